@@ -1,0 +1,103 @@
+// RaftConfig (API.md "Configuration"): defaults, validation and the resolved form the
+// engine uses. Every bound the engine relies on is validated here, together.
+
+export interface Clock {
+  /** Milliseconds, monotonic. */
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export interface RaftConfig {
+  electionTimeoutMin?: number;
+  electionTimeoutMax?: number;
+  heartbeatInterval?: number;
+  slowProposeThreshold?: number;
+  snapshotChunkCeiling?: number;
+  snapshotTotalCeiling?: number;
+  maxTermJump?: number;
+  /** Entries kept behind a published snapshot so slightly lagging peers catch up cheaply. */
+  snapshotTrailingEntries?: number;
+  /** Largest AppendEntries payload in bytes (further capped by the transport's maxPayloadBytes). */
+  maxAppendBytes?: number;
+  /** AppendEntries messages in flight per follower once its match point is found. */
+  maxInflightMessages?: number;
+  /** Proposals a leader accepts but has not committed yet, before refusing new ones. */
+  maxPendingProposals?: number;
+  /** Election timeouts of refused progress before `wedgeSuspected` is emitted. */
+  wedgeSuspicionTimeouts?: number;
+  clock?: Clock;
+  random?: () => number;
+}
+
+export interface ResolvedRaftConfig {
+  readonly electionTimeoutMinMs: number;
+  readonly electionTimeoutMaxMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly slowProposeThresholdMs: number;
+  readonly snapshotChunkCeilingBytes: number;
+  readonly snapshotTotalCeilingBytes: number;
+  readonly maxTermJump: number;
+  readonly snapshotTrailingEntries: number;
+  readonly maxAppendBytes: number;
+  readonly maxInflightMessages: number;
+  readonly maxPendingProposals: number;
+  readonly wedgeSuspicionTimeouts: number;
+}
+
+export const defaultRaftConfig: ResolvedRaftConfig = {
+  electionTimeoutMinMs: 150,
+  electionTimeoutMaxMs: 300,
+  heartbeatIntervalMs: 50,
+  slowProposeThresholdMs: 100,
+  snapshotChunkCeilingBytes: 16 * 1024,
+  snapshotTotalCeilingBytes: 64 * 1024 * 1024,
+  maxTermJump: 10_000,
+  snapshotTrailingEntries: 1_000,
+  maxAppendBytes: 1024 * 1024,
+  maxInflightMessages: 64,
+  maxPendingProposals: 100_000,
+  wedgeSuspicionTimeouts: 10,
+};
+
+function requireInteger(field: string, value: number, minimum: number, maximum: number, rule: string): void {
+  if (!Number.isSafeInteger(value) || value < minimum || value > maximum) {
+    throw new RangeError(`RaftConfig.${field} = ${String(value)} is invalid: ${rule}`);
+  }
+}
+
+/** Validates a user config and fills defaults; throws RangeError naming field, value and rule. */
+export function resolveRaftConfig(config: RaftConfig = {}): ResolvedRaftConfig {
+  const defaults = defaultRaftConfig;
+  const resolved: ResolvedRaftConfig = {
+    electionTimeoutMinMs: config.electionTimeoutMin ?? defaults.electionTimeoutMinMs,
+    electionTimeoutMaxMs: config.electionTimeoutMax ?? defaults.electionTimeoutMaxMs,
+    heartbeatIntervalMs: config.heartbeatInterval ?? defaults.heartbeatIntervalMs,
+    slowProposeThresholdMs: config.slowProposeThreshold ?? defaults.slowProposeThresholdMs,
+    snapshotChunkCeilingBytes: config.snapshotChunkCeiling ?? defaults.snapshotChunkCeilingBytes,
+    snapshotTotalCeilingBytes: config.snapshotTotalCeiling ?? defaults.snapshotTotalCeilingBytes,
+    maxTermJump: config.maxTermJump ?? defaults.maxTermJump,
+    snapshotTrailingEntries: config.snapshotTrailingEntries ?? defaults.snapshotTrailingEntries,
+    maxAppendBytes: config.maxAppendBytes ?? defaults.maxAppendBytes,
+    maxInflightMessages: config.maxInflightMessages ?? defaults.maxInflightMessages,
+    maxPendingProposals: config.maxPendingProposals ?? defaults.maxPendingProposals,
+    wedgeSuspicionTimeouts: config.wedgeSuspicionTimeouts ?? defaults.wedgeSuspicionTimeouts,
+  };
+  const hour = 3_600_000;
+  requireInteger('electionTimeoutMin', resolved.electionTimeoutMinMs, 2, hour, 'must be an integer number of ms from 2 to 3600000');
+  requireInteger('electionTimeoutMax', resolved.electionTimeoutMaxMs, resolved.electionTimeoutMinMs + 1, hour, `must be an integer number of ms above electionTimeoutMin (${resolved.electionTimeoutMinMs}) and at most 3600000`);
+  requireInteger('heartbeatInterval', resolved.heartbeatIntervalMs, 1, resolved.electionTimeoutMinMs - 1, `must be >= 1 and < electionTimeoutMin (${resolved.electionTimeoutMinMs})`);
+  requireInteger('slowProposeThreshold', resolved.slowProposeThresholdMs, 0, hour, 'must be an integer number of ms from 0 to 3600000');
+  requireInteger('snapshotChunkCeiling', resolved.snapshotChunkCeilingBytes, 1024, 16 * 1024 * 1024, 'must be from 1024 to 16777216 bytes');
+  requireInteger('snapshotTotalCeiling', resolved.snapshotTotalCeilingBytes, resolved.snapshotChunkCeilingBytes, 2 ** 32, `must be at least snapshotChunkCeiling (${resolved.snapshotChunkCeilingBytes}) and at most 4294967296 bytes`);
+  requireInteger('maxTermJump', resolved.maxTermJump, 1, 2 ** 20, 'must be from 1 to 1048576');
+  requireInteger('snapshotTrailingEntries', resolved.snapshotTrailingEntries, 0, 10_000_000, 'must be from 0 to 10000000');
+  requireInteger('maxAppendBytes', resolved.maxAppendBytes, 1024, 64 * 1024 * 1024, 'must be from 1024 to 67108864 bytes');
+  requireInteger('maxInflightMessages', resolved.maxInflightMessages, 1, 4096, 'must be from 1 to 4096');
+  requireInteger('maxPendingProposals', resolved.maxPendingProposals, 1, 10_000_000, 'must be from 1 to 10000000');
+  requireInteger('wedgeSuspicionTimeouts', resolved.wedgeSuspicionTimeouts, 1, 1_000_000, 'must be from 1 to 1000000');
+  if (config.random !== undefined && typeof config.random !== 'function') {
+    throw new RangeError('RaftConfig.random must be a function returning numbers in [0, 1)');
+  }
+  return resolved;
+}

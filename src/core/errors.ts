@@ -1,0 +1,65 @@
+// The errors callers see (API.md "Errors"). Every one sets `name` to its class name so it
+// survives structured cloning across a worker boundary and can be rebuilt on the other side.
+import type { NodeId, TransferAbandonReason } from './types.ts';
+
+export class NotLeaderError extends Error {
+  readonly leader: NodeId | null;
+  constructor(leader: NodeId | null, message = 'not the current leader') {
+    super(leader === null ? `${message} (no leader known)` : `${message} (leader is ${leader})`);
+    this.name = 'NotLeaderError';
+    this.leader = leader;
+  }
+}
+
+export class LeadershipLostError extends Error {
+  constructor(message = 'leadership lost while the call was in flight; the outcome is unknown') {
+    super(message);
+    this.name = 'LeadershipLostError';
+  }
+}
+
+export class MembershipChangeInProgressError extends Error {
+  constructor(message = 'a membership change is already in progress: wait for it to commit before starting another') {
+    super(message);
+    this.name = 'MembershipChangeInProgressError';
+  }
+}
+
+export class LeadershipTransferError extends Error {
+  readonly reason: TransferAbandonReason;
+  constructor(reason: TransferAbandonReason, message = `leadership transfer abandoned: ${reason}`) {
+    super(message);
+    this.name = 'LeadershipTransferError';
+    this.reason = reason;
+  }
+}
+
+export class ClientIdCollisionError extends Error {
+  constructor(clientId: string) {
+    super(`another live writer commits under the durable client id ${JSON.stringify(clientId)}; two processes were given one id — fail loud, do not retry under it`);
+    this.name = 'ClientIdCollisionError';
+  }
+}
+
+export class RaftClosedError extends Error {
+  constructor(message = 'the raft node is closed') {
+    super(message);
+    this.name = 'RaftClosedError';
+  }
+}
+
+/** The leader refuses new proposals for now (too many uncommitted); retry later. */
+export class ProposalRejectedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProposalRejectedError';
+  }
+}
+
+/** The node stopped because storage failed: durability can no longer be promised. */
+export class RaftStorageError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RaftStorageError';
+  }
+}

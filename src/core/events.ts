@@ -1,0 +1,64 @@
+// Metrics and trace events (SPEC "Observability"): discriminated unions on `type`.
+import type { NodeId, StepDownReason, TransferAbandonReason, VoteDenialReason } from './types.ts';
+
+export type RaftMetric =
+  | { readonly type: 'proposeAccepted'; readonly index: number }
+  | { readonly type: 'proposeCommitted'; readonly index: number; readonly elapsedMs: number }
+  | { readonly type: 'proposeApplied'; readonly index: number; readonly elapsedMs: number }
+  | { readonly type: 'proposeSlow'; readonly index: number; readonly elapsedMs: number }
+  | { readonly type: 'electionStarted'; readonly term: number }
+  | { readonly type: 'electionWon'; readonly term: number; readonly elapsedMs: number }
+  | { readonly type: 'electionTimedOut'; readonly term: number }
+  | { readonly type: 'electionSuppressedTermCeiling'; readonly term: number }
+  | { readonly type: 'snapshotRejectedSizeCeiling'; readonly from: NodeId; readonly totalBytes: number }
+  | { readonly type: 'wedgeSuspected'; readonly from: NodeId; readonly localTerm: number; readonly remoteTerm: number; readonly voters: readonly NodeId[]; readonly gate: RefusalReason }
+  | { readonly type: 'frameUndecodable'; readonly from: NodeId; readonly reason: string }
+  | { readonly type: 'frameRefused'; readonly from: NodeId; readonly reason: RefusalReason }
+  | { readonly type: 'clientIdReminted'; readonly previous: string; readonly next: string }
+  | { readonly type: 'storageFailed'; readonly message: string };
+
+/** Why a well-formed frame was refused by the engine. */
+export type RefusalReason =
+  | 'senderNotVoter'
+  | 'leaderNotPinned'
+  | 'termJump'
+  | 'entryTermAboveFrame'
+  | 'timeoutNowNotFromLeader'
+  | 'timeoutNowTermAhead'
+  | 'unexpectedResponse'
+  | 'outOfRange';
+
+interface TraceBase {
+  readonly node: NodeId;
+  readonly term: number;
+  readonly at: number; // clock reading, ms
+}
+
+export type RaftTraceEvent = TraceBase &
+  (
+    | { readonly type: 'timeout' }
+    | { readonly type: 'preVoteStarted' }
+    | { readonly type: 'preVoteGranted'; readonly from: NodeId }
+    | { readonly type: 'preVoteDenied'; readonly from: NodeId; readonly reason: VoteDenialReason | 'unknown' }
+    | { readonly type: 'requestVote'; readonly transfer: boolean }
+    | { readonly type: 'voteGranted'; readonly to: NodeId; readonly preVote: boolean }
+    | { readonly type: 'voteDenied'; readonly to: NodeId; readonly preVote: boolean; readonly reason: VoteDenialReason }
+    | { readonly type: 'becomeLeader' }
+    | { readonly type: 'becomeFollower'; readonly reason: StepDownReason | 'electionLost' | 'started'; readonly leader: NodeId | null }
+    | { readonly type: 'clientRequest'; readonly index: number }
+    | { readonly type: 'appendEntries'; readonly to: NodeId; readonly prevLogIndex: number; readonly count: number }
+    | { readonly type: 'appendEntriesAccepted'; readonly from: NodeId; readonly matchIndex: number }
+    | { readonly type: 'appendEntriesRejected'; readonly from: NodeId; readonly conflictIndex: number }
+    | { readonly type: 'advanceCommitIndex'; readonly commitIndex: number }
+    | { readonly type: 'configChange'; readonly index: number; readonly joint: boolean }
+    | { readonly type: 'installSnapshot'; readonly to: NodeId; readonly lastIncludedIndex: number }
+    | { readonly type: 'installSnapshotAccepted'; readonly lastIncludedIndex: number }
+    | { readonly type: 'compacted'; readonly throughIndex: number }
+    | { readonly type: 'readIndexConfirmed'; readonly readIndex: number }
+    | { readonly type: 'leadershipTransferStarted'; readonly target: NodeId }
+    | { readonly type: 'leadershipTransferAbandoned'; readonly target: NodeId; readonly reason: TransferAbandonReason }
+    | { readonly type: 'frameRefused'; readonly from: NodeId; readonly reason: RefusalReason }
+    | { readonly type: 'frameUndecodable'; readonly from: NodeId; readonly reason: string }
+  );
+
+export type RaftTraceEventType = RaftTraceEvent['type'];

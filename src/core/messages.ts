@@ -1,0 +1,106 @@
+// The wire messages exchanged between peers. No message names its own sender: the transport's
+// `from` is the only identity (SPEC "Untrusted peers"). The codec encodes exactly these shapes.
+import type { DedupKey, LogEntry, SnapshotMeta, VoteDenialReason } from './types.ts';
+
+export interface RequestVote {
+  readonly type: 'requestVote';
+  readonly term: number; // for a pre-vote: the term the sender would campaign at
+  readonly lastLogIndex: number;
+  readonly lastLogTerm: number;
+  readonly preVote: boolean;
+  readonly transfer: boolean; // part of a leadership transfer: `leaderAlive` must not deny it
+}
+
+export interface RequestVoteResponse {
+  readonly type: 'requestVoteResponse';
+  readonly term: number; // granted: the requested term; denied: the responder's own term
+  readonly preVote: boolean;
+  readonly granted: boolean;
+  readonly denialReason: VoteDenialReason | null;
+}
+
+export interface AppendEntries {
+  readonly type: 'appendEntries';
+  readonly term: number;
+  readonly prevLogIndex: number;
+  readonly prevLogTerm: number;
+  readonly entries: readonly LogEntry[];
+  readonly leaderCommit: number;
+  readonly readRound: number; // read-index round nonce, echoed by the follower; 0 = none
+}
+
+export interface AppendEntriesResponse {
+  readonly type: 'appendEntriesResponse';
+  readonly term: number;
+  readonly success: boolean;
+  readonly matchIndex: number; // on success: last index known to match the leader's log
+  readonly conflictIndex: number; // on failure: where the leader should resume (a hint)
+  readonly conflictTerm: number; // on failure: the term of the follower's conflicting entry, 0 if short
+  readonly readRound: number;
+}
+
+export interface InstallSnapshot {
+  readonly type: 'installSnapshot';
+  readonly term: number;
+  readonly meta: SnapshotMeta;
+  readonly totalBytes: number;
+  readonly offset: number;
+  readonly data: Uint8Array;
+}
+
+export interface InstallSnapshotResponse {
+  readonly type: 'installSnapshotResponse';
+  readonly term: number;
+  readonly lastIncludedIndex: number;
+  readonly nextOffset: number; // bytes received so far; totalBytes once installed
+  readonly installed: boolean;
+}
+
+export interface TimeoutNow {
+  readonly type: 'timeoutNow';
+  readonly term: number;
+}
+
+export interface ForwardPropose {
+  readonly type: 'forwardPropose';
+  readonly correlationId: number;
+  readonly command: Uint8Array;
+  readonly dedupKey: DedupKey | null;
+}
+
+export type ForwardOutcome =
+  | { readonly type: 'appended'; readonly index: number; readonly term: number }
+  | { readonly type: 'notLeader' }
+  | { readonly type: 'busy' }; // the leader refuses new proposals now (transfer in progress, full queue)
+
+export interface ForwardProposeResponse {
+  readonly type: 'forwardProposeResponse';
+  readonly correlationId: number;
+  readonly outcome: ForwardOutcome;
+}
+
+export interface ReadIndexRequest {
+  readonly type: 'readIndexRequest';
+  readonly correlationId: number;
+}
+
+export interface ReadIndexResponse {
+  readonly type: 'readIndexResponse';
+  readonly correlationId: number;
+  readonly readIndex: number; // 0 when the responder could not serve the read (not leader)
+}
+
+export type RaftMessage =
+  | RequestVote
+  | RequestVoteResponse
+  | AppendEntries
+  | AppendEntriesResponse
+  | InstallSnapshot
+  | InstallSnapshotResponse
+  | TimeoutNow
+  | ForwardPropose
+  | ForwardProposeResponse
+  | ReadIndexRequest
+  | ReadIndexResponse;
+
+export type RaftMessageType = RaftMessage['type'];

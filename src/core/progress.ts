@@ -1,0 +1,44 @@
+// The leader's view of one follower (etcd's Progress): probing for the match point one message
+// at a time, then replicating with a bounded pipeline of in-flight AppendEntries.
+export interface FollowerProgress {
+  matchIndex: number;
+  nextIndex: number;
+  state: 'probe' | 'replicate';
+  /** Last index carried by each in-flight AppendEntries, oldest first (replicate state). */
+  inflightLastIndices: number[];
+  /** When the outstanding probe was sent; a probe is re-sent only after a heartbeat interval. */
+  probeSentAt: number;
+  probeOutstanding: boolean;
+  /** Last time this follower answered in the current term (CheckQuorum, stall detection). */
+  lastResponseAt: number;
+  /** Whether any AppendEntries went to this follower since the last ready was taken. */
+  sentThisRound: boolean;
+}
+
+export function createProgress(nextIndex: number, now: number): FollowerProgress {
+  return {
+    matchIndex: 0,
+    nextIndex,
+    state: 'probe',
+    inflightLastIndices: [],
+    probeSentAt: Number.NEGATIVE_INFINITY,
+    probeOutstanding: false,
+    lastResponseAt: now,
+    sentThisRound: false,
+  };
+}
+
+export function becomeProbe(progress: FollowerProgress): void {
+  progress.state = 'probe';
+  progress.nextIndex = progress.matchIndex + 1;
+  progress.inflightLastIndices = [];
+  progress.probeOutstanding = false;
+}
+
+/** Drops in-flight records that an acknowledgement through `matchIndex` has covered. */
+export function releaseInflight(progress: FollowerProgress, matchIndex: number): void {
+  const inflight = progress.inflightLastIndices;
+  let covered = 0;
+  while (covered < inflight.length && (inflight[covered] as number) <= matchIndex) covered += 1;
+  if (covered > 0) inflight.splice(0, covered);
+}

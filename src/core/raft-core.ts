@@ -1,0 +1,997 @@
+// The deterministic Raft state machine. Inputs arrive as method calls carrying the current clock
+// reading; everything the outside world must do comes back through takeReady(). No timers, no
+// I/O, no awaits: the driver owns time, storage and transport.
+import { assert } from './assert.ts';
+import type { ResolvedRaftConfig } from './config.ts';
+import type { RaftMetric, RaftTraceEvent, RefusalReason } from './events.ts';
+import type {
+  AppendEntries,
+  AppendEntriesResponse,
+  ForwardPropose,
+  ForwardProposeResponse,
+  RaftMessage,
+  RequestVote,
+  RequestVoteResponse,
+  TimeoutNow,
+} from './messages.ts';
+import { becomeProbe, createProgress, releaseInflight, type FollowerProgress } from './progress.ts';
+import { createMembership, hasQuorum, quorumImpossible, quorumValue, type Membership } from './quorum.ts';
+import { createRaftLog, type RaftLog } from './raft-log.ts';
+import type { OutboundMessage, ProposalFailure, ProposalOutcome, Ready } from './ready.ts';
+import type {
+  ClusterConfig,
+  ConfigPayload,
+  DedupKey,
+  LogEntry,
+  NodeId,
+  RaftRole,
+  SnapshotMeta,
+  StepDownReason,
+  VoteDenialReason,
+} from './types.ts';
+import { isValidCounter } from './types.ts';
+
+export interface RaftCoreOptions {
+  readonly id: NodeId;
+  readonly config: ResolvedRaftConfig;
+  readonly random: () => number;
+  readonly now: number;
+  readonly bootstrap: ClusterConfig;
+  readonly hardState: { readonly term: number; readonly votedFor: NodeId | null };
+  readonly leaderPin: { readonly term: number; readonly leaderId: NodeId } | null;
+  readonly snapshotMeta: SnapshotMeta | null;
+  readonly entries: readonly LogEntry[];
+  /** The transport's largest frame, if bounded: AppendEntries batches stay below it. */
+  readonly maxPayloadBytes?: number | undefined;
+}
+
+/** A proposal waiting to be seen committed at (index, term), locally or via a forward. */
+interface AwaitedProposal {
+  readonly proposalId: number;
+  readonly term: number;
+  readonly local: boolean; // accepted by this node as leader (fails on step-down)
+}
+
+interface PendingForward {
+  readonly proposalId: number;
+  readonly command: Uint8Array;
+  readonly dedupKey: DedupKey | null;
+  correlationId: number;
+  sentTo: NodeId | null;
+  sentAt: number;
+  appended: { readonly index: number; readonly term: number } | null;
+}
+
+const frameOverheadBytes = 64;
+const entryOverheadBytes = 48;
+const maxEntriesPerAppend = 50_000;
+const leaderDedupCacheSize = 10_000;
+
+export class RaftCore {
+  readonly id: NodeId;
+  private readonly config: ResolvedRaftConfig;
+  private readonly random: () => number;
+  private readonly maxAppendBytes: number;
+  private now: number;
+
+  private currentTerm: number;
+  private votedFor: NodeId | null;
+  private roleValue: RaftRole = 'follower';
+  private preCandidate = false;
+  private leaderId: NodeId | null = null;
+  private pinnedLeader: { term: number; leaderId: NodeId } | null;
+  private readonly log: RaftLog;
+  private commitIndexValue: number;
+  private persistedIndex: number;
+  private membershipValue: Membership;
+  private readonly bootstrapPayload: ConfigPayload;
+  private snapshotConfig: ConfigPayload | null;
+
+  private electionDeadline = 0;
+  private heartbeatDeadline = 0;
+  private lastLeaderContact = Number.NEGATIVE_INFINITY;
+  private electionStartedAt = 0;
+  private readonly votes = new Map<NodeId, boolean>();
+  private readonly progress = new Map<NodeId, FollowerProgress>();
+  private commitAdvanced = false;
+
+  private readonly awaited = new Map<number, AwaitedProposal[]>();
+  private awaitedScannedThrough: number;
+  private readonly forwards = new Map<number, PendingForward>();
+  private nextCorrelationId = 1;
+  private readonly leaderDedupCache = new Map<string, { requestId: number; index: number; term: number }>();
+  private refusalStreak = new Map<NodeId, { count: number; since: number; reported: boolean }>();
+
+  // The ready being accumulated.
+  private hardStateDirty = false;
+  private leaderPinDirty = false;
+  private pendingTruncateFrom: number | null = null;
+  private unwrittenEntries: LogEntry[] = [];
+  private writesInFlight = 0;
+  private messages: OutboundMessage[] = [];
+  private messagesAfterPersist: OutboundMessage[] = [];
+  private outcomes: ProposalOutcome[] = [];
+  private metrics: RaftMetric[] = [];
+  private traceEvents: RaftTraceEvent[] = [];
+  /** The driver turns this on while someone listens to the trace, so idle tracing costs nothing. */
+  tracing = false;
+
+  constructor(options: RaftCoreOptions) {
+    this.id = options.id;
+    this.config = options.config;
+    this.random = options.random;
+    this.now = options.now;
+    this.maxAppendBytes = Math.min(options.config.maxAppendBytes, options.maxPayloadBytes ?? Number.POSITIVE_INFINITY);
+    assert(this.maxAppendBytes >= 1024, 'transport maxPayloadBytes must allow at least 1024 bytes');
+    this.currentTerm = options.hardState.term;
+    this.votedFor = options.hardState.votedFor;
+    this.pinnedLeader = options.leaderPin;
+    const floorIndex = options.snapshotMeta?.lastIncludedIndex ?? 0;
+    const floorTerm = options.snapshotMeta?.lastIncludedTerm ?? 0;
+    this.log = createRaftLog(floorIndex, floorTerm, options.entries);
+    this.commitIndexValue = floorIndex;
+    this.persistedIndex = this.log.lastIndex;
+    this.awaitedScannedThrough = floorIndex;
+    this.bootstrapPayload = { old: null, new: options.bootstrap };
+    this.snapshotConfig = options.snapshotMeta?.config ?? null;
+    this.membershipValue = createMembership(this.latestConfigPayload());
+    this.roleValue = this.isVoter(this.id) ? 'follower' : 'learner';
+    this.resetElectionTimer();
+    this.emitTrace({ type: 'becomeFollower', reason: 'started', leader: null });
+  }
+
+  // ---- observable state -------------------------------------------------------------------
+
+  get role(): RaftRole {
+    return this.roleValue;
+  }
+  get term(): number {
+    return this.currentTerm;
+  }
+  get leader(): NodeId | null {
+    return this.leaderId;
+  }
+  get commitIndex(): number {
+    return this.commitIndexValue;
+  }
+  /** Entries through this index are committed and durable here: safe to apply. */
+  get applicableIndex(): number {
+    return Math.min(this.commitIndexValue, this.persistedIndex);
+  }
+  get membership(): ClusterConfig {
+    return this.membershipValue.payload.new;
+  }
+  get membershipPayload(): ConfigPayload {
+    return this.membershipValue.payload;
+  }
+  get compactionFloor(): number {
+    return this.log.floorIndex;
+  }
+  get lastIndex(): number {
+    return this.log.lastIndex;
+  }
+  entryAt(index: number): LogEntry | undefined {
+    return this.log.entryAt(index);
+  }
+  termAt(index: number): number | undefined {
+    return this.log.termAt(index);
+  }
+
+  /** The earliest clock reading at which tick() has work to do. */
+  nextDeadline(): number {
+    if (this.roleValue === 'leader') return this.heartbeatDeadline;
+    let deadline = this.roleValue === 'learner' ? Number.POSITIVE_INFINITY : this.electionDeadline;
+    if (this.forwards.size > 0) deadline = Math.min(deadline, this.now + this.config.heartbeatIntervalMs);
+    return deadline;
+  }
+
+  // ---- inputs -------------------------------------------------------------------------------
+
+  tick(now: number): void {
+    this.advanceClock(now);
+    if (this.roleValue === 'leader') {
+      if (now >= this.heartbeatDeadline) this.leaderHeartbeat();
+      return;
+    }
+    this.retryForwards();
+    if (this.roleValue !== 'learner' && now >= this.electionDeadline) {
+      if (this.roleValue === 'candidate' || this.preCandidate) this.pushMetric({ type: 'electionTimedOut', term: this.currentTerm });
+      this.emitTrace({ type: 'timeout' });
+      this.startPreVote();
+    }
+  }
+
+  /** A proposal from this node's caller. The outcome arrives in a later ready. */
+  propose(now: number, proposalId: number, command: Uint8Array, dedupKey: DedupKey | null): void {
+    this.advanceClock(now);
+    if (this.roleValue === 'leader') {
+      const failure = this.admissionFailure();
+      if (failure !== null) {
+        this.outcomes.push({ type: 'failed', proposalId, failure });
+        return;
+      }
+      const entry = this.appendAsLeader(command, dedupKey);
+      this.awaitAt(entry.index, { proposalId, term: entry.term, local: true });
+      this.outcomes.push({ type: 'accepted', proposalId, index: entry.index });
+      return;
+    }
+    const forward: PendingForward = { proposalId, command, dedupKey, correlationId: 0, sentTo: null, sentAt: now, appended: null };
+    this.forwards.set(proposalId, forward);
+    this.sendForward(forward);
+  }
+
+  /** The caller gave up on a proposal (abort): stop tracking it; it may still commit. */
+  abandonProposal(proposalId: number): void {
+    this.forwards.delete(proposalId);
+    for (const [index, waiting] of this.awaited) {
+      const remaining = waiting.filter((item) => item.proposalId !== proposalId);
+      if (remaining.length === 0) this.awaited.delete(index);
+      else if (remaining.length !== waiting.length) this.awaited.set(index, remaining);
+    }
+  }
+
+  /** The driver finished writing a ready: its entries (through lastIndex at lastTerm) are durable. */
+  persisted(now: number, lastEntry: { index: number; term: number } | null): void {
+    this.advanceClock(now);
+    assert(this.writesInFlight > 0, 'persisted() without a write in flight');
+    this.writesInFlight -= 1;
+    if (lastEntry !== null && this.log.termAt(lastEntry.index) === lastEntry.term && lastEntry.index > this.persistedIndex) {
+      this.persistedIndex = lastEntry.index;
+    }
+    if (this.roleValue === 'leader') this.maybeAdvanceCommit();
+  }
+
+  receive(now: number, from: NodeId, message: RaftMessage): void {
+    this.advanceClock(now);
+    if (from === this.id) return;
+    switch (message.type) {
+      case 'forwardPropose':
+        this.handleForwardPropose(from, message);
+        return;
+      case 'forwardProposeResponse':
+        this.handleForwardResponse(from, message);
+        return;
+      case 'readIndexRequest':
+      case 'readIndexResponse':
+        // Read index is served by the read-index module (membership/read issue); until then a
+        // request is answered "cannot serve" so the asker fails fast instead of hanging.
+        if (message.type === 'readIndexRequest') {
+          this.send(from, { type: 'readIndexResponse', correlationId: message.correlationId, readIndex: 0 });
+        }
+        return;
+      default:
+        this.receiveTermed(from, message);
+    }
+  }
+
+  takeReady(): Ready | null {
+    if (this.roleValue === 'leader') this.flushAppends();
+    this.resolveAwaited();
+    const needsWrite = this.hardStateDirty || this.leaderPinDirty || this.pendingTruncateFrom !== null || this.unwrittenEntries.length > 0;
+    if (!needsWrite && this.messages.length === 0 && this.messagesAfterPersist.length === 0 && this.outcomes.length === 0 && this.metrics.length === 0 && this.traceEvents.length === 0) {
+      return null;
+    }
+    const ready: Ready = {
+      hardState: this.hardStateDirty ? { term: this.currentTerm, votedFor: this.votedFor } : null,
+      leaderForTerm: this.leaderPinDirty && this.pinnedLeader !== null ? { ...this.pinnedLeader } : null,
+      truncateFrom: this.pendingTruncateFrom,
+      entries: this.unwrittenEntries,
+      messages: this.messages,
+      messagesAfterPersist: this.messagesAfterPersist,
+      outcomes: this.outcomes,
+      metrics: this.metrics,
+      trace: this.traceEvents,
+    };
+    this.hardStateDirty = false;
+    this.leaderPinDirty = false;
+    this.pendingTruncateFrom = null;
+    this.unwrittenEntries = [];
+    this.messages = [];
+    this.messagesAfterPersist = [];
+    this.outcomes = [];
+    this.metrics = [];
+    this.traceEvents = [];
+    if (needsWrite) this.writesInFlight += 1;
+    return ready;
+  }
+
+  /** Fails every proposal still tracked (the node is closing). */
+  failAll(failure: ProposalFailure): ProposalOutcome[] {
+    const failed: ProposalOutcome[] = [];
+    const ids = new Set<number>(this.forwards.keys());
+    for (const waiting of this.awaited.values()) for (const item of waiting) ids.add(item.proposalId);
+    for (const proposalId of ids) failed.push({ type: 'failed', proposalId, failure });
+    this.forwards.clear();
+    this.awaited.clear();
+    return failed;
+  }
+
+  // ---- time ---------------------------------------------------------------------------------
+
+  private advanceClock(now: number): void {
+    // A clock that jumps backwards would re-arm timers wrongly; treat it as standing still.
+    if (now > this.now) this.now = now;
+  }
+
+  private randomElectionTimeout(): number {
+    const { electionTimeoutMinMs, electionTimeoutMaxMs } = this.config;
+    const draw = this.random();
+    const fraction = draw >= 0 && draw < 1 ? draw : 0;
+    return electionTimeoutMinMs + Math.floor(fraction * (electionTimeoutMaxMs - electionTimeoutMinMs));
+  }
+
+  private resetElectionTimer(): void {
+    this.electionDeadline = this.now + this.randomElectionTimeout();
+  }
+
+  // ---- membership ---------------------------------------------------------------------------
+
+  private isVoter(id: NodeId): boolean {
+    return this.membershipValue.allVoters.has(id);
+  }
+
+  private latestConfigPayload(): ConfigPayload {
+    for (let index = this.log.lastIndex; index > this.log.floorIndex; index -= 1) {
+      const config = this.log.entryAt(index)?.config;
+      if (config !== undefined) return config;
+    }
+    return this.snapshotConfig ?? this.bootstrapPayload;
+  }
+
+  private adoptMembership(payload: ConfigPayload, index: number): void {
+    this.membershipValue = createMembership(payload);
+    this.emitTrace({ type: 'configChange', index, joint: payload.old !== null });
+    if (this.roleValue === 'learner' && this.isVoter(this.id)) this.roleValue = 'follower';
+    if (this.roleValue === 'follower' && !this.isVoter(this.id)) this.roleValue = 'learner';
+    if (this.roleValue === 'leader') {
+      for (const member of this.membershipValue.members) {
+        if (member !== this.id && !this.progress.has(member)) this.progress.set(member, createProgress(this.log.lastIndex + 1, this.now));
+      }
+      for (const member of this.progress.keys()) if (!this.membershipValue.members.has(member)) this.progress.delete(member);
+    }
+  }
+
+  // ---- log writes ---------------------------------------------------------------------------
+
+  private appendToLog(entry: LogEntry): void {
+    this.log.append(entry);
+    this.unwrittenEntries.push(entry);
+    if (entry.config !== undefined) this.adoptMembership(entry.config, entry.index);
+  }
+
+  private truncateLog(fromIndex: number): void {
+    assert(fromIndex > this.commitIndexValue, `truncation at ${fromIndex} would remove committed entries (commit ${this.commitIndexValue})`);
+    const hadConfig = this.log.slice(fromIndex, this.log.lastIndex).some((entry) => entry.config !== undefined);
+    this.log.truncateFrom(fromIndex);
+    this.persistedIndex = Math.min(this.persistedIndex, fromIndex - 1);
+    // Unwritten entries at or past the cut never reach storage; the rest get truncated there.
+    this.unwrittenEntries = this.unwrittenEntries.filter((entry) => entry.index < fromIndex);
+    this.pendingTruncateFrom = this.pendingTruncateFrom === null ? fromIndex : Math.min(this.pendingTruncateFrom, fromIndex);
+    if (hadConfig) this.adoptMembership(this.latestConfigPayload(), fromIndex - 1);
+  }
+
+  private setTerm(term: number, votedFor: NodeId | null): void {
+    if (term === this.currentTerm && votedFor === this.votedFor) return;
+    this.currentTerm = term;
+    this.votedFor = votedFor;
+    this.hardStateDirty = true;
+  }
+
+  private pinLeader(leaderId: NodeId): void {
+    this.pinnedLeader = { term: this.currentTerm, leaderId };
+    this.leaderPinDirty = true;
+  }
+
+  // ---- output helpers -----------------------------------------------------------------------
+
+  /** Sends a message that acknowledges local state: it waits for every write before it. */
+  private sendAfterPersist(to: NodeId, message: RaftMessage): void {
+    const unwritten = this.hardStateDirty || this.leaderPinDirty || this.pendingTruncateFrom !== null || this.unwrittenEntries.length > 0 || this.writesInFlight > 0;
+    (unwritten ? this.messagesAfterPersist : this.messages).push({ to, message });
+  }
+
+  private send(to: NodeId, message: RaftMessage): void {
+    this.messages.push({ to, message });
+  }
+
+  private pushMetric(metric: RaftMetric): void {
+    this.metrics.push(metric);
+  }
+
+  private emitTrace(event: DistributiveOmit<RaftTraceEvent, 'node' | 'term' | 'at'>): void {
+    if (!this.tracing) return;
+    this.traceEvents.push({ ...event, node: this.id, term: this.currentTerm, at: this.now } as RaftTraceEvent);
+  }
+
+  private refuse(from: NodeId, reason: RefusalReason, remoteTerm: number): void {
+    this.pushMetric({ type: 'frameRefused', from, reason });
+    this.emitTrace({ type: 'frameRefused', from, reason });
+    this.noteRefusal(from, reason, remoteTerm);
+  }
+
+  /** SPEC "Wedge": refusals of frames this node would need, persisting for many timeouts. */
+  private noteRefusal(from: NodeId, reason: RefusalReason, remoteTerm: number): void {
+    if (reason !== 'senderNotVoter' && reason !== 'leaderNotPinned' && reason !== 'termJump') return;
+    const streak = this.refusalStreak.get(from) ?? { count: 0, since: this.now, reported: false };
+    streak.count += 1;
+    this.refusalStreak.set(from, streak);
+    const window = this.config.wedgeSuspicionTimeouts * this.config.electionTimeoutMaxMs;
+    if (!streak.reported && this.now - streak.since >= window) {
+      streak.reported = true;
+      this.pushMetric({ type: 'wedgeSuspected', from, localTerm: this.currentTerm, remoteTerm, voters: [...this.membershipValue.allVoters], gate: reason });
+    }
+  }
+
+  // ---- term rules and dispatch ----------------------------------------------------------------
+
+  private receiveTermed(from: NodeId, message: Exclude<RaftMessage, ForwardPropose | ForwardProposeResponse | { type: 'readIndexRequest' } | { type: 'readIndexResponse' }>): void {
+    if (!isValidCounter(message.term)) {
+      this.refuse(from, 'outOfRange', 0);
+      return;
+    }
+    if (message.term > this.currentTerm + this.config.maxTermJump) {
+      this.refuse(from, 'termJump', message.term);
+      return;
+    }
+    switch (message.type) {
+      case 'requestVote':
+        this.handleRequestVote(from, message);
+        return;
+      case 'requestVoteResponse':
+        this.handleVoteResponse(from, message);
+        return;
+      case 'appendEntries':
+        if (!this.acceptLeaderFrame(from, message.term)) return;
+        this.handleAppendEntries(from, message);
+        return;
+      case 'appendEntriesResponse':
+        if (this.stepDownOnHigherTerm(message.term)) return;
+        if (message.term === this.currentTerm) this.handleAppendResponse(from, message);
+        return;
+      case 'timeoutNow':
+        this.handleTimeoutNow(from, message);
+        return;
+      case 'installSnapshot':
+      case 'installSnapshotResponse':
+        // Snapshot transfer belongs to the snapshot module; a stray frame is refused, not applied.
+        this.refuse(from, 'unexpectedResponse', message.term);
+        return;
+      default:
+        assertUnreachable(message);
+    }
+  }
+
+  /** Responses carrying a newer term end this node's leadership or candidacy. */
+  private stepDownOnHigherTerm(term: number): boolean {
+    if (term <= this.currentTerm) return false;
+    this.becomeFollower(term, null, 'higherTermObserved');
+    return true;
+  }
+
+  /**
+   * SPEC "Leader authority": a leader frame must come from a voter, be the first leader heard
+   * in its term (pinned), and is answered with our term when stale so an old leader steps down.
+   */
+  private acceptLeaderFrame(from: NodeId, term: number): boolean {
+    if (!this.isVoter(from)) {
+      this.refuse(from, 'senderNotVoter', term);
+      return false;
+    }
+    if (term < this.currentTerm) {
+      this.send(from, { type: 'appendEntriesResponse', term: this.currentTerm, success: false, matchIndex: 0, conflictIndex: 0, conflictTerm: 0, readRound: 0 });
+      return false;
+    }
+    if (this.pinnedLeader !== null && this.pinnedLeader.term === term && this.pinnedLeader.leaderId !== from) {
+      this.refuse(from, 'leaderNotPinned', term);
+      return false;
+    }
+    if (term > this.currentTerm) {
+      this.becomeFollower(term, from, 'higherTermObserved');
+    } else if (this.roleValue !== 'follower' && this.roleValue !== 'learner') {
+      assert(this.roleValue !== 'leader', `two leaders in term ${term}: ${this.id} and ${from}`);
+      this.becomeFollower(term, from, 'appendEntriesFromLeader');
+    } else if (this.preCandidate || this.leaderId !== from) {
+      this.becomeFollower(term, from, 'appendEntriesFromLeader');
+    }
+    if (this.pinnedLeader === null || this.pinnedLeader.term !== term) this.pinLeader(from);
+    this.refusalStreak.delete(from);
+    this.lastLeaderContact = this.now;
+    this.resetElectionTimer();
+    return true;
+  }
+
+  // ---- roles --------------------------------------------------------------------------------
+
+  private becomeFollower(term: number, leader: NodeId | null, reason: StepDownReason | 'electionLost'): void {
+    const wasLeader = this.roleValue === 'leader';
+    this.setTerm(term, term === this.currentTerm ? this.votedFor : null);
+    this.roleValue = this.isVoter(this.id) ? 'follower' : 'learner';
+    this.preCandidate = false;
+    this.leaderId = leader;
+    this.votes.clear();
+    this.progress.clear();
+    if (wasLeader) this.failLocalProposals();
+    this.resetElectionTimer();
+    this.emitTrace({ type: 'becomeFollower', reason, leader });
+    if (leader !== null) this.retryForwards();
+  }
+
+  private failLocalProposals(): void {
+    for (const [index, waiting] of this.awaited) {
+      const remaining: AwaitedProposal[] = [];
+      for (const item of waiting) {
+        if (item.local) this.outcomes.push({ type: 'failed', proposalId: item.proposalId, failure: 'leadershipLost' });
+        else remaining.push(item);
+      }
+      if (remaining.length === 0) this.awaited.delete(index);
+      else this.awaited.set(index, remaining);
+    }
+  }
+
+  private startPreVote(): void {
+    if (!this.isVoter(this.id)) return;
+    if (this.currentTerm + 1 > Number.MAX_SAFE_INTEGER) {
+      this.pushMetric({ type: 'electionSuppressedTermCeiling', term: this.currentTerm });
+      this.resetElectionTimer();
+      return;
+    }
+    this.preCandidate = true;
+    this.leaderId = null;
+    this.votes.clear();
+    this.votes.set(this.id, true);
+    this.resetElectionTimer();
+    this.emitTrace({ type: 'preVoteStarted' });
+    if (hasQuorum(this.membershipValue, (id) => this.votes.get(id) === true)) {
+      this.startElection(false);
+      return;
+    }
+    const request: RequestVote = { type: 'requestVote', term: this.currentTerm + 1, lastLogIndex: this.log.lastIndex, lastLogTerm: this.log.lastTerm, preVote: true, transfer: false };
+    for (const voter of this.membershipValue.allVoters) if (voter !== this.id) this.send(voter, request);
+  }
+
+  private startElection(transfer: boolean): void {
+    this.preCandidate = false;
+    this.roleValue = 'candidate';
+    this.leaderId = null;
+    this.setTerm(this.currentTerm + 1, this.id);
+    this.votes.clear();
+    this.votes.set(this.id, true);
+    this.electionStartedAt = this.now;
+    this.resetElectionTimer();
+    this.pushMetric({ type: 'electionStarted', term: this.currentTerm });
+    this.emitTrace({ type: 'requestVote', transfer });
+    if (hasQuorum(this.membershipValue, (id) => this.votes.get(id) === true)) {
+      this.becomeLeader();
+      return;
+    }
+    const request: RequestVote = { type: 'requestVote', term: this.currentTerm, lastLogIndex: this.log.lastIndex, lastLogTerm: this.log.lastTerm, preVote: false, transfer };
+    for (const voter of this.membershipValue.allVoters) if (voter !== this.id) this.sendAfterPersist(voter, request);
+  }
+
+  private becomeLeader(): void {
+    this.roleValue = 'leader';
+    this.preCandidate = false;
+    this.leaderId = this.id;
+    this.pinLeader(this.id);
+    this.progress.clear();
+    for (const member of this.membershipValue.members) {
+      if (member !== this.id) this.progress.set(member, createProgress(this.log.lastIndex + 1, this.now));
+    }
+    this.pushMetric({ type: 'electionWon', term: this.currentTerm, elapsedMs: this.now - this.electionStartedAt });
+    this.emitTrace({ type: 'becomeLeader' });
+    // §5.4.2: a no-op of the new term lets earlier-term entries commit and reads proceed.
+    this.appendAsLeader(new Uint8Array(0), null, true);
+    this.adoptForwardsAsLeader();
+    this.heartbeatDeadline = this.now + this.config.heartbeatIntervalMs;
+    for (const peer of this.progress.keys()) this.sendAppend(peer);
+  }
+
+  private appendAsLeader(command: Uint8Array, dedupKey: DedupKey | null, isNoOp = false): LogEntry {
+    const base = { index: this.log.lastIndex + 1, term: this.currentTerm, command, isNoOp };
+    const entry: LogEntry = dedupKey === null ? base : { ...base, dedupKey };
+    this.appendToLog(entry);
+    if (dedupKey !== null) this.rememberDedup(dedupKey, entry);
+    this.emitTrace({ type: 'clientRequest', index: entry.index });
+    return entry;
+  }
+
+  private admissionFailure(): ProposalFailure | null {
+    const uncommitted = this.log.lastIndex - this.commitIndexValue;
+    return uncommitted >= this.config.maxPendingProposals ? 'overloaded' : null;
+  }
+
+  // ---- elections ----------------------------------------------------------------------------
+
+  private handleRequestVote(from: NodeId, request: RequestVote): void {
+    const deny = (reason: VoteDenialReason): void => {
+      this.emitTrace({ type: 'voteDenied', to: from, preVote: request.preVote, reason });
+      this.sendAfterPersist(from, { type: 'requestVoteResponse', term: this.currentTerm, preVote: request.preVote, granted: false, denialReason: reason });
+    };
+    if (request.term < this.currentTerm) return deny('staleTerm');
+    const leaderAlive = !request.transfer && (this.roleValue === 'leader' || (this.leaderId !== null && this.now - this.lastLeaderContact < this.config.electionTimeoutMinMs));
+    if (request.term > this.currentTerm && leaderAlive) return deny('leaderAlive');
+    if (!request.preVote && request.term > this.currentTerm) this.becomeFollower(request.term, null, 'higherTermObserved');
+    const canVote = request.preVote
+      ? request.term > this.currentTerm || this.votedFor === from || (this.votedFor === null && this.leaderId === null)
+      : this.votedFor === from || (this.votedFor === null && this.leaderId === null);
+    if (!canVote) return deny('alreadyVoted');
+    const upToDate = request.lastLogTerm > this.log.lastTerm || (request.lastLogTerm === this.log.lastTerm && request.lastLogIndex >= this.log.lastIndex);
+    if (!upToDate) return deny('logNotUpToDate');
+    if (!request.preVote) {
+      this.setTerm(this.currentTerm, from);
+      this.resetElectionTimer();
+    }
+    this.emitTrace({ type: 'voteGranted', to: from, preVote: request.preVote });
+    this.sendAfterPersist(from, { type: 'requestVoteResponse', term: request.term, preVote: request.preVote, granted: true, denialReason: null });
+  }
+
+  private handleVoteResponse(from: NodeId, response: RequestVoteResponse): void {
+    if (response.preVote) {
+      if (!response.granted && this.stepDownOnHigherTerm(response.term)) return;
+      if (!this.preCandidate || !this.isVoter(from)) return;
+      if (response.granted && response.term !== this.currentTerm + 1) return;
+      this.recordVote(from, response, () => this.startElection(false));
+      return;
+    }
+    if (this.stepDownOnHigherTerm(response.term)) return;
+    if (this.roleValue !== 'candidate' || response.term !== this.currentTerm || !this.isVoter(from)) return;
+    this.recordVote(from, response, () => this.becomeLeader());
+  }
+
+  private recordVote(from: NodeId, response: RequestVoteResponse, onWin: () => void): void {
+    if (response.granted) this.emitTrace({ type: 'preVoteGranted', from });
+    else if (response.preVote) this.emitTrace({ type: 'preVoteDenied', from, reason: response.denialReason ?? 'unknown' });
+    this.votes.set(from, response.granted);
+    if (hasQuorum(this.membershipValue, (id) => this.votes.get(id) === true)) {
+      onWin();
+    } else if (quorumImpossible(this.membershipValue, (id) => this.votes.get(id) === false)) {
+      this.becomeFollower(this.currentTerm, null, 'electionLost');
+    }
+  }
+
+  private handleTimeoutNow(from: NodeId, message: TimeoutNow): void {
+    if (message.term > this.currentTerm) {
+      this.refuse(from, 'timeoutNowTermAhead', message.term);
+      return;
+    }
+    const pinned = this.pinnedLeader;
+    if (message.term < this.currentTerm || pinned === null || pinned.term !== this.currentTerm || pinned.leaderId !== from || !this.isVoter(this.id)) {
+      this.refuse(from, 'timeoutNowNotFromLeader', message.term);
+      return;
+    }
+    this.startElection(true);
+  }
+
+  // ---- replication: follower side -----------------------------------------------------------
+
+  private handleAppendEntries(from: NodeId, message: AppendEntries): void {
+    for (const entry of message.entries) {
+      if (entry.term > message.term) {
+        this.refuse(from, 'entryTermAboveFrame', message.term);
+        return;
+      }
+    }
+    const reply = (response: Omit<AppendEntriesResponse, 'type' | 'term' | 'readRound'>): void => {
+      this.sendAfterPersist(from, { type: 'appendEntriesResponse', term: this.currentTerm, readRound: message.readRound, ...response });
+    };
+    let prevIndex = message.prevLogIndex;
+    let entries = message.entries;
+    // Entries at or below our commit index are already known to match: skip past them.
+    if (prevIndex < this.commitIndexValue) {
+      const skip = Math.min(entries.length, this.commitIndexValue - prevIndex);
+      entries = entries.slice(skip);
+      prevIndex += skip;
+      if (prevIndex < this.commitIndexValue) {
+        reply({ success: true, matchIndex: this.commitIndexValue, conflictIndex: 0, conflictTerm: 0 });
+        return;
+      }
+    }
+    const localPrevTerm = this.log.termAt(prevIndex);
+    const expectedPrevTerm = prevIndex === message.prevLogIndex ? message.prevLogTerm : entryTermAt(message, prevIndex);
+    if (localPrevTerm !== expectedPrevTerm) {
+      this.emitTrace({ type: 'appendEntriesRejected', from, conflictIndex: prevIndex });
+      reply(this.conflictHint(prevIndex));
+      return;
+    }
+    for (const entry of entries) {
+      const localTerm = this.log.termAt(entry.index);
+      if (localTerm === entry.term) continue;
+      if (localTerm !== undefined) this.truncateLog(entry.index);
+      this.appendToLog(entry);
+    }
+    const lastNewIndex = prevIndex + entries.length;
+    const newCommit = Math.min(message.leaderCommit, lastNewIndex);
+    if (newCommit > this.commitIndexValue) {
+      this.commitIndexValue = newCommit;
+      this.emitTrace({ type: 'advanceCommitIndex', commitIndex: newCommit });
+    }
+    this.emitTrace({ type: 'appendEntriesAccepted', from, matchIndex: lastNewIndex });
+    reply({ success: true, matchIndex: lastNewIndex, conflictIndex: 0, conflictTerm: 0 });
+  }
+
+  private conflictHint(prevIndex: number): { success: false; matchIndex: number; conflictIndex: number; conflictTerm: number } {
+    if (prevIndex > this.log.lastIndex) {
+      return { success: false, matchIndex: 0, conflictIndex: this.log.lastIndex + 1, conflictTerm: 0 };
+    }
+    const conflictTerm = this.log.termAt(prevIndex) ?? 0;
+    const firstOfTerm = Math.max(this.log.firstIndexOfTerm(conflictTerm, prevIndex), this.commitIndexValue + 1);
+    return { success: false, matchIndex: 0, conflictIndex: firstOfTerm, conflictTerm };
+  }
+
+  // ---- replication: leader side -------------------------------------------------------------
+
+  private handleAppendResponse(from: NodeId, response: AppendEntriesResponse): void {
+    if (this.roleValue !== 'leader') return;
+    const progress = this.progress.get(from);
+    if (progress === undefined) {
+      this.refuse(from, 'unexpectedResponse', response.term);
+      return;
+    }
+    progress.lastResponseAt = this.now;
+    if (response.success) {
+      // A hint is a quantity, not trusted: never beyond what we have sent.
+      const matchIndex = Math.min(response.matchIndex, this.log.lastIndex);
+      progress.probeOutstanding = false;
+      if (matchIndex > progress.matchIndex) {
+        progress.matchIndex = matchIndex;
+        releaseInflight(progress, matchIndex);
+        this.maybeAdvanceCommit();
+      }
+      if (progress.nextIndex <= progress.matchIndex) progress.nextIndex = progress.matchIndex + 1;
+      if (progress.state === 'probe') {
+        progress.state = 'replicate';
+        progress.inflightLastIndices = [];
+      }
+      this.sendAppend(from);
+      return;
+    }
+    this.emitTrace({ type: 'appendEntriesRejected', from, conflictIndex: response.conflictIndex });
+    let nextIndex = response.conflictIndex;
+    if (response.conflictTerm > 0) {
+      const lastOfTerm = this.log.lastIndexOfTerm(response.conflictTerm);
+      if (lastOfTerm > 0) nextIndex = lastOfTerm + 1;
+    }
+    becomeProbe(progress);
+    progress.nextIndex = Math.max(progress.matchIndex + 1, Math.min(nextIndex, this.log.lastIndex + 1));
+    this.sendAppend(from);
+  }
+
+  private maybeAdvanceCommit(): void {
+    const candidate = quorumValue(this.membershipValue, (id) => (id === this.id ? this.persistedIndex : (this.progress.get(id)?.matchIndex ?? 0)));
+    // Figure 8: only an entry of the leader's own term commits by counting replicas.
+    if (candidate > this.commitIndexValue && this.log.termAt(candidate) === this.currentTerm) {
+      this.commitIndexValue = candidate;
+      this.commitAdvanced = true;
+      this.emitTrace({ type: 'advanceCommitIndex', commitIndex: candidate });
+    }
+  }
+
+  /** Sends what the follower's progress allows: one probe, or a window of pipelined batches. */
+  private sendAppend(peer: NodeId): void {
+    const progress = this.progress.get(peer);
+    if (progress === undefined) return;
+    if (progress.state === 'probe') {
+      if (progress.probeOutstanding && this.now - progress.probeSentAt < this.config.heartbeatIntervalMs) return;
+      progress.probeOutstanding = true;
+      progress.probeSentAt = this.now;
+      this.sendBatch(peer, progress);
+      return;
+    }
+    while (progress.inflightLastIndices.length < this.config.maxInflightMessages && progress.nextIndex <= this.log.lastIndex) {
+      const lastSent = this.sendBatch(peer, progress);
+      progress.inflightLastIndices.push(lastSent);
+      progress.nextIndex = lastSent + 1;
+    }
+  }
+
+  /** One AppendEntries from progress.nextIndex, bounded in bytes; returns the last index sent. */
+  private sendBatch(peer: NodeId, progress: FollowerProgress): number {
+    const prevLogIndex = progress.nextIndex - 1;
+    const prevLogTerm = this.log.termAt(prevLogIndex);
+    assert(prevLogTerm !== undefined, `no term for index ${prevLogIndex} (snapshot transfer needed for ${peer})`);
+    let bytes = frameOverheadBytes;
+    let lastIndex = prevLogIndex;
+    while (lastIndex < this.log.lastIndex && lastIndex - prevLogIndex < maxEntriesPerAppend) {
+      const entry = this.log.entryAt(lastIndex + 1) as LogEntry;
+      const size = entry.command.length + entryOverheadBytes + (entry.config === undefined ? 0 : 1024);
+      if (lastIndex > prevLogIndex && bytes + size > this.maxAppendBytes) break;
+      bytes += size;
+      lastIndex += 1;
+    }
+    const entries = lastIndex > prevLogIndex ? this.log.slice(prevLogIndex + 1, lastIndex) : [];
+    this.send(peer, { type: 'appendEntries', term: this.currentTerm, prevLogIndex, prevLogTerm, entries, leaderCommit: this.commitIndexValue, readRound: 0 });
+    progress.sentThisRound = true;
+    this.emitTrace({ type: 'appendEntries', to: peer, prevLogIndex, count: entries.length });
+    return lastIndex;
+  }
+
+  private sendHeartbeat(peer: NodeId, progress: FollowerProgress): void {
+    const prevLogIndex = Math.max(progress.matchIndex, this.log.floorIndex);
+    const prevLogTerm = this.log.termAt(prevLogIndex) ?? 0;
+    this.send(peer, { type: 'appendEntries', term: this.currentTerm, prevLogIndex, prevLogTerm, entries: [], leaderCommit: this.commitIndexValue, readRound: 0 });
+    progress.sentThisRound = true;
+  }
+
+  private leaderHeartbeat(): void {
+    this.heartbeatDeadline = this.now + this.config.heartbeatIntervalMs;
+    if (this.checkQuorumLost()) return;
+    for (const [peer, progress] of this.progress) {
+      // A window that saw no answer for an election timeout lost its frames: probe again.
+      if (progress.state === 'replicate' && progress.inflightLastIndices.length > 0 && this.now - progress.lastResponseAt >= this.config.electionTimeoutMinMs) {
+        becomeProbe(progress);
+      }
+      if (progress.state === 'probe') this.sendAppend(peer);
+      else this.sendHeartbeat(peer, progress);
+    }
+  }
+
+  /** CheckQuorum: a leader that has not heard from a quorum for an election timeout steps down. */
+  private checkQuorumLost(): boolean {
+    const lastHeard = quorumValue(this.membershipValue, (id) => (id === this.id ? this.now : (this.progress.get(id)?.lastResponseAt ?? Number.NEGATIVE_INFINITY)));
+    if (this.now - lastHeard < this.config.electionTimeoutMaxMs) return false;
+    this.becomeFollower(this.currentTerm, null, 'lostQuorum');
+    return true;
+  }
+
+  /** Batches proposals made since the last ready into AppendEntries, and spreads commit news. */
+  private flushAppends(): void {
+    for (const [peer, progress] of this.progress) {
+      if (progress.state === 'replicate') this.sendAppend(peer);
+      if (this.commitAdvanced && !progress.sentThisRound && progress.state === 'replicate') this.sendHeartbeat(peer, progress);
+      progress.sentThisRound = false;
+    }
+    this.commitAdvanced = false;
+  }
+
+  // ---- proposals: forwarding and completion -------------------------------------------------
+
+  private awaitAt(index: number, proposal: AwaitedProposal): void {
+    const waiting = this.awaited.get(index);
+    if (waiting === undefined) this.awaited.set(index, [proposal]);
+    else waiting.push(proposal);
+  }
+
+  private sendForward(forward: PendingForward): void {
+    const leader = this.leaderId;
+    if (leader === null || leader === this.id) {
+      forward.sentTo = null;
+      return;
+    }
+    forward.correlationId = this.nextCorrelationId++;
+    forward.sentTo = leader;
+    forward.sentAt = this.now;
+    this.send(leader, { type: 'forwardPropose', correlationId: forward.correlationId, command: forward.command, dedupKey: forward.dedupKey });
+  }
+
+  /** Re-sends forwards that have no leader, went to an old leader, or got no answer in time. */
+  private retryForwards(): void {
+    for (const forward of this.forwards.values()) {
+      if (forward.appended !== null) continue;
+      const stale = forward.sentTo !== this.leaderId || this.now - forward.sentAt >= this.config.electionTimeoutMaxMs;
+      if (forward.sentTo === null || stale) this.sendForward(forward);
+    }
+  }
+
+  private handleForwardPropose(from: NodeId, message: ForwardPropose): void {
+    const respond = (outcome: ForwardProposeResponse['outcome']): void => {
+      this.send(from, { type: 'forwardProposeResponse', correlationId: message.correlationId, outcome });
+    };
+    if (this.roleValue !== 'leader') return respond({ type: 'notLeader' });
+    if (message.dedupKey !== null) {
+      const cached = this.leaderDedupCache.get(message.dedupKey.clientId);
+      if (cached !== undefined && cached.requestId === message.dedupKey.requestId && this.log.termAt(cached.index) === cached.term) {
+        return respond({ type: 'appended', index: cached.index, term: cached.term });
+      }
+    }
+    if (this.admissionFailure() !== null) return respond({ type: 'busy' });
+    const entry = this.appendAsLeader(message.command, message.dedupKey);
+    respond({ type: 'appended', index: entry.index, term: entry.term });
+  }
+
+  private rememberDedup(key: DedupKey, entry: LogEntry): void {
+    this.leaderDedupCache.delete(key.clientId);
+    this.leaderDedupCache.set(key.clientId, { requestId: key.requestId, index: entry.index, term: entry.term });
+    if (this.leaderDedupCache.size > leaderDedupCacheSize) {
+      const oldest = this.leaderDedupCache.keys().next();
+      if (oldest.done !== true) this.leaderDedupCache.delete(oldest.value);
+    }
+  }
+
+  private handleForwardResponse(from: NodeId, message: ForwardProposeResponse): void {
+    let forward: PendingForward | undefined;
+    for (const candidate of this.forwards.values()) {
+      if (candidate.correlationId === message.correlationId) forward = candidate;
+    }
+    // A nonce is honoured only from the peer it was sent to (SPEC "Untrusted peers").
+    if (forward === undefined || forward.sentTo !== from || forward.appended !== null) return;
+    const outcome = message.outcome;
+    switch (outcome.type) {
+      case 'appended':
+        if (!isValidCounter(outcome.index) || !isValidCounter(outcome.term) || outcome.index === 0) return;
+        forward.appended = { index: outcome.index, term: outcome.term };
+        this.awaitAt(outcome.index, { proposalId: forward.proposalId, term: outcome.term, local: false });
+        if (outcome.index <= this.awaitedScannedThrough) this.checkAwaitedAt(outcome.index);
+        return;
+      case 'notLeader':
+        if (this.leaderId === from) this.leaderId = null;
+        forward.sentTo = null;
+        return;
+      case 'busy':
+        // Retried by the next tick after a heartbeat interval, like a lost forward.
+        forward.sentAt = this.now - this.config.electionTimeoutMaxMs + this.config.heartbeatIntervalMs;
+        return;
+      default:
+        assertUnreachable(outcome);
+    }
+  }
+
+  /** A new leader takes over its own pending forwards: they are in its log or get appended. */
+  private adoptForwardsAsLeader(): void {
+    for (const forward of this.forwards.values()) {
+      const appended = forward.appended;
+      if (appended !== null && this.log.termAt(appended.index) === appended.term) {
+        this.abandonAwaitedFor(forward.proposalId);
+        this.awaitAt(appended.index, { proposalId: forward.proposalId, term: appended.term, local: true });
+        continue;
+      }
+      if (appended !== null) this.abandonAwaitedFor(forward.proposalId);
+      const entry = this.appendAsLeader(forward.command, forward.dedupKey);
+      this.awaitAt(entry.index, { proposalId: forward.proposalId, term: entry.term, local: true });
+    }
+    this.forwards.clear();
+  }
+
+  private abandonAwaitedFor(proposalId: number): void {
+    for (const [index, waiting] of this.awaited) {
+      const remaining = waiting.filter((item) => item.proposalId !== proposalId);
+      if (remaining.length === 0) this.awaited.delete(index);
+      else this.awaited.set(index, remaining);
+    }
+  }
+
+  /** Completes proposals whose index is now applicable: committed if the term matches, else retried. */
+  private resolveAwaited(): void {
+    const applicable = this.applicableIndex;
+    if (this.awaited.size === 0) {
+      this.awaitedScannedThrough = Math.max(this.awaitedScannedThrough, applicable);
+      return;
+    }
+    for (let index = this.awaitedScannedThrough + 1; index <= applicable; index += 1) {
+      if (this.awaited.has(index)) this.checkAwaitedAt(index);
+    }
+    this.awaitedScannedThrough = Math.max(this.awaitedScannedThrough, applicable);
+  }
+
+  private checkAwaitedAt(index: number): void {
+    const waiting = this.awaited.get(index);
+    if (waiting === undefined || index > this.applicableIndex) return;
+    this.awaited.delete(index);
+    const entry = this.log.entryAt(index);
+    for (const item of waiting) {
+      if (entry !== undefined && entry.term === item.term) {
+        this.forwards.delete(item.proposalId);
+        this.outcomes.push({ type: 'committed', proposalId: item.proposalId, entry });
+        continue;
+      }
+      const forward = this.forwards.get(item.proposalId);
+      if (forward !== undefined) {
+        // Lost to a leader change: forward again under the same dedup key (safe to retry).
+        forward.appended = null;
+        this.sendForward(forward);
+      } else {
+        this.outcomes.push({ type: 'failed', proposalId: item.proposalId, failure: 'leadershipLost' });
+      }
+    }
+  }
+}
+
+function entryTermAt(message: AppendEntries, index: number): number | undefined {
+  const entry = message.entries[index - message.prevLogIndex - 1];
+  return entry?.term;
+}
+
+function assertUnreachable(value: never): never {
+  throw new Error(`unreachable: ${JSON.stringify(value)}`);
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

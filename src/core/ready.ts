@@ -1,0 +1,36 @@
+// What one engine step hands the driver (etcd's Ready): durable writes, then messages that may
+// go out only after those writes, plus proposal outcomes, metrics and trace events.
+import type { RaftMetric, RaftTraceEvent } from './events.ts';
+import type { RaftMessage } from './messages.ts';
+import type { LogEntry, NodeId } from './types.ts';
+
+export interface OutboundMessage {
+  readonly to: NodeId;
+  readonly message: RaftMessage;
+}
+
+export type ProposalFailure = 'leadershipLost' | 'overloaded';
+
+export type ProposalOutcome =
+  | { readonly type: 'accepted'; readonly proposalId: number; readonly index: number }
+  | { readonly type: 'committed'; readonly proposalId: number; readonly entry: LogEntry }
+  | { readonly type: 'failed'; readonly proposalId: number; readonly failure: ProposalFailure };
+
+export interface Ready {
+  readonly hardState: { readonly term: number; readonly votedFor: NodeId | null } | null;
+  readonly leaderForTerm: { readonly term: number; readonly leaderId: NodeId } | null;
+  /** Remove stored entries at and after this index before appending `entries`. */
+  readonly truncateFrom: number | null;
+  readonly entries: readonly LogEntry[];
+  /** Messages that depend on nothing unwritten: send at once. */
+  readonly messages: readonly OutboundMessage[];
+  /** Messages that acknowledge state in this (or an earlier) write: send after it completes. */
+  readonly messagesAfterPersist: readonly OutboundMessage[];
+  readonly outcomes: readonly ProposalOutcome[];
+  readonly metrics: readonly RaftMetric[];
+  readonly trace: readonly RaftTraceEvent[];
+}
+
+export function readyNeedsWrite(ready: Ready): boolean {
+  return ready.hardState !== null || ready.leaderForTerm !== null || ready.truncateFrom !== null || ready.entries.length > 0;
+}

@@ -1,0 +1,117 @@
+// Public value types of raftmesh (API.md "Identities and values"). Pure data, no behaviour
+// beyond validating constructors, so core, codec, driver and adapters can all share them.
+
+export type NodeId = string & { readonly __brand: 'NodeId' };
+export type ClientId = string & { readonly __brand: 'ClientId' };
+
+/** Longest id we accept: ids travel in every frame and key storage, so they are bounded. */
+export const maxIdLength = 256;
+
+function validateId(kind: string, value: string): void {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new RangeError(`${kind} must be a non-empty string, got ${JSON.stringify(value)}`);
+  }
+  if (value.length > maxIdLength) {
+    throw new RangeError(`${kind} must be at most ${maxIdLength} characters, got ${value.length}`);
+  }
+}
+
+export function nodeId(value: string): NodeId {
+  validateId('NodeId', value);
+  return value as NodeId;
+}
+
+export function clientId(value: string): ClientId {
+  validateId('ClientId', value);
+  return value as ClientId;
+}
+
+export interface ClusterConfig {
+  readonly voters: readonly NodeId[];
+  readonly learners?: readonly NodeId[];
+}
+
+/** Joint (§6) when `old` is not null. */
+export interface ConfigPayload {
+  readonly old: ClusterConfig | null;
+  readonly new: ClusterConfig;
+}
+
+export interface DedupKey {
+  readonly clientId: ClientId;
+  readonly requestId: number;
+}
+
+export interface LogEntry {
+  readonly index: number;
+  readonly term: number;
+  readonly command: Uint8Array;
+  readonly isNoOp: boolean;
+  readonly config?: ConfigPayload;
+  readonly dedupKey?: DedupKey;
+}
+
+export interface Snapshot {
+  readonly throughIndex: number;
+  readonly state: Uint8Array;
+}
+
+export interface SnapshotMeta {
+  readonly lastIncludedIndex: number;
+  readonly lastIncludedTerm: number;
+  readonly config?: ConfigPayload;
+}
+
+export interface StoredSnapshot {
+  readonly meta: SnapshotMeta;
+  readonly state: Uint8Array;
+}
+
+export interface RaftEnvelope {
+  readonly from: NodeId;
+  readonly bytes: Uint8Array;
+}
+
+export type RaftRole = 'follower' | 'candidate' | 'leader' | 'learner';
+
+export type Committed =
+  | { readonly type: 'entry'; readonly entry: LogEntry }
+  | { readonly type: 'internal'; readonly index: number }
+  | { readonly type: 'install'; readonly snapshot: Snapshot };
+
+export type ClientIdentity =
+  | { readonly type: 'auto' }
+  | { readonly type: 'durable'; readonly clientId: ClientId };
+
+export type VoteDenialReason = 'staleTerm' | 'alreadyVoted' | 'logNotUpToDate' | 'leaderAlive';
+
+export type StepDownReason =
+  | 'higherTermObserved'
+  | 'appendEntriesFromLeader'
+  | 'lostQuorum'
+  | 'removedFromConfig';
+
+export type TransferAbandonReason = 'timeout' | 'cancelled' | 'notVoter' | 'leadershipLost';
+
+/** Largest integer a term or index may take: beyond it JavaScript numbers lose precision. */
+export const maxSafeCounter = Number.MAX_SAFE_INTEGER;
+
+export function isValidCounter(value: number): boolean {
+  return Number.isSafeInteger(value) && value >= 0;
+}
+
+/** Validates a ClusterConfig per API.md: at least one voter, no duplicates, no overlap. */
+export function validateClusterConfig(config: ClusterConfig): ClusterConfig {
+  const voters = config.voters;
+  const learners = config.learners ?? [];
+  if (voters.length === 0) throw new RangeError('ClusterConfig.voters must name at least one voter');
+  const seen = new Set<string>();
+  for (const id of [...voters, ...learners]) {
+    validateId('NodeId', id);
+    if (seen.has(id)) {
+      throw new RangeError(`ClusterConfig names ${JSON.stringify(id)} twice (voters and learners must be disjoint, without duplicates)`);
+    }
+    seen.add(id);
+  }
+  return learners.length === 0 ? { voters: [...voters] } : { voters: [...voters], learners: [...learners] };
+}

@@ -1,0 +1,385 @@
+// createRaftNode: the one place where time, storage and transport meet the pure core. It feeds
+// inputs to the core, persists each ready before sending the messages that depend on it
+// (Raft's durability rule), delivers committed entries in order and settles caller promises.
+import { mintAutoClientId } from '../core/auto-client-id.ts';
+import { resolveRaftConfig } from '../core/config.ts';
+import { LeadershipLostError, ProposalRejectedError, RaftClosedError, RaftStorageError } from '../core/errors.ts';
+import type { RaftMetric, RaftTraceEvent } from '../core/events.ts';
+import { createEmitter, createWatchable } from '../core/observable.ts';
+import { RaftCore } from '../core/raft-core.ts';
+import type { OutboundMessage, ProposalOutcome, Ready } from '../core/ready.ts';
+import { readyNeedsWrite } from '../core/ready.ts';
+import type { ClientId, ClusterConfig, DedupKey, LogEntry, NodeId, RaftEnvelope, RaftRole } from '../core/types.ts';
+import { isValidCounter, validateClusterConfig } from '../core/types.ts';
+import { decodeMessage, encodeMessage } from '../codec/index.ts';
+import { committedIterable, type CommittedSource } from './committed-stream.ts';
+import { realClock, validateNodeOptions, type RaftNode, type RaftNodeOptions } from './node-options.ts';
+import { restoreState } from './restore.ts';
+import { mergeReadies, writeBatch } from './write-queue.ts';
+
+export type { RaftNode, RaftNodeOptions } from './node-options.ts';
+
+interface PendingProposal {
+  resolve(entry: LogEntry): void;
+  reject(error: unknown): void;
+  readonly startedAt: number;
+  committedMetricSent: boolean;
+}
+
+/** Readies merged into one storage write at most (bounds memory while a write is slow). */
+const maxQueuedReadies = 4096;
+
+export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode> {
+  validateNodeOptions(options);
+  const bootstrap = validateClusterConfig(options.clusterConfig);
+  const config = resolveRaftConfig(options.raftConfig);
+  const clock = options.raftConfig?.clock ?? realClock;
+  const random = options.raftConfig?.random ?? Math.random;
+  const { storage, transport, id } = options;
+  options.signal?.throwIfAborted();
+  const restored = await restoreState(storage);
+  const core = new RaftCore({
+    id,
+    config,
+    random,
+    now: clock.now(),
+    bootstrap,
+    hardState: { term: restored.term, votedFor: restored.votedFor },
+    leaderPin: restored.leaderPin,
+    snapshotMeta: restored.snapshot?.meta ?? null,
+    entries: restored.entries,
+    maxPayloadBytes: transport.maxPayloadBytes,
+  });
+
+  const identityClientId: ClientId = options.identity?.type === 'durable' ? options.identity.clientId : mintAutoClientId(id, random);
+  let nextRequestId = highestRequestId(restored.entries, identityClientId) + 1;
+  const role = createWatchable<RaftRole>(core.role);
+  const leader = createWatchable<NodeId | null>(core.leader);
+  const term = createWatchable(core.term);
+  const membership = createWatchable<ClusterConfig>(core.membership);
+  const commitIndex = createWatchable(core.commitIndex);
+  const compactionFloor = createWatchable(core.compactionFloor);
+  const trace = createEmitter<RaftTraceEvent>();
+  const pending = new Map<number, PendingProposal>();
+  let nextProposalId = 1;
+  let closed = false;
+  let closeError: Error | null = null;
+  let stepScheduled = false;
+  let timerHandle: unknown = null;
+  let timerDeadline = Number.POSITIVE_INFINITY;
+  let appliedIndex = restored.snapshot?.meta.lastIncludedIndex ?? 0;
+  let progressWaiters: Array<() => void> = [];
+  let queuedWrites: Ready[] = [];
+  let writing = false;
+  let writeIdle: Promise<void> = Promise.resolve();
+  let signalWriteIdle: () => void = () => {};
+
+  const emitMetric = (metric: RaftMetric): void => {
+    if (options.onMetric === undefined) return;
+    try {
+      options.onMetric(metric);
+    } catch (error) {
+      void Promise.reject(error);
+    }
+  };
+
+  const sendAll = (messages: readonly OutboundMessage[]): void => {
+    for (const outbound of messages) transport.send(outbound.to, encodeMessage(outbound.message));
+  };
+
+  const wakeProgress = (): void => {
+    const waiters = progressWaiters;
+    progressWaiters = [];
+    for (const wake of waiters) wake();
+  };
+
+  const settle = (outcome: ProposalOutcome): void => {
+    const proposal = pending.get(outcome.proposalId);
+    if (proposal === undefined) return;
+    const elapsedMs = clock.now() - proposal.startedAt;
+    switch (outcome.type) {
+      case 'accepted':
+        emitMetric({ type: 'proposeAccepted', index: outcome.index });
+        return;
+      case 'committed':
+        pending.delete(outcome.proposalId);
+        emitMetric({ type: 'proposeCommitted', index: outcome.entry.index, elapsedMs });
+        emitMetric({ type: 'proposeApplied', index: outcome.entry.index, elapsedMs });
+        if (elapsedMs > config.slowProposeThresholdMs) emitMetric({ type: 'proposeSlow', index: outcome.entry.index, elapsedMs });
+        proposal.resolve(outcome.entry);
+        return;
+      case 'failed':
+        pending.delete(outcome.proposalId);
+        proposal.reject(outcome.failure === 'leadershipLost' ? new LeadershipLostError() : new ProposalRejectedError('the leader has too many uncommitted proposals; retry later'));
+        return;
+    }
+  };
+
+  const publish = (): void => {
+    role.set(core.role);
+    leader.set(core.leader);
+    term.set(core.term);
+    membership.set(core.membership);
+    commitIndex.set(core.commitIndex);
+    compactionFloor.set(core.compactionFloor);
+    const applicable = core.applicableIndex;
+    if (applicable > appliedIndex) {
+      appliedIndex = applicable;
+      wakeProgress();
+    }
+  };
+
+  const processReady = (ready: Ready): void => {
+    sendAll(ready.messages);
+    for (const metric of ready.metrics) emitMetric(metric);
+    for (const event of ready.trace) trace.emit(event);
+    if (readyNeedsWrite(ready)) {
+      if (queuedWrites.length >= maxQueuedReadies) {
+        stop(new RaftStorageError(`storage fell ${maxQueuedReadies} writes behind; stopping rather than buffering without bound`));
+        return;
+      }
+      queuedWrites.push(ready);
+      startWrite();
+    } else {
+      sendAll(ready.messagesAfterPersist);
+    }
+    publish();
+    for (const outcome of ready.outcomes) settle(outcome);
+  };
+
+  const startWrite = (): void => {
+    if (writing || queuedWrites.length === 0 || closeError !== null) return;
+    const readies = queuedWrites;
+    queuedWrites = [];
+    const merged = mergeReadies(readies);
+    writing = true;
+    writeIdle = new Promise((resolve) => {
+      signalWriteIdle = resolve;
+    });
+    writeBatch(storage, merged.batch).then(
+      () => {
+        writing = false;
+        signalWriteIdle();
+        if (closeError !== null) return;
+        const now = clock.now();
+        for (let count = 0; count < merged.readyCount; count += 1) core.persisted(now, count === merged.readyCount - 1 ? merged.lastEntry : null);
+        for (const ready of readies) sendAll(ready.messagesAfterPersist);
+        startWrite();
+        scheduleStep();
+      },
+      (error: unknown) => {
+        writing = false;
+        signalWriteIdle();
+        const message = error instanceof Error ? error.message : String(error);
+        emitMetric({ type: 'storageFailed', message });
+        stop(new RaftStorageError(`storage write failed, node stopped (durability can no longer be promised): ${message}`, { cause: error }));
+      },
+    );
+  };
+
+  const step = (): void => {
+    stepScheduled = false;
+    if (closed) return;
+    try {
+      core.tracing = trace.hasListeners;
+      for (;;) {
+        const ready = core.takeReady();
+        if (ready === null) break;
+        processReady(ready);
+        if (closed) return;
+      }
+      publish();
+      armTimer();
+    } catch (error) {
+      stop(error instanceof Error ? error : new Error(String(error)));
+    }
+  };
+
+  const scheduleStep = (): void => {
+    if (stepScheduled || closed) return;
+    stepScheduled = true;
+    queueMicrotask(step);
+  };
+
+  const armTimer = (): void => {
+    const deadline = core.nextDeadline();
+    // Keep an earlier timer: firing early costs one tick that re-arms, re-arming costs more.
+    if (timerHandle !== null && timerDeadline <= deadline) return;
+    if (timerHandle !== null) clock.clearTimeout(timerHandle);
+    timerHandle = null;
+    timerDeadline = deadline;
+    if (!Number.isFinite(deadline)) return;
+    timerHandle = clock.setTimeout(onTimer, Math.max(0, deadline - clock.now()));
+  };
+
+  const onTimer = (): void => {
+    timerHandle = null;
+    timerDeadline = Number.POSITIVE_INFINITY;
+    if (closed) return;
+    try {
+      core.tick(clock.now());
+    } catch (error) {
+      stop(error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
+    step();
+  };
+
+  const onEnvelope = (envelope: RaftEnvelope): void => {
+    if (closed) return;
+    const decoded = decodeMessage(envelope.bytes);
+    if (!decoded.ok) {
+      const reason = decoded.reason;
+      emitMetric({ type: 'frameUndecodable', from: envelope.from, reason });
+      if (trace.hasListeners) trace.emit({ type: 'frameUndecodable', from: envelope.from, reason, node: id, term: core.term, at: clock.now() });
+      return;
+    }
+    try {
+      core.receive(clock.now(), envelope.from, decoded.value);
+    } catch (error) {
+      stop(error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
+    scheduleStep();
+  };
+
+  const unsubscribeIncoming = transport.incoming.subscribe(onEnvelope);
+
+  function stop(error: Error): void {
+    if (closed) return;
+    closed = true;
+    closeError = error;
+    unsubscribeIncoming();
+    if (timerHandle !== null) clock.clearTimeout(timerHandle);
+    timerHandle = null;
+    for (const outcome of core.failAll('leadershipLost')) pending.delete(outcome.proposalId);
+    const waiting = [...pending.values()];
+    pending.clear();
+    for (const proposal of waiting) proposal.reject(error);
+    wakeProgress();
+  }
+
+  const source: CommittedSource = {
+    get appliedIndex() {
+      return appliedIndex;
+    },
+    entryAt: (index) => core.entryAt(index),
+    waitForProgress: () => new Promise<void>((resolve) => progressWaiters.push(resolve)),
+    get closed() {
+      return closed;
+    },
+    installFor: () => null,
+  };
+
+  const rejectIfUnusable = (signal: AbortSignal | undefined): void => {
+    if (closed) throw closeError ?? new RaftClosedError();
+    signal?.throwIfAborted();
+  };
+
+  const stampKey = (requestId: number | undefined): DedupKey => {
+    if (requestId !== undefined) {
+      if (!isValidCounter(requestId) || requestId === 0) throw new RangeError(`propose requestId must be a positive safe integer, got ${String(requestId)}`);
+      nextRequestId = Math.max(nextRequestId, requestId + 1);
+      return { clientId: identityClientId, requestId };
+    }
+    return { clientId: identityClientId, requestId: nextRequestId++ };
+  };
+
+  const node: RaftNode = {
+    id,
+    role,
+    leader,
+    term,
+    membership,
+    commitIndex,
+    compactionFloor,
+    trace,
+    committed: () => committedIterable(source, appliedIndex + 1),
+    committedFrom: (fromIndex) => {
+      if (!isValidCounter(fromIndex)) throw new RangeError(`committedFrom index must be a non-negative safe integer, got ${String(fromIndex)}`);
+      return committedIterable(source, fromIndex);
+    },
+    propose(command, proposeOptions = {}) {
+      return new Promise<LogEntry>((resolve, reject) => {
+        rejectIfUnusable(proposeOptions.signal);
+        if (!(command instanceof Uint8Array)) throw new TypeError('propose(command): command must be a Uint8Array');
+        const key = stampKey(proposeOptions.requestId);
+        const proposalId = nextProposalId++;
+        const signal = proposeOptions.signal;
+        const onAbort = (): void => {
+          if (!pending.delete(proposalId)) return;
+          core.abandonProposal(proposalId);
+          reject(signal?.reason);
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        const cleanup = (): void => signal?.removeEventListener('abort', onAbort);
+        pending.set(proposalId, {
+          resolve: (entry) => {
+            cleanup();
+            resolve(entry);
+          },
+          reject: (error) => {
+            cleanup();
+            reject(error);
+          },
+          startedAt: clock.now(),
+          committedMetricSent: false,
+        });
+        core.propose(clock.now(), proposalId, command, key);
+        scheduleStep();
+      });
+    },
+    readIndex: async (readOptions = {}) => {
+      rejectIfUnusable(readOptions.signal);
+      throw new Error('readIndex is not implemented yet (issue #3: membership, transfer and linearizable reads)');
+    },
+    changeMembership: async (_target, changeOptions = {}) => {
+      rejectIfUnusable(changeOptions.signal);
+      throw new Error('changeMembership is not implemented yet (issue #3: membership, transfer and linearizable reads)');
+    },
+    transferLeadership: async (_target, transferOptions = {}) => {
+      rejectIfUnusable(transferOptions.signal);
+      throw new Error('transferLeadership is not implemented yet (issue #3: membership, transfer and linearizable reads)');
+    },
+    cancelTransfer: () => {},
+    awaitLeadership: (waitOptions = {}) =>
+      new Promise<void>((resolve, reject) => {
+        rejectIfUnusable(waitOptions.signal);
+        if (role.value === 'leader') return resolve();
+        const signal = waitOptions.signal;
+        let unsubscribeRole: () => void = () => {};
+        const onAbort = (): void => {
+          unsubscribeRole();
+          reject(signal?.reason);
+        };
+        unsubscribeRole = role.subscribe((value) => {
+          if (value !== 'leader') return;
+          unsubscribeRole();
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        });
+        signal?.addEventListener('abort', onAbort, { once: true });
+      }),
+    publishSnapshot: () => {
+      throw new Error('publishSnapshot is not implemented yet (issue #4: snapshots and compaction)');
+    },
+    async close() {
+      stop(new RaftClosedError());
+      await writeIdle;
+    },
+  };
+
+  options.signal?.addEventListener('abort', () => void node.close(), { once: true });
+  publish();
+  armTimer();
+  return node;
+}
+
+/** Request ids keep rising across a restart of a durable identity: resume above the log's. */
+function highestRequestId(entries: readonly LogEntry[], owner: ClientId): number {
+  let highest = 0;
+  for (const entry of entries) {
+    if (entry.dedupKey?.clientId === owner && entry.dedupKey.requestId > highest) highest = entry.dedupKey.requestId;
+  }
+  return highest;
+}

@@ -1,0 +1,62 @@
+// The public shapes of a node (API.md "The node") and option validation.
+import type { Clock, RaftConfig } from '../core/config.ts';
+import type { RaftMetric, RaftTraceEvent } from '../core/events.ts';
+import type { Subscribable, Watchable } from '../core/observable.ts';
+import type { ClientIdentity, ClusterConfig, Committed, LogEntry, NodeId, RaftRole, Snapshot } from '../core/types.ts';
+import type { RaftStorage } from '../storage/raft-storage.ts';
+import type { RaftTransport } from '../transport/raft-transport.ts';
+
+export interface RaftNodeOptions {
+  id: NodeId;
+  /** Bootstrap membership, used only when storage holds none. */
+  clusterConfig: ClusterConfig;
+  transport: RaftTransport;
+  storage: RaftStorage;
+  raftConfig?: RaftConfig;
+  identity?: ClientIdentity;
+  onMetric?: (metric: RaftMetric) => void;
+  /** Aborting closes the node. */
+  signal?: AbortSignal;
+}
+
+export interface RaftNode {
+  readonly id: NodeId;
+  readonly role: Watchable<RaftRole>;
+  readonly leader: Watchable<NodeId | null>;
+  readonly term: Watchable<number>;
+  readonly membership: Watchable<ClusterConfig>;
+  readonly commitIndex: Watchable<number>;
+  readonly compactionFloor: Watchable<number>;
+  readonly trace: Subscribable<RaftTraceEvent>;
+  committed(): AsyncIterable<Committed>;
+  committedFrom(fromIndex: number): AsyncIterable<Committed>;
+  propose(command: Uint8Array, options?: { requestId?: number; signal?: AbortSignal }): Promise<LogEntry>;
+  readIndex(options?: { signal?: AbortSignal }): Promise<number>;
+  changeMembership(target: ClusterConfig, options?: { signal?: AbortSignal }): Promise<ClusterConfig>;
+  transferLeadership(target: NodeId, options?: { signal?: AbortSignal }): Promise<void>;
+  cancelTransfer(): void;
+  awaitLeadership(options?: { signal?: AbortSignal }): Promise<void>;
+  publishSnapshot(snapshot: Snapshot): void;
+  close(): Promise<void>;
+}
+
+/** The default clock: real timers, monotonic time from performance.now(). */
+export const realClock: Clock = {
+  now: () => performance.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+export function validateNodeOptions(options: RaftNodeOptions): void {
+  if (typeof options !== 'object' || options === null) throw new TypeError('createRaftNode needs an options object');
+  if (typeof options.id !== 'string' || options.id.length === 0) throw new RangeError('RaftNodeOptions.id must be a NodeId (nodeId("a"))');
+  if (options.transport === undefined || typeof options.transport.send !== 'function') throw new TypeError('RaftNodeOptions.transport must be a RaftTransport');
+  if (options.transport.selfId !== options.id) {
+    throw new RangeError(`RaftNodeOptions.transport.selfId (${options.transport.selfId}) must equal RaftNodeOptions.id (${options.id})`);
+  }
+  if (options.storage === undefined || typeof options.storage.term !== 'function') throw new TypeError('RaftNodeOptions.storage must be a RaftStorage');
+  const identity = options.identity;
+  if (identity !== undefined && identity.type !== 'auto' && identity.type !== 'durable') {
+    throw new RangeError('RaftNodeOptions.identity must be { type: "auto" } or { type: "durable", clientId }');
+  }
+}

@@ -1,0 +1,63 @@
+// Reads a node's durable state at start and refuses corrupted state with a clear error
+// (SPEC "Storage contract") instead of starting an engine on it.
+import type { LogEntry, NodeId, SnapshotMeta, StoredSnapshot } from '../core/types.ts';
+import { isValidCounter } from '../core/types.ts';
+import type { RaftStorage } from '../storage/raft-storage.ts';
+
+export interface RestoredState {
+  readonly term: number;
+  readonly votedFor: NodeId | null;
+  readonly leaderPin: { readonly term: number; readonly leaderId: NodeId } | null;
+  readonly snapshot: StoredSnapshot | null;
+  readonly entries: readonly LogEntry[];
+}
+
+export class CorruptStorageError extends Error {
+  constructor(detail: string) {
+    super(`raftmesh refuses to start on corrupted storage: ${detail}`);
+    this.name = 'CorruptStorageError';
+  }
+}
+
+export async function restoreState(storage: RaftStorage): Promise<RestoredState> {
+  const term = await storage.term();
+  const votedFor = await storage.votedFor();
+  const leaderPin = await storage.leaderForTerm();
+  const snapshot = await storage.loadSnapshot();
+  const floor = snapshot?.meta.lastIncludedIndex ?? 0;
+  const entries = (await storage.entries(floor + 1)).filter((entry) => entry.index > floor);
+  if (!isValidCounter(term)) throw new CorruptStorageError(`term ${String(term)} is not a safe non-negative integer`);
+  if (leaderPin !== null && (!isValidCounter(leaderPin.term) || leaderPin.term > term)) {
+    throw new CorruptStorageError(`leader pin term ${leaderPin.term} is beyond the stored term ${term}`);
+  }
+  if (snapshot !== null) validateSnapshotMeta(snapshot.meta, term);
+  validateEntries(entries, floor, snapshot?.meta.lastIncludedTerm ?? 0, term);
+  return { term, votedFor, leaderPin, snapshot, entries };
+}
+
+function validateSnapshotMeta(meta: SnapshotMeta, term: number): void {
+  if (!isValidCounter(meta.lastIncludedIndex) || !isValidCounter(meta.lastIncludedTerm)) {
+    throw new CorruptStorageError('snapshot meta has an index or term out of range');
+  }
+  if (meta.lastIncludedTerm > term) {
+    throw new CorruptStorageError(`snapshot term ${meta.lastIncludedTerm} is beyond the stored term ${term}`);
+  }
+}
+
+function validateEntries(entries: readonly LogEntry[], floor: number, floorTerm: number, term: number): void {
+  let expectedIndex = floor + 1;
+  let previousTerm = floorTerm;
+  for (const entry of entries) {
+    if (entry.index !== expectedIndex) {
+      throw new CorruptStorageError(`log is not contiguous: expected index ${expectedIndex}, found ${entry.index}`);
+    }
+    if (!isValidCounter(entry.term) || entry.term < previousTerm) {
+      throw new CorruptStorageError(`log terms decrease at index ${entry.index} (${previousTerm} then ${entry.term})`);
+    }
+    // Hard state is written before the entries of a step, so no entry can outrun the term.
+    if (entry.term > term) throw new CorruptStorageError(`entry ${entry.index} has term ${entry.term} beyond the stored term ${term}`);
+    if (!(entry.command instanceof Uint8Array)) throw new CorruptStorageError(`entry ${entry.index} has no command bytes`);
+    previousTerm = entry.term;
+    expectedIndex += 1;
+  }
+}

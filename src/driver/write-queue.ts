@@ -1,0 +1,50 @@
+// Persists readies in order. While one write is in flight the next readies' writes are merged
+// into one batch, so throughput grows with load instead of paying one storage commit per step.
+import type { Ready } from '../core/ready.ts';
+import type { LogEntry } from '../core/types.ts';
+import type { RaftStorage, StorageBatch } from '../storage/raft-storage.ts';
+
+export interface MergedWrite {
+  readonly batch: StorageBatch;
+  /** How many readies (each counted by the core as one write) this batch acknowledges. */
+  readonly readyCount: number;
+  readonly lastEntry: { readonly index: number; readonly term: number } | null;
+}
+
+export function mergeReadies(readies: readonly Ready[]): MergedWrite {
+  let hardState: StorageBatch['hardState'];
+  let leaderForTerm: StorageBatch['leaderForTerm'];
+  let truncateFrom: number | undefined;
+  let entries: LogEntry[] = [];
+  for (const ready of readies) {
+    if (ready.hardState !== null) hardState = ready.hardState;
+    if (ready.leaderForTerm !== null) leaderForTerm = ready.leaderForTerm;
+    if (ready.truncateFrom !== null) {
+      const cut = ready.truncateFrom;
+      truncateFrom = truncateFrom === undefined ? cut : Math.min(truncateFrom, cut);
+      entries = entries.filter((entry) => entry.index < cut);
+    }
+    if (ready.entries.length > 0) entries = entries.length === 0 ? [...ready.entries] : entries.concat(ready.entries);
+  }
+  const last = entries[entries.length - 1];
+  const batch: StorageBatch = {
+    entries,
+    ...(hardState === undefined ? {} : { hardState }),
+    ...(leaderForTerm === undefined ? {} : { leaderForTerm }),
+    ...(truncateFrom === undefined ? {} : { truncateFrom }),
+  };
+  return { batch, readyCount: readies.length, lastEntry: last === undefined ? null : { index: last.index, term: last.term } };
+}
+
+/** Applies a batch through the storage's batched path, or its atomic methods in a safe order. */
+export async function writeBatch(storage: RaftStorage, batch: StorageBatch): Promise<void> {
+  if (storage.writeBatch !== undefined) {
+    await storage.writeBatch(batch);
+    return;
+  }
+  // Hard state first: an entry must never be durable under a term the node has not recorded.
+  if (batch.hardState !== undefined) await storage.saveTermAndVotedFor(batch.hardState.term, batch.hardState.votedFor);
+  if (batch.leaderForTerm !== undefined) await storage.saveLeaderForTerm(batch.leaderForTerm.term, batch.leaderForTerm.leaderId);
+  if (batch.truncateFrom !== undefined) await storage.truncateFrom(batch.truncateFrom);
+  if (batch.entries.length > 0) await storage.appendEntries(batch.entries);
+}
