@@ -3,7 +3,7 @@
 import { resolveRaftConfig } from './config.ts';
 import type { RaftMessage } from './messages.ts';
 import { RaftCore } from './raft-core.ts';
-import type { ProposalOutcome } from './ready.ts';
+import type { ProposalOutcome, ReadOutcome, TransferOutcome } from './ready.ts';
 import { nodeId, type LogEntry, type NodeId } from './types.ts';
 
 export interface HarnessNode {
@@ -12,6 +12,8 @@ export interface HarnessNode {
   /** Durable log as the driver would have written it. */
   durable: LogEntry[];
   outcomes: ProposalOutcome[];
+  reads: ReadOutcome[];
+  transfers: TransferOutcome[];
 }
 
 export interface CoreHarness {
@@ -29,8 +31,9 @@ export interface CoreHarness {
   heal(): void;
 }
 
-export function createCoreHarness(names: readonly string[], seed = 1): CoreHarness {
+export function createCoreHarness(names: readonly string[], seed = 1, initialVoters: readonly string[] = names): CoreHarness {
   const ids = names.map((name) => nodeId(name));
+  const voters = initialVoters.map((name) => nodeId(name));
   const config = resolveRaftConfig({});
   let state = seed;
   const random = (): number => {
@@ -63,6 +66,8 @@ export function createCoreHarness(names: readonly string[], seed = 1): CoreHarne
             if (ready.truncateFrom !== null) node.durable = node.durable.filter((entry) => entry.index < (ready.truncateFrom as number));
             node.durable.push(...ready.entries);
             node.outcomes.push(...ready.outcomes);
+            node.reads.push(...ready.reads);
+            node.transfers.push(...ready.transfers);
             const needsWrite = ready.hardState !== null || ready.leaderForTerm !== null || ready.truncateFrom !== null || ready.entries.length > 0;
             if (needsWrite) {
               const last = ready.entries[ready.entries.length - 1];
@@ -100,8 +105,8 @@ export function createCoreHarness(names: readonly string[], seed = 1): CoreHarne
     heal: () => harness.blocked.clear(),
   };
   for (const id of ids) {
-    const core = new RaftCore({ id, config, random, now: 0, bootstrap: { voters: ids }, hardState: { term: 0, votedFor: null }, leaderPin: null, snapshotMeta: null, entries: [] });
-    nodes.set(id, { id, core, durable: [], outcomes: [] });
+    const core = new RaftCore({ id, config, random, now: 0, bootstrap: { voters }, hardState: { term: 0, votedFor: null }, leaderPin: null, snapshotMeta: null, entries: [] });
+    nodes.set(id, { id, core, durable: [], outcomes: [], reads: [], transfers: [] });
   }
   return harness;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createCoreHarness } from './core-harness.test-support.ts';
-import { clientId } from './types.ts';
+import { clientId, nodeId } from './types.ts';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 
@@ -70,5 +70,113 @@ describe('RaftCore', () => {
     leader.core.propose(harness.now, 9, bytes('z'), null);
     harness.advance(600);
     expect(leader.outcomes.some((outcome) => outcome.type === 'failed' && outcome.proposalId === 9 && outcome.failure === 'leadershipLost')).toBe(true);
+  });
+
+  it('serves a read index only after a quorum heartbeat round, sharing one round among concurrent reads', () => {
+    const harness = createCoreHarness(['a', 'b', 'c']);
+    harness.advance(400);
+    const leader = harness.leaders()[0]!;
+    let readyReads: number[] = [];
+    leader.core.requestRead(harness.now, 1);
+    leader.core.requestRead(harness.now, 2);
+    const ready = leader.core.takeReady();
+    const heartbeats = ready?.messages.filter((outbound) => outbound.message.type === 'appendEntries') ?? [];
+    expect(heartbeats).toHaveLength(2); // one round to the two followers, not one per read
+    expect(ready?.reads).toHaveLength(0); // not served before the quorum answers
+    for (const outbound of heartbeats) {
+      const follower = harness.nodes.get(outbound.to)!;
+      follower.core.receive(harness.now, leader.id, outbound.message);
+      const answer = follower.core.takeReady()!;
+      for (const reply of [...answer.messages, ...answer.messagesAfterPersist]) leader.core.receive(harness.now, follower.id, reply.message);
+      const served = leader.core.takeReady();
+      readyReads = readyReads.concat(served?.reads.map((read) => read.readId) ?? []);
+    }
+    expect(readyReads.sort()).toEqual([1, 2]);
+  });
+
+  it('an isolated old leader never serves a read; a follower read goes through the new leader', () => {
+    const harness = createCoreHarness(['a', 'b', 'c']);
+    harness.advance(400);
+    const oldLeader = harness.leaders()[0]!;
+    harness.isolate(oldLeader.id);
+    oldLeader.core.requestRead(harness.now, 5);
+    harness.advance(1_000);
+    const reads: number[] = [];
+    const collect = (): void => {
+      const ready = oldLeader.core.takeReady();
+      for (const read of ready?.reads ?? []) reads.push(read.readId);
+    };
+    collect();
+    expect(reads).toEqual([]);
+    const newLeader = harness.leaders().find((node) => node !== oldLeader);
+    expect(newLeader).toBeDefined();
+    const follower = [...harness.nodes.values()].find((node) => node !== oldLeader && node !== newLeader)!;
+    follower.core.requestRead(harness.now, 8);
+    harness.advance(100);
+    const served = follower.reads.filter((read) => read.readId === 8);
+    expect(served).toHaveLength(1);
+    expect(served[0]!.readIndex).toBe(newLeader!.core.commitIndex);
+    expect(oldLeader.reads).toEqual([]);
+  });
+
+  it('grows 3 -> 5 by joint consensus and shrinks back, committing through each step', () => {
+    const harness = createCoreHarness(['a', 'b', 'c', 'd', 'e'], 3, ['a', 'b', 'c']);
+    harness.advance(400);
+    let leader = harness.leaders()[0]!;
+    expect(harness.node('d').core.role).toBe('learner');
+    const five = { voters: ['a', 'b', 'c', 'd', 'e'].map((name) => nodeId(name)) };
+    leader.core.changeMembership(harness.now, 1, five);
+    const joint = leader.core.membershipPayload;
+    expect(joint.old?.voters).toHaveLength(3);
+    leader.core.changeMembership(harness.now, 2, five);
+    harness.advance(300);
+    expect(leader.core.membershipPayload.old).toBeNull();
+    expect(harness.node('d').core.role).toBe('follower');
+    expect(leader.core.membership.voters).toHaveLength(5);
+    harness.settle();
+    expect(harness.node('e').core.membership.voters).toHaveLength(5);
+    leader = harness.leaders()[0]!;
+    const three = { voters: [leader.id, ...five.voters.filter((id) => id !== leader.id).slice(0, 2)] };
+    leader.core.changeMembership(harness.now, 3, three);
+    harness.advance(300);
+    expect(leader.core.membership.voters).toHaveLength(3);
+    const removed = five.voters.filter((id) => !three.voters.includes(id));
+    for (const id of removed) expect(harness.nodes.get(id)!.core.role).toBe('learner');
+  });
+
+  it('rejects a second change while a config entry is uncommitted', () => {
+    const harness = createCoreHarness(['a', 'b', 'c', 'd'], 5, ['a', 'b', 'c']);
+    harness.advance(400);
+    const leader = harness.leaders()[0]!;
+    leader.core.changeMembership(harness.now, 1, { voters: ['a', 'b', 'c', 'd'].map((name) => nodeId(name)) });
+    leader.core.changeMembership(harness.now, 2, { voters: ['a', 'b'].map((name) => nodeId(name)) });
+    const ready = leader.core.takeReady()!;
+    expect(ready.membershipChanges).toContainEqual({ changeId: 2, failure: 'inProgress' });
+  });
+
+  it('a removed leader steps down after committing C_new', () => {
+    const harness = createCoreHarness(['a', 'b', 'c'], 7);
+    harness.advance(400);
+    const leader = harness.leaders()[0]!;
+    const others = [...harness.nodes.keys()].filter((id) => id !== leader.id);
+    leader.core.changeMembership(harness.now, 1, { voters: others });
+    harness.advance(100);
+    expect(leader.core.role).toBe('learner');
+    harness.advance(600);
+    const next = harness.leaders();
+    expect(next).toHaveLength(1);
+    expect(next[0]!.id).not.toBe(leader.id);
+  });
+
+  it('transfers leadership to a chosen follower, which then leads', () => {
+    const harness = createCoreHarness(['a', 'b', 'c'], 9);
+    harness.advance(400);
+    const leader = harness.leaders()[0]!;
+    const target = [...harness.nodes.values()].find((node) => node !== leader)!;
+    leader.core.transferLeadership(harness.now, 1, target.id);
+    harness.advance(50);
+    expect(target.core.role).toBe('leader');
+    expect(leader.transfers).toEqual([{ transferId: 1, failure: null }]);
+    expect(leader.core.role).toBe('follower');
   });
 });

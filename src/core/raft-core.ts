@@ -10,6 +10,8 @@ import type {
   ForwardPropose,
   ForwardProposeResponse,
   RaftMessage,
+  ReadIndexRequest,
+  ReadIndexResponse,
   RequestVote,
   RequestVoteResponse,
   TimeoutNow,
@@ -17,7 +19,9 @@ import type {
 import { becomeProbe, createProgress, releaseInflight, type FollowerProgress } from './progress.ts';
 import { createMembership, hasQuorum, quorumImpossible, quorumValue, type Membership } from './quorum.ts';
 import { createRaftLog, type RaftLog } from './raft-log.ts';
-import type { OutboundMessage, ProposalFailure, ProposalOutcome, Ready } from './ready.ts';
+import { ReadIndexTracker, type ReadRequester } from './read-index.ts';
+import type { MembershipFailure, MembershipOutcome, OutboundMessage, ProposalFailure, ProposalOutcome, Ready, ReadOutcome, TransferOutcome } from './ready.ts';
+import { sameConfig, sameMembers } from './config-compare.ts';
 import type {
   ClusterConfig,
   ConfigPayload,
@@ -27,6 +31,7 @@ import type {
   RaftRole,
   SnapshotMeta,
   StepDownReason,
+  TransferAbandonReason,
   VoteDenialReason,
 } from './types.ts';
 import { isValidCounter } from './types.ts';
@@ -50,6 +55,14 @@ interface AwaitedProposal {
   readonly proposalId: number;
   readonly term: number;
   readonly local: boolean; // accepted by this node as leader (fails on step-down)
+}
+
+/** A read this node's caller asked for while another node leads. */
+interface PendingRead {
+  readonly readId: number;
+  correlationId: number;
+  sentTo: NodeId | null;
+  sentAt: number;
 }
 
 interface PendingForward {
@@ -100,6 +113,12 @@ export class RaftCore {
   private readonly forwards = new Map<number, PendingForward>();
   private nextCorrelationId = 1;
   private readonly leaderDedupCache = new Map<string, { requestId: number; index: number; term: number }>();
+  private readTracker = new ReadIndexTracker();
+  private membershipChange: { changeId: number; target: ClusterConfig; awaitingIndex: number; joint: boolean } | null = null;
+  private membershipOutcomes: MembershipOutcome[] = [];
+  private transfer: { transferId: number; target: NodeId; deadline: number; timeoutSent: boolean; awaitingNewLeader: boolean } | null = null;
+  private transferOutcomes: TransferOutcome[] = [];
+  private readonly pendingReads = new Map<number, PendingRead>();
   private refusalStreak = new Map<NodeId, { count: number; since: number; reported: boolean }>();
 
   // The ready being accumulated.
@@ -111,6 +130,7 @@ export class RaftCore {
   private messages: OutboundMessage[] = [];
   private messagesAfterPersist: OutboundMessage[] = [];
   private outcomes: ProposalOutcome[] = [];
+  private reads: ReadOutcome[] = [];
   private metrics: RaftMetric[] = [];
   private traceEvents: RaftTraceEvent[] = [];
   /** The driver turns this on while someone listens to the trace, so idle tracing costs nothing. */
@@ -179,16 +199,18 @@ export class RaftCore {
 
   /** The earliest clock reading at which tick() has work to do. */
   nextDeadline(): number {
-    if (this.roleValue === 'leader') return this.heartbeatDeadline;
+    const transferDeadline = this.transfer?.deadline ?? Number.POSITIVE_INFINITY;
+    if (this.roleValue === 'leader') return Math.min(this.heartbeatDeadline, transferDeadline);
     let deadline = this.roleValue === 'learner' ? Number.POSITIVE_INFINITY : this.electionDeadline;
-    if (this.forwards.size > 0) deadline = Math.min(deadline, this.now + this.config.heartbeatIntervalMs);
-    return deadline;
+    if (this.forwards.size > 0 || this.pendingReads.size > 0) deadline = Math.min(deadline, this.now + this.config.heartbeatIntervalMs);
+    return Math.min(deadline, transferDeadline);
   }
 
   // ---- inputs -------------------------------------------------------------------------------
 
   tick(now: number): void {
     this.advanceClock(now);
+    if (this.transfer !== null && now >= this.transfer.deadline) this.abandonTransfer('timeout');
     if (this.roleValue === 'leader') {
       if (now >= this.heartbeatDeadline) this.leaderHeartbeat();
       return;
@@ -204,7 +226,7 @@ export class RaftCore {
   /** A proposal from this node's caller. The outcome arrives in a later ready. */
   propose(now: number, proposalId: number, command: Uint8Array, dedupKey: DedupKey | null): void {
     this.advanceClock(now);
-    if (this.roleValue === 'leader') {
+    if (this.roleValue === 'leader' && this.transfer === null) {
       const failure = this.admissionFailure();
       if (failure !== null) {
         this.outcomes.push({ type: 'failed', proposalId, failure });
@@ -215,9 +237,72 @@ export class RaftCore {
       this.outcomes.push({ type: 'accepted', proposalId, index: entry.index });
       return;
     }
+    // Not leading, or handing leadership over: the proposal waits for (or goes to) the leader.
     const forward: PendingForward = { proposalId, command, dedupKey, correlationId: 0, sentTo: null, sentAt: now, appended: null };
     this.forwards.set(proposalId, forward);
     this.sendForward(forward);
+  }
+
+  /** §6 joint consensus: C_old,new, then C_new once that commits. The outcome comes in a ready. */
+  changeMembership(now: number, changeId: number, target: ClusterConfig): void {
+    this.advanceClock(now);
+    const fail = (failure: MembershipFailure): void => {
+      this.membershipOutcomes.push({ changeId, failure });
+    };
+    if (this.roleValue !== 'leader') return fail('notLeader');
+    if (this.membershipChange !== null || this.latestConfigIndex() > this.commitIndexValue || this.membershipValue.payload.old !== null) return fail('inProgress');
+    const current = this.membershipValue.payload.new;
+    if (sameConfig(current, target)) {
+      this.membershipOutcomes.push({ changeId, failure: null });
+      return;
+    }
+    // A change that keeps the voters (learners only) needs no joint phase: majorities are unchanged.
+    const sameVoters = sameMembers(current.voters, target.voters);
+    const payload: ConfigPayload = sameVoters ? { old: null, new: target } : { old: current, new: target };
+    const entry = this.appendConfig(payload);
+    this.membershipChange = { changeId, target, awaitingIndex: entry.index, joint: !sameVoters };
+  }
+
+  transferLeadership(now: number, transferId: number, target: NodeId): void {
+    this.advanceClock(now);
+    if (this.roleValue !== 'leader') {
+      this.transferOutcomes.push({ transferId, failure: 'notLeader' });
+      return;
+    }
+    if (target === this.id) {
+      this.transferOutcomes.push({ transferId, failure: null });
+      return;
+    }
+    if (this.transfer !== null) this.abandonTransfer('cancelled');
+    if (!this.isVoter(target) || !this.progress.has(target)) {
+      this.transferOutcomes.push({ transferId, failure: 'notVoter' });
+      return;
+    }
+    this.transfer = { transferId, target, deadline: this.now + this.config.electionTimeoutMaxMs, timeoutSent: false, awaitingNewLeader: false };
+    this.emitTrace({ type: 'leadershipTransferStarted', target });
+    this.advanceTransfer();
+  }
+
+  cancelTransfer(now: number): void {
+    this.advanceClock(now);
+    if (this.transfer !== null) this.abandonTransfer('cancelled');
+  }
+
+  /** A linearizable read from this node's caller; the read index arrives in a later ready. */
+  requestRead(now: number, readId: number): void {
+    this.advanceClock(now);
+    if (this.roleValue === 'leader') {
+      this.leaderRead({ type: 'local', readId });
+      return;
+    }
+    const read: PendingRead = { readId, correlationId: 0, sentTo: null, sentAt: now };
+    this.pendingReads.set(readId, read);
+    this.sendReadRequest(read);
+  }
+
+  abandonRead(readId: number): void {
+    this.pendingReads.delete(readId);
+    this.readTracker.remove(readId);
   }
 
   /** The caller gave up on a proposal (abort): stop tracking it; it may still commit. */
@@ -252,12 +337,10 @@ export class RaftCore {
         this.handleForwardResponse(from, message);
         return;
       case 'readIndexRequest':
+        this.handleReadIndexRequest(from, message);
+        return;
       case 'readIndexResponse':
-        // Read index is served by the read-index module (membership/read issue); until then a
-        // request is answered "cannot serve" so the asker fails fast instead of hanging.
-        if (message.type === 'readIndexRequest') {
-          this.send(from, { type: 'readIndexResponse', correlationId: message.correlationId, readIndex: 0 });
-        }
+        this.handleReadIndexResponse(from, message);
         return;
       default:
         this.receiveTermed(from, message);
@@ -265,10 +348,13 @@ export class RaftCore {
   }
 
   takeReady(): Ready | null {
-    if (this.roleValue === 'leader') this.flushAppends();
+    if (this.roleValue === 'leader') {
+      this.startReadRound();
+      this.flushAppends();
+    }
     this.resolveAwaited();
     const needsWrite = this.hardStateDirty || this.leaderPinDirty || this.pendingTruncateFrom !== null || this.unwrittenEntries.length > 0;
-    if (!needsWrite && this.messages.length === 0 && this.messagesAfterPersist.length === 0 && this.outcomes.length === 0 && this.metrics.length === 0 && this.traceEvents.length === 0) {
+    if (!needsWrite && this.messages.length === 0 && this.messagesAfterPersist.length === 0 && this.outcomes.length === 0 && this.reads.length === 0 && this.membershipOutcomes.length === 0 && this.transferOutcomes.length === 0 && this.metrics.length === 0 && this.traceEvents.length === 0) {
       return null;
     }
     const ready: Ready = {
@@ -279,6 +365,9 @@ export class RaftCore {
       messages: this.messages,
       messagesAfterPersist: this.messagesAfterPersist,
       outcomes: this.outcomes,
+      reads: this.reads,
+      membershipChanges: this.membershipOutcomes,
+      transfers: this.transferOutcomes,
       metrics: this.metrics,
       trace: this.traceEvents,
     };
@@ -289,6 +378,9 @@ export class RaftCore {
     this.messages = [];
     this.messagesAfterPersist = [];
     this.outcomes = [];
+    this.reads = [];
+    this.membershipOutcomes = [];
+    this.transferOutcomes = [];
     this.metrics = [];
     this.traceEvents = [];
     if (needsWrite) this.writesInFlight += 1;
@@ -303,6 +395,8 @@ export class RaftCore {
     for (const proposalId of ids) failed.push({ type: 'failed', proposalId, failure });
     this.forwards.clear();
     this.awaited.clear();
+    this.pendingReads.clear();
+    this.readTracker.drain();
     return failed;
   }
 
@@ -347,7 +441,8 @@ export class RaftCore {
       for (const member of this.membershipValue.members) {
         if (member !== this.id && !this.progress.has(member)) this.progress.set(member, createProgress(this.log.lastIndex + 1, this.now));
       }
-      for (const member of this.progress.keys()) if (!this.membershipValue.members.has(member)) this.progress.delete(member);
+      // Removed members keep receiving the log until the config that removes them commits, so
+      // they learn of their removal instead of campaigning (see advanceMembershipChange).
     }
   }
 
@@ -510,7 +605,19 @@ export class RaftCore {
     this.leaderId = leader;
     this.votes.clear();
     this.progress.clear();
-    if (wasLeader) this.failLocalProposals();
+    if (wasLeader) {
+      this.failLocalProposals();
+      this.handBackReads();
+      if (this.membershipChange !== null) this.membershipOutcomes.push({ changeId: this.membershipChange.changeId, failure: 'leadershipLost' });
+      this.membershipChange = null;
+      if (this.transfer !== null) this.transfer.awaitingNewLeader = true;
+    }
+    if (this.transfer !== null && this.transfer.awaitingNewLeader && leader !== null) {
+      if (leader === this.transfer.target) this.transferOutcomes.push({ transferId: this.transfer.transferId, failure: null });
+      else this.transferOutcomes.push({ transferId: this.transfer.transferId, failure: 'leadershipLost' });
+      if (leader !== this.transfer.target) this.emitTrace({ type: 'leadershipTransferAbandoned', target: this.transfer.target, reason: 'leadershipLost' });
+      this.transfer = null;
+    }
     this.resetElectionTimer();
     this.emitTrace({ type: 'becomeFollower', reason, leader });
     if (leader !== null) this.retryForwards();
@@ -582,6 +689,9 @@ export class RaftCore {
     // §5.4.2: a no-op of the new term lets earlier-term entries commit and reads proceed.
     this.appendAsLeader(new Uint8Array(0), null, true);
     this.adoptForwardsAsLeader();
+    this.readTracker = new ReadIndexTracker();
+    for (const read of this.pendingReads.values()) this.readTracker.enqueue({ type: 'local', readId: read.readId });
+    this.pendingReads.clear();
     this.heartbeatDeadline = this.now + this.config.heartbeatIntervalMs;
     for (const peer of this.progress.keys()) this.sendAppend(peer);
   }
@@ -728,6 +838,7 @@ export class RaftCore {
       return;
     }
     progress.lastResponseAt = this.now;
+    if (response.readRound > 0) this.acknowledgeReadRound(from, response.readRound);
     if (response.success) {
       // A hint is a quantity, not trusted: never beyond what we have sent.
       const matchIndex = Math.min(response.matchIndex, this.log.lastIndex);
@@ -743,6 +854,7 @@ export class RaftCore {
         progress.inflightLastIndices = [];
       }
       this.sendAppend(from);
+      if (this.transfer?.target === from) this.advanceTransfer();
       return;
     }
     this.emitTrace({ type: 'appendEntriesRejected', from, conflictIndex: response.conflictIndex });
@@ -763,6 +875,8 @@ export class RaftCore {
       this.commitIndexValue = candidate;
       this.commitAdvanced = true;
       this.emitTrace({ type: 'advanceCommitIndex', commitIndex: candidate });
+      this.startReadRound();
+      this.advanceMembershipChange();
     }
   }
 
@@ -799,7 +913,7 @@ export class RaftCore {
       lastIndex += 1;
     }
     const entries = lastIndex > prevLogIndex ? this.log.slice(prevLogIndex + 1, lastIndex) : [];
-    this.send(peer, { type: 'appendEntries', term: this.currentTerm, prevLogIndex, prevLogTerm, entries, leaderCommit: this.commitIndexValue, readRound: 0 });
+    this.send(peer, { type: 'appendEntries', term: this.currentTerm, prevLogIndex, prevLogTerm, entries, leaderCommit: this.commitIndexValue, readRound: this.readTracker.currentRound });
     progress.sentThisRound = true;
     this.emitTrace({ type: 'appendEntries', to: peer, prevLogIndex, count: entries.length });
     return lastIndex;
@@ -808,7 +922,7 @@ export class RaftCore {
   private sendHeartbeat(peer: NodeId, progress: FollowerProgress): void {
     const prevLogIndex = Math.max(progress.matchIndex, this.log.floorIndex);
     const prevLogTerm = this.log.termAt(prevLogIndex) ?? 0;
-    this.send(peer, { type: 'appendEntries', term: this.currentTerm, prevLogIndex, prevLogTerm, entries: [], leaderCommit: this.commitIndexValue, readRound: 0 });
+    this.send(peer, { type: 'appendEntries', term: this.currentTerm, prevLogIndex, prevLogTerm, entries: [], leaderCommit: this.commitIndexValue, readRound: this.readTracker.currentRound });
     progress.sentThisRound = true;
   }
 
@@ -843,6 +957,162 @@ export class RaftCore {
     this.commitAdvanced = false;
   }
 
+  // ---- membership (§6) and leadership transfer (§3.10) --------------------------------------
+
+  private latestConfigIndex(): number {
+    for (let index = this.log.lastIndex; index > this.log.floorIndex; index -= 1) {
+      if (this.log.entryAt(index)?.config !== undefined) return index;
+    }
+    return this.log.floorIndex;
+  }
+
+  private appendConfig(payload: ConfigPayload): LogEntry {
+    const entry: LogEntry = { index: this.log.lastIndex + 1, term: this.currentTerm, command: new Uint8Array(0), isNoOp: false, config: payload };
+    this.appendToLog(entry);
+    this.emitTrace({ type: 'clientRequest', index: entry.index });
+    return entry;
+  }
+
+  /** Runs on every commit advance of a leader: leaves a committed joint config, finishes changes. */
+  private advanceMembershipChange(): void {
+    if (this.roleValue !== 'leader') return;
+    const configIndex = this.latestConfigIndex();
+    if (configIndex > this.commitIndexValue) return;
+    const payload = this.membershipValue.payload;
+    if (payload.old !== null) {
+      // C_old,new committed (by us or a previous leader): now C_new alone.
+      const entry = this.appendConfig({ old: null, new: payload.new });
+      if (this.membershipChange !== null) this.membershipChange.awaitingIndex = entry.index;
+      return;
+    }
+    for (const peer of [...this.progress.keys()]) if (!this.membershipValue.members.has(peer)) this.progress.delete(peer);
+    const change = this.membershipChange;
+    if (change !== null && configIndex >= change.awaitingIndex) {
+      this.membershipOutcomes.push({ changeId: change.changeId, failure: null });
+      this.membershipChange = null;
+    }
+    if (!this.isVoter(this.id)) this.becomeFollower(this.currentTerm, null, 'removedFromConfig');
+  }
+
+  /** Sends TimeoutNow once the target's log matches ours. */
+  private advanceTransfer(): void {
+    const transfer = this.transfer;
+    if (transfer === null || this.roleValue !== 'leader' || transfer.timeoutSent) return;
+    const progress = this.progress.get(transfer.target);
+    if (progress === undefined) {
+      this.abandonTransfer('notVoter');
+      return;
+    }
+    if (progress.matchIndex < this.log.lastIndex) {
+      this.sendAppend(transfer.target);
+      return;
+    }
+    transfer.timeoutSent = true;
+    this.send(transfer.target, { type: 'timeoutNow', term: this.currentTerm });
+  }
+
+  private abandonTransfer(reason: TransferAbandonReason): void {
+    const transfer = this.transfer;
+    if (transfer === null) return;
+    this.transfer = null;
+    this.emitTrace({ type: 'leadershipTransferAbandoned', target: transfer.target, reason });
+    this.transferOutcomes.push({ transferId: transfer.transferId, failure: reason });
+    // Proposals held while handing over resume here.
+    if (this.roleValue === 'leader') this.adoptForwardsAsLeader();
+  }
+
+  // ---- reads (§6.4) ---------------------------------------------------------------------------
+
+  private leaderRead(requester: ReadRequester): void {
+    if (this.readTracker.size >= this.config.maxPendingProposals) {
+      if (requester.type === 'remote') this.send(requester.from, { type: 'readIndexResponse', correlationId: requester.correlationId, readIndex: 0 });
+      else this.pendingReads.set(requester.readId, { readId: requester.readId, correlationId: 0, sentTo: null, sentAt: this.now });
+      return;
+    }
+    // The round starts when the ready is taken, so every read of this step shares it.
+    this.readTracker.enqueue(requester);
+  }
+
+  /** Starts a round once the leader's own-term no-op has committed (reads wait for it). */
+  private startReadRound(): void {
+    if (this.roleValue !== 'leader' || this.readTracker.roundInFlight) return;
+    if (this.log.termAt(this.commitIndexValue) !== this.currentTerm) return;
+    const round = this.readTracker.startRound(this.commitIndexValue);
+    if (round === 0) return;
+    if (this.readRoundConfirmed()) {
+      this.serveConfirmedReads();
+      return;
+    }
+    for (const [peer, progress] of this.progress) this.sendHeartbeat(peer, progress);
+  }
+
+  private readRoundConfirmed(): boolean {
+    return hasQuorum(this.membershipValue, (id) => id === this.id || this.readTracker.hasAcknowledged(id));
+  }
+
+  private acknowledgeReadRound(from: NodeId, round: number): void {
+    if (!this.membershipValue.allVoters.has(from)) return;
+    this.readTracker.acknowledge(from, round);
+    if (this.readTracker.roundInFlight && this.readRoundConfirmed()) this.serveConfirmedReads();
+  }
+
+  private serveConfirmedReads(): void {
+    for (const confirmed of this.readTracker.completeRound()) {
+      this.emitTrace({ type: 'readIndexConfirmed', readIndex: confirmed.readIndex });
+      const requester = confirmed.requester;
+      if (requester.type === 'local') this.reads.push({ readId: requester.readId, readIndex: confirmed.readIndex });
+      else this.send(requester.from, { type: 'readIndexResponse', correlationId: requester.correlationId, readIndex: confirmed.readIndex });
+    }
+    this.startReadRound();
+  }
+
+  /** Leadership ended: local reads retry through the next leader, remote askers are told to retry. */
+  private handBackReads(): void {
+    for (const requester of this.readTracker.drain()) {
+      if (requester.type === 'local') {
+        this.pendingReads.set(requester.readId, { readId: requester.readId, correlationId: 0, sentTo: null, sentAt: this.now });
+      } else {
+        this.send(requester.from, { type: 'readIndexResponse', correlationId: requester.correlationId, readIndex: 0 });
+      }
+    }
+  }
+
+  private sendReadRequest(read: PendingRead): void {
+    const leader = this.leaderId;
+    if (leader === null || leader === this.id) {
+      read.sentTo = null;
+      return;
+    }
+    read.correlationId = this.nextCorrelationId++;
+    read.sentTo = leader;
+    read.sentAt = this.now;
+    this.send(leader, { type: 'readIndexRequest', correlationId: read.correlationId });
+  }
+
+  private handleReadIndexRequest(from: NodeId, message: ReadIndexRequest): void {
+    if (this.roleValue !== 'leader' || !this.membershipValue.members.has(from)) {
+      this.send(from, { type: 'readIndexResponse', correlationId: message.correlationId, readIndex: 0 });
+      return;
+    }
+    this.leaderRead({ type: 'remote', from, correlationId: message.correlationId });
+  }
+
+  private handleReadIndexResponse(from: NodeId, message: ReadIndexResponse): void {
+    let read: PendingRead | undefined;
+    for (const candidate of this.pendingReads.values()) {
+      if (candidate.correlationId === message.correlationId) read = candidate;
+    }
+    // Honoured only from the peer the request went to (SPEC "Untrusted peers").
+    if (read === undefined || read.sentTo !== from) return;
+    if (message.readIndex === 0 || !isValidCounter(message.readIndex)) {
+      // Not served (no longer leader, or busy): retry after a heartbeat interval.
+      read.sentAt = this.now - this.config.electionTimeoutMaxMs + this.config.heartbeatIntervalMs;
+      return;
+    }
+    this.pendingReads.delete(read.readId);
+    this.reads.push({ readId: read.readId, readIndex: message.readIndex });
+  }
+
   // ---- proposals: forwarding and completion -------------------------------------------------
 
   private awaitAt(index: number, proposal: AwaitedProposal): void {
@@ -865,6 +1135,10 @@ export class RaftCore {
 
   /** Re-sends forwards that have no leader, went to an old leader, or got no answer in time. */
   private retryForwards(): void {
+    for (const read of this.pendingReads.values()) {
+      const stale = read.sentTo !== this.leaderId || this.now - read.sentAt >= this.config.electionTimeoutMaxMs;
+      if (read.sentTo === null || stale) this.sendReadRequest(read);
+    }
     for (const forward of this.forwards.values()) {
       if (forward.appended !== null) continue;
       const stale = forward.sentTo !== this.leaderId || this.now - forward.sentAt >= this.config.electionTimeoutMaxMs;
@@ -883,7 +1157,7 @@ export class RaftCore {
         return respond({ type: 'appended', index: cached.index, term: cached.term });
       }
     }
-    if (this.admissionFailure() !== null) return respond({ type: 'busy' });
+    if (this.admissionFailure() !== null || this.transfer !== null) return respond({ type: 'busy' });
     const entry = this.appendAsLeader(message.command, message.dedupKey);
     respond({ type: 'appended', index: entry.index, term: entry.term });
   }

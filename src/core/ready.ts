@@ -2,7 +2,7 @@
 // go out only after those writes, plus proposal outcomes, metrics and trace events.
 import type { RaftMetric, RaftTraceEvent } from './events.ts';
 import type { RaftMessage } from './messages.ts';
-import type { LogEntry, NodeId } from './types.ts';
+import type { LogEntry, NodeId, TransferAbandonReason } from './types.ts';
 
 export interface OutboundMessage {
   readonly to: NodeId;
@@ -16,6 +16,26 @@ export type ProposalOutcome =
   | { readonly type: 'committed'; readonly proposalId: number; readonly entry: LogEntry }
   | { readonly type: 'failed'; readonly proposalId: number; readonly failure: ProposalFailure };
 
+/** A read index confirmed for one of this node's callers. */
+export interface ReadOutcome {
+  readonly readId: number;
+  readonly readIndex: number;
+}
+
+export type MembershipFailure = 'notLeader' | 'inProgress' | 'leadershipLost';
+
+/** failure null: the change committed (C_new is in force). */
+export interface MembershipOutcome {
+  readonly changeId: number;
+  readonly failure: MembershipFailure | null;
+}
+
+/** failure null: the target now leads. */
+export interface TransferOutcome {
+  readonly transferId: number;
+  readonly failure: TransferAbandonReason | 'notLeader' | null;
+}
+
 export interface Ready {
   readonly hardState: { readonly term: number; readonly votedFor: NodeId | null } | null;
   readonly leaderForTerm: { readonly term: number; readonly leaderId: NodeId } | null;
@@ -27,6 +47,9 @@ export interface Ready {
   /** Messages that acknowledge state in this (or an earlier) write: send after it completes. */
   readonly messagesAfterPersist: readonly OutboundMessage[];
   readonly outcomes: readonly ProposalOutcome[];
+  readonly reads: readonly ReadOutcome[];
+  readonly membershipChanges: readonly MembershipOutcome[];
+  readonly transfers: readonly TransferOutcome[];
   readonly metrics: readonly RaftMetric[];
   readonly trace: readonly RaftTraceEvent[];
 }

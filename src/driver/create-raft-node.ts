@@ -3,7 +3,17 @@
 // (Raft's durability rule), delivers committed entries in order and settles caller promises.
 import { mintAutoClientId } from '../core/auto-client-id.ts';
 import { resolveRaftConfig } from '../core/config.ts';
-import { LeadershipLostError, ProposalRejectedError, RaftClosedError, RaftStorageError } from '../core/errors.ts';
+import {
+  LeadershipLostError,
+  LeadershipTransferError,
+  MembershipChangeInProgressError,
+  NotLeaderError,
+  ProposalRejectedError,
+  RaftClosedError,
+  RaftStorageError,
+} from '../core/errors.ts';
+import type { MembershipFailure } from '../core/ready.ts';
+import { createPendingCalls } from './pending-calls.ts';
 import type { RaftMetric, RaftTraceEvent } from '../core/events.ts';
 import { createEmitter, createWatchable } from '../core/observable.ts';
 import { RaftCore } from '../core/raft-core.ts';
@@ -23,7 +33,6 @@ interface PendingProposal {
   resolve(entry: LogEntry): void;
   reject(error: unknown): void;
   readonly startedAt: number;
-  committedMetricSent: boolean;
 }
 
 /** Readies merged into one storage write at most (bounds memory while a write is slow). */
@@ -61,8 +70,12 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
   const compactionFloor = createWatchable(core.compactionFloor);
   const trace = createEmitter<RaftTraceEvent>();
   const pending = new Map<number, PendingProposal>();
+  const pendingReads = createPendingCalls<number>();
+  const pendingChanges = createPendingCalls<ClusterConfig>();
+  const pendingTransfers = createPendingCalls<void>();
   let nextProposalId = 1;
   let closed = false;
+  const closeListeners = new Set<(error: Error) => void>();
   let closeError: Error | null = null;
   let stepScheduled = false;
   let timerHandle: unknown = null;
@@ -145,6 +158,15 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
     }
     publish();
     for (const outcome of ready.outcomes) settle(outcome);
+    for (const read of ready.reads) pendingReads.resolve(read.readId, read.readIndex);
+    for (const change of ready.membershipChanges) {
+      if (change.failure === null) pendingChanges.resolve(change.changeId, core.membership);
+      else pendingChanges.reject(change.changeId, membershipError(change.failure, core.leader));
+    }
+    for (const transfer of ready.transfers) {
+      if (transfer.failure === null) pendingTransfers.resolve(transfer.transferId, undefined);
+      else pendingTransfers.reject(transfer.transferId, transfer.failure === 'notLeader' ? new NotLeaderError(core.leader) : new LeadershipTransferError(transfer.failure));
+    }
   };
 
   const startWrite = (): void => {
@@ -256,6 +278,10 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
     const waiting = [...pending.values()];
     pending.clear();
     for (const proposal of waiting) proposal.reject(error);
+    pendingReads.rejectAll(error);
+    pendingChanges.rejectAll(error);
+    pendingTransfers.rejectAll(error);
+    for (const listener of closeListeners) listener(error);
     wakeProgress();
   }
 
@@ -269,6 +295,12 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
       return closed;
     },
     installFor: () => null,
+  };
+
+  /** For promise-returning methods: throwing inside them must become a rejection. */
+  const rejectIfUnusableAsync = (signal: AbortSignal | undefined): void => {
+    if (closed) throw closeError ?? new RaftClosedError();
+    signal?.throwIfAborted();
   };
 
   const rejectIfUnusable = (signal: AbortSignal | undefined): void => {
@@ -323,41 +355,67 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
             reject(error);
           },
           startedAt: clock.now(),
-          committedMetricSent: false,
         });
         core.propose(clock.now(), proposalId, command, key);
         scheduleStep();
       });
     },
     readIndex: async (readOptions = {}) => {
-      rejectIfUnusable(readOptions.signal);
-      throw new Error('readIndex is not implemented yet (issue #3: membership, transfer and linearizable reads)');
+      rejectIfUnusableAsync(readOptions.signal);
+      return pendingReads.start(readOptions.signal, (readId) => core.abandonRead(readId), (readId) => {
+        core.requestRead(clock.now(), readId);
+        scheduleStep();
+      });
     },
-    changeMembership: async (_target, changeOptions = {}) => {
-      rejectIfUnusable(changeOptions.signal);
-      throw new Error('changeMembership is not implemented yet (issue #3: membership, transfer and linearizable reads)');
+    changeMembership: async (target, changeOptions = {}) => {
+      rejectIfUnusableAsync(changeOptions.signal);
+      const validated = validateClusterConfig(target);
+      // An aborted change may still commit: abort only stops waiting for it.
+      return pendingChanges.start(changeOptions.signal, () => {}, (changeId) => {
+        core.changeMembership(clock.now(), changeId, validated);
+        scheduleStep();
+      });
     },
-    transferLeadership: async (_target, transferOptions = {}) => {
-      rejectIfUnusable(transferOptions.signal);
-      throw new Error('transferLeadership is not implemented yet (issue #3: membership, transfer and linearizable reads)');
+    transferLeadership: async (target, transferOptions = {}) => {
+      rejectIfUnusableAsync(transferOptions.signal);
+      return pendingTransfers.start(transferOptions.signal, () => {
+        core.cancelTransfer(clock.now());
+        scheduleStep();
+      }, (transferId) => {
+        core.transferLeadership(clock.now(), transferId, target);
+        scheduleStep();
+      });
     },
-    cancelTransfer: () => {},
+    cancelTransfer: () => {
+      if (closed) return;
+      core.cancelTransfer(clock.now());
+      scheduleStep();
+    },
     awaitLeadership: (waitOptions = {}) =>
       new Promise<void>((resolve, reject) => {
         rejectIfUnusable(waitOptions.signal);
         if (role.value === 'leader') return resolve();
         const signal = waitOptions.signal;
         let unsubscribeRole: () => void = () => {};
-        const onAbort = (): void => {
+        const finish = (): void => {
           unsubscribeRole();
+          closeListeners.delete(onClose);
+          signal?.removeEventListener('abort', onAbort);
+        };
+        const onAbort = (): void => {
+          finish();
           reject(signal?.reason);
+        };
+        const onClose = (error: Error): void => {
+          finish();
+          reject(error);
         };
         unsubscribeRole = role.subscribe((value) => {
           if (value !== 'leader') return;
-          unsubscribeRole();
-          signal?.removeEventListener('abort', onAbort);
+          finish();
           resolve();
         });
+        closeListeners.add(onClose);
         signal?.addEventListener('abort', onAbort, { once: true });
       }),
     publishSnapshot: () => {
@@ -382,4 +440,15 @@ function highestRequestId(entries: readonly LogEntry[], owner: ClientId): number
     if (entry.dedupKey?.clientId === owner && entry.dedupKey.requestId > highest) highest = entry.dedupKey.requestId;
   }
   return highest;
+}
+
+function membershipError(failure: MembershipFailure, leader: NodeId | null): Error {
+  switch (failure) {
+    case 'notLeader':
+      return new NotLeaderError(leader);
+    case 'inProgress':
+      return new MembershipChangeInProgressError();
+    case 'leadershipLost':
+      return new LeadershipLostError('leadership lost while the membership change was in flight; it may still commit');
+  }
 }
