@@ -1,6 +1,6 @@
 // A tiny synchronous harness that drives several RaftCore instances directly, with messages as
 // objects and instant persistence, so core behaviour is tested without driver, codec or timers.
-import { resolveRaftConfig } from './config.ts';
+import { resolveRaftConfig, type RaftConfig } from './config.ts';
 import type { RaftMessage } from './messages.ts';
 import { RaftCore } from './raft-core.ts';
 import type { ProposalOutcome, ReadOutcome, TransferOutcome } from './ready.ts';
@@ -14,6 +14,8 @@ export interface HarnessNode {
   outcomes: ProposalOutcome[];
   reads: ReadOutcome[];
   transfers: TransferOutcome[];
+  /** Indices of snapshots written, in order. */
+  snapshots: number[];
 }
 
 export interface CoreHarness {
@@ -31,10 +33,10 @@ export interface CoreHarness {
   heal(): void;
 }
 
-export function createCoreHarness(names: readonly string[], seed = 1, initialVoters: readonly string[] = names): CoreHarness {
+export function createCoreHarness(names: readonly string[], seed = 1, initialVoters: readonly string[] = names, overrides: RaftConfig = {}): CoreHarness {
   const ids = names.map((name) => nodeId(name));
   const voters = initialVoters.map((name) => nodeId(name));
-  const config = resolveRaftConfig({});
+  const config = resolveRaftConfig(overrides);
   let state = seed;
   const random = (): number => {
     // mulberry32: enough randomness for staggered timeouts, deterministic per seed.
@@ -64,6 +66,11 @@ export function createCoreHarness(names: readonly string[], seed = 1, initialVot
             activity = true;
             for (const outbound of ready.messages) queue.push({ from: node.id, to: outbound.to, message: outbound.message });
             if (ready.truncateFrom !== null) node.durable = node.durable.filter((entry) => entry.index < (ready.truncateFrom as number));
+            if (ready.snapshot !== null) {
+              const through = ready.snapshot.discardLogThrough;
+              node.durable = node.durable.filter((entry) => entry.index > through);
+              node.snapshots.push(ready.snapshot.meta.lastIncludedIndex);
+            }
             node.durable.push(...ready.entries);
             node.outcomes.push(...ready.outcomes);
             node.reads.push(...ready.reads);
@@ -71,7 +78,7 @@ export function createCoreHarness(names: readonly string[], seed = 1, initialVot
             const needsWrite = ready.hardState !== null || ready.leaderForTerm !== null || ready.truncateFrom !== null || ready.entries.length > 0;
             if (needsWrite) {
               const last = ready.entries[ready.entries.length - 1];
-              node.core.persisted(harness.now, last === undefined ? null : { index: last.index, term: last.term });
+              node.core.persisted(harness.now, last === undefined ? null : { index: last.index, term: last.term }, ready.snapshot?.meta.lastIncludedIndex ?? 0);
             }
             for (const outbound of ready.messagesAfterPersist) queue.push({ from: node.id, to: outbound.to, message: outbound.message });
           }
@@ -106,7 +113,7 @@ export function createCoreHarness(names: readonly string[], seed = 1, initialVot
   };
   for (const id of ids) {
     const core = new RaftCore({ id, config, random, now: 0, bootstrap: { voters }, hardState: { term: 0, votedFor: null }, leaderPin: null, snapshotMeta: null, entries: [] });
-    nodes.set(id, { id, core, durable: [], outcomes: [], reads: [], transfers: [] });
+    nodes.set(id, { id, core, durable: [], outcomes: [], reads: [], transfers: [], snapshots: [] });
   }
   return harness;
 }

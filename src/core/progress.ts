@@ -3,7 +3,11 @@
 export interface FollowerProgress {
   matchIndex: number;
   nextIndex: number;
-  state: 'probe' | 'replicate';
+  state: 'probe' | 'replicate' | 'snapshot';
+  /** Snapshot transfer: which snapshot, bytes sent and bytes acknowledged. */
+  snapshotIndex: number;
+  snapshotSentBytes: number;
+  snapshotAckedBytes: number;
   /** Last index carried by each in-flight AppendEntries, oldest first (replicate state). */
   inflightLastIndices: number[];
   /** When the outstanding probe was sent; a probe is re-sent only after a heartbeat interval. */
@@ -20,6 +24,9 @@ export function createProgress(nextIndex: number, now: number): FollowerProgress
     matchIndex: 0,
     nextIndex,
     state: 'probe',
+    snapshotIndex: 0,
+    snapshotSentBytes: 0,
+    snapshotAckedBytes: 0,
     inflightLastIndices: [],
     probeSentAt: Number.NEGATIVE_INFINITY,
     probeOutstanding: false,

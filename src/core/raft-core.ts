@@ -9,6 +9,8 @@ import type {
   AppendEntriesResponse,
   ForwardPropose,
   ForwardProposeResponse,
+  InstallSnapshot,
+  InstallSnapshotResponse,
   RaftMessage,
   ReadIndexRequest,
   ReadIndexResponse,
@@ -20,7 +22,8 @@ import { becomeProbe, createProgress, releaseInflight, type FollowerProgress } f
 import { createMembership, hasQuorum, quorumImpossible, quorumValue, type Membership } from './quorum.ts';
 import { createRaftLog, type RaftLog } from './raft-log.ts';
 import { ReadIndexTracker, type ReadRequester } from './read-index.ts';
-import type { MembershipFailure, MembershipOutcome, OutboundMessage, ProposalFailure, ProposalOutcome, Ready, ReadOutcome, TransferOutcome } from './ready.ts';
+import { acceptChunk, type SnapshotReassembly } from './snapshot-reassembly.ts';
+import type { MembershipFailure, MembershipOutcome, OutboundMessage, ProposalFailure, ProposalOutcome, Ready, ReadOutcome, SnapshotWrite, TransferOutcome } from './ready.ts';
 import { sameConfig, sameMembers } from './config-compare.ts';
 import type {
   ClusterConfig,
@@ -45,6 +48,8 @@ export interface RaftCoreOptions {
   readonly hardState: { readonly term: number; readonly votedFor: NodeId | null };
   readonly leaderPin: { readonly term: number; readonly leaderId: NodeId } | null;
   readonly snapshotMeta: SnapshotMeta | null;
+  /** The stored snapshot's state, so a leader can send it to a lagging follower. */
+  readonly snapshotState?: Uint8Array | null;
   readonly entries: readonly LogEntry[];
   /** The transport's largest frame, if bounded: AppendEntries batches stay below it. */
   readonly maxPayloadBytes?: number | undefined;
@@ -79,6 +84,8 @@ const frameOverheadBytes = 64;
 const entryOverheadBytes = 48;
 const maxEntriesPerAppend = 50_000;
 const leaderDedupCacheSize = 10_000;
+/** Snapshot chunks in flight per follower: enough to stream, few enough to leave room for heartbeats. */
+const snapshotChunksInFlight = 4;
 
 export class RaftCore {
   readonly id: NodeId;
@@ -99,6 +106,9 @@ export class RaftCore {
   private membershipValue: Membership;
   private readonly bootstrapPayload: ConfigPayload;
   private snapshotConfig: ConfigPayload | null;
+  private snapshot: { meta: SnapshotMeta; state: Uint8Array } | null;
+  private reassembly: SnapshotReassembly | null = null;
+  private pendingSnapshotWrite: SnapshotWrite | null = null;
 
   private electionDeadline = 0;
   private heartbeatDeadline = 0;
@@ -154,6 +164,7 @@ export class RaftCore {
     this.awaitedScannedThrough = floorIndex;
     this.bootstrapPayload = { old: null, new: options.bootstrap };
     this.snapshotConfig = options.snapshotMeta?.config ?? null;
+    this.snapshot = options.snapshotMeta === null || options.snapshotState == null ? null : { meta: options.snapshotMeta, state: options.snapshotState };
     this.membershipValue = createMembership(this.latestConfigPayload());
     this.roleValue = this.isVoter(this.id) ? 'follower' : 'learner';
     this.resetElectionTimer();
@@ -316,10 +327,12 @@ export class RaftCore {
   }
 
   /** The driver finished writing a ready: its entries (through lastIndex at lastTerm) are durable. */
-  persisted(now: number, lastEntry: { index: number; term: number } | null): void {
+  persisted(now: number, lastEntry: { index: number; term: number } | null, snapshotIndex = 0): void {
     this.advanceClock(now);
     assert(this.writesInFlight > 0, 'persisted() without a write in flight');
     this.writesInFlight -= 1;
+    // An installed snapshot stands for every entry through its index once it is durable.
+    if (snapshotIndex > this.persistedIndex && snapshotIndex <= this.log.floorIndex) this.persistedIndex = snapshotIndex;
     if (lastEntry !== null && this.log.termAt(lastEntry.index) === lastEntry.term && lastEntry.index > this.persistedIndex) {
       this.persistedIndex = lastEntry.index;
     }
@@ -353,7 +366,7 @@ export class RaftCore {
       this.flushAppends();
     }
     this.resolveAwaited();
-    const needsWrite = this.hardStateDirty || this.leaderPinDirty || this.pendingTruncateFrom !== null || this.unwrittenEntries.length > 0;
+    const needsWrite = this.hardStateDirty || this.leaderPinDirty || this.pendingTruncateFrom !== null || this.unwrittenEntries.length > 0 || this.pendingSnapshotWrite !== null;
     if (!needsWrite && this.messages.length === 0 && this.messagesAfterPersist.length === 0 && this.outcomes.length === 0 && this.reads.length === 0 && this.membershipOutcomes.length === 0 && this.transferOutcomes.length === 0 && this.metrics.length === 0 && this.traceEvents.length === 0) {
       return null;
     }
@@ -362,6 +375,7 @@ export class RaftCore {
       leaderForTerm: this.leaderPinDirty && this.pinnedLeader !== null ? { ...this.pinnedLeader } : null,
       truncateFrom: this.pendingTruncateFrom,
       entries: this.unwrittenEntries,
+      snapshot: this.pendingSnapshotWrite,
       messages: this.messages,
       messagesAfterPersist: this.messagesAfterPersist,
       outcomes: this.outcomes,
@@ -375,6 +389,7 @@ export class RaftCore {
     this.leaderPinDirty = false;
     this.pendingTruncateFrom = null;
     this.unwrittenEntries = [];
+    this.pendingSnapshotWrite = null;
     this.messages = [];
     this.messagesAfterPersist = [];
     this.outcomes = [];
@@ -481,7 +496,7 @@ export class RaftCore {
 
   /** Sends a message that acknowledges local state: it waits for every write before it. */
   private sendAfterPersist(to: NodeId, message: RaftMessage): void {
-    const unwritten = this.hardStateDirty || this.leaderPinDirty || this.pendingTruncateFrom !== null || this.unwrittenEntries.length > 0 || this.writesInFlight > 0;
+    const unwritten = this.hardStateDirty || this.leaderPinDirty || this.pendingTruncateFrom !== null || this.unwrittenEntries.length > 0 || this.pendingSnapshotWrite !== null || this.writesInFlight > 0;
     (unwritten ? this.messagesAfterPersist : this.messages).push({ to, message });
   }
 
@@ -547,9 +562,12 @@ export class RaftCore {
         this.handleTimeoutNow(from, message);
         return;
       case 'installSnapshot':
+        if (!this.acceptLeaderFrame(from, message.term)) return;
+        this.handleInstallSnapshot(from, message);
+        return;
       case 'installSnapshotResponse':
-        // Snapshot transfer belongs to the snapshot module; a stray frame is refused, not applied.
-        this.refuse(from, 'unexpectedResponse', message.term);
+        if (this.stepDownOnHigherTerm(message.term)) return;
+        if (message.term === this.currentTerm) this.handleSnapshotResponse(from, message);
         return;
       default:
         assertUnreachable(message);
@@ -849,6 +867,7 @@ export class RaftCore {
         this.maybeAdvanceCommit();
       }
       if (progress.nextIndex <= progress.matchIndex) progress.nextIndex = progress.matchIndex + 1;
+      if (progress.state === 'snapshot' && progress.matchIndex >= progress.snapshotIndex) becomeProbe(progress);
       if (progress.state === 'probe') {
         progress.state = 'replicate';
         progress.inflightLastIndices = [];
@@ -857,6 +876,8 @@ export class RaftCore {
       if (this.transfer?.target === from) this.advanceTransfer();
       return;
     }
+    // Heartbeats during a snapshot transfer are refused by a follower that lacks the prefix.
+    if (progress.state === 'snapshot') return;
     this.emitTrace({ type: 'appendEntriesRejected', from, conflictIndex: response.conflictIndex });
     let nextIndex = response.conflictIndex;
     if (response.conflictTerm > 0) {
@@ -884,6 +905,11 @@ export class RaftCore {
   private sendAppend(peer: NodeId): void {
     const progress = this.progress.get(peer);
     if (progress === undefined) return;
+    if (progress.state !== 'snapshot' && progress.nextIndex <= this.log.floorIndex) this.beginSnapshotTransfer(progress);
+    if (progress.state === 'snapshot') {
+      this.sendSnapshotChunks(peer, progress);
+      return;
+    }
     if (progress.state === 'probe') {
       if (progress.probeOutstanding && this.now - progress.probeSentAt < this.config.heartbeatIntervalMs) return;
       progress.probeOutstanding = true;
@@ -934,8 +960,12 @@ export class RaftCore {
       if (progress.state === 'replicate' && progress.inflightLastIndices.length > 0 && this.now - progress.lastResponseAt >= this.config.electionTimeoutMinMs) {
         becomeProbe(progress);
       }
+      if (progress.state === 'snapshot' && this.now - progress.lastResponseAt >= this.config.electionTimeoutMinMs) {
+        progress.snapshotSentBytes = progress.snapshotAckedBytes; // chunks were lost: resend
+      }
       if (progress.state === 'probe') this.sendAppend(peer);
       else this.sendHeartbeat(peer, progress);
+      if (progress.state === 'snapshot') this.sendSnapshotChunks(peer, progress);
     }
   }
 
@@ -955,6 +985,141 @@ export class RaftCore {
       progress.sentThisRound = false;
     }
     this.commitAdvanced = false;
+  }
+
+  // ---- snapshots and compaction (§7) ------------------------------------------------------
+
+  /** The application's state through `throughIndex`: store it and compact the log behind it. */
+  publishSnapshot(now: number, throughIndex: number, state: Uint8Array): void {
+    this.advanceClock(now);
+    assert(throughIndex <= this.applicableIndex, `snapshot through ${throughIndex} is beyond the applied index ${this.applicableIndex}`);
+    if (this.snapshot !== null && throughIndex <= this.snapshot.meta.lastIncludedIndex) return;
+    if (throughIndex <= this.log.floorIndex) return;
+    const term = this.log.termAt(throughIndex) as number;
+    const meta: SnapshotMeta = { lastIncludedIndex: throughIndex, lastIncludedTerm: term, config: this.configAt(throughIndex) };
+    this.snapshot = { meta, state };
+    const compactThrough = Math.max(this.log.floorIndex, throughIndex - this.config.snapshotTrailingEntries);
+    this.pendingSnapshotWrite = { meta, state, discardLogThrough: compactThrough };
+    this.compactLog(compactThrough);
+  }
+
+  /** The configuration in force at `index`: the latest config entry at or before it. */
+  private configAt(index: number): ConfigPayload {
+    for (let cursor = Math.min(index, this.log.lastIndex); cursor > this.log.floorIndex; cursor -= 1) {
+      const config = this.log.entryAt(cursor)?.config;
+      if (config !== undefined) return config;
+    }
+    return this.snapshotConfig ?? this.bootstrapPayload;
+  }
+
+  private compactLog(throughIndex: number): void {
+    if (throughIndex <= this.log.floorIndex) return;
+    this.snapshotConfig = this.configAt(throughIndex);
+    this.log.compactThrough(throughIndex, this.log.termAt(throughIndex) as number);
+    this.emitTrace({ type: 'compacted', throughIndex });
+  }
+
+  private beginSnapshotTransfer(progress: FollowerProgress): void {
+    assert(this.snapshot !== null, 'a follower needs entries below the floor but no snapshot exists');
+    progress.state = 'snapshot';
+    progress.snapshotIndex = this.snapshot.meta.lastIncludedIndex;
+    progress.snapshotSentBytes = 0;
+    progress.snapshotAckedBytes = 0;
+    progress.inflightLastIndices = [];
+  }
+
+  /** Keeps at most a few chunks in flight so heartbeats and votes are never starved. */
+  private sendSnapshotChunks(peer: NodeId, progress: FollowerProgress): void {
+    const snapshot = this.snapshot;
+    if (snapshot === null) return;
+    if (snapshot.meta.lastIncludedIndex !== progress.snapshotIndex) this.beginSnapshotTransfer(progress);
+    const chunkBytes = Math.min(this.config.snapshotChunkCeilingBytes, this.maxAppendBytes - frameOverheadBytes - 1024);
+    const windowBytes = chunkBytes * snapshotChunksInFlight;
+    const total = snapshot.state.length;
+    if (total === 0 && progress.snapshotSentBytes === 0 && progress.snapshotAckedBytes === 0) {
+      this.sendSnapshotChunk(peer, snapshot, 0, snapshot.state);
+      progress.snapshotSentBytes = 0;
+      return;
+    }
+    while (progress.snapshotSentBytes < total && progress.snapshotSentBytes - progress.snapshotAckedBytes < windowBytes) {
+      const offset = progress.snapshotSentBytes;
+      const data = snapshot.state.subarray(offset, Math.min(total, offset + chunkBytes));
+      this.sendSnapshotChunk(peer, snapshot, offset, data);
+      progress.snapshotSentBytes = offset + data.length;
+    }
+  }
+
+  private sendSnapshotChunk(peer: NodeId, snapshot: { meta: SnapshotMeta; state: Uint8Array }, offset: number, data: Uint8Array): void {
+    if (offset === 0) this.emitTrace({ type: 'installSnapshot', to: peer, lastIncludedIndex: snapshot.meta.lastIncludedIndex });
+    this.send(peer, { type: 'installSnapshot', term: this.currentTerm, meta: snapshot.meta, totalBytes: snapshot.state.length, offset, data });
+  }
+
+  private handleSnapshotResponse(from: NodeId, response: InstallSnapshotResponse): void {
+    const progress = this.progress.get(from);
+    if (this.roleValue !== 'leader' || progress === undefined) return;
+    progress.lastResponseAt = this.now;
+    if (progress.state !== 'snapshot' || response.lastIncludedIndex !== progress.snapshotIndex) return;
+    if (response.installed) {
+      progress.matchIndex = Math.max(progress.matchIndex, Math.min(response.lastIncludedIndex, this.log.lastIndex));
+      becomeProbe(progress);
+      this.maybeAdvanceCommit();
+      this.sendAppend(from);
+      return;
+    }
+    // An ack offset is a quantity: clamp it to what we sent; a lower one means chunks were lost.
+    const offset = Math.min(Math.max(response.nextOffset, 0), progress.snapshotSentBytes);
+    if (offset >= progress.snapshotAckedBytes) progress.snapshotAckedBytes = offset;
+    if (offset < progress.snapshotSentBytes && offset === progress.snapshotAckedBytes) progress.snapshotSentBytes = offset;
+    this.sendSnapshotChunks(from, progress);
+  }
+
+  private handleInstallSnapshot(from: NodeId, message: InstallSnapshot): void {
+    const respond = (nextOffset: number, installed: boolean): void => {
+      const response: InstallSnapshotResponse = { type: 'installSnapshotResponse', term: this.currentTerm, lastIncludedIndex: message.meta.lastIncludedIndex, nextOffset, installed };
+      if (installed) this.sendAfterPersist(from, response);
+      else this.send(from, response);
+    };
+    if (message.meta.lastIncludedIndex <= this.commitIndexValue) {
+      respond(message.totalBytes, true); // already have everything it covers
+      return;
+    }
+    const verdict = acceptChunk(this.reassembly, message, this.config.snapshotTotalCeilingBytes);
+    switch (verdict.type) {
+      case 'tooLarge':
+        this.pushMetric({ type: 'snapshotRejectedSizeCeiling', from, totalBytes: message.totalBytes });
+        this.refuse(from, 'outOfRange', message.term);
+        return;
+      case 'invalidMeta':
+        this.refuse(from, 'outOfRange', message.term);
+        return;
+      case 'progress':
+        this.reassembly = verdict.reassembly;
+        respond(verdict.reassembly.received, false);
+        return;
+      case 'complete':
+        this.reassembly = null;
+        this.installSnapshot(message.meta, verdict.state);
+        respond(message.totalBytes, true);
+        return;
+      default:
+        assertUnreachable(verdict);
+    }
+  }
+
+  /** Atomically: storage (snapshot, then the log after it), then the install instruction. */
+  private installSnapshot(meta: SnapshotMeta, state: Uint8Array): void {
+    const index = meta.lastIncludedIndex;
+    if (this.log.termAt(index) !== meta.lastIncludedTerm && this.log.lastIndex > this.commitIndexValue) {
+      this.truncateLog(this.commitIndexValue + 1);
+    }
+    this.log.compactThrough(index, meta.lastIncludedTerm);
+    this.snapshotConfig = meta.config ?? this.snapshotConfig;
+    this.snapshot = { meta, state };
+    this.unwrittenEntries = this.unwrittenEntries.filter((entry) => entry.index > index);
+    this.pendingSnapshotWrite = { meta, state, discardLogThrough: index };
+    if (index > this.commitIndexValue) this.commitIndexValue = index;
+    this.adoptMembership(this.latestConfigPayload(), index);
+    this.emitTrace({ type: 'installSnapshotAccepted', lastIncludedIndex: index });
   }
 
   // ---- membership (§6) and leadership transfer (§3.10) --------------------------------------

@@ -2,7 +2,7 @@
 // go out only after those writes, plus proposal outcomes, metrics and trace events.
 import type { RaftMetric, RaftTraceEvent } from './events.ts';
 import type { RaftMessage } from './messages.ts';
-import type { LogEntry, NodeId, TransferAbandonReason } from './types.ts';
+import type { LogEntry, NodeId, SnapshotMeta, TransferAbandonReason } from './types.ts';
 
 export interface OutboundMessage {
   readonly to: NodeId;
@@ -36,12 +36,24 @@ export interface TransferOutcome {
   readonly failure: TransferAbandonReason | 'notLeader' | null;
 }
 
+/**
+ * A snapshot to store. Its ready is written alone, in the order: hard state, truncation (an
+ * installed snapshot that conflicts with the uncommitted tail drops it first), save snapshot,
+ * discard the covered prefix, append entries; so a crash between steps leaves a valid log.
+ */
+export interface SnapshotWrite {
+  readonly meta: SnapshotMeta;
+  readonly state: Uint8Array;
+  readonly discardLogThrough: number;
+}
+
 export interface Ready {
   readonly hardState: { readonly term: number; readonly votedFor: NodeId | null } | null;
   readonly leaderForTerm: { readonly term: number; readonly leaderId: NodeId } | null;
   /** Remove stored entries at and after this index before appending `entries`. */
   readonly truncateFrom: number | null;
   readonly entries: readonly LogEntry[];
+  readonly snapshot: SnapshotWrite | null;
   /** Messages that depend on nothing unwritten: send at once. */
   readonly messages: readonly OutboundMessage[];
   /** Messages that acknowledge state in this (or an earlier) write: send after it completes. */
@@ -55,5 +67,5 @@ export interface Ready {
 }
 
 export function readyNeedsWrite(ready: Ready): boolean {
-  return ready.hardState !== null || ready.leaderForTerm !== null || ready.truncateFrom !== null || ready.entries.length > 0;
+  return ready.hardState !== null || ready.leaderForTerm !== null || ready.truncateFrom !== null || ready.entries.length > 0 || ready.snapshot !== null;
 }

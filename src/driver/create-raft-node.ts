@@ -19,13 +19,13 @@ import { createEmitter, createWatchable } from '../core/observable.ts';
 import { RaftCore } from '../core/raft-core.ts';
 import type { OutboundMessage, ProposalOutcome, Ready } from '../core/ready.ts';
 import { readyNeedsWrite } from '../core/ready.ts';
-import type { ClientId, ClusterConfig, DedupKey, LogEntry, NodeId, RaftEnvelope, RaftRole } from '../core/types.ts';
+import type { ClientId, ClusterConfig, DedupKey, LogEntry, NodeId, RaftEnvelope, RaftRole, Snapshot } from '../core/types.ts';
 import { isValidCounter, validateClusterConfig } from '../core/types.ts';
 import { decodeMessage, encodeMessage } from '../codec/index.ts';
 import { committedIterable, type CommittedSource } from './committed-stream.ts';
 import { realClock, validateNodeOptions, type RaftNode, type RaftNodeOptions } from './node-options.ts';
 import { restoreState } from './restore.ts';
-import { mergeReadies, writeBatch } from './write-queue.ts';
+import { mergeReadies, nextWriteCount, writeMerged } from './write-queue.ts';
 
 export type { RaftNode, RaftNodeOptions } from './node-options.ts';
 
@@ -57,6 +57,7 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
     leaderPin: restored.leaderPin,
     snapshotMeta: restored.snapshot?.meta ?? null,
     entries: restored.entries,
+    snapshotState: restored.snapshot?.state ?? null,
     maxPayloadBytes: transport.maxPayloadBytes,
   });
 
@@ -83,6 +84,7 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
   let appliedIndex = restored.snapshot?.meta.lastIncludedIndex ?? 0;
   let progressWaiters: Array<() => void> = [];
   let queuedWrites: Ready[] = [];
+  let latestSnapshot: Snapshot | null = restored.snapshot === null ? null : { throughIndex: restored.snapshot.meta.lastIncludedIndex, state: restored.snapshot.state };
   let writing = false;
   let writeIdle: Promise<void> = Promise.resolve();
   let signalWriteIdle: () => void = () => {};
@@ -144,6 +146,7 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
 
   const processReady = (ready: Ready): void => {
     sendAll(ready.messages);
+    if (ready.snapshot !== null) latestSnapshot = { throughIndex: ready.snapshot.meta.lastIncludedIndex, state: ready.snapshot.state };
     for (const metric of ready.metrics) emitMetric(metric);
     for (const event of ready.trace) trace.emit(event);
     if (readyNeedsWrite(ready)) {
@@ -171,20 +174,22 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
 
   const startWrite = (): void => {
     if (writing || queuedWrites.length === 0 || closeError !== null) return;
-    const readies = queuedWrites;
-    queuedWrites = [];
+    const count = nextWriteCount(queuedWrites);
+    const readies = queuedWrites.slice(0, count);
+    queuedWrites = queuedWrites.slice(count);
     const merged = mergeReadies(readies);
     writing = true;
     writeIdle = new Promise((resolve) => {
       signalWriteIdle = resolve;
     });
-    writeBatch(storage, merged.batch).then(
+    writeMerged(storage, merged).then(
       () => {
         writing = false;
         signalWriteIdle();
         if (closeError !== null) return;
         const now = clock.now();
-        for (let count = 0; count < merged.readyCount; count += 1) core.persisted(now, count === merged.readyCount - 1 ? merged.lastEntry : null);
+        const snapshotIndex = merged.snapshot?.meta.lastIncludedIndex ?? 0;
+        for (let done = 0; done < merged.readyCount; done += 1) core.persisted(now, done === merged.readyCount - 1 ? merged.lastEntry : null, snapshotIndex);
         for (const ready of readies) sendAll(ready.messagesAfterPersist);
         startWrite();
         scheduleStep();
@@ -294,7 +299,10 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
     get closed() {
       return closed;
     },
-    installFor: () => null,
+    installFor: (index) => {
+      if (latestSnapshot === null || index > latestSnapshot.throughIndex) return null;
+      return { committed: { type: 'install', snapshot: latestSnapshot }, nextIndex: latestSnapshot.throughIndex + 1 };
+    },
   };
 
   /** For promise-returning methods: throwing inside them must become a rejection. */
@@ -418,8 +426,16 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
         closeListeners.add(onClose);
         signal?.addEventListener('abort', onAbort, { once: true });
       }),
-    publishSnapshot: () => {
-      throw new Error('publishSnapshot is not implemented yet (issue #4: snapshots and compaction)');
+    publishSnapshot: (snapshot) => {
+      if (closed) throw closeError ?? new RaftClosedError();
+      if (!isValidCounter(snapshot.throughIndex) || !(snapshot.state instanceof Uint8Array)) {
+        throw new RangeError('publishSnapshot needs { throughIndex: a non-negative safe integer, state: Uint8Array }');
+      }
+      if (snapshot.throughIndex > appliedIndex) {
+        throw new RangeError(`publishSnapshot throughIndex ${snapshot.throughIndex} is beyond the applied index ${appliedIndex}: a snapshot may only cover delivered entries`);
+      }
+      core.publishSnapshot(clock.now(), snapshot.throughIndex, snapshot.state.slice());
+      scheduleStep();
     },
     async close() {
       stop(new RaftClosedError());

@@ -1,11 +1,13 @@
 // Persists readies in order. While one write is in flight the next readies' writes are merged
 // into one batch, so throughput grows with load instead of paying one storage commit per step.
-import type { Ready } from '../core/ready.ts';
+import type { Ready, SnapshotWrite } from '../core/ready.ts';
 import type { LogEntry } from '../core/types.ts';
 import type { RaftStorage, StorageBatch } from '../storage/raft-storage.ts';
 
 export interface MergedWrite {
   readonly batch: StorageBatch;
+  /** A snapshot ready is never merged: it is written alone, in its own safe order. */
+  readonly snapshot: SnapshotWrite | null;
   /** How many readies (each counted by the core as one write) this batch acknowledges. */
   readonly readyCount: number;
   readonly lastEntry: { readonly index: number; readonly term: number } | null;
@@ -33,7 +35,29 @@ export function mergeReadies(readies: readonly Ready[]): MergedWrite {
     ...(leaderForTerm === undefined ? {} : { leaderForTerm }),
     ...(truncateFrom === undefined ? {} : { truncateFrom }),
   };
-  return { batch, readyCount: readies.length, lastEntry: last === undefined ? null : { index: last.index, term: last.term } };
+  const snapshots = readies.filter((ready) => ready.snapshot !== null);
+  if (snapshots.length > 1 || (snapshots.length === 1 && readies.length > 1)) throw new Error('a snapshot ready must be written alone');
+  return { batch, snapshot: readies[0]?.snapshot ?? null, readyCount: readies.length, lastEntry: last === undefined ? null : { index: last.index, term: last.term } };
+}
+
+/** How many queued readies the next write may take: a snapshot ready goes alone. */
+export function nextWriteCount(queued: readonly Ready[]): number {
+  if (queued.length === 0) return 0;
+  if (queued[0]?.snapshot !== null) return 1;
+  const firstSnapshot = queued.findIndex((ready) => ready.snapshot !== null);
+  return firstSnapshot === -1 ? queued.length : firstSnapshot;
+}
+
+export async function writeMerged(storage: RaftStorage, merged: MergedWrite): Promise<void> {
+  if (merged.snapshot === null) {
+    await writeBatch(storage, merged.batch);
+    return;
+  }
+  const { entries, ...beforeSnapshot } = merged.batch;
+  await writeBatch(storage, { ...beforeSnapshot, entries: [] });
+  await storage.saveSnapshot(merged.snapshot.meta, merged.snapshot.state);
+  await storage.discardLogPrefix(merged.snapshot.discardLogThrough);
+  if (entries.length > 0) await storage.appendEntries(entries);
 }
 
 /** Applies a batch through the storage's batched path, or its atomic methods in a safe order. */

@@ -1,0 +1,50 @@
+// Receiver side of chunked InstallSnapshot (§7): accepts only the next offset, re-acknowledges
+// duplicates and reorders instead of appending them twice, and bounds what it will buffer.
+import type { InstallSnapshot } from './messages.ts';
+import type { SnapshotMeta } from './types.ts';
+
+export interface SnapshotReassembly {
+  readonly meta: SnapshotMeta;
+  readonly totalBytes: number;
+  readonly leaderTerm: number;
+  received: number;
+  readonly chunks: Uint8Array[];
+}
+
+export type ChunkVerdict =
+  | { readonly type: 'tooLarge' }
+  | { readonly type: 'invalidMeta' }
+  | { readonly type: 'progress'; readonly reassembly: SnapshotReassembly }
+  | { readonly type: 'complete'; readonly reassembly: SnapshotReassembly; readonly state: Uint8Array };
+
+function sameTransfer(reassembly: SnapshotReassembly, message: InstallSnapshot): boolean {
+  return (
+    reassembly.leaderTerm === message.term &&
+    reassembly.totalBytes === message.totalBytes &&
+    reassembly.meta.lastIncludedIndex === message.meta.lastIncludedIndex &&
+    reassembly.meta.lastIncludedTerm === message.meta.lastIncludedTerm
+  );
+}
+
+/** A newer snapshot or a leader change restarts reassembly; anything but the next offset is re-acked. */
+export function acceptChunk(current: SnapshotReassembly | null, message: InstallSnapshot, totalCeilingBytes: number): ChunkVerdict {
+  if (message.totalBytes > totalCeilingBytes) return { type: 'tooLarge' };
+  if (message.meta.lastIncludedTerm > message.term || message.meta.lastIncludedIndex === 0) return { type: 'invalidMeta' };
+  if (message.offset + message.data.length > message.totalBytes) return { type: 'invalidMeta' };
+  let reassembly = current;
+  if (reassembly === null || !sameTransfer(reassembly, message)) {
+    reassembly = { meta: message.meta, totalBytes: message.totalBytes, leaderTerm: message.term, received: 0, chunks: [] };
+  }
+  if (message.offset === reassembly.received && (message.data.length > 0 || message.totalBytes === 0)) {
+    reassembly.chunks.push(message.data.slice());
+    reassembly.received += message.data.length;
+  }
+  if (reassembly.received < reassembly.totalBytes) return { type: 'progress', reassembly };
+  const state = new Uint8Array(reassembly.totalBytes);
+  let offset = 0;
+  for (const chunk of reassembly.chunks) {
+    state.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return { type: 'complete', reassembly, state };
+}

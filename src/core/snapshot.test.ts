@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { createCoreHarness } from './core-harness.test-support.ts';
+import type { InstallSnapshot } from './messages.ts';
+import { acceptChunk } from './snapshot-reassembly.ts';
+
+const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+
+function chunk(offset: number, data: string, totalBytes = 6): InstallSnapshot {
+  return { type: 'installSnapshot', term: 3, meta: { lastIncludedIndex: 10, lastIncludedTerm: 2 }, totalBytes, offset, data: bytes(data) };
+}
+
+describe('snapshot reassembly', () => {
+  it('accepts only the next offset: duplicates and reorders are not appended twice', () => {
+    let verdict = acceptChunk(null, chunk(0, 'ab'), 1024);
+    expect(verdict.type).toBe('progress');
+    if (verdict.type !== 'progress') return;
+    verdict = acceptChunk(verdict.reassembly, chunk(4, 'ef'), 1024); // reordered: ignored
+    expect(verdict.type === 'progress' && verdict.reassembly.received).toBe(2);
+    if (verdict.type !== 'progress') return;
+    verdict = acceptChunk(verdict.reassembly, chunk(0, 'ab'), 1024); // duplicate: ignored
+    expect(verdict.type === 'progress' && verdict.reassembly.received).toBe(2);
+    if (verdict.type !== 'progress') return;
+    verdict = acceptChunk(verdict.reassembly, chunk(2, 'cd'), 1024);
+    if (verdict.type !== 'progress') throw new Error('expected progress');
+    verdict = acceptChunk(verdict.reassembly, chunk(4, 'ef'), 1024);
+    expect(verdict.type).toBe('complete');
+    if (verdict.type === 'complete') expect(new TextDecoder().decode(verdict.state)).toBe('abcdef');
+  });
+
+  it('refuses a snapshot larger than the total ceiling and a chunk past its total', () => {
+    expect(acceptChunk(null, chunk(0, 'ab', 2048), 1024).type).toBe('tooLarge');
+    expect(acceptChunk(null, chunk(5, 'ab'), 1024).type).toBe('invalidMeta');
+    const lying: InstallSnapshot = { ...chunk(0, 'ab'), meta: { lastIncludedIndex: 10, lastIncludedTerm: 4 } };
+    expect(acceptChunk(null, lying, 1024).type).toBe('invalidMeta'); // snapshot term above the sender's
+  });
+
+  it('a newer snapshot restarts reassembly', () => {
+    const first = acceptChunk(null, chunk(0, 'ab'), 1024);
+    if (first.type !== 'progress') throw new Error('expected progress');
+    const newer: InstallSnapshot = { ...chunk(0, 'xy'), meta: { lastIncludedIndex: 20, lastIncludedTerm: 3 } };
+    const verdict = acceptChunk(first.reassembly, newer, 1024);
+    expect(verdict.type === 'progress' && verdict.reassembly.meta.lastIncludedIndex).toBe(20);
+  });
+});
+
+describe('snapshots and compaction', () => {
+  it('a follower behind the leader floor catches up by chunked InstallSnapshot', () => {
+    const harness = createCoreHarness(['a', 'b', 'c'], 11, ['a', 'b', 'c'], { snapshotTrailingEntries: 0, snapshotChunkCeiling: 1024 });
+    harness.advance(400);
+    const leader = harness.leaders()[0]!;
+    const lagging = [...harness.nodes.values()].find((node) => node !== leader)!;
+    harness.isolate(lagging.id);
+    for (let request = 1; request <= 40; request += 1) leader.core.propose(harness.now, request, bytes(`command-${request}`), null);
+    harness.advance(100);
+    const applied = leader.core.applicableIndex;
+    expect(applied).toBeGreaterThanOrEqual(41);
+    leader.core.publishSnapshot(harness.now, applied, new Uint8Array(5_000).fill(7));
+    harness.settle();
+    expect(leader.core.compactionFloor).toBe(applied);
+    harness.heal();
+    harness.advance(300);
+    expect(lagging.snapshots).toEqual([applied]);
+    expect(lagging.core.compactionFloor).toBe(applied);
+    expect(lagging.core.commitIndex).toBe(leader.core.commitIndex);
+    leader.core.propose(harness.now, 99, bytes('after'), null);
+    harness.advance(100);
+    expect(lagging.core.entryAt(leader.core.lastIndex)?.command).toEqual(bytes('after'));
+    expect(leader.core.role).toBe('leader'); // the transfer caused no election
+  });
+
+  it('keeps a trailing tail of entries behind a published snapshot', () => {
+    const harness = createCoreHarness(['a'], 13, ['a'], { snapshotTrailingEntries: 5 });
+    harness.advance(400);
+    const leader = harness.leaders()[0]!;
+    for (let request = 1; request <= 20; request += 1) leader.core.propose(harness.now, request, bytes('x'), null);
+    harness.settle();
+    leader.core.publishSnapshot(harness.now, 21, bytes('state'));
+    harness.settle();
+    expect(leader.core.compactionFloor).toBe(16);
+    expect(leader.core.entryAt(17)).toBeDefined();
+  });
+});
