@@ -1,0 +1,135 @@
+// The ClientSessionTable's binary format. It lives inside application snapshots, which outlive
+// the code that wrote them and travel between peers, so it is versioned, canonical (equal
+// tables give identical bytes: records sorted by client id, varints without padding) and read
+// defensively: every malformed, truncated, oversized or newer-version input is a RangeError.
+//
+// Version 1 layout:
+//   u8      format version (1)
+//   varint  record count (at most maxTrackedClients)
+//   record* in strictly ascending client id order (JavaScript string order):
+//     varint+utf8  client id
+//     varint       high-water mark (the largest request id applied)
+//     u8           retired suffix count (0 for durable ids, at most retiredSuffixesPerNode)
+//     8 bytes each retired suffixes of the same node, oldest first (16 hex digits as bytes)
+
+import { autoSuffixLength, parseAutoClientId } from './auto-client-id.ts';
+import { ByteReader, ByteWriter } from './client-session-bytes.ts';
+import { clientId, maxIdLength } from './types.ts';
+
+export const sessionTableFormatVersion = 1;
+
+/** Most client ids one table tracks (live sessions); fromBytes refuses more. */
+export const maxTrackedClients = 1_000_000;
+
+/** How many dead incarnations of one node the table remembers to refuse their stragglers. */
+export const retiredSuffixesPerNode = 4;
+
+const suffixBytes = autoSuffixLength / 2;
+
+export interface SessionRecord {
+  highWaterMark: number;
+  /** Suffixes of this node's superseded auto ids, oldest first; always empty for durable ids. */
+  retiredSuffixes: readonly string[];
+}
+
+export function compareClientIds(left: string, right: string): number {
+  return left < right ? -1 : left > right ? 1 : 0;
+}
+
+export function encodeSessionRecords(records: ReadonlyMap<string, SessionRecord>): Uint8Array {
+  const writer = new ByteWriter();
+  writer.byte(sessionTableFormatVersion);
+  writer.unsigned(records.size);
+  const ids = [...records.keys()].sort(compareClientIds);
+  for (const id of ids) {
+    const record = records.get(id);
+    if (record === undefined) continue;
+    writer.text(id, `client id ${JSON.stringify(id)}`);
+    writer.unsigned(record.highWaterMark);
+    writer.byte(record.retiredSuffixes.length);
+    for (const suffix of record.retiredSuffixes) writer.raw(hexToBytes(suffix));
+  }
+  return writer.finish();
+}
+
+export function decodeSessionRecords(bytes: Uint8Array): Map<string, SessionRecord> {
+  const reader = new ByteReader(bytes, 'ClientSessionTable bytes');
+  readVersion(reader);
+  const count = reader.unsigned('record count', maxTrackedClients);
+  const records = new Map<string, SessionRecord>();
+  const nodesWithLiveAutoId = new Set<string>();
+  let previousId: string | undefined;
+  for (let index = 0; index < count; index += 1) {
+    const id = readClientId(reader, index);
+    if (previousId !== undefined && compareClientIds(previousId, id) >= 0) {
+      reader.fail(`record ${index} (${JSON.stringify(id)}) is not in strictly ascending client id order`);
+    }
+    previousId = id;
+    const highWaterMark = reader.unsigned(`high-water mark of ${JSON.stringify(id)}`);
+    const retiredSuffixes = readRetiredSuffixes(reader, id, nodesWithLiveAutoId);
+    records.set(id, { highWaterMark, retiredSuffixes });
+  }
+  reader.expectEnd();
+  return records;
+}
+
+function readVersion(reader: ByteReader): void {
+  if (reader.remaining === 0) reader.fail('empty input (expected at least a version byte)');
+  const version = reader.byte('format version');
+  if (version > sessionTableFormatVersion) {
+    reader.fail(
+      `format version ${version} is newer than this build reads (up to ${sessionTableFormatVersion}); upgrade raftmesh`,
+    );
+  }
+  if (version !== sessionTableFormatVersion) reader.fail(`unknown format version ${version}`);
+}
+
+function readClientId(reader: ByteReader, index: number): string {
+  // A UTF-8 character takes at most 3 bytes per UTF-16 code unit, so this bounds the read
+  // before clientId() checks the length in characters.
+  const id = reader.text(`client id of record ${index}`, maxIdLength * 3);
+  try {
+    return clientId(id);
+  } catch (error) {
+    return reader.fail(`record ${index}: ${(error as Error).message}`);
+  }
+}
+
+function readRetiredSuffixes(reader: ByteReader, id: string, nodesWithLiveAutoId: Set<string>): string[] {
+  const count = reader.byte(`retired suffix count of ${JSON.stringify(id)}`);
+  const auto = parseAutoClientId(id);
+  if (auto === null) {
+    if (count !== 0) reader.fail(`durable client id ${JSON.stringify(id)} has ${count} retired suffixes (expected 0)`);
+    return [];
+  }
+  if (nodesWithLiveAutoId.has(auto.nodeId)) {
+    reader.fail(`node ${JSON.stringify(auto.nodeId)} has two live auto client ids (a newer one supersedes the older)`);
+  }
+  nodesWithLiveAutoId.add(auto.nodeId);
+  if (count > retiredSuffixesPerNode) {
+    reader.fail(`${JSON.stringify(id)} has ${count} retired suffixes, above the maximum ${retiredSuffixesPerNode}`);
+  }
+  const suffixes: string[] = [];
+  for (let index = 0; index < count; index += 1) {
+    const suffix = bytesToHex(reader.raw(`retired suffix ${index} of ${JSON.stringify(id)}`, suffixBytes));
+    if (suffix === auto.suffix || suffixes.includes(suffix)) {
+      reader.fail(`${JSON.stringify(id)} lists retired suffix ${suffix} twice or as its live suffix`);
+    }
+    suffixes.push(suffix);
+  }
+  return suffixes;
+}
+
+function hexToBytes(hex: string): Uint8Array {
+  const bytes = new Uint8Array(hex.length / 2);
+  for (let index = 0; index < bytes.length; index += 1) {
+    bytes[index] = Number.parseInt(hex.slice(index * 2, index * 2 + 2), 16);
+  }
+  return bytes;
+}
+
+function bytesToHex(bytes: Uint8Array): string {
+  let hex = '';
+  for (const value of bytes) hex += value.toString(16).padStart(2, '0');
+  return hex;
+}

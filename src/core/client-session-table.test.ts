@@ -1,0 +1,251 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  ClientSessionTable,
+  maxTrackedClients,
+  mintAutoClientId,
+  parseAutoClientId,
+  retiredSuffixesPerNode,
+  sessionTableFormatVersion,
+} from './client-session-table.ts';
+import { clientId, nodeId } from './types.ts';
+import type { ClientId, DedupKey } from './types.ts';
+
+function key(id: string, requestId: number): DedupKey {
+  return { clientId: clientId(id), requestId };
+}
+
+function counterRandom(): () => number {
+  let next = 0;
+  return () => (next++ % 65536) / 65536;
+}
+
+const autoA1 = 'node-a-0000000000000001';
+const autoA2 = 'node-a-0000000000000002';
+
+describe('shouldApply', () => {
+  it('applies every entry without a key (no-ops, config entries)', () => {
+    const table = new ClientSessionTable();
+    expect(table.shouldApply(undefined)).toBe(true);
+    expect(table.shouldApply(undefined)).toBe(true);
+    expect(table.size).toBe(0);
+  });
+
+  it('applies a request once and refuses its replays and anything at or below the mark', () => {
+    const table = new ClientSessionTable();
+    expect(table.shouldApply(key('alice', 3))).toBe(true);
+    expect(table.shouldApply(key('alice', 3))).toBe(false);
+    expect(table.shouldApply(key('alice', 2))).toBe(false);
+    expect(table.shouldApply(key('alice', 7))).toBe(true);
+    expect(table.highWaterMark(clientId('alice'))).toBe(7);
+    expect(table.shouldApply(key('bob', 0))).toBe(true);
+    expect(table.size).toBe(2);
+  });
+
+  it('rejects request ids that are not safe non-negative integers', () => {
+    const table = new ClientSessionTable();
+    for (const bad of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53]) {
+      expect(() => table.shouldApply(key('alice', bad))).toThrow(RangeError);
+    }
+    expect(table.size).toBe(0);
+  });
+
+  it('rejects a client id that could not be stored in a snapshot', () => {
+    const table = new ClientSessionTable();
+    expect(() => table.shouldApply({ clientId: 'x\uD800y' as ClientId, requestId: 1 })).toThrow(/surrogate/);
+    expect(() => table.shouldApply({ clientId: '' as ClientId, requestId: 1 })).toThrow(RangeError);
+  });
+});
+
+describe('auto client ids', () => {
+  it('mints <nodeId>-<16 lowercase hex> and parses it back', () => {
+    const id = mintAutoClientId(nodeId('n-1'), counterRandom());
+    expect(id).toBe('n-1-0000000100020003');
+    expect(parseAutoClientId(id)).toEqual({ nodeId: 'n-1', suffix: '0000000100020003' });
+  });
+
+  it('mints distinct ids from a real random source', () => {
+    const ids = new Set(Array.from({ length: 100 }, () => mintAutoClientId(nodeId('n'), Math.random)));
+    expect(ids.size).toBe(100);
+  });
+
+  it('refuses a random source outside [0, 1) and a node id too long to carry a suffix', () => {
+    expect(() => mintAutoClientId(nodeId('n'), () => 1)).toThrow(RangeError);
+    expect(() => mintAutoClientId(nodeId('n'.repeat(250)), Math.random)).toThrow(/fits in 256/);
+  });
+
+  it('recognises only exactly 16 lowercase hex digits after the last dash as auto', () => {
+    expect(parseAutoClientId('alice')).toBeNull();
+    expect(parseAutoClientId('-0123456789abcdef')).toBeNull();
+    expect(parseAutoClientId('a-0123456789ABCDEF')).toBeNull();
+    expect(parseAutoClientId('a-0123456789abcde')).toBeNull();
+    expect(parseAutoClientId('a-0123456789abcdef0')).toBeNull();
+    expect(parseAutoClientId('a-b-0123456789abcdef')).toEqual({ nodeId: 'a-b', suffix: '0123456789abcdef' });
+  });
+
+  it('drops the older auto id of a node when a newer one appears', () => {
+    const table = new ClientSessionTable();
+    table.shouldApply(key(autoA1, 5));
+    table.shouldApply(key('node-b-0000000000000001', 9));
+    expect(table.shouldApply(key(autoA2, 1))).toBe(true);
+    expect(table.highWaterMark(clientId(autoA1))).toBeUndefined();
+    expect(table.highWaterMark(clientId(autoA2))).toBe(1);
+    expect(table.highWaterMark(clientId('node-b-0000000000000001'))).toBe(9);
+    expect(table.size).toBe(2);
+  });
+
+  it('refuses a straggler of a superseded incarnation instead of letting it evict the live one', () => {
+    const table = new ClientSessionTable();
+    table.shouldApply(key(autoA1, 5));
+    table.shouldApply(key(autoA2, 1));
+    expect(table.shouldApply(key(autoA1, 6))).toBe(false);
+    expect(table.shouldApply(key(autoA2, 1))).toBe(false);
+    expect(table.highWaterMark(clientId(autoA2))).toBe(1);
+  });
+
+  it('stays bounded over many restarts of one node', () => {
+    const table = new ClientSessionTable();
+    for (let restart = 0; restart < 1000; restart += 1) {
+      const id = mintAutoClientId(nodeId('node-a'), Math.random);
+      expect(table.shouldApply(key(id, 1))).toBe(true);
+    }
+    expect(table.size).toBe(1);
+    expect(table.toBytes().length).toBeLessThan(100 + retiredSuffixesPerNode * 8);
+  });
+
+  it('never drops durable ids on its own', () => {
+    const table = new ClientSessionTable();
+    table.shouldApply(key('node-a', 1));
+    table.shouldApply(key('node-a-durable', 1));
+    table.shouldApply(key(autoA1, 1));
+    table.shouldApply(key(autoA2, 1));
+    expect(table.highWaterMark(clientId('node-a'))).toBe(1);
+    expect(table.highWaterMark(clientId('node-a-durable'))).toBe(1);
+  });
+});
+
+describe('closeSession', () => {
+  it('forgets a client, whose next request starts afresh', () => {
+    const table = new ClientSessionTable();
+    table.shouldApply(key('alice', 4));
+    table.closeSession(clientId('alice'));
+    expect(table.size).toBe(0);
+    expect(table.shouldApply(key('alice', 1))).toBe(true);
+    table.closeSession(clientId('nobody'));
+  });
+
+  it('forgets an auto id together with the retired suffixes of its node', () => {
+    const table = new ClientSessionTable();
+    table.shouldApply(key(autoA1, 1));
+    table.shouldApply(key(autoA2, 1));
+    table.closeSession(clientId(autoA2));
+    expect(table.shouldApply(key(autoA1, 2))).toBe(true);
+    expect(table.toBytes()).toEqual(tableWith([[autoA1, 2]]).toBytes());
+  });
+});
+
+function tableWith(entries: ReadonlyArray<readonly [string, number]>): ClientSessionTable {
+  const table = new ClientSessionTable();
+  for (const [id, requestId] of entries) table.shouldApply(key(id, requestId));
+  return table;
+}
+
+describe('toBytes / fromBytes', () => {
+  it('round-trips, including retired suffixes that still refuse stragglers', () => {
+    const table = tableWith([['alice', 3], ['bob', 2 ** 53 - 1], [autoA1, 4], [autoA2, 7], ['émile ☃ 🚀', 0]]);
+    const restored = ClientSessionTable.fromBytes(table.toBytes());
+    expect(restored.size).toBe(4);
+    expect(restored.highWaterMark(clientId('bob'))).toBe(2 ** 53 - 1);
+    expect(restored.highWaterMark(clientId('émile ☃ 🚀'))).toBe(0);
+    expect(restored.shouldApply(key(autoA1, 9))).toBe(false);
+    expect(restored.toBytes()).toEqual(table.toBytes());
+  });
+
+  it('is byte-identical for equal tables built in different orders', () => {
+    const forward = tableWith([['a', 1], ['b', 2], ['c', 3]]);
+    const backward = tableWith([['c', 3], ['b', 2], ['a', 1]]);
+    expect(forward.toBytes()).toEqual(backward.toBytes());
+  });
+
+  it('starts with the version byte', () => {
+    expect(new ClientSessionTable().toBytes()).toEqual(new Uint8Array([sessionTableFormatVersion, 0]));
+  });
+
+  it('refuses empty, newer-version and unknown-version bytes', () => {
+    expect(() => ClientSessionTable.fromBytes(new Uint8Array())).toThrow(/empty/);
+    expect(() => ClientSessionTable.fromBytes(new Uint8Array([2, 0]))).toThrow(/newer/);
+    expect(() => ClientSessionTable.fromBytes(new Uint8Array([0, 0]))).toThrow(/unknown format version 0/);
+  });
+
+  it('refuses truncated bytes at every length and trailing garbage', () => {
+    const bytes = tableWith([['alice', 300], [autoA1, 1], [autoA2, 1]]).toBytes();
+    for (let length = 1; length < bytes.length; length += 1) {
+      expect(() => ClientSessionTable.fromBytes(bytes.slice(0, length))).toThrow(RangeError);
+    }
+    const withGarbage = new Uint8Array([...bytes, 0]);
+    expect(() => ClientSessionTable.fromBytes(withGarbage)).toThrow(/trailing/);
+  });
+
+  it('refuses unsorted or duplicate records, overlong varints and bad retired counts', () => {
+    const record = (id: string, mark: number, retired: number[] = []): number[] => [id.length, ...[...id].map((c) => c.charCodeAt(0)), mark, retired.length];
+    const encode = (...records: number[][]): Uint8Array => new Uint8Array([1, records.length, ...records.flat()]);
+    expect(() => ClientSessionTable.fromBytes(encode(record('b', 1), record('a', 1)))).toThrow(/ascending/);
+    expect(() => ClientSessionTable.fromBytes(encode(record('a', 1), record('a', 1)))).toThrow(/ascending/);
+    expect(() => ClientSessionTable.fromBytes(new Uint8Array([1, 0x81, 0x00]))).toThrow(/overlong/);
+    const durableWithRetired = new Uint8Array([1, 1, 1, 97, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(() => ClientSessionTable.fromBytes(durableWithRetired)).toThrow(/durable/);
+    expect(() => ClientSessionTable.fromBytes(new Uint8Array([1, 1, 0, 1, 0]))).toThrow(/ClientId/);
+    expect(() => ClientSessionTable.fromBytes(new Uint8Array([1, 1, 1, 0xff, 1, 0]))).toThrow(/UTF-8/);
+  });
+
+  it('refuses two live auto ids of one node', () => {
+    const a = tableWith([[autoA1, 1]]).toBytes().slice(2);
+    const b = tableWith([[autoA2, 1]]).toBytes().slice(2);
+    expect(() => ClientSessionTable.fromBytes(new Uint8Array([1, 2, ...a, ...b]))).toThrow(/two live auto/);
+  });
+
+  it('refuses more clients than the documented maximum', () => {
+    const count = maxTrackedClients + 1; // varint of 1_000_001
+    const varint = [count & 0x7f | 0x80, (count >> 7) & 0x7f | 0x80, count >> 14];
+    expect(() => ClientSessionTable.fromBytes(new Uint8Array([1, ...varint]))).toThrow(/maximum 1000000/);
+  });
+
+  it('decodes arbitrary bytes only to a RangeError or a table that re-encodes identically', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
+        let table: ClientSessionTable;
+        try {
+          table = ClientSessionTable.fromBytes(bytes);
+        } catch (error) {
+          return error instanceof RangeError;
+        }
+        return Buffer.from(table.toBytes()).equals(Buffer.from(bytes));
+      }),
+    );
+  });
+
+  it('keeps the exactly-once decision across a snapshot at any point', () => {
+    const keys = fc.array(fc.tuple(fc.constantFrom('alice', 'bob', autoA1, autoA2), fc.nat(20)), { maxLength: 40 });
+    fc.assert(
+      fc.property(keys, fc.nat(40), (requests, cut) => {
+        const straight = new ClientSessionTable();
+        let restored = new ClientSessionTable();
+        requests.forEach(([id, requestId], index) => {
+          if (index === cut) restored = ClientSessionTable.fromBytes(restored.toBytes());
+          expect(restored.shouldApply(key(id, requestId))).toBe(straight.shouldApply(key(id, requestId)));
+        });
+        expect(restored.toBytes()).toEqual(straight.toBytes());
+      }),
+    );
+  });
+});
+
+describe('capacity', () => {
+  it('refuses a new client beyond the maximum, leaving the table intact', () => {
+    const table = new ClientSessionTable();
+    for (let index = 0; index < maxTrackedClients; index += 1) table.shouldApply(key(`c${index}`, 0));
+    expect(() => table.shouldApply(key('one-too-many', 0))).toThrow(/full/);
+    expect(table.shouldApply(key('c0', 1))).toBe(true);
+    expect(table.size).toBe(maxTrackedClients);
+  });
+});

@@ -1,0 +1,140 @@
+// ClientSessionTable (API.md "Exactly-once", SPEC.md §8): the authoritative duplicate check an
+// application runs on every committed entry. Raft alone gives at-least-once (a client retries
+// a proposal whose answer it never saw, and both copies may commit); the table makes applying
+// at-most-once per (clientId, requestId), which together gives exactly-once.
+//
+// It keeps one high-water mark per client: a request id at or below the mark is a replay.
+// That is sound because a client issues request ids in increasing order and the log delivers
+// entries in one order to every replica, so every replica makes the same decisions. The table
+// lives in the application's snapshot (toBytes / fromBytes), so InstallSnapshot carries it.
+//
+// Bounds. Auto ids (`<nodeId>-<16 hex>`, see auto-client-id.ts) supersede each other: when a
+// new auto id of a node appears, the older one is dropped, because a node id is never live
+// twice (a restarted node mints a new suffix; a rebuilt node gets a new node id). The last
+// retiredSuffixesPerNode dropped suffixes of each node are remembered, so a straggler proposal
+// of a dead incarnation (forwarded before the crash, committed after the new incarnation's
+// first entry) is refused instead of evicting the live id and resetting its mark. Durable ids
+// are dropped only by closeSession. At most maxTrackedClients ids are tracked; a new client
+// beyond that throws a RangeError (deterministically, on every replica) instead of growing a
+// table that fromBytes would later refuse.
+
+import { parseAutoClientId } from './auto-client-id.ts';
+import { assertWellFormedText } from './client-session-bytes.ts';
+import type { AutoClientIdParts } from './auto-client-id.ts';
+import {
+  decodeSessionRecords,
+  encodeSessionRecords,
+  maxTrackedClients,
+  retiredSuffixesPerNode,
+} from './client-session-format.ts';
+import type { SessionRecord } from './client-session-format.ts';
+import { maxIdLength } from './types.ts';
+import type { ClientId, DedupKey } from './types.ts';
+
+export { mintAutoClientId, parseAutoClientId } from './auto-client-id.ts';
+export type { AutoClientIdParts } from './auto-client-id.ts';
+export { maxTrackedClients, retiredSuffixesPerNode, sessionTableFormatVersion } from './client-session-format.ts';
+
+export class ClientSessionTable {
+  private readonly sessions = new Map<string, SessionRecord>();
+  /** nodeId -> the node's live auto client id, so supersession is O(1). */
+  private readonly liveAutoIdByNode = new Map<string, string>();
+
+  /** Number of clients with a live session (retired auto suffixes are not counted). */
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  /** The largest request id applied for this client, or undefined if the table holds none. */
+  highWaterMark(id: ClientId): number | undefined {
+    return this.sessions.get(id)?.highWaterMark;
+  }
+
+  /**
+   * True if the entry should be applied: it carries no key (no-op, config, or an application
+   * that does not deduplicate), or its request id is above its client's high-water mark (which
+   * this call then records). False for a replay, or a straggler of a superseded auto id.
+   */
+  shouldApply(key: DedupKey | undefined): boolean {
+    if (key === undefined) return true;
+    validateKey(key);
+    const existing = this.sessions.get(key.clientId);
+    if (existing !== undefined) {
+      if (key.requestId <= existing.highWaterMark) return false;
+      existing.highWaterMark = key.requestId;
+      return true;
+    }
+    const auto = parseAutoClientId(key.clientId);
+    if (auto === null) {
+      this.insert(key.clientId, { highWaterMark: key.requestId, retiredSuffixes: [] });
+      return true;
+    }
+    return this.admitAutoClient(key.clientId, auto, key.requestId);
+  }
+
+  /** Forgets the client (its next request, if any, starts a fresh session). */
+  closeSession(id: ClientId): void {
+    if (!this.sessions.delete(id)) return;
+    const auto = parseAutoClientId(id);
+    // The retired suffixes lived on the closed record: with no live incarnation left, there
+    // is nothing a straggler could evict, so forgetting them is safe and keeps memory bounded.
+    if (auto !== null && this.liveAutoIdByNode.get(auto.nodeId) === id) {
+      this.liveAutoIdByNode.delete(auto.nodeId);
+    }
+  }
+
+  toBytes(): Uint8Array {
+    return encodeSessionRecords(this.sessions);
+  }
+
+  /** Throws a RangeError naming the problem for malformed, truncated or newer-version bytes. */
+  static fromBytes(bytes: Uint8Array): ClientSessionTable {
+    const table = new ClientSessionTable();
+    for (const [id, record] of decodeSessionRecords(bytes)) {
+      table.sessions.set(id, record);
+      const auto = parseAutoClientId(id);
+      if (auto !== null) table.liveAutoIdByNode.set(auto.nodeId, id);
+    }
+    return table;
+  }
+
+  private admitAutoClient(id: string, auto: AutoClientIdParts, requestId: number): boolean {
+    const liveId = this.liveAutoIdByNode.get(auto.nodeId);
+    const live = liveId === undefined ? undefined : this.sessions.get(liveId);
+    if (liveId === undefined || live === undefined) {
+      this.insert(id, { highWaterMark: requestId, retiredSuffixes: [] });
+      this.liveAutoIdByNode.set(auto.nodeId, id);
+      return true;
+    }
+    if (live.retiredSuffixes.includes(auto.suffix)) return false;
+    const liveSuffix = parseAutoClientId(liveId)?.suffix;
+    const retiredSuffixes = liveSuffix === undefined ? live.retiredSuffixes : [...live.retiredSuffixes, liveSuffix];
+    this.insert(id, { highWaterMark: requestId, retiredSuffixes: retiredSuffixes.slice(-retiredSuffixesPerNode) }, liveId);
+    this.liveAutoIdByNode.set(auto.nodeId, id);
+    return true;
+  }
+
+  /** Adds a session, replacing `supersededId` if given; checks come first so a throw changes nothing. */
+  private insert(id: string, record: SessionRecord, supersededId?: string): void {
+    // Checked here rather than at toBytes time, so an id the snapshot could not encode is
+    // refused at the entry that introduced it, on every replica alike.
+    assertWellFormedText(id, `DedupKey.clientId ${JSON.stringify(id)}`);
+    if (supersededId === undefined && this.sessions.size >= maxTrackedClients) {
+      throw new RangeError(
+        `ClientSessionTable is full (${maxTrackedClients} clients): cannot admit ${JSON.stringify(id)}; close sessions of clients that are gone`,
+      );
+    }
+    if (supersededId !== undefined) this.sessions.delete(supersededId);
+    this.sessions.set(id, record);
+  }
+}
+
+function validateKey(key: DedupKey): void {
+  const id: unknown = key.clientId;
+  if (typeof id !== 'string' || id.length === 0 || id.length > maxIdLength) {
+    throw new RangeError(`DedupKey.clientId must be a string of 1..${maxIdLength} characters, got ${JSON.stringify(id)}`);
+  }
+  if (!Number.isSafeInteger(key.requestId) || key.requestId < 0) {
+    throw new RangeError(`DedupKey.requestId must be a safe non-negative integer, got ${key.requestId}`);
+  }
+}
