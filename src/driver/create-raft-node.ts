@@ -1,9 +1,9 @@
 // createRaftNode: the one place where time, storage and transport meet the pure core. It feeds
 // inputs to the core, persists each ready before sending the messages that depend on it
 // (Raft's durability rule), delivers committed entries in order and settles caller promises.
-import { mintAutoClientId } from '../core/auto-client-id.ts';
 import { resolveRaftConfig } from '../core/config.ts';
 import {
+  ClientIdCollisionError,
   LeadershipLostError,
   LeadershipTransferError,
   MembershipChangeInProgressError,
@@ -14,6 +14,10 @@ import {
 } from '../core/errors.ts';
 import type { MembershipFailure } from '../core/ready.ts';
 import { createPendingCalls } from './pending-calls.ts';
+import { createClientIdentity } from './client-identity.ts';
+import { createProposalTracker } from './proposal-tracker.ts';
+/** Must match the ClientSessionTable's anti-replay window (src/core/client-session-format.ts). */
+const dedupWindowSize = 1024;
 import type { RaftMetric, RaftTraceEvent } from '../core/events.ts';
 import { createEmitter, createWatchable } from '../core/observable.ts';
 import { RaftCore } from '../core/raft-core.ts';
@@ -28,12 +32,6 @@ import { restoreState } from './restore.ts';
 import { mergeReadies, nextWriteCount, writeMerged } from './write-queue.ts';
 
 export type { RaftNode, RaftNodeOptions } from './node-options.ts';
-
-interface PendingProposal {
-  resolve(entry: LogEntry): void;
-  reject(error: unknown): void;
-  readonly startedAt: number;
-}
 
 /** Readies merged into one storage write at most (bounds memory while a write is slow). */
 const maxQueuedReadies = 4096;
@@ -61,8 +59,9 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
     maxPayloadBytes: transport.maxPayloadBytes,
   });
 
-  const identityClientId: ClientId = options.identity?.type === 'durable' ? options.identity.clientId : mintAutoClientId(id, random);
-  let nextRequestId = highestRequestId(restored.entries, identityClientId) + 1;
+  const identity = createClientIdentity(options.identity, id, random, restored.entries);
+  let collision: ClientIdCollisionError | null = null;
+  let identityCheckedThrough = appliedIndexAtStart(restored);
   const role = createWatchable<RaftRole>(core.role);
   const leader = createWatchable<NodeId | null>(core.leader);
   const term = createWatchable(core.term);
@@ -70,11 +69,22 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
   const commitIndex = createWatchable(core.commitIndex);
   const compactionFloor = createWatchable(core.compactionFloor);
   const trace = createEmitter<RaftTraceEvent>();
-  const pending = new Map<number, PendingProposal>();
+  const proposals = createProposalTracker({
+    window: dedupWindowSize,
+    maxWaiting: config.maxPendingProposals,
+    slowThresholdMs: config.slowProposeThresholdMs,
+    now: () => clock.now(),
+    stamp: (requestId) => identity.stamp(requestId),
+    submit: (proposalId, command, key) => {
+      core.propose(clock.now(), proposalId, command, key);
+      scheduleStep();
+    },
+    abandon: (proposalId) => core.abandonProposal(proposalId),
+    emitMetric: (metric) => emitMetric(metric),
+  });
   const pendingReads = createPendingCalls<number>();
   const pendingChanges = createPendingCalls<ClusterConfig>();
   const pendingTransfers = createPendingCalls<void>();
-  let nextProposalId = 1;
   let closed = false;
   const closeListeners = new Set<(error: Error) => void>();
   let closeError: Error | null = null;
@@ -108,28 +118,6 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
     for (const wake of waiters) wake();
   };
 
-  const settle = (outcome: ProposalOutcome): void => {
-    const proposal = pending.get(outcome.proposalId);
-    if (proposal === undefined) return;
-    const elapsedMs = clock.now() - proposal.startedAt;
-    switch (outcome.type) {
-      case 'accepted':
-        emitMetric({ type: 'proposeAccepted', index: outcome.index });
-        return;
-      case 'committed':
-        pending.delete(outcome.proposalId);
-        emitMetric({ type: 'proposeCommitted', index: outcome.entry.index, elapsedMs });
-        emitMetric({ type: 'proposeApplied', index: outcome.entry.index, elapsedMs });
-        if (elapsedMs > config.slowProposeThresholdMs) emitMetric({ type: 'proposeSlow', index: outcome.entry.index, elapsedMs });
-        proposal.resolve(outcome.entry);
-        return;
-      case 'failed':
-        pending.delete(outcome.proposalId);
-        proposal.reject(outcome.failure === 'leadershipLost' ? new LeadershipLostError() : new ProposalRejectedError('the leader has too many uncommitted proposals; retry later'));
-        return;
-    }
-  };
-
   const publish = (): void => {
     role.set(core.role);
     leader.set(core.leader);
@@ -140,8 +128,21 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
     const applicable = core.applicableIndex;
     if (applicable > appliedIndex) {
       appliedIndex = applicable;
+      checkIdentity(applicable);
       wakeProgress();
     }
+  };
+
+  /** SPEC "Collision": committed entries under our own id that we never issued. */
+  const checkIdentity = (through: number): void => {
+    for (let index = Math.max(identityCheckedThrough + 1, core.compactionFloor + 1); index <= through; index += 1) {
+      const entry = core.entryAt(index);
+      if (entry?.dedupKey === undefined) continue;
+      const verdict = identity.observeCommitted(entry);
+      if (verdict.type === 'durableCollision') collision = new ClientIdCollisionError(verdict.clientId);
+      if (verdict.type === 'reminted') emitMetric({ type: 'clientIdReminted', previous: verdict.previous, next: verdict.next });
+    }
+    identityCheckedThrough = Math.max(identityCheckedThrough, through);
   };
 
   const processReady = (ready: Ready): void => {
@@ -160,7 +161,7 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
       sendAll(ready.messagesAfterPersist);
     }
     publish();
-    for (const outcome of ready.outcomes) settle(outcome);
+    for (const outcome of ready.outcomes) proposals.settle(outcome);
     for (const read of ready.reads) pendingReads.resolve(read.readId, read.readIndex);
     for (const change of ready.membershipChanges) {
       if (change.failure === null) pendingChanges.resolve(change.changeId, core.membership);
@@ -279,10 +280,8 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
     unsubscribeIncoming();
     if (timerHandle !== null) clock.clearTimeout(timerHandle);
     timerHandle = null;
-    for (const outcome of core.failAll('leadershipLost')) pending.delete(outcome.proposalId);
-    const waiting = [...pending.values()];
-    pending.clear();
-    for (const proposal of waiting) proposal.reject(error);
+    core.failAll('leadershipLost');
+    proposals.rejectAll(error);
     pendingReads.rejectAll(error);
     pendingChanges.rejectAll(error);
     pendingTransfers.rejectAll(error);
@@ -316,14 +315,6 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
     signal?.throwIfAborted();
   };
 
-  const stampKey = (requestId: number | undefined): DedupKey => {
-    if (requestId !== undefined) {
-      if (!isValidCounter(requestId) || requestId === 0) throw new RangeError(`propose requestId must be a positive safe integer, got ${String(requestId)}`);
-      nextRequestId = Math.max(nextRequestId, requestId + 1);
-      return { clientId: identityClientId, requestId };
-    }
-    return { clientId: identityClientId, requestId: nextRequestId++ };
-  };
 
   const node: RaftNode = {
     id,
@@ -340,33 +331,14 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
       return committedIterable(source, fromIndex);
     },
     propose(command, proposeOptions = {}) {
-      return new Promise<LogEntry>((resolve, reject) => {
+      try {
         rejectIfUnusable(proposeOptions.signal);
         if (!(command instanceof Uint8Array)) throw new TypeError('propose(command): command must be a Uint8Array');
-        const key = stampKey(proposeOptions.requestId);
-        const proposalId = nextProposalId++;
-        const signal = proposeOptions.signal;
-        const onAbort = (): void => {
-          if (!pending.delete(proposalId)) return;
-          core.abandonProposal(proposalId);
-          reject(signal?.reason);
-        };
-        signal?.addEventListener('abort', onAbort, { once: true });
-        const cleanup = (): void => signal?.removeEventListener('abort', onAbort);
-        pending.set(proposalId, {
-          resolve: (entry) => {
-            cleanup();
-            resolve(entry);
-          },
-          reject: (error) => {
-            cleanup();
-            reject(error);
-          },
-          startedAt: clock.now(),
-        });
-        core.propose(clock.now(), proposalId, command, key);
-        scheduleStep();
-      });
+        if (collision !== null) throw collision;
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return proposals.propose(command, proposeOptions.requestId, proposeOptions.signal);
     },
     readIndex: async (readOptions = {}) => {
       rejectIfUnusableAsync(readOptions.signal);
@@ -449,13 +421,10 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
   return node;
 }
 
-/** Request ids keep rising across a restart of a durable identity: resume above the log's. */
-function highestRequestId(entries: readonly LogEntry[], owner: ClientId): number {
-  let highest = 0;
-  for (const entry of entries) {
-    if (entry.dedupKey?.clientId === owner && entry.dedupKey.requestId > highest) highest = entry.dedupKey.requestId;
-  }
-  return highest;
+/** Entries restored from storage were applied by an earlier incarnation: not judged again. */
+function appliedIndexAtStart(restored: { snapshot: { meta: { lastIncludedIndex: number } } | null; entries: readonly LogEntry[] }): number {
+  const last = restored.entries[restored.entries.length - 1];
+  return last?.index ?? restored.snapshot?.meta.lastIncludedIndex ?? 0;
 }
 
 function membershipError(failure: MembershipFailure, leader: NodeId | null): Error {

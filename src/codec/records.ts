@@ -1,0 +1,184 @@
+// Encodings of the values that travel inside messages and storage records: log entries,
+// cluster configurations, snapshot meta. Mirrored write/read pairs.
+import type { ClientId, ClusterConfig, ConfigPayload, DedupKey, LogEntry, NodeId, SnapshotMeta } from '../core/types.ts';
+import { ByteReader, type DecodeResult } from './byte-reader.ts';
+import { ByteWriter } from './byte-writer.ts';
+import { codecLimits, codecVersion } from './limits.ts';
+
+const entryNoOp = 1;
+const entryHasConfig = 2;
+const entryHasDedupKey = 4;
+const knownEntryFlags = entryNoOp | entryHasConfig | entryHasDedupKey;
+
+export function writeClusterConfig(writer: ByteWriter, config: ClusterConfig): void {
+  writer.varint(config.voters.length);
+  for (const voter of config.voters) writer.text(voter);
+  writer.byte(config.learners === undefined ? 0 : 1);
+  if (config.learners !== undefined) {
+    writer.varint(config.learners.length);
+    for (const learner of config.learners) writer.text(learner);
+  }
+}
+
+function readIds(reader: ByteReader, field: string): NodeId[] {
+  const count = reader.count(field, codecLimits.maxConfigMembers, 2);
+  const ids: NodeId[] = [];
+  for (let position = 0; position < count && reader.failure === null; position += 1) ids.push(reader.id(field) as NodeId);
+  return ids;
+}
+
+export function readClusterConfig(reader: ByteReader): ClusterConfig {
+  const voters = readIds(reader, 'voters');
+  const hasLearners = reader.boolean('hasLearners');
+  if (!hasLearners) return { voters };
+  return { voters, learners: readIds(reader, 'learners') };
+}
+
+export function writeConfigPayload(writer: ByteWriter, payload: ConfigPayload): void {
+  writer.byte(payload.old === null ? 0 : 1);
+  if (payload.old !== null) writeClusterConfig(writer, payload.old);
+  writeClusterConfig(writer, payload.new);
+}
+
+export function readConfigPayload(reader: ByteReader): ConfigPayload {
+  const old = reader.boolean('hasOld') ? readClusterConfig(reader) : null;
+  return { old, new: readClusterConfig(reader) };
+}
+
+function writeDedupKey(writer: ByteWriter, key: DedupKey): void {
+  writer.text(key.clientId);
+  writer.varint(key.requestId);
+}
+
+function readDedupKey(reader: ByteReader): DedupKey {
+  const clientId = reader.id('clientId') as ClientId;
+  return { clientId, requestId: reader.varint('requestId') };
+}
+
+export function writeOptionalDedupKey(writer: ByteWriter, key: DedupKey | null): void {
+  writer.byte(key === null ? 0 : 1);
+  if (key !== null) writeDedupKey(writer, key);
+}
+
+export function readOptionalDedupKey(reader: ByteReader): DedupKey | null {
+  return reader.boolean('hasDedupKey') ? readDedupKey(reader) : null;
+}
+
+/** An entry without its index (AppendEntries derives indices from prevLogIndex). */
+export function writeEntryBody(writer: ByteWriter, entry: LogEntry): void {
+  const flags = (entry.isNoOp ? entryNoOp : 0) | (entry.config === undefined ? 0 : entryHasConfig) | (entry.dedupKey === undefined ? 0 : entryHasDedupKey);
+  writer.varint(entry.term);
+  writer.byte(flags);
+  writer.bytes(entry.command);
+  if (entry.config !== undefined) writeConfigPayload(writer, entry.config);
+  if (entry.dedupKey !== undefined) writeDedupKey(writer, entry.dedupKey);
+}
+
+export function readEntryBody(reader: ByteReader, index: number): LogEntry {
+  const term = reader.varint('entry.term');
+  const flags = reader.byte();
+  if ((flags & ~knownEntryFlags) !== 0) reader.fail('invalidField', 'unknown entry flags');
+  const command = reader.bytesField('entry.command', codecLimits.maxCommandBytes);
+  const base = { index, term, command, isNoOp: (flags & entryNoOp) !== 0 };
+  const config = (flags & entryHasConfig) !== 0 ? readConfigPayload(reader) : undefined;
+  const dedupKey = (flags & entryHasDedupKey) !== 0 ? readDedupKey(reader) : undefined;
+  if (config === undefined && dedupKey === undefined) return base;
+  if (config === undefined) return { ...base, dedupKey: dedupKey as DedupKey };
+  if (dedupKey === undefined) return { ...base, config };
+  return { ...base, config, dedupKey };
+}
+
+export function writeSnapshotMeta(writer: ByteWriter, meta: SnapshotMeta): void {
+  writer.varint(meta.lastIncludedIndex);
+  writer.varint(meta.lastIncludedTerm);
+  writer.byte(meta.config === undefined ? 0 : 1);
+  if (meta.config !== undefined) writeConfigPayload(writer, meta.config);
+}
+
+export function readSnapshotMeta(reader: ByteReader): SnapshotMeta {
+  const lastIncludedIndex = reader.varint('lastIncludedIndex');
+  const lastIncludedTerm = reader.varint('lastIncludedTerm');
+  if (!reader.boolean('hasConfig')) return { lastIncludedIndex, lastIncludedTerm };
+  return { lastIncludedIndex, lastIncludedTerm, config: readConfigPayload(reader) };
+}
+
+export function estimateEntriesBytes(entries: readonly LogEntry[]): number {
+  let bytes = 16;
+  for (const entry of entries) bytes += entry.command.length + 24 + (entry.dedupKey === undefined ? 0 : entry.dedupKey.clientId.length + 10);
+  return bytes;
+}
+
+// ---- stand-alone records (storage) ------------------------------------------------------
+
+function finishRecord<T>(reader: ByteReader, value: T): DecodeResult<T> {
+  if (reader.failure === null && reader.remaining > 0) reader.fail('trailingBytes', `${reader.remaining} bytes after the record`);
+  if (reader.failure !== null) return { ok: false, reason: reader.failure, detail: reader.detail };
+  return { ok: true, value };
+}
+
+function startRecord(bytes: Uint8Array): ByteReader {
+  const reader = new ByteReader(bytes);
+  if (bytes.length === 0) reader.fail('empty', 'no bytes');
+  else if (reader.byte() !== codecVersion) reader.fail('unsupportedVersion', `version ${bytes[0]}`);
+  return reader;
+}
+
+/** A batch of contiguous entries packed into one record (one IndexedDB value per batch). */
+export function encodeLogEntries(entries: readonly LogEntry[]): Uint8Array {
+  const writer = new ByteWriter(estimateEntriesBytes(entries));
+  writer.byte(codecVersion);
+  writer.varint(entries[0]?.index ?? 0);
+  writer.varint(entries.length);
+  entries.forEach((entry, position) => {
+    if (entry.index !== (entries[0] as LogEntry).index + position) throw new RangeError('encodeLogEntries needs contiguous entries');
+    writeEntryBody(writer, entry);
+  });
+  return writer.finish();
+}
+
+export function decodeLogEntries(bytes: Uint8Array): DecodeResult<LogEntry[]> {
+  const reader = startRecord(bytes);
+  const firstIndex = reader.varint('firstIndex');
+  const count = reader.count('entries', codecLimits.maxEntriesPerFrame, 3);
+  if (count > 0 && firstIndex === 0) reader.fail('invalidField', 'entries start at index 0');
+  if (firstIndex + count > Number.MAX_SAFE_INTEGER) reader.fail('outOfRange', 'entry index exceeds 2^53-1');
+  const entries: LogEntry[] = [];
+  for (let position = 0; position < count && reader.failure === null; position += 1) entries.push(readEntryBody(reader, firstIndex + position));
+  return finishRecord(reader, entries);
+}
+
+export function encodeLogEntry(entry: LogEntry): Uint8Array {
+  return encodeLogEntries([entry]);
+}
+
+export function decodeLogEntry(bytes: Uint8Array): DecodeResult<LogEntry> {
+  const decoded = decodeLogEntries(bytes);
+  if (!decoded.ok) return decoded;
+  const entry = decoded.value[0];
+  if (decoded.value.length !== 1 || entry === undefined) return { ok: false, reason: 'invalidField', detail: 'expected exactly one entry' };
+  return { ok: true, value: entry };
+}
+
+export function encodeSnapshotMeta(meta: SnapshotMeta): Uint8Array {
+  const writer = new ByteWriter(64);
+  writer.byte(codecVersion);
+  writeSnapshotMeta(writer, meta);
+  return writer.finish();
+}
+
+export function decodeSnapshotMeta(bytes: Uint8Array): DecodeResult<SnapshotMeta> {
+  const reader = startRecord(bytes);
+  return finishRecord(reader, readSnapshotMeta(reader));
+}
+
+export function encodeConfigPayload(payload: ConfigPayload): Uint8Array {
+  const writer = new ByteWriter(64);
+  writer.byte(codecVersion);
+  writeConfigPayload(writer, payload);
+  return writer.finish();
+}
+
+export function decodeConfigPayload(bytes: Uint8Array): DecodeResult<ConfigPayload> {
+  const reader = startRecord(bytes);
+  return finishRecord(reader, readConfigPayload(reader));
+}

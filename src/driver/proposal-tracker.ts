@@ -1,0 +1,125 @@
+// The promises of propose(): at most `window` proposals of this node are unresolved at once
+// (the ClientSessionTable's anti-replay window relies on it: any reordering of our forwards
+// stays inside the window), further ones wait in a bounded queue, and abort works in both.
+import { ProposalRejectedError, LeadershipLostError } from '../core/errors.ts';
+import type { RaftMetric } from '../core/events.ts';
+import type { ProposalOutcome } from '../core/ready.ts';
+import type { DedupKey, LogEntry } from '../core/types.ts';
+
+export interface ProposalTrackerOptions {
+  readonly window: number;
+  readonly maxWaiting: number;
+  readonly slowThresholdMs: number;
+  now(): number;
+  stamp(requestId: number | undefined): DedupKey;
+  submit(proposalId: number, command: Uint8Array, key: DedupKey): void;
+  abandon(proposalId: number): void;
+  emitMetric(metric: RaftMetric): void;
+}
+
+interface Proposal {
+  readonly command: Uint8Array;
+  readonly requestId: number | undefined;
+  readonly signal: AbortSignal | undefined;
+  resolve(entry: LogEntry): void;
+  reject(error: unknown): void;
+  startedAt: number;
+  proposalId: number; // 0 while waiting for room in the window
+}
+
+export interface ProposalTracker {
+  propose(command: Uint8Array, requestId: number | undefined, signal: AbortSignal | undefined): Promise<LogEntry>;
+  settle(outcome: ProposalOutcome): void;
+  rejectAll(error: unknown): void;
+  readonly inFlight: number;
+}
+
+export function createProposalTracker(options: ProposalTrackerOptions): ProposalTracker {
+  const inFlight = new Map<number, Proposal>();
+  const waiting: Proposal[] = [];
+  let nextProposalId = 1;
+
+  const submit = (proposal: Proposal): void => {
+    proposal.proposalId = nextProposalId++;
+    inFlight.set(proposal.proposalId, proposal);
+    options.submit(proposal.proposalId, proposal.command, options.stamp(proposal.requestId));
+  };
+
+  const admitWaiting = (): void => {
+    while (inFlight.size < options.window && waiting.length > 0) submit(waiting.shift() as Proposal);
+  };
+
+  const finish = (proposal: Proposal): void => {
+    inFlight.delete(proposal.proposalId);
+    admitWaiting();
+  };
+
+  return {
+    propose(command, requestId, signal) {
+      return new Promise<LogEntry>((resolve, reject) => {
+        const onAbort = (): void => {
+          const position = waiting.indexOf(proposal);
+          if (position >= 0) waiting.splice(position, 1);
+          else if (inFlight.has(proposal.proposalId)) {
+            options.abandon(proposal.proposalId);
+            finish(proposal);
+          } else return;
+          reject(signal?.reason);
+        };
+        const proposal: Proposal = {
+          command,
+          requestId,
+          signal,
+          startedAt: options.now(),
+          proposalId: 0,
+          resolve: (entry) => {
+            signal?.removeEventListener('abort', onAbort);
+            resolve(entry);
+          },
+          reject: (error) => {
+            signal?.removeEventListener('abort', onAbort);
+            reject(error);
+          },
+        };
+        if (inFlight.size < options.window) {
+          submit(proposal);
+        } else if (waiting.length >= options.maxWaiting) {
+          throw new ProposalRejectedError(`${options.maxWaiting} proposals are already waiting; retry later`);
+        } else {
+          waiting.push(proposal);
+        }
+        signal?.addEventListener('abort', onAbort, { once: true });
+      });
+    },
+    settle(outcome) {
+      const proposal = inFlight.get(outcome.proposalId);
+      if (proposal === undefined) return;
+      const elapsedMs = options.now() - proposal.startedAt;
+      switch (outcome.type) {
+        case 'accepted':
+          options.emitMetric({ type: 'proposeAccepted', index: outcome.index });
+          return;
+        case 'committed':
+          finish(proposal);
+          options.emitMetric({ type: 'proposeCommitted', index: outcome.entry.index, elapsedMs });
+          options.emitMetric({ type: 'proposeApplied', index: outcome.entry.index, elapsedMs });
+          if (elapsedMs > options.slowThresholdMs) options.emitMetric({ type: 'proposeSlow', index: outcome.entry.index, elapsedMs });
+          proposal.resolve(outcome.entry);
+          return;
+        case 'failed':
+          finish(proposal);
+          proposal.reject(outcome.failure === 'leadershipLost' ? new LeadershipLostError() : new ProposalRejectedError('the leader has too many uncommitted proposals; retry later'));
+          return;
+      }
+    },
+    rejectAll(error) {
+      const all = [...inFlight.values(), ...waiting];
+      inFlight.clear();
+      waiting.length = 0;
+      for (const proposal of all) proposal.reject(error);
+    },
+    get inFlight() {
+      return inFlight.size;
+    },
+  };
+}
