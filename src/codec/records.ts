@@ -79,13 +79,14 @@ export function readEntryBody(reader: ByteReader, index: number): LogEntry {
   const flags = reader.byte();
   if ((flags & ~knownEntryFlags) !== 0) reader.fail('invalidField', 'unknown entry flags');
   const command = reader.bytesField('entry.command', codecLimits.maxCommandBytes);
-  const base = { index, term, command, isNoOp: (flags & entryNoOp) !== 0 };
+  const isNoOp = (flags & entryNoOp) !== 0;
+  // Built in one literal per shape (no spreads): this runs once per replicated entry.
+  if ((flags & (entryHasConfig | entryHasDedupKey)) === 0) return { index, term, command, isNoOp };
   const config = (flags & entryHasConfig) !== 0 ? readConfigPayload(reader) : undefined;
   const dedupKey = (flags & entryHasDedupKey) !== 0 ? readDedupKey(reader) : undefined;
-  if (config === undefined && dedupKey === undefined) return base;
-  if (config === undefined) return { ...base, dedupKey: dedupKey as DedupKey };
-  if (dedupKey === undefined) return { ...base, config };
-  return { ...base, config, dedupKey };
+  if (config === undefined) return { index, term, command, isNoOp, dedupKey: dedupKey as DedupKey };
+  if (dedupKey === undefined) return { index, term, command, isNoOp, config };
+  return { index, term, command, isNoOp, config, dedupKey };
 }
 
 export function writeSnapshotMeta(writer: ByteWriter, meta: SnapshotMeta): void {

@@ -106,6 +106,8 @@ export class RaftCore {
   private membershipValue: Membership;
   private readonly bootstrapPayload: ConfigPayload;
   private snapshotConfig: ConfigPayload | null;
+  /** Kept incrementally: scanning the log for it on every commit would be O(log length). */
+  private configEntryIndex = 0;
   private snapshot: { meta: SnapshotMeta; state: Uint8Array } | null;
   private reassembly: SnapshotReassembly | null = null;
   private pendingSnapshotWrite: SnapshotWrite | null = null;
@@ -145,6 +147,8 @@ export class RaftCore {
   private traceEvents: RaftTraceEvent[] = [];
   /** The driver turns this on while someone listens to the trace, so idle tracing costs nothing. */
   tracing = false;
+  /** Whether leader proposals report an `accepted` outcome (only metrics need it). */
+  reportAcceptance = false;
 
   constructor(options: RaftCoreOptions) {
     this.id = options.id;
@@ -166,6 +170,7 @@ export class RaftCore {
     this.snapshotConfig = options.snapshotMeta?.config ?? null;
     this.snapshot = options.snapshotMeta === null || options.snapshotState == null ? null : { meta: options.snapshotMeta, state: options.snapshotState };
     this.membershipValue = createMembership(this.latestConfigPayload());
+    this.configEntryIndex = this.findLatestConfigEntry();
     this.roleValue = this.isVoter(this.id) ? 'follower' : 'learner';
     this.resetElectionTimer();
     this.emitTrace({ type: 'becomeFollower', reason: 'started', leader: null });
@@ -245,7 +250,7 @@ export class RaftCore {
       }
       const entry = this.appendAsLeader(command, dedupKey);
       this.awaitAt(entry.index, { proposalId, term: entry.term, local: true });
-      this.outcomes.push({ type: 'accepted', proposalId, index: entry.index });
+      if (this.reportAcceptance) this.outcomes.push({ type: 'accepted', proposalId, index: entry.index });
       return;
     }
     // Not leading, or handing leadership over: the proposal waits for (or goes to) the leader.
@@ -466,18 +471,24 @@ export class RaftCore {
   private appendToLog(entry: LogEntry): void {
     this.log.append(entry);
     this.unwrittenEntries.push(entry);
-    if (entry.config !== undefined) this.adoptMembership(entry.config, entry.index);
+    if (entry.config !== undefined) {
+      this.configEntryIndex = entry.index;
+      this.adoptMembership(entry.config, entry.index);
+    }
   }
 
   private truncateLog(fromIndex: number): void {
     assert(fromIndex > this.commitIndexValue, `truncation at ${fromIndex} would remove committed entries (commit ${this.commitIndexValue})`);
-    const hadConfig = this.log.slice(fromIndex, this.log.lastIndex).some((entry) => entry.config !== undefined);
+    const hadConfig = this.configEntryIndex >= fromIndex;
     this.log.truncateFrom(fromIndex);
     this.persistedIndex = Math.min(this.persistedIndex, fromIndex - 1);
     // Unwritten entries at or past the cut never reach storage; the rest get truncated there.
     this.unwrittenEntries = this.unwrittenEntries.filter((entry) => entry.index < fromIndex);
     this.pendingTruncateFrom = this.pendingTruncateFrom === null ? fromIndex : Math.min(this.pendingTruncateFrom, fromIndex);
-    if (hadConfig) this.adoptMembership(this.latestConfigPayload(), fromIndex - 1);
+    if (hadConfig) {
+      this.configEntryIndex = this.findLatestConfigEntry();
+      this.adoptMembership(this.latestConfigPayload(), fromIndex - 1);
+    }
   }
 
   private setTerm(term: number, votedFor: NodeId | null): void {
@@ -715,10 +726,10 @@ export class RaftCore {
   }
 
   private appendAsLeader(command: Uint8Array, dedupKey: DedupKey | null, isNoOp = false): LogEntry {
-    const base = { index: this.log.lastIndex + 1, term: this.currentTerm, command, isNoOp };
-    const entry: LogEntry = dedupKey === null ? base : { ...base, dedupKey };
+    const index = this.log.lastIndex + 1;
+    const term = this.currentTerm;
+    const entry: LogEntry = dedupKey === null ? { index, term, command, isNoOp } : { index, term, command, isNoOp, dedupKey };
     this.appendToLog(entry);
-    if (dedupKey !== null) this.rememberDedup(dedupKey, entry);
     this.emitTrace({ type: 'clientRequest', index: entry.index });
     return entry;
   }
@@ -1124,11 +1135,16 @@ export class RaftCore {
 
   // ---- membership (§6) and leadership transfer (§3.10) --------------------------------------
 
+  /** Index of the latest config entry in the log, or the floor when the config predates it. */
   private latestConfigIndex(): number {
+    return Math.max(this.configEntryIndex, this.log.floorIndex);
+  }
+
+  private findLatestConfigEntry(): number {
     for (let index = this.log.lastIndex; index > this.log.floorIndex; index -= 1) {
       if (this.log.entryAt(index)?.config !== undefined) return index;
     }
-    return this.log.floorIndex;
+    return 0;
   }
 
   private appendConfig(payload: ConfigPayload): LogEntry {
@@ -1324,6 +1340,8 @@ export class RaftCore {
     }
     if (this.admissionFailure() !== null || this.transfer !== null) return respond({ type: 'busy' });
     const entry = this.appendAsLeader(message.command, message.dedupKey);
+    // Only forwards are ever retried to us, so only they need coalescing.
+    if (message.dedupKey !== null) this.rememberDedup(message.dedupKey, entry);
     respond({ type: 'appended', index: entry.index, term: entry.term });
   }
 

@@ -58,6 +58,7 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
     snapshotState: restored.snapshot?.state ?? null,
     maxPayloadBytes: transport.maxPayloadBytes,
   });
+  core.reportAcceptance = options.onMetric !== undefined;
 
   const identity = createClientIdentity(options.identity, id, random, restored.entries);
   let collision: ClientIdCollisionError | null = null;
@@ -81,6 +82,7 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
     },
     abandon: (proposalId) => core.abandonProposal(proposalId),
     emitMetric: (metric) => emitMetric(metric),
+    measuring: options.onMetric !== undefined,
   });
   const pendingReads = createPendingCalls<number>();
   const pendingChanges = createPendingCalls<ClusterConfig>();

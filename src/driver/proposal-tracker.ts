@@ -15,6 +15,8 @@ export interface ProposalTrackerOptions {
   submit(proposalId: number, command: Uint8Array, key: DedupKey): void;
   abandon(proposalId: number): void;
   emitMetric(metric: RaftMetric): void;
+  /** Metrics cost an allocation per proposal: skipped when nobody listens. */
+  readonly measuring: boolean;
 }
 
 interface Proposal {
@@ -57,53 +59,52 @@ export function createProposalTracker(options: ProposalTrackerOptions): Proposal
   return {
     propose(command, requestId, signal) {
       return new Promise<LogEntry>((resolve, reject) => {
-        const onAbort = (): void => {
-          const position = waiting.indexOf(proposal);
-          if (position >= 0) waiting.splice(position, 1);
-          else if (inFlight.has(proposal.proposalId)) {
-            options.abandon(proposal.proposalId);
-            finish(proposal);
-          } else return;
-          reject(signal?.reason);
-        };
-        const proposal: Proposal = {
-          command,
-          requestId,
-          signal,
-          startedAt: options.now(),
-          proposalId: 0,
-          resolve: (entry) => {
-            signal?.removeEventListener('abort', onAbort);
+        const proposal: Proposal = { command, requestId, signal, startedAt: options.measuring ? options.now() : 0, proposalId: 0, resolve, reject };
+        if (signal !== undefined) {
+          // Only an abortable proposal pays for the extra closures.
+          const onAbort = (): void => {
+            const position = waiting.indexOf(proposal);
+            if (position >= 0) waiting.splice(position, 1);
+            else if (inFlight.has(proposal.proposalId)) {
+              options.abandon(proposal.proposalId);
+              finish(proposal);
+            } else return;
+            reject(signal.reason);
+          };
+          proposal.resolve = (entry) => {
+            signal.removeEventListener('abort', onAbort);
             resolve(entry);
-          },
-          reject: (error) => {
-            signal?.removeEventListener('abort', onAbort);
+          };
+          proposal.reject = (error) => {
+            signal.removeEventListener('abort', onAbort);
             reject(error);
-          },
-        };
+          };
+          signal.addEventListener('abort', onAbort, { once: true });
+        }
         if (inFlight.size < options.window) {
           submit(proposal);
         } else if (waiting.length >= options.maxWaiting) {
-          throw new ProposalRejectedError(`${options.maxWaiting} proposals are already waiting; retry later`);
+          proposal.reject(new ProposalRejectedError(`${options.maxWaiting} proposals are already waiting; retry later`));
         } else {
           waiting.push(proposal);
         }
-        signal?.addEventListener('abort', onAbort, { once: true });
       });
     },
     settle(outcome) {
       const proposal = inFlight.get(outcome.proposalId);
       if (proposal === undefined) return;
-      const elapsedMs = options.now() - proposal.startedAt;
+      const elapsedMs = options.measuring ? options.now() - proposal.startedAt : 0;
       switch (outcome.type) {
         case 'accepted':
-          options.emitMetric({ type: 'proposeAccepted', index: outcome.index });
+          if (options.measuring) options.emitMetric({ type: 'proposeAccepted', index: outcome.index });
           return;
         case 'committed':
           finish(proposal);
-          options.emitMetric({ type: 'proposeCommitted', index: outcome.entry.index, elapsedMs });
-          options.emitMetric({ type: 'proposeApplied', index: outcome.entry.index, elapsedMs });
-          if (elapsedMs > options.slowThresholdMs) options.emitMetric({ type: 'proposeSlow', index: outcome.entry.index, elapsedMs });
+          if (options.measuring) {
+            options.emitMetric({ type: 'proposeCommitted', index: outcome.entry.index, elapsedMs });
+            options.emitMetric({ type: 'proposeApplied', index: outcome.entry.index, elapsedMs });
+            if (elapsedMs > options.slowThresholdMs) options.emitMetric({ type: 'proposeSlow', index: outcome.entry.index, elapsedMs });
+          }
           proposal.resolve(outcome.entry);
           return;
         case 'failed':
