@@ -8,7 +8,6 @@ import {
   LeadershipTransferError,
   MembershipChangeInProgressError,
   NotLeaderError,
-  ProposalRejectedError,
   RaftClosedError,
   RaftStorageError,
 } from '../core/errors.ts';
@@ -21,9 +20,9 @@ const dedupWindowSize = 1024;
 import type { RaftMetric, RaftTraceEvent } from '../core/events.ts';
 import { createEmitter, createWatchable } from '../core/observable.ts';
 import { RaftCore } from '../core/raft-core.ts';
-import type { OutboundMessage, ProposalOutcome, Ready } from '../core/ready.ts';
+import type { OutboundMessage, Ready } from '../core/ready.ts';
 import { readyNeedsWrite } from '../core/ready.ts';
-import type { ClientId, ClusterConfig, DedupKey, LogEntry, NodeId, RaftEnvelope, RaftRole, Snapshot } from '../core/types.ts';
+import type { ClusterConfig, LogEntry, NodeId, RaftEnvelope, RaftRole, Snapshot } from '../core/types.ts';
 import { isValidCounter, validateClusterConfig } from '../core/types.ts';
 import { decodeMessage, encodeMessage } from '../codec/index.ts';
 import { committedIterable, type CommittedSource } from './committed-stream.ts';

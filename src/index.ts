@@ -1,0 +1,45 @@
+// The public entry of raftmesh (API.md). Browser- and Node-only pieces have subpath entries.
+export { clientId, nodeId, validateClusterConfig } from './core/types.ts';
+export type {
+  ClientId,
+  ClientIdentity,
+  ClusterConfig,
+  Committed,
+  ConfigPayload,
+  DedupKey,
+  LogEntry,
+  NodeId,
+  RaftEnvelope,
+  RaftRole,
+  Snapshot,
+  SnapshotMeta,
+  StepDownReason,
+  StoredSnapshot,
+  TransferAbandonReason,
+  VoteDenialReason,
+} from './core/types.ts';
+export type { Emitter, Subscribable, Unsubscribe, Watchable } from './core/observable.ts';
+export type { Clock, RaftConfig } from './core/config.ts';
+export { defaultRaftConfig, resolveRaftConfig } from './core/config.ts';
+export type { RaftMetric, RaftTraceEvent, RefusalReason } from './core/events.ts';
+export {
+  ClientIdCollisionError,
+  LeadershipLostError,
+  LeadershipTransferError,
+  MembershipChangeInProgressError,
+  NotLeaderError,
+  ProposalRejectedError,
+  RaftClosedError,
+  RaftStorageError,
+} from './core/errors.ts';
+export { ClientSessionTable, mintAutoClientId, parseAutoClientId } from './core/client-session-table.ts';
+export type { RaftStorage, StorageBatch } from './storage/raft-storage.ts';
+export { InMemoryRaftStorage } from './storage/in-memory-storage.ts';
+export type { RaftTransport } from './transport/raft-transport.ts';
+export { createLoopbackNetwork } from './transport/loopback.ts';
+export { createRaftNode } from './driver/create-raft-node.ts';
+export type { RaftNode, RaftNodeOptions } from './driver/create-raft-node.ts';
+export { awaitRead } from './driver/await-read.ts';
+export { CorruptStorageError } from './driver/restore.ts';
+export { VirtualClock } from './testing/virtual-clock.ts';
+export { seededRandom } from './testing/seeded-random.ts';
