@@ -34,6 +34,11 @@ export class InMemoryRaftStorage implements RaftStorage {
     this.leaderPin = { term, leaderId };
   }
 
+  /** A read-only look at the stored log without copying (for checkers and tools, not the engine). */
+  peekLog(): { readonly firstIndex: number; readonly entries: readonly LogEntry[] } {
+    return { firstIndex: this.firstIndex, entries: this.log };
+  }
+
   private get lastIndex(): number {
     return this.firstIndex + this.log.length - 1;
   }

@@ -1,0 +1,121 @@
+// Raft's safety properties (Figure 3 of the paper), checked while a simulation runs: Election
+// Safety, Log Matching, Leader Completeness, State Machine Safety, plus "no acknowledged
+// proposal is lost". A violation is recorded with the seed and rethrown by the simulation.
+import type { LogEntry, NodeId } from '../core/types.ts';
+
+export interface AppliedRecord {
+  readonly index: number;
+  /** null for an internal marker (no-op or config entry); its term is not visible. */
+  readonly term: number | null;
+  readonly command: Uint8Array | null;
+}
+
+export class SafetyViolation extends Error {
+  constructor(property: string, detail: string, seed: number) {
+    super(`${property} violated (seed ${seed}): ${detail}`);
+    this.name = 'SafetyViolation';
+  }
+}
+
+function sameBytes(left: Uint8Array | null, right: Uint8Array | null): boolean {
+  if (left === null || right === null) return left === right;
+  if (left.length !== right.length) return false;
+  for (let position = 0; position < left.length; position += 1) if (left[position] !== right[position]) return false;
+  return true;
+}
+
+export class SafetyChecker {
+  readonly violations: SafetyViolation[] = [];
+  private readonly leaderOfTerm = new Map<number, NodeId>();
+  /** Every (index, term) seen in any durable log: its bytes and the term before it. */
+  private readonly logEntries = new Map<string, { command: Uint8Array; previousTerm: number | undefined }>();
+  /** What was applied at each index, by whichever node applied it first. */
+  private readonly applied = new Map<number, AppliedRecord>();
+  private readonly acknowledged = new Map<number, { term: number; command: Uint8Array }>();
+
+  constructor(private readonly seed: number) {}
+
+  private violate(property: string, detail: string): void {
+    const violation = new SafetyViolation(property, detail, this.seed);
+    this.violations.push(violation);
+  }
+
+  /** Election Safety: at most one leader per term. */
+  leaderElected(id: NodeId, term: number): void {
+    const existing = this.leaderOfTerm.get(term);
+    if (existing !== undefined && existing !== id) this.violate('Election Safety', `${existing} and ${id} both led term ${term}`);
+    this.leaderOfTerm.set(term, id);
+  }
+
+  /** Log Matching: an (index, term) names one entry, with one predecessor term, in every log. */
+  entriesPersisted(id: NodeId, entries: readonly LogEntry[], termBefore: (index: number) => number | undefined): void {
+    for (const entry of entries) {
+      const key = `${entry.index}:${entry.term}`;
+      const previousTerm = termBefore(entry.index - 1);
+      const seen = this.logEntries.get(key);
+      if (seen === undefined) {
+        this.logEntries.set(key, { command: entry.command, previousTerm });
+        continue;
+      }
+      if (!sameBytes(seen.command, entry.command)) this.violate('Log Matching', `${id} stored a different entry at index ${entry.index} term ${entry.term}`);
+      if (seen.previousTerm !== undefined && previousTerm !== undefined && seen.previousTerm !== previousTerm) {
+        this.violate('Log Matching', `${id} has term ${previousTerm} before ${key}, another log has ${seen.previousTerm}`);
+      }
+    }
+  }
+
+  /** Leader Completeness: a new leader's log holds every entry applied anywhere. */
+  leaderLog(id: NodeId, term: number, firstIndex: number, entries: readonly LogEntry[]): void {
+    for (const [index, record] of this.applied) {
+      if (index < firstIndex || record.term === null) continue; // compacted into its snapshot
+      const entry = entries[index - firstIndex];
+      if (entry === undefined || entry.term !== record.term || !sameBytes(entry.command, record.command)) {
+        this.violate('Leader Completeness', `${id} leads term ${term} without applied entry ${index} (term ${record.term})`);
+        return;
+      }
+    }
+  }
+
+  /** State Machine Safety: no two nodes apply different entries at one index. */
+  entryApplied(id: NodeId, record: AppliedRecord): void {
+    const existing = this.applied.get(record.index);
+    if (existing === undefined) {
+      this.applied.set(record.index, record);
+      return;
+    }
+    const sameKind = (existing.term === null) === (record.term === null);
+    if (!sameKind || (record.term !== null && (existing.term !== record.term || !sameBytes(existing.command, record.command)))) {
+      this.violate('State Machine Safety', `${id} applied a different entry at index ${record.index}`);
+    }
+    if (existing.term === null && record.term !== null) this.applied.set(record.index, record);
+  }
+
+  /** A proposal's promise resolved: the entry must be (or become) applied exactly there. */
+  proposalAcknowledged(entry: LogEntry): void {
+    this.acknowledged.set(entry.index, { term: entry.term, command: entry.command });
+    const applied = this.applied.get(entry.index);
+    if (applied !== undefined && applied.term !== null && (applied.term !== entry.term || !sameBytes(applied.command, entry.command))) {
+      this.violate('Acknowledged proposal kept', `acknowledged entry ${entry.index} differs from what was applied there`);
+    }
+  }
+
+  /** At the end: every acknowledged proposal was applied, unchanged, at its index. */
+  checkAcknowledgedApplied(): void {
+    for (const [index, acknowledged] of this.acknowledged) {
+      const applied = this.applied.get(index);
+      if (applied === undefined) this.violate('Acknowledged proposal kept', `acknowledged entry ${index} was never applied`);
+      else if (applied.term !== null && (applied.term !== acknowledged.term || !sameBytes(applied.command, acknowledged.command))) {
+        this.violate('Acknowledged proposal kept', `acknowledged entry ${index} was replaced`);
+      }
+    }
+  }
+
+  get acknowledgedCount(): number {
+    return this.acknowledged.size;
+  }
+
+  throwIfViolated(): void {
+    const first = this.violations[0];
+    if (first !== undefined) throw first;
+  }
+}

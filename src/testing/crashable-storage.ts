@@ -1,0 +1,84 @@
+// Storage with a disk that can lose power: every write reaches the durable store only after a
+// random virtual delay, in order, and crash() throws away every write not yet applied (its
+// promise never settles, like a process killed mid-write). Restart = a new wrapper on the
+// same durable store.
+import type { LogEntry, NodeId, SnapshotMeta, StoredSnapshot } from '../core/types.ts';
+import type { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
+import type { RaftStorage, StorageBatch } from '../storage/raft-storage.ts';
+import type { VirtualClock } from './virtual-clock.ts';
+
+export class CrashableStorage implements RaftStorage {
+  private dead = false;
+  private lastWriteAt = 0;
+  private readonly pending = new Set<unknown>();
+
+  constructor(
+    readonly durable: InMemoryRaftStorage,
+    private readonly clock: VirtualClock,
+    private readonly random: () => number,
+    private readonly maxWriteDelayMs = 2,
+  ) {}
+
+  /** Power loss: unapplied writes vanish, and this wrapper answers nothing ever again. */
+  crash(): void {
+    this.dead = true;
+    for (const handle of this.pending) this.clock.clearTimeout(handle);
+    this.pending.clear();
+  }
+
+  private read<T>(operation: () => Promise<T>): Promise<T> {
+    if (this.dead) return new Promise<T>(() => {});
+    return operation();
+  }
+
+  private write(operation: () => Promise<void>): Promise<void> {
+    if (this.dead) return new Promise<void>(() => {});
+    // Writes complete in order: each lands no earlier than the one before it.
+    const at = Math.max(this.lastWriteAt, this.clock.now() + this.random() * this.maxWriteDelayMs);
+    this.lastWriteAt = at;
+    return new Promise<void>((resolve, reject) => {
+      const handle = this.clock.setTimeout(() => {
+        this.pending.delete(handle);
+        operation().then(resolve, reject);
+      }, at - this.clock.now());
+      this.pending.add(handle);
+    });
+  }
+
+  term(): Promise<number> {
+    return this.read(() => this.durable.term());
+  }
+  votedFor(): Promise<NodeId | null> {
+    return this.read(() => this.durable.votedFor());
+  }
+  saveTermAndVotedFor(term: number, votedFor: NodeId | null): Promise<void> {
+    return this.write(() => this.durable.saveTermAndVotedFor(term, votedFor));
+  }
+  leaderForTerm(): Promise<{ term: number; leaderId: NodeId } | null> {
+    return this.read(() => this.durable.leaderForTerm());
+  }
+  saveLeaderForTerm(term: number, leaderId: NodeId): Promise<void> {
+    return this.write(() => this.durable.saveLeaderForTerm(term, leaderId));
+  }
+  appendEntries(entries: readonly LogEntry[]): Promise<void> {
+    return this.write(() => this.durable.appendEntries(entries));
+  }
+  entries(fromIndex?: number): Promise<LogEntry[]> {
+    return this.read(() => this.durable.entries(fromIndex));
+  }
+  truncateFrom(index: number): Promise<void> {
+    return this.write(() => this.durable.truncateFrom(index));
+  }
+  saveSnapshot(meta: SnapshotMeta, state: Uint8Array): Promise<void> {
+    return this.write(() => this.durable.saveSnapshot(meta, state));
+  }
+  loadSnapshot(): Promise<StoredSnapshot | null> {
+    return this.read(() => this.durable.loadSnapshot());
+  }
+  discardLogPrefix(throughIndex: number): Promise<void> {
+    return this.write(() => this.durable.discardLogPrefix(throughIndex));
+  }
+  writeBatch(batch: StorageBatch): Promise<void> {
+    return this.write(() => this.durable.writeBatch(batch));
+  }
+}

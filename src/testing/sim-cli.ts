@@ -1,0 +1,40 @@
+// `npm run sim -- --seeds N [--nodes 5] [--seed S] [--duration MS]`: random fault schedules
+// against real engines on a virtual clock. Each failure prints its seed and the exact command
+// that replays it.
+import { replayCommand, runSimulation } from './simulation.ts';
+
+function option(name: string): string | undefined {
+  const position = process.argv.indexOf(`--${name}`);
+  return position === -1 ? undefined : process.argv[position + 1];
+}
+
+function integer(name: string, fallback: number): number {
+  const raw = option(name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 0) {
+    console.error(`--${name} must be a non-negative integer, got ${raw}`);
+    process.exit(2);
+  }
+  return value;
+}
+
+const nodes = integer('nodes', 3);
+const single = option('seed');
+const seeds = single === undefined ? Array.from({ length: integer('seeds', 100) }, (_, position) => integer('first', 1) + position) : [integer('seed', 1)];
+const durationMs = integer('duration', 3_000);
+let failures = 0;
+const started = performance.now();
+for (const seed of seeds) {
+  try {
+    const result = await runSimulation({ seed, nodes, durationMs });
+    if (seeds.length === 1) console.log(JSON.stringify(result));
+  } catch (error) {
+    failures += 1;
+    console.log(`FAIL seed ${seed}: ${error instanceof Error ? error.message : String(error)}`);
+    console.log(`  replay: ${replayCommand(seed, nodes)}`);
+  }
+}
+const seconds = ((performance.now() - started) / 1000).toFixed(1);
+console.log(`${seeds.length - failures} of ${seeds.length} seeds passed (${nodes} nodes, ${durationMs} ms virtual each, ${seconds} s)`);
+process.exit(failures === 0 ? 0 : 1);

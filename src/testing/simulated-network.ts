@@ -1,0 +1,140 @@
+// A network on the virtual clock: every message gets a random delay (so messages reorder), may be
+// dropped or duplicated, and links can be cut one way or both. All randomness comes from one
+// seeded source, so a schedule replays exactly.
+import { createEmitter, createWatchable, type Emitter, type WritableWatchable } from '../core/observable.ts';
+import type { NodeId, RaftEnvelope } from '../core/types.ts';
+import type { RaftTransport } from '../transport/raft-transport.ts';
+import type { VirtualClock } from './virtual-clock.ts';
+
+export interface NetworkConditions {
+  minDelayMs: number;
+  maxDelayMs: number;
+  dropProbability: number;
+  duplicateProbability: number;
+}
+
+export const reliableNetwork: NetworkConditions = { minDelayMs: 1, maxDelayMs: 3, dropProbability: 0, duplicateProbability: 0 };
+
+/** Messages queued per link at most; beyond it they are dropped, as a real network would. */
+const maxInFlightPerLink = 10_000;
+
+export interface SimulatedNetwork {
+  conditions: NetworkConditions;
+  transport(id: NodeId): RaftTransport;
+  /** Cuts every link between the groups (nodes in no group are cut from everyone). */
+  partition(groups: readonly (readonly NodeId[])[]): void;
+  /** Cuts only from → to. */
+  blockOneWay(from: NodeId, to: NodeId): void;
+  isolate(id: NodeId): void;
+  heal(): void;
+  /** A node that is down neither sends nor receives. */
+  setDown(id: NodeId, down: boolean): void;
+  readonly stats: { sent: number; delivered: number; dropped: number; duplicated: number };
+}
+
+interface Endpoint {
+  readonly incoming: Emitter<RaftEnvelope>;
+  readonly peers: WritableWatchable<ReadonlySet<NodeId>>;
+}
+
+export function createSimulatedNetwork(clock: VirtualClock, random: () => number, conditions: NetworkConditions = reliableNetwork): SimulatedNetwork {
+  const endpoints = new Map<NodeId, Endpoint>();
+  const blocked = new Set<string>();
+  const down = new Set<NodeId>();
+  const inFlight = new Map<string, number>();
+  const stats = { sent: 0, delivered: 0, dropped: 0, duplicated: 0 };
+  const linkKey = (from: NodeId, to: NodeId): string => `${from}\u0000${to}`;
+  const cut = (from: NodeId, to: NodeId): boolean => blocked.has(linkKey(from, to)) || down.has(from) || down.has(to);
+
+  const refreshPeers = (): void => {
+    for (const [id, endpoint] of endpoints) {
+      endpoint.peers.set(new Set([...endpoints.keys()].filter((other) => other !== id && !cut(id, other))));
+    }
+  };
+
+  const schedule = (from: NodeId, to: NodeId, bytes: Uint8Array): void => {
+    const key = linkKey(from, to);
+    const queued = inFlight.get(key) ?? 0;
+    if (queued >= maxInFlightPerLink) {
+      stats.dropped += 1;
+      return;
+    }
+    inFlight.set(key, queued + 1);
+    const delay = network.conditions.minDelayMs + random() * (network.conditions.maxDelayMs - network.conditions.minDelayMs);
+    clock.setTimeout(() => {
+      inFlight.set(key, (inFlight.get(key) ?? 1) - 1);
+      // A link cut while the message was in the air loses it.
+      if (cut(from, to)) {
+        stats.dropped += 1;
+        return;
+      }
+      stats.delivered += 1;
+      endpoints.get(to)?.incoming.emit({ from, bytes });
+    }, delay);
+  };
+
+  const network: SimulatedNetwork = {
+    conditions: { ...conditions },
+    stats,
+    transport(id) {
+      if (endpoints.has(id)) throw new Error(`simulated network already has ${id}`);
+      const endpoint: Endpoint = {
+        incoming: createEmitter<RaftEnvelope>(),
+        peers: createWatchable<ReadonlySet<NodeId>>(new Set(), (left, right) => left.size === right.size && [...left].every((peer) => right.has(peer))),
+      };
+      endpoints.set(id, endpoint);
+      refreshPeers();
+      return {
+        selfId: id,
+        peers: endpoint.peers,
+        incoming: endpoint.incoming,
+        send(to, bytes) {
+          stats.sent += 1;
+          if (cut(id, to) || !endpoints.has(to) || random() < network.conditions.dropProbability) {
+            stats.dropped += 1;
+            return;
+          }
+          const copy = bytes.slice();
+          schedule(id, to, copy);
+          if (random() < network.conditions.duplicateProbability) {
+            stats.duplicated += 1;
+            schedule(id, to, copy);
+          }
+        },
+      };
+    },
+    partition(groups) {
+      const groupOf = new Map<NodeId, number>();
+      groups.forEach((group, position) => group.forEach((id) => groupOf.set(id, position)));
+      blocked.clear();
+      for (const from of endpoints.keys()) {
+        for (const to of endpoints.keys()) {
+          if (from !== to && (groupOf.get(from) === undefined || groupOf.get(from) !== groupOf.get(to))) blocked.add(linkKey(from, to));
+        }
+      }
+      refreshPeers();
+    },
+    blockOneWay(from, to) {
+      blocked.add(linkKey(from, to));
+      refreshPeers();
+    },
+    isolate(id) {
+      for (const other of endpoints.keys()) {
+        if (other === id) continue;
+        blocked.add(linkKey(id, other));
+        blocked.add(linkKey(other, id));
+      }
+      refreshPeers();
+    },
+    heal() {
+      blocked.clear();
+      refreshPeers();
+    },
+    setDown(id, isDown) {
+      if (isDown) down.add(id);
+      else down.delete(id);
+      refreshPeers();
+    },
+  };
+  return network;
+}
