@@ -64,7 +64,6 @@ export function createSimulatedCluster(options: SimulatedClusterOptions): Simula
   const ids = names.map((name) => nodeId(name));
   const bootstrap: ClusterConfig = { voters: (options.voters ?? names).map((name) => nodeId(name)) };
   const clock = new VirtualClock(0);
-  const random = seededRandom(deriveSeed(seed, 'cluster'));
   const network = createSimulatedNetwork(clock, seededRandom(deriveSeed(seed, 'network')), options.network ?? reliableNetwork);
   const checker = new SafetyChecker(seed);
   const nodes = new Map<NodeId, SimulatedNode>();
@@ -177,11 +176,12 @@ export function createSimulatedCluster(options: SimulatedClusterOptions): Simula
     async settle(promise, timeoutMs = 10_000) {
       let done = false;
       let value: Awaited<typeof promise> | undefined;
+      // The promise's value, once it settles, is handed back unchanged.
       let failure: unknown = null;
       promise.then(
         (result) => {
           done = true;
-          value = result;
+          value = result as Awaited<typeof promise>;
         },
         (error: unknown) => {
           done = true;
