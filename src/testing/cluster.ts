@@ -33,6 +33,8 @@ export interface SimulatedNode {
   readonly transport: RaftTransport;
   /** Highest index this incarnation applied (an install counts as applying through its index). */
   appliedIndex: number;
+  /** Commands this incarnation applied, by index (null for internal markers). */
+  readonly appliedCommands: Map<number, Uint8Array | null>;
   incarnation: number;
 }
 
@@ -86,7 +88,7 @@ export function createSimulatedCluster(options: SimulatedClusterOptions): Simula
   for (const id of ids) {
     const durable = new InMemoryRaftStorage();
     const storage = new CrashableStorage(durable, clock, seededRandom(deriveSeed(seed, `disk-${id}`)), maxWriteDelayMs);
-    const simulated: SimulatedNode = { id, node: null, storage, durable, transport: network.transport(id), appliedIndex: 0, incarnation: 0 };
+    const simulated: SimulatedNode = { id, node: null, storage, durable, transport: network.transport(id), appliedIndex: 0, appliedCommands: new Map(), incarnation: 0 };
     watchDurableWrites(simulated);
     nodes.set(id, simulated);
   }
@@ -105,6 +107,7 @@ export function createSimulatedCluster(options: SimulatedClusterOptions): Simula
           : { index: committed.index, term: null, command: null };
       checker.entryApplied(simulated.id, record);
       simulated.appliedIndex = record.index;
+      simulated.appliedCommands.set(record.index, record.command);
       if (options.snapshotProbability !== undefined && snapshotRandom() < options.snapshotProbability) {
         node.publishSnapshot({ throughIndex: record.index, state: new Uint8Array([record.index % 256]) });
       }
@@ -123,6 +126,7 @@ export function createSimulatedCluster(options: SimulatedClusterOptions): Simula
     });
     simulated.node = node;
     simulated.appliedIndex = 0;
+    simulated.appliedCommands.clear();
     node.role.subscribe((role) => {
       if (role !== 'leader' || simulated.incarnation !== incarnation) return;
       checker.leaderElected(simulated.id, node.term.value);

@@ -1,0 +1,62 @@
+// The durability rule and Figure 8, checked at the step level where they are decided.
+import { describe, expect, it } from 'vitest';
+import { resolveRaftConfig } from './config.ts';
+import { RaftCore } from './raft-core.ts';
+import { nodeId, type LogEntry } from './types.ts';
+
+const [a, b, c, d, e] = ['a', 'b', 'c', 'd', 'e'].map((name) => nodeId(name)) as [ReturnType<typeof nodeId>, ReturnType<typeof nodeId>, ReturnType<typeof nodeId>, ReturnType<typeof nodeId>, ReturnType<typeof nodeId>];
+const entry = (index: number, term: number, size = 0): LogEntry => ({ index, term, command: new Uint8Array(size), isNoOp: false });
+
+function core(id: ReturnType<typeof nodeId>, term: number, entries: LogEntry[], voters = [a, b, c], overrides = {}): RaftCore {
+  return new RaftCore({ id, config: resolveRaftConfig(overrides), random: () => 0.5, now: 0, bootstrap: { voters }, hardState: { term, votedFor: null }, leaderPin: null, snapshotMeta: null, entries });
+}
+
+describe('durability rule', () => {
+  it('a follower acknowledges appended entries only after they are persisted', () => {
+    const follower = core(b, 1, [entry(1, 1)]);
+    follower.receive(10, a, { type: 'appendEntries', term: 1, prevLogIndex: 1, prevLogTerm: 1, entries: [entry(2, 1)], leaderCommit: 1, readRound: 0 });
+    const ready = follower.takeReady()!;
+    expect(ready.entries.map((item) => item.index)).toEqual([2]);
+    expect(ready.messages.some((outbound) => outbound.message.type === 'appendEntriesResponse')).toBe(false);
+    expect(ready.messagesAfterPersist.some((outbound) => outbound.message.type === 'appendEntriesResponse')).toBe(true);
+  });
+
+  it('a vote is sent only after the new term and vote are persisted', () => {
+    const voter = core(b, 1, [entry(1, 1)]);
+    voter.receive(1_000, c, { type: 'requestVote', term: 2, lastLogIndex: 1, lastLogTerm: 1, preVote: false, transfer: false });
+    const ready = voter.takeReady()!;
+    expect(ready.hardState).toEqual({ term: 2, votedFor: c });
+    expect(ready.messages.some((outbound) => outbound.message.type === 'requestVoteResponse')).toBe(false);
+    expect(ready.messagesAfterPersist.find((outbound) => outbound.message.type === 'requestVoteResponse')?.message).toMatchObject({ granted: true, term: 2 });
+  });
+
+  it('a leader counts its own entries toward a quorum only once persisted', () => {
+    const leader = core(a, 0, [], [a]);
+    leader.tick(1_000); // single voter: pre-vote and election win at once
+    expect(leader.role).toBe('leader');
+    leader.takeReady();
+    expect(leader.commitIndex).toBe(0); // its no-op is not durable yet
+    leader.persisted(1_000, { index: 1, term: 1 });
+    expect(leader.commitIndex).toBe(1);
+  });
+});
+
+describe('Figure 8', () => {
+  it('a leader never commits an earlier-term entry by counting replicas, only through its own entry', () => {
+    // S1 leads term 4 with (2, term 2) from an old leader; each AppendEntries carries one entry.
+    const voters = [a, b, c, d, e];
+    const leader = core(a, 3, [entry(1, 1), entry(2, 2, 1_000)], voters, { maxAppendBytes: 1024 });
+    leader.tick(1_000);
+    for (const voter of [b, c]) leader.receive(1_000, voter, { type: 'requestVoteResponse', term: 4, preVote: true, granted: true, denialReason: null });
+    for (const voter of [b, c]) leader.receive(1_000, voter, { type: 'requestVoteResponse', term: 4, preVote: false, granted: true, denialReason: null });
+    expect(leader.role).toBe('leader');
+    leader.takeReady();
+    leader.persisted(1_000, { index: 3, term: 4 });
+    // b and c acknowledge index 2 (term 2) but not the leader's own no-op at index 3.
+    for (const voter of [b, c]) leader.receive(1_001, voter, { type: 'appendEntriesResponse', term: 4, success: true, matchIndex: 2, conflictIndex: 0, conflictTerm: 0, readRound: 0 });
+    expect(leader.commitIndex).toBe(0);
+    leader.receive(1_002, b, { type: 'appendEntriesResponse', term: 4, success: true, matchIndex: 3, conflictIndex: 0, conflictTerm: 0, readRound: 0 });
+    leader.receive(1_002, c, { type: 'appendEntriesResponse', term: 4, success: true, matchIndex: 3, conflictIndex: 0, conflictTerm: 0, readRound: 0 });
+    expect(leader.commitIndex).toBe(3); // committing its own entry commits the earlier ones too
+  });
+});
