@@ -1,0 +1,25 @@
+// `npm run bench`: benchmarks that print figures (never timed assertions in tests).
+import os from 'node:os';
+import { measureThroughput } from './core-throughput.ts';
+import { runCodecBenchmark } from './codec.ts';
+import { formatNumber } from './statistics.ts';
+
+const only = process.argv[2];
+
+console.log(`raftmesh benchmarks — ${os.cpus()[0]?.model ?? 'unknown CPU'} x${os.cpus().length}, Node ${process.version}, ${new Date().toISOString()}`);
+
+if (only === undefined || only === 'core') {
+  console.log('\n3-node cluster in one process, in-memory loopback transport, 100-byte commands');
+  console.log('in flight   commits/s   p50 ms   p99 ms');
+  for (const inFlight of [64, 1024]) {
+    // A warm-up run lets the JIT settle so the measured run reflects steady state.
+    await measureThroughput({ totalCommits: 50_000, inFlight, commandBytes: 100 });
+    const result = await measureThroughput({ totalCommits: 300_000, inFlight, commandBytes: 100 });
+    console.log(`${String(inFlight).padStart(9)}   ${formatNumber(result.commitsPerSecond).padStart(9)}   ${result.p50Ms.toFixed(2).padStart(6)}   ${result.p99Ms.toFixed(2).padStart(6)}`);
+  }
+}
+
+if (only === undefined || only === 'codec') {
+  console.log('\nCodec: AppendEntries of 100-byte entries');
+  for (const line of runCodecBenchmark()) console.log(line);
+}
