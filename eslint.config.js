@@ -1,47 +1,104 @@
-// Lint: strict TypeScript rules plus the import direction of DESIGN.md (core imports nothing
-// outside core; codec only core; adapters never the driver; nothing in src imports testing).
+// Lint: strict TypeScript rules plus the import direction of DESIGN.md ("imports point one way"):
+// core imports nothing outside core (no packages, no Node builtins); codec only core and codec;
+// adapters (storage, transport, signaling) never the driver; nothing in src imports testing
+// (except testing itself), demo, e2e or bench. Not type-aware, so it stays fast.
 import tseslint from 'typescript-eslint';
 
-const outside = (...folders) => folders.map((folder) => ({ group: [`**/${folder}/**`, `../${folder}/*`, `../../${folder}/*`], message: `this layer must not import ${folder} (see DESIGN.md "imports point one way")` }));
+// Which relative imports leave a folder is decided by the file's depth, so each rule below is
+// generated once per depth: from src/<layer>/<depth folders>/file.ts, `../` repeated depth+1
+// times reaches src/ and depth+2 times reaches the repository root (demo/, e2e/, bench/).
+const maxDepth = 4;
+const toSrc = (depth) => (depth < 0 ? '\\./' : `(?:\\.\\./){${depth + 1}}`);
+const toRoot = (depth) => `(?:\\.\\./){${depth + 2}}`;
+const filesAt = (layer, depth) =>
+  depth < 0 ? ['src/*.ts'] : [`src/${layer}/${'*/'.repeat(depth)}*.ts`];
+
+// Tests and test-only helpers may reach across layers (the simulator, fast-check, vitest);
+// they are not part of the shipped library.
+const testSupport = ['**/*.test.ts', '**/*.test-support.ts', '**/arbitraries.ts', '**/*conformance*.ts'];
+
+const why = 'see DESIGN.md "imports point one way"';
+
+/**
+ * @param {string} layer folder under src ('*' for any folder, '' for files directly in src)
+ * @param {{ only?: string[], not?: string[], packages?: boolean }} policy
+ *   only: the src folders it may import (itself included); not: src folders it must not import;
+ *   packages: false forbids npm packages and node: builtins.
+ */
+function importRules(layer, { only, not = [], packages = true }) {
+  const name = layer === '*' ? 'src' : layer === '' ? 'the src entry files' : `src/${layer}`;
+  const forbidden = layer === 'testing' ? not : [...new Set([...not, 'testing'])];
+  const depths = layer === '' ? [-1] : Array.from({ length: maxDepth + 1 }, (_, depth) => depth);
+  return depths.map((depth) => {
+    const patterns = [
+      {
+        regex: `^${toRoot(depth)}(?:demo|e2e|bench)(?:/|$)`,
+        message: `${name} must not import demo, e2e or bench (${why})`,
+      },
+    ];
+    if (only) {
+      patterns.push({
+        regex: `^${toSrc(depth)}(?!(?:${only.join('|')})/)`,
+        message: `${name} may import only ${only.join(' and ')} (${why})`,
+      });
+    }
+    if (forbidden.length > 0) {
+      patterns.push({
+        regex: `^${toSrc(depth)}(?:${forbidden.join('|')})(?:/|$)`,
+        message: `${name} must not import ${forbidden.join(' or ')} (${why})`,
+      });
+    }
+    if (forbidden.includes('testing')) {
+      patterns.push({ regex: '^raftmesh/testing', message: `${name} must not import testing (${why})` });
+    }
+    if (!packages) {
+      patterns.push({ regex: '^[^.]', message: `${name} is pure: no packages, no node: builtins (${why})` });
+    }
+    return {
+      files: filesAt(layer, depth),
+      ignores: testSupport,
+      rules: { 'no-restricted-imports': ['error', { patterns }] },
+    };
+  });
+}
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'coverage/**', 'test-results/**', 'playwright-report/**'] },
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.{ts,js,mjs}'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_' },
+      ],
       eqeqeq: ['error', 'always', { null: 'ignore' }],
       'prefer-const': 'error',
       'no-console': 'error',
+      'no-var': 'error',
     },
   },
   {
-    files: ['scripts/**', 'bench/**', 'src/testing/sim-cli.ts', '**/cli.ts'],
+    files: ['**/*.ts'],
+    rules: {
+      '@typescript-eslint/consistent-type-imports': 'error',
+      // DESIGN.md: unions on `type`, no enums.
+      'no-restricted-syntax': ['error', { selector: 'TSEnumDeclaration', message: 'use a union of string literals, not an enum (DESIGN.md)' }],
+    },
+  },
+  {
+    files: ['scripts/**', 'bench/**', 'src/testing/*-cli.ts', 'src/signaling/server/cli*.ts', 'src/signaling/server/cli/**'],
     rules: { 'no-console': 'off' },
   },
-  {
-    files: ['src/core/**/*.ts'],
-    ignores: ['src/core/**/*.test.ts'],
-    rules: {
-      'no-restricted-imports': ['error', { patterns: [...outside('codec', 'driver', 'storage', 'transport', 'testing', 'signaling', 'worker', 'webrtc'), { regex: '^[^.]', message: 'core is pure: no packages, no Node builtins' }] }],
-    },
-  },
-  {
-    files: ['src/codec/**/*.ts'],
-    ignores: ['src/codec/**/*.test.ts', 'src/codec/arbitraries.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [...outside('driver', 'storage', 'transport', 'testing', 'signaling', 'worker', 'webrtc')] }] },
-  },
-  {
-    files: ['src/storage/**/*.ts', 'src/transport/**/*.ts', 'src/signaling/**/*.ts'],
-    ignores: ['**/*.test.ts', '**/*conformance*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [...outside('driver', 'testing')] }] },
-  },
-  {
-    files: ['src/driver/**/*.ts', 'src/worker/**/*.ts'],
-    ignores: ['**/*.test.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [...outside('testing')] }] },
-  },
+  // Import direction. Later entries override earlier ones for the same file, so the catch-all
+  // for any src folder comes first and each layer's entry repeats the common restrictions.
+  ...importRules('', { not: [] }),
+  ...importRules('*', { not: [] }),
+  ...importRules('core', { only: ['core'], packages: false }),
+  ...importRules('codec', { only: ['core', 'codec'], packages: false }),
+  ...importRules('storage', { not: ['driver'] }),
+  ...importRules('transport', { not: ['driver'] }),
+  ...importRules('signaling', { not: ['driver'] }),
+  ...importRules('testing', { not: [] }),
 );

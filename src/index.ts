@@ -41,5 +41,9 @@ export { createRaftNode } from './driver/create-raft-node.ts';
 export type { RaftNode, RaftNodeOptions } from './driver/create-raft-node.ts';
 export { awaitRead } from './driver/await-read.ts';
 export { CorruptStorageError } from './driver/restore.ts';
+// API.md exports the virtual clock and seeded random source for users' tests from the root as
+// well as from raftmesh/testing; both are pure and pull in nothing else from testing.
+// eslint-disable-next-line no-restricted-imports
 export { VirtualClock } from './testing/virtual-clock.ts';
+// eslint-disable-next-line no-restricted-imports
 export { seededRandom } from './testing/seeded-random.ts';

@@ -20,6 +20,7 @@ export type RaftMetric =
 /** Why a well-formed frame was refused by the engine. */
 export type RefusalReason =
   | 'senderNotVoter'
+  | 'senderNotMember'
   | 'leaderNotPinned'
   | 'termJump'
   | 'entryTermAboveFrame'

@@ -554,6 +554,12 @@ export class RaftCore {
       this.refuse(from, 'termJump', message.term);
       return;
     }
+    // Answers come only from members we asked; a stranger's "higher term" must not depose us.
+    const isResponse = message.type === 'requestVoteResponse' || message.type === 'appendEntriesResponse' || message.type === 'installSnapshotResponse';
+    if (isResponse && !this.membershipValue.members.has(from)) {
+      this.refuse(from, 'senderNotMember', message.term);
+      return;
+    }
     switch (message.type) {
       case 'requestVote':
         this.handleRequestVote(from, message);
@@ -746,6 +752,8 @@ export class RaftCore {
       this.emitTrace({ type: 'voteDenied', to: from, preVote: request.preVote, reason });
       this.sendAfterPersist(from, { type: 'requestVoteResponse', term: this.currentTerm, preVote: request.preVote, granted: false, denialReason: reason });
     };
+    // Only voters of our configuration may campaign: a stranger cannot inflate our term.
+    if (!this.isVoter(from)) return this.refuse(from, 'senderNotVoter', request.term);
     if (request.term < this.currentTerm) return deny('staleTerm');
     const leaderAlive = !request.transfer && (this.roleValue === 'leader' || (this.leaderId !== null && this.now - this.lastLeaderContact < this.config.electionTimeoutMinMs));
     if (request.term > this.currentTerm && leaderAlive) return deny('leaderAlive');
@@ -1331,6 +1339,8 @@ export class RaftCore {
     const respond = (outcome: ForwardProposeResponse['outcome']): void => {
       this.send(from, { type: 'forwardProposeResponse', correlationId: message.correlationId, outcome });
     };
+    // Only admitted members (voters and learners) may write to the log.
+    if (!this.membershipValue.members.has(from)) return this.refuse(from, 'senderNotMember', 0);
     if (this.roleValue !== 'leader') return respond({ type: 'notLeader' });
     if (message.dedupKey !== null) {
       const cached = this.leaderDedupCache.get(message.dedupKey.clientId);

@@ -29,6 +29,8 @@ export interface SimulatedNetwork {
   heal(): void;
   /** A node that is down neither sends nor receives. */
   setDown(id: NodeId, down: boolean): void;
+  /** Delivers bytes to `to` as if `from` sent them (a hostile peer; `from` need not be a node). */
+  inject(from: NodeId, to: NodeId, bytes: Uint8Array): void;
   readonly stats: { sent: number; delivered: number; dropped: number; duplicated: number };
 }
 
@@ -125,6 +127,10 @@ export function createSimulatedNetwork(clock: VirtualClock, random: () => number
         blocked.add(linkKey(other, id));
       }
       refreshPeers();
+    },
+    inject(from, to, bytes) {
+      if (down.has(to)) return;
+      endpoints.get(to)?.incoming.emit({ from, bytes });
     },
     heal() {
       blocked.clear();

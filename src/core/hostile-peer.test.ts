@@ -1,0 +1,152 @@
+// Each hardening rule of SPEC "Untrusted peers": a forged frame is refused (with a counted
+// reason) and the honest node's state is unharmed.
+import { describe, expect, it } from 'vitest';
+import { resolveRaftConfig } from './config.ts';
+import type { RaftMetric } from './events.ts';
+import type { RaftMessage } from './messages.ts';
+import { RaftCore } from './raft-core.ts';
+import { nodeId, type LogEntry, type NodeId } from './types.ts';
+
+const [a, b, c, mallory] = ['a', 'b', 'c', 'mallory'].map((name) => nodeId(name)) as [NodeId, NodeId, NodeId, NodeId];
+const entry = (index: number, term: number): LogEntry => ({ index, term, command: new Uint8Array([index]), isNoOp: false });
+
+function follower(term = 2, entries = [entry(1, 1), entry(2, 2)], overrides = {}): RaftCore {
+  return new RaftCore({ id: b, config: resolveRaftConfig(overrides), random: () => 0.5, now: 0, bootstrap: { voters: [a, b, c] }, hardState: { term, votedFor: null }, leaderPin: { term, leaderId: a }, snapshotMeta: null, entries });
+}
+
+function append(term: number, prevLogIndex: number, prevLogTerm: number, entries: LogEntry[], leaderCommit = 0): RaftMessage {
+  return { type: 'appendEntries', term, prevLogIndex, prevLogTerm, entries, leaderCommit, readRound: 0 };
+}
+
+function refusals(core: RaftCore): string[] {
+  const ready = core.takeReady();
+  return (ready?.metrics ?? []).filter((metric): metric is Extract<RaftMetric, { type: 'frameRefused' }> => metric.type === 'frameRefused').map((metric) => metric.reason);
+}
+
+describe('hostile peers', () => {
+  it('drops leader frames from a sender outside the voter set', () => {
+    const node = follower();
+    node.receive(10, mallory, append(3, 2, 2, [entry(3, 3)], 3));
+    expect(refusals(node)).toEqual(['senderNotVoter']);
+    expect(node.term).toBe(2);
+    expect(node.lastIndex).toBe(2);
+    node.receive(10, mallory, { type: 'timeoutNow', term: 2 });
+    node.receive(10, mallory, { type: 'installSnapshot', term: 3, meta: { lastIncludedIndex: 9, lastIncludedTerm: 3 }, totalBytes: 1, offset: 0, data: new Uint8Array([1]) });
+    expect(refusals(node)).toEqual(['timeoutNowNotFromLeader', 'senderNotVoter']);
+  });
+
+  it('pins the first leader heard in a term and persists the pin; another same-term leader is refused', () => {
+    const node = follower(2, [entry(1, 1)], {});
+    node.receive(10, c, append(3, 1, 1, [], 0));
+    const ready = node.takeReady()!;
+    expect(ready.leaderForTerm).toEqual({ term: 3, leaderId: c });
+    node.receive(11, a, append(3, 1, 1, [entry(2, 3)], 2));
+    expect(refusals(node)).toEqual(['leaderNotPinned']);
+    expect(node.lastIndex).toBe(1);
+  });
+
+  it('refuses a term jump beyond maxTermJump without adopting the term', () => {
+    const node = follower(2, [entry(1, 1)], { maxTermJump: 100 });
+    node.receive(10, c, append(2 + 101, 1, 1, [], 0));
+    node.receive(10, c, { type: 'requestVote', term: 1_000_000, lastLogIndex: 99, lastLogTerm: 99, preVote: false, transfer: false });
+    expect(refusals(node)).toEqual(['termJump', 'termJump']);
+    expect(node.term).toBe(2);
+  });
+
+  it('refuses a batch whose entries claim a term above the frame term', () => {
+    const node = follower();
+    node.receive(10, a, append(2, 2, 2, [entry(3, 9)], 0));
+    expect(refusals(node)).toEqual(['entryTermAboveFrame']);
+    expect(node.lastIndex).toBe(2);
+  });
+
+  it('refuses a TimeoutNow that is ahead of our term or not from the pinned leader', () => {
+    const node = follower();
+    node.receive(10, a, { type: 'timeoutNow', term: 3 });
+    node.receive(10, c, { type: 'timeoutNow', term: 2 });
+    expect(refusals(node)).toEqual(['timeoutNowTermAhead', 'timeoutNowNotFromLeader']);
+    expect(node.role).toBe('follower');
+  });
+
+  it('clamps a hostile conflict hint and ignores an absurd match index', () => {
+    const leader = new RaftCore({ id: a, config: resolveRaftConfig({}), random: () => 0, now: 0, bootstrap: { voters: [a] }, hardState: { term: 1, votedFor: null }, leaderPin: null, snapshotMeta: null, entries: [entry(1, 1)] });
+    leader.tick(1_000);
+    expect(leader.role).toBe('leader');
+    leader.takeReady();
+    leader.persisted(1_000, { index: 2, term: 2 });
+    // A single-voter leader has no followers: hints and acks from strangers are refused outright.
+    leader.receive(1_001, mallory, { type: 'appendEntriesResponse', term: 2, success: true, matchIndex: Number.MAX_SAFE_INTEGER, conflictIndex: 0, conflictTerm: 0, readRound: 0 });
+    expect(refusals(leader)).toEqual(['senderNotMember']);
+    expect(leader.commitIndex).toBe(2);
+  });
+
+  it('a follower success ack above the leader log does not commit what the leader does not have', () => {
+    const leader = new RaftCore({ id: a, config: resolveRaftConfig({}), random: () => 0, now: 0, bootstrap: { voters: [a, b, c] }, hardState: { term: 1, votedFor: null }, leaderPin: null, snapshotMeta: null, entries: [entry(1, 1)] });
+    leader.tick(1_000);
+    for (const voter of [b, c]) leader.receive(1_000, voter, { type: 'requestVoteResponse', term: 2, preVote: true, granted: true, denialReason: null });
+    leader.receive(1_000, b, { type: 'requestVoteResponse', term: 2, preVote: false, granted: true, denialReason: null });
+    expect(leader.role).toBe('leader');
+    leader.takeReady();
+    leader.persisted(1_000, { index: 2, term: 2 });
+    leader.receive(1_001, b, { type: 'appendEntriesResponse', term: 2, success: true, matchIndex: 10_000, conflictIndex: 0, conflictTerm: 0, readRound: 0 });
+    expect(leader.commitIndex).toBe(2); // clamped to the leader's last index, never beyond
+    leader.receive(1_002, c, { type: 'appendEntriesResponse', term: 2, success: false, matchIndex: 0, conflictIndex: 0, conflictTerm: 0, readRound: 0 });
+    const ready = leader.takeReady()!;
+    const retry = ready.messages.find((outbound) => outbound.to === c && outbound.message.type === 'appendEntries');
+    expect(retry?.message).toMatchObject({ prevLogIndex: 0 }); // hint 0 clamped to matchIndex + 1 = 1
+  });
+
+  it('discards forward and read answers that do not come from the peer asked', () => {
+    const node = follower();
+    node.receive(10, a, append(2, 2, 2, [], 2)); // learn the leader
+    node.takeReady();
+    node.propose(11, 1, new Uint8Array([7]), null);
+    node.requestRead(11, 1);
+    const asked = node.takeReady()!;
+    const forward = asked.messages.find((outbound) => outbound.message.type === 'forwardPropose')!.message as Extract<RaftMessage, { type: 'forwardPropose' }>;
+    const read = asked.messages.find((outbound) => outbound.message.type === 'readIndexRequest')!.message as Extract<RaftMessage, { type: 'readIndexRequest' }>;
+    node.receive(12, c, { type: 'forwardProposeResponse', correlationId: forward.correlationId, outcome: { type: 'appended', index: 2, term: 2 } });
+    node.receive(12, c, { type: 'readIndexResponse', correlationId: read.correlationId, readIndex: 2 });
+    const ready = node.takeReady();
+    expect(ready?.reads ?? []).toEqual([]);
+    expect(ready?.outcomes ?? []).toEqual([]);
+    node.receive(13, a, { type: 'readIndexResponse', correlationId: read.correlationId, readIndex: 2 });
+    expect(node.takeReady()?.reads).toEqual([{ readId: 1, readIndex: 2 }]);
+  });
+
+  it('suspects a wedge once when a sender keeps being refused for many election timeouts', () => {
+    const node = follower(2, [entry(1, 1)], { wedgeSuspicionTimeouts: 2 });
+    const wedges: RaftMetric[] = [];
+    for (let now = 0; now <= 2_000; now += 50) {
+      node.receive(now, mallory, append(3, 1, 1, [], 0));
+      wedges.push(...(node.takeReady()?.metrics ?? []).filter((metric) => metric.type === 'wedgeSuspected'));
+    }
+    expect(wedges).toHaveLength(1);
+    expect(wedges[0]).toMatchObject({ type: 'wedgeSuspected', from: mallory, gate: 'senderNotVoter', localTerm: 2, remoteTerm: 3 });
+  });
+
+  it('refuses votes and proposals from strangers, without adopting their term', () => {
+    const node = follower();
+    node.receive(10_000, mallory, { type: 'requestVote', term: 3, lastLogIndex: 99, lastLogTerm: 9, preVote: false, transfer: false });
+    node.receive(10_000, mallory, { type: 'forwardPropose', correlationId: 1, command: new Uint8Array([6]), dedupKey: null });
+    expect(refusals(node)).toEqual(['senderNotVoter', 'senderNotMember']);
+    expect(node.term).toBe(2);
+  });
+
+  it('a stranger answering with a higher term cannot depose a leader (found by the fuzzer)', () => {
+    const leader = new RaftCore({ id: a, config: resolveRaftConfig({}), random: () => 0, now: 0, bootstrap: { voters: [a] }, hardState: { term: 1, votedFor: null }, leaderPin: null, snapshotMeta: null, entries: [] });
+    leader.tick(1_000);
+    expect(leader.role).toBe('leader');
+    for (const type of ['appendEntriesResponse', 'requestVoteResponse', 'installSnapshotResponse'] as const) {
+      const message: RaftMessage =
+        type === 'appendEntriesResponse'
+          ? { type, term: 99, success: false, matchIndex: 0, conflictIndex: 0, conflictTerm: 0, readRound: 0 }
+          : type === 'requestVoteResponse'
+            ? { type, term: 99, preVote: true, granted: false, denialReason: 'staleTerm' }
+            : { type, term: 99, lastIncludedIndex: 1, nextOffset: 0, installed: false };
+      leader.receive(1_001, mallory, message);
+    }
+    expect(leader.role).toBe('leader');
+    expect(leader.term).toBe(2);
+  });
+});
