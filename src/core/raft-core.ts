@@ -952,7 +952,7 @@ export class RaftCore {
     let lastIndex = prevLogIndex;
     while (lastIndex < this.log.lastIndex && lastIndex - prevLogIndex < maxEntriesPerAppend) {
       const entry = this.log.entryAt(lastIndex + 1) as LogEntry;
-      const size = entry.command.length + entryOverheadBytes + (entry.config === undefined ? 0 : 1024);
+      const size = encodedSizeBound(entry);
       if (lastIndex > prevLogIndex && bytes + size > this.maxAppendBytes) break;
       bytes += size;
       lastIndex += 1;
@@ -1450,6 +1450,21 @@ export class RaftCore {
       }
     }
   }
+}
+
+/** An upper bound of an entry's encoded size (ids are at most 3 UTF-8 bytes per unit). */
+export function encodedSizeBound(entry: LogEntry): number {
+  let size = entry.command.length + entryOverheadBytes;
+  if (entry.dedupKey !== undefined) size += entry.dedupKey.clientId.length * 3 + 12;
+  const config = entry.config;
+  if (config !== undefined) {
+    for (const half of [config.old, config.new]) {
+      if (half === null) continue;
+      for (const id of [...half.voters, ...(half.learners ?? [])]) size += id.length * 3 + 4;
+      size += 8;
+    }
+  }
+  return size;
 }
 
 function entryTermAt(message: AppendEntries, index: number): number | undefined {

@@ -24,13 +24,16 @@ import type { OutboundMessage, Ready } from '../core/ready.ts';
 import { readyNeedsWrite } from '../core/ready.ts';
 import type { ClusterConfig, LogEntry, NodeId, RaftEnvelope, RaftRole, Snapshot } from '../core/types.ts';
 import { isValidCounter, validateClusterConfig } from '../core/types.ts';
-import { decodeMessage, encodeMessage } from '../codec/index.ts';
+import { codecLimits, decodeMessage, encodeMessage } from '../codec/index.ts';
 import { committedIterable, type CommittedSource } from './committed-stream.ts';
 import { realClock, validateNodeOptions, type RaftNode, type RaftNodeOptions } from './node-options.ts';
 import { restoreState } from './restore.ts';
 import { mergeReadies, nextWriteCount, writeMerged } from './write-queue.ts';
 
 export type { RaftNode, RaftNodeOptions } from './node-options.ts';
+
+/** Bytes an AppendEntries needs besides one command: header, entry fields, a client id. */
+const commandFrameHeadroomBytes = 1_024;
 
 /** Readies merged into one storage write at most (bounds memory while a write is slow). */
 const maxQueuedReadies = 4096;
@@ -58,6 +61,8 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
     maxPayloadBytes: transport.maxPayloadBytes,
   });
   core.reportAcceptance = options.onMetric !== undefined;
+  // A command must fit in one AppendEntries frame with room for the frame's own fields.
+  const maxCommandBytes = Math.min(codecLimits.maxCommandBytes, (transport.maxPayloadBytes ?? Number.POSITIVE_INFINITY) - commandFrameHeadroomBytes, config.maxAppendBytes - commandFrameHeadroomBytes);
 
   const identity = createClientIdentity(options.identity, id, random, restored.entries);
   let collision: ClientIdCollisionError | null = null;
@@ -335,6 +340,9 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
       try {
         rejectIfUnusable(proposeOptions.signal);
         if (!(command instanceof Uint8Array)) throw new TypeError('propose(command): command must be a Uint8Array');
+        if (command.length > maxCommandBytes) {
+          throw new RangeError(`propose(command): ${command.length} bytes exceeds the largest command this transport can carry (${maxCommandBytes} bytes)`);
+        }
         if (collision !== null) throw collision;
       } catch (error) {
         return Promise.reject(error);

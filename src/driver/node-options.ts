@@ -54,6 +54,10 @@ export function validateNodeOptions(options: RaftNodeOptions): void {
   if (options.transport.selfId !== options.id) {
     throw new RangeError(`RaftNodeOptions.transport.selfId (${options.transport.selfId}) must equal RaftNodeOptions.id (${options.id})`);
   }
+  const maxPayloadBytes = options.transport.maxPayloadBytes;
+  if (maxPayloadBytes !== undefined && (!Number.isSafeInteger(maxPayloadBytes) || maxPayloadBytes < 4096)) {
+    throw new RangeError(`RaftTransport.maxPayloadBytes = ${String(maxPayloadBytes)} is invalid: a transport must carry frames of at least 4096 bytes`);
+  }
   if (options.storage === undefined || typeof options.storage.term !== 'function') throw new TypeError('RaftNodeOptions.storage must be a RaftStorage');
   const identity = options.identity;
   if (identity !== undefined && identity.type !== 'auto' && identity.type !== 'durable') {

@@ -155,4 +155,22 @@ describe('createRaftNode: a running cluster', () => {
     controller.abort();
     await expect(node.propose(bytes('after'))).rejects.toBeInstanceOf(RaftClosedError);
   });
+
+  it('counts undecodable frames (unknown type, newer version, garbage) without harm', async () => {
+    const metrics: RaftMetric[] = [];
+    const trace: RaftTraceEvent[] = [];
+    const network = createLoopbackNetwork();
+    const id = nodeId('solo');
+    const peer = network.transport(nodeId('peer'));
+    const node = await createRaftNode({ id, clusterConfig: { voters: [id] }, transport: network.transport(id), storage: new InMemoryRaftStorage(), onMetric: (metric) => metrics.push(metric) });
+    node.trace.subscribe((event) => trace.push(event));
+    await node.awaitLeadership();
+    for (const frame of [new Uint8Array([1, 200]), new Uint8Array([2, 1, 5]), new Uint8Array([0xde, 0xad])]) peer.send(id, frame);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const undecodable = metrics.filter((metric) => metric.type === 'frameUndecodable');
+    expect(undecodable.map((metric) => (metric.type === 'frameUndecodable' ? metric.reason : ''))).toEqual(['unknownType', 'unsupportedVersion', 'unsupportedVersion']);
+    expect(trace.filter((event) => event.type === 'frameUndecodable')).toHaveLength(3);
+    expect((await node.propose(bytes('still fine'))).index).toBe(2);
+    await node.close();
+  });
 });

@@ -1,0 +1,60 @@
+// SPEC/codec issue: frames larger than the transport's maxPayloadBytes are never produced.
+import { describe, expect, it } from 'vitest';
+import { nodeId, type NodeId } from '../core/types.ts';
+import { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
+import { createLoopbackNetwork } from '../transport/loopback.ts';
+import type { RaftTransport } from '../transport/raft-transport.ts';
+import { createRaftNode, type RaftNode } from './create-raft-node.ts';
+
+const maxPayloadBytes = 4_096;
+
+function bounded(inner: RaftTransport, record: (size: number) => void, blocked: Set<NodeId>): RaftTransport {
+  return {
+    selfId: inner.selfId,
+    peers: inner.peers,
+    incoming: inner.incoming,
+    maxPayloadBytes,
+    send(to, bytes) {
+      record(bytes.length);
+      if (!blocked.has(to) && !blocked.has(inner.selfId)) inner.send(to, bytes);
+    },
+  };
+}
+
+describe('frame sizes', () => {
+  it('batches, snapshot chunks and every other frame stay within the transport maxPayloadBytes', async () => {
+    const network = createLoopbackNetwork();
+    const ids = ['a', 'b', 'c'].map((name) => nodeId(name));
+    const blocked = new Set<NodeId>();
+    let largest = 0;
+    const nodes: RaftNode[] = await Promise.all(
+      ids.map((id) =>
+        createRaftNode({
+          id,
+          clusterConfig: { voters: ids },
+          transport: bounded(network.transport(id), (size) => (largest = Math.max(largest, size)), blocked),
+          storage: new InMemoryRaftStorage(),
+          raftConfig: { snapshotTrailingEntries: 0, snapshotChunkCeiling: 16 * 1024 },
+        }),
+      ),
+    );
+    await Promise.race(nodes.map((node) => node.awaitLeadership()));
+    const leader = nodes.find((node) => node.role.value === 'leader')!;
+    const lagging = nodes.find((node) => node !== leader)!;
+    blocked.add(lagging.id);
+    const command = new Uint8Array(1_000).fill(7);
+    const entries = await Promise.all(Array.from({ length: 200 }, () => leader.propose(command)));
+    await expect(leader.propose(new Uint8Array(maxPayloadBytes))).rejects.toThrow(RangeError);
+    const through = entries.at(-1)!.index;
+    leader.publishSnapshot({ throughIndex: through, state: new Uint8Array(50_000).fill(3) });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(leader.compactionFloor.value).toBe(through);
+    blocked.delete(lagging.id);
+    const deadline = Date.now() + 5_000;
+    while (lagging.commitIndex.value < through && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(lagging.compactionFloor.value).toBe(through); // caught up by InstallSnapshot
+    expect(largest).toBeGreaterThan(maxPayloadBytes / 2); // batches were filled...
+    expect(largest).toBeLessThanOrEqual(maxPayloadBytes); // ...but never past the bound
+    await Promise.all(nodes.map((node) => node.close()));
+  });
+});
