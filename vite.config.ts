@@ -14,7 +14,7 @@ export default defineConfig({
     include: ['src/**/*.test.ts', 'bench/**/*.test.ts'],
     environment: 'node',
     pool: 'threads',
-    testTimeout: 120_000,
+    testTimeout: 60_000,
     hookTimeout: 60_000,
   },
 });
