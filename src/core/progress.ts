@@ -8,6 +8,10 @@ export interface FollowerProgress {
   snapshotIndex: number;
   snapshotSentBytes: number;
   snapshotAckedBytes: number;
+  /** When snapshot chunks were last resent (resends are rate-limited). */
+  snapshotRetransmitAt: number;
+  /** Chunks allowed in flight: shrinks to 1 once the path reorders or loses chunks. */
+  snapshotWindowChunks: number;
   /** Last index carried by each in-flight AppendEntries, oldest first (replicate state). */
   inflightLastIndices: number[];
   /** When the outstanding probe was sent; a probe is re-sent only after a heartbeat interval. */
@@ -27,6 +31,8 @@ export function createProgress(nextIndex: number, now: number): FollowerProgress
     snapshotIndex: 0,
     snapshotSentBytes: 0,
     snapshotAckedBytes: 0,
+    snapshotRetransmitAt: Number.NEGATIVE_INFINITY,
+    snapshotWindowChunks: 1,
     inflightLastIndices: [],
     probeSentAt: Number.NEGATIVE_INFINITY,
     probeOutstanding: false,

@@ -1044,6 +1044,7 @@ export class RaftCore {
     progress.snapshotIndex = this.snapshot.meta.lastIncludedIndex;
     progress.snapshotSentBytes = 0;
     progress.snapshotAckedBytes = 0;
+    progress.snapshotWindowChunks = snapshotChunksInFlight;
     progress.inflightLastIndices = [];
   }
 
@@ -1053,7 +1054,7 @@ export class RaftCore {
     if (snapshot === null) return;
     if (snapshot.meta.lastIncludedIndex !== progress.snapshotIndex) this.beginSnapshotTransfer(progress);
     const chunkBytes = Math.min(this.config.snapshotChunkCeilingBytes, this.maxAppendBytes - frameOverheadBytes - 1024);
-    const windowBytes = chunkBytes * snapshotChunksInFlight;
+    const windowBytes = chunkBytes * progress.snapshotWindowChunks;
     const total = snapshot.state.length;
     if (total === 0 && progress.snapshotSentBytes === 0 && progress.snapshotAckedBytes === 0) {
       this.sendSnapshotChunk(peer, snapshot, 0, snapshot.state);
@@ -1087,8 +1088,18 @@ export class RaftCore {
     }
     // An ack offset is a quantity: clamp it to what we sent; a lower one means chunks were lost.
     const offset = Math.min(Math.max(response.nextOffset, 0), progress.snapshotSentBytes);
-    if (offset >= progress.snapshotAckedBytes) progress.snapshotAckedBytes = offset;
-    if (offset < progress.snapshotSentBytes && offset === progress.snapshotAckedBytes) progress.snapshotSentBytes = offset;
+    if (offset > progress.snapshotAckedBytes) {
+      progress.snapshotAckedBytes = offset;
+    } else if (offset < progress.snapshotSentBytes && this.now - progress.snapshotRetransmitAt >= this.config.heartbeatIntervalMs) {
+      // The receiver is stuck at (or fell back to) this offset: a chunk was lost, or it restarted.
+      // Resend from there, at most once per heartbeat interval so reordered chunks and their
+      // repeated acknowledgements cannot snowball into a storm.
+      progress.snapshotRetransmitAt = this.now;
+      progress.snapshotAckedBytes = offset;
+      progress.snapshotSentBytes = offset;
+      // This path reorders or loses chunks: fall back to one chunk in flight (stop and wait).
+      progress.snapshotWindowChunks = 1;
+    }
     this.sendSnapshotChunks(from, progress);
   }
 

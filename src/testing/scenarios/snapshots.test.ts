@@ -1,0 +1,128 @@
+// Snapshot and compaction scenarios (§7): catching up from a snapshot, crashes and leader
+// changes during an install, restart after compaction, oversized snapshots refused.
+import { describe, expect, it } from 'vitest';
+import type { RaftMetric } from '../../core/events.ts';
+import { nodeId, type Committed } from '../../core/types.ts';
+import { InMemoryRaftStorage } from '../../storage/in-memory-storage.ts';
+import { createLoopbackNetwork } from '../../transport/loopback.ts';
+import { createRaftNode } from '../../driver/create-raft-node.ts';
+import type { SimulatedCluster } from '../cluster.ts';
+import { checkOneLeader, one, startCluster } from './scenario-helpers.ts';
+
+const snapshotConfig = { snapshotTrailingEntries: 0, snapshotChunkCeiling: 1_024 };
+
+async function compactLeader(cluster: SimulatedCluster, stateBytes: number): Promise<number> {
+  const leader = cluster.leader()!;
+  const through = leader.appliedIndex;
+  leader.node!.publishSnapshot({ throughIndex: through, state: new Uint8Array(stateBytes).fill(5) });
+  await cluster.runFor(20);
+  expect(leader.node!.compactionFloor.value).toBe(through);
+  return through;
+}
+
+describe('snapshots (§7)', () => {
+  it('a follower that was away catches up from the leader snapshot, then from the log', async () => {
+    const cluster = await startCluster({ seed: 601, size: 3, raftConfig: snapshotConfig });
+    const leaderId = await checkOneLeader(cluster);
+    const away = cluster.ids.find((id) => id !== leaderId)!;
+    cluster.crash(away);
+    for (let count = 0; count < 30; count += 1) await one(cluster, `while-away-${count}`, 2);
+    const through = await compactLeader(cluster, 20_000);
+    await cluster.restart(away);
+    const after = await one(cluster, 'after', 3);
+    const node = cluster.nodes.get(away)!;
+    expect(node.node!.compactionFloor.value).toBeGreaterThanOrEqual(through);
+    expect(node.appliedIndex).toBeGreaterThanOrEqual(after);
+    await cluster.close();
+  });
+
+  it('a follower that crashes in the middle of an install finishes it after restart', async () => {
+    const cluster = await startCluster({ seed: 602, size: 3, raftConfig: snapshotConfig, network: { minDelayMs: 2, maxDelayMs: 4, dropProbability: 0, duplicateProbability: 0 } });
+    const leaderId = await checkOneLeader(cluster);
+    const away = cluster.ids.find((id) => id !== leaderId)!;
+    cluster.crash(away);
+    for (let count = 0; count < 10; count += 1) await one(cluster, `entry-${count}`, 2);
+    const through = await compactLeader(cluster, 200_000); // 196 chunks of 1 KiB
+    await cluster.restart(away);
+    await cluster.runFor(15); // part of the chunks arrived
+    cluster.crash(away);
+    await cluster.runFor(100);
+    await cluster.restart(away);
+    await one(cluster, 'after-crash', 3);
+    expect(cluster.nodes.get(away)!.node!.compactionFloor.value).toBeGreaterThanOrEqual(through);
+    await cluster.close();
+  });
+
+  it('a leader change during an install: the follower still converges on the new leader log', async () => {
+    const cluster = await startCluster({ seed: 603, size: 5, raftConfig: snapshotConfig, network: { minDelayMs: 2, maxDelayMs: 4, dropProbability: 0, duplicateProbability: 0 } });
+    const leaderId = await checkOneLeader(cluster);
+    const away = cluster.ids.find((id) => id !== leaderId)!;
+    cluster.crash(away);
+    for (let count = 0; count < 10; count += 1) await one(cluster, `entry-${count}`, 4);
+    for (const simulated of cluster.nodes.values()) {
+      if (simulated.node !== null) simulated.node.publishSnapshot({ throughIndex: simulated.appliedIndex, state: new Uint8Array(100_000).fill(1) });
+    }
+    await cluster.runFor(20);
+    await cluster.restart(away);
+    await cluster.runFor(10);
+    cluster.crash(leaderId);
+    await one(cluster, 'new-leader', 4);
+    await cluster.restart(leaderId);
+    const last = await one(cluster, 'everyone', 5);
+    expect(cluster.nodes.get(away)!.appliedIndex).toBeGreaterThanOrEqual(last);
+    await cluster.close();
+  });
+
+  it('every node compacts, every node restarts: each resumes from its snapshot and the log after it', async () => {
+    const cluster = await startCluster({ seed: 604, size: 3, raftConfig: { snapshotTrailingEntries: 2 } });
+    for (let count = 0; count < 20; count += 1) await one(cluster, `before-${count}`, 3);
+    for (const simulated of cluster.nodes.values()) simulated.node!.publishSnapshot({ throughIndex: simulated.appliedIndex - 3, state: new Uint8Array([42]) });
+    await cluster.runFor(20);
+    for (const id of cluster.ids) cluster.crash(id);
+    for (const id of cluster.ids) await cluster.restart(id);
+    const last = await one(cluster, 'after-restart', 3);
+    for (const simulated of cluster.nodes.values()) {
+      expect(simulated.node!.compactionFloor.value).toBeGreaterThan(0);
+      expect(simulated.appliedIndex).toBeGreaterThanOrEqual(last);
+    }
+    await cluster.close();
+  });
+
+  it('committedFrom at or below the floor starts with the install, then the entries after it', async () => {
+    const id = nodeId('solo');
+    const storage = new InMemoryRaftStorage();
+    const node = await createRaftNode({ id, clusterConfig: { voters: [id] }, transport: createLoopbackNetwork().transport(id), storage, raftConfig: { snapshotTrailingEntries: 0 } });
+    await node.awaitLeadership();
+    for (const value of ['a', 'b', 'c', 'd']) await node.propose(new TextEncoder().encode(value));
+    node.publishSnapshot({ throughIndex: 3, state: new TextEncoder().encode('state-through-3') });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const items: Committed[] = [];
+    for await (const item of node.committedFrom(1)) {
+      items.push(item);
+      if (items.length === 3) break;
+    }
+    expect(items[0]).toEqual({ type: 'install', snapshot: { throughIndex: 3, state: new TextEncoder().encode('state-through-3') } });
+    expect(items.slice(1).map((item) => (item.type === 'entry' ? new TextDecoder().decode(item.entry.command) : item.type))).toEqual(['c', 'd']);
+    await node.close();
+  });
+
+  it('an oversized snapshot is refused with a metric and never installed', async () => {
+    const metrics: RaftMetric[] = [];
+    const cluster = await startCluster({ seed: 605, size: 3, raftConfig: { ...snapshotConfig, snapshotTotalCeiling: 4_096 } });
+    const leaderId = await checkOneLeader(cluster);
+    const away = cluster.ids.find((id) => id !== leaderId)!;
+    cluster.crash(away);
+    await one(cluster, 'x', 2);
+    await compactLeader(cluster, 10_000);
+    await cluster.restart(away);
+    const node = cluster.nodes.get(away)!.node!;
+    const originalFloor = node.compactionFloor.value;
+    node.trace.subscribe((event) => {
+      if (event.type === 'frameRefused') metrics.push({ type: 'frameRefused', from: event.from, reason: event.reason });
+    });
+    await cluster.runFor(500);
+    expect(node.compactionFloor.value).toBe(originalFloor);
+    expect(metrics.length).toBeGreaterThan(0);
+    await cluster.close();
+  });
+});
