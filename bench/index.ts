@@ -2,6 +2,7 @@
 import os from 'node:os';
 import { measureThroughput } from './core-throughput.ts';
 import { runCodecBenchmark } from './codec.ts';
+import { heapOverCommits, snapshotCatchUp } from './snapshot.ts';
 import { formatNumber } from './statistics.ts';
 
 const only = process.argv[2];
@@ -22,4 +23,11 @@ if (only === undefined || only === 'core') {
 if (only === undefined || only === 'codec') {
   console.log('\nCodec: AppendEntries of 100-byte entries');
   for (const line of runCodecBenchmark()) console.log(line);
+}
+
+if (only === undefined || only === 'snapshot') {
+  console.log('\nSnapshots (3-node cluster, loopback transport)');
+  for (const line of await snapshotCatchUp()) console.log(line);
+  console.log('Heap over 1,000,000 commits with a snapshot every 10,000 entries:');
+  for (const line of await heapOverCommits()) console.log(line);
 }

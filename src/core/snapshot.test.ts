@@ -80,3 +80,28 @@ describe('snapshots and compaction', () => {
     expect(leader.core.entryAt(17)).toBeDefined();
   });
 });
+
+describe('snapshot with a joint configuration', () => {
+  it('records the joint config in force at its index, and a node restored from it is joint too', async () => {
+    const { RaftCore } = await import('./raft-core.ts');
+    const { resolveRaftConfig } = await import('./config.ts');
+    const { nodeId } = await import('./types.ts');
+    const harness = createCoreHarness(['a', 'b', 'c', 'd'], 21, ['a', 'b', 'c'], { snapshotTrailingEntries: 0 });
+    harness.advance(400);
+    const leader = harness.leaders()[0]!;
+    const four = { voters: ['a', 'b', 'c', 'd'].map((name) => nodeId(name)) };
+    // Hold the joint phase: d cannot answer, so C_old,new commits (a, b, c) but C_new waits for nothing else.
+    leader.core.changeMembership(harness.now, 1, four);
+    harness.settle();
+    const jointIndex = leader.core.lastIndex - 1; // C_old,new, then C_new appended once it committed
+    const jointEntry = leader.core.entryAt(jointIndex);
+    expect(jointEntry?.config?.old).not.toBeNull();
+    leader.core.publishSnapshot(harness.now, jointIndex, new Uint8Array([1]));
+    const ready = leader.core.takeReady()!;
+    expect(ready.snapshot?.meta.config?.old?.voters).toHaveLength(3);
+    expect(ready.snapshot?.meta.config?.new.voters).toHaveLength(4);
+    const restored = new RaftCore({ id: nodeId('b'), config: resolveRaftConfig({}), random: () => 0.5, now: 0, bootstrap: { voters: [nodeId('a')] }, hardState: { term: leader.core.term, votedFor: null }, leaderPin: null, snapshotMeta: ready.snapshot!.meta, snapshotState: ready.snapshot!.state, entries: [] });
+    expect(restored.membershipPayload.old?.voters).toHaveLength(3);
+    expect(restored.membership.voters).toHaveLength(4);
+  });
+});
