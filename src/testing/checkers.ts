@@ -99,6 +99,20 @@ export class SafetyChecker {
     }
   }
 
+  /** The highest index acknowledged so far: a read that starts now must return at least this. */
+  get highestAcknowledged(): number {
+    let highest = 0;
+    for (const index of this.acknowledged.keys()) if (index > highest) highest = index;
+    return highest;
+  }
+
+  /** Linearizable reads: a read index is at least every write acknowledged before the read began. */
+  readCompleted(id: NodeId, readIndex: number, acknowledgedBeforeRead: number): void {
+    if (readIndex < acknowledgedBeforeRead) {
+      this.violate('Linearizable read', `${id} returned read index ${readIndex} although entry ${acknowledgedBeforeRead} was acknowledged before the read began`);
+    }
+  }
+
   /** At the end: every acknowledged proposal was applied, unchanged, at its index. */
   checkAcknowledgedApplied(): void {
     for (const [index, acknowledged] of this.acknowledged) {

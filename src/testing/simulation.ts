@@ -36,9 +36,9 @@ export class LivenessFailure extends Error {
   }
 }
 
-type Fault = 'partition' | 'isolate' | 'oneWay' | 'crash' | 'restart' | 'heal' | 'lossy' | 'calm';
+type Fault = 'partition' | 'isolate' | 'oneWay' | 'crash' | 'restart' | 'heal' | 'lossy' | 'calm' | 'membership' | 'transfer';
 // Crashes and restarts weigh more: losing unsynced writes is where durability bugs show.
-const faults: readonly Fault[] = ['partition', 'isolate', 'oneWay', 'crash', 'crash', 'restart', 'restart', 'heal', 'lossy', 'calm'];
+const faults: readonly Fault[] = ['partition', 'isolate', 'oneWay', 'crash', 'crash', 'restart', 'restart', 'heal', 'lossy', 'calm', 'membership', 'transfer'];
 
 /** Half the time a fault aims at the current leader: Figure 8 needs leaders to fail mid-replication. */
 function victim(cluster: SimulatedCluster, random: () => number, candidates: readonly NodeId[]): NodeId {
@@ -97,8 +97,41 @@ async function injectFault(cluster: SimulatedCluster, random: () => number, cras
     case 'calm':
       cluster.network.conditions = { ...reliableNetwork };
       break;
+    case 'membership': {
+      // A random voter set of at least 3 (or all, when smaller), the others learners.
+      const leader = cluster.leader()?.node;
+      if (leader === null || leader === undefined) break;
+      const shuffled = [...ids].sort(() => random() - 0.5);
+      const size = Math.min(ids.length, 3 + Math.floor(random() * (ids.length - 2)));
+      const voters = shuffled.slice(0, size);
+      const learners = shuffled.slice(size);
+      void leader.changeMembership(learners.length === 0 ? { voters } : { voters, learners }).catch(() => undefined);
+      break;
+    }
+    case 'transfer': {
+      const leader = cluster.leader()?.node;
+      if (leader === null || leader === undefined) break;
+      void leader.transferLeadership(pick(random, leader.membership.value.voters)).catch(() => undefined);
+      break;
+    }
   }
   return fault;
+}
+
+/** A linearizable read from a node; checked against every write acknowledged before it began. */
+function startRead(cluster: SimulatedCluster, id: NodeId): void {
+  const node = cluster.nodes.get(id)?.node;
+  if (node === null || node === undefined) return;
+  const before = cluster.checker.highestAcknowledged;
+  const controller = new AbortController();
+  const timer = cluster.clock.setTimeout(() => controller.abort(new Error('read timed out')), 1_000);
+  node.readIndex({ signal: controller.signal }).then(
+    (readIndex) => {
+      cluster.clock.clearTimeout(timer);
+      cluster.checker.readCompleted(id, readIndex, before);
+    },
+    () => cluster.clock.clearTimeout(timer),
+  );
 }
 
 export async function runSimulation(options: SimulationOptions): Promise<SimulationResult> {
@@ -117,6 +150,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       // Clients: a few proposals every few milliseconds, to random live nodes, never awaited here.
       const proposer = pick(random, cluster.ids);
       if (cluster.isAlive(proposer)) void cluster.propose(proposer, new TextEncoder().encode(`p${seed}-${proposalNumber++}`), { timeoutMs: 1_000 });
+      if (random() < 0.2) startRead(cluster, pick(random, cluster.ids));
       await cluster.runFor(2 + Math.floor(random() * 10));
       if (cluster.clock.now() >= nextFaultAt) {
         const fault = await injectFault(cluster, random, crashed);
