@@ -3,6 +3,7 @@ import os from 'node:os';
 import { measureThroughput } from './core-throughput.ts';
 import { runCodecBenchmark } from './codec.ts';
 import { heapOverCommits, snapshotCatchUp } from './snapshot.ts';
+import { readThroughput, transferTime } from './reads-and-transfer.ts';
 import { formatNumber } from './statistics.ts';
 
 const only = process.argv[2];
@@ -30,4 +31,10 @@ if (only === undefined || only === 'snapshot') {
   for (const line of await snapshotCatchUp()) console.log(line);
   console.log('Heap over 1,000,000 commits with a snapshot every 10,000 entries:');
   for (const line of await heapOverCommits()) console.log(line);
+}
+
+if (only === undefined || only === 'reads') {
+  console.log('\nLinearizable reads (3-node cluster, loopback, 1,000 concurrent readers) and leadership transfer');
+  for (const line of await readThroughput()) console.log(line);
+  for (const line of await transferTime()) console.log(line);
 }
