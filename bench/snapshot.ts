@@ -42,7 +42,11 @@ export async function snapshotCatchUp(): Promise<string[]> {
   }, 5);
   const started = performance.now();
   blocked.delete(follower.id);
-  while (follower.compactionFloor.value < through) await new Promise((resolve) => setTimeout(resolve, 1));
+  const deadline = performance.now() + 10_000;
+  while (follower.compactionFloor.value < through) {
+    if (performance.now() > deadline) throw new Error(`catch-up stalled: follower ${follower.id} role ${follower.role.value} term ${follower.term.value} commit ${follower.commitIndex.value} floor ${follower.compactionFloor.value}; leader ${leader.id} role ${leader.role.value} term ${leader.term.value} floor ${leader.compactionFloor.value}`);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
   const elapsedMs = performance.now() - started;
   clearInterval(sampler);
   // The transfer runs as one chain of microtasks, so also sample right after it (before any GC).

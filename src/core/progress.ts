@@ -12,6 +12,8 @@ export interface FollowerProgress {
   snapshotRetransmitAt: number;
   /** Chunks allowed in flight: shrinks to 1 once the path reorders or loses chunks. */
   snapshotWindowChunks: number;
+  /** When the follower last acknowledged new snapshot bytes (stall detection). */
+  snapshotProgressAt: number;
   /** Last index carried by each in-flight AppendEntries, oldest first (replicate state). */
   inflightLastIndices: number[];
   /** When the outstanding probe was sent; a probe is re-sent only after a heartbeat interval. */
@@ -33,6 +35,7 @@ export function createProgress(nextIndex: number, now: number): FollowerProgress
     snapshotAckedBytes: 0,
     snapshotRetransmitAt: Number.NEGATIVE_INFINITY,
     snapshotWindowChunks: 1,
+    snapshotProgressAt: now,
     inflightLastIndices: [],
     probeSentAt: Number.NEGATIVE_INFINITY,
     probeOutstanding: false,

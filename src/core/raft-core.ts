@@ -979,8 +979,11 @@ export class RaftCore {
       if (progress.state === 'replicate' && progress.inflightLastIndices.length > 0 && this.now - progress.lastResponseAt >= this.config.electionTimeoutMinMs) {
         becomeProbe(progress);
       }
-      if (progress.state === 'snapshot' && this.now - progress.lastResponseAt >= this.config.electionTimeoutMinMs) {
-        progress.snapshotSentBytes = progress.snapshotAckedBytes; // chunks were lost: resend
+      // No snapshot progress for an election timeout: the chunks in flight were lost. (Any other
+      // answer, such as a refused heartbeat, says nothing about the chunks.)
+      if (progress.state === 'snapshot' && this.now - progress.snapshotProgressAt >= this.config.electionTimeoutMinMs) {
+        progress.snapshotSentBytes = progress.snapshotAckedBytes;
+        progress.snapshotProgressAt = this.now;
       }
       if (progress.state === 'probe') this.sendAppend(peer);
       else this.sendHeartbeat(peer, progress);
@@ -1045,6 +1048,7 @@ export class RaftCore {
     progress.snapshotSentBytes = 0;
     progress.snapshotAckedBytes = 0;
     progress.snapshotWindowChunks = snapshotChunksInFlight;
+    progress.snapshotProgressAt = this.now;
     progress.inflightLastIndices = [];
   }
 
@@ -1090,6 +1094,7 @@ export class RaftCore {
     const offset = Math.min(Math.max(response.nextOffset, 0), progress.snapshotSentBytes);
     if (offset > progress.snapshotAckedBytes) {
       progress.snapshotAckedBytes = offset;
+      progress.snapshotProgressAt = this.now;
     } else if (offset < progress.snapshotSentBytes && this.now - progress.snapshotRetransmitAt >= this.config.heartbeatIntervalMs) {
       // The receiver is stuck at (or fell back to) this offset: a chunk was lost, or it restarted.
       // Resend from there, at most once per heartbeat interval so reordered chunks and their

@@ -57,4 +57,30 @@ describe('frame sizes', () => {
     expect(largest).toBeLessThanOrEqual(maxPayloadBytes); // ...but never past the bound
     await Promise.all(nodes.map((node) => node.close()));
   });
+
+  it('a snapshot transfer begun while the follower is unreachable resumes once frames flow again', async () => {
+    const network = createLoopbackNetwork();
+    const ids = ['a', 'b', 'c'].map((name) => nodeId(name));
+    const blocked = new Set<NodeId>();
+    const nodes: RaftNode[] = await Promise.all(
+      ids.map((id) => {
+        const inner = network.transport(id);
+        const transport: RaftTransport = { selfId: id, peers: inner.peers, incoming: inner.incoming, send: (to, bytes) => (blocked.has(to) ? undefined : inner.send(to, bytes)) };
+        return createRaftNode({ id, clusterConfig: { voters: ids }, transport, storage: new InMemoryRaftStorage(), raftConfig: { snapshotTrailingEntries: 0 } });
+      }),
+    );
+    await Promise.race(nodes.map((node) => node.awaitLeadership()));
+    const leader = nodes.find((node) => node.role.value === 'leader')!;
+    const lagging = nodes.find((node) => node !== leader)!;
+    // Only frames TO the follower are lost; its own answers (refusals of heartbeats) still arrive.
+    blocked.add(lagging.id);
+    const entries = await Promise.all(Array.from({ length: 100 }, () => leader.propose(new Uint8Array(10))));
+    leader.publishSnapshot({ throughIndex: entries.at(-1)!.index, state: new Uint8Array(200_000) });
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the transfer starts into the void
+    blocked.clear();
+    const deadline = Date.now() + 5_000;
+    while (lagging.compactionFloor.value < entries.at(-1)!.index && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(lagging.compactionFloor.value).toBe(entries.at(-1)!.index);
+    await Promise.all(nodes.map((node) => node.close()));
+  });
 });
