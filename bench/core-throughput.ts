@@ -47,7 +47,7 @@ export async function startCluster(size = 3, identity?: ClientIdentity): Promise
 }
 
 export async function measureThroughput(options: ThroughputOptions): Promise<ThroughputResult> {
-  const cluster = await startCluster(3);
+  const cluster = await startCluster(3, options.withoutDedup === true ? { type: 'none' } : undefined);
   const command = new Uint8Array(options.commandBytes).fill(42);
   const latencies: number[] = [];
   let started = 0;

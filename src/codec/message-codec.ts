@@ -7,10 +7,10 @@ import { ByteWriter } from './byte-writer.ts';
 import { codecLimits, codecVersion } from './limits.ts';
 import {
   estimateEntriesBytes,
-  readEntryBody,
+  readEntryBodies,
   readOptionalDedupKey,
   readSnapshotMeta,
-  writeEntryBody,
+  writeEntryBodies,
   writeOptionalDedupKey,
   writeSnapshotMeta,
 } from './records.ts';
@@ -56,10 +56,7 @@ export function encodeMessage(message: RaftMessage): Uint8Array {
       writer.varint(message.leaderCommit);
       writer.varint(message.readRound);
       writer.varint(message.entries.length);
-      message.entries.forEach((entry, position) => {
-        if (entry.index !== message.prevLogIndex + 1 + position) throw new RangeError('appendEntries entries must follow prevLogIndex contiguously');
-        writeEntryBody(writer, entry);
-      });
+      writeEntryBodies(writer, message.entries, message.prevLogIndex + 1);
       break;
     case 'appendEntriesResponse':
       writer.varint(message.term);
@@ -185,8 +182,7 @@ function decodeAppendEntries(reader: ByteReader): RaftMessage {
   const readRound = reader.varint('readRound');
   const count = reader.count('entries', codecLimits.maxEntriesPerFrame, 3);
   if (prevLogIndex + count > Number.MAX_SAFE_INTEGER) reader.fail('outOfRange', 'entry index exceeds 2^53-1');
-  const entries = [];
-  for (let position = 0; position < count && reader.failure === null; position += 1) entries.push(readEntryBody(reader, prevLogIndex + 1 + position));
+  const entries = readEntryBodies(reader, prevLogIndex + 1, count);
   return { type: 'appendEntries', term, prevLogIndex, prevLogTerm, entries, leaderCommit, readRound };
 }
 

@@ -8,7 +8,9 @@ import { codecLimits, codecVersion } from './limits.ts';
 const entryNoOp = 1;
 const entryHasConfig = 2;
 const entryHasDedupKey = 4;
-const knownEntryFlags = entryNoOp | entryHasConfig | entryHasDedupKey;
+/** The dedup key's client id equals the previous entry's in this batch: not repeated. */
+const entrySameClient = 8;
+const knownEntryFlags = entryNoOp | entryHasConfig | entryHasDedupKey | entrySameClient;
 
 export function writeClusterConfig(writer: ByteWriter, config: ClusterConfig): void {
   writer.varint(config.voters.length);
@@ -64,29 +66,62 @@ export function readOptionalDedupKey(reader: ByteReader): DedupKey | null {
   return reader.boolean('hasDedupKey') ? readDedupKey(reader) : null;
 }
 
-/** An entry without its index (AppendEntries derives indices from prevLogIndex). */
-export function writeEntryBody(writer: ByteWriter, entry: LogEntry): void {
-  const flags = (entry.isNoOp ? entryNoOp : 0) | (entry.config === undefined ? 0 : entryHasConfig) | (entry.dedupKey === undefined ? 0 : entryHasDedupKey);
+/** An entry without its index (AppendEntries derives indices from prevLogIndex). A batch of one
+ * client's entries names its client id once: `previousClientId` is the id of the entry before. */
+export function writeEntryBody(writer: ByteWriter, entry: LogEntry, previousClientId: string | null = null): void {
+  const key = entry.dedupKey;
+  const sameClient = key !== undefined && key.clientId === previousClientId;
+  const flags = (entry.isNoOp ? entryNoOp : 0) | (entry.config === undefined ? 0 : entryHasConfig) | (key === undefined ? 0 : entryHasDedupKey) | (sameClient ? entrySameClient : 0);
   writer.varint(entry.term);
   writer.byte(flags);
   writer.bytes(entry.command);
   if (entry.config !== undefined) writeConfigPayload(writer, entry.config);
-  if (entry.dedupKey !== undefined) writeDedupKey(writer, entry.dedupKey);
+  if (key !== undefined) {
+    if (!sameClient) writer.text(key.clientId);
+    writer.varint(key.requestId);
+  }
 }
 
-export function readEntryBody(reader: ByteReader, index: number): LogEntry {
+export function readEntryBody(reader: ByteReader, index: number, previousClientId: string | null = null): LogEntry {
   const term = reader.varint('entry.term');
   const flags = reader.byte();
   if ((flags & ~knownEntryFlags) !== 0) reader.fail('invalidField', 'unknown entry flags');
+  if ((flags & entrySameClient) !== 0 && ((flags & entryHasDedupKey) === 0 || previousClientId === null)) reader.fail('invalidField', 'entry refers to a previous client id that does not exist');
   const command = reader.bytesField('entry.command', codecLimits.maxCommandBytes);
   const isNoOp = (flags & entryNoOp) !== 0;
   // Built in one literal per shape (no spreads): this runs once per replicated entry.
   if ((flags & (entryHasConfig | entryHasDedupKey)) === 0) return { index, term, command, isNoOp };
   const config = (flags & entryHasConfig) !== 0 ? readConfigPayload(reader) : undefined;
-  const dedupKey = (flags & entryHasDedupKey) !== 0 ? readDedupKey(reader) : undefined;
+  let dedupKey: DedupKey | undefined;
+  if ((flags & entryHasDedupKey) !== 0) {
+    const clientId = ((flags & entrySameClient) !== 0 ? previousClientId : reader.id('clientId')) as ClientId;
+    dedupKey = { clientId, requestId: reader.varint('requestId') };
+  }
   if (config === undefined) return { index, term, command, isNoOp, dedupKey: dedupKey as DedupKey };
   if (dedupKey === undefined) return { index, term, command, isNoOp, config };
   return { index, term, command, isNoOp, config, dedupKey };
+}
+
+/** Reads `count` entries from `firstIndex`, each able to refer to the previous entry's client id. */
+export function readEntryBodies(reader: ByteReader, firstIndex: number, count: number): LogEntry[] {
+  const entries: LogEntry[] = [];
+  let previousClientId: string | null = null;
+  for (let position = 0; position < count && reader.failure === null; position += 1) {
+    const entry = readEntryBody(reader, firstIndex + position, previousClientId);
+    previousClientId = entry.dedupKey?.clientId ?? null;
+    entries.push(entry);
+  }
+  return entries;
+}
+
+/** Writes entries so that runs of one client name its id once. */
+export function writeEntryBodies(writer: ByteWriter, entries: readonly LogEntry[], firstIndex: number): void {
+  let previousClientId: string | null = null;
+  entries.forEach((entry, position) => {
+    if (entry.index !== firstIndex + position) throw new RangeError('entries must be contiguous from the batch start');
+    writeEntryBody(writer, entry, previousClientId);
+    previousClientId = entry.dedupKey?.clientId ?? null;
+  });
 }
 
 export function writeSnapshotMeta(writer: ByteWriter, meta: SnapshotMeta): void {
@@ -130,10 +165,7 @@ export function encodeLogEntries(entries: readonly LogEntry[]): Uint8Array {
   writer.byte(codecVersion);
   writer.varint(entries[0]?.index ?? 0);
   writer.varint(entries.length);
-  entries.forEach((entry, position) => {
-    if (entry.index !== (entries[0] as LogEntry).index + position) throw new RangeError('encodeLogEntries needs contiguous entries');
-    writeEntryBody(writer, entry);
-  });
+  writeEntryBodies(writer, entries, entries[0]?.index ?? 0);
   return writer.finish();
 }
 
@@ -143,9 +175,7 @@ export function decodeLogEntries(bytes: Uint8Array): DecodeResult<LogEntry[]> {
   const count = reader.count('entries', codecLimits.maxEntriesPerFrame, 3);
   if (count > 0 && firstIndex === 0) reader.fail('invalidField', 'entries start at index 0');
   if (firstIndex + count > Number.MAX_SAFE_INTEGER) reader.fail('outOfRange', 'entry index exceeds 2^53-1');
-  const entries: LogEntry[] = [];
-  for (let position = 0; position < count && reader.failure === null; position += 1) entries.push(readEntryBody(reader, firstIndex + position));
-  return finishRecord(reader, entries);
+  return finishRecord(reader, readEntryBodies(reader, firstIndex, count));
 }
 
 export function encodeLogEntry(entry: LogEntry): Uint8Array {

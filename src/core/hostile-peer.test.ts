@@ -150,3 +150,23 @@ describe('hostile peers', () => {
     expect(leader.term).toBe(2);
   });
 });
+
+describe('leader dedup cache', () => {
+  it('coalesces a retried forward: the same dedup key is appended once and answered with the same index', () => {
+    const leader = new RaftCore({ id: a, config: resolveRaftConfig({}), random: () => 0, now: 0, bootstrap: { voters: [a, b, c] }, hardState: { term: 1, votedFor: null }, leaderPin: null, snapshotMeta: null, entries: [] });
+    leader.tick(1_000);
+    for (const voter of [b, c]) leader.receive(1_000, voter, { type: 'requestVoteResponse', term: 2, preVote: true, granted: true, denialReason: null });
+    leader.receive(1_000, b, { type: 'requestVoteResponse', term: 2, preVote: false, granted: true, denialReason: null });
+    expect(leader.role).toBe('leader');
+    leader.takeReady();
+    const forward = { type: 'forwardPropose' as const, command: new Uint8Array([1]), dedupKey: { clientId: 'client-b' as never, requestId: 9 } };
+    leader.receive(1_001, b, { ...forward, correlationId: 1 });
+    leader.receive(1_002, b, { ...forward, correlationId: 2 });
+    const answers = leader.takeReady()!.messages.filter((outbound) => outbound.message.type === 'forwardProposeResponse').map((outbound) => outbound.message);
+    expect(answers).toEqual([
+      { type: 'forwardProposeResponse', correlationId: 1, outcome: { type: 'appended', index: 2, term: 2 } },
+      { type: 'forwardProposeResponse', correlationId: 2, outcome: { type: 'appended', index: 2, term: 2 } },
+    ]);
+    expect(leader.lastIndex).toBe(2);
+  });
+});

@@ -81,7 +81,9 @@ export type Committed =
 
 export type ClientIdentity =
   | { readonly type: 'auto' }
-  | { readonly type: 'durable'; readonly clientId: ClientId };
+  | { readonly type: 'durable'; readonly clientId: ClientId }
+  /** No dedup keys at all: for applications whose commands are idempotent by themselves. */
+  | { readonly type: 'none' };
 
 export type VoteDenialReason = 'staleTerm' | 'alreadyVoted' | 'logNotUpToDate' | 'leaderAlive';
 

@@ -12,7 +12,10 @@ export type CollisionVerdict =
 
 export interface ClientIdentityState {
   readonly clientId: ClientId;
-  stamp(requestId: number | undefined): DedupKey;
+  /** null when the identity is `none`: proposals then carry no key. */
+  stamp(requestId: number | undefined): DedupKey | null;
+  /** Whether committed entries need checking at all (this incarnation issued something). */
+  readonly watching: boolean;
   /** Checks a committed entry; an auto id re-mints itself on collision. */
   observeCommitted(entry: LogEntry): CollisionVerdict;
 }
@@ -25,12 +28,17 @@ export function createClientIdentity(identity: ClientIdentity | undefined, node:
   // Until this incarnation issues something it can judge nothing: entries of an earlier
   // incarnation may still arrive after a restart (a forward in flight at the crash).
   let issuedAny = false;
+  const keyless = identity?.type === 'none';
 
   return {
+    get watching() {
+      return issuedAny;
+    },
     get clientId() {
       return current;
     },
     stamp(requestId) {
+      if (keyless) return null;
       issuedAny = true;
       if (requestId === undefined) return { clientId: current, requestId: nextRequestId++ };
       if (!isValidCounter(requestId) || requestId === 0) throw new RangeError(`propose requestId must be a positive safe integer, got ${String(requestId)}`);
@@ -41,7 +49,7 @@ export function createClientIdentity(identity: ClientIdentity | undefined, node:
       // Ids are issued in rising order, so one at or above our next id was issued by someone
       // else. (A writer behind us is caught by the same check on its side.)
       const key = entry.dedupKey;
-      if (!issuedAny || key === undefined || key.clientId !== current || key.requestId < nextRequestId) return { type: 'none' };
+      if (keyless || !issuedAny || key === undefined || key.clientId !== current || key.requestId < nextRequestId) return { type: 'none' };
       if (durable) return { type: 'durableCollision', clientId: current };
       const previous = current;
       current = mintAutoClientId(node, random);

@@ -141,6 +141,11 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
 
   /** SPEC "Collision": committed entries under our own id that we never issued. */
   const checkIdentity = (through: number): void => {
+    if (!identity.watching) {
+      // Nothing issued yet in this incarnation: there is nothing to judge entries against.
+      identityCheckedThrough = Math.max(identityCheckedThrough, through);
+      return;
+    }
     for (let index = Math.max(identityCheckedThrough + 1, core.compactionFloor + 1); index <= through; index += 1) {
       const entry = core.entryAt(index);
       if (entry?.dedupKey === undefined) continue;

@@ -60,7 +60,7 @@ export function validateNodeOptions(options: RaftNodeOptions): void {
   }
   if (options.storage === undefined || typeof options.storage.term !== 'function') throw new TypeError('RaftNodeOptions.storage must be a RaftStorage');
   const identity = options.identity;
-  if (identity !== undefined && identity.type !== 'auto' && identity.type !== 'durable') {
-    throw new RangeError('RaftNodeOptions.identity must be { type: "auto" } or { type: "durable", clientId }');
+  if (identity !== undefined && identity.type !== 'auto' && identity.type !== 'durable' && identity.type !== 'none') {
+    throw new RangeError('RaftNodeOptions.identity must be { type: "auto" }, { type: "durable", clientId } or { type: "none" }');
   }
 }

@@ -11,8 +11,8 @@ export interface ProposalTrackerOptions {
   readonly maxWaiting: number;
   readonly slowThresholdMs: number;
   now(): number;
-  stamp(requestId: number | undefined): DedupKey;
-  submit(proposalId: number, command: Uint8Array, key: DedupKey): void;
+  stamp(requestId: number | undefined): DedupKey | null;
+  submit(proposalId: number, command: Uint8Array, key: DedupKey | null): void;
   abandon(proposalId: number): void;
   emitMetric(metric: RaftMetric): void;
   /** Metrics cost an allocation per proposal: skipped when nobody listens. */

@@ -1,7 +1,7 @@
 // A whole cluster on one virtual clock: real engines (createRaftNode), a simulated network,
 // crashable storage, and the safety checker watching every node. Deterministic from one seed.
 import type { RaftConfig } from '../core/config.ts';
-import { nodeId, type ClusterConfig, type LogEntry, type NodeId } from '../core/types.ts';
+import { nodeId, type ClientId, type ClusterConfig, type LogEntry, type NodeId } from '../core/types.ts';
 import { createRaftNode, type RaftNode } from '../driver/create-raft-node.ts';
 import { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
 import type { StorageBatch } from '../storage/raft-storage.ts';
@@ -21,6 +21,8 @@ export interface SimulatedClusterOptions {
   readonly raftConfig?: Omit<RaftConfig, 'clock' | 'random'>;
   readonly network?: NetworkConditions;
   readonly maxWriteDelayMs?: number;
+  /** Durable client identities per node (default: auto). */
+  readonly identities?: ReadonlyMap<NodeId, ClientId>;
   /** Probability, per applied entry, that a node publishes a snapshot (compaction in simulation). */
   readonly snapshotProbability?: number;
 }
@@ -123,6 +125,7 @@ export function createSimulatedCluster(options: SimulatedClusterOptions): Simula
       transport: simulated.transport,
       storage: simulated.storage,
       raftConfig: { ...options.raftConfig, clock, random: seededRandom(deriveSeed(seed, `node-${simulated.id}-${incarnation}`)) },
+      ...(options.identities?.get(simulated.id) === undefined ? {} : { identity: { type: 'durable' as const, clientId: options.identities.get(simulated.id) as ClientId } }),
     });
     simulated.node = node;
     simulated.appliedIndex = 0;

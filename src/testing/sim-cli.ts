@@ -1,6 +1,7 @@
 // `npm run sim -- --seeds N [--nodes 5] [--seed S] [--duration MS]`: random fault schedules
 // against real engines on a virtual clock. Each failure prints its seed and the exact command
 // that replays it.
+import { runExactlyOnceSimulation } from './exactly-once-simulation.ts';
 import { replayCommand, runSimulation } from './simulation.ts';
 
 function option(name: string): string | undefined {
@@ -23,18 +24,20 @@ const nodes = integer('nodes', 3);
 const single = option('seed');
 const seeds = single === undefined ? Array.from({ length: integer('seeds', 100) }, (_, position) => integer('first', 1) + position) : [integer('seed', 1)];
 const durationMs = integer('duration', 3_000);
+// --workload kv: retrying clients over the key-value state machine (linearizability, exactly-once).
+const workload = option('workload') ?? 'faults';
 let failures = 0;
 const started = performance.now();
 for (const seed of seeds) {
   try {
-    const result = await runSimulation({ seed, nodes, durationMs });
+    const result = workload === 'kv' ? await runExactlyOnceSimulation({ seed, nodes }) : await runSimulation({ seed, nodes, durationMs });
     if (seeds.length === 1) console.log(JSON.stringify(result));
   } catch (error) {
     failures += 1;
     console.log(`FAIL seed ${seed}: ${error instanceof Error ? error.message : String(error)}`);
-    console.log(`  replay: ${replayCommand(seed, nodes)}`);
+    console.log(`  replay: ${replayCommand(seed, nodes)}${workload === 'kv' ? ' --workload kv' : ''}`);
   }
 }
 const seconds = ((performance.now() - started) / 1000).toFixed(1);
-console.log(`${seeds.length - failures} of ${seeds.length} seeds passed (${nodes} nodes, ${durationMs} ms virtual each, ${seconds} s)`);
+console.log(`${seeds.length - failures} of ${seeds.length} seeds passed (${workload} workload, ${nodes} nodes, ${seconds} s)`);
 process.exit(failures === 0 ? 0 : 1);

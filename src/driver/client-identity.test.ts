@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { clientId, nodeId, type LogEntry } from '../core/types.ts';
+import { createClientIdentity } from './client-identity.ts';
+
+const entry = (index: number, owner: string, requestId: number): LogEntry => ({ index, term: 1, command: new Uint8Array(0), isNoOp: false, dedupKey: { clientId: clientId(owner), requestId } });
+
+describe('client identity (§8)', () => {
+  it('stamps rising request ids once, and honours a caller-supplied id', () => {
+    const identity = createClientIdentity({ type: 'durable', clientId: clientId('writer') }, nodeId('a'), Math.random, []);
+    expect(identity.stamp(undefined)).toEqual({ clientId: 'writer', requestId: 1 });
+    expect(identity.stamp(10)).toEqual({ clientId: 'writer', requestId: 10 });
+    expect(identity.stamp(undefined)?.requestId).toBe(11);
+    expect(() => identity.stamp(0)).toThrow(RangeError);
+  });
+
+  it('a durable id resumes above the request ids its log already holds', () => {
+    const identity = createClientIdentity({ type: 'durable', clientId: clientId('writer') }, nodeId('a'), Math.random, [entry(1, 'writer', 41), entry(2, 'other', 99)]);
+    expect(identity.stamp(undefined)?.requestId).toBe(42);
+  });
+
+  it('a durable id seeing a commit it never issued reports a collision', () => {
+    const identity = createClientIdentity({ type: 'durable', clientId: clientId('shared') }, nodeId('a'), Math.random, []);
+    expect(identity.observeCommitted(entry(1, 'shared', 7))).toEqual({ type: 'none' }); // nothing issued yet: cannot judge
+    identity.stamp(undefined);
+    expect(identity.observeCommitted(entry(2, 'shared', 1))).toEqual({ type: 'none' }); // our own
+    expect(identity.observeCommitted(entry(3, 'shared', 5))).toEqual({ type: 'durableCollision', clientId: 'shared' });
+  });
+
+  it('an auto id that collides mints a fresh suffix and starts its request ids again', () => {
+    let draws = 0;
+    const random = (): number => ((draws += 1) % 7) / 7;
+    const identity = createClientIdentity({ type: 'auto' }, nodeId('a'), random, []);
+    const before = identity.clientId;
+    expect(before).toMatch(/^a-[0-9a-f]{16}$/);
+    identity.stamp(undefined);
+    const verdict = identity.observeCommitted(entry(5, before, 3));
+    expect(verdict.type).toBe('reminted');
+    expect(identity.clientId).not.toBe(before);
+    expect(identity.stamp(undefined)).toEqual({ clientId: identity.clientId, requestId: 1 });
+  });
+});

@@ -1,0 +1,156 @@
+// Exactly-once end to end (§8): clients with durable client ids run sequential key-value
+// operations through the cluster and retry each one (same request id) on timeouts, leader
+// changes and crashes, while the network and nodes fail. Afterwards the recorded history must be
+// linearizable, and every append token must appear at most once: nothing applied twice.
+import { nodeId, type ClientId, type Committed, type NodeId } from '../core/types.ts';
+import { clientId } from '../core/types.ts';
+import { createSimulatedCluster, type SimulatedCluster } from './cluster.ts';
+import { encodeKvCommand, createKeyValueStateMachine, type KeyValueStateMachine, type KvCommand, type KvResult } from './kv-state-machine.ts';
+import { checkLinearizability, type KvOperation } from './linearizability.ts';
+import { deriveSeed, seededRandom } from './seeded-random.ts';
+import { reliableNetwork } from './simulated-network.ts';
+
+export interface ExactlyOnceOptions {
+  readonly seed: number;
+  readonly nodes: number;
+  readonly operationsPerClient?: number;
+}
+
+export interface ExactlyOnceResult {
+  readonly operations: number;
+  readonly unknown: number;
+  readonly retries: number;
+}
+
+const keys = ['x', 'y', 'z'];
+
+/** One application replica per node incarnation: the KV machine fed by committedFrom(1). */
+function attachReplicas(cluster: SimulatedCluster, random: () => number): Map<NodeId, KeyValueStateMachine> {
+  const replicas = new Map<NodeId, KeyValueStateMachine>();
+  const incarnations = new Map<NodeId, number>();
+  const follow = (id: NodeId): void => {
+    const simulated = cluster.nodes.get(id);
+    const node = simulated?.node;
+    if (simulated === undefined || node === null || node === undefined || incarnations.get(id) === simulated.incarnation) return;
+    const incarnation = simulated.incarnation;
+    incarnations.set(id, incarnation);
+    const machine = createKeyValueStateMachine();
+    replicas.set(id, machine);
+    void (async () => {
+      for await (const committed of node.committedFrom(1)) {
+        if (simulated.incarnation !== incarnation) return;
+        machine.apply(committed as Committed);
+        // Now and then the application snapshots its state (table included) and raft compacts.
+        if (committed.type === 'entry' && random() < 0.02) node.publishSnapshot(machine.snapshot());
+      }
+    })();
+  };
+  cluster.clock.afterEvent = ((previous) => () => {
+    for (const id of cluster.ids) follow(id);
+    previous?.();
+  })(cluster.clock.afterEvent);
+  for (const id of cluster.ids) follow(id);
+  return replicas;
+}
+
+function nextCommand(random: () => number, client: string, sequence: number): KvCommand {
+  const key = keys[Math.floor(random() * keys.length)] as string;
+  const choice = random();
+  if (choice < 0.45) return { type: 'append', key, value: `<${client}.${sequence}>` };
+  if (choice < 0.65) return { type: 'put', key, value: `<${client}.${sequence}>` };
+  return { type: 'get', key };
+}
+
+async function runClient(cluster: SimulatedCluster, replicas: Map<NodeId, KeyValueStateMachine>, home: NodeId, identity: ClientId, operations: number, history: KvOperation[], counters: { retries: number }, random: () => number): Promise<void> {
+  for (let requestId = 1; requestId <= operations; requestId += 1) {
+    const command = nextCommand(random, home, requestId);
+    const call = cluster.clock.now();
+    let output: KvResult | 'unknown' = 'unknown';
+    for (let attempt = 0; attempt < 6 && output === 'unknown'; attempt += 1) {
+      if (attempt > 0) counters.retries += 1;
+      const node = cluster.nodes.get(home)?.node;
+      if (node === null || node === undefined) {
+        await new Promise<void>((resolve) => cluster.clock.setTimeout(resolve, 200));
+        continue;
+      }
+      const controller = new AbortController();
+      const timer = cluster.clock.setTimeout(() => controller.abort(new Error('timeout')), 800);
+      try {
+        const entry = await node.propose(encodeKvCommand(command), { requestId, signal: controller.signal });
+        const replica = replicas.get(home);
+        const deadline = cluster.clock.now() + 1_000;
+        while ((replica?.appliedIndex ?? 0) < entry.index && cluster.clock.now() < deadline) await new Promise<void>((resolve) => cluster.clock.setTimeout(resolve, 5));
+        const result = replica?.resultFor({ clientId: identity, requestId });
+        if (result !== undefined && (replica?.appliedIndex ?? 0) >= entry.index) output = result;
+      } catch {
+        // Timed out, leadership lost, or the node closed: retry the same request id.
+      } finally {
+        cluster.clock.clearTimeout(timer);
+      }
+    }
+    history.push({ clientId: identity, input: command, output, call, return: output === 'unknown' ? Number.POSITIVE_INFINITY : cluster.clock.now() });
+  }
+}
+
+/** Every append token occurs at most once in every replica's value: nothing was applied twice. */
+function checkAtMostOnce(seed: number, replicas: Map<NodeId, KeyValueStateMachine>): void {
+  for (const [id, replica] of replicas) {
+    for (const key of keys) {
+      const tokens = (replica.get(key) ?? '').match(/<[^>]*>/g) ?? [];
+      if (new Set(tokens).size !== tokens.length) throw new Error(`exactly-once violated (seed ${seed}): ${id} applied a request twice: ${key} = ${replica.get(key)}`);
+    }
+  }
+}
+
+export async function runExactlyOnceSimulation(options: ExactlyOnceOptions): Promise<ExactlyOnceResult> {
+  const { seed } = options;
+  const random = seededRandom(deriveSeed(seed, 'exactly-once'));
+  const names = Array.from({ length: options.nodes }, (_, position) => `n${position + 1}`);
+  const identities = new Map(names.map((name) => [nodeId(name), clientId(`client-${name}`)] as const));
+  const cluster = createSimulatedCluster({ seed, size: options.nodes, maxWriteDelayMs: 5, identities, raftConfig: { snapshotTrailingEntries: 5 } });
+  const history: KvOperation[] = [];
+  const counters = { retries: 0 };
+  try {
+    await cluster.start();
+    const replicas = attachReplicas(cluster, seededRandom(deriveSeed(seed, 'snapshots')));
+    const operations = options.operationsPerClient ?? 12;
+    let finished = 0;
+    for (const id of cluster.ids) {
+      void runClient(cluster, replicas, id, identities.get(id) as ClientId, operations, history, counters, seededRandom(deriveSeed(seed, `client-${id}`))).then(() => (finished += 1));
+    }
+    const crashed = new Set<NodeId>();
+    while (finished < cluster.ids.length && cluster.clock.now() < 60_000) {
+      await cluster.runFor(20 + Math.floor(random() * 80));
+      const choice = random();
+      const victim = cluster.ids[Math.floor(random() * cluster.ids.length)] as NodeId;
+      if (choice < 0.1 && !crashed.has(victim)) {
+        cluster.crash(victim);
+        crashed.add(victim);
+      } else if (choice < 0.25 && crashed.size > 0) {
+        const back = [...crashed][0] as NodeId;
+        crashed.delete(back);
+        await cluster.restart(back);
+      } else if (choice < 0.35) cluster.network.isolate(victim);
+      else if (choice < 0.5) cluster.network.heal();
+      else if (choice < 0.6) cluster.network.conditions = { minDelayMs: 1, maxDelayMs: 20, dropProbability: random() * 0.15, duplicateProbability: random() * 0.1 };
+      else if (choice < 0.7) cluster.network.conditions = { ...reliableNetwork };
+      if (cluster.clock.now() > 20_000) {
+        // Past the fault window: heal everything so the clients can finish.
+        cluster.network.heal();
+        cluster.network.conditions = { ...reliableNetwork };
+        for (const id of crashed) await cluster.restart(id);
+        crashed.clear();
+      }
+    }
+    if (finished < cluster.ids.length) throw new Error(`exactly-once simulation (seed ${seed}): clients did not finish`);
+    await cluster.runFor(500);
+    cluster.checker.throwIfViolated();
+    checkAtMostOnce(seed, replicas);
+    const verdict = checkLinearizability(history);
+    if (verdict.ok === false) throw new Error(`history not linearizable (seed ${seed}) on key ${verdict.key}: ${verdict.explanation}`);
+    return { operations: history.length, unknown: history.filter((operation) => operation.output === 'unknown').length, retries: counters.retries };
+  } finally {
+    await cluster.close();
+  }
+}
+
