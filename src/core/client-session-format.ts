@@ -3,20 +3,29 @@
 // tables give identical bytes: records sorted by client id, varints without padding) and read
 // defensively: every malformed, truncated, oversized or newer-version input is a RangeError.
 //
-// Version 1 layout:
-//   u8      format version (1)
+// Version 2 layout (version 1 is the same without the missing ids, and is still read):
+//   u8      format version (2)
 //   varint  record count (at most maxTrackedClients)
 //   record* in strictly ascending client id order (JavaScript string order):
 //     varint+utf8  client id
 //     varint       high-water mark (the largest request id applied)
 //     u8           retired suffix count (0 for durable ids, at most retiredSuffixesPerNode)
 //     8 bytes each retired suffixes of the same node, oldest first (16 hex digits as bytes)
+//     varint       count of missing request ids (at most dedupWindowSize - 1)
+//     varint*      the missing ids, ascending: ids inside the window below the mark not yet seen
 
 import { autoSuffixLength, parseAutoClientId } from './auto-client-id.ts';
 import { ByteReader, ByteWriter } from './client-session-bytes.ts';
 import { clientId, maxIdLength } from './types.ts';
 
-export const sessionTableFormatVersion = 1;
+export const sessionTableFormatVersion = 2;
+
+/**
+ * How far below its high-water mark a client's request may still arrive and be applied once. A
+ * proposer keeps at most this many proposals unresolved (the driver does), so any reordering of
+ * its forwards lands inside the window; anything older can only be a duplicate.
+ */
+export const dedupWindowSize = 1024;
 
 /** Most client ids one table tracks (live sessions); fromBytes refuses more. */
 export const maxTrackedClients = 1_000_000;
@@ -30,6 +39,8 @@ export interface SessionRecord {
   highWaterMark: number;
   /** Suffixes of this node's superseded auto ids, oldest first; always empty for durable ids. */
   retiredSuffixes: readonly string[];
+  /** Request ids inside the window below the mark that have not been applied yet, ascending. */
+  missing: number[];
 }
 
 export function compareClientIds(left: string, right: string): number {
@@ -48,13 +59,15 @@ export function encodeSessionRecords(records: ReadonlyMap<string, SessionRecord>
     writer.unsigned(record.highWaterMark);
     writer.byte(record.retiredSuffixes.length);
     for (const suffix of record.retiredSuffixes) writer.raw(hexToBytes(suffix));
+    writer.unsigned(record.missing.length);
+    for (const id of record.missing) writer.unsigned(id);
   }
   return writer.finish();
 }
 
 export function decodeSessionRecords(bytes: Uint8Array): Map<string, SessionRecord> {
   const reader = new ByteReader(bytes, 'ClientSessionTable bytes');
-  readVersion(reader);
+  const version = readVersion(reader);
   const count = reader.unsigned('record count', maxTrackedClients);
   const records = new Map<string, SessionRecord>();
   const nodesWithLiveAutoId = new Set<string>();
@@ -67,13 +80,28 @@ export function decodeSessionRecords(bytes: Uint8Array): Map<string, SessionReco
     previousId = id;
     const highWaterMark = reader.unsigned(`high-water mark of ${JSON.stringify(id)}`);
     const retiredSuffixes = readRetiredSuffixes(reader, id, nodesWithLiveAutoId);
-    records.set(id, { highWaterMark, retiredSuffixes });
+    const missing = version === 1 ? [] : readMissing(reader, id, highWaterMark);
+    records.set(id, { highWaterMark, retiredSuffixes, missing });
   }
   reader.expectEnd();
   return records;
 }
 
-function readVersion(reader: ByteReader): void {
+function readMissing(reader: ByteReader, id: string, highWaterMark: number): number[] {
+  const count = reader.unsigned(`missing id count of ${JSON.stringify(id)}`, dedupWindowSize - 1);
+  const missing: number[] = [];
+  for (let index = 0; index < count; index += 1) {
+    const value = reader.unsigned(`missing id ${index} of ${JSON.stringify(id)}`);
+    const previous = missing[missing.length - 1];
+    if (value >= highWaterMark || value <= highWaterMark - dedupWindowSize || (previous !== undefined && value <= previous)) {
+      reader.fail(`missing id ${value} of ${JSON.stringify(id)} is not ascending inside the window below ${highWaterMark}`);
+    }
+    missing.push(value);
+  }
+  return missing;
+}
+
+function readVersion(reader: ByteReader): number {
   if (reader.remaining === 0) reader.fail('empty input (expected at least a version byte)');
   const version = reader.byte('format version');
   if (version > sessionTableFormatVersion) {
@@ -81,7 +109,8 @@ function readVersion(reader: ByteReader): void {
       `format version ${version} is newer than this build reads (up to ${sessionTableFormatVersion}); upgrade raftmesh`,
     );
   }
-  if (version !== sessionTableFormatVersion) reader.fail(`unknown format version ${version}`);
+  if (version !== 1 && version !== 2) reader.fail(`unknown format version ${version}`);
+  return version;
 }
 
 function readClientId(reader: ByteReader, index: number): string {

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  dedupWindowSize,
   ClientSessionTable,
   maxTrackedClients,
   mintAutoClientId,
@@ -31,10 +32,12 @@ describe('shouldApply', () => {
     expect(table.size).toBe(0);
   });
 
-  it('applies a request once and refuses its replays and anything at or below the mark', () => {
+  it('applies a request once and refuses its replays; an earlier id never seen still applies once', () => {
     const table = new ClientSessionTable();
     expect(table.shouldApply(key('alice', 3))).toBe(true);
     expect(table.shouldApply(key('alice', 3))).toBe(false);
+    // Pipelined: request 2 may commit after 3 (its forward was lost and retried). Once, though.
+    expect(table.shouldApply(key('alice', 2))).toBe(true);
     expect(table.shouldApply(key('alice', 2))).toBe(false);
     expect(table.shouldApply(key('alice', 7))).toBe(true);
     expect(table.highWaterMark(clientId('alice'))).toBe(7);
@@ -173,7 +176,7 @@ describe('toBytes / fromBytes', () => {
 
   it('refuses empty, newer-version and unknown-version bytes', () => {
     expect(() => ClientSessionTable.fromBytes(new Uint8Array())).toThrow(/empty/);
-    expect(() => ClientSessionTable.fromBytes(new Uint8Array([2, 0]))).toThrow(/newer/);
+    expect(() => ClientSessionTable.fromBytes(new Uint8Array([3, 0]))).toThrow(/newer/);
     expect(() => ClientSessionTable.fromBytes(new Uint8Array([0, 0]))).toThrow(/unknown format version 0/);
   });
 
@@ -201,7 +204,7 @@ describe('toBytes / fromBytes', () => {
   it('refuses two live auto ids of one node', () => {
     const a = tableWith([[autoA1, 1]]).toBytes().slice(2);
     const b = tableWith([[autoA2, 1]]).toBytes().slice(2);
-    expect(() => ClientSessionTable.fromBytes(new Uint8Array([1, 2, ...a, ...b]))).toThrow(/two live auto/);
+    expect(() => ClientSessionTable.fromBytes(new Uint8Array([2, 2, ...a, ...b]))).toThrow(/two live auto/);
   });
 
   it('refuses more clients than the documented maximum', () => {
@@ -219,6 +222,8 @@ describe('toBytes / fromBytes', () => {
         } catch (error) {
           return error instanceof RangeError;
         }
+        // Version 1 input is upgraded: it re-encodes as version 2, which must then be stable.
+        if (bytes[0] === 1) return Buffer.from(ClientSessionTable.fromBytes(table.toBytes()).toBytes()).equals(Buffer.from(table.toBytes()));
         return Buffer.from(table.toBytes()).equals(Buffer.from(bytes));
       }),
     );
@@ -247,5 +252,51 @@ describe('capacity', () => {
     expect(() => table.shouldApply(key('one-too-many', 0))).toThrow(/full/);
     expect(table.shouldApply(key('c0', 1))).toBe(true);
     expect(table.size).toBe(maxTrackedClients);
+  });
+
+  describe('anti-replay window (pipelined requests that commit out of order)', () => {
+    const key = (requestId: number) => ({ clientId: clientId('pipelined'), requestId });
+
+    it('applies ids inside the window once each, in any order, and refuses their replays', () => {
+      const table = new ClientSessionTable();
+      expect([5, 3, 4, 3, 5, 4].map((id) => table.shouldApply(key(id)))).toEqual([true, true, true, false, false, false]);
+      const fresh = new ClientSessionTable();
+      expect(fresh.shouldApply(key(1))).toBe(true);
+      expect([5, 3, 4, 3, 2, 2].map((id) => fresh.shouldApply(key(id)))).toEqual([true, true, true, false, true, false]);
+      expect(fresh.hasApplied(key(4))).toBe(true);
+    });
+
+    it('refuses ids that fell below the window, and slides across a large jump', () => {
+      const table = new ClientSessionTable();
+      table.shouldApply(key(1));
+      expect(table.shouldApply(key(1 + 5_000))).toBe(true);
+      expect(table.shouldApply(key(5_001 - dedupWindowSize))).toBe(false); // below the window: a replay
+      expect(table.shouldApply(key(5_000))).toBe(true); // inside the window, never seen
+      expect(table.shouldApply(key(5_000))).toBe(false);
+    });
+
+    it('keeps the window across toBytes / fromBytes and reads version 1 bytes', () => {
+      const table = new ClientSessionTable();
+      table.shouldApply(key(1));
+      table.shouldApply(key(4));
+      const copy = ClientSessionTable.fromBytes(table.toBytes());
+      expect([3, 2, 3, 4].map((id) => copy.shouldApply(key(id)))).toEqual([true, true, false, false]);
+      const version1 = new Uint8Array([1, 1, 5, ...new TextEncoder().encode('alice'), 7, 0]);
+      const upgraded = ClientSessionTable.fromBytes(version1);
+      expect(upgraded.highWaterMark(clientId('alice'))).toBe(7);
+      expect(upgraded.shouldApply({ clientId: clientId('alice'), requestId: 6 })).toBe(false);
+    });
+
+    it('applies every permutation of ids 1..N exactly once', () => {
+      fc.assert(
+        fc.property(fc.integer({ min: 1, max: 300 }).chain((count) => fc.shuffledSubarray(Array.from({ length: count }, (_, position) => position + 1), { minLength: count, maxLength: count })), (order) => {
+          const table = new ClientSessionTable();
+          const applied = order.filter((id) => table.shouldApply(key(id)));
+          const replays = order.filter((id) => table.shouldApply(key(id)));
+          return applied.length === order.length && replays.length === 0;
+        }),
+        { numRuns: 300 },
+      );
+    });
   });
 });

@@ -3,9 +3,12 @@
 // a proposal whose answer it never saw, and both copies may commit); the table makes applying
 // at-most-once per (clientId, requestId), which together gives exactly-once.
 //
-// It keeps one high-water mark per client: a request id at or below the mark is a replay.
-// That is sound because a client issues request ids in increasing order and the log delivers
-// entries in one order to every replica, so every replica makes the same decisions. The table
+// It keeps one high-water mark per client plus an anti-replay window below it (as IPsec does):
+// a client issues request ids in increasing order but pipelines them, and a forward lost and
+// retried can commit after later ones, so ids inside the window that were never seen are still
+// applied once; ids below the window can only be duplicates (the proposer keeps fewer than
+// dedupWindowSize requests unresolved). The log delivers entries in one order to every replica,
+// so every replica makes the same decisions. The table
 // lives in the application's snapshot (toBytes / fromBytes), so InstallSnapshot carries it.
 //
 // Bounds. Auto ids (`<nodeId>-<16 hex>`, see auto-client-id.ts) supersede each other: when a
@@ -22,6 +25,7 @@ import { parseAutoClientId } from './auto-client-id.ts';
 import { assertWellFormedText } from './client-session-bytes.ts';
 import type { AutoClientIdParts } from './auto-client-id.ts';
 import {
+  dedupWindowSize,
   decodeSessionRecords,
   encodeSessionRecords,
   maxTrackedClients,
@@ -33,7 +37,7 @@ import type { ClientId, DedupKey } from './types.ts';
 
 export { mintAutoClientId, parseAutoClientId } from './auto-client-id.ts';
 export type { AutoClientIdParts } from './auto-client-id.ts';
-export { maxTrackedClients, retiredSuffixesPerNode, sessionTableFormatVersion } from './client-session-format.ts';
+export { dedupWindowSize, maxTrackedClients, retiredSuffixesPerNode, sessionTableFormatVersion } from './client-session-format.ts';
 
 export class ClientSessionTable {
   private readonly sessions = new Map<string, SessionRecord>();
@@ -43,6 +47,15 @@ export class ClientSessionTable {
   /** Number of clients with a live session (retired auto suffixes are not counted). */
   get size(): number {
     return this.sessions.size;
+  }
+
+  /** Whether this request was already applied (a pure query; shouldApply records). */
+  hasApplied(key: DedupKey): boolean {
+    const record = this.sessions.get(key.clientId);
+    if (record === undefined) return false;
+    if (key.requestId > record.highWaterMark) return false;
+    if (key.requestId <= record.highWaterMark - dedupWindowSize) return true;
+    return !record.missing.includes(key.requestId);
   }
 
   /** The largest request id applied for this client, or undefined if the table holds none. */
@@ -59,14 +72,10 @@ export class ClientSessionTable {
     if (key === undefined) return true;
     validateKey(key);
     const existing = this.sessions.get(key.clientId);
-    if (existing !== undefined) {
-      if (key.requestId <= existing.highWaterMark) return false;
-      existing.highWaterMark = key.requestId;
-      return true;
-    }
+    if (existing !== undefined) return admitRequest(existing, key.requestId);
     const auto = parseAutoClientId(key.clientId);
     if (auto === null) {
-      this.insert(key.clientId, { highWaterMark: key.requestId, retiredSuffixes: [] });
+      this.insert(key.clientId, freshRecord(key.requestId, []));
       return true;
     }
     return this.admitAutoClient(key.clientId, auto, key.requestId);
@@ -102,14 +111,14 @@ export class ClientSessionTable {
     const liveId = this.liveAutoIdByNode.get(auto.nodeId);
     const live = liveId === undefined ? undefined : this.sessions.get(liveId);
     if (liveId === undefined || live === undefined) {
-      this.insert(id, { highWaterMark: requestId, retiredSuffixes: [] });
+      this.insert(id, freshRecord(requestId, []));
       this.liveAutoIdByNode.set(auto.nodeId, id);
       return true;
     }
     if (live.retiredSuffixes.includes(auto.suffix)) return false;
     const liveSuffix = parseAutoClientId(liveId)?.suffix;
     const retiredSuffixes = liveSuffix === undefined ? live.retiredSuffixes : [...live.retiredSuffixes, liveSuffix];
-    this.insert(id, { highWaterMark: requestId, retiredSuffixes: retiredSuffixes.slice(-retiredSuffixesPerNode) }, liveId);
+    this.insert(id, freshRecord(requestId, retiredSuffixes.slice(-retiredSuffixesPerNode)), liveId);
     this.liveAutoIdByNode.set(auto.nodeId, id);
     return true;
   }
@@ -137,4 +146,32 @@ function validateKey(key: DedupKey): void {
   if (!Number.isSafeInteger(key.requestId) || key.requestId < 0) {
     throw new RangeError(`DedupKey.requestId must be a safe non-negative integer, got ${key.requestId}`);
   }
+}
+
+/**
+ * A client the table has never seen may have pipelined earlier requests that commit after this
+ * one: every id from 1 inside the window below it is still missing (never applied).
+ */
+function freshRecord(requestId: number, retiredSuffixes: readonly string[]): SessionRecord {
+  const missing: number[] = [];
+  for (let id = Math.max(1, requestId - dedupWindowSize + 1); id < requestId; id += 1) missing.push(id);
+  return { highWaterMark: requestId, retiredSuffixes, missing };
+}
+
+/** The window rule: above the mark slides the window; inside it, apply an id once; below it, refuse. */
+function admitRequest(record: SessionRecord, requestId: number): boolean {
+  const mark = record.highWaterMark;
+  if (requestId > mark) {
+    const windowFloor = requestId - dedupWindowSize; // ids at or below this fall out of the window
+    const kept = record.missing.filter((id) => id > windowFloor);
+    for (let gap = Math.max(mark + 1, windowFloor + 1); gap < requestId; gap += 1) kept.push(gap);
+    record.missing = kept;
+    record.highWaterMark = requestId;
+    return true;
+  }
+  if (requestId <= mark - dedupWindowSize) return false;
+  const position = record.missing.indexOf(requestId);
+  if (position === -1) return false;
+  record.missing.splice(position, 1);
+  return true;
 }

@@ -19,8 +19,10 @@ export interface FollowerProgress {
   /** When the outstanding probe was sent; a probe is re-sent only after a heartbeat interval. */
   probeSentAt: number;
   probeOutstanding: boolean;
-  /** Last time this follower answered in the current term (CheckQuorum, stall detection). */
+  /** Last time this follower answered in the current term (CheckQuorum). */
   lastResponseAt: number;
+  /** Last time its match index advanced (stall detection of in-flight entries). */
+  lastProgressAt: number;
   /** Whether any AppendEntries went to this follower since the last ready was taken. */
   sentThisRound: boolean;
 }
@@ -40,6 +42,7 @@ export function createProgress(nextIndex: number, now: number): FollowerProgress
     probeSentAt: Number.NEGATIVE_INFINITY,
     probeOutstanding: false,
     lastResponseAt: now,
+    lastProgressAt: now,
     sentThisRound: false,
   };
 }

@@ -882,6 +882,7 @@ export class RaftCore {
       progress.probeOutstanding = false;
       if (matchIndex > progress.matchIndex) {
         progress.matchIndex = matchIndex;
+        progress.lastProgressAt = this.now;
         releaseInflight(progress, matchIndex);
         this.maybeAdvanceCommit();
       }
@@ -938,6 +939,8 @@ export class RaftCore {
     }
     while (progress.inflightLastIndices.length < this.config.maxInflightMessages && progress.nextIndex <= this.log.lastIndex) {
       const lastSent = this.sendBatch(peer, progress);
+      // The stall clock starts when the window goes from empty to busy, not at the last progress.
+      if (progress.inflightLastIndices.length === 0) progress.lastProgressAt = this.now;
       progress.inflightLastIndices.push(lastSent);
       progress.nextIndex = lastSent + 1;
     }
@@ -975,9 +978,11 @@ export class RaftCore {
     this.heartbeatDeadline = this.now + this.config.heartbeatIntervalMs;
     if (this.checkQuorumLost()) return;
     for (const [peer, progress] of this.progress) {
-      // A window that saw no answer for an election timeout lost its frames: probe again.
-      if (progress.state === 'replicate' && progress.inflightLastIndices.length > 0 && this.now - progress.lastResponseAt >= this.config.electionTimeoutMinMs) {
+      // In-flight entries that made no progress for two heartbeats were lost: probe again. (Answers
+      // to heartbeats keep arriving meanwhile, so "any answer" would hide the loss forever.)
+      if (progress.state === 'replicate' && progress.inflightLastIndices.length > 0 && this.now - progress.lastProgressAt >= 2 * this.config.heartbeatIntervalMs) {
         becomeProbe(progress);
+        progress.lastProgressAt = this.now;
       }
       // No snapshot progress for an election timeout: the chunks in flight were lost. (Any other
       // answer, such as a refused heartbeat, says nothing about the chunks.)

@@ -15,8 +15,7 @@ import type { MembershipFailure } from '../core/ready.ts';
 import { createPendingCalls } from './pending-calls.ts';
 import { createClientIdentity } from './client-identity.ts';
 import { createProposalTracker } from './proposal-tracker.ts';
-/** Must match the ClientSessionTable's anti-replay window (src/core/client-session-format.ts). */
-const dedupWindowSize = 1024;
+import { dedupWindowSize } from '../core/client-session-format.ts';
 import type { RaftMetric, RaftTraceEvent } from '../core/events.ts';
 import { createEmitter, createWatchable } from '../core/observable.ts';
 import { RaftCore } from '../core/raft-core.ts';

@@ -25,7 +25,7 @@ export interface ExactlyOnceResult {
 const keys = ['x', 'y', 'z'];
 
 /** One application replica per node incarnation: the KV machine fed by committedFrom(1). */
-function attachReplicas(cluster: SimulatedCluster, random: () => number): Map<NodeId, KeyValueStateMachine> {
+export function attachReplicas(cluster: SimulatedCluster, random: () => number): Map<NodeId, KeyValueStateMachine> {
   const replicas = new Map<NodeId, KeyValueStateMachine>();
   const incarnations = new Map<NodeId, number>();
   const follow = (id: NodeId): void => {
