@@ -99,6 +99,12 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
   let appliedIndex = restored.snapshot?.meta.lastIncludedIndex ?? 0;
   let progressWaiters: Array<() => void> = [];
   let queuedWrites: Ready[] = [];
+  /**
+   * Acknowledgements from readies that wrote nothing themselves but were produced while an
+   * earlier write was pending (a duplicate AppendEntries answered again, say): they wait for
+   * the newest write queued or in flight at the time, never less.
+   */
+  const deferredAfterWrite = new Map<Ready | 'inFlight', OutboundMessage[]>();
   let latestSnapshot: Snapshot | null = restored.snapshot === null ? null : { throughIndex: restored.snapshot.meta.lastIncludedIndex, state: restored.snapshot.state };
   let writing = false;
   let writeIdle: Promise<void> = Promise.resolve();
@@ -167,8 +173,10 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
       }
       queuedWrites.push(ready);
       startWrite();
-    } else {
-      sendAll(ready.messagesAfterPersist);
+    } else if (ready.messagesAfterPersist.length > 0) {
+      const newestWrite: Ready | 'inFlight' | undefined = queuedWrites[queuedWrites.length - 1] ?? (writing ? 'inFlight' : undefined);
+      if (newestWrite === undefined) sendAll(ready.messagesAfterPersist);
+      else deferredAfterWrite.set(newestWrite, [...(deferredAfterWrite.get(newestWrite) ?? []), ...ready.messagesAfterPersist]);
     }
     publish();
     for (const outcome of ready.outcomes) proposals.settle(outcome);
@@ -188,6 +196,13 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
     const count = nextWriteCount(queuedWrites);
     const readies = queuedWrites.slice(0, count);
     queuedWrites = queuedWrites.slice(count);
+    // Messages waiting on any of these readies now wait on this write as a whole.
+    const waiting: OutboundMessage[] = [];
+    for (const ready of readies) {
+      waiting.push(...ready.messagesAfterPersist, ...(deferredAfterWrite.get(ready) ?? []));
+      deferredAfterWrite.delete(ready);
+    }
+    deferredAfterWrite.set('inFlight', waiting);
     const merged = mergeReadies(readies);
     writing = true;
     writeIdle = new Promise((resolve) => {
@@ -201,7 +216,9 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
         const now = clock.now();
         const snapshotIndex = merged.snapshot?.meta.lastIncludedIndex ?? 0;
         for (let done = 0; done < merged.readyCount; done += 1) core.persisted(now, done === merged.readyCount - 1 ? merged.lastEntry : null, snapshotIndex);
-        for (const ready of readies) sendAll(ready.messagesAfterPersist);
+        const afterWrite = deferredAfterWrite.get('inFlight') ?? [];
+        deferredAfterWrite.delete('inFlight');
+        sendAll(afterWrite);
         startWrite();
         scheduleStep();
       },

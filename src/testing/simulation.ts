@@ -14,6 +14,8 @@ export interface SimulationOptions {
   readonly durationMs?: number;
   /** Probability per applied entry that a node publishes a snapshot. */
   readonly snapshotProbability?: number;
+  /** Called with the cluster before it starts: attach tracing to investigate a seed. */
+  readonly observe?: (cluster: SimulatedCluster) => void;
 }
 
 export interface SimulationResult {
@@ -143,6 +145,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   let faultCount = 0;
   let crashCount = 0;
   let proposalNumber = 0;
+  options.observe?.(cluster);
   try {
     await cluster.start();
     let nextFaultAt = 200 + random() * 300;
