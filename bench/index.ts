@@ -22,9 +22,9 @@ if (only === undefined || only === 'core') {
 }
 
 if (only === undefined || only === 'dedup') {
-  console.log('\nCost of exactly-once dedup keys (3-node cluster, 1,024 in flight, 100-byte commands; 5 alternating runs each, median)');
+  console.log('\nCost of exactly-once dedup keys (3-node cluster, 1,024 in flight, 100-byte commands; 9 alternating runs each, median)');
   const runs: Record<'with' | 'without', number[]> = { with: [], without: [] };
-  for (let round = 0; round < 5; round += 1) {
+  for (let round = 0; round < 9; round += 1) {
     for (const mode of ['without', 'with'] as const) runs[mode].push((await measureThroughput({ totalCommits: 150_000, inFlight: 1_024, commandBytes: 100, withoutDedup: mode === 'without' })).commitsPerSecond);
   }
   const median = (values: number[]): number => [...values].sort((left, right) => left - right)[Math.floor(values.length / 2)] as number;

@@ -18,6 +18,15 @@ export type DecodeResult<T> = { readonly ok: true; readonly value: T } | { reado
 
 const textDecoder = new TextDecoder('utf-8', { fatal: true });
 
+let lastIdBytes: Uint8Array | null = null;
+let lastIdText = '';
+
+function sameBytes(left: Uint8Array, right: Uint8Array): boolean {
+  if (left.length !== right.length) return false;
+  for (let position = 0; position < left.length; position += 1) if (left[position] !== right[position]) return false;
+  return true;
+}
+
 export class ByteReader {
   private offset: number;
   failure: DecodeFailure | null = null;
@@ -105,12 +114,18 @@ export class ByteReader {
   id(field: string): string {
     const raw = this.bytesField(field, codecLimits.maxIdBytes);
     if (this.failure !== null) return '';
+    // The same few ids recur in every frame: reuse the last decoding when the bytes match.
+    if (lastIdBytes !== null && sameBytes(lastIdBytes, raw)) return lastIdText;
     let value: string;
     try {
       value = textDecoder.decode(raw);
     } catch {
       this.fail('invalidText', `${field} is not valid UTF-8`);
       return '';
+    }
+    if (value.length > 0 && value.length <= maxIdLength) {
+      lastIdBytes = raw.slice();
+      lastIdText = value;
     }
     if (value.length === 0 || value.length > maxIdLength) this.fail('invalidField', `${field} must be 1..${maxIdLength} characters`);
     return value;
