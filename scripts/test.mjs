@@ -64,6 +64,8 @@ const suites = [
   check('typecheck (core has no DOM or Node types)', binary('tsc'), ['-p', 'src/core/tsconfig.json', '--noEmit']),
   check('lint (style and import direction)', binary('eslint'), ['.']),
   check('no circular imports', 'node', ['scripts/check-cycles.mjs']),
+  // The published build (tsconfig.build.json: no test support, no Node-only types) must compile.
+  check('library build typechecks', binary('tsc'), ['-p', 'tsconfig.build.json', '--noEmit']),
   vitest('unit, scenario and simulation tests (Node)'),
   // Browser suites go here (IndexedDB in Chromium, worker, WebRTC, Playwright end-to-end). Each
   // must run inside a loopback-only network namespace, and must find Chromium first, e.g.:

@@ -13,7 +13,9 @@ interface Timer {
 
 /** Lets every queued microtask (and the macrotask-free chains they start) run to completion. */
 export function drainMicrotasks(): Promise<void> {
-  if (typeof setImmediate === 'function') return new Promise((resolve) => setImmediate(resolve));
+  // setImmediate (Node) runs after every queued microtask; browsers have MessageChannel instead.
+  const immediate = (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate;
+  if (typeof immediate === 'function') return new Promise((resolve) => immediate(resolve));
   return new Promise((resolve) => {
     const channel = new MessageChannel();
     channel.port1.onmessage = () => {
