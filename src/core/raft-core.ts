@@ -20,6 +20,8 @@ import type {
 } from './messages.ts';
 import { becomeProbe, createProgress, releaseInflight, type FollowerProgress } from './progress.ts';
 import { createMembership, hasQuorum, quorumImpossible, quorumValue, type Membership } from './quorum.ts';
+import { encodedSizeBound } from './entry-size.ts';
+import { LeaderDedupCache } from './leader-dedup-cache.ts';
 import { createRaftLog, type RaftLog } from './raft-log.ts';
 import { ReadIndexTracker, type ReadRequester } from './read-index.ts';
 import { acceptChunk, type SnapshotReassembly } from './snapshot-reassembly.ts';
@@ -81,7 +83,6 @@ interface PendingForward {
 }
 
 const frameOverheadBytes = 64;
-const entryOverheadBytes = 48;
 const maxEntriesPerAppend = 50_000;
 const leaderDedupCacheSize = 10_000;
 /** Snapshot chunks in flight per follower: enough to stream, few enough to leave room for heartbeats. */
@@ -124,7 +125,7 @@ export class RaftCore {
   private awaitedScannedThrough: number;
   private readonly forwards = new Map<number, PendingForward>();
   private nextCorrelationId = 1;
-  private readonly leaderDedupCache = new Map<string, { requestId: number; index: number; term: number }>();
+  private readonly leaderDedupCache = new LeaderDedupCache(leaderDedupCacheSize);
   private readTracker = new ReadIndexTracker();
   private membershipChange: { changeId: number; target: ClusterConfig; awaitingIndex: number; joint: boolean } | null = null;
   private membershipOutcomes: MembershipOutcome[] = [];
@@ -1377,12 +1378,7 @@ export class RaftCore {
   }
 
   private rememberDedup(key: DedupKey, entry: LogEntry): void {
-    this.leaderDedupCache.delete(key.clientId);
-    this.leaderDedupCache.set(key.clientId, { requestId: key.requestId, index: entry.index, term: entry.term });
-    if (this.leaderDedupCache.size > leaderDedupCacheSize) {
-      const oldest = this.leaderDedupCache.keys().next();
-      if (oldest.done !== true) this.leaderDedupCache.delete(oldest.value);
-    }
+    this.leaderDedupCache.remember(key, entry.index, entry.term);
   }
 
   private handleForwardResponse(from: NodeId, message: ForwardProposeResponse): void {
@@ -1471,21 +1467,6 @@ export class RaftCore {
       }
     }
   }
-}
-
-/** An upper bound of an entry's encoded size (ids are at most 3 UTF-8 bytes per unit). */
-export function encodedSizeBound(entry: LogEntry): number {
-  let size = entry.command.length + entryOverheadBytes;
-  if (entry.dedupKey !== undefined) size += entry.dedupKey.clientId.length * 3 + 12;
-  const config = entry.config;
-  if (config !== undefined) {
-    for (const half of [config.old, config.new]) {
-      if (half === null) continue;
-      for (const id of [...half.voters, ...(half.learners ?? [])]) size += id.length * 3 + 4;
-      size += 8;
-    }
-  }
-  return size;
 }
 
 function entryTermAt(message: AppendEntries, index: number): number | undefined {
