@@ -25,6 +25,7 @@ import { LeaderDedupCache } from './leader-dedup-cache.ts';
 import { createRaftLog, type RaftLog } from './raft-log.ts';
 import { ReadIndexTracker, type ReadRequester } from './read-index.ts';
 import { acceptChunk, type SnapshotReassembly } from './snapshot-reassembly.ts';
+import { acknowledgeSnapshotOffset, beginSnapshotStream, nextSnapshotChunks, resendStalledSnapshot } from './snapshot-sender.ts';
 import type { MembershipFailure, MembershipOutcome, OutboundMessage, ProposalFailure, ProposalOutcome, Ready, ReadOutcome, SnapshotWrite, TransferOutcome } from './ready.ts';
 import { sameConfig, sameMembers } from './config-compare.ts';
 import type {
@@ -85,8 +86,6 @@ interface PendingForward {
 const frameOverheadBytes = 64;
 const maxEntriesPerAppend = 50_000;
 const leaderDedupCacheSize = 10_000;
-/** Snapshot chunks in flight per follower: enough to stream, few enough to leave room for heartbeats. */
-const snapshotChunksInFlight = 4;
 
 export class RaftCore {
   readonly id: NodeId;
@@ -985,12 +984,7 @@ export class RaftCore {
         becomeProbe(progress);
         progress.lastProgressAt = this.now;
       }
-      // No snapshot progress for an election timeout: the chunks in flight were lost. (Any other
-      // answer, such as a refused heartbeat, says nothing about the chunks.)
-      if (progress.state === 'snapshot' && this.now - progress.snapshotProgressAt >= this.config.electionTimeoutMinMs) {
-        progress.snapshotSentBytes = progress.snapshotAckedBytes;
-        progress.snapshotProgressAt = this.now;
-      }
+      resendStalledSnapshot(progress, this.now, this.config.electionTimeoutMinMs);
       if (progress.state === 'probe') this.sendAppend(peer);
       else this.sendHeartbeat(peer, progress);
       if (progress.state === 'snapshot') this.sendSnapshotChunks(peer, progress);
@@ -1049,33 +1043,17 @@ export class RaftCore {
 
   private beginSnapshotTransfer(progress: FollowerProgress): void {
     assert(this.snapshot !== null, 'a follower needs entries below the floor but no snapshot exists');
-    progress.state = 'snapshot';
-    progress.snapshotIndex = this.snapshot.meta.lastIncludedIndex;
-    progress.snapshotSentBytes = 0;
-    progress.snapshotAckedBytes = 0;
-    progress.snapshotWindowChunks = snapshotChunksInFlight;
-    progress.snapshotProgressAt = this.now;
-    progress.inflightLastIndices = [];
+    beginSnapshotStream(progress, this.snapshot.meta.lastIncludedIndex, this.now);
   }
 
-  /** Keeps at most a few chunks in flight so heartbeats and votes are never starved. */
+  /** Sends what the follower's snapshot window allows. */
   private sendSnapshotChunks(peer: NodeId, progress: FollowerProgress): void {
     const snapshot = this.snapshot;
     if (snapshot === null) return;
     if (snapshot.meta.lastIncludedIndex !== progress.snapshotIndex) this.beginSnapshotTransfer(progress);
     const chunkBytes = Math.min(this.config.snapshotChunkCeilingBytes, this.maxAppendBytes - frameOverheadBytes - 1024);
-    const windowBytes = chunkBytes * progress.snapshotWindowChunks;
-    const total = snapshot.state.length;
-    if (total === 0 && progress.snapshotSentBytes === 0 && progress.snapshotAckedBytes === 0) {
-      this.sendSnapshotChunk(peer, snapshot, 0, snapshot.state);
-      progress.snapshotSentBytes = 0;
-      return;
-    }
-    while (progress.snapshotSentBytes < total && progress.snapshotSentBytes - progress.snapshotAckedBytes < windowBytes) {
-      const offset = progress.snapshotSentBytes;
-      const data = snapshot.state.subarray(offset, Math.min(total, offset + chunkBytes));
-      this.sendSnapshotChunk(peer, snapshot, offset, data);
-      progress.snapshotSentBytes = offset + data.length;
+    for (const chunk of nextSnapshotChunks(progress, snapshot.state.length, chunkBytes)) {
+      this.sendSnapshotChunk(peer, snapshot, chunk.offset, snapshot.state.subarray(chunk.offset, chunk.offset + chunk.length));
     }
   }
 
@@ -1096,21 +1074,7 @@ export class RaftCore {
       this.sendAppend(from);
       return;
     }
-    // An ack offset is a quantity: clamp it to what we sent; a lower one means chunks were lost.
-    const offset = Math.min(Math.max(response.nextOffset, 0), progress.snapshotSentBytes);
-    if (offset > progress.snapshotAckedBytes) {
-      progress.snapshotAckedBytes = offset;
-      progress.snapshotProgressAt = this.now;
-    } else if (offset < progress.snapshotSentBytes && this.now - progress.snapshotRetransmitAt >= this.config.heartbeatIntervalMs) {
-      // The receiver is stuck at (or fell back to) this offset: a chunk was lost, or it restarted.
-      // Resend from there, at most once per heartbeat interval so reordered chunks and their
-      // repeated acknowledgements cannot snowball into a storm.
-      progress.snapshotRetransmitAt = this.now;
-      progress.snapshotAckedBytes = offset;
-      progress.snapshotSentBytes = offset;
-      // This path reorders or loses chunks: fall back to one chunk in flight (stop and wait).
-      progress.snapshotWindowChunks = 1;
-    }
+    acknowledgeSnapshotOffset(progress, response.nextOffset, this.now, this.config.heartbeatIntervalMs);
     this.sendSnapshotChunks(from, progress);
   }
 
