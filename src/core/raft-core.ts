@@ -21,6 +21,7 @@ import type {
 import { becomeProbe, createProgress, releaseInflight, type FollowerProgress } from './progress.ts';
 import { createMembership, hasQuorum, quorumImpossible, quorumValue, type Membership } from './quorum.ts';
 import { encodedSizeBound } from './entry-size.ts';
+import { ProposalWaiters, type AwaitedProposal } from './proposal-waiters.ts';
 import { LeaderDedupCache } from './leader-dedup-cache.ts';
 import { createRaftLog, type RaftLog } from './raft-log.ts';
 import { ReadIndexTracker, type ReadRequester } from './read-index.ts';
@@ -56,13 +57,6 @@ export interface RaftCoreOptions {
   readonly entries: readonly LogEntry[];
   /** The transport's largest frame, if bounded: AppendEntries batches stay below it. */
   readonly maxPayloadBytes?: number | undefined;
-}
-
-/** A proposal waiting to be seen committed at (index, term), locally or via a forward. */
-interface AwaitedProposal {
-  readonly proposalId: number;
-  readonly term: number;
-  readonly local: boolean; // accepted by this node as leader (fails on step-down)
 }
 
 /** A read this node's caller asked for while another node leads. */
@@ -120,8 +114,7 @@ export class RaftCore {
   private readonly progress = new Map<NodeId, FollowerProgress>();
   private commitAdvanced = false;
 
-  private readonly awaited = new Map<number, AwaitedProposal[]>();
-  private awaitedScannedThrough: number;
+  private readonly awaited: ProposalWaiters;
   private readonly forwards = new Map<number, PendingForward>();
   private nextCorrelationId = 1;
   private readonly leaderDedupCache = new LeaderDedupCache(leaderDedupCacheSize);
@@ -165,7 +158,7 @@ export class RaftCore {
     this.log = createRaftLog(floorIndex, floorTerm, options.entries);
     this.commitIndexValue = floorIndex;
     this.persistedIndex = this.log.lastIndex;
-    this.awaitedScannedThrough = floorIndex;
+    this.awaited = new ProposalWaiters(floorIndex);
     this.bootstrapPayload = { old: null, new: options.bootstrap };
     this.snapshotConfig = options.snapshotMeta?.config ?? null;
     this.snapshot = options.snapshotMeta === null || options.snapshotState == null ? null : { meta: options.snapshotMeta, state: options.snapshotState };
@@ -249,7 +242,7 @@ export class RaftCore {
         return;
       }
       const entry = this.appendAsLeader(command, dedupKey);
-      this.awaitAt(entry.index, { proposalId, term: entry.term, local: true });
+      this.awaited.add(entry.index, { proposalId, term: entry.term, local: true });
       if (this.reportAcceptance) this.outcomes.push({ type: 'accepted', proposalId, index: entry.index });
       return;
     }
@@ -324,11 +317,7 @@ export class RaftCore {
   /** The caller gave up on a proposal (abort): stop tracking it; it may still commit. */
   abandonProposal(proposalId: number): void {
     this.forwards.delete(proposalId);
-    for (const [index, waiting] of this.awaited) {
-      const remaining = waiting.filter((item) => item.proposalId !== proposalId);
-      if (remaining.length === 0) this.awaited.delete(index);
-      else if (remaining.length !== waiting.length) this.awaited.set(index, remaining);
-    }
+    this.awaited.remove(proposalId);
   }
 
   /** The driver finished writing a ready: its entries (through lastIndex at lastTerm) are durable. */
@@ -411,7 +400,7 @@ export class RaftCore {
   failAll(failure: ProposalFailure): ProposalOutcome[] {
     const failed: ProposalOutcome[] = [];
     const ids = new Set<number>(this.forwards.keys());
-    for (const waiting of this.awaited.values()) for (const item of waiting) ids.add(item.proposalId);
+    for (const proposalId of this.awaited.proposalIds()) ids.add(proposalId);
     for (const proposalId of ids) failed.push({ type: 'failed', proposalId, failure });
     this.forwards.clear();
     this.awaited.clear();
@@ -659,15 +648,7 @@ export class RaftCore {
   }
 
   private failLocalProposals(): void {
-    for (const [index, waiting] of this.awaited) {
-      const remaining: AwaitedProposal[] = [];
-      for (const item of waiting) {
-        if (item.local) this.outcomes.push({ type: 'failed', proposalId: item.proposalId, failure: 'leadershipLost' });
-        else remaining.push(item);
-      }
-      if (remaining.length === 0) this.awaited.delete(index);
-      else this.awaited.set(index, remaining);
-    }
+    for (const item of this.awaited.removeLocal()) this.outcomes.push({ type: 'failed', proposalId: item.proposalId, failure: 'leadershipLost' });
   }
 
   private startPreVote(): void {
@@ -1290,12 +1271,6 @@ export class RaftCore {
 
   // ---- proposals: forwarding and completion -------------------------------------------------
 
-  private awaitAt(index: number, proposal: AwaitedProposal): void {
-    const waiting = this.awaited.get(index);
-    if (waiting === undefined) this.awaited.set(index, [proposal]);
-    else waiting.push(proposal);
-  }
-
   private sendForward(forward: PendingForward): void {
     const leader = this.leaderId;
     if (leader === null || leader === this.id) {
@@ -1357,8 +1332,8 @@ export class RaftCore {
       case 'appended':
         if (!isValidCounter(outcome.index) || !isValidCounter(outcome.term) || outcome.index === 0) return;
         forward.appended = { index: outcome.index, term: outcome.term };
-        this.awaitAt(outcome.index, { proposalId: forward.proposalId, term: outcome.term, local: false });
-        if (outcome.index <= this.awaitedScannedThrough) this.checkAwaitedAt(outcome.index);
+        this.awaited.add(outcome.index, { proposalId: forward.proposalId, term: outcome.term, local: false });
+        if (outcome.index <= this.awaited.scannedThrough) this.checkAwaitedAt(outcome.index);
         return;
       case 'notLeader':
         if (this.leaderId === from) this.leaderId = null;
@@ -1378,42 +1353,29 @@ export class RaftCore {
     for (const forward of this.forwards.values()) {
       const appended = forward.appended;
       if (appended !== null && this.log.termAt(appended.index) === appended.term) {
-        this.abandonAwaitedFor(forward.proposalId);
-        this.awaitAt(appended.index, { proposalId: forward.proposalId, term: appended.term, local: true });
+        this.awaited.remove(forward.proposalId);
+        this.awaited.add(appended.index, { proposalId: forward.proposalId, term: appended.term, local: true });
         continue;
       }
-      if (appended !== null) this.abandonAwaitedFor(forward.proposalId);
+      if (appended !== null) this.awaited.remove(forward.proposalId);
       const entry = this.appendAsLeader(forward.command, forward.dedupKey);
-      this.awaitAt(entry.index, { proposalId: forward.proposalId, term: entry.term, local: true });
+      this.awaited.add(entry.index, { proposalId: forward.proposalId, term: entry.term, local: true });
     }
     this.forwards.clear();
   }
 
-  private abandonAwaitedFor(proposalId: number): void {
-    for (const [index, waiting] of this.awaited) {
-      const remaining = waiting.filter((item) => item.proposalId !== proposalId);
-      if (remaining.length === 0) this.awaited.delete(index);
-      else this.awaited.set(index, remaining);
-    }
-  }
-
   /** Completes proposals whose index is now applicable: committed if the term matches, else retried. */
   private resolveAwaited(): void {
-    const applicable = this.applicableIndex;
-    if (this.awaited.size === 0) {
-      this.awaitedScannedThrough = Math.max(this.awaitedScannedThrough, applicable);
-      return;
-    }
-    for (let index = this.awaitedScannedThrough + 1; index <= applicable; index += 1) {
-      if (this.awaited.has(index)) this.checkAwaitedAt(index);
-    }
-    this.awaitedScannedThrough = Math.max(this.awaitedScannedThrough, applicable);
+    for (const group of this.awaited.takeApplicable(this.applicableIndex)) this.settleAwaited(group.index, group.waiting);
   }
 
   private checkAwaitedAt(index: number): void {
-    const waiting = this.awaited.get(index);
-    if (waiting === undefined || index > this.applicableIndex) return;
-    this.awaited.delete(index);
+    if (index > this.applicableIndex) return;
+    const waiting = this.awaited.take(index);
+    if (waiting !== undefined) this.settleAwaited(index, waiting);
+  }
+
+  private settleAwaited(index: number, waiting: readonly AwaitedProposal[]): void {
     const entry = this.log.entryAt(index);
     for (const item of waiting) {
       if (entry !== undefined && entry.term === item.term) {
