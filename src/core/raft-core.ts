@@ -20,6 +20,7 @@ import type {
 } from './messages.ts';
 import { becomeProbe, createProgress, releaseInflight, type FollowerProgress } from './progress.ts';
 import { createMembership, hasQuorum, quorumImpossible, quorumValue, type Membership } from './quorum.ts';
+import { CorrelatedRequests } from './correlated-requests.ts';
 import { encodedSizeBound } from './entry-size.ts';
 import { ProposalWaiters, type AwaitedProposal } from './proposal-waiters.ts';
 import { LeaderDedupCache } from './leader-dedup-cache.ts';
@@ -115,7 +116,7 @@ export class RaftCore {
   private commitAdvanced = false;
 
   private readonly awaited: ProposalWaiters;
-  private readonly forwards = new Map<number, PendingForward>();
+  private readonly forwards = new CorrelatedRequests<PendingForward>();
   private nextCorrelationId = 1;
   private readonly leaderDedupCache = new LeaderDedupCache(leaderDedupCacheSize);
   private readTracker = new ReadIndexTracker();
@@ -123,7 +124,7 @@ export class RaftCore {
   private membershipOutcomes: MembershipOutcome[] = [];
   private transfer: { transferId: number; target: NodeId; deadline: number; timeoutSent: boolean; awaitingNewLeader: boolean } | null = null;
   private transferOutcomes: TransferOutcome[] = [];
-  private readonly pendingReads = new Map<number, PendingRead>();
+  private readonly pendingReads = new CorrelatedRequests<PendingRead>();
   private refusalStreak = new Map<NodeId, { count: number; since: number; reported: boolean }>();
 
   // The ready being accumulated.
@@ -1239,7 +1240,7 @@ export class RaftCore {
       read.sentTo = null;
       return;
     }
-    read.correlationId = this.nextCorrelationId++;
+    this.pendingReads.correlate(read, this.nextCorrelationId++);
     read.sentTo = leader;
     read.sentAt = this.now;
     this.send(leader, { type: 'readIndexRequest', correlationId: read.correlationId });
@@ -1254,10 +1255,7 @@ export class RaftCore {
   }
 
   private handleReadIndexResponse(from: NodeId, message: ReadIndexResponse): void {
-    let read: PendingRead | undefined;
-    for (const candidate of this.pendingReads.values()) {
-      if (candidate.correlationId === message.correlationId) read = candidate;
-    }
+    const read = this.pendingReads.findByCorrelation(message.correlationId);
     // Honoured only from the peer the request went to (SPEC "Untrusted peers").
     if (read === undefined || read.sentTo !== from) return;
     if (message.readIndex === 0 || !isValidCounter(message.readIndex)) {
@@ -1277,7 +1275,7 @@ export class RaftCore {
       forward.sentTo = null;
       return;
     }
-    forward.correlationId = this.nextCorrelationId++;
+    this.forwards.correlate(forward, this.nextCorrelationId++);
     forward.sentTo = leader;
     forward.sentAt = this.now;
     this.send(leader, { type: 'forwardPropose', correlationId: forward.correlationId, command: forward.command, dedupKey: forward.dedupKey });
@@ -1321,10 +1319,7 @@ export class RaftCore {
   }
 
   private handleForwardResponse(from: NodeId, message: ForwardProposeResponse): void {
-    let forward: PendingForward | undefined;
-    for (const candidate of this.forwards.values()) {
-      if (candidate.correlationId === message.correlationId) forward = candidate;
-    }
+    const forward = this.forwards.findByCorrelation(message.correlationId);
     // A nonce is honoured only from the peer it was sent to (SPEC "Untrusted peers").
     if (forward === undefined || forward.sentTo !== from || forward.appended !== null) return;
     const outcome = message.outcome;
