@@ -21,6 +21,7 @@ import type {
 import { becomeProbe, createProgress, releaseInflight, type FollowerProgress } from './progress.ts';
 import { createMembership, hasQuorum, quorumImpossible, quorumValue, type Membership } from './quorum.ts';
 import { CorrelatedRequests } from './correlated-requests.ts';
+import { WedgeDetector } from './wedge-detector.ts';
 import { encodedSizeBound } from './entry-size.ts';
 import { ProposalWaiters, type AwaitedProposal } from './proposal-waiters.ts';
 import { LeaderDedupCache } from './leader-dedup-cache.ts';
@@ -125,7 +126,7 @@ export class RaftCore {
   private transfer: { transferId: number; target: NodeId; deadline: number; timeoutSent: boolean; awaitingNewLeader: boolean } | null = null;
   private transferOutcomes: TransferOutcome[] = [];
   private readonly pendingReads = new CorrelatedRequests<PendingRead>();
-  private refusalStreak = new Map<NodeId, { count: number; since: number; reported: boolean }>();
+  private readonly wedgeDetector: WedgeDetector;
 
   // The ready being accumulated.
   private hardStateDirty = false;
@@ -151,6 +152,7 @@ export class RaftCore {
     this.now = options.now;
     this.maxAppendBytes = Math.min(options.config.maxAppendBytes, options.maxPayloadBytes ?? Number.POSITIVE_INFINITY);
     assert(this.maxAppendBytes >= 1024, 'transport maxPayloadBytes must allow at least 1024 bytes');
+    this.wedgeDetector = new WedgeDetector(options.config.wedgeSuspicionTimeouts * options.config.electionTimeoutMaxMs);
     this.currentTerm = options.hardState.term;
     this.votedFor = options.hardState.votedFor;
     this.pinnedLeader = options.leaderPin;
@@ -522,15 +524,8 @@ export class RaftCore {
 
   /** SPEC "Wedge": refusals of frames this node would need, persisting for many timeouts. */
   private noteRefusal(from: NodeId, reason: RefusalReason, remoteTerm: number): void {
-    if (reason !== 'senderNotVoter' && reason !== 'leaderNotPinned' && reason !== 'termJump') return;
-    const streak = this.refusalStreak.get(from) ?? { count: 0, since: this.now, reported: false };
-    streak.count += 1;
-    this.refusalStreak.set(from, streak);
-    const window = this.config.wedgeSuspicionTimeouts * this.config.electionTimeoutMaxMs;
-    if (!streak.reported && this.now - streak.since >= window) {
-      streak.reported = true;
-      this.pushMetric({ type: 'wedgeSuspected', from, localTerm: this.currentTerm, remoteTerm, voters: [...this.membershipValue.allVoters], gate: reason });
-    }
+    if (!this.wedgeDetector.refused(from, reason, this.now)) return;
+    this.pushMetric({ type: 'wedgeSuspected', from, localTerm: this.currentTerm, remoteTerm, voters: [...this.membershipValue.allVoters], gate: reason });
   }
 
   // ---- term rules and dispatch ----------------------------------------------------------------
@@ -614,7 +609,7 @@ export class RaftCore {
       this.becomeFollower(term, from, 'appendEntriesFromLeader');
     }
     if (this.pinnedLeader === null || this.pinnedLeader.term !== term) this.pinLeader(from);
-    this.refusalStreak.delete(from);
+    this.wedgeDetector.accepted(from);
     this.lastLeaderContact = this.now;
     this.resetElectionTimer();
     return true;

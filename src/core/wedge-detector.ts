@@ -1,0 +1,41 @@
+// SPEC "Wedge": a node that keeps refusing the frames it would need to make progress (from a
+// leader outside its voter set, a second leader in a pinned term, or a term jump too far) says
+// so once per sender, naming the gate, instead of staying stuck silently.
+import type { RefusalReason } from './events.ts';
+import type { NodeId } from './types.ts';
+
+/** Senders tracked at once; the oldest streak is forgotten first (a flood of ids stays bounded). */
+const maxTrackedSenders = 1_024;
+
+interface Streak {
+  since: number;
+  reported: boolean;
+}
+
+export class WedgeDetector {
+  private readonly streaks = new Map<NodeId, Streak>();
+
+  constructor(private readonly windowMs: number) {}
+
+  /** Records a refusal; true exactly once per sender when the refusals have lasted the window. */
+  refused(from: NodeId, reason: RefusalReason, now: number): boolean {
+    if (reason !== 'senderNotVoter' && reason !== 'leaderNotPinned' && reason !== 'termJump') return false;
+    let streak = this.streaks.get(from);
+    if (streak === undefined) {
+      streak = { since: now, reported: false };
+      this.streaks.set(from, streak);
+      if (this.streaks.size > maxTrackedSenders) {
+        const oldest = this.streaks.keys().next();
+        if (oldest.done !== true) this.streaks.delete(oldest.value);
+      }
+    }
+    if (streak.reported || now - streak.since < this.windowMs) return false;
+    streak.reported = true;
+    return true;
+  }
+
+  /** A frame from this sender was accepted: whatever blocked it is gone. */
+  accepted(from: NodeId): void {
+    this.streaks.delete(from);
+  }
+}
