@@ -331,12 +331,7 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
     },
   };
 
-  /** For promise-returning methods: throwing inside them must become a rejection. */
-  const rejectIfUnusableAsync = (signal: AbortSignal | undefined): void => {
-    if (closed) throw closeError ?? new RaftClosedError();
-    signal?.throwIfAborted();
-  };
-
+  /** Throws for a closed node or an aborted signal; every caller turns the throw into a rejection. */
   const rejectIfUnusable = (signal: AbortSignal | undefined): void => {
     if (closed) throw closeError ?? new RaftClosedError();
     signal?.throwIfAborted();
@@ -371,14 +366,14 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
       return proposals.propose(command, proposeOptions.requestId, proposeOptions.signal);
     },
     readIndex: async (readOptions = {}) => {
-      rejectIfUnusableAsync(readOptions.signal);
+      rejectIfUnusable(readOptions.signal);
       return pendingReads.start(readOptions.signal, (readId) => core.abandonRead(readId), (readId) => {
         core.requestRead(clock.now(), readId);
         scheduleStep();
       });
     },
     changeMembership: async (target, changeOptions = {}) => {
-      rejectIfUnusableAsync(changeOptions.signal);
+      rejectIfUnusable(changeOptions.signal);
       const validated = validateClusterConfig(target);
       // An aborted change may still commit: abort only stops waiting for it.
       return pendingChanges.start(changeOptions.signal, () => {}, (changeId) => {
@@ -387,7 +382,7 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
       });
     },
     transferLeadership: async (target, transferOptions = {}) => {
-      rejectIfUnusableAsync(transferOptions.signal);
+      rejectIfUnusable(transferOptions.signal);
       return pendingTransfers.start(transferOptions.signal, () => {
         core.cancelTransfer(clock.now());
         scheduleStep();
