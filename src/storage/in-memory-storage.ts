@@ -1,6 +1,11 @@
-// InMemoryRaftStorage: the RaftStorage contract held in memory. Every method is atomic (it
-// validates before it changes anything). Entries are immutable values, so arrays are copied but
-// commands are not cloned.
+// InMemoryRaftStorage: the RaftStorage contract held in memory. Every method is atomic: it
+// validates before it changes anything, and it changes everything in one synchronous step (no
+// `await` in the middle), so no other call can observe half of it.
+//
+// Copies: callers get fresh arrays and fresh snapshot bytes, so they cannot change what is
+// stored by mutating what they were given. LogEntry values are not cloned: the type is readonly
+// and the engine never mutates an entry, so copying the array is enough (cloning every command
+// would cost more than the rest of a 200k entries/s write path).
 import type { LogEntry, NodeId, SnapshotMeta, StoredSnapshot } from '../core/types.ts';
 import type { RaftStorage, StorageBatch } from './raft-storage.ts';
 
@@ -8,7 +13,7 @@ export class InMemoryRaftStorage implements RaftStorage {
   private currentTerm = 0;
   private vote: NodeId | null = null;
   private leaderPin: { term: number; leaderId: NodeId } | null = null;
-  /** entries[k] holds index firstIndex + k. */
+  /** log[k] holds index firstIndex + k: an array offset by the first index, no map, no search. */
   private log: LogEntry[] = [];
   private firstIndex = 1;
   private snapshot: StoredSnapshot | null = null;
@@ -43,16 +48,39 @@ export class InMemoryRaftStorage implements RaftStorage {
     return this.firstIndex + this.log.length - 1;
   }
 
-  private checkAppend(entries: readonly LogEntry[], lastIndex: number): void {
+  /**
+   * Where an append may start: right after the last entry, or, on an empty log, right after the
+   * stored snapshot (a snapshot installed past the end of the log). Anything else would leave a
+   * gap or overwrite without a truncation: a broken invariant in the caller, so it throws.
+   */
+  private appendStart(entries: readonly LogEntry[], lastIndex: number, logEmpty: boolean): number {
+    const first = entries[0];
+    if (first === undefined) return lastIndex + 1;
+    const afterSnapshot = this.snapshot === null ? null : this.snapshot.meta.lastIncludedIndex + 1;
+    const start = logEmpty && first.index === afterSnapshot ? afterSnapshot : lastIndex + 1;
     entries.forEach((entry, position) => {
-      const expected = lastIndex + 1 + position;
-      if (entry.index !== expected) throw new Error(`InMemoryRaftStorage.appendEntries: expected index ${expected}, got ${entry.index} (appends must be contiguous)`);
+      const expected = start + position;
+      if (entry.index !== expected) {
+        throw new Error(`InMemoryRaftStorage: append expected index ${expected}, got ${entry.index} (appends must be contiguous after index ${lastIndex})`);
+      }
     });
+    return start;
+  }
+
+  private pushEntries(entries: readonly LogEntry[], start: number): void {
+    if (entries.length === 0) return;
+    if (this.log.length === 0) this.firstIndex = start;
+    for (const entry of entries) this.log.push(entry);
+  }
+
+  /** Removes every entry at or above `index`; below the first stored index it empties the log. */
+  private truncateLog(index: number): void {
+    if (index <= this.lastIndex) this.log.length = Math.max(0, index - this.firstIndex);
   }
 
   async appendEntries(entries: readonly LogEntry[]): Promise<void> {
-    this.checkAppend(entries, this.lastIndex);
-    for (const entry of entries) this.log.push(entry);
+    const start = this.appendStart(entries, this.lastIndex, this.log.length === 0);
+    this.pushEntries(entries, start);
   }
 
   async entries(fromIndex = 1): Promise<LogEntry[]> {
@@ -60,15 +88,15 @@ export class InMemoryRaftStorage implements RaftStorage {
   }
 
   async truncateFrom(index: number): Promise<void> {
-    if (index <= this.lastIndex) this.log.length = Math.max(0, index - this.firstIndex);
+    this.truncateLog(index);
   }
 
   async saveSnapshot(meta: SnapshotMeta, state: Uint8Array): Promise<void> {
-    this.snapshot = { meta, state: state.slice() };
+    this.snapshot = { meta: { ...meta }, state: state.slice() };
   }
 
   async loadSnapshot(): Promise<StoredSnapshot | null> {
-    return this.snapshot === null ? null : { meta: this.snapshot.meta, state: this.snapshot.state.slice() };
+    return this.snapshot === null ? null : { meta: { ...this.snapshot.meta }, state: this.snapshot.state.slice() };
   }
 
   async discardLogPrefix(throughIndex: number): Promise<void> {
@@ -78,16 +106,18 @@ export class InMemoryRaftStorage implements RaftStorage {
     this.firstIndex = throughIndex + 1;
   }
 
+  /** One step's changes in one atomic write: hard state, leader pin, truncation, append. */
   async writeBatch(batch: StorageBatch): Promise<void> {
-    // Validate the append against the log as it will be after truncation, then apply all.
-    const lastAfterTruncate = batch.truncateFrom === undefined ? this.lastIndex : Math.min(this.lastIndex, batch.truncateFrom - 1);
-    this.checkAppend(batch.entries, lastAfterTruncate);
+    // Validate the append against the log as it will be after the truncation, then apply all.
+    const cut = batch.truncateFrom === undefined ? null : Math.max(batch.truncateFrom, this.firstIndex);
+    const lastAfterCut = cut === null ? this.lastIndex : Math.min(this.lastIndex, cut - 1);
+    const start = this.appendStart(batch.entries, lastAfterCut, lastAfterCut < this.firstIndex);
     if (batch.hardState !== undefined) {
       this.currentTerm = batch.hardState.term;
       this.vote = batch.hardState.votedFor;
     }
     if (batch.leaderForTerm !== undefined) this.leaderPin = { ...batch.leaderForTerm };
-    if (batch.truncateFrom !== undefined) await this.truncateFrom(batch.truncateFrom);
-    for (const entry of batch.entries) this.log.push(entry);
+    if (cut !== null) this.truncateLog(cut);
+    this.pushEntries(batch.entries, start);
   }
 }

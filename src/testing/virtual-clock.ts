@@ -29,9 +29,11 @@ export function drainMicrotasks(): Promise<void> {
 export class VirtualClock implements Clock {
   private current: number;
   private heap: Timer[] = [];
-  private cancelled = new Set<number>();
+  /** Handles set and neither fired nor cleared: clearing anything else is a no-op, so no leak. */
+  private live = new Set<number>();
   private nextHandle = 1;
   private sequence = 0;
+  private advancing = false;
   /** Called after each timer and its continuations (invariant checkers hook in here). */
   afterEvent: (() => void) | null = null;
 
@@ -45,31 +47,51 @@ export class VirtualClock implements Clock {
 
   setTimeout(fn: () => void, ms: number): unknown {
     const handle = this.nextHandle++;
-    this.push({ handle, at: this.current + Math.max(0, ms), sequence: this.sequence++, fn });
+    this.live.add(handle);
+    // Like real timers, a negative or non-numeric delay means "as soon as possible".
+    const delay = Number.isFinite(ms) ? Math.max(0, ms) : 0;
+    this.push({ handle, at: this.current + delay, sequence: this.sequence++, fn });
     return handle;
   }
 
   clearTimeout(handle: unknown): void {
-    if (typeof handle === 'number') this.cancelled.add(handle);
+    // A cleared timer stays in the heap and is skipped when it comes up (lazy deletion).
+    if (typeof handle === 'number' && this.live.delete(handle)) this.compactIfMostlyCleared();
   }
 
+  /** Drops cleared timers once they outnumber live ones, so a clear-heavy workload stays small. */
+  private compactIfMostlyCleared(): void {
+    if (this.heap.length < 1024 || this.heap.length < 4 * this.live.size) return;
+    // An array sorted by (time, sequence) is a valid min-heap.
+    this.heap = this.heap.filter((timer) => this.live.has(timer.handle)).sort((left, right) => left.at - right.at || left.sequence - right.sequence);
+  }
+
+  /** Timers set and not yet fired or cleared. */
   get pendingTimers(): number {
-    return this.heap.length - this.cancelled.size;
+    return this.live.size;
   }
 
   /** Moves time forward by `ms`, firing every timer that falls due on the way. */
   async advance(ms: number): Promise<void> {
-    const end = this.current + ms;
-    await drainMicrotasks();
-    for (;;) {
-      const next = this.popDue(end);
-      if (next === null) break;
-      this.current = Math.max(this.current, next.at);
-      next.fn();
+    if (!(ms >= 0) || !Number.isFinite(ms)) throw new RangeError(`VirtualClock.advance: ms must be a finite number >= 0, got ${ms}`);
+    // Two interleaved advances would fire timers out of order: a test bug, so say so.
+    if (this.advancing) throw new Error('VirtualClock.advance called while another advance is running');
+    this.advancing = true;
+    try {
+      const end = this.current + ms;
       await drainMicrotasks();
-      this.afterEvent?.();
+      for (;;) {
+        const next = this.popDue(end);
+        if (next === null) break;
+        this.current = Math.max(this.current, next.at);
+        next.fn();
+        await drainMicrotasks();
+        this.afterEvent?.();
+      }
+      this.current = Math.max(this.current, end);
+    } finally {
+      this.advancing = false;
     }
-    this.current = end;
   }
 
   /** Advances in steps until `predicate` holds or `timeoutMs` of virtual time passed. */
@@ -89,7 +111,7 @@ export class VirtualClock implements Clock {
       const top = this.heap[0];
       if (top === undefined || top.at > end) return null;
       this.removeTop();
-      if (this.cancelled.delete(top.handle)) continue;
+      if (!this.live.delete(top.handle)) continue;
       return top;
     }
   }

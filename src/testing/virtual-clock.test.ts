@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { VirtualClock } from './virtual-clock.ts';
+
+describe('VirtualClock', () => {
+  it('moves only when advanced, and fires due timers in time order at their own time', async () => {
+    const clock = new VirtualClock(100);
+    const fired: string[] = [];
+    clock.setTimeout(() => fired.push(`b@${clock.now()}`), 20);
+    clock.setTimeout(() => fired.push(`a@${clock.now()}`), 10);
+    clock.setTimeout(() => fired.push(`c@${clock.now()}`), 30);
+    expect(clock.now()).toBe(100);
+    await clock.advance(25);
+    expect(fired).toEqual(['a@110', 'b@120']);
+    expect(clock.now()).toBe(125);
+    await clock.advance(5);
+    expect(fired).toEqual(['a@110', 'b@120', 'c@130']);
+  });
+
+  it('breaks ties by the order the timers were set', async () => {
+    const clock = new VirtualClock();
+    const fired: number[] = [];
+    for (let position = 0; position < 20; position += 1) clock.setTimeout(() => fired.push(position), 5);
+    await clock.advance(5);
+    expect(fired).toEqual(Array.from({ length: 20 }, (_, position) => position));
+  });
+
+  it('clearTimeout cancels; clearing twice or an unknown handle is harmless; pendingTimers counts live timers', async () => {
+    const clock = new VirtualClock();
+    const fired: string[] = [];
+    const first = clock.setTimeout(() => fired.push('first'), 10);
+    clock.setTimeout(() => fired.push('second'), 10);
+    expect(clock.pendingTimers).toBe(2);
+    clock.clearTimeout(first);
+    clock.clearTimeout(first);
+    clock.clearTimeout(12345);
+    clock.clearTimeout(undefined);
+    expect(clock.pendingTimers).toBe(1);
+    await clock.advance(10);
+    expect(fired).toEqual(['second']);
+    expect(clock.pendingTimers).toBe(0);
+    clock.clearTimeout(first);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('fires timers set by a timer within the same advance when they fall due in it', async () => {
+    const clock = new VirtualClock();
+    const fired: number[] = [];
+    clock.setTimeout(() => {
+      fired.push(clock.now());
+      clock.setTimeout(() => fired.push(clock.now()), 0);
+      clock.setTimeout(() => fired.push(clock.now()), 4);
+      clock.setTimeout(() => fired.push(clock.now()), 50);
+    }, 3);
+    await clock.advance(10);
+    expect(fired).toEqual([3, 3, 7]);
+    expect(clock.pendingTimers).toBe(1);
+  });
+
+  it('runs every promise continuation a timer caused before the next timer fires', async () => {
+    const clock = new VirtualClock();
+    const order: string[] = [];
+    const slowChain = async (): Promise<void> => {
+      for (let step = 0; step < 50; step += 1) await Promise.resolve();
+      order.push('chain done');
+    };
+    clock.setTimeout(() => void slowChain(), 1);
+    clock.setTimeout(() => order.push('next timer'), 1);
+    await clock.advance(1);
+    expect(order).toEqual(['chain done', 'next timer']);
+  });
+
+  it('calls afterEvent once per fired timer, after its continuations', async () => {
+    const clock = new VirtualClock();
+    const seen: string[] = [];
+    let value = 0;
+    clock.afterEvent = () => seen.push(`after ${value}`);
+    clock.setTimeout(() => void Promise.resolve().then(() => (value = 1)), 1);
+    clock.setTimeout(() => (value = 2), 2);
+    await clock.advance(5);
+    expect(seen).toEqual(['after 1', 'after 2']);
+  });
+
+  it('runUntil stops when the predicate holds, or reports false at the timeout', async () => {
+    const clock = new VirtualClock();
+    let flag = false;
+    clock.setTimeout(() => (flag = true), 42);
+    expect(await clock.runUntil(() => flag, { timeoutMs: 1_000 })).toBe(true);
+    expect(clock.now()).toBeLessThanOrEqual(45);
+    expect(await clock.runUntil(() => false, { timeoutMs: 100 })).toBe(false);
+    expect(clock.now()).toBeGreaterThanOrEqual(142);
+  });
+
+  it('refuses a negative advance and an advance while another runs', async () => {
+    const clock = new VirtualClock();
+    await expect(clock.advance(-1)).rejects.toThrow(RangeError);
+    const running = clock.advance(10);
+    await expect(clock.advance(1)).rejects.toThrow(/already|another advance/);
+    await running;
+  });
+
+  it('keeps thousands of timers in order and drops cleared ones', async () => {
+    const clock = new VirtualClock();
+    const fired: number[] = [];
+    const handles: unknown[] = [];
+    // Deterministic pseudo-random delays, many ties.
+    for (let position = 0; position < 5_000; position += 1) {
+      const delay = (position * 7919) % 1_000;
+      handles.push(clock.setTimeout(() => fired.push(delay), delay));
+    }
+    handles.forEach((handle, position) => {
+      if (position % 5 !== 0) clock.clearTimeout(handle);
+    });
+    expect(clock.pendingTimers).toBe(1_000);
+    await clock.advance(1_000);
+    expect(fired.length).toBe(1_000);
+    expect([...fired].sort((left, right) => left - right)).toEqual(fired);
+  });
+});
