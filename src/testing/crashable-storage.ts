@@ -1,7 +1,10 @@
 // Storage with a disk that can lose power: every write reaches the durable store only after a
 // random virtual delay, in order, and crash() throws away every write not yet applied (its
-// promise never settles, like a process killed mid-write). Restart = a new wrapper on the
-// same durable store.
+// promise never settles, like a process killed mid-write). After a crash the wrapper is dead:
+// every later call rejects. Restart = a new wrapper on the same durable store.
+//
+// Reads see the durable store only: a write is invisible until it lands. The engine never reads
+// back what it has just written (it keeps its own copy), so this is the simplest correct model.
 import type { LogEntry, NodeId, SnapshotMeta, StoredSnapshot } from '../core/types.ts';
 import type { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
 import type { RaftStorage, StorageBatch } from '../storage/raft-storage.ts';
@@ -26,13 +29,26 @@ export class CrashableStorage implements RaftStorage {
     this.pending.clear();
   }
 
+  get crashed(): boolean {
+    return this.dead;
+  }
+
+  /** Writes accepted and not yet on the durable store. */
+  get pendingWrites(): number {
+    return this.pending.size;
+  }
+
+  private refuse(): Promise<never> {
+    return Promise.reject(new Error('CrashableStorage: this storage crashed; restart with a new wrapper on the durable store'));
+  }
+
   private read<T>(operation: () => Promise<T>): Promise<T> {
-    if (this.dead) return new Promise<T>(() => {});
+    if (this.dead) return this.refuse();
     return operation();
   }
 
   private write(operation: () => Promise<void>): Promise<void> {
-    if (this.dead) return new Promise<void>(() => {});
+    if (this.dead) return this.refuse();
     // Writes complete in order: each lands no earlier than the one before it.
     const at = Math.max(this.lastWriteAt, this.clock.now() + this.random() * this.maxWriteDelayMs);
     this.lastWriteAt = at;

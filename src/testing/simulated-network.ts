@@ -13,12 +13,25 @@ export interface NetworkConditions {
   duplicateProbability: number;
 }
 
+/** Conditions outside their ranges would silently skew a run (negative delays, p > 1): refuse them. */
+export function validateConditions(conditions: NetworkConditions): NetworkConditions {
+  const { minDelayMs, maxDelayMs, dropProbability, duplicateProbability } = conditions;
+  if (!(minDelayMs >= 0) || !(maxDelayMs >= minDelayMs) || !Number.isFinite(maxDelayMs)) {
+    throw new RangeError(`network delays must satisfy 0 <= minDelayMs <= maxDelayMs < Infinity, got ${minDelayMs}..${maxDelayMs}`);
+  }
+  for (const [name, probability] of [['dropProbability', dropProbability], ['duplicateProbability', duplicateProbability]] as const) {
+    if (!(probability >= 0 && probability <= 1)) throw new RangeError(`${name} must be in [0, 1], got ${probability}`);
+  }
+  return { ...conditions };
+}
+
 export const reliableNetwork: NetworkConditions = { minDelayMs: 1, maxDelayMs: 3, dropProbability: 0, duplicateProbability: 0 };
 
 /** Messages queued per link at most; beyond it they are dropped, as a real network would. */
 const maxInFlightPerLink = 10_000;
 
 export interface SimulatedNetwork {
+  /** Delay, drop and duplicate settings for messages sent from now on (validated on assignment). */
   conditions: NetworkConditions;
   transport(id: NodeId): RaftTransport;
   /** Cuts every link between the groups (nodes in no group are cut from everyone). */
@@ -26,6 +39,7 @@ export interface SimulatedNetwork {
   /** Cuts only from → to. */
   blockOneWay(from: NodeId, to: NodeId): void;
   isolate(id: NodeId): void;
+  /** Clears every partition and one-way block (a node set down stays down: that is a crash). */
   heal(): void;
   /** A node that is down neither sends nor receives. */
   setDown(id: NodeId, down: boolean): void;
@@ -45,6 +59,7 @@ export function createSimulatedNetwork(clock: VirtualClock, random: () => number
   const down = new Set<NodeId>();
   const inFlight = new Map<string, number>();
   const stats = { sent: 0, delivered: 0, dropped: 0, duplicated: 0 };
+  let current = validateConditions(conditions);
   const linkKey = (from: NodeId, to: NodeId): string => `${from}\u0000${to}`;
   const cut = (from: NodeId, to: NodeId): boolean => blocked.has(linkKey(from, to)) || down.has(from) || down.has(to);
 
@@ -62,7 +77,7 @@ export function createSimulatedNetwork(clock: VirtualClock, random: () => number
       return;
     }
     inFlight.set(key, queued + 1);
-    const delay = network.conditions.minDelayMs + random() * (network.conditions.maxDelayMs - network.conditions.minDelayMs);
+    const delay = current.minDelayMs + random() * (current.maxDelayMs - current.minDelayMs);
     clock.setTimeout(() => {
       inFlight.set(key, (inFlight.get(key) ?? 1) - 1);
       // A link cut while the message was in the air loses it.
@@ -76,7 +91,12 @@ export function createSimulatedNetwork(clock: VirtualClock, random: () => number
   };
 
   const network: SimulatedNetwork = {
-    conditions: { ...conditions },
+    get conditions() {
+      return current;
+    },
+    set conditions(next) {
+      current = validateConditions(next);
+    },
     stats,
     transport(id) {
       if (endpoints.has(id)) throw new Error(`simulated network already has ${id}`);
@@ -92,13 +112,13 @@ export function createSimulatedNetwork(clock: VirtualClock, random: () => number
         incoming: endpoint.incoming,
         send(to, bytes) {
           stats.sent += 1;
-          if (cut(id, to) || !endpoints.has(to) || random() < network.conditions.dropProbability) {
+          if (cut(id, to) || !endpoints.has(to) || random() < current.dropProbability) {
             stats.dropped += 1;
             return;
           }
           const copy = bytes.slice();
           schedule(id, to, copy);
-          if (random() < network.conditions.duplicateProbability) {
+          if (random() < current.duplicateProbability) {
             stats.duplicated += 1;
             schedule(id, to, copy);
           }

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { nodeId, type LogEntry } from '../core/types.ts';
+import { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
+import { CrashableStorage } from './crashable-storage.ts';
+import { seededRandom } from './seeded-random.ts';
+import { VirtualClock } from './virtual-clock.ts';
+
+const entry = (index: number, term = 1): LogEntry => ({ index, term, command: new Uint8Array([index]), isNoOp: false });
+
+function setup(maxWriteDelayMs = 10): { clock: VirtualClock; durable: InMemoryRaftStorage; storage: CrashableStorage } {
+  const clock = new VirtualClock();
+  const durable = new InMemoryRaftStorage();
+  return { clock, durable, storage: new CrashableStorage(durable, clock, seededRandom(1), maxWriteDelayMs) };
+}
+
+describe('CrashableStorage', () => {
+  it('a write reaches the durable store only when its virtual delay has passed, then resolves', async () => {
+    const { clock, durable, storage } = setup();
+    let done = false;
+    void storage.saveTermAndVotedFor(2, nodeId('a')).then(() => (done = true));
+    await clock.advance(0);
+    expect(await durable.term()).toBe(0);
+    expect(await storage.term()).toBe(0);
+    expect(done).toBe(false);
+    await clock.advance(10);
+    expect(done).toBe(true);
+    expect(await durable.term()).toBe(2);
+  });
+
+  it('applies writes in the order they were issued, whatever their random delays', async () => {
+    const { clock, durable, storage } = setup(50);
+    const resolved: number[] = [];
+    for (let index = 1; index <= 20; index += 1) void storage.appendEntries([entry(index)]).then(() => resolved.push(index));
+    await clock.advance(2_000);
+    expect(resolved).toEqual(Array.from({ length: 20 }, (_, position) => position + 1));
+    expect((await durable.entries()).map((stored) => stored.index)).toEqual(resolved);
+  });
+
+  it('crash() loses every write not yet applied; those promises never settle; later calls reject', async () => {
+    const { clock, durable, storage } = setup(10);
+    await Promise.all([storage.appendEntries([entry(1)]), clock.advance(10)]);
+    const settled: string[] = [];
+    void storage.appendEntries([entry(2)]).then(
+      () => settled.push('resolved'),
+      () => settled.push('rejected'),
+    );
+    expect(storage.pendingWrites).toBe(1);
+    storage.crash();
+    expect(storage.crashed).toBe(true);
+    await clock.advance(100);
+    expect(settled).toEqual([]);
+    expect((await durable.entries()).map((stored) => stored.index)).toEqual([1]);
+    await expect(storage.entries()).rejects.toThrow(/crashed/);
+    await expect(storage.truncateFrom(1)).rejects.toThrow(/crashed/);
+  });
+
+  it('a restart is a new wrapper on the same durable store: it sees exactly what landed', async () => {
+    const { clock, durable, storage } = setup(5);
+    void storage.writeBatch({ hardState: { term: 3, votedFor: null }, entries: [entry(1, 3)] });
+    await clock.advance(5);
+    void storage.appendEntries([entry(2, 3)]);
+    storage.crash();
+    const restarted = new CrashableStorage(durable, clock, seededRandom(2), 5);
+    expect(await restarted.term()).toBe(3);
+    expect((await restarted.entries()).map((stored) => stored.index)).toEqual([1]);
+  });
+
+  it('a write that breaks the log invariant rejects when it lands', async () => {
+    const { clock, storage } = setup(1);
+    const outcome = storage.appendEntries([entry(5)]).then(
+      () => 'resolved',
+      (error: unknown) => String(error),
+    );
+    await clock.advance(1);
+    expect(await outcome).toMatch(/expected index 1/);
+  });
+});

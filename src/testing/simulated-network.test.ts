@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { nodeId, type NodeId } from '../core/types.ts';
+import { seededRandom } from './seeded-random.ts';
+import { createSimulatedNetwork, type NetworkConditions } from './simulated-network.ts';
+import { VirtualClock } from './virtual-clock.ts';
+
+const [a, b, c] = [nodeId('a'), nodeId('b'), nodeId('c')];
+
+function setup(conditions: NetworkConditions = { minDelayMs: 1, maxDelayMs: 1, dropProbability: 0, duplicateProbability: 0 }, seed = 1) {
+  const clock = new VirtualClock();
+  const network = createSimulatedNetwork(clock, seededRandom(seed), conditions);
+  const received = new Map<NodeId, string[]>();
+  const transports = new Map([a, b, c].map((id) => [id, network.transport(id)] as const));
+  for (const [id, transport] of transports) {
+    received.set(id, []);
+    transport.incoming.subscribe((envelope) => received.get(id)?.push(`${envelope.from}:${envelope.bytes[0]}`));
+  }
+  const send = (from: NodeId, to: NodeId, value: number): void => transports.get(from)?.send(to, new Uint8Array([value]));
+  return { clock, network, received, transports, send };
+}
+
+describe('simulated network', () => {
+  it('delivers after the virtual delay with `from` set by the network', async () => {
+    const { clock, received, send } = setup({ minDelayMs: 5, maxDelayMs: 5, dropProbability: 0, duplicateProbability: 0 });
+    send(a, b, 1);
+    await clock.advance(4);
+    expect(received.get(b)).toEqual([]);
+    await clock.advance(1);
+    expect(received.get(b)).toEqual(['a:1']);
+  });
+
+  it('copies bytes at send time', async () => {
+    const { clock, transports, received } = setup();
+    const buffer = new Uint8Array([7]);
+    transports.get(a)?.send(b, buffer);
+    buffer[0] = 8;
+    await clock.advance(5);
+    expect(received.get(b)).toEqual(['a:7']);
+  });
+
+  it('random delays reorder messages; the same seed gives the same order', async () => {
+    const orders: string[][] = [];
+    for (let run = 0; run < 2; run += 1) {
+      const { clock, received, send } = setup({ minDelayMs: 1, maxDelayMs: 50, dropProbability: 0, duplicateProbability: 0 }, 99);
+      for (let value = 0; value < 30; value += 1) send(a, b, value);
+      await clock.advance(60);
+      orders.push(received.get(b) ?? []);
+    }
+    expect(orders[0]).toEqual(orders[1]);
+    expect(orders[0]?.length).toBe(30);
+    expect(orders[0]).not.toEqual(Array.from({ length: 30 }, (_, value) => `a:${value}`));
+  });
+
+  it('drops and duplicates at the configured rates and counts them', async () => {
+    const { clock, network, received, send } = setup({ minDelayMs: 1, maxDelayMs: 2, dropProbability: 0.3, duplicateProbability: 0.2 });
+    for (let value = 0; value < 1_000; value += 1) send(a, b, value % 256);
+    await clock.advance(10);
+    const { sent, delivered, dropped, duplicated } = network.stats;
+    expect(sent).toBe(1_000);
+    expect(dropped).toBeGreaterThan(230);
+    expect(dropped).toBeLessThan(370);
+    expect(duplicated).toBeGreaterThan(90);
+    expect(delivered).toBe(sent - dropped + duplicated);
+    expect(received.get(b)?.length).toBe(delivered);
+  });
+
+  it('a symmetric partition cuts both ways between groups, and heal restores it', async () => {
+    const { clock, network, received, send, transports } = setup();
+    network.partition([[a], [b, c]]);
+    expect([...(transports.get(a)?.peers.value ?? [])]).toEqual([]);
+    expect([...(transports.get(b)?.peers.value ?? [])]).toEqual([c]);
+    send(a, b, 1);
+    send(b, a, 2);
+    send(b, c, 3);
+    await clock.advance(5);
+    expect(received.get(a)).toEqual([]);
+    expect(received.get(b)).toEqual([]);
+    expect(received.get(c)).toEqual(['b:3']);
+    network.heal();
+    send(a, b, 4);
+    await clock.advance(5);
+    expect(received.get(b)).toEqual(['a:4']);
+  });
+
+  it('a one-way block cuts only from -> to', async () => {
+    const { clock, network, received, send } = setup();
+    network.blockOneWay(a, b);
+    send(a, b, 1);
+    send(b, a, 2);
+    await clock.advance(5);
+    expect(received.get(b)).toEqual([]);
+    expect(received.get(a)).toEqual(['b:2']);
+  });
+
+  it('a message in the air when its link is cut is lost', async () => {
+    const { clock, network, received, send } = setup({ minDelayMs: 10, maxDelayMs: 10, dropProbability: 0, duplicateProbability: 0 });
+    send(a, b, 1);
+    await clock.advance(5);
+    network.isolate(b);
+    await clock.advance(10);
+    expect(received.get(b)).toEqual([]);
+    expect(network.stats.dropped).toBe(1);
+  });
+
+  it('a node set down neither sends nor receives until it is reconnected; heal does not revive it', async () => {
+    const { clock, network, received, send } = setup();
+    network.setDown(b, true);
+    network.heal();
+    send(a, b, 1);
+    send(b, c, 2);
+    await clock.advance(5);
+    expect(received.get(b)).toEqual([]);
+    expect(received.get(c)).toEqual([]);
+    network.setDown(b, false);
+    send(a, b, 3);
+    await clock.advance(5);
+    expect(received.get(b)).toEqual(['a:3']);
+  });
+
+  it('sending to an unknown node is dropped, never thrown', () => {
+    const { network, transports } = setup();
+    expect(() => transports.get(a)?.send(nodeId('ghost'), new Uint8Array([1]))).not.toThrow();
+    expect(network.stats.dropped).toBe(1);
+  });
+
+  it('refuses conditions outside their ranges', () => {
+    const { network } = setup();
+    expect(() => (network.conditions = { minDelayMs: 5, maxDelayMs: 1, dropProbability: 0, duplicateProbability: 0 })).toThrow(RangeError);
+    expect(() => (network.conditions = { minDelayMs: 0, maxDelayMs: 1, dropProbability: 1.5, duplicateProbability: 0 })).toThrow(/dropProbability/);
+  });
+});
