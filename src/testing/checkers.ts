@@ -31,7 +31,15 @@ export class SafetyChecker {
   private readonly logEntries = new Map<string, { command: Uint8Array; previousTerm: number | undefined }>();
   /** What was applied at each index, by whichever node applied it first. */
   private readonly applied = new Map<number, AppliedRecord>();
+  /**
+   * The lowest term any node was in when it applied each index. The entry was committed in a
+   * term no higher than that, so a leader of a higher term must hold it (a leader of an equal or
+   * lower term may legitimately win an election whose votes were cast before the commit).
+   */
+  private readonly appliedTermCeiling = new Map<number, number>();
   private readonly acknowledged = new Map<number, { term: number; command: Uint8Array }>();
+  private highestAcknowledgedIndex = 0;
+  private highestAppliedIndex = 0;
 
   constructor(private readonly seed: number) {}
 
@@ -64,10 +72,11 @@ export class SafetyChecker {
     }
   }
 
-  /** Leader Completeness: a new leader's log holds every entry applied anywhere. */
+  /** Leader Completeness: a new leader's log holds every entry committed in an earlier term. */
   leaderLog(id: NodeId, term: number, firstIndex: number, entries: readonly LogEntry[]): void {
     for (const [index, record] of this.applied) {
       if (index < firstIndex || record.term === null) continue; // compacted into its snapshot
+      if ((this.appliedTermCeiling.get(index) ?? 0) >= term) continue; // maybe committed in this term or later
       const entry = entries[index - firstIndex];
       if (entry === undefined || entry.term !== record.term || !sameBytes(entry.command, record.command)) {
         this.violate('Leader Completeness', `${id} leads term ${term} without applied entry ${index} (term ${record.term})`);
@@ -76,11 +85,23 @@ export class SafetyChecker {
     }
   }
 
+  /** Entries are applied in index order with no gap or repeat (an install jumps ahead). */
+  applyOrder(id: NodeId, previousIndex: number, record: { index: number } | { installThrough: number }): void {
+    if ('index' in record) {
+      if (record.index !== previousIndex + 1) this.violate('Apply order', `${id} applied index ${record.index} right after ${previousIndex}`);
+    } else if (record.installThrough < previousIndex) {
+      this.violate('Apply order', `${id} installed a snapshot through ${record.installThrough} after applying ${previousIndex}`);
+    }
+  }
+
   /** State Machine Safety: no two nodes apply different entries at one index. */
-  entryApplied(id: NodeId, record: AppliedRecord): void {
+  entryApplied(id: NodeId, record: AppliedRecord, termAtApply = 0): void {
+    const ceiling = this.appliedTermCeiling.get(record.index);
+    if (ceiling === undefined || termAtApply < ceiling) this.appliedTermCeiling.set(record.index, termAtApply);
     const existing = this.applied.get(record.index);
     if (existing === undefined) {
       this.applied.set(record.index, record);
+      this.highestAppliedIndex = Math.max(this.highestAppliedIndex, record.index);
       return;
     }
     const sameKind = (existing.term === null) === (record.term === null);
@@ -93,6 +114,7 @@ export class SafetyChecker {
   /** A proposal's promise resolved: the entry must be (or become) applied exactly there. */
   proposalAcknowledged(entry: LogEntry): void {
     this.acknowledged.set(entry.index, { term: entry.term, command: entry.command });
+    this.highestAcknowledgedIndex = Math.max(this.highestAcknowledgedIndex, entry.index);
     const applied = this.applied.get(entry.index);
     if (applied !== undefined && applied.term !== null && (applied.term !== entry.term || !sameBytes(applied.command, entry.command))) {
       this.violate('Acknowledged proposal kept', `acknowledged entry ${entry.index} differs from what was applied there`);
@@ -101,9 +123,7 @@ export class SafetyChecker {
 
   /** The highest index acknowledged so far: a read that starts now must return at least this. */
   get highestAcknowledged(): number {
-    let highest = 0;
-    for (const index of this.acknowledged.keys()) if (index > highest) highest = index;
-    return highest;
+    return this.highestAcknowledgedIndex;
   }
 
   /** Linearizable reads: a read index is at least every write acknowledged before the read began. */
@@ -126,6 +146,16 @@ export class SafetyChecker {
 
   get acknowledgedCount(): number {
     return this.acknowledged.size;
+  }
+
+  /** Terms in which some node became leader (each an election won). */
+  get electionsWon(): number {
+    return this.leaderOfTerm.size;
+  }
+
+  /** The highest index any node applied. */
+  get highestApplied(): number {
+    return this.highestAppliedIndex;
   }
 
   throwIfViolated(): void {

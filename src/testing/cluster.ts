@@ -74,16 +74,22 @@ export function createSimulatedCluster(options: SimulatedClusterOptions): Simula
   const maxWriteDelayMs = options.maxWriteDelayMs ?? 2;
 
   const watchDurableWrites = (simulated: SimulatedNode): void => {
-    // Log Matching is checked at the moment entries become durable, against every other log.
+    // Log Matching is checked at the moment entries become durable, against every other log,
+    // on both write paths (the batched one, and the plain append after a snapshot write).
     const durable = simulated.durable;
-    const original = durable.writeBatch.bind(durable);
+    const batched = durable.writeBatch.bind(durable);
+    const append = durable.appendEntries.bind(durable);
     const termBefore = (index: number): number | undefined => {
       const log = durable.peekLog();
       return log.entries[index - log.firstIndex]?.term;
     };
     durable.writeBatch = async (batch: StorageBatch) => {
-      await original(batch);
+      await batched(batch);
       checker.entriesPersisted(simulated.id, batch.entries, termBefore);
+    };
+    durable.appendEntries = async (entries: readonly LogEntry[]) => {
+      await append(entries);
+      checker.entriesPersisted(simulated.id, entries, termBefore);
     };
   };
 
@@ -100,6 +106,7 @@ export function createSimulatedCluster(options: SimulatedClusterOptions): Simula
     for await (const committed of node.committedFrom(1)) {
       if (simulated.incarnation !== incarnation) return;
       if (committed.type === 'install') {
+        checker.applyOrder(simulated.id, simulated.appliedIndex, { installThrough: committed.snapshot.throughIndex });
         simulated.appliedIndex = committed.snapshot.throughIndex;
         continue;
       }
@@ -107,7 +114,8 @@ export function createSimulatedCluster(options: SimulatedClusterOptions): Simula
         committed.type === 'entry'
           ? { index: committed.entry.index, term: committed.entry.term, command: committed.entry.command }
           : { index: committed.index, term: null, command: null };
-      checker.entryApplied(simulated.id, record);
+      checker.applyOrder(simulated.id, simulated.appliedIndex, record);
+      checker.entryApplied(simulated.id, record, node.term.value);
       simulated.appliedIndex = record.index;
       simulated.appliedCommands.set(record.index, record.command);
       if (options.snapshotProbability !== undefined && snapshotRandom() < options.snapshotProbability) {

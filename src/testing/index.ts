@@ -2,14 +2,14 @@
 // example replicated key-value state machine, for testing raftmesh and applications on it.
 export { VirtualClock, drainMicrotasks } from './virtual-clock.ts';
 export { seededRandom, deriveSeed } from './seeded-random.ts';
-export { createSimulatedNetwork, reliableNetwork } from './simulated-network.ts';
+export { createSimulatedNetwork, reliableNetwork, validateConditions } from './simulated-network.ts';
 export type { NetworkConditions, SimulatedNetwork } from './simulated-network.ts';
 export { CrashableStorage } from './crashable-storage.ts';
 export { createSimulatedCluster } from './cluster.ts';
 export type { SimulatedCluster, SimulatedClusterOptions, SimulatedNode } from './cluster.ts';
 export { SafetyChecker, SafetyViolation } from './checkers.ts';
 export type { AppliedRecord } from './checkers.ts';
-export { LivenessFailure, livenessDeadlineMs, replayCommand, runSimulation } from './simulation.ts';
+export { LivenessFailure, defaultSimulationDurationMs, livenessDeadlineMs, replayCommand, runSimulation } from './simulation.ts';
 export type { SimulationOptions, SimulationResult } from './simulation.ts';
 export * from './kv-state-machine.ts';
 export * from './linearizability.ts';

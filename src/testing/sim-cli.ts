@@ -1,8 +1,8 @@
-// `npm run sim -- --seeds N [--nodes 5] [--seed S] [--duration MS]`: random fault schedules
+// `npm run sim -- --seeds N [--first S] [--nodes 5] [--seed S] [--duration MS] [--workload kv]`: random fault schedules
 // against real engines on a virtual clock. Each failure prints its seed and the exact command
 // that replays it.
 import { runExactlyOnceSimulation } from './exactly-once-simulation.ts';
-import { replayCommand, runSimulation } from './simulation.ts';
+import { defaultSimulationDurationMs, replayCommand, runSimulation } from './simulation.ts';
 
 function option(name: string): string | undefined {
   const position = process.argv.indexOf(`--${name}`);
@@ -23,7 +23,7 @@ function integer(name: string, fallback: number): number {
 const nodes = integer('nodes', 3);
 const single = option('seed');
 const seeds = single === undefined ? Array.from({ length: integer('seeds', 100) }, (_, position) => integer('first', 1) + position) : [integer('seed', 1)];
-const durationMs = integer('duration', 3_000);
+const durationMs = integer('duration', defaultSimulationDurationMs);
 // --workload kv: retrying clients over the key-value state machine (linearizability, exactly-once).
 const workload = option('workload') ?? 'faults';
 let failures = 0;
@@ -35,7 +35,8 @@ for (const seed of seeds) {
   } catch (error) {
     failures += 1;
     console.log(`FAIL seed ${seed}: ${error instanceof Error ? error.message : String(error)}`);
-    console.log(`  replay: ${replayCommand(seed, nodes)}${workload === 'kv' ? ' --workload kv' : ''}`);
+    const durationOption = workload === 'faults' && durationMs !== defaultSimulationDurationMs ? ` --duration ${durationMs}` : '';
+    console.log(`  replay: ${replayCommand(seed, nodes)}${workload === 'kv' ? ' --workload kv' : durationOption}`);
   }
 }
 const seconds = ((performance.now() - started) / 1000).toFixed(1);

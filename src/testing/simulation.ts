@@ -14,6 +14,8 @@ export interface SimulationOptions {
   readonly durationMs?: number;
   /** Probability per applied entry that a node publishes a snapshot. */
   readonly snapshotProbability?: number;
+  /** Longest virtual delay of a storage write (default: drawn per seed, 1..24 ms). */
+  readonly maxWriteDelayMs?: number;
   /** Called with the cluster before it starts: attach tracing to investigate a seed. */
   readonly observe?: (cluster: SimulatedCluster) => void;
 }
@@ -21,12 +23,20 @@ export interface SimulationOptions {
 export interface SimulationResult {
   readonly seed: number;
   readonly nodes: number;
+  /** Proposals whose promise resolved (acknowledged to the client). */
   readonly acknowledged: number;
+  /** The highest index committed and applied anywhere (no-ops and config entries included). */
+  readonly committed: number;
+  /** Elections won (distinct terms that had a leader). */
+  readonly elections: number;
   readonly faults: number;
   readonly crashes: number;
   readonly finalTerm: number;
   readonly healedCommitMs: number;
 }
+
+/** Virtual time under faults per seed by default (the CLI and the test suite use it too). */
+export const defaultSimulationDurationMs = 5_000;
 
 /** How long after the final heal a leader must have committed a fresh proposal. */
 export const livenessDeadlineMs = 5_000;
@@ -38,9 +48,11 @@ export class LivenessFailure extends Error {
   }
 }
 
-type Fault = 'partition' | 'isolate' | 'oneWay' | 'crash' | 'restart' | 'heal' | 'lossy' | 'calm' | 'membership' | 'transfer';
-// Crashes and restarts weigh more: losing unsynced writes is where durability bugs show.
-const faults: readonly Fault[] = ['partition', 'isolate', 'oneWay', 'crash', 'crash', 'restart', 'restart', 'heal', 'lossy', 'calm', 'membership', 'transfer'];
+type Fault = 'partition' | 'isolate' | 'oneWay' | 'crash' | 'outage' | 'restart' | 'heal' | 'lossy' | 'calm' | 'membership' | 'transfer';
+// Crashes and restarts weigh more: losing unsynced writes is where durability bugs show. An
+// outage crashes a majority in the same instant, so a write acknowledged before it was durable
+// is lost on a quorum at once (one crash at a time almost never loses a quorum's copy).
+const faults: readonly Fault[] = ['partition', 'isolate', 'oneWay', 'crash', 'crash', 'outage', 'outage', 'restart', 'restart', 'restart', 'heal', 'lossy', 'calm', 'membership', 'transfer'];
 
 /** Half the time a fault aims at the current leader: Figure 8 needs leaders to fail mid-replication. */
 function victim(cluster: SimulatedCluster, random: () => number, candidates: readonly NodeId[]): NodeId {
@@ -53,7 +65,26 @@ function pick<T>(random: () => number, items: readonly T[]): T {
   return items[Math.floor(random() * items.length)] as T;
 }
 
-async function injectFault(cluster: SimulatedCluster, random: () => number, crashed: Set<NodeId>): Promise<Fault> {
+/** Crashed nodes and the virtual time each reboots at (a crash is usually followed by a reboot). */
+type Crashed = Map<NodeId, number>;
+
+function crashNode(cluster: SimulatedCluster, random: () => number, crashed: Crashed, id: NodeId): void {
+  cluster.crash(id);
+  // Half the reboots are quick (a process restart inside one election), so a node that forgot
+  // its vote would get the chance to vote twice in a term.
+  const downtimeMs = random() < 0.5 ? 5 + random() * 55 : 60 + random() * 600;
+  crashed.set(id, cluster.clock.now() + downtimeMs);
+}
+
+async function rebootDue(cluster: SimulatedCluster, crashed: Crashed): Promise<void> {
+  for (const [id, rebootAt] of [...crashed]) {
+    if (rebootAt > cluster.clock.now()) continue;
+    crashed.delete(id);
+    await cluster.restart(id);
+  }
+}
+
+async function injectFault(cluster: SimulatedCluster, random: () => number, crashed: Crashed): Promise<Fault> {
   const fault = pick(random, faults);
   const ids = cluster.ids;
   switch (fault) {
@@ -75,16 +106,19 @@ async function injectFault(cluster: SimulatedCluster, random: () => number, cras
     case 'crash': {
       // Any number may be down at once (even all): only durable state survives a crash.
       const alive = ids.filter((id) => !crashed.has(id));
-      if (alive.length > 0) {
-        const chosen = victim(cluster, random, alive);
-        cluster.crash(chosen);
-        crashed.add(chosen);
-      }
+      if (alive.length > 0) crashNode(cluster, random, crashed, victim(cluster, random, alive));
+      break;
+    }
+    case 'outage': {
+      const alive = ids.filter((id) => !crashed.has(id));
+      const count = Math.min(alive.length, Math.floor(ids.length / 2) + 1 + Math.floor(random() * 2));
+      const chosen = [...alive].sort(() => random() - 0.5).slice(0, count);
+      for (const id of chosen) crashNode(cluster, random, crashed, id);
       break;
     }
     case 'restart': {
       if (crashed.size > 0) {
-        const back = pick(random, [...crashed]);
+        const back = pick(random, [...crashed.keys()]);
         crashed.delete(back);
         await cluster.restart(back);
       }
@@ -138,10 +172,15 @@ function startRead(cluster: SimulatedCluster, id: NodeId): void {
 
 export async function runSimulation(options: SimulationOptions): Promise<SimulationResult> {
   const { seed, nodes } = options;
-  const durationMs = options.durationMs ?? 3_000;
+  const durationMs = options.durationMs ?? defaultSimulationDurationMs;
   const random = seededRandom(deriveSeed(seed, 'schedule'));
-  const cluster = createSimulatedCluster({ seed, size: nodes, maxWriteDelayMs: 8, snapshotProbability: options.snapshotProbability ?? 0.01, raftConfig: { snapshotTrailingEntries: 5 } });
-  const crashed = new Set<NodeId>();
+  // Disks differ per seed: slow ones widen the window in which a write is acknowledged but lost.
+  const maxWriteDelayMs = options.maxWriteDelayMs ?? 1 + Math.floor(random() * 24);
+  // Election timing differs per seed too: tight timeouts against slow links split votes often.
+  const electionTimeoutMin = 40 + Math.floor(random() * 111);
+  const raftConfig = { snapshotTrailingEntries: 5, electionTimeoutMin, electionTimeoutMax: electionTimeoutMin * 2, heartbeatInterval: Math.max(5, Math.floor(electionTimeoutMin / 4)) };
+  const cluster = createSimulatedCluster({ seed, size: nodes, maxWriteDelayMs, snapshotProbability: options.snapshotProbability ?? 0.01, raftConfig });
+  const crashed: Crashed = new Map();
   let faultCount = 0;
   let crashCount = 0;
   let proposalNumber = 0;
@@ -155,10 +194,11 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       if (cluster.isAlive(proposer)) void cluster.propose(proposer, new TextEncoder().encode(`p${seed}-${proposalNumber++}`), { timeoutMs: 1_000 });
       if (random() < 0.2) startRead(cluster, pick(random, cluster.ids));
       await cluster.runFor(2 + Math.floor(random() * 10));
+      await rebootDue(cluster, crashed);
       if (cluster.clock.now() >= nextFaultAt) {
         const fault = await injectFault(cluster, random, crashed);
         faultCount += 1;
-        if (fault === 'crash') crashCount += 1;
+        if (fault === 'crash' || fault === 'outage') crashCount += 1;
         nextFaultAt = cluster.clock.now() + 20 + random() * 250;
       }
     }
@@ -168,10 +208,10 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   }
 }
 
-async function healAndCheckLiveness(cluster: SimulatedCluster, crashed: Set<NodeId>, stats: { seed: number; nodes: number; faults: number; crashes: number }): Promise<SimulationResult> {
+async function healAndCheckLiveness(cluster: SimulatedCluster, crashed: Crashed, stats: { seed: number; nodes: number; faults: number; crashes: number }): Promise<SimulationResult> {
   cluster.network.heal();
   cluster.network.conditions = { ...reliableNetwork };
-  for (const id of crashed) await cluster.restart(id);
+  for (const id of crashed.keys()) await cluster.restart(id);
   const healedAt = cluster.clock.now();
   const leader = await cluster.waitForLeader(livenessDeadlineMs);
   if (leader === null) throw new LivenessFailure(stats.seed, `no leader ${livenessDeadlineMs} ms after the heal`);
@@ -189,7 +229,8 @@ async function healAndCheckLiveness(cluster: SimulatedCluster, crashed: Set<Node
   await cluster.runUntil(() => [...cluster.nodes.values()].every((simulated) => simulated.appliedIndex >= target), 5_000);
   cluster.checker.checkAcknowledgedApplied();
   cluster.checker.throwIfViolated();
-  return { ...stats, acknowledged: cluster.checker.acknowledgedCount, finalTerm: cluster.leader()?.node?.term.value ?? 0, healedCommitMs };
+  const checker = cluster.checker;
+  return { ...stats, acknowledged: checker.acknowledgedCount, committed: checker.highestApplied, elections: checker.electionsWon, finalTerm: cluster.leader()?.node?.term.value ?? 0, healedCommitMs };
 }
 
 /** The command that replays one seed, printed with every failure. */

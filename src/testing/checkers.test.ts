@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { nodeId, type LogEntry } from '../core/types.ts';
+import { SafetyChecker } from './checkers.ts';
+
+const [a, b] = [nodeId('a'), nodeId('b')];
+const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+const entry = (index: number, term: number, text = `e${index}`): LogEntry => ({ index, term, command: bytes(text), isNoOp: false });
+const noEarlierTerm = (): number | undefined => undefined;
+
+describe('SafetyChecker', () => {
+  it('Election Safety: two leaders in one term is a violation naming the seed; one leader per term is fine', () => {
+    const checker = new SafetyChecker(77);
+    checker.leaderElected(a, 1);
+    checker.leaderElected(b, 2);
+    checker.leaderElected(b, 2);
+    expect(() => checker.throwIfViolated()).not.toThrow();
+    checker.leaderElected(a, 2);
+    expect(() => checker.throwIfViolated()).toThrow(/Election Safety violated \(seed 77\): b and a both led term 2/);
+  });
+
+  it('Log Matching: one (index, term) with two commands, or two predecessor terms, is a violation', () => {
+    const checker = new SafetyChecker(1);
+    checker.entriesPersisted(a, [entry(1, 1, 'x')], noEarlierTerm);
+    checker.entriesPersisted(b, [entry(1, 1, 'x')], noEarlierTerm);
+    expect(checker.violations).toEqual([]);
+    checker.entriesPersisted(b, [entry(1, 1, 'y')], noEarlierTerm);
+    expect(checker.violations[0]?.message).toMatch(/Log Matching/);
+
+    const other = new SafetyChecker(2);
+    other.entriesPersisted(a, [entry(3, 4)], () => 2);
+    other.entriesPersisted(b, [entry(3, 4)], () => 3);
+    expect(other.violations[0]?.message).toMatch(/term 3 before 3:4, another log has 2/);
+  });
+
+  it('State Machine Safety: different commands, terms or kinds at one index are violations', () => {
+    const checker = new SafetyChecker(1);
+    checker.entryApplied(a, { index: 1, term: null, command: null });
+    checker.entryApplied(b, { index: 1, term: null, command: null });
+    checker.entryApplied(a, { index: 2, term: 1, command: bytes('x') });
+    checker.entryApplied(b, { index: 2, term: 1, command: bytes('x') });
+    expect(checker.violations).toEqual([]);
+    checker.entryApplied(b, { index: 2, term: 2, command: bytes('x') });
+    checker.entryApplied(b, { index: 1, term: 1, command: bytes('z') });
+    expect(checker.violations.map((violation) => violation.message)).toEqual([
+      expect.stringMatching(/State Machine Safety.*index 2/),
+      expect.stringMatching(/State Machine Safety.*index 1/),
+    ]);
+  });
+
+  it('Apply order: a gap or a repeat is a violation; an install may jump ahead', () => {
+    const checker = new SafetyChecker(1);
+    checker.applyOrder(a, 0, { index: 1 });
+    checker.applyOrder(a, 1, { installThrough: 10 });
+    checker.applyOrder(a, 10, { index: 11 });
+    expect(checker.violations).toEqual([]);
+    checker.applyOrder(a, 11, { index: 13 });
+    checker.applyOrder(a, 13, { index: 13 });
+    checker.applyOrder(a, 13, { installThrough: 5 });
+    expect(checker.violations.length).toBe(3);
+  });
+
+  it('Leader Completeness: a leader of a later term must hold every entry applied in an earlier term', () => {
+    const checker = new SafetyChecker(5);
+    checker.entryApplied(a, { index: 1, term: 1, command: bytes('e1') }, 1);
+    checker.entryApplied(a, { index: 2, term: 1, command: bytes('e2') }, 1);
+    checker.leaderLog(b, 2, 1, [entry(1, 1), entry(2, 1), entry(3, 2)]);
+    expect(checker.violations).toEqual([]);
+    checker.leaderLog(b, 3, 1, [entry(1, 1)]);
+    expect(checker.violations[0]?.message).toMatch(/Leader Completeness violated \(seed 5\): b leads term 3 without applied entry 2/);
+  });
+
+  it('Leader Completeness skips compacted entries and entries that may have committed in the leader term or later', () => {
+    const checker = new SafetyChecker(1);
+    checker.entryApplied(a, { index: 1, term: 1, command: bytes('e1') }, 1);
+    checker.entryApplied(a, { index: 2, term: 1, command: bytes('e2') }, 4);
+    // Index 1 lies below this leader's compaction floor; index 2 was applied only in term 4.
+    checker.leaderLog(b, 3, 2, []);
+    expect(checker.violations).toEqual([]);
+  });
+
+  it('acknowledged proposals must be applied unchanged at their index', () => {
+    const checker = new SafetyChecker(9);
+    checker.proposalAcknowledged(entry(2, 1, 'kept'));
+    checker.entryApplied(a, { index: 2, term: 1, command: bytes('kept') });
+    checker.checkAcknowledgedApplied();
+    expect(checker.violations).toEqual([]);
+    expect(checker.highestAcknowledged).toBe(2);
+    checker.proposalAcknowledged(entry(3, 1, 'lost'));
+    checker.checkAcknowledgedApplied();
+    expect(checker.violations[0]?.message).toMatch(/acknowledged entry 3 was never applied/);
+    checker.proposalAcknowledged(entry(2, 1, 'other'));
+    expect(checker.violations[1]?.message).toMatch(/acknowledged entry 2 differs/);
+  });
+
+  it('a read index below a write acknowledged before the read began is a violation', () => {
+    const checker = new SafetyChecker(1);
+    checker.readCompleted(a, 5, 5);
+    expect(checker.violations).toEqual([]);
+    checker.readCompleted(a, 4, 5);
+    expect(checker.violations[0]?.message).toMatch(/Linearizable read/);
+  });
+});
