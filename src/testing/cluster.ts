@@ -48,8 +48,14 @@ export interface SimulatedCluster {
   readonly ids: readonly NodeId[];
   readonly nodes: ReadonlyMap<NodeId, SimulatedNode>;
   start(): Promise<void>;
+  /** Power loss: unsynced writes are lost, the node is closed and cut from the network. */
   crash(id: NodeId): void;
+  /** A new engine on the crashed node's durable storage; it re-applies from index 1. */
   restart(id: NodeId): Promise<void>;
+  /** Cuts every link between the groups (see SimulatedNetwork.partition). */
+  partition(groups: readonly (readonly NodeId[])[]): void;
+  /** Clears partitions and one-way blocks (crashed nodes stay down until restarted). */
+  heal(): void;
   /** Proposes on a node; resolves with the entry (acknowledged) or null if the call failed. */
   propose(id: NodeId, command: Uint8Array, options?: { timeoutMs?: number }): Promise<LogEntry | null>;
   /** Advances virtual time until the promise settles (or timeoutMs passes: then undefined). */
@@ -173,6 +179,8 @@ export function createSimulatedCluster(options: SimulatedClusterOptions): Simula
       network.setDown(id, false);
       await startNode(simulated);
     },
+    partition: (groups) => network.partition(groups),
+    heal: () => network.heal(),
     async propose(id, command, proposeOptions = {}) {
       const node = nodes.get(id)?.node;
       if (node === null || node === undefined) return null;
