@@ -149,6 +149,9 @@ export class RaftCore {
     this.id = options.id;
     this.config = options.config;
     this.random = options.random;
+    // Correlation ids start at a random point, not 1: a restarted node must not match answers
+    // meant for its previous incarnation's forwards and reads to its own new requests.
+    this.nextCorrelationId = 1 + Math.floor(this.random() * 2 ** 48);
     this.now = options.now;
     this.maxAppendBytes = Math.min(options.config.maxAppendBytes, options.maxPayloadBytes ?? Number.POSITIVE_INFINITY);
     assert(this.maxAppendBytes >= 1024, 'transport maxPayloadBytes must allow at least 1024 bytes');
