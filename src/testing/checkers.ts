@@ -111,8 +111,14 @@ export class SafetyChecker {
     if (existing.term === null && record.term !== null) this.applied.set(record.index, record);
   }
 
-  /** A proposal's promise resolved: the entry must be (or become) applied exactly there. */
-  proposalAcknowledged(entry: LogEntry): void {
+  /**
+   * A proposal's promise resolved: the entry must carry the command that was proposed, and must
+   * be (or become) applied exactly there.
+   */
+  proposalAcknowledged(entry: LogEntry, proposed?: Uint8Array): void {
+    if (proposed !== undefined && !sameBytes(entry.command, proposed)) {
+      this.violate('Acknowledged proposal kept', `a proposal was acknowledged with entry ${entry.index} (term ${entry.term}), which holds a different command`);
+    }
     this.acknowledged.set(entry.index, { term: entry.term, command: entry.command });
     this.highestAcknowledgedIndex = Math.max(this.highestAcknowledgedIndex, entry.index);
     const applied = this.applied.get(entry.index);

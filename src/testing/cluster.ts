@@ -188,7 +188,7 @@ export function createSimulatedCluster(options: SimulatedClusterOptions): Simula
       const timer = clock.setTimeout(() => controller.abort(new Error('proposal timed out')), proposeOptions.timeoutMs ?? 2_000);
       try {
         const entry = await node.propose(command, { signal: controller.signal });
-        checker.proposalAcknowledged(entry);
+        checker.proposalAcknowledged(entry, command);
         return entry;
       } catch {
         return null;
