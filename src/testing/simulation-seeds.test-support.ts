@@ -16,6 +16,7 @@ export const regressionSeeds: readonly { readonly seed: number; readonly nodes: 
   { seed: 100_278, nodes: 3, found: 'stale read index after restart' },
   { seed: 101_874, nodes: 3, found: 'stale read index after restart' },
   { seed: 102_635, nodes: 3, found: 'stale read index after restart' },
+  { seed: 200_714, nodes: 5, found: 'stale read index after restart' },
 ];
 
 async function runSeed(seed: number, nodes: number): Promise<void> {
