@@ -1,0 +1,112 @@
+// Every bound of the signaling module, in one place and validated together (DESIGN.md "put a
+// bound on everything"). Protocol caps are fixed: the parser enforces them whoever runs it, so a
+// client and a server agree on what is well formed. Server and client limits are tunable within
+// those caps, so an operator can tighten them but never make the parser accept unbounded input.
+
+export const signalingProtocolLimits = {
+  /** Ceiling on one JSON message in bytes (UTF-8); a typical SDP offer is 2–6 KiB. */
+  maxMessageBytes: 256 * 1024,
+  /** Room ids are short names, not data. */
+  maxRoomIdLength: 128,
+  /** Same bound as core's `maxIdLength`, so every id admitted here is a valid NodeId. */
+  maxNodeIdLength: 256,
+  /** Peers listed in one `joined` message; also the ceiling of `maxPeersPerRoom`. */
+  maxPeersListed: 1024,
+  /** Error messages are for humans; a long one is a bug or an attack. */
+  maxErrorMessageLength: 1024,
+} as const;
+
+export interface SignalingServerLimits {
+  /** Largest message a client may send, in bytes; larger gets `too-large` and a disconnect. */
+  readonly maxMessageBytes: number;
+  /** Token bucket: sustained messages per second per client. */
+  readonly messagesPerSecond: number;
+  /** Token bucket: burst a client may send at once (ICE trickles a handful of candidates). */
+  readonly messageBurst: number;
+  readonly maxPeersPerRoom: number;
+  readonly maxRooms: number;
+  /** Open sockets, joined or still in the handshake: bounds memory before admission. */
+  readonly maxConnections: number;
+  /** Bytes queued to one client that is not reading; beyond it the socket is cut (no unbounded buffers). */
+  readonly maxBufferedBytes: number;
+  /** A client that sends nothing (not even a ping) for this long is disconnected. */
+  readonly idleTimeoutMs: number;
+  /** Time from connect until joined (hello, challenge, response). */
+  readonly handshakeTimeoutMs: number;
+}
+
+export const defaultSignalingServerLimits: SignalingServerLimits = {
+  maxMessageBytes: 64 * 1024,
+  messagesPerSecond: 20,
+  messageBurst: 60,
+  maxPeersPerRoom: 64,
+  maxRooms: 10_000,
+  maxConnections: 20_000,
+  maxBufferedBytes: 1024 * 1024,
+  idleTimeoutMs: 60_000,
+  handshakeTimeoutMs: 10_000,
+};
+
+export interface SignalingClientLimits {
+  /** A client pings this often so the server's idle timeout never fires on a live client. */
+  readonly pingIntervalMs: number;
+  /** Nothing heard from the server for this long: the connection is dead, reconnect. */
+  readonly serverSilenceTimeoutMs: number;
+  /** Reconnect backoff: first delay, doubled per failed attempt up to the maximum (full jitter). */
+  readonly reconnectDelayMinMs: number;
+  readonly reconnectDelayMaxMs: number;
+  /** Consecutive failed attempts before giving up; Infinity keeps trying (capped delay). */
+  readonly reconnectAttemptsMax: number;
+  /** BroadcastChannel: presence heartbeat period, and silence after which a peer is gone. */
+  readonly heartbeatIntervalMs: number;
+  readonly peerExpiryMs: number;
+  /** BroadcastChannel: peers remembered at once (each costs a replay counter and a timer). */
+  readonly maxPeers: number;
+}
+
+export const defaultSignalingClientLimits: SignalingClientLimits = {
+  pingIntervalMs: 20_000,
+  serverSilenceTimeoutMs: 45_000,
+  reconnectDelayMinMs: 250,
+  reconnectDelayMaxMs: 30_000,
+  reconnectAttemptsMax: Infinity,
+  heartbeatIntervalMs: 2_000,
+  peerExpiryMs: 7_000,
+  maxPeers: 256,
+};
+
+function requireRange(name: string, value: number, min: number, max: number, integer = true): void {
+  const valid = typeof value === 'number' && !Number.isNaN(value) && value >= min && value <= max;
+  if (!valid || (integer && Number.isFinite(value) && !Number.isInteger(value))) {
+    throw new RangeError(`signaling limit ${name} must be ${integer ? 'an integer ' : ''}in ${min} .. ${max}, got ${value}`);
+  }
+}
+
+const hourMs = 3_600_000;
+
+export function resolveServerLimits(overrides: Partial<SignalingServerLimits> = {}): SignalingServerLimits {
+  const limits: SignalingServerLimits = { ...defaultSignalingServerLimits, ...overrides };
+  requireRange('maxMessageBytes', limits.maxMessageBytes, 1024, signalingProtocolLimits.maxMessageBytes);
+  requireRange('messagesPerSecond', limits.messagesPerSecond, 0.01, 100_000, false);
+  requireRange('messageBurst', limits.messageBurst, 1, 100_000);
+  requireRange('maxPeersPerRoom', limits.maxPeersPerRoom, 1, signalingProtocolLimits.maxPeersListed);
+  requireRange('maxRooms', limits.maxRooms, 1, 10_000_000);
+  requireRange('maxConnections', limits.maxConnections, 1, 10_000_000);
+  requireRange('maxBufferedBytes', limits.maxBufferedBytes, limits.maxMessageBytes, 1024 * 1024 * 1024);
+  requireRange('idleTimeoutMs', limits.idleTimeoutMs, 10, 24 * hourMs);
+  requireRange('handshakeTimeoutMs', limits.handshakeTimeoutMs, 10, hourMs);
+  return limits;
+}
+
+export function resolveClientLimits(overrides: Partial<SignalingClientLimits> = {}): SignalingClientLimits {
+  const limits: SignalingClientLimits = { ...defaultSignalingClientLimits, ...overrides };
+  requireRange('pingIntervalMs', limits.pingIntervalMs, 10, hourMs);
+  requireRange('serverSilenceTimeoutMs', limits.serverSilenceTimeoutMs, limits.pingIntervalMs + 1, 2 * hourMs);
+  requireRange('reconnectDelayMinMs', limits.reconnectDelayMinMs, 1, hourMs);
+  requireRange('reconnectDelayMaxMs', limits.reconnectDelayMaxMs, limits.reconnectDelayMinMs, hourMs);
+  requireRange('reconnectAttemptsMax', limits.reconnectAttemptsMax, 0, Infinity);
+  requireRange('heartbeatIntervalMs', limits.heartbeatIntervalMs, 10, hourMs);
+  requireRange('peerExpiryMs', limits.peerExpiryMs, limits.heartbeatIntervalMs + 1, 2 * hourMs);
+  requireRange('maxPeers', limits.maxPeers, 1, signalingProtocolLimits.maxPeersListed);
+  return limits;
+}

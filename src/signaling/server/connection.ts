@@ -1,0 +1,187 @@
+// One client socket on the server: a small state machine from hello to joined, then relay.
+// Every frame passes the same gate first (binary, size, rate, parse, idle clock), so an abusive
+// client is answered with an error frame and closed without touching any other connection.
+import { verifyAdmissionProof } from '../admission.ts';
+import type { Clock } from '../clock.ts';
+import { randomNonce } from '../hmac.ts';
+import type { SignalingServerLimits } from '../limits.ts';
+import { signalingProtocolVersion, type ClientMessage, type ServerMessage, type SignalingErrorCode } from '../messages.ts';
+import { parseSignalingMessage } from '../parse-message.ts';
+import type { SignalingServerEvent } from './events.ts';
+import { announceJoin, type RoomMember, type RoomRegistry } from './room-registry.ts';
+import type { RoomLookup } from './room-policy.ts';
+import { createTokenBucket } from './token-bucket.ts';
+
+export interface ServerSocket {
+  send(text: string): void;
+  close(code: number, reason: string): void;
+}
+
+export interface ConnectionContext {
+  readonly limits: SignalingServerLimits;
+  readonly clock: Clock;
+  readonly lookup: RoomLookup;
+  readonly registry: RoomRegistry;
+  readonly report: (event: SignalingServerEvent) => void;
+  readonly remoteAddress: string | null;
+  /** Called once when the connection is finished (socket closed or we closed it). */
+  readonly finished: () => void;
+}
+
+type State =
+  | { readonly type: 'awaiting-hello' }
+  | { readonly type: 'busy' } // a room lookup or proof check is in flight
+  | { readonly type: 'awaiting-proof'; readonly roomId: string; readonly nodeId: string; readonly key: CryptoKey; readonly nonce: string }
+  | { readonly type: 'joined'; readonly roomId: string; readonly member: RoomMember }
+  | { readonly type: 'closed' };
+
+export interface Connection {
+  /** A frame arrived: text, or null for a binary frame; `byteLength` is its size on the wire. */
+  receive(text: string | null, byteLength: number): void;
+  /** The socket closed underneath us. */
+  socketClosed(): void;
+  /** Server shutdown. */
+  fail(code: SignalingErrorCode, message: string): void;
+}
+
+/** WebSocket close codes: 1008 policy violation, 1009 too big, 1001 going away. */
+function closeCodeFor(code: SignalingErrorCode): number {
+  if (code === 'too-large') return 1009;
+  if (code === 'server-closing') return 1001;
+  return 1008;
+}
+
+export function createConnection(socket: ServerSocket, context: ConnectionContext): Connection {
+  const { limits, clock, registry } = context;
+  let state: State = { type: 'awaiting-hello' };
+  let lastActivity = clock.now();
+  /** The identity the hello asked for, so refusals can be logged with it. */
+  let claimed: { roomId: string | null; nodeId: string | null } = { roomId: null, nodeId: null };
+  const bucket = createTokenBucket(limits.messagesPerSecond, limits.messageBurst, () => clock.now());
+  const send = (message: ServerMessage): void => {
+    if (state.type !== 'closed') socket.send(JSON.stringify(message));
+  };
+
+  const handshakeTimer = clock.setTimeout(() => {
+    if (state.type !== 'joined') fail('handshake-timeout', `not joined within ${limits.handshakeTimeoutMs} ms`);
+  }, limits.handshakeTimeoutMs);
+  // One timer per connection re-armed lazily (from the last activity) instead of on every frame.
+  let idleTimer: unknown = null;
+  const armIdle = (delayMs: number): void => {
+    idleTimer = clock.setTimeout(() => {
+      const quietMs = clock.now() - lastActivity;
+      if (quietMs >= limits.idleTimeoutMs) fail('idle-timeout', `nothing received for ${limits.idleTimeoutMs} ms`);
+      else armIdle(limits.idleTimeoutMs - quietMs);
+    }, delayMs);
+  };
+  armIdle(limits.idleTimeoutMs);
+
+  /** Read through a call so the compiler does not narrow `state` across an await. */
+  const isClosed = (): boolean => state.type === 'closed';
+
+  function finish(reason: string): void {
+    if (state.type === 'closed') return;
+    const previous = state;
+    state = { type: 'closed' };
+    clock.clearTimeout(handshakeTimer);
+    clock.clearTimeout(idleTimer);
+    if (previous.type === 'joined' && registry.leave(previous.roomId, previous.member)) {
+      context.report({ type: 'left', roomId: previous.roomId, nodeId: previous.member.nodeId, reason, peers: registry.size(previous.roomId) });
+    }
+    context.finished();
+  }
+
+  function fail(code: SignalingErrorCode, message: string): void {
+    if (state.type === 'closed') return;
+    send({ type: 'error', code, message });
+    if (code !== 'server-closing' && code !== 'replaced') {
+      context.report({ type: 'refused', code, message, ...claimed, remoteAddress: context.remoteAddress });
+    }
+    finish(code);
+    socket.close(closeCodeFor(code), code);
+  }
+
+  function join(roomId: string, nodeId: string): void {
+    const replace = (): void => fail('replaced', 'this node id joined the room on another connection');
+    const self: RoomMember = { nodeId, send, replace };
+    const outcome = registry.join(roomId, self);
+    if (!outcome.ok) return fail(outcome.code, outcome.message);
+    state = { type: 'joined', roomId, member: self };
+    clock.clearTimeout(handshakeTimer);
+    send({ type: 'joined', roomId, nodeId, peers: outcome.peers });
+    announceJoin(registry, roomId, self, outcome.peers);
+    context.report({ type: 'joined', roomId, nodeId, peers: registry.size(roomId), remoteAddress: context.remoteAddress });
+  }
+
+  async function hello(message: Extract<ClientMessage, { type: 'hello' }>): Promise<void> {
+    if (message.protocol !== signalingProtocolVersion) {
+      return fail('unsupported-protocol', `this server speaks protocol ${signalingProtocolVersion}, not ${message.protocol}`);
+    }
+    state = { type: 'busy' };
+    claimed = { roomId: message.roomId, nodeId: message.nodeId };
+    const admission = await context.lookup(message.roomId).catch(() => ({ type: 'unknown' }) as const);
+    if (isClosed()) return;
+    if (admission.type === 'unknown') return fail('room-unknown', `this server does not serve room ${JSON.stringify(message.roomId)}`);
+    if (admission.type === 'open') return join(message.roomId, message.nodeId);
+    const nonce = randomNonce();
+    state = { type: 'awaiting-proof', roomId: message.roomId, nodeId: message.nodeId, key: admission.key, nonce };
+    send({ type: 'challenge', nonce });
+  }
+
+  async function proof(message: Extract<ClientMessage, { type: 'challenge-response' }>): Promise<void> {
+    if (state.type !== 'awaiting-proof') return fail('protocol', 'challenge-response without a challenge');
+    const { roomId, nodeId, key, nonce } = state;
+    state = { type: 'busy' };
+    const valid = await verifyAdmissionProof(key, { roomId, nodeId, nonce }, message.proof);
+    if (isClosed()) return;
+    if (!valid) return fail('admission-refused', `wrong proof for room ${JSON.stringify(roomId)}: the room secret does not match`);
+    join(roomId, nodeId);
+  }
+
+  function relay(message: Extract<ClientMessage, { type: 'signal' }>): void {
+    if (state.type !== 'joined') return fail('protocol', 'signal before joining a room');
+    const target = registry.find(state.roomId, message.to);
+    // `from` is the identity this socket was admitted with, never anything the client wrote.
+    if (target === undefined) send({ type: 'error', code: 'unknown-peer', message: `no peer ${JSON.stringify(message.to)} in this room` });
+    else target.send({ type: 'signal', from: state.member.nodeId, payload: message.payload });
+  }
+
+  /** A failure inside an async step (a resolver that throws, WebCrypto) closes only this client. */
+  function settle(step: Promise<void>): void {
+    step.catch((error: unknown) => fail('protocol', `could not process the message: ${String(error).slice(0, 200)}`));
+  }
+
+  function handle(message: ClientMessage): void {
+    switch (message.type) {
+      case 'ping':
+        return send({ type: 'pong' });
+      case 'pong':
+        return;
+      case 'hello':
+        if (state.type !== 'awaiting-hello') return fail('protocol', 'hello sent twice');
+        return settle(hello(message));
+      case 'challenge-response':
+        return settle(proof(message));
+      case 'signal':
+        return relay(message);
+      default: {
+        const unreachable: never = message;
+        return unreachable;
+      }
+    }
+  }
+
+  function receive(text: string | null, byteLength: number): void {
+    if (state.type === 'closed') return;
+    lastActivity = clock.now();
+    if (byteLength > limits.maxMessageBytes) return fail('too-large', `messages are limited to ${limits.maxMessageBytes} bytes`);
+    if (!bucket.take()) return fail('rate-limited', `more than ${limits.messagesPerSecond} messages per second`);
+    if (text === null) return fail('malformed', 'binary frames are not part of the protocol');
+    if (state.type === 'busy') return fail('protocol', 'message sent before the previous step was answered');
+    const parsed = parseSignalingMessage(text, { direction: 'from-client', maxBytes: limits.maxMessageBytes });
+    if (!parsed.ok) return fail(parsed.error.code, parsed.error.message);
+    handle(parsed.message);
+  }
+
+  return { receive, socketClosed: () => finish('disconnected'), fail };
+}

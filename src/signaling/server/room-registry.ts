@@ -1,0 +1,89 @@
+// Rooms and their members. A room exists while it has a member. Membership bounds (peers per
+// room, rooms per server) are checked here, at the single place where a member is added.
+import type { SignalingServerLimits } from '../limits.ts';
+import type { ServerMessage } from '../messages.ts';
+
+export interface RoomMember {
+  readonly nodeId: string;
+  send(message: ServerMessage): void;
+  /** The same node id joined on another socket: this one is told and closed. */
+  replace(): void;
+}
+
+export type JoinOutcome =
+  | { readonly ok: true; readonly peers: readonly string[] }
+  | { readonly ok: false; readonly code: 'room-full' | 'server-full'; readonly message: string };
+
+export interface RoomRegistry {
+  join(roomId: string, member: RoomMember): JoinOutcome;
+  /** Removes `member` if it is still the room's holder of its node id; true if it was. */
+  leave(roomId: string, member: RoomMember): boolean;
+  find(roomId: string, nodeId: string): RoomMember | undefined;
+  size(roomId: string): number;
+  readonly roomCount: number;
+  readonly memberCount: number;
+}
+
+function broadcast(room: ReadonlyMap<string, RoomMember>, message: ServerMessage, except: RoomMember): void {
+  for (const member of room.values()) if (member !== except) member.send(message);
+}
+
+export function createRoomRegistry(limits: SignalingServerLimits): RoomRegistry {
+  const rooms = new Map<string, Map<string, RoomMember>>();
+  let memberCount = 0;
+
+  function admit(roomId: string, member: RoomMember): Map<string, RoomMember> | JoinOutcome {
+    const room = rooms.get(roomId);
+    if (room === undefined) {
+      if (rooms.size >= limits.maxRooms) return { ok: false, code: 'server-full', message: `the server serves at most ${limits.maxRooms} rooms` };
+      const created = new Map<string, RoomMember>();
+      rooms.set(roomId, created);
+      return created;
+    }
+    const previous = room.get(member.nodeId);
+    if (previous !== undefined) {
+      // Newest wins: after a network change the old socket may linger half-open for a while,
+      // and the reconnecting node must not be locked out of its own identity meanwhile.
+      room.delete(member.nodeId);
+      memberCount--;
+      previous.replace();
+      broadcast(room, { type: 'peer-left', nodeId: member.nodeId }, previous);
+    } else if (room.size >= limits.maxPeersPerRoom) {
+      return { ok: false, code: 'room-full', message: `room ${JSON.stringify(roomId)} already has ${limits.maxPeersPerRoom} peers` };
+    }
+    return room;
+  }
+
+  return {
+    join(roomId, member) {
+      const room = admit(roomId, member);
+      if (!(room instanceof Map)) return room;
+      const peers = [...room.keys()];
+      room.set(member.nodeId, member);
+      memberCount++;
+      return { ok: true, peers };
+    },
+    leave(roomId, member) {
+      const room = rooms.get(roomId);
+      if (room?.get(member.nodeId) !== member) return false;
+      room.delete(member.nodeId);
+      memberCount--;
+      if (room.size === 0) rooms.delete(roomId);
+      else broadcast(room, { type: 'peer-left', nodeId: member.nodeId }, member);
+      return true;
+    },
+    find: (roomId, nodeId) => rooms.get(roomId)?.get(nodeId),
+    size: (roomId) => rooms.get(roomId)?.size ?? 0,
+    get roomCount() {
+      return rooms.size;
+    },
+    get memberCount() {
+      return memberCount;
+    },
+  };
+}
+
+/** Tells the rest of the room about a member that has just joined. */
+export function announceJoin(registry: RoomRegistry, roomId: string, member: RoomMember, peers: readonly string[]): void {
+  for (const peer of peers) registry.find(roomId, peer)?.send({ type: 'peer-joined', nodeId: member.nodeId });
+}

@@ -1,0 +1,152 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { deriveAdmissionKey } from '../admission.ts';
+import { connectRaw, joinOpen, joinWithSecret, type RawClient } from './raw-client.test-support.ts';
+import { startSignalingServer, type SignalingServer, type SignalingServerOptions } from './signaling-server.ts';
+
+let server: SignalingServer | null = null;
+const clients: RawClient[] = [];
+
+async function start(options: Partial<SignalingServerOptions> = {}): Promise<SignalingServer> {
+  server = await startSignalingServer({ port: 0, host: '127.0.0.1', ...options });
+  return server;
+}
+
+async function track(client: Promise<RawClient>): Promise<RawClient> {
+  const resolved = await client;
+  clients.push(resolved);
+  return resolved;
+}
+
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.close();
+  await server?.close();
+  server = null;
+});
+
+describe('admission', () => {
+  it('admits a client that proves the room secret, and the secret never crosses the wire', async () => {
+    const { url } = await start({ rooms: { alpha: { secret: 'correct horse battery staple' } } });
+    const client = await track(joinWithSecret(url, 'alpha', 'a', 'correct horse battery staple'));
+    expect(await client.next('joined')).toEqual({ type: 'joined', roomId: 'alpha', nodeId: 'a', peers: [] });
+    expect(JSON.stringify(client.received)).not.toContain('correct horse');
+  });
+
+  it('refuses a wrong secret with a clear error and closes the socket', async () => {
+    const { url } = await start({ rooms: { alpha: { secret: 'right' } } });
+    const client = await track(joinWithSecret(url, 'alpha', 'a', 'wrong'));
+    const error = await client.next('error');
+    expect(error.code).toBe('admission-refused');
+    expect(error.message).toMatch(/secret does not match/);
+    expect((await client.closed).code).toBe(1008);
+    expect(server?.stats()).toMatchObject({ peers: 0, refusals: 1 });
+  });
+
+  it('accepts a derived admission key in place of the secret', async () => {
+    const admissionKey = await deriveAdmissionKey('s3cret', 'alpha');
+    const { url } = await start({ rooms: { alpha: { admissionKey } } });
+    const client = await track(joinWithSecret(url, 'alpha', 'a', 's3cret'));
+    await client.next('joined');
+  });
+
+  it('needs no secret for open rooms and refuses rooms it does not serve', async () => {
+    const { url } = await start({ rooms: { open: {} } });
+    await track(joinOpen(url, 'open', 'a'));
+    const stranger = await track(connectRaw(url));
+    stranger.send({ type: 'hello', protocol: 1, roomId: 'elsewhere', nodeId: 'b' });
+    expect((await stranger.next('error')).code).toBe('room-unknown');
+  });
+
+  it('asks a resolver at join time', async () => {
+    const { url } = await start({ rooms: async (roomId) => (roomId.startsWith('team-') ? { secret: `key-${roomId}` } : null) });
+    await (await track(joinWithSecret(url, 'team-1', 'a', 'key-team-1'))).next('joined');
+    const refused = await track(connectRaw(url));
+    refused.send({ type: 'hello', protocol: 1, roomId: 'other', nodeId: 'b' });
+    expect((await refused.next('error')).code).toBe('room-unknown');
+  });
+
+  it('refuses a proof replayed for another node id', async () => {
+    const { url } = await start({ rooms: { alpha: { secret: 'right' } } });
+    const client = await track(connectRaw(url));
+    client.send({ type: 'hello', protocol: 1, roomId: 'alpha', nodeId: 'mallory' });
+    await client.next('challenge');
+    client.send({ type: 'challenge-response', proof: '0'.repeat(64) });
+    expect((await client.next('error')).code).toBe('admission-refused');
+  });
+});
+
+describe('relay', () => {
+  it('announces peers and relays signals within the room, with `from` set by the server', async () => {
+    const { url } = await start();
+    const a = await track(joinOpen(url, 'room', 'a'));
+    const b = await track(connectRaw(url));
+    b.send({ type: 'hello', protocol: 1, roomId: 'room', nodeId: 'b' });
+    expect((await b.next('joined')).peers).toEqual(['a']);
+    expect(await a.next('peer-joined')).toEqual({ type: 'peer-joined', nodeId: 'b' });
+    b.send({ type: 'signal', to: 'a', payload: '{"sdp":"offer"}' });
+    expect(await a.next('signal')).toEqual({ type: 'signal', from: 'b', payload: '{"sdp":"offer"}' });
+    b.close();
+    expect(await a.next('peer-left')).toEqual({ type: 'peer-left', nodeId: 'b' });
+  });
+
+  it('never leaks across rooms: a signal to a node of another room is answered with unknown-peer', async () => {
+    const { url } = await start();
+    const a = await track(joinOpen(url, 'one', 'a'));
+    const b = await track(joinOpen(url, 'two', 'b'));
+    a.send({ type: 'signal', to: 'b', payload: 'secret offer' });
+    expect((await a.next('error')).code).toBe('unknown-peer');
+    // The connection survives an unknown peer; b heard nothing about room one.
+    a.send({ type: 'ping' });
+    await a.next('pong');
+    b.send({ type: 'ping' });
+    await b.next('pong');
+    expect(b.received.map((message) => message.type)).toEqual(['joined', 'pong']);
+  });
+
+  it('refuses a client-written `from` instead of trusting it', async () => {
+    const { url } = await start();
+    const a = await track(joinOpen(url, 'room', 'a'));
+    const mallory = await track(joinOpen(url, 'room', 'mallory'));
+    await a.next('peer-joined');
+    mallory.send({ type: 'signal', to: 'a', from: 'b', payload: 'forged' });
+    expect((await mallory.next('error')).code).toBe('malformed');
+    await mallory.closed;
+    expect(await a.next('peer-left')).toEqual({ type: 'peer-left', nodeId: 'mallory' });
+    expect(a.received.some((message) => message.type === 'signal')).toBe(false);
+  });
+
+  it('lets the newest socket of a node id replace the old one', async () => {
+    const { url } = await start();
+    const a = await track(joinOpen(url, 'room', 'a'));
+    const old = await track(joinOpen(url, 'room', 'b'));
+    const fresh = await track(joinOpen(url, 'room', 'b'));
+    expect((await old.next('error')).code).toBe('replaced');
+    await a.next('peer-left');
+    await a.next('peer-joined');
+    fresh.send({ type: 'signal', to: 'a', payload: 'hi' });
+    expect(await a.next('signal')).toEqual({ type: 'signal', from: 'b', payload: 'hi' });
+    expect(server?.stats().peers).toBe(2);
+  });
+});
+
+describe('bad input', () => {
+  const cases: Array<[string, string | Buffer | object, string]> = [
+    ['malformed JSON', '{"type":', 'malformed'],
+    ['an unknown type', { type: 'launch-missiles' }, 'unknown-type'],
+    ['a binary frame', Buffer.from([1, 2, 3]), 'malformed'],
+    ['a signal before joining', { type: 'signal', to: 'a', payload: 'x' }, 'protocol'],
+    ['another protocol version', { type: 'hello', protocol: 99, roomId: 'r', nodeId: 'n' }, 'unsupported-protocol'],
+    ['an oversized message', { type: 'hello', protocol: 1, roomId: 'r', nodeId: 'x'.repeat(5000) }, 'too-large'],
+  ];
+  for (const [name, frame, code] of cases) {
+    it(`answers ${name} with an error frame and disconnects`, async () => {
+      const { url } = await start({ limits: { maxMessageBytes: 4096 } });
+      const bystander = await track(joinOpen(url, 'calm', 'c'));
+      const client = await track(connectRaw(url));
+      client.send(frame);
+      expect((await client.next('error')).code).toBe(code);
+      await client.closed;
+      bystander.send({ type: 'ping' });
+      await bystander.next('pong');
+    });
+  }
+});

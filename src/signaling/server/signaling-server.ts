@@ -1,0 +1,141 @@
+// `startSignalingServer`: the `ws` server that introduces peers of a room to each other and
+// relays their WebRTC offers, answers and candidates. It carries no Raft traffic; a peer that has
+// its data channels needs the server only to reconnect.
+import type { IncomingMessage } from 'node:http';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { realClock, type Clock } from '../clock.ts';
+import { resolveServerLimits, signalingProtocolLimits, type SignalingServerLimits } from '../limits.ts';
+import { createConnection, type Connection } from './connection.ts';
+import type { SignalingServerEvent } from './events.ts';
+import { createRoomRegistry } from './room-registry.ts';
+import { createRoomLookup, type RoomResolver, type RoomTable } from './room-policy.ts';
+
+export interface SignalingServerOptions {
+  /** 0 picks a free port (tests). */
+  readonly port: number;
+  /** Default 127.0.0.1: exposing the server is a decision (`0.0.0.0`), not an accident. */
+  readonly host?: string;
+  /** Absent: every room is open. See room-policy.ts. */
+  readonly rooms?: RoomTable | RoomResolver;
+  /** With a room table: whether rooms not listed are served (open). Default false. */
+  readonly allowUnlistedRooms?: boolean;
+  readonly limits?: Partial<SignalingServerLimits>;
+  /** Joins, leaves and refusals, one event each (the CLI logs them). */
+  readonly onEvent?: (event: SignalingServerEvent) => void;
+  /** Time source for idle and handshake timeouts and the rate limit (tests pass a virtual clock). */
+  readonly clock?: Clock;
+}
+
+export interface SignalingServerStats {
+  readonly connections: number;
+  readonly rooms: number;
+  readonly peers: number;
+  readonly joins: number;
+  readonly leaves: number;
+  readonly refusals: number;
+}
+
+export interface SignalingServer {
+  readonly port: number;
+  /** `ws://host:port`, ready for `createWebSocketSignalingClient`. */
+  readonly url: string;
+  stats(): SignalingServerStats;
+  /** Tells every client the server is closing, closes their sockets and stops listening. Idempotent. */
+  close(): Promise<void>;
+}
+
+function toText(data: RawData, isBinary: boolean): { text: string | null; byteLength: number } {
+  const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+  return { text: isBinary ? null : buffer.toString('utf8'), byteLength: buffer.byteLength };
+}
+
+/** How long a closing server waits for clients to finish the close handshake. */
+const closeGraceMs = 2_000;
+
+function closedPromise(socket: WebSocket): Promise<void> {
+  return new Promise((resolve) => {
+    if (socket.readyState === socket.CLOSED) resolve();
+    else socket.once('close', () => resolve());
+  });
+}
+
+function listen(server: WebSocketServer): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.once('listening', () => {
+      server.off('error', reject);
+      const address = server.address();
+      resolve(typeof address === 'object' && address !== null ? address.port : 0);
+    });
+  });
+}
+
+export async function startSignalingServer(options: SignalingServerOptions): Promise<SignalingServer> {
+  const limits = resolveServerLimits(options.limits);
+  const clock = options.clock ?? realClock;
+  const host = options.host ?? '127.0.0.1';
+  const lookup = await createRoomLookup(options.rooms, options.allowUnlistedRooms ?? false);
+  const registry = createRoomRegistry(limits);
+  const counters = { joins: 0, leaves: 0, refusals: 0 };
+  const report = (event: SignalingServerEvent): void => {
+    if (event.type === 'joined') counters.joins++;
+    else if (event.type === 'left') counters.leaves++;
+    else counters.refusals++;
+    options.onEvent?.(event);
+  };
+  const connections = new Map<WebSocket, Connection>();
+  // `ws` itself drops frames beyond the protocol ceiling (with close code 1009) before buffering
+  // them; frames between the configured limit and that ceiling get our explanatory error frame.
+  const maxPayload = Math.max(limits.maxMessageBytes + 1, signalingProtocolLimits.maxMessageBytes);
+  const server = new WebSocketServer({ port: options.port, host, maxPayload, clientTracking: false });
+  const port = await listen(server);
+
+  server.on('connection', (socket: WebSocket, request: IncomingMessage) => {
+    const remoteAddress = request.socket.remoteAddress ?? null;
+    if (connections.size >= limits.maxConnections) {
+      counters.refusals++;
+      socket.send(JSON.stringify({ type: 'error', code: 'server-full', message: 'too many connections' }));
+      socket.close(1013, 'server-full');
+      return;
+    }
+    const connection = createConnection(
+      {
+        // A client that stops reading would make ws buffer without end: cut it off instead.
+        send: (text) => (socket.bufferedAmount > limits.maxBufferedBytes ? socket.terminate() : socket.send(text)),
+        close: (code, reason) => socket.close(code, reason),
+      },
+      { limits, clock, lookup, registry, report, remoteAddress, finished: () => connections.delete(socket) },
+    );
+    connections.set(socket, connection);
+    socket.on('message', (data, isBinary) => {
+      const { text, byteLength } = toText(data, isBinary);
+      connection.receive(text, byteLength);
+    });
+    socket.on('close', () => connection.socketClosed());
+    // A socket error is followed by `close`; swallowing it here keeps one bad client from
+    // becoming an uncaught exception that would take the whole server down.
+    socket.on('error', () => undefined);
+  });
+
+  let closing: Promise<void> | null = null;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      const sockets = [...connections.keys()];
+      const allClosed = Promise.all(sockets.map(closedPromise));
+      for (const [, connection] of [...connections]) connection.fail('server-closing', 'the signaling server is shutting down');
+      // A client that never answers the close handshake must not hold the shutdown hostage.
+      const deadline = globalThis.setTimeout(() => sockets.forEach((socket) => socket.terminate()), closeGraceMs);
+      await allClosed;
+      globalThis.clearTimeout(deadline);
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    })();
+    return closing;
+  };
+
+  return {
+    port,
+    url: `ws://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    stats: () => ({ connections: connections.size, rooms: registry.roomCount, peers: registry.memberCount, ...counters }),
+    close,
+  };
+}

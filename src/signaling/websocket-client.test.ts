@@ -1,0 +1,95 @@
+// The WebSocket signaling client against the real server on loopback (ws's WebSocket in Node).
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import type { Watchable } from '../core/observable.ts';
+import { nodeId, type NodeId } from '../core/types.ts';
+import { startSignalingServer, type SignalingServer, type SignalingServerOptions } from './server/signaling-server.ts';
+import { SignalingRefusedError, SignalingUnreachableError, type ReceivedSignal } from './signaling-client.ts';
+import { createWebSocketSignalingClient, type WebSocketSignalingClient, type WebSocketSignalingClientOptions } from './websocket-client.ts';
+
+const servers: SignalingServer[] = [];
+const clients: WebSocketSignalingClient[] = [];
+
+async function start(options: Partial<SignalingServerOptions> = {}): Promise<SignalingServer> {
+  const server = await startSignalingServer({ port: 0, host: '127.0.0.1', ...options });
+  servers.push(server);
+  return server;
+}
+
+function client(url: string, id: string, extra: Partial<WebSocketSignalingClientOptions> = {}): WebSocketSignalingClient {
+  const created = createWebSocketSignalingClient({ url, roomId: 'room', nodeId: nodeId(id), WebSocket, ...extra });
+  clients.push(created);
+  return created;
+}
+
+function until<T>(watchable: Watchable<T>, predicate: (value: T) => boolean): Promise<T> {
+  return new Promise((resolve) => {
+    if (predicate(watchable.value)) return resolve(watchable.value);
+    const unsubscribe = watchable.subscribe((value) => {
+      if (!predicate(value)) return;
+      unsubscribe();
+      resolve(value);
+    });
+  });
+}
+
+const hasPeer = (id: string) => (peers: ReadonlySet<NodeId>) => peers.has(nodeId(id));
+
+afterEach(async () => {
+  for (const created of clients.splice(0)) created.close();
+  await Promise.all(servers.splice(0).map((server) => server.close()));
+});
+
+describe('WebSocket signaling client', () => {
+  it('joins, watches peers and exchanges signals through the server', async () => {
+    const { url } = await start();
+    const a = client(url, 'a');
+    const b = client(url, 'b');
+    await until(a.peers, hasPeer('b'));
+    await until(b.peers, hasPeer('a'));
+    const received = new Promise<ReceivedSignal>((resolve) => b.signals.subscribe(resolve));
+    a.signal(nodeId('b'), '{"candidate":"x"}');
+    expect(await received).toEqual({ from: 'a', payload: '{"candidate":"x"}' });
+    b.close();
+    expect(await b.closed).toBeNull();
+    await until(a.peers, (peers) => peers.size === 0);
+  });
+
+  it('answers the admission challenge with the right secret', async () => {
+    const { url } = await start({ rooms: { room: { secret: 'open sesame' } } });
+    const a = client(url, 'a', { secret: 'open sesame' });
+    await until(a.status, (status) => status === 'joined');
+  });
+
+  it('stops with a clear error for a wrong or a missing secret instead of retrying', async () => {
+    const { url } = await start({ rooms: { room: { secret: 'open sesame' } } });
+    const wrong = await client(url, 'a', { secret: 'guess' }).closed;
+    expect(wrong).toBeInstanceOf(SignalingRefusedError);
+    expect(wrong).toMatchObject({ code: 'admission-refused' });
+    const missing = await client(url, 'b').closed;
+    expect(String(missing)).toMatch(/requires a secret and none was given/);
+  });
+
+  it('reconnects with backoff after the server restarts, and rejoins', async () => {
+    const first = await start();
+    const limits = { reconnectDelayMinMs: 5, reconnectDelayMaxMs: 20 };
+    const a = client(first.url, 'a', { limits });
+    const b = client(first.url, 'b', { limits });
+    await until(a.peers, hasPeer('b'));
+    await first.close();
+    servers.splice(servers.indexOf(first), 1);
+    await until(a.peers, (peers) => peers.size === 0);
+    await start({ port: first.port });
+    await until(a.peers, hasPeer('b'));
+    await until(b.status, (status) => status === 'joined');
+  });
+
+  it('gives up after the configured number of attempts', async () => {
+    const server = await start();
+    const { url } = server;
+    await server.close();
+    servers.splice(0);
+    const lonely = client(url, 'a', { limits: { reconnectDelayMinMs: 1, reconnectDelayMaxMs: 2, reconnectAttemptsMax: 3 } });
+    expect(await lonely.closed).toBeInstanceOf(SignalingUnreachableError);
+  });
+});

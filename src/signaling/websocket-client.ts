@@ -1,0 +1,207 @@
+// The signaling client over a WebSocket to `startSignalingServer`. It joins the room (answering
+// the admission challenge when the room has a secret), keeps the connection alive with pings,
+// and reconnects with bounded exponential backoff until closed or refused for good.
+import { createEmitter, createWatchable, type Watchable } from '../core/observable.ts';
+import { nodeId as toNodeId, type NodeId } from '../core/types.ts';
+import { computeAdmissionProof, deriveAdmissionKey, importAdmissionKey } from './admission.ts';
+import { reconnectDelayMs } from './backoff.ts';
+import { realClock, type Clock } from './clock.ts';
+import { resolveClientLimits, signalingProtocolLimits, type SignalingClientLimits } from './limits.ts';
+import { signalingProtocolVersion, terminalErrorCodes, type ClientMessage, type ServerMessage } from './messages.ts';
+import { parseSignalingMessage } from './parse-message.ts';
+import {
+  SignalingRefusedError,
+  SignalingUnreachableError,
+  samePeerSet,
+  type ReceivedSignal,
+  type SignalingClient,
+} from './signaling-client.ts';
+
+/** The part of the WebSocket API used here: the browser's `WebSocket` and `ws`'s both fit. */
+export interface WebSocketLike {
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  addEventListener(type: 'open' | 'close' | 'error', listener: () => void): void;
+  addEventListener(type: 'message', listener: (event: { readonly data: unknown }) => void): void;
+}
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+export interface WebSocketSignalingClientOptions {
+  readonly url: string;
+  readonly roomId: string;
+  readonly nodeId: NodeId;
+  /** The room secret, if the room has one; it never leaves this client (admission.ts). */
+  readonly secret?: string;
+  /** Default `globalThis.WebSocket`; in Node 20 pass `WebSocket` from the `ws` package. */
+  readonly WebSocket?: WebSocketConstructor;
+  readonly limits?: Partial<SignalingClientLimits>;
+  readonly clock?: Clock;
+  /** Jitter source for backoff. */
+  readonly random?: () => number;
+}
+
+export type SignalingClientStatus = 'connecting' | 'joined' | 'closed';
+
+export interface WebSocketSignalingClient extends SignalingClient {
+  readonly status: Watchable<SignalingClientStatus>;
+}
+
+function validateOptions(options: WebSocketSignalingClientOptions): WebSocketConstructor {
+  toNodeId(options.nodeId);
+  if (options.roomId.length === 0 || options.roomId.length > signalingProtocolLimits.maxRoomIdLength) {
+    throw new RangeError(`roomId must be 1 .. ${signalingProtocolLimits.maxRoomIdLength} characters`);
+  }
+  const constructor = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+  if (constructor === undefined) throw new Error('no WebSocket available: pass options.WebSocket (the ws package in Node 20)');
+  return constructor;
+}
+
+export function createWebSocketSignalingClient(options: WebSocketSignalingClientOptions): WebSocketSignalingClient {
+  const WebSocketClass = validateOptions(options);
+  const limits = resolveClientLimits(options.limits);
+  const clock = options.clock ?? realClock;
+  const random = options.random ?? Math.random;
+  const { roomId, nodeId: selfId } = options;
+  const admissionKey = options.secret === undefined ? null : deriveAdmissionKey(options.secret, roomId).then(importAdmissionKey);
+  admissionKey?.catch(() => undefined); // reported when a challenge needs it, not as an unhandled rejection
+
+  const peers = createWatchable<ReadonlySet<NodeId>>(new Set(), samePeerSet);
+  const signals = createEmitter<ReceivedSignal>();
+  const status = createWatchable<SignalingClientStatus>('connecting');
+  let resolveClosed: (reason: Error | null) => void = () => undefined;
+  const closed = new Promise<Error | null>((resolve) => (resolveClosed = resolve));
+
+  let socket: WebSocketLike | null = null;
+  let failedAttempts = 0;
+  let lastHeard = clock.now();
+  let timers: unknown[] = [];
+  const later = (fn: () => void, ms: number): void => void timers.push(clock.setTimeout(fn, ms));
+  const clearTimers = (): void => {
+    for (const timer of timers) clock.clearTimeout(timer);
+    timers = [];
+  };
+
+  const send = (message: ClientMessage): void => {
+    try {
+      socket?.send(JSON.stringify(message));
+    } catch (_error) {
+      // Sending on a socket that is closing throws in some implementations; its close follows.
+    }
+  };
+
+  function stop(reason: Error | null): void {
+    if (status.value === 'closed') return;
+    status.set('closed');
+    clearTimers();
+    const current = socket;
+    socket = null;
+    current?.close(1000, reason === null ? 'closed' : 'refused');
+    peers.set(new Set());
+    resolveClosed(reason);
+  }
+
+  /** The connection is gone (or useless): forget it and try again after a backoff delay. */
+  function reconnect(): void {
+    if (status.value === 'closed') return;
+    clearTimers();
+    const current = socket;
+    socket = null;
+    current?.close(1000, 'reconnecting');
+    peers.set(new Set());
+    status.set('connecting');
+    if (failedAttempts >= limits.reconnectAttemptsMax) {
+      return stop(new SignalingUnreachableError(`could not join room ${JSON.stringify(roomId)} at ${options.url} after ${failedAttempts} attempts`));
+    }
+    const delay = reconnectDelayMs(failedAttempts, limits.reconnectDelayMinMs, limits.reconnectDelayMaxMs, random);
+    failedAttempts++;
+    later(connect, delay);
+  }
+
+  function keepAlive(): void {
+    later(() => {
+      if (clock.now() - lastHeard >= limits.serverSilenceTimeoutMs) return reconnect();
+      send({ type: 'ping' });
+      keepAlive();
+    }, limits.pingIntervalMs);
+  }
+
+  async function answerChallenge(nonce: string): Promise<void> {
+    if (admissionKey === null) {
+      return stop(new SignalingRefusedError('admission-refused', `room ${JSON.stringify(roomId)} requires a secret and none was given`));
+    }
+    const proof = await computeAdmissionProof(await admissionKey, { roomId, nodeId: selfId, nonce });
+    send({ type: 'challenge-response', proof });
+  }
+
+  function updatePeers(change: (next: Set<NodeId>) => void): void {
+    const next = new Set(peers.value);
+    change(next);
+    next.delete(selfId);
+    peers.set(next);
+  }
+
+  function handle(message: ServerMessage): void {
+    switch (message.type) {
+      case 'challenge':
+        return void answerChallenge(message.nonce).catch((error: unknown) => stop(error instanceof Error ? error : new Error(String(error))));
+      case 'joined':
+        failedAttempts = 0;
+        peers.set(new Set(message.peers.map(toNodeId).filter((peer) => peer !== selfId)));
+        return status.set('joined');
+      case 'peer-joined':
+        return updatePeers((next) => next.add(toNodeId(message.nodeId)));
+      case 'peer-left':
+        return updatePeers((next) => next.delete(toNodeId(message.nodeId)));
+      case 'signal':
+        return signals.emit({ from: toNodeId(message.from), payload: message.payload });
+      case 'error':
+        if (terminalErrorCodes.has(message.code)) return stop(new SignalingRefusedError(message.code, message.message));
+        return; // unknown-peer is informational; for the others the server closes and we retry
+      case 'ping':
+        return send({ type: 'pong' });
+      case 'pong':
+        return;
+      default: {
+        const unreachable: never = message;
+        return unreachable;
+      }
+    }
+  }
+
+  function connect(): void {
+    if (status.value === 'closed') return;
+    const current = new WebSocketClass(options.url);
+    socket = current;
+    lastHeard = clock.now();
+    const isCurrent = (): boolean => socket === current;
+    current.addEventListener('open', () => {
+      if (!isCurrent()) return;
+      send({ type: 'hello', protocol: signalingProtocolVersion, roomId, nodeId: selfId });
+      keepAlive();
+    });
+    current.addEventListener('message', (event) => {
+      if (!isCurrent()) return;
+      lastHeard = clock.now();
+      const parsed = typeof event.data === 'string' ? parseSignalingMessage(event.data, { direction: 'from-server' }) : null;
+      // A server speaking nonsense is broken or not ours: drop the connection and retry later.
+      if (parsed === null || !parsed.ok) return reconnect();
+      handle(parsed.message);
+    });
+    current.addEventListener('close', () => isCurrent() && reconnect());
+    current.addEventListener('error', () => isCurrent() && reconnect());
+  }
+
+  connect();
+  return {
+    selfId,
+    roomId,
+    peers,
+    signals,
+    status,
+    signal(to, payload) {
+      if (status.value === 'joined') send({ type: 'signal', to, payload });
+    },
+    close: () => stop(null),
+    closed,
+  };
+}
