@@ -1,0 +1,147 @@
+// One node of a simulated cluster across its incarnations: durable storage that outlives
+// crashes, the engine of the current incarnation, and what that incarnation applied. Every write
+// and every applied entry is reported to the safety checker as it happens.
+import type { RaftConfig } from '../core/config.ts';
+import type { ClientId, ClusterConfig, Committed, LogEntry, NodeId } from '../core/types.ts';
+import { createRaftNode, type RaftNode } from '../driver/create-raft-node.ts';
+import { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
+import type { StorageBatch } from '../storage/raft-storage.ts';
+import type { RaftTransport } from '../transport/raft-transport.ts';
+import type { SafetyChecker } from './checkers.ts';
+import { CrashableStorage } from './crashable-storage.ts';
+import { deriveSeed, seededRandom } from './seeded-random.ts';
+import type { VirtualClock } from './virtual-clock.ts';
+
+export interface SimulatedNode {
+  readonly id: NodeId;
+  node: RaftNode | null;
+  storage: CrashableStorage;
+  readonly durable: InMemoryRaftStorage;
+  readonly transport: RaftTransport;
+  /** Highest index this incarnation applied (an install counts as applying through its index). */
+  appliedIndex: number;
+  /** Commands this incarnation applied, by index (null for internal markers). */
+  readonly appliedCommands: Map<number, Uint8Array | null>;
+  incarnation: number;
+}
+
+/** What every node of one cluster shares. */
+export interface NodeEnvironment {
+  readonly seed: number;
+  readonly clock: VirtualClock;
+  readonly checker: SafetyChecker;
+  readonly bootstrap: ClusterConfig;
+  readonly maxWriteDelayMs: number;
+  readonly raftConfig: Omit<RaftConfig, 'clock' | 'random'> | undefined;
+  readonly identities: ReadonlyMap<NodeId, ClientId> | undefined;
+  readonly snapshotProbability: number | undefined;
+}
+
+export function createSimulatedNode(environment: NodeEnvironment, id: NodeId, transport: RaftTransport): SimulatedNode {
+  const durable = new InMemoryRaftStorage();
+  const storage = newDisk(environment, id, durable, 0);
+  const simulated: SimulatedNode = { id, node: null, storage, durable, transport, appliedIndex: 0, appliedCommands: new Map(), incarnation: 0 };
+  watchDurableWrites(environment.checker, simulated);
+  return simulated;
+}
+
+function newDisk(environment: NodeEnvironment, id: NodeId, durable: InMemoryRaftStorage, incarnation: number): CrashableStorage {
+  // The first disk keeps the label it always had, so existing seeds replay unchanged.
+  const label = incarnation === 0 ? `disk-${id}` : `disk-${id}-${incarnation}`;
+  return new CrashableStorage(durable, environment.clock, seededRandom(deriveSeed(environment.seed, label)), environment.maxWriteDelayMs);
+}
+
+/**
+ * Log Matching is checked at the moment entries become durable, against every other log, on
+ * both write paths (the batched one, and the plain append after a snapshot write).
+ */
+function watchDurableWrites(checker: SafetyChecker, simulated: SimulatedNode): void {
+  const durable = simulated.durable;
+  const batched = durable.writeBatch.bind(durable);
+  const append = durable.appendEntries.bind(durable);
+  const termBefore = (index: number): number | undefined => {
+    const log = durable.peekLog();
+    return log.entries[index - log.firstIndex]?.term;
+  };
+  durable.writeBatch = async (batch: StorageBatch) => {
+    await batched(batch);
+    checker.entriesPersisted(simulated.id, batch.entries, termBefore);
+  };
+  durable.appendEntries = async (entries: readonly LogEntry[]) => {
+    await append(entries);
+    checker.entriesPersisted(simulated.id, entries, termBefore);
+  };
+}
+
+/** Starts a new incarnation on the node's durable storage and follows it from index 1. */
+export async function startSimulatedNode(environment: NodeEnvironment, simulated: SimulatedNode): Promise<void> {
+  simulated.incarnation += 1;
+  const incarnation = simulated.incarnation;
+  const clientId = environment.identities?.get(simulated.id);
+  const node = await createRaftNode({
+    id: simulated.id,
+    clusterConfig: environment.bootstrap,
+    transport: simulated.transport,
+    storage: simulated.storage,
+    raftConfig: { ...environment.raftConfig, clock: environment.clock, random: seededRandom(deriveSeed(environment.seed, `node-${simulated.id}-${incarnation}`)) },
+    ...(clientId === undefined ? {} : { identity: { type: 'durable' as const, clientId } }),
+  });
+  simulated.node = node;
+  simulated.appliedIndex = 0;
+  simulated.appliedCommands.clear();
+  const checker = environment.checker;
+  node.role.subscribe((role) => {
+    if (role !== 'leader' || simulated.incarnation !== incarnation) return;
+    checker.leaderElected(simulated.id, node.term.value);
+    const log = simulated.durable.peekLog();
+    checker.leaderLog(simulated.id, node.term.value, log.firstIndex, log.entries);
+  });
+  void followCommitted(environment, simulated, node, incarnation);
+}
+
+/** Power loss: writes not yet on the durable store vanish and the engine stops. */
+export function crashSimulatedNode(simulated: SimulatedNode): void {
+  const node = simulated.node;
+  if (node === null) return;
+  simulated.storage.crash();
+  void node.close();
+  simulated.node = null;
+  simulated.incarnation += 1;
+}
+
+/** A fresh disk wrapper on the same durable store, then a new incarnation. */
+export async function restartSimulatedNode(environment: NodeEnvironment, simulated: SimulatedNode): Promise<void> {
+  if (simulated.node !== null) return;
+  simulated.storage = newDisk(environment, simulated.id, simulated.durable, simulated.incarnation);
+  await startSimulatedNode(environment, simulated);
+}
+
+async function followCommitted(environment: NodeEnvironment, simulated: SimulatedNode, node: RaftNode, incarnation: number): Promise<void> {
+  const snapshotRandom = seededRandom(deriveSeed(environment.seed, `snapshot-${simulated.id}-${incarnation}`));
+  for await (const committed of node.committedFrom(1)) {
+    if (simulated.incarnation !== incarnation) return;
+    const appliedThrough = applyOne(environment.checker, simulated, node, committed);
+    const probability = environment.snapshotProbability;
+    if (appliedThrough !== null && probability !== undefined && snapshotRandom() < probability) {
+      node.publishSnapshot({ throughIndex: appliedThrough, state: new Uint8Array([appliedThrough % 256]) });
+    }
+  }
+}
+
+/** Records one committed item; returns the index it applied (null for an install). */
+function applyOne(checker: SafetyChecker, simulated: SimulatedNode, node: RaftNode, committed: Committed): number | null {
+  if (committed.type === 'install') {
+    checker.applyOrder(simulated.id, simulated.appliedIndex, { installThrough: committed.snapshot.throughIndex });
+    simulated.appliedIndex = committed.snapshot.throughIndex;
+    return null;
+  }
+  const record =
+    committed.type === 'entry'
+      ? { index: committed.entry.index, term: committed.entry.term, command: committed.entry.command }
+      : { index: committed.index, term: null, command: null };
+  checker.applyOrder(simulated.id, simulated.appliedIndex, record);
+  checker.entryApplied(simulated.id, record, node.term.value);
+  simulated.appliedIndex = record.index;
+  simulated.appliedCommands.set(record.index, record.command);
+  return record.index;
+}
