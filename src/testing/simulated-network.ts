@@ -54,113 +54,126 @@ interface Endpoint {
 }
 
 export function createSimulatedNetwork(clock: VirtualClock, random: () => number, conditions: NetworkConditions = reliableNetwork): SimulatedNetwork {
-  const endpoints = new Map<NodeId, Endpoint>();
-  const blocked = new Set<string>();
-  const down = new Set<NodeId>();
-  const inFlight = new Map<string, number>();
-  const stats = { sent: 0, delivered: 0, dropped: 0, duplicated: 0 };
-  let current = validateConditions(conditions);
-  const linkKey = (from: NodeId, to: NodeId): string => `${from}\u0000${to}`;
-  const cut = (from: NodeId, to: NodeId): boolean => blocked.has(linkKey(from, to)) || down.has(from) || down.has(to);
+  return new SimulatedNetworkHub(clock, random, validateConditions(conditions));
+}
 
-  const refreshPeers = (): void => {
-    for (const [id, endpoint] of endpoints) {
-      endpoint.peers.set(new Set([...endpoints.keys()].filter((other) => other !== id && !cut(id, other))));
+const linkKey = (from: NodeId, to: NodeId): string => `${from}\u0000${to}`;
+const samePeers = (left: ReadonlySet<NodeId>, right: ReadonlySet<NodeId>): boolean => left.size === right.size && [...left].every((peer) => right.has(peer));
+
+class SimulatedNetworkHub implements SimulatedNetwork {
+  readonly stats = { sent: 0, delivered: 0, dropped: 0, duplicated: 0 };
+  private readonly endpoints = new Map<NodeId, Endpoint>();
+  /** Cut links, by linkKey(from, to). */
+  private readonly blocked = new Set<string>();
+  private readonly down = new Set<NodeId>();
+  private readonly inFlight = new Map<string, number>();
+
+  constructor(
+    private readonly clock: VirtualClock,
+    private readonly random: () => number,
+    private current: NetworkConditions,
+  ) {}
+
+  get conditions(): NetworkConditions {
+    return this.current;
+  }
+
+  set conditions(next: NetworkConditions) {
+    this.current = validateConditions(next);
+  }
+
+  transport(id: NodeId): RaftTransport {
+    if (this.endpoints.has(id)) throw new Error(`simulated network already has ${id}`);
+    const endpoint: Endpoint = { incoming: createEmitter<RaftEnvelope>(), peers: createWatchable<ReadonlySet<NodeId>>(new Set(), samePeers) };
+    this.endpoints.set(id, endpoint);
+    this.refreshPeers();
+    return { selfId: id, peers: endpoint.peers, incoming: endpoint.incoming, send: (to, bytes) => this.send(id, to, bytes) };
+  }
+
+  partition(groups: readonly (readonly NodeId[])[]): void {
+    const groupOf = new Map<NodeId, number>();
+    groups.forEach((group, position) => group.forEach((id) => groupOf.set(id, position)));
+    this.blocked.clear();
+    for (const from of this.endpoints.keys()) {
+      for (const to of this.endpoints.keys()) {
+        if (from !== to && (groupOf.get(from) === undefined || groupOf.get(from) !== groupOf.get(to))) this.blocked.add(linkKey(from, to));
+      }
     }
-  };
+    this.refreshPeers();
+  }
 
-  const schedule = (from: NodeId, to: NodeId, bytes: Uint8Array): void => {
-    const key = linkKey(from, to);
-    const queued = inFlight.get(key) ?? 0;
-    if (queued >= maxInFlightPerLink) {
-      stats.dropped += 1;
+  blockOneWay(from: NodeId, to: NodeId): void {
+    this.blocked.add(linkKey(from, to));
+    this.refreshPeers();
+  }
+
+  isolate(id: NodeId): void {
+    for (const other of this.endpoints.keys()) {
+      if (other === id) continue;
+      this.blocked.add(linkKey(id, other));
+      this.blocked.add(linkKey(other, id));
+    }
+    this.refreshPeers();
+  }
+
+  heal(): void {
+    this.blocked.clear();
+    this.refreshPeers();
+  }
+
+  setDown(id: NodeId, isDown: boolean): void {
+    if (isDown) this.down.add(id);
+    else this.down.delete(id);
+    this.refreshPeers();
+  }
+
+  inject(from: NodeId, to: NodeId, bytes: Uint8Array): void {
+    if (this.down.has(to)) return;
+    this.endpoints.get(to)?.incoming.emit({ from, bytes });
+  }
+
+  private cut(from: NodeId, to: NodeId): boolean {
+    return this.blocked.has(linkKey(from, to)) || this.down.has(from) || this.down.has(to);
+  }
+
+  private refreshPeers(): void {
+    for (const [id, endpoint] of this.endpoints) {
+      endpoint.peers.set(new Set([...this.endpoints.keys()].filter((other) => other !== id && !this.cut(id, other))));
+    }
+  }
+
+  private send(from: NodeId, to: NodeId, bytes: Uint8Array): void {
+    this.stats.sent += 1;
+    if (this.cut(from, to) || !this.endpoints.has(to) || this.random() < this.current.dropProbability) {
+      this.stats.dropped += 1;
       return;
     }
-    inFlight.set(key, queued + 1);
-    const delay = current.minDelayMs + random() * (current.maxDelayMs - current.minDelayMs);
-    clock.setTimeout(() => {
-      inFlight.set(key, (inFlight.get(key) ?? 1) - 1);
+    const copy = bytes.slice();
+    this.schedule(from, to, copy);
+    if (this.random() < this.current.duplicateProbability) {
+      this.stats.duplicated += 1;
+      this.schedule(from, to, copy);
+    }
+  }
+
+  private schedule(from: NodeId, to: NodeId, bytes: Uint8Array): void {
+    const key = linkKey(from, to);
+    const queued = this.inFlight.get(key) ?? 0;
+    if (queued >= maxInFlightPerLink) {
+      this.stats.dropped += 1;
+      return;
+    }
+    this.inFlight.set(key, queued + 1);
+    const delay = this.current.minDelayMs + this.random() * (this.current.maxDelayMs - this.current.minDelayMs);
+    this.clock.setTimeout(() => {
+      this.inFlight.set(key, (this.inFlight.get(key) ?? 1) - 1);
       // A link cut while the message was in the air loses it.
-      if (cut(from, to)) {
-        stats.dropped += 1;
+      if (this.cut(from, to)) {
+        this.stats.dropped += 1;
         return;
       }
-      stats.delivered += 1;
-      endpoints.get(to)?.incoming.emit({ from, bytes });
+      this.stats.delivered += 1;
+      this.endpoints.get(to)?.incoming.emit({ from, bytes });
     }, delay);
-  };
-
-  const network: SimulatedNetwork = {
-    get conditions() {
-      return current;
-    },
-    set conditions(next) {
-      current = validateConditions(next);
-    },
-    stats,
-    transport(id) {
-      if (endpoints.has(id)) throw new Error(`simulated network already has ${id}`);
-      const endpoint: Endpoint = {
-        incoming: createEmitter<RaftEnvelope>(),
-        peers: createWatchable<ReadonlySet<NodeId>>(new Set(), (left, right) => left.size === right.size && [...left].every((peer) => right.has(peer))),
-      };
-      endpoints.set(id, endpoint);
-      refreshPeers();
-      return {
-        selfId: id,
-        peers: endpoint.peers,
-        incoming: endpoint.incoming,
-        send(to, bytes) {
-          stats.sent += 1;
-          if (cut(id, to) || !endpoints.has(to) || random() < current.dropProbability) {
-            stats.dropped += 1;
-            return;
-          }
-          const copy = bytes.slice();
-          schedule(id, to, copy);
-          if (random() < current.duplicateProbability) {
-            stats.duplicated += 1;
-            schedule(id, to, copy);
-          }
-        },
-      };
-    },
-    partition(groups) {
-      const groupOf = new Map<NodeId, number>();
-      groups.forEach((group, position) => group.forEach((id) => groupOf.set(id, position)));
-      blocked.clear();
-      for (const from of endpoints.keys()) {
-        for (const to of endpoints.keys()) {
-          if (from !== to && (groupOf.get(from) === undefined || groupOf.get(from) !== groupOf.get(to))) blocked.add(linkKey(from, to));
-        }
-      }
-      refreshPeers();
-    },
-    blockOneWay(from, to) {
-      blocked.add(linkKey(from, to));
-      refreshPeers();
-    },
-    isolate(id) {
-      for (const other of endpoints.keys()) {
-        if (other === id) continue;
-        blocked.add(linkKey(id, other));
-        blocked.add(linkKey(other, id));
-      }
-      refreshPeers();
-    },
-    inject(from, to, bytes) {
-      if (down.has(to)) return;
-      endpoints.get(to)?.incoming.emit({ from, bytes });
-    },
-    heal() {
-      blocked.clear();
-      refreshPeers();
-    },
-    setDown(id, isDown) {
-      if (isDown) down.add(id);
-      else down.delete(id);
-      refreshPeers();
-    },
-  };
-  return network;
+  }
 }
