@@ -1,5 +1,11 @@
-// Vitest configuration (unit, scenario and simulation suites in Node) and the library build.
+// Vitest configuration and the library build. Two test projects:
+// - node: unit, scenario and simulation suites (plus IndexedDB on fake-indexeddb);
+// - browser: `*.browser.test.ts` files, run in Debian's headless Chromium through Playwright
+//   (ENVIRONMENT.md: Playwright cannot download browsers here; the flags below make WebRTC work
+//   on loopback). scripts/test.mjs runs the browser project inside a loopback-only namespace.
+import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
+import { chromiumArguments, chromiumPath } from './scripts/browser-flags.mjs';
 
 export default defineConfig({
   build: {
@@ -10,11 +16,38 @@ export default defineConfig({
     outDir: 'dist',
     sourcemap: true,
   },
+  worker: { format: 'es' },
   test: {
-    include: ['src/**/*.test.ts', 'bench/**/*.test.ts'],
-    environment: 'node',
-    pool: 'threads',
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'node',
+          include: ['src/**/*.test.ts', 'bench/**/*.test.ts'],
+          exclude: ['**/*.browser.test.ts', 'node_modules/**'],
+          environment: 'node',
+          pool: 'threads',
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'browser',
+          include: ['src/**/*.browser.test.ts'],
+          browser: {
+            enabled: true,
+            headless: true,
+            screenshotFailures: false,
+            provider: playwright({
+              launchOptions: { executablePath: chromiumPath, args: chromiumArguments },
+              contextOptions: { permissions: ['camera', 'microphone'] },
+            }),
+            instances: [{ browser: 'chromium' }],
+          },
+        },
+      },
+    ],
   },
 });

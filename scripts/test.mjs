@@ -5,8 +5,6 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-// Used by the browser suites once they exist (see the end of `suites`).
-// eslint-disable-next-line @typescript-eslint/no-unused-vars
 import { findChromium, loopbackOnly } from './browser-env.mjs';
 
 const binary = (name) => join('node_modules', '.bin', name);
@@ -58,6 +56,38 @@ const vitest = (name, args = [], wrap = null) => ({
   },
 });
 
+/**
+ * Playwright with the list reporter on the console and a JSON report in a temporary file; counts
+ * come from its stats (a flaky pass is reported as a failure: a flaky test is a bug).
+ */
+const playwright = (name) => ({
+  name,
+  run: () => {
+    const folder = mkdtempSync(join(tmpdir(), 'raftmesh-playwright-'));
+    const report = join(folder, 'report.json');
+    const command = `PLAYWRIGHT_JSON_OUTPUT_NAME=${report} ${binary('playwright')} test --reporter=list,json`;
+    const ok = run(...loopbackOnly(command));
+    try {
+      if (!existsSync(report)) {
+        console.log('no JSON report: Playwright crashed before writing one');
+        return { passed: 0, failed: 1 };
+      }
+      const { stats, errors } = JSON.parse(readFileSync(report, 'utf8'));
+      const counts = { passed: stats.expected, failed: stats.unexpected + stats.flaky + (errors?.length ?? 0) };
+      if (!ok && counts.failed === 0) counts.failed = 1;
+      return counts;
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  },
+});
+
+/** A browser suite first needs Chromium; without one it is one failure with a clear message. */
+const browserSuite = (suite) => ({
+  name: suite.name,
+  run: () => (findChromium() === null ? { passed: 0, failed: 1 } : suite.run()),
+});
+
 const suites = [
   check('typecheck (all code)', binary('tsc'), ['-p', 'tsconfig.json', '--noEmit']),
   // The core tsconfig has no DOM lib and no Node types: this proves core is pure.
@@ -66,17 +96,10 @@ const suites = [
   check('no circular imports', 'node', ['scripts/check-cycles.mjs']),
   // The published build (tsconfig.build.json: no test support, no Node-only types) must compile.
   check('library build typechecks', binary('tsc'), ['-p', 'tsconfig.build.json', '--noEmit']),
-  vitest('unit, scenario and simulation tests (Node)'),
-  // Browser suites go here (IndexedDB in Chromium, worker, WebRTC, Playwright end-to-end). Each
-  // must run inside a loopback-only network namespace, and must find Chromium first, e.g.:
-  //   {
-  //     name: 'end-to-end (Playwright, Chromium)',
-  //     run: () => {
-  //       if (findChromium() === null) return { passed: 0, failed: 1 };
-  //       return run(...loopbackOnly('npx playwright test')) ? ... : ...; // counts from its JSON reporter
-  //     },
-  //   },
-  // or: vitest('IndexedDB and worker tests (Chromium)', ['--project', 'browser'], loopbackOnly)
+  vitest('unit, scenario and simulation tests (Node)', ['--project', 'node']),
+  // Browser suites: Debian's Chromium, inside a loopback-only network namespace (ENVIRONMENT.md).
+  browserSuite(vitest('in-browser tests (Vitest, headless Chromium)', ['--project', 'browser'], loopbackOnly)),
+  browserSuite(playwright('end-to-end and multi-browser tests (Playwright, headless Chromium)')),
 ];
 
 const totals = { passed: 0, failed: 0 };

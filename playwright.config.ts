@@ -1,0 +1,34 @@
+// Playwright end-to-end and multi-browser tests (e2e/*.spec.ts). Debian's Chromium with the flags
+// from ENVIRONMENT.md; pages are served by the Vite dev server started here, so the whole run
+// (server, browsers, signaling servers the specs start) lives inside the loopback-only network
+// namespace that scripts/test.mjs creates.
+import { defineConfig } from '@playwright/test';
+import { chromiumArguments, chromiumPath } from './scripts/browser-flags.mjs';
+
+const port = Number(process.env.RAFTMESH_E2E_PORT ?? 5199);
+
+export default defineConfig({
+  testDir: 'e2e',
+  testMatch: '**/*.spec.ts',
+  // Two cores: the specs start several Chromium processes each; running them one at a time keeps
+  // timing-sensitive Raft behaviour (elections, heartbeats) away from CPU starvation.
+  workers: 1,
+  fullyParallel: false,
+  timeout: 120_000,
+  expect: { timeout: 20_000 },
+  retries: 0,
+  reporter: process.env.CI ? [['list']] : [['list']],
+  outputDir: 'test-results',
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    launchOptions: { executablePath: chromiumPath, args: chromiumArguments },
+    permissions: ['camera', 'microphone'],
+    trace: 'off',
+  },
+  webServer: {
+    command: `npx vite --config vite.config.ts --host 127.0.0.1 --port ${port} --strictPort`,
+    url: `http://127.0.0.1:${port}/e2e/pages/blank.html`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+  },
+});
