@@ -22,6 +22,7 @@ export type { Emitter, Subscribable, Unsubscribe, Watchable } from './core/obser
 export type { Clock, RaftConfig } from './core/config.ts';
 export { defaultRaftConfig, resolveRaftConfig } from './core/config.ts';
 export type { RaftMetric, RaftTraceEvent, RefusalReason } from './core/events.ts';
+export type { StorageFailureReason } from './core/errors.ts';
 export {
   ClientIdCollisionError,
   LeadershipLostError,

@@ -56,10 +56,26 @@ export class ProposalRejectedError extends Error {
   }
 }
 
+/**
+ * Why a storage adapter failed, as data a program can act on (show "storage is full", ask the
+ * user to close an old tab, ...). 'unknown' is any failure the adapter could not classify.
+ */
+export type StorageFailureReason =
+  | 'quotaExceeded'
+  | 'upgradeBlocked'
+  | 'versionTooNew'
+  | 'databaseDeleted'
+  | 'transactionAborted'
+  | 'corruptRecord'
+  | 'closed'
+  | 'unknown';
+
 /** The node stopped because storage failed: durability can no longer be promised. */
 export class RaftStorageError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  readonly reason: StorageFailureReason;
+  constructor(message: string, options?: { cause?: unknown; reason?: StorageFailureReason }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'RaftStorageError';
+    this.reason = options?.reason ?? 'unknown';
   }
 }

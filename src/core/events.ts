@@ -1,5 +1,6 @@
 // Metrics and trace events (SPEC "Observability"): discriminated unions on `type`.
 import type { NodeId, StepDownReason, TransferAbandonReason, VoteDenialReason } from './types.ts';
+import type { StorageFailureReason } from './errors.ts';
 
 export type RaftMetric =
   | { readonly type: 'proposeAccepted'; readonly index: number }
@@ -15,7 +16,7 @@ export type RaftMetric =
   | { readonly type: 'frameUndecodable'; readonly from: NodeId; readonly reason: string }
   | { readonly type: 'frameRefused'; readonly from: NodeId; readonly reason: RefusalReason }
   | { readonly type: 'clientIdReminted'; readonly previous: string; readonly next: string }
-  | { readonly type: 'storageFailed'; readonly message: string };
+  | { readonly type: 'storageFailed'; readonly message: string; readonly reason: StorageFailureReason };
 
 /** Why a well-formed frame was refused by the engine. */
 export type RefusalReason =

@@ -72,6 +72,7 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
   const membership = createWatchable<ClusterConfig>(core.membership);
   const commitIndex = createWatchable(core.commitIndex);
   const compactionFloor = createWatchable(core.compactionFloor);
+  const stopped = createWatchable<Error | null>(null);
   const trace = createEmitter<RaftTraceEvent>();
   const proposals = createProposalTracker({
     window: dedupWindowSize,
@@ -226,8 +227,9 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
         writing = false;
         signalWriteIdle();
         const message = error instanceof Error ? error.message : String(error);
-        emitMetric({ type: 'storageFailed', message });
-        stop(new RaftStorageError(`storage write failed, node stopped (durability can no longer be promised): ${message}`, { cause: error }));
+        const reason = error instanceof RaftStorageError ? error.reason : 'unknown';
+        emitMetric({ type: 'storageFailed', message, reason });
+        stop(new RaftStorageError(`storage write failed, node stopped (durability can no longer be promised): ${message}`, { cause: error, reason }));
       },
     );
   };
@@ -314,6 +316,7 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
     pendingTransfers.rejectAll(error);
     for (const listener of closeListeners) listener(error);
     wakeProgress();
+    stopped.set(error);
   }
 
   const source: CommittedSource = {
@@ -346,6 +349,7 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
     membership,
     commitIndex,
     compactionFloor,
+    stopped,
     trace,
     committed: () => committedIterable(source, appliedIndex + 1),
     committedFrom: (fromIndex) => {
@@ -434,6 +438,7 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
       core.publishSnapshot(clock.now(), snapshot.throughIndex, snapshot.state.slice());
       scheduleStep();
     },
+    replicationProgress: () => (closed ? new Map<NodeId, number>() : core.matchIndexes()),
     async close() {
       stop(new RaftClosedError());
       await writeIdle;

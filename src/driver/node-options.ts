@@ -28,6 +28,12 @@ export interface RaftNode {
   readonly commitIndex: Watchable<number>;
   readonly compactionFloor: Watchable<number>;
   readonly trace: Subscribable<RaftTraceEvent>;
+  /**
+   * null while the node runs; once it stops, the error that stopped it: RaftClosedError after
+   * close(), RaftStorageError (with its `reason`) when storage failed, or the broken invariant.
+   * `role` keeps its last value (its type is API.md's RaftRole), so this is where "stopped" shows.
+   */
+  readonly stopped: Watchable<Error | null>;
   committed(): AsyncIterable<Committed>;
   committedFrom(fromIndex: number): AsyncIterable<Committed>;
   propose(command: Uint8Array, options?: { requestId?: number; signal?: AbortSignal }): Promise<LogEntry>;
@@ -38,6 +44,12 @@ export interface RaftNode {
   awaitLeadership(options?: { signal?: AbortSignal }): Promise<void>;
   publishSnapshot(snapshot: Snapshot): void;
   close(): Promise<void>;
+  /**
+   * On the leader: each peer's match index (how much of the leader's log it holds); empty on
+   * any other role. Optional so other RaftNode implementations (a worker proxy) may omit it;
+   * a room's membership policy needs it to promote only caught-up learners.
+   */
+  replicationProgress?(): ReadonlyMap<NodeId, number>;
 }
 
 /** The default clock: real timers, monotonic time from performance.now(). */
