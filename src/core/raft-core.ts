@@ -208,6 +208,16 @@ export class RaftCore {
   entryAt(index: number): LogEntry | undefined {
     return this.log.entryAt(index);
   }
+  /**
+   * The leader's view of how far each peer's log matches its own (read-only copies; empty unless
+   * leading). Room membership policies use it to promote only learners that have caught up.
+   */
+  matchIndexes(): ReadonlyMap<NodeId, number> {
+    const result = new Map<NodeId, number>();
+    if (this.roleValue !== 'leader') return result;
+    for (const [peer, progress] of this.progress) result.set(peer, progress.matchIndex);
+    return result;
+  }
   termAt(index: number): number | undefined {
     return this.log.termAt(index);
   }
