@@ -19,7 +19,7 @@ describe('RaftNode.replicationProgress', () => {
       if (simulated !== leader) expect(simulated.node!.replicationProgress!().size).toBe(0);
     }
     // A copy: mutating it (through a cast) does not touch the engine.
-    (progress as Map<string, number>).clear();
+    (progress as unknown as Map<string, number>).clear();
     expect(leader.node!.replicationProgress!().size).toBe(2);
     const node = leader.node!;
     await cluster.close();
