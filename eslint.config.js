@@ -101,4 +101,8 @@ export default tseslint.config(
   ...importRules('transport', { not: ['driver'] }),
   ...importRules('signaling', { not: ['driver'] }),
   ...importRules('testing', { not: [] }),
+  // The worker host and its page client compose driver, core, codec, storage and transport; never testing.
+  ...importRules('worker', { not: [] }),
+  // Rooms compose the driver, signaling and a transport factory; like every src layer, never testing.
+  ...importRules('rooms', { not: [] }),
 );

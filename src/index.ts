@@ -48,3 +48,5 @@ export { CorruptStorageError } from './driver/restore.ts';
 export { VirtualClock } from './testing/virtual-clock.ts';
 // eslint-disable-next-line no-restricted-imports
 export { seededRandom } from './testing/seeded-random.ts';
+// Rooms (issue 10): a replicated store over a node, the automatic membership policy, joinRoom.
+export * from './rooms/index.ts';

@@ -1,0 +1,5 @@
+// Rooms: the high-level API for applications (README "Rooms").
+export { createReplicatedStore } from './replicated-store.ts';
+export type { DispatchResult, ReplicatedStore, ReplicatedStoreOptions, StoreStats } from './replicated-store.ts';
+export { jsonSerializer } from './serializer.ts';
+export type { Serializer } from './serializer.ts';

@@ -1,0 +1,183 @@
+import { describe, expect, it } from 'vitest';
+import { LeadershipLostError, RaftClosedError } from '../core/errors.ts';
+import type { LogEntry } from '../core/types.ts';
+import { nodeId } from '../core/types.ts';
+import type { RaftNode } from '../driver/node-options.ts';
+import { createSimulatedCluster, type SimulatedCluster } from '../testing/cluster.ts';
+import { VirtualClock } from '../testing/virtual-clock.ts';
+import { proposeWithRetries } from './propose-with-retries.ts';
+import { createReplicatedStore, type ReplicatedStore } from './replicated-store.ts';
+import { jsonSerializer } from './serializer.ts';
+
+type Command = { readonly type: 'add'; readonly amount: number } | { readonly type: 'fail' };
+interface Counter {
+  readonly total: number;
+  readonly history: readonly number[];
+}
+
+const reducer = (state: Counter, command: Command): Counter => {
+  if (command.type === 'fail') throw new Error('refused by the reducer');
+  return { total: state.total + command.amount, history: [...state.history, command.amount] };
+};
+
+function storeOn(cluster: SimulatedCluster, id: string, snapshotEvery = 1_000): ReplicatedStore<Counter, Command> {
+  return createReplicatedStore<Counter, Command>({ node: cluster.nodes.get(nodeId(id))!.node!, initialState: { total: 0, history: [] }, apply: reducer, snapshotEvery, clock: cluster.clock });
+}
+
+async function startedCluster(seed: number, snapshotEvery = 1_000): Promise<{ cluster: SimulatedCluster; stores: Map<string, ReplicatedStore<Counter, Command>> }> {
+  const cluster = createSimulatedCluster({ seed, ids: ['a', 'b', 'c'], raftConfig: { snapshotTrailingEntries: 0 } });
+  await cluster.start();
+  await cluster.waitForLeader(2_000);
+  const stores = new Map(['a', 'b', 'c'].map((id) => [id, storeOn(cluster, id, snapshotEvery)] as const));
+  return { cluster, stores };
+}
+
+describe('createReplicatedStore', () => {
+  it('applies dispatched commands in log order on every peer and resolves with the state after apply', async () => {
+    const { cluster, stores } = await startedCluster(701);
+    const results = await cluster.settle(Promise.all(['a', 'b', 'c', 'a'].map((id, position) => stores.get(id)!.dispatch({ type: 'add', amount: position + 1 }))));
+    expect(results!.every((result) => result.state.total >= 1)).toBe(true);
+    await cluster.runFor(200);
+    const states = [...stores.values()].map((store) => store.state.value);
+    expect(states.every((state) => state.total === 10)).toBe(true);
+    expect(new Set(states.map((state) => JSON.stringify(state.history))).size).toBe(1);
+    await cluster.close();
+  });
+
+  it('shows pending commands in the optimistic state until they apply, and drops failed ones', async () => {
+    const { cluster, stores } = await startedCluster(702);
+    const store = stores.get('b')!;
+    const seen: number[] = [];
+    store.subscribe((state) => seen.push(state.total));
+    const dispatched = store.dispatch({ type: 'add', amount: 5 });
+    expect(store.optimisticState.value.total).toBe(5);
+    expect(store.state.value.total).toBe(0);
+    expect(store.pendingCount).toBe(1);
+    await cluster.settle(dispatched);
+    expect(store.state.value.total).toBe(5);
+    expect(store.optimisticState.value.total).toBe(5);
+    expect(store.pendingCount).toBe(0);
+    // Never counted twice on the way (dropped in the same step that confirmed it).
+    expect(Math.max(...seen)).toBe(5);
+    const controller = new AbortController();
+    const aborted = store.dispatch({ type: 'add', amount: 100 }, { signal: controller.signal });
+    expect(store.optimisticState.value.total).toBe(105);
+    controller.abort(new Error('user cancelled'));
+    await expect(aborted).rejects.toThrow('user cancelled');
+    expect(store.optimisticState.value.total).toBe(store.state.value.total);
+    await cluster.close();
+  });
+
+  it('rejects a dispatch whose reducer throws, leaving the state unchanged on every peer', async () => {
+    const { cluster, stores } = await startedCluster(703);
+    const failing = stores.get('a')!.dispatch({ type: 'fail' });
+    failing.catch(() => {});
+    await cluster.runFor(300);
+    await expect(failing).rejects.toThrow('refused by the reducer');
+    for (const store of stores.values()) {
+      expect(store.state.value.total).toBe(0);
+      expect(store.stats.failed).toBe(1);
+    }
+    await cluster.close();
+  });
+
+  it('applies a request committed twice under one dedup key only once (a retry after an unknown outcome)', async () => {
+    const { cluster, stores } = await startedCluster(704);
+    const node = cluster.nodes.get(nodeId('c'))!.node!;
+    const bytes = jsonSerializer<Command>().encode({ type: 'add', amount: 7 });
+    await cluster.settle(node.propose(bytes, { requestId: 900 }));
+    await cluster.settle(node.propose(bytes, { requestId: 900 }));
+    await cluster.runFor(200);
+    for (const store of stores.values()) {
+      expect(store.state.value.total).toBe(7);
+      expect(store.stats.duplicates).toBe(1);
+    }
+    await cluster.close();
+  });
+
+  it('publishes snapshots every N commands and a peer that restarts restores from install', async () => {
+    const { cluster, stores } = await startedCluster(705, 4);
+    for (let amount = 1; amount <= 12; amount += 1) await cluster.settle(stores.get('a')!.dispatch({ type: 'add', amount }));
+    await cluster.runFor(200);
+    expect(stores.get('a')!.stats.snapshotsPublished).toBeGreaterThanOrEqual(2);
+    const node = cluster.nodes.get(nodeId('b'))!.node!;
+    expect(node.compactionFloor.value).toBeGreaterThan(0);
+    cluster.crash(nodeId('b'));
+    await cluster.restart(nodeId('b'));
+    const restarted = storeOn(cluster, 'b', 4);
+    await cluster.runUntil(() => restarted.state.value.total === 78, 2_000);
+    expect(restarted.state.value.history).toEqual(stores.get('a')!.state.value.history);
+    expect(restarted.stats.snapshotsInstalled).toBe(1);
+    await cluster.close();
+  });
+
+  it('reads linearizably: a read on another peer sees every write that finished before it', async () => {
+    const { cluster, stores } = await startedCluster(706);
+    for (let round = 1; round <= 5; round += 1) {
+      const writer = stores.get(['a', 'b', 'c'][round % 3]!)!;
+      const reader = stores.get(['a', 'b', 'c'][(round + 1) % 3]!)!;
+      const written = (await cluster.settle(writer.dispatch({ type: 'add', amount: round })))!;
+      const read = (await cluster.settle(reader.read()))!;
+      expect(read.total).toBeGreaterThanOrEqual(written.state.total);
+    }
+    await cluster.close();
+  });
+
+  it('rejects pending dispatches and reads once the node closes', async () => {
+    const { cluster, stores } = await startedCluster(707);
+    cluster.crash(nodeId('a'));
+    await cluster.runFor(10);
+    await expect(stores.get('a')!.dispatch({ type: 'add', amount: 1 })).rejects.toBeInstanceOf(RaftClosedError);
+    await cluster.close();
+  });
+});
+
+describe('proposeWithRetries', () => {
+  const entry: LogEntry = { index: 4, term: 2, command: new Uint8Array(), isNoOp: false };
+
+  function flakyNode(failures: Error[]): { node: RaftNode; requestIds: (number | undefined)[] } {
+    const requestIds: (number | undefined)[] = [];
+    const node = {
+      propose: async (_bytes: Uint8Array, options?: { requestId?: number }) => {
+        requestIds.push(options?.requestId);
+        const failure = failures.shift();
+        if (failure !== undefined) throw failure;
+        return entry;
+      },
+    } as unknown as RaftNode;
+    return { node, requestIds };
+  }
+
+  it('retries after LeadershipLostError with the same request id, with backoff on the clock', async () => {
+    const clock = new VirtualClock();
+    const { node, requestIds } = flakyNode([new LeadershipLostError(), new LeadershipLostError()]);
+    const result = proposeWithRetries(node, new Uint8Array([1]), 42, { maxAttempts: 5, retryDelayMs: 10, clock }, undefined);
+    await clock.advance(100);
+    await expect(result).resolves.toBe(entry);
+    expect(requestIds).toEqual([42, 42, 42]);
+  });
+
+  it('gives up after maxAttempts and never retries other errors', async () => {
+    const clock = new VirtualClock();
+    const bounded = flakyNode([new LeadershipLostError(), new LeadershipLostError(), new LeadershipLostError()]);
+    const gaveUp = proposeWithRetries(bounded.node, new Uint8Array([1]), 1, { maxAttempts: 2, retryDelayMs: 10, clock }, undefined);
+    gaveUp.catch(() => {});
+    await clock.advance(100);
+    await expect(gaveUp).rejects.toBeInstanceOf(LeadershipLostError);
+    expect(bounded.requestIds).toHaveLength(2);
+    const other = flakyNode([new RangeError('too big')]);
+    await expect(proposeWithRetries(other.node, new Uint8Array([1]), 1, { maxAttempts: 5, retryDelayMs: 10, clock }, undefined)).rejects.toBeInstanceOf(RangeError);
+    expect(other.requestIds).toHaveLength(1);
+  });
+
+  it('an abort during the backoff rejects at once with the reason', async () => {
+    const clock = new VirtualClock();
+    const { node } = flakyNode([new LeadershipLostError()]);
+    const controller = new AbortController();
+    const result = proposeWithRetries(node, new Uint8Array([1]), 1, { maxAttempts: 5, retryDelayMs: 1_000, clock }, controller.signal);
+    result.catch(() => {});
+    await clock.advance(1);
+    controller.abort(new Error('stop'));
+    await expect(result).rejects.toThrow('stop');
+  });
+});

@@ -1,0 +1,110 @@
+// Options, defaults and bounds of a replicated store (createReplicatedStore).
+import type { Clock } from '../core/config.ts';
+import type { Unsubscribe, Watchable } from '../core/observable.ts';
+import type { RaftNode } from '../driver/node-options.ts';
+import { realClock } from '../driver/node-options.ts';
+import { jsonSerializer, type Serializer } from './serializer.ts';
+
+export interface ReplicatedStoreOptions<State, Command> {
+  readonly initialState: State;
+  /**
+   * The reducer. Must be deterministic (the same state and command give the same state on
+   * every peer) and must not mutate `state`: the optimistic view folds pending commands over
+   * the confirmed state and must not change it. A throw leaves the state as it was (on every
+   * peer alike) and rejects the dispatch that proposed the command.
+   */
+  apply(state: State, command: Command): State;
+  /** State to snapshot bytes (default: `stateSerializer.encode`). */
+  snapshot?(state: State): Uint8Array;
+  /** Snapshot bytes to state (default: `stateSerializer.decode`). */
+  restore?(bytes: Uint8Array): State;
+  /** Publish a snapshot (and let Raft compact) every this many applied commands; default 1,000. */
+  readonly snapshotEvery?: number;
+  /** Commands as log bytes; default JSON (UTF-8). */
+  readonly commandSerializer?: Serializer<Command>;
+  /** State as snapshot bytes when snapshot/restore are not given; default JSON (UTF-8). */
+  readonly stateSerializer?: Serializer<State>;
+  /** Proposal attempts per dispatch across leader changes (same request id), default 8. */
+  readonly maxAttempts?: number;
+  /** First retry delay, doubled per attempt up to 2 s; default 50 ms. */
+  readonly retryDelayMs?: number;
+  /** Dispatches in flight at most (each is also an optimistic command); default 256. */
+  readonly maxPendingCommands?: number;
+  /** Time for retry delays; default real timers (a test passes its virtual clock). */
+  readonly clock?: Clock;
+}
+
+export interface DispatchResult<State> {
+  /** The log index the command committed at. */
+  readonly index: number;
+  /** The confirmed state right after this peer applied it. */
+  readonly state: State;
+}
+
+export interface StoreStats {
+  /** Commands applied to the confirmed state. */
+  applied: number;
+  /** Entries skipped because their dedup key was already applied (a retry that committed twice). */
+  duplicates: number;
+  /** Entries whose bytes the command serializer refused (not written by this store). */
+  undecodable: number;
+  /** Commands whose reducer threw (state left unchanged). */
+  failed: number;
+  snapshotsPublished: number;
+  snapshotsInstalled: number;
+}
+
+export interface ReplicatedStore<State, Command> {
+  readonly node: RaftNode;
+  /** Committed state, as applied on this peer. */
+  readonly state: Watchable<State>;
+  /** `state` with this peer's pending commands applied over it, for the UI. */
+  readonly optimisticState: Watchable<State>;
+  /** Index of the last committed entry folded into `state`. */
+  readonly appliedIndex: Watchable<number>;
+  /** Dispatches not yet applied or failed. */
+  readonly pendingCount: number;
+  readonly stats: Readonly<StoreStats>;
+  /** Listens to the optimistic state (what a UI renders). */
+  subscribe(listener: (state: State) => void): Unsubscribe;
+  /** Proposes, retrying with the same request id across leader changes; resolves once applied here. */
+  dispatch(command: Command, options?: { signal?: AbortSignal }): Promise<DispatchResult<State>>;
+  /** A linearizable read: the confirmed state at least as new as every write finished before the call. */
+  read(options?: { signal?: AbortSignal }): Promise<State>;
+  /** Stops applying; pending dispatches reject. The node is the caller's to close. */
+  close(): void;
+}
+
+export interface ResolvedStoreOptions<State, Command> {
+  readonly apply: (state: State, command: Command) => State;
+  readonly snapshot: (state: State) => Uint8Array;
+  readonly restore: (bytes: Uint8Array) => State;
+  readonly commands: Serializer<Command>;
+  readonly snapshotEvery: number;
+  readonly maxAttempts: number;
+  readonly retryDelayMs: number;
+  readonly maxPendingCommands: number;
+  readonly clock: Clock;
+}
+
+function boundedInteger(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < min || value > max) throw new RangeError(`ReplicatedStoreOptions.${name} = ${String(value)} must be an integer in ${min}..${max}`);
+  return value;
+}
+
+export function resolveStoreOptions<State, Command>(options: ReplicatedStoreOptions<State, Command>): ResolvedStoreOptions<State, Command> {
+  if (typeof options.apply !== 'function') throw new TypeError('ReplicatedStoreOptions.apply must be a reducer (state, command) => state');
+  const states = options.stateSerializer ?? jsonSerializer<State>();
+  return {
+    apply: options.apply,
+    snapshot: options.snapshot ?? ((state) => states.encode(state)),
+    restore: options.restore ?? ((bytes) => states.decode(bytes)),
+    commands: options.commandSerializer ?? jsonSerializer<Command>(),
+    snapshotEvery: boundedInteger('snapshotEvery', options.snapshotEvery, 1_000, 1, 10_000_000),
+    maxAttempts: boundedInteger('maxAttempts', options.maxAttempts, 8, 1, 100),
+    retryDelayMs: boundedInteger('retryDelayMs', options.retryDelayMs, 50, 0, 60_000),
+    maxPendingCommands: boundedInteger('maxPendingCommands', options.maxPendingCommands, 256, 1, 1_000),
+    clock: options.clock ?? realClock,
+  };
+}
