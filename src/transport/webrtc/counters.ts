@@ -1,0 +1,48 @@
+// What the transport counts instead of throwing: every dropped frame has a reason, and connection
+// churn is visible. Read a snapshot with `transport.counters`.
+export interface WebRtcTransportCounters {
+  framesSent: number;
+  bytesSent: number;
+  framesReceived: number;
+  bytesReceived: number;
+  /** The peer's send queue was full (backpressure): Raft retransmits. */
+  framesDroppedQueueFull: number;
+  /** No authenticated connection to that peer right now. */
+  framesDroppedUnreachable: number;
+  /** Larger than `maxFrameBytes`. */
+  framesDroppedOversized: number;
+  /** Still queued when a connection closed. */
+  framesDroppedOnDisconnect: number;
+  /** Received chunk sequences that did not add up, or were too large to reassemble. */
+  framesDroppedMalformed: number;
+  /** Binary data a peer sent before the handshake finished (a protocol violation). */
+  framesDroppedUnauthenticated: number;
+  /** Signaling payloads that did not parse, or came for an abandoned session, or over the bound. */
+  signalsDropped: number;
+  connectionAttempts: number;
+  connectionsEstablished: number;
+  connectionsLost: number;
+  authenticationFailures: number;
+  iceRestarts: number;
+}
+
+export function createCounters(): WebRtcTransportCounters {
+  return {
+    framesSent: 0,
+    bytesSent: 0,
+    framesReceived: 0,
+    bytesReceived: 0,
+    framesDroppedQueueFull: 0,
+    framesDroppedUnreachable: 0,
+    framesDroppedOversized: 0,
+    framesDroppedOnDisconnect: 0,
+    framesDroppedMalformed: 0,
+    framesDroppedUnauthenticated: 0,
+    signalsDropped: 0,
+    connectionAttempts: 0,
+    connectionsEstablished: 0,
+    connectionsLost: 0,
+    authenticationFailures: 0,
+    iceRestarts: 0,
+  };
+}

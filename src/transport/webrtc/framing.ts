@@ -1,0 +1,149 @@
+// Framing: a Raft frame of any size up to the transport's maximum travels as data channel
+// messages of at most `chunkBytes`, so users never meet a browser's message-size limit.
+//
+//   whole     [0][frame]                     the frame fits in one message
+//   first     [1][total length u32 BE][part] the first part of a frame that needs more
+//   continue  [2][part]                      the next part, in order
+//
+// Each data channel is ordered and reliable, so parts need no offsets or ids: a channel carries
+// one frame's parts back to back. The reassembler still checks everything (a peer may be buggy
+// or hostile): lengths must add up, a frame may not exceed the bound, and a broken sequence is
+// dropped whole and reported once (never thrown), after which the reassembler skips to the next
+// frame start.
+
+export const chunkKind = { whole: 0, first: 1, continuation: 2 } as const;
+const firstHeaderBytes = 5;
+const shortHeaderBytes = 1;
+
+/** The largest frame that travels as one `whole` message (the control channel carries these). */
+export function wholeFrameCapacity(chunkBytes: number): number {
+  return chunkBytes - shortHeaderBytes;
+}
+
+export interface EncodedChunk {
+  readonly chunk: Uint8Array<ArrayBuffer>;
+  /** Frame bytes this chunk carries (advance the offset by this much). */
+  readonly consumed: number;
+}
+
+/** The message carrying `frame` from `offset` on; call again with the advanced offset until the end. */
+export function encodeChunk(frame: Uint8Array, offset: number, chunkBytes: number): EncodedChunk {
+  if (offset === 0 && frame.length <= wholeFrameCapacity(chunkBytes)) {
+    return { chunk: withHeader([chunkKind.whole], frame), consumed: frame.length };
+  }
+  if (offset === 0) {
+    const part = frame.subarray(0, chunkBytes - firstHeaderBytes);
+    const length = frame.length;
+    const header = [chunkKind.first, (length >>> 24) & 0xff, (length >>> 16) & 0xff, (length >>> 8) & 0xff, length & 0xff];
+    return { chunk: withHeader(header, part), consumed: part.length };
+  }
+  const part = frame.subarray(offset, offset + chunkBytes - shortHeaderBytes);
+  return { chunk: withHeader([chunkKind.continuation], part), consumed: part.length };
+}
+
+function withHeader(header: readonly number[], part: Uint8Array): Uint8Array<ArrayBuffer> {
+  const chunk = new Uint8Array(header.length + part.length);
+  chunk.set(header, 0);
+  chunk.set(part, header.length);
+  return chunk;
+}
+
+/** Why a frame was dropped on the receiving side. */
+export type ReassemblyDrop = 'malformed' | 'oversized';
+
+export interface ReassemblyResult {
+  /** A complete frame, when this chunk finished one. */
+  readonly frame: Uint8Array | null;
+  /** Set when this chunk broke a sequence (the frame in progress, or this one, is dropped). */
+  readonly dropped: ReassemblyDrop | null;
+}
+
+export interface Reassembler {
+  accept(chunk: Uint8Array): ReassemblyResult;
+  /** Bytes held for the frame in progress (bounded by maxFrameBytes). */
+  readonly bufferedBytes: number;
+  reset(): void;
+}
+
+export interface ReassemblerOptions {
+  readonly maxFrameBytes: number;
+  /** False for the control channel: only whole frames travel there, anything else is malformed. */
+  readonly allowMultipleChunks: boolean;
+}
+
+type ReassemblyState =
+  | { readonly type: 'idle' }
+  | { readonly type: 'assembling'; readonly totalBytes: number; readonly parts: Uint8Array[]; receivedBytes: number }
+  | { readonly type: 'skipping' };
+
+const nothing: ReassemblyResult = { frame: null, dropped: null };
+
+export function createReassembler(options: ReassemblerOptions): Reassembler {
+  let state: ReassemblyState = { type: 'idle' };
+
+  /** Drops the sequence in progress; stray continuations of it are then skipped silently. */
+  const drop = (reason: ReassemblyDrop, frame: Uint8Array | null = null): ReassemblyResult => {
+    state = { type: 'skipping' };
+    return { frame, dropped: reason };
+  };
+
+  function whole(chunk: Uint8Array): ReassemblyResult {
+    const interrupted = state.type === 'assembling';
+    const frame = chunk.length - shortHeaderBytes <= options.maxFrameBytes ? chunk.slice(shortHeaderBytes) : null;
+    state = { type: 'idle' };
+    if (frame === null) return { frame: null, dropped: 'oversized' };
+    return { frame, dropped: interrupted ? 'malformed' : null };
+  }
+
+  function first(chunk: Uint8Array): ReassemblyResult {
+    if (!options.allowMultipleChunks || chunk.length < firstHeaderBytes) return drop('malformed');
+    const totalBytes = (((chunk[1] ?? 0) << 24) | ((chunk[2] ?? 0) << 16) | ((chunk[3] ?? 0) << 8) | (chunk[4] ?? 0)) >>> 0;
+    const interrupted = state.type === 'assembling';
+    const part = chunk.slice(firstHeaderBytes);
+    if (totalBytes > options.maxFrameBytes) return drop('oversized');
+    // A frame that fits in its first part should have been sent whole: a sender bug or a probe.
+    if (part.length === 0 || totalBytes <= part.length) return drop('malformed');
+    state = { type: 'assembling', totalBytes, parts: [part], receivedBytes: part.length };
+    return interrupted ? { frame: null, dropped: 'malformed' } : nothing;
+  }
+
+  function continuation(chunk: Uint8Array): ReassemblyResult {
+    if (state.type === 'skipping') return nothing;
+    if (state.type === 'idle') return drop('malformed');
+    const part = chunk.slice(shortHeaderBytes);
+    if (part.length === 0 || state.receivedBytes + part.length > state.totalBytes) return drop('malformed');
+    state.parts.push(part);
+    state.receivedBytes += part.length;
+    if (state.receivedBytes < state.totalBytes) return nothing;
+    const frame = new Uint8Array(state.totalBytes);
+    let offset = 0;
+    for (const piece of state.parts) {
+      frame.set(piece, offset);
+      offset += piece.length;
+    }
+    state = { type: 'idle' };
+    return { frame, dropped: null };
+  }
+
+  return {
+    accept(chunk) {
+      switch (chunk[0]) {
+        case chunkKind.whole:
+          return whole(chunk);
+        case chunkKind.first:
+          return first(chunk);
+        case chunkKind.continuation:
+          return continuation(chunk);
+        default:
+          // Empty or an unknown kind: nothing after it can be trusted to belong to a frame.
+          return drop('malformed');
+      }
+    },
+    get bufferedBytes() {
+      return state.type === 'assembling' ? state.receivedBytes : 0;
+    },
+    reset() {
+      state = { type: 'idle' };
+    },
+  };
+}

@@ -1,0 +1,150 @@
+// The only file that knows simple-peer (simple-peer-light@9.10.0: it bundles with Vite without
+// polyfills and has no dependencies; ENVIRONMENT.md). It makes one RTCPeerConnection with two
+// ordered, reliable data channels, both pre-negotiated (fixed stream ids 0 and 1, created on both
+// sides, so neither side waits for the other to announce them):
+//
+//   control (id 0): small frames (heartbeats, votes, acknowledgements) and the handshake
+//   bulk    (id 1): frames that need more than one message (large appends, snapshot chunks)
+//
+// and reports when both are open, when the connection is gone, and ICE state changes.
+import SimplePeer, { type SimplePeerSignalData } from 'simple-peer-light';
+import type { ConnectionSignal } from './connection-signal.ts';
+
+/** An RTCPeerConnection implementation for runtimes without one (Node: node-datachannel/polyfill). */
+export interface WebRtcImplementation {
+  readonly RTCPeerConnection: unknown;
+  readonly RTCSessionDescription: unknown;
+  readonly RTCIceCandidate: unknown;
+}
+
+export interface PeerConnectionEvents {
+  /** Something the other side must receive (through signaling). */
+  readonly signal: (signal: ConnectionSignal) => void;
+  /** ICE is connected and both data channels are open. */
+  readonly open: () => void;
+  /** The connection is gone for good (closed, failed, or a channel closed); fires once. */
+  readonly close: (reason: string) => void;
+  readonly iceState: (state: RTCIceConnectionState) => void;
+}
+
+export interface PeerConnectionOptions {
+  readonly initiator: boolean;
+  readonly iceServers: readonly RTCIceServer[];
+  readonly webrtc?: WebRtcImplementation;
+  readonly events: PeerConnectionEvents;
+}
+
+export interface PeerConnection {
+  readonly control: RTCDataChannel;
+  readonly bulk: RTCDataChannel;
+  applySignal(signal: ConnectionSignal): void;
+  /** This side's SDP (as sent) and the remote SDP it applied; null until both exist. */
+  descriptions(): { readonly local: string; readonly remote: string } | null;
+  /** Starts an ICE restart (initiator only); false when this runtime cannot. */
+  restartIce(): boolean;
+  destroy(): void;
+}
+
+const controlChannelId = 0;
+const bulkChannelId = 1;
+
+function toConnectionSignal(data: SimplePeerSignalData): ConnectionSignal | null {
+  if ((data.type === 'offer' || data.type === 'answer') && typeof data.sdp === 'string') {
+    return { type: 'description', description: { type: data.type, sdp: data.sdp } };
+  }
+  if (data.type === 'candidate' && data.candidate !== undefined && typeof data.candidate.candidate === 'string') {
+    const { candidate, sdpMid = null, sdpMLineIndex = null } = data.candidate;
+    return { type: 'candidate', candidate: { candidate, sdpMid, sdpMLineIndex } };
+  }
+  if (data.renegotiate === true) return { type: 'renegotiate' };
+  return null; // transceiver requests: no media here
+}
+
+function toSimplePeerSignal(signal: ConnectionSignal): SimplePeerSignalData {
+  switch (signal.type) {
+    case 'description':
+      return { type: signal.description.type, sdp: signal.description.sdp };
+    case 'candidate':
+      return { type: 'candidate', candidate: signal.candidate };
+    case 'renegotiate':
+      return { type: 'renegotiate', renegotiate: true };
+    default:
+      return signal satisfies never;
+  }
+}
+
+export function openPeerConnection(options: PeerConnectionOptions): PeerConnection {
+  const { events } = options;
+  const peer = new SimplePeer({
+    initiator: options.initiator,
+    channelConfig: { negotiated: true, id: controlChannelId, ordered: true },
+    config: { iceServers: [...options.iceServers] },
+    trickle: true,
+    ...(options.webrtc === undefined ? {} : { wrtc: options.webrtc }),
+  });
+  const connection = peer._pc;
+  const control = peer._channel;
+  if (connection === null || control === null) {
+    peer.destroy();
+    throw new Error('simple-peer could not create an RTCPeerConnection with a data channel');
+  }
+  const bulk = connection.createDataChannel('raftmesh-bulk', { negotiated: true, id: bulkChannelId, ordered: true });
+  bulk.binaryType = 'arraybuffer';
+  let localSdp: string | null = null;
+  let remoteSdp: string | null = null;
+  let connected = false;
+  let closed = false;
+
+  const close = (reason: string): void => {
+    if (closed) return;
+    closed = true;
+    peer.destroy();
+    try {
+      bulk.close();
+    } catch (_error) {
+      // already closed with the connection
+    }
+    events.close(reason);
+  };
+  const maybeOpen = (): void => {
+    if (!closed && connected && bulk.readyState === 'open') events.open();
+  };
+
+  peer.on('signal', (data) => {
+    const signal = toConnectionSignal(data);
+    if (signal === null) return;
+    // The first description this side sends carries the DTLS fingerprint it will present.
+    if (signal.type === 'description' && localSdp === null) localSdp = signal.description.sdp;
+    events.signal(signal);
+  });
+  peer.on('connect', () => {
+    connected = true;
+    maybeOpen();
+  });
+  bulk.addEventListener('open', maybeOpen);
+  bulk.addEventListener('close', () => close('the bulk data channel closed'));
+  peer.on('error', (error) => close(error.message));
+  peer.on('close', () => close('the connection closed'));
+  peer.on('iceStateChange', (state) => {
+    if (!closed) events.iceState(state);
+  });
+
+  return {
+    control,
+    bulk,
+    applySignal(signal) {
+      if (closed) return;
+      if (signal.type === 'description' && remoteSdp === null) remoteSdp = signal.description.sdp;
+      peer.signal(toSimplePeerSignal(signal));
+    },
+    descriptions: () => (localSdp === null || remoteSdp === null ? null : { local: localSdp, remote: remoteSdp }),
+    restartIce() {
+      const current = peer._pc;
+      if (closed || !peer.initiator || current === null || typeof current.restartIce !== 'function') return false;
+      current.restartIce();
+      peer.negotiate();
+      return true;
+    },
+    destroy: () => close('closed by this side'),
+  };
+}

@@ -1,0 +1,204 @@
+// Everything about one remote peer over time: which side offers, the current session, and
+// reconnecting. The node with the smaller id always initiates, so two peers never offer to each
+// other at once (no glare) and there is exactly one connection per pair.
+//
+// Reconnect: when a session closes (channel closed, ICE failed, handshake failed or timed out),
+// the initiator offers again after a capped exponential backoff with full jitter; the answerer,
+// which cannot offer, asks for an offer (`connect-request`) on the same schedule, so a peer that
+// restarted, or noticed the loss first, brings the other back. ICE trouble on a live session is
+// tried first with an ICE restart (session.ts). Retries pause while the peer is absent from
+// signaling (nothing can reach it) and start at once when it reappears.
+import type { Clock } from '../../core/config.ts';
+import type { NodeId } from '../../core/types.ts';
+import { reconnectDelayMs } from '../../signaling/backoff.ts';
+import { randomNonce } from '../../signaling/hmac.ts';
+import type { ConnectionSignal } from './connection-signal.ts';
+import type { WebRtcTransportCounters } from './counters.ts';
+import type { WebRtcTransportLimits } from './limits.ts';
+import { encodeLinkSignal, parseLinkSignal, type LinkSignal } from './link-signal.ts';
+import type { WebRtcImplementation } from './peer-connection.ts';
+import { startSession, type Session } from './session.ts';
+
+export interface PeerLinkOptions {
+  readonly selfId: NodeId;
+  readonly peerId: NodeId;
+  readonly roomId: string;
+  readonly secret: string | undefined;
+  readonly limits: WebRtcTransportLimits;
+  readonly clock: Clock;
+  readonly random: () => number;
+  readonly iceServers: readonly RTCIceServer[];
+  readonly webrtc: WebRtcImplementation | undefined;
+  readonly counters: WebRtcTransportCounters;
+  /** Sends a payload to this peer through signaling (best effort). */
+  readonly signal: (payload: string) => void;
+  readonly deliver: (frame: Uint8Array) => void;
+  readonly onReachable: (reachable: boolean) => void;
+}
+
+export type LinkSendOutcome = 'sent' | 'unreachable' | 'queue-full';
+
+export interface PeerLink {
+  readonly reachable: boolean;
+  setPresent(present: boolean): void;
+  receiveSignal(payload: string): void;
+  send(frame: Uint8Array): LinkSendOutcome;
+  /** Drops the current session (if any) and reconnects as after a loss. */
+  disconnect(): void;
+  close(): void;
+}
+
+/** An answerer's connect-request does not interrupt an offer younger than this (it may be in flight). */
+const offerInFlightGraceMs = 2_000;
+
+export function createPeerLink(options: PeerLinkOptions): PeerLink {
+  const { clock, limits, counters } = options;
+  const initiator = options.selfId < options.peerId;
+  let session: Session | null = null;
+  let signalsThisSession = 0;
+  let present = false;
+  let reachable = false;
+  let failures = 0;
+  let retryTimer: unknown = null;
+  let closed = false;
+
+  const send = (signal: LinkSignal): void => options.signal(encodeLinkSignal(signal));
+  const setReachable = (value: boolean): void => {
+    if (reachable === value) return;
+    reachable = value;
+    options.onReachable(value);
+  };
+  const cancelRetry = (): void => {
+    if (retryTimer !== null) clock.clearTimeout(retryTimer);
+    retryTimer = null;
+  };
+
+  function scheduleRetry(delayMs = reconnectDelayMs(failures, limits.reconnectDelayMinMs, limits.reconnectDelayMaxMs, options.random)): void {
+    cancelRetry();
+    if (closed || !present) return;
+    retryTimer = clock.setTimeout(() => {
+      retryTimer = null;
+      retry();
+    }, delayMs);
+  }
+
+  function retry(): void {
+    if (closed || !present || session !== null) return;
+    if (initiator) return connect();
+    send({ type: 'connect-request', session: '' });
+    failures++;
+    scheduleRetry();
+  }
+
+  function open(id: string): Session {
+    cancelRetry();
+    const previous = session;
+    session = null; // so the superseded session's close is not taken for a loss
+    previous?.close('superseded by a new session');
+    setReachable(false);
+    signalsThisSession = 0;
+    const current: Session = startSession({
+      ...options,
+      id,
+      initiator,
+      sendSignal: (signal) => send({ type: 'connection', session: id, signal }),
+      requestIceRestart: () => send({ type: 'ice-restart', session: id }),
+      onReachable: (value) => {
+        if (session !== current) return;
+        if (value) failures = 0;
+        setReachable(value);
+      },
+      onClosed: () => {
+        if (session !== current) return;
+        session = null;
+        setReachable(false);
+        failures++;
+        scheduleRetry();
+      },
+    });
+    session = current;
+    return current;
+  }
+
+  function connect(): void {
+    if (closed || !present) return;
+    try {
+      open(randomNonce().slice(0, 32));
+    } catch (_error) {
+      // No WebRTC in this runtime, or the browser refused a new connection: retry later.
+      session = null;
+      failures++;
+      scheduleRetry();
+    }
+  }
+
+  function onInitiatorSignal(signal: LinkSignal): void {
+    const current = session;
+    if (signal.type === 'connect-request') {
+      const offerMayBeInFlight = current !== null && current.state === 'connecting' && clock.now() - current.startedAtMs < offerInFlightGraceMs;
+      if (!offerMayBeInFlight) connect();
+      return;
+    }
+    if (current === null || signal.session !== current.id) return void counters.signalsDropped++;
+    if (signal.type === 'ice-restart') return current.restartIce();
+    if (signal.type === 'connection') apply(current, signal.signal);
+  }
+
+  /** Bounded per session: a peer (or server) spraying candidates cannot make us work without end. */
+  function apply(target: Session, signal: ConnectionSignal): void {
+    if (++signalsThisSession > limits.maxSignalsPerAttempt) return void counters.signalsDropped++;
+    target.applySignal(signal);
+  }
+
+  function onAnswererSignal(signal: LinkSignal): void {
+    if (signal.type !== 'connection') return void counters.signalsDropped++;
+    let current = session;
+    if (signal.session !== current?.id) {
+      const isOffer = signal.signal.type === 'description' && signal.signal.description.type === 'offer';
+      if (!isOffer) return void counters.signalsDropped++;
+      try {
+        current = open(signal.session);
+      } catch (_error) {
+        session = null;
+        return void counters.signalsDropped++;
+      }
+    }
+    apply(current, signal.signal);
+  }
+
+  return {
+    get reachable() {
+      return reachable;
+    },
+    setPresent(value) {
+      if (closed || present === value) return;
+      present = value;
+      if (!value) return cancelRetry();
+      failures = 0;
+      // The initiator offers at once; the answerer first gives that offer time to arrive.
+      if (session === null) scheduleRetry(initiator ? 0 : limits.reconnectDelayMinMs);
+    },
+    receiveSignal(payload) {
+      if (closed) return;
+      const signal = parseLinkSignal(payload);
+      if (signal === null) return void counters.signalsDropped++;
+      if (initiator) onInitiatorSignal(signal);
+      else onAnswererSignal(signal);
+    },
+    send(frame) {
+      if (session === null || session.state !== 'ready') return 'unreachable';
+      return session.send(frame) ? 'sent' : 'queue-full';
+    },
+    disconnect() {
+      session?.close('disconnected on request');
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      cancelRetry();
+      session?.close('transport closed');
+      session = null;
+      setReachable(false);
+    },
+  };
+}

@@ -1,0 +1,135 @@
+// A bounded send queue in front of one data channel. Chunks are handed to the browser only
+// while the channel's `bufferedAmount` is below a high-water mark, and the queue resumes when
+// `bufferedamountlow` fires (or a poll sees the buffer drained: some Node WebRTC stacks never fire
+// the event). So the browser never holds more than about the high-water mark (Chromium throws
+// "send queue is full" at 16 MiB), and this queue never holds more than its byte and frame bounds:
+// a frame that does not fit is refused and the caller counts the drop (Raft retransmits).
+import type { Clock } from '../../core/config.ts';
+import { encodeChunk } from './framing.ts';
+
+/** What the queue needs of an RTCDataChannel (a fake in unit tests). */
+export interface SendChannel {
+  readonly bufferedAmount: number;
+  bufferedAmountLowThreshold: number;
+  send(data: Uint8Array<ArrayBuffer>): void;
+  addEventListener(type: 'bufferedamountlow', listener: () => void): void;
+  removeEventListener(type: 'bufferedamountlow', listener: () => void): void;
+}
+
+export interface SendQueueOptions {
+  readonly channel: SendChannel;
+  readonly clock: Clock;
+  readonly chunkBytes: number;
+  readonly queueBytes: number;
+  readonly maxQueuedFrames: number;
+  readonly highWaterMarkBytes: number;
+  readonly lowWaterMarkBytes: number;
+  readonly drainPollMs: number;
+  /** `send` threw (the channel is closing, or its buffer overflowed anyway): the link is broken. */
+  readonly onSendFailure: (error: unknown) => void;
+}
+
+export interface SendQueue {
+  /** Queues a frame and sends what the channel takes now; false when the queue is full (dropped). */
+  enqueue(frame: Uint8Array): boolean;
+  readonly queuedBytes: number;
+  readonly queuedFrames: number;
+  /** Empties the queue and stops listening; returns how many frames were discarded. */
+  close(): number;
+}
+
+interface QueuedFrame {
+  bytes: Uint8Array;
+  /** Bytes already handed to the channel. */
+  offset: number;
+}
+
+export function createSendQueue(options: SendQueueOptions): SendQueue {
+  const { channel, clock } = options;
+  const frames: (QueuedFrame | undefined)[] = [];
+  let head = 0;
+  let queuedBytes = 0;
+  let pollTimer: unknown = null;
+  let closed = false;
+
+  channel.bufferedAmountLowThreshold = options.lowWaterMarkBytes;
+
+  const onDrained = (): void => pump();
+  channel.addEventListener('bufferedamountlow', onDrained);
+
+  function sendChunk(frame: QueuedFrame): boolean {
+    const { chunk, consumed } = encodeChunk(frame.bytes, frame.offset, options.chunkBytes);
+    try {
+      channel.send(chunk);
+    } catch (error) {
+      options.onSendFailure(error);
+      return false;
+    }
+    frame.offset += consumed;
+    queuedBytes -= consumed;
+    return true;
+  }
+
+  function pump(): void {
+    if (closed) return;
+    while (head < frames.length && channel.bufferedAmount < options.highWaterMarkBytes) {
+      const frame = frames[head];
+      if (frame === undefined || !sendChunk(frame)) return;
+      // Done once its last chunk is out (a zero-length frame is one header-only message).
+      if (frame.offset >= frame.bytes.length) frames[head++] = undefined;
+    }
+    compact();
+    if (head < frames.length && pollTimer === null && !closed) {
+      pollTimer = clock.setTimeout(() => {
+        pollTimer = null;
+        pump();
+      }, options.drainPollMs);
+    }
+  }
+
+  /** Sent frames leave a hole at the front; reclaim it in amortised O(1). */
+  function compact(): void {
+    if (head === frames.length) {
+      frames.length = 0;
+      head = 0;
+    } else if (head > 1024 && head * 2 > frames.length) {
+      frames.splice(0, head);
+      head = 0;
+    }
+  }
+
+  return {
+    enqueue(bytes) {
+      if (closed) return false;
+      const pending = frames.length - head;
+      if (pending >= options.maxQueuedFrames) return false;
+      // Always admit into an empty queue, so a frame larger than the queue bound still goes out.
+      if (pending > 0 && queuedBytes + bytes.length > options.queueBytes) return false;
+      const frame: QueuedFrame = { bytes, offset: 0 };
+      frames.push(frame);
+      queuedBytes += bytes.length;
+      pump();
+      // Whatever could not go out now is kept: copy it, the caller may reuse its buffer.
+      if (frames[frames.length - 1] === frame && frame.offset < bytes.length) frame.bytes = bytes.slice();
+      return true;
+    },
+    get queuedBytes() {
+      return queuedBytes;
+    },
+    get queuedFrames() {
+      return frames.length - head;
+    },
+    close() {
+      if (closed) return 0;
+      closed = true;
+      const discarded = frames.length - head;
+      frames.length = 0;
+      head = 0;
+      queuedBytes = 0;
+      if (pollTimer !== null) clock.clearTimeout(pollTimer);
+      pollTimer = null;
+      channel.removeEventListener('bufferedamountlow', onDrained);
+      return discarded;
+    },
+  };
+}

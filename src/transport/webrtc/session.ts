@@ -1,0 +1,185 @@
+// One connection attempt to one peer, from the offer to its close: the peer connection, the
+// handshake, then the data path. A session never comes back once closed; the link (peer-link.ts)
+// starts a new one. `from` on what it delivers is the peer the handshake authenticated.
+import type { Clock } from '../../core/config.ts';
+import type { NodeId } from '../../core/types.ts';
+import type { ConnectionSignal } from './connection-signal.ts';
+import type { WebRtcTransportCounters } from './counters.ts';
+import { createDataPath, type DataPath } from './data-path.ts';
+import { createHandshake, type Handshake } from './handshake.ts';
+import type { WebRtcTransportLimits } from './limits.ts';
+import { openPeerConnection, type PeerConnection, type WebRtcImplementation } from './peer-connection.ts';
+
+export interface SessionOptions {
+  readonly id: string;
+  readonly selfId: NodeId;
+  readonly peerId: NodeId;
+  readonly roomId: string;
+  readonly secret: string | undefined;
+  readonly initiator: boolean;
+  readonly limits: WebRtcTransportLimits;
+  readonly clock: Clock;
+  readonly iceServers: readonly RTCIceServer[];
+  readonly webrtc: WebRtcImplementation | undefined;
+  readonly counters: WebRtcTransportCounters;
+  readonly sendSignal: (signal: ConnectionSignal) => void;
+  /** The answerer cannot restart ICE itself: it asks the initiator through signaling. */
+  readonly requestIceRestart: () => void;
+  readonly deliver: (frame: Uint8Array) => void;
+  /** Authenticated and ICE connected (true), or ICE disconnected for now (false). */
+  readonly onReachable: (reachable: boolean) => void;
+  readonly onClosed: (reason: string) => void;
+}
+
+export type SessionState = 'connecting' | 'authenticating' | 'ready' | 'closed';
+
+export interface Session {
+  readonly id: string;
+  readonly startedAtMs: number;
+  readonly state: SessionState;
+  applySignal(signal: ConnectionSignal): void;
+  /** False when not ready or the queue is full (the caller counts which). */
+  send(frame: Uint8Array): boolean;
+  restartIce(): void;
+  close(reason: string): void;
+}
+
+/** Handshake messages a peer may send before this side has opened (they are tiny and few). */
+const maxEarlyHandshakeMessages = 8;
+
+export function startSession(options: SessionOptions): Session {
+  const { clock, counters, limits } = options;
+  let state: SessionState = 'connecting';
+  let handshake: Handshake | null = null;
+  let dataPath: DataPath | null = null;
+  let iceRestartTimer: unknown = null;
+  const earlyMessages: string[] = [];
+  counters.connectionAttempts++;
+  const connection: PeerConnection = openPeerConnection({
+    initiator: options.initiator,
+    iceServers: options.iceServers,
+    ...(options.webrtc === undefined ? {} : { webrtc: options.webrtc }),
+    events: {
+      signal: (signal) => options.sendSignal(signal),
+      open: () => beginHandshake(),
+      close: (reason) => close(reason),
+      iceState: (iceState) => onIceState(iceState),
+    },
+  });
+  const connectTimer = clock.setTimeout(() => close(`not connected and authenticated within ${limits.connectTimeoutMs} ms`), limits.connectTimeoutMs);
+  connection.control.addEventListener('message', (event) => onControlMessage(event.data));
+  connection.bulk.addEventListener('message', (event) => onBinary('bulk', event.data));
+
+  function onControlMessage(data: unknown): void {
+    if (typeof data !== 'string') return onBinary('control', data);
+    if (handshake !== null) return handshake.receive(data);
+    if (earlyMessages.length >= maxEarlyHandshakeMessages) return close('too many handshake messages before the channel opened');
+    earlyMessages.push(data);
+  }
+
+  function onBinary(channel: 'control' | 'bulk', data: unknown): void {
+    if (state === 'closed') return;
+    // Frames count only once this side verified the peer; the peer waits for our acceptance,
+    // so anything earlier is a protocol violation.
+    if (dataPath === null || handshake?.peerVerified !== true) {
+      counters.framesDroppedUnauthenticated++;
+      return;
+    }
+    dataPath.receive(channel, data);
+  }
+
+  function beginHandshake(): void {
+    if (state !== 'connecting') return;
+    const descriptions = connection.descriptions();
+    if (descriptions === null) return close('the channel opened without both session descriptions');
+    state = 'authenticating';
+    // The data path exists from here so frames of a peer that verified us early are not lost;
+    // it sends only once we are ready (send() checks the state).
+    dataPath = createDataPath({
+      control: connection.control,
+      bulk: connection.bulk,
+      limits,
+      clock,
+      counters,
+      deliver: options.deliver,
+      onSendFailure: (error) => close(`send failed: ${error instanceof Error ? error.message : String(error)}`),
+    });
+    handshake = createHandshake({
+      roomId: options.roomId,
+      secret: options.secret,
+      localNodeId: options.selfId,
+      remoteNodeId: options.peerId,
+      localSdp: descriptions.local,
+      remoteSdp: descriptions.remote,
+      send: (text) => sendText(text),
+      onAuthenticated: () => becomeReady(),
+      onFailed: (reason) => {
+        counters.authenticationFailures++;
+        close(`peer authentication failed: ${reason}`);
+      },
+    });
+    handshake.start();
+    for (const message of earlyMessages.splice(0)) handshake.receive(message);
+  }
+
+  function sendText(text: string): void {
+    if (state === 'closed') return;
+    try {
+      connection.control.send(text);
+    } catch (error) {
+      close(`handshake send failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  function becomeReady(): void {
+    if (state !== 'authenticating') return;
+    state = 'ready';
+    clock.clearTimeout(connectTimer);
+    counters.connectionsEstablished++;
+    options.onReachable(true);
+  }
+
+  function onIceState(iceState: RTCIceConnectionState): void {
+    if (state !== 'ready') return;
+    if (iceState === 'disconnected' && iceRestartTimer === null) {
+      options.onReachable(false);
+      counters.iceRestarts++;
+      if (options.initiator) connection.restartIce();
+      else options.requestIceRestart();
+      iceRestartTimer = clock.setTimeout(() => close(`ICE did not recover within ${limits.iceRestartTimeoutMs} ms`), limits.iceRestartTimeoutMs);
+    } else if ((iceState === 'connected' || iceState === 'completed') && iceRestartTimer !== null) {
+      clock.clearTimeout(iceRestartTimer);
+      iceRestartTimer = null;
+      options.onReachable(true);
+    }
+  }
+
+  function close(reason: string): void {
+    if (state === 'closed') return;
+    const wasReady = state === 'ready';
+    state = 'closed';
+    clock.clearTimeout(connectTimer);
+    if (iceRestartTimer !== null) clock.clearTimeout(iceRestartTimer);
+    counters.framesDroppedOnDisconnect += dataPath?.close() ?? 0;
+    if (wasReady) counters.connectionsLost++;
+    connection.destroy();
+    options.onClosed(reason);
+  }
+
+  const startedAtMs = clock.now();
+  return {
+    id: options.id,
+    startedAtMs,
+    get state() {
+      return state;
+    },
+    applySignal: (signal) => connection.applySignal(signal),
+    send: (frame) => state === 'ready' && dataPath !== null && dataPath.send(frame),
+    restartIce() {
+      // Both sides notice a disconnection: one restart at a time.
+      if (state !== 'ready' || !options.initiator || iceRestartTimer !== null) return;
+      if (connection.restartIce()) counters.iceRestarts++;
+    },
+    close,
+  };
+}

@@ -1,0 +1,139 @@
+// WebRtcTransport: RaftTransport over WebRTC data channels between the peers of one signaling
+// room. Peers come from the signaling client's `peers`; each gets a link (peer-link.ts) that keeps
+// one authenticated connection to it. `peers` here is who is reachable now: authenticated, ICE
+// connected. `send` never throws: a frame that cannot go (no connection, full queue, too large)
+// is dropped and counted in `counters`.
+import type { Clock } from '../../core/config.ts';
+import { createEmitter, createWatchable } from '../../core/observable.ts';
+import type { NodeId, RaftEnvelope } from '../../core/types.ts';
+import { realClock } from '../../signaling/clock.ts';
+import { samePeerSet, type SignalingClient } from '../../signaling/signaling-client.ts';
+import type { RaftTransport } from '../raft-transport.ts';
+import { createCounters, type WebRtcTransportCounters } from './counters.ts';
+import { resolveWebRtcTransportLimits, type WebRtcTransportLimits } from './limits.ts';
+import type { WebRtcImplementation } from './peer-connection.ts';
+import { createPeerLink, type PeerLink } from './peer-link.ts';
+
+export interface WebRtcTransportOptions {
+  /** Who is in the room and how to reach them; its `selfId` is this transport's id. */
+  readonly signaling: SignalingClient;
+  /**
+   * The room secret. Peers prove it to each other over every new connection, bound to both DTLS
+   * fingerprints, so a signaling server cannot impersonate a peer or sit in the middle. Without
+   * it, identities rest on the signaling server alone.
+   */
+  readonly secret?: string;
+  /** STUN/TURN servers. Default `[]`: host candidates only (same network), no third party contacted. */
+  readonly iceServers?: readonly RTCIceServer[];
+  /** RTCPeerConnection and friends for runtimes without them (Node: `node-datachannel/polyfill`). */
+  readonly webrtc?: WebRtcImplementation;
+  readonly limits?: Partial<WebRtcTransportLimits>;
+  readonly clock?: Clock;
+  /** Jitter for reconnect backoff. */
+  readonly random?: () => number;
+}
+
+export interface WebRtcTransport extends RaftTransport {
+  readonly maxPayloadBytes: number;
+  /** A snapshot of what was sent, received, dropped (and why) and how connections fared. */
+  readonly counters: Readonly<WebRtcTransportCounters>;
+  /** Closes the current connection to `peer` (if any); it reconnects as after any loss. */
+  disconnect(peer: NodeId): void;
+  /** Closes every connection and stops reconnecting; idempotent. Does not close `signaling`. */
+  close(): void;
+}
+
+/** Links kept at once (the signaling protocol lists at most 1024 peers). */
+const maxLinks = 1024;
+
+export function createWebRtcTransport(options: WebRtcTransportOptions): WebRtcTransport {
+  const { signaling } = options;
+  const selfId = signaling.selfId;
+  const limits = resolveWebRtcTransportLimits(options.limits);
+  const clock = options.clock ?? realClock;
+  const counters = createCounters();
+  const incoming = createEmitter<RaftEnvelope>();
+  const peers = createWatchable<ReadonlySet<NodeId>>(new Set(), samePeerSet);
+  const links = new Map<NodeId, PeerLink>();
+  let closed = false;
+
+  const publishPeers = (): void => {
+    if (!closed) peers.set(new Set([...links].filter(([, link]) => link.reachable).map(([id]) => id)));
+  };
+
+  function linkFor(peerId: NodeId): PeerLink | null {
+    const existing = links.get(peerId);
+    if (existing !== undefined || closed || peerId === selfId || links.size >= maxLinks) return existing ?? null;
+    const link = createPeerLink({
+      selfId,
+      peerId,
+      roomId: signaling.roomId,
+      secret: options.secret,
+      limits,
+      clock,
+      random: options.random ?? Math.random,
+      iceServers: options.iceServers ?? [],
+      webrtc: options.webrtc,
+      counters,
+      signal: (payload) => signaling.signal(peerId, payload),
+      // `from` is the peer this link's handshake authenticated, never anything in the bytes.
+      deliver: (bytes) => incoming.emit({ from: peerId, bytes }),
+      onReachable: publishPeers,
+    });
+    links.set(peerId, link);
+    return link;
+  }
+
+  function onRoomPeers(present: ReadonlySet<NodeId>): void {
+    for (const peerId of present) linkFor(peerId)?.setPresent(true);
+    for (const [peerId, link] of links) {
+      if (present.has(peerId)) continue;
+      link.setPresent(false);
+      // A peer that left and has no connection left costs nothing to forget.
+      if (!link.reachable) {
+        link.close();
+        links.delete(peerId);
+      }
+    }
+  }
+
+  const unsubscribePeers = signaling.peers.subscribe(onRoomPeers);
+  const unsubscribeSignals = signaling.signals.subscribe(({ from, payload }) => {
+    const link = linkFor(from);
+    if (link === null) counters.signalsDropped++;
+    else link.receiveSignal(payload);
+  });
+  onRoomPeers(signaling.peers.value);
+
+  return {
+    selfId,
+    peers,
+    incoming,
+    maxPayloadBytes: limits.maxFrameBytes,
+    get counters() {
+      return { ...counters };
+    },
+    send(to, bytes) {
+      if (closed) return;
+      if (bytes.length > limits.maxFrameBytes) {
+        counters.framesDroppedOversized++;
+        return;
+      }
+      const outcome = links.get(to)?.send(bytes) ?? 'unreachable';
+      if (outcome === 'unreachable') counters.framesDroppedUnreachable++;
+      else if (outcome === 'queue-full') counters.framesDroppedQueueFull++;
+    },
+    disconnect(peer) {
+      links.get(peer)?.disconnect();
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      unsubscribePeers();
+      unsubscribeSignals();
+      for (const link of links.values()) link.close();
+      links.clear();
+      peers.set(new Set());
+    },
+  };
+}
