@@ -1,0 +1,141 @@
+// The page <-> worker boundary as plain data (structured-clone safe, no classes, no functions),
+// so both sides can be checked by the compiler and errors can be rebuilt on the page.
+//
+// Three channels connect a page client to its worker:
+// - the Worker itself, carrying Comlink calls (WorkerNodeApi): start, propose, reads, ...;
+// - an events port: pushed state, metrics, trace and committed-stream items to the page, stream
+//   credit and trace subscription to the worker;
+// - a transport port: batches of Raft frames both ways and the peers set (transport-bridge.ts).
+import type { RaftConfig } from '../core/config.ts';
+import type { StorageFailureReason } from '../core/errors.ts';
+import type { RaftMetric, RaftTraceEvent } from '../core/events.ts';
+import type { ClientIdentity, ClusterConfig, Committed, LogEntry, NodeId, RaftRole, Snapshot, TransferAbandonReason } from '../core/types.ts';
+
+/** Storage is opened inside the worker, so it is described as data. */
+export type WorkerStorageOptions =
+  | { readonly type: 'indexeddb'; readonly name: string; readonly durability?: 'strict' | 'relaxed' }
+  | { readonly type: 'memory' };
+
+/** A clock and a random source cannot cross the boundary: the worker uses real ones. */
+export type WorkerRaftConfig = Omit<RaftConfig, 'clock' | 'random'>;
+
+export interface StartRequest {
+  readonly id: NodeId;
+  readonly clusterConfig: ClusterConfig;
+  readonly storage: WorkerStorageOptions;
+  readonly raftConfig?: WorkerRaftConfig;
+  readonly identity?: ClientIdentity;
+  /** Whether the page wants metrics (the engine measures only then). */
+  readonly metrics: boolean;
+  readonly maxPayloadBytes?: number;
+}
+
+/** The observables of a node. `version` orders snapshots that reach the page by two routes. */
+export interface NodeState {
+  readonly version: number;
+  readonly role: RaftRole;
+  readonly leader: NodeId | null;
+  readonly term: number;
+  readonly membership: ClusterConfig;
+  readonly commitIndex: number;
+  readonly compactionFloor: number;
+  readonly stopped: SerializedError | null;
+}
+
+/** An error as data: the classes of core/errors.ts by name with their fields, or a plain Error. */
+export type SerializedError =
+  | { readonly type: 'notLeader'; readonly message: string; readonly leader: NodeId | null }
+  | { readonly type: 'leadershipLost'; readonly message: string }
+  | { readonly type: 'membershipChangeInProgress'; readonly message: string }
+  | { readonly type: 'leadershipTransfer'; readonly message: string; readonly reason: TransferAbandonReason }
+  | { readonly type: 'clientIdCollision'; readonly message: string }
+  | { readonly type: 'closed'; readonly message: string }
+  | { readonly type: 'proposalRejected'; readonly message: string }
+  | { readonly type: 'storage'; readonly message: string; readonly reason: StorageFailureReason }
+  | { readonly type: 'corruptStorage'; readonly message: string }
+  | { readonly type: 'range'; readonly message: string }
+  | { readonly type: 'typeError'; readonly message: string }
+  | { readonly type: 'aborted'; readonly message: string }
+  | { readonly type: 'other'; readonly name: string; readonly message: string; readonly stack: string | null };
+
+/**
+ * A call's answer. Events and answers travel on different channels, which keep no order between
+ * them, so an answer names the last event batch posted before it (`eventsThrough`) and the page
+ * settles the call only after handling that batch: a resolved propose is never ahead of the
+ * observables, the metrics or the committed streams.
+ */
+export type CallOutcome<T> =
+  | { readonly type: 'ok'; readonly value: T; readonly state: NodeState; readonly eventsThrough: number }
+  | { readonly type: 'error'; readonly error: SerializedError; readonly state: NodeState | null; readonly eventsThrough: number };
+
+/** The worker's API, called through Comlink. `callId` names a call so the page can abort it. */
+export interface WorkerNodeApi {
+  start(request: StartRequest, transportPort: MessagePort, eventsPort: MessagePort): Promise<CallOutcome<null>>;
+  propose(callId: number, command: Uint8Array, requestId: number | null): Promise<CallOutcome<LogEntry>>;
+  readIndex(callId: number): Promise<CallOutcome<number>>;
+  changeMembership(callId: number, target: ClusterConfig): Promise<CallOutcome<ClusterConfig>>;
+  transferLeadership(callId: number, target: NodeId): Promise<CallOutcome<null>>;
+  awaitLeadership(callId: number): Promise<CallOutcome<null>>;
+  abort(callId: number): void;
+  /** The engine traces only while someone listens (tracing costs), so the page says when it does. */
+  setTrace(enabled: boolean): void;
+  cancelTransfer(): void;
+  publishSnapshot(snapshot: Snapshot): CallOutcome<null>;
+  /** Closes the node and its storage; the page terminates the worker afterwards. */
+  close(): Promise<CallOutcome<null>>;
+}
+
+/** Worker -> page on the events port, batched per microtask. */
+export type WorkerEvent =
+  | { readonly type: 'state'; readonly state: NodeState }
+  | { readonly type: 'metric'; readonly metric: RaftMetric }
+  | { readonly type: 'trace'; readonly event: RaftTraceEvent }
+  | { readonly type: 'committed'; readonly streamId: number; readonly item: Committed }
+  | { readonly type: 'streamEnded'; readonly streamId: number; readonly error: SerializedError | null };
+
+export interface WorkerEventBatch {
+  readonly type: 'events';
+  /** 1, 2, 3, ... in posting order. */
+  readonly sequence: number;
+  readonly events: readonly WorkerEvent[];
+}
+
+/** Page -> worker on the events port. */
+export type PageEvent =
+  /** Starts a stream at fromIndex with `credit` items the page has room for. */
+  | { readonly type: 'streamOpen'; readonly streamId: number; readonly fromIndex: number; readonly credit: number }
+  /** The page consumed items: the worker may send `credit` more. */
+  | { readonly type: 'streamCredit'; readonly streamId: number; readonly credit: number }
+  | { readonly type: 'streamClose'; readonly streamId: number };
+
+/** Transport port, both ways: frames packed into one transferred buffer per batch. */
+export interface FrameBatch {
+  readonly type: 'frames';
+  /** Sender (page -> worker) or recipient (worker -> page) of each frame. */
+  readonly peers: readonly NodeId[];
+  /** End offset of each frame in `buffer`; frame k spans [ends[k-1] ?? 0, ends[k]). */
+  readonly ends: readonly number[];
+  readonly buffer: ArrayBuffer;
+}
+
+/** Transport port, page -> worker: the reachable peers changed. */
+export interface PeersUpdate {
+  readonly type: 'peers';
+  readonly peers: readonly NodeId[];
+}
+
+export type TransportMessage = FrameBatch | PeersUpdate;
+
+/** Bounds of the boundary (DESIGN.md "put a bound on everything"). */
+export const workerLimits = {
+  /** Committed items a page stream buffers at most; also the credit the worker may use. */
+  committedWindow: 64,
+  /** Committed streams open at once per node. */
+  maxOpenStreams: 1_024,
+  /** Frames one transport batch carries at most before it is flushed early. */
+  maxFramesPerBatch: 1_024,
+  /** Bytes one transport batch carries at most before it is flushed early. */
+  maxBatchBytes: 4 * 1024 * 1024,
+  /** Frames waiting for a flush at most; beyond it frames are dropped (transports are best effort). */
+  maxQueuedFrames: 16_384,
+} as const;

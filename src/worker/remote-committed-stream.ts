@@ -1,0 +1,130 @@
+// The page side of committed() / committedFrom(): async iterables fed by the worker under
+// credit-based flow control. A stream never asks for more than its window minus what it already
+// buffers or was promised, so a slow consumer holds at most `committedWindow` items here and the
+// worker, which sends only against credit, parks instead of buffering (committed-pump.ts).
+import type { Committed } from '../core/types.ts';
+import { rebuildError } from './error-transfer.ts';
+import { workerLimits, type PageEvent, type SerializedError } from './protocol.ts';
+
+interface PageStream {
+  readonly buffer: Committed[];
+  /** Credit granted to the worker and not used yet. */
+  outstanding: number;
+  ended: { readonly error: Error | null } | null;
+  wake: (() => void) | null;
+}
+
+export interface RemoteCommittedStreams {
+  iterable(fromIndex: number): AsyncIterable<Committed>;
+  deliver(streamId: number, item: Committed): void;
+  end(streamId: number, error: SerializedError | null): void;
+  /** The node stopped: every stream ends at once, as createRaftNode's do. */
+  endAll(): void;
+  /** Highest index delivered to any consumer (a snapshot may cover only delivered entries). */
+  readonly deliveredIndex: number;
+}
+
+export function createRemoteCommittedStreams(post: (event: PageEvent) => void, isStopped: () => boolean): RemoteCommittedStreams {
+  const streams = new Map<number, PageStream>();
+  let nextStreamId = 1;
+  let deliveredIndex = 0;
+
+  const wake = (stream: PageStream): void => {
+    const resume = stream.wake;
+    stream.wake = null;
+    resume?.();
+  };
+
+  const grantCredit = (streamId: number, stream: PageStream): void => {
+    const room = workerLimits.committedWindow - stream.buffer.length - stream.outstanding;
+    // Refill in halves: one credit message per half window rather than one per item.
+    if (stream.ended !== null || room < workerLimits.committedWindow / 2) return;
+    stream.outstanding += room;
+    post({ type: 'streamCredit', streamId, credit: room });
+  };
+
+  const close = (streamId: number, stream: PageStream): void => {
+    if (stream.ended === null) post({ type: 'streamClose', streamId });
+    stream.ended ??= { error: null };
+    streams.delete(streamId);
+  };
+
+  const open = (fromIndex: number): AsyncIterator<Committed> => {
+    let opened: { streamId: number; stream: PageStream } | null = null;
+    const start = (): { streamId: number; stream: PageStream } => {
+      if (streams.size >= workerLimits.maxOpenStreams) throw new RangeError(`at most ${workerLimits.maxOpenStreams} committed streams may be open at once per node`);
+      const streamId = nextStreamId++;
+      const stream: PageStream = { buffer: [], outstanding: workerLimits.committedWindow, ended: null, wake: null };
+      streams.set(streamId, stream);
+      post({ type: 'streamOpen', streamId, fromIndex, credit: workerLimits.committedWindow });
+      return { streamId, stream };
+    };
+    return {
+      async next(): Promise<IteratorResult<Committed>> {
+        if (opened === null) {
+          if (isStopped()) return { done: true, value: undefined };
+          opened = start();
+        }
+        const { streamId, stream } = opened;
+        for (;;) {
+          const item = stream.buffer.shift();
+          if (item !== undefined) {
+            deliveredIndex = Math.max(deliveredIndex, lastIndexOf(item));
+            grantCredit(streamId, stream);
+            return { done: false, value: item };
+          }
+          if (stream.ended !== null) {
+            streams.delete(streamId);
+            if (stream.ended.error !== null) throw stream.ended.error;
+            return { done: true, value: undefined };
+          }
+          await new Promise<void>((resolve) => (stream.wake = resolve));
+        }
+      },
+      async return(): Promise<IteratorResult<Committed>> {
+        if (opened !== null) close(opened.streamId, opened.stream);
+        return { done: true, value: undefined };
+      },
+    };
+  };
+
+  return {
+    iterable: (fromIndex) => ({ [Symbol.asyncIterator]: () => open(fromIndex) }),
+    deliver(streamId, item) {
+      const stream = streams.get(streamId);
+      if (stream === undefined || stream.ended !== null) return;
+      // Never more than granted: a worker that overran the credit is ignored, not buffered.
+      if (stream.outstanding <= 0) return;
+      stream.outstanding -= 1;
+      stream.buffer.push(item);
+      wake(stream);
+    },
+    end(streamId, error) {
+      const stream = streams.get(streamId);
+      if (stream === undefined || stream.ended !== null) return;
+      stream.ended = { error: error === null ? null : rebuildError(error) };
+      wake(stream);
+    },
+    endAll() {
+      for (const stream of streams.values()) {
+        stream.buffer.length = 0;
+        stream.ended ??= { error: null };
+        wake(stream);
+      }
+    },
+    get deliveredIndex() {
+      return deliveredIndex;
+    },
+  };
+}
+
+function lastIndexOf(item: Committed): number {
+  switch (item.type) {
+    case 'entry':
+      return item.entry.index;
+    case 'internal':
+      return item.index;
+    case 'install':
+      return item.snapshot.throughIndex;
+  }
+}

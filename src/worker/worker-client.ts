@@ -1,0 +1,154 @@
+// createWorkerRaftNode: the same RaftNode as createRaftNode, with driver, core, codec and storage
+// in a dedicated module worker, so a busy page (rendering, a long script) does not delay the
+// engine's timers or its storage. The transport stays on the page (RTCPeerConnection exists only
+// there) and is served to the worker over a MessagePort, unless the caller hands over a port
+// whose other end is served elsewhere (see WorkerTransport).
+import { releaseProxy, transfer, wrap, type Remote } from 'comlink';
+import type { RaftMetric } from '../core/events.ts';
+import type { ClientIdentity, ClusterConfig, NodeId } from '../core/types.ts';
+import type { RaftNode } from '../driver/node-options.ts';
+import type { RaftTransport } from '../transport/raft-transport.ts';
+import { rebuildError, WorkerCrashedError } from './error-transfer.ts';
+import type { StartRequest, WorkerNodeApi, WorkerRaftConfig, WorkerStorageOptions } from './protocol.ts';
+import { createRemoteNode, type RemoteNode } from './remote-node.ts';
+import { serveTransport } from './transport-bridge.ts';
+
+/**
+ * A port whose other end serves a transport (serveTransport) in another context: a worker that
+ * owns transferred RTCDataChannels, or a test network. Frames then bypass this page entirely.
+ */
+export interface TransportPort {
+  readonly type: 'port';
+  readonly selfId: NodeId;
+  readonly port: MessagePort;
+  readonly maxPayloadBytes?: number;
+}
+
+export type WorkerTransport = RaftTransport | TransportPort;
+
+/** What the page needs of a Worker (a real one, or a stand-in in tests). */
+export interface WorkerEndpoint {
+  postMessage(message: unknown, transfer: Transferable[]): void;
+  addEventListener(type: 'message' | 'error' | 'messageerror', listener: (event: Event) => void): void;
+  removeEventListener(type: 'message' | 'error' | 'messageerror', listener: (event: Event) => void): void;
+  terminate(): void;
+}
+
+export interface WorkerRaftNodeOptions {
+  id: NodeId;
+  /** Bootstrap membership, used only when storage holds none. */
+  clusterConfig: ClusterConfig;
+  transport: WorkerTransport;
+  /** Opened inside the worker. */
+  storage: WorkerStorageOptions;
+  raftConfig?: WorkerRaftConfig;
+  identity?: ClientIdentity;
+  onMetric?: (metric: RaftMetric) => void;
+  /** Aborting closes the node. */
+  signal?: AbortSignal;
+  /** A worker running raftmesh/worker's entry; by default one is created (bundled by Vite). */
+  worker?: WorkerEndpoint;
+}
+
+/** How long close() waits for the worker to close its node and storage before terminating it anyway. */
+const closeTimeoutMs = 10_000;
+
+export async function createWorkerRaftNode(options: WorkerRaftNodeOptions): Promise<RaftNode> {
+  validateWorkerOptions(options);
+  options.signal?.throwIfAborted();
+  const worker = options.worker ?? new Worker(new URL('./worker-entry.ts', import.meta.url), { type: 'module', name: `raftmesh ${options.id}` });
+  const remote = wrap<WorkerNodeApi>(worker);
+  const events = new MessageChannel();
+  const transportPort = connectTransport(options.transport);
+  let node: RemoteNode | null = null;
+  let failStart: (error: Error) => void = () => {};
+  const onCrash = (event: Event): void => {
+    const error = new WorkerCrashedError(crashDetail(event));
+    if (node === null) failStart(error);
+    else node.fail(error);
+  };
+  worker.addEventListener('error', onCrash);
+  worker.addEventListener('messageerror', onCrash);
+  const release = (): void => {
+    worker.removeEventListener('error', onCrash);
+    worker.removeEventListener('messageerror', onCrash);
+    transportPort.stop();
+    events.port1.close();
+    remote[releaseProxy]();
+    worker.terminate();
+  };
+  const outcome = await Promise.race([
+    remote.start(startRequest(options), transfer(transportPort.port, [transportPort.port]), transfer(events.port2, [events.port2])),
+    new Promise<never>((_, reject) => (failStart = reject)),
+  ]).catch((error: unknown) => {
+    release();
+    throw error;
+  });
+  if (outcome.type === 'error') {
+    release();
+    throw rebuildError(outcome.error);
+  }
+  node = createRemoteNode(options.id, outcome.state, {
+    api: remote,
+    eventsPort: events.port1,
+    onMetric: options.onMetric,
+    shutdown: () => shutdown(remote, release),
+  });
+  const created = node;
+  options.signal?.addEventListener('abort', () => void created.close(), { once: true });
+  if (options.signal?.aborted === true) void created.close();
+  return created;
+}
+
+/** Closes node and storage in the worker (bounded: a stuck worker is terminated anyway), then releases it. */
+async function shutdown(remote: Remote<WorkerNodeApi>, release: () => void): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([remote.close(), new Promise((resolve) => (timer = setTimeout(resolve, closeTimeoutMs)))]);
+  } catch {
+    // A crashed or terminated worker cannot close anything more: releasing it is all that is left.
+  } finally {
+    clearTimeout(timer);
+    release();
+  }
+}
+
+function connectTransport(transport: WorkerTransport): { port: MessagePort; stop(): void } {
+  if ('type' in transport && transport.type === 'port') return { port: transport.port, stop: () => {} };
+  const channel = new MessageChannel();
+  const stopServing = serveTransport(transport as RaftTransport, channel.port1);
+  return { port: channel.port2, stop: stopServing };
+}
+
+function startRequest(options: WorkerRaftNodeOptions): StartRequest {
+  const maxPayloadBytes = options.transport.maxPayloadBytes;
+  return {
+    id: options.id,
+    clusterConfig: options.clusterConfig,
+    storage: options.storage,
+    metrics: options.onMetric !== undefined,
+    ...(options.raftConfig === undefined ? {} : { raftConfig: options.raftConfig }),
+    ...(options.identity === undefined ? {} : { identity: options.identity }),
+    ...(maxPayloadBytes === undefined ? {} : { maxPayloadBytes }),
+  };
+}
+
+function crashDetail(event: Event): string {
+  if (event.type === 'messageerror') return 'a message from the worker could not be deserialized';
+  const message = (event as ErrorEvent).message;
+  return typeof message === 'string' && message.length > 0 ? message : 'the worker failed (an uncaught error or a script that could not load)';
+}
+
+function validateWorkerOptions(options: WorkerRaftNodeOptions): void {
+  if (typeof options !== 'object' || options === null) throw new TypeError('createWorkerRaftNode needs an options object');
+  if (typeof options.id !== 'string' || options.id.length === 0) throw new RangeError('WorkerRaftNodeOptions.id must be a NodeId (nodeId("a"))');
+  const transport = options.transport as Partial<RaftTransport & TransportPort> | undefined;
+  if (transport === undefined || (transport.type !== 'port' && typeof transport.send !== 'function')) {
+    throw new TypeError('WorkerRaftNodeOptions.transport must be a RaftTransport or { type: "port", selfId, port }');
+  }
+  if (transport.selfId !== options.id) throw new RangeError(`WorkerRaftNodeOptions.transport.selfId (${String(transport.selfId)}) must equal WorkerRaftNodeOptions.id (${options.id})`);
+  const storage = options.storage as Partial<WorkerStorageOptions & { name: unknown }> | undefined;
+  if (storage?.type === 'indexeddb' ? typeof storage.name !== 'string' || storage.name.length === 0 : storage?.type !== 'memory') {
+    throw new RangeError('WorkerRaftNodeOptions.storage must be { type: "indexeddb", name, durability? } or { type: "memory" }');
+  }
+}
