@@ -1,0 +1,153 @@
+// IndexedDB-specific behaviour beyond the shared contract: failures mapped to clear errors, a
+// node that stops loudly when its storage fails, and a node that restarts from its database.
+// Runs in Node on fake-indexeddb and in Chromium on real IndexedDB.
+import { describe, expect, it } from 'vitest';
+import { RaftStorageError } from '../core/errors.ts';
+import type { RaftMetric } from '../core/events.ts';
+import { nodeId, type Committed } from '../core/types.ts';
+import { createRaftNode } from '../driver/create-raft-node.ts';
+import { createLoopbackNetwork } from '../transport/loopback.ts';
+import { IndexedDbRaftStorage, openRaftDatabase } from './indexeddb-storage.ts';
+import { mapIndexedDbError } from './indexeddb/failure.ts';
+import { databaseName } from './indexeddb/schema.ts';
+
+let count = 0;
+const uniqueName = (label: string): string => `${label}-${Date.now()}-${(count += 1)}`;
+const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+
+function rawOpen(name: string, version: number): Promise<IDBDatabase> {
+  return new Promise((resolve, reject) => {
+    const request = indexedDB.open(name, version);
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+}
+
+async function reason(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    return error instanceof RaftStorageError ? error.reason : `not a RaftStorageError: ${String(error)}`;
+  }
+  return 'resolved';
+}
+
+async function singleNode(storage: IndexedDbRaftStorage, onMetric?: (metric: RaftMetric) => void) {
+  const id = nodeId('solo');
+  const network = createLoopbackNetwork();
+  return createRaftNode({
+    id,
+    clusterConfig: { voters: [id] },
+    transport: network.transport(id),
+    storage,
+    raftConfig: { electionTimeoutMin: 20, electionTimeoutMax: 40, heartbeatInterval: 5 },
+    ...(onMetric === undefined ? {} : { onMetric }),
+  });
+}
+
+export function describeIndexedDbBehaviour(): void {
+  describe('IndexedDbRaftStorage: failures are clear errors', () => {
+    it('a database deleted underneath fails later calls with reason databaseDeleted', async () => {
+      const name = uniqueName('deleted');
+      const storage = await IndexedDbRaftStorage.open(name);
+      await storage.saveTermAndVotedFor(1, null);
+      await new Promise<void>((resolve, reject) => {
+        const request = indexedDB.deleteDatabase(databaseName(name));
+        request.onsuccess = () => resolve();
+        request.onerror = () => reject(request.error);
+      });
+      expect(await reason(storage.saveTermAndVotedFor(2, null))).toBe('databaseDeleted');
+      expect(await reason(storage.term())).toBe('databaseDeleted');
+    });
+
+    it('a database written by a newer schema is refused with reason versionTooNew', async () => {
+      const name = uniqueName('newer');
+      (await rawOpen(databaseName(name), 99)).close();
+      expect(await reason(IndexedDbRaftStorage.open(name))).toBe('versionTooNew');
+      await IndexedDbRaftStorage.destroy(name);
+    });
+
+    it('an upgrade blocked by an old connection that never yields fails with reason upgradeBlocked', async () => {
+      const name = databaseName(uniqueName('blocked'));
+      const old = await rawOpen(name, 1); // no versionchange handler: it never closes
+      const events = { onVersionChange: () => undefined, onTerminated: () => undefined };
+      expect(await reason(openRaftDatabase(name, 2, 200, events))).toBe('upgradeBlocked');
+      old.close();
+    });
+
+    it('a closed storage refuses calls with reason closed; close is idempotent', async () => {
+      const name = uniqueName('closed');
+      const storage = await IndexedDbRaftStorage.open(name);
+      storage.close();
+      storage.close();
+      expect(await reason(storage.appendEntries([]))).toBe('closed');
+      await IndexedDbRaftStorage.destroy(name);
+    });
+
+    it('maps quota and abort failures by their DOMException names', () => {
+      expect(mapIndexedDbError(new DOMException('full', 'QuotaExceededError'), 'writeBatch').reason).toBe('quotaExceeded');
+      expect(mapIndexedDbError(new DOMException('aborted', 'AbortError'), 'writeBatch').reason).toBe('transactionAborted');
+      expect(mapIndexedDbError(new DOMException('full', 'QuotaExceededError'), 'writeBatch').message).toMatch(/quota exceeded/);
+    });
+
+    it('refuses an invalid durability setting', async () => {
+      await expect(IndexedDbRaftStorage.open('x', { durability: 'eventually' as 'strict' })).rejects.toThrow(RangeError);
+    });
+  });
+
+  describe('a node on IndexedDbRaftStorage', () => {
+    it('stops loudly when a write fails: calls reject, stopped says why, a metric reports it', async () => {
+      const name = uniqueName('failing');
+      let diskGone = false;
+      const storage = await IndexedDbRaftStorage.open(name, {
+        beforeCommit: () => {
+          if (diskGone) throw new DOMException('injected: the disk went away', 'AbortError');
+        },
+      });
+      const metrics: RaftMetric[] = [];
+      const node = await singleNode(storage, (metric) => metrics.push(metric));
+      await node.awaitLeadership();
+      const before = await Promise.allSettled(Array.from({ length: 10 }, (_, position) => node.propose(bytes(`before ${position}`))));
+      expect(before.every((result) => result.status === 'fulfilled')).toBe(true);
+      diskGone = true;
+      const after = await Promise.allSettled(Array.from({ length: 10 }, (_, position) => node.propose(bytes(`after ${position}`))));
+      expect(after.every((result) => result.status === 'rejected' && result.reason instanceof RaftStorageError)).toBe(true);
+      const results = [...before, ...after];
+      const stoppedBy = node.stopped.value;
+      expect(stoppedBy).toBeInstanceOf(RaftStorageError);
+      expect((stoppedBy as RaftStorageError).reason).toBe('transactionAborted');
+      expect(metrics.some((metric) => metric.type === 'storageFailed' && metric.reason === 'transactionAborted')).toBe(true);
+      await expect(node.propose(bytes('after'))).rejects.toBeInstanceOf(RaftStorageError);
+      await node.close();
+      // Everything acknowledged before the failure is on disk.
+      const acknowledged = results.filter((result) => result.status === 'fulfilled').map((result) => result.value.index);
+      const reopened = await IndexedDbRaftStorage.open(name);
+      const stored = new Set((await reopened.entries()).map((entry) => entry.index));
+      for (const index of acknowledged) expect(stored.has(index)).toBe(true);
+      reopened.close();
+      await IndexedDbRaftStorage.destroy(name);
+    });
+
+    it('restarts from its database with its term and every committed entry', async () => {
+      const name = uniqueName('restart');
+      const first = await singleNode(await IndexedDbRaftStorage.open(name));
+      await first.awaitLeadership();
+      const entries = await Promise.all(Array.from({ length: 50 }, (_, position) => first.propose(bytes(`entry ${position}`))));
+      const term = first.term.value;
+      await first.close();
+      const storage = await IndexedDbRaftStorage.open(name);
+      const second = await singleNode(storage);
+      expect(second.term.value).toBeGreaterThanOrEqual(term);
+      const replayed: Committed[] = [];
+      for await (const item of second.committedFrom(1)) {
+        replayed.push(item);
+        if (item.type === 'entry' && item.entry.index === entries.at(-1)?.index) break;
+      }
+      const commands = replayed.flatMap((item) => (item.type === 'entry' ? [new TextDecoder().decode(item.entry.command)] : []));
+      expect(commands).toEqual(entries.map((_, position) => `entry ${position}`));
+      await second.close();
+      storage.close();
+      await IndexedDbRaftStorage.destroy(name);
+    });
+  });
+}

@@ -1,0 +1,286 @@
+// IndexedDbRaftStorage: a node's term, vote, leader pin, log and snapshot in IndexedDB (via idb),
+// so a reloaded or crashed tab comes back with everything it acknowledged.
+//
+// Every method is one readwrite transaction; writeBatch (the driver's path) puts a whole step's
+// hard state, truncation and new entries in ONE transaction and resolves only when it completes,
+// with durability 'strict' by default: the browser reports completion after the data reached the
+// disk. 'relaxed' completes once the data is handed to the OS: it survives a tab or browser crash
+// but not a power loss or an OS crash, and is measurably faster (see the README).
+//
+// Failures: any failed transaction (quota, an abort, a deleted database) makes the storage
+// refuse every later call with the same RaftStorageError, because its view of the log may no
+// longer match the disk; the driver then stops the node loudly. Reopening reads the truth back.
+import { openDB } from 'idb';
+import { decodeSnapshotMeta, encodeSnapshotMeta } from '../codec/records.ts';
+import type { RaftStorageError } from '../core/errors.ts';
+import type { LogEntry, NodeId, SnapshotMeta, StoredSnapshot } from '../core/types.ts';
+import { storageFailure, mapIndexedDbError } from './indexeddb/failure.ts';
+import { afterAppend, afterDiscard, afterTruncate, appendStart, type LogBounds } from './indexeddb/log-bounds.ts';
+import { discardSegments, issued, lastStoredIndex, putEntries, readSegments, truncateSegments } from './indexeddb/log-segments.ts';
+import { databaseName, schemaVersion, upgradeSchema, type HardStateRecord, type LeaderRecord, type RaftDatabase, type RaftDatabaseSchema, type SnapshotRecord } from './indexeddb/schema.ts';
+import type { RaftStorage, StorageBatch } from './raft-storage.ts';
+import type { IDBPTransaction } from 'idb';
+
+export type IndexedDbDurability = 'strict' | 'relaxed';
+
+export interface IndexedDbStorageOptions {
+  /** Default 'strict' (survives an OS crash); 'relaxed' survives a tab or browser crash only. */
+  readonly durability?: IndexedDbDurability;
+  /** How long open() waits for another tab to release an older version before failing. Default 10 s. */
+  readonly upgradeBlockedTimeoutMs?: number;
+  /**
+   * Fault injection for tests: called after a transaction issued all its requests and before it
+   * commits; throwing aborts the transaction, so tests can prove that nothing of it lands.
+   */
+  readonly beforeCommit?: (operation: string) => void;
+}
+
+type WriteTransaction = IDBPTransaction<RaftDatabaseSchema, ('state' | 'log')[], 'readwrite'>;
+
+export class IndexedDbRaftStorage implements RaftStorage {
+  private failure: RaftStorageError | null = null;
+
+  private constructor(
+    private readonly database: RaftDatabase,
+    private bounds: LogBounds,
+    private readonly options: IndexedDbStorageOptions,
+  ) {}
+
+  /** Opens (creating or upgrading) the database of the node called `name`. */
+  static async open(name: string, options: IndexedDbStorageOptions = {}): Promise<IndexedDbRaftStorage> {
+    if (typeof name !== 'string' || name.length === 0) throw new RangeError('IndexedDbRaftStorage.open needs a non-empty name');
+    const durability = options.durability ?? 'strict';
+    if (durability !== 'strict' && durability !== 'relaxed') throw new RangeError(`IndexedDbRaftStorage durability must be 'strict' or 'relaxed', got ${String(durability)}`);
+    let storage: IndexedDbRaftStorage | null = null;
+    const database = await openRaftDatabase(databaseName(name), schemaVersion, options.upgradeBlockedTimeoutMs ?? 10_000, {
+      onVersionChange: (deleted) => storage?.failWith(storageFailure(deleted ? 'databaseDeleted' : 'versionTooNew', deleted ? 'the database is being deleted' : 'another tab is upgrading the database')),
+      onTerminated: () => storage?.failWith(storageFailure('databaseDeleted', 'the browser closed the database connection')),
+    });
+    try {
+      storage = new IndexedDbRaftStorage(database, await readBounds(database), options);
+    } catch (error) {
+      database.close();
+      throw mapIndexedDbError(error, 'open');
+    }
+    return storage;
+  }
+
+  /** Deletes the database of the node called `name` (it must be closed everywhere). */
+  static async destroy(name: string): Promise<void> {
+    const { deleteDB } = await import('idb');
+    await deleteDB(databaseName(name));
+  }
+
+  get durability(): IndexedDbDurability {
+    return this.options.durability ?? 'strict';
+  }
+
+  /** Closes the connection; later calls reject with reason 'closed'. Idempotent. */
+  close(): void {
+    this.failWith(storageFailure('closed', 'closed by its owner'));
+  }
+
+  private failWith(failure: RaftStorageError): void {
+    if (this.failure !== null) return;
+    this.failure = failure;
+    this.database.close();
+  }
+
+  private usable(): void {
+    if (this.failure !== null) throw this.failure;
+  }
+
+  private async read<T>(operation: string, body: (transaction: IDBPTransaction<RaftDatabaseSchema, ('state' | 'log')[], 'readonly'>) => Promise<T>): Promise<T> {
+    this.usable();
+    try {
+      return await body(this.database.transaction(['state', 'log'], 'readonly'));
+    } catch (error) {
+      throw mapIndexedDbError(error, operation);
+    }
+  }
+
+  /**
+   * One readwrite transaction: `body` issues requests (awaiting only this transaction's own), then
+   * the commit is awaited. A failure aborts it (nothing of it lands) and fails the storage.
+   */
+  private async write(operation: string, next: LogBounds, body: (transaction: WriteTransaction) => Promise<void> | void): Promise<void> {
+    this.usable();
+    let transaction: WriteTransaction;
+    try {
+      transaction = this.database.transaction(['state', 'log'], 'readwrite', { durability: this.durability });
+    } catch (error) {
+      const failure = mapIndexedDbError(error, operation);
+      this.failWith(failure);
+      throw failure;
+    }
+    const done = transaction.done;
+    done.catch(() => undefined); // observed below; an abort must not be reported as unhandled
+    // Later calls validate against the bounds this transaction will leave (transactions on the
+    // same stores commit in creation order); if it fails, the storage fails as a whole.
+    this.bounds = next;
+    try {
+      await body(transaction);
+      this.options.beforeCommit?.(operation);
+      await done;
+    } catch (error) {
+      try {
+        transaction.abort();
+      } catch {
+        // already finished or aborted
+      }
+      const failure = mapIndexedDbError(error, operation);
+      this.failWith(failure);
+      throw failure;
+    }
+  }
+
+  async term(): Promise<number> {
+    return this.read('term', async (transaction) => ((await transaction.objectStore('state').get('hardState')) as HardStateRecord | undefined)?.term ?? 0);
+  }
+
+  async votedFor(): Promise<NodeId | null> {
+    const record = await this.read('votedFor', async (transaction) => (await transaction.objectStore('state').get('hardState')) as HardStateRecord | undefined);
+    return (record?.votedFor ?? null) as NodeId | null;
+  }
+
+  async saveTermAndVotedFor(term: number, votedFor: NodeId | null): Promise<void> {
+    await this.write('saveTermAndVotedFor', this.bounds, (transaction) => {
+      issued(transaction.objectStore('state').put({ term, votedFor } satisfies HardStateRecord, 'hardState'));
+    });
+  }
+
+  async leaderForTerm(): Promise<{ term: number; leaderId: NodeId } | null> {
+    const record = await this.read('leaderForTerm', async (transaction) => (await transaction.objectStore('state').get('leaderForTerm')) as LeaderRecord | undefined);
+    return record === undefined ? null : { term: record.term, leaderId: record.leaderId as NodeId };
+  }
+
+  async saveLeaderForTerm(term: number, leaderId: NodeId): Promise<void> {
+    await this.write('saveLeaderForTerm', this.bounds, (transaction) => {
+      issued(transaction.objectStore('state').put({ term, leaderId } satisfies LeaderRecord, 'leaderForTerm'));
+    });
+  }
+
+  async appendEntries(entries: readonly LogEntry[]): Promise<void> {
+    await this.writeBatch({ entries });
+  }
+
+  async entries(fromIndex = 1): Promise<LogEntry[]> {
+    const from = Math.max(fromIndex, this.bounds.firstIndex);
+    return this.read('entries', (transaction) => readSegments(transaction.objectStore('log'), from));
+  }
+
+  async truncateFrom(index: number): Promise<void> {
+    await this.writeBatch({ entries: [], truncateFrom: index });
+  }
+
+  async saveSnapshot(meta: SnapshotMeta, state: Uint8Array): Promise<void> {
+    const record: SnapshotRecord = { meta: encodeSnapshotMeta(meta), state: state.slice() };
+    await this.write('saveSnapshot', { ...this.bounds, snapshotIndex: meta.lastIncludedIndex }, (transaction) => {
+      issued(transaction.objectStore('state').put(record, 'snapshot'));
+    });
+  }
+
+  async loadSnapshot(): Promise<StoredSnapshot | null> {
+    const record = await this.read('loadSnapshot', async (transaction) => (await transaction.objectStore('state').get('snapshot')) as SnapshotRecord | undefined);
+    if (record === undefined) return null;
+    const meta = decodeSnapshotMeta(record.meta);
+    if (!meta.ok) throw storageFailure('corruptRecord', 'reading the snapshot', new Error(meta.reason));
+    return { meta: meta.value, state: record.state };
+  }
+
+  async discardLogPrefix(throughIndex: number): Promise<void> {
+    const next = afterDiscard(this.bounds, throughIndex);
+    if (next === this.bounds) return;
+    await this.write('discardLogPrefix', next, async (transaction) => {
+      await discardSegments(transaction.objectStore('log'), throughIndex);
+      issued(transaction.objectStore('state').put(next.firstIndex, 'logStart'));
+    });
+  }
+
+  /** One step's hard state, leader pin, truncation and new entries in ONE transaction. */
+  async writeBatch(batch: StorageBatch): Promise<void> {
+    this.usable();
+    const before = this.bounds;
+    const cut = batch.truncateFrom === undefined ? null : Math.max(batch.truncateFrom, before.firstIndex);
+    const afterCut = cut === null ? before : afterTruncate(before, cut);
+    const start = appendStart(afterCut, batch.entries);
+    const next = afterAppend(afterCut, start, batch.entries.length);
+    await this.write('writeBatch', next, async (transaction) => {
+      const state = transaction.objectStore('state');
+      if (batch.hardState !== undefined) issued(state.put({ term: batch.hardState.term, votedFor: batch.hardState.votedFor } satisfies HardStateRecord, 'hardState'));
+      if (batch.leaderForTerm !== undefined) issued(state.put({ ...batch.leaderForTerm } satisfies LeaderRecord, 'leaderForTerm'));
+      if (cut !== null && afterCut !== before) await truncateSegments(transaction.objectStore('log'), cut);
+      putEntries(transaction.objectStore('log'), batch.entries);
+      if (next.firstIndex !== before.firstIndex) issued(state.put(next.firstIndex, 'logStart'));
+    });
+  }
+}
+
+/** Reads what the log holds at open: its first index, last index and the snapshot's index. */
+async function readBounds(database: RaftDatabase): Promise<LogBounds> {
+  const transaction = database.transaction(['state', 'log'], 'readonly');
+  const state = transaction.objectStore('state');
+  const [logStart, last, snapshot] = await Promise.all([
+    state.get('logStart') as Promise<number | undefined>,
+    lastStoredIndex(transaction.objectStore('log')),
+    state.get('snapshot') as Promise<SnapshotRecord | undefined>,
+  ]);
+  const firstIndex = logStart ?? 1;
+  let snapshotIndex: number | null = null;
+  if (snapshot !== undefined) {
+    const meta = decodeSnapshotMeta(snapshot.meta);
+    if (!meta.ok) throw storageFailure('corruptRecord', 'reading the snapshot', new Error(meta.reason));
+    snapshotIndex = meta.value.lastIncludedIndex;
+  }
+  return { firstIndex, lastIndex: last ?? firstIndex - 1, snapshotIndex };
+}
+
+/**
+ * openDB with the failure modes mapped: a newer schema on disk is 'versionTooNew'; another tab
+ * holding an older version open past `blockedTimeoutMs` is 'upgradeBlocked' (a connection that
+ * opens after we gave up is closed at once); later version changes and abnormal terminations are
+ * reported through the callbacks, after this connection has closed itself so it never blocks a
+ * deletion or an upgrade.
+ */
+export async function openRaftDatabase(
+  name: string,
+  version: number,
+  blockedTimeoutMs: number,
+  events: { onVersionChange: (deleted: boolean) => void; onTerminated: () => void },
+): Promise<RaftDatabase> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let gaveUp = false;
+  let database: RaftDatabase | undefined;
+  let rejectBlocked: (error: Error) => void = () => undefined;
+  const blocked = new Promise<never>((_, reject) => {
+    rejectBlocked = reject;
+  });
+  const open = openDB<RaftDatabaseSchema>(name, version, {
+    upgrade: (upgrading, oldVersion) => upgradeSchema(upgrading, oldVersion),
+    blocked: () => {
+      timer ??= setTimeout(() => {
+        gaveUp = true;
+        rejectBlocked(storageFailure('upgradeBlocked', 'open'));
+      }, blockedTimeoutMs);
+    },
+    blocking: (_current, next) => {
+      database?.close();
+      events.onVersionChange(next === null);
+    },
+    terminated: () => events.onTerminated(),
+  });
+  open.then(
+    (opened) => {
+      if (gaveUp) opened.close();
+    },
+    () => undefined,
+  );
+  try {
+    database = await Promise.race([open, blocked]);
+    return database;
+  } catch (error) {
+    throw mapIndexedDbError(error, 'open');
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+  }
+}

@@ -1,0 +1,39 @@
+// IndexedDB failures mapped to RaftStorageError with a reason a program can act on. The browser
+// reports them as DOMExceptions (or an aborted transaction's `error`); what the user can do
+// differs: free space, close an old tab, reload.
+import { RaftStorageError, type StorageFailureReason } from '../../core/errors.ts';
+
+const reasonsByName: Readonly<Record<string, StorageFailureReason>> = {
+  QuotaExceededError: 'quotaExceeded',
+  VersionError: 'versionTooNew',
+  AbortError: 'transactionAborted',
+  InvalidStateError: 'closed',
+  TransactionInactiveError: 'transactionAborted',
+};
+
+const advice: Readonly<Record<StorageFailureReason, string>> = {
+  quotaExceeded: 'the browser refused to store more data (storage quota exceeded); free space or clear old data',
+  upgradeBlocked: 'another tab holds an older version of this database open; close or reload it',
+  versionTooNew: 'the database was written by a newer version of raftmesh; this version cannot read it',
+  databaseDeleted: 'the database was deleted or replaced while the node was using it',
+  transactionAborted: 'the transaction was aborted, nothing of it was written',
+  corruptRecord: 'a stored record could not be decoded',
+  closed: 'the storage is closed',
+  unknown: 'IndexedDB failed',
+};
+
+export function storageFailure(reason: StorageFailureReason, operation: string, cause?: unknown): RaftStorageError {
+  const detail = cause instanceof Error && cause.message.length > 0 ? ` (${cause.name}: ${cause.message})` : '';
+  return new RaftStorageError(`IndexedDbRaftStorage ${operation}: ${advice[reason]}${detail}`, { cause, reason });
+}
+
+/** Classifies whatever a failed request or transaction threw. */
+export function mapIndexedDbError(error: unknown, operation: string): RaftStorageError {
+  if (error instanceof RaftStorageError) return error;
+  const name = error instanceof Error || (typeof DOMException !== 'undefined' && error instanceof DOMException) ? (error as Error).name : '';
+  // A quota failure often surfaces as an AbortError on the transaction with the real cause inside.
+  const inner = (error as { cause?: unknown } | null)?.cause;
+  const innerName = inner instanceof Error ? inner.name : '';
+  const reason = reasonsByName[innerName === 'QuotaExceededError' ? innerName : name] ?? 'unknown';
+  return storageFailure(reason, operation, error);
+}

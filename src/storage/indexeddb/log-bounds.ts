@@ -1,0 +1,45 @@
+// What the log holds, kept in memory so that an append can be validated before its transaction
+// starts (and without a read inside it). The same rules as InMemoryRaftStorage: appends are
+// contiguous after the last entry, or, on an empty log, start right after the stored snapshot.
+import type { LogEntry } from '../../core/types.ts';
+
+export interface LogBounds {
+  /** The first index the log holds (or would hold): moved by a prefix discard. */
+  readonly firstIndex: number;
+  /** firstIndex - 1 when the log is empty. */
+  readonly lastIndex: number;
+  /** The stored snapshot's last included index, or null. */
+  readonly snapshotIndex: number | null;
+}
+
+export const isEmpty = (bounds: LogBounds): boolean => bounds.lastIndex < bounds.firstIndex;
+
+/** Where an append of `entries` starts; throws (a caller bug, nothing written) on a gap or overlap. */
+export function appendStart(bounds: LogBounds, entries: readonly LogEntry[]): number {
+  const first = entries[0];
+  if (first === undefined) return bounds.lastIndex + 1;
+  const afterSnapshot = bounds.snapshotIndex === null ? null : bounds.snapshotIndex + 1;
+  const start = isEmpty(bounds) && first.index === afterSnapshot ? afterSnapshot : bounds.lastIndex + 1;
+  entries.forEach((entry, position) => {
+    if (entry.index !== start + position) {
+      throw new Error(`IndexedDbRaftStorage: append expected index ${start + position}, got ${entry.index} (appends must be contiguous after index ${bounds.lastIndex})`);
+    }
+  });
+  return start;
+}
+
+export function afterAppend(bounds: LogBounds, start: number, count: number): LogBounds {
+  if (count === 0) return bounds;
+  const firstIndex = isEmpty(bounds) ? start : bounds.firstIndex;
+  return { ...bounds, firstIndex, lastIndex: start + count - 1 };
+}
+
+export function afterTruncate(bounds: LogBounds, index: number): LogBounds {
+  if (index > bounds.lastIndex) return bounds;
+  return { ...bounds, lastIndex: Math.max(bounds.firstIndex - 1, index - 1) };
+}
+
+export function afterDiscard(bounds: LogBounds, throughIndex: number): LogBounds {
+  if (throughIndex < bounds.firstIndex) return bounds;
+  return { ...bounds, firstIndex: throughIndex + 1, lastIndex: Math.max(bounds.lastIndex, throughIndex) };
+}

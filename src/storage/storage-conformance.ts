@@ -1,0 +1,231 @@
+// The RaftStorage contract (API.md "Storage and transport") as one suite that every backend
+// runs: InMemoryRaftStorage, IndexedDbRaftStorage on fake-indexeddb in Node and on real IndexedDB
+// in headless Chromium, and any storage a user writes (it is exported from raftmesh/testing).
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { clientId, type LogEntry, type NodeId, type SnapshotMeta } from '../core/types.ts';
+import type { RaftStorage } from './raft-storage.ts';
+
+export interface StorageFixture {
+  /** Opens the store (the same durable store every time within one fixture). */
+  open(): Promise<RaftStorage>;
+  /** Closes what open() returned; after it, open() must see everything that was written. */
+  close(storage: RaftStorage): Promise<void> | void;
+  /** Opens the same store with a fault: every later transaction aborts after issuing its requests. */
+  openAborting?(): Promise<RaftStorage>;
+  /** Removes the store for good. */
+  destroy(): Promise<void> | void;
+}
+
+const id = (text: string): NodeId => text as NodeId;
+const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+
+/** Entries first..last in `term`, each command naming its index (and every fifth a dedup key). */
+export function makeEntries(first: number, last: number, term: number, size = 0): LogEntry[] {
+  const entries: LogEntry[] = [];
+  for (let index = first; index <= last; index += 1) {
+    const command = size > 0 ? filled(size, index) : bytes(`command ${index} of term ${term}`);
+    const dedupKey = index % 5 === 0 ? { dedupKey: { clientId: clientId('client-a'), requestId: index } } : {};
+    entries.push({ index, term, command, isNoOp: false, ...dedupKey });
+  }
+  return entries;
+}
+
+function filled(size: number, seed: number): Uint8Array {
+  const command = new Uint8Array(size);
+  for (let position = 0; position < size; position += 4096) command[position] = (seed + position) & 0xff;
+  command[size - 1] = seed & 0xff;
+  return command;
+}
+
+const summary = (entries: readonly LogEntry[]): string[] => entries.map((entry) => `${entry.index}@${entry.term}`);
+
+export function describeStorageConformance(name: string, makeFixture: () => StorageFixture): void {
+  describe(`RaftStorage conformance: ${name}`, () => {
+    let fixture: StorageFixture;
+    const opened: RaftStorage[] = [];
+    const open = async (): Promise<RaftStorage> => {
+      const storage = await fixture.open();
+      opened.push(storage);
+      return storage;
+    };
+    const reopen = async (storage: RaftStorage): Promise<RaftStorage> => {
+      await fixture.close(storage);
+      return open();
+    };
+    beforeEach(() => {
+      fixture = makeFixture();
+    });
+    afterEach(async () => {
+      for (const storage of opened.splice(0)) await fixture.close(storage);
+      await fixture.destroy();
+    });
+
+    it('starts empty: term 0, no vote, no leader pin, no entries, no snapshot', async () => {
+      const storage = await open();
+      expect(await storage.term()).toBe(0);
+      expect(await storage.votedFor()).toBeNull();
+      expect(await storage.leaderForTerm()).toBeNull();
+      expect(await storage.entries()).toEqual([]);
+      expect(await storage.loadSnapshot()).toBeNull();
+    });
+
+    it('keeps term, vote and the leader pin, and the last write wins', async () => {
+      const storage = await open();
+      await storage.saveTermAndVotedFor(3, id('b'));
+      await storage.saveTermAndVotedFor(4, null);
+      await storage.saveLeaderForTerm(4, id('c'));
+      expect(await storage.term()).toBe(4);
+      expect(await storage.votedFor()).toBeNull();
+      expect(await storage.leaderForTerm()).toEqual({ term: 4, leaderId: 'c' });
+      await storage.saveTermAndVotedFor(5, id('a'));
+      expect([await storage.term(), await storage.votedFor()]).toEqual([5, 'a']);
+    });
+
+    it('returns appended entries exactly, from any index, with no-ops, configs and dedup keys', async () => {
+      const storage = await open();
+      const config = { old: null, new: { voters: [id('a'), id('b')], learners: [id('c')] } };
+      const first: LogEntry[] = [
+        { index: 1, term: 1, command: new Uint8Array(0), isNoOp: true },
+        { index: 2, term: 1, command: new Uint8Array(0), isNoOp: false, config },
+      ];
+      await storage.appendEntries(first);
+      await storage.appendEntries(makeEntries(3, 12, 2));
+      const all = await storage.entries();
+      expect(all.slice(0, 2)).toEqual(first);
+      expect(all).toEqual([...first, ...makeEntries(3, 12, 2)]);
+      expect(summary(await storage.entries(7))).toEqual(summary(makeEntries(7, 12, 2)));
+      expect(await storage.entries(13)).toEqual([]);
+    });
+
+    it('refuses an append that leaves a gap or overlaps, and changes nothing', async () => {
+      const storage = await open();
+      await storage.appendEntries(makeEntries(1, 3, 1));
+      await expect(storage.appendEntries(makeEntries(5, 6, 1))).rejects.toThrow(/expected index 4/);
+      await expect(storage.appendEntries(makeEntries(3, 4, 1))).rejects.toThrow(/expected index 4/);
+      expect(summary(await storage.entries())).toEqual(['1@1', '2@1', '3@1']);
+      await storage.appendEntries(makeEntries(4, 4, 1)); // still usable
+      expect((await storage.entries()).length).toBe(4);
+    });
+
+    it('truncates then appends: a conflicting suffix is replaced, also through the middle of a batch', async () => {
+      const storage = await open();
+      await storage.appendEntries(makeEntries(1, 10, 1));
+      await storage.appendEntries(makeEntries(11, 20, 1));
+      await storage.truncateFrom(15);
+      expect(summary(await storage.entries(13))).toEqual(['13@1', '14@1']);
+      await storage.appendEntries(makeEntries(15, 16, 3));
+      await storage.truncateFrom(6); // cuts through the first batch
+      await storage.appendEntries(makeEntries(6, 8, 4));
+      await storage.truncateFrom(100); // beyond the end: nothing happens
+      const after = await storage.entries();
+      expect(summary(after)).toEqual([...summary(makeEntries(1, 5, 1)), '6@4', '7@4', '8@4']);
+      expect(after[6]).toEqual(makeEntries(7, 7, 4)[0]);
+    });
+
+    it('writes a batch (hard state, leader pin, truncation, entries) all together', async () => {
+      const storage = await open();
+      if (storage.writeBatch === undefined) return;
+      await storage.appendEntries(makeEntries(1, 6, 1));
+      await storage.writeBatch({ hardState: { term: 2, votedFor: id('b') }, leaderForTerm: { term: 2, leaderId: id('b') }, truncateFrom: 4, entries: makeEntries(4, 7, 2) });
+      expect([await storage.term(), await storage.votedFor(), await storage.leaderForTerm()]).toEqual([2, 'b', { term: 2, leaderId: 'b' }]);
+      expect(summary(await storage.entries())).toEqual(['1@1', '2@1', '3@1', '4@2', '5@2', '6@2', '7@2']);
+    });
+
+    it('is atomic: a batch refused midway (its append does not fit after its truncation) leaves the previous state', async () => {
+      const storage = await open();
+      if (storage.writeBatch === undefined) return;
+      await storage.saveTermAndVotedFor(1, id('a'));
+      await storage.appendEntries(makeEntries(1, 6, 1));
+      await expect(storage.writeBatch({ hardState: { term: 9, votedFor: null }, truncateFrom: 3, entries: makeEntries(5, 6, 9) })).rejects.toThrow();
+      expect([await storage.term(), await storage.votedFor()]).toEqual([1, 'a']);
+      expect(summary(await storage.entries())).toEqual(summary(makeEntries(1, 6, 1)));
+    });
+
+    it('is atomic under an aborted transaction: nothing of it lands, and a reopen reads the previous state', async () => {
+      if (fixture.openAborting === undefined) return;
+      const storage = await open();
+      await storage.saveTermAndVotedFor(1, id('a'));
+      await storage.appendEntries(makeEntries(1, 6, 1));
+      await fixture.close(storage);
+      const faulty = await fixture.openAborting();
+      opened.push(faulty);
+      const batch = { hardState: { term: 9, votedFor: null }, truncateFrom: 3, entries: makeEntries(3, 40, 9) };
+      await expect(faulty.writeBatch === undefined ? faulty.appendEntries([]) : faulty.writeBatch(batch)).rejects.toThrow(/abort/i);
+      await expect(faulty.term()).rejects.toThrow(); // a failed storage refuses every later call
+      const again = await reopen(faulty);
+      expect([await again.term(), await again.votedFor()]).toEqual([1, 'a']);
+      expect(summary(await again.entries())).toEqual(summary(makeEntries(1, 6, 1)));
+    });
+
+    it('discards the prefix a snapshot covers, also through the middle of a batch, and keeps the rest', async () => {
+      const storage = await open();
+      await storage.appendEntries(makeEntries(1, 10, 1));
+      await storage.appendEntries(makeEntries(11, 20, 2));
+      const meta: SnapshotMeta = { lastIncludedIndex: 14, lastIncludedTerm: 2, config: { old: null, new: { voters: [id('a')] } } };
+      await storage.saveSnapshot(meta, bytes('state through 14'));
+      await storage.discardLogPrefix(14);
+      expect(summary(await storage.entries())).toEqual(summary(makeEntries(15, 20, 2)));
+      expect(summary(await storage.entries(3))).toEqual(summary(makeEntries(15, 20, 2)));
+      await storage.discardLogPrefix(10); // already gone: nothing happens
+      await storage.appendEntries(makeEntries(21, 22, 2));
+      const snapshot = await storage.loadSnapshot();
+      expect(snapshot?.meta).toEqual(meta);
+      expect(new TextDecoder().decode(snapshot?.state)).toBe('state through 14');
+    });
+
+    it('after a snapshot past the end of the log, the log restarts right after it', async () => {
+      const storage = await open();
+      await storage.appendEntries(makeEntries(1, 5, 1));
+      await storage.saveSnapshot({ lastIncludedIndex: 50, lastIncludedTerm: 3 }, bytes('far ahead'));
+      await storage.discardLogPrefix(50);
+      expect(await storage.entries()).toEqual([]);
+      await storage.appendEntries(makeEntries(51, 53, 3));
+      const reopened = await reopen(storage);
+      expect(summary(await reopened.entries())).toEqual(['51@3', '52@3', '53@3']);
+      await reopened.appendEntries(makeEntries(54, 54, 3));
+      await expect(reopened.appendEntries(makeEntries(56, 56, 3))).rejects.toThrow();
+    });
+
+    it('stores a copy of the snapshot state (the caller may reuse its buffer)', async () => {
+      const storage = await open();
+      const state = bytes('original');
+      await storage.saveSnapshot({ lastIncludedIndex: 1, lastIncludedTerm: 1 }, state);
+      state.fill(0);
+      expect(new TextDecoder().decode((await storage.loadSnapshot())?.state)).toBe('original');
+    });
+
+    it('after close and reopen, everything written is there', async () => {
+      const storage = await open();
+      await storage.saveTermAndVotedFor(7, id('b'));
+      await storage.saveLeaderForTerm(7, id('b'));
+      await storage.appendEntries(makeEntries(1, 30, 7));
+      await storage.truncateFrom(25);
+      await storage.saveSnapshot({ lastIncludedIndex: 10, lastIncludedTerm: 7 }, bytes('ten'));
+      await storage.discardLogPrefix(10);
+      const reopened = await reopen(storage);
+      expect([await reopened.term(), await reopened.votedFor(), await reopened.leaderForTerm()]).toEqual([7, 'b', { term: 7, leaderId: 'b' }]);
+      expect(summary(await reopened.entries())).toEqual(summary(makeEntries(11, 24, 7)));
+      expect((await reopened.loadSnapshot())?.meta.lastIncludedIndex).toBe(10);
+      await reopened.appendEntries(makeEntries(25, 26, 8)); // the log continues where it was
+      expect((await reopened.entries(25)).map((entry) => entry.term)).toEqual([8, 8]);
+    });
+
+    it('keeps large entries and large batches exactly (1 MiB commands, 10,000 entries in one batch)', async () => {
+      const storage = await open();
+      const large = makeEntries(1, 3, 1, 1024 * 1024);
+      await storage.appendEntries(large);
+      const many = makeEntries(4, 10_003, 1);
+      if (storage.writeBatch !== undefined) await storage.writeBatch({ entries: many });
+      else await storage.appendEntries(many);
+      const reopened = await reopen(storage);
+      const read = await reopened.entries();
+      expect(read.length).toBe(10_003);
+      expect(read.slice(0, 3)).toEqual(large);
+      expect(read[9_999]).toEqual(many[9_996]);
+      await reopened.truncateFrom(5_000);
+      await reopened.discardLogPrefix(2);
+      expect(summary(await reopened.entries()).at(0)).toBe('3@1');
+      expect((await reopened.entries()).length).toBe(4_997);
+    });
+  });
+}
