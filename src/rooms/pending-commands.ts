@@ -11,6 +11,7 @@ interface PendingCommand<Command> {
 export interface PendingCommands<State, Command> {
   readonly optimistic: Watchable<State>;
   readonly size: number;
+  has(requestId: number): boolean;
   add(requestId: number, command: Command): void;
   /** Drops a command (applied or failed); true if it was pending. */
   drop(requestId: number): boolean;
@@ -43,6 +44,7 @@ export function createPendingCommands<State, Command>(initial: State, apply: (st
     get size() {
       return pending.length;
     },
+    has: (requestId) => pending.some((item) => item.requestId === requestId),
     add(requestId, command) {
       pending.push({ requestId, command });
       refold();

@@ -17,10 +17,10 @@ import { decodeStoreSnapshot, encodeStoreSnapshot } from './store-snapshot.ts';
 
 export type { DispatchResult, ReplicatedStore, ReplicatedStoreOptions, StoreStats } from './store-options.ts';
 
-interface AppliedWaiter {
+interface AppliedWaiter<State> {
   readonly index: number;
-  readonly requestId: number;
-  resolve(): void;
+  /** Settled with the state right after its index was applied (not a later one). */
+  resolve(state: State): void;
   reject(error: unknown): void;
 }
 
@@ -38,7 +38,7 @@ export function createReplicatedStore<State, Command>(options: ReplicatedStoreOp
   let ownClientId: ClientId | null = null;
   /** Reducer failures of our own pending commands, reported to their dispatch. */
   const applyErrors = new Map<number, unknown>();
-  let waiters: AppliedWaiter[] = [];
+  let waiters: AppliedWaiter<State>[] = [];
   let stopped: Error | null = null;
 
   const isOwn = (key: DedupKey): boolean =>
@@ -62,7 +62,7 @@ export function createReplicatedStore<State, Command>(options: ReplicatedStoreOp
         stats.applied += 1;
       } catch (error) {
         stats.failed += 1;
-        if (key !== undefined && isOwn(key)) applyErrors.set(key.requestId, error);
+        if (key !== undefined && isOwn(key) && pending.has(key.requestId)) applyErrors.set(key.requestId, error);
       }
       appliedSinceSnapshot += 1;
     }
@@ -113,7 +113,7 @@ export function createReplicatedStore<State, Command>(options: ReplicatedStoreOp
     const ready = waiters.filter((waiter) => waiter.index <= appliedIndex.value);
     if (ready.length === 0) return;
     waiters = waiters.filter((waiter) => waiter.index > appliedIndex.value);
-    for (const waiter of ready) waiter.resolve();
+    for (const waiter of ready) waiter.resolve(state.value);
   };
 
   const stop = (error: Error): void => {
@@ -136,11 +136,11 @@ export function createReplicatedStore<State, Command>(options: ReplicatedStoreOp
     }
   })();
 
-  const waitApplied = (index: number, requestId: number): Promise<void> =>
-    new Promise<void>((resolve, reject) => {
+  const waitApplied = (index: number): Promise<State> =>
+    new Promise<State>((resolve, reject) => {
       if (stopped !== null) return reject(stopped);
-      if (appliedIndex.value >= index) return resolve();
-      waiters.push({ index, requestId, resolve, reject });
+      if (appliedIndex.value >= index) return resolve(state.value);
+      waiters.push({ index, resolve, reject });
     });
 
   const dispatch = async (command: Command, dispatchOptions: { signal?: AbortSignal } = {}): Promise<DispatchResult<State>> => {
@@ -152,12 +152,13 @@ export function createReplicatedStore<State, Command>(options: ReplicatedStoreOp
     try {
       const entry = await proposeWithRetries(node, bytes, requestId, resolved, dispatchOptions.signal);
       if (entry.dedupKey !== undefined) ownClientId = entry.dedupKey.clientId;
-      await waitApplied(entry.index, requestId);
+      const after = await waitApplied(entry.index);
       const failure = applyErrors.get(requestId);
       applyErrors.delete(requestId);
       if (failure !== undefined) throw failure;
-      return { index: entry.index, state: state.value };
+      return { index: entry.index, state: after };
     } finally {
+      applyErrors.delete(requestId);
       pending.drop(requestId);
     }
   };

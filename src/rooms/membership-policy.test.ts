@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { nodeId, type ClusterConfig, type NodeId } from '../core/types.ts';
+import { decideMembershipChange, defaultMembershipPolicySettings, validatePolicySettings, type MembershipPolicySettings, type MembershipView } from './membership-policy.ts';
+
+const ids = (...names: string[]): NodeId[] => names.map(nodeId);
+
+interface Scenario {
+  voters: string[];
+  learners?: string[];
+  reachable: string[];
+  /** Members unreachable, with how long ago they were last reachable (ms). */
+  goneForMs?: Record<string, number>;
+  /** Match index per peer (commit index is 100); default caught up. */
+  behind?: string[];
+  settings?: Partial<MembershipPolicySettings>;
+}
+
+function decide(scenario: Scenario) {
+  const now = 1_000_000;
+  const matchIndex = new Map<NodeId, number>();
+  for (const peer of [...scenario.voters, ...(scenario.learners ?? []), ...scenario.reachable]) matchIndex.set(nodeId(peer), scenario.behind?.includes(peer) ? 10 : 100);
+  const config: ClusterConfig = { voters: ids(...scenario.voters), learners: ids(...(scenario.learners ?? [])) };
+  const view: MembershipView = {
+    selfId: nodeId('a'),
+    now,
+    config,
+    commitIndex: 100,
+    matchIndex,
+    reachable: new Set(ids(...scenario.reachable)),
+    unreachableSince: new Map(Object.entries(scenario.goneForMs ?? {}).map(([peer, ago]) => [nodeId(peer), now - ago])),
+  };
+  return decideMembershipChange(view, { ...defaultMembershipPolicySettings, ...scenario.settings });
+}
+
+describe('decideMembershipChange', () => {
+  it('a newcomer joins as a learner', () => {
+    expect(decide({ voters: ['a'], reachable: ['b'] })).toEqual({ type: 'addLearner', added: 'b', target: { voters: ['a'], learners: ['b'] } });
+  });
+
+  it('keeps the voter count odd: one caught-up learner beside one voter stays a learner; two are promoted together', () => {
+    expect(decide({ voters: ['a'], learners: ['b'], reachable: ['b'] })).toBeNull();
+    expect(decide({ voters: ['a'], learners: ['b', 'c'], reachable: ['b', 'c'] })).toEqual({ type: 'promoteLearners', promoted: ['b', 'c'], target: { voters: ['a', 'b', 'c'] } });
+    // From an even count one promotion makes it odd.
+    expect(decide({ voters: ['a', 'b'], learners: ['c'], reachable: ['b', 'c'] })).toMatchObject({ type: 'promoteLearners', promoted: ['c'] });
+  });
+
+  it('promotes only caught-up learners, and only up to the target', () => {
+    expect(decide({ voters: ['a'], learners: ['b', 'c'], reachable: ['b', 'c'], behind: ['c'] })).toBeNull();
+    expect(decide({ voters: ['a', 'b', 'c'], learners: ['d', 'e', 'f', 'g'], reachable: ['b', 'c', 'd', 'e', 'f', 'g'] })).toMatchObject({ type: 'promoteLearners', promoted: ['d', 'e'] });
+    expect(decide({ voters: ['a', 'b', 'c', 'd', 'e'], learners: ['f'], reachable: ['b', 'c', 'd', 'e', 'f'] })).toBeNull();
+    expect(decide({ voters: ['a'], learners: ['b', 'c'], reachable: ['b', 'c'], settings: { targetVoters: 1 } })).toBeNull();
+  });
+
+  it('replaces a voter gone for unreachableAfterMs with a caught-up learner, in one change', () => {
+    expect(decide({ voters: ['a', 'b', 'c'], learners: ['d'], reachable: ['b', 'd'], goneForMs: { c: 10_000 } })).toEqual({
+      type: 'replaceVoter',
+      removed: 'c',
+      promoted: 'd',
+      target: { voters: ['a', 'b', 'd'] },
+    });
+  });
+
+  it('waits unreachableAfterMs before acting on a lost voter', () => {
+    expect(decide({ voters: ['a', 'b', 'c'], learners: ['d'], reachable: ['b', 'd'], goneForMs: { c: 9_999 } })).toBeNull();
+    expect(decide({ voters: ['a', 'b', 'c'], reachable: ['b'], goneForMs: { c: 500 }, settings: { unreachableAfterMs: 400 } })).toMatchObject({ type: 'removeVoter', removed: 'c' });
+  });
+
+  it('removes a lost voter when no learner can replace it, restoring fault tolerance', () => {
+    expect(decide({ voters: ['a', 'b', 'c', 'd', 'e'], reachable: ['b', 'c', 'd'], goneForMs: { e: 20_000 } })).toEqual({ type: 'removeVoter', removed: 'e', target: { voters: ['a', 'b', 'c', 'd'] } });
+    expect(decide({ voters: ['a', 'b', 'c'], learners: ['d'], reachable: ['b', 'd'], goneForMs: { c: 20_000 }, behind: ['d'] })).toMatchObject({ type: 'removeVoter', removed: 'c' });
+  });
+
+  it('does nothing without a reachable majority of voters: no change could commit', () => {
+    expect(decide({ voters: ['a', 'b'], reachable: [], goneForMs: { b: 60_000 } })).toBeNull();
+    expect(decide({ voters: ['a', 'b', 'c'], reachable: ['d'], goneForMs: { b: 60_000, c: 60_000 } })).toBeNull();
+    expect(decide({ voters: ['a', 'b', 'c', 'd'], learners: ['e'], reachable: ['b', 'e'], goneForMs: { c: 60_000, d: 60_000 } })).toBeNull();
+  });
+
+  it('never removes a reachable voter and never leaves the voter set empty', () => {
+    for (const reachable of [[], ['b'], ['b', 'c']]) {
+      const decision = decide({ voters: ['a', 'b', 'c'], reachable, goneForMs: Object.fromEntries(['b', 'c'].filter((peer) => !reachable.includes(peer)).map((peer) => [peer, 60_000])) });
+      if (decision !== null && 'removed' in decision) expect(reachable).not.toContain(decision.removed);
+      if (decision !== null) expect(decision.target.voters.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('prefers the witness: promoted first, replaced last', () => {
+    const settings = { witness: nodeId('w') };
+    expect(decide({ voters: ['a'], reachable: ['b', 'w'], settings })).toMatchObject({ type: 'addLearner', added: 'w' });
+    expect(decide({ voters: ['a'], learners: ['b', 'c', 'w'], reachable: ['b', 'c', 'w'], settings: { ...settings, targetVoters: 3 } })).toMatchObject({ promoted: ['w', 'b'] });
+    // Two tabs and a witness make three voters: either tab may close.
+    expect(decide({ voters: ['a'], learners: ['b', 'w'], reachable: ['b', 'w'], settings })).toMatchObject({ promoted: ['w', 'b'], target: { voters: ['a', 'w', 'b'] } });
+  });
+
+  it('drops a learner gone for unreachableAfterMs, last of all', () => {
+    expect(decide({ voters: ['a'], learners: ['b'], reachable: [], goneForMs: { b: 10_000 } })).toEqual({ type: 'removeLearner', removed: 'b', target: { voters: ['a'] } });
+    expect(decide({ voters: ['a'], learners: ['b'], reachable: ['c'], goneForMs: { b: 10_000 } })).toMatchObject({ type: 'addLearner', added: 'c' });
+  });
+
+  it('bounds the learners it admits', () => {
+    expect(decide({ voters: ['a'], learners: ['b'], reachable: ['b', 'c'], behind: ['b'], settings: { maxLearners: 1 } })).toBeNull();
+  });
+
+  it('is deterministic: the order of the reachable set does not matter', () => {
+    const first = decide({ voters: ['a'], reachable: ['d', 'b', 'c'] });
+    const second = decide({ voters: ['a'], reachable: ['c', 'b', 'd'] });
+    expect(first).toEqual(second);
+    expect(first).toMatchObject({ added: 'b' });
+  });
+
+  it('refuses settings out of range, naming the field', () => {
+    expect(() => validatePolicySettings({ ...defaultMembershipPolicySettings, targetVoters: 0 })).toThrow(/targetVoters/);
+    expect(() => validatePolicySettings({ ...defaultMembershipPolicySettings, unreachableAfterMs: -1 })).toThrow(/unreachableAfterMs/);
+  });
+});

@@ -1,0 +1,149 @@
+// The automatic membership policy of a room, as a pure function: the leader's view in, at most
+// one membership change out. The runner (membership-runner.ts) feeds it and applies the change
+// with changeMembership (joint consensus), one at a time.
+//
+// Rules, first match wins:
+//   1. A voter unreachable for `unreachableAfterMs` is replaced by a caught-up learner (one joint
+//      change: the learner in, the lost voter out); with no such learner it is removed.
+//   2. A reachable peer that is not a member joins as a learner.
+//   3. Caught-up learners are promoted while voters < targetVoters, to the largest odd count the
+//      ready learners allow (1 -> 3 -> 5): an even count tolerates no more failures than the odd
+//      count below it but needs one more acknowledgement per commit. A named witness counts like
+//      any peer but is promoted first and removed last.
+//   4. A learner unreachable for `unreachableAfterMs` is dropped (the config stays bounded).
+// Every change must be committable now: the reachable voters must be a majority of both the old
+// and the new voter sets (otherwise a stuck joint config would block every later change). A
+// reachable voter is never removed, and the voter set is never empty.
+import type { ClusterConfig, NodeId } from '../core/types.ts';
+
+export interface MembershipPolicySettings {
+  /** Voters wanted (1..9, default 5); odd values make sense, see rule 3. */
+  readonly targetVoters: number;
+  /** How long a member must be unreachable before it is replaced or removed (default 10 s). */
+  readonly unreachableAfterMs: number;
+  /** A learner within this many entries of the leader's commit index counts as caught up. */
+  readonly catchUpLagEntries: number;
+  /** Learners kept at most (further newcomers wait); bounds the config and the leader's fan-out. */
+  readonly maxLearners: number;
+  /** An always-on peer preferred as a voter (two-peer rooms, README "Rooms"). */
+  readonly witness: NodeId | null;
+}
+
+export const defaultMembershipPolicySettings: MembershipPolicySettings = {
+  targetVoters: 5,
+  unreachableAfterMs: 10_000,
+  catchUpLagEntries: 16,
+  maxLearners: 16,
+  witness: null,
+};
+
+export interface MembershipView {
+  readonly selfId: NodeId;
+  readonly now: number;
+  /** The latest configuration (the runner decides only when no change is in flight). */
+  readonly config: ClusterConfig;
+  readonly commitIndex: number;
+  /** Each peer's match index as the leader knows it. */
+  readonly matchIndex: ReadonlyMap<NodeId, number>;
+  /** Peers the transport reaches now (self excluded). */
+  readonly reachable: ReadonlySet<NodeId>;
+  /** For each member not reachable now: since when (clock of `now`). */
+  readonly unreachableSince: ReadonlyMap<NodeId, number>;
+}
+
+export type MembershipDecision =
+  | { readonly type: 'replaceVoter'; readonly removed: NodeId; readonly promoted: NodeId; readonly target: ClusterConfig }
+  | { readonly type: 'removeVoter'; readonly removed: NodeId; readonly target: ClusterConfig }
+  | { readonly type: 'addLearner'; readonly added: NodeId; readonly target: ClusterConfig }
+  | { readonly type: 'promoteLearners'; readonly promoted: readonly NodeId[]; readonly target: ClusterConfig }
+  | { readonly type: 'removeLearner'; readonly removed: NodeId; readonly target: ClusterConfig };
+
+export function validatePolicySettings(settings: MembershipPolicySettings): MembershipPolicySettings {
+  const check = (name: string, value: number, min: number, max: number): void => {
+    if (!Number.isSafeInteger(value) || value < min || value > max) throw new RangeError(`membership policy ${name} = ${String(value)} must be an integer in ${min}..${max}`);
+  };
+  check('targetVoters', settings.targetVoters, 1, 9);
+  check('unreachableAfterMs', settings.unreachableAfterMs, 1, 86_400_000);
+  check('catchUpLagEntries', settings.catchUpLagEntries, 0, 1_000_000);
+  check('maxLearners', settings.maxLearners, 0, 64);
+  return settings;
+}
+
+/** What the rules need, derived once from the view. */
+interface Facts {
+  readonly voters: readonly NodeId[];
+  readonly learners: readonly NodeId[];
+  readonly live: (id: NodeId) => boolean;
+  readonly lost: (id: NodeId) => boolean;
+  readonly caughtUp: (id: NodeId) => boolean;
+  /** Witness first, then by id: decisions do not depend on map order. */
+  readonly preference: (left: NodeId, right: NodeId) => number;
+}
+
+function factsOf(view: MembershipView, settings: MembershipPolicySettings): Facts {
+  const live = (id: NodeId): boolean => id === view.selfId || view.reachable.has(id);
+  const rank = (id: NodeId): number => (id === settings.witness ? 0 : 1);
+  return {
+    voters: view.config.voters,
+    learners: view.config.learners ?? [],
+    live,
+    lost: (id) => !live(id) && view.now - (view.unreachableSince.get(id) ?? view.now) >= settings.unreachableAfterMs,
+    caughtUp: (id) => live(id) && (id === view.selfId || (view.matchIndex.get(id) ?? 0) + settings.catchUpLagEntries >= view.commitIndex),
+    preference: (left, right) => rank(left) - rank(right) || (left < right ? -1 : left > right ? 1 : 0),
+  };
+}
+
+/** The reachable voters are a majority of the old and of the new voter set. */
+function committable(facts: Facts, newVoters: readonly NodeId[]): boolean {
+  const majorityLive = (voters: readonly NodeId[]): boolean => voters.filter(facts.live).length * 2 > voters.length;
+  return newVoters.length > 0 && majorityLive(facts.voters) && majorityLive(newVoters);
+}
+
+const config = (voters: readonly NodeId[], learners: readonly NodeId[]): ClusterConfig => (learners.length === 0 ? { voters: [...voters] } : { voters: [...voters], learners: [...learners] });
+
+/** At most one change; null when the membership is as it should be (or nothing can commit now). */
+export function decideMembershipChange(view: MembershipView, settings: MembershipPolicySettings): MembershipDecision | null {
+  const facts = factsOf(view, settings);
+  if (!committable(facts, facts.voters)) return null;
+  return replaceOrRemoveLostVoter(facts) ?? addNewcomer(view, settings, facts) ?? promoteLearners(settings, facts) ?? removeLostLearner(facts);
+}
+
+function replaceOrRemoveLostVoter(facts: Facts): MembershipDecision | null {
+  // Witness last among the lost: it is the one meant to stay.
+  const lost = facts.voters.filter(facts.lost).sort((left, right) => -facts.preference(left, right));
+  const replacement = facts.learners.filter(facts.caughtUp).sort(facts.preference)[0];
+  for (const removed of lost) {
+    const remaining = facts.voters.filter((voter) => voter !== removed);
+    if (replacement !== undefined) {
+      const voters = [...remaining, replacement];
+      if (committable(facts, voters)) return { type: 'replaceVoter', removed, promoted: replacement, target: config(voters, facts.learners.filter((learner) => learner !== replacement)) };
+    }
+    if (committable(facts, remaining)) return { type: 'removeVoter', removed, target: config(remaining, facts.learners) };
+  }
+  return null;
+}
+
+function addNewcomer(view: MembershipView, settings: MembershipPolicySettings, facts: Facts): MembershipDecision | null {
+  if (facts.learners.length >= settings.maxLearners) return null;
+  const members = new Set([...facts.voters, ...facts.learners]);
+  const added = [...view.reachable].filter((peer) => !members.has(peer)).sort(facts.preference)[0];
+  if (added === undefined) return null;
+  return { type: 'addLearner', added, target: config(facts.voters, [...facts.learners, added]) };
+}
+
+function promoteLearners(settings: MembershipPolicySettings, facts: Facts): MembershipDecision | null {
+  const ready = facts.learners.filter(facts.caughtUp).sort(facts.preference);
+  const reachable = Math.min(settings.targetVoters, facts.voters.length + ready.length);
+  const wanted = reachable % 2 === 1 ? reachable : reachable - 1;
+  if (wanted <= facts.voters.length) return null;
+  const promoted = ready.slice(0, wanted - facts.voters.length);
+  const voters = [...facts.voters, ...promoted];
+  if (!committable(facts, voters)) return null;
+  return { type: 'promoteLearners', promoted, target: config(voters, facts.learners.filter((learner) => !promoted.includes(learner))) };
+}
+
+function removeLostLearner(facts: Facts): MembershipDecision | null {
+  const removed = facts.learners.filter(facts.lost).sort(facts.preference)[0];
+  if (removed === undefined) return null;
+  return { type: 'removeLearner', removed, target: config(facts.voters, facts.learners.filter((learner) => learner !== removed)) };
+}
