@@ -171,8 +171,9 @@ export function createRemoteNode(id: NodeId, initial: NodeState, connection: Rem
     cancelTransfer() {
       if (stopped.value === null) void api.cancelTransfer();
     },
+    // Always asks the worker, even when the mirror says leader: one round trip on the call
+    // channel also orders everything the page sent before it (a trace subscription, say).
     awaitLeadership: async (options = {}) => {
-      if (stopped.value === null && role.value === 'leader') return;
       await remoteCall(options.signal, (callId) => api.awaitLeadership(callId));
     },
     publishSnapshot(snapshot) {
