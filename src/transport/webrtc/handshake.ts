@@ -58,6 +58,8 @@ export function createHandshake(options: HandshakeOptions): Handshake {
   async function handle(text: string): Promise<void> {
     if (finished) return fail('a handshake message after the handshake ended');
     if (text === acceptedMessage) {
+      // With a secret, the peer's proof precedes its acceptance on this ordered channel.
+      if (options.secret !== undefined && !peerVerified) return fail('the peer accepted without proving the room secret (is it set on both sides?)');
       peerAccepted = true;
       return maybeDone();
     }

@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { chunkKind, createReassembler, encodeChunk, wholeFrameCapacity, type Reassembler } from './framing.ts';
+
+const chunkBytes = 64;
+
+function chunksOf(frame: Uint8Array, size = chunkBytes): Uint8Array[] {
+  const chunks: Uint8Array[] = [];
+  let offset = 0;
+  do {
+    const { chunk, consumed } = encodeChunk(frame, offset, size);
+    chunks.push(chunk);
+    offset += consumed;
+  } while (offset < frame.length);
+  return chunks;
+}
+
+const frameOf = (length: number): Uint8Array => Uint8Array.from({ length }, (_, index) => (index * 7 + 3) & 0xff);
+
+function feed(reassembler: Reassembler, chunks: readonly Uint8Array[]): { frames: Uint8Array[]; dropped: string[] } {
+  const frames: Uint8Array[] = [];
+  const dropped: string[] = [];
+  for (const chunk of chunks) {
+    const result = reassembler.accept(chunk);
+    if (result.frame !== null) frames.push(result.frame);
+    if (result.dropped !== null) dropped.push(result.dropped);
+  }
+  return { frames, dropped };
+}
+
+describe('framing', () => {
+  it('sends a frame that fits as one whole message, and larger ones as first + continuations, none over the chunk size', () => {
+    expect(chunksOf(frameOf(wholeFrameCapacity(chunkBytes)))).toHaveLength(1);
+    const chunks = chunksOf(frameOf(1000));
+    expect(chunks[0]?.[0]).toBe(chunkKind.first);
+    expect(chunks.slice(1).every((chunk) => chunk[0] === chunkKind.continuation)).toBe(true);
+    expect(chunks.every((chunk) => chunk.length <= chunkBytes)).toBe(true);
+    expect(chunksOf(new Uint8Array(0))).toEqual([new Uint8Array([chunkKind.whole])]);
+  });
+
+  it('reassembles frames of every size around the chunk boundaries, back to back', () => {
+    const sizes = [0, 1, 62, 63, 64, 65, 118, 119, 120, 121, 1000, 4096];
+    const frames = sizes.map(frameOf);
+    const reassembler = createReassembler({ maxFrameBytes: 10_000, allowMultipleChunks: true });
+    const result = feed(reassembler, frames.flatMap((frame) => chunksOf(frame)));
+    expect(result.dropped).toEqual([]);
+    expect(result.frames).toEqual(frames);
+    expect(reassembler.bufferedBytes).toBe(0);
+  });
+
+  it('drops a frame announced larger than the bound before buffering any of it, then skips its parts', () => {
+    const reassembler = createReassembler({ maxFrameBytes: 500, allowMultipleChunks: true });
+    const result = feed(reassembler, [...chunksOf(frameOf(501)), ...chunksOf(frameOf(10))]);
+    expect(result.dropped).toEqual(['oversized']);
+    expect(result.frames).toEqual([frameOf(10)]);
+    expect(reassembler.bufferedBytes).toBe(0);
+  });
+
+  it('drops, once, a sequence whose parts overrun the announced length, and recovers at the next frame', () => {
+    const reassembler = createReassembler({ maxFrameBytes: 10_000, allowMultipleChunks: true });
+    const chunks = chunksOf(frameOf(200));
+    const extra = encodeChunk(frameOf(400), 100, chunkBytes).chunk;
+    const result = feed(reassembler, [...chunks.slice(0, -1), extra, extra, ...chunks.slice(-1), ...chunksOf(frameOf(300))]);
+    expect(result.dropped).toEqual(['malformed']);
+    expect(result.frames).toEqual([frameOf(300)]);
+  });
+
+  it('drops continuations with no first part, unknown kinds, empty messages and a first part that needed no more', () => {
+    const reassembler = createReassembler({ maxFrameBytes: 10_000, allowMultipleChunks: true });
+    const lying = new Uint8Array([chunkKind.first, 0, 0, 0, 2, 9, 9]);
+    for (const chunk of [new Uint8Array([chunkKind.continuation, 1]), new Uint8Array([7, 1]), new Uint8Array(0), lying, new Uint8Array([chunkKind.first, 0])]) {
+      reassembler.reset();
+      expect(reassembler.accept(chunk)).toEqual({ frame: null, dropped: 'malformed' });
+    }
+  });
+
+  it('counts an interrupted frame when a new frame starts, and still delivers the new one', () => {
+    const reassembler = createReassembler({ maxFrameBytes: 10_000, allowMultipleChunks: true });
+    const partial = chunksOf(frameOf(500)).slice(0, 2);
+    const result = feed(reassembler, [...partial, ...chunksOf(frameOf(5))]);
+    expect(result).toEqual({ frames: [frameOf(5)], dropped: ['malformed'] });
+  });
+
+  it('refuses multi-part frames where only whole frames may travel (the control channel)', () => {
+    const reassembler = createReassembler({ maxFrameBytes: 10_000, allowMultipleChunks: false });
+    const result = feed(reassembler, [...chunksOf(frameOf(500)), ...chunksOf(frameOf(5))]);
+    expect(result).toEqual({ frames: [frameOf(5)], dropped: ['malformed'] });
+  });
+
+  it('never holds more than the bound while reassembling', () => {
+    const reassembler = createReassembler({ maxFrameBytes: 1000, allowMultipleChunks: true });
+    let highest = 0;
+    for (const chunk of chunksOf(frameOf(1000))) {
+      reassembler.accept(chunk);
+      highest = Math.max(highest, reassembler.bufferedBytes);
+    }
+    expect(highest).toBeLessThanOrEqual(1000);
+  });
+});

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { encodeLinkSignal, parseLinkSignal, type LinkSignal } from './link-signal.ts';
+
+describe('link signals', () => {
+  it('round-trips every kind', () => {
+    const signals: LinkSignal[] = [
+      { type: 'connection', session: 's1', signal: { type: 'description', description: { type: 'offer', sdp: 'v=0' } } },
+      { type: 'connection', session: 's1', signal: { type: 'candidate', candidate: { candidate: 'candidate:1', sdpMid: '0', sdpMLineIndex: 0 } } },
+      { type: 'connection', session: 's1', signal: { type: 'renegotiate' } },
+      { type: 'connect-request', session: '' },
+      { type: 'ice-restart', session: 's1' },
+    ];
+    for (const signal of signals) expect(parseLinkSignal(encodeLinkSignal(signal))).toEqual(signal);
+  });
+
+  it('refuses malformed, unknown, extra-field and oversized payloads', () => {
+    const bad = [
+      'not json',
+      '[]',
+      '{"type":"connect-request"}',
+      '{"type":"connect-request","session":"s","extra":1}',
+      '{"type":"hello","session":"s"}',
+      JSON.stringify({ type: 'connect-request', session: 'x'.repeat(65) }),
+      JSON.stringify({ type: 'connection', session: 's', signal: { type: 'description', description: { type: 'pranswer', sdp: '' } } }),
+      JSON.stringify({ type: 'connection', session: 's', signal: { type: 'candidate', candidate: { candidate: 1 } } }),
+      JSON.stringify({ type: 'connection', session: 's', signal: { type: 'description', description: { type: 'offer', sdp: 'x'.repeat(200_000) } } }),
+    ];
+    for (const text of bad) expect(parseLinkSignal(text)).toBeNull();
+  });
+});
