@@ -40,8 +40,9 @@ export function serializeError(error: unknown): SerializedError {
 /** The same class with the same message and fields as the error that was serialized. */
 export function rebuildError(serialized: SerializedError): Error {
   const error = constructError(serialized);
-  // Constructors compose their own message; the original one (possibly custom) wins.
-  error.message = serialized.message;
+  // Constructors compose their own message; the original one (possibly custom) wins. (An
+  // AbortError is a DOMException, whose message is read-only, but it was built with it already.)
+  if (error.message !== serialized.message) error.message = serialized.message;
   return error;
 }
 

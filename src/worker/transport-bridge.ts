@@ -2,68 +2,75 @@
 // the page, so the page keeps its RaftTransport and serves it on a port (serveTransport), and the
 // engine in the worker sees an ordinary RaftTransport built on the other end (createPortTransport).
 //
-// Frames are batched: every frame queued during one task's synchronous run (one engine step
-// sends a message per peer) is packed into ONE ArrayBuffer, flushed on the next microtask and
-// transferred, not copied, with postMessage. One memcpy per frame into the batch costs less than
-// a structured clone per frame, and the packing makes the transfer safe: the batch buffer belongs
-// to nobody else, whereas a transport or another subscriber may still hold an incoming frame.
+// Frames are batched: every frame queued during one synchronous run (one engine step sends a
+// message per peer) is copied into ONE ArrayBuffer, flushed on the next microtask and transferred,
+// not copied again, with postMessage. One memcpy per frame costs less than a structured clone per
+// frame, and it makes the transfer safe: the batch buffer belongs to nobody else, whereas a
+// transport or another subscriber may still hold an incoming frame, and a sender may reuse its own.
 import { createEmitter, createWatchable } from '../core/observable.ts';
 import type { NodeId, RaftEnvelope } from '../core/types.ts';
 import type { RaftTransport } from '../transport/raft-transport.ts';
 import { workerLimits, type FrameBatch, type TransportMessage } from './protocol.ts';
 
-/** Queues frames and posts them as packed batches on the next microtask. */
+/** Bytes a fresh batch buffer starts with; it doubles as frames arrive (up to maxBatchBytes). */
+const initialBatchBytes = 16 * 1024;
+
+/**
+ * Copies each frame into the current batch buffer at once (so a sender may reuse its bytes, as
+ * with any transport) and posts the batch on the next microtask, or as soon as it is full.
+ */
 export function createFrameBatcher(post: (batch: FrameBatch, transfer: Transferable[]) => void): { push(peer: NodeId, bytes: Uint8Array): void; flush(): void } {
+  let buffer = new Uint8Array(initialBatchBytes);
+  let used = 0;
   let peers: NodeId[] = [];
-  let frames: Uint8Array[] = [];
+  let ends: number[] = [];
   let flushScheduled = false;
+  /** Frames queued since the last microtask flush, over every early flush. */
+  let queuedThisTick = 0;
 
   const flush = (): void => {
-    flushScheduled = false;
-    let start = 0;
-    while (start < frames.length) {
-      const end = batchEnd(frames, start);
-      const ends: number[] = [];
-      let total = 0;
-      for (let position = start; position < end; position += 1) {
-        total += frames[position]?.length ?? 0;
-        ends.push(total);
-      }
-      const packed = new Uint8Array(total);
-      for (let position = start; position < end; position += 1) packed.set(frames[position] ?? new Uint8Array(0), ends[position - start - 1] ?? 0);
-      post({ type: 'frames', peers: peers.slice(start, end), ends, buffer: packed.buffer }, [packed.buffer]);
-      start = end;
+    if (ends.length > 0) {
+      // Transferred whole: the bytes past `used` are never read (ends bound every frame).
+      const whole = buffer.buffer as ArrayBuffer;
+      post({ type: 'frames', peers, ends, buffer: whole }, [whole]);
+      buffer = new Uint8Array(initialBatchBytes);
     }
+    used = 0;
     peers = [];
-    frames = [];
+    ends = [];
+  };
+
+  const ensureRoom = (length: number): void => {
+    if (ends.length > 0 && (used + length > workerLimits.maxBatchBytes || ends.length >= workerLimits.maxFramesPerBatch)) flush();
+    if (used + length <= buffer.length) return;
+    let capacity = buffer.length * 2;
+    while (capacity < used + length) capacity *= 2;
+    const grown = new Uint8Array(capacity);
+    grown.set(buffer.subarray(0, used));
+    buffer = grown;
   };
 
   return {
     push(peer, bytes) {
       // Best effort, like every transport: a receiver that stopped draining loses frames rather
       // than growing this queue without bound.
-      if (frames.length >= workerLimits.maxQueuedFrames) return;
+      if (queuedThisTick >= workerLimits.maxQueuedFrames) return;
+      queuedThisTick += 1;
+      ensureRoom(bytes.length);
+      buffer.set(bytes, used);
+      used += bytes.length;
       peers.push(peer);
-      frames.push(bytes);
+      ends.push(used);
       if (flushScheduled) return;
       flushScheduled = true;
-      queueMicrotask(flush);
+      queueMicrotask(() => {
+        flushScheduled = false;
+        queuedThisTick = 0;
+        flush();
+      });
     },
     flush,
   };
-}
-
-/** Index one past the last frame of the batch that starts at `start` (at least one frame). */
-function batchEnd(frames: readonly Uint8Array[], start: number): number {
-  let bytes = 0;
-  let end = start;
-  while (end < frames.length && end - start < workerLimits.maxFramesPerBatch) {
-    const length = frames[end]?.length ?? 0;
-    if (end > start && bytes + length > workerLimits.maxBatchBytes) break;
-    bytes += length;
-    end += 1;
-  }
-  return end;
 }
 
 /** The frames of a batch as views into its (now owned) buffer: no copy on the receiving side. */

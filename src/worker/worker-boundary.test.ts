@@ -1,0 +1,111 @@
+// The boundary's failure and flow-control behaviour, in Node with in-process workers (the real
+// protocol over MessageChannels): a slow committed-stream consumer bounds what the worker sends,
+// and a crashed worker stops the page node loudly instead of leaving calls hanging.
+import { describe, expect, it } from 'vitest';
+import { RaftClosedError } from '../core/errors.ts';
+import { nodeId, type Committed, type NodeId } from '../core/types.ts';
+import { waitFor } from '../driver/raft-node-contract.test-support.ts';
+import { createLoopbackNetwork } from '../transport/loopback.ts';
+import { WorkerCrashedError } from './error-transfer.ts';
+import { createInProcessWorker, type InProcessWorker } from './in-process-worker.test-support.ts';
+import { workerLimits } from './protocol.ts';
+import { createWorkerRaftNode } from './worker-client.ts';
+
+const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+const indexOf = (item: Committed): number => (item.type === 'entry' ? item.entry.index : item.type === 'internal' ? item.index : -1);
+/** Lets the worker run for a while (macrotasks), so an unbounded sender would have sent more. */
+const letTheWorkerRun = async (): Promise<void> => {
+  for (let round = 0; round < 50; round += 1) await new Promise((resolve) => setTimeout(resolve, 1));
+};
+
+async function startNode(voters: (self: NodeId) => NodeId[]): Promise<{ node: Awaited<ReturnType<typeof createWorkerRaftNode>>; worker: InProcessWorker }> {
+  const id = nodeId('solo');
+  const worker = createInProcessWorker();
+  const node = await createWorkerRaftNode({ id, clusterConfig: { voters: voters(id) }, transport: createLoopbackNetwork().transport(id), storage: { type: 'memory' }, worker });
+  return { node, worker };
+}
+
+describe('committed streams across the boundary', () => {
+  it('a consumer that stops pulling holds the worker to one window of items; pulling again resumes without gap', async () => {
+    const { node, worker } = await startNode((self) => [self]);
+    await node.awaitLeadership();
+    for (let round = 0; round < 6; round += 1) await Promise.all(Array.from({ length: 50 }, (_, k) => node.propose(bytes(`${round}-${k}`))));
+    const iterator = node.committedFrom(1)[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    expect(first.done === false && indexOf(first.value)).toBe(1);
+    await waitFor(() => worker.host.committedItemsSent === workerLimits.committedWindow, 'the first window to be sent');
+    await letTheWorkerRun();
+    expect(worker.host.committedItemsSent).toBe(workerLimits.committedWindow);
+    const seen = [1];
+    while (seen.length < 301) {
+      const next = await iterator.next();
+      if (next.done === true) break;
+      seen.push(indexOf(next.value));
+    }
+    expect(seen).toEqual(Array.from({ length: 301 }, (_, k) => k + 1));
+    await iterator.return?.();
+    const sentAtReturn = worker.host.committedItemsSent;
+    await node.propose(bytes('after return'));
+    await letTheWorkerRun();
+    expect(worker.host.committedItemsSent).toBeLessThanOrEqual(sentAtReturn + 1);
+    await node.close();
+  });
+
+  it('committed() starts after what the page has seen committed; committedFrom rejects a bad index', async () => {
+    const { node } = await startNode((self) => [self]);
+    await node.awaitLeadership();
+    await node.propose(bytes('before'));
+    const iterator = node.committed()[Symbol.asyncIterator]();
+    const pending = iterator.next();
+    const entry = await node.propose(bytes('after'));
+    const next = await pending;
+    expect(next.done === false && next.value.type === 'entry' && next.value.entry.index).toBe(entry.index);
+    expect(() => node.committedFrom(-1)).toThrow(RangeError);
+    await node.close();
+  });
+});
+
+describe('a crashed worker', () => {
+  it('stops the page node: pending calls reject with WorkerCrashedError, streams end, later calls reject, close still works', async () => {
+    // Two voters, one of which never exists: no leader, so every call stays pending.
+    const { node, worker } = await startNode((self) => [self, nodeId('ghost')]);
+    const roleBefore = node.role.value;
+    const proposal = node.propose(bytes('never commits'));
+    const read = node.readIndex();
+    const leadership = node.awaitLeadership();
+    const stream = node.committedFrom(1)[Symbol.asyncIterator]().next();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    worker.crash('boom: out of memory');
+    for (const call of [proposal, read, leadership]) {
+      const error: unknown = await call.catch((reason: unknown) => reason);
+      expect(error).toBeInstanceOf(WorkerCrashedError);
+      expect((error as Error).message).toMatch(/worker crashed.*boom: out of memory/);
+    }
+    expect(await stream).toEqual({ done: true, value: undefined });
+    expect(node.stopped.value).toBeInstanceOf(WorkerCrashedError);
+    expect(node.role.value).toBe(roleBefore); // role keeps its type; `stopped` says why
+    await expect(node.propose(bytes('later'))).rejects.toBe(node.stopped.value);
+    expect(() => node.publishSnapshot({ throughIndex: 0, state: new Uint8Array() })).toThrow(WorkerCrashedError);
+    await node.close();
+    expect(worker.terminated).toBe(true);
+    expect(node.stopped.value).toBeInstanceOf(WorkerCrashedError);
+  });
+
+  it('a crash while starting rejects createWorkerRaftNode instead of hanging', async () => {
+    const worker = createInProcessWorker();
+    const id = nodeId('solo');
+    const starting = createWorkerRaftNode({ id, clusterConfig: { voters: [id] }, transport: createLoopbackNetwork().transport(id), storage: { type: 'memory' }, worker });
+    worker.crash('script failed to load');
+    await expect(starting).rejects.toBeInstanceOf(WorkerCrashedError);
+    expect(worker.terminated).toBe(true);
+  });
+
+  it('close() after a normal run rejects pending calls with RaftClosedError and terminates the worker', async () => {
+    const { node, worker } = await startNode((self) => [self, nodeId('ghost')]);
+    const proposal = node.propose(bytes('pending'));
+    const closing = node.close();
+    await expect(proposal).rejects.toBeInstanceOf(RaftClosedError);
+    await closing;
+    expect(worker.terminated).toBe(true);
+  });
+});
