@@ -104,7 +104,7 @@ export function describeTransportConformance(name: string, factory: TransportClu
       a.send(b.selfId, buffer);
       buffer.fill(9);
       c.send(b.selfId, new Uint8Array([4]));
-      await vi.waitFor(() => expect(atB).toHaveLength(2), wait);
+      await vi.waitFor(() => expect(atB.length).toBe(2), wait);
       const bySender = new Map(atB.map((envelope) => [envelope.from, [...envelope.bytes]]));
       expect(bySender.get(a.selfId)).toEqual([1, 2, 3]);
       expect(bySender.get(c.selfId)).toEqual([4]);
@@ -117,7 +117,7 @@ export function describeTransportConformance(name: string, factory: TransportClu
       const atB = record(b);
       const count = 500;
       for (let sequence = 0; sequence < count; sequence++) a.send(b.selfId, sequenceFrame(sequence, 1 + (sequence % 200)));
-      await vi.waitFor(() => expect(atB).toHaveLength(count), wait);
+      await vi.waitFor(() => expect(atB.length).toBe(count), wait);
       expect(atB.map(sequenceOf)).toEqual(Array.from({ length: count }, (_, sequence) => sequence));
     });
 
@@ -132,7 +132,7 @@ export function describeTransportConformance(name: string, factory: TransportClu
         return frame;
       });
       for (const frame of frames) a.send(b.selfId, frame);
-      await vi.waitFor(() => expect(atB).toHaveLength(frames.length), wait);
+      await vi.waitFor(() => expect(atB.length).toBe(frames.length), wait);
       expect(atB.map(sequenceOf)).toEqual([0, 1, 2, 3]);
       atB.forEach((envelope, index) => expect(sameBytes(envelope.bytes, frames[index] as Uint8Array)).toBe(true));
     });
@@ -145,7 +145,7 @@ export function describeTransportConformance(name: string, factory: TransportClu
       const frame = patternFrame(size, 7);
       a.send(b.selfId, frame);
       a.send(b.selfId, new Uint8Array([42]));
-      await vi.waitFor(() => expect(atB).toHaveLength(2), wait);
+      await vi.waitFor(() => expect(atB.length).toBe(2), wait);
       const large = atB.find((envelope) => envelope.bytes.length === size);
       expect(large?.from).toBe(a.selfId);
       expect(sameBytes(large?.bytes ?? new Uint8Array(), frame)).toBe(true);
@@ -175,7 +175,7 @@ export function describeTransportConformance(name: string, factory: TransportClu
       b.send(a.selfId, new Uint8Array([1]));
       b.send(c.selfId, new Uint8Array([2]));
       const atC = record(c);
-      await vi.waitFor(() => expect(atC).toHaveLength(1), wait);
+      await vi.waitFor(() => expect(atC.length).toBe(1), wait);
       expect(atA).toEqual([]);
     });
   });

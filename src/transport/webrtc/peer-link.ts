@@ -45,6 +45,8 @@ export interface PeerLink {
   send(frame: Uint8Array): LinkSendOutcome;
   /** Drops the current session (if any) and reconnects as after a loss. */
   disconnect(): void;
+  /** Restarts ICE on the current session (the answerer asks the initiator to). */
+  restartIce(): void;
   close(): void;
 }
 
@@ -191,6 +193,11 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
     },
     disconnect() {
       session?.close('disconnected on request');
+    },
+    restartIce() {
+      if (session === null || session.state !== 'ready') return;
+      if (initiator) session.restartIce();
+      else send({ type: 'ice-restart', session: session.id });
     },
     close() {
       if (closed) return;

@@ -39,6 +39,11 @@ export interface WebRtcTransport extends RaftTransport {
   readonly counters: Readonly<WebRtcTransportCounters>;
   /** Closes the current connection to `peer` (if any); it reconnects as after any loss. */
   disconnect(peer: NodeId): void;
+  /**
+   * Restarts ICE with `peer` without dropping the connection, e.g. after the device changed
+   * networks (`online` event). The transport also does this by itself when ICE disconnects.
+   */
+  restartIce(peer: NodeId): void;
   /** Closes every connection and stops reconnecting; idempotent. Does not close `signaling`. */
   close(): void;
 }
@@ -125,6 +130,9 @@ export function createWebRtcTransport(options: WebRtcTransportOptions): WebRtcTr
     },
     disconnect(peer) {
       links.get(peer)?.disconnect();
+    },
+    restartIce(peer) {
+      links.get(peer)?.restartIce();
     },
     close() {
       if (closed) return;
