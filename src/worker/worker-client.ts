@@ -56,7 +56,9 @@ const closeTimeoutMs = 10_000;
 export async function createWorkerRaftNode(options: WorkerRaftNodeOptions): Promise<RaftNode> {
   validateWorkerOptions(options);
   options.signal?.throwIfAborted();
-  const worker = options.worker ?? new Worker(new URL('./worker-entry.ts', import.meta.url), { type: 'module', name: `raftmesh ${options.id}` });
+  // '.js', not '.ts': the published build (tsc) has worker-entry.js beside this file, and Vite
+  // resolves the same URL to worker-entry.ts in the sources; either way it bundles a module worker.
+  const worker = options.worker ?? new Worker(new URL('./worker-entry.js', import.meta.url), { type: 'module', name: `raftmesh ${options.id}` });
   const remote = wrap<WorkerNodeApi>(worker);
   const events = new MessageChannel();
   const transportPort = connectTransport(options.transport);
