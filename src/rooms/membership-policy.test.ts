@@ -16,15 +16,19 @@ interface Scenario {
 }
 
 function decide(scenario: Scenario) {
-  const now = 1_000_000;
   const matchIndex = new Map<NodeId, number>();
   for (const peer of [...scenario.voters, ...(scenario.learners ?? []), ...scenario.reachable]) matchIndex.set(nodeId(peer), scenario.behind?.includes(peer) ? 10 : 100);
+  return decideWith(scenario, matchIndex, 100);
+}
+
+function decideWith(scenario: Scenario, matchIndex: ReadonlyMap<NodeId, number>, commitIndex: number) {
+  const now = 1_000_000;
   const config: ClusterConfig = { voters: ids(...scenario.voters), learners: ids(...(scenario.learners ?? [])) };
   const view: MembershipView = {
     selfId: nodeId('a'),
     now,
     config,
-    commitIndex: 100,
+    commitIndex,
     matchIndex,
     reachable: new Set(ids(...scenario.reachable)),
     unreachableSince: new Map(Object.entries(scenario.goneForMs ?? {}).map(([peer, ago]) => [nodeId(peer), now - ago])),
@@ -46,6 +50,9 @@ describe('decideMembershipChange', () => {
 
   it('promotes only caught-up learners, and only up to the target', () => {
     expect(decide({ voters: ['a'], learners: ['b', 'c'], reachable: ['b', 'c'], behind: ['c'] })).toBeNull();
+    // A learner that never acknowledged anything is not caught up, even on a short log.
+    const silent = decideWith({ voters: ['a'], learners: ['b', 'c'], reachable: ['b', 'c'] }, new Map([[nodeId('b'), 3], [nodeId('c'), 0]]), 3);
+    expect(silent).toBeNull();
     expect(decide({ voters: ['a', 'b', 'c'], learners: ['d', 'e', 'f', 'g'], reachable: ['b', 'c', 'd', 'e', 'f', 'g'] })).toMatchObject({ type: 'promoteLearners', promoted: ['d', 'e'] });
     expect(decide({ voters: ['a', 'b', 'c', 'd', 'e'], learners: ['f'], reachable: ['b', 'c', 'd', 'e', 'f'] })).toBeNull();
     expect(decide({ voters: ['a'], learners: ['b', 'c'], reachable: ['b', 'c'], settings: { targetVoters: 1 } })).toBeNull();
@@ -90,6 +97,15 @@ describe('decideMembershipChange', () => {
     expect(decide({ voters: ['a'], learners: ['b', 'c', 'w'], reachable: ['b', 'c', 'w'], settings: { ...settings, targetVoters: 3 } })).toMatchObject({ promoted: ['w', 'b'] });
     // Two tabs and a witness make three voters: either tab may close.
     expect(decide({ voters: ['a'], learners: ['b', 'w'], reachable: ['b', 'w'], settings })).toMatchObject({ promoted: ['w', 'b'], target: { voters: ['a', 'w', 'b'] } });
+  });
+
+  it('demotes a voter to restore an odd count when no learner can, never the leader, the witness last', () => {
+    expect(decide({ voters: ['a', 'b'], reachable: ['b'] })).toEqual({ type: 'demoteVoter', demoted: 'b', target: { voters: ['a'], learners: ['b'] } });
+    expect(decide({ voters: ['a', 'b', 'c', 'w'], reachable: ['b', 'c', 'w'], settings: { witness: nodeId('w') } })).toMatchObject({ type: 'demoteVoter', demoted: 'c' });
+    // A ready learner makes the count odd by promotion instead.
+    expect(decide({ voters: ['a', 'b'], learners: ['c'], reachable: ['b', 'c'] })).toMatchObject({ type: 'promoteLearners' });
+    // While a voter is unreachable (not yet lost), nothing is demoted.
+    expect(decide({ voters: ['a', 'b', 'c', 'd'], reachable: ['b', 'c'], goneForMs: { d: 100 } })).toBeNull();
   });
 
   it('drops a learner gone for unreachableAfterMs, last of all', () => {

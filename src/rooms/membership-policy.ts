@@ -10,7 +10,11 @@
 //      ready learners allow (1 -> 3 -> 5): an even count tolerates no more failures than the odd
 //      count below it but needs one more acknowledgement per commit. A named witness counts like
 //      any peer but is promoted first and removed last.
-//   4. A learner unreachable for `unreachableAfterMs` is dropped (the config stays bounded).
+//   4. An even voter count with no learner ready to make it odd again (a voter was removed)
+//      demotes one reachable voter to learner: 4 voters tolerate one failure like 3 but wait for
+//      3 acknowledgements instead of 2, and 2 voters stall when either leaves while 1 voter and a
+//      learner stall only when the voter does. Never the leader itself, the witness last.
+//   5. A learner unreachable for `unreachableAfterMs` is dropped (the config stays bounded).
 // Every change must be committable now: the reachable voters must be a majority of both the old
 // and the new voter sets (otherwise a stuck joint config would block every later change). A
 // reachable voter is never removed, and the voter set is never empty.
@@ -56,6 +60,7 @@ export type MembershipDecision =
   | { readonly type: 'removeVoter'; readonly removed: NodeId; readonly target: ClusterConfig }
   | { readonly type: 'addLearner'; readonly added: NodeId; readonly target: ClusterConfig }
   | { readonly type: 'promoteLearners'; readonly promoted: readonly NodeId[]; readonly target: ClusterConfig }
+  | { readonly type: 'demoteVoter'; readonly demoted: NodeId; readonly target: ClusterConfig }
   | { readonly type: 'removeLearner'; readonly removed: NodeId; readonly target: ClusterConfig };
 
 export function validatePolicySettings(settings: MembershipPolicySettings): MembershipPolicySettings {
@@ -88,7 +93,13 @@ function factsOf(view: MembershipView, settings: MembershipPolicySettings): Fact
     learners: view.config.learners ?? [],
     live,
     lost: (id) => !live(id) && view.now - (view.unreachableSince.get(id) ?? view.now) >= settings.unreachableAfterMs,
-    caughtUp: (id) => live(id) && (id === view.selfId || (view.matchIndex.get(id) ?? 0) + settings.catchUpLagEntries >= view.commitIndex),
+    // A match index of 0 means the peer never acknowledged anything (it may not even run a node
+    // yet): never caught up, however short the log.
+    caughtUp: (id) => {
+      if (id === view.selfId) return true;
+      const matchIndex = view.matchIndex.get(id) ?? 0;
+      return live(id) && matchIndex > 0 && matchIndex + settings.catchUpLagEntries >= view.commitIndex;
+    },
     preference: (left, right) => rank(left) - rank(right) || (left < right ? -1 : left > right ? 1 : 0),
   };
 }
@@ -105,7 +116,7 @@ const config = (voters: readonly NodeId[], learners: readonly NodeId[]): Cluster
 export function decideMembershipChange(view: MembershipView, settings: MembershipPolicySettings): MembershipDecision | null {
   const facts = factsOf(view, settings);
   if (!committable(facts, facts.voters)) return null;
-  return replaceOrRemoveLostVoter(facts) ?? addNewcomer(view, settings, facts) ?? promoteLearners(settings, facts) ?? removeLostLearner(facts);
+  return replaceOrRemoveLostVoter(facts) ?? addNewcomer(view, settings, facts) ?? promoteLearners(settings, facts) ?? demoteToOddCount(view, facts) ?? removeLostLearner(facts);
 }
 
 function replaceOrRemoveLostVoter(facts: Facts): MembershipDecision | null {
@@ -140,6 +151,17 @@ function promoteLearners(settings: MembershipPolicySettings, facts: Facts): Memb
   const voters = [...facts.voters, ...promoted];
   if (!committable(facts, voters)) return null;
   return { type: 'promoteLearners', promoted, target: config(voters, facts.learners.filter((learner) => !promoted.includes(learner))) };
+}
+
+function demoteToOddCount(view: MembershipView, facts: Facts): MembershipDecision | null {
+  // While a voter is unreachable, rule 1 (or its return) settles the count first.
+  if (facts.voters.length % 2 === 1 || !facts.voters.every(facts.live)) return null;
+  const candidates = facts.voters.filter((voter) => voter !== view.selfId);
+  const demoted = candidates.sort((left, right) => -facts.preference(left, right))[0];
+  if (demoted === undefined) return null;
+  const voters = facts.voters.filter((voter) => voter !== demoted);
+  if (!committable(facts, voters)) return null;
+  return { type: 'demoteVoter', demoted, target: config(voters, [...facts.learners, demoted]) };
 }
 
 function removeLostLearner(facts: Facts): MembershipDecision | null {

@@ -1,0 +1,59 @@
+// How a peer with no cluster on its storage finds the one it should join. It listens to the
+// room's hellos: a peer that follows a cluster names its voters, and the newcomer starts with
+// those voters as its bootstrap configuration, as a learner (it is in none of them), so it accepts
+// the leader's frames and the leader's policy admits it. If after `discoveryMs` no reachable peer
+// follows a cluster, the peer with the smallest id among the newcomers bootstraps a one-voter
+// cluster of itself; the others wait for its hellos. Peers that cannot reach each other at all
+// may each bootstrap (README "Rooms": a room whose every member left starts over).
+import type { Clock } from '../core/config.ts';
+import type { ClusterConfig, NodeId } from '../core/types.ts';
+import { sleep } from './propose-with-retries.ts';
+import type { RoomPresence } from './room-presence.ts';
+
+export type Discovery =
+  | { readonly type: 'join'; readonly bootstrap: ClusterConfig }
+  | { readonly type: 'bootstrap'; readonly bootstrap: ClusterConfig }
+  /** Another peer lists our id as a member, but our storage holds no cluster: the id must not be reused. */
+  | { readonly type: 'identityReused' };
+
+export interface DiscoveryOptions {
+  readonly selfId: NodeId;
+  readonly presence: RoomPresence;
+  readonly peers: () => ReadonlySet<NodeId>;
+  readonly clock: Clock;
+  readonly discoveryMs: number;
+  readonly pollMs: number;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** One look at what the room said; null while it is too early to decide. */
+export function judgeDiscovery(options: DiscoveryOptions, elapsedMs: number): Discovery | null {
+  const recent = options.presence.recent();
+  let best: { voters: readonly NodeId[]; term: number } | null = null;
+  for (const { hello } of recent.values()) {
+    if (hello.voters === null) continue;
+    if (best === null || hello.term > best.term) best = { voters: hello.voters, term: hello.term };
+  }
+  if (best !== null) {
+    if (best.voters.includes(options.selfId)) return { type: 'identityReused' };
+    return { type: 'join', bootstrap: { voters: [...best.voters] } };
+  }
+  if (elapsedMs < options.discoveryMs) return null;
+  // Every reachable peer must have said it is a newcomer too, so a member whose hello is late
+  // is not mistaken for one; a silent peer is ignored after twice the discovery time.
+  const peers = [...options.peers()];
+  const silent = peers.some((peer) => !recent.has(peer));
+  if (silent && elapsedMs < 2 * options.discoveryMs) return null;
+  const smallest = [options.selfId, ...peers.filter((peer) => recent.has(peer))].sort()[0];
+  if (smallest !== options.selfId) return null;
+  return { type: 'bootstrap', bootstrap: { voters: [options.selfId] } };
+}
+
+export async function discoverCluster(options: DiscoveryOptions): Promise<Discovery> {
+  const started = options.clock.now();
+  for (;;) {
+    const verdict = judgeDiscovery(options, options.clock.now() - started);
+    if (verdict !== null) return verdict;
+    await sleep(options.clock, options.pollMs, options.signal);
+  }
+}

@@ -1,0 +1,96 @@
+// Room-level gossip shares the Raft transport: each frame of ours starts with a tag byte no
+// codec version uses (the codec's first byte is its version, 1), so this wrapper splits the
+// incoming stream into Raft frames (for the node) and room hellos (for presence), and any
+// transport — WebRTC, loopback, the simulator — carries both without knowing.
+// Why not the signaling presence: signaling only introduces peers (its `signal` payloads belong
+// to the WebRTC handshake), while visibility and membership hints must reach the peers we are
+// actually connected to, at the rate they change.
+import { createEmitter, type Subscribable } from '../core/observable.ts';
+import type { NodeId, RaftEnvelope } from '../core/types.ts';
+import { maxIdLength, nodeId } from '../core/types.ts';
+import type { RaftTransport } from '../transport/raft-transport.ts';
+
+export const roomFrameTag = 0xa7;
+/** A hello is a few hundred bytes; anything much larger is not one of ours. */
+const maxHelloBytes = 16 * 1024;
+/** Voters a hello may list (the signaling protocol lists at most 1024 peers; a config far fewer). */
+const maxListedVoters = 64;
+
+export interface RoomHello {
+  readonly type: 'hello';
+  /** Whether the sender's page is visible (a hidden leader hands leadership to a visible voter). */
+  readonly visible: boolean;
+  /** Voters of the configuration the sender follows; null before it joined a cluster. */
+  readonly voters: readonly NodeId[] | null;
+  readonly term: number;
+  readonly leader: NodeId | null;
+}
+
+export interface ReceivedHello {
+  readonly from: NodeId;
+  readonly hello: RoomHello;
+}
+
+export interface RoomChannel {
+  /** The same transport, carrying Raft frames only (give this one to createRaftNode). */
+  readonly transport: RaftTransport;
+  readonly hellos: Subscribable<ReceivedHello>;
+  send(to: NodeId, hello: RoomHello): void;
+  /** Stops listening to the underlying transport (it stays the caller's to close). */
+  close(): void;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+export function encodeHello(hello: RoomHello): Uint8Array {
+  const text = encoder.encode(JSON.stringify(hello));
+  const bytes = new Uint8Array(text.length + 1);
+  bytes[0] = roomFrameTag;
+  bytes.set(text, 1);
+  return bytes;
+}
+
+/** null for anything that is not a well-formed hello (a peer's bytes are untrusted). */
+export function decodeHello(bytes: Uint8Array): RoomHello | null {
+  if (bytes[0] !== roomFrameTag || bytes.length > maxHelloBytes) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(decoder.decode(bytes.subarray(1)));
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null) return null;
+  const { type, visible, voters, term, leader } = value as Record<string, unknown>;
+  if (type !== 'hello' || typeof visible !== 'boolean' || !Number.isSafeInteger(term) || (term as number) < 0) return null;
+  const validId = (id: unknown): id is string => typeof id === 'string' && id.length > 0 && id.length <= maxIdLength;
+  if (leader !== null && !validId(leader)) return null;
+  if (voters !== null && (!Array.isArray(voters) || voters.length === 0 || voters.length > maxListedVoters || !voters.every(validId))) return null;
+  return { type, visible, voters: voters === null ? null : voters.map((id: string) => nodeId(id)), term: term as number, leader: leader === null ? null : nodeId(leader) };
+}
+
+export function createRoomChannel(underlying: RaftTransport): RoomChannel {
+  const raftFrames = createEmitter<RaftEnvelope>();
+  const hellos = createEmitter<ReceivedHello>();
+  const unsubscribe = underlying.incoming.subscribe((envelope) => {
+    if (envelope.bytes[0] !== roomFrameTag) {
+      raftFrames.emit(envelope);
+      return;
+    }
+    const hello = decodeHello(envelope.bytes);
+    if (hello !== null) hellos.emit({ from: envelope.from, hello });
+  });
+  const transport: RaftTransport = {
+    selfId: underlying.selfId,
+    peers: underlying.peers,
+    send: (to, bytes) => underlying.send(to, bytes),
+    incoming: raftFrames,
+    ...(underlying.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: underlying.maxPayloadBytes }),
+  };
+  return {
+    transport,
+    hellos,
+    send: (to, hello) => underlying.send(to, encodeHello(hello)),
+    close: unsubscribe,
+  };
+}

@@ -1,0 +1,80 @@
+// A peer's node id in a room survives reloads: minted once, kept in a small key-value store
+// (localStorage by default, IndexedDB or anything else by injection), so a reloaded tab comes
+// back as the same member with its log instead of joining as a stranger.
+import type { ClusterConfig, NodeId } from '../core/types.ts';
+import { nodeId, validateClusterConfig } from '../core/types.ts';
+import type { RaftStorage } from '../storage/raft-storage.ts';
+
+export interface KeyValueStore {
+  get(key: string): string | null | Promise<string | null>;
+  set(key: string, value: string): void | Promise<void>;
+  delete(key: string): void | Promise<void>;
+}
+
+interface StorageLike {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+  removeItem(key: string): void;
+}
+
+/** localStorage where it exists (browsers), else an in-memory map (the id then lasts one process). */
+export function defaultKeyValueStore(): KeyValueStore {
+  const local = (globalThis as { localStorage?: StorageLike }).localStorage;
+  if (local !== undefined) return { get: (key) => local.getItem(key), set: (key, value) => local.setItem(key, value), delete: (key) => local.removeItem(key) };
+  return memoryKeyValueStore();
+}
+
+export function memoryKeyValueStore(): KeyValueStore {
+  const values = new Map<string, string>();
+  return { get: (key) => values.get(key) ?? null, set: (key, value) => void values.set(key, value), delete: (key) => void values.delete(key) };
+}
+
+export const identityKey = (room: string): string => `raftmesh:room:${room}:node-id`;
+
+/** 64 random bits as hex: collisions between peers of one room are negligible. */
+export function mintNodeId(random: () => number = cryptoRandom): NodeId {
+  let hex = '';
+  for (let position = 0; position < 4; position += 1) hex += Math.floor(random() * 0x10000).toString(16).padStart(4, '0');
+  return nodeId(`peer-${hex}`);
+}
+
+function cryptoRandom(): number {
+  const crypto = (globalThis as { crypto?: { getRandomValues(array: Uint32Array): Uint32Array } }).crypto;
+  if (crypto === undefined) return Math.random();
+  return crypto.getRandomValues(new Uint32Array(1))[0]! / 2 ** 32;
+}
+
+export async function loadOrMintNodeId(store: KeyValueStore, room: string, random?: () => number): Promise<NodeId> {
+  const saved = await store.get(identityKey(room));
+  if (saved !== null && saved.length > 0) return nodeId(saved);
+  const minted = mintNodeId(random);
+  await store.set(identityKey(room), minted);
+  return minted;
+}
+
+/** Whether this peer already took part in a cluster (its storage holds a log or a snapshot). */
+export async function storageHoldsLog(storage: RaftStorage): Promise<boolean> {
+  if ((await storage.loadSnapshot()) !== null) return true;
+  return (await storage.entries()).length > 0;
+}
+
+export const bootstrapKey = (room: string): string => `raftmesh:room:${room}:bootstrap`;
+
+/**
+ * The bootstrap configuration a peer started with is saved beside its id: until the log holds a
+ * configuration entry (the first membership change writes one) it is the only record of which
+ * cluster the log belongs to, and a reload must start the node with the same one.
+ */
+export async function loadBootstrap(store: KeyValueStore, room: string): Promise<ClusterConfig | null> {
+  const saved = await store.get(bootstrapKey(room));
+  if (saved === null) return null;
+  try {
+    return validateClusterConfig(JSON.parse(saved) as ClusterConfig);
+  } catch {
+    return null;
+  }
+}
+
+export async function saveBootstrap(store: KeyValueStore, room: string, config: ClusterConfig): Promise<void> {
+  await store.set(bootstrapKey(room), JSON.stringify(config));
+}
