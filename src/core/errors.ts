@@ -68,6 +68,8 @@ export type StorageFailureReason =
   | 'transactionAborted'
   | 'corruptRecord'
   | 'closed'
+  | 'inUse'
+  | 'diskFull'
   | 'unknown';
 
 /** The node stopped because storage failed: durability can no longer be promised. */

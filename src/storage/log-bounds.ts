@@ -1,7 +1,7 @@
 // What the log holds, kept in memory so that an append can be validated before its transaction
 // starts (and without a read inside it). The same rules as InMemoryRaftStorage: appends are
 // contiguous after the last entry, or, on an empty log, start right after the stored snapshot.
-import type { LogEntry } from '../../core/types.ts';
+import type { LogEntry } from '../core/types.ts';
 
 export interface LogBounds {
   /** The first index the log holds (or would hold): moved by a prefix discard. */
@@ -22,7 +22,7 @@ export function appendStart(bounds: LogBounds, entries: readonly LogEntry[]): nu
   const start = isEmpty(bounds) && first.index === afterSnapshot ? afterSnapshot : bounds.lastIndex + 1;
   entries.forEach((entry, position) => {
     if (entry.index !== start + position) {
-      throw new Error(`IndexedDbRaftStorage: append expected index ${start + position}, got ${entry.index} (appends must be contiguous after index ${bounds.lastIndex})`);
+      throw new Error(`append expected index ${start + position}, got ${entry.index} (appends must be contiguous after index ${bounds.lastIndex})`);
     }
   });
   return start;

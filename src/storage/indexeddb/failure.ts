@@ -19,12 +19,14 @@ const advice: Readonly<Record<StorageFailureReason, string>> = {
   transactionAborted: 'the transaction was aborted, nothing of it was written',
   corruptRecord: 'a stored record could not be decoded',
   closed: 'the storage is closed',
+  inUse: 'another process holds this storage open',
+  diskFull: 'the disk is full (ENOSPC); free space, then restart the node',
   unknown: 'IndexedDB failed',
 };
 
-export function storageFailure(reason: StorageFailureReason, operation: string, cause?: unknown): RaftStorageError {
+export function storageFailure(reason: StorageFailureReason, operation: string, cause?: unknown, adapter = 'IndexedDbRaftStorage'): RaftStorageError {
   const detail = cause instanceof Error && cause.message.length > 0 ? ` (${cause.name}: ${cause.message})` : '';
-  return new RaftStorageError(`IndexedDbRaftStorage ${operation}: ${advice[reason]}${detail}`, { cause, reason });
+  return new RaftStorageError(`${adapter} ${operation}: ${advice[reason]}${detail}`, { cause, reason });
 }
 
 /** Classifies whatever a failed request or transaction threw. */

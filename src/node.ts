@@ -1,0 +1,3 @@
+// raftmesh/node: the pieces that run only in Node (edge peers, always-on members).
+export { FileRaftStorage } from './storage/file/file-storage.ts';
+export type { FileStorageOptions } from './storage/file/file-storage.ts';

@@ -1,0 +1,29 @@
+// Files replaced whole: write a temporary file, fsync it, rename it over the old one, fsync the
+// directory (so the rename itself is durable). A crash leaves the old file or the new one.
+import { open, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export async function syncDirectory(directory: string): Promise<void> {
+  const handle = await open(directory, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+export async function replaceFile(directory: string, name: string, contents: Uint8Array, sync: boolean): Promise<void> {
+  const temporary = join(directory, `${name}.tmp`);
+  const handle = await open(temporary, 'w');
+  try {
+    await handle.writeFile(contents);
+    if (sync) await handle.sync();
+  } catch (error) {
+    await handle.close();
+    await unlink(temporary).catch(() => undefined);
+    throw error;
+  }
+  await handle.close();
+  await rename(temporary, join(directory, name));
+  if (sync) await syncDirectory(directory);
+}

@@ -1,0 +1,133 @@
+// FileRaftStorage beyond the shared contract: recovery from a torn tail, refusal of a damaged
+// middle, the directory lock, journal compaction and error mapping.
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { RaftStorageError } from '../../core/errors.ts';
+import { makeEntries } from '../storage-conformance.ts';
+import { FileRaftStorage, fileFailure } from './file-storage.ts';
+
+const directories: string[] = [];
+const freshDirectory = (): string => {
+  const directory = mkdtempSync(join(tmpdir(), 'raftmesh-file-'));
+  directories.push(directory);
+  return directory;
+};
+afterEach(() => {
+  for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
+});
+
+async function reasonOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'resolved';
+  } catch (error) {
+    return error instanceof RaftStorageError ? error.reason : String(error);
+  }
+}
+
+async function writeThreeBatches(directory: string): Promise<number[]> {
+  const storage = await FileRaftStorage.open(directory);
+  const sizes: number[] = [];
+  for (const [first, last] of [[1, 10], [11, 20], [21, 30]] as const) {
+    await storage.appendEntries(makeEntries(first, last, 1));
+    sizes.push(statSync(join(directory, 'journal')).size);
+  }
+  await storage.close();
+  return sizes;
+}
+
+describe('FileRaftStorage recovery', () => {
+  it('drops a torn tail (a partial last record), keeps everything before it, and appends after it', async () => {
+    const directory = freshDirectory();
+    const sizes = await writeThreeBatches(directory);
+    truncateSync(join(directory, 'journal'), (sizes[1] ?? 0) + 13); // the third record half written
+    const storage = await FileRaftStorage.open(directory);
+    expect((await storage.entries()).map((entry) => entry.index)).toEqual(makeEntries(1, 20, 1).map((entry) => entry.index));
+    expect(statSync(join(directory, 'journal')).size).toBe(sizes[1]);
+    await storage.appendEntries(makeEntries(21, 22, 2));
+    await storage.close();
+    const reopened = await FileRaftStorage.open(directory);
+    expect((await reopened.entries(20)).map((entry) => `${entry.index}@${entry.term}`)).toEqual(['20@1', '21@2', '22@2']);
+    await reopened.close();
+  });
+
+  it('drops a last record whose bytes are garbage (checksum fails, nothing valid after it)', async () => {
+    const directory = freshDirectory();
+    await writeThreeBatches(directory);
+    appendFileSync(join(directory, 'journal'), new Uint8Array([40, 0, 0, 0, 1, 2, 3, 4, ...new Array(40).fill(9)]));
+    const storage = await FileRaftStorage.open(directory);
+    expect((await storage.entries()).length).toBe(30);
+    await storage.close();
+  });
+
+  it('refuses a journal damaged in the middle with corruptRecord instead of skipping acknowledged data', async () => {
+    const directory = freshDirectory();
+    const sizes = await writeThreeBatches(directory);
+    const path = join(directory, 'journal');
+    const bytes = readFileSync(path);
+    bytes[(sizes[0] ?? 0) + 20] = (bytes[(sizes[0] ?? 0) + 20] ?? 0) ^ 0xff; // inside the second record
+    writeFileSync(path, bytes);
+    const opening = FileRaftStorage.open(directory);
+    await expect(opening).rejects.toThrow(/damaged .* valid records follow it/);
+    expect(await reasonOf(FileRaftStorage.open(directory))).toBe('corruptRecord');
+  });
+
+  it('refuses a damaged snapshot file', async () => {
+    const directory = freshDirectory();
+    const storage = await FileRaftStorage.open(directory);
+    await storage.saveSnapshot({ lastIncludedIndex: 5, lastIncludedTerm: 1 }, new Uint8Array(100).fill(3));
+    await storage.close();
+    const path = join(directory, 'snapshot');
+    const bytes = readFileSync(path);
+    bytes[50] = 0;
+    writeFileSync(path, bytes);
+    expect(await reasonOf(FileRaftStorage.open(directory))).toBe('corruptRecord');
+  });
+});
+
+describe('FileRaftStorage ownership, compaction and failures', () => {
+  it('allows one storage per directory: a second open is refused (inUse); a dead owner’s lock is taken over', async () => {
+    const directory = freshDirectory();
+    const storage = await FileRaftStorage.open(directory);
+    expect(await reasonOf(FileRaftStorage.open(directory))).toBe('inUse');
+    await storage.close();
+    writeFileSync(join(directory, 'lock'), '999999999'); // a pid that is not running
+    const again = await FileRaftStorage.open(directory);
+    await again.close();
+    writeFileSync(join(directory, 'lock'), String(process.ppid)); // a live process: refused
+    expect(await reasonOf(FileRaftStorage.open(directory))).toBe('inUse');
+  });
+
+  it('rewrites a mostly discarded journal as one record, atomically, keeping the live state', async () => {
+    const directory = freshDirectory();
+    const storage = await FileRaftStorage.open(directory, { compactAfterBytes: 64 * 1024 });
+    await storage.saveTermAndVotedFor(3, null);
+    for (let first = 1; first <= 2_000; first += 100) await storage.appendEntries(makeEntries(first, first + 99, 3, 200));
+    const before = await storage.journalSize();
+    await storage.saveSnapshot({ lastIncludedIndex: 1_990, lastIncludedTerm: 3 }, new Uint8Array(8));
+    await storage.discardLogPrefix(1_990);
+    const after = await storage.journalSize();
+    expect(after).toBeLessThan(before / 10);
+    await storage.appendEntries(makeEntries(2_001, 2_002, 4));
+    await storage.close();
+    const reopened = await FileRaftStorage.open(directory);
+    expect(await reopened.term()).toBe(3);
+    expect((await reopened.entries()).map((entry) => entry.index)).toEqual(Array.from({ length: 12 }, (_, offset) => 1_991 + offset));
+    await reopened.close();
+  });
+
+  it('maps a full disk to reason diskFull with a message that says what to do', () => {
+    const failure = fileFailure(Object.assign(new Error('no space left on device'), { code: 'ENOSPC' }), 'writeBatch');
+    expect(failure.reason).toBe('diskFull');
+    expect(failure.message).toMatch(/disk is full/);
+  });
+
+  it('after close, calls reject with reason closed', async () => {
+    const storage = await FileRaftStorage.open(freshDirectory());
+    await storage.close();
+    await storage.close();
+    expect(await reasonOf(storage.term())).toBe('closed');
+  });
+});

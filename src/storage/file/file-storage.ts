@@ -1,0 +1,270 @@
+// FileRaftStorage: a durable RaftStorage for Node (edge peers, always-on members).
+//
+// On disk, in one directory:
+// - `journal`: an append-only sequence of checksummed, length-prefixed records (journal-record.ts).
+//   Each call appends ONE record and fsyncs before it resolves, so a step's hard state,
+//   truncation and entries land together or (torn by a crash) not at all. The hard state lives in
+//   the journal rather than in a file of its own for exactly that reason: a separate file would
+//   need a second fsync per step and could tear from the entries it goes with.
+// - `snapshot`: replaced whole (write, fsync, rename, fsync the directory).
+// - `lock`: one process per directory.
+// When prefix discards have left the journal mostly dead, it is rewritten as one `reset` record
+// and replaced the same atomic way.
+//
+// The live state is mirrored in memory (an InMemoryRaftStorage), so reads never touch the disk;
+// the mirror changes only after the record is durable. Calls run one at a time, in call order.
+import { open, readFile, stat, truncate, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { decodeSnapshotMeta, encodeSnapshotMeta } from '../../codec/records.ts';
+import type { RaftStorageError, StorageFailureReason } from '../../core/errors.ts';
+import type { LogEntry, NodeId, SnapshotMeta, StoredSnapshot } from '../../core/types.ts';
+import { InMemoryRaftStorage } from '../in-memory-storage.ts';
+import { mapIndexedDbError, storageFailure } from '../indexeddb/failure.ts';
+import { afterAppend, afterDiscard, afterTruncate, appendStart, type LogBounds } from '../log-bounds.ts';
+import type { RaftStorage, StorageBatch } from '../raft-storage.ts';
+import { replaceFile, syncDirectory } from './atomic-file.ts';
+import { acquireDirectoryLock } from './directory-lock.ts';
+import { frameRecord, type JournalRecord } from './journal-record.ts';
+import { scanJournal } from './journal-scan.ts';
+import { decodeSnapshotFile, encodeSnapshotFile } from './snapshot-file.ts';
+
+export interface FileStorageOptions {
+  /** fsync every record (default true). false is for tests and throwaway nodes only. */
+  readonly fsync?: boolean;
+  /** Rewrite the journal once it exceeds this many bytes and is mostly discarded. Default 64 MiB. */
+  readonly compactAfterBytes?: number;
+}
+
+const journalName = 'journal';
+const snapshotName = 'snapshot';
+
+const reasonsByCode: Readonly<Record<string, StorageFailureReason>> = { ENOSPC: 'diskFull', EDQUOT: 'diskFull', EROFS: 'closed', EACCES: 'closed' };
+
+export function fileFailure(error: unknown, operation: string): RaftStorageError {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (code !== undefined && reasonsByCode[code] !== undefined) return storageFailure(reasonsByCode[code], operation, error, 'FileRaftStorage');
+  const mapped = mapIndexedDbError(error, operation);
+  return mapped.reason === 'unknown' ? storageFailure('unknown', operation, error, 'FileRaftStorage') : mapped;
+}
+
+export class FileRaftStorage implements RaftStorage {
+  private queue: Promise<unknown> = Promise.resolve();
+  private failure: RaftStorageError | null = null;
+  private hardState = { term: 0, votedFor: null as NodeId | null };
+  private leaderPin: { term: number; leaderId: NodeId } | null = null;
+
+  private constructor(
+    readonly directory: string,
+    private journal: FileHandle,
+    private journalBytes: number,
+    private readonly mirror: InMemoryRaftStorage,
+    private bounds: LogBounds,
+    private readonly options: FileStorageOptions,
+    private readonly unlock: () => Promise<void>,
+  ) {}
+
+  /** Opens (creating) the storage in `directory`, recovering from a torn journal tail. */
+  static async open(directory: string, options: FileStorageOptions = {}): Promise<FileRaftStorage> {
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(directory, { recursive: true });
+    const unlock = await acquireDirectoryLock(directory);
+    try {
+      const mirror = new InMemoryRaftStorage();
+      let bounds: LogBounds = { firstIndex: 1, lastIndex: 0, snapshotIndex: null };
+      const snapshot = await readSnapshot(directory);
+      if (snapshot !== null) {
+        await mirror.saveSnapshot(snapshot.meta, snapshot.state);
+        bounds = { ...bounds, snapshotIndex: snapshot.meta.lastIncludedIndex };
+      }
+      const path = join(directory, journalName);
+      const bytes = await readFile(path).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? new Uint8Array(0) : Promise.reject(error)));
+      const scanned = scanJournal(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), path);
+      if (scanned.validBytes < bytes.length) {
+        // A torn tail: the call that wrote it never resolved. Cut it so appends follow valid data.
+        await truncate(path, scanned.validBytes);
+      }
+      const journal = await open(path, 'a');
+      if (options.fsync !== false) {
+        await journal.sync();
+        await syncDirectory(directory);
+      }
+      const storage = new FileRaftStorage(directory, journal, scanned.validBytes, mirror, bounds, options, unlock);
+      for (const record of scanned.records) await storage.replay(record, path);
+      return storage;
+    } catch (error) {
+      await unlock();
+      throw fileFailure(error, 'open');
+    }
+  }
+
+  private async replay(decoded: JournalRecord, path: string): Promise<void> {
+    // Decoded commands are views into the whole journal file: copy them, so the mirror does not
+    // keep the file's buffer alive after the entries it holds are discarded.
+    const record: JournalRecord = decoded.kind === 'discard' ? decoded : { ...decoded, entries: decoded.entries.map((entry) => ({ ...entry, command: entry.command.slice() })) };
+    try {
+      const next = this.nextBounds(record);
+      await this.applyToMirror(record);
+      this.bounds = next;
+    } catch (error) {
+      throw storageFailure('corruptRecord', `replaying ${path}`, error, 'FileRaftStorage');
+    }
+  }
+
+  /** The bounds after `record`; throws (nothing written) for an append with a gap or overlap. */
+  private nextBounds(record: JournalRecord): LogBounds {
+    const before = this.bounds;
+    if (record.kind === 'discard') return afterDiscard(before, record.throughIndex);
+    if (record.kind === 'reset') {
+      const empty = { ...before, firstIndex: record.logStart, lastIndex: record.logStart - 1 };
+      return afterAppend(empty, appendStart(empty, record.entries), record.entries.length);
+    }
+    const cut = record.truncateFrom === undefined ? null : Math.max(record.truncateFrom, before.firstIndex);
+    const afterCut = cut === null ? before : afterTruncate(before, cut);
+    return afterAppend(afterCut, appendStart(afterCut, record.entries), record.entries.length);
+  }
+
+  private async applyToMirror(record: JournalRecord): Promise<void> {
+    if (record.kind === 'discard') {
+      await this.mirror.discardLogPrefix(record.throughIndex);
+      return;
+    }
+    if (record.kind === 'reset') {
+      this.hardState = { ...record.hardState };
+      this.leaderPin = record.leaderForTerm === null ? null : { ...record.leaderForTerm };
+      await this.mirror.truncateFrom(0);
+      await this.mirror.discardLogPrefix(record.logStart - 1);
+      await this.mirror.appendEntries(record.entries);
+      return;
+    }
+    if (record.hardState !== undefined) this.hardState = { ...record.hardState };
+    if (record.leaderForTerm !== undefined) this.leaderPin = { ...record.leaderForTerm };
+    await this.mirror.writeBatch({ entries: record.entries, ...(record.truncateFrom === undefined ? {} : { truncateFrom: record.truncateFrom }) });
+  }
+
+  /** Runs `task` after every earlier call; a failure fails the storage for good. */
+  private run<T>(operation: string, task: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(async () => {
+      if (this.failure !== null) throw this.failure;
+      try {
+        return await task();
+      } catch (error) {
+        this.failure ??= fileFailure(error, operation);
+        throw this.failure;
+      }
+    });
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Validates now (so a refused call changes nothing), appends and fsyncs in turn, then mirrors. */
+  private append(operation: string, record: JournalRecord): Promise<void> {
+    if (this.failure !== null) return Promise.reject(this.failure);
+    const next = this.nextBounds(record);
+    this.bounds = next;
+    return this.run(operation, async () => {
+      const framed = frameRecord(record);
+      await this.journal.write(framed);
+      if (this.options.fsync !== false) await this.journal.datasync();
+      this.journalBytes += framed.length;
+      await this.applyToMirror(record);
+      if (record.kind === 'discard') await this.compactIfMostlyDead();
+    });
+  }
+
+  async term(): Promise<number> {
+    return this.run('term', async () => this.hardState.term);
+  }
+
+  async votedFor(): Promise<NodeId | null> {
+    return this.run('votedFor', async () => this.hardState.votedFor);
+  }
+
+  async saveTermAndVotedFor(term: number, votedFor: NodeId | null): Promise<void> {
+    await this.append('saveTermAndVotedFor', { kind: 'batch', hardState: { term, votedFor }, entries: [] });
+  }
+
+  async leaderForTerm(): Promise<{ term: number; leaderId: NodeId } | null> {
+    return this.run('leaderForTerm', async () => (this.leaderPin === null ? null : { ...this.leaderPin }));
+  }
+
+  async saveLeaderForTerm(term: number, leaderId: NodeId): Promise<void> {
+    await this.append('saveLeaderForTerm', { kind: 'batch', leaderForTerm: { term, leaderId }, entries: [] });
+  }
+
+  async appendEntries(entries: readonly LogEntry[]): Promise<void> {
+    await this.append('appendEntries', { kind: 'batch', entries });
+  }
+
+  async entries(fromIndex = 1): Promise<LogEntry[]> {
+    return this.run('entries', () => this.mirror.entries(fromIndex));
+  }
+
+  async truncateFrom(index: number): Promise<void> {
+    await this.append('truncateFrom', { kind: 'batch', truncateFrom: index, entries: [] });
+  }
+
+  async writeBatch(batch: StorageBatch): Promise<void> {
+    await this.append('writeBatch', { kind: 'batch', ...batch });
+  }
+
+  async saveSnapshot(meta: SnapshotMeta, state: Uint8Array): Promise<void> {
+    if (this.failure !== null) throw this.failure;
+    this.bounds = { ...this.bounds, snapshotIndex: meta.lastIncludedIndex };
+    const copy = state.slice();
+    await this.run('saveSnapshot', async () => {
+      await replaceFile(this.directory, snapshotName, encodeSnapshotFile(encodeSnapshotMeta(meta), copy, crc32), this.options.fsync !== false);
+      await this.mirror.saveSnapshot(meta, copy);
+    });
+  }
+
+  async loadSnapshot(): Promise<StoredSnapshot | null> {
+    return this.run('loadSnapshot', () => this.mirror.loadSnapshot());
+  }
+
+  async discardLogPrefix(throughIndex: number): Promise<void> {
+    await this.append('discardLogPrefix', { kind: 'discard', throughIndex });
+  }
+
+  /** Closes the journal and releases the directory; later calls reject with reason 'closed'. */
+  async close(): Promise<void> {
+    if (this.failure?.reason === 'closed') return;
+    await this.queue;
+    this.failure ??= storageFailure('closed', 'closed by its owner', undefined, 'FileRaftStorage');
+    await this.journal.close().catch(() => undefined);
+    await this.unlock();
+  }
+
+  /** Rewrites the journal as one reset record when it is large and mostly discarded entries. */
+  private async compactIfMostlyDead(): Promise<void> {
+    const threshold = this.options.compactAfterBytes ?? 64 * 1024 * 1024;
+    if (this.journalBytes < threshold) return;
+    const { entries } = this.mirror.peekLog();
+    const reset: JournalRecord = { kind: 'reset', hardState: this.hardState, leaderForTerm: this.leaderPin, logStart: this.mirror.peekLog().firstIndex, entries };
+    const framed = frameRecord(reset);
+    if (framed.length * 2 > this.journalBytes) return;
+    await this.journal.close();
+    await replaceFile(this.directory, journalName, framed, this.options.fsync !== false);
+    this.journal = await open(join(this.directory, journalName), 'a');
+    this.journalBytes = framed.length;
+  }
+
+  /** Bytes the journal holds now (for tests and metrics). */
+  async journalSize(): Promise<number> {
+    return this.run('journalSize', async () => (await stat(join(this.directory, journalName))).size);
+  }
+}
+
+async function readSnapshot(directory: string): Promise<StoredSnapshot | null> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(join(directory, snapshotName));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  const file = decodeSnapshotFile(bytes, crc32);
+  const meta = file === null ? null : decodeSnapshotMeta(file.meta);
+  if (file === null || meta === null || !meta.ok) throw storageFailure('corruptRecord', `reading ${join(directory, snapshotName)}`, new Error('the snapshot file fails its checksum'), 'FileRaftStorage');
+  return { meta: meta.value, state: file.state };
+}

@@ -1,0 +1,134 @@
+// One journal record: everything one call of FileRaftStorage changes, so that a record either
+// lands whole or (torn by a crash) is dropped whole. Framed on disk as
+//   [u32 length][u32 crc32 of the payload][payload]
+// and the payload is the codec's byte format (versioned like every stored record):
+//   kind 1 'batch':   flags, hard state?, leader pin?, truncateFrom?, entries (packed)
+//   kind 2 'discard': throughIndex (a prefix discard after a snapshot)
+//   kind 3 'reset':   the whole state at a compaction: hard state?, leader pin?, log start, entries
+import { crc32 } from 'node:zlib';
+import { ByteReader, type DecodeResult } from '../../codec/byte-reader.ts';
+import { ByteWriter } from '../../codec/byte-writer.ts';
+import { codecLimits, codecVersion } from '../../codec/limits.ts';
+import { estimateEntriesBytes, readEntryBodies, writeEntryBodies } from '../../codec/records.ts';
+import type { LogEntry, NodeId } from '../../core/types.ts';
+
+export type JournalRecord =
+  | {
+      readonly kind: 'batch';
+      readonly hardState?: { readonly term: number; readonly votedFor: NodeId | null };
+      readonly leaderForTerm?: { readonly term: number; readonly leaderId: NodeId };
+      readonly truncateFrom?: number;
+      readonly entries: readonly LogEntry[];
+    }
+  | { readonly kind: 'discard'; readonly throughIndex: number }
+  | {
+      readonly kind: 'reset';
+      readonly hardState: { readonly term: number; readonly votedFor: NodeId | null };
+      readonly leaderForTerm: { readonly term: number; readonly leaderId: NodeId } | null;
+      readonly logStart: number;
+      readonly entries: readonly LogEntry[];
+    };
+
+export const frameHeaderBytes = 8;
+/** The largest payload a record may declare: a length beyond it is damage, not data. */
+export const maxRecordBytes = codecLimits.maxFrameBytes;
+
+const kinds = { batch: 1, discard: 2, reset: 3 } as const;
+const hasHardState = 1;
+const hasLeader = 2;
+const hasTruncation = 4;
+
+function writeHardState(writer: ByteWriter, hardState: { term: number; votedFor: NodeId | null }): void {
+  writer.varint(hardState.term);
+  writer.byte(hardState.votedFor === null ? 0 : 1);
+  if (hardState.votedFor !== null) writer.text(hardState.votedFor);
+}
+
+function writeEntries(writer: ByteWriter, entries: readonly LogEntry[]): void {
+  writer.varint(entries[0]?.index ?? 0);
+  writer.varint(entries.length);
+  writeEntryBodies(writer, entries, entries[0]?.index ?? 0);
+}
+
+export function encodeRecord(record: JournalRecord): Uint8Array {
+  const writer = new ByteWriter(64 + (record.kind === 'discard' ? 0 : estimateEntriesBytes(record.entries)));
+  writer.byte(codecVersion);
+  writer.byte(kinds[record.kind]);
+  if (record.kind === 'discard') {
+    writer.varint(record.throughIndex);
+  } else if (record.kind === 'batch') {
+    writer.byte((record.hardState ? hasHardState : 0) | (record.leaderForTerm ? hasLeader : 0) | (record.truncateFrom !== undefined ? hasTruncation : 0));
+    if (record.hardState) writeHardState(writer, record.hardState);
+    if (record.leaderForTerm) writeHardState(writer, { term: record.leaderForTerm.term, votedFor: record.leaderForTerm.leaderId });
+    if (record.truncateFrom !== undefined) writer.varint(record.truncateFrom);
+    writeEntries(writer, record.entries);
+  } else {
+    writeHardState(writer, record.hardState);
+    writer.byte(record.leaderForTerm === null ? 0 : 1);
+    if (record.leaderForTerm !== null) writeHardState(writer, { term: record.leaderForTerm.term, votedFor: record.leaderForTerm.leaderId });
+    writer.varint(record.logStart);
+    writeEntries(writer, record.entries);
+  }
+  return writer.finish();
+}
+
+/** The payload framed with its length and checksum, ready to append. */
+export function frameRecord(record: JournalRecord): Uint8Array {
+  const payload = encodeRecord(record);
+  const framed = new Uint8Array(frameHeaderBytes + payload.length);
+  const view = new DataView(framed.buffer);
+  view.setUint32(0, payload.length, true);
+  view.setUint32(4, crc32(payload), true);
+  framed.set(payload, frameHeaderBytes);
+  return framed;
+}
+
+export function checksumMatches(payload: Uint8Array, expected: number): boolean {
+  return crc32(payload) === expected;
+}
+
+function readHardState(reader: ByteReader): { term: number; votedFor: NodeId | null } {
+  const term = reader.varint('term');
+  const votedFor = reader.byte() === 1 ? (reader.id('votedFor') as NodeId) : null;
+  return { term, votedFor };
+}
+
+function readEntries(reader: ByteReader): LogEntry[] {
+  const firstIndex = reader.varint('firstIndex');
+  const count = reader.count('entries', codecLimits.maxEntriesPerFrame, 3);
+  return readEntryBodies(reader, firstIndex, count);
+}
+
+export function decodeRecord(payload: Uint8Array): DecodeResult<JournalRecord> {
+  const reader = new ByteReader(payload);
+  if (reader.byte() !== codecVersion) reader.fail('unsupportedVersion', `version ${payload[0]}`);
+  const kind = reader.byte();
+  let record: JournalRecord | null = null;
+  if (kind === kinds.discard) {
+    record = { kind: 'discard', throughIndex: reader.varint('throughIndex') };
+  } else if (kind === kinds.batch) {
+    const flags = reader.byte();
+    const hardState = flags & hasHardState ? readHardState(reader) : undefined;
+    const leader = flags & hasLeader ? readHardState(reader) : undefined;
+    const truncateFrom = flags & hasTruncation ? reader.varint('truncateFrom') : undefined;
+    const entries = readEntries(reader);
+    record = {
+      kind: 'batch',
+      entries,
+      ...(hardState === undefined ? {} : { hardState }),
+      ...(leader === undefined || leader.votedFor === null ? {} : { leaderForTerm: { term: leader.term, leaderId: leader.votedFor } }),
+      ...(truncateFrom === undefined ? {} : { truncateFrom }),
+    };
+  } else if (kind === kinds.reset) {
+    const hardState = readHardState(reader);
+    const leader = reader.byte() === 1 ? readHardState(reader) : null;
+    const logStart = reader.varint('logStart');
+    const entries = readEntries(reader);
+    record = { kind: 'reset', hardState, leaderForTerm: leader === null || leader.votedFor === null ? null : { term: leader.term, leaderId: leader.votedFor }, logStart, entries };
+  } else {
+    reader.fail('invalidField', `unknown record kind ${kind}`);
+  }
+  if (reader.failure === null && reader.remaining > 0) reader.fail('trailingBytes', `${reader.remaining} bytes after the record`);
+  if (reader.failure !== null || record === null) return { ok: false, reason: reader.failure ?? 'invalidField', ...(reader.detail === undefined ? {} : { detail: reader.detail }) };
+  return { ok: true, value: record };
+}
