@@ -31,3 +31,4 @@ export { parseSignalingMessage } from './parse-message.ts';
 export type { ParseResult } from './parse-message.ts';
 export { defaultSignalingClientLimits, signalingProtocolLimits } from './limits.ts';
 export type { SignalingClientLimits } from './limits.ts';
+export { combineSignalingClients } from './combined-client.ts';

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { createEmitter, createWatchable } from '../core/observable.ts';
+import { nodeId, type NodeId } from '../core/types.ts';
+import { combineSignalingClients } from './combined-client.ts';
+import type { ReceivedSignal, SignalingClient } from './signaling-client.ts';
+
+function fakeClient(peerIds: string[]) {
+  const peers = createWatchable<ReadonlySet<NodeId>>(new Set(peerIds.map(nodeId)));
+  const signals = createEmitter<ReceivedSignal>();
+  const sent: Array<[string, string]> = [];
+  let resolveClosed: (reason: Error | null) => void = () => undefined;
+  const client: SignalingClient = {
+    selfId: nodeId('me'),
+    roomId: 'room',
+    peers,
+    signals,
+    signal: (to, payload) => sent.push([to, payload]),
+    close: () => resolveClosed(null),
+    closed: new Promise((resolve) => (resolveClosed = resolve)),
+  };
+  return { client, peers, signals, sent, fail: (error: Error) => resolveClosed(error) };
+}
+
+describe('combineSignalingClients', () => {
+  it('lists the union of peers and follows changes', () => {
+    const server = fakeClient(['a']);
+    const tabs = fakeClient(['b']);
+    const combined = combineSignalingClients([tabs.client, server.client]);
+    expect([...combined.peers.value].sort()).toEqual(['a', 'b']);
+    server.peers.set(new Set());
+    expect([...combined.peers.value]).toEqual(['b']);
+  });
+
+  it('routes a signal through the first client that lists the peer, and drops it for an unknown peer', () => {
+    const tabs = fakeClient(['a']);
+    const server = fakeClient(['a', 'c']);
+    const combined = combineSignalingClients([tabs.client, server.client]);
+    combined.signal(nodeId('a'), 'offer-a');
+    combined.signal(nodeId('c'), 'offer-c');
+    combined.signal(nodeId('z'), 'lost');
+    expect(tabs.sent).toEqual([['a', 'offer-a']]);
+    expect(server.sent).toEqual([['c', 'offer-c']]);
+  });
+
+  it('delivers signals from every client, and closes all of them', async () => {
+    const tabs = fakeClient([]);
+    const server = fakeClient([]);
+    const combined = combineSignalingClients([tabs.client, server.client]);
+    const received: string[] = [];
+    combined.signals.subscribe((signal) => received.push(`${signal.from}:${signal.payload}`));
+    tabs.signals.emit({ from: nodeId('a'), payload: '1' });
+    server.signals.emit({ from: nodeId('b'), payload: '2' });
+    expect(received).toEqual(['a:1', 'b:2']);
+    server.fail(new Error('server refused us'));
+    combined.close();
+    expect((await combined.closed)?.message).toBe('server refused us');
+  });
+
+  it('refuses clients of different rooms or ids', () => {
+    const other = { ...fakeClient([]).client, roomId: 'elsewhere' };
+    expect(() => combineSignalingClients([fakeClient([]).client, other])).toThrow(/one room/);
+    expect(() => combineSignalingClients([])).toThrow(RangeError);
+  });
+});

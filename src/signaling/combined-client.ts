@@ -1,0 +1,41 @@
+// One SignalingClient over several: typically the WebSocket server AND a BroadcastChannel, so
+// tabs of one origin still find each other when the server is down, and tabs in other browsers
+// or devices are reached through the server when it is up.
+//
+// Routing: a signal to a peer goes through the FIRST client (in the order given) that lists the
+// peer now. Both ends order their clients the same way (the same app code), so both pick the
+// same route for a pair and one WebRTC negotiation never straddles two channels. Signals
+// received on any client are delivered; `from` is still whatever that client admitted.
+import { createEmitter, createWatchable } from '../core/observable.ts';
+import type { NodeId } from '../core/types.ts';
+import { samePeerSet, type ReceivedSignal, type SignalingClient } from './signaling-client.ts';
+
+export function combineSignalingClients(clients: readonly SignalingClient[]): SignalingClient {
+  const first = clients[0];
+  if (first === undefined) throw new RangeError('combineSignalingClients needs at least one client');
+  for (const client of clients) {
+    if (client.selfId !== first.selfId || client.roomId !== first.roomId) {
+      throw new RangeError('combined signaling clients must share one node id and one room');
+    }
+  }
+  const union = (): ReadonlySet<NodeId> => new Set(clients.flatMap((client) => [...client.peers.value]));
+  const peers = createWatchable<ReadonlySet<NodeId>>(union(), samePeerSet);
+  const signals = createEmitter<ReceivedSignal>();
+  const unsubscribes = clients.flatMap((client) => [client.peers.subscribe(() => peers.set(union())), client.signals.subscribe((signal) => signals.emit(signal))]);
+  // It stops for good once every client has; the first non-null reason is reported.
+  const closed = Promise.all(clients.map((client) => client.closed)).then((reasons) => reasons.find((reason) => reason !== null) ?? null);
+  return {
+    selfId: first.selfId,
+    roomId: first.roomId,
+    peers,
+    signals,
+    signal(to, payload) {
+      clients.find((client) => client.peers.value.has(to))?.signal(to, payload);
+    },
+    close() {
+      for (const unsubscribe of unsubscribes) unsubscribe();
+      for (const client of clients) client.close();
+    },
+    closed,
+  };
+}
