@@ -99,7 +99,8 @@ export function createReassembler(options: ReassemblerOptions): Reassembler {
     if (!options.allowMultipleChunks || chunk.length < firstHeaderBytes) return drop('malformed');
     const totalBytes = (((chunk[1] ?? 0) << 24) | ((chunk[2] ?? 0) << 16) | ((chunk[3] ?? 0) << 8) | (chunk[4] ?? 0)) >>> 0;
     const interrupted = state.type === 'assembling';
-    const part = chunk.slice(firstHeaderBytes);
+    // A view, not a copy: each received message has its own buffer, and parts are copied once, into the frame.
+    const part = chunk.subarray(firstHeaderBytes);
     if (totalBytes > options.maxFrameBytes) return drop('oversized');
     // A frame that fits in its first part should have been sent whole: a sender bug or a probe.
     if (part.length === 0 || totalBytes <= part.length) return drop('malformed');
@@ -110,7 +111,7 @@ export function createReassembler(options: ReassemblerOptions): Reassembler {
   function continuation(chunk: Uint8Array): ReassemblyResult {
     if (state.type === 'skipping') return nothing;
     if (state.type === 'idle') return drop('malformed');
-    const part = chunk.slice(shortHeaderBytes);
+    const part = chunk.subarray(shortHeaderBytes);
     if (part.length === 0 || state.receivedBytes + part.length > state.totalBytes) return drop('malformed');
     state.parts.push(part);
     state.receivedBytes += part.length;
