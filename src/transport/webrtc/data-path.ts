@@ -36,10 +36,14 @@ export interface DataPath {
   close(): number;
 }
 
-/** A message's bytes, whatever the runtime hands over (ArrayBuffer in browsers, a view in some Node stacks). */
+/**
+ * A message's bytes, owned by us: browsers hand over a fresh ArrayBuffer per message (kept as
+ * is); some Node stacks hand over a view that may share a pooled buffer (copied, since the
+ * reassembler keeps views of parts until the frame is complete).
+ */
 export function messageBytes(data: unknown): Uint8Array | null {
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
   return null;
 }
 
