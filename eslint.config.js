@@ -105,4 +105,15 @@ export default tseslint.config(
   ...importRules('worker', { not: [] }),
   // Rooms compose the driver, signaling and a transport factory; like every src layer, never testing.
   ...importRules('rooms', { not: [] }),
+  // DESIGN.md: the demo uses only the public entries, like any application would.
+  {
+    files: ['demo/**/*.ts'],
+    ignores: ['demo/**/*.test.ts', 'demo/vite.config.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^(?:\\.\\./)+src/(?!(?:index|worker|webrtc)\\.ts$)', message: 'the demo imports only the public entries: src/index.ts, src/worker.ts, src/webrtc.ts' }] },
+      ],
+    },
+  },
 );

@@ -1,0 +1,147 @@
+// What the page shows and the tests drive, in one place: the board (optimistic and confirmed),
+// a row per cluster member (from this node and the peers' status gossip), a timeline of
+// elections and membership changes, and errors in words.
+import type { ClusterConfig, NodeId, RaftNode } from '../../src/index.ts';
+import type { BoardCommand, BoardState } from '../board/board-state.ts';
+import type { PartitionSwitch, PeerStatus } from './partition-switch.ts';
+
+export interface ClusterRow {
+  readonly id: string;
+  readonly name: string;
+  readonly self: boolean;
+  readonly membership: 'voter' | 'learner' | 'not a member';
+  readonly role: string;
+  readonly term: number | null;
+  readonly commitIndex: number | null;
+  readonly appliedIndex: number | null;
+  readonly isLeader: boolean;
+  readonly connection: 'this page' | 'connected' | 'unreachable';
+  /** Entries behind the most advanced peer we know of; null when unknown. */
+  readonly lag: number | null;
+}
+
+export interface TimelineEntry {
+  readonly at: number;
+  readonly kind: 'election' | 'membership' | 'connection' | 'error' | 'info';
+  readonly text: string;
+}
+
+export type DispatchOutcome = { readonly ok: true; readonly index: number } | { readonly ok: false; readonly error: string };
+
+export interface StoreLike {
+  readonly state: { readonly value: BoardState };
+  readonly optimisticState: { readonly value: BoardState };
+  readonly appliedIndex: { readonly value: number; subscribe(listener: (value: number) => void): () => void };
+  subscribe(listener: (state: BoardState) => void): () => void;
+  dispatch(command: BoardCommand): Promise<{ index: number }>;
+  read(): Promise<BoardState>;
+}
+
+const maxTimeline = 200;
+const maxErrors = 20;
+const statusStaleMs = 3_000;
+
+export function createDemoModel(options: { node: () => RaftNode; store: () => StoreLike; partition: PartitionSwitch; selfName: string }) {
+  const timeline: TimelineEntry[] = [];
+  const errors: string[] = [];
+  const statuses = new Map<string, { status: PeerStatus; at: number }>();
+  const listeners = new Set<() => void>();
+  const changed = (): void => {
+    for (const listener of [...listeners]) listener();
+  };
+  const note = (kind: TimelineEntry['kind'], text: string): void => {
+    timeline.push({ at: Date.now(), kind, text });
+    if (timeline.length > maxTimeline) timeline.splice(0, timeline.length - maxTimeline);
+    if (kind === 'error') {
+      errors.push(text);
+      if (errors.length > maxErrors) errors.splice(0, errors.length - maxErrors);
+    }
+    changed();
+  };
+  options.partition.statuses.subscribe(({ from, status }) => {
+    statuses.set(from, { status, at: Date.now() });
+    changed();
+  });
+
+  const names = (): Map<string, string> => new Map([...statuses].map(([id, entry]) => [id, entry.status.name]));
+
+  const cluster = (): ClusterRow[] => {
+    const node = options.node();
+    const config: ClusterConfig = node.membership.value;
+    const voters = new Set<string>(config.voters);
+    const learners = new Set<string>(config.learners ?? []);
+    const reachable = options.partition.transport.peers.value;
+    const now = Date.now();
+    const applied = options.store().appliedIndex.value;
+    const ids = new Set<string>([node.id, ...voters, ...learners, ...[...statuses.keys()].filter((id) => reachable.has(id as NodeId))]);
+    const known = [...statuses.values()].filter((entry) => now - entry.at < statusStaleMs).map((entry) => entry.status.appliedIndex);
+    const newest = Math.max(applied, ...known);
+    return [...ids].sort().map((id): ClusterRow => {
+      const self = id === node.id;
+      const fresh = statuses.get(id);
+      const status = self ? null : fresh !== undefined && now - fresh.at < statusStaleMs ? fresh.status : null;
+      const membership = voters.has(id) ? 'voter' : learners.has(id) ? 'learner' : 'not a member';
+      const appliedIndex = self ? applied : (status?.appliedIndex ?? null);
+      return {
+        id,
+        name: self ? options.selfName : (names().get(id) ?? ''),
+        self,
+        membership,
+        role: self ? (node.stopped.value === null ? node.role.value : 'stopped') : (status?.role ?? 'unknown'),
+        term: self ? node.term.value : (status?.term ?? null),
+        commitIndex: self ? node.commitIndex.value : (status?.commitIndex ?? null),
+        appliedIndex,
+        isLeader: node.leader.value === id,
+        connection: self ? 'this page' : reachable.has(id as NodeId) ? 'connected' : 'unreachable',
+        lag: appliedIndex === null ? null : newest - appliedIndex,
+      };
+    });
+  };
+
+  return {
+    timeline,
+    errors,
+    note,
+    cluster,
+    onChange(listener: () => void): () => void {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    changed,
+    async dispatch(command: BoardCommand): Promise<DispatchOutcome> {
+      try {
+        const result = await options.store().dispatch(command);
+        return { ok: true, index: result.index };
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        note('error', `${describeCommand(command)} failed: ${message}`);
+        return { ok: false, error: message };
+      }
+    },
+  };
+}
+
+export type DemoModel = ReturnType<typeof createDemoModel>;
+
+export function describeCommand(command: BoardCommand): string {
+  switch (command.type) {
+    case 'addTask':
+      return `adding "${command.title}"`;
+    case 'claimTask':
+      return 'claiming a task';
+    case 'releaseTask':
+      return 'releasing a task';
+    case 'completeTask':
+      return 'completing a task';
+    case 'removeTask':
+      return 'removing a task';
+    case 'increment':
+      return 'incrementing the counter';
+    case 'say':
+      return 'sending a message';
+    case 'acquireLock':
+      return 'taking the lock';
+    case 'releaseLock':
+      return 'releasing the lock';
+  }
+}

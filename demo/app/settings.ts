@@ -1,0 +1,30 @@
+// What a page joins, from its URL: ?room=board&secret=...&signal=ws://127.0.0.1:8787&name=Ana.
+// The name (shown on claims, chat and the lock) is remembered per browser profile.
+export interface DemoSettings {
+  readonly room: string;
+  readonly secret: string | undefined;
+  readonly signalingUrl: string;
+  readonly name: string;
+}
+
+const nameKey = 'raftmesh-demo:name';
+
+function defaultName(): string {
+  const animals = ['Otter', 'Heron', 'Lynx', 'Marten', 'Ibex', 'Puffin', 'Gecko', 'Wren'];
+  return `${animals[Math.floor(Math.random() * animals.length)]} ${Math.floor(Math.random() * 90 + 10)}`;
+}
+
+export function readSettings(location: Location): DemoSettings {
+  const query = new URLSearchParams(location.search);
+  const room = (query.get('room') ?? 'board').slice(0, 64) || 'board';
+  const secret = query.get('secret') ?? undefined;
+  const signalingUrl = query.get('signal') ?? `ws://${location.hostname || '127.0.0.1'}:8787`;
+  let name = query.get('name') ?? localStorage.getItem(nameKey) ?? defaultName();
+  name = name.slice(0, 64);
+  localStorage.setItem(nameKey, name);
+  return { room, secret: secret === null || secret === '' ? undefined : secret, signalingUrl, name };
+}
+
+export function rememberName(name: string): void {
+  localStorage.setItem(nameKey, name.slice(0, 64));
+}

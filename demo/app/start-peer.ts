@@ -1,0 +1,84 @@
+// Starts this page's peer: signaling (the server, and a BroadcastChannel so same-origin tabs
+// still meet while the server is down) -> WebRTC transport -> the partition switch -> joinRoom
+// with the engine and its IndexedDB storage in a Web Worker -> the board's replicated store.
+import {
+  IndexedDbRaftStorage,
+  joinRoom,
+  type NodeId,
+  type RaftNode,
+  type RaftNodeOptions,
+  type Room,
+} from '../../src/index.ts';
+import { combineSignalingClients, createBroadcastChannelSignalingClient, createWebRtcTransport, createWebSocketSignalingClient, type WebRtcTransport } from '../../src/webrtc.ts';
+import { createWorkerRaftNode } from '../../src/worker.ts';
+import { applyBoardCommand, initialBoardState, type BoardCommand, type BoardState } from '../board/board-state.ts';
+import { createPartitionSwitch, type PartitionSwitch } from './partition-switch.ts';
+import { claimTabIdentity } from './tab-identity.ts';
+import type { DemoSettings } from './settings.ts';
+
+export interface DemoPeer {
+  readonly room: Room<BoardState, BoardCommand>;
+  readonly partition: PartitionSwitch;
+  readonly webrtc: WebRtcTransport;
+}
+
+const databaseNameFor = (room: string, id: NodeId): string => `demo:${room}:${id}`;
+
+/** The engine in a worker; the page-side storage joinRoom opened (to see whether we hold a log) is closed first. */
+async function startWorkerNode(room: string, options: RaftNodeOptions): Promise<RaftNode> {
+  if (options.storage instanceof IndexedDbRaftStorage) options.storage.close();
+  return createWorkerRaftNode({
+    id: options.id,
+    clusterConfig: options.clusterConfig,
+    transport: options.transport,
+    storage: { type: 'indexeddb', name: databaseNameFor(room, options.id), durability: 'strict' },
+    ...(options.onMetric === undefined ? {} : { onMetric: options.onMetric }),
+    ...(options.identity === undefined ? {} : { identity: options.identity }),
+  });
+}
+
+export async function startPeer(settings: DemoSettings, onEvent: (kind: 'membership' | 'error' | 'info', text: string) => void): Promise<DemoPeer> {
+  let partition: PartitionSwitch | null = null;
+  let webrtc: WebRtcTransport | null = null;
+  const identity = await claimTabIdentity(settings.room);
+  const room = await joinRoom<BoardState, BoardCommand>({
+    room: settings.room,
+    identityStore: identity.store,
+    ...(settings.secret === undefined ? {} : { secret: settings.secret }),
+    signaling: ({ roomId, nodeId, secret }) =>
+      combineSignalingClients([
+        createBroadcastChannelSignalingClient({ roomId, nodeId, ...(secret === undefined ? {} : { secret }) }),
+        createWebSocketSignalingClient({ url: settings.signalingUrl, roomId, nodeId, ...(secret === undefined ? {} : { secret }) }),
+      ]),
+    createTransport: (signaling) => {
+      webrtc = createWebRtcTransport({ signaling, iceServers: [], ...(settings.secret === undefined ? {} : { secret: settings.secret }) });
+      partition = createPartitionSwitch(webrtc);
+      return partition.transport;
+    },
+    storage: (id) => IndexedDbRaftStorage.open(databaseNameFor(settings.room, id)),
+    createNode: (options) => startWorkerNode(settings.room, options),
+    store: { initialState: initialBoardState, apply: applyBoardCommand, snapshotEvery: 500 },
+    onEvent: (event) => {
+      switch (event.type) {
+        case 'membershipChanged':
+          onEvent('membership', `membership changed: ${JSON.stringify(event.decision)}`);
+          break;
+        case 'membershipChangeFailed':
+          onEvent('error', `a membership change failed: ${event.reason}`);
+          break;
+        case 'leadershipHandoffStarted':
+          onEvent('membership', `this tab is hidden: handing leadership to ${event.target}`);
+          break;
+        case 'wedged':
+        case 'rejoined':
+        case 'rejoinFailed':
+          onEvent(event.type === 'rejoinFailed' ? 'error' : 'info', `${event.type}: ${JSON.stringify(event)}`);
+          break;
+        default:
+          break;
+      }
+    },
+  });
+  if (partition === null || webrtc === null) throw new Error('joinRoom did not create the transport');
+  return { room, partition, webrtc };
+}

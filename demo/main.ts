@@ -1,0 +1,134 @@
+// The demo page: joins the room named in the URL and renders the board and the cluster panel.
+import { nodeId } from '../src/index.ts';
+import { createDemoModel, type DispatchOutcome } from './app/demo-model.ts';
+import { readSettings } from './app/settings.ts';
+import { startPeer, type DemoPeer } from './app/start-peer.ts';
+import type { BoardCommand } from './board/board-state.ts';
+import './test-api.ts';
+import { boardView } from './ui/board-view.ts';
+import { clusterPanel } from './ui/cluster-panel.ts';
+import { h, replaceContent } from './ui/dom.ts';
+
+const settings = readSettings(window.location);
+const root = document.getElementById('app') ?? document.body;
+const header = h('header', {}, h('h1', {}, 'raftmesh board'), h('p', { class: 'status', 'data-testid': 'status' }, `joining room "${settings.room}"…`));
+const main = h('main', {});
+root.replaceChildren(header, main);
+
+const setStatus = (text: string): void => {
+  const status = header.querySelector('.status');
+  if (status) status.textContent = text;
+};
+
+let peer: DemoPeer | null = null;
+const peerOrThrow = (): DemoPeer => peer ?? (() => { throw new Error('the peer has not joined yet'); })();
+
+async function start(): Promise<void> {
+  const joined = await startPeer(settings, (kind, text) => model?.note(kind, text));
+  peer = joined;
+  model = createDemoModel({ node: () => joined.room.node, store: () => joined.room.store, partition: joined.partition, selfName: settings.name });
+  wire(joined, model);
+}
+
+let model: ReturnType<typeof createDemoModel> | null = null;
+
+function wire(joined: DemoPeer, demo: ReturnType<typeof createDemoModel>): void {
+  const { node, store } = joined.room;
+  let lastLeader: string | null = null;
+  node.leader.subscribe((leader) => {
+    if (leader !== null && leader !== lastLeader) demo.note('election', `term ${node.term.value}: ${leader === node.id ? 'this page' : leader} leads`);
+    if (leader === null && lastLeader !== null) demo.note('election', `term ${node.term.value}: no leader — electing`);
+    lastLeader = leader;
+  });
+  node.membership.subscribe((config) => demo.note('membership', `voters ${config.voters.join(', ')}${config.learners?.length ? `; learners ${config.learners.join(', ')}` : ''}`));
+  node.stopped.subscribe((error) => error && demo.note('error', `this peer stopped: ${error.message}`));
+  joined.partition.connected.subscribe((connected) => demo.note('connection', connected ? 'reconnected this peer' : 'disconnected this peer (partition)'));
+  // Status gossip for the other pages' cluster panels, and a redraw at the same pace.
+  const gossip = (): void =>
+    joined.partition.broadcastStatus({
+      role: node.stopped.value === null ? node.role.value : 'stopped',
+      term: node.term.value,
+      commitIndex: node.commitIndex.value,
+      appliedIndex: store.appliedIndex.value,
+      leader: node.leader.value,
+      visible: document.visibilityState === 'visible',
+      name: settings.name,
+    });
+  setInterval(gossip, 500);
+  let scheduled = false;
+  const render = (): void => {
+    if (scheduled) return;
+    scheduled = true;
+    requestAnimationFrame(() => {
+      scheduled = false;
+      draw(joined, demo);
+    });
+  };
+  store.subscribe(render);
+  demo.onChange(render);
+  for (const watchable of [node.role, node.term, node.commitIndex, node.leader, joined.partition.transport.peers]) watchable.subscribe(render);
+  setInterval(render, 1_000);
+  draw(joined, demo);
+}
+
+function draw(joined: DemoPeer, demo: ReturnType<typeof createDemoModel>): void {
+  const { node, store } = joined.room;
+  const connected = joined.partition.connected.value;
+  const leader = node.leader.value;
+  setStatus(`room "${settings.room}" · you are ${settings.name} (${node.id.slice(0, 10)}) · ${node.role.value}${leader === null ? ' · no leader yet' : ''}${connected ? '' : ' · DISCONNECTED'}`);
+  const content = h(
+    'div',
+    { class: 'layout' },
+    boardView(store.optimisticState.value, store.pendingCount, { me: settings.name, dispatch: (command) => void demo.dispatch(command) }),
+    clusterPanel(demo.cluster(), demo.timeline, demo.errors, {
+      connected,
+      canTransfer: node.role.value === 'leader',
+      transferTo: (id) => void transfer(id),
+      setConnected: (value) => joined.partition.setConnected(value),
+    }),
+  );
+  replaceContent(main, content);
+}
+
+async function transfer(to: string): Promise<DispatchOutcome> {
+  const joined = peerOrThrow();
+  try {
+    await joined.room.node.transferLeadership(nodeId(to));
+    return { ok: true, index: joined.room.node.commitIndex.value };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    model?.note('error', `transferring leadership failed: ${message}`);
+    return { ok: false, error: message };
+  }
+}
+
+const ready = start().then(
+  () => undefined,
+  (error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    setStatus(`could not join room "${settings.room}": ${message}`);
+    header.classList.add('failed');
+    throw error;
+  },
+);
+ready.catch(() => undefined);
+
+window.raftmeshDemo = {
+  ready,
+  name: settings.name,
+  nodeId: () => peer?.room.node.id ?? null,
+  board: () => peerOrThrow().room.store.state.value,
+  readBoard: () => peerOrThrow().room.store.read(),
+  dispatch: (command: BoardCommand) => (model === null ? Promise.resolve({ ok: false, error: 'not joined yet' }) : model.dispatch(command)),
+  cluster: () => model?.cluster() ?? [],
+  leader: () => peer?.room.node.leader.value ?? null,
+  role: () => peer?.room.node.role.value ?? 'joining',
+  commitIndex: () => peer?.room.node.commitIndex.value ?? 0,
+  timeline: () => [...(model?.timeline ?? [])],
+  errors: () => [...(model?.errors ?? [])],
+  setConnected: (connected) => peerOrThrow().partition.setConnected(connected),
+  transferLeadership: transfer,
+  leave: async () => {
+    await peer?.room.leave();
+  },
+};

@@ -1,0 +1,99 @@
+// The board: tasks one person can claim, the counter, the ordered chat and the fenced lock.
+// Every button dispatches a command through the replicated store; what it shows is the
+// optimistic state (pending commands applied over the confirmed one, marked as pending).
+import type { BoardCommand, BoardState } from '../board/board-state.ts';
+import { h } from './dom.ts';
+
+export interface BoardActions {
+  readonly me: string;
+  dispatch(command: BoardCommand): void;
+}
+
+let taskCounter = 0;
+const newTaskId = (): string => `t-${Date.now().toString(36)}-${(taskCounter += 1)}-${Math.random().toString(36).slice(2, 6)}`;
+
+function inputValue(id: string): string {
+  const input = document.getElementById(id);
+  if (!(input instanceof HTMLInputElement)) return '';
+  const value = input.value.trim();
+  input.value = '';
+  return value;
+}
+
+function tasksView(state: BoardState, actions: BoardActions): HTMLElement {
+  const add = (event: Event): void => {
+    event.preventDefault();
+    const title = inputValue('new-task');
+    if (title !== '') actions.dispatch({ type: 'addTask', id: newTaskId(), title });
+  };
+  return h(
+    'section',
+    { class: 'card tasks', 'data-testid': 'tasks' },
+    h('h2', {}, 'Tasks ', h('small', {}, 'exactly one person can claim each')),
+    h('form', { onsubmit: add }, h('input', { id: 'new-task', placeholder: 'A task to claim…', maxlength: 200, 'aria-label': 'new task' }), h('button', { type: 'submit' }, 'Add')),
+    h(
+      'ul',
+      {},
+      ...state.tasks.map((task) =>
+        h(
+          'li',
+          { class: task.done ? 'done' : task.claimedBy === actions.me ? 'mine' : '', 'data-task': task.id },
+          h('span', { class: 'title' }, task.title),
+          h('span', { class: 'claim' }, task.claimedBy === null ? 'unclaimed' : task.done ? `done by ${task.claimedBy}` : `claimed by ${task.claimedBy}`),
+          task.claimedBy === null && h('button', { onclick: () => actions.dispatch({ type: 'claimTask', id: task.id, by: actions.me }) }, 'Claim'),
+          task.claimedBy === actions.me && !task.done && h('button', { onclick: () => actions.dispatch({ type: 'completeTask', id: task.id, by: actions.me }) }, 'Done'),
+          task.claimedBy === actions.me && !task.done && h('button', { onclick: () => actions.dispatch({ type: 'releaseTask', id: task.id, by: actions.me }) }, 'Release'),
+          h('button', { class: 'quiet', title: 'remove', onclick: () => actions.dispatch({ type: 'removeTask', id: task.id }) }, '×'),
+        ),
+      ),
+    ),
+  );
+}
+
+function counterView(state: BoardState, actions: BoardActions): HTMLElement {
+  return h(
+    'section',
+    { class: 'card counter', 'data-testid': 'counter' },
+    h('h2', {}, 'Counter ', h('small', {}, 'never loses an increment')),
+    h('output', { 'data-testid': 'counter-value' }, state.counter),
+    h('div', {}, h('button', { onclick: () => actions.dispatch({ type: 'increment', amount: 1 }) }, '+1'), h('button', { onclick: () => actions.dispatch({ type: 'increment', amount: 10 }) }, '+10')),
+  );
+}
+
+function lockView(state: BoardState, actions: BoardActions): HTMLElement {
+  const { holder, fencingToken } = state.lock;
+  return h(
+    'section',
+    { class: 'card lock', 'data-testid': 'lock' },
+    h('h2', {}, 'Lock ', h('small', {}, 'with a fencing token')),
+    h('p', {}, holder === null ? 'free' : `held by ${holder}`, ' · token ', h('strong', {}, fencingToken)),
+    holder === null && h('button', { onclick: () => actions.dispatch({ type: 'acquireLock', by: actions.me }) }, 'Take the lock'),
+    holder === actions.me && h('button', { onclick: () => actions.dispatch({ type: 'releaseLock', by: actions.me, fencingToken }) }, `Release (token ${fencingToken})`),
+  );
+}
+
+function chatView(state: BoardState, actions: BoardActions): HTMLElement {
+  const send = (event: Event): void => {
+    event.preventDefault();
+    const text = inputValue('chat-text');
+    if (text !== '') actions.dispatch({ type: 'say', author: actions.me, text });
+  };
+  return h(
+    'section',
+    { class: 'card chat', 'data-testid': 'chat' },
+    h('h2', {}, 'Chat ', h('small', {}, 'one order for everyone')),
+    h('ol', {}, ...state.chat.map((message) => h('li', {}, h('b', {}, message.author), ' ', message.text))),
+    h('form', { onsubmit: send }, h('input', { id: 'chat-text', placeholder: 'Say something…', maxlength: 500, 'aria-label': 'message' }), h('button', { type: 'submit' }, 'Send')),
+  );
+}
+
+export function boardView(state: BoardState, pending: number, actions: BoardActions): HTMLElement {
+  return h(
+    'div',
+    { class: 'board' },
+    pending > 0 && h('p', { class: 'pending' }, `${pending} change${pending === 1 ? '' : 's'} waiting for the cluster to agree…`),
+    tasksView(state, actions),
+    h('div', { class: 'column' }, counterView(state, actions), lockView(state, actions)),
+    chatView(state, actions),
+  );
+}

@@ -1,0 +1,53 @@
+// The live cluster panel: a row per member (role, term, commit index, applied index, connection
+// and lag; the leader highlighted), the controls (transfer leadership, disconnect/reconnect this
+// peer) and the timeline of elections and membership changes, errors in words.
+import type { ClusterRow, TimelineEntry } from '../app/demo-model.ts';
+import { h } from './dom.ts';
+
+export interface PanelActions {
+  readonly connected: boolean;
+  readonly canTransfer: boolean;
+  transferTo(id: string): void;
+  setConnected(connected: boolean): void;
+}
+
+function row(member: ClusterRow): HTMLElement {
+  const classes = [member.isLeader ? 'leader' : '', member.self ? 'self' : '', member.connection === 'unreachable' ? 'unreachable' : ''].join(' ');
+  return h(
+    'tr',
+    { class: classes, 'data-peer': member.id },
+    h('td', {}, member.isLeader ? '★ ' : '', member.name || member.id.slice(0, 10), member.self ? ' (this page)' : ''),
+    h('td', {}, member.membership),
+    h('td', { 'data-role': member.role }, member.role),
+    h('td', {}, member.term ?? '–'),
+    h('td', {}, member.commitIndex ?? '–'),
+    h('td', {}, member.appliedIndex ?? '–'),
+    h('td', {}, member.connection),
+    h('td', {}, member.lag === null ? '–' : member.lag === 0 ? 'in sync' : `${member.lag} behind`),
+  );
+}
+
+export function clusterPanel(rows: readonly ClusterRow[], timeline: readonly TimelineEntry[], errors: readonly string[], actions: PanelActions): HTMLElement {
+  const targets = rows.filter((member) => !member.self && member.membership === 'voter' && member.connection === 'connected');
+  return h(
+    'aside',
+    { class: 'panel', 'data-testid': 'cluster-panel' },
+    h('h2', {}, 'Cluster'),
+    h(
+      'table',
+      {},
+      h('thead', {}, h('tr', {}, ...['peer', 'member', 'role', 'term', 'commit', 'applied', 'connection', 'lag'].map((title) => h('th', {}, title)))),
+      h('tbody', {}, ...rows.map(row)),
+    ),
+    h(
+      'div',
+      { class: 'controls' },
+      actions.canTransfer && targets.length > 0 && h('span', {}, 'Transfer leadership to ', ...targets.map((target) => h('button', { onclick: () => actions.transferTo(target.id) }, target.name || target.id.slice(0, 8)))),
+      h('button', { 'data-testid': 'partition', class: actions.connected ? 'danger' : '', onclick: () => actions.setConnected(!actions.connected) }, actions.connected ? 'Disconnect this peer' : 'Reconnect this peer'),
+    ),
+    !actions.connected && h('p', { class: 'warning' }, 'This peer is cut off: it cannot commit until it reconnects. Changes you make wait.'),
+    errors.length > 0 && h('div', { class: 'errors', role: 'alert' }, ...errors.slice(-3).map((error) => h('p', {}, error))),
+    h('h3', {}, 'Timeline'),
+    h('ol', { class: 'timeline' }, ...timeline.slice(-40).reverse().map((entry) => h('li', { class: entry.kind }, h('time', {}, new Date(entry.at).toLocaleTimeString()), ' ', entry.text))),
+  );
+}
