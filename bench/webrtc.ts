@@ -51,7 +51,7 @@ try {
     }),
   );
   const [measuring, echoing] = pages as [(typeof pages)[0], (typeof pages)[0]];
-  const version = await measuring.evaluate(() => navigator.userAgent.match(/Chrome\/(\S+)/)?.[1] ?? 'unknown');
+  const version = browser.version(); // the user agent string reports only the major version
 
   await Promise.all([
     measuring.evaluate(({ url, limits }) => window.webrtcBench.startTransport({ signalingUrl: url, roomId: 'bench', self: 'bench-a', peer: 'bench-b', secret: 'bench secret', serve: false, limits }), { url: signaling.url, limits }),
