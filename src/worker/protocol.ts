@@ -40,6 +40,8 @@ export interface NodeState {
   readonly commitIndex: number;
   readonly compactionFloor: number;
   readonly stopped: SerializedError | null;
+  /** On a leader, each peer's match index (RaftNode.replicationProgress); empty otherwise. */
+  readonly replicationProgress: readonly (readonly [NodeId, number])[];
 }
 
 /** An error as data: the classes of core/errors.ts by name with their fields, or a plain Error. */

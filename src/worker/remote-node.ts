@@ -34,6 +34,7 @@ export function createRemoteNode(id: NodeId, initial: NodeState, connection: Rem
   const term = createWatchable(initial.term);
   const membership = createWatchable<ClusterConfig>(initial.membership);
   const commitIndex = createWatchable(initial.commitIndex);
+  let progress: ReadonlyMap<NodeId, number> = new Map(initial.replicationProgress);
   const compactionFloor = createWatchable(initial.compactionFloor);
   const stopped = createWatchable<Error | null>(null);
   const trace = createTraceMirror((enabled) => void api.setTrace(enabled));
@@ -70,6 +71,7 @@ export function createRemoteNode(id: NodeId, initial: NodeState, connection: Rem
     membership.set(state.membership);
     commitIndex.set(state.commitIndex);
     compactionFloor.set(state.compactionFloor);
+    progress = new Map(state.replicationProgress);
     if (state.stopped !== null) stop(rebuildError(state.stopped));
   };
 
@@ -142,6 +144,7 @@ export function createRemoteNode(id: NodeId, initial: NodeState, connection: Rem
     term,
     membership,
     commitIndex,
+    replicationProgress: () => progress,
     compactionFloor,
     stopped,
     trace,

@@ -47,6 +47,7 @@ export function createWorkerNodeHost(): WorkerNodeHost {
       commitIndex: node.commitIndex.value,
       compactionFloor: node.compactionFloor.value,
       stopped: stoppedBy === null ? null : serializeError(stoppedBy),
+      replicationProgress: node.role.value === 'leader' ? [...(node.replicationProgress?.() ?? [])] : [],
     };
     if (lastState === null || !sameState(lastState, fields)) lastState = { version: (lastState?.version ?? 0) + 1, ...fields };
     return lastState;
@@ -111,6 +112,13 @@ export function createWorkerNodeHost(): WorkerNodeHost {
       const publish = (): void => send({ type: 'state', state: currentState(node) });
       const watched = [node.role, node.leader, node.term, node.membership, node.commitIndex, node.compactionFloor, node.stopped] as const;
       const unsubscribes = watched.map((watchable) => (watchable as { subscribe(listener: () => void): () => void }).subscribe(publish));
+      // A follower's acknowledgements move the leader's progress without any observable changing
+      // (a learner catching up while nothing new commits): publish it on a timer too, so a room
+      // policy on the page sees when a learner is caught up. sameState keeps this quiet otherwise.
+      const progressTimer = setInterval(() => {
+        if (node.role.value === 'leader') publish();
+      }, 250);
+      unsubscribes.push(() => clearInterval(progressTimer));
       running = { node, storage, transport, eventsPort, pumps: createCommittedPumps(node, send), unsubscribes, stopTrace: null };
       eventsPort.addEventListener('message', onPageEvent);
       eventsPort.start();
@@ -179,6 +187,8 @@ function sameState(state: NodeState, fields: Omit<NodeState, 'version'>): boolea
     state.membership === fields.membership &&
     state.commitIndex === fields.commitIndex &&
     state.compactionFloor === fields.compactionFloor &&
-    (state.stopped === null) === (fields.stopped === null)
+    (state.stopped === null) === (fields.stopped === null) &&
+    state.replicationProgress.length === fields.replicationProgress.length &&
+    state.replicationProgress.every(([peer, match], position) => fields.replicationProgress[position]?.[0] === peer && fields.replicationProgress[position]?.[1] === match)
   );
 }
