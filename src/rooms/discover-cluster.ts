@@ -1,10 +1,10 @@
 // How a peer with no cluster on its storage finds the one it should join. It listens to the
-// room's hellos: a peer that follows a cluster names its voters, and the newcomer starts with
-// those voters as its bootstrap configuration, as a learner (it is in none of them), so it accepts
-// the leader's frames and the leader's policy admits it. If after `discoveryMs` no reachable peer
-// follows a cluster, the peer with the smallest id among the newcomers bootstraps a one-voter
-// cluster of itself; the others wait for its hellos. Peers that cannot reach each other at all
-// may each bootstrap (README "Rooms": a room whose every member left starts over).
+// room's hellos: a member that has seen a commit names its cluster's voters, and the newcomer
+// starts with those voters as its bootstrap configuration, as a learner (it is in none of them),
+// so it accepts the leader's frames and the leader's policy admits it. Only when no reachable
+// peer is a member at all, after `discoveryMs`, does the newcomer with the smallest id bootstrap
+// a one-voter cluster of itself; the others wait for its hellos. Peers that cannot reach each
+// other at all may each bootstrap (README "Rooms": a room whose every member left starts over).
 import type { Clock } from '../core/config.ts';
 import type { ClusterConfig, NodeId } from '../core/types.ts';
 import { sleep } from './propose-with-retries.ts';
@@ -39,9 +39,11 @@ export function judgeDiscovery(options: DiscoveryOptions, elapsedMs: number): Di
     return { type: 'join', bootstrap: { voters: [...best.voters] } };
   }
   if (elapsedMs < options.discoveryMs) return null;
+  const peers = [...options.peers()];
+  // A member that has not seen a commit yet (restarting, or a bootstrap in progress): wait for it.
+  if (peers.some((peer) => recent.get(peer)?.hello.member === true)) return null;
   // Every reachable peer must have said it is a newcomer too, so a member whose hello is late
   // is not mistaken for one; a silent peer is ignored after twice the discovery time.
-  const peers = [...options.peers()];
   const silent = peers.some((peer) => !recent.has(peer));
   if (silent && elapsedMs < 2 * options.discoveryMs) return null;
   const smallest = [options.selfId, ...peers.filter((peer) => recent.has(peer))].sort()[0];

@@ -6,7 +6,7 @@ import type { RaftConfig } from '../core/config.ts';
 import type { RaftMetric } from '../core/events.ts';
 import type { ClusterConfig, NodeId } from '../core/types.ts';
 import { createRaftNode } from '../driver/create-raft-node.ts';
-import type { RaftNode } from '../driver/node-options.ts';
+import type { RaftNode, RaftNodeOptions } from '../driver/node-options.ts';
 import { realClock } from '../driver/node-options.ts';
 import type { SignalingClient } from '../signaling/signaling-client.ts';
 import { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
@@ -36,6 +36,12 @@ export interface JoinRoomOptions<State, Command> {
   readonly createTransport: (signaling: SignalingClient) => RaftTransport;
   /** This peer's durable storage (IndexedDbRaftStorage.open(...) in browsers); default in memory. */
   readonly storage?: (id: NodeId) => RaftStorage | Promise<RaftStorage>;
+  /**
+   * Starts the node (default createRaftNode on this thread). Browsers pass a function that calls
+   * createWorkerRaftNode so the engine and its storage run in a Web Worker; it receives the
+   * storage opened above and may close it and open the same database in the worker instead.
+   */
+  readonly createNode?: (options: RaftNodeOptions) => Promise<RaftNode>;
   readonly store: ReplicatedStoreOptions<State, Command>;
   /** Overrides the persisted identity. */
   readonly nodeId?: NodeId;
@@ -60,11 +66,22 @@ export interface JoinRoomOptions<State, Command> {
 }
 
 export interface Room<State, Command> {
+  /** This peer's node id (changes only after a wedge, see `rejoined` events). */
+  readonly id: NodeId;
+  /** The current node and store: replaced (new objects) when the peer rejoins after a wedge. */
+  readonly node: RaftNode;
+  readonly store: ReplicatedStore<State, Command>;
+  readonly signaling: SignalingClient;
+  /** Stops the policy, closes store, node, transport wrapper and signaling. */
+  leave(): Promise<void>;
+}
+
+/** One node id's stay in the room. */
+interface Incarnation<State, Command> {
   readonly id: NodeId;
   readonly node: RaftNode;
   readonly store: ReplicatedStore<State, Command>;
   readonly signaling: SignalingClient;
-  /** Stops the policy, hands leadership on if we lead, closes store, node, transport wrapper and signaling. */
   leave(): Promise<void>;
 }
 
@@ -81,16 +98,77 @@ export async function joinRoom<State, Command>(options: JoinRoomOptions<State, C
   if (typeof options.room !== 'string' || options.room.length === 0) throw new RangeError('joinRoom needs a room name');
   const identityStore = options.identityStore ?? defaultKeyValueStore();
   const givenClient = typeof options.signaling === 'function' ? null : options.signaling;
-  let id = givenClient?.selfId ?? options.nodeId ?? (await loadOrMintNodeId(identityStore, options.room, options.raftConfig?.random));
+  const fixedId = givenClient?.selfId ?? options.nodeId ?? null;
+  const clock = options.raftConfig?.clock ?? realClock;
+  let current: Incarnation<State, Command>;
+  let left = false;
+  let rejoining = false;
+
+  const rejoin = async (wedged: Incarnation<State, Command>): Promise<void> => {
+    options.onEvent?.({ type: 'wedged', id: wedged.id, at: clock.now() });
+    // A fixed id (given, or the signaling client's) cannot change: the application decides.
+    if (fixedId !== null || left || rejoining || wedged !== current) return;
+    rejoining = true;
+    try {
+      await wedged.leave();
+      const fresh = await freshId(options, identityStore);
+      if (left) return;
+      current = await joinWithRetries(options, identityStore, fresh, false, rejoin);
+      if (left) await current.leave();
+      else options.onEvent?.({ type: 'rejoined', previousId: wedged.id, id: current.id, at: clock.now() });
+    } catch (error) {
+      options.onEvent?.({ type: 'rejoinFailed', reason: error instanceof Error ? error.message : String(error), at: clock.now() });
+    } finally {
+      rejoining = false;
+    }
+  };
+
+  const id = fixedId ?? (await loadOrMintNodeId(identityStore, options.room, options.raftConfig?.random));
+  current = await joinWithRetries(options, identityStore, id, fixedId !== null, rejoin);
+  const room: Room<State, Command> = {
+    get id() {
+      return current.id;
+    },
+    get node() {
+      return current.node;
+    },
+    get store() {
+      return current.store;
+    },
+    get signaling() {
+      return current.signaling;
+    },
+    leave: async () => {
+      left = true;
+      await current.leave();
+    },
+  };
+  options.signal?.addEventListener('abort', () => void room.leave(), { once: true });
+  return room;
+}
+
+async function freshId<State, Command>(options: JoinRoomOptions<State, Command>, identityStore: KeyValueStore): Promise<NodeId> {
+  const id = mintNodeId(options.raftConfig?.random);
+  await identityStore.set(identityKey(options.room), id);
+  return id;
+}
+
+async function joinWithRetries<State, Command>(
+  options: JoinRoomOptions<State, Command>,
+  identityStore: KeyValueStore,
+  firstId: NodeId,
+  fixedId: boolean,
+  onWedged: (incarnation: Incarnation<State, Command>) => Promise<void>,
+): Promise<Incarnation<State, Command>> {
+  let id = firstId;
   for (let attempt = 1; ; attempt += 1) {
-    const room = await joinAs(options, identityStore, id);
-    if (room !== null) return room;
-    if (givenClient !== null || options.nodeId !== undefined || attempt >= maxIdentityAttempts) {
+    const incarnation = await joinAs(options, identityStore, id, onWedged);
+    if (incarnation !== null) return incarnation;
+    if (fixedId || attempt >= maxIdentityAttempts) {
       throw new Error(`joinRoom: the room lists ${id} as a voter but this peer's storage is empty; a voter's id must not be reused without its log (give a fresh nodeId)`);
     }
     // SPEC "Wedge": the way back is a fresh id on empty storage, admitted by the policy.
-    id = mintNodeId(options.raftConfig?.random);
-    await identityStore.set(identityKey(options.room), id);
+    id = await freshId(options, identityStore);
   }
 }
 
@@ -126,28 +204,44 @@ function connect<State, Command>(options: JoinRoomOptions<State, Command>, id: N
 }
 
 /** null when the room lists `id` as a voter while our storage is empty (the id must change). */
-async function joinAs<State, Command>(options: JoinRoomOptions<State, Command>, identityStore: KeyValueStore, id: NodeId): Promise<Room<State, Command> | null> {
+async function joinAs<State, Command>(
+  options: JoinRoomOptions<State, Command>,
+  identityStore: KeyValueStore,
+  id: NodeId,
+  onWedged: (incarnation: Incarnation<State, Command>) => Promise<void>,
+): Promise<Incarnation<State, Command> | null> {
   const clock = options.raftConfig?.clock ?? realClock;
   const gossipIntervalMs = bounded('gossipIntervalMs', options.gossipIntervalMs, 1_000, 10, 60_000);
   const discoveryMs = bounded('discoveryMs', options.discoveryMs, 1_500, 0, 600_000);
   const settings = validatePolicySettings({ ...defaultMembershipPolicySettings, ...options.policy, witness: options.witness ?? null });
   const storage = (await options.storage?.(id)) ?? new InMemoryRaftStorage();
   const plumbing = connect(options, id, gossipIntervalMs);
+  // Assigned before the node can report a wedge (the report is deferred by a timer).
+  let incarnation: Incarnation<State, Command> | null = null;
   try {
     const bootstrap = await chooseBootstrap(options, identityStore, id, storage, plumbing, discoveryMs, gossipIntervalMs);
     if (bootstrap === null) {
       plumbing.close();
       return null;
     }
-    const node = await createRaftNode({
+    const node = await (options.createNode ?? createRaftNode)({
       id,
       clusterConfig: bootstrap,
       transport: plumbing.channel.transport,
       storage,
       ...(options.raftConfig === undefined ? {} : { raftConfig: options.raftConfig }),
-      ...(options.onMetric === undefined ? {} : { onMetric: options.onMetric }),
+      onMetric: (metric) => {
+        options.onMetric?.(metric);
+        // Deferred: metrics are emitted inside the driver's step.
+        if (metric.type === 'wedgeSuspected') clock.setTimeout(() => void (incarnation === null ? undefined : onWedged(incarnation)), 0);
+      },
     });
-    plumbing.presence.describeSelf(() => ({ voters: node.membership.value.voters, term: node.term.value, leader: node.leader.value }));
+    plumbing.presence.describeSelf(() => ({
+      member: true,
+      voters: node.commitIndex.value > 0 ? node.membership.value.voters : null,
+      term: node.term.value,
+      leader: node.leader.value,
+    }));
     const coordinator = startRoomCoordinator({
       node,
       presence: plumbing.presence,
@@ -160,9 +254,8 @@ async function joinAs<State, Command>(options: JoinRoomOptions<State, Command>, 
       onEvent: options.onEvent,
     });
     const store = createReplicatedStore<State, Command>({ clock, ...options.store, node });
-    const room: Room<State, Command> = { id, node, store, signaling: plumbing.signaling, leave: () => leaveRoom(node, store, coordinator, plumbing) };
-    options.signal?.addEventListener('abort', () => void room.leave(), { once: true });
-    return room;
+    incarnation = { id, node, store, signaling: plumbing.signaling, leave: () => leaveRoom(node, store, coordinator, plumbing) };
+    return incarnation;
   } catch (error) {
     plumbing.close();
     throw error;

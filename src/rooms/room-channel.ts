@@ -20,7 +20,12 @@ export interface RoomHello {
   readonly type: 'hello';
   /** Whether the sender's page is visible (a hidden leader hands leadership to a visible voter). */
   readonly visible: boolean;
-  /** Voters of the configuration the sender follows; null before it joined a cluster. */
+  /** Whether the sender runs a node (it has joined or bootstrapped a cluster). */
+  readonly member: boolean;
+  /**
+   * Voters of the configuration the sender follows, once it has seen something committed (a
+   * cluster whose only voter never committed anything is not one to join); null before.
+   */
   readonly voters: readonly NodeId[] | null;
   readonly term: number;
   readonly leader: NodeId | null;
@@ -61,12 +66,12 @@ export function decodeHello(bytes: Uint8Array): RoomHello | null {
     return null;
   }
   if (typeof value !== 'object' || value === null) return null;
-  const { type, visible, voters, term, leader } = value as Record<string, unknown>;
-  if (type !== 'hello' || typeof visible !== 'boolean' || !Number.isSafeInteger(term) || (term as number) < 0) return null;
+  const { type, visible, member, voters, term, leader } = value as Record<string, unknown>;
+  if (type !== 'hello' || typeof visible !== 'boolean' || typeof member !== 'boolean' || !Number.isSafeInteger(term) || (term as number) < 0) return null;
   const validId = (id: unknown): id is string => typeof id === 'string' && id.length > 0 && id.length <= maxIdLength;
   if (leader !== null && !validId(leader)) return null;
   if (voters !== null && (!Array.isArray(voters) || voters.length === 0 || voters.length > maxListedVoters || !voters.every(validId))) return null;
-  return { type, visible, voters: voters === null ? null : voters.map((id: string) => nodeId(id)), term: term as number, leader: leader === null ? null : nodeId(leader) };
+  return { type, visible, member, voters: voters === null ? null : voters.map((id: string) => nodeId(id)), term: term as number, leader: leader === null ? null : nodeId(leader) };
 }
 
 export function createRoomChannel(underlying: RaftTransport): RoomChannel {

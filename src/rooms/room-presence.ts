@@ -6,7 +6,7 @@ import type { Watchable } from '../core/observable.ts';
 import type { NodeId } from '../core/types.ts';
 import type { RoomChannel, RoomHello } from './room-channel.ts';
 
-export type SelfDescription = Pick<RoomHello, 'voters' | 'term' | 'leader'>;
+export type SelfDescription = Pick<RoomHello, 'member' | 'voters' | 'term' | 'leader'>;
 
 export interface HeardHello {
   readonly hello: RoomHello;
@@ -36,7 +36,7 @@ const staleAfterIntervals = 4;
 export function createRoomPresence(options: RoomPresenceOptions): RoomPresence {
   const { channel, clock, gossipIntervalMs } = options;
   const heard = new Map<NodeId, HeardHello>();
-  let describe = (): SelfDescription => ({ voters: null, term: 0, leader: null });
+  let describe = (): SelfDescription => ({ member: false, voters: null, term: 0, leader: null });
   let closed = false;
   const fresh = (entry: HeardHello | undefined): HeardHello | undefined => (entry !== undefined && clock.now() - entry.at <= staleAfterIntervals * gossipIntervalMs ? entry : undefined);
 

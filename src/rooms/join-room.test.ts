@@ -1,0 +1,148 @@
+// joinRoom scenarios on the simulated network (virtual clock, seeded): discovery and growth to
+// three voters, reload keeps identity, a hidden leader hands off, the witness keeps a two-tab
+// room alive, and the room channel's hellos are well-formed and bounded.
+import { describe, expect, it } from 'vitest';
+import type { NodeId } from '../core/types.ts';
+import { nodeId } from '../core/types.ts';
+import { deriveSeed, seededRandom } from '../testing/seeded-random.ts';
+import { createSimulatedNetwork, reliableNetwork } from '../testing/simulated-network.ts';
+import { VirtualClock } from '../testing/virtual-clock.ts';
+import { decodeHello, encodeHello, roomFrameTag } from './room-channel.ts';
+import type { RoomEvent } from './room-coordinator.ts';
+import { bootstrapKey, identityKey } from './room-identity.ts';
+import { arrive, createSimulatedPeer, depart, type PeerEnvironment, type RoomTimings, type SimulatedPeer } from './room-simulation-peers.test-support.ts';
+
+const timings: RoomTimings = { unreachableAfterMs: 1_500, discoveryMs: 400, gossipIntervalMs: 300, coordinatorIntervalMs: 100, targetVoters: 5 };
+
+/** Advances the virtual clock until the promise settles (at most timeoutMs). */
+async function settle<T>(clock: VirtualClock, promise: Promise<T>, timeoutMs = 5_000): Promise<T> {
+  let done = false;
+  promise.then(() => (done = true), () => (done = true));
+  await clock.runUntil(() => done, { timeoutMs });
+  return promise;
+}
+
+function room(seed: number, options: { witness?: string } = {}) {
+  const clock = new VirtualClock(0);
+  const network = createSimulatedNetwork(clock, seededRandom(deriveSeed(seed, 'network')), reliableNetwork);
+  const events: { peer: NodeId; event: RoomEvent }[] = [];
+  const environment: PeerEnvironment = {
+    seed,
+    clock,
+    network,
+    timings,
+    onEvent: (peer, event) => events.push({ peer, event }),
+    onJoined: () => {},
+    ...(options.witness === undefined ? {} : { witness: nodeId(options.witness) }),
+  };
+  const peers = new Map<string, SimulatedPeer>();
+  const peer = (name: string): SimulatedPeer => {
+    let existing = peers.get(name);
+    if (existing === undefined) {
+      existing = createSimulatedPeer(environment, name);
+      peers.set(name, existing);
+    }
+    return existing;
+  };
+  const leader = (): SimulatedPeer | undefined => [...peers.values()].find((candidate) => candidate.room?.node.role.value === 'leader');
+  const config = () => leader()?.room?.node.membership.value;
+  return { clock, environment, events, peer, leader, config, close: async () => {
+    for (const each of peers.values()) depart(environment, each);
+    await clock.advance(100);
+  } };
+}
+
+describe('joinRoom', () => {
+  it('the first peer bootstraps alone; newcomers join as learners and become voters in odd counts', async () => {
+    const test = room(801);
+    arrive(test.environment, test.peer('a'));
+    await test.clock.advance(1_500);
+    expect(test.config()).toEqual({ voters: ['a'] });
+    arrive(test.environment, test.peer('b'));
+    await test.clock.advance(2_000);
+    expect(test.config()).toEqual({ voters: ['a'], learners: ['b'] });
+    arrive(test.environment, test.peer('c'));
+    await test.clock.runUntil(() => test.config()?.voters.length === 3, { timeoutMs: 5_000 });
+    expect([...test.config()!.voters].sort()).toEqual(['a', 'b', 'c']);
+    const c = test.peer('c').room!.store;
+    const written = c.dispatch({ type: 'put', key: 'k', value: 'v' });
+    expect((await settle(test.clock, written)).state).toEqual({ k: 'v' });
+    await test.close();
+  });
+
+  it('a reloaded peer comes back with its id and log, not as a stranger', async () => {
+    const test = room(802);
+    for (const name of ['a', 'b', 'c']) arrive(test.environment, test.peer(name));
+    await test.clock.runUntil(() => test.config()?.voters.length === 3, { timeoutMs: 8_000 });
+    const b = test.peer('b');
+    const dispatched = b.room!.store.dispatch({ type: 'append', key: 'k', value: '<1>' });
+    await settle(test.clock, dispatched);
+    expect(await b.identity.get(identityKey('sim'))).toBe('b');
+    expect(await b.identity.get(bootstrapKey('sim'))).not.toBeNull();
+    depart(test.environment, b);
+    await test.clock.advance(300);
+    arrive(test.environment, b);
+    await test.clock.runUntil(() => b.room !== null && b.room.store.state.value['k'] === '<1>', { timeoutMs: 3_000 });
+    expect(b.room!.id).toBe('b');
+    expect(b.storages.size).toBe(1);
+    // Back before unreachableAfterMs: still one of the three voters, nothing changed.
+    expect([...test.config()!.voters].sort()).toEqual(['a', 'b', 'c']);
+    await test.close();
+  });
+
+  it('a leader whose page becomes hidden hands leadership to a visible voter', async () => {
+    const test = room(803);
+    for (const name of ['a', 'b', 'c']) arrive(test.environment, test.peer(name));
+    await test.clock.runUntil(() => test.config()?.voters.length === 3, { timeoutMs: 8_000 });
+    const hidden = test.leader()!;
+    const other = [...['a', 'b', 'c']].map(test.peer).find((candidate) => candidate !== hidden)!;
+    other.visibility.visible.set(false);
+    await test.clock.advance(1_000);
+    hidden.visibility.visible.set(false);
+    await test.clock.runUntil(() => test.leader() !== undefined && test.leader() !== hidden, { timeoutMs: 2_000 });
+    const next = test.leader()!;
+    expect(next).not.toBe(hidden);
+    expect(next.visibility.visible.value).toBe(true);
+    expect(test.events.some(({ event }) => event.type === 'leadershipHandoffStarted' && event.target === next.id)).toBe(true);
+    await test.close();
+  });
+
+  it('with a witness, two tabs make three voters and either tab may close', async () => {
+    const test = room(804, { witness: 'w' });
+    for (const name of ['a', 'w', 'b']) {
+      arrive(test.environment, test.peer(name));
+      await test.clock.advance(600);
+    }
+    await test.clock.runUntil(() => test.config()?.voters.length === 3, { timeoutMs: 8_000 });
+    const tab = test.leader()!.id === 'w' ? test.peer('a') : test.leader()!;
+    depart(test.environment, tab);
+    const survivor = tab.id === 'a' ? test.peer('b') : test.peer('a');
+    await test.clock.advance(1_000);
+    const written = survivor.room!.store.dispatch({ type: 'put', key: 'k', value: 'still writable' });
+    await settle(test.clock, written);
+    // The closed tab is removed once gone for unreachableAfterMs; the witness stays a voter.
+    await test.clock.runUntil(() => test.config() !== undefined && !test.config()!.voters.includes(tab.id), { timeoutMs: 5_000 });
+    expect(test.config()!.voters).toContain('w');
+    await test.close();
+  });
+});
+
+describe('room hellos', () => {
+  it('round-trip, and anything else is refused without throwing', () => {
+    const hello = { type: 'hello', visible: false, member: true, voters: [nodeId('a'), nodeId('b')], term: 3, leader: nodeId('a') } as const;
+    expect(decodeHello(encodeHello(hello))).toEqual(hello);
+    expect(decodeHello(new Uint8Array([1, 2, 3]))).toBeNull();
+    const garbage = [
+      '{',
+      '[]',
+      JSON.stringify({ ...hello, term: -1 }),
+      JSON.stringify({ ...hello, voters: [] }),
+      JSON.stringify({ ...hello, voters: Array.from({ length: 65 }, (_, position) => `n${position}`) }),
+      JSON.stringify({ ...hello, leader: 7 }),
+      JSON.stringify({ ...hello, type: 'other' }),
+      JSON.stringify({ ...hello, member: 'yes' }),
+    ];
+    for (const text of garbage) expect(decodeHello(new Uint8Array([roomFrameTag, ...new TextEncoder().encode(text)]))).toBeNull();
+    expect(decodeHello(new Uint8Array(20_000).fill(roomFrameTag))).toBeNull();
+  });
+});

@@ -1,0 +1,145 @@
+// The peers of a simulated room: each has an id, a simulated-network endpoint, durable storage
+// and an identity store that outlive its visits (a reload), a manual visibility source, and
+// while present a joinRoom handle. Joining and leaving go through the real joinRoom.
+import { createEmitter } from '../core/observable.ts';
+import type { NodeId } from '../core/types.ts';
+import { nodeId } from '../core/types.ts';
+import type { SignalingClient } from '../signaling/signaling-client.ts';
+import { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
+import type { KvCommand } from '../testing/kv-command.ts';
+import { deriveSeed, seededRandom } from '../testing/seeded-random.ts';
+import type { SimulatedNetwork } from '../testing/simulated-network.ts';
+import type { VirtualClock } from '../testing/virtual-clock.ts';
+import type { RaftTransport } from '../transport/raft-transport.ts';
+import type { RoomEvent } from './room-coordinator.ts';
+import { joinRoom, type Room } from './join-room.ts';
+import { identityKey, memoryKeyValueStore, type KeyValueStore } from './room-identity.ts';
+import { manualVisibility } from './visibility.ts';
+
+export type KvState = Readonly<Record<string, string>>;
+
+export const kvReducer = (state: KvState, command: KvCommand): KvState => {
+  switch (command.type) {
+    case 'put':
+      return { ...state, [command.key]: command.value };
+    case 'append':
+      return { ...state, [command.key]: (state[command.key] ?? '') + command.value };
+    default:
+      return state;
+  }
+};
+
+export interface SimulatedPeer {
+  /** The name it first joined under (a wedge makes it rejoin under a fresh id: see `room.id`). */
+  readonly id: NodeId;
+  /** A network endpoint and a disk per id it has used. */
+  readonly transports: Map<NodeId, RaftTransport>;
+  readonly storages: Map<NodeId, InMemoryRaftStorage>;
+  readonly identity: KeyValueStore;
+  readonly visibility: ReturnType<typeof manualVisibility>;
+  room: Room<KvState, KvCommand> | null;
+  /** Aborts a visit still discovering when the peer leaves. */
+  visitController: AbortController | null;
+  /** Joining (discovery may take a while) or joined. */
+  present: boolean;
+  visits: number;
+}
+
+export interface RoomTimings {
+  readonly unreachableAfterMs: number;
+  readonly discoveryMs: number;
+  readonly gossipIntervalMs: number;
+  readonly coordinatorIntervalMs: number;
+  readonly targetVoters: number;
+}
+
+export interface PeerEnvironment {
+  readonly seed: number;
+  readonly clock: VirtualClock;
+  readonly network: SimulatedNetwork;
+  readonly timings: RoomTimings;
+  readonly onEvent: (peer: NodeId, event: RoomEvent) => void;
+  readonly onJoined: (peer: SimulatedPeer, room: Room<KvState, KvCommand>) => void;
+  readonly witness?: NodeId;
+}
+
+function stubSignaling(id: NodeId, transport: RaftTransport): SignalingClient {
+  return { selfId: id, roomId: 'sim', peers: transport.peers, signal: () => {}, signals: createEmitter(), close: () => {}, closed: new Promise(() => {}) };
+}
+
+export function createSimulatedPeer(environment: PeerEnvironment, name: string): SimulatedPeer {
+  const id = nodeId(name);
+  const identity = memoryKeyValueStore();
+  void identity.set(identityKey('sim'), id);
+  return { id, transports: new Map(), storages: new Map(), identity, visibility: manualVisibility(true), room: null, visitController: null, present: false, visits: 0 };
+}
+
+/** The endpoint of the id the peer joins under now; every other id of it is gone from the network. */
+function endpointFor(environment: PeerEnvironment, peer: SimulatedPeer, id: NodeId): RaftTransport {
+  let transport = peer.transports.get(id);
+  if (transport === undefined) {
+    transport = environment.network.transport(id);
+    peer.transports.set(id, transport);
+  }
+  for (const other of peer.transports.keys()) environment.network.setDown(other, other !== id);
+  return transport;
+}
+
+function storageFor(peer: SimulatedPeer, id: NodeId): InMemoryRaftStorage {
+  let storage = peer.storages.get(id);
+  if (storage === undefined) {
+    storage = new InMemoryRaftStorage();
+    peer.storages.set(id, storage);
+  }
+  return storage;
+}
+
+/** Arrives (first visit, or a reload with the same id, storage and identity store). */
+export function arrive(environment: PeerEnvironment, peer: SimulatedPeer): void {
+  if (peer.present) return;
+  peer.present = true;
+  peer.visits += 1;
+  const visit = peer.visits;
+  const { timings } = environment;
+  const controller = new AbortController();
+  peer.visitController = controller;
+  void joinRoom<KvState, KvCommand>({
+    room: 'sim',
+    signaling: (context) => stubSignaling(context.nodeId, endpointFor(environment, peer, context.nodeId)),
+    createTransport: (signaling) => endpointFor(environment, peer, signaling.selfId),
+    storage: (id) => storageFor(peer, id),
+    identityStore: peer.identity,
+    visibility: peer.visibility,
+    store: { initialState: {}, apply: kvReducer, snapshotEvery: 25 },
+    policy: { unreachableAfterMs: timings.unreachableAfterMs, targetVoters: timings.targetVoters },
+    ...(environment.witness === undefined ? {} : { witness: environment.witness }),
+    // Twice the default timings: half the heartbeat traffic to simulate, same behaviour.
+    raftConfig: { clock: environment.clock, random: seededRandom(deriveSeed(environment.seed, `${peer.id}-${visit}`)), snapshotTrailingEntries: 10, heartbeatInterval: 100, electionTimeoutMin: 300, electionTimeoutMax: 600 },
+    discoveryMs: timings.discoveryMs,
+    gossipIntervalMs: timings.gossipIntervalMs,
+    coordinatorIntervalMs: timings.coordinatorIntervalMs,
+    onEvent: (event) => environment.onEvent(peer.id, event),
+    signal: controller.signal,
+  }).then((room) => {
+    if (!peer.present || peer.visits !== visit) {
+      void room.leave();
+      return;
+    }
+    peer.room = room;
+    environment.onJoined(peer, room);
+  }, () => {
+    // Left while still discovering: the abort ended the visit.
+  });
+}
+
+/** Closes the tab: gone from the network at once, its node closed, its storage kept. */
+export function depart(environment: PeerEnvironment, peer: SimulatedPeer): void {
+  if (!peer.present) return;
+  peer.present = false;
+  for (const id of peer.transports.keys()) environment.network.setDown(id, true);
+  const room = peer.room;
+  peer.room = null;
+  peer.visitController?.abort(new Error('left the room'));
+  peer.visitController = null;
+  if (room !== null) void room.leave();
+}

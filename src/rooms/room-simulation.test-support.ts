@@ -1,0 +1,199 @@
+// A room on the simulator: peers arrive, leave, reload (same id and storage) and hide their
+// pages at random on a virtual clock, including all but one leaving and coming back, while
+// each present peer runs a sequential key-value client through its replicated store. Checked
+// while it runs: one leader per term, every policy change removes only absent members, keeps
+// 1..target voters and is one at a time. Checked at the end: the room converges (every present
+// peer a member, the odd voter count the policy wants, the same state everywhere), no
+// acknowledged append is lost or applied twice, and the history is linearizable.
+import type { NodeId } from '../core/types.ts';
+import type { KvCommand, KvResult } from '../testing/kv-command.ts';
+import { checkLinearizability, type KvOperation } from '../testing/linearizability.ts';
+import { deriveSeed, seededRandom } from '../testing/seeded-random.ts';
+import { createSimulatedNetwork, reliableNetwork } from '../testing/simulated-network.ts';
+import { VirtualClock } from '../testing/virtual-clock.ts';
+import type { Room } from './join-room.ts';
+import type { RoomEvent } from './room-coordinator.ts';
+import { arrive, createSimulatedPeer, depart, type KvState, type PeerEnvironment, type RoomTimings, type SimulatedPeer } from './room-simulation-peers.test-support.ts';
+import { checkConverged, expectedVoters, RoomInvariants } from './room-simulation-checks.test-support.ts';
+
+export interface RoomSimulationResult {
+  readonly operations: number;
+  readonly membershipChanges: number;
+  readonly handoffs: number;
+  readonly rejoins: number;
+  readonly maxPeersPresent: number;
+  readonly virtualMs: number;
+}
+
+export const roomTimings: RoomTimings = { unreachableAfterMs: 1_500, discoveryMs: 400, gossipIntervalMs: 300, coordinatorIntervalMs: 100, targetVoters: 5 };
+const keys = ['x', 'y', 'z'];
+const churnUntilMs = 12_000;
+const convergeWithinMs = 20_000;
+
+export const replayRoomSeed = (seed: number): string => `ROOM_SIM_SEED=${seed} npx vitest run --project node src/rooms/room-simulation.test.ts`;
+
+interface Run {
+  readonly seed: number;
+  readonly clock: VirtualClock;
+  readonly random: () => number;
+  readonly environment: PeerEnvironment;
+  readonly peers: SimulatedPeer[];
+  readonly invariants: RoomInvariants;
+  readonly history: KvOperation[];
+  readonly counters: { sequence: number; handoffs: number; rejoins: number; maxPresent: number };
+}
+
+function newRun(seed: number): Run {
+  const clock = new VirtualClock(0);
+  const network = createSimulatedNetwork(clock, seededRandom(deriveSeed(seed, 'room-network')), reliableNetwork);
+  const invariants = new RoomInvariants(seed, roomTimings.targetVoters);
+  const history: KvOperation[] = [];
+  const counters = { sequence: 0, handoffs: 0, rejoins: 0, maxPresent: 0 };
+  const peers: SimulatedPeer[] = [];
+  const run: Run = { seed, clock, random: seededRandom(deriveSeed(seed, 'room-schedule')), environment: null as unknown as PeerEnvironment, peers, invariants, history, counters };
+  const environment: PeerEnvironment = {
+    seed,
+    clock,
+    network,
+    timings: roomTimings,
+    onEvent: (peer: NodeId, event: RoomEvent) => {
+      if (event.type === 'leadershipHandoffStarted') counters.handoffs += 1;
+      if (event.type === 'rejoined') {
+        counters.rejoins += 1;
+        const room = peers.find((candidate) => candidate.room?.id === event.id)?.room;
+        if (room !== undefined && room !== null) invariants.watchNode(room.node);
+      }
+      // Present: the peer is here and this is the id it uses now.
+      invariants.roomEvent(peer, event, (id) => peers.some((candidate) => candidate.present && (candidate.room?.id ?? candidate.id) === id));
+    },
+    onJoined: (peer, room) => {
+      invariants.watchNode(room.node);
+      void runClient(run, peer, room);
+    },
+  };
+  (run as { environment: PeerEnvironment }).environment = environment;
+  return run;
+}
+
+function nextCommand(run: Run, peer: SimulatedPeer): KvCommand {
+  const key = keys[Math.floor(run.random() * keys.length)] as string;
+  const choice = run.random();
+  run.counters.sequence += 1;
+  if (choice < 0.5) return { type: 'append', key, value: `<${peer.id}.${run.counters.sequence}>` };
+  if (choice < 0.65) return { type: 'put', key, value: `<${peer.id}.${run.counters.sequence}>` };
+  return { type: 'get', key };
+}
+
+/** One sequential client per visit; an operation cut short by leaving is 'unknown'. */
+async function runClient(run: Run, peer: SimulatedPeer, room: Room<KvState, KvCommand>): Promise<void> {
+  let client = 0;
+  while (peer.room === room && run.clock.now() < churnUntilMs) {
+    // Through the handle each time: a rejoin after a wedge replaces the store.
+    const store = room.store;
+    const command = nextCommand(run, peer);
+    const call = run.clock.now();
+    const controller = new AbortController();
+    const timer = run.clock.setTimeout(() => controller.abort(new Error('timeout')), 3_000);
+    let output: KvResult | 'unknown' = 'unknown';
+    try {
+      const result = await store.dispatch(command, { signal: controller.signal });
+      output = command.type === 'get' ? { type: 'read', value: result.state[command.key] ?? null } : { type: 'written' };
+    } catch {
+      // Timed out, or the peer left: the outcome is unknown.
+    } finally {
+      run.clock.clearTimeout(timer);
+    }
+    run.history.push({ clientId: `${peer.id}/${peer.visits}/${client}`, input: command, output, call, return: output === 'unknown' ? Number.POSITIVE_INFINITY : run.clock.now() });
+    if (output === 'unknown') client += 1; // a client with an open operation must not issue another
+    await new Promise<void>((resolve) => run.clock.setTimeout(resolve, 50 + Math.floor(run.random() * 350)));
+  }
+}
+
+const present = (run: Run): SimulatedPeer[] => run.peers.filter((peer) => peer.present);
+
+function addPeer(run: Run): SimulatedPeer {
+  const peer = createSimulatedPeer(run.environment, `p${String(run.peers.length + 1).padStart(2, '0')}`);
+  run.peers.push(peer);
+  return peer;
+}
+
+/** One random event of the churn phase. */
+async function churnStep(run: Run): Promise<void> {
+  const here = present(run);
+  const away = run.peers.filter((peer) => !peer.present);
+  const pick = <T>(items: readonly T[]): T | undefined => items[Math.floor(run.random() * items.length)];
+  const choice = run.random();
+  if (choice < 0.3 && here.length > 1) depart(run.environment, pick(here)!);
+  else if (choice < 0.6 && away.length > 0) arrive(run.environment, pick(away)!);
+  else if (choice < 0.72 && run.peers.length < 10 && here.length < 7) arrive(run.environment, addPeer(run));
+  else if (choice < 0.9 && here.length > 0) {
+    const peer = pick(here)!;
+    peer.visibility.visible.set(!peer.visibility.visible.value);
+  } else run.environment.network.conditions = { minDelayMs: 1, maxDelayMs: 5 + Math.floor(run.random() * 20), dropProbability: run.random() * 0.05, duplicateProbability: run.random() * 0.05 };
+  run.counters.maxPresent = Math.max(run.counters.maxPresent, present(run).length);
+  await run.clock.advance(200 + Math.floor(run.random() * 1_000));
+  run.invariants.throwIfViolated();
+}
+
+/** All but one peer leave together, then come back (same ids, same storage). */
+async function allButOneLeaveAndReturn(run: Run): Promise<void> {
+  const here = present(run);
+  const stays = here[Math.floor(run.random() * here.length)];
+  const leaving = here.filter((peer) => peer !== stays);
+  for (const peer of leaving) depart(run.environment, peer);
+  await run.clock.advance(1_000 + Math.floor(run.random() * 3_000));
+  for (const peer of leaving) arrive(run.environment, peer);
+}
+
+export async function runRoomSimulation(seed: number): Promise<RoomSimulationResult> {
+  const run = newRun(seed);
+  try {
+    for (let count = 0; count < 3; count += 1) {
+      arrive(run.environment, addPeer(run));
+      await run.clock.advance(Math.floor(run.random() * 800));
+    }
+    const emptyingAt = 3_000 + Math.floor(run.random() * 6_000);
+    let emptied = false;
+    while (run.clock.now() < churnUntilMs) {
+      if (!emptied && run.clock.now() >= emptyingAt) {
+        emptied = true;
+        await allButOneLeaveAndReturn(run);
+      }
+      await churnStep(run);
+    }
+    await settle(run);
+    return { operations: run.history.length, membershipChanges: run.invariants.changes, handoffs: run.counters.handoffs, rejoins: run.counters.rejoins, maxPeersPresent: run.counters.maxPresent, virtualMs: run.clock.now() };
+  } finally {
+    for (const peer of run.peers) depart(run.environment, peer);
+    await run.clock.advance(100);
+  }
+}
+
+/** Heal; everyone comes back visible; converge; then one peer leaves for good; converge again. */
+async function settle(run: Run): Promise<void> {
+  run.environment.network.conditions = { ...reliableNetwork };
+  for (const peer of run.peers) {
+    peer.visibility.visible.set(true);
+    arrive(run.environment, peer);
+  }
+  await converge(run, 'after the churn, with every peer back');
+  const leaving = run.peers[Math.floor(run.random() * run.peers.length)]!;
+  depart(run.environment, leaving);
+  await converge(run, `after ${leaving.id} left for good`);
+  run.invariants.throwIfViolated();
+  const verdict = checkLinearizability(run.history);
+  if (verdict.ok === false) throw new Error(`room history not linearizable (seed ${run.seed}) on key ${verdict.key}: ${verdict.explanation}`);
+  run.invariants.checkAppends(run.history, present(run).map((peer) => peer.room!.store.state.value));
+}
+
+async function converge(run: Run, when: string): Promise<void> {
+  let problem: string | null = 'not checked yet';
+  const started = run.clock.now();
+  while (run.clock.now() - started < convergeWithinMs) {
+    await run.clock.advance(250);
+    run.invariants.throwIfViolated();
+    problem = checkConverged(present(run), expectedVoters(present(run).length, roomTimings.targetVoters));
+    if (problem === null) return;
+  }
+  throw new Error(`room did not converge within ${convergeWithinMs} ms ${when} (seed ${run.seed}): ${problem}`);
+}
