@@ -36,11 +36,18 @@ function wire(joined: DemoPeer, demo: ReturnType<typeof createDemoModel>): void 
   const { node, store } = joined.room;
   let lastLeader: string | null = null;
   node.leader.subscribe((leader) => {
-    if (leader !== null && leader !== lastLeader) demo.note('election', `term ${node.term.value}: ${leader === node.id ? 'this page' : leader} leads`);
+    if (leader !== null && leader !== lastLeader) demo.note('election', `term ${node.term.value}: ${leader === node.id ? 'this page' : demo.nameOf(leader)} leads`);
     if (leader === null && lastLeader !== null) demo.note('election', `term ${node.term.value}: no leader — electing`);
     lastLeader = leader;
   });
-  node.membership.subscribe((config) => demo.note('membership', `voters ${config.voters.join(', ')}${config.learners?.length ? `; learners ${config.learners.join(', ')}` : ''}`));
+  // The same configuration can be published again (a new object after a worker update): note changes only.
+  let lastMembership = '';
+  node.membership.subscribe((config) => {
+    const text = `voters ${config.voters.map(demo.nameOf).join(', ')}${config.learners?.length ? `; learners ${config.learners.map(demo.nameOf).join(', ')}` : ''}`;
+    const key = JSON.stringify([config.voters, config.learners ?? []]);
+    if (key !== lastMembership) demo.note('membership', text);
+    lastMembership = key;
+  });
   node.stopped.subscribe((error) => error && demo.note('error', `this peer stopped: ${error.message}`));
   joined.partition.connected.subscribe((connected) => demo.note('connection', connected ? 'reconnected this peer' : 'disconnected this peer (partition)'));
   // Status gossip for the other pages' cluster panels, and a redraw at the same pace.

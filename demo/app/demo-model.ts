@@ -98,10 +98,14 @@ export function createDemoModel(options: { node: () => RaftNode; store: () => St
     });
   };
 
+  /** A member's display name (its status gossip), or a short id until one arrives. */
+  const nameOf = (id: string): string => (id === options.node().id ? options.selfName : (statuses.get(id)?.status.name ?? id.slice(0, 10)));
+
   return {
     timeline,
     errors,
     note,
+    nameOf,
     cluster,
     onChange(listener: () => void): () => void {
       listeners.add(listener);
