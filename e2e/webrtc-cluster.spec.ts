@@ -22,7 +22,7 @@ test('3-node cluster over WebRTC elects, commits, and a cut-off follower reconne
     host: '127.0.0.1',
     rooms: { [roomId]: { admissionKey: await deriveAdmissionKey(secret, roomId) } },
   });
-  const contexts = await Promise.all(ids.map(() => browser.newContext({ baseURL, permissions: ['camera', 'microphone'] })));
+  const contexts = await Promise.all(ids.map(() => browser.newContext({ ...(baseURL === undefined ? {} : { baseURL }), permissions: ['camera', 'microphone'] })));
   try {
     const pages = await Promise.all(contexts.map((context) => context.newPage()));
     await Promise.all(pages.map((page) => page.goto('/e2e/pages/webrtc-node.html')));

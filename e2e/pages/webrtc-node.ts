@@ -1,6 +1,7 @@
 // The page side of e2e/webrtc-cluster.spec.ts: one Raft node (in-memory storage) whose transport
 // is WebRTC, introduced by the WebSocket signaling server the spec runs. The spec drives it
 // through `window.webrtcNode`.
+/// <reference types="vite/client" />
 import { createRaftNode, InMemoryRaftStorage, nodeId, type RaftNode } from '../../src/index.ts';
 import { createWebRtcTransport, createWebSocketSignalingClient, type WebRtcTransport, type WebRtcTransportCounters } from '../../src/webrtc.ts';
 
@@ -57,7 +58,7 @@ const running = (): { node: RaftNode; transport: WebRtcTransport } => {
   return { node, transport };
 };
 
-window.webrtcNode = {
+const api: WebRtcNodeApi = {
   async start(config) {
     const id = nodeId(config.id);
     const signaling = createWebSocketSignalingClient({ url: config.signalingUrl, roomId: config.roomId, nodeId: id, secret: config.secret });
@@ -98,3 +99,9 @@ window.webrtcNode = {
     closeSignaling();
   },
 };
+
+// The e2e web server is Vite's dev server, which reloads a page when a source file it imports
+// changes, and other people edit this tree while tests run: accept such updates and keep the API
+// (and the node) this page started, so an edit elsewhere cannot reset a running cluster.
+import.meta.hot?.accept();
+window.webrtcNode ??= api;

@@ -69,6 +69,8 @@ const sequenceOf = (envelope: RaftEnvelope): number => new DataView(envelope.byt
 export function describeTransportConformance(name: string, factory: TransportClusterFactory, options: ConformanceOptions = {}): void {
   const waitMs = options.waitMs ?? 60_000;
   const wait = { timeout: waitMs, interval: 20 };
+  // A test may wait several times (connect, then deliver): room for all of them under load.
+  const testTimeoutMs = waitMs * 3;
 
   describe(`RaftTransport conformance: ${name}`, () => {
     let cluster: TransportCluster | null = null;
@@ -88,12 +90,12 @@ export function describeTransportConformance(name: string, factory: TransportClu
       for (const transport of cluster?.transports ?? []) transport.close();
       await cluster?.dispose();
       cluster = null;
-    });
+    }, testTimeoutMs);
 
     it('peers shows every other transport, and selfId is the id it was made with', async () => {
       const transports = await connected(3);
       expect(transports.map((transport) => transport.selfId)).toEqual([...ids]);
-    });
+    }, testTimeoutMs);
 
     it('delivers a frame once, with `from` set to the sender, as it was when sent', async () => {
       const [a, b, c] = await connected(3);
@@ -109,7 +111,7 @@ export function describeTransportConformance(name: string, factory: TransportClu
       expect(bySender.get(a.selfId)).toEqual([1, 2, 3]);
       expect(bySender.get(c.selfId)).toEqual([4]);
       expect(atC).toEqual([]);
-    });
+    }, testTimeoutMs);
 
     it('keeps the order of small frames to one peer', async () => {
       const [a, b] = await connected(2);
@@ -119,7 +121,7 @@ export function describeTransportConformance(name: string, factory: TransportClu
       for (let sequence = 0; sequence < count; sequence++) a.send(b.selfId, sequenceFrame(sequence, 1 + (sequence % 200)));
       await vi.waitFor(() => expect(atB.length).toBe(count), wait);
       expect(atB.map(sequenceOf)).toEqual(Array.from({ length: count }, (_, sequence) => sequence));
-    });
+    }, testTimeoutMs);
 
     it('keeps the order of large frames to one peer, each arriving whole', async () => {
       const [a, b] = await connected(2);
@@ -135,7 +137,7 @@ export function describeTransportConformance(name: string, factory: TransportClu
       await vi.waitFor(() => expect(atB.length).toBe(frames.length), wait);
       expect(atB.map(sequenceOf)).toEqual([0, 1, 2, 3]);
       atB.forEach((envelope, index) => expect(sameBytes(envelope.bytes, frames[index] as Uint8Array)).toBe(true));
-    });
+    }, testTimeoutMs);
 
     it('carries a frame of the largest size it accepts (the codec maximum unless bounded lower)', async () => {
       const [a, b] = await connected(2);
@@ -149,7 +151,7 @@ export function describeTransportConformance(name: string, factory: TransportClu
       const large = atB.find((envelope) => envelope.bytes.length === size);
       expect(large?.from).toBe(a.selfId);
       expect(sameBytes(large?.bytes ?? new Uint8Array(), frame)).toBe(true);
-    });
+    }, testTimeoutMs);
 
     it('never throws from send: unknown peer, oversized frame, closed transport', async () => {
       const [a, b] = await connected(2);
@@ -159,7 +161,7 @@ export function describeTransportConformance(name: string, factory: TransportClu
       if (limit !== undefined) expect(() => a.send(b.selfId, new Uint8Array(limit + 1))).not.toThrow();
       a.close();
       expect(() => a.send(b.selfId, new Uint8Array([1]))).not.toThrow();
-    });
+    }, testTimeoutMs);
 
     it('close is idempotent, empties its peers, and the others see it leave', async () => {
       const [a, b, c] = await connected(3);
@@ -177,6 +179,6 @@ export function describeTransportConformance(name: string, factory: TransportClu
       const atC = record(c);
       await vi.waitFor(() => expect(atC.length).toBe(1), wait);
       expect(atA).toEqual([]);
-    });
+    }, testTimeoutMs);
   });
 }

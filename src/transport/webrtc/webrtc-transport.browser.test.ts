@@ -8,6 +8,8 @@ import { createSignalingHub, type SignalingHub } from './signaling-hub.test-supp
 import { createWebRtcTransport, type WebRtcTransport, type WebRtcTransportOptions } from './webrtc-transport.ts';
 
 const wait = { timeout: 60_000, interval: 20 };
+/** A test waits more than once (connect, deliver, reconnect): room for all of them under load. */
+const testTimeoutMs = 180_000;
 const a = nodeId('node-a');
 const b = nodeId('node-b');
 
@@ -64,7 +66,7 @@ describe('WebRtcTransport', () => {
     expect([...first.peers.value, ...second.peers.value]).toEqual([]);
     expect(received).toEqual([]);
     expect(first.counters.connectionsEstablished + second.counters.connectionsEstablished).toBe(0);
-  });
+  }, testTimeoutMs);
 
   it('lets a small frame overtake a 4 MiB frame sent before it (control never waits behind bulk)', async () => {
     const [first, second] = await connectedPair();
@@ -73,7 +75,7 @@ describe('WebRtcTransport', () => {
     first.send(b, new Uint8Array([7]));
     await vi.waitFor(() => expect(received.length).toBe(2), wait);
     expect(received.map((envelope) => envelope.bytes.length)).toEqual([1, 4 * 1024 * 1024]);
-  });
+  }, testTimeoutMs);
 
   it('drops and counts frames beyond the send queue bound instead of throwing or buffering without end', async () => {
     const [first, second] = await connectedPair();
@@ -85,7 +87,7 @@ describe('WebRtcTransport', () => {
     await vi.waitFor(() => expect(received.length).toBe(4), wait);
     first.send(b, new Uint8Array([1]));
     await vi.waitFor(() => expect(received.length).toBe(5), wait);
-  });
+  }, testTimeoutMs);
 
   it('reconnects after its connection is closed, and delivers again', async () => {
     const [first, second] = await connectedPair();
@@ -99,7 +101,7 @@ describe('WebRtcTransport', () => {
     first.send(b, new Uint8Array([3]));
     await vi.waitFor(() => expect(received.map((envelope) => [envelope.from, ...envelope.bytes])).toEqual([[a, 3]]), wait);
     expect(first.counters.connectionsEstablished).toBe(2);
-  });
+  }, testTimeoutMs);
 
   it('restarts ICE without dropping the connection (asked for by the answerer)', async () => {
     const hub = createSignalingHub();
@@ -115,7 +117,7 @@ describe('WebRtcTransport', () => {
     expect(first.counters.connectionsEstablished).toBe(1);
     expect(first.counters.iceRestarts).toBe(1);
     expect(second.counters.connectionsLost).toBe(0);
-  });
+  }, testTimeoutMs);
 
   it('takes `from` from the authenticated connection, and close is idempotent', async () => {
     const [first, second] = await connectedPair();
@@ -127,5 +129,5 @@ describe('WebRtcTransport', () => {
     second.close();
     expect([...second.peers.value]).toEqual([]);
     await vi.waitFor(() => expect(first.peers.value.size).toBe(0), wait);
-  });
+  }, testTimeoutMs);
 });
