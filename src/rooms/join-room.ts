@@ -13,7 +13,7 @@ import { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
 import type { RaftStorage } from '../storage/raft-storage.ts';
 import type { RaftTransport } from '../transport/raft-transport.ts';
 import { discoverCluster } from './discover-cluster.ts';
-import { defaultMembershipPolicySettings, validatePolicySettings, type MembershipPolicySettings } from './membership-policy.ts';
+import { createMembershipPolicy, type MembershipPolicySettings } from './membership-policy.ts';
 import { createReplicatedStore, type ReplicatedStore, type ReplicatedStoreOptions } from './replicated-store.ts';
 import { createRoomChannel, type RoomChannel } from './room-channel.ts';
 import { startRoomCoordinator, type RoomCoordinator, type RoomEvent } from './room-coordinator.ts';
@@ -213,7 +213,7 @@ async function joinAs<State, Command>(
   const clock = options.raftConfig?.clock ?? realClock;
   const gossipIntervalMs = bounded('gossipIntervalMs', options.gossipIntervalMs, 1_000, 10, 60_000);
   const discoveryMs = bounded('discoveryMs', options.discoveryMs, 1_500, 0, 600_000);
-  const settings = validatePolicySettings({ ...defaultMembershipPolicySettings, ...options.policy, witness: options.witness ?? null });
+  const policy = createMembershipPolicy({ ...options.policy, witness: options.witness ?? null });
   const storage = (await options.storage?.(id)) ?? new InMemoryRaftStorage();
   const plumbing = connect(options, id, gossipIntervalMs);
   // Assigned before the node can report a wedge (the report is deferred by a timer).
@@ -248,7 +248,7 @@ async function joinAs<State, Command>(
       peers: plumbing.channel.transport.peers,
       visible: plumbing.visibility.visible,
       clock,
-      settings,
+      policy,
       intervalMs: bounded('coordinatorIntervalMs', options.coordinatorIntervalMs, 250, 1, 60_000),
       changeTimeoutMs: bounded('changeTimeoutMs', options.changeTimeoutMs, 10_000, 1, 600_000),
       onEvent: options.onEvent,

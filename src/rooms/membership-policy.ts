@@ -169,3 +169,15 @@ function removeLostLearner(facts: Facts): MembershipDecision | null {
   if (removed === undefined) return null;
   return { type: 'removeLearner', removed, target: config(facts.voters, facts.learners.filter((learner) => learner !== removed)) };
 }
+
+export interface MembershipPolicy {
+  readonly settings: MembershipPolicySettings;
+  /** At most one change for this view; null when nothing should (or can) change now. */
+  decide(view: MembershipView): MembershipDecision | null;
+}
+
+/** The policy joinRoom runs on the leader, with its settings validated once. */
+export function createMembershipPolicy(settings: Partial<MembershipPolicySettings> = {}): MembershipPolicy {
+  const resolved = validatePolicySettings({ ...defaultMembershipPolicySettings, ...settings });
+  return { settings: resolved, decide: (view) => decideMembershipChange(view, resolved) };
+}

@@ -5,7 +5,7 @@ import type { Clock } from '../core/config.ts';
 import type { Watchable } from '../core/observable.ts';
 import type { NodeId } from '../core/types.ts';
 import type { RaftNode } from '../driver/node-options.ts';
-import { decideMembershipChange, type MembershipDecision, type MembershipPolicySettings } from './membership-policy.ts';
+import type { MembershipDecision, MembershipPolicy } from './membership-policy.ts';
 import type { RoomPresence } from './room-presence.ts';
 
 export type RoomEvent =
@@ -26,7 +26,7 @@ export interface RoomCoordinatorOptions {
   readonly peers: Watchable<ReadonlySet<NodeId>>;
   readonly visible: Watchable<boolean>;
   readonly clock: Clock;
-  readonly settings: MembershipPolicySettings;
+  readonly policy: MembershipPolicy;
   readonly intervalMs: number;
   /** Stop waiting for a change after this long (it may still commit; the next one waits for it). */
   readonly changeTimeoutMs: number;
@@ -40,7 +40,7 @@ export interface RoomCoordinator {
 const reasonOf = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 
 export function startRoomCoordinator(options: RoomCoordinatorOptions): RoomCoordinator {
-  const { node, clock, settings } = options;
+  const { node, clock, policy } = options;
   const unreachableSince = new Map<NodeId, number>();
   let changing = false;
   let handingOff = false;
@@ -111,10 +111,16 @@ export function startRoomCoordinator(options: RoomCoordinatorOptions): RoomCoord
       return;
     }
     if (changing || handingOff) return;
-    const decision = decideMembershipChange(
-      { selfId: node.id, now, config: node.membership.value, commitIndex: node.commitIndex.value, matchIndex: node.replicationProgress?.() ?? new Map(), reachable: options.peers.value, unreachableSince },
-      settings,
-    );
+    const decision = policy.decide({
+      selfId: node.id,
+      now,
+      config: node.membership.value,
+      commitIndex: node.commitIndex.value,
+      // Without the accessor (another RaftNode implementation) no learner counts as caught up.
+      matchIndex: node.replicationProgress?.() ?? new Map(),
+      reachable: options.peers.value,
+      unreachableSince,
+    });
     if (decision !== null) changeMembership(decision, now);
   };
 
