@@ -1,0 +1,73 @@
+// What the worker pushes to the page: events batched per microtask on the events port, each batch
+// numbered so answers can name the batch they must wait for, and the node's state as versioned
+// snapshots (a new version only when something changed).
+import type { RaftNode } from '../driver/node-options.ts';
+import { serializeError } from './error-transfer.ts';
+import type { NodeState, WorkerEvent, WorkerEventBatch } from './protocol.ts';
+
+export interface EventOutbox {
+  /** Queues an event; the batch is posted on the next microtask. */
+  readonly send: (event: WorkerEvent) => void;
+  /** Posts what is queued now; returns the sequence number of the last batch posted. */
+  flush(): number;
+}
+
+export function createEventOutbox(port: MessagePort): EventOutbox {
+  let queued: WorkerEvent[] = [];
+  let sequence = 0;
+  const flush = (): number => {
+    if (queued.length === 0) return sequence;
+    const events = queued;
+    queued = [];
+    sequence += 1;
+    port.postMessage({ type: 'events', sequence, events } satisfies WorkerEventBatch);
+    return sequence;
+  };
+  return {
+    send(event) {
+      if (queued.length === 0) queueMicrotask(flush);
+      queued.push(event);
+    },
+    flush,
+  };
+}
+
+export interface StateTracker {
+  /** The node's state now, with the same version as last time when nothing changed. */
+  current(node: RaftNode): NodeState;
+}
+
+export function createStateTracker(): StateTracker {
+  let last: NodeState | null = null;
+  return {
+    current(node) {
+      const stoppedBy = node.stopped.value;
+      const fields: Omit<NodeState, 'version'> = {
+        role: node.role.value,
+        leader: node.leader.value,
+        term: node.term.value,
+        membership: node.membership.value,
+        commitIndex: node.commitIndex.value,
+        compactionFloor: node.compactionFloor.value,
+        stopped: stoppedBy === null ? null : serializeError(stoppedBy),
+        replicationProgress: node.role.value === 'leader' ? [...(node.replicationProgress?.() ?? [])] : [],
+      };
+      if (last === null || !sameState(last, fields)) last = { version: (last?.version ?? 0) + 1, ...fields };
+      return last;
+    },
+  };
+}
+
+function sameState(state: NodeState, fields: Omit<NodeState, 'version'>): boolean {
+  return (
+    state.role === fields.role &&
+    state.leader === fields.leader &&
+    state.term === fields.term &&
+    state.membership === fields.membership &&
+    state.commitIndex === fields.commitIndex &&
+    state.compactionFloor === fields.compactionFloor &&
+    (state.stopped === null) === (fields.stopped === null) &&
+    state.replicationProgress.length === fields.replicationProgress.length &&
+    state.replicationProgress.every(([peer, match], position) => fields.replicationProgress[position]?.[0] === peer && fields.replicationProgress[position]?.[1] === match)
+  );
+}
