@@ -9,6 +9,7 @@
 // and reports when both are open, when the connection is gone, and ICE state changes.
 import SimplePeer, { type SimplePeerSignalData } from 'simple-peer-light';
 import type { ConnectionSignal } from './connection-signal.ts';
+import type { SendChannel } from './send-queue.ts';
 
 /** An RTCPeerConnection implementation for runtimes without one (Node: node-datachannel/polyfill). */
 export interface WebRtcImplementation {
@@ -34,9 +35,16 @@ export interface PeerConnectionOptions {
   readonly events: PeerConnectionEvents;
 }
 
+/** What the transport uses of an RTCDataChannel (a fake one in Node tests). */
+export interface DataChannelLike extends SendChannel {
+  send(data: string | Uint8Array<ArrayBuffer>): void;
+  addEventListener(type: 'message', listener: (event: { readonly data: unknown }) => void): void;
+  addEventListener(type: 'bufferedamountlow', listener: () => void): void;
+}
+
 export interface PeerConnection {
-  readonly control: RTCDataChannel;
-  readonly bulk: RTCDataChannel;
+  readonly control: DataChannelLike;
+  readonly bulk: DataChannelLike;
   applySignal(signal: ConnectionSignal): void;
   /** This side's SDP (as sent) and the remote SDP it applied; null until both exist. */
   descriptions(): { readonly local: string; readonly remote: string } | null;
@@ -73,7 +81,10 @@ function toSimplePeerSignal(signal: ConnectionSignal): SimplePeerSignalData {
   }
 }
 
-export function openPeerConnection(options: PeerConnectionOptions): PeerConnection {
+/** Opens a connection; the transport takes another through its `openConnection` option (tests). */
+export type OpenConnection = (options: PeerConnectionOptions) => PeerConnection;
+
+export const openPeerConnection: OpenConnection = (options) => {
   const { events } = options;
   const peer = new SimplePeer({
     initiator: options.initiator,
@@ -147,4 +158,4 @@ export function openPeerConnection(options: PeerConnectionOptions): PeerConnecti
     },
     destroy: () => close('closed by this side'),
   };
-}
+};

@@ -16,7 +16,7 @@ import type { ConnectionSignal } from './connection-signal.ts';
 import type { WebRtcTransportCounters } from './counters.ts';
 import type { WebRtcTransportLimits } from './limits.ts';
 import { encodeLinkSignal, parseLinkSignal, type LinkSignal } from './link-signal.ts';
-import type { WebRtcImplementation } from './peer-connection.ts';
+import type { OpenConnection, WebRtcImplementation } from './peer-connection.ts';
 import { startSession, type Session } from './session.ts';
 
 export interface PeerLinkOptions {
@@ -29,6 +29,7 @@ export interface PeerLinkOptions {
   readonly random: () => number;
   readonly iceServers: readonly RTCIceServer[];
   readonly webrtc: WebRtcImplementation | undefined;
+  readonly openConnection: OpenConnection;
   readonly counters: WebRtcTransportCounters;
   /** Sends a payload to this peer through signaling (best effort). */
   readonly signal: (payload: string) => void;

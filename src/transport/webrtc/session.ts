@@ -8,7 +8,7 @@ import type { WebRtcTransportCounters } from './counters.ts';
 import { createDataPath, type DataPath } from './data-path.ts';
 import { createHandshake, type Handshake } from './handshake.ts';
 import type { WebRtcTransportLimits } from './limits.ts';
-import { openPeerConnection, type PeerConnection, type WebRtcImplementation } from './peer-connection.ts';
+import type { OpenConnection, PeerConnection, WebRtcImplementation } from './peer-connection.ts';
 
 export interface SessionOptions {
   readonly id: string;
@@ -21,6 +21,7 @@ export interface SessionOptions {
   readonly clock: Clock;
   readonly iceServers: readonly RTCIceServer[];
   readonly webrtc: WebRtcImplementation | undefined;
+  readonly openConnection: OpenConnection;
   readonly counters: WebRtcTransportCounters;
   readonly sendSignal: (signal: ConnectionSignal) => void;
   /** The answerer cannot restart ICE itself: it asks the initiator through signaling. */
@@ -55,7 +56,7 @@ export function startSession(options: SessionOptions): Session {
   let iceRestartTimer: unknown = null;
   const earlyMessages: string[] = [];
   counters.connectionAttempts++;
-  const connection: PeerConnection = openPeerConnection({
+  const connection: PeerConnection = options.openConnection({
     initiator: options.initiator,
     iceServers: options.iceServers,
     ...(options.webrtc === undefined ? {} : { webrtc: options.webrtc }),

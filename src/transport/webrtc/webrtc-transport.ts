@@ -11,7 +11,7 @@ import { samePeerSet, type SignalingClient } from '../../signaling/signaling-cli
 import type { RaftTransport } from '../raft-transport.ts';
 import { createCounters, type WebRtcTransportCounters } from './counters.ts';
 import { resolveWebRtcTransportLimits, type WebRtcTransportLimits } from './limits.ts';
-import type { WebRtcImplementation } from './peer-connection.ts';
+import { openPeerConnection, type OpenConnection, type WebRtcImplementation } from './peer-connection.ts';
 import { createPeerLink, type PeerLink } from './peer-link.ts';
 
 export interface WebRtcTransportOptions {
@@ -27,6 +27,8 @@ export interface WebRtcTransportOptions {
   readonly iceServers?: readonly RTCIceServer[];
   /** RTCPeerConnection and friends for runtimes without them (Node: `node-datachannel/polyfill`). */
   readonly webrtc?: WebRtcImplementation;
+  /** Makes each peer connection; default: simple-peer (peer-connection.ts). A seam for tests and other WebRTC stacks. */
+  readonly openConnection?: OpenConnection;
   readonly limits?: Partial<WebRtcTransportLimits>;
   readonly clock?: Clock;
   /** Jitter for reconnect backoff. */
@@ -79,6 +81,7 @@ export function createWebRtcTransport(options: WebRtcTransportOptions): WebRtcTr
       random: options.random ?? Math.random,
       iceServers: options.iceServers ?? [],
       webrtc: options.webrtc,
+      openConnection: options.openConnection ?? openPeerConnection,
       counters,
       signal: (payload) => signaling.signal(peerId, payload),
       // `from` is the peer this link's handshake authenticated, never anything in the bytes.

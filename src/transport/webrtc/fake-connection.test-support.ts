@@ -1,0 +1,138 @@
+// Fake peer connections for Node tests of the transport's lifecycle (no WebRTC in Node here):
+// an offer names its pair, the answerer's applying it links the two, both "open" when the
+// initiator applies the answer. Channels deliver asynchronously and in order, with a fresh
+// ArrayBuffer per binary message like a browser. The test drives ICE state, makes ICE restarts
+// fail, or drops one side without telling the other.
+import type { ConnectionSignal } from './connection-signal.ts';
+import type { DataChannelLike, OpenConnection, PeerConnectionOptions } from './peer-connection.ts';
+
+type Listener = (event: { readonly data: unknown }) => void;
+
+class FakeChannel implements DataChannelLike {
+  bufferedAmount = 0;
+  bufferedAmountLowThreshold = 0;
+  other: FakeChannel | null = null;
+  closed = false;
+  private readonly listeners: Listener[] = [];
+  send(data: string | Uint8Array<ArrayBuffer>): void {
+    if (this.closed) throw new Error('InvalidStateError: the channel is closed');
+    const copy = typeof data === 'string' ? data : data.slice().buffer;
+    const target = this.other;
+    setTimeout(() => {
+      if (target !== null && !target.closed) for (const listener of target.listeners) listener({ data: copy });
+    }, 0);
+  }
+  addEventListener(type: 'message' | 'bufferedamountlow', listener: Listener | (() => void)): void {
+    if (type === 'message') this.listeners.push(listener as Listener);
+  }
+  removeEventListener(): void {}
+}
+
+export class FakeConnection {
+  readonly control = new FakeChannel();
+  readonly bulk = new FakeChannel();
+  peer: FakeConnection | null = null;
+  closed = false;
+  restarts = 0;
+  iceState: RTCIceConnectionState = 'new';
+  private localSdp: string | null = null;
+  private remoteSdp: string | null = null;
+  private opened = false;
+
+  constructor(
+    readonly network: FakeConnectionNetwork,
+    readonly options: PeerConnectionOptions,
+    readonly pairId: string,
+    private readonly fingerprint: string,
+  ) {}
+
+  emit(type: 'offer' | 'answer'): void {
+    const sdp = `v=0\r\na=pair:${this.pairId}\r\na=fingerprint:sha-256 ${this.fingerprint}\r\n`;
+    this.localSdp ??= sdp;
+    setTimeout(() => !this.closed && this.options.events.signal({ type: 'description', description: { type, sdp } }), 0);
+  }
+
+  applySignal(signal: ConnectionSignal): void {
+    if (this.closed || signal.type !== 'description') return;
+    this.remoteSdp ??= signal.description.sdp;
+    if (signal.description.type === 'offer') {
+      const pairId = /a=pair:(\S+)/.exec(signal.description.sdp)?.[1] ?? '';
+      const initiator = this.network.byPair.get(pairId);
+      if (initiator === undefined) return;
+      this.peer = initiator;
+      initiator.peer = this;
+      this.control.other = initiator.control;
+      this.bulk.other = initiator.bulk;
+      initiator.control.other = this.control;
+      initiator.bulk.other = this.bulk;
+      this.emit('answer');
+      return;
+    }
+    const answerer = this.peer;
+    if (answerer === null) return;
+    if (!this.opened) {
+      for (const side of [this, answerer]) side.open();
+    } else if (!this.network.failRestarts) {
+      for (const side of [this, answerer]) side.setIceState('connected');
+    }
+  }
+
+  private open(): void {
+    this.opened = true;
+    this.iceState = 'connected';
+    setTimeout(() => !this.closed && this.options.events.open(), 0);
+  }
+
+  setIceState(state: RTCIceConnectionState): void {
+    if (this.closed || this.iceState === state) return;
+    this.iceState = state;
+    this.options.events.iceState(state);
+  }
+
+  /** This side's connection dies; the other side hears nothing (a lost close). */
+  dropLocally(reason = 'dropped'): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.control.closed = true;
+    this.bulk.closed = true;
+    this.options.events.close(reason);
+  }
+
+  readonly connection = {
+    control: this.control,
+    bulk: this.bulk,
+    applySignal: (signal: ConnectionSignal) => this.applySignal(signal),
+    descriptions: () => (this.localSdp === null || this.remoteSdp === null ? null : { local: this.localSdp, remote: this.remoteSdp }),
+    restartIce: () => {
+      if (this.closed || !this.options.initiator) return false;
+      this.restarts++;
+      this.emit('offer');
+      return true;
+    },
+    destroy: () => {
+      const peer = this.peer;
+      this.dropLocally('closed by this side');
+      if (peer !== null) setTimeout(() => peer.dropLocally('closed by the other side'), 0);
+    },
+  };
+}
+
+export class FakeConnectionNetwork {
+  readonly connections: FakeConnection[] = [];
+  readonly byPair = new Map<string, FakeConnection>();
+  /** When set, ICE restarts never bring ICE back. */
+  failRestarts = false;
+  private nextId = 1;
+
+  readonly openConnection: OpenConnection = (options) => {
+    const id = this.nextId++;
+    const fingerprint = Array.from({ length: 32 }, (_, index) => ((id * 31 + index) & 0xff).toString(16).padStart(2, '0')).join(':');
+    const connection = new FakeConnection(this, options, `pair-${id}`, fingerprint);
+    this.connections.push(connection);
+    if (options.initiator) {
+      this.byPair.set(connection.pairId, connection);
+      connection.emit('offer');
+    }
+    return connection.connection;
+  };
+}

@@ -1,0 +1,107 @@
+// The transport's connection lifecycle in Node, over fake peer connections (fake-connection.test-
+// support.ts) and an in-memory signaling hub: who offers, ICE restart first, rebuilding a
+// connection ICE cannot recover, and a loss only one side noticed. Real WebRTC runs in the
+// browser suites; the handshake here is the real one (WebCrypto).
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { nodeId, type NodeId } from '../../core/types.ts';
+import { FakeConnectionNetwork, type FakeConnection } from './fake-connection.test-support.ts';
+import { parseLinkSignal } from './link-signal.ts';
+import { createSignalingHub, type SignalingHub } from './signaling-hub.test-support.ts';
+import { createWebRtcTransport, type WebRtcTransport } from './webrtc-transport.ts';
+
+const wait = { timeout: 20_000, interval: 5 };
+const limits = { reconnectDelayMinMs: 5, reconnectDelayMaxMs: 50, iceRestartTimeoutMs: 200, connectTimeoutMs: 5_000 };
+const cleanup: (() => void)[] = [];
+afterEach(() => {
+  for (const step of cleanup.splice(0)) step();
+});
+
+function cluster(names: readonly string[]): { hub: SignalingHub; network: FakeConnectionNetwork; transports: WebRtcTransport[] } {
+  const hub = createSignalingHub();
+  const network = new FakeConnectionNetwork();
+  const transports = names.map((name) => {
+    const signaling = hub.client(nodeId(name));
+    const transport = createWebRtcTransport({ signaling, secret: 'test secret', openConnection: network.openConnection, limits });
+    cleanup.push(() => {
+      transport.close();
+      signaling.close();
+    });
+    return transport;
+  });
+  return { hub, network, transports };
+}
+
+async function meshed(transports: readonly WebRtcTransport[]): Promise<void> {
+  await vi.waitFor(() => {
+    for (const transport of transports) expect(transport.peers.value.size).toBe(transports.length - 1);
+  }, wait);
+}
+
+const live = (network: FakeConnectionNetwork): FakeConnection[] => network.connections.filter((connection) => !connection.closed);
+
+describe('WebRtcTransport connection lifecycle (fake connections)', () => {
+  it('has exactly one connection per pair, offered by the smaller id', async () => {
+    const { hub, network, transports } = cluster(['a', 'b', 'c']);
+    await meshed(transports);
+    const offers = hub.relayed.filter(({ payload }) => {
+      const signal = parseLinkSignal(payload);
+      return signal?.type === 'connection' && signal.signal.type === 'description' && signal.signal.description.type === 'offer';
+    });
+    expect(offers.map(({ from, to }) => `${from}->${to}`).sort()).toEqual(['a->b', 'a->c', 'b->c']);
+    expect(network.connections).toHaveLength(6);
+    expect(transports.map((transport) => transport.counters.connectionsEstablished)).toEqual([2, 2, 2]);
+  });
+
+  it('on ICE disconnection restarts ICE first: the peer leaves `peers` meanwhile and returns on the same connection', async () => {
+    const { network, transports } = cluster(['a', 'b']);
+    const [a, b] = transports as [WebRtcTransport, WebRtcTransport];
+    await meshed(transports);
+    const [offerer] = live(network).filter((connection) => connection.options.initiator);
+    offerer?.setIceState('disconnected');
+    offerer?.peer?.setIceState('disconnected');
+    expect(a.peers.value.has(nodeId('b'))).toBe(false);
+    await meshed(transports);
+    expect(offerer?.restarts).toBe(1);
+    expect(live(network)).toHaveLength(2);
+    expect([a.counters.connectionsLost, b.counters.connectionsLost, a.counters.connectionsEstablished]).toEqual([0, 0, 1]);
+  });
+
+  it('rebuilds the connection when an ICE restart does not bring ICE back in time', async () => {
+    const { network, transports } = cluster(['a', 'b']);
+    const [a] = transports as [WebRtcTransport, WebRtcTransport];
+    await meshed(transports);
+    network.failRestarts = true;
+    const [offerer] = live(network).filter((connection) => connection.options.initiator);
+    offerer?.setIceState('disconnected');
+    await vi.waitFor(() => expect(a.counters.connectionsEstablished).toBe(2), wait);
+    await meshed(transports);
+    expect(offerer?.closed).toBe(true);
+    expect(a.counters.connectionsLost).toBe(1);
+  });
+
+  it('recovers from a loss only the answerer noticed: it asks for an offer, the offerer drops its stale connection', async () => {
+    const { network, transports } = cluster(['a', 'b']);
+    const [a, b] = transports as [WebRtcTransport, WebRtcTransport];
+    await meshed(transports);
+    const [answerer] = live(network).filter((connection) => !connection.options.initiator);
+    answerer?.dropLocally();
+    expect(b.peers.value.size).toBe(0);
+    await vi.waitFor(() => expect(a.counters.connectionsEstablished).toBe(2), wait);
+    await meshed(transports);
+    const received: NodeId[] = [];
+    b.incoming.subscribe((envelope) => received.push(envelope.from));
+    a.send(nodeId('b'), new Uint8Array([1]));
+    await vi.waitFor(() => expect(received).toEqual([nodeId('a')]), wait);
+  });
+
+  it('a closed transport stops reconnecting and leaves every connection closed', async () => {
+    const { network, transports } = cluster(['a', 'b']);
+    const [a, b] = transports as [WebRtcTransport, WebRtcTransport];
+    await meshed(transports);
+    a.close();
+    await vi.waitFor(() => expect(b.peers.value.size).toBe(0), wait);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(live(network)).toEqual([]);
+    expect(a.counters.connectionAttempts).toBe(1);
+  });
+});
