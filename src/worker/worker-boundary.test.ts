@@ -66,7 +66,7 @@ describe('committed streams across the boundary', () => {
 });
 
 describe('a crashed worker', () => {
-  it('stops the page node: pending calls reject with WorkerCrashedError, streams end, later calls reject, close still works', async () => {
+  it('stops the page node and terminates the worker: pending calls reject with WorkerCrashedError, streams end, later calls reject, close still works', async () => {
     // Two voters, one of which never exists: no leader, so every call stays pending.
     const { node, worker } = await startNode((self) => [self, nodeId('ghost')]);
     const roleBefore = node.role.value;
@@ -83,6 +83,8 @@ describe('a crashed worker', () => {
     }
     expect(await stream).toEqual({ done: true, value: undefined });
     expect(node.stopped.value).toBeInstanceOf(WorkerCrashedError);
+    // An uncaught error leaves a worker running: it is terminated so no engine lives on unseen.
+    expect(worker.terminated).toBe(true);
     expect(node.role.value).toBe(roleBefore); // role keeps its type; `stopped` says why
     await expect(node.propose(bytes('later'))).rejects.toBe(node.stopped.value);
     expect(() => node.publishSnapshot({ throughIndex: 0, state: new Uint8Array() })).toThrow(WorkerCrashedError);

@@ -64,14 +64,20 @@ export async function createWorkerRaftNode(options: WorkerRaftNodeOptions): Prom
   const transportPort = connectTransport(options.transport);
   let node: RemoteNode | null = null;
   let failStart: (error: Error) => void = () => {};
+  let released = false;
+  // An uncaught error does not end a worker: the engine might go on sending frames and writing
+  // storage behind a node the page reports stopped. Terminating it keeps the two views one.
   const onCrash = (event: Event): void => {
     const error = new WorkerCrashedError(crashDetail(event));
     if (node === null) failStart(error);
     else node.fail(error);
+    release();
   };
   worker.addEventListener('error', onCrash);
   worker.addEventListener('messageerror', onCrash);
   const release = (): void => {
+    if (released) return;
+    released = true;
     worker.removeEventListener('error', onCrash);
     worker.removeEventListener('messageerror', onCrash);
     transportPort.stop();
@@ -94,7 +100,7 @@ export async function createWorkerRaftNode(options: WorkerRaftNodeOptions): Prom
     api: remote,
     eventsPort: events.port1,
     onMetric: options.onMetric,
-    shutdown: () => shutdown(remote, release),
+    shutdown: () => (released ? Promise.resolve() : shutdown(remote, release)),
   });
   const created = node;
   options.signal?.addEventListener('abort', () => void created.close(), { once: true });
