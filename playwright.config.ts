@@ -26,7 +26,7 @@ export default defineConfig({
     trace: 'off',
   },
   webServer: {
-    command: `npx vite --config vite.config.ts --host 127.0.0.1 --port ${port} --strictPort`,
+    command: `RAFTMESH_TEST_SERVER=1 npx vite --config vite.config.ts --host 127.0.0.1 --port ${port} --strictPort`,
     url: `http://127.0.0.1:${port}/e2e/pages/blank.html`,
     reuseExistingServer: false,
     timeout: 60_000,

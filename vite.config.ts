@@ -17,6 +17,12 @@ export default defineConfig({
     sourcemap: true,
   },
   worker: { format: 'es' },
+  // The dependencies browser pages use, bundled when the server starts: discovered later, Vite
+  // would re-optimize and reload every open page mid-test.
+  optimizeDeps: { include: ['comlink', 'idb', 'simple-peer-light'] },
+  // Under test (Playwright's webServer sets RAFTMESH_TEST_SERVER) no file watching and no hot
+  // reload: an edit elsewhere in the repository must not reload pages in the middle of a test.
+  ...(process.env.RAFTMESH_TEST_SERVER === '1' ? { server: { hmr: false, watch: null } } : {}),
   test: {
     testTimeout: 60_000,
     hookTimeout: 60_000,

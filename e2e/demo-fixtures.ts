@@ -1,0 +1,100 @@
+// Fixtures for the demo's end-to-end tests: a signaling server per test file, and peers that
+// are separate Chromium processes (one context each, so each has its own IndexedDB), or pages
+// of one persistent profile (reload and restart on the same profile).
+import { chromium, expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { chromiumArguments, chromiumPath } from '../scripts/browser-flags.mjs';
+import '../demo/test-api.ts';
+
+export interface DemoPeer {
+  readonly name: string;
+  readonly page: Page;
+  readonly context: BrowserContext;
+  /** Closes this peer's browser (its connections drop as when a person closes the window). */
+  close(): Promise<void>;
+}
+
+const launchOptions = { executablePath: chromiumPath, args: chromiumArguments, headless: true };
+
+export function demoUrl(baseURL: string, options: { room: string; signal: string; name: string; secret?: string }): string {
+  const query = new URLSearchParams({ room: options.room, signal: options.signal, name: options.name, ...(options.secret ? { secret: options.secret } : {}) });
+  return `${baseURL}/demo/index.html?${query}`;
+}
+
+async function joined(page: Page): Promise<void> {
+  await page.waitForFunction(() => window.raftmeshDemo !== undefined);
+  await page.evaluate(() => window.raftmeshDemo.ready);
+}
+
+/** A peer in a Chromium process of its own. */
+export async function openPeer(baseURL: string, options: { room: string; signal: string; name: string }): Promise<DemoPeer> {
+  const browser: Browser = await chromium.launch(launchOptions);
+  const context = await browser.newContext({ permissions: ['camera', 'microphone'] });
+  const page = await context.newPage();
+  await page.goto(demoUrl(baseURL, options));
+  await joined(page);
+  return { name: options.name, page, context, close: () => browser.close() };
+}
+
+/** A peer on a persistent profile directory (survives browser restarts). */
+export async function openPersistentPeer(baseURL: string, profile: string, options: { room: string; signal: string; name: string }): Promise<DemoPeer> {
+  const context = await chromium.launchPersistentContext(profile, { ...launchOptions, permissions: ['camera', 'microphone'] });
+  const page = context.pages()[0] ?? (await context.newPage());
+  await page.goto(demoUrl(baseURL, options));
+  await joined(page);
+  return { name: options.name, page, context, close: () => context.close() };
+}
+
+export interface PeerView {
+  readonly id: string | null;
+  readonly role: string;
+  readonly leader: string | null;
+  readonly voters: number;
+  readonly commitIndex: number;
+}
+
+export const view = (peer: DemoPeer): Promise<PeerView> =>
+  peer.page.evaluate(() => ({
+    id: window.raftmeshDemo.nodeId(),
+    role: window.raftmeshDemo.role(),
+    leader: window.raftmeshDemo.leader(),
+    voters: window.raftmeshDemo.cluster().filter((row) => row.membership === 'voter').length,
+    commitIndex: window.raftmeshDemo.commitIndex(),
+  }));
+
+/** Waits until every peer follows one leader and the configuration has `voters` voters. */
+export async function waitForCluster(peers: readonly DemoPeer[], voters: number, timeout = 60_000): Promise<string> {
+  let leader: string | null = null;
+  await expect
+    .poll(
+      async () => {
+        const views = await Promise.all(peers.map(view));
+        leader = views[0]?.leader ?? null;
+        const agreed = leader !== null && views.every((one) => one.leader === leader && one.voters === voters);
+        return agreed ? 'agreed' : JSON.stringify(views);
+      },
+      { timeout, intervals: [250, 500, 1000] },
+    )
+    .toBe('agreed');
+  return leader as unknown as string;
+}
+
+export async function increment(peer: DemoPeer): Promise<boolean> {
+  const outcome = await peer.page.evaluate(() => window.raftmeshDemo.dispatch({ type: 'increment', amount: 1 }));
+  return outcome.ok;
+}
+
+export const counterOf = (peer: DemoPeer): Promise<number> => peer.page.evaluate(() => window.raftmeshDemo.board().counter);
+
+/** Waits until every peer's confirmed board satisfies `check` and all boards are equal. */
+export async function waitForBoards(peers: readonly DemoPeer[], describe: string, check: (board: { counter: number; chat: readonly { text: string }[]; tasks: readonly { id: string; claimedBy: string | null }[] }) => boolean, timeout = 30_000): Promise<void> {
+  await expect
+    .poll(
+      async () => {
+        const boards = await Promise.all(peers.map((peer) => peer.page.evaluate(() => window.raftmeshDemo.board())));
+        const same = boards.every((board) => JSON.stringify(board) === JSON.stringify(boards[0]));
+        return same && boards.every(check) ? 'converged' : `${describe}: ${JSON.stringify(boards.map((board) => ({ counter: board.counter, chat: board.chat.length, tasks: board.tasks.length })))}`;
+      },
+      { timeout, intervals: [250, 500, 1000] },
+    )
+    .toBe('converged');
+}

@@ -1,0 +1,161 @@
+// The demo app end to end: separate Chromium processes join one room over real WebRTC through
+// the signaling server, with engines in workers and IndexedDB storage (issue 11).
+import { expect, test } from '@playwright/test';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startSignalingServer, type SignalingServer } from '../src/signaling/server/index.ts';
+import { counterOf, increment, openPeer, openPersistentPeer, view, waitForBoards, waitForCluster, type DemoPeer } from './demo-fixtures.ts';
+
+let signaling: SignalingServer;
+const opened: DemoPeer[] = [];
+let roomCount = 0;
+
+test.beforeAll(async () => {
+  signaling = await startSignalingServer({ port: 0, host: '127.0.0.1' });
+});
+test.afterAll(async () => {
+  await signaling.close();
+});
+test.afterEach(async () => {
+  for (const peer of opened.splice(0)) await peer.close().catch(() => undefined);
+});
+
+const freshRoom = (label: string): string => `${label}-${Date.now()}-${(roomCount += 1)}`;
+
+async function peers(baseURL: string, room: string, names: readonly string[]): Promise<DemoPeer[]> {
+  const result: DemoPeer[] = [];
+  for (const name of names) {
+    const peer = await openPeer(baseURL, { room, signal: signaling.url, name });
+    opened.push(peer);
+    result.push(peer);
+  }
+  return result;
+}
+
+test('three Chromium processes form one cluster, elect a leader and converge to the same board', async ({ baseURL }, testInfo) => {
+  const group = await peers(baseURL!, freshRoom('three'), ['Ana', 'Bo', 'Cy']);
+  await waitForCluster(group, 3);
+  await Promise.all(group.flatMap((peer) => [increment(peer), increment(peer), peer.page.evaluate((name) => window.raftmeshDemo.dispatch({ type: 'say', author: name, text: `hello from ${name}` }), peer.name)]));
+  await group[0]!.page.evaluate(() => window.raftmeshDemo.dispatch({ type: 'addTask', id: 'report', title: 'Write the report' }));
+  await waitForBoards(group, 'six increments, three messages, one task', (board) => board.counter === 6 && board.chat.length === 3 && board.tasks.length === 1);
+  for (const [position, peer] of group.entries()) {
+    await peer.page.screenshot({ path: testInfo.outputPath(`board-${position}.png`) });
+  }
+  if (process.env.RAFTMESH_UPDATE_SCREENSHOT === '1') {
+    mkdirSync('docs', { recursive: true });
+    copyFileSync(testInfo.outputPath('board-0.png'), 'docs/demo-board.png');
+  }
+});
+
+test('five Chromium processes form one cluster and converge', async ({ baseURL }) => {
+  const group = await peers(baseURL!, freshRoom('five'), ['Ana', 'Bo', 'Cy', 'Di', 'Ed']);
+  await waitForCluster(group, 5, 90_000);
+  await Promise.all(group.map((peer) => increment(peer)));
+  await waitForBoards(group, 'five increments', (board) => board.counter === 5);
+});
+
+test('closing the leader’s page: a new leader is elected, the rest keep committing, nothing acknowledged is lost', async ({ baseURL }) => {
+  const group = await peers(baseURL!, freshRoom('failover'), ['Ana', 'Bo', 'Cy']);
+  const leaderId = await waitForCluster(group, 3);
+  const acknowledged = (await Promise.all(group.flatMap((peer) => [increment(peer), increment(peer), increment(peer)]))).filter(Boolean).length;
+  expect(acknowledged).toBe(9);
+  const ids = await Promise.all(group.map(async (peer) => (await view(peer)).id));
+  const leaderPeer = group[ids.indexOf(leaderId)]!;
+  const survivors = group.filter((peer) => peer !== leaderPeer);
+  await leaderPeer.close();
+  opened.splice(opened.indexOf(leaderPeer), 1);
+  await expect.poll(async () => (await Promise.all(survivors.map(view))).map((one) => one.leader).filter((leader) => leader !== null && leader !== leaderId).length, { timeout: 30_000 }).toBe(2);
+  expect((await Promise.all(survivors.map((peer) => increment(peer)))).every(Boolean)).toBe(true);
+  await waitForBoards(survivors, 'nine acknowledged increments and two more', (board) => board.counter === 11);
+});
+
+test('a reloaded page and a browser restarted on the same profile come back with their state and rejoin', async ({ baseURL }) => {
+  const room = freshRoom('reload');
+  const profile = mkdtempSync(join(tmpdir(), 'raftmesh-demo-profile-'));
+  try {
+    const others = await peers(baseURL!, room, ['Ana', 'Bo']);
+    const persistent = await openPersistentPeer(baseURL!, profile, { room, signal: signaling.url, name: 'Cy' });
+    opened.push(persistent);
+    const group = [...others, persistent];
+    await waitForCluster(group, 3);
+    await Promise.all(group.map((peer) => increment(peer)));
+    await waitForBoards(group, 'three increments', (board) => board.counter === 3);
+    const idBefore = (await view(persistent)).id;
+
+    await persistent.page.reload();
+    await persistent.page.evaluate(() => window.raftmeshDemo.ready);
+    expect((await view(persistent)).id).toBe(idBefore);
+    await expect.poll(() => counterOf(persistent), { timeout: 20_000 }).toBe(3); // from IndexedDB, then the cluster
+    await increment(others[0]!);
+    await waitForBoards(group, 'four increments after the reload', (board) => board.counter === 4);
+
+    await persistent.close();
+    opened.splice(opened.indexOf(persistent), 1);
+    await increment(others[1]!); // committed while the browser is closed: caught up on restart
+    const restarted = await openPersistentPeer(baseURL!, profile, { room, signal: signaling.url, name: 'Cy' });
+    opened.push(restarted);
+    expect((await view(restarted)).id).toBe(idBefore);
+    await waitForBoards([...others, restarted], 'five increments after the restart', (board) => board.counter === 5);
+  } finally {
+    for (const peer of opened.splice(0)) await peer.close().catch(() => undefined);
+    rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+  }
+});
+
+test('the panel’s disconnect button partitions a page: the majority commits, the minority cannot and says so, then catches up', async ({ baseURL }) => {
+  const group = await peers(baseURL!, freshRoom('partition'), ['Ana', 'Bo', 'Cy']);
+  const leaderId = await waitForCluster(group, 3);
+  const ids = await Promise.all(group.map(async (peer) => (await view(peer)).id));
+  const minority = group.find((_, position) => ids[position] !== leaderId)!;
+  const majority = group.filter((peer) => peer !== minority);
+  await minority.page.getByTestId('partition').click();
+  await expect(minority.page.getByText('This peer is cut off')).toBeVisible();
+  const stuck = minority.page.evaluate(() => window.raftmeshDemo.dispatch({ type: 'increment', amount: 10 }));
+  expect((await Promise.all(majority.map((peer) => increment(peer)))).every(Boolean)).toBe(true);
+  await waitForBoards(majority, 'the majority commits two increments', (board) => board.counter === 2);
+  const early = await Promise.race([stuck.then(() => 'resolved'), new Promise((resolve) => setTimeout(() => resolve('still waiting'), 2_000))]);
+  expect(early).toBe('still waiting');
+  expect(await counterOf(minority)).toBe(0);
+  await minority.page.getByTestId('partition').click();
+  expect((await stuck).ok).toBe(true);
+  await waitForBoards(group, 'everyone at 12 after the heal', (board) => board.counter === 12);
+});
+
+test('concurrent claims of one task from three pages: exactly one wins, everywhere', async ({ baseURL }) => {
+  const group = await peers(baseURL!, freshRoom('claims'), ['Ana', 'Bo', 'Cy']);
+  await waitForCluster(group, 3);
+  await group[0]!.page.evaluate(() => window.raftmeshDemo.dispatch({ type: 'addTask', id: 'prize', title: 'The one prize' }));
+  await waitForBoards(group, 'the task everywhere', (board) => board.tasks.length === 1);
+  const outcomes = await Promise.all(group.map((peer) => peer.page.evaluate((name) => window.raftmeshDemo.dispatch({ type: 'claimTask', id: 'prize', by: name }), peer.name)));
+  expect(outcomes.filter((outcome) => outcome.ok)).toHaveLength(1);
+  const winner = group[outcomes.findIndex((outcome) => outcome.ok)]!.name;
+  await waitForBoards(group, `claimed by ${winner} everywhere`, (board) => board.tasks[0]?.claimedBy === winner);
+  for (const [position, outcome] of outcomes.entries()) {
+    if (!outcome.ok) expect(outcome.error).toMatch(/already claimed by/);
+    if (!outcome.ok) await expect(group[position]!.page.getByRole('alert')).toContainText('already claimed');
+  }
+});
+
+test('same-origin tabs still form a cluster with the signaling server stopped (BroadcastChannel)', async ({ baseURL, browser }) => {
+  const context = await browser.newContext({ permissions: ['camera', 'microphone'] });
+  try {
+    const room = freshRoom('offline');
+    const deadServer = 'ws://127.0.0.1:9'; // nothing listens here
+    const tabs: DemoPeer[] = [];
+    for (const name of ['Ana', 'Bo', 'Cy']) {
+      const page = await context.newPage();
+      await page.goto(`${baseURL}/demo/index.html?${new URLSearchParams({ room, signal: deadServer, name })}`);
+      await page.waitForFunction(() => window.raftmeshDemo !== undefined);
+      await page.evaluate(() => window.raftmeshDemo.ready);
+      tabs.push({ name, page, context, close: () => page.close() });
+    }
+    const ids = await Promise.all(tabs.map(async (tab) => (await view(tab)).id));
+    expect(new Set(ids).size).toBe(3); // one profile, three distinct members (a slot each)
+    await waitForCluster(tabs, 3);
+    await Promise.all(tabs.map((tab) => increment(tab)));
+    await waitForBoards(tabs, 'three increments without a server', (board) => board.counter === 3);
+  } finally {
+    await context.close();
+  }
+});
