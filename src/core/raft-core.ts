@@ -599,9 +599,15 @@ export class RaftCore {
   /**
    * SPEC "Leader authority": a leader frame must come from a voter, be the first leader heard
    * in its term (pinned), and is answered with our term when stale so an old leader steps down.
+   * The leader pinned for this very term stays accepted even when the configuration adopted
+   * since does not list it: a node catching up appends the leader's older configuration entries
+   * one batch at a time, and one that predates the leader's own admission would otherwise make
+   * it refuse the rest of the log (a wedge found by the room simulation). The pin was only ever
+   * given to a sender that was a voter when first accepted, so no stranger gains anything.
    */
   private acceptLeaderFrame(from: NodeId, term: number): boolean {
-    if (!this.isVoter(from)) {
+    const pinnedForTerm = this.pinnedLeader !== null && this.pinnedLeader.term === term && this.pinnedLeader.leaderId === from;
+    if (!this.isVoter(from) && !pinnedForTerm) {
       this.refuse(from, 'senderNotVoter', term);
       return false;
     }
