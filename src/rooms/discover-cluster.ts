@@ -1,9 +1,9 @@
 // How a peer with no cluster on its storage finds the one it should join. It listens to the
 // room's hellos: a member that has seen a commit names its cluster's voters, and the newcomer
 // starts with those voters as its bootstrap configuration, as a learner (it is in none of them),
-// so it accepts the leader's frames and the leader's policy admits it. Only when no reachable
-// peer is a member at all, after `discoveryMs`, does the newcomer with the smallest id bootstrap
-// a one-voter cluster of itself; the others wait for its hellos. Peers that cannot reach each
+// so it accepts the leader's frames and the leader's policy admits it. Only when it has heard no
+// member at all, after `discoveryMs`, does the newcomer with the smallest id bootstrap a
+// one-voter cluster of itself; the others wait for its hellos. Peers that cannot reach each
 // other at all may each bootstrap (README "Rooms": a room whose every member left starts over).
 import type { Clock } from '../core/config.ts';
 import type { ClusterConfig, NodeId } from '../core/types.ts';
@@ -26,9 +26,14 @@ export interface DiscoveryOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
-/** One look at what the room said; null while it is too early to decide. */
-export function judgeDiscovery(options: DiscoveryOptions, elapsedMs: number): Discovery | null {
+/**
+ * One look at what the room said; null while it is too early to decide. `metMember` is set once
+ * any member was heard: from then on this peer waits for a member rather than bootstrapping a
+ * second cluster beside one that exists (and may hold committed data) but is away right now.
+ */
+export function judgeDiscovery(options: DiscoveryOptions, elapsedMs: number, memory: { metMember: boolean } = { metMember: false }): Discovery | null {
   const recent = options.presence.recent();
+  for (const { hello } of recent.values()) if (hello.member) memory.metMember = true;
   let best: { voters: readonly NodeId[]; term: number } | null = null;
   for (const { hello } of recent.values()) {
     if (hello.voters === null) continue;
@@ -38,7 +43,7 @@ export function judgeDiscovery(options: DiscoveryOptions, elapsedMs: number): Di
     if (best.voters.includes(options.selfId)) return { type: 'identityReused' };
     return { type: 'join', bootstrap: { voters: [...best.voters] } };
   }
-  if (elapsedMs < options.discoveryMs) return null;
+  if (elapsedMs < options.discoveryMs || memory.metMember) return null;
   const peers = [...options.peers()];
   // A member that has not seen a commit yet (restarting, or a bootstrap in progress): wait for it.
   if (peers.some((peer) => recent.get(peer)?.hello.member === true)) return null;
@@ -53,8 +58,9 @@ export function judgeDiscovery(options: DiscoveryOptions, elapsedMs: number): Di
 
 export async function discoverCluster(options: DiscoveryOptions): Promise<Discovery> {
   const started = options.clock.now();
+  const memory = { metMember: false };
   for (;;) {
-    const verdict = judgeDiscovery(options, options.clock.now() - started);
+    const verdict = judgeDiscovery(options, options.clock.now() - started, memory);
     if (verdict !== null) return verdict;
     await sleep(options.clock, options.pollMs, options.signal);
   }

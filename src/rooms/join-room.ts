@@ -21,6 +21,8 @@ import { identityKey, defaultKeyValueStore, loadBootstrap, loadOrMintNodeId, min
 import { createRoomPresence, type RoomPresence } from './room-presence.ts';
 import { documentVisibility, type VisibilitySource } from './visibility.ts';
 
+type WedgeMetric = Extract<RaftMetric, { type: 'wedgeSuspected' }>;
+
 export interface SignalingContext {
   readonly roomId: string;
   readonly nodeId: NodeId;
@@ -104,8 +106,8 @@ export async function joinRoom<State, Command>(options: JoinRoomOptions<State, C
   let left = false;
   let rejoining = false;
 
-  const rejoin = async (wedged: Incarnation<State, Command>): Promise<void> => {
-    options.onEvent?.({ type: 'wedged', id: wedged.id, at: clock.now() });
+  const rejoin = async (wedged: Incarnation<State, Command>, metric: WedgeMetric): Promise<void> => {
+    options.onEvent?.({ type: 'wedged', id: wedged.id, refusedFrom: metric.from, gate: metric.gate, voters: metric.voters, at: clock.now() });
     // A fixed id (given, or the signaling client's) cannot change: the application decides.
     if (fixedId !== null || left || rejoining || wedged !== current) return;
     rejoining = true;
@@ -158,7 +160,7 @@ async function joinWithRetries<State, Command>(
   identityStore: KeyValueStore,
   firstId: NodeId,
   fixedId: boolean,
-  onWedged: (incarnation: Incarnation<State, Command>) => Promise<void>,
+  onWedged: (incarnation: Incarnation<State, Command>, metric: WedgeMetric) => Promise<void>,
 ): Promise<Incarnation<State, Command>> {
   let id = firstId;
   for (let attempt = 1; ; attempt += 1) {
@@ -208,7 +210,7 @@ async function joinAs<State, Command>(
   options: JoinRoomOptions<State, Command>,
   identityStore: KeyValueStore,
   id: NodeId,
-  onWedged: (incarnation: Incarnation<State, Command>) => Promise<void>,
+  onWedged: (incarnation: Incarnation<State, Command>, metric: WedgeMetric) => Promise<void>,
 ): Promise<Incarnation<State, Command> | null> {
   const clock = options.raftConfig?.clock ?? realClock;
   const gossipIntervalMs = bounded('gossipIntervalMs', options.gossipIntervalMs, 1_000, 10, 60_000);
@@ -233,7 +235,7 @@ async function joinAs<State, Command>(
       onMetric: (metric) => {
         options.onMetric?.(metric);
         // Deferred: metrics are emitted inside the driver's step.
-        if (metric.type === 'wedgeSuspected') clock.setTimeout(() => void (incarnation === null ? undefined : onWedged(incarnation)), 0);
+        if (metric.type === 'wedgeSuspected') clock.setTimeout(() => void (incarnation === null ? undefined : onWedged(incarnation, metric)), 0);
       },
     });
     plumbing.presence.describeSelf(() => ({

@@ -15,7 +15,7 @@ export type RoomEvent =
   | { readonly type: 'leadershipHandoffStarted'; readonly target: NodeId; readonly at: number }
   | { readonly type: 'leadershipHandoffFailed'; readonly target: NodeId; readonly reason: string; readonly at: number }
   /** The node keeps refusing the room's leader (its stored configuration is too old to know it). */
-  | { readonly type: 'wedged'; readonly id: NodeId; readonly at: number }
+  | { readonly type: 'wedged'; readonly id: NodeId; readonly refusedFrom: NodeId; readonly gate: string; readonly voters: readonly NodeId[]; readonly at: number }
   /** After a wedge: the peer left and joined again under a fresh id on empty storage (SPEC "Wedge"). */
   | { readonly type: 'rejoined'; readonly previousId: NodeId; readonly id: NodeId; readonly at: number }
   | { readonly type: 'rejoinFailed'; readonly reason: string; readonly at: number };

@@ -28,13 +28,17 @@ export class RoomInvariants {
   }
 
   watchNode(node: RaftNode): void {
+    // Read after a microtask: the driver publishes role before term, so the listener itself
+    // would see the previous term. Two clusters in one room would also both lead some term.
     node.role.subscribe((role) => {
-      if (role !== 'leader') return;
-      const term = node.term.value;
-      const existing = this.leaderOfTerm.get(term);
-      if (existing !== undefined && existing !== node.id) this.violate(`Election Safety: ${existing} and ${node.id} both led term ${term}`);
-      this.leaderOfTerm.set(term, node.id);
+      if (role === 'leader') queueMicrotask(() => this.leaderOf(node.id, node.term.value));
     });
+  }
+
+  private leaderOf(id: NodeId, term: number): void {
+    const existing = this.leaderOfTerm.get(term);
+    if (existing !== undefined && existing !== id) this.violate(`Election Safety: ${existing} and ${id} both led term ${term}`);
+    this.leaderOfTerm.set(term, id);
   }
 
   /** Each change starts only when none is in flight, removes only absent members, keeps 1..target voters. */

@@ -117,13 +117,24 @@ function addPeer(run: Run): SimulatedPeer {
   return peer;
 }
 
+/**
+ * Peers that may leave now: any, except the last one running a node. A room whose every member
+ * has left cannot be joined (a newcomer that met no member would start a second cluster beside
+ * the absent one: README "Rooms"), so the simulation keeps one, as "all but one" says.
+ */
+function mayLeave(run: Run): SimulatedPeer[] {
+  const here = present(run);
+  const members = here.filter((peer) => peer.room !== null);
+  return members.length > 1 ? here : here.filter((peer) => peer.room === null);
+}
+
 /** One random event of the churn phase. */
 async function churnStep(run: Run): Promise<void> {
   const here = present(run);
   const away = run.peers.filter((peer) => !peer.present);
   const pick = <T>(items: readonly T[]): T | undefined => items[Math.floor(run.random() * items.length)];
   const choice = run.random();
-  if (choice < 0.3 && here.length > 1) depart(run.environment, pick(here)!);
+  if (choice < 0.3 && here.length > 1 && mayLeave(run).length > 0) depart(run.environment, pick(mayLeave(run))!);
   else if (choice < 0.6 && away.length > 0) arrive(run.environment, pick(away)!);
   else if (choice < 0.72 && run.peers.length < 10 && here.length < 7) arrive(run.environment, addPeer(run));
   else if (choice < 0.9 && here.length > 0) {
@@ -138,7 +149,8 @@ async function churnStep(run: Run): Promise<void> {
 /** All but one peer leave together, then come back (same ids, same storage). */
 async function allButOneLeaveAndReturn(run: Run): Promise<void> {
   const here = present(run);
-  const stays = here[Math.floor(run.random() * here.length)];
+  const members = here.filter((peer) => peer.room !== null);
+  const stays = members[Math.floor(run.random() * members.length)];
   const leaving = here.filter((peer) => peer !== stays);
   for (const peer of leaving) depart(run.environment, peer);
   await run.clock.advance(1_000 + Math.floor(run.random() * 3_000));
