@@ -6,6 +6,8 @@ import { defineConfig } from '@playwright/test';
 import { chromiumArguments, chromiumPath } from './scripts/browser-flags.mjs';
 
 const port = Number(process.env.RAFTMESH_E2E_PORT ?? 5199);
+/** Where the demo's static build is served (e2e/demo-static.spec.ts). */
+export const staticPort = Number(process.env.RAFTMESH_E2E_STATIC_PORT ?? 5198);
 
 export default defineConfig({
   testDir: 'e2e',
@@ -25,10 +27,19 @@ export default defineConfig({
     permissions: ['camera', 'microphone'],
     trace: 'off',
   },
-  webServer: {
-    command: `RAFTMESH_TEST_SERVER=1 npx vite --config vite.config.ts --host 127.0.0.1 --port ${port} --strictPort`,
-    url: `http://127.0.0.1:${port}/e2e/pages/blank.html`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-  },
+  webServer: [
+    {
+      command: `RAFTMESH_TEST_SERVER=1 npx vite --config vite.config.ts --host 127.0.0.1 --port ${port} --strictPort`,
+      url: `http://127.0.0.1:${port}/e2e/pages/blank.html`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+    },
+    {
+      // The demo as a static build (vite build, then a static server): what users deploy.
+      command: `npx vite build --config demo/vite.config.ts --logLevel warn && npx vite preview --config demo/vite.config.ts --host 127.0.0.1 --port ${staticPort} --strictPort`,
+      url: `http://127.0.0.1:${staticPort}/index.html`,
+      reuseExistingServer: false,
+      timeout: 120_000,
+    },
+  ],
 });

@@ -15,9 +15,18 @@ export interface DemoPeer {
 
 const launchOptions = { executablePath: chromiumPath, args: chromiumArguments, headless: true };
 
-export function demoUrl(baseURL: string, options: { room: string; signal: string; name: string; secret?: string }): string {
+export interface PeerOptions {
+  readonly room: string;
+  readonly signal: string;
+  readonly name: string;
+  readonly secret?: string;
+  /** The app's page: the dev server's /demo/index.html by default, /index.html for the static build. */
+  readonly path?: string;
+}
+
+export function demoUrl(baseURL: string, options: PeerOptions): string {
   const query = new URLSearchParams({ room: options.room, signal: options.signal, name: options.name, ...(options.secret ? { secret: options.secret } : {}) });
-  return `${baseURL}/demo/index.html?${query}`;
+  return `${baseURL}${options.path ?? '/demo/index.html'}?${query}`;
 }
 
 async function joined(page: Page): Promise<void> {
@@ -26,7 +35,7 @@ async function joined(page: Page): Promise<void> {
 }
 
 /** A peer in a Chromium process of its own. */
-export async function openPeer(baseURL: string, options: { room: string; signal: string; name: string }): Promise<DemoPeer> {
+export async function openPeer(baseURL: string, options: PeerOptions): Promise<DemoPeer> {
   const browser: Browser = await chromium.launch(launchOptions);
   const context = await browser.newContext({ permissions: ['camera', 'microphone'] });
   const page = await context.newPage();
@@ -36,7 +45,7 @@ export async function openPeer(baseURL: string, options: { room: string; signal:
 }
 
 /** A peer on a persistent profile directory (survives browser restarts). */
-export async function openPersistentPeer(baseURL: string, profile: string, options: { room: string; signal: string; name: string }): Promise<DemoPeer> {
+export async function openPersistentPeer(baseURL: string, profile: string, options: PeerOptions): Promise<DemoPeer> {
   const context = await chromium.launchPersistentContext(profile, { ...launchOptions, permissions: ['camera', 'microphone'] });
   const page = context.pages()[0] ?? (await context.newPage());
   await page.goto(demoUrl(baseURL, options));

@@ -10,7 +10,7 @@
 // Failures: any failed transaction (quota, an abort, a deleted database) makes the storage
 // refuse every later call with the same RaftStorageError, because its view of the log may no
 // longer match the disk; the driver then stops the node loudly. Reopening reads the truth back.
-import { openDB } from 'idb';
+import { deleteDB, openDB } from 'idb';
 import { decodeSnapshotMeta, encodeSnapshotMeta } from '../codec/records.ts';
 import type { RaftStorageError } from '../core/errors.ts';
 import type { LogEntry, NodeId, SnapshotMeta, StoredSnapshot } from '../core/types.ts';
@@ -67,7 +67,6 @@ export class IndexedDbRaftStorage implements RaftStorage {
 
   /** Deletes the database of the node called `name` (it must be closed everywhere). */
   static async destroy(name: string): Promise<void> {
-    const { deleteDB } = await import('idb');
     await deleteDB(databaseName(name));
   }
 

@@ -1,0 +1,38 @@
+// The demo as users deploy it: `vite build` output served statically (playwright.config.ts builds
+// and serves it), the engine's worker bundled by Vite. Three peers in separate Chromium
+// processes, one with a room secret mismatch that must be kept out.
+import { expect, test } from '@playwright/test';
+import { startSignalingServer, type SignalingServer } from '../src/signaling/server/index.ts';
+import { staticPort } from '../playwright.config.ts';
+import { increment, openPeer, view, waitForBoards, waitForCluster, type DemoPeer } from './demo-fixtures.ts';
+
+let signaling: SignalingServer;
+const opened: DemoPeer[] = [];
+
+test.beforeAll(async () => {
+  signaling = await startSignalingServer({ port: 0, host: '127.0.0.1' });
+});
+test.afterAll(async () => {
+  for (const peer of opened.splice(0)) await peer.close().catch(() => undefined);
+  await signaling.close();
+});
+
+test('the static build forms a cluster and commits; a peer with the wrong room secret is kept out', async () => {
+  const baseURL = `http://127.0.0.1:${staticPort}`;
+  const room = `static-${Date.now()}`;
+  for (const name of ['Ana', 'Bo', 'Cy']) opened.push(await openPeer(baseURL, { room, signal: signaling.url, name, secret: 'correct horse battery staple', path: '/index.html' }));
+  const roomLeader = await waitForCluster(opened, 3);
+  await Promise.all(opened.map((peer) => increment(peer)));
+  await waitForBoards(opened, 'three increments', (board) => board.counter === 3);
+  const intruder = await openPeer(baseURL, { room, signal: signaling.url, name: 'Eve', secret: 'a wrong guess', path: '/index.html' });
+  opened.push(intruder);
+  await intruder.page.waitForTimeout(3_000);
+  const seen = await view(intruder);
+  // It never reaches the room's peers (the peer handshake fails), so it never follows the room's
+  // leader and none of the room's log reaches it (alone, it may start a cluster of its own).
+  expect(seen.leader).not.toBe(roomLeader);
+  expect(await intruder.page.evaluate(() => window.raftmeshDemo.board().counter)).toBe(0);
+  expect(await intruder.page.evaluate(() => window.raftmeshDemo.cluster().filter((row) => row.connection === 'connected').length)).toBe(0);
+  const members = await opened[0]!.page.evaluate(() => window.raftmeshDemo.cluster().map((row) => row.id));
+  expect(members).not.toContain(seen.id);
+});
