@@ -6,19 +6,11 @@ import type { Watchable } from '../core/observable.ts';
 import type { NodeId } from '../core/types.ts';
 import type { RaftNode } from '../driver/node-options.ts';
 import type { MembershipDecision, MembershipPolicy } from './membership-policy.ts';
-import type { RoomPresence } from './room-presence.ts';
 
-export type RoomEvent =
-  | { readonly type: 'membershipChangeStarted'; readonly decision: MembershipDecision; readonly at: number }
-  | { readonly type: 'membershipChanged'; readonly decision: MembershipDecision; readonly at: number }
-  | { readonly type: 'membershipChangeFailed'; readonly decision: MembershipDecision; readonly reason: string; readonly at: number }
-  | { readonly type: 'leadershipHandoffStarted'; readonly target: NodeId; readonly at: number }
-  | { readonly type: 'leadershipHandoffFailed'; readonly target: NodeId; readonly reason: string; readonly at: number }
-  /** The node keeps refusing the room's leader (its stored configuration is too old to know it). */
-  | { readonly type: 'wedged'; readonly id: NodeId; readonly refusedFrom: NodeId; readonly gate: string; readonly voters: readonly NodeId[]; readonly at: number }
-  /** After a wedge: the peer left and joined again under a fresh id on empty storage (SPEC "Wedge"). */
-  | { readonly type: 'rejoined'; readonly previousId: NodeId; readonly id: NodeId; readonly at: number }
-  | { readonly type: 'rejoinFailed'; readonly reason: string; readonly at: number };
+export type { RoomEvent } from './room-events.ts';
+import { createLeadershipHandoff } from './leadership-handoff.ts';
+import { reasonOf, type RoomEvent } from './room-events.ts';
+import type { RoomPresence } from './room-presence.ts';
 
 export interface RoomCoordinatorOptions {
   readonly node: RaftNode;
@@ -37,15 +29,13 @@ export interface RoomCoordinator {
   close(): void;
 }
 
-const reasonOf = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 
 export function startRoomCoordinator(options: RoomCoordinatorOptions): RoomCoordinator {
   const { node, clock, policy } = options;
   const unreachableSince = new Map<NodeId, number>();
   let changing = false;
-  let handingOff = false;
-  let nextHandoffAt = 0;
   let closed = false;
+  const handoff = createLeadershipHandoff({ node, presence: options.presence, peers: options.peers, clock, retryAfterMs: 4 * options.intervalMs, emit: (event) => options.onEvent?.(event) });
   let timer: unknown = null;
   const emit = (event: RoomEvent): void => options.onEvent?.(event);
 
@@ -79,38 +69,16 @@ export function startRoomCoordinator(options: RoomCoordinatorOptions): RoomCoord
     });
   };
 
-  const handoffTarget = (): NodeId | null => {
-    const progress = node.replicationProgress?.() ?? new Map<NodeId, number>();
-    const candidates = node.membership.value.voters.filter((voter) => voter !== node.id && options.peers.value.has(voter) && options.presence.heard(voter)?.hello.visible === true);
-    // The most caught-up visible voter needs the shortest catch-up before TimeoutNow.
-    candidates.sort((left, right) => (progress.get(right) ?? 0) - (progress.get(left) ?? 0) || (left < right ? -1 : 1));
-    return candidates[0] ?? null;
-  };
-
-  const handOff = (now: number): void => {
-    if (handingOff || now < nextHandoffAt) return;
-    const target = handoffTarget();
-    if (target === null) return; // a hidden leader is better than none
-    handingOff = true;
-    emit({ type: 'leadershipHandoffStarted', target, at: now });
-    node.transferLeadership(target).catch((error: unknown) => {
-      emit({ type: 'leadershipHandoffFailed', target, reason: reasonOf(error), at: clock.now() });
-      nextHandoffAt = clock.now() + 4 * options.intervalMs;
-    }).finally(() => {
-      handingOff = false;
-    });
-  };
-
   const evaluate = (): void => {
     if (closed) return;
     const now = clock.now();
     trackReachability(now);
     if (node.role.value !== 'leader') return;
     if (!options.visible.value) {
-      handOff(now);
+      handoff.attempt(now);
       return;
     }
-    if (changing || handingOff) return;
+    if (changing || handoff.inFlight) return;
     const decision = policy.decide({
       selfId: node.id,
       now,

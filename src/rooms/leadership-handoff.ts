@@ -1,0 +1,59 @@
+// A hidden leader's hand-off: browsers throttle timers in background tabs, so a leader whose page
+// is hidden transfers leadership to the most caught-up voter whose hello says it is visible (the
+// shortest catch-up before TimeoutNow). With no visible voter it keeps leading: a hidden leader
+// is better than none. One attempt at a time; after a failure, wait before the next.
+import type { Clock } from '../core/config.ts';
+import type { Watchable } from '../core/observable.ts';
+import type { NodeId } from '../core/types.ts';
+import type { RaftNode } from '../driver/node-options.ts';
+import { reasonOf, type RoomEvent } from './room-events.ts';
+import type { RoomPresence } from './room-presence.ts';
+
+export interface LeadershipHandoffOptions {
+  readonly node: RaftNode;
+  readonly presence: RoomPresence;
+  readonly peers: Watchable<ReadonlySet<NodeId>>;
+  readonly clock: Clock;
+  readonly retryAfterMs: number;
+  readonly emit: (event: RoomEvent) => void;
+}
+
+export interface LeadershipHandoff {
+  readonly inFlight: boolean;
+  attempt(now: number): void;
+}
+
+export function createLeadershipHandoff(options: LeadershipHandoffOptions): LeadershipHandoff {
+  const { node, clock } = options;
+  let inFlight = false;
+  let nextAttemptAt = 0;
+
+  const target = (): NodeId | null => {
+    const progress = node.replicationProgress?.() ?? new Map<NodeId, number>();
+    const candidates = node.membership.value.voters.filter((voter) => voter !== node.id && options.peers.value.has(voter) && options.presence.heard(voter)?.hello.visible === true);
+    candidates.sort((left, right) => (progress.get(right) ?? 0) - (progress.get(left) ?? 0) || (left < right ? -1 : 1));
+    return candidates[0] ?? null;
+  };
+
+  return {
+    get inFlight() {
+      return inFlight;
+    },
+    attempt(now) {
+      if (inFlight || now < nextAttemptAt) return;
+      const chosen = target();
+      if (chosen === null) return;
+      inFlight = true;
+      options.emit({ type: 'leadershipHandoffStarted', target: chosen, at: now });
+      node
+        .transferLeadership(chosen)
+        .catch((error: unknown) => {
+          options.emit({ type: 'leadershipHandoffFailed', target: chosen, reason: reasonOf(error), at: clock.now() });
+          nextAttemptAt = clock.now() + options.retryAfterMs;
+        })
+        .finally(() => {
+          inFlight = false;
+        });
+    },
+  };
+}

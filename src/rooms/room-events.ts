@@ -1,0 +1,18 @@
+// What a room reports about itself (joinRoom's `onEvent`): membership changes the leader made,
+// hand-offs of a hidden leader, and a wedged peer rejoining under a fresh id.
+import type { NodeId } from '../core/types.ts';
+import type { MembershipDecision } from './membership-policy.ts';
+
+export type RoomEvent =
+  | { readonly type: 'membershipChangeStarted'; readonly decision: MembershipDecision; readonly at: number }
+  | { readonly type: 'membershipChanged'; readonly decision: MembershipDecision; readonly at: number }
+  | { readonly type: 'membershipChangeFailed'; readonly decision: MembershipDecision; readonly reason: string; readonly at: number }
+  | { readonly type: 'leadershipHandoffStarted'; readonly target: NodeId; readonly at: number }
+  | { readonly type: 'leadershipHandoffFailed'; readonly target: NodeId; readonly reason: string; readonly at: number }
+  /** The node keeps refusing the room's leader (its stored configuration is too old to know it). */
+  | { readonly type: 'wedged'; readonly id: NodeId; readonly refusedFrom: NodeId; readonly gate: string; readonly voters: readonly NodeId[]; readonly at: number }
+  /** After a wedge: the peer left and joined again under a fresh id on empty storage (SPEC "Wedge"). */
+  | { readonly type: 'rejoined'; readonly previousId: NodeId; readonly id: NodeId; readonly at: number }
+  | { readonly type: 'rejoinFailed'; readonly reason: string; readonly at: number };
+
+export const reasonOf = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));

@@ -1,0 +1,145 @@
+// The apply side of a replicated store: folds the committed stream into the confirmed state in
+// log order, each command at most once (the session table travels in the store's snapshot),
+// publishes a snapshot every N commands, restores from `install`, and settles whoever waits for
+// an index to be applied.
+import { ClientSessionTable } from '../core/client-session-table.ts';
+import { createWatchable, type Watchable } from '../core/observable.ts';
+import type { Committed, DedupKey, LogEntry } from '../core/types.ts';
+import type { RaftNode } from '../driver/node-options.ts';
+import type { ResolvedStoreOptions, StoreStats } from './store-options.ts';
+import { decodeStoreSnapshot, encodeStoreSnapshot } from './store-snapshot.ts';
+
+interface AppliedWaiter<State> {
+  readonly index: number;
+  /** Settled with the state right after its index was applied (not a later one). */
+  resolve(state: State): void;
+  reject(error: unknown): void;
+}
+
+export interface StoreApplierOptions<State, Command> {
+  readonly node: RaftNode;
+  readonly initialState: State;
+  readonly resolved: ResolvedStoreOptions<State, Command>;
+  /** The request id if this key is one of this peer's pending dispatches. */
+  readonly ownPending: (key: DedupKey) => number | undefined;
+  /** The confirmed state changed, maybe by applying our pending `requestId`. */
+  readonly confirmed: (state: State, requestId: number | undefined) => void;
+  /** The reducer threw on our pending `requestId`. */
+  readonly applyFailed: (requestId: number, error: unknown) => void;
+}
+
+export interface StoreApplier<State> {
+  readonly state: Watchable<State>;
+  readonly appliedIndex: Watchable<number>;
+  readonly stats: StoreStats;
+  readonly stopped: Error | null;
+  consume(committed: Committed): void;
+  waitApplied(index: number): Promise<State>;
+  stop(error: Error): void;
+}
+
+export function createStoreApplier<State, Command>(options: StoreApplierOptions<State, Command>): StoreApplier<State> {
+  const { node, resolved } = options;
+  const state = createWatchable<State>(options.initialState);
+  const appliedIndex = createWatchable(0);
+  const stats: StoreStats = { applied: 0, duplicates: 0, undecodable: 0, failed: 0, snapshotsPublished: 0, snapshotsInstalled: 0 };
+  let sessions = new ClientSessionTable();
+  let appliedSinceSnapshot = 0;
+  let waiters: AppliedWaiter<State>[] = [];
+  let stopped: Error | null = null;
+
+  /** Never throws: the outcome is the same on every peer (bytes this store did not write, a reducer that threw). */
+  const applyCommand = (entry: LogEntry, current: State, own: number | undefined): State => {
+    let command: Command;
+    try {
+      command = resolved.commands.decode(entry.command);
+    } catch (error) {
+      stats.undecodable += 1;
+      if (own !== undefined) options.applyFailed(own, error);
+      return current;
+    }
+    try {
+      const next = resolved.apply(current, command);
+      stats.applied += 1;
+      return next;
+    } catch (error) {
+      stats.failed += 1;
+      if (own !== undefined) options.applyFailed(own, error);
+      return current;
+    }
+  };
+
+  const applyEntry = (entry: LogEntry): void => {
+    const key = entry.dedupKey;
+    const own = key === undefined ? undefined : options.ownPending(key);
+    let next = state.value;
+    if (!sessions.shouldApply(key)) {
+      stats.duplicates += 1;
+    } else {
+      next = applyCommand(entry, next, own);
+      appliedSinceSnapshot += 1;
+    }
+    state.set(next);
+    options.confirmed(next, own);
+  };
+
+  const install = (throughIndex: number, bytes: Uint8Array): void => {
+    const parts = decodeStoreSnapshot(bytes);
+    sessions = parts.sessions;
+    const restored = resolved.restore(parts.state);
+    state.set(restored);
+    options.confirmed(restored, undefined);
+    appliedSinceSnapshot = 0;
+    stats.snapshotsInstalled += 1;
+    appliedIndex.set(throughIndex);
+  };
+
+  const maybePublishSnapshot = (): void => {
+    if (appliedSinceSnapshot < resolved.snapshotEvery) return;
+    appliedSinceSnapshot = 0;
+    try {
+      node.publishSnapshot({ throughIndex: appliedIndex.value, state: encodeStoreSnapshot(sessions, resolved.snapshot(state.value)) });
+      stats.snapshotsPublished += 1;
+    } catch {
+      // The node closed under us: the apply loop ends on its own.
+    }
+  };
+
+  const settleWaiters = (): void => {
+    const ready = waiters.filter((waiter) => waiter.index <= appliedIndex.value);
+    if (ready.length === 0) return;
+    waiters = waiters.filter((waiter) => waiter.index > appliedIndex.value);
+    for (const waiter of ready) waiter.resolve(state.value);
+  };
+
+  return {
+    state,
+    appliedIndex,
+    stats,
+    get stopped() {
+      return stopped;
+    },
+    consume(committed) {
+      if (committed.type === 'entry') {
+        applyEntry(committed.entry);
+        appliedIndex.set(committed.entry.index);
+        maybePublishSnapshot();
+      } else if (committed.type === 'internal') appliedIndex.set(committed.index);
+      else install(committed.snapshot.throughIndex, committed.snapshot.state);
+      settleWaiters();
+    },
+    waitApplied: (index) =>
+      new Promise<State>((resolve, reject) => {
+        if (stopped !== null) return reject(stopped);
+        if (appliedIndex.value >= index) return resolve(state.value);
+        waiters.push({ index, resolve, reject });
+      }),
+    stop(error) {
+      if (stopped !== null) return;
+      stopped = error;
+      const all = waiters;
+      waiters = [];
+      for (const waiter of all) waiter.reject(error);
+    },
+  };
+}
