@@ -26,6 +26,12 @@ export interface RaftConfig {
   maxPendingProposals?: number;
   /** Election timeouts of refused progress before `wedgeSuspected` is emitted. */
   wedgeSuspicionTimeouts?: number;
+  /**
+   * A witness: this node votes and acknowledges appends like any voter but never campaigns and
+   * refuses leadership transfers, so it never leads (an always-on tie-breaker for two-peer rooms).
+   * Default false.
+   */
+  witness?: boolean;
   clock?: Clock;
   random?: () => number;
 }
@@ -43,6 +49,7 @@ export interface ResolvedRaftConfig {
   readonly maxInflightMessages: number;
   readonly maxPendingProposals: number;
   readonly wedgeSuspicionTimeouts: number;
+  readonly witness: boolean;
 }
 
 export const defaultRaftConfig: ResolvedRaftConfig = {
@@ -58,6 +65,7 @@ export const defaultRaftConfig: ResolvedRaftConfig = {
   maxInflightMessages: 64,
   maxPendingProposals: 100_000,
   wedgeSuspicionTimeouts: 10,
+  witness: false,
 };
 
 function requireInteger(field: string, value: number, minimum: number, maximum: number, rule: string): void {
@@ -82,6 +90,7 @@ export function resolveRaftConfig(config: RaftConfig = {}): ResolvedRaftConfig {
     maxInflightMessages: config.maxInflightMessages ?? defaults.maxInflightMessages,
     maxPendingProposals: config.maxPendingProposals ?? defaults.maxPendingProposals,
     wedgeSuspicionTimeouts: config.wedgeSuspicionTimeouts ?? defaults.wedgeSuspicionTimeouts,
+    witness: config.witness ?? defaults.witness,
   };
   const hour = 3_600_000;
   requireInteger('electionTimeoutMin', resolved.electionTimeoutMinMs, 2, hour, 'must be an integer number of ms from 2 to 3600000');
@@ -96,6 +105,7 @@ export function resolveRaftConfig(config: RaftConfig = {}): ResolvedRaftConfig {
   requireInteger('maxInflightMessages', resolved.maxInflightMessages, 1, 4096, 'must be from 1 to 4096');
   requireInteger('maxPendingProposals', resolved.maxPendingProposals, 1, 10_000_000, 'must be from 1 to 10000000');
   requireInteger('wedgeSuspicionTimeouts', resolved.wedgeSuspicionTimeouts, 1, 1_000_000, 'must be from 1 to 1000000');
+  if (typeof resolved.witness !== 'boolean') throw new RangeError(`RaftConfig.witness = ${String(resolved.witness)} is invalid: must be a boolean`);
   if (config.random !== undefined && typeof config.random !== 'function') {
     throw new RangeError('RaftConfig.random must be a function returning numbers in [0, 1)');
   }

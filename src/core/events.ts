@@ -27,6 +27,7 @@ export type RefusalReason =
   | 'entryTermAboveFrame'
   | 'timeoutNowNotFromLeader'
   | 'timeoutNowTermAhead'
+  | 'timeoutNowToWitness'
   | 'unexpectedResponse'
   | 'outOfRange';
 

@@ -241,7 +241,10 @@ export class RaftCore {
       return;
     }
     this.retryForwards();
-    if (this.roleValue !== 'learner' && now >= this.electionDeadline) {
+    // A witness never campaigns: it only votes for and acknowledges the others. Its timer still
+    // restarts, so its next deadline is always in the future.
+    if (this.config.witness && now >= this.electionDeadline) this.resetElectionTimer();
+    if (this.roleValue !== 'learner' && !this.config.witness && now >= this.electionDeadline) {
       if (this.roleValue === 'candidate' || this.preCandidate) this.pushMetric({ type: 'electionTimedOut', term: this.currentTerm });
       this.emitTrace({ type: 'timeout' });
       this.startPreVote();
@@ -800,6 +803,10 @@ export class RaftCore {
     const pinned = this.pinnedLeader;
     if (message.term < this.currentTerm || pinned === null || pinned.term !== this.currentTerm || pinned.leaderId !== from || !this.isVoter(this.id)) {
       this.refuse(from, 'timeoutNowNotFromLeader', message.term);
+      return;
+    }
+    if (this.config.witness) {
+      this.refuse(from, 'timeoutNowToWitness', message.term);
       return;
     }
     this.startElection(true);

@@ -17,6 +17,8 @@ export interface SimulatedClusterOptions {
   /** Bootstrap voters (default: every node); the rest start outside the config. */
   readonly voters?: readonly string[];
   readonly raftConfig?: Omit<RaftConfig, 'clock' | 'random'>;
+  /** Nodes that are witnesses (RaftConfig.witness): they vote but never lead. */
+  readonly witnesses?: readonly string[];
   readonly network?: NetworkConditions;
   readonly maxWriteDelayMs?: number;
   /** Durable client identities per node (default: auto). */
@@ -111,6 +113,7 @@ export function createSimulatedCluster(options: SimulatedClusterOptions): Simula
     raftConfig: options.raftConfig,
     identities: options.identities,
     snapshotProbability: options.snapshotProbability,
+    witnesses: new Set((options.witnesses ?? []).map((name) => nodeId(name))),
   };
   const nodes = new Map<NodeId, SimulatedNode>(ids.map((id) => [id, createSimulatedNode(environment, id, network.transport(id))]));
 

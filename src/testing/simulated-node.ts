@@ -35,6 +35,7 @@ export interface NodeEnvironment {
   readonly raftConfig: Omit<RaftConfig, 'clock' | 'random'> | undefined;
   readonly identities: ReadonlyMap<NodeId, ClientId> | undefined;
   readonly snapshotProbability: number | undefined;
+  readonly witnesses?: ReadonlySet<NodeId>;
 }
 
 export function createSimulatedNode(environment: NodeEnvironment, id: NodeId, transport: RaftTransport): SimulatedNode {
@@ -83,7 +84,7 @@ export async function startSimulatedNode(environment: NodeEnvironment, simulated
     clusterConfig: environment.bootstrap,
     transport: simulated.transport,
     storage: simulated.storage,
-    raftConfig: { ...environment.raftConfig, clock: environment.clock, random: seededRandom(deriveSeed(environment.seed, `node-${simulated.id}-${incarnation}`)) },
+    raftConfig: { ...environment.raftConfig, ...(environment.witnesses?.has(simulated.id) ? { witness: true } : {}), clock: environment.clock, random: seededRandom(deriveSeed(environment.seed, `node-${simulated.id}-${incarnation}`)) },
     ...(clientId === undefined ? {} : { identity: { type: 'durable' as const, clientId } }),
   });
   simulated.node = node;
