@@ -145,6 +145,10 @@ export async function joinRoom<State, Command>(options: JoinRoomOptions<State, C
       await current.leave();
     },
   };
+  if (options.signal?.aborted === true) {
+    await room.leave();
+    throw options.signal.reason;
+  }
   options.signal?.addEventListener('abort', () => void room.leave(), { once: true });
   return room;
 }
