@@ -64,15 +64,17 @@ export type SerializedError =
  * A call's answer. Events and answers travel on different channels, which keep no order between
  * them, so an answer names the last event batch posted before it (`eventsThrough`) and the page
  * settles the call only after handling that batch: a resolved propose is never ahead of the
- * observables, the metrics or the committed streams.
+ * observables, the metrics or the committed streams. (Every state change is an event, so answers
+ * need not carry the state themselves.)
  */
 export type CallOutcome<T> =
-  | { readonly type: 'ok'; readonly value: T; readonly state: NodeState; readonly eventsThrough: number }
-  | { readonly type: 'error'; readonly error: SerializedError; readonly state: NodeState | null; readonly eventsThrough: number };
+  | { readonly type: 'ok'; readonly value: T; readonly eventsThrough: number }
+  | { readonly type: 'error'; readonly error: SerializedError; readonly eventsThrough: number };
 
 /** The worker's API, called through Comlink. `callId` names a call so the page can abort it. */
 export interface WorkerNodeApi {
-  start(request: StartRequest, transportPort: MessagePort, eventsPort: MessagePort): Promise<CallOutcome<null>>;
+  /** Answers with the node's initial state. */
+  start(request: StartRequest, transportPort: MessagePort, eventsPort: MessagePort): Promise<CallOutcome<NodeState>>;
   propose(callId: number, command: Uint8Array, requestId: number | null): Promise<CallOutcome<LogEntry>>;
   readIndex(callId: number): Promise<CallOutcome<number>>;
   changeMembership(callId: number, target: ClusterConfig): Promise<CallOutcome<ClusterConfig>>;

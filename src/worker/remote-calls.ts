@@ -4,7 +4,7 @@
 // batch it names has been handled (CallOutcome.eventsThrough): a resolved call is never ahead of
 // the observables, metrics or committed streams it caused.
 import { rebuildError } from './error-transfer.ts';
-import type { CallOutcome, NodeState } from './protocol.ts';
+import type { CallOutcome } from './protocol.ts';
 
 export interface RemoteCalls {
   /** Starts a call with a fresh id; `begin` sends it. Rejects at once if `stoppedBy()` is set. */
@@ -18,7 +18,6 @@ export interface RemoteCalls {
 export function createRemoteCalls(options: {
   readonly stoppedBy: () => Error | null;
   readonly abort: (callId: number) => void;
-  readonly applyState: (state: NodeState | null) => void;
 }): RemoteCalls {
   const pending = new Map<number, (error: Error) => void>();
   let nextCallId = 1;
@@ -55,7 +54,6 @@ export function createRemoteCalls(options: {
           (outcome) =>
             afterEvents(outcome.eventsThrough, () => {
               if (!finish()) return;
-              options.applyState(outcome.state);
               if (outcome.type === 'ok') resolve(outcome.value);
               else reject(rebuildError(outcome.error));
             }),

@@ -36,7 +36,6 @@ interface RemoteParts {
   readonly stopped: WritableWatchable<Error | null>;
   readonly streams: RemoteCommittedStreams;
   readonly calls: RemoteCalls;
-  readonly applyState: (state: NodeState | null) => void;
 }
 
 export function createRemoteNode(id: NodeId, initial: NodeState, connection: RemoteNodeConnection): RemoteNode {
@@ -55,7 +54,7 @@ export function createRemoteNode(id: NodeId, initial: NodeState, connection: Rem
     const stoppedInWorker = mirror.apply(state);
     if (stoppedInWorker !== null) stop(rebuildError(stoppedInWorker));
   };
-  const calls = createRemoteCalls({ stoppedBy: () => stopped.value, abort: (callId) => void api.abort(callId), applyState });
+  const calls = createRemoteCalls({ stoppedBy: () => stopped.value, abort: (callId) => void api.abort(callId) });
   const handleEvent = (event: WorkerEvent): void => {
     switch (event.type) {
       case 'state':
@@ -86,12 +85,12 @@ export function createRemoteNode(id: NodeId, initial: NodeState, connection: Rem
       await connection.shutdown();
     })());
   const { role, leader, term, membership, commitIndex, compactionFloor, replicationProgress } = mirror;
-  const parts: RemoteParts = { api, mirror, stopped, streams, calls, applyState };
+  const parts: RemoteParts = { api, mirror, stopped, streams, calls };
   return { id, role, leader, term, membership, commitIndex, compactionFloor, stopped, trace, replicationProgress, ...remoteMethods(parts), close, fail: stop };
 }
 
 /** The calls of RaftNode, each validated on the page as createRaftNode validates it, then sent. */
-function remoteMethods({ api, mirror, stopped, streams, calls, applyState }: RemoteParts): Omit<RaftNode, keyof StateMirror | 'id' | 'stopped' | 'trace' | 'close'> {
+function remoteMethods({ api, mirror, stopped, streams, calls }: RemoteParts): Omit<RaftNode, keyof StateMirror | 'id' | 'stopped' | 'trace' | 'close'> {
   return {
     // The live tail from the moment of the call, as the page sees it: after the commit index
     // it was last told about (the worker's may already be ahead; nothing after it is missed).
@@ -132,8 +131,8 @@ function remoteMethods({ api, mirror, stopped, streams, calls, applyState }: Rem
       if (snapshot.throughIndex > streams.deliveredIndex) {
         throw new RangeError(`publishSnapshot throughIndex ${snapshot.throughIndex} is beyond the applied index ${streams.deliveredIndex}: a snapshot may only cover delivered entries`);
       }
-      // Copied now (the caller may reuse its buffer); the worker's answer only carries state.
-      void api.publishSnapshot({ throughIndex: snapshot.throughIndex, state: snapshot.state.slice() }).then((outcome) => applyState(outcome.state));
+      // Copied now (the caller may reuse its buffer); what it changes arrives as events.
+      void api.publishSnapshot({ throughIndex: snapshot.throughIndex, state: snapshot.state.slice() });
     },
   };
 }

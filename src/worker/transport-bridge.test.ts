@@ -18,14 +18,15 @@ async function waitUntil(predicate: () => boolean): Promise<void> {
 }
 
 describe('frame batcher', () => {
-  it('packs every frame pushed in one synchronous run into one batch, flushed on a microtask', async () => {
+  it('packs every frame pushed before the queued tasks have run into one batch, posted after them', async () => {
     const posted: Array<{ batch: FrameBatch; transfer: Transferable[] }> = [];
     const batcher = createFrameBatcher((batch, transfer) => posted.push({ batch, transfer }));
     batcher.push(b, new Uint8Array([1, 2]));
     batcher.push(c, new Uint8Array([3]));
     batcher.push(b, new Uint8Array([]));
-    expect(posted).toHaveLength(0);
     await Promise.resolve();
+    expect(posted).toHaveLength(0); // not after a microtask: a burst of messages shares one batch
+    await waitUntil(() => posted.length > 0);
     expect(posted).toHaveLength(1);
     const { batch, transfer } = posted[0]!;
     expect(transfer).toEqual([batch.buffer]);
@@ -34,21 +35,25 @@ describe('frame batcher', () => {
       [c, [3]],
       [b, []],
     ]);
+    batcher.close();
   });
 
   it('splits batches at the frame-count and byte bounds and drops frames beyond the queue bound', async () => {
     const posted: FrameBatch[] = [];
     const batcher = createFrameBatcher((batch) => posted.push(batch));
     for (let count = 0; count < workerLimits.maxQueuedFrames + 10; count += 1) batcher.push(b, new Uint8Array([count & 0xff]));
-    await Promise.resolve();
+    const queuedFrames = (): number => posted.reduce((total, batch) => total + batch.ends.length, 0);
+    await waitUntil(() => queuedFrames() === workerLimits.maxQueuedFrames);
+    await nextTask();
     expect(posted.every((batch) => batch.ends.length <= workerLimits.maxFramesPerBatch)).toBe(true);
     expect(posted.reduce((total, batch) => total + batch.ends.length, 0)).toBe(workerLimits.maxQueuedFrames);
     posted.length = 0;
     const large = new Uint8Array(workerLimits.maxBatchBytes / 2 + 1);
     for (let count = 0; count < 3; count += 1) batcher.push(b, large);
-    await Promise.resolve();
+    await waitUntil(() => posted.length === 3);
     expect(posted.map((batch) => batch.ends.length)).toEqual([1, 1, 1]);
     expect(unpackFrames(posted[2]!)[0]?.bytes.length).toBe(large.length);
+    batcher.close();
   });
 
   it('transfers the batch buffer: after posting, the sender no longer holds it', async () => {
@@ -59,8 +64,9 @@ describe('frame batcher', () => {
       channel.port1.postMessage(batch, transfer);
     });
     batcher.push(b, new Uint8Array(1_000));
-    await Promise.resolve();
+    await waitUntil(() => sent !== null);
     expect((sent as ArrayBuffer | null)?.byteLength).toBe(0);
+    batcher.close();
     channel.port1.close();
   });
 

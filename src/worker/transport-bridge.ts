@@ -2,14 +2,15 @@
 // the page, so the page keeps its RaftTransport and serves it on a port (serveTransport), and the
 // engine in the worker sees an ordinary RaftTransport built on the other end (createPortTransport).
 //
-// Frames are batched: every frame queued during one synchronous run (one engine step sends a
-// message per peer) is copied into ONE ArrayBuffer, flushed on the next microtask and transferred,
-// not copied again, with postMessage. One memcpy per frame costs less than a structured clone per
+// Frames are batched: every frame queued until the tasks waiting now have run (a burst of
+// proposals, each answered by one engine step that sends a message per peer) is copied into ONE
+// ArrayBuffer, then posted and transferred, not copied again, with postMessage. One memcpy per frame costs less than a structured clone per
 // frame, and it makes the transfer safe: the batch buffer belongs to nobody else, whereas a
 // transport or another subscriber may still hold an incoming frame, and a sender may reuse its own.
 import { createEmitter, createWatchable } from '../core/observable.ts';
 import type { NodeId, RaftEnvelope } from '../core/types.ts';
 import type { RaftTransport } from '../transport/raft-transport.ts';
+import { createNextTaskScheduler } from './next-task.ts';
 import { workerLimits, type FrameBatch, type TransportMessage } from './protocol.ts';
 
 /** Bytes a fresh batch buffer starts with; it doubles as frames arrive (up to maxBatchBytes). */
@@ -17,16 +18,26 @@ const initialBatchBytes = 16 * 1024;
 
 /**
  * Copies each frame into the current batch buffer at once (so a sender may reuse its bytes, as
- * with any transport) and posts the batch on the next microtask, or as soon as it is full.
+ * with any transport) and posts the batch after the queued tasks, or as soon as it is full.
  */
-export function createFrameBatcher(post: (batch: FrameBatch, transfer: Transferable[]) => void): { push(peer: NodeId, bytes: Uint8Array): void; flush(): void } {
+export interface FrameBatcher {
+  push(peer: NodeId, bytes: Uint8Array): void;
+  /** Posts what is queued now. */
+  flush(): void;
+  close(): void;
+}
+
+export function createFrameBatcher(post: (batch: FrameBatch, transfer: Transferable[]) => void): FrameBatcher {
   let buffer = new Uint8Array(initialBatchBytes);
   let used = 0;
   let peers: NodeId[] = [];
   let ends: number[] = [];
-  let flushScheduled = false;
-  /** Frames queued since the last microtask flush, over every early flush. */
+  /** Frames queued since the last scheduled flush, over every early flush. */
   let queuedThisTick = 0;
+  const scheduler = createNextTaskScheduler(() => {
+    queuedThisTick = 0;
+    flush();
+  });
 
   const flush = (): void => {
     if (ends.length > 0) {
@@ -61,15 +72,10 @@ export function createFrameBatcher(post: (batch: FrameBatch, transfer: Transfera
       used += bytes.length;
       peers.push(peer);
       ends.push(used);
-      if (flushScheduled) return;
-      flushScheduled = true;
-      queueMicrotask(() => {
-        flushScheduled = false;
-        queuedThisTick = 0;
-        flush();
-      });
+      scheduler.schedule();
     },
     flush,
+    close: () => scheduler.close(),
   };
 }
 
@@ -108,6 +114,8 @@ export function serveTransport(transport: RaftTransport, port: MessagePort): () 
   return () => {
     unsubscribeIncoming();
     unsubscribePeers();
+    batcher.flush();
+    batcher.close();
     port.removeEventListener('message', onMessage);
     port.close();
   };
@@ -141,6 +149,7 @@ export function createPortTransport(selfId: NodeId, port: MessagePort, maxPayloa
     close() {
       if (closed) return;
       batcher.flush();
+      batcher.close();
       closed = true;
       port.removeEventListener('message', onMessage);
       port.close();

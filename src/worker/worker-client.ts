@@ -96,7 +96,7 @@ export async function createWorkerRaftNode(options: WorkerRaftNodeOptions): Prom
     release();
     throw rebuildError(outcome.error);
   }
-  node = createRemoteNode(options.id, outcome.state, {
+  node = createRemoteNode(options.id, outcome.value, {
     api: remote,
     eventsPort: events.port1,
     onMetric: options.onMetric,
