@@ -1,3 +1,6 @@
 // raftmesh/node: the pieces that run only in Node (edge peers, always-on members).
 export { FileRaftStorage } from './storage/file/file-storage.ts';
 export type { FileStorageOptions } from './storage/file/file-storage.ts';
+export { startEdgePeer } from './edge/edge-peer.ts';
+export type { EdgePeer, EdgePeerMode, EdgePeerOptions } from './edge/edge-peer.ts';
+export { opaqueStoreOptions, witnessStoreOptions } from './edge/opaque-store.ts';

@@ -11,7 +11,8 @@ import {
 } from '../../src/index.ts';
 import { combineSignalingClients, createBroadcastChannelSignalingClient, createWebRtcTransport, createWebSocketSignalingClient, type WebRtcTransport } from '../../src/webrtc.ts';
 import { createWorkerRaftNode } from '../../src/worker.ts';
-import { applyBoardCommand, initialBoardState, type BoardCommand, type BoardState } from '../board/board-state.ts';
+import type { BoardCommand, BoardState } from '../board/board-state.ts';
+import { storeOptions } from '../board/store-options.ts';
 import { createPartitionSwitch, type PartitionSwitch } from './partition-switch.ts';
 import { claimTabIdentity } from './tab-identity.ts';
 import type { DemoSettings } from './settings.ts';
@@ -57,7 +58,7 @@ export async function startPeer(settings: DemoSettings, onEvent: (kind: 'members
     },
     storage: (id) => IndexedDbRaftStorage.open(databaseNameFor(settings.room, id)),
     createNode: (options) => startWorkerNode(settings.room, options),
-    store: { initialState: initialBoardState, apply: applyBoardCommand, snapshotEvery: 500 },
+    store: storeOptions,
     onEvent: (event) => {
       switch (event.type) {
         case 'membershipChanged':

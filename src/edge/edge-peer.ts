@@ -1,0 +1,119 @@
+// An always-on member in Node: the same room, admission and WebRTC transport as the browser
+// peers (node-datachannel's RTCPeerConnection), durable FileRaftStorage, role changes logged,
+// /healthz and /metrics over HTTP. `raftmesh-peer` (cli.ts) is this with arguments.
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { joinRoom, type Room, type ReplicatedStoreOptions, type WebSocketConstructor, type WebRtcImplementation, type WebRtcTransport } from './edge-imports.ts';
+import { createWebRtcTransport, createWebSocketSignalingClient, FileRaftStorage } from './edge-imports.ts';
+import { fileKeyValueStore } from './file-key-value-store.ts';
+import { opaqueStoreOptions, witnessStoreOptions } from './opaque-store.ts';
+import { renderMetrics } from './prometheus.ts';
+
+export type EdgePeerMode = 'voter' | 'witness';
+
+export interface EdgePeerOptions<State, Command> {
+  readonly room: string;
+  readonly signalingUrl: string;
+  /** Holds the Raft journal, snapshot and this peer's identity. */
+  readonly dataDirectory: string;
+  readonly secret?: string;
+  /** 'witness': votes and acknowledges, never leads, keeps almost nothing (README "Edge peers"). */
+  readonly mode?: EdgePeerMode;
+  /** The application's store options, to apply and compact; without them the peer keeps the raw log. */
+  readonly app?: ReplicatedStoreOptions<State, Command>;
+  /** RTCPeerConnection and friends (node-datachannel/polyfill). */
+  readonly webrtc: WebRtcImplementation;
+  readonly iceServers?: readonly RTCIceServer[];
+  /** /healthz and /metrics on this port (0: any free port; null: none). Default null. */
+  readonly httpPort?: number | null;
+  readonly httpHost?: string;
+  readonly log?: (line: string) => void;
+}
+
+export interface EdgePeer<State, Command> {
+  readonly room: Room<State, Command>;
+  /** The HTTP port actually bound, or null. */
+  readonly httpPort: number | null;
+  close(): Promise<void>;
+}
+
+export async function startEdgePeer<State = unknown, Command = unknown>(options: EdgePeerOptions<State, Command>): Promise<EdgePeer<State, Command>> {
+  const log = options.log ?? (() => undefined);
+  const mode = options.mode ?? 'voter';
+  const storage = await FileRaftStorage.open(join(options.dataDirectory, 'raft'));
+  const metricCounts = new Map<string, number>();
+  let transport: WebRtcTransport | null = null;
+  const store = (options.app ?? (mode === 'witness' ? witnessStoreOptions() : opaqueStoreOptions())) as ReplicatedStoreOptions<State, Command>;
+  let room: Room<State, Command>;
+  try {
+    room = await joinRoom<State, Command>({
+      room: options.room,
+      ...(options.secret === undefined ? {} : { secret: options.secret }),
+      identityStore: fileKeyValueStore(join(options.dataDirectory, 'identity.json')),
+      signaling: ({ roomId, nodeId, secret }) =>
+        createWebSocketSignalingClient({ url: options.signalingUrl, roomId, nodeId, WebSocket: WebSocket as unknown as WebSocketConstructor, ...(secret === undefined ? {} : { secret }) }),
+      createTransport: (signaling) => {
+        transport = createWebRtcTransport({ signaling, webrtc: options.webrtc, iceServers: options.iceServers ?? [], ...(options.secret === undefined ? {} : { secret: options.secret }) });
+        return transport;
+      },
+      storage: () => storage,
+      store,
+      raftConfig: { witness: mode === 'witness' },
+      onMetric: (metric) => metricCounts.set(metric.type, (metricCounts.get(metric.type) ?? 0) + 1),
+      onEvent: (event) => log(`room: ${event.type}${'reason' in event ? ` (${event.reason})` : ''}`),
+    });
+  } catch (error) {
+    await storage.close();
+    throw error;
+  }
+  const node = room.node;
+  log(`joined room ${options.room} as ${node.id} (${mode}), data in ${options.dataDirectory}`);
+  const unsubscribes = [
+    node.role.subscribe((role) => log(`role: ${role} (term ${node.term.value})`)),
+    node.leader.subscribe((leader) => log(`leader: ${leader ?? 'none'} (term ${node.term.value})`)),
+    node.membership.subscribe((config) => log(`membership: voters ${config.voters.join(', ')}${config.learners?.length ? `; learners ${config.learners.join(', ')}` : ''}`)),
+    node.stopped.subscribe((error) => error && log(`stopped: ${error.message}`)),
+  ];
+  const server = options.httpPort === undefined || options.httpPort === null ? null : await serveHttp(options.httpPort, options.httpHost ?? '127.0.0.1', () => room, metricCounts, () => transport);
+  const httpPort = server === null ? null : (server.address() as { port: number }).port;
+  if (httpPort !== null) log(`health and metrics on http://${options.httpHost ?? '127.0.0.1'}:${httpPort}/healthz and /metrics`);
+  let closing: Promise<void> | null = null;
+  return {
+    room,
+    httpPort,
+    close() {
+      closing ??= (async () => {
+        for (const unsubscribe of unsubscribes) unsubscribe();
+        await new Promise<void>((resolve) => (server === null ? resolve() : server.close(() => resolve())));
+        await room.leave();
+        await storage.close();
+        log('closed');
+      })();
+      return closing;
+    },
+  };
+}
+
+async function serveHttp<State, Command>(port: number, host: string, room: () => Room<State, Command>, metricCounts: ReadonlyMap<string, number>, transport: () => WebRtcTransport | null): Promise<Server> {
+  const server = createServer((request, response) => {
+    const node = room().node;
+    if (request.url === '/healthz') {
+      const healthy = node.stopped.value === null;
+      const body = { status: healthy ? 'ok' : 'stopped', id: node.id, role: node.role.value, term: node.term.value, leader: node.leader.value, commitIndex: node.commitIndex.value, appliedIndex: room().store.appliedIndex.value, peers: [...(transport()?.peers.value ?? [])], error: node.stopped.value?.message ?? null };
+      response.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' }).end(`${JSON.stringify(body)}\n`);
+      return;
+    }
+    if (request.url === '/metrics') {
+      const text = renderMetrics({ node: () => node, appliedIndex: () => room().store.appliedIndex.value, connectedPeers: () => transport()?.peers.value.size ?? 0, metricCounts, transportCounters: () => ({ ...(transport()?.counters ?? {}) }) });
+      response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(text);
+      return;
+    }
+    response.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /healthz or /metrics\n');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return server;
+}
