@@ -65,6 +65,7 @@ export class FakeConnection {
       this.bulk.other = initiator.bulk;
       initiator.control.other = this.control;
       initiator.bulk.other = this.bulk;
+      this.network.onLinked?.(this);
       this.emit('answer');
       return;
     }
@@ -122,6 +123,8 @@ export class FakeConnectionNetwork {
   readonly byPair = new Map<string, FakeConnection>();
   /** When set, ICE restarts never bring ICE back. */
   failRestarts = false;
+  /** Called with the answerer when a pair links (before either side opens): a hostile peer's first chance to send. */
+  onLinked: ((answerer: FakeConnection) => void) | null = null;
   private nextId = 1;
 
   readonly openConnection: OpenConnection = (options) => {

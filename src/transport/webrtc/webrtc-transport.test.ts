@@ -104,4 +104,22 @@ describe('WebRtcTransport connection lifecycle (fake connections)', () => {
     expect(live(network)).toEqual([]);
     expect(a.counters.connectionAttempts).toBe(1);
   });
+
+  it('drops and counts what a peer sends before the handshake, and malformed chunks after it, without throwing', async () => {
+    const { network, transports } = cluster(['a', 'b']);
+    const [a, b] = transports as [WebRtcTransport, WebRtcTransport];
+    network.onLinked = (answerer) => answerer.bulk.send(new Uint8Array([0, 1, 2, 3]));
+    await meshed(transports);
+    expect(a.counters.framesDroppedUnauthenticated).toBe(1);
+    const received: number[][] = [];
+    a.incoming.subscribe((envelope) => received.push([...envelope.bytes]));
+    const [answerer] = live(network).filter((connection) => !connection.options.initiator);
+    answerer?.bulk.send(new Uint8Array([2, 9, 9])); // a continuation with no first part
+    answerer?.control.send(new Uint8Array([1, 0, 0, 1, 0, 7])); // a multi-part start on the control channel
+    answerer?.bulk.send(new Uint8Array([1, 255, 255, 255, 255, 7])); // announces 4 GiB
+    b.send(nodeId('a'), new Uint8Array([42]));
+    await vi.waitFor(() => expect(received).toEqual([[42]]), wait);
+    expect(a.counters.framesDroppedMalformed).toBe(3);
+    expect(a.peers.value.has(nodeId('b'))).toBe(true);
+  });
 });
