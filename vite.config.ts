@@ -32,9 +32,20 @@ export default defineConfig({
         test: {
           name: 'node',
           include: ['src/**/*.test.ts', 'bench/**/*.test.ts', 'demo/**/*.test.ts'],
-          exclude: ['**/*.browser.test.ts', 'node_modules/**'],
+          exclude: ['**/*.browser.test.ts', '**/*.network.test.ts', 'node_modules/**'],
           environment: 'node',
           pool: 'threads',
+        },
+      },
+      {
+        // Node tests that open real network connections (WebRTC between Node peers): npm test
+        // runs them inside the loopback-only namespace, like the browser suites.
+        extends: true,
+        test: {
+          name: 'network',
+          include: ['src/**/*.network.test.ts'],
+          environment: 'node',
+          pool: 'forks',
         },
       },
       {

@@ -98,6 +98,7 @@ const suites = [
   check('library build typechecks', binary('tsc'), ['-p', 'tsconfig.build.json', '--noEmit']),
   vitest('unit, scenario and simulation tests (Node)', ['--project', 'node']),
   // Browser suites: Debian's Chromium, inside a loopback-only network namespace (ENVIRONMENT.md).
+  vitest('network tests (Node WebRTC peers, loopback-only namespace)', ['--project', 'network'], loopbackOnly),
   browserSuite(vitest('in-browser tests (Vitest, headless Chromium)', ['--project', 'browser'], loopbackOnly)),
   browserSuite(playwright('end-to-end and multi-browser tests (Playwright, headless Chromium)')),
 ];

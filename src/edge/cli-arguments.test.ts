@@ -18,6 +18,7 @@ describe('raftmesh-peer arguments', () => {
       httpPort: 0,
       httpHost: '127.0.0.1',
       app: undefined,
+      bindAddress: undefined,
     });
   });
 

@@ -9,13 +9,14 @@ export interface PeerArguments {
   readonly httpPort: number | null;
   readonly httpHost: string;
   readonly app: string | undefined;
+  readonly bindAddress: string | undefined;
 }
 
 export const usage = `usage: raftmesh-peer --room ROOM --signal ws://HOST:PORT --data DIR [--witness]
-                     [--secret SECRET | env RAFTMESH_SECRET] [--http-port 9464] [--http-host 127.0.0.1]
+                     [--secret SECRET | env RAFTMESH_SECRET] [--http-port 9464] [--http-host 127.0.0.1] [--bind 127.0.0.1]
                      [--app MODULE]   (a module exporting storeOptions: the application's reducer)`;
 
-const valued = new Set(['--room', '--signal', '--data', '--secret', '--http-port', '--http-host', '--app']);
+const valued = new Set(['--room', '--signal', '--data', '--secret', '--http-port', '--http-host', '--app', '--bind']);
 
 export function parsePeerArguments(argv: readonly string[], environment: Readonly<Record<string, string | undefined>>): PeerArguments {
   const values = new Map<string, string>();
@@ -48,5 +49,6 @@ export function parsePeerArguments(argv: readonly string[], environment: Readonl
     httpPort,
     httpHost: values.get('--http-host') ?? '127.0.0.1',
     app: values.get('--app'),
+    bindAddress: values.get('--bind'),
   };
 }

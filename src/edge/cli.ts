@@ -33,6 +33,7 @@ async function main(): Promise<void> {
     log,
     ...(args.secret === undefined ? {} : { secret: args.secret }),
     ...(app === undefined ? {} : { app }),
+    ...(args.bindAddress === undefined ? {} : { bindAddress: args.bindAddress }),
   });
   const stop = (signal: string): void => {
     log(`${signal}: leaving the room`);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { joinRoom, type Room, type ReplicatedStoreOptions, type WebSocketConstructor, type WebRtcImplementation, type WebRtcTransport } from './edge-imports.ts';
 import { createWebRtcTransport, createWebSocketSignalingClient, FileRaftStorage } from './edge-imports.ts';
+import { withBindAddress } from './bind-address.ts';
 import { fileKeyValueStore } from './file-key-value-store.ts';
 import { opaqueStoreOptions, witnessStoreOptions } from './opaque-store.ts';
 import { renderMetrics } from './prometheus.ts';
@@ -25,6 +26,8 @@ export interface EdgePeerOptions<State, Command> {
   /** RTCPeerConnection and friends (node-datachannel/polyfill). */
   readonly webrtc: WebRtcImplementation;
   readonly iceServers?: readonly RTCIceServer[];
+  /** Bind WebRTC to this address (node-datachannel finds no loopback candidate otherwise). */
+  readonly bindAddress?: string;
   /** /healthz and /metrics on this port (0: any free port; null: none). Default null. */
   readonly httpPort?: number | null;
   readonly httpHost?: string;
@@ -54,7 +57,8 @@ export async function startEdgePeer<State = unknown, Command = unknown>(options:
       signaling: ({ roomId, nodeId, secret }) =>
         createWebSocketSignalingClient({ url: options.signalingUrl, roomId, nodeId, WebSocket: WebSocket as unknown as WebSocketConstructor, ...(secret === undefined ? {} : { secret }) }),
       createTransport: (signaling) => {
-        transport = createWebRtcTransport({ signaling, webrtc: options.webrtc, iceServers: options.iceServers ?? [], ...(options.secret === undefined ? {} : { secret: options.secret }) });
+        const webrtc = options.bindAddress === undefined ? options.webrtc : withBindAddress(options.webrtc, options.bindAddress);
+        transport = createWebRtcTransport({ signaling, webrtc, iceServers: options.iceServers ?? [], ...(options.secret === undefined ? {} : { secret: options.secret }) });
         return transport;
       },
       storage: () => storage,

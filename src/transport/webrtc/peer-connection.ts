@@ -81,6 +81,39 @@ function toSimplePeerSignal(signal: ConnectionSignal): SimplePeerSignalData {
   }
 }
 
+/**
+ * Adapts an RTCPeerConnection implementation to what simple-peer expects of a browser's:
+ * - simple-peer names the answering side's pre-negotiated channel `null`; browsers turn that into
+ *   the label "null", node-datachannel refuses it ("Data Channel Label expected"). Negotiated
+ *   channels are matched by id, not label, so any label will do.
+ * - simple-peer rewrites `sdp` on the description createOffer/createAnswer return; node-datachannel
+ *   returns objects whose `sdp` is read-only. Plain copies are what browsers accept too.
+ */
+/** The part of RTCPeerConnection the adapter overrides (without the legacy callback overloads). */
+interface AdaptablePeerConnection {
+  createDataChannel(label: string, init?: RTCDataChannelInit): RTCDataChannel;
+  createOffer(options?: RTCOfferOptions): Promise<RTCSessionDescriptionInit>;
+  createAnswer(options?: RTCAnswerOptions): Promise<RTCSessionDescriptionInit>;
+}
+
+export function adaptImplementation(implementation: WebRtcImplementation): WebRtcImplementation {
+  const Base = implementation.RTCPeerConnection as new (configuration?: RTCConfiguration) => AdaptablePeerConnection;
+  class AdaptedPeerConnection extends Base {
+    override createDataChannel(label: string | null, init?: RTCDataChannelInit): RTCDataChannel {
+      return super.createDataChannel(label ?? 'raftmesh-control', init);
+    }
+    override async createOffer(options?: RTCOfferOptions): Promise<RTCSessionDescriptionInit> {
+      const description = await super.createOffer(options);
+      return { type: description.type, sdp: description.sdp ?? '' };
+    }
+    override async createAnswer(options?: RTCAnswerOptions): Promise<RTCSessionDescriptionInit> {
+      const description = await super.createAnswer(options);
+      return { type: description.type, sdp: description.sdp ?? '' };
+    }
+  }
+  return { ...implementation, RTCPeerConnection: AdaptedPeerConnection };
+}
+
 /** Opens a connection; the transport takes another through its `openConnection` option (tests). */
 export type OpenConnection = (options: PeerConnectionOptions) => PeerConnection;
 
@@ -91,7 +124,7 @@ export const openPeerConnection: OpenConnection = (options) => {
     channelConfig: { negotiated: true, id: controlChannelId, ordered: true },
     config: { iceServers: [...options.iceServers] },
     trickle: true,
-    ...(options.webrtc === undefined ? {} : { wrtc: options.webrtc }),
+    ...(options.webrtc === undefined ? {} : { wrtc: adaptImplementation(options.webrtc) }),
   });
   const connection = peer._pc;
   const control = peer._channel;
