@@ -20,12 +20,13 @@ export interface PeerOptions {
   readonly signal: string;
   readonly name: string;
   readonly secret?: string;
+  readonly witness?: string;
   /** The app's page: the dev server's /demo/index.html by default, /index.html for the static build. */
   readonly path?: string;
 }
 
 export function demoUrl(baseURL: string, options: PeerOptions): string {
-  const query = new URLSearchParams({ room: options.room, signal: options.signal, name: options.name, ...(options.secret ? { secret: options.secret } : {}) });
+  const query = new URLSearchParams({ room: options.room, signal: options.signal, name: options.name, ...(options.secret ? { secret: options.secret } : {}), ...(options.witness ? { witness: options.witness } : {}) });
   return `${baseURL}${options.path ?? '/demo/index.html'}?${query}`;
 }
 

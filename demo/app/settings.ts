@@ -1,10 +1,13 @@
-// What a page joins, from its URL: ?room=board&secret=...&signal=ws://127.0.0.1:8787&name=Ana.
+// What a page joins, from its URL: ?room=board&secret=...&signal=ws://127.0.0.1:8787&name=Ana
+// (&witness=<node id> names an always-on witness peer, see raftmesh-peer --witness).
 // The name (shown on claims, chat and the lock) is remembered per browser profile.
 export interface DemoSettings {
   readonly room: string;
   readonly secret: string | undefined;
   readonly signalingUrl: string;
   readonly name: string;
+  /** An always-on witness peer's node id (?witness=...), preferred as a voter by the room policy. */
+  readonly witness: string | undefined;
 }
 
 const nameKey = 'raftmesh-demo:name';
@@ -22,7 +25,8 @@ export function readSettings(location: Location): DemoSettings {
   let name = query.get('name') ?? localStorage.getItem(nameKey) ?? defaultName();
   name = name.slice(0, 64);
   localStorage.setItem(nameKey, name);
-  return { room, secret: secret === null || secret === '' ? undefined : secret, signalingUrl, name };
+  const witness = query.get('witness') ?? undefined;
+  return { room, secret: secret === null || secret === '' ? undefined : secret, signalingUrl, name, witness: witness === '' ? undefined : witness };
 }
 
 export function rememberName(name: string): void {

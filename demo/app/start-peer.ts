@@ -4,6 +4,7 @@
 import {
   IndexedDbRaftStorage,
   joinRoom,
+  nodeId,
   type NodeId,
   type RaftNode,
   type RaftNodeOptions,
@@ -45,6 +46,7 @@ export async function startPeer(settings: DemoSettings, onEvent: (kind: 'members
   const room = await joinRoom<BoardState, BoardCommand>({
     room: settings.room,
     identityStore: identity.store,
+    ...(settings.witness === undefined ? {} : { witness: nodeId(settings.witness) }),
     ...(settings.secret === undefined ? {} : { secret: settings.secret }),
     signaling: ({ roomId, nodeId, secret }) =>
       combineSignalingClients([

@@ -4,7 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { joinRoom, type Room, type ReplicatedStoreOptions, type WebSocketConstructor, type WebRtcImplementation, type WebRtcTransport } from './edge-imports.ts';
+import { joinRoom, loadOrMintNodeId, type Room, type ReplicatedStoreOptions, type WebSocketConstructor, type WebRtcImplementation, type WebRtcTransport } from './edge-imports.ts';
 import { createWebRtcTransport, createWebSocketSignalingClient, FileRaftStorage } from './edge-imports.ts';
 import { withBindAddress } from './bind-address.ts';
 import { fileKeyValueStore } from './file-key-value-store.ts';
@@ -44,16 +44,28 @@ export interface EdgePeer<State, Command> {
 export async function startEdgePeer<State = unknown, Command = unknown>(options: EdgePeerOptions<State, Command>): Promise<EdgePeer<State, Command>> {
   const log = options.log ?? (() => undefined);
   const mode = options.mode ?? 'voter';
+  const identityStore = fileKeyValueStore(join(options.dataDirectory, 'identity.json'));
+  const id = await loadOrMintNodeId(identityStore, options.room);
   const storage = await FileRaftStorage.open(join(options.dataDirectory, 'raft'));
   const metricCounts = new Map<string, number>();
   let transport: WebRtcTransport | null = null;
+  let room: Room<State, Command> | null = null;
+  // Health and metrics answer from the start: 'joining' (503) until the room is joined, so a
+  // supervisor sees a peer that waits for its room (a witness never starts a cluster alone).
+  const server = options.httpPort === undefined || options.httpPort === null ? null : await serveHttp(options.httpPort, options.httpHost ?? '127.0.0.1', id, () => room, metricCounts, () => transport).catch(async (error: unknown) => {
+    await storage.close();
+    throw error;
+  });
+  const httpPort = server === null ? null : (server.address() as { port: number }).port;
+  if (httpPort !== null) log(`health and metrics on http://${options.httpHost ?? '127.0.0.1'}:${httpPort}/healthz and /metrics`);
   const store = (options.app ?? (mode === 'witness' ? witnessStoreOptions() : opaqueStoreOptions())) as ReplicatedStoreOptions<State, Command>;
-  let room: Room<State, Command>;
+  log(`joining room ${options.room} as ${id} (${mode}), data in ${options.dataDirectory}`);
   try {
     room = await joinRoom<State, Command>({
       room: options.room,
+      nodeId: id,
       ...(options.secret === undefined ? {} : { secret: options.secret }),
-      identityStore: fileKeyValueStore(join(options.dataDirectory, 'identity.json')),
+      identityStore,
       signaling: ({ roomId, nodeId, secret }) =>
         createWebSocketSignalingClient({ url: options.signalingUrl, roomId, nodeId, WebSocket: WebSocket as unknown as WebSocketConstructor, ...(secret === undefined ? {} : { secret }) }),
       createTransport: (signaling) => {
@@ -68,29 +80,28 @@ export async function startEdgePeer<State = unknown, Command = unknown>(options:
       onEvent: (event) => log(`room: ${event.type}${'reason' in event ? ` (${event.reason})` : ''}`),
     });
   } catch (error) {
+    server?.close();
     await storage.close();
     throw error;
   }
-  const node = room.node;
-  log(`joined room ${options.room} as ${node.id} (${mode}), data in ${options.dataDirectory}`);
+  const joined = room;
+  const node = joined.node;
+  log(`joined room ${options.room}`);
   const unsubscribes = [
     node.role.subscribe((role) => log(`role: ${role} (term ${node.term.value})`)),
     node.leader.subscribe((leader) => log(`leader: ${leader ?? 'none'} (term ${node.term.value})`)),
     node.membership.subscribe((config) => log(`membership: voters ${config.voters.join(', ')}${config.learners?.length ? `; learners ${config.learners.join(', ')}` : ''}`)),
     node.stopped.subscribe((error) => error && log(`stopped: ${error.message}`)),
   ];
-  const server = options.httpPort === undefined || options.httpPort === null ? null : await serveHttp(options.httpPort, options.httpHost ?? '127.0.0.1', () => room, metricCounts, () => transport);
-  const httpPort = server === null ? null : (server.address() as { port: number }).port;
-  if (httpPort !== null) log(`health and metrics on http://${options.httpHost ?? '127.0.0.1'}:${httpPort}/healthz and /metrics`);
   let closing: Promise<void> | null = null;
   return {
-    room,
+    room: joined,
     httpPort,
     close() {
       closing ??= (async () => {
         for (const unsubscribe of unsubscribes) unsubscribe();
         await new Promise<void>((resolve) => (server === null ? resolve() : server.close(() => resolve())));
-        await room.leave();
+        await joined.leave();
         await storage.close();
         log('closed');
       })();
@@ -99,18 +110,27 @@ export async function startEdgePeer<State = unknown, Command = unknown>(options:
   };
 }
 
-async function serveHttp<State, Command>(port: number, host: string, room: () => Room<State, Command>, metricCounts: ReadonlyMap<string, number>, transport: () => WebRtcTransport | null): Promise<Server> {
+async function serveHttp<State, Command>(port: number, host: string, id: string, room: () => Room<State, Command> | null, metricCounts: ReadonlyMap<string, number>, transport: () => WebRtcTransport | null): Promise<Server> {
   const server = createServer((request, response) => {
-    const node = room().node;
+    const joined = room();
     if (request.url === '/healthz') {
+      if (joined === null) {
+        response.writeHead(503, { 'content-type': 'application/json' }).end(`${JSON.stringify({ status: 'joining', id })}\n`);
+        return;
+      }
+      const node = joined.node;
       const healthy = node.stopped.value === null;
-      const body = { status: healthy ? 'ok' : 'stopped', id: node.id, role: node.role.value, term: node.term.value, leader: node.leader.value, commitIndex: node.commitIndex.value, appliedIndex: room().store.appliedIndex.value, peers: [...(transport()?.peers.value ?? [])], error: node.stopped.value?.message ?? null };
+      const body = { status: healthy ? 'ok' : 'stopped', id: node.id, role: node.role.value, term: node.term.value, leader: node.leader.value, commitIndex: node.commitIndex.value, appliedIndex: joined.store.appliedIndex.value, peers: [...(transport()?.peers.value ?? [])], error: node.stopped.value?.message ?? null };
       response.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' }).end(`${JSON.stringify(body)}\n`);
       return;
     }
-    if (request.url === '/metrics') {
-      const text = renderMetrics({ node: () => node, appliedIndex: () => room().store.appliedIndex.value, connectedPeers: () => transport()?.peers.value.size ?? 0, metricCounts, transportCounters: () => ({ ...(transport()?.counters ?? {}) }) });
+    if (request.url === '/metrics' && joined !== null) {
+      const text = renderMetrics({ node: () => joined.node, appliedIndex: () => joined.store.appliedIndex.value, connectedPeers: () => transport()?.peers.value.size ?? 0, metricCounts, transportCounters: () => ({ ...(transport()?.counters ?? {}) }) });
       response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(text);
+      return;
+    }
+    if (request.url === '/metrics') {
+      response.writeHead(503, { 'content-type': 'text/plain' }).end('joining the room\n');
       return;
     }
     response.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /healthz or /metrics\n');

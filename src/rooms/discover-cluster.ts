@@ -24,6 +24,10 @@ export interface DiscoveryOptions {
   readonly discoveryMs: number;
   readonly pollMs: number;
   readonly signal?: AbortSignal | undefined;
+  /** False for a witness: it never leads, so a cluster it bootstrapped alone could never commit. */
+  readonly mayBootstrap?: boolean;
+  /** Peers that never bootstrap (the room's witness): a newcomer does not wait for them to. */
+  readonly neverBootstrap?: ReadonlySet<NodeId>;
 }
 
 /**
@@ -51,7 +55,9 @@ export function judgeDiscovery(options: DiscoveryOptions, elapsedMs: number, mem
   // is not mistaken for one; a silent peer is ignored after twice the discovery time.
   const silent = peers.some((peer) => !recent.has(peer));
   if (silent && elapsedMs < 2 * options.discoveryMs) return null;
-  const smallest = [options.selfId, ...peers.filter((peer) => recent.has(peer))].sort()[0];
+  if (options.mayBootstrap === false) return null;
+  const candidates = peers.filter((peer) => recent.has(peer) && options.neverBootstrap?.has(peer) !== true);
+  const smallest = [options.selfId, ...candidates].sort()[0];
   if (smallest !== options.selfId) return null;
   return { type: 'bootstrap', bootstrap: { voters: [options.selfId] } };
 }

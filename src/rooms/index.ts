@@ -13,3 +13,4 @@ export type { VisibilitySource } from './visibility.ts';
 export { defaultKeyValueStore, memoryKeyValueStore } from './room-identity.ts';
 export type { KeyValueStore } from './room-identity.ts';
 export type { RoomHello } from './room-channel.ts';
+export { loadOrMintNodeId } from './room-identity.ts';

@@ -18,6 +18,7 @@ import { createReplicatedStore, type ReplicatedStore, type ReplicatedStoreOption
 import { createRoomChannel, type RoomChannel } from './room-channel.ts';
 import { startRoomCoordinator, type RoomCoordinator, type RoomEvent } from './room-coordinator.ts';
 import { identityKey, defaultKeyValueStore, loadBootstrap, loadOrMintNodeId, mintNodeId, saveBootstrap, storageHoldsLog, type KeyValueStore } from './room-identity.ts';
+import { removedWhileAway } from './removed-while-away.ts';
 import { createRoomPresence, type RoomPresence } from './room-presence.ts';
 import { documentVisibility, type VisibilitySource } from './visibility.ts';
 
@@ -110,6 +111,10 @@ export async function joinRoom<State, Command>(options: JoinRoomOptions<State, C
     options.onEvent?.({ type: 'wedged', id: wedged.id, refusedFrom: metric.from, gate: metric.gate, voters: metric.voters, at: clock.now() });
     // A fixed id (given, or the signaling client's) cannot change: the application decides.
     if (fixedId !== null || left || rejoining || wedged !== current) return;
+    // Wedged only if it follows no leader, or only the one it refuses: a healthy member also
+    // refuses a removed peer campaigning on its stale configuration, and must stay who it is.
+    const following = wedged.node.leader.value;
+    if (following !== null && following !== metric.from) return;
     rejoining = true;
     try {
       await wedged.leave();
@@ -171,7 +176,7 @@ async function joinWithRetries<State, Command>(
     const incarnation = await joinAs(options, identityStore, id, onWedged);
     if (incarnation !== null) return incarnation;
     if (fixedId || attempt >= maxIdentityAttempts) {
-      throw new Error(`joinRoom: the room lists ${id} as a voter but this peer's storage is empty; a voter's id must not be reused without its log (give a fresh nodeId)`);
+      throw new Error(`joinRoom: ${id} cannot rejoin as a voter (the room lists it while this peer's storage is empty, or it was removed while away); give a fresh nodeId`);
     }
     // SPEC "Wedge": the way back is a fresh id on empty storage, admitted by the policy.
     id = await freshId(options, identityStore);
@@ -209,7 +214,7 @@ function connect<State, Command>(options: JoinRoomOptions<State, Command>, id: N
   };
 }
 
-/** null when the room lists `id` as a voter while our storage is empty (the id must change). */
+/** null when `id` must not be used again: the room lists it as a voter while our storage is empty, or it was removed while away. */
 async function joinAs<State, Command>(
   options: JoinRoomOptions<State, Command>,
   identityStore: KeyValueStore,
@@ -277,10 +282,25 @@ async function chooseBootstrap<State, Command>(
   discoveryMs: number,
   pollMs: number,
 ): Promise<ClusterConfig | null> {
-  if (await storageHoldsLog(storage)) return (await loadBootstrap(identityStore, options.room)) ?? { voters: [id] };
+  if (await storageHoldsLog(storage)) {
+    const bootstrap = (await loadBootstrap(identityStore, options.room)) ?? { voters: [id] };
+    const clock = options.raftConfig?.clock ?? realClock;
+    const removed = await removedWhileAway({ selfId: id, storage, bootstrap, presence: plumbing.presence, clock, waitMs: discoveryMs, pollMs: Math.min(pollMs, 250), signal: options.signal });
+    return removed ? null : bootstrap;
+  }
   const clock = options.raftConfig?.clock ?? realClock;
   const peers = plumbing.channel.transport.peers;
-  const verdict = await discoverCluster({ selfId: id, presence: plumbing.presence, peers: () => peers.value, clock, discoveryMs, pollMs: Math.min(pollMs, 250), signal: options.signal });
+  const verdict = await discoverCluster({
+    selfId: id,
+    presence: plumbing.presence,
+    peers: () => peers.value,
+    clock,
+    discoveryMs,
+    pollMs: Math.min(pollMs, 250),
+    signal: options.signal,
+    mayBootstrap: options.raftConfig?.witness !== true,
+    ...(options.witness === undefined ? {} : { neverBootstrap: new Set([options.witness]) }),
+  });
   if (verdict.type === 'identityReused') return null;
   await saveBootstrap(identityStore, options.room, verdict.bootstrap);
   return verdict.bootstrap;
