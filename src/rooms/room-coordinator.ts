@@ -5,12 +5,12 @@ import type { Clock } from '../core/config.ts';
 import type { Watchable } from '../core/observable.ts';
 import type { NodeId } from '../core/types.ts';
 import type { RaftNode } from '../driver/node-options.ts';
-import type { MembershipDecision, MembershipPolicy } from './membership-policy.ts';
-
-export type { RoomEvent } from './room-events.ts';
 import { createLeadershipHandoff } from './leadership-handoff.ts';
+import type { MembershipDecision, MembershipPolicy } from './membership-policy.ts';
 import { reasonOf, type RoomEvent } from './room-events.ts';
 import type { RoomPresence } from './room-presence.ts';
+
+export type { RoomEvent } from './room-events.ts';
 
 export interface RoomCoordinatorOptions {
   readonly node: RaftNode;
@@ -29,15 +29,14 @@ export interface RoomCoordinator {
   close(): void;
 }
 
-
 export function startRoomCoordinator(options: RoomCoordinatorOptions): RoomCoordinator {
   const { node, clock, policy } = options;
   const unreachableSince = new Map<NodeId, number>();
   let changing = false;
   let closed = false;
-  const handoff = createLeadershipHandoff({ node, presence: options.presence, peers: options.peers, clock, retryAfterMs: 4 * options.intervalMs, emit: (event) => options.onEvent?.(event) });
   let timer: unknown = null;
   const emit = (event: RoomEvent): void => options.onEvent?.(event);
+  const handoff = createLeadershipHandoff({ node, presence: options.presence, peers: options.peers, clock, retryAfterMs: 4 * options.intervalMs, emit });
 
   /** Counted only while leading: a new leader starts counting afresh (conservative). */
   const trackReachability = (now: number): void => {
