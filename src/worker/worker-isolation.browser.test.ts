@@ -12,8 +12,12 @@ import { createWorkerRaftNode } from './worker-client.ts';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 
-/** Longest election timeout of the block test: well under the 2 s block, well over any stall a shared machine causes. */
-const blockTestConfig: WorkerRaftConfig = { electionTimeoutMin: 800, electionTimeoutMax: 1_400, heartbeatInterval: 100 };
+/**
+ * Election timeouts of the block test: the longest (1.8 s) is under the 2 s block, so a leader
+ * whose engine stalled with the page would be replaced; the shortest (1.2 s) is far above the
+ * stalls a shared 2-core machine causes a worker (the busy page itself takes one core).
+ */
+const blockTestConfig: WorkerRaftConfig = { electionTimeoutMin: 1_200, electionTimeoutMax: 1_800, heartbeatInterval: 100 };
 const blockMs = 2_000;
 
 describe('engine in a worker: a blocked page', () => {
