@@ -1,10 +1,12 @@
 // The boundary's failure and flow-control behaviour, in Node with in-process workers (the real
 // protocol over MessageChannels): a slow committed-stream consumer bounds what the worker sends,
 // and a crashed worker stops the page node loudly instead of leaving calls hanging.
+import 'fake-indexeddb/auto'; // IndexedDB storage inside the in-process worker
 import { describe, expect, it } from 'vitest';
-import { RaftClosedError } from '../core/errors.ts';
+import { RaftClosedError, RaftStorageError } from '../core/errors.ts';
 import { nodeId, type Committed, type NodeId } from '../core/types.ts';
 import { waitFor } from '../driver/raft-node-contract.test-support.ts';
+import { IndexedDbRaftStorage } from '../storage/indexeddb-storage.ts';
 import { createLoopbackNetwork } from '../transport/loopback.ts';
 import { WorkerCrashedError } from './error-transfer.ts';
 import { createInProcessWorker, type InProcessWorker } from './in-process-worker.test-support.ts';
@@ -65,7 +67,7 @@ describe('committed streams across the boundary', () => {
   });
 });
 
-describe('a crashed worker', () => {
+describe('a worker node that stops (crash, close, storage failure)', () => {
   it('stops the page node and terminates the worker: pending calls reject with WorkerCrashedError, streams end, later calls reject, close still works', async () => {
     // Two voters, one of which never exists: no leader, so every call stays pending.
     const { node, worker } = await startNode((self) => [self, nodeId('ghost')]);
@@ -108,6 +110,25 @@ describe('a crashed worker', () => {
     const closing = node.close();
     await expect(proposal).rejects.toBeInstanceOf(RaftClosedError);
     await closing;
+    expect(worker.terminated).toBe(true);
+  });
+
+  it('a storage failure inside the worker stops the page node with the same RaftStorageError and reason', async () => {
+    const id = nodeId('solo');
+    const name = `deleted-${Math.random().toString(36).slice(2)}`;
+    const worker = createInProcessWorker();
+    const node = await createWorkerRaftNode({ id, clusterConfig: { voters: [id] }, transport: createLoopbackNetwork().transport(id), storage: { type: 'indexeddb', name }, worker });
+    await node.awaitLeadership();
+    await node.propose(bytes('stored'));
+    // Another tab deletes the database: the storage closes its connection and refuses writes.
+    await IndexedDbRaftStorage.destroy(name);
+    const error: unknown = await node.propose(bytes('cannot be stored')).catch((reason: unknown) => reason);
+    expect(error).toBeInstanceOf(RaftStorageError);
+    expect((error as RaftStorageError).reason).toBe('databaseDeleted');
+    await waitFor(() => node.stopped.value !== null, 'the page node to stop');
+    expect(node.stopped.value).toBeInstanceOf(RaftStorageError);
+    await expect(node.readIndex()).rejects.toBeInstanceOf(RaftStorageError);
+    await node.close();
     expect(worker.terminated).toBe(true);
   });
 });
