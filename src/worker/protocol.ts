@@ -2,9 +2,10 @@
 // so both sides can be checked by the compiler and errors can be rebuilt on the page.
 //
 // Three channels connect a page client to its worker:
-// - the Worker itself, carrying Comlink calls (WorkerNodeApi): start, propose, reads, ...;
+// - the Worker itself, carrying Comlink calls (WorkerNodeApi): start, propose, reads, trace
+//   subscription, ... (one channel, so the worker sees calls in the order the page made them);
 // - an events port: pushed state, metrics, trace and committed-stream items to the page, stream
-//   credit and trace subscription to the worker;
+//   opening, credit and closing to the worker;
 // - a transport port: batches of Raft frames both ways and the peers set (transport-bridge.ts).
 import type { RaftConfig } from '../core/config.ts';
 import type { StorageFailureReason } from '../core/errors.ts';
