@@ -101,6 +101,8 @@ const suites = [
   vitest('network tests (Node WebRTC peers, loopback-only namespace)', ['--project', 'network'], loopbackOnly),
   browserSuite(vitest('in-browser tests (Vitest, headless Chromium)', ['--project', 'browser'], loopbackOnly)),
   browserSuite(playwright('end-to-end and multi-browser tests (Playwright, headless Chromium)')),
+  // Not a timed test: the end-to-end browser benchmark at a tiny size, so it cannot rot.
+  browserSuite(check('browser benchmark runs (tiny)', 'node', ['scripts/run-loopback.mjs', 'node', '--import', 'tsx', 'bench/browser.ts', '--tiny'])),
 ];
 
 const totals = { passed: 0, failed: 0 };

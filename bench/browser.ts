@@ -1,0 +1,74 @@
+// `npm run bench:browser`: raftmesh end to end in real browsers. Three headless Chromium
+// processes, one page each, one 3-voter cluster: engines and IndexedDB storage (strict) in
+// workers, WebRTC between the pages, meeting through a signaling server on 127.0.0.1. In the same
+// run it measures the raw limits (IndexedDB batched writes, a bare RTCDataChannel) and prints each
+// figure beside its limit; it writes JSON and an SVG chart under bench/results/.
+// `--tiny` is the small run npm test makes so the benchmark cannot rot. Phases and their design:
+// bench/browser/*.ts. Must run in the loopback-only namespace (scripts/run-loopback.mjs).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { renderChart, type Phase } from './browser/chart.ts';
+import { startBenchCluster, type BenchProcess } from './browser/cluster.ts';
+import { mergeBuckets, sampleCommits, settled, wallClockMs } from './browser/driving.ts';
+import { measureFailover } from './browser/failover-phase.ts';
+import { measureMemory } from './browser/memory-phase.ts';
+import { benchSizes } from './browser/options.ts';
+import { measureLightLoadLatency, measureRawLimits, measureSaturation } from './browser/phases.ts';
+import { formatTable, rows, type BenchResults } from './browser/report.ts';
+import { measureHeartbeatsDuringSnapshot } from './browser/snapshot-phase.ts';
+
+const outside = Object.values(os.networkInterfaces()).flat().filter((address) => address !== undefined && !address.internal);
+if (outside.length > 0) {
+  console.error('bench/browser.ts must run in a loopback-only network namespace: use `npm run bench:browser`');
+  process.exit(1);
+}
+
+const sizes = benchSizes(process.argv);
+const resultsDirectory = path.join(import.meta.dirname, 'results');
+fs.mkdirSync(resultsDirectory, { recursive: true });
+// The tiny run (npm test) overwrites one file set; full runs keep theirs, named by time.
+const stamp = new Date().toISOString().replaceAll(':', '-').replace(/\..*$/, '');
+const baseName = path.join(resultsDirectory, sizes.tiny ? 'browser-tiny' : `browser-${stamp}`);
+const loadBefore = os.loadavg();
+const phases: Phase[] = [];
+const phase = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
+  const startMs = wallClockMs();
+  console.error(`… ${name}`);
+  const result = await run();
+  phases.push({ name, startMs, endMs: wallClockMs() });
+  console.error(`  ${name}: ${((wallClockMs() - startMs) / 1000).toFixed(1)} s`);
+  return result;
+};
+
+const cluster = await startBenchCluster(sizes.compactEvery);
+try {
+  const processes = cluster.processes;
+  const [first, second] = processes as [BenchProcess, BenchProcess];
+  const raw = await phase('raw limits', () => measureRawLimits(first, second, sizes));
+  await Promise.all(processes.map((each) => each.startNode()));
+  await settled(processes);
+  const sampler = sampleCommits(processes, 500);
+  const latency = await phase('light load', () => measureLightLoadLatency(processes, sizes));
+  const saturation = await phase('saturation', () => measureSaturation(processes, sizes, sizes.profile ? `${baseName}-leader-worker.cpuprofile` : null));
+  const snapshot = await phase('snapshot', () => measureHeartbeatsDuringSnapshot(processes, sizes));
+  const failover = await phase('failover', () => measureFailover(processes, sizes.failoverTrials));
+  const memory = await phase('memory', () => measureMemory(processes, sizes));
+  await sampler.stop();
+  const loadAfter = os.loadavg();
+  const results: BenchResults = { raw, latency, saturation, snapshot, failover, memory };
+  const cpu = os.cpus();
+  const title = `raftmesh, 3 headless Chromium ${cluster.browserVersion} processes, workers + IndexedDB (strict) + WebRTC — ${cpu[0]?.model ?? 'unknown CPU'} x${cpu.length}, ${new Date().toISOString()}`;
+  const loadAverage = `load average ${loadBefore.map((value) => value.toFixed(1)).join(' ')} before, ${loadAfter.map((value) => value.toFixed(1)).join(' ')} after (1, 5, 15 min)`;
+  console.log(`${title}\n${loadAverage}${sizes.tiny ? '\nTINY RUN (npm test): sizes too small for the figures to mean anything' : ''}`);
+  console.log(`100-byte commands; saturation: ${sizes.saturationInFlightPerPage} in flight per page for ${(sizes.saturationMs / 1000).toFixed(0)} s; IndexedDB limit: strict transactions of ${sizes.indexedDbBatch} packed entries; channel limit: bare RTCDataChannel between two of the pages\n`);
+  const table = rows(results);
+  console.log(formatTable(table));
+  const buckets = mergeBuckets([...saturation.loads, ...memory.loads, { commits: 0, errors: 0, elapsedMs: 0, p50Ms: 0, p99Ms: 0, buckets: latency.buckets, firstError: null }]);
+  fs.writeFileSync(`${baseName}.json`, JSON.stringify({ title, loadAverage, sizes, results, table, phases, commitSamples: sampler.samples, latencyPerSecond: buckets }, null, 1));
+  fs.writeFileSync(`${baseName}.svg`, renderChart(title, sampler.samples, buckets, phases));
+  console.log(`\nwrote ${path.relative(process.cwd(), baseName)}.json and .svg${saturation.profileFile === null ? '' : ` and the leader worker's CPU profile ${path.relative(process.cwd(), saturation.profileFile)}`}`);
+  console.log(`saturation: ${saturation.errors} proposals failed${saturation.firstError === null ? '' : ` (first: ${saturation.firstError})`}; failover: ${failover.failed} trials without a new leader's commit within 30 s; snapshot reached the lagging node in ${snapshot.transferSeconds.toFixed(2)} s`);
+} finally {
+  await cluster.close();
+}

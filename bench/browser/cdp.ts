@@ -1,0 +1,84 @@
+// Chrome DevTools protocol access to a bench page AND its workers: heap sizes after a forced
+// garbage collection, and CPU profiles of the engine's worker. Playwright opens CDP sessions on
+// pages only, so the page's session auto-attaches to its workers and talks to them through
+// Target.sendMessageToTarget (non-flattened sessions), which Chromium still serves.
+import type { BrowserContext, CDPSession, Page } from 'playwright';
+
+export interface HeapSizes {
+  readonly pageBytes: number;
+  readonly workerBytes: number;
+}
+
+export interface PageDevTools {
+  /** JS heap in use on the page and in its engine worker, after a forced GC in both. */
+  heapSizes(): Promise<HeapSizes>;
+  /** Starts the CPU profiler in the engine worker; stop() returns the profile (.cpuprofile JSON). */
+  startWorkerProfile(): Promise<{ stop(): Promise<unknown> }>;
+  /** The full version (the user agent string carries only the major one). */
+  browserVersion(): Promise<string>;
+  detach(): Promise<void>;
+}
+
+interface WorkerReply {
+  readonly id: number;
+  readonly result?: Record<string, unknown>;
+  readonly error?: { readonly message: string };
+}
+
+export async function attachDevTools(context: BrowserContext, page: Page): Promise<PageDevTools> {
+  const session: CDPSession = await context.newCDPSession(page);
+  const workers: string[] = [];
+  const waiting = new Map<number, (reply: WorkerReply) => void>();
+  let nextId = 1;
+  session.on('Target.attachedToTarget', (event) => {
+    if (event.targetInfo.type === 'worker') workers.push(event.sessionId);
+  });
+  session.on('Target.detachedFromTarget', (event) => {
+    const index = workers.indexOf(event.sessionId);
+    if (index >= 0) workers.splice(index, 1);
+  });
+  session.on('Target.receivedMessageFromTarget', (event) => {
+    const reply = JSON.parse(event.message) as WorkerReply;
+    waiting.get(reply.id)?.(reply);
+    waiting.delete(reply.id);
+  });
+  await session.send('Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: false, flatten: false });
+  await session.send('Performance.enable');
+  const engineWorker = (): string => {
+    // The engine's worker is the newest one this page started (a restarted node makes a new one).
+    const sessionId = workers.at(-1);
+    if (sessionId === undefined) throw new Error('the page has no worker attached');
+    return sessionId;
+  };
+  const toWorker = async (method: string, params: Record<string, unknown> = {}): Promise<Record<string, unknown>> => {
+    const id = nextId++;
+    const reply = new Promise<WorkerReply>((resolve) => waiting.set(id, resolve));
+    await session.send('Target.sendMessageToTarget', { sessionId: engineWorker(), message: JSON.stringify({ id, method, params }) });
+    const answer = await reply;
+    if (answer.error !== undefined) throw new Error(`${method} in the worker: ${answer.error.message}`);
+    return answer.result ?? {};
+  };
+  return {
+    async heapSizes() {
+      await session.send('HeapProfiler.collectGarbage');
+      await toWorker('HeapProfiler.collectGarbage');
+      const { metrics } = await session.send('Performance.getMetrics');
+      const pageBytes = metrics.find((metric) => metric.name === 'JSHeapUsedSize')?.value ?? Number.NaN;
+      const usage = await toWorker('Runtime.getHeapUsage');
+      return { pageBytes, workerBytes: typeof usage['usedSize'] === 'number' ? usage['usedSize'] : Number.NaN };
+    },
+    async startWorkerProfile() {
+      await toWorker('Profiler.enable');
+      await toWorker('Profiler.setSamplingInterval', { interval: 200 });
+      await toWorker('Profiler.start');
+      return { stop: async () => (await toWorker('Profiler.stop'))['profile'] };
+    },
+    async browserVersion() {
+      const { product } = await session.send('Browser.getVersion');
+      return product.replace(/^HeadlessChrome\//, '');
+    },
+    async detach() {
+      await session.detach().catch(() => {});
+    },
+  };
+}

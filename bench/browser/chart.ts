@@ -1,0 +1,82 @@
+// The SVG chart of a run, drawn by hand (no chart library): commits per second (from the cluster's
+// commit index sampled by Node) and commit latency p50/p99 per second (the worst page's), against
+// time since the run started, with the phases shaded and named.
+import type { SecondBucket } from '../pages/browser-load.ts';
+import type { CommitSample } from './driving.ts';
+
+export interface Phase {
+  readonly name: string;
+  readonly startMs: number;
+  readonly endMs: number;
+}
+
+const width = 960;
+const panelHeight = 220;
+const margin = { left: 70, right: 20, top: 30, gap: 50, bottom: 40 };
+const plotWidth = width - margin.left - margin.right;
+
+const escape = (text: string): string => text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+
+function rates(samples: readonly CommitSample[]): Array<{ atMs: number; value: number }> {
+  return samples.slice(1).flatMap((sample, index) => {
+    const previous = samples[index];
+    if (previous === undefined || sample.atMs <= previous.atMs) return [];
+    return [{ atMs: sample.atMs, value: Math.max(0, ((sample.commitIndex - previous.commitIndex) * 1000) / (sample.atMs - previous.atMs)) }];
+  });
+}
+
+/** Ticks at 1, 2 or 5 times a power of ten, about five of them. */
+function niceMaximum(value: number): number {
+  if (!(value > 0)) return 1;
+  const power = 10 ** Math.floor(Math.log10(value));
+  return ([1, 2, 5, 10].map((factor) => factor * power).find((candidate) => candidate >= value) ?? 10 * power);
+}
+
+function panel(top: number, title: string, startMs: number, spanMs: number, series: Array<{ label: string; color: string; points: Array<{ atMs: number; value: number }> }>, phases: readonly Phase[]): string {
+  const maximum = niceMaximum(Math.max(0, ...series.flatMap((line) => line.points.map((point) => point.value))));
+  const x = (atMs: number): number => margin.left + ((atMs - startMs) / spanMs) * plotWidth;
+  const y = (value: number): number => top + panelHeight - (Math.min(value, maximum) / maximum) * panelHeight;
+  const parts: string[] = [`<text x="${margin.left}" y="${top - 8}" font-size="13" font-weight="bold">${escape(title)}</text>`];
+  phases.forEach((phase, index) => {
+    const left = x(phase.startMs);
+    parts.push(`<rect x="${left.toFixed(1)}" y="${top}" width="${Math.max(1, x(phase.endMs) - left).toFixed(1)}" height="${panelHeight}" fill="${index % 2 === 0 ? '#f0f4fa' : '#faf5ec'}"/>`);
+    parts.push(`<text x="${(left + 3).toFixed(1)}" y="${top + 12}" font-size="10" fill="#666">${escape(phase.name)}</text>`);
+  });
+  for (let tick = 0; tick <= 4; tick += 1) {
+    const value = (maximum * tick) / 4;
+    parts.push(`<line x1="${margin.left}" x2="${width - margin.right}" y1="${y(value).toFixed(1)}" y2="${y(value).toFixed(1)}" stroke="#ddd"/>`);
+    parts.push(`<text x="${margin.left - 6}" y="${(y(value) + 4).toFixed(1)}" font-size="10" text-anchor="end">${value.toLocaleString('en-US', { maximumFractionDigits: 1 })}</text>`);
+  }
+  series.forEach((line, index) => {
+    const path = line.points.map((point) => `${x(point.atMs).toFixed(1)},${y(point.value).toFixed(1)}`).join(' ');
+    parts.push(`<polyline fill="none" stroke="${line.color}" stroke-width="1.5" points="${path}"/>`);
+    parts.push(`<text x="${width - margin.right - 150}" y="${top + 14 + index * 14}" font-size="11" fill="${line.color}">${escape(line.label)}</text>`);
+  });
+  return parts.join('\n');
+}
+
+export function renderChart(title: string, samples: readonly CommitSample[], buckets: readonly SecondBucket[], phases: readonly Phase[]): string {
+  const startMs = Math.min(samples[0]?.atMs ?? 0, ...phases.map((phase) => phase.startMs));
+  const endMs = Math.max(samples.at(-1)?.atMs ?? 1, ...phases.map((phase) => phase.endMs));
+  const spanMs = Math.max(1, endMs - startMs);
+  const height = margin.top + 2 * panelHeight + margin.gap + margin.bottom;
+  const secondsAxis: string[] = [];
+  const stepSeconds = niceMaximum(spanMs / 1000 / 8);
+  for (let second = 0; second * 1000 <= spanMs; second += stepSeconds) {
+    const at = margin.left + ((second * 1000) / spanMs) * plotWidth;
+    secondsAxis.push(`<text x="${at.toFixed(1)}" y="${height - margin.bottom + 16}" font-size="10" text-anchor="middle">${second} s</text>`);
+  }
+  const latency = (pick: (bucket: SecondBucket) => number) => buckets.map((bucket) => ({ atMs: bucket.second * 1000 + 500, value: pick(bucket) }));
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif">`,
+    `<rect width="${width}" height="${height}" fill="white"/>`,
+    `<text x="${margin.left}" y="16" font-size="12">${escape(title)}</text>`,
+    panel(margin.top + 16, 'commits per second (cluster)', startMs, spanMs, [{ label: 'commits/s', color: '#1f6feb', points: rates(samples) }], phases),
+    panel(margin.top + 16 + panelHeight + margin.gap, 'commit latency, ms (worst page, per second)', startMs, spanMs, [
+      { label: 'p99', color: '#d1242f', points: latency((bucket) => bucket.p99Ms) },
+      { label: 'p50', color: '#1a7f37', points: latency((bucket) => bucket.p50Ms) },
+    ], phases),
+    ...secondsAxis,
+    '</svg>',
+  ].join('\n');
+}

@@ -1,0 +1,108 @@
+// The bench's world: a Vite server (no watching, no hot reload: edits elsewhere in the tree must
+// never reload a page mid-run), a signaling server on 127.0.0.1, and three Chromium processes,
+// each with one page running one Raft node (bench/pages/browser-node.ts).
+//
+// Each process is launched with launchPersistentContext on its own temporary profile rather than
+// chromium.launch + newContext: a context made by newContext is off the record, where Chromium
+// keeps IndexedDB in memory, and "strict durability" would then measure nothing.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright';
+import { createServer, type ViteDevServer } from 'vite';
+import { chromiumArguments, chromiumPath } from '../../scripts/browser-flags.mjs';
+import { startSignalingServer } from '../../src/signaling/server/index.ts';
+import type { StartOptions } from '../pages/browser-node.ts';
+import { attachDevTools, type PageDevTools } from './cdp.ts';
+
+export const roomId = 'bench';
+const secret = 'bench secret';
+export const voters = ['node-a', 'node-b', 'node-c'] as const;
+
+export interface BenchProcess {
+  readonly id: string;
+  readonly context: BrowserContext;
+  page: Page;
+  devTools: PageDevTools;
+  /** Starts this process's node on its page (same id and IndexedDB database every time). */
+  startNode(): Promise<void>;
+  /** Closes the page (its worker and node die with it) and opens a fresh one, node not started. */
+  reopen(): Promise<void>;
+  closePage(): Promise<void>;
+}
+
+export interface BenchCluster {
+  readonly processes: readonly BenchProcess[];
+  readonly browserVersion: string;
+  close(): Promise<void>;
+}
+
+async function startVite(): Promise<{ server: ViteDevServer; baseUrl: string }> {
+  const server = await createServer({
+    configFile: 'vite.config.ts',
+    logLevel: 'error',
+    server: {
+      host: '127.0.0.1',
+      port: 0,
+      hmr: false,
+      watch: null,
+      // Cross-origin isolation gives 5 µs timers instead of 100 µs (ENVIRONMENT.md).
+      headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' },
+    },
+  });
+  await server.listen();
+  const address = server.httpServer?.address();
+  if (address === null || address === undefined || typeof address === 'string') throw new Error('the Vite server has no TCP address');
+  return { server, baseUrl: `http://127.0.0.1:${address.port}` };
+}
+
+export async function startBenchCluster(compactEvery: number): Promise<BenchCluster> {
+  const { server, baseUrl } = await startVite();
+  const signaling = await startSignalingServer({ port: 0, host: '127.0.0.1', rooms: { [roomId]: { secret } } });
+  const profiles = fs.mkdtempSync(path.join(os.tmpdir(), 'raftmesh-bench-browser-'));
+  const processes = await Promise.all(
+    voters.map(async (id) => {
+      const context = await chromium.launchPersistentContext(path.join(profiles, id), { executablePath: chromiumPath, args: chromiumArguments, headless: true, permissions: ['camera', 'microphone'] });
+      const open = async (): Promise<{ page: Page; devTools: PageDevTools }> => {
+        const page = await context.newPage();
+        page.on('pageerror', (error) => console.error(`${id} page error: ${error.message}`));
+        const devTools = await attachDevTools(context, page);
+        await page.goto(`${baseUrl}/bench/pages/browser-node.html`);
+        await page.waitForFunction(() => window.browserBench !== undefined);
+        return { page, devTools };
+      };
+      for (const blank of context.pages()) await blank.close();
+      const opened = await open();
+      const startOptions: StartOptions = { signalingUrl: signaling.url, roomId, secret, self: id, voters, storageName: `bench-${id}`, compactEvery };
+      const benchProcess: BenchProcess = {
+        id,
+        context,
+        page: opened.page,
+        devTools: opened.devTools,
+        startNode: () => benchProcess.page.evaluate((options) => window.browserBench.start(options), startOptions),
+        async closePage() {
+          await benchProcess.devTools.detach();
+          await benchProcess.page.close();
+        },
+        async reopen() {
+          if (!benchProcess.page.isClosed()) await benchProcess.closePage();
+          const next = await open();
+          benchProcess.page = next.page;
+          benchProcess.devTools = next.devTools;
+        },
+      };
+      return benchProcess;
+    }),
+  );
+  const browserVersion = processes[0] === undefined ? 'unknown' : await processes[0].devTools.browserVersion();
+  return {
+    processes,
+    browserVersion,
+    async close() {
+      await Promise.all(processes.map((benchProcess) => benchProcess.context.close().catch(() => {})));
+      await signaling.close();
+      await server.close();
+      fs.rmSync(profiles, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,56 @@
+// Memory under compaction: all three pages propose until the cluster has committed
+// `memoryCommits` more entries, each node publishing a small snapshot every `compactEvery`
+// applied entries. The JS heap of every page and of every engine worker is read through CDP after
+// a forced garbage collection, at the start and at evenly spaced commit marks: retained memory, so
+// flat means nothing grows with the number of commits.
+import type { LoadResult } from '../pages/browser-load.ts';
+import type { HeapSizes } from './cdp.ts';
+import type { BenchProcess } from './cluster.ts';
+import { load, settled, sleep, status, wallClockMs } from './driving.ts';
+import type { BenchSizes } from './options.ts';
+
+export interface MemorySample {
+  readonly commits: number;
+  readonly atMs: number;
+  /** By process id. */
+  readonly heaps: Readonly<Record<string, HeapSizes>>;
+}
+
+export interface MemoryFigures {
+  readonly commits: number;
+  readonly commitsPerSecond: number;
+  readonly samples: readonly MemorySample[];
+  readonly loads: readonly LoadResult[];
+  readonly startedAtMs: number;
+  readonly endedAtMs: number;
+}
+
+async function heaps(processes: readonly BenchProcess[]): Promise<Record<string, HeapSizes>> {
+  const entries = await Promise.all(processes.map(async (each) => [each.id, await each.devTools.heapSizes()] as const));
+  return Object.fromEntries(entries);
+}
+
+export async function measureMemory(processes: readonly BenchProcess[], sizes: BenchSizes): Promise<MemoryFigures> {
+  const { leader, commitIndex: startIndex } = await settled(processes);
+  const startedAtMs = wallClockMs();
+  const samples: MemorySample[] = [{ commits: 0, atMs: startedAtMs, heaps: await heaps(processes) }];
+  const target = startIndex + sizes.memoryCommits;
+  const options = { inFlight: sizes.saturationInFlightPerPage, durationMs: 3_600_000, untilCommitIndex: target, pauseMs: 0, keepAll: false };
+  let finished = false;
+  const loads = Promise.all(processes.map((each) => load(each, options))).finally(() => (finished = true));
+  const step = sizes.memoryCommits / sizes.memorySamples;
+  let nextMark = startIndex + step;
+  while (!finished) {
+    await sleep(250);
+    const commitIndex = (await status(leader)).commitIndex;
+    if (commitIndex >= nextMark && commitIndex < target) {
+      samples.push({ commits: commitIndex - startIndex, atMs: wallClockMs(), heaps: await heaps(processes) });
+      nextMark += step;
+    }
+  }
+  const results = await loads;
+  const endedAtMs = wallClockMs();
+  const commits = (await settled(processes)).commitIndex - startIndex;
+  samples.push({ commits, atMs: wallClockMs(), heaps: await heaps(processes) });
+  return { commits, commitsPerSecond: commits / ((endedAtMs - startedAtMs) / 1000), samples, loads: results, startedAtMs, endedAtMs };
+}

@@ -1,0 +1,91 @@
+// The measurements that need a steady cluster: raw limits (before the nodes start, so nothing else
+// runs), commit latency at light load, and commits per second at saturation.
+import fs from 'node:fs';
+import type { LoadResult, SecondBucket } from '../pages/browser-load.ts';
+import type { BenchProcess } from './cluster.ts';
+import { load, settled, sleep, status, wallClockMs } from './driving.ts';
+import type { BenchSizes } from './options.ts';
+
+export interface RawLimits {
+  readonly indexedDbEntriesPerSecond: number;
+  readonly indexedDbTransactionsPerSecond: number;
+  readonly indexedDbBatch: number;
+  readonly channelRoundTripP50Ms: number;
+  readonly channelRoundTripP99Ms: number;
+  readonly channelMebibytesPerSecond: number;
+}
+
+export async function measureRawLimits(first: BenchProcess, second: BenchProcess, sizes: BenchSizes): Promise<RawLimits> {
+  const indexedDb = await first.page.evaluate(([batch, total]) => window.browserBench.indexedDbRate(batch, total), [sizes.indexedDbBatch, sizes.indexedDbEntries] as const);
+  const offer = await first.page.evaluate(() => window.browserBench.bareOffer());
+  const answer = await second.page.evaluate((text) => window.browserBench.bareAnswer(text), offer);
+  await first.page.evaluate((text) => window.browserBench.bareAccept(text), answer);
+  const roundTrip = await first.page.evaluate((pings) => window.browserBench.bareRoundTrip(pings), sizes.pings);
+  const throughput = await first.page.evaluate((bytes) => window.browserBench.bareThroughput(bytes), sizes.channelBytes);
+  return {
+    indexedDbEntriesPerSecond: indexedDb.entriesPerSecond,
+    indexedDbTransactionsPerSecond: indexedDb.transactionsPerSecond,
+    indexedDbBatch: sizes.indexedDbBatch,
+    channelRoundTripP50Ms: roundTrip.p50Ms,
+    channelRoundTripP99Ms: roundTrip.p99Ms,
+    channelMebibytesPerSecond: throughput.mebibytesPerSecond,
+  };
+}
+
+export interface LatencyFigures {
+  readonly commits: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly buckets: readonly SecondBucket[];
+}
+
+/** One proposal at a time on the leader's page: each commit's full path (page → worker → disk and peers → page). */
+export async function measureLightLoadLatency(processes: readonly BenchProcess[], sizes: BenchSizes): Promise<LatencyFigures> {
+  const { leader, commitIndex } = await settled(processes);
+  const result = await load(leader, { inFlight: 1, durationMs: 120_000, untilCommitIndex: commitIndex + sizes.latencyCommits, pauseMs: 0, keepAll: true });
+  return { commits: result.commits, p50Ms: result.p50Ms, p99Ms: result.p99Ms, buckets: result.buckets };
+}
+
+export interface SaturationFigures {
+  readonly commitsPerSecond: number;
+  readonly inFlightPerPage: number;
+  readonly seconds: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly errors: number;
+  readonly firstError: string | null;
+  readonly loads: readonly LoadResult[];
+  readonly profileFile: string | null;
+}
+
+/**
+ * All three pages propose at once (followers' proposals are forwarded to the leader); the rate is
+ * the cluster's commit index over the measured window, after a warm-up, as Node's clock sees it.
+ */
+export async function measureSaturation(processes: readonly BenchProcess[], sizes: BenchSizes, profilePath: string | null): Promise<SaturationFigures> {
+  const { leader } = await settled(processes);
+  const options = { inFlight: sizes.saturationInFlightPerPage, durationMs: sizes.saturationWarmUpMs + sizes.saturationMs, untilCommitIndex: Number.MAX_SAFE_INTEGER, pauseMs: 0, keepAll: true };
+  const loads = Promise.all(processes.map((each) => load(each, options)));
+  await sleep(sizes.saturationWarmUpMs);
+  const profiler = profilePath === null ? null : await leader.devTools.startWorkerProfile();
+  const startIndex = (await status(leader)).commitIndex;
+  const started = wallClockMs();
+  await sleep(sizes.saturationMs);
+  const endIndex = (await status(leader)).commitIndex;
+  const seconds = (wallClockMs() - started) / 1000;
+  if (profiler !== null && profilePath !== null) fs.writeFileSync(profilePath, JSON.stringify(await profiler.stop()));
+  const results = await loads;
+  const latencies = results.flatMap((result) => [result.p50Ms, result.p99Ms]);
+  return {
+    commitsPerSecond: (endIndex - startIndex) / seconds,
+    inFlightPerPage: sizes.saturationInFlightPerPage,
+    seconds,
+    // Per page percentiles: the worst page's (followers' proposals also travel to the leader and back).
+    p50Ms: Math.max(...results.map((result) => result.p50Ms)),
+    p99Ms: Math.max(...latencies),
+    errors: results.reduce((sum, result) => sum + result.errors, 0),
+    firstError: results.find((result) => result.firstError !== null)?.firstError ?? null,
+    loads: results,
+    profileFile: profilePath,
+  };
+}

@@ -1,0 +1,67 @@
+// The table bench/browser.ts prints: each figure beside its raw limit from the same run, the ratio
+// between them, and the issue's target with whether it was met.
+import type { FailoverFigures } from './failover-phase.ts';
+import type { MemoryFigures } from './memory-phase.ts';
+import type { LatencyFigures, RawLimits, SaturationFigures } from './phases.ts';
+import type { SnapshotFigures } from './snapshot-phase.ts';
+import { percentile } from './driving.ts';
+
+export interface BenchResults {
+  readonly raw: RawLimits;
+  readonly latency: LatencyFigures;
+  readonly saturation: SaturationFigures;
+  readonly snapshot: SnapshotFigures;
+  readonly failover: FailoverFigures;
+  readonly memory: MemoryFigures;
+}
+
+export interface Row {
+  readonly measure: string;
+  readonly value: string;
+  readonly limit: string;
+  readonly ratio: string;
+  readonly target: string;
+  readonly met: boolean | null;
+}
+
+const mebibyte = 1024 * 1024;
+const fixed = (value: number, digits = 2): string => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
+const whole = (value: number): string => (Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : 'n/a');
+
+/** Heap growth over the run: the last sample against the first after the warm-up (the second sample). */
+export function memoryGrowth(memory: MemoryFigures): { firstBytes: number; lastBytes: number; growth: number } {
+  const total = (index: number): number => Object.values(memory.samples[index]?.heaps ?? {}).reduce((sum, heap) => sum + heap.pageBytes + heap.workerBytes, 0);
+  const reference = memory.samples.length > 2 ? 1 : 0;
+  const firstBytes = total(reference);
+  const lastBytes = total(memory.samples.length - 1);
+  return { firstBytes, lastBytes, growth: lastBytes / firstBytes };
+}
+
+export function rows(results: BenchResults): Row[] {
+  const { raw, latency, saturation, snapshot, failover, memory } = results;
+  const failoverP50 = percentile(failover.trials, 0.5);
+  const failoverMax = failover.trials.length === 0 ? Number.NaN : Math.max(...failover.trials);
+  const growth = memoryGrowth(memory);
+  const processes = Object.keys(memory.samples[0]?.heaps ?? {}).length;
+  const last = memory.samples.at(-1);
+  const worstPage = Math.max(...Object.values(last?.heaps ?? {}).map((heap) => heap.pageBytes + heap.workerBytes));
+  return [
+    { measure: 'commits/s at saturation (3 pages proposing)', value: whole(saturation.commitsPerSecond), limit: `${whole(raw.indexedDbEntriesPerSecond)} IndexedDB entries/s`, ratio: fixed(saturation.commitsPerSecond / raw.indexedDbEntriesPerSecond), target: '≥ 25,000 and ≥ 0.5 of IndexedDB', met: saturation.commitsPerSecond >= 25_000 && saturation.commitsPerSecond >= raw.indexedDbEntriesPerSecond / 2 },
+    { measure: 'replication bytes at saturation (MiB/s to each follower)', value: fixed((saturation.commitsPerSecond * 100) / mebibyte, 1), limit: `${fixed(raw.channelMebibytesPerSecond, 1)} MiB/s channel`, ratio: fixed((saturation.commitsPerSecond * 100) / mebibyte / raw.channelMebibytesPerSecond), target: '—', met: null },
+    { measure: 'commit latency p50, light load (ms)', value: fixed(latency.p50Ms), limit: `${fixed(raw.channelRoundTripP50Ms)} ms channel RTT p50`, ratio: fixed(latency.p50Ms / raw.channelRoundTripP50Ms, 1), target: '≤ 3 ms', met: latency.p50Ms <= 3 },
+    { measure: 'commit latency p99, light load (ms)', value: fixed(latency.p99Ms), limit: `${fixed(raw.channelRoundTripP99Ms)} ms channel RTT p99`, ratio: fixed(latency.p99Ms / raw.channelRoundTripP99Ms, 1), target: '—', met: null },
+    { measure: `failover p50 / max over ${failover.trials.length} trials (ms)`, value: `${whole(failoverP50)} / ${whole(failoverMax)}`, limit: '150–300 ms election timeout', ratio: fixed(failoverMax / 300, 1), target: '≤ 1,000 ms', met: failover.failed === 0 && failoverMax <= 1_000 },
+    { measure: 'leader silence p99 at a follower, baseline (ms)', value: fixed(snapshot.baseline.gapP99Ms), limit: `${fixed(raw.channelRoundTripP99Ms)} ms channel RTT p99`, ratio: fixed(snapshot.baseline.gapP99Ms / raw.channelRoundTripP99Ms, 1), target: '—', met: null },
+    { measure: `leader silence p99 during a ${fixed(snapshot.snapshotBytes / mebibyte, 2)} MiB snapshot (ms)`, value: `${fixed(snapshot.duringSnapshot.gapP99Ms)} (max ${fixed(snapshot.duringSnapshot.gapMaxMs)})`, limit: `${fixed(raw.channelRoundTripP99Ms)} ms channel RTT p99`, ratio: fixed(snapshot.duringSnapshot.gapP99Ms / raw.channelRoundTripP99Ms, 1), target: '≤ 20 ms', met: snapshot.duringSnapshot.gapP99Ms <= 20 },
+    { measure: 'small-proposal p99 during the snapshot (ms)', value: fixed(snapshot.duringSnapshot.proposalP99Ms), limit: `${fixed(snapshot.baseline.proposalP99Ms)} ms without it`, ratio: fixed(snapshot.duringSnapshot.proposalP99Ms / snapshot.baseline.proposalP99Ms, 1), target: '—', met: null },
+    { measure: `JS heap, page + worker, after ${whole(memory.commits)} commits (MiB, worst of ${processes})`, value: fixed(worstPage / mebibyte, 1), limit: `${fixed(growth.firstBytes / processes / mebibyte, 1)} MiB per process early in the run`, ratio: fixed(growth.growth), target: 'flat (≤ 1.10)', met: growth.growth <= 1.1 },
+  ];
+}
+
+export function formatTable(table: readonly Row[]): string {
+  const header: Row = { measure: 'measure', value: 'value', limit: 'raw limit (same run)', ratio: 'ratio', target: 'target', met: null };
+  const widths = (['measure', 'value', 'limit', 'ratio', 'target'] as const).map((key) => Math.max(...[header, ...table].map((row) => row[key].length)));
+  const line = (row: Row, met: string): string => `| ${[row.measure, row.value, row.limit, row.ratio, row.target].map((cell, index) => cell.padEnd(widths[index] ?? 0)).join(' | ')} | ${met.padEnd(4)} |`;
+  const separator = `| ${widths.map((width) => '-'.repeat(width)).join(' | ')} | ---- |`;
+  return [line(header, 'met'), separator, ...table.map((row) => line(row, row.met === null ? '' : row.met ? 'yes' : 'NO'))].join('\n');
+}

@@ -1,0 +1,67 @@
+// Heartbeats while a snapshot streams. One follower ("lagging") has its node closed while the
+// leader commits past its log and publishes a snapshot of `snapshotBytes`; when the lagging node
+// restarts, the leader must send it that snapshot (its log no longer holds what it needs).
+// Meanwhile the leader's page proposes one small command at a time, 5 ms apart, and the OTHER
+// follower's page timestamps every frame arriving from the leader. Raft's election timer on a
+// follower restarts on each of them, so the gap between successive frames is what the timer sees:
+// a gap near the election timeout would cost an election. Measured the same way without a
+// snapshot first, as the baseline (gaps there come from the 5 ms pacing, the commits and the
+// 50 ms heartbeat interval, whichever comes first).
+import { defaultRaftConfig } from '../../src/index.ts';
+import type { BenchProcess } from './cluster.ts';
+import { load, percentile, settled, sleep, status, waitFor, wallClockMs } from './driving.ts';
+import type { BenchSizes } from './options.ts';
+
+export interface GapFigures {
+  readonly frames: number;
+  readonly gapP50Ms: number;
+  readonly gapP99Ms: number;
+  readonly gapMaxMs: number;
+  readonly proposalP99Ms: number;
+}
+
+export interface SnapshotFigures {
+  readonly snapshotBytes: number;
+  readonly baseline: GapFigures;
+  readonly duringSnapshot: GapFigures;
+  readonly transferSeconds: number;
+  readonly startedAtMs: number;
+  readonly endedAtMs: number;
+}
+
+async function watchGaps(leader: BenchProcess, watcher: BenchProcess, during: () => Promise<void>): Promise<GapFigures> {
+  await watcher.page.evaluate((sender) => window.browserBench.watchFrames(sender), leader.id);
+  const proposals = load(leader, { inFlight: 1, durationMs: 600_000, untilCommitIndex: Number.MAX_SAFE_INTEGER, pauseMs: 5, keepAll: true });
+  await during();
+  await leader.page.evaluate(() => window.browserBench.stopLoads());
+  const arrivals = await watcher.page.evaluate(() => window.browserBench.watchFrames(null));
+  const gaps = arrivals.slice(1).map((time, index) => time - (arrivals[index] ?? time));
+  const result = await proposals;
+  return { frames: arrivals.length, gapP50Ms: percentile(gaps, 0.5), gapP99Ms: percentile(gaps, 0.99), gapMaxMs: Math.max(0, ...gaps), proposalP99Ms: result.p99Ms };
+}
+
+export async function measureHeartbeatsDuringSnapshot(processes: readonly BenchProcess[], sizes: BenchSizes): Promise<SnapshotFigures> {
+  const { leader } = await settled(processes);
+  const [lagging, watcher] = processes.filter((each) => each !== leader) as [BenchProcess, BenchProcess];
+  const startedAtMs = wallClockMs();
+  const baseline = await watchGaps(leader, watcher, () => sleep(sizes.heartbeatBaselineMs));
+
+  await lagging.page.evaluate(() => window.browserBench.stopNode());
+  // Past the default 1,000 entries kept behind a snapshot, so the lagging node needs the snapshot.
+  const before = (await status(leader)).commitIndex;
+  await load(leader, { inFlight: 64, durationMs: 120_000, untilCommitIndex: before + 2_000, pauseMs: 0, keepAll: false });
+  const snapshotIndex = await leader.page.evaluate((bytes) => window.browserBench.snapshotNow(bytes), sizes.snapshotBytes);
+  // The leader keeps the default 1,000 entries behind its snapshot.
+  await waitFor('the leader to compact', 30_000, async () => ((await status(leader)).compactionFloor >= snapshotIndex - defaultRaftConfig.snapshotTrailingEntries ? true : null));
+
+  let transferSeconds = 0;
+  const duringSnapshot = await watchGaps(leader, watcher, async () => {
+    const restarted = wallClockMs();
+    await lagging.startNode();
+    // Entries below the leader's floor exist only in the snapshot, so reaching it means installing it.
+    await waitFor('the lagging node to install the snapshot', 120_000, async () => ((await status(lagging)).appliedIndex >= snapshotIndex ? true : null));
+    transferSeconds = (wallClockMs() - restarted) / 1000;
+  });
+  await leader.page.evaluate(() => window.browserBench.setSnapshotBytes(64));
+  return { snapshotBytes: sizes.snapshotBytes, baseline, duringSnapshot, transferSeconds, startedAtMs, endedAtMs: wallClockMs() };
+}

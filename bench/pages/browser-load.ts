@@ -1,0 +1,95 @@
+// Proposal load for bench/browser.ts: `inFlight` lanes each proposing 100-byte commands one after
+// another, until a duration passes or the cluster's commit index reaches a mark. Latencies are kept
+// per wall-clock second so Node can chart the run over time.
+import type { RaftNode } from '../../src/index.ts';
+
+export interface SecondBucket {
+  /** Wall-clock second (Unix time), comparable across the three processes. */
+  readonly second: number;
+  readonly commits: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+}
+
+export interface LoadResult {
+  readonly commits: number;
+  readonly errors: number;
+  readonly elapsedMs: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly buckets: readonly SecondBucket[];
+  readonly firstError: string | null;
+}
+
+export interface LoadOptions {
+  readonly inFlight: number;
+  readonly durationMs: number;
+  readonly untilCommitIndex: number;
+  /** Pause between a lane's commit and its next proposal (light load). */
+  readonly pauseMs: number;
+  /**
+   * Keep every latency for the run's percentiles. Off for the memory phase: a million latencies
+   * would grow this page's heap and be mistaken for the library's (each second is still summed up).
+   */
+  readonly keepAll: boolean;
+}
+
+const command = new Uint8Array(100).fill(7);
+/** Bumped by stopLoads(): every running load ends after its lanes' current proposals. */
+let generation = 0;
+
+export function stopLoads(): void {
+  generation += 1;
+}
+
+const at = (sorted: readonly number[], quantile: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(sorted.length * quantile) - 1))] ?? 0;
+
+export function createLoad(node: RaftNode, options: LoadOptions): { finished: Promise<LoadResult> } {
+  const wallClock = (): number => performance.timeOrigin + performance.now();
+  const latencies: number[] = [];
+  const buckets: SecondBucket[] = [];
+  let currentSecond = 0;
+  let current: number[] = [];
+  const closeSecond = (): void => {
+    if (current.length === 0) return;
+    current.sort((left, right) => left - right);
+    buckets.push({ second: currentSecond, commits: current.length, p50Ms: at(current, 0.5), p99Ms: at(current, 0.99) });
+    current = [];
+  };
+  let errors = 0;
+  let firstError: string | null = null;
+  const started = performance.now();
+  const deadline = started + options.durationMs;
+  const startedGeneration = generation;
+  const done = (): boolean => generation !== startedGeneration || performance.now() >= deadline || node.commitIndex.value >= options.untilCommitIndex;
+  const lane = async (): Promise<void> => {
+    while (!done()) {
+      const sent = performance.now();
+      try {
+        await node.propose(command);
+      } catch (error) {
+        // Leadership changes under load (a stalled worker on a busy machine) are expected: count, back off, go on.
+        errors += 1;
+        firstError ??= error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        continue;
+      }
+      const latency = performance.now() - sent;
+      if (options.keepAll) latencies.push(latency);
+      const second = Math.floor(wallClock() / 1000);
+      if (second !== currentSecond) {
+        closeSecond();
+        currentSecond = second;
+      }
+      current.push(latency);
+      if (options.pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, options.pauseMs));
+    }
+  };
+  const finished = Promise.all(Array.from({ length: options.inFlight }, lane)).then((): LoadResult => {
+    closeSecond();
+    const sorted = latencies.sort((left, right) => left - right);
+    const commits = buckets.reduce((sum, bucket) => sum + bucket.commits, 0);
+    return { commits, errors, elapsedMs: performance.now() - started, p50Ms: at(sorted, 0.5), p99Ms: at(sorted, 0.99), buckets, firstError };
+  });
+  return { finished };
+}

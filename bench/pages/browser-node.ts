@@ -1,0 +1,160 @@
+// The page side of bench/browser.ts: one Raft node per Chromium process, its engine and
+// IndexedDB storage (strict) in a worker, the WebRTC transport on this page meeting the other two
+// pages through the bench's signaling server. Node drives the phases through window.browserBench.
+import { nodeId, type NodeId, type RaftNode } from '../../src/index.ts';
+import { createWebRtcTransport, createWebSocketSignalingClient, type WebRtcTransport } from '../../src/webrtc.ts';
+import { createWorkerRaftNode } from '../../src/worker.ts';
+import { createLoad, stopLoads, type LoadOptions, type LoadResult } from './browser-load.ts';
+import { rawApi } from './browser-raw.ts';
+
+export interface StartOptions {
+  readonly signalingUrl: string;
+  readonly roomId: string;
+  readonly secret: string;
+  readonly self: string;
+  readonly voters: readonly string[];
+  readonly storageName: string;
+  /** Each node compacts its own log: a snapshot every this many applied entries. */
+  readonly compactEvery: number;
+}
+
+export interface NodeStatus {
+  readonly role: string;
+  readonly leader: string | null;
+  readonly term: number;
+  readonly commitIndex: number;
+  readonly compactionFloor: number;
+  readonly appliedIndex: number;
+  readonly peers: number;
+}
+
+let transport: WebRtcTransport | null = null;
+let node: RaftNode | null = null;
+let appliedIndex = 0;
+let snapshotBytes = 64;
+let compactEvery = 10_000;
+let lastCompaction = 0;
+/** Arrival times of frames from `watchedSender` while recording (the heartbeat phase). */
+let watchedSender: NodeId | null = null;
+let arrivals: number[] = [];
+let failover: { controller: AbortController; result: { atMs: number; term: number } | null } | null = null;
+
+function running(): RaftNode {
+  if (node === null) throw new Error('node not started');
+  return node;
+}
+
+/** The application's apply loop: counts entries and compacts, as an app with snapshots would. */
+async function applyLoop(started: RaftNode): Promise<void> {
+  for await (const item of started.committed()) {
+    appliedIndex = item.type === 'install' ? item.snapshot.throughIndex : item.type === 'entry' ? item.entry.index : item.index;
+    if (appliedIndex - lastCompaction >= compactEvery) publish(started);
+  }
+}
+
+function publish(started: RaftNode): void {
+  lastCompaction = appliedIndex;
+  const state = new Uint8Array(snapshotBytes);
+  new DataView(state.buffer).setFloat64(0, appliedIndex);
+  started.publishSnapshot({ throughIndex: appliedIndex, state });
+}
+
+const api = {
+  async start(options: StartOptions): Promise<void> {
+    compactEvery = options.compactEvery;
+    const self = nodeId(options.self);
+    const signaling = createWebSocketSignalingClient({ url: options.signalingUrl, roomId: options.roomId, nodeId: self, secret: options.secret });
+    transport = createWebRtcTransport({ signaling, secret: options.secret, iceServers: [] });
+    transport.incoming.subscribe((envelope) => {
+      if (envelope.from === watchedSender) arrivals.push(performance.now());
+    });
+    const started = await createWorkerRaftNode({
+      id: self,
+      clusterConfig: { voters: options.voters.map((voter) => nodeId(voter)) },
+      transport,
+      storage: { type: 'indexeddb', name: options.storageName, durability: 'strict' },
+    });
+    node = started;
+    appliedIndex = started.commitIndex.value;
+    lastCompaction = appliedIndex;
+    void applyLoop(started).catch(() => {});
+  },
+  /** Closes the node (worker and storage) but keeps the page: a follower that falls behind. */
+  async stopNode(): Promise<void> {
+    await node?.close();
+    node = null;
+  },
+  status(): NodeStatus {
+    const current = running();
+    return {
+      role: current.role.value,
+      leader: current.leader.value,
+      term: current.term.value,
+      commitIndex: current.commitIndex.value,
+      compactionFloor: current.compactionFloor.value,
+      appliedIndex,
+      peers: transport?.peers.value.size ?? 0,
+    };
+  },
+  /** Publishes a snapshot of `bytes` now (and uses that size for later compactions). */
+  snapshotNow(bytes: number): number {
+    snapshotBytes = bytes;
+    publish(running());
+    return appliedIndex;
+  },
+  setSnapshotBytes(bytes: number): void {
+    snapshotBytes = bytes;
+  },
+  load(options: LoadOptions): Promise<LoadResult> {
+    return createLoad(running(), options).finished;
+  },
+  stopLoads,
+  /** Starts timing frames from `sender` (the leader) as they reach this page's transport. */
+  watchFrames(sender: string | null): number[] {
+    const recorded = arrivals;
+    watchedSender = sender === null ? null : nodeId(sender);
+    arrivals = [];
+    return recorded;
+  },
+  /**
+   * Failover, armed on the surviving pages before the leader's page closes: once this node leads,
+   * it proposes, and the wall-clock time (timeOrigin + now, comparable across processes) of that
+   * first commit is kept for failoverResult.
+   */
+  armFailover(): void {
+    const current = running();
+    const controller = new AbortController();
+    failover = { controller, result: null };
+    const armed = failover;
+    void (async () => {
+      while (!controller.signal.aborted) {
+        try {
+          await current.awaitLeadership({ signal: controller.signal });
+          await current.propose(new Uint8Array(100).fill(9), { signal: controller.signal });
+          armed.result = { atMs: performance.timeOrigin + performance.now(), term: current.term.value };
+          return;
+        } catch {
+          // Lost leadership before the commit, or disarmed: wait again or stop.
+        }
+      }
+    })();
+  },
+  failoverResult(): { atMs: number; term: number } | null {
+    const result = failover?.result ?? null;
+    if (result !== null) failover?.controller.abort();
+    return result;
+  },
+  disarmFailover(): void {
+    failover?.controller.abort();
+    failover = null;
+  },
+  wallClockMs: (): number => performance.timeOrigin + performance.now(),
+  ...rawApi,
+};
+
+declare global {
+  interface Window {
+    browserBench: typeof api;
+  }
+}
+window.browserBench = api;
