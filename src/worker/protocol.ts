@@ -68,15 +68,26 @@ export type SerializedError =
  * observables, the metrics or the committed streams. (Every state change is an event, so answers
  * need not carry the state themselves.)
  */
-export type CallOutcome<T> =
-  | { readonly type: 'ok'; readonly value: T; readonly eventsThrough: number }
-  | { readonly type: 'error'; readonly error: SerializedError; readonly eventsThrough: number };
+export type CallOutcome<T> = Answer<T> & { readonly eventsThrough: number };
+
+export type Answer<T> = { readonly type: 'ok'; readonly value: T } | { readonly type: 'error'; readonly error: SerializedError };
+
+/** One proposal of a batch (WorkerNodeApi.proposeBatch); its answer comes as an `answer` event. */
+export interface ProposalRequest {
+  readonly callId: number;
+  readonly command: Uint8Array;
+  readonly requestId: number | null;
+}
 
 /** The worker's API, called through Comlink. `callId` names a call so the page can abort it. */
 export interface WorkerNodeApi {
   /** Answers with the node's initial state. */
   start(request: StartRequest, transportPort: MessagePort, eventsPort: MessagePort): Promise<CallOutcome<NodeState>>;
-  propose(callId: number, command: Uint8Array, requestId: number | null): Promise<CallOutcome<LogEntry>>;
+  /**
+   * Every proposal the page made in one synchronous burst, in one message; each answer comes back
+   * as an `answer` event, batched with the other events (one message each way per burst).
+   */
+  proposeBatch(proposals: readonly ProposalRequest[]): void;
   readIndex(callId: number): Promise<CallOutcome<number>>;
   changeMembership(callId: number, target: ClusterConfig): Promise<CallOutcome<ClusterConfig>>;
   transferLeadership(callId: number, target: NodeId): Promise<CallOutcome<null>>;
@@ -96,7 +107,8 @@ export type WorkerEvent =
   | { readonly type: 'metric'; readonly metric: RaftMetric }
   | { readonly type: 'trace'; readonly event: RaftTraceEvent }
   | { readonly type: 'committed'; readonly streamId: number; readonly item: Committed }
-  | { readonly type: 'streamEnded'; readonly streamId: number; readonly error: SerializedError | null };
+  | { readonly type: 'streamEnded'; readonly streamId: number; readonly error: SerializedError | null }
+  | { readonly type: 'answer'; readonly callId: number; readonly answer: Answer<LogEntry> };
 
 export interface WorkerEventBatch {
   readonly type: 'events';

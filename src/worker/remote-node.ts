@@ -10,7 +10,7 @@ import type { NodeId } from '../core/types.ts';
 import { isValidCounter, validateClusterConfig } from '../core/types.ts';
 import type { RaftNode } from '../driver/node-options.ts';
 import { rebuildError } from './error-transfer.ts';
-import type { NodeState, WorkerEvent, WorkerEventBatch, WorkerNodeApi } from './protocol.ts';
+import type { NodeState, ProposalRequest, WorkerEvent, WorkerEventBatch, WorkerNodeApi } from './protocol.ts';
 import { createRemoteCalls, type RemoteCalls } from './remote-calls.ts';
 import { createRemoteCommittedStreams, type RemoteCommittedStreams } from './remote-committed-stream.ts';
 import { createStateMirror, type StateMirror } from './state-mirror.ts';
@@ -36,6 +36,7 @@ interface RemoteParts {
   readonly stopped: WritableWatchable<Error | null>;
   readonly streams: RemoteCommittedStreams;
   readonly calls: RemoteCalls;
+  readonly proposals: ProposalQueue;
 }
 
 export function createRemoteNode(id: NodeId, initial: NodeState, connection: RemoteNodeConnection): RemoteNode {
@@ -54,7 +55,11 @@ export function createRemoteNode(id: NodeId, initial: NodeState, connection: Rem
     const stoppedInWorker = mirror.apply(state);
     if (stoppedInWorker !== null) stop(rebuildError(stoppedInWorker));
   };
-  const calls = createRemoteCalls({ stoppedBy: () => stopped.value, abort: (callId) => void api.abort(callId) });
+  const proposals = createProposalQueue((batch) => void api.proposeBatch(batch));
+  const abort = (callId: number): void => {
+    if (!proposals.unqueue(callId)) void api.abort(callId);
+  };
+  const calls = createRemoteCalls({ stoppedBy: () => stopped.value, abort });
   const handleEvent = (event: WorkerEvent): void => {
     switch (event.type) {
       case 'state':
@@ -67,6 +72,8 @@ export function createRemoteNode(id: NodeId, initial: NodeState, connection: Rem
         return streams.deliver(event.streamId, event.item);
       case 'streamEnded':
         return streams.end(event.streamId, event.error);
+      case 'answer':
+        return calls.answered(event.callId, event.answer);
     }
   };
   const onEvents = (message: MessageEvent<WorkerEventBatch>): void => {
@@ -85,12 +92,12 @@ export function createRemoteNode(id: NodeId, initial: NodeState, connection: Rem
       await connection.shutdown();
     })());
   const { role, leader, term, membership, commitIndex, compactionFloor, replicationProgress } = mirror;
-  const parts: RemoteParts = { api, mirror, stopped, streams, calls };
+  const parts: RemoteParts = { api, mirror, stopped, streams, calls, proposals };
   return { id, role, leader, term, membership, commitIndex, compactionFloor, stopped, trace, replicationProgress, ...remoteMethods(parts), close, fail: stop };
 }
 
 /** The calls of RaftNode, each validated on the page as createRaftNode validates it, then sent. */
-function remoteMethods({ api, mirror, stopped, streams, calls }: RemoteParts): Omit<RaftNode, keyof StateMirror | 'id' | 'stopped' | 'trace' | 'close'> {
+function remoteMethods({ api, mirror, stopped, streams, calls, proposals }: RemoteParts): Omit<RaftNode, keyof StateMirror | 'id' | 'stopped' | 'trace' | 'close'> {
   return {
     // The live tail from the moment of the call, as the page sees it: after the commit index
     // it was last told about (the worker's may already be ahead; nothing after it is missed).
@@ -101,7 +108,7 @@ function remoteMethods({ api, mirror, stopped, streams, calls }: RemoteParts): O
     },
     propose(command, options = {}) {
       if (!(command instanceof Uint8Array)) return Promise.reject(new TypeError('propose(command): command must be a Uint8Array'));
-      return calls.call(options.signal, (callId) => api.propose(callId, command, options.requestId ?? null));
+      return calls.submit(options.signal, (callId) => proposals.queue({ callId, command, requestId: options.requestId ?? null }));
     },
     readIndex: (options = {}) => calls.call(options.signal, (callId) => api.readIndex(callId)),
     changeMembership(target, options = {}) {
@@ -134,6 +141,32 @@ function remoteMethods({ api, mirror, stopped, streams, calls }: RemoteParts): O
       // Copied now (the caller may reuse its buffer); what it changes arrives as events.
       void api.publishSnapshot({ throughIndex: snapshot.throughIndex, state: snapshot.state.slice() });
     },
+  };
+}
+
+interface ProposalQueue {
+  queue(proposal: ProposalRequest): void;
+  /** Removes a proposal not sent yet (its call was aborted); false when it was already sent. */
+  unqueue(callId: number): boolean;
+}
+
+/**
+ * Proposals made in one synchronous run (a burst of callers, or callers resumed together by one
+ * batch of answers) go to the worker in one message, sent on a microtask.
+ */
+function createProposalQueue(send: (batch: ProposalRequest[]) => void): ProposalQueue {
+  let queued = new Map<number, ProposalRequest>();
+  const flush = (): void => {
+    const batch = [...queued.values()];
+    queued = new Map();
+    if (batch.length > 0) send(batch);
+  };
+  return {
+    queue(proposal) {
+      if (queued.size === 0) queueMicrotask(flush);
+      queued.set(proposal.callId, proposal);
+    },
+    unqueue: (callId) => queued.delete(callId),
   };
 }
 

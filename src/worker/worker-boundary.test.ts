@@ -67,6 +67,28 @@ describe('committed streams across the boundary', () => {
   });
 });
 
+describe('proposals across the boundary', () => {
+  it('a burst of proposals goes as one batch; one aborted before it was sent never reaches the engine', async () => {
+    const { node } = await startNode((self) => [self]);
+    await node.awaitLeadership();
+    const controller = new AbortController();
+    const kept = node.propose(bytes('kept'));
+    const dropped = node.propose(bytes('dropped'), { signal: controller.signal });
+    const also = node.propose(bytes('also kept'));
+    controller.abort(new Error('changed my mind'));
+    await expect(dropped).rejects.toThrow('changed my mind');
+    const entries = await Promise.all([kept, also]);
+    expect(entries.map((entry) => entry.index)).toEqual([2, 3]); // index 1 is the leader's no-op
+    const replay: string[] = [];
+    for await (const item of node.committedFrom(2)) {
+      if (item.type === 'entry') replay.push(new TextDecoder().decode(item.entry.command));
+      if (replay.length === 2) break;
+    }
+    expect(replay).toEqual(['kept', 'also kept']);
+    await node.close();
+  });
+});
+
 describe('a worker node that stops (crash, close, storage failure)', () => {
   it('stops the page node and terminates the worker: pending calls reject with WorkerCrashedError, streams end, later calls reject, close still works', async () => {
     // Two voters, one of which never exists: no leader, so every call stays pending.

@@ -6,9 +6,8 @@ import { createRaftNode } from '../driver/create-raft-node.ts';
 import type { RaftNode } from '../driver/node-options.ts';
 import { createCommittedPumps, type CommittedPumps } from './committed-pump.ts';
 import { serializeError } from './error-transfer.ts';
-import { createNextTaskScheduler } from './next-task.ts';
 import { openWorkerStorage, type OpenedStorage } from './open-storage.ts';
-import type { CallOutcome, NodeState, PageEvent, SerializedError, StartRequest, WorkerNodeApi } from './protocol.ts';
+import type { Answer, CallOutcome, NodeState, PageEvent, SerializedError, StartRequest, WorkerNodeApi } from './protocol.ts';
 import { createPortTransport, type PortTransport } from './transport-bridge.ts';
 import { createEventOutbox, createStateTracker, type EventOutbox, type StateTracker } from './worker-outbox.ts';
 
@@ -28,7 +27,6 @@ export interface WorkerNodeHost {
   readonly committedItemsSent: number;
 }
 
-type Answer<T> = { type: 'ok'; value: T } | { type: 'error'; error: SerializedError };
 
 const notRunning: SerializedError = { type: 'closed', message: 'the worker node is not running' };
 
@@ -45,27 +43,25 @@ export function createWorkerNodeHost(): WorkerNodeHost {
   let outbox: EventOutbox | null = null;
   const states = createStateTracker();
   const calls = new Map<number, AbortController>();
-  const burst = createBurstGate();
 
   /** Posts the events queued so far, then names the batch the answer must wait for (CallOutcome). */
   const answer = <T>(outcome: Answer<T>): CallOutcome<T> => ({ ...outcome, eventsThrough: outbox?.flush() ?? 0 });
 
-  /** `afterBurst`: start the work once the messages queued now arrived too (see createBurstGate). */
-  const call = async <T>(callId: number, work: (node: RaftNode, signal: AbortSignal) => Promise<T>, afterBurst = false): Promise<CallOutcome<T>> => {
-    if (running === null) return answer({ type: 'error', error: notRunning });
-    const node = running.node;
+  /** Runs a call on the node, abortable by its id; its outcome as data. */
+  const run = async <T>(callId: number, work: (node: RaftNode, signal: AbortSignal) => Promise<T>): Promise<Answer<T>> => {
+    if (running === null) return { type: 'error', error: notRunning };
     const controller = new AbortController();
     calls.set(callId, controller);
     try {
-      if (afterBurst) await burst.wait();
-      const value = await work(node, controller.signal);
-      return answer({ type: 'ok', value });
+      return { type: 'ok', value: await work(running.node, controller.signal) };
     } catch (error) {
-      return answer({ type: 'error', error: serializeError(error) });
+      return { type: 'error', error: serializeError(error) };
     } finally {
       calls.delete(callId);
     }
   };
+  /** A call answered by its Comlink return value. */
+  const call = async <T>(callId: number, work: (node: RaftNode, signal: AbortSignal) => Promise<T>): Promise<CallOutcome<T>> => answer(await run(callId, work));
 
   const start = async (request: StartRequest, transportPort: MessagePort, eventsPort: MessagePort): Promise<CallOutcome<NodeState>> => {
     if (running !== null || starting) return answer({ type: 'error', error: { type: 'typeError', message: 'this worker already hosts a node' } });
@@ -90,7 +86,12 @@ export function createWorkerNodeHost(): WorkerNodeHost {
 
   const api: WorkerNodeApi = {
     start,
-    propose: (callId, command, requestId) => call(callId, (node, signal) => node.propose(command, requestId === null ? { signal } : { requestId, signal }), true),
+    proposeBatch(proposals) {
+      // All of them enter the engine in this task: one step, one AppendEntries per peer.
+      for (const { callId, command, requestId } of proposals) {
+        void run(callId, (node, signal) => node.propose(command, requestId === null ? { signal } : { requestId, signal })).then((result) => outbox?.send({ type: 'answer', callId, answer: result }));
+      }
+    },
     readIndex: (callId) => call(callId, (node, signal) => node.readIndex({ signal })),
     changeMembership: (callId, target: ClusterConfig) => call(callId, (node, signal) => node.changeMembership(target, { signal })),
     transferLeadership: (callId, target: NodeId) => call(callId, async (node, signal) => (await node.transferLeadership(target, { signal }), null)),
@@ -114,7 +115,6 @@ export function createWorkerNodeHost(): WorkerNodeHost {
     },
     async close() {
       if (running === null || outbox === null) return answer({ type: 'error', error: notRunning });
-      burst.close();
       await stopNode(running);
       outbox.send({ type: 'state', state: states.current(running.node) });
       return answer({ type: 'ok', value: null });
@@ -125,33 +125,6 @@ export function createWorkerNodeHost(): WorkerNodeHost {
     api,
     get committedItemsSent() {
       return running?.pumps.itemsSent ?? 0;
-    },
-  };
-}
-
-/**
- * Holds proposals until the messages queued now have been read, then lets them all into the
- * engine in one task: one engine step, one AppendEntries per peer for the whole burst. Without
- * it each proposal message is its own task, step and frame per peer (measured in bench:worker:
- * several times fewer commits per second with many proposals in flight).
- */
-function createBurstGate(): { wait(): Promise<void>; close(): void } {
-  let waiting: Array<() => void> = [];
-  const scheduler = createNextTaskScheduler(() => {
-    const release = waiting;
-    waiting = [];
-    for (const resume of release) resume();
-  });
-  return {
-    wait: () =>
-      new Promise<void>((resolve) => {
-        waiting.push(resolve);
-        scheduler.schedule();
-      }),
-    close: () => {
-      for (const resume of waiting) resume();
-      waiting = [];
-      scheduler.close();
     },
   };
 }
