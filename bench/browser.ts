@@ -50,7 +50,7 @@ try {
   await settled(processes);
   const sampler = sampleCommits(processes, 500);
   const latency = await phase('light load', () => measureLightLoadLatency(processes, sizes));
-  const saturation = await phase('saturation', () => measureSaturation(processes, sizes, sizes.profile ? `${baseName}-leader-worker.cpuprofile` : null));
+  const saturation = await phase('saturation', () => measureSaturation(processes, sizes, sizes.profile ? baseName : null));
   const snapshot = await phase('snapshot', () => measureHeartbeatsDuringSnapshot(processes, sizes));
   const failover = await phase('failover', () => measureFailover(processes, sizes.failoverTrials));
   const memory = await phase('memory', () => measureMemory(processes, sizes));
@@ -67,8 +67,10 @@ try {
   const buckets = mergeBuckets([...saturation.loads, ...memory.loads, { commits: 0, errors: 0, elapsedMs: 0, p50Ms: 0, p99Ms: 0, buckets: latency.buckets, firstError: null }]);
   fs.writeFileSync(`${baseName}.json`, JSON.stringify({ title, loadAverage, sizes, results, table, phases, commitSamples: sampler.samples, latencyPerSecond: buckets }, null, 1));
   fs.writeFileSync(`${baseName}.svg`, renderChart(title, sampler.samples, buckets, phases));
-  console.log(`\nwrote ${path.relative(process.cwd(), baseName)}.json and .svg${saturation.profileFile === null ? '' : ` and the leader worker's CPU profile ${path.relative(process.cwd(), saturation.profileFile)}`}`);
-  console.log(`saturation: ${saturation.errors} proposals failed${saturation.firstError === null ? '' : ` (first: ${saturation.firstError})`}; failover: ${failover.failed} trials without a new leader's commit within 30 s; snapshot reached the lagging node in ${snapshot.transferSeconds.toFixed(2)} s`);
+  console.log(`\nwrote ${path.relative(process.cwd(), baseName)}.json and .svg${saturation.profileFile === null ? '' : ` and CPU profiles of the leader's worker and page, ${path.relative(process.cwd(), saturation.profileFile)}-leader-*.cpuprofile`}`);
+  console.log(`saturation: ${saturation.errors} proposals failed${saturation.firstError === null ? '' : ` (first: ${saturation.firstError})`}; failover: ${failover.failed} trials without a new leader's commit within 30 s; snapshot reached the lagging node in ${snapshot.transferSeconds.toFixed(2)} s${memory.stalled ? '; MEMORY PHASE STALLED (no commit for 60 s)' : ''}`);
+  const loadErrors = [...saturation.loads, ...memory.loads].filter((result) => result.firstError !== null).map((result) => `${result.errors} (first: ${result.firstError ?? ''})`);
+  if (loadErrors.length > 0) console.log(`failed proposals per page under load: ${loadErrors.join('; ')}`);
 } finally {
   await cluster.close();
 }

@@ -14,6 +14,8 @@ export interface PageDevTools {
   heapSizes(): Promise<HeapSizes>;
   /** Starts the CPU profiler in the engine worker; stop() returns the profile (.cpuprofile JSON). */
   startWorkerProfile(): Promise<{ stop(): Promise<unknown> }>;
+  /** The same for the page's main thread (the transport, Comlink client and proposers run there). */
+  startPageProfile(): Promise<{ stop(): Promise<unknown> }>;
   /** The full version (the user agent string carries only the major one). */
   browserVersion(): Promise<string>;
   detach(): Promise<void>;
@@ -54,7 +56,9 @@ export async function attachDevTools(context: BrowserContext, page: Page): Promi
     const id = nextId++;
     const reply = new Promise<WorkerReply>((resolve) => waiting.set(id, resolve));
     await session.send('Target.sendMessageToTarget', { sessionId: engineWorker(), message: JSON.stringify({ id, method, params }) });
-    const answer = await reply;
+    // Bounded: a worker that went away without a detach event must not hang the run.
+    const answer = await Promise.race([reply, new Promise<WorkerReply>((resolve) => setTimeout(() => resolve({ id, error: { message: 'no answer within 30 s' } }), 30_000))]);
+    waiting.delete(id);
     if (answer.error !== undefined) throw new Error(`${method} in the worker: ${answer.error.message}`);
     return answer.result ?? {};
   };
@@ -76,6 +80,12 @@ export async function attachDevTools(context: BrowserContext, page: Page): Promi
     async browserVersion() {
       const { product } = await session.send('Browser.getVersion');
       return product.replace(/^HeadlessChrome\//, '');
+    },
+    async startPageProfile() {
+      await session.send('Profiler.enable');
+      await session.send('Profiler.setSamplingInterval', { interval: 200 });
+      await session.send('Profiler.start');
+      return { stop: async () => (await session.send('Profiler.stop')).profile };
     },
     async detach() {
       await session.detach().catch(() => {});

@@ -21,9 +21,13 @@ export interface MemoryFigures {
   readonly commitsPerSecond: number;
   readonly samples: readonly MemorySample[];
   readonly loads: readonly LoadResult[];
+  /** The cluster stopped committing for stallMs and the phase was cut short. */
+  readonly stalled: boolean;
   readonly startedAtMs: number;
   readonly endedAtMs: number;
 }
+
+const stallMs = 60_000;
 
 async function heaps(processes: readonly BenchProcess[]): Promise<Record<string, HeapSizes>> {
   const entries = await Promise.all(processes.map(async (each) => [each.id, await each.devTools.heapSizes()] as const));
@@ -31,7 +35,7 @@ async function heaps(processes: readonly BenchProcess[]): Promise<Record<string,
 }
 
 export async function measureMemory(processes: readonly BenchProcess[], sizes: BenchSizes): Promise<MemoryFigures> {
-  const { leader, commitIndex: startIndex } = await settled(processes);
+  const { commitIndex: startIndex } = await settled(processes);
   const startedAtMs = wallClockMs();
   const samples: MemorySample[] = [{ commits: 0, atMs: startedAtMs, heaps: await heaps(processes) }];
   const target = startIndex + sizes.memoryCommits;
@@ -40,9 +44,24 @@ export async function measureMemory(processes: readonly BenchProcess[], sizes: B
   const loads = Promise.all(processes.map((each) => load(each, options))).finally(() => (finished = true));
   const step = sizes.memoryCommits / sizes.memorySamples;
   let nextMark = startIndex + step;
+  let lastReport = wallClockMs();
+  let lastProgress = { atMs: wallClockMs(), commitIndex: startIndex };
+  let stalled = false;
   while (!finished) {
     await sleep(250);
-    const commitIndex = (await status(leader)).commitIndex;
+    const commitIndex = Math.max(...(await Promise.all(processes.map(async (each) => (await status(each)).commitIndex))));
+    if (commitIndex > lastProgress.commitIndex) lastProgress = { atMs: wallClockMs(), commitIndex };
+    else if (!stalled && wallClockMs() - lastProgress.atMs > stallMs) {
+      // Reported, not hidden: the run ends this phase with what it has so the table still prints.
+      stalled = true;
+      console.error(`  memory: no commit for ${stallMs / 1000} s, stopping the load`);
+      await Promise.all(processes.map((each) => each.page.evaluate(() => window.browserBench.stopLoads())));
+    }
+    if (wallClockMs() - lastReport > 10_000) {
+      lastReport = wallClockMs();
+      const statuses = await Promise.all(processes.map(async (each) => `${each.id} ${JSON.stringify(await status(each))}`));
+      console.error(`  memory: ${commitIndex - startIndex} of ${sizes.memoryCommits} commits\n    ${statuses.join('\n    ')}`);
+    }
     if (commitIndex >= nextMark && commitIndex < target) {
       samples.push({ commits: commitIndex - startIndex, atMs: wallClockMs(), heaps: await heaps(processes) });
       nextMark += step;
@@ -50,7 +69,7 @@ export async function measureMemory(processes: readonly BenchProcess[], sizes: B
   }
   const results = await loads;
   const endedAtMs = wallClockMs();
-  const commits = (await settled(processes)).commitIndex - startIndex;
+  const commits = stalled ? lastProgress.commitIndex - startIndex : (await settled(processes)).commitIndex - startIndex;
   samples.push({ commits, atMs: wallClockMs(), heaps: await heaps(processes) });
-  return { commits, commitsPerSecond: commits / ((endedAtMs - startedAtMs) / 1000), samples, loads: results, startedAtMs, endedAtMs };
+  return { commits, commitsPerSecond: commits / ((endedAtMs - startedAtMs) / 1000), samples, loads: results, stalled, startedAtMs, endedAtMs };
 }

@@ -55,6 +55,7 @@ export interface SaturationFigures {
   readonly errors: number;
   readonly firstError: string | null;
   readonly loads: readonly LoadResult[];
+  /** Path prefix of the CPU profiles (leader worker and leader page) written during the window. */
   readonly profileFile: string | null;
 }
 
@@ -67,13 +68,16 @@ export async function measureSaturation(processes: readonly BenchProcess[], size
   const options = { inFlight: sizes.saturationInFlightPerPage, durationMs: sizes.saturationWarmUpMs + sizes.saturationMs, untilCommitIndex: Number.MAX_SAFE_INTEGER, pauseMs: 0, keepAll: true };
   const loads = Promise.all(processes.map((each) => load(each, options)));
   await sleep(sizes.saturationWarmUpMs);
-  const profiler = profilePath === null ? null : await leader.devTools.startWorkerProfile();
+  const profilers = profilePath === null ? null : { worker: await leader.devTools.startWorkerProfile(), page: await leader.devTools.startPageProfile() };
   const startIndex = (await status(leader)).commitIndex;
   const started = wallClockMs();
   await sleep(sizes.saturationMs);
   const endIndex = (await status(leader)).commitIndex;
   const seconds = (wallClockMs() - started) / 1000;
-  if (profiler !== null && profilePath !== null) fs.writeFileSync(profilePath, JSON.stringify(await profiler.stop()));
+  if (profilers !== null && profilePath !== null) {
+    fs.writeFileSync(`${profilePath}-leader-worker.cpuprofile`, JSON.stringify(await profilers.worker.stop()));
+    fs.writeFileSync(`${profilePath}-leader-page.cpuprofile`, JSON.stringify(await profilers.page.stop()));
+  }
   const results = await loads;
   const latencies = results.flatMap((result) => [result.p50Ms, result.p99Ms]);
   return {

@@ -35,6 +35,7 @@ export interface LoadOptions {
 }
 
 const command = new Uint8Array(100).fill(7);
+const proposalTimeoutMs = 10_000;
 /** Bumped by stopLoads(): every running load ends after its lanes' current proposals. */
 let generation = 0;
 
@@ -66,7 +67,8 @@ export function createLoad(node: RaftNode, options: LoadOptions): { finished: Pr
     while (!done()) {
       const sent = performance.now();
       try {
-        await node.propose(command);
+        // Bounded: a proposal that never settles would hang the run; it counts as an error instead.
+        await node.propose(command, { signal: AbortSignal.timeout(proposalTimeoutMs) });
       } catch (error) {
         // Leadership changes under load (a stalled worker on a busy machine) are expected: count, back off, go on.
         errors += 1;
