@@ -42,3 +42,23 @@ export function findChromium() {
   console.error('Do not run `npx playwright install`: it cannot download browsers on these machines.');
   return null;
 }
+
+/**
+ * Debian's Firefox ESR at /usr/bin/firefox-esr, for the cross-browser test (puppeteer-core drives
+ * it over WebDriver BiDi; Playwright's own Firefox build cannot be downloaded here). Installed with
+ * apt when missing and we are root; otherwise says plainly how to install it and returns null.
+ * Call it before entering the loopback-only namespace: apt cannot reach the mirrors from inside.
+ */
+export function findFirefox() {
+  const path = '/usr/bin/firefox-esr';
+  if (existsSync(path)) return path;
+  if (isRoot()) {
+    console.log('\n$ apt-get update && apt-get install -y firefox-esr');
+    spawnSync('sh', ['-c', 'apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y firefox-esr'], { stdio: 'inherit' });
+    if (existsSync(path)) return path;
+  }
+  console.error('Firefox ESR is not installed at /usr/bin/firefox-esr. Install it with:');
+  console.error('  sudo apt-get update && sudo apt-get install -y firefox-esr    (Debian/Ubuntu)');
+  console.error('Do not run `npx playwright install`: it cannot download browsers on these machines.');
+  return null;
+}

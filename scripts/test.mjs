@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findChromium, loopbackOnly } from './browser-env.mjs';
+import { findChromium, findFirefox, loopbackOnly } from './browser-env.mjs';
 
 const binary = (name) => join('node_modules', '.bin', name);
 
@@ -82,10 +82,14 @@ const playwright = (name) => ({
   },
 });
 
-/** A browser suite first needs Chromium; without one it is one failure with a clear message. */
-const browserSuite = (suite) => ({
+/**
+ * A browser suite first needs its browsers (Chromium; Firefox ESR for the Playwright suite's
+ * cross-browser spec), found or installed here, outside the namespace where apt has no network.
+ * Each missing one is named; the suite then counts as one failure.
+ */
+const browserSuite = (suite, finders = [findChromium]) => ({
   name: suite.name,
-  run: () => (findChromium() === null ? { passed: 0, failed: 1 } : suite.run()),
+  run: () => (finders.map((find) => find()).includes(null) ? { passed: 0, failed: 1 } : suite.run()),
 });
 
 const suites = [
@@ -100,7 +104,7 @@ const suites = [
   // Browser suites: Debian's Chromium, inside a loopback-only network namespace (ENVIRONMENT.md).
   vitest('network tests (Node WebRTC peers, loopback-only namespace)', ['--project', 'network'], loopbackOnly),
   browserSuite(vitest('in-browser tests (Vitest, headless Chromium)', ['--project', 'browser'], loopbackOnly)),
-  browserSuite(playwright('end-to-end and multi-browser tests (Playwright, headless Chromium)')),
+  browserSuite(playwright('end-to-end and multi-browser tests (Playwright, headless Chromium and Firefox ESR)'), [findChromium, findFirefox]),
   // Not a timed test: the end-to-end browser benchmark at a tiny size, so it cannot rot.
   browserSuite(check('browser benchmark runs (tiny)', 'node', ['scripts/run-loopback.mjs', 'node', '--import', 'tsx', 'bench/browser.ts', '--tiny'])),
 ];
