@@ -13,6 +13,20 @@ export interface DemoPeer {
   close(): Promise<void>;
 }
 
+/**
+ * What the board helpers below need of a peer: its page's `evaluate`. Playwright's and
+ * puppeteer's pages both have it, so a Firefox page driven by puppeteer (e2e/firefox-interop.spec.ts)
+ * is checked by the same helpers as the Chromium pages.
+ */
+export interface PageEvaluator {
+  evaluate<Result>(pageFunction: () => Result | Promise<Result>): Promise<Result>;
+}
+
+export interface BoardPeer {
+  readonly name: string;
+  readonly page: PageEvaluator;
+}
+
 const launchOptions = { executablePath: chromiumPath, args: chromiumArguments, headless: true };
 
 export interface PeerOptions {
@@ -62,7 +76,7 @@ export interface PeerView {
   readonly commitIndex: number;
 }
 
-export const view = (peer: DemoPeer): Promise<PeerView> =>
+export const view = (peer: BoardPeer): Promise<PeerView> =>
   peer.page.evaluate(() => ({
     id: window.raftmeshDemo.nodeId(),
     role: window.raftmeshDemo.role(),
@@ -72,7 +86,7 @@ export const view = (peer: DemoPeer): Promise<PeerView> =>
   }));
 
 /** Waits until every peer follows one leader and the configuration has `voters` voters. */
-export async function waitForCluster(peers: readonly DemoPeer[], voters: number, timeout = 60_000): Promise<string> {
+export async function waitForCluster(peers: readonly BoardPeer[], voters: number, timeout = 60_000): Promise<string> {
   let leader: string | null = null;
   await expect
     .poll(
@@ -88,15 +102,15 @@ export async function waitForCluster(peers: readonly DemoPeer[], voters: number,
   return leader as unknown as string;
 }
 
-export async function increment(peer: DemoPeer): Promise<boolean> {
+export async function increment(peer: BoardPeer): Promise<boolean> {
   const outcome = await peer.page.evaluate(() => window.raftmeshDemo.dispatch({ type: 'increment', amount: 1 }));
   return outcome.ok;
 }
 
-export const counterOf = (peer: DemoPeer): Promise<number> => peer.page.evaluate(() => window.raftmeshDemo.board().counter);
+export const counterOf = (peer: BoardPeer): Promise<number> => peer.page.evaluate(() => window.raftmeshDemo.board().counter);
 
 /** Waits until every peer's confirmed board satisfies `check` and all boards are equal. */
-export async function waitForBoards(peers: readonly DemoPeer[], describe: string, check: (board: { counter: number; chat: readonly { text: string }[]; tasks: readonly { id: string; claimedBy: string | null }[] }) => boolean, timeout = 30_000): Promise<void> {
+export async function waitForBoards(peers: readonly BoardPeer[], describe: string, check: (board: { counter: number; chat: readonly { text: string }[]; tasks: readonly { id: string; claimedBy: string | null }[] }) => boolean, timeout = 30_000): Promise<void> {
   await expect
     .poll(
       async () => {
