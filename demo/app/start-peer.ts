@@ -15,7 +15,6 @@ import { createWorkerRaftNode } from '../../src/worker.ts';
 import type { BoardCommand, BoardState } from '../board/board-state.ts';
 import { storeOptions } from '../board/store-options.ts';
 import { createPartitionSwitch, type PartitionSwitch } from './partition-switch.ts';
-import { claimTabIdentity } from './tab-identity.ts';
 import type { DemoSettings } from './settings.ts';
 
 export interface DemoPeer {
@@ -42,10 +41,8 @@ async function startWorkerNode(room: string, options: RaftNodeOptions): Promise<
 export async function startPeer(settings: DemoSettings, onEvent: (kind: 'membership' | 'error' | 'info', text: string) => void): Promise<DemoPeer> {
   let partition: PartitionSwitch | null = null;
   let webrtc: WebRtcTransport | null = null;
-  const identity = await claimTabIdentity(settings.room);
   const room = await joinRoom<BoardState, BoardCommand>({
     room: settings.room,
-    identityStore: identity.store,
     ...(settings.witness === undefined ? {} : { witness: nodeId(settings.witness) }),
     ...(settings.secret === undefined ? {} : { secret: settings.secret }),
     signaling: ({ roomId, nodeId, secret }) =>

@@ -14,3 +14,4 @@ export { defaultKeyValueStore, memoryKeyValueStore } from './room-identity.ts';
 export type { KeyValueStore } from './room-identity.ts';
 export type { RoomHello } from './room-channel.ts';
 export { loadOrMintNodeId } from './room-identity.ts';
+export { claimTabIdentity } from './tab-identity.ts';

@@ -19,6 +19,7 @@ import { createRoomChannel, type RoomChannel } from './room-channel.ts';
 import { startRoomCoordinator, type RoomCoordinator, type RoomEvent } from './room-coordinator.ts';
 import { identityKey, defaultKeyValueStore, loadBootstrap, loadOrMintNodeId, mintNodeId, saveBootstrap, storageHoldsLog, type KeyValueStore } from './room-identity.ts';
 import { removedWhileAway } from './removed-while-away.ts';
+import { claimTabIdentity } from './tab-identity.ts';
 import { createRoomPresence, type RoomPresence } from './room-presence.ts';
 import { documentVisibility, type VisibilitySource } from './visibility.ts';
 
@@ -97,9 +98,21 @@ function bounded(name: string, value: number | undefined, fallback: number, min:
   return value;
 }
 
+/**
+ * Browsers: a per-tab identity slot held by a Web Lock over localStorage (tab-identity.ts), so two
+ * tabs of one profile are two members and a reloaded tab is the same one. Elsewhere: localStorage
+ * if present, else memory.
+ */
+async function defaultIdentityStore(room: string): Promise<KeyValueStore> {
+  const hasLocks = typeof navigator !== 'undefined' && (navigator as { locks?: unknown }).locks !== undefined;
+  const hasLocalStorage = (globalThis as { localStorage?: unknown }).localStorage !== undefined;
+  if (hasLocks && hasLocalStorage) return (await claimTabIdentity(room)).store;
+  return defaultKeyValueStore();
+}
+
 export async function joinRoom<State, Command>(options: JoinRoomOptions<State, Command>): Promise<Room<State, Command>> {
   if (typeof options.room !== 'string' || options.room.length === 0) throw new RangeError('joinRoom needs a room name');
-  const identityStore = options.identityStore ?? defaultKeyValueStore();
+  const identityStore = options.identityStore ?? (await defaultIdentityStore(options.room));
   const givenClient = typeof options.signaling === 'function' ? null : options.signaling;
   const fixedId = givenClient?.selfId ?? options.nodeId ?? null;
   const clock = options.raftConfig?.clock ?? realClock;

@@ -1,19 +1,20 @@
-// Which identity this tab takes. Tabs of one browser profile share localStorage and IndexedDB, so
-// "one id per profile" would make two tabs the same Raft member. Instead each tab claims a slot:
+// Which identity this tab takes (joinRoom's default identity store in browsers). Tabs of one
+// browser profile share localStorage and IndexedDB, so "one id per profile" would make two tabs
+// the same Raft member. Instead each tab claims a slot:
 // the lowest slot number whose Web Lock no other tab holds, held for the tab's lifetime. The
 // slot's node id, bootstrap configuration and database persist in localStorage/IndexedDB, so a
 // reloaded tab — or the first tab after a browser restart — comes back as the same member with
 // its log, and a second tab joins as a new member.
-import type { KeyValueStore } from '../../src/index.ts';
+import type { KeyValueStore } from './room-identity.ts';
 
 const maxSlots = 64;
 
 async function claimSlot(room: string): Promise<number> {
   const locks = (navigator as Navigator & { locks?: LockManager }).locks;
-  if (locks === undefined) return 0; // no Web Locks: one identity per profile, as before
+  if (locks === undefined) return 0; // no Web Locks: one identity per profile
   for (let slot = 0; slot < maxSlots; slot += 1) {
     const taken = await new Promise<boolean>((resolve) => {
-      void locks.request(`raftmesh-demo:${room}:slot:${slot}`, { ifAvailable: true }, (lock) => {
+      void locks.request(`raftmesh:room:${room}:slot:${slot}`, { ifAvailable: true }, (lock) => {
         if (lock === null) {
           resolve(false);
           return undefined;
@@ -30,7 +31,8 @@ async function claimSlot(room: string): Promise<number> {
 /** A localStorage-backed KeyValueStore private to the slot this tab claimed. */
 export async function claimTabIdentity(room: string): Promise<{ slot: number; store: KeyValueStore }> {
   const slot = await claimSlot(room);
-  const prefix = `slot-${slot}:`;
+  // Slot 0 keeps the unprefixed keys, so an identity saved before slots existed is still found.
+  const prefix = slot === 0 ? '' : `slot-${slot}:`;
   return {
     slot,
     store: {
