@@ -13,6 +13,8 @@ export interface Phase {
 const width = 960;
 const panelHeight = 220;
 const margin = { left: 70, right: 20, top: 30, gap: 50, bottom: 40 };
+/** Below the second panel: the time axis. */
+const axisTop = margin.top + 16 + 2 * panelHeight + margin.gap + 14;
 const plotWidth = width - margin.left - margin.right;
 
 const escape = (text: string): string => text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
@@ -32,6 +34,23 @@ function niceMaximum(value: number): number {
   return ([1, 2, 5, 10].map((factor) => factor * power).find((candidate) => candidate >= value) ?? 10 * power);
 }
 
+const gapMs = 2_500;
+
+function segments(points: ReadonlyArray<{ atMs: number; value: number }>): Array<Array<{ atMs: number; value: number }>> {
+  const result: Array<Array<{ atMs: number; value: number }>> = [];
+  let current: Array<{ atMs: number; value: number }> = [];
+  for (const point of points) {
+    const previous = current.at(-1);
+    if (previous !== undefined && point.atMs - previous.atMs > gapMs) {
+      result.push(current);
+      current = [];
+    }
+    current.push(point);
+  }
+  if (current.length > 0) result.push(current);
+  return result;
+}
+
 function panel(top: number, title: string, startMs: number, spanMs: number, series: Array<{ label: string; color: string; points: Array<{ atMs: number; value: number }> }>, phases: readonly Phase[]): string {
   const maximum = niceMaximum(Math.max(0, ...series.flatMap((line) => line.points.map((point) => point.value))));
   const x = (atMs: number): number => margin.left + ((atMs - startMs) / spanMs) * plotWidth;
@@ -48,8 +67,11 @@ function panel(top: number, title: string, startMs: number, spanMs: number, seri
     parts.push(`<text x="${margin.left - 6}" y="${(y(value) + 4).toFixed(1)}" font-size="10" text-anchor="end">${value.toLocaleString('en-US', { maximumFractionDigits: 1 })}</text>`);
   }
   series.forEach((line, index) => {
-    const path = line.points.map((point) => `${x(point.atMs).toFixed(1)},${y(point.value).toFixed(1)}`).join(' ');
-    parts.push(`<polyline fill="none" stroke="${line.color}" stroke-width="1.5" points="${path}"/>`);
+    // A line breaks where samples stop (no load, or a page closed): joining across would draw figures never measured.
+    for (const segment of segments(line.points)) {
+      const path = segment.map((point) => `${x(point.atMs).toFixed(1)},${y(point.value).toFixed(1)}`).join(' ');
+      parts.push(`<polyline fill="none" stroke="${line.color}" stroke-width="1.5" points="${path}"/>`);
+    }
     parts.push(`<text x="${width - margin.right - 150}" y="${top + 14 + index * 14}" font-size="11" fill="${line.color}">${escape(line.label)}</text>`);
   });
   return parts.join('\n');
@@ -64,7 +86,7 @@ export function renderChart(title: string, samples: readonly CommitSample[], buc
   const stepSeconds = niceMaximum(spanMs / 1000 / 8);
   for (let second = 0; second * 1000 <= spanMs; second += stepSeconds) {
     const at = margin.left + ((second * 1000) / spanMs) * plotWidth;
-    secondsAxis.push(`<text x="${at.toFixed(1)}" y="${height - margin.bottom + 16}" font-size="10" text-anchor="middle">${second} s</text>`);
+    secondsAxis.push(`<text x="${at.toFixed(1)}" y="${axisTop}" font-size="10" text-anchor="middle">${second} s</text>`);
   }
   const latency = (pick: (bucket: SecondBucket) => number) => buckets.map((bucket) => ({ atMs: bucket.second * 1000 + 500, value: pick(bucket) }));
   return [
