@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { nodeId, type NodeId } from '../core/types.ts';
 import { VirtualClock } from '../testing/virtual-clock.ts';
-import { judgeDiscovery, type DiscoveryOptions } from './discover-cluster.ts';
+import { discoverCluster, judgeDiscovery, type DiscoveryOptions } from './discover-cluster.ts';
 import type { RoomHello } from './room-channel.ts';
 import type { HeardHello, RoomPresence } from './room-presence.ts';
 
@@ -39,5 +39,32 @@ describe('judgeDiscovery', () => {
 
   it('refuses an id the room lists as a voter while our storage is empty', () => {
     expect(judgeDiscovery(options('a', { b: { ...newcomer, member: true, voters: [nodeId('a'), nodeId('b')], term: 2 } }), 0)).toEqual({ type: 'identityReused' });
+  });
+});
+
+describe('discovery waits for signaling to be ready', () => {
+  it('never bootstraps before signaling is ready, bootstraps after the window from ready, and gives up waiting after the grace time', async () => {
+    const clock = new VirtualClock(0);
+    let ready = false;
+    const presence: RoomPresence = { heard: () => undefined, recent: () => new Map(), describeSelf: () => {}, close: () => {} };
+    const base = { selfId: nodeId('a'), presence, peers: () => new Set<NodeId>(), clock, discoveryMs: 1_000, pollMs: 50, ready: () => ready, readyGraceMs: 5_000 };
+    let decided: { at: number; type: string } | null = null;
+    void discoverCluster(base).then((verdict) => (decided = { at: clock.now(), type: verdict.type }));
+    await clock.advance(3_000); // not ready: an empty peer list proves nothing yet
+    expect(decided).toBeNull();
+    ready = true;
+    await clock.advance(500);
+    expect(decided).toBeNull(); // the window runs from the moment signaling became ready
+    await clock.advance(700);
+    expect(decided).toEqual({ at: expect.any(Number), type: 'bootstrap' });
+    expect(decided!.at).toBeGreaterThanOrEqual(4_000);
+
+    let late: { at: number } | null = null;
+    const clockTwo = new VirtualClock(0);
+    void discoverCluster({ ...base, clock: clockTwo, ready: () => false }).then(() => (late = { at: clockTwo.now() }));
+    await clockTwo.advance(5_900);
+    expect(late).toBeNull();
+    await clockTwo.advance(300); // grace 5 s + window 1 s: a server that is down delays, never blocks
+    expect(late).not.toBeNull();
   });
 });

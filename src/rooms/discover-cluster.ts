@@ -28,6 +28,14 @@ export interface DiscoveryOptions {
   readonly mayBootstrap?: boolean;
   /** Peers that never bootstrap (the room's witness): a newcomer does not wait for them to. */
   readonly neverBootstrap?: ReadonlySet<NodeId>;
+  /**
+   * Whether signaling has the room's real peer list yet (SignalingClient.ready). The listening
+   * window starts when it turns true — or after `readyGraceMs` without it (a server that is down:
+   * same-origin tabs still meet over a BroadcastChannel) — so a peer that reaches the server late
+   * does not take an empty list for an empty room and bootstrap a second cluster.
+   */
+  readonly ready?: () => boolean;
+  readonly readyGraceMs?: number;
 }
 
 /**
@@ -64,9 +72,15 @@ export function judgeDiscovery(options: DiscoveryOptions, elapsedMs: number, mem
 
 export async function discoverCluster(options: DiscoveryOptions): Promise<Discovery> {
   const started = options.clock.now();
+  const graceMs = options.readyGraceMs ?? 5_000;
+  let windowStart: number | null = null;
   const memory = { metMember: false };
   for (;;) {
-    const verdict = judgeDiscovery(options, options.clock.now() - started, memory);
+    const now = options.clock.now();
+    if (windowStart === null && (options.ready?.() ?? true)) windowStart = now;
+    if (windowStart === null && now - started >= graceMs) windowStart = started + graceMs;
+    // Before the window opens only a member's hello can decide (join it); never a bootstrap.
+    const verdict = judgeDiscovery(options, windowStart === null ? -1 : now - windowStart, memory);
     if (verdict !== null) return verdict;
     await sleep(options.clock, options.pollMs, options.signal);
   }

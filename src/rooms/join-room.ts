@@ -312,6 +312,7 @@ async function chooseBootstrap<State, Command>(
     pollMs: Math.min(pollMs, 250),
     signal: options.signal,
     mayBootstrap: options.raftConfig?.witness !== true,
+    ready: () => plumbing.signaling.ready?.value ?? true,
     ...(options.witness === undefined ? {} : { neverBootstrap: new Set([options.witness]) }),
   });
   if (verdict.type === 'identityReused') return null;

@@ -21,7 +21,15 @@ export function combineSignalingClients(clients: readonly SignalingClient[]): Si
   const union = (): ReadonlySet<NodeId> => new Set(clients.flatMap((client) => [...client.peers.value]));
   const peers = createWatchable<ReadonlySet<NodeId>>(union(), samePeerSet);
   const signals = createEmitter<ReceivedSignal>();
-  const unsubscribes = clients.flatMap((client) => [client.peers.subscribe(() => peers.set(union())), client.signals.subscribe((signal) => signals.emit(signal))]);
+  // Ready once every client that can be not-ready is ready (a server that is down keeps this
+  // false: room discovery then waits its bounded grace time, see discover-cluster.ts).
+  const allReady = (): boolean => clients.every((client) => client.ready?.value ?? true);
+  const ready = createWatchable(allReady());
+  const unsubscribes = clients.flatMap((client) => [
+    client.peers.subscribe(() => peers.set(union())),
+    client.signals.subscribe((signal) => signals.emit(signal)),
+    ...(client.ready === undefined ? [] : [client.ready.subscribe(() => ready.set(allReady()))]),
+  ]);
   // It stops for good once every client has; the first non-null reason is reported.
   const closed = Promise.all(clients.map((client) => client.closed)).then((reasons) => reasons.find((reason) => reason !== null) ?? null);
   return {
@@ -29,6 +37,7 @@ export function combineSignalingClients(clients: readonly SignalingClient[]): Si
     roomId: first.roomId,
     peers,
     signals,
+    ready,
     signal(to, payload) {
       clients.find((client) => client.peers.value.has(to))?.signal(to, payload);
     },

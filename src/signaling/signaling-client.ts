@@ -23,6 +23,13 @@ export interface SignalingClient {
   close(): void;
   /** Resolves once the client stops for good: null after `close()`, the reason otherwise. */
   readonly closed: Promise<Error | null>;
+  /**
+   * Whether `peers` is the room's real membership yet (a WebSocket client: joined the server and
+   * received the peer list). Absent means always (a BroadcastChannel hears the origin at once).
+   * Room discovery starts its listening window from here, so a peer that reaches the server late
+   * does not mistake an empty list for an empty room.
+   */
+  readonly ready?: Watchable<boolean>;
 }
 
 /** The room refused us, or told us something retrying cannot fix (see `terminalErrorCodes`). */

@@ -68,6 +68,8 @@ export function createWebSocketSignalingClient(options: WebSocketSignalingClient
   const peers = createWatchable<ReadonlySet<NodeId>>(new Set(), samePeerSet);
   const signals = createEmitter<ReceivedSignal>();
   const status = createWatchable<SignalingClientStatus>('connecting');
+  const ready = createWatchable(false);
+  status.subscribe((value) => ready.set(value === 'joined'));
   let resolveClosed: (reason: Error | null) => void = () => undefined;
   const closed = new Promise<Error | null>((resolve) => (resolveClosed = resolve));
 
@@ -198,6 +200,7 @@ export function createWebSocketSignalingClient(options: WebSocketSignalingClient
     peers,
     signals,
     status,
+    ready,
     signal(to, payload) {
       if (status.value === 'joined') send({ type: 'signal', to, payload });
     },
