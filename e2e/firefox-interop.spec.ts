@@ -90,25 +90,21 @@ test('a Firefox ESR page and two Chromium processes form one cluster, converge, 
   // Long launches: Firefox takes several seconds to start here, more when the machine is busy.
   test.setTimeout(240_000);
   const room = `firefox-${Date.now()}`;
-  // Firefox opens the room first. Room discovery starts its 1.5 s window when the signaling
-  // client is created, not when it has joined the room: a page whose WebSocket join takes longer
-  // than that hears nobody and bootstraps a second cluster beside the existing one, and the room
-  // stays split (README, "Firefox"). Firefox joining last, on this busy machine, failed 3 of 7
-  // runs that way (2 caught in the act: bootstrap verdict with no signaling peer known yet, the
-  // peer list arriving 28 ms later). Opened first it meets nobody either way; the Chromium pages
-  // join quickly and find its cluster (the same window applies to them, as in every demo test).
+  // Firefox joins last, into the cluster the Chromium pages formed: the slowest browser to start
+  // here. (Before room discovery waited for signaling to be ready, a late WebSocket join made it
+  // bootstrap a second cluster beside the first: 3 of 7 runs split the room.)
+  const chromiumPeers: DemoPeer[] = [];
+  for (const name of ['Ana', 'Bo']) {
+    const peer = await openPeer(baseURL!, { room, signal: signaling.url, name });
+    cleanups.push(() => peer.close());
+    chromiumPeers.push(peer);
+  }
   const firefox = await openFirefoxPeer(firefoxPath, baseURL!, { room, signal: signaling.url, name: 'Fox' });
   let firefoxOpen = true;
   cleanups.push(async () => {
     if (firefoxOpen) await firefox.close();
   });
-  const chromiumPeers: DemoPeer[] = [];
   try {
-    for (const name of ['Ana', 'Bo']) {
-      const peer = await openPeer(baseURL!, { room, signal: signaling.url, name });
-      cleanups.push(() => peer.close());
-      chromiumPeers.push(peer);
-    }
     const everyone: BoardPeer[] = [firefox, ...chromiumPeers];
     await waitForCluster(everyone, 3);
     // Each page proposes through its own engine: Firefox's commands reach the Chromium boards
