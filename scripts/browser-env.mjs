@@ -25,40 +25,29 @@ export function loopbackOnly(command) {
 }
 
 /**
- * Debian's Chromium at /usr/bin/chromium (Playwright cannot download browsers here: launch with
- * `executablePath`). Installed with apt when missing and we are root; otherwise says plainly how
- * to install it and returns null.
+ * A browser from Debian's packages at `path`. Installed with apt (package `debianPackage`) when
+ * missing and we are root; otherwise says plainly how to install it and returns null. Call it
+ * before entering the loopback-only namespace: apt cannot reach the mirrors from inside.
  */
-export function findChromium() {
-  const path = '/usr/bin/chromium';
+function findDebianBrowser(label, path, debianPackage) {
   if (existsSync(path)) return path;
   if (isRoot()) {
-    console.log('\n$ apt-get update && apt-get install -y chromium');
-    spawnSync('sh', ['-c', 'apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium'], { stdio: 'inherit' });
+    console.log(`\n$ apt-get update && apt-get install -y ${debianPackage}`);
+    spawnSync('sh', ['-c', `apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y ${debianPackage}`], { stdio: 'inherit' });
     if (existsSync(path)) return path;
   }
-  console.error('Chromium is not installed at /usr/bin/chromium. Install it with:');
-  console.error('  sudo apt-get update && sudo apt-get install -y chromium    (Debian/Ubuntu)');
+  console.error(`${label} is not installed at ${path}. Install it with:`);
+  console.error(`  sudo apt-get update && sudo apt-get install -y ${debianPackage}    (Debian/Ubuntu)`);
   console.error('Do not run `npx playwright install`: it cannot download browsers on these machines.');
   return null;
 }
 
-/**
- * Debian's Firefox ESR at /usr/bin/firefox-esr, for the cross-browser test (puppeteer-core drives
- * it over WebDriver BiDi; Playwright's own Firefox build cannot be downloaded here). Installed with
- * apt when missing and we are root; otherwise says plainly how to install it and returns null.
- * Call it before entering the loopback-only namespace: apt cannot reach the mirrors from inside.
- */
+/** Debian's Chromium (Playwright cannot download browsers here: launch with `executablePath`). */
+export function findChromium() {
+  return findDebianBrowser('Chromium', '/usr/bin/chromium', 'chromium');
+}
+
+/** Debian's Firefox ESR, for the cross-browser test (puppeteer-core drives it over WebDriver BiDi). */
 export function findFirefox() {
-  const path = '/usr/bin/firefox-esr';
-  if (existsSync(path)) return path;
-  if (isRoot()) {
-    console.log('\n$ apt-get update && apt-get install -y firefox-esr');
-    spawnSync('sh', ['-c', 'apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y firefox-esr'], { stdio: 'inherit' });
-    if (existsSync(path)) return path;
-  }
-  console.error('Firefox ESR is not installed at /usr/bin/firefox-esr. Install it with:');
-  console.error('  sudo apt-get update && sudo apt-get install -y firefox-esr    (Debian/Ubuntu)');
-  console.error('Do not run `npx playwright install`: it cannot download browsers on these machines.');
-  return null;
+  return findDebianBrowser('Firefox ESR', '/usr/bin/firefox-esr', 'firefox-esr');
 }

@@ -18,7 +18,9 @@ export type {
   TransferAbandonReason,
   VoteDenialReason,
 } from './core/types.ts';
-export type { Emitter, Subscribable, Unsubscribe, Watchable } from './core/observable.ts';
+export type { Emitter, Subscribable, Unsubscribe, Watchable, WritableWatchable } from './core/observable.ts';
+// For custom transports and adapters: the same observables the library's own use.
+export { createEmitter, createWatchable } from './core/observable.ts';
 export type { Clock, RaftConfig } from './core/config.ts';
 export { defaultRaftConfig, resolveRaftConfig } from './core/config.ts';
 export type { RaftMetric, RaftTraceEvent, RefusalReason } from './core/events.ts';

@@ -6,7 +6,7 @@
 // It also carries the demo's status gossip: every peer tells the others its role, term, commit
 // index and log end twice a second in frames tagged 0xB5 (the codec's first byte is its version,
 // 1; rooms use 0xA7), so every page can draw the whole cluster. Those frames never reach Raft.
-import type { NodeId, RaftEnvelope, RaftTransport, Subscribable, Unsubscribe, Watchable } from '../../src/index.ts';
+import { createEmitter, createWatchable, type NodeId, type RaftEnvelope, type RaftTransport, type Subscribable, type Watchable } from '../../src/index.ts';
 
 export const statusFrameTag = 0xb5;
 
@@ -29,45 +29,14 @@ export interface PartitionSwitch {
   close(): void;
 }
 
-type Listener<T> = (value: T) => void;
-
-function emitter<T>(): { subscribe(listener: Listener<T>): Unsubscribe; emit(value: T): void } {
-  const listeners = new Set<Listener<T>>();
-  return {
-    subscribe(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-    emit(value) {
-      for (const listener of [...listeners]) listener(value);
-    },
-  };
-}
-
-function watchable<T>(initial: T): Watchable<T> & { set(value: T): void } {
-  const changes = emitter<T>();
-  let current = initial;
-  return {
-    get value() {
-      return current;
-    },
-    subscribe: (listener) => changes.subscribe(listener),
-    set(value) {
-      if (Object.is(value, current)) return;
-      current = value;
-      changes.emit(value);
-    },
-  };
-}
-
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 export function createPartitionSwitch(inner: RaftTransport): PartitionSwitch {
-  const connected = watchable(true);
-  const peers = watchable<ReadonlySet<NodeId>>(inner.peers.value);
-  const incoming = emitter<RaftEnvelope>();
-  const statuses = emitter<{ from: NodeId; status: PeerStatus }>();
+  const connected = createWatchable(true);
+  const peers = createWatchable<ReadonlySet<NodeId>>(inner.peers.value);
+  const incoming = createEmitter<RaftEnvelope>();
+  const statuses = createEmitter<{ from: NodeId; status: PeerStatus }>();
   const refreshPeers = (): void => peers.set(connected.value ? inner.peers.value : new Set());
   const unsubscribePeers = inner.peers.subscribe(refreshPeers);
   const unsubscribeIncoming = inner.incoming.subscribe((envelope) => {

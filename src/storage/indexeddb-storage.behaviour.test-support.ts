@@ -8,7 +8,7 @@ import { nodeId, type Committed } from '../core/types.ts';
 import { createRaftNode } from '../driver/create-raft-node.ts';
 import { createLoopbackNetwork } from '../transport/loopback.ts';
 import { IndexedDbRaftStorage, openRaftDatabase } from './indexeddb-storage.ts';
-import { mapIndexedDbError } from './indexeddb/failure.ts';
+import { mapIndexedDbError } from './storage-failure.ts';
 import { databaseName } from './indexeddb/schema.ts';
 
 let count = 0;

@@ -14,7 +14,7 @@ import { deleteDB, openDB } from 'idb';
 import { decodeSnapshotMeta, encodeSnapshotMeta } from '../codec/records.ts';
 import type { RaftStorageError } from '../core/errors.ts';
 import type { LogEntry, NodeId, SnapshotMeta, StoredSnapshot } from '../core/types.ts';
-import { storageFailure, mapIndexedDbError } from './indexeddb/failure.ts';
+import { storageFailure, mapIndexedDbError } from './storage-failure.ts';
 import { afterAppend, afterDiscard, afterTruncate, appendStart, type LogBounds } from './log-bounds.ts';
 import { discardSegments, issued, lastStoredIndex, putEntries, readSegments, truncateSegments } from './indexeddb/log-segments.ts';
 import { databaseName, schemaVersion, upgradeSchema, type HardStateRecord, type LeaderRecord, type RaftDatabase, type RaftDatabaseSchema, type SnapshotRecord } from './indexeddb/schema.ts';

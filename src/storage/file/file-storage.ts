@@ -20,7 +20,7 @@ import { decodeSnapshotMeta, encodeSnapshotMeta } from '../../codec/records.ts';
 import type { RaftStorageError, StorageFailureReason } from '../../core/errors.ts';
 import type { LogEntry, NodeId, SnapshotMeta, StoredSnapshot } from '../../core/types.ts';
 import { InMemoryRaftStorage } from '../in-memory-storage.ts';
-import { mapIndexedDbError, storageFailure } from '../indexeddb/failure.ts';
+import { mapIndexedDbError, storageFailure } from '../storage-failure.ts';
 import { afterAppend, afterDiscard, afterTruncate, appendStart, type LogBounds } from '../log-bounds.ts';
 import type { RaftStorage, StorageBatch } from '../raft-storage.ts';
 import { replaceFile, syncDirectory } from './atomic-file.ts';

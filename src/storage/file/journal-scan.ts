@@ -5,7 +5,7 @@
 // - a record that fails its checksum or decoding with a VALID record after it is damage in the
 //   middle of acknowledged data: the journal is refused with a clear error, because silently
 //   skipping it would lose acknowledged entries or resurrect truncated ones.
-import { storageFailure } from '../indexeddb/failure.ts';
+import { storageFailure } from '../storage-failure.ts';
 import { checksumMatches, decodeRecord, frameHeaderBytes, maxRecordBytes, type JournalRecord } from './journal-record.ts';
 
 export interface ScannedJournal {

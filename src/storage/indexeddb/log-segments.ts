@@ -4,7 +4,7 @@
 import type { IDBPObjectStore } from 'idb';
 import { decodeLogEntries, encodeLogEntries } from '../../codec/records.ts';
 import type { LogEntry } from '../../core/types.ts';
-import { storageFailure } from './failure.ts';
+import { storageFailure } from '../storage-failure.ts';
 import type { RaftDatabaseSchema, SegmentRecord } from './schema.ts';
 
 type LogStore = IDBPObjectStore<RaftDatabaseSchema, ('state' | 'log')[], 'log', 'readwrite'>;

@@ -1,7 +1,7 @@
-// IndexedDB failures mapped to RaftStorageError with a reason a program can act on. The browser
-// reports them as DOMExceptions (or an aborted transaction's `error`); what the user can do
-// differs: free space, close an old tab, reload.
-import { RaftStorageError, type StorageFailureReason } from '../../core/errors.ts';
+// Storage failures mapped to RaftStorageError with a reason a program can act on, shared by the
+// IndexedDB and file storages. The browser reports IndexedDB failures as DOMExceptions (or an
+// aborted transaction's `error`); what the user can do differs: free space, close an old tab, reload.
+import { RaftStorageError, type StorageFailureReason } from '../core/errors.ts';
 
 const reasonsByName: Readonly<Record<string, StorageFailureReason>> = {
   QuotaExceededError: 'quotaExceeded',
