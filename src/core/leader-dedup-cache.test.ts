@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { LeaderDedupCache } from './leader-dedup-cache.ts';
+import { clientId, type DedupKey } from './types.ts';
+
+const key = (client: string, requestId: number): DedupKey => ({ clientId: clientId(client), requestId });
+
+describe('LeaderDedupCache', () => {
+  it('answers what was remembered for exactly that (client, request), and nothing else', () => {
+    const cache = new LeaderDedupCache(10);
+    expect(cache.get(key('a', 1))).toBeUndefined();
+    cache.remember(key('a', 1), 5, 2);
+    expect(cache.get(key('a', 1))).toEqual({ index: 5, term: 2 });
+    expect(cache.get(key('a', 2))).toBeUndefined();
+    expect(cache.get(key('b', 1))).toBeUndefined();
+  });
+
+  it('remembers every request of one client, not only the latest (pipelined forwards are all retried)', () => {
+    const cache = new LeaderDedupCache(10);
+    for (let requestId = 1; requestId <= 5; requestId += 1) cache.remember(key('a', requestId), 10 + requestId, 3);
+    expect(cache.size).toBe(5);
+    for (let requestId = 1; requestId <= 5; requestId += 1) expect(cache.get(key('a', requestId))).toEqual({ index: 10 + requestId, term: 3 });
+  });
+
+  it('evicts the least recently written first, never holding more than its capacity', () => {
+    const cache = new LeaderDedupCache(3);
+    cache.remember(key('a', 1), 1, 1);
+    cache.remember(key('b', 1), 2, 1);
+    cache.remember(key('a', 2), 3, 1);
+    cache.remember(key('c', 1), 4, 1);
+    expect(cache.size).toBe(3);
+    expect(cache.get(key('a', 1))).toBeUndefined();
+    expect(cache.get(key('b', 1))).toEqual({ index: 2, term: 1 });
+    cache.remember(key('c', 2), 5, 1);
+    expect(cache.get(key('b', 1))).toBeUndefined();
+    expect(cache.get(key('a', 2))).toEqual({ index: 3, term: 1 });
+    expect(cache.size).toBe(3);
+  });
+
+  it('a key written again becomes the newest and holds the new append', () => {
+    const cache = new LeaderDedupCache(3);
+    cache.remember(key('a', 1), 1, 1);
+    cache.remember(key('b', 1), 2, 1);
+    cache.remember(key('c', 1), 3, 1);
+    cache.remember(key('a', 1), 7, 2); // re-appended in a later term
+    expect(cache.size).toBe(3);
+    cache.remember(key('d', 1), 8, 2);
+    expect(cache.get(key('a', 1))).toEqual({ index: 7, term: 2 });
+    expect(cache.get(key('b', 1))).toBeUndefined();
+    cache.remember(key('e', 1), 9, 2);
+    expect(cache.get(key('c', 1))).toBeUndefined();
+    expect(cache.get(key('a', 1))).toEqual({ index: 7, term: 2 });
+  });
+
+  it('keeps keys apart whatever the client ids hold (separators and digits included)', () => {
+    // Pairs that collide under a naive join of the two parts, with or without ':' between them:
+    // 'a:1'+2 and 'a'+'1:2'; 'a1'+2 and 'a'+12; '1:a'+2 and '2:1'+'a'... Every one must be distinct.
+    const keys = [
+      key('a', 1),
+      key('a', 12),
+      key('a1', 2),
+      key('a:1', 2),
+      key('a:1:2', 1),
+      key('1:a', 2),
+      key('2:1:a', 1),
+      key(':a', 12),
+      key('2:a', 1),
+      key('12:a', 1),
+      key('1', 2),
+      key('12', 1),
+      key('a:', 1),
+      key(':', 1),
+      key('::', 12),
+      key('2::', 1),
+    ];
+    const cache = new LeaderDedupCache(keys.length);
+    keys.forEach((each, position) => cache.remember(each, position + 1, 1));
+    expect(cache.size).toBe(keys.length);
+    keys.forEach((each, position) => expect(cache.get(each)).toEqual({ index: position + 1, term: 1 }));
+  });
+
+  it('does not mistake client "a:1" request 2 for client "a" request 1 or any other split of the same text', () => {
+    const cache = new LeaderDedupCache(10);
+    cache.remember(key('a:1', 2), 40, 4);
+    expect(cache.get(key('a', 1))).toBeUndefined();
+    expect(cache.get(key('a', 12))).toBeUndefined();
+    expect(cache.get(key('2:a', 1))).toBeUndefined();
+    expect(cache.get(key('1:a', 2))).toBeUndefined();
+    expect(cache.get(key('a:1', 2))).toEqual({ index: 40, term: 4 });
+  });
+});
