@@ -25,6 +25,7 @@ import { WedgeDetector } from './wedge-detector.ts';
 import { encodedSizeBound } from './entry-size.ts';
 import { ProposalWaiters, type AwaitedProposal } from './proposal-waiters.ts';
 import { LeaderDedupCache } from './leader-dedup-cache.ts';
+import { dedupWindowSize } from './client-session-format.ts';
 import { createRaftLog, type RaftLog } from './raft-log.ts';
 import { ReadIndexTracker, type ReadRequester } from './read-index.ts';
 import { acceptChunk, type SnapshotReassembly } from './snapshot-reassembly.ts';
@@ -76,12 +77,25 @@ interface PendingForward {
   correlationId: number;
   sentTo: NodeId | null;
   sentAt: number;
+  /** How long to wait for this leader's answer before sending again (doubles per resend). */
+  retryAfterMs: number;
   appended: { readonly index: number; readonly term: number } | null;
 }
 
+/**
+ * A forward unanswered by the same leader is sent again after an election timeout, then after
+ * twice as long each time, up to this many election timeouts. A fixed timeout collapsed a busy
+ * cluster: once queueing delay passed it, every pipelined forward was sent twice, which made the
+ * queues longer still. A new leader gets every forward at once (they are safe to retry).
+ */
+const maxForwardBackoffElectionTimeouts = 8;
+
 const frameOverheadBytes = 64;
+/** Bytes of entries a probe carries at most (a small frame; see sendAppend). */
+const probeAppendBytes = 8 * 1024;
 const maxEntriesPerAppend = 50_000;
-const leaderDedupCacheSize = 10_000;
+/** Forwarded requests the leader remembers: 16 followers' full windows of unresolved proposals. */
+const leaderDedupCacheSize = 16 * dedupWindowSize;
 
 export class RaftCore {
   readonly id: NodeId;
@@ -266,7 +280,7 @@ export class RaftCore {
       return;
     }
     // Not leading, or handing leadership over: the proposal waits for (or goes to) the leader.
-    const forward: PendingForward = { proposalId, command, dedupKey, correlationId: 0, sentTo: null, sentAt: now, appended: null };
+    const forward: PendingForward = { proposalId, command, dedupKey, correlationId: 0, sentTo: null, sentAt: now, retryAfterMs: this.config.electionTimeoutMaxMs, appended: null };
     this.forwards.set(proposalId, forward);
     this.sendForward(forward);
   }
@@ -937,7 +951,9 @@ export class RaftCore {
       if (progress.probeOutstanding && this.now - progress.probeSentAt < this.config.heartbeatIntervalMs) return;
       progress.probeOutstanding = true;
       progress.probeSentAt = this.now;
-      this.sendBatch(peer, progress);
+      // Small: a probe only finds the match point, and it is re-sent every heartbeat until
+      // answered; a full-size one re-sent to a slow follower clogged the link it waited on.
+      this.sendBatch(peer, progress, Math.min(this.maxAppendBytes, probeAppendBytes));
       return;
     }
     while (progress.inflightLastIndices.length < this.config.maxInflightMessages && progress.nextIndex <= this.log.lastIndex) {
@@ -950,7 +966,7 @@ export class RaftCore {
   }
 
   /** One AppendEntries from progress.nextIndex, bounded in bytes; returns the last index sent. */
-  private sendBatch(peer: NodeId, progress: FollowerProgress): number {
+  private sendBatch(peer: NodeId, progress: FollowerProgress, maxBytes = this.maxAppendBytes): number {
     const prevLogIndex = progress.nextIndex - 1;
     const prevLogTerm = this.log.termAt(prevLogIndex);
     assert(prevLogTerm !== undefined, `no term for index ${prevLogIndex} (snapshot transfer needed for ${peer})`);
@@ -959,7 +975,7 @@ export class RaftCore {
     while (lastIndex < this.log.lastIndex && lastIndex - prevLogIndex < maxEntriesPerAppend) {
       const entry = this.log.entryAt(lastIndex + 1) as LogEntry;
       const size = encodedSizeBound(entry);
-      if (lastIndex > prevLogIndex && bytes + size > this.maxAppendBytes) break;
+      if (lastIndex > prevLogIndex && bytes + size > maxBytes) break;
       bytes += size;
       lastIndex += 1;
     }
@@ -981,9 +997,11 @@ export class RaftCore {
     this.heartbeatDeadline = this.now + this.config.heartbeatIntervalMs;
     if (this.checkQuorumLost()) return;
     for (const [peer, progress] of this.progress) {
-      // In-flight entries that made no progress for two heartbeats were lost: probe again. (Answers
-      // to heartbeats keep arriving meanwhile, so "any answer" would hide the loss forever.)
-      if (progress.state === 'replicate' && progress.inflightLastIndices.length > 0 && this.now - progress.lastProgressAt >= 2 * this.config.heartbeatIntervalMs) {
+      // In-flight entries that made no progress for an election timeout were lost: probe again.
+      // (Answers to heartbeats keep arriving meanwhile, so "any answer" would hide the loss
+      // forever.) Not sooner: a busy follower's honest answer can take several heartbeats (its
+      // strict write waits behind others), and every false alarm re-sent the whole window.
+      if (progress.state === 'replicate' && progress.inflightLastIndices.length > 0 && this.now - progress.lastProgressAt >= this.config.electionTimeoutMaxMs) {
         becomeProbe(progress);
         progress.lastProgressAt = this.now;
       }
@@ -1297,6 +1315,8 @@ export class RaftCore {
       return;
     }
     this.forwards.correlate(forward, this.nextCorrelationId++);
+    const maxRetryAfterMs = maxForwardBackoffElectionTimeouts * this.config.electionTimeoutMaxMs;
+    forward.retryAfterMs = forward.sentTo === leader ? Math.min(2 * forward.retryAfterMs, maxRetryAfterMs) : this.config.electionTimeoutMaxMs;
     forward.sentTo = leader;
     forward.sentAt = this.now;
     this.send(leader, { type: 'forwardPropose', correlationId: forward.correlationId, command: forward.command, dedupKey: forward.dedupKey });
@@ -1310,7 +1330,7 @@ export class RaftCore {
     }
     for (const forward of this.forwards.values()) {
       if (forward.appended !== null) continue;
-      const stale = forward.sentTo !== this.leaderId || this.now - forward.sentAt >= this.config.electionTimeoutMaxMs;
+      const stale = forward.sentTo !== this.leaderId || this.now - forward.sentAt >= forward.retryAfterMs;
       if (forward.sentTo === null || stale) this.sendForward(forward);
     }
   }
@@ -1323,8 +1343,8 @@ export class RaftCore {
     if (!this.membershipValue.members.has(from)) return this.refuse(from, 'senderNotMember', 0);
     if (this.roleValue !== 'leader') return respond({ type: 'notLeader' });
     if (message.dedupKey !== null) {
-      const cached = this.leaderDedupCache.get(message.dedupKey.clientId);
-      if (cached !== undefined && cached.requestId === message.dedupKey.requestId && this.log.termAt(cached.index) === cached.term) {
+      const cached = this.leaderDedupCache.get(message.dedupKey);
+      if (cached !== undefined && this.log.termAt(cached.index) === cached.term) {
         return respond({ type: 'appended', index: cached.index, term: cached.term });
       }
     }
@@ -1356,8 +1376,10 @@ export class RaftCore {
         forward.sentTo = null;
         return;
       case 'busy':
-        // Retried by the next tick after a heartbeat interval, like a lost forward.
-        forward.sentAt = this.now - this.config.electionTimeoutMaxMs + this.config.heartbeatIntervalMs;
+        // Retried by the next tick after a heartbeat interval. A busy leader answered at once, so
+        // this says nothing about lost frames: the backoff starts over.
+        forward.retryAfterMs = this.config.electionTimeoutMaxMs;
+        forward.sentAt = this.now - forward.retryAfterMs + this.config.heartbeatIntervalMs;
         return;
       default:
         assertUnreachable(outcome);
