@@ -1,12 +1,18 @@
-// What the worker pushes to the page: events batched per microtask on the events port, each batch
+// What the worker pushes to the page: events batched per task on the events port, each batch
 // numbered so answers can name the batch they must wait for, and the node's state as versioned
 // snapshots (a new version only when something changed).
+//
+// Why per task and not per microtask: a committed-stream pump awaits its iterator between items,
+// so a flush queued as a microtask ran between every two items and posted each committed entry in
+// a message of its own. Under load that was thousands of structured clones and page tasks per
+// second, which starved the page's transport of its turn and cost elections (bench:browser).
 import type { RaftNode } from '../driver/node-options.ts';
 import { serializeError } from './error-transfer.ts';
+import { createNextTaskScheduler } from './next-task.ts';
 import type { NodeState, WorkerEvent, WorkerEventBatch } from './protocol.ts';
 
 export interface EventOutbox {
-  /** Queues an event; the batch is posted on the next microtask. */
+  /** Queues an event; the batch is posted after the tasks queued now. */
   readonly send: (event: WorkerEvent) => void;
   /** Posts what is queued now; returns the sequence number of the last batch posted. */
   flush(): number;
@@ -23,9 +29,10 @@ export function createEventOutbox(port: MessagePort): EventOutbox {
     port.postMessage({ type: 'events', sequence, events } satisfies WorkerEventBatch);
     return sequence;
   };
+  const scheduler = createNextTaskScheduler(flush);
   return {
     send(event) {
-      if (queued.length === 0) queueMicrotask(flush);
+      if (queued.length === 0) scheduler.schedule();
       queued.push(event);
     },
     flush,
