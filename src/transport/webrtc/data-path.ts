@@ -14,7 +14,7 @@
 // out-of-order chunks).
 import type { Clock } from '../../core/config.ts';
 import type { WebRtcTransportCounters } from './counters.ts';
-import { createReassembler, wholeFrameCapacity, type Reassembler } from './framing.ts';
+import { chunkKind, createReassembler, splitBundle, wholeFrameCapacity, type Reassembler } from './framing.ts';
 import type { WebRtcTransportLimits } from './limits.ts';
 import { createSendQueue, type SendChannel, type SendQueue } from './send-queue.ts';
 
@@ -49,8 +49,9 @@ export function messageBytes(data: unknown): Uint8Array | null {
 
 export function createDataPath(options: DataPathOptions): DataPath {
   const { limits, counters } = options;
-  const queue = (channel: SendChannel, queueBytes: number): SendQueue =>
+  const queue = (channel: SendChannel, queueBytes: number, bundle: boolean): SendQueue =>
     createSendQueue({
+      bundle,
       channel,
       clock: options.clock,
       chunkBytes: limits.chunkBytes,
@@ -61,8 +62,8 @@ export function createDataPath(options: DataPathOptions): DataPath {
       drainPollMs: limits.drainPollMs,
       onSendFailure: options.onSendFailure,
     });
-  const control = queue(options.control, limits.controlQueueBytes);
-  const bulk = queue(options.bulk, limits.bulkQueueBytes);
+  const control = queue(options.control, limits.controlQueueBytes, true);
+  const bulk = queue(options.bulk, limits.bulkQueueBytes, false);
   const reassemblers: Record<'control' | 'bulk', Reassembler> = {
     control: createReassembler({ maxFrameBytes: limits.maxFrameBytes, allowMultipleChunks: false }),
     bulk: createReassembler({ maxFrameBytes: limits.maxFrameBytes, allowMultipleChunks: true }),
@@ -83,6 +84,20 @@ export function createDataPath(options: DataPathOptions): DataPath {
       const chunk = messageBytes(data);
       if (chunk === null) {
         counters.framesDroppedMalformed++;
+        return;
+      }
+      if (channel === 'control' && chunk[0] === chunkKind.bundle) {
+        const frames = splitBundle(chunk, limits.maxFrameBytes);
+        if (frames === null) {
+          counters.framesDroppedMalformed++;
+          return;
+        }
+        for (const frame of frames) {
+          counters.framesReceived++;
+          counters.bytesReceived += frame.length;
+          // A copy of its own, as a whole frame gets: receivers may keep parts of it for long.
+          options.deliver(frame.slice());
+        }
         return;
       }
       const result = reassemblers[channel].accept(chunk);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chunkKind, createReassembler, encodeChunk, wholeFrameCapacity, type Reassembler } from './framing.ts';
+import { bundleCapacity, bundledBytes, chunkKind, createReassembler, encodeBundle, encodeChunk, splitBundle, wholeFrameCapacity, type Reassembler } from './framing.ts';
 
 const chunkBytes = 64;
 
@@ -94,5 +94,67 @@ describe('framing', () => {
       highest = Math.max(highest, reassembler.bufferedBytes);
     }
     expect(highest).toBeLessThanOrEqual(1000);
+  });
+});
+
+describe('bundles', () => {
+  it('round-trips two or more frames, a zero-length one among them, as one message', () => {
+    const frames = [frameOf(5), new Uint8Array(0), frameOf(17), frameOf(1)];
+    const chunk = encodeBundle(frames);
+    expect(chunk[0]).toBe(chunkKind.bundle);
+    expect(chunk.length).toBe(1 + frames.reduce((sum, frame) => sum + bundledBytes(frame), 0));
+    expect(splitBundle(chunk, 100)).toEqual(frames);
+    expect(splitBundle(encodeBundle([new Uint8Array(0), new Uint8Array(0)]), 100)).toEqual([new Uint8Array(0), new Uint8Array(0)]);
+  });
+
+  it('fits a bundle of frames whose bundled bytes sum to the capacity in one chunk', () => {
+    const capacity = bundleCapacity(chunkBytes);
+    const half = (capacity - 4) / 2;
+    const frames = [frameOf(Math.floor(half)), frameOf(Math.ceil(half))];
+    const chunk = encodeBundle(frames);
+    expect(chunk.length).toBeLessThanOrEqual(chunkBytes);
+    expect(splitBundle(chunk, 10_000)).toEqual(frames);
+    // The u16 length field caps the capacity however large a chunk may be.
+    expect(bundleCapacity(1024 * 1024)).toBe(2 + 0xffff);
+  });
+
+  it('carries a frame of 256 bytes or more (both length bytes in use)', () => {
+    const frames = [frameOf(300), frameOf(2)];
+    expect(splitBundle(encodeBundle(frames), 10_000)).toEqual(frames);
+  });
+
+  it('refuses a bundle of one frame or of none: a single frame travels as a whole message', () => {
+    expect(splitBundle(encodeBundle([frameOf(5)]), 100)).toBeNull();
+    expect(splitBundle(new Uint8Array([chunkKind.bundle]), 100)).toBeNull();
+  });
+
+  it('refuses a truncated length field and a length beyond the message', () => {
+    const valid = encodeBundle([frameOf(3), frameOf(4)]);
+    const truncatedLength = new Uint8Array([...valid, 0]);
+    expect(splitBundle(truncatedLength, 100)).toBeNull();
+    const overrun = valid.slice(0, valid.length - 1);
+    expect(splitBundle(overrun, 100)).toBeNull();
+    expect(splitBundle(new Uint8Array([chunkKind.bundle, 0, 1, 9, 0, 200, 1, 2]), 100)).toBeNull();
+  });
+
+  it('refuses a frame longer than maxFrameBytes inside a bundle', () => {
+    const chunk = encodeBundle([frameOf(3), frameOf(11)]);
+    expect(splitBundle(chunk, 11)).not.toBeNull();
+    expect(splitBundle(chunk, 10)).toBeNull();
+  });
+
+  it('refuses a message that is not a bundle', () => {
+    const bundle = encodeBundle([frameOf(3), frameOf(4)]);
+    for (const kind of [chunkKind.whole, chunkKind.first, chunkKind.continuation, 7]) {
+      const other = bundle.slice();
+      other[0] = kind;
+      expect(splitBundle(other, 100)).toBeNull();
+    }
+    expect(splitBundle(new Uint8Array(0), 100)).toBeNull();
+  });
+
+  it('is malformed to a reassembler (bundles never enter one)', () => {
+    const reassembler = createReassembler({ maxFrameBytes: 10_000, allowMultipleChunks: true });
+    expect(reassembler.accept(encodeBundle([frameOf(3), frameOf(4)]))).toEqual({ frame: null, dropped: 'malformed' });
   });
 });

@@ -4,6 +4,13 @@
 //   whole     [0][frame]                     the frame fits in one message
 //   first     [1][total length u32 BE][part] the first part of a frame that needs more
 //   continue  [2][part]                      the next part, in order
+//   bundle    [3]([length u16 BE][frame])*   two or more small frames in one message
+//
+// Bundles exist because a data channel message costs far more than its bytes: every message is
+// a trip through the browser's network thread, SCTP and DTLS, in both processes. A burst of
+// small frames to one peer (a follower forwarding hundreds of proposals, a leader answering them)
+// went out as hundreds of messages and that, not the bytes, bounded throughput (bench:browser).
+// Only the control channel carries bundles; only `whole` frames are ever bundled.
 //
 // Each data channel is ordered and reliable, so parts need no offsets or ids: a channel carries
 // one frame's parts back to back. The reassembler still checks everything (a peer may be buggy
@@ -11,9 +18,10 @@
 // dropped whole and reported once (never thrown), after which the reassembler skips to the next
 // frame start.
 
-export const chunkKind = { whole: 0, first: 1, continuation: 2 } as const;
+export const chunkKind = { whole: 0, first: 1, continuation: 2, bundle: 3 } as const;
 const firstHeaderBytes = 5;
 const shortHeaderBytes = 1;
+const bundledLengthBytes = 2;
 
 /** The largest frame that travels as one `whole` message (the control channel carries these). */
 export function wholeFrameCapacity(chunkBytes: number): number {
@@ -39,6 +47,51 @@ export function encodeChunk(frame: Uint8Array, offset: number, chunkBytes: numbe
   }
   const part = frame.subarray(offset, offset + chunkBytes - shortHeaderBytes);
   return { chunk: withHeader([chunkKind.continuation], part), consumed: part.length };
+}
+
+/** Bytes `frame` takes inside a bundle. */
+export function bundledBytes(frame: Uint8Array): number {
+  return bundledLengthBytes + frame.length;
+}
+
+/** The largest sum of bundledBytes() one bundle message may carry. */
+export function bundleCapacity(chunkBytes: number): number {
+  return Math.min(chunkBytes - shortHeaderBytes, bundledLengthBytes + 0xffff);
+}
+
+/** One message carrying `frames` (two or more, their bundledBytes summing to at most bundleCapacity). */
+export function encodeBundle(frames: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
+  let length = shortHeaderBytes;
+  for (const frame of frames) length += bundledBytes(frame);
+  const chunk = new Uint8Array(length);
+  chunk[0] = chunkKind.bundle;
+  let offset = shortHeaderBytes;
+  for (const frame of frames) {
+    chunk[offset] = (frame.length >>> 8) & 0xff;
+    chunk[offset + 1] = frame.length & 0xff;
+    chunk.set(frame, offset + bundledLengthBytes);
+    offset += bundledBytes(frame);
+  }
+  return chunk;
+}
+
+/**
+ * The frames of a bundle message, as views into it, or null when it is malformed: fewer than two
+ * frames, or lengths that do not add up to exactly the message (a peer may be buggy or hostile).
+ */
+export function splitBundle(chunk: Uint8Array, maxFrameBytes: number): Uint8Array[] | null {
+  if (chunk[0] !== chunkKind.bundle) return null;
+  const frames: Uint8Array[] = [];
+  let offset = shortHeaderBytes;
+  while (offset < chunk.length) {
+    if (offset + bundledLengthBytes > chunk.length) return null;
+    const length = ((chunk[offset] ?? 0) << 8) | (chunk[offset + 1] ?? 0);
+    const start = offset + bundledLengthBytes;
+    if (start + length > chunk.length || length > maxFrameBytes) return null;
+    frames.push(chunk.subarray(start, start + length));
+    offset = start + length;
+  }
+  return frames.length >= 2 ? frames : null;
 }
 
 function withHeader(header: readonly number[], part: Uint8Array): Uint8Array<ArrayBuffer> {

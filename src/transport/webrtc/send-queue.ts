@@ -5,7 +5,7 @@
 // "send queue is full" at 16 MiB), and this queue never holds more than its byte and frame bounds:
 // a frame that does not fit is refused and the caller counts the drop (Raft retransmits).
 import type { Clock } from '../../core/config.ts';
-import { encodeChunk } from './framing.ts';
+import { bundleCapacity, bundledBytes, encodeBundle, encodeChunk } from './framing.ts';
 
 /** What the queue needs of an RTCDataChannel (a fake in unit tests). */
 export interface SendChannel {
@@ -27,6 +27,11 @@ export interface SendQueueOptions {
   readonly drainPollMs: number;
   /** `send` threw (the channel is closing, or its buffer overflowed anyway): the link is broken. */
   readonly onSendFailure: (error: unknown) => void;
+  /**
+   * Sends on a microtask rather than at once, packing the small frames queued in the meantime
+   * into bundle messages (framing.ts says why). For the control channel, whose frames are small.
+   */
+  readonly bundle?: boolean;
 }
 
 export interface SendQueue {
@@ -70,9 +75,41 @@ export function createSendQueue(options: SendQueueOptions): SendQueue {
     return true;
   }
 
-  function pump(): void {
+  const capacity = bundleCapacity(options.chunkBytes);
+  let pumpScheduled = false;
+
+  /** Sends the frames from head on that fit one bundle with it, when there are two or more. */
+  function sendBundle(): 'sent' | 'failed' | 'notBundled' {
+    let end = head;
+    let bytes = 0;
+    while (end < frames.length) {
+      const frame = frames[end];
+      if (frame === undefined || frame.offset !== 0 || bytes + bundledBytes(frame.bytes) > capacity) break;
+      bytes += bundledBytes(frame.bytes);
+      end += 1;
+    }
+    if (end - head < 2) return 'notBundled';
+    const bundled = frames.slice(head, end).map((frame) => (frame as QueuedFrame).bytes);
+    try {
+      channel.send(encodeBundle(bundled));
+    } catch (error) {
+      options.onSendFailure(error);
+      return 'failed';
+    }
+    for (; head < end; head += 1) {
+      queuedBytes -= (frames[head] as QueuedFrame).bytes.length;
+      frames[head] = undefined;
+    }
+    return 'sent';
+  }
+
+  /** Sends while the channel takes it; with `keepBelowBytes`, stops once fewer bytes are queued. */
+  function pump(keepBelowBytes = 0): void {
     if (closed) return;
-    while (head < frames.length && channel.bufferedAmount < options.highWaterMarkBytes) {
+    while (head < frames.length && channel.bufferedAmount < options.highWaterMarkBytes && (keepBelowBytes === 0 || queuedBytes >= keepBelowBytes)) {
+      const bundled = options.bundle === true ? sendBundle() : 'notBundled';
+      if (bundled === 'failed') return;
+      if (bundled === 'sent') continue;
       const frame = frames[head];
       if (frame === undefined || !sendChunk(frame)) return;
       // Done once its last chunk is out (a zero-length frame is one header-only message).
@@ -108,6 +145,25 @@ export function createSendQueue(options: SendQueueOptions): SendQueue {
       const frame: QueuedFrame = { bytes, offset: 0 };
       frames.push(frame);
       queuedBytes += bytes.length;
+      if (options.bundle === true) {
+        // Kept until the microtask: copy it, the caller may reuse its buffer.
+        frame.bytes = bytes.slice();
+        // A full bundle's worth goes now: a long burst must not fill the queue's bounds (and be
+        // dropped) while the channel itself would take it.
+        if (queuedBytes >= capacity) {
+          // Full bundles only: the rest waits for the microtask and the frames still to come.
+          pump(capacity);
+          return true;
+        }
+        if (!pumpScheduled) {
+          pumpScheduled = true;
+          queueMicrotask(() => {
+            pumpScheduled = false;
+            pump();
+          });
+        }
+        return true;
+      }
       pump();
       // Whatever could not go out now is kept: copy it, the caller may reuse its buffer.
       if (frames[frames.length - 1] === frame && frame.offset < bytes.length) frame.bytes = bytes.slice();
