@@ -60,6 +60,8 @@ export interface RaftCoreOptions {
   readonly entries: readonly LogEntry[];
   /** The transport's largest frame, if bounded: AppendEntries batches stay below it. */
   readonly maxPayloadBytes?: number | undefined;
+  /** Frames up to this size stay in order (RaftTransport.orderedFrameBytes): batches stay below it. */
+  readonly orderedFrameBytes?: number | undefined;
 }
 
 /** A read this node's caller asked for while another node leads. */
@@ -91,6 +93,8 @@ interface PendingForward {
 const maxForwardBackoffElectionTimeouts = 8;
 
 const frameOverheadBytes = 64;
+/** A transport's ordered frame size smaller than this is not worth keeping batches within. */
+const minimumOrderedBatchBytes = 4 * 1024;
 /** Bytes of entries a probe carries at most (a small frame; see sendAppend). */
 const probeAppendBytes = 8 * 1024;
 const maxEntriesPerAppend = 50_000;
@@ -102,6 +106,8 @@ export class RaftCore {
   private readonly config: ResolvedRaftConfig;
   private readonly random: () => number;
   private readonly maxAppendBytes: number;
+  /** Bytes of entries one replication batch carries at most (within the transport's ordered frames). */
+  private readonly replicationBatchBytes: number;
   private now: number;
 
   private currentTerm: number;
@@ -169,6 +175,9 @@ export class RaftCore {
     this.now = options.now;
     this.maxAppendBytes = Math.min(options.config.maxAppendBytes, options.maxPayloadBytes ?? Number.POSITIVE_INFINITY);
     assert(this.maxAppendBytes >= 1024, 'transport maxPayloadBytes must allow at least 1024 bytes');
+    // Below a few KiB batching would cost more than the reordering it avoids.
+    const ordered = options.orderedFrameBytes ?? Number.POSITIVE_INFINITY;
+    this.replicationBatchBytes = ordered >= minimumOrderedBatchBytes ? Math.min(this.maxAppendBytes, ordered) : this.maxAppendBytes;
     this.wedgeDetector = new WedgeDetector(options.config.wedgeSuspicionTimeouts * options.config.electionTimeoutMaxMs);
     this.currentTerm = options.hardState.term;
     this.votedFor = options.hardState.votedFor;
@@ -953,7 +962,7 @@ export class RaftCore {
       progress.probeSentAt = this.now;
       // Small: a probe only finds the match point, and it is re-sent every heartbeat until
       // answered; a full-size one re-sent to a slow follower clogged the link it waited on.
-      this.sendBatch(peer, progress, Math.min(this.maxAppendBytes, probeAppendBytes));
+      this.sendBatch(peer, progress, Math.min(this.replicationBatchBytes, probeAppendBytes));
       return;
     }
     while (progress.inflightLastIndices.length < this.config.maxInflightMessages && progress.nextIndex <= this.log.lastIndex) {
@@ -966,7 +975,7 @@ export class RaftCore {
   }
 
   /** One AppendEntries from progress.nextIndex, bounded in bytes; returns the last index sent. */
-  private sendBatch(peer: NodeId, progress: FollowerProgress, maxBytes = this.maxAppendBytes): number {
+  private sendBatch(peer: NodeId, progress: FollowerProgress, maxBytes = this.replicationBatchBytes): number {
     const prevLogIndex = progress.nextIndex - 1;
     const prevLogTerm = this.log.termAt(prevLogIndex);
     assert(prevLogTerm !== undefined, `no term for index ${prevLogIndex} (snapshot transfer needed for ${peer})`);

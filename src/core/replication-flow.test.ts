@@ -1,8 +1,10 @@
 // Flow control between follower, leader and log under load: forward retries back off instead of
 // doubling the leader's work, reordered batches do not reset a pipeline, a stalled pipeline is
-// probed only after an election timeout, probes stay small, and retried forwards are appended once.
+// probed only after an election timeout, probes stay small, retried forwards are appended once,
+// and batches stay within the frames the transport keeps in order.
 import { describe, expect, it } from 'vitest';
 import { resolveRaftConfig, type RaftConfig } from './config.ts';
+import { encodeMessage } from '../codec/message-codec.ts';
 import { encodedSizeBound } from './entry-size.ts';
 import type { AppendEntries, ForwardPropose, RaftMessage } from './messages.ts';
 import { RaftCore } from './raft-core.ts';
@@ -38,8 +40,8 @@ const accepted = (matchIndex: number): RaftMessage => ({ type: 'appendEntriesRes
 const rejected = (conflictIndex: number, conflictTerm = 0): RaftMessage => ({ type: 'appendEntriesResponse', term: 2, success: false, matchIndex: 0, conflictIndex, conflictTerm, readRound: 0 });
 
 /** Node a, leader of a, b, c in term 2 at time 1000 (its no-op follows `entries`). */
-function electedLeader(entries: LogEntry[], overrides: RaftConfig = {}): RaftCore {
-  const leader = new RaftCore({ id: a, config: resolveRaftConfig(overrides), random: () => 0, now: 0, bootstrap: { voters: [a, b, c] }, hardState: { term: 1, votedFor: null }, leaderPin: null, snapshotMeta: null, entries });
+function electedLeader(entries: LogEntry[], overrides: RaftConfig = {}, orderedFrameBytes?: number): RaftCore {
+  const leader = new RaftCore({ id: a, config: resolveRaftConfig(overrides), random: () => 0, now: 0, bootstrap: { voters: [a, b, c] }, hardState: { term: 1, votedFor: null }, leaderPin: null, snapshotMeta: null, entries, orderedFrameBytes });
   leader.tick(1_000);
   for (const voter of [b, c]) leader.receive(1_000, voter, { type: 'requestVoteResponse', term: 2, preVote: true, granted: true, denialReason: null });
   leader.receive(1_000, b, { type: 'requestVoteResponse', term: 2, preVote: false, granted: true, denialReason: null });
@@ -246,5 +248,91 @@ describe('pipelined replication', () => {
     leader.receive(1_001, c, rejected(1));
     const [probe] = appendsTo(drain(leader, 1_001), c);
     expect(probe?.entries.map((each) => each.index)).toEqual([1]);
+  });
+});
+
+describe('batches within the transport\'s ordered frames', () => {
+  const kibibyte = 1024;
+  /** 2,000 entries of 100-byte commands: about 250 KiB, far more than one ordered frame. */
+  const manySmallEntries = (): LogEntry[] => Array.from({ length: 2_000 }, (_, position) => entry(position + 1, 1, 100));
+  const entriesBytes = (append: AppendEntries): number => append.entries.reduce((sum, each) => sum + encodedSizeBound(each), 0);
+
+  /**
+   * Replicates the whole log to c, which starts with nothing, answering every AppendEntries as
+   * soon as it is sent; returns every AppendEntries c was sent (the first is the probe).
+   */
+  function replicateToEmptyFollower(leader: RaftCore): AppendEntries[] {
+    drain(leader, 1_000);
+    leader.receive(1_001, c, rejected(1)); // c has nothing
+    const sent: AppendEntries[] = [];
+    let pending = appendsTo(drain(leader, 1_001), c);
+    for (let now = 1_002; pending.length > 0; now += 1) {
+      sent.push(...pending);
+      for (const append of pending) leader.receive(now, c, accepted(append.prevLogIndex + append.entries.length));
+      pending = appendsTo(drain(leader, now), c);
+      expect(now).toBeLessThan(10_000);
+    }
+    const last = sent.at(-1)!;
+    expect(last.prevLogIndex + last.entries.length).toBe(leader.lastIndex);
+    return sent;
+  }
+
+  it('keeps every AppendEntries within orderedFrameBytes, encoded, and fills each one nearly to it', () => {
+    const orderedFrameBytes = 16 * kibibyte;
+    const entries = manySmallEntries();
+    const sent = replicateToEmptyFollower(electedLeader(entries, {}, orderedFrameBytes));
+    const withEntries = sent.filter((append) => append.entries.length > 0);
+    expect(withEntries.length).toBeGreaterThan(10);
+    for (const append of withEntries) expect(encodeMessage(append).length).toBeLessThanOrEqual(orderedFrameBytes);
+    // Full batches: every one but the last would have overflowed with the next entry.
+    const oneEntry = encodedSizeBound(entries[0]!);
+    for (const append of withEntries.slice(1, -1)) expect(entriesBytes(append) + oneEntry).toBeGreaterThan(orderedFrameBytes - 64);
+  });
+
+  it('without orderedFrameBytes one batch carries far more, up to maxAppendBytes', () => {
+    const sent = replicateToEmptyFollower(electedLeader(manySmallEntries()));
+    const [probe, ...batches] = sent.filter((append) => append.entries.length > 0);
+    expect(entriesBytes(probe!)).toBeLessThanOrEqual(8 * kibibyte);
+    expect(batches).toHaveLength(1); // the whole rest of the log, about 200 KiB encoded
+    expect(encodeMessage(batches[0]!).length).toBeGreaterThan(150 * kibibyte);
+
+    const bounded = replicateToEmptyFollower(electedLeader(manySmallEntries(), { maxAppendBytes: 64 * kibibyte }));
+    // Measured as the engine measures (a bound on each entry), batches fill to maxAppendBytes.
+    expect(Math.max(...bounded.map(entriesBytes))).toBeGreaterThan(60 * kibibyte);
+    for (const append of bounded) expect(encodeMessage(append).length).toBeLessThanOrEqual(64 * kibibyte);
+  });
+
+  it('stays within maxAppendBytes when that is the smaller bound', () => {
+    const sent = replicateToEmptyFollower(electedLeader(manySmallEntries(), { maxAppendBytes: 6 * kibibyte }, 16 * kibibyte));
+    for (const append of sent) expect(encodeMessage(append).length).toBeLessThanOrEqual(6 * kibibyte);
+  });
+
+  it('ignores an orderedFrameBytes below 4 KiB, and honours one of exactly 4 KiB', () => {
+    const ignored = replicateToEmptyFollower(electedLeader(manySmallEntries(), {}, 4 * kibibyte - 1));
+    const [probe, ...batches] = ignored.filter((append) => append.entries.length > 0);
+    expect(entriesBytes(probe!)).toBeGreaterThan(4 * kibibyte); // the usual 8 KiB probe
+    expect(batches).toHaveLength(1);
+    expect(encodeMessage(batches[0]!).length).toBeGreaterThan(150 * kibibyte);
+
+    const honoured = replicateToEmptyFollower(electedLeader(manySmallEntries(), {}, 4 * kibibyte));
+    for (const append of honoured) expect(encodeMessage(append).length).toBeLessThanOrEqual(4 * kibibyte);
+  });
+
+  it('keeps probes within an orderedFrameBytes smaller than the usual 8 KiB probe', () => {
+    const sent = replicateToEmptyFollower(electedLeader(manySmallEntries(), {}, 6 * kibibyte));
+    const probe = sent[0]!;
+    expect(probe.prevLogIndex).toBe(0);
+    // By the engine's own measure (the encoding is smaller still), not the usual 8 KiB.
+    expect(entriesBytes(probe)).toBeLessThanOrEqual(6 * kibibyte);
+    expect(entriesBytes(probe)).toBeGreaterThan(5 * kibibyte);
+  });
+
+  it('still sends an entry larger than orderedFrameBytes, alone', () => {
+    const orderedFrameBytes = 16 * kibibyte;
+    const entries = [...Array.from({ length: 50 }, (_, position) => entry(position + 1, 1, 100)), entry(51, 1, 40_000), ...Array.from({ length: 50 }, (_, position) => entry(position + 52, 1, 100))];
+    const sent = replicateToEmptyFollower(electedLeader(entries, {}, orderedFrameBytes));
+    const carryingLarge = sent.filter((append) => append.entries.some((each) => each.index === 51));
+    expect(carryingLarge.map((append) => append.entries.map((each) => each.index))).toEqual([[51]]);
+    for (const append of sent) if (append !== carryingLarge[0]) expect(encodeMessage(append).length).toBeLessThanOrEqual(orderedFrameBytes);
   });
 });

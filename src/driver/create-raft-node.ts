@@ -58,6 +58,7 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
     entries: restored.entries,
     snapshotState: restored.snapshot?.state ?? null,
     maxPayloadBytes: transport.maxPayloadBytes,
+    orderedFrameBytes: transport.orderedFrameBytes,
   });
   core.reportAcceptance = options.onMetric !== undefined;
   // A command must fit in one AppendEntries frame with room for the frame's own fields.

@@ -1,13 +1,15 @@
 // joinRoom scenarios on the simulated network (virtual clock, seeded): discovery and growth to
 // three voters, reload keeps identity, a hidden leader hands off, the witness keeps a two-tab
-// room alive, and the room channel's hellos are well-formed and bounded.
+// room alive, the room channel's hellos are well-formed and bounded, and the channel keeps the
+// underlying transport's frame bounds.
 import { describe, expect, it } from 'vitest';
 import type { NodeId } from '../core/types.ts';
 import { nodeId } from '../core/types.ts';
 import { deriveSeed, seededRandom } from '../testing/seeded-random.ts';
+import { createLoopbackNetwork } from '../transport/loopback.ts';
 import { createSimulatedNetwork, reliableNetwork } from '../testing/simulated-network.ts';
 import { VirtualClock } from '../testing/virtual-clock.ts';
-import { decodeHello, encodeHello, roomFrameTag } from './room-channel.ts';
+import { createRoomChannel, decodeHello, encodeHello, roomFrameTag } from './room-channel.ts';
 import type { RoomEvent } from './room-coordinator.ts';
 import { bootstrapKey, identityKey } from './room-identity.ts';
 import { arrive, createSimulatedPeer, depart, type PeerEnvironment, type RoomTimings, type SimulatedPeer } from './room-simulation-peers.test-support.ts';
@@ -144,5 +146,19 @@ describe('room hellos', () => {
     ];
     for (const text of garbage) expect(decodeHello(new Uint8Array([roomFrameTag, ...new TextEncoder().encode(text)]))).toBeNull();
     expect(decodeHello(new Uint8Array(20_000).fill(roomFrameTag))).toBeNull();
+  });
+});
+
+describe('room channel', () => {
+  it("hands the node the underlying transport's maxPayloadBytes and orderedFrameBytes, or neither", () => {
+    const network = createLoopbackNetwork();
+    const bounded = createRoomChannel({ ...network.transport(nodeId('a')), maxPayloadBytes: 65_536, orderedFrameBytes: 16_383 });
+    expect(bounded.transport.maxPayloadBytes).toBe(65_536);
+    expect(bounded.transport.orderedFrameBytes).toBe(16_383);
+    const unbounded = createRoomChannel(network.transport(nodeId('b')));
+    expect('maxPayloadBytes' in unbounded.transport).toBe(false);
+    expect('orderedFrameBytes' in unbounded.transport).toBe(false);
+    bounded.close();
+    unbounded.close();
   });
 });

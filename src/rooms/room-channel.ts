@@ -91,6 +91,7 @@ export function createRoomChannel(underlying: RaftTransport): RoomChannel {
     send: (to, bytes) => underlying.send(to, bytes),
     incoming: raftFrames,
     ...(underlying.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: underlying.maxPayloadBytes }),
+    ...(underlying.orderedFrameBytes === undefined ? {} : { orderedFrameBytes: underlying.orderedFrameBytes }),
   };
   return {
     transport,

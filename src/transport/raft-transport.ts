@@ -12,4 +12,11 @@ export interface RaftTransport {
   readonly incoming: Subscribable<RaftEnvelope>;
   /** Largest frame it carries, if bounded. */
   readonly maxPayloadBytes?: number;
+  /**
+   * Frames up to this size reach a peer in the order they were sent; larger ones may overtake
+   * smaller ones or be overtaken (WebRTC sends them on a channel of their own). The engine keeps
+   * its replication batches within it, because a batch that overtakes the one before it is refused
+   * and costs a probe and a resend. Unset: everything arrives in order (or may be lost).
+   */
+  readonly orderedFrameBytes?: number;
 }

@@ -29,6 +29,7 @@ export interface StartRequest {
   /** Whether the page wants metrics (the engine measures only then). */
   readonly metrics: boolean;
   readonly maxPayloadBytes?: number;
+  readonly orderedFrameBytes?: number;
 }
 
 /** The observables of a node. `version` orders snapshots that reach the page by two routes. */

@@ -113,4 +113,19 @@ describe('serveTransport / createPortTransport', () => {
     stop();
     inWorker.close();
   });
+
+  it('exposes orderedFrameBytes (and maxPayloadBytes) when given, and omits them when not', () => {
+    const given = new MessageChannel();
+    const bounded = createPortTransport(a, given.port2, 65_536, 16_383);
+    expect(bounded.maxPayloadBytes).toBe(65_536);
+    expect(bounded.orderedFrameBytes).toBe(16_383);
+    const onlyOrdered = createPortTransport(b, new MessageChannel().port2, undefined, 8_192);
+    expect(onlyOrdered.orderedFrameBytes).toBe(8_192);
+    expect('maxPayloadBytes' in onlyOrdered).toBe(false);
+    const unbounded = createPortTransport(c, new MessageChannel().port2, undefined);
+    expect('maxPayloadBytes' in unbounded).toBe(false);
+    expect('orderedFrameBytes' in unbounded).toBe(false);
+    for (const transport of [bounded, onlyOrdered, unbounded]) transport.close();
+    given.port1.close();
+  });
 });

@@ -126,7 +126,7 @@ export interface PortTransport extends RaftTransport {
 }
 
 /** The worker side of the bridge: a RaftTransport whose frames travel over `port`. */
-export function createPortTransport(selfId: NodeId, port: MessagePort, maxPayloadBytes: number | undefined): PortTransport {
+export function createPortTransport(selfId: NodeId, port: MessagePort, maxPayloadBytes: number | undefined, orderedFrameBytes?: number): PortTransport {
   const incoming = createEmitter<RaftEnvelope>();
   const peers = createWatchable<ReadonlySet<NodeId>>(new Set(), (left, right) => left.size === right.size && [...left].every((peer) => right.has(peer)));
   let closed = false;
@@ -155,5 +155,11 @@ export function createPortTransport(selfId: NodeId, port: MessagePort, maxPayloa
       port.close();
     },
   };
-  return maxPayloadBytes === undefined ? transport : { ...transport, maxPayloadBytes, close: transport.close };
+  // The port itself keeps every frame in order: the page's transport decides what stays ordered.
+  return {
+    ...transport,
+    ...(maxPayloadBytes === undefined ? {} : { maxPayloadBytes }),
+    ...(orderedFrameBytes === undefined ? {} : { orderedFrameBytes }),
+    close: transport.close,
+  };
 }

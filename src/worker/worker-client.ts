@@ -22,6 +22,7 @@ export interface TransportPort {
   readonly selfId: NodeId;
   readonly port: MessagePort;
   readonly maxPayloadBytes?: number;
+  readonly orderedFrameBytes?: number;
 }
 
 export type WorkerTransport = RaftTransport | TransportPort;
@@ -129,7 +130,7 @@ function connectTransport(transport: WorkerTransport): { port: MessagePort; stop
 }
 
 function startRequest(options: WorkerRaftNodeOptions): StartRequest {
-  const maxPayloadBytes = options.transport.maxPayloadBytes;
+  const { maxPayloadBytes, orderedFrameBytes } = options.transport;
   return {
     id: options.id,
     clusterConfig: options.clusterConfig,
@@ -138,6 +139,7 @@ function startRequest(options: WorkerRaftNodeOptions): StartRequest {
     ...(options.raftConfig === undefined ? {} : { raftConfig: options.raftConfig }),
     ...(options.identity === undefined ? {} : { identity: options.identity }),
     ...(maxPayloadBytes === undefined ? {} : { maxPayloadBytes }),
+    ...(orderedFrameBytes === undefined ? {} : { orderedFrameBytes }),
   };
 }
 

@@ -132,7 +132,7 @@ export function createWorkerNodeHost(): WorkerNodeHost {
 /** Opens storage, starts the engine on the port transport and publishes its state as it changes. */
 async function startNode(request: StartRequest, transportPort: MessagePort, outbox: EventOutbox, states: StateTracker): Promise<Running> {
   let storage: OpenedStorage | null = null;
-  const transport = createPortTransport(request.id, transportPort, request.maxPayloadBytes);
+  const transport = createPortTransport(request.id, transportPort, request.maxPayloadBytes, request.orderedFrameBytes);
   try {
     storage = await openWorkerStorage(request.storage);
     const node = await createRaftNode({

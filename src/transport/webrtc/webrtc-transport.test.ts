@@ -123,3 +123,23 @@ describe('WebRtcTransport connection lifecycle (fake connections)', () => {
     expect(a.peers.value.has(nodeId('b'))).toBe(true);
   });
 });
+
+describe('WebRtcTransport ordered frames', () => {
+  function transportWith(chunkBytes?: number): WebRtcTransport {
+    const hub = createSignalingHub();
+    const signaling = hub.client(nodeId('a'));
+    const transport = createWebRtcTransport({ signaling, secret: 'test secret', openConnection: new FakeConnectionNetwork().openConnection, limits: chunkBytes === undefined ? limits : { ...limits, chunkBytes } });
+    cleanup.push(() => {
+      transport.close();
+      signaling.close();
+    });
+    return transport;
+  }
+
+  it('promises order for frames that travel whole on the control channel: one byte less than a chunk', () => {
+    // The default chunk is 16 KiB; the one-byte header of a whole message takes the rest.
+    expect(transportWith().orderedFrameBytes).toBe(16 * 1024 - 1);
+    expect(transportWith(4_096).orderedFrameBytes).toBe(4_095);
+    expect(transportWith(64 * 1024).orderedFrameBytes).toBe(64 * 1024 - 1);
+  });
+});

@@ -10,6 +10,7 @@ import { realClock } from '../../signaling/clock.ts';
 import { samePeerSet, type SignalingClient } from '../../signaling/signaling-client.ts';
 import type { RaftTransport } from '../raft-transport.ts';
 import { createCounters, type WebRtcTransportCounters } from './counters.ts';
+import { wholeFrameCapacity } from './framing.ts';
 import { resolveWebRtcTransportLimits, type WebRtcTransportLimits } from './limits.ts';
 import { openPeerConnection, type OpenConnection, type WebRtcImplementation } from './peer-connection.ts';
 import { createPeerLink, type PeerLink } from './peer-link.ts';
@@ -118,6 +119,9 @@ export function createWebRtcTransport(options: WebRtcTransportOptions): WebRtcTr
     peers,
     incoming,
     maxPayloadBytes: limits.maxFrameBytes,
+    // Frames that fit one message travel on the control channel, in order; larger ones stream on
+    // the bulk channel and may be overtaken (data-path.ts).
+    orderedFrameBytes: wholeFrameCapacity(limits.chunkBytes),
     get counters() {
       return { ...counters };
     },
