@@ -154,6 +154,8 @@ export class RaftCore {
   private pendingTruncateFrom: number | null = null;
   private unwrittenEntries: LogEntry[] = [];
   private writesInFlight = 0;
+  /** Per write in flight, oldest first: whether it carries the hard state or the leader pin. */
+  private readonly writesCarryingHardState: boolean[] = [];
   private messages: OutboundMessage[] = [];
   private messagesAfterPersist: OutboundMessage[] = [];
   private outcomes: ProposalOutcome[] = [];
@@ -367,6 +369,7 @@ export class RaftCore {
     this.advanceClock(now);
     assert(this.writesInFlight > 0, 'persisted() without a write in flight');
     this.writesInFlight -= 1;
+    this.writesCarryingHardState.shift();
     // An installed snapshot stands for every entry through its index once it is durable.
     if (snapshotIndex > this.persistedIndex && snapshotIndex <= this.log.floorIndex) this.persistedIndex = snapshotIndex;
     if (lastEntry !== null && this.log.termAt(lastEntry.index) === lastEntry.term && lastEntry.index > this.persistedIndex) {
@@ -434,7 +437,10 @@ export class RaftCore {
     this.transferOutcomes = [];
     this.metrics = [];
     this.traceEvents = [];
-    if (needsWrite) this.writesInFlight += 1;
+    if (needsWrite) {
+      this.writesInFlight += 1;
+      this.writesCarryingHardState.push(ready.hardState !== null || ready.leaderForTerm !== null);
+    }
     return ready;
   }
 
@@ -855,6 +861,10 @@ export class RaftCore {
       entries = entries.slice(skip);
       prevIndex += skip;
       if (prevIndex < this.commitIndexValue) {
+        // Everything it carries is committed here. What is also on disk can be vouched for at
+        // once (see answerAtOnce); the rest waits for the writes in flight.
+        const durable = Math.min(this.commitIndexValue, this.persistedIndex);
+        if (durable >= prevIndex && this.answerAtOnce(from, message, durable)) return;
         reply({ success: true, matchIndex: this.commitIndexValue, conflictIndex: 0, conflictTerm: 0 });
         return;
       }
@@ -879,7 +889,20 @@ export class RaftCore {
       this.emitTrace({ type: 'advanceCommitIndex', commitIndex: newCommit });
     }
     this.emitTrace({ type: 'appendEntriesAccepted', from, matchIndex: lastNewIndex });
+    if (entries.length === 0 && lastNewIndex <= this.persistedIndex && this.answerAtOnce(from, message, lastNewIndex)) return;
     reply({ success: true, matchIndex: lastNewIndex, conflictIndex: 0, conflictTerm: 0 });
+  }
+
+  /**
+   * A heartbeat that vouches only for entries already on disk is answered at once, not after the
+   * writes in flight: CheckQuorum counts these answers, and while a slow disk held them back
+   * (strict IndexedDB under load takes 100 ms and more per write) leaders stepped down. Not while
+   * the term, the vote or the leader pin are still to be written: an answer speaks for those too.
+   */
+  private answerAtOnce(to: NodeId, message: AppendEntries, matchIndex: number): boolean {
+    if (this.hardStateDirty || this.leaderPinDirty || this.writesCarryingHardState.includes(true)) return false;
+    this.send(to, { type: 'appendEntriesResponse', term: this.currentTerm, readRound: message.readRound, success: true, matchIndex, conflictIndex: 0, conflictTerm: 0 });
+    return true;
   }
 
   private conflictHint(prevIndex: number): { success: false; matchIndex: number; conflictIndex: number; conflictTerm: number } {
