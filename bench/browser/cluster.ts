@@ -56,7 +56,10 @@ async function startVite(): Promise<{ server: ViteDevServer; baseUrl: string }> 
   return { server, baseUrl: `http://127.0.0.1:${address.port}` };
 }
 
-export async function startBenchCluster(compactEvery: number): Promise<BenchCluster> {
+/** How the nodes run: the benchmark always uses workers and strict durability. */
+export type EngineOptions = Pick<StartOptions, 'engine' | 'durability'>;
+
+export async function startBenchCluster(compactEvery: number, engine: EngineOptions = {}): Promise<BenchCluster> {
   const { server, baseUrl } = await startVite();
   const signaling = await startSignalingServer({ port: 0, host: '127.0.0.1', rooms: { [roomId]: { secret } } });
   const profiles = fs.mkdtempSync(path.join(os.tmpdir(), 'raftmesh-bench-browser-'));
@@ -73,7 +76,7 @@ export async function startBenchCluster(compactEvery: number): Promise<BenchClus
       };
       for (const blank of context.pages()) await blank.close();
       const opened = await open();
-      const startOptions: StartOptions = { signalingUrl: signaling.url, roomId, secret, self: id, voters, storageName: `bench-${id}`, compactEvery };
+      const startOptions: StartOptions = { signalingUrl: signaling.url, roomId, secret, self: id, voters, storageName: `bench-${id}`, compactEvery, ...engine };
       const benchProcess: BenchProcess = {
         id,
         context,

@@ -1,10 +1,11 @@
 // The page side of bench/browser.ts: one Raft node per Chromium process, its engine and
 // IndexedDB storage (strict) in a worker, the WebRTC transport on this page meeting the other two
 // pages through the bench's signaling server. Node drives the phases through window.browserBench.
-import { nodeId, type NodeId, type RaftNode } from '../../src/index.ts';
+import { createRaftNode, nodeId, type IndexedDbDurability, type NodeId, type RaftNode } from '../../src/index.ts';
 import { createWebRtcTransport, createWebSocketSignalingClient, type WebRtcTransport } from '../../src/webrtc.ts';
 import { createWorkerRaftNode } from '../../src/worker.ts';
 import { createLoad, stopLoads, type LoadOptions, type LoadResult } from './browser-load.ts';
+import { diagnosticsApi, openTimedStorage, recordTransitions } from './browser-diagnostics.ts';
 import { rawApi } from './browser-raw.ts';
 
 export interface StartOptions {
@@ -16,6 +17,10 @@ export interface StartOptions {
   readonly storageName: string;
   /** Each node compacts its own log: a snapshot every this many applied entries. */
   readonly compactEvery: number;
+  /** Where the engine runs (the benchmark: a worker; the diagnostic driver may compare the page). */
+  readonly engine?: 'worker' | 'page';
+  /** IndexedDB durability (the benchmark: strict). */
+  readonly durability?: IndexedDbDurability;
 }
 
 export interface NodeStatus {
@@ -68,13 +73,14 @@ const api = {
     transport.incoming.subscribe((envelope) => {
       if (envelope.from === watchedSender) arrivals.push(performance.now());
     });
-    const started = await createWorkerRaftNode({
-      id: self,
-      clusterConfig: { voters: options.voters.map((voter) => nodeId(voter)) },
-      transport,
-      storage: { type: 'indexeddb', name: options.storageName, durability: 'strict' },
-    });
+    const clusterConfig = { voters: options.voters.map((voter) => nodeId(voter)) };
+    const durability = options.durability ?? 'strict';
+    const started =
+      options.engine === 'page'
+        ? await createRaftNode({ id: self, clusterConfig, transport, storage: await openTimedStorage(options.storageName, durability) })
+        : await createWorkerRaftNode({ id: self, clusterConfig, transport, storage: { type: 'indexeddb', name: options.storageName, durability } });
     node = started;
+    recordTransitions(started, options.self);
     appliedIndex = started.commitIndex.value;
     lastCompaction = appliedIndex;
     void applyLoop(started).catch(() => {});
@@ -83,6 +89,10 @@ const api = {
   async stopNode(): Promise<void> {
     await node?.close();
     node = null;
+  },
+  /** The WebRTC transport's counters: frames sent, received and dropped (by reason). */
+  transportCounters(): Record<string, number> {
+    return transport === null ? {} : { ...transport.counters };
   },
   status(): NodeStatus {
     const current = running();
@@ -150,6 +160,7 @@ const api = {
   },
   wallClockMs: (): number => performance.timeOrigin + performance.now(),
   ...rawApi,
+  ...diagnosticsApi,
 };
 
 declare global {

@@ -1,0 +1,106 @@
+// `npm run bench:browser-diagnose`: the benchmark's three-process cluster taken apart, for finding
+// out WHY a figure of bench:browser is what it is. It runs one light-load latency measurement and
+// one saturation window, and prints what the benchmark does not: who lost the leader first and
+// when (role and leader changes on every page), each page's frames sent, received and dropped,
+// main-thread long tasks, and with the engine on the page, every IndexedDB write's duration and
+// size. Options compare the benchmark's setup with variants:
+//   --engine=worker|page       where the engine runs (benchmark: worker)
+//   --durability=strict|relaxed  IndexedDB durability (benchmark: strict)
+//   --in-flight=N              proposals in flight per proposing page (default 256)
+//   --seconds=N                length of the saturation window (default 10)
+//   --leader-only              only the leader's page proposes (no forwarding)
+//   --light=N                  light-load commits first (default 300; 0 skips)
+//   --every=MS                 also print every page's role/leader/term/commit every MS ms
+// Not a benchmark: no figure here is a target, and nothing is written to bench/results/.
+import os from 'node:os';
+import { startBenchCluster, type BenchProcess } from './browser/cluster.ts';
+import { load, percentile, settled, sleep, status, wallClockMs } from './browser/driving.ts';
+import type { StorageWrite, Transition } from './pages/browser-diagnostics.ts';
+
+const outside = Object.values(os.networkInterfaces()).flat().filter((address) => address !== undefined && !address.internal);
+if (outside.length > 0) {
+  console.error('bench/browser-diagnose.ts must run in a loopback-only network namespace: use `npm run bench:browser-diagnose`');
+  process.exit(1);
+}
+
+function option(name: string): string | undefined {
+  return process.argv.find((argument) => argument.startsWith(`--${name}=`))?.slice(name.length + 3);
+}
+function count(name: string, fallback: number): number {
+  const text = option(name);
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`--${name} needs a non-negative integer`);
+  return value;
+}
+function choice<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+  const text = option(name) ?? fallback;
+  if (!(allowed as readonly string[]).includes(text)) throw new RangeError(`--${name} must be one of ${allowed.join(', ')}`);
+  return text as T;
+}
+
+const engine = choice('engine', ['worker', 'page'] as const, 'worker');
+const durability = choice('durability', ['strict', 'relaxed'] as const, 'strict');
+const inFlight = count('in-flight', 256);
+const seconds = count('seconds', 10);
+const lightCommits = count('light', 300);
+const everyMs = count('every', 0);
+const leaderOnly = process.argv.includes('--leader-only');
+
+const format = (value: number, digits = 1): string => (Number.isFinite(value) ? value.toFixed(digits) : '—');
+const describe = (each: { role: string; leader: string | null; term: number; commitIndex: number } | null): string => (each === null ? 'unreachable' : `${each.role}/${each.leader ?? '-'}/t${each.term}/c${each.commitIndex}`);
+
+const cluster = await startBenchCluster(10_000, { engine, durability });
+try {
+  const processes = cluster.processes;
+  await Promise.all(processes.map((each) => each.startNode()));
+  const { leader } = await settled(processes);
+  console.log(`engine ${engine}, ${durability} IndexedDB, leader ${leader.id}, load average ${os.loadavg().map((value) => value.toFixed(1)).join(' ')}`);
+  if (lightCommits > 0) {
+    const light = await load(leader, { inFlight: 1, durationMs: 120_000, untilCommitIndex: (await status(leader)).commitIndex + lightCommits, pauseMs: 0, keepAll: true });
+    console.log(`light load: ${light.commits} commits one at a time on the leader's page, p50 ${format(light.p50Ms, 2)} ms, p99 ${format(light.p99Ms, 2)} ms`);
+  }
+  const proposers: readonly BenchProcess[] = leaderOnly ? [leader] : processes;
+  const startMs = wallClockMs();
+  const startStatus = await status(leader);
+  const loads = Promise.all(proposers.map((each) => load(each, { inFlight, durationMs: seconds * 1000, untilCommitIndex: Number.MAX_SAFE_INTEGER, pauseMs: 0, keepAll: true })));
+  let running = true;
+  void loads.finally(() => {
+    running = false;
+  });
+  while (running && everyMs > 0) {
+    const statuses = await Promise.all(processes.map((each) => status(each).catch(() => null)));
+    console.log(`${format((wallClockMs() - startMs) / 1000, 2)} s  ${statuses.map((each, position) => `${processes[position]?.id}:${describe(each)}`).join('  ')}`);
+    await sleep(everyMs);
+  }
+  const results = await loads;
+  const endStatuses = await Promise.all(processes.map((each) => status(each).catch(() => null)));
+  const endIndex = Math.max(...endStatuses.map((each) => each?.commitIndex ?? 0));
+  const elapsedSeconds = (wallClockMs() - startMs) / 1000;
+  console.log(`saturation: ${proposers.length} page(s) x ${inFlight} in flight for ${seconds} s: ${format((endIndex - startStatus.commitIndex) / elapsedSeconds, 0)} commits/s, term ${startStatus.term} -> ${Math.max(...endStatuses.map((each) => each?.term ?? 0))}`);
+  results.forEach((result, position) => console.log(`  ${proposers[position]?.id}: ${result.commits} commits, p50 ${format(result.p50Ms)} ms, p99 ${format(result.p99Ms)} ms, ${result.errors} failed${result.firstError === null ? '' : ` (first: ${result.firstError})`}`));
+
+  const windowStart = startMs + 1000;
+  const windowEnd = startMs + seconds * 1000;
+  for (const each of processes) {
+    const writes = (await each.page.evaluate(() => window.browserBench.storageWrites())) as readonly StorageWrite[];
+    const inWindow = writes.filter((write) => write.startMs >= windowStart && write.startMs < windowEnd);
+    const longTasks = [...(await each.page.evaluate(() => window.browserBench.longTasks()))].sort((left, right) => right - left);
+    const counters = await each.page.evaluate(() => window.browserBench.transportCounters());
+    const dropped = Object.entries(counters).filter(([name, value]) => name.startsWith('framesDropped') && value > 0);
+    console.log(`${each.id}: frames sent ${counters['framesSent']} (${format((counters['bytesSent'] ?? 0) / 1048576)} MiB), received ${counters['framesReceived']} (${format((counters['bytesReceived'] ?? 0) / 1048576)} MiB), dropped ${dropped.length === 0 ? 'none' : dropped.map(([name, value]) => `${name} ${value}`).join(', ')}; long tasks ${longTasks.length} (longest ${longTasks.slice(0, 5).map((duration) => format(duration, 0)).join(', ') || '—'} ms)`);
+    if (inWindow.length > 0) {
+      const durations = inWindow.map((write) => write.endMs - write.startMs);
+      const busy = durations.reduce((sum, duration) => sum + duration, 0) / (windowEnd - windowStart);
+      const entries = inWindow.reduce((sum, write) => sum + write.entries, 0) / inWindow.length;
+      console.log(`  IndexedDB writes during the window: ${format(inWindow.length / ((windowEnd - windowStart) / 1000), 0)}/s, ${format(entries)} entries each, p50 ${format(percentile(durations, 0.5))} ms, p90 ${format(percentile(durations, 0.9))} ms, busy ${format(100 * busy, 0)} % of the time`);
+    }
+  }
+  const transitions: Transition[] = [];
+  for (const each of processes) transitions.push(...((await each.page.evaluate(() => window.browserBench.transitions())) as readonly Transition[]));
+  const duringLoad = transitions.filter((transition) => transition.atMs >= startMs).sort((left, right) => left.atMs - right.atMs);
+  console.log(`role and leader changes during the saturation window: ${duringLoad.length}${duringLoad.length > 0 ? ' (first 30)' : ''}`);
+  for (const transition of duringLoad.slice(0, 30)) console.log(`  ${format((transition.atMs - startMs) / 1000, 3)} s  ${transition.node} ${transition.role}, leader ${transition.leader ?? 'none'}, term ${transition.term}`);
+} finally {
+  await cluster.close();
+}
