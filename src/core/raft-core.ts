@@ -809,13 +809,16 @@ export class RaftCore {
       return;
     }
     if (this.stepDownOnHigherTerm(response.term)) return;
-    if (this.roleValue !== 'candidate' || response.term !== this.currentTerm || !this.isVoter(from)) return;
+    // A candidate whose election timed out is pre-voting for the next term, and `votes` holds
+    // pre-votes now: a late vote of the old term must not be counted with them. It was, and a
+    // node led a term with one real vote and two pre-votes while another won it (seed 10015).
+    if (this.roleValue !== 'candidate' || this.preCandidate || response.term !== this.currentTerm || !this.isVoter(from)) return;
     this.recordVote(from, response, () => this.becomeLeader());
   }
 
   private recordVote(from: NodeId, response: RequestVoteResponse, onWin: () => void): void {
-    if (response.granted) this.emitTrace({ type: 'preVoteGranted', from });
-    else if (response.preVote) this.emitTrace({ type: 'preVoteDenied', from, reason: response.denialReason ?? 'unknown' });
+    if (response.granted && response.preVote) this.emitTrace({ type: 'preVoteGranted', from });
+    else if (!response.granted && response.preVote) this.emitTrace({ type: 'preVoteDenied', from, reason: response.denialReason ?? 'unknown' });
     this.votes.set(from, response.granted);
     if (hasQuorum(this.membershipValue, (id) => this.votes.get(id) === true)) {
       onWin();
