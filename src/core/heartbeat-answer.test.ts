@@ -259,4 +259,27 @@ describe('CheckQuorum with a follower whose disk is stuck', () => {
     // Heartbeats every 50 ms, each answered: about 30 in 1.5 s.
     expect(cluster.answersReceived(a) - answersBefore).toBeGreaterThanOrEqual(25);
   });
+
+  it('a leader keeps leading while its only follower is stuck writing entries of the leader (probes go with heartbeats)', () => {
+    const cluster = twoNodeCluster();
+    const leader = cluster.cores.get(a)!;
+    cluster.run(0, 400);
+    expect(leader.role).toBe('leader');
+    const term = leader.term;
+    const committed = leader.commitIndex;
+    // The follower's disk sticks; the leader's next entries reach it but are never written, so
+    // the leader sees no progress, falls back to probing, and the probe's answer waits too.
+    cluster.stuck.add(b);
+    leader.propose(405, 1, new Uint8Array([1]), null);
+    cluster.run(405, 2_405);
+    expect(cluster.pendingWrites(b)).toBeGreaterThanOrEqual(1);
+    expect(leader.commitIndex).toBe(committed);
+    expect(leader.role).toBe('leader');
+    expect(leader.term).toBe(term);
+    // Once the disk recovers, the entry commits under the same leader.
+    cluster.stuck.delete(b);
+    cluster.run(2_410, 2_800);
+    expect(leader.commitIndex).toBeGreaterThan(committed);
+    expect(leader.term).toBe(term);
+  });
 });

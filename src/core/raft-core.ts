@@ -931,6 +931,12 @@ export class RaftCore {
     if (response.success) {
       // A hint is a quantity, not trusted: never beyond what we have sent.
       const matchIndex = Math.min(response.matchIndex, this.log.lastIndex);
+      // Only an answer at or past the probe's prevLogIndex answers the probe: a heartbeat's
+      // answer (sent alongside probes, below) proves the match only at the index it named.
+      if (progress.state === 'probe' && matchIndex < progress.nextIndex - 1) {
+        if (matchIndex > progress.matchIndex) progress.matchIndex = matchIndex;
+        return;
+      }
       progress.probeOutstanding = false;
       if (matchIndex > progress.matchIndex) {
         progress.matchIndex = matchIndex;
@@ -1041,8 +1047,11 @@ export class RaftCore {
         progress.lastProgressAt = this.now;
       }
       resendStalledSnapshot(progress, this.now, this.config.electionTimeoutMinMs);
+      // A probing follower gets a heartbeat too: its answer does not wait for the follower's
+      // writes in flight (the probe's does), so a follower with a slow disk still counts for
+      // CheckQuorum instead of deposing the leader.
       if (progress.state === 'probe') this.sendAppend(peer);
-      else this.sendHeartbeat(peer, progress);
+      this.sendHeartbeat(peer, progress);
       if (progress.state === 'snapshot') this.sendSnapshotChunks(peer, progress);
     }
   }
