@@ -154,8 +154,13 @@ export class RaftCore {
   private pendingTruncateFrom: number | null = null;
   private unwrittenEntries: LogEntry[] = [];
   private writesInFlight = 0;
-  /** Per write in flight, oldest first: whether it carries the hard state or the leader pin. */
-  private readonly writesCarryingHardState: boolean[] = [];
+  /** How many writes persisted() has acknowledged so far (writes finish in the order taken). */
+  private writesPersisted = 0;
+  /**
+   * The number (writesPersisted + writesInFlight at the time) of the newest write carrying the
+   * hard state or the leader pin: those are still unwritten while it exceeds writesPersisted.
+   */
+  private newestHardStateWrite = 0;
   private messages: OutboundMessage[] = [];
   private messagesAfterPersist: OutboundMessage[] = [];
   private outcomes: ProposalOutcome[] = [];
@@ -369,7 +374,7 @@ export class RaftCore {
     this.advanceClock(now);
     assert(this.writesInFlight > 0, 'persisted() without a write in flight');
     this.writesInFlight -= 1;
-    this.writesCarryingHardState.shift();
+    this.writesPersisted += 1;
     // An installed snapshot stands for every entry through its index once it is durable.
     if (snapshotIndex > this.persistedIndex && snapshotIndex <= this.log.floorIndex) this.persistedIndex = snapshotIndex;
     if (lastEntry !== null && this.log.termAt(lastEntry.index) === lastEntry.term && lastEntry.index > this.persistedIndex) {
@@ -439,7 +444,7 @@ export class RaftCore {
     this.traceEvents = [];
     if (needsWrite) {
       this.writesInFlight += 1;
-      this.writesCarryingHardState.push(ready.hardState !== null || ready.leaderForTerm !== null);
+      if (ready.hardState !== null || ready.leaderForTerm !== null) this.newestHardStateWrite = this.writesPersisted + this.writesInFlight;
     }
     return ready;
   }
@@ -903,7 +908,7 @@ export class RaftCore {
    * the term, the vote or the leader pin are still to be written: an answer speaks for those too.
    */
   private answerAtOnce(to: NodeId, message: AppendEntries, matchIndex: number): boolean {
-    if (this.hardStateDirty || this.leaderPinDirty || this.writesCarryingHardState.includes(true)) return false;
+    if (this.hardStateDirty || this.leaderPinDirty || this.newestHardStateWrite > this.writesPersisted) return false;
     this.send(to, { type: 'appendEntriesResponse', term: this.currentTerm, readRound: message.readRound, success: true, matchIndex, conflictIndex: 0, conflictTerm: 0 });
     return true;
   }
