@@ -2,6 +2,7 @@
 // another, until a duration passes or the cluster's commit index reaches a mark. Latencies are kept
 // per wall-clock second so Node can chart the run over time.
 import type { RaftNode } from '../../src/index.ts';
+import { percentile as at } from '../statistics.ts';
 
 export interface SecondBucket {
   /** Wall-clock second (Unix time), comparable across the three processes. */
@@ -43,7 +44,6 @@ export function stopLoads(): void {
   generation += 1;
 }
 
-const at = (sorted: readonly number[], quantile: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(sorted.length * quantile) - 1))] ?? 0;
 
 export function createLoad(node: RaftNode, options: LoadOptions): { finished: Promise<LoadResult> } {
   const wallClock = (): number => performance.timeOrigin + performance.now();

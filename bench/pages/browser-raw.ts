@@ -4,14 +4,13 @@
 // RTCDataChannel between two of the pages (round trip of 64-byte pings, throughput of 16 KiB
 // messages with a 1 MiB bufferedAmount high-water mark).
 import { IndexedDbRaftStorage, type LogEntry } from '../../src/index.ts';
+import { percentile as at } from '../statistics.ts';
+import { createEchoResponder, echoKind as kind } from './echo-protocol.ts';
 
-const kind = { ping: 1, pong: 2, data: 3, ack: 4 } as const;
 const highWaterMarkBytes = 1024 * 1024;
 const messageBytes = 16 * 1024;
 let connection: RTCPeerConnection | null = null;
 let channel: RTCDataChannel | null = null;
-
-const at = (sorted: readonly number[], quantile: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(sorted.length * quantile) - 1))] ?? 0;
 
 function entries(first: number, count: number, command: Uint8Array): LogEntry[] {
   return Array.from({ length: count }, (_, offset) => ({ index: first + offset, term: 1, command, isNoOp: false }));
@@ -26,25 +25,9 @@ async function gathered(peer: RTCPeerConnection): Promise<string> {
 
 /** The echoing side: pongs for pings, one ack (with the running byte count) per MiB of data. */
 function echo(open: RTCDataChannel): void {
-  let received = 0;
-  let acknowledged = 0;
   open.binaryType = 'arraybuffer';
-  open.addEventListener('message', (event: MessageEvent<ArrayBuffer>) => {
-    const bytes = new Uint8Array(event.data);
-    if (bytes[0] === kind.ping) {
-      bytes[0] = kind.pong;
-      open.send(bytes);
-    } else if (bytes[0] === kind.data) {
-      received += bytes.length;
-      if (received - acknowledged >= highWaterMarkBytes) {
-        acknowledged = received;
-        const ack = new Uint8Array(9);
-        ack[0] = kind.ack;
-        new DataView(ack.buffer).setFloat64(1, received);
-        open.send(ack);
-      }
-    }
-  });
+  const respond = createEchoResponder((bytes) => open.send(bytes));
+  open.addEventListener('message', (event: MessageEvent<ArrayBuffer>) => respond(new Uint8Array(event.data)));
 }
 
 function nextMessage(open: RTCDataChannel, type: number): Promise<Uint8Array> {

@@ -4,6 +4,7 @@
 // 16 KiB messages, bufferedAmount capped by the same in-flight window).
 import { nodeId } from '../../src/index.ts';
 import { createWebRtcTransport, createWebSocketSignalingClient, type WebRtcTransportLimits } from '../../src/webrtc.ts';
+import { createEchoResponder, echoKind as kind } from './echo-protocol.ts';
 
 /** A message-level view of either link. */
 interface Link {
@@ -13,8 +14,6 @@ interface Link {
   readonly maxMessageBytes: number;
 }
 
-const kind = { ping: 1, pong: 2, data: 3, ack: 4 } as const;
-const ackEveryBytes = 1024 * 1024;
 const links: Partial<Record<'transport' | 'bare', Link>> = {};
 let barePeer: RTCPeerConnection | null = null;
 let dropped = (): number => 0;
@@ -27,23 +26,7 @@ function message(type: number, length: number): Uint8Array<ArrayBuffer> {
 
 /** Page B's side: echo pings, acknowledge every MiB of data with the running total. */
 function serve(link: Link): void {
-  let received = 0;
-  let acknowledged = 0;
-  link.onMessage((bytes) => {
-    if (bytes[0] === kind.ping) {
-      const pong = new Uint8Array(bytes);
-      pong[0] = kind.pong;
-      link.send(pong);
-    } else if (bytes[0] === kind.data) {
-      received += bytes.length;
-      if (received - acknowledged >= ackEveryBytes) {
-        acknowledged = received;
-        const ack = message(kind.ack, 9);
-        new DataView(ack.buffer).setFloat64(1, received);
-        link.send(ack);
-      }
-    }
-  });
+  link.onMessage(createEchoResponder((bytes) => link.send(bytes)));
 }
 
 /** Page A's side: listeners for pongs and acks. */
