@@ -8,12 +8,26 @@ import './test-api.ts';
 import { boardView } from './ui/board-view.ts';
 import { clusterPanel } from './ui/cluster-panel.ts';
 import { h, replaceContent } from './ui/dom.ts';
+import { unreachableNotice, unreachableText, type UnreachableReport } from './ui/unreachable-notice.ts';
 
 const settings = readSettings(window.location);
 const root = document.getElementById('app') ?? document.body;
 const header = h('header', {}, h('h1', {}, 'raftmesh board'), h('p', { class: 'status', 'data-testid': 'status' }, `joining room "${settings.room}"…`));
+let unreachable: UnreachableReport = { count: 0, peers: [], waiting: true };
+let notice = unreachableNotice(unreachable);
 const main = h('main', {});
-root.replaceChildren(header, main);
+root.replaceChildren(header, notice, main);
+
+/** Shown from the start: a page that cannot reach the peers signaling lists waits for them, and says so. */
+const showUnreachable = (report: UnreachableReport): void => {
+  const before = unreachableText(unreachable);
+  unreachable = report;
+  const next = unreachableNotice(report);
+  notice.replaceWith(next);
+  notice = next;
+  const text = unreachableText(report);
+  if (model !== null && text !== before) model.note('connection', text ?? 'every peer in the room is reachable again');
+};
 
 const setStatus = (text: string): void => {
   const status = header.querySelector('.status');
@@ -24,7 +38,7 @@ let peer: DemoPeer | null = null;
 const peerOrThrow = (): DemoPeer => peer ?? (() => { throw new Error('the peer has not joined yet'); })();
 
 async function start(): Promise<void> {
-  const joined = await startPeer(settings, (kind, text) => model?.note(kind, text));
+  const joined = await startPeer(settings, (kind, text) => model?.note(kind, text), showUnreachable);
   peer = joined;
   model = createDemoModel({ node: () => joined.room.node, store: () => joined.room.store, partition: joined.partition, selfName: settings.name });
   wire(joined, model);
@@ -128,6 +142,7 @@ window.raftmeshDemo = {
   readBoard: () => peerOrThrow().room.store.read(),
   dispatch: (command: BoardCommand) => (model === null ? Promise.resolve({ ok: false, error: 'not joined yet' }) : model.dispatch(command)),
   cluster: () => model?.cluster() ?? [],
+  unreachable: () => ({ ...unreachable, peers: [...unreachable.peers] }),
   leader: () => peer?.room.node.leader.value ?? null,
   role: () => peer?.room.node.role.value ?? 'joining',
   commitIndex: () => peer?.room.node.commitIndex.value ?? 0,

@@ -15,6 +15,8 @@ export interface DemoTestApi {
   readBoard(): Promise<BoardState>;
   dispatch(command: BoardCommand): Promise<DispatchOutcome>;
   cluster(): ClusterRow[];
+  /** Peers signaling lists that this page cannot connect to (the room's latest `peersUnreachable` event). */
+  unreachable(): { count: number; peers: string[]; waiting: boolean };
   leader(): string | null;
   role(): string;
   commitIndex(): number;

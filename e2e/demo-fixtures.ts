@@ -37,6 +37,8 @@ export interface PeerOptions {
   readonly witness?: string;
   /** The app's page: the dev server's /demo/index.html by default, /index.html for the static build. */
   readonly path?: string;
+  /** False: return as soon as the page loaded (a peer that cannot reach the room never joins; it waits). */
+  readonly awaitJoined?: boolean;
 }
 
 export function demoUrl(baseURL: string, options: PeerOptions): string {
@@ -55,7 +57,7 @@ export async function openPeer(baseURL: string, options: PeerOptions): Promise<D
   const context = await browser.newContext({ permissions: ['camera', 'microphone'] });
   const page = await context.newPage();
   await page.goto(demoUrl(baseURL, options));
-  await joined(page);
+  if (options.awaitJoined !== false) await joined(page);
   return { name: options.name, page, context, close: () => browser.close() };
 }
 

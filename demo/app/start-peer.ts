@@ -13,6 +13,7 @@ import {
 import { combineSignalingClients, createBroadcastChannelSignalingClient, createWebRtcTransport, createWebSocketSignalingClient, type WebRtcTransport } from '../../src/webrtc.ts';
 import { createWorkerRaftNode } from '../../src/worker.ts';
 import type { BoardCommand, BoardState } from '../board/board-state.ts';
+import type { UnreachableReport } from '../ui/unreachable-notice.ts';
 import { storeOptions } from '../board/store-options.ts';
 import { createPartitionSwitch, type PartitionSwitch } from './partition-switch.ts';
 import type { DemoSettings } from './settings.ts';
@@ -38,7 +39,8 @@ async function startWorkerNode(room: string, options: RaftNodeOptions): Promise<
   });
 }
 
-export async function startPeer(settings: DemoSettings, onEvent: (kind: 'membership' | 'error' | 'info', text: string) => void): Promise<DemoPeer> {
+/** `onUnreachable` is called from the start (discovery may wait for these peers), `onEvent` once joined. */
+export async function startPeer(settings: DemoSettings, onEvent: (kind: 'membership' | 'error' | 'info', text: string) => void, onUnreachable: (report: UnreachableReport) => void): Promise<DemoPeer> {
   let partition: PartitionSwitch | null = null;
   let webrtc: WebRtcTransport | null = null;
   const room = await joinRoom<BoardState, BoardCommand>({
@@ -73,6 +75,9 @@ export async function startPeer(settings: DemoSettings, onEvent: (kind: 'members
         case 'rejoined':
         case 'rejoinFailed':
           onEvent(event.type === 'rejoinFailed' ? 'error' : 'info', `${event.type}: ${JSON.stringify(event)}`);
+          break;
+        case 'peersUnreachable':
+          onUnreachable({ count: event.count, peers: event.peers, waiting: event.waiting });
           break;
         default:
           break;

@@ -7,10 +7,11 @@ import type { HeardHello, RoomPresence } from './room-presence.ts';
 
 const newcomer: RoomHello = { type: 'hello', visible: true, member: false, voters: null, term: 0, leader: null };
 
-function options(self: string, heard: Record<string, RoomHello>, reachable: string[] = Object.keys(heard)): DiscoveryOptions {
+/** `listed`: who signaling lists in the room (default: the reachable peers, as when every connection forms). */
+function options(self: string, heard: Record<string, RoomHello>, reachable: string[] = Object.keys(heard), listed: string[] = reachable): DiscoveryOptions {
   const recent = new Map<NodeId, HeardHello>(Object.entries(heard).map(([peer, hello]) => [nodeId(peer), { hello, at: 0 }]));
   const presence: RoomPresence = { heard: (peer) => recent.get(peer), recent: () => recent, describeSelf: () => {}, close: () => {} };
-  return { selfId: nodeId(self), presence, peers: () => new Set(reachable.map(nodeId)), clock: new VirtualClock(), discoveryMs: 1_000, pollMs: 100 };
+  return { selfId: nodeId(self), presence, peers: () => new Set(reachable.map(nodeId)), listed: () => new Set(listed.map(nodeId)), clock: new VirtualClock(), discoveryMs: 1_000, pollMs: 100 };
 }
 
 describe('judgeDiscovery', () => {
@@ -28,6 +29,44 @@ describe('judgeDiscovery', () => {
   it('waits for a silent reachable peer up to twice discoveryMs', () => {
     expect(judgeDiscovery(options('a', {}, ['b']), 1_500)).toBeNull();
     expect(judgeDiscovery(options('a', {}, ['b']), 2_000)).toMatchObject({ type: 'bootstrap' });
+  });
+
+  it('a lone page, with nobody listed in the room, still bootstraps once discoveryMs has passed', () => {
+    expect(judgeDiscovery(options('m', {}, [], []), 999)).toBeNull();
+    expect(judgeDiscovery(options('m', {}, [], []), 1_000)).toEqual({ type: 'bootstrap', bootstrap: { voters: ['m'] } });
+  });
+
+  it('never bootstraps beside a peer signaling lists but the transport cannot reach, however long it waits', () => {
+    // The split-brain seen in the demo: three pages listed, no connection, each bootstrapped alone.
+    expect(judgeDiscovery(options('a', {}, [], ['b', 'c']), 60_000)).toBeNull();
+    // Also when the peers it does reach are newcomers with larger ids: the unreachable one may be a member.
+    expect(judgeDiscovery(options('a', { b: newcomer }, ['b'], ['b', 'c']), 60_000)).toBeNull();
+  });
+
+  it('only the smallest id of the room may bootstrap: a silent smaller peer is never ignored', () => {
+    expect(judgeDiscovery(options('b', {}, ['a']), 60_000)).toBeNull();
+    expect(judgeDiscovery(options('b', { c: newcomer }, ['c'], ['a', 'c']), 60_000)).toBeNull();
+    // A larger silent peer on a live link is still ignored after twice discoveryMs (a member says so at once).
+    expect(judgeDiscovery(options('a', {}, ['b']), 2_000)).toMatchObject({ type: 'bootstrap' });
+  });
+
+  it('bootstraps as soon as the unreachable peers connect and say they are newcomers', () => {
+    expect(judgeDiscovery(options('a', {}, [], ['b', 'c']), 5_000)).toBeNull();
+    // c connected but has not said hello yet: waited for as any silent reachable peer is.
+    expect(judgeDiscovery(options('a', { b: newcomer }, ['b', 'c']), 1_500)).toBeNull();
+    expect(judgeDiscovery(options('a', { b: newcomer, c: newcomer }, ['b', 'c']), 5_000)).toEqual({ type: 'bootstrap', bootstrap: { voters: ['a'] } });
+    expect(judgeDiscovery(options('b', { a: newcomer, c: newcomer }, ['a', 'c']), 5_000)).toBeNull();
+  });
+
+  it('the witness does not compete for the smallest id, but an unreachable witness still blocks (it may hold the cluster)', () => {
+    const withWitness = (base: DiscoveryOptions): DiscoveryOptions => ({ ...base, neverBootstrap: new Set([nodeId('a')]) });
+    expect(judgeDiscovery(withWitness(options('b', { a: newcomer })), 1_000)).toMatchObject({ type: 'bootstrap' });
+    expect(judgeDiscovery(withWitness(options('b', {}, [], ['a'])), 60_000)).toBeNull();
+  });
+
+  it('a member heard anywhere still decides: join it even while other listed peers are unreachable', () => {
+    const member: RoomHello = { ...newcomer, member: true, voters: [nodeId('c')], term: 3 };
+    expect(judgeDiscovery(options('a', { c: member }, ['c'], ['b', 'c']), 0)).toEqual({ type: 'join', bootstrap: { voters: ['c'] } });
   });
 
   it('never bootstraps beside a member: one that has seen no commit yet, or one met before and gone now', () => {

@@ -3,8 +3,10 @@
 // starts with those voters as its bootstrap configuration, as a learner (it is in none of them),
 // so it accepts the leader's frames and the leader's policy admits it. Only when it has heard no
 // member at all, after `discoveryMs`, does the newcomer with the smallest id bootstrap a
-// one-voter cluster of itself; the others wait for its hellos. Peers that cannot reach each
-// other at all may each bootstrap (README "Rooms": a room whose every member left starts over).
+// one-voter cluster of itself; the others wait for its hellos. A peer that signaling lists but
+// the transport cannot reach blocks every bootstrap: it may hold the room's cluster (or be the
+// smallest id, about to start one), and starting a second cluster beside it would split the
+// room's state without anyone noticing (README "Rooms"). The room reports such peers instead.
 import type { Clock } from '../core/config.ts';
 import type { ClusterConfig, NodeId } from '../core/types.ts';
 import { sleep } from './propose-with-retries.ts';
@@ -19,7 +21,10 @@ export type Discovery =
 export interface DiscoveryOptions {
   readonly selfId: NodeId;
   readonly presence: RoomPresence;
+  /** Peers the transport reaches now. */
   readonly peers: () => ReadonlySet<NodeId>;
+  /** Peers signaling lists in the room, reachable or not (default: `peers`). */
+  readonly listed?: () => ReadonlySet<NodeId>;
   readonly clock: Clock;
   readonly discoveryMs: number;
   readonly pollMs: number;
@@ -56,18 +61,29 @@ export function judgeDiscovery(options: DiscoveryOptions, elapsedMs: number, mem
     return { type: 'join', bootstrap: { voters: [...best.voters] } };
   }
   if (elapsedMs < options.discoveryMs || memory.metMember) return null;
-  const peers = [...options.peers()];
+  const reachable = options.peers();
+  const room = new Set([...(options.listed?.() ?? []), ...reachable]);
+  room.delete(options.selfId);
   // A member that has not seen a commit yet (restarting, or a bootstrap in progress): wait for it.
-  if (peers.some((peer) => recent.get(peer)?.hello.member === true)) return null;
-  // Every reachable peer must have said it is a newcomer too, so a member whose hello is late
-  // is not mistaken for one; a silent peer is ignored after twice the discovery time.
-  const silent = peers.some((peer) => !recent.has(peer));
-  if (silent && elapsedMs < 2 * options.discoveryMs) return null;
+  if ([...room].some((peer) => recent.get(peer)?.hello.member === true)) return null;
   if (options.mayBootstrap === false) return null;
-  const candidates = peers.filter((peer) => recent.has(peer) && options.neverBootstrap?.has(peer) !== true);
-  const smallest = [options.selfId, ...candidates].sort()[0];
-  if (smallest !== options.selfId) return null;
+  if ([...room].some((peer) => blocksBootstrap(options, peer, elapsedMs, reachable.has(peer), recent.has(peer)))) return null;
   return { type: 'bootstrap', bootstrap: { voters: [options.selfId] } };
+}
+
+/**
+ * Whether `peer` keeps this newcomer from bootstrapping now. Only the smallest id of the room may
+ * bootstrap, so a smaller id blocks whether we hear it or not (never "ignored after a while": a
+ * peer we cannot hear may be starting its own cluster). Every other peer must be accounted for:
+ * heard saying it is a newcomer, or reachable but silent for twice the discovery time (a member
+ * says so as soon as a link forms, so a long silence on a live link is not a member). A peer
+ * signaling lists but the transport cannot reach is never accounted for: it may be a member.
+ */
+function blocksBootstrap(options: DiscoveryOptions, peer: NodeId, elapsedMs: number, reachable: boolean, heard: boolean): boolean {
+  const mayBootstrap = options.neverBootstrap?.has(peer) !== true;
+  if (mayBootstrap && peer < options.selfId) return true;
+  if (heard) return false;
+  return !reachable || elapsedMs < 2 * options.discoveryMs;
 }
 
 export async function discoverCluster(options: DiscoveryOptions): Promise<Discovery> {

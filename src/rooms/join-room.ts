@@ -21,6 +21,7 @@ import { identityKey, defaultKeyValueStore, loadBootstrap, loadOrMintNodeId, min
 import { removedWhileAway } from './removed-while-away.ts';
 import { claimTabIdentity } from './tab-identity.ts';
 import { createRoomPresence, type RoomPresence } from './room-presence.ts';
+import { watchUnreachablePeers, type UnreachablePeers } from './unreachable-peers.ts';
 import { documentVisibility, type VisibilitySource } from './visibility.ts';
 
 type WedgeMetric = Extract<RaftMetric, { type: 'wedgeSuspected' }>;
@@ -201,10 +202,11 @@ interface Plumbing {
   readonly channel: RoomChannel;
   readonly presence: RoomPresence;
   readonly visibility: VisibilitySource;
+  readonly unreachable: UnreachablePeers;
   close(): void;
 }
 
-function connect<State, Command>(options: JoinRoomOptions<State, Command>, id: NodeId, gossipIntervalMs: number): Plumbing {
+function connect<State, Command>(options: JoinRoomOptions<State, Command>, id: NodeId, gossipIntervalMs: number, discoveryMs: number): Plumbing {
   const clock = options.raftConfig?.clock ?? realClock;
   const signaling =
     typeof options.signaling === 'function'
@@ -213,12 +215,24 @@ function connect<State, Command>(options: JoinRoomOptions<State, Command>, id: N
   const channel = createRoomChannel(options.createTransport(signaling));
   const visibility = options.visibility ?? documentVisibility();
   const presence = createRoomPresence({ channel, clock, visible: visibility.visible, gossipIntervalMs });
+  const unreachable = watchUnreachablePeers({
+    selfId: id,
+    listed: signaling.peers,
+    reachable: channel.transport.peers,
+    clock,
+    // Forming a connection takes a moment: a peer counts once it is overdue by discovery's measure.
+    graceMs: Math.max(discoveryMs, 2 * gossipIntervalMs),
+    checkIntervalMs: Math.min(gossipIntervalMs, 250),
+    report: (event) => options.onEvent?.(event),
+  });
   return {
     signaling,
     channel,
     presence,
     visibility,
+    unreachable,
     close() {
+      unreachable.close();
       presence.close();
       channel.close();
       signaling.close();
@@ -239,7 +253,7 @@ async function joinAs<State, Command>(
   const discoveryMs = bounded('discoveryMs', options.discoveryMs, 1_500, 0, 600_000);
   const policy = createMembershipPolicy({ ...options.policy, witness: options.witness ?? null });
   const storage = (await options.storage?.(id)) ?? new InMemoryRaftStorage();
-  const plumbing = connect(options, id, gossipIntervalMs);
+  const plumbing = connect(options, id, gossipIntervalMs, discoveryMs);
   // Assigned before the node can report a wedge (the report is deferred by a timer).
   let incarnation: Incarnation<State, Command> | null = null;
   try {
@@ -248,6 +262,7 @@ async function joinAs<State, Command>(
       plumbing.close();
       return null;
     }
+    plumbing.unreachable.setWaiting(false);
     const node = await (options.createNode ?? createRaftNode)({
       id,
       clusterConfig: bootstrap,
@@ -307,6 +322,7 @@ async function chooseBootstrap<State, Command>(
     selfId: id,
     presence: plumbing.presence,
     peers: () => peers.value,
+    listed: () => plumbing.signaling.peers.value,
     clock,
     discoveryMs,
     pollMs: Math.min(pollMs, 250),

@@ -1,5 +1,6 @@
 // What a room reports about itself (joinRoom's `onEvent`): membership changes the leader made,
-// hand-offs of a hidden leader, and a wedged peer rejoining under a fresh id.
+// hand-offs of a hidden leader, a wedged peer rejoining under a fresh id, and peers signaling
+// lists that the transport cannot reach.
 import type { NodeId } from '../core/types.ts';
 import type { MembershipDecision } from './membership-policy.ts';
 
@@ -13,6 +14,13 @@ export type RoomEvent =
   | { readonly type: 'wedged'; readonly id: NodeId; readonly refusedFrom: NodeId; readonly gate: string; readonly voters: readonly NodeId[]; readonly at: number }
   /** After a wedge: the peer left and joined again under a fresh id on empty storage (SPEC "Wedge"). */
   | { readonly type: 'rejoined'; readonly previousId: NodeId; readonly id: NodeId; readonly at: number }
-  | { readonly type: 'rejoinFailed'; readonly reason: string; readonly at: number };
+  | { readonly type: 'rejoinFailed'; readonly reason: string; readonly at: number }
+  /**
+   * The peers signaling lists in the room that the transport has not reached for a while (sorted,
+   * at most 32 named; `count` is the total), sent whenever that set changes — `count: 0` once all
+   * are reachable again. `waiting`: this peer has not found its cluster yet; it will not bootstrap
+   * a cluster beside a peer it cannot reach (README "Rooms"), so it waits for them or for a member.
+   */
+  | { readonly type: 'peersUnreachable'; readonly peers: readonly NodeId[]; readonly count: number; readonly waiting: boolean; readonly at: number };
 
 export const reasonOf = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));

@@ -1,7 +1,7 @@
 // The peers of a simulated room: each has an id, a simulated-network endpoint, durable storage
 // and an identity store that outlive its visits (a reload), a manual visibility source, and
 // while present a joinRoom handle. Joining and leaving go through the real joinRoom.
-import { createEmitter } from '../core/observable.ts';
+import { createEmitter, type Watchable } from '../core/observable.ts';
 import type { NodeId } from '../core/types.ts';
 import { nodeId } from '../core/types.ts';
 import type { SignalingClient } from '../signaling/signaling-client.ts';
@@ -61,10 +61,17 @@ export interface PeerEnvironment {
   readonly onEvent: (peer: NodeId, event: RoomEvent) => void;
   readonly onJoined: (peer: SimulatedPeer, room: Room<KvState, KvCommand>) => void;
   readonly witness?: NodeId;
+  /**
+   * Who signaling lists in the room for a peer (default: exactly the peers its transport reaches).
+   * A test that lists peers the network does not connect plays signaling that works while
+   * WebRTC does not (README "The demo": mDNS candidates that cannot resolve).
+   */
+  readonly listedPeers?: (id: NodeId) => Watchable<ReadonlySet<NodeId>>;
 }
 
-function stubSignaling(id: NodeId, transport: RaftTransport): SignalingClient {
-  return { selfId: id, roomId: 'sim', peers: transport.peers, signal: () => {}, signals: createEmitter(), close: () => {}, closed: new Promise(() => {}) };
+function stubSignaling(environment: PeerEnvironment, id: NodeId, transport: RaftTransport): SignalingClient {
+  const peers = environment.listedPeers?.(id) ?? transport.peers;
+  return { selfId: id, roomId: 'sim', peers, signal: () => {}, signals: createEmitter(), close: () => {}, closed: new Promise(() => {}) };
 }
 
 export function createSimulatedPeer(environment: PeerEnvironment, name: string): SimulatedPeer {
@@ -105,7 +112,7 @@ export function arrive(environment: PeerEnvironment, peer: SimulatedPeer): void 
   peer.visitController = controller;
   void joinRoom<KvState, KvCommand>({
     room: 'sim',
-    signaling: (context) => stubSignaling(context.nodeId, endpointFor(environment, peer, context.nodeId)),
+    signaling: (context) => stubSignaling(environment, context.nodeId, endpointFor(environment, peer, context.nodeId)),
     createTransport: (signaling) => endpointFor(environment, peer, signaling.selfId),
     storage: (id) => storageFor(peer, id),
     identityStore: peer.identity,

@@ -1,0 +1,30 @@
+// The warning the page shows while signaling lists peers it cannot connect to (the room's
+// `peersUnreachable` event). Without it a page that cannot reach the others would simply wait
+// (or, if it has a cluster, commit without them) and nothing would say why.
+import { h } from './dom.ts';
+
+export interface UnreachableReport {
+  readonly count: number;
+  /** Short ids of at most a few of them (unreachable peers send no status gossip, so no names). */
+  readonly peers: readonly string[];
+  /** This page has no cluster yet: it waits for them rather than start a second one. */
+  readonly waiting: boolean;
+}
+
+const shownIds = 3;
+
+export function unreachableText(report: UnreachableReport): string | null {
+  if (report.count === 0) return null;
+  const peers = report.count === 1 ? '1 peer' : `${report.count} peers`;
+  const some = report.peers.slice(0, shownIds).map((id) => id.slice(0, 10)).join(', ');
+  const named = `${some}${report.count > shownIds ? ', …' : ''}`;
+  const advice = report.waiting
+    ? 'waiting for them before starting, so the room does not split into separate boards'
+    : 'they are in the room (signaling lists them) but no direct connection forms, so they do not see these changes';
+  return `Can't connect to ${peers} in this room (${named}) — ${advice}.`;
+}
+
+export function unreachableNotice(report: UnreachableReport): HTMLElement {
+  const text = unreachableText(report);
+  return h('p', { class: 'unreachable-notice', 'data-testid': 'unreachable', role: 'status', hidden: text === null }, text ?? '');
+}
