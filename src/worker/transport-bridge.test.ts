@@ -114,6 +114,28 @@ describe('serveTransport / createPortTransport', () => {
     inWorker.close();
   });
 
+  it('hands the engine each frame in a buffer of its own, not a view into the batch buffer', async () => {
+    // The engine keeps decoded entries as views into their frame: a view into the batch buffer
+    // (up to 4 MiB) would keep all of it alive for as long as one entry stays in the log.
+    const channel = new MessageChannel();
+    const inWorker = createPortTransport(a, channel.port2, undefined);
+    const received: RaftEnvelope[] = [];
+    inWorker.incoming.subscribe((envelope) => received.push(envelope));
+    const batcher = createFrameBatcher((batch, transfer) => channel.port1.postMessage(batch, transfer));
+    batcher.push(b, new Uint8Array([1, 2, 3]));
+    batcher.push(c, new Uint8Array(1000).fill(9));
+    batcher.flush();
+    await waitUntil(() => received.length === 2);
+    expect(received.map((envelope) => [envelope.from, envelope.bytes.length, envelope.bytes.byteOffset, envelope.bytes.buffer.byteLength])).toEqual([
+      [b, 3, 0, 3],
+      [c, 1000, 0, 1000],
+    ]);
+    expect([...received[0]!.bytes]).toEqual([1, 2, 3]);
+    batcher.close();
+    inWorker.close();
+    channel.port1.close();
+  });
+
   it('exposes orderedFrameBytes (and maxPayloadBytes) when given, and omits them when not', () => {
     const given = new MessageChannel();
     const bounded = createPortTransport(a, given.port2, 65_536, 16_383);

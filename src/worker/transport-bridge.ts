@@ -79,7 +79,7 @@ export function createFrameBatcher(post: (batch: FrameBatch, transfer: Transfera
   };
 }
 
-/** The frames of a batch as views into its (now owned) buffer: no copy on the receiving side. */
+/** The frames of a batch as views into its (now owned) buffer; a receiver that keeps them copies them (createPortTransport does). */
 export function unpackFrames(batch: FrameBatch): Array<{ peer: NodeId; bytes: Uint8Array }> {
   const frames: Array<{ peer: NodeId; bytes: Uint8Array }> = [];
   if (batch.peers.length !== batch.ends.length) return frames;
@@ -135,7 +135,10 @@ export function createPortTransport(selfId: NodeId, port: MessagePort, maxPayloa
     const message = event.data;
     if (closed || typeof message !== 'object' || message === null) return;
     if (message.type === 'peers') peers.set(new Set(message.peers));
-    else if (message.type === 'frames') for (const frame of unpackFrames(message)) incoming.emit({ from: frame.peer, bytes: frame.bytes });
+    // Each frame is copied out of the batch buffer (up to 4 MiB): the engine keeps what it
+    // decodes as views (log entries, forwarded commands), and a view would keep the whole batch
+    // alive for as long as one 100-byte entry of it stays in the log.
+    else if (message.type === 'frames') for (const frame of unpackFrames(message)) incoming.emit({ from: frame.peer, bytes: frame.bytes.slice() });
   };
   port.addEventListener('message', onMessage);
   port.start();

@@ -154,3 +154,37 @@ describe('a worker node that stops (crash, close, storage failure)', () => {
     expect(worker.terminated).toBe(true);
   });
 });
+
+describe('bytes across the boundary', () => {
+  // A structured clone copies a typed array's whole backing buffer, and the engine decodes
+  // commands as views into frames: what crosses must own its bytes (owned-bytes.ts).
+  it("a follower's page gets each committed command in a buffer of exactly its size, and the leader's worker each proposal's", async () => {
+    const network = createLoopbackNetwork();
+    // n1 is the only voter, so it leads at once; n2 is a learner that gets every entry by frames.
+    const ids = [nodeId('n1'), nodeId('n2')];
+    const workers = ids.map(() => createInProcessWorker());
+    const posted: unknown[] = [];
+    const leaderWorker = workers[0]!;
+    const realPost = leaderWorker.postMessage;
+    leaderWorker.postMessage = (message, transfer) => {
+      posted.push(message);
+      realPost(message, transfer);
+    };
+    const nodes = await Promise.all(ids.map((id, position) => createWorkerRaftNode({ id, clusterConfig: { voters: [ids[0]!], learners: [ids[1]!] }, transport: network.transport(id), storage: { type: 'memory' }, worker: workers[position]! })));
+    const [leader, follower] = nodes as [(typeof nodes)[0], (typeof nodes)[0]];
+    await leader.awaitLeadership();
+    const arena = new Uint8Array(64 * 1024);
+    const proposed = Array.from({ length: 20 }, (_, position) => arena.subarray(position * 100, position * 100 + 100).fill(position + 1));
+    await Promise.all(proposed.map((command) => leader.propose(command)));
+    const commandsPosted = JSON.stringify(posted, (_key, value: unknown) => (value instanceof Uint8Array ? { length: value.length, backing: value.buffer.byteLength } : value));
+    expect(commandsPosted).toContain('{"length":100,"backing":100}');
+    expect(commandsPosted).not.toContain(`"backing":${64 * 1024}`);
+    const seen: Uint8Array[] = [];
+    for await (const item of follower.committedFrom(1)) {
+      if (item.type === 'entry' && !item.entry.isNoOp && item.entry.config === undefined) seen.push(item.entry.command);
+      if (seen.length === proposed.length) break;
+    }
+    expect(seen.map((command) => [command.length, command.byteOffset, command.buffer.byteLength, command[0]])).toEqual(proposed.map((_, position) => [100, 0, 100, position + 1]));
+    await Promise.all(nodes.map((node) => node.close()));
+  });
+});

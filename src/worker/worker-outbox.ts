@@ -9,6 +9,7 @@
 import type { RaftNode } from '../driver/node-options.ts';
 import { serializeError } from './error-transfer.ts';
 import { createNextTaskScheduler } from './next-task.ts';
+import { withOwnedBytes } from './owned-bytes.ts';
 import type { NodeState, WorkerEvent, WorkerEventBatch } from './protocol.ts';
 
 export interface EventOutbox {
@@ -33,7 +34,7 @@ export function createEventOutbox(port: MessagePort): EventOutbox {
   return {
     send(event) {
       if (queued.length === 0) scheduler.schedule();
-      queued.push(event);
+      queued.push(withOwnedBytes(event));
     },
     flush,
   };
