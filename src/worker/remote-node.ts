@@ -10,7 +10,7 @@ import type { NodeId } from '../core/types.ts';
 import { isValidCounter, validateClusterConfig } from '../core/types.ts';
 import type { RaftNode } from '../driver/node-options.ts';
 import { rebuildError } from './error-transfer.ts';
-import { ownedBytes } from './owned-bytes.ts';
+import { ownedBytes } from './packed-bytes.ts';
 import type { NodeState, ProposalRequest, WorkerEvent, WorkerEventBatch, WorkerNodeApi } from './protocol.ts';
 import { createRemoteCalls, type RemoteCalls } from './remote-calls.ts';
 import { createRemoteCommittedStreams, type RemoteCommittedStreams } from './remote-committed-stream.ts';
@@ -109,7 +109,7 @@ function remoteMethods({ api, mirror, stopped, streams, calls, proposals }: Remo
     },
     propose(command, options = {}) {
       if (!(command instanceof Uint8Array)) return Promise.reject(new TypeError('propose(command): command must be a Uint8Array'));
-      // A view into a larger buffer would be cloned with all of it (owned-bytes.ts).
+      // A view into a larger buffer would be cloned with all of it (packed-bytes.ts).
       return calls.submit(options.signal, (callId) => proposals.queue({ callId, command: ownedBytes(command), requestId: options.requestId ?? null }));
     },
     readIndex: (options = {}) => calls.call(options.signal, (callId) => api.readIndex(callId)),

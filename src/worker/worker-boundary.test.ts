@@ -157,8 +157,8 @@ describe('a worker node that stops (crash, close, storage failure)', () => {
 
 describe('bytes across the boundary', () => {
   // A structured clone copies a typed array's whole backing buffer, and the engine decodes
-  // commands as views into frames: what crosses must own its bytes (owned-bytes.ts).
-  it("a follower's page gets each committed command in a buffer of exactly its size, and the leader's worker each proposal's", async () => {
+  // commands as views into frames: what crosses must not drag more along (packed-bytes.ts).
+  it("a follower's page gets committed commands without the frames they came in, and the leader's worker proposals without their arena", async () => {
     const network = createLoopbackNetwork();
     // n1 is the only voter, so it leads at once; n2 is a learner that gets every entry by frames.
     const ids = [nodeId('n1'), nodeId('n2')];
@@ -184,7 +184,10 @@ describe('bytes across the boundary', () => {
       if (item.type === 'entry' && !item.entry.isNoOp && item.entry.config === undefined) seen.push(item.entry.command);
       if (seen.length === proposed.length) break;
     }
-    expect(seen.map((command) => [command.length, command.byteOffset, command.buffer.byteLength, command[0]])).toEqual(proposed.map((_, position) => [100, 0, 100, position + 1]));
+    expect(seen.map((command) => [command.length, command[0]])).toEqual(proposed.map((_, position) => [100, position + 1]));
+    // Commands arrive packed per events batch: their buffers hold commands only, never a frame
+    // or a batch of frames (which held 16 KiB or more) dragged along.
+    for (const command of seen) expect(command.buffer.byteLength).toBeLessThanOrEqual(proposed.length * 100);
     await Promise.all(nodes.map((node) => node.close()));
   });
 });

@@ -9,7 +9,7 @@
 import type { RaftNode } from '../driver/node-options.ts';
 import { serializeError } from './error-transfer.ts';
 import { createNextTaskScheduler } from './next-task.ts';
-import { withOwnedBytes } from './owned-bytes.ts';
+import { packEventBytes } from './packed-bytes.ts';
 import type { NodeState, WorkerEvent, WorkerEventBatch } from './protocol.ts';
 
 export interface EventOutbox {
@@ -24,17 +24,17 @@ export function createEventOutbox(port: MessagePort): EventOutbox {
   let sequence = 0;
   const flush = (): number => {
     if (queued.length === 0) return sequence;
-    const events = queued;
+    const { events, buffer } = packEventBytes(queued);
     queued = [];
     sequence += 1;
-    port.postMessage({ type: 'events', sequence, events } satisfies WorkerEventBatch);
+    port.postMessage({ type: 'events', sequence, events } satisfies WorkerEventBatch, buffer === null ? [] : [buffer]);
     return sequence;
   };
   const scheduler = createNextTaskScheduler(flush);
   return {
     send(event) {
       if (queued.length === 0) scheduler.schedule();
-      queued.push(withOwnedBytes(event));
+      queued.push(event);
     },
     flush,
   };
