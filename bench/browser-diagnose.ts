@@ -11,10 +11,13 @@
 //   --leader-only              only the leader's page proposes (no forwarding)
 //   --light=N                  light-load commits first (default 300; 0 skips)
 //   --every=MS                 also print every page's role/leader/term/commit every MS ms
+// On Linux it also prints the CPU time of every Chromium thread over the saturation window (from
+// /proc; bench/browser/thread-cpu.ts), which CPU profiles cannot show: IPC, network and storage.
 // Not a benchmark: no figure here is a target, and nothing is written to bench/results/.
 import os from 'node:os';
 import { startBenchCluster, type BenchProcess } from './browser/cluster.ts';
 import { load, percentile, settled, sleep, status, wallClockMs } from './browser/driving.ts';
+import { takeThreadCpuSnapshot, threadCpuAvailable, threadCpuBetween, type ThreadCpuSnapshot } from './browser/thread-cpu.ts';
 import type { StorageWrite, Transition } from './pages/browser-diagnostics.ts';
 
 const outside = Object.values(os.networkInterfaces()).flat().filter((address) => address !== undefined && !address.internal);
@@ -65,6 +68,11 @@ try {
   const startStatus = await status(leader);
   const loads = Promise.all(proposers.map((each) => load(each, { inFlight, durationMs: seconds * 1000, untilCommitIndex: Number.MAX_SAFE_INTEGER, pauseMs: 0, keepAll: true })));
   let running = true;
+  // One second in, when every page is proposing, until the load ends: the steady state.
+  const cpu: { before: ThreadCpuSnapshot | null } = { before: null };
+  const cpuTimer = setTimeout(() => {
+    cpu.before = takeThreadCpuSnapshot();
+  }, 1000);
   void loads.finally(() => {
     running = false;
   });
@@ -74,6 +82,8 @@ try {
     await sleep(everyMs);
   }
   const results = await loads;
+  clearTimeout(cpuTimer);
+  const cpuAfter = takeThreadCpuSnapshot();
   const endStatuses = await Promise.all(processes.map((each) => status(each).catch(() => null)));
   const endIndex = Math.max(...endStatuses.map((each) => each?.commitIndex ?? 0));
   const elapsedSeconds = (wallClockMs() - startMs) / 1000;
@@ -94,6 +104,15 @@ try {
       const busy = durations.reduce((sum, duration) => sum + duration, 0) / (windowEnd - windowStart);
       const entries = inWindow.reduce((sum, write) => sum + write.entries, 0) / inWindow.length;
       console.log(`  IndexedDB writes during the window: ${format(inWindow.length / ((windowEnd - windowStart) / 1000), 0)}/s, ${format(entries)} entries each, p50 ${format(percentile(durations, 0.5))} ms, p90 ${format(percentile(durations, 0.9))} ms, busy ${format(100 * busy, 0)} % of the time`);
+    }
+  }
+  if (cpu.before !== null && threadCpuAvailable()) {
+    const rows = threadCpuBetween(cpu.before, cpuAfter);
+    const total = rows.reduce((sum, row) => sum + row.userPercent + row.systemPercent, 0);
+    const commitsPerSecond = (endIndex - startStatus.commitIndex) / elapsedSeconds;
+    console.log(`Chromium threads during the load (percent of one core, summed over the 3 browsers; ${os.cpus().length} cores): total ${format(total, 0)} %, ${format((10_000 * total) / Math.max(1, commitsPerSecond), 0)} µs of CPU per commit`);
+    for (const row of rows.filter((each) => each.userPercent + each.systemPercent >= 1)) {
+      console.log(`  ${row.processType.padEnd(12)} ${row.threadName.padEnd(16)} ${format(row.userPercent + row.systemPercent).padStart(5)} %  (user ${format(row.userPercent)}, system ${format(row.systemPercent)})`);
     }
   }
   const transitions: Transition[] = [];

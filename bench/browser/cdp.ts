@@ -4,13 +4,24 @@
 // Target.sendMessageToTarget (non-flattened sessions), which Chromium still serves.
 import type { BrowserContext, CDPSession, Page } from 'playwright';
 
+/**
+ * Retained memory of a page and of its engine worker: V8's JS heap, Blink's heap (DOM and other
+ * C++ objects the page holds) and the backing stores of ArrayBuffers. The last are outside the
+ * JS heap, and they are where a leak of bytes would show: log entries, frames, snapshots.
+ */
 export interface HeapSizes {
   readonly pageBytes: number;
   readonly workerBytes: number;
 }
 
+/** Runtime.getHeapUsage's answer summed; NaN when the fields are missing (an older Chromium). */
+function retainedBytes(usage: Record<string, unknown>): number {
+  const field = (name: string): number => (typeof usage[name] === 'number' ? usage[name] : Number.NaN);
+  return field('usedSize') + field('embedderHeapUsedSize') + field('backingStorageSize');
+}
+
 export interface PageDevTools {
-  /** JS heap in use on the page and in its engine worker, after a forced GC in both. */
+  /** Retained memory (HeapSizes) of the page and of its engine worker, after a forced GC in both. */
   heapSizes(): Promise<HeapSizes>;
   /** Starts the CPU profiler in the engine worker; stop() returns the profile (.cpuprofile JSON). */
   startWorkerProfile(): Promise<{ stop(): Promise<unknown> }>;
@@ -66,10 +77,9 @@ export async function attachDevTools(context: BrowserContext, page: Page): Promi
     async heapSizes() {
       await session.send('HeapProfiler.collectGarbage');
       await toWorker('HeapProfiler.collectGarbage');
-      const { metrics } = await session.send('Performance.getMetrics');
-      const pageBytes = metrics.find((metric) => metric.name === 'JSHeapUsedSize')?.value ?? Number.NaN;
-      const usage = await toWorker('Runtime.getHeapUsage');
-      return { pageBytes, workerBytes: typeof usage['usedSize'] === 'number' ? usage['usedSize'] : Number.NaN };
+      const pageUsage = (await session.send('Runtime.getHeapUsage')) as unknown as Record<string, unknown>;
+      const workerUsage = await toWorker('Runtime.getHeapUsage');
+      return { pageBytes: retainedBytes(pageUsage), workerBytes: retainedBytes(workerUsage) };
     },
     async startWorkerProfile() {
       await toWorker('Profiler.enable');

@@ -1,8 +1,9 @@
 // Memory under compaction: all three pages propose until the cluster has committed
 // `memoryCommits` more entries, each node publishing a small snapshot every `compactEvery`
-// applied entries. The JS heap of every page and of every engine worker is read through CDP after
-// a forced garbage collection, at the start and at evenly spaced commit marks: retained memory, so
-// flat means nothing grows with the number of commits.
+// applied entries. The retained memory of every page and of every engine worker (JS and Blink
+// heaps and ArrayBuffer backing stores, cdp.ts) is read through CDP after a forced garbage
+// collection, at the start and at evenly spaced commit marks, so flat means nothing grows with
+// the number of commits.
 import type { LoadResult } from '../pages/browser-load.ts';
 import type { HeapSizes } from './cdp.ts';
 import type { BenchProcess } from './cluster.ts';

@@ -1,0 +1,87 @@
+// Sums up a Chromium trace (Trace Event Format, as CDP's Tracing domain reports it) by thread:
+// how long each thread ran top-level tasks, which task sources (the `src_file`/`src_func` a task
+// was posted from) cost the most on the renderer's main thread and on the engine's worker, and
+// what the longest tasks spent their time in. A CPU profile sees only JavaScript; this shows the
+// browser's own work around it: structured clones (SerializedScriptValueFactory), message
+// dispatch, data channel events. Durations are wall time: on an oversubscribed machine a task
+// also includes the time its thread waited for a core.
+
+export interface TraceEvent {
+  readonly name: string;
+  readonly cat?: string;
+  readonly ph: string;
+  readonly pid: number;
+  readonly tid: number;
+  readonly ts: number;
+  readonly dur?: number;
+  readonly args?: Record<string, unknown>;
+}
+
+const isTopLevel = (event: TraceEvent): boolean => event.ph === 'X' && (event.cat ?? '').split(',').includes('toplevel');
+const milliseconds = (microseconds: number): string => (microseconds / 1000).toFixed(1);
+
+function threadNames(events: readonly TraceEvent[]): { thread: (event: TraceEvent) => string; process: (event: TraceEvent) => string } {
+  const threads = new Map<string, string>();
+  const processes = new Map<number, string>();
+  for (const event of events) {
+    if (event.ph !== 'M') continue;
+    const name = typeof event.args?.['name'] === 'string' ? event.args['name'] : null;
+    if (name === null) continue;
+    if (event.name === 'thread_name') threads.set(`${event.pid}:${event.tid}`, name);
+    if (event.name === 'process_name') processes.set(event.pid, name);
+  }
+  return {
+    thread: (event) => threads.get(`${event.pid}:${event.tid}`) ?? `thread ${event.tid}`,
+    process: (event) => processes.get(event.pid) ?? `process ${event.pid}`,
+  };
+}
+
+function topEntries(totals: Map<string, { duration: number; count: number }>, limit: number): string[] {
+  return [...totals]
+    .sort((left, right) => right[1].duration - left[1].duration)
+    .slice(0, limit)
+    .map(([key, { duration, count }]) => `${milliseconds(duration).padStart(8)} ms ${String(count).padStart(6)}  ${key}`);
+}
+
+function add(totals: Map<string, { duration: number; count: number }>, key: string, duration: number): void {
+  const total = totals.get(key) ?? { duration: 0, count: 0 };
+  total.duration += duration;
+  total.count += 1;
+  totals.set(key, total);
+}
+
+/** Lines of text: per-thread totals, then the main thread's and the worker's task sources and longest tasks. */
+export function summarizeTrace(events: readonly TraceEvent[], traceMs: number): string[] {
+  const names = threadNames(events);
+  const lines: string[] = [];
+  const perThread = new Map<string, { duration: number; count: number }>();
+  for (const event of events) if (isTopLevel(event)) add(perThread, `${names.process(event)} / ${names.thread(event)}`, event.dur ?? 0);
+  lines.push(`top-level task time per thread over ${traceMs} ms of trace (wall time, ms; tasks):`);
+  lines.push(...topEntries(perThread, 12).map((line) => `  ${line}`));
+  for (const threadName of ['CrRendererMain', 'DedicatedWorker thread']) {
+    const onThread = events.filter((event) => event.ph === 'X' && names.process(event) === 'Renderer' && names.thread(event) === threadName);
+    const tasks = onThread.filter(isTopLevel);
+    if (tasks.length === 0) continue;
+    const sources = new Map<string, { duration: number; count: number }>();
+    for (const task of tasks) {
+      const file = typeof task.args?.['src_file'] === 'string' ? task.args['src_file'].replace(/^.*\/(renderer|public|cpp|src)\//, '') : '';
+      const func = typeof task.args?.['src_func'] === 'string' ? task.args['src_func'] : '';
+      add(sources, file === '' && func === '' ? task.name : `${file} ${func}`, task.dur ?? 0);
+    }
+    const nested = new Map<string, { duration: number; count: number }>();
+    for (const event of onThread) if (!isTopLevel(event)) add(nested, event.name, event.dur ?? 0);
+    lines.push('', `renderer ${threadName}: ${tasks.length} top-level tasks; by where they were posted from:`);
+    lines.push(...topEntries(sources, 8).map((line) => `  ${line}`));
+    lines.push('  inside them (nested events, inclusive):');
+    lines.push(...topEntries(nested, 10).map((line) => `  ${line}`));
+    lines.push('  longest tasks:');
+    for (const task of [...tasks].sort((left, right) => (right.dur ?? 0) - (left.dur ?? 0)).slice(0, 5)) {
+      const end = task.ts + (task.dur ?? 0);
+      const inside = new Map<string, { duration: number; count: number }>();
+      for (const event of onThread) if (event !== task && !isTopLevel(event) && event.ts >= task.ts && event.ts + (event.dur ?? 0) <= end) add(inside, event.name, event.dur ?? 0);
+      const composition = [...inside].sort((left, right) => right[1].duration - left[1].duration).slice(0, 4).map(([name, { duration }]) => `${name} ${milliseconds(duration)}`);
+      lines.push(`    ${milliseconds(task.dur ?? 0)} ms: ${composition.join('; ') || task.name}`);
+    }
+  }
+  return lines;
+}
