@@ -7,12 +7,15 @@
 //                            renderer (page and workers), browser, network and storage processes
 //   --seconds=N              length of the trace (default 3), after a 3 s warm-up
 //   --in-flight=N            proposals in flight per page (default 256)
+//   --light                  light load instead: one proposal at a time on the leader's page
+//   --timeline=MS            also print every top-level task of the traced renderer's main and
+//                            worker threads over the first MS ms of the trace, in time order
 // Not a benchmark: nothing here is a target.
 import fs from 'node:fs';
 import os from 'node:os';
 import { startBenchCluster } from './browser/cluster.ts';
 import { load, settled, sleep } from './browser/driving.ts';
-import { summarizeTrace, type TraceEvent } from './browser/trace-summary.ts';
+import { summarizeTrace, taskTimeline, type TraceEvent } from './browser/trace-summary.ts';
 
 const outside = Object.values(os.networkInterfaces()).flat().filter((address) => address !== undefined && !address.internal);
 if (outside.length > 0) {
@@ -32,6 +35,9 @@ const which = option('page', 'leader');
 if (which !== 'leader' && which !== 'follower') throw new RangeError('--page must be leader or follower');
 const traceMs = positive('seconds', 3) * 1000;
 const inFlight = positive('in-flight', 256);
+const light = process.argv.includes('--light');
+const timelineMs = Number(option('timeline', '0'));
+if (!Number.isSafeInteger(timelineMs) || timelineMs < 0) throw new RangeError('--timeline needs a non-negative integer');
 const warmUpMs = 3000;
 
 /** Threads, tasks, IPC and the renderer's scheduler: enough to attribute a task, small enough to keep up. */
@@ -43,7 +49,8 @@ try {
   await Promise.all(processes.map((each) => each.startNode()));
   const { leader } = await settled(processes);
   const traced = which === 'leader' ? leader : (processes.find((each) => each !== leader) ?? leader);
-  const loads = Promise.all(processes.map((each) => load(each, { inFlight, durationMs: warmUpMs + traceMs + 1000, untilCommitIndex: Number.MAX_SAFE_INTEGER, pauseMs: 0, keepAll: false })));
+  const proposers = light ? [leader] : processes;
+  const loads = Promise.all(proposers.map((each) => load(each, { inFlight: light ? 1 : inFlight, durationMs: warmUpMs + traceMs + 1000, untilCommitIndex: Number.MAX_SAFE_INTEGER, pauseMs: 0, keepAll: true })));
   await sleep(warmUpMs);
   const session = await traced.context.newCDPSession(traced.page);
   const events: TraceEvent[] = [];
@@ -60,8 +67,10 @@ try {
   fs.mkdirSync('bench/results', { recursive: true });
   const file = `bench/results/trace-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}-${traced.id}.json`;
   fs.writeFileSync(file, JSON.stringify({ traceEvents: events }));
-  console.log(`traced ${traced.id} (${traced === leader ? 'leader' : 'follower'}) for ${traceMs} ms at ${inFlight} in flight per page; ${commits} commits over the load; load average ${os.loadavg().map((value) => value.toFixed(1)).join(' ')}`);
+  const p50 = results.map((result) => result.p50Ms.toFixed(2)).join(', ');
+  console.log(`traced ${traced.id} (${traced === leader ? 'leader' : 'follower'}) for ${traceMs} ms, ${light ? "one proposal at a time on the leader's page" : `${inFlight} in flight per page`}; ${commits} commits over the load, p50 ${p50} ms; load average ${os.loadavg().map((value) => value.toFixed(1)).join(' ')}`);
   for (const line of summarizeTrace(events, traceMs)) console.log(line);
+  if (timelineMs > 0) for (const line of taskTimeline(events, timelineMs)) console.log(line);
   console.log(`\nwrote ${file} (${events.length} events; open it in https://ui.perfetto.dev or chrome://tracing)`);
 } finally {
   await cluster.close();

@@ -85,3 +85,30 @@ export function summarizeTrace(events: readonly TraceEvent[], traceMs: number): 
   }
   return lines;
 }
+
+/**
+ * Every top-level task of the renderer's main and worker threads (and the browser process's
+ * IndexedDB work) over the first `windowMs` of the trace, in time order: at light load, one
+ * commit's path through the threads, hop by hop, with the gaps between.
+ */
+export function taskTimeline(events: readonly TraceEvent[], windowMs: number): string[] {
+  const names = threadNames(events);
+  const tasks = events.filter((event) => isTopLevel(event) && (event.dur ?? 0) > 0 && ((names.process(event) === 'Renderer' && ['CrRendererMain', 'DedicatedWorker thread', 'WebRTC_W_and_N'].includes(names.thread(event))) || (names.process(event) === 'Browser' && names.thread(event).startsWith('ThreadPool'))));
+  if (tasks.length === 0) return [];
+  const start = Math.min(...tasks.map((task) => task.ts));
+  const lines = [``, `timeline of the first ${windowMs} ms (start ms, duration ms, thread, posted from):`];
+  // A task shows once: events nested in another top-level event of the same thread (the handler
+  // inside Notify, say) and empty microtask checkpoints are left out.
+  const coveredUntil = new Map<string, number>();
+  for (const task of [...tasks].sort((left, right) => left.ts - right.ts)) {
+    if (task.ts - start > windowMs * 1000) break;
+    const thread = `${task.pid}:${task.tid}`;
+    const end = task.ts + (task.dur ?? 0);
+    if ((coveredUntil.get(thread) ?? -1) >= end || (task.name.includes('MicrotaskCheckpoint') && (task.dur ?? 0) < 50)) continue;
+    coveredUntil.set(thread, end);
+    const func = typeof task.args?.['src_func'] === 'string' ? task.args['src_func'] : task.name;
+    const file = typeof task.args?.['src_file'] === 'string' ? task.args['src_file'].replace(/^.*\//, '') : '';
+    lines.push(`  ${milliseconds(task.ts - start).padStart(7)}  ${milliseconds(task.dur ?? 0).padStart(5)}  ${`${names.process(task)}/${names.thread(task)}`.padEnd(40)} ${file} ${func}`);
+  }
+  return lines;
+}
