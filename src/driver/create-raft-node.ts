@@ -368,7 +368,9 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
       } catch (error) {
         return Promise.reject(error);
       }
-      return proposals.propose(command, proposeOptions.requestId, proposeOptions.signal);
+      // A copy of its own: the entry is written, replicated and answered later, and a caller may
+      // reuse its buffer (an encoder's output) as soon as propose returns.
+      return proposals.propose(command.slice(), proposeOptions.requestId, proposeOptions.signal);
     },
     readIndex: async (readOptions = {}) => {
       rejectIfUnusable(readOptions.signal);

@@ -102,6 +102,32 @@ export function describeRaftNodeContract(name: string, harness: RaftNodeHarness)
       await cluster.close();
     });
 
+    it('a command buffer the caller reuses as soon as propose returns does not change what was proposed, on any node', async () => {
+      const cluster = await harness.cluster(502);
+      const leader = await cluster.waitForLeader();
+      const follower = cluster.nodes.find((node) => node !== leader)!;
+      const buffer = new Uint8Array(3);
+      const proposals: Array<Promise<LogEntry>> = [];
+      for (const [round, node] of [leader, follower, leader].entries()) {
+        buffer.fill(round + 1); // an encoder reusing its output buffer within one synchronous run
+        proposals.push(node.propose(buffer));
+      }
+      buffer.fill(9);
+      const entries = await cluster.settle(Promise.all(proposals));
+      expect(entries.map((entry) => [...entry.command])).toEqual([
+        [1, 1, 1],
+        [2, 2, 2],
+        [3, 3, 3],
+      ]);
+      const replayed = await cluster.settle(collect(follower.committedFrom(1), 4));
+      expect(replayed.flatMap((item) => (item.type === 'entry' ? [[...item.entry.command]] : [])).sort()).toEqual([
+        [1, 1, 1],
+        [2, 2, 2],
+        [3, 3, 3],
+      ]);
+      await cluster.close();
+    });
+
     it('publishes role, leader, term and commitIndex to subscribers', async () => {
       const cluster = await harness.cluster(502);
       const node = cluster.nodes[0]!;

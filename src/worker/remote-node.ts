@@ -2,7 +2,7 @@
 // calls forwarded through Comlink and settled from plain-data outcomes, committed streams under
 // credit. It stops (like createRaftNode's node) on close, on a stop inside the worker, or when
 // the worker crashes, and then every pending and later call rejects with the error that stopped it.
-import type { Remote } from 'comlink';
+import { transfer, type Remote } from 'comlink';
 import { RaftClosedError } from '../core/errors.ts';
 import type { RaftMetric, RaftTraceEvent } from '../core/events.ts';
 import { createEmitter, createWatchable, type Subscribable, type WritableWatchable } from '../core/observable.ts';
@@ -10,7 +10,6 @@ import type { NodeId } from '../core/types.ts';
 import { isValidCounter, validateClusterConfig } from '../core/types.ts';
 import type { RaftNode } from '../driver/node-options.ts';
 import { rebuildError } from './error-transfer.ts';
-import { ownedBytes } from './packed-bytes.ts';
 import type { NodeState, ProposalRequest, WorkerEvent, WorkerEventBatch, WorkerNodeApi } from './protocol.ts';
 import { createRemoteCalls, type RemoteCalls } from './remote-calls.ts';
 import { createRemoteCommittedStreams, type RemoteCommittedStreams } from './remote-committed-stream.ts';
@@ -56,7 +55,7 @@ export function createRemoteNode(id: NodeId, initial: NodeState, connection: Rem
     const stoppedInWorker = mirror.apply(state);
     if (stoppedInWorker !== null) stop(rebuildError(stoppedInWorker));
   };
-  const proposals = createProposalQueue((batch) => void api.proposeBatch(batch));
+  const proposals = createProposalQueue((batch) => void api.proposeBatch(transfer(batch, batch.map((proposal) => proposal.command.buffer as ArrayBuffer))));
   const abort = (callId: number): void => {
     if (!proposals.unqueue(callId)) void api.abort(callId);
   };
@@ -109,8 +108,11 @@ function remoteMethods({ api, mirror, stopped, streams, calls, proposals }: Remo
     },
     propose(command, options = {}) {
       if (!(command instanceof Uint8Array)) return Promise.reject(new TypeError('propose(command): command must be a Uint8Array'));
-      // A view into a larger buffer would be cloned with all of it (packed-bytes.ts).
-      return calls.submit(options.signal, (callId) => proposals.queue({ callId, command: ownedBytes(command), requestId: options.requestId ?? null }));
+      // Copied now: the batch is posted after this task's other proposals, and a caller that
+      // reuses its buffer once propose returns would otherwise send the reused bytes. The copy
+      // owns its buffer, so it is transferred rather than cloned again, and a view into a larger
+      // buffer does not drag that buffer along (packed-bytes.ts).
+      return calls.submit(options.signal, (callId) => proposals.queue({ callId, command: command.slice(), requestId: options.requestId ?? null }));
     },
     readIndex: (options = {}) => calls.call(options.signal, (callId) => api.readIndex(callId)),
     changeMembership(target, options = {}) {

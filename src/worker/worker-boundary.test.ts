@@ -167,7 +167,8 @@ describe('bytes across the boundary', () => {
     const leaderWorker = workers[0]!;
     const realPost = leaderWorker.postMessage;
     leaderWorker.postMessage = (message, transfer) => {
-      posted.push(message);
+      // Described as posted: transferred buffers are detached (empty) afterwards.
+      posted.push(JSON.parse(JSON.stringify(message, (_key, value: unknown) => (value instanceof Uint8Array ? { length: value.length, backing: value.buffer.byteLength } : value))));
       realPost(message, transfer);
     };
     const nodes = await Promise.all(ids.map((id, position) => createWorkerRaftNode({ id, clusterConfig: { voters: [ids[0]!], learners: [ids[1]!] }, transport: network.transport(id), storage: { type: 'memory' }, worker: workers[position]! })));
@@ -176,7 +177,7 @@ describe('bytes across the boundary', () => {
     const arena = new Uint8Array(64 * 1024);
     const proposed = Array.from({ length: 20 }, (_, position) => arena.subarray(position * 100, position * 100 + 100).fill(position + 1));
     await Promise.all(proposed.map((command) => leader.propose(command)));
-    const commandsPosted = JSON.stringify(posted, (_key, value: unknown) => (value instanceof Uint8Array ? { length: value.length, backing: value.buffer.byteLength } : value));
+    const commandsPosted = JSON.stringify(posted);
     expect(commandsPosted).toContain('{"length":100,"backing":100}');
     expect(commandsPosted).not.toContain(`"backing":${64 * 1024}`);
     const seen: Uint8Array[] = [];
@@ -185,9 +186,36 @@ describe('bytes across the boundary', () => {
       if (seen.length === proposed.length) break;
     }
     expect(seen.map((command) => [command.length, command[0]])).toEqual(proposed.map((_, position) => [100, position + 1]));
-    // Commands arrive packed per events batch: their buffers hold commands only, never a frame
-    // or a batch of frames (which held 16 KiB or more) dragged along.
-    for (const command of seen) expect(command.buffer.byteLength).toBeLessThanOrEqual(proposed.length * 100);
+    // Commands arrive packed per events batch: their buffers hold commands and nothing else (no
+    // frame header, no other frame of a batch dragged along), i.e. whole 100-byte runs of 1..20.
+    for (const command of seen) {
+      const whole = new Uint8Array(command.buffer);
+      expect(whole.length % 100).toBe(0);
+      for (let start = 0; start < whole.length; start += 100) {
+        const run = whole.subarray(start, start + 100);
+        expect(run[0]! >= 1 && run[0]! <= 20 && run.every((byte) => byte === run[0])).toBe(true);
+      }
+    }
     await Promise.all(nodes.map((node) => node.close()));
+  });
+});
+
+describe('proposal bytes', () => {
+  it('a command buffer reused right after propose returns does not change what was proposed', async () => {
+    const { node } = await startNode((self) => [self]);
+    await node.awaitLeadership();
+    const buffer = new Uint8Array(3);
+    const proposed: Array<Promise<unknown>> = [];
+    for (let round = 1; round <= 3; round += 1) {
+      buffer.fill(round); // an encoder reusing its output buffer within one synchronous run
+      proposed.push(node.propose(buffer));
+    }
+    const entries = (await Promise.all(proposed)) as Array<{ command: Uint8Array }>;
+    expect(entries.map((entry) => [...entry.command])).toEqual([
+      [1, 1, 1],
+      [2, 2, 2],
+      [3, 3, 3],
+    ]);
+    await node.close();
   });
 });
