@@ -6,8 +6,9 @@
 // 73-88 ms to serialize. So each events batch packs the bytes it carries (commands, an installed
 // snapshot's state) into ONE fresh buffer, transferred rather than cloned, and every byte field
 // becomes a view into it: one memcpy per field, one ArrayBuffer per batch. (One buffer per field
-// would do for the clone, but thousands of small ArrayBuffers a second cost the page's garbage
-// collector: the same trace showed 20 ms young-generation ArrayBuffer sweeps.)
+// would do for the clone, but it means thousands of small ArrayBuffers a second for the page's
+// garbage collector to sweep: a trace of that version showed a 20 ms young-generation
+// ArrayBuffer sweep.) Packs are bounded, and large fields travel alone (packEventBytes).
 import type { Committed, LogEntry } from '../core/types.ts';
 import type { WorkerEvent } from './protocol.ts';
 
@@ -54,31 +55,54 @@ function mapBytes(event: WorkerEvent, replace: (bytes: Uint8Array) => Uint8Array
 }
 
 /**
- * The events with every byte field copied into one new buffer (returned for the transfer list),
- * or the events as they are and null when they carry no bytes.
+ * Fields of at least this many bytes get a buffer of their own (a snapshot's state, a large
+ * command): a small command the page keeps must not pin them, nor they a pack.
  */
-export function packEventBytes(events: readonly WorkerEvent[]): { events: WorkerEvent[]; buffer: ArrayBuffer | null } {
-  let total = 0;
-  let fields = 0;
+export const ownBufferBytes = 64 * 1024;
+/** A pack is closed at this size and the next begins: what one kept view can pin, at most. */
+export const maxPackBytes = 256 * 1024;
+
+/**
+ * The events with every byte field copied into fresh buffers, all returned for the transfer list
+ * (nothing is cloned): small fields packed together, up to maxPackBytes per buffer, large ones
+ * alone. A field that appears twice (a proposal's command in its answer and its committed item,
+ * one item in two streams) is copied once.
+ */
+export function packEventBytes(events: readonly WorkerEvent[]): { events: WorkerEvent[]; buffers: ArrayBuffer[] } {
+  // First where each small field goes (packs filled in order, each sized to what it holds), then
+  // the copies: so no pack carries slack, and a field seen twice has one place.
+  const places = new Map<Uint8Array, { readonly pack: number; readonly offset: number }>();
+  const packSizes: number[] = [];
   for (const event of events) {
     for (const bytes of byteFields(event)) {
-      total += bytes.byteLength;
-      fields += 1;
+      if (bytes.byteLength >= ownBufferBytes || places.has(bytes)) continue;
+      const last = packSizes.length - 1;
+      if (last < 0 || (packSizes[last] ?? 0) + bytes.byteLength > maxPackBytes) packSizes.push(0);
+      const pack = packSizes.length - 1;
+      places.set(bytes, { pack, offset: packSizes[pack] ?? 0 });
+      packSizes[pack] = (packSizes[pack] ?? 0) + bytes.byteLength;
     }
   }
-  if (fields === 0) return { events: [...events], buffer: null };
-  const buffer = new ArrayBuffer(total);
-  const packed = new Uint8Array(buffer);
-  let offset = 0;
-  const packedEvents = events.map((event) =>
-    byteFields(event).length === 0
-      ? event
-      : mapBytes(event, (bytes) => {
-          packed.set(bytes, offset);
-          const view = packed.subarray(offset, offset + bytes.byteLength);
-          offset += bytes.byteLength;
-          return view;
-        }),
-  );
-  return { events: packedEvents, buffer };
+  const packs = packSizes.map((size) => new Uint8Array(size));
+  const buffers: ArrayBuffer[] = packs.map((pack) => pack.buffer);
+  const copies = new Map<Uint8Array, Uint8Array>();
+  const place = (bytes: Uint8Array): Uint8Array => {
+    const known = copies.get(bytes);
+    if (known !== undefined) return known;
+    const where = places.get(bytes);
+    let copy: Uint8Array;
+    if (where === undefined) {
+      const alone = bytes.slice();
+      buffers.push(alone.buffer);
+      copy = alone;
+    } else {
+      const pack = packs[where.pack] as Uint8Array;
+      pack.set(bytes, where.offset);
+      copy = pack.subarray(where.offset, where.offset + bytes.byteLength);
+    }
+    copies.set(bytes, copy);
+    return copy;
+  };
+  const packed = events.map((event) => (byteFields(event).length === 0 ? event : mapBytes(event, place)));
+  return { events: packed, buffers };
 }

@@ -24,10 +24,12 @@ export function createEventOutbox(port: MessagePort): EventOutbox {
   let sequence = 0;
   const flush = (): number => {
     if (queued.length === 0) return sequence;
-    const { events, buffer } = packEventBytes(queued);
+    const batch = queued;
+    // Emptied first: if packing or posting throws, later events still go out.
     queued = [];
     sequence += 1;
-    port.postMessage({ type: 'events', sequence, events } satisfies WorkerEventBatch, buffer === null ? [] : [buffer]);
+    const { events, buffers } = packEventBytes(batch);
+    port.postMessage({ type: 'events', sequence, events } satisfies WorkerEventBatch, buffers);
     return sequence;
   };
   const scheduler = createNextTaskScheduler(flush);
