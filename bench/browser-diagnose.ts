@@ -71,7 +71,7 @@ try {
   // One second in, when every page is proposing, until the load ends: the steady state.
   const cpu: { before: ThreadCpuSnapshot | null } = { before: null };
   const cpuTimer = setTimeout(() => {
-    cpu.before = takeThreadCpuSnapshot();
+    cpu.before = takeThreadCpuSnapshot(cluster.profilesDirectory);
   }, 1000);
   void loads.finally(() => {
     running = false;
@@ -83,7 +83,7 @@ try {
   }
   const results = await loads;
   clearTimeout(cpuTimer);
-  const cpuAfter = takeThreadCpuSnapshot();
+  const cpuAfter = takeThreadCpuSnapshot(cluster.profilesDirectory);
   const endStatuses = await Promise.all(processes.map((each) => status(each).catch(() => null)));
   const endIndex = Math.max(...endStatuses.map((each) => each?.commitIndex ?? 0));
   const elapsedSeconds = (wallClockMs() - startMs) / 1000;

@@ -2,7 +2,7 @@
 // three pages propose at saturation, summed up by thread and task (bench/browser/trace-summary.ts),
 // and written whole for Perfetto or chrome://tracing under bench/results/. It shows what CPU
 // profiles cannot: the browser's own work around our JavaScript. It found that each events post
-// from the engine's worker cloned whole batch buffers (src/worker/owned-bytes.ts).
+// from the engine's worker cloned whole batch buffers (src/worker/packed-bytes.ts).
 //   --page=leader|follower   which process to trace (default leader); the trace covers its
 //                            renderer (page and workers), browser, network and storage processes
 //   --seconds=N              length of the trace (default 3), after a 3 s warm-up

@@ -33,6 +33,8 @@ export interface BenchProcess {
 
 export interface BenchCluster {
   readonly processes: readonly BenchProcess[];
+  /** The directory holding every process's profile: it appears in their browser processes' command lines. */
+  readonly profilesDirectory: string;
   readonly browserVersion: string;
   close(): Promise<void>;
 }
@@ -100,6 +102,7 @@ export async function startBenchCluster(compactEvery: number, engine: EngineOpti
   const browserVersion = processes[0] === undefined ? 'unknown' : await processes[0].devTools.browserVersion();
   return {
     processes,
+    profilesDirectory: profiles,
     browserVersion,
     async close() {
       await Promise.all(processes.map((benchProcess) => benchProcess.context.close().catch(() => {})));

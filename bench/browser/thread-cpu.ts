@@ -1,4 +1,4 @@
-// CPU time of every Chromium thread on this machine, from Linux's /proc, grouped by process type
+// CPU time of every thread of the benchmark's Chromium processes, from Linux's /proc, grouped by process type
 // (browser, renderer, utility, ...) and thread name (CrRendererMain shows as "chromium",
 // DedicatedWorker, WebRTC_W_and_N, Chrome_ChildIOThread, ThreadPoolForegroundWorker...). A CPU
 // profile through CDP sees only JavaScript threads and calls the rest "(idle)" or "(program)";
@@ -44,14 +44,43 @@ export function threadCpuAvailable(): boolean {
   return process.platform === 'linux' && fs.existsSync('/proc/self/task');
 }
 
-export function takeThreadCpuSnapshot(): ThreadCpuSnapshot {
-  const ticks = new Map<string, [number, number]>();
-  if (!threadCpuAvailable()) return { atMs: Date.now(), ticks };
+/**
+ * The Chromium processes whose command line contains `rootMatch` (the browser processes, by their
+ * profile directory) and every process under them, so other browsers on the machine (another
+ * benchmark, a test run) are not counted.
+ */
+function chromiumProcesses(rootMatch: string): Map<string, string> {
+  const parents = new Map<string, string>();
+  const types = new Map<string, string>();
+  const roots: string[] = [];
   for (const pid of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
+    const stat = readText(`/proc/${pid}/stat`);
     const commandLine = readText(`/proc/${pid}/cmdline`);
-    const type = commandLine === null ? null : processType(commandLine);
+    if (stat === null || commandLine === null) continue;
+    parents.set(pid, stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1] ?? '');
+    const type = processType(commandLine);
     if (type === null) continue;
+    types.set(pid, type);
+    if (commandLine.includes(rootMatch)) roots.push(pid);
+  }
+  const chosen = new Map<string, string>();
+  for (const [pid, type] of types) {
+    // Walk up: a process belongs if a root is among its ancestors (or it is one).
+    for (let current: string | undefined = pid, depth = 0; current !== undefined && current !== '0' && depth < 64; current = parents.get(current), depth += 1) {
+      if (roots.includes(current)) {
+        chosen.set(pid, type);
+        break;
+      }
+    }
+  }
+  return chosen;
+}
+
+export function takeThreadCpuSnapshot(rootMatch: string): ThreadCpuSnapshot {
+  const ticks = new Map<string, [number, number]>();
+  if (!threadCpuAvailable()) return { atMs: Date.now(), ticks };
+  for (const [pid, type] of chromiumProcesses(rootMatch)) {
     let threads: string[];
     try {
       threads = fs.readdirSync(`/proc/${pid}/task`);

@@ -27,6 +27,8 @@ describe('summarizeTrace', () => {
     expect(text).toMatch(/6\.0 ms\s+2\s+Renderer \/ CrRendererMain/);
     expect(text).toMatch(/5\.0 ms\s+1\s+core\/x\.cc OnMessage/);
     expect(text).toContain('80.0 ms: SerializedScriptValueFactory::create 70.0');
+    // The handler nested in the 80 ms task is not counted again.
+    expect(text).toMatch(/80\.0 ms\s+1\s+Renderer \/ DedicatedWorker thread/);
   });
 });
 

@@ -18,6 +18,24 @@ export interface TraceEvent {
 }
 
 const isTopLevel = (event: TraceEvent): boolean => event.ph === 'X' && (event.cat ?? '').split(',').includes('toplevel');
+
+/**
+ * The top-level events not inside another one of the same thread: Chromium marks both a task and
+ * the handler it runs (Notify, then SimpleWatcher::OnHandleReady) as top-level, and summing both
+ * would count that time twice.
+ */
+function outermostTasks(events: readonly TraceEvent[]): TraceEvent[] {
+  const coveredUntil = new Map<string, number>();
+  const outermost: TraceEvent[] = [];
+  for (const event of events.filter(isTopLevel).sort((left, right) => left.ts - right.ts || (right.dur ?? 0) - (left.dur ?? 0))) {
+    const thread = `${event.pid}:${event.tid}`;
+    const end = event.ts + (event.dur ?? 0);
+    if ((coveredUntil.get(thread) ?? -1) >= end) continue;
+    coveredUntil.set(thread, end);
+    outermost.push(event);
+  }
+  return outermost;
+}
 const milliseconds = (microseconds: number): string => (microseconds / 1000).toFixed(1);
 
 function threadNames(events: readonly TraceEvent[]): { thread: (event: TraceEvent) => string; process: (event: TraceEvent) => string } {
@@ -55,12 +73,14 @@ export function summarizeTrace(events: readonly TraceEvent[], traceMs: number): 
   const names = threadNames(events);
   const lines: string[] = [];
   const perThread = new Map<string, { duration: number; count: number }>();
-  for (const event of events) if (isTopLevel(event)) add(perThread, `${names.process(event)} / ${names.thread(event)}`, event.dur ?? 0);
+  const tasksOnly = outermostTasks(events);
+  const outermost = new Set(tasksOnly);
+  for (const event of tasksOnly) add(perThread, `${names.process(event)} / ${names.thread(event)}`, event.dur ?? 0);
   lines.push(`top-level task time per thread over ${traceMs} ms of trace (wall time, ms; tasks):`);
   lines.push(...topEntries(perThread, 12).map((line) => `  ${line}`));
   for (const threadName of ['CrRendererMain', 'DedicatedWorker thread']) {
     const onThread = events.filter((event) => event.ph === 'X' && names.process(event) === 'Renderer' && names.thread(event) === threadName);
-    const tasks = onThread.filter(isTopLevel);
+    const tasks = onThread.filter((event) => outermost.has(event));
     if (tasks.length === 0) continue;
     const sources = new Map<string, { duration: number; count: number }>();
     for (const task of tasks) {
@@ -93,19 +113,14 @@ export function summarizeTrace(events: readonly TraceEvent[], traceMs: number): 
  */
 export function taskTimeline(events: readonly TraceEvent[], windowMs: number): string[] {
   const names = threadNames(events);
-  const tasks = events.filter((event) => isTopLevel(event) && (event.dur ?? 0) > 0 && ((names.process(event) === 'Renderer' && ['CrRendererMain', 'DedicatedWorker thread', 'WebRTC_W_and_N'].includes(names.thread(event))) || (names.process(event) === 'Browser' && names.thread(event).startsWith('ThreadPool'))));
+  const tasks = outermostTasks(events).filter((event) => (event.dur ?? 0) > 0 && ((names.process(event) === 'Renderer' && ['CrRendererMain', 'DedicatedWorker thread', 'WebRTC_W_and_N'].includes(names.thread(event))) || (names.process(event) === 'Browser' && names.thread(event).startsWith('ThreadPool'))));
   if (tasks.length === 0) return [];
   const start = Math.min(...tasks.map((task) => task.ts));
   const lines = [``, `timeline of the first ${windowMs} ms (start ms, duration ms, thread, posted from):`];
-  // A task shows once: events nested in another top-level event of the same thread (the handler
-  // inside Notify, say) and empty microtask checkpoints are left out.
-  const coveredUntil = new Map<string, number>();
-  for (const task of [...tasks].sort((left, right) => left.ts - right.ts)) {
+  // Each task once (outermostTasks); empty microtask checkpoints are left out.
+  for (const task of tasks) {
     if (task.ts - start > windowMs * 1000) break;
-    const thread = `${task.pid}:${task.tid}`;
-    const end = task.ts + (task.dur ?? 0);
-    if ((coveredUntil.get(thread) ?? -1) >= end || (task.name.includes('MicrotaskCheckpoint') && (task.dur ?? 0) < 50)) continue;
-    coveredUntil.set(thread, end);
+    if (task.name.includes('MicrotaskCheckpoint') && (task.dur ?? 0) < 50) continue;
     const func = typeof task.args?.['src_func'] === 'string' ? task.args['src_func'] : task.name;
     const file = typeof task.args?.['src_file'] === 'string' ? task.args['src_file'].replace(/^.*\//, '') : '';
     lines.push(`  ${milliseconds(task.ts - start).padStart(7)}  ${milliseconds(task.dur ?? 0).padStart(5)}  ${`${names.process(task)}/${names.thread(task)}`.padEnd(40)} ${file} ${func}`);
