@@ -76,6 +76,14 @@ describe('judgeDiscovery', () => {
     expect(judgeDiscovery(options('a', {}), 60_000, memory)).toBeNull();
   });
 
+  it('starts despite unreachable peers once the application says so; reachable peers and members still count', () => {
+    const anyway = (base: DiscoveryOptions): DiscoveryOptions => ({ ...base, startDespiteUnreachable: () => true });
+    expect(judgeDiscovery(anyway(options('b', {}, [], ['a', 'c'])), 1_000)).toEqual({ type: 'bootstrap', bootstrap: { voters: ['b'] } });
+    expect(judgeDiscovery(anyway(options('b', {}, ['a'], ['a', 'c'])), 60_000)).toBeNull(); // a smaller reachable id
+    expect(judgeDiscovery(anyway(options('a', { b: { ...newcomer, member: true } }, ['b'], ['b', 'c'])), 60_000)).toBeNull();
+    expect(judgeDiscovery({ ...options('b', {}, [], ['a', 'c']), startDespiteUnreachable: () => false }, 60_000)).toBeNull();
+  });
+
   it('refuses an id the room lists as a voter while our storage is empty', () => {
     expect(judgeDiscovery(options('a', { b: { ...newcomer, member: true, voters: [nodeId('a'), nodeId('b')], term: 2 } }), 0)).toEqual({ type: 'identityReused' });
   });
@@ -105,5 +113,37 @@ describe('discovery waits for signaling to be ready', () => {
     expect(late).toBeNull();
     await clockTwo.advance(300); // grace 5 s + window 1 s: a server that is down delays, never blocks
     expect(late).not.toBeNull();
+  });
+});
+
+describe('discovery across a signaling reconnect', () => {
+  it('a reconnect that empties the listed set is not an empty room: peers listed before still block until signaling is ready again without them', async () => {
+    const clock = new VirtualClock(0);
+    let ready = true;
+    let listed = new Set([nodeId('b'), nodeId('c')]); // listed, never reached
+    const presence: RoomPresence = { heard: () => undefined, recent: () => new Map(), describeSelf: () => {}, close: () => {} };
+    let decided: { at: number; type: string } | null = null;
+    const base = { selfId: nodeId('a'), presence, peers: () => new Set<NodeId>(), listed: () => listed, clock, discoveryMs: 1_000, pollMs: 50, ready: () => ready };
+    void discoverCluster(base).then((verdict) => (decided = { at: clock.now(), type: verdict.type }));
+    await clock.advance(5_000);
+    expect(decided).toBeNull();
+    // The signaling server restarts: the client lists nobody and is not ready until it joins again.
+    listed = new Set();
+    ready = false;
+    await clock.advance(10_000);
+    expect(decided).toBeNull(); // before the fix: bootstrapped alone within one poll
+    // Joined again and b, c are still there: still blocked.
+    listed = new Set([nodeId('b'), nodeId('c')]);
+    ready = true;
+    await clock.advance(1_000);
+    expect(decided).toBeNull();
+    // Another restart, and this time the room the server lists again is empty: they really left.
+    listed = new Set();
+    ready = false;
+    await clock.advance(1_000);
+    expect(decided).toBeNull();
+    ready = true;
+    await clock.advance(200);
+    expect(decided).toMatchObject({ type: 'bootstrap' });
   });
 });

@@ -41,6 +41,12 @@ export interface DiscoveryOptions {
    */
   readonly ready?: () => boolean;
   readonly readyGraceMs?: number;
+  /**
+   * The application's way out of a wait that may never end (JoinRoomOptions): while it returns
+   * true, listed peers the transport cannot reach stop blocking a bootstrap. Reachable peers and
+   * any member heard still count.
+   */
+  readonly startDespiteUnreachable?: () => boolean;
 }
 
 /**
@@ -62,7 +68,8 @@ export function judgeDiscovery(options: DiscoveryOptions, elapsedMs: number, mem
   }
   if (elapsedMs < options.discoveryMs || memory.metMember) return null;
   const reachable = options.peers();
-  const room = new Set([...(options.listed?.() ?? []), ...reachable]);
+  const listed = options.startDespiteUnreachable?.() === true ? [] : (options.listed?.() ?? []);
+  const room = new Set([...listed, ...reachable]);
   room.delete(options.selfId);
   // A member that has not seen a commit yet (restarting, or a bootstrap in progress): wait for it.
   if ([...room].some((peer) => recent.get(peer)?.hello.member === true)) return null;
@@ -86,17 +93,47 @@ function blocksBootstrap(options: DiscoveryOptions, peer: NodeId, elapsedMs: num
   return !reachable || elapsedMs < 2 * options.discoveryMs;
 }
 
+/**
+ * The listed peers discovery counts, across signaling reconnects. A reconnecting client lists
+ * nobody until it has joined again (SignalingClient.peers), and that empty list must not read as
+ * an empty room (every waiting page would bootstrap alone): the peers listed while signaling was
+ * last ready stay listed until it is ready again, when its list is the room's again. Peers that
+ * come and go while it was never ready (a server down from the start, tabs meeting over a
+ * BroadcastChannel) count as listed now. Bounded by the listed set (at most 1,024 peers).
+ */
+export function listedAcrossReconnects(listed: () => ReadonlySet<NodeId>, ready: () => boolean): () => ReadonlySet<NodeId> {
+  let listedWhileReady: ReadonlySet<NodeId> = new Set();
+  let held: ReadonlySet<NodeId> = new Set();
+  return () => {
+    const now = listed();
+    if (ready()) {
+      listedWhileReady = now;
+      held = new Set();
+      return now;
+    }
+    if (listedWhileReady.size > 0) {
+      held = new Set([...held, ...listedWhileReady]);
+      listedWhileReady = new Set();
+    }
+    return held.size === 0 ? now : new Set([...held, ...now]);
+  };
+}
+
 export async function discoverCluster(options: DiscoveryOptions): Promise<Discovery> {
   const started = options.clock.now();
   const graceMs = options.readyGraceMs ?? 5_000;
+  const ready = options.ready ?? (() => true);
+  const listed = listedAcrossReconnects(options.listed ?? options.peers, ready);
   let windowStart: number | null = null;
   const memory = { metMember: false };
   for (;;) {
     const now = options.clock.now();
-    if (windowStart === null && (options.ready?.() ?? true)) windowStart = now;
+    if (windowStart === null && ready()) windowStart = now;
     if (windowStart === null && now - started >= graceMs) windowStart = started + graceMs;
+    // Sampled every poll, so a reconnect between two looks still finds the peers listed before it.
+    const listedNow = listed();
     // Before the window opens only a member's hello can decide (join it); never a bootstrap.
-    const verdict = judgeDiscovery(options, windowStart === null ? -1 : now - windowStart, memory);
+    const verdict = judgeDiscovery({ ...options, listed: () => listedNow }, windowStart === null ? -1 : now - windowStart, memory);
     if (verdict !== null) return verdict;
     await sleep(options.clock, options.pollMs, options.signal);
   }

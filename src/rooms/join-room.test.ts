@@ -12,6 +12,7 @@ import { VirtualClock } from '../testing/virtual-clock.ts';
 import { createRoomChannel, decodeHello, encodeHello, roomFrameTag } from './room-channel.ts';
 import type { RoomEvent } from './room-coordinator.ts';
 import { bootstrapKey, identityKey } from './room-identity.ts';
+import { collectingRejections } from './unhandled-rejections.test-support.ts';
 import { arrive, createSimulatedPeer, depart, type PeerEnvironment, type RoomTimings, type SimulatedPeer } from './room-simulation-peers.test-support.ts';
 
 const timings: RoomTimings = { unreachableAfterMs: 1_500, discoveryMs: 400, gossipIntervalMs: 300, coordinatorIntervalMs: 100, targetVoters: 5 };
@@ -55,6 +56,28 @@ function room(seed: number, options: { witness?: string } = {}) {
 }
 
 describe('joinRoom', () => {
+  it("an application onEvent that throws never stops the room: it still grows to three voters and hands nothing to the caller", async () => {
+    let thrown = 0;
+    const raised = await collectingRejections(async () => {
+      const test = room(807);
+      const throwing: PeerEnvironment = {
+        ...test.environment,
+        onEvent: () => {
+          thrown += 1;
+          throw new Error('the application listener broke');
+        },
+      };
+      for (const name of ['a', 'b', 'c']) arrive(throwing, test.peer(name));
+      // Before the fix the leader's first membershipChangeStarted threw inside its policy tick:
+      // the change never started, the tick never re-armed, and the room stayed at one voter.
+      expect(await test.clock.runUntil(() => test.config()?.voters.length === 3, { timeoutMs: 8_000 })).toBe(true);
+      for (const name of ['a', 'b', 'c']) depart(throwing, test.peer(name));
+      await test.clock.advance(100);
+    });
+    expect(thrown).toBeGreaterThan(0);
+    expect(raised).toHaveLength(thrown);
+  });
+
   it('the first peer bootstraps alone; newcomers join as learners and become voters in odd counts', async () => {
     const test = room(801);
     arrive(test.environment, test.peer('a'));

@@ -12,13 +12,14 @@ import type { SignalingClient } from '../signaling/signaling-client.ts';
 import { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
 import type { RaftStorage } from '../storage/raft-storage.ts';
 import type { RaftTransport } from '../transport/raft-transport.ts';
-import { discoverCluster } from './discover-cluster.ts';
+import { discoverCluster, listedAcrossReconnects } from './discover-cluster.ts';
 import { createMembershipPolicy, type MembershipPolicySettings } from './membership-policy.ts';
 import { createReplicatedStore, type ReplicatedStore, type ReplicatedStoreOptions } from './replicated-store.ts';
 import { createRoomChannel, type RoomChannel } from './room-channel.ts';
 import { startRoomCoordinator, type RoomCoordinator, type RoomEvent } from './room-coordinator.ts';
 import { identityKey, defaultKeyValueStore, loadBootstrap, loadOrMintNodeId, mintNodeId, saveBootstrap, storageHoldsLog, type KeyValueStore } from './room-identity.ts';
 import { removedWhileAway } from './removed-while-away.ts';
+import { emitSafely } from './room-events.ts';
 import { claimTabIdentity } from './tab-identity.ts';
 import { createRoomPresence, type RoomPresence } from './room-presence.ts';
 import { watchUnreachablePeers, type UnreachablePeers } from './unreachable-peers.ts';
@@ -60,6 +61,13 @@ export interface JoinRoomOptions<State, Command> {
   readonly raftConfig?: RaftConfig;
   /** How long a newcomer listens for the room's cluster before the smallest id bootstraps one (default 1,500 ms). */
   readonly discoveryMs?: number;
+  /**
+   * Polled while this peer waits without a cluster because signaling lists peers the transport
+   * cannot reach (a `peersUnreachable` event with `waiting: true`): once it returns true, those
+   * peers no longer keep it from starting a cluster (say, after the user chose "start anyway").
+   * The risk is the user's to take: an unreachable peer may hold a cluster that this one splits from.
+   */
+  readonly startDespiteUnreachable?: () => boolean;
   /** Hello period (default 1,000 ms). */
   readonly gossipIntervalMs?: number;
   /** How often the leader re-evaluates the policy (default 250 ms). */
@@ -122,7 +130,7 @@ export async function joinRoom<State, Command>(options: JoinRoomOptions<State, C
   let rejoining = false;
 
   const rejoin = async (wedged: Incarnation<State, Command>, metric: WedgeMetric): Promise<void> => {
-    options.onEvent?.({ type: 'wedged', id: wedged.id, refusedFrom: metric.from, gate: metric.gate, voters: metric.voters, at: clock.now() });
+    emitSafely(options.onEvent, { type: 'wedged', id: wedged.id, refusedFrom: metric.from, gate: metric.gate, voters: metric.voters, at: clock.now() });
     // A fixed id (given, or the signaling client's) cannot change: the application decides.
     if (fixedId !== null || left || rejoining || wedged !== current) return;
     // Wedged only if it follows no leader, or only the one it refuses: a healthy member also
@@ -136,9 +144,9 @@ export async function joinRoom<State, Command>(options: JoinRoomOptions<State, C
       if (left) return;
       current = await joinWithRetries(options, identityStore, fresh, false, rejoin);
       if (left) await current.leave();
-      else options.onEvent?.({ type: 'rejoined', previousId: wedged.id, id: current.id, at: clock.now() });
+      else emitSafely(options.onEvent, { type: 'rejoined', previousId: wedged.id, id: current.id, at: clock.now() });
     } catch (error) {
-      options.onEvent?.({ type: 'rejoinFailed', reason: error instanceof Error ? error.message : String(error), at: clock.now() });
+      emitSafely(options.onEvent, { type: 'rejoinFailed', reason: error instanceof Error ? error.message : String(error), at: clock.now() });
     } finally {
       rejoining = false;
     }
@@ -217,7 +225,8 @@ function connect<State, Command>(options: JoinRoomOptions<State, Command>, id: N
   const presence = createRoomPresence({ channel, clock, visible: visibility.visible, gossipIntervalMs });
   const unreachable = watchUnreachablePeers({
     selfId: id,
-    listed: signaling.peers,
+    // The same list discovery counts: a signaling reconnect does not make the banner go blank.
+    listed: listedAcrossReconnects(() => signaling.peers.value, () => signaling.ready?.value ?? true),
     reachable: channel.transport.peers,
     clock,
     // Forming a connection takes a moment: a peer counts once it is overdue by discovery's measure.
@@ -313,6 +322,11 @@ async function chooseBootstrap<State, Command>(
   if (await storageHoldsLog(storage)) {
     const bootstrap = (await loadBootstrap(identityStore, options.room)) ?? { voters: [id] };
     const clock = options.raftConfig?.clock ?? realClock;
+    // A member while it restarts: a newcomer that took it for another newcomer would bootstrap a
+    // second cluster beside it. No voters named (it may have been removed while away): a newcomer
+    // hearing it waits until the restarted node names the cluster it follows.
+    const storedTerm = await storage.term();
+    plumbing.presence.describeSelf(() => ({ member: true, voters: null, term: storedTerm, leader: null }));
     const removed = await removedWhileAway({ selfId: id, storage, bootstrap, presence: plumbing.presence, clock, waitMs: discoveryMs, pollMs: Math.min(pollMs, 250), signal: options.signal });
     return removed ? null : bootstrap;
   }
@@ -330,6 +344,7 @@ async function chooseBootstrap<State, Command>(
     mayBootstrap: options.raftConfig?.witness !== true,
     ready: () => plumbing.signaling.ready?.value ?? true,
     ...(options.witness === undefined ? {} : { neverBootstrap: new Set([options.witness]) }),
+    ...(options.startDespiteUnreachable === undefined ? {} : { startDespiteUnreachable: options.startDespiteUnreachable }),
   });
   if (verdict.type === 'identityReused') return null;
   await saveBootstrap(identityStore, options.room, verdict.bootstrap);

@@ -7,7 +7,7 @@ import type { NodeId } from '../core/types.ts';
 import type { RaftNode } from '../driver/node-options.ts';
 import { createLeadershipHandoff } from './leadership-handoff.ts';
 import type { MembershipDecision, MembershipPolicy } from './membership-policy.ts';
-import { reasonOf, type RoomEvent } from './room-events.ts';
+import { emitSafely, reasonOf, type RoomEvent } from './room-events.ts';
 import type { RoomPresence } from './room-presence.ts';
 
 export type { RoomEvent } from './room-events.ts';
@@ -35,7 +35,7 @@ export function startRoomCoordinator(options: RoomCoordinatorOptions): RoomCoord
   let changing = false;
   let closed = false;
   let timer: unknown = null;
-  const emit = (event: RoomEvent): void => options.onEvent?.(event);
+  const emit = (event: RoomEvent): void => emitSafely(options.onEvent, event);
   const handoff = createLeadershipHandoff({ node, presence: options.presence, peers: options.peers, clock, retryAfterMs: 4 * options.intervalMs, emit });
 
   /** Counted only while leading: a new leader starts counting afresh (conservative). */

@@ -24,3 +24,17 @@ export type RoomEvent =
   | { readonly type: 'peersUnreachable'; readonly peers: readonly NodeId[]; readonly count: number; readonly waiting: boolean; readonly at: number };
 
 export const reasonOf = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+
+/**
+ * Hands an event to the application's listener. An exception it throws is re-raised apart (an
+ * unhandled rejection: loud) and never reaches the room's own loops, which would otherwise stop:
+ * a policy tick that is not re-armed, a join that fails, a change marked in flight for good.
+ */
+export function emitSafely<Event extends RoomEvent>(listener: ((event: Event) => void) | undefined, event: Event): void {
+  if (listener === undefined) return;
+  try {
+    listener(event);
+  } catch (error) {
+    void Promise.reject(error);
+  }
+}

@@ -67,6 +67,8 @@ export interface PeerEnvironment {
    * WebRTC does not (README "The demo": mDNS candidates that cannot resolve).
    */
   readonly listedPeers?: (id: NodeId) => Watchable<ReadonlySet<NodeId>>;
+  /** The application's "start anyway" (JoinRoomOptions.startDespiteUnreachable), per peer. */
+  readonly startDespiteUnreachable?: (id: NodeId) => boolean;
 }
 
 function stubSignaling(environment: PeerEnvironment, id: NodeId, transport: RaftTransport): SignalingClient {
@@ -120,6 +122,7 @@ export function arrive(environment: PeerEnvironment, peer: SimulatedPeer): void 
     store: { initialState: {}, apply: kvReducer, snapshotEvery: 25 },
     policy: { unreachableAfterMs: timings.unreachableAfterMs, targetVoters: timings.targetVoters },
     ...(environment.witness === undefined ? {} : { witness: environment.witness }),
+    ...(environment.startDespiteUnreachable === undefined ? {} : { startDespiteUnreachable: () => environment.startDespiteUnreachable?.(peer.id) === true }),
     // Twice the default timings: half the heartbeat traffic to simulate, same behaviour.
     raftConfig: { clock: environment.clock, random: seededRandom(deriveSeed(environment.seed, `${peer.id}-${visit}`)), snapshotTrailingEntries: 10, heartbeatInterval: 100, electionTimeoutMin: 300, electionTimeoutMax: 600 },
     discoveryMs: timings.discoveryMs,

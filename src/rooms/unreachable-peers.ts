@@ -6,59 +6,76 @@
 import type { Clock } from '../core/config.ts';
 import type { Watchable } from '../core/observable.ts';
 import type { NodeId } from '../core/types.ts';
-import type { RoomEvent } from './room-events.ts';
+import { emitSafely, type RoomEvent } from './room-events.ts';
 
 /** An event names at most this many peers (`count` has the total): events stay small in a big room. */
 export const maxReportedPeers = 32;
 
 export interface UnreachablePeersOptions {
   readonly selfId: NodeId;
-  /** Peers signaling lists in the room (its own bound: at most 1,024). */
-  readonly listed: Watchable<ReadonlySet<NodeId>>;
+  /**
+   * Peers signaling lists in the room (its own bound: at most 1,024), read at every check: join-room
+   * passes the list that survives a signaling reconnect (discover-cluster.ts `listedAcrossReconnects`).
+   */
+  readonly listed: () => ReadonlySet<NodeId>;
   /** Peers the transport reaches now. */
   readonly reachable: Watchable<ReadonlySet<NodeId>>;
   readonly clock: Clock;
   /** A listed peer counts once it has gone this long without a connection (forming one takes a moment). */
   readonly graceMs: number;
   readonly checkIntervalMs: number;
+  /** The application's listener: an exception it throws is re-raised apart, never stops the watch. */
   readonly report: (event: Extract<RoomEvent, { type: 'peersUnreachable' }>) => void;
 }
 
 export interface UnreachablePeers {
   /** False once this peer has found its cluster or bootstrapped one (until then discovery may wait for them). */
   setWaiting(waiting: boolean): void;
+  /** Stops; says `count: 0` first if the last report named anyone (a rejoin starts a new watch). */
   close(): void;
 }
+
+interface Said {
+  readonly named: readonly NodeId[];
+  readonly count: number;
+  readonly waiting: boolean;
+}
+
+const sameNames = (a: readonly NodeId[], b: readonly NodeId[]): boolean => a.length === b.length && a.every((peer, position) => peer === b[position]);
 
 export function watchUnreachablePeers(options: UnreachablePeersOptions): UnreachablePeers {
   const { clock } = options;
   /** Listed and unreachable since when; bounded by the listed set. */
   const since = new Map<NodeId, number>();
-  let reported: readonly NodeId[] = [];
+  let said: Said = { named: [], count: 0, waiting: true };
   let waiting = true;
-  let reportedWaiting = true;
   let closed = false;
   let timer: unknown = null;
 
+  const report = (next: Said): void => {
+    said = next;
+    emitSafely(options.report, { type: 'peersUnreachable', peers: next.named, count: next.count, waiting: next.waiting, at: clock.now() });
+  };
   const check = (): void => {
     const now = clock.now();
-    const listed = options.listed.value;
+    const listed = options.listed();
     const reachable = options.reachable.value;
     for (const peer of since.keys()) if (!listed.has(peer) || reachable.has(peer)) since.delete(peer);
     for (const peer of listed) if (peer !== options.selfId && !reachable.has(peer) && !since.has(peer)) since.set(peer, now);
     const unreachable = [...since].filter(([, from]) => now - from >= options.graceMs).map(([peer]) => peer).sort();
-    const changed = unreachable.length !== reported.length || unreachable.some((peer, position) => peer !== reported[position]);
-    // A change of `waiting` matters only while some peer is unreachable (it changes the advice).
-    if (!changed && (waiting === reportedWaiting || unreachable.length === 0)) return;
-    reported = unreachable;
-    reportedWaiting = waiting;
-    options.report({ type: 'peersUnreachable', peers: unreachable.slice(0, maxReportedPeers), count: unreachable.length, waiting, at: now });
+    const named = unreachable.slice(0, maxReportedPeers);
+    // Only what an event shows counts as a change (a swap beyond the named peers is not one); a
+    // change of `waiting` matters only while some peer is unreachable (it changes the advice).
+    const sameWaiting = waiting === said.waiting || unreachable.length === 0;
+    if (unreachable.length === said.count && sameNames(named, said.named) && sameWaiting) return;
+    report({ named, count: unreachable.length, waiting });
   };
   const tick = (): void => {
     timer = null;
     if (closed) return;
-    check();
+    // Armed first: nothing a check runs into can stop the watch.
     timer = clock.setTimeout(tick, options.checkIntervalMs);
+    check();
   };
   tick();
   return {
@@ -68,8 +85,11 @@ export function watchUnreachablePeers(options: UnreachablePeersOptions): Unreach
       check();
     },
     close() {
+      if (closed) return;
       closed = true;
       if (timer !== null) clock.clearTimeout(timer);
+      // The next watch (a rejoin under a fresh id) starts from nothing said: clear this one's report.
+      if (said.count > 0) report({ named: [], count: 0, waiting });
     },
   };
 }

@@ -26,7 +26,9 @@ function unreachableRoom(seed: number, names: readonly string[]) {
     subscribe: (listener) => inRoom.subscribe((peers) => listener(new Set([...peers].filter((peer) => peer !== self)))),
   });
   const reports = new Map<NodeId, Unreachable[]>();
+  const startAnyway = new Set<NodeId>();
   const environment: PeerEnvironment = {
+    startDespiteUnreachable: (id) => startAnyway.has(id),
     seed,
     clock,
     network,
@@ -58,7 +60,7 @@ function unreachableRoom(seed: number, names: readonly string[]) {
     const voters = rooms[0]!.node.membership.value.voters;
     return leader !== null && voters.length === names.length && rooms.every((room) => room!.node.leader.value === leader && room!.node.membership.value.voters.length === voters.length);
   };
-  return { clock, network, peer, enter, leaders, lastReport, oneCluster, close: async () => {
+  return { clock, network, peer, enter, leaders, lastReport, oneCluster, startAnyway, close: async () => {
     for (const each of peers.values()) depart(environment, each);
     await clock.advance(100);
   } };
@@ -101,6 +103,24 @@ describe('a room whose peers signaling lists but the transport cannot reach', ()
     test.network.heal();
     expect(await test.clock.runUntil(test.oneCluster, { timeoutMs: 10_000 })).toBe(true);
     expect(test.leaders()).toHaveLength(1);
+    await test.close();
+  });
+
+  it('a page whose application chooses to start anyway bootstraps; the others keep waiting, and join it once connected', async () => {
+    const test = unreachableRoom(903, ['a', 'b', 'c']);
+    test.network.partition([[nodeId('a')], [nodeId('b')], [nodeId('c')]]);
+    for (const name of ['a', 'b', 'c']) test.enter(name);
+    await test.clock.advance(10 * roomTimings.discoveryMs);
+    expect(test.leaders()).toEqual([]);
+    test.startAnyway.add(nodeId('b')); // b's user pressed "start anyway"
+    expect(await test.clock.runUntil(() => test.leaders().length === 1, { timeoutMs: 5_000 })).toBe(true);
+    expect(test.leaders()).toEqual(['b']);
+    expect(test.peer('a').room).toBeNull();
+    expect(test.lastReport('b')).toMatchObject({ count: 2, waiting: false });
+
+    test.network.heal();
+    expect(await test.clock.runUntil(test.oneCluster, { timeoutMs: 10_000 })).toBe(true);
+    expect(test.leaders()).toEqual(['b']);
     await test.close();
   });
 });
