@@ -14,7 +14,13 @@ const settings = readSettings(window.location);
 const root = document.getElementById('app') ?? document.body;
 const header = h('header', {}, h('h1', {}, 'raftmesh board'), h('p', { class: 'status', 'data-testid': 'status' }, `joining room "${settings.room}"…`));
 let unreachable: UnreachableReport = { count: 0, peers: [], waiting: true };
-let notice = unreachableNotice(unreachable);
+/** Set by the banner's "Start anyway": discovery stops waiting for peers it cannot reach. */
+let startAnyway = false;
+const chooseStartAnyway = (): void => {
+  startAnyway = true;
+  showUnreachable(unreachable);
+};
+let notice = unreachableNotice(unreachable, chooseStartAnyway);
 const main = h('main', {});
 root.replaceChildren(header, notice, main);
 
@@ -22,7 +28,7 @@ root.replaceChildren(header, notice, main);
 const showUnreachable = (report: UnreachableReport): void => {
   const before = unreachableText(unreachable);
   unreachable = report;
-  const next = unreachableNotice(report);
+  const next = unreachableNotice(report, startAnyway ? null : chooseStartAnyway);
   notice.replaceWith(next);
   notice = next;
   const text = unreachableText(report);
@@ -38,7 +44,7 @@ let peer: DemoPeer | null = null;
 const peerOrThrow = (): DemoPeer => peer ?? (() => { throw new Error('the peer has not joined yet'); })();
 
 async function start(): Promise<void> {
-  const joined = await startPeer(settings, (kind, text) => model?.note(kind, text), showUnreachable);
+  const joined = await startPeer(settings, (kind, text) => model?.note(kind, text), showUnreachable, () => startAnyway);
   peer = joined;
   model = createDemoModel({ node: () => joined.room.node, store: () => joined.room.store, partition: joined.partition, selfName: settings.name });
   wire(joined, model);

@@ -44,4 +44,14 @@ test('pages that cannot connect say so, and do not each start a board of their o
   const reports = await Promise.all(pages.map((page) => page.evaluate(() => window.raftmeshDemo.unreachable())));
   expect(reports.filter((report) => report.waiting).length, JSON.stringify(reports)).toBeGreaterThanOrEqual(2);
   for (const [position, page] of pages.entries()) await page.screenshot({ path: testInfo.outputPath(`unreachable-${position}.png`) });
+
+  // The way out a waiting page offers: "Start anyway" starts a board on that page alone, by the
+  // user's choice; the pages that did not choose keep waiting.
+  const waiting = [];
+  for (const [position, report] of reports.entries()) if (report.waiting && roles[position] !== 'leader') waiting.push(pages[position]!);
+  const [chooser, ...others] = waiting;
+  await chooser!.getByTestId('start-anyway').click();
+  await expect.poll(() => chooser!.evaluate(() => window.raftmeshDemo.role()), { timeout: 20_000 }).toBe('leader');
+  await expect(chooser!.getByTestId('start-anyway')).toHaveCount(0);
+  for (const page of others) expect(await page.evaluate(() => window.raftmeshDemo.role())).not.toBe('leader');
 });

@@ -39,8 +39,16 @@ async function startWorkerNode(room: string, options: RaftNodeOptions): Promise<
   });
 }
 
-/** `onUnreachable` is called from the start (discovery may wait for these peers), `onEvent` once joined. */
-export async function startPeer(settings: DemoSettings, onEvent: (kind: 'membership' | 'error' | 'info', text: string) => void, onUnreachable: (report: UnreachableReport) => void): Promise<DemoPeer> {
+/**
+ * `onUnreachable` is called from the start (discovery may wait for these peers), `onEvent` once
+ * joined; `startAnyway` is polled while discovery waits (the banner's "Start anyway").
+ */
+export async function startPeer(
+  settings: DemoSettings,
+  onEvent: (kind: 'membership' | 'error' | 'info', text: string) => void,
+  onUnreachable: (report: UnreachableReport) => void,
+  startAnyway: () => boolean,
+): Promise<DemoPeer> {
   let partition: PartitionSwitch | null = null;
   let webrtc: WebRtcTransport | null = null;
   const room = await joinRoom<BoardState, BoardCommand>({
@@ -60,6 +68,7 @@ export async function startPeer(settings: DemoSettings, onEvent: (kind: 'members
     storage: (id) => IndexedDbRaftStorage.open(databaseNameFor(settings.room, id)),
     createNode: (options) => startWorkerNode(settings.room, options),
     store: storeOptions,
+    startDespiteUnreachable: startAnyway,
     onEvent: (event) => {
       switch (event.type) {
         case 'membershipChanged':

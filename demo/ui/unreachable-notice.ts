@@ -24,7 +24,16 @@ export function unreachableText(report: UnreachableReport): string | null {
   return `Can't connect to ${peers} in this room (${named}) — ${advice}.`;
 }
 
-export function unreachableNotice(report: UnreachableReport): HTMLElement {
+/**
+ * The banner; while this page waits, with a "Start anyway" button (joinRoom's
+ * `startDespiteUnreachable`) for a user who knows the others are not holding a board: the choice
+ * that can split the room is the user's, and said so on the button's title.
+ */
+export function unreachableNotice(report: UnreachableReport, onStartAnyway: (() => void) | null): HTMLElement {
   const text = unreachableText(report);
-  return h('p', { class: 'unreachable-notice', 'data-testid': 'unreachable', role: 'status', hidden: text === null }, text ?? '');
+  const button =
+    report.waiting && text !== null && onStartAnyway !== null
+      ? h('button', { type: 'button', 'data-testid': 'start-anyway', title: 'Start a new board without them. If one of them holds a board, this page will not see it.', onclick: onStartAnyway }, 'Start anyway')
+      : null;
+  return h('p', { class: 'unreachable-notice', 'data-testid': 'unreachable', role: 'status', hidden: text === null }, text ?? '', button === null ? null : ' ', button);
 }
