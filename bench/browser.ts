@@ -68,7 +68,7 @@ try {
   fs.writeFileSync(`${baseName}.json`, JSON.stringify({ title, loadAverage, sizes, results, table, phases, commitSamples: sampler.samples, latencyPerSecond: buckets }, null, 1));
   fs.writeFileSync(`${baseName}.svg`, renderChart(title, sampler.samples, buckets, phases));
   console.log(`\nwrote ${path.relative(process.cwd(), baseName)}.json and .svg${saturation.profileFile === null ? '' : ` and CPU profiles of the leader's worker and page, ${path.relative(process.cwd(), saturation.profileFile)}-leader-*.cpuprofile`}`);
-  console.log(`saturation: ${saturation.errors} proposals failed${saturation.firstError === null ? '' : ` (first: ${saturation.firstError})`}; failover: ${failover.failed} trials without a new leader's commit within 30 s; snapshot reached the lagging node in ${snapshot.transferSeconds.toFixed(2)} s${memory.stalled ? '; MEMORY PHASE STALLED (no commit for 60 s)' : ''}`);
+  console.log(`saturation: ${saturation.errors} proposals failed${saturation.firstError === null ? '' : ` (first: ${saturation.firstError})`}; failover: ${failover.failed} trials without a new leader's commit within 30 s; slowest of ${snapshot.duringSnapshot.trials} snapshot transfers took ${snapshot.transferSeconds.toFixed(2)} s${memory.stalled ? '; MEMORY PHASE STALLED (no commit for 60 s)' : ''}`);
   const loadErrors = [...saturation.loads, ...memory.loads].filter((result) => result.firstError !== null).map((result) => `${result.errors} (first: ${result.firstError ?? ''})`);
   if (loadErrors.length > 0) console.log(`failed proposals per page under load: ${loadErrors.join('; ')}`);
 } finally {

@@ -11,6 +11,8 @@ export interface BenchSizes {
   readonly saturationWarmUpMs: number;
   readonly saturationMs: number;
   readonly snapshotBytes: number;
+  /** Snapshot transfers whose gaps are pooled (snapshot-phase.ts). */
+  readonly snapshotTrials: number;
   readonly heartbeatBaselineMs: number;
   readonly failoverTrials: number;
   readonly memoryCommits: number;
@@ -33,8 +35,8 @@ export function benchSizes(argv: readonly string[]): BenchSizes {
   const tiny = argv.includes('--tiny');
   const mebibyte = 1024 * 1024;
   const sizes: BenchSizes = tiny
-    ? { tiny, indexedDbEntries: 4_096, indexedDbBatch: 1_024, pings: 50, channelBytes: 2 * mebibyte, latencyCommits: 100, saturationInFlightPerPage: 32, saturationWarmUpMs: 500, saturationMs: 1_500, snapshotBytes: 256 * 1024, heartbeatBaselineMs: 500, failoverTrials: 2, memoryCommits: 300, memorySamples: 2, compactEvery: 100, profile: false }
-    : { tiny, indexedDbEntries: 200_000, indexedDbBatch: 1_024, pings: 1_000, channelBytes: 32 * mebibyte, latencyCommits: 2_000, saturationInFlightPerPage: 256, saturationWarmUpMs: 3_000, saturationMs: 20_000, snapshotBytes: 4 * mebibyte, heartbeatBaselineMs: 3_000, failoverTrials: 20, memoryCommits: 1_000_000, memorySamples: 10, compactEvery: 10_000, profile: true };
+    ? { tiny, indexedDbEntries: 4_096, indexedDbBatch: 1_024, pings: 50, channelBytes: 2 * mebibyte, latencyCommits: 100, saturationInFlightPerPage: 32, saturationWarmUpMs: 500, saturationMs: 1_500, snapshotBytes: 256 * 1024, snapshotTrials: 1, heartbeatBaselineMs: 500, failoverTrials: 2, memoryCommits: 300, memorySamples: 2, compactEvery: 100, profile: false }
+    : { tiny, indexedDbEntries: 200_000, indexedDbBatch: 1_024, pings: 1_000, channelBytes: 32 * mebibyte, latencyCommits: 2_000, saturationInFlightPerPage: 256, saturationWarmUpMs: 3_000, saturationMs: 20_000, snapshotBytes: 4 * mebibyte, snapshotTrials: 5, heartbeatBaselineMs: 3_000, failoverTrials: 20, memoryCommits: 1_000_000, memorySamples: 10, compactEvery: 10_000, profile: true };
   return {
     ...sizes,
     failoverTrials: numberArgument('failover-trials') ?? sizes.failoverTrials,
