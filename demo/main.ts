@@ -14,11 +14,18 @@ const settings = readSettings(window.location);
 const root = document.getElementById('app') ?? document.body;
 const header = h('header', {}, h('h1', {}, 'raftmesh board'), h('p', { class: 'status', 'data-testid': 'status' }, `joining room "${settings.room}"…`));
 let unreachable: UnreachableReport = { count: 0, peers: [], waiting: true };
-/** Set by the banner's "Start anyway": discovery stops waiting for peers it cannot reach. */
+/**
+ * Set by the banner's "Start anyway": discovery stops waiting for peers it cannot reach. Forgotten
+ * when the page rejoins under a fresh id (after a wedge): that choice was about the room as it was
+ * then, and a new one is the user's to make.
+ */
 let startAnyway = false;
 const chooseStartAnyway = (): void => {
   startAnyway = true;
   showUnreachable(unreachable);
+};
+const forgetStartAnyway = (): void => {
+  startAnyway = false;
 };
 let notice = unreachableNotice(unreachable, chooseStartAnyway);
 const main = h('main', {});
@@ -26,12 +33,12 @@ root.replaceChildren(header, notice, main);
 
 /** Shown from the start: a page that cannot reach the peers signaling lists waits for them, and says so. */
 const showUnreachable = (report: UnreachableReport): void => {
-  const before = unreachableText(unreachable);
+  const before = unreachableText(unreachable, startAnyway);
   unreachable = report;
   const next = unreachableNotice(report, startAnyway ? null : chooseStartAnyway);
   notice.replaceWith(next);
   notice = next;
-  const text = unreachableText(report);
+  const text = unreachableText(report, startAnyway);
   if (model !== null && text !== before) model.note('connection', text ?? 'every peer in the room is reachable again');
 };
 
@@ -44,7 +51,7 @@ let peer: DemoPeer | null = null;
 const peerOrThrow = (): DemoPeer => peer ?? (() => { throw new Error('the peer has not joined yet'); })();
 
 async function start(): Promise<void> {
-  const joined = await startPeer(settings, (kind, text) => model?.note(kind, text), showUnreachable, () => startAnyway);
+  const joined = await startPeer(settings, (kind, text) => model?.note(kind, text), showUnreachable, { chosen: () => startAnyway, forget: forgetStartAnyway });
   peer = joined;
   model = createDemoModel({ node: () => joined.room.node, store: () => joined.room.store, partition: joined.partition, selfName: settings.name });
   wire(joined, model);

@@ -39,6 +39,12 @@ async function startWorkerNode(room: string, options: RaftNodeOptions): Promise<
   });
 }
 
+/** The banner's "Start anyway" choice: polled while discovery waits, forgotten on a rejoin under a fresh id. */
+export interface StartAnywayChoice {
+  chosen(): boolean;
+  forget(): void;
+}
+
 /**
  * `onUnreachable` is called from the start (discovery may wait for these peers), `onEvent` once
  * joined; `startAnyway` is polled while discovery waits (the banner's "Start anyway").
@@ -47,7 +53,7 @@ export async function startPeer(
   settings: DemoSettings,
   onEvent: (kind: 'membership' | 'error' | 'info', text: string) => void,
   onUnreachable: (report: UnreachableReport) => void,
-  startAnyway: () => boolean,
+  startAnyway: StartAnywayChoice,
 ): Promise<DemoPeer> {
   let partition: PartitionSwitch | null = null;
   let webrtc: WebRtcTransport | null = null;
@@ -68,7 +74,7 @@ export async function startPeer(
     storage: (id) => IndexedDbRaftStorage.open(databaseNameFor(settings.room, id)),
     createNode: (options) => startWorkerNode(settings.room, options),
     store: storeOptions,
-    startDespiteUnreachable: startAnyway,
+    startDespiteUnreachable: () => startAnyway.chosen(),
     onEvent: (event) => {
       switch (event.type) {
         case 'membershipChanged':
@@ -80,8 +86,11 @@ export async function startPeer(
         case 'leadershipHandoffStarted':
           onEvent('membership', `this tab is hidden: handing leadership to ${event.target}`);
           break;
-        case 'wedged':
         case 'rejoined':
+          startAnyway.forget();
+          onEvent('info', `${event.type}: ${JSON.stringify(event)}`);
+          break;
+        case 'wedged':
         case 'rejoinFailed':
           onEvent(event.type === 'rejoinFailed' ? 'error' : 'info', `${event.type}: ${JSON.stringify(event)}`);
           break;

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { nodeId, type NodeId } from '../core/types.ts';
 import { VirtualClock } from '../testing/virtual-clock.ts';
-import { discoverCluster, judgeDiscovery, type DiscoveryOptions } from './discover-cluster.ts';
+import { discoverCluster, heldPeersGraceMs, judgeDiscovery, type DiscoveryOptions } from './discover-cluster.ts';
 import type { RoomHello } from './room-channel.ts';
 import type { HeardHello, RoomPresence } from './room-presence.ts';
+import { collectingRejections } from './unhandled-rejections.test-support.ts';
 
 const newcomer: RoomHello = { type: 'hello', visible: true, member: false, voters: null, term: 0, leader: null };
 
@@ -137,13 +138,116 @@ describe('discovery across a signaling reconnect', () => {
     ready = true;
     await clock.advance(1_000);
     expect(decided).toBeNull();
-    // Another restart, and this time the room the server lists again is empty: they really left.
+    // Another restart, and this time the room the server lists again is empty. The first page back
+    // sees a partial list: the others may still be sleeping out their reconnect delay.
     listed = new Set();
     ready = false;
     await clock.advance(1_000);
     expect(decided).toBeNull();
     ready = true;
+    await clock.advance(heldPeersGraceMs); // before the fix: bootstrapped 200 ms after rejoining
+    expect(decided).toBeNull();
+    // Held for the grace (the client's maximum reconnect delay plus discoveryMs): they really left.
+    await clock.advance(1_000 + 200);
+    expect(decided).toMatchObject({ type: 'bootstrap' });
+    expect(decided!.at).toBeGreaterThanOrEqual(5_000 + 10_000 + 1_000 + 1_000 + 1_000 + heldPeersGraceMs);
+  });
+
+  it('after a server restart, a listed peer that has not reconnected yet still blocks while others reappear, and blocks as any listed peer once it reappears unreachable', async () => {
+    const clock = new VirtualClock(0);
+    let ready = true;
+    let listed = new Set([nodeId('c'), nodeId('d')]); // c reachable newcomer, d listed but never reached
+    const recent = new Map<NodeId, HeardHello>();
+    const presence: RoomPresence = { heard: (peer) => recent.get(peer), recent: () => recent, describeSelf: () => {}, close: () => {} };
+    let decided: { at: number; type: string } | null = null;
+    const base = { selfId: nodeId('a'), presence, peers: () => new Set([nodeId('c')]), listed: () => listed, clock, discoveryMs: 1_000, pollMs: 50, ready: () => ready };
+    recent.set(nodeId('c'), { hello: newcomer, at: 0 });
+    void discoverCluster(base).then((verdict) => (decided = { at: clock.now(), type: verdict.type }));
+    await clock.advance(5_000);
+    expect(decided).toBeNull(); // d blocks
+    listed = new Set();
+    ready = false;
+    await clock.advance(2_000);
+    // a and c are back first; d is still sleeping out its backoff.
+    listed = new Set([nodeId('c')]);
+    ready = true;
+    await clock.advance(20_000);
+    expect(decided).toBeNull();
+    // d reappears (still unreachable): it blocks as any listed peer does, past the grace.
+    listed = new Set([nodeId('c'), nodeId('d')]);
+    await clock.advance(heldPeersGraceMs + 5_000);
+    expect(decided).toBeNull();
+    // d leaves while signaling is ready: a real departure, not held.
+    listed = new Set([nodeId('c')]);
     await clock.advance(200);
     expect(decided).toMatchObject({ type: 'bootstrap' });
+  });
+
+  it('a signaling client stopped for good holds nobody: peers it listed before no longer block', async () => {
+    const clock = new VirtualClock(0);
+    let ready = true;
+    let stopped = false;
+    let listed = new Set([nodeId('b')]);
+    const presence: RoomPresence = { heard: () => undefined, recent: () => new Map(), describeSelf: () => {}, close: () => {} };
+    let decided: { type: string } | null = null;
+    void discoverCluster({ selfId: nodeId('a'), presence, peers: () => new Set<NodeId>(), listed: () => listed, clock, discoveryMs: 1_000, pollMs: 50, ready: () => ready, signalingClosed: () => stopped }).then((verdict) => (decided = verdict));
+    await clock.advance(3_000);
+    listed = new Set();
+    ready = false;
+    await clock.advance(3_000);
+    expect(decided).toBeNull();
+    stopped = true; // refused for good: b can never reappear in this client's list
+    await clock.advance(200);
+    expect(decided).toMatchObject({ type: 'bootstrap' });
+  });
+});
+
+describe('starting despite unreachable peers', () => {
+  it('a reachable peer that says it starts anyway frees a smaller waiting peer, which bootstraps; the chooser still waits for it', () => {
+    const chooser: RoomHello = { ...newcomer, startingAnyway: true };
+    // a reaches b, neither reaches c. Before the fix a waited on c for good, and b waited on a.
+    expect(judgeDiscovery(options('a', { b: newcomer }, ['b'], ['b', 'c']), 60_000)).toBeNull();
+    expect(judgeDiscovery(options('a', { b: chooser }, ['b'], ['b', 'c']), 1_000)).toEqual({ type: 'bootstrap', bootstrap: { voters: ['a'] } });
+    expect(judgeDiscovery({ ...options('b', { a: newcomer }, ['a'], ['a', 'c']), startDespiteUnreachable: () => true }, 60_000)).toBeNull();
+    // The choice travels only over a live link: a hello from a peer no longer reachable does not count.
+    expect(judgeDiscovery(options('a', { b: chooser }, [], ['b', 'c']), 60_000)).toBeNull();
+  });
+
+  it('announces the choice in its hellos as soon as it is made, and only while it holds', async () => {
+    const clock = new VirtualClock(0);
+    const described: unknown[] = [];
+    const presence: RoomPresence = { heard: () => undefined, recent: () => new Map(), describeSelf: (describe) => described.push(describe()), close: () => {} };
+    let choice = false;
+    const controller = new AbortController();
+    const done = discoverCluster({ selfId: nodeId('b'), presence, peers: () => new Set([nodeId('a')]), listed: () => new Set([nodeId('a'), nodeId('c')]), clock, discoveryMs: 1_000, pollMs: 50, startDespiteUnreachable: () => choice, signal: controller.signal }).catch(() => null);
+    await clock.advance(2_000);
+    expect(described).toEqual([]);
+    choice = true;
+    await clock.advance(60);
+    expect(described).toEqual([{ member: false, voters: null, term: 0, leader: null, startingAnyway: true }]);
+    choice = false;
+    await clock.advance(60);
+    expect(described.at(-1)).toEqual({ member: false, voters: null, term: 0, leader: null });
+    controller.abort(new Error('done'));
+    await clock.advance(100);
+    await done;
+  });
+
+  it('a startDespiteUnreachable callback that throws counts as "no", and the error is reported apart instead of failing the join', async () => {
+    const throwing = { ...options('b', {}, [], ['a', 'c']), startDespiteUnreachable: (): boolean => {
+      throw new Error('application bug');
+    } };
+    const rejections = await collectingRejections(async () => {
+      expect(judgeDiscovery(throwing, 60_000)).toBeNull(); // before the fix: threw, and joinRoom failed
+      const clock = new VirtualClock(0);
+      const controller = new AbortController();
+      const done = discoverCluster({ ...throwing, clock, signal: controller.signal }).catch((error: unknown) => error);
+      await clock.advance(200);
+      controller.abort(new Error('stop'));
+      await clock.advance(100);
+      expect(await done).toMatchObject({ message: 'stop' });
+    });
+    expect(rejections.length).toBeGreaterThanOrEqual(2);
+    expect(rejections.every((reason) => reason instanceof Error && reason.message === 'application bug')).toBe(true);
   });
 });

@@ -6,9 +6,11 @@
 // one-voter cluster of itself; the others wait for its hellos. A peer that signaling lists but
 // the transport cannot reach blocks every bootstrap: it may hold the room's cluster (or be the
 // smallest id, about to start one), and starting a second cluster beside it would split the
-// room's state without anyone noticing (README "Rooms"). The room reports such peers instead.
+// room's state without anyone noticing (README "Rooms"). The room reports such peers instead,
+// and the application may choose to start without them (told to reachable peers in our hellos).
 import type { Clock } from '../core/config.ts';
 import type { ClusterConfig, NodeId } from '../core/types.ts';
+import { defaultSignalingClientLimits, signalingProtocolLimits } from '../signaling/limits.ts';
 import { sleep } from './propose-with-retries.ts';
 import type { RoomPresence } from './room-presence.ts';
 
@@ -47,6 +49,24 @@ export interface DiscoveryOptions {
    * any member heard still count.
    */
   readonly startDespiteUnreachable?: () => boolean;
+  /** How long peers listed before a signaling reconnect still block after it (default heldPeersGraceMs + discoveryMs). */
+  readonly heldPeersGraceMs?: number;
+  /** True once the signaling client stopped for good (its `closed` settled): listed peers are no longer held. */
+  readonly signalingClosed?: () => boolean;
+}
+
+/**
+ * The application's choice, asked safely: a callback that throws counts as "no" (keep waiting,
+ * the safe side) and its error is re-raised apart, as emitSafely does, instead of failing the join.
+ */
+function choseToStartAnyway(options: DiscoveryOptions): boolean {
+  if (options.startDespiteUnreachable === undefined) return false;
+  try {
+    return options.startDespiteUnreachable() === true;
+  } catch (error) {
+    void Promise.reject(error);
+    return false;
+  }
 }
 
 /**
@@ -68,7 +88,11 @@ export function judgeDiscovery(options: DiscoveryOptions, elapsedMs: number, mem
   }
   if (elapsedMs < options.discoveryMs || memory.metMember) return null;
   const reachable = options.peers();
-  const listed = options.startDespiteUnreachable?.() === true ? [] : (options.listed?.() ?? []);
+  // A reachable peer whose user chose to start anyway (its hello says so) frees us too: otherwise
+  // a smaller reachable id, itself blocked by the unreachable peers, would keep the chooser waiting
+  // for good. The smallest reachable id still is the only one that bootstraps.
+  const startingAnyway = choseToStartAnyway(options) || [...recent].some(([peer, { hello }]) => hello.startingAnyway === true && reachable.has(peer));
+  const listed = startingAnyway ? [] : (options.listed?.() ?? []);
   const room = new Set([...listed, ...reachable]);
   room.delete(options.selfId);
   // A member that has not seen a commit yet (restarting, or a bootstrap in progress): wait for it.
@@ -94,26 +118,63 @@ function blocksBootstrap(options: DiscoveryOptions, peer: NodeId, elapsedMs: num
 }
 
 /**
- * The listed peers discovery counts, across signaling reconnects. A reconnecting client lists
- * nobody until it has joined again (SignalingClient.peers), and that empty list must not read as
- * an empty room (every waiting page would bootstrap alone): the peers listed while signaling was
- * last ready stay listed until it is ready again, when its list is the room's again. Peers that
- * come and go while it was never ready (a server down from the start, tabs meeting over a
- * BroadcastChannel) count as listed now. Bounded by the listed set (at most 1,024 peers).
+ * How long peers listed before a signaling reconnect keep blocking once signaling is ready again
+ * without them, beyond `discoveryMs`. After a server restart every page reconnects on its own
+ * backoff (full jitter, capped at the WebSocket client's reconnectDelayMaxMs, 30 s by default):
+ * the first page back sees a partial list, and a peer missing from it may only be sleeping out
+ * its delay. A client configured with a longer maximum delay is not covered (see README "Rooms").
  */
-export function listedAcrossReconnects(listed: () => ReadonlySet<NodeId>, ready: () => boolean): () => ReadonlySet<NodeId> {
+export const heldPeersGraceMs = defaultSignalingClientLimits.reconnectDelayMaxMs;
+/** The held set never exceeds what one signaling list may hold. */
+const maxHeldPeers = signalingProtocolLimits.maxPeersListed;
+
+export interface ListedAcrossReconnectsOptions {
+  readonly listed: () => ReadonlySet<NodeId>;
+  readonly ready: () => boolean;
+  readonly clock: Clock;
+  /** How long held peers still block after signaling is ready again (heldPeersGraceMs + discoveryMs). */
+  readonly holdMs: number;
+  /** True once the signaling client stopped for good: nobody can reappear, so nothing is held. */
+  readonly closedForGood?: () => boolean;
+}
+
+/**
+ * The listed peers discovery counts, across signaling reconnects. A reconnecting client lists
+ * nobody until it has joined again (SignalingClient.peers), and the first list after a server
+ * restart may hold only the pages that reconnected first: neither may read as the whole room
+ * (every waiting page would bootstrap alone). The peers listed while signaling was last ready are
+ * held while it is not, and after it is ready again until each reappears in its list or `holdMs`
+ * passes (they really left). Peers that come and go while it was never ready (a server down from
+ * the start, tabs meeting over a BroadcastChannel) count as listed now. Bounded by maxHeldPeers.
+ */
+export function listedAcrossReconnects(options: ListedAcrossReconnectsOptions): () => ReadonlySet<NodeId> {
   let listedWhileReady: ReadonlySet<NodeId> = new Set();
-  let held: ReadonlySet<NodeId> = new Set();
+  let held = new Set<NodeId>();
+  let wasReady = false;
+  let holdUntil: number | null = null;
   return () => {
-    const now = listed();
-    if (ready()) {
-      listedWhileReady = now;
+    const now = options.listed();
+    if (options.closedForGood?.() === true) {
       held = new Set();
       return now;
     }
-    if (listedWhileReady.size > 0) {
-      held = new Set([...held, ...listedWhileReady]);
+    if (options.ready()) {
+      if (!wasReady && held.size > 0) holdUntil = options.clock.now() + options.holdMs;
+      wasReady = true;
+      listedWhileReady = now;
+      for (const peer of now) held.delete(peer);
+      if (holdUntil !== null && (held.size === 0 || options.clock.now() >= holdUntil)) {
+        held = new Set();
+        holdUntil = null;
+      }
+      return held.size === 0 ? now : new Set([...held, ...now]);
+    }
+    if (wasReady) {
+      // Not ready again (another restart, maybe while still holding): the grace restarts once it is.
+      for (const peer of listedWhileReady) if (held.size < maxHeldPeers) held.add(peer);
       listedWhileReady = new Set();
+      wasReady = false;
+      holdUntil = null;
     }
     return held.size === 0 ? now : new Set([...held, ...now]);
   };
@@ -123,17 +184,34 @@ export async function discoverCluster(options: DiscoveryOptions): Promise<Discov
   const started = options.clock.now();
   const graceMs = options.readyGraceMs ?? 5_000;
   const ready = options.ready ?? (() => true);
-  const listed = listedAcrossReconnects(options.listed ?? options.peers, ready);
+  const listed = listedAcrossReconnects({
+    listed: options.listed ?? options.peers,
+    ready,
+    clock: options.clock,
+    holdMs: options.heldPeersGraceMs ?? heldPeersGraceMs + options.discoveryMs,
+    ...(options.signalingClosed === undefined ? {} : { closedForGood: options.signalingClosed }),
+  });
   let windowStart: number | null = null;
+  let wasReady = false;
+  let announcedStartingAnyway = false;
   const memory = { metMember: false };
   for (;;) {
     const now = options.clock.now();
-    if (windowStart === null && ready()) windowStart = now;
+    const readyNow = ready();
+    // Ready again after a reconnect: the list is the room's once more, so listen to it afresh.
+    if (readyNow && !wasReady) windowStart = now;
+    wasReady = readyNow;
     if (windowStart === null && now - started >= graceMs) windowStart = started + graceMs;
+    const startingAnyway = choseToStartAnyway(options);
+    if (startingAnyway !== announcedStartingAnyway) {
+      // Reachable peers must hear the choice: a smaller one waits on the same unreachable peers.
+      announcedStartingAnyway = startingAnyway;
+      options.presence.describeSelf(() => ({ member: false, voters: null, term: 0, leader: null, ...(startingAnyway ? { startingAnyway: true } : {}) }));
+    }
     // Sampled every poll, so a reconnect between two looks still finds the peers listed before it.
     const listedNow = listed();
     // Before the window opens only a member's hello can decide (join it); never a bootstrap.
-    const verdict = judgeDiscovery({ ...options, listed: () => listedNow }, windowStart === null ? -1 : now - windowStart, memory);
+    const verdict = judgeDiscovery({ ...options, listed: () => listedNow, startDespiteUnreachable: () => startingAnyway }, windowStart === null ? -1 : now - windowStart, memory);
     if (verdict !== null) return verdict;
     await sleep(options.clock, options.pollMs, options.signal);
   }

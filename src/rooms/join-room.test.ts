@@ -170,6 +170,17 @@ describe('room hellos', () => {
     for (const text of garbage) expect(decodeHello(new Uint8Array([roomFrameTag, ...new TextEncoder().encode(text)]))).toBeNull();
     expect(decodeHello(new Uint8Array(20_000).fill(roomFrameTag))).toBeNull();
   });
+
+  it('carry startingAnyway only when true; a hello without it, or with a field this version does not know, still decodes', () => {
+    const hello = { type: 'hello', visible: true, member: false, voters: null, term: 0, leader: null } as const;
+    const choosing = { ...hello, startingAnyway: true } as const;
+    expect(decodeHello(encodeHello(choosing))).toEqual(choosing);
+    expect(new TextDecoder().decode(encodeHello(hello).subarray(1))).not.toContain('startingAnyway');
+    const encode = (value: unknown): Uint8Array => new Uint8Array([roomFrameTag, ...new TextEncoder().encode(JSON.stringify(value))]);
+    expect(decodeHello(encode({ ...hello, startingAnyway: false }))).toEqual(hello);
+    expect(decodeHello(encode({ ...hello, somethingNewer: 1 }))).toEqual(hello);
+    expect(decodeHello(encode({ ...hello, startingAnyway: 'yes' }))).toBeNull();
+  });
 });
 
 describe('room channel', () => {

@@ -12,7 +12,7 @@ import type { SignalingClient } from '../signaling/signaling-client.ts';
 import { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
 import type { RaftStorage } from '../storage/raft-storage.ts';
 import type { RaftTransport } from '../transport/raft-transport.ts';
-import { discoverCluster, listedAcrossReconnects } from './discover-cluster.ts';
+import { discoverCluster, heldPeersGraceMs, listedAcrossReconnects } from './discover-cluster.ts';
 import { createMembershipPolicy, type MembershipPolicySettings } from './membership-policy.ts';
 import { createReplicatedStore, type ReplicatedStore, type ReplicatedStoreOptions } from './replicated-store.ts';
 import { createRoomChannel, type RoomChannel } from './room-channel.ts';
@@ -66,6 +66,8 @@ export interface JoinRoomOptions<State, Command> {
    * cannot reach (a `peersUnreachable` event with `waiting: true`): once it returns true, those
    * peers no longer keep it from starting a cluster (say, after the user chose "start anyway").
    * The risk is the user's to take: an unreachable peer may hold a cluster that this one splits from.
+   * The choice is told to reachable peers in our hellos, so a smaller reachable id waiting on the
+   * same peers starts the cluster and this one joins it. A callback that throws counts as false.
    */
   readonly startDespiteUnreachable?: () => boolean;
   /** Hello period (default 1,000 ms). */
@@ -211,6 +213,8 @@ interface Plumbing {
   readonly presence: RoomPresence;
   readonly visibility: VisibilitySource;
   readonly unreachable: UnreachablePeers;
+  /** Whether the signaling client has stopped for good (its `closed` settled). */
+  signalingStopped(): boolean;
   close(): void;
 }
 
@@ -223,10 +227,23 @@ function connect<State, Command>(options: JoinRoomOptions<State, Command>, id: N
   const channel = createRoomChannel(options.createTransport(signaling));
   const visibility = options.visibility ?? documentVisibility();
   const presence = createRoomPresence({ channel, clock, visible: visibility.visible, gossipIntervalMs });
+  // A client stopped for good (refused, replaced, given up) lists nobody again: peers it listed
+  // before are no longer held as if they might come back (discover-cluster.ts listedAcrossReconnects).
+  let stopped = false;
+  const markStopped = (): void => {
+    stopped = true;
+  };
+  signaling.closed.then(markStopped, markStopped);
   const unreachable = watchUnreachablePeers({
     selfId: id,
     // The same list discovery counts: a signaling reconnect does not make the banner go blank.
-    listed: listedAcrossReconnects(() => signaling.peers.value, () => signaling.ready?.value ?? true),
+    listed: listedAcrossReconnects({
+      listed: () => signaling.peers.value,
+      ready: () => signaling.ready?.value ?? true,
+      clock,
+      holdMs: heldPeersGraceMs + discoveryMs,
+      closedForGood: () => stopped,
+    }),
     reachable: channel.transport.peers,
     clock,
     // Forming a connection takes a moment: a peer counts once it is overdue by discovery's measure.
@@ -240,6 +257,7 @@ function connect<State, Command>(options: JoinRoomOptions<State, Command>, id: N
     presence,
     visibility,
     unreachable,
+    signalingStopped: () => stopped,
     close() {
       unreachable.close();
       presence.close();
@@ -343,6 +361,7 @@ async function chooseBootstrap<State, Command>(
     signal: options.signal,
     mayBootstrap: options.raftConfig?.witness !== true,
     ready: () => plumbing.signaling.ready?.value ?? true,
+    signalingClosed: () => plumbing.signalingStopped(),
     ...(options.witness === undefined ? {} : { neverBootstrap: new Set([options.witness]) }),
     ...(options.startDespiteUnreachable === undefined ? {} : { startDespiteUnreachable: options.startDespiteUnreachable }),
   });

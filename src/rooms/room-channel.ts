@@ -29,6 +29,12 @@ export interface RoomHello {
   readonly voters: readonly NodeId[] | null;
   readonly term: number;
   readonly leader: NodeId | null;
+  /**
+   * Present (true) only while the sender, a newcomer, starts despite unreachable peers on its
+   * user's choice (JoinRoomOptions.startDespiteUnreachable): reachable peers stop waiting for
+   * those peers too. Sent only when true, so a peer that predates it still decodes the hello.
+   */
+  readonly startingAnyway?: true;
 }
 
 export interface ReceivedHello {
@@ -66,12 +72,14 @@ export function decodeHello(bytes: Uint8Array): RoomHello | null {
     return null;
   }
   if (typeof value !== 'object' || value === null) return null;
-  const { type, visible, member, voters, term, leader } = value as Record<string, unknown>;
+  // Fields this version does not know are ignored, so a newer peer's hello still decodes here.
+  const { type, visible, member, voters, term, leader, startingAnyway } = value as Record<string, unknown>;
+  if (startingAnyway !== undefined && typeof startingAnyway !== 'boolean') return null;
   if (type !== 'hello' || typeof visible !== 'boolean' || typeof member !== 'boolean' || !Number.isSafeInteger(term) || (term as number) < 0) return null;
   const validId = (id: unknown): id is string => typeof id === 'string' && id.length > 0 && id.length <= maxIdLength;
   if (leader !== null && !validId(leader)) return null;
   if (voters !== null && (!Array.isArray(voters) || voters.length === 0 || voters.length > maxListedVoters || !voters.every(validId))) return null;
-  return { type, visible, member, voters: voters === null ? null : voters.map((id: string) => nodeId(id)), term: term as number, leader: leader === null ? null : nodeId(leader) };
+  return { type, visible, member, voters: voters === null ? null : voters.map((id: string) => nodeId(id)), term: term as number, leader: leader === null ? null : nodeId(leader), ...(startingAnyway === true ? { startingAnyway } : {}) };
 }
 
 export function createRoomChannel(underlying: RaftTransport): RoomChannel {

@@ -69,11 +69,14 @@ export interface PeerEnvironment {
   readonly listedPeers?: (id: NodeId) => Watchable<ReadonlySet<NodeId>>;
   /** The application's "start anyway" (JoinRoomOptions.startDespiteUnreachable), per peer. */
   readonly startDespiteUnreachable?: (id: NodeId) => boolean;
+  /** Whether a peer's signaling client has the room's list (SignalingClient.ready; default: always). */
+  readonly signalingReady?: (id: NodeId) => Watchable<boolean>;
 }
 
 function stubSignaling(environment: PeerEnvironment, id: NodeId, transport: RaftTransport): SignalingClient {
   const peers = environment.listedPeers?.(id) ?? transport.peers;
-  return { selfId: id, roomId: 'sim', peers, signal: () => {}, signals: createEmitter(), close: () => {}, closed: new Promise(() => {}) };
+  const ready = environment.signalingReady?.(id);
+  return { selfId: id, roomId: 'sim', peers, signal: () => {}, signals: createEmitter(), close: () => {}, closed: new Promise(() => {}), ...(ready === undefined ? {} : { ready }) };
 }
 
 export function createSimulatedPeer(environment: PeerEnvironment, name: string): SimulatedPeer {

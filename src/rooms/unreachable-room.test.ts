@@ -3,68 +3,9 @@
 // works). No page may start a cluster beside peers it can see but not reach; each says which
 // peers it cannot reach; once the network heals, everyone ends in one cluster.
 import { describe, expect, it } from 'vitest';
-import { createWatchable, type Watchable } from '../core/observable.ts';
-import { nodeId, type NodeId } from '../core/types.ts';
-import { deriveSeed, seededRandom } from '../testing/seeded-random.ts';
-import { createSimulatedNetwork, reliableNetwork } from '../testing/simulated-network.ts';
-import { VirtualClock } from '../testing/virtual-clock.ts';
-import type { RoomEvent } from './room-events.ts';
-import { arrive, createSimulatedPeer, depart, type PeerEnvironment, type SimulatedPeer } from './room-simulation-peers.test-support.ts';
+import { nodeId } from '../core/types.ts';
 import { roomTimings } from './room-simulation.test-support.ts';
-
-type Unreachable = Extract<RoomEvent, { type: 'peersUnreachable' }>;
-
-function unreachableRoom(seed: number, names: readonly string[]) {
-  const clock = new VirtualClock(0);
-  const network = createSimulatedNetwork(clock, seededRandom(deriveSeed(seed, 'network')), reliableNetwork);
-  // Signaling lists every peer that has arrived, whatever the network lets through.
-  const inRoom = createWatchable<ReadonlySet<NodeId>>(new Set());
-  const listedPeers = (self: NodeId): Watchable<ReadonlySet<NodeId>> => ({
-    get value() {
-      return new Set([...inRoom.value].filter((peer) => peer !== self));
-    },
-    subscribe: (listener) => inRoom.subscribe((peers) => listener(new Set([...peers].filter((peer) => peer !== self)))),
-  });
-  const reports = new Map<NodeId, Unreachable[]>();
-  const startAnyway = new Set<NodeId>();
-  const environment: PeerEnvironment = {
-    startDespiteUnreachable: (id) => startAnyway.has(id),
-    seed,
-    clock,
-    network,
-    timings: roomTimings,
-    listedPeers,
-    onEvent: (peer, event) => {
-      if (event.type === 'peersUnreachable') reports.set(peer, [...(reports.get(peer) ?? []), event]);
-    },
-    onJoined: () => {},
-  };
-  const peers = new Map<string, SimulatedPeer>();
-  for (const name of names) {
-    const peer = createSimulatedPeer(environment, name);
-    // The endpoint exists before the peer arrives, so the partition below covers it from the start.
-    peer.transports.set(peer.id, network.transport(peer.id));
-    peers.set(name, peer);
-  }
-  const peer = (name: string): SimulatedPeer => peers.get(name)!;
-  const enter = (name: string): void => {
-    inRoom.set(new Set([...inRoom.value, nodeId(name)]));
-    arrive(environment, peer(name));
-  };
-  const leaders = (): NodeId[] => [...peers.values()].filter((each) => each.room?.node.role.value === 'leader').map((each) => each.id);
-  const lastReport = (name: string): Unreachable | undefined => reports.get(nodeId(name))?.at(-1);
-  const oneCluster = (): boolean => {
-    const rooms = [...peers.values()].map((each) => each.room);
-    if (rooms.some((room) => room === null)) return false;
-    const leader = rooms[0]!.node.leader.value;
-    const voters = rooms[0]!.node.membership.value.voters;
-    return leader !== null && voters.length === names.length && rooms.every((room) => room!.node.leader.value === leader && room!.node.membership.value.voters.length === voters.length);
-  };
-  return { clock, network, peer, enter, leaders, lastReport, oneCluster, startAnyway, close: async () => {
-    for (const each of peers.values()) depart(environment, each);
-    await clock.advance(100);
-  } };
-}
+import { unreachableRoom } from './unreachable-room.test-support.ts';
 
 describe('a room whose peers signaling lists but the transport cannot reach', () => {
   it('three pages that connect to nobody: none starts a cluster of its own, each names the other two, and once connected they form one cluster', async () => {
@@ -121,6 +62,50 @@ describe('a room whose peers signaling lists but the transport cannot reach', ()
     test.network.heal();
     expect(await test.clock.runUntil(test.oneCluster, { timeoutMs: 10_000 })).toBe(true);
     expect(test.leaders()).toEqual(['b']);
+    await test.close();
+  });
+});
+
+describe('choices and restarts in a room with unreachable peers', () => {
+  it('a page that chooses to start anyway while a smaller reachable page waits too: the smaller one bootstraps, the chooser joins it, the unreachable page is left out', async () => {
+    const test = unreachableRoom(904, ['a', 'b', 'c']);
+    test.network.partition([[nodeId('a'), nodeId('b')], [nodeId('c')]]);
+    for (const name of ['a', 'b', 'c']) test.enter(name);
+    await test.clock.advance(10 * roomTimings.discoveryMs);
+    expect(test.leaders()).toEqual([]);
+    test.startAnyway.add(nodeId('b')); // b's user pressed "start anyway"; a's did not
+    // Before the fix: a waited on c, b on a's smaller id, and nothing happened.
+    const joined = (): boolean => test.peer('a').room !== null && test.peer('b').room?.node.leader.value === nodeId('a') && test.peer('b').room?.node.commitIndex.value !== 0;
+    expect(await test.clock.runUntil(joined, { timeoutMs: 10_000 })).toBe(true);
+    expect(test.leaders()).toEqual(['a']);
+    expect(test.peer('c').room).toBeNull();
+    expect(test.peer('a').room!.node.membership.value.voters).not.toContain(nodeId('c'));
+    await test.close();
+  });
+
+  it('after a signaling server restart, the first page to rejoin does not take the partial list for the whole room', async () => {
+    const test = unreachableRoom(905, ['a', 'd']);
+    test.network.partition([[nodeId('a')], [nodeId('d')]]);
+    test.enter('d'); // alone: it starts the room's cluster
+    await test.clock.runUntil(() => test.leaders().length === 1, { timeoutMs: 5_000 });
+    test.enter('a'); // signaling lists d, the transport cannot reach it: a waits
+    await test.clock.advance(10 * roomTimings.discoveryMs);
+    expect(test.peer('a').room).toBeNull();
+    test.restartSignalingServer();
+    await test.clock.advance(2_000);
+    test.reconnectSignaling('a'); // a is back first and sees an empty room; d still backs off
+    await test.clock.advance(20_000);
+    // Before the fix: a bootstrapped one poll after rejoining, a second cluster beside d's.
+    expect(test.leaders()).toEqual(['d']);
+    expect(test.peer('a').room).toBeNull();
+    test.reconnectSignaling('d');
+    await test.clock.advance(60_000);
+    expect(test.leaders()).toEqual(['d']);
+    expect(test.peer('a').room).toBeNull();
+    test.network.heal();
+    // Two pages: d's policy keeps an odd voter count, so a follows d as a learner.
+    expect(await test.clock.runUntil(() => test.peer('a').room?.node.leader.value === nodeId('d'), { timeoutMs: 10_000 })).toBe(true);
+    expect(test.leaders()).toEqual(['d']);
     await test.close();
   });
 });

@@ -1,0 +1,73 @@
+// The rejoin after a wedge goes on when the application's listener throws on the `wedged` event
+// (join-room.ts hands events over through emitSafely). The wedge is reported by hand through the
+// node's metric callback: building a real one takes a removed member and a stale configuration,
+// which the room simulation covers; here only the rejoin path matters.
+import { describe, expect, it } from 'vitest';
+import type { RaftMetric } from '../core/events.ts';
+import { createEmitter } from '../core/observable.ts';
+import type { NodeId } from '../core/types.ts';
+import { createRaftNode } from '../driver/create-raft-node.ts';
+import { deriveSeed, seededRandom } from '../testing/seeded-random.ts';
+import { createSimulatedNetwork, reliableNetwork } from '../testing/simulated-network.ts';
+import { VirtualClock } from '../testing/virtual-clock.ts';
+import type { RaftTransport } from '../transport/raft-transport.ts';
+import { joinRoom } from './join-room.ts';
+import type { RoomEvent } from './room-events.ts';
+import { memoryKeyValueStore } from './room-identity.ts';
+import { kvReducer } from './room-simulation-peers.test-support.ts';
+import { collectingRejections } from './unhandled-rejections.test-support.ts';
+import { manualVisibility } from './visibility.ts';
+
+describe('joinRoom rejoin after a wedge', () => {
+  it('still rejoins under a fresh id when the application listener throws on the wedged event', async () => {
+    const clock = new VirtualClock(0);
+    const network = createSimulatedNetwork(clock, seededRandom(deriveSeed(811, 'network')), reliableNetwork);
+    const events: RoomEvent[] = [];
+    let reportMetric: ((metric: RaftMetric) => void) | undefined;
+    const endpoints = new Map<NodeId, RaftTransport>();
+    const endpoint = (id: NodeId): RaftTransport => {
+      const transport = endpoints.get(id) ?? network.transport(id);
+      endpoints.set(id, transport);
+      // The id left behind is gone from the network (it would otherwise be a silent smaller peer).
+      for (const other of endpoints.keys()) network.setDown(other, other !== id);
+      return transport;
+    };
+    const raised = await collectingRejections(async () => {
+      const joining = joinRoom({
+        room: 'wedge',
+        signaling: ({ roomId, nodeId }) => ({ selfId: nodeId, roomId, peers: endpoint(nodeId).peers, signal: () => {}, signals: createEmitter(), close: () => {}, closed: new Promise(() => {}) }),
+        createTransport: (signaling) => endpoint(signaling.selfId),
+        createNode: async (nodeOptions) => {
+          reportMetric = nodeOptions.onMetric;
+          return createRaftNode(nodeOptions);
+        },
+        identityStore: memoryKeyValueStore(),
+        visibility: manualVisibility(true),
+        store: { initialState: {}, apply: kvReducer },
+        raftConfig: { clock, random: seededRandom(811), heartbeatInterval: 100, electionTimeoutMin: 300, electionTimeoutMax: 600 },
+        discoveryMs: 400,
+        gossipIntervalMs: 300,
+        onEvent: (event) => {
+          events.push(event);
+          if (event.type === 'wedged') throw new Error('the application listener broke');
+        },
+      });
+      let joined = false;
+      void joining.then(() => (joined = true));
+      await clock.runUntil(() => joined, { timeoutMs: 5_000 });
+      const room = await joining;
+      await clock.runUntil(() => room.node.role.value === 'leader', { timeoutMs: 5_000 });
+      const firstId = room.id;
+      // It follows only the peer it refuses (here: itself, the only leader there is): wedged.
+      reportMetric!({ type: 'wedgeSuspected', from: firstId, localTerm: 1, remoteTerm: 1, voters: [firstId], gate: 'senderNotVoter' });
+      const rejoined = await clock.runUntil(() => events.some((event) => event.type === 'rejoined' || event.type === 'rejoinFailed'), { timeoutMs: 10_000 });
+      expect(rejoined).toBe(true);
+      expect(room.id).not.toBe(firstId);
+      expect(events.find((event) => event.type === 'rejoined')).toMatchObject({ previousId: firstId, id: room.id });
+      const leaving = room.leave();
+      await clock.advance(100);
+      await leaving;
+    });
+    expect(raised).toHaveLength(1);
+  });
+});
