@@ -256,7 +256,7 @@ export class RaftCore {
   nextDeadline(): number {
     const transferDeadline = this.transfer?.deadline ?? Number.POSITIVE_INFINITY;
     if (this.roleValue === 'leader') return Math.min(this.heartbeatDeadline, transferDeadline);
-    let deadline = this.roleValue === 'learner' ? Number.POSITIVE_INFINITY : this.electionDeadline;
+    let deadline = this.roleValue === 'learner' && !this.mayCampaignAsOutgoingVoter() ? Number.POSITIVE_INFINITY : this.electionDeadline;
     if (this.forwards.size > 0 || this.pendingReads.size > 0) deadline = Math.min(deadline, this.now + this.config.heartbeatIntervalMs);
     return Math.min(deadline, transferDeadline);
   }
@@ -274,7 +274,7 @@ export class RaftCore {
     // A witness never campaigns: it only votes for and acknowledges the others. Its timer still
     // restarts, so its next deadline is always in the future.
     if (this.config.witness && now >= this.electionDeadline) this.resetElectionTimer();
-    if (this.roleValue !== 'learner' && !this.config.witness && now >= this.electionDeadline) {
+    if ((this.roleValue !== 'learner' || this.mayCampaignAsOutgoingVoter()) && !this.config.witness && now >= this.electionDeadline) {
       if (this.roleValue === 'candidate' || this.preCandidate) this.pushMetric({ type: 'electionTimedOut', term: this.currentTerm });
       this.emitTrace({ type: 'timeout' });
       this.startPreVote();
@@ -704,7 +704,7 @@ export class RaftCore {
   }
 
   private startPreVote(): void {
-    if (!this.isVoter(this.id)) return;
+    if (!this.isVoter(this.id) && !this.mayCampaignAsOutgoingVoter()) return;
     if (this.currentTerm + 1 > Number.MAX_SAFE_INTEGER) {
       this.pushMetric({ type: 'electionSuppressedTermCeiling', term: this.currentTerm });
       this.resetElectionTimer();
@@ -1200,6 +1200,30 @@ export class RaftCore {
   // ---- membership (§6) and leadership transfer (§3.10) --------------------------------------
 
   /** Index of the latest config entry in the log, or the floor when the config predates it. */
+  /**
+   * Whether this node, which the latest configuration in its log leaves out as a voter, may still
+   * campaign: only while that configuration is uncommitted and it was a voter of the one before.
+   * Seed 90198 (5 nodes): C_new reached only the two voters it demoted to learners before the
+   * leader fell. Their logs, the most up to date, refused every other candidate, and they, as
+   * learners, never campaigned, so no leader was ever elected again. Such a node campaigns for
+   * the votes of the latest configuration, whose majority every rival needs as well (Election
+   * Safety holds); it leads only until C_new commits, then steps down (advanceMembershipChange).
+   */
+  private mayCampaignAsOutgoingVoter(): boolean {
+    const configIndex = this.latestConfigIndex();
+    if (configIndex <= this.commitIndexValue || configIndex <= this.log.floorIndex) return false;
+    return createMembership(this.configBefore(configIndex)).allVoters.has(this.id);
+  }
+
+  /** The configuration in effect just before the config entry at `index`. */
+  private configBefore(index: number): ConfigPayload {
+    for (let earlier = index - 1; earlier > this.log.floorIndex; earlier -= 1) {
+      const config = this.log.entryAt(earlier)?.config;
+      if (config !== undefined) return config;
+    }
+    return this.snapshotConfig ?? this.bootstrapPayload;
+  }
+
   private latestConfigIndex(): number {
     return Math.max(this.configEntryIndex, this.log.floorIndex);
   }
