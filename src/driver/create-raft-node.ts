@@ -25,6 +25,7 @@ import type { ClusterConfig, LogEntry, NodeId, RaftEnvelope, RaftRole, Snapshot 
 import { isValidCounter, validateClusterConfig } from '../core/types.ts';
 import { codecLimits, decodeMessage, encodeMessage } from '../codec/index.ts';
 import { committedIterable, type CommittedSource } from './committed-stream.ts';
+import { createCommandCopier } from './command-copier.ts';
 import { realClock, validateNodeOptions, type RaftNode, type RaftNodeOptions } from './node-options.ts';
 import { restoreState } from './restore.ts';
 import { mergeReadies, nextWriteCount, writeMerged } from './write-queue.ts';
@@ -100,6 +101,7 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
   let timerDeadline = Number.POSITIVE_INFINITY;
   let appliedIndex = restored.snapshot?.meta.lastIncludedIndex ?? 0;
   let progressWaiters: Array<() => void> = [];
+  const commandCopier = createCommandCopier();
   let queuedWrites: Ready[] = [];
   /**
    * Acknowledgements from readies that wrote nothing themselves but were produced while an
@@ -368,9 +370,9 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
       } catch (error) {
         return Promise.reject(error);
       }
-      // A copy of its own: the entry is written, replicated and answered later, and a caller may
-      // reuse its buffer (an encoder's output) as soon as propose returns.
-      return proposals.propose(command.slice(), proposeOptions.requestId, proposeOptions.signal);
+      // A copy (command-copier.ts): the entry is written, replicated and answered later, and a
+      // caller may reuse its buffer (an encoder's output) as soon as propose returns.
+      return proposals.propose(commandCopier.copy(command), proposeOptions.requestId, proposeOptions.signal);
     },
     readIndex: async (readOptions = {}) => {
       rejectIfUnusable(readOptions.signal);
