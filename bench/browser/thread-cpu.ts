@@ -52,7 +52,7 @@ export function threadCpuAvailable(): boolean {
 function chromiumProcesses(rootMatch: string): Map<string, string> {
   const parents = new Map<string, string>();
   const types = new Map<string, string>();
-  const roots: string[] = [];
+  const roots = new Set<string>();
   for (const pid of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     const stat = readText(`/proc/${pid}/stat`);
@@ -62,13 +62,13 @@ function chromiumProcesses(rootMatch: string): Map<string, string> {
     const type = processType(commandLine);
     if (type === null) continue;
     types.set(pid, type);
-    if (commandLine.includes(rootMatch)) roots.push(pid);
+    if (commandLine.includes(rootMatch)) roots.add(pid);
   }
   const chosen = new Map<string, string>();
   for (const [pid, type] of types) {
     // Walk up: a process belongs if a root is among its ancestors (or it is one).
     for (let current: string | undefined = pid, depth = 0; current !== undefined && current !== '0' && depth < 64; current = parents.get(current), depth += 1) {
-      if (roots.includes(current)) {
+      if (roots.has(current)) {
         chosen.set(pid, type);
         break;
       }

@@ -2,7 +2,7 @@
 // byte fields copied into fresh, bounded, transferable buffers (packed-bytes.ts).
 import { describe, expect, it } from 'vitest';
 import type { LogEntry } from '../core/types.ts';
-import { maxPackBytes, ownBufferBytes, ownedBytes, packEventBytes } from './packed-bytes.ts';
+import { maxPackBytes, ownBufferBytes, packEventBytes } from './packed-bytes.ts';
 import type { WorkerEvent } from './protocol.ts';
 
 /** `length` bytes of `fill` inside a 64 KiB buffer, as the codec decodes a command out of a frame. */
@@ -19,17 +19,6 @@ const commandOf = (event: WorkerEvent | undefined): Uint8Array => {
   throw new Error('no bytes in this event');
 };
 const uniform = (bytes: Uint8Array, value: number, length: number): boolean => bytes.length === length && bytes.every((byte) => byte === value);
-
-describe('ownedBytes', () => {
-  it('copies a view into a larger buffer, and passes bytes that own their buffer through untouched', () => {
-    const view = viewCommand(5);
-    const copy = ownedBytes(view);
-    expect([copy.byteOffset, copy.byteLength, copy.buffer.byteLength]).toEqual([0, 100, 100]);
-    expect(uniform(copy, 5, 100)).toBe(true);
-    const whole = new Uint8Array([1, 2, 3]);
-    expect(ownedBytes(whole)).toBe(whole);
-  });
-});
 
 describe('packEventBytes', () => {
   it('packs small fields back to back into one buffer holding exactly them, each view its own bytes', () => {

@@ -12,11 +12,6 @@
 import type { Committed, LogEntry } from '../core/types.ts';
 import type { WorkerEvent } from './protocol.ts';
 
-/** The bytes themselves when they span their buffer; otherwise a copy that does (for single fields). */
-export function ownedBytes(bytes: Uint8Array): Uint8Array {
-  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
-}
-
 /** The event's byte fields, in the order mapBytes visits them. */
 function byteFields(event: WorkerEvent): Uint8Array[] {
   switch (event.type) {
@@ -73,8 +68,9 @@ export function packEventBytes(events: readonly WorkerEvent[]): { events: Worker
   // the copies: so no pack carries slack, and a field seen twice has one place.
   const places = new Map<Uint8Array, { readonly pack: number; readonly offset: number }>();
   const packSizes: number[] = [];
-  for (const event of events) {
-    for (const bytes of byteFields(event)) {
+  const fieldsOf = events.map(byteFields);
+  for (const fields of fieldsOf) {
+    for (const bytes of fields) {
       if (bytes.byteLength >= ownBufferBytes || places.has(bytes)) continue;
       const last = packSizes.length - 1;
       if (last < 0 || (packSizes[last] ?? 0) + bytes.byteLength > maxPackBytes) packSizes.push(0);
@@ -103,6 +99,6 @@ export function packEventBytes(events: readonly WorkerEvent[]): { events: Worker
     copies.set(bytes, copy);
     return copy;
   };
-  const packed = events.map((event) => (byteFields(event).length === 0 ? event : mapBytes(event, place)));
+  const packed = events.map((event, position) => (fieldsOf[position]?.length === 0 ? event : mapBytes(event, place)));
   return { events: packed, buffers };
 }
