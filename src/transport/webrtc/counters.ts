@@ -5,6 +5,9 @@ export interface WebRtcTransportCounters {
   bytesSent: number;
   framesReceived: number;
   bytesReceived: number;
+  /** Data channel messages (a bundle of small frames, or one chunk of a large frame). */
+  messagesSent: number;
+  messagesReceived: number;
   /** The peer's send queue was full (backpressure): Raft retransmits. */
   framesDroppedQueueFull: number;
   /** No authenticated connection to that peer right now. */
@@ -32,6 +35,8 @@ export function createCounters(): WebRtcTransportCounters {
     bytesSent: 0,
     framesReceived: 0,
     bytesReceived: 0,
+    messagesSent: 0,
+    messagesReceived: 0,
     framesDroppedQueueFull: 0,
     framesDroppedUnreachable: 0,
     framesDroppedOversized: 0,

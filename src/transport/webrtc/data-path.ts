@@ -52,6 +52,9 @@ export function createDataPath(options: DataPathOptions): DataPath {
   const queue = (channel: SendChannel, queueBytes: number, bundle: boolean): SendQueue =>
     createSendQueue({
       bundle,
+      onMessageSent: () => {
+        counters.messagesSent++;
+      },
       channel,
       clock: options.clock,
       chunkBytes: limits.chunkBytes,
@@ -86,6 +89,7 @@ export function createDataPath(options: DataPathOptions): DataPath {
         counters.framesDroppedMalformed++;
         return;
       }
+      counters.messagesReceived++;
       if (channel === 'control' && chunk[0] === chunkKind.bundle) {
         const frames = splitBundle(chunk, limits.maxFrameBytes);
         if (frames === null) {

@@ -339,6 +339,23 @@ describe('data path bundles', () => {
     expect(buffers.size).toBe(3);
   });
 
+  it('counts data channel messages both ways: a bundle is one, a large frame one per chunk', async () => {
+    const { path, control, bulk, counters } = dataPath();
+    for (const frame of [frameOf(4, 1), frameOf(5, 2), frameOf(6, 3)]) path.send(frame);
+    path.send(frameOf(250, 4));
+    await microtask();
+    const sent = [...control.sent, ...bulk.sent];
+    expect(control.sent).toHaveLength(1);
+    expect(bulk.sent.length).toBeGreaterThan(1);
+    expect(counters.messagesSent).toBe(sent.length);
+    expect(counters.framesSent).toBe(4);
+    const receiver = dataPath();
+    for (const message of control.sent) receiver.path.receive('control', message);
+    for (const message of bulk.sent) receiver.path.receive('bulk', message);
+    expect(receiver.counters.messagesReceived).toBe(sent.length);
+    expect(receiver.counters.framesReceived).toBe(4);
+  });
+
   it('drops and counts a malformed bundle, delivering none of it', () => {
     const { path, counters, delivered } = dataPath();
     const valid = encodeBundle([frameOf(4), frameOf(5)]);

@@ -32,6 +32,8 @@ export interface SendQueueOptions {
    * into bundle messages (framing.ts says why). For the control channel, whose frames are small.
    */
   readonly bundle?: boolean;
+  /** Called for each message handed to the channel (the transport counts them). */
+  readonly onMessageSent?: () => void;
 }
 
 export interface SendQueue {
@@ -66,6 +68,7 @@ export function createSendQueue(options: SendQueueOptions): SendQueue {
     const { chunk, consumed } = encodeChunk(frame.bytes, frame.offset, options.chunkBytes);
     try {
       channel.send(chunk);
+      options.onMessageSent?.();
     } catch (error) {
       options.onSendFailure(error);
       return false;
@@ -92,6 +95,7 @@ export function createSendQueue(options: SendQueueOptions): SendQueue {
     const bundled = frames.slice(head, end).map((frame) => (frame as QueuedFrame).bytes);
     try {
       channel.send(encodeBundle(bundled));
+      options.onMessageSent?.();
     } catch (error) {
       options.onSendFailure(error);
       return 'failed';
