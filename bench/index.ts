@@ -4,6 +4,7 @@ import { measureThroughput } from './core-throughput.ts';
 import { runCodecBenchmark } from './codec.ts';
 import { heapOverCommits, snapshotCatchUp } from './snapshot.ts';
 import { readThroughput, transferTime } from './reads-and-transfer.ts';
+import { machineCosts } from './machine-costs.ts';
 import { formatNumber } from './statistics.ts';
 
 const only = process.argv[2];
@@ -49,4 +50,9 @@ if (only === undefined || only === 'reads') {
   console.log('\nLinearizable reads (3-node cluster, loopback, 1,000 concurrent readers) and leadership transfer');
   for (const line of await readThroughput()) console.log(line);
   for (const line of await transferTime()) console.log(line);
+}
+
+if (only === undefined || only === 'machine') {
+  console.log('\nWhat this machine charges for a system call and a cross-thread wake-up');
+  for (const line of await machineCosts()) console.log(line);
 }
