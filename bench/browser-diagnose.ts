@@ -11,10 +11,16 @@
 //   --leader-only              only the leader's page proposes (no forwarding)
 //   --light=N                  light-load commits first (default 300; 0 skips)
 //   --every=MS                 also print every page's role/leader/term/commit every MS ms
+//   --profile                  also write CPU profiles of every page and engine worker over the
+//                              saturation window to bench/results/ (summed up by
+//                              bench/browser/profile-summary.ts); profiling slows the run
+//   --max-inflight-messages=N  the leader's AppendEntries window per follower (default: the engine's)
 // On Linux it also prints the CPU time of every Chromium thread over the saturation window (from
 // /proc; bench/browser/thread-cpu.ts), which CPU profiles cannot show: IPC, network and storage.
 // Not a benchmark: no figure here is a target, and nothing is written to bench/results/.
+import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { startBenchCluster, type BenchProcess } from './browser/cluster.ts';
 import { load, percentile, settled, sleep, status, wallClockMs } from './browser/driving.ts';
 import { takeThreadCpuSnapshot, threadCpuAvailable, threadCpuBetween, type ThreadCpuSnapshot } from './browser/thread-cpu.ts';
@@ -49,11 +55,13 @@ const seconds = count('seconds', 10);
 const lightCommits = count('light', 300);
 const everyMs = count('every', 0);
 const leaderOnly = process.argv.includes('--leader-only');
+const profile = process.argv.includes('--profile');
+const maxInflightMessages = option('max-inflight-messages') === undefined ? undefined : count('max-inflight-messages', 0);
 
 const format = (value: number, digits = 1): string => (Number.isFinite(value) ? value.toFixed(digits) : '—');
 const describe = (each: { role: string; leader: string | null; term: number; commitIndex: number } | null): string => (each === null ? 'unreachable' : `${each.role}/${each.leader ?? '-'}/t${each.term}/c${each.commitIndex}`);
 
-const cluster = await startBenchCluster(10_000, { engine, durability });
+const cluster = await startBenchCluster(10_000, { engine, durability, ...(maxInflightMessages === undefined ? {} : { raftConfig: { maxInflightMessages } })});
 try {
   const processes = cluster.processes;
   await Promise.all(processes.map((each) => each.startNode()));
@@ -70,8 +78,14 @@ try {
   let running = true;
   // One second in, when every page is proposing, until the load ends: the steady state.
   const cpu: { before: ThreadCpuSnapshot | null } = { before: null };
+  const profilers: Promise<{ id: string; worker: { stop(): Promise<unknown> } | null; page: { stop(): Promise<unknown> } }>[] = [];
   const cpuTimer = setTimeout(() => {
     cpu.before = takeThreadCpuSnapshot(cluster.profilesDirectory);
+    if (profile) {
+      for (const each of processes) {
+        profilers.push((async () => ({ id: each.id, worker: engine === 'worker' ? await each.devTools.startWorkerProfile() : null, page: await each.devTools.startPageProfile() }))());
+      }
+    }
   }, 1000);
   void loads.finally(() => {
     running = false;
@@ -84,6 +98,13 @@ try {
   const results = await loads;
   clearTimeout(cpuTimer);
   const cpuAfter = takeThreadCpuSnapshot(cluster.profilesDirectory);
+  const profilePrefix = path.join('bench', 'results', `diagnose-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  for (const started of await Promise.all(profilers)) {
+    fs.mkdirSync(path.dirname(profilePrefix), { recursive: true });
+    fs.writeFileSync(`${profilePrefix}-${started.id}-page.cpuprofile`, JSON.stringify(await started.page.stop()));
+    if (started.worker !== null) fs.writeFileSync(`${profilePrefix}-${started.id}-worker.cpuprofile`, JSON.stringify(await started.worker.stop()));
+  }
+  if (profilers.length > 0) console.log(`CPU profiles of the saturation window: ${profilePrefix}-<node>-{page,worker}.cpuprofile (node --import tsx bench/browser/profile-summary.ts FILE)`);
   const endStatuses = await Promise.all(processes.map((each) => status(each).catch(() => null)));
   const endIndex = Math.max(...endStatuses.map((each) => each?.commitIndex ?? 0));
   const elapsedSeconds = (wallClockMs() - startMs) / 1000;
@@ -98,7 +119,7 @@ try {
     const longTasks = [...(await each.page.evaluate(() => window.browserBench.longTasks()))].sort((left, right) => right - left);
     const counters = await each.page.evaluate(() => window.browserBench.transportCounters());
     const dropped = Object.entries(counters).filter(([name, value]) => name.startsWith('framesDropped') && value > 0);
-    console.log(`${each.id}: frames sent ${counters['framesSent']} (${format((counters['bytesSent'] ?? 0) / 1048576)} MiB), received ${counters['framesReceived']} (${format((counters['bytesReceived'] ?? 0) / 1048576)} MiB), dropped ${dropped.length === 0 ? 'none' : dropped.map(([name, value]) => `${name} ${value}`).join(', ')}; long tasks ${longTasks.length} (longest ${longTasks.slice(0, 5).map((duration) => format(duration, 0)).join(', ') || '—'} ms)`);
+    console.log(`${each.id}: frames sent ${counters['framesSent']} (${format((counters['bytesSent'] ?? 0) / 1048576)} MiB) in ${counters['messagesSent']} messages, received ${counters['framesReceived']} (${format((counters['bytesReceived'] ?? 0) / 1048576)} MiB) in ${counters['messagesReceived']} messages, dropped ${dropped.length === 0 ? 'none' : dropped.map(([name, value]) => `${name} ${value}`).join(', ')}; long tasks ${longTasks.length} (longest ${longTasks.slice(0, 5).map((duration) => format(duration, 0)).join(', ') || '—'} ms)`);
     if (inWindow.length > 0) {
       const durations = inWindow.map((write) => write.endMs - write.startMs);
       const busy = durations.reduce((sum, duration) => sum + duration, 0) / (windowEnd - windowStart);

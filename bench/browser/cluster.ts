@@ -59,7 +59,7 @@ async function startVite(): Promise<{ server: ViteDevServer; baseUrl: string }> 
 }
 
 /** How the nodes run: the benchmark always uses workers and strict durability. */
-export type EngineOptions = Pick<StartOptions, 'engine' | 'durability'>;
+export type EngineOptions = Pick<StartOptions, 'engine' | 'durability' | 'raftConfig'>;
 
 export async function startBenchCluster(compactEvery: number, engine: EngineOptions = {}): Promise<BenchCluster> {
   const { server, baseUrl } = await startVite();

@@ -21,6 +21,8 @@ export interface StartOptions {
   readonly engine?: 'worker' | 'page';
   /** IndexedDB durability (the benchmark: strict). */
   readonly durability?: IndexedDbDurability;
+  /** Raft settings other than the defaults (the benchmark: none; the diagnostic driver compares). */
+  readonly raftConfig?: { readonly maxInflightMessages?: number };
 }
 
 export interface NodeStatus {
@@ -75,10 +77,11 @@ const api = {
     });
     const clusterConfig = { voters: options.voters.map((voter) => nodeId(voter)) };
     const durability = options.durability ?? 'strict';
+    const raftConfig = options.raftConfig ?? {};
     const started =
       options.engine === 'page'
-        ? await createRaftNode({ id: self, clusterConfig, transport, storage: await openTimedStorage(options.storageName, durability) })
-        : await createWorkerRaftNode({ id: self, clusterConfig, transport, storage: { type: 'indexeddb', name: options.storageName, durability } });
+        ? await createRaftNode({ id: self, clusterConfig, transport, storage: await openTimedStorage(options.storageName, durability), raftConfig })
+        : await createWorkerRaftNode({ id: self, clusterConfig, transport, storage: { type: 'indexeddb', name: options.storageName, durability }, raftConfig });
     node = started;
     recordTransitions(started, options.self);
     appliedIndex = started.commitIndex.value;
