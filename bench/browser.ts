@@ -45,12 +45,12 @@ const cluster = await startBenchCluster(sizes.compactEvery);
 try {
   const processes = cluster.processes;
   const [first, second] = processes as [BenchProcess, BenchProcess];
-  const raw = await phase('raw limits', () => measureRawLimits(first, second, sizes));
+  const raw = await phase('raw limits', () => measureRawLimits(first, second, sizes, cluster.profilesDirectory));
   await Promise.all(processes.map((each) => each.startNode()));
   await settled(processes);
   const sampler = sampleCommits(processes, 500);
   const latency = await phase('light load', () => measureLightLoadLatency(processes, sizes));
-  const saturation = await phase('saturation', () => measureSaturation(processes, sizes, sizes.profile ? baseName : null));
+  const saturation = await phase('saturation', () => measureSaturation(processes, sizes, sizes.profile ? baseName : null, cluster.profilesDirectory));
   const snapshot = await phase('snapshot', () => measureHeartbeatsDuringSnapshot(processes, sizes));
   const failover = await phase('failover', () => measureFailover(processes, sizes.failoverTrials));
   const memory = await phase('memory', () => measureMemory(processes, sizes));
@@ -68,7 +68,7 @@ try {
   fs.writeFileSync(`${baseName}.json`, JSON.stringify({ title, loadAverage, sizes, results, table, phases, commitSamples: sampler.samples, latencyPerSecond: buckets }, null, 1));
   fs.writeFileSync(`${baseName}.svg`, renderChart(title, sampler.samples, buckets, phases));
   console.log(`\nwrote ${path.relative(process.cwd(), baseName)}.json and .svg${saturation.profileFile === null ? '' : ` and CPU profiles of the leader's worker and page, ${path.relative(process.cwd(), saturation.profileFile)}-leader-*.cpuprofile`}`);
-  console.log(`saturation: ${saturation.errors} proposals failed${saturation.firstError === null ? '' : ` (first: ${saturation.firstError})`}; failover: ${failover.failed} trials without a new leader's commit within 30 s; slowest of ${snapshot.duringSnapshot.trials} snapshot transfers took ${snapshot.transferSeconds.toFixed(2)} s${memory.stalled ? '; MEMORY PHASE STALLED (no commit for 60 s)' : ''}`);
+  console.log(`saturation: ${saturation.errors} proposals failed${saturation.firstError === null ? '' : ` (first: ${saturation.firstError})`}; failover: ${failover.failed} trials without a new leader's commit within 30 s; slowest of ${snapshot.duringSnapshot.trials} snapshot transfers took ${snapshot.transferSeconds.toFixed(2)} s; CPU at saturation ${Number.isFinite(saturation.cpuMicrosecondsPerCommit) ? `${Math.round(saturation.cpuMicrosecondsPerCommit)} µs per commit (all threads of the 3 browsers)` : 'not measured (Linux only)'}${memory.stalled ? '; MEMORY PHASE STALLED (no commit for 60 s)' : ''}`);
   const loadErrors = [...saturation.loads, ...memory.loads].filter((result) => result.firstError !== null).map((result) => `${result.errors} (first: ${result.firstError ?? ''})`);
   if (loadErrors.length > 0) console.log(`failed proposals per page under load: ${loadErrors.join('; ')}`);
 } finally {

@@ -1,10 +1,22 @@
 // The measurements that need a steady cluster: raw limits (before the nodes start, so nothing else
 // runs), commit latency at light load, and commits per second at saturation.
 import fs from 'node:fs';
+import os from 'node:os';
 import type { LoadResult, SecondBucket } from '../pages/browser-load.ts';
 import type { BenchProcess } from './cluster.ts';
 import { load, settled, sleep, status, wallClockMs } from './driving.ts';
 import type { BenchSizes } from './options.ts';
+import { takeThreadCpuSnapshot, threadCpuAvailable, threadCpuBetween } from './thread-cpu.ts';
+
+/** CPU milliseconds spent by every thread of the benchmark's Chromium processes while `work` runs (NaN off Linux). */
+async function chromiumCpuMilliseconds<T>(profilesDirectory: string, work: () => Promise<T>): Promise<{ result: T; cpuMs: number }> {
+  if (!threadCpuAvailable()) return { result: await work(), cpuMs: Number.NaN };
+  const before = takeThreadCpuSnapshot(profilesDirectory);
+  const result = await work();
+  const after = takeThreadCpuSnapshot(profilesDirectory);
+  const percent = threadCpuBetween(before, after).reduce((sum, row) => sum + row.userPercent + row.systemPercent, 0);
+  return { result, cpuMs: (percent / 100) * (after.atMs - before.atMs) };
+}
 
 export interface RawLimits {
   readonly indexedDbEntriesPerSecond: number;
@@ -13,15 +25,22 @@ export interface RawLimits {
   readonly channelRoundTripP50Ms: number;
   readonly channelRoundTripP99Ms: number;
   readonly channelMebibytesPerSecond: number;
+  /**
+   * CPU (all threads of the three browsers, milliseconds) per MiB the bare channel moved, warm-up
+   * included: what the data channel itself costs this machine, before any Raft (NaN off Linux).
+   */
+  readonly channelCpuMillisecondsPerMebibyte: number;
+  readonly cores: number;
 }
 
-export async function measureRawLimits(first: BenchProcess, second: BenchProcess, sizes: BenchSizes): Promise<RawLimits> {
+export async function measureRawLimits(first: BenchProcess, second: BenchProcess, sizes: BenchSizes, profilesDirectory: string): Promise<RawLimits> {
   const indexedDb = await first.page.evaluate(([batch, total]) => window.browserBench.indexedDbRate(batch, total), [sizes.indexedDbBatch, sizes.indexedDbEntries] as const);
   const offer = await first.page.evaluate(() => window.browserBench.bareOffer());
   const answer = await second.page.evaluate((text) => window.browserBench.bareAnswer(text), offer);
   await first.page.evaluate((text) => window.browserBench.bareAccept(text), answer);
   const roundTrip = await first.page.evaluate((pings) => window.browserBench.bareRoundTrip(pings), sizes.pings);
-  const throughput = await first.page.evaluate((bytes) => window.browserBench.bareThroughput(bytes), sizes.channelBytes);
+  const measured = await chromiumCpuMilliseconds(profilesDirectory, () => first.page.evaluate((bytes) => window.browserBench.bareThroughput(bytes), sizes.channelBytes));
+  const throughput = measured.result;
   return {
     indexedDbEntriesPerSecond: indexedDb.entriesPerSecond,
     indexedDbTransactionsPerSecond: indexedDb.transactionsPerSecond,
@@ -29,6 +48,8 @@ export async function measureRawLimits(first: BenchProcess, second: BenchProcess
     channelRoundTripP50Ms: roundTrip.p50Ms,
     channelRoundTripP99Ms: roundTrip.p99Ms,
     channelMebibytesPerSecond: throughput.mebibytesPerSecond,
+    channelCpuMillisecondsPerMebibyte: measured.cpuMs / throughput.mebibytesSent,
+    cores: os.cpus().length,
   };
 }
 
@@ -57,23 +78,34 @@ export interface SaturationFigures {
   readonly loads: readonly LoadResult[];
   /** Path prefix of the CPU profiles (leader worker and leader page) written during the window. */
   readonly profileFile: string | null;
+  /** Data channel payload every page sent over the window, per commit (frames, all peers). */
+  readonly channelBytesPerCommit: number;
+  /** CPU of every thread of the three browsers over the window, per commit (NaN off Linux). */
+  readonly cpuMicrosecondsPerCommit: number;
 }
 
 /**
  * All three pages propose at once (followers' proposals are forwarded to the leader); the rate is
  * the cluster's commit index over the measured window, after a warm-up, as Node's clock sees it.
  */
-export async function measureSaturation(processes: readonly BenchProcess[], sizes: BenchSizes, profilePath: string | null): Promise<SaturationFigures> {
+export async function measureSaturation(processes: readonly BenchProcess[], sizes: BenchSizes, profilePath: string | null, profilesDirectory: string): Promise<SaturationFigures> {
   const { leader } = await settled(processes);
   const options = { inFlight: sizes.saturationInFlightPerPage, durationMs: sizes.saturationWarmUpMs + sizes.saturationMs, untilCommitIndex: Number.MAX_SAFE_INTEGER, pauseMs: 0, keepAll: true };
   const loads = Promise.all(processes.map((each) => load(each, options)));
   await sleep(sizes.saturationWarmUpMs);
   const profilers = profilePath === null ? null : { worker: await leader.devTools.startWorkerProfile(), page: await leader.devTools.startPageProfile() };
+  const bytesSent = async (): Promise<number> => (await Promise.all(processes.map((each) => each.page.evaluate(() => window.browserBench.transportCounters())))).reduce((sum, counters) => sum + (counters['bytesSent'] ?? 0), 0);
+  const bytesBefore = await bytesSent();
   const startIndex = (await status(leader)).commitIndex;
   const started = wallClockMs();
-  await sleep(sizes.saturationMs);
-  const endIndex = (await status(leader)).commitIndex;
+  const measured = await chromiumCpuMilliseconds(profilesDirectory, async () => {
+    await sleep(sizes.saturationMs);
+    return (await status(leader)).commitIndex;
+  });
+  const endIndex = measured.result;
   const seconds = (wallClockMs() - started) / 1000;
+  const bytesAfter = await bytesSent();
+  const commits = Math.max(1, endIndex - startIndex);
   if (profilers !== null && profilePath !== null) {
     fs.writeFileSync(`${profilePath}-leader-worker.cpuprofile`, JSON.stringify(await profilers.worker.stop()));
     fs.writeFileSync(`${profilePath}-leader-page.cpuprofile`, JSON.stringify(await profilers.page.stop()));
@@ -91,5 +123,7 @@ export async function measureSaturation(processes: readonly BenchProcess[], size
     firstError: results.find((result) => result.firstError !== null)?.firstError ?? null,
     loads: results,
     profileFile: profilePath,
+    channelBytesPerCommit: (bytesAfter - bytesBefore) / commits,
+    cpuMicrosecondsPerCommit: (measured.cpuMs * 1000) / commits,
   };
 }

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HeapSizes } from './cdp.ts';
 import type { MemoryFigures } from './memory-phase.ts';
-import { memoryGrowth } from './report.ts';
+import { channelCeiling, memoryGrowth } from './report.ts';
 
 const mebibyte = 1024 * 1024;
 
@@ -40,5 +40,16 @@ describe('memoryGrowth', () => {
     expect(memoryGrowth(figures([1, 20, 20, 20])).growth).toBe(1);
     expect(memoryGrowth(figures([10, 11])).growth).toBeCloseTo(1.1);
     expect(memoryGrowth(figures([10])).growth).toBe(1);
+  });
+});
+
+describe('channelCeiling', () => {
+  it('divides the cores by the CPU that one commit’s channel bytes cost at the bare channel’s price', () => {
+    const raw = { indexedDbEntriesPerSecond: 1, indexedDbTransactionsPerSecond: 1, indexedDbBatch: 1, channelRoundTripP50Ms: 1, channelRoundTripP99Ms: 1, channelMebibytesPerSecond: 5, channelCpuMillisecondsPerMebibyte: 320, cores: 2 };
+    const saturation = { commitsPerSecond: 4000, inFlightPerPage: 256, seconds: 20, p50Ms: 1, p99Ms: 1, errors: 0, firstError: null, loads: [], profileFile: null, channelBytesPerCommit: 300, cpuMicrosecondsPerCommit: 500 };
+    // 300 B per commit at 320 ms per MiB is 0.0916 ms of CPU; two cores give 2,000 ms per second.
+    expect(channelCeiling(raw, saturation)).toBeCloseTo(2000 / ((320 * 300) / mebibyte), 6);
+    expect(Math.round(channelCeiling(raw, saturation))).toBe(21845);
+    expect(channelCeiling({ ...raw, cores: 4 }, saturation)).toBeCloseTo(2 * channelCeiling(raw, saturation), 6);
   });
 });

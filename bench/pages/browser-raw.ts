@@ -103,7 +103,7 @@ export const rawApi = {
     return { p50Ms: at(times, 0.5), p99Ms: at(times, 0.99) };
   },
   /** MiB/s of 16 KiB messages, `totalBytes` after a warm-up of a quarter as much (first bulk transfers are slower). */
-  async bareThroughput(totalBytes: number): Promise<{ mebibytesPerSecond: number }> {
+  async bareThroughput(totalBytes: number): Promise<{ mebibytesPerSecond: number; mebibytesSent: number }> {
     const open = openChannel();
     open.bufferedAmountLowThreshold = highWaterMarkBytes / 2;
     const piece = new Uint8Array(messageBytes);
@@ -129,6 +129,7 @@ export const rawApi = {
     };
     const mebibyte = 1024 * 1024;
     await transfer(Math.max(2, Math.round(totalBytes / mebibyte / 4)) * mebibyte);
-    return { mebibytesPerSecond: await transfer(Math.max(1, Math.round(totalBytes / mebibyte)) * mebibyte) };
+    const mebibytesPerSecond = await transfer(Math.max(1, Math.round(totalBytes / mebibyte)) * mebibyte);
+    return { mebibytesPerSecond, mebibytesSent: sentTotal / mebibyte };
   },
 };
