@@ -4,7 +4,8 @@
 // when (role and leader changes on every page), each page's frames sent, received and dropped,
 // main-thread long tasks, and with the engine on the page, every IndexedDB write's duration and
 // size. Options compare the benchmark's setup with variants:
-//   --engine=worker|page       where the engine runs (benchmark: worker)
+//   --engine=worker|page       where the engine runs (benchmark: worker); with page, the light
+//                              load is also split by the leader's trace, with every node's writes
 //   --durability=strict|relaxed  IndexedDB durability (benchmark: strict)
 //   --in-flight=N              proposals in flight per proposing page (default 256)
 //   --seconds=N                length of the saturation window (default 10)
@@ -70,6 +71,16 @@ try {
   if (lightCommits > 0) {
     const light = await load(leader, { inFlight: 1, durationMs: 120_000, untilCommitIndex: (await status(leader)).commitIndex + lightCommits, pauseMs: 0, keepAll: true });
     console.log(`light load: ${light.commits} commits one at a time on the leader's page, p50 ${format(light.p50Ms, 2)} ms, p99 ${format(light.p99Ms, 2)} ms`);
+    if (engine === 'page') {
+      const from = wallClockMs();
+      const split = await leader.page.evaluate((count) => window.browserBench.commitSplit(count), lightCommits);
+      console.log(`  split of ${split.commits} more (medians): propose → appended ${format(split.proposeToAppend, 2)} ms, appended → committed ${format(split.appendToCommit, 2)} ms, committed → resolved ${format(split.commitToResolved, 2)} ms, total ${format(split.total, 2)} ms`);
+      for (const each of processes) {
+        const writes = ((await each.page.evaluate(() => window.browserBench.storageWrites())) as readonly StorageWrite[]).filter((write) => write.startMs >= from);
+        const durations = writes.map((write) => write.endMs - write.startMs);
+        console.log(`  ${each.id}${each === leader ? ' (leader)' : ''}: ${writes.length} IndexedDB writes meanwhile, p50 ${format(percentile(durations, 0.5), 2)} ms, p90 ${format(percentile(durations, 0.9), 2)} ms`);
+      }
+    }
   }
   const proposers: readonly BenchProcess[] = leaderOnly ? [leader] : processes;
   const startMs = wallClockMs();

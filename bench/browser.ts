@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { renderChart, type Phase } from './browser/chart.ts';
-import { startBenchCluster, type BenchProcess } from './browser/cluster.ts';
+import { startBenchCluster } from './browser/cluster.ts';
 import { mergeBuckets, sampleCommits, settled, wallClockMs } from './browser/driving.ts';
 import { measureFailover } from './browser/failover-phase.ts';
 import { measureMemory } from './browser/memory-phase.ts';
@@ -44,8 +44,7 @@ const phase = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
 const cluster = await startBenchCluster(sizes.compactEvery);
 try {
   const processes = cluster.processes;
-  const [first, second] = processes as [BenchProcess, BenchProcess];
-  const raw = await phase('raw limits', () => measureRawLimits(first, second, sizes, cluster.profilesDirectory));
+  const raw = await phase('raw limits', () => measureRawLimits(processes, sizes, cluster.profilesDirectory));
   await Promise.all(processes.map((each) => each.startNode()));
   await settled(processes);
   const sampler = sampleCommits(processes, 500);

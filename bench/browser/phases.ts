@@ -26,6 +26,15 @@ export interface RawLimits {
   readonly channelRoundTripP99Ms: number;
   readonly channelMebibytesPerSecond: number;
   /**
+   * One strict IndexedDB transaction of one entry, sequential, while the other two pages do the
+   * same at once (as a commit's three copies are written): p50 and p99 of the middle page (ms).
+   * The three browsers share this machine's one disk, which is what makes these slow.
+   */
+  readonly indexedDbWriteP50Ms: number;
+  readonly indexedDbWriteP99Ms: number;
+  /** The same with one page writing alone. */
+  readonly indexedDbWriteAloneP50Ms: number;
+  /**
    * CPU (all threads of the three browsers, milliseconds) per MiB the bare channel moved, warm-up
    * included: what the data channel itself costs this machine, before any Raft (NaN off Linux).
    */
@@ -33,8 +42,12 @@ export interface RawLimits {
   readonly cores: number;
 }
 
-export async function measureRawLimits(first: BenchProcess, second: BenchProcess, sizes: BenchSizes, profilesDirectory: string): Promise<RawLimits> {
+export async function measureRawLimits(processes: readonly BenchProcess[], sizes: BenchSizes, profilesDirectory: string): Promise<RawLimits> {
+  const [first, second] = processes as [BenchProcess, BenchProcess];
   const indexedDb = await first.page.evaluate(([batch, total]) => window.browserBench.indexedDbRate(batch, total), [sizes.indexedDbBatch, sizes.indexedDbEntries] as const);
+  const alone = await first.page.evaluate((transactions) => window.browserBench.indexedDbWriteLatency(transactions), sizes.pings);
+  const together = await Promise.all(processes.map((each) => each.page.evaluate((transactions) => window.browserBench.indexedDbWriteLatency(transactions), sizes.pings)));
+  const write = [...together].sort((left, right) => left.p50Ms - right.p50Ms)[Math.floor(together.length / 2)] ?? alone;
   const offer = await first.page.evaluate(() => window.browserBench.bareOffer());
   const answer = await second.page.evaluate((text) => window.browserBench.bareAnswer(text), offer);
   await first.page.evaluate((text) => window.browserBench.bareAccept(text), answer);
@@ -48,6 +61,9 @@ export async function measureRawLimits(first: BenchProcess, second: BenchProcess
     channelRoundTripP50Ms: roundTrip.p50Ms,
     channelRoundTripP99Ms: roundTrip.p99Ms,
     channelMebibytesPerSecond: throughput.mebibytesPerSecond,
+    indexedDbWriteP50Ms: write.p50Ms,
+    indexedDbWriteP99Ms: write.p99Ms,
+    indexedDbWriteAloneP50Ms: alone.p50Ms,
     channelCpuMillisecondsPerMebibyte: measured.cpuMs / throughput.mebibytesSent,
     cores: os.cpus().length,
   };

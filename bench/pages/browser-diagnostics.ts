@@ -53,6 +53,48 @@ export function recordTransitions(node: RaftNode, self: string): void {
   node.leader.subscribe(note);
 }
 
+/** Medians (ms) of where each light-load commit's time went, seen from the leader. */
+export interface CommitSplit {
+  readonly commits: number;
+  /** propose() called → the engine appended the entry (the trace's clientRequest). */
+  readonly proposeToAppend: number;
+  /** Appended → commit index past it: the followers' round trip with their writes, and the leader's own write. */
+  readonly appendToCommit: number;
+  /** Committed → propose() resolved on the page. */
+  readonly commitToResolved: number;
+  readonly total: number;
+}
+
+/**
+ * Proposes `count` commands one at a time on the leader and splits each commit's time by the
+ * engine's trace. Only meaningful with the engine on the page: a worker's trace times come from
+ * the worker's clock, whose origin is not the page's.
+ */
+export async function commitSplit(node: RaftNode, count: number): Promise<CommitSplit> {
+  const events: { readonly type: string; readonly at: number; readonly index?: number; readonly commitIndex?: number }[] = [];
+  const unsubscribe = node.trace.subscribe((event) => events.push(event));
+  const columns: [number[], number[], number[], number[]] = [[], [], [], []];
+  try {
+    for (let commit = 0; commit < count; commit += 1) {
+      events.length = 0;
+      const proposed = performance.now();
+      const { index } = await node.propose(new Uint8Array(100).fill(9));
+      const resolved = performance.now();
+      const appended = events.find((event) => event.type === 'clientRequest' && event.index === index)?.at ?? Number.NaN;
+      const committed = events.find((event) => event.type === 'advanceCommitIndex' && (event.commitIndex ?? 0) >= index)?.at ?? Number.NaN;
+      if (!Number.isFinite(appended) || !Number.isFinite(committed)) continue;
+      columns[0].push(appended - proposed);
+      columns[1].push(committed - appended);
+      columns[2].push(resolved - committed);
+      columns[3].push(resolved - proposed);
+    }
+  } finally {
+    unsubscribe();
+  }
+  const median = (values: number[]): number => values.sort((left, right) => left - right)[Math.floor(values.length / 2)] ?? Number.NaN;
+  return { commits: columns[3].length, proposeToAppend: median(columns[0]), appendToCommit: median(columns[1]), commitToResolved: median(columns[2]), total: median(columns[3]) };
+}
+
 export const diagnosticsApi = {
   storageWrites: (): readonly StorageWrite[] => writes,
   transitions: (): readonly Transition[] => transitions,

@@ -5,7 +5,7 @@ import { createRaftNode, nodeId, type IndexedDbDurability, type NodeId, type Raf
 import { createWebRtcTransport, createWebSocketSignalingClient, type WebRtcTransport } from '../../src/webrtc.ts';
 import { createWorkerRaftNode } from '../../src/worker.ts';
 import { createLoad, stopLoads, type LoadOptions, type LoadResult } from './browser-load.ts';
-import { diagnosticsApi, openTimedStorage, recordTransitions } from './browser-diagnostics.ts';
+import { commitSplit, diagnosticsApi, openTimedStorage, recordTransitions } from './browser-diagnostics.ts';
 import { rawApi } from './browser-raw.ts';
 
 export interface StartOptions {
@@ -162,6 +162,8 @@ const api = {
     failover = null;
   },
   wallClockMs: (): number => performance.timeOrigin + performance.now(),
+  /** Light-load commits one at a time, split by the leader's trace (browser-diagnostics.ts). */
+  commitSplit: (count: number) => commitSplit(running(), count),
   ...rawApi,
   ...diagnosticsApi,
 };

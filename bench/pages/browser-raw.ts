@@ -67,6 +67,26 @@ export const rawApi = {
     await IndexedDbRaftStorage.destroy(name);
     return { entriesPerSecond: (batches * batchSize) / seconds, transactionsPerSecond: batches / seconds };
   },
+  /**
+   * Milliseconds per strict transaction of ONE 100-byte entry, one after another (after a tenth as
+   * many for warm-up): the least a follower's acknowledgement waits for its disk.
+   */
+  async indexedDbWriteLatency(transactions: number): Promise<{ p50Ms: number; p99Ms: number }> {
+    const name = `bench-raw-latency-${Date.now()}`;
+    const storage = await IndexedDbRaftStorage.open(name, { durability: 'strict' });
+    const command = new Uint8Array(100).fill(5);
+    const times: number[] = [];
+    const warmUp = Math.ceil(transactions / 10);
+    for (let index = 1; index <= warmUp + transactions; index += 1) {
+      const started = performance.now();
+      await storage.writeBatch({ entries: entries(index, 1, command) });
+      if (index > warmUp) times.push(performance.now() - started);
+    }
+    storage.close();
+    await IndexedDbRaftStorage.destroy(name);
+    times.sort((left, right) => left - right);
+    return { p50Ms: at(times, 0.5), p99Ms: at(times, 0.99) };
+  },
   async bareOffer(): Promise<string> {
     connection = new RTCPeerConnection({ iceServers: [] });
     const created = connection.createDataChannel('bare', { ordered: true });
