@@ -25,6 +25,9 @@ export interface RawLimits {
   readonly channelRoundTripP50Ms: number;
   readonly channelRoundTripP99Ms: number;
   readonly channelMebibytesPerSecond: number;
+  /** The same round trip with 5 ms of quiet before each ping, as at light load. */
+  readonly channelIdleRoundTripP50Ms: number;
+  readonly channelIdleRoundTripP99Ms: number;
   /**
    * One strict IndexedDB transaction of one entry, sequential, while the other two pages do the
    * same at once (as a commit's three copies are written): p50 and p99 of the middle page (ms).
@@ -52,6 +55,7 @@ export async function measureRawLimits(processes: readonly BenchProcess[], sizes
   const answer = await second.page.evaluate((text) => window.browserBench.bareAnswer(text), offer);
   await first.page.evaluate((text) => window.browserBench.bareAccept(text), answer);
   const roundTrip = await first.page.evaluate((pings) => window.browserBench.bareRoundTrip(pings), sizes.pings);
+  const idleRoundTrip = await first.page.evaluate((pings) => window.browserBench.bareRoundTrip(pings, 5), Math.min(sizes.pings, 300));
   const measured = await chromiumCpuMilliseconds(profilesDirectory, () => first.page.evaluate((bytes) => window.browserBench.bareThroughput(bytes), sizes.channelBytes));
   const throughput = measured.result;
   return {
@@ -60,6 +64,8 @@ export async function measureRawLimits(processes: readonly BenchProcess[], sizes
     indexedDbBatch: sizes.indexedDbBatch,
     channelRoundTripP50Ms: roundTrip.p50Ms,
     channelRoundTripP99Ms: roundTrip.p99Ms,
+    channelIdleRoundTripP50Ms: idleRoundTrip.p50Ms,
+    channelIdleRoundTripP99Ms: idleRoundTrip.p99Ms,
     channelMebibytesPerSecond: throughput.mebibytesPerSecond,
     indexedDbWriteP50Ms: write.p50Ms,
     indexedDbWriteP99Ms: write.p99Ms,

@@ -45,7 +45,7 @@ describe('memoryGrowth', () => {
 
 describe('channelCeiling', () => {
   it('divides the cores by the CPU that one commit’s channel bytes cost at the bare channel’s price', () => {
-    const raw = { indexedDbEntriesPerSecond: 1, indexedDbTransactionsPerSecond: 1, indexedDbBatch: 1, channelRoundTripP50Ms: 1, channelRoundTripP99Ms: 1, channelMebibytesPerSecond: 5, indexedDbWriteP50Ms: 1, indexedDbWriteP99Ms: 1, indexedDbWriteAloneP50Ms: 1, channelCpuMillisecondsPerMebibyte: 320, cores: 2 };
+    const raw = { indexedDbEntriesPerSecond: 1, indexedDbTransactionsPerSecond: 1, indexedDbBatch: 1, channelRoundTripP50Ms: 1, channelRoundTripP99Ms: 1, channelIdleRoundTripP50Ms: 1, channelIdleRoundTripP99Ms: 1, channelMebibytesPerSecond: 5, indexedDbWriteP50Ms: 1, indexedDbWriteP99Ms: 1, indexedDbWriteAloneP50Ms: 1, channelCpuMillisecondsPerMebibyte: 320, cores: 2 };
     const saturation = { commitsPerSecond: 4000, inFlightPerPage: 256, seconds: 20, p50Ms: 1, p99Ms: 1, errors: 0, firstError: null, loads: [], profileFile: null, channelBytesPerCommit: 300, cpuMicrosecondsPerCommit: 500 };
     // 300 B per commit at 320 ms per MiB is 0.0916 ms of CPU; two cores give 2,000 ms per second.
     expect(channelCeiling(raw, saturation)).toBeCloseTo(2000 / ((320 * 300) / mebibyte), 6);
@@ -55,8 +55,8 @@ describe('channelCeiling', () => {
 });
 
 describe('commitFloorMs', () => {
-  it('adds one channel round trip and one strict single-entry write, percentile by percentile', () => {
-    const raw = { indexedDbEntriesPerSecond: 1, indexedDbTransactionsPerSecond: 1, indexedDbBatch: 1, channelRoundTripP50Ms: 0.5, channelRoundTripP99Ms: 1.5, channelMebibytesPerSecond: 5, indexedDbWriteP50Ms: 2.25, indexedDbWriteP99Ms: 9, indexedDbWriteAloneP50Ms: 1, channelCpuMillisecondsPerMebibyte: 320, cores: 2 };
+  it('adds one round trip after quiet and one strict single-entry write, percentile by percentile', () => {
+    const raw = { indexedDbEntriesPerSecond: 1, indexedDbTransactionsPerSecond: 1, indexedDbBatch: 1, channelRoundTripP50Ms: 0.25, channelRoundTripP99Ms: 0.75, channelIdleRoundTripP50Ms: 0.5, channelIdleRoundTripP99Ms: 1.5, channelMebibytesPerSecond: 5, indexedDbWriteP50Ms: 2.25, indexedDbWriteP99Ms: 9, indexedDbWriteAloneP50Ms: 1, channelCpuMillisecondsPerMebibyte: 320, cores: 2 };
     expect(commitFloorMs(raw, 'p50')).toBe(2.75);
     expect(commitFloorMs(raw, 'p99')).toBe(10.5);
   });

@@ -106,13 +106,18 @@ export const rawApi = {
     await connection?.setRemoteDescription(JSON.parse(answer) as RTCSessionDescriptionInit);
     while (channel === null) await new Promise((resolve) => setTimeout(resolve, 10));
   },
-  /** Round trips of 64-byte pings, one at a time, after a tenth as many for warm-up. */
-  async bareRoundTrip(pings: number): Promise<{ p50Ms: number; p99Ms: number }> {
+  /**
+   * Round trips of 64-byte pings, one at a time, after a tenth as many for warm-up; with `idleMs`,
+   * each ping waits that long after the last pong, as a commit at light load finds the machine
+   * idle (a core that has gone idle may take a while to wake).
+   */
+  async bareRoundTrip(pings: number, idleMs = 0): Promise<{ p50Ms: number; p99Ms: number }> {
     const open = openChannel();
     const times: number[] = [];
     const ping = new Uint8Array(64);
     ping[0] = kind.ping;
     for (let index = 0; index < pings + Math.ceil(pings / 10); index += 1) {
+      if (idleMs > 0) await new Promise((resolve) => setTimeout(resolve, idleMs));
       const sent = performance.now();
       const pong = nextMessage(open, kind.pong);
       open.send(ping);
