@@ -72,6 +72,11 @@ export async function startPeer(
       return partition.transport;
     },
     storage: (id) => IndexedDbRaftStorage.open(databaseNameFor(settings.room, id)),
+    // An id given up (removed while this tab was closed, or wedged) leaves a database of up to a
+    // snapshot and ~11,000 entries behind: delete it. By then no connection to it is open in this
+    // tab: startWorkerNode closed the page-side one, and the worker closes its own when the old
+    // node closes (joinRoom discards only after that).
+    discardStorage: (id) => IndexedDbRaftStorage.destroy(databaseNameFor(settings.room, id)),
     createNode: (options) => startWorkerNode(settings.room, options),
     store: storeOptions,
     startDespiteUnreachable: () => startAnyway.chosen(),
@@ -93,6 +98,10 @@ export async function startPeer(
         case 'wedged':
         case 'rejoinFailed':
           onEvent(event.type === 'rejoinFailed' ? 'error' : 'info', `${event.type}: ${JSON.stringify(event)}`);
+          break;
+        case 'storageDiscarded':
+          if (event.failure === null) onEvent('info', `deleted the storage of ${event.id}, an id this tab gave up`);
+          else onEvent('error', `could not delete the storage of ${event.id}, an id this tab gave up: ${event.failure}`);
           break;
         case 'peersUnreachable':
           onUnreachable({ count: event.count, peers: event.peers, waiting: event.waiting });

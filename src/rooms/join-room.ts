@@ -19,7 +19,7 @@ import { createRoomChannel, type RoomChannel } from './room-channel.ts';
 import { startRoomCoordinator, type RoomCoordinator, type RoomEvent } from './room-coordinator.ts';
 import { identityKey, defaultKeyValueStore, loadBootstrap, loadOrMintNodeId, mintNodeId, saveBootstrap, storageHoldsLog, type KeyValueStore } from './room-identity.ts';
 import { removedWhileAway } from './removed-while-away.ts';
-import { emitSafely } from './room-events.ts';
+import { emitSafely, reasonOf } from './room-events.ts';
 import { claimTabIdentity } from './tab-identity.ts';
 import { createRoomPresence, type RoomPresence } from './room-presence.ts';
 import { watchUnreachablePeers, type UnreachablePeers } from './unreachable-peers.ts';
@@ -40,8 +40,26 @@ export interface JoinRoomOptions<State, Command> {
   readonly signaling: SignalingClient | ((context: SignalingContext) => SignalingClient);
   /** The transport over that signaling client (the WebRTC transport, or any RaftTransport). */
   readonly createTransport: (signaling: SignalingClient) => RaftTransport;
-  /** This peer's durable storage (IndexedDbRaftStorage.open(...) in browsers); default in memory. */
+  /**
+   * This peer's durable storage (IndexedDbRaftStorage.open(...) in browsers); default in memory.
+   * Called once per id, and each id needs storage of its own: a fresh id starts on empty storage.
+   * joinRoom closes (when it has a `close` method) a storage it opened for a join that did not
+   * go through, and the storage of an id it gives up after a wedge.
+   */
   readonly storage?: (id: NodeId) => RaftStorage | Promise<RaftStorage>;
+  /**
+   * Deletes the durable storage of an id this peer has given up for good: it was removed while
+   * away, the room lists it as a voter while its storage is empty, or it wedged; each time joinRoom
+   * goes on under a fresh id and the old storage would otherwise stay on disk for good. Called
+   * once per such id, after the fresh id is saved in the identity store (a crash in between leaves
+   * an orphan at worst, never a saved id whose storage was deleted), and after joinRoom closed the
+   * node and the storage it opened for the old id (when that storage has a `close` method). A copy
+   * the application opened itself (`createNode` in a worker) must be closed by the node's `close`,
+   * or this callback must cope with it still open. joinRoom does not wait for it: the outcome is a
+   * `storageDiscarded` event, and a throw never fails the join. Never called for a fixed id (`nodeId`,
+   * or a signaling client's selfId). Browsers: `(id) => IndexedDbRaftStorage.destroy(nameOf(id))`.
+   */
+  readonly discardStorage?: (id: NodeId) => void | Promise<void>;
   /**
    * Starts the node (default createRaftNode on this thread). Browsers pass a function that calls
    * createWorkerRaftNode so the engine and its storage run in a Web Worker; it receives the
@@ -94,6 +112,8 @@ export interface Room<State, Command> {
 /** One node id's stay in the room. */
 interface Incarnation<State, Command> {
   readonly id: NodeId;
+  /** The storage joinRoom opened for this id: closed before the id is given up (see rejoin). */
+  readonly storage: RaftStorage;
   readonly node: RaftNode;
   readonly store: ReplicatedStore<State, Command>;
   readonly signaling: SignalingClient;
@@ -142,7 +162,11 @@ export async function joinRoom<State, Command>(options: JoinRoomOptions<State, C
     rejoining = true;
     try {
       await wedged.leave();
+      // leave() closes the node, not the storage it ran on: a storage still open would keep the
+      // old database from being deleted.
+      await closeStorage(wedged.storage);
       const fresh = await freshId(options, identityStore);
+      discardAbandoned(options, wedged.id);
       if (left) return;
       current = await joinWithRetries(options, identityStore, fresh, false, rejoin);
       if (left) await current.leave();
@@ -202,9 +226,49 @@ async function joinWithRetries<State, Command>(
     if (fixedId || attempt >= maxIdentityAttempts) {
       throw new Error(`joinRoom: ${id} cannot rejoin as a voter (the room lists it while this peer's storage is empty, or it was removed while away); give a fresh nodeId`);
     }
-    // SPEC "Wedge": the way back is a fresh id on empty storage, admitted by the policy.
+    // SPEC "Wedge": the way back is a fresh id on empty storage, admitted by the policy. joinAs
+    // closed the old id's storage; it is discarded once the fresh id is saved.
+    const abandoned = id;
     id = await freshId(options, identityStore);
+    discardAbandoned(options, abandoned);
   }
+}
+
+/**
+ * Closes a storage joinRoom opened and no longer uses. RaftStorage has no `close` (in-memory
+ * storage needs none); IndexedDB and file storage do, and both tolerate a second call (the demo's
+ * createNode closes its page-side copy itself, the edge peer closes its storage after a failed join).
+ */
+async function closeStorage(storage: RaftStorage): Promise<void> {
+  const closable = storage as RaftStorage & { close?: () => void | Promise<void> };
+  if (typeof closable.close !== 'function') return;
+  try {
+    await closable.close();
+  } catch {
+    // A storage that fails to close is one nobody uses any more; the join's own outcome (a fresh
+    // id, or the error being rethrown) matters more than this one.
+  }
+}
+
+/** Hands an id given up for good to `discardStorage` (once), reporting the outcome without waiting for it. */
+function discardAbandoned<State, Command>(options: JoinRoomOptions<State, Command>, id: NodeId): void {
+  const discard = options.discardStorage;
+  if (discard === undefined) return;
+  const clock = options.raftConfig?.clock ?? realClock;
+  const report = (failure: string | null): void => emitSafely(options.onEvent, { type: 'storageDiscarded', id, failure, at: clock.now() });
+  let pending: void | Promise<void>;
+  try {
+    pending = discard(id);
+  } catch (error) {
+    report(reasonOf(error));
+    return;
+  }
+  // Not awaited: deleting a large database takes a while (or waits on a connection another tab
+  // still holds), and the join under the fresh id needs nothing from it.
+  Promise.resolve(pending).then(
+    () => report(null),
+    (error: unknown) => report(reasonOf(error)),
+  );
 }
 
 interface Plumbing {
@@ -268,40 +332,69 @@ function connect<State, Command>(options: JoinRoomOptions<State, Command>, id: N
   };
 }
 
-/** null when `id` must not be used again: the room lists it as a voter while our storage is empty, or it was removed while away. */
+/**
+ * null when `id` must not be used again: the room lists it as a voter while our storage is empty,
+ * or it was removed while away. Whenever it returns null or throws, the storage it opened is
+ * closed (the caller may then discard it, or may close a storage it shares once more).
+ */
 async function joinAs<State, Command>(
   options: JoinRoomOptions<State, Command>,
   identityStore: KeyValueStore,
   id: NodeId,
   onWedged: (incarnation: Incarnation<State, Command>, metric: WedgeMetric) => Promise<void>,
 ): Promise<Incarnation<State, Command> | null> {
-  const clock = options.raftConfig?.clock ?? realClock;
   const gossipIntervalMs = bounded('gossipIntervalMs', options.gossipIntervalMs, 1_000, 10, 60_000);
   const discoveryMs = bounded('discoveryMs', options.discoveryMs, 1_500, 0, 600_000);
   const policy = createMembershipPolicy({ ...options.policy, witness: options.witness ?? null });
   const storage = (await options.storage?.(id)) ?? new InMemoryRaftStorage();
-  const plumbing = connect(options, id, gossipIntervalMs, discoveryMs);
-  // Assigned before the node can report a wedge (the report is deferred by a timer).
-  let incarnation: Incarnation<State, Command> | null = null;
+  let plumbing: Plumbing | null = null;
   try {
+    plumbing = connect(options, id, gossipIntervalMs, discoveryMs);
     const bootstrap = await chooseBootstrap(options, identityStore, id, storage, plumbing, discoveryMs, gossipIntervalMs);
     if (bootstrap === null) {
       plumbing.close();
+      await closeStorage(storage);
       return null;
     }
     plumbing.unreachable.setWaiting(false);
-    const node = await (options.createNode ?? createRaftNode)({
-      id,
-      clusterConfig: bootstrap,
-      transport: plumbing.channel.transport,
-      storage,
-      ...(options.raftConfig === undefined ? {} : { raftConfig: options.raftConfig }),
-      onMetric: (metric) => {
-        options.onMetric?.(metric);
-        // Deferred: metrics are emitted inside the driver's step.
-        if (metric.type === 'wedgeSuspected') clock.setTimeout(() => void (incarnation === null ? undefined : onWedged(incarnation, metric)), 0);
-      },
-    });
+    return await startIncarnation(options, { id, storage, bootstrap, plumbing, policy }, onWedged);
+  } catch (error) {
+    plumbing?.close();
+    await closeStorage(storage);
+    throw error;
+  }
+}
+
+interface IncarnationParts {
+  readonly id: NodeId;
+  readonly storage: RaftStorage;
+  readonly bootstrap: ClusterConfig;
+  readonly plumbing: Plumbing;
+  readonly policy: ReturnType<typeof createMembershipPolicy>;
+}
+
+/** Starts the node, its coordinator and the application store; a failure after the node started closes it. */
+async function startIncarnation<State, Command>(
+  options: JoinRoomOptions<State, Command>,
+  { id, storage, bootstrap, plumbing, policy }: IncarnationParts,
+  onWedged: (incarnation: Incarnation<State, Command>, metric: WedgeMetric) => Promise<void>,
+): Promise<Incarnation<State, Command>> {
+  const clock = options.raftConfig?.clock ?? realClock;
+  // Assigned before the node can report a wedge (the report is deferred by a timer).
+  let incarnation: Incarnation<State, Command> | null = null;
+  const node = await (options.createNode ?? createRaftNode)({
+    id,
+    clusterConfig: bootstrap,
+    transport: plumbing.channel.transport,
+    storage,
+    ...(options.raftConfig === undefined ? {} : { raftConfig: options.raftConfig }),
+    onMetric: (metric) => {
+      options.onMetric?.(metric);
+      // Deferred: metrics are emitted inside the driver's step.
+      if (metric.type === 'wedgeSuspected') clock.setTimeout(() => void (incarnation === null ? undefined : onWedged(incarnation, metric)), 0);
+    },
+  });
+  try {
     plumbing.presence.describeSelf(() => ({
       member: true,
       voters: node.commitIndex.value > 0 ? node.membership.value.voters : null,
@@ -320,10 +413,11 @@ async function joinAs<State, Command>(
       onEvent: options.onEvent,
     });
     const store = createReplicatedStore<State, Command>({ clock, ...options.store, node });
-    incarnation = { id, node, store, signaling: plumbing.signaling, leave: () => leaveRoom(node, store, coordinator, plumbing) };
+    incarnation = { id, storage, node, store, signaling: plumbing.signaling, leave: () => leaveRoom(node, store, coordinator, plumbing) };
     return incarnation;
   } catch (error) {
-    plumbing.close();
+    // The storage is closed by joinAs: the node running on it must stop first.
+    await node.close().catch(() => undefined);
     throw error;
   }
 }

@@ -1,6 +1,6 @@
 // What a room reports about itself (joinRoom's `onEvent`): membership changes the leader made,
-// hand-offs of a hidden leader, a wedged peer rejoining under a fresh id, and peers signaling
-// lists that the transport cannot reach.
+// hand-offs of a hidden leader, a wedged peer rejoining under a fresh id, the storage of an id
+// given up being discarded, and peers signaling lists that the transport cannot reach.
 import type { NodeId } from '../core/types.ts';
 import type { MembershipDecision } from './membership-policy.ts';
 
@@ -15,6 +15,11 @@ export type RoomEvent =
   /** After a wedge: the peer left and joined again under a fresh id on empty storage (SPEC "Wedge"). */
   | { readonly type: 'rejoined'; readonly previousId: NodeId; readonly id: NodeId; readonly at: number }
   | { readonly type: 'rejoinFailed'; readonly reason: string; readonly at: number }
+  /**
+   * An id this peer gave up for good (removed while away, found reused, or wedged) was handed to
+   * `discardStorage`, once: `failure` is null when it finished, else what it threw (the join goes on).
+   */
+  | { readonly type: 'storageDiscarded'; readonly id: NodeId; readonly failure: string | null; readonly at: number }
   /**
    * The peers signaling lists in the room that the transport has not reached for a while (sorted,
    * at most 32 named; `count` is the total), sent whenever that set changes — `count: 0` once all
