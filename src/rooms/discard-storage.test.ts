@@ -253,4 +253,35 @@ describe('joinRoom discards the storage of an id it gives up', () => {
     expect(test.events.filter((event) => event.type === 'storageDiscarded')).toEqual([{ type: 'storageDiscarded', id: firstId, failure: null, at: expect.any(Number) }]);
     await test.close();
   });
+
+  it('leave() during a rejoin stops it: when leave resolves every storage it opened is closed, and nothing opens or rejoins later', async () => {
+    const test = createTestRoom(1_206);
+    const solo = test.peer('a');
+    let reportMetric: ((metric: RaftMetric) => void) | undefined;
+    const joined = await test.settle(
+      test.visit(solo, {
+        createNode: async (nodeOptions) => {
+          reportMetric = nodeOptions.onMetric;
+          return createRaftNode(nodeOptions);
+        },
+        discardStorage: () => undefined,
+      }),
+    );
+    expect(joined.status).toBe('fulfilled');
+    const room = solo.room!;
+    await test.clock.runUntil(() => room.node.role.value === 'leader', { timeoutMs: 5_000 });
+    const firstId = room.id;
+    reportMetric!({ type: 'wedgeSuspected', from: firstId, localTerm: 1, remoteTerm: 1, voters: [firstId], gate: 'senderNotVoter' });
+    // The rejoin has opened the fresh id's storage and is discovering the room (400 ms here).
+    const discovering = await test.clock.runUntil(() => solo.storages.size === 2, { timeoutMs: 5_000 });
+    expect(discovering).toBe(true);
+    const left = await test.settle(room.leave(), 2_000);
+    expect(left.status).toBe('fulfilled');
+    expect([...solo.storages.values()].map((storage) => storage.closed)).toEqual([true, true]);
+    await test.clock.advance(5_000);
+    expect(solo.storages.size).toBe(2);
+    expect(test.events.filter((event) => event.type === 'rejoined' || event.type === 'rejoinFailed')).toEqual([]);
+    expect(room.id).toBe(firstId);
+    await test.close();
+  });
 });

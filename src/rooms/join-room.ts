@@ -51,8 +51,10 @@ export interface JoinRoomOptions<State, Command> {
    * Deletes the durable storage of an id this peer has given up for good: it was removed while
    * away, the room lists it as a voter while its storage is empty, or it wedged; each time joinRoom
    * goes on under a fresh id and the old storage would otherwise stay on disk for good. Called
-   * once per such id, after the fresh id is saved in the identity store (a crash in between leaves
-   * an orphan at worst, never a saved id whose storage was deleted), and after joinRoom closed the
+   * once per such id, after the fresh id is saved in the identity store (so a crash in between
+   * leaves an orphan at worst; a browser may reach the disk with localStorage only after the
+   * delete, and then the old id comes back on empty storage and the room treats it as it treats
+   * any peer that lost its storage), and after joinRoom closed the
    * node and the storage it opened for the old id (when that storage has a `close` method). A copy
    * the application opened itself (`createNode` in a worker) must be closed by the node's `close`,
    * or this callback must cope with it still open. joinRoom does not wait for it: the outcome is a
@@ -150,6 +152,11 @@ export async function joinRoom<State, Command>(options: JoinRoomOptions<State, C
   let current: Incarnation<State, Command>;
   let left = false;
   let rejoining = false;
+  /** The rejoin under way, which leave() waits for: nothing may open or delete storage after it. */
+  let rejoinInFlight: Promise<void> = Promise.resolve();
+  /** Aborted by leave(): stops a rejoin's discovery, which may otherwise wait on peers for long. */
+  const leaving = new AbortController();
+  options.signal?.addEventListener('abort', () => leaving.abort(options.signal?.reason), { once: true });
 
   const rejoin = async (wedged: Incarnation<State, Command>, metric: WedgeMetric): Promise<void> => {
     emitSafely(options.onEvent, { type: 'wedged', id: wedged.id, refusedFrom: metric.from, gate: metric.gate, voters: metric.voters, at: clock.now() });
@@ -160,22 +167,34 @@ export async function joinRoom<State, Command>(options: JoinRoomOptions<State, C
     const following = wedged.node.leader.value;
     if (following !== null && following !== metric.from) return;
     rejoining = true;
-    try {
-      await wedged.leave();
-      // leave() closes the node, not the storage it ran on: a storage still open would keep the
-      // old database from being deleted.
-      await closeStorage(wedged.storage);
-      const fresh = await freshId(options, identityStore);
-      discardAbandoned(options, wedged.id);
-      if (left) return;
-      current = await joinWithRetries(options, identityStore, fresh, false, rejoin);
-      if (left) await current.leave();
-      else emitSafely(options.onEvent, { type: 'rejoined', previousId: wedged.id, id: current.id, at: clock.now() });
-    } catch (error) {
-      emitSafely(options.onEvent, { type: 'rejoinFailed', reason: error instanceof Error ? error.message : String(error), at: clock.now() });
-    } finally {
-      rejoining = false;
-    }
+    const run = async (): Promise<void> => {
+      try {
+        await wedged.leave();
+        // Left meanwhile: the wedged id stays saved, and the next join deals with it.
+        if (left) return;
+        // leave() closes the node, not the storage it ran on: a storage still open would keep the
+        // old database from being deleted.
+        await closeStorage(wedged.storage);
+        const fresh = await freshId(options, identityStore);
+        discardAbandoned(options, wedged.id);
+        if (left) return;
+        const joined = await joinWithRetries({ ...options, signal: leaving.signal }, identityStore, fresh, false, rejoin);
+        if (left) {
+          await joined.leave();
+          await closeStorage(joined.storage);
+          return;
+        }
+        current = joined;
+        emitSafely(options.onEvent, { type: 'rejoined', previousId: wedged.id, id: current.id, at: clock.now() });
+      } catch (error) {
+        // A rejoin that leave() cut short is not a failure the application needs to hear of.
+        if (!left) emitSafely(options.onEvent, { type: 'rejoinFailed', reason: error instanceof Error ? error.message : String(error), at: clock.now() });
+      } finally {
+        rejoining = false;
+      }
+    };
+    rejoinInFlight = run();
+    await rejoinInFlight;
   };
 
   const id = fixedId ?? (await loadOrMintNodeId(identityStore, options.room, options.raftConfig?.random));
@@ -195,6 +214,8 @@ export async function joinRoom<State, Command>(options: JoinRoomOptions<State, C
     },
     leave: async () => {
       left = true;
+      leaving.abort(new Error('the room was left'));
+      await rejoinInFlight;
       await current.leave();
     },
   };
@@ -394,6 +415,7 @@ async function startIncarnation<State, Command>(
       if (metric.type === 'wedgeSuspected') clock.setTimeout(() => void (incarnation === null ? undefined : onWedged(incarnation, metric)), 0);
     },
   });
+  let coordinator: RoomCoordinator | null = null;
   try {
     plumbing.presence.describeSelf(() => ({
       member: true,
@@ -401,7 +423,7 @@ async function startIncarnation<State, Command>(
       term: node.term.value,
       leader: node.leader.value,
     }));
-    const coordinator = startRoomCoordinator({
+    coordinator = startRoomCoordinator({
       node,
       presence: plumbing.presence,
       peers: plumbing.channel.transport.peers,
@@ -413,10 +435,13 @@ async function startIncarnation<State, Command>(
       onEvent: options.onEvent,
     });
     const store = createReplicatedStore<State, Command>({ clock, ...options.store, node });
-    incarnation = { id, storage, node, store, signaling: plumbing.signaling, leave: () => leaveRoom(node, store, coordinator, plumbing) };
+    const running = coordinator;
+    incarnation = { id, storage, node, store, signaling: plumbing.signaling, leave: () => leaveRoom(node, store, running, plumbing) };
     return incarnation;
   } catch (error) {
-    // The storage is closed by joinAs: the node running on it must stop first.
+    // The coordinator's timer would otherwise tick on against a closed node for good (and keep a
+    // Node process alive); the storage is closed by joinAs, so the node running on it stops first.
+    coordinator?.close();
     await node.close().catch(() => undefined);
     throw error;
   }

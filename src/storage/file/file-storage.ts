@@ -51,6 +51,7 @@ export function fileFailure(error: unknown, operation: string): RaftStorageError
 export class FileRaftStorage implements RaftStorage {
   private queue: Promise<unknown> = Promise.resolve();
   private failure: RaftStorageError | null = null;
+  private closing: Promise<void> | null = null;
   private hardState = { term: 0, votedFor: null as NodeId | null };
   private leaderPin: { term: number; leaderId: NodeId } | null = null;
 
@@ -227,12 +228,16 @@ export class FileRaftStorage implements RaftStorage {
   }
 
   /** Closes the journal and releases the directory; later calls reject with reason 'closed'. */
-  async close(): Promise<void> {
-    if (this.failure?.reason === 'closed') return;
-    await this.queue;
-    this.failure ??= storageFailure('closed', 'closed by its owner', undefined, 'FileRaftStorage');
-    await this.journal.close().catch(() => undefined);
-    await this.unlock();
+  close(): Promise<void> {
+    // Once, whatever the failure: a second close must not release the lock again (another
+    // process may hold it by then), and a storage failed by a write must still release it once.
+    this.closing ??= (async () => {
+      await this.queue.catch(() => undefined);
+      this.failure ??= storageFailure('closed', 'closed by its owner', undefined, 'FileRaftStorage');
+      await this.journal.close().catch(() => undefined);
+      await this.unlock();
+    })();
+    return this.closing;
   }
 
   /** Rewrites the journal as one reset record when it is large and mostly discarded entries. */
