@@ -11,7 +11,8 @@ import { createSimulatedNetwork, reliableNetwork } from '../testing/simulated-ne
 import { VirtualClock } from '../testing/virtual-clock.ts';
 import { createRoomChannel, decodeHello, encodeHello, roomFrameTag } from './room-channel.ts';
 import type { RoomEvent } from './room-coordinator.ts';
-import { bootstrapKey, identityKey } from './room-identity.ts';
+import { joinRoom } from './join-room.ts';
+import { bootstrapKey, identityKey, memoryKeyValueStore } from './room-identity.ts';
 import { collectingRejections } from './unhandled-rejections.test-support.ts';
 import { arrive, createSimulatedPeer, depart, type PeerEnvironment, type RoomTimings, type SimulatedPeer } from './room-simulation-peers.test-support.ts';
 
@@ -194,5 +195,44 @@ describe('room channel', () => {
     expect('orderedFrameBytes' in unbounded.transport).toBe(false);
     bounded.close();
     unbounded.close();
+  });
+});
+
+describe('joinRoom options', () => {
+  it('are all checked before anything is opened: an invalid store or interval opens no storage and no signaling', async () => {
+    const opened: string[] = [];
+    const base = {
+      room: 'checked',
+      identityStore: memoryKeyValueStore(),
+      signaling: () => {
+        opened.push('signaling');
+        throw new Error('signaling must not be created');
+      },
+      createTransport: () => {
+        opened.push('transport');
+        throw new Error('transport must not be created');
+      },
+      storage: () => {
+        opened.push('storage');
+        throw new Error('storage must not be opened');
+      },
+      store: { initialState: {}, apply: (state: object) => state },
+    };
+    const invalid = [
+      { ...base, store: { initialState: {} } as never },
+      { ...base, store: { ...base.store, snapshotEvery: 0 } },
+      { ...base, coordinatorIntervalMs: 0 },
+      { ...base, changeTimeoutMs: -1 },
+      { ...base, discoveryMs: 1.5 },
+      { ...base, policy: { targetVoters: 0 } },
+    ];
+    for (const options of invalid) {
+      const outcome = await joinRoom(options).then(
+        () => 'joined',
+        (error: unknown) => (error instanceof RangeError || error instanceof TypeError ? 'refused' : `other: ${String(error)}`),
+      );
+      expect(outcome).toBe('refused');
+    }
+    expect(opened).toEqual([]);
   });
 });

@@ -19,6 +19,7 @@ import { createRoomChannel, type RoomChannel } from './room-channel.ts';
 import { startRoomCoordinator, type RoomCoordinator, type RoomEvent } from './room-coordinator.ts';
 import { identityKey, defaultKeyValueStore, loadBootstrap, loadOrMintNodeId, mintNodeId, saveBootstrap, storageHoldsLog, type KeyValueStore } from './room-identity.ts';
 import { removedWhileAway } from './removed-while-away.ts';
+import { resolveStoreOptions } from './store-options.ts';
 import { emitSafely, reasonOf } from './room-events.ts';
 import { claimTabIdentity } from './tab-identity.ts';
 import { createRoomPresence, type RoomPresence } from './room-presence.ts';
@@ -132,6 +133,20 @@ function bounded(name: string, value: number | undefined, fallback: number, min:
 }
 
 /**
+ * Every option checked again where it is used, checked once before anything is opened: an invalid
+ * store or interval found only after discovery and the node's start (as it was) left a bootstrap
+ * saved and a log written for a room the application never joined.
+ */
+function validateBeforeJoining<State, Command>(options: JoinRoomOptions<State, Command>): void {
+  resolveStoreOptions(options.store);
+  createMembershipPolicy({ ...options.policy, witness: options.witness ?? null });
+  bounded('gossipIntervalMs', options.gossipIntervalMs, 1_000, 10, 60_000);
+  bounded('discoveryMs', options.discoveryMs, 1_500, 0, 600_000);
+  bounded('coordinatorIntervalMs', options.coordinatorIntervalMs, 250, 1, 60_000);
+  bounded('changeTimeoutMs', options.changeTimeoutMs, 10_000, 1, 600_000);
+}
+
+/**
  * Browsers: a per-tab identity slot held by a Web Lock over localStorage (tab-identity.ts), so two
  * tabs of one profile are two members and a reloaded tab is the same one. Elsewhere: localStorage
  * if present, else memory.
@@ -145,6 +160,7 @@ async function defaultIdentityStore(room: string): Promise<KeyValueStore> {
 
 export async function joinRoom<State, Command>(options: JoinRoomOptions<State, Command>): Promise<Room<State, Command>> {
   if (typeof options.room !== 'string' || options.room.length === 0) throw new RangeError('joinRoom needs a room name');
+  validateBeforeJoining(options);
   const identityStore = options.identityStore ?? (await defaultIdentityStore(options.room));
   const givenClient = typeof options.signaling === 'function' ? null : options.signaling;
   const fixedId = givenClient?.selfId ?? options.nodeId ?? null;
