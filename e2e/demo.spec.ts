@@ -103,6 +103,50 @@ test('a reloaded page and a browser restarted on the same profile come back with
   }
 });
 
+test('a page that comes back after being removed rejoins under a fresh id and deletes the database of the id it gave up', async ({ baseURL }) => {
+  const room = freshRoom('removed');
+  const profile = mkdtempSync(join(tmpdir(), 'raftmesh-demo-profile-'));
+  const databases = (peer: DemoPeer): Promise<string[]> => peer.page.evaluate(async () => (await indexedDB.databases()).map((database) => database.name ?? ''));
+  try {
+    const others = await peers(baseURL!, room, ['Ana', 'Bo']);
+    const persistent = await openPersistentPeer(baseURL!, profile, { room, signal: signaling.url, name: 'Cy' });
+    opened.push(persistent);
+    await waitForCluster([...others, persistent], 3);
+    await Promise.all([...others, persistent].map((peer) => increment(peer)));
+    await waitForBoards([...others, persistent], 'three increments', (board) => board.counter === 3);
+    const oldId = (await view(persistent)).id!;
+    const oldDatabase = `raftmesh:demo:${room}:${oldId}`;
+    expect(await databases(persistent)).toContain(oldDatabase);
+    // The page that goes away leads: the others then elect a leader in a newer term, which is what
+    // tells a returning voter it was removed while away (a removal in the same term lets it keep
+    // its id and come back as a learner).
+    for (const peer of others) {
+      if ((await view(peer)).role === 'leader') expect((await peer.page.evaluate((target) => window.raftmeshDemo.transferLeadership(target), oldId)).ok).toBe(true);
+    }
+    await expect.poll(async () => (await view(persistent)).role, { timeout: 20_000 }).toBe('leader');
+
+    await persistent.close();
+    opened.splice(opened.indexOf(persistent), 1);
+    // The room's policy removes a voter unreachable for 10 s.
+    await expect
+      .poll(async () => (await others[0]!.page.evaluate(() => window.raftmeshDemo.cluster())).some((row) => row.id === oldId && row.membership !== 'not a member'), { timeout: 45_000, intervals: [500, 1000] })
+      .toBe(false);
+
+    const restarted = await openPersistentPeer(baseURL!, profile, { room, signal: signaling.url, name: 'Cy' });
+    opened.push(restarted);
+    const newId = (await view(restarted)).id!;
+    expect(newId).not.toBe(oldId);
+    // Deleted once the fresh id is saved and nothing holds the old database open (not awaited by the join).
+    await expect.poll(() => databases(restarted), { timeout: 20_000 }).not.toContain(oldDatabase);
+    expect(await databases(restarted)).toContain(`raftmesh:demo:${room}:${newId}`);
+    await increment(others[1]!);
+    await waitForBoards([...others, restarted], 'four increments, the returning page included', (board) => board.counter === 4, 45_000);
+  } finally {
+    for (const peer of opened.splice(0)) await peer.close().catch(() => undefined);
+    rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+  }
+});
+
 test('the panel’s disconnect button partitions a page: the majority commits, the minority cannot and says so, then catches up', async ({ baseURL }) => {
   const group = await peers(baseURL!, freshRoom('partition'), ['Ana', 'Bo', 'Cy']);
   const leaderId = await waitForCluster(group, 3);
