@@ -17,7 +17,19 @@ test.beforeAll(async () => {
 test.afterAll(async () => {
   await signaling.close();
 });
-test.afterEach(async () => {
+test.afterEach(async ({}, testInfo) => {
+  // A failed or timed-out test says what every page it left open was doing: role, leader, the
+  // end of its timeline and its errors (a flaky test is a bug, and this is what finds the race).
+  if (testInfo.status !== testInfo.expectedStatus) {
+    const lines: string[] = [];
+    for (const peer of opened) {
+      const state = peer.page.evaluate(() => ({ view: { id: window.raftmeshDemo.nodeId(), role: window.raftmeshDemo.role(), leader: window.raftmeshDemo.leader(), commitIndex: window.raftmeshDemo.commitIndex() }, timeline: window.raftmeshDemo.timeline().slice(-15), errors: window.raftmeshDemo.errors().slice(-10) }));
+      const bounded = await Promise.race([state.catch((error: unknown) => `unreadable: ${String(error)}`), new Promise((resolve) => setTimeout(() => resolve('no answer within 5 s'), 5_000))]);
+      lines.push(`${peer.name}: ${JSON.stringify(bounded)}`);
+    }
+    // Printed with the failure by the list reporter (CI's log keeps it).
+    await testInfo.attach('pages at the failure', { body: lines.join('\n'), contentType: 'text/plain' });
+  }
   for (const peer of opened.splice(0)) await peer.close().catch(() => undefined);
 });
 
