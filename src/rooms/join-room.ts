@@ -140,10 +140,17 @@ function bounded(name: string, value: number | undefined, fallback: number, min:
 function validateBeforeJoining<State, Command>(options: JoinRoomOptions<State, Command>): void {
   resolveStoreOptions(options.store);
   createMembershipPolicy({ ...options.policy, witness: options.witness ?? null });
-  bounded('gossipIntervalMs', options.gossipIntervalMs, 1_000, 10, 60_000);
-  bounded('discoveryMs', options.discoveryMs, 1_500, 0, 600_000);
-  bounded('coordinatorIntervalMs', options.coordinatorIntervalMs, 250, 1, 60_000);
-  bounded('changeTimeoutMs', options.changeTimeoutMs, 10_000, 1, 600_000);
+  roomTimings(options);
+}
+
+/** The room's intervals, each with its default and bounds, in one place. */
+function roomTimings<State, Command>(options: JoinRoomOptions<State, Command>) {
+  return {
+    gossipIntervalMs: bounded('gossipIntervalMs', options.gossipIntervalMs, 1_000, 10, 60_000),
+    discoveryMs: bounded('discoveryMs', options.discoveryMs, 1_500, 0, 600_000),
+    coordinatorIntervalMs: bounded('coordinatorIntervalMs', options.coordinatorIntervalMs, 250, 1, 60_000),
+    changeTimeoutMs: bounded('changeTimeoutMs', options.changeTimeoutMs, 10_000, 1, 600_000),
+  };
 }
 
 /**
@@ -380,8 +387,7 @@ async function joinAs<State, Command>(
   id: NodeId,
   onWedged: (incarnation: Incarnation<State, Command>, metric: WedgeMetric) => Promise<void>,
 ): Promise<Incarnation<State, Command> | null> {
-  const gossipIntervalMs = bounded('gossipIntervalMs', options.gossipIntervalMs, 1_000, 10, 60_000);
-  const discoveryMs = bounded('discoveryMs', options.discoveryMs, 1_500, 0, 600_000);
+  const { gossipIntervalMs, discoveryMs } = roomTimings(options);
   const policy = createMembershipPolicy({ ...options.policy, witness: options.witness ?? null });
   const storage = (await options.storage?.(id)) ?? new InMemoryRaftStorage();
   let plumbing: Plumbing | null = null;
@@ -431,6 +437,7 @@ async function startIncarnation<State, Command>(
       if (metric.type === 'wedgeSuspected') clock.setTimeout(() => void (incarnation === null ? undefined : onWedged(incarnation, metric)), 0);
     },
   });
+  const timings = roomTimings(options);
   let coordinator: RoomCoordinator | null = null;
   try {
     plumbing.presence.describeSelf(() => ({
@@ -446,8 +453,8 @@ async function startIncarnation<State, Command>(
       visible: plumbing.visibility.visible,
       clock,
       policy,
-      intervalMs: bounded('coordinatorIntervalMs', options.coordinatorIntervalMs, 250, 1, 60_000),
-      changeTimeoutMs: bounded('changeTimeoutMs', options.changeTimeoutMs, 10_000, 1, 600_000),
+      intervalMs: timings.coordinatorIntervalMs,
+      changeTimeoutMs: timings.changeTimeoutMs,
       onEvent: options.onEvent,
     });
     const store = createReplicatedStore<State, Command>({ clock, ...options.store, node });
