@@ -31,6 +31,7 @@ export {
   LeadershipTransferError,
   MembershipChangeInProgressError,
   NotLeaderError,
+  NotMemberError,
   ProposalRejectedError,
   RaftClosedError,
   RaftStorageError,

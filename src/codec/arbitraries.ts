@@ -43,4 +43,5 @@ export const messageArbitrary: fc.Arbitrary<RaftMessage> = fc.oneof(
   fc.record({ type: fc.constant('forwardProposeResponse' as const), correlationId: counter, outcome: fc.oneof(fc.record({ type: fc.constant('appended' as const), index: counter, term: counter }), fc.constant({ type: 'notLeader' as const }), fc.constant({ type: 'busy' as const })) }),
   fc.record({ type: fc.constant('readIndexRequest' as const), correlationId: counter }),
   fc.record({ type: fc.constant('readIndexResponse' as const), correlationId: counter, readIndex: counter }),
+  fc.record({ type: fc.constant('notMember' as const), term: counter, configIndex: counter }),
 );

@@ -19,6 +19,7 @@ const golden: Record<RaftMessage['type'], string> = {
   forwardProposeResponse: '01092a001005',
   readIndexRequest: '010a2b',
   readIndexResponse: '010b2b0f',
+  notMember: '010c08ac02',
 };
 
 const hex = (bytes: Uint8Array): string => Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');

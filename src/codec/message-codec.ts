@@ -27,6 +27,7 @@ const typeCodes: Record<RaftMessageType, number> = {
   forwardProposeResponse: 9,
   readIndexRequest: 10,
   readIndexResponse: 11,
+  notMember: 12,
 };
 
 const denialReasons: readonly (VoteDenialReason | null)[] = [null, 'staleTerm', 'alreadyVoted', 'logNotUpToDate', 'leaderAlive'];
@@ -102,6 +103,10 @@ export function encodeMessage(message: RaftMessage): Uint8Array {
       writer.varint(message.correlationId);
       writer.varint(message.readIndex);
       break;
+    case 'notMember':
+      writer.varint(message.term);
+      writer.varint(message.configIndex);
+      break;
   }
   return writer.finish();
 }
@@ -168,6 +173,10 @@ function decodeBody(reader: ByteReader, code: number): RaftMessage | null {
     case 11: {
       const correlationId = reader.varint('correlationId');
       return { type: 'readIndexResponse', correlationId, readIndex: reader.varint('readIndex') };
+    }
+    case 12: {
+      const term = reader.varint('term');
+      return { type: 'notMember', term, configIndex: reader.varint('configIndex') };
     }
     default:
       return null;

@@ -30,4 +30,5 @@ export const sampleMessages: readonly RaftMessage[] = [
   { type: 'forwardProposeResponse', correlationId: 42, outcome: { type: 'appended', index: 16, term: 5 } },
   { type: 'readIndexRequest', correlationId: 43 },
   { type: 'readIndexResponse', correlationId: 43, readIndex: 15 },
+  { type: 'notMember', term: 8, configIndex: 300 },
 ];

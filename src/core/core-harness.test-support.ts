@@ -1,6 +1,7 @@
 // A tiny synchronous harness that drives several RaftCore instances directly, with messages as
 // objects and instant persistence, so core behaviour is tested without driver, codec or timers.
 import { resolveRaftConfig, type RaftConfig } from './config.ts';
+import type { RaftMetric } from './events.ts';
 import type { RaftMessage } from './messages.ts';
 import { RaftCore } from './raft-core.ts';
 import type { ProposalOutcome, ReadOutcome, TransferOutcome } from './ready.ts';
@@ -14,6 +15,8 @@ export interface HarnessNode {
   outcomes: ProposalOutcome[];
   reads: ReadOutcome[];
   transfers: TransferOutcome[];
+  /** Metrics from every ready, in order. */
+  metrics: RaftMetric[];
   /** Indices of snapshots written, in order. */
   snapshots: number[];
 }
@@ -23,6 +26,8 @@ export interface CoreHarness {
   now: number;
   /** Links that drop everything: "a->b". */
   readonly blocked: Set<string>;
+  /** Every message a node emitted, in order, whether or not a blocked link dropped it. */
+  readonly sent: Array<{ readonly from: NodeId; readonly to: NodeId; readonly message: RaftMessage }>;
   node(name: string): HarnessNode;
   /** Delivers messages and persistence until quiet. */
   settle(): void;
@@ -50,6 +55,7 @@ export function createCoreHarness(names: readonly string[], seed = 1, initialVot
     nodes,
     now: 0,
     blocked: new Set(),
+    sent: [],
     node: (name) => {
       const found = nodes.get(nodeId(name));
       if (found === undefined) throw new Error(`no node ${name}`);
@@ -75,6 +81,7 @@ export function createCoreHarness(names: readonly string[], seed = 1, initialVot
             node.outcomes.push(...ready.outcomes);
             node.reads.push(...ready.reads);
             node.transfers.push(...ready.transfers);
+            node.metrics.push(...ready.metrics);
             const needsWrite = ready.hardState !== null || ready.leaderForTerm !== null || ready.truncateFrom !== null || ready.entries.length > 0;
             if (needsWrite) {
               const last = ready.entries[ready.entries.length - 1];
@@ -85,6 +92,7 @@ export function createCoreHarness(names: readonly string[], seed = 1, initialVot
         }
         while (queue.length > 0) {
           const item = queue.shift() as { from: NodeId; to: NodeId; message: RaftMessage };
+          harness.sent.push(item);
           if (harness.blocked.has(`${item.from}->${item.to}`)) continue;
           nodes.get(item.to)?.core.receive(harness.now, item.from, item.message);
           activity = true;
@@ -113,7 +121,7 @@ export function createCoreHarness(names: readonly string[], seed = 1, initialVot
   };
   for (const id of ids) {
     const core = new RaftCore({ id, config, random, now: 0, bootstrap: { voters }, hardState: { term: 0, votedFor: null }, leaderPin: null, snapshotMeta: null, entries: [] });
-    nodes.set(id, { id, core, durable: [], outcomes: [], reads: [], transfers: [], snapshots: [] });
+    nodes.set(id, { id, core, durable: [], outcomes: [], reads: [], transfers: [], metrics: [], snapshots: [] });
   }
   return harness;
 }

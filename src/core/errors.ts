@@ -48,6 +48,27 @@ export class RaftClosedError extends Error {
   }
 }
 
+/**
+ * This node is outside the cluster's configuration: it was removed (a configuration it holds
+ * leaves it out after one that had it in, or the leader said so), so no leader takes its
+ * proposals and reads. `outcomeUnknown` is true for a proposal that had already gone to a leader
+ * before the node learned it: that one may still have been appended and committed. Ask a member,
+ * or rejoin under a fresh node id (rooms do).
+ */
+export class NotMemberError extends Error {
+  readonly outcomeUnknown: boolean;
+  constructor(outcomeUnknown: boolean, message?: string) {
+    super(
+      message ??
+        (outcomeUnknown
+          ? 'this node was removed from the cluster while the call was with the leader; the outcome is unknown'
+          : 'this node is not a member of the cluster (it was removed); no leader accepts its proposals or reads'),
+    );
+    this.name = 'NotMemberError';
+    this.outcomeUnknown = outcomeUnknown;
+  }
+}
+
 /** The leader refuses new proposals for now (too many uncommitted); retry later. */
 export class ProposalRejectedError extends Error {
   constructor(message: string) {

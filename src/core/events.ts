@@ -13,6 +13,13 @@ export type RaftMetric =
   | { readonly type: 'electionSuppressedTermCeiling'; readonly term: number }
   | { readonly type: 'snapshotRejectedSizeCeiling'; readonly from: NodeId; readonly totalBytes: number }
   | { readonly type: 'wedgeSuspected'; readonly from: NodeId; readonly localTerm: number; readonly remoteTerm: number; readonly voters: readonly NodeId[]; readonly gate: RefusalReason }
+  /**
+   * This node is outside the cluster: a configuration it received leaves it out after one that
+   * had it in (toldBy null), or a leader said so (toldBy, with the leader's term and the index of
+   * its configuration). Its proposals and reads fail with NotMemberError until a leader
+   * replicates to it again. Reported once per spell.
+   */
+  | { readonly type: 'removedFromCluster'; readonly toldBy: NodeId | null; readonly term: number; readonly configIndex: number }
   | { readonly type: 'frameUndecodable'; readonly from: NodeId; readonly reason: string }
   | { readonly type: 'frameRefused'; readonly from: NodeId; readonly reason: RefusalReason }
   | { readonly type: 'clientIdReminted'; readonly previous: string; readonly next: string }

@@ -90,6 +90,18 @@ export interface ReadIndexResponse {
   readonly readIndex: number; // 0 when the responder could not serve the read (not leader)
 }
 
+/**
+ * A leader's word to a node outside its configuration that asked it for something (a vote, a
+ * forwarded proposal, a read): "you are not a member". Without it a removed node retries forever
+ * and its callers' proposals and reads never settle. `configIndex` is the index of the leader's
+ * latest configuration, for the record.
+ */
+export interface NotMember {
+  readonly type: 'notMember';
+  readonly term: number;
+  readonly configIndex: number;
+}
+
 export type RaftMessage =
   | RequestVote
   | RequestVoteResponse
@@ -101,6 +113,7 @@ export type RaftMessage =
   | ForwardPropose
   | ForwardProposeResponse
   | ReadIndexRequest
-  | ReadIndexResponse;
+  | ReadIndexResponse
+  | NotMember;
 
 export type RaftMessageType = RaftMessage['type'];

@@ -115,7 +115,7 @@ describe('RaftCore', () => {
     harness.advance(100);
     const served = follower.reads.filter((read) => read.readId === 8);
     expect(served).toHaveLength(1);
-    expect(served[0]!.readIndex).toBe(newLeader!.core.commitIndex);
+    expect(served[0]).toEqual({ readId: 8, readIndex: newLeader!.core.commitIndex });
     expect(oldLeader.reads).toEqual([]);
   });
 

@@ -14,6 +14,7 @@ import type {
   RaftMessage,
   ReadIndexRequest,
   ReadIndexResponse,
+  NotMember,
   RequestVote,
   RequestVoteResponse,
   TimeoutNow,
@@ -147,6 +148,12 @@ export class RaftCore {
   private transferOutcomes: TransferOutcome[] = [];
   private readonly pendingReads = new CorrelatedRequests<PendingRead>();
   private readonly wedgeDetector: WedgeDetector;
+  /** A leader (of a term no older than ours) told this node it is outside its configuration. */
+  private removalNotice: { readonly from: NodeId; readonly term: number; readonly configIndex: number } | null = null;
+  /** The latest configuration this node holds leaves it out, and an earlier one had it in. */
+  private removedByConfig = false;
+  /** Whether `removedFromCluster` was reported for the current spell outside the cluster. */
+  private reportedOutside = false;
 
   // The ready being accumulated.
   private hardStateDirty = false;
@@ -200,6 +207,7 @@ export class RaftCore {
     this.snapshot = options.snapshotMeta === null || options.snapshotState == null ? null : { meta: options.snapshotMeta, state: options.snapshotState };
     this.membershipValue = createMembership(this.latestConfigPayload());
     this.configEntryIndex = this.findLatestConfigEntry();
+    this.removedByConfig = this.computeRemovedByConfig();
     this.roleValue = this.isVoter(this.id) ? 'follower' : 'learner';
     this.resetElectionTimer();
     this.emitTrace({ type: 'becomeFollower', reason: 'started', leader: null });
@@ -273,7 +281,8 @@ export class RaftCore {
     this.retryForwards();
     // A witness never campaigns: it only votes for and acknowledges the others. Its timer still
     // restarts, so its next deadline is always in the future.
-    if (this.config.witness && now >= this.electionDeadline) this.resetElectionTimer();
+    // Nor does a node a leader has told it is outside the cluster: its campaigns would only be refused.
+    if ((this.config.witness || this.removalNotice !== null) && now >= this.electionDeadline) this.resetElectionTimer();
     if ((this.roleValue !== 'learner' || this.mayCampaignAsOutgoingVoter()) && !this.config.witness && now >= this.electionDeadline) {
       if (this.roleValue === 'candidate' || this.preCandidate) this.pushMetric({ type: 'electionTimedOut', term: this.currentTerm });
       this.emitTrace({ type: 'timeout' });
@@ -293,6 +302,10 @@ export class RaftCore {
       const entry = this.appendAsLeader(command, dedupKey);
       this.awaited.add(entry.index, { proposalId, term: entry.term, local: true });
       if (this.reportAcceptance) this.outcomes.push({ type: 'accepted', proposalId, index: entry.index });
+      return;
+    }
+    if (this.outsideCluster()) {
+      this.outcomes.push({ type: 'failed', proposalId, failure: 'notMember' });
       return;
     }
     // Not leading, or handing leadership over: the proposal waits for (or goes to) the leader.
@@ -353,6 +366,10 @@ export class RaftCore {
       this.leaderRead({ type: 'local', readId });
       return;
     }
+    if (this.outsideCluster()) {
+      this.reads.push({ readId, failure: 'notMember' });
+      return;
+    }
     const read: PendingRead = { readId, correlationId: 0, sentTo: null, sentAt: now };
     this.pendingReads.set(readId, read);
     this.sendReadRequest(read);
@@ -399,6 +416,9 @@ export class RaftCore {
       case 'readIndexResponse':
         this.handleReadIndexResponse(from, message);
         return;
+      case 'notMember':
+        this.handleNotMember(from, message);
+        return;
       default:
         this.receiveTermed(from, message);
     }
@@ -410,6 +430,7 @@ export class RaftCore {
       this.flushAppends();
     }
     this.resolveAwaited();
+    this.settleCallsOutsideCluster();
     const needsWrite = this.hardStateDirty || this.leaderPinDirty || this.pendingTruncateFrom !== null || this.unwrittenEntries.length > 0 || this.pendingSnapshotWrite !== null;
     if (!needsWrite && this.messages.length === 0 && this.messagesAfterPersist.length === 0 && this.outcomes.length === 0 && this.reads.length === 0 && this.membershipOutcomes.length === 0 && this.transferOutcomes.length === 0 && this.metrics.length === 0 && this.traceEvents.length === 0) {
       return null;
@@ -496,6 +517,7 @@ export class RaftCore {
 
   private adoptMembership(payload: ConfigPayload, index: number): void {
     this.membershipValue = createMembership(payload);
+    this.removedByConfig = this.computeRemovedByConfig();
     this.emitTrace({ type: 'configChange', index, joint: payload.old !== null });
     if (this.roleValue === 'learner' && this.isVoter(this.id)) this.roleValue = 'follower';
     if (this.roleValue === 'follower' && !this.isVoter(this.id)) this.roleValue = 'learner';
@@ -580,7 +602,7 @@ export class RaftCore {
 
   // ---- term rules and dispatch ----------------------------------------------------------------
 
-  private receiveTermed(from: NodeId, message: Exclude<RaftMessage, ForwardPropose | ForwardProposeResponse | { type: 'readIndexRequest' } | { type: 'readIndexResponse' }>): void {
+  private receiveTermed(from: NodeId, message: Exclude<RaftMessage, ForwardPropose | ForwardProposeResponse | { type: 'readIndexRequest' } | { type: 'readIndexResponse' } | NotMember>): void {
     if (!isValidCounter(message.term)) {
       this.refuse(from, 'outOfRange', 0);
       return;
@@ -666,6 +688,8 @@ export class RaftCore {
     }
     if (this.pinnedLeader === null || this.pinnedLeader.term !== term) this.pinLeader(from);
     this.wedgeDetector.accepted(from);
+    // A leader replicates only to members: whatever a notice said, this node is one again.
+    this.removalNotice = null;
     this.lastLeaderContact = this.now;
     this.resetElectionTimer();
     return true;
@@ -786,7 +810,10 @@ export class RaftCore {
       this.sendAfterPersist(from, { type: 'requestVoteResponse', term: this.currentTerm, preVote: request.preVote, granted: false, denialReason: reason });
     };
     // Only voters of our configuration may campaign: a stranger cannot inflate our term.
-    if (!this.isVoter(from)) return this.refuse(from, 'senderNotVoter', request.term);
+    if (!this.isVoter(from)) {
+      if (!this.membershipValue.members.has(from)) this.tellNotMember(from);
+      return this.refuse(from, 'senderNotVoter', request.term);
+    }
     if (request.term < this.currentTerm) return deny('staleTerm');
     const leaderAlive = !request.transfer && (this.roleValue === 'leader' || (this.leaderId !== null && this.now - this.lastLeaderContact < this.config.electionTimeoutMinMs));
     if (request.term > this.currentTerm && leaderAlive) return deny('leaderAlive');
@@ -1359,6 +1386,7 @@ export class RaftCore {
   }
 
   private handleReadIndexRequest(from: NodeId, message: ReadIndexRequest): void {
+    if (this.roleValue === 'leader' && !this.membershipValue.members.has(from)) return this.tellNotMember(from);
     if (this.roleValue !== 'leader' || !this.membershipValue.members.has(from)) {
       this.send(from, { type: 'readIndexResponse', correlationId: message.correlationId, readIndex: 0 });
       return;
@@ -1413,7 +1441,10 @@ export class RaftCore {
       this.send(from, { type: 'forwardProposeResponse', correlationId: message.correlationId, outcome });
     };
     // Only admitted members (voters and learners) may write to the log.
-    if (!this.membershipValue.members.has(from)) return this.refuse(from, 'senderNotMember', 0);
+    if (!this.membershipValue.members.has(from)) {
+      this.tellNotMember(from);
+      return this.refuse(from, 'senderNotMember', 0);
+    }
     if (this.roleValue !== 'leader') return respond({ type: 'notLeader' });
     if (message.dedupKey !== null) {
       const cached = this.leaderDedupCache.get(message.dedupKey);
@@ -1430,6 +1461,75 @@ export class RaftCore {
 
   private rememberDedup(key: DedupKey, entry: LogEntry): void {
     this.leaderDedupCache.remember(key, entry.index, entry.term);
+  }
+
+  // ---- outside the cluster --------------------------------------------------------------------
+
+  /**
+   * A leader answers a request from outside its configuration, so the asker stops waiting. Only
+   * a leader's configuration is authoritative: a follower may not have heard of a newcomer yet.
+   */
+  private tellNotMember(to: NodeId): void {
+    if (this.roleValue !== 'leader') return;
+    this.send(to, { type: 'notMember', term: this.currentTerm, configIndex: this.latestConfigIndex() });
+  }
+
+  private handleNotMember(from: NodeId, message: NotMember): void {
+    if (!this.membershipValue.members.has(from)) return this.refuse(from, 'senderNotMember', 0);
+    if (!isValidCounter(message.term) || !isValidCounter(message.configIndex)) return this.refuse(from, 'outOfRange', 0);
+    // A deposed leader's older configuration must not talk a node added since out of the cluster:
+    // whoever added it led a term at least as new as the one this node has seen since.
+    if (message.term < this.currentTerm || this.roleValue === 'leader') return;
+    // A notice overtaken by the configuration that re-admitted this node (frames may arrive out of
+    // order) says nothing about now.
+    if (this.membershipValue.members.has(this.id) && this.latestConfigIndex() > message.configIndex) return;
+    this.removalNotice ??= { from, term: message.term, configIndex: message.configIndex };
+  }
+
+  /**
+   * Only a configuration after one that had this node in counts as its removal: a newcomer
+   * catching up appends the configurations from before its admission, which leave it out too.
+   */
+  private computeRemovedByConfig(): boolean {
+    if (this.membershipValue.members.has(this.id)) return false;
+    for (let index = this.configEntryIndex - 1; index > this.log.floorIndex; index -= 1) {
+      const config = this.log.entryAt(index)?.config;
+      if (config !== undefined && createMembership(config).members.has(this.id)) return true;
+    }
+    // The snapshot's configuration is an earlier one only while the latest is in the log.
+    return this.configEntryIndex > this.log.floorIndex && this.snapshotConfig !== null && createMembership(this.snapshotConfig).members.has(this.id);
+  }
+
+
+  /**
+   * Outside the cluster: a configuration this node received (in its log or a snapshot) leaves it
+   * out, or a leader said so. A bootstrap configuration without it does not count: a newcomer
+   * waits there to be admitted. A removed leader counts once it has stepped down.
+   */
+  private outsideCluster(): boolean {
+    return this.roleValue !== 'leader' && (this.removalNotice !== null || this.removedByConfig);
+  }
+
+  /**
+   * Proposals and reads waiting on a leader would wait forever outside the cluster (no leader
+   * replicates to this node, or answers it): they fail instead, and the node says so once.
+   */
+  private settleCallsOutsideCluster(): void {
+    const outside = this.outsideCluster();
+    if (outside && !this.reportedOutside) {
+      const notice = this.removalNotice;
+      this.pushMetric(notice === null ? { type: 'removedFromCluster', toldBy: null, term: this.currentTerm, configIndex: this.latestConfigIndex() } : { type: 'removedFromCluster', toldBy: notice.from, term: notice.term, configIndex: notice.configIndex });
+    }
+    this.reportedOutside = outside;
+    if (!outside) return;
+    for (const forward of this.forwards.values()) {
+      // A forward never sent is known not to be in the log; one sent may have been appended.
+      this.outcomes.push({ type: 'failed', proposalId: forward.proposalId, failure: forward.correlationId === 0 ? 'notMember' : 'removedWhileInFlight' });
+      this.awaited.remove(forward.proposalId);
+    }
+    this.forwards.clear();
+    for (const read of this.pendingReads.values()) this.reads.push({ readId: read.readId, failure: 'notMember' });
+    this.pendingReads.clear();
   }
 
   private handleForwardResponse(from: NodeId, message: ForwardProposeResponse): void {

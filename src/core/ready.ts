@@ -9,18 +9,21 @@ export interface OutboundMessage {
   readonly message: RaftMessage;
 }
 
-export type ProposalFailure = 'leadershipLost' | 'overloaded';
+/**
+ * notMember: this node is outside the cluster's configuration and never sent the proposal.
+ * removedWhileInFlight: it learned so with the proposal already sent; the outcome is unknown.
+ */
+export type ProposalFailure = 'leadershipLost' | 'overloaded' | 'notMember' | 'removedWhileInFlight';
 
 export type ProposalOutcome =
   | { readonly type: 'accepted'; readonly proposalId: number; readonly index: number }
   | { readonly type: 'committed'; readonly proposalId: number; readonly entry: LogEntry }
   | { readonly type: 'failed'; readonly proposalId: number; readonly failure: ProposalFailure };
 
-/** A read index confirmed for one of this node's callers. */
-export interface ReadOutcome {
-  readonly readId: number;
-  readonly readIndex: number;
-}
+/** A read index confirmed for one of this node's callers, or why it cannot be served. */
+export type ReadOutcome =
+  | { readonly readId: number; readonly readIndex: number }
+  | { readonly readId: number; readonly failure: 'notMember' };
 
 export type MembershipFailure = 'notLeader' | 'inProgress' | 'leadershipLost';
 

@@ -8,6 +8,7 @@ import {
   LeadershipTransferError,
   MembershipChangeInProgressError,
   NotLeaderError,
+  NotMemberError,
   RaftClosedError,
   RaftStorageError,
 } from '../core/errors.ts';
@@ -184,7 +185,10 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
     }
     publish();
     for (const outcome of ready.outcomes) proposals.settle(outcome);
-    for (const read of ready.reads) pendingReads.resolve(read.readId, read.readIndex);
+    for (const read of ready.reads) {
+      if ('failure' in read) pendingReads.reject(read.readId, new NotMemberError(false));
+      else pendingReads.resolve(read.readId, read.readIndex);
+    }
     for (const change of ready.membershipChanges) {
       if (change.failure === null) pendingChanges.resolve(change.changeId, core.membership);
       else pendingChanges.reject(change.changeId, membershipError(change.failure, core.leader));

@@ -1,9 +1,9 @@
 // The promises of propose(): at most `window` proposals of this node are unresolved at once
 // (the ClientSessionTable's anti-replay window relies on it: any reordering of our forwards
 // stays inside the window), further ones wait in a bounded queue, and abort works in both.
-import { ProposalRejectedError, LeadershipLostError } from '../core/errors.ts';
+import { LeadershipLostError, NotMemberError, ProposalRejectedError } from '../core/errors.ts';
 import type { RaftMetric } from '../core/events.ts';
-import type { ProposalOutcome } from '../core/ready.ts';
+import type { ProposalFailure, ProposalOutcome } from '../core/ready.ts';
 import type { DedupKey, LogEntry } from '../core/types.ts';
 
 export interface ProposalTrackerOptions {
@@ -109,7 +109,7 @@ export function createProposalTracker(options: ProposalTrackerOptions): Proposal
           return;
         case 'failed':
           finish(proposal);
-          proposal.reject(outcome.failure === 'leadershipLost' ? new LeadershipLostError() : new ProposalRejectedError('the leader has too many uncommitted proposals; retry later'));
+          proposal.reject(failureError(outcome.failure));
           return;
       }
     },
@@ -123,4 +123,17 @@ export function createProposalTracker(options: ProposalTrackerOptions): Proposal
       return inFlight.size;
     },
   };
+}
+
+function failureError(failure: ProposalFailure): Error {
+  switch (failure) {
+    case 'leadershipLost':
+      return new LeadershipLostError();
+    case 'overloaded':
+      return new ProposalRejectedError('the leader has too many uncommitted proposals; retry later');
+    case 'notMember':
+      return new NotMemberError(false);
+    case 'removedWhileInFlight':
+      return new NotMemberError(true);
+  }
 }

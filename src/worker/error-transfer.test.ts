@@ -7,6 +7,7 @@ import {
   LeadershipTransferError,
   MembershipChangeInProgressError,
   NotLeaderError,
+  NotMemberError,
   ProposalRejectedError,
   RaftClosedError,
   RaftStorageError,
@@ -28,6 +29,8 @@ describe('error transfer', () => {
       new ClientIdCollisionError('writer-1'),
       new RaftClosedError(),
       new ProposalRejectedError('too many uncommitted proposals'),
+      new NotMemberError(false),
+      new NotMemberError(true),
       new RaftStorageError('quota exceeded while appending', { reason: 'quotaExceeded' }),
       new CorruptStorageError('entry 1 has term 5 above the stored term 1'),
       new RangeError('propose(command): 9 bytes exceeds ...'),
@@ -43,6 +46,8 @@ describe('error transfer', () => {
     expect(notLeader instanceof NotLeaderError && notLeader.leader).toBe('b');
     const transfer = acrossTheBoundary(new LeadershipTransferError('notVoter'));
     expect(transfer instanceof LeadershipTransferError && transfer.reason).toBe('notVoter');
+    const removed = acrossTheBoundary(new NotMemberError(true));
+    expect(removed instanceof NotMemberError && removed.outcomeUnknown).toBe(true);
     const storage = acrossTheBoundary(new RaftStorageError('gone', { reason: 'databaseDeleted' }));
     expect(storage instanceof RaftStorageError && storage.reason).toBe('databaseDeleted');
   });

@@ -7,6 +7,7 @@ import {
   LeadershipTransferError,
   MembershipChangeInProgressError,
   NotLeaderError,
+  NotMemberError,
   ProposalRejectedError,
   RaftClosedError,
   RaftStorageError,
@@ -29,6 +30,7 @@ export function serializeError(error: unknown): SerializedError {
   if (error instanceof ClientIdCollisionError) return { type: 'clientIdCollision', message };
   if (error instanceof RaftClosedError) return { type: 'closed', message };
   if (error instanceof ProposalRejectedError) return { type: 'proposalRejected', message };
+  if (error instanceof NotMemberError) return { type: 'notMember', message, outcomeUnknown: error.outcomeUnknown };
   if (error instanceof RaftStorageError) return { type: 'storage', message, reason: error.reason };
   if (error instanceof CorruptStorageError) return { type: 'corruptStorage', message };
   if (error instanceof RangeError) return { type: 'range', message };
@@ -62,6 +64,8 @@ function constructError(serialized: SerializedError): Error {
       return new RaftClosedError();
     case 'proposalRejected':
       return new ProposalRejectedError(serialized.message);
+    case 'notMember':
+      return new NotMemberError(serialized.outcomeUnknown);
     case 'storage':
       return new RaftStorageError(serialized.message, { reason: serialized.reason });
     case 'corruptStorage':

@@ -55,6 +55,7 @@ export type SerializedError =
   | { readonly type: 'clientIdCollision'; readonly message: string }
   | { readonly type: 'closed'; readonly message: string }
   | { readonly type: 'proposalRejected'; readonly message: string }
+  | { readonly type: 'notMember'; readonly message: string; readonly outcomeUnknown: boolean }
   | { readonly type: 'storage'; readonly message: string; readonly reason: StorageFailureReason }
   | { readonly type: 'corruptStorage'; readonly message: string }
   | { readonly type: 'range'; readonly message: string }

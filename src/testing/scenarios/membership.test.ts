@@ -1,7 +1,7 @@
 // Membership changes (§6), learners, leadership transfer (§3.10) and linearizable reads (§6.4)
 // on the deterministic simulator.
 import { describe, expect, it } from 'vitest';
-import { LeadershipTransferError } from '../../core/errors.ts';
+import { LeadershipTransferError, NotMemberError } from '../../core/errors.ts';
 import { nodeId, type ClusterConfig, type NodeId } from '../../core/types.ts';
 import { awaitRead } from '../../driver/await-read.ts';
 import type { SimulatedCluster } from '../cluster.ts';
@@ -197,4 +197,46 @@ describe('linearizable reads (§6.4)', () => {
     expect(staleSettled).toBe(true); // retried through the new leader once it could reach it
     await cluster.close();
   });
+});
+
+describe('a removed node', () => {
+  /** The error a call rejected with, running virtual time for at most `timeoutMs`. */
+  async function rejectionOf(cluster: SimulatedCluster, call: Promise<unknown>, timeoutMs: number): Promise<unknown> {
+    try {
+      const value = await cluster.settle(call, timeoutMs);
+      return value === undefined ? new Error(`still pending after ${timeoutMs} ms`) : new Error('resolved instead of rejecting');
+    } catch (error: unknown) {
+      return error;
+    }
+  }
+
+  /** A 4-voter cluster that removes one follower, optionally cut off while it happens. */
+  async function removeOneVoter(seed: number, partitioned: boolean): Promise<{ cluster: SimulatedCluster; victim: NodeId; rest: NodeId[] }> {
+    const cluster = await startCluster({ seed, size: 4, voters: ['n1', 'n2', 'n3', 'n4'] });
+    const leaderId = await checkOneLeader(cluster);
+    const victim = cluster.ids.find((id) => id !== leaderId)!;
+    const rest = cluster.ids.filter((id) => id !== victim);
+    if (partitioned) cluster.partition([rest, [victim]]);
+    await cluster.settle(cluster.nodes.get(leaderId)!.node!.changeMembership({ voters: rest }), 5_000);
+    expect([...cluster.nodes.get(leaderId)!.node!.membership.value.voters].sort()).toEqual([...rest].sort());
+    await cluster.runFor(1_000);
+    cluster.heal();
+    await cluster.runFor(1_000);
+    return { cluster, victim, rest };
+  }
+
+  for (const partitioned of [false, true]) {
+    it(`removed while ${partitioned ? 'partitioned' : 'connected'}: its proposals and reads reject with NotMemberError, and the rest keep committing`, async () => {
+      const { cluster, victim } = await removeOneVoter(partitioned ? 712 : 711, partitioned);
+      const node = cluster.nodes.get(victim)!.node!;
+      const proposal = await rejectionOf(cluster, node.propose(bytes('from the removed node')), 3_000);
+      expect(proposal).toBeInstanceOf(NotMemberError);
+      expect((proposal as NotMemberError).outcomeUnknown).toBe(false);
+      const read = await rejectionOf(cluster, node.readIndex(), 3_000);
+      expect(read).toBeInstanceOf(NotMemberError);
+      expect((read as NotMemberError).outcomeUnknown).toBe(false);
+      await one(cluster, 'without-the-removed-node', 3);
+      await cluster.close();
+    });
+  }
 });

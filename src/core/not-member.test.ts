@@ -1,0 +1,344 @@
+// A node removed from the cluster must not wait forever: no leader replicates to it or answers
+// it, so its proposals and reads fail with 'notMember' once it learns (from a configuration it
+// holds, or from a leader's `notMember` answer) that it is outside the cluster.
+import { describe, expect, it } from 'vitest';
+import { resolveRaftConfig } from './config.ts';
+import { createCoreHarness, type CoreHarness, type HarnessNode } from './core-harness.test-support.ts';
+import type { RaftMetric } from './events.ts';
+import type { RaftMessage } from './messages.ts';
+import { RaftCore } from './raft-core.ts';
+import { nodeId, type ConfigPayload, type LogEntry, type NodeId } from './types.ts';
+
+const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+
+const removals = (node: HarnessNode): RaftMetric[] => node.metrics.filter((metric) => metric.type === 'removedFromCluster');
+
+const failureOf = (node: HarnessNode, proposalId: number): string | undefined => {
+  const outcome = node.outcomes.find((candidate) => candidate.proposalId === proposalId);
+  if (outcome === undefined) return undefined;
+  return outcome.type === 'failed' ? outcome.failure : outcome.type;
+};
+
+const notMembersSentBy = (harness: CoreHarness, from: NodeId, sinceMessage = 0): Array<{ to: NodeId; message: RaftMessage }> =>
+  harness.sent.slice(sinceMessage).filter((item) => item.from === from && item.message.type === 'notMember');
+
+/** A 4-voter cluster with a leader and one follower chosen to be removed. */
+function clusterWithVictim(seed: number): { harness: CoreHarness; leader: HarnessNode; victim: HarnessNode; rest: NodeId[] } {
+  const harness = createCoreHarness(['a', 'b', 'c', 'd'], seed);
+  harness.advance(400);
+  const leader = harness.leaders()[0]!;
+  const victim = [...harness.nodes.values()].find((node) => node !== leader)!;
+  const rest = [...harness.nodes.keys()].filter((id) => id !== victim.id);
+  return { harness, leader, victim, rest };
+}
+
+/** Lets the leader remove `victim` from the voters and waits for C_new to commit. */
+function removeVictim(harness: CoreHarness, leader: HarnessNode, rest: readonly NodeId[]): void {
+  leader.core.changeMembership(harness.now, 1, { voters: [...rest] });
+  harness.advance(300);
+  expect(leader.core.membership.voters).toEqual(rest);
+  expect(leader.core.membershipPayload.old).toBeNull();
+}
+
+describe('a voter removed while connected', () => {
+  it('fails a new proposal and a new read at once with notMember and reports its removal once', () => {
+    const { harness, leader, victim, rest } = clusterWithVictim(3);
+    removeVictim(harness, leader, rest);
+    // It received C_new before the leader stopped replicating to it.
+    expect(victim.core.membership.voters).toEqual(rest);
+    expect(victim.core.role).toBe('learner');
+    victim.core.propose(harness.now, 1, bytes('after removal'), null);
+    victim.core.requestRead(harness.now, 2);
+    harness.settle();
+    expect(failureOf(victim, 1)).toBe('notMember');
+    expect(victim.reads).toEqual([{ readId: 2, failure: 'notMember' }]);
+    harness.advance(1_000);
+    expect(removals(victim)).toEqual([{ type: 'removedFromCluster', toldBy: null, term: victim.core.term, configIndex: expect.any(Number) as number }]);
+    for (const node of harness.nodes.values()) if (node !== victim) expect(removals(node)).toEqual([]);
+  });
+});
+
+describe('a voter removed while isolated', () => {
+  it('learns it from the leader answering its pre-vote, fails what it was waiting for and stops campaigning', () => {
+    const { harness, leader, victim, rest } = clusterWithVictim(5);
+    harness.isolate(victim.id);
+    removeVictim(harness, leader, rest);
+    // Its election timer fires while cut off: it pre-votes and forgets the leader.
+    harness.advance(400);
+    expect(victim.core.leader).toBeNull();
+    expect(victim.core.membership.voters).toHaveLength(4);
+    victim.core.propose(harness.now, 1, bytes('while isolated'), null);
+    victim.core.requestRead(harness.now, 2);
+    harness.advance(400);
+    expect(victim.outcomes).toEqual([]);
+    expect(victim.reads).toEqual([]);
+    const healedAt = harness.sent.length;
+    harness.heal();
+    harness.advance(400);
+    expect(notMembersSentBy(harness, leader.id, healedAt).map((item) => item.to)).toContain(victim.id);
+    // No leader was known, so the forward never left: it is known not to be in the log.
+    expect(failureOf(victim, 1)).toBe('notMember');
+    expect(victim.reads).toEqual([{ readId: 2, failure: 'notMember' }]);
+    expect(removals(victim)).toEqual([{ type: 'removedFromCluster', toldBy: leader.id, term: leader.core.term, configIndex: expect.any(Number) as number }]);
+    const toldAt = harness.sent.length;
+    harness.advance(3_000);
+    const campaigns = harness.sent.slice(toldAt).filter((item) => item.from === victim.id && item.message.type === 'requestVote');
+    expect(campaigns).toEqual([]);
+    expect(removals(victim)).toHaveLength(1);
+    expect(harness.leaders().map((node) => node.id)).toEqual([leader.id]);
+  });
+
+  it('fails a proposal forwarded to the leader before the link died as removedWhileInFlight', () => {
+    const { harness, leader, victim, rest } = clusterWithVictim(5);
+    harness.isolate(victim.id);
+    // Right after isolation it still knows the leader, so the forward goes out (and is lost).
+    victim.core.propose(harness.now, 1, bytes('lost forward'), null);
+    removeVictim(harness, leader, rest);
+    expect(harness.sent.some((item) => item.from === victim.id && item.message.type === 'forwardPropose')).toBe(true);
+    harness.advance(400);
+    harness.heal();
+    harness.advance(400);
+    expect(failureOf(victim, 1)).toBe('removedWhileInFlight');
+  });
+});
+
+describe('a forward already with the leader when the node is removed', () => {
+  it('fails as removedWhileInFlight: the outcome is unknown', () => {
+    const { harness, leader, victim, rest } = clusterWithVictim(3);
+    victim.core.propose(harness.now, 1, bytes('in flight'), null);
+    // The forward leaves the node and is lost on the way.
+    const ready = victim.core.takeReady()!;
+    expect(ready.messages.map((outbound) => [outbound.to, outbound.message.type])).toEqual([[leader.id, 'forwardPropose']]);
+    removeVictim(harness, leader, rest);
+    expect(victim.core.membership.voters).toEqual(rest);
+    expect(failureOf(victim, 1)).toBe('removedWhileInFlight');
+    expect(removals(victim)).toHaveLength(1);
+  });
+});
+
+describe('who says notMember', () => {
+  const stranger = nodeId('d');
+
+  it('the leader answers a non-member forward, read and vote request; a follower answers none with notMember', () => {
+    const harness = createCoreHarness(['a', 'b', 'c', 'd'], 1, ['a', 'b', 'c']);
+    harness.advance(400);
+    const leader = harness.leaders()[0]!;
+    const follower = [...harness.nodes.values()].find((node) => node !== leader && node.id !== stranger)!;
+    const requests: RaftMessage[] = [
+      { type: 'forwardPropose', correlationId: 7, command: bytes('from outside'), dedupKey: null },
+      { type: 'readIndexRequest', correlationId: 8 },
+      { type: 'requestVote', term: leader.core.term + 1, lastLogIndex: 99, lastLogTerm: leader.core.term, preVote: true, transfer: false },
+    ];
+    for (const request of requests) {
+      const before = harness.sent.length;
+      follower.core.receive(harness.now, stranger, request);
+      harness.settle();
+      expect(notMembersSentBy(harness, follower.id, before)).toEqual([]);
+      leader.core.receive(harness.now, stranger, request);
+      harness.settle();
+      expect(notMembersSentBy(harness, leader.id, before)).toEqual([{ from: leader.id, to: stranger, message: { type: 'notMember', term: leader.core.term, configIndex: 0 } }]);
+    }
+    // Nothing from outside reached the log.
+    expect(leader.core.entryAt(leader.core.commitIndex)?.isNoOp).toBe(true);
+  });
+
+  it('the leader does not tell a learner of its configuration that it is not a member', () => {
+    const harness = createCoreHarness(['a', 'b', 'c', 'd'], 1, ['a', 'b', 'c']);
+    harness.advance(400);
+    const leader = harness.leaders()[0]!;
+    leader.core.changeMembership(harness.now, 1, { voters: ['a', 'b', 'c'].map((name) => nodeId(name)), learners: [stranger] });
+    harness.advance(200);
+    const learner = harness.node('d');
+    expect(learner.core.role).toBe('learner');
+    const before = harness.sent.length;
+    learner.core.propose(harness.now, 1, bytes('from a learner'), null);
+    learner.core.requestRead(harness.now, 2);
+    harness.advance(200);
+    expect(notMembersSentBy(harness, leader.id, before)).toEqual([]);
+    expect(failureOf(learner, 1)).toBe('committed');
+    expect(learner.reads).toEqual([{ readId: 2, readIndex: expect.any(Number) as number }]);
+    expect(removals(learner)).toEqual([]);
+  });
+});
+
+describe('who is believed', () => {
+  it('refuses a notMember from a stranger and changes nothing', () => {
+    const harness = createCoreHarness(['a', 'b', 'c', 'd'], 1, ['a', 'b', 'c']);
+    harness.advance(400);
+    const follower = [...harness.nodes.values()].find((node) => node.core.role === 'follower')!;
+    follower.core.receive(harness.now, nodeId('d'), { type: 'notMember', term: follower.core.term + 1, configIndex: 50 });
+    follower.core.propose(harness.now, 1, bytes('still a member'), null);
+    follower.core.requestRead(harness.now, 2);
+    harness.advance(200);
+    expect(follower.metrics).toContainEqual({ type: 'frameRefused', from: nodeId('d'), reason: 'senderNotMember' });
+    expect(failureOf(follower, 1)).toBe('committed');
+    expect(follower.reads).toEqual([{ readId: 2, readIndex: expect.any(Number) as number }]);
+    expect(removals(follower)).toEqual([]);
+  });
+
+  it('ignores a notMember of a term older than its own, even from a member', () => {
+    const harness = createCoreHarness(['a', 'b', 'c']);
+    harness.advance(400);
+    const leader = harness.leaders()[0]!;
+    const follower = [...harness.nodes.values()].find((node) => node !== leader)!;
+    expect(follower.core.term).toBeGreaterThan(0);
+    follower.core.receive(harness.now, leader.id, { type: 'notMember', term: follower.core.term - 1, configIndex: 0 });
+    follower.core.propose(harness.now, 1, bytes('still a member'), null);
+    follower.core.requestRead(harness.now, 2);
+    harness.advance(200);
+    expect(failureOf(follower, 1)).toBe('committed');
+    expect(follower.reads).toEqual([{ readId: 2, readIndex: expect.any(Number) as number }]);
+    expect(removals(follower)).toEqual([]);
+  });
+
+  it('believes a notMember of its current term from a member (the contrast to the two above)', () => {
+    const harness = createCoreHarness(['a', 'b', 'c']);
+    harness.advance(400);
+    const leader = harness.leaders()[0]!;
+    const follower = [...harness.nodes.values()].find((node) => node !== leader)!;
+    follower.core.receive(harness.now, leader.id, { type: 'notMember', term: follower.core.term, configIndex: 0 });
+    follower.core.propose(harness.now, 1, bytes('told otherwise'), null);
+    harness.settle();
+    expect(failureOf(follower, 1)).toBe('notMember');
+    expect(removals(follower)).toEqual([{ type: 'removedFromCluster', toldBy: leader.id, term: follower.core.term, configIndex: 0 }]);
+  });
+});
+
+describe('configurations from before a node was admitted', () => {
+  const [a, b, c, d, e] = ['a', 'b', 'c', 'd', 'e'].map((name) => nodeId(name)) as [NodeId, NodeId, NodeId, NodeId, NodeId];
+  const configEntry = (index: number, config: ConfigPayload): LogEntry => ({ index, term: 1, command: new Uint8Array(0), isNoOp: false, config });
+  const restarted = (entries: readonly LogEntry[]): RaftCore =>
+    new RaftCore({ id: d, config: resolveRaftConfig({}), random: () => 0.5, now: 0, bootstrap: { voters: [a, b, c] }, hardState: { term: 1, votedFor: null }, leaderPin: null, snapshotMeta: null, entries: [...entries] });
+
+  it('do not make a newcomer removed: none of them ever had it in', () => {
+    const core = restarted([configEntry(1, { old: null, new: { voters: [a, b, c], learners: [e] } })]);
+    core.propose(0, 1, bytes('waits for a leader'), null);
+    expect(core.takeReady()?.outcomes ?? []).toEqual([]);
+  });
+
+  it('a later one leaving out a node that an earlier one had in makes it removed', () => {
+    const core = restarted([configEntry(1, { old: null, new: { voters: [a, b, c, d] } }), configEntry(2, { old: null, new: { voters: [a, b, c] } })]);
+    core.propose(0, 1, bytes('fails at once'), null);
+    const ready = core.takeReady()!;
+    expect(ready.outcomes).toEqual([{ type: 'failed', proposalId: 1, failure: 'notMember' }]);
+    expect(ready.metrics).toContainEqual({ type: 'removedFromCluster', toldBy: null, term: 1, configIndex: 2 });
+  });
+
+  it('a snapshot configuration that had it in counts as the earlier one when the log leaves it out', () => {
+    const core = new RaftCore({
+      id: d,
+      config: resolveRaftConfig({}),
+      random: () => 0.5,
+      now: 0,
+      bootstrap: { voters: [a, b, c] },
+      hardState: { term: 1, votedFor: null },
+      leaderPin: null,
+      snapshotMeta: { lastIncludedIndex: 4, lastIncludedTerm: 1, config: { old: null, new: { voters: [a, b, c, d] } } },
+      snapshotState: new Uint8Array(0),
+      entries: [configEntry(5, { old: null, new: { voters: [a, b, c] } })],
+    });
+    core.requestRead(0, 1);
+    expect(core.takeReady()?.reads).toEqual([{ readId: 1, failure: 'notMember' }]);
+  });
+
+  it('a newcomer learner catches up through them, is never reported removed, and its proposals commit', () => {
+    const harness = createCoreHarness(['a', 'b', 'c', 'd', 'e'], 2, ['a', 'b', 'c']);
+    harness.advance(400);
+    const leader = harness.leaders()[0]!;
+    // Two configurations without d enter the log before it is admitted.
+    leader.core.changeMembership(harness.now, 1, { voters: [a, b, c], learners: [e] });
+    harness.advance(200);
+    leader.core.changeMembership(harness.now, 2, { voters: [a, b, c] });
+    harness.advance(200);
+    leader.core.changeMembership(harness.now, 3, { voters: [a, b, c], learners: [d] });
+    harness.advance(300);
+    const newcomer = harness.node('d');
+    expect(newcomer.core.membership.learners).toEqual([d]);
+    expect(newcomer.core.commitIndex).toBe(leader.core.commitIndex);
+    newcomer.core.propose(harness.now, 1, bytes('from the newcomer'), null);
+    harness.advance(200);
+    expect(failureOf(newcomer, 1)).toBe('committed');
+    expect(removals(newcomer)).toEqual([]);
+    // e, on the other hand, was admitted and then removed.
+    expect(removals(harness.node('e'))).toEqual([{ type: 'removedFromCluster', toldBy: null, term: leader.core.term, configIndex: expect.any(Number) as number }]);
+  });
+});
+
+describe('a node told it is not a member and then re-added', () => {
+  it('is a member again once the leader replicates to it: its proposals commit', () => {
+    const { harness, leader, victim, rest } = clusterWithVictim(5);
+    harness.isolate(victim.id);
+    removeVictim(harness, leader, rest);
+    harness.advance(400);
+    harness.heal();
+    harness.advance(400);
+    expect(removals(victim)).toEqual([expect.objectContaining({ toldBy: leader.id })]);
+    victim.core.propose(harness.now, 1, bytes('before re-admission'), null);
+    harness.settle();
+    expect(failureOf(victim, 1)).toBe('notMember');
+    leader.core.changeMembership(harness.now, 2, { voters: [...rest, victim.id] });
+    harness.advance(400);
+    expect(leader.core.membership.voters).toContain(victim.id);
+    expect(victim.core.membership.voters).toContain(victim.id);
+    expect(victim.core.role).toBe('follower');
+    victim.core.propose(harness.now, 2, bytes('after re-admission'), null);
+    victim.core.requestRead(harness.now, 3);
+    harness.advance(200);
+    expect(failureOf(victim, 2)).toBe('committed');
+    expect(victim.reads).toEqual([{ readId: 3, readIndex: expect.any(Number) as number }]);
+    expect(removals(victim)).toHaveLength(1);
+    // A notice from before the re-admission, delivered late, is not believed.
+    victim.core.receive(harness.now, leader.id, { type: 'notMember', term: leader.core.term, configIndex: 3 });
+    victim.core.propose(harness.now, 4, bytes('after a late notice'), null);
+    harness.advance(200);
+    expect(failureOf(victim, 4)).toBe('committed');
+    expect(removals(victim)).toHaveLength(1);
+  });
+});
+
+describe('a leader that removes itself', () => {
+  const [a, b, c, d, e] = ['a', 'b', 'c', 'd', 'e'].map((name) => nodeId(name)) as [NodeId, NodeId, NodeId, NodeId, NodeId];
+  const configEntry = (index: number, config: ConfigPayload): LogEntry => ({ index, term: 1, command: new Uint8Array(0), isNoOp: false, config });
+  const granted = (term: number, preVote: boolean): RaftMessage => ({ type: 'requestVoteResponse', term, preVote, granted: true, denialReason: null });
+
+  it('takes its own proposals while it leads with a configuration that leaves it out', () => {
+    // d restarted with C_old,new and C_new (without d) uncommitted: it may still lead until C_new commits.
+    const oldVoters = { voters: [a, b, d] };
+    const newVoters = { voters: [b, c, e] };
+    const core = new RaftCore({ id: d, config: resolveRaftConfig({}), random: () => 0.5, now: 0, bootstrap: oldVoters, hardState: { term: 1, votedFor: null }, leaderPin: null, snapshotMeta: null, entries: [configEntry(1, { old: oldVoters, new: newVoters }), configEntry(2, { old: null, new: newVoters })] });
+    expect(core.membership.voters).toEqual([b, c, e]);
+    core.tick(1_000);
+    core.receive(1_001, b, granted(2, true));
+    core.receive(1_002, c, granted(2, true));
+    core.receive(1_003, b, granted(2, false));
+    core.receive(1_004, c, granted(2, false));
+    expect(core.role).toBe('leader');
+    core.propose(1_005, 1, bytes('from the outgoing leader'), null);
+    core.requestRead(1_005, 2);
+    const metrics: RaftMetric[] = [];
+    for (let ready = core.takeReady(); ready !== null; ready = core.takeReady()) {
+      expect(ready.outcomes).toEqual([]);
+      expect(ready.reads).toEqual([]);
+      metrics.push(...ready.metrics);
+      if (ready.hardState !== null || ready.entries.length > 0 || ready.leaderForTerm !== null) core.persisted(1_005, ready.entries.at(-1) ?? null);
+    }
+    expect(metrics.filter((metric) => metric.type === 'removedFromCluster')).toEqual([]);
+    expect(core.entryAt(4)?.command).toEqual(bytes('from the outgoing leader'));
+  });
+
+  it('counts as outside only after it stepped down', () => {
+    const harness = createCoreHarness(['a', 'b', 'c'], 7);
+    harness.advance(400);
+    const leader = harness.leaders()[0]!;
+    const others = [...harness.nodes.keys()].filter((id) => id !== leader.id);
+    leader.core.changeMembership(harness.now, 1, { voters: others });
+    leader.core.propose(harness.now, 1, bytes('during the change'), null);
+    harness.advance(100);
+    expect(leader.core.role).toBe('learner');
+    expect(failureOf(leader, 1)).toBe('committed');
+    expect(removals(leader)).toEqual([{ type: 'removedFromCluster', toldBy: null, term: leader.core.term, configIndex: expect.any(Number) as number }]);
+    leader.core.propose(harness.now, 2, bytes('after stepping down'), null);
+    harness.settle();
+    expect(failureOf(leader, 2)).toBe('notMember');
+  });
+});
