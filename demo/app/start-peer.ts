@@ -95,6 +95,9 @@ export async function startPeer(
           startAnyway.forget();
           onEvent('info', `${event.type}: ${JSON.stringify(event)}`);
           break;
+        case 'removed':
+          onEvent('membership', `the room removed this tab while it was unreachable (${event.toldBy === null ? 'its log says so' : `${event.toldBy} said so`}); it is taken back once reachable`);
+          break;
         case 'wedged':
         case 'rejoinFailed':
           onEvent(event.type === 'rejoinFailed' ? 'error' : 'info', `${event.type}: ${JSON.stringify(event)}`);

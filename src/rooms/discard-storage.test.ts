@@ -14,6 +14,7 @@ import type { KvCommand } from '../testing/kv-command.ts';
 import { deriveSeed, seededRandom } from '../testing/seeded-random.ts';
 import { createSimulatedNetwork, reliableNetwork, type SimulatedNetwork } from '../testing/simulated-network.ts';
 import { VirtualClock } from '../testing/virtual-clock.ts';
+import { settleOnVirtualClock } from '../testing/settle-on-clock.test-support.ts';
 import type { RaftTransport } from '../transport/raft-transport.ts';
 import { joinRoom, type JoinRoomOptions, type Room } from './join-room.ts';
 import type { RoomEvent } from './room-events.ts';
@@ -122,17 +123,7 @@ function createTestRoom(seed: number) {
     owner.room = null;
   };
 
-  /** Advances the virtual clock until the promise settles, then returns how it settled. */
-  const settle = async <T>(promise: Promise<T>, timeoutMs = 8_000): Promise<PromiseSettledResult<T>> => {
-    let done = false;
-    const outcome = promise.then(
-      (value): PromiseSettledResult<T> => ({ status: 'fulfilled', value }),
-      (reason: unknown): PromiseSettledResult<T> => ({ status: 'rejected', reason }),
-    );
-    void outcome.then(() => (done = true));
-    await clock.runUntil(() => done, { timeoutMs });
-    return outcome;
-  };
+  const settle = <T>(promise: Promise<T>, timeoutMs = 8_000): Promise<PromiseSettledResult<T>> => settleOnVirtualClock(clock, promise, timeoutMs);
 
   const leader = (): TestPeer | undefined => peers.find((each) => each.room?.node.role.value === 'leader');
 

@@ -435,6 +435,10 @@ async function startIncarnation<State, Command>(
       options.onMetric?.(metric);
       // Deferred: metrics are emitted inside the driver's step.
       if (metric.type === 'wedgeSuspected') clock.setTimeout(() => void (incarnation === null ? undefined : onWedged(incarnation, metric)), 0);
+      // Removed while it ran (a tab asleep past the policy's unreachable window): the policy takes
+      // the same id back as a learner once it is reachable (rule 2), keeping its log, so this is
+      // news for the application, not a reason to start over under a fresh id.
+      if (metric.type === 'removedFromCluster') clock.setTimeout(() => emitSafely(options.onEvent, { type: 'removed', id, toldBy: metric.toldBy, at: clock.now() }), 0);
     },
   });
   const timings = roomTimings(options);

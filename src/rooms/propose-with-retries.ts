@@ -1,12 +1,15 @@
 // A proposal retried under the same request id while the outcome is "unknown, try again"
-// (leadership lost, the leader's queue full): the session table applies whichever copy commits
-// first and skips the rest, so retrying is safe; attempts are bounded and the signal aborts.
+// (leadership lost, the leader's queue full, removed from the room for now): the session table
+// applies whichever copy commits first and skips the rest, so retrying is safe; attempts are
+// bounded and the signal aborts.
 import type { Clock } from '../core/config.ts';
 import type { LogEntry } from '../core/types.ts';
 import type { RaftNode } from '../driver/node-options.ts';
 
 /** Errors after which the same request may be proposed again (compared by name: they may cross a worker boundary). */
-const retryableErrors = new Set(['LeadershipLostError', 'ProposalRejectedError', 'NotLeaderError']);
+// NotMemberError: removed while it ran, a room peer is taken back under the same id once
+// reachable, and then the same request goes through (or is recognised as a replay).
+const retryableErrors = new Set(['LeadershipLostError', 'ProposalRejectedError', 'NotLeaderError', 'NotMemberError']);
 
 const maxRetryDelayMs = 2_000;
 

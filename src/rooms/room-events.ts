@@ -12,6 +12,13 @@ export type RoomEvent =
   | { readonly type: 'leadershipHandoffFailed'; readonly target: NodeId; readonly reason: string; readonly at: number }
   /** The node keeps refusing the room's leader (its stored configuration is too old to know it). */
   | { readonly type: 'wedged'; readonly id: NodeId; readonly refusedFrom: NodeId; readonly gate: string; readonly voters: readonly NodeId[]; readonly at: number }
+  /**
+   * The room removed this peer while it ran (it was unreachable past the policy's window), and its
+   * node learned it (`toldBy` the leader that answered it, or null when its own log holds the
+   * change). Until the room admits it again (the policy takes a reachable peer back as a learner,
+   * under the same id), its proposals fail with NotMemberError, which the store retries.
+   */
+  | { readonly type: 'removed'; readonly id: NodeId; readonly toldBy: NodeId | null; readonly at: number }
   /** After a wedge: the peer left and joined again under a fresh id on empty storage (SPEC "Wedge"). */
   | { readonly type: 'rejoined'; readonly previousId: NodeId; readonly id: NodeId; readonly at: number }
   | { readonly type: 'rejoinFailed'; readonly reason: string; readonly at: number }

@@ -1,0 +1,160 @@
+// A peer the room removes while it runs (cut off past the policy's unreachable window, then back)
+// learns it is outside the cluster from its own node: joinRoom reports `removed`, its proposals
+// fail with NotMemberError (which the store retries) until the policy takes the same id back as a
+// reachable newcomer, and then a command dispatched while it was outside applies exactly once.
+// Real room peers on the simulated network with a virtual clock: the removal is the membership
+// policy's own, nothing is reported by hand.
+import { describe, expect, it } from 'vitest';
+import { NotMemberError } from '../core/errors.ts';
+import { createEmitter } from '../core/observable.ts';
+import { nodeId, type NodeId } from '../core/types.ts';
+import type { SignalingClient } from '../signaling/signaling-client.ts';
+import { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
+import type { KvCommand } from '../testing/kv-command.ts';
+import { deriveSeed, seededRandom } from '../testing/seeded-random.ts';
+import { createSimulatedNetwork, reliableNetwork, type SimulatedNetwork } from '../testing/simulated-network.ts';
+import { VirtualClock } from '../testing/virtual-clock.ts';
+import { settleOnVirtualClock } from '../testing/settle-on-clock.test-support.ts';
+import type { RaftTransport } from '../transport/raft-transport.ts';
+import { joinRoom, type JoinRoomOptions, type Room } from './join-room.ts';
+import type { RoomEvent } from './room-events.ts';
+import { identityKey, memoryKeyValueStore, type KeyValueStore } from './room-identity.ts';
+import { kvReducer, type KvState } from './room-simulation-peers.test-support.ts';
+import { manualVisibility } from './visibility.ts';
+
+const roomName = 'removed-while-running';
+/** Short, so the test removes a peer in a few virtual seconds; the default is 10 s. */
+const unreachableAfterMs = 1_500;
+/**
+ * The leader's policy runs this often. Longer than the election timeout (300-600 ms): back on the
+ * network, the removed peer's next pre-vote reaches the leader before the policy's next run,
+ * which would otherwise admit its old id again as a newcomer (policy rule 2) before it hears of
+ * its removal. The heal follows the removal's commit by a few milliseconds, just after a run.
+ */
+const coordinatorIntervalMs = 1_000;
+
+interface TestPeer {
+  readonly name: NodeId;
+  readonly identity: KeyValueStore;
+  readonly transports: Map<NodeId, RaftTransport>;
+  readonly events: RoomEvent[];
+  room: Room<KvState, KvCommand> | null;
+}
+
+type ExtraOptions = Partial<Pick<JoinRoomOptions<KvState, KvCommand>, 'discardStorage' | 'nodeId'>>;
+
+function stubSignaling(id: NodeId, transport: RaftTransport): SignalingClient {
+  return { selfId: id, roomId: roomName, peers: transport.peers, signal: () => {}, signals: createEmitter(), close: () => {}, closed: new Promise(() => {}) };
+}
+
+function createTestRoom(seed: number) {
+  const clock = new VirtualClock(0);
+  const network: SimulatedNetwork = createSimulatedNetwork(clock, seededRandom(deriveSeed(seed, 'network')), reliableNetwork);
+  const peers: TestPeer[] = [];
+
+  /** The endpoint of the id the peer uses now; an id it gave up is gone from the network. */
+  const endpoint = (owner: TestPeer, id: NodeId): RaftTransport => {
+    const transport = owner.transports.get(id) ?? network.transport(id);
+    owner.transports.set(id, transport);
+    for (const other of owner.transports.keys()) network.setDown(other, other !== id);
+    return transport;
+  };
+
+  const join = (name: string, extra: ExtraOptions = {}): TestPeer => {
+    const identity = memoryKeyValueStore();
+    void identity.set(identityKey(roomName), name);
+    const owner: TestPeer = { name: nodeId(name), identity, transports: new Map(), events: [], room: null };
+    peers.push(owner);
+    void joinRoom<KvState, KvCommand>({
+      room: roomName,
+      signaling: (context) => stubSignaling(context.nodeId, endpoint(owner, context.nodeId)),
+      createTransport: (signaling) => endpoint(owner, signaling.selfId),
+      storage: () => new InMemoryRaftStorage(),
+      identityStore: identity,
+      visibility: manualVisibility(true),
+      store: { initialState: {}, apply: kvReducer },
+      policy: { unreachableAfterMs, targetVoters: 5 },
+      raftConfig: { clock, random: seededRandom(deriveSeed(seed, name)), heartbeatInterval: 100, electionTimeoutMin: 300, electionTimeoutMax: 600 },
+      discoveryMs: 400,
+      gossipIntervalMs: 300,
+      coordinatorIntervalMs,
+      onEvent: (event) => owner.events.push(event),
+      ...extra,
+    }).then((room) => (owner.room = room));
+    return owner;
+  };
+
+  const leader = (): TestPeer | undefined => peers.find((each) => each.room?.node.role.value === 'leader');
+
+  const settle = <T>(promise: Promise<T>, timeoutMs = 10_000): Promise<PromiseSettledResult<T>> => settleOnVirtualClock(clock, promise, timeoutMs);
+
+  const close = async (): Promise<void> => {
+    const leaving = peers.map((each) => each.room?.leave());
+    await clock.advance(200);
+    await Promise.all(leaving);
+  };
+
+  return { clock, network, peers, join, leader, settle, close };
+}
+
+type TestRoom = ReturnType<typeof createTestRoom>;
+
+/**
+ * Three voters; a follower is cut off from the other two until the leader's policy has removed it
+ * (committed), then the network heals. Returns the cut-off peer and the id it was removed under.
+ */
+async function removeAFollowerWhileItRuns(test: TestRoom, cutOffExtra: ExtraOptions) {
+  // The one that is cut off joins last: with the smallest id bootstrapping, it is not the leader.
+  const peers = [test.join('a'), test.join('b'), test.join('c', cutOffExtra)];
+  const grown = await test.clock.runUntil(() => {
+    const leaderCommit = test.leader()?.room?.node.commitIndex.value;
+    return peers.every((each) => each.room?.node.membership.value.voters.length === 3 && each.room.node.commitIndex.value === leaderCommit);
+  }, { timeoutMs: 10_000 });
+  expect(grown).toBe(true);
+  const cutOff = peers[2]!;
+  const leaderPeer = test.leader();
+  expect(leaderPeer).not.toBe(cutOff);
+  const leaderId = leaderPeer!.room!.id;
+  const removedId = cutOff.room!.id;
+  test.network.isolate(removedId);
+  const stayed = peers.filter((each) => each !== cutOff);
+  // Removed on both remaining peers: the change committed, not only appended on the leader.
+  const removed = await test.clock.runUntil(() => stayed.every((each) => {
+    const membership = each.room?.node.membership.value;
+    return membership !== undefined && !membership.voters.includes(removedId) && !(membership.learners ?? []).includes(removedId);
+  }) && stayed.some((each) => each.events.some((event) => event.type === 'membershipChanged' && 'removed' in event.decision && event.decision.removed === removedId)), { timeoutMs: 10_000 });
+  expect(removed).toBe(true);
+  // Before the heal the cut-off peer has heard nothing of its removal.
+  expect(cutOff.events.filter((event) => event.type === 'removed')).toEqual([]);
+  test.network.heal();
+  return { cutOff, stayed, removedId, leaderId };
+}
+
+describe('a peer removed from the room while it runs', () => {
+  it('reports the removal, keeps its id, and a command dispatched while outside applies once everywhere after the room takes it back', async () => {
+    const test = createTestRoom(2_301);
+    const discarded: NodeId[] = [];
+    const { cutOff, stayed, removedId, leaderId } = await removeAFollowerWhileItRuns(test, { discardStorage: (id) => void discarded.push(id) });
+    const reported = await test.clock.runUntil(() => cutOff.events.some((event) => event.type === 'removed'), { timeoutMs: 10_000 });
+    expect(reported).toBe(true);
+    // The leader told it, answering its first pre-vote after the heal.
+    expect(cutOff.events.filter((event) => event.type === 'removed')).toEqual([{ type: 'removed', id: removedId, toldBy: leaderId, at: expect.any(Number) as unknown }]);
+    const room = cutOff.room!;
+    // Outside the cluster a proposal fails at once instead of waiting for a leader that never answers.
+    const outside = await test.settle(room.node.propose(new TextEncoder().encode('from outside')), 1);
+    expect(outside.status).toBe('rejected');
+    expect((outside as PromiseRejectedResult).reason).toBeInstanceOf(NotMemberError);
+    // The store retries it under the same request id until the room takes the peer back.
+    const dispatched = await test.settle(room.store.dispatch({ type: 'append', key: 'log', value: 'x' }));
+    expect(dispatched.status).toBe('fulfilled');
+    const everywhere = await test.clock.runUntil(() => [cutOff, ...stayed].every((each) => each.room?.store.state.value.log === 'x'), { timeoutMs: 10_000 });
+    expect(everywhere).toBe(true);
+    const leaderMembership = test.leader()!.room!.node.membership.value;
+    expect([...leaderMembership.voters, ...(leaderMembership.learners ?? [])]).toContain(removedId);
+    // Same id, same storage: nothing to rejoin under or to discard.
+    expect(room.id).toBe(removedId);
+    expect(cutOff.events.filter((event) => event.type === 'rejoined' || event.type === 'rejoinFailed')).toEqual([]);
+    expect(discarded).toEqual([]);
+    await test.close();
+  });
+});
