@@ -59,7 +59,7 @@ describe('a voter removed while connected', () => {
 });
 
 describe('a voter removed while isolated', () => {
-  it('learns it from the leader answering its pre-vote, fails what it was waiting for and stops campaigning', () => {
+  it('learns it from the leader answering its pre-vote, fails what it was waiting for and never campaigns for real', () => {
     const { harness, leader, victim, rest } = clusterWithVictim(5);
     harness.isolate(victim.id);
     removeVictim(harness, leader, rest);
@@ -81,9 +81,15 @@ describe('a voter removed while isolated', () => {
     expect(victim.reads).toEqual([{ readId: 2, failure: 'notMember' }]);
     expect(removals(victim)).toEqual([{ type: 'removedFromCluster', toldBy: leader.id, term: leader.core.term, configIndex: expect.any(Number) as number }]);
     const toldAt = harness.sent.length;
+    const termWhenTold = victim.core.term;
     harness.advance(3_000);
+    // The notice lapses after an election timeout unless renewed (its sender may have died); the
+    // next pre-vote is answered with another one, so it never gets as far as a real vote.
     const campaigns = harness.sent.slice(toldAt).filter((item) => item.from === victim.id && item.message.type === 'requestVote');
-    expect(campaigns).toEqual([]);
+    expect(campaigns.every((item) => item.message.type === 'requestVote' && item.message.preVote)).toBe(true);
+    expect(notMembersSentBy(harness, leader.id, toldAt).length).toBeGreaterThanOrEqual(campaigns.length > 0 ? 1 : 0);
+    expect(victim.core.term).toBe(termWhenTold);
+    expect(victim.core.role).not.toBe('candidate');
     expect(removals(victim)).toHaveLength(1);
     expect(harness.leaders().map((node) => node.id)).toEqual([leader.id]);
   });
@@ -271,7 +277,8 @@ describe('a node told it is not a member and then re-added', () => {
     removeVictim(harness, leader, rest);
     harness.advance(400);
     harness.heal();
-    harness.advance(400);
+    // Proposes as soon as the notice arrives (it lapses an election timeout later unless renewed).
+    for (let waited = 0; waited < 1_000 && removals(victim).length === 0; waited += 5) harness.advance(5);
     expect(removals(victim)).toEqual([expect.objectContaining({ toldBy: leader.id })]);
     victim.core.propose(harness.now, 1, bytes('before re-admission'), null);
     harness.settle();
@@ -340,5 +347,54 @@ describe('a leader that removes itself', () => {
     leader.core.propose(harness.now, 2, bytes('after stepping down'), null);
     harness.settle();
     expect(failureOf(leader, 2)).toBe('notMember');
+  });
+});
+
+describe('a removal known from the log, and a notice, against a leader still (or no longer) there', () => {
+  const [a, b, c, d] = ['a', 'b', 'c', 'd'].map((name) => nodeId(name)) as [NodeId, NodeId, NodeId, NodeId];
+  const configEntry = (index: number, config: ConfigPayload): LogEntry => ({ index, term: 1, command: new Uint8Array(0), isNoOp: false, config });
+  const appendFromA = (prevLogIndex: number, entries: LogEntry[], leaderCommit: number): RaftMessage => ({ type: 'appendEntries', term: 1, prevLogIndex, prevLogTerm: prevLogIndex === 0 ? 0 : 1, entries, leaderCommit, readRound: 0 });
+
+  it('a re-admitted node catching up through its own removal is not outside while the leader replicates to it', () => {
+    const core = new RaftCore({ id: d, config: resolveRaftConfig({}), random: () => 0.5, now: 0, bootstrap: { voters: [a, b, c, d] }, hardState: { term: 1, votedFor: null }, leaderPin: null, snapshotMeta: null, entries: [] });
+    // One batch ends on the configuration that removed d; the one that re-admits it comes next.
+    core.receive(10, a, appendFromA(0, [configEntry(1, { old: { voters: [a, b, c, d] }, new: { voters: [a, b, c] } }), configEntry(2, { old: null, new: { voters: [a, b, c] } })], 2));
+    core.propose(10, 1, bytes('while catching up'), null);
+    const between = core.takeReady()!;
+    expect(between.outcomes).toEqual([]);
+    expect(between.metrics.filter((metric) => metric.type === 'removedFromCluster')).toEqual([]);
+    core.receive(20, a, appendFromA(2, [configEntry(3, { old: null, new: { voters: [a, b, c], learners: [d] } })], 3));
+    const after = core.takeReady()!;
+    expect(after.outcomes).toEqual([]);
+    expect(after.metrics.filter((metric) => metric.type === 'removedFromCluster')).toEqual([]);
+  });
+
+  it('the same node counts as outside once the leader stops replicating to it after its removal', () => {
+    const core = new RaftCore({ id: d, config: resolveRaftConfig({}), random: () => 0.5, now: 0, bootstrap: { voters: [a, b, c, d] }, hardState: { term: 1, votedFor: null }, leaderPin: null, snapshotMeta: null, entries: [] });
+    core.receive(10, a, appendFromA(0, [configEntry(1, { old: { voters: [a, b, c, d] }, new: { voters: [a, b, c] } }), configEntry(2, { old: null, new: { voters: [a, b, c] } })], 2));
+    core.propose(10, 1, bytes('forwarded to the leader'), null);
+    core.takeReady();
+    // No frame from the leader for an election timeout: the removal is the last word.
+    core.tick(10 + resolveRaftConfig({}).electionTimeoutMinMs);
+    const ready = core.takeReady()!;
+    expect(ready.outcomes).toEqual([{ type: 'failed', proposalId: 1, failure: 'removedWhileInFlight' }]);
+    expect(ready.metrics).toContainEqual({ type: 'removedFromCluster', toldBy: null, term: 1, configIndex: 2 });
+  });
+
+  it('a notice lapses when its sender goes silent: an outgoing voter may campaign to elect the next leader', () => {
+    const core = new RaftCore({ id: d, config: resolveRaftConfig({}), random: () => 0.5, now: 0, bootstrap: { voters: [a, b, c, d] }, hardState: { term: 1, votedFor: null }, leaderPin: null, snapshotMeta: null, entries: [] });
+    // C_new removing d has reached d but is not committed there; then the leader says notMember and dies.
+    core.receive(10, a, appendFromA(0, [configEntry(1, { old: { voters: [a, b, c, d] }, new: { voters: [a, b, c] } }), configEntry(2, { old: null, new: { voters: [a, b, c] } })], 1));
+    core.receive(11, a, { type: 'notMember', term: 1, configIndex: 2 });
+    core.propose(11, 1, bytes('told outside'), null);
+    expect(core.takeReady()!.outcomes).toEqual([{ type: 'failed', proposalId: 1, failure: 'notMember' }]);
+    const electionTimeoutMaxMs = resolveRaftConfig({}).electionTimeoutMaxMs;
+    const preVotes: RaftMessage[] = [];
+    for (let now = 12; now < 12 + 3 * electionTimeoutMaxMs; now += 5) {
+      core.tick(now);
+      for (const outbound of core.takeReady()?.messages ?? []) if (outbound.message.type === 'requestVote') preVotes.push(outbound.message);
+    }
+    // Its own log lets it campaign as an outgoing voter (C_new uncommitted there), and the teller is silent.
+    expect(preVotes.length).toBeGreaterThan(0);
   });
 });

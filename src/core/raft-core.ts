@@ -149,10 +149,10 @@ export class RaftCore {
   private readonly pendingReads = new CorrelatedRequests<PendingRead>();
   private readonly wedgeDetector: WedgeDetector;
   /** A leader (of a term no older than ours) told this node it is outside its configuration. */
-  private removalNotice: { readonly from: NodeId; readonly term: number; readonly configIndex: number } | null = null;
+  private removalNotice: { readonly from: NodeId; readonly term: number; readonly configIndex: number; readonly at: number } | null = null;
   /** The latest configuration this node holds leaves it out, and an earlier one had it in. */
   private removedByConfig = false;
-  /** Whether `removedFromCluster` was reported for the current spell outside the cluster. */
+  /** Whether `removedFromCluster` was reported since a leader last replicated to this node. */
   private reportedOutside = false;
 
   // The ready being accumulated.
@@ -278,11 +278,16 @@ export class RaftCore {
       if (now >= this.heartbeatDeadline) this.leaderHeartbeat();
       return;
     }
+    // A notice lapses unless renewed (a live leader answers every request with another): if its
+    // sender died, this node may be needed to elect the next leader after all.
+    if (this.removalNotice !== null && now - this.removalNotice.at >= this.config.electionTimeoutMaxMs) this.removalNotice = null;
     this.retryForwards();
     // A witness never campaigns: it only votes for and acknowledges the others. Its timer still
-    // restarts, so its next deadline is always in the future.
-    // Nor does a node a leader has told it is outside the cluster: its campaigns would only be refused.
-    if ((this.config.witness || this.removalNotice !== null) && now >= this.electionDeadline) this.resetElectionTimer();
+    // restarts, so its next deadline is always in the future. Nor does a node a leader has just
+    // told it is outside the cluster (its campaigns would only be refused), unless its own log
+    // still lets it campaign as an outgoing voter (the configuration removing it is uncommitted).
+    const toldOutside = this.removalNotice !== null && !this.mayCampaignAsOutgoingVoter();
+    if ((this.config.witness || toldOutside) && now >= this.electionDeadline) this.resetElectionTimer();
     if ((this.roleValue !== 'learner' || this.mayCampaignAsOutgoingVoter()) && !this.config.witness && now >= this.electionDeadline) {
       if (this.roleValue === 'candidate' || this.preCandidate) this.pushMetric({ type: 'electionTimedOut', term: this.currentTerm });
       this.emitTrace({ type: 'timeout' });
@@ -688,8 +693,10 @@ export class RaftCore {
     }
     if (this.pinnedLeader === null || this.pinnedLeader.term !== term) this.pinLeader(from);
     this.wedgeDetector.accepted(from);
-    // A leader replicates only to members: whatever a notice said, this node is one again.
+    // A leader replicates only to members: whatever a notice said, this node is one again, and a
+    // later removal is news again.
     this.removalNotice = null;
+    this.reportedOutside = false;
     this.lastLeaderContact = this.now;
     this.resetElectionTimer();
     return true;
@@ -770,6 +777,7 @@ export class RaftCore {
   private becomeLeader(): void {
     this.roleValue = 'leader';
     this.preCandidate = false;
+    this.removalNotice = null;
     this.leaderId = this.id;
     this.pinLeader(this.id);
     this.progress.clear();
@@ -1483,7 +1491,7 @@ export class RaftCore {
     // A notice overtaken by the configuration that re-admitted this node (frames may arrive out of
     // order) says nothing about now.
     if (this.membershipValue.members.has(this.id) && this.latestConfigIndex() > message.configIndex) return;
-    this.removalNotice ??= { from, term: message.term, configIndex: message.configIndex };
+    this.removalNotice = { from, term: message.term, configIndex: message.configIndex, at: this.now };
   }
 
   /**
@@ -1502,12 +1510,18 @@ export class RaftCore {
 
 
   /**
-   * Outside the cluster: a configuration this node received (in its log or a snapshot) leaves it
-   * out, or a leader said so. A bootstrap configuration without it does not count: a newcomer
-   * waits there to be admitted. A removed leader counts once it has stepped down.
+   * Outside the cluster: a leader said so lately, or a configuration this node received (in its
+   * log or a snapshot) leaves it out and no leader replicates to it any more. A bootstrap
+   * configuration without it does not count: a newcomer waits there to be admitted. While a
+   * leader still replicates, the node may be catching up through its own removal towards the
+   * configuration that re-admitted it, or be a removed member still receiving the log until the
+   * change commits. A removed leader counts once it has stepped down.
    */
   private outsideCluster(): boolean {
-    return this.roleValue !== 'leader' && (this.removalNotice !== null || this.removedByConfig);
+    if (this.roleValue === 'leader') return false;
+    if (this.removalNotice !== null) return true;
+    const hearingLeader = this.leaderId !== null && this.now - this.lastLeaderContact < this.config.electionTimeoutMinMs;
+    return this.removedByConfig && !hearingLeader;
   }
 
   /**
@@ -1516,12 +1530,12 @@ export class RaftCore {
    */
   private settleCallsOutsideCluster(): void {
     const outside = this.outsideCluster();
-    if (outside && !this.reportedOutside) {
+    if (!outside) return;
+    if (!this.reportedOutside) {
+      this.reportedOutside = true;
       const notice = this.removalNotice;
       this.pushMetric(notice === null ? { type: 'removedFromCluster', toldBy: null, term: this.currentTerm, configIndex: this.latestConfigIndex() } : { type: 'removedFromCluster', toldBy: notice.from, term: notice.term, configIndex: notice.configIndex });
     }
-    this.reportedOutside = outside;
-    if (!outside) return;
     for (const forward of this.forwards.values()) {
       // A forward never sent is known not to be in the log; one sent may have been appended.
       this.outcomes.push({ type: 'failed', proposalId: forward.proposalId, failure: forward.correlationId === 0 ? 'notMember' : 'removedWhileInFlight' });
