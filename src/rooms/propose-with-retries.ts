@@ -3,19 +3,31 @@
 // applies whichever copy commits first and skips the rest, so retrying is safe; attempts are
 // bounded and the signal aborts.
 import type { Clock } from '../core/config.ts';
+import { NotMemberError } from '../core/errors.ts';
 import type { LogEntry } from '../core/types.ts';
 import type { RaftNode } from '../driver/node-options.ts';
 
 /** Errors after which the same request may be proposed again (compared by name: they may cross a worker boundary). */
-// NotMemberError: removed while it ran, a room peer is taken back under the same id once
-// reachable, and then the same request goes through (or is recognised as a replay).
-const retryableErrors = new Set(['LeadershipLostError', 'ProposalRejectedError', 'NotLeaderError', 'NotMemberError']);
+const retryableErrors = new Set(['LeadershipLostError', 'ProposalRejectedError', 'NotLeaderError']);
 
 const maxRetryDelayMs = 2_000;
+
+/**
+ * How long a peer the room removed while it ran keeps retrying (NotMemberError) before its command
+ * fails: the policy takes a reachable peer back under the same id, and then the same request goes
+ * through, or is recognised as a replay. Those retries do not use up `maxAttempts`, which are
+ * about a leader's troubles; a removal lasts as long as the policy takes to notice the peer is back.
+ */
+export const readmissionPatienceMs = 30_000;
 
 export function isRetryableProposalError(error: unknown): boolean {
   return error instanceof Error && retryableErrors.has(error.name);
 }
+
+const isNotMember = (error: unknown): error is Error & { readonly outcomeUnknown?: unknown } => error instanceof Error && error.name === 'NotMemberError';
+
+/** Whether a failed attempt may still have been appended (and may commit). */
+const outcomeUnknown = (error: unknown): boolean => (error instanceof Error && error.name === 'LeadershipLostError') || (isNotMember(error) && error.outcomeUnknown === true);
 
 export async function proposeWithRetries(
   node: RaftNode,
@@ -24,12 +36,29 @@ export async function proposeWithRetries(
   policy: { readonly maxAttempts: number; readonly retryDelayMs: number; readonly clock: Clock },
   signal: AbortSignal | undefined,
 ): Promise<LogEntry> {
-  for (let attempt = 1; ; attempt += 1) {
+  let attempts = 0;
+  let outsideSince: number | null = null;
+  let outsideRetries = 0;
+  let earlierMayHaveCommitted = false;
+  for (;;) {
     try {
       return await node.propose(bytes, signal === undefined ? { requestId } : { requestId, signal });
     } catch (error) {
-      if (!isRetryableProposalError(error) || attempt >= policy.maxAttempts) throw error;
-      await sleep(policy.clock, Math.min(maxRetryDelayMs, policy.retryDelayMs * 2 ** (attempt - 1)), signal);
+      const mayHaveCommitted = earlierMayHaveCommitted;
+      earlierMayHaveCommitted ||= outcomeUnknown(error);
+      if (isNotMember(error)) {
+        outsideSince ??= policy.clock.now();
+        if (policy.clock.now() - outsideSince >= readmissionPatienceMs) {
+          // The last attempt failing before it was sent says nothing of an earlier one that was.
+          throw mayHaveCommitted && error.outcomeUnknown !== true ? new NotMemberError(true) : error;
+        }
+        await sleep(policy.clock, Math.min(maxRetryDelayMs, policy.retryDelayMs * 2 ** Math.min(outsideRetries, 8)), signal);
+        outsideRetries += 1;
+        continue;
+      }
+      attempts += 1;
+      if (!isRetryableProposalError(error) || attempts >= policy.maxAttempts) throw error;
+      await sleep(policy.clock, Math.min(maxRetryDelayMs, policy.retryDelayMs * 2 ** (attempts - 1)), signal);
     }
   }
 }

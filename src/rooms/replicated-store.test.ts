@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { LeadershipLostError, RaftClosedError } from '../core/errors.ts';
+import { LeadershipLostError, NotMemberError, RaftClosedError } from '../core/errors.ts';
 import type { LogEntry } from '../core/types.ts';
 import { nodeId } from '../core/types.ts';
 import type { RaftNode } from '../driver/node-options.ts';
 import { createSimulatedCluster, type SimulatedCluster } from '../testing/cluster.ts';
 import { VirtualClock } from '../testing/virtual-clock.ts';
-import { proposeWithRetries } from './propose-with-retries.ts';
+import { proposeWithRetries, readmissionPatienceMs } from './propose-with-retries.ts';
 import { createReplicatedStore, type ReplicatedStore } from './replicated-store.ts';
 import { jsonSerializer } from './serializer.ts';
 
@@ -168,6 +168,28 @@ describe('proposeWithRetries', () => {
     const other = flakyNode([new RangeError('too big')]);
     await expect(proposeWithRetries(other.node, new Uint8Array([1]), 1, { maxAttempts: 5, retryDelayMs: 10, clock }, undefined)).rejects.toBeInstanceOf(RangeError);
     expect(other.requestIds).toHaveLength(1);
+  });
+
+  it('retries NotMemberError beyond maxAttempts under the same request id while the room may take the peer back', async () => {
+    const clock = new VirtualClock();
+    const { node, requestIds } = flakyNode([new NotMemberError(true), ...Array.from({ length: 6 }, () => new NotMemberError(false))]);
+    const result = proposeWithRetries(node, new Uint8Array([1]), 7, { maxAttempts: 2, retryDelayMs: 10, clock }, undefined);
+    await clock.advance(readmissionPatienceMs / 2);
+    await expect(result).resolves.toBe(entry);
+    expect(requestIds).toEqual(Array.from({ length: 8 }, () => 7));
+  });
+
+  it('gives up on NotMemberError after the readmission patience, saying the outcome is unknown if an earlier attempt was sent', async () => {
+    const clock = new VirtualClock();
+    const { node, requestIds } = flakyNode([new NotMemberError(true), ...Array.from({ length: 1_000 }, () => new NotMemberError(false))]);
+    const result = proposeWithRetries(node, new Uint8Array([1]), 7, { maxAttempts: 2, retryDelayMs: 10, clock }, undefined);
+    result.catch(() => {});
+    await clock.advance(readmissionPatienceMs + 5_000);
+    const error: unknown = await result.catch((reason: unknown) => reason);
+    expect(error).toBeInstanceOf(NotMemberError);
+    expect((error as NotMemberError).outcomeUnknown).toBe(true);
+    // Bounded: backoff up to 2 s for 30 s, not a busy loop.
+    expect(requestIds.length).toBeLessThan(40);
   });
 
   it('an abort during the backoff rejects at once with the reason', async () => {
