@@ -1,4 +1,4 @@
-// `npm run sim -- --seeds N [--first S] [--nodes 5] [--seed S] [--duration MS] [--workload kv]`: random fault schedules
+// `npm run sim -- --seeds N [--first S] [--nodes 5] [--seed S] [--duration MS] [--workload kv] [--removals]`: random fault schedules
 // against real engines on a virtual clock. Each failure prints its seed and the exact command
 // that replays it.
 import { runExactlyOnceSimulation } from './exactly-once-simulation.ts';
@@ -26,17 +26,19 @@ const seeds = single === undefined ? Array.from({ length: integer('seeds', 100) 
 const durationMs = integer('duration', defaultSimulationDurationMs);
 // --workload kv: retrying clients over the key-value state machine (linearizability, exactly-once).
 const workload = option('workload') ?? 'faults';
+// --removals: membership changes sometimes remove members entirely, and later ones take them back.
+const removals = process.argv.includes('--removals');
 let failures = 0;
 const started = performance.now();
 for (const seed of seeds) {
   try {
-    const result = workload === 'kv' ? await runExactlyOnceSimulation({ seed, nodes }) : await runSimulation({ seed, nodes, durationMs });
+    const result = workload === 'kv' ? await runExactlyOnceSimulation({ seed, nodes }) : await runSimulation({ seed, nodes, durationMs, removals });
     if (seeds.length === 1) console.log(JSON.stringify(result));
   } catch (error) {
     failures += 1;
     console.log(`FAIL seed ${seed}: ${error instanceof Error ? error.message : String(error)}`);
     const durationOption = workload === 'faults' && durationMs !== defaultSimulationDurationMs ? ` --duration ${durationMs}` : '';
-    console.log(`  replay: ${replayCommand(seed, nodes)}${workload === 'kv' ? ' --workload kv' : durationOption}`);
+    console.log(`  replay: ${replayCommand(seed, nodes, removals)}${workload === 'kv' ? ' --workload kv' : durationOption}`);
   }
 }
 const seconds = ((performance.now() - started) / 1000).toFixed(1);

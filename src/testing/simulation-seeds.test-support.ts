@@ -19,12 +19,12 @@ export const regressionSeeds: readonly { readonly seed: number; readonly nodes: 
   { seed: 200_714, nodes: 5, found: 'stale read index after restart' },
 ];
 
-async function runSeed(seed: number, nodes: number): Promise<void> {
+async function runSeed(seed: number, nodes: number, removals = false): Promise<void> {
   try {
-    const result = await runSimulation({ seed, nodes });
+    const result = await runSimulation({ seed, nodes, removals });
     expect(result.healedCommitMs).toBeLessThanOrEqual(5_000);
   } catch (error) {
-    throw new Error(`${error instanceof Error ? error.message : String(error)}\n  replay: ${replayCommand(seed, nodes)}`);
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\n  replay: ${replayCommand(seed, nodes, removals)}`);
   }
 }
 
@@ -34,11 +34,12 @@ export function simulationRegressionSeeds(nodes: 3 | 5): void {
   }
 }
 
-export function simulationSeedBlocks(nodes: 3 | 5, firstSeed: number, count: number, blockSize = 50): void {
+export function simulationSeedBlocks(nodes: 3 | 5, firstSeed: number, count: number, blockSize = 50, removals = false): void {
   for (let from = firstSeed; from < firstSeed + count; from += blockSize) {
     const to = Math.min(from + blockSize, firstSeed + count) - 1;
-    it(`${nodes} nodes, seeds ${from}..${to}: every safety property holds and a leader commits within 5 s of the heal`, async () => {
-      for (let seed = from; seed <= to; seed += 1) await runSeed(seed, nodes);
+    const what = removals ? ', members removed and taken back' : '';
+    it(`${nodes} nodes${what}, seeds ${from}..${to}: every safety property holds and a leader commits within 5 s of the heal`, async () => {
+      for (let seed = from; seed <= to; seed += 1) await runSeed(seed, nodes, removals);
     });
   }
 }

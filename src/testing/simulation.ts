@@ -18,6 +18,12 @@ export interface SimulationOptions {
   readonly maxWriteDelayMs?: number;
   /** Called with the cluster before it starts: attach tracing to investigate a seed. */
   readonly observe?: (cluster: SimulatedCluster) => void;
+  /**
+   * Membership changes sometimes remove the non-voters outside the cluster entirely (a later change
+   * takes them back under the same id, with their old logs). Drawn from a stream of its own, so
+   * the fault schedule of a seed is the same with and without it.
+   */
+  readonly removals?: boolean;
 }
 
 export interface SimulationResult {
@@ -84,7 +90,7 @@ async function rebootDue(cluster: SimulatedCluster, crashed: Crashed): Promise<v
   }
 }
 
-async function injectFault(cluster: SimulatedCluster, random: () => number, crashed: Crashed): Promise<Fault> {
+async function injectFault(cluster: SimulatedCluster, random: () => number, crashed: Crashed, removalRandom: (() => number) | null): Promise<Fault> {
   const fault = pick(random, faults);
   const ids = cluster.ids;
   switch (fault) {
@@ -139,9 +145,19 @@ async function injectFault(cluster: SimulatedCluster, random: () => number, cras
       if (leader === null || leader === undefined) break;
       const shuffled = [...ids].sort(() => random() - 0.5);
       const size = Math.min(ids.length, 3 + Math.floor(random() * (ids.length - 2)));
-      const voters = shuffled.slice(0, size);
-      const learners = shuffled.slice(size);
-      void leader.changeMembership(learners.length === 0 ? { voters } : { voters, learners }).catch(() => undefined);
+      let voters = shuffled.slice(0, size);
+      let learners = shuffled.slice(size);
+      if (removalRandom !== null) {
+        // A node taken back comes in as a learner first (README "Using membership changes"): its
+        // stale configuration may not know the leader that takes it back.
+        const config = leader.membership.value;
+        const members = new Set([...config.voters, ...(config.learners ?? [])]);
+        learners = [...learners, ...voters.filter((id) => !members.has(id))];
+        voters = voters.filter((id) => members.has(id));
+        if (voters.length === 0) break;
+      }
+      const removeTheRest = removalRandom !== null && removalRandom() < 0.4;
+      void leader.changeMembership(learners.length === 0 || removeTheRest ? { voters } : { voters, learners }).catch(() => undefined);
       break;
     }
     case 'transfer': {
@@ -174,6 +190,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   const { seed, nodes } = options;
   const durationMs = options.durationMs ?? defaultSimulationDurationMs;
   const random = seededRandom(deriveSeed(seed, 'schedule'));
+  const removalRandom = options.removals === true ? seededRandom(deriveSeed(seed, 'removal')) : null;
   // Disks differ per seed: slow ones widen the window in which a write is acknowledged but lost.
   const maxWriteDelayMs = options.maxWriteDelayMs ?? 1 + Math.floor(random() * 24);
   // Election timing differs per seed too: tight timeouts against slow links split votes often.
@@ -196,7 +213,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       await cluster.runFor(2 + Math.floor(random() * 10));
       await rebootDue(cluster, crashed);
       if (cluster.clock.now() >= nextFaultAt) {
-        const fault = await injectFault(cluster, random, crashed);
+        const fault = await injectFault(cluster, random, crashed, removalRandom);
         faultCount += 1;
         if (fault === 'crash' || fault === 'outage') crashCount += 1;
         nextFaultAt = cluster.clock.now() + 20 + random() * 250;
@@ -219,6 +236,9 @@ async function healAndCheckLiveness(cluster: SimulatedCluster, crashed: Crashed,
   while (committed === null && cluster.clock.now() - healedAt < livenessDeadlineMs) {
     const current = cluster.leader() ?? leader;
     committed = await cluster.settle(cluster.propose(current.id, new TextEncoder().encode('after-heal'), { timeoutMs: 1_000 }), livenessDeadlineMs);
+    // A proposal can fail at once (a node removed from the cluster says so without waiting): let
+    // time pass before the next try, or the loop would spin with the virtual clock standing still.
+    if (committed === null) await cluster.runFor(10);
   }
   const healedCommitMs = cluster.clock.now() - healedAt;
   if (committed === null || committed === undefined || healedCommitMs > livenessDeadlineMs) {
@@ -234,6 +254,6 @@ async function healAndCheckLiveness(cluster: SimulatedCluster, crashed: Crashed,
 }
 
 /** The command that replays one seed, printed with every failure. */
-export function replayCommand(seed: number, nodes: number): string {
-  return `npm run sim -- --seed ${seed} --nodes ${nodes}`;
+export function replayCommand(seed: number, nodes: number, removals = false): string {
+  return `npm run sim -- --seed ${seed} --nodes ${nodes}${removals ? ' --removals' : ''}`;
 }
