@@ -66,3 +66,53 @@ export function createWatchable<T>(initial: T, equals: (a: T, b: T) => boolean =
     },
   };
 }
+
+/**
+ * A watchable whose new value can be stored first and announced later. A node's state changes as
+ * a whole (a new leader comes with a new term): all of it is stored before anyone is told, so a
+ * listener of one value that reads another never sees it stale.
+ */
+export interface StagedWatchable<T> extends WritableWatchable<T> {
+  /** Stores the value without notifying; true when it changed (then call `announce`). */
+  stage(value: T): boolean;
+  /** Notifies the subscribers of the current value. */
+  announce(): void;
+}
+
+export function createStagedWatchable<T>(initial: T, equals: (a: T, b: T) => boolean = Object.is): StagedWatchable<T> {
+  let current = initial;
+  const emitter = createEmitter<T>();
+  const stage = (value: T): boolean => {
+    if (equals(current, value)) return false;
+    current = value;
+    return true;
+  };
+  const announce = (): void => emitter.emit(current);
+  return {
+    get value() {
+      return current;
+    },
+    subscribe: (listener) => emitter.subscribe(listener),
+    set(value) {
+      if (stage(value)) announce();
+    },
+    stage,
+    announce,
+  };
+}
+
+/** One value for one staged watchable (see setTogether). */
+export interface StagedChange {
+  stage(): boolean;
+  announce(): void;
+}
+
+export function stagedChange<T>(watchable: StagedWatchable<T>, value: T): StagedChange {
+  return { stage: () => watchable.stage(value), announce: () => watchable.announce() };
+}
+
+/** Stores every value, then announces those that changed, in the order given. */
+export function setTogether(changes: readonly StagedChange[]): void {
+  const changed = changes.filter((change) => change.stage());
+  for (const change of changed) change.announce();
+}

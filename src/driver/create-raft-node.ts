@@ -18,7 +18,7 @@ import { createClientIdentity } from './client-identity.ts';
 import { createProposalTracker } from './proposal-tracker.ts';
 import { dedupWindowSize } from '../core/client-session-format.ts';
 import type { RaftMetric, RaftTraceEvent } from '../core/events.ts';
-import { createEmitter, createWatchable } from '../core/observable.ts';
+import { createEmitter, createStagedWatchable, createWatchable, setTogether, stagedChange } from '../core/observable.ts';
 import { RaftCore } from '../core/raft-core.ts';
 import type { OutboundMessage, Ready } from '../core/ready.ts';
 import { readyNeedsWrite } from '../core/ready.ts';
@@ -69,12 +69,12 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
   const identity = createClientIdentity(options.identity, id, random, restored.entries);
   let collision: ClientIdCollisionError | null = null;
   let identityCheckedThrough = appliedIndexAtStart(restored);
-  const role = createWatchable<RaftRole>(core.role);
-  const leader = createWatchable<NodeId | null>(core.leader);
-  const term = createWatchable(core.term);
-  const membership = createWatchable<ClusterConfig>(core.membership);
-  const commitIndex = createWatchable(core.commitIndex);
-  const compactionFloor = createWatchable(core.compactionFloor);
+  const role = createStagedWatchable<RaftRole>(core.role);
+  const leader = createStagedWatchable<NodeId | null>(core.leader);
+  const term = createStagedWatchable(core.term);
+  const membership = createStagedWatchable<ClusterConfig>(core.membership);
+  const commitIndex = createStagedWatchable(core.commitIndex);
+  const compactionFloor = createStagedWatchable(core.compactionFloor);
   const stopped = createWatchable<Error | null>(null);
   const trace = createEmitter<RaftTraceEvent>();
   const proposals = createProposalTracker({
@@ -135,12 +135,15 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
   };
 
   const publish = (): void => {
-    role.set(core.role);
-    leader.set(core.leader);
-    term.set(core.term);
-    membership.set(core.membership);
-    commitIndex.set(core.commitIndex);
-    compactionFloor.set(core.compactionFloor);
+    // Stored together, then announced: a role listener reading the term sees the new one.
+    setTogether([
+      stagedChange(role, core.role),
+      stagedChange(leader, core.leader),
+      stagedChange(term, core.term),
+      stagedChange(membership, core.membership),
+      stagedChange(commitIndex, core.commitIndex),
+      stagedChange(compactionFloor, core.compactionFloor),
+    ]);
     const applicable = core.applicableIndex;
     if (applicable > appliedIndex) {
       appliedIndex = applicable;

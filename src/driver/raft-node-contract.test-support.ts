@@ -144,6 +144,18 @@ export function describeRaftNodeContract(name: string, harness: RaftNodeHarness)
       await cluster.close();
     });
 
+    it('a listener of one value reads the others of the same moment: the leader role comes with its term', async () => {
+      const cluster = await harness.cluster(503);
+      const seen: { role: string; term: number; leader: string | null }[] = [];
+      for (const node of cluster.nodes) node.role.subscribe((role) => seen.push({ role, term: node.term.value, leader: node.leader.value }));
+      const leader = await cluster.waitForLeader();
+      await cluster.runUntil(() => seen.some((moment) => moment.role === 'leader'));
+      // Before every value was stored ahead of the announcements, a role listener read the term
+      // before the election (the simulator's checker then saw two leaders in one term).
+      expect(seen.filter((moment) => moment.role === 'leader')).toContainEqual({ role: 'leader', term: leader.term.value, leader: leader.id });
+      await cluster.close();
+    });
+
     it('an aborted proposal rejects with the signal reason and leaves the node healthy', async () => {
       const cluster = await harness.cluster(503);
       const leader = await cluster.waitForLeader();
