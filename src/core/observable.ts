@@ -52,18 +52,13 @@ export function createEmitter<T>(): Emitter<T> {
 
 /** Setting an equal value (by `Object.is`, or the given comparison) notifies no one. */
 export function createWatchable<T>(initial: T, equals: (a: T, b: T) => boolean = Object.is): WritableWatchable<T> {
-  let current = initial;
-  const emitter = createEmitter<T>();
+  const staged = createStagedWatchable(initial, equals);
   return {
     get value() {
-      return current;
+      return staged.value;
     },
-    subscribe: (listener) => emitter.subscribe(listener),
-    set(value) {
-      if (equals(current, value)) return;
-      current = value;
-      emitter.emit(value);
-    },
+    subscribe: staged.subscribe,
+    set: staged.set,
   };
 }
 

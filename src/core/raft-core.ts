@@ -1395,7 +1395,7 @@ export class RaftCore {
 
   private handleReadIndexRequest(from: NodeId, message: ReadIndexRequest): void {
     if (this.roleValue === 'leader' && !this.membershipValue.members.has(from)) return this.tellNotMember(from);
-    if (this.roleValue !== 'leader' || !this.membershipValue.members.has(from)) {
+    if (this.roleValue !== 'leader') {
       this.send(from, { type: 'readIndexResponse', correlationId: message.correlationId, readIndex: 0 });
       return;
     }

@@ -4,13 +4,13 @@
 // which the room simulation covers; here only the rejoin path matters.
 import { describe, expect, it } from 'vitest';
 import type { RaftMetric } from '../core/events.ts';
-import { createEmitter } from '../core/observable.ts';
 import type { NodeId } from '../core/types.ts';
 import { createRaftNode } from '../driver/create-raft-node.ts';
 import { deriveSeed, seededRandom } from '../testing/seeded-random.ts';
 import { createSimulatedNetwork, reliableNetwork } from '../testing/simulated-network.ts';
 import { VirtualClock } from '../testing/virtual-clock.ts';
 import type { RaftTransport } from '../transport/raft-transport.ts';
+import { currentEndpoint, stubSignaling } from './simulated-room-endpoints.test-support.ts';
 import { joinRoom } from './join-room.ts';
 import type { RoomEvent } from './room-events.ts';
 import { memoryKeyValueStore } from './room-identity.ts';
@@ -25,17 +25,11 @@ describe('joinRoom rejoin after a wedge', () => {
     const events: RoomEvent[] = [];
     let reportMetric: ((metric: RaftMetric) => void) | undefined;
     const endpoints = new Map<NodeId, RaftTransport>();
-    const endpoint = (id: NodeId): RaftTransport => {
-      const transport = endpoints.get(id) ?? network.transport(id);
-      endpoints.set(id, transport);
-      // The id left behind is gone from the network (it would otherwise be a silent smaller peer).
-      for (const other of endpoints.keys()) network.setDown(other, other !== id);
-      return transport;
-    };
+    const endpoint = (id: NodeId): RaftTransport => currentEndpoint(network, endpoints, id);
     const raised = await collectingRejections(async () => {
       const joining = joinRoom({
         room: 'wedge',
-        signaling: ({ roomId, nodeId }) => ({ selfId: nodeId, roomId, peers: endpoint(nodeId).peers, signal: () => {}, signals: createEmitter(), close: () => {}, closed: new Promise(() => {}) }),
+        signaling: ({ roomId, nodeId }) => stubSignaling(roomId, nodeId, endpoint(nodeId)),
         createTransport: (signaling) => endpoint(signaling.selfId),
         createNode: async (nodeOptions) => {
           reportMetric = nodeOptions.onMetric;

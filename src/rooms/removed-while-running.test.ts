@@ -6,9 +6,7 @@
 // policy's own, nothing is reported by hand.
 import { describe, expect, it } from 'vitest';
 import { NotMemberError } from '../core/errors.ts';
-import { createEmitter } from '../core/observable.ts';
 import { nodeId, type NodeId } from '../core/types.ts';
-import type { SignalingClient } from '../signaling/signaling-client.ts';
 import { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
 import type { KvCommand } from '../testing/kv-command.ts';
 import { deriveSeed, seededRandom } from '../testing/seeded-random.ts';
@@ -16,6 +14,7 @@ import { createSimulatedNetwork, reliableNetwork, type SimulatedNetwork } from '
 import { VirtualClock } from '../testing/virtual-clock.ts';
 import { settleOnVirtualClock } from '../testing/settle-on-clock.test-support.ts';
 import type { RaftTransport } from '../transport/raft-transport.ts';
+import { currentEndpoint, stubSignaling } from './simulated-room-endpoints.test-support.ts';
 import { joinRoom, type JoinRoomOptions, type Room } from './join-room.ts';
 import type { RoomEvent } from './room-events.ts';
 import { identityKey, memoryKeyValueStore, type KeyValueStore } from './room-identity.ts';
@@ -43,22 +42,12 @@ interface TestPeer {
 
 type ExtraOptions = Partial<Pick<JoinRoomOptions<KvState, KvCommand>, 'discardStorage' | 'nodeId'>>;
 
-function stubSignaling(id: NodeId, transport: RaftTransport): SignalingClient {
-  return { selfId: id, roomId: roomName, peers: transport.peers, signal: () => {}, signals: createEmitter(), close: () => {}, closed: new Promise(() => {}) };
-}
-
 function createTestRoom(seed: number) {
   const clock = new VirtualClock(0);
   const network: SimulatedNetwork = createSimulatedNetwork(clock, seededRandom(deriveSeed(seed, 'network')), reliableNetwork);
   const peers: TestPeer[] = [];
 
-  /** The endpoint of the id the peer uses now; an id it gave up is gone from the network. */
-  const endpoint = (owner: TestPeer, id: NodeId): RaftTransport => {
-    const transport = owner.transports.get(id) ?? network.transport(id);
-    owner.transports.set(id, transport);
-    for (const other of owner.transports.keys()) network.setDown(other, other !== id);
-    return transport;
-  };
+  const endpoint = (owner: TestPeer, id: NodeId): RaftTransport => currentEndpoint(network, owner.transports, id);
 
   const join = (name: string, extra: ExtraOptions = {}): TestPeer => {
     const identity = memoryKeyValueStore();
@@ -67,7 +56,7 @@ function createTestRoom(seed: number) {
     peers.push(owner);
     void joinRoom<KvState, KvCommand>({
       room: roomName,
-      signaling: (context) => stubSignaling(context.nodeId, endpoint(owner, context.nodeId)),
+      signaling: (context) => stubSignaling(roomName, context.nodeId, endpoint(owner, context.nodeId)),
       createTransport: (signaling) => endpoint(owner, signaling.selfId),
       storage: () => new InMemoryRaftStorage(),
       identityStore: identity,
