@@ -93,6 +93,7 @@ export function createRoomChannel(underlying: RaftTransport): RoomChannel {
     const hello = decodeHello(envelope.bytes);
     if (hello !== null) hellos.emit({ from: envelope.from, hello });
   });
+  const serveDataChannelsTo = underlying.serveDataChannelsTo?.bind(underlying);
   const transport: RaftTransport = {
     selfId: underlying.selfId,
     peers: underlying.peers,
@@ -100,6 +101,8 @@ export function createRoomChannel(underlying: RaftTransport): RoomChannel {
     incoming: raftFrames,
     ...(underlying.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: underlying.maxPayloadBytes }),
     ...(underlying.orderedFrameBytes === undefined ? {} : { orderedFrameBytes: underlying.orderedFrameBytes }),
+    // Channels 2 and 3 carry Raft frames only: room hellos keep to the page's channels.
+    ...(serveDataChannelsTo === undefined ? {} : { serveDataChannelsTo }),
   };
   return {
     transport,

@@ -1,6 +1,7 @@
 // The messaging seam (API.md "Storage and transport").
 import type { NodeId, RaftEnvelope } from '../core/types.ts';
 import type { Subscribable, Watchable } from '../core/observable.ts';
+import type { DataChannelHost, DataChannelService } from './webrtc/data-channel-hand-off.ts';
 
 export interface RaftTransport {
   readonly selfId: NodeId;
@@ -19,4 +20,10 @@ export interface RaftTransport {
    * and costs a probe and a resend. Unset: everything arrives in order (or may be lost).
    */
   readonly orderedFrameBytes?: number;
+  /**
+   * Optional: hands the data path of this transport's connections to the engine's worker, so
+   * Raft frames travel between workers without crossing the page (the WebRTC transport does;
+   * createWorkerRaftNode calls it). Wrappers pass it through.
+   */
+  serveDataChannelsTo?(host: DataChannelHost): DataChannelService;
 }

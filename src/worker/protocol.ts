@@ -6,10 +6,12 @@
 //   subscription, ... (one channel, so the worker sees calls in the order the page made them);
 // - an events port: pushed state, metrics, trace and committed-stream items to the page, stream
 //   opening, credit and closing to the worker;
-// - a transport port: batches of Raft frames both ways and the peers set (transport-bridge.ts).
+// - a transport port: batches of Raft frames both ways and the peers set (transport-bridge.ts),
+//   and the data channels a WebRTC transport hands to the worker.
 import type { RaftConfig } from '../core/config.ts';
 import type { StorageFailureReason } from '../core/errors.ts';
 import type { RaftMetric, RaftTraceEvent } from '../core/events.ts';
+import type { DataChannelCountersReport, DataChannelHandOff } from '../transport/webrtc/data-channel-hand-off.ts';
 import type { ClientIdentity, ClusterConfig, Committed, LogEntry, NodeId, RaftRole, Snapshot, TransferAbandonReason } from '../core/types.ts';
 
 /** Storage is opened inside the worker, so it is described as data. */
@@ -143,7 +145,11 @@ export interface PeersUpdate {
   readonly peers: readonly NodeId[];
 }
 
-export type TransportMessage = FrameBatch | PeersUpdate;
+/**
+ * Frames and peers; page -> worker also a connection's channels 2 and 3 and what the worker may do
+ * with them, worker -> page the counters of those channels (data-channel-hand-off.ts).
+ */
+export type TransportMessage = FrameBatch | PeersUpdate | DataChannelHandOff | DataChannelCountersReport;
 
 /** Bounds of the boundary (DESIGN.md "put a bound on everything"). */
 export const workerLimits = {

@@ -1,6 +1,9 @@
 // The transport crosses the worker boundary as a MessagePort: RTCPeerConnection exists only on
 // the page, so the page keeps its RaftTransport and serves it on a port (serveTransport), and the
 // engine in the worker sees an ordinary RaftTransport built on the other end (createPortTransport).
+// A transport that can (WebRTC) also hands each new connection's channels 2 and 3 to the worker
+// over the same port; frames to and from those peers then skip the page, and the port carries only
+// what still goes the page's way (transport/webrtc/data-channel-hand-off.ts).
 //
 // Frames are batched: every frame queued until the tasks waiting now have run (a burst of
 // proposals, each answered by one engine step that sends a message per peer) is copied into ONE
@@ -9,7 +12,9 @@
 // transport or another subscriber may still hold an incoming frame, and a sender may reuse its own.
 import { createEmitter, createWatchable } from '../core/observable.ts';
 import type { NodeId, RaftEnvelope } from '../core/types.ts';
+import { realClock } from '../signaling/clock.ts';
 import type { RaftTransport } from '../transport/raft-transport.ts';
+import { createDataChannelGuest } from '../transport/webrtc/data-channel-guest.ts';
 import { createNextTaskScheduler } from './next-task.ts';
 import { workerLimits, type FrameBatch, type TransportMessage } from './protocol.ts';
 
@@ -100,18 +105,22 @@ export function unpackFrames(batch: FrameBatch): Array<{ peer: NodeId; bytes: Ui
  */
 export function serveTransport(transport: RaftTransport, port: MessagePort): () => void {
   const batcher = createFrameBatcher((batch, transfer) => port.postMessage(batch, transfer));
+  // A transport that can hands its channels to the worker at the other end of the port.
+  const dataChannels = transport.serveDataChannelsTo?.({ post: (message, transfer) => port.postMessage(message satisfies TransportMessage, transfer) }) ?? null;
   const unsubscribeIncoming = transport.incoming.subscribe((envelope) => batcher.push(envelope.from, envelope.bytes));
   const postPeers = (peers: ReadonlySet<NodeId>): void => port.postMessage({ type: 'peers', peers: [...peers] } satisfies TransportMessage);
   postPeers(transport.peers.value);
   const unsubscribePeers = transport.peers.subscribe(postPeers);
   const onMessage = (event: MessageEvent<TransportMessage>): void => {
     const message = event.data;
+    if (message?.type === 'dataChannelCounters') dataChannels?.report(message.counters);
     if (message?.type !== 'frames') return;
     for (const frame of unpackFrames(message)) transport.send(frame.peer, frame.bytes);
   };
   port.addEventListener('message', onMessage);
   port.start();
   return () => {
+    dataChannels?.stop();
     unsubscribeIncoming();
     unsubscribePeers();
     batcher.flush();
@@ -131,10 +140,17 @@ export function createPortTransport(selfId: NodeId, port: MessagePort, maxPayloa
   const peers = createWatchable<ReadonlySet<NodeId>>(new Set(), (left, right) => left.size === right.size && [...left].every((peer) => right.has(peer)));
   let closed = false;
   const batcher = createFrameBatcher((batch, transfer) => port.postMessage(batch, transfer));
+  // Channels a WebRTC transport on the page handed over: frames to and from those peers skip the page.
+  const dataChannels = createDataChannelGuest({
+    clock: realClock,
+    deliver: (envelope) => incoming.emit(envelope),
+    report: (report) => port.postMessage(report satisfies TransportMessage),
+  });
   const onMessage = (event: MessageEvent<TransportMessage>): void => {
     const message = event.data;
     if (closed || typeof message !== 'object' || message === null) return;
     if (message.type === 'peers') peers.set(new Set(message.peers));
+    else if (message.type === 'dataChannels' || message.type === 'dataChannelsState' || message.type === 'dataChannelsClosed') dataChannels.accept(message);
     // Each frame is copied out of the batch buffer (up to 4 MiB): the engine keeps what it
     // decodes as views (log entries, forwarded commands), and a view would keep the whole batch
     // alive for as long as one 100-byte entry of it stays in the log.
@@ -147,12 +163,13 @@ export function createPortTransport(selfId: NodeId, port: MessagePort, maxPayloa
     peers,
     incoming,
     send(to, bytes) {
-      if (!closed) batcher.push(to, bytes);
+      if (!closed && !dataChannels.send(to, bytes)) batcher.push(to, bytes);
     },
     close() {
       if (closed) return;
       batcher.flush();
       batcher.close();
+      dataChannels.close();
       closed = true;
       port.removeEventListener('message', onMessage);
       port.close();

@@ -2,7 +2,8 @@
 // in a dedicated module worker, so a busy page (rendering, a long script) does not delay the
 // engine's timers or its storage. The transport stays on the page (RTCPeerConnection exists only
 // there) and is served to the worker over a MessagePort, unless the caller hands over a port
-// whose other end is served elsewhere (see WorkerTransport).
+// whose other end is served elsewhere (see WorkerTransport). The WebRTC transport hands its data
+// channels to the worker on that port, so Raft frames travel between workers without the page.
 import { releaseProxy, transfer, wrap, type Remote } from 'comlink';
 import type { RaftMetric } from '../core/events.ts';
 import type { ClientIdentity, ClusterConfig, NodeId } from '../core/types.ts';

@@ -27,6 +27,8 @@ export interface WebRtcTransportCounters {
   connectionsLost: number;
   authenticationFailures: number;
   iceRestarts: number;
+  /** Sessions whose channels 2 and 3 went to an engine's worker (data-channel-hand-off.ts). */
+  dataChannelsHandedOver: number;
 }
 
 export function createCounters(): WebRtcTransportCounters {
@@ -49,5 +51,6 @@ export function createCounters(): WebRtcTransportCounters {
     connectionsLost: 0,
     authenticationFailures: 0,
     iceRestarts: 0,
+    dataChannelsHandedOver: 0,
   };
 }

@@ -4,33 +4,61 @@
 // ArrayBuffer per binary message like a browser. The test drives ICE state, makes ICE restarts
 // fail, or drops one side without telling the other.
 import type { ConnectionSignal } from './connection-signal.ts';
-import type { DataChannelLike, OpenConnection, PeerConnectionOptions } from './peer-connection.ts';
+import type { EngineChannel, OpenConnection, PeerConnectionOptions } from './peer-connection.ts';
 
 type Listener = (event: { readonly data: unknown }) => void;
 
-class FakeChannel implements DataChannelLike {
+export class FakeChannel implements EngineChannel {
   bufferedAmount = 0;
   bufferedAmountLowThreshold = 0;
+  binaryType: BinaryType = 'blob';
+  readyState: RTCDataChannelState = 'connecting';
   other: FakeChannel | null = null;
   closed = false;
+  /** Messages this side sent, in order (binary ones as their bytes). */
+  readonly sent: Array<string | Uint8Array> = [];
   private readonly listeners: Listener[] = [];
+  private readonly openListeners: Array<() => void> = [];
+  private readonly closeListeners: Array<() => void> = [];
   send(data: string | Uint8Array<ArrayBuffer>): void {
     if (this.closed) throw new Error('InvalidStateError: the channel is closed');
     const copy = typeof data === 'string' ? data : data.slice().buffer;
+    this.sent.push(typeof copy === 'string' ? copy : new Uint8Array(copy));
     const target = this.other;
     setTimeout(() => {
       if (target !== null && !target.closed) for (const listener of target.listeners) listener({ data: copy });
     }, 0);
   }
-  addEventListener(type: 'message' | 'bufferedamountlow', listener: Listener | (() => void)): void {
+  addEventListener(type: 'message' | 'bufferedamountlow' | 'open' | 'close', listener: Listener | (() => void)): void {
     if (type === 'message') this.listeners.push(listener as Listener);
+    if (type === 'open') this.openListeners.push(listener as () => void);
+    if (type === 'close') this.closeListeners.push(listener as () => void);
   }
   removeEventListener(): void {}
+  open(): void {
+    if (this.closed || this.readyState === 'open') return;
+    this.readyState = 'open';
+    for (const listener of this.openListeners) listener();
+  }
+  /** This end closes (as the connection's close closes every channel); the other end hears it. */
+  close(): void {
+    this.closeHere();
+    const other = this.other;
+    if (other !== null) setTimeout(() => other.closeHere(), 0);
+  }
+  closeHere(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.readyState = 'closed';
+    for (const listener of this.closeListeners) listener();
+  }
 }
 
 export class FakeConnection {
   readonly control = new FakeChannel();
   readonly bulk = new FakeChannel();
+  readonly engineControl = new FakeChannel();
+  readonly engineBulk = new FakeChannel();
   peer: FakeConnection | null = null;
   closed = false;
   restarts = 0;
@@ -61,10 +89,10 @@ export class FakeConnection {
       if (initiator === undefined) return;
       this.peer = initiator;
       initiator.peer = this;
-      this.control.other = initiator.control;
-      this.bulk.other = initiator.bulk;
-      initiator.control.other = this.control;
-      initiator.bulk.other = this.bulk;
+      for (const name of ['control', 'bulk', 'engineControl', 'engineBulk'] as const) {
+        this[name].other = initiator[name];
+        initiator[name].other = this[name];
+      }
       this.network.onLinked?.(this);
       this.emit('answer');
       return;
@@ -81,7 +109,11 @@ export class FakeConnection {
   private open(): void {
     this.opened = true;
     this.iceState = 'connected';
-    setTimeout(() => !this.closed && this.options.events.open(), 0);
+    setTimeout(() => {
+      if (this.closed) return;
+      for (const channel of [this.control, this.bulk, this.engineControl, this.engineBulk]) channel.open();
+      this.options.events.open();
+    }, 0);
   }
 
   setIceState(state: RTCIceConnectionState): void {
@@ -94,14 +126,15 @@ export class FakeConnection {
   dropLocally(reason = 'dropped'): void {
     if (this.closed) return;
     this.closed = true;
-    this.control.closed = true;
-    this.bulk.closed = true;
+    for (const channel of [this.control, this.bulk, this.engineControl, this.engineBulk]) channel.closeHere();
     this.options.events.close(reason);
   }
 
   readonly connection = {
     control: this.control,
     bulk: this.bulk,
+    engineControl: this.engineControl,
+    engineBulk: this.engineBulk,
     applySignal: (signal: ConnectionSignal) => this.applySignal(signal),
     descriptions: () => (this.localSdp === null || this.remoteSdp === null ? null : { local: this.localSdp, remote: this.remoteSdp }),
     restartIce: () => {

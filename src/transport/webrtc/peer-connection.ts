@@ -1,12 +1,16 @@
 // The only file that knows simple-peer (simple-peer-light@9.10.0: it bundles with Vite without
-// polyfills and has no dependencies; ENVIRONMENT.md). It makes one RTCPeerConnection with two
-// ordered, reliable data channels, both pre-negotiated (fixed stream ids 0 and 1, created on both
-// sides, so neither side waits for the other to announce them):
+// polyfills and has no dependencies; ENVIRONMENT.md). It makes one RTCPeerConnection with four
+// ordered, reliable data channels, all pre-negotiated (fixed stream ids, created on both sides, so
+// neither side waits for the other to announce them):
 //
-//   control (id 0): small frames (heartbeats, votes, acknowledgements) and the handshake
-//   bulk    (id 1): frames that need more than one message (large appends, snapshot chunks)
+//   control        (id 0): small frames (heartbeats, votes, acknowledgements) and the handshake
+//   bulk           (id 1): frames that need more than one message (large appends, snapshot chunks)
+//   engine control (id 2): the same two classes of frames, sent from the engine's worker when the
+//   engine bulk    (id 3): transport handed these two channels to it (data-channel-hand-off.ts)
 //
-// and reports when both are open, when the connection is gone, and ICE state changes.
+// and reports when control and bulk are open, when the connection is gone, and ICE state changes.
+// The engine channels are created with the others, in the same task, because Chromium transfers
+// an RTCDataChannel to a worker only in the task that created it.
 import SimplePeer, { type SimplePeerSignalData } from 'simple-peer-light';
 import type { ConnectionSignal } from './connection-signal.ts';
 import type { SendChannel } from './send-queue.ts';
@@ -42,9 +46,21 @@ export interface DataChannelLike extends SendChannel {
   addEventListener(type: 'bufferedamountlow', listener: () => void): void;
 }
 
+/** A data channel that may be transferred to a worker (the real RTCDataChannel, or a fake in Node tests). */
+export interface EngineChannel extends DataChannelLike {
+  readonly readyState: RTCDataChannelState;
+  binaryType: BinaryType;
+  addEventListener(type: 'message', listener: (event: { readonly data: unknown }) => void): void;
+  addEventListener(type: 'bufferedamountlow' | 'open' | 'close', listener: () => void): void;
+  close(): void;
+}
+
 export interface PeerConnection {
   readonly control: DataChannelLike;
   readonly bulk: DataChannelLike;
+  /** Channels 2 and 3: Raft frames from an engine's worker (data-channel-hand-off.ts). */
+  readonly engineControl: EngineChannel;
+  readonly engineBulk: EngineChannel;
   applySignal(signal: ConnectionSignal): void;
   /** This side's SDP (as sent) and the remote SDP it applied; null until both exist. */
   descriptions(): { readonly local: string; readonly remote: string } | null;
@@ -55,6 +71,8 @@ export interface PeerConnection {
 
 const controlChannelId = 0;
 const bulkChannelId = 1;
+const engineControlChannelId = 2;
+const engineBulkChannelId = 3;
 
 function toConnectionSignal(data: SimplePeerSignalData): ConnectionSignal | null {
   if ((data.type === 'offer' || data.type === 'answer') && typeof data.sdp === 'string') {
@@ -134,6 +152,10 @@ export const openPeerConnection: OpenConnection = (options) => {
   }
   const bulk = connection.createDataChannel('raftmesh-bulk', { negotiated: true, id: bulkChannelId, ordered: true });
   bulk.binaryType = 'arraybuffer';
+  const engineControl = connection.createDataChannel('raftmesh-engine-control', { negotiated: true, id: engineControlChannelId, ordered: true });
+  const engineBulk = connection.createDataChannel('raftmesh-engine-bulk', { negotiated: true, id: engineBulkChannelId, ordered: true });
+  engineControl.binaryType = 'arraybuffer';
+  engineBulk.binaryType = 'arraybuffer';
   let localSdp: string | null = null;
   let remoteSdp: string | null = null;
   let connected = false;
@@ -143,10 +165,14 @@ export const openPeerConnection: OpenConnection = (options) => {
     if (closed) return;
     closed = true;
     peer.destroy();
-    try {
-      bulk.close();
-    } catch (_error) {
-      // already closed with the connection
+    for (const channel of [bulk, engineControl, engineBulk]) {
+      try {
+        // A channel transferred to a worker is detached here: closing it is the worker's business
+        // (it closes with the connection anyway).
+        channel.close();
+      } catch (_error) {
+        // already closed with the connection, or transferred
+      }
     }
     events.close(reason);
   };
@@ -176,6 +202,8 @@ export const openPeerConnection: OpenConnection = (options) => {
   return {
     control,
     bulk,
+    engineControl,
+    engineBulk,
     applySignal(signal) {
       if (closed) return;
       if (signal.type === 'description' && remoteSdp === null) remoteSdp = signal.description.sdp;

@@ -13,6 +13,7 @@ import type { NodeId } from '../../core/types.ts';
 import { reconnectDelayMs } from '../../signaling/backoff.ts';
 import { randomNonce } from '../../signaling/hmac.ts';
 import type { ConnectionSignal } from './connection-signal.ts';
+import type { DataChannelHost } from './data-channel-hand-off.ts';
 import type { WebRtcTransportCounters } from './counters.ts';
 import type { WebRtcTransportLimits } from './limits.ts';
 import { encodeLinkSignal, parseLinkSignal, type LinkSignal } from './link-signal.ts';
@@ -31,6 +32,8 @@ export interface PeerLinkOptions {
   readonly webrtc: WebRtcImplementation | undefined;
   readonly openConnection: OpenConnection;
   readonly counters: WebRtcTransportCounters;
+  /** Where a new session's channels 2 and 3 go (data-channel-hand-off.ts), read at each session's start. */
+  readonly dataChannelHost: () => DataChannelHost | null;
   /** Sends a payload to this peer through signaling (best effort). */
   readonly signal: (payload: string) => void;
   readonly deliver: (frame: Uint8Array) => void;
@@ -48,6 +51,11 @@ export interface PeerLink {
   disconnect(): void;
   /** Restarts ICE on the current session (the answerer asks the initiator to). */
   restartIce(): void;
+  /**
+   * Replaces the current session unless it offered its channels 2 and 3 to the current host: a
+   * session opened before the engine's worker attached keeps them on the page for good.
+   */
+  renew(): void;
   close(): void;
 }
 
@@ -102,6 +110,7 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
     signalsThisSession = 0;
     const current: Session = startSession({
       ...options,
+      dataChannelHost: options.dataChannelHost(),
       id,
       initiator,
       sendSignal: (signal) => send({ type: 'connection', session: id, signal }),
@@ -110,6 +119,8 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
         if (session !== current) return;
         if (value) failures = 0;
         setReachable(value);
+        // A host attached while this session was connecting: its offer went out without one.
+        if (value && current.offeredTo !== options.dataChannelHost()) renew();
       },
       onClosed: () => {
         if (session !== current) return;
@@ -121,6 +132,17 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
     });
     session = current;
     return current;
+  }
+
+  /**
+   * Replaces the current session if it was opened for another host: as after a loss, but at once.
+   * The initiator offers a new session (the old one closes as superseded); the answerer asks it
+   * to, and asks again when a session it got meanwhile was still opened for the old host.
+   */
+  function renew(): void {
+    if (closed || !present || session === null || session.offeredTo === options.dataChannelHost()) return;
+    if (initiator) connect();
+    else send({ type: 'connect-request', session: '' });
   }
 
   function connect(): void {
@@ -195,6 +217,7 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
     disconnect() {
       session?.close('disconnected on request');
     },
+    renew,
     restartIce() {
       if (session === null || session.state !== 'ready') return;
       if (initiator) session.restartIce();

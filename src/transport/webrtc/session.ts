@@ -1,10 +1,13 @@
 // One connection attempt to one peer, from the offer to its close: the peer connection, the
 // handshake, then the data path. A session never comes back once closed; the link (peer-link.ts)
-// starts a new one. `from` on what it delivers is the peer the handshake authenticated.
+// starts a new one. `from` on what it delivers is the peer the handshake authenticated. Channels
+// 2 and 3 go to the engine's worker when one is attached, else stay here, receive only
+// (data-channel-hand-off.ts).
 import type { Clock } from '../../core/config.ts';
 import type { NodeId } from '../../core/types.ts';
 import type { ConnectionSignal } from './connection-signal.ts';
 import type { WebRtcTransportCounters } from './counters.ts';
+import { engineChannelsAnnouncement, type DataChannelHost } from './data-channel-hand-off.ts';
 import { createDataPath, type DataPath } from './data-path.ts';
 import { createHandshake, type Handshake } from './handshake.ts';
 import type { WebRtcTransportLimits } from './limits.ts';
@@ -23,6 +26,8 @@ export interface SessionOptions {
   readonly webrtc: WebRtcImplementation | undefined;
   readonly openConnection: OpenConnection;
   readonly counters: WebRtcTransportCounters;
+  /** Where channels 2 and 3 go (an engine's worker), or null to keep them here. */
+  readonly dataChannelHost: DataChannelHost | null;
   readonly sendSignal: (signal: ConnectionSignal) => void;
   /** The answerer cannot restart ICE itself: it asks the initiator through signaling. */
   readonly requestIceRestart: () => void;
@@ -38,6 +43,11 @@ export interface Session {
   readonly id: string;
   readonly startedAtMs: number;
   readonly state: SessionState;
+  /**
+   * The host this session offered channels 2 and 3 to (null: none was attached), whether or not
+   * they could be transferred: a new host means a new session.
+   */
+  readonly offeredTo: DataChannelHost | null;
   applySignal(signal: ConnectionSignal): void;
   /** False when not ready or the queue is full (the caller counts which). */
   send(frame: Uint8Array): boolean;
@@ -53,6 +63,10 @@ export function startSession(options: SessionOptions): Session {
   let state: SessionState = 'connecting';
   let handshake: Handshake | null = null;
   let dataPath: DataPath | null = null;
+  /** Channels 2 and 3 while this page keeps them: what the peer's worker sends arrives there. */
+  let engineDataPath: DataPath | null = null;
+  let engineHost: DataChannelHost | null = null;
+  let peerListensOnEngineChannels = false;
   let iceRestartTimer: unknown = null;
   const earlyMessages: string[] = [];
   counters.connectionAttempts++;
@@ -70,23 +84,59 @@ export function startSession(options: SessionOptions): Session {
   const connectTimer = clock.setTimeout(() => close(`not connected and authenticated within ${limits.connectTimeoutMs} ms`), limits.connectTimeoutMs);
   connection.control.addEventListener('message', (event) => onControlMessage(event.data));
   connection.bulk.addEventListener('message', (event) => onBinary('bulk', event.data));
+  handOffEngineChannels();
+
+  /** In this task: Chromium transfers a channel only in the task that created it. */
+  function handOffEngineChannels(): void {
+    const host = options.dataChannelHost;
+    const { engineControl, engineBulk } = connection;
+    if (host !== null) {
+      try {
+        host.post({ type: 'dataChannels', peer: options.peerId, session: options.id, control: engineControl, bulk: engineBulk, limits }, [engineControl, engineBulk] as unknown as Transferable[]);
+        engineHost = host;
+        counters.dataChannelsHandedOver++;
+        return;
+      } catch (_error) {
+        // Not transferable here (Firefox, Node): this page keeps them.
+      }
+    }
+    engineControl.addEventListener('message', (event) => onBinary('engine-control', event.data));
+    engineBulk.addEventListener('message', (event) => onBinary('engine-bulk', event.data));
+  }
+
+  /** What the worker may do with this session's channels; posted on every change. */
+  let postedEngineState = { deliver: false, send: false };
+  function postEngineState(): void {
+    if (engineHost === null) return;
+    const deliver = state === 'ready';
+    const send = deliver && peerListensOnEngineChannels;
+    if (deliver === postedEngineState.deliver && send === postedEngineState.send) return;
+    postedEngineState = { deliver, send };
+    engineHost.post({ type: 'dataChannelsState', peer: options.peerId, session: options.id, deliver, send }, []);
+  }
 
   function onControlMessage(data: unknown): void {
     if (typeof data !== 'string') return onBinary('control', data);
+    if (data === engineChannelsAnnouncement) {
+      peerListensOnEngineChannels = true;
+      return postEngineState();
+    }
     if (handshake !== null) return handshake.receive(data);
     if (earlyMessages.length >= maxEarlyHandshakeMessages) return close('too many handshake messages before the channel opened');
     earlyMessages.push(data);
   }
 
-  function onBinary(channel: 'control' | 'bulk', data: unknown): void {
+  function onBinary(channel: 'control' | 'bulk' | 'engine-control' | 'engine-bulk', data: unknown): void {
     if (state === 'closed') return;
     // Frames count only once this side verified the peer; the peer waits for our acceptance,
     // so anything earlier is a protocol violation.
-    if (dataPath === null || handshake?.peerVerified !== true) {
+    if (dataPath === null || engineDataPath === null || handshake?.peerVerified !== true) {
       counters.framesDroppedUnauthenticated++;
       return;
     }
-    dataPath.receive(channel, data);
+    if (channel === 'engine-control') engineDataPath.receive('control', data);
+    else if (channel === 'engine-bulk') engineDataPath.receive('bulk', data);
+    else dataPath.receive(channel, data);
   }
 
   function beginHandshake(): void {
@@ -96,15 +146,17 @@ export function startSession(options: SessionOptions): Session {
     state = 'authenticating';
     // The data path exists from here so frames of a peer that verified us early are not lost;
     // it sends only once we are ready (send() checks the state).
-    dataPath = createDataPath({
-      control: connection.control,
-      bulk: connection.bulk,
+    const pathOptions = {
       limits,
       clock,
       counters,
       deliver: options.deliver,
-      onSendFailure: (error) => close(`send failed: ${error instanceof Error ? error.message : String(error)}`),
-    });
+      onSendFailure: (error: unknown) => close(`send failed: ${error instanceof Error ? error.message : String(error)}`),
+    };
+    dataPath = createDataPath({ ...pathOptions, control: connection.control, bulk: connection.bulk });
+    // Receive only: this page sends everything on channels 0 and 1 (the peer listens there in
+    // every version), whether it kept channels 2 and 3 or not.
+    engineDataPath = createDataPath({ ...pathOptions, control: connection.engineControl, bulk: connection.engineBulk });
     handshake = createHandshake({
       roomId: options.roomId,
       secret: options.secret,
@@ -138,6 +190,10 @@ export function startSession(options: SessionOptions): Session {
     clock.clearTimeout(connectTimer);
     counters.connectionsEstablished++;
     options.onReachable(true);
+    // After the handshake: a peer that predates channels 2 and 3 ignores text once its handshake
+    // ended, but would fail one on an unexpected message during it.
+    sendText(engineChannelsAnnouncement);
+    postEngineState();
   }
 
   function onIceState(iceState: RTCIceConnectionState): void {
@@ -161,7 +217,8 @@ export function startSession(options: SessionOptions): Session {
     state = 'closed';
     clock.clearTimeout(connectTimer);
     if (iceRestartTimer !== null) clock.clearTimeout(iceRestartTimer);
-    counters.framesDroppedOnDisconnect += dataPath?.close() ?? 0;
+    counters.framesDroppedOnDisconnect += (dataPath?.close() ?? 0) + (engineDataPath?.close() ?? 0);
+    engineHost?.post({ type: 'dataChannelsClosed', peer: options.peerId, session: options.id }, []);
     if (wasReady) counters.connectionsLost++;
     connection.destroy();
     options.onClosed(reason);
@@ -174,6 +231,7 @@ export function startSession(options: SessionOptions): Session {
     get state() {
       return state;
     },
+    offeredTo: options.dataChannelHost,
     applySignal: (signal) => connection.applySignal(signal),
     send: (frame) => state === 'ready' && dataPath !== null && dataPath.send(frame),
     restartIce() {

@@ -10,6 +10,7 @@ import { realClock } from '../../signaling/clock.ts';
 import { samePeerSet, type SignalingClient } from '../../signaling/signaling-client.ts';
 import type { RaftTransport } from '../raft-transport.ts';
 import { createCounters, type WebRtcTransportCounters } from './counters.ts';
+import type { DataChannelHost, DataChannelService } from './data-channel-hand-off.ts';
 import { wholeFrameCapacity } from './framing.ts';
 import { resolveWebRtcTransportLimits, type WebRtcTransportLimits } from './limits.ts';
 import { openPeerConnection, type OpenConnection, type WebRtcImplementation } from './peer-connection.ts';
@@ -49,6 +50,12 @@ export interface WebRtcTransport extends RaftTransport {
   restartIce(peer: NodeId): void;
   /** Closes every connection and stops reconnecting; idempotent. Does not close `signaling`. */
   close(): void;
+  /**
+   * Hands channels 2 and 3 of every connection opened from now on to `host` (an engine's worker,
+   * which then sends and receives Raft frames without this page), and renews the connections
+   * opened before (data-channel-hand-off.ts). One host at a time: a new one replaces the last.
+   */
+  serveDataChannelsTo(host: DataChannelHost): DataChannelService;
 }
 
 /** Links kept at once (the signaling protocol lists at most 1024 peers). */
@@ -64,6 +71,13 @@ export function createWebRtcTransport(options: WebRtcTransportOptions): WebRtcTr
   const peers = createWatchable<ReadonlySet<NodeId>>(new Set(), samePeerSet);
   const links = new Map<NodeId, PeerLink>();
   let closed = false;
+  let dataChannelHost: DataChannelHost | null = null;
+  /** What workers sent and received on channels 2 and 3: the last report of each host served now, and the sum of those stopped. */
+  const hostCounters = new Map<DataChannelHost, WebRtcTransportCounters>();
+  const stoppedHostCounters = createCounters();
+  const addCounters = (total: WebRtcTransportCounters, more: WebRtcTransportCounters): void => {
+    for (const key of Object.keys(total) as (keyof WebRtcTransportCounters)[]) total[key] += more[key];
+  };
 
   const publishPeers = (): void => {
     if (!closed) peers.set(new Set([...links].filter(([, link]) => link.reachable).map(([id]) => id)));
@@ -84,6 +98,7 @@ export function createWebRtcTransport(options: WebRtcTransportOptions): WebRtcTr
       webrtc: options.webrtc,
       openConnection: options.openConnection ?? openPeerConnection,
       counters,
+      dataChannelHost: () => dataChannelHost,
       signal: (payload) => signaling.signal(peerId, payload),
       // `from` is the peer this link's handshake authenticated, never anything in the bytes.
       deliver: (bytes) => incoming.emit({ from: peerId, bytes }),
@@ -123,7 +138,10 @@ export function createWebRtcTransport(options: WebRtcTransportOptions): WebRtcTr
     // the bulk channel and may be overtaken (data-path.ts).
     orderedFrameBytes: wholeFrameCapacity(limits.chunkBytes),
     get counters() {
-      return { ...counters };
+      const total = { ...counters };
+      addCounters(total, stoppedHostCounters);
+      for (const reported of hostCounters.values()) addCounters(total, reported);
+      return total;
     },
     send(to, bytes) {
       if (closed) return;
@@ -141,9 +159,28 @@ export function createWebRtcTransport(options: WebRtcTransportOptions): WebRtcTr
     restartIce(peer) {
       links.get(peer)?.restartIce();
     },
+    serveDataChannelsTo(host) {
+      dataChannelHost = closed ? null : host;
+      for (const link of links.values()) link.renew();
+      let stopped = false;
+      return {
+        report(reported) {
+          if (!stopped) hostCounters.set(host, { ...createCounters(), ...reported });
+        },
+        stop() {
+          if (stopped) return;
+          stopped = true;
+          if (dataChannelHost === host) dataChannelHost = null;
+          const last = hostCounters.get(host);
+          if (last !== undefined) addCounters(stoppedHostCounters, last);
+          hostCounters.delete(host);
+        },
+      };
+    },
     close() {
       if (closed) return;
       closed = true;
+      dataChannelHost = null;
       unsubscribePeers();
       unsubscribeSignals();
       for (const link of links.values()) link.close();

@@ -1,0 +1,162 @@
+// The worker's end of data-channel-hand-off.ts: the channels 2 and 3 the page handed over, one
+// pair per peer (the newest session's), each with the page's framing, queues and bounds
+// (data-path.ts). It sends a frame itself only while the page allows it for that session and
+// both channels are open; otherwise the caller sends it through the page as before. It delivers
+// what arrives once the page says the handshake verified the peer; the few messages that arrive
+// before that word (the peer's worker may be quicker than this page's message) wait, bounded.
+import type { Clock } from '../../core/config.ts';
+import type { NodeId, RaftEnvelope } from '../../core/types.ts';
+import { createCounters } from './counters.ts';
+import type { DataChannelCountersReport, DataChannelHandOff } from './data-channel-hand-off.ts';
+import { createDataPath, type DataPath } from './data-path.ts';
+import { resolveWebRtcTransportLimits, type WebRtcTransportLimits } from './limits.ts';
+import type { EngineChannel } from './peer-connection.ts';
+
+/** Messages held per session until the page says the peer is verified; more are dropped and counted. */
+export const maxEarlyMessages = 64;
+/** How often changed counters go to the page (its `counters` may lag by this much). */
+const reportIntervalMs = 250;
+
+export interface DataChannelGuestOptions {
+  readonly clock: Clock;
+  readonly deliver: (envelope: RaftEnvelope) => void;
+  readonly report: (report: DataChannelCountersReport) => void;
+}
+
+export interface DataChannelGuest {
+  accept(message: DataChannelHandOff): void;
+  /** Sends on the peer's channels if the page allows it now; false: send it through the page. */
+  send(to: NodeId, bytes: Uint8Array): boolean;
+  /** Closes every channel held here and reports the counters one last time. */
+  close(): void;
+}
+
+interface GuestLink {
+  readonly peer: NodeId;
+  readonly session: string;
+  readonly control: EngineChannel;
+  readonly bulk: EngineChannel;
+  readonly limits: WebRtcTransportLimits;
+  readonly dataPath: DataPath;
+  deliver: boolean;
+  send: boolean;
+  closed: boolean;
+  readonly early: Array<{ readonly channel: 'control' | 'bulk'; readonly data: unknown }>;
+}
+
+export function createDataChannelGuest(options: DataChannelGuestOptions): DataChannelGuest {
+  const counters = createCounters();
+  const links = new Map<NodeId, GuestLink>();
+  let lastReported = '';
+  let closed = false;
+  let reportTimer: unknown = null;
+
+  const report = (): void => {
+    const current = JSON.stringify(counters);
+    if (current === lastReported) return;
+    lastReported = current;
+    options.report({ type: 'dataChannelCounters', counters: { ...counters } });
+  };
+  const scheduleReport = (): void => {
+    if (closed) return;
+    reportTimer = options.clock.setTimeout(() => {
+      report();
+      scheduleReport();
+    }, reportIntervalMs);
+  };
+  scheduleReport();
+
+  function closeLink(link: GuestLink): void {
+    if (link.closed) return;
+    link.closed = true;
+    counters.framesDroppedOnDisconnect += link.dataPath.close();
+    link.early.length = 0;
+    for (const channel of [link.control, link.bulk]) {
+      try {
+        channel.close();
+      } catch (_error) {
+        // already closed with its connection
+      }
+    }
+    if (links.get(link.peer) === link) links.delete(link.peer);
+  }
+
+  function receive(link: GuestLink, channel: 'control' | 'bulk', data: unknown): void {
+    if (link.closed) return;
+    if (link.deliver) return link.dataPath.receive(channel, data);
+    if (link.early.length < maxEarlyMessages) link.early.push({ channel, data });
+    else counters.framesDroppedUnauthenticated++;
+  }
+
+  function open(message: Extract<DataChannelHandOff, { type: 'dataChannels' }>): void {
+    const { peer, session, control, bulk } = message;
+    let limits: WebRtcTransportLimits;
+    try {
+      limits = resolveWebRtcTransportLimits(message.limits);
+    } catch (_error) {
+      return;
+    }
+    const previous = links.get(peer);
+    if (previous !== undefined) closeLink(previous);
+    const link: GuestLink = {
+      peer,
+      session,
+      control,
+      bulk,
+      limits,
+      deliver: false,
+      send: false,
+      closed: false,
+      early: [],
+      dataPath: createDataPath({
+        control,
+        bulk,
+        limits,
+        clock: options.clock,
+        counters,
+        deliver: (bytes) => options.deliver({ from: peer, bytes }),
+        onSendFailure: () => closeLink(link),
+      }),
+    };
+    for (const [name, channel] of [['control', control], ['bulk', bulk]] as const) {
+      channel.binaryType = 'arraybuffer';
+      channel.addEventListener('message', (event) => receive(link, name, event.data));
+      channel.addEventListener('close', () => closeLink(link));
+    }
+    links.set(peer, link);
+  }
+
+  const current = (peer: NodeId, session: string): GuestLink | undefined => {
+    const link = links.get(peer);
+    return link?.session === session ? link : undefined;
+  };
+
+  return {
+    accept(message) {
+      if (closed) return;
+      if (message.type === 'dataChannels') return open(message);
+      const link = current(message.peer, message.session);
+      if (link === undefined) return;
+      if (message.type === 'dataChannelsClosed') return closeLink(link);
+      link.send = message.send;
+      if (message.deliver && !link.deliver) {
+        link.deliver = true;
+        for (const early of link.early.splice(0)) link.dataPath.receive(early.channel, early.data);
+      }
+    },
+    send(to, bytes) {
+      const link = links.get(to);
+      if (closed || link === undefined || !link.send || link.control.readyState !== 'open' || link.bulk.readyState !== 'open') return false;
+      if (bytes.length > link.limits.maxFrameBytes) counters.framesDroppedOversized++;
+      else if (!link.dataPath.send(bytes)) counters.framesDroppedQueueFull++;
+      return true;
+    },
+    close() {
+      if (closed) return;
+      for (const link of [...links.values()]) closeLink(link);
+      closed = true;
+      if (reportTimer !== null) options.clock.clearTimeout(reportTimer);
+      report();
+    },
+  };
+}

@@ -1,0 +1,65 @@
+// Handing a connection's data path to the engine's worker. With the engine in a worker, every
+// Raft frame used to cross the page twice: worker -> page -> data channel, and data channel ->
+// page -> worker. A page busy rendering (or stalled by the machine) then delayed heartbeats of a
+// healthy engine, and each commit paid about four extra thread crossings. RTCPeerConnection exists
+// only on the page, but Chromium can transfer an RTCDataChannel to a worker in the task that
+// created it, so every connection carries two more channels (ids 2 and 3, peer-connection.ts):
+//
+// - The page keeps the connection, the handshake, ICE and reconnection, and channels 0 and 1,
+//   which carry frames sent from the page (room hellos, and everything to or from a peer that
+//   predates this).
+// - Channels 2 and 3 of a connection opened while an engine's worker is attached
+//   (RaftTransport.serveDataChannelsTo) go to that worker at once; the worker sends Raft frames on
+//   them and receives frames the peer's worker sends, with the same framing and bounds as the page
+//   (data-path.ts). Where nothing is attached, or the runtime cannot transfer channels (Firefox,
+//   Node), the page keeps them and delivers what arrives on them like channel 0 and 1 traffic.
+// - The page says what the worker may do with them, per session: deliver what arrives once the
+//   handshake verified the peer (a bounded few that arrive first wait), and send once the peer
+//   said it listens on them too (`engine-channels`, a text message after the handshake; a peer
+//   that predates it never says so, and never receives anything on channels it does not have).
+// - A connection opened before the worker attached is renewed once, so its channels can move.
+//
+// The messages are plain data apart from the transferred channels, and cross a MessagePort.
+import type { NodeId } from '../../core/types.ts';
+import type { WebRtcTransportCounters } from './counters.ts';
+import type { WebRtcTransportLimits } from './limits.ts';
+import type { EngineChannel } from './peer-connection.ts';
+
+/** Sent after the handshake on channel 0: "I listen on channels 2 and 3". */
+export const engineChannelsAnnouncement = JSON.stringify({ type: 'engine-channels' });
+
+/** Page -> worker. */
+export type DataChannelHandOff =
+  /** A new session's channels 2 and 3, transferred. */
+  | {
+      readonly type: 'dataChannels';
+      readonly peer: NodeId;
+      readonly session: string;
+      readonly control: EngineChannel;
+      readonly bulk: EngineChannel;
+      readonly limits: WebRtcTransportLimits;
+    }
+  /** What the worker may do with a session's channels now (both start false). */
+  | { readonly type: 'dataChannelsState'; readonly peer: NodeId; readonly session: string; readonly deliver: boolean; readonly send: boolean }
+  /** The session ended: its channels are closed or closing. */
+  | { readonly type: 'dataChannelsClosed'; readonly peer: NodeId; readonly session: string };
+
+/** Worker -> page: the counters of everything the worker sent and received on its channels. */
+export interface DataChannelCountersReport {
+  readonly type: 'dataChannelCounters';
+  readonly counters: WebRtcTransportCounters;
+}
+
+/** Where a transport hands channels (the page end of the engine's transport port). */
+export interface DataChannelHost {
+  /** Throws when a channel cannot be transferred (the transport then keeps it). */
+  post(message: DataChannelHandOff, transfer: Transferable[]): void;
+}
+
+/** A transport serving a host: the host's reports come back through it. */
+export interface DataChannelService {
+  /** The worker's counters, summed into the transport's own. */
+  report(counters: WebRtcTransportCounters): void;
+  /** Hands no more channels to this host (its worker is going away). */
+  stop(): void;
+}

@@ -1,0 +1,131 @@
+// Channels 2 and 3 of every connection in the engine's worker (transport/webrtc/
+// data-channel-hand-off.ts), in real Chromium with real WebRTC: once the transports hand them
+// over, Raft frames travel from worker to worker and the page sends none, so a page whose main
+// thread is blocked for longer than any election timeout costs the cluster nothing.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { RaftMetric } from '../core/events.ts';
+import { nodeId, type NodeId } from '../core/types.ts';
+import type { RaftNode } from '../driver/node-options.ts';
+import { waitFor } from '../driver/raft-node-contract.test-support.ts';
+import { createBroadcastChannelSignalingClient } from '../signaling/broadcast-channel-client.ts';
+import { randomNonce } from '../signaling/hmac.ts';
+import type { SignalingClient } from '../signaling/signaling-client.ts';
+import type { RaftTransport } from '../transport/raft-transport.ts';
+import { createWebRtcTransport, type WebRtcTransport } from '../transport/webrtc/webrtc-transport.ts';
+import type { WorkerRaftConfig } from './protocol.ts';
+import { createWorkerRaftNode } from './worker-client.ts';
+
+const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+
+/** As in worker-isolation.browser.test.ts: the longest timeout (1.8 s) is under the 2 s block. */
+const blockTestConfig: WorkerRaftConfig = { electionTimeoutMin: 1_200, electionTimeoutMax: 1_800, heartbeatInterval: 100 };
+const blockMs = 2_000;
+const testTimeoutMs = 60_000;
+
+interface CountedTransport {
+  readonly transport: RaftTransport;
+  /** Raft frames the page itself handed to the WebRTC transport. */
+  pageSends: number;
+}
+
+/** The transport as the node sees it, counting what goes through the page (as a room's wrapper passes hand-off through). */
+function countPageSends(inner: WebRtcTransport): CountedTransport {
+  const counted: CountedTransport = {
+    pageSends: 0,
+    transport: {
+      selfId: inner.selfId,
+      peers: inner.peers,
+      incoming: inner.incoming,
+      maxPayloadBytes: inner.maxPayloadBytes,
+      ...(inner.orderedFrameBytes === undefined ? {} : { orderedFrameBytes: inner.orderedFrameBytes }),
+      send(to, frame) {
+        counted.pageSends++;
+        inner.send(to, frame);
+      },
+      serveDataChannelsTo: (host) => inner.serveDataChannelsTo(host),
+    },
+  };
+  return counted;
+}
+
+let cleanup: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const step of cleanup.reverse()) await step();
+  cleanup = [];
+});
+
+describe('data channels in the engine worker (real WebRTC)', () => {
+  it(
+    'once the channels moved, the page sends no Raft frame, and blocking it for 2 seconds costs no election',
+    async () => {
+      const roomId = `hand-off-${randomNonce().slice(0, 12)}`;
+      const secret = randomNonce();
+      const ids = ['n1', 'n2', 'n3'].map((name) => nodeId(name));
+      const signalings: SignalingClient[] = ids.map((id) => createBroadcastChannelSignalingClient({ roomId, nodeId: id, secret }));
+      const transports = signalings.map((signaling) => createWebRtcTransport({ signaling, secret, iceServers: [] }));
+      cleanup.push(() => {
+        for (const transport of transports) transport.close();
+        for (const signaling of signalings) signaling.close();
+      });
+      // Connected before any worker exists: the hand-off must renew these connections.
+      await waitFor(() => transports.every((transport) => transport.peers.value.size === 2), 'the three transports to connect');
+      expect(transports.map((transport) => transport.counters.dataChannelsHandedOver)).toEqual([0, 0, 0]);
+
+      const counted = transports.map(countPageSends);
+      const elections: Array<{ node: NodeId; metric: RaftMetric }> = [];
+      const nodes: RaftNode[] = await Promise.all(
+        ids.map((id, position) =>
+          createWorkerRaftNode({
+            id,
+            clusterConfig: { voters: ids },
+            transport: counted[position]!.transport,
+            storage: { type: 'memory' },
+            raftConfig: blockTestConfig,
+            onMetric: (metric) => {
+              if (metric.type === 'electionStarted' || metric.type === 'electionWon') elections.push({ node: id, metric });
+            },
+          }),
+        ),
+      );
+      cleanup.push(async () => {
+        await Promise.all(nodes.map((node) => node.close()));
+      });
+      await waitFor(() => nodes.some((node) => node.role.value === 'leader'), 'a leader');
+      const leader = nodes.find((node) => node.role.value === 'leader')!;
+
+      // Until every session is renewed and both sides allow it, some frames still go through the
+      // page; then a whole round (a commit on every node, a read everywhere) sends none there.
+      const pageSends = (): number => counted.reduce((sum, entry) => sum + entry.pageSends, 0);
+      let quietRounds = 0;
+      for (let round = 0; round < 100 && quietRounds < 3; round++) {
+        const before = pageSends();
+        await leader.propose(bytes(`round ${round}`));
+        await waitFor(() => nodes.every((node) => node.commitIndex.value === leader.commitIndex.value), 'every node to commit');
+        await Promise.all(nodes.map((node) => node.readIndex()));
+        quietRounds = pageSends() === before ? quietRounds + 1 : 0;
+      }
+      expect(quietRounds).toBe(3);
+      for (const transport of transports) {
+        expect(transport.counters.dataChannelsHandedOver).toBeGreaterThanOrEqual(2);
+      }
+      // The workers' own counters reach the page (within their report interval).
+      await waitFor(() => transports.every((transport) => transport.counters.framesSent > 0 && transport.counters.framesReceived > 0), 'the workers to report their counters');
+
+      const termBefore = leader.term.value;
+      const electionsBefore = elections.length;
+      const sendsBefore = pageSends();
+      const blockedUntil = performance.now() + blockMs;
+      while (performance.now() < blockedUntil) {
+        // Busy: the page's main thread runs nothing else (no timers, no messages, no rendering).
+      }
+      const entry = await leader.propose(bytes('after the block'));
+      await Promise.all(nodes.map((node) => node.readIndex()));
+      expect(entry.term).toBe(termBefore);
+      expect(nodes.map((node) => node.term.value)).toEqual([termBefore, termBefore, termBefore]);
+      expect(nodes.map((node) => node.leader.value)).toEqual([leader.id, leader.id, leader.id]);
+      expect(elections.slice(electionsBefore)).toEqual([]);
+      expect(pageSends()).toBe(sendsBefore);
+    },
+    testTimeoutMs,
+  );
+});
