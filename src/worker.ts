@@ -6,3 +6,4 @@ export type { WorkerRaftConfig, WorkerStorageOptions } from './worker/protocol.t
 export { WorkerCrashedError } from './worker/error-transfer.ts';
 export { serveTransport } from './worker/transport-bridge.ts';
 export { exposeWorkerNode } from './worker/expose-worker-node.ts';
+export type { WorkerNodeHostOptions } from './worker/worker-host.ts';

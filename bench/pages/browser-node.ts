@@ -7,6 +7,7 @@ import { createWorkerRaftNode } from '../../src/worker.ts';
 import { createLoad, stopLoads, type LoadOptions, type LoadResult } from './browser-load.ts';
 import { commitSplit, diagnosticsApi, openTimedStorage, recordTransitions } from './browser-diagnostics.ts';
 import { rawApi } from './browser-raw.ts';
+import { frameWatchChannelName } from './frame-watch.ts';
 
 export interface StartOptions {
   readonly signalingUrl: string;
@@ -41,9 +42,13 @@ let appliedIndex = 0;
 let snapshotBytes = 64;
 let compactEvery = 10_000;
 let lastCompaction = 0;
-/** Arrival times of frames from `watchedSender` while recording (the heartbeat phase). */
+/**
+ * Arrival times of frames from `watchedSender` while recording (the heartbeat phase), with the
+ * engine on the page; with the engine in a worker, frames arrive there (browser-node-worker.ts).
+ */
 let watchedSender: NodeId | null = null;
 let arrivals: number[] = [];
+let workerFrameWatch: BroadcastChannel | null = null;
 let failover: { controller: AbortController; result: { atMs: number; term: number } | null } | null = null;
 
 function running(): RaftNode {
@@ -81,7 +86,15 @@ const api = {
     const started =
       options.engine === 'page'
         ? await createRaftNode({ id: self, clusterConfig, transport, storage: await openTimedStorage(options.storageName, durability), raftConfig })
-        : await createWorkerRaftNode({ id: self, clusterConfig, transport, storage: { type: 'indexeddb', name: options.storageName, durability }, raftConfig });
+        : await createWorkerRaftNode({
+            id: self,
+            clusterConfig,
+            transport,
+            storage: { type: 'indexeddb', name: options.storageName, durability },
+            raftConfig,
+            worker: new Worker(new URL('./browser-node-worker.ts', import.meta.url), { type: 'module', name: options.self }),
+          });
+    workerFrameWatch ??= options.engine === 'page' ? null : new BroadcastChannel(frameWatchChannelName(options.self));
     node = started;
     recordTransitions(started, options.self);
     appliedIndex = started.commitIndex.value;
@@ -122,12 +135,19 @@ const api = {
     return createLoad(running(), options).finished;
   },
   stopLoads,
-  /** Starts timing frames from `sender` (the leader) as they reach this page's transport. */
-  watchFrames(sender: string | null): number[] {
+  /**
+   * Starts timing frames from `sender` (the leader) as they reach the engine (its worker, or this
+   * page's transport with the engine on the page); null ends it and returns the arrival times.
+   */
+  async watchFrames(sender: string | null): Promise<number[]> {
     const recorded = arrivals;
     watchedSender = sender === null ? null : nodeId(sender);
     arrivals = [];
-    return recorded;
+    const watch = workerFrameWatch;
+    if (watch === null) return recorded;
+    const reply = sender === null ? new Promise<number[]>((resolve) => watch.addEventListener('message', (event: MessageEvent<{ arrivals: number[] }>) => resolve(event.data.arrivals), { once: true })) : Promise.resolve([]);
+    watch.postMessage({ watch: sender });
+    return reply;
   },
   /**
    * Failover, armed on the surviving pages before the leader's page closes: once this node leads,

@@ -1,7 +1,7 @@
 // The worker side of createWorkerRaftNode: the real engine (createRaftNode), its storage and the
 // port transport, behind the plain-data API of protocol.ts. Every call answers with data (an
 // outcome, never a throw), so errors reach the page as data it rebuilds into the same classes.
-import type { ClusterConfig, NodeId } from '../core/types.ts';
+import type { ClusterConfig, NodeId, RaftEnvelope } from '../core/types.ts';
 import { createRaftNode } from '../driver/create-raft-node.ts';
 import type { RaftNode } from '../driver/node-options.ts';
 import { createCommittedPumps, type CommittedPumps } from './committed-pump.ts';
@@ -21,6 +21,15 @@ interface Running {
   stopTrace: (() => void) | null;
 }
 
+export interface WorkerNodeHostOptions {
+  /**
+   * Sees every Raft frame the node receives, whichever way it came (through the page, or on a
+   * data channel handed to this worker): for diagnostics and benchmarks in an app's own worker
+   * script. Called before the engine handles the frame; it must not keep or change the bytes.
+   */
+  readonly onFrame?: (envelope: RaftEnvelope) => void;
+}
+
 export interface WorkerNodeHost {
   readonly api: WorkerNodeApi;
   /** Committed items sent to the page so far (tests check the backpressure bound with it). */
@@ -37,7 +46,7 @@ const notRunning: SerializedError = { type: 'closed', message: 'the worker node 
  */
 const progressIntervalMs = 250;
 
-export function createWorkerNodeHost(): WorkerNodeHost {
+export function createWorkerNodeHost(options: WorkerNodeHostOptions = {}): WorkerNodeHost {
   let running: Running | null = null;
   let starting = false;
   let outbox: EventOutbox | null = null;
@@ -68,7 +77,7 @@ export function createWorkerNodeHost(): WorkerNodeHost {
     starting = true;
     const events = createEventOutbox(eventsPort);
     try {
-      running = await startNode(request, transportPort, events, states);
+      running = await startNode(request, transportPort, events, states, options.onFrame);
       outbox = events;
       const pumps = running.pumps;
       eventsPort.addEventListener('message', (event: MessageEvent<PageEvent>) => {
@@ -130,9 +139,11 @@ export function createWorkerNodeHost(): WorkerNodeHost {
 }
 
 /** Opens storage, starts the engine on the port transport and publishes its state as it changes. */
-async function startNode(request: StartRequest, transportPort: MessagePort, outbox: EventOutbox, states: StateTracker): Promise<Running> {
+async function startNode(request: StartRequest, transportPort: MessagePort, outbox: EventOutbox, states: StateTracker, onFrame: WorkerNodeHostOptions['onFrame']): Promise<Running> {
   let storage: OpenedStorage | null = null;
   const transport = createPortTransport(request.id, transportPort, request.maxPayloadBytes, request.orderedFrameBytes);
+  // Subscribed before the engine, so it sees each frame first.
+  if (onFrame !== undefined) transport.incoming.subscribe(onFrame);
   try {
     storage = await openWorkerStorage(request.storage);
     const node = await createRaftNode({
