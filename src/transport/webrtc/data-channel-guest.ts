@@ -47,7 +47,7 @@ interface GuestLink {
 export function createDataChannelGuest(options: DataChannelGuestOptions): DataChannelGuest {
   const counters = createCounters();
   const links = new Map<NodeId, GuestLink>();
-  let lastReported = '';
+  let lastReported = JSON.stringify(counters);
   let closed = false;
   let reportTimer: unknown = null;
 
@@ -71,13 +71,7 @@ export function createDataChannelGuest(options: DataChannelGuestOptions): DataCh
     link.closed = true;
     counters.framesDroppedOnDisconnect += link.dataPath.close();
     link.early.length = 0;
-    for (const channel of [link.control, link.bulk]) {
-      try {
-        channel.close();
-      } catch (_error) {
-        // already closed with its connection
-      }
-    }
+    refuse([link.control, link.bulk]);
     if (links.get(link.peer) === link) links.delete(link.peer);
   }
 
@@ -88,13 +82,24 @@ export function createDataChannelGuest(options: DataChannelGuestOptions): DataCh
     else counters.framesDroppedUnauthenticated++;
   }
 
+  /** Channels taken by nobody are closed, so the peer's worker notices and sends through its page. */
+  function refuse(channels: readonly EngineChannel[]): void {
+    for (const channel of channels) {
+      try {
+        channel.close();
+      } catch (_error) {
+        // already closed
+      }
+    }
+  }
+
   function open(message: Extract<DataChannelHandOff, { type: 'dataChannels' }>): void {
     const { peer, session, control, bulk } = message;
     let limits: WebRtcTransportLimits;
     try {
       limits = resolveWebRtcTransportLimits(message.limits);
     } catch (_error) {
-      return;
+      return refuse([control, bulk]);
     }
     const previous = links.get(peer);
     if (previous !== undefined) closeLink(previous);
@@ -133,6 +138,7 @@ export function createDataChannelGuest(options: DataChannelGuestOptions): DataCh
 
   return {
     accept(message) {
+      if (closed && message.type === 'dataChannels') return refuse([message.control, message.bulk]);
       if (closed) return;
       if (message.type === 'dataChannels') return open(message);
       const link = current(message.peer, message.session);
