@@ -57,6 +57,10 @@ export function createPartitionSwitch(inner: RaftTransport): PartitionSwitch {
     peers,
     incoming,
     ...(inner.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: inner.maxPayloadBytes }),
+    // The engine keeps replication batches within it (a batch overtaking the one before it is
+    // refused and resent); without it the engine took every frame for in order.
+    ...(inner.orderedFrameBytes === undefined ? {} : { orderedFrameBytes: inner.orderedFrameBytes }),
+    // No serveDataChannelsTo: frames handed to the engine's worker would bypass this switch.
     send(to, bytes) {
       if (connected.value) inner.send(to, bytes);
     },
