@@ -145,7 +145,20 @@ const api = {
     arrivals = [];
     const watch = workerFrameWatch;
     if (watch === null) return recorded;
-    const reply = sender === null ? new Promise<number[]>((resolve) => watch.addEventListener('message', (event: MessageEvent<{ arrivals: number[] }>) => resolve(event.data.arrivals), { once: true })) : Promise.resolve([]);
+    const reply =
+      sender === null
+        ? new Promise<number[]>((resolve, reject) => {
+            const timer = setTimeout(() => reject(new Error('the engine worker did not answer the frame watch within 10 s')), 10_000);
+            watch.addEventListener(
+              'message',
+              (event: MessageEvent<{ arrivals: number[] }>) => {
+                clearTimeout(timer);
+                resolve(event.data.arrivals);
+              },
+              { once: true },
+            );
+          })
+        : Promise.resolve([]);
     watch.postMessage({ watch: sender });
     return reply;
   },

@@ -23,7 +23,9 @@ export interface RaftTransport {
   /**
    * Optional: hands the data path of this transport's connections to the engine's worker, so
    * Raft frames travel between workers without crossing the page (the WebRTC transport does;
-   * createWorkerRaftNode calls it). Wrappers pass it through.
+   * createWorkerRaftNode calls it). Frames on that path bypass every wrapper, both ways: a
+   * wrapper passes it through only if it neither filters nor observes Raft frames (rooms' does;
+   * the demo's partition switch, which drops frames, must not).
    */
   serveDataChannelsTo?(host: DataChannelHost): DataChannelService;
 }

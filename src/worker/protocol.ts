@@ -11,7 +11,7 @@
 import type { RaftConfig } from '../core/config.ts';
 import type { StorageFailureReason } from '../core/errors.ts';
 import type { RaftMetric, RaftTraceEvent } from '../core/events.ts';
-import type { DataChannelCountersReport, DataChannelHandOff } from '../transport/webrtc/data-channel-hand-off.ts';
+import type { DataChannelGuestMessage, DataChannelHandOff } from '../transport/webrtc/data-channel-hand-off.ts';
 import type { ClientIdentity, ClusterConfig, Committed, LogEntry, NodeId, RaftRole, Snapshot, TransferAbandonReason } from '../core/types.ts';
 
 /** Storage is opened inside the worker, so it is described as data. */
@@ -147,9 +147,9 @@ export interface PeersUpdate {
 
 /**
  * Frames and peers; page -> worker also a connection's channels 2 and 3 and what the worker may do
- * with them, worker -> page the counters of those channels (data-channel-hand-off.ts).
+ * with them, worker -> page which it took and their counters (data-channel-hand-off.ts).
  */
-export type TransportMessage = FrameBatch | PeersUpdate | DataChannelHandOff | DataChannelCountersReport;
+export type TransportMessage = FrameBatch | PeersUpdate | DataChannelHandOff | DataChannelGuestMessage;
 
 /** Bounds of the boundary (DESIGN.md "put a bound on everything"). */
 export const workerLimits = {

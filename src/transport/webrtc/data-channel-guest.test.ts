@@ -1,20 +1,21 @@
 // The worker's end of the data channel hand-off (data-channel-guest.ts), over FakeChannel pairs
 // and a virtual clock for the counters report: what it holds before the page says the peer is
 // verified, when it sends itself and when the caller must go through the page, which messages of
-// the page it ignores, and what it reports.
+// the page it ignores, what it tells the page (channels taken, counters) and when its report
+// timer runs.
 import { afterEach, describe, expect, it } from 'vitest';
 import { nodeId, type NodeId, type RaftEnvelope } from '../../core/types.ts';
 import { VirtualClock } from '../../testing/virtual-clock.ts';
 import type { WebRtcTransportCounters } from './counters.ts';
-import { createDataChannelGuest, maxEarlyMessages, type DataChannelGuest } from './data-channel-guest.ts';
-import type { DataChannelHandOff } from './data-channel-hand-off.ts';
+import { createDataChannelGuest, type DataChannelGuest } from './data-channel-guest.ts';
+import type { DataChannelGuestMessage, DataChannelHandOff } from './data-channel-hand-off.ts';
 import { FakeChannel } from './fake-connection.test-support.ts';
 import { chunkKind, createReassembler, encodeChunk, splitBundle } from './framing.ts';
-import { resolveWebRtcTransportLimits, type WebRtcTransportLimits } from './limits.ts';
+import { handOffLimits, resolveWebRtcTransportLimits, type WebRtcTransportLimits } from './limits.ts';
 
 const peerB = nodeId('b');
 const limits = resolveWebRtcTransportLimits();
-const reportIntervalMs = 250;
+const { maxEarlyMessages, counterReportIntervalMs: reportIntervalMs } = handOffLimits;
 const cleanup: (() => void)[] = [];
 afterEach(() => {
   for (const step of cleanup.splice(0)) step();
@@ -38,10 +39,19 @@ function channelPair(open = true): { readonly here: FakeChannel; readonly there:
 function createTestGuest(self = nodeId('a')) {
   const clock = new VirtualClock();
   const delivered: RaftEnvelope[] = [];
+  /** Everything said to the page; `reports` are the counters reports among them. */
+  const said: DataChannelGuestMessage[] = [];
   const reports: WebRtcTransportCounters[] = [];
-  const guest = createDataChannelGuest({ clock, deliver: (envelope) => delivered.push(envelope), report: (report) => reports.push(report.counters) });
+  const guest = createDataChannelGuest({
+    clock,
+    deliver: (envelope) => delivered.push(envelope),
+    report: (message) => {
+      said.push(message);
+      if (message.type === 'dataChannelCounters') reports.push(message.counters);
+    },
+  });
   cleanup.push(() => guest.close());
-  return { self, clock, delivered, reports, guest, received: () => delivered.map(({ from, bytes }) => [from, [...bytes]]) };
+  return { self, clock, delivered, said, reports, guest, received: () => delivered.map(({ from, bytes }) => [from, [...bytes]]) };
 }
 
 /** Hands `guest` a fresh pair of channels for `peer`; the `remote` ends are the peer's. */
@@ -104,6 +114,21 @@ describe('data channel guest: receiving', () => {
     expect(delivered.map((envelope) => envelope.bytes[0])).toEqual(Array.from({ length: maxEarlyMessages }, (_, index) => index));
     await clock.advance(reportIntervalMs);
     expect(reports.at(-1)).toMatchObject({ framesDroppedUnauthenticated: 3, framesReceived: maxEarlyMessages });
+  });
+
+  it('drops and counts an early message larger than one chunk (an honest peer never sends one), holding one of a chunk', async () => {
+    const { guest, clock, delivered, reports } = createTestGuest();
+    const link = handOver(guest);
+    /** A `whole` message of `bytes` bytes, header included: deliverable, whatever its size. */
+    const wholeOf = (bytes: number) => encodeChunk(new Uint8Array(bytes - 1).fill(bytes % 251), 0, bytes).chunk;
+    link.remoteBulk.send(wholeOf(limits.chunkBytes + 1));
+    link.remoteBulk.send(wholeOf(limits.chunkBytes));
+    link.remoteControl.send('not a chunk');
+    await settle();
+    guest.accept(allow(link.session, true, false));
+    expect(delivered.map(({ bytes }) => bytes.length)).toEqual([limits.chunkBytes - 1]);
+    await clock.advance(reportIntervalMs);
+    expect(reports.at(-1)).toMatchObject({ framesDroppedUnauthenticated: 2, framesReceived: 1 });
   });
 
   it('two guests exchange small and multi-chunk frames over one channel pair', async () => {
@@ -219,6 +244,21 @@ describe('data channel guest: sessions', () => {
     expect(received()).toEqual([[peerB, [3]]]);
   });
 
+  it('tells the page it took each session’s channels when handed them, and nothing of channels it refuses', () => {
+    const { guest, said } = createTestGuest();
+    const first = handOver(guest, { session: 'first' });
+    expect(said).toEqual([{ type: 'dataChannelsTaken', peer: peerB, session: first.session }]);
+    handOver(guest, { session: 'invalid', limits: { ...limits, chunkBytes: 10 } });
+    const second = handOver(guest, { session: 'second', peer: nodeId('c') });
+    expect(said).toEqual([
+      { type: 'dataChannelsTaken', peer: peerB, session: first.session },
+      { type: 'dataChannelsTaken', peer: nodeId('c'), session: second.session },
+    ]);
+    guest.close();
+    handOver(guest, { session: 'after close' });
+    expect(said.filter((message) => message.type === 'dataChannelsTaken')).toHaveLength(2);
+  });
+
   it('refuses channels whose limits do not validate: no link, and both closed so the peer falls back to its page', async () => {
     const { guest } = createTestGuest();
     const link = handOver(guest, { limits: { ...limits, chunkBytes: 10 } });
@@ -246,6 +286,28 @@ describe('data channel guest: counters and close', () => {
     expect(reports.at(-1)).toMatchObject({ framesSent: 1, bytesSent: 2, messagesSent: 1 });
     await clock.advance(reportIntervalMs * 10);
     expect(reports.length).toBe(first + 1);
+  });
+
+  it('runs no report timer while it holds no channels: one from the first hand-over until a last tick after the last closed', async () => {
+    const { guest, clock, reports } = createTestGuest();
+    expect(clock.pendingTimers).toBe(0);
+    await clock.advance(3_600_000);
+    expect(reports).toEqual([]);
+    const link = handOver(guest);
+    expect(clock.pendingTimers).toBe(1);
+    guest.accept(allow(link.session, true, true));
+    guest.send(peerB, Uint8Array.of(1));
+    await clock.advance(reportIntervalMs);
+    expect(reports).toEqual([expect.objectContaining({ framesSent: 1 })]);
+    expect(clock.pendingTimers).toBe(1);
+    // Queued (the control queue sends on a microtask) when the session ends: dropped, and reported once more.
+    guest.send(peerB, Uint8Array.of(2));
+    guest.accept(closed(link.session));
+    await clock.advance(reportIntervalMs);
+    expect(reports.at(-1)).toMatchObject({ framesSent: 2, framesDroppedOnDisconnect: 1 });
+    expect(clock.pendingTimers).toBe(0);
+    await clock.advance(3_600_000);
+    expect(reports).toHaveLength(2);
   });
 
   it('close() closes every channel and reports what changed since the last report; afterwards it does nothing', async () => {

@@ -4,23 +4,21 @@
 // both channels are open; otherwise the caller sends it through the page as before. It delivers
 // what arrives once the page says the handshake verified the peer; the few messages that arrive
 // before that word (the peer's worker may be quicker than this page's message) wait, bounded.
+// It tells the page when it took a session's channels: only then does the page tell the peer
+// that this side listens on them.
 import type { Clock } from '../../core/config.ts';
 import type { NodeId, RaftEnvelope } from '../../core/types.ts';
 import { createCounters } from './counters.ts';
-import type { DataChannelCountersReport, DataChannelHandOff } from './data-channel-hand-off.ts';
-import { createDataPath, type DataPath } from './data-path.ts';
-import { resolveWebRtcTransportLimits, type WebRtcTransportLimits } from './limits.ts';
+import type { DataChannelGuestMessage, DataChannelHandOff } from './data-channel-hand-off.ts';
+import { createDataPath, messageBytes, type DataPath } from './data-path.ts';
+import { handOffLimits, resolveWebRtcTransportLimits, type WebRtcTransportLimits } from './limits.ts';
 import type { EngineChannel } from './peer-connection.ts';
-
-/** Messages held per session until the page says the peer is verified; more are dropped and counted. */
-export const maxEarlyMessages = 64;
-/** How often changed counters go to the page (its `counters` may lag by this much). */
-const reportIntervalMs = 250;
 
 export interface DataChannelGuestOptions {
   readonly clock: Clock;
   readonly deliver: (envelope: RaftEnvelope) => void;
-  readonly report: (report: DataChannelCountersReport) => void;
+  /** To the page (DataChannelService.receive). */
+  readonly report: (message: DataChannelGuestMessage) => void;
 }
 
 export interface DataChannelGuest {
@@ -57,14 +55,16 @@ export function createDataChannelGuest(options: DataChannelGuestOptions): DataCh
     lastReported = current;
     options.report({ type: 'dataChannelCounters', counters: { ...counters } });
   };
+  // Runs only while channels are held (a worker without any wakes nobody), plus once after the
+  // last one closed, for its final counts.
   const scheduleReport = (): void => {
-    if (closed) return;
+    if (closed || reportTimer !== null) return;
     reportTimer = options.clock.setTimeout(() => {
+      reportTimer = null;
       report();
-      scheduleReport();
-    }, reportIntervalMs);
+      if (links.size > 0) scheduleReport();
+    }, handOffLimits.counterReportIntervalMs);
   };
-  scheduleReport();
 
   function closeLink(link: GuestLink): void {
     if (link.closed) return;
@@ -78,7 +78,9 @@ export function createDataChannelGuest(options: DataChannelGuestOptions): DataCh
   function receive(link: GuestLink, channel: 'control' | 'bulk', data: unknown): void {
     if (link.closed) return;
     if (link.deliver) return link.dataPath.receive(channel, data);
-    if (link.early.length < maxEarlyMessages) link.early.push({ channel, data });
+    // Bounded in count and size: a peer not yet verified could be anyone.
+    const bytes = messageBytes(data);
+    if (bytes !== null && bytes.length <= link.limits.chunkBytes && link.early.length < handOffLimits.maxEarlyMessages) link.early.push({ channel, data: bytes.buffer });
     else counters.framesDroppedUnauthenticated++;
   }
 
@@ -129,6 +131,8 @@ export function createDataChannelGuest(options: DataChannelGuestOptions): DataCh
       channel.addEventListener('close', () => closeLink(link));
     }
     links.set(peer, link);
+    scheduleReport();
+    options.report({ type: 'dataChannelsTaken', peer, session });
   }
 
   const current = (peer: NodeId, session: string): GuestLink | undefined => {

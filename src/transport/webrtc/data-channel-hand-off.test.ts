@@ -1,97 +1,23 @@
 // The page's end of the data channel hand-off (data-channel-hand-off.ts), over fake peer
-// connections and an in-memory signaling hub: which channels go to an attached host and what the
-// page then tells it, the page keeping them when the host cannot take them, renewing connections
-// opened before a host attached, a peer that never announces, and the workers' counters.
+// connections and an in-memory signaling hub (data-channel-hand-off.test-support.ts): which
+// channels go to an attached host and what the page then tells it, the page keeping them (and
+// only then reading them) when the host cannot take them, renewing connections opened before a
+// host attached, a peer that never announces, and the workers' counters, checked field by field.
+// Announcing and withdrawing: data-channel-announcement.test.ts; renewal: data-channel-renewal.test.ts.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { nodeId, type NodeId, type RaftEnvelope } from '../../core/types.ts';
-import { realClock } from '../../signaling/clock.ts';
-import { createCounters } from './counters.ts';
-import { createDataChannelGuest, type DataChannelGuest } from './data-channel-guest.ts';
-import { engineChannelsAnnouncement, type DataChannelHandOff, type DataChannelHost, type DataChannelService } from './data-channel-hand-off.ts';
-import { FakeConnectionNetwork, type FakeChannel, type FakeConnection } from './fake-connection.test-support.ts';
-import { encodeChunk } from './framing.ts';
-import { createSignalingHub } from './signaling-hub.test-support.ts';
-import { createWebRtcTransport, type WebRtcTransport } from './webrtc-transport.ts';
+import { createCounters, type WebRtcTransportCounters } from './counters.ts';
+import { engineChannelsAnnouncement } from './data-channel-hand-off.ts';
+import { defaultWebRtcTransportLimits } from './limits.ts';
+import { cleanUp, collect, guestFor, idA, idB, limits, live, liveOf, meshed, neverAnnounces, pair, recordingHost, sendWhole, sleep, wait } from './data-channel-hand-off.test-support.ts';
 
-const wait = { timeout: 20_000, interval: 5 };
-const limits = { reconnectDelayMinMs: 5, reconnectDelayMaxMs: 50, iceRestartTimeoutMs: 200, connectTimeoutMs: 5_000 };
-const [idA, idB] = [nodeId('a'), nodeId('b')];
-const cleanup: (() => void)[] = [];
-afterEach(() => {
-  for (const step of cleanup.splice(0)) step();
-});
-
-/** Two transports; `a` offers (the smaller id). */
-function pair(): { network: FakeConnectionNetwork; a: WebRtcTransport; b: WebRtcTransport } {
-  const hub = createSignalingHub();
-  const network = new FakeConnectionNetwork();
-  const [a, b] = [idA, idB].map((id) => {
-    const signaling = hub.client(id);
-    const transport = createWebRtcTransport({ signaling, secret: 'test secret', openConnection: network.openConnection, limits });
-    cleanup.push(() => {
-      transport.close();
-      signaling.close();
-    });
-    return transport;
-  }) as [WebRtcTransport, WebRtcTransport];
-  return { network, a, b };
-}
-
-async function meshed(...transports: WebRtcTransport[]): Promise<void> {
-  await vi.waitFor(() => {
-    for (const transport of transports) expect(transport.peers.value.size).toBe(1);
-  }, wait);
-}
-
-/**
- * A host that records what it is posted, with `note()` taken at that moment; it may refuse channels
- * (as Firefox would) or pass messages on to a guest.
- */
-function recordingHost(options: { refuseChannels?: boolean; guest?: DataChannelGuest; note?: () => boolean } = {}) {
-  const posted: Array<{ readonly message: DataChannelHandOff; readonly transfer: readonly Transferable[]; readonly note: boolean }> = [];
-  const recorded = { posted, refused: 0 };
-  const host: DataChannelHost = {
-    post(message, transfer) {
-      if (options.refuseChannels === true && message.type === 'dataChannels') {
-        recorded.refused++;
-        throw new Error('DataCloneError: RTCDataChannel is not transferable here');
-      }
-      posted.push({ message, transfer, note: options.note?.() ?? true });
-      options.guest?.accept(message);
-    },
-  };
-  const ofType = <Type extends DataChannelHandOff['type']>(type: Type) => posted.map(({ message }) => message).filter((message): message is Extract<DataChannelHandOff, { type: Type }> => message.type === type);
-  return { host, recorded, ofType, lastState: () => ofType('dataChannelsState').at(-1) };
-}
-
-/** A worker's guest: what it delivers is kept; its reports go to the service it is given, as serveTransport does. */
-function guestFor() {
-  const delivered: RaftEnvelope[] = [];
-  let service: DataChannelService | null = null;
-  const guest = createDataChannelGuest({ clock: realClock, deliver: (envelope) => delivered.push(envelope), report: (message) => service?.report(message.counters) });
-  cleanup.push(() => guest.close());
-  return { guest, delivered, serve: (value: DataChannelService) => (service = value) };
-}
-
-const live = (network: FakeConnectionNetwork, initiator: boolean): FakeConnection[] => network.connections.filter((connection) => !connection.closed && connection.options.initiator === initiator);
-const liveOf = (network: FakeConnectionNetwork, initiator: boolean): FakeConnection => {
-  const [connection] = live(network, initiator);
-  if (connection === undefined) throw new Error('no live connection');
-  return connection;
-};
-const sendWhole = (channel: FakeChannel, frame: readonly number[]): void => channel.send(encodeChunk(Uint8Array.from(frame), 0, 16 * 1024).chunk);
-const collect = (transport: WebRtcTransport): Array<[NodeId, number[]]> => {
-  const received: Array<[NodeId, number[]]> = [];
-  transport.incoming.subscribe(({ from, bytes }) => received.push([from, [...bytes]]));
-  return received;
-};
+afterEach(cleanUp);
 
 describe('data channel hand-off: a host attached before connecting', () => {
   it('gets each session’s channels 2 and 3, then deliver, then send once the peer announced; closed on disconnect', async () => {
     const { network, a, b } = pair();
     const hostA = recordingHost();
-    a.serveDataChannelsTo(hostA.host);
-    b.serveDataChannelsTo(recordingHost().host);
+    hostA.serve(a);
+    recordingHost().serve(b);
     const receivedA = collect(a);
     await meshed(a, b);
     await vi.waitFor(() => expect(hostA.lastState()?.send).toBe(true), wait);
@@ -121,10 +47,10 @@ describe('data channel hand-off: a host attached before connecting', () => {
     const { a, b } = pair();
     const workerA = guestFor();
     const workerB = guestFor();
-    const hostA = recordingHost({ guest: workerA.guest });
-    workerA.serve(a.serveDataChannelsTo(hostA.host));
-    const hostB = recordingHost({ guest: workerB.guest });
-    b.serveDataChannelsTo(hostB.host);
+    const hostA = recordingHost({ worker: workerA });
+    hostA.serve(a);
+    const hostB = recordingHost({ worker: workerB });
+    hostB.serve(b);
     const receivedB = collect(b);
     await meshed(a, b);
     await vi.waitFor(() => expect([hostA.lastState()?.send, hostB.lastState()?.send]).toEqual([true, true]), wait);
@@ -132,8 +58,9 @@ describe('data channel hand-off: a host attached before connecting', () => {
     await vi.waitFor(() => expect(workerB.delivered.map(({ from, bytes }) => [from, [...bytes]])).toEqual([[idA, [1, 2, 3]]]), wait);
     expect(receivedB).toEqual([]);
     expect(a.counters.framesSent).toBe(0);
+    // Its last report crosses to the page like every message of the worker: not at once.
     workerA.guest.close();
-    expect(a.counters).toMatchObject({ framesSent: 1, bytesSent: 3, dataChannelsHandedOver: 1 });
+    await vi.waitFor(() => expect(a.counters).toMatchObject({ framesSent: 1, bytesSent: 3, dataChannelsHandedOver: 1 }), wait);
   });
 });
 
@@ -141,7 +68,7 @@ describe('data channel hand-off: the page keeps the channels', () => {
   it('when the host cannot take them: it delivers what arrives on them, and posts nothing more for that session', async () => {
     const { network, a, b } = pair();
     const hostA = recordingHost({ refuseChannels: true });
-    a.serveDataChannelsTo(hostA.host);
+    hostA.serve(a);
     const receivedA = collect(a);
     await meshed(a, b);
     expect(hostA.recorded.refused).toBe(1);
@@ -153,6 +80,33 @@ describe('data channel hand-off: the page keeps the channels', () => {
     await vi.waitFor(() => expect(hostA.recorded.refused).toBe(2), wait);
     expect(hostA.recorded.posted).toEqual([]);
     expect(a.counters.dataChannelsHandedOver).toBe(0);
+  });
+
+  for (const kept of [true, false]) {
+    it(`builds its receive-only data path on channels 2 and 3 only when it kept them (${kept ? 'kept' : 'handed over'})`, async () => {
+      const { network, a, b } = pair();
+      recordingHost({ refuseChannels: kept }).serve(a);
+      await meshed(a, b);
+      const offerer = liveOf(network, true);
+      // A data path sets the low-water mark of each channel it queues for (send-queue.ts).
+      const lowWaterMark = defaultWebRtcTransportLimits.lowWaterMarkBytes;
+      expect([offerer.control.bufferedAmountLowThreshold, offerer.bulk.bufferedAmountLowThreshold]).toEqual([lowWaterMark, lowWaterMark]);
+      expect([offerer.engineControl.bufferedAmountLowThreshold, offerer.engineBulk.bufferedAmountLowThreshold]).toEqual(kept ? [lowWaterMark, lowWaterMark] : [0, 0]);
+    });
+  }
+
+  it('builds no data path on handed-over channels when the host stopped before the handshake', async () => {
+    const { network, a, b } = pair();
+    const host = recordingHost();
+    const service = host.serve(a);
+    network.onLinked = () => {
+      network.onLinked = null;
+      service.stop();
+    };
+    await meshed(a, b);
+    const offerer = network.connections.find((connection) => connection.options.initiator);
+    expect(host.ofType('dataChannels').map(({ control }) => control)).toEqual([offerer?.engineControl]);
+    expect([offerer?.engineControl.bufferedAmountLowThreshold, offerer?.engineBulk.bufferedAmountLowThreshold]).toEqual([0, 0]);
   });
 
   it('refuses frames on its engine channels before the handshake verified the peer', async () => {
@@ -178,7 +132,7 @@ describe('data channel hand-off: attaching to a connected transport', () => {
       await meshed(a, b);
       const [first] = live(network, side === 'initiator');
       const host = recordingHost();
-      (side === 'initiator' ? a : b).serveDataChannelsTo(host.host);
+      host.serve(side === 'initiator' ? a : b);
       await vi.waitFor(() => expect([a.counters.connectionsEstablished, b.counters.connectionsEstablished]).toEqual([2, 2]), wait);
       await meshed(a, b);
       expect(first?.closed).toBe(true);
@@ -191,24 +145,29 @@ describe('data channel hand-off: attaching to a connected transport', () => {
   it('renews once more when the host attached while the answerer’s session was still connecting', async () => {
     const { network, a, b } = pair();
     const host = recordingHost();
-    // Attached mid-offer: the connect-request then finds a young offer and is ignored.
+    // Attached mid-offer: the connect-request then finds a young offer and is ignored. The
+    // answerer asks again (on its backoff, or once connected), so the first session may be
+    // renewed before or after it got established: either way exactly once.
     network.onLinked = () => {
       network.onLinked = null;
-      b.serveDataChannelsTo(host.host);
+      host.serve(b);
     };
     await vi.waitFor(() => expect(host.ofType('dataChannels')).toHaveLength(1), wait);
     await meshed(a, b);
     expect(host.ofType('dataChannels')[0]?.control).toBe(liveOf(network, false).engineControl);
-    expect(b.counters.connectionsEstablished).toBe(2);
+    await sleep(100);
+    const answerers = network.connections.filter((connection) => !connection.options.initiator);
+    expect(answerers.map((connection) => connection.closed)).toEqual([true, false]);
+    expect([b.counters.connectionAttempts, host.ofType('dataChannels').length]).toEqual([2, 1]);
   });
 
   it('serving the host its sessions already went to renews nothing', async () => {
     const { a, b } = pair();
     const host = recordingHost();
-    a.serveDataChannelsTo(host.host);
+    host.serve(a);
     await meshed(a, b);
-    a.serveDataChannelsTo(host.host);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    host.serve(a);
+    await sleep(50);
     expect([a.counters.connectionsEstablished, host.ofType('dataChannels').length]).toEqual([1, 1]);
   });
 
@@ -216,16 +175,16 @@ describe('data channel hand-off: attaching to a connected transport', () => {
     const { a, b } = pair();
     await meshed(a, b);
     const host = recordingHost({ refuseChannels: true });
-    a.serveDataChannelsTo(host.host);
+    host.serve(a);
     await vi.waitFor(() => expect(a.counters.connectionsEstablished).toBe(2), wait);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
     expect([a.counters.connectionsEstablished, host.recorded.refused]).toEqual([2, 1]);
   });
 
   it('after stop(), a new session keeps its channels on the page', async () => {
     const { network, a, b } = pair();
     const host = recordingHost();
-    const service = a.serveDataChannelsTo(host.host);
+    const service = host.serve(a);
     await meshed(a, b);
     service.stop();
     a.disconnect(idB);
@@ -244,7 +203,7 @@ describe('data channel hand-off: what the peer says', () => {
     const { network, a, b } = pair();
     network.onLinked = (answerer) => answerer.control.send(engineChannelsAnnouncement);
     const hostA = recordingHost({ note: () => a.peers.value.has(idB) });
-    a.serveDataChannelsTo(hostA.host);
+    hostA.serve(a);
     await meshed(a, b);
     await vi.waitFor(() => expect(hostA.lastState()).toMatchObject({ deliver: true, send: true }), wait);
     expect(hostA.recorded.posted.map(({ message, note }) => [message.type, note])).toEqual([
@@ -256,39 +215,67 @@ describe('data channel hand-off: what the peer says', () => {
   it('never announces, so its host is never allowed to send to it (the other way round it is)', async () => {
     const { network, a, b } = pair();
     // b plays the old peer: its page never says `engine-channels`.
-    network.onLinked = (answerer) => {
-      const send = answerer.control.send.bind(answerer.control);
-      answerer.control.send = (data) => {
-        if (data !== engineChannelsAnnouncement) send(data);
-      };
-    };
+    network.onLinked = (answerer) => neverAnnounces(answerer);
     const hostA = recordingHost();
     const hostB = recordingHost();
-    a.serveDataChannelsTo(hostA.host);
-    b.serveDataChannelsTo(hostB.host);
+    hostA.serve(a);
+    hostB.serve(b);
     await meshed(a, b);
     await vi.waitFor(() => expect(hostB.lastState()?.send).toBe(true), wait);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
     expect(hostA.ofType('dataChannelsState').map(({ deliver, send }) => [deliver, send])).toEqual([[true, false]]);
   });
 });
 
+/** What a worker's guest reports, as it reaches the page (a worker is not trusted to send only counts). */
+const countersReport = (counters: unknown) => ({ type: 'dataChannelCounters', counters: counters as WebRtcTransportCounters }) as const;
+
 describe('data channel hand-off: counters', () => {
-  it('report() sums the latest report per host into transport.counters, and the sum survives stop()', () => {
+  it('receive() sums the latest counters report per host into transport.counters, and the sum survives stop()', () => {
     const { a } = pair();
     const before = a.counters;
-    const first = a.serveDataChannelsTo(recordingHost().host);
-    first.report({ ...createCounters(), framesSent: 5, bytesReceived: 40 });
-    first.report({ ...createCounters(), framesSent: 7, bytesReceived: 50 });
+    const first = recordingHost().serve(a);
+    first.receive(countersReport({ ...createCounters(), framesSent: 5, bytesReceived: 40 }));
+    first.receive(countersReport({ ...createCounters(), framesSent: 7, bytesReceived: 50 }));
     expect([a.counters.framesSent, a.counters.bytesReceived]).toEqual([before.framesSent + 7, before.bytesReceived + 50]);
     first.stop();
-    first.report({ ...createCounters(), framesSent: 1_000 });
+    first.receive(countersReport({ ...createCounters(), framesSent: 1_000 }));
     expect(a.counters.framesSent).toBe(before.framesSent + 7);
-    const second = a.serveDataChannelsTo(recordingHost().host);
-    second.report({ ...createCounters(), framesSent: 3 });
+    const second = recordingHost().serve(a);
+    second.receive(countersReport({ ...createCounters(), framesSent: 3 }));
     expect([a.counters.framesSent, a.counters.bytesReceived]).toEqual([before.framesSent + 10, before.bytesReceived + 50]);
     second.stop();
     second.stop();
     expect(a.counters.framesSent).toBe(before.framesSent + 10);
+  });
+
+  it('takes a report field by field: only known counters, only non-negative safe integers; anything else counts 0', () => {
+    const { a } = pair();
+    const before = a.counters;
+    const service = recordingHost().serve(a);
+    const added = () => Object.fromEntries(Object.entries(a.counters).map(([key, value]) => [key, value - before[key as keyof WebRtcTransportCounters]]));
+    service.receive(
+      countersReport({
+        framesSent: 5,
+        bytesSent: -1,
+        framesReceived: 1.5,
+        bytesReceived: 2 ** 53,
+        messagesSent: '7',
+        messagesReceived: Number.NaN,
+        framesDroppedQueueFull: Number.POSITIVE_INFINITY,
+        framesDroppedMalformed: null,
+        iceRestarts: 0,
+        connectionsLost: 3,
+        notACounter: 9,
+      }),
+    );
+    expect(added()).toEqual({ ...createCounters(), framesSent: 5, connectionsLost: 3 });
+    expect(Object.keys(a.counters)).toEqual(Object.keys(createCounters()));
+    // A report that is no object at all counts nothing (it replaces the host's last one).
+    for (const counters of [null, 42, 'framesSent', [7]]) {
+      service.receive(countersReport({ ...createCounters(), framesSent: 2 }));
+      service.receive(countersReport(counters));
+      expect(added()).toEqual(createCounters());
+    }
   });
 });

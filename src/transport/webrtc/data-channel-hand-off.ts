@@ -11,13 +11,17 @@
 // - Channels 2 and 3 of a connection opened while an engine's worker is attached
 //   (RaftTransport.serveDataChannelsTo) go to that worker at once; the worker sends Raft frames on
 //   them and receives frames the peer's worker sends, with the same framing and bounds as the page
-//   (data-path.ts). Where nothing is attached, or the runtime cannot transfer channels (Firefox,
-//   Node), the page keeps them and delivers what arrives on them like channel 0 and 1 traffic.
+//   (data-path.ts). Where nothing is attached, or the runtime cannot transfer channels
+//   (postMessage refuses them; Node has no workers to give them to), the page keeps them and
+//   delivers what arrives on them like channel 0 and 1 traffic.
 // - The page says what the worker may do with them, per session: deliver what arrives once the
 //   handshake verified the peer (a bounded few that arrive first wait), and send once the peer
-//   said it listens on them too (`engine-channels`, a text message after the handshake; a peer
-//   that predates it never says so, and never receives anything on channels it does not have).
-// - A connection opened before the worker attached is renewed once, so its channels can move.
+//   said it listens on them too (`engine-channels`, a text message after the handshake, sent once
+//   the worker said it took them or the page kept them; a peer that predates it never says so,
+//   and never receives anything on channels it does not have). When the worker goes away the page
+//   withdraws it (`engine-channels-withdrawn`), and the peer sends through its page again.
+// - A connection opened before the worker attached is renewed, so its channels can move, unless
+//   the peer never announced (a peer that predates them gains nothing from a new connection).
 //
 // The messages are plain data apart from the transferred channels, and cross a MessagePort.
 import type { NodeId } from '../../core/types.ts';
@@ -25,8 +29,13 @@ import type { WebRtcTransportCounters } from './counters.ts';
 import type { WebRtcTransportLimits } from './limits.ts';
 import type { EngineChannel } from './peer-connection.ts';
 
-/** Sent after the handshake on channel 0: "I listen on channels 2 and 3". */
+/**
+ * Sent on channel 0 after the handshake, once this side listens on channels 2 and 3 (the worker
+ * took them, or the page kept them): the peer's worker may send there from then on.
+ */
 export const engineChannelsAnnouncement = JSON.stringify({ type: 'engine-channels' });
+/** Sent when the worker that took them is going away: send through channels 0 and 1 again. */
+export const engineChannelsWithdrawal = JSON.stringify({ type: 'engine-channels-withdrawn' });
 
 /** Page -> worker. */
 export type DataChannelHandOff =
@@ -44,22 +53,29 @@ export type DataChannelHandOff =
   /** The session ended: its channels are closed or closing. */
   | { readonly type: 'dataChannelsClosed'; readonly peer: NodeId; readonly session: string };
 
-/** Worker -> page: the counters of everything the worker sent and received on its channels. */
-export interface DataChannelCountersReport {
-  readonly type: 'dataChannelCounters';
-  readonly counters: WebRtcTransportCounters;
-}
+/** Worker -> page. */
+export type DataChannelGuestMessage =
+  /** The counters of everything the worker sent and received on its channels. */
+  | { readonly type: 'dataChannelCounters'; readonly counters: WebRtcTransportCounters }
+  /** The worker took a session's channels and listens on them (the page may announce it). */
+  | { readonly type: 'dataChannelsTaken'; readonly peer: NodeId; readonly session: string };
 
-/** Where a transport hands channels (the page end of the engine's transport port). */
+/**
+ * Where a transport hands channels (the page end of the engine's transport port). Its worker
+ * answers later, through the DataChannelService, never from within `post`.
+ */
 export interface DataChannelHost {
   /** Throws when a channel cannot be transferred (the transport then keeps it). */
   post(message: DataChannelHandOff, transfer: Transferable[]): void;
 }
 
-/** A transport serving a host: the host's reports come back through it. */
+/** A transport serving a host: what the host's worker says comes back through it. */
 export interface DataChannelService {
-  /** The worker's counters, summed into the transport's own. */
-  report(counters: WebRtcTransportCounters): void;
-  /** Hands no more channels to this host (its worker is going away). */
+  /** A message of the worker's guest (counters, taken channels). */
+  receive(message: DataChannelGuestMessage): void;
+  /**
+   * Hands no more channels to this host (its worker is going away) and tells every peer whose
+   * session's channels it took to send through the page again.
+   */
   stop(): void;
 }

@@ -48,6 +48,19 @@ export const defaultWebRtcTransportLimits: WebRtcTransportLimits = {
   maxSignalsPerAttempt: 256,
 };
 
+/** Bounds of the channels handed to an engine's worker (data-channel-hand-off.ts); not options. */
+export const handOffLimits = {
+  /**
+   * Messages the worker holds per connection until the page says the peer is verified (each at
+   * most one chunk: a legitimate early message is a chunk or a bundle); more are dropped and counted.
+   */
+  maxEarlyMessages: 64,
+  /** How often the worker reports changed counters to the page (whose `counters` lag by this much). */
+  counterReportIntervalMs: 250,
+  /** An answerer asks the initiator this many times at most to renew one connection (signals may be lost). */
+  maxRenewRequests: 5,
+} as const;
+
 function requireRange(name: keyof WebRtcTransportLimits, value: number, min: number, max: number): void {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     throw new RangeError(`WebRTC transport limit ${name} must be an integer in ${min} .. ${max}, got ${value}`);

@@ -15,7 +15,7 @@ import { randomNonce } from '../../signaling/hmac.ts';
 import type { ConnectionSignal } from './connection-signal.ts';
 import type { DataChannelHost } from './data-channel-hand-off.ts';
 import type { WebRtcTransportCounters } from './counters.ts';
-import type { WebRtcTransportLimits } from './limits.ts';
+import { handOffLimits, type WebRtcTransportLimits } from './limits.ts';
 import { encodeLinkSignal, parseLinkSignal, type LinkSignal } from './link-signal.ts';
 import type { OpenConnection, WebRtcImplementation } from './peer-connection.ts';
 import { startSession, type Session } from './session.ts';
@@ -52,10 +52,15 @@ export interface PeerLink {
   /** Restarts ICE on the current session (the answerer asks the initiator to). */
   restartIce(): void;
   /**
-   * Replaces the current session unless it offered its channels 2 and 3 to the current host: a
-   * session opened before the engine's worker attached keeps them on the page for good.
+   * Replaces the current session if it offered its channels 2 and 3 to another host than the
+   * current one (a session opened before the engine's worker attached keeps them on the page for
+   * good), unless the peer is connected and never said it listens on them (0.2).
    */
   renew(): void;
+  /** The worker `host` took the channels of session `id`. */
+  channelsTaken(host: DataChannelHost, id: string): void;
+  /** `host`'s worker is going away: the peer must stop sending on channels it took. */
+  withdrawFrom(host: DataChannelHost): void;
   close(): void;
 }
 
@@ -71,6 +76,8 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
   let reachable = false;
   let failures = 0;
   let retryTimer: unknown = null;
+  let renewTimer: unknown = null;
+  let renewRequests = 0;
   let closed = false;
 
   const send = (signal: LinkSignal): void => options.signal(encodeLinkSignal(signal));
@@ -82,6 +89,10 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
   const cancelRetry = (): void => {
     if (retryTimer !== null) clock.clearTimeout(retryTimer);
     retryTimer = null;
+  };
+  const cancelRenew = (): void => {
+    if (renewTimer !== null) clock.clearTimeout(renewTimer);
+    renewTimer = null;
   };
 
   function scheduleRetry(delayMs = reconnectDelayMs(failures, limits.reconnectDelayMinMs, limits.reconnectDelayMaxMs, options.random)): void {
@@ -108,9 +119,12 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
     previous?.close('superseded by a new session');
     setReachable(false);
     signalsThisSession = 0;
+    cancelRenew();
+    renewRequests = 0;
+    const host = options.dataChannelHost();
     const current: Session = startSession({
       ...options,
-      dataChannelHost: options.dataChannelHost(),
+      dataChannelHost: host,
       id,
       initiator,
       sendSignal: (signal) => send({ type: 'connection', session: id, signal }),
@@ -119,8 +133,16 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
         if (session !== current) return;
         if (value) failures = 0;
         setReachable(value);
-        // A host attached while this session was connecting: its offer went out without one.
-        if (value && current.offeredTo !== options.dataChannelHost()) renew();
+        // A host attached while this session was connecting: its offer went out without one. The
+        // requests an answerer sent meanwhile may all have met the initiator's grace for offers
+        // in flight, so it may ask again.
+        if (value) {
+          renewRequests = 0;
+          renew();
+        }
+      },
+      onPeerListens: () => {
+        if (session === current) renew();
       },
       onClosed: () => {
         if (session !== current) return;
@@ -140,9 +162,19 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
    * to, and asks again when a session it got meanwhile was still opened for the old host.
    */
   function renew(): void {
-    if (closed || !present || session === null || session.offeredTo === options.dataChannelHost()) return;
-    if (initiator) connect();
-    else send({ type: 'connect-request', session: '' });
+    const current = session;
+    if (closed || !present || current === null || current.offeredTo === options.dataChannelHost()) return;
+    if (current.state === 'ready' && !current.peerListens) return;
+    if (initiator) return connect();
+    // The initiator ignores a request while its own offer may be in flight, and signals may be
+    // lost: ask again later, a bounded number of times, while nothing changed.
+    if (renewTimer !== null || renewRequests >= handOffLimits.maxRenewRequests) return;
+    renewRequests++;
+    send({ type: 'connect-request', session: '' });
+    renewTimer = clock.setTimeout(() => {
+      renewTimer = null;
+      renew();
+    }, reconnectDelayMs(renewRequests, limits.reconnectDelayMinMs, limits.reconnectDelayMaxMs, options.random));
   }
 
   function connect(): void {
@@ -218,6 +250,12 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
       session?.close('disconnected on request');
     },
     renew,
+    channelsTaken(host, id) {
+      if (session?.id === id) session.channelsTaken(host);
+    },
+    withdrawFrom(host) {
+      session?.withdrawFrom(host);
+    },
     restartIce() {
       if (session === null || session.state !== 'ready') return;
       if (initiator) session.restartIce();
@@ -227,6 +265,7 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
       if (closed) return;
       closed = true;
       cancelRetry();
+      cancelRenew();
       session?.close('transport closed');
       session = null;
       setReachable(false);

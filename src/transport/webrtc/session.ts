@@ -7,7 +7,7 @@ import type { Clock } from '../../core/config.ts';
 import type { NodeId } from '../../core/types.ts';
 import type { ConnectionSignal } from './connection-signal.ts';
 import type { WebRtcTransportCounters } from './counters.ts';
-import { engineChannelsAnnouncement, type DataChannelHost } from './data-channel-hand-off.ts';
+import { engineChannelsAnnouncement, engineChannelsWithdrawal, type DataChannelHost } from './data-channel-hand-off.ts';
 import { createDataPath, type DataPath } from './data-path.ts';
 import { createHandshake, type Handshake } from './handshake.ts';
 import type { WebRtcTransportLimits } from './limits.ts';
@@ -35,6 +35,8 @@ export interface SessionOptions {
   /** Authenticated and ICE connected (true), or ICE disconnected for now (false). */
   readonly onReachable: (reachable: boolean) => void;
   readonly onClosed: (reason: string) => void;
+  /** The peer said it listens on channels 2 and 3 (a connection may now be worth renewing). */
+  readonly onPeerListens: () => void;
 }
 
 export type SessionState = 'connecting' | 'authenticating' | 'ready' | 'closed';
@@ -48,6 +50,12 @@ export interface Session {
    * they could be transferred: a new host means a new session.
    */
   readonly offeredTo: DataChannelHost | null;
+  /** Whether the peer said it listens on channels 2 and 3 (a peer of 0.2 never does). */
+  readonly peerListens: boolean;
+  /** The worker `host` took this session's channels (DataChannelService.receive). */
+  channelsTaken(host: DataChannelHost): void;
+  /** `host`'s worker is going away: if it took this session's channels, tell the peer to stop using them. */
+  withdrawFrom(host: DataChannelHost): void;
   applySignal(signal: ConnectionSignal): void;
   /** False when not ready or the queue is full (the caller counts which). */
   send(frame: Uint8Array): boolean;
@@ -67,6 +75,11 @@ export function startSession(options: SessionOptions): Session {
   let engineDataPath: DataPath | null = null;
   let engineHost: DataChannelHost | null = null;
   let peerListensOnEngineChannels = false;
+  /** Whether channels 2 and 3 are read here or by a worker that said it took them. */
+  let listeningOnEngineChannels = false;
+  /** Whether this page kept channels 2 and 3 (no host, or it could not take them). */
+  let engineChannelsKeptHere = false;
+  let announced = false;
   let iceRestartTimer: unknown = null;
   const earlyMessages: string[] = [];
   counters.connectionAttempts++;
@@ -97,11 +110,20 @@ export function startSession(options: SessionOptions): Session {
         counters.dataChannelsHandedOver++;
         return;
       } catch (_error) {
-        // Not transferable here (Firefox, Node): this page keeps them.
+        // postMessage refused them (a runtime that cannot transfer channels): this page keeps them.
       }
     }
     engineControl.addEventListener('message', (event) => onBinary('engine-control', event.data));
     engineBulk.addEventListener('message', (event) => onBinary('engine-bulk', event.data));
+    engineChannelsKeptHere = true;
+    listeningOnEngineChannels = true;
+  }
+
+  /** After the handshake: a peer of 0.2 ignores text once its handshake ended, but would fail on it during. */
+  function announceWhenListening(): void {
+    if (state !== 'ready' || !listeningOnEngineChannels || announced) return;
+    announced = true;
+    sendText(engineChannelsAnnouncement);
   }
 
   /** What the worker may do with this session's channels; posted on every change. */
@@ -117,8 +139,14 @@ export function startSession(options: SessionOptions): Session {
 
   function onControlMessage(data: unknown): void {
     if (typeof data !== 'string') return onBinary('control', data);
+    // Taken at any time (they only set what the worker may do once this side is ready too).
     if (data === engineChannelsAnnouncement) {
       peerListensOnEngineChannels = true;
+      postEngineState();
+      return options.onPeerListens();
+    }
+    if (data === engineChannelsWithdrawal) {
+      peerListensOnEngineChannels = false;
       return postEngineState();
     }
     if (handshake !== null) return handshake.receive(data);
@@ -130,12 +158,12 @@ export function startSession(options: SessionOptions): Session {
     if (state === 'closed') return;
     // Frames count only once this side verified the peer; the peer waits for our acceptance,
     // so anything earlier is a protocol violation.
-    if (dataPath === null || engineDataPath === null || handshake?.peerVerified !== true) {
+    if (dataPath === null || handshake?.peerVerified !== true) {
       counters.framesDroppedUnauthenticated++;
       return;
     }
-    if (channel === 'engine-control') engineDataPath.receive('control', data);
-    else if (channel === 'engine-bulk') engineDataPath.receive('bulk', data);
+    if (channel === 'engine-control') engineDataPath?.receive('control', data);
+    else if (channel === 'engine-bulk') engineDataPath?.receive('bulk', data);
     else dataPath.receive(channel, data);
   }
 
@@ -154,9 +182,9 @@ export function startSession(options: SessionOptions): Session {
       onSendFailure: (error: unknown) => close(`send failed: ${error instanceof Error ? error.message : String(error)}`),
     };
     dataPath = createDataPath({ ...pathOptions, control: connection.control, bulk: connection.bulk });
-    // Receive only: this page sends everything on channels 0 and 1 (the peer listens there in
-    // every version), whether it kept channels 2 and 3 or not.
-    engineDataPath = createDataPath({ ...pathOptions, control: connection.engineControl, bulk: connection.engineBulk });
+    // Kept here, receive only: this page sends everything on channels 0 and 1 (the peer listens
+    // there in every version). Per peer this doubles the reassembly bound (two bulk channels).
+    if (engineChannelsKeptHere) engineDataPath = createDataPath({ ...pathOptions, control: connection.engineControl, bulk: connection.engineBulk });
     handshake = createHandshake({
       roomId: options.roomId,
       secret: options.secret,
@@ -190,9 +218,7 @@ export function startSession(options: SessionOptions): Session {
     clock.clearTimeout(connectTimer);
     counters.connectionsEstablished++;
     options.onReachable(true);
-    // After the handshake: a peer that predates channels 2 and 3 ignores text once its handshake
-    // ended, but would fail one on an unexpected message during it.
-    sendText(engineChannelsAnnouncement);
+    announceWhenListening();
     postEngineState();
   }
 
@@ -232,6 +258,20 @@ export function startSession(options: SessionOptions): Session {
       return state;
     },
     offeredTo: options.dataChannelHost,
+    get peerListens() {
+      return peerListensOnEngineChannels;
+    },
+    channelsTaken(host) {
+      if (state === 'closed' || host !== engineHost) return;
+      listeningOnEngineChannels = true;
+      announceWhenListening();
+    },
+    withdrawFrom(host) {
+      if (state === 'closed' || host !== engineHost) return;
+      engineHost = null;
+      listeningOnEngineChannels = false;
+      if (announced) sendText(engineChannelsWithdrawal);
+    },
     applySignal: (signal) => connection.applySignal(signal),
     send: (frame) => state === 'ready' && dataPath !== null && dataPath.send(frame),
     restartIce() {

@@ -61,6 +61,17 @@ export interface WebRtcTransport extends RaftTransport {
 /** Links kept at once (the signaling protocol lists at most 1024 peers). */
 const maxLinks = 1024;
 
+/** A worker's report, field by field: only the known counters, only counts. */
+function validCounters(reported: unknown): WebRtcTransportCounters {
+  const counters = createCounters();
+  if (typeof reported !== 'object' || reported === null) return counters;
+  for (const key of Object.keys(counters) as (keyof WebRtcTransportCounters)[]) {
+    const value = (reported as Partial<Record<keyof WebRtcTransportCounters, unknown>>)[key];
+    if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) counters[key] = value;
+  }
+  return counters;
+}
+
 export function createWebRtcTransport(options: WebRtcTransportOptions): WebRtcTransport {
   const { signaling } = options;
   const selfId = signaling.selfId;
@@ -164,13 +175,16 @@ export function createWebRtcTransport(options: WebRtcTransportOptions): WebRtcTr
       for (const link of links.values()) link.renew();
       let stopped = false;
       return {
-        report(reported) {
-          if (!stopped) hostCounters.set(host, { ...createCounters(), ...reported });
+        receive(message) {
+          if (stopped || closed) return;
+          if (message.type === 'dataChannelsTaken') links.get(message.peer)?.channelsTaken(host, message.session);
+          else if (message.type === 'dataChannelCounters') hostCounters.set(host, validCounters(message.counters));
         },
         stop() {
           if (stopped) return;
           stopped = true;
           if (dataChannelHost === host) dataChannelHost = null;
+          for (const link of links.values()) link.withdrawFrom(host);
           const last = hostCounters.get(host);
           if (last !== undefined) addCounters(stoppedHostCounters, last);
           hostCounters.delete(host);
