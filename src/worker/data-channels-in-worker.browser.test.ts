@@ -3,8 +3,7 @@
 // over, Raft frames travel from worker to worker and the page sends none, so a page whose main
 // thread is blocked for longer than any election timeout costs the cluster nothing.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RaftMetric } from '../core/events.ts';
-import { nodeId, type NodeId } from '../core/types.ts';
+import { nodeId } from '../core/types.ts';
 import type { RaftNode } from '../driver/node-options.ts';
 import { waitFor } from '../driver/raft-node-contract.test-support.ts';
 import { createBroadcastChannelSignalingClient } from '../signaling/broadcast-channel-client.ts';
@@ -12,14 +11,9 @@ import { randomNonce } from '../signaling/hmac.ts';
 import type { SignalingClient } from '../signaling/signaling-client.ts';
 import type { RaftTransport } from '../transport/raft-transport.ts';
 import { createWebRtcTransport, type WebRtcTransport } from '../transport/webrtc/webrtc-transport.ts';
-import type { WorkerRaftConfig } from './protocol.ts';
+import { blockPageAndExpectNoElection, blockTestConfig, bytes, recordElections } from './blocked-page.test-support.ts';
 import { createWorkerRaftNode } from './worker-client.ts';
 
-const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
-
-/** As in worker-isolation.browser.test.ts: the longest timeout (1.8 s) is under the 2 s block. */
-const blockTestConfig: WorkerRaftConfig = { electionTimeoutMin: 1_200, electionTimeoutMax: 1_800, heartbeatInterval: 100 };
-const blockMs = 2_000;
 const testTimeoutMs = 60_000;
 
 interface CountedTransport {
@@ -72,7 +66,7 @@ describe('data channels in the engine worker (real WebRTC)', () => {
       expect(transports.map((transport) => transport.counters.dataChannelsHandedOver)).toEqual([0, 0, 0]);
 
       const counted = transports.map(countPageSends);
-      const elections: Array<{ node: NodeId; metric: RaftMetric }> = [];
+      const { elections, onMetric } = recordElections();
       const nodes: RaftNode[] = await Promise.all(
         ids.map((id, position) =>
           createWorkerRaftNode({
@@ -81,9 +75,7 @@ describe('data channels in the engine worker (real WebRTC)', () => {
             transport: counted[position]!.transport,
             storage: { type: 'memory' },
             raftConfig: blockTestConfig,
-            onMetric: (metric) => {
-              if (metric.type === 'electionStarted' || metric.type === 'electionWon') elections.push({ node: id, metric });
-            },
+            onMetric: onMetric(id),
           }),
         ),
       );
@@ -110,19 +102,8 @@ describe('data channels in the engine worker (real WebRTC)', () => {
       }
 
       const countersBefore = transports.map((transport) => transport.counters);
-      const termBefore = leader.term.value;
-      const electionsBefore = elections.length;
       const sendsBefore = pageSends();
-      const blockedUntil = performance.now() + blockMs;
-      while (performance.now() < blockedUntil) {
-        // Busy: the page's main thread runs nothing else (no timers, no messages, no rendering).
-      }
-      const entry = await leader.propose(bytes('after the block'));
-      await Promise.all(nodes.map((node) => node.readIndex()));
-      expect(entry.term).toBe(termBefore);
-      expect(nodes.map((node) => node.term.value)).toEqual([termBefore, termBefore, termBefore]);
-      expect(nodes.map((node) => node.leader.value)).toEqual([leader.id, leader.id, leader.id]);
-      expect(elections.slice(electionsBefore)).toEqual([]);
+      await blockPageAndExpectNoElection(nodes, leader, elections);
       expect(pageSends()).toBe(sendsBefore);
       // What the workers sent and received meanwhile reaches the page's counters (within their
       // report interval): none of it went through the page.

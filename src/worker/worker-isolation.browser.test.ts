@@ -1,24 +1,13 @@
 // What the worker is for, in real Chromium: a page whose main thread is blocked does not cost
 // the cluster its leader, and a worker that dies stops its page node loudly.
 import { describe, expect, it } from 'vitest';
-import type { RaftMetric } from '../core/events.ts';
-import { nodeId, type NodeId } from '../core/types.ts';
+import { nodeId } from '../core/types.ts';
 import type { RaftNode } from '../driver/node-options.ts';
 import { waitFor } from '../driver/raft-node-contract.test-support.ts';
 import { createLoopbackNetwork } from '../transport/loopback.ts';
+import { blockPageAndExpectNoElection, blockTestConfig, bytes, recordElections } from './blocked-page.test-support.ts';
 import { WorkerCrashedError } from './error-transfer.ts';
-import type { WorkerRaftConfig } from './protocol.ts';
 import { createWorkerRaftNode } from './worker-client.ts';
-
-const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
-
-/**
- * Election timeouts of the block test: the longest (1.8 s) is under the 2 s block, so a leader
- * whose engine stalled with the page would be replaced; the shortest (1.2 s) is far above the
- * stalls a shared 2-core machine causes a worker (the busy page itself takes one core).
- */
-const blockTestConfig: WorkerRaftConfig = { electionTimeoutMin: 1_200, electionTimeoutMax: 1_800, heartbeatInterval: 100 };
-const blockMs = 2_000;
 
 describe('engine in a worker: a blocked page', () => {
   // Why the frames must bypass the page: with the transport on the page (the default, since
@@ -33,7 +22,7 @@ describe('engine in a worker: a blocked page', () => {
   it('blocking the main thread for 2 seconds costs no election: same leader, same term afterwards', async () => {
     const network = new Worker(new URL('./network-worker.test-support.ts', import.meta.url), { type: 'module' });
     const ids = ['n1', 'n2', 'n3'].map((name) => nodeId(name));
-    const elections: Array<{ node: NodeId; metric: RaftMetric }> = [];
+    const { elections, onMetric } = recordElections();
     const nodes: RaftNode[] = await Promise.all(
       ids.map((id) => {
         const channel = new MessageChannel();
@@ -44,9 +33,7 @@ describe('engine in a worker: a blocked page', () => {
           transport: { type: 'port', selfId: id, port: channel.port2 },
           storage: { type: 'memory' },
           raftConfig: blockTestConfig,
-          onMetric: (metric) => {
-            if (metric.type === 'electionStarted' || metric.type === 'electionWon') elections.push({ node: id, metric });
-          },
+          onMetric: onMetric(id),
         });
       }),
     );
@@ -54,23 +41,7 @@ describe('engine in a worker: a blocked page', () => {
     const leader = nodes.find((node) => node.role.value === 'leader')!;
     await leader.propose(bytes('before the block'));
     await waitFor(() => nodes.every((node) => node.leader.value === leader.id && node.commitIndex.value === leader.commitIndex.value), 'every node to follow the leader');
-    const termBefore = leader.term.value;
-    const electionsBefore = elections.length;
-
-    const blockedUntil = performance.now() + blockMs;
-    while (performance.now() < blockedUntil) {
-      // Busy: the page's main thread runs nothing else (no timers, no messages, no rendering).
-    }
-
-    // A round trip to every worker after the block: everything each one reported before
-    // answering (metrics, state) has been handled on the page by then.
-    const entry = await leader.propose(bytes('after the block'));
-    await Promise.all(nodes.map((node) => node.readIndex()));
-    expect(entry.term).toBe(termBefore);
-    expect(nodes.map((node) => node.term.value)).toEqual([termBefore, termBefore, termBefore]);
-    expect(nodes.map((node) => node.leader.value)).toEqual([leader.id, leader.id, leader.id]);
-    expect(leader.role.value).toBe('leader');
-    expect(elections.slice(electionsBefore)).toEqual([]);
+    await blockPageAndExpectNoElection(nodes, leader, elections);
     await Promise.all(nodes.map((node) => node.close()));
     network.terminate();
   });
