@@ -78,7 +78,8 @@ export function createDataChannelGuest(options: DataChannelGuestOptions): DataCh
   function receive(link: GuestLink, channel: 'control' | 'bulk', data: unknown): void {
     if (link.closed) return;
     if (link.deliver) return link.dataPath.receive(channel, data);
-    // Bounded in count and size: a peer not yet verified could be anyone.
+    // Bounded in count and size: a peer not yet verified could be anyone. (A peer configured with
+    // larger chunks loses early ones here; Raft sends them again.)
     const bytes = messageBytes(data);
     if (bytes !== null && bytes.length <= link.limits.chunkBytes && link.early.length < handOffLimits.maxEarlyMessages) link.early.push({ channel, data: bytes.buffer });
     else counters.framesDroppedUnauthenticated++;

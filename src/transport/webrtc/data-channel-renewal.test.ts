@@ -64,6 +64,30 @@ describe('data channel hand-off: renewing connected sessions', () => {
   }
 });
 
+describe('data channel hand-off: renewing after both workers went away', () => {
+  it('both sides withdrew, then attach new workers: the connection is renewed for them (a withdrawal is not 0.2)', async () => {
+    const { network, a, b } = pair();
+    const [firstA, firstB] = [recordingHost(), recordingHost()];
+    const [serviceA, serviceB] = [firstA.serve(a), firstB.serve(b)];
+    await meshed(a, b);
+    await vi.waitFor(() => expect([firstA.lastState()?.send, firstB.lastState()?.send]).toEqual([true, true]), wait);
+    serviceA.stop();
+    serviceB.stop();
+    // Each told the other to stop: both workers' states say send:false... of hosts now gone.
+    await sleep(20);
+    const attempts = [a.counters.connectionAttempts, b.counters.connectionAttempts];
+    const [secondA, secondB] = [recordingHost(), recordingHost()];
+    secondA.serve(a);
+    secondB.serve(b);
+    await vi.waitFor(() => expect([secondA.lastState()?.send, secondB.lastState()?.send]).toEqual([true, true]), wait);
+    expect([a.counters.connectionAttempts, b.counters.connectionAttempts].every((count, side) => count > (attempts[side] ?? 0))).toBe(true);
+    expect(secondA.ofType('dataChannels').map(({ control }) => control)).toEqual([liveOf(network, true).engineControl]);
+    // The stopped hosts were told to let go of the channels they held.
+    expect(firstA.ofType('dataChannelsClosed')).toHaveLength(1);
+    expect(firstB.ofType('dataChannelsClosed')).toHaveLength(1);
+  });
+});
+
 describe('data channel hand-off: the answerer asking to renew', () => {
   /** Two transports on `clock`, connected before either attaches a host; the answerer heard the initiator announce. */
   async function connectedOn(clock: VirtualClock) {

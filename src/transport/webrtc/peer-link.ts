@@ -164,7 +164,7 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
   function renew(): void {
     const current = session;
     if (closed || !present || current === null || current.offeredTo === options.dataChannelHost()) return;
-    if (current.state === 'ready' && !current.peerListens) return;
+    if (current.state === 'ready' && !current.peerKnowsEngineChannels) return;
     if (initiator) return connect();
     // The initiator ignores a request while its own offer may be in flight, and signals may be
     // lost: ask again later, a bounded number of times, while nothing changed.

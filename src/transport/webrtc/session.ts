@@ -50,8 +50,11 @@ export interface Session {
    * they could be transferred: a new host means a new session.
    */
   readonly offeredTo: DataChannelHost | null;
-  /** Whether the peer said it listens on channels 2 and 3 (a peer of 0.2 never does). */
-  readonly peerListens: boolean;
+  /**
+   * Whether the peer ever said it listens on channels 2 and 3 in this session (a peer of 0.2
+   * never does), even if it withdrew it since: a peer that can use them is worth a renewal.
+   */
+  readonly peerKnowsEngineChannels: boolean;
   /** The worker `host` took this session's channels (DataChannelService.receive). */
   channelsTaken(host: DataChannelHost): void;
   /** `host`'s worker is going away: if it took this session's channels, tell the peer to stop using them. */
@@ -75,6 +78,7 @@ export function startSession(options: SessionOptions): Session {
   let engineDataPath: DataPath | null = null;
   let engineHost: DataChannelHost | null = null;
   let peerListensOnEngineChannels = false;
+  let peerAnnouncedEngineChannels = false;
   /** Whether channels 2 and 3 are read here or by a worker that said it took them. */
   let listeningOnEngineChannels = false;
   /** Whether this page kept channels 2 and 3 (no host, or it could not take them). */
@@ -142,6 +146,7 @@ export function startSession(options: SessionOptions): Session {
     // Taken at any time (they only set what the worker may do once this side is ready too).
     if (data === engineChannelsAnnouncement) {
       peerListensOnEngineChannels = true;
+      peerAnnouncedEngineChannels = true;
       postEngineState();
       return options.onPeerListens();
     }
@@ -258,8 +263,8 @@ export function startSession(options: SessionOptions): Session {
       return state;
     },
     offeredTo: options.dataChannelHost,
-    get peerListens() {
-      return peerListensOnEngineChannels;
+    get peerKnowsEngineChannels() {
+      return peerAnnouncedEngineChannels;
     },
     channelsTaken(host) {
       if (state === 'closed' || host !== engineHost) return;
@@ -268,6 +273,8 @@ export function startSession(options: SessionOptions): Session {
     },
     withdrawFrom(host) {
       if (state === 'closed' || host !== engineHost) return;
+      // The worker may outlive the word (an app's own worker): it lets go of the channels too.
+      host.post({ type: 'dataChannelsClosed', peer: options.peerId, session: options.id }, []);
       engineHost = null;
       listeningOnEngineChannels = false;
       if (announced) sendText(engineChannelsWithdrawal);
