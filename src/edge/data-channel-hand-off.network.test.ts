@@ -207,13 +207,20 @@ describe('data channel hand-off over real WebRTC (Node, node-datachannel)', () =
     for (const bytes of early) expect(worker.guest.send(idLast, bytes)).toBe(true);
     await vi.waitFor(() => expect(from(received.last, idHub)).toEqual(digests(early)), wait);
     const handedOverBefore = hub.counters.dataChannelsHandedOver;
-    const postedBefore = worker.posted.length;
 
     // As createWorkerRaftNode shuts down: the worker closes its transport (the guest closes its
     // channels and reports one last time), then the page stops serving it (serveTransport's stop).
     worker.guest.close();
     await new Promise((resolve) => setImmediate(resolve));
+    const postedBeforeStop = worker.posted.length;
     worker.service.stop();
+    // stop() tells the stopped host to let go of each session's channels it took (a worker that
+    // outlives the word closes them), one per peer, and nothing else.
+    expect(worker.posted.slice(postedBeforeStop).map((message) => [message.type, message.peer]).sort()).toEqual([
+      ['dataChannelsClosed', idFirst],
+      ['dataChannelsClosed', idLast],
+    ]);
+    const postedBefore = worker.posted.length;
     expect(worker.guest.send(idLast, frame(43, 10))).toBe(false);
     expect([hub.counters.framesSent, hub.counters.bytesSent]).toEqual([early.length, sum(early)]);
 
