@@ -1,20 +1,27 @@
 // joinRoom scenarios on the simulated network (virtual clock, seeded): discovery and growth to
 // three voters, reload keeps identity, a hidden leader hands off, the witness keeps a two-tab
 // room alive, the room channel's hellos are well-formed and bounded, and the channel keeps the
-// underlying transport's frame bounds.
+// underlying transport's frame bounds; leave() closes the storage joinRoom opened.
 import { describe, expect, it } from 'vitest';
 import type { NodeId } from '../core/types.ts';
 import { nodeId } from '../core/types.ts';
+import type { RaftNode } from '../driver/node-options.ts';
+import { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
+import type { RaftStorage } from '../storage/raft-storage.ts';
+import type { KvCommand } from '../testing/kv-command.ts';
 import { deriveSeed, seededRandom } from '../testing/seeded-random.ts';
 import { createLoopbackNetwork } from '../transport/loopback.ts';
 import { createSimulatedNetwork, reliableNetwork } from '../testing/simulated-network.ts';
 import { VirtualClock } from '../testing/virtual-clock.ts';
+import type { RaftTransport } from '../transport/raft-transport.ts';
 import { createRoomChannel, decodeHello, encodeHello, roomFrameTag } from './room-channel.ts';
 import type { RoomEvent } from './room-coordinator.ts';
 import { joinRoom } from './join-room.ts';
 import { bootstrapKey, identityKey, memoryKeyValueStore } from './room-identity.ts';
 import { collectingRejections } from './unhandled-rejections.test-support.ts';
-import { arrive, createSimulatedPeer, depart, type PeerEnvironment, type RoomTimings, type SimulatedPeer } from './room-simulation-peers.test-support.ts';
+import { arrive, createSimulatedPeer, depart, kvReducer, type KvState, type PeerEnvironment, type RoomTimings, type SimulatedPeer } from './room-simulation-peers.test-support.ts';
+import { currentEndpoint, stubSignaling } from './simulated-room-endpoints.test-support.ts';
+import { manualVisibility } from './visibility.ts';
 
 const timings: RoomTimings = { unreachableAfterMs: 1_500, discoveryMs: 400, gossipIntervalMs: 300, coordinatorIntervalMs: 100, targetVoters: 5 };
 
@@ -234,5 +241,72 @@ describe('joinRoom options', () => {
       expect(outcome).toBe('refused');
     }
     expect(opened).toEqual([]);
+  });
+});
+
+/** In-memory storage with a `close`, as IndexedDbRaftStorage has: records each call and whether the node had stopped by then. */
+class ClosableStorage extends InMemoryRaftStorage {
+  readonly closes: { nodeStopped: boolean }[] = [];
+  node: RaftNode | null = null;
+
+  close(): void {
+    this.closes.push({ nodeStopped: this.node !== null && this.node.stopped.value !== null });
+  }
+}
+
+/** One peer alone in a room on the simulated network, on the storage given, once it leads. */
+async function joinAlone(seed: number, storage: RaftStorage, signal?: AbortSignal) {
+  const clock = new VirtualClock(0);
+  const network = createSimulatedNetwork(clock, seededRandom(deriveSeed(seed, 'network')), reliableNetwork);
+  const endpoints = new Map<NodeId, RaftTransport>();
+  const endpoint = (id: NodeId): RaftTransport => currentEndpoint(network, endpoints, id);
+  const joining = joinRoom<KvState, KvCommand>({
+    room: 'leaving',
+    signaling: ({ roomId, nodeId: id }) => stubSignaling(roomId, id, endpoint(id)),
+    createTransport: (signaling) => endpoint(signaling.selfId),
+    storage: () => storage,
+    identityStore: memoryKeyValueStore(),
+    visibility: manualVisibility(true),
+    store: { initialState: {}, apply: kvReducer },
+    raftConfig: { clock, random: seededRandom(seed), heartbeatInterval: 100, electionTimeoutMin: 300, electionTimeoutMax: 600 },
+    discoveryMs: 400,
+    gossipIntervalMs: 300,
+    ...(signal === undefined ? {} : { signal }),
+  });
+  const joined = await settle(clock, joining);
+  expect(await clock.runUntil(() => joined.node.role.value === 'leader', { timeoutMs: 5_000 })).toBe(true);
+  return { clock, room: joined };
+}
+
+describe('room.leave()', () => {
+  it('closes the storage joinRoom opened, once and after the node stopped; a second leave() closes nothing more', async () => {
+    const storage = new ClosableStorage();
+    const { clock, room } = await joinAlone(821, storage);
+    storage.node = room.node;
+    expect(storage.closes).toEqual([]);
+    await settle(clock, room.leave());
+    // Before the fix leave() closed the node only: an IndexedDB connection stayed open, and
+    // IndexedDbRaftStorage.destroy(name) right after waited on it.
+    expect(storage.closes).toEqual([{ nodeStopped: true }]);
+    await settle(clock, room.leave());
+    await clock.advance(1_000);
+    expect(storage.closes).toEqual([{ nodeStopped: true }]);
+  });
+
+  it('closes it too when the signal given to joinRoom aborts', async () => {
+    const storage = new ClosableStorage();
+    const controller = new AbortController();
+    const { clock, room } = await joinAlone(822, storage, controller.signal);
+    storage.node = room.node;
+    controller.abort(new Error('the page went away'));
+    expect(await clock.runUntil(() => storage.closes.length > 0, { timeoutMs: 1_000 })).toBe(true);
+    await settle(clock, room.leave());
+    expect(storage.closes).toEqual([{ nodeStopped: true }]);
+  });
+
+  it('leaves a storage without a close method (in-memory) as before: the node stops and leave() resolves', async () => {
+    const { clock, room } = await joinAlone(823, new InMemoryRaftStorage());
+    await settle(clock, room.leave());
+    expect(room.node.stopped.value).not.toBeNull();
   });
 });

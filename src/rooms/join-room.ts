@@ -44,8 +44,9 @@ export interface JoinRoomOptions<State, Command> {
   /**
    * This peer's durable storage (IndexedDbRaftStorage.open(...) in browsers); default in memory.
    * Called once per id, and each id needs storage of its own: a fresh id starts on empty storage.
-   * joinRoom closes (when it has a `close` method) a storage it opened for a join that did not
-   * go through, and the storage of an id it gives up after a wedge.
+   * joinRoom closes (when it has a `close` method) every storage it opened: on `leave()` (and an
+   * abort of `signal`) once the node has closed, so `IndexedDbRaftStorage.destroy(name)` may follow
+   * right after; for a join that did not go through; and for an id it gives up after a wedge.
    */
   readonly storage?: (id: NodeId) => RaftStorage | Promise<RaftStorage>;
   /**
@@ -108,18 +109,22 @@ export interface Room<State, Command> {
   readonly node: RaftNode;
   readonly store: ReplicatedStore<State, Command>;
   readonly signaling: SignalingClient;
-  /** Stops the policy, closes store, node, transport wrapper and signaling. */
+  /**
+   * Stops the policy, closes store, node, transport wrapper, signaling and the storage joinRoom
+   * opened (once the node has closed). A second call does nothing more.
+   */
   leave(): Promise<void>;
 }
 
 /** One node id's stay in the room. */
 interface Incarnation<State, Command> {
   readonly id: NodeId;
-  /** The storage joinRoom opened for this id: closed before the id is given up (see rejoin). */
+  /** The storage joinRoom opened for this id: `leave` closes it, after the node. */
   readonly storage: RaftStorage;
   readonly node: RaftNode;
   readonly store: ReplicatedStore<State, Command>;
   readonly signaling: SignalingClient;
+  /** Closes everything above, the storage last; once (later calls return the first call's promise). */
   leave(): Promise<void>;
 }
 
@@ -192,19 +197,16 @@ export async function joinRoom<State, Command>(options: JoinRoomOptions<State, C
     rejoining = true;
     const run = async (): Promise<void> => {
       try {
+        // Closes the wedged id's storage too: one still open would keep its database from being deleted.
         await wedged.leave();
         // Left meanwhile: the wedged id stays saved, and the next join deals with it.
         if (left) return;
-        // leave() closes the node, not the storage it ran on: a storage still open would keep the
-        // old database from being deleted.
-        await closeStorage(wedged.storage);
         const fresh = await freshId(options, identityStore);
         discardAbandoned(options, wedged.id);
         if (left) return;
         const joined = await joinWithRetries({ ...options, signal: leaving.signal }, identityStore, fresh, false, rejoin);
         if (left) {
           await joined.leave();
-          await closeStorage(joined.storage);
           return;
         }
         current = joined;
@@ -281,7 +283,8 @@ async function joinWithRetries<State, Command>(
 /**
  * Closes a storage joinRoom opened and no longer uses. RaftStorage has no `close` (in-memory
  * storage needs none); IndexedDB and file storage do, and both tolerate a second call (the demo's
- * createNode closes its page-side copy itself, the edge peer closes its storage after a failed join).
+ * createNode closes its page-side copy itself, the edge peer closes its storage after a failed join
+ * and after leave()).
  */
 async function closeStorage(storage: RaftStorage): Promise<void> {
   const closable = storage as RaftStorage & { close?: () => void | Promise<void> };
@@ -290,7 +293,7 @@ async function closeStorage(storage: RaftStorage): Promise<void> {
     await closable.close();
   } catch {
     // A storage that fails to close is one nobody uses any more; the join's own outcome (a fresh
-    // id, or the error being rethrown) matters more than this one.
+    // id, or the error being rethrown) or a leave that went through matters more than this one.
   }
 }
 
@@ -463,7 +466,10 @@ async function startIncarnation<State, Command>(
     });
     const store = createReplicatedStore<State, Command>({ clock, ...options.store, node });
     const running = coordinator;
-    incarnation = { id, storage, node, store, signaling: plumbing.signaling, leave: () => leaveRoom(node, store, running, plumbing) };
+    // Once: room.leave() may run twice (an abort of `signal`, then the application's own call) or
+    // after a rejoin's own call that it cut short, and a storage's `close` need not tolerate a second.
+    let leaving: Promise<void> | null = null;
+    incarnation = { id, storage, node, store, signaling: plumbing.signaling, leave: () => (leaving ??= leaveRoom(node, store, running, plumbing, storage)) };
     return incarnation;
   } catch (error) {
     // The coordinator's timer would otherwise tick on against a closed node for good (and keep a
@@ -516,9 +522,12 @@ async function chooseBootstrap<State, Command>(
   return verdict.bootstrap;
 }
 
-async function leaveRoom(node: RaftNode, store: ReplicatedStore<unknown, unknown>, coordinator: RoomCoordinator, plumbing: Plumbing): Promise<void> {
+async function leaveRoom(node: RaftNode, store: ReplicatedStore<unknown, unknown>, coordinator: RoomCoordinator, plumbing: Plumbing, storage: RaftStorage): Promise<void> {
   coordinator.close();
   store.close();
   await node.close();
   plumbing.close();
+  // After the node, which may be finishing a write on it; an open IndexedDB connection would keep
+  // the application's IndexedDbRaftStorage.destroy(name) right after leave() waiting.
+  await closeStorage(storage);
 }
