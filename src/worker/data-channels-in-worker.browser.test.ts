@@ -61,7 +61,7 @@ describe('data channels in the engine worker (real WebRTC)', () => {
         for (const transport of transports) transport.close();
         for (const signaling of signalings) signaling.close();
       });
-      // Connected before any worker exists: the hand-off must renew these connections.
+      // Connected before any worker exists: each worker gets fresh channels on these connections.
       await waitFor(() => transports.every((transport) => transport.peers.value.size === 2), 'the three transports to connect');
       expect(transports.map((transport) => transport.counters.dataChannelsHandedOver)).toEqual([0, 0, 0]);
 
@@ -85,7 +85,7 @@ describe('data channels in the engine worker (real WebRTC)', () => {
       await waitFor(() => nodes.some((node) => node.role.value === 'leader'), 'a leader');
       const leader = nodes.find((node) => node.role.value === 'leader')!;
 
-      // Until every session is renewed and both sides allow it, some frames still go through the
+      // Until every connection has its fresh pair and both sides allow it, some frames still go through the
       // page; then a whole round (a commit on every node, a read everywhere) sends none there.
       const pageSends = (): number => counted.reduce((sum, entry) => sum + entry.pageSends, 0);
       let quietRounds = 0;
@@ -99,6 +99,9 @@ describe('data channels in the engine worker (real WebRTC)', () => {
       expect(quietRounds).toBe(3);
       for (const transport of transports) {
         expect(transport.counters.dataChannelsHandedOver).toBeGreaterThanOrEqual(2);
+        // Created on the live connections (Chromium transfers them in the creating task too): no new connection.
+        expect(transport.counters.engineChannelsReopened).toBeGreaterThanOrEqual(2);
+        expect([transport.counters.connectionAttempts, transport.counters.connectionsEstablished]).toEqual([2, 2]);
       }
 
       const countersBefore = transports.map((transport) => transport.counters);

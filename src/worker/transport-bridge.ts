@@ -1,8 +1,8 @@
 // The transport crosses the worker boundary as a MessagePort: RTCPeerConnection exists only on
 // the page, so the page keeps its RaftTransport and serves it on a port (serveTransport), and the
 // engine in the worker sees an ordinary RaftTransport built on the other end (createPortTransport).
-// A transport that can (WebRTC) also hands each new connection's channels 2 and 3 to the worker
-// over the same port; frames to and from those peers then skip the page, and the port carries only
+// A transport that can (WebRTC) also hands each connection's engine channels (channels 2 and 3,
+// or a fresh pair on a connection opened before) to the worker over the same port; frames to and from those peers then skip the page, and the port carries only
 // what still goes the page's way (transport/webrtc/data-channel-hand-off.ts).
 //
 // Frames are batched: every frame queued until the tasks waiting now have run (a burst of

@@ -27,8 +27,10 @@ export interface WebRtcTransportCounters {
   connectionsLost: number;
   authenticationFailures: number;
   iceRestarts: number;
-  /** Sessions whose channels 2 and 3 went to an engine's worker (data-channel-hand-off.ts). */
+  /** Pairs of engine channels (channels 2 and 3, or a later pair) that went to an engine's worker (data-channel-hand-off.ts). */
   dataChannelsHandedOver: number;
+  /** Pairs of engine channels opened on a live connection for an engine that (re)started (no reconnection). */
+  engineChannelsReopened: number;
 }
 
 export function createCounters(): WebRtcTransportCounters {
@@ -52,5 +54,6 @@ export function createCounters(): WebRtcTransportCounters {
     authenticationFailures: 0,
     iceRestarts: 0,
     dataChannelsHandedOver: 0,
+    engineChannelsReopened: 0,
   };
 }

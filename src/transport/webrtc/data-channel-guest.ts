@@ -1,10 +1,10 @@
 // The worker's end of data-channel-hand-off.ts: the channels 2 and 3 the page handed over, one
-// pair per peer (the newest session's), each with the page's framing, queues and bounds
-// (data-path.ts). It sends a frame itself only while the page allows it for that session and
+// pair per peer (the newest the page handed over), each with the page's framing, queues and bounds
+// (data-path.ts). It sends a frame itself only while the page allows it for that pair and
 // both channels are open; otherwise the caller sends it through the page as before. It delivers
 // what arrives once the page says the handshake verified the peer; the few messages that arrive
 // before that word (the peer's worker may be quicker than this page's message) wait, bounded.
-// It tells the page when it took a session's channels: only then does the page tell the peer
+// It tells the page when it took a pair: only then does the page tell the peer
 // that this side listens on them.
 import type { Clock } from '../../core/config.ts';
 import type { NodeId, RaftEnvelope } from '../../core/types.ts';

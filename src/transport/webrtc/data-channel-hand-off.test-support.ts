@@ -11,6 +11,7 @@ import { createDataChannelGuest, type DataChannelGuest } from './data-channel-gu
 import { engineChannelsAnnouncement, engineChannelsWithdrawal, type DataChannelHandOff, type DataChannelHost, type DataChannelService } from './data-channel-hand-off.ts';
 import { FakeConnectionNetwork, type FakeChannel, type FakeConnection } from './fake-connection.test-support.ts';
 import { encodeChunk } from './framing.ts';
+import { handOffLimits } from './limits.ts';
 import { parseLinkSignal } from './link-signal.ts';
 import { createSignalingHub, type SignalingHub } from './signaling-hub.test-support.ts';
 import { createWebRtcTransport, type WebRtcTransport } from './webrtc-transport.ts';
@@ -139,6 +140,20 @@ export function holdAnnouncement(connection: FakeConnection): () => void {
     expect(held).toBe(true);
     send(engineChannelsAnnouncement);
   };
+}
+
+/**
+ * Attaches a new host to `transport` once per generation of engine channels, waiting each time
+ * for its fresh pair on the live connection, until the connection has none left
+ * (handOffLimits.maxEngineChannelGenerations).
+ */
+export async function exhaustGenerations(transport: WebRtcTransport): Promise<void> {
+  for (let generation = 1; generation <= handOffLimits.maxEngineChannelGenerations; generation++) {
+    const host = recordingHost();
+    host.serve(transport);
+    await vi.waitFor(() => expect(host.ofType('dataChannels').map(({ session }) => session.split('/')[1])).toEqual([String(generation)]), wait);
+  }
+  expect(transport.counters.engineChannelsReopened).toBe(handOffLimits.maxEngineChannelGenerations);
 }
 
 /** The connect-requests `from` sent through `hub` (dropped ones included). */

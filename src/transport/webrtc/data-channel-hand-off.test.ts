@@ -1,14 +1,15 @@
 // The page's end of the data channel hand-off (data-channel-hand-off.ts), over fake peer
 // connections and an in-memory signaling hub (data-channel-hand-off.test-support.ts): which
 // channels go to an attached host and what the page then tells it, the page keeping them (and
-// only then reading them) when the host cannot take them, renewing connections opened before a
-// host attached, a peer that never announces, and the workers' counters, checked field by field.
+// only then reading them) when the host cannot take them, a fresh pair on the live connection for
+// a host attached to a connected transport, a peer that never announces, and the workers'
+// counters, checked field by field.
 // Announcing and withdrawing: data-channel-announcement.test.ts; renewal: data-channel-renewal.test.ts.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createCounters, type WebRtcTransportCounters } from './counters.ts';
 import { engineChannelsAnnouncement } from './data-channel-hand-off.ts';
 import { defaultWebRtcTransportLimits } from './limits.ts';
-import { cleanUp, collect, guestFor, idA, idB, limits, live, liveOf, meshed, neverAnnounces, pair, recordingHost, sendWhole, sleep, wait } from './data-channel-hand-off.test-support.ts';
+import { cleanUp, collect, guestFor, idA, idB, limits, liveOf, meshed, neverAnnounces, pair, recordingHost, sendWhole, sleep, wait } from './data-channel-hand-off.test-support.ts';
 
 afterEach(cleanUp);
 
@@ -127,20 +128,64 @@ describe('data channel hand-off: the page keeps the channels', () => {
 
 describe('data channel hand-off: attaching to a connected transport', () => {
   for (const side of ['initiator', 'answerer'] as const) {
-    it(`renews the connection when the ${side} attaches, and hands the new session's channels over`, async () => {
+    it(`the ${side} attaching gets a fresh pair on the live connection, and its worker's frames travel on it`, async () => {
       const { network, a, b } = pair();
       await meshed(a, b);
-      const [first] = live(network, side === 'initiator');
-      const host = recordingHost();
-      host.serve(side === 'initiator' ? a : b);
-      await vi.waitFor(() => expect([a.counters.connectionsEstablished, b.counters.connectionsEstablished]).toEqual([2, 2]), wait);
-      await meshed(a, b);
-      expect(first?.closed).toBe(true);
-      const current = liveOf(network, side === 'initiator');
-      expect(host.ofType('dataChannels').map((message) => message.control)).toEqual([current.engineControl]);
-      await vi.waitFor(() => expect(host.lastState()?.deliver).toBe(true), wait);
+      const [attaching, other] = side === 'initiator' ? [a, b] : [b, a];
+      const [attachingId, otherId] = side === 'initiator' ? [idA, idB] : [idB, idA];
+      const worker = guestFor();
+      const host = recordingHost({ worker });
+      host.serve(attaching);
+      const received = collect(other);
+      await vi.waitFor(() => expect(host.lastState()).toMatchObject({ deliver: true, send: true }), wait);
+      // No new connection: the pair of generation 1, created on both sides of the first one.
+      expect([a.counters.connectionAttempts, b.counters.connectionAttempts]).toEqual([1, 1]);
+      const mine = liveOf(network, side === 'initiator');
+      const theirs = liveOf(network, side !== 'initiator');
+      const [handOff] = host.ofType('dataChannels');
+      expect(handOff).toMatchObject({ peer: otherId, control: mine.enginePairs.get(1)?.control, bulk: mine.enginePairs.get(1)?.bulk });
+      expect(handOff?.session).toMatch(/\/1$/);
+      expect(host.ofType('dataChannels')).toHaveLength(1);
+      expect([a.counters.engineChannelsReopened, b.counters.engineChannelsReopened]).toEqual([1, 1]);
+      // The pairs before are closed on both sides; the other side reads generation 1 itself.
+      for (const connection of [mine, theirs]) expect([connection.engineControl.closed, connection.engineBulk.closed]).toEqual([true, true]);
+      expect(theirs.enginePairs.get(1)?.control.closed).toBe(false);
+      expect(worker.guest.send(otherId, Uint8Array.of(5, 6))).toBe(true);
+      await vi.waitFor(() => expect(received).toEqual([[attachingId, [5, 6]]]), wait);
+      expect(mine.enginePairs.get(1)?.control.sent.filter((message) => typeof message !== 'string')).toHaveLength(1);
     });
   }
+
+  it('both sides attaching at once agree on one fresh pair, and their workers talk on it', async () => {
+    const { network, a, b } = pair();
+    await meshed(a, b);
+    const [workerA, workerB] = [guestFor(), guestFor()];
+    const [hostA, hostB] = [recordingHost({ worker: workerA }), recordingHost({ worker: workerB })];
+    hostA.serve(a);
+    hostB.serve(b);
+    await vi.waitFor(() => expect([hostA.lastState()?.send, hostB.lastState()?.send]).toEqual([true, true]), wait);
+    // The answerer's request met a newer pair already on its way: it took that one.
+    expect([hostA.ofType('dataChannels').length, hostB.ofType('dataChannels').length]).toEqual([1, 1]);
+    expect([a.counters.engineChannelsReopened, b.counters.engineChannelsReopened, a.counters.connectionAttempts]).toEqual([1, 1, 1]);
+    expect(hostB.ofType('dataChannels')[0]?.control).toBe(liveOf(network, false).enginePairs.get(1)?.control);
+    expect(workerB.guest.send(idA, Uint8Array.of(9))).toBe(true);
+    await vi.waitFor(() => expect(workerA.delivered.map(({ from, bytes }) => [from, [...bytes]])).toEqual([[idB, [9]]]), wait);
+  });
+
+  it('a worker that replaces another gets the next pair, and the one before lets go', async () => {
+    const { network, a, b } = pair();
+    const first = recordingHost();
+    const service = first.serve(a);
+    await meshed(a, b);
+    await vi.waitFor(() => expect(first.lastState()?.send).toBe(true), wait);
+    service.stop();
+    const second = recordingHost();
+    second.serve(a);
+    await vi.waitFor(() => expect(second.lastState()).toMatchObject({ deliver: true, send: true }), wait);
+    expect(first.ofType('dataChannelsClosed').map(({ session }) => session)).toEqual([first.ofType('dataChannels')[0]?.session]);
+    expect(second.ofType('dataChannels')[0]?.control).toBe(liveOf(network, true).enginePairs.get(1)?.control);
+    expect([a.counters.connectionAttempts, a.counters.engineChannelsReopened]).toEqual([1, 1]);
+  });
 
   it('renews once more when the host attached while the answerer’s session was still connecting', async () => {
     const { network, a, b } = pair();
@@ -171,14 +216,18 @@ describe('data channel hand-off: attaching to a connected transport', () => {
     expect([a.counters.connectionsEstablished, host.ofType('dataChannels').length]).toEqual([1, 1]);
   });
 
-  it('a host that cannot take channels renews a connected session once, not again', async () => {
-    const { a, b } = pair();
+  it('a host that cannot take channels gets one fresh pair offered, which the page then keeps, not another', async () => {
+    const { network, a, b } = pair();
     await meshed(a, b);
     const host = recordingHost({ refuseChannels: true });
     host.serve(a);
-    await vi.waitFor(() => expect(a.counters.connectionsEstablished).toBe(2), wait);
+    await vi.waitFor(() => expect(b.counters.engineChannelsReopened).toBe(1), wait);
     await sleep(100);
-    expect([a.counters.connectionsEstablished, host.recorded.refused]).toEqual([2, 1]);
+    expect([a.counters.connectionAttempts, a.counters.engineChannelsReopened, host.recorded.refused]).toEqual([1, 1, 1]);
+    // Kept here, it delivers what the peer's worker would send on it.
+    const receivedA = collect(a);
+    sendWhole(liveOf(network, false).enginePairs.get(1)?.control ?? liveOf(network, false).engineControl, [3]);
+    await vi.waitFor(() => expect(receivedA).toEqual([[idB, [3]]]), wait);
   });
 
   it('after stop(), a new session keeps its channels on the page', async () => {

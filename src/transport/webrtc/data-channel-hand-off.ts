@@ -20,13 +20,20 @@
 //   the worker said it took them or the page kept them; a peer that predates it never says so,
 //   and never receives anything on channels it does not have). When the worker goes away the page
 //   withdraws it (`engine-channels-withdrawn`), and the peer sends through its page again.
-// - A connection opened before the worker attached is renewed, so its channels can move, unless
-//   the peer never announced (a peer that predates them gains nothing from a new connection).
+// - When another worker attaches (an engine restarted, or a room's node started on a page that
+//   was already connected), the connection stays: the initiator opens a fresh pair of negotiated
+//   channels on it, generation g with ids 2g+2 and 2g+3, and says so (`engine-channels-open`);
+//   the answerer creates the same pair when it reads that, and asks for one
+//   (`engine-channels-request`) when its own worker changed. Each side hands the new pair to its
+//   worker in the creating task (or keeps it), closes the pair before, and announces the
+//   generation it listens on; a worker sends only on the generation both sides listen on.
+//   Only a connection that is not ready yet, a peer that never announced, or one past
+//   `handOffLimits.maxEngineChannelGenerations` is renewed as a whole new connection.
 //
 // The messages are plain data apart from the transferred channels, and cross a MessagePort.
 import type { NodeId } from '../../core/types.ts';
 import type { WebRtcTransportCounters } from './counters.ts';
-import type { WebRtcTransportLimits } from './limits.ts';
+import { handOffLimits, type WebRtcTransportLimits } from './limits.ts';
 import type { EngineChannel } from './peer-connection.ts';
 
 /**
@@ -37,9 +44,53 @@ export const engineChannelsAnnouncement = JSON.stringify({ type: 'engine-channel
 /** Sent when the worker that took them is going away: send through channels 0 and 1 again. */
 export const engineChannelsWithdrawal = JSON.stringify({ type: 'engine-channels-withdrawn' });
 
+/** What the pages say to each other about engine channels, on channel 0 after the handshake. */
+export type EngineChannelText =
+  /** This side listens on generation `generation` (0: `engineChannelsAnnouncement`). */
+  | { readonly type: 'listening'; readonly generation: number }
+  /** This side listens on no engine channels any more. */
+  | { readonly type: 'withdrawn' }
+  /** The initiator opened generation `generation`: create the same pair. */
+  | { readonly type: 'open'; readonly generation: number }
+  /** The answerer, at generation `generation`, wants a fresh pair for its new worker. */
+  | { readonly type: 'request'; readonly generation: number };
+
+const textTypes = { listening: 'engine-channels', open: 'engine-channels-open', request: 'engine-channels-request' } as const;
+/** Longer texts are not ours: they are not parsed. */
+const maxTextLength = 80;
+
+export function encodeEngineChannelText(text: EngineChannelText): string {
+  if (text.type === 'withdrawn') return engineChannelsWithdrawal;
+  if (text.type === 'listening' && text.generation === 0) return engineChannelsAnnouncement;
+  return JSON.stringify({ type: textTypes[text.type], generation: text.generation });
+}
+
+/** Null for anything else (a handshake message, or a text of a later version). */
+export function parseEngineChannelText(text: string): EngineChannelText | null {
+  if (text === engineChannelsAnnouncement) return { type: 'listening', generation: 0 };
+  if (text === engineChannelsWithdrawal) return { type: 'withdrawn' };
+  if (text.length > maxTextLength || !text.startsWith('{"type":"engine-channels')) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (_error) {
+    return null;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return null;
+  const { type, generation } = parsed as { readonly type?: unknown; readonly generation?: unknown };
+  if (typeof generation !== 'number' || !Number.isSafeInteger(generation) || generation < 0 || generation > handOffLimits.maxEngineChannelGenerations) return null;
+  for (const name of ['listening', 'open', 'request'] as const) {
+    if (type === textTypes[name]) return { type: name, generation };
+  }
+  return null;
+}
+
 /** Page -> worker. */
 export type DataChannelHandOff =
-  /** A new session's channels 2 and 3, transferred. */
+  /**
+   * A new session's channels 2 and 3, or a later pair on its connection, transferred. `session`
+   * names the pair in every message about it: the session's id, then `/<generation>` for a later pair.
+   */
   | {
       readonly type: 'dataChannels';
       readonly peer: NodeId;
@@ -50,7 +101,7 @@ export type DataChannelHandOff =
     }
   /** What the worker may do with a session's channels now (both start false). */
   | { readonly type: 'dataChannelsState'; readonly peer: NodeId; readonly session: string; readonly deliver: boolean; readonly send: boolean }
-  /** The session ended: its channels are closed or closing. */
+  /** The session ended, or a newer pair replaced this one, or the worker must let it go: close it. */
   | { readonly type: 'dataChannelsClosed'; readonly peer: NodeId; readonly session: string };
 
 /** Worker -> page. */

@@ -1,13 +1,14 @@
-// Renewing a connection opened before the engine's worker attached (peer-link.ts `renew`), so its
-// channels 2 and 3 can move there: not while the peer never said it listens on them (a peer of
-// 0.2 gains nothing from a new connection), but as soon as it says so later; and the answerer,
-// which can only ask the initiator (`connect-request`), asks again on a backoff while nothing
-// changed, a bounded number of times (handOffLimits.maxRenewRequests). The bounds run on a
-// virtual clock; the fake connections and the handshake on real time.
+// Getting engine channels to a worker that attached after the connection opened (peer-link.ts
+// `renew`): not while the peer never said it listens on them (a peer of 0.2 gains nothing), but
+// as soon as it says so later, as a fresh pair on the live connection (engine-channels.ts); and
+// when the connection has no generation left, or is not ready yet, by renewing the connection:
+// the answerer, which can only ask the initiator (`connect-request`), asks again on a backoff
+// while nothing changed, a bounded number of times (handOffLimits.maxRenewRequests). The bounds
+// run on a virtual clock; the fake connections and the handshake on real time.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { VirtualClock } from '../../testing/virtual-clock.ts';
 import { engineChannelsAnnouncement } from './data-channel-hand-off.ts';
-import { cleanUp, connectRequests, holdAnnouncement, idB, limits, liveOf, meshed, neverAnnounces, pair, recordingHost, sleep, wait } from './data-channel-hand-off.test-support.ts';
+import { cleanUp, connectRequests, exhaustGenerations, holdAnnouncement, idB, limits, liveOf, meshed, neverAnnounces, pair, recordingHost, sleep, wait } from './data-channel-hand-off.test-support.ts';
 import type { FakeConnection } from './fake-connection.test-support.ts';
 import { handOffLimits } from './limits.ts';
 import { parseLinkSignal } from './link-signal.ts';
@@ -41,7 +42,7 @@ describe('data channel hand-off: renewing connected sessions', () => {
       expect(connectRequests(hub, idB)).toBe(requests);
     });
 
-    it(`the ${side} renews when the peer's announcement arrives after the host attached`, async () => {
+    it(`the ${side} gets a fresh pair when the peer's announcement arrives after the host attached`, async () => {
       const { network, a, b } = pair();
       const release: Array<() => void> = [];
       network.onLinked = (answerer) => {
@@ -55,17 +56,31 @@ describe('data channel hand-off: renewing connected sessions', () => {
       // Not yet: as far as this side knows, the peer is of 0.2.
       expect([a.counters.connectionAttempts, b.counters.connectionAttempts]).toEqual([1, 1]);
       expect(release).toHaveLength(1);
+      expect(host.ofType('dataChannels')).toEqual([]);
       release.forEach((send) => send());
+      await vi.waitFor(() => expect(host.lastState()).toMatchObject({ deliver: true, send: true }), wait);
+      expect(host.ofType('dataChannels').map(({ control }) => control)).toEqual([liveOf(network, side === 'initiator').enginePairs.get(1)?.control]);
+      expect([a.counters.connectionAttempts, b.counters.connectionAttempts]).toEqual([1, 1]);
+    });
+
+    it(`the ${side} renews the connection once the live one has no generation of engine channels left`, async () => {
+      const { network, a, b } = pair();
+      await meshed(a, b);
+      const transport = attaching(side, { a, b });
+      await exhaustGenerations(transport);
+      expect([a.counters.connectionAttempts, b.counters.connectionAttempts]).toEqual([1, 1]);
+      const last = recordingHost();
+      last.serve(transport);
       await vi.waitFor(() => expect([a.counters.connectionsEstablished, b.counters.connectionsEstablished]).toEqual([2, 2]), wait);
       await meshed(a, b);
-      expect(host.ofType('dataChannels').map(({ control }) => control)).toEqual([liveOf(network, side === 'initiator').engineControl]);
-      await vi.waitFor(() => expect(host.lastState()).toMatchObject({ deliver: true, send: true }), wait);
+      expect(last.ofType('dataChannels').map(({ control }) => control)).toEqual([liveOf(network, side === 'initiator').engineControl]);
+      await vi.waitFor(() => expect(last.lastState()).toMatchObject({ deliver: true, send: true }), wait);
     });
   }
 });
 
 describe('data channel hand-off: renewing after both workers went away', () => {
-  it('both sides withdrew, then attach new workers: the connection is renewed for them (a withdrawal is not 0.2)', async () => {
+  it('both sides withdrew, then attach new workers: they get a fresh pair (a withdrawal is not 0.2)', async () => {
     const { network, a, b } = pair();
     const [firstA, firstB] = [recordingHost(), recordingHost()];
     const [serviceA, serviceB] = [firstA.serve(a), firstB.serve(b)];
@@ -80,16 +95,20 @@ describe('data channel hand-off: renewing after both workers went away', () => {
     secondA.serve(a);
     secondB.serve(b);
     await vi.waitFor(() => expect([secondA.lastState()?.send, secondB.lastState()?.send]).toEqual([true, true]), wait);
-    expect([a.counters.connectionAttempts, b.counters.connectionAttempts].every((count, side) => count > (attempts[side] ?? 0))).toBe(true);
-    expect(secondA.ofType('dataChannels').map(({ control }) => control)).toEqual([liveOf(network, true).engineControl]);
+    expect([a.counters.connectionAttempts, b.counters.connectionAttempts]).toEqual(attempts);
+    expect(secondA.ofType('dataChannels').map(({ control }) => control)).toEqual([liveOf(network, true).enginePairs.get(1)?.control]);
+    expect(secondB.ofType('dataChannels').map(({ control }) => control)).toEqual([liveOf(network, false).enginePairs.get(1)?.control]);
     // The stopped hosts were told to let go of the channels they held.
     expect(firstA.ofType('dataChannelsClosed')).toHaveLength(1);
     expect(firstB.ofType('dataChannelsClosed')).toHaveLength(1);
   });
 });
 
-describe('data channel hand-off: the answerer asking to renew', () => {
-  /** Two transports on `clock`, connected before either attaches a host; the answerer heard the initiator announce. */
+describe('data channel hand-off: the answerer asking to renew the connection', () => {
+  /**
+   * Two transports on `clock`, connected before either attaches a host; the answerer heard the
+   * initiator announce, and has used up the connection's generations of engine channels.
+   */
   async function connectedOn(clock: VirtualClock) {
     const transports = pair({ clock });
     let heard = false;
@@ -103,6 +122,7 @@ describe('data channel hand-off: the answerer asking to renew', () => {
     await meshed(transports.a, transports.b);
     // Until then a ready answerer takes the initiator for a peer of 0.2, and would not ask.
     await vi.waitFor(() => expect(heard).toBe(true), wait);
+    await exhaustGenerations(transports.b);
     return transports;
   }
 

@@ -2,9 +2,11 @@
 // an offer names its pair, the answerer's applying it links the two, both "open" when the
 // initiator applies the answer. Channels deliver asynchronously and in order, with a fresh
 // ArrayBuffer per binary message like a browser. The test drives ICE state, makes ICE restarts
-// fail, or drops one side without telling the other.
+// fail, or drops one side without telling the other. Later engine channel pairs are linked to
+// the peer's pair of the same generation once both sides created theirs (as negotiated channels
+// with the same ids are), and open a moment after creation on a connection that is open.
 import type { ConnectionSignal } from './connection-signal.ts';
-import type { EngineChannel, OpenConnection, PeerConnectionOptions } from './peer-connection.ts';
+import type { EngineChannel, EnginePair, OpenConnection, PeerConnectionOptions } from './peer-connection.ts';
 
 type Listener = (event: { readonly data: unknown }) => void;
 
@@ -59,6 +61,8 @@ export class FakeConnection {
   readonly bulk = new FakeChannel();
   readonly engineControl = new FakeChannel();
   readonly engineBulk = new FakeChannel();
+  /** Engine channel pairs by generation (0: the two above), in creation order. */
+  readonly enginePairs = new Map<number, { readonly control: FakeChannel; readonly bulk: FakeChannel }>([[0, { control: this.engineControl, bulk: this.engineBulk }]]);
   peer: FakeConnection | null = null;
   closed = false;
   restarts = 0;
@@ -122,11 +126,35 @@ export class FakeConnection {
     this.options.events.iceState(state);
   }
 
+  /** Generation `generation`'s pair on this live connection. */
+  openEngineChannels(generation: number): EnginePair {
+    if (this.closed) throw new Error('InvalidStateError: the connection is closed');
+    if (this.enginePairs.has(generation)) throw new Error(`OperationError: stream ids of generation ${generation} are in use`);
+    const pair = { control: new FakeChannel(), bulk: new FakeChannel() };
+    this.enginePairs.set(generation, pair);
+    const theirs = this.peer?.enginePairs.get(generation);
+    if (theirs !== undefined) {
+      pair.control.other = theirs.control;
+      theirs.control.other = pair.control;
+      pair.bulk.other = theirs.bulk;
+      theirs.bulk.other = pair.bulk;
+    }
+    if (this.opened) {
+      setTimeout(() => {
+        if (this.closed) return;
+        pair.control.open();
+        pair.bulk.open();
+      }, 0);
+    }
+    return pair;
+  }
+
   /** This side's connection dies; the other side hears nothing (a lost close). */
   dropLocally(reason = 'dropped'): void {
     if (this.closed) return;
     this.closed = true;
-    for (const channel of [this.control, this.bulk, this.engineControl, this.engineBulk]) channel.closeHere();
+    for (const channel of [this.control, this.bulk]) channel.closeHere();
+    for (const pair of this.enginePairs.values()) for (const channel of [pair.control, pair.bulk]) channel.closeHere();
     this.options.events.close(reason);
   }
 
@@ -135,6 +163,7 @@ export class FakeConnection {
     bulk: this.bulk,
     engineControl: this.engineControl,
     engineBulk: this.engineBulk,
+    openEngineChannels: (generation: number) => this.openEngineChannels(generation),
     applySignal: (signal: ConnectionSignal) => this.applySignal(signal),
     descriptions: () => (this.localSdp === null || this.remoteSdp === null ? null : { local: this.localSdp, remote: this.remoteSdp }),
     restartIce: () => {

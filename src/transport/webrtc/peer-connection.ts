@@ -8,6 +8,10 @@
 //   engine control (id 2): the same two classes of frames, sent from the engine's worker when the
 //   engine bulk    (id 3): transport handed these two channels to it (data-channel-hand-off.ts)
 //
+// Later pairs for the engine (ids 4 and 5, 6 and 7, ...) are created on the live connection when
+// an engine's worker changes (`openEngineChannels`): negotiated channels need no renegotiation
+// once the connection has its SCTP association, both sides just create the same ids.
+//
 // and reports when control and bulk are open, when the connection is gone, and ICE state changes.
 // The engine channels are created with the others, in the same task, because Chromium transfers
 // an RTCDataChannel to a worker only in the task that created it.
@@ -55,12 +59,23 @@ export interface EngineChannel extends DataChannelLike {
   close(): void;
 }
 
+/** The two channels of one generation, created together on both sides. */
+export interface EnginePair {
+  readonly control: EngineChannel;
+  readonly bulk: EngineChannel;
+}
+
 export interface PeerConnection {
   readonly control: DataChannelLike;
   readonly bulk: DataChannelLike;
   /** Channels 2 and 3: Raft frames from an engine's worker (data-channel-hand-off.ts). */
   readonly engineControl: EngineChannel;
   readonly engineBulk: EngineChannel;
+  /**
+   * Creates generation `generation`'s pair (ids from `engineChannelIds`) on this connection, in
+   * this task (so it can be transferred); throws once the connection is closed.
+   */
+  openEngineChannels(generation: number): EnginePair;
   applySignal(signal: ConnectionSignal): void;
   /** This side's SDP (as sent) and the remote SDP it applied; null until both exist. */
   descriptions(): { readonly local: string; readonly remote: string } | null;
@@ -71,8 +86,11 @@ export interface PeerConnection {
 
 const controlChannelId = 0;
 const bulkChannelId = 1;
-const engineControlChannelId = 2;
-const engineBulkChannelId = 3;
+
+/** Stream ids of generation `generation`'s engine pair (generation 0: channels 2 and 3). */
+export function engineChannelIds(generation: number): { readonly control: number; readonly bulk: number } {
+  return { control: 2 * generation + 2, bulk: 2 * generation + 3 };
+}
 
 function toConnectionSignal(data: SimplePeerSignalData): ConnectionSignal | null {
   if ((data.type === 'offer' || data.type === 'answer') && typeof data.sdp === 'string') {
@@ -152,10 +170,19 @@ export const openPeerConnection: OpenConnection = (options) => {
   }
   const bulk = connection.createDataChannel('raftmesh-bulk', { negotiated: true, id: bulkChannelId, ordered: true });
   bulk.binaryType = 'arraybuffer';
-  const engineControl = connection.createDataChannel('raftmesh-engine-control', { negotiated: true, id: engineControlChannelId, ordered: true });
-  const engineBulk = connection.createDataChannel('raftmesh-engine-bulk', { negotiated: true, id: engineBulkChannelId, ordered: true });
-  engineControl.binaryType = 'arraybuffer';
-  engineBulk.binaryType = 'arraybuffer';
+  const engineChannels: RTCDataChannel[] = [];
+  const openEnginePair = (generation: number): { control: RTCDataChannel; bulk: RTCDataChannel } => {
+    const ids = engineChannelIds(generation);
+    const pair = {
+      control: connection.createDataChannel(`raftmesh-engine-control-${generation}`, { negotiated: true, id: ids.control, ordered: true }),
+      bulk: connection.createDataChannel(`raftmesh-engine-bulk-${generation}`, { negotiated: true, id: ids.bulk, ordered: true }),
+    };
+    pair.control.binaryType = 'arraybuffer';
+    pair.bulk.binaryType = 'arraybuffer';
+    engineChannels.push(pair.control, pair.bulk);
+    return pair;
+  };
+  const { control: engineControl, bulk: engineBulk } = openEnginePair(0);
   let localSdp: string | null = null;
   let remoteSdp: string | null = null;
   let connected = false;
@@ -165,7 +192,7 @@ export const openPeerConnection: OpenConnection = (options) => {
     if (closed) return;
     closed = true;
     peer.destroy();
-    for (const channel of [bulk, engineControl, engineBulk]) {
+    for (const channel of [bulk, ...engineChannels]) {
       try {
         // A channel transferred to a worker is detached here: closing it is the worker's business
         // (it closes with the connection anyway).
@@ -204,6 +231,10 @@ export const openPeerConnection: OpenConnection = (options) => {
     bulk,
     engineControl,
     engineBulk,
+    openEngineChannels(generation) {
+      if (closed) throw new Error('the connection is closed');
+      return openEnginePair(generation);
+    },
     applySignal(signal) {
       if (closed) return;
       if (signal.type === 'description' && remoteSdp === null) remoteSdp = signal.description.sdp;

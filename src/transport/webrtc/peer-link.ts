@@ -32,7 +32,7 @@ export interface PeerLinkOptions {
   readonly webrtc: WebRtcImplementation | undefined;
   readonly openConnection: OpenConnection;
   readonly counters: WebRtcTransportCounters;
-  /** Where a new session's channels 2 and 3 go (data-channel-hand-off.ts), read at each session's start. */
+  /** Where a session's engine channels go (data-channel-hand-off.ts), read whenever a pair is created. */
   readonly dataChannelHost: () => DataChannelHost | null;
   /** Sends a payload to this peer through signaling (best effort). */
   readonly signal: (payload: string) => void;
@@ -52,13 +52,13 @@ export interface PeerLink {
   /** Restarts ICE on the current session (the answerer asks the initiator to). */
   restartIce(): void;
   /**
-   * Replaces the current session if it offered its channels 2 and 3 to another host than the
-   * current one (a session opened before the engine's worker attached keeps them on the page for
-   * good), unless the peer is connected and never said it listens on them (0.2).
+   * Gets the current session's engine channels to the host attached now, if it offered them to
+   * another: a fresh pair on the live connection, or (not connected yet, or out of generations) a
+   * new connection. Nothing when the peer is connected and never said it listens on them (0.2).
    */
   renew(): void;
-  /** The worker `host` took the channels of session `id`. */
-  channelsTaken(host: DataChannelHost, id: string): void;
+  /** The worker `host` took the engine channels named `name`. */
+  channelsTaken(host: DataChannelHost, name: string): void;
   /** `host`'s worker is going away: the peer must stop sending on channels it took. */
   withdrawFrom(host: DataChannelHost): void;
   close(): void;
@@ -121,10 +121,8 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
     signalsThisSession = 0;
     cancelRenew();
     renewRequests = 0;
-    const host = options.dataChannelHost();
     const current: Session = startSession({
       ...options,
-      dataChannelHost: host,
       id,
       initiator,
       sendSignal: (signal) => send({ type: 'connection', session: id, signal }),
@@ -157,14 +155,17 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
   }
 
   /**
-   * Replaces the current session if it was opened for another host: as after a loss, but at once.
-   * The initiator offers a new session (the old one closes as superseded); the answerer asks it
-   * to, and asks again when a session it got meanwhile was still opened for the old host.
+   * Gets the current session's engine channels to the host attached now. A ready session whose
+   * peer listens on engine channels opens a fresh pair on its connection (engine-channels.ts).
+   * Otherwise the session is replaced, as after a loss but at once: the initiator offers a new
+   * session (the old one closes as superseded); the answerer asks it to, and asks again when a
+   * session it got meanwhile was still opened for the old host.
    */
   function renew(): void {
     const current = session;
     if (closed || !present || current === null || current.offeredTo === options.dataChannelHost()) return;
     if (current.state === 'ready' && !current.peerKnowsEngineChannels) return;
+    if (current.renewEngineChannels()) return;
     if (initiator) return connect();
     // The initiator ignores a request while its own offer may be in flight, and signals may be
     // lost: ask again later, a bounded number of times, while nothing changed.
@@ -250,8 +251,8 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
       session?.close('disconnected on request');
     },
     renew,
-    channelsTaken(host, id) {
-      if (session?.id === id) session.channelsTaken(host);
+    channelsTaken(host, name) {
+      session?.channelsTaken(host, name);
     },
     withdrawFrom(host) {
       session?.withdrawFrom(host);

@@ -1,17 +1,18 @@
 // One connection attempt to one peer, from the offer to its close: the peer connection, the
 // handshake, then the data path. A session never comes back once closed; the link (peer-link.ts)
 // starts a new one. `from` on what it delivers is the peer the handshake authenticated. Channels
-// 2 and 3 go to the engine's worker when one is attached, else stay here, receive only
-// (data-channel-hand-off.ts).
+// 2 and 3, and the pairs that replace them, go to the engine's worker when one is attached, else
+// stay here, receive only (engine-channels.ts, data-channel-hand-off.ts).
 import type { Clock } from '../../core/config.ts';
 import type { NodeId } from '../../core/types.ts';
 import type { ConnectionSignal } from './connection-signal.ts';
 import type { WebRtcTransportCounters } from './counters.ts';
-import { engineChannelsAnnouncement, engineChannelsWithdrawal, type DataChannelHost } from './data-channel-hand-off.ts';
+import { parseEngineChannelText, type DataChannelHost } from './data-channel-hand-off.ts';
 import { createDataPath, type DataPath } from './data-path.ts';
+import { createEngineChannels, type EngineChannels } from './engine-channels.ts';
 import { createHandshake, type Handshake } from './handshake.ts';
 import type { WebRtcTransportLimits } from './limits.ts';
-import type { OpenConnection, PeerConnection, WebRtcImplementation } from './peer-connection.ts';
+import type { EnginePair, OpenConnection, PeerConnection, WebRtcImplementation } from './peer-connection.ts';
 
 export interface SessionOptions {
   readonly id: string;
@@ -26,8 +27,8 @@ export interface SessionOptions {
   readonly webrtc: WebRtcImplementation | undefined;
   readonly openConnection: OpenConnection;
   readonly counters: WebRtcTransportCounters;
-  /** Where channels 2 and 3 go (an engine's worker), or null to keep them here. */
-  readonly dataChannelHost: DataChannelHost | null;
+  /** Where engine channels go (an engine's worker), or null to keep them here; read when a pair is created. */
+  readonly dataChannelHost: () => DataChannelHost | null;
   readonly sendSignal: (signal: ConnectionSignal) => void;
   /** The answerer cannot restart ICE itself: it asks the initiator through signaling. */
   readonly requestIceRestart: () => void;
@@ -35,7 +36,7 @@ export interface SessionOptions {
   /** Authenticated and ICE connected (true), or ICE disconnected for now (false). */
   readonly onReachable: (reachable: boolean) => void;
   readonly onClosed: (reason: string) => void;
-  /** The peer said it listens on channels 2 and 3 (a connection may now be worth renewing). */
+  /** The peer said it listens on engine channels (a pair may now be worth renewing). */
   readonly onPeerListens: () => void;
 }
 
@@ -46,17 +47,22 @@ export interface Session {
   readonly startedAtMs: number;
   readonly state: SessionState;
   /**
-   * The host this session offered channels 2 and 3 to (null: none was attached), whether or not
-   * they could be transferred: a new host means a new session.
+   * The host this session's current engine channels were offered to (null: none was attached, or
+   * it withdrew), whether or not they could be transferred: a new host needs a new pair.
    */
   readonly offeredTo: DataChannelHost | null;
   /**
-   * Whether the peer ever said it listens on channels 2 and 3 in this session (a peer of 0.2
+   * Whether the peer ever said it listens on engine channels in this session (a peer of 0.2
    * never does), even if it withdrew it since: a peer that can use them is worth a renewal.
    */
   readonly peerKnowsEngineChannels: boolean;
-  /** The worker `host` took this session's channels (DataChannelService.receive). */
-  channelsTaken(host: DataChannelHost): void;
+  /** The worker `host` took the engine channels named `name` (DataChannelService.receive). */
+  channelsTaken(host: DataChannelHost, name: string): void;
+  /**
+   * A ready session gets a fresh pair of engine channels for the host attached now, on this
+   * connection; false when that is not possible (not ready, or no generation left).
+   */
+  renewEngineChannels(): boolean;
   /** `host`'s worker is going away: if it took this session's channels, tell the peer to stop using them. */
   withdrawFrom(host: DataChannelHost): void;
   applySignal(signal: ConnectionSignal): void;
@@ -74,16 +80,6 @@ export function startSession(options: SessionOptions): Session {
   let state: SessionState = 'connecting';
   let handshake: Handshake | null = null;
   let dataPath: DataPath | null = null;
-  /** Channels 2 and 3 while this page keeps them: what the peer's worker sends arrives there. */
-  let engineDataPath: DataPath | null = null;
-  let engineHost: DataChannelHost | null = null;
-  let peerListensOnEngineChannels = false;
-  let peerAnnouncedEngineChannels = false;
-  /** Whether channels 2 and 3 are read here or by a worker that said it took them. */
-  let listeningOnEngineChannels = false;
-  /** Whether this page kept channels 2 and 3 (no host, or it could not take them). */
-  let engineChannelsKeptHere = false;
-  let announced = false;
   let iceRestartTimer: unknown = null;
   const earlyMessages: string[] = [];
   counters.connectionAttempts++;
@@ -99,67 +95,68 @@ export function startSession(options: SessionOptions): Session {
     },
   });
   const connectTimer = clock.setTimeout(() => close(`not connected and authenticated within ${limits.connectTimeoutMs} ms`), limits.connectTimeoutMs);
+  const pathOptions = {
+    limits,
+    clock,
+    counters,
+    deliver: options.deliver,
+    onSendFailure: (error: unknown) => close(`send failed: ${error instanceof Error ? error.message : String(error)}`),
+  };
   connection.control.addEventListener('message', (event) => onControlMessage(event.data));
-  connection.bulk.addEventListener('message', (event) => onBinary('bulk', event.data));
-  handOffEngineChannels();
+  connection.bulk.addEventListener('message', (event) => onBinary(event.data, (data) => dataPath?.receive('bulk', data)));
+  // In this task: Chromium transfers a channel only in the task that created it.
+  const engineChannels: EngineChannels = createEngineChannels(
+    {
+      peerId: options.peerId,
+      sessionId: options.id,
+      initiator: options.initiator,
+      limits,
+      counters,
+      host: options.dataChannelHost,
+      openPair: (generation) => connection.openEngineChannels(generation),
+      keep: keepEnginePair,
+      sendText,
+      onPeerListens: options.onPeerListens,
+      onFailure: (reason) => close(reason),
+    },
+    { control: connection.engineControl, bulk: connection.engineBulk },
+  );
 
-  /** In this task: Chromium transfers a channel only in the task that created it. */
-  function handOffEngineChannels(): void {
-    const host = options.dataChannelHost;
-    const { engineControl, engineBulk } = connection;
-    if (host !== null) {
-      try {
-        host.post({ type: 'dataChannels', peer: options.peerId, session: options.id, control: engineControl, bulk: engineBulk, limits }, [engineControl, engineBulk] as unknown as Transferable[]);
-        engineHost = host;
-        counters.dataChannelsHandedOver++;
-        return;
-      } catch (_error) {
-        // postMessage refused them (a runtime that cannot transfer channels): this page keeps them.
+  /**
+   * Engine channels kept here, receive only: this page sends everything on channels 0 and 1 (the
+   * peer listens there in every version). Per peer this doubles the reassembly bound.
+   */
+  function keepEnginePair(pair: EnginePair): () => number {
+    const path = createDataPath({ ...pathOptions, control: pair.control, bulk: pair.bulk });
+    let stopped = false;
+    pair.control.addEventListener('message', (event) => onBinary(event.data, (data) => !stopped && path.receive('control', data)));
+    pair.bulk.addEventListener('message', (event) => onBinary(event.data, (data) => !stopped && path.receive('bulk', data)));
+    return () => {
+      if (stopped) return 0;
+      stopped = true;
+      for (const channel of [pair.control, pair.bulk]) {
+        try {
+          channel.close();
+        } catch (_error) {
+          // already closed with the connection
+        }
       }
-    }
-    engineControl.addEventListener('message', (event) => onBinary('engine-control', event.data));
-    engineBulk.addEventListener('message', (event) => onBinary('engine-bulk', event.data));
-    engineChannelsKeptHere = true;
-    listeningOnEngineChannels = true;
-  }
-
-  /** After the handshake: a peer of 0.2 ignores text once its handshake ended, but would fail on it during. */
-  function announceWhenListening(): void {
-    if (state !== 'ready' || !listeningOnEngineChannels || announced) return;
-    announced = true;
-    sendText(engineChannelsAnnouncement);
-  }
-
-  /** What the worker may do with this session's channels; posted on every change. */
-  let postedEngineState = { deliver: false, send: false };
-  function postEngineState(): void {
-    if (engineHost === null) return;
-    const deliver = state === 'ready';
-    const send = deliver && peerListensOnEngineChannels;
-    if (deliver === postedEngineState.deliver && send === postedEngineState.send) return;
-    postedEngineState = { deliver, send };
-    engineHost.post({ type: 'dataChannelsState', peer: options.peerId, session: options.id, deliver, send }, []);
+      return path.close();
+    };
   }
 
   function onControlMessage(data: unknown): void {
-    if (typeof data !== 'string') return onBinary('control', data);
-    // Taken at any time (they only set what the worker may do once this side is ready too).
-    if (data === engineChannelsAnnouncement) {
-      peerListensOnEngineChannels = true;
-      peerAnnouncedEngineChannels = true;
-      postEngineState();
-      return options.onPeerListens();
-    }
-    if (data === engineChannelsWithdrawal) {
-      peerListensOnEngineChannels = false;
-      return postEngineState();
-    }
+    if (typeof data !== 'string') return onBinary(data, (bytes) => dataPath?.receive('control', bytes));
+    // Announcements and withdrawals are taken at any time (they only set what the worker may do
+    // once this side is ready too); "open" and "request" only once ready (engine-channels.ts).
+    const engineChannelText = parseEngineChannelText(data);
+    if (engineChannelText !== null) return engineChannels.receiveText(engineChannelText);
     if (handshake !== null) return handshake.receive(data);
     if (earlyMessages.length >= maxEarlyHandshakeMessages) return close('too many handshake messages before the channel opened');
     earlyMessages.push(data);
   }
 
-  function onBinary(channel: 'control' | 'bulk' | 'engine-control' | 'engine-bulk', data: unknown): void {
+  function onBinary(data: unknown, receive: (data: unknown) => void): void {
     if (state === 'closed') return;
     // Frames count only once this side verified the peer; the peer waits for our acceptance,
     // so anything earlier is a protocol violation.
@@ -167,9 +164,7 @@ export function startSession(options: SessionOptions): Session {
       counters.framesDroppedUnauthenticated++;
       return;
     }
-    if (channel === 'engine-control') engineDataPath?.receive('control', data);
-    else if (channel === 'engine-bulk') engineDataPath?.receive('bulk', data);
-    else dataPath.receive(channel, data);
+    receive(data);
   }
 
   function beginHandshake(): void {
@@ -179,17 +174,7 @@ export function startSession(options: SessionOptions): Session {
     state = 'authenticating';
     // The data path exists from here so frames of a peer that verified us early are not lost;
     // it sends only once we are ready (send() checks the state).
-    const pathOptions = {
-      limits,
-      clock,
-      counters,
-      deliver: options.deliver,
-      onSendFailure: (error: unknown) => close(`send failed: ${error instanceof Error ? error.message : String(error)}`),
-    };
     dataPath = createDataPath({ ...pathOptions, control: connection.control, bulk: connection.bulk });
-    // Kept here, receive only: this page sends everything on channels 0 and 1 (the peer listens
-    // there in every version). Per peer this doubles the reassembly bound (two bulk channels).
-    if (engineChannelsKeptHere) engineDataPath = createDataPath({ ...pathOptions, control: connection.engineControl, bulk: connection.engineBulk });
     handshake = createHandshake({
       roomId: options.roomId,
       secret: options.secret,
@@ -223,8 +208,7 @@ export function startSession(options: SessionOptions): Session {
     clock.clearTimeout(connectTimer);
     counters.connectionsEstablished++;
     options.onReachable(true);
-    announceWhenListening();
-    postEngineState();
+    engineChannels.becomeReady();
   }
 
   function onIceState(iceState: RTCIceConnectionState): void {
@@ -248,8 +232,7 @@ export function startSession(options: SessionOptions): Session {
     state = 'closed';
     clock.clearTimeout(connectTimer);
     if (iceRestartTimer !== null) clock.clearTimeout(iceRestartTimer);
-    counters.framesDroppedOnDisconnect += (dataPath?.close() ?? 0) + (engineDataPath?.close() ?? 0);
-    engineHost?.post({ type: 'dataChannelsClosed', peer: options.peerId, session: options.id }, []);
+    counters.framesDroppedOnDisconnect += (dataPath?.close() ?? 0) + engineChannels.close();
     if (wasReady) counters.connectionsLost++;
     connection.destroy();
     options.onClosed(reason);
@@ -262,23 +245,15 @@ export function startSession(options: SessionOptions): Session {
     get state() {
       return state;
     },
-    offeredTo: options.dataChannelHost,
+    get offeredTo() {
+      return engineChannels.offeredTo;
+    },
     get peerKnowsEngineChannels() {
-      return peerAnnouncedEngineChannels;
+      return engineChannels.peerAnnounced;
     },
-    channelsTaken(host) {
-      if (state === 'closed' || host !== engineHost) return;
-      listeningOnEngineChannels = true;
-      announceWhenListening();
-    },
-    withdrawFrom(host) {
-      if (state === 'closed' || host !== engineHost) return;
-      // The worker may outlive the word (an app's own worker): it lets go of the channels too.
-      host.post({ type: 'dataChannelsClosed', peer: options.peerId, session: options.id }, []);
-      engineHost = null;
-      listeningOnEngineChannels = false;
-      if (announced) sendText(engineChannelsWithdrawal);
-    },
+    channelsTaken: (host, name) => engineChannels.taken(host, name),
+    withdrawFrom: (host) => engineChannels.withdrawFrom(host),
+    renewEngineChannels: () => state === 'ready' && engineChannels.renew(),
     applySignal: (signal) => connection.applySignal(signal),
     send: (frame) => state === 'ready' && dataPath !== null && dataPath.send(frame),
     restartIce() {

@@ -52,8 +52,9 @@ export interface WebRtcTransport extends RaftTransport {
   close(): void;
   /**
    * Hands channels 2 and 3 of every connection opened from now on to `host` (an engine's worker,
-   * which then sends and receives Raft frames without this page), and renews the connections
-   * opened before (data-channel-hand-off.ts). One host at a time: a new one replaces the last.
+   * which then sends and receives Raft frames without this page), and a fresh pair of channels on
+   * each connection opened before (data-channel-hand-off.ts). One host at a time: a new one
+   * replaces the last.
    */
   serveDataChannelsTo(host: DataChannelHost): DataChannelService;
 }

@@ -1,0 +1,231 @@
+// The engine channels of one session (data-channel-hand-off.ts): channels 2 and 3, created with
+// the connection, and the pairs that replace them on the same connection when the engine's worker
+// changes. Each pair goes, in the task that created it, to the worker attached then (or stays on
+// this page, receive only); this side announces the generation it listens on once the worker said
+// it took the pair (or the page kept it), and lets its own worker send only on the generation the
+// peer announced, when it is also the one this side holds.
+//
+// Only the initiator allocates generations, so the two sides never pick the same ids for
+// different pairs: the answerer asks, naming the generation it has, and the initiator ignores a
+// request it already answered with a newer pair (which the answerer hands to its current worker
+// when it creates it). Texts travel on channel 0, which is ordered, so "open g" always precedes
+// the initiator's announcement of g, and a peer's worker never sends on a pair not created here.
+// "open" and "request" count only once this side is ready. They never come earlier: either is
+// sent only after its sender heard this side's announcement, which this side sends once ready.
+import type { NodeId } from '../../core/types.ts';
+import type { WebRtcTransportCounters } from './counters.ts';
+import { encodeEngineChannelText, type DataChannelHost, type EngineChannelText } from './data-channel-hand-off.ts';
+import { handOffLimits, type WebRtcTransportLimits } from './limits.ts';
+import type { EnginePair } from './peer-connection.ts';
+
+export interface EngineChannelsOptions {
+  readonly peerId: NodeId;
+  readonly sessionId: string;
+  readonly initiator: boolean;
+  readonly limits: WebRtcTransportLimits;
+  readonly counters: WebRtcTransportCounters;
+  /** The engine's worker attached now, if any (read when a pair is created). */
+  readonly host: () => DataChannelHost | null;
+  /** Creates generation `generation`'s pair on the live connection (generation 1 and later). */
+  readonly openPair: (generation: number) => EnginePair;
+  /** Starts reading a pair this page keeps; the returned function stops and closes it (frames dropped). */
+  readonly keep: (pair: EnginePair) => () => number;
+  /** A text to the peer on channel 0 (only once the session is ready). */
+  readonly sendText: (text: string) => void;
+  /** The peer announced a generation (a connection worth keeping, and perhaps a pair to renew). */
+  readonly onPeerListens: () => void;
+  /** The connection could not create a pair (it throws once closing): the session must close. */
+  readonly onFailure: (reason: string) => void;
+}
+
+export interface EngineChannels {
+  /** The host the current pair was offered to (even if it could not take it); null after a withdrawal. */
+  readonly offeredTo: DataChannelHost | null;
+  /** Whether the peer ever announced engine channels in this session (a peer of 0.2 never does). */
+  readonly peerAnnounced: boolean;
+  /** The session is ready: announce, and tell the worker it may deliver (and send). */
+  becomeReady(): void;
+  /** A text about engine channels the peer sent on channel 0. */
+  receiveText(text: EngineChannelText): void;
+  /** The worker `host` took the pair named `name`. */
+  taken(host: DataChannelHost, name: string): void;
+  /** `host`'s worker is going away: it lets go of the pair, and the peer stops sending on it. */
+  withdrawFrom(host: DataChannelHost): void;
+  /**
+   * Gets a fresh pair on the live connection for the worker attached now (the initiator opens
+   * one, the answerer asks for one); false when that is not for this session to do (not ready,
+   * or generations ran out: renew the connection).
+   */
+  renew(): boolean;
+  /** The session closed: returns the frames still queued on a pair kept here. */
+  close(): number;
+}
+
+export function createEngineChannels(options: EngineChannelsOptions, first: EnginePair): EngineChannels {
+  const { counters } = options;
+  let generation = 0;
+  /** The worker holding the current pair, if it was transferred. */
+  let holder: DataChannelHost | null = null;
+  let offeredTo: DataChannelHost | null = null;
+  /** Stops reading the current pair, when this page kept it. */
+  let stopKept: (() => number) | null = null;
+  /** The current pair is read here, or by a worker that said it took it. */
+  let listening = false;
+  let announced: number | null = null;
+  let peerListensOn: number | null = null;
+  let peerAnnounced = false;
+  /** The generation the answerer had when it asked for a fresh pair (it asks once per generation). */
+  let requestedAt: number | null = null;
+  let posted = { deliver: false, send: false };
+  let ready = false;
+  let closed = false;
+
+  const nameOf = (of: number): string => (of === 0 ? options.sessionId : `${options.sessionId}/${of}`);
+  const say = (text: EngineChannelText): void => options.sendText(encodeEngineChannelText(text));
+
+  /** In the task that created `pair`: Chromium transfers a channel only then. */
+  function place(pair: EnginePair): void {
+    const host = options.host();
+    offeredTo = host;
+    posted = { deliver: false, send: false };
+    if (host !== null) {
+      try {
+        host.post({ type: 'dataChannels', peer: options.peerId, session: nameOf(generation), control: pair.control, bulk: pair.bulk, limits: options.limits }, [pair.control, pair.bulk] as unknown as Transferable[]);
+        holder = host;
+        counters.dataChannelsHandedOver++;
+        return;
+      } catch (_error) {
+        // postMessage refused them (a runtime that cannot transfer channels): this page keeps them.
+      }
+    }
+    stopKept = options.keep(pair);
+    listening = true;
+  }
+
+  /** The current pair is replaced: its worker lets go of it, or this page closes it. */
+  function retire(): void {
+    holder?.post({ type: 'dataChannelsClosed', peer: options.peerId, session: nameOf(generation) }, []);
+    holder = null;
+    counters.framesDroppedOnDisconnect += stopKept?.() ?? 0;
+    stopKept = null;
+    listening = false;
+  }
+
+  function openGeneration(next: number): void {
+    let pair: EnginePair;
+    try {
+      pair = options.openPair(next);
+    } catch (error) {
+      // Nothing changed here, and the initiator said nothing: both sides stay on the pair before.
+      return options.onFailure(`could not create engine channels of generation ${next}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    retire();
+    generation = next;
+    requestedAt = null;
+    counters.engineChannelsReopened++;
+    // Before the announcement place() may lead to: the peer creates the pair before it hears we listen.
+    if (options.initiator) say({ type: 'open', generation: next });
+    place(pair);
+    announceWhenListening();
+    postState();
+  }
+
+  /** After the handshake: a peer of 0.2 ignores text once its handshake ended, but would fail on it during. */
+  function announceWhenListening(): void {
+    if (!ready || !listening || announced === generation) return;
+    announced = generation;
+    say({ type: 'listening', generation });
+  }
+
+  /** What the worker may do with the current pair; posted on every change. */
+  function postState(): void {
+    if (holder === null) return;
+    const send = ready && peerListensOn === generation;
+    if (ready === posted.deliver && send === posted.send) return;
+    posted = { deliver: ready, send };
+    holder.post({ type: 'dataChannelsState', peer: options.peerId, session: nameOf(generation), deliver: ready, send }, []);
+  }
+
+  function openForAnswerer(theirs: number): void {
+    // Already answered with a newer pair, which the answerer gives to the worker it has then. At
+    // the last generation the answerer asks through signaling for a new connection instead (its
+    // own renew() says no first), so a request then is a peer's mistake, and costs nothing.
+    if (theirs !== generation || generation >= handOffLimits.maxEngineChannelGenerations) return;
+    openGeneration(generation + 1);
+  }
+
+  place(first);
+
+  return {
+    get offeredTo() {
+      return offeredTo;
+    },
+    get peerAnnounced() {
+      return peerAnnounced;
+    },
+    becomeReady() {
+      if (closed || ready) return;
+      ready = true;
+      announceWhenListening();
+      postState();
+    },
+    receiveText(text) {
+      if (closed) return;
+      switch (text.type) {
+        case 'listening':
+          peerAnnounced = true;
+          peerListensOn = text.generation;
+          postState();
+          return options.onPeerListens();
+        case 'withdrawn':
+          peerListensOn = null;
+          return postState();
+        case 'open':
+          // Only the initiator opens; a stale or repeated one changes nothing.
+          if (!ready || options.initiator || text.generation <= generation) return;
+          return openGeneration(text.generation);
+        case 'request':
+          if (!ready || !options.initiator) return;
+          return openForAnswerer(text.generation);
+        default:
+          return text satisfies never;
+      }
+    },
+    taken(host, name) {
+      if (closed || host !== holder || name !== nameOf(generation)) return;
+      listening = true;
+      announceWhenListening();
+    },
+    withdrawFrom(host) {
+      if (closed || host !== holder) return;
+      // The worker may outlive the word (an app's own worker): it lets go of the pair too.
+      retire();
+      offeredTo = null;
+      if (announced === null) return;
+      announced = null;
+      say({ type: 'withdrawn' });
+    },
+    renew() {
+      if (closed || !ready) return false;
+      if (generation >= handOffLimits.maxEngineChannelGenerations) return false;
+      if (options.initiator) {
+        openGeneration(generation + 1);
+        return true;
+      }
+      if (requestedAt !== generation) {
+        requestedAt = generation;
+        say({ type: 'request', generation });
+      }
+      return true;
+    },
+    close() {
+      if (closed) return 0;
+      closed = true;
+      holder?.post({ type: 'dataChannelsClosed', peer: options.peerId, session: nameOf(generation) }, []);
+      holder = null;
+      const dropped = stopKept?.() ?? 0;
+      stopKept = null;
+      return dropped;
+    },
+  };
+}
