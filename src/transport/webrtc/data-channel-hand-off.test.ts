@@ -187,24 +187,22 @@ describe('data channel hand-off: attaching to a connected transport', () => {
     expect([a.counters.connectionAttempts, a.counters.engineChannelsReopened]).toEqual([1, 1]);
   });
 
-  it('renews once more when the host attached while the answerer’s session was still connecting', async () => {
-    const { network, a, b } = pair();
-    const host = recordingHost();
-    // Attached mid-offer: the connect-request then finds a young offer and is ignored. The
-    // answerer asks again (on its backoff, or once connected), so the first session may be
-    // renewed before or after it got established: either way exactly once.
-    network.onLinked = () => {
-      network.onLinked = null;
-      host.serve(b);
-    };
-    await vi.waitFor(() => expect(host.ofType('dataChannels')).toHaveLength(1), wait);
-    await meshed(a, b);
-    expect(host.ofType('dataChannels')[0]?.control).toBe(liveOf(network, false).engineControl);
-    await sleep(100);
-    const answerers = network.connections.filter((connection) => !connection.options.initiator);
-    expect(answerers.map((connection) => connection.closed)).toEqual([true, false]);
-    expect([b.counters.connectionAttempts, host.ofType('dataChannels').length]).toEqual([2, 1]);
-  });
+  for (const side of ['initiator', 'answerer'] as const) {
+    it(`a host the ${side} attached while its session was connecting gets a fresh pair once it is ready, not a new connection`, async () => {
+      const { network, a, b } = pair();
+      const host = recordingHost();
+      // Attached mid-offer: the session started without a host, and keeps its first pair here.
+      network.onLinked = () => {
+        network.onLinked = null;
+        host.serve(side === 'initiator' ? a : b);
+      };
+      await meshed(a, b);
+      await vi.waitFor(() => expect(host.lastState()).toMatchObject({ deliver: true, send: true }), wait);
+      expect(host.ofType('dataChannels').map(({ control }) => control)).toEqual([liveOf(network, side === 'initiator').enginePairs.get(1)?.control]);
+      await sleep(100);
+      expect([a.counters.connectionAttempts, b.counters.connectionAttempts, host.ofType('dataChannels').length]).toEqual([1, 1, 1]);
+    });
+  }
 
   it('serving the host its sessions already went to renews nothing', async () => {
     const { a, b } = pair();

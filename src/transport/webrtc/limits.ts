@@ -57,12 +57,10 @@ export const handOffLimits = {
   maxEarlyMessages: 64,
   /** How often the worker reports changed counters to the page (whose `counters` lag by this much). */
   counterReportIntervalMs: 250,
-  /** An answerer asks the initiator this many times at most to renew one connection (signals may be lost). */
-  maxRenewRequests: 5,
   /**
    * Channel pairs one connection may open after its first (ids 2g+2 and 2g+3 for generation g):
-   * an engine that restarts gets a fresh pair on the live connection this many times, then a new
-   * connection. SCTP stream ids run to 65534 in principle; browsers and node-datachannel allow
+   * an engine that restarts gets a fresh pair on the live connection this many times, then the
+   * connection closes and the next one starts over. SCTP stream ids run to 65534 in principle; browsers and node-datachannel allow
    * about 1024, and 255 generations stay within ids 0..513.
    */
   maxEngineChannelGenerations: 255,

@@ -15,7 +15,7 @@ import { randomNonce } from '../../signaling/hmac.ts';
 import type { ConnectionSignal } from './connection-signal.ts';
 import type { DataChannelHost } from './data-channel-hand-off.ts';
 import type { WebRtcTransportCounters } from './counters.ts';
-import { handOffLimits, type WebRtcTransportLimits } from './limits.ts';
+import type { WebRtcTransportLimits } from './limits.ts';
 import { encodeLinkSignal, parseLinkSignal, type LinkSignal } from './link-signal.ts';
 import type { OpenConnection, WebRtcImplementation } from './peer-connection.ts';
 import { startSession, type Session } from './session.ts';
@@ -53,8 +53,8 @@ export interface PeerLink {
   restartIce(): void;
   /**
    * Gets the current session's engine channels to the host attached now, if it offered them to
-   * another: a fresh pair on the live connection, or (not connected yet, or out of generations) a
-   * new connection. Nothing when the peer is connected and never said it listens on them (0.2).
+   * another: a fresh pair on the live connection once it is ready, or (out of generations) a new
+   * connection. Nothing while the peer never said it listens on them (0.2).
    */
   renew(): void;
   /** The worker `host` took the engine channels named `name`. */
@@ -76,8 +76,6 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
   let reachable = false;
   let failures = 0;
   let retryTimer: unknown = null;
-  let renewTimer: unknown = null;
-  let renewRequests = 0;
   let closed = false;
 
   const send = (signal: LinkSignal): void => options.signal(encodeLinkSignal(signal));
@@ -89,10 +87,6 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
   const cancelRetry = (): void => {
     if (retryTimer !== null) clock.clearTimeout(retryTimer);
     retryTimer = null;
-  };
-  const cancelRenew = (): void => {
-    if (renewTimer !== null) clock.clearTimeout(renewTimer);
-    renewTimer = null;
   };
 
   function scheduleRetry(delayMs = reconnectDelayMs(failures, limits.reconnectDelayMinMs, limits.reconnectDelayMaxMs, options.random)): void {
@@ -119,8 +113,6 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
     previous?.close('superseded by a new session');
     setReachable(false);
     signalsThisSession = 0;
-    cancelRenew();
-    renewRequests = 0;
     const current: Session = startSession({
       ...options,
       id,
@@ -131,13 +123,9 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
         if (session !== current) return;
         if (value) failures = 0;
         setReachable(value);
-        // A host attached while this session was connecting: its offer went out without one. The
-        // requests an answerer sent meanwhile may all have met the initiator's grace for offers
-        // in flight, so it may ask again.
-        if (value) {
-          renewRequests = 0;
-          renew();
-        }
+        // A host attached while this session was connecting: it gets a pair now that it can
+        // (once the peer announced engine channels, which onPeerListens hears).
+        if (value) renew();
       },
       onPeerListens: () => {
         if (session === current) renew();
@@ -155,27 +143,17 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
   }
 
   /**
-   * Gets the current session's engine channels to the host attached now. A ready session whose
-   * peer listens on engine channels opens a fresh pair on its connection (engine-channels.ts).
-   * Otherwise the session is replaced, as after a loss but at once: the initiator offers a new
-   * session (the old one closes as superseded); the answerer asks it to, and asks again when a
-   * session it got meanwhile was still opened for the old host.
+   * Gets the current session's engine channels to the host attached now: a fresh pair on its
+   * connection (engine-channels.ts), once the session is ready and the peer said it listens on
+   * engine channels (becoming ready and that word both call this again). A connection that has
+   * used up its generations is closed instead, and the new session takes its channels to the
+   * host attached then, as after any loss.
    */
   function renew(): void {
     const current = session;
     if (closed || !present || current === null || current.offeredTo === options.dataChannelHost()) return;
-    if (current.state === 'ready' && !current.peerKnowsEngineChannels) return;
-    if (current.renewEngineChannels()) return;
-    if (initiator) return connect();
-    // The initiator ignores a request while its own offer may be in flight, and signals may be
-    // lost: ask again later, a bounded number of times, while nothing changed.
-    if (renewTimer !== null || renewRequests >= handOffLimits.maxRenewRequests) return;
-    renewRequests++;
-    send({ type: 'connect-request', session: '' });
-    renewTimer = clock.setTimeout(() => {
-      renewTimer = null;
-      renew();
-    }, reconnectDelayMs(renewRequests, limits.reconnectDelayMinMs, limits.reconnectDelayMaxMs, options.random));
+    if (current.state !== 'ready' || !current.peerKnowsEngineChannels) return;
+    if (!current.renewEngineChannels()) current.close('no generation of engine channels left: a new connection for the new worker');
   }
 
   function connect(): void {
@@ -266,7 +244,6 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
       if (closed) return;
       closed = true;
       cancelRetry();
-      cancelRenew();
       session?.close('transport closed');
       session = null;
       setReachable(false);
