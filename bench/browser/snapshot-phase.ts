@@ -30,6 +30,12 @@ export interface SnapshotFigures {
   readonly duringSnapshot: GapFigures;
   /** The slowest transfer's time from the lagging node's restart to the snapshot installed. */
   readonly transferSeconds: number;
+  /**
+   * Connections the lagging page established over its restarts (it keeps its transport: with the
+   * engine's channels moved on live connections, none), and fresh engine channel pairs it made.
+   */
+  readonly laggingConnectionsEstablished: number;
+  readonly laggingEngineChannelsReopened: number;
   readonly startedAtMs: number;
   readonly endedAtMs: number;
 }
@@ -73,6 +79,7 @@ export async function measureHeartbeatsDuringSnapshot(processes: readonly BenchP
 
   const trials: Watched[] = [];
   let transferSeconds = 0;
+  const countersBefore = await lagging.page.evaluate(() => window.browserBench.transportCounters());
   for (let trial = 0; trial < sizes.snapshotTrials; trial += 1) {
     await lagging.page.evaluate(() => window.browserBench.stopNode());
     // Past the default 1,000 entries kept behind a snapshot, so the lagging node needs the snapshot.
@@ -92,5 +99,16 @@ export async function measureHeartbeatsDuringSnapshot(processes: readonly BenchP
     );
   }
   await leader.page.evaluate(() => window.browserBench.setSnapshotBytes(64));
-  return { snapshotBytes: sizes.snapshotBytes, baseline, duringSnapshot: figures(trials), transferSeconds, startedAtMs, endedAtMs: wallClockMs() };
+  const countersAfter = await lagging.page.evaluate(() => window.browserBench.transportCounters());
+  const counted = (name: string): number => (countersAfter[name] ?? 0) - (countersBefore[name] ?? 0);
+  return {
+    snapshotBytes: sizes.snapshotBytes,
+    baseline,
+    duringSnapshot: figures(trials),
+    transferSeconds,
+    laggingConnectionsEstablished: counted('connectionsEstablished'),
+    laggingEngineChannelsReopened: counted('engineChannelsReopened'),
+    startedAtMs,
+    endedAtMs: wallClockMs(),
+  };
 }

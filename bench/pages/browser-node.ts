@@ -56,6 +56,15 @@ function running(): RaftNode {
   return node;
 }
 
+function openTransport(options: StartOptions, self: NodeId): WebRtcTransport {
+  const signaling = createWebSocketSignalingClient({ url: options.signalingUrl, roomId: options.roomId, nodeId: self, secret: options.secret });
+  const opened = createWebRtcTransport({ signaling, secret: options.secret, iceServers: [] });
+  opened.incoming.subscribe((envelope) => {
+    if (envelope.from === watchedSender) arrivals.push(performance.now());
+  });
+  return opened;
+}
+
 /** The application's apply loop: counts entries and compacts, as an app with snapshots would. */
 async function applyLoop(started: RaftNode): Promise<void> {
   for await (const item of started.committed()) {
@@ -75,11 +84,10 @@ const api = {
   async start(options: StartOptions): Promise<void> {
     compactEvery = options.compactEvery;
     const self = nodeId(options.self);
-    const signaling = createWebSocketSignalingClient({ url: options.signalingUrl, roomId: options.roomId, nodeId: self, secret: options.secret });
-    transport = createWebRtcTransport({ signaling, secret: options.secret, iceServers: [] });
-    transport.incoming.subscribe((envelope) => {
-      if (envelope.from === watchedSender) arrivals.push(performance.now());
-    });
+    // A node started again on this page (the snapshot phase's lagging follower) keeps the page's
+    // transport and its connections, as an application restarting its engine would; only a new
+    // page (failover) connects anew.
+    transport ??= openTransport(options, self);
     const clusterConfig = { voters: options.voters.map((voter) => nodeId(voter)) };
     const durability = options.durability ?? 'strict';
     const raftConfig = options.raftConfig ?? {};
