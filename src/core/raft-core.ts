@@ -1002,8 +1002,15 @@ export class RaftCore {
       const lastOfTerm = this.log.lastIndexOfTerm(response.conflictTerm);
       if (lastOfTerm > 0) nextIndex = lastOfTerm + 1;
     }
+    const probeFrom = Math.max(progress.matchIndex + 1, Math.min(nextIndex, this.log.lastIndex + 1));
+    // A rejection at or below what the follower acknowledged is stale (reordered), or comes from a
+    // follower that lost its log (a node restarted on storage that kept nothing, or a hostile
+    // one): a probe from the same point finds nothing new, and such a follower rejects every
+    // probe and heartbeat alike, so probing again at once was a storm (about 5,000 frames a second
+    // each way in a browser test). The outstanding probe is sent again on the heartbeat's pace.
+    if (nextIndex <= progress.matchIndex && progress.state === 'probe' && progress.nextIndex === probeFrom) return;
     becomeProbe(progress);
-    progress.nextIndex = Math.max(progress.matchIndex + 1, Math.min(nextIndex, this.log.lastIndex + 1));
+    progress.nextIndex = probeFrom;
     this.sendAppend(from);
   }
 

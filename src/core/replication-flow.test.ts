@@ -204,6 +204,37 @@ describe('pipelined replication', () => {
     expect(appendsTo(drain(belowMatch, 1_002), c)).toHaveLength(1);
   });
 
+  it('a follower that rejects below what it acknowledged gets one probe per heartbeat, not one per rejection', () => {
+    // c acknowledged index 2, then lost its log (restarted on storage that kept nothing): it
+    // rejects every probe and heartbeat with a hint below its acknowledged index.
+    const { leader } = replicatingLeader();
+    leader.receive(1_002, c, rejected(1));
+    const first = appendsTo(drain(leader, 1_002), c);
+    expect(first.map((append) => append.prevLogIndex)).toEqual([2]);
+    let atOnce = 0;
+    for (let answer = 0; answer < 50; answer++) {
+      leader.receive(1_003, c, rejected(1));
+      atOnce += appendsTo(drain(leader, 1_003), c).length;
+    }
+    expect(atOnce).toBe(0);
+    // Each heartbeat carries the probe again (and a heartbeat), and rejections meanwhile add nothing.
+    let sent = 0;
+    for (let now = 1_010; now <= 1_500; now += 10) {
+      leader.tick(now);
+      leader.receive(now, b, accepted(6));
+      for (const append of appendsTo(drain(leader, now), c)) {
+        sent++;
+        leader.receive(now, c, rejected(1));
+        sent += appendsTo(drain(leader, now), c).length;
+        expect(append.prevLogIndex).toBe(2);
+      }
+    }
+    expect(leader.role).toBe('leader');
+    // 500 ms at a 50 ms heartbeat: about 10 rounds of a probe and a heartbeat each.
+    expect(sent).toBeGreaterThanOrEqual(10);
+    expect(sent).toBeLessThanOrEqual(22);
+  });
+
   it('waits an election timeout without progress before probing a silent follower again', () => {
     const { leader } = replicatingLeader();
     let probedAt: number | null = null;
