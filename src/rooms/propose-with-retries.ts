@@ -24,7 +24,12 @@ export function isRetryableProposalError(error: unknown): boolean {
   return error instanceof Error && retryableErrors.has(error.name);
 }
 
-const isNotMember = (error: unknown): error is Error & { readonly outcomeUnknown?: unknown } => error instanceof Error && error.name === 'NotMemberError';
+export const isNotMember = (error: unknown): error is Error & { readonly outcomeUnknown?: unknown } => error instanceof Error && error.name === 'NotMemberError';
+
+/** The wait before retry number `retries` (from 0) while outside the cluster: doubling from the first delay, at most 2 s. */
+export function readmissionRetryDelayMs(firstDelayMs: number, retries: number): number {
+  return Math.min(maxRetryDelayMs, firstDelayMs * 2 ** Math.min(retries, 8));
+}
 
 /** Whether a failed attempt may still have been appended (and may commit). */
 const outcomeUnknown = (error: unknown): boolean => (error instanceof Error && error.name === 'LeadershipLostError') || (isNotMember(error) && error.outcomeUnknown === true);
@@ -52,7 +57,7 @@ export async function proposeWithRetries(
           // The last attempt failing before it was sent says nothing of an earlier one that was.
           throw mayHaveCommitted && error.outcomeUnknown !== true ? new NotMemberError(true) : error;
         }
-        await sleep(policy.clock, Math.min(maxRetryDelayMs, policy.retryDelayMs * 2 ** Math.min(outsideRetries, 8)), signal);
+        await sleep(policy.clock, readmissionRetryDelayMs(policy.retryDelayMs, outsideRetries), signal);
         outsideRetries += 1;
         continue;
       }

@@ -2,6 +2,7 @@
 // learns it is outside the cluster from its own node: joinRoom reports `removed`, its proposals
 // fail with NotMemberError (which the store retries) until the policy takes the same id back as a
 // reachable newcomer, and then a command dispatched while it was outside applies exactly once.
+// Reads are retried the same way, so a read issued while outside answers once the peer is back.
 // Real room peers on the simulated network with a virtual clock: the removal is the membership
 // policy's own, nothing is reported by hand.
 import { describe, expect, it } from 'vitest';
@@ -144,6 +145,30 @@ describe('a peer removed from the room while it runs', () => {
     expect(room.id).toBe(removedId);
     expect(cutOff.events.filter((event) => event.type === 'rejoined' || event.type === 'rejoinFailed')).toEqual([]);
     expect(discarded).toEqual([]);
+    await test.close();
+  });
+
+  it('answers a read issued while outside once the room takes it back, with what the room committed meanwhile', async () => {
+    const test = createTestRoom(2_302);
+    const { cutOff, stayed, removedId } = await removeAFollowerWhileItRuns(test, {});
+    const reported = await test.clock.runUntil(() => cutOff.events.some((event) => event.type === 'removed'), { timeoutMs: 10_000 });
+    expect(reported).toBe(true);
+    const room = cutOff.room!;
+    // A write the rest of the room finished while this peer was outside...
+    const written = await test.settle(stayed[0]!.room!.store.dispatch({ type: 'put', key: 'while', value: 'outside' }));
+    expect(written.status).toBe('fulfilled');
+    expect(room.store.state.value.while).toBeUndefined();
+    // ...(still outside: its node alone refuses a read index at once)...
+    const refused = await test.settle(room.node.readIndex(), 1);
+    expect(refused.status).toBe('rejected');
+    expect((refused as PromiseRejectedResult).reason).toBeInstanceOf(NotMemberError);
+    // ...is in what a read issued now returns: the store retries it until the room takes the peer back.
+    const read = await test.settle(room.store.read());
+    expect(read.status).toBe('fulfilled');
+    expect((read as PromiseFulfilledResult<KvState>).value.while).toBe('outside');
+    const leaderMembership = test.leader()!.room!.node.membership.value;
+    expect([...leaderMembership.voters, ...(leaderMembership.learners ?? [])]).toContain(removedId);
+    expect(room.id).toBe(removedId);
     await test.close();
   });
 });

@@ -4,7 +4,7 @@ import type { LogEntry } from '../core/types.ts';
 import { nodeId } from '../core/types.ts';
 import type { RaftNode } from '../driver/node-options.ts';
 import { createSimulatedCluster, type SimulatedCluster } from '../testing/cluster.ts';
-import { VirtualClock } from '../testing/virtual-clock.ts';
+import { drainMicrotasks, VirtualClock } from '../testing/virtual-clock.ts';
 import { proposeWithRetries, readmissionPatienceMs } from './propose-with-retries.ts';
 import { createReplicatedStore, type ReplicatedStore } from './replicated-store.ts';
 import { jsonSerializer } from './serializer.ts';
@@ -129,6 +129,118 @@ describe('createReplicatedStore', () => {
     await cluster.runFor(10);
     await expect(stores.get('a')!.dispatch({ type: 'add', amount: 1 })).rejects.toBeInstanceOf(RaftClosedError);
     await cluster.close();
+  });
+});
+
+describe('store.read() on a peer outside the cluster', () => {
+  /** A node the room has removed: nothing commits, and every read index fails with a new NotMemberError until `readmit()`. */
+  function nodeOutsideTheCluster(): { node: RaftNode; refusals: NotMemberError[]; readmit(): void } {
+    const refusals: NotMemberError[] = [];
+    let readmitted = false;
+    const node = {
+      id: nodeId('outside'),
+      readIndex: async () => {
+        if (readmitted) return 0;
+        const refusal = new NotMemberError(false);
+        refusals.push(refusal);
+        throw refusal;
+      },
+      committedFrom: () => ({ [Symbol.asyncIterator]: () => ({ next: () => new Promise<never>(() => {}) }) }),
+      publishSnapshot: () => {},
+    } as unknown as RaftNode;
+    return { node, refusals, readmit: () => (readmitted = true) };
+  }
+
+  function storeOutside(clock: VirtualClock) {
+    const outside = nodeOutsideTheCluster();
+    const store = createReplicatedStore<Counter, Command>({ node: outside.node, initialState: { total: 3, history: [3] }, apply: reducer, clock });
+    return { ...outside, store };
+  }
+
+  /** How a promise has settled so far, readable without waiting for it. */
+  function track<T>(promise: Promise<T>): { status: 'pending' | 'fulfilled' | 'rejected'; value: T | undefined; reason: unknown } {
+    const tracked: { status: 'pending' | 'fulfilled' | 'rejected'; value: T | undefined; reason: unknown } = { status: 'pending', value: undefined, reason: undefined };
+    promise.then(
+      (value) => Object.assign(tracked, { status: 'fulfilled', value }),
+      (reason: unknown) => Object.assign(tracked, { status: 'rejected', reason }),
+    );
+    return tracked;
+  }
+
+  it('retries until the room takes the peer back, then answers', async () => {
+    const clock = new VirtualClock();
+    const { store, refusals, readmit } = storeOutside(clock);
+    const read = track(store.read());
+    await clock.advance(5_000);
+    expect(read.status).toBe('pending');
+    expect(refusals.length).toBeGreaterThan(1);
+    readmit();
+    await clock.advance(2_000);
+    expect(read.status).toBe('fulfilled');
+    expect(read.value).toEqual({ total: 3, history: [3] });
+  });
+
+  it('gives up with the last NotMemberError after the readmission patience, with bounded backoff', async () => {
+    const clock = new VirtualClock();
+    const { store, refusals } = storeOutside(clock);
+    const read = track(store.read());
+    await clock.advance(readmissionPatienceMs - 1);
+    expect(read.status).toBe('pending');
+    // The last wait before giving up is at most the 2 s backoff cap.
+    await clock.advance(2_001);
+    expect(read.status).toBe('rejected');
+    expect(read.reason).toBe(refusals.at(-1));
+    expect(refusals.length).toBeLessThan(40);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('rejects at once with the reason when its signal aborts during the wait', async () => {
+    const clock = new VirtualClock();
+    const { store, refusals } = storeOutside(clock);
+    const controller = new AbortController();
+    const read = track(store.read({ signal: controller.signal }));
+    await clock.advance(1_000);
+    const attempts = refusals.length;
+    const reason = new Error('user cancelled');
+    controller.abort(reason);
+    await drainMicrotasks();
+    expect(read.status).toBe('rejected');
+    expect(read.reason).toBe(reason);
+    await clock.advance(5_000);
+    expect(refusals).toHaveLength(attempts);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('rejects at once, with the error a dispatch gets, when the store closes during the wait', async () => {
+    const clock = new VirtualClock();
+    const { store, refusals } = storeOutside(clock);
+    const read = track(store.read());
+    await clock.advance(1_000);
+    const attempts = refusals.length;
+    store.close();
+    await drainMicrotasks();
+    expect(read.status).toBe('rejected');
+    expect(read.reason).toBeInstanceOf(RaftClosedError);
+    expect(read.reason).toBe(await store.dispatch({ type: 'add', amount: 1 }).catch((error: unknown) => error));
+    await clock.advance(5_000);
+    expect(refusals).toHaveLength(attempts);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('does not retry other errors: a read that loses its leader rejects at once, as before', async () => {
+    const clock = new VirtualClock();
+    let attempts = 0;
+    const node = {
+      id: nodeId('follower'),
+      readIndex: async () => {
+        attempts += 1;
+        throw new LeadershipLostError();
+      },
+      committedFrom: () => ({ [Symbol.asyncIterator]: () => ({ next: () => new Promise<never>(() => {}) }) }),
+    } as unknown as RaftNode;
+    const store = createReplicatedStore<Counter, Command>({ node, initialState: { total: 0, history: [] }, apply: reducer, clock });
+    await expect(store.read()).rejects.toBeInstanceOf(LeadershipLostError);
+    expect(attempts).toBe(1);
   });
 });
 

@@ -2,14 +2,15 @@
 // dedup keys and retried (same request id) across leader changes; committed entries are folded
 // in log order, each at most once thanks to a ClientSessionTable kept inside the store's own
 // snapshot; a snapshot is published every N commands and restored from `install`; reads are
-// linearizable (read index, then wait until applied here); the UI gets an optimistic view.
+// linearizable (read index, then wait until applied here), retried like a dispatch while the
+// peer is outside the cluster; the UI gets an optimistic view.
 import { parseAutoClientId } from '../core/auto-client-id.ts';
 import { RaftClosedError } from '../core/errors.ts';
 import type { ClientId, DedupKey } from '../core/types.ts';
-import { awaitRead } from '../driver/await-read.ts';
 import type { RaftNode } from '../driver/node-options.ts';
 import { createPendingCommands } from './pending-commands.ts';
 import { proposeWithRetries } from './propose-with-retries.ts';
+import { readWithRetries } from './read-with-retries.ts';
 import { createStoreApplier, type StoreApplier } from './store-applier.ts';
 import { resolveStoreOptions, type DispatchResult, type ReplicatedStore, type ReplicatedStoreOptions } from './store-options.ts';
 
@@ -68,7 +69,7 @@ export function createReplicatedStore<State, Command>(options: ReplicatedStoreOp
     dispatch,
     read: async (readOptions = {}) => {
       if (applier.stopped !== null) throw applier.stopped;
-      await awaitRead(node, applier.appliedIndex, readOptions);
+      await readWithRetries(node, applier.appliedIndex, resolved, readOptions, applier.stoppedSignal);
       return applier.state.value;
     },
     close: () => applier.stop(new RaftClosedError('the replicated store was closed')),

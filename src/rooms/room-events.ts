@@ -16,7 +16,8 @@ export type RoomEvent =
    * The room removed this peer while it ran (it was unreachable past the policy's window), and its
    * node learned it (`toldBy` the leader that answered it, or null when its own log holds the
    * change). Until the room admits it again (the policy takes a reachable peer back as a learner,
-   * under the same id), its proposals fail with NotMemberError, which the store retries.
+   * under the same id), its proposals and reads fail with NotMemberError, which the store's
+   * dispatch and read retry.
    */
   | { readonly type: 'removed'; readonly id: NodeId; readonly toldBy: NodeId | null; readonly at: number }
   /** After a wedge: the peer left and joined again under a fresh id on empty storage (SPEC "Wedge"). */

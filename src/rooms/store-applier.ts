@@ -33,6 +33,8 @@ export interface StoreApplier<State> {
   readonly appliedIndex: Watchable<number>;
   readonly stats: StoreStats;
   readonly stopped: Error | null;
+  /** Aborted, with the `stopped` error as its reason, once the applier stops: ends waits that no applied index will end. */
+  readonly stoppedSignal: AbortSignal;
   consume(committed: Committed): void;
   waitApplied(index: number): Promise<State>;
   stop(error: Error): void;
@@ -47,6 +49,7 @@ export function createStoreApplier<State, Command>(options: StoreApplierOptions<
   let appliedSinceSnapshot = 0;
   let waiters: AppliedWaiter<State>[] = [];
   let stopped: Error | null = null;
+  const stopping = new AbortController();
 
   /** Never throws: the outcome is the same on every peer (bytes this store did not write, a reducer that threw). */
   const applyCommand = (entry: LogEntry, current: State, own: number | undefined): State => {
@@ -119,6 +122,7 @@ export function createStoreApplier<State, Command>(options: StoreApplierOptions<
     get stopped() {
       return stopped;
     },
+    stoppedSignal: stopping.signal,
     consume(committed) {
       if (committed.type === 'entry') {
         applyEntry(committed.entry);
@@ -137,6 +141,7 @@ export function createStoreApplier<State, Command>(options: StoreApplierOptions<
     stop(error) {
       if (stopped !== null) return;
       stopped = error;
+      stopping.abort(error);
       const all = waiters;
       waiters = [];
       for (const waiter of all) waiter.reject(error);

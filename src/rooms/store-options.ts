@@ -69,7 +69,11 @@ export interface ReplicatedStore<State, Command> {
   subscribe(listener: (state: State) => void): Unsubscribe;
   /** Proposes, retrying with the same request id across leader changes; resolves once applied here. */
   dispatch(command: Command, options?: { signal?: AbortSignal }): Promise<DispatchResult<State>>;
-  /** A linearizable read: the confirmed state at least as new as every write finished before the call. */
+  /**
+   * A linearizable read: the confirmed state at least as new as every write finished before the
+   * call. Retried, like a dispatch, while this peer is outside the cluster (NotMemberError), for up
+   * to `readmissionPatienceMs`; the signal or `close()` ends that wait at once.
+   */
   read(options?: { signal?: AbortSignal }): Promise<State>;
   /** Stops applying; pending dispatches reject. The node is the caller's to close. */
   close(): void;
