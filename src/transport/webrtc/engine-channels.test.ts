@@ -58,7 +58,7 @@ function engineChannelsOf(options: { readonly initiator: boolean; readonly attac
   const kept: Array<{ readonly pair: EnginePair; stops: number }> = [];
   const texts: string[] = [];
   const calls = { peerListens: 0, failures: 0, hostReads: 0 };
-  const state = { attached: options.attached ?? null, refuseToOpen: false };
+  const state = { attached: options.attached ?? null, refuseToOpen: false, sendClosesSession: false };
   const channels = createEngineChannels(
     {
       peerId,
@@ -89,6 +89,8 @@ function engineChannelsOf(options: { readonly initiator: boolean; readonly attac
       sendText: (text) => {
         texts.push(text);
         events.push(`text ${text}`);
+        // As the session does when channel 0 refuses a send: it closes, and this with it.
+        if (state.sendClosesSession) channels.close();
       },
       onPeerListens: () => calls.peerListens++,
       onFailure: (reason) => {
@@ -112,6 +114,8 @@ function engineChannelsOf(options: { readonly initiator: boolean; readonly attac
     attach: (host: RecordingHost | null) => (state.attached = host),
     /** The connection throws from now on when asked for a pair. */
     refuseToOpen: () => (state.refuseToOpen = true),
+    /** Channel 0 fails from now on: every text closes the session. */
+    failSends: () => (state.sendClosesSession = true),
   };
 }
 
@@ -293,6 +297,19 @@ describe('engine channels: a connection that cannot create a pair', () => {
     expect(side.calls.failures).toBe(1);
     expect(side.events).toEqual(['failure could not create engine channels of generation 1: InvalidStateError: the connection is closing']);
     expect([side.texts, side.counters.engineChannelsReopened, side.channels.offeredTo]).toEqual([[], 0, holder.host]);
+  });
+
+  it('the initiator whose open cannot be sent hands the new pair to nobody (it goes down with the connection)', () => {
+    const events: Events = [];
+    const holder = recordingHost(events, 'holder');
+    const side = engineChannelsOf({ initiator: true, attached: holder, events });
+    side.channels.becomeReady();
+    const next = recordingHost(side.events, 'next');
+    side.attach(next);
+    side.failSends();
+    expect(side.channels.renew()).toBe(true);
+    expect(next.ofType('dataChannels')).toEqual([]);
+    expect(side.kept).toEqual([]);
   });
 
   it('the answerer keeps its pair and has the session closed, rather than disagree on the generation', () => {

@@ -125,6 +125,8 @@ export function createEngineChannels(options: EngineChannelsOptions, first: Engi
     counters.engineChannelsReopened++;
     // Before the announcement place() may lead to: the peer creates the pair before it hears we listen.
     if (options.initiator) say({ type: 'open', generation: next });
+    // A failed send closes the session (and this) at once: the pair goes down with the connection.
+    if (closed) return;
     place(pair);
     announceWhenListening();
     postState();
