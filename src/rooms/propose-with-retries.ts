@@ -1,11 +1,12 @@
 // A proposal retried under the same request id while the outcome is "unknown, try again"
 // (leadership lost, the leader's queue full, removed from the room for now): the session table
 // applies whichever copy commits first and skips the rest, so retrying is safe; attempts are
-// bounded and the signal aborts.
+// bounded, and the caller's signal or the store stopping ends the wait between attempts.
 import type { Clock } from '../core/config.ts';
 import { NotMemberError } from '../core/errors.ts';
 import type { LogEntry } from '../core/types.ts';
 import type { RaftNode } from '../driver/node-options.ts';
+import { sleepUnlessAborted } from './abortable-waits.ts';
 
 /** Errors after which the same request may be proposed again (compared by name: they may cross a worker boundary). */
 const retryableErrors = new Set(['LeadershipLostError', 'ProposalRejectedError', 'NotLeaderError']);
@@ -34,13 +35,21 @@ export function readmissionRetryDelayMs(firstDelayMs: number, retries: number): 
 /** Whether a failed attempt may still have been appended (and may commit). */
 const outcomeUnknown = (error: unknown): boolean => (error instanceof Error && error.name === 'LeadershipLostError') || (isNotMember(error) && error.outcomeUnknown === true);
 
+/**
+ * Proposes until an attempt is appended, retrying what may be retried. `storeStopped` ends every
+ * wait between attempts with its reason, and a wait starting after it aborted rejects at once, so
+ * no attempt starts after the store closed. It is not sent with the proposal: an attempt in flight
+ * is the node's to settle, and a second signal per proposal would cross the worker boundary.
+ */
 export async function proposeWithRetries(
   node: RaftNode,
   bytes: Uint8Array,
   requestId: number,
   policy: { readonly maxAttempts: number; readonly retryDelayMs: number; readonly clock: Clock },
   signal: AbortSignal | undefined,
+  storeStopped: AbortSignal,
 ): Promise<LogEntry> {
+  const endedBy = [signal, storeStopped];
   let attempts = 0;
   let outsideSince: number | null = null;
   let outsideRetries = 0;
@@ -57,29 +66,18 @@ export async function proposeWithRetries(
           // The last attempt failing before it was sent says nothing of an earlier one that was.
           throw mayHaveCommitted && error.outcomeUnknown !== true ? new NotMemberError(true) : error;
         }
-        await sleep(policy.clock, readmissionRetryDelayMs(policy.retryDelayMs, outsideRetries), signal);
+        await sleepUnlessAborted(policy.clock, readmissionRetryDelayMs(policy.retryDelayMs, outsideRetries), endedBy);
         outsideRetries += 1;
         continue;
       }
       attempts += 1;
       if (!isRetryableProposalError(error) || attempts >= policy.maxAttempts) throw error;
-      await sleep(policy.clock, Math.min(maxRetryDelayMs, policy.retryDelayMs * 2 ** (attempts - 1)), signal);
+      await sleepUnlessAborted(policy.clock, Math.min(maxRetryDelayMs, policy.retryDelayMs * 2 ** (attempts - 1)), endedBy);
     }
   }
 }
 
 /** Waits on the given clock; an abort rejects at once with the signal's reason. */
 export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    if (signal?.aborted === true) return reject(signal.reason);
-    const onAbort = (): void => {
-      clock.clearTimeout(handle);
-      reject(signal?.reason);
-    };
-    const handle = clock.setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+  return sleepUnlessAborted(clock, ms, [signal]);
 }

@@ -5,14 +5,15 @@
 // stopping ends the wait at once. Every other error is the caller's, as from a single attempt.
 import type { Clock } from '../core/config.ts';
 import type { Watchable } from '../core/observable.ts';
-import { awaitRead } from '../driver/await-read.ts';
 import type { RaftNode } from '../driver/node-options.ts';
+import { sleepUnlessAborted, waitUntilApplied } from './abortable-waits.ts';
 import { isNotMember, readmissionPatienceMs, readmissionRetryDelayMs } from './propose-with-retries.ts';
 
 /**
  * Resolves once this peer has applied everything committed before the call (or before a retry,
  * which is later still, so still linearizable); after `readmissionPatienceMs` outside the
- * cluster it rejects with the last NotMemberError.
+ * cluster it rejects with the last NotMemberError. The store stopping rejects every local wait
+ * with its stop error, including the wait to apply the read index: nothing is applied after it.
  */
 export async function readWithRetries(
   node: RaftNode,
@@ -21,44 +22,21 @@ export async function readWithRetries(
   options: { signal?: AbortSignal },
   storeStopped: AbortSignal,
 ): Promise<void> {
+  const endedBy = [options.signal, storeStopped];
   let outsideSince: number | null = null;
   for (let outsideRetries = 0; ; outsideRetries += 1) {
     try {
-      await awaitRead(node, applied, options);
+      // awaitRead's two steps, but only the caller's signal crosses to the node (a worker, maybe):
+      // the store's stop signal would cost a signal per read across that boundary, and a read
+      // index in flight settles on its own. The page-local wait is the one only a stop can end.
+      const readIndex = await node.readIndex(options);
+      await waitUntilApplied(applied, readIndex, endedBy);
       return;
     } catch (error) {
       if (!isNotMember(error)) throw error;
       outsideSince ??= policy.clock.now();
       if (policy.clock.now() - outsideSince >= readmissionPatienceMs) throw error;
-      const endedBy = options.signal === undefined ? [storeStopped] : [options.signal, storeStopped];
       await sleepUnlessAborted(policy.clock, readmissionRetryDelayMs(policy.retryDelayMs, outsideRetries), endedBy);
     }
   }
-}
-
-/**
- * Waits on the clock; the first of the signals to abort rejects at once with its reason. The
- * listeners are removed either way: a caller may pass one long-lived signal to many reads.
- */
-function sleepUnlessAborted(clock: Clock, ms: number, signals: readonly AbortSignal[]): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const early = signals.find((signal) => signal.aborted);
-    if (early !== undefined) return reject(early.reason);
-    const listeners = signals.map((signal) => ({
-      signal,
-      onAbort: (): void => {
-        finish();
-        reject(signal.reason);
-      },
-    }));
-    const finish = (): void => {
-      clock.clearTimeout(handle);
-      for (const { signal, onAbort } of listeners) signal.removeEventListener('abort', onAbort);
-    };
-    const handle = clock.setTimeout(() => {
-      finish();
-      resolve();
-    }, ms);
-    for (const { signal, onAbort } of listeners) signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

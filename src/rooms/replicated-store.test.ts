@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LeadershipLostError, NotMemberError, RaftClosedError } from '../core/errors.ts';
+import { LeadershipLostError, NotMemberError, ProposalRejectedError, RaftClosedError } from '../core/errors.ts';
 import type { LogEntry } from '../core/types.ts';
 import { nodeId } from '../core/types.ts';
 import type { RaftNode } from '../driver/node-options.ts';
@@ -132,6 +132,16 @@ describe('createReplicatedStore', () => {
   });
 });
 
+/** How a promise has settled so far, readable without waiting for it. */
+function track<T>(promise: Promise<T>): { status: 'pending' | 'fulfilled' | 'rejected'; value: T | undefined; reason: unknown } {
+  const tracked: { status: 'pending' | 'fulfilled' | 'rejected'; value: T | undefined; reason: unknown } = { status: 'pending', value: undefined, reason: undefined };
+  promise.then(
+    (value) => Object.assign(tracked, { status: 'fulfilled', value }),
+    (reason: unknown) => Object.assign(tracked, { status: 'rejected', reason }),
+  );
+  return tracked;
+}
+
 describe('store.read() on a peer outside the cluster', () => {
   /** A node the room has removed: nothing commits, and every read index fails with a new NotMemberError until `readmit()`. */
   function nodeOutsideTheCluster(): { node: RaftNode; refusals: NotMemberError[]; readmit(): void } {
@@ -155,16 +165,6 @@ describe('store.read() on a peer outside the cluster', () => {
     const outside = nodeOutsideTheCluster();
     const store = createReplicatedStore<Counter, Command>({ node: outside.node, initialState: { total: 3, history: [3] }, apply: reducer, clock });
     return { ...outside, store };
-  }
-
-  /** How a promise has settled so far, readable without waiting for it. */
-  function track<T>(promise: Promise<T>): { status: 'pending' | 'fulfilled' | 'rejected'; value: T | undefined; reason: unknown } {
-    const tracked: { status: 'pending' | 'fulfilled' | 'rejected'; value: T | undefined; reason: unknown } = { status: 'pending', value: undefined, reason: undefined };
-    promise.then(
-      (value) => Object.assign(tracked, { status: 'fulfilled', value }),
-      (reason: unknown) => Object.assign(tracked, { status: 'rejected', reason }),
-    );
-    return tracked;
   }
 
   it('retries until the room takes the peer back, then answers', async () => {
@@ -244,7 +244,110 @@ describe('store.read() on a peer outside the cluster', () => {
   });
 });
 
+describe('store.close() during a wait between attempts or for the applied index', () => {
+  /** A node whose proposals and read indexes answer as the test says; nothing ever commits, so nothing is ever applied here. */
+  function scriptedNode(answers: { propose?: () => Promise<LogEntry>; readIndex?: () => Promise<number> }): { node: RaftNode; calls: { propose: number; readIndex: number } } {
+    const calls = { propose: 0, readIndex: 0 };
+    const node = {
+      id: nodeId('scripted'),
+      propose: () => {
+        calls.propose += 1;
+        return answers.propose!();
+      },
+      readIndex: () => {
+        calls.readIndex += 1;
+        return answers.readIndex!();
+      },
+      committedFrom: () => ({ [Symbol.asyncIterator]: () => ({ next: () => new Promise<never>(() => {}) }) }),
+      publishSnapshot: () => {},
+    } as unknown as RaftNode;
+    return { node, calls };
+  }
+
+  function storeOn(node: RaftNode, clock: VirtualClock): ReplicatedStore<Counter, Command> {
+    return createReplicatedStore<Counter, Command>({ node, initialState: { total: 0, history: [] }, apply: reducer, clock, retryDelayMs: 1_000 });
+  }
+
+  /** The store's own close error: what a call made after close rejects with. */
+  const closeError = (store: ReplicatedStore<Counter, Command>): Promise<unknown> => store.read().catch((error: unknown) => error);
+
+  it('rejects a dispatch waiting to be readmitted at once with the close error, and makes no further attempt', async () => {
+    const clock = new VirtualClock();
+    const { node, calls } = scriptedNode({ propose: () => Promise.reject(new NotMemberError(false)) });
+    const store = storeOn(node, clock);
+    const dispatched = track(store.dispatch({ type: 'add', amount: 1 }));
+    await clock.advance(5_000);
+    expect(dispatched.status).toBe('pending');
+    const attempts = calls.propose;
+    expect(attempts).toBeGreaterThan(1);
+    store.close();
+    await drainMicrotasks();
+    expect(dispatched.status).toBe('rejected');
+    expect(dispatched.reason).toBeInstanceOf(RaftClosedError);
+    expect(dispatched.reason).toBe(await closeError(store));
+    await clock.advance(readmissionPatienceMs);
+    expect(calls.propose).toBe(attempts);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it.each([
+    ['LeadershipLostError', () => new LeadershipLostError()],
+    ['ProposalRejectedError (the leader queue full)', () => new ProposalRejectedError('the leader queue is full')],
+  ])('rejects a dispatch in the backoff after %s at once with the close error, and makes no further attempt', async (_name, failure) => {
+    const clock = new VirtualClock();
+    const { node, calls } = scriptedNode({ propose: () => Promise.reject(failure()) });
+    const store = storeOn(node, clock);
+    const dispatched = track(store.dispatch({ type: 'add', amount: 1 }));
+    await clock.advance(1);
+    expect(calls.propose).toBe(1);
+    expect(clock.pendingTimers).toBe(1);
+    store.close();
+    await drainMicrotasks();
+    expect(dispatched.status).toBe('rejected');
+    expect(dispatched.reason).toBe(await closeError(store));
+    await clock.advance(10_000);
+    expect(calls.propose).toBe(1);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('lets the attempt in flight at close settle at the node, then starts no new one', async () => {
+    const clock = new VirtualClock();
+    let failInFlight: (error: Error) => void = () => {};
+    const { node, calls } = scriptedNode({ propose: () => new Promise<LogEntry>((_resolve, reject) => (failInFlight = reject)) });
+    const store = storeOn(node, clock);
+    const dispatched = track(store.dispatch({ type: 'add', amount: 1 }));
+    await drainMicrotasks();
+    store.close();
+    failInFlight(new LeadershipLostError());
+    await drainMicrotasks();
+    expect(dispatched.status).toBe('rejected');
+    expect(dispatched.reason).toBe(await closeError(store));
+    await clock.advance(10_000);
+    expect(calls.propose).toBe(1);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('rejects a read past its read index, waiting to apply that index here, at once with the close error', async () => {
+    const clock = new VirtualClock();
+    const { node, calls } = scriptedNode({ readIndex: () => Promise.resolve(5) });
+    const store = storeOn(node, clock);
+    const read = track(store.read());
+    await drainMicrotasks();
+    expect(calls.readIndex).toBe(1);
+    expect(read.status).toBe('pending');
+    store.close();
+    await drainMicrotasks();
+    expect(read.status).toBe('rejected');
+    expect(read.reason).toBeInstanceOf(RaftClosedError);
+    expect(read.reason).toBe(await store.dispatch({ type: 'add', amount: 1 }).catch((error: unknown) => error));
+    expect(calls.readIndex).toBe(1);
+    expect(clock.pendingTimers).toBe(0);
+  });
+});
+
 describe('proposeWithRetries', () => {
+  /** The store's stop signal, for a store that stays open. */
+  const storeRunning = new AbortController().signal;
   const entry: LogEntry = { index: 4, term: 2, command: new Uint8Array(), isNoOp: false };
 
   function flakyNode(failures: Error[]): { node: RaftNode; requestIds: (number | undefined)[] } {
@@ -263,7 +366,7 @@ describe('proposeWithRetries', () => {
   it('retries after LeadershipLostError with the same request id, with backoff on the clock', async () => {
     const clock = new VirtualClock();
     const { node, requestIds } = flakyNode([new LeadershipLostError(), new LeadershipLostError()]);
-    const result = proposeWithRetries(node, new Uint8Array([1]), 42, { maxAttempts: 5, retryDelayMs: 10, clock }, undefined);
+    const result = proposeWithRetries(node, new Uint8Array([1]), 42, { maxAttempts: 5, retryDelayMs: 10, clock }, undefined, storeRunning);
     await clock.advance(100);
     await expect(result).resolves.toBe(entry);
     expect(requestIds).toEqual([42, 42, 42]);
@@ -272,20 +375,20 @@ describe('proposeWithRetries', () => {
   it('gives up after maxAttempts and never retries other errors', async () => {
     const clock = new VirtualClock();
     const bounded = flakyNode([new LeadershipLostError(), new LeadershipLostError(), new LeadershipLostError()]);
-    const gaveUp = proposeWithRetries(bounded.node, new Uint8Array([1]), 1, { maxAttempts: 2, retryDelayMs: 10, clock }, undefined);
+    const gaveUp = proposeWithRetries(bounded.node, new Uint8Array([1]), 1, { maxAttempts: 2, retryDelayMs: 10, clock }, undefined, storeRunning);
     gaveUp.catch(() => {});
     await clock.advance(100);
     await expect(gaveUp).rejects.toBeInstanceOf(LeadershipLostError);
     expect(bounded.requestIds).toHaveLength(2);
     const other = flakyNode([new RangeError('too big')]);
-    await expect(proposeWithRetries(other.node, new Uint8Array([1]), 1, { maxAttempts: 5, retryDelayMs: 10, clock }, undefined)).rejects.toBeInstanceOf(RangeError);
+    await expect(proposeWithRetries(other.node, new Uint8Array([1]), 1, { maxAttempts: 5, retryDelayMs: 10, clock }, undefined, storeRunning)).rejects.toBeInstanceOf(RangeError);
     expect(other.requestIds).toHaveLength(1);
   });
 
   it('retries NotMemberError beyond maxAttempts under the same request id while the room may take the peer back', async () => {
     const clock = new VirtualClock();
     const { node, requestIds } = flakyNode([new NotMemberError(true), ...Array.from({ length: 6 }, () => new NotMemberError(false))]);
-    const result = proposeWithRetries(node, new Uint8Array([1]), 7, { maxAttempts: 2, retryDelayMs: 10, clock }, undefined);
+    const result = proposeWithRetries(node, new Uint8Array([1]), 7, { maxAttempts: 2, retryDelayMs: 10, clock }, undefined, storeRunning);
     await clock.advance(readmissionPatienceMs / 2);
     await expect(result).resolves.toBe(entry);
     expect(requestIds).toEqual(Array.from({ length: 8 }, () => 7));
@@ -294,7 +397,7 @@ describe('proposeWithRetries', () => {
   it('gives up on NotMemberError after the readmission patience, saying the outcome is unknown if an earlier attempt was sent', async () => {
     const clock = new VirtualClock();
     const { node, requestIds } = flakyNode([new NotMemberError(true), ...Array.from({ length: 1_000 }, () => new NotMemberError(false))]);
-    const result = proposeWithRetries(node, new Uint8Array([1]), 7, { maxAttempts: 2, retryDelayMs: 10, clock }, undefined);
+    const result = proposeWithRetries(node, new Uint8Array([1]), 7, { maxAttempts: 2, retryDelayMs: 10, clock }, undefined, storeRunning);
     result.catch(() => {});
     await clock.advance(readmissionPatienceMs + 5_000);
     const error: unknown = await result.catch((reason: unknown) => reason);
@@ -308,7 +411,7 @@ describe('proposeWithRetries', () => {
     const clock = new VirtualClock();
     const { node } = flakyNode([new LeadershipLostError()]);
     const controller = new AbortController();
-    const result = proposeWithRetries(node, new Uint8Array([1]), 1, { maxAttempts: 5, retryDelayMs: 1_000, clock }, controller.signal);
+    const result = proposeWithRetries(node, new Uint8Array([1]), 1, { maxAttempts: 5, retryDelayMs: 1_000, clock }, controller.signal, storeRunning);
     result.catch(() => {});
     await clock.advance(1);
     controller.abort(new Error('stop'));

@@ -44,7 +44,7 @@ export function createReplicatedStore<State, Command>(options: ReplicatedStoreOp
     const requestId = nextRequestId++;
     pending.add(requestId, command);
     try {
-      const entry = await proposeWithRetries(node, bytes, requestId, resolved, dispatchOptions.signal);
+      const entry = await proposeWithRetries(node, bytes, requestId, resolved, dispatchOptions.signal, applier.stoppedSignal);
       if (entry.dedupKey !== undefined) ownClientId = entry.dedupKey.clientId;
       const after = await applier.waitApplied(entry.index);
       const failure = applyErrors.get(requestId);

@@ -72,10 +72,15 @@ export interface ReplicatedStore<State, Command> {
   /**
    * A linearizable read: the confirmed state at least as new as every write finished before the
    * call. Retried, like a dispatch, while this peer is outside the cluster (NotMemberError), for up
-   * to `readmissionPatienceMs`; the signal or `close()` ends that wait at once.
+   * to `readmissionPatienceMs`; the signal or `close()` ends that wait, and the wait to apply the
+   * read index here, at once.
    */
   read(options?: { signal?: AbortSignal }): Promise<State>;
-  /** Stops applying; pending dispatches reject. The node is the caller's to close. */
+  /**
+   * Stops applying; pending dispatches and reads reject with one RaftClosedError, at once unless an
+   * attempt is in flight at the node (that one settles there first; no new attempt starts). The
+   * node is the caller's to close.
+   */
   close(): void;
 }
 

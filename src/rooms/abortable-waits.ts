@@ -1,0 +1,64 @@
+// Page-local waits of the replicated store that end early when any of several signals aborts
+// (the caller's own, the store stopping), rejecting with that signal's reason. A wait that starts
+// after a signal aborted rejects at once, so a retry loop that waits between attempts starts no
+// attempt after close. Listeners are removed however a wait ends: the store's stop signal lives as
+// long as the store and sees every dispatch and read, so a forgotten listener would pile up.
+import type { Clock } from '../core/config.ts';
+import type { Watchable } from '../core/observable.ts';
+
+/** The signals that end a wait; an absent one (no caller signal) is allowed, to keep call sites plain. */
+export type EndingSignals = readonly (AbortSignal | undefined)[];
+
+/** Waits on the clock; the first of the signals to abort rejects at once with its reason. */
+export function sleepUnlessAborted(clock: Clock, ms: number, signals: EndingSignals): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const aborted = firstAborted(signals);
+    if (aborted !== undefined) return reject(aborted.reason);
+    const stopListening = listenForAbort(signals, (reason) => {
+      clock.clearTimeout(handle);
+      stopListening();
+      reject(reason);
+    });
+    const handle = clock.setTimeout(() => {
+      stopListening();
+      resolve();
+    }, ms);
+  });
+}
+
+/**
+ * Resolves once `applied` reaches `index`; the first of the signals to abort rejects at once with
+ * its reason. An index already applied resolves even if a signal has aborted, as awaitRead does:
+ * the answer is already here and just as linearizable.
+ */
+export function waitUntilApplied(applied: Watchable<number>, index: number, signals: EndingSignals): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (applied.value >= index) return resolve();
+    const aborted = firstAborted(signals);
+    if (aborted !== undefined) return reject(aborted.reason);
+    const stopListening = listenForAbort(signals, (reason) => {
+      unsubscribe();
+      stopListening();
+      reject(reason);
+    });
+    const unsubscribe = applied.subscribe((value) => {
+      if (value < index) return;
+      unsubscribe();
+      stopListening();
+      resolve();
+    });
+  });
+}
+
+function firstAborted(signals: EndingSignals): AbortSignal | undefined {
+  return signals.find((signal) => signal?.aborted === true);
+}
+
+/** Calls `onAbort` with the reason of whichever signal aborts first; returns what removes every listener. */
+function listenForAbort(signals: EndingSignals, onAbort: (reason: unknown) => void): () => void {
+  const listeners = signals.flatMap((signal) => (signal === undefined ? [] : [{ signal, listener: (): void => onAbort(signal.reason) }]));
+  for (const { signal, listener } of listeners) signal.addEventListener('abort', listener, { once: true });
+  return () => {
+    for (const { signal, listener } of listeners) signal.removeEventListener('abort', listener);
+  };
+}
