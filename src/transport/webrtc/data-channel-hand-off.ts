@@ -26,9 +26,10 @@
 //   the answerer creates the same pair when it reads that, and asks for one
 //   (`engine-channels-request`) when its own worker changed. Each side hands the new pair to its
 //   worker in the creating task (or keeps it), closes the pair before, and announces the
-//   generation it listens on; a worker sends only on the generation both sides listen on.
-//   Only a connection that is not ready yet, a peer that never announced, or one past
-//   `handOffLimits.maxEngineChannelGenerations` is renewed as a whole new connection.
+//   generation it listens on; a worker sends only on the generation both sides listen on. A
+//   connection not ready yet gets its pair once it is; a peer that never announced gets none; a
+//   connection past `handOffLimits.maxEngineChannelGenerations` is closed, and the next one takes
+//   its channels to the worker.
 //
 // The messages are plain data apart from the transferred channels, and cross a MessagePort.
 import type { NodeId } from '../../core/types.ts';

@@ -54,7 +54,7 @@ export interface EngineChannels {
   /**
    * Gets a fresh pair on the live connection for the worker attached now (the initiator opens
    * one, the answerer asks for one); false when that is not for this session to do (not ready,
-   * or generations ran out: renew the connection).
+   * or generations ran out: the connection must close, and the next one takes the channels).
    */
   renew(): boolean;
   /** The session closed: returns the frames still queued on a pair kept here. */
