@@ -14,8 +14,9 @@ const secret = 'e2e room secret, long and random in real use';
 const poll = { timeout: 90_000, intervals: [100, 250, 500, 1_000] };
 
 const status = (page: Page): Promise<RoomPeerStatus> => page.evaluate(() => window.roomPeer.status());
-const start = (page: Page, signalingUrl: string): Promise<string> =>
-  page.evaluate((config) => window.roomPeer.start(config), { signalingUrl, room, secret });
+const start = (page: Page, signalingUrl: string, roomName = room, engine: 'page' | 'worker' = 'page'): Promise<string> =>
+  page.evaluate((config) => window.roomPeer.start(config), { signalingUrl, room: roomName, secret, engine });
+const counters = (page: Page): Promise<Record<string, number>> => page.evaluate(() => window.roomPeer.transportCounters());
 
 test('three pages join a room and converge, a hidden leader hands off, a reload keeps its identity', async ({ browser, baseURL }) => {
   test.setTimeout(300_000);
@@ -57,6 +58,37 @@ test('three pages join a room and converge, a hidden leader hands off, a reload 
     await reloaded.evaluate(() => window.roomPeer.add());
     for (const page of pages) await expect.poll(async () => (await status(page)).state.total, poll).toBe(4);
     expect((await status(reloaded)).voters).toEqual([...ids].sort());
+    await Promise.all(pages.map((page) => page.evaluate(() => window.roomPeer.leave())));
+  } finally {
+    await Promise.all(contexts.map((context) => context.close()));
+    await server.close();
+  }
+});
+
+test('with the engines in workers, pages that connected before their nodes started keep their connections: fresh channels move to each worker', async ({ browser, baseURL }) => {
+  test.setTimeout(300_000);
+  const workerRoom = 'e2e-room-workers';
+  const server: SignalingServer = await startSignalingServer({ port: 0, host: '127.0.0.1', rooms: { [workerRoom]: { admissionKey: await deriveAdmissionKey(secret, workerRoom) } } });
+  const contexts = await Promise.all([0, 1, 2].map(() => browser.newContext({ ...(baseURL === undefined ? {} : { baseURL }), permissions: ['camera', 'microphone'] })));
+  try {
+    const pages = await Promise.all(contexts.map((context) => context.newPage()));
+    await Promise.all(pages.map((page) => page.goto('/e2e/pages/room-peer.html')));
+    const ids = [await start(pages[0]!, server.url, workerRoom, 'worker')];
+    await expect.poll(async () => (await status(pages[0]!)).role, poll).toBe('leader');
+    // The newcomers connect while they listen for the room, before their nodes (and workers) start.
+    ids.push(...(await Promise.all(pages.slice(1).map((page) => start(page, server.url, workerRoom, 'worker')))));
+    for (const page of pages) await expect.poll(async () => (await status(page)).voters, poll).toEqual([...ids].sort());
+    await Promise.all(pages.map((page) => page.evaluate(() => window.roomPeer.add())));
+    for (const page of pages) await expect.poll(async () => (await status(page)).state.total, poll).toBe(3);
+
+    for (const page of pages) {
+      const counted = await counters(page);
+      // Every page's two connections are the first ones: their engine channels reached the
+      // workers as fresh pairs on the live connections, not through new connections.
+      expect([counted['connectionAttempts'], counted['connectionsEstablished']]).toEqual([2, 2]);
+      expect(counted['engineChannelsReopened']).toBeGreaterThanOrEqual(1);
+      expect(counted['dataChannelsHandedOver']).toBeGreaterThanOrEqual(2);
+    }
     await Promise.all(pages.map((page) => page.evaluate(() => window.roomPeer.leave())));
   } finally {
     await Promise.all(contexts.map((context) => context.close()));

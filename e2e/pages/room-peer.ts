@@ -1,15 +1,23 @@
 // The page side of e2e/rooms.spec.ts: one room peer through joinRoom — WebSocket signaling, the
 // WebRTC transport, IndexedDB storage, the node id in this context's localStorage and the default
-// document visibility source — with a counter store. The spec drives it through `window.roomPeer`.
+// document visibility source — with a counter store, its engine on the page or (`engine:
+// 'worker'`) in a Web Worker on the same IndexedDB database. The spec drives it through
+// `window.roomPeer`.
 /// <reference types="vite/client" />
-import { IndexedDbRaftStorage, joinRoom, type Room } from '../../src/index.ts';
-import { createWebRtcTransport, createWebSocketSignalingClient } from '../../src/webrtc.ts';
+import { IndexedDbRaftStorage, joinRoom, type RaftNode, type RaftNodeOptions, type Room } from '../../src/index.ts';
+import { createWebRtcTransport, createWebSocketSignalingClient, type WebRtcTransport } from '../../src/webrtc.ts';
+import { createWorkerRaftNode } from '../../src/worker.ts';
 
 export interface RoomPeerConfig {
   readonly signalingUrl: string;
   readonly room: string;
   readonly secret: string;
+  /** Where the engine runs (default: on the page). */
+  readonly engine?: 'page' | 'worker';
 }
+
+/** Slow elections: three Chromium processes share two loaded cores. */
+const raftConfig = { electionTimeoutMin: 1_000, electionTimeoutMax: 2_000, heartbeatInterval: 100 };
 
 type Command = { readonly type: 'add'; readonly by: string };
 interface Counter {
@@ -34,6 +42,8 @@ export interface RoomPeerApi {
   /** What a browser does when the tab goes to the background. */
   setHidden(hidden: boolean): void;
   leave(): Promise<void>;
+  /** The WebRTC transport's counters (connections, and engine channels handed to a worker). */
+  transportCounters(): Record<string, number>;
 }
 
 declare global {
@@ -43,6 +53,7 @@ declare global {
 }
 
 let room: Room<Counter, Command> | null = null;
+let transport: WebRtcTransport | null = null;
 let hiddenOverride: boolean | null = null;
 
 // Headless pages are always "visible": the spec hides one by overriding the property the default
@@ -63,12 +74,12 @@ const api: RoomPeerApi = {
       room: config.room,
       secret: config.secret,
       signaling: ({ roomId, nodeId, secret }) => createWebSocketSignalingClient({ url: config.signalingUrl, roomId, nodeId, ...(secret === undefined ? {} : { secret }) }),
-      createTransport: (signaling) => createWebRtcTransport({ signaling, secret: config.secret, iceServers: [] }),
-      storage: (id) => IndexedDbRaftStorage.open(`e2e-room:${config.room}:${id}`),
+      createTransport: (signaling) => (transport = createWebRtcTransport({ signaling, secret: config.secret, iceServers: [] })),
+      storage: (id) => IndexedDbRaftStorage.open(databaseName(config.room, id)),
+      ...(config.engine === 'worker' ? { createNode: (options: RaftNodeOptions) => startWorkerNode(config.room, options) } : {}),
       store: { initialState: { total: 0, by: [] }, apply: (state, command) => ({ total: state.total + 1, by: [...state.by, command.by] }) },
-      // Slow elections: three Chromium processes share two loaded cores. A reload must not look
-      // like a departure, so members count as lost only after a long absence.
-      raftConfig: { electionTimeoutMin: 1_000, electionTimeoutMax: 2_000, heartbeatInterval: 100 },
+      // A reload must not look like a departure, so members count as lost only after a long absence.
+      raftConfig,
       policy: { unreachableAfterMs: 60_000, targetVoters: 3 },
       discoveryMs: 2_000,
       gossipIntervalMs: 500,
@@ -99,7 +110,27 @@ const api: RoomPeerApi = {
     await room?.leave();
     room = null;
   },
+  transportCounters() {
+    return transport === null ? {} : { ...transport.counters };
+  },
 };
+
+const databaseName = (roomName: string, id: string): string => `e2e-room:${roomName}:${id}`;
+
+/** The engine in a worker on the same database: the page's copy joinRoom opened is closed first. */
+async function startWorkerNode(roomName: string, options: RaftNodeOptions): Promise<RaftNode> {
+  if (options.storage instanceof IndexedDbRaftStorage) await options.storage.close();
+  return createWorkerRaftNode({
+    id: options.id,
+    clusterConfig: options.clusterConfig,
+    transport: options.transport,
+    storage: { type: 'indexeddb', name: databaseName(roomName, options.id) },
+    raftConfig,
+    // The room's policy listens to the node's metrics (removal, wedge).
+    ...(options.onMetric === undefined ? {} : { onMetric: options.onMetric }),
+    ...(options.identity === undefined ? {} : { identity: options.identity }),
+  });
+}
 
 // Vite's dev server reloads a page when a file it imports changes (others edit this tree while
 // tests run): keep the running peer across such updates.
