@@ -6,7 +6,7 @@ import type { Clock } from '../core/config.ts';
 import { NotMemberError } from '../core/errors.ts';
 import type { LogEntry } from '../core/types.ts';
 import type { RaftNode } from '../driver/node-options.ts';
-import { sleepUnlessAborted } from './abortable-waits.ts';
+import { sleepUnlessAborted } from '../driver/abortable-waits.ts';
 
 /** Errors after which the same request may be proposed again (compared by name: they may cross a worker boundary). */
 const retryableErrors = new Set(['LeadershipLostError', 'ProposalRejectedError', 'NotLeaderError']);

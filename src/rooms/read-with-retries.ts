@@ -6,7 +6,7 @@
 import type { Clock } from '../core/config.ts';
 import type { Watchable } from '../core/observable.ts';
 import type { RaftNode } from '../driver/node-options.ts';
-import { sleepUnlessAborted, waitUntilApplied } from './abortable-waits.ts';
+import { sleepUnlessAborted, waitUntilApplied } from '../driver/abortable-waits.ts';
 import { isNotMember, readmissionPatienceMs, readmissionRetryDelayMs } from './propose-with-retries.ts';
 
 /**

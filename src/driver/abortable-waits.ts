@@ -1,5 +1,6 @@
-// Page-local waits of the replicated store that end early when any of several signals aborts
-// (the caller's own, the store stopping), rejecting with that signal's reason. A wait that starts
+// Page-local waits that end early when any of several signals aborts (a caller's own, a
+// replicated store stopping), rejecting with that signal's reason: awaitRead's wait to apply, and
+// the replicated store's waits between attempts. A wait that starts
 // after a signal aborted rejects at once, so a retry loop that waits between attempts starts no
 // attempt after close. Listeners are removed however a wait ends: the store's stop signal lives as
 // long as the store and sees every dispatch and read, so a forgotten listener would pile up.
@@ -28,7 +29,7 @@ export function sleepUnlessAborted(clock: Clock, ms: number, signals: EndingSign
 
 /**
  * Resolves once `applied` reaches `index`; the first of the signals to abort rejects at once with
- * its reason. An index already applied resolves even if a signal has aborted, as awaitRead does:
+ * its reason. An index already applied resolves even if a signal has aborted, as awaitRead always did:
  * the answer is already here and just as linearizable.
  */
 export function waitUntilApplied(applied: Watchable<number>, index: number, signals: EndingSignals): Promise<void> {
