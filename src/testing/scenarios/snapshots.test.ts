@@ -106,6 +106,47 @@ describe('snapshots (§7)', () => {
     await node.close();
   });
 
+  it('a small chunk ceiling streams the snapshot in many chunks, and the follower installs it whole', async () => {
+    const cluster = await startCluster({ seed: 606, size: 3, raftConfig: { snapshotTrailingEntries: 0, snapshotChunkCeiling: 64 } });
+    const leaderId = await checkOneLeader(cluster);
+    const away = cluster.ids.find((id) => id !== leaderId)!;
+    cluster.crash(away);
+    for (let count = 0; count < 5; count += 1) await one(cluster, `entry-${count}`, 2);
+    const through = await compactLeader(cluster, 2_000); // 32 chunks of 64 bytes
+    await cluster.restart(away);
+    const after = await one(cluster, 'after', 3);
+    const node = cluster.nodes.get(away)!;
+    expect(node.node!.compactionFloor.value).toBeGreaterThanOrEqual(through);
+    expect(node.appliedIndex).toBeGreaterThanOrEqual(after);
+    await cluster.close();
+  });
+
+  it('a receiver whose total ceiling is below the default chunk ceiling refuses a larger snapshot with the metric', async () => {
+    const cluster = await startCluster({ seed: 607, size: 3, raftConfig: { snapshotTrailingEntries: 0 } });
+    const leaderId = await checkOneLeader(cluster);
+    const away = cluster.ids.find((id) => id !== leaderId)!;
+    cluster.crash(away);
+    for (let count = 0; count < 5; count += 1) await one(cluster, `entry-${count}`, 2);
+    await compactLeader(cluster, 4_000);
+    // The lagging follower comes back as a fresh engine on its storage, with a 2 KiB ceiling.
+    cluster.network.setDown(away, false);
+    const simulated = cluster.nodes.get(away)!;
+    const metrics: RaftMetric[] = [];
+    const node = await createRaftNode({
+      id: away,
+      clusterConfig: { voters: cluster.ids },
+      transport: simulated.transport,
+      storage: simulated.durable,
+      raftConfig: { snapshotTrailingEntries: 0, snapshotTotalCeiling: 2_048, clock: cluster.clock },
+      onMetric: (metric) => metrics.push(metric),
+    });
+    await cluster.runFor(500);
+    expect(metrics.some((metric) => metric.type === 'snapshotRejectedSizeCeiling' && metric.totalBytes === 4_000)).toBe(true);
+    expect(node.compactionFloor.value).toBe(0);
+    await node.close();
+    await cluster.close();
+  });
+
   it('an oversized snapshot is refused with a metric and never installed', async () => {
     const metrics: RaftMetric[] = [];
     const cluster = await startCluster({ seed: 605, size: 3, raftConfig: { ...snapshotConfig, snapshotTotalCeiling: 4_096 } });

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { defaultRaftConfig, resolveRaftConfig } from './config.ts';
+
+describe('RaftConfig (API.md "Configuration")', () => {
+  it('fills the documented defaults', () => {
+    const resolved = resolveRaftConfig({});
+    expect(resolved.electionTimeoutMinMs).toBe(150);
+    expect(resolved.electionTimeoutMaxMs).toBe(300);
+    expect(resolved.heartbeatIntervalMs).toBe(50);
+    expect(resolved.slowProposeThresholdMs).toBe(100);
+    expect(resolved.snapshotChunkCeilingBytes).toBe(16 * 1024);
+    expect(resolved.snapshotTotalCeilingBytes).toBe(64 * 1024 * 1024);
+    expect(resolved.maxTermJump).toBe(10_000);
+    expect(resolved).toEqual(defaultRaftConfig);
+  });
+
+  it('refuses an invalid value with a RangeError naming the field, the value and the rule', () => {
+    expect(() => resolveRaftConfig({ heartbeatInterval: 150 })).toThrow(/RaftConfig\.heartbeatInterval = 150 .*< electionTimeoutMin \(150\)/);
+    expect(() => resolveRaftConfig({ heartbeatInterval: 0 })).toThrow(RangeError);
+    expect(() => resolveRaftConfig({ maxTermJump: 0 })).toThrow(/RaftConfig\.maxTermJump = 0/);
+    expect(() => resolveRaftConfig({ maxTermJump: 2 ** 20 + 1 })).toThrow(RangeError);
+    expect(() => resolveRaftConfig({ snapshotChunkCeiling: 0 })).toThrow(/RaftConfig\.snapshotChunkCeiling = 0/);
+    expect(() => resolveRaftConfig({ snapshotTotalCeiling: 0 })).toThrow(/RaftConfig\.snapshotTotalCeiling = 0/);
+  });
+
+  it('accepts the edges of the documented ranges', () => {
+    expect(resolveRaftConfig({ maxTermJump: 1 }).maxTermJump).toBe(1);
+    expect(resolveRaftConfig({ maxTermJump: 2 ** 20 }).maxTermJump).toBe(2 ** 20);
+    expect(resolveRaftConfig({ heartbeatInterval: 1 }).heartbeatIntervalMs).toBe(1);
+    expect(resolveRaftConfig({ heartbeatInterval: 149 }).heartbeatIntervalMs).toBe(149);
+  });
+
+  it('accepts small snapshot chunks: they cost round trips, not safety', () => {
+    expect(resolveRaftConfig({ snapshotChunkCeiling: 64 }).snapshotChunkCeilingBytes).toBe(64);
+  });
+
+  it('takes a receiver total ceiling below its own chunk ceiling: one bounds what it reassembles, the other what it sends', () => {
+    expect(resolveRaftConfig({ snapshotTotalCeiling: 2_048 }).snapshotTotalCeilingBytes).toBe(2_048);
+  });
+});
