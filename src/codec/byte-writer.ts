@@ -61,6 +61,11 @@ export class ByteWriter {
     this.bytes(encodeText(value));
   }
 
+  /** Bytes written so far. */
+  get byteLength(): number {
+    return this.length;
+  }
+
   finish(): Uint8Array {
     return this.buffer.subarray(0, this.length);
   }

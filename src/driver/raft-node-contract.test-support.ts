@@ -206,6 +206,22 @@ export function describeRaftNodeContract(name: string, harness: RaftNodeHarness)
       await node.close();
     });
 
+    it('a proposal keeps the request id it was given; an invalid one rejects with RangeError and spares the others of its burst', async () => {
+      const { node } = await harness.solo(nodeId('solo'));
+      await node.awaitLeadership();
+      // One synchronous burst: on a worker node they cross the boundary in one message.
+      const given = node.propose(bytes('given'), { requestId: 2 ** 40 });
+      const invalid = [-1, 1.5, Number.NaN, 0].map((requestId) => node.propose(bytes('invalid'), { requestId }));
+      const issued = node.propose(bytes('issued'));
+      const entries = await Promise.all([given, issued]);
+      expect(entries.map((entry) => [text(entry.command), entry.dedupKey?.requestId])).toEqual([
+        ['given', 2 ** 40],
+        ['issued', 2 ** 40 + 1],
+      ]);
+      for (const rejected of invalid) await expect(rejected).rejects.toBeInstanceOf(RangeError);
+      await node.close();
+    });
+
     it('restarts from storage and replays the same committed entries', async () => {
       const id = nodeId('solo');
       const storageName = `restart-${Math.random().toString(36).slice(2)}`;

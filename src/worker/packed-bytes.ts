@@ -3,9 +3,11 @@
 // engine's entries are views: the codec decodes commands in place, into frames. During
 // bench:browser's saturation, 2.5 MB of committed commands referenced 370-950 MB of backing
 // buffers, and a Chromium trace (npm run bench:browser-trace) showed single events posts taking
-// 73-88 ms to serialize. So each events batch packs the bytes it carries (commands, an installed
-// snapshot's state) into ONE fresh buffer, transferred rather than cloned, and every byte field
-// becomes a view into it: one memcpy per field, one ArrayBuffer per batch. (One buffer per field
+// 73-88 ms to serialize. So each events batch packs the bytes its object events carry (an
+// installed snapshot's state, large commands, membership entries; the hot kinds are copied into
+// the batch's records instead, event-records.ts) into ONE fresh buffer, transferred rather than
+// cloned, and every byte field becomes a view into it: one memcpy per field, one ArrayBuffer per
+// batch. (One buffer per field
 // would do for the clone, but it means thousands of small ArrayBuffers a second for the page's
 // garbage collector to sweep: a trace of that version showed a 20 ms young-generation
 // ArrayBuffer sweep.) Packs are bounded, and large fields travel alone (packEventBytes).

@@ -76,7 +76,7 @@ export type CallOutcome<T> = Answer<T> & { readonly eventsThrough: number };
 
 export type Answer<T> = { readonly type: 'ok'; readonly value: T } | { readonly type: 'error'; readonly error: SerializedError };
 
-/** One proposal of a batch (WorkerNodeApi.proposeBatch); its answer comes as an `answer` event. */
+/** One proposal of a batch (WorkerNodeApi.proposeBatch, proposal-records.ts); its answer comes as an `answer` event. */
 export interface ProposalRequest {
   readonly callId: number;
   readonly command: Uint8Array;
@@ -88,10 +88,11 @@ export interface WorkerNodeApi {
   /** Answers with the node's initial state. */
   start(request: StartRequest, transportPort: MessagePort, eventsPort: MessagePort): Promise<CallOutcome<NodeState>>;
   /**
-   * Every proposal the page made in one synchronous burst, in one message; each answer comes back
-   * as an `answer` event, batched with the other events (one message each way per burst).
+   * Every proposal the page made in one synchronous burst, in one transferred buffer
+   * (proposal-records.ts); each answer comes back as an `answer` event, batched with the other
+   * events (one message each way per burst).
    */
-  proposeBatch(proposals: readonly ProposalRequest[]): void;
+  proposeBatch(proposals: ArrayBuffer): void;
   readIndex(callId: number): Promise<CallOutcome<number>>;
   changeMembership(callId: number, target: ClusterConfig): Promise<CallOutcome<ClusterConfig>>;
   transferLeadership(callId: number, target: NodeId): Promise<CallOutcome<null>>;
@@ -105,7 +106,7 @@ export interface WorkerNodeApi {
   close(): Promise<CallOutcome<null>>;
 }
 
-/** Worker -> page on the events port, batched per microtask. */
+/** Worker -> page on the events port, batched per task (worker-outbox.ts). */
 export type WorkerEvent =
   | { readonly type: 'state'; readonly state: NodeState }
   | { readonly type: 'metric'; readonly metric: RaftMetric }
@@ -118,7 +119,13 @@ export interface WorkerEventBatch {
   readonly type: 'events';
   /** 1, 2, 3, ... in posting order. */
   readonly sequence: number;
-  readonly events: readonly WorkerEvent[];
+  /**
+   * Every event of the batch in order, as records (event-records.ts): committed entries and
+   * proposals' answers in binary, a marker for each of `objects`.
+   */
+  readonly records: ArrayBuffer;
+  /** The events records do not hold (state, metrics, trace, errors, ...), in order. */
+  readonly objects: readonly WorkerEvent[];
 }
 
 /** Page -> worker on the events port. */

@@ -10,7 +10,9 @@ import type { NodeId } from '../core/types.ts';
 import { isValidCounter, validateClusterConfig } from '../core/types.ts';
 import type { RaftNode } from '../driver/node-options.ts';
 import { rebuildError } from './error-transfer.ts';
-import type { NodeState, ProposalRequest, WorkerEvent, WorkerEventBatch, WorkerNodeApi } from './protocol.ts';
+import { decodeEventBatch } from './event-records.ts';
+import { createProposalBurst, type ProposalBurst } from './proposal-records.ts';
+import type { NodeState, WorkerEvent, WorkerEventBatch, WorkerNodeApi } from './protocol.ts';
 import { createRemoteCalls, type RemoteCalls } from './remote-calls.ts';
 import { createRemoteCommittedStreams, type RemoteCommittedStreams } from './remote-committed-stream.ts';
 import { createStateMirror, type StateMirror } from './state-mirror.ts';
@@ -55,7 +57,7 @@ export function createRemoteNode(id: NodeId, initial: NodeState, connection: Rem
     const stoppedInWorker = mirror.apply(state);
     if (stoppedInWorker !== null) stop(rebuildError(stoppedInWorker));
   };
-  const proposals = createProposalQueue((batch) => void api.proposeBatch(transfer(batch, batch.map((proposal) => proposal.command.buffer as ArrayBuffer))));
+  const proposals = createProposalQueue((batch) => void api.proposeBatch(transfer(batch, [batch])));
   const abort = (callId: number): void => {
     if (!proposals.unqueue(callId)) void api.abort(callId);
   };
@@ -79,7 +81,12 @@ export function createRemoteNode(id: NodeId, initial: NodeState, connection: Rem
   const onEvents = (message: MessageEvent<WorkerEventBatch>): void => {
     const batch = message.data;
     if (batch?.type !== 'events') return;
-    for (const event of batch.events) handleEvent(event);
+    try {
+      decodeEventBatch(batch, handleEvent);
+    } catch (error) {
+      // Our own worker sent it: a bug, and the events after the fault are lost, so the node stops.
+      return stop(error instanceof Error ? error : new Error(String(error)));
+    }
     calls.eventsHandled(batch.sequence);
   };
   eventsPort.addEventListener('message', onEvents);
@@ -108,11 +115,10 @@ function remoteMethods({ api, mirror, stopped, streams, calls, proposals }: Remo
     },
     propose(command, options = {}) {
       if (!(command instanceof Uint8Array)) return Promise.reject(new TypeError('propose(command): command must be a Uint8Array'));
-      // Copied now: the batch is posted after this task's other proposals, and a caller that
-      // reuses its buffer once propose returns would otherwise send the reused bytes. The copy
-      // owns its buffer, so it is transferred rather than cloned again, and a view into a larger
-      // buffer does not drag that buffer along (packed-bytes.ts).
-      return calls.submit(options.signal, (callId) => proposals.queue({ callId, command: command.slice(), requestId: options.requestId ?? null }));
+      // Copied now, into the burst's buffer: the burst is posted after this task's other
+      // proposals, and a caller that reuses its buffer once propose returns would otherwise send
+      // the reused bytes (proposal-records.ts).
+      return calls.submit(options.signal, (callId) => proposals.queue(callId, command, options.requestId ?? null));
     },
     readIndex: (options = {}) => calls.call(options.signal, (callId) => api.readIndex(callId)),
     changeMembership(target, options = {}) {
@@ -149,7 +155,7 @@ function remoteMethods({ api, mirror, stopped, streams, calls, proposals }: Remo
 }
 
 interface ProposalQueue {
-  queue(proposal: ProposalRequest): void;
+  queue(callId: number, command: Uint8Array, requestId: number | null): void;
   /** Removes a proposal not sent yet (its call was aborted); false when it was already sent. */
   unqueue(callId: number): boolean;
 }
@@ -158,19 +164,22 @@ interface ProposalQueue {
  * Proposals made in one synchronous run (a burst of callers, or callers resumed together by one
  * batch of answers) go to the worker in one message, sent on a microtask.
  */
-function createProposalQueue(send: (batch: ProposalRequest[]) => void): ProposalQueue {
-  let queued = new Map<number, ProposalRequest>();
+function createProposalQueue(send: (batch: ArrayBuffer) => void): ProposalQueue {
+  let burst: ProposalBurst | null = null;
   const flush = (): void => {
-    const batch = [...queued.values()];
-    queued = new Map();
-    if (batch.length > 0) send(batch);
+    const sending = burst;
+    burst = null;
+    if (sending !== null && sending.size > 0) send(sending.finish());
   };
   return {
-    queue(proposal) {
-      if (queued.size === 0) queueMicrotask(flush);
-      queued.set(proposal.callId, proposal);
+    queue(callId, command, requestId) {
+      if (burst === null) {
+        burst = createProposalBurst();
+        queueMicrotask(flush);
+      }
+      burst.add(callId, command, requestId);
     },
-    unqueue: (callId) => queued.delete(callId),
+    unqueue: (callId) => burst?.remove(callId) ?? false,
   };
 }
 

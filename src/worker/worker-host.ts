@@ -7,6 +7,7 @@ import type { RaftNode } from '../driver/node-options.ts';
 import { createCommittedPumps, type CommittedPumps } from './committed-pump.ts';
 import { serializeError } from './error-transfer.ts';
 import { openWorkerStorage, type OpenedStorage } from './open-storage.ts';
+import { decodeProposalBurst } from './proposal-records.ts';
 import type { Answer, CallOutcome, NodeState, PageEvent, SerializedError, StartRequest, WorkerNodeApi } from './protocol.ts';
 import { createPortTransport, type PortTransport } from './transport-bridge.ts';
 import { createEventOutbox, createStateTracker, type EventOutbox, type StateTracker } from './worker-outbox.ts';
@@ -95,9 +96,10 @@ export function createWorkerNodeHost(options: WorkerNodeHostOptions = {}): Worke
 
   const api: WorkerNodeApi = {
     start,
-    proposeBatch(proposals) {
-      // All of them enter the engine in this task: one step, one AppendEntries per peer.
-      for (const { callId, command, requestId } of proposals) {
+    proposeBatch(batch) {
+      // All of them enter the engine in this task: one step, one AppendEntries per peer. (The
+      // engine copies each command, so views into the batch's buffer are fine.)
+      for (const { callId, command, requestId } of decodeProposalBurst(batch)) {
         void run(callId, (node, signal) => node.propose(command, requestId === null ? { signal } : { requestId, signal })).then((result) => outbox?.send({ type: 'answer', callId, answer: result }));
       }
     },

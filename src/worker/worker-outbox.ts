@@ -1,6 +1,6 @@
-// What the worker pushes to the page: events batched per task on the events port, each batch
-// numbered so answers can name the batch they must wait for, and the node's state as versioned
-// snapshots (a new version only when something changed).
+// What the worker pushes to the page: events batched per task on the events port (the hot kinds
+// in binary, event-records.ts), each batch numbered so answers can name the batch they must wait
+// for, and the node's state as versioned snapshots (a new version only when something changed).
 //
 // Why per task and not per microtask: a committed-stream pump awaits its iterator between items,
 // so a flush queued as a microtask ran between every two items and posted each committed entry in
@@ -9,7 +9,7 @@
 import type { RaftNode } from '../driver/node-options.ts';
 import { serializeError } from './error-transfer.ts';
 import { createNextTaskScheduler } from './next-task.ts';
-import { packEventBytes } from './packed-bytes.ts';
+import { encodeEventBatches } from './event-records.ts';
 import type { NodeState, WorkerEvent, WorkerEventBatch } from './protocol.ts';
 
 export interface EventOutbox {
@@ -27,9 +27,11 @@ export function createEventOutbox(port: MessagePort): EventOutbox {
     const batch = queued;
     // Emptied first: if packing or posting throws, later events still go out.
     queued = [];
-    sequence += 1;
-    const { events, buffers } = packEventBytes(batch);
-    port.postMessage({ type: 'events', sequence, events } satisfies WorkerEventBatch, buffers);
+    // Usually one batch; more when the records outgrow what one kept command may pin.
+    for (const { records, objects, transfer } of encodeEventBatches(batch)) {
+      sequence += 1;
+      port.postMessage({ type: 'events', sequence, records, objects } satisfies WorkerEventBatch, transfer);
+    }
     return sequence;
   };
   const scheduler = createNextTaskScheduler(flush);

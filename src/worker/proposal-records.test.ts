@@ -1,0 +1,70 @@
+// A burst of proposals crosses to the worker as one buffer (proposal-records.ts): each proposal
+// arrives with its call id, request id and the bytes it had at the call, and a proposal whose
+// call was aborted before the burst went does not arrive at all.
+import { describe, expect, it } from 'vitest';
+import { createProposalBurst, decodeProposalBurst } from './proposal-records.ts';
+
+const plain = (proposals: ReturnType<typeof decodeProposalBurst>): unknown[] => proposals.map(({ callId, command, requestId }) => [callId, [...command], requestId]);
+
+describe('proposal bursts', () => {
+  it('each proposal arrives with its ids and the bytes it had when proposed', () => {
+    const burst = createProposalBurst();
+    const reused = new Uint8Array([1, 2, 3]);
+    burst.add(1, reused, null);
+    reused.fill(9); // an encoder reusing its output buffer right after propose returned
+    burst.add(2, reused, 0);
+    burst.add(2 ** 40, new Uint8Array(0), Number.MAX_SAFE_INTEGER);
+    expect(burst.size).toBe(3);
+    expect(plain(decodeProposalBurst(burst.finish()))).toEqual([
+      [1, [1, 2, 3], null],
+      [2, [9, 9, 9], 0],
+      [2 ** 40, [], Number.MAX_SAFE_INTEGER],
+    ]);
+  });
+
+  it('holds exactly its proposals: a view into a large buffer does not bring that buffer along', () => {
+    const burst = createProposalBurst();
+    const arena = new Uint8Array(64 * 1024);
+    for (let callId = 1; callId <= 20; callId += 1) burst.add(callId, arena.subarray(callId * 100, callId * 100 + 100).fill(callId), null);
+    const buffer = burst.finish();
+    expect(buffer.byteLength).toBe(20 * (1 + 1 + 1 + 100)); // call id, no request id, length, bytes
+    const proposals = decodeProposalBurst(buffer);
+    expect(proposals.map(({ command }) => command.length === 100 && command.every((byte) => byte === command[0]) && command[0])).toEqual(Array.from({ length: 20 }, (_, position) => position + 1));
+  });
+
+  it('a removed proposal is left out, the others keep their order; removing twice or an unknown id says false', () => {
+    const burst = createProposalBurst();
+    for (let callId = 1; callId <= 4; callId += 1) burst.add(callId, new Uint8Array([callId]), callId === 3 ? 30 : null);
+    expect(burst.remove(2)).toBe(true);
+    expect(burst.remove(2)).toBe(false);
+    expect(burst.remove(99)).toBe(false);
+    expect(burst.size).toBe(3);
+    expect(plain(decodeProposalBurst(burst.finish()))).toEqual([
+      [1, [1], null],
+      [3, [3], 30],
+      [4, [4], null],
+    ]);
+  });
+
+  it('passes a request id the engine will refuse on as it is, for the engine to refuse', () => {
+    const burst = createProposalBurst();
+    const odd = [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 60];
+    odd.forEach((requestId, position) => burst.add(position + 1, new Uint8Array([position]), requestId));
+    expect(decodeProposalBurst(burst.finish()).map(({ requestId }) => requestId)).toEqual(odd);
+  });
+
+  it('carries a command of any length (the engine refuses one too large with its own error)', () => {
+    const burst = createProposalBurst();
+    burst.add(1, new Uint8Array(100_000).fill(5), null);
+    const [proposal] = decodeProposalBurst(burst.finish());
+    expect(proposal?.command.length).toBe(100_000);
+  });
+
+  it('refuses a malformed burst loudly', () => {
+    const burst = createProposalBurst();
+    burst.add(1, new Uint8Array(10), null);
+    const bytes = new Uint8Array(burst.finish());
+    expect(() => decodeProposalBurst(bytes.slice(0, bytes.length - 1).buffer)).toThrow(/malformed proposal batch: truncated/);
+    expect(() => decodeProposalBurst(new Uint8Array([1, 3]).buffer)).toThrow(/request id form 3/);
+  });
+});
