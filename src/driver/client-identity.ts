@@ -41,7 +41,7 @@ export function createClientIdentity(identity: ClientIdentity | undefined, node:
       if (keyless) return null;
       issuedAny = true;
       if (requestId === undefined) return { clientId: current, requestId: nextRequestId++ };
-      if (!isValidCounter(requestId) || requestId === 0) throw new RangeError(`propose requestId must be a positive safe integer, got ${String(requestId)}`);
+      validateRequestId(requestId);
       nextRequestId = Math.max(nextRequestId, requestId + 1);
       return { clientId: current, requestId };
     },
@@ -58,6 +58,15 @@ export function createClientIdentity(identity: ClientIdentity | undefined, node:
       return { type: 'reminted', previous, next: current };
     },
   };
+}
+
+/**
+ * A caller's request id must be a positive safe integer. propose checks it before the proposal
+ * takes a place in the window, so a bad id is the caller's rejection, not a stuck slot or a
+ * throw inside a later step.
+ */
+export function validateRequestId(requestId: number): void {
+  if (!isValidCounter(requestId) || requestId === 0) throw new RangeError(`propose requestId must be a positive safe integer, got ${String(requestId)}`);
 }
 
 function highestRequestId(entries: readonly LogEntry[], owner: ClientId): number {

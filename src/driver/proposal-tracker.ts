@@ -5,6 +5,7 @@ import { LeadershipLostError, NotMemberError, ProposalRejectedError } from '../c
 import type { RaftMetric } from '../core/events.ts';
 import type { ProposalFailure, ProposalOutcome } from '../core/ready.ts';
 import type { DedupKey, LogEntry } from '../core/types.ts';
+import { validateRequestId } from './client-identity.ts';
 
 export interface ProposalTrackerOptions {
   readonly window: number;
@@ -59,6 +60,10 @@ export function createProposalTracker(options: ProposalTrackerOptions): Proposal
   return {
     propose(command, requestId, signal) {
       return new Promise<LogEntry>((resolve, reject) => {
+        // Checked before the proposal is registered: stamping happens only when it enters the
+        // window, where a throw would leave its slot taken forever (or, admitted from the
+        // waiting queue inside a step, stop the node).
+        if (requestId !== undefined) validateRequestId(requestId);
         const proposal: Proposal = { command, requestId, signal, startedAt: options.measuring ? options.now() : 0, proposalId: 0, resolve, reject };
         if (signal !== undefined) {
           // Only an abortable proposal pays for the extra closures.

@@ -2,6 +2,7 @@
 // simulator (virtual clock, seeded), single nodes on real time. The same contract runs against
 // createWorkerRaftNode in Chromium (src/worker/worker-node.browser.test.ts).
 import { describe, expect, it } from 'vitest';
+import { dedupWindowSize } from '../core/client-session-format.ts';
 import { nodeId, type NodeId } from '../core/types.ts';
 import { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
 import { createLoopbackNetwork } from '../transport/loopback.ts';
@@ -79,5 +80,33 @@ describe('createRaftNode: storage', () => {
     const network = createLoopbackNetwork();
     const id = nodeId('a');
     await expect(createRaftNode({ id, clusterConfig: { voters: [id] }, transport: network.transport(id), storage })).rejects.toThrow(CorruptStorageError);
+  });
+});
+
+describe('createRaftNode: request ids', () => {
+  it('an invalid requestId rejects at once and holds no place in the window of unresolved proposals', async () => {
+    const cluster = createSimulatedCluster({ seed: 71, size: 1 });
+    await cluster.start();
+    const leader = (await cluster.waitForLeader(leaderTimeoutMs))!.node!;
+    const invalid = Array.from({ length: dedupWindowSize + 1 }, () => leader.propose(new Uint8Array([1]), { requestId: 0 }));
+    const outcomes = await cluster.settle(Promise.allSettled(invalid), settleTimeoutMs);
+    expect(outcomes?.every((outcome) => outcome.status === 'rejected' && outcome.reason instanceof RangeError)).toBe(true);
+    const valid = await cluster.settle(leader.propose(new Uint8Array([2])), settleTimeoutMs);
+    expect(valid?.command).toEqual(new Uint8Array([2]));
+    await cluster.close();
+  });
+
+  it('an invalid requestId behind a full window rejects without stopping the node', async () => {
+    const cluster = createSimulatedCluster({ seed: 72, size: 3 });
+    await cluster.start();
+    const leader = (await cluster.waitForLeader(leaderTimeoutMs))!.node!;
+    cluster.network.isolate(leader.id); // nothing commits: the window fills and stays full
+    const pending = Array.from({ length: dedupWindowSize }, () => leader.propose(new Uint8Array([1])));
+    for (const proposal of pending) proposal.catch(() => {}); // they fail when leadership is lost
+    await expect(cluster.settle(leader.propose(new Uint8Array([2]), { requestId: -1 }), settleTimeoutMs)).rejects.toThrow(RangeError);
+    cluster.network.heal();
+    await cluster.runFor(1_000);
+    expect(leader.stopped.value).toBeNull();
+    await cluster.close();
   });
 });
