@@ -16,6 +16,18 @@
 //                              saturation window to bench/results/ (summed up by
 //                              bench/browser/profile-summary.ts); profiling slows the run
 //   --max-inflight-messages=N  the leader's AppendEntries window per follower (default: the engine's)
+//   --timeline=N               after the light load, N more light-load commits timed stage by stage
+//                              across the three processes (engine in a worker only): each engine
+//                              worker marks, on the wall clock all processes share, the proposal
+//                              arriving, every AppendEntries and answer handed to or received from
+//                              a data channel, every storage write (called, requests issued,
+//                              complete) and every event batch posted to its page
+//                              (bench/pages/commit-timeline-recorder.ts); the leader's page marks
+//                              propose(), the post to its worker and the resolved promise. Printed:
+//                              p50 / p90 / mean of each stage; the critical path's means add up to
+//                              the total's (bench/browser/commit-timeline.ts)
+//   --timeline-pause=MS        pause between the timeline's commits (default 0, as the light load)
+//   --timeline-json=FILE       also write the timeline's raw marks to FILE, for a closer look
 // On Linux it also prints the CPU time of every Chromium thread over the saturation window (from
 // /proc; bench/browser/thread-cpu.ts), which CPU profiles cannot show: IPC, network and storage.
 // Not a benchmark: no figure here is a target, and nothing is written to bench/results/.
@@ -25,6 +37,7 @@ import path from 'node:path';
 import { startBenchCluster, type BenchProcess } from './browser/cluster.ts';
 import { load, percentile, settled, sleep, status, wallClockMs } from './browser/driving.ts';
 import { takeThreadCpuSnapshot, threadCpuAvailable, threadCpuBetween, type ThreadCpuSnapshot } from './browser/thread-cpu.ts';
+import { joinTimelines, stageTable, timelineCounts } from './browser/commit-timeline.ts';
 import type { StorageWrite, Transition } from './pages/browser-diagnostics.ts';
 
 const outside = Object.values(os.networkInterfaces()).flat().filter((address) => address !== undefined && !address.internal);
@@ -57,6 +70,9 @@ const lightCommits = count('light', 300);
 const everyMs = count('every', 0);
 const leaderOnly = process.argv.includes('--leader-only');
 const profile = process.argv.includes('--profile');
+const timelineCommits = count('timeline', 0);
+const timelinePauseMs = count('timeline-pause', 0);
+const timelineJson = option('timeline-json');
 const maxInflightMessages = option('max-inflight-messages') === undefined ? undefined : count('max-inflight-messages', 0);
 
 const format = (value: number, digits = 1): string => (Number.isFinite(value) ? value.toFixed(digits) : '—');
@@ -82,6 +98,7 @@ try {
       }
     }
   }
+  if (timelineCommits > 0) await printTimeline(processes, leader);
   const proposers: readonly BenchProcess[] = leaderOnly ? [leader] : processes;
   const startMs = wallClockMs();
   const startStatus = await status(leader);
@@ -154,4 +171,43 @@ try {
   for (const transition of duringLoad.slice(0, 30)) console.log(`  ${format((transition.atMs - startMs) / 1000, 3)} s  ${transition.node} ${transition.role}, leader ${transition.leader ?? 'none'}, term ${transition.term}`);
 } finally {
   await cluster.close();
+}
+
+/** --timeline: light-load commits timed stage by stage across the three processes. */
+async function printTimeline(processes: readonly BenchProcess[], leader: BenchProcess): Promise<void> {
+  if (engine !== 'worker') throw new RangeError('--timeline needs --engine=worker');
+  await Promise.all(processes.map((each) => each.page.evaluate(() => window.browserBench.timelineStart())));
+  const commits = await leader.page.evaluate(([count, pauseMs]) => window.browserBench.timelineCommits(count, pauseMs), [timelineCommits, timelinePauseMs] as const);
+  const marks = await Promise.all(processes.map((each) => each.page.evaluate(() => window.browserBench.timelineCollect())));
+  if (timelineJson !== undefined) fs.writeFileSync(timelineJson, JSON.stringify({ leader: leader.id, commits, marks }));
+  const { timelines, missing } = joinTimelines(commits, marks, leader.id);
+  const counts = timelineCounts(timelines);
+  console.log(`commit timeline: ${timelines.length} of ${commits.length} commits joined (${missing} without every mark), ${timelinePauseMs} ms between them, load average ${os.loadavg().map((value) => value.toFixed(1)).join(' ')}`);
+  for (const note of marks.flatMap((each) => each.notes.map((text) => `${each.node}: ${text}`))) console.log(`  note: ${note}`);
+  const throughPage = marks.reduce((sum, each) => sum + each.framesThroughPage.length, 0);
+  if (throughPage > 0) console.log(`  note: ${throughPage} frame batches went through a page`);
+  const width = Math.max(...stageTable([]).map((row) => row.stage.length));
+  console.log(`  ${'stage'.padEnd(width)}      p50      p90     mean  (ms)`);
+  for (const row of stageTable(timelines)) {
+    console.log(`  ${row.stage.padEnd(width)} ${format(row.p50Ms, 3).padStart(8)} ${format(row.p90Ms, 3).padStart(8)} ${format(row.meanMs, 3).padStart(8)}`);
+  }
+  // The one-way stages read two processes' clocks: how far apart those are, as far as Node can tell.
+  const offsets = await Promise.all(processes.map(clockOffset));
+  const leaderOffset = offsets[processes.indexOf(leader)]?.offsetMs ?? 0;
+  const described = processes.map((each, position) => `${each.id} ${format((offsets[position]?.offsetMs ?? 0) - leaderOffset, 3)} ms (probe round trip ${format(offsets[position]?.roundTripMs ?? Number.NaN, 3)})`);
+  console.log(`  clocks against the leader's, from Node's shortest probe of each page: ${described.join(', ')}`);
+  const onPathMean = stageTable(timelines).filter((row) => row.onPath).reduce((sum, row) => sum + row.meanMs, 0);
+  console.log(`  critical path stages' means add up to ${format(onPathMean, 3)} ms; the leader's own write completed after the first answer in ${counts.leaderWriteLast} of ${counts.commits}; the first follower's frame waited for a write of its own in ${counts.followerWaitedForWrite}`);
+}
+
+/** How far a page's wall clock is ahead of this process's, from the probe with the shortest round trip (the error is at most half of it). */
+async function clockOffset(benchProcess: BenchProcess): Promise<{ offsetMs: number; roundTripMs: number }> {
+  let best = { roundTripMs: Number.POSITIVE_INFINITY, offsetMs: 0 };
+  for (let probe = 0; probe < 40; probe += 1) {
+    const before = wallClockMs();
+    const theirs = await benchProcess.page.evaluate(() => window.browserBench.wallClockMs());
+    const after = wallClockMs();
+    if (after - before < best.roundTripMs) best = { roundTripMs: after - before, offsetMs: theirs - (before + after) / 2 };
+  }
+  return best;
 }

@@ -6,6 +6,7 @@ import { createWebRtcTransport, createWebSocketSignalingClient, type WebRtcTrans
 import { createWorkerRaftNode } from '../../src/worker.ts';
 import { createLoad, stopLoads, type LoadOptions, type LoadResult } from './browser-load.ts';
 import { commitSplit, diagnosticsApi, openTimedStorage, recordTransitions } from './browser-diagnostics.ts';
+import { collectWorkerTimeline, startWorkerTimeline, timelineCommits } from './commit-timeline-page.ts';
 import { rawApi } from './browser-raw.ts';
 import { frameWatchChannelName } from './frame-watch.ts';
 
@@ -205,6 +206,10 @@ const api = {
   wallClockMs: (): number => performance.timeOrigin + performance.now(),
   /** Light-load commits one at a time, split by the leader's trace (browser-diagnostics.ts). */
   commitSplit: (count: number) => commitSplit(running(), count),
+  /** The commit timeline (bench:browser-diagnose --timeline, commit-timeline-page.ts). */
+  timelineStart: () => startWorkerTimeline(workerFrameWatch),
+  timelineCommits: (count: number, pauseMs: number) => timelineCommits(running(), count, pauseMs),
+  timelineCollect: () => collectWorkerTimeline(workerFrameWatch),
   ...rawApi,
   ...diagnosticsApi,
 };
