@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { VirtualClock } from './virtual-clock.ts';
+import { defaultRunUntilTimeoutMs, VirtualClock } from './virtual-clock.ts';
 
 describe('VirtualClock', () => {
   it('moves only when advanced, and fires due timers in time order at their own time', async () => {
@@ -88,6 +88,25 @@ describe('VirtualClock', () => {
     expect(clock.now()).toBeLessThanOrEqual(45);
     expect(await clock.runUntil(() => false, { timeoutMs: 100 })).toBe(false);
     expect(clock.now()).toBeGreaterThanOrEqual(142);
+  });
+
+  it('runUntil takes its timeout as a plain number too, or none (a bounded default)', async () => {
+    const clock = new VirtualClock();
+    let flag = false;
+    clock.setTimeout(() => (flag = true), 42);
+    expect(await clock.runUntil(() => flag)).toBe(true);
+    expect(clock.now()).toBeLessThanOrEqual(45);
+    expect(await clock.runUntil(() => false, 100)).toBe(false);
+    expect(clock.now()).toBeGreaterThanOrEqual(142);
+    const start = clock.now();
+    expect(await clock.runUntil(() => false)).toBe(false);
+    expect(clock.now() - start).toBe(defaultRunUntilTimeoutMs);
+  });
+
+  it('runUntil refuses a timeout or step that could never end the loop', async () => {
+    const clock = new VirtualClock();
+    await expect(clock.runUntil(() => false, Number.NaN)).rejects.toThrow(RangeError);
+    await expect(clock.runUntil(() => false, { timeoutMs: 10, stepMs: 0 })).rejects.toThrow(RangeError);
   });
 
   it('refuses a negative advance and an advance while another runs', async () => {

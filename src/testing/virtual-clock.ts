@@ -26,6 +26,9 @@ export function drainMicrotasks(): Promise<void> {
   });
 }
 
+/** Virtual time runUntil waits at most when no timeout is given: ample for any election or commit. */
+export const defaultRunUntilTimeoutMs = 60_000;
+
 export class VirtualClock implements Clock {
   private current: number;
   private heap: Timer[] = [];
@@ -94,10 +97,18 @@ export class VirtualClock implements Clock {
     }
   }
 
-  /** Advances in steps until `predicate` holds or `timeoutMs` of virtual time passed. */
-  async runUntil(predicate: () => boolean, options: { timeoutMs: number; stepMs?: number }): Promise<boolean> {
-    const deadline = this.current + options.timeoutMs;
-    const step = options.stepMs ?? 5;
+  /**
+   * Advances in steps until `predicate` holds (true) or `timeoutMs` of virtual time passed
+   * (false). API.md names runUntil without its arguments, so the timeout may also be given as a
+   * plain number, or left out (then defaultRunUntilTimeoutMs): a predicate that never holds
+   * still ends, instead of spinning virtual time forever.
+   */
+  async runUntil(predicate: () => boolean, options: number | { timeoutMs?: number; stepMs?: number } = {}): Promise<boolean> {
+    const { timeoutMs = defaultRunUntilTimeoutMs, stepMs: step = 5 } = typeof options === 'number' ? { timeoutMs: options } : options;
+    if (!(timeoutMs >= 0) || !Number.isFinite(timeoutMs)) throw new RangeError(`VirtualClock.runUntil: timeoutMs must be a finite number >= 0, got ${timeoutMs}`);
+    // A step of 0 would never move time, so the loop would never reach its deadline.
+    if (!(step > 0) || !Number.isFinite(step)) throw new RangeError(`VirtualClock.runUntil: stepMs must be a finite number > 0, got ${step}`);
+    const deadline = this.current + timeoutMs;
     await drainMicrotasks();
     while (!predicate()) {
       if (this.current >= deadline) return false;
