@@ -13,7 +13,7 @@ const marks = (node: string, fields: Partial<WorkerMarks>): WorkerMarks => ({
   answersReceived: [],
   writes: [],
   eventBatches: [],
-  selfPosts: [],
+  messagesSent: [],
   framesThroughPage: [],
   notes: [],
   ...fields,
@@ -37,7 +37,12 @@ const leader = marks('a', {
   ],
   writes: [write(100.5, 105, 7)],
   eventBatches: [99, 106.5],
-  selfPosts: [106.2],
+  messagesSent: [
+    { atMs: 101, returnedMs: 101.1, channel: 1, frames: ['appendEntries(1)'] },
+    { atMs: 101.1, returnedMs: 101.2, channel: 2, frames: ['appendEntries(1)'] },
+    { atMs: 106.1, returnedMs: 106.2, channel: 1, frames: ['appendEntries(0)'] },
+    { atMs: 106.2, returnedMs: 106.4, channel: 2, frames: ['appendEntries(0)'] },
+  ],
 });
 const followerB = marks('b', {
   appendsReceived: [{ atMs: 102, from: 'a', firstIndex: 7, lastIndex: 7 }],
@@ -61,7 +66,7 @@ describe('joinTimelines', () => {
     expect(timeline?.followers[1]?.waitedForWrite).toBe(true);
     expect(timeline?.commitReadyMs).toBe(106);
     expect(timeline?.answerPostedMs).toBe(106.5);
-    expect(timeline?.wakeUpPostedMs).toBe(106.2);
+    expect(timeline?.sendsAfterCommit).toEqual({ count: 2, firstMs: 106.1, lastReturnedMs: 106.4 });
     expect(timelineCounts(timelines)).toEqual({ commits: 1, leaderWriteLast: 0, followerWaitedForWrite: 0 });
   });
 

@@ -31,8 +31,11 @@ export interface CommitTimeline {
   readonly appendSentMs: number;
   /** The first AppendEntries' send() returned. */
   readonly appendSendReturnedMs: number;
-  /** The leader's next-task wake-up (next-task.ts) posted after the commit, if one was. */
-  readonly wakeUpPostedMs: number | null;
+  /**
+   * Data channel messages the leader sent between the commit and the answer's event batch (the
+   * commit news to the followers): when the first send() was called and the last returned.
+   */
+  readonly sendsAfterCommit: { readonly count: number; readonly firstMs: number; readonly lastReturnedMs: number } | null;
   readonly leaderWrite: Write;
   readonly answerPostedMs: number;
   /** The first follower to answer, then the other. */
@@ -94,9 +97,9 @@ function joinOne(page: PageCommit, leader: WorkerMarks, followers: readonly Work
   // event and the answer are queued in the same task).
   const answerPostedMs = leader.eventBatches.find((atMs) => atMs >= commitReadyMs);
   if (answerPostedMs === undefined || answerPostedMs > page.resolvedMs) return null;
-  const wakeUp = lastAtOrBefore(leader.selfPosts, answerPostedMs);
-  const wakeUpPostedMs = wakeUp !== undefined && wakeUp >= commitReadyMs ? wakeUp : null;
-  return { page, proposeReceivedMs, appendSentMs: appendSent.atMs, appendSendReturnedMs: appendSent.returnedMs, wakeUpPostedMs, leaderWrite, answerPostedMs, followers: paths, commitReadyMs };
+  const after = leader.messagesSent.filter((message) => message.atMs >= commitReadyMs && message.atMs <= answerPostedMs);
+  const sendsAfterCommit = after.length === 0 ? null : { count: after.length, firstMs: (after[0] as { atMs: number }).atMs, lastReturnedMs: Math.max(...after.map((message) => message.returnedMs)) };
+  return { page, proposeReceivedMs, appendSentMs: appendSent.atMs, appendSendReturnedMs: appendSent.returnedMs, sendsAfterCommit, leaderWrite, answerPostedMs, followers: paths, commitReadyMs };
 }
 
 export interface StageRow {
@@ -131,8 +134,9 @@ const stages: readonly Stage[] = [
   ['  leader: AppendEntries on the channel → first answer received', false, (t) => firstFollower(t).answerReceivedMs - t.appendSentMs],
   ['  leader: the AppendEntries\' send() call (called → returned)', false, (t) => t.appendSendReturnedMs - t.appendSentMs],
   ['  first follower: the answer\'s send() call (called → returned)', false, (t) => firstFollower(t).answerSendReturnedMs - firstFollower(t).answerSentMs],
-  ['  leader worker: commit → next-task wake-up posted', false, (t) => (t.wakeUpPostedMs === null ? null : t.wakeUpPostedMs - t.commitReadyMs)],
-  ['  leader worker: next-task wake-up posted → answer event posted', false, (t) => (t.wakeUpPostedMs === null ? null : t.answerPostedMs - t.wakeUpPostedMs)],
+  ['  leader worker: commit → first frame on a channel after it (commit news)', false, (t) => (t.sendsAfterCommit === null ? null : t.sendsAfterCommit.firstMs - t.commitReadyMs)],
+  ['  leader worker: send() calls between the commit and the answer (first called → last returned)', false, (t) => (t.sendsAfterCommit === null ? null : t.sendsAfterCommit.lastReturnedMs - t.sendsAfterCommit.firstMs)],
+  ['  leader worker: last of those send() returned → answer event posted', false, (t) => (t.sendsAfterCommit === null ? null : t.answerPostedMs - t.sendsAfterCommit.lastReturnedMs)],
   ['  leader worker: proposeBatch → own write called', false, (t) => t.leaderWrite.startMs - t.proposeReceivedMs],
   ['  leader: write called → requests issued (synchronous part)', false, (t) => t.leaderWrite.issuedMs - t.leaderWrite.startMs],
   ['  leader: write called → complete', false, (t) => t.leaderWrite.endMs - t.leaderWrite.startMs],

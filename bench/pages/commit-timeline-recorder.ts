@@ -9,8 +9,7 @@
 //   issues its requests there) and when it completes (IndexedDbRaftStorage.prototype.writeBatch,
 //   patched);
 // - every event batch posted to the page (MessagePort.prototype.postMessage, patched); at light
-//   load the first one after a commit carries its answer; and every null posted on a port, which
-//   is how src/worker/next-task.ts wakes this thread up after the queued tasks.
+//   load the first one after a commit carries its answer.
 // Recording is off until the page starts it and every list is bounded, so the benchmark's other
 // phases run as without it. Decoding waits for collect(): a mark costs a clock read and a push.
 import { decodeMessage } from '../../src/codec/index.ts';
@@ -94,12 +93,10 @@ export function installTimelineRecorder(self: string): TimelineRecorder {
   MessagePort.prototype.postMessage = function timedPostMessage(this: MessagePort, message: unknown, transfer?: Transferable[]): void {
     const atMs = wallClock();
     postMessage.call(this, message, transfer ?? []);
-    if (!room(marks.eventBatches) || !room(marks.selfPosts)) return;
+    if (!room(marks.eventBatches)) return;
     const type = (message as { type?: unknown } | null)?.type;
     if (type === 'events') marks.eventBatches.push(atMs);
-    // next-task.ts's wake-up: a null posted to a port of its own.
-    else if (message === null) marks.selfPosts.push(atMs);
-    else if (type === 'frames') marks.framesThroughPage.push(wallClock());
+    else if (type === 'frames') marks.framesThroughPage.push(atMs);
   } as MessagePort['postMessage'];
 
   return {
@@ -114,7 +111,11 @@ export function installTimelineRecorder(self: string): TimelineRecorder {
     },
     collect() {
       recording = false;
-      for (const send of sends) for (const frame of framesOfChunk(send.chunk)) addSent(marks, send, frame);
+      for (const send of sends) {
+        const carried = framesOfChunk(send.chunk);
+        marks.messagesSent.push({ atMs: send.atMs, returnedMs: send.returnedMs, channel: send.channel, frames: carried.map(describeFrame) });
+        for (const frame of carried) addSent(marks, send, frame);
+      }
       for (const frame of frames) addReceived(marks, frame);
       sends = [];
       frames = [];
@@ -124,7 +125,7 @@ export function installTimelineRecorder(self: string): TimelineRecorder {
 }
 
 function emptyMarks(self: string): WorkerMarks {
-  return { node: self, proposals: [], appendsSent: [], appendsReceived: [], answersSent: [], answersReceived: [], writes: [], eventBatches: [], selfPosts: [], framesThroughPage: [], notes: [] };
+  return { node: self, proposals: [], appendsSent: [], appendsReceived: [], answersSent: [], answersReceived: [], writes: [], eventBatches: [], messagesSent: [], framesThroughPage: [], notes: [] };
 }
 
 function isProposeBatch(data: unknown): boolean {
@@ -137,6 +138,14 @@ function framesOfChunk(chunk: Uint8Array): Uint8Array[] {
   if (chunk[0] === chunkKind.whole) return [chunk.subarray(1)];
   if (chunk[0] === chunkKind.bundle) return splitBundle(chunk, Number.MAX_SAFE_INTEGER) ?? [];
   return [];
+}
+
+/** A frame's message type, with the number of entries an AppendEntries carries. */
+function describeFrame(frame: Uint8Array): string {
+  const decoded = decodeMessage(frame);
+  if (!decoded.ok) return 'undecodable';
+  const message = decoded.value;
+  return message.type === 'appendEntries' ? `appendEntries(${message.entries.length})` : message.type;
 }
 
 function addSent(marks: WorkerMarks, send: RawSend, frame: Uint8Array): void {

@@ -26,6 +26,8 @@ export interface WorkerMarks {
   readonly appendsReceived: { readonly atMs: number; readonly from: string; readonly firstIndex: number; readonly lastIndex: number }[];
   readonly answersSent: { readonly atMs: number; readonly returnedMs: number; readonly channel: number; readonly success: boolean; readonly matchIndex: number }[];
   readonly answersReceived: { readonly atMs: number; readonly from: string; readonly success: boolean; readonly matchIndex: number }[];
+  /** Every data channel message sent (send() called and returned), with the frames it carried. */
+  readonly messagesSent: { readonly atMs: number; readonly returnedMs: number; readonly channel: number; readonly frames: readonly string[] }[];
   /** Storage writes: called, synchronous part returned (requests issued), completed. */
   readonly writes: {
     readonly startMs: number;
@@ -37,8 +39,6 @@ export interface WorkerMarks {
   }[];
   /** When each event batch was posted to the page. */
   readonly eventBatches: number[];
-  /** When next-task.ts posted its wake-up (a null on a port of its own). */
-  readonly selfPosts: number[];
   /** Frame batches sent through the page instead of a data channel (none once the channels are here). */
   readonly framesThroughPage: number[];
   readonly notes: string[];
