@@ -25,7 +25,9 @@
 //                              (bench/pages/commit-timeline-recorder.ts); the leader's page marks
 //                              propose(), the post to its worker and the resolved promise. Printed:
 //                              p50 / p90 / mean of each stage; the critical path's means add up to
-//                              the total's (bench/browser/commit-timeline.ts)
+//                              the total's (bench/browser/commit-timeline.ts). Then the floor as
+//                              bench:browser measures it, in the same run: a bare channel's round
+//                              trip after 5 ms quiet plus a 1-entry strict write, 3 pages at once
 //   --timeline-pause=MS        pause between the timeline's commits (default 0, as the light load)
 //   --timeline-json=FILE       also write the timeline's raw marks to FILE, for a closer look
 // On Linux it also prints the CPU time of every Chromium thread over the saturation window (from
@@ -198,6 +200,25 @@ async function printTimeline(processes: readonly BenchProcess[], leader: BenchPr
   console.log(`  clocks against the leader's, from Node's shortest probe of each page: ${described.join(', ')}`);
   const onPathMean = stageTable(timelines).filter((row) => row.onPath).reduce((sum, row) => sum + row.meanMs, 0);
   console.log(`  critical path stages' means add up to ${format(onPathMean, 3)} ms; the leader's own write completed after the first answer in ${counts.leaderWriteLast} of ${counts.commits}; the first follower's frame waited for a write of its own in ${counts.followerWaitedForWrite}`);
+  await printFloor(processes, leader);
+}
+
+/**
+ * The light-load floor as bench:browser's raw phase takes it (bench/browser/phases.ts), in this
+ * run, right after the timeline: a bare channel's round trip between the leader's page and a
+ * follower's after 5 ms of quiet, and one 1-entry strict IndexedDB write with all three pages
+ * writing at once (the middle page's p50).
+ */
+async function printFloor(processes: readonly BenchProcess[], leader: BenchProcess): Promise<void> {
+  const follower = processes.find((each) => each !== leader);
+  if (follower === undefined) return;
+  const writes = await Promise.all(processes.map((each) => each.page.evaluate(() => window.browserBench.indexedDbWriteLatency(300))));
+  const write = [...writes].sort((left, right) => left.p50Ms - right.p50Ms)[1] ?? { p50Ms: Number.NaN };
+  const offer = await leader.page.evaluate(() => window.browserBench.bareOffer());
+  const answer = await follower.page.evaluate((text) => window.browserBench.bareAnswer(text), offer);
+  await leader.page.evaluate((text) => window.browserBench.bareAccept(text), answer);
+  const roundTrip = await leader.page.evaluate(() => window.browserBench.bareRoundTrip(300, 5));
+  console.log(`  floor in this run: bare channel round trip after 5 ms quiet, page to page, p50 ${format(roundTrip.p50Ms, 3)} ms + 1-entry strict write with 3 pages writing at once p50 ${format(write.p50Ms, 3)} ms = ${format(roundTrip.p50Ms + write.p50Ms, 3)} ms`);
 }
 
 /** How far a page's wall clock is ahead of this process's, from the probe with the shortest round trip (the error is at most half of it). */
