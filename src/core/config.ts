@@ -16,7 +16,12 @@ export interface RaftConfig {
   snapshotChunkCeiling?: number;
   snapshotTotalCeiling?: number;
   maxTermJump?: number;
-  /** Entries kept behind a published snapshot so slightly lagging peers catch up cheaply. */
+  /**
+   * Entries kept behind a published snapshot so slightly lagging peers catch up from the log
+   * rather than by a snapshot install. Default 0: API.md's publishSnapshot says "raft compacts up
+   * to it", so by default it does, and compactionFloor reaches the snapshot's index at once
+   * (unless this node's own forwarded proposals still wait for their entries).
+   */
   snapshotTrailingEntries?: number;
   /** Largest AppendEntries payload in bytes (further capped by the transport's maxPayloadBytes). */
   maxAppendBytes?: number;
@@ -60,7 +65,7 @@ export const defaultRaftConfig: ResolvedRaftConfig = {
   snapshotChunkCeilingBytes: 16 * 1024,
   snapshotTotalCeilingBytes: 64 * 1024 * 1024,
   maxTermJump: 10_000,
-  snapshotTrailingEntries: 1_000,
+  snapshotTrailingEntries: 0,
   maxAppendBytes: 1024 * 1024,
   maxInflightMessages: 64,
   maxPendingProposals: 100_000,

@@ -4,7 +4,7 @@ import { resolveRaftConfig, type RaftConfig } from './config.ts';
 import type { RaftMetric } from './events.ts';
 import type { RaftMessage } from './messages.ts';
 import { RaftCore } from './raft-core.ts';
-import type { ProposalOutcome, ReadOutcome, TransferOutcome } from './ready.ts';
+import { readyNeedsWrite, type ProposalOutcome, type ReadOutcome, type TransferOutcome } from './ready.ts';
 import { nodeId, type LogEntry, type NodeId } from './types.ts';
 
 export interface HarnessNode {
@@ -82,7 +82,7 @@ export function createCoreHarness(names: readonly string[], seed = 1, initialVot
             node.reads.push(...ready.reads);
             node.transfers.push(...ready.transfers);
             node.metrics.push(...ready.metrics);
-            const needsWrite = ready.hardState !== null || ready.leaderForTerm !== null || ready.truncateFrom !== null || ready.entries.length > 0;
+            const needsWrite = readyNeedsWrite(ready);
             if (needsWrite) {
               const last = ready.entries[ready.entries.length - 1];
               node.core.persisted(harness.now, last === undefined ? null : { index: last.index, term: last.term }, ready.snapshot?.meta.lastIncludedIndex ?? 0);

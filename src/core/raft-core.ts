@@ -83,6 +83,12 @@ interface PendingForward {
   /** How long to wait for this leader's answer before sending again (doubles per resend). */
   retryAfterMs: number;
   appended: { readonly index: number; readonly term: number } | null;
+  /**
+   * The commit index when the proposal was made: wherever a leader appends it, it lands above
+   * this (a leader's log holds every committed entry), so compaction stops here while the
+   * forward is pending and its entry can still be checked when the leader's answer comes.
+   */
+  readonly committedBefore: number;
 }
 
 /**
@@ -314,7 +320,7 @@ export class RaftCore {
       return;
     }
     // Not leading, or handing leadership over: the proposal waits for (or goes to) the leader.
-    const forward: PendingForward = { proposalId, command, dedupKey, correlationId: 0, sentTo: null, sentAt: now, retryAfterMs: this.config.electionTimeoutMaxMs, appended: null };
+    const forward: PendingForward = { proposalId, command, dedupKey, correlationId: 0, sentTo: null, sentAt: now, retryAfterMs: this.config.electionTimeoutMaxMs, appended: null, committedBefore: this.commitIndex };
     this.forwards.set(proposalId, forward);
     this.sendForward(forward);
   }
@@ -1123,18 +1129,34 @@ export class RaftCore {
 
   // ---- snapshots and compaction (§7) ------------------------------------------------------
 
-  /** The application's state through `throughIndex`: store it and compact the log behind it. */
-  publishSnapshot(now: number, throughIndex: number, state: Uint8Array): void {
+  /**
+   * The application's state through `throughIndex`: store it and compact the log behind it.
+   * False when it is not newer than the snapshot or the floor this node has (nothing changes).
+   */
+  publishSnapshot(now: number, throughIndex: number, state: Uint8Array): boolean {
     this.advanceClock(now);
     assert(throughIndex <= this.applicableIndex, `snapshot through ${throughIndex} is beyond the applied index ${this.applicableIndex}`);
-    if (this.snapshot !== null && throughIndex <= this.snapshot.meta.lastIncludedIndex) return;
-    if (throughIndex <= this.log.floorIndex) return;
+    if (this.snapshot !== null && throughIndex <= this.snapshot.meta.lastIncludedIndex) return false;
+    if (throughIndex <= this.log.floorIndex) return false;
     const term = this.log.termAt(throughIndex) as number;
     const meta: SnapshotMeta = { lastIncludedIndex: throughIndex, lastIncludedTerm: term, config: this.configAt(throughIndex) };
     this.snapshot = { meta, state };
-    const compactThrough = Math.max(this.log.floorIndex, throughIndex - this.config.snapshotTrailingEntries);
+    const compactThrough = Math.max(this.log.floorIndex, Math.min(throughIndex - this.config.snapshotTrailingEntries, this.lowestPendingForwardFloor()));
     this.pendingSnapshotWrite = { meta, state, discardLogThrough: compactThrough };
     this.compactLog(compactThrough);
+    return true;
+  }
+
+  /**
+   * How far the log may be compacted without losing an entry a pending forward must be checked
+   * against. The leader's answer (appended at index i, term t) can arrive after entry i was
+   * applied, and then the entry must still be in the log: without it the proposal's fate is
+   * unknown. Forwards settle within a round trip, so this holds compaction back only briefly.
+   */
+  private lowestPendingForwardFloor(): number {
+    let lowest = Number.POSITIVE_INFINITY;
+    for (const forward of this.forwards.values()) lowest = Math.min(lowest, forward.committedBefore);
+    return lowest;
   }
 
   /** The configuration in force at `index`: the latest config entry at or before it. */
@@ -1616,6 +1638,22 @@ export class RaftCore {
         continue;
       }
       const forward = this.forwards.get(item.proposalId);
+      if (forward !== undefined && entry === undefined && index <= this.log.floorIndex) {
+        // The entry is behind a snapshot this node installed (its own compaction waits for
+        // pending forwards), and forwarding again would get the same answer forever. At the floor
+        // its term is still known: the same index and term are the same entry (Log Matching), so
+        // the proposal committed and its entry is rebuilt from the forward. Below it, which entry
+        // committed cannot be known here any more: the outcome is unknown, and a caller retrying
+        // with the same request id is deduplicated (exactly-once).
+        this.forwards.delete(item.proposalId);
+        if (index === this.log.floorIndex && this.log.termAt(index) === item.term) {
+          const rebuilt: LogEntry = { index, term: item.term, command: forward.command, isNoOp: false, ...(forward.dedupKey === null ? {} : { dedupKey: forward.dedupKey }) };
+          this.outcomes.push({ type: 'committed', proposalId: item.proposalId, entry: rebuilt });
+        } else {
+          this.outcomes.push({ type: 'failed', proposalId: item.proposalId, failure: 'leadershipLost' });
+        }
+        continue;
+      }
       if (forward !== undefined) {
         // Lost to a leader change: forward again under the same dedup key (safe to retry).
         forward.appended = null;

@@ -81,6 +81,77 @@ describe('snapshots and compaction', () => {
   });
 });
 
+describe('a forwarded proposal whose entry a snapshot install covered', () => {
+  /**
+   * Follower f forwards one proposal; the leader's answer is held back while the leader commits
+   * it with the other follower, compacts through `snapshotThrough(forwardIndex)` and f installs
+   * that snapshot. Then the held answer arrives.
+   */
+  function answerAfterInstall(snapshotThrough: (forwardIndex: number, applied: number) => number) {
+    const harness = createCoreHarness(['a', 'b', 'c'], 31, ['a', 'b', 'c']);
+    harness.advance(400);
+    const leader = harness.leaders()[0]!;
+    const follower = [...harness.nodes.values()].find((node) => node !== leader)!;
+    harness.blocked.add(`${leader.id}->${follower.id}`);
+    follower.core.propose(harness.now, 1, bytes('forwarded'), { clientId: 'f-1' as never, requestId: 1 });
+    harness.settle();
+    const held = harness.sent.find((sent) => sent.from === leader.id && sent.to === follower.id && sent.message.type === 'forwardProposeResponse');
+    if (held?.message.type !== 'forwardProposeResponse' || held.message.outcome.type !== 'appended') throw new Error('the leader did not answer the forward');
+    const forwardIndex = held.message.outcome.index;
+    for (let request = 2; request <= 5; request += 1) leader.core.propose(harness.now, request, bytes(`more-${request}`), null);
+    harness.settle();
+    const through = snapshotThrough(forwardIndex, leader.core.applicableIndex);
+    leader.core.publishSnapshot(harness.now, through, bytes('state'));
+    harness.settle();
+    expect(leader.core.compactionFloor).toBe(through); // the default compacts up to the snapshot
+    harness.heal();
+    harness.advance(120); // the install, before f's forward is due to be sent again
+    expect(follower.snapshots).toEqual([through]);
+    const sentBefore = harness.sent.length;
+    follower.core.receive(harness.now, leader.id, held.message);
+    harness.settle();
+    const forwardsAgain = harness.sent.slice(sentBefore).filter((sent) => sent.message.type === 'forwardPropose');
+    return { outcome: follower.outcomes.find((outcome) => outcome.proposalId === 1 && outcome.type !== 'accepted'), forwardIndex, forwardsAgain };
+  }
+
+  it('at the snapshot index: the term matches, so it committed, and its entry is rebuilt', () => {
+    const { outcome, forwardIndex, forwardsAgain } = answerAfterInstall((forwardIndex) => forwardIndex);
+    expect(outcome?.type).toBe('committed');
+    if (outcome?.type !== 'committed') return;
+    expect(outcome.entry.index).toBe(forwardIndex);
+    expect(outcome.entry.command).toEqual(bytes('forwarded'));
+    expect(outcome.entry.dedupKey).toEqual({ clientId: 'f-1', requestId: 1 });
+    expect(forwardsAgain).toEqual([]);
+  });
+
+  it('below it: the outcome is unknown, and the proposal fails instead of being forwarded forever', () => {
+    const { outcome, forwardsAgain } = answerAfterInstall((_forwardIndex, applied) => applied);
+    expect(outcome).toEqual({ type: 'failed', proposalId: 1, failure: 'leadershipLost' });
+    expect(forwardsAgain).toEqual([]);
+  });
+
+  it("a follower's own compaction stops below its pending forwards", () => {
+    const harness = createCoreHarness(['a', 'b', 'c'], 33, ['a', 'b', 'c']);
+    harness.advance(400);
+    const leader = harness.leaders()[0]!;
+    const follower = [...harness.nodes.values()].find((node) => node !== leader)!;
+    for (let request = 1; request <= 5; request += 1) leader.core.propose(harness.now, request, bytes(`first-${request}`), null);
+    harness.settle();
+    const committedBefore = follower.core.commitIndex;
+    harness.blocked.add(`${leader.id}->${follower.id}`);
+    follower.core.propose(harness.now, 10, bytes('pending'), null);
+    harness.settle();
+    // f applies nothing new while cut off; it publishes what it has, and keeps the log above the
+    // commit index its pending forward started from.
+    follower.core.publishSnapshot(harness.now, follower.core.applicableIndex, bytes('state'));
+    harness.settle();
+    expect(follower.core.compactionFloor).toBe(Math.min(follower.core.applicableIndex, committedBefore));
+    harness.heal();
+    harness.advance(400);
+    expect(follower.outcomes.find((outcome) => outcome.proposalId === 10)?.type).toBe('committed');
+  });
+});
+
 describe('snapshot with a joint configuration', () => {
   it('records the joint config in force at its index, and a node restored from it is joint too', async () => {
     const { RaftCore } = await import('./raft-core.ts');

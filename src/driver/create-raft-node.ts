@@ -453,7 +453,12 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
       if (snapshot.throughIndex > appliedIndex) {
         throw new RangeError(`publishSnapshot throughIndex ${snapshot.throughIndex} is beyond the applied index ${appliedIndex}: a snapshot may only cover delivered entries`);
       }
-      core.publishSnapshot(clock.now(), snapshot.throughIndex, snapshot.state.slice());
+      const state = snapshot.state.slice();
+      if (!core.publishSnapshot(clock.now(), snapshot.throughIndex, state)) return;
+      // The log is compacted now, so a committed stream reading below the new floor must find
+      // this snapshot now, and compactionFloor moves with the call, not a step later.
+      latestSnapshot = { throughIndex: snapshot.throughIndex, state };
+      publish();
       scheduleStep();
     },
     replicationProgress: () => (closed ? new Map<NodeId, number>() : core.matchIndexes()),

@@ -7,7 +7,7 @@ import { InMemoryRaftStorage } from '../../storage/in-memory-storage.ts';
 import { createLoopbackNetwork } from '../../transport/loopback.ts';
 import { createRaftNode } from '../../driver/create-raft-node.ts';
 import type { SimulatedCluster } from '../cluster.ts';
-import { checkOneLeader, one, startCluster } from './scenario-helpers.ts';
+import { bytes, checkOneLeader, one, startCluster } from './scenario-helpers.ts';
 
 const snapshotConfig = { snapshotTrailingEntries: 0, snapshotChunkCeiling: 1_024 };
 
@@ -21,6 +21,38 @@ async function compactLeader(cluster: SimulatedCluster, stateBytes: number): Pro
 }
 
 describe('snapshots (§7)', () => {
+  it('with the default configuration, publishSnapshot compacts up to it, and a follower cut off meanwhile gets an install', async () => {
+    const cluster = await startCluster({ seed: 611, size: 3 });
+    const leaderId = await checkOneLeader(cluster);
+    const away = cluster.ids.find((id) => id !== leaderId)!;
+    cluster.partition([[away], cluster.ids.filter((id) => id !== away)]);
+    for (let count = 0; count < 12; count += 1) await one(cluster, `entry-${count}`, 2);
+    await cluster.runFor(400); // long enough for the leader to take the cut-off follower as silent
+    const leader = cluster.nodes.get(leaderId)!;
+    const through = leader.appliedIndex;
+    leader.node!.publishSnapshot({ throughIndex: through, state: bytes('twelve entries') });
+    expect(leader.node!.compactionFloor.value).toBe(through);
+    const replay = leader.node!.committedFrom(1)[Symbol.asyncIterator]();
+    const first = await cluster.settle(replay.next());
+    expect(first?.done === false && first.value).toEqual({ type: 'install', snapshot: { throughIndex: through, state: bytes('twelve entries') } });
+    await replay.return?.();
+    cluster.heal();
+    // It applies what it had before the cut, then the leader's snapshot in place of the rest.
+    const caughtUp = cluster.nodes.get(away)!;
+    const items = caughtUp.node!.committedFrom(1)[Symbol.asyncIterator]();
+    const seen: string[] = [];
+    while (!seen.includes('install')) {
+      const item = await cluster.settle(items.next(), 5_000);
+      if (item === undefined || item.done === true) break;
+      seen.push(item.value.type === 'install' ? 'install' : `${item.value.type === 'entry' ? item.value.entry.index : item.value.index}`);
+      if (item.value.type === 'install') expect(item.value.snapshot).toEqual({ throughIndex: through, state: bytes('twelve entries') });
+    }
+    expect(seen[seen.length - 1]).toBe('install');
+    expect(caughtUp.node!.compactionFloor.value).toBe(through);
+    await items.return?.();
+    await cluster.close();
+  });
+
   it('a follower that was away catches up from the leader snapshot, then from the log', async () => {
     const cluster = await startCluster({ seed: 601, size: 3, raftConfig: snapshotConfig });
     const leaderId = await checkOneLeader(cluster);
