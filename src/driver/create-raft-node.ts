@@ -18,7 +18,7 @@ import { createClientIdentity } from './client-identity.ts';
 import { createProposalTracker } from './proposal-tracker.ts';
 import { dedupWindowSize } from '../core/client-session-format.ts';
 import type { RaftMetric, RaftTraceEvent } from '../core/events.ts';
-import { createEmitter, createStagedWatchable, createWatchable, setTogether, stagedChange } from '../core/observable.ts';
+import { createEmitter, createStagedWatchable, createWatchable, setTogether, stagedChange, type Subscribable } from '../core/observable.ts';
 import { RaftCore } from '../core/raft-core.ts';
 import type { OutboundMessage, Ready } from '../core/ready.ts';
 import { readyNeedsWrite } from '../core/ready.ts';
@@ -77,6 +77,14 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
   const compactionFloor = createStagedWatchable(core.compactionFloor);
   const stopped = createWatchable<Error | null>(null);
   const trace = createEmitter<RaftTraceEvent>();
+  // The core records trace events only while someone listens (step() re-reads that). A new
+  // listener turns recording on at once, so the events of the very next input are not lost.
+  const traceSource: Subscribable<RaftTraceEvent> = {
+    subscribe(listener) {
+      core.tracing = true;
+      return trace.subscribe(listener);
+    },
+  };
   const proposals = createProposalTracker({
     window: dedupWindowSize,
     maxWaiting: config.maxPendingProposals,
@@ -366,7 +374,7 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
     commitIndex,
     compactionFloor,
     stopped,
-    trace,
+    trace: traceSource,
     committed: () => committedIterable(source, appliedIndex + 1),
     committedFrom: (fromIndex) => {
       if (!isValidCounter(fromIndex)) throw new RangeError(`committedFrom index must be a non-negative safe integer, got ${String(fromIndex)}`);

@@ -110,3 +110,21 @@ describe('createRaftNode: request ids', () => {
     await cluster.close();
   });
 });
+
+describe('createRaftNode: trace', () => {
+  it('a listener subscribed before anything happens sees the very first events (the election timer firing)', async () => {
+    const cluster = createSimulatedCluster({ seed: 41, size: 3 });
+    await cluster.start();
+    const seen = new Map<NodeId, string[]>();
+    for (const simulated of cluster.nodes.values()) {
+      const events: string[] = [];
+      seen.set(simulated.id, events);
+      simulated.node!.trace.subscribe((event) => events.push(event.type));
+    }
+    const leader = await cluster.waitForLeader(leaderTimeoutMs);
+    // Nothing reached the winner before its timer fired: its first events are that timeout and
+    // the PreVote it started (before the fix they were recorded only from the next step on).
+    expect(seen.get(leader!.id)?.slice(0, 2)).toEqual(['timeout', 'preVoteStarted']);
+    await cluster.close();
+  });
+});
