@@ -18,6 +18,13 @@ describe('client identity (§8)', () => {
     expect(identity.stamp(undefined)?.requestId).toBe(42);
   });
 
+  it('a durable id resumes above the last index storage covers, whose entries compaction may have removed', () => {
+    const identity = createClientIdentity({ type: 'durable', clientId: clientId('writer') }, nodeId('a'), Math.random, [entry(90, 'other', 3)], 90);
+    expect(identity.stamp(undefined)?.requestId).toBe(91);
+    const auto = createClientIdentity({ type: 'auto' }, nodeId('a'), Math.random, [], 90);
+    expect(auto.stamp(undefined)?.requestId).toBe(1); // a fresh auto id starts its own ids
+  });
+
   it('a durable id seeing a commit it never issued reports a collision', () => {
     const identity = createClientIdentity({ type: 'durable', clientId: clientId('shared') }, nodeId('a'), Math.random, []);
     expect(identity.observeCommitted(entry(1, 'shared', 7))).toEqual({ type: 'none' }); // nothing issued yet: cannot judge

@@ -20,11 +20,17 @@ export interface ClientIdentityState {
   observeCommitted(entry: LogEntry): CollisionVerdict;
 }
 
-export function createClientIdentity(identity: ClientIdentity | undefined, node: NodeId, random: () => number, restoredEntries: readonly LogEntry[]): ClientIdentityState {
+/**
+ * `restoredLastIndex`: the last index this node's storage covers, log or snapshot. A durable id
+ * resumes above every request id its log still holds, and above that index: compaction may have
+ * removed its entries, and its committed request ids are no higher than the entries holding them
+ * as long as each of its proposals committed (ids of proposals that failed can run further ahead;
+ * only a caller's own request ids, as SPEC's exactly-once recipe uses, cover every case).
+ */
+export function createClientIdentity(identity: ClientIdentity | undefined, node: NodeId, random: () => number, restoredEntries: readonly LogEntry[], restoredLastIndex = 0): ClientIdentityState {
   const durable = identity?.type === 'durable';
   let current: ClientId = identity?.type === 'durable' ? identity.clientId : mintAutoClientId(node, random);
-  // A durable id resumes above every request id the log already holds for it.
-  let nextRequestId = durable ? highestRequestId(restoredEntries, current) + 1 : 1;
+  let nextRequestId = durable ? Math.max(highestRequestId(restoredEntries, current), restoredLastIndex) + 1 : 1;
   // Until this incarnation issues something it can judge nothing: entries of an earlier
   // incarnation may still arrive after a restart (a forward in flight at the crash).
   let issuedAny = false;

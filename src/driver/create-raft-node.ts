@@ -66,7 +66,8 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
   // A command must fit in one AppendEntries frame with room for the frame's own fields.
   const maxCommandBytes = Math.min(codecLimits.maxCommandBytes, (transport.maxPayloadBytes ?? Number.POSITIVE_INFINITY) - commandFrameHeadroomBytes, config.maxAppendBytes - commandFrameHeadroomBytes);
 
-  const identity = createClientIdentity(options.identity, id, random, restored.entries);
+  const restoredLastIndex = Math.max(restored.snapshot?.meta.lastIncludedIndex ?? 0, restored.entries[restored.entries.length - 1]?.index ?? 0);
+  const identity = createClientIdentity(options.identity, id, random, restored.entries, restoredLastIndex);
   let collision: ClientIdCollisionError | null = null;
   let identityCheckedThrough = appliedIndexAtStart(restored);
   const role = createStagedWatchable<RaftRole>(core.role);
