@@ -1,14 +1,17 @@
 // The worker side of committed() / committedFrom() on the page: one pump per page stream reads
-// the node's own iterator and sends an item only while the page has granted credit. The node's
-// iterator reads the log by index (no per-subscriber buffer), so a page that stops pulling costs
-// the worker one parked iterator and nothing more: its memory cannot grow with the log.
+// the node's own iterator and sends an item only while the page has granted credit, in items and
+// in bytes. The node's iterator reads the log by index (no per-subscriber buffer), so a page that
+// stops pulling costs the worker one parked iterator and nothing more: its memory cannot grow with
+// the log.
 import type { Committed } from '../core/types.ts';
 import type { RaftNode } from '../driver/node-options.ts';
 import { serializeError } from './error-transfer.ts';
-import { workerLimits, type PageEvent, type WorkerEvent } from './protocol.ts';
+import { committedItemBytes, workerLimits, type PageEvent, type WorkerEvent } from './protocol.ts';
 
 interface Pump {
   credit: number;
+  /** May go below zero by one item: an item larger than what is left still goes, alone. */
+  creditBytes: number;
   running: boolean;
   closed: boolean;
   readonly iterator: AsyncIterator<Committed>;
@@ -37,11 +40,12 @@ export function createCommittedPumps(node: RaftNode, send: (event: WorkerEvent) 
     if (pump.running) return;
     pump.running = true;
     try {
-      while (pump.credit > 0 && !pump.closed) {
+      while (pump.credit > 0 && pump.creditBytes > 0 && !pump.closed) {
         const result = await pump.iterator.next();
         if (pump.closed) return;
         if (result.done === true) return end(streamId, pump, null);
         pump.credit -= 1;
+        pump.creditBytes -= committedItemBytes(result.value);
         itemsSent += 1;
         send({ type: 'committed', streamId, item: result.value });
       }
@@ -52,7 +56,7 @@ export function createCommittedPumps(node: RaftNode, send: (event: WorkerEvent) 
     }
   };
 
-  const open = (streamId: number, fromIndex: number, credit: number): void => {
+  const open = (streamId: number, fromIndex: number, credit: number, creditBytes: number): void => {
     if (pumps.has(streamId)) return;
     let iterator: AsyncIterator<Committed>;
     try {
@@ -62,14 +66,14 @@ export function createCommittedPumps(node: RaftNode, send: (event: WorkerEvent) 
       send({ type: 'streamEnded', streamId, error: serializeError(error) });
       return;
     }
-    const pump: Pump = { credit: clampCredit(credit), running: false, closed: false, iterator };
+    const pump: Pump = { credit: clampCredit(credit), creditBytes: clampCreditBytes(creditBytes), running: false, closed: false, iterator };
     pumps.set(streamId, pump);
     void run(streamId, pump);
   };
 
   return {
     handle(event) {
-      if (event.type === 'streamOpen') return open(event.streamId, event.fromIndex, event.credit);
+      if (event.type === 'streamOpen') return open(event.streamId, event.fromIndex, event.credit, event.creditBytes);
       const pump = pumps.get(event.streamId);
       if (pump === undefined) return;
       if (event.type === 'streamClose') {
@@ -80,6 +84,7 @@ export function createCommittedPumps(node: RaftNode, send: (event: WorkerEvent) 
       }
       // The page never grants more than its window; clamping keeps a confused page bounded too.
       pump.credit = clampCredit(pump.credit + event.credit);
+      pump.creditBytes = clampCreditBytes(pump.creditBytes + (Number.isSafeInteger(event.creditBytes) ? event.creditBytes : 0));
       void run(event.streamId, pump);
     },
     closeAll() {
@@ -93,4 +98,9 @@ export function createCommittedPumps(node: RaftNode, send: (event: WorkerEvent) 
 
 function clampCredit(credit: number): number {
   return Number.isSafeInteger(credit) ? Math.min(Math.max(credit, 0), workerLimits.committedWindow) : 0;
+}
+
+/** At most the window; below zero only by what one item overshot (not clamped up). */
+function clampCreditBytes(creditBytes: number): number {
+  return Number.isSafeInteger(creditBytes) ? Math.min(creditBytes, workerLimits.committedWindowBytes) : 0;
 }

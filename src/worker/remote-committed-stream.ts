@@ -1,15 +1,18 @@
 // The page side of committed() / committedFrom(): async iterables fed by the worker under
-// credit-based flow control. A stream never asks for more than its window minus what it already
-// buffers or was promised, so a slow consumer holds at most `committedWindow` items here and the
-// worker, which sends only against credit, parks instead of buffering (committed-pump.ts).
+// credit-based flow control, in items and in bytes. A stream never asks for more than its window
+// minus what it already buffers or was promised, so a slow consumer holds at most
+// `committedWindow` items and about `committedWindowBytes` bytes here, and the worker, which sends
+// only against credit, parks instead of buffering (committed-pump.ts).
 import type { Committed } from '../core/types.ts';
 import { rebuildError } from './error-transfer.ts';
-import { workerLimits, type PageEvent, type SerializedError } from './protocol.ts';
+import { committedItemBytes, workerLimits, type PageEvent, type SerializedError } from './protocol.ts';
 
 interface PageStream {
   readonly buffer: Committed[];
   /** Credit granted to the worker and not used yet. */
   outstanding: number;
+  /** Bytes of items consumed since the last credit message: given back with the next one. */
+  consumedBytes: number;
   ended: { readonly error: Error | null } | null;
   wake: (() => void) | null;
 }
@@ -37,10 +40,13 @@ export function createRemoteCommittedStreams(post: (event: PageEvent) => void, i
 
   const grantCredit = (streamId: number, stream: PageStream): void => {
     const room = workerLimits.committedWindow - stream.buffer.length - stream.outstanding;
-    // Refill in halves: one credit message per half window rather than one per item.
-    if (stream.ended !== null || room < workerLimits.committedWindow / 2) return;
+    // Refill in halves: one credit message per half window rather than one per item. The bytes
+    // of consumed items go back with it, or alone once they are half the byte window (a few
+    // large items), so a worker stopped by the byte window always hears of room again.
+    if (stream.ended !== null || (room < workerLimits.committedWindow / 2 && stream.consumedBytes < workerLimits.committedWindowBytes / 2)) return;
     stream.outstanding += room;
-    post({ type: 'streamCredit', streamId, credit: room });
+    post({ type: 'streamCredit', streamId, credit: room, creditBytes: stream.consumedBytes });
+    stream.consumedBytes = 0;
   };
 
   const close = (streamId: number, stream: PageStream): void => {
@@ -54,9 +60,9 @@ export function createRemoteCommittedStreams(post: (event: PageEvent) => void, i
     const start = (): { streamId: number; stream: PageStream } => {
       if (streams.size >= workerLimits.maxOpenStreams) throw new RangeError(`at most ${workerLimits.maxOpenStreams} committed streams may be open at once per node`);
       const streamId = nextStreamId++;
-      const stream: PageStream = { buffer: [], outstanding: workerLimits.committedWindow, ended: null, wake: null };
+      const stream: PageStream = { buffer: [], outstanding: workerLimits.committedWindow, consumedBytes: 0, ended: null, wake: null };
       streams.set(streamId, stream);
-      post({ type: 'streamOpen', streamId, fromIndex, credit: workerLimits.committedWindow });
+      post({ type: 'streamOpen', streamId, fromIndex, credit: workerLimits.committedWindow, creditBytes: workerLimits.committedWindowBytes });
       return { streamId, stream };
     };
     return {
@@ -70,6 +76,7 @@ export function createRemoteCommittedStreams(post: (event: PageEvent) => void, i
           const item = stream.buffer.shift();
           if (item !== undefined) {
             deliveredIndex = Math.max(deliveredIndex, lastIndexOf(item));
+            stream.consumedBytes += committedItemBytes(item);
             grantCredit(streamId, stream);
             return { done: false, value: item };
           }

@@ -31,7 +31,10 @@ describe('committed streams across the boundary', () => {
   it('a consumer that stops pulling holds the worker to one window of items; pulling again resumes without gap', async () => {
     const { node, worker } = await startNode((self) => [self]);
     await node.awaitLeadership();
-    for (let round = 0; round < 6; round += 1) await Promise.all(Array.from({ length: 50 }, (_, k) => node.propose(bytes(`${round}-${k}`))));
+    // Well over two windows of entries (and the no-op at index 1).
+    const rounds = Math.ceil((2.5 * workerLimits.committedWindow) / 50);
+    for (let round = 0; round < rounds; round += 1) await Promise.all(Array.from({ length: 50 }, (_, k) => node.propose(bytes(`${round}-${k}`))));
+    const total = rounds * 50 + 1;
     const iterator = node.committedFrom(1)[Symbol.asyncIterator]();
     const first = await iterator.next();
     expect(first.done === false && indexOf(first.value)).toBe(1);
@@ -39,17 +42,42 @@ describe('committed streams across the boundary', () => {
     await letTheWorkerRun();
     expect(worker.host.committedItemsSent).toBe(workerLimits.committedWindow);
     const seen = [1];
-    while (seen.length < 301) {
+    while (seen.length < total) {
       const next = await iterator.next();
       if (next.done === true) break;
       seen.push(indexOf(next.value));
     }
-    expect(seen).toEqual(Array.from({ length: 301 }, (_, k) => k + 1));
+    expect(seen).toEqual(Array.from({ length: total }, (_, k) => k + 1));
     await iterator.return?.();
     const sentAtReturn = worker.host.committedItemsSent;
     await node.propose(bytes('after return'));
     await letTheWorkerRun();
     expect(worker.host.committedItemsSent).toBeLessThanOrEqual(sentAtReturn + 1);
+    await node.close();
+  });
+
+  it('a consumer that stops pulling holds the worker to one window of bytes too: large commands go a few at a time', async () => {
+    const { node, worker } = await startNode((self) => [self]);
+    await node.awaitLeadership();
+    const commandBytes = 512 * 1024;
+    const count = Math.ceil((3 * workerLimits.committedWindowBytes) / commandBytes);
+    for (let position = 0; position < count; position += 1) await node.propose(new Uint8Array(commandBytes).fill(position + 1));
+    const iterator = node.committedFrom(2)[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    expect(first.done === false && first.value.type === 'entry' && first.value.entry.command[0]).toBe(1);
+    // The byte window holds 8 such commands; the item that crosses it still goes, alone.
+    const perWindow = workerLimits.committedWindowBytes / commandBytes;
+    await waitFor(() => worker.host.committedItemsSent === perWindow, 'the first byte window to be sent');
+    await letTheWorkerRun();
+    expect(worker.host.committedItemsSent).toBe(perWindow);
+    const seen = [1];
+    while (seen.length < count) {
+      const next = await iterator.next();
+      if (next.done === true || next.value.type !== 'entry') break;
+      seen.push(next.value.entry.command[0]!);
+    }
+    expect(seen).toEqual(Array.from({ length: count }, (_, k) => k + 1));
+    await iterator.return?.();
     await node.close();
   });
 
