@@ -66,10 +66,11 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
   // A command must fit in one AppendEntries frame with room for the frame's own fields.
   const maxCommandBytes = Math.min(codecLimits.maxCommandBytes, (transport.maxPayloadBytes ?? Number.POSITIVE_INFINITY) - commandFrameHeadroomBytes, config.maxAppendBytes - commandFrameHeadroomBytes);
 
-  const restoredLastIndex = Math.max(restored.snapshot?.meta.lastIncludedIndex ?? 0, restored.entries[restored.entries.length - 1]?.index ?? 0);
+  // The last index storage covers, log or snapshot: applied by an earlier incarnation.
+  const restoredLastIndex = appliedIndexAtStart(restored);
   const identity = createClientIdentity(options.identity, id, random, restored.entries, restoredLastIndex);
   let collision: ClientIdCollisionError | null = null;
-  let identityCheckedThrough = appliedIndexAtStart(restored);
+  let identityCheckedThrough = restoredLastIndex;
   const role = createStagedWatchable<RaftRole>(core.role);
   const leader = createStagedWatchable<NodeId | null>(core.leader);
   const term = createStagedWatchable(core.term);

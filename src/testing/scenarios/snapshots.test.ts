@@ -20,6 +20,25 @@ async function compactLeader(cluster: SimulatedCluster, stateBytes: number): Pro
   return through;
 }
 
+/**
+ * A follower crashes, the others commit `entries` and the leader compacts behind a snapshot of
+ * `stateBytes`; restarted, the follower installs it, then takes the log after it.
+ */
+async function awayFollowerCatchesUp(options: Parameters<typeof startCluster>[0], entries: number, stateBytes: number): Promise<void> {
+  const cluster = await startCluster(options);
+  const leaderId = await checkOneLeader(cluster);
+  const away = cluster.ids.find((id) => id !== leaderId)!;
+  cluster.crash(away);
+  for (let count = 0; count < entries; count += 1) await one(cluster, `while-away-${count}`, 2);
+  const through = await compactLeader(cluster, stateBytes);
+  await cluster.restart(away);
+  const after = await one(cluster, 'after', 3);
+  const node = cluster.nodes.get(away)!;
+  expect(node.node!.compactionFloor.value).toBeGreaterThanOrEqual(through);
+  expect(node.appliedIndex).toBeGreaterThanOrEqual(after);
+  await cluster.close();
+}
+
 describe('snapshots (§7)', () => {
   it('with the default configuration, publishSnapshot compacts up to it, and a follower cut off meanwhile gets an install', async () => {
     const cluster = await startCluster({ seed: 611, size: 3 });
@@ -54,18 +73,7 @@ describe('snapshots (§7)', () => {
   });
 
   it('a follower that was away catches up from the leader snapshot, then from the log', async () => {
-    const cluster = await startCluster({ seed: 601, size: 3, raftConfig: snapshotConfig });
-    const leaderId = await checkOneLeader(cluster);
-    const away = cluster.ids.find((id) => id !== leaderId)!;
-    cluster.crash(away);
-    for (let count = 0; count < 30; count += 1) await one(cluster, `while-away-${count}`, 2);
-    const through = await compactLeader(cluster, 20_000);
-    await cluster.restart(away);
-    const after = await one(cluster, 'after', 3);
-    const node = cluster.nodes.get(away)!;
-    expect(node.node!.compactionFloor.value).toBeGreaterThanOrEqual(through);
-    expect(node.appliedIndex).toBeGreaterThanOrEqual(after);
-    await cluster.close();
+    await awayFollowerCatchesUp({ seed: 601, size: 3, raftConfig: snapshotConfig }, 30, 20_000);
   });
 
   it('a follower that crashes in the middle of an install finishes it after restart', async () => {
@@ -139,18 +147,8 @@ describe('snapshots (§7)', () => {
   });
 
   it('a small chunk ceiling streams the snapshot in many chunks, and the follower installs it whole', async () => {
-    const cluster = await startCluster({ seed: 606, size: 3, raftConfig: { snapshotTrailingEntries: 0, snapshotChunkCeiling: 64 } });
-    const leaderId = await checkOneLeader(cluster);
-    const away = cluster.ids.find((id) => id !== leaderId)!;
-    cluster.crash(away);
-    for (let count = 0; count < 5; count += 1) await one(cluster, `entry-${count}`, 2);
-    const through = await compactLeader(cluster, 2_000); // 32 chunks of 64 bytes
-    await cluster.restart(away);
-    const after = await one(cluster, 'after', 3);
-    const node = cluster.nodes.get(away)!;
-    expect(node.node!.compactionFloor.value).toBeGreaterThanOrEqual(through);
-    expect(node.appliedIndex).toBeGreaterThanOrEqual(after);
-    await cluster.close();
+    // 2,000 bytes: 32 chunks of 64 bytes.
+    await awayFollowerCatchesUp({ seed: 606, size: 3, raftConfig: { snapshotTrailingEntries: 0, snapshotChunkCeiling: 64 } }, 5, 2_000);
   });
 
   it('a receiver whose total ceiling is below the default chunk ceiling refuses a larger snapshot with the metric', async () => {
