@@ -87,4 +87,38 @@ describe('LeaderDedupCache', () => {
     expect(cache.get(key('1:a', 2))).toBeUndefined();
     expect(cache.get(key('a:1', 2))).toEqual({ index: 40, term: 4 });
   });
+
+  it('stays within its capacity however often keys are rewritten, and forgets clients with nothing left', () => {
+    const cache = new LeaderDedupCache(4);
+    for (let round = 1; round <= 100; round += 1) {
+      cache.remember(key('a', 1), round, 1);
+      cache.remember(key('b', round), round, 1);
+      expect(cache.size).toBeLessThanOrEqual(4);
+    }
+    expect(cache.get(key('a', 1))).toEqual({ index: 100, term: 1 });
+    expect(cache.get(key('b', 100))).toEqual({ index: 100, term: 1 });
+    expect(cache.get(key('b', 97))).toBe(undefined);
+    // Auto client ids are re-minted on every restart: old ones must not stay behind as empty maps.
+    for (let client = 0; client < 50; client += 1) cache.remember(key(`c${client}`, 1), client, 2);
+    expect(cache.size).toBe(4);
+    expect(cache.clientCount).toBe(4);
+    expect(cache.get(key('a', 1))).toBeUndefined();
+  });
+
+  it('evicts in write order across clients after rewrites in the middle of the order', () => {
+    const cache = new LeaderDedupCache(3);
+    cache.remember(key('a', 1), 1, 1);
+    cache.remember(key('b', 1), 2, 1);
+    cache.remember(key('c', 1), 3, 1);
+    cache.remember(key('b', 1), 4, 1); // b moves from the middle to the newest place
+    cache.remember(key('d', 1), 5, 1);
+    expect(cache.get(key('a', 1))).toBeUndefined();
+    cache.remember(key('e', 1), 6, 1);
+    expect(cache.get(key('c', 1))).toBeUndefined();
+    expect(cache.get(key('b', 1))).toEqual({ index: 4, term: 1 });
+    cache.remember(key('f', 1), 7, 1);
+    expect(cache.get(key('b', 1))).toBeUndefined();
+    expect(cache.get(key('d', 1))).toEqual({ index: 5, term: 1 });
+    expect(cache.size).toBe(3);
+  });
 });
