@@ -362,6 +362,12 @@ export class RaftCore {
     }
     this.transfer = { transferId, target, deadline: this.now + this.config.electionTimeoutMaxMs, timeoutSent: false, awaitingNewLeader: false };
     this.emitTrace({ type: 'leadershipTransferStarted', target });
+    // Entries the target lacks may be lost rather than in flight (it was cut off a moment ago).
+    // The replicate state would notice only after an election timeout without progress, the
+    // whole time the transfer has, so the target is probed afresh: if they were in flight,
+    // their answers move it straight back to replicating.
+    const targetProgress = this.progress.get(target);
+    if (targetProgress?.state === 'replicate' && targetProgress.matchIndex < this.log.lastIndex) becomeProbe(targetProgress);
     this.advanceTransfer();
   }
 

@@ -153,6 +153,22 @@ describe('leadership transfer (§3.10)', () => {
     await cluster.close();
   });
 
+  it('transfers to a follower whose entries were lost on the way, asked the moment it is reachable again', async () => {
+    const cluster = await startCluster({ seed: 709, size: 3 });
+    const leaderId = await checkOneLeader(cluster);
+    const leader = cluster.nodes.get(leaderId)!.node!;
+    const target = cluster.ids.find((id) => id !== leaderId)!;
+    cluster.network.isolate(target);
+    // Committed by the other two within a few ms: the leader still counts the target's copies
+    // as in flight when the link comes back, though the network dropped every one of them.
+    await cluster.settle(Promise.all(Array.from({ length: 20 }, (_, count) => leader.propose(bytes(`lost-on-the-way-${count}`)))));
+    cluster.network.heal();
+    await cluster.settle(leader.transferLeadership(target));
+    expect(cluster.leader()!.id).toBe(target);
+    await one(cluster, 'under-new-leader', 3);
+    await cluster.close();
+  });
+
   it('is abandoned with a reason: timeout, cancelled, notVoter', async () => {
     const cluster = await startCluster({ seed: 708, size: 4, voters: ['n1', 'n2', 'n3'] });
     const leaderId = await checkOneLeader(cluster, ids('n1', 'n2', 'n3'));
