@@ -10,10 +10,10 @@ describe('proposal bursts', () => {
   it('each proposal arrives with its ids and the bytes it had when proposed', () => {
     const burst = createProposalBurst();
     const reused = new Uint8Array([1, 2, 3]);
-    burst.add(1, reused, null);
+    burst.add(1, reused, null, false);
     reused.fill(9); // an encoder reusing its output buffer right after propose returned
-    burst.add(2, reused, 0);
-    burst.add(2 ** 40, new Uint8Array(0), Number.MAX_SAFE_INTEGER);
+    burst.add(2, reused, 0, false);
+    burst.add(2 ** 40, new Uint8Array(0), Number.MAX_SAFE_INTEGER, false);
     expect(burst.size).toBe(3);
     expect(plain(decodeProposalBurst(burst.finish()))).toEqual([
       [1, [1, 2, 3], null],
@@ -25,7 +25,7 @@ describe('proposal bursts', () => {
   it('holds exactly its proposals: a view into a large buffer does not bring that buffer along', () => {
     const burst = createProposalBurst();
     const arena = new Uint8Array(64 * 1024);
-    for (let callId = 1; callId <= 20; callId += 1) burst.add(callId, arena.subarray(callId * 100, callId * 100 + 100).fill(callId), null);
+    for (let callId = 1; callId <= 20; callId += 1) burst.add(callId, arena.subarray(callId * 100, callId * 100 + 100).fill(callId), null, false);
     const buffer = burst.finish();
     expect(buffer.byteLength).toBe(20 * (1 + 1 + 1 + 100)); // call id, no request id, length, bytes
     const proposals = decodeProposalBurst(buffer);
@@ -34,7 +34,7 @@ describe('proposal bursts', () => {
 
   it('a removed proposal is left out, the others keep their order; removing twice or an unknown id says false', () => {
     const burst = createProposalBurst();
-    for (let callId = 1; callId <= 4; callId += 1) burst.add(callId, new Uint8Array([callId]), callId === 3 ? 30 : null);
+    for (let callId = 1; callId <= 4; callId += 1) burst.add(callId, new Uint8Array([callId]), callId === 3 ? 30 : null, false);
     expect(burst.remove(2)).toBe(true);
     expect(burst.remove(2)).toBe(false);
     expect(burst.remove(99)).toBe(false);
@@ -49,22 +49,32 @@ describe('proposal bursts', () => {
   it('passes a request id the engine will refuse on as it is, for the engine to refuse', () => {
     const burst = createProposalBurst();
     const odd = [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 60];
-    odd.forEach((requestId, position) => burst.add(position + 1, new Uint8Array([position]), requestId));
+    odd.forEach((requestId, position) => burst.add(position + 1, new Uint8Array([position]), requestId, position % 2 === 0));
     expect(decodeProposalBurst(burst.finish()).map(({ requestId }) => requestId)).toEqual(odd);
   });
 
   it('carries a command of any length (the engine refuses one too large with its own error)', () => {
     const burst = createProposalBurst();
-    burst.add(1, new Uint8Array(100_000).fill(5), null);
+    burst.add(1, new Uint8Array(100_000).fill(5), null, false);
     const [proposal] = decodeProposalBurst(burst.finish());
     expect(proposal?.command.length).toBe(100_000);
   });
 
   it('refuses a malformed burst loudly', () => {
     const burst = createProposalBurst();
-    burst.add(1, new Uint8Array(10), null);
+    burst.add(1, new Uint8Array(10), null, false);
     const bytes = new Uint8Array(burst.finish());
     expect(() => decodeProposalBurst(bytes.slice(0, bytes.length - 1).buffer)).toThrow(/malformed proposal batch: truncated/);
     expect(() => decodeProposalBurst(new Uint8Array([1, 3]).buffer)).toThrow(/request id form 3/);
+    expect(() => decodeProposalBurst(new Uint8Array([1, 8, 0]).buffer)).toThrow(/request id form 8/);
+  });
+
+  it('says which proposals the caller can abort, whatever their request id', () => {
+    const burst = createProposalBurst();
+    const requestIds = [null, 7, -1, null, 8, Number.NaN];
+    requestIds.forEach((requestId, position) => burst.add(position + 1, new Uint8Array([position]), requestId, position >= 3));
+    const proposals = decodeProposalBurst(burst.finish());
+    expect(proposals.map(({ abortable }) => abortable)).toEqual([false, false, false, true, true, true]);
+    expect(proposals.map(({ requestId }) => requestId)).toEqual(requestIds);
   });
 });

@@ -81,6 +81,8 @@ export interface ProposalRequest {
   readonly callId: number;
   readonly command: Uint8Array;
   readonly requestId: number | null;
+  /** The caller passed an abort signal: the page may send `abort(callId)` for it. */
+  readonly abortable: boolean;
 }
 
 /** The worker's API, called through Comlink. `callId` names a call so the page can abort it. */

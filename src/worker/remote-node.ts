@@ -118,7 +118,7 @@ function remoteMethods({ api, mirror, stopped, streams, calls, proposals }: Remo
       // Copied now, into the burst's buffer: the burst is posted after this task's other
       // proposals, and a caller that reuses its buffer once propose returns would otherwise send
       // the reused bytes (proposal-records.ts).
-      return calls.submit(options.signal, (callId) => proposals.queue(callId, command, options.requestId ?? null));
+      return calls.submit(options.signal, (callId) => proposals.queue(callId, command, options.requestId ?? null, options.signal !== undefined));
     },
     readIndex: (options = {}) => calls.call(options.signal, (callId) => api.readIndex(callId)),
     changeMembership(target, options = {}) {
@@ -155,7 +155,7 @@ function remoteMethods({ api, mirror, stopped, streams, calls, proposals }: Remo
 }
 
 interface ProposalQueue {
-  queue(callId: number, command: Uint8Array, requestId: number | null): void;
+  queue(callId: number, command: Uint8Array, requestId: number | null, abortable: boolean): void;
   /** Removes a proposal not sent yet (its call was aborted); false when it was already sent. */
   unqueue(callId: number): boolean;
 }
@@ -172,12 +172,12 @@ function createProposalQueue(send: (batch: ArrayBuffer) => void): ProposalQueue 
     if (sending !== null && sending.size > 0) send(sending.finish());
   };
   return {
-    queue(callId, command, requestId) {
+    queue(callId, command, requestId, abortable) {
       if (burst === null) {
         burst = createProposalBurst();
         queueMicrotask(flush);
       }
-      burst.add(callId, command, requestId);
+      burst.add(callId, command, requestId, abortable);
     },
     unqueue: (callId) => burst?.remove(callId) ?? false,
   };

@@ -6,7 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { RaftClosedError, RaftStorageError } from '../core/errors.ts';
 import { nodeId, type Committed, type NodeId } from '../core/types.ts';
 import { waitFor } from '../driver/raft-node-contract.test-support.ts';
+import { createRaftNode } from '../driver/create-raft-node.ts';
 import { IndexedDbRaftStorage } from '../storage/indexeddb-storage.ts';
+import { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
 import { createLoopbackNetwork } from '../transport/loopback.ts';
 import { WorkerCrashedError } from './error-transfer.ts';
 import { createInProcessWorker, type InProcessWorker } from './in-process-worker.test-support.ts';
@@ -114,6 +116,34 @@ describe('proposals across the boundary', () => {
     }
     expect(replay).toEqual(['kept', 'also kept']);
     await node.close();
+  });
+});
+
+describe('aborting a proposal the worker already has', () => {
+  it('reaches the engine: the aborted command is never forwarded once a leader appears', async () => {
+    // Two voters, the other one not started: no leader, so the engine holds the proposals.
+    const network = createLoopbackNetwork();
+    const [self, other] = [nodeId('a'), nodeId('b')];
+    const node = await createWorkerRaftNode({ id: self, clusterConfig: { voters: [self, other] }, transport: network.transport(self), storage: { type: 'memory' }, worker: createInProcessWorker() });
+    const controller = new AbortController();
+    const dropped = node.propose(bytes('dropped'), { signal: controller.signal });
+    const kept = node.propose(bytes('kept'));
+    await letTheWorkerRun(); // the burst went: only the worker can drop the proposal now
+    controller.abort(new Error('gave up'));
+    await expect(dropped).rejects.toThrow('gave up');
+    await letTheWorkerRun();
+    const peer = await createRaftNode({ id: other, clusterConfig: { voters: [self, other] }, transport: network.transport(other), storage: new InMemoryRaftStorage() });
+    const entry = await kept;
+    const commands: string[] = [];
+    for await (const item of node.committedFrom(1)) {
+      if (item.type === 'entry') commands.push(new TextDecoder().decode(item.entry.command));
+      if ((item.type === 'entry' ? item.entry.index : item.type === 'internal' ? item.index : 0) >= entry.index) break;
+    }
+    expect(commands).toEqual(['kept']);
+    // Nothing else arrives later either: a proposal the worker still held would be forwarded now.
+    await letTheWorkerRun();
+    expect(node.commitIndex.value).toBe(entry.index);
+    await Promise.all([node.close(), peer.close()]);
   });
 });
 

@@ -70,6 +70,15 @@ export function createWorkerNodeHost(options: WorkerNodeHostOptions = {}): Worke
       calls.delete(callId);
     }
   };
+  /** A call the page cannot abort (a proposal without a signal): no controller, no listener. */
+  const runUnabortable = async <T>(work: (node: RaftNode) => Promise<T>): Promise<Answer<T>> => {
+    if (running === null) return { type: 'error', error: notRunning };
+    try {
+      return { type: 'ok', value: await work(running.node) };
+    } catch (error) {
+      return { type: 'error', error: serializeError(error) };
+    }
+  };
   /** A call answered by its Comlink return value. */
   const call = async <T>(callId: number, work: (node: RaftNode, signal: AbortSignal) => Promise<T>): Promise<CallOutcome<T>> => answer(await run(callId, work));
 
@@ -99,8 +108,11 @@ export function createWorkerNodeHost(options: WorkerNodeHostOptions = {}): Worke
     proposeBatch(batch) {
       // All of them enter the engine in this task: one step, one AppendEntries per peer. (The
       // engine copies each command, so views into the batch's buffer are fine.)
-      for (const { callId, command, requestId } of decodeProposalBurst(batch)) {
-        void run(callId, (node, signal) => node.propose(command, requestId === null ? { signal } : { requestId, signal })).then((result) => outbox?.send({ type: 'answer', callId, answer: result }));
+      for (const { callId, command, requestId, abortable } of decodeProposalBurst(batch)) {
+        const answered = abortable
+          ? run(callId, (node, signal) => node.propose(command, requestId === null ? { signal } : { requestId, signal }))
+          : runUnabortable((node) => node.propose(command, requestId === null ? undefined : { requestId }));
+        void answered.then((result) => outbox?.send({ type: 'answer', callId, answer: result }));
       }
     },
     readIndex: (callId) => call(callId, (node, signal) => node.readIndex({ signal })),
