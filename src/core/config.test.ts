@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultRaftConfig, resolveRaftConfig } from './config.ts';
+import { defaultRaftConfig, resolveRaftConfig, type Clock, type RaftConfig } from './config.ts';
 
 describe('RaftConfig (API.md "Configuration")', () => {
   it('fills the documented defaults', () => {
@@ -21,6 +21,22 @@ describe('RaftConfig (API.md "Configuration")', () => {
     expect(() => resolveRaftConfig({ maxTermJump: 2 ** 20 + 1 })).toThrow(RangeError);
     expect(() => resolveRaftConfig({ snapshotChunkCeiling: 0 })).toThrow(/RaftConfig\.snapshotChunkCeiling = 0/);
     expect(() => resolveRaftConfig({ snapshotTotalCeiling: 0 })).toThrow(/RaftConfig\.snapshotTotalCeiling = 0/);
+  });
+
+  it('names a value that is not a number with its type, so "50" does not read like a valid 50', () => {
+    const untyped = (config: Record<string, unknown>): RaftConfig => config as RaftConfig;
+    expect(() => resolveRaftConfig(untyped({ heartbeatInterval: '50' }))).toThrow('RaftConfig.heartbeatInterval = "50" (string) is invalid');
+    expect(() => resolveRaftConfig(untyped({ witness: 'yes' }))).toThrow('RaftConfig.witness = "yes" (string) is invalid: must be a boolean');
+  });
+
+  it('refuses a clock or random source that is not one, naming the field, the value and the rule', () => {
+    const untyped = (config: Record<string, unknown>): RaftConfig => config as RaftConfig;
+    expect(() => resolveRaftConfig(untyped({ random: 5 }))).toThrow('RaftConfig.random = 5 is invalid: must be a function');
+    expect(() => resolveRaftConfig(untyped({ clock: 5 }))).toThrow(/RaftConfig\.clock = 5 is invalid: must be a Clock with now\(\), setTimeout/);
+    expect(() => resolveRaftConfig(untyped({ clock: { now: () => 0 } }))).toThrow(RangeError);
+    expect(() => resolveRaftConfig(untyped({ clock: null }))).toThrow(/RaftConfig\.clock = null \(null\)/);
+    const clock: Clock = { now: () => 0, setTimeout: () => 1, clearTimeout: () => {} };
+    expect(resolveRaftConfig({ clock, random: () => 0.5 })).toEqual(defaultRaftConfig);
   });
 
   it('accepts the edges of the documented ranges', () => {

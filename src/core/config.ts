@@ -75,7 +75,33 @@ export const defaultRaftConfig: ResolvedRaftConfig = {
 
 function requireInteger(field: string, value: number, minimum: number, maximum: number, rule: string): void {
   if (!Number.isSafeInteger(value) || value < minimum || value > maximum) {
-    throw new RangeError(`RaftConfig.${field} = ${String(value)} is invalid: ${rule}`);
+    throw new RangeError(`RaftConfig.${field} = ${describeValue(value)} is invalid: ${rule}`);
+  }
+}
+
+/**
+ * A value as the caller wrote it: a number plainly, anything else (untyped JavaScript, a parsed
+ * setting) quoted with its type, so `heartbeatInterval = "50"` does not read like a valid 50.
+ */
+function describeValue(value: unknown): string {
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'function') return 'a function';
+  let written: string | undefined;
+  try {
+    written = JSON.stringify(value);
+  } catch {
+    written = undefined;
+  }
+  return `${written ?? String(value)} (${value === null ? 'null' : typeof value})`;
+}
+
+/** The injected clock is called on every step, so a malformed one is refused up front like any field. */
+function requireClock(clock: unknown): void {
+  if (clock === undefined) return;
+  const candidate = clock as Partial<Record<keyof Clock, unknown>> | null;
+  const complete = typeof clock === 'object' && candidate !== null && typeof candidate.now === 'function' && typeof candidate.setTimeout === 'function' && typeof candidate.clearTimeout === 'function';
+  if (!complete) {
+    throw new RangeError(`RaftConfig.clock = ${describeValue(clock)} is invalid: must be a Clock with now(), setTimeout(fn, ms) and clearTimeout(handle) methods`);
   }
 }
 
@@ -114,9 +140,10 @@ export function resolveRaftConfig(config: RaftConfig = {}): ResolvedRaftConfig {
   requireInteger('maxInflightMessages', resolved.maxInflightMessages, 1, 4096, 'must be from 1 to 4096');
   requireInteger('maxPendingProposals', resolved.maxPendingProposals, 1, 10_000_000, 'must be from 1 to 10000000');
   requireInteger('wedgeSuspicionTimeouts', resolved.wedgeSuspicionTimeouts, 1, 1_000_000, 'must be from 1 to 1000000');
-  if (typeof resolved.witness !== 'boolean') throw new RangeError(`RaftConfig.witness = ${String(resolved.witness)} is invalid: must be a boolean`);
+  if (typeof resolved.witness !== 'boolean') throw new RangeError(`RaftConfig.witness = ${describeValue(resolved.witness)} is invalid: must be a boolean`);
   if (config.random !== undefined && typeof config.random !== 'function') {
-    throw new RangeError('RaftConfig.random must be a function returning numbers in [0, 1)');
+    throw new RangeError(`RaftConfig.random = ${describeValue(config.random)} is invalid: must be a function returning numbers in [0, 1)`);
   }
+  requireClock(config.clock);
   return resolved;
 }
