@@ -180,6 +180,16 @@ describe('toBytes / fromBytes', () => {
     expect(() => ClientSessionTable.fromBytes(new Uint8Array([0, 0]))).toThrow(/unknown format version 0/);
   });
 
+  it('refuses what is not bytes with a TypeError saying so, not a misleading complaint about the format', () => {
+    const notBytes = (value: unknown): Uint8Array => value as Uint8Array;
+    expect(() => ClientSessionTable.fromBytes(notBytes(new ArrayBuffer(4)))).toThrow(new TypeError('ClientSessionTable.fromBytes needs a Uint8Array (the output of toBytes), got ArrayBuffer'));
+    expect(() => ClientSessionTable.fromBytes(notBytes('abc'))).toThrow(/got string$/);
+    expect(() => ClientSessionTable.fromBytes(notBytes(null))).toThrow(/got null$/);
+    expect(() => ClientSessionTable.fromBytes(notBytes([2, 0]))).toThrow(/got Array$/);
+    // A Node Buffer is a Uint8Array: accepted.
+    expect(ClientSessionTable.fromBytes(Buffer.from(new ClientSessionTable().toBytes())).size).toBe(0);
+  });
+
   it('refuses truncated bytes at every length and trailing garbage', () => {
     const bytes = tableWith([['alice', 300], [autoA1, 1], [autoA2, 1]]).toBytes();
     for (let length = 1; length < bytes.length; length += 1) {

@@ -96,8 +96,17 @@ export class ClientSessionTable {
     return encodeSessionRecords(this.sessions);
   }
 
-  /** Throws a RangeError naming the problem for malformed, truncated or newer-version bytes. */
+  /**
+   * Throws a RangeError naming the problem for malformed, truncated or newer-version bytes, and a
+   * TypeError for anything that is not bytes at all (an ArrayBuffer, a string from a JSON field),
+   * which would otherwise surface as a misleading "truncated" or "unknown version" complaint.
+   */
   static fromBytes(bytes: Uint8Array): ClientSessionTable {
+    // By tag rather than instanceof: bytes from another realm (a worker, an iframe) are still bytes.
+    if (Object.prototype.toString.call(bytes) !== '[object Uint8Array]') {
+      const kind = bytes === null ? 'null' : typeof bytes === 'object' ? Object.prototype.toString.call(bytes).slice(8, -1) : typeof bytes;
+      throw new TypeError(`ClientSessionTable.fromBytes needs a Uint8Array (the output of toBytes), got ${kind}`);
+    }
     const table = new ClientSessionTable();
     for (const [id, record] of decodeSessionRecords(bytes)) {
       table.sessions.set(id, record);
