@@ -4,7 +4,8 @@ import type { NodeId, TransferAbandonReason } from './types.ts';
 
 export class NotLeaderError extends Error {
   readonly leader: NodeId | null;
-  constructor(leader: NodeId | null, message = 'not the current leader') {
+  /** `leader` defaults to null (none known), as the seed's NotLeaderException takes only a message. */
+  constructor(leader: NodeId | null = null, message = 'not the current leader') {
     super(leader === null ? `${message} (no leader known)` : `${message} (leader is ${leader})`);
     this.name = 'NotLeaderError';
     this.leader = leader;
