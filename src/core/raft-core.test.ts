@@ -38,6 +38,35 @@ describe('RaftCore', () => {
     expect(follower.outcomes.some((outcome) => outcome.type === 'committed' && outcome.proposalId === 3)).toBe(true);
   });
 
+  it('reports a forwarded proposal accepted at the index the leader gave it, as a leader reports its own', () => {
+    const harness = createCoreHarness(['a', 'b', 'c']);
+    harness.advance(400);
+    const follower = [...harness.nodes.values()].find((node) => node.core.role === 'follower')!;
+    follower.core.reportAcceptance = true;
+    follower.core.propose(harness.now, 4, bytes('z'), { clientId: clientId('f'), requestId: 1 });
+    harness.advance(200);
+    const committed = follower.outcomes.find((outcome) => outcome.type === 'committed' && outcome.proposalId === 4);
+    const accepted = follower.outcomes.filter((outcome) => outcome.type === 'accepted' && outcome.proposalId === 4);
+    expect(committed?.type === 'committed' ? committed.entry.index : undefined).toBe(2);
+    expect(accepted).toEqual([{ type: 'accepted', proposalId: 4, index: 2 }]);
+  });
+
+  it('reports a proposal held through an abandoned transfer accepted once it is appended', () => {
+    const harness = createCoreHarness(['a', 'b', 'c']);
+    harness.advance(400);
+    const leader = harness.leaders()[0]!;
+    leader.core.reportAcceptance = true;
+    const target = [...harness.nodes.values()].find((node) => node !== leader)!;
+    harness.blocked.add(`${leader.id}->${target.id}`);
+    leader.core.transferLeadership(harness.now, 1, target.id);
+    leader.core.propose(harness.now, 5, bytes('held'), { clientId: clientId('l'), requestId: 1 });
+    harness.settle();
+    expect(leader.outcomes.filter((outcome) => outcome.proposalId === 5)).toEqual([]);
+    leader.core.cancelTransfer(harness.now);
+    harness.settle();
+    expect(leader.outcomes.filter((outcome) => outcome.type === 'accepted' && outcome.proposalId === 5)).toEqual([{ type: 'accepted', proposalId: 5, index: 2 }]);
+  });
+
   it('a partitioned node cannot depose a healthy leader when it returns (PreVote)', () => {
     const harness = createCoreHarness(['a', 'b', 'c']);
     harness.advance(400);

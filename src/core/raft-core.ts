@@ -1590,6 +1590,9 @@ export class RaftCore {
       case 'appended':
         if (!isValidCounter(outcome.index) || !isValidCounter(outcome.term) || outcome.index === 0) return;
         forward.appended = { index: outcome.index, term: outcome.term };
+        // Accepted by the leader: the proposer reports it as a leader's own proposals are, so
+        // proposeAccepted comes with every proposal, whichever role this node holds.
+        if (this.reportAcceptance) this.outcomes.push({ type: 'accepted', proposalId: forward.proposalId, index: outcome.index });
         this.awaited.add(outcome.index, { proposalId: forward.proposalId, term: outcome.term, local: false });
         if (outcome.index <= this.awaited.scannedThrough) this.checkAwaitedAt(outcome.index);
         return;
@@ -1619,6 +1622,8 @@ export class RaftCore {
       }
       if (appended !== null) this.awaited.remove(forward.proposalId);
       const entry = this.appendAsLeader(forward.command, forward.dedupKey);
+      // First accepted now (one held through a transfer, or never answered): reported once.
+      if (this.reportAcceptance && appended === null) this.outcomes.push({ type: 'accepted', proposalId: forward.proposalId, index: entry.index });
       this.awaited.add(entry.index, { proposalId: forward.proposalId, term: entry.term, local: true });
     }
     this.forwards.clear();
