@@ -6,6 +6,18 @@ import type { RaftNode } from './node-options.ts';
 
 export async function awaitRead(node: RaftNode, applied: Watchable<number>, options: { signal?: AbortSignal } = {}): Promise<number> {
   const readIndex = await node.readIndex(options);
-  await waitUntilApplied(applied, readIndex, [options.signal]);
+  // The node stopping ends the wait too (API.md: pending calls reject with RaftClosedError, or
+  // with whatever else stopped it): its committed stream ends with it, so the caller's applied
+  // index would never move again and the read would hang.
+  const nodeStopped = new AbortController();
+  const unsubscribe = node.stopped.subscribe((error) => {
+    if (error !== null) nodeStopped.abort(error);
+  });
+  if (node.stopped.value !== null) nodeStopped.abort(node.stopped.value);
+  try {
+    await waitUntilApplied(applied, readIndex, [options.signal, nodeStopped.signal]);
+  } finally {
+    unsubscribe();
+  }
   return readIndex;
 }
