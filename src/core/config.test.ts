@@ -29,6 +29,11 @@ describe('RaftConfig (API.md "Configuration")', () => {
     expect(() => resolveRaftConfig(untyped({ witness: 'yes' }))).toThrow('RaftConfig.witness = "yes" (string) is invalid: must be a boolean');
   });
 
+  it('says a fractional value is refused for not being an integer, which the range alone would not explain', () => {
+    expect(() => resolveRaftConfig({ heartbeatInterval: 49.5 })).toThrow('RaftConfig.heartbeatInterval = 49.5 is invalid: must be an integer number of ms >= 1');
+    expect(() => resolveRaftConfig({ maxTermJump: 1.5 })).toThrow('RaftConfig.maxTermJump = 1.5 is invalid: must be an integer from 1 to 1048576');
+  });
+
   it('refuses a clock or random source that is not one, naming the field, the value and the rule', () => {
     const untyped = (config: Record<string, unknown>): RaftConfig => config as RaftConfig;
     expect(() => resolveRaftConfig(untyped({ random: 5 }))).toThrow('RaftConfig.random = 5 is invalid: must be a function');

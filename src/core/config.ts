@@ -126,20 +126,20 @@ export function resolveRaftConfig(config: RaftConfig = {}): ResolvedRaftConfig {
   const hour = 3_600_000;
   requireInteger('electionTimeoutMin', resolved.electionTimeoutMinMs, 2, hour, 'must be an integer number of ms from 2 to 3600000');
   requireInteger('electionTimeoutMax', resolved.electionTimeoutMaxMs, resolved.electionTimeoutMinMs + 1, hour, `must be an integer number of ms above electionTimeoutMin (${resolved.electionTimeoutMinMs}) and at most 3600000`);
-  requireInteger('heartbeatInterval', resolved.heartbeatIntervalMs, 1, resolved.electionTimeoutMinMs - 1, `must be >= 1 and < electionTimeoutMin (${resolved.electionTimeoutMinMs})`);
+  requireInteger('heartbeatInterval', resolved.heartbeatIntervalMs, 1, resolved.electionTimeoutMinMs - 1, `must be an integer number of ms >= 1 and < electionTimeoutMin (${resolved.electionTimeoutMinMs})`);
   requireInteger('slowProposeThreshold', resolved.slowProposeThresholdMs, 0, hour, 'must be an integer number of ms from 0 to 3600000');
   // The two snapshot ceilings are independent: the chunk ceiling bounds what this node sends as
   // a leader, the total ceiling what it reassembles as a follower (from chunks sized by another
   // node's ceiling), so neither constrains the other. Small chunks are slow, not unsafe: the
   // sender keeps a bounded window of them in flight.
-  requireInteger('snapshotChunkCeiling', resolved.snapshotChunkCeilingBytes, 1, 16 * 1024 * 1024, 'must be from 1 to 16777216 bytes');
-  requireInteger('snapshotTotalCeiling', resolved.snapshotTotalCeilingBytes, 1, 2 ** 32, 'must be from 1 to 4294967296 bytes');
-  requireInteger('maxTermJump', resolved.maxTermJump, 1, 2 ** 20, 'must be from 1 to 1048576');
-  requireInteger('snapshotTrailingEntries', resolved.snapshotTrailingEntries, 0, 10_000_000, 'must be from 0 to 10000000');
-  requireInteger('maxAppendBytes', resolved.maxAppendBytes, 1024, 64 * 1024 * 1024, 'must be from 1024 to 67108864 bytes');
-  requireInteger('maxInflightMessages', resolved.maxInflightMessages, 1, 4096, 'must be from 1 to 4096');
-  requireInteger('maxPendingProposals', resolved.maxPendingProposals, 1, 10_000_000, 'must be from 1 to 10000000');
-  requireInteger('wedgeSuspicionTimeouts', resolved.wedgeSuspicionTimeouts, 1, 1_000_000, 'must be from 1 to 1000000');
+  requireInteger('snapshotChunkCeiling', resolved.snapshotChunkCeilingBytes, 1, 16 * 1024 * 1024, 'must be an integer from 1 to 16777216 bytes');
+  requireInteger('snapshotTotalCeiling', resolved.snapshotTotalCeilingBytes, 1, 2 ** 32, 'must be an integer from 1 to 4294967296 bytes');
+  requireInteger('maxTermJump', resolved.maxTermJump, 1, 2 ** 20, 'must be an integer from 1 to 1048576');
+  requireInteger('snapshotTrailingEntries', resolved.snapshotTrailingEntries, 0, 10_000_000, 'must be an integer from 0 to 10000000');
+  requireInteger('maxAppendBytes', resolved.maxAppendBytes, 1024, 64 * 1024 * 1024, 'must be an integer from 1024 to 67108864 bytes');
+  requireInteger('maxInflightMessages', resolved.maxInflightMessages, 1, 4096, 'must be an integer from 1 to 4096');
+  requireInteger('maxPendingProposals', resolved.maxPendingProposals, 1, 10_000_000, 'must be an integer from 1 to 10000000');
+  requireInteger('wedgeSuspicionTimeouts', resolved.wedgeSuspicionTimeouts, 1, 1_000_000, 'must be an integer from 1 to 1000000');
   if (typeof resolved.witness !== 'boolean') throw new RangeError(`RaftConfig.witness = ${describeValue(resolved.witness)} is invalid: must be a boolean`);
   if (config.random !== undefined && typeof config.random !== 'function') {
     throw new RangeError(`RaftConfig.random = ${describeValue(config.random)} is invalid: must be a function returning numbers in [0, 1)`);
