@@ -150,6 +150,11 @@ describe('data channel hand-off: attaching to a connected transport', () => {
       // The pairs before are closed on both sides; the other side reads generation 1 itself.
       for (const connection of [mine, theirs]) expect([connection.engineControl.closed, connection.engineBulk.closed]).toEqual([true, true]);
       expect(theirs.enginePairs.get(1)?.control.closed).toBe(false);
+      // The page may allow sending before the fresh pair has opened in the worker (the peer's
+      // word and the channels' open event race, as on real connections); until then the guest
+      // declines and the frame goes through the page. Once open, frames go on the pair.
+      const fresh = mine.enginePairs.get(1);
+      await vi.waitFor(() => expect([fresh?.control.readyState, fresh?.bulk.readyState]).toEqual(['open', 'open']), wait);
       expect(worker.guest.send(otherId, Uint8Array.of(5, 6))).toBe(true);
       await vi.waitFor(() => expect(received).toEqual([[attachingId, [5, 6]]]), wait);
       expect(mine.enginePairs.get(1)?.control.sent.filter((message) => typeof message !== 'string')).toHaveLength(1);
