@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { clientId, nodeId, type LogEntry } from '../core/types.ts';
-import { createClientIdentity } from './client-identity.ts';
+import { createClientIdentity, wallClockRequestIdFloor } from './client-identity.ts';
 
 const entry = (index: number, owner: string, requestId: number): LogEntry => ({ index, term: 1, command: new Uint8Array(0), isNoOp: false, dedupKey: { clientId: clientId(owner), requestId } });
 
@@ -23,6 +23,19 @@ describe('client identity (§8)', () => {
     expect(identity.stamp(undefined)?.requestId).toBe(91);
     const auto = createClientIdentity({ type: 'auto' }, nodeId('a'), Math.random, [], 90);
     expect(auto.stamp(undefined)?.requestId).toBe(1); // a fresh auto id starts its own ids
+  });
+
+  it('a durable id starts above the wall clock floor, which later clocks keep above ids issued before', () => {
+    const floor = wallClockRequestIdFloor(Date.UTC(2026, 11, 1, 12, 0, 0));
+    const first = createClientIdentity({ type: 'durable', clientId: clientId('writer') }, nodeId('a'), Math.random, [entry(5, 'writer', 4)], 5, floor);
+    expect(first.stamp(undefined)?.requestId).toBe(floor + 1);
+    for (let issued = 0; issued < 999; issued += 1) first.stamp(undefined); // a thousand ids within a millisecond
+    const second = createClientIdentity({ type: 'durable', clientId: clientId('writer') }, nodeId('a'), Math.random, [], 5, wallClockRequestIdFloor(Date.UTC(2026, 11, 1, 12, 0, 0, 1)));
+    expect(second.stamp(undefined)?.requestId).toBeGreaterThan(floor + 1000);
+    expect(Number.isSafeInteger(wallClockRequestIdFloor(Date.UTC(2255, 0, 1)))).toBe(true);
+    // The log's ids still win when they are higher (a caller's own ids may be anything).
+    const ahead = createClientIdentity({ type: 'durable', clientId: clientId('writer') }, nodeId('a'), Math.random, [entry(7, 'writer', floor * 2)], 7, floor);
+    expect(ahead.stamp(undefined)?.requestId).toBe(floor * 2 + 1);
   });
 
   it('a durable id seeing a commit it never issued reports a collision', () => {

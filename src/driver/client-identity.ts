@@ -21,16 +21,22 @@ export interface ClientIdentityState {
 }
 
 /**
- * `restoredLastIndex`: the last index this node's storage covers, log or snapshot. A durable id
- * resumes above every request id its log still holds, and above that index: compaction may have
- * removed its entries, and its committed request ids are no higher than the entries holding them
- * as long as each of its proposals committed (ids of proposals that failed can run further ahead;
- * only a caller's own request ids, as SPEC's exactly-once recipe uses, cover every case).
+ * Where a durable identity's automatic request ids start: above every request id an earlier
+ * incarnation can have issued, or the application's ClientSessionTable would skip the new commands
+ * as replays. No storage field holds the last id issued, so three floors stand in for it:
+ * - `restoredEntries`: every request id the log still holds;
+ * - `restoredLastIndex`, the last index storage covers (log or snapshot): compaction removes
+ *   entries, and ids of proposals that all committed are no higher than the entries holding them;
+ * - `wallClockFloor` (see wallClockRequestIdFloor): ids of proposals that failed run ahead of the
+ *   log, and after compaction nothing in storage remembers them. A clock read in ids (1,000 per
+ *   millisecond) is above them unless the clock went back or an incarnation issued ids faster than
+ *   a million a second on average. 0 when the node runs on an injected clock (simulations stay
+ *   deterministic). A caller's own request ids, SPEC's exactly-once recipe, need none of this.
  */
-export function createClientIdentity(identity: ClientIdentity | undefined, node: NodeId, random: () => number, restoredEntries: readonly LogEntry[], restoredLastIndex = 0): ClientIdentityState {
+export function createClientIdentity(identity: ClientIdentity | undefined, node: NodeId, random: () => number, restoredEntries: readonly LogEntry[], restoredLastIndex = 0, wallClockFloor = 0): ClientIdentityState {
   const durable = identity?.type === 'durable';
   let current: ClientId = identity?.type === 'durable' ? identity.clientId : mintAutoClientId(node, random);
-  let nextRequestId = durable ? Math.max(highestRequestId(restoredEntries, current), restoredLastIndex) + 1 : 1;
+  let nextRequestId = durable ? Math.max(highestRequestId(restoredEntries, current), restoredLastIndex, wallClockFloor) + 1 : 1;
   // Until this incarnation issues something it can judge nothing: entries of an earlier
   // incarnation may still arrive after a restart (a forward in flight at the crash).
   let issuedAny = false;
@@ -64,6 +70,14 @@ export function createClientIdentity(identity: ClientIdentity | undefined, node:
       return { type: 'reminted', previous, next: current };
     },
   };
+}
+
+/** Request ids per millisecond of wall clock: ids stay safe integers until the year 2255. */
+const requestIdsPerMillisecond = 1000;
+
+/** The wall clock (Unix milliseconds) as a request id floor for createClientIdentity. */
+export function wallClockRequestIdFloor(unixMilliseconds: number): number {
+  return Math.floor(unixMilliseconds) * requestIdsPerMillisecond;
 }
 
 /**

@@ -14,7 +14,7 @@ import {
 } from '../core/errors.ts';
 import type { MembershipFailure } from '../core/ready.ts';
 import { createPendingCalls } from './pending-calls.ts';
-import { createClientIdentity } from './client-identity.ts';
+import { createClientIdentity, wallClockRequestIdFloor } from './client-identity.ts';
 import { createProposalTracker } from './proposal-tracker.ts';
 import { dedupWindowSize } from '../core/client-session-format.ts';
 import type { RaftMetric, RaftTraceEvent } from '../core/events.ts';
@@ -68,7 +68,9 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
 
   // The last index storage covers, log or snapshot: applied by an earlier incarnation.
   const restoredLastIndex = appliedIndexAtStart(restored);
-  const identity = createClientIdentity(options.identity, id, random, restored.entries, restoredLastIndex);
+  // Only the real clock says what time it is; an injected one (a simulation) gives no floor.
+  const wallClockFloor = clock === realClock ? wallClockRequestIdFloor(performance.timeOrigin + performance.now()) : 0;
+  const identity = createClientIdentity(options.identity, id, random, restored.entries, restoredLastIndex, wallClockFloor);
   let collision: ClientIdCollisionError | null = null;
   let identityCheckedThrough = restoredLastIndex;
   const role = createStagedWatchable<RaftRole>(core.role);
