@@ -32,6 +32,8 @@ export type RefusalReason =
   | 'leaderNotPinned'
   | 'termJump'
   | 'entryTermAboveFrame'
+  /** An AppendEntries batch whose entry terms fall (below prevLogTerm or the entry before). */
+  | 'entryTermDecreasing'
   | 'timeoutNowNotFromLeader'
   | 'timeoutNowTermAhead'
   | 'timeoutNowToWitness'

@@ -1,6 +1,7 @@
 // The deterministic Raft state machine. Inputs arrive as method calls carrying the current clock
 // reading; everything the outside world must do comes back through takeReady(). No timers, no
 // I/O, no awaits: the driver owns time, storage and transport.
+import { appendBatchRefusal } from './append-batch-check.ts';
 import { assert } from './assert.ts';
 import type { ResolvedRaftConfig } from './config.ts';
 import type { RaftMetric, RaftTraceEvent, RefusalReason } from './events.ts';
@@ -899,11 +900,10 @@ export class RaftCore {
   // ---- replication: follower side -----------------------------------------------------------
 
   private handleAppendEntries(from: NodeId, message: AppendEntries): void {
-    for (const entry of message.entries) {
-      if (entry.term > message.term) {
-        this.refuse(from, 'entryTermAboveFrame', message.term);
-        return;
-      }
+    const refusal = appendBatchRefusal(message);
+    if (refusal !== null) {
+      this.refuse(from, refusal, message.term);
+      return;
     }
     const reply = (response: Omit<AppendEntriesResponse, 'type' | 'term' | 'readRound'>): void => {
       this.sendAfterPersist(from, { type: 'appendEntriesResponse', term: this.currentTerm, readRound: message.readRound, ...response });

@@ -1,0 +1,18 @@
+// What a follower can check in an AppendEntries batch before it touches its log (SPEC "Untrusted
+// peers"): no entry is newer than the leader sending it, and a log's terms never decrease. The
+// log asserts the second rule on every append, so a batch breaking it must be refused here: it
+// would otherwise throw inside the engine and stop the node.
+import type { RefusalReason } from './events.ts';
+import type { AppendEntries } from './messages.ts';
+
+export function appendBatchRefusal(message: AppendEntries): RefusalReason | null {
+  // The entry before the batch is prevLogTerm's (checked against the follower's own log before
+  // anything is appended), so terms must not fall below it either. Terms start at 1.
+  let previousTerm = Math.max(message.prevLogTerm, 1);
+  for (const entry of message.entries) {
+    if (entry.term > message.term) return 'entryTermAboveFrame';
+    if (entry.term < previousTerm) return 'entryTermDecreasing';
+    previousTerm = entry.term;
+  }
+  return null;
+}
