@@ -9,9 +9,13 @@ const id = fc.string({ minLength: 1, maxLength: 20, unit: 'grapheme' }).filter((
 const nodeIdArbitrary = id.map((value) => value as NodeId);
 const commandArbitrary = fc.uint8Array({ maxLength: 64 });
 
-const clusterConfig: fc.Arbitrary<ClusterConfig> = fc.record({ voters: fc.array(nodeIdArbitrary, { minLength: 1, maxLength: 5 }), learners: fc.option(fc.array(nodeIdArbitrary, { maxLength: 3 }), { nil: undefined }) }).map((config) =>
-  config.learners === undefined ? { voters: config.voters } : { voters: config.voters, learners: config.learners },
-);
+// Valid configurations only (the codec refuses the rest): at least one voter, no id twice.
+const clusterConfig: fc.Arbitrary<ClusterConfig> = fc
+  .record({ ids: fc.uniqueArray(nodeIdArbitrary, { minLength: 1, maxLength: 8 }), voterCount: fc.integer({ min: 1, max: 5 }), hasLearners: fc.boolean() })
+  .map(({ ids, voterCount, hasLearners }) => {
+    const voters = ids.slice(0, Math.min(voterCount, ids.length));
+    return hasLearners ? { voters, learners: ids.slice(voters.length) } : { voters };
+  });
 const configPayload: fc.Arbitrary<ConfigPayload> = fc.record({ old: fc.option(clusterConfig, { nil: null }), new: clusterConfig });
 const dedupKey: fc.Arbitrary<DedupKey> = fc.record({ clientId: id, requestId: counter }).map((key) => ({ clientId: key.clientId as DedupKey['clientId'], requestId: key.requestId }));
 

@@ -31,9 +31,24 @@ function readIds(reader: ByteReader, field: string): NodeId[] {
 
 export function readClusterConfig(reader: ByteReader): ClusterConfig {
   const voters = readIds(reader, 'voters');
-  const hasLearners = reader.boolean('hasLearners');
-  if (!hasLearners) return { voters };
-  return { voters, learners: readIds(reader, 'learners') };
+  const learners = reader.boolean('hasLearners') ? readIds(reader, 'learners') : undefined;
+  refuseInvalidConfig(reader, voters, learners ?? []);
+  return learners === undefined ? { voters } : { voters, learners };
+}
+
+/**
+ * The rules of validateClusterConfig (API.md): at least one voter, no id twice. Quorums count
+ * list entries, so a voter named twice would hold two votes: a node adopting [a, b, b] elected
+ * itself alone. No honest node sends or stores such a configuration.
+ */
+function refuseInvalidConfig(reader: ByteReader, voters: readonly NodeId[], learners: readonly NodeId[]): void {
+  if (reader.failure !== null) return;
+  if (voters.length === 0) return reader.fail('invalidField', 'a configuration names no voter');
+  const seen = new Set<string>();
+  for (const id of [...voters, ...learners]) {
+    if (seen.has(id)) return reader.fail('invalidField', 'a configuration names an id twice');
+    seen.add(id);
+  }
 }
 
 export function writeConfigPayload(writer: ByteWriter, payload: ConfigPayload): void {
