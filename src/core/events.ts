@@ -37,6 +37,8 @@ export type RefusalReason =
   | 'timeoutNowNotFromLeader'
   | 'timeoutNowTermAhead'
   | 'timeoutNowToWitness'
+  /** A notMember (a leader's word) from someone other than the leader pinned for its term. */
+  | 'notMemberNotFromLeader'
   | 'unexpectedResponse'
   | 'outOfRange';
 

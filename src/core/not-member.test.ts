@@ -210,6 +210,25 @@ describe('who is believed', () => {
   });
 });
 
+describe('only the leader pinned for the term is believed', () => {
+  it('refuses a notMember from a member that is not the leader it pinned for that term, and keeps working', () => {
+    const harness = createCoreHarness(['a', 'b', 'c']);
+    harness.advance(400);
+    const leader = harness.leaders()[0]!;
+    const [follower, other] = [...harness.nodes.values()].filter((node) => node !== leader) as [HarnessNode, HarnessNode];
+    // A faulty follower claims to speak for the current term's configuration: only a leader says
+    // notMember, and this term's leader is pinned, so the claim is disproved.
+    follower.core.receive(harness.now, other.id, { type: 'notMember', term: follower.core.term, configIndex: 0 });
+    follower.core.propose(harness.now, 1, bytes('still a member'), null);
+    follower.core.requestRead(harness.now, 2);
+    harness.advance(200);
+    expect(follower.metrics).toContainEqual({ type: 'frameRefused', from: other.id, reason: 'notMemberNotFromLeader' });
+    expect(failureOf(follower, 1)).toBe('committed');
+    expect(follower.reads).toEqual([{ readId: 2, readIndex: expect.any(Number) as number }]);
+    expect(removals(follower)).toEqual([]);
+  });
+});
+
 describe('configurations from before a node was admitted', () => {
   const [a, b, c, d, e] = ['a', 'b', 'c', 'd', 'e'].map((name) => nodeId(name)) as [NodeId, NodeId, NodeId, NodeId, NodeId];
   const configEntry = (index: number, config: ConfigPayload): LogEntry => ({ index, term: 1, command: new Uint8Array(0), isNoOp: false, config });

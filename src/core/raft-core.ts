@@ -1523,6 +1523,11 @@ export class RaftCore {
     // A deposed leader's older configuration must not talk a node added since out of the cluster:
     // whoever added it led a term at least as new as the one this node has seen since.
     if (message.term < this.currentTerm || this.roleValue === 'leader') return;
+    // Only a leader says this, and a term's leader is pinned once heard: another member claiming
+    // to speak for that term is disproved (SPEC "Leader authority"). A faulty follower's notice
+    // would otherwise fail this node's proposals and reads and stop it campaigning.
+    const pinned = this.pinnedLeader;
+    if (pinned !== null && pinned.term === message.term && pinned.leaderId !== from) return this.refuse(from, 'notMemberNotFromLeader', message.term);
     // A notice overtaken by the configuration that re-admitted this node (frames may arrive out of
     // order) says nothing about now.
     if (this.membershipValue.members.has(this.id) && this.latestConfigIndex() > message.configIndex) return;
