@@ -4,6 +4,7 @@ import { measureThroughput } from './core-throughput.ts';
 import { runCodecBenchmark } from './codec.ts';
 import { heapOverCommits, snapshotCatchUp } from './snapshot.ts';
 import { readThroughput, transferTime } from './reads-and-transfer.ts';
+import { leaderDedupCacheCost } from './leader-dedup-cache.ts';
 import { machineCosts } from './machine-costs.ts';
 import { formatNumber } from './statistics.ts';
 
@@ -32,6 +33,11 @@ if (only === undefined || only === 'dedup') {
   const without = median(runs.without);
   const withKeys = median(runs.with);
   console.log(`without dedup keys ${formatNumber(without)} commits/s; with dedup keys ${formatNumber(withKeys)} commits/s; ${(((without - withKeys) / without) * 100).toFixed(1)}% slower`);
+}
+
+if (only === undefined || only === 'forwards') {
+  console.log("\nThe leader's dedup cache, per forwarded proposal");
+  console.log(leaderDedupCacheCost());
 }
 
 if (only === undefined || only === 'codec') {
