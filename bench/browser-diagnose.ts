@@ -30,6 +30,10 @@
 //                              trip after 5 ms quiet plus a 1-entry strict write, 3 pages at once
 //   --timeline-pause=MS        pause between the timeline's commits (default 0, as the light load)
 //   --timeline-json=FILE       also write the timeline's raw marks to FILE, for a closer look
+//   --aging=N                  before anything else, N strict 1-entry IndexedDB transactions one
+//                              after another on all three pages at once, each into a new database
+//                              (no Raft): p50 / p90 per block of 1,000, to see how the floor's
+//                              write changes as a database takes more writes
 // On Linux it also prints the CPU time of every Chromium thread over the saturation window (from
 // /proc; bench/browser/thread-cpu.ts), which CPU profiles cannot show: IPC, network and storage.
 // Not a benchmark: no figure here is a target, and nothing is written to bench/results/.
@@ -73,6 +77,7 @@ const everyMs = count('every', 0);
 const leaderOnly = process.argv.includes('--leader-only');
 const profile = process.argv.includes('--profile');
 const timelineCommits = count('timeline', 0);
+const agingWrites = count('aging', 0);
 const timelinePauseMs = count('timeline-pause', 0);
 const timelineJson = option('timeline-json');
 const maxInflightMessages = option('max-inflight-messages') === undefined ? undefined : count('max-inflight-messages', 0);
@@ -83,6 +88,7 @@ const describe = (each: { role: string; leader: string | null; term: number; com
 const cluster = await startBenchCluster(10_000, { engine, durability, ...(maxInflightMessages === undefined ? {} : { raftConfig: { maxInflightMessages } })});
 try {
   const processes = cluster.processes;
+  if (agingWrites > 0) await printAging(processes, agingWrites);
   await Promise.all(processes.map((each) => each.startNode()));
   const { leader } = await settled(processes);
   console.log(`engine ${engine}, ${durability} IndexedDB, leader ${leader.id}, load average ${os.loadavg().map((value) => value.toFixed(1)).join(' ')}`);
@@ -232,3 +238,15 @@ async function clockOffset(benchProcess: BenchProcess): Promise<{ offsetMs: numb
   }
   return best;
 }
+
+/** --aging: the floor's 1-entry strict write, block by block as three databases fill at once. */
+async function printAging(processes: readonly BenchProcess[], writes: number): Promise<void> {
+  const block = Math.min(1_000, writes);
+  const perPage = await Promise.all(processes.map((each) => each.page.evaluate(([total, size]) => window.browserBench.indexedDbWriteAging(total, size), [writes, block] as const)));
+  console.log(`IndexedDB aging: ${writes} strict 1-entry transactions one after another on each of ${processes.length} pages at once, p50 / p90 per block of ${block} (ms), load average ${os.loadavg().map((value) => value.toFixed(1)).join(' ')}`);
+  (perPage[0] ?? []).forEach((first, position) => {
+    const cells = perPage.map((blocks, page) => `${processes[page]?.id ?? page}: ${format(blocks[position]?.p50Ms ?? Number.NaN, 2)} / ${format(blocks[position]?.p90Ms ?? Number.NaN, 2)}`);
+    console.log(`  through ${String(first.through).padStart(6)}   ${cells.join('   ')}`);
+  });
+}
+

@@ -87,6 +87,31 @@ export const rawApi = {
     times.sort((left, right) => left - right);
     return { p50Ms: at(times, 0.5), p99Ms: at(times, 0.99) };
   },
+  /**
+   * `transactions` strict 1-entry transactions one after another into one new database, as a
+   * follower at light load writes: the p50 and p90 of each block of `block`, to see how a write's
+   * time changes as the database takes more of them (bench:browser-diagnose --aging).
+   */
+  async indexedDbWriteAging(transactions: number, block: number): Promise<Array<{ readonly through: number; readonly p50Ms: number; readonly p90Ms: number }>> {
+    const name = `bench-raw-aging-${Date.now()}`;
+    const storage = await IndexedDbRaftStorage.open(name, { durability: 'strict' });
+    const command = new Uint8Array(100).fill(5);
+    const blocks: Array<{ readonly through: number; readonly p50Ms: number; readonly p90Ms: number }> = [];
+    let times: number[] = [];
+    for (let index = 1; index <= transactions; index += 1) {
+      const started = performance.now();
+      await storage.writeBatch({ entries: entries(index, 1, command) });
+      times.push(performance.now() - started);
+      if (times.length === block || index === transactions) {
+        times.sort((left, right) => left - right);
+        blocks.push({ through: index, p50Ms: at(times, 0.5), p90Ms: at(times, 0.9) });
+        times = [];
+      }
+    }
+    storage.close();
+    await IndexedDbRaftStorage.destroy(name);
+    return blocks;
+  },
   async bareOffer(): Promise<string> {
     connection = new RTCPeerConnection({ iceServers: [] });
     const created = connection.createDataChannel('bare', { ordered: true });
