@@ -114,6 +114,23 @@ describe('hostile peers', () => {
     expect(node.takeReady()?.reads).toEqual([{ readId: 1, readIndex: 2 }]);
   });
 
+  it('discards a forward answer naming an index the proposer already holds committed (another entry)', () => {
+    const node = follower(2, [entry(1, 1), entry(2, 2)]);
+    node.receive(10, a, append(2, 2, 2, [], 2)); // commit index 2
+    node.takeReady();
+    node.propose(11, 1, new Uint8Array([7]), null);
+    const forward = node.takeReady()!.messages.find((outbound) => outbound.message.type === 'forwardPropose')!.message as Extract<RaftMessage, { type: 'forwardPropose' }>;
+    // Index 2 holds another command of term 2: believed, the proposal was reported committed as it.
+    node.receive(12, a, { type: 'forwardProposeResponse', correlationId: forward.correlationId, outcome: { type: 'appended', index: 2, term: 2 } });
+    expect(node.takeReady()?.outcomes ?? []).toEqual([]);
+    // The true answer is still taken, and the proposal commits with its own entry.
+    node.receive(13, a, { type: 'forwardProposeResponse', correlationId: forward.correlationId, outcome: { type: 'appended', index: 3, term: 2 } });
+    node.receive(14, a, append(2, 2, 2, [{ index: 3, term: 2, command: new Uint8Array([7]), isNoOp: false }], 3));
+    const ready = node.takeReady()!;
+    node.persisted(14, { index: 3, term: 2 });
+    expect([...ready.outcomes, ...(node.takeReady()?.outcomes ?? [])]).toContainEqual({ type: 'committed', proposalId: 1, entry: { index: 3, term: 2, command: new Uint8Array([7]), isNoOp: false } });
+  });
+
   it('suspects a wedge once when a sender keeps being refused for many election timeouts', () => {
     const node = follower(2, [entry(1, 1)], { wedgeSuspicionTimeouts: 2 });
     const wedges: RaftMetric[] = [];

@@ -1594,6 +1594,10 @@ export class RaftCore {
     switch (outcome.type) {
       case 'appended':
         if (!isValidCounter(outcome.index) || !isValidCounter(outcome.term) || outcome.index === 0) return;
+        // A leader's log holds every entry committed here, so it appends past them: an index at or
+        // below them names some other, committed entry, whose term would match and report this
+        // proposal committed as that entry. Discarded; the forward is retried (same dedup key).
+        if (outcome.index <= forward.committedBefore) return;
         forward.appended = { index: outcome.index, term: outcome.term };
         // Accepted by the leader: the proposer reports it as a leader's own proposals are, so
         // proposeAccepted comes with every proposal, whichever role this node holds.
