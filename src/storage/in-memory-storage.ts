@@ -2,12 +2,18 @@
 // validates before it changes anything, and it changes everything in one synchronous step (no
 // `await` in the middle), so no other call can observe half of it.
 //
-// Copies: callers get fresh arrays and fresh snapshot bytes, so they cannot change what is
-// stored by mutating what they were given. LogEntry values are not cloned: the type is readonly
-// and the engine never mutates an entry, so copying the array is enough (cloning every command
-// would cost more than the rest of a 200k entries/s write path).
+// Copies: what is stored is the value at the time of the call, like on a disk. The RaftStorage
+// methods copy entries (their command bytes included) on the way in and on the way out, and
+// snapshot bytes likewise, so a caller that reuses an encoder's buffer, or scribbles on what it
+// read, changes nothing stored. writeBatch, the engine's hot path, does not copy: the driver
+// already copied each command at propose time and never mutates an entry, and cloning every
+// command there would cost more than the rest of a 200k entries/s write path.
 import type { LogEntry, NodeId, SnapshotMeta, StoredSnapshot } from '../core/types.ts';
+import { copyEntry } from './entry-copy.ts';
+import { requireEntryTerms, requireIndexArgument } from './log-bounds.ts';
 import type { RaftStorage, StorageBatch } from './raft-storage.ts';
+
+const adapterName = 'InMemoryRaftStorage';
 
 export class InMemoryRaftStorage implements RaftStorage {
   private currentTerm = 0;
@@ -56,6 +62,7 @@ export class InMemoryRaftStorage implements RaftStorage {
   private appendStart(entries: readonly LogEntry[], lastIndex: number, logEmpty: boolean): number {
     const first = entries[0];
     if (first === undefined) return lastIndex + 1;
+    requireEntryTerms(adapterName, entries);
     const afterSnapshot = this.snapshot === null ? null : this.snapshot.meta.lastIncludedIndex + 1;
     const start = logEmpty && first.index === afterSnapshot ? afterSnapshot : lastIndex + 1;
     entries.forEach((entry, position) => {
@@ -80,14 +87,16 @@ export class InMemoryRaftStorage implements RaftStorage {
 
   async appendEntries(entries: readonly LogEntry[]): Promise<void> {
     const start = this.appendStart(entries, this.lastIndex, this.log.length === 0);
-    this.pushEntries(entries, start);
+    this.pushEntries(entries.map(copyEntry), start);
   }
 
   async entries(fromIndex = 1): Promise<LogEntry[]> {
-    return this.log.slice(Math.max(0, fromIndex - this.firstIndex));
+    requireIndexArgument(adapterName, 'entries', fromIndex);
+    return this.log.slice(Math.max(0, fromIndex - this.firstIndex)).map(copyEntry);
   }
 
   async truncateFrom(index: number): Promise<void> {
+    requireIndexArgument(adapterName, 'truncateFrom', index);
     this.truncateLog(index);
   }
 
@@ -100,6 +109,7 @@ export class InMemoryRaftStorage implements RaftStorage {
   }
 
   async discardLogPrefix(throughIndex: number): Promise<void> {
+    requireIndexArgument(adapterName, 'discardLogPrefix', throughIndex);
     if (throughIndex < this.firstIndex) return;
     if (throughIndex >= this.lastIndex) this.log = [];
     else this.log = this.log.slice(throughIndex - this.firstIndex + 1);
@@ -109,6 +119,7 @@ export class InMemoryRaftStorage implements RaftStorage {
   /** One step's changes in one atomic write: hard state, leader pin, truncation, append. */
   async writeBatch(batch: StorageBatch): Promise<void> {
     // Validate the append against the log as it will be after the truncation, then apply all.
+    if (batch.truncateFrom !== undefined) requireIndexArgument(adapterName, 'truncateFrom', batch.truncateFrom);
     const cut = batch.truncateFrom === undefined ? null : Math.max(batch.truncateFrom, this.firstIndex);
     const lastAfterCut = cut === null ? this.lastIndex : Math.min(this.lastIndex, cut - 1);
     const start = this.appendStart(batch.entries, lastAfterCut, lastAfterCut < this.firstIndex);

@@ -15,7 +15,7 @@ import { decodeSnapshotMeta, encodeSnapshotMeta } from '../codec/records.ts';
 import type { RaftStorageError } from '../core/errors.ts';
 import type { LogEntry, NodeId, SnapshotMeta, StoredSnapshot } from '../core/types.ts';
 import { storageFailure, mapIndexedDbError } from './storage-failure.ts';
-import { afterAppend, afterDiscard, afterTruncate, appendStart, type LogBounds } from './log-bounds.ts';
+import { afterAppend, afterDiscard, afterTruncate, appendStart, requireEntryTerms, requireIndexArgument, type LogBounds } from './log-bounds.ts';
 import { discardSegments, issued, lastStoredIndex, putEntries, readSegments, truncateSegments } from './indexeddb/log-segments.ts';
 import { databaseName, schemaVersion, upgradeSchema, type HardStateRecord, type LeaderRecord, type RaftDatabase, type RaftDatabaseSchema, type SnapshotRecord } from './indexeddb/schema.ts';
 import type { RaftStorage, StorageBatch } from './raft-storage.ts';
@@ -34,6 +34,8 @@ export interface IndexedDbStorageOptions {
    */
   readonly beforeCommit?: (operation: string) => void;
 }
+
+const adapterName = 'IndexedDbRaftStorage';
 
 type WriteTransaction = IDBPTransaction<RaftDatabaseSchema, ('state' | 'log')[], 'readwrite'>;
 
@@ -164,6 +166,7 @@ export class IndexedDbRaftStorage implements RaftStorage {
   }
 
   async entries(fromIndex = 1): Promise<LogEntry[]> {
+    requireIndexArgument(adapterName, 'entries', fromIndex);
     const from = Math.max(fromIndex, this.bounds.firstIndex);
     return this.read('entries', (transaction) => readSegments(transaction.objectStore('log'), from));
   }
@@ -188,6 +191,7 @@ export class IndexedDbRaftStorage implements RaftStorage {
   }
 
   async discardLogPrefix(throughIndex: number): Promise<void> {
+    requireIndexArgument(adapterName, 'discardLogPrefix', throughIndex);
     const next = afterDiscard(this.bounds, throughIndex);
     if (next === this.bounds) return;
     await this.write('discardLogPrefix', next, async (transaction) => {
@@ -199,6 +203,9 @@ export class IndexedDbRaftStorage implements RaftStorage {
   /** One step's hard state, leader pin, truncation and new entries in ONE transaction. */
   async writeBatch(batch: StorageBatch): Promise<void> {
     this.usable();
+    // Caller mistakes are refused here, before the transaction: inside it they would fail the storage.
+    if (batch.truncateFrom !== undefined) requireIndexArgument(adapterName, 'truncateFrom', batch.truncateFrom);
+    requireEntryTerms(adapterName, batch.entries);
     const before = this.bounds;
     const cut = batch.truncateFrom === undefined ? null : Math.max(batch.truncateFrom, before.firstIndex);
     const afterCut = cut === null ? before : afterTruncate(before, cut);

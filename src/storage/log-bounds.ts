@@ -1,7 +1,7 @@
 // What the log holds, kept in memory so that an append can be validated before its transaction
 // starts (and without a read inside it). The same rules as InMemoryRaftStorage: appends are
 // contiguous after the last entry, or, on an empty log, start right after the stored snapshot.
-import type { LogEntry } from '../core/types.ts';
+import { isValidCounter, type LogEntry } from '../core/types.ts';
 
 export interface LogBounds {
   /** The first index the log holds (or would hold): moved by a prefix discard. */
@@ -13,6 +13,28 @@ export interface LogBounds {
 }
 
 export const isEmpty = (bounds: LogBounds): boolean => bounds.lastIndex < bounds.firstIndex;
+
+/**
+ * Refuses an index argument that is not an integer (NaN, a fraction, an infinity) before anything
+ * changes. Below or beyond the log is fine (each method says what it means there), but NaN
+ * compares false with everything: in memory it would slip past every bound check and wreck the
+ * log's offsets, and IndexedDB rejects it as a key only inside the transaction, failing the
+ * whole storage for a caller's mistake.
+ */
+export function requireIndexArgument(adapter: string, operation: string, index: number): void {
+  if (!Number.isSafeInteger(index)) throw new RangeError(`${adapter} ${operation}: the index must be a safe integer, got ${String(index)}`);
+}
+
+/**
+ * Refuses entries whose term is not a safe non-negative integer, before anything is written. A
+ * stored log with such a term could never be restored (restore refuses it as corrupt), and the
+ * IndexedDB codec would throw inside the transaction, failing the whole storage.
+ */
+export function requireEntryTerms(adapter: string, entries: readonly LogEntry[]): void {
+  for (const entry of entries) {
+    if (!isValidCounter(entry.term)) throw new RangeError(`${adapter} append: entry ${entry.index} has term ${String(entry.term)}, not a safe non-negative integer`);
+  }
+}
 
 /** Where an append of `entries` starts; throws (a caller bug, nothing written) on a gap or overlap. */
 export function appendStart(bounds: LogBounds, entries: readonly LogEntry[]): number {

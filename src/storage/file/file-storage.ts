@@ -21,7 +21,8 @@ import type { RaftStorageError, StorageFailureReason } from '../../core/errors.t
 import type { LogEntry, NodeId, SnapshotMeta, StoredSnapshot } from '../../core/types.ts';
 import { InMemoryRaftStorage } from '../in-memory-storage.ts';
 import { mapIndexedDbError, storageFailure } from '../storage-failure.ts';
-import { afterAppend, afterDiscard, afterTruncate, appendStart, type LogBounds } from '../log-bounds.ts';
+import { copyEntry } from '../entry-copy.ts';
+import { afterAppend, afterDiscard, afterTruncate, appendStart, requireEntryTerms, requireIndexArgument, type LogBounds } from '../log-bounds.ts';
 import type { RaftStorage, StorageBatch } from '../raft-storage.ts';
 import { replaceFile, syncDirectory } from './atomic-file.ts';
 import { acquireDirectoryLock } from './directory-lock.ts';
@@ -161,6 +162,10 @@ export class FileRaftStorage implements RaftStorage {
   /** Validates now (so a refused call changes nothing), appends and fsyncs in turn, then mirrors. */
   private append(operation: string, record: JournalRecord): Promise<void> {
     if (this.failure !== null) return Promise.reject(this.failure);
+    // Caller mistakes are refused here: the journal encoder would throw later, failing the storage.
+    if (record.kind === 'discard') requireIndexArgument('FileRaftStorage', operation, record.throughIndex);
+    if (record.kind === 'batch' && record.truncateFrom !== undefined) requireIndexArgument('FileRaftStorage', operation, record.truncateFrom);
+    if (record.kind !== 'discard') requireEntryTerms('FileRaftStorage', record.entries);
     const next = this.nextBounds(record);
     this.bounds = next;
     return this.run(operation, async () => {
@@ -194,10 +199,13 @@ export class FileRaftStorage implements RaftStorage {
   }
 
   async appendEntries(entries: readonly LogEntry[]): Promise<void> {
-    await this.append('appendEntries', { kind: 'batch', entries });
+    // Copied now: the record is encoded and mirrored later, in turn, when the caller may have
+    // reused its buffers (writeBatch, the driver's path, hands over entries it never mutates).
+    await this.append('appendEntries', { kind: 'batch', entries: entries.map(copyEntry) });
   }
 
   async entries(fromIndex = 1): Promise<LogEntry[]> {
+    requireIndexArgument('FileRaftStorage', 'entries', fromIndex);
     return this.run('entries', () => this.mirror.entries(fromIndex));
   }
 
