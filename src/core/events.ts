@@ -39,6 +39,8 @@ export type RefusalReason =
   | 'timeoutNowToWitness'
   /** A notMember (a leader's word) from someone other than the leader pinned for its term. */
   | 'notMemberNotFromLeader'
+  /** A forwarded command whose entry would not fit in one AppendEntries frame on this transport. */
+  | 'commandTooLarge'
   | 'unexpectedResponse'
   | 'outOfRange';
 

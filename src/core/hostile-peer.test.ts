@@ -131,6 +131,24 @@ describe('hostile peers', () => {
     expect([...ready.outcomes, ...(node.takeReady()?.outcomes ?? [])]).toContainEqual({ type: 'committed', proposalId: 1, entry: { index: 3, term: 2, command: new Uint8Array([7]), isNoOp: false } });
   });
 
+  it('refuses a forwarded command whose entry would not fit in one AppendEntries frame on its transport', () => {
+    const maxPayloadBytes = 8_192;
+    const leader = new RaftCore({ id: a, config: resolveRaftConfig({}), random: () => 0, now: 0, bootstrap: { voters: [a, b, c] }, hardState: { term: 1, votedFor: null }, leaderPin: null, snapshotMeta: null, entries: [], maxPayloadBytes });
+    leader.tick(1_000);
+    for (const voter of [b, c]) leader.receive(1_000, voter, { type: 'requestVoteResponse', term: 2, preVote: true, granted: true, denialReason: null });
+    leader.receive(1_000, b, { type: 'requestVoteResponse', term: 2, preVote: false, granted: true, denialReason: null });
+    expect(leader.role).toBe('leader');
+    leader.takeReady();
+    // Its forward frame fits the transport, its AppendEntries (a larger header) would not: appended,
+    // it was resent forever and nothing after it ever committed.
+    leader.receive(1_001, b, { type: 'forwardPropose', correlationId: 1, command: new Uint8Array(maxPayloadBytes - 6), dedupKey: null });
+    expect(refusals(leader)).toEqual(['commandTooLarge']);
+    expect(leader.lastIndex).toBe(1);
+    // The largest command a proposer's own driver lets through is still appended.
+    leader.receive(1_002, b, { type: 'forwardPropose', correlationId: 2, command: new Uint8Array(maxPayloadBytes - 1_024), dedupKey: { clientId: 'c'.repeat(256) as never, requestId: 1 } });
+    expect(leader.lastIndex).toBe(2);
+  });
+
   it('suspects a wedge once when a sender keeps being refused for many election timeouts', () => {
     const node = follower(2, [entry(1, 1)], { wedgeSuspicionTimeouts: 2 });
     const wedges: RaftMetric[] = [];

@@ -114,6 +114,8 @@ export class RaftCore {
   private readonly config: ResolvedRaftConfig;
   private readonly random: () => number;
   private readonly maxAppendBytes: number;
+  /** The transport's largest frame (RaftTransport.maxPayloadBytes): a larger one is never delivered. */
+  private readonly maxFrameBytes: number;
   /** Bytes of entries one replication batch carries at most (within the transport's ordered frames). */
   private readonly replicationBatchBytes: number;
   private now: number;
@@ -194,7 +196,8 @@ export class RaftCore {
     // meant for its previous incarnation's forwards and reads to its own new requests.
     this.nextCorrelationId = 1 + Math.floor(this.random() * 2 ** 48);
     this.now = options.now;
-    this.maxAppendBytes = Math.min(options.config.maxAppendBytes, options.maxPayloadBytes ?? Number.POSITIVE_INFINITY);
+    this.maxFrameBytes = options.maxPayloadBytes ?? Number.POSITIVE_INFINITY;
+    this.maxAppendBytes = Math.min(options.config.maxAppendBytes, this.maxFrameBytes);
     assert(this.maxAppendBytes >= 1024, 'transport maxPayloadBytes must allow at least 1024 bytes');
     // Below a few KiB batching would cost more than the reordering it avoids.
     const ordered = options.orderedFrameBytes ?? Number.POSITIVE_INFINITY;
@@ -1489,6 +1492,11 @@ export class RaftCore {
       return this.refuse(from, 'senderNotMember', 0);
     }
     if (this.roleValue !== 'leader') return respond({ type: 'notLeader' });
+    // An entry whose AppendEntries exceeds the transport's frame limit is never delivered: once
+    // appended, it and every entry after it would be resent forever and never commit. A proposer's
+    // own driver refuses such commands, so only a faulty peer forwards one; it is left unanswered.
+    const entrySizeBound = encodedSizeBound({ index: 0, term: 0, command: message.command, isNoOp: false, ...(message.dedupKey === null ? {} : { dedupKey: message.dedupKey }) });
+    if (entrySizeBound + frameOverheadBytes > this.maxFrameBytes) return this.refuse(from, 'commandTooLarge', 0);
     if (message.dedupKey !== null) {
       const cached = this.leaderDedupCache.get(message.dedupKey);
       if (cached !== undefined && this.log.termAt(cached.index) === cached.term) {

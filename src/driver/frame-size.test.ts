@@ -1,5 +1,6 @@
 // SPEC/codec issue: frames larger than the transport's maxPayloadBytes are never produced.
 import { describe, expect, it } from 'vitest';
+import { encodeMessage } from '../codec/index.ts';
 import { nodeId, type NodeId } from '../core/types.ts';
 import { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
 import { createLoopbackNetwork } from '../transport/loopback.ts';
@@ -81,6 +82,35 @@ describe('frame sizes', () => {
     const deadline = Date.now() + 5_000;
     while (lagging.compactionFloor.value < entries.at(-1)!.index && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
     expect(lagging.compactionFloor.value).toBe(entries.at(-1)!.index);
+    await Promise.all(nodes.map((node) => node.close()));
+  });
+
+  it('a forwarded command too large for an AppendEntries frame is refused, and replication goes on', async () => {
+    const network = createLoopbackNetwork();
+    const ids = ['a', 'b', 'c'].map((name) => nodeId(name));
+    const unbounded = new Map<NodeId, RaftTransport>();
+    let oversized = 0;
+    const nodes: RaftNode[] = await Promise.all(
+      ids.map((id) => {
+        const inner = network.transport(id);
+        unbounded.set(id, inner);
+        // Like a real transport, a frame beyond its limit is dropped, not thrown.
+        const transport: RaftTransport = { selfId: id, peers: inner.peers, incoming: inner.incoming, maxPayloadBytes, send: (to, bytes) => (bytes.length > maxPayloadBytes ? void (oversized += 1) : inner.send(to, bytes)) };
+        return createRaftNode({ id, clusterConfig: { voters: ids }, transport, storage: new InMemoryRaftStorage() });
+      }),
+    );
+    await Promise.race(nodes.map((node) => node.awaitLeadership()));
+    const leader = nodes.find((node) => node.role.value === 'leader')!;
+    const faulty = nodes.find((node) => node !== leader)!;
+    // The forward frame is exactly at the limit; its entry's AppendEntries has a larger header.
+    const forward = encodeMessage({ type: 'forwardPropose', correlationId: 1, command: new Uint8Array(maxPayloadBytes - 6), dedupKey: null });
+    expect(forward.length).toBe(maxPayloadBytes);
+    unbounded.get(faulty.id)!.send(leader.id, forward);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Appended, it was resent forever and no later entry committed.
+    const committed = await Promise.race([leader.propose(new Uint8Array([1])).then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2_000))]);
+    expect(committed).toBe(true);
+    expect(oversized).toBe(0);
     await Promise.all(nodes.map((node) => node.close()));
   });
 });
