@@ -1,7 +1,7 @@
 // Reads a node's durable state at start and refuses corrupted state with a clear error
 // (SPEC "Storage contract") instead of starting an engine on it.
-import type { LogEntry, NodeId, SnapshotMeta, StoredSnapshot } from '../core/types.ts';
-import { isValidCounter } from '../core/types.ts';
+import type { ConfigPayload, LogEntry, NodeId, SnapshotMeta, StoredSnapshot } from '../core/types.ts';
+import { isValidCounter, validateClusterConfig } from '../core/types.ts';
 import type { RaftStorage } from '../storage/raft-storage.ts';
 
 export interface RestoredState {
@@ -27,6 +27,8 @@ export async function restoreState(storage: RaftStorage): Promise<RestoredState>
   const floor = snapshot?.meta.lastIncludedIndex ?? 0;
   const entries = (await storage.entries(floor + 1)).filter((entry) => entry.index > floor);
   if (!isValidCounter(term)) throw new CorruptStorageError(`term ${String(term)} is not a safe non-negative integer`);
+  if (votedFor !== null && !isNodeIdText(votedFor)) throw new CorruptStorageError(`votedFor ${JSON.stringify(votedFor)} is not a node id`);
+  if (leaderPin !== null && !isNodeIdText(leaderPin.leaderId)) throw new CorruptStorageError(`the pinned leader ${JSON.stringify(leaderPin.leaderId)} is not a node id`);
   if (leaderPin !== null && (!isValidCounter(leaderPin.term) || leaderPin.term > term)) {
     throw new CorruptStorageError(`leader pin term ${leaderPin.term} is beyond the stored term ${term}`);
   }
@@ -41,6 +43,23 @@ function validateSnapshotMeta(meta: SnapshotMeta, term: number): void {
   }
   if (meta.lastIncludedTerm > term) {
     throw new CorruptStorageError(`snapshot term ${meta.lastIncludedTerm} is beyond the stored term ${term}`);
+  }
+  if (meta.config !== undefined) validateConfigPayload(meta.config, `the snapshot through ${meta.lastIncludedIndex}`);
+}
+
+const isNodeIdText = (value: unknown): boolean => typeof value === 'string' && value.length > 0;
+
+/**
+ * A stored configuration the engine would adopt as its membership: one with no voter, a
+ * duplicate or an id both voter and learner would make every quorum count wrong, so the node
+ * refuses to start instead of electing or committing on it.
+ */
+function validateConfigPayload(payload: ConfigPayload, where: string): void {
+  try {
+    if (payload.old !== null) validateClusterConfig(payload.old);
+    validateClusterConfig(payload.new);
+  } catch (error) {
+    throw new CorruptStorageError(`${where} holds an invalid configuration: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
 
@@ -57,6 +76,7 @@ function validateEntries(entries: readonly LogEntry[], floor: number, floorTerm:
     // Hard state is written before the entries of a step, so no entry can outrun the term.
     if (entry.term > term) throw new CorruptStorageError(`entry ${entry.index} has term ${entry.term} beyond the stored term ${term}`);
     if (!(entry.command instanceof Uint8Array)) throw new CorruptStorageError(`entry ${entry.index} has no command bytes`);
+    if (entry.config !== undefined) validateConfigPayload(entry.config, `entry ${entry.index}`);
     previousTerm = entry.term;
     expectedIndex += 1;
   }

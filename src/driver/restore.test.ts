@@ -1,0 +1,84 @@
+// Restoring from storage (SPEC "Storage contract"): a node restarts from a snapshot plus the log
+// after it, prefers the membership its storage holds over the bootstrap one, and refuses
+// corrupted state, configurations included, with a clear error instead of starting on it.
+import { describe, expect, it } from 'vitest';
+import { nodeId, type ConfigPayload, type LogEntry, type NodeId } from '../core/types.ts';
+import { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
+import { createLoopbackNetwork } from '../transport/loopback.ts';
+import { createRaftNode } from './create-raft-node.ts';
+import { CorruptStorageError } from './restore.ts';
+
+const a = nodeId('a');
+const b = nodeId('b');
+const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+const entry = (index: number, term: number, config?: ConfigPayload): LogEntry => ({ index, term, command: bytes(`command ${index}`), isNoOp: false, ...(config === undefined ? {} : { config }) });
+
+function start(storage: InMemoryRaftStorage, voters: readonly NodeId[] = [a]) {
+  const network = createLoopbackNetwork();
+  return createRaftNode({ id: a, clusterConfig: { voters }, transport: network.transport(a), storage, raftConfig: { electionTimeoutMin: 20, electionTimeoutMax: 40, heartbeatInterval: 5 } });
+}
+
+describe('createRaftNode restores from storage', () => {
+  it('restarts from a snapshot plus a log suffix: install, then the suffix, then its own no-op', async () => {
+    const storage = new InMemoryRaftStorage();
+    await storage.saveTermAndVotedFor(2, a);
+    await storage.saveSnapshot({ lastIncludedIndex: 5, lastIncludedTerm: 2, config: { old: null, new: { voters: [a] } } }, bytes('state through 5'));
+    await storage.appendEntries([entry(6, 2), entry(7, 2)]);
+    // The bootstrap names two voters; the snapshot's configuration (a alone) must win, or a
+    // single node could never elect itself.
+    const node = await start(storage, [a, b]);
+    expect(node.membership.value).toEqual({ voters: [a] });
+    expect(node.compactionFloor.value).toBe(5);
+    await node.awaitLeadership();
+    const replayed: string[] = [];
+    for await (const item of node.committedFrom(1)) {
+      replayed.push(item.type === 'install' ? `install ${item.snapshot.throughIndex}` : item.type === 'entry' ? `entry ${item.entry.index}` : `internal ${item.index}`);
+      if (replayed.length === 4) break;
+    }
+    expect(replayed).toEqual(['install 5', 'entry 6', 'entry 7', 'internal 8']);
+    await node.close();
+  });
+
+  it('ignores the bootstrap configuration when the log holds one', async () => {
+    const storage = new InMemoryRaftStorage();
+    await storage.saveTermAndVotedFor(1, a);
+    await storage.appendEntries([entry(1, 1, { old: null, new: { voters: [a], learners: [b] } })]);
+    const node = await start(storage, [a, b, nodeId('c')]);
+    expect(node.membership.value).toEqual({ voters: [a], learners: [b] });
+    await node.close();
+  });
+
+  const corruptions: ReadonlyArray<readonly [string, (storage: InMemoryRaftStorage) => Promise<void>, RegExp]> = [
+    ['a log that starts after the snapshot', async (storage) => {
+      await storage.saveTermAndVotedFor(2, null);
+      await storage.saveSnapshot({ lastIncludedIndex: 5, lastIncludedTerm: 1 }, bytes('state'));
+      await storage.discardLogPrefix(7);
+      await storage.appendEntries([entry(8, 2)]);
+    }, /expected index 6, found 8/],
+    ['a snapshot configuration without voters', async (storage) => {
+      await storage.saveTermAndVotedFor(3, null);
+      await storage.saveSnapshot({ lastIncludedIndex: 5, lastIncludedTerm: 3, config: { old: null, new: { voters: [] } } }, bytes('state'));
+    }, /snapshot through 5 holds an invalid configuration/],
+    ['a log configuration naming a voter twice', async (storage) => {
+      await storage.saveTermAndVotedFor(3, null);
+      await storage.appendEntries([entry(1, 3, { old: null, new: { voters: [a, a] } })]);
+    }, /entry 1 holds an invalid configuration/],
+    ['a joint configuration whose old half overlaps voters and learners', async (storage) => {
+      await storage.saveTermAndVotedFor(3, null);
+      await storage.appendEntries([entry(1, 3, { old: { voters: [a], learners: [a] }, new: { voters: [a] } })]);
+    }, /entry 1 holds an invalid configuration/],
+    ['a vote for an empty node id', async (storage) => {
+      await storage.saveTermAndVotedFor(3, '' as NodeId);
+    }, /votedFor "" is not a node id/],
+  ];
+
+  for (const [name, corrupt, message] of corruptions) {
+    it(`refuses to start on ${name}`, async () => {
+      const storage = new InMemoryRaftStorage();
+      await corrupt(storage);
+      const starting = start(storage);
+      await expect(starting).rejects.toThrow(CorruptStorageError);
+      await expect(starting).rejects.toThrow(message);
+    });
+  }
+});
