@@ -124,6 +124,8 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
   const deferredAfterWrite = new Map<Ready | 'inFlight', OutboundMessage[]>();
   let latestSnapshot: Snapshot | null = restored.snapshot === null ? null : { throughIndex: restored.snapshot.meta.lastIncludedIndex, state: restored.snapshot.state };
   let writing = false;
+  /** A compaction a crash interrupted (restore.ts): finished just before the first write. */
+  let unfinishedCompactionThrough = restored.interruptedCompactionThrough;
   let writeIdle: Promise<void> = Promise.resolve();
   let signalWriteIdle: () => void = () => {};
 
@@ -237,7 +239,9 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
     // the records: 0.4–0.7 ms here) would hold a leader's AppendEntries back that long, on the
     // path of every commit (bench:browser-diagnose --timeline). The messages that wait for this
     // write are still held until it completes.
-    Promise.resolve().then(() => writeMerged(storage, merged)).then(
+    const finishCompactionThrough = unfinishedCompactionThrough;
+    unfinishedCompactionThrough = null;
+    Promise.resolve().then(() => (finishCompactionThrough === null ? writeMerged(storage, merged) : storage.discardLogPrefix(finishCompactionThrough).then(() => writeMerged(storage, merged)))).then(
       () => {
         writing = false;
         signalWriteIdle();

@@ -1,11 +1,17 @@
 // Restoring from storage (SPEC "Storage contract"): a node restarts from a snapshot plus the log
 // after it, prefers the membership its storage holds over the bootstrap one, and refuses
 // corrupted state, configurations included, with a clear error instead of starting on it.
+import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { nodeId, type ConfigPayload, type LogEntry, type NodeId } from '../core/types.ts';
+import { IndexedDbRaftStorage } from '../storage/indexeddb-storage.ts';
 import { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
+import type { RaftStorage } from '../storage/raft-storage.ts';
 import { createLoopbackNetwork } from '../transport/loopback.ts';
-import { createRaftNode } from './create-raft-node.ts';
+import { CrashableStorage } from '../testing/crashable-storage.ts';
+import { seededRandom } from '../testing/seeded-random.ts';
+import { VirtualClock, drainMicrotasks } from '../testing/virtual-clock.ts';
+import { createRaftNode, type RaftNode } from './create-raft-node.ts';
 import { CorruptStorageError } from './restore.ts';
 
 const a = nodeId('a');
@@ -13,7 +19,7 @@ const b = nodeId('b');
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 const entry = (index: number, term: number, config?: ConfigPayload): LogEntry => ({ index, term, command: bytes(`command ${index}`), isNoOp: false, ...(config === undefined ? {} : { config }) });
 
-function start(storage: InMemoryRaftStorage, voters: readonly NodeId[] = [a]) {
+function start(storage: RaftStorage, voters: readonly NodeId[] = [a]) {
   const network = createLoopbackNetwork();
   return createRaftNode({ id: a, clusterConfig: { voters }, transport: network.transport(a), storage, raftConfig: { electionTimeoutMin: 20, electionTimeoutMax: 40, heartbeatInterval: 5 } });
 }
@@ -46,6 +52,49 @@ describe('createRaftNode restores from storage', () => {
     const node = await start(storage, [a, b, nodeId('c')]);
     expect(node.membership.value).toEqual({ voters: [a], learners: [b] });
     await node.close();
+  });
+
+  const backends: ReadonlyArray<readonly [string, () => Promise<RaftStorage>]> = [
+    ['InMemoryRaftStorage', async () => new InMemoryRaftStorage()],
+    ['IndexedDbRaftStorage', () => IndexedDbRaftStorage.open(`restore-interrupted-compaction-${Date.now()}`)],
+  ];
+  for (const [backend, open] of backends) {
+    it(`finishes a compaction a crash interrupted between saveSnapshot and discardLogPrefix, then appends after the snapshot (${backend})`, async () => {
+      const storage = await open();
+      await storage.saveTermAndVotedFor(1, a);
+      await storage.appendEntries([entry(1, 1), entry(2, 1), entry(3, 1)]);
+      // An installed snapshot past the end of the log, stored; the crash came before the discard.
+      await storage.saveSnapshot({ lastIncludedIndex: 5, lastIncludedTerm: 1, config: { old: null, new: { voters: [a] } } }, bytes('state through 5'));
+      const node = await start(storage);
+      await node.awaitLeadership();
+      const proposed = await node.propose(bytes('after the snapshot'));
+      expect(proposed.index).toBe(7); // 6 is the new leader's no-op
+      expect(node.stopped.value).toBeNull();
+      expect((await storage.entries()).map((stored) => stored.index)).toEqual([6, 7]);
+      await node.close();
+      if (storage instanceof IndexedDbRaftStorage) storage.close();
+    });
+  }
+
+  it('finishes it with the first write, not at restore: a storage whose writes land only as virtual time passes still starts', async () => {
+    const durable = new InMemoryRaftStorage();
+    await durable.saveTermAndVotedFor(1, a);
+    await durable.appendEntries([entry(1, 1), entry(2, 1), entry(3, 1)]);
+    await durable.saveSnapshot({ lastIncludedIndex: 5, lastIncludedTerm: 1, config: { old: null, new: { voters: [a] } } }, bytes('state through 5'));
+    const clock = new VirtualClock();
+    const storage = new CrashableStorage(durable, clock, seededRandom(5));
+    const network = createLoopbackNetwork();
+    let node: RaftNode | null = null;
+    void createRaftNode({ id: a, clusterConfig: { voters: [a] }, transport: network.transport(a), storage, raftConfig: { clock, random: seededRandom(6) } }).then((started) => {
+      node = started;
+    });
+    await drainMicrotasks();
+    expect(node).not.toBeNull(); // no virtual time has passed: restore wrote nothing
+    const started = node as unknown as RaftNode;
+    expect(await clock.runUntil(() => started.role.value === 'leader' && started.commitIndex.value >= 6)).toBe(true);
+    expect(started.stopped.value).toBeNull();
+    expect((await durable.entries()).map((stored) => stored.index)).toEqual([6]);
+    await started.close();
   });
 
   const corruptions: ReadonlyArray<readonly [string, (storage: InMemoryRaftStorage) => Promise<void>, RegExp]> = [

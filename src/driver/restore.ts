@@ -1,5 +1,6 @@
 // Reads a node's durable state at start and refuses corrupted state with a clear error
-// (SPEC "Storage contract") instead of starting an engine on it.
+// (SPEC "Storage contract") instead of starting an engine on it. It only reads: a compaction a
+// crash interrupted is reported for the driver to finish with its first write.
 import type { ConfigPayload, LogEntry, NodeId, SnapshotMeta, StoredSnapshot } from '../core/types.ts';
 import { isValidCounter, validateClusterConfig } from '../core/types.ts';
 import type { RaftStorage } from '../storage/raft-storage.ts';
@@ -10,6 +11,16 @@ export interface RestoredState {
   readonly leaderPin: { readonly term: number; readonly leaderId: NodeId } | null;
   readonly snapshot: StoredSnapshot | null;
   readonly entries: readonly LogEntry[];
+  /**
+   * Set when a crash interrupted a compaction: a snapshot is stored by two atomic calls,
+   * saveSnapshot then discardLogPrefix, and a crash between them leaves a log that lies wholly
+   * at or below the snapshot (an installed snapshot past the end of the log, say). Nothing after
+   * the snapshot is lost, but the storage would refuse the next append, at the snapshot's index
+   * + 1, as a gap, and the node would stop at its first write. The driver discards through this
+   * index before that write. (Not here: restore only reads, so a storage whose writes land only as
+   * a virtual clock advances still starts.)
+   */
+  readonly interruptedCompactionThrough: number | null;
 }
 
 export class CorruptStorageError extends Error {
@@ -34,7 +45,11 @@ export async function restoreState(storage: RaftStorage): Promise<RestoredState>
   }
   if (snapshot !== null) validateSnapshotMeta(snapshot.meta, term);
   validateEntries(entries, floor, snapshot?.meta.lastIncludedTerm ?? 0, term);
-  return { term, votedFor, leaderPin, snapshot, entries };
+  // Only when nothing follows the snapshot is the whole log read, and then it holds at most what
+  // lies at or below the snapshot: nothing after a clean compaction, little with a trailing tail.
+  // Those entries are never read again (filtered out above), so discarding a tail is no loss.
+  const interruptedCompactionThrough = snapshot !== null && entries.length === 0 && (await storage.entries()).length > 0 ? floor : null;
+  return { term, votedFor, leaderPin, snapshot, entries, interruptedCompactionThrough };
 }
 
 function validateSnapshotMeta(meta: SnapshotMeta, term: number): void {
