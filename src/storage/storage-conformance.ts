@@ -1,6 +1,7 @@
 // The RaftStorage contract (API.md "Storage and transport") as one suite that every backend
 // runs: InMemoryRaftStorage, IndexedDbRaftStorage on fake-indexeddb in Node and on real IndexedDB
-// in headless Chromium, and any storage a user writes (it is exported from raftmesh/testing).
+// in headless Chromium, FileRaftStorage, and any storage a user writes (from this source file: it
+// imports vitest, so it is not in the published package or raftmesh/testing).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { clientId, type LogEntry, type NodeId, type SnapshotMeta } from '../core/types.ts';
 import type { RaftStorage } from './raft-storage.ts';

@@ -43,7 +43,11 @@ export interface SimulatedCluster {
   partition(groups: readonly (readonly NodeId[])[]): void;
   /** Clears partitions and one-way blocks (crashed nodes stay down until restarted). */
   heal(): void;
-  /** Proposes on a node; resolves with the entry (acknowledged) or null if the call failed. */
+  /**
+   * Proposes on a node; resolves with the entry (acknowledged) or null if the call failed. Its
+   * timeout is virtual and virtual time moves only inside settle, runFor or runUntil, so await
+   * it as `cluster.settle(cluster.propose(...))`: awaited alone it never settles.
+   */
   propose(id: NodeId, command: Uint8Array, options?: { timeoutMs?: number }): Promise<LogEntry | null>;
   /** Advances virtual time until the promise settles (or timeoutMs passes: then undefined). */
   settle<T>(promise: Promise<T>, timeoutMs?: number): Promise<T | undefined>;
