@@ -9,6 +9,8 @@ const maxTrackedSenders = 1_024;
 
 interface Streak {
   since: number;
+  /** The latest refusal: a streak is refusals that keep coming, not two far apart. */
+  last: number;
   reported: boolean;
 }
 
@@ -21,14 +23,22 @@ export class WedgeDetector {
   refused(from: NodeId, reason: RefusalReason, now: number): boolean {
     if (reason !== 'senderNotVoter' && reason !== 'leaderNotPinned' && reason !== 'termJump') return false;
     let streak = this.streaks.get(from);
+    // Silence for a whole window ends a streak: a stranger's frame now and another one minutes
+    // later do not make a wedge. (A wedged leader's heartbeats, or a stuck candidate's votes,
+    // come every election timeout at the latest.)
+    if (streak !== undefined && !streak.reported && now - streak.last > this.windowMs) {
+      this.streaks.delete(from);
+      streak = undefined;
+    }
     if (streak === undefined) {
-      streak = { since: now, reported: false };
+      streak = { since: now, last: now, reported: false };
       this.streaks.set(from, streak);
       if (this.streaks.size > maxTrackedSenders) {
         const oldest = this.streaks.keys().next();
         if (oldest.done !== true) this.streaks.delete(oldest.value);
       }
     }
+    streak.last = now;
     if (streak.reported || now - streak.since < this.windowMs) return false;
     streak.reported = true;
     return true;
