@@ -1,6 +1,6 @@
 // Encodings of the values that travel inside messages and storage records: log entries,
 // cluster configurations, snapshot meta. Mirrored write/read pairs.
-import type { ClientId, ClusterConfig, ConfigPayload, DedupKey, LogEntry, NodeId, SnapshotMeta } from '../core/types.ts';
+import { validateClusterConfig, type ClientId, type ClusterConfig, type ConfigPayload, type DedupKey, type LogEntry, type NodeId, type SnapshotMeta } from '../core/types.ts';
 import { ByteReader, type DecodeResult } from './byte-reader.ts';
 import { ByteWriter } from './byte-writer.ts';
 import { codecLimits, codecVersion } from './limits.ts';
@@ -32,22 +32,23 @@ function readIds(reader: ByteReader, field: string): NodeId[] {
 export function readClusterConfig(reader: ByteReader): ClusterConfig {
   const voters = readIds(reader, 'voters');
   const learners = reader.boolean('hasLearners') ? readIds(reader, 'learners') : undefined;
-  refuseInvalidConfig(reader, voters, learners ?? []);
-  return learners === undefined ? { voters } : { voters, learners };
+  const config: ClusterConfig = learners === undefined ? { voters } : { voters, learners };
+  refuseInvalidConfig(reader, config);
+  return config;
 }
 
 /**
- * The rules of validateClusterConfig (API.md): at least one voter, no id twice. Quorums count
- * list entries, so a voter named twice would hold two votes: a node adopting [a, b, b] elected
- * itself alone. No honest node sends or stores such a configuration.
+ * API.md's rules for a ClusterConfig (validateClusterConfig: at least one voter, no id twice).
+ * Quorums count list entries, so a voter named twice would hold two votes: a node adopting
+ * [a, b, b] elected itself alone. No honest node sends or stores such a configuration. The
+ * decoder never throws, so the rule's refusal becomes a decode failure.
  */
-function refuseInvalidConfig(reader: ByteReader, voters: readonly NodeId[], learners: readonly NodeId[]): void {
+function refuseInvalidConfig(reader: ByteReader, config: ClusterConfig): void {
   if (reader.failure !== null) return;
-  if (voters.length === 0) return reader.fail('invalidField', 'a configuration names no voter');
-  const seen = new Set<string>();
-  for (const id of [...voters, ...learners]) {
-    if (seen.has(id)) return reader.fail('invalidField', 'a configuration names an id twice');
-    seen.add(id);
+  try {
+    validateClusterConfig(config);
+  } catch (error) {
+    reader.fail('invalidField', error instanceof Error ? error.message : String(error));
   }
 }
 

@@ -24,7 +24,7 @@ import { becomeProbe, createProgress, releaseInflight, type FollowerProgress } f
 import { createMembership, hasQuorum, quorumImpossible, quorumValue, type Membership } from './quorum.ts';
 import { CorrelatedRequests } from './correlated-requests.ts';
 import { WedgeDetector } from './wedge-detector.ts';
-import { encodedSizeBound } from './entry-size.ts';
+import { commandEntrySizeBound, encodedSizeBound } from './entry-size.ts';
 import { ProposalWaiters, type AwaitedProposal } from './proposal-waiters.ts';
 import { LeaderDedupCache } from './leader-dedup-cache.ts';
 import { dedupWindowSize } from './client-session-format.ts';
@@ -1495,8 +1495,7 @@ export class RaftCore {
     // An entry whose AppendEntries exceeds the transport's frame limit is never delivered: once
     // appended, it and every entry after it would be resent forever and never commit. A proposer's
     // own driver refuses such commands, so only a faulty peer forwards one; it is left unanswered.
-    const entrySizeBound = encodedSizeBound({ index: 0, term: 0, command: message.command, isNoOp: false, ...(message.dedupKey === null ? {} : { dedupKey: message.dedupKey }) });
-    if (entrySizeBound + frameOverheadBytes > this.maxFrameBytes) return this.refuse(from, 'commandTooLarge', 0);
+    if (commandEntrySizeBound(message.command.length, message.dedupKey) + frameOverheadBytes > this.maxFrameBytes) return this.refuse(from, 'commandTooLarge', 0);
     if (message.dedupKey !== null) {
       const cached = this.leaderDedupCache.get(message.dedupKey);
       if (cached !== undefined && this.log.termAt(cached.index) === cached.term) {

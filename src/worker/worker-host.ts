@@ -57,26 +57,23 @@ export function createWorkerNodeHost(options: WorkerNodeHostOptions = {}): Worke
   /** Posts the events queued so far, then names the batch the answer must wait for (CallOutcome). */
   const answer = <T>(outcome: Answer<T>): CallOutcome<T> => ({ ...outcome, eventsThrough: outbox?.flush() ?? 0 });
 
-  /** Runs a call on the node, abortable by its id; its outcome as data. */
-  const run = async <T>(callId: number, work: (node: RaftNode, signal: AbortSignal) => Promise<T>): Promise<Answer<T>> => {
-    if (running === null) return { type: 'error', error: notRunning };
-    const controller = new AbortController();
-    calls.set(callId, controller);
-    try {
-      return { type: 'ok', value: await work(running.node, controller.signal) };
-    } catch (error) {
-      return { type: 'error', error: serializeError(error) };
-    } finally {
-      calls.delete(callId);
-    }
-  };
-  /** A call the page cannot abort (a proposal without a signal): no controller, no listener. */
-  const runUnabortable = async <T>(work: (node: RaftNode) => Promise<T>): Promise<Answer<T>> => {
+  /** Runs work on the node; its outcome as data (an error becomes a SerializedError). */
+  const outcomeOf = async <T>(work: (node: RaftNode) => Promise<T>): Promise<Answer<T>> => {
     if (running === null) return { type: 'error', error: notRunning };
     try {
       return { type: 'ok', value: await work(running.node) };
     } catch (error) {
       return { type: 'error', error: serializeError(error) };
+    }
+  };
+  /** Runs a call on the node, abortable by its id. */
+  const run = async <T>(callId: number, work: (node: RaftNode, signal: AbortSignal) => Promise<T>): Promise<Answer<T>> => {
+    const controller = new AbortController();
+    calls.set(callId, controller);
+    try {
+      return await outcomeOf((node) => work(node, controller.signal));
+    } finally {
+      calls.delete(callId);
     }
   };
   /** A call answered by its Comlink return value. */
@@ -109,9 +106,10 @@ export function createWorkerNodeHost(options: WorkerNodeHostOptions = {}): Worke
       // All of them enter the engine in this task: one step, one AppendEntries per peer. (The
       // engine copies each command, so views into the batch's buffer are fine.)
       for (const { callId, command, requestId, abortable } of decodeProposalBurst(batch)) {
+        // A proposal without a signal on the page cannot be aborted: no controller for it.
         const answered = abortable
           ? run(callId, (node, signal) => node.propose(command, requestId === null ? { signal } : { requestId, signal }))
-          : runUnabortable((node) => node.propose(command, requestId === null ? undefined : { requestId }));
+          : outcomeOf((node) => node.propose(command, requestId === null ? undefined : { requestId }));
         void answered.then((result) => outbox?.send({ type: 'answer', callId, answer: result }));
       }
     },
