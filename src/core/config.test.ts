@@ -10,6 +10,7 @@ describe('RaftConfig (API.md "Configuration")', () => {
     expect(resolved.slowProposeThresholdMs).toBe(100);
     expect(resolved.snapshotChunkCeilingBytes).toBe(16 * 1024);
     expect(resolved.snapshotTotalCeilingBytes).toBe(64 * 1024 * 1024);
+    expect(resolved.snapshotBytesPerSecond).toBe(2 * 1024 * 1024);
     expect(resolved.maxTermJump).toBe(10_000);
     expect(resolved).toEqual(defaultRaftConfig);
   });
@@ -57,5 +58,15 @@ describe('RaftConfig (API.md "Configuration")', () => {
 
   it('takes a receiver total ceiling below its own chunk ceiling: one bounds what it reassembles, the other what it sends', () => {
     expect(resolveRaftConfig({ snapshotTotalCeiling: 2_048 }).snapshotTotalCeilingBytes).toBe(2_048);
+  });
+
+  it('paces snapshot streams at a whole number of bytes per second, or not at all with Infinity', () => {
+    expect(resolveRaftConfig({ snapshotBytesPerSecond: 1024 }).snapshotBytesPerSecond).toBe(1024);
+    expect(resolveRaftConfig({ snapshotBytesPerSecond: Number.POSITIVE_INFINITY }).snapshotBytesPerSecond).toBe(Number.POSITIVE_INFINITY);
+    expect(() => resolveRaftConfig({ snapshotBytesPerSecond: 0 })).toThrow('RaftConfig.snapshotBytesPerSecond = 0 is invalid: must be an integer from 1024 to 1099511627776 bytes per second, or Infinity');
+    expect(() => resolveRaftConfig({ snapshotBytesPerSecond: 1023 })).toThrow(RangeError);
+    expect(() => resolveRaftConfig({ snapshotBytesPerSecond: 4096.5 })).toThrow(/RaftConfig\.snapshotBytesPerSecond = 4096\.5/);
+    expect(() => resolveRaftConfig({ snapshotBytesPerSecond: Number.NaN })).toThrow(/RaftConfig\.snapshotBytesPerSecond = NaN/);
+    expect(() => resolveRaftConfig({ snapshotBytesPerSecond: Number.NEGATIVE_INFINITY })).toThrow(RangeError);
   });
 });

@@ -15,6 +15,13 @@ export interface RaftConfig {
   slowProposeThreshold?: number;
   snapshotChunkCeiling?: number;
   snapshotTotalCeiling?: number;
+  /**
+   * Bytes per second a leader streams to one follower installing a snapshot, at most: chunks go
+   * out evenly spaced rather than in bursts, so heartbeats and appends to the other followers are
+   * not queued behind a burst on the threads the channels share. `Infinity` turns pacing off
+   * (only the window of chunks in flight limits the stream). Default 2 MiB/s.
+   */
+  snapshotBytesPerSecond?: number;
   maxTermJump?: number;
   /**
    * Entries kept behind a published snapshot so slightly lagging peers catch up from the log
@@ -48,6 +55,7 @@ export interface ResolvedRaftConfig {
   readonly slowProposeThresholdMs: number;
   readonly snapshotChunkCeilingBytes: number;
   readonly snapshotTotalCeilingBytes: number;
+  readonly snapshotBytesPerSecond: number;
   readonly maxTermJump: number;
   readonly snapshotTrailingEntries: number;
   readonly maxAppendBytes: number;
@@ -64,6 +72,7 @@ export const defaultRaftConfig: ResolvedRaftConfig = {
   slowProposeThresholdMs: 100,
   snapshotChunkCeilingBytes: 16 * 1024,
   snapshotTotalCeilingBytes: 64 * 1024 * 1024,
+  snapshotBytesPerSecond: 2 * 1024 * 1024,
   maxTermJump: 10_000,
   snapshotTrailingEntries: 0,
   maxAppendBytes: 1024 * 1024,
@@ -115,6 +124,7 @@ export function resolveRaftConfig(config: RaftConfig = {}): ResolvedRaftConfig {
     slowProposeThresholdMs: config.slowProposeThreshold ?? defaults.slowProposeThresholdMs,
     snapshotChunkCeilingBytes: config.snapshotChunkCeiling ?? defaults.snapshotChunkCeilingBytes,
     snapshotTotalCeilingBytes: config.snapshotTotalCeiling ?? defaults.snapshotTotalCeilingBytes,
+    snapshotBytesPerSecond: config.snapshotBytesPerSecond ?? defaults.snapshotBytesPerSecond,
     maxTermJump: config.maxTermJump ?? defaults.maxTermJump,
     snapshotTrailingEntries: config.snapshotTrailingEntries ?? defaults.snapshotTrailingEntries,
     maxAppendBytes: config.maxAppendBytes ?? defaults.maxAppendBytes,
@@ -134,6 +144,9 @@ export function resolveRaftConfig(config: RaftConfig = {}): ResolvedRaftConfig {
   // sender keeps a bounded window of them in flight.
   requireInteger('snapshotChunkCeiling', resolved.snapshotChunkCeilingBytes, 1, 16 * 1024 * 1024, 'must be an integer from 1 to 16777216 bytes');
   requireInteger('snapshotTotalCeiling', resolved.snapshotTotalCeilingBytes, 1, 2 ** 32, 'must be an integer from 1 to 4294967296 bytes');
+  if (resolved.snapshotBytesPerSecond !== Number.POSITIVE_INFINITY) {
+    requireInteger('snapshotBytesPerSecond', resolved.snapshotBytesPerSecond, 1024, 2 ** 40, 'must be an integer from 1024 to 1099511627776 bytes per second, or Infinity');
+  }
   requireInteger('maxTermJump', resolved.maxTermJump, 1, 2 ** 20, 'must be an integer from 1 to 1048576');
   requireInteger('snapshotTrailingEntries', resolved.snapshotTrailingEntries, 0, 10_000_000, 'must be an integer from 0 to 10000000');
   requireInteger('maxAppendBytes', resolved.maxAppendBytes, 1024, 64 * 1024 * 1024, 'must be an integer from 1024 to 67108864 bytes');

@@ -14,6 +14,8 @@ export interface FollowerProgress {
   snapshotWindowChunks: number;
   /** When the follower last acknowledged new snapshot bytes (stall detection). */
   snapshotProgressAt: number;
+  /** Pacing (RaftConfig.snapshotBytesPerSecond): no chunk goes out before this clock reading. */
+  snapshotPacedUntil: number;
   /** Last index carried by each in-flight AppendEntries, oldest first (replicate state). */
   inflightLastIndices: number[];
   /** When the outstanding probe was sent; a probe is re-sent only after a heartbeat interval. */
@@ -38,6 +40,7 @@ export function createProgress(nextIndex: number, now: number): FollowerProgress
     snapshotRetransmitAt: Number.NEGATIVE_INFINITY,
     snapshotWindowChunks: 1,
     snapshotProgressAt: now,
+    snapshotPacedUntil: Number.NEGATIVE_INFINITY,
     inflightLastIndices: [],
     probeSentAt: Number.NEGATIVE_INFINITY,
     probeOutstanding: false,

@@ -31,7 +31,7 @@ import { dedupWindowSize } from './client-session-format.ts';
 import { createRaftLog, type RaftLog } from './raft-log.ts';
 import { ReadIndexTracker, type ReadRequester } from './read-index.ts';
 import { acceptChunk, type SnapshotReassembly } from './snapshot-reassembly.ts';
-import { acknowledgeSnapshotOffset, beginSnapshotStream, nextSnapshotChunks, resendStalledSnapshot } from './snapshot-sender.ts';
+import { acknowledgeSnapshotOffset, beginSnapshotStream, nextSnapshotChunks, resendStalledSnapshot, snapshotChunkDueAt } from './snapshot-sender.ts';
 import type { MembershipFailure, MembershipOutcome, OutboundMessage, ProposalFailure, ProposalOutcome, Ready, ReadOutcome, SnapshotWrite, TransferOutcome } from './ready.ts';
 import { sameConfig, sameMembers } from './config-compare.ts';
 import type {
@@ -273,7 +273,7 @@ export class RaftCore {
   /** The earliest clock reading at which tick() has work to do. */
   nextDeadline(): number {
     const transferDeadline = this.transfer?.deadline ?? Number.POSITIVE_INFINITY;
-    if (this.roleValue === 'leader') return Math.min(this.heartbeatDeadline, transferDeadline);
+    if (this.roleValue === 'leader') return Math.min(this.heartbeatDeadline, transferDeadline, this.pacedSnapshotDeadline());
     let deadline = this.roleValue === 'learner' && !this.mayCampaignAsOutgoingVoter() ? Number.POSITIVE_INFINITY : this.electionDeadline;
     if (this.forwards.size > 0 || this.pendingReads.size > 0) deadline = Math.min(deadline, this.now + this.config.heartbeatIntervalMs);
     return Math.min(deadline, transferDeadline);
@@ -286,6 +286,7 @@ export class RaftCore {
     if (this.transfer !== null && now >= this.transfer.deadline) this.abandonTransfer('timeout');
     if (this.roleValue === 'leader') {
       if (now >= this.heartbeatDeadline) this.leaderHeartbeat();
+      this.sendPacedSnapshotChunks();
       return;
     }
     // A notice lapses unless renewed (a live leader answers every request with another): if its
@@ -1189,13 +1190,32 @@ export class RaftCore {
     beginSnapshotStream(progress, this.snapshot.meta.lastIncludedIndex, this.now);
   }
 
-  /** Sends what the follower's snapshot window allows. */
+  private snapshotChunkBytes(): number {
+    return Math.min(this.config.snapshotChunkCeilingBytes, this.maxAppendBytes - frameOverheadBytes - 1024);
+  }
+
+  /** The earliest pacing deadline of the snapshot streams that wait only for it. */
+  private pacedSnapshotDeadline(): number {
+    if (this.snapshot === null) return Number.POSITIVE_INFINITY;
+    let deadline = Number.POSITIVE_INFINITY;
+    for (const progress of this.progress.values()) deadline = Math.min(deadline, snapshotChunkDueAt(progress, this.snapshot.state.length, this.snapshotChunkBytes()));
+    return deadline;
+  }
+
+  private sendPacedSnapshotChunks(): void {
+    if (this.snapshot === null) return;
+    for (const [peer, progress] of this.progress) {
+      if (snapshotChunkDueAt(progress, this.snapshot.state.length, this.snapshotChunkBytes()) <= this.now) this.sendSnapshotChunks(peer, progress);
+    }
+  }
+
+  /** Sends what the follower's snapshot window and pacing allow. */
   private sendSnapshotChunks(peer: NodeId, progress: FollowerProgress): void {
     const snapshot = this.snapshot;
     if (snapshot === null) return;
     if (snapshot.meta.lastIncludedIndex !== progress.snapshotIndex) this.beginSnapshotTransfer(progress);
-    const chunkBytes = Math.min(this.config.snapshotChunkCeilingBytes, this.maxAppendBytes - frameOverheadBytes - 1024);
-    for (const chunk of nextSnapshotChunks(progress, snapshot.state.length, chunkBytes)) {
+    const pace = { chunkBytes: this.snapshotChunkBytes(), bytesPerSecond: this.config.snapshotBytesPerSecond };
+    for (const chunk of nextSnapshotChunks(progress, snapshot.state.length, pace, this.now)) {
       this.sendSnapshotChunk(peer, snapshot, chunk.offset, snapshot.state.subarray(chunk.offset, chunk.offset + chunk.length));
     }
   }

@@ -1,22 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import { createProgress } from './progress.ts';
-import { acknowledgeSnapshotOffset, beginSnapshotStream, nextSnapshotChunks, resendStalledSnapshot, snapshotChunksInFlight } from './snapshot-sender.ts';
+import { acknowledgeSnapshotOffset, beginSnapshotStream, nextSnapshotChunks, resendStalledSnapshot, snapshotChunkDueAt, snapshotChunksInFlight } from './snapshot-sender.ts';
+
+const unpaced = { chunkBytes: 1_000, bytesPerSecond: Number.POSITIVE_INFINITY };
+/** 1,000-byte chunks at 100,000 bytes per second: one every 10 ms. */
+const paced = { chunkBytes: 1_000, bytesPerSecond: 100_000 };
+const offsets = (chunks: ReadonlyArray<{ offset: number }>): number[] => chunks.map((chunk) => chunk.offset);
 
 describe('snapshot stream flow control', () => {
   it('keeps a bounded window of chunks in flight and advances on acknowledgements', () => {
     const progress = createProgress(1, 0);
     beginSnapshotStream(progress, 100, 0);
-    const first = nextSnapshotChunks(progress, 10_000, 1_000);
+    const first = nextSnapshotChunks(progress, 10_000, unpaced, 0);
     expect(first.map((chunk) => chunk.offset)).toEqual([0, 1_000, 2_000, 3_000].slice(0, snapshotChunksInFlight));
-    expect(nextSnapshotChunks(progress, 10_000, 1_000)).toEqual([]); // window full
+    expect(nextSnapshotChunks(progress, 10_000, unpaced, 0)).toEqual([]); // window full
     acknowledgeSnapshotOffset(progress, 2_000, 5, 50);
-    expect(nextSnapshotChunks(progress, 10_000, 1_000).map((chunk) => chunk.offset)).toEqual([4_000, 5_000]);
+    expect(nextSnapshotChunks(progress, 10_000, unpaced, 0).map((chunk) => chunk.offset)).toEqual([4_000, 5_000]);
   });
 
   it('clamps a hostile acknowledgement to what was sent', () => {
     const progress = createProgress(1, 0);
     beginSnapshotStream(progress, 100, 0);
-    nextSnapshotChunks(progress, 10_000, 1_000);
+    nextSnapshotChunks(progress, 10_000, unpaced, 0);
     acknowledgeSnapshotOffset(progress, Number.MAX_SAFE_INTEGER, 5, 50);
     expect(progress.snapshotAckedBytes).toBe(4_000);
   });
@@ -24,21 +29,61 @@ describe('snapshot stream flow control', () => {
   it('resends from a stuck offset at most once per interval, then one chunk at a time', () => {
     const progress = createProgress(1, 0);
     beginSnapshotStream(progress, 100, 0);
-    nextSnapshotChunks(progress, 10_000, 1_000);
+    nextSnapshotChunks(progress, 10_000, unpaced, 0);
     acknowledgeSnapshotOffset(progress, 1_000, 10, 50); // progress
     acknowledgeSnapshotOffset(progress, 1_000, 11, 50); // the same offset again: chunk 1,000 was lost
-    expect(nextSnapshotChunks(progress, 10_000, 1_000).map((chunk) => chunk.offset)).toEqual([1_000]);
+    expect(nextSnapshotChunks(progress, 10_000, unpaced, 0).map((chunk) => chunk.offset)).toEqual([1_000]);
     acknowledgeSnapshotOffset(progress, 1_000, 12, 50); // within the interval: no second resend
-    expect(nextSnapshotChunks(progress, 10_000, 1_000)).toEqual([]);
+    expect(nextSnapshotChunks(progress, 10_000, unpaced, 0)).toEqual([]);
   });
 
   it('resends the window when no snapshot progress was made for the timeout', () => {
     const progress = createProgress(1, 0);
     beginSnapshotStream(progress, 100, 0);
-    nextSnapshotChunks(progress, 10_000, 1_000);
+    nextSnapshotChunks(progress, 10_000, unpaced, 0);
     resendStalledSnapshot(progress, 100, 150);
-    expect(nextSnapshotChunks(progress, 10_000, 1_000)).toEqual([]);
+    expect(nextSnapshotChunks(progress, 10_000, unpaced, 0)).toEqual([]);
     resendStalledSnapshot(progress, 200, 150);
-    expect(nextSnapshotChunks(progress, 10_000, 1_000).map((chunk) => chunk.offset)).toEqual([0, 1_000, 2_000, 3_000]);
+    expect(nextSnapshotChunks(progress, 10_000, unpaced, 0).map((chunk) => chunk.offset)).toEqual([0, 1_000, 2_000, 3_000]);
+  });
+
+  it('paces chunks evenly: one per interval, never a window at once', () => {
+    const progress = createProgress(1, 0);
+    beginSnapshotStream(progress, 100, 0);
+    expect(offsets(nextSnapshotChunks(progress, 10_000, paced, 0))).toEqual([0]);
+    expect(snapshotChunkDueAt(progress, 10_000, paced.chunkBytes)).toBe(10);
+    expect(nextSnapshotChunks(progress, 10_000, paced, 9)).toEqual([]);
+    expect(offsets(nextSnapshotChunks(progress, 10_000, paced, 10))).toEqual([1_000]);
+    expect(offsets(nextSnapshotChunks(progress, 10_000, paced, 20))).toEqual([2_000]);
+    expect(snapshotChunkDueAt(progress, 10_000, paced.chunkBytes)).toBe(30);
+  });
+
+  it('banks no idle time: after a long wait for acknowledgements the next chunk goes alone', () => {
+    const progress = createProgress(1, 0);
+    beginSnapshotStream(progress, 100, 0);
+    for (const now of [0, 10, 20, 30]) nextSnapshotChunks(progress, 10_000, paced, now);
+    expect(progress.snapshotSentBytes).toBe(snapshotChunksInFlight * 1_000);
+    // The window is full: only an acknowledgement (or the stall timeout) moves the stream on.
+    expect(snapshotChunkDueAt(progress, 10_000, paced.chunkBytes)).toBe(Number.POSITIVE_INFINITY);
+    acknowledgeSnapshotOffset(progress, 4_000, 500, 50);
+    expect(offsets(nextSnapshotChunks(progress, 10_000, paced, 500))).toEqual([4_000]);
+    expect(snapshotChunkDueAt(progress, 10_000, paced.chunkBytes)).toBe(510);
+  });
+
+  it('spaces chunks by their size: a short last chunk leaves a short gap', () => {
+    const progress = createProgress(1, 0);
+    beginSnapshotStream(progress, 100, 0);
+    nextSnapshotChunks(progress, 1_500, paced, 0);
+    expect(offsets(nextSnapshotChunks(progress, 1_500, paced, 10))).toEqual([1_000]);
+    expect(progress.snapshotPacedUntil).toBe(15);
+    expect(snapshotChunkDueAt(progress, 1_500, paced.chunkBytes)).toBe(Number.POSITIVE_INFINITY); // all sent
+  });
+
+  it('a new stream starts at once, whatever the last one left', () => {
+    const progress = createProgress(1, 0);
+    beginSnapshotStream(progress, 100, 0);
+    nextSnapshotChunks(progress, 10_000, paced, 0);
+    beginSnapshotStream(progress, 200, 1);
+    expect(offsets(nextSnapshotChunks(progress, 10_000, paced, 1))).toEqual([0]);
   });
 });
