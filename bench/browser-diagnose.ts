@@ -30,6 +30,10 @@
 //                              trip after 5 ms quiet plus a 1-entry strict write, 3 pages at once
 //   --timeline-pause=MS        pause between the timeline's commits (default 0, as the light load)
 //   --timeline-json=FILE       also write the timeline's raw marks to FILE, for a closer look
+//   --snapshot=N               after the light load, bench:browser's snapshot phase with N transfers
+//                              of a 4 MiB snapshot (bench/browser/snapshot-phase.ts): the other
+//                              follower's leader silences without and during them, the small
+//                              proposals' p99 and the slowest transfer
 //   --aging=N                  before anything else, N strict 1-entry IndexedDB transactions one
 //                              after another on all three pages at once, each into a new database
 //                              (no Raft): p50 / p90 per block of 1,000, to see how the floor's
@@ -40,8 +44,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startBenchCluster, type BenchProcess } from './browser/cluster.ts';
+import { benchServing, startBenchCluster, type BenchProcess } from './browser/cluster.ts';
 import { load, percentile, settled, sleep, status, wallClockMs } from './browser/driving.ts';
+import { benchSizes } from './browser/options.ts';
+import { measureHeartbeatsDuringSnapshot } from './browser/snapshot-phase.ts';
 import { takeThreadCpuSnapshot, threadCpuAvailable, threadCpuBetween, type ThreadCpuSnapshot } from './browser/thread-cpu.ts';
 import { joinTimelines, stageTable, timelineCounts } from './browser/commit-timeline.ts';
 import type { StorageWrite, Transition } from './pages/browser-diagnostics.ts';
@@ -78,6 +84,7 @@ const leaderOnly = process.argv.includes('--leader-only');
 const profile = process.argv.includes('--profile');
 const timelineCommits = count('timeline', 0);
 const agingWrites = count('aging', 0);
+const snapshotTrials = count('snapshot', 0);
 const timelinePauseMs = count('timeline-pause', 0);
 const timelineJson = option('timeline-json');
 const maxInflightMessages = option('max-inflight-messages') === undefined ? undefined : count('max-inflight-messages', 0);
@@ -85,7 +92,7 @@ const maxInflightMessages = option('max-inflight-messages') === undefined ? unde
 const format = (value: number, digits = 1): string => (Number.isFinite(value) ? value.toFixed(digits) : '—');
 const describe = (each: { role: string; leader: string | null; term: number; commitIndex: number } | null): string => (each === null ? 'unreachable' : `${each.role}/${each.leader ?? '-'}/t${each.term}/c${each.commitIndex}`);
 
-const cluster = await startBenchCluster(10_000, { engine, durability, ...(maxInflightMessages === undefined ? {} : { raftConfig: { maxInflightMessages } })});
+const cluster = await startBenchCluster(10_000, { engine, durability, ...(maxInflightMessages === undefined ? {} : { raftConfig: { maxInflightMessages } })}, benchServing(process.argv));
 try {
   const processes = cluster.processes;
   if (agingWrites > 0) await printAging(processes, agingWrites);
@@ -107,6 +114,7 @@ try {
     }
   }
   if (timelineCommits > 0) await printTimeline(processes, leader);
+  if (snapshotTrials > 0) await printSnapshotPhase(processes, snapshotTrials);
   const proposers: readonly BenchProcess[] = leaderOnly ? [leader] : processes;
   const startMs = wallClockMs();
   const startStatus = await status(leader);
@@ -250,3 +258,10 @@ async function printAging(processes: readonly BenchProcess[], writes: number): P
   });
 }
 
+async function printSnapshotPhase(processes: readonly BenchProcess[], trials: number): Promise<void> {
+  const sizes = { ...benchSizes([]), snapshotTrials: trials };
+  const figures = await measureHeartbeatsDuringSnapshot(processes, sizes);
+  const gaps = (each: typeof figures.baseline): string => `p50 ${format(each.gapP50Ms)} ms, p99 ${format(each.gapP99Ms)} ms, max ${format(each.gapMaxMs)} ms over ${each.frames} frames; small proposals p99 ${format(each.proposalP99Ms)} ms`;
+  console.log(`snapshot phase (${trials} × ${(sizes.snapshotBytes / 1024 / 1024).toFixed(0)} MiB): leader silence at the other follower, baseline ${gaps(figures.baseline)}`);
+  console.log(`  during the transfers: ${gaps(figures.duringSnapshot)}; slowest transfer ${format(figures.transferSeconds, 2)} s`);
+}

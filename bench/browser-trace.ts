@@ -13,7 +13,7 @@
 // Not a benchmark: nothing here is a target.
 import fs from 'node:fs';
 import os from 'node:os';
-import { startBenchCluster } from './browser/cluster.ts';
+import { benchServing, startBenchCluster } from './browser/cluster.ts';
 import { load, settled, sleep } from './browser/driving.ts';
 import { summarizeTrace, taskTimeline, type TraceEvent } from './browser/trace-summary.ts';
 
@@ -43,7 +43,7 @@ const warmUpMs = 3000;
 /** Threads, tasks, IPC and the renderer's scheduler: enough to attribute a task, small enough to keep up. */
 const categories = ['toplevel', 'disabled-by-default-devtools.timeline', 'devtools.timeline', 'v8', 'blink', 'webrtc', 'ipc', 'mojom'];
 
-const cluster = await startBenchCluster(10_000, { engine: 'worker', durability: 'strict' });
+const cluster = await startBenchCluster(10_000, { engine: 'worker', durability: 'strict' }, benchServing(process.argv));
 try {
   const processes = cluster.processes;
   await Promise.all(processes.map((each) => each.startNode()));

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { renderChart, type Phase } from './browser/chart.ts';
-import { startBenchCluster } from './browser/cluster.ts';
+import { benchServing, startBenchCluster } from './browser/cluster.ts';
 import { mergeBuckets, sampleCommits, settled, wallClockMs } from './browser/driving.ts';
 import { measureFailover } from './browser/failover-phase.ts';
 import { measureMemory } from './browser/memory-phase.ts';
@@ -41,7 +41,7 @@ const phase = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
   return result;
 };
 
-const cluster = await startBenchCluster(sizes.compactEvery);
+const cluster = await startBenchCluster(sizes.compactEvery, {}, benchServing(process.argv));
 try {
   const processes = cluster.processes;
   const raw = await phase('raw limits', () => measureRawLimits(processes, sizes, cluster.profilesDirectory));
@@ -57,7 +57,7 @@ try {
   const loadAfter = os.loadavg();
   const results: BenchResults = { raw, latency, saturation, snapshot, failover, memory };
   const cpu = os.cpus();
-  const title = `raftmesh, 3 headless Chromium ${cluster.browserVersion} processes, workers + IndexedDB (strict) + WebRTC — ${cpu[0]?.model ?? 'unknown CPU'} x${cpu.length}, ${new Date().toISOString()}`;
+  const title = `raftmesh, 3 headless Chromium ${cluster.browserVersion} processes, workers + IndexedDB (strict) + WebRTC, page ${cluster.serving === 'build' ? 'built' : 'from the dev server'} — ${cpu[0]?.model ?? 'unknown CPU'} x${cpu.length}, ${new Date().toISOString()}`;
   const loadAverage = `load average ${loadBefore.map((value) => value.toFixed(1)).join(' ')} before, ${loadAfter.map((value) => value.toFixed(1)).join(' ')} after (1, 5, 15 min)`;
   console.log(`${title}\n${loadAverage}${sizes.tiny ? '\nTINY RUN (npm test): sizes too small for the figures to mean anything' : ''}`);
   console.log(`100-byte commands; saturation: ${sizes.saturationInFlightPerPage} in flight per page for ${(sizes.saturationMs / 1000).toFixed(0)} s; IndexedDB limit: strict transactions of ${sizes.indexedDbBatch} packed entries; channel limit: bare RTCDataChannel between two of the pages\n`);
