@@ -58,7 +58,7 @@ describe('snapshot stream flow control', () => {
     expect(snapshotChunkDueAt(progress, 10_000, paced.chunkBytes)).toBe(30);
   });
 
-  it('banks no idle time: after a long wait for acknowledgements the next chunk goes alone', () => {
+  it('banks no idle time: after a long wait for acknowledgements at most two chunks go at once', () => {
     const progress = createProgress(1, 0);
     beginSnapshotStream(progress, 100, 0);
     for (const now of [0, 10, 20, 30]) nextSnapshotChunks(progress, 10_000, paced, now);
@@ -66,8 +66,16 @@ describe('snapshot stream flow control', () => {
     // The window is full: only an acknowledgement (or the stall timeout) moves the stream on.
     expect(snapshotChunkDueAt(progress, 10_000, paced.chunkBytes)).toBe(Number.POSITIVE_INFINITY);
     acknowledgeSnapshotOffset(progress, 4_000, 500, 50);
-    expect(offsets(nextSnapshotChunks(progress, 10_000, paced, 500))).toEqual([4_000]);
+    expect(offsets(nextSnapshotChunks(progress, 10_000, paced, 500))).toEqual([4_000, 5_000]);
     expect(snapshotChunkDueAt(progress, 10_000, paced.chunkBytes)).toBe(510);
+  });
+
+  it('makes up a late tick of less than one interval, so the stream keeps its rate', () => {
+    const progress = createProgress(1, 0);
+    beginSnapshotStream(progress, 100, 0);
+    nextSnapshotChunks(progress, 10_000, paced, 0);
+    expect(offsets(nextSnapshotChunks(progress, 10_000, paced, 14))).toEqual([1_000]); // 4 ms late
+    expect(snapshotChunkDueAt(progress, 10_000, paced.chunkBytes)).toBe(20); // still on the 10 ms grid
   });
 
   it('spaces chunks by their size: a short last chunk leaves a short gap', () => {
