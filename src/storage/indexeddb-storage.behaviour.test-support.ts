@@ -130,11 +130,15 @@ export function describeIndexedDbBehaviour(): void {
 
     it('restarts from its database with its term and every committed entry', async () => {
       const name = uniqueName('restart');
-      const first = await singleNode(await IndexedDbRaftStorage.open(name));
+      const firstStorage = await IndexedDbRaftStorage.open(name);
+      const first = await singleNode(firstStorage);
       await first.awaitLeadership();
       const entries = await Promise.all(Array.from({ length: 50 }, (_, position) => first.propose(bytes(`entry ${position}`))));
       const term = first.term.value;
+      // A node does not close the storage it was given: its owner does, which lets the database
+      // open again (one live storage per database).
       await first.close();
+      firstStorage.close();
       const storage = await IndexedDbRaftStorage.open(name);
       const second = await singleNode(storage);
       expect(second.term.value).toBeGreaterThanOrEqual(term);

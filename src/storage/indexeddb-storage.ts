@@ -10,6 +10,10 @@
 // Failures: any failed transaction (quota, an abort, a deleted database) makes the storage
 // refuse every later call with the same RaftStorageError, because its view of the log may no
 // longer match the disk; the driver then stops the node loudly. Reopening reads the truth back.
+//
+// One owner: open() holds the database's lock (indexeddb/database-lock.ts) until the storage
+// closes or fails, so no two live storages (in two tabs, a tab and a worker, or one page) run a
+// node on one database.
 import { deleteDB, openDB } from 'idb';
 import { decodeSnapshotMeta, encodeSnapshotMeta } from '../codec/records.ts';
 import type { RaftStorageError } from '../core/errors.ts';
@@ -17,6 +21,7 @@ import type { LogEntry, NodeId, SnapshotMeta, StoredSnapshot } from '../core/typ
 import { storageFailure, mapIndexedDbError } from './storage-failure.ts';
 import { afterAppend, afterDiscard, afterTruncate, appendStart, requireEntryTerms, requireIndexArgument, type LogBounds } from './log-bounds.ts';
 import { discardSegments, issued, lastStoredIndex, putEntries, readSegments, truncateSegments } from './indexeddb/log-segments.ts';
+import { acquireDatabaseLock, validateLockTimeout, type DatabaseLock } from './indexeddb/database-lock.ts';
 import { databaseName, schemaVersion, upgradeSchema, type HardStateRecord, type LeaderRecord, type RaftDatabase, type RaftDatabaseSchema, type SnapshotRecord } from './indexeddb/schema.ts';
 import type { RaftStorage, StorageBatch } from './raft-storage.ts';
 import type { IDBPTransaction } from 'idb';
@@ -28,6 +33,14 @@ export interface IndexedDbStorageOptions {
   readonly durability?: IndexedDbDurability;
   /** How long open() waits for another tab to release an older version before failing. Default 10 s. */
   readonly upgradeBlockedTimeoutMs?: number;
+  /**
+   * How long open() waits for another storage on this database (in any tab or worker of the
+   * origin, or this page) to close before failing with reason 'inUse'. Default 5 s: enough for an
+   * owner that is closing (a reload, a terminated worker, close() just called) to let go.
+   * An integer from 0 to 3,600,000; 0 means "only if free this instant", which can refuse a
+   * storage closed a moment ago in this very page (the browser releases a lock asynchronously).
+   */
+  readonly lockTimeoutMs?: number;
   /**
    * Fault injection for tests: called after a transaction issued all its requests and before it
    * commits; throwing aborts the transaction, so tests can prove that nothing of it lands.
@@ -44,22 +57,37 @@ export class IndexedDbRaftStorage implements RaftStorage {
 
   private constructor(
     private readonly database: RaftDatabase,
+    private readonly lock: DatabaseLock,
     private bounds: LogBounds,
     private readonly options: IndexedDbStorageOptions,
   ) {}
 
-  /** Opens (creating or upgrading) the database of the node called `name`. */
+  /**
+   * Opens (creating or upgrading) the database of the node called `name`, once it holds the
+   * database's lock: waits up to `lockTimeoutMs` for another storage on it to close, then fails
+   * with reason 'inUse'.
+   */
   static async open(name: string, options: IndexedDbStorageOptions = {}): Promise<IndexedDbRaftStorage> {
     if (typeof name !== 'string' || name.length === 0) throw new RangeError('IndexedDbRaftStorage.open needs a non-empty name');
     const durability = options.durability ?? 'strict';
     if (durability !== 'strict' && durability !== 'relaxed') throw new RangeError(`IndexedDbRaftStorage durability must be 'strict' or 'relaxed', got ${String(durability)}`);
+    const lock = await acquireDatabaseLock(databaseName(name), validateLockTimeout(options.lockTimeoutMs));
+    try {
+      return await IndexedDbRaftStorage.openLocked(databaseName(name), lock, options);
+    } catch (error) {
+      lock.release(); // the open failed: nothing holds the database, the next owner may try
+      throw error;
+    }
+  }
+
+  private static async openLocked(name: string, lock: DatabaseLock, options: IndexedDbStorageOptions): Promise<IndexedDbRaftStorage> {
     let storage: IndexedDbRaftStorage | null = null;
-    const database = await openRaftDatabase(databaseName(name), schemaVersion, options.upgradeBlockedTimeoutMs ?? 10_000, {
+    const database = await openRaftDatabase(name, schemaVersion, options.upgradeBlockedTimeoutMs ?? 10_000, {
       onVersionChange: (deleted) => storage?.failWith(storageFailure(deleted ? 'databaseDeleted' : 'versionTooNew', deleted ? 'the database is being deleted' : 'another tab is upgrading the database')),
       onTerminated: () => storage?.failWith(storageFailure('databaseDeleted', 'the browser closed the database connection')),
     });
     try {
-      storage = new IndexedDbRaftStorage(database, await readBounds(database), options);
+      storage = new IndexedDbRaftStorage(database, lock, await readBounds(database), options);
     } catch (error) {
       database.close();
       throw mapIndexedDbError(error, 'open');
@@ -76,15 +104,22 @@ export class IndexedDbRaftStorage implements RaftStorage {
     return this.options.durability ?? 'strict';
   }
 
-  /** Closes the connection; later calls reject with reason 'closed'. Idempotent. */
+  /** Closes the connection and lets another storage open the database; later calls reject with reason 'closed'. Idempotent. */
   close(): void {
     this.failWith(storageFailure('closed', 'closed by its owner'));
   }
 
+  /**
+   * A failed storage refuses every later call, so it lets go of the database too: the node on it
+   * stops, and a reopen (here or elsewhere) need not wait for an owner that can no longer write.
+   * Transactions already issued still commit before any the next owner creates (IndexedDB orders
+   * overlapping transactions across connections by creation).
+   */
   private failWith(failure: RaftStorageError): void {
     if (this.failure !== null) return;
     this.failure = failure;
     this.database.close();
+    this.lock.release();
   }
 
   private usable(): void {

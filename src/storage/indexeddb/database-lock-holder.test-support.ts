@@ -1,0 +1,12 @@
+// A worker that opens an IndexedDbRaftStorage when told to and then holds it, never closing it,
+// as a worker node does until it is terminated (a crash, a page replacing its worker).
+import { IndexedDbRaftStorage } from '../indexeddb-storage.ts';
+
+globalThis.addEventListener('message', (event: MessageEvent<unknown>) => {
+  const data = event.data as { open?: unknown } | null;
+  if (typeof data !== 'object' || data === null || typeof data.open !== 'string') return;
+  IndexedDbRaftStorage.open(data.open).then(
+    () => postMessage({ opened: true }),
+    (error: unknown) => postMessage({ opened: false, error: String(error) }),
+  );
+});

@@ -1,0 +1,79 @@
+// One live IndexedDbRaftStorage per database in Chromium, on Web Locks: the shared cases in one
+// page, plus what only a browser has: a lock held by a worker, freed when the worker is
+// terminated (which is how a crashed worker node frees its database), and a timed-out request
+// that is withdrawn rather than granted later to nobody.
+import { describe, expect, it } from 'vitest';
+import { nodeId } from '../../core/types.ts';
+import { createLoopbackNetwork } from '../../transport/loopback.ts';
+import { WorkerCrashedError } from '../../worker/error-transfer.ts';
+import { createWorkerRaftNode } from '../../worker/worker-client.ts';
+import { IndexedDbRaftStorage } from '../indexeddb-storage.ts';
+import { databaseLockName } from './database-lock.ts';
+import { describeSingleOwner, failureOf, uniqueName } from './database-lock.behaviour.test-support.ts';
+import { databaseName } from './schema.ts';
+
+describeSingleOwner();
+
+function openInWorker(name: string): Promise<Worker> {
+  const worker = new Worker(new URL('./database-lock-holder.test-support.ts', import.meta.url), { type: 'module' });
+  return new Promise((resolve, reject) => {
+    worker.addEventListener('message', (event: MessageEvent<{ opened: boolean; error?: string }>) => {
+      if (event.data.opened) resolve(worker);
+      else reject(new Error(`the worker could not open ${name}: ${event.data.error ?? ''}`));
+    });
+    worker.addEventListener('error', (event) => reject(new Error(`the worker failed: ${event.message}`)));
+    worker.postMessage({ open: name });
+  });
+}
+
+async function lockState(name: string): Promise<{ held: number; pending: number }> {
+  const snapshot = await navigator.locks.query();
+  const lockName = databaseLockName(databaseName(name));
+  return {
+    held: (snapshot.held ?? []).filter((lock) => lock.name === lockName).length,
+    pending: (snapshot.pending ?? []).filter((lock) => lock.name === lockName).length,
+  };
+}
+
+describe('IndexedDbRaftStorage on Web Locks: tabs and workers', () => {
+  it('a storage a worker holds open refuses the page (inUse); terminating the worker frees the database', async () => {
+    const name = uniqueName('worker-held');
+    const worker = await openInWorker(name);
+    expect((await failureOf(IndexedDbRaftStorage.open(name, { lockTimeoutMs: 300 }))).reason).toBe('inUse');
+    // The worker never closes its storage: its termination alone must release the lock.
+    const reopening = IndexedDbRaftStorage.open(name, { lockTimeoutMs: 10_000 });
+    worker.terminate();
+    const storage = await reopening;
+    expect(await storage.term()).toBe(0);
+    storage.close();
+    await IndexedDbRaftStorage.destroy(name);
+  });
+
+  it('a worker node that crashes frees its database for the node that replaces it', async () => {
+    const name = uniqueName('crashed-node');
+    const id = nodeId('solo');
+    const worker = new Worker(new URL('../../worker/crashing-worker.test-support.ts', import.meta.url), { type: 'module' });
+    const node = await createWorkerRaftNode({ id, clusterConfig: { voters: [id] }, transport: createLoopbackNetwork().transport(id), storage: { type: 'indexeddb', name }, worker });
+    await node.awaitLeadership();
+    const term = node.term.value;
+    const stopped = new Promise<Error | null>((resolve) => node.stopped.subscribe(resolve));
+    worker.postMessage({ crashForTest: true });
+    expect(await stopped).toBeInstanceOf(WorkerCrashedError); // the client terminates the crashed worker
+    const storage = await IndexedDbRaftStorage.open(name);
+    expect(await storage.term()).toBe(term);
+    storage.close();
+    await node.close();
+    await IndexedDbRaftStorage.destroy(name);
+  });
+
+  it('holds the lock exactly while open, and withdraws a request that timed out', async () => {
+    const name = uniqueName('withdrawn');
+    const owner = await IndexedDbRaftStorage.open(name);
+    expect(await lockState(name)).toEqual({ held: 1, pending: 0 });
+    expect((await failureOf(IndexedDbRaftStorage.open(name, { lockTimeoutMs: 100 }))).reason).toBe('inUse');
+    expect(await lockState(name)).toEqual({ held: 1, pending: 0 }); // the timed-out request left no trace
+    owner.close();
+    await expect.poll(() => lockState(name)).toEqual({ held: 0, pending: 0 });
+    await IndexedDbRaftStorage.destroy(name);
+  });
+});

@@ -1,0 +1,133 @@
+// One live IndexedDbRaftStorage per database. IndexedDB itself lets any number of connections
+// write one database, so two nodes started on one node id (two tabs reading the same id from
+// localStorage, or one page opening the storage twice) would both vote in a term and interleave
+// their writes: a Raft safety violation. Before a storage opens its database it takes an
+// exclusive Web Lock named after it, and holds it until the storage closes or fails.
+//
+// Web Locks are per origin and shared by every tab and worker of it, and the browser releases a
+// context's locks when the context goes away, so a reloaded tab, a closed one and a terminated
+// (crashed) worker free the database without ever calling close().
+//
+// The wait is bounded: the previous owner may be closing right now (a reload, a worker replaced
+// after a crash, a node restarted in the same page after close()), which takes milliseconds; an
+// owner that is still alive after the bound is another live node, reported as 'inUse'.
+import { RaftStorageError } from '../../core/errors.ts';
+
+export interface DatabaseLock {
+  /** Lets the next waiter (in any tab or worker) open the database. Idempotent. */
+  release(): void;
+}
+
+/**
+ * Long enough for an owner that is closing to let go on a busy machine (close() and a worker's
+ * termination release within milliseconds, a reload within the old page's teardown), short enough
+ * that a genuine second tab learns within seconds that it cannot run this node.
+ */
+export const defaultLockTimeoutMs = 5_000;
+const maxLockTimeoutMs = 3_600_000;
+
+/** The lock's name: one per database, apart from every other raftmesh lock (rooms' tab slots). */
+export function databaseLockName(database: string): string {
+  return `raftmesh:indexeddb:${database}`;
+}
+
+export function validateLockTimeout(value: number | undefined): number {
+  if (value === undefined) return defaultLockTimeoutMs;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > maxLockTimeoutMs) {
+    throw new RangeError(`IndexedDbRaftStorage lockTimeoutMs must be an integer number of ms from 0 to ${maxLockTimeoutMs}, got ${String(value)}`);
+  }
+  return value;
+}
+
+function inUse(database: string, timeoutMs: number): RaftStorageError {
+  return new RaftStorageError(
+    `IndexedDbRaftStorage open: the database ${JSON.stringify(database)} is held open by another tab or worker of this origin (or another storage in this one) and was not released within ${timeoutMs} ms; only one node may run on a database — close the other one first`,
+    { reason: 'inUse' },
+  );
+}
+
+function webLocks(): LockManager | null {
+  const navigatorLike = (globalThis as { navigator?: { locks?: LockManager } }).navigator;
+  return typeof navigatorLike?.locks?.request === 'function' ? navigatorLike.locks : null;
+}
+
+/** Waits up to `timeoutMs` for the database's lock; rejects with reason 'inUse' after that. */
+export function acquireDatabaseLock(database: string, timeoutMs: number): Promise<DatabaseLock> {
+  const locks = webLocks();
+  return locks === null ? acquireInThisRealm(database, timeoutMs) : acquireWebLock(locks, database, timeoutMs);
+}
+
+function acquireWebLock(locks: LockManager, database: string, timeoutMs: number): Promise<DatabaseLock> {
+  return new Promise((resolve, reject) => {
+    let gaveUp = false;
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolveHeld) => {
+      release = resolveHeld;
+    });
+    // A zero bound means "only if free now": ifAvailable answers at once (it cannot be combined
+    // with a signal). Otherwise the abort withdraws the queued request, so the lock is never
+    // granted later to an open() that has already failed.
+    const controller = new AbortController();
+    const timer = timeoutMs === 0 ? undefined : setTimeout(() => {
+      gaveUp = true;
+      controller.abort();
+    }, timeoutMs);
+    const options: LockOptions = timeoutMs === 0 ? { mode: 'exclusive', ifAvailable: true } : { mode: 'exclusive', signal: controller.signal };
+    locks
+      .request(databaseLockName(database), options, (lock) => {
+        clearTimeout(timer);
+        // Granted in the same instant the bound ran out: the abort came too late to withdraw the
+        // request, so hand the lock straight back instead of holding it for nobody.
+        if (lock === null || gaveUp) {
+          reject(inUse(database, timeoutMs));
+          return undefined;
+        }
+        resolve({ release });
+        return held;
+      })
+      .catch((error: unknown) => {
+        clearTimeout(timer);
+        reject(gaveUp ? inUse(database, timeoutMs) : new RaftStorageError(`IndexedDbRaftStorage open: could not lock the database ${JSON.stringify(database)}`, { cause: error, reason: 'unknown' }));
+      });
+  });
+}
+
+// Without Web Locks (Node on fake-indexeddb, runtimes that predate them) nothing can see other
+// tabs or workers, but the double open this realm can see is still refused, with the same
+// bounded wait, so a node restarted right after close() behaves as it does in a browser.
+const waitersByDatabase = new Map<string, (() => void)[]>();
+
+function acquireInThisRealm(database: string, timeoutMs: number): Promise<DatabaseLock> {
+  const waiters = waitersByDatabase.get(database);
+  if (waiters === undefined) {
+    waitersByDatabase.set(database, []);
+    return Promise.resolve(realmLock(database));
+  }
+  if (timeoutMs === 0) return Promise.reject(inUse(database, timeoutMs));
+  return new Promise((resolve, reject) => {
+    const granted = (): void => {
+      clearTimeout(timer);
+      resolve(realmLock(database));
+    };
+    waiters.push(granted);
+    const timer = setTimeout(() => {
+      waiters.splice(waiters.indexOf(granted), 1);
+      reject(inUse(database, timeoutMs));
+    }, timeoutMs);
+  });
+}
+
+/** Released, the lock passes to the longest waiter (first come, first served, as Web Locks do). */
+function realmLock(database: string): DatabaseLock {
+  let released = false;
+  return {
+    release() {
+      if (released) return;
+      released = true;
+      const waiters = waitersByDatabase.get(database) ?? [];
+      const next = waiters.shift();
+      if (next === undefined) waitersByDatabase.delete(database);
+      else next();
+    },
+  };
+}
