@@ -1,7 +1,7 @@
 // The page side of bench/browser.ts: one Raft node per Chromium process, its engine and
 // IndexedDB storage (strict) in a worker, the WebRTC transport on this page meeting the other two
 // pages through the bench's signaling server. Node drives the phases through window.browserBench.
-import { createRaftNode, nodeId, type IndexedDbDurability, type NodeId, type RaftNode } from '../../src/index.ts';
+import { createRaftNode, nodeId, type IndexedDbDurability, type IndexedDbRaftStorage, type NodeId, type RaftNode } from '../../src/index.ts';
 import { createWebRtcTransport, createWebSocketSignalingClient, type WebRtcTransport } from '../../src/webrtc.ts';
 import { createWorkerRaftNode } from '../../src/worker.ts';
 import { createLoad, stopLoads, type LoadOptions, type LoadResult } from './browser-load.ts';
@@ -39,6 +39,8 @@ export interface NodeStatus {
 
 let transport: WebRtcTransport | null = null;
 let node: RaftNode | null = null;
+/** The storage this page opened for a node with the engine on the page (none with a worker). */
+let pageStorage: IndexedDbRaftStorage | null = null;
 let appliedIndex = 0;
 let snapshotBytes = 64;
 let compactEvery = 10_000;
@@ -92,9 +94,12 @@ const api = {
     const clusterConfig = { voters: options.voters.map((voter) => nodeId(voter)) };
     const durability = options.durability ?? 'strict';
     const raftConfig = options.raftConfig ?? {};
+    // With the engine on the page this page owns the storage: a node does not close what it was
+    // handed, and the database stays locked to its one live owner until closed (stopNode).
+    pageStorage = options.engine === 'page' ? await openTimedStorage(options.storageName, durability) : null;
     const started =
-      options.engine === 'page'
-        ? await createRaftNode({ id: self, clusterConfig, transport, storage: await openTimedStorage(options.storageName, durability), raftConfig })
+      pageStorage !== null
+        ? await createRaftNode({ id: self, clusterConfig, transport, storage: pageStorage, raftConfig })
         : await createWorkerRaftNode({
             id: self,
             clusterConfig,
@@ -114,6 +119,8 @@ const api = {
   async stopNode(): Promise<void> {
     await node?.close();
     node = null;
+    pageStorage?.close();
+    pageStorage = null;
   },
   /** The WebRTC transport's counters: frames sent, received and dropped (by reason). */
   transportCounters(): Record<string, number> {
