@@ -7,12 +7,14 @@ export interface FollowerProgress {
   /** Snapshot transfer: which snapshot, bytes sent and bytes acknowledged. */
   snapshotIndex: number;
   snapshotSentBytes: number;
+  /** The furthest byte sent in this stream: a resend rewinds snapshotSentBytes, not this. */
+  snapshotFurthestSentBytes: number;
   snapshotAckedBytes: number;
   /** When snapshot chunks were last resent (resends are rate-limited). */
   snapshotRetransmitAt: number;
   /** Chunks allowed in flight: shrinks to 1 once the path reorders or loses chunks. */
   snapshotWindowChunks: number;
-  /** When the follower last acknowledged new snapshot bytes (stall detection). */
+  /** When the follower last acknowledged new snapshot bytes, or a chunk went out with none in flight (stall detection). */
   snapshotProgressAt: number;
   /** Pacing (RaftConfig.snapshotBytesPerSecond): no chunk goes out before this clock reading. */
   snapshotPacedUntil: number;
@@ -36,6 +38,7 @@ export function createProgress(nextIndex: number, now: number): FollowerProgress
     state: 'probe',
     snapshotIndex: 0,
     snapshotSentBytes: 0,
+    snapshotFurthestSentBytes: 0,
     snapshotAckedBytes: 0,
     snapshotRetransmitAt: Number.NEGATIVE_INFINITY,
     snapshotWindowChunks: 1,

@@ -94,4 +94,44 @@ describe('snapshot stream flow control', () => {
     beginSnapshotStream(progress, 200, 1);
     expect(offsets(nextSnapshotChunks(progress, 10_000, paced, 1))).toEqual([0]);
   });
+
+  /** 1,000-byte chunks at 1,000 bytes per second: one a second, far beyond a 150 ms stall timeout. */
+  const slow = { chunkBytes: 1_000, bytesPerSecond: 1_000 };
+
+  it('starts the stall clock when a chunk goes out: a paced stream waiting for its next chunk is not stalled', () => {
+    const progress = createProgress(1, 0);
+    beginSnapshotStream(progress, 100, 0);
+    nextSnapshotChunks(progress, 10_000, slow, 0);
+    acknowledgeSnapshotOffset(progress, 1_000, 20, 50);
+    expect(offsets(nextSnapshotChunks(progress, 10_000, slow, 1_000))).toEqual([1_000]);
+    // 980 ms since the last acknowledgement, but the chunk in flight went out 100 ms ago: a stall
+    // timeout of 150 ms has not passed for it, so it is not given up for lost.
+    resendStalledSnapshot(progress, 1_100, 150);
+    expect(progress.snapshotSentBytes).toBe(2_000);
+    resendStalledSnapshot(progress, 1_150, 150);
+    expect(progress.snapshotSentBytes).toBe(1_000);
+  });
+
+  it('takes an acknowledgement that comes after a stall gave its chunk up, instead of sending the chunk again', () => {
+    const progress = createProgress(1, 0);
+    beginSnapshotStream(progress, 100, 0);
+    nextSnapshotChunks(progress, 10_000, slow, 0);
+    resendStalledSnapshot(progress, 150, 150); // the round trip is longer than the stall timeout
+    expect(progress.snapshotSentBytes).toBe(0);
+    acknowledgeSnapshotOffset(progress, 1_000, 160, 50); // the answer, late, before the paced resend
+    expect(progress.snapshotAckedBytes).toBe(1_000);
+    expect(offsets(nextSnapshotChunks(progress, 10_000, slow, 1_000))).toEqual([1_000]);
+  });
+
+  it('clamps an acknowledgement to the furthest byte sent, also after a stall', () => {
+    const progress = createProgress(1, 0);
+    beginSnapshotStream(progress, 100, 0);
+    nextSnapshotChunks(progress, 10_000, slow, 0);
+    resendStalledSnapshot(progress, 150, 150);
+    acknowledgeSnapshotOffset(progress, Number.MAX_SAFE_INTEGER, 160, 50);
+    expect(progress.snapshotAckedBytes).toBe(1_000);
+    beginSnapshotStream(progress, 200, 170); // a new stream: nothing of it was sent yet
+    acknowledgeSnapshotOffset(progress, 1_000, 180, 50);
+    expect(progress.snapshotAckedBytes).toBe(0);
+  });
 });

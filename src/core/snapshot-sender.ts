@@ -19,6 +19,7 @@ export function beginSnapshotStream(progress: FollowerProgress, snapshotIndex: n
   progress.state = 'snapshot';
   progress.snapshotIndex = snapshotIndex;
   progress.snapshotSentBytes = 0;
+  progress.snapshotFurthestSentBytes = 0;
   progress.snapshotAckedBytes = 0;
   progress.snapshotWindowChunks = snapshotChunksInFlight;
   progress.snapshotProgressAt = now;
@@ -45,7 +46,14 @@ export function nextSnapshotChunks(progress: FollowerProgress, totalBytes: numbe
     const offset = progress.snapshotSentBytes;
     const length = Math.min(totalBytes, offset + pace.chunkBytes) - offset;
     chunks.push({ offset, length });
+    // The stall clock starts when a chunk goes out with nothing in flight, as for appends: a
+    // paced stream spends most of its time waiting for its next chunk, and that wait is no
+    // stall. Counted from the last acknowledgement instead, a chunk could be given up for lost
+    // before its answer had time to arrive (at a chunk a second over a 120 ms round trip, most
+    // were, and each went two or three times).
+    if (progress.snapshotSentBytes === progress.snapshotAckedBytes) progress.snapshotProgressAt = now;
     progress.snapshotSentBytes = offset + length;
+    progress.snapshotFurthestSentBytes = Math.max(progress.snapshotFurthestSentBytes, progress.snapshotSentBytes);
     // Lateness of up to one chunk's interval is made up (timers fire late, and every late tick
     // lost would add up to a stream well below its rate: 1.7 instead of 2 MiB/s in Node), so
     // the next chunk may follow this one at once, but no more: time the stream spent waiting
@@ -72,10 +80,14 @@ function windowAllowsChunk(progress: FollowerProgress, totalBytes: number, chunk
 
 /** A receiver's "next offset": progress, or (at most once per interval) a resend from there. */
 export function acknowledgeSnapshotOffset(progress: FollowerProgress, nextOffset: number, now: number, resendIntervalMs: number): void {
-  // An ack offset is a quantity: clamp it to what we sent.
-  const offset = Math.min(Math.max(nextOffset, 0), progress.snapshotSentBytes);
+  // An ack offset is a quantity: clamp it to what we sent. What we sent before a resend rewound
+  // the stream counts too: a resend waits for the pace, and an answer that comes meanwhile
+  // (a round trip longer than the stall timeout) was dropped, so at a slow pace every chunk was
+  // given up, sent again and given up again, and the transfer never completed.
+  const offset = Math.min(Math.max(nextOffset, 0), progress.snapshotFurthestSentBytes);
   if (offset > progress.snapshotAckedBytes) {
     progress.snapshotAckedBytes = offset;
+    progress.snapshotSentBytes = Math.max(progress.snapshotSentBytes, offset);
     progress.snapshotProgressAt = now;
   } else if (offset < progress.snapshotSentBytes && now - progress.snapshotRetransmitAt >= resendIntervalMs) {
     // Stuck at (or fell back to) this offset: a chunk was lost, or the receiver restarted.
@@ -87,7 +99,10 @@ export function acknowledgeSnapshotOffset(progress: FollowerProgress, nextOffset
   }
 }
 
-/** No snapshot progress for `timeoutMs`: the chunks in flight were lost, send them again. */
+/**
+ * No snapshot progress for `timeoutMs` (since the last acknowledgement, or since a chunk went out
+ * with none in flight): the chunks in flight were lost, send them again.
+ */
 export function resendStalledSnapshot(progress: FollowerProgress, now: number, timeoutMs: number): void {
   // Only acknowledged snapshot bytes count: answers such as refused heartbeats say nothing
   // about the chunks (relying on them kept a lost transfer from ever being resent).
