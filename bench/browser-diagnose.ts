@@ -34,6 +34,8 @@
 //                              of a 4 MiB snapshot (bench/browser/snapshot-phase.ts): the other
 //                              follower's leader silences without and during them, the small
 //                              proposals' p99 and the slowest transfer
+//   --snapshot-bytes-per-second=N  the leader's snapshot pace (RaftConfig.snapshotBytesPerSecond;
+//                              default the engine's, 1 MiB/s; Infinity turns pacing off)
 //   --aging=N                  before anything else, N strict 1-entry IndexedDB transactions one
 //                              after another on all three pages at once, each into a new database
 //                              (no Raft): p50 / p90 per block of 1,000, to see how the floor's
@@ -85,6 +87,8 @@ const profile = process.argv.includes('--profile');
 const timelineCommits = count('timeline', 0);
 const agingWrites = count('aging', 0);
 const snapshotTrials = count('snapshot', 0);
+const snapshotRateText = option('snapshot-bytes-per-second');
+const snapshotBytesPerSecond = snapshotRateText === undefined ? undefined : snapshotRateText === 'Infinity' ? Number.POSITIVE_INFINITY : count('snapshot-bytes-per-second', 0);
 const timelinePauseMs = count('timeline-pause', 0);
 const timelineJson = option('timeline-json');
 const maxInflightMessages = option('max-inflight-messages') === undefined ? undefined : count('max-inflight-messages', 0);
@@ -92,7 +96,11 @@ const maxInflightMessages = option('max-inflight-messages') === undefined ? unde
 const format = (value: number, digits = 1): string => (Number.isFinite(value) ? value.toFixed(digits) : '—');
 const describe = (each: { role: string; leader: string | null; term: number; commitIndex: number } | null): string => (each === null ? 'unreachable' : `${each.role}/${each.leader ?? '-'}/t${each.term}/c${each.commitIndex}`);
 
-const cluster = await startBenchCluster(10_000, { engine, durability, ...(maxInflightMessages === undefined ? {} : { raftConfig: { maxInflightMessages } })}, benchServing(process.argv));
+const raftConfig = {
+  ...(maxInflightMessages === undefined ? {} : { maxInflightMessages }),
+  ...(snapshotBytesPerSecond === undefined ? {} : { snapshotBytesPerSecond }),
+};
+const cluster = await startBenchCluster(10_000, { engine, durability, raftConfig }, benchServing(process.argv));
 try {
   const processes = cluster.processes;
   if (agingWrites > 0) await printAging(processes, agingWrites);

@@ -25,7 +25,7 @@ const collect = (): void => (globalThis as { gc?: () => void }).gc?.();
 
 /**
  * Unpaced, the engine's own speed; at the default pace (RaftConfig.snapshotBytesPerSecond,
- * 2 MiB/s), what an application gets unless it raises it.
+ * 1 MiB/s), what an application gets unless it raises it.
  */
 export async function snapshotCatchUp(): Promise<string[]> {
   return [...(await snapshotCatchUpAt(Number.POSITIVE_INFINITY)), ...(await snapshotCatchUpAt(undefined))];
@@ -62,7 +62,7 @@ async function snapshotCatchUpAt(snapshotBytesPerSecond: number | undefined): Pr
   peak = Math.max(peak, after.heapUsed + after.arrayBuffers);
   await Promise.all(nodes.map((node) => node.close()));
   const extra = (peak - baseline.heapUsed - baseline.arrayBuffers) / megabyte;
-  const pace = snapshotBytesPerSecond === undefined ? 'paced at the default 2 MiB/s' : 'unpaced';
+  const pace = snapshotBytesPerSecond === undefined ? 'paced at the default 1 MiB/s' : 'unpaced';
   return [`10 MiB snapshot catch-up, ${pace}: ${elapsedMs.toFixed(0)} ms (${(10_000 / elapsedMs).toFixed(1)} MiB/s over 16 KiB chunks), peak memory above the pre-transfer baseline ${extra.toFixed(1)} MiB (the follower's reassembly buffers plus its installed copy)`];
 }
 

@@ -24,7 +24,7 @@ export interface StartOptions {
   /** IndexedDB durability (the benchmark: strict). */
   readonly durability?: IndexedDbDurability;
   /** Raft settings other than the defaults (the benchmark: none; the diagnostic driver compares). */
-  readonly raftConfig?: { readonly maxInflightMessages?: number };
+  readonly raftConfig?: { readonly maxInflightMessages?: number; readonly snapshotBytesPerSecond?: number };
 }
 
 export interface NodeStatus {

@@ -10,7 +10,7 @@ describe('RaftConfig (API.md "Configuration")', () => {
     expect(resolved.slowProposeThresholdMs).toBe(100);
     expect(resolved.snapshotChunkCeilingBytes).toBe(16 * 1024);
     expect(resolved.snapshotTotalCeilingBytes).toBe(64 * 1024 * 1024);
-    expect(resolved.snapshotBytesPerSecond).toBe(2 * 1024 * 1024);
+    expect(resolved.snapshotBytesPerSecond).toBe(1024 * 1024);
     expect(resolved.maxTermJump).toBe(10_000);
     expect(resolved).toEqual(defaultRaftConfig);
   });

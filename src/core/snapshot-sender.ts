@@ -55,7 +55,7 @@ export function nextSnapshotChunks(progress: FollowerProgress, totalBytes: numbe
     progress.snapshotSentBytes = offset + length;
     progress.snapshotFurthestSentBytes = Math.max(progress.snapshotFurthestSentBytes, progress.snapshotSentBytes);
     // Lateness of up to one chunk's interval is made up (timers fire late, and every late tick
-    // lost would add up to a stream well below its rate: 1.7 instead of 2 MiB/s in Node), so
+    // lost would add up to a stream well below its rate: 1.7 MiB/s paced at 2 in Node), so
     // the next chunk may follow this one at once, but no more: time the stream spent waiting
     // for acknowledgements is not banked, so a burst never exceeds two chunks.
     const interval = (length * 1000) / pace.bytesPerSecond;

@@ -1,5 +1,5 @@
 // The driver runs a paced snapshot stream (RaftConfig.snapshotBytesPerSecond) on its own timer:
-// a 1 MiB install at the default 2 MiB/s takes about half a second of virtual time, and the
+// a 1 MiB install at 2 MiB/s takes about half a second of virtual time, and the
 // leader's timer fires about once per chunk and heartbeat, never again and again at one instant.
 import { describe, expect, it } from 'vitest';
 import type { Clock } from '../core/config.ts';
@@ -48,7 +48,7 @@ interface Streaming {
 }
 
 /**
- * Three nodes on the default pace (2 MiB/s in 16 KiB chunks); one follower misses an entry that
+ * Three nodes pacing at 2 MiB/s in 16 KiB chunks; one follower misses an entry that
  * the leader then compacts into a 1 MiB snapshot. Returns as the partition heals.
  */
 async function laggingFollowerNeedsSnapshot(snapshotBytes: number): Promise<Streaming> {
@@ -58,7 +58,7 @@ async function laggingFollowerNeedsSnapshot(snapshotBytes: number): Promise<Stre
   const clocks = new Map(ids.map((id) => [id, countingClock(clock, id)]));
   const nodes = await Promise.all(
     ids.map((id, index) =>
-      createRaftNode({ id, clusterConfig: { voters: ids }, transport: network.transport(id), storage: new InMemoryRaftStorage(), raftConfig: { clock: clocks.get(id) as CountingClock, random: seededRandom(100 + index) } }),
+      createRaftNode({ id, clusterConfig: { voters: ids }, transport: network.transport(id), storage: new InMemoryRaftStorage(), raftConfig: { clock: clocks.get(id) as CountingClock, random: seededRandom(100 + index), snapshotBytesPerSecond: 2 * 1024 * 1024 } }),
     ),
   );
   expect(await clock.runUntil(() => nodes.some((node) => node.role.value === 'leader'), 5_000)).toBe(true);
