@@ -14,6 +14,10 @@ export interface FollowerProgress {
   snapshotRetransmitAt: number;
   /** Chunks allowed in flight: shrinks to 1 once the path reorders or loses chunks. */
   snapshotWindowChunks: number;
+  /** Acknowledgements that advanced the stream since its window last shrank. */
+  snapshotAdvancingAcks: number;
+  /** Advancing acknowledgements after which a shrunk window grows back: 0 until the first shrink, then doubling at each. */
+  snapshotRegrowAfterAcks: number;
   /** When the follower last acknowledged new snapshot bytes, or a chunk went out with none in flight (stall detection). */
   snapshotProgressAt: number;
   /** Pacing (RaftConfig.snapshotBytesPerSecond): no chunk goes out before this clock reading. */
@@ -42,6 +46,8 @@ export function createProgress(nextIndex: number, now: number): FollowerProgress
     snapshotAckedBytes: 0,
     snapshotRetransmitAt: Number.NEGATIVE_INFINITY,
     snapshotWindowChunks: 1,
+    snapshotAdvancingAcks: 0,
+    snapshotRegrowAfterAcks: 0,
     snapshotProgressAt: now,
     snapshotPacedUntil: Number.NEGATIVE_INFINITY,
     inflightLastIndices: [],

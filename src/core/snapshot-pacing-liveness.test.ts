@@ -51,6 +51,13 @@ class DriverLikeRun {
     this.inTransit.length = 0;
   }
 
+  /** Loses the messages on their way over a slow link that `lost` picks, and only those. */
+  loseInTransitWhere(lost: (message: RaftMessage) => boolean): void {
+    const kept = this.inTransit.filter((item) => !lost(item.message));
+    this.inTransit.length = 0;
+    this.inTransit.push(...kept);
+  }
+
   /** Runs until `done` holds or `ms` have passed; true if `done` held. */
   runUntil(done: () => boolean, ms: number): boolean {
     const { harness } = this;
@@ -162,6 +169,33 @@ describe('a paced snapshot stream over a slow path', () => {
     expect(chunkOffsets(harness, follower.id, lost, snapshotIndex)).toEqual([chunkBytes, 2 * chunkBytes, 3 * chunkBytes]);
     // Once more in its own slot a second later, then the other two a second apart.
     expect(harness.now - lostAt).toBeLessThanOrEqual(3 * 1_000 + 2 * 20 + 50);
+    expect(run.spins).toEqual([]);
+  });
+});
+
+describe('a stream whose window a lost chunk shrank', () => {
+  it('grows the window back once the path delivers in order, so a long round trip does not hold it to one chunk per trip', () => {
+    const chunks = 64;
+    // Fast enough (1 MiB/s in 1 KiB chunks) that the window, not the pace, sets the rate over a
+    // 100 ms round trip: four chunks a trip with the full window, one with a shrunk one.
+    const { harness, leader, lagging, snapshotIndex } = laggingFollowers(['a', 'b', 'c'], 1, chunks, 1024 * 1024);
+    const follower = lagging[0]!;
+    const run = new DriverLikeRun(harness, 50);
+    harness.heal();
+    run.slowPath(leader.id, follower.id);
+    const since = harness.sent.length;
+    const lostOffset = 8 * chunkBytes;
+    expect(run.runUntil(() => chunkOffsets(harness, follower.id, since, snapshotIndex).includes(lostOffset), 5_000)).toBe(true);
+    // Only that chunk is lost: the ones after it arrive out of order and the follower repeats its
+    // offset, which shrinks the window to one chunk.
+    run.loseInTransitWhere((message) => message.type === 'installSnapshot' && message.offset === lostOffset);
+    const start = harness.now;
+    expect(run.runUntil(() => follower.snapshots.length > 0, 30_000)).toBe(true);
+    expect(follower.snapshots).toEqual([snapshotIndex]);
+    // The 56 chunks left at one a round trip would take 5.6 s; with the window back after two
+    // windows of in-order acknowledgements, about a quarter of that plus the recovery.
+    expect(harness.now - start).toBeLessThan(3_000);
+    expect(leader.core.role).toBe('leader');
     expect(run.spins).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createProgress } from './progress.ts';
-import { acknowledgeSnapshotOffset, beginSnapshotStream, nextSnapshotChunks, resendStalledSnapshot, snapshotChunkDueAt, snapshotChunksInFlight } from './snapshot-sender.ts';
+import { acknowledgeSnapshotOffset, beginSnapshotStream, nextSnapshotChunks, resendStalledSnapshot, snapshotChunkDueAt, snapshotChunksInFlight, snapshotFirstRegrowAcks } from './snapshot-sender.ts';
 
 const unpaced = { chunkBytes: 1_000, bytesPerSecond: Number.POSITIVE_INFINITY };
 /** 1,000-byte chunks at 100,000 bytes per second: one every 10 ms. */
@@ -133,5 +133,70 @@ describe('snapshot stream flow control', () => {
     beginSnapshotStream(progress, 200, 170); // a new stream: nothing of it was sent yet
     acknowledgeSnapshotOffset(progress, 1_000, 180, 50);
     expect(progress.snapshotAckedBytes).toBe(0);
+  });
+
+  describe('a shrunk window grows back', () => {
+    const total = 1_000_000;
+    /** Streams with `progress` and acknowledges each chunk in order, `count` times, one ms apart. */
+    const acknowledgeInOrder = (progress: ReturnType<typeof createProgress>, count: number, start: number): number => {
+      let now = start;
+      for (let acknowledged = 0; acknowledged < count; acknowledged += 1) {
+        now += 1;
+        nextSnapshotChunks(progress, total, unpaced, now);
+        acknowledgeSnapshotOffset(progress, progress.snapshotAckedBytes + 1_000, now, 50);
+      }
+      return now;
+    };
+    /** A stuck offset seen again: the rate-limited fall back to one chunk in flight. */
+    const shrink = (progress: ReturnType<typeof createProgress>, now: number): void => {
+      nextSnapshotChunks(progress, total, unpaced, now);
+      acknowledgeSnapshotOffset(progress, progress.snapshotAckedBytes, now, 50);
+      expect(progress.snapshotWindowChunks).toBe(1);
+    };
+
+    it('after two windows of in-order acknowledgements', () => {
+      const progress = createProgress(1, 0);
+      beginSnapshotStream(progress, 100, 0);
+      shrink(progress, 100);
+      let now = acknowledgeInOrder(progress, snapshotFirstRegrowAcks - 1, 100);
+      expect(progress.snapshotWindowChunks).toBe(1);
+      now = acknowledgeInOrder(progress, 1, now);
+      expect(progress.snapshotWindowChunks).toBe(snapshotChunksInFlight);
+      expect(offsets(nextSnapshotChunks(progress, total, unpaced, now + 1))).toHaveLength(snapshotChunksInFlight);
+    });
+
+    it('waits twice as long after each further shrink, so a path that keeps reordering costs little', () => {
+      const progress = createProgress(1, 0);
+      beginSnapshotStream(progress, 100, 0);
+      shrink(progress, 100);
+      let now = acknowledgeInOrder(progress, snapshotFirstRegrowAcks, 100);
+      shrink(progress, now + 100);
+      now = acknowledgeInOrder(progress, 2 * snapshotFirstRegrowAcks - 1, now + 100);
+      expect(progress.snapshotWindowChunks).toBe(1);
+      acknowledgeInOrder(progress, 1, now);
+      expect(progress.snapshotWindowChunks).toBe(snapshotChunksInFlight);
+    });
+
+    it('counts a stuck offset seen again while the window is down as the same shrink', () => {
+      const progress = createProgress(1, 0);
+      beginSnapshotStream(progress, 100, 0);
+      shrink(progress, 100);
+      shrink(progress, 200); // the resend interval passed: the same episode, not a second shrink
+      acknowledgeInOrder(progress, snapshotFirstRegrowAcks, 200);
+      expect(progress.snapshotWindowChunks).toBe(snapshotChunksInFlight);
+    });
+
+    it('a new stream starts with the full window and the first wait', () => {
+      const progress = createProgress(1, 0);
+      beginSnapshotStream(progress, 100, 0);
+      shrink(progress, 100);
+      const now = acknowledgeInOrder(progress, snapshotFirstRegrowAcks, 100);
+      shrink(progress, now + 100);
+      beginSnapshotStream(progress, 200, now + 200);
+      expect(progress.snapshotWindowChunks).toBe(snapshotChunksInFlight);
+      shrink(progress, now + 300);
+      acknowledgeInOrder(progress, snapshotFirstRegrowAcks, now + 300);
+      expect(progress.snapshotWindowChunks).toBe(snapshotChunksInFlight);
+    });
   });
 });

@@ -14,6 +14,10 @@ import type { FollowerProgress } from './progress.ts';
 
 /** Chunks in flight per follower at first: enough to stream, few enough to leave room for heartbeats. */
 export const snapshotChunksInFlight = 4;
+/** Advancing acknowledgements after a first shrink before the window grows back: two windows' worth. */
+export const snapshotFirstRegrowAcks = 2 * snapshotChunksInFlight;
+/** The most a regrowth can be put off: beyond it, a path that keeps reordering stays at one chunk. */
+const snapshotRegrowAcksCeiling = 1024;
 
 export function beginSnapshotStream(progress: FollowerProgress, snapshotIndex: number, now: number): void {
   progress.state = 'snapshot';
@@ -22,6 +26,8 @@ export function beginSnapshotStream(progress: FollowerProgress, snapshotIndex: n
   progress.snapshotFurthestSentBytes = 0;
   progress.snapshotAckedBytes = 0;
   progress.snapshotWindowChunks = snapshotChunksInFlight;
+  progress.snapshotAdvancingAcks = 0;
+  progress.snapshotRegrowAfterAcks = 0;
   progress.snapshotProgressAt = now;
   // The first chunk goes now, and the pace counts from it.
   progress.snapshotPacedUntil = now;
@@ -89,13 +95,28 @@ export function acknowledgeSnapshotOffset(progress: FollowerProgress, nextOffset
     progress.snapshotAckedBytes = offset;
     progress.snapshotSentBytes = Math.max(progress.snapshotSentBytes, offset);
     progress.snapshotProgressAt = now;
+    // One lost or reordered chunk shrank the window to one chunk, which on a long round trip
+    // moves a chunk per round trip for the rest of the stream (16 KiB per 100 ms). Once the path
+    // has delivered in order for a while, the full window comes back; each shrink doubles the
+    // wait, so a path that keeps reordering costs a resend only now and then.
+    progress.snapshotAdvancingAcks += 1;
+    if (progress.snapshotWindowChunks < snapshotChunksInFlight && progress.snapshotAdvancingAcks >= progress.snapshotRegrowAfterAcks) {
+      progress.snapshotWindowChunks = snapshotChunksInFlight;
+      progress.snapshotAdvancingAcks = 0;
+    }
   } else if (offset < progress.snapshotSentBytes && now - progress.snapshotRetransmitAt >= resendIntervalMs) {
     // Stuck at (or fell back to) this offset: a chunk was lost, or the receiver restarted.
     // Rate-limited so reordered chunks and their repeated acks cannot snowball into a storm.
     progress.snapshotRetransmitAt = now;
     progress.snapshotAckedBytes = offset;
     progress.snapshotSentBytes = offset;
+    // A stuck offset seen again while the window is already down is the same episode.
+    if (progress.snapshotWindowChunks > 1) {
+      const previous = progress.snapshotRegrowAfterAcks;
+      progress.snapshotRegrowAfterAcks = previous === 0 ? snapshotFirstRegrowAcks : Math.min(snapshotRegrowAcksCeiling, previous * 2);
+    }
     progress.snapshotWindowChunks = 1;
+    progress.snapshotAdvancingAcks = 0;
   }
 }
 
