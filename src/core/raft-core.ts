@@ -31,7 +31,7 @@ import { dedupWindowSize } from './client-session-format.ts';
 import { createRaftLog, type RaftLog } from './raft-log.ts';
 import { ReadIndexTracker, type ReadRequester } from './read-index.ts';
 import { acceptChunk, type SnapshotReassembly } from './snapshot-reassembly.ts';
-import { acknowledgeSnapshotOffset, beginSnapshotStream, nextSnapshotChunks, resendStalledSnapshot, snapshotChunkDueAt } from './snapshot-sender.ts';
+import { acknowledgeSnapshotOffset, beginSnapshotStream, nextSnapshotChunks, resendStalledSnapshot, snapshotChunkDueAt, type SnapshotPace } from './snapshot-sender.ts';
 import type { MembershipFailure, MembershipOutcome, OutboundMessage, ProposalFailure, ProposalOutcome, Ready, ReadOutcome, SnapshotWrite, TransferOutcome } from './ready.ts';
 import { sameConfig, sameMembers } from './config-compare.ts';
 import type {
@@ -118,6 +118,8 @@ export class RaftCore {
   private readonly maxFrameBytes: number;
   /** Bytes of entries one replication batch carries at most (within the transport's ordered frames). */
   private readonly replicationBatchBytes: number;
+  /** Snapshot chunk size (within one frame) and rate, fixed for this node's life. */
+  private readonly snapshotPace: SnapshotPace;
   private now: number;
 
   private currentTerm: number;
@@ -202,6 +204,7 @@ export class RaftCore {
     // Below a few KiB batching would cost more than the reordering it avoids.
     const ordered = options.orderedFrameBytes ?? Number.POSITIVE_INFINITY;
     this.replicationBatchBytes = ordered >= minimumOrderedBatchBytes ? Math.min(this.maxAppendBytes, ordered) : this.maxAppendBytes;
+    this.snapshotPace = { chunkBytes: Math.min(options.config.snapshotChunkCeilingBytes, this.maxAppendBytes - frameOverheadBytes - 1024), bytesPerSecond: options.config.snapshotBytesPerSecond };
     this.wedgeDetector = new WedgeDetector(options.config.wedgeSuspicionTimeouts * options.config.electionTimeoutMaxMs);
     this.currentTerm = options.hardState.term;
     this.votedFor = options.hardState.votedFor;
@@ -1190,22 +1193,18 @@ export class RaftCore {
     beginSnapshotStream(progress, this.snapshot.meta.lastIncludedIndex, this.now);
   }
 
-  private snapshotChunkBytes(): number {
-    return Math.min(this.config.snapshotChunkCeilingBytes, this.maxAppendBytes - frameOverheadBytes - 1024);
-  }
-
   /** The earliest pacing deadline of the snapshot streams that wait only for it. */
   private pacedSnapshotDeadline(): number {
     if (this.snapshot === null) return Number.POSITIVE_INFINITY;
     let deadline = Number.POSITIVE_INFINITY;
-    for (const progress of this.progress.values()) deadline = Math.min(deadline, snapshotChunkDueAt(progress, this.snapshot.state.length, this.snapshotChunkBytes()));
+    for (const progress of this.progress.values()) deadline = Math.min(deadline, snapshotChunkDueAt(progress, this.snapshot.state.length, this.snapshotPace.chunkBytes));
     return deadline;
   }
 
   private sendPacedSnapshotChunks(): void {
     if (this.snapshot === null) return;
     for (const [peer, progress] of this.progress) {
-      if (snapshotChunkDueAt(progress, this.snapshot.state.length, this.snapshotChunkBytes()) <= this.now) this.sendSnapshotChunks(peer, progress);
+      if (snapshotChunkDueAt(progress, this.snapshot.state.length, this.snapshotPace.chunkBytes) <= this.now) this.sendSnapshotChunks(peer, progress);
     }
   }
 
@@ -1214,8 +1213,7 @@ export class RaftCore {
     const snapshot = this.snapshot;
     if (snapshot === null) return;
     if (snapshot.meta.lastIncludedIndex !== progress.snapshotIndex) this.beginSnapshotTransfer(progress);
-    const pace = { chunkBytes: this.snapshotChunkBytes(), bytesPerSecond: this.config.snapshotBytesPerSecond };
-    for (const chunk of nextSnapshotChunks(progress, snapshot.state.length, pace, this.now)) {
+    for (const chunk of nextSnapshotChunks(progress, snapshot.state.length, this.snapshotPace, this.now)) {
       this.sendSnapshotChunk(peer, snapshot, chunk.offset, snapshot.state.subarray(chunk.offset, chunk.offset + chunk.length));
     }
   }

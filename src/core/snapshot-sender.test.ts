@@ -153,11 +153,16 @@ describe('snapshot stream flow control', () => {
       acknowledgeSnapshotOffset(progress, progress.snapshotAckedBytes, now, 50);
       expect(progress.snapshotWindowChunks).toBe(1);
     };
-
-    it('after two windows of in-order acknowledgements', () => {
+    /** A stream whose window the first stuck offset shrank, at 100 ms. */
+    const shrunkStream = (): ReturnType<typeof createProgress> => {
       const progress = createProgress(1, 0);
       beginSnapshotStream(progress, 100, 0);
       shrink(progress, 100);
+      return progress;
+    };
+
+    it('after two windows of in-order acknowledgements', () => {
+      const progress = shrunkStream();
       let now = acknowledgeInOrder(progress, snapshotFirstRegrowAcks - 1, 100);
       expect(progress.snapshotWindowChunks).toBe(1);
       now = acknowledgeInOrder(progress, 1, now);
@@ -166,9 +171,7 @@ describe('snapshot stream flow control', () => {
     });
 
     it('waits twice as long after each further shrink, so a path that keeps reordering costs little', () => {
-      const progress = createProgress(1, 0);
-      beginSnapshotStream(progress, 100, 0);
-      shrink(progress, 100);
+      const progress = shrunkStream();
       let now = acknowledgeInOrder(progress, snapshotFirstRegrowAcks, 100);
       shrink(progress, now + 100);
       now = acknowledgeInOrder(progress, 2 * snapshotFirstRegrowAcks - 1, now + 100);
@@ -178,18 +181,14 @@ describe('snapshot stream flow control', () => {
     });
 
     it('counts a stuck offset seen again while the window is down as the same shrink', () => {
-      const progress = createProgress(1, 0);
-      beginSnapshotStream(progress, 100, 0);
-      shrink(progress, 100);
+      const progress = shrunkStream();
       shrink(progress, 200); // the resend interval passed: the same episode, not a second shrink
       acknowledgeInOrder(progress, snapshotFirstRegrowAcks, 200);
       expect(progress.snapshotWindowChunks).toBe(snapshotChunksInFlight);
     });
 
     it('a new stream starts with the full window and the first wait', () => {
-      const progress = createProgress(1, 0);
-      beginSnapshotStream(progress, 100, 0);
-      shrink(progress, 100);
+      const progress = shrunkStream();
       const now = acknowledgeInOrder(progress, snapshotFirstRegrowAcks, 100);
       shrink(progress, now + 100);
       beginSnapshotStream(progress, 200, now + 200);

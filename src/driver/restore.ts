@@ -2,7 +2,7 @@
 // (SPEC "Storage contract") instead of starting an engine on it. It only reads: a compaction a
 // crash interrupted is reported for the driver to finish with its first write.
 import type { ConfigPayload, LogEntry, NodeId, SnapshotMeta, StoredSnapshot } from '../core/types.ts';
-import { isValidCounter, validateClusterConfig } from '../core/types.ts';
+import { isValidCounter, nodeId, validateClusterConfig } from '../core/types.ts';
 import type { RaftStorage } from '../storage/raft-storage.ts';
 
 export interface RestoredState {
@@ -38,8 +38,8 @@ export async function restoreState(storage: RaftStorage): Promise<RestoredState>
   const floor = snapshot?.meta.lastIncludedIndex ?? 0;
   const entries = (await storage.entries(floor + 1)).filter((entry) => entry.index > floor);
   if (!isValidCounter(term)) throw new CorruptStorageError(`term ${String(term)} is not a safe non-negative integer`);
-  if (votedFor !== null && !isNodeIdText(votedFor)) throw new CorruptStorageError(`votedFor ${JSON.stringify(votedFor)} is not a node id`);
-  if (leaderPin !== null && !isNodeIdText(leaderPin.leaderId)) throw new CorruptStorageError(`the pinned leader ${JSON.stringify(leaderPin.leaderId)} is not a node id`);
+  if (votedFor !== null) requireStoredNodeId(votedFor, 'votedFor');
+  if (leaderPin !== null) requireStoredNodeId(leaderPin.leaderId, 'the pinned leader');
   if (leaderPin !== null && (!isValidCounter(leaderPin.term) || leaderPin.term > term)) {
     throw new CorruptStorageError(`leader pin term ${leaderPin.term} is beyond the stored term ${term}`);
   }
@@ -62,7 +62,14 @@ function validateSnapshotMeta(meta: SnapshotMeta, term: number): void {
   if (meta.config !== undefined) validateConfigPayload(meta.config, `the snapshot through ${meta.lastIncludedIndex}`);
 }
 
-const isNodeIdText = (value: unknown): boolean => typeof value === 'string' && value.length > 0;
+/** The same rule as every id the engine accepts (nodeId), reported as corruption here. */
+function requireStoredNodeId(value: unknown, what: string): void {
+  try {
+    nodeId(value as string);
+  } catch (error) {
+    throw new CorruptStorageError(`${what} ${JSON.stringify(value)} is not a node id: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
 
 /**
  * A stored configuration the engine would adopt as its membership: one with no voter, a

@@ -71,18 +71,19 @@ export class IndexedDbRaftStorage implements RaftStorage {
     if (typeof name !== 'string' || name.length === 0) throw new RangeError('IndexedDbRaftStorage.open needs a non-empty name');
     const durability = options.durability ?? 'strict';
     if (durability !== 'strict' && durability !== 'relaxed') throw new RangeError(`IndexedDbRaftStorage durability must be 'strict' or 'relaxed', got ${String(durability)}`);
-    const lock = await acquireDatabaseLock(databaseName(name), validateLockTimeout(options.lockTimeoutMs));
+    const fullName = databaseName(name);
+    const lock = await acquireDatabaseLock(fullName, validateLockTimeout(options.lockTimeoutMs));
     try {
-      return await IndexedDbRaftStorage.openLocked(databaseName(name), lock, options);
+      return await IndexedDbRaftStorage.openLocked(fullName, lock, options);
     } catch (error) {
       lock.release(); // the open failed: nothing holds the database, the next owner may try
       throw error;
     }
   }
 
-  private static async openLocked(name: string, lock: DatabaseLock, options: IndexedDbStorageOptions): Promise<IndexedDbRaftStorage> {
+  private static async openLocked(fullName: string, lock: DatabaseLock, options: IndexedDbStorageOptions): Promise<IndexedDbRaftStorage> {
     let storage: IndexedDbRaftStorage | null = null;
-    const database = await openRaftDatabase(name, schemaVersion, options.upgradeBlockedTimeoutMs ?? 10_000, {
+    const database = await openRaftDatabase(fullName, schemaVersion, options.upgradeBlockedTimeoutMs ?? 10_000, {
       onVersionChange: (deleted) => storage?.failWith(storageFailure(deleted ? 'databaseDeleted' : 'versionTooNew', deleted ? 'the database is being deleted' : 'another tab is upgrading the database')),
       onTerminated: () => storage?.failWith(storageFailure('databaseDeleted', 'the browser closed the database connection')),
     });
