@@ -258,6 +258,29 @@ describe('data channel hand-off over real WebRTC (Node, node-datachannel)', () =
     expect(hub.counters.framesSent).toBeGreaterThanOrEqual(early.length + 4 + 1);
   });
 
+  it('a pair the guest lost in use (a channel closed under it) is replaced by a fresh one on the same connection, both ways', async () => {
+    const { first, hub, last, received, worker } = await handedOver();
+    // The hub opens pairs towards `last` (it offered) and asks `first` for them (it answered).
+    for (const peer of [idLast, idFirst]) {
+      const lost = worker.handOffs(peer).at(-1);
+      if (lost === undefined) throw new Error('no channels handed over');
+      lost.control.close();
+      await vi.waitFor(() => expect(worker.said).toContainEqual({ type: 'dataChannelsLost', peer, session: lost.session }), wait);
+      expect(worker.guest.send(peer, frame(60, 10))).toBe(false);
+      await vi.waitFor(() => expect([worker.handOffs(peer).length, worker.allowedToSend(peer)]).toEqual([2, true]), wait);
+      const [previous, fresh] = worker.handOffs(peer).map(({ session }) => session.split('/')[1]);
+      expect([previous, fresh]).toEqual(['1', '2']);
+      const bytes = frame(61, bigFrameBytes);
+      expect(worker.guest.send(peer, bytes)).toBe(true);
+      const inbox = peer === idLast ? received.last : received.first;
+      await vi.waitFor(() => expect(from(inbox, idHub)).toContain(digest(bytes)), wait);
+    }
+    // No new connection anywhere, and the guest's report of both losses reached the page.
+    for (const transport of [first, hub, last]) expect(transport.counters.connectionsEstablished).toBe(2);
+    await vi.waitFor(() => expect(hub.counters.engineChannelsLost).toBe(2), wait);
+    expect(hub.counters.engineChannelsReopened).toBe(4);
+  });
+
   it('stop() withdraws the channels: a hosted peer’s worker then sends through its page, which reaches the hub’s page', async () => {
     const [hub, peer] = transportsInOneRoom([idHub, idLast]) as [WebRtcTransport, WebRtcTransport];
     const hubWorker = serveGuest(hub);

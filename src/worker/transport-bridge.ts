@@ -113,7 +113,7 @@ export function serveTransport(transport: RaftTransport, port: MessagePort): () 
   const unsubscribePeers = transport.peers.subscribe(postPeers);
   const onMessage = (event: MessageEvent<TransportMessage>): void => {
     const message = event.data;
-    if (message?.type === 'dataChannelCounters' || message?.type === 'dataChannelsTaken') dataChannels?.receive(message);
+    if (message?.type === 'dataChannelCounters' || message?.type === 'dataChannelsTaken' || message?.type === 'dataChannelsLost') dataChannels?.receive(message);
     if (message?.type !== 'frames') return;
     for (const frame of unpackFrames(message)) transport.send(frame.peer, frame.bytes);
   };

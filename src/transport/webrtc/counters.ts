@@ -31,6 +31,11 @@ export interface WebRtcTransportCounters {
   dataChannelsHandedOver: number;
   /** Pairs of engine channels opened on a live connection for an engine that (re)started (no reconnection). */
   engineChannelsReopened: number;
+  /**
+   * Pairs of engine channels an engine's worker lost while using them (a send failed, or a channel
+   * closed under it); each is replaced by a fresh pair on the live connection, after a backoff.
+   */
+  engineChannelsLost: number;
 }
 
 export function createCounters(): WebRtcTransportCounters {
@@ -55,5 +60,6 @@ export function createCounters(): WebRtcTransportCounters {
     iceRestarts: 0,
     dataChannelsHandedOver: 0,
     engineChannelsReopened: 0,
+    engineChannelsLost: 0,
   };
 }

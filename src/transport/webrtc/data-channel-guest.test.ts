@@ -200,6 +200,44 @@ describe('data channel guest: sending', () => {
     expect(link.control.closed).toBe(true);
   });
 
+  it('a channel closing under the worker tells the page it lost the pair, once, and counts it', async () => {
+    const { guest, said, clock, reports } = createTestGuest();
+    const link = handOver(guest);
+    guest.accept(allow(link.session, true, true));
+    link.remoteBulk.close();
+    link.remoteControl.close();
+    await settle();
+    expect(said.filter((message) => message.type === 'dataChannelsLost')).toEqual([{ type: 'dataChannelsLost', peer: peerB, session: link.session }]);
+    await clock.advance(reportIntervalMs);
+    expect(reports.at(-1)).toMatchObject({ engineChannelsLost: 1 });
+  });
+
+  it('a send that fails tells the page it lost the pair, and later frames go through the page', async () => {
+    const { guest, said } = createTestGuest();
+    const link = handOver(guest);
+    guest.accept(allow(link.session, true, true));
+    link.control.send = () => {
+      throw new Error('OperationError: the send queue is full');
+    };
+    expect(guest.send(peerB, Uint8Array.of(1))).toBe(true);
+    await settle();
+    expect(said.filter((message) => message.type === 'dataChannelsLost')).toEqual([{ type: 'dataChannelsLost', peer: peerB, session: link.session }]);
+    expect(guest.send(peerB, Uint8Array.of(2))).toBe(false);
+  });
+
+  it('reports no loss of a pair the page released, a newer pair replaced, or the worker closed with itself', async () => {
+    const { guest, said } = createTestGuest();
+    const released = handOver(guest, { session: 'released' });
+    guest.accept(closed(released.session));
+    const replaced = handOver(guest, { session: 'replaced' });
+    handOver(guest, { session: 'replacing' });
+    handOver(guest, { session: 'other', peer: nodeId('c') });
+    guest.close();
+    await settle();
+    expect([released.control.closed, replaced.control.closed]).toEqual([true, true]);
+    expect(said.filter((message) => message.type === 'dataChannelsLost')).toEqual([]);
+  });
+
   it('counts a frame over maxFrameBytes as oversized and sends nothing', async () => {
     const { guest, clock, reports } = createTestGuest();
     const link = handOver(guest, { limits: resolveWebRtcTransportLimits({ maxFrameBytes: 100 }) });

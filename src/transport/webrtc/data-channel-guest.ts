@@ -5,7 +5,9 @@
 // what arrives once the page says the handshake verified the peer; the few messages that arrive
 // before that word (the peer's worker may be quicker than this page's message) wait, bounded.
 // It tells the page when it took a pair: only then does the page tell the peer
-// that this side listens on them.
+// that this side listens on them. It also tells the page when it lost a pair in use (a send failed,
+// or a channel closed under it): the page then gets a fresh pair on the live connection
+// (engine-channels.ts), where before both sides stayed on the page's path for the session's life.
 import type { Clock } from '../../core/config.ts';
 import type { NodeId, RaftEnvelope } from '../../core/types.ts';
 import { createCounters } from './counters.ts';
@@ -66,13 +68,20 @@ export function createDataChannelGuest(options: DataChannelGuestOptions): DataCh
     }, handOffLimits.counterReportIntervalMs);
   };
 
-  function closeLink(link: GuestLink): void {
+  /**
+   * `lost`: the pair failed under this worker (not released at the page's word, replaced by a newer
+   * pair, or closed with the worker), so the page is told and may get a fresh one.
+   */
+  function closeLink(link: GuestLink, lost: boolean): void {
     if (link.closed) return;
     link.closed = true;
     counters.framesDroppedOnDisconnect += link.dataPath.close();
     link.early.length = 0;
     refuse([link.control, link.bulk]);
     if (links.get(link.peer) === link) links.delete(link.peer);
+    if (!lost || closed) return;
+    counters.engineChannelsLost++;
+    options.report({ type: 'dataChannelsLost', peer: link.peer, session: link.session });
   }
 
   function receive(link: GuestLink, channel: 'control' | 'bulk', data: unknown): void {
@@ -105,7 +114,7 @@ export function createDataChannelGuest(options: DataChannelGuestOptions): DataCh
       return refuse([control, bulk]);
     }
     const previous = links.get(peer);
-    if (previous !== undefined) closeLink(previous);
+    if (previous !== undefined) closeLink(previous, false);
     const link: GuestLink = {
       peer,
       session,
@@ -123,13 +132,13 @@ export function createDataChannelGuest(options: DataChannelGuestOptions): DataCh
         clock: options.clock,
         counters,
         deliver: (bytes) => options.deliver({ from: peer, bytes }),
-        onSendFailure: () => closeLink(link),
+        onSendFailure: () => closeLink(link, true),
       }),
     };
     for (const [name, channel] of [['control', control], ['bulk', bulk]] as const) {
       channel.binaryType = 'arraybuffer';
       channel.addEventListener('message', (event) => receive(link, name, event.data));
-      channel.addEventListener('close', () => closeLink(link));
+      channel.addEventListener('close', () => closeLink(link, true));
     }
     links.set(peer, link);
     scheduleReport();
@@ -148,7 +157,7 @@ export function createDataChannelGuest(options: DataChannelGuestOptions): DataCh
       if (message.type === 'dataChannels') return open(message);
       const link = current(message.peer, message.session);
       if (link === undefined) return;
-      if (message.type === 'dataChannelsClosed') return closeLink(link);
+      if (message.type === 'dataChannelsClosed') return closeLink(link, false);
       link.send = message.send;
       if (message.deliver && !link.deliver) {
         link.deliver = true;
@@ -164,8 +173,8 @@ export function createDataChannelGuest(options: DataChannelGuestOptions): DataCh
     },
     close() {
       if (closed) return;
-      for (const link of [...links.values()]) closeLink(link);
       closed = true;
+      for (const link of [...links.values()]) closeLink(link, false);
       if (reportTimer !== null) options.clock.clearTimeout(reportTimer);
       report();
     },

@@ -110,7 +110,9 @@ export type DataChannelGuestMessage =
   /** The counters of everything the worker sent and received on its channels. */
   | { readonly type: 'dataChannelCounters'; readonly counters: WebRtcTransportCounters }
   /** The worker took a session's channels and listens on them (the page may announce it). */
-  | { readonly type: 'dataChannelsTaken'; readonly peer: NodeId; readonly session: string };
+  | { readonly type: 'dataChannelsTaken'; readonly peer: NodeId; readonly session: string }
+  /** The worker lost a session's channels in use (a send failed, or a channel closed under it). */
+  | { readonly type: 'dataChannelsLost'; readonly peer: NodeId; readonly session: string };
 
 /**
  * Where a transport hands channels (the page end of the engine's transport port). Its worker

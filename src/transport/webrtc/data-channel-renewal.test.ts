@@ -5,7 +5,7 @@
 // connection has no generation left, by closing it: the next connection takes its channels to
 // the worker.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { cleanUp, connectRequests, exhaustGenerations, holdAnnouncement, idB, liveOf, meshed, neverAnnounces, pair, recordingHost, sleep, wait } from './data-channel-hand-off.test-support.ts';
+import { cleanUp, collect, connectRequests, exhaustGenerations, guestFor, holdAnnouncement, idA, idB, liveOf, meshed, neverAnnounces, pair, recordingHost, sleep, wait } from './data-channel-hand-off.test-support.ts';
 import type { FakeConnection } from './fake-connection.test-support.ts';
 import type { WebRtcTransport } from './webrtc-transport.ts';
 
@@ -118,4 +118,38 @@ describe('data channel hand-off: a connection slow to open', () => {
     expect(host.ofType('dataChannels').map(({ control }) => control)).toEqual([liveOf(network, false).enginePairs.get(1)?.control]);
     expect([a.counters.connectionAttempts, b.counters.connectionAttempts, connectRequests(hub, idB)]).toEqual([1, 1, requests]);
   });
+});
+
+describe('data channel hand-off: a pair a worker lost in use', () => {
+  for (const side of sides) {
+    it(`a send that failed in the ${side}'s worker: both workers fall back to their pages, then talk on a fresh pair on the same connection`, async () => {
+      const { a, b } = pair();
+      const [workerA, workerB] = [guestFor(), guestFor()];
+      const [hostA, hostB] = [recordingHost({ worker: workerA }), recordingHost({ worker: workerB })];
+      hostA.serve(a);
+      hostB.serve(b);
+      const [receivedA, receivedB] = [collect(a), collect(b)];
+      await meshed(a, b);
+      await vi.waitFor(() => expect([hostA.lastState()?.send, hostB.lastState()?.send]).toEqual([true, true]), wait);
+      const [failing, failingHost, other, otherHost] = side === 'initiator' ? [workerA, hostA, workerB, hostB] : [workerB, hostB, workerA, hostA];
+      const [failingId, otherId] = side === 'initiator' ? [idA, idB] : [idB, idA];
+      const held = failingHost.ofType('dataChannels').at(-1);
+      if (held === undefined) throw new Error('no channels handed over');
+      held.control.send = () => {
+        throw new Error('OperationError: the send queue is full');
+      };
+      expect(failing.guest.send(otherId, Uint8Array.of(1))).toBe(true);
+      // Both ends of the pair are gone: each worker sends through its page until the fresh pair.
+      await vi.waitFor(() => expect([failing.guest.send(otherId, Uint8Array.of(2)), other.guest.send(failingId, Uint8Array.of(3))]).toEqual([false, false]), wait);
+      await vi.waitFor(() => expect([failingHost.lastState()?.send, otherHost.lastState()?.send, failingHost.ofType('dataChannels').length, otherHost.ofType('dataChannels').length]).toEqual([true, true, 2, 2]), wait);
+      expect(failing.guest.send(otherId, Uint8Array.of(4))).toBe(true);
+      expect(other.guest.send(failingId, Uint8Array.of(5))).toBe(true);
+      await vi.waitFor(() => expect(other.delivered.map(({ bytes }) => [...bytes])).toEqual([[4]]), wait);
+      await vi.waitFor(() => expect(failing.delivered.map(({ bytes }) => [...bytes])).toEqual([[5]]), wait);
+      // One fresh pair, no new connection, and nothing arrived through a page.
+      expect([a.counters.connectionAttempts, b.counters.connectionAttempts, a.counters.engineChannelsReopened, b.counters.engineChannelsReopened]).toEqual([1, 1, 1, 1]);
+      expect([receivedA, receivedB]).toEqual([[], []]);
+      await vi.waitFor(() => expect([a.counters.engineChannelsLost, b.counters.engineChannelsLost]).toEqual([1, 1]), wait);
+    });
+  }
 });

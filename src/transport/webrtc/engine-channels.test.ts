@@ -6,6 +6,7 @@
 // Over fake connections and two transports: data-channel-hand-off.test.ts and its neighbours.
 import { describe, expect, it } from 'vitest';
 import { nodeId } from '../../core/types.ts';
+import { VirtualClock } from '../../testing/virtual-clock.ts';
 import { createCounters } from './counters.ts';
 import {
   encodeEngineChannelText,
@@ -53,6 +54,7 @@ type RecordingHost = ReturnType<typeof recordingHost>;
 function engineChannelsOf(options: { readonly initiator: boolean; readonly attached?: RecordingHost | null; readonly events?: Events; readonly framesQueuedWhenStopped?: number }) {
   const events: Events = options.events ?? [];
   const counters = createCounters();
+  const clock = new VirtualClock();
   const first = fakePair();
   const opened: Array<{ readonly generation: number; readonly pair: FakePair }> = [];
   const kept: Array<{ readonly pair: EnginePair; stops: number }> = [];
@@ -66,6 +68,7 @@ function engineChannelsOf(options: { readonly initiator: boolean; readonly attac
       initiator: options.initiator,
       limits: defaultWebRtcTransportLimits,
       counters,
+      clock,
       host: () => {
         calls.hostReads++;
         return state.attached?.host ?? null;
@@ -103,6 +106,7 @@ function engineChannelsOf(options: { readonly initiator: boolean; readonly attac
   return {
     channels,
     counters,
+    clock,
     first,
     opened,
     kept,
@@ -582,4 +586,120 @@ describe('engine channels: closing', () => {
       expect([side.events, side.calls, side.channels.peerAnnounced]).toEqual([[], { peerListens: 0, failures: 0, hostReads: 1 }, false]);
     });
   }
+});
+
+describe('engine channels: a pair the worker lost in use', () => {
+  const { lostChannelsRenewalMinMs: firstWait, lostChannelsRenewalMaxMs: longestWait, lostChannelsStableMs: stable } = handOffLimits;
+
+  /** A ready side whose worker took generation 1 and whose peer listens on it. */
+  function inUse(initiator: boolean) {
+    const events: Events = [];
+    const host = recordingHost(events, 'host');
+    const side = engineChannelsOf({ initiator, attached: host, events });
+    side.channels.becomeReady();
+    if (initiator) side.channels.renew();
+    else side.channels.receiveText(open(1));
+    side.channels.taken(host.host, named(1));
+    side.channels.receiveText(listening(1));
+    side.texts.length = 0;
+    events.length = 0;
+    return { side, host };
+  }
+
+  it('the initiator lets the pair go at once, then opens a fresh one for the same worker after the first wait', async () => {
+    const { side, host } = inUse(true);
+    side.channels.lost(host.host, named(1));
+    expect(side.events).toEqual([`host dataChannelsClosed ${named(1)}`]);
+    await side.clock.advance(firstWait - 1);
+    expect(side.opened.map(({ generation }) => generation)).toEqual([1]);
+    await side.clock.advance(1);
+    expect(side.opened.map(({ generation }) => generation)).toEqual([1, 2]);
+    expect(side.said()).toEqual([open(2)]);
+    expect(host.ofType('dataChannels').map(({ session }) => session)).toEqual([named(0), named(1), named(2)]);
+    // Announced once the worker took it, and sending resumes once the peer listens on it too.
+    side.channels.taken(host.host, named(2));
+    side.channels.receiveText(listening(2));
+    expect(side.said()).toEqual([open(2), listening(2)]);
+    expect(host.states().at(-1)).toEqual([named(2), true, true]);
+  });
+
+  it('the answerer asks for a fresh pair after the first wait, naming the generation it lost', async () => {
+    const { side, host } = inUse(false);
+    side.channels.lost(host.host, named(1));
+    await side.clock.advance(firstWait);
+    expect(side.said()).toEqual([request(1)]);
+    expect(side.opened.map(({ generation }) => generation)).toEqual([1]);
+  });
+
+  it('ignores a loss of an older pair, of a pair another worker holds, or after close', async () => {
+    const { side, host } = inUse(true);
+    side.channels.lost(host.host, named(0));
+    side.channels.lost(recordingHost([], 'stranger').host, named(1));
+    await side.clock.advance(longestWait);
+    expect([side.opened.length, side.texts, side.events]).toEqual([1, [], []]);
+    side.channels.lost(host.host, named(1));
+    side.channels.close();
+    await side.clock.advance(longestWait);
+    expect(side.opened.length).toBe(1);
+  });
+
+  it('renews nothing when a newer pair came first (the peer renewed, or a request crossed)', async () => {
+    const { side, host } = inUse(false);
+    side.channels.lost(host.host, named(1));
+    // The initiator's fresh pair arrives before this side's wait is over.
+    side.channels.receiveText(open(2));
+    await side.clock.advance(longestWait);
+    expect(side.said()).toEqual([]);
+    expect(host.ofType('dataChannels').map(({ session }) => session)).toEqual([named(0), named(1), named(2)]);
+  });
+
+  it('renews nothing when the peer withdrew meanwhile (its next worker asks) or this worker went away (the next one renews)', async () => {
+    const withdrawing = inUse(true);
+    withdrawing.side.channels.lost(withdrawing.host.host, named(1));
+    withdrawing.side.channels.receiveText(withdrawn);
+    await withdrawing.side.clock.advance(longestWait);
+    expect(withdrawing.side.opened.length).toBe(1);
+
+    const leaving = inUse(true);
+    leaving.side.channels.lost(leaving.host.host, named(1));
+    leaving.side.channels.withdrawFrom(leaving.host.host);
+    leaving.side.attach(null);
+    await leaving.side.clock.advance(longestWait);
+    expect(leaving.side.opened.length).toBe(1);
+  });
+
+  it('doubles the wait with each loss in a row, up to the longest, and starts over after a pair that lasted', async () => {
+    const { side, host } = inUse(true);
+    const waits: number[] = [];
+    for (let loss = 0; loss < 12; loss++) {
+      const generation = side.opened.length;
+      side.channels.lost(host.host, named(generation));
+      const lostAt = side.clock.now();
+      await side.clock.runUntil(() => side.opened.length > generation, { timeoutMs: 2 * longestWait, stepMs: 1 });
+      waits.push(side.clock.now() - lostAt);
+      side.channels.taken(host.host, named(generation + 1));
+    }
+    expect(waits).toEqual(waits.map((_wait, index) => Math.min(longestWait, firstWait * 2 ** index)));
+    expect(waits.at(-1)).toBe(longestWait);
+    // This pair lasts: its loss waits the first wait again.
+    await side.clock.advance(stable);
+    const generation = side.opened.length;
+    side.channels.lost(host.host, named(generation));
+    await side.clock.advance(firstWait);
+    expect(side.opened.length).toBe(generation + 1);
+  });
+
+  it('out of generations, has the session closed so the next connection takes the channels', async () => {
+    const events: Events = [];
+    const host = recordingHost(events, 'host');
+    const side = engineChannelsOf({ initiator: true, attached: host, events });
+    side.channels.becomeReady();
+    for (let generation = 1; generation <= maxGeneration; generation++) side.channels.renew();
+    side.channels.taken(host.host, named(maxGeneration));
+    side.channels.receiveText(listening(maxGeneration));
+    side.channels.lost(host.host, named(maxGeneration));
+    await side.clock.advance(firstWait);
+    expect(side.calls.failures).toBe(1);
+    expect(side.opened.length).toBe(maxGeneration);
+  });
 });

@@ -12,6 +12,9 @@
 // the initiator's announcement of g, and a peer's worker never sends on a pair not created here.
 // "open" and "request" count only once this side is ready. They never come earlier: either is
 // sent only after its sender heard this side's announcement, which this side sends once ready.
+// A pair the worker lost in use (a send failed, or a channel closed under it) is replaced the same
+// way, after a short wait that doubles with each loss in a row (handOffLimits.lostChannels*).
+import type { Clock } from '../../core/config.ts';
 import type { NodeId } from '../../core/types.ts';
 import type { WebRtcTransportCounters } from './counters.ts';
 import { encodeEngineChannelText, type DataChannelHost, type EngineChannelText } from './data-channel-hand-off.ts';
@@ -24,6 +27,7 @@ export interface EngineChannelsOptions {
   readonly initiator: boolean;
   readonly limits: WebRtcTransportLimits;
   readonly counters: WebRtcTransportCounters;
+  readonly clock: Clock;
   /** The engine's worker attached now, if any (read when a pair is created). */
   readonly host: () => DataChannelHost | null;
   /** Creates generation `generation`'s pair on the live connection (generation 1 and later). */
@@ -49,6 +53,8 @@ export interface EngineChannels {
   receiveText(text: EngineChannelText): void;
   /** The worker `host` took the pair named `name`. */
   taken(host: DataChannelHost, name: string): void;
+  /** The worker `host` lost the pair named `name` in use: a fresh one follows after a backoff. */
+  lost(host: DataChannelHost, name: string): void;
   /** `host`'s worker is going away: it lets go of the pair, and the peer stops sending on it. */
   withdrawFrom(host: DataChannelHost): void;
   /**
@@ -79,6 +85,10 @@ export function createEngineChannels(options: EngineChannelsOptions, first: Engi
   let posted = { deliver: false, send: false };
   let ready = false;
   let closed = false;
+  /** When the current pair was placed, and how many pairs were lost in a row (for the backoff). */
+  let placedAt = options.clock.now();
+  let lossesInARow = 0;
+  let renewalTimer: unknown = null;
 
   const nameOf = (of: number): string => (of === 0 ? options.sessionId : `${options.sessionId}/${of}`);
   const say = (text: EngineChannelText): void => options.sendText(encodeEngineChannelText(text));
@@ -87,6 +97,7 @@ export function createEngineChannels(options: EngineChannelsOptions, first: Engi
   function place(pair: EnginePair): void {
     const host = options.host();
     offeredTo = host;
+    placedAt = options.clock.now();
     posted = { deliver: false, send: false };
     if (host !== null) {
       try {
@@ -156,6 +167,33 @@ export function createEngineChannels(options: EngineChannelsOptions, first: Engi
     openGeneration(generation + 1);
   }
 
+  function cancelRenewal(): void {
+    if (renewalTimer === null) return;
+    options.clock.clearTimeout(renewalTimer);
+    renewalTimer = null;
+  }
+
+  function renew(): boolean {
+    if (closed || !ready) return false;
+    if (generation >= handOffLimits.maxEngineChannelGenerations) return false;
+    if (options.initiator) {
+      openGeneration(generation + 1);
+      return true;
+    }
+    if (requestedAt !== generation) {
+      requestedAt = generation;
+      say({ type: 'request', generation });
+    }
+    return true;
+  }
+
+  function renewAfterLoss(lostGeneration: number, host: DataChannelHost): void {
+    // A newer pair came meanwhile (the peer's, or one for a new worker), or this worker went away
+    // (the next one's attach renews), or the peer withdrew (its next worker asks): nothing to do.
+    if (closed || generation !== lostGeneration || holder !== null || options.host() !== host || peerListensOn === null) return;
+    if (!renew() && ready) options.onFailure('no generation of engine channels left: a new connection replaces the lost pair');
+  }
+
   place(first);
 
   return {
@@ -198,8 +236,27 @@ export function createEngineChannels(options: EngineChannelsOptions, first: Engi
       listening = true;
       announceWhenListening();
     },
+    lost(host, name) {
+      if (closed || host !== holder || name !== nameOf(generation)) return;
+      // The worker closed the pair already; the peer's end closes with it, so its worker sends
+      // through its page until the fresh pair is announced.
+      retire();
+      const now = options.clock.now();
+      if (now - placedAt >= handOffLimits.lostChannelsStableMs) lossesInARow = 0;
+      const delay = Math.min(handOffLimits.lostChannelsRenewalMaxMs, handOffLimits.lostChannelsRenewalMinMs * 2 ** Math.min(lossesInARow, 16));
+      lossesInARow++;
+      const lostGeneration = generation;
+      cancelRenewal();
+      renewalTimer = options.clock.setTimeout(() => {
+        renewalTimer = null;
+        renewAfterLoss(lostGeneration, host);
+      }, delay);
+    },
     withdrawFrom(host) {
-      if (closed || host !== holder) return;
+      if (closed) return;
+      // A pair this worker lost is not renewed for it any more: the next worker's attach renews.
+      if (host === offeredTo) cancelRenewal();
+      if (host !== holder) return;
       // The worker may outlive the word (an app's own worker): it lets go of the pair too.
       retire();
       offeredTo = null;
@@ -207,22 +264,11 @@ export function createEngineChannels(options: EngineChannelsOptions, first: Engi
       announced = null;
       say({ type: 'withdrawn' });
     },
-    renew() {
-      if (closed || !ready) return false;
-      if (generation >= handOffLimits.maxEngineChannelGenerations) return false;
-      if (options.initiator) {
-        openGeneration(generation + 1);
-        return true;
-      }
-      if (requestedAt !== generation) {
-        requestedAt = generation;
-        say({ type: 'request', generation });
-      }
-      return true;
-    },
+    renew,
     close() {
       if (closed) return 0;
       closed = true;
+      cancelRenewal();
       holder?.post({ type: 'dataChannelsClosed', peer: options.peerId, session: nameOf(generation) }, []);
       holder = null;
       const dropped = stopKept?.() ?? 0;

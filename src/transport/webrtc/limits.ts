@@ -64,6 +64,17 @@ export const handOffLimits = {
    * about 1024, and 255 generations stay within ids 0..513.
    */
   maxEngineChannelGenerations: 255,
+  /**
+   * After a worker lost a pair in use (a send failed, or a channel closed under it), the page waits
+   * this long before it gets a fresh one: long enough for the word of a deliberate change to arrive
+   * first (a peer's worker withdrawing, or the initiator's newer pair), whose channels close on
+   * their own schedule. Frames go through the page meanwhile.
+   */
+  lostChannelsRenewalMinMs: 200,
+  /** Each further loss in a row doubles the wait, up to this: a pair that keeps failing costs little. */
+  lostChannelsRenewalMaxMs: 60_000,
+  /** A pair that lasted this long before it was lost starts the doubling over. */
+  lostChannelsStableMs: 60_000,
 } as const;
 
 function requireRange(name: keyof WebRtcTransportLimits, value: number, min: number, max: number): void {

@@ -59,6 +59,8 @@ export interface PeerLink {
   renew(): void;
   /** The worker `host` took the engine channels named `name`. */
   channelsTaken(host: DataChannelHost, name: string): void;
+  /** The worker `host` lost the engine channels named `name` in use (a fresh pair follows). */
+  channelsLost(host: DataChannelHost, name: string): void;
   /** `host`'s worker is going away: the peer must stop sending on channels it took. */
   withdrawFrom(host: DataChannelHost): void;
   close(): void;
@@ -231,6 +233,9 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
     renew,
     channelsTaken(host, name) {
       session?.channelsTaken(host, name);
+    },
+    channelsLost(host, name) {
+      session?.channelsLost(host, name);
     },
     withdrawFrom(host) {
       session?.withdrawFrom(host);

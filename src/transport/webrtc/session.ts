@@ -58,6 +58,8 @@ export interface Session {
   readonly peerKnowsEngineChannels: boolean;
   /** The worker `host` took the engine channels named `name` (DataChannelService.receive). */
   channelsTaken(host: DataChannelHost, name: string): void;
+  /** The worker `host` lost the engine channels named `name` in use: a fresh pair follows. */
+  channelsLost(host: DataChannelHost, name: string): void;
   /**
    * A ready session gets a fresh pair of engine channels for the host attached now, on this
    * connection; false when that is not possible (not ready, or no generation left).
@@ -112,6 +114,7 @@ export function startSession(options: SessionOptions): Session {
       initiator: options.initiator,
       limits,
       counters,
+      clock,
       host: options.dataChannelHost,
       openPair: (generation) => connection.openEngineChannels(generation),
       keep: keepEnginePair,
@@ -252,6 +255,7 @@ export function startSession(options: SessionOptions): Session {
       return engineChannels.peerAnnounced;
     },
     channelsTaken: (host, name) => engineChannels.taken(host, name),
+    channelsLost: (host, name) => engineChannels.lost(host, name),
     withdrawFrom: (host) => engineChannels.withdrawFrom(host),
     renewEngineChannels: () => state === 'ready' && engineChannels.renew(),
     applySignal: (signal) => connection.applySignal(signal),

@@ -179,6 +179,7 @@ export function createWebRtcTransport(options: WebRtcTransportOptions): WebRtcTr
         receive(message) {
           if (stopped || closed) return;
           if (message.type === 'dataChannelsTaken') links.get(message.peer)?.channelsTaken(host, message.session);
+          else if (message.type === 'dataChannelsLost') links.get(message.peer)?.channelsLost(host, message.session);
           else if (message.type === 'dataChannelCounters') hostCounters.set(host, validCounters(message.counters));
         },
         stop() {
