@@ -87,6 +87,12 @@ export interface ProposalRequest {
 
 /** The worker's API, called through Comlink. `callId` names a call so the page can abort it. */
 export interface WorkerNodeApi {
+  /**
+   * Takes the Web Lock `name` for the rest of the worker's life (worker-life.ts); true once held,
+   * false where the worker has no Web Locks. The page then requests the same lock: it is granted
+   * only when this worker is gone. Called before start, so a death while starting is seen too.
+   */
+  holdLifeLock(name: string): Promise<boolean>;
   /** Answers with the node's initial state. */
   start(request: StartRequest, transportPort: MessagePort, eventsPort: MessagePort): Promise<CallOutcome<NodeState>>;
   /**
@@ -104,7 +110,7 @@ export interface WorkerNodeApi {
   setTrace(enabled: boolean): void;
   cancelTransfer(): void;
   publishSnapshot(snapshot: Snapshot): CallOutcome<null>;
-  /** Closes the node and its storage; the page terminates the worker afterwards. */
+  /** Closes the node and its storage, then lets the life lock go; the page terminates the worker afterwards. */
   close(): Promise<CallOutcome<null>>;
 }
 

@@ -10,6 +10,7 @@ import { openWorkerStorage, type OpenedStorage } from './open-storage.ts';
 import { decodeProposalBurst } from './proposal-records.ts';
 import type { Answer, CallOutcome, NodeState, PageEvent, SerializedError, StartRequest, WorkerNodeApi } from './protocol.ts';
 import { createPortTransport, type PortTransport } from './transport-bridge.ts';
+import { holdLifeLock, webLocks, type HeldLifeLock } from './worker-life.ts';
 import { createEventOutbox, createStateTracker, type EventOutbox, type StateTracker } from './worker-outbox.ts';
 
 interface Running {
@@ -53,6 +54,8 @@ export function createWorkerNodeHost(options: WorkerNodeHostOptions = {}): Worke
   let outbox: EventOutbox | null = null;
   const states = createStateTracker();
   const calls = new Map<number, AbortController>();
+  let lifeLock: HeldLifeLock | null = null;
+  let lifeLockRequested = false;
 
   /** Posts the events queued so far, then names the batch the answer must wait for (CallOutcome). */
   const answer = <T>(outcome: Answer<T>): CallOutcome<T> => ({ ...outcome, eventsThrough: outbox?.flush() ?? 0 });
@@ -101,6 +104,13 @@ export function createWorkerNodeHost(options: WorkerNodeHostOptions = {}): Worke
   };
 
   const api: WorkerNodeApi = {
+    async holdLifeLock(name) {
+      const locks = webLocks();
+      if (locks === null || lifeLockRequested || typeof name !== 'string') return false;
+      lifeLockRequested = true;
+      lifeLock = await holdLifeLock(locks, name);
+      return lifeLock !== null;
+    },
     start,
     proposeBatch(batch) {
       // All of them enter the engine in this task: one step, one AppendEntries per peer. (The
@@ -138,7 +148,11 @@ export function createWorkerNodeHost(options: WorkerNodeHostOptions = {}): Worke
       if (running === null || outbox === null) return answer({ type: 'error', error: notRunning });
       await stopNode(running);
       outbox.send({ type: 'state', state: states.current(running.node) });
-      return answer({ type: 'ok', value: null });
+      const closed = answer({ type: 'ok', value: null });
+      // Last, after the final events are posted: the page knows it asked to close, so the grant
+      // this causes on the page only tells it that the worker has nothing left to do.
+      lifeLock?.release();
+      return closed;
     },
   };
 
