@@ -13,6 +13,7 @@ import { rebuildError, WorkerCrashedError } from './error-transfer.ts';
 import type { StartRequest, WorkerNodeApi, WorkerRaftConfig, WorkerStorageOptions } from './protocol.ts';
 import { createRemoteNode, type RemoteNode } from './remote-node.ts';
 import { serveTransport } from './transport-bridge.ts';
+import { lifeLockName, watchWorkerLife, webLocks, type LifeWatch } from './worker-life.ts';
 
 /**
  * A port whose other end serves a transport (serveTransport) in another context: a worker that
@@ -69,19 +70,23 @@ export async function createWorkerRaftNode(options: WorkerRaftNodeOptions): Prom
   let released = false;
   // An uncaught error does not end a worker: the engine might go on sending frames and writing
   // storage behind a node the page reports stopped. Terminating it keeps the two views one.
-  const onCrash = (event: Event): void => {
-    const error = new WorkerCrashedError(crashDetail(event));
+  const crash = (error: WorkerCrashedError): void => {
     if (node === null) failStart(error);
     else node.fail(error);
     release();
   };
+  const onCrash = (event: Event): void => crash(new WorkerCrashedError(crashDetail(event)));
   worker.addEventListener('error', onCrash);
   worker.addEventListener('messageerror', onCrash);
+  const life = watchLife(remote, options.id, (closing) => (closing ? undefined : crash(new WorkerCrashedError(silentDeathDetail))));
+  const onPortClosed = (): void => life.gone();
   const release = (): void => {
     if (released) return;
     released = true;
+    life.stop();
     worker.removeEventListener('error', onCrash);
     worker.removeEventListener('messageerror', onCrash);
+    events.port1.removeEventListener('close', onPortClosed);
     transportPort.stop();
     events.port1.close();
     remote[releaseProxy]();
@@ -102,19 +107,79 @@ export async function createWorkerRaftNode(options: WorkerRaftNodeOptions): Prom
     api: remote,
     eventsPort: events.port1,
     onMetric: options.onMetric,
-    shutdown: () => (released ? Promise.resolve() : shutdown(remote, release)),
+    shutdown: () => (released ? Promise.resolve() : shutdown(remote, life.closing(), release)),
   });
+  // Where ports report their other end closing (Node's worker_threads, not today's browsers), a
+  // worker that ended takes its end of the events port with it. Only now: while starting, the
+  // worker closes that port itself when the start fails, and that answer says why.
+  events.port1.addEventListener('close', onPortClosed);
   const created = node;
   options.signal?.addEventListener('abort', () => void created.close(), { once: true });
   if (options.signal?.aborted === true) void created.close();
   return created;
 }
 
-/** Closes node and storage in the worker (bounded: a stuck worker is terminated anyway), then releases it. */
-async function shutdown(remote: Remote<WorkerNodeApi>, release: () => void): Promise<void> {
+const silentDeathDetail = 'the worker ended without an error event (the browser killed it, for example out of memory, its process crashed, or it called self.close())';
+
+interface LifeWatcher {
+  /** The worker's context has ended (its life lock was granted to the page, or its port closed). */
+  gone(): void;
+  /** From now on an end is expected (close() was called): resolves when the worker has ended. */
+  closing(): Promise<void>;
+  stop(): void;
+}
+
+/**
+ * Has the worker hold its life lock (worker-life.ts), then watches it from the page. `onGone`
+ * hears of the worker's end once, with whether the page was closing it (then no crash). Without
+ * Web Locks on either side nothing is watched here (see the events port's `close` above).
+ */
+function watchLife(remote: Remote<WorkerNodeApi>, nodeId: string, onGone: (closing: boolean) => void): LifeWatcher {
+  let stopped = false;
+  let ended = false;
+  let isClosing = false;
+  let watch: LifeWatch | null = null;
+  let resolveEnded: () => void = () => undefined;
+  const endedPromise = new Promise<void>((resolve) => (resolveEnded = resolve));
+  const gone = (): void => {
+    if (stopped || ended) return;
+    ended = true;
+    resolveEnded();
+    onGone(isClosing);
+  };
+  const locks = webLocks();
+  if (locks !== null) {
+    const name = lifeLockName(nodeId);
+    // Sent before start, on the same ordered channel, so a worker that dies while opening its
+    // storage is seen too. A worker built before holdLifeLock existed rejects the call: no watch.
+    remote.holdLifeLock(name).then(
+      (held) => {
+        if (held && !stopped) watch = watchWorkerLife(locks, name, gone);
+      },
+      () => undefined,
+    );
+  }
+  return {
+    gone,
+    closing() {
+      isClosing = true;
+      return endedPromise;
+    },
+    stop() {
+      stopped = true;
+      watch?.stop();
+    },
+  };
+}
+
+/**
+ * Closes node and storage in the worker (bounded: a stuck worker is terminated anyway), then
+ * releases it. A worker that is already gone cannot answer: its end (`ended`) finishes the wait.
+ */
+async function shutdown(remote: Remote<WorkerNodeApi>, ended: Promise<void>, release: () => void): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    await Promise.race([remote.close(), new Promise((resolve) => (timer = setTimeout(resolve, closeTimeoutMs)))]);
+    await Promise.race([remote.close(), ended, new Promise((resolve) => (timer = setTimeout(resolve, closeTimeoutMs)))]);
   } catch {
     // A crashed or terminated worker cannot close anything more: releasing it is all that is left.
   } finally {
