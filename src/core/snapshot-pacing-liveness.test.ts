@@ -4,95 +4,10 @@
 // snapshot, the configuration and the leadership change under the stream.
 import { describe, expect, it } from 'vitest';
 import { createCoreHarness, type CoreHarness, type HarnessNode } from './core-harness.test-support.ts';
-import type { RaftMessage } from './messages.ts';
+import { DriverLikeRun } from './driver-like-run.test-support.ts';
 import type { NodeId } from './types.ts';
 
 const chunkBytes = 1024;
-
-interface InTransit {
-  readonly at: number;
-  readonly from: NodeId;
-  readonly to: NodeId;
-  readonly message: RaftMessage;
-}
-
-/**
- * Runs a harness the way the driver runs its nodes: time moves 1 ms at a time and a node is
- * ticked only when its nextDeadline() has come. Links marked slow carry their messages
- * `oneWayMs` late (the harness blocks them and this runner delivers them itself).
- */
-class DriverLikeRun {
-  /** Every tick after which a node still had work due at once: the driver would spin on it. */
-  readonly spins: string[] = [];
-  readonly ticks = new Map<NodeId, number>();
-  /** Every InstallSnapshot chunk sent, with the time it went out. */
-  readonly chunks: Array<{ readonly to: NodeId; readonly offset: number; readonly at: number }> = [];
-  private readonly inTransit: InTransit[] = [];
-  private readonly slowLinks = new Set<string>();
-  private seen: number;
-
-  constructor(
-    readonly harness: CoreHarness,
-    private readonly oneWayMs = 0,
-  ) {
-    this.seen = harness.sent.length;
-  }
-
-  /** Both directions between the two nodes take `oneWayMs`. */
-  slowPath(left: NodeId, right: NodeId): void {
-    for (const link of [`${left}->${right}`, `${right}->${left}`]) {
-      this.slowLinks.add(link);
-      this.harness.blocked.add(link);
-    }
-  }
-
-  /** Loses every message still on its way over a slow link. */
-  loseInTransit(): void {
-    this.inTransit.length = 0;
-  }
-
-  /** Loses the messages on their way over a slow link that `lost` picks, and only those. */
-  loseInTransitWhere(lost: (message: RaftMessage) => boolean): void {
-    const kept = this.inTransit.filter((item) => !lost(item.message));
-    this.inTransit.length = 0;
-    this.inTransit.push(...kept);
-  }
-
-  /** Runs until `done` holds or `ms` have passed; true if `done` held. */
-  runUntil(done: () => boolean, ms: number): boolean {
-    const { harness } = this;
-    const end = harness.now + ms;
-    this.carry();
-    while (!done()) {
-      if (harness.now >= end) return false;
-      harness.now += 1;
-      for (const node of harness.nodes.values()) {
-        if (node.core.nextDeadline() > harness.now) continue;
-        node.core.tick(harness.now);
-        this.ticks.set(node.id, (this.ticks.get(node.id) ?? 0) + 1);
-        if (node.core.nextDeadline() <= harness.now) this.spins.push(`${node.id} (${node.core.role}) at ${harness.now}: next deadline ${node.core.nextDeadline()}`);
-      }
-      harness.settle();
-      this.carry();
-      while (this.inTransit.length > 0 && (this.inTransit[0] as InTransit).at <= harness.now) {
-        const item = this.inTransit.shift() as InTransit;
-        harness.nodes.get(item.to)?.core.receive(harness.now, item.from, item.message);
-        harness.settle();
-        this.carry();
-      }
-    }
-    return true;
-  }
-
-  /** Messages sent on slow links since the last look, in send order. */
-  private carry(): void {
-    for (const item of this.harness.sent.slice(this.seen)) {
-      if (item.message.type === 'installSnapshot') this.chunks.push({ to: item.to, offset: item.message.offset, at: this.harness.now });
-      if (this.slowLinks.has(`${item.from}->${item.to}`)) this.inTransit.push({ at: this.harness.now + this.oneWayMs, ...item });
-    }
-    this.seen = this.harness.sent.length;
-  }
-}
 
 interface Lagging {
   readonly harness: CoreHarness;
