@@ -1,5 +1,7 @@
 // The leader's view of one follower (etcd's Progress): probing for the match point one message
 // at a time, then replicating with a bounded pipeline of in-flight AppendEntries.
+import { createRoundTripEstimate, type RoundTripEstimate } from './round-trip-estimate.ts';
+
 export interface FollowerProgress {
   matchIndex: number;
   nextIndex: number;
@@ -22,6 +24,24 @@ export interface FollowerProgress {
   snapshotProgressAt: number;
   /** Pacing (RaftConfig.snapshotBytesPerSecond): no chunk goes out before this clock reading. */
   snapshotPacedUntil: number;
+  /**
+   * The chunk being timed for a round-trip sample: where it ends and when it went out, or null.
+   * One at a time (a sample per round trip is plenty for a smoothed estimate, and the state
+   * stays two numbers), and only a chunk sent for the first time (Karn's rule).
+   */
+  snapshotTimedChunk: { readonly endBytes: number; readonly sentAt: number } | null;
+  /**
+   * The furthest byte sent when the stream last rewound to resend, or -1: below it chunks may
+   * have gone twice, and the follower answers a duplicate by repeating its offset, which looks
+   * like a report of a lost chunk but is not one.
+   */
+  snapshotResentThroughBytes: number;
+  /**
+   * This follower's path round trip, measured on snapshot chunks (snapshot-sender.ts), for the
+   * stall timeout. Kept across streams: the path is the same; a new leader or a re-added member
+   * starts afresh, since its progress is recreated.
+   */
+  roundTrip: RoundTripEstimate;
   /** Last index carried by each in-flight AppendEntries, oldest first (replicate state). */
   inflightLastIndices: number[];
   /** When the outstanding probe was sent; a probe is re-sent only after a heartbeat interval. */
@@ -50,6 +70,9 @@ export function createProgress(nextIndex: number, now: number): FollowerProgress
     snapshotRegrowAfterAcks: 0,
     snapshotProgressAt: now,
     snapshotPacedUntil: Number.NEGATIVE_INFINITY,
+    snapshotTimedChunk: null,
+    snapshotResentThroughBytes: -1,
+    roundTrip: createRoundTripEstimate(),
     inflightLastIndices: [],
     probeSentAt: Number.NEGATIVE_INFINITY,
     probeOutstanding: false,

@@ -31,7 +31,16 @@ import { dedupWindowSize } from './client-session-format.ts';
 import { createRaftLog, type RaftLog } from './raft-log.ts';
 import { ReadIndexTracker, type ReadRequester } from './read-index.ts';
 import { acceptChunk, type SnapshotReassembly } from './snapshot-reassembly.ts';
-import { acknowledgeSnapshotOffset, beginSnapshotStream, nextSnapshotChunks, resendStalledSnapshot, snapshotChunkDueAt, type SnapshotPace } from './snapshot-sender.ts';
+import type { TimeoutBounds } from './round-trip-estimate.ts';
+import {
+  acknowledgeSnapshotOffset,
+  beginSnapshotStream,
+  nextSnapshotChunks,
+  resendStalledSnapshot,
+  snapshotChunkDueAt,
+  snapshotStallBounds,
+  type SnapshotPace,
+} from './snapshot-sender.ts';
 import type { MembershipFailure, MembershipOutcome, OutboundMessage, ProposalFailure, ProposalOutcome, Ready, ReadOutcome, SnapshotWrite, TransferOutcome } from './ready.ts';
 import { sameConfig, sameMembers } from './config-compare.ts';
 import type {
@@ -120,6 +129,8 @@ export class RaftCore {
   private readonly replicationBatchBytes: number;
   /** Snapshot chunk size (within one frame) and rate, fixed for this node's life. */
   private readonly snapshotPace: SnapshotPace;
+  /** Bounds of a snapshot stream's stall timeout, derived from the election timeouts. */
+  private readonly snapshotStallBounds: TimeoutBounds;
   private now: number;
 
   private currentTerm: number;
@@ -205,6 +216,7 @@ export class RaftCore {
     const ordered = options.orderedFrameBytes ?? Number.POSITIVE_INFINITY;
     this.replicationBatchBytes = ordered >= minimumOrderedBatchBytes ? Math.min(this.maxAppendBytes, ordered) : this.maxAppendBytes;
     this.snapshotPace = { chunkBytes: Math.min(options.config.snapshotChunkCeilingBytes, this.maxAppendBytes - frameOverheadBytes - 1024), bytesPerSecond: options.config.snapshotBytesPerSecond };
+    this.snapshotStallBounds = snapshotStallBounds(options.config);
     this.wedgeDetector = new WedgeDetector(options.config.wedgeSuspicionTimeouts * options.config.electionTimeoutMaxMs);
     this.currentTerm = options.hardState.term;
     this.votedFor = options.hardState.votedFor;
@@ -1112,7 +1124,7 @@ export class RaftCore {
         becomeProbe(progress);
         progress.lastProgressAt = this.now;
       }
-      resendStalledSnapshot(progress, this.now, this.config.electionTimeoutMinMs);
+      resendStalledSnapshot(progress, this.now, this.snapshotStallBounds);
       // A probing follower gets a heartbeat too: its answer does not wait for the follower's
       // writes in flight (the probe's does), so a follower with a slow disk still counts for
       // CheckQuorum instead of deposing the leader.
@@ -1235,7 +1247,7 @@ export class RaftCore {
       this.sendAppend(from);
       return;
     }
-    acknowledgeSnapshotOffset(progress, response.nextOffset, this.now, this.config.heartbeatIntervalMs);
+    acknowledgeSnapshotOffset(progress, response.nextOffset, this.now, this.config.heartbeatIntervalMs, this.snapshotStallBounds);
     this.sendSnapshotChunks(from, progress);
   }
 

@@ -5,6 +5,8 @@ import { acknowledgeSnapshotOffset, beginSnapshotStream, nextSnapshotChunks, res
 const unpaced = { chunkBytes: 1_000, bytesPerSecond: Number.POSITIVE_INFINITY };
 /** 1,000-byte chunks at 100,000 bytes per second: one every 10 ms. */
 const paced = { chunkBytes: 1_000, bytesPerSecond: 100_000 };
+/** The default configuration's: at least 150 ms, a 50 ms margin above the round trip, at most 2.4 s. */
+const stallBounds = { floorMs: 150, marginMs: 50, ceilingMs: 2_400 };
 const offsets = (chunks: ReadonlyArray<{ offset: number }>): number[] => chunks.map((chunk) => chunk.offset);
 
 describe('snapshot stream flow control', () => {
@@ -14,7 +16,7 @@ describe('snapshot stream flow control', () => {
     const first = nextSnapshotChunks(progress, 10_000, unpaced, 0);
     expect(first.map((chunk) => chunk.offset)).toEqual([0, 1_000, 2_000, 3_000].slice(0, snapshotChunksInFlight));
     expect(nextSnapshotChunks(progress, 10_000, unpaced, 0)).toEqual([]); // window full
-    acknowledgeSnapshotOffset(progress, 2_000, 5, 50);
+    acknowledgeSnapshotOffset(progress, 2_000, 5, 50, stallBounds);
     expect(nextSnapshotChunks(progress, 10_000, unpaced, 0).map((chunk) => chunk.offset)).toEqual([4_000, 5_000]);
   });
 
@@ -22,7 +24,7 @@ describe('snapshot stream flow control', () => {
     const progress = createProgress(1, 0);
     beginSnapshotStream(progress, 100, 0);
     nextSnapshotChunks(progress, 10_000, unpaced, 0);
-    acknowledgeSnapshotOffset(progress, Number.MAX_SAFE_INTEGER, 5, 50);
+    acknowledgeSnapshotOffset(progress, Number.MAX_SAFE_INTEGER, 5, 50, stallBounds);
     expect(progress.snapshotAckedBytes).toBe(4_000);
   });
 
@@ -30,10 +32,10 @@ describe('snapshot stream flow control', () => {
     const progress = createProgress(1, 0);
     beginSnapshotStream(progress, 100, 0);
     nextSnapshotChunks(progress, 10_000, unpaced, 0);
-    acknowledgeSnapshotOffset(progress, 1_000, 10, 50); // progress
-    acknowledgeSnapshotOffset(progress, 1_000, 11, 50); // the same offset again: chunk 1,000 was lost
+    acknowledgeSnapshotOffset(progress, 1_000, 10, 50, stallBounds); // progress
+    acknowledgeSnapshotOffset(progress, 1_000, 11, 50, stallBounds); // the same offset again: chunk 1,000 was lost
     expect(nextSnapshotChunks(progress, 10_000, unpaced, 0).map((chunk) => chunk.offset)).toEqual([1_000]);
-    acknowledgeSnapshotOffset(progress, 1_000, 12, 50); // within the interval: no second resend
+    acknowledgeSnapshotOffset(progress, 1_000, 12, 50, stallBounds); // within the interval: no second resend
     expect(nextSnapshotChunks(progress, 10_000, unpaced, 0)).toEqual([]);
   });
 
@@ -41,9 +43,9 @@ describe('snapshot stream flow control', () => {
     const progress = createProgress(1, 0);
     beginSnapshotStream(progress, 100, 0);
     nextSnapshotChunks(progress, 10_000, unpaced, 0);
-    resendStalledSnapshot(progress, 100, 150);
+    resendStalledSnapshot(progress, 100, stallBounds);
     expect(nextSnapshotChunks(progress, 10_000, unpaced, 0)).toEqual([]);
-    resendStalledSnapshot(progress, 200, 150);
+    resendStalledSnapshot(progress, 200, stallBounds);
     expect(nextSnapshotChunks(progress, 10_000, unpaced, 0).map((chunk) => chunk.offset)).toEqual([0, 1_000, 2_000, 3_000]);
   });
 
@@ -65,7 +67,7 @@ describe('snapshot stream flow control', () => {
     expect(progress.snapshotSentBytes).toBe(snapshotChunksInFlight * 1_000);
     // The window is full: only an acknowledgement (or the stall timeout) moves the stream on.
     expect(snapshotChunkDueAt(progress, 10_000, paced.chunkBytes)).toBe(Number.POSITIVE_INFINITY);
-    acknowledgeSnapshotOffset(progress, 4_000, 500, 50);
+    acknowledgeSnapshotOffset(progress, 4_000, 500, 50, stallBounds);
     expect(offsets(nextSnapshotChunks(progress, 10_000, paced, 500))).toEqual([4_000, 5_000]);
     expect(snapshotChunkDueAt(progress, 10_000, paced.chunkBytes)).toBe(510);
   });
@@ -102,13 +104,13 @@ describe('snapshot stream flow control', () => {
     const progress = createProgress(1, 0);
     beginSnapshotStream(progress, 100, 0);
     nextSnapshotChunks(progress, 10_000, slow, 0);
-    acknowledgeSnapshotOffset(progress, 1_000, 20, 50);
+    acknowledgeSnapshotOffset(progress, 1_000, 20, 50, stallBounds);
     expect(offsets(nextSnapshotChunks(progress, 10_000, slow, 1_000))).toEqual([1_000]);
     // 980 ms since the last acknowledgement, but the chunk in flight went out 100 ms ago: a stall
     // timeout of 150 ms has not passed for it, so it is not given up for lost.
-    resendStalledSnapshot(progress, 1_100, 150);
+    resendStalledSnapshot(progress, 1_100, stallBounds);
     expect(progress.snapshotSentBytes).toBe(2_000);
-    resendStalledSnapshot(progress, 1_150, 150);
+    resendStalledSnapshot(progress, 1_150, stallBounds);
     expect(progress.snapshotSentBytes).toBe(1_000);
   });
 
@@ -116,9 +118,9 @@ describe('snapshot stream flow control', () => {
     const progress = createProgress(1, 0);
     beginSnapshotStream(progress, 100, 0);
     nextSnapshotChunks(progress, 10_000, slow, 0);
-    resendStalledSnapshot(progress, 150, 150); // the round trip is longer than the stall timeout
+    resendStalledSnapshot(progress, 150, stallBounds); // the round trip is longer than the stall timeout
     expect(progress.snapshotSentBytes).toBe(0);
-    acknowledgeSnapshotOffset(progress, 1_000, 160, 50); // the answer, late, before the paced resend
+    acknowledgeSnapshotOffset(progress, 1_000, 160, 50, stallBounds); // the answer, late, before the paced resend
     expect(progress.snapshotAckedBytes).toBe(1_000);
     expect(offsets(nextSnapshotChunks(progress, 10_000, slow, 1_000))).toEqual([1_000]);
   });
@@ -127,11 +129,11 @@ describe('snapshot stream flow control', () => {
     const progress = createProgress(1, 0);
     beginSnapshotStream(progress, 100, 0);
     nextSnapshotChunks(progress, 10_000, slow, 0);
-    resendStalledSnapshot(progress, 150, 150);
-    acknowledgeSnapshotOffset(progress, Number.MAX_SAFE_INTEGER, 160, 50);
+    resendStalledSnapshot(progress, 150, stallBounds);
+    acknowledgeSnapshotOffset(progress, Number.MAX_SAFE_INTEGER, 160, 50, stallBounds);
     expect(progress.snapshotAckedBytes).toBe(1_000);
     beginSnapshotStream(progress, 200, 170); // a new stream: nothing of it was sent yet
-    acknowledgeSnapshotOffset(progress, 1_000, 180, 50);
+    acknowledgeSnapshotOffset(progress, 1_000, 180, 50, stallBounds);
     expect(progress.snapshotAckedBytes).toBe(0);
   });
 
@@ -143,14 +145,14 @@ describe('snapshot stream flow control', () => {
       for (let acknowledged = 0; acknowledged < count; acknowledged += 1) {
         now += 1;
         nextSnapshotChunks(progress, total, unpaced, now);
-        acknowledgeSnapshotOffset(progress, progress.snapshotAckedBytes + 1_000, now, 50);
+        acknowledgeSnapshotOffset(progress, progress.snapshotAckedBytes + 1_000, now, 50, stallBounds);
       }
       return now;
     };
     /** A stuck offset seen again: the rate-limited fall back to one chunk in flight. */
     const shrink = (progress: ReturnType<typeof createProgress>, now: number): void => {
       nextSnapshotChunks(progress, total, unpaced, now);
-      acknowledgeSnapshotOffset(progress, progress.snapshotAckedBytes, now, 50);
+      acknowledgeSnapshotOffset(progress, progress.snapshotAckedBytes, now, 50, stallBounds);
       expect(progress.snapshotWindowChunks).toBe(1);
     };
     /** A stream whose window the first stuck offset shrank, at 100 ms. */
@@ -182,8 +184,13 @@ describe('snapshot stream flow control', () => {
 
     it('counts a stuck offset seen again while the window is down as the same shrink', () => {
       const progress = shrunkStream();
-      shrink(progress, 200); // the resend interval passed: the same episode, not a second shrink
-      acknowledgeInOrder(progress, snapshotFirstRegrowAcks, 200);
+      // Past the resent chunks (so no answer to a duplicate), and the resend interval passed: a
+      // loss in the same episode, not a second shrink.
+      let now = acknowledgeInOrder(progress, snapshotChunksInFlight + 1, 100);
+      shrink(progress, now + 100);
+      now = acknowledgeInOrder(progress, snapshotFirstRegrowAcks - 1, now + 100);
+      expect(progress.snapshotWindowChunks).toBe(1);
+      acknowledgeInOrder(progress, 1, now);
       expect(progress.snapshotWindowChunks).toBe(snapshotChunksInFlight);
     });
 

@@ -10,7 +10,9 @@
 // the other follower's longest silences (p99) at 45-85 ms; one chunk at a time, about 20 ms.
 // Pacing keeps that spacing without tying the rate to the round trip, which on a slow path would
 // make a one-chunk window crawl.
+import type { ResolvedRaftConfig } from './config.ts';
 import type { FollowerProgress } from './progress.ts';
+import { backOffRoundTrip, recordRoundTripSample, roundTripTimeoutMs, type TimeoutBounds } from './round-trip-estimate.ts';
 
 /** Chunks in flight per follower at first: enough to stream, few enough to leave room for heartbeats. */
 export const snapshotChunksInFlight = 4;
@@ -31,7 +33,30 @@ export function beginSnapshotStream(progress: FollowerProgress, snapshotIndex: n
   progress.snapshotProgressAt = now;
   // The first chunk goes now, and the pace counts from it.
   progress.snapshotPacedUntil = now;
+  progress.snapshotTimedChunk = null;
+  progress.snapshotResentThroughBytes = -1;
   progress.inflightLastIndices = [];
+}
+
+/**
+ * The stall timeout's ceiling in longest election timeouts: 8, 2.4 s by default, as for the
+ * backoff of forwarded proposals. It bounds how long a lost chunk waits for its resend however
+ * many stalls came before, and what a follower that stopped answering costs (a window of chunks
+ * per ceiling). A round trip beyond it is past what a cluster with these timeouts serves (an
+ * election or a commit through that path takes longer still); a stream over one still finishes,
+ * since late answers count, but resends its chunks.
+ */
+const snapshotStallCeilingElectionTimeouts = 8;
+
+/**
+ * A stream's stall timeout bounds, derived from the configuration (no knob of their own): never
+ * shorter than electionTimeoutMin (the fixed timeout before the round trip was measured, so a
+ * fast path behaves as it did), at least a heartbeat interval above the measured round trip
+ * (busy event loops hand over frames tens of ms late: up to 40 ms in the browser benchmark at
+ * full CPU), and at most the ceiling above.
+ */
+export function snapshotStallBounds(config: Pick<ResolvedRaftConfig, 'electionTimeoutMinMs' | 'electionTimeoutMaxMs' | 'heartbeatIntervalMs'>): TimeoutBounds {
+  return { floorMs: config.electionTimeoutMinMs, marginMs: config.heartbeatIntervalMs, ceilingMs: snapshotStallCeilingElectionTimeouts * config.electionTimeoutMaxMs };
 }
 
 /** How a leader paces one snapshot stream. */
@@ -58,6 +83,8 @@ export function nextSnapshotChunks(progress: FollowerProgress, totalBytes: numbe
     // before its answer had time to arrive (at a chunk a second over a 120 ms round trip, most
     // were, and each went two or three times).
     if (progress.snapshotSentBytes === progress.snapshotAckedBytes) progress.snapshotProgressAt = now;
+    // Karn's rule: time only a chunk that goes for the first time, whose answer is to this copy.
+    if (progress.snapshotTimedChunk === null && offset >= progress.snapshotFurthestSentBytes && length > 0) progress.snapshotTimedChunk = { endBytes: offset + length, sentAt: now };
     progress.snapshotSentBytes = offset + length;
     progress.snapshotFurthestSentBytes = Math.max(progress.snapshotFurthestSentBytes, progress.snapshotSentBytes);
     // Lateness of up to one chunk's interval is made up (timers fire late, and every late tick
@@ -84,8 +111,11 @@ function windowAllowsChunk(progress: FollowerProgress, totalBytes: number, chunk
   return progress.snapshotSentBytes < totalBytes && progress.snapshotSentBytes - progress.snapshotAckedBytes < chunkBytes * progress.snapshotWindowChunks;
 }
 
-/** A receiver's "next offset": progress, or (at most once per interval) a resend from there. */
-export function acknowledgeSnapshotOffset(progress: FollowerProgress, nextOffset: number, now: number, resendIntervalMs: number): void {
+/**
+ * A receiver's "next offset": progress (and a round-trip sample if it answers the timed chunk),
+ * or (at most once per interval) a resend from there.
+ */
+export function acknowledgeSnapshotOffset(progress: FollowerProgress, nextOffset: number, now: number, resendIntervalMs: number, stallBounds: TimeoutBounds): void {
   // An ack offset is a quantity: clamp it to what we sent. What we sent before a resend rewound
   // the stream counts too: a resend waits for the pace, and an answer that comes meanwhile
   // (a round trip longer than the stall timeout) was dropped, so at a slow pace every chunk was
@@ -95,21 +125,13 @@ export function acknowledgeSnapshotOffset(progress: FollowerProgress, nextOffset
     progress.snapshotAckedBytes = offset;
     progress.snapshotSentBytes = Math.max(progress.snapshotSentBytes, offset);
     progress.snapshotProgressAt = now;
-    // One lost or reordered chunk shrank the window to one chunk, which on a long round trip
-    // moves a chunk per round trip for the rest of the stream (16 KiB per 100 ms). Once the path
-    // has delivered in order for a while, the full window comes back; each shrink doubles the
-    // wait, so a path that keeps reordering costs a resend only now and then.
-    progress.snapshotAdvancingAcks += 1;
-    if (progress.snapshotWindowChunks < snapshotChunksInFlight && progress.snapshotAdvancingAcks >= progress.snapshotRegrowAfterAcks) {
-      progress.snapshotWindowChunks = snapshotChunksInFlight;
-      progress.snapshotAdvancingAcks = 0;
-    }
-  } else if (offset < progress.snapshotSentBytes && now - progress.snapshotRetransmitAt >= resendIntervalMs) {
+    sampleRoundTrip(progress, offset, now, stallBounds);
+    regrowWindow(progress);
+  } else if (offset < progress.snapshotSentBytes && !mayAnswerDuplicate(progress, offset) && now - progress.snapshotRetransmitAt >= resendIntervalMs) {
     // Stuck at (or fell back to) this offset: a chunk was lost, or the receiver restarted.
     // Rate-limited so reordered chunks and their repeated acks cannot snowball into a storm.
     progress.snapshotRetransmitAt = now;
-    progress.snapshotAckedBytes = offset;
-    progress.snapshotSentBytes = offset;
+    rewindSnapshotStream(progress, offset);
     // A stuck offset seen again while the window is already down is the same episode.
     if (progress.snapshotWindowChunks > 1) {
       const previous = progress.snapshotRegrowAfterAcks;
@@ -120,14 +142,69 @@ export function acknowledgeSnapshotOffset(progress: FollowerProgress, nextOffset
   }
 }
 
+/** The first acknowledgement that reaches the end of the timed chunk gives a round-trip sample. */
+function sampleRoundTrip(progress: FollowerProgress, offset: number, now: number, stallBounds: TimeoutBounds): void {
+  const timed = progress.snapshotTimedChunk;
+  if (timed === null || offset < timed.endBytes) return;
+  recordRoundTripSample(progress.roundTrip, now - timed.sentAt, stallBounds);
+  progress.snapshotTimedChunk = null;
+}
+
 /**
- * No snapshot progress for `timeoutMs` (since the last acknowledgement, or since a chunk went out
- * with none in flight): the chunks in flight were lost, send them again.
+ * One lost or reordered chunk shrank the window to one chunk, which on a long round trip moves a
+ * chunk per round trip for the rest of the stream (16 KiB per 100 ms). Once the path has
+ * delivered in order for a while, the full window comes back; each shrink doubles the wait, so a
+ * path that keeps reordering costs a resend only now and then.
  */
-export function resendStalledSnapshot(progress: FollowerProgress, now: number, timeoutMs: number): void {
+function regrowWindow(progress: FollowerProgress): void {
+  progress.snapshotAdvancingAcks += 1;
+  if (progress.snapshotWindowChunks < snapshotChunksInFlight && progress.snapshotAdvancingAcks >= progress.snapshotRegrowAfterAcks) {
+    progress.snapshotWindowChunks = snapshotChunksInFlight;
+    progress.snapshotAdvancingAcks = 0;
+  }
+}
+
+/**
+ * Whether a repeated offset may be the follower's answer to a chunk we sent twice rather than a
+ * report of a lost one: it repeats the offset already acknowledged, and the stream rewound past
+ * it. Without this, one resend (a stall declared too early, say on the first chunks to a far
+ * follower, before any round trip was measured) made the follower answer each duplicate with its
+ * offset, each answer rewound the stream again and shrank the window, and the stream crawled at
+ * one chunk a round trip with most chunks sent twice. A resent chunk that is lost too, or the
+ * first chunk past them, is found by the stall timeout instead. An offset below the acknowledged one is no duplicate's answer (a follower's
+ * offset only grows) but a follower that restarted (or a reordered answer), and rewinds as before.
+ */
+function mayAnswerDuplicate(progress: FollowerProgress, offset: number): boolean {
+  return offset === progress.snapshotAckedBytes && offset <= progress.snapshotResentThroughBytes;
+}
+
+/** Resend from `offset`: chunks below the furthest sent may now go twice, so none is timed. */
+function rewindSnapshotStream(progress: FollowerProgress, offset: number): void {
+  progress.snapshotResentThroughBytes = progress.snapshotFurthestSentBytes;
+  progress.snapshotAckedBytes = offset;
+  progress.snapshotSentBytes = offset;
+  progress.snapshotTimedChunk = null;
+}
+
+/**
+ * No snapshot progress for the stall timeout (since the last acknowledgement, or since a chunk
+ * went out with none in flight): the chunks in flight were lost, send them again. The timeout is
+ * the follower's measured round trip with room for its variation (round-trip-estimate.ts), at
+ * least `stallBounds.floorMs`, doubling with each stall in a row that no valid sample followed,
+ * so a follower that stopped answering gets a window of chunks at most once a ceiling.
+ */
+export function resendStalledSnapshot(progress: FollowerProgress, now: number, stallBounds: TimeoutBounds): void {
   // Only acknowledged snapshot bytes count: answers such as refused heartbeats say nothing
   // about the chunks (relying on them kept a lost transfer from ever being resent).
-  if (progress.state !== 'snapshot' || now - progress.snapshotProgressAt < timeoutMs) return;
-  progress.snapshotSentBytes = progress.snapshotAckedBytes;
+  // Nor is a stream with nothing in flight stalled (it waits for its pace): no backoff for that.
+  if (progress.state !== 'snapshot' || progress.snapshotSentBytes === progress.snapshotAckedBytes) return;
+  if (now - progress.snapshotProgressAt < snapshotStallTimeoutMs(progress, stallBounds)) return;
+  rewindSnapshotStream(progress, progress.snapshotAckedBytes);
   progress.snapshotProgressAt = now;
+  backOffRoundTrip(progress.roundTrip);
+}
+
+/** How long this follower's stream may go without progress before its chunks count as lost. */
+export function snapshotStallTimeoutMs(progress: FollowerProgress, stallBounds: TimeoutBounds): number {
+  return roundTripTimeoutMs(progress.roundTrip, stallBounds);
 }

@@ -1,0 +1,131 @@
+// A snapshot stream over a path whose round trip is longer than the election timeout (a slow
+// mobile link, a relayed TURN path, a busy machine), with the default configuration: the leader
+// waits for answers as long as the measured round trip says they take, so nothing is sent twice
+// without a loss, a lost chunk is still recovered, and a follower that stops answering gets
+// resends at a backed-off, bounded interval. Run as the driver runs the engine.
+//
+// SNAPSHOT_FIGURES=1 npx vitest run --project node src/core/snapshot-round-trip-liveness.test.ts
+// prints the figures the README quotes.
+import { describe, expect, it } from 'vitest';
+import { defaultRaftConfig } from './config.ts';
+import { createCoreHarness, type CoreHarness, type HarnessNode } from './core-harness.test-support.ts';
+import { DriverLikeRun } from './driver-like-run.test-support.ts';
+import { snapshotChunksInFlight, snapshotStallBounds } from './snapshot-sender.ts';
+
+const chunkBytes = defaultRaftConfig.snapshotChunkCeilingBytes;
+const snapshotBytes = 1024 * 1024;
+const chunks = snapshotBytes / chunkBytes;
+
+interface Stream {
+  readonly harness: CoreHarness;
+  readonly leader: HarnessNode;
+  readonly follower: HarnessNode;
+  readonly snapshotIndex: number;
+  readonly run: DriverLikeRun;
+  readonly startedAt: number;
+}
+
+/**
+ * A follower cut off while the leader compacted into a 1 MiB snapshot, then reconnected over a
+ * path with the given round trip (the other follower's path is instant): the stream starts now.
+ */
+function streamOverSlowPath(roundTripMs: number, seed = 21): Stream {
+  const harness = createCoreHarness(['a', 'b', 'c'], seed);
+  harness.advance(400);
+  const leader = harness.leaders()[0]!;
+  const follower = [...harness.nodes.values()].find((node) => node !== leader)!;
+  harness.isolate(follower.id);
+  for (let request = 1; request <= 10; request += 1) leader.core.propose(harness.now, request, new Uint8Array([request]), null);
+  harness.advance(50);
+  const snapshotIndex = leader.core.applicableIndex;
+  leader.core.publishSnapshot(harness.now, snapshotIndex, new Uint8Array(snapshotBytes).fill(5));
+  harness.settle();
+  const run = new DriverLikeRun(harness, roundTripMs / 2);
+  harness.heal();
+  run.slowPath(leader.id, follower.id);
+  return { harness, leader, follower, snapshotIndex, run, startedAt: harness.now };
+}
+
+/**
+ * What a loss-free stream may take at most: size / rate, or what the window lets through a round
+ * trip if that is less (four 16 KiB chunks per round trip), plus a few round trips.
+ */
+function lossFreeCeilingMs(roundTripMs: number): number {
+  const windowBytesPerSecond = (snapshotChunksInFlight * chunkBytes * 1000) / roundTripMs;
+  return (snapshotBytes * 1000) / Math.min(defaultRaftConfig.snapshotBytesPerSecond, windowBytesPerSecond) + 4 * roundTripMs;
+}
+
+/** Chunk sends to the follower from `since` on, and how many of them repeated an offset already sent. */
+function chunkSends(stream: Stream, since = 0): { sends: number; repeated: number } {
+  const sent = stream.run.chunks.filter((chunk) => chunk.to === stream.follower.id && chunk.at >= since);
+  return { sends: sent.length, repeated: sent.length - new Set(sent.map((chunk) => chunk.offset)).size };
+}
+
+function printFigures(line: string): void {
+  if (process.env['SNAPSHOT_FIGURES'] !== undefined) process.stdout.write(`${line}\n`);
+}
+
+describe('a 1 MiB snapshot stream over a slow path, default configuration', () => {
+  for (const roundTripMs of [200, 300]) {
+    it(`sends no chunk twice and installs in about size / rate plus a few round trips (round trip ${roundTripMs} ms)`, () => {
+      const stream = streamOverSlowPath(roundTripMs);
+      const { harness, follower, run } = stream;
+      expect(run.runUntil(() => follower.snapshots.length > 0, 60_000)).toBe(true);
+      const elapsedMs = harness.now - stream.startedAt;
+      const { sends, repeated } = chunkSends(stream);
+      printFigures(`round trip ${roundTripMs} ms: 1 MiB installed in ${elapsedMs} ms, ${sends} chunk sends for ${chunks} chunks, ${repeated} repeated`);
+      expect(follower.snapshots).toEqual([stream.snapshotIndex]);
+      // At most the first window, sent before any round trip was measured: the first stall
+      // timeout is electionTimeoutMin, shorter than this path's round trip.
+      expect(repeated).toBeLessThanOrEqual(snapshotChunksInFlight);
+      expect(elapsedMs).toBeLessThanOrEqual(lossFreeCeilingMs(roundTripMs));
+      expect(stream.leader.core.role).toBe('leader');
+      expect(run.spins).toEqual([]);
+    });
+  }
+});
+
+describe('losses on a slow path (round trip 300 ms, default configuration)', () => {
+  it('a lost chunk is sent again and the stream still finishes, a few round trips later', () => {
+    const stream = streamOverSlowPath(300);
+    const { harness, follower, run } = stream;
+    const lostOffset = 32 * chunkBytes;
+    expect(run.runUntil(() => run.chunks.some((chunk) => chunk.offset === lostOffset), 30_000)).toBe(true);
+    run.loseInTransitWhere((message) => message.type === 'installSnapshot' && message.offset === lostOffset);
+    expect(run.runUntil(() => follower.snapshots.length > 0, 60_000)).toBe(true);
+    const elapsedMs = harness.now - stream.startedAt;
+    const { sends, repeated } = chunkSends(stream);
+    printFigures(`round trip 300 ms, chunk ${lostOffset / chunkBytes} lost: 1 MiB installed in ${elapsedMs} ms, ${sends} chunk sends, ${repeated} repeated`);
+    expect(follower.snapshots).toEqual([stream.snapshotIndex]);
+    // The lost chunk, and the window after it, whose chunks the follower could not take.
+    expect(repeated).toBeLessThanOrEqual(2 * snapshotChunksInFlight);
+    expect(elapsedMs).toBeLessThanOrEqual(lossFreeCeilingMs(300) + 8 * 300);
+    expect(stream.leader.core.role).toBe('leader');
+    expect(run.spins).toEqual([]);
+  });
+
+  it('a follower that stops answering gets its chunks again at a backed-off interval, at most a window per ceiling', () => {
+    const stream = streamOverSlowPath(300);
+    const { harness, leader, follower, run } = stream;
+    expect(run.runUntil(() => run.chunks.some((chunk) => chunk.offset === 16 * chunkBytes), 30_000)).toBe(true);
+    run.silence(follower.id, leader.id);
+    const silencedAt = harness.now;
+    const observeMs = 20_000;
+    run.runUntil(() => false, observeMs);
+    const resent = run.chunks.filter((chunk) => chunk.to === follower.id && chunk.at > silencedAt + 300);
+    // Resends come in bursts (a window of chunks at the pace); a burst starts each stall.
+    const burstsAt = resent.filter((chunk, index) => index === 0 || chunk.at - (resent[index - 1] as { at: number }).at > 100).map((chunk) => chunk.at);
+    const gaps = burstsAt.slice(1).map((at, index) => at - (burstsAt[index] as number));
+    printFigures(`round trip 300 ms, follower silent for ${observeMs} ms: ${resent.length} chunks resent in ${burstsAt.length} bursts, gaps ${gaps.join(', ')} ms`);
+    const ceilingMs = snapshotStallBounds(defaultRaftConfig).ceilingMs;
+    const heartbeatMs = defaultRaftConfig.heartbeatIntervalMs;
+    // Doubling (stalls are noticed on heartbeats, so each is up to one heartbeat interval late) ...
+    for (let index = 1; index < gaps.length; index += 1) expect(gaps[index] as number).toBeGreaterThanOrEqual(Math.min(2 * (gaps[index - 1] as number) - heartbeatMs, ceilingMs));
+    // ... up to the ceiling, and no further.
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(ceilingMs + heartbeatMs);
+    expect(gaps.slice(-3).every((gap) => gap >= ceilingMs)).toBe(true);
+    expect(resent.length).toBeLessThanOrEqual(snapshotChunksInFlight * (3 + Math.ceil(observeMs / ceilingMs)));
+    expect(leader.core.role).toBe('leader');
+    expect(run.spins).toEqual([]);
+  });
+});
