@@ -14,8 +14,14 @@ export interface FollowerProgress {
   snapshotAckedBytes: number;
   /** When snapshot chunks were last resent (resends are rate-limited). */
   snapshotRetransmitAt: number;
-  /** Chunks allowed in flight: shrinks to 1 once the path reorders or loses chunks. */
-  snapshotWindowChunks: number;
+  /** Whether the window is down to one chunk in flight, since the path reordered or lost chunks. */
+  snapshotWindowShrunk: boolean;
+  /**
+   * Whether a stall timeout passed with no acknowledgement since: one chunk in flight until the
+   * follower answers, so a follower that stopped answering gets a chunk per stall timeout, not a
+   * window (which, sized to the round trip, can be a megabyte).
+   */
+  snapshotStalled: boolean;
   /** Acknowledgements that advanced the stream since its window last shrank. */
   snapshotAdvancingAcks: number;
   /** Advancing acknowledgements after which a shrunk window grows back: 0 until the first shrink, then doubling at each. */
@@ -65,7 +71,8 @@ export function createProgress(nextIndex: number, now: number): FollowerProgress
     snapshotFurthestSentBytes: 0,
     snapshotAckedBytes: 0,
     snapshotRetransmitAt: Number.NEGATIVE_INFINITY,
-    snapshotWindowChunks: 1,
+    snapshotWindowShrunk: false,
+    snapshotStalled: false,
     snapshotAdvancingAcks: 0,
     snapshotRegrowAfterAcks: 0,
     snapshotProgressAt: now,

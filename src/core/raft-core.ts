@@ -1209,14 +1209,14 @@ export class RaftCore {
   private pacedSnapshotDeadline(): number {
     if (this.snapshot === null) return Number.POSITIVE_INFINITY;
     let deadline = Number.POSITIVE_INFINITY;
-    for (const progress of this.progress.values()) deadline = Math.min(deadline, snapshotChunkDueAt(progress, this.snapshot.state.length, this.snapshotPace.chunkBytes));
+    for (const progress of this.progress.values()) deadline = Math.min(deadline, snapshotChunkDueAt(progress, this.snapshot.state.length, this.snapshotPace));
     return deadline;
   }
 
   private sendPacedSnapshotChunks(): void {
     if (this.snapshot === null) return;
     for (const [peer, progress] of this.progress) {
-      if (snapshotChunkDueAt(progress, this.snapshot.state.length, this.snapshotPace.chunkBytes) <= this.now) this.sendSnapshotChunks(peer, progress);
+      if (snapshotChunkDueAt(progress, this.snapshot.state.length, this.snapshotPace) <= this.now) this.sendSnapshotChunks(peer, progress);
     }
   }
 

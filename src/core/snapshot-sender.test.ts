@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createProgress } from './progress.ts';
-import { acknowledgeSnapshotOffset, beginSnapshotStream, nextSnapshotChunks, resendStalledSnapshot, snapshotChunkDueAt, snapshotChunksInFlight, snapshotFirstRegrowAcks } from './snapshot-sender.ts';
+import { acknowledgeSnapshotOffset, beginSnapshotStream, nextSnapshotChunks, resendStalledSnapshot, snapshotChunkDueAt, snapshotChunksInFlight, snapshotFirstRegrowAcks, snapshotWindowChunks } from './snapshot-sender.ts';
 
 const unpaced = { chunkBytes: 1_000, bytesPerSecond: Number.POSITIVE_INFINITY };
 /** 1,000-byte chunks at 100,000 bytes per second: one every 10 ms. */
@@ -39,25 +39,28 @@ describe('snapshot stream flow control', () => {
     expect(nextSnapshotChunks(progress, 10_000, unpaced, 0)).toEqual([]);
   });
 
-  it('resends the window when no snapshot progress was made for the timeout', () => {
+  it('resends from the first unacknowledged chunk when no snapshot progress was made for the timeout, one chunk until an answer', () => {
     const progress = createProgress(1, 0);
     beginSnapshotStream(progress, 100, 0);
     nextSnapshotChunks(progress, 10_000, unpaced, 0);
     resendStalledSnapshot(progress, 100, stallBounds);
     expect(nextSnapshotChunks(progress, 10_000, unpaced, 0)).toEqual([]);
     resendStalledSnapshot(progress, 200, stallBounds);
-    expect(nextSnapshotChunks(progress, 10_000, unpaced, 0).map((chunk) => chunk.offset)).toEqual([0, 1_000, 2_000, 3_000]);
+    expect(nextSnapshotChunks(progress, 10_000, unpaced, 200).map((chunk) => chunk.offset)).toEqual([0]);
+    expect(snapshotWindowChunks(progress, unpaced)).toBe(1);
+    acknowledgeSnapshotOffset(progress, 2_000, 250, 50, stallBounds); // the answers came after all
+    expect(nextSnapshotChunks(progress, 10_000, unpaced, 250).map((chunk) => chunk.offset)).toEqual([2_000, 3_000, 4_000, 5_000]);
   });
 
   it('paces chunks evenly: one per interval, never a window at once', () => {
     const progress = createProgress(1, 0);
     beginSnapshotStream(progress, 100, 0);
     expect(offsets(nextSnapshotChunks(progress, 10_000, paced, 0))).toEqual([0]);
-    expect(snapshotChunkDueAt(progress, 10_000, paced.chunkBytes)).toBe(10);
+    expect(snapshotChunkDueAt(progress, 10_000, paced)).toBe(10);
     expect(nextSnapshotChunks(progress, 10_000, paced, 9)).toEqual([]);
     expect(offsets(nextSnapshotChunks(progress, 10_000, paced, 10))).toEqual([1_000]);
     expect(offsets(nextSnapshotChunks(progress, 10_000, paced, 20))).toEqual([2_000]);
-    expect(snapshotChunkDueAt(progress, 10_000, paced.chunkBytes)).toBe(30);
+    expect(snapshotChunkDueAt(progress, 10_000, paced)).toBe(30);
   });
 
   it('banks no idle time: after a long wait for acknowledgements at most two chunks go at once', () => {
@@ -66,10 +69,10 @@ describe('snapshot stream flow control', () => {
     for (const now of [0, 10, 20, 30]) nextSnapshotChunks(progress, 10_000, paced, now);
     expect(progress.snapshotSentBytes).toBe(snapshotChunksInFlight * 1_000);
     // The window is full: only an acknowledgement (or the stall timeout) moves the stream on.
-    expect(snapshotChunkDueAt(progress, 10_000, paced.chunkBytes)).toBe(Number.POSITIVE_INFINITY);
+    expect(snapshotChunkDueAt(progress, 10_000, paced)).toBe(Number.POSITIVE_INFINITY);
     acknowledgeSnapshotOffset(progress, 4_000, 500, 50, stallBounds);
     expect(offsets(nextSnapshotChunks(progress, 10_000, paced, 500))).toEqual([4_000, 5_000]);
-    expect(snapshotChunkDueAt(progress, 10_000, paced.chunkBytes)).toBe(510);
+    expect(snapshotChunkDueAt(progress, 10_000, paced)).toBe(510);
   });
 
   it('makes up a late tick of less than one interval, so the stream keeps its rate', () => {
@@ -77,7 +80,7 @@ describe('snapshot stream flow control', () => {
     beginSnapshotStream(progress, 100, 0);
     nextSnapshotChunks(progress, 10_000, paced, 0);
     expect(offsets(nextSnapshotChunks(progress, 10_000, paced, 14))).toEqual([1_000]); // 4 ms late
-    expect(snapshotChunkDueAt(progress, 10_000, paced.chunkBytes)).toBe(20); // still on the 10 ms grid
+    expect(snapshotChunkDueAt(progress, 10_000, paced)).toBe(20); // still on the 10 ms grid
   });
 
   it('spaces chunks by their size: a short last chunk leaves a short gap', () => {
@@ -86,7 +89,7 @@ describe('snapshot stream flow control', () => {
     nextSnapshotChunks(progress, 1_500, paced, 0);
     expect(offsets(nextSnapshotChunks(progress, 1_500, paced, 10))).toEqual([1_000]);
     expect(progress.snapshotPacedUntil).toBe(15);
-    expect(snapshotChunkDueAt(progress, 1_500, paced.chunkBytes)).toBe(Number.POSITIVE_INFINITY); // all sent
+    expect(snapshotChunkDueAt(progress, 1_500, paced)).toBe(Number.POSITIVE_INFINITY); // all sent
   });
 
   it('a new stream starts at once, whatever the last one left', () => {
@@ -153,7 +156,7 @@ describe('snapshot stream flow control', () => {
     const shrink = (progress: ReturnType<typeof createProgress>, now: number): void => {
       nextSnapshotChunks(progress, total, unpaced, now);
       acknowledgeSnapshotOffset(progress, progress.snapshotAckedBytes, now, 50, stallBounds);
-      expect(progress.snapshotWindowChunks).toBe(1);
+      expect(snapshotWindowChunks(progress, unpaced)).toBe(1);
     };
     /** A stream whose window the first stuck offset shrank, at 100 ms. */
     const shrunkStream = (): ReturnType<typeof createProgress> => {
@@ -166,9 +169,9 @@ describe('snapshot stream flow control', () => {
     it('after two windows of in-order acknowledgements', () => {
       const progress = shrunkStream();
       let now = acknowledgeInOrder(progress, snapshotFirstRegrowAcks - 1, 100);
-      expect(progress.snapshotWindowChunks).toBe(1);
+      expect(snapshotWindowChunks(progress, unpaced)).toBe(1);
       now = acknowledgeInOrder(progress, 1, now);
-      expect(progress.snapshotWindowChunks).toBe(snapshotChunksInFlight);
+      expect(snapshotWindowChunks(progress, unpaced)).toBe(snapshotChunksInFlight);
       expect(offsets(nextSnapshotChunks(progress, total, unpaced, now + 1))).toHaveLength(snapshotChunksInFlight);
     });
 
@@ -177,9 +180,9 @@ describe('snapshot stream flow control', () => {
       let now = acknowledgeInOrder(progress, snapshotFirstRegrowAcks, 100);
       shrink(progress, now + 100);
       now = acknowledgeInOrder(progress, 2 * snapshotFirstRegrowAcks - 1, now + 100);
-      expect(progress.snapshotWindowChunks).toBe(1);
+      expect(snapshotWindowChunks(progress, unpaced)).toBe(1);
       acknowledgeInOrder(progress, 1, now);
-      expect(progress.snapshotWindowChunks).toBe(snapshotChunksInFlight);
+      expect(snapshotWindowChunks(progress, unpaced)).toBe(snapshotChunksInFlight);
     });
 
     it('counts a stuck offset seen again while the window is down as the same shrink', () => {
@@ -189,9 +192,9 @@ describe('snapshot stream flow control', () => {
       let now = acknowledgeInOrder(progress, snapshotChunksInFlight + 1, 100);
       shrink(progress, now + 100);
       now = acknowledgeInOrder(progress, snapshotFirstRegrowAcks - 1, now + 100);
-      expect(progress.snapshotWindowChunks).toBe(1);
+      expect(snapshotWindowChunks(progress, unpaced)).toBe(1);
       acknowledgeInOrder(progress, 1, now);
-      expect(progress.snapshotWindowChunks).toBe(snapshotChunksInFlight);
+      expect(snapshotWindowChunks(progress, unpaced)).toBe(snapshotChunksInFlight);
     });
 
     it('a new stream starts with the full window and the first wait', () => {
@@ -199,10 +202,10 @@ describe('snapshot stream flow control', () => {
       const now = acknowledgeInOrder(progress, snapshotFirstRegrowAcks, 100);
       shrink(progress, now + 100);
       beginSnapshotStream(progress, 200, now + 200);
-      expect(progress.snapshotWindowChunks).toBe(snapshotChunksInFlight);
+      expect(snapshotWindowChunks(progress, unpaced)).toBe(snapshotChunksInFlight);
       shrink(progress, now + 300);
       acknowledgeInOrder(progress, snapshotFirstRegrowAcks, now + 300);
-      expect(progress.snapshotWindowChunks).toBe(snapshotChunksInFlight);
+      expect(snapshotWindowChunks(progress, unpaced)).toBe(snapshotChunksInFlight);
     });
   });
 });

@@ -1,7 +1,8 @@
 // Flow control of one follower's InstallSnapshot stream (§7): a bounded window of chunks in
-// flight, chunks paced evenly in time (so heartbeats are never starved), acknowledged offsets
-// clamped to what was sent, rate-limited resends when the receiver is stuck or fell back, and a
-// fall back to one chunk in flight once the path has shown it reorders or loses chunks.
+// flight (a round trip's worth of the pace), chunks paced evenly in time (so heartbeats are never
+// starved), acknowledged offsets clamped to what was sent, resends after a stall timeout derived
+// from the measured round trip, rate-limited resends when the receiver is stuck or fell back,
+// and a fall back to one chunk in flight once the path has shown it reorders or loses chunks.
 //
 // Why pacing and not only the window: in browsers every data channel of a page shares a few
 // threads (WebRTC's network thread, the network service's IPC), and a window's worth of chunks
@@ -14,8 +15,17 @@ import type { ResolvedRaftConfig } from './config.ts';
 import type { FollowerProgress } from './progress.ts';
 import { backOffRoundTrip, recordRoundTripSample, roundTripTimeoutMs, type TimeoutBounds } from './round-trip-estimate.ts';
 
-/** Chunks in flight per follower at first: enough to stream, few enough to leave room for heartbeats. */
+/**
+ * Chunks in flight per follower at first, and at least: enough to stream, few enough to leave
+ * room for heartbeats. Unpaced streams keep this window (it is then all that limits the rate).
+ */
 export const snapshotChunksInFlight = 4;
+/**
+ * Bytes in flight per follower at most, however long the round trip: 1 MiB, a second of stream at
+ * the default pace, so the pace holds over round trips up to about a second, and a bound on what
+ * one follower's stream leaves in a transport's send buffer.
+ */
+export const snapshotBytesInFlightCeiling = 1024 * 1024;
 /** Advancing acknowledgements after a first shrink before the window grows back: two windows' worth. */
 export const snapshotFirstRegrowAcks = 2 * snapshotChunksInFlight;
 /** The most a regrowth can be put off: beyond it, a path that keeps reordering stays at one chunk. */
@@ -27,7 +37,8 @@ export function beginSnapshotStream(progress: FollowerProgress, snapshotIndex: n
   progress.snapshotSentBytes = 0;
   progress.snapshotFurthestSentBytes = 0;
   progress.snapshotAckedBytes = 0;
-  progress.snapshotWindowChunks = snapshotChunksInFlight;
+  progress.snapshotWindowShrunk = false;
+  progress.snapshotStalled = false;
   progress.snapshotAdvancingAcks = 0;
   progress.snapshotRegrowAfterAcks = 0;
   progress.snapshotProgressAt = now;
@@ -73,7 +84,7 @@ export interface SnapshotPace {
 export function nextSnapshotChunks(progress: FollowerProgress, totalBytes: number, pace: SnapshotPace, now: number): Array<{ offset: number; length: number }> {
   if (totalBytes === 0) return progress.snapshotSentBytes === 0 && progress.snapshotAckedBytes === 0 ? [{ offset: 0, length: 0 }] : [];
   const chunks: Array<{ offset: number; length: number }> = [];
-  while (windowAllowsChunk(progress, totalBytes, pace.chunkBytes) && progress.snapshotPacedUntil <= now) {
+  while (windowAllowsChunk(progress, totalBytes, pace) && progress.snapshotPacedUntil <= now) {
     const offset = progress.snapshotSentBytes;
     const length = Math.min(totalBytes, offset + pace.chunkBytes) - offset;
     chunks.push({ offset, length });
@@ -102,13 +113,29 @@ export function nextSnapshotChunks(progress: FollowerProgress, totalBytes: numbe
  * pacing deadline if the window has room, otherwise never (an acknowledgement or a stall
  * timeout moves the stream on).
  */
-export function snapshotChunkDueAt(progress: FollowerProgress, totalBytes: number, chunkBytes: number): number {
-  if (progress.state !== 'snapshot' || totalBytes === 0 || !windowAllowsChunk(progress, totalBytes, chunkBytes)) return Number.POSITIVE_INFINITY;
+export function snapshotChunkDueAt(progress: FollowerProgress, totalBytes: number, pace: SnapshotPace): number {
+  if (progress.state !== 'snapshot' || totalBytes === 0 || !windowAllowsChunk(progress, totalBytes, pace)) return Number.POSITIVE_INFINITY;
   return progress.snapshotPacedUntil;
 }
 
-function windowAllowsChunk(progress: FollowerProgress, totalBytes: number, chunkBytes: number): boolean {
-  return progress.snapshotSentBytes < totalBytes && progress.snapshotSentBytes - progress.snapshotAckedBytes < chunkBytes * progress.snapshotWindowChunks;
+/**
+ * Chunks allowed in flight: one while the window is shrunk; otherwise what the pace sends in one
+ * measured round trip, plus one (TCP's bandwidth-delay product), at least snapshotChunksInFlight
+ * and at most snapshotBytesInFlightCeiling's worth. A fixed window of four tied the rate to the
+ * round trip past 64 KiB per trip: at the default 1 MiB/s, any round trip over 62 ms, so 1 MiB
+ * took 16 round trips (5.0 s at 300 ms) instead of about a second.
+ */
+export function snapshotWindowChunks(progress: FollowerProgress, pace: SnapshotPace): number {
+  if (progress.snapshotWindowShrunk || progress.snapshotStalled) return 1;
+  const roundTripMs = progress.roundTrip.smoothedMs;
+  if (roundTripMs === null || !Number.isFinite(pace.bytesPerSecond)) return snapshotChunksInFlight;
+  const ceiling = Math.max(snapshotChunksInFlight, Math.floor(snapshotBytesInFlightCeiling / pace.chunkBytes));
+  const perRoundTrip = Math.ceil((roundTripMs * pace.bytesPerSecond) / 1000 / pace.chunkBytes) + 1;
+  return Math.min(ceiling, Math.max(snapshotChunksInFlight, perRoundTrip));
+}
+
+function windowAllowsChunk(progress: FollowerProgress, totalBytes: number, pace: SnapshotPace): boolean {
+  return progress.snapshotSentBytes < totalBytes && progress.snapshotSentBytes - progress.snapshotAckedBytes < pace.chunkBytes * snapshotWindowChunks(progress, pace);
 }
 
 /**
@@ -125,6 +152,7 @@ export function acknowledgeSnapshotOffset(progress: FollowerProgress, nextOffset
     progress.snapshotAckedBytes = offset;
     progress.snapshotSentBytes = Math.max(progress.snapshotSentBytes, offset);
     progress.snapshotProgressAt = now;
+    progress.snapshotStalled = false;
     sampleRoundTrip(progress, offset, now, stallBounds);
     regrowWindow(progress);
   } else if (offset < progress.snapshotSentBytes && !mayAnswerDuplicate(progress, offset) && now - progress.snapshotRetransmitAt >= resendIntervalMs) {
@@ -133,11 +161,11 @@ export function acknowledgeSnapshotOffset(progress: FollowerProgress, nextOffset
     progress.snapshotRetransmitAt = now;
     rewindSnapshotStream(progress, offset);
     // A stuck offset seen again while the window is already down is the same episode.
-    if (progress.snapshotWindowChunks > 1) {
+    if (!progress.snapshotWindowShrunk) {
       const previous = progress.snapshotRegrowAfterAcks;
       progress.snapshotRegrowAfterAcks = previous === 0 ? snapshotFirstRegrowAcks : Math.min(snapshotRegrowAcksCeiling, previous * 2);
     }
-    progress.snapshotWindowChunks = 1;
+    progress.snapshotWindowShrunk = true;
     progress.snapshotAdvancingAcks = 0;
   }
 }
@@ -158,8 +186,8 @@ function sampleRoundTrip(progress: FollowerProgress, offset: number, now: number
  */
 function regrowWindow(progress: FollowerProgress): void {
   progress.snapshotAdvancingAcks += 1;
-  if (progress.snapshotWindowChunks < snapshotChunksInFlight && progress.snapshotAdvancingAcks >= progress.snapshotRegrowAfterAcks) {
-    progress.snapshotWindowChunks = snapshotChunksInFlight;
+  if (progress.snapshotWindowShrunk && progress.snapshotAdvancingAcks >= progress.snapshotRegrowAfterAcks) {
+    progress.snapshotWindowShrunk = false;
     progress.snapshotAdvancingAcks = 0;
   }
 }
@@ -188,10 +216,11 @@ function rewindSnapshotStream(progress: FollowerProgress, offset: number): void 
 
 /**
  * No snapshot progress for the stall timeout (since the last acknowledgement, or since a chunk
- * went out with none in flight): the chunks in flight were lost, send them again. The timeout is
+ * went out with none in flight): the chunks in flight were lost. Send them again from the first,
+ * one in flight until the follower answers (then the window as before). The timeout is
  * the follower's measured round trip with room for its variation (round-trip-estimate.ts), at
  * least `stallBounds.floorMs`, doubling with each stall in a row that no valid sample followed,
- * so a follower that stopped answering gets a window of chunks at most once a ceiling.
+ * so a follower that stopped answering gets one chunk at most once a ceiling.
  */
 export function resendStalledSnapshot(progress: FollowerProgress, now: number, stallBounds: TimeoutBounds): void {
   // Only acknowledged snapshot bytes count: answers such as refused heartbeats say nothing
@@ -200,6 +229,7 @@ export function resendStalledSnapshot(progress: FollowerProgress, now: number, s
   if (progress.state !== 'snapshot' || progress.snapshotSentBytes === progress.snapshotAckedBytes) return;
   if (now - progress.snapshotProgressAt < snapshotStallTimeoutMs(progress, stallBounds)) return;
   rewindSnapshotStream(progress, progress.snapshotAckedBytes);
+  progress.snapshotStalled = true;
   progress.snapshotProgressAt = now;
   backOffRoundTrip(progress.roundTrip);
 }

@@ -4,7 +4,17 @@
 import { describe, expect, it } from 'vitest';
 import { defaultRaftConfig } from './config.ts';
 import { createProgress, type FollowerProgress } from './progress.ts';
-import { acknowledgeSnapshotOffset, beginSnapshotStream, nextSnapshotChunks, resendStalledSnapshot, snapshotStallBounds, snapshotStallTimeoutMs } from './snapshot-sender.ts';
+import {
+  acknowledgeSnapshotOffset,
+  beginSnapshotStream,
+  nextSnapshotChunks,
+  resendStalledSnapshot,
+  snapshotBytesInFlightCeiling,
+  snapshotChunksInFlight,
+  snapshotStallBounds,
+  snapshotStallTimeoutMs,
+  snapshotWindowChunks,
+} from './snapshot-sender.ts';
 
 const stallBounds = snapshotStallBounds(defaultRaftConfig);
 /** 1,000-byte chunks, one every 10 ms. */
@@ -54,11 +64,12 @@ describe('round-trip samples from snapshot chunks', () => {
     const progress = stream();
     nextSnapshotChunks(progress, total, paced, 0);
     resendStalledSnapshot(progress, 150, stallBounds); // the round trip is longer than the floor
-    // Chunk 0 again, and (lateness made up) chunk 1,000 for the first time.
-    expect(nextSnapshotChunks(progress, total, paced, 150).map((chunk) => chunk.offset)).toEqual([0, 1_000]);
+    expect(nextSnapshotChunks(progress, total, paced, 150).map((chunk) => chunk.offset)).toEqual([0]);
     acknowledge(progress, 1_000, 300); // to the first copy, or to the second 150 ms after it?
     expect(progress.roundTrip.smoothedMs).toBeNull();
-    acknowledge(progress, 2_000, 450); // chunk 1,000 went once: its answer is a sample
+    // The next chunk goes for the first time (with one more: lateness is made up), and gives the sample.
+    expect(nextSnapshotChunks(progress, total, paced, 300).map((chunk) => chunk.offset)).toEqual([1_000, 2_000]);
+    acknowledge(progress, 2_000, 600);
     expect(progress.roundTrip.smoothedMs).toBe(300);
   });
 
@@ -171,7 +182,7 @@ describe('answers to duplicates', () => {
     // The duplicates arrive; the follower answers each with the offset it has.
     for (const now of [450, 460, 470, 480]) acknowledge(progress, 4_000, now);
     expect(progress.snapshotSentBytes).toBe(8_000);
-    expect(progress.snapshotWindowChunks).toBe(4);
+    expect(snapshotWindowChunks(progress, paced)).toBe(4);
   });
 
   it('a repeated offset beyond what went twice is a loss, and an offset below the acknowledged one a restarted follower', () => {
@@ -184,7 +195,7 @@ describe('answers to duplicates', () => {
     acknowledge(progress, 5_000, 400);
     acknowledge(progress, 5_000, 410); // 5,000 was lost: 6,000 came, and was answered with 5,000
     expect(progress.snapshotSentBytes).toBe(5_000);
-    expect(progress.snapshotWindowChunks).toBe(1);
+    expect(snapshotWindowChunks(progress, paced)).toBe(1);
     acknowledge(progress, 0, 500); // the follower restarted: from the beginning
     expect(progress.snapshotSentBytes).toBe(0);
   });
@@ -199,5 +210,41 @@ describe('the estimate across streams', () => {
     expect(progress.roundTrip.smoothedMs).toBe(300);
     expect(snapshotStallTimeoutMs(progress, stallBounds)).toBe(900);
     expect(createProgress(1, 500).roundTrip.smoothedMs).toBeNull();
+  });
+});
+
+describe('the window, sized to the measured round trip', () => {
+  /** The default pace: 16 KiB chunks at 1 MiB/s, one every 15.6 ms. */
+  const defaultPace = { chunkBytes: 16 * 1024, bytesPerSecond: 1024 * 1024 };
+
+  function measuredAt(roundTripMs: number): FollowerProgress {
+    const progress = stream();
+    progress.roundTrip.smoothedMs = roundTripMs;
+    return progress;
+  }
+
+  it('holds what the pace sends in one round trip, plus one', () => {
+    expect(snapshotWindowChunks(measuredAt(300), defaultPace)).toBe(Math.ceil(300 / 15.625) + 1);
+    expect(snapshotWindowChunks(measuredAt(200), defaultPace)).toBe(Math.ceil(200 / 15.625) + 1);
+  });
+
+  it('is four chunks before any sample, on a fast path, and when unpaced', () => {
+    expect(snapshotWindowChunks(stream(), defaultPace)).toBe(snapshotChunksInFlight);
+    expect(snapshotWindowChunks(measuredAt(5), defaultPace)).toBe(snapshotChunksInFlight);
+    expect(snapshotWindowChunks(measuredAt(300), { chunkBytes: 16 * 1024, bytesPerSecond: Number.POSITIVE_INFINITY })).toBe(snapshotChunksInFlight);
+  });
+
+  it('holds at most 1 MiB, however long the round trip', () => {
+    expect(snapshotWindowChunks(measuredAt(2_400), defaultPace)).toBe(snapshotBytesInFlightCeiling / (16 * 1024));
+    expect(snapshotWindowChunks(measuredAt(2_400), { chunkBytes: 512 * 1024, bytesPerSecond: 100 * 1024 * 1024 })).toBe(snapshotChunksInFlight);
+  });
+
+  it('is one chunk after a stall until the follower answers, then the full window again', () => {
+    const progress = measuredAt(300);
+    nextSnapshotChunks(progress, 10 * snapshotBytesInFlightCeiling, defaultPace, 10_000);
+    resendStalledSnapshot(progress, 11_000, stallBounds);
+    expect(snapshotWindowChunks(progress, defaultPace)).toBe(1);
+    acknowledge(progress, 16 * 1024, 11_100);
+    expect(snapshotWindowChunks(progress, defaultPace)).toBe(21);
   });
 });
