@@ -52,8 +52,8 @@ export function beginSnapshotStream(progress: FollowerProgress, snapshotIndex: n
 /**
  * The stall timeout's ceiling in longest election timeouts: 8, 2.4 s by default, as for the
  * backoff of forwarded proposals. It bounds how long a lost chunk waits for its resend however
- * many stalls came before, and what a follower that stopped answering costs (a window of chunks
- * per ceiling). A round trip beyond it is past what a cluster with these timeouts serves (an
+ * many stalls came before, and what a follower that stopped answering costs (a chunk per
+ * ceiling). A round trip beyond it is past what a cluster with these timeouts serves (an
  * election or a commit through that path takes longer still); a stream over one still finishes,
  * since late answers count, but resends its chunks.
  */
@@ -199,8 +199,9 @@ function regrowWindow(progress: FollowerProgress): void {
  * follower, before any round trip was measured) made the follower answer each duplicate with its
  * offset, each answer rewound the stream again and shrank the window, and the stream crawled at
  * one chunk a round trip with most chunks sent twice. A resent chunk that is lost too, or the
- * first chunk past them, is found by the stall timeout instead. An offset below the acknowledged one is no duplicate's answer (a follower's
- * offset only grows) but a follower that restarted (or a reordered answer), and rewinds as before.
+ * first chunk past them, is found by the stall timeout instead. An offset below the acknowledged
+ * one is no duplicate's answer (a follower's offset only grows) but a follower that restarted (or
+ * a reordered answer), and rewinds as before.
  */
 function mayAnswerDuplicate(progress: FollowerProgress, offset: number): boolean {
   return offset === progress.snapshotAckedBytes && offset <= progress.snapshotResentThroughBytes;
@@ -217,10 +218,10 @@ function rewindSnapshotStream(progress: FollowerProgress, offset: number): void 
 /**
  * No snapshot progress for the stall timeout (since the last acknowledgement, or since a chunk
  * went out with none in flight): the chunks in flight were lost. Send them again from the first,
- * one in flight until the follower answers (then the window as before). The timeout is
- * the follower's measured round trip with room for its variation (round-trip-estimate.ts), at
- * least `stallBounds.floorMs`, doubling with each stall in a row that no valid sample followed,
- * so a follower that stopped answering gets one chunk at most once a ceiling.
+ * one in flight until the follower answers (then the window as before). The timeout is the
+ * follower's measured round trip with room for its variation (round-trip-estimate.ts), at least
+ * `stallBounds.floorMs`, doubling with each stall in a row that no valid sample followed, so a
+ * follower that stopped answering gets one chunk at most once a ceiling.
  */
 export function resendStalledSnapshot(progress: FollowerProgress, now: number, stallBounds: TimeoutBounds): void {
   // Only acknowledged snapshot bytes count: answers such as refused heartbeats say nothing
