@@ -28,6 +28,8 @@ export interface CoreHarness {
   readonly blocked: Set<string>;
   /** Every message a node emitted, in order, whether or not a blocked link dropped it. */
   readonly sent: Array<{ readonly from: NodeId; readonly to: NodeId; readonly message: RaftMessage }>;
+  /** Drops the messages it returns true for (finer than `blocked`: one kind of frame on a link). */
+  dropWhen: ((from: NodeId, to: NodeId, message: RaftMessage) => boolean) | null;
   node(name: string): HarnessNode;
   /** Delivers messages and persistence until quiet. */
   settle(): void;
@@ -56,6 +58,7 @@ export function createCoreHarness(names: readonly string[], seed = 1, initialVot
     now: 0,
     blocked: new Set(),
     sent: [],
+    dropWhen: null,
     node: (name) => {
       const found = nodes.get(nodeId(name));
       if (found === undefined) throw new Error(`no node ${name}`);
@@ -93,7 +96,7 @@ export function createCoreHarness(names: readonly string[], seed = 1, initialVot
         while (queue.length > 0) {
           const item = queue.shift() as { from: NodeId; to: NodeId; message: RaftMessage };
           harness.sent.push(item);
-          if (harness.blocked.has(`${item.from}->${item.to}`)) continue;
+          if (harness.blocked.has(`${item.from}->${item.to}`) || harness.dropWhen?.(item.from, item.to, item.message) === true) continue;
           nodes.get(item.to)?.core.receive(harness.now, item.from, item.message);
           activity = true;
         }

@@ -69,6 +69,24 @@ export class ProposalWaiters {
     return groups;
   }
 
+  /**
+   * Takes, in index order, every proposal waiting above `committedIndex` for an entry of a term
+   * older than `committedTerm`, the term of the entry at `committedIndex`: such an entry can never
+   * commit (RaftCore.settleOutlived gives the argument).
+   */
+  takeOutlived(committedIndex: number, committedTerm: number): Array<{ index: number; waiting: AwaitedProposal[] }> {
+    const groups: Array<{ index: number; waiting: AwaitedProposal[] }> = [];
+    for (const [index, waiting] of this.byIndex) {
+      if (index <= committedIndex) continue;
+      const outlived = waiting.filter((item) => item.term < committedTerm);
+      if (outlived.length === 0) continue;
+      groups.push({ index, waiting: outlived });
+      if (outlived.length === waiting.length) this.byIndex.delete(index);
+      else this.byIndex.set(index, waiting.filter((item) => item.term >= committedTerm));
+    }
+    return groups.sort((left, right) => left.index - right.index);
+  }
+
   private keepOnly(keep: (item: AwaitedProposal) => boolean): void {
     for (const [index, waiting] of this.byIndex) {
       const remaining = waiting.filter(keep);

@@ -160,6 +160,8 @@ export class RaftCore {
   private commitAdvanced = false;
 
   private readonly awaited: ProposalWaiters;
+  /** The committed term for which awaited proposals were last checked for being outlived. */
+  private outlivedCheckedTerm = 0;
   private readonly forwards = new CorrelatedRequests<PendingForward>();
   private nextCorrelationId = 1;
   private readonly leaderDedupCache = new LeaderDedupCache(leaderDedupCacheSize);
@@ -1639,7 +1641,11 @@ export class RaftCore {
         // Accepted by the leader: the proposer reports it as a leader's own proposals are, so
         // proposeAccepted comes with every proposal, whichever role this node holds.
         if (this.reportAcceptance) this.outcomes.push({ type: 'accepted', proposalId: forward.proposalId, index: outcome.index });
-        this.awaited.add(outcome.index, { proposalId: forward.proposalId, term: outcome.term, local: false });
+        const item: AwaitedProposal = { proposalId: forward.proposalId, term: outcome.term, local: false };
+        // Already outlived (a later term committed below it while the answer travelled): the
+        // sweep for this committed term is past, so it is settled here, or it would wait forever.
+        if (outcome.index > this.commitIndexValue && outcome.term < (this.log.termAt(this.commitIndexValue) ?? 0)) return this.settleLost(item);
+        this.awaited.add(outcome.index, item);
         if (outcome.index <= this.awaited.scannedThrough) this.checkAwaitedAt(outcome.index);
         return;
       case 'notLeader':
@@ -1678,6 +1684,36 @@ export class RaftCore {
   /** Completes proposals whose index is now applicable: committed if the term matches, else retried. */
   private resolveAwaited(): void {
     for (const group of this.awaited.takeApplicable(this.applicableIndex)) this.settleAwaited(group.index, group.waiting);
+    this.settleOutlived();
+  }
+
+  /**
+   * Settles, as lost, proposals waiting above the commit index for an entry of a term older than
+   * the committed entry's there: such an entry (i, T) can never commit, and in an idle cluster
+   * nothing else would ever reach index i to show it. Proof: say the committed entry is (c, t')
+   * with c < i and t' > T, committed in term U1, and (i, T) were committed in term U2. Every
+   * leader of a term after a commit holds the committed entry (Leader Completeness), and a leader
+   * never drops entries during its term, so the leader of max(U1, U2) holds both (i, T) and
+   * (c, t'); but terms never decrease along a log, so the entry at c < i has term at most T.
+   *
+   * Only the committed prefix is used. An uncommitted entry (j, t') with j <= i and t' > T, even
+   * one the current leader sent, proves nothing: the leader of t' may fall before committing it,
+   * and a node holding (i, T) may win the next term (voters with shorter logs elect it; the node
+   * holding (j, t') is outvoted) and commit (i, T) after all. Forwarding again then would append
+   * the command twice; exactly-once would still hold (the application's ClientSessionTable
+   * applies it once), but the proposal would report the duplicate's index.
+   *
+   * Checked when the committed term rises (once per leader change) and, for an answer arriving
+   * later, when it arrives (handleForwardResponse). Local proposals are never outlived while
+   * this node leads (its log holds them); after a step-down they have already failed.
+   */
+  private settleOutlived(): void {
+    const committedTerm = this.log.termAt(this.commitIndexValue) ?? 0;
+    if (committedTerm <= this.outlivedCheckedTerm) return;
+    this.outlivedCheckedTerm = committedTerm;
+    for (const group of this.awaited.takeOutlived(this.commitIndexValue, committedTerm)) {
+      for (const item of group.waiting) this.settleLost(item);
+    }
   }
 
   private checkAwaitedAt(index: number): void {
@@ -1711,13 +1747,19 @@ export class RaftCore {
         }
         continue;
       }
-      if (forward !== undefined) {
-        // Lost to a leader change: forward again under the same dedup key (safe to retry).
-        forward.appended = null;
-        this.sendForward(forward);
-      } else {
-        this.outcomes.push({ type: 'failed', proposalId: item.proposalId, failure: 'leadershipLost' });
-      }
+      this.settleLost(item);
+    }
+  }
+
+  /** A proposal whose entry is lost to a leader change. */
+  private settleLost(item: AwaitedProposal): void {
+    const forward = this.forwards.get(item.proposalId);
+    if (forward !== undefined) {
+      // Forward again under the same dedup key (safe to retry).
+      forward.appended = null;
+      this.sendForward(forward);
+    } else {
+      this.outcomes.push({ type: 'failed', proposalId: item.proposalId, failure: 'leadershipLost' });
     }
   }
 }

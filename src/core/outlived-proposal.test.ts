@@ -1,0 +1,127 @@
+// A proposal waits for its entry (index i, term T) to commit. When a committed entry of a later
+// term sits at or below i, the entry can never commit (terms in a log never decrease, and every
+// committed entry is in the log of every later leader): the proposal settles then, even in an idle
+// cluster where nothing else will ever be appended as far as index i.
+import { describe, expect, it } from 'vitest';
+import { createCoreHarness, type HarnessNode } from './core-harness.test-support.ts';
+import { resolveRaftConfig } from './config.ts';
+import type { ForwardPropose, RaftMessage } from './messages.ts';
+import { RaftCore } from './raft-core.ts';
+import { readyNeedsWrite, type Ready } from './ready.ts';
+import { clientId, nodeId, type LogEntry, type NodeId } from './types.ts';
+
+const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+const [a, b, c] = ['a', 'b', 'c'].map((name) => nodeId(name)) as [NodeId, NodeId, NodeId];
+const entry = (index: number, term: number): LogEntry => ({ index, term, command: new Uint8Array([index]), isNoOp: false });
+const dedupKey = { clientId: clientId('client-b'), requestId: 1 };
+
+function append(term: number, prevLogIndex: number, prevLogTerm: number, entries: LogEntry[], leaderCommit: number): RaftMessage {
+  return { type: 'appendEntries', term, prevLogIndex, prevLogTerm, entries, leaderCommit, readRound: 0 };
+}
+
+/** Follower b of leader a (term 2), log [1:1, 2:2] committed through 2. */
+function follower(overrides = {}): RaftCore {
+  const node = new RaftCore({ id: b, config: resolveRaftConfig(overrides), random: () => 0.5, now: 0, bootstrap: { voters: [a, b, c] }, hardState: { term: 2, votedFor: null }, leaderPin: { term: 2, leaderId: a }, snapshotMeta: null, entries: [entry(1, 1), entry(2, 2)] });
+  node.receive(10, a, append(2, 2, 2, [], 2));
+  drain(node);
+  return node;
+}
+
+/** Takes a ready and acknowledges its write at once, as the driver would after writing it. */
+function drain(node: RaftCore): Ready | null {
+  const ready = node.takeReady();
+  if (ready !== null && readyNeedsWrite(ready)) {
+    const last = ready.entries[ready.entries.length - 1];
+    node.persisted(20, last === undefined ? null : { index: last.index, term: last.term });
+  }
+  return ready;
+}
+
+function forwardsIn(node: RaftCore): Array<{ to: NodeId; message: ForwardPropose }> {
+  const ready = drain(node);
+  const all = [...(ready?.messages ?? []), ...(ready?.messagesAfterPersist ?? [])];
+  return all.filter((outbound) => outbound.message.type === 'forwardPropose').map((outbound) => ({ to: outbound.to, message: outbound.message as ForwardPropose }));
+}
+
+/** b proposes; a answers that it appended the command at `index` in `term`. */
+function proposeAndAnswer(node: RaftCore, index: number, term: number): ForwardPropose {
+  node.propose(11, 1, bytes('b'), dedupKey);
+  const [sent] = forwardsIn(node);
+  expect(sent?.to).toBe(a);
+  node.receive(12, a, { type: 'forwardProposeResponse', correlationId: sent!.message.correlationId, outcome: { type: 'appended', index, term } });
+  expect(forwardsIn(node)).toEqual([]);
+  return sent!.message;
+}
+
+describe('a proposal waiting on an entry a later term outlived', () => {
+  it('an idle cluster: the old leader appended the forward past the new leader log; it is forwarded again once the new no-op commits', () => {
+    const harness = createCoreHarness(['a', 'b', 'c']);
+    harness.advance(400);
+    const oldLeader = harness.leaders()[0]!;
+    const [proposer, other] = [...harness.nodes.values()].filter((node) => node !== oldLeader) as [HarnessNode, HarnessNode];
+    const oldTerm = oldLeader.core.term;
+    const committedBefore = oldLeader.core.commitIndex;
+    // The old leader's replication never arrives: what it appends now stays in its log alone.
+    harness.dropWhen = (from, _to, message) => from === oldLeader.id && message.type === 'appendEntries';
+    oldLeader.core.propose(harness.now, 101, bytes('l1'), null);
+    oldLeader.core.propose(harness.now, 102, bytes('l2'), null);
+    proposer.core.propose(harness.now, 7, bytes('f'), dedupKey);
+    harness.settle();
+    const answer = harness.sent.find((sent) => sent.to === proposer.id && sent.message.type === 'forwardProposeResponse')?.message;
+    expect(answer).toEqual({ type: 'forwardProposeResponse', correlationId: expect.any(Number) as number, outcome: { type: 'appended', index: committedBefore + 3, term: oldTerm } });
+    // The others elect a leader of a later term; its log ends below the answered index, and it
+    // commits only its no-op there. Nobody proposes anything else.
+    harness.advance(3_000);
+    const newLeader = harness.leaders().find((node) => node.core.term > oldTerm)!;
+    expect(newLeader).toBeDefined();
+    expect(newLeader.core.entryAt(committedBefore + 1)?.isNoOp).toBe(true);
+    const outcome = proposer.outcomes.find((item) => item.proposalId === 7);
+    expect(outcome, 'the forwarded proposal is still waiting for an entry that can never commit').toBeDefined();
+    expect(outcome?.type).toBe('committed');
+    const committed = outcome?.type === 'committed' ? outcome.entry : undefined;
+    expect(committed?.term).toBeGreaterThan(oldTerm);
+    expect(committed?.dedupKey).toEqual(dedupKey);
+    // Forwarded again under the same dedup key, and in the log once.
+    const copies = [...Array(newLeader.core.lastIndex).keys()].map((offset) => newLeader.core.entryAt(offset + 1)).filter((item) => item?.dedupKey?.clientId === dedupKey.clientId);
+    expect(copies).toHaveLength(1);
+    for (const node of [proposer, other, oldLeader]) expect(node.core.commitIndex).toBe(newLeader.core.commitIndex);
+    // The old leader's own proposals failed when it stepped down, as before.
+    expect(oldLeader.outcomes.filter((item) => item.proposalId === 101 || item.proposalId === 102).map((item) => item.type === 'failed' && item.failure)).toEqual(['leadershipLost', 'leadershipLost']);
+  });
+
+  it('only a committed entry of a later term counts: one the current leader sent but has not committed does not', () => {
+    const node = follower();
+    proposeAndAnswer(node, 5, 2);
+    // c leads term 3 and sends its no-op at 3. Until it commits, a node holding (5, 2) could
+    // still win term 4 and commit it: forwarding again would append the command twice.
+    node.receive(30, c, append(3, 2, 2, [entry(3, 3)], 2));
+    expect(forwardsIn(node)).toEqual([]);
+    node.receive(40, c, append(3, 3, 3, [], 3));
+    const [again] = forwardsIn(node);
+    expect(again?.to).toBe(c);
+    expect(again?.message).toMatchObject({ command: bytes('b'), dedupKey });
+    expect(node.takeReady()?.outcomes ?? []).toEqual([]);
+  });
+
+  it('an answer that arrives already outlived is forwarded again at once', () => {
+    const node = follower();
+    node.propose(11, 1, bytes('b'), dedupKey);
+    const [sent] = forwardsIn(node);
+    // a, re-elected for term 3, commits its no-op at 3 before its answer about term 2 arrives.
+    node.receive(20, a, append(3, 2, 2, [entry(3, 3)], 3));
+    expect(forwardsIn(node)).toEqual([]);
+    node.receive(21, a, { type: 'forwardProposeResponse', correlationId: sent!.message.correlationId, outcome: { type: 'appended', index: 5, term: 2 } });
+    const [again] = forwardsIn(node);
+    expect(again?.to).toBe(a);
+    expect(again?.message.correlationId).not.toBe(sent!.message.correlationId);
+  });
+
+  it('a committed entry of a later term at the awaited index itself still settles it as before', () => {
+    const node = follower();
+    proposeAndAnswer(node, 3, 2);
+    node.receive(30, c, append(3, 2, 2, [entry(3, 3)], 3));
+    // Settled once the entry at 3 is durable here (the next ready), as before.
+    const [again] = [...forwardsIn(node), ...forwardsIn(node)];
+    expect(again?.to).toBe(c);
+  });
+});
