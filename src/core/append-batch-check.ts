@@ -1,11 +1,15 @@
 // What a follower can check in an AppendEntries batch before it touches its log (SPEC "Untrusted
-// peers"): no entry is newer than the leader sending it, and a log's terms never decrease. The
-// log asserts the second rule on every append, so a batch breaking it must be refused here: it
-// would otherwise throw inside the engine and stop the node.
+// peers"): it stays below the index ceiling, no entry is newer than the leader sending it, and a
+// log's terms never decrease. The log asserts the last rule on every append, so a batch breaking
+// it must be refused here: it would otherwise throw inside the engine and stop the node.
 import type { RefusalReason } from './events.ts';
 import type { AppendEntries } from './messages.ts';
+import { maxLogIndex } from './types.ts';
 
 export function appendBatchRefusal(message: AppendEntries): RefusalReason | null {
+  // A log past the index ceiling would make `index + 1` inexact (see maxLogIndex). The sum itself
+  // may round, but only when it is far above the ceiling, so the comparison stays right.
+  if (message.prevLogIndex + message.entries.length > maxLogIndex) return 'outOfRange';
   // The entry before the batch is prevLogTerm's (checked against the follower's own log before
   // anything is appended), so terms must not fall below it either. Terms start at 1.
   let previousTerm = Math.max(message.prevLogTerm, 1);

@@ -5,7 +5,8 @@ import { resolveRaftConfig } from './config.ts';
 import type { RaftMetric } from './events.ts';
 import type { RaftMessage } from './messages.ts';
 import { RaftCore } from './raft-core.ts';
-import { nodeId, type LogEntry, type NodeId } from './types.ts';
+import { encodeMessage } from '../codec/index.ts';
+import { maxLogIndex, nodeId, type LogEntry, type NodeId, type SnapshotMeta } from './types.ts';
 
 const [a, b, c, mallory] = ['a', 'b', 'c', 'mallory'].map((name) => nodeId(name)) as [NodeId, NodeId, NodeId, NodeId];
 const entry = (index: number, term: number): LogEntry => ({ index, term, command: new Uint8Array([index]), isNoOp: false });
@@ -203,5 +204,67 @@ describe('leader dedup cache', () => {
       { type: 'forwardProposeResponse', correlationId: 2, outcome: { type: 'appended', index: 2, term: 2 } },
     ]);
     expect(leader.lastIndex).toBe(2);
+  });
+});
+
+describe('the index ceiling (SPEC "Untrusted peers", ranges)', () => {
+  const unsafeEnd = Number.MAX_SAFE_INTEGER;
+
+  /** A three-voter node made leader of term 2 by granted votes, on the given snapshot. */
+  function leaderOn(snapshotMeta: SnapshotMeta): RaftCore {
+    const node = new RaftCore({ id: a, config: resolveRaftConfig({}), random: () => 0, now: 0, bootstrap: { voters: [a, b, c] }, hardState: { term: 1, votedFor: null }, leaderPin: null, snapshotMeta, entries: [] });
+    node.tick(1_000);
+    for (const voter of [b, c]) node.receive(1_000, voter, { type: 'requestVoteResponse', term: 2, preVote: true, granted: true, denialReason: null });
+    node.receive(1_000, b, { type: 'requestVoteResponse', term: 2, preVote: false, granted: true, denialReason: null });
+    expect(node.role).toBe('leader');
+    return node;
+  }
+
+  it('refuses an AppendEntries whose entries would reach past it, whatever the follower holds', () => {
+    const node = follower();
+    node.receive(10, a, append(2, unsafeEnd - 1, 2, [entry(unsafeEnd, 2)], 0));
+    node.receive(11, a, append(2, maxLogIndex, 2, [entry(maxLogIndex + 1, 2)], 0));
+    expect(refusals(node)).toEqual(['outOfRange', 'outOfRange']);
+    expect(node.lastIndex).toBe(2);
+  });
+
+  it('takes entries up to it', () => {
+    const node = new RaftCore({ id: b, config: resolveRaftConfig({}), random: () => 0.5, now: 0, bootstrap: { voters: [a, b, c] }, hardState: { term: 2, votedFor: null }, leaderPin: { term: 2, leaderId: a }, snapshotMeta: { lastIncludedIndex: maxLogIndex - 1, lastIncludedTerm: 2 }, entries: [] });
+    node.receive(10, a, append(2, maxLogIndex - 1, 2, [entry(maxLogIndex, 2)], maxLogIndex));
+    expect(refusals(node)).toEqual([]);
+    expect(node.lastIndex).toBe(maxLogIndex);
+  });
+
+  it('refuses a snapshot through an index past it: as leader the node would append at 2^53 and beyond', () => {
+    const node = follower();
+    const meta: SnapshotMeta = { lastIncludedIndex: unsafeEnd, lastIncludedTerm: 2 };
+    node.receive(10, a, { type: 'installSnapshot', term: 2, meta, totalBytes: 1, offset: 0, data: new Uint8Array([1]) });
+    expect(refusals(node)).toEqual(['outOfRange']);
+    expect(node.lastIndex).toBe(2);
+    expect(node.compactionFloor).toBe(0);
+  });
+
+  it('refuses a read index past it: this node could never apply that far, and the read would hang', () => {
+    const node = follower();
+    node.receive(10, a, append(2, 2, 2, [], 2));
+    node.takeReady();
+    node.requestRead(11, 1);
+    const request = node.takeReady()!.messages.find((outbound) => outbound.message.type === 'readIndexRequest')!.message as Extract<RaftMessage, { type: 'readIndexRequest' }>;
+    node.receive(12, a, { type: 'readIndexResponse', correlationId: request.correlationId, readIndex: unsafeEnd - 1 });
+    const ready = node.takeReady();
+    expect(ready?.reads ?? []).toEqual([]);
+    expect((ready?.metrics ?? []).filter((metric) => metric.type === 'frameRefused').map((metric) => metric.type === 'frameRefused' && metric.reason)).toEqual(['outOfRange']);
+  });
+
+  it('a leader at it (a hostile snapshot put it there) admits nothing more, and everything it sends still encodes', () => {
+    const node = leaderOn({ lastIncludedIndex: maxLogIndex, lastIncludedTerm: 1 });
+    expect(node.lastIndex).toBe(maxLogIndex + 1); // its no-op, exact
+    node.propose(1_001, 1, new Uint8Array([1]), null);
+    node.receive(1_001, b, { type: 'forwardPropose', correlationId: 5, command: new Uint8Array([2]), dedupKey: null });
+    const ready = node.takeReady()!;
+    expect(ready.outcomes).toEqual([{ type: 'failed', proposalId: 1, failure: 'overloaded' }]);
+    expect(ready.messages.map((outbound) => outbound.message)).toContainEqual({ type: 'forwardProposeResponse', correlationId: 5, outcome: { type: 'busy' } });
+    expect(node.lastIndex).toBe(maxLogIndex + 1);
+    for (const outbound of [...ready.messages, ...ready.messagesAfterPersist]) expect(() => encodeMessage(outbound.message)).not.toThrow();
   });
 });

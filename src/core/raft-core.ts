@@ -55,7 +55,7 @@ import type {
   TransferAbandonReason,
   VoteDenialReason,
 } from './types.ts';
-import { isValidCounter } from './types.ts';
+import { isValidCounter, maxLogIndex } from './types.ts';
 
 export interface RaftCoreOptions {
   readonly id: NodeId;
@@ -676,6 +676,7 @@ export class RaftCore {
         return;
       case 'installSnapshot':
         if (!this.acceptLeaderFrame(from, message.term)) return;
+        if (message.meta.lastIncludedIndex > maxLogIndex) return this.refuse(from, 'outOfRange', message.term);
         this.handleInstallSnapshot(from, message);
         return;
       case 'installSnapshotResponse':
@@ -841,7 +842,8 @@ export class RaftCore {
 
   private admissionFailure(): ProposalFailure | null {
     const uncommitted = this.log.lastIndex - this.commitIndexValue;
-    return uncommitted >= this.config.maxPendingProposals ? 'overloaded' : null;
+    // At the index ceiling (reached only through a hostile peer's snapshot): see maxLogIndex.
+    return uncommitted >= this.config.maxPendingProposals || this.log.lastIndex >= maxLogIndex ? 'overloaded' : null;
   }
 
   // ---- elections ----------------------------------------------------------------------------
@@ -1476,7 +1478,9 @@ export class RaftCore {
     const read = this.pendingReads.findByCorrelation(message.correlationId);
     // Honoured only from the peer the request went to (SPEC "Untrusted peers").
     if (read === undefined || read.sentTo !== from) return;
-    if (message.readIndex === 0 || !isValidCounter(message.readIndex)) {
+    // An index above the ceiling never commits here (nothing above it is accepted): a hang.
+    if (!isValidCounter(message.readIndex) || message.readIndex > maxLogIndex) return this.refuse(from, 'outOfRange', 0);
+    if (message.readIndex === 0) {
       // Not served (no longer leader, or busy): retry after a heartbeat interval.
       read.sentAt = this.now - this.config.electionTimeoutMaxMs + this.config.heartbeatIntervalMs;
       return;

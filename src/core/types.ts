@@ -102,6 +102,19 @@ export function isValidCounter(value: number): boolean {
   return Number.isSafeInteger(value) && value >= 0;
 }
 
+/**
+ * The highest log index a peer can make this node hold (SPEC "Untrusted peers", ranges): an
+ * AppendEntries reaching past it, a snapshot through a later index, or an answer naming one (a
+ * forward appended there, a read index) is refused. Counters are safe integers, but a log ending
+ * at 2^53-1 would make `lastIndex + 1` (a conflict hint, a leader's next index, its next entry)
+ * lose precision; the encoder then throws. 2^52 is never reached honestly (4.5e15 entries: 142
+ * years at a million a second), and it leaves 2^52 indices of headroom: this node admits no
+ * proposal or forward at or past it (`overloaded`), so what it appends beyond it as leader is only
+ * a no-op per election, configuration entries per membership change and its own callers' held
+ * proposals, never near enough to run out.
+ */
+export const maxLogIndex = 2 ** 52;
+
 /** Validates a ClusterConfig per API.md: at least one voter, no duplicates, no overlap. */
 export function validateClusterConfig(config: ClusterConfig): ClusterConfig {
   const voters = config.voters;
