@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { createCoreHarness, type HarnessNode } from './core-harness.test-support.ts';
 import { resolveRaftConfig } from './config.ts';
+import type { RaftMetric } from './events.ts';
 import type { ForwardPropose, RaftMessage } from './messages.ts';
 import { RaftCore } from './raft-core.ts';
 import { readyNeedsWrite, type Ready } from './ready.ts';
@@ -41,6 +42,10 @@ function forwardsIn(node: RaftCore): Array<{ to: NodeId; message: ForwardPropose
   const ready = drain(node);
   const all = [...(ready?.messages ?? []), ...(ready?.messagesAfterPersist ?? [])];
   return all.filter((outbound) => outbound.message.type === 'forwardPropose').map((outbound) => ({ to: outbound.to, message: outbound.message as ForwardPropose }));
+}
+
+function refusals(metrics: readonly RaftMetric[]): string[] {
+  return metrics.filter((metric): metric is Extract<RaftMetric, { type: 'frameRefused' }> => metric.type === 'frameRefused').map((metric) => metric.reason);
 }
 
 /** b proposes; a answers that it appended the command at `index` in `term`. */
@@ -123,5 +128,63 @@ describe('a proposal waiting on an entry a later term outlived', () => {
     // Settled once the entry at 3 is durable here (the next ready), as before.
     const [again] = [...forwardsIn(node), ...forwardsIn(node)];
     expect(again?.to).toBe(c);
+  });
+});
+
+describe('a lying leader answering a forward', () => {
+  it('an index this node could never hold is refused and counted; the forward is sent again later', () => {
+    const node = follower();
+    node.propose(11, 1, bytes('b'), dedupKey);
+    const [sent] = forwardsIn(node);
+    node.receive(12, a, { type: 'forwardProposeResponse', correlationId: sent!.message.correlationId, outcome: { type: 'appended', index: 2 ** 53 - 2, term: 2 } });
+    expect(refusals(node.takeReady()?.metrics ?? [])).toEqual(['outOfRange']);
+    node.tick(12 + 2_000);
+    const [again] = forwardsIn(node);
+    expect(again?.to).toBe(a);
+  });
+
+  it('a huge index under the ceiling waits only until a later term commits below it', () => {
+    const node = follower();
+    proposeAndAnswer(node, 2 ** 52, 2);
+    node.tick(60_000);
+    expect(forwardsIn(node)).toEqual([]);
+    node.receive(60_001, c, append(3, 2, 2, [entry(3, 3)], 3));
+    const [again] = forwardsIn(node);
+    expect(again?.to).toBe(c);
+  });
+
+  it('its own term from a node not pinned for it is set aside: another may lead it', () => {
+    const node = follower();
+    node.propose(11, 1, bytes('b'), dedupKey);
+    const [sent] = forwardsIn(node);
+    // c campaigns for term 3 once a has gone quiet; b adopts the term, no leader known yet.
+    node.receive(2_000, c, { type: 'requestVote', term: 3, lastLogIndex: 2, lastLogTerm: 2, preVote: false, transfer: false });
+    drain(node);
+    expect(node.term).toBe(3);
+    // a's answer claims term 3 before b knows who leads it: not taken, not counted.
+    node.receive(2_001, a, { type: 'forwardProposeResponse', correlationId: sent!.message.correlationId, outcome: { type: 'appended', index: 2 ** 40, term: 3 } });
+    expect(drain(node)?.metrics ?? []).toEqual([]);
+    // An older term can be honest (a leader's dedup cache): taken, and outlived once c commits.
+    node.receive(2_002, a, { type: 'forwardProposeResponse', correlationId: sent!.message.correlationId, outcome: { type: 'appended', index: 2 ** 40, term: 2 } });
+    expect(forwardsIn(node)).toEqual([]);
+    node.receive(2_003, c, append(3, 2, 2, [entry(3, 3)], 3));
+    const [again] = [...forwardsIn(node), ...forwardsIn(node)];
+    expect(again?.to).toBe(c);
+  });
+
+  it('a term this node has not reached is set aside (not counted) and the forward is sent again', () => {
+    const node = follower();
+    node.propose(11, 1, bytes('b'), dedupKey);
+    const [sent] = forwardsIn(node);
+    node.receive(12, a, { type: 'forwardProposeResponse', correlationId: sent!.message.correlationId, outcome: { type: 'appended', index: 3, term: 1_000_000 } });
+    expect(node.takeReady()?.metrics ?? []).toEqual([]);
+    node.tick(12 + 2_000);
+    const [again] = forwardsIn(node);
+    expect(again?.to).toBe(a);
+    // Answered in a term b knows a leads, it is taken.
+    node.receive(2_020, a, { type: 'forwardProposeResponse', correlationId: again!.message.correlationId, outcome: { type: 'appended', index: 3, term: 2 } });
+    node.receive(2_021, a, append(2, 2, 2, [{ index: 3, term: 2, command: bytes('b'), isNoOp: false, dedupKey }], 3));
+    const outcomes = [...(drain(node)?.outcomes ?? []), ...(drain(node)?.outcomes ?? [])];
+    expect(outcomes).toContainEqual({ type: 'committed', proposalId: 1, entry: { index: 3, term: 2, command: bytes('b'), isNoOp: false, dedupKey } });
   });
 });

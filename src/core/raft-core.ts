@@ -1635,12 +1635,10 @@ export class RaftCore {
     if (forward === undefined || forward.sentTo !== from || forward.appended !== null) return;
     const outcome = message.outcome;
     switch (outcome.type) {
-      case 'appended':
-        if (!isValidCounter(outcome.index) || !isValidCounter(outcome.term) || outcome.index === 0) return;
-        // A leader's log holds every entry committed here, so it appends past them: an index at or
-        // below them names some other, committed entry, whose term would match and report this
-        // proposal committed as that entry. Discarded; the forward is retried (same dedup key).
-        if (outcome.index <= forward.committedBefore) return;
+      case 'appended': {
+        const verdict = this.forwardAnswerVerdict(from, forward, outcome.index, outcome.term);
+        if (verdict === 'ignore') return;
+        if (verdict !== 'accept') return this.refuse(from, verdict, 0);
         forward.appended = { index: outcome.index, term: outcome.term };
         // Accepted by the leader: the proposer reports it as a leader's own proposals are, so
         // proposeAccepted comes with every proposal, whichever role this node holds.
@@ -1652,6 +1650,7 @@ export class RaftCore {
         this.awaited.add(outcome.index, item);
         if (outcome.index <= this.awaited.scannedThrough) this.checkAwaitedAt(outcome.index);
         return;
+      }
       case 'notLeader':
         if (this.leaderId === from) this.leaderId = null;
         forward.sentTo = null;
@@ -1665,6 +1664,33 @@ export class RaftCore {
       default:
         assertUnreachable(outcome);
     }
+  }
+
+  /**
+   * Whether a leader's "appended at (index, term)" is taken (SPEC "Untrusted peers"); 'ignore'
+   * sets it aside silently and the forward is sent again later (safe: the same dedup key).
+   * - No entry of this node ever lands above maxLogIndex, so waiting on one there would hang.
+   * - A leader's log holds every entry committed here, so it appends past them: an index at or
+   *   below them names some other, committed entry, whose term would match and report this
+   *   proposal committed as that entry. (An honest leader's dedup cache can name one, for a
+   *   request id a caller re-proposed: set aside.)
+   * - A term newer than this node's, or its own term from anyone but the leader pinned for it
+   *   (a leader re-elected in a term not heard of here yet), cannot be checked: set aside. An
+   *   older term can be honest (a leader's dedup cache answers with an entry it appended while
+   *   leading an earlier term). So the term of an answer taken is older than this node's, or
+   *   that of the leader answering, and the wait on it ends once a leader of a later term
+   *   commits anything (settleOutlived): only the answering leader, while it still leads, can
+   *   hold it up, and it could as well withhold an honest entry. A bound on the index relative
+   *   to the leader's commit index would add nothing to that, and has no sound value: this node
+   *   may lag the leader's log by any number of entries (a newcomer catching up on a snapshot
+   *   while its user writes), and a refused honest answer is retried to the same answer.
+   */
+  private forwardAnswerVerdict(from: NodeId, forward: PendingForward, index: number, term: number): 'accept' | 'ignore' | RefusalReason {
+    if (!isValidCounter(index) || !isValidCounter(term) || index === 0 || index > maxLogIndex) return 'outOfRange';
+    if (index <= forward.committedBefore) return 'ignore';
+    const fromPinnedLeader = this.pinnedLeader?.term === term && this.pinnedLeader.leaderId === from;
+    if (term > this.currentTerm || (term === this.currentTerm && !fromPinnedLeader)) return 'ignore';
+    return 'accept';
   }
 
   /** A new leader takes over its own pending forwards: they are in its log or get appended. */
