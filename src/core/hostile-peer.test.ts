@@ -1,5 +1,6 @@
 // Each hardening rule of SPEC "Untrusted peers": a forged frame is refused (with a counted
 // reason) and the honest node's state is unharmed.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { resolveRaftConfig } from './config.ts';
 import type { RaftMetric } from './events.ts';
@@ -266,5 +267,53 @@ describe('the index ceiling (SPEC "Untrusted peers", ranges)', () => {
     expect(ready.messages.map((outbound) => outbound.message)).toContainEqual({ type: 'forwardProposeResponse', correlationId: 5, outcome: { type: 'busy' } });
     expect(node.lastIndex).toBe(maxLogIndex + 1);
     for (const outbound of [...ready.messages, ...ready.messagesAfterPersist]) expect(() => encodeMessage(outbound.message)).not.toThrow();
+  });
+
+  it('property: frames from the pinned leader with counters anywhere up to 2^53-1 never leave an index that cannot be incremented or a frame that cannot be encoded', () => {
+    const counter = fc.oneof(fc.nat({ max: 10 }), fc.integer({ min: maxLogIndex - 3, max: maxLogIndex + 3 }), fc.integer({ min: unsafeEnd - 3, max: unsafeEnd }));
+    const frame = fc.oneof(
+      fc.record({ kind: fc.constant('append' as const), prev: counter, count: fc.nat({ max: 3 }), commit: counter }),
+      fc.record({ kind: fc.constant('snapshot' as const), index: counter }),
+      fc.record({ kind: fc.constant('read' as const), index: counter }),
+    );
+    const check = (node: RaftCore): void => {
+      expect(Number.isSafeInteger(node.lastIndex + 1)).toBe(true);
+      const ready = node.takeReady();
+      for (const outbound of [...(ready?.messages ?? []), ...(ready?.messagesAfterPersist ?? [])]) encodeMessage(outbound.message);
+      if (ready !== null && (ready.entries.length > 0 || ready.snapshot !== null || ready.hardState !== null || ready.leaderForTerm !== null || ready.truncateFrom !== null)) {
+        const last = ready.entries[ready.entries.length - 1];
+        node.persisted(0, last === undefined ? null : { index: last.index, term: last.term }, ready.snapshot?.meta.lastIncludedIndex ?? 0);
+      }
+    };
+    fc.assert(
+      fc.property(fc.array(frame, { maxLength: 6 }), (frames) => {
+        const node = follower(2, [entry(1, 1), entry(2, 2)]);
+        let now = 10;
+        for (const item of frames) {
+          now += 1;
+          if (item.kind === 'append') {
+            const entries = Array.from({ length: item.count }, (_, offset) => entry(item.prev + 1 + offset, 2)).filter((made) => Number.isSafeInteger(made.index));
+            node.receive(now, a, append(2, item.prev, 2, entries, item.commit));
+          } else if (item.kind === 'snapshot') {
+            node.receive(now, a, { type: 'installSnapshot', term: 2, meta: { lastIncludedIndex: item.index, lastIncludedTerm: 2 }, totalBytes: 1, offset: 0, data: new Uint8Array([1]) });
+          } else {
+            node.requestRead(now, 1);
+            const request = node.takeReady()?.messages.find((outbound) => outbound.message.type === 'readIndexRequest')?.message;
+            if (request?.type === 'readIndexRequest') node.receive(now, a, { type: 'readIndexResponse', correlationId: request.correlationId, readIndex: item.index });
+          }
+          check(node);
+        }
+        // Then it leads: its no-op and a proposal go after whatever it holds.
+        node.tick(now + 10_000);
+        check(node);
+        for (const voter of [a, c]) node.receive(now + 10_000, voter, { type: 'requestVoteResponse', term: 3, preVote: true, granted: true, denialReason: null });
+        check(node);
+        node.receive(now + 10_000, a, { type: 'requestVoteResponse', term: 3, preVote: false, granted: true, denialReason: null });
+        node.propose(now + 10_001, 9, new Uint8Array([9]), null);
+        check(node);
+        expect(node.role).toBe('leader');
+      }),
+      { numRuns: 300, seed: 20_261_201 },
+    );
   });
 });
