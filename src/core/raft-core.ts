@@ -1391,6 +1391,10 @@ export class RaftCore {
     const transfer = this.transfer;
     if (transfer === null) return;
     this.transfer = null;
+    // A TimeoutNow still waiting in this step's output has not left the node: withdrawn, so an
+    // abandoned transfer (cancelTransfer() right after transferLeadership(), say) leaves
+    // leadership where it is instead of reporting failure while the target takes over.
+    if (transfer.timeoutSent) this.messages = this.messages.filter((outbound) => outbound.to !== transfer.target || outbound.message.type !== 'timeoutNow');
     this.emitTrace({ type: 'leadershipTransferAbandoned', target: transfer.target, reason });
     this.transferOutcomes.push({ transferId: transfer.transferId, failure: reason });
     // Proposals held while handing over resume here.
