@@ -8,6 +8,7 @@ import {
   InMemoryRaftStorage,
   nodeId,
   seededRandom,
+  type ClientIdentity,
   VirtualClock,
   type NodeId,
   type RaftConfig,
@@ -92,7 +93,10 @@ export interface ContractCluster {
   readonly nodes: Map<string, RaftNode>;
   readonly metrics: Array<RaftMetric & { readonly reporter: string }>;
   readonly trace: RaftTraceEvent[];
-  start(name: string): Promise<RaftNode>;
+  /** Starts (or restarts, on the same storage) a node; the identity defaults to auto. */
+  start(name: string, identity?: ClientIdentity): Promise<RaftNode>;
+  /** The storage a node started on, kept across restarts. */
+  storage(name: string): RaftStorage;
   node(name: string): RaftNode;
   leader(): RaftNode | null;
   waitForLeader(): Promise<RaftNode>;
@@ -120,7 +124,7 @@ export async function startContractCluster(options: ContractClusterOptions = {})
   const nodes = new Map<string, RaftNode>();
   const metrics: Array<RaftMetric & { readonly reporter: string }> = [];
   const trace: RaftTraceEvent[] = [];
-  const start = async (name: string): Promise<RaftNode> => {
+  const start = async (name: string, identity?: ClientIdentity): Promise<RaftNode> => {
     const id = nodeId(name);
     let storage = storages.get(name);
     if (storage === undefined) {
@@ -134,6 +138,7 @@ export async function startContractCluster(options: ContractClusterOptions = {})
       storage,
       raftConfig: { ...options.raftConfig, clock, random: seededRandom(seed * 1_000 + name.charCodeAt(0)) },
       onMetric: (metric) => metrics.push({ ...metric, reporter: name }),
+      ...(identity === undefined ? {} : { identity }),
     });
     node.trace.subscribe((event) => trace.push(event));
     nodes.set(name, node);
@@ -166,6 +171,11 @@ export async function startContractCluster(options: ContractClusterOptions = {})
     metrics,
     trace,
     start,
+    storage(name) {
+      const storage = storages.get(name);
+      if (storage === undefined) throw new Error(`no storage for ${name}`);
+      return storage;
+    },
     node(name) {
       const node = nodes.get(name);
       if (node === undefined) throw new Error(`no node ${name}`);

@@ -1,0 +1,119 @@
+// SPEC "Membership", "Leadership transfer" and "Exactly-once" rules that had no test written
+// against the public entries: joint majorities, a truncated configuration reverting, the
+// leadershipLost abandon reason, which entries carry a dedup key, and the auto id re-mint.
+import { describe, expect, it } from 'vitest';
+import { clientId, LeadershipTransferError, nodeId, type LogEntry } from '../index.ts';
+import { startContractCluster } from './contract-cluster.test-support.ts';
+
+const bytes = (value: number): Uint8Array => new Uint8Array([value]);
+const voters = (...names: string[]): { voters: ReturnType<typeof nodeId>[] } => ({ voters: names.map((name) => nodeId(name)) });
+
+describe('SPEC Membership', () => {
+  it('while joint, commitment needs a majority of the new voters too, not only of the old', async () => {
+    const cluster = await startContractCluster({ names: ['a', 'b', 'c', 'd', 'e'], voters: ['a', 'b', 'c'], learners: ['d', 'e'], seed: 3 });
+    const leader = await cluster.waitForLeader();
+    const target = [leader.id, nodeId('d'), nodeId('e')];
+    cluster.network.isolate(nodeId('d'));
+    cluster.network.isolate(nodeId('e'));
+    const commitBefore = leader.commitIndex.value;
+    const change = leader.changeMembership({ voters: target });
+    change.catch(() => {});
+    // All three old voters are connected: the old majority alone would commit C_old,new at once.
+    await cluster.clock.advance(2_000);
+    for (const node of cluster.nodes.values()) expect(node.commitIndex.value, node.id).toBe(commitBefore);
+    cluster.network.heal();
+    await cluster.clock.runUntil(() => [...cluster.nodes.values()].every((node) => node.membership.value.voters.length === 3 && node.membership.value.voters.every((id) => target.includes(id))) && cluster.leader() !== null, 20_000);
+    const finalLeader = cluster.leader()!;
+    await cluster.clock.runUntil(() => finalLeader.commitIndex.value > commitBefore + 1, 5_000);
+    expect(target).toContain(finalLeader.id);
+    await expect(cluster.settle(finalLeader.propose(bytes(1)))).resolves.toMatchObject({ term: finalLeader.term.value });
+    await cluster.close();
+  });
+
+  it('a node uses a configuration from the moment it is appended, and reverts when that entry is truncated', async () => {
+    const cluster = await startContractCluster({ names: ['a', 'b', 'c', 'd'], voters: ['a', 'b', 'c'], learners: ['d'], seed: 4 });
+    const old = await cluster.waitForLeader();
+    const before = old.membership.value;
+    cluster.network.isolate(old.id);
+    const change = old.changeMembership(voters('a', 'b', 'c', 'd'));
+    change.catch(() => {});
+    await cluster.clock.advance(10);
+    // Appended, not committed: already in use.
+    expect(old.membership.value.voters).toContain('d');
+    await cluster.clock.runUntil(() => [...cluster.nodes.values()].some((node) => node !== old && node.role.value === 'leader'), 5_000);
+    const next = cluster.leader()!;
+    await cluster.settle(next.propose(bytes(1)));
+    cluster.network.heal();
+    await cluster.clock.runUntil(() => old.commitIndex.value === next.commitIndex.value, 5_000);
+    expect(old.membership.value).toEqual(before);
+    await expect(change).rejects.toBeInstanceOf(Error);
+    await cluster.close();
+  });
+});
+
+describe('SPEC Leadership transfer: leadershipLost', () => {
+  it('a leader that learns of another leader before its target takes over abandons the transfer with leadershipLost', async () => {
+    const cluster = await startContractCluster({ seed: 5 });
+    const leader = await cluster.waitForLeader();
+    const [target, other] = [...cluster.nodes.values()].filter((node) => node !== leader);
+    // The target falls behind, so the transfer must first bring it up to date, which it cannot:
+    // nothing the leader sends arrives anywhere, though it still hears the others.
+    cluster.network.block(leader.id, target!.id);
+    await cluster.settle(leader.propose(bytes(1)));
+    cluster.network.block(leader.id, other!.id);
+    const transfer = leader.transferLeadership(target!.id);
+    const error = await cluster.settle(transfer).then(
+      () => null,
+      (rejected: unknown) => rejected,
+    );
+    // The other node, hearing no leader, is elected and tells the old leader so.
+    expect(other!.role.value).toBe('leader');
+    expect(error).toBeInstanceOf(LeadershipTransferError);
+    expect((error as LeadershipTransferError).reason).toBe('leadershipLost');
+    expect(cluster.trace).toContainEqual(expect.objectContaining({ type: 'leadershipTransferAbandoned', node: leader.id, target: target!.id, reason: 'leadershipLost' }));
+    await cluster.close();
+  });
+});
+
+describe('SPEC Exactly-once', () => {
+  it('application entries carry a dedup key stamped by the proposing node; no-op and config entries carry none', async () => {
+    const cluster = await startContractCluster({ names: ['a', 'b', 'c', 'd'], voters: ['a', 'b', 'c'], learners: ['d'], seed: 6 });
+    const leader = await cluster.waitForLeader();
+    const follower = [...cluster.nodes.values()].find((node) => node !== leader && node.role.value === 'follower')!;
+    const forwarded = await cluster.settle(follower.propose(bytes(1)));
+    const direct = await cluster.settle(leader.propose(bytes(2)));
+    await cluster.settle(leader.changeMembership(voters('a', 'b', 'c', 'd')));
+    expect(forwarded.dedupKey?.clientId).toMatch(new RegExp(`^${follower.id}-[0-9a-f]+$`));
+    expect(direct.dedupKey?.clientId).toMatch(new RegExp(`^${leader.id}-[0-9a-f]+$`));
+    const stored: LogEntry[] = await cluster.storage(leader.id).entries();
+    for (const entry of stored) {
+      if (entry.isNoOp || entry.config !== undefined) expect(entry.dedupKey, `entry ${entry.index}`).toBeUndefined();
+      else expect(entry.dedupKey, `entry ${entry.index}`).toBeDefined();
+    }
+    expect(stored.some((entry) => entry.isNoOp)).toBe(true);
+    expect(stored.filter((entry) => entry.config !== undefined)).toHaveLength(2);
+    // Stamped once: the leader's copy of the forwarded entry carries the follower's key.
+    expect(stored.find((entry) => entry.index === forwarded.index)?.dedupKey).toEqual(forwarded.dedupKey);
+    await cluster.close();
+  });
+
+  it('an auto id another writer commits under is re-minted with a fresh suffix, and a metric says so', async () => {
+    const cluster = await startContractCluster({ seed: 7 });
+    const leader = await cluster.waitForLeader();
+    const victim = [...cluster.nodes.values()].find((node) => node !== leader)!;
+    const first = await cluster.settle(victim.propose(bytes(1)));
+    const taken = first.dedupKey!.clientId;
+    // Another node is (wrongly) given the victim's auto id as its durable id, and commits under it
+    // with a request id the victim never issued.
+    await leader.close();
+    const impostor = await cluster.start(leader.id, { type: 'durable', clientId: clientId(taken) });
+    await cluster.settle(impostor.propose(bytes(2), { requestId: 1_000 }));
+    await cluster.clock.advance(200);
+    const reminted = cluster.metrics.filter((metric) => metric.type === 'clientIdReminted' && metric.reporter === victim.id);
+    expect(reminted).toEqual([expect.objectContaining({ previous: taken })]);
+    const next = await cluster.settle(victim.propose(bytes(3)));
+    expect(next.dedupKey?.clientId).not.toBe(taken);
+    expect(next.dedupKey?.clientId).toMatch(new RegExp(`^${victim.id}-[0-9a-f]+$`));
+    await cluster.close();
+  });
+});
