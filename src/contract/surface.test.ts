@@ -22,6 +22,8 @@ import {
   NotLeaderError,
   RaftClosedError,
   VirtualClock,
+  type ClientIdentity,
+  type NodeId,
   type RaftConfig,
   type RaftNode,
 } from '../index.ts';
@@ -126,6 +128,25 @@ describe('API.md: configuration', () => {
     const id = nodeId('a');
     const clusterConfig = { voters: config.voters.map((voter) => nodeId(voter)), learners: (config.learners ?? []).map((learner) => nodeId(learner)) };
     await expect(createRaftNode({ id, clusterConfig, transport: createPartitionableNetwork().transport(id), storage: new InMemoryRaftStorage(), raftConfig: { clock: new VirtualClock() } })).rejects.toBeInstanceOf(RangeError);
+  });
+
+  it.each([
+    ['an empty durable client id', { type: 'durable', clientId: '' }],
+    ['a durable identity without a client id', { type: 'durable' }],
+    ['a durable client id longer than any ClientId', { type: 'durable', clientId: 'x'.repeat(300) }],
+    ['a durable client id that is not a string', { type: 'durable', clientId: 5 }],
+    ['null', null],
+  ])('refuses %s as identity with a RangeError, before any proposal carries it', async (_name, identity) => {
+    const id = nodeId('a');
+    const attempt = createRaftNode({ id, clusterConfig: { voters: [id] }, transport: createPartitionableNetwork().transport(id), storage: new InMemoryRaftStorage(), raftConfig: { clock: new VirtualClock() }, identity: identity as unknown as ClientIdentity });
+    await expect(attempt).rejects.toBeInstanceOf(RangeError);
+    await expect(attempt).rejects.toThrow(/identity/);
+  });
+
+  it('refuses an options id that nodeId() would refuse', async () => {
+    const id = 'x'.repeat(300) as NodeId;
+    // Not in the bootstrap configuration (a node that will join): only the id check can refuse it.
+    await expect(createRaftNode({ id, clusterConfig: { voters: [nodeId('b')] }, transport: createPartitionableNetwork().transport(id), storage: new InMemoryRaftStorage(), raftConfig: { clock: new VirtualClock() } })).rejects.toBeInstanceOf(RangeError);
   });
 
   it('defaults: election timeouts drawn from [150, 300) ms, heartbeats every 50 ms', async () => {

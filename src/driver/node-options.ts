@@ -2,7 +2,7 @@
 import type { Clock, RaftConfig } from '../core/config.ts';
 import type { RaftMetric, RaftTraceEvent } from '../core/events.ts';
 import type { Subscribable, Watchable } from '../core/observable.ts';
-import type { ClientIdentity, ClusterConfig, Committed, LogEntry, NodeId, RaftRole, Snapshot } from '../core/types.ts';
+import { maxIdLength, type ClientIdentity, type ClusterConfig, type Committed, type LogEntry, type NodeId, type RaftRole, type Snapshot } from '../core/types.ts';
 import type { RaftStorage } from '../storage/raft-storage.ts';
 import type { RaftTransport } from '../transport/raft-transport.ts';
 
@@ -61,7 +61,9 @@ export const realClock: Clock = {
 
 export function validateNodeOptions(options: RaftNodeOptions): void {
   if (typeof options !== 'object' || options === null) throw new TypeError('createRaftNode needs an options object');
-  if (typeof options.id !== 'string' || options.id.length === 0) throw new RangeError('RaftNodeOptions.id must be a NodeId (nodeId("a"))');
+  if (typeof options.id !== 'string' || options.id.length === 0 || options.id.length > maxIdLength) {
+    throw new RangeError(`RaftNodeOptions.id must be a NodeId of 1 to ${maxIdLength} characters (nodeId("a")), got ${JSON.stringify(options.id) ?? String(options.id)}`);
+  }
   if (options.transport === undefined || typeof options.transport.send !== 'function') throw new TypeError('RaftNodeOptions.transport must be a RaftTransport');
   if (options.transport.selfId !== options.id) {
     throw new RangeError(`RaftNodeOptions.transport.selfId (${options.transport.selfId}) must equal RaftNodeOptions.id (${options.id})`);
@@ -71,8 +73,16 @@ export function validateNodeOptions(options: RaftNodeOptions): void {
     throw new RangeError(`RaftTransport.maxPayloadBytes = ${String(maxPayloadBytes)} is invalid: a transport must carry frames of at least 4096 bytes`);
   }
   if (options.storage === undefined || typeof options.storage.term !== 'function') throw new TypeError('RaftNodeOptions.storage must be a RaftStorage');
-  const identity = options.identity;
-  if (identity !== undefined && identity.type !== 'auto' && identity.type !== 'durable' && identity.type !== 'none') {
+  const identity = options.identity as ClientIdentity | null | undefined;
+  if (identity !== undefined && (typeof identity !== 'object' || identity === null || (identity.type !== 'auto' && identity.type !== 'durable' && identity.type !== 'none'))) {
     throw new RangeError('RaftNodeOptions.identity must be { type: "auto" }, { type: "durable", clientId } or { type: "none" }');
+  }
+  // The durable id goes into every proposal's dedup key: one clientId("...") would refuse is
+  // refused here, not later by the codec or by the application's ClientSessionTable.
+  if (identity?.type === 'durable') {
+    const durableId: unknown = identity.clientId;
+    if (typeof durableId !== 'string' || durableId.length === 0 || durableId.length > maxIdLength) {
+      throw new RangeError(`RaftNodeOptions.identity.clientId = ${JSON.stringify(durableId) ?? String(durableId)} is invalid: a durable identity needs a ClientId of 1 to ${maxIdLength} characters (clientId("..."))`);
+    }
   }
 }
