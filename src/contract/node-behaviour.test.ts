@@ -43,6 +43,21 @@ describe('API.md The node: per-role behaviour', () => {
     await cluster.close();
   });
 
+  it('a forward lost to a leader change is retried to the new leader with the same dedup key, and appended once', async () => {
+    const cluster = await startContractCluster({ seed: 1 });
+    const leader = await cluster.waitForLeader();
+    const follower = [...cluster.nodes.values()].find((node) => node !== leader)!;
+    cluster.network.isolate(leader.id);
+    const entry = await cluster.settle(follower.propose(bytes(7)));
+    const next = cluster.leader()!;
+    expect(next).not.toBe(leader);
+    expect(entry.dedupKey?.clientId).toMatch(new RegExp(`^${follower.id}-`));
+    const copies = (await cluster.storage(next.id).entries()).filter((logged) => logged.command.length === 1 && logged.command[0] === 7);
+    expect(copies).toHaveLength(1);
+    expect(copies[0]!.dedupKey).toEqual(entry.dedupKey);
+    await cluster.close();
+  });
+
   it('committed() tails from the moment of the call: nothing committed before it, everything after', async () => {
     const cluster = await startContractCluster({ seed: 4 });
     const leader = await cluster.waitForLeader();
