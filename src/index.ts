@@ -1,4 +1,6 @@
-// The public entry of raftmesh (API.md). Browser- and Node-only pieces have subpath entries.
+// The public entry of raftmesh (API.md): everything in the contract, the browser- and Node-only
+// pieces too (API.md: "Everything below is exported from the package root"). Those also have
+// subpath entries, for bundles that want only them.
 export { clientId, nodeId, validateClusterConfig } from './core/types.ts';
 export type {
   ClientId,
@@ -55,3 +57,9 @@ export { VirtualClock } from './testing/virtual-clock.ts';
 export { seededRandom } from './testing/seeded-random.ts';
 // Rooms (issue 10): a replicated store over a node, the automatic membership policy, joinRoom.
 export * from './rooms/index.ts';
+// raftmesh/worker and raftmesh/webrtc: browser pieces that load anywhere (nothing runs until called).
+export * from './worker.ts';
+export * from './webrtc.ts';
+// raftmesh/signaling-server: Node only, so the root loads the server on the first call.
+export { startSignalingServer } from './signaling-server-loader.ts';
+export type { RoomPolicy, RoomResolver, RoomTable, SignalingServer, SignalingServerEvent, SignalingServerOptions, SignalingServerStats } from './signaling/server/index.ts';

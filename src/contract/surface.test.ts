@@ -47,6 +47,23 @@ describe('API.md: the names of each entry', () => {
     expect(typeof node.FileRaftStorage).toBe('function');
   });
 
+  it('raftmesh also exports the browser- and Node-only pieces ("Everything below is exported from the package root")', async () => {
+    // The same functions as the subpath entries', so either import works alike.
+    expect(root.createWorkerRaftNode).toBe(worker.createWorkerRaftNode);
+    expect(root.WorkerCrashedError).toBe(worker.WorkerCrashedError);
+    expect(root.createWebRtcTransport).toBe(webrtc.createWebRtcTransport);
+    expect(root.createWebSocketSignalingClient).toBe(webrtc.createWebSocketSignalingClient);
+    expect(root.createBroadcastChannelSignalingClient).toBe(webrtc.createBroadcastChannelSignalingClient);
+    // The root's startSignalingServer loads the server on its first call (the root runs in
+    // browsers too): it starts a real one, on loopback.
+    const server = await root.startSignalingServer({ port: 0, host: '127.0.0.1' });
+    try {
+      expect(server.url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+/);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('every error class extends Error, sets name to its class name and carries its documented field', () => {
     const errors: Error[] = [
       new NotLeaderError(nodeId('b')),
