@@ -33,7 +33,11 @@ export interface WebRtcTransportCounters {
   engineChannelsReopened: number;
   /**
    * Pairs of engine channels an engine's worker lost while using them (a send failed, or a channel
-   * closed under it); each is replaced by a fresh pair on the live connection, after a backoff.
+   * closed under it) on a live session whose peer still listened on engine channels; each is
+   * replaced by a fresh pair on the live connection, after a backoff, unless word of a deliberate
+   * change comes first. Counted by the page, which tells those from a pair the peer's worker let
+   * go (replaced, or withdrawn with its word first) or one that closed with a connection the page
+   * already saw close: those are not counted.
    */
   engineChannelsLost: number;
 }

@@ -79,8 +79,9 @@ export function createDataChannelGuest(options: DataChannelGuestOptions): DataCh
     link.early.length = 0;
     refuse([link.control, link.bulk]);
     if (links.get(link.peer) === link) links.delete(link.peer);
+    // Counted by the page, which alone knows whether this was a loss in use or the end of the
+    // pair seen from here first (the peer's worker replaced or withdrawn, the connection gone).
     if (!lost || closed) return;
-    counters.engineChannelsLost++;
     options.report({ type: 'dataChannelsLost', peer: link.peer, session: link.session });
   }
 

@@ -153,3 +153,46 @@ describe('data channel hand-off: a pair a worker lost in use', () => {
     });
   }
 });
+
+describe('data channel hand-off: what is not a pair lost in use', () => {
+  /** Both sides with a worker's guest, meshed, each worker allowed to send. */
+  async function withWorkers() {
+    const pairOf = pair();
+    const [workerA, workerB] = [guestFor(), guestFor()];
+    const [hostA, hostB] = [recordingHost({ worker: workerA }), recordingHost({ worker: workerB })];
+    const services = { a: hostA.serve(pairOf.a), b: hostB.serve(pairOf.b) };
+    await meshed(pairOf.a, pairOf.b);
+    await vi.waitFor(() => expect([hostA.lastState()?.send, hostB.lastState()?.send]).toEqual([true, true]), wait);
+    return { ...pairOf, services };
+  }
+  const lost = (...transports: WebRtcTransport[]): number[] => transports.map((transport) => transport.counters.engineChannelsLost);
+
+  for (const side of sides) {
+    it(`the ${side}'s worker replaced: the peer's worker sees its pair close, and nothing counts as lost`, async () => {
+      const { a, b, services } = await withWorkers();
+      const [renewing, service] = side === 'initiator' ? [a, services.a] : [b, services.b];
+      const next = guestFor();
+      recordingHost({ worker: next }).serve(renewing);
+      service.stop();
+      await vi.waitFor(() => expect([a.counters.engineChannelsReopened, b.counters.engineChannelsReopened]).toEqual([1, 1]), wait);
+      await sleep(300);
+      expect(lost(a, b)).toEqual([0, 0]);
+    });
+
+    it(`the ${side}'s worker withdrawn: the peer's worker sees its pair close, and nothing counts as lost or is renewed`, async () => {
+      const { a, b, services } = await withWorkers();
+      (side === 'initiator' ? services.a : services.b).stop();
+      await sleep(300);
+      expect(lost(a, b)).toEqual([0, 0]);
+      expect([a.counters.engineChannelsReopened, b.counters.engineChannelsReopened]).toEqual([0, 0]);
+    });
+  }
+
+  it('a connection closed by one side: the other side’s worker sees its pair close, and nothing counts as lost', async () => {
+    const { a, b } = await withWorkers();
+    a.disconnect(idB);
+    await vi.waitFor(() => expect([a.counters.connectionsEstablished, b.counters.connectionsEstablished]).toEqual([2, 2]), wait);
+    await sleep(300);
+    expect(lost(a, b)).toEqual([0, 0]);
+  });
+});

@@ -668,6 +668,22 @@ describe('engine channels: a pair the worker lost in use', () => {
     expect(leaving.side.opened.length).toBe(1);
   });
 
+  it('a pair that closed after the peer withdrew is let go, but not counted as lost, and does not lengthen the next wait', async () => {
+    const { side, host } = inUse(true);
+    side.channels.receiveText(withdrawn);
+    side.channels.lost(host.host, named(1));
+    expect(host.ofType('dataChannelsClosed').map(({ session }) => session)).toEqual([named(0), named(1)]);
+    expect([side.counters.engineChannelsLost, side.clock.pendingTimers]).toEqual([0, 0]);
+    // The peer's next worker asks; the pair for it is then lost in use: the first wait again.
+    side.channels.receiveText(request(1));
+    side.channels.taken(host.host, named(2));
+    side.channels.receiveText(listening(2));
+    side.channels.lost(host.host, named(2));
+    expect(side.counters.engineChannelsLost).toBe(1);
+    await side.clock.advance(firstWait);
+    expect(side.opened.map(({ generation }) => generation)).toEqual([1, 2, 3]);
+  });
+
   it('doubles the wait with each loss in a row, up to the longest, and starts over after a pair that lasted', async () => {
     const { side, host } = inUse(true);
     const waits: number[] = [];

@@ -241,6 +241,10 @@ export function createEngineChannels(options: EngineChannelsOptions, first: Engi
       // The worker closed the pair already; the peer's end closes with it, so its worker sends
       // through its page until the fresh pair is announced.
       retire();
+      // The peer withdrew first: its worker went away and the pair with it. Nothing was lost in
+      // use, and its next worker asks for a pair (this is no loss in a row either).
+      if (peerListensOn === null) return;
+      counters.engineChannelsLost++;
       const now = options.clock.now();
       if (now - placedAt >= handOffLimits.lostChannelsStableMs) lossesInARow = 0;
       const delay = Math.min(handOffLimits.lostChannelsRenewalMaxMs, handOffLimits.lostChannelsRenewalMinMs * 2 ** Math.min(lossesInARow, 16));
