@@ -3,6 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import { nodeId, type NodeId, type RaftEnvelope } from '../core/types.ts';
 import { createLoopbackNetwork } from '../transport/loopback.ts';
+import type { RaftTransport } from '../transport/raft-transport.ts';
+import { createCounters } from '../transport/webrtc/counters.ts';
+import type { DataChannelGuestMessage, DataChannelService } from '../transport/webrtc/data-channel-hand-off.ts';
 import type { FrameBatch } from './protocol.ts';
 import { workerLimits } from './protocol.ts';
 import { createFrameBatcher, createPortTransport, serveTransport, unpackFrames } from './transport-bridge.ts';
@@ -10,6 +13,7 @@ import { createFrameBatcher, createPortTransport, serveTransport, unpackFrames }
 const a = nodeId('a');
 const b = nodeId('b');
 const c = nodeId('c');
+const loopbackTransport = (): RaftTransport => createLoopbackNetwork().transport(a);
 const nextTask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 async function waitUntil(predicate: () => boolean): Promise<void> {
@@ -134,6 +138,28 @@ describe('serveTransport / createPortTransport', () => {
     batcher.close();
     inWorker.close();
     channel.port1.close();
+  });
+
+  it('passes what the worker\'s guest says about its data channels to the service, and nothing else', async () => {
+    const heard: DataChannelGuestMessage[] = [];
+    let stops = 0;
+    const service: DataChannelService = { receive: (message) => heard.push(message), stop: () => stops++ };
+    const transport: RaftTransport = { ...loopbackTransport(), serveDataChannelsTo: () => service };
+    const channel = new MessageChannel();
+    const stop = serveTransport(transport, channel.port1);
+    const said: DataChannelGuestMessage[] = [
+      { type: 'dataChannelsTaken', peer: b, session: 's' },
+      { type: 'dataChannelsLost', peer: b, session: 's' },
+      { type: 'dataChannelCounters', counters: createCounters() },
+    ];
+    for (const message of said) channel.port2.postMessage(message);
+    channel.port2.postMessage({ type: 'dataChannelsState', peer: b, session: 's', deliver: true, send: true });
+    await waitUntil(() => heard.length === said.length);
+    await nextTask();
+    expect(heard).toEqual(said);
+    stop();
+    expect(stops).toBe(1);
+    channel.port2.close();
   });
 
   it('exposes orderedFrameBytes (and maxPayloadBytes) when given, and omits them when not', () => {

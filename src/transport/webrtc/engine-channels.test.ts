@@ -639,8 +639,23 @@ describe('engine channels: a pair the worker lost in use', () => {
     expect([side.opened.length, side.texts, side.events]).toEqual([1, [], []]);
     side.channels.lost(host.host, named(1));
     side.channels.close();
+    // The wait ends with the session: no timer outlives it.
+    expect(side.clock.pendingTimers).toBe(0);
     await side.clock.advance(longestWait);
     expect(side.opened.length).toBe(1);
+  });
+
+  it('keeps one wait at a time: a fresh pair lost before the wait for the one before ended replaces it', async () => {
+    const { side, host } = inUse(false);
+    side.channels.lost(host.host, named(1));
+    // The initiator's fresh pair arrives first, and is lost at once too.
+    side.channels.receiveText(open(2));
+    side.channels.taken(host.host, named(2));
+    side.channels.receiveText(listening(2));
+    side.channels.lost(host.host, named(2));
+    expect(side.clock.pendingTimers).toBe(1);
+    await side.clock.advance(longestWait);
+    expect([side.said(), side.clock.pendingTimers]).toEqual([[listening(2), request(2)], 0]);
   });
 
   it('renews nothing when a newer pair came first (the peer renewed, or a request crossed)', async () => {
@@ -663,9 +678,18 @@ describe('engine channels: a pair the worker lost in use', () => {
     const leaving = inUse(true);
     leaving.side.channels.lost(leaving.host.host, named(1));
     leaving.side.channels.withdrawFrom(leaving.host.host);
+    // The withdrawal ends the wait at once, even while the worker is still attached.
+    expect(leaving.side.clock.pendingTimers).toBe(0);
     leaving.side.attach(null);
     await leaving.side.clock.advance(longestWait);
     expect(leaving.side.opened.length).toBe(1);
+
+    // Another worker attached (its attach renews, through the peer link): no pair for the one that lost it.
+    const replaced = inUse(true);
+    replaced.side.channels.lost(replaced.host.host, named(1));
+    replaced.side.attach(recordingHost([], 'next'));
+    await replaced.side.clock.advance(longestWait);
+    expect(replaced.side.opened.length).toBe(1);
   });
 
   it('a pair that closed after the peer withdrew is let go, but not counted as lost, and does not lengthen the next wait', async () => {
