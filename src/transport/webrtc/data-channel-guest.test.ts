@@ -21,8 +21,16 @@ afterEach(() => {
   for (const step of cleanup.splice(0)) step();
 });
 
-/** FakeChannel delivers on a zero-delay real timer: this lets every message in flight arrive. */
-const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 5));
+/**
+ * FakeChannel delivers on a zero-delay real timer, queued from the send queue's microtask: this
+ * lets every message in flight arrive. Rounds of zero-delay timers, not a 5 ms wait: a timer runs
+ * after every zero-delay timer queued before it, however loaded the machine, whereas a loaded
+ * machine could run the send queue's microtask (and queue the delivery) more than 5 ms after the
+ * wait began, and the wait ended first (seen once under load).
+ */
+const settle = async (): Promise<void> => {
+  for (let round = 0; round < 10; round++) await new Promise((resolve) => setTimeout(resolve, 0));
+};
 
 function channelPair(open = true): { readonly here: FakeChannel; readonly there: FakeChannel } {
   const here = new FakeChannel();
