@@ -1274,6 +1274,8 @@ export class RaftCore {
       case 'invalidMeta':
         this.refuse(from, 'outOfRange', message.term);
         return;
+      case 'stale':
+        return; // the leader no longer streams it: an answer would be dropped there
       case 'progress':
         this.reassembly = verdict.reassembly;
         respond(verdict.reassembly.received, false);

@@ -14,6 +14,8 @@ export interface SnapshotReassembly {
 export type ChunkVerdict =
   | { readonly type: 'tooLarge' }
   | { readonly type: 'invalidMeta' }
+  /** A chunk of an older snapshot from the leader of the same term, still on its way: ignored. */
+  | { readonly type: 'stale' }
   | { readonly type: 'progress'; readonly reassembly: SnapshotReassembly }
   | { readonly type: 'complete'; readonly reassembly: SnapshotReassembly; readonly state: Uint8Array };
 
@@ -26,11 +28,20 @@ function sameTransfer(reassembly: SnapshotReassembly, message: InstallSnapshot):
   );
 }
 
-/** A newer snapshot or a leader change restarts reassembly; anything but the next offset is re-acked. */
+/**
+ * A newer snapshot or a leader change restarts reassembly (an older one of the same leader is
+ * ignored); anything but the next offset is re-acked.
+ */
 export function acceptChunk(current: SnapshotReassembly | null, message: InstallSnapshot, totalCeilingBytes: number): ChunkVerdict {
   if (message.totalBytes > totalCeilingBytes) return { type: 'tooLarge' };
   if (message.meta.lastIncludedTerm > message.term || message.meta.lastIncludedIndex === 0) return { type: 'invalidMeta' };
   if (message.offset + message.data.length > message.totalBytes) return { type: 'invalidMeta' };
+  // The leader of a term only ever streams newer snapshots, so a chunk of an older one in the same
+  // term is a leftover of a stream it replaced (with a window of up to a megabyte, dozens of them
+  // can still be in flight, and a reordering path delivers them among the new stream's chunks).
+  // Restarting reassembly for it threw away the newer stream's progress, and the leader's next
+  // chunk, now ahead of offset 0, made the follower report 0 and the leader start over.
+  if (current !== null && current.leaderTerm === message.term && message.meta.lastIncludedIndex < current.meta.lastIncludedIndex) return { type: 'stale' };
   let reassembly = current;
   if (reassembly === null || !sameTransfer(reassembly, message)) {
     reassembly = { meta: message.meta, totalBytes: message.totalBytes, leaderTerm: message.term, received: 0, chunks: [] };

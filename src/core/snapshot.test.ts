@@ -41,6 +41,23 @@ describe('snapshot reassembly', () => {
     const verdict = acceptChunk(first.reassembly, newer, 1024);
     expect(verdict.type === 'progress' && verdict.reassembly.meta.lastIncludedIndex).toBe(20);
   });
+
+  it("a chunk of an older snapshot from the same leader, still in flight, leaves the newer stream's progress alone", () => {
+    const newer = (offset: number, data: string): InstallSnapshot => ({ ...chunk(offset, data), meta: { lastIncludedIndex: 20, lastIncludedTerm: 3 } });
+    let verdict = acceptChunk(null, newer(0, 'ab'), 1024);
+    if (verdict.type !== 'progress') throw new Error('expected progress');
+    verdict = acceptChunk(verdict.reassembly, newer(2, 'cd'), 1024);
+    if (verdict.type !== 'progress') throw new Error('expected progress');
+    const kept = verdict.reassembly;
+    // The stream the leader replaced (index 10, same term 3) delivers a late chunk.
+    expect(acceptChunk(kept, chunk(2, 'cd'), 1024).type).toBe('stale');
+    verdict = acceptChunk(kept, newer(4, 'ef'), 1024);
+    expect(verdict.type).toBe('complete');
+    // A new leader's older snapshot still restarts it (a leader change).
+    const fromNewLeader: InstallSnapshot = { ...chunk(0, 'ab'), term: 4 };
+    const restarted = acceptChunk(kept, fromNewLeader, 1024);
+    expect(restarted.type === 'progress' && restarted.reassembly.meta.lastIncludedIndex).toBe(10);
+  });
 });
 
 describe('snapshots and compaction', () => {
