@@ -108,6 +108,34 @@ describe('a proposal waiting on an entry a later term outlived', () => {
     expect(node.takeReady()?.outcomes ?? []).toEqual([]);
   });
 
+  it('settles once: the outlived wait is gone, so the later entry at its index neither re-forwards nor fails it again', () => {
+    const node = follower();
+    proposeAndAnswer(node, 5, 2);
+    node.receive(30, c, append(3, 2, 2, [entry(3, 3)], 3));
+    const [again] = [...forwardsIn(node), ...forwardsIn(node)];
+    expect(again?.to).toBe(c);
+    node.receive(31, c, { type: 'forwardProposeResponse', correlationId: again!.message.correlationId, outcome: { type: 'appended', index: 4, term: 3 } });
+    // c commits the forward at 4 and another entry at 5, the index the first answer named.
+    node.receive(40, c, append(3, 3, 3, [{ index: 4, term: 3, command: bytes('b'), isNoOp: false, dedupKey }, entry(5, 3)], 5));
+    const readies = [drain(node), drain(node), drain(node)];
+    const outcomes = readies.flatMap((ready) => ready?.outcomes ?? []);
+    expect(outcomes.map((outcome) => [outcome.proposalId, outcome.type])).toEqual([[1, 'committed']]);
+    expect(readies.flatMap((ready) => ready?.messages ?? []).filter((outbound) => outbound.message.type === 'forwardPropose')).toEqual([]);
+  });
+
+  it('forwards the outlived proposals again in index order, whatever order their answers came in', () => {
+    const node = follower();
+    node.propose(11, 1, bytes('first'), dedupKey);
+    node.propose(11, 2, bytes('second'), { ...dedupKey, requestId: 2 });
+    const [first, second] = forwardsIn(node);
+    node.receive(12, a, { type: 'forwardProposeResponse', correlationId: second!.message.correlationId, outcome: { type: 'appended', index: 6, term: 2 } });
+    node.receive(12, a, { type: 'forwardProposeResponse', correlationId: first!.message.correlationId, outcome: { type: 'appended', index: 5, term: 2 } });
+    expect(forwardsIn(node)).toEqual([]);
+    node.receive(30, c, append(3, 2, 2, [entry(3, 3)], 3));
+    const again = [...forwardsIn(node), ...forwardsIn(node)];
+    expect(again.map((sent) => sent.message.dedupKey?.requestId)).toEqual([1, 2]);
+  });
+
   it('an answer that arrives already outlived is forwarded again at once', () => {
     const node = follower();
     node.propose(11, 1, bytes('b'), dedupKey);

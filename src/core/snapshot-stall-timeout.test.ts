@@ -211,6 +211,15 @@ describe('the estimate across streams', () => {
     expect(snapshotStallTimeoutMs(progress, stallBounds)).toBe(900);
     expect(createProgress(1, 500).roundTrip.smoothedMs).toBeNull();
   });
+
+  it("times nothing across a restart: a chunk timed in the replaced stream gives no sample in the new one", () => {
+    const progress = stream();
+    nextSnapshotChunks(progress, total, paced, 0); // timed, and never answered: the stream is replaced
+    beginSnapshotStream(progress, 200, 2_000);
+    nextSnapshotChunks(progress, total, paced, 2_000); // the new stream's first chunk is the one timed
+    acknowledge(progress, 1_000, 2_100);
+    expect(progress.roundTrip.smoothedMs).toBe(100); // not 2,100 ms from the old chunk's sending
+  });
 });
 
 describe('the window, sized to the measured round trip', () => {
