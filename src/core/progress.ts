@@ -90,6 +90,10 @@ export function createProgress(nextIndex: number, now: number): FollowerProgress
 }
 
 export function becomeProbe(progress: FollowerProgress): void {
+  // The snapshot state is left only on the follower's word (installed, or its log caught up), so
+  // a stall of its stream is over: its next stream starts with the full window. (In the other
+  // states the flag is already false.)
+  progress.snapshotStalled = false;
   progress.state = 'probe';
   progress.nextIndex = progress.matchIndex + 1;
   progress.inflightLastIndices = [];

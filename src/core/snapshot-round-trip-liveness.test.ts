@@ -141,4 +141,31 @@ describe('losses on a slow path (round trip 300 ms, default configuration)', () 
     expect(leader.core.role).toBe('leader');
     expect(run.spins).toEqual([]);
   });
+
+  it('a follower that stops answering still gets one chunk at a time when newer snapshots restart its stream', () => {
+    const stream = streamOverSlowPath(300);
+    const { harness, leader, follower, run } = stream;
+    expect(run.runUntil(() => run.chunks.some((chunk) => chunk.offset === 16 * chunkBytes), 30_000)).toBe(true);
+    run.silence(follower.id, leader.id);
+    const silencedAt = harness.now;
+    // Let the stream stall once, then the application compacts every two seconds, as a busy one might.
+    run.runUntil(() => false, 3_000);
+    const snapshots = 8;
+    for (let round = 1; round <= snapshots; round += 1) {
+      leader.core.propose(harness.now, 100 + round, new Uint8Array([round]), null);
+      run.runUntil(() => false, 2_000);
+      leader.core.publishSnapshot(harness.now, leader.core.applicableIndex, new Uint8Array(snapshotBytes).fill(round));
+      harness.settle();
+    }
+    run.runUntil(() => false, 2_000);
+    const resent = run.chunks.filter((chunk) => chunk.to === follower.id && chunk.at > silencedAt + 300);
+    const observedMs = harness.now - silencedAt;
+    printFigures(`round trip 300 ms, follower silent for ${observedMs} ms, ${snapshots} newer snapshots: ${resent.length} chunks sent`);
+    // A stall (nothing answered since) is the path's, not the stream's: a newer snapshot restarts
+    // the stream with its first chunk alone, not a window sized to the round trip (21 chunks here)
+    // into a follower that stopped answering.
+    const ceilingMs = snapshotStallBounds(defaultRaftConfig).ceilingMs;
+    expect(resent.length).toBeLessThanOrEqual(3 + Math.ceil(observedMs / ceilingMs) + snapshots);
+    expect(leader.core.role).toBe('leader');
+  });
 });

@@ -38,7 +38,10 @@ export function beginSnapshotStream(progress: FollowerProgress, snapshotIndex: n
   progress.snapshotFurthestSentBytes = 0;
   progress.snapshotAckedBytes = 0;
   progress.snapshotWindowShrunk = false;
-  progress.snapshotStalled = false;
+  // snapshotStalled is kept: a follower that stopped answering is the path's state, not the
+  // stream's (as the round-trip backoff is). Cleared here, every newer snapshot the application
+  // published sent a whole window, up to 1 MiB, into a follower that answers nothing; kept, the
+  // new stream's first chunk goes alone, and the follower's first answer brings the window back.
   progress.snapshotAdvancingAcks = 0;
   progress.snapshotRegrowAfterAcks = 0;
   progress.snapshotProgressAt = now;

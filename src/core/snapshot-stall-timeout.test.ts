@@ -3,7 +3,7 @@
 // 4 x RTTVAR)), doubled per stall with no sample since, bounded, and kept across streams.
 import { describe, expect, it } from 'vitest';
 import { defaultRaftConfig } from './config.ts';
-import { createProgress, type FollowerProgress } from './progress.ts';
+import { becomeProbe, createProgress, type FollowerProgress } from './progress.ts';
 import {
   acknowledgeSnapshotOffset,
   beginSnapshotStream,
@@ -254,6 +254,26 @@ describe('the window, sized to the measured round trip', () => {
     resendStalledSnapshot(progress, 11_000, stallBounds);
     expect(snapshotWindowChunks(progress, defaultPace)).toBe(1);
     acknowledge(progress, 16 * 1024, 11_100);
+    expect(snapshotWindowChunks(progress, defaultPace)).toBe(21);
+  });
+
+  it('stays one chunk when a newer snapshot restarts a stalled stream, until the follower answers', () => {
+    const progress = measuredAt(300);
+    nextSnapshotChunks(progress, 10 * snapshotBytesInFlightCeiling, defaultPace, 10_000);
+    resendStalledSnapshot(progress, 11_000, stallBounds);
+    beginSnapshotStream(progress, 200, 12_000);
+    expect(snapshotWindowChunks(progress, defaultPace)).toBe(1);
+    expect(nextSnapshotChunks(progress, 10 * snapshotBytesInFlightCeiling, defaultPace, 12_000)).toHaveLength(1);
+    acknowledge(progress, 16 * 1024, 12_300);
+    expect(snapshotWindowChunks(progress, defaultPace)).toBe(21);
+  });
+
+  it('is the full window again once the follower left the snapshot state (it answered: installed, or caught up)', () => {
+    const progress = measuredAt(300);
+    nextSnapshotChunks(progress, 10 * snapshotBytesInFlightCeiling, defaultPace, 10_000);
+    resendStalledSnapshot(progress, 11_000, stallBounds);
+    becomeProbe(progress);
+    beginSnapshotStream(progress, 200, 12_000);
     expect(snapshotWindowChunks(progress, defaultPace)).toBe(21);
   });
 });
