@@ -159,6 +159,25 @@ describe('a proposal waiting on an entry a later term outlived', () => {
   });
 });
 
+describe('a snapshot far ahead while a forward waits', () => {
+  it('settles the wait without visiting every index up to the snapshot', { timeout: 5_000 }, () => {
+    const node = follower();
+    proposeAndAnswer(node, 5, 2);
+    // A newcomer catching up on a long-lived cluster's snapshot while its user writes (or a
+    // leader lying about the index, up to the ceiling): the applicable index jumps by 2^28.
+    const snapshotIndex = 2 ** 28;
+    node.receive(30, a, { type: 'installSnapshot', term: 2, meta: { lastIncludedIndex: snapshotIndex, lastIncludedTerm: 2 }, totalBytes: 1, offset: 0, data: new Uint8Array([7]) });
+    const ready = node.takeReady();
+    expect(ready?.snapshot?.meta.lastIncludedIndex).toBe(snapshotIndex);
+    node.persisted(31, null, snapshotIndex);
+    const started = performance.now();
+    const outcomes = node.takeReady()?.outcomes ?? [];
+    expect(performance.now() - started).toBeLessThan(1_000);
+    // Below the snapshot, which entry committed at 5 is unknown here: the outcome is unknown.
+    expect(outcomes.map((outcome) => [outcome.proposalId, outcome.type])).toEqual([[1, 'failed']]);
+  });
+});
+
 describe('a lying leader answering a forward', () => {
   it('an index this node could never hold is refused and counted; the forward is sent again later', () => {
     const node = follower();

@@ -59,11 +59,17 @@ export class ProposalWaiters {
   /** Takes, in index order, every group whose index is at most `applicable` and not yet scanned. */
   takeApplicable(applicable: number): Array<{ index: number; waiting: AwaitedProposal[] }> {
     const groups: Array<{ index: number; waiting: AwaitedProposal[] }> = [];
-    if (this.byIndex.size > 0) {
+    if (this.byIndex.size > 0 && applicable - this.scannedThrough <= this.byIndex.size) {
       for (let index = this.scannedThrough + 1; index <= applicable; index += 1) {
         const waiting = this.take(index);
         if (waiting !== undefined) groups.push({ index, waiting });
       }
+    } else if (this.byIndex.size > 0) {
+      // A jump longer than the waits (an installed snapshot: a newcomer catching up on a long-lived
+      // cluster, or a leader's index up to maxLogIndex) visits the waits, not every index: walking
+      // 2^40 indices one by one froze the node.
+      const due = [...this.byIndex.keys()].filter((index) => index > this.scannedThrough && index <= applicable).sort((left, right) => left - right);
+      for (const index of due) groups.push({ index, waiting: this.take(index) as AwaitedProposal[] });
     }
     this.scannedThrough = Math.max(this.scannedThrough, applicable);
     return groups;
