@@ -162,7 +162,13 @@ describe('a proposal waiting on an entry a later term outlived', () => {
 describe('a snapshot far ahead while a forward waits', () => {
   it('settles the wait without visiting every index up to the snapshot', { timeout: 5_000 }, () => {
     const node = follower();
-    proposeAndAnswer(node, 5, 2);
+    node.propose(11, 1, bytes('first'), dedupKey);
+    node.propose(11, 2, bytes('second'), { ...dedupKey, requestId: 2 });
+    const [first, second] = forwardsIn(node);
+    // Answered out of order: the waits are taken in index order all the same.
+    node.receive(12, a, { type: 'forwardProposeResponse', correlationId: second!.message.correlationId, outcome: { type: 'appended', index: 6, term: 2 } });
+    node.receive(12, a, { type: 'forwardProposeResponse', correlationId: first!.message.correlationId, outcome: { type: 'appended', index: 5, term: 2 } });
+    expect(forwardsIn(node)).toEqual([]);
     // A newcomer catching up on a long-lived cluster's snapshot while its user writes (or a
     // leader lying about the index, up to the ceiling): the applicable index jumps by 2^28.
     const snapshotIndex = 2 ** 28;
@@ -173,8 +179,11 @@ describe('a snapshot far ahead while a forward waits', () => {
     const started = performance.now();
     const outcomes = node.takeReady()?.outcomes ?? [];
     expect(performance.now() - started).toBeLessThan(1_000);
-    // Below the snapshot, which entry committed at 5 is unknown here: the outcome is unknown.
-    expect(outcomes.map((outcome) => [outcome.proposalId, outcome.type])).toEqual([[1, 'failed']]);
+    // Below the snapshot, which entries committed at 5 and 6 is unknown here: the outcome is unknown.
+    expect(outcomes.map((outcome) => [outcome.proposalId, outcome.type])).toEqual([
+      [1, 'failed'],
+      [2, 'failed'],
+    ]);
   });
 });
 
