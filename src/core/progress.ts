@@ -48,6 +48,13 @@ export interface FollowerProgress {
    * starts afresh, since its progress is recreated.
    */
   roundTrip: RoundTripEstimate;
+  /**
+   * The shortest round trip measured on snapshot chunks, or null before the first sample: the
+   * path without the queue a stream itself builds, which sizes the window (snapshot-sender.ts
+   * snapshotWindowChunks). Kept across streams like the estimate; a new leader or a re-added
+   * member starts afresh.
+   */
+  snapshotMinimumRoundTripMs: number | null;
   /** Last index carried by each in-flight AppendEntries, oldest first (replicate state). */
   inflightLastIndices: number[];
   /** When the outstanding probe was sent; a probe is re-sent only after a heartbeat interval. */
@@ -80,6 +87,7 @@ export function createProgress(nextIndex: number, now: number): FollowerProgress
     snapshotTimedChunk: null,
     snapshotResentThroughBytes: -1,
     roundTrip: createRoundTripEstimate(),
+    snapshotMinimumRoundTripMs: null,
     inflightLastIndices: [],
     probeSentAt: Number.NEGATIVE_INFINITY,
     probeOutstanding: false,

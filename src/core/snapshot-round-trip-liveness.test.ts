@@ -68,6 +68,22 @@ function chunkSends(stream: Stream, since = 0): { sends: number; repeated: numbe
   return { sends: sent.length, repeated: sent.length - new Set(sent.map((chunk) => chunk.offset)).size };
 }
 
+/**
+ * The chunks sent to the follower from its first stall after `since` on: the first chunk that
+ * repeats an offset already sent, or restarts a newer stream at its start. Before it, the stream
+ * still fills its window (two round trips' worth) with chunks sent for the first time.
+ */
+function sendsFromFirstStall(stream: Stream, since: number): Array<{ readonly offset: number; readonly at: number }> {
+  const toFollower = stream.run.chunks.filter((chunk) => chunk.to === stream.follower.id);
+  let furthest = -1;
+  const firstStall = toFollower.findIndex((chunk) => {
+    const repeats = chunk.offset <= furthest;
+    furthest = Math.max(furthest, chunk.offset);
+    return chunk.at > since && repeats;
+  });
+  return firstStall === -1 ? [] : toFollower.slice(firstStall);
+}
+
 function printFigures(line: string): void {
   if (process.env['SNAPSHOT_FIGURES'] !== undefined) process.stdout.write(`${line}\n`);
 }
@@ -123,7 +139,7 @@ describe('losses on a slow path (round trip 300 ms, default configuration)', () 
     const silencedAt = harness.now;
     const observeMs = 20_000;
     run.runUntil(() => false, observeMs);
-    const resent = run.chunks.filter((chunk) => chunk.to === follower.id && chunk.at > silencedAt + 300);
+    const resent = sendsFromFirstStall(stream, silencedAt);
     // Each stall sends the first unacknowledged chunk again (grouped by time, in case of more).
     const burstsAt = resent.filter((chunk, index) => index === 0 || chunk.at - (resent[index - 1] as { at: number }).at > 100).map((chunk) => chunk.at);
     const gaps = burstsAt.slice(1).map((at, index) => at - (burstsAt[index] as number));
@@ -135,7 +151,7 @@ describe('losses on a slow path (round trip 300 ms, default configuration)', () 
     // ... up to the ceiling, and no further.
     expect(Math.max(...gaps)).toBeLessThanOrEqual(ceilingMs + heartbeatMs);
     expect(gaps.slice(-3).every((gap) => gap >= ceilingMs)).toBe(true);
-    // One chunk per stall, not the window (sized to the round trip, 21 chunks here).
+    // One chunk per stall, not the window (sized to the round trip, 40 chunks here).
     expect(resent.length).toBe(burstsAt.length);
     expect(resent.length).toBeLessThanOrEqual(3 + Math.ceil(observeMs / ceilingMs));
     expect(leader.core.role).toBe('leader');
@@ -158,11 +174,11 @@ describe('losses on a slow path (round trip 300 ms, default configuration)', () 
       harness.settle();
     }
     run.runUntil(() => false, 2_000);
-    const resent = run.chunks.filter((chunk) => chunk.to === follower.id && chunk.at > silencedAt + 300);
+    const resent = sendsFromFirstStall(stream, silencedAt);
     const observedMs = harness.now - silencedAt;
     printFigures(`round trip 300 ms, follower silent for ${observedMs} ms, ${snapshots} newer snapshots: ${resent.length} chunks sent`);
     // A stall (nothing answered since) is the path's, not the stream's: a newer snapshot restarts
-    // the stream with its first chunk alone, not a window sized to the round trip (21 chunks here)
+    // the stream with its first chunk alone, not a window sized to the round trip (40 chunks here)
     // into a follower that stopped answering.
     const ceilingMs = snapshotStallBounds(defaultRaftConfig).ceilingMs;
     expect(resent.length).toBeLessThanOrEqual(3 + Math.ceil(observedMs / ceilingMs) + snapshots);

@@ -122,19 +122,29 @@ export function snapshotChunkDueAt(progress: FollowerProgress, totalBytes: numbe
 }
 
 /**
- * Chunks allowed in flight: one while the window is shrunk; otherwise what the pace sends in one
- * measured round trip, plus one (TCP's bandwidth-delay product), at least snapshotChunksInFlight
- * and at most snapshotBytesInFlightCeiling's worth. A fixed window of four tied the rate to the
- * round trip past 64 KiB per trip: at the default 1 MiB/s, any round trip over 62 ms, so 1 MiB
- * took 16 round trips (5.0 s at 300 ms) instead of about a second.
+ * How many round trips' worth of the pace the window holds (BBR's congestion window gain): one
+ * is all a steady path needs; the second lets the pace hold while answers come late (a busy
+ * event loop, a queue elsewhere) without letting the stream's own queue grow past one round trip.
+ */
+const snapshotWindowRoundTrips = 2;
+
+/**
+ * Chunks allowed in flight: one while the window is shrunk; otherwise what the pace sends in two
+ * of the shortest round trips measured, plus one (the bandwidth-delay product, with room), at
+ * least snapshotChunksInFlight and at most snapshotBytesInFlightCeiling's worth. A fixed window of
+ * four tied the rate to the round trip past 64 KiB per trip: at the default 1 MiB/s, any round
+ * trip over 62 ms, so 1 MiB took 16 round trips (5.0 s at 300 ms) instead of about a second.
+ * Sized from the shortest round trip, not the smoothed one: on a link slower than the pace, the
+ * queue the window builds lengthens every later sample, and a window sized from those grew to the
+ * ceiling (1 MiB queued: 4 s of queue at 256 KiB/s, and stalls declared with nothing lost).
  */
 export function snapshotWindowChunks(progress: FollowerProgress, pace: SnapshotPace): number {
   if (progress.snapshotWindowShrunk || progress.snapshotStalled) return 1;
-  const roundTripMs = progress.roundTrip.smoothedMs;
+  const roundTripMs = progress.snapshotMinimumRoundTripMs;
   if (roundTripMs === null || !Number.isFinite(pace.bytesPerSecond)) return snapshotChunksInFlight;
   const ceiling = Math.max(snapshotChunksInFlight, Math.floor(snapshotBytesInFlightCeiling / pace.chunkBytes));
-  const perRoundTrip = Math.ceil((roundTripMs * pace.bytesPerSecond) / 1000 / pace.chunkBytes) + 1;
-  return Math.min(ceiling, Math.max(snapshotChunksInFlight, perRoundTrip));
+  const perRoundTrips = Math.ceil((snapshotWindowRoundTrips * roundTripMs * pace.bytesPerSecond) / 1000 / pace.chunkBytes) + 1;
+  return Math.min(ceiling, Math.max(snapshotChunksInFlight, perRoundTrips));
 }
 
 function windowAllowsChunk(progress: FollowerProgress, totalBytes: number, pace: SnapshotPace): boolean {
@@ -178,6 +188,8 @@ function sampleRoundTrip(progress: FollowerProgress, offset: number, now: number
   const timed = progress.snapshotTimedChunk;
   if (timed === null || offset < timed.endBytes) return;
   recordRoundTripSample(progress.roundTrip, now - timed.sentAt, stallBounds);
+  const sampleMs = Math.min(Math.max(now - timed.sentAt, 0), stallBounds.ceilingMs);
+  progress.snapshotMinimumRoundTripMs = Math.min(progress.snapshotMinimumRoundTripMs ?? sampleMs, sampleMs);
   progress.snapshotTimedChunk = null;
 }
 

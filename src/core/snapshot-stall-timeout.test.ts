@@ -229,12 +229,28 @@ describe('the window, sized to the measured round trip', () => {
   function measuredAt(roundTripMs: number): FollowerProgress {
     const progress = stream();
     progress.roundTrip.smoothedMs = roundTripMs;
+    progress.snapshotMinimumRoundTripMs = roundTripMs;
     return progress;
   }
 
-  it('holds what the pace sends in one round trip, plus one', () => {
-    expect(snapshotWindowChunks(measuredAt(300), defaultPace)).toBe(Math.ceil(300 / 15.625) + 1);
-    expect(snapshotWindowChunks(measuredAt(200), defaultPace)).toBe(Math.ceil(200 / 15.625) + 1);
+  it('holds what the pace sends in two of the shortest round trips, plus one', () => {
+    expect(snapshotWindowChunks(measuredAt(300), defaultPace)).toBe(Math.ceil((2 * 300) / 15.625) + 1);
+    expect(snapshotWindowChunks(measuredAt(200), defaultPace)).toBe(Math.ceil((2 * 200) / 15.625) + 1);
+  });
+
+  it('is sized from the shortest round trip, not the smoothed one (which a queue on a slow link lengthens)', () => {
+    const progress = stream();
+    nextSnapshotChunks(progress, total, defaultPace, 0);
+    acknowledge(progress, 16 * 1024, 40); // the first chunk, with nothing queued ahead of it: 40 ms
+    for (let round = 1; round <= 20; round += 1) {
+      // Every later sample waits behind the stream's own queue: 2 s.
+      const sentAt = round * 10_000;
+      nextSnapshotChunks(progress, 100 * 16 * 1024, defaultPace, sentAt);
+      acknowledge(progress, progress.snapshotSentBytes, sentAt + 2_000);
+    }
+    expect(progress.roundTrip.smoothedMs).toBeGreaterThan(1_500);
+    expect(progress.snapshotMinimumRoundTripMs).toBe(40);
+    expect(snapshotWindowChunks(progress, defaultPace)).toBe(Math.ceil((2 * 40) / 15.625) + 1);
   });
 
   it('is four chunks before any sample, on a fast path, and when unpaced', () => {
@@ -254,7 +270,7 @@ describe('the window, sized to the measured round trip', () => {
     resendStalledSnapshot(progress, 11_000, stallBounds);
     expect(snapshotWindowChunks(progress, defaultPace)).toBe(1);
     acknowledge(progress, 16 * 1024, 11_100);
-    expect(snapshotWindowChunks(progress, defaultPace)).toBe(21);
+    expect(snapshotWindowChunks(progress, defaultPace)).toBe(40);
   });
 
   it('stays one chunk when a newer snapshot restarts a stalled stream, until the follower answers', () => {
@@ -265,7 +281,7 @@ describe('the window, sized to the measured round trip', () => {
     expect(snapshotWindowChunks(progress, defaultPace)).toBe(1);
     expect(nextSnapshotChunks(progress, 10 * snapshotBytesInFlightCeiling, defaultPace, 12_000)).toHaveLength(1);
     acknowledge(progress, 16 * 1024, 12_300);
-    expect(snapshotWindowChunks(progress, defaultPace)).toBe(21);
+    expect(snapshotWindowChunks(progress, defaultPace)).toBe(40);
   });
 
   it('is the full window again once the follower left the snapshot state (it answered: installed, or caught up)', () => {
@@ -274,6 +290,6 @@ describe('the window, sized to the measured round trip', () => {
     resendStalledSnapshot(progress, 11_000, stallBounds);
     becomeProbe(progress);
     beginSnapshotStream(progress, 200, 12_000);
-    expect(snapshotWindowChunks(progress, defaultPace)).toBe(21);
+    expect(snapshotWindowChunks(progress, defaultPace)).toBe(40);
   });
 });
