@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { nodeId, type LogEntry } from '../core/types.ts';
-import { SafetyChecker } from './checkers.ts';
+import { fingerprintBytes, SafetyChecker } from './checkers.ts';
 
 const [a, b] = [nodeId('a'), nodeId('b')];
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
@@ -98,5 +98,34 @@ describe('SafetyChecker', () => {
     expect(checker.violations).toEqual([]);
     checker.readCompleted(a, 4, 5);
     expect(checker.violations[0]?.message).toMatch(/Linearizable read/);
+  });
+
+  it('Snapshot integrity: an installed snapshot must equal, byte for byte, one published at its index', () => {
+    const checker = new SafetyChecker(9);
+    const published = new Uint8Array(40_000).map((_, position) => position * 7);
+    checker.snapshotPublished(12, published);
+    checker.snapshotPublished(12, published.slice());
+    checker.snapshotInstalled(a, 12, published.slice());
+    checker.snapshotPublished(13, new Uint8Array(0));
+    checker.snapshotInstalled(b, 13, new Uint8Array(0));
+    expect(checker.violations).toEqual([]);
+    expect(checker.snapshotsInstalled).toEqual({ count: 2, bytes: 40_000 });
+    const altered = published.slice();
+    altered[39_999] = 0;
+    checker.snapshotInstalled(b, 12, altered);
+    expect(checker.violations[0]?.message).toMatch(/Snapshot integrity violated \(seed 9\): b installed a snapshot through 12 \(40000 bytes\) that differs from every one published there \(40000 bytes\)/);
+    checker.snapshotInstalled(a, 14, published);
+    expect(checker.violations[1]?.message).toMatch(/no node published one there/);
+  });
+
+  it('State agreement: two nodes reporting different states at one index is a violation', () => {
+    const checker = new SafetyChecker(3);
+    checker.stateReached(a, 5, fingerprintBytes(bytes('state five')));
+    checker.stateReached(b, 5, fingerprintBytes(bytes('state five')));
+    checker.stateReached(b, 6, fingerprintBytes(bytes('state six')));
+    expect(checker.violations).toEqual([]);
+    checker.stateReached(a, 6, fingerprintBytes(bytes('state siX')));
+    expect(checker.violations[0]?.message).toMatch(/State agreement violated \(seed 3\): a reached state .* at index 6, b reached/);
+    expect(fingerprintBytes(new Uint8Array([1, 2, 3, 4, 5]))).not.toBe(fingerprintBytes(new Uint8Array([1, 2, 3, 4, 6])));
   });
 });

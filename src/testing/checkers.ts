@@ -1,6 +1,9 @@
 // Raft's safety properties (Figure 3 of the paper), checked while a simulation runs: Election
 // Safety, Log Matching, Leader Completeness, State Machine Safety, plus "no acknowledged
-// proposal is lost". A violation is recorded with the seed and rethrown by the simulation.
+// proposal is lost", and for snapshots: every installed snapshot is byte for byte one that a
+// node published at that index, and replicas agree on the application state at every index
+// they report it for (so a node that installed a snapshot must go on from the right state). A
+// violation is recorded with the seed and rethrown by the simulation.
 import type { LogEntry, NodeId } from '../core/types.ts';
 
 export interface AppliedRecord {
@@ -15,6 +18,24 @@ export class SafetyViolation extends Error {
     super(`${property} violated (seed ${seed}): ${detail}`);
     this.name = 'SafetyViolation';
   }
+}
+
+/** A 64-bit fingerprint of some bytes (two multiplicative lanes over 32-bit words), for stateReached. */
+export function fingerprintBytes(bytes: Uint8Array): string {
+  let first = 0x811c9dc5 ^ bytes.length;
+  let second = 0x01000193;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const whole = bytes.length - (bytes.length % 4);
+  for (let position = 0; position < whole; position += 4) {
+    const word = view.getUint32(position);
+    first = Math.imul(first ^ word, 0x01000193);
+    second = Math.imul((second ^ word) + (second >>> 15), 0x2127599b);
+  }
+  for (let position = whole; position < bytes.length; position += 1) {
+    first = Math.imul(first ^ (bytes[position] as number), 0x01000193);
+    second = Math.imul((second ^ (bytes[position] as number)) + (second >>> 15), 0x2127599b);
+  }
+  return `${(first >>> 0).toString(16)}.${(second >>> 0).toString(16)}.${bytes.length}`;
 }
 
 function sameBytes(left: Uint8Array | null, right: Uint8Array | null): boolean {
@@ -40,6 +61,12 @@ export class SafetyChecker {
   private readonly acknowledged = new Map<number, { term: number; command: Uint8Array }>();
   private highestAcknowledgedIndex = 0;
   private highestAppliedIndex = 0;
+  /** Distinct snapshot states published at each index. */
+  private readonly published = new Map<number, Uint8Array[]>();
+  /** The first application state reported at each index, and by whom. */
+  private readonly states = new Map<number, { id: NodeId; fingerprint: string }>();
+  private snapshotInstalls = 0;
+  private snapshotBytesInstalled = 0;
 
   constructor(private readonly seed: number) {}
 
@@ -125,6 +152,45 @@ export class SafetyChecker {
     if (applied !== undefined && applied.term !== null && (applied.term !== entry.term || !sameBytes(applied.command, entry.command))) {
       this.violate('Acknowledged proposal kept', `acknowledged entry ${entry.index} differs from what was applied there`);
     }
+  }
+
+  /** The application published a snapshot (whether or not raft took it: it may be older than raft's). */
+  snapshotPublished(throughIndex: number, state: Uint8Array): void {
+    const states = this.published.get(throughIndex) ?? [];
+    if (!states.some((known) => sameBytes(known, state))) states.push(state.slice());
+    this.published.set(throughIndex, states);
+  }
+
+  /**
+   * Snapshot integrity: an installed snapshot (streamed from a leader, or restored from this
+   * node's own storage) is byte for byte a state some node published at that index.
+   */
+  snapshotInstalled(id: NodeId, throughIndex: number, state: Uint8Array): void {
+    this.snapshotInstalls += 1;
+    this.snapshotBytesInstalled += state.length;
+    const states = this.published.get(throughIndex);
+    if (states === undefined) {
+      this.violate('Snapshot integrity', `${id} installed a snapshot through ${throughIndex} (${state.length} bytes), and no node published one there`);
+    } else if (!states.some((known) => sameBytes(known, state))) {
+      const sizes = states.map((known) => known.length).join(', ');
+      this.violate('Snapshot integrity', `${id} installed a snapshot through ${throughIndex} (${state.length} bytes) that differs from every one published there (${sizes} bytes)`);
+    }
+  }
+
+  /**
+   * State agreement: every node that reports its application state at an index reports the same
+   * one (a fingerprint: a digest, or the canonical snapshot bytes). A node that installed a
+   * snapshot and then applied the entries after it must arrive where the others did.
+   */
+  stateReached(id: NodeId, index: number, fingerprint: string): void {
+    const first = this.states.get(index);
+    if (first === undefined) this.states.set(index, { id, fingerprint });
+    else if (first.fingerprint !== fingerprint) this.violate('State agreement', `${id} reached state ${fingerprint} at index ${index}, ${first.id} reached ${first.fingerprint}`);
+  }
+
+  /** Snapshots installed (from a leader or from storage at a restart) and their bytes, for reports. */
+  get snapshotsInstalled(): { readonly count: number; readonly bytes: number } {
+    return { count: this.snapshotInstalls, bytes: this.snapshotBytesInstalled };
   }
 
   /** The highest index acknowledged so far: a read that starts now must return at least this. */
