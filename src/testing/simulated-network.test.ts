@@ -128,4 +128,19 @@ describe('simulated network', () => {
     expect(() => (network.conditions = { minDelayMs: 5, maxDelayMs: 1, dropProbability: 0, duplicateProbability: 0 })).toThrow(RangeError);
     expect(() => (network.conditions = { minDelayMs: 0, maxDelayMs: 1, dropProbability: 1.5, duplicateProbability: 0 })).toThrow(/dropProbability/);
   });
+
+  it('a bandwidth-limited link holds a big frame for its size over the rate, and frames queue behind it', async () => {
+    const clock = new VirtualClock();
+    const network = createSimulatedNetwork(clock, seededRandom(1), { minDelayMs: 1, maxDelayMs: 1, dropProbability: 0, duplicateProbability: 0 }, { linkBytesPerSecond: 1_000_000 });
+    const arrivals: string[] = [];
+    const [from, to, other] = [network.transport(a), network.transport(b), network.transport(c)];
+    to.incoming.subscribe((envelope) => arrivals.push(`${envelope.from}:${envelope.bytes.length}@${clock.now()}`));
+    other.incoming.subscribe((envelope) => arrivals.push(`${envelope.from}->c:${envelope.bytes.length}@${clock.now()}`));
+    from.send(b, new Uint8Array(16_000)); // 16 ms on the link a -> b
+    from.send(b, new Uint8Array(100)); // behind it: 16.1 ms
+    from.send(c, new Uint8Array(100)); // another link: 0.1 ms
+    await clock.advance(30);
+    expect(arrivals).toEqual(['a->c:100@1.1', 'a:16000@17', 'a:100@17.1']);
+    expect(() => createSimulatedNetwork(clock, seededRandom(1), undefined, { linkBytesPerSecond: 0 })).toThrow(RangeError);
+  });
 });

@@ -25,6 +25,15 @@ export function validateConditions(conditions: NetworkConditions): NetworkCondit
   return { ...conditions };
 }
 
+export interface SimulatedNetworkOptions {
+  /**
+   * Bytes per second each link (one direction between two nodes) carries: a frame occupies its
+   * link for its size over this rate, and frames queue behind it, so a 16 KiB snapshot chunk is
+   * slow where a heartbeat is not. Default Infinity (only the random delay applies).
+   */
+  readonly linkBytesPerSecond?: number;
+}
+
 export const reliableNetwork: NetworkConditions = { minDelayMs: 1, maxDelayMs: 3, dropProbability: 0, duplicateProbability: 0 };
 
 /** Messages queued per link at most; beyond it they are dropped, as a real network would. */
@@ -53,8 +62,10 @@ interface Endpoint {
   readonly peers: WritableWatchable<ReadonlySet<NodeId>>;
 }
 
-export function createSimulatedNetwork(clock: VirtualClock, random: () => number, conditions: NetworkConditions = reliableNetwork): SimulatedNetwork {
-  return new SimulatedNetworkHub(clock, random, validateConditions(conditions));
+export function createSimulatedNetwork(clock: VirtualClock, random: () => number, conditions: NetworkConditions = reliableNetwork, options: SimulatedNetworkOptions = {}): SimulatedNetwork {
+  const linkBytesPerSecond = options.linkBytesPerSecond ?? Number.POSITIVE_INFINITY;
+  if (!(linkBytesPerSecond > 0)) throw new RangeError(`linkBytesPerSecond must be above 0, got ${linkBytesPerSecond}`);
+  return new SimulatedNetworkHub(clock, random, validateConditions(conditions), linkBytesPerSecond);
 }
 
 const linkKey = (from: NodeId, to: NodeId): string => `${from}\u0000${to}`;
@@ -67,11 +78,14 @@ class SimulatedNetworkHub implements SimulatedNetwork {
   private readonly blocked = new Set<string>();
   private readonly down = new Set<NodeId>();
   private readonly inFlight = new Map<string, number>();
+  /** When each link finishes putting out the frames handed to it (bandwidth-limited links). */
+  private readonly linkBusyUntil = new Map<string, number>();
 
   constructor(
     private readonly clock: VirtualClock,
     private readonly random: () => number,
     private current: NetworkConditions,
+    private readonly linkBytesPerSecond: number,
   ) {}
 
   get conditions(): NetworkConditions {
@@ -156,6 +170,15 @@ class SimulatedNetworkHub implements SimulatedNetwork {
     }
   }
 
+  /** How long until the link has put out this frame too (0 on an unbounded link). */
+  private transmissionDelayMs(key: string, bytes: number): number {
+    if (this.linkBytesPerSecond === Number.POSITIVE_INFINITY) return 0;
+    const now = this.clock.now();
+    const done = Math.max(now, this.linkBusyUntil.get(key) ?? now) + (bytes * 1000) / this.linkBytesPerSecond;
+    this.linkBusyUntil.set(key, done);
+    return done - now;
+  }
+
   private schedule(from: NodeId, to: NodeId, bytes: Uint8Array): void {
     const key = linkKey(from, to);
     const queued = this.inFlight.get(key) ?? 0;
@@ -164,7 +187,7 @@ class SimulatedNetworkHub implements SimulatedNetwork {
       return;
     }
     this.inFlight.set(key, queued + 1);
-    const delay = this.current.minDelayMs + this.random() * (this.current.maxDelayMs - this.current.minDelayMs);
+    const delay = this.transmissionDelayMs(key, bytes.length) + this.current.minDelayMs + this.random() * (this.current.maxDelayMs - this.current.minDelayMs);
     this.clock.setTimeout(() => {
       this.inFlight.set(key, (this.inFlight.get(key) ?? 1) - 1);
       // A link cut while the message was in the air loses it.
