@@ -5,6 +5,7 @@ import { nodeId, type ClientId, type LogEntry, type NodeId } from '../core/types
 import { SafetyChecker } from './checkers.ts';
 import { deriveSeed, seededRandom } from './seeded-random.ts';
 import { createSimulatedNetwork, reliableNetwork, type NetworkConditions, type SimulatedNetwork } from './simulated-network.ts';
+import type { SnapshotSizeProfile } from './simulated-state.ts';
 import { createSimulatedNode, crashSimulatedNode, restartSimulatedNode, startSimulatedNode, type NodeEnvironment, type SimulatedNode } from './simulated-node.ts';
 import { VirtualClock } from './virtual-clock.ts';
 
@@ -25,6 +26,13 @@ export interface SimulatedClusterOptions {
   readonly identities?: ReadonlyMap<NodeId, ClientId>;
   /** Probability, per applied entry, that a node publishes a snapshot (compaction in simulation). */
   readonly snapshotProbability?: number;
+  /**
+   * How large those snapshots are: up to `maxBytes`, favouring multiples of `chunkBytes` and one
+   * byte either side (default: a 20-byte header only; the empty state publishes 0 bytes).
+   */
+  readonly snapshotProfile?: SnapshotSizeProfile;
+  /** Bytes per second each link carries (SimulatedNetworkOptions; default unbounded). */
+  readonly linkBytesPerSecond?: number;
 }
 
 export interface SimulatedCluster {
@@ -106,7 +114,7 @@ export function createSimulatedCluster(options: SimulatedClusterOptions): Simula
   const names = options.ids ?? Array.from({ length: options.size ?? 3 }, (_, position) => `n${position + 1}`);
   const ids = names.map((name) => nodeId(name));
   const clock = new VirtualClock(0);
-  const network = createSimulatedNetwork(clock, seededRandom(deriveSeed(seed, 'network')), options.network ?? reliableNetwork);
+  const network = createSimulatedNetwork(clock, seededRandom(deriveSeed(seed, 'network')), options.network ?? reliableNetwork, options.linkBytesPerSecond === undefined ? {} : { linkBytesPerSecond: options.linkBytesPerSecond });
   const checker = new SafetyChecker(seed);
   const environment: NodeEnvironment = {
     seed,
@@ -117,6 +125,7 @@ export function createSimulatedCluster(options: SimulatedClusterOptions): Simula
     raftConfig: options.raftConfig,
     identities: options.identities,
     snapshotProbability: options.snapshotProbability,
+    ...(options.snapshotProfile === undefined ? {} : { snapshotProfile: options.snapshotProfile }),
     witnesses: new Set((options.witnesses ?? []).map((name) => nodeId(name))),
   };
   const nodes = new Map<NodeId, SimulatedNode>(ids.map((id) => [id, createSimulatedNode(environment, id, network.transport(id))]));

@@ -1,8 +1,10 @@
-// `npm run sim -- --seeds N [--first S] [--nodes 5] [--seed S] [--duration MS] [--workload kv] [--removals]`: random fault schedules
-// against real engines on a virtual clock. Each failure prints its seed and the exact command
-// that replays it.
+// `npm run sim -- --seeds N [--first S] [--nodes 5] [--seed S] [--duration MS] [--workload kv] [--removals]
+// [--max-snapshot-bytes B]`: random fault schedules against real engines on a virtual clock, with
+// snapshots of seed-chosen sizes (0 bytes to 20 chunks) streamed at a seed-chosen pace. Each
+// failure prints its seed and the exact command that replays it.
 import { runExactlyOnceSimulation } from './exactly-once-simulation.ts';
 import { defaultSimulationDurationMs, replayCommand, runSimulation } from './simulation.ts';
+import { describeSnapshotConditions, drawSnapshotConditions } from './snapshot-conditions.ts';
 
 function option(name: string): string | undefined {
   const position = process.argv.indexOf(`--${name}`);
@@ -28,19 +30,26 @@ const durationMs = integer('duration', defaultSimulationDurationMs);
 const workload = option('workload') ?? 'faults';
 // --removals: membership changes sometimes remove members entirely, and later ones take them back.
 const removals = process.argv.includes('--removals');
+// --max-snapshot-bytes 20: header-only snapshots, as before they grew (the seed picks otherwise).
+const maxSnapshotBytes = option('max-snapshot-bytes') === undefined ? undefined : integer('max-snapshot-bytes', 20);
 let failures = 0;
+const installed = { count: 0, bytes: 0 };
 const started = performance.now();
 for (const seed of seeds) {
   try {
-    const result = workload === 'kv' ? await runExactlyOnceSimulation({ seed, nodes }) : await runSimulation({ seed, nodes, durationMs, removals });
-    if (seeds.length === 1) console.log(JSON.stringify(result));
+    const result = workload === 'kv' ? await runExactlyOnceSimulation({ seed, nodes }) : await runSimulation({ seed, nodes, durationMs, removals, ...(maxSnapshotBytes === undefined ? {} : { maxSnapshotBytes }) });
+    installed.count += result.snapshotsInstalled;
+    installed.bytes += result.snapshotBytesInstalled;
+    if (seeds.length === 1) console.log(`${JSON.stringify(result)}\n${describeSnapshotConditions(drawSnapshotConditions(seed))}`);
   } catch (error) {
     failures += 1;
     console.log(`FAIL seed ${seed}: ${error instanceof Error ? error.message : String(error)}`);
+    console.log(`  ${describeSnapshotConditions(drawSnapshotConditions(seed))}`);
     const durationOption = workload === 'faults' && durationMs !== defaultSimulationDurationMs ? ` --duration ${durationMs}` : '';
-    console.log(`  replay: ${replayCommand(seed, nodes, removals)}${workload === 'kv' ? ' --workload kv' : durationOption}`);
+    const sizeOption = maxSnapshotBytes === undefined ? '' : ` --max-snapshot-bytes ${maxSnapshotBytes}`;
+    console.log(`  replay: ${replayCommand(seed, nodes, removals)}${workload === 'kv' ? ' --workload kv' : durationOption + sizeOption}`);
   }
 }
 const seconds = ((performance.now() - started) / 1000).toFixed(1);
-console.log(`${seeds.length - failures} of ${seeds.length} seeds passed (${workload} workload, ${nodes} nodes, ${seconds} s)`);
+console.log(`${seeds.length - failures} of ${seeds.length} seeds passed (${workload} workload, ${nodes} nodes, ${seconds} s; ${installed.count} snapshots installed, ${(installed.bytes / 1024 / 1024).toFixed(1)} MiB)`);
 process.exit(failures === 0 ? 0 : 1);

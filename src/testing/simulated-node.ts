@@ -1,6 +1,9 @@
 // One node of a simulated cluster across its incarnations: durable storage that outlives
 // crashes, the engine of the current incarnation, and what that incarnation applied. Every write
-// and every applied entry is reported to the safety checker as it happens.
+// and every applied entry is reported to the safety checker as it happens. With
+// snapshotProbability set, the node runs a small application (simulated-state.ts) whose
+// snapshots are real-sized, and reports every snapshot it publishes or installs and its state at
+// every index.
 import type { RaftConfig } from '../core/config.ts';
 import type { ClientId, ClusterConfig, Committed, LogEntry, NodeId } from '../core/types.ts';
 import { createRaftNode, type RaftNode } from '../driver/create-raft-node.ts';
@@ -10,6 +13,7 @@ import type { RaftTransport } from '../transport/raft-transport.ts';
 import type { SafetyChecker } from './checkers.ts';
 import { CrashableStorage } from './crashable-storage.ts';
 import { deriveSeed, seededRandom } from './seeded-random.ts';
+import { advanceDigest, decodeSimulatedSnapshot, encodeSimulatedSnapshot, tinySnapshotProfile, type SnapshotSizeProfile } from './simulated-state.ts';
 import type { VirtualClock } from './virtual-clock.ts';
 
 export interface SimulatedNode {
@@ -22,6 +26,11 @@ export interface SimulatedNode {
   appliedIndex: number;
   /** Commands this incarnation applied, by index (null for internal markers). */
   readonly appliedCommands: Map<number, Uint8Array | null>;
+  /**
+   * This incarnation's application state (simulated-state.ts): a digest of what it applied or
+   * installed. Kept when the simulated nodes publish the snapshots (snapshotProbability set).
+   */
+  stateDigest: number;
   incarnation: number;
 }
 
@@ -36,12 +45,14 @@ export interface NodeEnvironment {
   readonly identities: ReadonlyMap<NodeId, ClientId> | undefined;
   readonly snapshotProbability: number | undefined;
   readonly witnesses?: ReadonlySet<NodeId>;
+  /** How large published snapshots are (default: header-only, 20 bytes). */
+  readonly snapshotProfile?: SnapshotSizeProfile;
 }
 
 export function createSimulatedNode(environment: NodeEnvironment, id: NodeId, transport: RaftTransport): SimulatedNode {
   const durable = new InMemoryRaftStorage();
   const storage = newDisk(environment, id, durable, 0);
-  const simulated: SimulatedNode = { id, node: null, storage, durable, transport, appliedIndex: 0, appliedCommands: new Map(), incarnation: 0 };
+  const simulated: SimulatedNode = { id, node: null, storage, durable, transport, appliedIndex: 0, appliedCommands: new Map(), stateDigest: 0, incarnation: 0 };
   watchDurableWrites(environment.checker, simulated);
   return simulated;
 }
@@ -90,6 +101,7 @@ export async function startSimulatedNode(environment: NodeEnvironment, simulated
   simulated.node = node;
   simulated.appliedIndex = 0;
   simulated.appliedCommands.clear();
+  simulated.stateDigest = 0;
   const checker = environment.checker;
   node.role.subscribe((role) => {
     if (role !== 'leader' || simulated.incarnation !== incarnation) return;
@@ -121,19 +133,29 @@ async function followCommitted(environment: NodeEnvironment, simulated: Simulate
   const snapshotRandom = seededRandom(deriveSeed(environment.seed, `snapshot-${simulated.id}-${incarnation}`));
   for await (const committed of node.committedFrom(1)) {
     if (simulated.incarnation !== incarnation) return;
-    const appliedThrough = applyOne(environment.checker, simulated, node, committed);
+    const appliedThrough = applyOne(environment, simulated, node, committed);
     const probability = environment.snapshotProbability;
     if (appliedThrough !== null && probability !== undefined && snapshotRandom() < probability) {
-      node.publishSnapshot({ throughIndex: appliedThrough, state: new Uint8Array([appliedThrough % 256]) });
+      const state = encodeSimulatedSnapshot(environment.snapshotProfile ?? tinySnapshotProfile, appliedThrough, simulated.stateDigest);
+      environment.checker.snapshotPublished(appliedThrough, state);
+      node.publishSnapshot({ throughIndex: appliedThrough, state });
     }
   }
 }
 
-/** Records one committed item; returns the index it applied (null for an install). */
-function applyOne(checker: SafetyChecker, simulated: SimulatedNode, node: RaftNode, committed: Committed): number | null {
+/**
+ * Records one committed item; returns the index it applied (null for an install). The simulated
+ * application state is checked only when this node publishes the snapshots (snapshotProbability
+ * set): a test that publishes its own installs states the digest knows nothing of.
+ */
+function applyOne(environment: NodeEnvironment, simulated: SimulatedNode, node: RaftNode, committed: Committed): number | null {
+  const checker = environment.checker;
+  const tracksState = environment.snapshotProbability !== undefined;
   if (committed.type === 'install') {
-    checker.applyOrder(simulated.id, simulated.appliedIndex, { installThrough: committed.snapshot.throughIndex });
-    simulated.appliedIndex = committed.snapshot.throughIndex;
+    const { throughIndex, state } = committed.snapshot;
+    checker.applyOrder(simulated.id, simulated.appliedIndex, { installThrough: throughIndex });
+    simulated.appliedIndex = throughIndex;
+    if (tracksState) installState(checker, environment.snapshotProfile ?? tinySnapshotProfile, simulated, throughIndex, state);
     return null;
   }
   const record =
@@ -142,7 +164,23 @@ function applyOne(checker: SafetyChecker, simulated: SimulatedNode, node: RaftNo
       : { index: committed.index, term: null, command: null };
   checker.applyOrder(simulated.id, simulated.appliedIndex, record);
   checker.entryApplied(simulated.id, record, node.term.value);
+  if (tracksState) {
+    simulated.stateDigest = advanceDigest(simulated.stateDigest, record);
+    checker.stateReached(simulated.id, record.index, String(simulated.stateDigest));
+  }
   simulated.appliedIndex = record.index;
   simulated.appliedCommands.set(record.index, record.command);
   return record.index;
+}
+
+/**
+ * An installed snapshot must be one a node published there, and the state resumes from the digest
+ * inside it: had the bytes been wrong, every state this node reached from here on would disagree
+ * with the others'.
+ */
+function installState(checker: SafetyChecker, profile: SnapshotSizeProfile, simulated: SimulatedNode, throughIndex: number, state: Uint8Array): void {
+  checker.snapshotInstalled(simulated.id, throughIndex, state);
+  const digest = decodeSimulatedSnapshot(profile, throughIndex, state);
+  simulated.stateDigest = typeof digest === 'number' ? digest : -1;
+  checker.stateReached(simulated.id, throughIndex, typeof digest === 'number' ? String(digest) : `undecodable (${digest})`);
 }

@@ -6,6 +6,7 @@ import type { NodeId } from '../core/types.ts';
 import { createSimulatedCluster, type SimulatedCluster } from './cluster.ts';
 import { deriveSeed, seededRandom } from './seeded-random.ts';
 import { reliableNetwork } from './simulated-network.ts';
+import { drawSnapshotConditions, snapshotRaftConfig } from './snapshot-conditions.ts';
 
 export interface SimulationOptions {
   readonly seed: number;
@@ -24,6 +25,11 @@ export interface SimulationOptions {
    * the fault schedule of a seed is the same with and without it.
    */
   readonly removals?: boolean;
+  /**
+   * Largest snapshot a node publishes, overriding the seed's choice (which spans 20 bytes to 20
+   * chunks; the empty state publishes 0 bytes). 20: header-only snapshots, as before they grew.
+   */
+  readonly maxSnapshotBytes?: number;
 }
 
 export interface SimulationResult {
@@ -39,6 +45,9 @@ export interface SimulationResult {
   readonly crashes: number;
   readonly finalTerm: number;
   readonly healedCommitMs: number;
+  /** Snapshots installed (streamed, or restored at a restart) and their bytes in all. */
+  readonly snapshotsInstalled: number;
+  readonly snapshotBytesInstalled: number;
 }
 
 /** Virtual time under faults per seed by default (the CLI and the test suite use it too). */
@@ -195,8 +204,11 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   const maxWriteDelayMs = options.maxWriteDelayMs ?? 1 + Math.floor(random() * 24);
   // Election timing differs per seed too: tight timeouts against slow links split votes often.
   const electionTimeoutMin = 40 + Math.floor(random() * 111);
-  const raftConfig = { snapshotTrailingEntries: 5, electionTimeoutMin, electionTimeoutMax: electionTimeoutMin * 2, heartbeatInterval: Math.max(5, Math.floor(electionTimeoutMin / 4)) };
-  const cluster = createSimulatedCluster({ seed, size: nodes, maxWriteDelayMs, snapshotProbability: options.snapshotProbability ?? 0.01, raftConfig });
+  // Snapshots of realistic sizes, streamed at a seed-chosen pace over links of a seed-chosen speed.
+  const snapshots = drawSnapshotConditions(seed);
+  const snapshotProfile = options.maxSnapshotBytes === undefined ? snapshots.profile : { ...snapshots.profile, maxBytes: options.maxSnapshotBytes };
+  const raftConfig = { snapshotTrailingEntries: 5, electionTimeoutMin, electionTimeoutMax: electionTimeoutMin * 2, heartbeatInterval: Math.max(5, Math.floor(electionTimeoutMin / 4)), ...snapshotRaftConfig(snapshots) };
+  const cluster = createSimulatedCluster({ seed, size: nodes, maxWriteDelayMs, snapshotProbability: options.snapshotProbability ?? 0.01, snapshotProfile, linkBytesPerSecond: snapshots.linkBytesPerSecond, raftConfig });
   const crashed: Crashed = new Map();
   let faultCount = 0;
   let crashCount = 0;
@@ -250,7 +262,8 @@ async function healAndCheckLiveness(cluster: SimulatedCluster, crashed: Crashed,
   cluster.checker.checkAcknowledgedApplied();
   cluster.checker.throwIfViolated();
   const checker = cluster.checker;
-  return { ...stats, acknowledged: checker.acknowledgedCount, committed: checker.highestApplied, elections: checker.electionsWon, finalTerm: cluster.leader()?.node?.term.value ?? 0, healedCommitMs };
+  const installed = checker.snapshotsInstalled;
+  return { ...stats, acknowledged: checker.acknowledgedCount, committed: checker.highestApplied, elections: checker.electionsWon, finalTerm: cluster.leader()?.node?.term.value ?? 0, healedCommitMs, snapshotsInstalled: installed.count, snapshotBytesInstalled: installed.bytes };
 }
 
 /** The command that replays one seed, printed with every failure. */
