@@ -1,14 +1,19 @@
 // Exactly-once end to end (§8): clients with durable client ids run sequential key-value
 // operations through the cluster and retry each one (same request id) on timeouts, leader
 // changes and crashes, while the network and nodes fail. Afterwards the recorded history must be
-// linearizable, and every append token must appear at most once: nothing applied twice.
+// linearizable, and every append token must appear at most once: nothing applied twice. Each
+// client first puts a seed-sized value under a key of its own, so the snapshots the replicas
+// publish are real states of realistic size (up to 20 chunks), streamed at the seed's pace; every
+// installed one must be byte for byte a published one, and replicas must agree on the state.
 import { nodeId, type ClientId, type Committed, type NodeId } from '../core/types.ts';
 import { clientId } from '../core/types.ts';
+import { fingerprintBytes } from './checkers.ts';
 import { createSimulatedCluster, type SimulatedCluster } from './cluster.ts';
 import { encodeKvCommand, createKeyValueStateMachine, type KeyValueStateMachine, type KvCommand, type KvResult } from './kv-state-machine.ts';
 import { checkLinearizability, type KvOperation } from './linearizability.ts';
 import { deriveSeed, seededRandom } from './seeded-random.ts';
 import { reliableNetwork } from './simulated-network.ts';
+import { drawSnapshotConditions, snapshotRaftConfig } from './snapshot-conditions.ts';
 
 export interface ExactlyOnceOptions {
   readonly seed: number;
@@ -20,9 +25,15 @@ export interface ExactlyOnceResult {
   readonly operations: number;
   readonly unknown: number;
   readonly retries: number;
+  /** Snapshots the replicas installed (streamed, or restored at a restart) and their bytes in all. */
+  readonly snapshotsInstalled: number;
+  readonly snapshotBytesInstalled: number;
 }
 
 const keys = ['x', 'y', 'z'];
+
+/** Replicas compare their whole state this often (and right after every install). */
+const stateCheckEvery = 16;
 
 /** One application replica per node incarnation: the KV machine fed by committedFrom(1). */
 export function attachReplicas(cluster: SimulatedCluster, random: () => number): Map<NodeId, KeyValueStateMachine> {
@@ -36,12 +47,22 @@ export function attachReplicas(cluster: SimulatedCluster, random: () => number):
     incarnations.set(id, incarnation);
     const machine = createKeyValueStateMachine();
     replicas.set(id, machine);
+    const checker = cluster.checker;
     void (async () => {
       for await (const committed of node.committedFrom(1)) {
         if (simulated.incarnation !== incarnation) return;
+        if (committed.type === 'install') checker.snapshotInstalled(id, committed.snapshot.throughIndex, committed.snapshot.state);
         machine.apply(committed as Committed);
+        // The state is canonical bytes, so replicas compare them (a fingerprint) now and then,
+        // and always after an install: one that installed wrong bytes diverges from there on.
+        const index = machine.appliedIndex;
+        if (committed.type === 'install' || index % stateCheckEvery === 0) checker.stateReached(id, index, fingerprintBytes(machine.snapshot().state));
         // Now and then the application snapshots its state (table included) and raft compacts.
-        if (committed.type === 'entry' && random() < 0.02) node.publishSnapshot(machine.snapshot());
+        if (committed.type === 'entry' && random() < 0.02) {
+          const snapshot = machine.snapshot();
+          checker.snapshotPublished(snapshot.throughIndex, snapshot.state);
+          node.publishSnapshot(snapshot);
+        }
       }
     })();
   };
@@ -61,9 +82,23 @@ function nextCommand(random: () => number, client: string, sequence: number): Kv
   return { type: 'get', key };
 }
 
-async function runClient(cluster: SimulatedCluster, replicas: Map<NodeId, KeyValueStateMachine>, home: NodeId, identity: ClientId, operations: number, history: KvOperation[], counters: { retries: number }, random: () => number): Promise<void> {
+/** A value of `length` characters that only this seed and client write: bulk for the snapshots. */
+function bulkValue(random: () => number, length: number): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  const block = Array.from({ length: 1024 }, () => alphabet[Math.floor(random() * alphabet.length)] as string).join('');
+  // Blocks rotated by a random amount each: cheap to make, and no two runs of 1 KiB alike.
+  const parts: string[] = [];
+  for (let made = 0; made < length; made += block.length) {
+    const turn = Math.floor(random() * block.length);
+    parts.push((block.slice(turn) + block.slice(0, turn)).slice(0, length - made));
+  }
+  return parts.join('');
+}
+
+async function runClient(cluster: SimulatedCluster, replicas: Map<NodeId, KeyValueStateMachine>, home: NodeId, identity: ClientId, operations: number, history: KvOperation[], counters: { retries: number }, random: () => number, bulkBytes: number): Promise<void> {
   for (let requestId = 1; requestId <= operations; requestId += 1) {
-    const command = nextCommand(random, home, requestId);
+    // The first operation puts the bulk under the client's own key, so it stays in the state.
+    const command: KvCommand = requestId === 1 && bulkBytes > 0 ? { type: 'put', key: `bulk-${home}`, value: bulkValue(random, bulkBytes) } : nextCommand(random, home, requestId);
     const call = cluster.clock.now();
     let output: KvResult | 'unknown' = 'unknown';
     for (let attempt = 0; attempt < 6 && output === 'unknown'; attempt += 1) {
@@ -107,7 +142,11 @@ export async function runExactlyOnceSimulation(options: ExactlyOnceOptions): Pro
   const random = seededRandom(deriveSeed(seed, 'exactly-once'));
   const names = Array.from({ length: options.nodes }, (_, position) => `n${position + 1}`);
   const identities = new Map(names.map((name) => [nodeId(name), clientId(`client-${name}`)] as const));
-  const cluster = createSimulatedCluster({ seed, size: options.nodes, maxWriteDelayMs: 5, identities, raftConfig: { snapshotTrailingEntries: 5 } });
+  // Snapshot pace, chunk ceiling and link speed as in the fault simulation; the bulk puts make
+  // the state (and so every snapshot) up to the seed's largest snapshot size.
+  const snapshots = drawSnapshotConditions(seed);
+  const bulkBytes = snapshots.profile.maxBytes > 1024 ? Math.floor(snapshots.profile.maxBytes / options.nodes) : 0;
+  const cluster = createSimulatedCluster({ seed, size: options.nodes, maxWriteDelayMs: 5, identities, linkBytesPerSecond: snapshots.linkBytesPerSecond, raftConfig: { snapshotTrailingEntries: 5, ...snapshotRaftConfig(snapshots) } });
   const history: KvOperation[] = [];
   const counters = { retries: 0 };
   try {
@@ -116,7 +155,7 @@ export async function runExactlyOnceSimulation(options: ExactlyOnceOptions): Pro
     const operations = options.operationsPerClient ?? 12;
     let finished = 0;
     for (const id of cluster.ids) {
-      void runClient(cluster, replicas, id, identities.get(id) as ClientId, operations, history, counters, seededRandom(deriveSeed(seed, `client-${id}`))).then(() => (finished += 1));
+      void runClient(cluster, replicas, id, identities.get(id) as ClientId, operations, history, counters, seededRandom(deriveSeed(seed, `client-${id}`)), bulkBytes).then(() => (finished += 1));
     }
     const crashed = new Set<NodeId>();
     while (finished < cluster.ids.length && cluster.clock.now() < 60_000) {
@@ -148,7 +187,8 @@ export async function runExactlyOnceSimulation(options: ExactlyOnceOptions): Pro
     checkAtMostOnce(seed, replicas);
     const verdict = checkLinearizability(history);
     if (verdict.ok === false) throw new Error(`history not linearizable (seed ${seed}) on key ${verdict.key}: ${verdict.explanation}`);
-    return { operations: history.length, unknown: history.filter((operation) => operation.output === 'unknown').length, retries: counters.retries };
+    const installed = cluster.checker.snapshotsInstalled;
+    return { operations: history.length, unknown: history.filter((operation) => operation.output === 'unknown').length, retries: counters.retries, snapshotsInstalled: installed.count, snapshotBytesInstalled: installed.bytes };
   } finally {
     await cluster.close();
   }
