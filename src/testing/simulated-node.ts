@@ -129,13 +129,18 @@ export async function restartSimulatedNode(environment: NodeEnvironment, simulat
   await startSimulatedNode(environment, simulated);
 }
 
+const emptyStatePublishProbability = 0.25;
+
 async function followCommitted(environment: NodeEnvironment, simulated: SimulatedNode, node: RaftNode, incarnation: number): Promise<void> {
   const snapshotRandom = seededRandom(deriveSeed(environment.seed, `snapshot-${simulated.id}-${incarnation}`));
   for await (const committed of node.committedFrom(1)) {
     if (simulated.incarnation !== incarnation) return;
     const appliedThrough = applyOne(environment, simulated, node, committed);
     const probability = environment.snapshotProbability;
-    if (appliedThrough !== null && probability !== undefined && snapshotRandom() < probability) {
+    // The empty state (0 bytes) is rare, so a node in it publishes more eagerly: an empty
+    // snapshot streams as one empty chunk, a path of its own.
+    const chance = probability === undefined ? 0 : simulated.stateDigest === 0 ? Math.max(probability, emptyStatePublishProbability) : probability;
+    if (appliedThrough !== null && probability !== undefined && snapshotRandom() < chance) {
       const state = encodeSimulatedSnapshot(environment.snapshotProfile ?? tinySnapshotProfile, appliedThrough, simulated.stateDigest);
       environment.checker.snapshotPublished(appliedThrough, state);
       node.publishSnapshot({ throughIndex: appliedThrough, state });
