@@ -3,11 +3,12 @@
 export { VirtualClock, drainMicrotasks } from './virtual-clock.ts';
 export { seededRandom, deriveSeed } from './seeded-random.ts';
 export { createSimulatedNetwork, reliableNetwork, validateConditions } from './simulated-network.ts';
-export type { NetworkConditions, SimulatedNetwork } from './simulated-network.ts';
+export type { NetworkConditions, SimulatedNetwork, SimulatedNetworkOptions } from './simulated-network.ts';
+export type { SnapshotSizeProfile } from './simulated-state.ts';
 export { CrashableStorage } from './crashable-storage.ts';
 export { createSimulatedCluster } from './cluster.ts';
 export type { SimulatedCluster, SimulatedClusterOptions, SimulatedNode } from './cluster.ts';
-export { SafetyChecker, SafetyViolation } from './checkers.ts';
+export { SafetyChecker, SafetyViolation, fingerprintBytes } from './checkers.ts';
 export type { AppliedRecord } from './checkers.ts';
 export { LivenessFailure, defaultSimulationDurationMs, livenessDeadlineMs, replayCommand, runSimulation } from './simulation.ts';
 export type { SimulationOptions, SimulationResult } from './simulation.ts';
