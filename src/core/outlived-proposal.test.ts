@@ -58,6 +58,18 @@ function proposeAndAnswer(node: RaftCore, index: number, term: number): ForwardP
   return sent!.message;
 }
 
+/** A follower with two forwards that a, leading term 2, answered out of order: appended at 6, then at 5. */
+function followerWithTwoAnsweredForwards() {
+  const node = follower();
+  node.propose(11, 1, bytes('first'), dedupKey);
+  node.propose(11, 2, bytes('second'), { ...dedupKey, requestId: 2 });
+  const [first, second] = forwardsIn(node);
+  node.receive(12, a, { type: 'forwardProposeResponse', correlationId: second!.message.correlationId, outcome: { type: 'appended', index: 6, term: 2 } });
+  node.receive(12, a, { type: 'forwardProposeResponse', correlationId: first!.message.correlationId, outcome: { type: 'appended', index: 5, term: 2 } });
+  expect(forwardsIn(node)).toEqual([]);
+  return node;
+}
+
 describe('a proposal waiting on an entry a later term outlived', () => {
   it('an idle cluster: the old leader appended the forward past the new leader log; it is forwarded again once the new no-op commits', () => {
     const harness = createCoreHarness(['a', 'b', 'c']);
@@ -124,13 +136,7 @@ describe('a proposal waiting on an entry a later term outlived', () => {
   });
 
   it('forwards the outlived proposals again in index order, whatever order their answers came in', () => {
-    const node = follower();
-    node.propose(11, 1, bytes('first'), dedupKey);
-    node.propose(11, 2, bytes('second'), { ...dedupKey, requestId: 2 });
-    const [first, second] = forwardsIn(node);
-    node.receive(12, a, { type: 'forwardProposeResponse', correlationId: second!.message.correlationId, outcome: { type: 'appended', index: 6, term: 2 } });
-    node.receive(12, a, { type: 'forwardProposeResponse', correlationId: first!.message.correlationId, outcome: { type: 'appended', index: 5, term: 2 } });
-    expect(forwardsIn(node)).toEqual([]);
+    const node = followerWithTwoAnsweredForwards();
     node.receive(30, c, append(3, 2, 2, [entry(3, 3)], 3));
     const again = [...forwardsIn(node), ...forwardsIn(node)];
     expect(again.map((sent) => sent.message.dedupKey?.requestId)).toEqual([1, 2]);
@@ -161,14 +167,8 @@ describe('a proposal waiting on an entry a later term outlived', () => {
 
 describe('a snapshot far ahead while a forward waits', () => {
   it('settles the wait without visiting every index up to the snapshot', { timeout: 5_000 }, () => {
-    const node = follower();
-    node.propose(11, 1, bytes('first'), dedupKey);
-    node.propose(11, 2, bytes('second'), { ...dedupKey, requestId: 2 });
-    const [first, second] = forwardsIn(node);
     // Answered out of order: the waits are taken in index order all the same.
-    node.receive(12, a, { type: 'forwardProposeResponse', correlationId: second!.message.correlationId, outcome: { type: 'appended', index: 6, term: 2 } });
-    node.receive(12, a, { type: 'forwardProposeResponse', correlationId: first!.message.correlationId, outcome: { type: 'appended', index: 5, term: 2 } });
-    expect(forwardsIn(node)).toEqual([]);
+    const node = followerWithTwoAnsweredForwards();
     // A newcomer catching up on a long-lived cluster's snapshot while its user writes (or a
     // leader lying about the index, up to the ceiling): the applicable index jumps by 2^28.
     const snapshotIndex = 2 ** 28;
