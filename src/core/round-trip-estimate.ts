@@ -50,9 +50,10 @@ export function createRoundTripEstimate(): RoundTripEstimate {
 /**
  * Folds in one sample (ms from sending a request to its first answer; the caller takes none from
  * a request it sent more than once, Karn's rule, since the answer may be to either copy). A valid
- * sample ends any backoff: the path answers, and the estimate now says how fast.
+ * sample ends any backoff: the path answers, and the estimate now says how fast. Returns the
+ * sample as taken (clamped to 0 .. the ceiling).
  */
-export function recordRoundTripSample(estimate: RoundTripEstimate, sampleMs: number, bounds: TimeoutBounds): void {
+export function recordRoundTripSample(estimate: RoundTripEstimate, sampleMs: number, bounds: TimeoutBounds): number {
   const sample = Math.min(Math.max(sampleMs, 0), bounds.ceilingMs);
   if (estimate.smoothedMs === null) {
     estimate.smoothedMs = sample;
@@ -63,6 +64,7 @@ export function recordRoundTripSample(estimate: RoundTripEstimate, sampleMs: num
     estimate.smoothedMs = (1 - meanGain) * estimate.smoothedMs + meanGain * sample;
   }
   estimate.backoffs = 0;
+  return sample;
 }
 
 /** A timeout passed with no answer: the next wait is twice as long (up to the ceiling). */

@@ -187,8 +187,7 @@ export function acknowledgeSnapshotOffset(progress: FollowerProgress, nextOffset
 function sampleRoundTrip(progress: FollowerProgress, offset: number, now: number, stallBounds: TimeoutBounds): void {
   const timed = progress.snapshotTimedChunk;
   if (timed === null || offset < timed.endBytes) return;
-  recordRoundTripSample(progress.roundTrip, now - timed.sentAt, stallBounds);
-  const sampleMs = Math.min(Math.max(now - timed.sentAt, 0), stallBounds.ceilingMs);
+  const sampleMs = recordRoundTripSample(progress.roundTrip, now - timed.sentAt, stallBounds);
   progress.snapshotMinimumRoundTripMs = Math.min(progress.snapshotMinimumRoundTripMs ?? sampleMs, sampleMs);
   progress.snapshotTimedChunk = null;
 }
