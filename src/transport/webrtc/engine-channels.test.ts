@@ -591,6 +591,12 @@ describe('engine channels: closing', () => {
 describe('engine channels: a pair the worker lost in use', () => {
   const { lostChannelsRenewalMinMs: firstWait, lostChannelsRenewalMaxMs: longestWait, lostChannelsStableMs: stable } = handOffLimits;
 
+  /** `host`'s worker took generation `generation`, and the peer says it listens on it: the pair is in use. */
+  function takenAndHeard(side: ReturnType<typeof engineChannelsOf>, host: RecordingHost, generation: number): void {
+    side.channels.taken(host.host, named(generation));
+    side.channels.receiveText(listening(generation));
+  }
+
   /** A ready side whose worker took generation 1 and whose peer listens on it. */
   function inUse(initiator: boolean) {
     const events: Events = [];
@@ -599,8 +605,7 @@ describe('engine channels: a pair the worker lost in use', () => {
     side.channels.becomeReady();
     if (initiator) side.channels.renew();
     else side.channels.receiveText(open(1));
-    side.channels.taken(host.host, named(1));
-    side.channels.receiveText(listening(1));
+    takenAndHeard(side, host, 1);
     side.texts.length = 0;
     events.length = 0;
     return { side, host };
@@ -617,8 +622,7 @@ describe('engine channels: a pair the worker lost in use', () => {
     expect(side.said()).toEqual([open(2)]);
     expect(host.ofType('dataChannels').map(({ session }) => session)).toEqual([named(0), named(1), named(2)]);
     // Announced once the worker took it, and sending resumes once the peer listens on it too.
-    side.channels.taken(host.host, named(2));
-    side.channels.receiveText(listening(2));
+    takenAndHeard(side, host, 2);
     expect(side.said()).toEqual([open(2), listening(2)]);
     expect(host.states().at(-1)).toEqual([named(2), true, true]);
   });
@@ -650,8 +654,7 @@ describe('engine channels: a pair the worker lost in use', () => {
     side.channels.lost(host.host, named(1));
     // The initiator's fresh pair arrives first, and is lost at once too.
     side.channels.receiveText(open(2));
-    side.channels.taken(host.host, named(2));
-    side.channels.receiveText(listening(2));
+    takenAndHeard(side, host, 2);
     side.channels.lost(host.host, named(2));
     expect(side.clock.pendingTimers).toBe(1);
     await side.clock.advance(longestWait);
@@ -700,8 +703,7 @@ describe('engine channels: a pair the worker lost in use', () => {
     expect([side.counters.engineChannelsLost, side.clock.pendingTimers]).toEqual([0, 0]);
     // The peer's next worker asks; the pair for it is then lost in use: the first wait again.
     side.channels.receiveText(request(1));
-    side.channels.taken(host.host, named(2));
-    side.channels.receiveText(listening(2));
+    takenAndHeard(side, host, 2);
     side.channels.lost(host.host, named(2));
     expect(side.counters.engineChannelsLost).toBe(1);
     await side.clock.advance(firstWait);
@@ -735,8 +737,7 @@ describe('engine channels: a pair the worker lost in use', () => {
     const side = engineChannelsOf({ initiator: true, attached: host, events });
     side.channels.becomeReady();
     for (let generation = 1; generation <= maxGeneration; generation++) side.channels.renew();
-    side.channels.taken(host.host, named(maxGeneration));
-    side.channels.receiveText(listening(maxGeneration));
+    takenAndHeard(side, host, maxGeneration);
     side.channels.lost(host.host, named(maxGeneration));
     await side.clock.advance(firstWait);
     expect(side.calls.failures).toBe(1);
