@@ -226,6 +226,14 @@ describe('the window, sized to the measured round trip', () => {
   /** The default pace: 16 KiB chunks at 1 MiB/s, one every 15.6 ms. */
   const defaultPace = { chunkBytes: 16 * 1024, bytesPerSecond: 1024 * 1024 };
 
+  /** A stream over a measured 300 ms round trip whose chunks went out at 10 s and stalled at 11 s. */
+  function stalledAt300(): FollowerProgress {
+    const progress = measuredAt(300);
+    nextSnapshotChunks(progress, 10 * snapshotBytesInFlightCeiling, defaultPace, 10_000);
+    resendStalledSnapshot(progress, 11_000, stallBounds);
+    return progress;
+  }
+
   function measuredAt(roundTripMs: number): FollowerProgress {
     const progress = stream();
     progress.roundTrip.smoothedMs = roundTripMs;
@@ -265,18 +273,14 @@ describe('the window, sized to the measured round trip', () => {
   });
 
   it('is one chunk after a stall until the follower answers, then the full window again', () => {
-    const progress = measuredAt(300);
-    nextSnapshotChunks(progress, 10 * snapshotBytesInFlightCeiling, defaultPace, 10_000);
-    resendStalledSnapshot(progress, 11_000, stallBounds);
+    const progress = stalledAt300();
     expect(snapshotWindowChunks(progress, defaultPace)).toBe(1);
     acknowledge(progress, 16 * 1024, 11_100);
     expect(snapshotWindowChunks(progress, defaultPace)).toBe(40);
   });
 
   it('stays one chunk when a newer snapshot restarts a stalled stream, until the follower answers', () => {
-    const progress = measuredAt(300);
-    nextSnapshotChunks(progress, 10 * snapshotBytesInFlightCeiling, defaultPace, 10_000);
-    resendStalledSnapshot(progress, 11_000, stallBounds);
+    const progress = stalledAt300();
     beginSnapshotStream(progress, 200, 12_000);
     expect(snapshotWindowChunks(progress, defaultPace)).toBe(1);
     expect(nextSnapshotChunks(progress, 10 * snapshotBytesInFlightCeiling, defaultPace, 12_000)).toHaveLength(1);
@@ -285,9 +289,7 @@ describe('the window, sized to the measured round trip', () => {
   });
 
   it('is the full window again once the follower left the snapshot state (it answered: installed, or caught up)', () => {
-    const progress = measuredAt(300);
-    nextSnapshotChunks(progress, 10 * snapshotBytesInFlightCeiling, defaultPace, 10_000);
-    resendStalledSnapshot(progress, 11_000, stallBounds);
+    const progress = stalledAt300();
     becomeProbe(progress);
     beginSnapshotStream(progress, 200, 12_000);
     expect(snapshotWindowChunks(progress, defaultPace)).toBe(40);
