@@ -3,6 +3,7 @@ import { nodeId } from '../src/index.ts';
 import { createDemoModel, type DispatchOutcome } from './app/demo-model.ts';
 import { readSettings } from './app/settings.ts';
 import { startPeer, type DemoPeer } from './app/start-peer.ts';
+import { describeMembership } from './app/timeline-text.ts';
 import type { BoardCommand } from './board/board-state.ts';
 import './test-api.ts';
 import { boardView } from './ui/board-view.ts';
@@ -63,16 +64,18 @@ function wire(joined: DemoPeer, demo: ReturnType<typeof createDemoModel>): void 
   const { node, store } = joined.room;
   let lastLeader: string | null = null;
   node.leader.subscribe((leader) => {
-    if (leader !== null && leader !== lastLeader) demo.note('election', `term ${node.term.value}: ${leader === node.id ? 'this page' : demo.nameOf(leader)} leads`);
+    if (leader !== null && leader !== lastLeader) {
+      const term = node.term.value;
+      demo.note('election', (nameOf) => `term ${term}: ${leader === node.id ? 'this page' : nameOf(leader)} leads`);
+    }
     if (leader === null && lastLeader !== null) demo.note('election', `term ${node.term.value}: no leader — electing`);
     lastLeader = leader;
   });
   // The same configuration can be published again (a new object after a worker update): note changes only.
   let lastMembership = '';
   node.membership.subscribe((config) => {
-    const text = `voters ${config.voters.map(demo.nameOf).join(', ')}${config.learners?.length ? `; learners ${config.learners.map(demo.nameOf).join(', ')}` : ''}`;
     const key = JSON.stringify([config.voters, config.learners ?? []]);
-    if (key !== lastMembership) demo.note('membership', text);
+    if (key !== lastMembership) demo.note('membership', describeMembership(config));
     lastMembership = key;
   });
   node.stopped.subscribe((error) => error && demo.note('error', `this peer stopped: ${error.message}`));
@@ -114,7 +117,7 @@ function draw(joined: DemoPeer, demo: ReturnType<typeof createDemoModel>): void 
     'div',
     { class: 'layout' },
     boardView(store.optimisticState.value, store.pendingCount, { me: settings.name, dispatch: (command) => void demo.dispatch(command) }),
-    clusterPanel(demo.cluster(), demo.timeline, demo.errors, {
+    clusterPanel(demo.cluster(), demo.timeline(), demo.errors, {
       connected,
       canTransfer: node.role.value === 'leader',
       transferTo: (id) => void transfer(id),
@@ -159,7 +162,7 @@ window.raftmeshDemo = {
   leader: () => peer?.room.node.leader.value ?? null,
   role: () => peer?.room.node.role.value ?? 'joining',
   commitIndex: () => peer?.room.node.commitIndex.value ?? 0,
-  timeline: () => [...(model?.timeline ?? [])],
+  timeline: () => model?.timeline() ?? [],
   errors: () => [...(model?.errors ?? [])],
   setConnected: (connected) => peerOrThrow().partition.setConnected(connected),
   transferLeadership: transfer,

@@ -51,6 +51,20 @@ test('three Chromium processes form one cluster, elect a leader and converge to 
   await Promise.all(group.flatMap((peer) => [increment(peer), increment(peer), peer.page.evaluate((name) => window.raftmeshDemo.dispatch({ type: 'say', author: name, text: `hello from ${name}` }), peer.name)]));
   await group[0]!.page.evaluate(() => window.raftmeshDemo.dispatch({ type: 'addTask', id: 'report', title: 'Write the report' }));
   await waitForBoards(group, 'six increments, three messages, one task', (board) => board.counter === 6 && board.chat.length === 3 && board.tasks.length === 1);
+  // Every page's cluster panel names all three members, by their names, as voters in sync: the
+  // leader's from its match indexes, the followers' from the status gossip.
+  for (const peer of group) {
+    await expect
+      .poll(() => peer.page.evaluate(() => window.raftmeshDemo.cluster().map((row) => `${row.name} ${row.membership} ${row.lag === 0 ? 'in sync' : String(row.lag)}`).sort()), { timeout: 20_000 })
+      .toEqual(['Ana voter in sync', 'Bo voter in sync', 'Cy voter in sync']);
+  }
+  // Elections and membership changes speak in names: no raw ids or JSON once the gossip has named everyone.
+  const timeline = (await group[0]!.page.evaluate(() => window.raftmeshDemo.timeline()))
+    .filter((entry) => entry.kind === 'election' || entry.kind === 'membership')
+    .map((entry) => entry.text)
+    .join('\n');
+  expect(timeline).not.toMatch(/peer-[0-9a-f]{5}|[{}]/);
+  expect(timeline).toMatch(/(Bo|Cy) joins as a learner/);
   for (const [position, peer] of group.entries()) {
     await peer.page.screenshot({ path: testInfo.outputPath(`board-${position}.png`) });
   }

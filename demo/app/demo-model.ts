@@ -4,6 +4,7 @@
 import type { ClusterConfig, NodeId, RaftNode } from '../../src/index.ts';
 import type { BoardCommand, BoardState } from '../board/board-state.ts';
 import type { PartitionSwitch, PeerStatus } from './partition-switch.ts';
+import type { Wording } from './timeline-text.ts';
 
 export interface ClusterRow {
   readonly id: string;
@@ -42,18 +43,19 @@ const maxErrors = 20;
 const statusStaleMs = 3_000;
 
 export function createDemoModel(options: { node: () => RaftNode; store: () => StoreLike; partition: PartitionSwitch; selfName: string }) {
-  const timeline: TimelineEntry[] = [];
+  /** Worded when drawn (timeline-text.ts): names arrive by gossip after the events naming them. */
+  const timeline: { readonly at: number; readonly kind: TimelineEntry['kind']; readonly wording: Wording }[] = [];
   const errors: string[] = [];
   const statuses = new Map<string, { status: PeerStatus; at: number }>();
   const listeners = new Set<() => void>();
   const changed = (): void => {
     for (const listener of [...listeners]) listener();
   };
-  const note = (kind: TimelineEntry['kind'], text: string): void => {
-    timeline.push({ at: Date.now(), kind, text });
+  const note = (kind: TimelineEntry['kind'], text: string | Wording): void => {
+    timeline.push({ at: Date.now(), kind, wording: typeof text === 'string' ? () => text : text });
     if (timeline.length > maxTimeline) timeline.splice(0, timeline.length - maxTimeline);
     if (kind === 'error') {
-      errors.push(text);
+      errors.push(typeof text === 'string' ? text : text(nameOf));
       if (errors.length > maxErrors) errors.splice(0, errors.length - maxErrors);
     }
     changed();
@@ -64,6 +66,8 @@ export function createDemoModel(options: { node: () => RaftNode; store: () => St
   });
 
   const names = (): Map<string, string> => new Map([...statuses].map(([id, entry]) => [id, entry.status.name]));
+  /** A member's display name (its status gossip), or a short id until one arrives. */
+  const nameOf = (id: string): string => (id === options.node().id ? options.selfName : (statuses.get(id)?.status.name ?? id.slice(0, 10)));
 
   const cluster = (): ClusterRow[] => {
     const node = options.node();
@@ -76,7 +80,15 @@ export function createDemoModel(options: { node: () => RaftNode; store: () => St
     const ids = new Set<string>([node.id, ...voters, ...learners, ...[...statuses.keys()].filter((id) => reachable.has(id as NodeId))]);
     const known = [...statuses.values()].filter((entry) => now - entry.at < statusStaleMs).map((entry) => entry.status.appliedIndex);
     const newest = Math.max(applied, ...known);
-    return [...ids].sort().map((id): ClusterRow => {
+    // A leader knows how far each follower's log matches its own, now; the gossip is up to half a
+    // second old, which under steady writes reads as a lag that is not there.
+    const matched = node.role.value === 'leader' ? (node.replicationProgress?.() ?? null) : null;
+    const lagOf = (id: string, appliedIndex: number | null): number | null => {
+      const match = matched?.get(id as NodeId);
+      if (match !== undefined) return Math.max(0, node.commitIndex.value - match);
+      return appliedIndex === null ? null : newest - appliedIndex;
+    };
+    const rows = [...ids].map((id): ClusterRow => {
       const self = id === node.id;
       const fresh = statuses.get(id);
       const status = self ? null : fresh !== undefined && now - fresh.at < statusStaleMs ? fresh.status : null;
@@ -93,16 +105,17 @@ export function createDemoModel(options: { node: () => RaftNode; store: () => St
         appliedIndex,
         isLeader: node.leader.value === id,
         connection: self ? 'this page' : reachable.has(id as NodeId) ? 'connected' : 'unreachable',
-        lag: appliedIndex === null ? null : newest - appliedIndex,
+        lag: lagOf(id, appliedIndex),
       };
     });
+    // By name, as people look for each other; by id while a name has not arrived yet.
+    const key = (row: ClusterRow): string => row.name || row.id;
+    return rows.sort((left, right) => key(left).localeCompare(key(right)) || (left.id < right.id ? -1 : left.id > right.id ? 1 : 0));
   };
 
-  /** A member's display name (its status gossip), or a short id until one arrives. */
-  const nameOf = (id: string): string => (id === options.node().id ? options.selfName : (statuses.get(id)?.status.name ?? id.slice(0, 10)));
-
   return {
-    timeline,
+    /** The timeline as it reads now, oldest first. */
+    timeline: (): TimelineEntry[] => timeline.map(({ at, kind, wording }) => ({ at, kind, text: wording(nameOf) })),
     errors,
     note,
     nameOf,

@@ -17,6 +17,7 @@ import type { UnreachableReport } from '../ui/unreachable-notice.ts';
 import { storeOptions } from '../board/store-options.ts';
 import { createPartitionSwitch, type PartitionSwitch } from './partition-switch.ts';
 import type { DemoSettings } from './settings.ts';
+import { describeDecision, type Wording } from './timeline-text.ts';
 
 export interface DemoPeer {
   readonly room: Room<BoardState, BoardCommand>;
@@ -51,7 +52,7 @@ export interface StartAnywayChoice {
  */
 export async function startPeer(
   settings: DemoSettings,
-  onEvent: (kind: 'membership' | 'error' | 'info', text: string) => void,
+  onEvent: (kind: 'membership' | 'error' | 'info', text: string | Wording) => void,
   onUnreachable: (report: UnreachableReport) => void,
   startAnyway: StartAnywayChoice,
 ): Promise<DemoPeer> {
@@ -83,24 +84,26 @@ export async function startPeer(
     onEvent: (event) => {
       switch (event.type) {
         case 'membershipChanged':
-          onEvent('membership', `membership changed: ${JSON.stringify(event.decision)}`);
+          onEvent('membership', describeDecision(event.decision));
           break;
         case 'membershipChangeFailed':
           onEvent('error', `a membership change failed: ${event.reason}`);
           break;
         case 'leadershipHandoffStarted':
-          onEvent('membership', `this tab is hidden: handing leadership to ${event.target}`);
+          onEvent('membership', (nameOf) => `this tab is hidden: handing leadership to ${nameOf(event.target)}`);
           break;
         case 'rejoined':
           startAnyway.forget();
-          onEvent('info', `${event.type}: ${JSON.stringify(event)}`);
+          onEvent('info', `this tab rejoined the room as ${event.id.slice(0, 10)}, a fresh id (its old id ${event.previousId.slice(0, 10)} was wedged)`);
           break;
         case 'removed':
-          onEvent('membership', `the room removed this tab while it was unreachable (${event.toldBy === null ? 'its log says so' : `${event.toldBy} said so`}); it is taken back once reachable`);
+          onEvent('membership', (nameOf) => `the room removed this tab while it was unreachable (${event.toldBy === null ? 'its log says so' : `${nameOf(event.toldBy)} said so`}); it is taken back once reachable`);
           break;
         case 'wedged':
+          onEvent('info', (nameOf) => `this tab's node keeps refusing ${nameOf(event.refusedFrom)} (${event.gate}): wedged, it rejoins under a fresh id if it follows no other leader`);
+          break;
         case 'rejoinFailed':
-          onEvent(event.type === 'rejoinFailed' ? 'error' : 'info', `${event.type}: ${JSON.stringify(event)}`);
+          onEvent('error', `rejoining under a fresh id failed: ${event.reason}`);
           break;
         case 'storageDiscarded':
           if (event.failure === null) onEvent('info', `deleted the storage of ${event.id}, an id this tab gave up`);

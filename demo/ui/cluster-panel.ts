@@ -16,7 +16,7 @@ function row(member: ClusterRow): HTMLElement {
   return h(
     'tr',
     { class: classes, 'data-peer': member.id },
-    h('td', {}, member.isLeader ? '★ ' : '', member.name || member.id.slice(0, 10), member.self ? ' (this page)' : ''),
+    h('td', {}, member.isLeader ? '★ ' : '', member.name || member.id.slice(0, 10), member.self ? h('small', {}, ' (you)') : ''),
     h('td', {}, member.membership),
     h('td', { 'data-role': member.role }, member.role),
     h('td', {}, member.term ?? '–'),

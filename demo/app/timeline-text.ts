@@ -1,0 +1,40 @@
+// The timeline's sentences. Members are named by their display names, which reach a page by the
+// status gossip up to half a second after the event that mentions them; so a sentence is kept as
+// a function of the name lookup and worded when it is drawn, not when it happens.
+import type { ClusterConfig, MembershipDecision } from '../../src/index.ts';
+
+export type NameOf = (id: string) => string;
+export type Wording = (nameOf: NameOf) => string;
+
+/** "Ana", "Ana and Bo", "Ana, Bo and Cy". */
+export function listOf(names: readonly string[]): string {
+  if (names.length <= 1) return names[0] ?? 'nobody';
+  return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+}
+
+export function describeDecision(decision: MembershipDecision): Wording {
+  switch (decision.type) {
+    case 'addLearner':
+      return (nameOf) => `${nameOf(decision.added)} joins as a learner (it receives the log before it may vote)`;
+    case 'promoteLearners': {
+      const voters = decision.promoted.length === 1 ? 'a voter' : 'voters';
+      return (nameOf) => `${listOf(decision.promoted.map(nameOf))} caught up: promoted to ${voters}`;
+    }
+    case 'replaceVoter':
+      return (nameOf) => `${nameOf(decision.removed)} is unreachable: ${nameOf(decision.promoted)} takes its vote`;
+    case 'removeVoter':
+      return (nameOf) => `${nameOf(decision.removed)} is unreachable: removed from the voters`;
+    case 'demoteVoter':
+      return (nameOf) => `${nameOf(decision.demoted)} becomes a learner again, for an odd number of voters`;
+    case 'removeLearner':
+      return (nameOf) => `${nameOf(decision.removed)} is unreachable: removed from the learners`;
+  }
+}
+
+export function describeMembership(config: ClusterConfig): Wording {
+  return (nameOf) => {
+    const voters = `voters ${listOf(config.voters.map(nameOf))}`;
+    const learners = config.learners ?? [];
+    return learners.length === 0 ? voters : `${voters}; learners ${listOf(learners.map(nameOf))}`;
+  };
+}
