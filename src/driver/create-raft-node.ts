@@ -39,6 +39,13 @@ const commandFrameHeadroomBytes = 1_024;
 /** Readies merged into one storage write at most (bounds memory while a write is slow). */
 const maxQueuedReadies = 4096;
 
+/**
+ * How late a timer may fire before the driver takes it as a sign that its own thread was held up
+ * (onTimer). Timers of a healthy event loop fire within a few ms (4 ms clamps, a busy page);
+ * 20 ms is well under the shortest default timeout that matters (150 ms of election silence).
+ */
+const lateTimerToleranceMs = 20;
+
 export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode> {
   validateNodeOptions(options);
   const bootstrap = validateClusterConfig(options.clusterConfig);
@@ -112,6 +119,8 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
   let stepScheduled = false;
   let timerHandle: unknown = null;
   let timerDeadline = Number.POSITIVE_INFINITY;
+  /** A late timer was put back behind the queued tasks once (onTimer); the next firing ticks. */
+  let tickDeferredAfterStall = false;
   let appliedIndex = restored.snapshot?.meta.lastIncludedIndex ?? 0;
   let progressWaiters: Array<() => void> = [];
   const commandCopier = createCommandCopier();
@@ -302,11 +311,27 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
   };
 
   const onTimer = (): void => {
+    const due = timerDeadline;
     timerHandle = null;
     timerDeadline = Number.POSITIVE_INFINITY;
     if (closed) return;
+    const now = clock.now();
+    // A timer this late means this thread was held up (a long task, a busy machine, a paused
+    // tab), and the frames that arrived meanwhile are queued behind this task: a leader's
+    // heartbeats for a follower, its followers' answers for a leader. Ticking first would judge
+    // the peers by a silence that was ours, and start an election or step down (CheckQuorum) on
+    // news already here. So the tick goes once behind the queued tasks: a zero delay timer runs
+    // after tasks queued before it, in browsers and in Node (whose poll phase reads sockets
+    // between two timer phases). A real silence costs one task more.
+    if (!tickDeferredAfterStall && now - due > lateTimerToleranceMs) {
+      tickDeferredAfterStall = true;
+      timerDeadline = now;
+      timerHandle = clock.setTimeout(onTimer, 0);
+      return;
+    }
+    tickDeferredAfterStall = false;
     try {
-      core.tick(clock.now());
+      core.tick(now);
     } catch (error) {
       stop(error instanceof Error ? error : new Error(String(error)));
       return;
