@@ -5,6 +5,7 @@ import { nodeId, type ClientId, type LogEntry, type NodeId } from '../core/types
 import { SafetyChecker } from './checkers.ts';
 import { deriveSeed, seededRandom } from './seeded-random.ts';
 import { createSimulatedNetwork, reliableNetwork, type NetworkConditions, type SimulatedNetwork } from './simulated-network.ts';
+import type { ResumeOrder } from './pausable-process.ts';
 import type { SnapshotSizeProfile } from './simulated-state.ts';
 import { createSimulatedNode, crashSimulatedNode, restartSimulatedNode, startSimulatedNode, type NodeEnvironment, type SimulatedNode } from './simulated-node.ts';
 import { VirtualClock } from './virtual-clock.ts';
@@ -47,6 +48,14 @@ export interface SimulatedCluster {
   crash(id: NodeId): void;
   /** A new engine on the crashed node's durable storage; it re-applies from index 1. */
   restart(id: NodeId): Promise<void>;
+  /**
+   * Pauses the node's process (SIGSTOP, a long garbage collection, a frozen tab): its timers,
+   * frames in and frames out wait until `resume` (pausable-process.ts). No-op for a crashed node.
+   */
+  pause(id: NodeId): void;
+  /** Resumes a paused node, handing it what waited in the given order. */
+  resume(id: NodeId, order?: ResumeOrder): void;
+  isPaused(id: NodeId): boolean;
   /** Cuts every link between the groups (see SimulatedNetwork.partition). */
   partition(groups: readonly (readonly NodeId[])[]): void;
   /** Clears partitions and one-way blocks (crashed nodes stay down until restarted). */
@@ -152,6 +161,13 @@ export function createSimulatedCluster(options: SimulatedClusterOptions): Simula
       network.setDown(id, false);
       await restartSimulatedNode(environment, simulated);
     },
+    pause(id) {
+      const simulated = nodes.get(id);
+      if (simulated === undefined || simulated.node === null) return;
+      simulated.process.pause();
+    },
+    resume: (id, order = 'timersFirst') => nodes.get(id)?.process.resume(order),
+    isPaused: (id) => nodes.get(id)?.process.paused ?? false,
     partition: (groups) => network.partition(groups),
     heal: () => network.heal(),
     propose: (id, command, proposeOptions = {}) => proposeWithDeadline(clock, checker, nodes.get(id), command, proposeOptions.timeoutMs ?? 2_000),

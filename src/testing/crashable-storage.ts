@@ -8,7 +8,7 @@
 import type { LogEntry, NodeId, SnapshotMeta, StoredSnapshot } from '../core/types.ts';
 import type { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
 import type { RaftStorage, StorageBatch } from '../storage/raft-storage.ts';
-import type { VirtualClock } from './virtual-clock.ts';
+import type { Clock } from '../core/config.ts';
 
 export class CrashableStorage implements RaftStorage {
   private dead = false;
@@ -17,7 +17,7 @@ export class CrashableStorage implements RaftStorage {
 
   constructor(
     readonly durable: InMemoryRaftStorage,
-    private readonly clock: VirtualClock,
+    private readonly clock: Clock,
     private readonly random: () => number,
     private readonly maxWriteDelayMs = 2,
   ) {}

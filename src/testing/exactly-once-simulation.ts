@@ -158,6 +158,10 @@ export async function runExactlyOnceSimulation(options: ExactlyOnceOptions): Pro
       void runClient(cluster, replicas, id, identities.get(id) as ClientId, operations, history, counters, seededRandom(deriveSeed(seed, `client-${id}`)), bulkBytes).then(() => (finished += 1));
     }
     const crashed = new Set<NodeId>();
+    // Paused processes (their timers and frames wait), from a stream of their own so the faults
+    // above stay what they were for every seed: a read or write served by a node that resumes
+    // must still be linearizable.
+    const pauseRandom = seededRandom(deriveSeed(seed, 'pause'));
     while (finished < cluster.ids.length && cluster.clock.now() < 60_000) {
       await cluster.runFor(20 + Math.floor(random() * 80));
       const choice = random();
@@ -173,10 +177,17 @@ export async function runExactlyOnceSimulation(options: ExactlyOnceOptions): Pro
       else if (choice < 0.5) cluster.network.heal();
       else if (choice < 0.6) cluster.network.conditions = { minDelayMs: 1, maxDelayMs: 20, dropProbability: random() * 0.15, duplicateProbability: random() * 0.1 };
       else if (choice < 0.7) cluster.network.conditions = { ...reliableNetwork };
+      if (cluster.clock.now() <= 20_000 && pauseRandom() < 0.15) {
+        const paused = cluster.ids[Math.floor(pauseRandom() * cluster.ids.length)] as NodeId;
+        const order = pauseRandom() < 0.5 ? 'timersFirst' : 'framesFirst';
+        cluster.pause(paused);
+        cluster.clock.setTimeout(() => cluster.resume(paused, order), 20 + pauseRandom() * 900);
+      }
       if (cluster.clock.now() > 20_000) {
         // Past the fault window: heal everything so the clients can finish.
         cluster.network.heal();
         cluster.network.conditions = { ...reliableNetwork };
+        for (const id of cluster.ids) cluster.resume(id);
         for (const id of crashed) await cluster.restart(id);
         crashed.clear();
       }

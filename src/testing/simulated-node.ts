@@ -12,6 +12,7 @@ import type { StorageBatch } from '../storage/raft-storage.ts';
 import type { RaftTransport } from '../transport/raft-transport.ts';
 import type { SafetyChecker } from './checkers.ts';
 import { CrashableStorage } from './crashable-storage.ts';
+import { createPausableProcess, type PausableProcess } from './pausable-process.ts';
 import { deriveSeed, seededRandom } from './seeded-random.ts';
 import { advanceDigest, decodeSimulatedSnapshot, encodeSimulatedSnapshot, tinySnapshotProfile, type SnapshotSizeProfile } from './simulated-state.ts';
 import type { VirtualClock } from './virtual-clock.ts';
@@ -21,6 +22,8 @@ export interface SimulatedNode {
   node: RaftNode | null;
   storage: CrashableStorage;
   readonly durable: InMemoryRaftStorage;
+  /** The process the incarnations run in: its clock and transport, which a pause holds. */
+  readonly process: PausableProcess;
   readonly transport: RaftTransport;
   /** Highest index this incarnation applied (an install counts as applying through its index). */
   appliedIndex: number;
@@ -51,16 +54,18 @@ export interface NodeEnvironment {
 
 export function createSimulatedNode(environment: NodeEnvironment, id: NodeId, transport: RaftTransport): SimulatedNode {
   const durable = new InMemoryRaftStorage();
-  const storage = newDisk(environment, id, durable, 0);
-  const simulated: SimulatedNode = { id, node: null, storage, durable, transport, appliedIndex: 0, appliedCommands: new Map(), stateDigest: 0, incarnation: 0 };
+  const process = createPausableProcess(environment.clock, transport);
+  const storage = newDisk(environment, id, durable, 0, process);
+  const simulated: SimulatedNode = { id, node: null, storage, durable, process, transport: process.transport, appliedIndex: 0, appliedCommands: new Map(), stateDigest: 0, incarnation: 0 };
   watchDurableWrites(environment.checker, simulated);
   return simulated;
 }
 
-function newDisk(environment: NodeEnvironment, id: NodeId, durable: InMemoryRaftStorage, incarnation: number): CrashableStorage {
+function newDisk(environment: NodeEnvironment, id: NodeId, durable: InMemoryRaftStorage, incarnation: number, process: PausableProcess): CrashableStorage {
   // The first disk keeps the label it always had, so existing seeds replay unchanged.
   const label = incarnation === 0 ? `disk-${id}` : `disk-${id}-${incarnation}`;
-  return new CrashableStorage(durable, environment.clock, seededRandom(deriveSeed(environment.seed, label)), environment.maxWriteDelayMs);
+  // The process's clock: a write that completes while the node is paused is seen when it resumes.
+  return new CrashableStorage(durable, process.clock, seededRandom(deriveSeed(environment.seed, label)), environment.maxWriteDelayMs);
 }
 
 /**
@@ -95,7 +100,7 @@ export async function startSimulatedNode(environment: NodeEnvironment, simulated
     clusterConfig: environment.bootstrap,
     transport: simulated.transport,
     storage: simulated.storage,
-    raftConfig: { ...environment.raftConfig, ...(environment.witnesses?.has(simulated.id) ? { witness: true } : {}), clock: environment.clock, random: seededRandom(deriveSeed(environment.seed, `node-${simulated.id}-${incarnation}`)) },
+    raftConfig: { ...environment.raftConfig, ...(environment.witnesses?.has(simulated.id) ? { witness: true } : {}), clock: simulated.process.clock, random: seededRandom(deriveSeed(environment.seed, `node-${simulated.id}-${incarnation}`)) },
     ...(clientId === undefined ? {} : { identity: { type: 'durable' as const, clientId } }),
   });
   simulated.node = node;
@@ -117,6 +122,7 @@ export function crashSimulatedNode(simulated: SimulatedNode): void {
   const node = simulated.node;
   if (node === null) return;
   simulated.storage.crash();
+  simulated.process.discard();
   void node.close();
   simulated.node = null;
   simulated.incarnation += 1;
@@ -125,7 +131,7 @@ export function crashSimulatedNode(simulated: SimulatedNode): void {
 /** A fresh disk wrapper on the same durable store, then a new incarnation. */
 export async function restartSimulatedNode(environment: NodeEnvironment, simulated: SimulatedNode): Promise<void> {
   if (simulated.node !== null) return;
-  simulated.storage = newDisk(environment, simulated.id, simulated.durable, simulated.incarnation);
+  simulated.storage = newDisk(environment, simulated.id, simulated.durable, simulated.incarnation, simulated.process);
   await startSimulatedNode(environment, simulated);
 }
 

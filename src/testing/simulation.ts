@@ -1,6 +1,7 @@
 // One randomized fault schedule against a cluster: while clients propose continuously, the
 // network drops, delays, duplicates, reorders and partitions (both ways and one way), nodes
-// crash (losing unsynced writes) and restart, and nodes compact their logs. Then everything
+// crash (losing unsynced writes) and restart, nodes pause (their timers and frames wait, as in a
+// stopped process or a frozen tab) and resume, and nodes compact their logs. Then everything
 // heals and a leader must commit within 5 seconds of virtual time. Safety checkers watch it all.
 import type { NodeId } from '../core/types.ts';
 import { createSimulatedCluster, type SimulatedCluster } from './cluster.ts';
@@ -43,6 +44,8 @@ export interface SimulationResult {
   readonly elections: number;
   readonly faults: number;
   readonly crashes: number;
+  /** Processes paused (their timers and frames held) and resumed later. */
+  readonly pauses: number;
   readonly finalTerm: number;
   readonly healedCommitMs: number;
   /** Snapshots installed (streamed, or restored at a restart) and their bytes in all. */
@@ -78,6 +81,24 @@ function victim(cluster: SimulatedCluster, random: () => number, candidates: rea
 
 function pick<T>(random: () => number, items: readonly T[]): T {
   return items[Math.floor(random() * items.length)] as T;
+}
+
+/**
+ * Now and then, beside a fault, a node's process pauses: from 20 ms to six shortest election
+ * timeouts, the leader half the time, resuming with its due timers before or after the frames
+ * that arrived. Drawn from a stream of its own, so a seed's fault schedule is the same as before
+ * pauses existed.
+ */
+function maybePause(cluster: SimulatedCluster, pauseRandom: () => number, electionTimeoutMin: number): boolean {
+  if (pauseRandom() >= 0.3) return false;
+  const live = cluster.ids.filter((id) => cluster.isAlive(id) && !cluster.isPaused(id));
+  if (live.length === 0) return false;
+  const id = victim(cluster, pauseRandom, live);
+  const pausedMs = 20 + pauseRandom() * 6 * electionTimeoutMin;
+  const order = pauseRandom() < 0.5 ? 'timersFirst' : 'framesFirst';
+  cluster.pause(id);
+  cluster.clock.setTimeout(() => cluster.resume(id, order), pausedMs);
+  return true;
 }
 
 /** Crashed nodes and the virtual time each reboots at (a crash is usually followed by a reboot). */
@@ -200,6 +221,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   const durationMs = options.durationMs ?? defaultSimulationDurationMs;
   const random = seededRandom(deriveSeed(seed, 'schedule'));
   const removalRandom = options.removals === true ? seededRandom(deriveSeed(seed, 'removal')) : null;
+  const pauseRandom = seededRandom(deriveSeed(seed, 'pause'));
   // Disks differ per seed: slow ones widen the window in which a write is acknowledged but lost.
   const maxWriteDelayMs = options.maxWriteDelayMs ?? 1 + Math.floor(random() * 24);
   // Election timing differs per seed too: tight timeouts against slow links split votes often.
@@ -212,6 +234,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   const crashed: Crashed = new Map();
   let faultCount = 0;
   let crashCount = 0;
+  let pauseCount = 0;
   let proposalNumber = 0;
   options.observe?.(cluster);
   try {
@@ -226,20 +249,22 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       await rebootDue(cluster, crashed);
       if (cluster.clock.now() >= nextFaultAt) {
         const fault = await injectFault(cluster, random, crashed, removalRandom);
+        if (maybePause(cluster, pauseRandom, electionTimeoutMin)) pauseCount += 1;
         faultCount += 1;
         if (fault === 'crash' || fault === 'outage') crashCount += 1;
         nextFaultAt = cluster.clock.now() + 20 + random() * 250;
       }
     }
-    return await healAndCheckLiveness(cluster, crashed, { seed, nodes, faults: faultCount, crashes: crashCount });
+    return await healAndCheckLiveness(cluster, crashed, { seed, nodes, faults: faultCount, crashes: crashCount, pauses: pauseCount });
   } finally {
     await cluster.close();
   }
 }
 
-async function healAndCheckLiveness(cluster: SimulatedCluster, crashed: Crashed, stats: { seed: number; nodes: number; faults: number; crashes: number }): Promise<SimulationResult> {
+async function healAndCheckLiveness(cluster: SimulatedCluster, crashed: Crashed, stats: { seed: number; nodes: number; faults: number; crashes: number; pauses: number }): Promise<SimulationResult> {
   cluster.network.heal();
   cluster.network.conditions = { ...reliableNetwork };
+  for (const id of cluster.ids) cluster.resume(id);
   for (const id of crashed.keys()) await cluster.restart(id);
   const healedAt = cluster.clock.now();
   const leader = await cluster.waitForLeader(livenessDeadlineMs);
