@@ -8,6 +8,7 @@ export type { SnapshotSizeProfile } from './simulated-state.ts';
 export { CrashableStorage } from './crashable-storage.ts';
 export { createSimulatedCluster } from './cluster.ts';
 export type { SimulatedCluster, SimulatedClusterOptions, SimulatedNode } from './cluster.ts';
+export type { ResumeOrder } from './pausable-process.ts';
 export { SafetyChecker, SafetyViolation, fingerprintBytes } from './checkers.ts';
 export type { AppliedRecord } from './checkers.ts';
 export { LivenessFailure, defaultSimulationDurationMs, livenessDeadlineMs, replayCommand, runSimulation } from './simulation.ts';
