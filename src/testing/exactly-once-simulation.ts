@@ -28,6 +28,8 @@ export interface ExactlyOnceResult {
   /** Snapshots the replicas installed (streamed, or restored at a restart) and their bytes in all. */
   readonly snapshotsInstalled: number;
   readonly snapshotBytesInstalled: number;
+  /** Processes paused and resumed later (pausable-process.ts). */
+  readonly pauses: number;
 }
 
 const keys = ['x', 'y', 'z'];
@@ -162,6 +164,7 @@ export async function runExactlyOnceSimulation(options: ExactlyOnceOptions): Pro
     // above stay what they were for every seed: a read or write served by a node that resumes
     // must still be linearizable.
     const pauseRandom = seededRandom(deriveSeed(seed, 'pause'));
+    let pauses = 0;
     while (finished < cluster.ids.length && cluster.clock.now() < 60_000) {
       await cluster.runFor(20 + Math.floor(random() * 80));
       const choice = random();
@@ -181,6 +184,7 @@ export async function runExactlyOnceSimulation(options: ExactlyOnceOptions): Pro
         const paused = cluster.ids[Math.floor(pauseRandom() * cluster.ids.length)] as NodeId;
         const order = pauseRandom() < 0.5 ? 'timersFirst' : 'framesFirst';
         cluster.pause(paused);
+        pauses += 1;
         cluster.clock.setTimeout(() => cluster.resume(paused, order), 20 + pauseRandom() * 900);
       }
       if (cluster.clock.now() > 20_000) {
@@ -199,7 +203,7 @@ export async function runExactlyOnceSimulation(options: ExactlyOnceOptions): Pro
     const verdict = checkLinearizability(history);
     if (verdict.ok === false) throw new Error(`history not linearizable (seed ${seed}) on key ${verdict.key}: ${verdict.explanation}`);
     const installed = cluster.checker.snapshotsInstalled;
-    return { operations: history.length, unknown: history.filter((operation) => operation.output === 'unknown').length, retries: counters.retries, snapshotsInstalled: installed.count, snapshotBytesInstalled: installed.bytes };
+    return { operations: history.length, unknown: history.filter((operation) => operation.output === 'unknown').length, retries: counters.retries, snapshotsInstalled: installed.count, snapshotBytesInstalled: installed.bytes, pauses };
   } finally {
     await cluster.close();
   }

@@ -34,12 +34,14 @@ const removals = process.argv.includes('--removals');
 const maxSnapshotBytes = option('max-snapshot-bytes') === undefined ? undefined : integer('max-snapshot-bytes', 20);
 let failures = 0;
 const installed = { count: 0, bytes: 0 };
+let pauses = 0;
 const started = performance.now();
 for (const seed of seeds) {
   try {
     const result = workload === 'kv' ? await runExactlyOnceSimulation({ seed, nodes }) : await runSimulation({ seed, nodes, durationMs, removals, ...(maxSnapshotBytes === undefined ? {} : { maxSnapshotBytes }) });
     installed.count += result.snapshotsInstalled;
     installed.bytes += result.snapshotBytesInstalled;
+    pauses += result.pauses;
     if (seeds.length === 1) console.log(`${JSON.stringify(result)}\n${describeSnapshotConditions(drawSnapshotConditions(seed))}`);
   } catch (error) {
     failures += 1;
@@ -51,5 +53,5 @@ for (const seed of seeds) {
   }
 }
 const seconds = ((performance.now() - started) / 1000).toFixed(1);
-console.log(`${seeds.length - failures} of ${seeds.length} seeds passed (${workload} workload, ${nodes} nodes, ${seconds} s; ${installed.count} snapshots installed, ${(installed.bytes / 1024 / 1024).toFixed(1)} MiB)`);
+console.log(`${seeds.length - failures} of ${seeds.length} seeds passed (${workload} workload, ${nodes} nodes, ${seconds} s; ${installed.count} snapshots installed, ${(installed.bytes / 1024 / 1024).toFixed(1)} MiB, ${pauses} pauses)`);
 process.exit(failures === 0 ? 0 : 1);
