@@ -31,7 +31,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'node',
-          include: ['src/**/*.test.ts', 'bench/**/*.test.ts', 'demo/**/*.test.ts'],
+          include: ['src/**/*.test.ts', 'bench/**/*.test.ts', 'demo/**/*.test.ts', 'e2e/**/*.test.ts'],
           exclude: ['**/*.browser.test.ts', '**/*.network.test.ts', 'node_modules/**'],
           environment: 'node',
           pool: 'threads',

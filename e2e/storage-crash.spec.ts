@@ -4,55 +4,14 @@
 // from. The browser is killed with SIGKILL (no shutdown, no flush), several times in a row on the
 // same profile, at varied moments.
 import { chromium, expect, test, type BrowserContext } from '@playwright/test';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromiumArguments, chromiumPath } from '../scripts/browser-flags.mjs';
+import { killBrowser } from './browser-processes.ts';
 
 const launch = (profile: string): Promise<BrowserContext> =>
   chromium.launchPersistentContext(profile, { executablePath: chromiumPath, args: chromiumArguments, headless: true });
-
-/** Each live process: its parent and its command line. */
-function processTable(): Map<number, { parent: number; commandLine: string }> {
-  const table = new Map<number, { parent: number; commandLine: string }>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      table.set(Number(entry), { parent, commandLine: readFileSync(`/proc/${entry}/cmdline`, 'utf8') });
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return table;
-}
-
-/**
- * SIGKILL the Chromium that uses this profile and every process under it (renderers, GPU,
- * network and storage services) at once: nothing gets to shut down or flush.
- */
-function killBrowser(profile: string): number {
-  const table = processTable();
-  const doomed = new Set([...table].filter(([, info]) => info.commandLine.includes(`--user-data-dir=${profile}`)).map(([pid]) => pid));
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const [pid, info] of table) {
-      if (!doomed.has(pid) && doomed.has(info.parent)) {
-        doomed.add(pid);
-        grew = true;
-      }
-    }
-  }
-  for (const pid of doomed) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return doomed.size;
-}
 
 for (const durability of ['strict', 'relaxed'] as const) {
   test(`SIGKILL during a write load loses no acknowledged entry (${durability})`, async ({ baseURL }) => {

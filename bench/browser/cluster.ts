@@ -57,7 +57,7 @@ export function benchServing(argv: readonly string[]): BenchServing {
   return argv.includes('--dev-server') ? 'dev' : 'build';
 }
 
-interface PageServer {
+export interface PageServer {
   readonly baseUrl: string;
   close(): Promise<void>;
 }
@@ -72,16 +72,17 @@ function baseUrlOf(address: AddressInfo | string | null | undefined): string {
 }
 
 async function startDevServer(): Promise<PageServer> {
+  // Every page of the repository is served by the dev server: the page path only matters to a build.
   const server = await createServer({ configFile: 'vite.config.ts', logLevel: 'error', server: { host: '127.0.0.1', port: 0, hmr: false, watch: null, headers: isolationHeaders } });
   await server.listen();
   return { baseUrl: baseUrlOf(server.httpServer?.address()), close: () => server.close() };
 }
 
-async function startBuiltPage(): Promise<PageServer> {
+async function startBuiltPage(page: string): Promise<PageServer> {
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'raftmesh-bench-page-'));
   // configFile: false, since the project's config builds the library, not pages.
   const shared = { configFile: false, root: process.cwd(), logLevel: 'error', build: { outDir } } as const;
-  await build({ ...shared, build: { outDir, emptyOutDir: true, minify: false, rollupOptions: { input: benchPage } }, worker: { format: 'es' } });
+  await build({ ...shared, build: { outDir, emptyOutDir: true, minify: false, rollupOptions: { input: page } }, worker: { format: 'es' } });
   const server = await preview({ ...shared, preview: { host: '127.0.0.1', port: 0, headers: isolationHeaders } });
   return {
     baseUrl: baseUrlOf(server.httpServer.address()),
@@ -92,17 +93,30 @@ async function startBuiltPage(): Promise<PageServer> {
   };
 }
 
+/**
+ * Serves `page` (an HTML file under the repository root) built or from the dev server; the chaos
+ * campaign (e2e/chaos/) serves its own page this way.
+ */
+export function startPageServer(page: string, serving: BenchServing): Promise<PageServer> {
+  return serving === 'build' ? startBuiltPage(page) : startDevServer();
+}
+
+/** One Chromium process on its own persistent profile (see above for why persistent). */
+export function launchProfile(profile: string): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(profile, { executablePath: chromiumPath, args: chromiumArguments, headless: true, permissions: ['camera', 'microphone'] });
+}
+
 /** How the nodes run: the benchmark always uses workers and strict durability. */
 export type EngineOptions = Pick<StartOptions, 'engine' | 'durability' | 'raftConfig'>;
 
 export async function startBenchCluster(compactEvery: number, engine: EngineOptions = {}, serving: BenchServing = 'build'): Promise<BenchCluster> {
-  const server = serving === 'build' ? await startBuiltPage() : await startDevServer();
+  const server = await startPageServer(benchPage, serving);
   const baseUrl = server.baseUrl;
   const signaling = await startSignalingServer({ port: 0, host: '127.0.0.1', rooms: { [roomId]: { secret } } });
   const profiles = fs.mkdtempSync(path.join(os.tmpdir(), 'raftmesh-bench-browser-'));
   const processes = await Promise.all(
     voters.map(async (id) => {
-      const context = await chromium.launchPersistentContext(path.join(profiles, id), { executablePath: chromiumPath, args: chromiumArguments, headless: true, permissions: ['camera', 'microphone'] });
+      const context = await launchProfile(path.join(profiles, id));
       const open = async (): Promise<{ page: Page; devTools: PageDevTools }> => {
         const page = await context.newPage();
         page.on('pageerror', (error) => console.error(`${id} page error: ${error.message}`));

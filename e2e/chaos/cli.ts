@@ -1,0 +1,17 @@
+// `npm run chaos`: one campaign against a real-browser cluster (see campaign.ts), its report on
+// stdout, the history under bench/results/; exits 1 when the checker finds a violation.
+import { runCampaign } from './campaign.ts';
+import { parseOptions } from './options.ts';
+import { formatReport, writeHistory } from './report.ts';
+
+const options = parseOptions(process.argv.slice(2));
+const log = (line: string): void => void process.stdout.write(`${line}\n`);
+try {
+  const result = await runCampaign({ ...options, log });
+  const file = writeHistory(result);
+  log(formatReport(result, options.nodes, file));
+  process.exit(result.verdict.ok ? 0 : 1);
+} catch (error) {
+  log(`chaos campaign (seed ${options.seed}) could not run: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.exit(2);
+}

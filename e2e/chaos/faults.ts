@@ -1,0 +1,116 @@
+// Injecting and healing one fault of a step (schedule.ts) on a live cluster, recorded in the
+// history. Every kind holds its fault for the planned time, then heals: the page reopened, the
+// browser relaunched on its profile, the node restarted from its database, the page thawed, the
+// partition lifted. Loss of channels and leadership transfer heal themselves (that is the point).
+import type { ChaosCluster, ChaosProcess } from './cluster.ts';
+import type { FaultRecord, History } from './history.ts';
+import type { NodeStatus } from './pages/chaos-protocol.ts';
+import type { PlannedFault } from './schedule.ts';
+import { elapsedMs, sleep, withTimeout } from './time.ts';
+
+const statusTimeoutMs = 5_000;
+const faultCallTimeoutMs = 15_000;
+
+export async function statusOf(process: ChaosProcess): Promise<NodeStatus | null> {
+  if (!process.up) return null;
+  try {
+    return await withTimeout(process.page.evaluate(() => window.chaosNode.status()), statusTimeoutMs, `status of ${process.id}`);
+  } catch {
+    return null;
+  }
+}
+
+/** The node that leads in the highest term any node reports, or null. */
+export async function currentLeader(cluster: ChaosCluster): Promise<ChaosProcess | null> {
+  const statuses = await Promise.all(cluster.processes.map(async (process) => ({ process, status: await statusOf(process) })));
+  let best: { process: ChaosProcess; term: number } | null = null;
+  for (const { process, status } of statuses) {
+    if (status?.role === 'leader' && (best === null || status.term > best.term)) best = { process, term: status.term };
+  }
+  return best?.process ?? null;
+}
+
+/** The processes the step's faults land on: distinct, "the leader" resolved now. */
+export async function resolveTargets(cluster: ChaosCluster, faults: readonly PlannedFault[]): Promise<ChaosProcess[]> {
+  const leader = faults.some((fault) => fault.target.type === 'leader') ? await currentLeader(cluster) : null;
+  const taken = new Set<ChaosProcess>();
+  return faults.map((fault) => {
+    const wanted = fault.target.type === 'leader' ? (leader ?? cluster.processes[0]) : cluster.processes[fault.target.position];
+    const chosen = wanted !== undefined && !taken.has(wanted) ? wanted : (cluster.processes.find((process) => !taken.has(process)) as ChaosProcess);
+    taken.add(chosen);
+    return chosen;
+  });
+}
+
+const evaluate = <T>(process: ChaosProcess, what: string, run: () => Promise<T>): Promise<T> => withTimeout(run(), faultCallTimeoutMs, `${what} on ${process.id}`);
+
+/** Injects the fault, holds it, heals it; the record's detail says what happened. */
+export async function injectAndHeal(cluster: ChaosCluster, history: History, step: number, fault: PlannedFault, target: ChaosProcess): Promise<void> {
+  const record: FaultRecord = { step, kind: fault.kind, node: target.id, startedMs: elapsedMs(), healedMs: null, detail: `held ${fault.holdMs} ms` };
+  history.faults.push(record);
+  const note = (text: string): void => {
+    record.detail += `; ${text}`;
+  };
+  switch (fault.kind) {
+    case 'closePage': {
+      target.up = false;
+      await target.page.close().catch((error: unknown) => note(`close: ${String(error)}`));
+      await sleep(fault.holdMs);
+      await cluster.reopenPage(target);
+      break;
+    }
+    case 'killBrowser': {
+      note(`${await cluster.killBrowser(target)} processes killed`);
+      await sleep(fault.holdMs);
+      await cluster.relaunch(target);
+      break;
+    }
+    case 'terminateWorker': {
+      target.up = false;
+      note(`terminated: ${await evaluate(target, 'terminateWorker', () => target.page.evaluate(() => window.chaosNode.terminateWorker()))}`);
+      await sleep(fault.holdMs);
+      const status = await statusOf({ ...target, up: true });
+      note(`node stopped with ${status?.stopped ?? 'nothing'}`);
+      await cluster.restartNode(target);
+      break;
+    }
+    case 'freeze': {
+      const session = await cluster.cdp(target);
+      try {
+        await session.send('Page.setWebLifecycleState', { state: 'frozen' });
+        await sleep(fault.holdMs);
+        await session.send('Page.setWebLifecycleState', { state: 'active' });
+      } finally {
+        await session.detach().catch(() => {});
+      }
+      break;
+    }
+    case 'blockMainThread': {
+      await evaluate(target, 'blockMainThread', () => target.page.evaluate((milliseconds) => window.chaosNode.blockMainThread(milliseconds), fault.holdMs));
+      await sleep(fault.holdMs);
+      break;
+    }
+    case 'partition': {
+      await evaluate(target, 'partition', () => target.page.evaluate(() => window.chaosNode.setPartitioned(true)));
+      await sleep(fault.holdMs);
+      await evaluate(target, 'heal partition', () => target.page.evaluate(() => window.chaosNode.setPartitioned(false)));
+      break;
+    }
+    case 'loseChannels': {
+      const lost = await evaluate(target, 'loseChannels', () => target.page.evaluate((disconnect) => window.chaosNode.loseChannels(disconnect), fault.choice < 0.5));
+      note(`${lost.workerChannelsClosed} worker channels closed, ${lost.connectionsDropped} connections dropped`);
+      await sleep(fault.holdMs);
+      break;
+    }
+    case 'transferLeadership': {
+      const others = cluster.processes.filter((process) => process !== target);
+      const recipient = others[Math.floor(fault.choice * others.length)] ?? others[0];
+      if (recipient === undefined) break;
+      const outcome = await evaluate(target, 'transferLeadership', () => target.page.evaluate(([to, timeoutMs]) => window.chaosNode.transferLeadership(to, timeoutMs), [recipient.id, 5_000] as const)).catch((error: unknown) => ({ type: 'error' as const, name: 'Runner', message: String(error) }));
+      note(`to ${recipient.id}: ${outcome.type === 'ok' ? 'done' : `${outcome.name}: ${outcome.message}`}`);
+      await sleep(fault.holdMs);
+      break;
+    }
+  }
+  record.healedMs = elapsedMs();
+}
