@@ -14,6 +14,7 @@ export interface CampaignOptions {
   readonly seed: number;
   readonly seconds: number;
   readonly nodes: number;
+  readonly compactEvery: number;
   /** A server already serving the repository's pages (the Playwright spec's). */
   readonly baseUrl?: string;
   readonly log: (line: string) => void;
@@ -73,12 +74,13 @@ async function collectFinalLogs(cluster: ChaosCluster, history: History): Promis
     }
     for (const process of cluster.processes) {
       const final = await withTimeout(
-        process.page.evaluate(() => ({ log: window.chaosNode.committedLog(), commitIndex: window.chaosNode.status().commitIndex })),
+        process.page.evaluate(() => ({ log: window.chaosNode.committedLog(), commitIndex: window.chaosNode.status().commitIndex, status: window.chaosNode.status() })),
         logsTimeoutMs,
         `${process.id}'s log`,
       );
       history.finalLogs[process.id] = final.log;
       history.finalCommitIndexes[process.id] = final.commitIndex;
+      history.finalStatuses[process.id] = final.status;
     }
     const lengths = new Set(Object.values(history.finalLogs).map((log) => log.length));
     const indexes = new Set(Object.values(history.finalCommitIndexes));
@@ -89,11 +91,11 @@ async function collectFinalLogs(cluster: ChaosCluster, history: History): Promis
 
 export async function runCampaign(options: CampaignOptions): Promise<CampaignResult> {
   const startedMs = elapsedMs();
-  const history: History = { seed: options.seed, seconds: options.seconds, voters: [], startedAt: new Date().toISOString(), proposals: [], reads: [], faults: [], notes: [], finalLogs: {}, finalCommitIndexes: {} };
+  const history: History = { seed: options.seed, seconds: options.seconds, voters: [], startedAt: new Date().toISOString(), proposals: [], reads: [], faults: [], notes: [], finalLogs: {}, finalCommitIndexes: {}, finalStatuses: {} };
   const schedule: string[] = [];
   const faultCounts: Partial<Record<FaultKind, number>> = {};
   const timings = { clusterUp: 0, faultsEnded: 0, convergedAt: 0 };
-  const cluster = await startChaosCluster({ nodes: options.nodes, ...(options.baseUrl === undefined ? {} : { baseUrl: options.baseUrl }) });
+  const cluster = await startChaosCluster({ nodes: options.nodes, compactEvery: options.compactEvery, ...(options.baseUrl === undefined ? {} : { baseUrl: options.baseUrl }) });
   try {
     (history.voters as string[]).push(...cluster.voters);
     if (!(await waitFor(() => healthy(cluster), healthyWithinMs))) throw new Error(`no leader within ${healthyWithinMs} ms of the start`);

@@ -48,6 +48,7 @@ function cleanHistory(): History {
     notes: [],
     finalLogs: { 'node-a': log, 'node-b': [...log], 'node-c': [...log] },
     finalCommitIndexes: { 'node-a': 4, 'node-b': 4, 'node-c': 4 },
+    finalStatuses: {},
   };
 }
 

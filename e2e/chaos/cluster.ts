@@ -49,6 +49,8 @@ export interface ClusterOptions {
   readonly nodes: number;
   /** A server already serving the repository's pages (Playwright's); else the page is built here. */
   readonly baseUrl?: string;
+  /** Each node publishes a snapshot (its whole applied sequence) every this many entries; 0: never. */
+  readonly compactEvery: number;
 }
 
 const maxConsoleLines = 500;
@@ -67,6 +69,7 @@ export async function startChaosCluster(options: ClusterOptions): Promise<ChaosC
     storageName: `chaos-${id}`,
     // The first node proposes plainly (identity 'auto'); the others as durable client sessions.
     durableClientId: position === 0 ? null : `session-${id}`,
+    compactEvery: options.compactEvery,
   });
 
   async function openAndStart(process: ChaosProcess): Promise<void> {

@@ -91,6 +91,8 @@ export async function injectAndHeal(cluster: ChaosCluster, history: History, ste
       break;
     }
     case 'partition': {
+      const status = await statusOf(target);
+      if (status !== null && !status.workerFaultInstalled) throw new Error(`${target.id}'s engine worker has no network fault installed: a partition would leak through its data channels`);
       await evaluate(target, 'partition', () => target.page.evaluate(() => window.chaosNode.setPartitioned(true)));
       await sleep(fault.holdMs);
       await evaluate(target, 'heal partition', () => target.page.evaluate(() => window.chaosNode.setPartitioned(false)));

@@ -1,7 +1,7 @@
 // What a campaign records, in the Node runner: every operation's invocation, completion and outcome
 // (times in milliseconds since the campaign started, on the runner's clock, which brackets the
 // page's), every fault, and at the end each node's committed sequence. Written as JSON on failure.
-import type { CommittedRecord, ReadValue } from './pages/chaos-protocol.ts';
+import type { CommittedRecord, NodeStatus, ReadValue } from './pages/chaos-protocol.ts';
 
 /**
  * ok: the call answered with its result; failed: definitely not committed (the call never reached
@@ -61,4 +61,6 @@ export interface History {
   /** Each node's committed sequence after the final heal, as its application replayed it. */
   finalLogs: Record<string, CommittedRecord[]>;
   finalCommitIndexes: Record<string, number>;
+  /** Each node's status when its log was read: compaction floor, snapshots its page installed. */
+  finalStatuses: Record<string, NodeStatus>;
 }

@@ -4,6 +4,7 @@ export interface ChaosOptions {
   readonly seed: number;
   readonly seconds: number;
   readonly nodes: number;
+  readonly compactEvery: number;
 }
 
 const bounds = { seconds: [5, 3_600], nodes: [3, 5] } as const;
@@ -25,5 +26,6 @@ export function parseOptions(argv: readonly string[]): ChaosOptions {
     seed: integer('seed', Math.floor(Math.random() * 2 ** 31), 0, 2 ** 31 - 1),
     seconds: integer('seconds', 120, ...bounds.seconds),
     nodes: integer('nodes', 3, ...bounds.nodes),
+    compactEvery: integer('compact-every', 500, 0, 1_000_000),
   };
 }

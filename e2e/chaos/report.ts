@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { CampaignResult } from './campaign.ts';
 
-export const replayCommand = (seed: number, seconds: number, nodes: number): string => `npm run chaos -- --seed ${seed} --seconds ${seconds} --nodes ${nodes}`;
+export const replayCommand = (seed: number, seconds: number, nodes: number, compactEvery: number): string => `npm run chaos -- --seed ${seed} --seconds ${seconds} --nodes ${nodes} --compact-every ${compactEvery}`;
 
 /** Writes the history (and verdict) as JSON; returns the file's path. */
 export function writeHistory(result: CampaignResult, directory = 'bench/results'): string {
@@ -14,7 +14,7 @@ export function writeHistory(result: CampaignResult, directory = 'bench/results'
   return file;
 }
 
-export function formatReport(result: CampaignResult, nodes: number, historyFile: string): string {
+export function formatReport(result: CampaignResult, nodes: number, compactEvery: number, historyFile: string): string {
   const { verdict, history } = result;
   const summary = verdict.summary;
   const faults = Object.entries(result.faultCounts).map(([kind, count]) => `${kind} ${count}`).join(', ');
@@ -24,13 +24,14 @@ export function formatReport(result: CampaignResult, nodes: number, historyFile:
     `faults: ${history.faults.length} (${faults}) in ${result.schedule.length} steps`,
     `commit index ${summary.commitIndex}; ${summary.commands} commands: ${summary.acknowledged} acknowledged, ${summary.definitelyFailed} definitely failed, ${summary.unknown} unknown (${summary.unknownCommitted} of them committed); ${summary.retriedSessions} session commands retried; ${summary.duplicatesInLog} commands in the log more than once (deduplicated); ${summary.acknowledgedAtReplay} acknowledged at a deduplicated copy`,
     `reads: ${summary.readsChecked} answered and checked of ${summary.reads}`,
+    `snapshots every ${compactEvery} entries; at the end: ${Object.entries(history.finalStatuses).map(([node, status]) => `${node} floor ${status.compactionFloor}, ${status.installs} installs on its page`).join('; ')}`,
     ...history.notes.map((note) => `note: ${note}`),
     `verdict: ${verdict.ok ? 'PASS' : `FAIL (${verdict.violations.length} violations)`}`,
   ];
   if (!verdict.ok) {
     lines.push(...verdict.violations.slice(0, 40).map((violation) => `  ${violation}`));
     lines.push('fault schedule:', ...result.schedule.map((step) => `  ${step}`));
-    lines.push(`replay: ${replayCommand(history.seed, history.seconds, nodes)}`);
+    lines.push(`replay: ${replayCommand(history.seed, history.seconds, nodes, compactEvery)}`);
   }
   lines.push(`history: ${historyFile}`);
   return lines.join('\n');

@@ -20,12 +20,16 @@ let options: StartOptions | null = null;
 let transport: WebRtcTransport | null = null;
 let faults: BroadcastChannel | null = null;
 let partitioned = false;
+/** Whether the engine's current worker installed the network fault (it holds the data channels). */
+let workerFaultInstalled = false;
 let node: RaftNode | null = null;
 let worker: Worker | null = null;
 /** One apply loop per node incarnation; a newer one replaces the log from index 1. */
 let incarnation = 0;
 let state: AppliedState = initialState;
 let log: CommittedRecord[] = [];
+/** Snapshots installed by this page's apply loops (from its own storage or from the leader). */
+let installs = 0;
 const applied = createWatchable(0);
 let nextFaultRequest = 1;
 const decoder = new TextDecoder();
@@ -37,38 +41,68 @@ const errorOutcome = (error: unknown): CallOutcome<never> => ({
   message: error instanceof Error ? error.message.slice(0, 300) : String(error).slice(0, 300),
 });
 
-function recordOf(item: Committed): CommittedRecord {
-  switch (item.type) {
-    case 'entry': {
-      const key = item.entry.dedupKey;
-      return { index: item.entry.index, term: item.entry.term, command: decoder.decode(item.entry.command), clientId: key?.clientId ?? null, requestId: key?.requestId ?? null };
-    }
-    case 'internal':
-      return { index: item.index, term: null, command: null, clientId: null, requestId: null };
-    case 'install':
-      // The campaign publishes no snapshots, so nothing is ever compacted: an install is a bug.
-      throw new Error(`unexpected snapshot install through ${item.snapshot.throughIndex}`);
-  }
+function recordOf(item: Exclude<Committed, { type: 'install' }>): CommittedRecord {
+  if (item.type === 'internal') return { index: item.index, term: null, command: null, clientId: null, requestId: null };
+  const key = item.entry.dedupKey;
+  return { index: item.entry.index, term: item.entry.term, command: decoder.decode(item.entry.command), clientId: key?.clientId ?? null, requestId: key?.requestId ?? null };
 }
 
-/** The application: replays the whole log from storage at every start, then tails it. */
-async function applyLoop(started: RaftNode, mine: number): Promise<void> {
+/**
+ * The application's state is its whole applied sequence (a chat log, say), so a snapshot carries
+ * every record through its index and an installed one leaves the node's view of the committed
+ * sequence complete: the checker sees every index on every node, compaction or not. The session
+ * table is rebuilt from the records, as every replica builds it from the same sequence.
+ */
+function snapshotOf(records: readonly CommittedRecord[]): Uint8Array {
+  return encoder.encode(JSON.stringify(records));
+}
+
+function restore(bytes: Uint8Array, throughIndex: number): { records: CommittedRecord[]; sessions: ClientSessionTable; state: AppliedState } {
+  const records = JSON.parse(decoder.decode(bytes)) as CommittedRecord[];
+  if (records.length !== throughIndex || records.some((record, position) => record.index !== position + 1)) throw new Error(`snapshot through ${throughIndex} holds ${records.length} records that are not indexes 1..${throughIndex}`);
   const sessions = new ClientSessionTable();
+  let restored = initialState;
+  for (const record of records) restored = foldState(restored, record, takesEffect(sessions, record));
+  return { records, sessions, state: restored };
+}
+
+const takesEffect = (sessions: ClientSessionTable, record: CommittedRecord): boolean =>
+  record.command !== null && sessions.shouldApply(record.clientId === null ? undefined : { clientId: record.clientId as never, requestId: record.requestId ?? 0 });
+
+/** The application: replays the log from storage at every start (a snapshot first, if compacted), then tails it. */
+async function applyLoop(started: RaftNode, mine: number, compactEvery: number): Promise<void> {
+  let sessions = new ClientSessionTable();
+  let lastSnapshot = 0;
   for await (const item of started.committedFrom(1)) {
     if (mine !== incarnation) return;
+    if (item.type === 'install') {
+      const restored = restore(item.snapshot.state, item.snapshot.throughIndex);
+      sessions = restored.sessions;
+      state = restored.state;
+      log = restored.records;
+      installs += 1;
+      lastSnapshot = item.snapshot.throughIndex;
+      applied.set(item.snapshot.throughIndex);
+      continue;
+    }
     const record = recordOf(item);
-    const effective = record.command !== null && sessions.shouldApply(record.clientId === null ? undefined : { clientId: record.clientId as never, requestId: record.requestId ?? 0 });
-    state = foldState(state, record, effective);
+    state = foldState(state, record, takesEffect(sessions, record));
     log.push(record);
     applied.set(record.index);
+    if (compactEvery > 0 && record.index - lastSnapshot >= compactEvery) {
+      lastSnapshot = record.index;
+      started.publishSnapshot({ throughIndex: record.index, state: snapshotOf(log) });
+    }
   }
 }
 
 function connectFaults(self: string): BroadcastChannel {
   const channel = new BroadcastChannel(faultChannelName(self));
   channel.addEventListener('message', (event: MessageEvent<FaultReply>) => {
+    if (event.data.type !== 'ready') return;
+    workerFaultInstalled = event.data.installed;
     // A worker that started during a partition learns it now.
-    if (event.data.type === 'ready' && partitioned) channel.postMessage({ type: 'partition', partitioned: true } satisfies FaultCommand);
+    if (partitioned) channel.postMessage({ type: 'partition', partitioned: true } satisfies FaultCommand);
   });
   return channel;
 }
@@ -104,7 +138,7 @@ async function start(startOptions: StartOptions): Promise<CallOutcome<{ commitIn
     node = started;
     // A failed apply loop leaves this node's log short, which the checker reports; the error itself
     // reaches the runner's page log (pageerror).
-    void applyLoop(started, mine).catch((error: unknown) => reportError(error));
+    void applyLoop(started, mine, startOptions.compactEvery).catch((error: unknown) => reportError(error));
     return { type: 'ok', value: { commitIndex: started.commitIndex.value } };
   } catch (error) {
     return errorOutcome(error);
@@ -146,6 +180,9 @@ function status(): NodeStatus {
     appliedIndex: applied.value,
     peers: transport?.peers.value.size ?? 0,
     stopped: current?.stopped.value?.name ?? null,
+    workerFaultInstalled,
+    compactionFloor: current?.compactionFloor.value ?? 0,
+    installs,
   };
 }
 

@@ -11,6 +11,8 @@ export interface StartOptions {
   readonly storageName: string;
   /** null: identity 'auto' (plain proposals); else a durable client id (session proposals). */
   readonly durableClientId: string | null;
+  /** Each node publishes a snapshot every this many applied entries (0: never compacts). */
+  readonly compactEvery: number;
 }
 
 export type CallOutcome<T> = { readonly type: 'ok'; readonly value: T } | { readonly type: 'error'; readonly name: string; readonly message: string };
@@ -31,6 +33,11 @@ export interface NodeStatus {
   readonly appliedIndex: number;
   readonly peers: number;
   readonly stopped: string | null;
+  /** False would make a partition leak through the worker's data channels: the runner refuses that. */
+  readonly workerFaultInstalled: boolean;
+  readonly compactionFloor: number;
+  /** Snapshots this page's application installed (its own at a restart, or the leader's). */
+  readonly installs: number;
 }
 
 /** One committed log position as a node applied it; command null for a no-op or config entry. */
