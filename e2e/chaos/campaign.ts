@@ -4,7 +4,7 @@
 // starvation is legal): a slow recovery is noted, only the checker decides the verdict.
 import { check, type Verdict } from './checker.ts';
 import { startChaosCluster, type ChaosCluster } from './cluster.ts';
-import { injectAndHeal, resolveTargets, statusOf } from './faults.ts';
+import { currentLeader, injectAndHeal, resolveTargets, statusOf } from './faults.ts';
 import type { FaultKind, History } from './history.ts';
 import { describeFault, faultKinds, faultSchedule } from './schedule.ts';
 import { elapsedMs, sleep, waitFor, withTimeout } from './time.ts';
@@ -36,6 +36,7 @@ const healthyWithinMs = 90_000;
 const convergedWithinMs = 120_000;
 const logsTimeoutMs = 30_000;
 const finalReadRounds = 3;
+const observeEveryMs = 250;
 
 /** Every node up, started, not stopped, and agreeing on one leader that says it leads. */
 async function healthy(cluster: ChaosCluster): Promise<boolean> {
@@ -89,9 +90,33 @@ async function collectFinalLogs(cluster: ChaosCluster, history: History): Promis
   }
 }
 
+/** Reads every node's status about every 250 ms, so each term's leader is seen (statusOf notes it). */
+function observeLeadership(cluster: ChaosCluster): { stop(): Promise<void> } {
+  let stopping = false;
+  const loop = (async () => {
+    while (!stopping) {
+      await Promise.all(cluster.processes.map(statusOf));
+      await sleep(observeEveryMs);
+    }
+  })();
+  return {
+    async stop() {
+      stopping = true;
+      await loop;
+    },
+  };
+}
+
+/** "node-b leads term 7", as the leader itself reports it, for the schedule's lines. */
+async function leaderAndTerm(cluster: ChaosCluster): Promise<string> {
+  // Role and term from one status read: a second read could pair a new term with an old role.
+  const leader = await currentLeader(cluster);
+  return leader === null ? 'no leader' : `${leader.process.id} leads term ${leader.term}`;
+}
+
 export async function runCampaign(options: CampaignOptions): Promise<CampaignResult> {
   const startedMs = elapsedMs();
-  const history: History = { seed: options.seed, seconds: options.seconds, voters: [], startedAt: new Date().toISOString(), proposals: [], reads: [], faults: [], notes: [], finalLogs: {}, finalCommitIndexes: {}, finalStatuses: {} };
+  const history: History = { seed: options.seed, seconds: options.seconds, voters: [], startedAt: new Date().toISOString(), proposals: [], reads: [], faults: [], notes: [], finalLogs: {}, finalCommitIndexes: {}, finalStatuses: {}, leadership: {} };
   const schedule: string[] = [];
   const faultCounts: Partial<Record<FaultKind, number>> = {};
   const timings = { clusterUp: 0, faultsEnded: 0, convergedAt: 0 };
@@ -102,12 +127,14 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     timings.clusterUp = elapsedMs();
     options.log(`cluster of ${cluster.voters.length} up at ${(elapsedMs() / 1000).toFixed(1)} s; faults for ${options.seconds} s (seed ${options.seed})`);
     const workload = startWorkload(cluster, history, options.seed);
+    const observer = observeLeadership(cluster);
     const deadline = elapsedMs() + options.seconds * 1000;
     for (const step of faultSchedule(options.seed, cluster.voters.length)) {
       // The first steps cover every fault kind once; a campaign always runs them all.
       if (elapsedMs() >= deadline && step.index >= faultKinds.length) break;
+      const before = await leaderAndTerm(cluster);
       const targets = await resolveTargets(cluster, step.faults);
-      const line = `step ${step.index} at ${(elapsedMs() / 1000).toFixed(1)} s: ${step.faults.map((fault, position) => `${describeFault(fault)} → ${targets[position]?.id}`).join(' + ')}`;
+      const line = `step ${step.index} at ${(elapsedMs() / 1000).toFixed(1)} s (${before}): ${step.faults.map((fault, position) => `${describeFault(fault)} → ${targets[position]?.id}`).join(' + ')}`;
       schedule.push(line);
       options.log(line);
       await Promise.all(step.faults.map((fault, position) => injectAndHeal(cluster, history, step.index, fault, targets[position] ?? (cluster.processes[0] as never))));
@@ -115,14 +142,19 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
       const healedAt = elapsedMs();
       if (!(await waitFor(() => healthy(cluster), healthyWithinMs))) history.notes.push(`step ${step.index}: no agreed leader within ${healthyWithinMs} ms of the heal`);
       else if (elapsedMs() - healedAt > 10_000) history.notes.push(`step ${step.index}: ${Math.round((elapsedMs() - healedAt) / 1000)} s to an agreed leader after the heal`);
+      const after = await leaderAndTerm(cluster);
+      schedule[schedule.length - 1] += `; then ${after}`;
+      options.log(`  then ${after}`);
       await sleep(step.quietMs);
     }
     await workload.stop();
+    await observer.stop();
     timings.faultsEnded = elapsedMs();
     // The final heal: nothing is held any more; every node must converge.
     for (const process of cluster.processes) await withTimeout(process.page.evaluate(() => window.chaosNode.setPartitioned(false)), 10_000, 'final heal').catch(() => {});
     await collectFinalLogs(cluster, history);
     timings.convergedAt = elapsedMs();
+    for (const process of cluster.processes) history.leadership[process.id] = Object.fromEntries(process.ledTerms);
     const verdict = check(history);
     for (const process of cluster.processes) if (process.console.length > 0) history.notes.push(`${process.id} console: ${process.console.slice(0, 20).join(' | ')}`);
     return { history, verdict, schedule, faultCounts, wallSeconds: Math.round(elapsedMs() - startedMs) / 1000,

@@ -49,6 +49,7 @@ function cleanHistory(): History {
     finalLogs: { 'node-a': log, 'node-b': [...log], 'node-c': [...log] },
     finalCommitIndexes: { 'node-a': 4, 'node-b': 4, 'node-c': 4 },
     finalStatuses: {},
+    leadership: { 'node-a': { 1: 100 }, 'node-b': { 2: 200 } },
   };
 }
 
@@ -104,6 +105,12 @@ describe('chaos checker', () => {
     const violations = violationsOf(committed);
     expect(violations).toMatch(/definite failure committed: a:3/);
     expect(violations).toMatch(/phantom: "z:9"/);
+  });
+
+  it('two leaders of one term', () => {
+    const twoLeaders = cleanHistory();
+    twoLeaders.leadership['node-c'] = { 2: 250 };
+    expect(violationsOf(twoLeaders)).toMatch(/election safety: term 2 was led by node-b \(seen at 200 ms\) and node-c \(seen at 250 ms\)/);
   });
 
   it('a stale read, a read from the future, and a read whose state is not the prefix it names', () => {

@@ -117,6 +117,7 @@ export function check(history: History): Verdict {
     }
   }
   const readsChecked = checkReads(history, states, raw, violations);
+  checkElectionSafety(history, violations);
   const summary = {
     commitIndex: log.length,
     commands: history.proposals.length,
@@ -131,6 +132,15 @@ export function check(history: History): Verdict {
     readsChecked,
   };
   return { ok: violations.length === 0, violations: violations.slice(0, maxViolations), summary };
+}
+
+/** Election safety (Raft §5.2): no two nodes ever said they led the same term. */
+function checkElectionSafety(history: History, violations: string[]): void {
+  const leaders = new Map<number, string[]>();
+  for (const [node, terms] of Object.entries(history.leadership ?? {})) {
+    for (const [term, atMs] of Object.entries(terms)) leaders.set(Number(term), [...(leaders.get(Number(term)) ?? []), `${node} (seen at ${atMs} ms)`]);
+  }
+  for (const [term, nodes] of leaders) if (nodes.length > 1) violations.push(`election safety: term ${term} was led by ${nodes.join(' and ')}`);
 }
 
 function checkReads(history: History, states: readonly AppliedState[], raw: ReadonlyMap<string, number[]>, violations: string[]): number {

@@ -26,6 +26,11 @@ export interface ChaosProcess {
   page: Page;
   /** False while the page, the worker or the browser is down (clients wait rather than call). */
   up: boolean;
+  /**
+   * Each term in which this node said it led (role 'leader' in a status read by the runner), with
+   * when it was first seen: Raft's election safety allows one leader per term.
+   */
+  readonly ledTerms: Map<number, number>;
   /** Every log line the page printed (errors mostly), bounded. */
   readonly console: string[];
 }
@@ -104,7 +109,7 @@ export async function startChaosCluster(options: ClusterOptions): Promise<ChaosC
       const profile = path.join(profiles, id);
       const context = await launchProfile(profile);
       for (const blank of context.pages()) await blank.close();
-      const process: ChaosProcess = { id, profile, context, page: null as unknown as Page, up: false, console: [] };
+      const process: ChaosProcess = { id, profile, context, page: null as unknown as Page, up: false, ledTerms: new Map(), console: [] };
       await openAndStart(process);
       return process;
     }),

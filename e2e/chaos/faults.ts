@@ -11,28 +11,31 @@ import { elapsedMs, sleep, withTimeout } from './time.ts';
 const statusTimeoutMs = 5_000;
 const faultCallTimeoutMs = 15_000;
 
+/** The node's status, or null if it is down or does not answer; notes the terms it leads. */
 export async function statusOf(process: ChaosProcess): Promise<NodeStatus | null> {
   if (!process.up) return null;
   try {
-    return await withTimeout(process.page.evaluate(() => window.chaosNode.status()), statusTimeoutMs, `status of ${process.id}`);
+    const status = await withTimeout(process.page.evaluate(() => window.chaosNode.status()), statusTimeoutMs, `status of ${process.id}`);
+    if (status.role === 'leader' && !process.ledTerms.has(status.term)) process.ledTerms.set(status.term, elapsedMs());
+    return status;
   } catch {
     return null;
   }
 }
 
-/** The node that leads in the highest term any node reports, or null. */
-export async function currentLeader(cluster: ChaosCluster): Promise<ChaosProcess | null> {
+/** The node that leads in the highest term any node reports (and that term, from the same read), or null. */
+export async function currentLeader(cluster: ChaosCluster): Promise<{ readonly process: ChaosProcess; readonly term: number } | null> {
   const statuses = await Promise.all(cluster.processes.map(async (process) => ({ process, status: await statusOf(process) })));
   let best: { process: ChaosProcess; term: number } | null = null;
   for (const { process, status } of statuses) {
     if (status?.role === 'leader' && (best === null || status.term > best.term)) best = { process, term: status.term };
   }
-  return best?.process ?? null;
+  return best;
 }
 
 /** The processes the step's faults land on: distinct, "the leader" resolved now. */
 export async function resolveTargets(cluster: ChaosCluster, faults: readonly PlannedFault[]): Promise<ChaosProcess[]> {
-  const leader = faults.some((fault) => fault.target.type === 'leader') ? await currentLeader(cluster) : null;
+  const leader = faults.some((fault) => fault.target.type === 'leader') ? ((await currentLeader(cluster))?.process ?? null) : null;
   const taken = new Set<ChaosProcess>();
   return faults.map((fault) => {
     const wanted = fault.target.type === 'leader' ? (leader ?? cluster.processes[0]) : cluster.processes[fault.target.position];

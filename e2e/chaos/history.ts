@@ -63,4 +63,6 @@ export interface History {
   finalCommitIndexes: Record<string, number>;
   /** Each node's status when its log was read: compaction floor, snapshots its page installed. */
   finalStatuses: Record<string, NodeStatus>;
+  /** Per node, each term it was seen leading and when first (ms): sampled about every 250 ms. */
+  leadership: Record<string, Record<number, number>>;
 }

@@ -19,6 +19,9 @@ const evaluateTimeoutMs = 20_000;
 /** Concurrent clients per node: proposers (plain or session, by the node's identity) and readers. */
 const proposersPerNode = 3;
 const readersPerNode = 1;
+/** A proposer sends a burst (one synchronous run on the page) this often, of up to maxBurst. */
+const burstChance = 0.15;
+const maxBurst = 32;
 /** A session command is retried for at most this long, then left unknown. */
 const sessionPatienceMs = 60_000;
 /** Errors that prove a proposal never reached the log: it never reached a node, or was refused. */
@@ -53,8 +56,27 @@ export function startWorkload(cluster: ChaosCluster, history: History, seed: num
   const nextRequestId = new Map<string, number>();
   let nextOperation = 0;
 
-  const propose = (process: ChaosProcess, proposal: ProposalRecord): Promise<{ invokedMs: number; completedMs: number; outcome: Attempt['outcome'] } | null> =>
-    call(process, (target) => target.page.evaluate(([command, requestId, timeoutMs]) => window.chaosNode.propose(command, requestId, timeoutMs), [proposal.operationId, proposal.requestId, proposalTimeout()] as const), `propose ${proposal.operationId}`);
+  /**
+   * Proposes the commands in one synchronous run on the page (one burst to the worker, one engine
+   * step); each gets its own attempt with the burst's invocation and completion times.
+   */
+  async function proposeBurst(process: ChaosProcess, proposals: readonly ProposalRecord[]): Promise<boolean> {
+    const items = proposals.map((proposal) => ({ command: proposal.operationId, requestId: proposal.requestId }));
+    const answers = await call(process, (target) => target.page.evaluate(([burst, timeoutMs]) => window.chaosNode.proposeMany(burst, timeoutMs), [items, proposalTimeout()] as const), `burst of ${items.length} on ${process.id}`);
+    if (answers === null) return false;
+    proposals.forEach((proposal, position) => {
+      const answer = answers.outcome.type === 'ok' ? answers.outcome.value[position] : undefined;
+      const outcome: Attempt['outcome'] =
+        answer === undefined ? (answers.outcome.type === 'ok' ? { type: 'unknown', error: 'no answer' } : (answers.outcome as Attempt['outcome']))
+        : answer.type === 'ok' ? answer
+        : { type: definiteFailures.has(answer.name) ? 'failed' : 'unknown', error: `${answer.name}: ${answer.message}` };
+      proposal.attempts.push({ invokedMs: answers.invokedMs, completedMs: answers.completedMs, outcome });
+    });
+    return true;
+  }
+
+  /** Mostly one command at a time; now and then a burst of up to maxBurst. */
+  const burstSize = (): number => (random() < burstChance ? 2 + Math.floor(random() * (maxBurst - 1)) : 1);
 
   async function plainClient(process: ChaosProcess, client: number): Promise<void> {
     while (!stopping) {
@@ -62,12 +84,8 @@ export function startWorkload(cluster: ChaosCluster, history: History, seed: num
         await sleep(100);
         continue;
       }
-      const proposal: ProposalRecord = { operationId: `${process.id}:plain${client}:${nextOperation++}`, node: process.id, kind: 'plain', clientId: null, requestId: null, attempts: [] };
-      const attempt = await propose(process, proposal);
-      if (attempt !== null) {
-        proposal.attempts.push(attempt);
-        history.proposals.push(proposal);
-      }
+      const proposals = [...Array(burstSize()).keys()].map((): ProposalRecord => ({ operationId: `${process.id}:plain${client}:${nextOperation++}`, node: process.id, kind: 'plain', clientId: null, requestId: null, attempts: [] }));
+      if (await proposeBurst(process, proposals)) history.proposals.push(...proposals);
       await pause();
     }
   }
@@ -78,20 +96,21 @@ export function startWorkload(cluster: ChaosCluster, history: History, seed: num
         await sleep(100);
         continue;
       }
-      const requestId = (nextRequestId.get(process.id) ?? 1);
-      nextRequestId.set(process.id, requestId + 1);
-      const proposal: ProposalRecord = { operationId: `${process.id}:session${client}:${requestId}`, node: process.id, kind: 'session', clientId, requestId, attempts: [] };
-      history.proposals.push(proposal);
+      const proposals = [...Array(burstSize()).keys()].map((): ProposalRecord => {
+        const requestId = nextRequestId.get(process.id) ?? 1;
+        nextRequestId.set(process.id, requestId + 1);
+        return { operationId: `${process.id}:session${client}:${requestId}`, node: process.id, kind: 'session', clientId, requestId, attempts: [] };
+      });
+      history.proposals.push(...proposals);
       const started = elapsedMs();
-      while (!stopping && elapsedMs() - started < sessionPatienceMs) {
-        const attempt = await propose(process, proposal);
-        if (attempt === null) {
+      // The first try as a burst, then each unacknowledged one again under its request id.
+      for (let unresolved = proposals; unresolved.length > 0 && !stopping && elapsedMs() - started < sessionPatienceMs; ) {
+        if (!(await proposeBurst(process, unresolved))) {
           await sleep(100);
           continue;
         }
-        proposal.attempts.push(attempt);
-        if (attempt.outcome.type === 'ok') break;
-        await sleep(100 + Math.floor(random() * 300));
+        unresolved = unresolved.filter((proposal) => proposal.attempts.at(-1)?.outcome.type !== 'ok');
+        if (unresolved.length > 0) await sleep(100 + Math.floor(random() * 300));
       }
       await pause();
     }

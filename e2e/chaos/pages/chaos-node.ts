@@ -145,16 +145,18 @@ async function start(startOptions: StartOptions): Promise<CallOutcome<{ commitIn
   }
 }
 
-async function propose(command: string, requestId: number | null, timeoutMs: number): Promise<CallOutcome<{ index: number; term: number }>> {
+/** Proposes every command in this one synchronous run (a burst: one call to the worker). */
+async function proposeMany(items: readonly { readonly command: string; readonly requestId: number | null }[], timeoutMs: number): Promise<CallOutcome<CallOutcome<{ index: number; term: number }>[]>> {
   const current = node;
   if (current === null) return { type: 'error', name: 'NotStarted', message: 'no node on this page' };
-  try {
-    const signal = AbortSignal.timeout(timeoutMs);
-    const entry = await current.propose(encoder.encode(command), requestId === null ? { signal } : { requestId, signal });
-    return { type: 'ok', value: { index: entry.index, term: entry.term } };
-  } catch (error) {
-    return errorOutcome(error);
-  }
+  const signal = AbortSignal.timeout(timeoutMs);
+  const answers = items.map((item) =>
+    current.propose(encoder.encode(item.command), item.requestId === null ? { signal } : { requestId: item.requestId, signal }).then(
+      (entry): CallOutcome<{ index: number; term: number }> => ({ type: 'ok', value: { index: entry.index, term: entry.term } }),
+      (error: unknown) => errorOutcome(error),
+    ),
+  );
+  return { type: 'ok', value: await Promise.all(answers) };
 }
 
 async function read(timeoutMs: number): Promise<CallOutcome<ReadValue>> {
@@ -216,7 +218,7 @@ function closeWorkerChannels(): Promise<number> {
 
 const api = {
   start,
-  propose,
+  proposeMany,
   read,
   status,
   transferLeadership,
