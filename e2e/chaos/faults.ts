@@ -5,6 +5,7 @@
 import type { ChaosCluster, ChaosProcess } from './cluster.ts';
 import type { FaultRecord, History } from './history.ts';
 import type { NodeStatus } from './pages/chaos-protocol.ts';
+import { freezePage } from './freeze.ts';
 import type { PlannedFault } from './schedule.ts';
 import { elapsedMs, sleep, withTimeout } from './time.ts';
 
@@ -78,13 +79,14 @@ export async function injectAndHeal(cluster: ChaosCluster, history: History, ste
       break;
     }
     case 'freeze': {
-      const session = await cluster.cdp(target);
+      // freeze.ts says why this is more than Page.setWebLifecycleState.
+      const frozen = await freezePage(await cluster.cdp(target));
       try {
-        await session.send('Page.setWebLifecycleState', { state: 'frozen' });
+        await evaluate(target, 'freeze the main thread', () => target.page.evaluate((milliseconds) => window.chaosNode.blockMainThread(milliseconds), fault.holdMs));
+        note(`${frozen.workers} workers paused`);
         await sleep(fault.holdMs);
-        await session.send('Page.setWebLifecycleState', { state: 'active' });
       } finally {
-        await session.detach().catch(() => {});
+        await frozen.thaw();
       }
       break;
     }
