@@ -1769,13 +1769,18 @@ export class RaftCore {
       const forward = this.forwards.get(item.proposalId);
       if (forward !== undefined && entry === undefined && index <= this.log.floorIndex) {
         // The entry is behind a snapshot this node installed (its own compaction waits for
-        // pending forwards), and forwarding again would get the same answer forever. At the floor
-        // its term is still known: the same index and term are the same entry (Log Matching), so
-        // the proposal committed and its entry is rebuilt from the forward. Below it, which entry
-        // committed cannot be known here any more: the outcome is unknown, and a caller retrying
-        // with the same request id is deduplicated (exactly-once).
+        // pending forwards), and forwarding again would get the same answer forever. The
+        // snapshot's last entry is committed, and when its term is the one the leader appended
+        // this proposal in, the same leader made both entries: a leader never changes an entry
+        // of its own log, so its log held this one at `index` when it made the snapshot's last
+        // entry, and by Log Matching at the snapshot's index the committed log holds it too (at
+        // the snapshot's own index, the same index and term). So the proposal committed, and its
+        // entry is rebuilt from the forward. That is the common case: a follower that fell behind
+        // its leader's compaction under load, with no leader change. A snapshot of a later term
+        // says nothing about which entry committed here: the outcome is unknown, and a caller
+        // retrying with the same request id is deduplicated (exactly-once).
         this.forwards.delete(item.proposalId);
-        if (index === this.log.floorIndex && this.log.termAt(index) === item.term) {
+        if (this.log.termAt(this.log.floorIndex) === item.term) {
           const rebuilt: LogEntry = { index, term: item.term, command: forward.command, isNoOp: false, ...(forward.dedupKey === null ? {} : { dedupKey: forward.dedupKey }) };
           this.outcomes.push({ type: 'committed', proposalId: item.proposalId, entry: rebuilt });
         } else {

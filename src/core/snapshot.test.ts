@@ -141,10 +141,42 @@ describe('a forwarded proposal whose entry a snapshot install covered', () => {
     expect(forwardsAgain).toEqual([]);
   });
 
-  it('below it: the outcome is unknown, and the proposal fails instead of being forwarded forever', () => {
-    const { outcome, forwardsAgain } = answerAfterInstall((_forwardIndex, applied) => applied);
-    expect(outcome).toEqual({ type: 'failed', proposalId: 1, failure: 'leadershipLost' });
+  it('below it, in the term the leader appended it in: it committed (the same leader made both entries), and its entry is rebuilt', () => {
+    const { outcome, forwardIndex, forwardsAgain } = answerAfterInstall((_forwardIndex, applied) => applied);
+    expect(outcome?.type).toBe('committed');
+    if (outcome?.type !== 'committed') return;
+    expect(outcome.entry.index).toBe(forwardIndex);
+    expect(outcome.entry.command).toEqual(bytes('forwarded'));
+    expect(outcome.entry.dedupKey).toEqual({ clientId: 'f-1', requestId: 1 });
     expect(forwardsAgain).toEqual([]);
+  });
+
+  it('below a snapshot of a later term: the outcome is unknown, and the proposal fails instead of being forwarded forever', () => {
+    const harness = createCoreHarness(['a', 'b', 'c'], 31, ['a', 'b', 'c']);
+    harness.advance(400);
+    const first = harness.leaders()[0]!;
+    const [follower, other] = [...harness.nodes.values()].filter((node) => node !== first) as [typeof first, typeof first];
+    // f hears its forward's answer but no appends: it waits on (index, term) with its log behind.
+    harness.dropWhen = (_from, to, message) => to === follower.id && (message.type === 'appendEntries' || message.type === 'installSnapshot');
+    follower.core.propose(harness.now, 1, bytes('forwarded'), { clientId: 'f-1' as never, requestId: 1 });
+    harness.settle();
+    const firstTerm = first.core.term;
+    // Leadership moves to the other node, which commits its no-op with the first and compacts
+    // through it: its snapshot's last entry is of the new term.
+    first.core.transferLeadership(harness.now, 1, other.id);
+    harness.advance(400);
+    expect(other.core.role).toBe('leader');
+    expect(other.core.term).toBeGreaterThan(firstTerm);
+    other.core.publishSnapshot(harness.now, other.core.applicableIndex, bytes('state'));
+    harness.settle();
+    const floor = other.core.compactionFloor;
+    expect(other.core.entryAt(floor)).toBeUndefined();
+    harness.dropWhen = null;
+    harness.advance(400);
+    expect(follower.snapshots).toEqual([floor]);
+    expect(follower.core.term).toBe(other.core.term);
+    expect(follower.outcomes.find((outcome) => outcome.proposalId === 1 && outcome.type !== 'accepted')).toEqual({ type: 'failed', proposalId: 1, failure: 'leadershipLost' });
+    expect(harness.sent.filter((sent) => sent.from === follower.id && sent.message.type === 'forwardPropose').length).toBe(1);
   });
 
   it("a follower's own compaction stops below its pending forwards", () => {
