@@ -1,0 +1,140 @@
+// The page side of the rooms fault campaign (e2e/room-chaos/): one peer that joins a room the way
+// the demo does (demo/app/start-peer.ts) — WebSocket signaling, WebRTC with no ICE servers, the
+// demo's partition switch under joinRoom, the engine and its IndexedDB storage (strict durability)
+// in a Web Worker, the storage of an id given up deleted — with a store whose state is the list
+// of operation ids applied, in log order, so a duplicate or a lost command is visible, not just a
+// wrong sum. The runner drives it through `window.roomChaos` (e2e/room-chaos/page-api.ts).
+/// <reference types="vite/client" />
+import { IndexedDbRaftStorage, joinRoom, nodeId, type NodeId, type RaftNode, type RaftNodeOptions, type Room, type RoomEvent } from '../../src/index.ts';
+import { createWebRtcTransport, createWebSocketSignalingClient } from '../../src/webrtc.ts';
+import { createWorkerRaftNode } from '../../src/worker.ts';
+import { createPartitionSwitch, type PartitionSwitch } from '../../demo/app/partition-switch.ts';
+import { storeOptions, type AppliedIds, type IncrementCommand as Command } from '../room-chaos/applied-ids-store.ts';
+import { digestOf } from '../room-chaos/digest.ts';
+import type { ChaosPeerStatus, ChaosRoomSettings, DispatchAnswer, RoomChaosApi, SeenEvent } from '../room-chaos/page-api.ts';
+
+
+/**
+ * Slower than the engine's defaults (150–300 ms): up to six Chromium processes share two loaded
+ * cores here, and the campaign is about faults it injects, not about elections CPU starvation
+ * would cause by itself (those are legal and would only slow it down).
+ */
+const raftConfig = { electionTimeoutMin: 1_000, electionTimeoutMax: 2_000, heartbeatInterval: 100 };
+const maxEventsKept = 500;
+
+let room: Room<AppliedIds, Command> | null = null;
+let partition: PartitionSwitch | null = null;
+const seen: SeenEvent[] = [];
+
+const databaseNameFor = (roomName: string, id: NodeId): string => `room-chaos:${roomName}:${id}`;
+const errorText = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+
+function remember(event: RoomEvent): void {
+  if (event.type === 'peersUnreachable' && event.count === 0) return;
+  const { type, at: _at, ...rest } = event;
+  seen.push({ type, atMs: Date.now(), detail: JSON.stringify(rest).slice(0, 400) });
+  if (seen.length > maxEventsKept) seen.splice(0, seen.length - maxEventsKept);
+}
+
+async function startWorkerNode(roomName: string, options: RaftNodeOptions): Promise<RaftNode> {
+  if (options.storage instanceof IndexedDbRaftStorage) options.storage.close();
+  return createWorkerRaftNode({
+    id: options.id,
+    clusterConfig: options.clusterConfig,
+    transport: options.transport,
+    storage: { type: 'indexeddb', name: databaseNameFor(roomName, options.id), durability: 'strict' },
+    raftConfig,
+    ...(options.onMetric === undefined ? {} : { onMetric: options.onMetric }),
+    ...(options.identity === undefined ? {} : { identity: options.identity }),
+  });
+}
+
+const running = (): Room<AppliedIds, Command> => {
+  if (room === null) throw new Error('start() first');
+  return room;
+};
+
+/**
+ * Only a refusal that provably never reached a leader is a definite failure: the store's queue
+ * was full (thrown before proposing), or the room said this peer is outside and no attempt had
+ * reached a leader. Anything else may have committed.
+ */
+function classify(error: unknown): DispatchAnswer {
+  if (error instanceof RangeError) return { outcome: 'failed', error: errorText(error) };
+  if (error instanceof Error && error.name === 'NotMemberError' && (error as { outcomeUnknown?: unknown }).outcomeUnknown === false) {
+    return { outcome: 'failed', error: errorText(error) };
+  }
+  return { outcome: 'unknown', error: errorText(error) };
+}
+
+const api: RoomChaosApi = {
+  async start(settings: ChaosRoomSettings) {
+    room = await joinRoom<AppliedIds, Command>({
+      room: settings.room,
+      secret: settings.secret,
+      ...(settings.witness === undefined ? {} : { witness: nodeId(settings.witness) }),
+      signaling: ({ roomId, nodeId: id, secret }) => createWebSocketSignalingClient({ url: settings.signalingUrl, roomId, nodeId: id, ...(secret === undefined ? {} : { secret }) }),
+      createTransport: (signaling) => {
+        partition = createPartitionSwitch(createWebRtcTransport({ signaling, iceServers: [], secret: settings.secret }));
+        return partition.transport;
+      },
+      storage: (id) => IndexedDbRaftStorage.open(databaseNameFor(settings.room, id)),
+      discardStorage: (id) => IndexedDbRaftStorage.destroy(databaseNameFor(settings.room, id)),
+      createNode: (options) => startWorkerNode(settings.room, options),
+      store: storeOptions,
+      raftConfig,
+      policy: { unreachableAfterMs: settings.unreachableAfterMs, targetVoters: settings.targetVoters },
+      discoveryMs: 2_000,
+      gossipIntervalMs: 500,
+      onEvent: remember,
+    });
+    return room.id;
+  },
+  async dispatch(operationId, timeoutMs) {
+    try {
+      const { index, state } = await running().store.dispatch({ type: 'increment', id: operationId }, { signal: AbortSignal.timeout(timeoutMs) });
+      return { outcome: 'ok', index, length: state.applied.length, digest: digestOf(state.applied) };
+    } catch (error) {
+      return classify(error);
+    }
+  },
+  async read(timeoutMs) {
+    try {
+      const state = await running().store.read({ signal: AbortSignal.timeout(timeoutMs) });
+      return { outcome: 'ok', length: state.applied.length, digest: digestOf(state.applied) };
+    } catch (error) {
+      return { outcome: 'failed', error: errorText(error) };
+    }
+  },
+  status(): ChaosPeerStatus {
+    const current = running();
+    const config = current.node.membership.value;
+    const applied = current.store.state.value.applied;
+    return {
+      id: current.id,
+      role: current.node.role.value,
+      leader: current.node.leader.value,
+      term: current.node.term.value,
+      voters: [...config.voters].sort(),
+      learners: [...(config.learners ?? [])].sort(),
+      commitIndex: current.node.commitIndex.value,
+      appliedIndex: current.store.appliedIndex.value,
+      connected: partition?.connected.value ?? true,
+      reachable: [...(partition?.transport.peers.value ?? [])].sort(),
+      length: applied.length,
+      digest: digestOf(applied),
+    };
+  },
+  appliedIds: () => running().store.state.value.applied,
+  events: () => [...seen],
+  setConnected(connected) {
+    if (partition === null) throw new Error('start() first');
+    partition.setConnected(connected);
+  },
+  async leave() {
+    await room?.leave();
+    room = null;
+  },
+};
+
+window.roomChaos = api;

@@ -1,0 +1,250 @@
+// One campaign: a signaling server on 127.0.0.1 with a room secret, Chromium tabs (and optionally
+// an edge peer) joining one room, the seeded schedule of faults (schedule.ts) executed step by step
+// while every live tab writes and reads (workload.ts), then the final heal: every fault undone,
+// every tab that was not removed for good back, the load stopped, the room given time to converge,
+// one last dispatch and read on every live member, and the final state of each recorded. The
+// verdict is the checker's, from the history alone.
+import { deriveAdmissionKey } from '../../src/signaling/admission.ts';
+import { startSignalingServer, type SignalingServer } from '../../src/signaling/server/index.ts';
+import { seededRandom, deriveSeed } from '../../src/testing/seeded-random.ts';
+import { createChaosTab, type ChaosTab } from './chaos-tab.ts';
+import { checkHistory, type Verdict } from './checker.ts';
+import { notConvergedBecause, type MemberView } from './convergence.ts';
+import { startEdgePeer, type ChaosEdgePeer } from './edge-peer.ts';
+import { createHistory, type ChaosHistory } from './history.ts';
+import type { ChaosRoomSettings } from './page-api.ts';
+import { countFaults, describeStep, generateSchedule, type ScheduleSettings, type ScheduleStep } from './schedule.ts';
+import { createWorkload, type Workload } from './workload.ts';
+
+export type CampaignPace = 'short' | 'long';
+
+export interface CampaignOptions {
+  readonly seed: number;
+  readonly seconds: number;
+  /** Where the chaos page is served (a Vite server over this repository). */
+  readonly baseUrl: string;
+  /** 'short': dense faults for the CI spec; 'long': the command's pace. */
+  readonly pace: CampaignPace;
+  readonly edgePeer: boolean;
+  /** How long the final heal may take to converge (a bound on a wait, not a verdict by itself). */
+  readonly convergenceTimeoutMs: number;
+  readonly log: (line: string) => void;
+}
+
+export interface CampaignResult {
+  readonly history: ChaosHistory;
+  readonly verdict: Verdict;
+  /** The harness itself broke (a browser would not launch…): the verdict then says little. */
+  readonly harnessError: string | null;
+}
+
+/** The policy's settings on every page (the edge peer uses the library's defaults, the same). */
+const targetVoters = 5;
+const unreachableAfterMs = 10_000;
+const finalOperationTimeoutMs = 60_000;
+const settleTimeoutMs = 90_000;
+const statusTimeoutMs = 15_000;
+
+export function scheduleSettings(seed: number, seconds: number, pace: CampaignPace): ScheduleSettings {
+  const common = { seed, durationMs: seconds * 1_000, maxConcurrentFaults: 2, leaveSpacingMs: unreachableAfterMs + 15_000 };
+  return pace === 'short'
+    ? { ...common, initialTabs: 4, maxTabs: 5, gapMs: [1_500, 3_000], faultLengthMs: [2_000, 6_000] }
+    : { ...common, initialTabs: 4, maxTabs: 5, gapMs: [2_000, 7_000], faultLengthMs: [2_000, 18_000] };
+}
+
+interface World {
+  readonly options: CampaignOptions;
+  readonly settings: ChaosRoomSettings;
+  readonly tabs: Map<string, ChaosTab>;
+  readonly history: ChaosHistory;
+  readonly workload: Workload;
+  readonly edge: ChaosEdgePeer | null;
+  readonly now: () => number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+const errorText = (error: unknown): string => (error instanceof Error ? error.message.split('\n')[0] ?? error.name : String(error));
+
+function bounded<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
+}
+
+function note(world: World, tab: string, text: string): void {
+  world.history.notes.push({ atMs: world.now(), tab, note: text });
+  world.options.log(`${(world.now() / 1000).toFixed(1).padStart(7)} s  ${tab}: ${text}`);
+}
+
+function tabOf(world: World, name: string): ChaosTab {
+  let tab = world.tabs.get(name);
+  if (tab === undefined) {
+    tab = createChaosTab(name, world.options.baseUrl, world.settings);
+    world.tabs.set(name, tab);
+  }
+  return tab;
+}
+
+async function startTab(world: World, tab: ChaosTab): Promise<void> {
+  const before = tab.nodeId;
+  const id = await tab.start();
+  note(world, tab.name, before === null ? `started as ${id}` : id === before ? `back as ${id} (same identity)` : `back as ${id} (was ${before})`);
+  world.workload.follow(tab);
+}
+
+async function executeStep(world: World, step: ScheduleStep): Promise<void> {
+  const tab = tabOf(world, step.tab);
+  const expectLive = step.kind !== 'join' && step.kind !== 'return';
+  if (expectLive && tab.state !== 'live') {
+    note(world, tab.name, `skipped ${step.kind}: the tab is ${tab.state}`);
+    return;
+  }
+  switch (step.kind) {
+    case 'join':
+    case 'return':
+      return startTab(world, tab);
+    case 'leave':
+      await bounded(tab.status(), statusTimeoutMs, 'status before leaving').catch(() => undefined);
+      world.history.departedIds.push(...tab.nodeIds);
+      await tab.leave();
+      return note(world, tab.name, `left (ids ${tab.nodeIds.join(', ')})`);
+    case 'crash':
+      return tab.crashPage();
+    case 'kill':
+      return note(world, tab.name, `SIGKILL to ${await tab.kill()} processes`);
+    case 'freeze':
+      return tab.freeze();
+    case 'thaw':
+      return tab.thaw();
+    case 'partition':
+      return tab.setConnected(false);
+    case 'reconnect':
+      return tab.setConnected(true);
+    default:
+      throw new Error(`unknown step ${String(step satisfies never)}`);
+  }
+}
+
+async function startInitialTabs(world: World, names: readonly string[]): Promise<void> {
+  const [first, ...rest] = names.map((name) => tabOf(world, name));
+  if (first === undefined) throw new Error('a campaign needs at least one tab');
+  // The first tab bootstraps the room (or joins the edge peer's); the rest join it.
+  await startTab(world, first);
+  for (let waited = 0; (await bounded(first.status(), statusTimeoutMs, 'status')).leader === null; waited += 500) {
+    if (waited > 60_000) throw new Error(`${first.name} found no leader in 60 s`);
+    await sleep(500);
+  }
+  await Promise.all(rest.map((tab) => startTab(world, tab)));
+}
+
+async function runSchedule(world: World, steps: readonly ScheduleStep[]): Promise<void> {
+  const origin = world.now();
+  for (const step of steps) {
+    await sleep(origin + step.atMs - world.now());
+    world.options.log(`${(world.now() / 1000).toFixed(1).padStart(7)} s  step ${describeStep(step).trim()}`);
+    try {
+      await executeStep(world, step);
+    } catch (error) {
+      note(world, step.tab, `${step.kind} failed: ${errorText(error)}`);
+    }
+  }
+}
+
+const liveTabs = (world: World): ChaosTab[] => [...world.tabs.values()].filter((tab) => tab.state === 'live');
+
+async function memberViews(world: World): Promise<MemberView[]> {
+  return Promise.all(liveTabs(world).map(async (tab) => ({ tab: tab.name, status: await bounded(tab.status(), statusTimeoutMs, `${tab.name} status`) })));
+}
+
+/** Polls until converged or the bound; answers why not, or null. */
+async function awaitConvergence(world: World, what: string): Promise<string | null> {
+  const started = world.now();
+  let reason: string | null = 'not looked yet';
+  while (world.now() - started < world.options.convergenceTimeoutMs) {
+    try {
+      const edge = world.edge === null ? null : await bounded(world.edge.health(), statusTimeoutMs, 'edge peer health');
+      reason = notConvergedBecause(await memberViews(world), edge, targetVoters);
+    } catch (error) {
+      reason = errorText(error);
+    }
+    if (reason === null) {
+      world.options.log(`${(world.now() / 1000).toFixed(1).padStart(7)} s  converged ${what} after ${((world.now() - started) / 1000).toFixed(1)} s`);
+      return null;
+    }
+    await sleep(1_000);
+  }
+  return `not converged ${what} within ${world.options.convergenceTimeoutMs / 1000} s: ${reason}`;
+}
+
+async function healEverything(world: World): Promise<void> {
+  for (const tab of world.tabs.values()) {
+    try {
+      if (tab.frozen) await tab.thaw();
+      if (tab.state === 'live') await tab.setConnected(true);
+    } catch (error) {
+      note(world, tab.name, `heal failed: ${errorText(error)}`);
+    }
+  }
+  await Promise.all([...world.tabs.values()].filter((tab) => tab.state === 'down').map(async (tab) => {
+    for (let attempt = 1; tab.state === 'down' && attempt <= 2; attempt += 1) {
+      await startTab(world, tab).catch((error: unknown) => note(world, tab.name, `start after the heal failed (attempt ${attempt}): ${errorText(error)}`));
+    }
+    if (tab.state === 'down') world.history.unstartable.push(tab.name);
+  }));
+}
+
+async function finishCampaign(world: World): Promise<void> {
+  world.options.log(`${(world.now() / 1000).toFixed(1).padStart(7)} s  final heal`);
+  await healEverything(world);
+  await bounded(world.workload.stop(), settleTimeoutMs, 'the load settling').catch((error: unknown) => note(world, 'campaign', errorText(error)));
+  const first = await awaitConvergence(world, 'after the heal');
+  // Liveness: every live member commits and reads once more, whatever the wait above found.
+  await Promise.all(liveTabs(world).map(async (tab) => {
+    await world.workload.dispatchOnce(tab, true, finalOperationTimeoutMs);
+    await world.workload.readOnce(tab, true, finalOperationTimeoutMs);
+  }));
+  const second = await awaitConvergence(world, 'after the final operations');
+  world.history.convergenceTimeout = first ?? second;
+  world.history.final = await Promise.all(liveTabs(world).map(async (tab) => ({
+    tab: tab.name,
+    status: await bounded(tab.status(), statusTimeoutMs, `${tab.name} status`),
+    appliedIds: await bounded(tab.appliedIds(), statusTimeoutMs, `${tab.name} ids`),
+    events: await bounded(tab.events(), statusTimeoutMs, `${tab.name} events`),
+  })));
+}
+
+export async function runCampaign(options: CampaignOptions): Promise<CampaignResult> {
+  const schedule = generateSchedule(scheduleSettings(options.seed, options.seconds, options.pace));
+  const room = `room-chaos-${options.seed}-${Date.now().toString(36)}`;
+  const secret = `room chaos secret ${options.seed}, long and random in real use`;
+  const server: SignalingServer = await startSignalingServer({ port: 0, host: '127.0.0.1', rooms: { [room]: { admissionKey: await deriveAdmissionKey(secret, room) } } });
+  const started = performance.now();
+  let edge: ChaosEdgePeer | null = null;
+  let world: World | null = null;
+  let harnessError: string | null = null;
+  const history = createHistory({ seed: options.seed, seconds: options.seconds, targetVoters, edgePeerId: null, schedule, faultsInjected: countFaults(schedule) });
+  try {
+    edge = options.edgePeer ? await startEdgePeer(room, server.url, secret) : null;
+    history.edgePeerId = edge?.id ?? null;
+    const now = (): number => performance.now() - started;
+    world = {
+      options,
+      settings: { signalingUrl: server.url, room, secret, unreachableAfterMs, targetVoters },
+      tabs: new Map(),
+      history,
+      workload: createWorkload(history, now, seededRandom(deriveSeed(options.seed, 'workload'))),
+      edge,
+      now,
+    };
+    await startInitialTabs(world, schedule.initialTabs);
+    await runSchedule(world, schedule.steps);
+    await finishCampaign(world);
+  } catch (error) {
+    harnessError = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  } finally {
+    await bounded(world?.workload.stop() ?? Promise.resolve(), settleTimeoutMs, 'the load settling').catch(() => undefined);
+    await Promise.all([...(world?.tabs.values() ?? [])].map((tab) => tab.dispose().catch(() => undefined)));
+    await edge?.stop().catch(() => undefined);
+    await server.close();
+  }
+  return { history, verdict: checkHistory(history), harnessError };
+}

@@ -1,0 +1,134 @@
+// The checker against hand-made histories: a clean one passes, and each doctored copy (the kind of
+// history a broken library would produce) fails with the rule it breaks, so a green campaign means
+// the checks ran, not that they could not fail.
+import { describe, expect, it } from 'vitest';
+import { checkHistory, expectedVoterCount } from './checker.ts';
+import { digestOf } from './digest.ts';
+import type { ChaosHistory, DispatchRecord, FinalMember, ReadRecord } from './history.ts';
+import type { ChaosPeerStatus } from './page-api.ts';
+import { countFaults } from './schedule.ts';
+
+const ids = ['a', 'b', 'c'] as const;
+
+function status(id: string, applied: readonly string[], role: string): ChaosPeerStatus {
+  return { id, role, leader: 'a', term: 3, voters: ['a', 'b', 'c'], learners: [], commitIndex: 9, appliedIndex: 9, connected: true, reachable: [], length: applied.length, digest: digestOf(applied) };
+}
+
+function member(index: number, applied: readonly string[]): FinalMember {
+  const id = ids[index] ?? 'x';
+  return { tab: `tab-${index + 1}`, status: status(id, applied, index === 0 ? 'leader' : 'follower'), appliedIds: applied, events: [] };
+}
+
+const dispatch = (operationId: string, tab: string, invokedAtMs: number, completedAtMs: number | null, state: readonly string[] | null, final = false): DispatchRecord => ({
+  kind: 'dispatch',
+  operationId,
+  tab,
+  invokedAtMs,
+  completedAtMs,
+  outcome: state === null ? 'unknown' : 'ok',
+  final,
+  ...(state === null ? {} : { length: state.length, digest: digestOf(state) }),
+});
+const read = (tab: string, invokedAtMs: number, completedAtMs: number, state: readonly string[], final = false): ReadRecord => ({
+  kind: 'read', tab, invokedAtMs, completedAtMs, outcome: 'ok', final, length: state.length, digest: digestOf(state),
+});
+
+/** Three members; x1 acknowledged, x2 unknown and applied, x3 unknown and lost; every member's final dispatch and read. */
+function cleanHistory(): ChaosHistory {
+  const applied = ['x1', 'x2', 'f1', 'f2', 'f3'];
+  const schedule = { initialTabs: ['tab-1', 'tab-2', 'tab-3'], steps: [] };
+  return {
+    seed: 7, seconds: 10, startedAt: '', targetVoters: 5, edgePeerId: null, schedule, faultsInjected: countFaults(schedule),
+    operations: [
+      dispatch('x1', 'tab-1', 0, 10, ['x1']),
+      dispatch('x2', 'tab-2', 5, null, null),
+      dispatch('x3', 'tab-3', 6, null, null),
+      read('tab-2', 11, 20, ['x1']),
+      ...[1, 2, 3].flatMap((number) => [
+        dispatch(`f${number}`, `tab-${number}`, 100 + number, 200 + number, applied.slice(0, 2 + number), true),
+        read(`tab-${number}`, 300, 310, applied, true),
+      ]),
+    ],
+    notes: [],
+    final: [0, 1, 2].map((index) => member(index, applied)),
+    unstartable: [],
+    departedIds: [],
+    convergenceTimeout: null,
+  };
+}
+
+const problemsOf = (history: ChaosHistory): readonly string[] => checkHistory(history).problems;
+
+describe('the room chaos checker', () => {
+  it('passes a clean history', () => {
+    expect(checkHistory(cleanHistory())).toMatchObject({ passed: true, problems: [], acknowledged: 4, unknown: 2, applied: 5 });
+  });
+
+  it('wants the largest odd voter count up to the target', () => {
+    expect([1, 2, 3, 4, 5, 6, 7].map((members) => expectedVoterCount(members, 5))).toEqual([1, 1, 3, 3, 5, 5, 5]);
+  });
+
+  it('fails an acknowledged dispatch applied twice, and a lost one', () => {
+    const doubled = cleanHistory();
+    doubled.final = doubled.final.map((one) => ({ ...one, appliedIds: [...one.appliedIds, 'x1'] }));
+    expect(problemsOf(doubled)).toContain('exactly once: x1 applied twice');
+    const lost = cleanHistory();
+    lost.final = lost.final.map((one) => ({ ...one, appliedIds: one.appliedIds.filter((id) => id !== 'f3') }));
+    expect(problemsOf(lost).join('\n')).toMatch(/exactly once: dispatch f3 on tab-3 .* acknowledged but is not applied/);
+  });
+
+  it('fails a definite failure that was applied, and an id nobody dispatched', () => {
+    const history = cleanHistory();
+    const unknown = history.operations[1] as DispatchRecord;
+    unknown.outcome = 'failed';
+    unknown.error = 'RangeError: full';
+    history.final = history.final.map((one) => ({ ...one, appliedIds: [...one.appliedIds, 'ghost'] }));
+    const problems = problemsOf(history).join('\n');
+    expect(problems).toMatch(/dispatch x2 .* failed definitely/);
+    expect(problems).toContain('ghost applied but never dispatched');
+  });
+
+  it('fails a stale read: it began after x1 was acknowledged and did not see it', () => {
+    const history = cleanHistory();
+    history.operations[3] = read('tab-2', 11, 20, []);
+    expect(problemsOf(history).join('\n')).toMatch(/linearizability: read on tab-2 .* saw 0 ids, missing x1/);
+  });
+
+  it('fails a state that is not a prefix of the final order, and a dispatch missing from its own state', () => {
+    const reordered = cleanHistory();
+    reordered.operations[3] = read('tab-2', 11, 20, ['x2', 'x1']);
+    expect(problemsOf(reordered).join('\n')).toMatch(/answered a state of 2 ids that is not a prefix/);
+    const missing = cleanHistory();
+    missing.operations[0] = dispatch('x1', 'tab-1', 0, 10, []);
+    expect(problemsOf(missing).join('\n')).toMatch(/dispatch x1 .* missing from its own resulting state/);
+  });
+
+  it('fails members that diverge', () => {
+    const history = cleanHistory();
+    const last = history.final[2] as FinalMember;
+    history.final[2] = { ...last, appliedIds: ['x2', 'x1', 'f1', 'f2', 'f3'] };
+    expect(problemsOf(history).join('\n')).toMatch(/convergence: tab-3 .* differ/);
+  });
+
+  it('fails a departed member still configured, a wrong voter count, a wedged member and two leaders', () => {
+    const history = cleanHistory();
+    history.departedIds.push('gone');
+    history.final = history.final.map((one, index) => ({ ...one, status: { ...one.status, voters: ['a', 'b', 'c', 'gone'], leader: index === 2 ? null : 'a', role: index === 1 ? 'leader' : one.status.role } }));
+    const problems = problemsOf(history).join('\n');
+    expect(problems).toContain('gone is still in the configuration but no live tab runs it (its tab left)');
+    expect(problems).toContain('4 voters for 3 members; the policy wants 3');
+    expect(problems).toMatch(/members follow different leaders or none: .*tab-3→none/);
+    expect(problems).toContain('2 members lead');
+  });
+
+  it('fails a member that could not commit after the heal, or could not start again', () => {
+    const history = cleanHistory();
+    const final = history.operations.find((operation) => operation.final && operation.tab === 'tab-2' && operation.kind === 'dispatch') as DispatchRecord;
+    final.outcome = 'unknown';
+    final.error = 'AbortError: timed out';
+    history.unstartable.push('tab-4');
+    const problems = problemsOf(history).join('\n');
+    expect(problems).toMatch(/liveness: dispatch f2 on tab-2 .* after the heal ended unknown \(AbortError: timed out\)/);
+    expect(problems).toContain('membership: tab-4 could not start again after the heal');
+  });
+});

@@ -1,0 +1,85 @@
+// What a campaign records: every operation's invocation, completion and outcome (times from one
+// Node clock, in ms since the campaign started), what each tab went through, and the final state
+// of every live member after the heal. The checker (checker.ts) judges this record alone, so a
+// history written to disk can be judged again, and a doctored one shows the checks can fail.
+import type { ChaosPeerStatus, SeenEvent } from './page-api.ts';
+import type { FaultKind, Schedule } from './schedule.ts';
+
+export type Outcome = 'ok' | 'failed' | 'unknown';
+
+export interface DispatchRecord {
+  readonly kind: 'dispatch';
+  readonly operationId: string;
+  readonly tab: string;
+  readonly invokedAtMs: number;
+  completedAtMs: number | null;
+  outcome: Outcome;
+  /** After the final heal: every live member must be able to commit (liveness). */
+  readonly final: boolean;
+  /** For `ok`: the resulting state's size and digest (digest.ts). */
+  length?: number;
+  digest?: number;
+  error?: string;
+}
+
+export interface ReadRecord {
+  readonly kind: 'read';
+  readonly tab: string;
+  readonly invokedAtMs: number;
+  completedAtMs: number | null;
+  outcome: Outcome;
+  readonly final: boolean;
+  length?: number;
+  digest?: number;
+  error?: string;
+}
+
+export type OperationRecord = DispatchRecord | ReadRecord;
+
+/** Something a tab went through, for the report (not judged, except start failures at the end). */
+export interface TabNote {
+  readonly atMs: number;
+  readonly tab: string;
+  readonly note: string;
+}
+
+export interface FinalMember {
+  readonly tab: string;
+  readonly status: ChaosPeerStatus;
+  readonly appliedIds: readonly string[];
+  readonly events: readonly SeenEvent[];
+}
+
+export interface ChaosHistory {
+  readonly seed: number;
+  readonly seconds: number;
+  readonly startedAt: string;
+  readonly targetVoters: number;
+  /** An edge peer's id when one ran (it counts as a member like any other). */
+  edgePeerId: string | null;
+  readonly schedule: Schedule;
+  readonly faultsInjected: Record<FaultKind, number>;
+  readonly operations: OperationRecord[];
+  readonly notes: TabNote[];
+  /** Tabs live at the end (started, not left), each with its final state; empty if gathering failed. */
+  final: FinalMember[];
+  /** Tabs that should be live at the end but could not be started again. */
+  unstartable: string[];
+  /** Node ids of tabs that left for good: none may remain a member. */
+  departedIds: string[];
+  /** Why the harness stopped waiting for convergence, when it did (the checker judges the state anyway). */
+  convergenceTimeout: string | null;
+}
+
+export function createHistory(fields: Pick<ChaosHistory, 'seed' | 'seconds' | 'targetVoters' | 'edgePeerId' | 'schedule' | 'faultsInjected'>): ChaosHistory {
+  return {
+    ...fields,
+    startedAt: new Date().toISOString(),
+    operations: [],
+    notes: [],
+    final: [],
+    unstartable: [],
+    departedIds: [],
+    convergenceTimeout: null,
+  };
+}
