@@ -136,17 +136,27 @@ async function startInitialTabs(world: World, names: readonly string[]): Promise
   await Promise.all(rest.map((tab) => startTab(world, tab)));
 }
 
+/**
+ * Steps run on time, each tab's in schedule order: a step waits for the previous step of its own
+ * tab (a return for the browser to start, say), never for another tab's, so one slow start does
+ * not stretch every fault after it.
+ */
 async function runSchedule(world: World, steps: readonly ScheduleStep[]): Promise<void> {
   const origin = world.now();
+  const chains = new Map<string, Promise<void>>();
   for (const step of steps) {
     await sleep(origin + step.atMs - world.now());
-    world.options.log(`${(world.now() / 1000).toFixed(1).padStart(7)} s  step ${describeStep(step).trim()}`);
-    try {
-      await executeStep(world, step);
-    } catch (error) {
-      note(world, step.tab, `${step.kind} failed: ${errorText(error)}`);
-    }
+    const run = async (): Promise<void> => {
+      world.options.log(`${(world.now() / 1000).toFixed(1).padStart(7)} s  step ${describeStep(step).trim()}`);
+      try {
+        await executeStep(world, step);
+      } catch (error) {
+        note(world, step.tab, `${step.kind} failed: ${errorText(error)}`);
+      }
+    };
+    chains.set(step.tab, (chains.get(step.tab) ?? Promise.resolve()).then(run));
   }
+  await Promise.all(chains.values());
 }
 
 const liveTabs = (world: World): ChaosTab[] => [...world.tabs.values()].filter((tab) => tab.state === 'live');

@@ -110,7 +110,7 @@ export function createChaosTab(name: string, baseUrl: string, settings: ChaosRoo
         return page.evaluate((room) => window.roomChaos.start(room), settings);
       };
       const id = await withTimeout(starting(), startTimeoutMs, `${name}: starting`);
-      nodeIds.push(id);
+      if (id !== nodeIds[nodeIds.length - 1]) nodeIds.push(id);
       state = 'live';
       incarnation += 1;
       return id;
