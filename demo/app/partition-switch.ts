@@ -64,6 +64,13 @@ export function createPartitionSwitch(inner: RaftTransport): PartitionSwitch {
     send(to, bytes) {
       if (connected.value) inner.send(to, bytes);
     },
+    // joinRoom closes the transport it stops using (leaving, or an id given up): the WebRTC
+    // connections underneath must close with it, or peers go on seeing this page's old id.
+    close() {
+      unsubscribePeers();
+      unsubscribeIncoming();
+      inner.close?.();
+    },
   };
   return {
     transport,

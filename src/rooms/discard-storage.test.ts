@@ -69,6 +69,13 @@ function createTestRoom(seed: number) {
   };
 
   const endpoint = (owner: TestPeer, id: NodeId): RaftTransport => currentEndpoint(network, owner.transports, id);
+  /** The ids whose transport joinRoom closed, in order (a WebRTC transport closes its connections then). */
+  const transportsClosed: NodeId[] = [];
+  /** What createTransport hands joinRoom: the id's endpoint, with a `close` as the WebRTC transport has. */
+  const closableEndpoint = (owner: TestPeer, id: NodeId): RaftTransport => {
+    const transport = endpoint(owner, id);
+    return { selfId: transport.selfId, peers: transport.peers, incoming: transport.incoming, send: (to, bytes) => transport.send(to, bytes), close: () => void transportsClosed.push(id) };
+  };
 
   const storageFor = (owner: TestPeer, id: NodeId): RecordingStorage => {
     const storage = owner.storages.get(id) ?? new RecordingStorage(id, journal);
@@ -86,7 +93,7 @@ function createTestRoom(seed: number) {
     const joining = joinRoom<KvState, KvCommand>({
       room: roomName,
       signaling: (context) => stubSignaling(roomName, context.nodeId, endpoint(owner, context.nodeId)),
-      createTransport: (signaling) => endpoint(owner, signaling.selfId),
+      createTransport: (signaling) => closableEndpoint(owner, signaling.selfId),
       storage: (id) => storageFor(owner, id),
       identityStore: owner.identity,
       visibility: manualVisibility(true),
@@ -124,7 +131,7 @@ function createTestRoom(seed: number) {
     await clock.advance(100);
   };
 
-  return { clock, journal, events, peer, visit, depart, settle, leader, close };
+  return { clock, journal, transportsClosed, events, peer, visit, depart, settle, leader, close };
 }
 
 /**
@@ -170,6 +177,23 @@ describe('joinRoom discards the storage of an id it gives up', () => {
     await test.clock.advance(100);
     expect(test.events.filter((event) => event.type === 'storageDiscarded')).toEqual([{ type: 'storageDiscarded', id: away.name, failure: null, at: expect.any(Number) }]);
     await test.close();
+  });
+
+  it('the transport opened for an id given up is closed: its connections would keep the id reachable, and the policy never drops a reachable member', async () => {
+    const { test, away } = await removeTheLeaderWhileAway(1_207);
+    // The departure's leave() closed the first visit's transport.
+    expect(test.transportsClosed).toEqual([away.name]);
+    const back = await test.settle(test.visit(away, { discardStorage: () => undefined }));
+    expect(back.status).toBe('fulfilled');
+    const freshId = away.room!.id;
+    expect(freshId).not.toBe(away.name);
+    // Before the fix joinRoom closed only the signaling client and its own listeners: the WebRTC
+    // transport of the id given up kept its connections, so the room's pages saw that id as
+    // reachable for as long as this page lived (found by npm run chaos:rooms, seed 202).
+    expect(test.transportsClosed).toEqual([away.name, away.name]);
+    await test.close();
+    expect(test.transportsClosed).toEqual([away.name, away.name, ...test.transportsClosed.slice(2)]);
+    expect(test.transportsClosed).toContain(freshId);
   });
 
   it('a discardStorage that throws or rejects does not fail the join: the storageDiscarded event carries the failure', async () => {
@@ -233,6 +257,8 @@ describe('joinRoom discards the storage of an id it gives up', () => {
     expect(room.id).not.toBe(firstId);
     expect(discarded).toEqual([firstId]);
     expect(test.journal).toEqual([`closed ${firstId}`, `discard ${firstId} while the saved id is ${room.id}, node stopped: true`]);
+    // The wedged id's transport is closed with it; the fresh id's is in use.
+    expect(test.transportsClosed).toEqual([firstId]);
     await test.clock.advance(100);
     expect(test.events.filter((event) => event.type === 'storageDiscarded')).toEqual([{ type: 'storageDiscarded', id: firstId, failure: null, at: expect.any(Number) }]);
     await test.close();

@@ -255,7 +255,7 @@ class ClosableStorage extends InMemoryRaftStorage {
 }
 
 /** One peer alone in a room on the simulated network, on the storage given, once it leads. */
-async function joinAlone(seed: number, storage: RaftStorage, signal?: AbortSignal) {
+async function joinAlone(seed: number, storage: RaftStorage, signal?: AbortSignal, wrapTransport: (transport: RaftTransport) => RaftTransport = (transport) => transport) {
   const clock = new VirtualClock(0);
   const network = createSimulatedNetwork(clock, seededRandom(deriveSeed(seed, 'network')), reliableNetwork);
   const endpoints = new Map<NodeId, RaftTransport>();
@@ -263,7 +263,7 @@ async function joinAlone(seed: number, storage: RaftStorage, signal?: AbortSigna
   const joining = joinRoom<KvState, KvCommand>({
     room: 'leaving',
     signaling: ({ roomId, nodeId: id }) => stubSignaling(roomId, id, endpoint(id)),
-    createTransport: (signaling) => endpoint(signaling.selfId),
+    createTransport: (signaling) => wrapTransport(endpoint(signaling.selfId)),
     storage: () => storage,
     identityStore: memoryKeyValueStore(),
     visibility: manualVisibility(true),
@@ -302,6 +302,22 @@ describe('room.leave()', () => {
     expect(await clock.runUntil(() => storage.closes.length > 0, { timeoutMs: 1_000 })).toBe(true);
     await settle(clock, room.leave());
     expect(storage.closes).toEqual([{ nodeStopped: true }]);
+  });
+
+  it('closes the transport createTransport made, when it has a close method (the WebRTC transport closes its connections)', async () => {
+    const closed: NodeId[] = [];
+    const { clock, room } = await joinAlone(824, new InMemoryRaftStorage(), undefined, (transport) => ({
+      selfId: transport.selfId,
+      peers: transport.peers,
+      incoming: transport.incoming,
+      send: (to, bytes) => transport.send(to, bytes),
+      close: () => void closed.push(transport.selfId),
+    }));
+    expect(closed).toEqual([]);
+    await settle(clock, room.leave());
+    // Before the fix leave() closed the signaling client but not the transport: a page that left
+    // stayed connected to every peer, which went on seeing it as reachable.
+    expect(closed).toEqual([room.id]);
   });
 
   it('leaves a storage without a close method (in-memory) as before: the node stops and leave() resolves', async () => {

@@ -39,7 +39,11 @@ export interface JoinRoomOptions<State, Command> {
   readonly secret?: string;
   /** A signaling client, or a factory given our node id (which joinRoom loads or mints). */
   readonly signaling: SignalingClient | ((context: SignalingContext) => SignalingClient);
-  /** The transport over that signaling client (the WebRTC transport, or any RaftTransport). */
+  /**
+   * The transport over that signaling client (the WebRTC transport, or any RaftTransport). Called
+   * once per id; joinRoom closes it (when it has a `close` method) once it stops using it: on
+   * `leave()`, and for an id it gives up. A wrapper should pass `close` through.
+   */
   readonly createTransport: (signaling: SignalingClient) => RaftTransport;
   /**
    * This peer's durable storage (IndexedDbRaftStorage.open(...) in browsers); default in memory.
@@ -110,7 +114,7 @@ export interface Room<State, Command> {
   readonly store: ReplicatedStore<State, Command>;
   readonly signaling: SignalingClient;
   /**
-   * Stops the policy, closes store, node, transport wrapper, signaling and the storage joinRoom
+   * Stops the policy, closes store, node, transport (its connections), signaling and the storage joinRoom
    * opened (once the node has closed). A second call does nothing more.
    */
   leave(): Promise<void>;
@@ -297,6 +301,15 @@ async function closeStorage(storage: RaftStorage): Promise<void> {
   }
 }
 
+/** Closes a transport joinRoom had made, when it has a `close`; a throw there must not stop a leave or a rejoin. */
+function closeTransport(transport: RaftTransport): void {
+  try {
+    transport.close?.();
+  } catch {
+    // A transport that fails to close is one nobody uses any more.
+  }
+}
+
 /** Hands an id given up for good to `discardStorage` (once), reporting the outcome without waiting for it. */
 function discardAbandoned<State, Command>(options: JoinRoomOptions<State, Command>, id: NodeId): void {
   const discard = options.discardStorage;
@@ -335,7 +348,8 @@ function connect<State, Command>(options: JoinRoomOptions<State, Command>, id: N
     typeof options.signaling === 'function'
       ? options.signaling({ roomId: options.room, nodeId: id, ...(options.secret === undefined ? {} : { secret: options.secret }) })
       : options.signaling;
-  const channel = createRoomChannel(options.createTransport(signaling));
+  const transport = options.createTransport(signaling);
+  const channel = createRoomChannel(transport);
   const visibility = options.visibility ?? documentVisibility();
   const presence = createRoomPresence({ channel, clock, visible: visibility.visible, gossipIntervalMs });
   // A client stopped for good (refused, replaced, given up) lists nobody again: peers it listed
@@ -373,6 +387,11 @@ function connect<State, Command>(options: JoinRoomOptions<State, Command>, id: N
       unreachable.close();
       presence.close();
       channel.close();
+      // The transport too: the room channel only stops listening to it. A WebRTC transport left
+      // open kept its connections, so the room's other pages saw a page that left, or an id this
+      // page gave up, as reachable for as long as this page lived, and the policy never drops a
+      // reachable member (found by npm run chaos:rooms).
+      closeTransport(transport);
       signaling.close();
       if (options.visibility === undefined) visibility.close();
     },

@@ -28,4 +28,10 @@ export interface RaftTransport {
    * the demo's partition switch, which drops frames, must not).
    */
   serveDataChannelsTo?(host: DataChannelHost): DataChannelService;
+  /**
+   * Optional: closes the transport's connections. joinRoom calls it when it stops using a
+   * transport it had `createTransport` make (leaving, or giving an id up): a transport left open
+   * keeps its peers connected to a node that is gone, and they go on seeing it as reachable.
+   */
+  close?(): void;
 }
