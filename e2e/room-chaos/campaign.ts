@@ -169,6 +169,7 @@ async function memberViews(world: World): Promise<MemberView[]> {
 async function awaitConvergence(world: World, what: string): Promise<string | null> {
   const started = world.now();
   let reason: string | null = 'not looked yet';
+  let lastLogged: string | null = null;
   while (world.now() - started < world.options.convergenceTimeoutMs) {
     try {
       const edge = world.edge === null ? null : await bounded(world.edge.health(), statusTimeoutMs, 'edge peer health');
@@ -180,6 +181,8 @@ async function awaitConvergence(world: World, what: string): Promise<string | nu
       world.options.log(`${(world.now() / 1000).toFixed(1).padStart(7)} s  converged ${what} after ${((world.now() - started) / 1000).toFixed(1)} s`);
       return null;
     }
+    if (reason !== lastLogged) world.options.log(`${(world.now() / 1000).toFixed(1).padStart(7)} s  waiting ${what}: ${reason}`);
+    lastLogged = reason;
     await sleep(1_000);
   }
   return `not converged ${what} within ${world.options.convergenceTimeoutMs / 1000} s: ${reason}`;
@@ -206,12 +209,14 @@ async function finishCampaign(world: World): Promise<void> {
   world.options.log(`${(world.now() / 1000).toFixed(1).padStart(7)} s  final heal`);
   await healEverything(world);
   await bounded(world.workload.stop(), settleTimeoutMs, 'the load settling').catch((error: unknown) => note(world, 'campaign', errorText(error)));
+  world.options.log(`${(world.now() / 1000).toFixed(1).padStart(7)} s  load stopped`);
   const first = await awaitConvergence(world, 'after the heal');
   // Liveness: every live member commits and reads once more, whatever the wait above found.
   await Promise.all(liveTabs(world).map(async (tab) => {
     await world.workload.dispatchOnce(tab, true, finalOperationTimeoutMs);
     await world.workload.readOnce(tab, true, finalOperationTimeoutMs);
   }));
+  world.options.log(`${(world.now() / 1000).toFixed(1).padStart(7)} s  final operations done`);
   const second = await awaitConvergence(world, 'after the final operations');
   world.history.convergenceTimeout = first ?? second;
   world.history.final = await Promise.all(liveTabs(world).map(async (tab) => ({
