@@ -4,7 +4,9 @@
 // which the room simulation covers; here only the rejoin path matters.
 import { describe, expect, it } from 'vitest';
 import type { RaftMetric } from '../core/events.ts';
-import type { NodeId } from '../core/types.ts';
+import { createWatchable, type WritableWatchable } from '../core/observable.ts';
+import { nodeId, type NodeId } from '../core/types.ts';
+import type { RaftNode } from '../driver/node-options.ts';
 import { createRaftNode } from '../driver/create-raft-node.ts';
 import { deriveSeed, seededRandom } from '../testing/seeded-random.ts';
 import { createSimulatedNetwork, reliableNetwork } from '../testing/simulated-network.ts';
@@ -63,5 +65,52 @@ describe('joinRoom rejoin after a wedge', () => {
       await leaving;
     });
     expect(raised).toHaveLength(1);
+  });
+
+  it('looks again at a report it dismissed: once the leader the node named is gone, the peer rejoins, with no second report (the node reports a sender once)', async () => {
+    const clock = new VirtualClock(0);
+    const network = createSimulatedNetwork(clock, seededRandom(deriveSeed(812, 'network')), reliableNetwork);
+    const events: RoomEvent[] = [];
+    let reportMetric: ((metric: RaftMetric) => void) | undefined;
+    /** The leader the first node names, set by the test: a stale leader is what the campaign found. */
+    let named: WritableWatchable<NodeId | null> | null = null;
+    const endpoints = new Map<NodeId, RaftTransport>();
+    const endpoint = (id: NodeId): RaftTransport => currentEndpoint(network, endpoints, id);
+    const joining = joinRoom({
+      room: 'wedge-later',
+      signaling: ({ roomId, nodeId: id }) => stubSignaling(roomId, id, endpoint(id)),
+      createTransport: (signaling) => endpoint(signaling.selfId),
+      createNode: async (nodeOptions) => {
+        const node = await createRaftNode(nodeOptions);
+        if (named !== null) return node;
+        reportMetric = nodeOptions.onMetric;
+        named = createWatchable<NodeId | null>(node.id);
+        // The same node, naming the leader the test sets.
+        return Object.assign(Object.create(node) as RaftNode, { leader: named });
+      },
+      identityStore: memoryKeyValueStore(),
+      visibility: manualVisibility(true),
+      store: { initialState: {}, apply: kvReducer },
+      raftConfig: { clock, random: seededRandom(812), heartbeatInterval: 100, electionTimeoutMin: 300, electionTimeoutMax: 600 },
+      discoveryMs: 400,
+      gossipIntervalMs: 300,
+      onEvent: (event) => events.push(event),
+    });
+    let joined = false;
+    void joining.then(() => (joined = true));
+    await clock.runUntil(() => joined, { timeoutMs: 5_000 });
+    const room = await joining;
+    const firstId = room.id;
+    // The node names itself: a report about a stranger is dismissed, as a healthy member's is.
+    reportMetric!({ type: 'wedgeSuspected', from: nodeId('stranger'), localTerm: 1, remoteTerm: 2, voters: [firstId], gate: 'senderNotVoter' });
+    expect(await clock.runUntil(() => events.some((event) => event.type === 'rejoined'), { timeoutMs: 3_000 })).toBe(false);
+    expect(room.id).toBe(firstId);
+    // The leader it named is gone. Before the fix the dismissed report was never looked at again.
+    named!.set(null);
+    expect(await clock.runUntil(() => events.some((event) => event.type === 'rejoined' || event.type === 'rejoinFailed'), { timeoutMs: 5_000 })).toBe(true);
+    expect(events.find((event) => event.type === 'rejoined')).toMatchObject({ previousId: firstId, id: room.id });
+    const leaving = room.leave();
+    await clock.advance(100);
+    await leaving;
   });
 });

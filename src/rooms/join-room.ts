@@ -2,7 +2,7 @@
 // meets the room through its signaling client, finds the room's cluster (or bootstraps one),
 // starts its node on its own storage under an id that survives reloads, and runs the room's
 // coordinator (policy and visibility hand-off) beside an application store.
-import type { RaftConfig } from '../core/config.ts';
+import type { Clock, RaftConfig } from '../core/config.ts';
 import type { RaftMetric } from '../core/events.ts';
 import type { ClusterConfig, NodeId } from '../core/types.ts';
 import { createRaftNode } from '../driver/create-raft-node.ts';
@@ -25,6 +25,7 @@ import { claimTabIdentity } from './tab-identity.ts';
 import { createRoomPresence, type RoomPresence } from './room-presence.ts';
 import { watchUnreachablePeers, type UnreachablePeers } from './unreachable-peers.ts';
 import { documentVisibility, type VisibilitySource } from './visibility.ts';
+import { isWedged } from './wedge-verdict.ts';
 
 type WedgeMetric = Extract<RaftMetric, { type: 'wedgeSuspected' }>;
 
@@ -128,6 +129,8 @@ interface Incarnation<State, Command> {
   readonly node: RaftNode;
   readonly store: ReplicatedStore<State, Command>;
   readonly signaling: SignalingClient;
+  /** The hellos of the room's peers (who they follow): a wedge report is judged against them. */
+  readonly presence: RoomPresence;
   /** Closes everything above, the storage last; once (later calls return the first call's promise). */
   leave(): Promise<void>;
 }
@@ -194,10 +197,11 @@ export async function joinRoom<State, Command>(options: JoinRoomOptions<State, C
     emitSafely(options.onEvent, { type: 'wedged', id: wedged.id, refusedFrom: metric.from, gate: metric.gate, voters: metric.voters, at: clock.now() });
     // A fixed id (given, or the signaling client's) cannot change: the application decides.
     if (fixedId !== null || left || rejoining || wedged !== current) return;
-    // Wedged only if it follows no leader, or only the one it refuses: a healthy member also
-    // refuses a removed peer campaigning on its stale configuration, and must stay who it is.
-    const following = wedged.node.leader.value;
-    if (following !== null && following !== metric.from) return;
+    // Wedged only if it follows no leader, or only the one it refuses (wedge-verdict.ts). The node
+    // reports a sender once, so a report dismissed now is looked at again while this id runs: the
+    // leader it names may turn out stale, or go.
+    if (!(await stillWedged(wedged, metric, () => !left && !rejoining && wedged === current, clock, roomTimings(options).gossipIntervalMs))) return;
+    if (left || rejoining || wedged !== current) return;
     rejoining = true;
     const run = async (): Promise<void> => {
       try {
@@ -254,6 +258,26 @@ export async function joinRoom<State, Command>(options: JoinRoomOptions<State, C
   }
   options.signal?.addEventListener('abort', () => void room.leave(), { once: true });
   return room;
+}
+
+/** How many times a dismissed wedge report is looked at again (one per gossip interval: minutes). */
+const maxWedgeRechecks = 600;
+
+/** Whether the incarnation is wedged now or becomes so while `watching()`; false once the node stops or the rechecks run out. */
+async function stillWedged<State, Command>(
+  incarnation: Incarnation<State, Command>,
+  metric: WedgeMetric,
+  watching: () => boolean,
+  clock: Clock,
+  intervalMs: number,
+): Promise<boolean> {
+  for (let recheck = 0; recheck <= maxWedgeRechecks; recheck += 1) {
+    if (!watching() || incarnation.node.stopped.value !== null) return false;
+    const view = { selfId: incarnation.id, following: incarnation.node.leader.value, term: incarnation.node.term.value, refused: metric.from, hellos: incarnation.presence.recent() };
+    if (isWedged(view)) return true;
+    await new Promise<void>((resolve) => clock.setTimeout(resolve, intervalMs));
+  }
+  return false;
 }
 
 async function freshId<State, Command>(options: JoinRoomOptions<State, Command>, identityStore: KeyValueStore): Promise<NodeId> {
@@ -488,7 +512,7 @@ async function startIncarnation<State, Command>(
     // Once: room.leave() may run twice (an abort of `signal`, then the application's own call) or
     // after a rejoin's own call that it cut short, and a storage's `close` need not tolerate a second.
     let leaving: Promise<void> | null = null;
-    incarnation = { id, storage, node, store, signaling: plumbing.signaling, leave: () => (leaving ??= leaveRoom(node, store, running, plumbing, storage)) };
+    incarnation = { id, storage, node, store, signaling: plumbing.signaling, presence: plumbing.presence, leave: () => (leaving ??= leaveRoom(node, store, running, plumbing, storage)) };
     return incarnation;
   } catch (error) {
     // The coordinator's timer would otherwise tick on against a closed node for good (and keep a
