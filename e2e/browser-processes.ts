@@ -1,5 +1,5 @@
-// Finding and killing a Chromium by its profile (e2e/storage-crash.spec.ts, the chaos campaign in
-// e2e/chaos/): SIGKILL of the browser process and every process under it (renderers, GPU,
+// Finding and killing a Chromium by its profile (e2e/storage-crash.spec.ts, the chaos campaigns in
+// e2e/chaos/ and e2e/room-chaos/): SIGKILL of the browser process and every process under it (renderers, GPU,
 // network and storage services) at once, so nothing gets to shut down or flush.
 import { readdirSync, readFileSync } from 'node:fs';
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type CDPSession, type Page } from 'playwright';
 import { chromiumArguments, chromiumPath } from '../../scripts/browser-flags.mjs';
-import { killBrowser } from './kill-browser.ts';
+import { killBrowser } from '../browser-processes.ts';
 import type { ChaosPeerStatus, ChaosRoomSettings, DispatchAnswer, ReadAnswer, SeenEvent } from './page-api.ts';
 
 /** Launching, loading and joining may take long on two loaded cores; never forever. */
