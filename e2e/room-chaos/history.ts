@@ -7,31 +7,27 @@ import type { FaultKind, Schedule } from './schedule.ts';
 
 export type Outcome = 'ok' | 'failed' | 'unknown';
 
-export interface DispatchRecord {
-  readonly kind: 'dispatch';
-  readonly operationId: string;
+/** What every operation records, a dispatch or a read. */
+interface OperationFields {
   readonly tab: string;
   readonly invokedAtMs: number;
   completedAtMs: number | null;
   outcome: Outcome;
   /** After the final heal: every live member must be able to commit (liveness). */
   readonly final: boolean;
-  /** For `ok`: the resulting state's size and digest (digest.ts). */
+  /** For `ok`: the resulting (or read) state's size and digest (digest.ts). */
   length?: number;
   digest?: number;
   error?: string;
 }
 
-export interface ReadRecord {
+export interface DispatchRecord extends OperationFields {
+  readonly kind: 'dispatch';
+  readonly operationId: string;
+}
+
+export interface ReadRecord extends OperationFields {
   readonly kind: 'read';
-  readonly tab: string;
-  readonly invokedAtMs: number;
-  completedAtMs: number | null;
-  outcome: Outcome;
-  readonly final: boolean;
-  length?: number;
-  digest?: number;
-  error?: string;
 }
 
 export type OperationRecord = DispatchRecord | ReadRecord;

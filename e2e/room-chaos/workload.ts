@@ -4,7 +4,8 @@
 // so the recorded interval contains the real one (what a linearizability check needs). A page
 // that dies mid-call leaves the outcome unknown; a frozen page's call simply waits for the thaw.
 import type { ChaosTab } from './chaos-tab.ts';
-import type { ChaosHistory, DispatchRecord, ReadRecord } from './history.ts';
+import type { ChaosHistory, DispatchRecord, OperationRecord, ReadRecord } from './history.ts';
+import type { DispatchAnswer, ReadAnswer } from './page-api.ts';
 
 /** Inside the page: a dispatch or read still waiting after this long is aborted (unknown outcome). */
 export const operationTimeoutMs = 20_000;
@@ -28,37 +29,32 @@ export function createWorkload(history: ChaosHistory, now: () => number, random:
   const loops = new Set<Promise<void>>();
   let stopped = false;
 
-  const dispatchOnce = async (tab: ChaosTab, final: boolean, timeoutMs: number): Promise<DispatchRecord> => {
-    const number = (counters.get(tab.name) ?? 0) + 1;
-    counters.set(tab.name, number);
-    const record: DispatchRecord = { kind: 'dispatch', operationId: `${tab.name}-${number}`, tab: tab.name, invokedAtMs: now(), completedAtMs: null, outcome: 'unknown', final };
+  /** Records an operation, then its answer: the outcome, and the state it saw or the error. */
+  const settle = async <Record extends OperationRecord>(record: Record, call: Promise<DispatchAnswer | ReadAnswer>): Promise<Record> => {
     history.operations.push(record);
     try {
-      const answer = await tab.dispatch(record.operationId, timeoutMs);
+      const answer = await call;
       record.completedAtMs = now();
       record.outcome = answer.outcome;
       if (answer.outcome === 'ok') Object.assign(record, { length: answer.length, digest: answer.digest });
       else record.error = answer.error;
     } catch (error) {
-      // The page went away (closed, killed) with the call in flight: it may have committed.
+      // The page went away (closed, killed) with the call in flight: a dispatch may have committed.
       record.error = `page gone: ${errorText(error)}`;
     }
     return record;
   };
 
+  const dispatchOnce = async (tab: ChaosTab, final: boolean, timeoutMs: number): Promise<DispatchRecord> => {
+    const number = (counters.get(tab.name) ?? 0) + 1;
+    counters.set(tab.name, number);
+    const record: DispatchRecord = { kind: 'dispatch', operationId: `${tab.name}-${number}`, tab: tab.name, invokedAtMs: now(), completedAtMs: null, outcome: 'unknown', final };
+    return settle(record, tab.dispatch(record.operationId, timeoutMs));
+  };
+
   const readOnce = async (tab: ChaosTab, final: boolean, timeoutMs: number): Promise<ReadRecord> => {
     const record: ReadRecord = { kind: 'read', tab: tab.name, invokedAtMs: now(), completedAtMs: null, outcome: 'unknown', final };
-    history.operations.push(record);
-    try {
-      const answer = await tab.read(timeoutMs);
-      record.completedAtMs = now();
-      record.outcome = answer.outcome;
-      if (answer.outcome === 'ok') Object.assign(record, { length: answer.length, digest: answer.digest });
-      else record.error = answer.error;
-    } catch (error) {
-      record.error = `page gone: ${errorText(error)}`;
-    }
-    return record;
+    return settle(record, tab.read(timeoutMs));
   };
 
   const loop = async (tab: ChaosTab): Promise<void> => {
