@@ -1,6 +1,7 @@
 // The demo page: joins the room named in the URL and renders the board and the cluster panel.
 import { nodeId } from '../src/index.ts';
 import { createDemoModel, type DispatchOutcome } from './app/demo-model.ts';
+import { followIncarnation, type IncarnationFollower } from './app/follow-incarnation.ts';
 import { readSettings } from './app/settings.ts';
 import { startPeer, type DemoPeer } from './app/start-peer.ts';
 import { describeMembership } from './app/timeline-text.ts';
@@ -52,46 +53,22 @@ let peer: DemoPeer | null = null;
 const peerOrThrow = (): DemoPeer => peer ?? (() => { throw new Error('the peer has not joined yet'); })();
 
 async function start(): Promise<void> {
-  const joined = await startPeer(settings, (kind, text) => model?.note(kind, text), showUnreachable, { chosen: () => startAnyway, forget: forgetStartAnyway });
+  const joined = await startPeer(settings, {
+    onEvent: (kind, text) => model?.note(kind, text),
+    onUnreachable: showUnreachable,
+    startAnyway: { chosen: () => startAnyway, forget: forgetStartAnyway },
+    onRejoined: () => incarnation?.rejoined(),
+  });
   peer = joined;
   model = createDemoModel({ node: () => joined.room.node, store: () => joined.room.store, partition: joined.partition, selfName: settings.name });
   wire(joined, model);
 }
 
 let model: ReturnType<typeof createDemoModel> | null = null;
+/** The subscriptions to the room's current node and store (moved on a rejoin under a fresh id). */
+let incarnation: IncarnationFollower | null = null;
 
 function wire(joined: DemoPeer, demo: ReturnType<typeof createDemoModel>): void {
-  const { node, store } = joined.room;
-  let lastLeader: string | null = null;
-  node.leader.subscribe((leader) => {
-    if (leader !== null && leader !== lastLeader) {
-      const term = node.term.value;
-      demo.note('election', (nameOf) => `term ${term}: ${leader === node.id ? 'this page' : nameOf(leader)} leads`);
-    }
-    if (leader === null && lastLeader !== null) demo.note('election', `term ${node.term.value}: no leader — electing`);
-    lastLeader = leader;
-  });
-  // The same configuration can be published again (a new object after a worker update): note changes only.
-  let lastMembership = '';
-  node.membership.subscribe((config) => {
-    const key = JSON.stringify([config.voters, config.learners ?? []]);
-    if (key !== lastMembership) demo.note('membership', describeMembership(config));
-    lastMembership = key;
-  });
-  node.stopped.subscribe((error) => error && demo.note('error', `this peer stopped: ${error.message}`));
-  joined.partition.connected.subscribe((connected) => demo.note('connection', connected ? 'reconnected this peer' : 'disconnected this peer (partition)'));
-  // Status gossip for the other pages' cluster panels, and a redraw at the same pace.
-  const gossip = (): void =>
-    joined.partition.broadcastStatus({
-      role: node.stopped.value === null ? node.role.value : 'stopped',
-      term: node.term.value,
-      commitIndex: node.commitIndex.value,
-      appliedIndex: store.appliedIndex.value,
-      leader: node.leader.value,
-      visible: document.visibilityState === 'visible',
-      name: settings.name,
-    });
-  setInterval(gossip, 500);
   let scheduled = false;
   const render = (): void => {
     if (scheduled) return;
@@ -101,9 +78,46 @@ function wire(joined: DemoPeer, demo: ReturnType<typeof createDemoModel>): void 
       draw(joined, demo);
     });
   };
-  store.subscribe(render);
+  incarnation = followIncarnation(joined.room, ({ node, store }) => {
+    let lastLeader: string | null = null;
+    // The same configuration can be published again (a new object after a worker update): note changes only.
+    let lastMembership = '';
+    return [
+      node.leader.subscribe((leader) => {
+        if (leader !== null && leader !== lastLeader) {
+          const term = node.term.value;
+          demo.note('election', (nameOf) => `term ${term}: ${leader === node.id ? 'this page' : nameOf(leader)} leads`);
+        }
+        if (leader === null && lastLeader !== null) demo.note('election', `term ${node.term.value}: no leader — electing`);
+        lastLeader = leader;
+      }),
+      node.membership.subscribe((config) => {
+        const key = JSON.stringify([config.voters, config.learners ?? []]);
+        if (key !== lastMembership) demo.note('membership', describeMembership(config));
+        lastMembership = key;
+      }),
+      node.stopped.subscribe((error) => error && demo.note('error', `this peer stopped: ${error.message}`)),
+      store.subscribe(render),
+      ...[node.role, node.term, node.commitIndex, node.leader].map((watchable) => watchable.subscribe(render)),
+    ];
+  });
+  joined.partition.connected.subscribe((connected) => demo.note('connection', connected ? 'reconnected this peer' : 'disconnected this peer (partition)'));
+  joined.partition.peers.subscribe(render);
   demo.onChange(render);
-  for (const watchable of [node.role, node.term, node.commitIndex, node.leader, joined.partition.transport.peers]) watchable.subscribe(render);
+  // Status gossip for the other pages' cluster panels, and a redraw at the same pace.
+  const gossip = (): void => {
+    const { node, store } = joined.room;
+    joined.partition.broadcastStatus({
+      role: node.stopped.value === null ? node.role.value : 'stopped',
+      term: node.term.value,
+      commitIndex: node.commitIndex.value,
+      appliedIndex: store.appliedIndex.value,
+      leader: node.leader.value,
+      visible: document.visibilityState === 'visible',
+      name: settings.name,
+    });
+  };
+  setInterval(gossip, 500);
   setInterval(render, 1_000);
   draw(joined, demo);
 }

@@ -19,7 +19,7 @@ function world(role: 'leader' | 'follower') {
   } as unknown as RaftNode;
   const store = { appliedIndex: createWatchable(40) } as unknown as StoreLike;
   const statuses = createEmitter<{ from: NodeId; status: PeerStatus }>();
-  const partition = { statuses, transport: { peers: createWatchable<ReadonlySet<NodeId>>(new Set([bo, cy])) } } as unknown as PartitionSwitch;
+  const partition = { statuses, peers: createWatchable<ReadonlySet<NodeId>>(new Set([bo, cy])) } as unknown as PartitionSwitch;
   const model = createDemoModel({ node: () => node, store: () => store, partition, selfName: 'Ana' });
   const gossip = (from: NodeId, name: string, appliedIndex: number): void =>
     statuses.emit({ from, status: { role: 'follower', term: 3, commitIndex: appliedIndex, appliedIndex, leader: self, visible: true, name } });

@@ -74,7 +74,7 @@ export function createDemoModel(options: { node: () => RaftNode; store: () => St
     const config: ClusterConfig = node.membership.value;
     const voters = new Set<string>(config.voters);
     const learners = new Set<string>(config.learners ?? []);
-    const reachable = options.partition.transport.peers.value;
+    const reachable = options.partition.peers.value;
     const now = Date.now();
     const applied = options.store().appliedIndex.value;
     const ids = new Set<string>([node.id, ...voters, ...learners, ...[...statuses.keys()].filter((id) => reachable.has(id as NodeId))]);

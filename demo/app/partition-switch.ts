@@ -3,6 +3,11 @@
 // partition around this one tab. The WebRTC connections stay up underneath, so reconnecting is
 // instant and the partition is the only thing the test changes.
 //
+// One switch serves the page for its whole life. joinRoom asks for a new transport whenever the
+// page rejoins under a fresh id (after a wedge), and the switch is attached in front of each: a
+// page cut off stays cut off across the rejoin, and the button, the reachable peers and the
+// status gossip act on the transport in use, not on the first one (they did, before 2026-12-02).
+//
 // It also carries the demo's status gossip: every peer tells the others its role, term, commit
 // index and log end twice a second in frames tagged 0xB5 (the codec's first byte is its version,
 // 1; rooms use 0xA7), so every page can draw the whole cluster. Those frames never reach Raft.
@@ -21,76 +26,103 @@ export interface PeerStatus {
 }
 
 export interface PartitionSwitch {
-  readonly transport: RaftTransport;
+  /**
+   * Puts the switch in front of a transport joinRoom asked for, and returns what joinRoom should
+   * use. The switch follows the latest one attached; an earlier one obeys it until closed.
+   */
+  attach(inner: RaftTransport): RaftTransport;
+  /** The latest transport's reachable peers; none while disconnected or before any is attached. */
+  readonly peers: Watchable<ReadonlySet<NodeId>>;
   readonly connected: Watchable<boolean>;
   setConnected(connected: boolean): void;
+  /** Status gossip from every attached transport not yet closed. */
   readonly statuses: Subscribable<{ from: NodeId; status: PeerStatus }>;
+  /** Sends this page's status to the latest transport's reachable peers (nothing while disconnected). */
   broadcastStatus(status: PeerStatus): void;
-  close(): void;
 }
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+const nobody: ReadonlySet<NodeId> = new Set();
+/** Status frames are a few hundred bytes of JSON; anything larger is not ours. */
+const maxStatusFrameBytes = 4096;
 
-export function createPartitionSwitch(inner: RaftTransport): PartitionSwitch {
+export function createPartitionSwitch(): PartitionSwitch {
   const connected = createWatchable(true);
-  const peers = createWatchable<ReadonlySet<NodeId>>(inner.peers.value);
-  const incoming = createEmitter<RaftEnvelope>();
+  const peers = createWatchable<ReadonlySet<NodeId>>(nobody);
   const statuses = createEmitter<{ from: NodeId; status: PeerStatus }>();
-  const refreshPeers = (): void => peers.set(connected.value ? inner.peers.value : new Set());
-  const unsubscribePeers = inner.peers.subscribe(refreshPeers);
-  const unsubscribeIncoming = inner.incoming.subscribe((envelope) => {
-    if (!connected.value) return;
-    if (envelope.bytes[0] === statusFrameTag) {
-      if (envelope.bytes.length > 4096) return;
-      try {
-        statuses.emit({ from: envelope.from, status: JSON.parse(decoder.decode(envelope.bytes.subarray(1))) as PeerStatus });
-      } catch {
-        // a malformed status frame is ignored: it is display-only
+  let latest: RaftTransport | null = null;
+  /** Each attached transport's refresh of what it reports reachable, until it closes. */
+  const refreshes = new Set<() => void>();
+
+  const attach = (inner: RaftTransport): RaftTransport => {
+    latest = inner;
+    const innerPeers = createWatchable<ReadonlySet<NodeId>>(connected.value ? inner.peers.value : nobody);
+    const refresh = (): void => {
+      const reachable = connected.value ? inner.peers.value : nobody;
+      innerPeers.set(reachable);
+      if (latest === inner) peers.set(reachable);
+    };
+    refreshes.add(refresh);
+    const incoming = createEmitter<RaftEnvelope>();
+    const unsubscribePeers = inner.peers.subscribe(refresh);
+    const unsubscribeIncoming = inner.incoming.subscribe((envelope) => {
+      if (!connected.value) return;
+      if (envelope.bytes[0] === statusFrameTag) {
+        if (envelope.bytes.length > maxStatusFrameBytes) return;
+        try {
+          statuses.emit({ from: envelope.from, status: JSON.parse(decoder.decode(envelope.bytes.subarray(1))) as PeerStatus });
+        } catch {
+          // a malformed status frame is ignored: it is display-only
+        }
+        return;
       }
-      return;
-    }
-    incoming.emit(envelope);
-  });
-  const transport: RaftTransport = {
-    selfId: inner.selfId,
-    peers,
-    incoming,
-    ...(inner.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: inner.maxPayloadBytes }),
-    // The engine keeps replication batches within it (a batch overtaking the one before it is
-    // refused and resent); without it the engine took every frame for in order.
-    ...(inner.orderedFrameBytes === undefined ? {} : { orderedFrameBytes: inner.orderedFrameBytes }),
-    // No serveDataChannelsTo: frames handed to the engine's worker would bypass this switch.
-    send(to, bytes) {
-      if (connected.value) inner.send(to, bytes);
-    },
-    // joinRoom closes the transport it stops using (leaving, or an id given up): the WebRTC
-    // connections underneath must close with it, or peers go on seeing this page's old id.
-    close() {
-      unsubscribePeers();
-      unsubscribeIncoming();
-      inner.close?.();
-    },
+      incoming.emit(envelope);
+    });
+    refresh();
+    return {
+      selfId: inner.selfId,
+      peers: innerPeers,
+      incoming,
+      ...(inner.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: inner.maxPayloadBytes }),
+      // The engine keeps replication batches within it (a batch overtaking the one before it is
+      // refused and resent); without it the engine took every frame for in order.
+      ...(inner.orderedFrameBytes === undefined ? {} : { orderedFrameBytes: inner.orderedFrameBytes }),
+      // No serveDataChannelsTo: frames handed to the engine's worker would bypass this switch.
+      send(to, bytes) {
+        if (connected.value) inner.send(to, bytes);
+      },
+      // joinRoom closes the transport it stops using (leaving, or an id given up): the WebRTC
+      // connections underneath must close with it, or peers go on seeing this page's old id.
+      close() {
+        unsubscribePeers();
+        unsubscribeIncoming();
+        refreshes.delete(refresh);
+        if (latest === inner) {
+          latest = null;
+          peers.set(nobody);
+        }
+        inner.close?.();
+      },
+    };
   };
+
   return {
-    transport,
+    attach,
+    peers,
     connected,
     setConnected(value) {
       connected.set(value);
-      refreshPeers();
+      for (const refresh of [...refreshes]) refresh();
     },
     statuses,
     broadcastStatus(status) {
-      if (!connected.value) return;
+      if (!connected.value || latest === null) return;
       const text = encoder.encode(JSON.stringify(status));
       const frame = new Uint8Array(text.length + 1);
       frame[0] = statusFrameTag;
       frame.set(text, 1);
-      for (const peer of inner.peers.value) inner.send(peer, frame);
-    },
-    close() {
-      unsubscribePeers();
-      unsubscribeIncoming();
+      for (const peer of latest.peers.value) latest.send(peer, frame);
     },
   };
 }

@@ -10,7 +10,7 @@ import {
   type RaftNodeOptions,
   type Room,
 } from '../../src/index.ts';
-import { combineSignalingClients, createBroadcastChannelSignalingClient, createWebRtcTransport, createWebSocketSignalingClient, type WebRtcTransport } from '../../src/webrtc.ts';
+import { combineSignalingClients, createBroadcastChannelSignalingClient, createWebRtcTransport, createWebSocketSignalingClient } from '../../src/webrtc.ts';
 import { createWorkerRaftNode } from '../../src/worker.ts';
 import type { BoardCommand, BoardState } from '../board/board-state.ts';
 import type { UnreachableReport } from '../ui/unreachable-notice.ts';
@@ -20,9 +20,10 @@ import type { DemoSettings } from './settings.ts';
 import { describeDecision, type Wording } from './timeline-text.ts';
 
 export interface DemoPeer {
+  /** `room.node` and `room.store` are replaced when the page rejoins under a fresh id (`onRejoined`). */
   readonly room: Room<BoardState, BoardCommand>;
+  /** One for the page's life, in front of whichever transport the room uses now. */
   readonly partition: PartitionSwitch;
-  readonly webrtc: WebRtcTransport;
 }
 
 const databaseNameFor = (room: string, id: NodeId): string => `demo:${room}:${id}`;
@@ -46,18 +47,20 @@ export interface StartAnywayChoice {
   forget(): void;
 }
 
-/**
- * `onUnreachable` is called from the start (discovery may wait for these peers), `onEvent` once
- * joined; `startAnyway` is polled while discovery waits (the banner's "Start anyway").
- */
-export async function startPeer(
-  settings: DemoSettings,
-  onEvent: (kind: 'membership' | 'error' | 'info', text: string | Wording) => void,
-  onUnreachable: (report: UnreachableReport) => void,
-  startAnyway: StartAnywayChoice,
-): Promise<DemoPeer> {
-  let partition: PartitionSwitch | null = null;
-  let webrtc: WebRtcTransport | null = null;
+export interface PeerHooks {
+  /** Timeline notes, once joined. */
+  readonly onEvent: (kind: 'membership' | 'error' | 'info', text: string | Wording) => void;
+  /** Called from the start: discovery may wait for these peers. */
+  readonly onUnreachable: (report: UnreachableReport) => void;
+  /** Polled while discovery waits (the banner's "Start anyway"). */
+  readonly startAnyway: StartAnywayChoice;
+  /** The room now runs a new node and store, under a fresh id: subscriptions must move to them. */
+  readonly onRejoined: () => void;
+}
+
+export async function startPeer(settings: DemoSettings, hooks: PeerHooks): Promise<DemoPeer> {
+  const { onEvent, onUnreachable, startAnyway } = hooks;
+  const partition = createPartitionSwitch();
   const room = await joinRoom<BoardState, BoardCommand>({
     room: settings.room,
     ...(settings.witness === undefined ? {} : { witness: nodeId(settings.witness) }),
@@ -67,11 +70,7 @@ export async function startPeer(
         createBroadcastChannelSignalingClient({ roomId, nodeId, ...(secret === undefined ? {} : { secret }) }),
         createWebSocketSignalingClient({ url: settings.signalingUrl, roomId, nodeId, ...(secret === undefined ? {} : { secret }) }),
       ]),
-    createTransport: (signaling) => {
-      webrtc = createWebRtcTransport({ signaling, iceServers: [], ...(settings.secret === undefined ? {} : { secret: settings.secret }) });
-      partition = createPartitionSwitch(webrtc);
-      return partition.transport;
-    },
+    createTransport: (signaling) => partition.attach(createWebRtcTransport({ signaling, iceServers: [], ...(settings.secret === undefined ? {} : { secret: settings.secret }) })),
     storage: (id) => IndexedDbRaftStorage.open(databaseNameFor(settings.room, id)),
     // An id given up (removed while this tab was closed, or wedged) leaves a database of up to a
     // snapshot and ~11,000 entries behind: delete it. By then no connection to it is open in this
@@ -95,6 +94,7 @@ export async function startPeer(
         case 'rejoined':
           startAnyway.forget();
           onEvent('info', `this tab rejoined the room as ${event.id.slice(0, 10)}, a fresh id (its old id ${event.previousId.slice(0, 10)} was wedged)`);
+          hooks.onRejoined();
           break;
         case 'removed':
           onEvent('membership', (nameOf) => `the room removed this tab while it was unreachable (${event.toldBy === null ? 'its log says so' : `${nameOf(event.toldBy)} said so`}); it is taken back once reachable`);
@@ -117,6 +117,5 @@ export async function startPeer(
       }
     },
   });
-  if (partition === null || webrtc === null) throw new Error('joinRoom did not create the transport');
-  return { room, partition, webrtc };
+  return { room, partition };
 }

@@ -8,7 +8,7 @@
 import { IndexedDbRaftStorage, joinRoom, nodeId, type NodeId, type RaftNode, type RaftNodeOptions, type Room, type RoomEvent } from '../../src/index.ts';
 import { createWebRtcTransport, createWebSocketSignalingClient } from '../../src/webrtc.ts';
 import { createWorkerRaftNode } from '../../src/worker.ts';
-import { createPartitionSwitch, type PartitionSwitch } from '../../demo/app/partition-switch.ts';
+import { createPartitionSwitch } from '../../demo/app/partition-switch.ts';
 import { storeOptions, type AppliedIds, type IncrementCommand as Command } from '../room-chaos/applied-ids-store.ts';
 import { digestOf } from '../room-chaos/digest.ts';
 import type { ChaosPeerStatus, ChaosRoomSettings, DispatchAnswer, RoomChaosApi, SeenEvent } from '../room-chaos/page-api.ts';
@@ -23,7 +23,8 @@ const raftConfig = { electionTimeoutMin: 1_000, electionTimeoutMax: 2_000, heart
 const maxEventsKept = 500;
 
 let room: Room<AppliedIds, Command> | null = null;
-let partition: PartitionSwitch | null = null;
+/** One for the page's life, as in the demo: a tab cut off stays cut off if it rejoins under a fresh id. */
+const partition = createPartitionSwitch();
 const seen: SeenEvent[] = [];
 
 const databaseNameFor = (roomName: string, id: NodeId): string => `room-chaos:${roomName}:${id}`;
@@ -74,10 +75,7 @@ const api: RoomChaosApi = {
       secret: settings.secret,
       ...(settings.witness === undefined ? {} : { witness: nodeId(settings.witness) }),
       signaling: ({ roomId, nodeId: id, secret }) => createWebSocketSignalingClient({ url: settings.signalingUrl, roomId, nodeId: id, ...(secret === undefined ? {} : { secret }) }),
-      createTransport: (signaling) => {
-        partition = createPartitionSwitch(createWebRtcTransport({ signaling, iceServers: [], secret: settings.secret }));
-        return partition.transport;
-      },
+      createTransport: (signaling) => partition.attach(createWebRtcTransport({ signaling, iceServers: [], secret: settings.secret })),
       storage: (id) => IndexedDbRaftStorage.open(databaseNameFor(settings.room, id)),
       discardStorage: (id) => IndexedDbRaftStorage.destroy(databaseNameFor(settings.room, id)),
       createNode: (options) => startWorkerNode(settings.room, options),
@@ -119,8 +117,8 @@ const api: RoomChaosApi = {
       learners: [...(config.learners ?? [])].sort(),
       commitIndex: current.node.commitIndex.value,
       appliedIndex: current.store.appliedIndex.value,
-      connected: partition?.connected.value ?? true,
-      reachable: [...(partition?.transport.peers.value ?? [])].sort(),
+      connected: partition.connected.value,
+      reachable: [...partition.peers.value].sort(),
       length: applied.length,
       digest: digestOf(applied),
     };
@@ -128,7 +126,7 @@ const api: RoomChaosApi = {
   appliedIds: () => running().store.state.value.applied,
   events: () => [...seen],
   setConnected(connected) {
-    if (partition === null) throw new Error('start() first');
+    running();
     partition.setConnected(connected);
   },
   async leave() {

@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { createEmitter, createWatchable, nodeId, type NodeId, type RaftEnvelope, type RaftTransport } from '../../src/index.ts';
+import { createPartitionSwitch, statusFrameTag, type PeerStatus } from './partition-switch.ts';
+
+const [bo, cy, dee] = ['peer-bo', 'peer-cy', 'peer-dee'].map(nodeId) as [NodeId, NodeId, NodeId];
+
+/** A transport joinRoom could have made: its peers, frames to deliver, and what was sent on it. */
+function fakeTransport(self: string, reachable: NodeId[]) {
+  const peers = createWatchable<ReadonlySet<NodeId>>(new Set(reachable));
+  const incoming = createEmitter<RaftEnvelope>();
+  const sent: { to: NodeId; bytes: Uint8Array }[] = [];
+  let closed = false;
+  const transport: RaftTransport = {
+    selfId: nodeId(self),
+    peers,
+    incoming,
+    send: (to, bytes) => void sent.push({ to, bytes }),
+    close: () => {
+      closed = true;
+    },
+  };
+  return { transport, peers, deliver: (from: NodeId, bytes: Uint8Array) => incoming.emit({ from, bytes }), sent, closed: () => closed };
+}
+
+const status = (name: string): PeerStatus => ({ role: 'follower', term: 2, commitIndex: 7, appliedIndex: 7, leader: null, visible: true, name });
+const statusFrame = (value: PeerStatus): Uint8Array => {
+  const text = new TextEncoder().encode(JSON.stringify(value));
+  return Uint8Array.of(statusFrameTag, ...text);
+};
+
+describe('the demo partition switch', () => {
+  it('drops frames both ways and reports nobody reachable while disconnected, and passes them again once reconnected', () => {
+    const partition = createPartitionSwitch();
+    const inner = fakeTransport('peer-ana', [bo, cy]);
+    const transport = partition.attach(inner.transport);
+    const received: RaftEnvelope[] = [];
+    transport.incoming.subscribe((envelope) => received.push(envelope));
+
+    partition.setConnected(false);
+    transport.send(bo, Uint8Array.of(1, 2));
+    inner.deliver(bo, Uint8Array.of(1, 3));
+    expect(inner.sent).toEqual([]);
+    expect(received).toEqual([]);
+    expect(transport.peers.value.size).toBe(0);
+    expect(partition.peers.value.size).toBe(0);
+
+    partition.setConnected(true);
+    transport.send(bo, Uint8Array.of(1, 4));
+    inner.deliver(cy, Uint8Array.of(1, 5));
+    expect(inner.sent.map((frame) => frame.to)).toEqual([bo]);
+    expect(received.map((envelope) => envelope.from)).toEqual([cy]);
+    expect([...partition.peers.value]).toEqual([bo, cy]);
+  });
+
+  it('keeps status frames from Raft and hands them to the panel', () => {
+    const partition = createPartitionSwitch();
+    const inner = fakeTransport('peer-ana', [bo]);
+    const transport = partition.attach(inner.transport);
+    const raftFrames: RaftEnvelope[] = [];
+    transport.incoming.subscribe((envelope) => raftFrames.push(envelope));
+    const heard: string[] = [];
+    partition.statuses.subscribe(({ from, status: value }) => heard.push(`${from}:${value.name}`));
+    inner.deliver(bo, statusFrame(status('Bo')));
+    inner.deliver(bo, Uint8Array.of(statusFrameTag, 0x7b)); // malformed JSON: ignored
+    expect(heard).toEqual([`${bo}:Bo`]);
+    expect(raftFrames).toEqual([]);
+  });
+
+  it('after a rejoin under a fresh id, follows the new transport: the cut stays, and peers and gossip are the new one’s', () => {
+    const partition = createPartitionSwitch();
+    const first = fakeTransport('peer-ana-1', [bo, cy]);
+    const firstWrapped = partition.attach(first.transport);
+    partition.setConnected(false);
+
+    // joinRoom gives the wedged id up: it closes the transport it made for it, then asks for another.
+    firstWrapped.close?.();
+    expect(first.closed()).toBe(true);
+    const second = fakeTransport('peer-ana-2', [cy, dee]);
+    const secondWrapped = partition.attach(second.transport);
+
+    // Still cut off: the page was disconnected before the rejoin, and nothing reconnected it.
+    expect(partition.connected.value).toBe(false);
+    secondWrapped.send(cy, Uint8Array.of(1, 9));
+    expect(second.sent).toEqual([]);
+    expect(secondWrapped.peers.value.size).toBe(0);
+
+    partition.setConnected(true);
+    expect([...partition.peers.value]).toEqual([cy, dee]);
+    expect([...secondWrapped.peers.value]).toEqual([cy, dee]);
+    partition.broadcastStatus(status('Ana'));
+    expect(second.sent.map((frame) => frame.to)).toEqual([cy, dee]);
+    expect(first.sent).toEqual([]);
+    second.peers.set(new Set([dee]));
+    expect([...partition.peers.value]).toEqual([dee]);
+    // The closed transport's peers no longer reach the switch.
+    first.peers.set(new Set([bo]));
+    expect([...partition.peers.value]).toEqual([dee]);
+  });
+
+  it('an earlier transport not yet closed still obeys the switch, but the panel shows the latest', () => {
+    const partition = createPartitionSwitch();
+    const first = fakeTransport('peer-ana-1', [bo]);
+    const firstWrapped = partition.attach(first.transport);
+    const second = fakeTransport('peer-ana-2', [cy]);
+    partition.attach(second.transport);
+    expect([...partition.peers.value]).toEqual([cy]);
+    partition.setConnected(false);
+    firstWrapped.send(bo, Uint8Array.of(1, 1));
+    expect(first.sent).toEqual([]);
+    expect(firstWrapped.peers.value.size).toBe(0);
+    partition.setConnected(true);
+    expect([...firstWrapped.peers.value]).toEqual([bo]);
+    expect([...partition.peers.value]).toEqual([cy]);
+  });
+
+  it('reports nobody reachable once the latest transport closes', () => {
+    const partition = createPartitionSwitch();
+    const only = partition.attach(fakeTransport('peer-ana', [bo]).transport);
+    expect(partition.peers.value.size).toBe(1);
+    only.close?.();
+    expect(partition.peers.value.size).toBe(0);
+    partition.broadcastStatus(status('Ana'));
+  });
+});
