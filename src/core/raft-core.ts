@@ -45,6 +45,7 @@ import type { MembershipFailure, MembershipOutcome, OutboundMessage, ProposalFai
 import { sameConfig, sameMembers } from './config-compare.ts';
 import type {
   ClusterConfig,
+  ClientId,
   ConfigPayload,
   DedupKey,
   LogEntry,
@@ -117,6 +118,10 @@ const probeAppendBytes = 8 * 1024;
 const maxEntriesPerAppend = 50_000;
 /** Forwarded requests the leader remembers: 16 followers' full windows of unresolved proposals. */
 const leaderDedupCacheSize = 16 * dedupWindowSize;
+/** How far back a leader looks for a request its own application proposed again (rare: see retriedLocalEntry). */
+const localRetryScanEntries = 4 * dedupWindowSize;
+/** Clients whose request ids a leader follows for its own proposals: a node's own identities, re-minted now and then. */
+const maxLocalClients = 64;
 
 export class RaftCore {
   readonly id: NodeId;
@@ -165,6 +170,8 @@ export class RaftCore {
   private readonly forwards = new CorrelatedRequests<PendingForward>();
   private nextCorrelationId = 1;
   private readonly leaderDedupCache = new LeaderDedupCache(leaderDedupCacheSize);
+  /** The highest request id this node appended as leader, per client, for its own proposals. */
+  private readonly localRequestHighWater = new Map<ClientId, number>();
   private readTracker = new ReadIndexTracker();
   private membershipChange: { changeId: number; target: ClusterConfig; awaitingIndex: number; joint: boolean } | null = null;
   private membershipOutcomes: MembershipOutcome[] = [];
@@ -332,7 +339,15 @@ export class RaftCore {
         this.outcomes.push({ type: 'failed', proposalId, failure });
         return;
       }
+      // A request re-proposed under its key (a durable id replayed) waits on the entry we hold.
+      const inherited = this.inheritedEntryFor(dedupKey) ?? this.retriedLocalEntry(dedupKey);
+      if (inherited !== null) {
+        if (this.reportAcceptance) this.outcomes.push({ type: 'accepted', proposalId, index: inherited.index });
+        this.awaitExisting(inherited.index, { proposalId, term: inherited.term, local: true });
+        return;
+      }
       const entry = this.appendAsLeader(command, dedupKey);
+      if (dedupKey !== null) this.noteLocalRequest(dedupKey);
       this.awaited.add(entry.index, { proposalId, term: entry.term, local: true });
       if (this.reportAcceptance) this.outcomes.push({ type: 'accepted', proposalId, index: entry.index });
       return;
@@ -821,6 +836,7 @@ export class RaftCore {
     }
     this.pushMetric({ type: 'electionWon', term: this.currentTerm, elapsedMs: this.now - this.electionStartedAt });
     this.emitTrace({ type: 'becomeLeader' });
+    this.rememberInheritedDedupKeys();
     // §5.4.2: a no-op of the new term lets earlier-term entries commit and reads proceed.
     this.appendAsLeader(new Uint8Array(0), null, true);
     this.adoptForwardsAsLeader();
@@ -829,6 +845,65 @@ export class RaftCore {
     this.pendingReads.clear();
     this.heartbeatDeadline = this.now + this.config.heartbeatIntervalMs;
     for (const peer of this.progress.keys()) this.sendAppend(peer);
+  }
+
+  /**
+   * A new leader's log can hold an entry an earlier leader appended for a proposal whose answer
+   * never reached its proposer (the answer lost, or the leader gone first). The proposal is then
+   * retried under its dedup key: the proposer's forward to us, our own pending forward adopted
+   * below, or the application re-proposing a durable request id after LeadershipLostError. The
+   * entry is ours for good (a leader never changes its own log) and commits with our no-op, so
+   * the retry waits on it: appended again, the command would commit twice, the session table
+   * would skip the copy, and the proposer's acknowledgement would name the skipped copy. The
+   * newest keyed entries are remembered, up to the cache's size (a bounded scan, once a term).
+   */
+  private rememberInheritedDedupKeys(): void {
+    const first = Math.max(this.log.floorIndex + 1, this.log.lastIndex - leaderDedupCacheSize + 1);
+    for (let index = first; index <= this.log.lastIndex; index += 1) {
+      const entry = this.log.entryAt(index);
+      if (entry?.dedupKey !== undefined) this.rememberDedup(entry.dedupKey, entry);
+    }
+  }
+
+  /** The entry this leader's log holds for a retried request, if it remembers one. */
+  private inheritedEntryFor(dedupKey: DedupKey | null): { readonly index: number; readonly term: number } | null {
+    if (dedupKey === null) return null;
+    const cached = this.leaderDedupCache.get(dedupKey);
+    return cached !== undefined && this.log.termAt(cached.index) === cached.term ? cached : null;
+  }
+
+  /**
+   * An application whose call timed out may propose the same request again while this node still
+   * leads. Remembering every own proposal in the dedup cache cost about a microsecond each on the
+   * hot path; instead the highest request id appended per client is kept (one map write), and
+   * only a request at or below it (a retry, or a caller numbering its requests out of order)
+   * looks back through the newest entries of the log for its key. Entries of our own log with the
+   * same key and a term we find there are the request's own (keys are unique).
+   */
+  private retriedLocalEntry(dedupKey: DedupKey | null): { readonly index: number; readonly term: number } | null {
+    if (dedupKey === null) return null;
+    const highWater = this.localRequestHighWater.get(dedupKey.clientId);
+    if (highWater === undefined || dedupKey.requestId > highWater) return null;
+    const last = Math.max(this.log.floorIndex + 1, this.log.lastIndex - localRetryScanEntries + 1);
+    for (let index = this.log.lastIndex; index >= last; index -= 1) {
+      const entry = this.log.entryAt(index);
+      if (entry?.dedupKey !== undefined && entry.dedupKey.requestId === dedupKey.requestId && entry.dedupKey.clientId === dedupKey.clientId) return { index, term: entry.term };
+    }
+    return null;
+  }
+
+  private noteLocalRequest(dedupKey: DedupKey): void {
+    const highWater = this.localRequestHighWater.get(dedupKey.clientId);
+    if (highWater !== undefined && highWater >= dedupKey.requestId) return;
+    // Bounded: forgetting only sends a rare retry down the append path, as before.
+    if (highWater === undefined && this.localRequestHighWater.size >= maxLocalClients) this.localRequestHighWater.clear();
+    this.localRequestHighWater.set(dedupKey.clientId, dedupKey.requestId);
+  }
+
+  /** Waits on an entry already in the log; one at or below the applicable index settles at once. */
+  private awaitExisting(index: number, item: AwaitedProposal): void {
+    this.awaited.add(index, item);
+    if (index <= this.awaited.scannedThrough) this.checkAwaitedAt(index);
   }
 
   private appendAsLeader(command: Uint8Array, dedupKey: DedupKey | null, isNoOp = false): LogEntry {
@@ -1538,15 +1613,10 @@ export class RaftCore {
     // appended, it and every entry after it would be resent forever and never commit. A proposer's
     // own driver refuses such commands, so only a faulty peer forwards one; it is left unanswered.
     if (commandEntrySizeBound(message.command.length, message.dedupKey) + frameOverheadBytes > this.maxFrameBytes) return this.refuse(from, 'commandTooLarge', 0);
-    if (message.dedupKey !== null) {
-      const cached = this.leaderDedupCache.get(message.dedupKey);
-      if (cached !== undefined && this.log.termAt(cached.index) === cached.term) {
-        return respond({ type: 'appended', index: cached.index, term: cached.term });
-      }
-    }
+    const cached = this.inheritedEntryFor(message.dedupKey);
+    if (cached !== null) return respond({ type: 'appended', index: cached.index, term: cached.term });
     if (this.admissionFailure() !== null || this.transfer !== null) return respond({ type: 'busy' });
     const entry = this.appendAsLeader(message.command, message.dedupKey);
-    // Only forwards are ever retried to us, so only they need coalescing.
     if (message.dedupKey !== null) this.rememberDedup(message.dedupKey, entry);
     respond({ type: 'appended', index: entry.index, term: entry.term });
   }
@@ -1653,8 +1723,7 @@ export class RaftCore {
         // Already outlived (a later term committed below it while the answer travelled): the
         // sweep for this committed term is past, so it is settled here, or it would wait forever.
         if (outcome.index > this.commitIndexValue && outcome.term < (this.log.termAt(this.commitIndexValue) ?? 0)) return this.settleLost(item);
-        this.awaited.add(outcome.index, item);
-        if (outcome.index <= this.awaited.scannedThrough) this.checkAwaitedAt(outcome.index);
+        this.awaitExisting(outcome.index, item);
         return;
       }
       case 'notLeader':
@@ -1693,10 +1762,23 @@ export class RaftCore {
    */
   private forwardAnswerVerdict(from: NodeId, forward: PendingForward, index: number, term: number): 'accept' | 'ignore' | RefusalReason {
     if (!isValidCounter(index) || !isValidCounter(term) || index === 0 || index > maxLogIndex) return 'outOfRange';
-    if (index <= forward.committedBefore) return 'ignore';
+    if (index <= forward.committedBefore) return this.holdsForwardedEntry(forward, index, term) ? 'accept' : 'ignore';
     const fromPinnedLeader = this.pinnedLeader?.term === term && this.pinnedLeader.leaderId === from;
     if (term > this.currentTerm || (term === this.currentTerm && !fromPinnedLeader)) return 'ignore';
     return 'accept';
+  }
+
+  /**
+   * Whether this node's log holds, at (index, term), an entry under the forward's own dedup key:
+   * the answer to a request re-proposed after it committed (a durable id replayed), which a new
+   * leader answers with the entry it inherited. Keys are unique per client and request (SPEC
+   * "Exactly-once"), so that entry is this request's, and it is committed here: it settles at
+   * once. An entry behind this node's snapshot cannot be checked, and the answer is set aside.
+   */
+  private holdsForwardedEntry(forward: PendingForward, index: number, term: number): boolean {
+    const key = forward.dedupKey;
+    const entry = this.log.entryAt(index);
+    return key !== null && entry?.term === term && entry.dedupKey !== undefined && entry.dedupKey.clientId === key.clientId && entry.dedupKey.requestId === key.requestId;
   }
 
   /** A new leader takes over its own pending forwards: they are in its log or get appended. */
@@ -1709,6 +1791,13 @@ export class RaftCore {
         continue;
       }
       if (appended !== null) this.awaited.remove(forward.proposalId);
+      // Appended by an earlier leader whose answer never came: our log holds it (see rememberInheritedDedupKeys).
+      const inherited = this.inheritedEntryFor(forward.dedupKey);
+      if (inherited !== null) {
+        if (this.reportAcceptance && appended === null) this.outcomes.push({ type: 'accepted', proposalId: forward.proposalId, index: inherited.index });
+        this.awaitExisting(inherited.index, { proposalId: forward.proposalId, term: inherited.term, local: true });
+        continue;
+      }
       const entry = this.appendAsLeader(forward.command, forward.dedupKey);
       // First accepted now (one held through a transfer, or never answered): reported once.
       if (this.reportAcceptance && appended === null) this.outcomes.push({ type: 'accepted', proposalId: forward.proposalId, index: entry.index });

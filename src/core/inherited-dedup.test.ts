@@ -1,0 +1,194 @@
+// A proposal whose entry a leader appended, and maybe committed, but whose answer never reached
+// the proposer is retried under the same dedup key: by the proposer's forward retry, by a new
+// leader adopting its own pending forwards, or by the application re-proposing a durable request
+// id after a LeadershipLostError. A leader elected since holds the entry (it was replicated to
+// it), so it must answer the retry with that entry, not append the command a second time: the
+// application's session table would skip the copy, and the proposer's acknowledgement would name
+// the skipped copy's index instead of the entry that took effect (helper-49's browser campaign
+// counted 247 such acknowledgements in 28,868, 2026-12-01).
+import { describe, expect, it } from 'vitest';
+import { createCoreHarness, type CoreHarness, type HarnessNode } from './core-harness.test-support.ts';
+import { resolveRaftConfig } from './config.ts';
+import type { ForwardPropose, RaftMessage } from './messages.ts';
+import { RaftCore } from './raft-core.ts';
+import { readyNeedsWrite, type ProposalOutcome, type Ready } from './ready.ts';
+import { clientId, nodeId, type DedupKey, type LogEntry, type NodeId } from './types.ts';
+
+const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+const key: DedupKey = { clientId: clientId('client-p'), requestId: 7 };
+
+const committedIndexOf = (outcomes: readonly ProposalOutcome[], proposalId: number): number | undefined => {
+  const outcome = outcomes.find((item) => item.proposalId === proposalId && item.type !== 'accepted');
+  return outcome?.type === 'committed' ? outcome.entry.index : undefined;
+};
+
+const copiesOf = (node: HarnessNode, dedupKey: DedupKey): number[] => {
+  const indexes: number[] = [];
+  for (let index = 1; index <= node.core.lastIndex; index += 1) {
+    const entry = node.core.entryAt(index);
+    if (entry?.dedupKey?.clientId === dedupKey.clientId && entry.dedupKey.requestId === dedupKey.requestId) indexes.push(index);
+  }
+  return indexes;
+};
+
+/**
+ * A 3-node cluster where the proposer's forward was appended at `original` and replicated to
+ * every node (committed everywhere), but the leader's answer was lost; then the leader is cut off
+ * and `winner` ('proposer' or 'other') is the only one allowed to win the next election.
+ */
+function forwardAnsweredNever(winner: 'proposer' | 'other') {
+  const harness = createCoreHarness(['a', 'b', 'c']);
+  harness.advance(400);
+  const oldLeader = harness.leaders()[0]!;
+  const [proposer, other] = [...harness.nodes.values()].filter((node) => node !== oldLeader) as [HarnessNode, HarnessNode];
+  harness.dropWhen = (_from, _to, message) => message.type === 'forwardProposeResponse';
+  proposer.core.propose(harness.now, 11, bytes('claim task 4'), key);
+  harness.advance(100);
+  const [original] = copiesOf(oldLeader, key);
+  expect(original).toBeDefined();
+  for (const node of harness.nodes.values()) expect(node.core.commitIndex).toBeGreaterThanOrEqual(original!);
+  expect(proposer.outcomes.filter((item) => item.proposalId === 11)).toEqual([]);
+
+  harness.isolate(oldLeader.id);
+  const loser = winner === 'proposer' ? other : proposer;
+  harness.dropWhen = (from, _to, message) => from === loser.id && message.type === 'requestVote';
+  harness.advance(1_500);
+  const newLeader = harness.leaders().find((node) => node !== oldLeader)!;
+  expect(newLeader).toBe(winner === 'proposer' ? proposer : other);
+  return { harness, proposer, other, newLeader, original: original! };
+}
+
+function expectOneCopyEverywhere(harness: CoreHarness, oldLeaderExcluded: HarnessNode, original: number): void {
+  for (const node of harness.nodes.values()) if (node !== oldLeaderExcluded) expect(copiesOf(node, key)).toEqual([original]);
+}
+
+describe('a new leader answers a retried proposal with the entry it inherited', () => {
+  it('the proposer’s forward, retried to a follower that became leader, is acknowledged at the original entry, appended once', () => {
+    const { harness, proposer, other, original } = forwardAnsweredNever('other');
+    harness.advance(2_000);
+    expect(committedIndexOf(proposer.outcomes, 11)).toBe(original);
+    expectOneCopyEverywhere(harness, harness.nodes.get([...harness.nodes.keys()].find((id) => id !== proposer.id && id !== other.id)!)!, original);
+  });
+
+  it('a proposer that becomes leader itself waits on the entry its log holds instead of appending its pending forward again', () => {
+    const { harness, proposer, other, original } = forwardAnsweredNever('proposer');
+    harness.advance(200);
+    expect(committedIndexOf(proposer.outcomes, 11)).toBe(original);
+    expect(copiesOf(proposer, key)).toEqual([original]);
+    expect(copiesOf(other, key)).toEqual([original]);
+  });
+
+  it('a durable request re-proposed on the new leader after a LeadershipLostError waits on the entry the old term appended', () => {
+    const harness = createCoreHarness(['a', 'b', 'c']);
+    harness.advance(400);
+    const oldLeader = harness.leaders()[0]!;
+    // The old leader appends and replicates, but never hears its followers' answers: it cannot
+    // commit, and its proposal fails when it steps down. The entry is on all three logs.
+    harness.dropWhen = (_from, to, message) => to === oldLeader.id && message.type === 'appendEntriesResponse';
+    oldLeader.core.propose(harness.now, 21, bytes('increment'), key);
+    harness.advance(20);
+    const [original] = copiesOf(oldLeader, key);
+    for (const node of harness.nodes.values()) expect(copiesOf(node, key)).toEqual([original]);
+    harness.isolate(oldLeader.id);
+    harness.dropWhen = null;
+    harness.advance(1_500);
+    harness.heal();
+    harness.advance(1_500);
+    expect(oldLeader.outcomes.find((item) => item.proposalId === 21)).toMatchObject({ type: 'failed', failure: 'leadershipLost' });
+    // The application replays the request id wherever it runs now; here, on the leader.
+    const leader = harness.leaders()[0]!;
+    leader.core.propose(harness.now, 22, bytes('increment'), key);
+    harness.advance(200);
+    expect(committedIndexOf(leader.outcomes, 22)).toBe(original);
+    for (const node of harness.nodes.values()) expect(copiesOf(node, key)).toEqual([original]);
+  });
+});
+
+describe('a leader asked again for a request it appended', () => {
+  it('its own proposal retried under the same key (the caller timed out) waits on the first entry', () => {
+    const harness = createCoreHarness(['a', 'b', 'c']);
+    harness.advance(400);
+    const leader = harness.leaders()[0]!;
+    // The followers are cut off: the entry cannot commit, and the application's call times out.
+    harness.isolate(leader.id);
+    leader.core.propose(harness.now, 31, bytes('increment'), key);
+    harness.advance(20);
+    leader.core.propose(harness.now, 32, bytes('increment'), key);
+    expect(copiesOf(leader, key)).toHaveLength(1);
+    harness.heal();
+    // Frames dropped while cut off are sent again once their answers are overdue.
+    harness.advance(1_000);
+    expect(leader.core.role).toBe('leader');
+    const [first] = copiesOf(leader, key);
+    expect(committedIndexOf(leader.outcomes, 31)).toBe(first);
+    expect(committedIndexOf(leader.outcomes, 32)).toBe(first);
+    for (const node of harness.nodes.values()) expect(copiesOf(node, key)).toEqual([first]);
+  });
+});
+
+describe('a leader’s own requests numbered out of order', () => {
+  it('a lower request id it never appended is appended, not taken for a retry of a higher one', () => {
+    const harness = createCoreHarness(['a', 'b', 'c']);
+    harness.advance(400);
+    const leader = harness.leaders()[0]!;
+    const later = { ...key, requestId: 9 };
+    const earlier = { ...key, requestId: 8 };
+    leader.core.propose(harness.now, 41, bytes('nine'), later);
+    leader.core.propose(harness.now, 42, bytes('eight'), earlier);
+    harness.advance(100);
+    const [nine] = copiesOf(leader, later);
+    const [eight] = copiesOf(leader, earlier);
+    expect(eight).toBe(nine! + 1);
+    expect(committedIndexOf(leader.outcomes, 41)).toBe(nine);
+    expect(committedIndexOf(leader.outcomes, 42)).toBe(eight);
+  });
+});
+
+// ---- the proposer's check of a leader's answer naming an entry it already knows committed ----
+
+const [a, b, c] = ['a', 'b', 'c'].map((name) => nodeId(name)) as [NodeId, NodeId, NodeId];
+const plain = (index: number, term: number): LogEntry => ({ index, term, command: new Uint8Array([index]), isNoOp: false });
+
+function drain(node: RaftCore): Ready | null {
+  const ready = node.takeReady();
+  if (ready !== null && readyNeedsWrite(ready)) {
+    const last = ready.entries[ready.entries.length - 1];
+    node.persisted(20, last === undefined ? null : { index: last.index, term: last.term });
+  }
+  return ready;
+}
+
+function forwardsIn(ready: Ready | null): ForwardPropose[] {
+  return [...(ready?.messages ?? []), ...(ready?.messagesAfterPersist ?? [])].map((outbound) => outbound.message).filter((message): message is ForwardPropose => message.type === 'forwardPropose');
+}
+
+/** Follower b of leader a (term 3); its committed log holds `held` at index 3. */
+function followerHolding(held: LogEntry): RaftCore {
+  const node = new RaftCore({ id: b, config: resolveRaftConfig({}), random: () => 0.5, now: 0, bootstrap: { voters: [a, b, c] }, hardState: { term: 3, votedFor: null }, leaderPin: { term: 3, leaderId: a }, snapshotMeta: null, entries: [plain(1, 1), plain(2, 2), held, plain(4, 3)] });
+  const heartbeat: RaftMessage = { type: 'appendEntries', term: 3, prevLogIndex: 4, prevLogTerm: 3, entries: [], leaderCommit: 4, readRound: 0 };
+  node.receive(10, a, heartbeat);
+  drain(node);
+  return node;
+}
+
+describe('a proposer told its re-proposed request is an entry it already holds committed', () => {
+  it('settles committed at that entry when the entry carries the request’s own dedup key', () => {
+    const node = followerHolding({ index: 3, term: 2, command: bytes('increment'), isNoOp: false, dedupKey: key });
+    node.propose(11, 5, bytes('increment'), key);
+    const [forward] = forwardsIn(drain(node));
+    expect(forward?.dedupKey).toEqual(key);
+    node.receive(12, a, { type: 'forwardProposeResponse', correlationId: forward!.correlationId, outcome: { type: 'appended', index: 3, term: 2 } });
+    const outcomes = drain(node)?.outcomes ?? [];
+    expect(outcomes).toEqual([{ type: 'committed', proposalId: 5, entry: { index: 3, term: 2, command: bytes('increment'), isNoOp: false, dedupKey: key } }]);
+  });
+
+  it('sets the answer aside when the committed entry it names is another request’s, and forwards again later', () => {
+    const node = followerHolding({ index: 3, term: 2, command: bytes('other'), isNoOp: false, dedupKey: { ...key, requestId: 6 } });
+    node.propose(11, 5, bytes('increment'), key);
+    const [forward] = forwardsIn(drain(node));
+    node.receive(12, a, { type: 'forwardProposeResponse', correlationId: forward!.correlationId, outcome: { type: 'appended', index: 3, term: 2 } });
+    expect(drain(node)?.outcomes ?? []).toEqual([]);
+    node.tick(2_000);
+    expect(forwardsIn(drain(node)).map((message) => message.dedupKey)).toEqual([key]);
+  });
+});
