@@ -30,6 +30,37 @@ export interface ExactlyOnceResult {
   readonly snapshotBytesInstalled: number;
   /** Processes paused and resumed later (pausable-process.ts). */
   readonly pauses: number;
+  /** Committed entries carrying a dedup key an earlier committed entry carried: the session table skipped them. */
+  readonly duplicateEntries: number;
+  /** Acknowledgements (a propose that resolved) naming such a skipped copy instead of the entry that took effect. */
+  readonly acknowledgedCopies: number;
+}
+
+/**
+ * Which committed index first carried each request's dedup key, as the replicas see entries (an
+ * entry only ever installed inside a snapshot is not seen). A request committed again under the
+ * same key is harmless, the session table skips it, but its proposer is then acknowledged with
+ * the skipped copy's index if that is the entry it waited on: these count both.
+ */
+class CommittedRequests {
+  private readonly firstIndex = new Map<string, number>();
+  private readonly seen = new Set<number>();
+  duplicateEntries = 0;
+
+  committed(index: number, clientId: ClientId, requestId: number): void {
+    if (this.seen.has(index)) return;
+    this.seen.add(index);
+    const request = `${clientId}#${requestId}`;
+    const first = this.firstIndex.get(request);
+    if (first === undefined || index < first) this.firstIndex.set(request, index);
+    if (first !== undefined) this.duplicateEntries += 1;
+  }
+
+  /** Whether an acknowledgement at `index` names a copy: an earlier committed entry carried the request. */
+  isCopy(index: number, clientId: ClientId, requestId: number): boolean {
+    const first = this.firstIndex.get(`${clientId}#${requestId}`);
+    return first !== undefined && first < index;
+  }
 }
 
 const keys = ['x', 'y', 'z'];
@@ -38,7 +69,7 @@ const keys = ['x', 'y', 'z'];
 const stateCheckEvery = 16;
 
 /** One application replica per node incarnation: the KV machine fed by committedFrom(1). */
-export function attachReplicas(cluster: SimulatedCluster, random: () => number): Map<NodeId, KeyValueStateMachine> {
+export function attachReplicas(cluster: SimulatedCluster, random: () => number, requests?: CommittedRequests): Map<NodeId, KeyValueStateMachine> {
   const replicas = new Map<NodeId, KeyValueStateMachine>();
   const incarnations = new Map<NodeId, number>();
   const follow = (id: NodeId): void => {
@@ -54,6 +85,7 @@ export function attachReplicas(cluster: SimulatedCluster, random: () => number):
       for await (const committed of node.committedFrom(1)) {
         if (simulated.incarnation !== incarnation) return;
         if (committed.type === 'install') checker.snapshotInstalled(id, committed.snapshot.throughIndex, committed.snapshot.state);
+        if (committed.type === 'entry' && committed.entry.dedupKey !== undefined) requests?.committed(committed.entry.index, committed.entry.dedupKey.clientId, committed.entry.dedupKey.requestId);
         machine.apply(committed as Committed);
         // The state is canonical bytes, so replicas compare them (a fingerprint) now and then,
         // and always after an install: one that installed wrong bytes diverges from there on.
@@ -97,7 +129,13 @@ function bulkValue(random: () => number, length: number): string {
   return parts.join('');
 }
 
-async function runClient(cluster: SimulatedCluster, replicas: Map<NodeId, KeyValueStateMachine>, home: NodeId, identity: ClientId, operations: number, history: KvOperation[], counters: { retries: number }, random: () => number, bulkBytes: number): Promise<void> {
+interface Acknowledgement {
+  readonly requestId: number;
+  readonly clientId: ClientId;
+  readonly index: number;
+}
+
+async function runClient(cluster: SimulatedCluster, replicas: Map<NodeId, KeyValueStateMachine>, home: NodeId, identity: ClientId, operations: number, history: KvOperation[], counters: { retries: number; acknowledgements: Acknowledgement[] }, random: () => number, bulkBytes: number): Promise<void> {
   for (let requestId = 1; requestId <= operations; requestId += 1) {
     // The first operation puts the bulk under the client's own key, so it stays in the state.
     const command: KvCommand = requestId === 1 && bulkBytes > 0 ? { type: 'put', key: `bulk-${home}`, value: bulkValue(random, bulkBytes) } : nextCommand(random, home, requestId);
@@ -114,6 +152,7 @@ async function runClient(cluster: SimulatedCluster, replicas: Map<NodeId, KeyVal
       const timer = cluster.clock.setTimeout(() => controller.abort(new Error('timeout')), 800);
       try {
         const entry = await node.propose(encodeKvCommand(command), { requestId, signal: controller.signal });
+        counters.acknowledgements.push({ clientId: identity, requestId, index: entry.index });
         const replica = replicas.get(home);
         const deadline = cluster.clock.now() + 1_000;
         while ((replica?.appliedIndex ?? 0) < entry.index && cluster.clock.now() < deadline) await new Promise<void>((resolve) => cluster.clock.setTimeout(resolve, 5));
@@ -150,10 +189,11 @@ export async function runExactlyOnceSimulation(options: ExactlyOnceOptions): Pro
   const bulkBytes = snapshots.profile.maxBytes > 1024 ? Math.floor(snapshots.profile.maxBytes / options.nodes) : 0;
   const cluster = createSimulatedCluster({ seed, size: options.nodes, maxWriteDelayMs: 5, identities, linkBytesPerSecond: snapshots.linkBytesPerSecond, raftConfig: { snapshotTrailingEntries: 5, ...snapshotRaftConfig(snapshots) } });
   const history: KvOperation[] = [];
-  const counters = { retries: 0 };
+  const counters = { retries: 0, acknowledgements: [] as Acknowledgement[] };
+  const requests = new CommittedRequests();
   try {
     await cluster.start();
-    const replicas = attachReplicas(cluster, seededRandom(deriveSeed(seed, 'snapshots')));
+    const replicas = attachReplicas(cluster, seededRandom(deriveSeed(seed, 'snapshots')), requests);
     const operations = options.operationsPerClient ?? 12;
     let finished = 0;
     for (const id of cluster.ids) {
@@ -203,7 +243,8 @@ export async function runExactlyOnceSimulation(options: ExactlyOnceOptions): Pro
     const verdict = checkLinearizability(history);
     if (verdict.ok === false) throw new Error(`history not linearizable (seed ${seed}) on key ${verdict.key}: ${verdict.explanation}`);
     const installed = cluster.checker.snapshotsInstalled;
-    return { operations: history.length, unknown: history.filter((operation) => operation.output === 'unknown').length, retries: counters.retries, snapshotsInstalled: installed.count, snapshotBytesInstalled: installed.bytes, pauses };
+    const acknowledgedCopies = counters.acknowledgements.filter((ack) => requests.isCopy(ack.index, ack.clientId, ack.requestId)).length;
+    return { operations: history.length, unknown: history.filter((operation) => operation.output === 'unknown').length, retries: counters.retries, snapshotsInstalled: installed.count, snapshotBytesInstalled: installed.bytes, pauses, duplicateEntries: requests.duplicateEntries, acknowledgedCopies };
   } finally {
     await cluster.close();
   }

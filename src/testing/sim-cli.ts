@@ -35,6 +35,8 @@ const maxSnapshotBytes = option('max-snapshot-bytes') === undefined ? undefined 
 let failures = 0;
 const installed = { count: 0, bytes: 0 };
 let pauses = 0;
+/** kv workload: requests committed twice (skipped by the session table), and acknowledgements naming such a copy. */
+const copies = { entries: 0, acknowledged: 0 };
 const started = performance.now();
 for (const seed of seeds) {
   try {
@@ -42,6 +44,10 @@ for (const seed of seeds) {
     installed.count += result.snapshotsInstalled;
     installed.bytes += result.snapshotBytesInstalled;
     pauses += result.pauses;
+    if ('duplicateEntries' in result) {
+      copies.entries += result.duplicateEntries;
+      copies.acknowledged += result.acknowledgedCopies;
+    }
     if (seeds.length === 1) console.log(`${JSON.stringify(result)}\n${describeSnapshotConditions(drawSnapshotConditions(seed))}`);
   } catch (error) {
     failures += 1;
@@ -53,5 +59,5 @@ for (const seed of seeds) {
   }
 }
 const seconds = ((performance.now() - started) / 1000).toFixed(1);
-console.log(`${seeds.length - failures} of ${seeds.length} seeds passed (${workload} workload, ${nodes} nodes, ${seconds} s; ${installed.count} snapshots installed, ${(installed.bytes / 1024 / 1024).toFixed(1)} MiB, ${pauses} pauses)`);
+console.log(`${seeds.length - failures} of ${seeds.length} seeds passed (${workload} workload, ${nodes} nodes, ${seconds} s; ${installed.count} snapshots installed, ${(installed.bytes / 1024 / 1024).toFixed(1)} MiB, ${pauses} pauses${workload === 'kv' ? `; ${copies.entries} requests committed again under their key, ${copies.acknowledged} acknowledged at the copy` : ''})`);
 process.exit(failures === 0 ? 0 : 1);
