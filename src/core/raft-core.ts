@@ -1747,8 +1747,12 @@ export class RaftCore {
    * - No entry of this node ever lands above maxLogIndex, so waiting on one there would hang.
    * - A leader's log holds every entry committed here, so it appends past them: an index at or
    *   below them names some other, committed entry, whose term would match and report this
-   *   proposal committed as that entry. (An honest leader's dedup cache can name one, for a
-   *   request id a caller re-proposed: set aside.)
+   *   proposal committed as that entry. The exception is checked against this node's own log:
+   *   an honest leader's dedup cache names the committed entry of a request id a caller
+   *   re-proposed (SPEC's exactly-once recipe, replayed after a crash), and when the entry this
+   *   node holds there carries the same term and the same dedup key, it is this proposal's entry:
+   *   taken. Set aside, it was forwarded again to the same answer forever. (Below this node's
+   *   compaction floor nothing can be checked: set aside.)
    * - A term newer than this node's, or its own term from anyone but the leader pinned for it
    *   (a leader re-elected in a term not heard of here yet), cannot be checked: set aside. An
    *   older term can be honest (a leader's dedup cache answers with an entry it appended while

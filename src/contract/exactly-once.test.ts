@@ -1,0 +1,52 @@
+// SPEC "Exactly-once (§8)", end to end through the public entries: what an application that
+// applies committedFrom() through a ClientSessionTable sees when a node restarts on its storage.
+import { describe, expect, it } from 'vitest';
+import { clientId, ClientSessionTable, nodeId, type ClientIdentity, type Committed, type LogEntry, type RaftNode } from '../index.ts';
+import { startContractCluster, type ContractCluster } from './contract-cluster.test-support.ts';
+
+const bytes = (value: number): Uint8Array => new Uint8Array([value]);
+
+/** The commands an application applies from the node's committed log, each key once (its table). */
+async function appliedCommands(cluster: ContractCluster, node: RaftNode): Promise<number[]> {
+  const table = new ClientSessionTable();
+  const applied: number[] = [];
+  const iterator = node.committedFrom(1)[Symbol.asyncIterator]();
+  for (let index = 1; index <= node.commitIndex.value; index += 1) {
+    const next = (await cluster.settle(iterator.next(), 1_000)).value as Committed;
+    if (next.type === 'install') throw new Error('no snapshot expected');
+    if (next.type === 'entry' && table.shouldApply(next.entry.dedupKey)) applied.push(next.entry.command[0]!);
+  }
+  await iterator.return?.();
+  return applied;
+}
+
+async function restart(cluster: ContractCluster, name: string, identity?: ClientIdentity): Promise<RaftNode> {
+  await cluster.node(name).close();
+  cluster.network.remove(nodeId(name));
+  return cluster.start(name, identity);
+}
+
+describe('SPEC Exactly-once: durable identity, request ids replayed after a crash', () => {
+  for (const proposer of ['follower', 'leader'] as const) {
+    it(`a ${proposer} that already knows the request committed resolves the replay, and the application applies it once`, async () => {
+      const cluster = await startContractCluster({ seed: 41 });
+      const leader = await cluster.waitForLeader();
+      const name = proposer === 'leader' ? leader.id : [...cluster.nodes.keys()].find((candidate) => candidate !== leader.id)!;
+      const identity: ClientIdentity = { type: 'durable', clientId: clientId('app') };
+      const first = await restart(cluster, name, identity);
+      const original = await cluster.settle(first.propose(bytes(1), { requestId: 10 }));
+      await cluster.settle(first.propose(bytes(2), { requestId: 11 }));
+      // The crash: the application does not know whether request 10 committed, so it replays it
+      // once the node is back, after the node has caught up with the commit index.
+      const again = await restart(cluster, name, identity);
+      await cluster.clock.runUntil(() => again.commitIndex.value >= original.index + 1 && cluster.leader() !== null, 5_000);
+      const replayed: LogEntry = await cluster.settle(again.propose(bytes(1), { requestId: 10 }), 5_000);
+      expect(replayed.dedupKey).toEqual({ clientId: 'app', requestId: 10 });
+      expect(replayed.command).toEqual(bytes(1));
+      const later = await cluster.settle(again.propose(bytes(3), { requestId: 12 }), 5_000);
+      await cluster.clock.runUntil(() => again.commitIndex.value >= later.index, 1_000);
+      expect(await appliedCommands(cluster, again)).toEqual([1, 2, 3]);
+      await cluster.close();
+    });
+  }
+});
