@@ -50,3 +50,42 @@ describe('SPEC Exactly-once: durable identity, request ids replayed after a cras
     });
   }
 });
+
+describe('SPEC Exactly-once: auto identity across a restart', () => {
+  it('a node restarted with the same seeded random source mints a client id its log does not hold: its new commands resolve as themselves and are all applied', async () => {
+    const cluster = await startContractCluster({ seed: 6 });
+    const leader = await cluster.waitForLeader();
+    const name = [...cluster.nodes.keys()].find((candidate) => candidate !== leader.id)!;
+    const before = [await cluster.settle(cluster.node(name).propose(bytes(1))), await cluster.settle(cluster.node(name).propose(bytes(2)))];
+    // cluster.start gives the node the same seededRandom it had (a deterministic test does that).
+    const again = await restart(cluster, name);
+    await cluster.clock.runUntil(() => again.commitIndex.value >= before[1]!.index && cluster.leader() !== null, 5_000);
+    const after = [await cluster.settle(again.propose(bytes(3)), 5_000), await cluster.settle(again.propose(bytes(4)), 5_000)];
+    expect(after.map((entry) => entry.command[0])).toEqual([3, 4]);
+    for (const entry of after) {
+      expect(entry.dedupKey?.clientId).toMatch(new RegExp(`^${name}-[0-9a-f]{16}$`));
+      expect(entry.dedupKey?.clientId).not.toBe(before[0]!.dedupKey?.clientId);
+      expect(entry.index).toBeGreaterThan(before[1]!.index);
+    }
+    // Request ids rise within an incarnation.
+    expect(after[1]!.dedupKey!.requestId).toBeGreaterThan(after[0]!.dedupKey!.requestId);
+    expect(before[1]!.dedupKey!.requestId).toBeGreaterThan(before[0]!.dedupKey!.requestId);
+    await cluster.clock.runUntil(() => cluster.node(name).commitIndex.value >= after[1]!.index, 1_000);
+    expect(await appliedCommands(cluster, again)).toEqual([1, 2, 3, 4]);
+    await cluster.close();
+  });
+
+  it('the same, when the restarted node proposes before it has heard of any commit', async () => {
+    const cluster = await startContractCluster({ seed: 6 });
+    const leader = await cluster.waitForLeader();
+    const name = [...cluster.nodes.keys()].find((candidate) => candidate !== leader.id)!;
+    await cluster.settle(cluster.node(name).propose(bytes(1)));
+    await cluster.settle(cluster.node(name).propose(bytes(2)));
+    const again = await restart(cluster, name);
+    const after = [await cluster.settle(again.propose(bytes(3)), 5_000), await cluster.settle(again.propose(bytes(4)), 5_000)];
+    expect(after.map((entry) => entry.command[0])).toEqual([3, 4]);
+    await cluster.clock.runUntil(() => again.commitIndex.value >= after[1]!.index, 1_000);
+    expect(await appliedCommands(cluster, again)).toEqual([1, 2, 3, 4]);
+    await cluster.close();
+  });
+});

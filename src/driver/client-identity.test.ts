@@ -46,6 +46,21 @@ describe('client identity (§8)', () => {
     expect(identity.observeCommitted(entry(3, 'shared', 5))).toEqual({ type: 'durableCollision', clientId: 'shared' });
   });
 
+  it('an auto id the restored log already holds (a random source that repeated across a restart) is minted again', () => {
+    const seeded = (): (() => number) => {
+      let draws = 0;
+      return () => ((draws += 1) % 11) / 11;
+    };
+    const earlier = createClientIdentity({ type: 'auto' }, nodeId('a'), seeded(), []).clientId;
+    const restarted = createClientIdentity({ type: 'auto' }, nodeId('a'), seeded(), [entry(1, earlier, 1), entry(2, earlier, 2)], 2);
+    expect(restarted.clientId).toMatch(/^a-[0-9a-f]{16}$/);
+    expect(restarted.clientId).not.toBe(earlier);
+    expect(restarted.stamp(undefined)).toEqual({ clientId: restarted.clientId, requestId: 1 });
+    // A source that never changes cannot give a fresh id: the request ids then start above the held ones.
+    const stuck = createClientIdentity({ type: 'auto' }, nodeId('a'), () => 0.5, [entry(1, createClientIdentity({ type: 'auto' }, nodeId('a'), () => 0.5, []).clientId, 7)], 1);
+    expect(stuck.stamp(undefined)?.requestId).toBe(8);
+  });
+
   it('an auto id that collides mints a fresh suffix and starts its request ids again', () => {
     let draws = 0;
     const random = (): number => ((draws += 1) % 7) / 7;

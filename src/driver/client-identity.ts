@@ -35,8 +35,9 @@ export interface ClientIdentityState {
  */
 export function createClientIdentity(identity: ClientIdentity | undefined, node: NodeId, random: () => number, restoredEntries: readonly LogEntry[], restoredLastIndex = 0, wallClockFloor = 0): ClientIdentityState {
   const durable = identity?.type === 'durable';
-  let current: ClientId = identity?.type === 'durable' ? identity.clientId : mintAutoClientId(node, random);
-  let nextRequestId = durable ? Math.max(highestRequestId(restoredEntries, current), restoredLastIndex, wallClockFloor) + 1 : 1;
+  let current: ClientId = identity?.type === 'durable' ? identity.clientId : mintAutoClientIdUnusedIn(restoredEntries, node, random);
+  // An auto id starts at 1, unless a random source that keeps repeating left it one the log holds.
+  let nextRequestId = durable ? Math.max(highestRequestId(restoredEntries, current), restoredLastIndex, wallClockFloor) + 1 : highestRequestId(restoredEntries, current) + 1;
   // Until this incarnation issues something it can judge nothing: entries of an earlier
   // incarnation may still arrive after a restart (a forward in flight at the crash).
   let issuedAny = false;
@@ -87,6 +88,26 @@ export function wallClockRequestIdFloor(unixMilliseconds: number): number {
  */
 export function validateRequestId(requestId: number): void {
   if (!isValidCounter(requestId) || requestId === 0) throw new RangeError(`propose requestId must be a positive safe integer, got ${String(requestId)}`);
+}
+
+/** Mints before giving up on a random source that keeps returning ids the log holds. */
+const autoMintAttempts = 8;
+
+/**
+ * SPEC "Collision", applied to the log a node restarts on: entries under the auto id it just
+ * minted were issued by an earlier incarnation, since this one has issued nothing. That happens
+ * when the random source repeats itself across a restart, as a seeded one given the same seed
+ * does (API.md's deterministic tests). Reusing the id, with request ids from 1 again, made the
+ * leader's dedup cache answer a new command with the old entry under the same key (the command
+ * was lost, and propose resolved with another command), and an application's ClientSessionTable
+ * would skip the new commands as replays. So it mints again.
+ */
+function mintAutoClientIdUnusedIn(restoredEntries: readonly LogEntry[], node: NodeId, random: () => number): ClientId {
+  const held = new Set<string>();
+  for (const entry of restoredEntries) if (entry.dedupKey !== undefined) held.add(entry.dedupKey.clientId);
+  let minted = mintAutoClientId(node, random);
+  for (let attempt = 1; attempt < autoMintAttempts && held.has(minted); attempt += 1) minted = mintAutoClientId(node, random);
+  return minted;
 }
 
 function highestRequestId(entries: readonly LogEntry[], owner: ClientId): number {
