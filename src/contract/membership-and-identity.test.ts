@@ -2,7 +2,7 @@
 // against the public entries: joint majorities, a truncated configuration reverting, the
 // leadershipLost abandon reason, which entries carry a dedup key, and the auto id re-mint.
 import { describe, expect, it } from 'vitest';
-import { clientId, LeadershipTransferError, nodeId, type LogEntry } from '../index.ts';
+import { clientId, LeadershipLostError, LeadershipTransferError, nodeId, type LogEntry } from '../index.ts';
 import { startContractCluster } from './contract-cluster.test-support.ts';
 
 const bytes = (value: number): Uint8Array => new Uint8Array([value]);
@@ -114,6 +114,52 @@ describe('SPEC Exactly-once', () => {
     const next = await cluster.settle(victim.propose(bytes(3)));
     expect(next.dedupKey?.clientId).not.toBe(taken);
     expect(next.dedupKey?.clientId).toMatch(new RegExp(`^${victim.id}-[0-9a-f]+$`));
+    await cluster.close();
+  });
+});
+
+describe('SPEC Leadership transfer with a membership change in flight', () => {
+  it('a transfer asked while C_old,new is uncommitted still hands leadership to its target, and the change completes', async () => {
+    const cluster = await startContractCluster({ names: ['a', 'b', 'c', 'l'], voters: ['a', 'b', 'c'], learners: ['l'], seed: 9 });
+    const first = await cluster.waitForLeader();
+    const target = [...cluster.nodes.values()].find((node) => node !== first && node.role.value === 'follower')!;
+    const promoted = voters('a', 'b', 'c', 'l');
+    const change = first.changeMembership(promoted);
+    const changed = change.then(
+      (config) => config,
+      (error: unknown) => error,
+    );
+    // Asked at once: the transfer and the joint consensus run together.
+    await cluster.settle(first.transferLeadership(target.id));
+    expect(target.role.value).toBe('leader');
+    expect(cluster.trace.filter((event) => event.type === 'leadershipTransferAbandoned')).toEqual([]);
+    // The change is finished by whoever leads: C_new alone, committed on every node.
+    await cluster.clock.runUntil(() => [...cluster.nodes.values()].every((node) => node.membership.value.voters.length === 4 && node.commitIndex.value === target.commitIndex.value), 5_000);
+    const configs = (await cluster.storage(target.id).entries()).filter((entry) => entry.config !== undefined);
+    expect(configs.at(-1)?.config).toEqual({ old: null, new: promoted });
+    expect(configs.at(-1)!.index).toBeLessThanOrEqual(target.commitIndex.value);
+    expect(cluster.node('l').role.value).toBe('follower');
+    // Its caller learns it committed, or that the outcome is unknown because leadership moved.
+    const outcome = await cluster.settle(changed);
+    if (outcome instanceof Error) expect(outcome).toBeInstanceOf(LeadershipLostError);
+    else expect(outcome).toEqual(promoted);
+    expect(target.role.value).toBe('leader');
+    await cluster.close();
+  });
+
+  it('a transfer abandoned while C_old,new commits leaves the old leader to finish the change, which resolves', async () => {
+    const cluster = await startContractCluster({ names: ['a', 'b', 'c', 'l'], voters: ['a', 'b', 'c'], learners: ['l'], seed: 10 });
+    const leader = await cluster.waitForLeader();
+    const [target] = [...cluster.nodes.values()].filter((node) => node !== leader && node.role.value === 'follower');
+    // The target hears nothing from the leader: the transfer cannot bring it up to date.
+    cluster.network.block(leader.id, target!.id);
+    const promoted = voters('a', 'b', 'c', 'l');
+    const change = leader.changeMembership(promoted);
+    const transfer = leader.transferLeadership(target!.id);
+    await expect(cluster.settle(transfer)).rejects.toMatchObject({ name: 'LeadershipTransferError', reason: 'timeout' });
+    expect(leader.role.value).toBe('leader');
+    await expect(cluster.settle(change)).resolves.toEqual(promoted);
+    expect(leader.membership.value).toEqual(promoted);
     await cluster.close();
   });
 });

@@ -1433,7 +1433,12 @@ export class RaftCore {
     if (configIndex > this.commitIndexValue) return;
     const payload = this.membershipValue.payload;
     if (payload.old !== null) {
-      // C_old,new committed (by us or a previous leader): now C_new alone.
+      // C_old,new committed (by us or a previous leader): now C_new alone. Not while handing
+      // leadership over: an entry appended once TimeoutNow is out leaves the target's log behind
+      // ours, so the voters deny it the election the transfer asked for (logNotUpToDate). The
+      // target leaves the joint configuration itself once it leads; an abandoned transfer
+      // resumes it here.
+      if (this.transfer !== null) return;
       const entry = this.appendConfig({ old: null, new: payload.new });
       if (this.membershipChange !== null) this.membershipChange.awaitingIndex = entry.index;
       return;
@@ -1474,8 +1479,11 @@ export class RaftCore {
     if (transfer.timeoutSent) this.messages = this.messages.filter((outbound) => outbound.to !== transfer.target || outbound.message.type !== 'timeoutNow');
     this.emitTrace({ type: 'leadershipTransferAbandoned', target: transfer.target, reason });
     this.transferOutcomes.push({ transferId: transfer.transferId, failure: reason });
-    // Proposals held while handing over resume here.
-    if (this.roleValue === 'leader') this.adoptForwardsAsLeader();
+    // Proposals held while handing over resume here, and so does leaving a joint configuration.
+    if (this.roleValue === 'leader') {
+      this.adoptForwardsAsLeader();
+      this.advanceMembershipChange();
+    }
   }
 
   // ---- reads (§6.4) ---------------------------------------------------------------------------
