@@ -172,6 +172,33 @@ describe('SPEC Untrusted peers: nonces', () => {
 });
 
 describe('SPEC Untrusted peers: nothing a peer sends can throw inside the engine', () => {
+  it('undecodable frames (empty, truncated, trailing bytes, an overlong varint, an entry count or length far beyond the limits) are dropped with frameUndecodable naming the sender', async () => {
+    const { cluster, stranger } = await clusterWithForgers(39);
+    const leader = await cluster.waitForLeader();
+    const name = followerOf(cluster, leader.id);
+    const target = cluster.node(name);
+    const valid = encodeMessage(appendEntries(target.term.value, 1, 1, [], 1));
+    const forward = encodeMessage({ type: 'forwardPropose', correlationId: 1, command: new Uint8Array(4), dedupKey: null });
+    const [version, appendType] = [valid[0]!, valid[1]!];
+    const frames = [
+      new Uint8Array(0),
+      valid.subarray(0, valid.length - 1),
+      new Uint8Array([...valid, 0]),
+      new Uint8Array([version, appendType, 0x83, 0x00, 1, 1, 1, 0, 0]),
+      new Uint8Array([version, appendType, 1, 1, 1, 1, 0, 0xff, 0xff, 0xff, 0xff, 0x0f]),
+      new Uint8Array([forward[0]!, forward[1]!, 1, 0xff, 0xff, 0xff, 0xff, 0x0f]),
+    ];
+    for (const frame of frames) stranger.send(target.id, frame);
+    await cluster.clock.advance(50);
+    const dropped = cluster.trace.filter((event): event is Extract<RaftTraceEvent, { type: 'frameUndecodable' }> => event.type === 'frameUndecodable' && event.node === name);
+    expect(dropped).toHaveLength(frames.length);
+    expect(dropped.every((event) => event.from === mallory && event.reason.length > 0)).toBe(true);
+    expect(cluster.metrics.filter((metric) => metric.type === 'frameUndecodable' && metric.reporter === name)).toHaveLength(frames.length);
+    expect(target.leader.value).toBe(leader.id);
+    await expect(cluster.settle(target.propose(new Uint8Array([5])))).resolves.toMatchObject({ command: new Uint8Array([5]) });
+    await cluster.close();
+  });
+
   it('mutated copies of every kind of frame, from a voter and a stranger, leave every node running and the cluster committing', async () => {
     const { cluster, voterForger, stranger } = await clusterWithForgers(37);
     const leader = await cluster.waitForLeader();
