@@ -3,7 +3,7 @@
 // its watchables and its storage. The frames are built with the project's codec (an outside test
 // would write the same bytes by hand); every claim is checked on a running node, not on the core.
 import { describe, expect, it } from 'vitest';
-import { encodeMessage } from '../codec/index.ts';
+import { decodeMessage, encodeMessage } from '../codec/index.ts';
 import type { RaftMessage } from '../core/messages.ts';
 import { nodeId, seededRandom, type LogEntry, type NodeId, type RaftTraceEvent, type RaftTransport } from '../index.ts';
 import { startContractCluster, type ContractCluster } from './contract-cluster.test-support.ts';
@@ -77,6 +77,38 @@ describe('SPEC Untrusted peers: leader authority', () => {
     expect(refusalsAt(cluster, name, d)).toEqual(['leaderNotPinned', 'timeoutNowNotFromLeader']);
     expect(target.term.value).toBe(termBefore);
     expect(target.role.value).toBe('follower');
+    await cluster.close();
+  });
+});
+
+describe('SPEC Roles, terms and elections: leaderAlive on real votes', () => {
+  it('a vote request of a higher term, not a pre-vote, is denied with leaderAlive while the leader is heard, without raising the term; one marked as a transfer is not', async () => {
+    const { cluster, voterForger } = await clusterWithForgers(71);
+    const answers: Array<Extract<RaftMessage, { type: 'requestVoteResponse' }>> = [];
+    voterForger.incoming.subscribe((envelope) => {
+      const decoded = decodeMessage(envelope.bytes);
+      if (decoded.ok && decoded.value.type === 'requestVoteResponse') answers.push(decoded.value);
+    });
+    const leader = await cluster.waitForLeader();
+    await cluster.settle(leader.propose(new Uint8Array([1])));
+    const name = followerOf(cluster, leader.id);
+    const target = cluster.node(name);
+    await cluster.clock.advance(60);
+    const term = target.term.value;
+    const lastLogIndex = (await cluster.storage(name).entries()).at(-1)!.index + 10;
+    voterForger.send(target.id, encodeMessage({ type: 'requestVote', term: term + 1, lastLogIndex, lastLogTerm: term, preVote: false, transfer: false }));
+    await cluster.clock.advance(5);
+    expect(answers).toEqual([{ type: 'requestVoteResponse', term, preVote: false, granted: false, denialReason: 'leaderAlive' }]);
+    expect(cluster.trace).toContainEqual(expect.objectContaining({ type: 'voteDenied', node: name, to: d, preVote: false, reason: 'leaderAlive' }));
+    expect(target.term.value).toBe(term);
+    await cluster.clock.advance(500);
+    expect(leader.role.value).toBe('leader');
+    expect(leader.term.value).toBe(term);
+    // Marked as part of a leadership transfer, the same request is granted at the new term.
+    voterForger.send(target.id, encodeMessage({ type: 'requestVote', term: term + 1, lastLogIndex, lastLogTerm: term, preVote: false, transfer: true }));
+    await cluster.clock.advance(5);
+    expect(answers.at(-1)).toEqual({ type: 'requestVoteResponse', term: term + 1, preVote: false, granted: true, denialReason: null });
+    expect(target.term.value).toBe(term + 1);
     await cluster.close();
   });
 });
