@@ -2,7 +2,7 @@
 // against the public entries: joint majorities, a truncated configuration reverting, the
 // leadershipLost abandon reason, which entries carry a dedup key, and the auto id re-mint.
 import { describe, expect, it } from 'vitest';
-import { clientId, LeadershipLostError, LeadershipTransferError, nodeId, type LogEntry } from '../index.ts';
+import { clientId, LeadershipLostError, LeadershipTransferError, nodeId, NotLeaderError, type LogEntry } from '../index.ts';
 import { startContractCluster } from './contract-cluster.test-support.ts';
 
 const bytes = (value: number): Uint8Array => new Uint8Array([value]);
@@ -160,6 +160,46 @@ describe('SPEC Leadership transfer with a membership change in flight', () => {
     expect(leader.role.value).toBe('leader');
     await expect(cluster.settle(change)).resolves.toEqual(promoted);
     expect(leader.membership.value).toEqual(promoted);
+    await cluster.close();
+  });
+
+  it('a change asked for during a transfer appends nothing meanwhile: the target still takes over, and the change rejects with NotLeaderError', async () => {
+    const cluster = await startContractCluster({ names: ['a', 'b', 'c', 'l'], voters: ['a', 'b', 'c'], learners: ['l'], seed: 1 });
+    const leader = await cluster.waitForLeader();
+    await cluster.clock.advance(100);
+    const target = [...cluster.nodes.values()].find((node) => node !== leader && node.role.value === 'follower')!;
+    const lastIndex = (await cluster.storage(leader.id).entries()).at(-1)!.index;
+    const transfer = leader.transferLeadership(target.id);
+    const change = leader.changeMembership(voters('a', 'b', 'c', 'l')).then(
+      () => null,
+      (rejected: unknown) => rejected,
+    );
+    await cluster.settle(transfer);
+    expect(target.role.value).toBe('leader');
+    const error = await cluster.settle(change);
+    expect(error).toBeInstanceOf(NotLeaderError);
+    // Rejected as the old leader steps down: on the target's vote request, before it is known to lead.
+    expect([null, target.id]).toContain((error as NotLeaderError).leader);
+    // Nothing of it reached any log: the configuration is the old one everywhere.
+    expect((await cluster.storage(leader.id).entries()).filter((entry) => entry.index > lastIndex && entry.config !== undefined)).toEqual([]);
+    expect(target.membership.value).toEqual({ voters: voters('a', 'b', 'c').voters, learners: [nodeId('l')] });
+    // Asked of the new leader, it goes through.
+    await expect(cluster.settle(target.changeMembership(voters('a', 'b', 'c', 'l')))).resolves.toEqual(voters('a', 'b', 'c', 'l'));
+    await cluster.close();
+  });
+
+  it('a change asked for during a transfer that is then abandoned runs on the leader and resolves', async () => {
+    const cluster = await startContractCluster({ names: ['a', 'b', 'c', 'l'], voters: ['a', 'b', 'c'], learners: ['l'], seed: 2 });
+    const leader = await cluster.waitForLeader();
+    const target = [...cluster.nodes.values()].find((node) => node !== leader && node.role.value === 'follower')!;
+    cluster.network.block(leader.id, target.id);
+    await cluster.settle(leader.propose(bytes(1))); // the target falls behind: the transfer waits on it
+    const transfer = leader.transferLeadership(target.id);
+    const change = leader.changeMembership(voters('a', 'b', 'c', 'l'));
+    leader.cancelTransfer();
+    await expect(cluster.settle(transfer)).rejects.toMatchObject({ name: 'LeadershipTransferError', reason: 'cancelled' });
+    await expect(cluster.settle(change)).resolves.toEqual(voters('a', 'b', 'c', 'l'));
+    expect(leader.role.value).toBe('leader');
     await cluster.close();
   });
 });

@@ -174,6 +174,13 @@ export class RaftCore {
   private readonly localRequestHighWater = new Map<ClientId, number>();
   private readTracker = new ReadIndexTracker();
   private membershipChange: { changeId: number; target: ClusterConfig; awaitingIndex: number; joint: boolean } | null = null;
+  /**
+   * A change asked for while leadership is being handed over. The leader appends nothing then
+   * (an entry appended after TimeoutNow leaves the target's log behind, and the voters deny it the
+   * election): the change waits, runs if the transfer is abandoned, and fails with notLeader once
+   * the target leads (its caller asks the new leader).
+   */
+  private heldMembershipChange: { changeId: number; target: ClusterConfig } | null = null;
   private membershipOutcomes: MembershipOutcome[] = [];
   private transfer: { transferId: number; target: NodeId; deadline: number; timeoutSent: boolean; awaitingNewLeader: boolean } | null = null;
   private transferOutcomes: TransferOutcome[] = [];
@@ -369,10 +376,14 @@ export class RaftCore {
       this.membershipOutcomes.push({ changeId, failure });
     };
     if (this.roleValue !== 'leader') return fail('notLeader');
-    if (this.membershipChange !== null || this.latestConfigIndex() > this.commitIndexValue || this.membershipValue.payload.old !== null) return fail('inProgress');
+    if (this.membershipChange !== null || this.heldMembershipChange !== null || this.latestConfigIndex() > this.commitIndexValue || this.membershipValue.payload.old !== null) return fail('inProgress');
     const current = this.membershipValue.payload.new;
     if (sameConfig(current, target)) {
       this.membershipOutcomes.push({ changeId, failure: null });
+      return;
+    }
+    if (this.transfer !== null) {
+      this.heldMembershipChange = { changeId, target };
       return;
     }
     // A change that keeps the voters (learners only) needs no joint phase: majorities are unchanged.
@@ -767,6 +778,9 @@ export class RaftCore {
       this.handBackReads();
       if (this.membershipChange !== null) this.membershipOutcomes.push({ changeId: this.membershipChange.changeId, failure: 'leadershipLost' });
       this.membershipChange = null;
+      // Never appended: nothing of it can commit, so the caller learns who leads now.
+      if (this.heldMembershipChange !== null) this.membershipOutcomes.push({ changeId: this.heldMembershipChange.changeId, failure: 'notLeader' });
+      this.heldMembershipChange = null;
       if (this.transfer !== null) this.transfer.awaitingNewLeader = true;
     }
     if (this.transfer !== null && this.transfer.awaitingNewLeader && leader !== null) {
@@ -1479,10 +1493,14 @@ export class RaftCore {
     if (transfer.timeoutSent) this.messages = this.messages.filter((outbound) => outbound.to !== transfer.target || outbound.message.type !== 'timeoutNow');
     this.emitTrace({ type: 'leadershipTransferAbandoned', target: transfer.target, reason });
     this.transferOutcomes.push({ transferId: transfer.transferId, failure: reason });
-    // Proposals held while handing over resume here, and so does leaving a joint configuration.
+    // Proposals held while handing over resume here, and so do leaving a joint configuration and
+    // a change asked for meanwhile.
     if (this.roleValue === 'leader') {
       this.adoptForwardsAsLeader();
       this.advanceMembershipChange();
+      const held = this.heldMembershipChange;
+      this.heldMembershipChange = null;
+      if (held !== null) this.changeMembership(this.now, held.changeId, held.target);
     }
   }
 
