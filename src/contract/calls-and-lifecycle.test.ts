@@ -165,6 +165,45 @@ describe('API.md The node: transferLeadership', () => {
     await cluster.close();
   });
 
+  it('asked again for the target of the transfer in progress, it joins that transfer (as etcd ignores the repeat): the calls resolve when the target leads, and one caller aborting ends only its own call', async () => {
+    const cluster = await startContractCluster({ seed: 59 });
+    const leader = await cluster.waitForLeader();
+    const target = [...cluster.nodes.values()].find((node) => node !== leader)!;
+    cluster.network.block(leader.id, target.id);
+    await cluster.settle(leader.propose(bytes(1))); // the target lags: the transfer is still catching it up
+    const first = leader.transferLeadership(target.id);
+    const second = leader.transferLeadership(target.id);
+    // A third caller gives up: only its own call ends, the transfer goes on for the others.
+    const controller = new AbortController();
+    const third = leader.transferLeadership(target.id, { signal: controller.signal });
+    const reason = new Error('not waiting any more');
+    controller.abort(reason);
+    await expect(third).rejects.toBe(reason);
+    cluster.network.heal();
+    await expect(cluster.settle(Promise.all([first, second]))).resolves.toEqual([undefined, undefined]);
+    expect(target.role.value).toBe('leader');
+    expect(cluster.trace.filter((event) => event.type === 'leadershipTransferStarted')).toHaveLength(1);
+    expect(cluster.trace.filter((event) => event.type === 'leadershipTransferAbandoned')).toEqual([]);
+    await cluster.close();
+  });
+
+  it('asked for another target while one is in progress, the first is abandoned with cancelled and the second goes ahead', async () => {
+    const cluster = await startContractCluster({ seed: 60 });
+    const leader = await cluster.waitForLeader();
+    const [first, second] = [...cluster.nodes.values()].filter((node) => node !== leader) as [RaftNode, RaftNode];
+    cluster.network.block(leader.id, first.id);
+    await cluster.settle(leader.propose(bytes(1)));
+    const toFirst = leader.transferLeadership(first.id).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    const toSecond = leader.transferLeadership(second.id);
+    await cluster.settle(toSecond);
+    expect(second.role.value).toBe('leader');
+    expect(await toFirst).toMatchObject({ name: 'LeadershipTransferError', reason: 'cancelled' });
+    await cluster.close();
+  });
+
   it('resolves once the target leads, and the target\u2019s awaitLeadership resolves with it', async () => {
     const cluster = await startContractCluster({ seed: 58 });
     const leader = await cluster.waitForLeader();

@@ -182,7 +182,8 @@ export class RaftCore {
    */
   private heldMembershipChange: { changeId: number; target: ClusterConfig } | null = null;
   private membershipOutcomes: MembershipOutcome[] = [];
-  private transfer: { transferId: number; target: NodeId; deadline: number; timeoutSent: boolean; awaitingNewLeader: boolean } | null = null;
+  /** `transferIds`: every call waiting on this transfer (a repeat for its target joins it). */
+  private transfer: { transferIds: number[]; target: NodeId; deadline: number; timeoutSent: boolean; awaitingNewLeader: boolean } | null = null;
   private transferOutcomes: TransferOutcome[] = [];
   private readonly pendingReads = new CorrelatedRequests<PendingRead>();
   private readonly wedgeDetector: WedgeDetector;
@@ -403,12 +404,18 @@ export class RaftCore {
       this.transferOutcomes.push({ transferId, failure: null });
       return;
     }
+    // Asked again for the same target: the transfer in progress goes on, and this call waits on
+    // it too (etcd ignores the repeat; cancelling reported a failure while leadership moved).
+    if (this.transfer !== null && this.transfer.target === target) {
+      this.transfer.transferIds.push(transferId);
+      return;
+    }
     if (this.transfer !== null) this.abandonTransfer('cancelled');
     if (!this.isVoter(target) || !this.progress.has(target)) {
       this.transferOutcomes.push({ transferId, failure: 'notVoter' });
       return;
     }
-    this.transfer = { transferId, target, deadline: this.now + this.config.electionTimeoutMaxMs, timeoutSent: false, awaitingNewLeader: false };
+    this.transfer = { transferIds: [transferId], target, deadline: this.now + this.config.electionTimeoutMaxMs, timeoutSent: false, awaitingNewLeader: false };
     this.emitTrace({ type: 'leadershipTransferStarted', target });
     // Entries the target lacks may be lost rather than in flight (it was cut off a moment ago).
     // The replicate state would notice only after an election timeout without progress, the
@@ -422,6 +429,15 @@ export class RaftCore {
   cancelTransfer(now: number): void {
     this.advanceClock(now);
     if (this.transfer !== null) this.abandonTransfer('cancelled');
+  }
+
+  /** One caller stopped waiting (its signal aborted): the transfer ends when no caller is left. */
+  abandonTransferCall(now: number, transferId: number): void {
+    this.advanceClock(now);
+    const transfer = this.transfer;
+    if (transfer === null || !transfer.transferIds.includes(transferId)) return;
+    transfer.transferIds = transfer.transferIds.filter((waiting) => waiting !== transferId);
+    if (transfer.transferIds.length === 0) this.abandonTransfer('cancelled');
   }
 
   /** A linearizable read from this node's caller; the read index arrives in a later ready. */
@@ -784,8 +800,8 @@ export class RaftCore {
       if (this.transfer !== null) this.transfer.awaitingNewLeader = true;
     }
     if (this.transfer !== null && this.transfer.awaitingNewLeader && leader !== null) {
-      if (leader === this.transfer.target) this.transferOutcomes.push({ transferId: this.transfer.transferId, failure: null });
-      else this.transferOutcomes.push({ transferId: this.transfer.transferId, failure: 'leadershipLost' });
+      const failure = leader === this.transfer.target ? null : 'leadershipLost';
+      for (const transferId of this.transfer.transferIds) this.transferOutcomes.push({ transferId, failure });
       if (leader !== this.transfer.target) this.emitTrace({ type: 'leadershipTransferAbandoned', target: this.transfer.target, reason: 'leadershipLost' });
       this.transfer = null;
     }
@@ -1492,7 +1508,7 @@ export class RaftCore {
     // leadership where it is instead of reporting failure while the target takes over.
     if (transfer.timeoutSent) this.messages = this.messages.filter((outbound) => outbound.to !== transfer.target || outbound.message.type !== 'timeoutNow');
     this.emitTrace({ type: 'leadershipTransferAbandoned', target: transfer.target, reason });
-    this.transferOutcomes.push({ transferId: transfer.transferId, failure: reason });
+    for (const transferId of transfer.transferIds) this.transferOutcomes.push({ transferId, failure: reason });
     // Proposals held while handing over resume here, and so do leaving a joint configuration and
     // a change asked for meanwhile.
     if (this.roleValue === 'leader') {

@@ -446,8 +446,8 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
     },
     transferLeadership: async (target, transferOptions = {}) => {
       rejectIfUnusable(transferOptions.signal);
-      return pendingTransfers.start(transferOptions.signal, () => {
-        core.cancelTransfer(clock.now());
+      return pendingTransfers.start(transferOptions.signal, (transferId) => {
+        core.abandonTransferCall(clock.now(), transferId);
         scheduleStep();
       }, (transferId) => {
         core.transferLeadership(clock.now(), transferId, target);
