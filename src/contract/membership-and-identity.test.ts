@@ -30,6 +30,25 @@ describe('SPEC Membership', () => {
     await cluster.close();
   });
 
+  it('while joint, an election needs a majority of the new voters too: the old voters alone elect no one', async () => {
+    const cluster = await startContractCluster({ names: ['a', 'b', 'c', 'd', 'e'], voters: ['a', 'b', 'c'], learners: ['d', 'e'], seed: 2 });
+    const leader = await cluster.waitForLeader();
+    const oldVoters = ['a', 'b', 'c'].filter((name) => name !== leader.id);
+    cluster.network.isolate(nodeId('d'));
+    cluster.network.isolate(nodeId('e'));
+    const change = leader.changeMembership({ voters: [leader.id, nodeId('d'), nodeId('e')] });
+    change.catch(() => {});
+    await cluster.clock.runUntil(() => oldVoters.every((name) => cluster.node(name).membership.value.voters.includes(nodeId('d'))), 1_000);
+    // C_old,new reached the two other old voters, then its leader is gone: they are a majority of
+    // the old voters, but of the new ones ({leader, d, e}) nobody is reachable.
+    await leader.close();
+    cluster.network.isolate(leader.id);
+    await cluster.clock.advance(5_000);
+    for (const name of oldVoters) expect(cluster.node(name).role.value, name).not.toBe('leader');
+    expect(cluster.trace.filter((event) => event.type === 'becomeLeader' && event.node !== leader.id)).toEqual([]);
+    await cluster.close();
+  });
+
   it('a node uses a configuration from the moment it is appended, and reverts when that entry is truncated', async () => {
     const cluster = await startContractCluster({ names: ['a', 'b', 'c', 'd'], voters: ['a', 'b', 'c'], learners: ['d'], seed: 4 });
     const old = await cluster.waitForLeader();
