@@ -19,7 +19,16 @@ describe('raftmesh-peer arguments', () => {
       httpHost: '127.0.0.1',
       app: undefined,
       bindAddress: undefined,
+      timing: undefined,
     });
+  });
+
+  it('takes the room\'s election timeout range and heartbeat interval together, never one alone', () => {
+    expect(parsePeerArguments([...base, '--election-timeout-ms', '1000-2000', '--heartbeat-interval-ms', '100'], {}).timing).toEqual({ electionTimeoutMin: 1_000, electionTimeoutMax: 2_000, heartbeatInterval: 100 });
+    expect(() => parsePeerArguments([...base, '--election-timeout-ms', '1000-2000'], {})).toThrow(/go together/);
+    expect(() => parsePeerArguments([...base, '--heartbeat-interval-ms', '100'], {})).toThrow(/go together/);
+    expect(() => parsePeerArguments([...base, '--election-timeout-ms', '1000', '--heartbeat-interval-ms', '100'], {})).toThrow(/MIN-MAX/);
+    expect(() => parsePeerArguments([...base, '--election-timeout-ms', '1000-2000', '--heartbeat-interval-ms', '0.5'], {})).toThrow(/whole number/);
   });
 
   it('refuses unknown flags, missing values, bad URLs and ports with a message that names them', () => {

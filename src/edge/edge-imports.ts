@@ -1,6 +1,6 @@
 // What the edge peer uses of the library: the public entries only, like any application.
 export { FileRaftStorage } from '../storage/file/file-storage.ts';
 export { joinRoom, loadOrMintNodeId } from '../index.ts';
-export type { ReplicatedStoreOptions, Room } from '../index.ts';
+export type { RaftConfig, ReplicatedStoreOptions, Room } from '../index.ts';
 export { createWebRtcTransport, createWebSocketSignalingClient } from '../webrtc.ts';
 export type { WebRtcImplementation, WebRtcTransport, WebSocketConstructor } from '../webrtc.ts';

@@ -4,7 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { joinRoom, loadOrMintNodeId, type Room, type ReplicatedStoreOptions, type WebSocketConstructor, type WebRtcImplementation, type WebRtcTransport } from './edge-imports.ts';
+import { joinRoom, loadOrMintNodeId, type RaftConfig, type Room, type ReplicatedStoreOptions, type WebSocketConstructor, type WebRtcImplementation, type WebRtcTransport } from './edge-imports.ts';
 import { createWebRtcTransport, createWebSocketSignalingClient, FileRaftStorage } from './edge-imports.ts';
 import { withBindAddress } from './bind-address.ts';
 import { fileKeyValueStore } from './file-key-value-store.ts';
@@ -28,6 +28,12 @@ export interface EdgePeerOptions<State, Command> {
   readonly iceServers?: readonly RTCIceServer[];
   /** Bind WebRTC to this address (node-datachannel finds no loopback candidate otherwise). */
   readonly bindAddress?: string;
+  /**
+   * The room's election timeout range and heartbeat interval, when the browsers do not run the
+   * engine's defaults: every member of a room should run the same, or the one with the shortest
+   * timeouts wins nearly every election (README "Edge peers").
+   */
+  readonly timing?: Pick<RaftConfig, 'electionTimeoutMin' | 'electionTimeoutMax' | 'heartbeatInterval'>;
   /** /healthz and /metrics on this port (0: any free port; null: none). Default null. */
   readonly httpPort?: number | null;
   readonly httpHost?: string;
@@ -75,7 +81,7 @@ export async function startEdgePeer<State = unknown, Command = unknown>(options:
       },
       storage: () => storage,
       store,
-      raftConfig: { witness: mode === 'witness' },
+      raftConfig: { ...options.timing, witness: mode === 'witness' },
       onMetric: (metric) => metricCounts.set(metric.type, (metricCounts.get(metric.type) ?? 0) + 1),
       onEvent: (event) => log(`room: ${event.type}${'reason' in event ? ` (${event.reason})` : ''}`),
     });
