@@ -1,12 +1,14 @@
 // An always-on member in Node: the same room, admission and WebRTC transport as the browser
-// peers (node-datachannel's RTCPeerConnection), durable FileRaftStorage, role changes logged,
-// /healthz and /metrics over HTTP. `raftmesh-peer` (cli.ts) is this with arguments.
+// peers (node-datachannel's RTCPeerConnection), durable FileRaftStorage (a directory per node id:
+// edge-room-storage.ts), role changes logged, /healthz and /metrics over HTTP. `raftmesh-peer`
+// (cli.ts) is this with arguments.
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { joinRoom, loadOrMintNodeId, type RaftConfig, type Room, type ReplicatedStoreOptions, type WebSocketConstructor, type WebRtcImplementation, type WebRtcTransport } from './edge-imports.ts';
-import { createWebRtcTransport, createWebSocketSignalingClient, FileRaftStorage } from './edge-imports.ts';
+import { createWebRtcTransport, createWebSocketSignalingClient } from './edge-imports.ts';
 import { withBindAddress } from './bind-address.ts';
+import { adoptSharedDirectory, edgeJoinOptions, fileStorageShelf } from './edge-room-storage.ts';
 import { fileKeyValueStore } from './file-key-value-store.ts';
 import { opaqueStoreOptions, witnessStoreOptions } from './opaque-store.ts';
 import { renderMetrics } from './prometheus.ts';
@@ -16,7 +18,7 @@ export type EdgePeerMode = 'voter' | 'witness';
 export interface EdgePeerOptions<State, Command> {
   readonly room: string;
   readonly signalingUrl: string;
-  /** Holds the Raft journal, snapshot and this peer's identity. */
+  /** Holds this peer's identity and, per node id it ran under, a Raft journal and snapshot. */
   readonly dataDirectory: string;
   readonly secret?: string;
   /** 'witness': votes and acknowledges, never leads, keeps almost nothing (README "Edge peers"). */
@@ -51,8 +53,11 @@ export async function startEdgePeer<State = unknown, Command = unknown>(options:
   const log = options.log ?? (() => undefined);
   const mode = options.mode ?? 'voter';
   const identityStore = fileKeyValueStore(join(options.dataDirectory, 'identity.json'));
+  // The id it starts under, for the log and /healthz while joining; joinRoom may give it up for a
+  // fresh one (removed while down, or wedged), so it is not passed as fixed.
   const id = await loadOrMintNodeId(identityStore, options.room);
-  const storage = await FileRaftStorage.open(join(options.dataDirectory, 'raft'));
+  await adoptSharedDirectory(options.dataDirectory, id);
+  const storage = edgeJoinOptions(identityStore, fileStorageShelf(options.dataDirectory));
   const metricCounts = new Map<string, number>();
   let transport: WebRtcTransport | null = null;
   let room: Room<State, Command> | null = null;
@@ -69,7 +74,6 @@ export async function startEdgePeer<State = unknown, Command = unknown>(options:
   try {
     room = await joinRoom<State, Command>({
       room: options.room,
-      nodeId: id,
       ...(options.secret === undefined ? {} : { secret: options.secret }),
       identityStore,
       signaling: ({ roomId, nodeId, secret }) =>
@@ -79,7 +83,8 @@ export async function startEdgePeer<State = unknown, Command = unknown>(options:
         transport = createWebRtcTransport({ signaling, webrtc, iceServers: options.iceServers ?? [], ...(options.secret === undefined ? {} : { secret: options.secret }) });
         return transport;
       },
-      storage: () => storage,
+      storage: storage.storage,
+      discardStorage: storage.discardStorage,
       store,
       raftConfig: { ...options.timing, witness: mode === 'witness' },
       onMetric: (metric) => metricCounts.set(metric.type, (metricCounts.get(metric.type) ?? 0) + 1),

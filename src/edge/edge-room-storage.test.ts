@@ -1,0 +1,135 @@
+// An edge peer's process dies and stays down past the policy's unreachable window: the room
+// replaces it (a voter) by a caught-up learner and elects a leader in a newer term. When it starts again on its data directory
+// it must get back in — under a fresh id on empty storage, the old id's storage discarded — rather
+// than refuse to start for good, which it did while it passed its id to joinRoom as fixed and one
+// storage for every id (room-chaos seed 3 with an edge peer: exit 2 on every restart).
+// Real room peers on the simulated network with a virtual clock; the edge peer's joinRoom options
+// are edge-room-storage.ts's, with in-memory storages on its shelf.
+import { describe, expect, it } from 'vitest';
+import { nodeId, type NodeId } from '../core/types.ts';
+import { currentEndpoint, stubSignaling } from '../rooms/simulated-room-endpoints.test-support.ts';
+import { joinRoom, type JoinRoomOptions, type Room } from '../rooms/join-room.ts';
+import { identityKey, memoryKeyValueStore, type KeyValueStore } from '../rooms/room-identity.ts';
+import { kvReducer, type KvState } from '../rooms/room-simulation-peers.test-support.ts';
+import { manualVisibility } from '../rooms/visibility.ts';
+import { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
+import type { KvCommand } from '../testing/kv-command.ts';
+import { deriveSeed, seededRandom } from '../testing/seeded-random.ts';
+import { createSimulatedNetwork, reliableNetwork } from '../testing/simulated-network.ts';
+import { VirtualClock } from '../testing/virtual-clock.ts';
+import type { RaftTransport } from '../transport/raft-transport.ts';
+import { edgeJoinOptions, type ClosableRaftStorage, type StorageShelf } from './edge-room-storage.ts';
+
+const roomName = 'edge-restart';
+const unreachableAfterMs = 1_500;
+
+/** In-memory storages that outlive a process, one per id, like `raft-<id>` directories. */
+function memoryShelf(): StorageShelf & { readonly held: Map<NodeId, ClosableRaftStorage>; readonly removed: NodeId[] } {
+  const held = new Map<NodeId, ClosableRaftStorage>();
+  const removed: NodeId[] = [];
+  return {
+    held,
+    removed,
+    async open(id) {
+      let storage = held.get(id);
+      if (storage === undefined) {
+        storage = Object.assign(new InMemoryRaftStorage(), { close: () => Promise.resolve() });
+        held.set(id, storage);
+      }
+      return storage;
+    },
+    async remove(id) {
+      held.delete(id);
+      removed.push(id);
+    },
+  };
+}
+
+function createTestRoom(seed: number) {
+  const clock = new VirtualClock(0);
+  const network = createSimulatedNetwork(clock, seededRandom(deriveSeed(seed, 'network')), reliableNetwork);
+  const rooms: Room<KvState, KvCommand>[] = [];
+  const join = async (name: string, identity: KeyValueStore, transports: Map<NodeId, RaftTransport>, extra: Partial<JoinRoomOptions<KvState, KvCommand>>, visit: number): Promise<Room<KvState, KvCommand>> => {
+    const room = await joinRoom<KvState, KvCommand>({
+      room: roomName,
+      signaling: (context) => stubSignaling(roomName, context.nodeId, currentEndpoint(network, transports, context.nodeId)),
+      createTransport: (signaling) => currentEndpoint(network, transports, signaling.selfId),
+      storage: () => new InMemoryRaftStorage(),
+      identityStore: identity,
+      visibility: manualVisibility(true),
+      store: { initialState: {}, apply: kvReducer },
+      policy: { unreachableAfterMs, targetVoters: 5 },
+      raftConfig: { clock, random: seededRandom(deriveSeed(seed, `${name}-${visit}`)), heartbeatInterval: 100, electionTimeoutMin: 300, electionTimeoutMax: 600 },
+      discoveryMs: 400,
+      gossipIntervalMs: 300,
+      coordinatorIntervalMs: 1_000,
+      ...extra,
+    });
+    rooms.push(room);
+    return room;
+  };
+  const browser = (name: string): Promise<Room<KvState, KvCommand>> => {
+    const identity = memoryKeyValueStore();
+    void identity.set(identityKey(roomName), name);
+    return join(name, identity, new Map(), {}, 1);
+  };
+  return { clock, network, rooms, join, browser };
+}
+
+describe('an edge peer that was down past the unreachable window', () => {
+  it('starts again on its data directory, under a fresh id on empty storage, and the room takes it back', async () => {
+    const test = createTestRoom(1_414);
+    const edgeIdentity = memoryKeyValueStore();
+    await edgeIdentity.set(identityKey(roomName), 'c');
+    const shelf = memoryShelf();
+    const edgeTransports = new Map<NodeId, RaftTransport>();
+    const startEdge = (visit: number): Promise<Room<KvState, KvCommand>> => {
+      const options = edgeJoinOptions(edgeIdentity, shelf);
+      return test.join('c', edgeIdentity, edgeTransports, { identityStore: options.identityStore, storage: options.storage, discardStorage: options.discardStorage }, visit);
+    };
+    const joining = [test.browser('a'), test.browser('b'), startEdge(1)];
+    expect(await test.clock.runUntil(() => test.rooms.length === 3 && test.rooms.every((room) => room.node.membership.value.voters.length === 3), { timeoutMs: 10_000 })).toBe(true);
+    const [a, b, edge] = (await Promise.all(joining)) as [Room<KvState, KvCommand>, Room<KvState, KvCommand>, Room<KvState, KvCommand>];
+    expect(edge.id).toBe(nodeId('c'));
+    const d = test.browser('d');
+    expect(await test.clock.runUntil(() => test.rooms.length === 4 && (a.node.membership.value.learners ?? []).includes(nodeId('d')), { timeoutMs: 10_000 })).toBe(true);
+    const browsers = [a, b, await d];
+    const written = a.store.dispatch({ type: 'put', key: 'x', value: 'before the crash' });
+    expect(await test.clock.runUntil(() => edge.store.state.value['x'] === 'before the crash', { timeoutMs: 10_000 })).toBe(true);
+    await written;
+
+    // SIGKILL: gone from the network at once; the node stops with nothing said to anyone.
+    test.network.setDown(nodeId('c'), true);
+    void edge.leave();
+    const gone = (room: Room<KvState, KvCommand>): boolean => !room.node.membership.value.voters.includes(nodeId('c')) && !(room.node.membership.value.learners ?? []).includes(nodeId('c'));
+    expect(await test.clock.runUntil(() => browsers.every(gone) && browsers.every((room) => room.node.membership.value.voters.length === 3), { timeoutMs: 20_000 })).toBe(true);
+    // A leader of a newer term: the one that removed it is cut off for a moment.
+    const termBefore = a.node.term.value;
+    const leader = browsers.find((room) => room.node.role.value === 'leader');
+    expect(leader).toBeDefined();
+    test.network.setDown(leader!.id, true);
+    expect(await test.clock.runUntil(() => browsers.some((room) => room !== leader && room.node.role.value === 'leader' && room.node.term.value > termBefore), { timeoutMs: 20_000 })).toBe(true);
+    test.network.setDown(leader!.id, false);
+    expect(await test.clock.runUntil(() => browsers.every((room) => room.node.leader.value !== null && room.node.term.value > termBefore), { timeoutMs: 20_000 })).toBe(true);
+
+    // The process starts again on the same data directory.
+    let restarted: Room<KvState, KvCommand> | null = null;
+    let failure: unknown = null;
+    startEdge(2).then((room) => (restarted = room), (error: unknown) => (failure = error));
+    const back = await test.clock.runUntil(() => failure !== null || (restarted !== null && [...browsers, restarted].every((room) => {
+      const config = room.node.membership.value;
+      return [...config.voters, ...(config.learners ?? [])].includes((restarted as Room<KvState, KvCommand> | null)?.id ?? nodeId('c'));
+    })), { timeoutMs: 30_000 });
+    expect(failure).toBeNull();
+    expect(back).toBe(true);
+    const room = restarted as Room<KvState, KvCommand> | null;
+    expect(room?.id).not.toBe(nodeId('c'));
+    expect(edgeIdentity.get(identityKey(roomName))).toBe(room?.id);
+    // The removed id's storage is discarded; the fresh id's holds the room's log again.
+    expect(shelf.removed).toEqual([nodeId('c')]);
+    expect(await test.clock.runUntil(() => room?.store.state.value['x'] === 'before the crash', { timeoutMs: 10_000 })).toBe(true);
+    const leaving = test.rooms.map((each) => each.leave());
+    await test.clock.advance(500);
+    await Promise.all(leaving);
+  });
+});

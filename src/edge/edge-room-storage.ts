@@ -1,0 +1,74 @@
+// Where an edge peer keeps its Raft data, and what it gives joinRoom: one directory per node id it
+// runs under (`raft-<id>`, beside the identity file), the id loaded from that file but not fixed,
+// and the directory of an id given up removed. joinRoom gives an id up when the room removed this
+// peer while it was down (a voter, replaced after `unreachableAfterMs`) or when the node wedged,
+// and joins again under a fresh id on empty storage (SPEC "Wedge"). An edge peer used to pass its
+// id as fixed and one storage for every id: after a removal it could never start again (joinRoom
+// refuses a fixed id it must give up, and the process exited 2 on every restart), and a wedge was
+// left to it for good (room-chaos campaigns with edge faults, README "Rooms under faults").
+import { existsSync } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { KeyValueStore, NodeId, RaftStorage } from '../index.ts';
+import { FileRaftStorage } from './edge-imports.ts';
+
+export interface ClosableRaftStorage extends RaftStorage {
+  close(): Promise<void>;
+}
+
+/** Each id's own storage: opened (created if new) and removed for good. */
+export interface StorageShelf {
+  open(id: NodeId): Promise<ClosableRaftStorage>;
+  remove(id: NodeId): Promise<void>;
+}
+
+/** `raft-<id>` directories of FileRaftStorage under `dataDirectory`. */
+export function fileStorageShelf(dataDirectory: string): StorageShelf {
+  const directoryOf = (id: NodeId): string => join(dataDirectory, `raft-${id}`);
+  return {
+    open: (id) => FileRaftStorage.open(directoryOf(id)),
+    remove: (id) => rm(directoryOf(id), { recursive: true, force: true }),
+  };
+}
+
+/**
+ * Data directories written before ids had directories of their own kept the one id's Raft data in
+ * `raft/`: it belongs to the id the identity file names, and moves to that id's directory.
+ */
+export async function adoptSharedDirectory(dataDirectory: string, id: NodeId): Promise<void> {
+  const shared = join(dataDirectory, 'raft');
+  const own = join(dataDirectory, `raft-${id}`);
+  if (existsSync(shared) && !existsSync(own)) await rename(shared, own);
+}
+
+export interface EdgeJoinOptions {
+  readonly identityStore: KeyValueStore;
+  storage(id: NodeId): Promise<RaftStorage>;
+  discardStorage(id: NodeId): Promise<void>;
+  /** Closes every storage still open (after `room.leave()`: joinRoom leaves the last one open). */
+  close(): Promise<void>;
+}
+
+/** The identity and storage options an edge peer passes to joinRoom (no `nodeId`: see above). */
+export function edgeJoinOptions(identityStore: KeyValueStore, shelf: StorageShelf): EdgeJoinOptions {
+  const open = new Map<NodeId, ClosableRaftStorage>();
+  return {
+    identityStore,
+    async storage(id) {
+      const storage = await shelf.open(id);
+      open.set(id, storage);
+      return storage;
+    },
+    async discardStorage(id) {
+      // joinRoom closed it already; FileRaftStorage takes a second close.
+      await open.get(id)?.close();
+      open.delete(id);
+      await shelf.remove(id);
+    },
+    async close() {
+      const closing = [...open.values()];
+      open.clear();
+      await Promise.all(closing.map((storage) => storage.close()));
+    },
+  };
+}
