@@ -11,15 +11,11 @@ import { createWorkerRaftNode } from '../../src/worker.ts';
 import { createPartitionSwitch } from '../../demo/app/partition-switch.ts';
 import { storeOptions, type AppliedIds, type IncrementCommand as Command } from '../room-chaos/applied-ids-store.ts';
 import { digestOf } from '../room-chaos/digest.ts';
-import type { ChaosPeerStatus, ChaosRoomSettings, DispatchAnswer, RoomChaosApi, SeenEvent } from '../room-chaos/page-api.ts';
+import { maxPendingCommands, type ChaosPeerStatus, type ChaosRoomSettings, type DispatchAnswer, type RoomChaosApi, type SeenEvent } from '../room-chaos/page-api.ts';
+import { chaosRaftTiming } from '../room-chaos/room-timing.ts';
 
-
-/**
- * Slower than the engine's defaults (150–300 ms): up to six Chromium processes share two loaded
- * cores here, and the campaign is about faults it injects, not about elections CPU starvation
- * would cause by itself (those are legal and would only slow it down).
- */
-const raftConfig = { electionTimeoutMin: 1_000, electionTimeoutMax: 2_000, heartbeatInterval: 100 };
+/** The campaign's timing (room-timing.ts: slower than the defaults on two loaded cores). */
+const raftConfig = { ...chaosRaftTiming };
 const maxEventsKept = 500;
 
 let room: Room<AppliedIds, Command> | null = null;
@@ -79,7 +75,7 @@ const api: RoomChaosApi = {
       storage: (id) => IndexedDbRaftStorage.open(databaseNameFor(settings.room, id)),
       discardStorage: (id) => IndexedDbRaftStorage.destroy(databaseNameFor(settings.room, id)),
       createNode: (options) => startWorkerNode(settings.room, options),
-      store: storeOptions,
+      store: { ...storeOptions, maxPendingCommands },
       raftConfig,
       policy: { unreachableAfterMs: settings.unreachableAfterMs, targetVoters: settings.targetVoters },
       discoveryMs: 2_000,

@@ -15,6 +15,13 @@ export interface ChaosRoomSettings {
   readonly witness?: string;
 }
 
+/**
+ * The page store's bound on pending dispatches, far below the default 256, so the workload's
+ * bursts (workload.ts) overflow it: a dispatch refused up front is the definite failure a campaign
+ * provokes on purpose, and the checker holds that such a dispatch is never applied.
+ */
+export const maxPendingCommands = 8;
+
 /** How one dispatch ended, as the page saw it. */
 export type DispatchAnswer =
   | ({ readonly outcome: 'ok'; readonly index: number } & ListFingerprint)

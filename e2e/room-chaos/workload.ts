@@ -3,13 +3,20 @@
 // operation's invocation before it is sent to the page and its completion when the answer is back,
 // so the recorded interval contains the real one (what a linearizability check needs). A page
 // that dies mid-call leaves the outcome unknown; a frozen page's call simply waits for the thaw.
+// Now and then a loop fires a burst instead: more dispatches at once than the page's store lets
+// pend (page-api.ts maxPendingCommands), so several requests of one client are in flight together
+// across whatever fault is on, and the overflow is refused up front — a definite failure, which
+// the checker holds is never applied.
 import type { ChaosTab } from './chaos-tab.ts';
 import type { ChaosHistory, DispatchRecord, OperationRecord, ReadRecord } from './history.ts';
-import type { DispatchAnswer, ReadAnswer } from './page-api.ts';
+import { maxPendingCommands, type DispatchAnswer, type ReadAnswer } from './page-api.ts';
 
 /** Inside the page: a dispatch or read still waiting after this long is aborted (unknown outcome). */
 export const operationTimeoutMs = 20_000;
 const readShare = 0.2;
+const burstShare = 0.02;
+/** Four more than the store lets pend: about four of each burst are refused up front (fewer if some apply while the burst still arrives). */
+const burstSize = maxPendingCommands + 4;
 const pauseMs: readonly [number, number] = [50, 300];
 
 export interface Workload {
@@ -61,7 +68,9 @@ export function createWorkload(history: ChaosHistory, now: () => number, random:
     const incarnation = tab.incarnation;
     const current = (): boolean => !stopped && tab.state === 'live' && tab.incarnation === incarnation;
     while (current()) {
-      if (random() < readShare) await readOnce(tab, false, operationTimeoutMs);
+      const draw = random();
+      if (draw < burstShare) await Promise.all(Array.from({ length: burstSize }, () => dispatchOnce(tab, false, operationTimeoutMs)));
+      else if (draw < burstShare + readShare) await readOnce(tab, false, operationTimeoutMs);
       else await dispatchOnce(tab, false, operationTimeoutMs);
       await new Promise((resolve) => setTimeout(resolve, pauseMs[0] + random() * (pauseMs[1] - pauseMs[0])));
     }
