@@ -1,7 +1,8 @@
 // One campaign: a signaling server on 127.0.0.1 with a room secret, Chromium tabs (and optionally
 // an edge peer) joining one room, the seeded schedule of faults (schedule.ts) executed step by step
 // while every live tab writes and reads (workload.ts), then the final heal: every fault undone,
-// every tab that was not removed for good back, the load stopped, the room given time to converge,
+// every tab that was not removed for good back (and the edge peer, if it was killed), the load
+// stopped, the room given time to converge,
 // one last dispatch and read on every live member, and the final state of each recorded. The
 // verdict is the checker's, from the history alone.
 import { deriveAdmissionKey } from '../../src/signaling/admission.ts';
@@ -10,10 +11,10 @@ import { seededRandom, deriveSeed } from '../../src/testing/seeded-random.ts';
 import { createChaosTab, type ChaosTab } from './chaos-tab.ts';
 import { checkHistory, type Verdict } from './checker.ts';
 import { notConvergedBecause, type MemberView } from './convergence.ts';
-import { startEdgePeer, type ChaosEdgePeer } from './edge-peer.ts';
+import { createChaosEdgePeer, type ChaosEdgePeer } from './edge-peer.ts';
 import { createHistory, type ChaosHistory } from './history.ts';
 import type { ChaosRoomSettings } from './page-api.ts';
-import { countFaults, describeStep, generateSchedule, type ScheduleSettings, type ScheduleStep } from './schedule.ts';
+import { countFaults, describeStep, edgePeerName, generateSchedule, type ScheduleSettings, type ScheduleStep } from './schedule.ts';
 import { createWorkload, type Workload } from './workload.ts';
 
 export type CampaignPace = 'short' | 'long';
@@ -26,6 +27,8 @@ export interface CampaignOptions {
   /** 'short': dense faults for the CI spec; 'long': the command's pace. */
   readonly pace: CampaignPace;
   readonly edgePeer: boolean;
+  /** The edge peer keeps the engine's default timings instead of the pages' (room-timing.ts). */
+  readonly edgeDefaultTimeouts: boolean;
   /** How long the final heal may take to converge (a bound on a wait, not a verdict by itself). */
   readonly convergenceTimeoutMs: number;
   readonly log: (line: string) => void;
@@ -44,9 +47,11 @@ const unreachableAfterMs = 10_000;
 const finalOperationTimeoutMs = 60_000;
 const settleTimeoutMs = 90_000;
 const statusTimeoutMs = 15_000;
+/** How long a restarted edge peer may take to join (discovery, the removed-while-away check). */
+const edgeJoinTimeoutMs = 120_000;
 
-export function scheduleSettings(seed: number, seconds: number, pace: CampaignPace): ScheduleSettings {
-  const common = { seed, durationMs: seconds * 1_000, maxConcurrentFaults: 2, leaveSpacingMs: unreachableAfterMs + 15_000 };
+export function scheduleSettings(seed: number, seconds: number, pace: CampaignPace, edgePeer: boolean): ScheduleSettings {
+  const common = { seed, durationMs: seconds * 1_000, maxConcurrentFaults: 2, leaveSpacingMs: unreachableAfterMs + 15_000, edgePeer };
   return pace === 'short'
     ? { ...common, initialTabs: 4, maxTabs: 5, gapMs: [1_500, 3_000], faultLengthMs: [2_000, 6_000] }
     : { ...common, initialTabs: 4, maxTabs: 5, gapMs: [2_000, 7_000], faultLengthMs: [2_000, 18_000] };
@@ -91,7 +96,42 @@ async function startTab(world: World, tab: ChaosTab): Promise<void> {
   world.workload.follow(tab);
 }
 
+/** The edge peer's steps; its process must be running (and for a return, must not be). */
+async function executeEdgeStep(world: World, edge: ChaosEdgePeer, step: ScheduleStep): Promise<void> {
+  if ((step.kind === 'edge-return') !== (edge.state === 'down')) {
+    note(world, edgePeerName, `skipped ${step.kind}: the edge peer is ${edge.state}`);
+    return;
+  }
+  switch (step.kind) {
+    case 'edge-return':
+      return startEdge(world, edge);
+    case 'edge-kill':
+      await edge.kill();
+      return note(world, edgePeerName, 'SIGKILL to its process');
+    case 'edge-freeze':
+      return edge.freeze();
+    case 'thaw':
+      return edge.thaw();
+    case 'edge-partition':
+      return edge.setConnected(false);
+    case 'reconnect':
+      return edge.setConnected(true);
+    default:
+      throw new Error(`${step.kind} is not an edge peer step`);
+  }
+}
+
+async function startEdge(world: World, edge: ChaosEdgePeer): Promise<void> {
+  const before = edge.ids[edge.ids.length - 1];
+  const id = await edge.start();
+  note(world, edgePeerName, before === undefined ? `started as ${id}, output in ${edge.logFile}` : id === before ? `back as ${id} (same identity, same data directory)` : `back as ${id} (was ${before})`);
+}
+
 async function executeStep(world: World, step: ScheduleStep): Promise<void> {
+  if (step.tab === edgePeerName) {
+    if (world.edge === null) throw new Error(`${step.kind} for the edge peer, but none runs`);
+    return executeEdgeStep(world, world.edge, step);
+  }
   const tab = tabOf(world, step.tab);
   const expectLive = step.kind !== 'join' && step.kind !== 'return';
   if (expectLive && tab.state !== 'live') {
@@ -119,6 +159,11 @@ async function executeStep(world: World, step: ScheduleStep): Promise<void> {
       return tab.setConnected(false);
     case 'reconnect':
       return tab.setConnected(true);
+    case 'edge-kill':
+    case 'edge-return':
+    case 'edge-freeze':
+    case 'edge-partition':
+      throw new Error(`${step.kind} names ${step.tab}, not the edge peer`);
     default:
       throw new Error(`unknown step ${String(step satisfies never)}`);
   }
@@ -172,8 +217,8 @@ async function awaitConvergence(world: World, what: string): Promise<string | nu
   let lastLogged: string | null = null;
   while (world.now() - started < world.options.convergenceTimeoutMs) {
     try {
-      const edge = world.edge === null ? null : await bounded(world.edge.health(), statusTimeoutMs, 'edge peer health');
-      reason = notConvergedBecause(await memberViews(world), edge, targetVoters);
+      const edge = world.edge === null || world.edge.state === 'down' ? null : await bounded(world.edge.health(), statusTimeoutMs, 'edge peer health');
+      reason = notConvergedBecause(await memberViews(world), edge === null ? null : { id: edge.id, leader: edge.leader ?? null }, targetVoters);
     } catch (error) {
       reason = errorText(error);
     }
@@ -188,6 +233,30 @@ async function awaitConvergence(world: World, what: string): Promise<string | nu
   return `not converged ${what} within ${world.options.convergenceTimeoutMs / 1000} s: ${reason}`;
 }
 
+/** Starts the edge peer again until it has joined (its /healthz says ok), twice at most. */
+async function healEdge(world: World, edge: ChaosEdgePeer): Promise<void> {
+  try {
+    edge.thaw();
+    if (edge.state === 'live' && !edge.connected) edge.setConnected(true);
+  } catch (error) {
+    note(world, edgePeerName, `heal failed: ${errorText(error)}`);
+  }
+  for (let attempt = 1; attempt <= 2; attempt += 1) {
+    try {
+      if (edge.state === 'down') await startEdge(world, edge);
+      const started = world.now();
+      while (edge.state === 'live' && (await bounded(edge.health(), statusTimeoutMs, 'edge peer health').catch(() => null))?.status !== 'ok') {
+        if (world.now() - started > edgeJoinTimeoutMs) throw new Error(`not joined within ${edgeJoinTimeoutMs / 1000} s`);
+        await sleep(1_000);
+      }
+      if (edge.state === 'live') return;
+    } catch (error) {
+      note(world, edgePeerName, `start after the heal failed (attempt ${attempt}): ${errorText(error)}`);
+    }
+  }
+  world.history.unstartable.push(edgePeerName);
+}
+
 async function healEverything(world: World): Promise<void> {
   for (const tab of world.tabs.values()) {
     try {
@@ -197,12 +266,15 @@ async function healEverything(world: World): Promise<void> {
       note(world, tab.name, `heal failed: ${errorText(error)}`);
     }
   }
-  await Promise.all([...world.tabs.values()].filter((tab) => tab.state === 'down').map(async (tab) => {
-    for (let attempt = 1; tab.state === 'down' && attempt <= 2; attempt += 1) {
-      await startTab(world, tab).catch((error: unknown) => note(world, tab.name, `start after the heal failed (attempt ${attempt}): ${errorText(error)}`));
-    }
-    if (tab.state === 'down') world.history.unstartable.push(tab.name);
-  }));
+  await Promise.all([
+    ...[...world.tabs.values()].filter((tab) => tab.state === 'down').map(async (tab) => {
+      for (let attempt = 1; tab.state === 'down' && attempt <= 2; attempt += 1) {
+        await startTab(world, tab).catch((error: unknown) => note(world, tab.name, `start after the heal failed (attempt ${attempt}): ${errorText(error)}`));
+      }
+      if (tab.state === 'down') world.history.unstartable.push(tab.name);
+    }),
+    world.edge === null ? Promise.resolve() : healEdge(world, world.edge),
+  ]);
 }
 
 async function finishCampaign(world: World): Promise<void> {
@@ -220,6 +292,11 @@ async function finishCampaign(world: World): Promise<void> {
   // After a wait that ran out, a second full wait would only double the run: one more look.
   const second = first === null ? await awaitConvergence(world, 'after the final operations') : null;
   world.history.convergenceTimeout = first ?? second;
+  if (world.edge !== null) {
+    const edge = world.edge;
+    world.history.edgePeerId = edge.state === 'live' ? (await bounded(edge.health(), statusTimeoutMs, 'edge peer health').catch(() => null))?.id ?? edge.ids[edge.ids.length - 1] ?? null : null;
+    world.history.edgePeerIds = [...edge.ids];
+  }
   world.history.final = await Promise.all(liveTabs(world).map(async (tab) => ({
     tab: tab.name,
     status: await bounded(tab.status(), statusTimeoutMs, `${tab.name} status`),
@@ -229,19 +306,33 @@ async function finishCampaign(world: World): Promise<void> {
 }
 
 export async function runCampaign(options: CampaignOptions): Promise<CampaignResult> {
-  const schedule = generateSchedule(scheduleSettings(options.seed, options.seconds, options.pace));
+  const schedule = generateSchedule(scheduleSettings(options.seed, options.seconds, options.pace, options.edgePeer));
   const room = `room-chaos-${options.seed}-${Date.now().toString(36)}`;
   const secret = `room chaos secret ${options.seed}, long and random in real use`;
   const server: SignalingServer = await startSignalingServer({ port: 0, host: '127.0.0.1', rooms: { [room]: { admissionKey: await deriveAdmissionKey(secret, room) } } });
   const started = performance.now();
-  let edge: ChaosEdgePeer | null = null;
   let world: World | null = null;
   let harnessError: string | null = null;
-  const history = createHistory({ seed: options.seed, seconds: options.seconds, targetVoters, edgePeerId: null, schedule, faultsInjected: countFaults(schedule) });
+  const history = createHistory({
+    seed: options.seed,
+    seconds: options.seconds,
+    targetVoters,
+    edgePeerId: null,
+    edgePeerTimeouts: options.edgePeer ? (options.edgeDefaultTimeouts ? 'defaults' : 'pages') : null,
+    schedule,
+    faultsInjected: countFaults(schedule),
+  });
+  const now = (): number => performance.now() - started;
+  const edge = options.edgePeer
+    ? createChaosEdgePeer({
+        room,
+        signalingUrl: server.url,
+        secret,
+        defaultTimeouts: options.edgeDefaultTimeouts,
+        onUnexpectedExit: (what) => (world === null ? undefined : note(world, edgePeerName, what)),
+      })
+    : null;
   try {
-    edge = options.edgePeer ? await startEdgePeer(room, server.url, secret) : null;
-    history.edgePeerId = edge?.id ?? null;
-    const now = (): number => performance.now() - started;
     world = {
       options,
       settings: { signalingUrl: server.url, room, secret, unreachableAfterMs, targetVoters },
@@ -251,6 +342,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
       edge,
       now,
     };
+    if (edge !== null) await startEdge(world, edge);
     await startInitialTabs(world, schedule.initialTabs);
     await runSchedule(world, schedule.steps);
     await finishCampaign(world);
@@ -259,7 +351,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
   } finally {
     await bounded(world?.workload.stop() ?? Promise.resolve(), settleTimeoutMs, 'the load settling').catch(() => undefined);
     await Promise.all([...(world?.tabs.values() ?? [])].map((tab) => tab.dispose().catch(() => undefined)));
-    await edge?.stop().catch(() => undefined);
+    await edge?.dispose().catch(() => undefined);
     await server.close();
   }
   return { history, verdict: checkHistory(history), harnessError };

@@ -38,7 +38,7 @@ function cleanHistory(): ChaosHistory {
   const applied = ['x1', 'x2', 'f1', 'f2', 'f3'];
   const schedule = { initialTabs: ['tab-1', 'tab-2', 'tab-3'], steps: [] };
   return {
-    seed: 7, seconds: 10, startedAt: '', targetVoters: 5, edgePeerId: null, schedule, faultsInjected: countFaults(schedule),
+    seed: 7, seconds: 10, startedAt: '', targetVoters: 5, edgePeerId: null, edgePeerIds: [], edgePeerTimeouts: null, schedule, faultsInjected: countFaults(schedule),
     operations: [
       dispatch('x1', 'tab-1', 0, 10, ['x1']),
       dispatch('x2', 'tab-2', 5, null, null),

@@ -1,69 +1,180 @@
-// The optional always-on Node member: `raftmesh-peer` (src/edge/cli.ts, run from the sources
-// through tsx as e2e/edge-peer.spec.ts does) in the campaign's room with the campaign's reducer,
-// bound to 127.0.0.1 (node-datachannel gathers no loopback candidate by itself). It suffers no
-// faults; it is a member the policy counts like any other.
+// The optional always-on Node member: `raftmesh-peer` (src/edge/run-peer.ts, run from the sources
+// through tsx by edge-peer-process.ts) in the campaign's room with the campaign's reducer, bound to
+// 127.0.0.1 (node-datachannel gathers no loopback candidate by itself). Its data directory (the
+// Raft journal, snapshot and identity file) outlives every process, so after a SIGKILL it starts
+// again on the same storage: as the same member with its log, or, if the room removed it while it
+// was down, under the fresh id joinRoom gives it. Faults: SIGKILL and a restart, SIGSTOP/SIGCONT
+// (a frozen process), and a cut network (cuttable-webrtc.ts, driven over stdin).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { chaosRaftTiming } from './room-timing.ts';
 
 export interface EdgePeerHealth {
   readonly status: string;
   readonly id: string;
-  readonly role: string;
-  readonly leader: string | null;
-  readonly commitIndex: number;
-  readonly appliedIndex: number;
+  readonly role?: string;
+  readonly leader?: string | null;
+  readonly commitIndex?: number;
+  readonly appliedIndex?: number;
+}
+
+export type EdgePeerState = 'live' | 'down';
+
+export interface ChaosEdgePeerOptions {
+  readonly room: string;
+  readonly signalingUrl: string;
+  readonly secret: string;
+  /** Keep the engine's default timings instead of the pages' (room-timing.ts). */
+  readonly defaultTimeouts: boolean;
+  /** A process the harness did not kill exited by itself (code or signal). */
+  readonly onUnexpectedExit: (what: string) => void;
 }
 
 export interface ChaosEdgePeer {
-  readonly id: string;
-  readonly output: readonly string[];
+  readonly state: EdgePeerState;
+  readonly frozen: boolean;
+  readonly connected: boolean;
+  /** Every node id it ran under, in order (a fresh one after a removal while it was down). */
+  readonly ids: readonly string[];
+  /** Every process's output (stdout and stderr), kept after the campaign for a failure's report. */
+  readonly logFile: string;
+  /** Starts the process on the data directory; answers the id it starts under. */
+  start(): Promise<string>;
+  /** /healthz (its id, role, leader and indexes once joined); notes an id it had not run under. */
   health(): Promise<EdgePeerHealth>;
-  stop(): Promise<void>;
+  kill(): Promise<void>;
+  freeze(): void;
+  thaw(): void;
+  setConnected(connected: boolean): void;
+  /** Ends the process (SIGTERM: it leaves the room) and deletes the data directory. */
+  dispose(): Promise<void>;
 }
 
 const startTimeoutMs = 60_000;
 const maxOutputLines = 2_000;
+const healthLine = /health and metrics on (http:\/\/\S+)\/healthz/;
 
-export async function startEdgePeer(room: string, signalingUrl: string, secret: string): Promise<ChaosEdgePeer> {
+export function createChaosEdgePeer(options: ChaosEdgePeerOptions): ChaosEdgePeer {
   const data = mkdtempSync(join(tmpdir(), 'raftmesh-room-chaos-edge-'));
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'src/edge/cli.ts', '--room', room, '--signal', signalingUrl, '--data', data, '--bind', '127.0.0.1', '--http-port', '0', '--app', 'e2e/room-chaos/applied-ids-store.ts'],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RAFTMESH_SECRET: secret } },
-  );
+  const logFile = join(mkdtempSync(join(tmpdir(), 'raftmesh-room-chaos-edge-log-')), 'edge-peer.log');
   const output: string[] = [];
+  const ids: string[] = [];
+  let child: ChildProcess | null = null;
+  let exited: Promise<void> = Promise.resolve();
+  let healthUrl: string | null = null;
+  let frozen = false;
+  let connected = true;
+  const timing = options.defaultTimeouts
+    ? []
+    : ['--election-timeout-ms', `${chaosRaftTiming.electionTimeoutMin}-${chaosRaftTiming.electionTimeoutMax}`, '--heartbeat-interval-ms', String(chaosRaftTiming.heartbeatInterval)];
   const keep = (chunk: Buffer): void => {
+    appendFileSync(logFile, chunk);
     output.push(...chunk.toString().split('\n').filter(Boolean));
     if (output.length > maxOutputLines) output.splice(0, output.length - maxOutputLines);
   };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const started = Date.now();
-  let base: string | undefined;
-  while (base === undefined) {
-    base = /health and metrics on (http:\/\/\S+)\/healthz/.exec(output.join('\n'))?.[1];
-    if (base !== undefined) break;
-    if (child.exitCode !== null || Date.now() - started > startTimeoutMs) {
-      child.kill('SIGKILL');
-      rmSync(data, { recursive: true, force: true });
-      throw new Error(`the edge peer did not start:\n${output.slice(-20).join('\n')}`);
+  const remember = (id: string): void => {
+    if (id !== ids[ids.length - 1]) ids.push(id);
+  };
+  const running = (): ChildProcess => {
+    if (child === null) throw new Error('the edge peer is down');
+    return child;
+  };
+
+  const health = async (): Promise<EdgePeerHealth> => {
+    if (healthUrl === null) throw new Error('the edge peer is down');
+    const answer = (await (await fetch(healthUrl)).json()) as EdgePeerHealth;
+    remember(answer.id);
+    return answer;
+  };
+
+  const start = async (): Promise<string> => {
+    if (child !== null) throw new Error('the edge peer is already running');
+    appendFileSync(logFile, `--- ${new Date().toISOString()} process starts\n`);
+    const outputBefore = output.length;
+    const started = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'e2e/room-chaos/edge-peer-process.ts', '--room', options.room, '--signal', options.signalingUrl, '--data', data, '--bind', '127.0.0.1', '--http-port', '0', '--app', 'e2e/room-chaos/applied-ids-store.ts', ...timing],
+      { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, RAFTMESH_SECRET: options.secret } },
+    );
+    child = started;
+    frozen = false;
+    connected = true;
+    started.stdout?.on('data', keep);
+    started.stderr?.on('data', keep);
+    exited = new Promise<void>((resolve) => started.once('exit', (code, signal) => {
+      if (child === started) {
+        child = null;
+        healthUrl = null;
+        options.onUnexpectedExit(`exited by itself (${signal ?? `code ${String(code)}`}): ${output.slice(-3).join(' | ')}`);
+      }
+      resolve();
+    }));
+    const since = Date.now();
+    for (;;) {
+      const base = healthLine.exec(output.slice(outputBefore).join('\n'))?.[1];
+      if (base !== undefined) {
+        healthUrl = `${base}/healthz`;
+        break;
+      }
+      if (child !== started || Date.now() - since > startTimeoutMs) {
+        if (child === started) await kill();
+        throw new Error(`the edge peer did not start:\n${output.slice(-20).join('\n')}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
     }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  const healthUrl = `${base}/healthz`;
-  const health = async (): Promise<EdgePeerHealth> => (await fetch(healthUrl)).json() as Promise<EdgePeerHealth>;
+    return (await health()).id;
+  };
+
+  const kill = async (): Promise<void> => {
+    const killed = running();
+    child = null;
+    healthUrl = null;
+    frozen = false;
+    killed.kill('SIGKILL');
+    await exited;
+  };
+
   return {
-    id: (await health()).id,
-    output,
+    get state() {
+      return child === null ? 'down' : 'live';
+    },
+    get frozen() {
+      return frozen;
+    },
+    get connected() {
+      return connected;
+    },
+    ids,
+    logFile,
+    start,
     health,
-    async stop() {
-      child.kill('SIGTERM');
-      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(killer);
+    kill,
+    freeze() {
+      running().kill('SIGSTOP');
+      frozen = true;
+    },
+    thaw() {
+      if (!frozen) return;
+      running().kill('SIGCONT');
+      frozen = false;
+    },
+    setConnected(value) {
+      running().stdin?.write(value ? 'connect\n' : 'cut\n');
+      connected = value;
+    },
+    async dispose() {
+      const stopping = child;
+      child = null;
+      healthUrl = null;
+      if (stopping !== null) {
+        stopping.kill('SIGCONT');
+        stopping.kill('SIGTERM');
+        const killer = setTimeout(() => stopping.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(killer);
+      }
       rmSync(data, { recursive: true, force: true });
     },
   };

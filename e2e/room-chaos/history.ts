@@ -51,15 +51,22 @@ export interface ChaosHistory {
   readonly seconds: number;
   readonly startedAt: string;
   readonly targetVoters: number;
-  /** An edge peer's id when one ran (it counts as a member like any other). */
+  /**
+   * The edge peer's id at the end, when one ran and is live then (it counts as a member like any
+   * other); null without an edge peer or when it could not be started again.
+   */
   edgePeerId: string | null;
+  /** Every id the edge peer ran under, in order (a fresh one if the room removed it while down). */
+  edgePeerIds: string[];
+  /** The edge peer's Raft timing: the pages' (room-timing.ts) or the engine's defaults. */
+  readonly edgePeerTimeouts: 'pages' | 'defaults' | null;
   readonly schedule: Schedule;
   readonly faultsInjected: Record<FaultKind, number>;
   readonly operations: OperationRecord[];
   readonly notes: TabNote[];
   /** Tabs live at the end (started, not left), each with its final state; empty if gathering failed. */
   final: FinalMember[];
-  /** Tabs that should be live at the end but could not be started again. */
+  /** Tabs (or `edge`) that should be live at the end but could not be started again. */
   unstartable: string[];
   /** Node ids of tabs that left for good: none may remain a member. */
   departedIds: string[];
@@ -67,9 +74,10 @@ export interface ChaosHistory {
   convergenceTimeout: string | null;
 }
 
-export function createHistory(fields: Pick<ChaosHistory, 'seed' | 'seconds' | 'targetVoters' | 'edgePeerId' | 'schedule' | 'faultsInjected'>): ChaosHistory {
+export function createHistory(fields: Pick<ChaosHistory, 'seed' | 'seconds' | 'targetVoters' | 'edgePeerId' | 'edgePeerTimeouts' | 'schedule' | 'faultsInjected'>): ChaosHistory {
   return {
     ...fields,
+    edgePeerIds: [],
     startedAt: new Date().toISOString(),
     operations: [],
     notes: [],

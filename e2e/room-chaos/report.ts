@@ -5,10 +5,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CampaignResult } from './campaign.ts';
-import { describeStep } from './schedule.ts';
+import type { ChaosHistory } from './history.ts';
+import { describeStep, edgeFaultKinds } from './schedule.ts';
 
-export function replayCommand(seed: number, seconds: number, edgePeer: boolean): string {
-  return `npm run chaos:rooms -- --seed ${seed} --seconds ${seconds}${edgePeer ? ' --edge-peer' : ''}`;
+export function replayCommand(history: Pick<ChaosHistory, 'seed' | 'seconds' | 'edgePeerTimeouts'>): string {
+  const edge = history.edgePeerTimeouts === null ? '' : history.edgePeerTimeouts === 'defaults' ? ' --edge-peer --edge-default-timeouts' : ' --edge-peer';
+  return `npm run chaos:rooms -- --seed ${history.seed} --seconds ${history.seconds}${edge}`;
 }
 
 export function writeHistory(result: CampaignResult): string {
@@ -19,11 +21,16 @@ export function writeHistory(result: CampaignResult): string {
 }
 
 /** The report's lines; `historyFile` when the history was written. */
-export function reportLines(result: CampaignResult, edgePeer: boolean, historyFile: string | null): string[] {
+export function reportLines(result: CampaignResult, historyFile: string | null): string[] {
   const { history, verdict } = result;
-  const faults = Object.entries(history.faultsInjected).map(([kind, count]) => `${kind} ${count}`).join(', ');
+  const edgeKinds: readonly string[] = edgeFaultKinds;
+  const faults = Object.entries(history.faultsInjected)
+    .filter(([kind]) => history.edgePeerTimeouts !== null || !edgeKinds.includes(kind))
+    .map(([kind, count]) => `${kind} ${count}`)
+    .join(', ');
+  const edge = history.edgePeerTimeouts === null ? '' : `, edge peer ${history.edgePeerIds.join(' then ') || 'never started'} (${history.edgePeerTimeouts === 'pages' ? "the pages' timeouts" : "the engine's default timeouts"})`;
   const lines = [
-    `seed ${history.seed}, ${history.seconds} s of faults${history.edgePeerId === null ? '' : `, edge peer ${history.edgePeerId}`}: ${faults}`,
+    `seed ${history.seed}, ${history.seconds} s of faults${edge}: ${faults}`,
     `dispatches: ${verdict.acknowledged} acknowledged, ${verdict.unknown} unknown, ${verdict.failed} failed; ${verdict.reads} reads; ${verdict.applied} applied in the end on ${history.final.length} live members`,
   ];
   const passed = verdict.passed && result.harnessError === null;
@@ -32,7 +39,7 @@ export function reportLines(result: CampaignResult, edgePeer: boolean, historyFi
   if (result.harnessError !== null) lines.push(`harness error: ${result.harnessError}`);
   lines.push(...verdict.problems.map((problem) => `  ${problem}`));
   lines.push('schedule:', ...history.schedule.steps.map((step) => `  ${describeStep(step)}`));
-  lines.push(`replay: ${replayCommand(history.seed, history.seconds, edgePeer)}`);
+  lines.push(`replay: ${replayCommand(history)}`);
   if (historyFile !== null) lines.push(`history: ${historyFile}`);
   return lines;
 }

@@ -1,27 +1,32 @@
 // The schedule generator: one seed, one schedule; every step is possible when it comes (its tab is
 // in the state the step needs); the bounds that keep a room recoverable hold; the CI seed covers
-// every fault kind.
+// every fault kind, and a campaign with an edge peer faults it too.
 import { describe, expect, it } from 'vitest';
 import { scheduleSettings } from './campaign.ts';
-import { countFaults, faultKinds, generateSchedule, type Schedule } from './schedule.ts';
+import { countFaults, edgeFaultKinds, edgePeerName, faultKinds, generateSchedule, type Schedule } from './schedule.ts';
 
 /** Replays a schedule on a model of the tabs, throwing at the first impossible step. */
-function replay(schedule: Schedule, maxConcurrentFaults: number): void {
+function replay(schedule: Schedule, maxConcurrentFaults: number, edgePeer: boolean): void {
   const state = new Map(schedule.initialTabs.map((tab) => [tab, 'live']));
+  if (edgePeer) state.set(edgePeerName, 'live');
   const busy = new Set<string>();
   for (const step of schedule.steps) {
     const current = state.get(step.tab);
     const faulted = busy.size + [...state.values()].filter((value) => value === 'down').length;
     switch (step.kind) {
       case 'join':
+        expect(step.tab).not.toBe(edgePeerName);
         expect(current).toBeUndefined();
         state.set(step.tab, 'live');
         break;
       case 'return':
+      case 'edge-return':
+        expect(step.tab === edgePeerName).toBe(step.kind === 'edge-return');
         expect(current).toBe('down');
         state.set(step.tab, 'live');
         break;
       case 'leave':
+        expect(step.tab).not.toBe(edgePeerName);
         expect([current, faulted]).toEqual(['live', 0]);
         state.set(step.tab, 'gone');
         break;
@@ -29,10 +34,14 @@ function replay(schedule: Schedule, maxConcurrentFaults: number): void {
       case 'kill':
       case 'freeze':
       case 'partition':
+      case 'edge-kill':
+      case 'edge-freeze':
+      case 'edge-partition':
+        expect(step.tab === edgePeerName).toBe(step.kind.startsWith('edge-'));
         expect(current).toBe('live');
         expect(busy.has(step.tab)).toBe(false);
         expect(faulted).toBeLessThan(maxConcurrentFaults);
-        if (step.kind === 'crash' || step.kind === 'kill') state.set(step.tab, 'down');
+        if (step.kind === 'crash' || step.kind === 'kill' || step.kind === 'edge-kill') state.set(step.tab, 'down');
         else busy.add(step.tab);
         break;
       case 'thaw':
@@ -47,7 +56,7 @@ function replay(schedule: Schedule, maxConcurrentFaults: number): void {
 
 describe('the room chaos schedule', () => {
   it('is the same for the same seed, and differs between seeds', () => {
-    const settings = scheduleSettings(42, 180, 'long');
+    const settings = scheduleSettings(42, 180, 'long', false);
     expect(generateSchedule(settings)).toEqual(generateSchedule(settings));
     expect(generateSchedule(settings)).not.toEqual(generateSchedule({ ...settings, seed: 43 }));
   });
@@ -55,14 +64,30 @@ describe('the room chaos schedule', () => {
   it('only asks for steps the tabs can take, within the fault bounds', () => {
     for (let seed = 1; seed <= 50; seed += 1) {
       for (const pace of ['short', 'long'] as const) {
-        const settings = scheduleSettings(seed, pace === 'short' ? 24 : 300, pace);
-        replay(generateSchedule(settings), settings.maxConcurrentFaults);
+        for (const edgePeer of [false, true]) {
+          const settings = scheduleSettings(seed, pace === 'short' ? 24 : 300, pace, edgePeer);
+          replay(generateSchedule(settings), settings.maxConcurrentFaults, edgePeer);
+        }
       }
     }
   });
 
   it('covers every fault kind with the spec seed', () => {
-    const counts = countFaults(generateSchedule(scheduleSettings(2, 24, 'short')));
+    const counts = countFaults(generateSchedule(scheduleSettings(2, 24, 'short', false)));
     for (const kind of faultKinds) expect(counts[kind]).toBeGreaterThan(0);
+    for (const kind of edgeFaultKinds) expect(counts[kind]).toBe(0);
+  });
+
+  it('with an edge peer, faults it in every way within 120 s, and about as often as one tab', () => {
+    for (let seed = 1; seed <= 20; seed += 1) {
+      const schedule = generateSchedule(scheduleSettings(seed, 120, 'long', true));
+      const counts = countFaults(schedule);
+      for (const kind of [...faultKinds, ...edgeFaultKinds]) expect(counts[kind], `seed ${seed}: ${kind}`).toBeGreaterThan(0);
+    }
+    const long = generateSchedule(scheduleSettings(7, 3_600, 'long', true));
+    const faultsOf = (tab: string): number => long.steps.filter((step) => step.tab === tab && step.kind !== 'thaw' && step.kind !== 'reconnect' && !step.kind.endsWith('return')).length;
+    const edgeFaults = faultsOf(edgePeerName);
+    expect(edgeFaults).toBeGreaterThan(faultsOf('tab-1') / 3);
+    expect(edgeFaults).toBeLessThan(faultsOf('tab-1') * 3);
   });
 });

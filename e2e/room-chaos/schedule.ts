@@ -6,11 +6,22 @@
 // Bounds that keep every schedule recoverable (a room whose majority left for good waits forever,
 // legally — README "Rooms"): a tab leaves for good only when no other fault is active and the last
 // departure is at least `leaveSpacingMs` old (the policy has replaced it by then), at least three
-// tabs are live, and at most `maxConcurrentFaults` tabs are down, frozen or cut off at once.
+// members are live, and at most `maxConcurrentFaults` members are down, frozen or cut off at once.
+//
+// With an edge peer, it is one more member of the model, named `edge`: it is killed (SIGKILL of
+// its process), returns (the same data directory), is frozen (SIGSTOP, then SIGCONT) and cut off
+// (its connections fail), within the same bounds; it never joins or leaves. It is picked about as
+// often as any one tab. Schedules without it draw exactly what they drew before it existed.
 import { seededRandom } from '../../src/testing/seeded-random.ts';
 
-export type FaultKind = 'join' | 'leave' | 'crash' | 'kill' | 'return' | 'freeze' | 'partition';
-export const faultKinds: readonly FaultKind[] = ['join', 'leave', 'crash', 'kill', 'return', 'freeze', 'partition'];
+export type TabFaultKind = 'join' | 'leave' | 'crash' | 'kill' | 'return' | 'freeze' | 'partition';
+export type EdgeFaultKind = 'edge-kill' | 'edge-return' | 'edge-freeze' | 'edge-partition';
+export type FaultKind = TabFaultKind | EdgeFaultKind;
+/** The tabs' fault kinds (every campaign draws each, the spec's seed included). */
+export const faultKinds: readonly TabFaultKind[] = ['join', 'leave', 'crash', 'kill', 'return', 'freeze', 'partition'];
+/** The edge peer's, drawn only with `--edge-peer`. */
+export const edgeFaultKinds: readonly EdgeFaultKind[] = ['edge-kill', 'edge-return', 'edge-freeze', 'edge-partition'];
+export const edgePeerName = 'edge';
 
 export type ScheduleStep =
   /** A new tab (fresh profile, fresh identity) joins. */
@@ -25,9 +36,19 @@ export type ScheduleStep =
   | { readonly atMs: number; readonly kind: 'return'; readonly tab: string }
   /** CDP Page.setWebLifecycleState frozen, undone by the matching `thaw`. */
   | { readonly atMs: number; readonly kind: 'freeze'; readonly tab: string; readonly forMs: number }
-  | { readonly atMs: number; readonly kind: 'thaw'; readonly tab: string }
   /** The demo's partition switch off, undone by the matching `reconnect`. */
   | { readonly atMs: number; readonly kind: 'partition'; readonly tab: string; readonly forMs: number }
+  /** The edge peer's process: SIGKILL. */
+  | { readonly atMs: number; readonly kind: 'edge-kill'; readonly tab: string }
+  /** The edge peer's process starts again on the same data directory. */
+  | { readonly atMs: number; readonly kind: 'edge-return'; readonly tab: string }
+  /** SIGSTOP of the edge peer's process, undone by the matching `thaw` (SIGCONT). */
+  | { readonly atMs: number; readonly kind: 'edge-freeze'; readonly tab: string; readonly forMs: number }
+  /** Every connection of the edge peer fails and none opens, until the matching `reconnect`. */
+  | { readonly atMs: number; readonly kind: 'edge-partition'; readonly tab: string; readonly forMs: number }
+  /** Undoes a freeze or an edge-freeze of the same tab. */
+  | { readonly atMs: number; readonly kind: 'thaw'; readonly tab: string }
+  /** Undoes a partition or an edge-partition of the same tab. */
   | { readonly atMs: number; readonly kind: 'reconnect'; readonly tab: string };
 
 export interface ScheduleSettings {
@@ -43,6 +64,8 @@ export interface ScheduleSettings {
   /** How long a freeze, a partition or a stay down lasts, drawn from this range. */
   readonly faultLengthMs: readonly [number, number];
   readonly leaveSpacingMs: number;
+  /** An edge peer is in the room and suffers faults too. */
+  readonly edgePeer: boolean;
 }
 
 export interface Schedule {
@@ -59,6 +82,8 @@ interface TabModel {
 
 export const tabName = (number: number): string => `tab-${number}`;
 
+type Modelled = [string, TabModel];
+
 export function generateSchedule(settings: ScheduleSettings): Schedule {
   const random = seededRandom(settings.seed);
   const between = ([low, high]: readonly [number, number]): number => Math.round(low + random() * (high - low));
@@ -73,25 +98,39 @@ export function generateSchedule(settings: ScheduleSettings): Schedule {
     initialTabs.push(tabName(number));
     tabs.set(tabName(number), { state: 'live', busyUntilMs: 0, downSinceMs: 0 });
   }
+  const edge: TabModel | null = settings.edgePeer ? { state: 'live', busyUntilMs: 0, downSinceMs: 0 } : null;
   const steps: ScheduleStep[] = [];
-  const uncovered = new Set<FaultKind>(faultKinds);
+  const uncovered = new Set<FaultKind>([...faultKinds, ...(edge === null ? [] : edgeFaultKinds)]);
   let lastLeaveMs = -settings.leaveSpacingMs;
   for (let atMs = between(settings.gapMs); atMs < settings.durationMs; atMs += between(settings.gapMs)) {
-    const named = [...tabs].filter(([, model]) => model.state !== 'gone');
-    const live = named.filter(([, model]) => model.state === 'live');
+    const namedTabs = [...tabs].filter(([, model]) => model.state !== 'gone');
+    const members: Modelled[] = edge === null ? namedTabs : [...namedTabs, [edgePeerName, edge]];
+    const live = members.filter(([, model]) => model.state === 'live');
     const idle = live.filter(([, model]) => model.busyUntilMs <= atMs);
-    const faulted = named.length - idle.length;
-    const down = named.filter(([, model]) => model.state === 'down');
-    const allowed: FaultKind[] = [];
-    if (named.length < settings.maxTabs) allowed.push('join');
+    const idleTabs = idle.filter(([name]) => name !== edgePeerName);
+    const faulted = members.length - idle.length;
+    const down = members.filter(([, model]) => model.state === 'down');
+    const downTabs = down.filter(([name]) => name !== edgePeerName);
+    const allowed: TabFaultKind[] = [];
+    if (namedTabs.length < settings.maxTabs) allowed.push('join');
     if (faulted === 0 && live.length >= 3 && atMs - lastLeaveMs >= settings.leaveSpacingMs) allowed.push('leave');
     if (faulted < settings.maxConcurrentFaults && idle.length >= 3) allowed.push('crash', 'kill', 'freeze', 'partition');
-    if (down.length > 0) allowed.push('return');
-    // A tab down too long comes back first; otherwise a kind not drawn yet, so even a short
-    // campaign exercises every fault; otherwise any allowed kind.
+    if (downTabs.length > 0) allowed.push('return');
+    const edgeAllowed: EdgeFaultKind[] = [];
+    if (edge !== null && edge.state === 'down') edgeAllowed.push('edge-return');
+    if (edge !== null && edge.state === 'live' && edge.busyUntilMs <= atMs && faulted < settings.maxConcurrentFaults && idle.length >= 3) edgeAllowed.push('edge-kill', 'edge-freeze', 'edge-partition');
+    // A member down too long comes back first; otherwise a kind not drawn yet, so even a short
+    // campaign exercises every fault; otherwise any allowed kind, the edge peer's about as often
+    // as one member's among all.
     const overdue = down.filter(([, model]) => atMs - model.downSinceMs >= settings.faultLengthMs[1]);
-    const fresh = allowed.filter((kind) => uncovered.has(kind));
-    const kind: FaultKind | undefined = overdue.length > 0 ? 'return' : fresh.length > 0 ? pick(fresh) : allowed.length > 0 ? pick(allowed) : undefined;
+    const returning = overdue.length > 0 ? pick(overdue) : null;
+    const fresh = [...allowed, ...edgeAllowed].filter((kind) => uncovered.has(kind));
+    const kind: FaultKind | undefined =
+      returning !== null ? (returning[0] === edgePeerName ? 'edge-return' : 'return')
+      : fresh.length > 0 ? pick(fresh)
+      : edgeAllowed.length > 0 && (allowed.length === 0 || random() < 1 / members.length) ? pick(edgeAllowed)
+      : allowed.length > 0 ? pick(allowed)
+      : undefined;
     if (kind === undefined) continue;
     uncovered.delete(kind);
     switch (kind) {
@@ -102,33 +141,37 @@ export function generateSchedule(settings: ScheduleSettings): Schedule {
         break;
       }
       case 'leave': {
-        const [tab, model] = pick(idle);
+        const [tab, model] = pick(idleTabs);
         model.state = 'gone';
         lastLeaveMs = atMs;
         steps.push({ atMs, kind, tab });
         break;
       }
       case 'crash':
-      case 'kill': {
-        const [tab, model] = pick(idle);
+      case 'kill':
+      case 'edge-kill': {
+        const [tab, model] = kind === 'edge-kill' ? [edgePeerName, edge as TabModel] : pick(idleTabs);
         model.state = 'down';
         model.downSinceMs = atMs;
         steps.push({ atMs, kind, tab });
         break;
       }
-      case 'return': {
-        const [tab, model] = overdue.length > 0 ? pick(overdue) : pick(down);
+      case 'return':
+      case 'edge-return': {
+        const [tab, model] = returning ?? (kind === 'edge-return' ? [edgePeerName, edge as TabModel] : pick(downTabs));
         model.state = 'live';
         steps.push({ atMs, kind, tab });
         break;
       }
       case 'freeze':
-      case 'partition': {
-        const [tab, model] = pick(idle);
+      case 'partition':
+      case 'edge-freeze':
+      case 'edge-partition': {
+        const [tab, model] = kind === 'edge-freeze' || kind === 'edge-partition' ? [edgePeerName, edge as TabModel] : pick(idleTabs);
         const forMs = between(settings.faultLengthMs);
         model.busyUntilMs = atMs + forMs;
         steps.push({ atMs, kind, tab, forMs });
-        steps.push(kind === 'freeze' ? { atMs: atMs + forMs, kind: 'thaw', tab } : { atMs: atMs + forMs, kind: 'reconnect', tab });
+        steps.push(kind === 'freeze' || kind === 'edge-freeze' ? { atMs: atMs + forMs, kind: 'thaw', tab } : { atMs: atMs + forMs, kind: 'reconnect', tab });
         break;
       }
       default:
@@ -142,12 +185,12 @@ export function generateSchedule(settings: ScheduleSettings): Schedule {
 
 /** How many of each fault kind a schedule injects. */
 export function countFaults(schedule: Schedule): Record<FaultKind, number> {
-  const counts = Object.fromEntries(faultKinds.map((kind) => [kind, 0])) as Record<FaultKind, number>;
+  const counts = Object.fromEntries([...faultKinds, ...edgeFaultKinds].map((kind) => [kind, 0])) as Record<FaultKind, number>;
   for (const step of schedule.steps) if (step.kind !== 'thaw' && step.kind !== 'reconnect') counts[step.kind] += 1;
   return counts;
 }
 
 export function describeStep(step: ScheduleStep): string {
-  const length = step.kind === 'freeze' || step.kind === 'partition' ? ` for ${step.forMs} ms` : '';
-  return `${(step.atMs / 1000).toFixed(1).padStart(6)} s  ${step.kind.padEnd(9)} ${step.tab}${length}`;
+  const length = 'forMs' in step ? ` for ${step.forMs} ms` : '';
+  return `${(step.atMs / 1000).toFixed(1).padStart(6)} s  ${step.kind.padEnd(14)} ${step.tab}${length}`;
 }
