@@ -244,7 +244,15 @@ export const openPeerConnection: OpenConnection = (options) => {
     restartIce() {
       const current = peer._pc;
       if (closed || !peer.initiator || current === null || typeof current.restartIce !== 'function') return false;
-      current.restartIce();
+      try {
+        current.restartIce();
+      } catch (_error) {
+        // node-datachannel's restartIce throws "Not implemented". Thrown from here it reached the
+        // signaling listener (an answerer's request) and ended a Node process as an unhandled
+        // rejection; now the connection stays as it is, and if ICE does not recover the session
+        // closes after iceRestartTimeoutMs and reconnects, as after any failed restart.
+        return false;
+      }
       peer.negotiate();
       return true;
     },
