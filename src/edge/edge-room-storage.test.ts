@@ -5,6 +5,9 @@
 // storage for every id (room-chaos seed 3 with an edge peer: exit 2 on every restart).
 // Real room peers on the simulated network with a virtual clock; the edge peer's joinRoom options
 // are edge-room-storage.ts's, with in-memory storages on its shelf.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { nodeId, type NodeId } from '../core/types.ts';
 import { currentEndpoint, stubSignaling } from '../rooms/simulated-room-endpoints.test-support.ts';
@@ -18,7 +21,7 @@ import { deriveSeed, seededRandom } from '../testing/seeded-random.ts';
 import { createSimulatedNetwork, reliableNetwork } from '../testing/simulated-network.ts';
 import { VirtualClock } from '../testing/virtual-clock.ts';
 import type { RaftTransport } from '../transport/raft-transport.ts';
-import { edgeJoinOptions, type ClosableRaftStorage, type StorageShelf } from './edge-room-storage.ts';
+import { adoptSharedDirectory, edgeJoinOptions, fileStorageShelf, type ClosableRaftStorage, type StorageShelf } from './edge-room-storage.ts';
 
 const roomName = 'edge-restart';
 const unreachableAfterMs = 1_500;
@@ -131,5 +134,31 @@ describe('an edge peer that was down past the unreachable window', () => {
     const leaving = test.rooms.map((each) => each.leave());
     await test.clock.advance(500);
     await Promise.all(leaving);
+  });
+});
+
+describe('an edge peer data directory', () => {
+  it('keeps each id in raft-<id>, hands an old shared raft/ to the id the identity file names, and removes a given-up id', async () => {
+    const data = mkdtempSync(join(tmpdir(), 'raftmesh-edge-storage-'));
+    try {
+      mkdirSync(join(data, 'raft'));
+      writeFileSync(join(data, 'raft', 'journal'), 'old');
+      await adoptSharedDirectory(data, nodeId('c'));
+      expect(existsSync(join(data, 'raft'))).toBe(false);
+      expect(readFileSync(join(data, 'raft-c', 'journal'), 'utf8')).toBe('old');
+      await adoptSharedDirectory(data, nodeId('c')); // nothing left to adopt
+      expect(readFileSync(join(data, 'raft-c', 'journal'), 'utf8')).toBe('old');
+
+      const shelf = fileStorageShelf(data);
+      const options = edgeJoinOptions(memoryKeyValueStore(), shelf);
+      const fresh = await options.storage(nodeId('d'));
+      await fresh.saveTermAndVotedFor(4, null);
+      expect(existsSync(join(data, 'raft-d'))).toBe(true);
+      await options.discardStorage(nodeId('d'));
+      expect(existsSync(join(data, 'raft-d'))).toBe(false);
+      await options.close();
+    } finally {
+      rmSync(data, { recursive: true, force: true });
+    }
   });
 });
