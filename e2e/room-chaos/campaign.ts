@@ -330,6 +330,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
         secret,
         defaultTimeouts: options.edgeDefaultTimeouts,
         onUnexpectedExit: (what) => (world === null ? undefined : note(world, edgePeerName, what)),
+        onNewId: (previous, id) => (world === null ? undefined : note(world, edgePeerName, `joined as ${id}, giving ${previous} up (the room had replaced it)`)),
       })
     : null;
   try {

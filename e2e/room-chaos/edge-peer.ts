@@ -30,6 +30,8 @@ export interface ChaosEdgePeerOptions {
   readonly defaultTimeouts: boolean;
   /** A process the harness did not kill exited by itself (code or signal). */
   readonly onUnexpectedExit: (what: string) => void;
+  /** The process joined under another id than the last one seen (the room replaced the old one). */
+  readonly onNewId: (previous: string, id: string) => void;
 }
 
 export interface ChaosEdgePeer {
@@ -55,6 +57,7 @@ export interface ChaosEdgePeer {
 const startTimeoutMs = 60_000;
 const maxOutputLines = 2_000;
 const healthLine = /health and metrics on (http:\/\/\S+)\/healthz/;
+const joinedLine = /joined room \S+ as (\S+)/;
 
 export function createChaosEdgePeer(options: ChaosEdgePeerOptions): ChaosEdgePeer {
   const data = mkdtempSync(join(tmpdir(), 'raftmesh-room-chaos-edge-'));
@@ -71,11 +74,19 @@ export function createChaosEdgePeer(options: ChaosEdgePeerOptions): ChaosEdgePee
     : ['--election-timeout-ms', `${chaosRaftTiming.electionTimeoutMin}-${chaosRaftTiming.electionTimeoutMax}`, '--heartbeat-interval-ms', String(chaosRaftTiming.heartbeatInterval)];
   const keep = (chunk: Buffer): void => {
     appendFileSync(logFile, chunk);
-    output.push(...chunk.toString().split('\n').filter(Boolean));
+    const lines = chunk.toString().split('\n').filter(Boolean);
+    output.push(...lines);
+    for (const line of lines) {
+      const joined = joinedLine.exec(line)?.[1];
+      if (joined !== undefined) remember(joined);
+    }
     if (output.length > maxOutputLines) output.splice(0, output.length - maxOutputLines);
   };
   const remember = (id: string): void => {
-    if (id !== ids[ids.length - 1]) ids.push(id);
+    const previous = ids[ids.length - 1];
+    if (id === previous) return;
+    ids.push(id);
+    if (previous !== undefined) options.onNewId(previous, id);
   };
   const running = (): ChildProcess => {
     if (child === null) throw new Error('the edge peer is down');

@@ -97,7 +97,9 @@ export async function startEdgePeer<State = unknown, Command = unknown>(options:
   }
   const joined = room;
   const node = joined.node;
-  log(`joined room ${options.room}`);
+  // The id may not be the one it set out with: joinRoom gives an id up that the room removed while
+  // this peer was down (or one that wedged) and joins under a fresh one.
+  log(`joined room ${options.room} as ${joined.id}${joined.id === id ? '' : ` (gave ${id} up: removed while away, or wedged)`}`);
   const unsubscribes = [
     node.role.subscribe((role) => log(`role: ${role} (term ${node.term.value})`)),
     node.leader.subscribe((leader) => log(`leader: ${leader ?? 'none'} (term ${node.term.value})`)),
