@@ -4,7 +4,7 @@ import { resolveRaftConfig, type RaftConfig } from './config.ts';
 import type { RaftMetric } from './events.ts';
 import type { RaftMessage } from './messages.ts';
 import { RaftCore } from './raft-core.ts';
-import { readyNeedsWrite, type ProposalOutcome, type ReadOutcome, type TransferOutcome } from './ready.ts';
+import { readyNeedsWrite, type ProposalOutcome, type Ready, type ReadOutcome, type TransferOutcome } from './ready.ts';
 import { nodeId, type LogEntry, type NodeId } from './types.ts';
 
 export interface HarnessNode {
@@ -127,4 +127,14 @@ export function createCoreHarness(names: readonly string[], seed = 1, initialVot
     nodes.set(id, { id, core, durable: [], outcomes: [], reads: [], transfers: [], metrics: [], snapshots: [] });
   }
   return harness;
+}
+
+/** Takes one node's ready and acknowledges its write at once, as the driver would after writing it. */
+export function drainReady(node: RaftCore): Ready | null {
+  const ready = node.takeReady();
+  if (ready !== null && readyNeedsWrite(ready)) {
+    const last = ready.entries[ready.entries.length - 1];
+    node.persisted(20, last === undefined ? null : { index: last.index, term: last.term });
+  }
+  return ready;
 }

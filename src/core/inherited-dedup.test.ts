@@ -7,11 +7,11 @@
 // the skipped copy's index instead of the entry that took effect (helper-49's browser campaign
 // counted 247 such acknowledgements in 28,868, 2026-12-01).
 import { describe, expect, it } from 'vitest';
-import { createCoreHarness, type CoreHarness, type HarnessNode } from './core-harness.test-support.ts';
+import { createCoreHarness, drainReady, type CoreHarness, type HarnessNode } from './core-harness.test-support.ts';
 import { resolveRaftConfig } from './config.ts';
 import type { ForwardPropose, RaftMessage } from './messages.ts';
 import { RaftCore } from './raft-core.ts';
-import { readyNeedsWrite, type ProposalOutcome, type Ready } from './ready.ts';
+import type { ProposalOutcome, Ready } from './ready.ts';
 import { clientId, nodeId, type DedupKey, type LogEntry, type NodeId } from './types.ts';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
@@ -149,14 +149,7 @@ describe('a leader’s own requests numbered out of order', () => {
 const [a, b, c] = ['a', 'b', 'c'].map((name) => nodeId(name)) as [NodeId, NodeId, NodeId];
 const plain = (index: number, term: number): LogEntry => ({ index, term, command: new Uint8Array([index]), isNoOp: false });
 
-function drain(node: RaftCore): Ready | null {
-  const ready = node.takeReady();
-  if (ready !== null && readyNeedsWrite(ready)) {
-    const last = ready.entries[ready.entries.length - 1];
-    node.persisted(20, last === undefined ? null : { index: last.index, term: last.term });
-  }
-  return ready;
-}
+const drain = drainReady;
 
 function forwardsIn(ready: Ready | null): ForwardPropose[] {
   return [...(ready?.messages ?? []), ...(ready?.messagesAfterPersist ?? [])].map((outbound) => outbound.message).filter((message): message is ForwardPropose => message.type === 'forwardPropose');

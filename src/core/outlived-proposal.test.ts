@@ -3,12 +3,11 @@
 // committed entry is in the log of every later leader): the proposal settles then, even in an idle
 // cluster where nothing else will ever be appended as far as index i.
 import { describe, expect, it } from 'vitest';
-import { createCoreHarness, type HarnessNode } from './core-harness.test-support.ts';
+import { createCoreHarness, drainReady, type HarnessNode } from './core-harness.test-support.ts';
 import { resolveRaftConfig } from './config.ts';
 import type { RaftMetric } from './events.ts';
 import type { ForwardPropose, RaftMessage } from './messages.ts';
 import { RaftCore } from './raft-core.ts';
-import { readyNeedsWrite, type Ready } from './ready.ts';
 import { clientId, nodeId, type LogEntry, type NodeId } from './types.ts';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
@@ -28,15 +27,7 @@ function follower(overrides = {}): RaftCore {
   return node;
 }
 
-/** Takes a ready and acknowledges its write at once, as the driver would after writing it. */
-function drain(node: RaftCore): Ready | null {
-  const ready = node.takeReady();
-  if (ready !== null && readyNeedsWrite(ready)) {
-    const last = ready.entries[ready.entries.length - 1];
-    node.persisted(20, last === undefined ? null : { index: last.index, term: last.term });
-  }
-  return ready;
-}
+const drain = drainReady;
 
 function forwardsIn(node: RaftCore): Array<{ to: NodeId; message: ForwardPropose }> {
   const ready = drain(node);
