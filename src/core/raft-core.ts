@@ -26,7 +26,7 @@ import { CorrelatedRequests } from './correlated-requests.ts';
 import { WedgeDetector } from './wedge-detector.ts';
 import { commandEntrySizeBound, encodedSizeBound } from './entry-size.ts';
 import { ProposalWaiters, type AwaitedProposal } from './proposal-waiters.ts';
-import { LeaderDedupCache } from './leader-dedup-cache.ts';
+import { LeaderDedupCache, type CachedAppend } from './leader-dedup-cache.ts';
 import { dedupWindowSize } from './client-session-format.ts';
 import { createRaftLog, type RaftLog } from './raft-log.ts';
 import { ReadIndexTracker, type ReadRequester } from './read-index.ts';
@@ -122,6 +122,11 @@ const leaderDedupCacheSize = 16 * dedupWindowSize;
 const localRetryScanEntries = 4 * dedupWindowSize;
 /** Clients whose request ids a leader follows for its own proposals: a node's own identities, re-minted now and then. */
 const maxLocalClients = 64;
+
+/** Whether an entry was appended under this dedup key (keys are unique per client and request). */
+function carriesKey(entry: LogEntry, key: DedupKey): boolean {
+  return entry.dedupKey !== undefined && entry.dedupKey.clientId === key.clientId && entry.dedupKey.requestId === key.requestId;
+}
 
 export class RaftCore {
   readonly id: NodeId;
@@ -348,10 +353,10 @@ export class RaftCore {
         return;
       }
       // A request re-proposed under its key (a durable id replayed) waits on the entry we hold.
-      const inherited = this.inheritedEntryFor(dedupKey) ?? this.retriedLocalEntry(dedupKey);
-      if (inherited !== null) {
-        if (this.reportAcceptance) this.outcomes.push({ type: 'accepted', proposalId, index: inherited.index });
-        this.awaitExisting(inherited.index, { proposalId, term: inherited.term, local: true });
+      const held = this.cachedEntryFor(dedupKey) ?? this.retriedLocalEntry(dedupKey);
+      if (held !== null) {
+        if (this.reportAcceptance) this.outcomes.push({ type: 'accepted', proposalId, index: held.index });
+        this.awaitExisting(held.index, { proposalId, term: held.term, local: true });
         return;
       }
       const entry = this.appendAsLeader(command, dedupKey);
@@ -895,8 +900,8 @@ export class RaftCore {
     }
   }
 
-  /** The entry this leader's log holds for a retried request, if it remembers one. */
-  private inheritedEntryFor(dedupKey: DedupKey | null): { readonly index: number; readonly term: number } | null {
+  /** The entry this leader's log holds for a retried request, if its dedup cache remembers one (appended or inherited). */
+  private cachedEntryFor(dedupKey: DedupKey | null): CachedAppend | null {
     if (dedupKey === null) return null;
     const cached = this.leaderDedupCache.get(dedupKey);
     return cached !== undefined && this.log.termAt(cached.index) === cached.term ? cached : null;
@@ -910,14 +915,14 @@ export class RaftCore {
    * looks back through the newest entries of the log for its key. Entries of our own log with the
    * same key and a term we find there are the request's own (keys are unique).
    */
-  private retriedLocalEntry(dedupKey: DedupKey | null): { readonly index: number; readonly term: number } | null {
+  private retriedLocalEntry(dedupKey: DedupKey | null): CachedAppend | null {
     if (dedupKey === null) return null;
     const highWater = this.localRequestHighWater.get(dedupKey.clientId);
     if (highWater === undefined || dedupKey.requestId > highWater) return null;
     const last = Math.max(this.log.floorIndex + 1, this.log.lastIndex - localRetryScanEntries + 1);
     for (let index = this.log.lastIndex; index >= last; index -= 1) {
       const entry = this.log.entryAt(index);
-      if (entry?.dedupKey !== undefined && entry.dedupKey.requestId === dedupKey.requestId && entry.dedupKey.clientId === dedupKey.clientId) return { index, term: entry.term };
+      if (entry !== undefined && carriesKey(entry, dedupKey)) return { index, term: entry.term };
     }
     return null;
   }
@@ -1655,7 +1660,7 @@ export class RaftCore {
     // appended, it and every entry after it would be resent forever and never commit. A proposer's
     // own driver refuses such commands, so only a faulty peer forwards one; it is left unanswered.
     if (commandEntrySizeBound(message.command.length, message.dedupKey) + frameOverheadBytes > this.maxFrameBytes) return this.refuse(from, 'commandTooLarge', 0);
-    const cached = this.inheritedEntryFor(message.dedupKey);
+    const cached = this.cachedEntryFor(message.dedupKey);
     if (cached !== null) return respond({ type: 'appended', index: cached.index, term: cached.term });
     if (this.admissionFailure() !== null || this.transfer !== null) return respond({ type: 'busy' });
     const entry = this.appendAsLeader(message.command, message.dedupKey);
@@ -1822,9 +1827,8 @@ export class RaftCore {
    * once. An entry behind this node's snapshot cannot be checked, and the answer is set aside.
    */
   private holdsForwardedEntry(forward: PendingForward, index: number, term: number): boolean {
-    const key = forward.dedupKey;
     const entry = this.log.entryAt(index);
-    return key !== null && entry?.term === term && entry.dedupKey !== undefined && entry.dedupKey.clientId === key.clientId && entry.dedupKey.requestId === key.requestId;
+    return forward.dedupKey !== null && entry?.term === term && carriesKey(entry, forward.dedupKey);
   }
 
   /** A new leader takes over its own pending forwards: they are in its log or get appended. */
@@ -1838,7 +1842,7 @@ export class RaftCore {
       }
       if (appended !== null) this.awaited.remove(forward.proposalId);
       // Appended by an earlier leader whose answer never came: our log holds it (see rememberInheritedDedupKeys).
-      const inherited = this.inheritedEntryFor(forward.dedupKey);
+      const inherited = this.cachedEntryFor(forward.dedupKey);
       if (inherited !== null) {
         if (this.reportAcceptance && appended === null) this.outcomes.push({ type: 'accepted', proposalId: forward.proposalId, index: inherited.index });
         this.awaitExisting(inherited.index, { proposalId: forward.proposalId, term: inherited.term, local: true });
