@@ -7,9 +7,9 @@
 // etcd's raft grants votes from learners for the same reason.
 import { describe, expect, it } from 'vitest';
 import { createCoreHarness } from './core-harness.test-support.ts';
-import { nodeId } from './types.ts';
+import { nodeId, type NodeId } from './types.ts';
 
-const [a, b, c] = ['a', 'b', 'c'].map((name) => nodeId(name));
+const [a, b, c] = ['a', 'b', 'c'].map((name) => nodeId(name)) as [NodeId, NodeId, NodeId];
 
 describe('a learner promoted while it lagged', () => {
   it('votes for the candidate whose log promotes it, so the cluster elects again after the leader dies', () => {
