@@ -1,0 +1,134 @@
+// joinRoom's options and the room it returns, with the bounds every interval is checked against
+// before anything is opened.
+import type { RaftConfig } from '../core/config.ts';
+import type { RaftMetric } from '../core/events.ts';
+import type { NodeId } from '../core/types.ts';
+import type { RaftNode, RaftNodeOptions } from '../driver/node-options.ts';
+import type { SignalingClient } from '../signaling/signaling-client.ts';
+import type { RaftStorage } from '../storage/raft-storage.ts';
+import type { RaftTransport } from '../transport/raft-transport.ts';
+import { createMembershipPolicy, type MembershipPolicySettings } from './membership-policy.ts';
+import type { ReplicatedStore, ReplicatedStoreOptions } from './replicated-store.ts';
+import type { RoomEvent } from './room-coordinator.ts';
+import type { KeyValueStore } from './room-identity.ts';
+import { resolveStoreOptions } from './store-options.ts';
+import type { VisibilitySource } from './visibility.ts';
+
+export interface SignalingContext {
+  readonly roomId: string;
+  readonly nodeId: NodeId;
+  readonly secret?: string;
+}
+
+export interface JoinRoomOptions<State, Command> {
+  readonly room: string;
+  readonly secret?: string;
+  /** A signaling client, or a factory given our node id (which joinRoom loads or mints). */
+  readonly signaling: SignalingClient | ((context: SignalingContext) => SignalingClient);
+  /**
+   * The transport over that signaling client (the WebRTC transport, or any RaftTransport). Called
+   * once per id; joinRoom closes it (when it has a `close` method) once it stops using it: on
+   * `leave()`, and for an id it gives up. A wrapper should pass `close` through.
+   */
+  readonly createTransport: (signaling: SignalingClient) => RaftTransport;
+  /**
+   * This peer's durable storage (IndexedDbRaftStorage.open(...) in browsers); default in memory.
+   * Called once per id, and each id needs storage of its own: a fresh id starts on empty storage.
+   * joinRoom closes (when it has a `close` method) every storage it opened: on `leave()` (and an
+   * abort of `signal`) once the node has closed, so `IndexedDbRaftStorage.destroy(name)` may follow
+   * right after; for a join that did not go through; and for an id it gives up after a wedge.
+   */
+  readonly storage?: (id: NodeId) => RaftStorage | Promise<RaftStorage>;
+  /**
+   * Deletes the durable storage of an id this peer has given up for good: it was removed while
+   * away, the room lists it as a voter while its storage is empty, or it wedged; each time joinRoom
+   * goes on under a fresh id and the old storage would otherwise stay on disk for good. Called
+   * once per such id, after the fresh id is saved in the identity store (so a crash in between
+   * leaves an orphan at worst; a browser may reach the disk with localStorage only after the
+   * delete, and then the old id comes back on empty storage and the room treats it as it treats
+   * any peer that lost its storage), and after joinRoom closed the
+   * node and the storage it opened for the old id (when that storage has a `close` method). A copy
+   * the application opened itself (`createNode` in a worker) must be closed by the node's `close`,
+   * or this callback must cope with it still open. joinRoom does not wait for it: the outcome is a
+   * `storageDiscarded` event, and a throw never fails the join. Never called for a fixed id (`nodeId`,
+   * or a signaling client's selfId). Browsers: `(id) => IndexedDbRaftStorage.destroy(nameOf(id))`.
+   */
+  readonly discardStorage?: (id: NodeId) => void | Promise<void>;
+  /**
+   * Starts the node (default createRaftNode on this thread). Browsers pass a function that calls
+   * createWorkerRaftNode so the engine and its storage run in a Web Worker; it receives the
+   * storage opened above and may close it and open the same database in the worker instead.
+   */
+  readonly createNode?: (options: RaftNodeOptions) => Promise<RaftNode>;
+  readonly store: ReplicatedStoreOptions<State, Command>;
+  /** Overrides the persisted identity. */
+  readonly nodeId?: NodeId;
+  /** Where the node id and bootstrap config live across reloads (default localStorage, else memory). */
+  readonly identityStore?: KeyValueStore;
+  /** Default: document.visibilityState where a document exists, else always visible. */
+  readonly visibility?: VisibilitySource;
+  /** An always-on peer (an edge peer) preferred as voter, so two-tab rooms survive a tab closing. */
+  readonly witness?: NodeId;
+  readonly policy?: Partial<Omit<MembershipPolicySettings, 'witness'>>;
+  readonly raftConfig?: RaftConfig;
+  /** How long a newcomer listens for the room's cluster before the smallest id bootstraps one (default 1,500 ms). */
+  readonly discoveryMs?: number;
+  /**
+   * Polled while this peer waits without a cluster because signaling lists peers the transport
+   * cannot reach (a `peersUnreachable` event with `waiting: true`): once it returns true, those
+   * peers no longer keep it from starting a cluster (say, after the user chose "start anyway").
+   * The risk is the user's to take: an unreachable peer may hold a cluster that this one splits from.
+   * The choice is told to reachable peers in our hellos, so a smaller reachable id waiting on the
+   * same peers starts the cluster and this one joins it. A callback that throws counts as false.
+   */
+  readonly startDespiteUnreachable?: () => boolean;
+  /** Hello period (default 1,000 ms). */
+  readonly gossipIntervalMs?: number;
+  /** How often the leader re-evaluates the policy (default 250 ms). */
+  readonly coordinatorIntervalMs?: number;
+  readonly changeTimeoutMs?: number;
+  readonly onEvent?: (event: RoomEvent) => void;
+  readonly onMetric?: (metric: RaftMetric) => void;
+  readonly signal?: AbortSignal;
+}
+
+export interface Room<State, Command> {
+  /** This peer's node id (changes only after a wedge, see `rejoined` events). */
+  readonly id: NodeId;
+  /** The current node and store: replaced (new objects) when the peer rejoins after a wedge. */
+  readonly node: RaftNode;
+  readonly store: ReplicatedStore<State, Command>;
+  readonly signaling: SignalingClient;
+  /**
+   * Stops the policy, closes store, node, transport (its connections), signaling and the storage joinRoom
+   * opened (once the node has closed). A second call does nothing more.
+   */
+  leave(): Promise<void>;
+}
+
+function bounded(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < min || value > max) throw new RangeError(`joinRoom ${name} = ${String(value)} must be an integer in ${min}..${max}`);
+  return value;
+}
+
+/**
+ * Every option checked again where it is used, checked once before anything is opened: an invalid
+ * store or interval found only after discovery and the node's start (as it was) left a bootstrap
+ * saved and a log written for a room the application never joined.
+ */
+export function validateBeforeJoining<State, Command>(options: JoinRoomOptions<State, Command>): void {
+  resolveStoreOptions(options.store);
+  createMembershipPolicy({ ...options.policy, witness: options.witness ?? null });
+  roomTimings(options);
+}
+
+/** The room's intervals, each with its default and bounds, in one place. */
+export function roomTimings<State, Command>(options: JoinRoomOptions<State, Command>) {
+  return {
+    gossipIntervalMs: bounded('gossipIntervalMs', options.gossipIntervalMs, 1_000, 10, 60_000),
+    discoveryMs: bounded('discoveryMs', options.discoveryMs, 1_500, 0, 600_000),
+    coordinatorIntervalMs: bounded('coordinatorIntervalMs', options.coordinatorIntervalMs, 250, 1, 60_000),
+    changeTimeoutMs: bounded('changeTimeoutMs', options.changeTimeoutMs, 10_000, 1, 600_000),
+  };
+}

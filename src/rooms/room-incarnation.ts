@@ -1,0 +1,191 @@
+// One node id's stay in a room (an incarnation): decide how it starts (the cluster it finds, the
+// bootstrap it stored, or the verdict that the id must not be used again), then start the node,
+// the room's coordinator and the application's store, and close them in order when it leaves.
+import type { RaftMetric } from '../core/events.ts';
+import type { ClusterConfig, NodeId } from '../core/types.ts';
+import { createRaftNode } from '../driver/create-raft-node.ts';
+import type { RaftNode } from '../driver/node-options.ts';
+import { realClock } from '../driver/node-options.ts';
+import type { SignalingClient } from '../signaling/signaling-client.ts';
+import { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
+import type { RaftStorage } from '../storage/raft-storage.ts';
+import { discoverCluster } from './discover-cluster.ts';
+import { createMembershipPolicy } from './membership-policy.ts';
+import { createReplicatedStore, type ReplicatedStore } from './replicated-store.ts';
+import { startRoomCoordinator, type RoomCoordinator } from './room-coordinator.ts';
+import { loadBootstrap, saveBootstrap, storageHoldsLog, type KeyValueStore } from './room-identity.ts';
+import { removedWhileAway } from './removed-while-away.ts';
+import { emitSafely } from './room-events.ts';
+import type { RoomPresence } from './room-presence.ts';
+import { roomTimings, type JoinRoomOptions } from './join-room-options.ts';
+import { closeStorage, connect, type Plumbing } from './room-plumbing.ts';
+
+export type WedgeMetric = Extract<RaftMetric, { type: 'wedgeSuspected' }>;
+
+/** One node id's stay in the room. */
+export interface Incarnation<State, Command> {
+  readonly id: NodeId;
+  /** The storage joinRoom opened for this id: `leave` closes it, after the node. */
+  readonly storage: RaftStorage;
+  readonly node: RaftNode;
+  readonly store: ReplicatedStore<State, Command>;
+  readonly signaling: SignalingClient;
+  /** The hellos of the room's peers (who they follow): a wedge report is judged against them. */
+  readonly presence: RoomPresence;
+  /** Closes everything above, the storage last; once (later calls return the first call's promise). */
+  leave(): Promise<void>;
+}
+
+
+/**
+ * null when `id` must not be used again: the room lists it as a voter while our storage is empty,
+ * or it was removed while away. Whenever it returns null or throws, the storage it opened is
+ * closed (the caller may then discard it, or may close a storage it shares once more).
+ */
+export async function joinAs<State, Command>(
+  options: JoinRoomOptions<State, Command>,
+  identityStore: KeyValueStore,
+  id: NodeId,
+  onWedged: (incarnation: Incarnation<State, Command>, metric: WedgeMetric) => Promise<void>,
+): Promise<Incarnation<State, Command> | null> {
+  const { gossipIntervalMs, discoveryMs } = roomTimings(options);
+  const policy = createMembershipPolicy({ ...options.policy, witness: options.witness ?? null });
+  const storage = (await options.storage?.(id)) ?? new InMemoryRaftStorage();
+  let plumbing: Plumbing | null = null;
+  try {
+    plumbing = connect(options, id, gossipIntervalMs, discoveryMs);
+    const bootstrap = await chooseBootstrap(options, identityStore, id, storage, plumbing, discoveryMs, gossipIntervalMs);
+    if (bootstrap === null) {
+      plumbing.close();
+      await closeStorage(storage);
+      return null;
+    }
+    plumbing.unreachable.setWaiting(false);
+    return await startIncarnation(options, { id, storage, bootstrap, plumbing, policy }, onWedged);
+  } catch (error) {
+    plumbing?.close();
+    await closeStorage(storage);
+    throw error;
+  }
+}
+
+interface IncarnationParts {
+  readonly id: NodeId;
+  readonly storage: RaftStorage;
+  readonly bootstrap: ClusterConfig;
+  readonly plumbing: Plumbing;
+  readonly policy: ReturnType<typeof createMembershipPolicy>;
+}
+
+/** Starts the node, its coordinator and the application store; a failure after the node started closes it. */
+async function startIncarnation<State, Command>(
+  options: JoinRoomOptions<State, Command>,
+  { id, storage, bootstrap, plumbing, policy }: IncarnationParts,
+  onWedged: (incarnation: Incarnation<State, Command>, metric: WedgeMetric) => Promise<void>,
+): Promise<Incarnation<State, Command>> {
+  const clock = options.raftConfig?.clock ?? realClock;
+  // Assigned before the node can report a wedge (the report is deferred by a timer).
+  let incarnation: Incarnation<State, Command> | null = null;
+  const node = await (options.createNode ?? createRaftNode)({
+    id,
+    clusterConfig: bootstrap,
+    transport: plumbing.channel.transport,
+    storage,
+    ...(options.raftConfig === undefined ? {} : { raftConfig: options.raftConfig }),
+    onMetric: (metric) => {
+      options.onMetric?.(metric);
+      // Deferred: metrics are emitted inside the driver's step.
+      if (metric.type === 'wedgeSuspected') clock.setTimeout(() => void (incarnation === null ? undefined : onWedged(incarnation, metric)), 0);
+      // Removed while it ran (a tab asleep past the policy's unreachable window): the policy takes
+      // the same id back as a learner once it is reachable (rule 2), keeping its log, so this is
+      // news for the application, not a reason to start over under a fresh id.
+      if (metric.type === 'removedFromCluster') clock.setTimeout(() => emitSafely(options.onEvent, { type: 'removed', id, toldBy: metric.toldBy, at: clock.now() }), 0);
+    },
+  });
+  const timings = roomTimings(options);
+  let coordinator: RoomCoordinator | null = null;
+  try {
+    plumbing.presence.describeSelf(() => ({
+      member: true,
+      voters: node.commitIndex.value > 0 ? node.membership.value.voters : null,
+      term: node.term.value,
+      leader: node.leader.value,
+    }));
+    coordinator = startRoomCoordinator({
+      node,
+      presence: plumbing.presence,
+      peers: plumbing.channel.transport.peers,
+      visible: plumbing.visibility.visible,
+      clock,
+      policy,
+      intervalMs: timings.coordinatorIntervalMs,
+      changeTimeoutMs: timings.changeTimeoutMs,
+      onEvent: options.onEvent,
+    });
+    const store = createReplicatedStore<State, Command>({ clock, ...options.store, node });
+    const running = coordinator;
+    // Once: room.leave() may run twice (an abort of `signal`, then the application's own call) or
+    // after a rejoin's own call that it cut short, and a storage's `close` need not tolerate a second.
+    let leaving: Promise<void> | null = null;
+    incarnation = { id, storage, node, store, signaling: plumbing.signaling, presence: plumbing.presence, leave: () => (leaving ??= leaveRoom(node, store, running, plumbing, storage)) };
+    return incarnation;
+  } catch (error) {
+    // The coordinator's timer would otherwise tick on against a closed node for good (and keep a
+    // Node process alive); the storage is closed by joinAs, so the node running on it stops first.
+    coordinator?.close();
+    await node.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function chooseBootstrap<State, Command>(
+  options: JoinRoomOptions<State, Command>,
+  identityStore: KeyValueStore,
+  id: NodeId,
+  storage: RaftStorage,
+  plumbing: Plumbing,
+  discoveryMs: number,
+  pollMs: number,
+): Promise<ClusterConfig | null> {
+  if (await storageHoldsLog(storage)) {
+    const bootstrap = (await loadBootstrap(identityStore, options.room)) ?? { voters: [id] };
+    const clock = options.raftConfig?.clock ?? realClock;
+    // A member while it restarts: a newcomer that took it for another newcomer would bootstrap a
+    // second cluster beside it. No voters named (it may have been removed while away): a newcomer
+    // hearing it waits until the restarted node names the cluster it follows.
+    const storedTerm = await storage.term();
+    plumbing.presence.describeSelf(() => ({ member: true, voters: null, term: storedTerm, leader: null }));
+    const removed = await removedWhileAway({ selfId: id, storage, bootstrap, presence: plumbing.presence, clock, waitMs: discoveryMs, pollMs: Math.min(pollMs, 250), signal: options.signal });
+    return removed ? null : bootstrap;
+  }
+  const clock = options.raftConfig?.clock ?? realClock;
+  const peers = plumbing.channel.transport.peers;
+  const verdict = await discoverCluster({
+    selfId: id,
+    presence: plumbing.presence,
+    peers: () => peers.value,
+    listed: () => plumbing.signaling.peers.value,
+    clock,
+    discoveryMs,
+    pollMs: Math.min(pollMs, 250),
+    signal: options.signal,
+    mayBootstrap: options.raftConfig?.witness !== true,
+    ready: () => plumbing.signaling.ready?.value ?? true,
+    signalingClosed: () => plumbing.signalingStopped(),
+    ...(options.witness === undefined ? {} : { neverBootstrap: new Set([options.witness]) }),
+    ...(options.startDespiteUnreachable === undefined ? {} : { startDespiteUnreachable: options.startDespiteUnreachable }),
+  });
+  if (verdict.type === 'identityReused') return null;
+  await saveBootstrap(identityStore, options.room, verdict.bootstrap);
+  return verdict.bootstrap;
+}
+
+async function leaveRoom(node: RaftNode, store: ReplicatedStore<unknown, unknown>, coordinator: RoomCoordinator, plumbing: Plumbing, storage: RaftStorage): Promise<void> {
+  coordinator.close();
+  store.close();
+  await node.close();
+  plumbing.close();
+  // After the node, which may be finishing a write on it; an open IndexedDB connection would keep
+  // the application's IndexedDbRaftStorage.destroy(name) right after leave() waiting.
+  await closeStorage(storage);
+}

@@ -1,0 +1,108 @@
+// A room peer's plumbing for one node id: its signaling client, the transport over it, the room
+// channel beside Raft's frames, presence (hellos) and the unreachable-peer watch; and closing the
+// storage and transport joinRoom opened, tolerant of a throw there.
+import type { NodeId } from '../core/types.ts';
+import { realClock } from '../driver/node-options.ts';
+import type { SignalingClient } from '../signaling/signaling-client.ts';
+import type { RaftStorage } from '../storage/raft-storage.ts';
+import type { RaftTransport } from '../transport/raft-transport.ts';
+import { heldPeersGraceMs, listedAcrossReconnects } from './discover-cluster.ts';
+import { createRoomChannel, type RoomChannel } from './room-channel.ts';
+import { createRoomPresence, type RoomPresence } from './room-presence.ts';
+import { watchUnreachablePeers, type UnreachablePeers } from './unreachable-peers.ts';
+import { documentVisibility, type VisibilitySource } from './visibility.ts';
+import type { JoinRoomOptions } from './join-room-options.ts';
+
+/**
+ * Closes a storage joinRoom opened and no longer uses. RaftStorage has no `close` (in-memory
+ * storage needs none); IndexedDB and file storage do, and both tolerate a second call (the demo's
+ * createNode closes its page-side copy itself, the edge peer closes its storage after a failed join
+ * and after leave()).
+ */
+export async function closeStorage(storage: RaftStorage): Promise<void> {
+  const closable = storage as RaftStorage & { close?: () => void | Promise<void> };
+  if (typeof closable.close !== 'function') return;
+  try {
+    await closable.close();
+  } catch {
+    // A storage that fails to close is one nobody uses any more; the join's own outcome (a fresh
+    // id, or the error being rethrown) or a leave that went through matters more than this one.
+  }
+}
+
+/** Closes a transport joinRoom had made, when it has a `close`; a throw there must not stop a leave or a rejoin. */
+function closeTransport(transport: RaftTransport): void {
+  try {
+    transport.close?.();
+  } catch {
+    // A transport that fails to close is one nobody uses any more.
+  }
+}
+
+
+export interface Plumbing {
+  readonly signaling: SignalingClient;
+  readonly channel: RoomChannel;
+  readonly presence: RoomPresence;
+  readonly visibility: VisibilitySource;
+  readonly unreachable: UnreachablePeers;
+  /** Whether the signaling client has stopped for good (its `closed` settled). */
+  signalingStopped(): boolean;
+  close(): void;
+}
+
+export function connect<State, Command>(options: JoinRoomOptions<State, Command>, id: NodeId, gossipIntervalMs: number, discoveryMs: number): Plumbing {
+  const clock = options.raftConfig?.clock ?? realClock;
+  const signaling =
+    typeof options.signaling === 'function'
+      ? options.signaling({ roomId: options.room, nodeId: id, ...(options.secret === undefined ? {} : { secret: options.secret }) })
+      : options.signaling;
+  const transport = options.createTransport(signaling);
+  const channel = createRoomChannel(transport);
+  const visibility = options.visibility ?? documentVisibility();
+  const presence = createRoomPresence({ channel, clock, visible: visibility.visible, gossipIntervalMs });
+  // A client stopped for good (refused, replaced, given up) lists nobody again: peers it listed
+  // before are no longer held as if they might come back (discover-cluster.ts listedAcrossReconnects).
+  let stopped = false;
+  const markStopped = (): void => {
+    stopped = true;
+  };
+  signaling.closed.then(markStopped, markStopped);
+  const unreachable = watchUnreachablePeers({
+    selfId: id,
+    // The same list discovery counts: a signaling reconnect does not make the banner go blank.
+    listed: listedAcrossReconnects({
+      listed: () => signaling.peers.value,
+      ready: () => signaling.ready?.value ?? true,
+      clock,
+      holdMs: heldPeersGraceMs + discoveryMs,
+      closedForGood: () => stopped,
+    }),
+    reachable: channel.transport.peers,
+    clock,
+    // Forming a connection takes a moment: a peer counts once it is overdue by discovery's measure.
+    graceMs: Math.max(discoveryMs, 2 * gossipIntervalMs),
+    checkIntervalMs: Math.min(gossipIntervalMs, 250),
+    report: (event) => options.onEvent?.(event),
+  });
+  return {
+    signaling,
+    channel,
+    presence,
+    visibility,
+    unreachable,
+    signalingStopped: () => stopped,
+    close() {
+      unreachable.close();
+      presence.close();
+      channel.close();
+      // The transport too: the room channel only stops listening to it. A WebRTC transport left
+      // open kept its connections, so the room's other pages saw a page that left, or an id this
+      // page gave up, as reachable for as long as this page lived, and the policy never drops a
+      // reachable member (found by npm run chaos:rooms).
+      closeTransport(transport);
+      signaling.close();
+      if (options.visibility === undefined) visibility.close();
+    },
+  };
+}
