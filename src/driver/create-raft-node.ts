@@ -10,7 +10,6 @@ import {
   NotLeaderError,
   NotMemberError,
   RaftClosedError,
-  RaftStorageError,
 } from '../core/errors.ts';
 import type { MembershipFailure } from '../core/ready.ts';
 import { createPendingCalls } from './pending-calls.ts';
@@ -29,22 +28,14 @@ import { committedIterable, type CommittedSource } from './committed-stream.ts';
 import { createCommandCopier } from './command-copier.ts';
 import { realClock, validateNodeOptions, type RaftNode, type RaftNodeOptions } from './node-options.ts';
 import { restoreState } from './restore.ts';
-import { mergeReadies, nextWriteCount, writeMerged } from './write-queue.ts';
+import { createWritePipeline } from './write-pipeline.ts';
+import { createEngineTimer } from './engine-timer.ts';
+import { waitForLeadership } from './await-leadership.ts';
 
 export type { RaftNode, RaftNodeOptions } from './node-options.ts';
 
 /** Bytes an AppendEntries needs besides one command: header, entry fields, a client id. */
 const commandFrameHeadroomBytes = 1_024;
-
-/** Readies merged into one storage write at most (bounds memory while a write is slow). */
-const maxQueuedReadies = 4096;
-
-/**
- * How late a timer may fire before the driver takes it as a sign that its own thread was held up
- * (onTimer). Timers of a healthy event loop fire within a few ms (4 ms clamps, a busy page);
- * 20 ms is well under the shortest default timeout that matters (150 ms of election silence).
- */
-const lateTimerToleranceMs = 20;
 
 export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode> {
   validateNodeOptions(options);
@@ -117,26 +108,10 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
   const closeListeners = new Set<(error: Error) => void>();
   let closeError: Error | null = null;
   let stepScheduled = false;
-  let timerHandle: unknown = null;
-  let timerDeadline = Number.POSITIVE_INFINITY;
-  /** A late timer was put back behind the queued tasks once (onTimer); the next firing ticks. */
-  let tickDeferredAfterStall = false;
   let appliedIndex = restored.snapshot?.meta.lastIncludedIndex ?? 0;
   let progressWaiters: Array<() => void> = [];
   const commandCopier = createCommandCopier();
-  let queuedWrites: Ready[] = [];
-  /**
-   * Acknowledgements from readies that wrote nothing themselves but were produced while an
-   * earlier write was pending (a duplicate AppendEntries answered again, say): they wait for
-   * the newest write queued or in flight at the time, never less.
-   */
-  const deferredAfterWrite = new Map<Ready | 'inFlight', OutboundMessage[]>();
   let latestSnapshot: Snapshot | null = restored.snapshot === null ? null : { throughIndex: restored.snapshot.meta.lastIncludedIndex, state: restored.snapshot.state };
-  let writing = false;
-  /** A compaction a crash interrupted (restore.ts): finished just before the first write. */
-  let unfinishedCompactionThrough = restored.interruptedCompactionThrough;
-  let writeIdle: Promise<void> = Promise.resolve();
-  let signalWriteIdle: () => void = () => {};
 
   const emitMetric = (metric: RaftMetric): void => {
     if (options.onMetric === undefined) return;
@@ -150,6 +125,23 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
   const sendAll = (messages: readonly OutboundMessage[]): void => {
     for (const outbound of messages) transport.send(outbound.to, encodeMessage(outbound.message));
   };
+
+  const writes = createWritePipeline({
+    storage,
+    unfinishedCompactionThrough: restored.interruptedCompactionThrough,
+    stopped: () => closeError !== null,
+    sendAll,
+    persisted: (merged) => {
+      const now = clock.now();
+      const snapshotIndex = merged.snapshot?.meta.lastIncludedIndex ?? 0;
+      for (let done = 0; done < merged.readyCount; done += 1) core.persisted(now, done === merged.readyCount - 1 ? merged.lastEntry : null, snapshotIndex);
+    },
+    stepAgain: () => scheduleStep(),
+    fail: (error, failedWrite) => {
+      if (failedWrite !== null) emitMetric({ type: 'storageFailed', message: failedWrite.message, reason: failedWrite.reason });
+      stop(error);
+    },
+  });
 
   const wakeProgress = (): void => {
     const waiters = progressWaiters;
@@ -198,16 +190,10 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
     for (const metric of ready.metrics) emitMetric(metric);
     for (const event of ready.trace) trace.emit(event);
     if (readyNeedsWrite(ready)) {
-      if (queuedWrites.length >= maxQueuedReadies) {
-        stop(new RaftStorageError(`storage fell ${maxQueuedReadies} writes behind; stopping rather than buffering without bound`));
-        return;
-      }
-      queuedWrites.push(ready);
-      startWrite();
+      writes.write(ready);
+      if (closed) return;
     } else if (ready.messagesAfterPersist.length > 0) {
-      const newestWrite: Ready | 'inFlight' | undefined = queuedWrites[queuedWrites.length - 1] ?? (writing ? 'inFlight' : undefined);
-      if (newestWrite === undefined) sendAll(ready.messagesAfterPersist);
-      else deferredAfterWrite.set(newestWrite, [...(deferredAfterWrite.get(newestWrite) ?? []), ...ready.messagesAfterPersist]);
+      writes.sendAfterPendingWrites(ready.messagesAfterPersist);
     }
     publish();
     for (const outcome of ready.outcomes) proposals.settle(outcome);
@@ -225,56 +211,6 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
     }
   };
 
-  const startWrite = (): void => {
-    if (writing || queuedWrites.length === 0 || closeError !== null) return;
-    const count = nextWriteCount(queuedWrites);
-    const readies = queuedWrites.slice(0, count);
-    queuedWrites = queuedWrites.slice(count);
-    // Messages waiting on any of these readies now wait on this write as a whole.
-    const waiting: OutboundMessage[] = [];
-    for (const ready of readies) {
-      waiting.push(...ready.messagesAfterPersist, ...(deferredAfterWrite.get(ready) ?? []));
-      deferredAfterWrite.delete(ready);
-    }
-    deferredAfterWrite.set('inFlight', waiting);
-    const merged = mergeReadies(readies);
-    writing = true;
-    writeIdle = new Promise((resolve) => {
-      signalWriteIdle = resolve;
-    });
-    // Begun on a microtask, so after the transport's: transports hand a step's frames to the
-    // network on a microtask queued when they were sent (the WebRTC send queue, to bundle them),
-    // and a write's synchronous first part (Chromium's IndexedDB opens the transaction and clones
-    // the records: 0.4–0.7 ms here) would hold a leader's AppendEntries back that long, on the
-    // path of every commit (bench:browser-diagnose --timeline). The messages that wait for this
-    // write are still held until it completes.
-    const finishCompactionThrough = unfinishedCompactionThrough;
-    unfinishedCompactionThrough = null;
-    Promise.resolve().then(() => (finishCompactionThrough === null ? writeMerged(storage, merged) : storage.discardLogPrefix(finishCompactionThrough).then(() => writeMerged(storage, merged)))).then(
-      () => {
-        writing = false;
-        signalWriteIdle();
-        if (closeError !== null) return;
-        const now = clock.now();
-        const snapshotIndex = merged.snapshot?.meta.lastIncludedIndex ?? 0;
-        for (let done = 0; done < merged.readyCount; done += 1) core.persisted(now, done === merged.readyCount - 1 ? merged.lastEntry : null, snapshotIndex);
-        const afterWrite = deferredAfterWrite.get('inFlight') ?? [];
-        deferredAfterWrite.delete('inFlight');
-        sendAll(afterWrite);
-        startWrite();
-        scheduleStep();
-      },
-      (error: unknown) => {
-        writing = false;
-        signalWriteIdle();
-        const message = error instanceof Error ? error.message : String(error);
-        const reason = error instanceof RaftStorageError ? error.reason : 'unknown';
-        emitMetric({ type: 'storageFailed', message, reason });
-        stop(new RaftStorageError(`storage write failed, node stopped (durability can no longer be promised): ${message}`, { cause: error, reason }));
-      },
-    );
-  };
-
   const step = (): void => {
     stepScheduled = false;
     if (closed) return;
@@ -287,7 +223,7 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
         if (closed) return;
       }
       publish();
-      armTimer();
+      timer.arm();
     } catch (error) {
       stop(error instanceof Error ? error : new Error(String(error)));
     }
@@ -299,45 +235,20 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
     queueMicrotask(step);
   };
 
-  const armTimer = (): void => {
-    const deadline = core.nextDeadline();
-    // Keep an earlier timer: firing early costs one tick that re-arms, re-arming costs more.
-    if (timerHandle !== null && timerDeadline <= deadline) return;
-    if (timerHandle !== null) clock.clearTimeout(timerHandle);
-    timerHandle = null;
-    timerDeadline = deadline;
-    if (!Number.isFinite(deadline)) return;
-    timerHandle = clock.setTimeout(onTimer, Math.max(0, deadline - clock.now()));
-  };
-
-  const onTimer = (): void => {
-    const due = timerDeadline;
-    timerHandle = null;
-    timerDeadline = Number.POSITIVE_INFINITY;
-    if (closed) return;
-    const now = clock.now();
-    // A timer this late means this thread was held up (a long task, a busy machine, a paused
-    // tab), and the frames that arrived meanwhile are queued behind this task: a leader's
-    // heartbeats for a follower, its followers' answers for a leader. Ticking first would judge
-    // the peers by a silence that was ours, and start an election or step down (CheckQuorum) on
-    // news already here. So the tick goes once behind the queued tasks: a zero delay timer runs
-    // after tasks queued before it, in browsers and in Node (whose poll phase reads sockets
-    // between two timer phases). A real silence costs one task more.
-    if (!tickDeferredAfterStall && now - due > lateTimerToleranceMs) {
-      tickDeferredAfterStall = true;
-      timerDeadline = now;
-      timerHandle = clock.setTimeout(onTimer, 0);
-      return;
-    }
-    tickDeferredAfterStall = false;
-    try {
-      core.tick(now);
-    } catch (error) {
-      stop(error instanceof Error ? error : new Error(String(error)));
-      return;
-    }
-    step();
-  };
+  const timer = createEngineTimer({
+    clock,
+    nextDeadline: () => core.nextDeadline(),
+    stopped: () => closed,
+    fire: (now) => {
+      try {
+        core.tick(now);
+      } catch (error) {
+        stop(error instanceof Error ? error : new Error(String(error)));
+        return;
+      }
+      step();
+    },
+  });
 
   const onEnvelope = (envelope: RaftEnvelope): void => {
     if (closed) return;
@@ -364,8 +275,7 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
     closed = true;
     closeError = error;
     unsubscribeIncoming();
-    if (timerHandle !== null) clock.clearTimeout(timerHandle);
-    timerHandle = null;
+    timer.cancel();
     core.failAll('leadershipLost');
     proposals.rejectAll(error);
     pendingReads.rejectAll(error);
@@ -459,33 +369,14 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
       core.cancelTransfer(clock.now());
       scheduleStep();
     },
-    awaitLeadership: (waitOptions = {}) =>
-      new Promise<void>((resolve, reject) => {
+    awaitLeadership: (waitOptions = {}) => {
+      try {
         rejectIfUnusable(waitOptions.signal);
-        if (role.value === 'leader') return resolve();
-        const signal = waitOptions.signal;
-        let unsubscribeRole: () => void = () => {};
-        const finish = (): void => {
-          unsubscribeRole();
-          closeListeners.delete(onClose);
-          signal?.removeEventListener('abort', onAbort);
-        };
-        const onAbort = (): void => {
-          finish();
-          reject(signal?.reason);
-        };
-        const onClose = (error: Error): void => {
-          finish();
-          reject(error);
-        };
-        unsubscribeRole = role.subscribe((value) => {
-          if (value !== 'leader') return;
-          finish();
-          resolve();
-        });
-        closeListeners.add(onClose);
-        signal?.addEventListener('abort', onAbort, { once: true });
-      }),
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return waitForLeadership(role, closeListeners, waitOptions.signal);
+    },
     publishSnapshot: (snapshot) => {
       if (closed) throw closeError ?? new RaftClosedError();
       if (!isValidCounter(snapshot.throughIndex) || !(snapshot.state instanceof Uint8Array)) {
@@ -505,13 +396,13 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
     replicationProgress: () => (closed ? new Map<NodeId, number>() : core.matchIndexes()),
     async close() {
       stop(new RaftClosedError());
-      await writeIdle;
+      await writes.idle;
     },
   };
 
   options.signal?.addEventListener('abort', () => void node.close(), { once: true });
   publish();
-  armTimer();
+  timer.arm();
   return node;
 }
 

@@ -1,0 +1,114 @@
+// The driver's storage side: readies that need a write are queued and written in order, merged
+// into one batch while a write is in flight (write-queue.ts), and the messages that acknowledge
+// what a write stores are held until it completes (Raft's durability rule).
+import { RaftStorageError } from '../core/errors.ts';
+import type { OutboundMessage, Ready } from '../core/ready.ts';
+import type { RaftStorage } from '../storage/raft-storage.ts';
+import { mergeReadies, nextWriteCount, writeMerged, type MergedWrite } from './write-queue.ts';
+
+/** Readies merged into one storage write at most (bounds memory while a write is slow). */
+const maxQueuedReadies = 4096;
+
+export interface WritePipelineOptions {
+  readonly storage: RaftStorage;
+  /** A compaction a crash interrupted (restore.ts): finished just before the first write. */
+  readonly unfinishedCompactionThrough: number | null;
+  /** Whether the node has stopped: a write that completes after that acknowledges nothing. */
+  readonly stopped: () => boolean;
+  readonly sendAll: (messages: readonly OutboundMessage[]) => void;
+  /** A write completed: the core hears of it (`persisted`) before its held messages go. */
+  readonly persisted: (merged: MergedWrite) => void;
+  /** After a completed write's messages went and the next write began: the driver steps again. */
+  readonly stepAgain: () => void;
+  /** The queue is over its bound, or a write failed: the node must stop. */
+  readonly fail: (error: RaftStorageError, failedWrite: { message: string; reason: RaftStorageError['reason'] } | null) => void;
+}
+
+export interface WritePipeline {
+  /** Queues a ready that needs a write (readyNeedsWrite) and starts writing if idle. */
+  write(ready: Ready): void;
+  /**
+   * Acknowledgements from a ready that wrote nothing itself but was produced while an earlier
+   * write was pending (a duplicate AppendEntries answered again, say): they wait for the newest
+   * write queued or in flight at the time, never less; sent at once when nothing is pending.
+   */
+  sendAfterPendingWrites(messages: readonly OutboundMessage[]): void;
+  /** Settles once no write is in flight (close waits for it). */
+  readonly idle: Promise<void>;
+}
+
+export function createWritePipeline(options: WritePipelineOptions): WritePipeline {
+  const { storage, sendAll } = options;
+  let queuedWrites: Ready[] = [];
+  const deferredAfterWrite = new Map<Ready | 'inFlight', OutboundMessage[]>();
+  let writing = false;
+  let unfinishedCompactionThrough = options.unfinishedCompactionThrough;
+  let writeIdle: Promise<void> = Promise.resolve();
+  let signalWriteIdle: () => void = () => {};
+
+  const startWrite = (): void => {
+    if (writing || queuedWrites.length === 0 || options.stopped()) return;
+    const count = nextWriteCount(queuedWrites);
+    const readies = queuedWrites.slice(0, count);
+    queuedWrites = queuedWrites.slice(count);
+    // Messages waiting on any of these readies now wait on this write as a whole.
+    const waiting: OutboundMessage[] = [];
+    for (const ready of readies) {
+      waiting.push(...ready.messagesAfterPersist, ...(deferredAfterWrite.get(ready) ?? []));
+      deferredAfterWrite.delete(ready);
+    }
+    deferredAfterWrite.set('inFlight', waiting);
+    const merged = mergeReadies(readies);
+    writing = true;
+    writeIdle = new Promise((resolve) => {
+      signalWriteIdle = resolve;
+    });
+    // Begun on a microtask, so after the transport's: transports hand a step's frames to the
+    // network on a microtask queued when they were sent (the WebRTC send queue, to bundle them),
+    // and a write's synchronous first part (Chromium's IndexedDB opens the transaction and clones
+    // the records: 0.4–0.7 ms here) would hold a leader's AppendEntries back that long, on the
+    // path of every commit (bench:browser-diagnose --timeline). The messages that wait for this
+    // write are still held until it completes.
+    const finishCompactionThrough = unfinishedCompactionThrough;
+    unfinishedCompactionThrough = null;
+    Promise.resolve().then(() => (finishCompactionThrough === null ? writeMerged(storage, merged) : storage.discardLogPrefix(finishCompactionThrough).then(() => writeMerged(storage, merged)))).then(
+      () => {
+        writing = false;
+        signalWriteIdle();
+        if (options.stopped()) return;
+        options.persisted(merged);
+        const afterWrite = deferredAfterWrite.get('inFlight') ?? [];
+        deferredAfterWrite.delete('inFlight');
+        sendAll(afterWrite);
+        startWrite();
+        options.stepAgain();
+      },
+      (error: unknown) => {
+        writing = false;
+        signalWriteIdle();
+        const message = error instanceof Error ? error.message : String(error);
+        const reason = error instanceof RaftStorageError ? error.reason : 'unknown';
+        options.fail(new RaftStorageError(`storage write failed, node stopped (durability can no longer be promised): ${message}`, { cause: error, reason }), { message, reason });
+      },
+    );
+  };
+
+  return {
+    write(ready) {
+      if (queuedWrites.length >= maxQueuedReadies) {
+        options.fail(new RaftStorageError(`storage fell ${maxQueuedReadies} writes behind; stopping rather than buffering without bound`), null);
+        return;
+      }
+      queuedWrites.push(ready);
+      startWrite();
+    },
+    sendAfterPendingWrites(messages) {
+      const newestWrite: Ready | 'inFlight' | undefined = queuedWrites[queuedWrites.length - 1] ?? (writing ? 'inFlight' : undefined);
+      if (newestWrite === undefined) sendAll(messages);
+      else deferredAfterWrite.set(newestWrite, [...(deferredAfterWrite.get(newestWrite) ?? []), ...messages]);
+    },
+    get idle() {
+      return writeIdle;
+    },
+  };
+}
