@@ -66,6 +66,23 @@ describe('the demo partition switch', () => {
     expect(raftFrames).toEqual([]);
   });
 
+  it('reports the sender of every frame it lets through, Raft or status, and of none while disconnected', () => {
+    const partition = createPartitionSwitch();
+    const inner = fakeTransport('peer-ana', [bo, cy]);
+    partition.attach(inner.transport);
+    const heard: NodeId[] = [];
+    partition.frames.subscribe((from) => heard.push(from));
+    inner.deliver(bo, Uint8Array.of(1, 2));
+    inner.deliver(cy, statusFrame(status('Cy')));
+    partition.setConnected(false);
+    inner.deliver(bo, Uint8Array.of(1, 3));
+    inner.deliver(cy, statusFrame(status('Cy')));
+    expect(heard).toEqual([bo, cy]);
+    partition.setConnected(true);
+    inner.deliver(cy, Uint8Array.of(1, 4));
+    expect(heard).toEqual([bo, cy, cy]);
+  });
+
   it('after a rejoin under a fresh id, follows the new transport: the cut stays, and peers and gossip are the new one’s', () => {
     const partition = createPartitionSwitch();
     const first = fakeTransport('peer-ana-1', [bo, cy]);

@@ -11,6 +11,9 @@
 // It also carries the demo's status gossip: every peer tells the others its role, term, commit
 // index and log end twice a second in frames tagged 0xB5 (the codec's first byte is its version,
 // 1; rooms use 0xA7), so every page can draw the whole cluster. Those frames never reach Raft.
+//
+// And it tells who each frame it lets through came from (`frames`): what a page receives is how
+// the panel knows a connected member has gone silent (last-heard.ts).
 import { createEmitter, createWatchable, type NodeId, type RaftEnvelope, type RaftTransport, type Subscribable, type Watchable } from '../../src/index.ts';
 
 export const statusFrameTag = 0xb5;
@@ -37,6 +40,8 @@ export interface PartitionSwitch {
   setConnected(connected: boolean): void;
   /** Status gossip from every attached transport not yet closed. */
   readonly statuses: Subscribable<{ from: NodeId; status: PeerStatus }>;
+  /** The sender of every frame let through (Raft or status gossip), from every attached transport not yet closed. */
+  readonly frames: Subscribable<NodeId>;
   /** Sends this page's status to the latest transport's reachable peers (nothing while disconnected). */
   broadcastStatus(status: PeerStatus): void;
 }
@@ -51,6 +56,7 @@ export function createPartitionSwitch(): PartitionSwitch {
   const connected = createWatchable(true);
   const peers = createWatchable<ReadonlySet<NodeId>>(nobody);
   const statuses = createEmitter<{ from: NodeId; status: PeerStatus }>();
+  const frames = createEmitter<NodeId>();
   let latest: RaftTransport | null = null;
   /** Each attached transport's refresh of what it reports reachable, until it closes. */
   const refreshes = new Set<() => void>();
@@ -68,6 +74,7 @@ export function createPartitionSwitch(): PartitionSwitch {
     const unsubscribePeers = inner.peers.subscribe(refresh);
     const unsubscribeIncoming = inner.incoming.subscribe((envelope) => {
       if (!connected.value) return;
+      frames.emit(envelope.from);
       if (envelope.bytes[0] === statusFrameTag) {
         if (envelope.bytes.length > maxStatusFrameBytes) return;
         try {
@@ -116,6 +123,7 @@ export function createPartitionSwitch(): PartitionSwitch {
       for (const refresh of [...refreshes]) refresh();
     },
     statuses,
+    frames,
     broadcastStatus(status) {
       if (!connected.value || latest === null) return;
       const text = encoder.encode(JSON.stringify(status));
