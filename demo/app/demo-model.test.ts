@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createEmitter, createWatchable, nodeId, type NodeId, type RaftNode } from '../../src/index.ts';
 import { createDemoModel, type StoreLike } from './demo-model.ts';
+import { silentAfterMs } from './last-heard.ts';
 import type { PartitionSwitch, PeerStatus } from './partition-switch.ts';
 
 const [self, bo, cy] = ['peer-self', 'peer-bo', 'peer-cy'].map(nodeId) as [NodeId, NodeId, NodeId];
@@ -19,12 +20,24 @@ function world(role: 'leader' | 'follower') {
   } as unknown as RaftNode;
   const store = { appliedIndex: createWatchable(40) } as unknown as StoreLike;
   const statuses = createEmitter<{ from: NodeId; status: PeerStatus }>();
-  const partition = { statuses, peers: createWatchable<ReadonlySet<NodeId>>(new Set([bo, cy])) } as unknown as PartitionSwitch;
-  const model = createDemoModel({ node: () => node, store: () => store, partition, selfName: 'Ana' });
-  const gossip = (from: NodeId, name: string, appliedIndex: number): void =>
+  const frames = createEmitter<NodeId>();
+  const peers = createWatchable<ReadonlySet<NodeId>>(new Set([bo, cy]));
+  const partition = { statuses, frames, peers } as unknown as PartitionSwitch;
+  const clock = { ms: 1_000_000 };
+  const model = createDemoModel({ node: () => node, store: () => store, partition, selfName: 'Ana', now: () => clock.ms });
+  /** A status frame, as the partition switch reports it: a frame heard, then the status in it. */
+  const gossip = (from: NodeId, name: string, appliedIndex: number): void => {
+    frames.emit(from);
     statuses.emit({ from, status: { role: 'follower', term: 3, commitIndex: appliedIndex, appliedIndex, leader: self, visible: true, name } });
-  return { model, gossip };
+  };
+  /** A Raft frame (a heartbeat, an answer to one) let through by the switch. */
+  const raftFrame = (from: NodeId): void => frames.emit(from);
+  return { model, gossip, raftFrame, peers, clock };
 }
+
+/** Each member's connection cell, as `name: connection[ silentForMs]`. */
+const connections = (model: ReturnType<typeof world>['model']): string[] =>
+  model.cluster().map((row) => `${row.name || row.id}: ${row.connection}${row.silentForMs === null ? '' : ` ${row.silentForMs}`}`);
 
 describe('the demo model', () => {
   it('on the leader, shows each follower’s lag from its match index, not from gossip that is up to half a second old', () => {
@@ -57,5 +70,89 @@ describe('the demo model', () => {
     const { model } = world('leader');
     model.note('error', (nameOf) => `${nameOf(bo)} refused`);
     expect(model.errors).toEqual(['peer-bo refused']);
+  });
+
+  it('shows a connected member it has heard nothing from for the threshold as silent, and connected again once frames resume', () => {
+    const { model, gossip, raftFrame, clock } = world('follower');
+    gossip(bo, 'Bo', 40);
+    gossip(cy, 'Cy', 40);
+    // Bo leads: its heartbeats come every 50 ms. Cy, a follower, speaks to this page only by its
+    // gossip, here once a second as from a hidden tab: never silent, at any moment.
+    const seen = new Set<string>();
+    for (let elapsed = 50; elapsed <= 10_000; elapsed += 50) {
+      clock.ms += 50;
+      raftFrame(bo);
+      if (elapsed % 1_000 === 0) gossip(cy, 'Cy', 40);
+      seen.add(connections(model).join(', '));
+    }
+    expect([...seen]).toEqual(['Ana: this page, Bo: connected, Cy: connected']);
+
+    // Cy's last status, then it pressed "Disconnect this peer": its connection stays open, but
+    // nothing more comes from it.
+    gossip(cy, 'Cy', 40);
+    clock.ms += silentAfterMs - 1;
+    raftFrame(bo);
+    expect(connections(model)).toContain('Cy: connected');
+    clock.ms += 1;
+    expect(connections(model)).toEqual(['Ana: this page', 'Bo: connected', `Cy: silent ${silentAfterMs}`]);
+    clock.ms += 4_000;
+    raftFrame(bo);
+    expect(connections(model)).toEqual(['Ana: this page', 'Bo: connected', `Cy: silent ${silentAfterMs + 4_000}`]);
+
+    // Cy reconnected: its first status frame is enough.
+    gossip(cy, 'Cy', 40);
+    expect(connections(model)).toContain('Cy: connected');
+  });
+
+  it('counts any frame, not only status gossip, as hearing from a member', () => {
+    const { model, gossip, raftFrame, clock } = world('leader');
+    gossip(bo, 'Bo', 40);
+    gossip(cy, 'Cy', 40);
+    clock.ms += silentAfterMs + 500;
+    raftFrame(bo);
+    expect(connections(model)).toEqual(['Ana: this page', 'Bo: connected', `Cy: silent ${silentAfterMs + 500}`]);
+  });
+
+  it('never shows this page as silent, however long nothing arrives', () => {
+    const { model, clock } = world('leader');
+    clock.ms += 10 * 60_000;
+    const own = model.cluster().find((row) => row.self);
+    expect(own).toMatchObject({ connection: 'this page', silentForMs: null });
+  });
+
+  it('shows a member whose connection closed as unreachable, not silent, and counts afresh when it comes back', () => {
+    const { model, gossip, peers, clock } = world('leader');
+    gossip(bo, 'Bo', 40);
+    gossip(cy, 'Cy', 40);
+    // Cy closed its page: the transport drops it; it is still a voter, so it keeps its row.
+    peers.set(new Set([bo]));
+    clock.ms += 20_000;
+    gossip(bo, 'Bo', 40);
+    expect(connections(model)).toEqual(['Ana: this page', 'Bo: connected', 'Cy: unreachable']);
+    // Reopened: a fresh connection, not a twenty-second silence.
+    peers.set(new Set([bo, cy]));
+    expect(connections(model)).toContain('Cy: connected');
+  });
+
+  it('drops a page outside the configuration once its connection closes, rather than calling it silent', () => {
+    const { model, gossip, peers, clock } = world('leader');
+    const dee = nodeId('peer-dee');
+    peers.set(new Set([bo, cy, dee]));
+    gossip(bo, 'Bo', 40);
+    gossip(cy, 'Cy', 40);
+    gossip(dee, 'Dee', 40);
+    expect(connections(model)).toContain('Dee: connected');
+    peers.set(new Set([bo, cy]));
+    clock.ms += silentAfterMs;
+    expect(connections(model).some((cell) => cell.startsWith('Dee'))).toBe(false);
+  });
+
+  it('while this page is cut off, shows every other member unreachable rather than silent', () => {
+    const { model, gossip, peers, clock } = world('follower');
+    gossip(bo, 'Bo', 40);
+    gossip(cy, 'Cy', 40);
+    peers.set(new Set());
+    clock.ms += 30_000;
+    expect(connections(model)).toEqual(['Ana: this page', 'Bo: unreachable', 'Cy: unreachable']);
   });
 });

@@ -3,6 +3,7 @@
 // elections and membership changes, and errors in words.
 import type { ClusterConfig, NodeId, RaftNode } from '../../src/index.ts';
 import type { BoardCommand, BoardState } from '../board/board-state.ts';
+import { createLastHeard, silentAfterMs } from './last-heard.ts';
 import type { PartitionSwitch, PeerStatus } from './partition-switch.ts';
 import type { Wording } from './timeline-text.ts';
 
@@ -16,7 +17,10 @@ export interface ClusterRow {
   readonly commitIndex: number | null;
   readonly appliedIndex: number | null;
   readonly isLeader: boolean;
-  readonly connection: 'this page' | 'connected' | 'unreachable';
+  /** 'silent': connected, but this page has received nothing from it for `silentAfterMs` or more. */
+  readonly connection: 'this page' | 'connected' | 'silent' | 'unreachable';
+  /** How long this page has heard nothing from a silent member; null unless `connection` is 'silent'. */
+  readonly silentForMs: number | null;
   /** Entries behind the most advanced peer we know of; null when unknown. */
   readonly lag: number | null;
 }
@@ -40,9 +44,20 @@ export interface StoreLike {
 
 const maxTimeline = 200;
 const maxErrors = 20;
-const statusStaleMs = 3_000;
+/** Gossip older than this is not shown: the silence threshold, so a member's role turns unknown as it turns silent. */
+const statusStaleMs = silentAfterMs;
 
-export function createDemoModel(options: { node: () => RaftNode; store: () => StoreLike; partition: PartitionSwitch; selfName: string }) {
+export interface DemoModelOptions {
+  readonly node: () => RaftNode;
+  readonly store: () => StoreLike;
+  readonly partition: PartitionSwitch;
+  readonly selfName: string;
+  /** The clock for gossip freshness and silences (`Date.now` unless a test fakes it). */
+  readonly now?: () => number;
+}
+
+export function createDemoModel(options: DemoModelOptions) {
+  const now = options.now ?? Date.now;
   /** Worded when drawn (timeline-text.ts): names arrive by gossip after the events naming them. */
   const timeline: { readonly at: number; readonly kind: TimelineEntry['kind']; readonly wording: Wording }[] = [];
   const errors: string[] = [];
@@ -52,7 +67,7 @@ export function createDemoModel(options: { node: () => RaftNode; store: () => St
     for (const listener of [...listeners]) listener();
   };
   const note = (kind: TimelineEntry['kind'], text: string | Wording): void => {
-    timeline.push({ at: Date.now(), kind, wording: typeof text === 'string' ? () => text : text });
+    timeline.push({ at: now(), kind, wording: typeof text === 'string' ? () => text : text });
     if (timeline.length > maxTimeline) timeline.splice(0, timeline.length - maxTimeline);
     if (kind === 'error') {
       errors.push(typeof text === 'string' ? text : text(nameOf));
@@ -61,9 +76,16 @@ export function createDemoModel(options: { node: () => RaftNode; store: () => St
     changed();
   };
   options.partition.statuses.subscribe(({ from, status }) => {
-    statuses.set(from, { status, at: Date.now() });
+    statuses.set(from, { status, at: now() });
     changed();
   });
+  const lastHeard = createLastHeard({ frames: options.partition.frames, reachable: options.partition.peers, now });
+  const connectionOf = (id: string, self: boolean): Pick<ClusterRow, 'connection' | 'silentForMs'> => {
+    if (self) return { connection: 'this page', silentForMs: null };
+    const heardMsAgo = lastHeard.heardMsAgo(id as NodeId);
+    if (heardMsAgo === null) return { connection: 'unreachable', silentForMs: null };
+    return heardMsAgo >= silentAfterMs ? { connection: 'silent', silentForMs: heardMsAgo } : { connection: 'connected', silentForMs: null };
+  };
 
   const names = (): Map<string, string> => new Map([...statuses].map(([id, entry]) => [id, entry.status.name]));
   /** A member's display name (its status gossip), or a short id until one arrives. */
@@ -75,10 +97,10 @@ export function createDemoModel(options: { node: () => RaftNode; store: () => St
     const voters = new Set<string>(config.voters);
     const learners = new Set<string>(config.learners ?? []);
     const reachable = options.partition.peers.value;
-    const now = Date.now();
+    const at = now();
     const applied = options.store().appliedIndex.value;
     const ids = new Set<string>([node.id, ...voters, ...learners, ...[...statuses.keys()].filter((id) => reachable.has(id as NodeId))]);
-    const known = [...statuses.values()].filter((entry) => now - entry.at < statusStaleMs).map((entry) => entry.status.appliedIndex);
+    const known = [...statuses.values()].filter((entry) => at - entry.at < statusStaleMs).map((entry) => entry.status.appliedIndex);
     const newest = Math.max(applied, ...known);
     // A leader knows how far each follower's log matches its own, now; the gossip is up to half a
     // second old, which under steady writes reads as a lag that is not there.
@@ -91,7 +113,7 @@ export function createDemoModel(options: { node: () => RaftNode; store: () => St
     const rows = [...ids].map((id): ClusterRow => {
       const self = id === node.id;
       const fresh = statuses.get(id);
-      const status = self ? null : fresh !== undefined && now - fresh.at < statusStaleMs ? fresh.status : null;
+      const status = self ? null : fresh !== undefined && at - fresh.at < statusStaleMs ? fresh.status : null;
       const membership = voters.has(id) ? 'voter' : learners.has(id) ? 'learner' : 'not a member';
       const appliedIndex = self ? applied : (status?.appliedIndex ?? null);
       return {
@@ -104,7 +126,7 @@ export function createDemoModel(options: { node: () => RaftNode; store: () => St
         commitIndex: self ? node.commitIndex.value : (status?.commitIndex ?? null),
         appliedIndex,
         isLeader: node.leader.value === id,
-        connection: self ? 'this page' : reachable.has(id as NodeId) ? 'connected' : 'unreachable',
+        ...connectionOf(id, self),
         lag: lagOf(id, appliedIndex),
       };
     });
