@@ -1,6 +1,7 @@
 // The live cluster panel: a row per member (role, term, commit index, applied index, connection
 // and lag; the leader highlighted), the controls (transfer leadership, disconnect/reconnect this
 // peer) and the timeline of elections and membership changes, errors in words.
+import { connectionExplanation, connectionText } from '../app/connection-text.ts';
 import type { ClusterRow, TimelineEntry } from '../app/demo-model.ts';
 import { h } from './dom.ts';
 
@@ -12,7 +13,7 @@ export interface PanelActions {
 }
 
 function row(member: ClusterRow): HTMLElement {
-  const classes = [member.isLeader ? 'leader' : '', member.self ? 'self' : '', member.connection === 'unreachable' ? 'unreachable' : ''].join(' ');
+  const classes = [member.isLeader ? 'leader' : '', member.self ? 'self' : '', member.connection === 'unreachable' || member.connection === 'silent' ? member.connection : ''].join(' ');
   return h(
     'tr',
     { class: classes, 'data-peer': member.id },
@@ -22,7 +23,7 @@ function row(member: ClusterRow): HTMLElement {
     h('td', {}, member.term ?? '–'),
     h('td', {}, member.commitIndex ?? '–'),
     h('td', {}, member.appliedIndex ?? '–'),
-    h('td', {}, member.connection),
+    h('td', { 'data-connection': member.connection, title: connectionExplanation(member) }, connectionText(member)),
     h('td', {}, member.lag === null ? '–' : member.lag === 0 ? 'in sync' : `${member.lag} behind`),
   );
 }

@@ -1,0 +1,35 @@
+// The cluster panel's connection column in words. A silent member is shown with how long it has
+// been silent ("silent 4 s"), since a number that keeps growing tells a reader that the peer is
+// still quiet right now, and not that it missed one heartbeat a while ago.
+import type { ClusterRow } from './demo-model.ts';
+
+type Connection = Pick<ClusterRow, 'connection' | 'silentForMs'>;
+
+/** "4 s", "2 min", "3 h": whole units, rounded down, so the count never runs ahead of the clock. */
+export function durationText(milliseconds: number): string {
+  const seconds = Math.floor(milliseconds / 1_000);
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min`;
+  return `${Math.floor(minutes / 60)} h`;
+}
+
+/** 'this page', 'connected', 'silent 4 s' or 'unreachable'. */
+export function connectionText(member: Connection): string {
+  if (member.connection === 'silent' && member.silentForMs !== null) return `silent ${durationText(member.silentForMs)}`;
+  return member.connection;
+}
+
+/** The cell's tooltip: what each word means, since "connected" and "silent" can both hold for a peer's link. */
+export function connectionExplanation(member: Connection): string {
+  switch (member.connection) {
+    case 'this page':
+      return 'this page';
+    case 'connected':
+      return 'a direct connection is open and this page is receiving from it';
+    case 'silent':
+      return `a direct connection is open, but this page has received nothing from it for ${durationText(member.silentForMs ?? 0)}: it may be cut off, frozen or closing`;
+    case 'unreachable':
+      return 'no direct connection to it';
+  }
+}
