@@ -192,6 +192,38 @@ test('the panel’s disconnect button partitions a page: the majority commits, t
   await waitForBoards(group, 'everyone at 12 after the heal', (board) => board.counter === 12);
 });
 
+test('a page cut off by its disconnect button reads as silent on the other pages’ panels, and connected again once it reconnects', async ({ baseURL }) => {
+  const group = await peers(baseURL!, freshRoom('silent'), ['Ana', 'Bo', 'Cy']);
+  const leaderId = await waitForCluster(group, 3);
+  const ids = await Promise.all(group.map(async (peer) => (await view(peer)).id!));
+  // A follower, as in the partition test above: its WebRTC connections stay open while it drops
+  // every frame on its own side, so only what the others receive from it can tell.
+  const position = ids.findIndex((id) => id !== leaderId);
+  const cutOff = group[position]!;
+  const cutOffId = ids[position]!;
+  const others = group.filter((peer) => peer !== cutOff);
+  const connectionOf = (peer: DemoPeer, id: string) => peer.page.getByTestId('cluster-panel').locator(`tr[data-peer="${id}"] td[data-connection]`);
+  for (const peer of others) await expect(connectionOf(peer, cutOffId)).toHaveText('connected');
+
+  await cutOff.page.getByTestId('partition').click();
+  await expect(cutOff.page.getByText('This peer is cut off')).toBeVisible();
+  for (const peer of others) {
+    await expect(connectionOf(peer, cutOffId)).toHaveText(/^silent \d+ s$/);
+    await expect(peer.page.getByTestId('cluster-panel').locator(`tr[data-peer="${cutOffId}"]`)).toContainText(cutOff.name);
+  }
+  // The pages still talking to each other stay connected on both sides, and the page that cut
+  // itself off calls the others unreachable (it reports no reachable peer), never silent.
+  for (const peer of others) {
+    for (const other of others.filter((one) => one !== peer)) await expect(connectionOf(peer, ids[group.indexOf(other)]!)).toHaveText('connected');
+  }
+  for (const other of others) await expect(connectionOf(cutOff, ids[group.indexOf(other)]!)).toHaveText('unreachable');
+  await expect(connectionOf(cutOff, cutOffId)).toHaveText('this page');
+
+  await cutOff.page.getByTestId('partition').click();
+  for (const peer of others) await expect(connectionOf(peer, cutOffId)).toHaveText('connected');
+  for (const other of others) await expect(connectionOf(cutOff, ids[group.indexOf(other)]!)).toHaveText('connected');
+});
+
 test('concurrent claims of one task from three pages: exactly one wins, everywhere', async ({ baseURL }) => {
   const group = await peers(baseURL!, freshRoom('claims'), ['Ana', 'Bo', 'Cy']);
   await waitForCluster(group, 3);
