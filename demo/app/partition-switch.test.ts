@@ -52,6 +52,26 @@ describe('the demo partition switch', () => {
     expect([...partition.peers.value]).toEqual([bo, cy]);
   });
 
+  it('switches the reachable peers and the connected flag together: a listener of either reads the other already switched', () => {
+    const partition = createPartitionSwitch();
+    partition.attach(fakeTransport('peer-ana', [bo, cy]).transport);
+    const seen: string[] = [];
+    const both = (): string => `connected ${partition.connected.value}, ${partition.peers.value.size} reachable`;
+    partition.connected.subscribe(() => seen.push(`connected listener: ${both()}`));
+    partition.peers.subscribe(() => seen.push(`peers listener: ${both()}`));
+    partition.setConnected(false);
+    partition.setConnected(true);
+    expect(seen).toEqual([
+      'peers listener: connected false, 0 reachable',
+      'connected listener: connected false, 0 reachable',
+      'peers listener: connected true, 2 reachable',
+      'connected listener: connected true, 2 reachable',
+    ]);
+    // Switching to the state it is in announces nothing.
+    partition.setConnected(true);
+    expect(seen).toHaveLength(4);
+  });
+
   it('keeps status frames from Raft and hands them to the panel', () => {
     const partition = createPartitionSwitch();
     const inner = fakeTransport('peer-ana', [bo]);

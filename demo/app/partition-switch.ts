@@ -53,7 +53,20 @@ const nobody: ReadonlySet<NodeId> = new Set();
 const maxStatusFrameBytes = 4096;
 
 export function createPartitionSwitch(): PartitionSwitch {
-  const connected = createWatchable(true);
+  /**
+   * The switch: `connected` reads it, and it changes before the reachable peers are refreshed,
+   * while `connected` is announced after them, so a listener of either reads the other already
+   * switched. (A plain watchable announced first: a listener of `connected` read the peers of
+   * before the switch, and a reconnecting page's banner briefly blamed the network for them.)
+   */
+  let on = true;
+  const switched = createEmitter<boolean>();
+  const connected: Watchable<boolean> = {
+    get value() {
+      return on;
+    },
+    subscribe: (listener) => switched.subscribe(listener),
+  };
   const peers = createWatchable<ReadonlySet<NodeId>>(nobody);
   const statuses = createEmitter<{ from: NodeId; status: PeerStatus }>();
   const frames = createEmitter<NodeId>();
@@ -119,8 +132,10 @@ export function createPartitionSwitch(): PartitionSwitch {
     peers,
     connected,
     setConnected(value) {
-      connected.set(value);
+      const changed = value !== on;
+      on = value;
       for (const refresh of [...refreshes]) refresh();
+      if (changed) switched.emit(value);
     },
     statuses,
     frames,
