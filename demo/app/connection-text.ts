@@ -1,9 +1,14 @@
 // The cluster panel's connection column in words. A silent member is shown with how long it has
 // been silent ("silent 4 s"), since a number that keeps growing tells a reader that the peer is
 // still quiet right now, and not that it missed one heartbeat a while ago.
-import type { ClusterRow } from './demo-model.ts';
 
-type Connection = Pick<ClusterRow, 'connection' | 'silentForMs'>;
+/** How this page is connected to a member: a cluster row's connection cell (demo-model.ts). */
+export interface MemberConnection {
+  /** 'silent': connected, but this page has received nothing from it for `silentAfterMs` or more. */
+  readonly connection: 'this page' | 'connected' | 'silent' | 'unreachable';
+  /** How long this page has heard nothing from a silent member; null unless `connection` is 'silent'. */
+  readonly silentForMs: number | null;
+}
 
 /** "4 s", "2 min", "3 h": whole units, rounded down, so the count never runs ahead of the clock. */
 export function durationText(milliseconds: number): string {
@@ -15,13 +20,13 @@ export function durationText(milliseconds: number): string {
 }
 
 /** 'this page', 'connected', 'silent 4 s' or 'unreachable'. */
-export function connectionText(member: Connection): string {
+export function connectionText(member: MemberConnection): string {
   if (member.connection === 'silent' && member.silentForMs !== null) return `silent ${durationText(member.silentForMs)}`;
   return member.connection;
 }
 
 /** The cell's tooltip: what each word means, since "connected" and "silent" can both hold for a peer's link. */
-export function connectionExplanation(member: Connection): string {
+export function connectionExplanation(member: MemberConnection): string {
   switch (member.connection) {
     case 'this page':
       return 'this page';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { nodeId, type MembershipDecision } from '../../src/index.ts';
-import { describeDecision, describeMembership, listOf } from './timeline-text.ts';
+import { describeDecision, describeHeardAgain, describeMembership, describeSilence, listOf } from './timeline-text.ts';
 
 const names: Record<string, string> = { 'peer-a': 'Ana', 'peer-b': 'Bo', 'peer-c': 'Cy' };
 const nameOf = (id: string): string => names[id] ?? id;
@@ -32,5 +32,12 @@ describe('timeline sentences', () => {
     expect(wording((id) => id)).toBe('voters peer-a and peer-b; learners peer-c');
     expect(wording(nameOf)).toBe('voters Ana and Bo; learners Cy');
     expect(describeMembership({ voters: [a] })(nameOf)).toBe('voters Ana');
+  });
+
+  it('words a member going silent and being heard again, by name once known, with whole seconds', () => {
+    expect(describeSilence(b, 3_000)(nameOf)).toBe('Bo went silent: nothing received from it for 3 s, though its connection is open');
+    expect(describeSilence(b, 3_400)((id) => id.slice(0, 7))).toBe('peer-b went silent: nothing received from it for 3 s, though its connection is open');
+    expect(describeHeardAgain(b, 12_900)(nameOf)).toBe('Bo is heard again, after 12 s of silence');
+    expect(describeHeardAgain(c, 125_000)(nameOf)).toBe('Cy is heard again, after 2 min of silence');
   });
 });

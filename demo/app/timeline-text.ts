@@ -2,6 +2,7 @@
 // status gossip up to half a second after the event that mentions them; so a sentence is kept as
 // a function of the name lookup and worded when it is drawn, not when it happens.
 import type { ClusterConfig, MembershipDecision } from '../../src/index.ts';
+import { durationText } from './connection-text.ts';
 
 export type NameOf = (id: string) => string;
 export type Wording = (nameOf: NameOf) => string;
@@ -37,4 +38,17 @@ export function describeMembership(config: ClusterConfig): Wording {
     const learners = config.learners ?? [];
     return learners.length === 0 ? voters : `${voters}; learners ${listOf(learners.map(nameOf))}`;
   };
+}
+
+/**
+ * A connected member this page has heard nothing from for `silentForMs` (the threshold, or more
+ * when the page noticed late): its connection is open, so the cause is on its side or in between.
+ */
+export function describeSilence(id: string, silentForMs: number): Wording {
+  return (nameOf) => `${nameOf(id)} went silent: nothing received from it for ${durationText(silentForMs)}, though its connection is open`;
+}
+
+/** The first frame from a member after a silence of `silentForMs`, whether or not the silence was noted. */
+export function describeHeardAgain(id: string, silentForMs: number): Wording {
+  return (nameOf) => `${nameOf(id)} is heard again, after ${durationText(silentForMs)} of silence`;
 }
