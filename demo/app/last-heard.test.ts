@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createEmitter, createWatchable, nodeId, type NodeId } from '../../src/index.ts';
-import { createLastHeard } from './last-heard.ts';
+import { createLastHeard, silentAfterMs } from './last-heard.ts';
 
 const [bo, cy] = ['peer-bo', 'peer-cy'].map(nodeId) as [NodeId, NodeId];
 
@@ -47,6 +47,24 @@ describe('when this page last heard from each peer', () => {
     peers.set(new Set([bo, cy]));
     expect(lastHeard.heardMsAgo(bo)).toBe(0);
     expect(lastHeard.heardMsAgo(cy)).toBe(45_000);
+  });
+
+  it('tells the end of a silence at the frame that ends it, with how long it lasted', () => {
+    const { lastHeard, frames, peers, clock } = hearing([bo, cy]);
+    const ended: string[] = [];
+    lastHeard.silenceEnded.subscribe(({ id, silentForMs }) => ended.push(`${id} after ${silentForMs}`));
+    clock.ms += silentAfterMs - 1;
+    frames.emit(bo); // just under the threshold: not a silence
+    clock.ms += silentAfterMs + 700;
+    frames.emit(bo);
+    frames.emit(bo); // the next frame ends nothing
+    expect(ended).toEqual([`${bo} after ${silentAfterMs + 700}`]);
+    // A member whose connection closed is forgotten: a new connection, then a frame, end nothing.
+    peers.set(new Set([bo]));
+    clock.ms += 60_000;
+    peers.set(new Set([bo, cy]));
+    frames.emit(cy);
+    expect(ended).toHaveLength(1);
   });
 
   it('stops following frames and peers once closed', () => {

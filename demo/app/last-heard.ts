@@ -7,7 +7,7 @@
 // silent.
 //
 // No timers: times are read from the clock when the panel asks, so there is nothing to stop.
-import type { NodeId, Subscribable, Unsubscribe, Watchable } from '../../src/index.ts';
+import { createEmitter, type NodeId, type Subscribable, type Unsubscribe, type Watchable } from '../../src/index.ts';
 
 /**
  * Every connected member sends this page something at least every half second: its status gossip
@@ -25,6 +25,12 @@ export interface LastHeard {
    * member became reachable, if nothing came yet); null for a member that is not reachable.
    */
   heardMsAgo(id: NodeId): number | null;
+  /**
+   * A frame from a member this page had heard nothing from for `silentAfterMs` or more: the end of
+   * a silence, told at the frame that ends it (a member whose connection closed is forgotten, so a
+   * new connection ends nothing).
+   */
+  readonly silenceEnded: Subscribable<{ readonly id: NodeId; readonly silentForMs: number }>;
   /** Stops following the frames and the reachable peers. */
   close(): void;
 }
@@ -41,6 +47,7 @@ export function createLastHeard(options: LastHeardOptions): LastHeard {
   const { frames, reachable, now } = options;
   /** Only reachable members are kept, so the map is as bounded as the transport's peer set. */
   const heardAt = new Map<NodeId, number>();
+  const silenceEnded = createEmitter<{ readonly id: NodeId; readonly silentForMs: number }>();
   const follow = (peers: ReadonlySet<NodeId>): void => {
     // A member that left (or that this page cut itself off from) is forgotten: if it comes back,
     // its silence counts from the new connection, not from before it went away.
@@ -52,7 +59,11 @@ export function createLastHeard(options: LastHeardOptions): LastHeard {
   const unsubscribes: Unsubscribe[] = [
     reachable.subscribe(follow),
     frames.subscribe((from) => {
-      if (heardAt.has(from)) heardAt.set(from, now());
+      const before = heardAt.get(from);
+      if (before === undefined) return;
+      const at = now();
+      heardAt.set(from, at);
+      if (at - before >= silentAfterMs) silenceEnded.emit({ id: from, silentForMs: at - before });
     }),
   ];
   return {
@@ -60,6 +71,7 @@ export function createLastHeard(options: LastHeardOptions): LastHeard {
       const at = heardAt.get(id);
       return at === undefined ? null : Math.max(0, now() - at);
     },
+    silenceEnded,
     close() {
       for (const unsubscribe of unsubscribes.splice(0)) unsubscribe();
       heardAt.clear();
