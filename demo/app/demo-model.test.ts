@@ -155,4 +155,34 @@ describe('the demo model', () => {
     clock.ms += 30_000;
     expect(connections(model)).toEqual(['Ana: this page', 'Bo: unreachable', 'Cy: unreachable']);
   });
+
+  it('notes on the timeline, once, a member going silent and being heard again, by the name its gossip gave', () => {
+    const { model, gossip, raftFrame, clock } = world('follower');
+    gossip(bo, 'Bo', 40);
+    gossip(cy, 'Cy', 40);
+    const connectionNotes = (): string[] => model.timeline().filter((entry) => entry.kind === 'connection').map((entry) => `${entry.at - 1_000_000} ${entry.text}`);
+    // Cy pressed "Disconnect this peer"; Bo leads and the panel is redrawn every second.
+    for (let elapsed = 50; elapsed <= 12_000; elapsed += 50) {
+      clock.ms += 50;
+      raftFrame(bo);
+      if (elapsed % 1_000 === 0) model.cluster();
+    }
+    gossip(cy, 'Cy', 40);
+    expect(connectionNotes()).toEqual([`${silentAfterMs} Cy went silent: nothing received from it for 3 s, though its connection is open`, '12000 Cy is heard again, after 12 s of silence']);
+  });
+
+  it('while this page is cut off, notes no member going silent, and none heard again once it reconnects', () => {
+    const { model, gossip, peers, clock } = world('follower');
+    gossip(bo, 'Bo', 40);
+    gossip(cy, 'Cy', 40);
+    peers.set(new Set());
+    for (let second = 0; second < 30; second += 1) {
+      clock.ms += 1_000;
+      model.cluster();
+    }
+    peers.set(new Set([bo, cy]));
+    gossip(bo, 'Bo', 40);
+    gossip(cy, 'Cy', 40);
+    expect(model.timeline().filter((entry) => entry.kind === 'connection')).toEqual([]);
+  });
 });

@@ -1,13 +1,16 @@
 // What the page shows and the tests drive, in one place: the board (optimistic and confirmed),
 // a row per cluster member (from this node and the peers' status gossip), a timeline of
-// elections and membership changes, and errors in words.
+// elections, membership changes and members going silent, and errors in words.
 import type { ClusterConfig, NodeId, RaftNode } from '../../src/index.ts';
 import type { BoardCommand, BoardState } from '../board/board-state.ts';
+import type { MemberConnection } from './connection-text.ts';
 import { createLastHeard, silentAfterMs } from './last-heard.ts';
+import { watchSilences } from './silence-notes.ts';
 import type { PartitionSwitch, PeerStatus } from './partition-switch.ts';
 import type { Wording } from './timeline-text.ts';
 
-export interface ClusterRow {
+/** A member as the panel shows it; its connection and silence as in connection-text.ts. */
+export interface ClusterRow extends MemberConnection {
   readonly id: string;
   readonly name: string;
   readonly self: boolean;
@@ -17,10 +20,6 @@ export interface ClusterRow {
   readonly commitIndex: number | null;
   readonly appliedIndex: number | null;
   readonly isLeader: boolean;
-  /** 'silent': connected, but this page has received nothing from it for `silentAfterMs` or more. */
-  readonly connection: 'this page' | 'connected' | 'silent' | 'unreachable';
-  /** How long this page has heard nothing from a silent member; null unless `connection` is 'silent'. */
-  readonly silentForMs: number | null;
   /** Entries behind the most advanced peer we know of; null when unknown. */
   readonly lag: number | null;
 }
@@ -80,7 +79,8 @@ export function createDemoModel(options: DemoModelOptions) {
     changed();
   });
   const lastHeard = createLastHeard({ frames: options.partition.frames, reachable: options.partition.peers, now });
-  const connectionOf = (id: string, self: boolean): Pick<ClusterRow, 'connection' | 'silentForMs'> => {
+  const silences = watchSilences({ frames: options.partition.frames, reachable: options.partition.peers, lastHeard, note: (wording) => note('connection', wording) });
+  const connectionOf = (id: string, self: boolean): MemberConnection => {
     if (self) return { connection: 'this page', silentForMs: null };
     const heardMsAgo = lastHeard.heardMsAgo(id as NodeId);
     if (heardMsAgo === null) return { connection: 'unreachable', silentForMs: null };
@@ -92,6 +92,7 @@ export function createDemoModel(options: DemoModelOptions) {
   const nameOf = (id: string): string => (id === options.node().id ? options.selfName : (statuses.get(id)?.status.name ?? id.slice(0, 10)));
 
   const cluster = (): ClusterRow[] => {
+    silences.check();
     const node = options.node();
     const config: ClusterConfig = node.membership.value;
     const voters = new Set<string>(config.voters);
@@ -136,8 +137,11 @@ export function createDemoModel(options: DemoModelOptions) {
   };
 
   return {
-    /** The timeline as it reads now, oldest first. */
-    timeline: (): TimelineEntry[] => timeline.map(({ at, kind, wording }) => ({ at, kind, text: wording(nameOf) })),
+    /** The timeline as it reads now, oldest first (silences reached since the last look noted first). */
+    timeline: (): TimelineEntry[] => {
+      silences.check();
+      return timeline.map(({ at, kind, wording }) => ({ at, kind, text: wording(nameOf) }));
+    },
     errors,
     note,
     nameOf,
