@@ -1,5 +1,6 @@
 // The demo page: joins the room named in the URL and renders the board and the cluster panel.
 import { nodeId } from '../src/index.ts';
+import { bannerNotes, bannerOf, type UnreachableReport } from './app/connection-banner.ts';
 import { createDemoModel, type DispatchOutcome } from './app/demo-model.ts';
 import { followIncarnation, type IncarnationFollower } from './app/follow-incarnation.ts';
 import { readSettings } from './app/settings.ts';
@@ -10,7 +11,7 @@ import './test-api.ts';
 import { boardView } from './ui/board-view.ts';
 import { clusterPanel } from './ui/cluster-panel.ts';
 import { h, replaceContent } from './ui/dom.ts';
-import { unreachableNotice, unreachableText, type UnreachableReport } from './ui/unreachable-notice.ts';
+import { unreachableNotice } from './ui/unreachable-notice.ts';
 
 const settings = readSettings(window.location);
 const root = document.getElementById('app') ?? document.body;
@@ -24,24 +25,39 @@ let unreachable: UnreachableReport = { count: 0, peers: [], waiting: true };
 let startAnyway = false;
 const chooseStartAnyway = (): void => {
   startAnyway = true;
-  showUnreachable(unreachable);
+  showBanner();
 };
 const forgetStartAnyway = (): void => {
   startAnyway = false;
 };
-let notice = unreachableNotice(unreachable, chooseStartAnyway);
+const noteBanner = bannerNotes((wording) => model?.note('connection', wording));
+let notice = unreachableNotice({ type: 'none' }, (id) => id, chooseStartAnyway);
+/** What the banner shows now (its text and whether it offers "Start anyway"): redrawn only when that changes. */
+let shownBanner = '';
 const main = h('main', {});
 root.replaceChildren(header, notice, main);
 
-/** Shown from the start: a page that cannot reach the peers signaling lists waits for them, and says so. */
-const showUnreachable = (report: UnreachableReport): void => {
-  const before = unreachableText(unreachable, startAnyway);
-  unreachable = report;
-  const next = unreachableNotice(report, startAnyway ? null : chooseStartAnyway);
+/**
+ * Shown from the start: a page that cannot reach the peers signaling lists waits for them, and says
+ * so; once joined, also that the user cut it off. Called on every report, on the switch and the
+ * reachable peers (so the timeline notes changes while the tab is hidden and draws nothing), and
+ * on every draw (names arrive by gossip).
+ */
+const showBanner = (): void => {
+  const partition = peer?.partition;
+  const banner = bannerOf({ report: unreachable, startingAnyway: startAnyway, connected: partition?.connected.value ?? true, reachable: partition?.peers.value ?? new Set() });
+  noteBanner(banner);
+  const nameOf = model?.nameOf ?? ((id: string) => id.slice(0, 10));
+  const next = unreachableNotice(banner, nameOf, startAnyway ? null : chooseStartAnyway);
+  const shown = `${next.textContent ?? ''}|${next.hidden}`;
+  if (shown === shownBanner) return;
+  shownBanner = shown;
   notice.replaceWith(next);
   notice = next;
-  const text = unreachableText(report, startAnyway);
-  if (model !== null && text !== before) model.note('connection', text ?? 'every peer in the room is reachable again');
+};
+const showUnreachable = (report: UnreachableReport): void => {
+  unreachable = report;
+  showBanner();
 };
 
 const setStatus = (text: string): void => {
@@ -101,8 +117,14 @@ function wire(joined: DemoPeer, demo: ReturnType<typeof createDemoModel>): void 
       ...[node.role, node.term, node.commitIndex, node.leader].map((watchable) => watchable.subscribe(render)),
     ];
   });
-  joined.partition.connected.subscribe((connected) => demo.note('connection', connected ? 'reconnected this peer' : 'disconnected this peer (partition)'));
-  joined.partition.peers.subscribe(render);
+  joined.partition.connected.subscribe((connected) => {
+    demo.note('connection', connected ? 'reconnected this peer' : 'disconnected this peer (partition)');
+    showBanner();
+  });
+  joined.partition.peers.subscribe(() => {
+    showBanner();
+    render();
+  });
   demo.onChange(render);
   // Status gossip for the other pages' cluster panels, and a redraw at the same pace.
   const gossip = (): void => {
@@ -139,6 +161,7 @@ function draw(joined: DemoPeer, demo: ReturnType<typeof createDemoModel>): void 
     }),
   );
   replaceContent(main, content);
+  showBanner();
 }
 
 async function transfer(to: string): Promise<DispatchOutcome> {

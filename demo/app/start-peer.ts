@@ -13,7 +13,7 @@ import {
 import { combineSignalingClients, createBroadcastChannelSignalingClient, createWebRtcTransport, createWebSocketSignalingClient } from '../../src/webrtc.ts';
 import { createWorkerRaftNode } from '../../src/worker.ts';
 import type { BoardCommand, BoardState } from '../board/board-state.ts';
-import type { UnreachableReport } from '../ui/unreachable-notice.ts';
+import type { UnreachableReport } from './connection-banner.ts';
 import { storeOptions } from '../board/store-options.ts';
 import { createPartitionSwitch, type PartitionSwitch } from './partition-switch.ts';
 import type { DemoSettings } from './settings.ts';
