@@ -192,7 +192,7 @@ test('the panel’s disconnect button partitions a page: the majority commits, t
   await waitForBoards(group, 'everyone at 12 after the heal', (board) => board.counter === 12);
 });
 
-test('a page cut off by its disconnect button reads as silent on the other pages’ panels, and connected again once it reconnects', async ({ baseURL }) => {
+test('a page cut off by its disconnect button reads as silent on the other pages’ panels and timelines, and connected again once it reconnects; its own banner says it was disconnected by its user', async ({ baseURL }) => {
   const group = await peers(baseURL!, freshRoom('silent'), ['Ana', 'Bo', 'Cy']);
   const leaderId = await waitForCluster(group, 3);
   const ids = await Promise.all(group.map(async (peer) => (await view(peer)).id!));
@@ -203,13 +203,17 @@ test('a page cut off by its disconnect button reads as silent on the other pages
   const cutOffId = ids[position]!;
   const others = group.filter((peer) => peer !== cutOff);
   const connectionOf = (peer: DemoPeer, id: string) => peer.page.getByTestId('cluster-panel').locator(`tr[data-peer="${id}"] td[data-connection]`);
+  const timelineOf = (peer: DemoPeer) => peer.page.getByTestId('cluster-panel').locator('ol.timeline li');
+  const banner = cutOff.page.getByTestId('unreachable');
   for (const peer of others) await expect(connectionOf(peer, cutOffId)).toHaveText('connected');
 
   await cutOff.page.getByTestId('partition').click();
   await expect(cutOff.page.getByText('This peer is cut off')).toBeVisible();
+  await expect(banner).toHaveText('This page is disconnected: you pressed "Disconnect this peer", so it sends and receives nothing until you press "Reconnect this peer".');
   for (const peer of others) {
     await expect(connectionOf(peer, cutOffId)).toHaveText(/^silent \d+ s$/);
     await expect(peer.page.getByTestId('cluster-panel').locator(`tr[data-peer="${cutOffId}"]`)).toContainText(cutOff.name);
+    await expect(timelineOf(peer).filter({ hasText: `${cutOff.name} went silent: nothing received from it for` })).toHaveCount(1);
   }
   // The pages still talking to each other stay connected on both sides, and the page that cut
   // itself off calls the others unreachable (it reports no reachable peer), never silent.
@@ -218,10 +222,27 @@ test('a page cut off by its disconnect button reads as silent on the other pages
   }
   for (const other of others) await expect(connectionOf(cutOff, ids[group.indexOf(other)]!)).toHaveText('unreachable');
   await expect(connectionOf(cutOff, cutOffId)).toHaveText('this page');
+  // Once the room reports the other two unreachable (after its grace period; the banner is redrawn
+  // in the same task), it still says what the user did, not that the network failed, and the
+  // timeline notes neither.
+  await expect.poll(() => cutOff.page.evaluate(() => window.raftmeshDemo.unreachable().count), { timeout: 20_000 }).toBe(2);
+  await expect(banner).toHaveAttribute('data-banner', 'cut off');
+  await expect(banner).not.toContainText("Can't connect");
+  await expect(timelineOf(cutOff).filter({ hasText: /Can't connect|went silent/ })).toHaveCount(0);
+  // Noted once, not at every redraw since.
+  for (const peer of others) await expect(timelineOf(peer).filter({ hasText: `${cutOff.name} went silent` })).toHaveCount(1);
 
   await cutOff.page.getByTestId('partition').click();
-  for (const peer of others) await expect(connectionOf(peer, cutOffId)).toHaveText('connected');
+  await expect(banner).toBeHidden();
+  for (const peer of others) {
+    await expect(connectionOf(peer, cutOffId)).toHaveText('connected');
+    await expect(timelineOf(peer).filter({ hasText: new RegExp(`${cutOff.name} is heard again, after \\d+ s of silence$`) })).toHaveCount(1);
+  }
   for (const other of others) await expect(connectionOf(cutOff, ids[group.indexOf(other)]!)).toHaveText('connected');
+  // The room's report clears a moment later: the timeline had noted no unreachable peers, so it
+  // notes no return either.
+  await expect.poll(() => cutOff.page.evaluate(() => window.raftmeshDemo.unreachable().count)).toBe(0);
+  await expect(timelineOf(cutOff).filter({ hasText: /Can't connect|went silent|heard again|every peer in the room is reachable again/ })).toHaveCount(0);
 });
 
 test('concurrent claims of one task from three pages: exactly one wins, everywhere', async ({ baseURL }) => {
