@@ -11,6 +11,7 @@ import './test-api.ts';
 import { boardView } from './ui/board-view.ts';
 import { clusterPanel } from './ui/cluster-panel.ts';
 import { h, replaceContent } from './ui/dom.ts';
+import { guardPresses } from './ui/press-guard.ts';
 import { unreachableNotice } from './ui/unreachable-notice.ts';
 
 const settings = readSettings(window.location);
@@ -65,6 +66,7 @@ const setStatus = (text: string): void => {
   if (status) status.textContent = text;
 };
 
+const presses = guardPresses({ target: window });
 let peer: DemoPeer | null = null;
 const peerOrThrow = (): DemoPeer => peer ?? (() => { throw new Error('the peer has not joined yet'); })();
 
@@ -91,7 +93,9 @@ function wire(joined: DemoPeer, demo: ReturnType<typeof createDemoModel>): void 
     scheduled = true;
     requestAnimationFrame(() => {
       scheduled = false;
-      draw(joined, demo);
+      // Not under a press: the pressed button would be replaced, and its click lost.
+      if (presses.pressed()) presses.afterRelease(render);
+      else draw(joined, demo);
     });
   };
   incarnation = followIncarnation(joined.room, ({ node, store }) => {
