@@ -245,6 +245,22 @@ test('a page cut off by its disconnect button reads as silent on the other pages
   await expect(timelineOf(cutOff).filter({ hasText: /Can't connect|went silent|heard again|every peer in the room is reachable again/ })).toHaveCount(0);
 });
 
+test('a press held while the page redraws still clicks: the panel is not replaced under a pressed button', async ({ baseURL }) => {
+  // The page redraws the panel every second and at every status gossip, by replacing its
+  // elements; a redraw between a press and its release used to replace the pressed button, and
+  // the browser then fired no click (the partition test above failed now and then on it).
+  const [alone] = await peers(baseURL!, freshRoom('press'), ['Ana']);
+  const button = alone!.page.getByTestId('partition');
+  await expect(button).toHaveText('Disconnect this peer');
+  await button.hover();
+  await alone!.page.mouse.down();
+  await alone!.page.waitForTimeout(1_500); // a person's slow press, across the one-second redraw
+  await alone!.page.mouse.up();
+  await expect(alone!.page.getByText('This peer is cut off')).toBeVisible();
+  await expect(button).toHaveText('Reconnect this peer');
+  expect((await alone!.page.evaluate(() => window.raftmeshDemo.timeline())).map((entry) => entry.text)).toContain('disconnected this peer (partition)');
+});
+
 test('concurrent claims of one task from three pages: exactly one wins, everywhere', async ({ baseURL }) => {
   const group = await peers(baseURL!, freshRoom('claims'), ['Ana', 'Bo', 'Cy']);
   await waitForCluster(group, 3);
