@@ -49,9 +49,12 @@ export function guardPresses(options: PressGuardOptions): PressGuard {
       for (const redraw of redraws) redraw();
     });
   };
-  const releases = ['pointerup', 'pointercancel', 'blur'];
+  const releases = ['pointerup', 'pointercancel'];
   options.target.addEventListener('pointerdown', press, { capture: true });
   for (const type of releases) options.target.addEventListener(type, release, { capture: true });
+  // The window's own blur only (not captured): an element's blur, as when the press takes the
+  // focus from an input, reaches a capturing listener too, and ended the press it is part of.
+  options.target.addEventListener('blur', release);
   const pressed = (): boolean => pressedAt !== null && now() - pressedAt < maxHoldMs;
   return {
     pressed,
@@ -62,6 +65,7 @@ export function guardPresses(options: PressGuardOptions): PressGuard {
     stop() {
       options.target.removeEventListener('pointerdown', press, { capture: true });
       for (const type of releases) options.target.removeEventListener(type, release, { capture: true });
+      options.target.removeEventListener('blur', release);
       waiting.clear();
     },
   };
