@@ -252,6 +252,9 @@ test('a press held while the page redraws still clicks: the panel is not replace
   const [alone] = await peers(baseURL!, freshRoom('press'), ['Ana']);
   const button = alone!.page.getByTestId('partition');
   await expect(button).toHaveText('Disconnect this peer');
+  // Typing first, as a person adding a task would: pressing the button takes the focus from the
+  // input, and that must not end the press.
+  await alone!.page.getByLabel('new task').fill('a task');
   await button.hover();
   await alone!.page.mouse.down();
   await alone!.page.waitForTimeout(1_500); // a person's slow press, across the one-second redraw
