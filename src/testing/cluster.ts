@@ -7,10 +7,10 @@ import { deriveSeed, seededRandom } from './seeded-random.ts';
 import { createSimulatedNetwork, reliableNetwork, type NetworkConditions, type SimulatedNetwork } from './simulated-network.ts';
 import type { ResumeOrder } from './pausable-process.ts';
 import type { SnapshotSizeProfile } from './simulated-state.ts';
-import { createSimulatedNode, crashSimulatedNode, restartSimulatedNode, startSimulatedNode, type NodeEnvironment, type SimulatedNode } from './simulated-node.ts';
+import { createSimulatedNode, crashSimulatedNode, restartSimulatedNode, startSimulatedNode, type ClusterObservers, type NodeEnvironment, type SimulatedNode } from './simulated-node.ts';
 import { VirtualClock } from './virtual-clock.ts';
 
-export type { SimulatedNode } from './simulated-node.ts';
+export type { ClusterObservers, SimulatedNode } from './simulated-node.ts';
 
 export interface SimulatedClusterOptions {
   readonly seed: number;
@@ -43,6 +43,8 @@ export interface SimulatedCluster {
   readonly checker: SafetyChecker;
   readonly ids: readonly NodeId[];
   readonly nodes: ReadonlyMap<NodeId, SimulatedNode>;
+  /** Synchronous listeners (see ClusterObservers); none by default. */
+  readonly observers: ClusterObservers;
   start(): Promise<void>;
   /** Power loss: unsynced writes are lost, the node is closed and cut from the network. */
   crash(id: NodeId): void;
@@ -125,7 +127,9 @@ export function createSimulatedCluster(options: SimulatedClusterOptions): Simula
   const clock = new VirtualClock(0);
   const network = createSimulatedNetwork(clock, seededRandom(deriveSeed(seed, 'network')), options.network ?? reliableNetwork, options.linkBytesPerSecond === undefined ? {} : { linkBytesPerSecond: options.linkBytesPerSecond });
   const checker = new SafetyChecker(seed);
+  const observers: ClusterObservers = { nodeStarted: null };
   const environment: NodeEnvironment = {
+    observers,
     seed,
     clock,
     checker,
@@ -146,6 +150,7 @@ export function createSimulatedCluster(options: SimulatedClusterOptions): Simula
     checker,
     ids,
     nodes,
+    observers,
     async start() {
       for (const simulated of nodes.values()) await startSimulatedNode(environment, simulated);
     },

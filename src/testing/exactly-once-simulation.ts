@@ -19,6 +19,10 @@ export interface ExactlyOnceOptions {
   readonly seed: number;
   readonly nodes: number;
   readonly operationsPerClient?: number;
+  /** Called with the cluster before it starts (the simulation digest attaches here). */
+  readonly observe?: (cluster: SimulatedCluster) => void;
+  /** Called with the recorded history once the clients are done, before it is checked. */
+  readonly onHistory?: (history: readonly KvOperation[]) => void;
 }
 
 export interface ExactlyOnceResult {
@@ -191,6 +195,7 @@ export async function runExactlyOnceSimulation(options: ExactlyOnceOptions): Pro
   const history: KvOperation[] = [];
   const counters = { retries: 0, acknowledgements: [] as Acknowledgement[] };
   const requests = new CommittedRequests();
+  options.observe?.(cluster);
   try {
     await cluster.start();
     const replicas = attachReplicas(cluster, seededRandom(deriveSeed(seed, 'snapshots')), requests);
@@ -239,6 +244,7 @@ export async function runExactlyOnceSimulation(options: ExactlyOnceOptions): Pro
     if (finished < cluster.ids.length) throw new Error(`exactly-once simulation (seed ${seed}): clients did not finish`);
     await cluster.runFor(500);
     cluster.checker.throwIfViolated();
+    options.onHistory?.(history);
     checkAtMostOnce(seed, replicas);
     const verdict = checkLinearizability(history);
     if (verdict.ok === false) throw new Error(`history not linearizable (seed ${seed}) on key ${verdict.key}: ${verdict.explanation}`);

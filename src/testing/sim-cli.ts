@@ -1,9 +1,12 @@
 // `npm run sim -- --seeds N [--first S] [--nodes 5] [--seed S] [--duration MS] [--workload kv] [--removals]
-// [--max-snapshot-bytes B]`: random fault schedules against real engines on a virtual clock, with
+// [--max-snapshot-bytes B] [--digest]`: random fault schedules against real engines on a virtual clock, with
 // snapshots of seed-chosen sizes (0 bytes to 20 chunks) streamed at a seed-chosen pace. Each
-// failure prints its seed and the exact command that replays it.
+// failure prints its seed and the exact command that replays it. --digest also prints, per seed, a
+// fingerprint of everything the run did (simulation-digest.ts): a refactoring that must not change
+// behaviour gives the same digests.
 import { runExactlyOnceSimulation } from './exactly-once-simulation.ts';
 import { defaultSimulationDurationMs, replayCommand, runSimulation } from './simulation.ts';
+import { observeForDigest, SimulationDigest } from './simulation-digest.ts';
 import { describeSnapshotConditions, drawSnapshotConditions } from './snapshot-conditions.ts';
 
 function option(name: string): string | undefined {
@@ -32,6 +35,7 @@ const workload = option('workload') ?? 'faults';
 const removals = process.argv.includes('--removals');
 // --max-snapshot-bytes 20: header-only snapshots, as before they grew (the seed picks otherwise).
 const maxSnapshotBytes = option('max-snapshot-bytes') === undefined ? undefined : integer('max-snapshot-bytes', 20);
+const digesting = process.argv.includes('--digest');
 let failures = 0;
 const installed = { count: 0, bytes: 0 };
 let pauses = 0;
@@ -39,8 +43,11 @@ let pauses = 0;
 const copies = { entries: 0, acknowledged: 0 };
 const started = performance.now();
 for (const seed of seeds) {
+  const digest = digesting ? new SimulationDigest() : null;
+  const observing = digest === null ? {} : { observe: (cluster: Parameters<typeof observeForDigest>[0]) => observeForDigest(cluster, digest) };
   try {
-    const result = workload === 'kv' ? await runExactlyOnceSimulation({ seed, nodes }) : await runSimulation({ seed, nodes, durationMs, removals, ...(maxSnapshotBytes === undefined ? {} : { maxSnapshotBytes }) });
+    const result = workload === 'kv' ? await runExactlyOnceSimulation({ seed, nodes, ...observing, ...(digest === null ? {} : { onHistory: (history) => digest.record('history', history) }) }) : await runSimulation({ seed, nodes, durationMs, removals, ...(maxSnapshotBytes === undefined ? {} : { maxSnapshotBytes }), ...observing });
+    digest?.record('result', result);
     installed.count += result.snapshotsInstalled;
     installed.bytes += result.snapshotBytesInstalled;
     pauses += result.pauses;
@@ -56,7 +63,9 @@ for (const seed of seeds) {
     const durationOption = workload === 'faults' && durationMs !== defaultSimulationDurationMs ? ` --duration ${durationMs}` : '';
     const sizeOption = maxSnapshotBytes === undefined ? '' : ` --max-snapshot-bytes ${maxSnapshotBytes}`;
     console.log(`  replay: ${replayCommand(seed, nodes, removals)}${workload === 'kv' ? ' --workload kv' : durationOption + sizeOption}`);
+    digest?.record('failure', error instanceof Error ? error.message : String(error));
   }
+  if (digest !== null) console.log(`digest seed ${seed}: ${digest.hex}`);
 }
 const seconds = ((performance.now() - started) / 1000).toFixed(1);
 console.log(`${seeds.length - failures} of ${seeds.length} seeds passed (${workload} workload, ${nodes} nodes, ${seconds} s; ${installed.count} snapshots installed, ${(installed.bytes / 1024 / 1024).toFixed(1)} MiB, ${pauses} pauses${workload === 'kv' ? `; ${copies.entries} requests committed again under their key, ${copies.acknowledged} acknowledged at the copy` : ''})`);

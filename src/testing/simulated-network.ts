@@ -55,6 +55,8 @@ export interface SimulatedNetwork {
   /** Delivers bytes to `to` as if `from` sent them (a hostile peer; `from` need not be a node). */
   inject(from: NodeId, to: NodeId, bytes: Uint8Array): void;
   readonly stats: { sent: number; delivered: number; dropped: number; duplicated: number };
+  /** A synchronous listener to every frame a node sends (the simulation digest); null by default. */
+  onSend: ((from: NodeId, to: NodeId, bytes: Uint8Array) => void) | null;
 }
 
 interface Endpoint {
@@ -73,6 +75,7 @@ const samePeers = (left: ReadonlySet<NodeId>, right: ReadonlySet<NodeId>): boole
 
 class SimulatedNetworkHub implements SimulatedNetwork {
   readonly stats = { sent: 0, delivered: 0, dropped: 0, duplicated: 0 };
+  onSend: ((from: NodeId, to: NodeId, bytes: Uint8Array) => void) | null = null;
   private readonly endpoints = new Map<NodeId, Endpoint>();
   /** Cut links, by linkKey(from, to). */
   private readonly blocked = new Set<string>();
@@ -157,6 +160,7 @@ class SimulatedNetworkHub implements SimulatedNetwork {
   }
 
   private send(from: NodeId, to: NodeId, bytes: Uint8Array): void {
+    this.onSend?.(from, to, bytes);
     this.stats.sent += 1;
     if (this.cut(from, to) || !this.endpoints.has(to) || this.random() < this.current.dropProbability) {
       this.stats.dropped += 1;

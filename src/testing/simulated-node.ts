@@ -37,8 +37,18 @@ export interface SimulatedNode {
   incarnation: number;
 }
 
+/**
+ * Synchronous observers of a cluster (the simulation digest): a listener must neither await nor
+ * queue work, since the run's order of events depends on microtask timing.
+ */
+export interface ClusterObservers {
+  /** A new incarnation's engine exists; subscribe to it here to see all it does. */
+  nodeStarted: ((simulated: SimulatedNode, node: RaftNode) => void) | null;
+}
+
 /** What every node of one cluster shares. */
 export interface NodeEnvironment {
+  readonly observers: ClusterObservers;
   readonly seed: number;
   readonly clock: VirtualClock;
   readonly checker: SafetyChecker;
@@ -104,6 +114,7 @@ export async function startSimulatedNode(environment: NodeEnvironment, simulated
     ...(clientId === undefined ? {} : { identity: { type: 'durable' as const, clientId } }),
   });
   simulated.node = node;
+  environment.observers.nodeStarted?.(simulated, node);
   simulated.appliedIndex = 0;
   simulated.appliedCommands.clear();
   simulated.stateDigest = 0;
