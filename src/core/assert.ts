@@ -14,3 +14,8 @@ export function assert(condition: boolean, message: string): asserts condition {
 export function assertNever(value: never, context: string): never {
   throw new InvariantError(`unexpected ${context}: ${JSON.stringify(value)}`);
 }
+
+/** The default branch of a switch over every case of a union: the compiler proves it unreachable. */
+export function assertUnreachable(value: never): never {
+  throw new Error(`unreachable: ${JSON.stringify(value)}`);
+}

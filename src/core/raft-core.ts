@@ -2,9 +2,8 @@
 // reading; everything the outside world must do comes back through takeReady(). No timers, no
 // I/O, no awaits: the driver owns time, storage and transport.
 import { appendBatchRefusal } from './append-batch-check.ts';
-import { assert } from './assert.ts';
-import type { ResolvedRaftConfig } from './config.ts';
-import type { RaftMetric, RaftTraceEvent, RefusalReason } from './events.ts';
+import { assert, assertUnreachable } from './assert.ts';
+import type { RefusalReason } from './events.ts';
 import type {
   AppendEntries,
   AppendEntriesResponse,
@@ -21,31 +20,24 @@ import type {
   TimeoutNow,
 } from './messages.ts';
 import { becomeProbe, createProgress, releaseInflight, type FollowerProgress } from './progress.ts';
-import { createMembership, hasQuorum, quorumImpossible, quorumValue, type Membership } from './quorum.ts';
-import { CorrelatedRequests } from './correlated-requests.ts';
-import { WedgeDetector } from './wedge-detector.ts';
+import { createMembership, hasQuorum, quorumImpossible, quorumValue } from './quorum.ts';
 import { commandEntrySizeBound, encodedSizeBound } from './entry-size.ts';
-import { ProposalWaiters, type AwaitedProposal } from './proposal-waiters.ts';
-import { LeaderDedupCache, type CachedAppend } from './leader-dedup-cache.ts';
+import type { AwaitedProposal } from './proposal-waiters.ts';
+import type { CachedAppend } from './leader-dedup-cache.ts';
 import { dedupWindowSize } from './client-session-format.ts';
-import { createRaftLog, type RaftLog } from './raft-log.ts';
 import { ReadIndexTracker, type ReadRequester } from './read-index.ts';
-import { acceptChunk, type SnapshotReassembly } from './snapshot-reassembly.ts';
-import type { TimeoutBounds } from './round-trip-estimate.ts';
+import { acceptChunk } from './snapshot-reassembly.ts';
 import {
   acknowledgeSnapshotOffset,
   beginSnapshotStream,
   nextSnapshotChunks,
   resendStalledSnapshot,
   snapshotChunkDueAt,
-  snapshotStallBounds,
-  type SnapshotPace,
 } from './snapshot-sender.ts';
-import type { MembershipFailure, MembershipOutcome, OutboundMessage, ProposalFailure, ProposalOutcome, Ready, ReadOutcome, SnapshotWrite, TransferOutcome } from './ready.ts';
+import type { MembershipFailure, ProposalFailure, ProposalOutcome, Ready } from './ready.ts';
 import { sameConfig, sameMembers } from './config-compare.ts';
 import type {
   ClusterConfig,
-  ClientId,
   ConfigPayload,
   DedupKey,
   LogEntry,
@@ -57,50 +49,13 @@ import type {
   VoteDenialReason,
 } from './types.ts';
 import { isValidCounter, maxLogIndex } from './types.ts';
+import { applicableIndex, createCoreState, frameOverheadBytes, leaderDedupCacheSize, type CoreState, type PendingForward, type PendingRead, type RaftCoreOptions } from './core-state.ts';
+import { collectReady, emitTrace, pushMetric, refuse, send, sendAfterPersist } from './core-output.ts';
+import { advanceClock, resetElectionTimer } from './core-time.ts';
+import { adoptMembership, computeRemovedByConfig, configAt, findLatestConfigEntry, isVoter, latestConfigIndex, latestConfigPayload, mayCampaignAsOutgoingVoter } from './membership-state.ts';
+import { appendAsLeader, appendConfig, appendToLog, pinLeader, setTerm, truncateLog } from './log-writes.ts';
 
-export interface RaftCoreOptions {
-  readonly id: NodeId;
-  readonly config: ResolvedRaftConfig;
-  readonly random: () => number;
-  readonly now: number;
-  readonly bootstrap: ClusterConfig;
-  readonly hardState: { readonly term: number; readonly votedFor: NodeId | null };
-  readonly leaderPin: { readonly term: number; readonly leaderId: NodeId } | null;
-  readonly snapshotMeta: SnapshotMeta | null;
-  /** The stored snapshot's state, so a leader can send it to a lagging follower. */
-  readonly snapshotState?: Uint8Array | null;
-  readonly entries: readonly LogEntry[];
-  /** The transport's largest frame, if bounded: AppendEntries batches stay below it. */
-  readonly maxPayloadBytes?: number | undefined;
-  /** Frames up to this size stay in order (RaftTransport.orderedFrameBytes): batches stay below it. */
-  readonly orderedFrameBytes?: number | undefined;
-}
-
-/** A read this node's caller asked for while another node leads. */
-interface PendingRead {
-  readonly readId: number;
-  correlationId: number;
-  sentTo: NodeId | null;
-  sentAt: number;
-}
-
-interface PendingForward {
-  readonly proposalId: number;
-  readonly command: Uint8Array;
-  readonly dedupKey: DedupKey | null;
-  correlationId: number;
-  sentTo: NodeId | null;
-  sentAt: number;
-  /** How long to wait for this leader's answer before sending again (doubles per resend). */
-  retryAfterMs: number;
-  appended: { readonly index: number; readonly term: number } | null;
-  /**
-   * The commit index when the proposal was made: wherever a leader appends it, it lands above
-   * this (a leader's log holds every committed entry), so compaction stops here while the
-   * forward is pending and its entry can still be checked when the leader's answer comes.
-   */
-  readonly committedBefore: number;
-}
+export type { RaftCoreOptions } from './core-state.ts';
 
 /**
  * A forward unanswered by the same leader is sent again after an election timeout, then after
@@ -110,14 +65,9 @@ interface PendingForward {
  */
 const maxForwardBackoffElectionTimeouts = 8;
 
-const frameOverheadBytes = 64;
-/** A transport's ordered frame size smaller than this is not worth keeping batches within. */
-const minimumOrderedBatchBytes = 4 * 1024;
 /** Bytes of entries a probe carries at most (a small frame; see sendAppend). */
 const probeAppendBytes = 8 * 1024;
 const maxEntriesPerAppend = 50_000;
-/** Forwarded requests the leader remembers: 16 followers' full windows of unresolved proposals. */
-const leaderDedupCacheSize = 16 * dedupWindowSize;
 /** How far back a leader looks for a request its own application proposed again (rare: see retriedLocalEntry). */
 const localRetryScanEntries = 4 * dedupWindowSize;
 /** Clients whose request ids a leader follows for its own proposals: a node's own identities, re-minted now and then. */
@@ -130,168 +80,67 @@ function carriesKey(entry: LogEntry, key: DedupKey): boolean {
 
 export class RaftCore {
   readonly id: NodeId;
-  private readonly config: ResolvedRaftConfig;
-  private readonly random: () => number;
-  private readonly maxAppendBytes: number;
-  /** The transport's largest frame (RaftTransport.maxPayloadBytes): a larger one is never delivered. */
-  private readonly maxFrameBytes: number;
-  /** Bytes of entries one replication batch carries at most (within the transport's ordered frames). */
-  private readonly replicationBatchBytes: number;
-  /** Snapshot chunk size (within one frame) and rate, fixed for this node's life. */
-  private readonly snapshotPace: SnapshotPace;
-  /** Bounds of a snapshot stream's stall timeout, derived from the election timeouts. */
-  private readonly snapshotStallBounds: TimeoutBounds;
-  private now: number;
-
-  private currentTerm: number;
-  private votedFor: NodeId | null;
-  private roleValue: RaftRole = 'follower';
-  private preCandidate = false;
-  private leaderId: NodeId | null = null;
-  private pinnedLeader: { term: number; leaderId: NodeId } | null;
-  private readonly log: RaftLog;
-  private commitIndexValue: number;
-  private persistedIndex: number;
-  private membershipValue: Membership;
-  private readonly bootstrapPayload: ConfigPayload;
-  private snapshotConfig: ConfigPayload | null;
-  /** Kept incrementally: scanning the log for it on every commit would be O(log length). */
-  private configEntryIndex = 0;
-  private snapshot: { meta: SnapshotMeta; state: Uint8Array } | null;
-  private reassembly: SnapshotReassembly | null = null;
-  private pendingSnapshotWrite: SnapshotWrite | null = null;
-
-  private electionDeadline = 0;
-  private heartbeatDeadline = 0;
-  private lastLeaderContact = Number.NEGATIVE_INFINITY;
-  private electionStartedAt = 0;
-  private readonly votes = new Map<NodeId, boolean>();
-  private readonly progress = new Map<NodeId, FollowerProgress>();
-  private commitAdvanced = false;
-
-  private readonly awaited: ProposalWaiters;
-  /** The committed term for which awaited proposals were last checked for being outlived. */
-  private outlivedCheckedTerm = 0;
-  private readonly forwards = new CorrelatedRequests<PendingForward>();
-  private nextCorrelationId = 1;
-  private readonly leaderDedupCache = new LeaderDedupCache(leaderDedupCacheSize);
-  /** The highest request id this node appended as leader, per client, for its own proposals. */
-  private readonly localRequestHighWater = new Map<ClientId, number>();
-  private readTracker = new ReadIndexTracker();
-  private membershipChange: { changeId: number; target: ClusterConfig; awaitingIndex: number; joint: boolean } | null = null;
-  /**
-   * A change asked for while leadership is being handed over. The leader appends nothing then
-   * (an entry appended after TimeoutNow leaves the target's log behind, and the voters deny it the
-   * election): the change waits, runs if the transfer is abandoned, and fails with notLeader once
-   * the target leads (its caller asks the new leader).
-   */
-  private heldMembershipChange: { changeId: number; target: ClusterConfig } | null = null;
-  private membershipOutcomes: MembershipOutcome[] = [];
-  /** `transferIds`: every call waiting on this transfer (a repeat for its target joins it). */
-  private transfer: { transferIds: number[]; target: NodeId; deadline: number; timeoutSent: boolean; awaitingNewLeader: boolean } | null = null;
-  private transferOutcomes: TransferOutcome[] = [];
-  private readonly pendingReads = new CorrelatedRequests<PendingRead>();
-  private readonly wedgeDetector: WedgeDetector;
-  /** A leader (of a term no older than ours) told this node it is outside its configuration. */
-  private removalNotice: { readonly from: NodeId; readonly term: number; readonly configIndex: number; readonly at: number } | null = null;
-  /** The latest configuration this node holds leaves it out, and an earlier one had it in. */
-  private removedByConfig = false;
-  /** Whether `removedFromCluster` was reported since a leader last replicated to this node. */
-  private reportedOutside = false;
-
-  // The ready being accumulated.
-  private hardStateDirty = false;
-  private leaderPinDirty = false;
-  private pendingTruncateFrom: number | null = null;
-  private unwrittenEntries: LogEntry[] = [];
-  private writesInFlight = 0;
-  /** How many writes persisted() has acknowledged so far (writes finish in the order taken). */
-  private writesPersisted = 0;
-  /**
-   * The number (writesPersisted + writesInFlight at the time) of the newest write carrying the
-   * hard state or the leader pin: those are still unwritten while it exceeds writesPersisted.
-   */
-  private newestHardStateWrite = 0;
-  private messages: OutboundMessage[] = [];
-  private messagesAfterPersist: OutboundMessage[] = [];
-  private outcomes: ProposalOutcome[] = [];
-  private reads: ReadOutcome[] = [];
-  private metrics: RaftMetric[] = [];
-  private traceEvents: RaftTraceEvent[] = [];
-  /** The driver turns this on while someone listens to the trace, so idle tracing costs nothing. */
-  tracing = false;
-  /** Whether leader proposals report an `accepted` outcome (only metrics need it). */
-  reportAcceptance = false;
+  private readonly core: CoreState;
 
   constructor(options: RaftCoreOptions) {
     this.id = options.id;
-    this.config = options.config;
-    this.random = options.random;
-    // Correlation ids start at a random point, not 1: a restarted node must not match answers
-    // meant for its previous incarnation's forwards and reads to its own new requests.
-    this.nextCorrelationId = 1 + Math.floor(this.random() * 2 ** 48);
-    this.now = options.now;
-    this.maxFrameBytes = options.maxPayloadBytes ?? Number.POSITIVE_INFINITY;
-    this.maxAppendBytes = Math.min(options.config.maxAppendBytes, this.maxFrameBytes);
-    assert(this.maxAppendBytes >= 1024, 'transport maxPayloadBytes must allow at least 1024 bytes');
-    // Below a few KiB batching would cost more than the reordering it avoids.
-    const ordered = options.orderedFrameBytes ?? Number.POSITIVE_INFINITY;
-    this.replicationBatchBytes = ordered >= minimumOrderedBatchBytes ? Math.min(this.maxAppendBytes, ordered) : this.maxAppendBytes;
-    this.snapshotPace = { chunkBytes: Math.min(options.config.snapshotChunkCeilingBytes, this.maxAppendBytes - frameOverheadBytes - 1024), bytesPerSecond: options.config.snapshotBytesPerSecond };
-    this.snapshotStallBounds = snapshotStallBounds(options.config);
-    this.wedgeDetector = new WedgeDetector(options.config.wedgeSuspicionTimeouts * options.config.electionTimeoutMaxMs);
-    this.currentTerm = options.hardState.term;
-    this.votedFor = options.hardState.votedFor;
-    this.pinnedLeader = options.leaderPin;
-    const floorIndex = options.snapshotMeta?.lastIncludedIndex ?? 0;
-    const floorTerm = options.snapshotMeta?.lastIncludedTerm ?? 0;
-    this.log = createRaftLog(floorIndex, floorTerm, options.entries);
-    this.commitIndexValue = floorIndex;
-    this.persistedIndex = this.log.lastIndex;
-    this.awaited = new ProposalWaiters(floorIndex);
-    this.bootstrapPayload = { old: null, new: options.bootstrap };
-    this.snapshotConfig = options.snapshotMeta?.config ?? null;
-    this.snapshot = options.snapshotMeta === null || options.snapshotState == null ? null : { meta: options.snapshotMeta, state: options.snapshotState };
-    this.membershipValue = createMembership(this.latestConfigPayload());
-    this.configEntryIndex = this.findLatestConfigEntry();
-    this.removedByConfig = this.computeRemovedByConfig();
-    this.roleValue = this.isVoter(this.id) ? 'follower' : 'learner';
-    this.resetElectionTimer();
-    this.emitTrace({ type: 'becomeFollower', reason: 'started', leader: null });
+    const core = createCoreState(options, null);
+    this.core = core;
+    core.membership = createMembership(latestConfigPayload(core));
+    core.configEntryIndex = findLatestConfigEntry(core);
+    core.removedByConfig = computeRemovedByConfig(core);
+    core.role = isVoter(core, core.id) ? 'follower' : 'learner';
+    resetElectionTimer(core);
+    emitTrace(core, { type: 'becomeFollower', reason: 'started', leader: null });
+  }
+
+  /** The driver turns this on while someone listens to the trace, so idle tracing costs nothing. */
+  get tracing(): boolean {
+    return this.core.tracing;
+  }
+  set tracing(on: boolean) {
+    this.core.tracing = on;
+  }
+  /** Whether leader proposals report an `accepted` outcome (only metrics need it). */
+  get reportAcceptance(): boolean {
+    return this.core.reportAcceptance;
+  }
+  set reportAcceptance(on: boolean) {
+    this.core.reportAcceptance = on;
   }
 
   // ---- observable state -------------------------------------------------------------------
 
   get role(): RaftRole {
-    return this.roleValue;
+    return this.core.role;
   }
   get term(): number {
-    return this.currentTerm;
+    return this.core.currentTerm;
   }
   get leader(): NodeId | null {
-    return this.leaderId;
+    return this.core.leaderId;
   }
   get commitIndex(): number {
-    return this.commitIndexValue;
+    return this.core.commitIndex;
   }
   /** Entries through this index are committed and durable here: safe to apply. */
   get applicableIndex(): number {
-    return Math.min(this.commitIndexValue, this.persistedIndex);
+    return applicableIndex(this.core);
   }
   get membership(): ClusterConfig {
-    return this.membershipValue.payload.new;
+    return this.core.membership.payload.new;
   }
   get membershipPayload(): ConfigPayload {
-    return this.membershipValue.payload;
+    return this.core.membership.payload;
   }
   get compactionFloor(): number {
-    return this.log.floorIndex;
+    return this.core.log.floorIndex;
   }
   get lastIndex(): number {
-    return this.log.lastIndex;
+    return this.core.log.lastIndex;
   }
   entryAt(index: number): LogEntry | undefined {
-    return this.log.entryAt(index);
+    return this.core.log.entryAt(index);
   }
   /**
    * The leader's view of how far each peer's log matches its own (read-only copies; empty unless
@@ -299,147 +148,147 @@ export class RaftCore {
    */
   matchIndexes(): ReadonlyMap<NodeId, number> {
     const result = new Map<NodeId, number>();
-    if (this.roleValue !== 'leader') return result;
-    for (const [peer, progress] of this.progress) result.set(peer, progress.matchIndex);
+    if (this.core.role !== 'leader') return result;
+    for (const [peer, progress] of this.core.progress) result.set(peer, progress.matchIndex);
     return result;
   }
   termAt(index: number): number | undefined {
-    return this.log.termAt(index);
+    return this.core.log.termAt(index);
   }
 
   /** The earliest clock reading at which tick() has work to do. */
   nextDeadline(): number {
-    const transferDeadline = this.transfer?.deadline ?? Number.POSITIVE_INFINITY;
-    if (this.roleValue === 'leader') return Math.min(this.heartbeatDeadline, transferDeadline, this.pacedSnapshotDeadline());
-    let deadline = this.roleValue === 'learner' && !this.mayCampaignAsOutgoingVoter() ? Number.POSITIVE_INFINITY : this.electionDeadline;
-    if (this.forwards.size > 0 || this.pendingReads.size > 0) deadline = Math.min(deadline, this.now + this.config.heartbeatIntervalMs);
+    const transferDeadline = this.core.transfer?.deadline ?? Number.POSITIVE_INFINITY;
+    if (this.core.role === 'leader') return Math.min(this.core.heartbeatDeadline, transferDeadline, this.pacedSnapshotDeadline());
+    let deadline = this.core.role === 'learner' && !mayCampaignAsOutgoingVoter(this.core) ? Number.POSITIVE_INFINITY : this.core.electionDeadline;
+    if (this.core.forwards.size > 0 || this.core.pendingReads.size > 0) deadline = Math.min(deadline, this.core.now + this.core.config.heartbeatIntervalMs);
     return Math.min(deadline, transferDeadline);
   }
 
   // ---- inputs -------------------------------------------------------------------------------
 
   tick(now: number): void {
-    this.advanceClock(now);
-    if (this.transfer !== null && now >= this.transfer.deadline) this.abandonTransfer('timeout');
-    if (this.roleValue === 'leader') {
-      if (now >= this.heartbeatDeadline) this.leaderHeartbeat();
+    advanceClock(this.core, now);
+    if (this.core.transfer !== null && now >= this.core.transfer.deadline) this.abandonTransfer('timeout');
+    if (this.core.role === 'leader') {
+      if (now >= this.core.heartbeatDeadline) this.leaderHeartbeat();
       this.sendPacedSnapshotChunks();
       return;
     }
     // A notice lapses unless renewed (a live leader answers every request with another): if its
     // sender died, this node may be needed to elect the next leader after all.
-    if (this.removalNotice !== null && now - this.removalNotice.at >= this.config.electionTimeoutMaxMs) this.removalNotice = null;
+    if (this.core.removalNotice !== null && now - this.core.removalNotice.at >= this.core.config.electionTimeoutMaxMs) this.core.removalNotice = null;
     this.retryForwards();
     // A witness never campaigns: it only votes for and acknowledges the others. Its timer still
     // restarts, so its next deadline is always in the future. Nor does a node a leader has just
     // told it is outside the cluster (its campaigns would only be refused), unless its own log
     // still lets it campaign as an outgoing voter (the configuration removing it is uncommitted).
-    const toldOutside = this.removalNotice !== null && !this.mayCampaignAsOutgoingVoter();
-    if ((this.config.witness || toldOutside) && now >= this.electionDeadline) this.resetElectionTimer();
-    if ((this.roleValue !== 'learner' || this.mayCampaignAsOutgoingVoter()) && !this.config.witness && now >= this.electionDeadline) {
-      if (this.roleValue === 'candidate' || this.preCandidate) this.pushMetric({ type: 'electionTimedOut', term: this.currentTerm });
-      this.emitTrace({ type: 'timeout' });
+    const toldOutside = this.core.removalNotice !== null && !mayCampaignAsOutgoingVoter(this.core);
+    if ((this.core.config.witness || toldOutside) && now >= this.core.electionDeadline) resetElectionTimer(this.core);
+    if ((this.core.role !== 'learner' || mayCampaignAsOutgoingVoter(this.core)) && !this.core.config.witness && now >= this.core.electionDeadline) {
+      if (this.core.role === 'candidate' || this.core.preCandidate) pushMetric(this.core, { type: 'electionTimedOut', term: this.core.currentTerm });
+      emitTrace(this.core, { type: 'timeout' });
       this.startPreVote();
     }
   }
 
   /** A proposal from this node's caller. The outcome arrives in a later ready. */
   propose(now: number, proposalId: number, command: Uint8Array, dedupKey: DedupKey | null): void {
-    this.advanceClock(now);
-    if (this.roleValue === 'leader' && this.transfer === null) {
+    advanceClock(this.core, now);
+    if (this.core.role === 'leader' && this.core.transfer === null) {
       const failure = this.admissionFailure();
       if (failure !== null) {
-        this.outcomes.push({ type: 'failed', proposalId, failure });
+        this.core.outcomes.push({ type: 'failed', proposalId, failure });
         return;
       }
       // A request re-proposed under its key (a durable id replayed) waits on the entry we hold.
       const held = this.cachedEntryFor(dedupKey) ?? this.retriedLocalEntry(dedupKey);
       if (held !== null) {
-        if (this.reportAcceptance) this.outcomes.push({ type: 'accepted', proposalId, index: held.index });
+        if (this.core.reportAcceptance) this.core.outcomes.push({ type: 'accepted', proposalId, index: held.index });
         this.awaitExisting(held.index, { proposalId, term: held.term, local: true });
         return;
       }
-      const entry = this.appendAsLeader(command, dedupKey);
+      const entry = appendAsLeader(this.core, command, dedupKey);
       if (dedupKey !== null) this.noteLocalRequest(dedupKey);
-      this.awaited.add(entry.index, { proposalId, term: entry.term, local: true });
-      if (this.reportAcceptance) this.outcomes.push({ type: 'accepted', proposalId, index: entry.index });
+      this.core.awaited.add(entry.index, { proposalId, term: entry.term, local: true });
+      if (this.core.reportAcceptance) this.core.outcomes.push({ type: 'accepted', proposalId, index: entry.index });
       return;
     }
     if (this.outsideCluster()) {
-      this.outcomes.push({ type: 'failed', proposalId, failure: 'notMember' });
+      this.core.outcomes.push({ type: 'failed', proposalId, failure: 'notMember' });
       return;
     }
     // Not leading, or handing leadership over: the proposal waits for (or goes to) the leader.
-    const forward: PendingForward = { proposalId, command, dedupKey, correlationId: 0, sentTo: null, sentAt: now, retryAfterMs: this.config.electionTimeoutMaxMs, appended: null, committedBefore: this.commitIndex };
-    this.forwards.set(proposalId, forward);
+    const forward: PendingForward = { proposalId, command, dedupKey, correlationId: 0, sentTo: null, sentAt: now, retryAfterMs: this.core.config.electionTimeoutMaxMs, appended: null, committedBefore: this.commitIndex };
+    this.core.forwards.set(proposalId, forward);
     this.sendForward(forward);
   }
 
   /** §6 joint consensus: C_old,new, then C_new once that commits. The outcome comes in a ready. */
   changeMembership(now: number, changeId: number, target: ClusterConfig): void {
-    this.advanceClock(now);
+    advanceClock(this.core, now);
     const fail = (failure: MembershipFailure): void => {
-      this.membershipOutcomes.push({ changeId, failure });
+      this.core.membershipOutcomes.push({ changeId, failure });
     };
-    if (this.roleValue !== 'leader') return fail('notLeader');
-    if (this.membershipChange !== null || this.heldMembershipChange !== null || this.latestConfigIndex() > this.commitIndexValue || this.membershipValue.payload.old !== null) return fail('inProgress');
-    const current = this.membershipValue.payload.new;
+    if (this.core.role !== 'leader') return fail('notLeader');
+    if (this.core.membershipChange !== null || this.core.heldMembershipChange !== null || latestConfigIndex(this.core) > this.core.commitIndex || this.core.membership.payload.old !== null) return fail('inProgress');
+    const current = this.core.membership.payload.new;
     if (sameConfig(current, target)) {
-      this.membershipOutcomes.push({ changeId, failure: null });
+      this.core.membershipOutcomes.push({ changeId, failure: null });
       return;
     }
-    if (this.transfer !== null) {
-      this.heldMembershipChange = { changeId, target };
+    if (this.core.transfer !== null) {
+      this.core.heldMembershipChange = { changeId, target };
       return;
     }
     // A change that keeps the voters (learners only) needs no joint phase: majorities are unchanged.
     const sameVoters = sameMembers(current.voters, target.voters);
     const payload: ConfigPayload = sameVoters ? { old: null, new: target } : { old: current, new: target };
-    const entry = this.appendConfig(payload);
-    this.membershipChange = { changeId, target, awaitingIndex: entry.index, joint: !sameVoters };
+    const entry = appendConfig(this.core, payload);
+    this.core.membershipChange = { changeId, target, awaitingIndex: entry.index, joint: !sameVoters };
   }
 
   transferLeadership(now: number, transferId: number, target: NodeId): void {
-    this.advanceClock(now);
-    if (this.roleValue !== 'leader') {
-      this.transferOutcomes.push({ transferId, failure: 'notLeader' });
+    advanceClock(this.core, now);
+    if (this.core.role !== 'leader') {
+      this.core.transferOutcomes.push({ transferId, failure: 'notLeader' });
       return;
     }
-    if (target === this.id) {
-      this.transferOutcomes.push({ transferId, failure: null });
+    if (target === this.core.id) {
+      this.core.transferOutcomes.push({ transferId, failure: null });
       return;
     }
     // Asked again for the same target: the transfer in progress goes on, and this call waits on
     // it too (etcd ignores the repeat; cancelling reported a failure while leadership moved).
-    if (this.transfer !== null && this.transfer.target === target) {
-      this.transfer.transferIds.push(transferId);
+    if (this.core.transfer !== null && this.core.transfer.target === target) {
+      this.core.transfer.transferIds.push(transferId);
       return;
     }
-    if (this.transfer !== null) this.abandonTransfer('cancelled');
-    if (!this.isVoter(target) || !this.progress.has(target)) {
-      this.transferOutcomes.push({ transferId, failure: 'notVoter' });
+    if (this.core.transfer !== null) this.abandonTransfer('cancelled');
+    if (!isVoter(this.core, target) || !this.core.progress.has(target)) {
+      this.core.transferOutcomes.push({ transferId, failure: 'notVoter' });
       return;
     }
-    this.transfer = { transferIds: [transferId], target, deadline: this.now + this.config.electionTimeoutMaxMs, timeoutSent: false, awaitingNewLeader: false };
-    this.emitTrace({ type: 'leadershipTransferStarted', target });
+    this.core.transfer = { transferIds: [transferId], target, deadline: this.core.now + this.core.config.electionTimeoutMaxMs, timeoutSent: false, awaitingNewLeader: false };
+    emitTrace(this.core, { type: 'leadershipTransferStarted', target });
     // Entries the target lacks may be lost rather than in flight (it was cut off a moment ago).
     // The replicate state would notice only after an election timeout without progress, the
     // whole time the transfer has, so the target is probed afresh: if they were in flight,
     // their answers move it straight back to replicating.
-    const targetProgress = this.progress.get(target);
-    if (targetProgress?.state === 'replicate' && targetProgress.matchIndex < this.log.lastIndex) becomeProbe(targetProgress);
+    const targetProgress = this.core.progress.get(target);
+    if (targetProgress?.state === 'replicate' && targetProgress.matchIndex < this.core.log.lastIndex) becomeProbe(targetProgress);
     this.advanceTransfer();
   }
 
   cancelTransfer(now: number): void {
-    this.advanceClock(now);
-    if (this.transfer !== null) this.abandonTransfer('cancelled');
+    advanceClock(this.core, now);
+    if (this.core.transfer !== null) this.abandonTransfer('cancelled');
   }
 
   /** One caller stopped waiting (its signal aborted): the transfer ends when no caller is left. */
   abandonTransferCall(now: number, transferId: number): void {
-    this.advanceClock(now);
-    const transfer = this.transfer;
+    advanceClock(this.core, now);
+    const transfer = this.core.transfer;
     if (transfer === null || !transfer.transferIds.includes(transferId)) return;
     transfer.transferIds = transfer.transferIds.filter((waiting) => waiting !== transferId);
     if (transfer.transferIds.length === 0) this.abandonTransfer('cancelled');
@@ -447,48 +296,48 @@ export class RaftCore {
 
   /** A linearizable read from this node's caller; the read index arrives in a later ready. */
   requestRead(now: number, readId: number): void {
-    this.advanceClock(now);
-    if (this.roleValue === 'leader') {
+    advanceClock(this.core, now);
+    if (this.core.role === 'leader') {
       this.leaderRead({ type: 'local', readId });
       return;
     }
     if (this.outsideCluster()) {
-      this.reads.push({ readId, failure: 'notMember' });
+      this.core.reads.push({ readId, failure: 'notMember' });
       return;
     }
     const read: PendingRead = { readId, correlationId: 0, sentTo: null, sentAt: now };
-    this.pendingReads.set(readId, read);
+    this.core.pendingReads.set(readId, read);
     this.sendReadRequest(read);
   }
 
   abandonRead(readId: number): void {
-    this.pendingReads.delete(readId);
-    this.readTracker.remove(readId);
+    this.core.pendingReads.delete(readId);
+    this.core.readTracker.remove(readId);
   }
 
   /** The caller gave up on a proposal (abort): stop tracking it; it may still commit. */
   abandonProposal(proposalId: number): void {
-    this.forwards.delete(proposalId);
-    this.awaited.remove(proposalId);
+    this.core.forwards.delete(proposalId);
+    this.core.awaited.remove(proposalId);
   }
 
   /** The driver finished writing a ready: its entries (through lastIndex at lastTerm) are durable. */
   persisted(now: number, lastEntry: { index: number; term: number } | null, snapshotIndex = 0): void {
-    this.advanceClock(now);
-    assert(this.writesInFlight > 0, 'persisted() without a write in flight');
-    this.writesInFlight -= 1;
-    this.writesPersisted += 1;
+    advanceClock(this.core, now);
+    assert(this.core.writesInFlight > 0, 'persisted() without a write in flight');
+    this.core.writesInFlight -= 1;
+    this.core.writesPersisted += 1;
     // An installed snapshot stands for every entry through its index once it is durable.
-    if (snapshotIndex > this.persistedIndex && snapshotIndex <= this.log.floorIndex) this.persistedIndex = snapshotIndex;
-    if (lastEntry !== null && this.log.termAt(lastEntry.index) === lastEntry.term && lastEntry.index > this.persistedIndex) {
-      this.persistedIndex = lastEntry.index;
+    if (snapshotIndex > this.core.persistedIndex && snapshotIndex <= this.core.log.floorIndex) this.core.persistedIndex = snapshotIndex;
+    if (lastEntry !== null && this.core.log.termAt(lastEntry.index) === lastEntry.term && lastEntry.index > this.core.persistedIndex) {
+      this.core.persistedIndex = lastEntry.index;
     }
-    if (this.roleValue === 'leader') this.maybeAdvanceCommit();
+    if (this.core.role === 'leader') this.maybeAdvanceCommit();
   }
 
   receive(now: number, from: NodeId, message: RaftMessage): void {
-    this.advanceClock(now);
-    if (from === this.id) return;
+    advanceClock(this.core, now);
+    if (from === this.core.id) return;
     switch (message.type) {
       case 'forwardPropose':
         this.handleForwardPropose(from, message);
@@ -511,196 +360,43 @@ export class RaftCore {
   }
 
   takeReady(): Ready | null {
-    if (this.roleValue === 'leader') {
+    if (this.core.role === 'leader') {
       this.startReadRound();
       this.flushAppends();
     }
     this.resolveAwaited();
     this.settleCallsOutsideCluster();
-    const needsWrite = this.hardStateDirty || this.leaderPinDirty || this.pendingTruncateFrom !== null || this.unwrittenEntries.length > 0 || this.pendingSnapshotWrite !== null;
-    if (!needsWrite && this.messages.length === 0 && this.messagesAfterPersist.length === 0 && this.outcomes.length === 0 && this.reads.length === 0 && this.membershipOutcomes.length === 0 && this.transferOutcomes.length === 0 && this.metrics.length === 0 && this.traceEvents.length === 0) {
-      return null;
-    }
-    const ready: Ready = {
-      hardState: this.hardStateDirty ? { term: this.currentTerm, votedFor: this.votedFor } : null,
-      leaderForTerm: this.leaderPinDirty && this.pinnedLeader !== null ? { ...this.pinnedLeader } : null,
-      truncateFrom: this.pendingTruncateFrom,
-      entries: this.unwrittenEntries,
-      snapshot: this.pendingSnapshotWrite,
-      messages: this.messages,
-      messagesAfterPersist: this.messagesAfterPersist,
-      outcomes: this.outcomes,
-      reads: this.reads,
-      membershipChanges: this.membershipOutcomes,
-      transfers: this.transferOutcomes,
-      metrics: this.metrics,
-      trace: this.traceEvents,
-    };
-    this.hardStateDirty = false;
-    this.leaderPinDirty = false;
-    this.pendingTruncateFrom = null;
-    this.unwrittenEntries = [];
-    this.pendingSnapshotWrite = null;
-    this.messages = [];
-    this.messagesAfterPersist = [];
-    this.outcomes = [];
-    this.reads = [];
-    this.membershipOutcomes = [];
-    this.transferOutcomes = [];
-    this.metrics = [];
-    this.traceEvents = [];
-    if (needsWrite) {
-      this.writesInFlight += 1;
-      if (ready.hardState !== null || ready.leaderForTerm !== null) this.newestHardStateWrite = this.writesPersisted + this.writesInFlight;
-    }
-    return ready;
+    return collectReady(this.core);
   }
 
   /** Fails every proposal still tracked (the node is closing). */
   failAll(failure: ProposalFailure): ProposalOutcome[] {
     const failed: ProposalOutcome[] = [];
-    const ids = new Set<number>(this.forwards.keys());
-    for (const proposalId of this.awaited.proposalIds()) ids.add(proposalId);
+    const ids = new Set<number>(this.core.forwards.keys());
+    for (const proposalId of this.core.awaited.proposalIds()) ids.add(proposalId);
     for (const proposalId of ids) failed.push({ type: 'failed', proposalId, failure });
-    this.forwards.clear();
-    this.awaited.clear();
-    this.pendingReads.clear();
-    this.readTracker.drain();
+    this.core.forwards.clear();
+    this.core.awaited.clear();
+    this.core.pendingReads.clear();
+    this.core.readTracker.drain();
     return failed;
-  }
-
-  // ---- time ---------------------------------------------------------------------------------
-
-  private advanceClock(now: number): void {
-    // A clock that jumps backwards would re-arm timers wrongly; treat it as standing still.
-    if (now > this.now) this.now = now;
-  }
-
-  private randomElectionTimeout(): number {
-    const { electionTimeoutMinMs, electionTimeoutMaxMs } = this.config;
-    const draw = this.random();
-    const fraction = draw >= 0 && draw < 1 ? draw : 0;
-    return electionTimeoutMinMs + Math.floor(fraction * (electionTimeoutMaxMs - electionTimeoutMinMs));
-  }
-
-  private resetElectionTimer(): void {
-    this.electionDeadline = this.now + this.randomElectionTimeout();
-  }
-
-  // ---- membership ---------------------------------------------------------------------------
-
-  private isVoter(id: NodeId): boolean {
-    return this.membershipValue.allVoters.has(id);
-  }
-
-  private latestConfigPayload(): ConfigPayload {
-    for (let index = this.log.lastIndex; index > this.log.floorIndex; index -= 1) {
-      const config = this.log.entryAt(index)?.config;
-      if (config !== undefined) return config;
-    }
-    return this.snapshotConfig ?? this.bootstrapPayload;
-  }
-
-  private adoptMembership(payload: ConfigPayload, index: number): void {
-    this.membershipValue = createMembership(payload);
-    this.removedByConfig = this.computeRemovedByConfig();
-    this.emitTrace({ type: 'configChange', index, joint: payload.old !== null });
-    if (this.roleValue === 'learner' && this.isVoter(this.id)) this.roleValue = 'follower';
-    if (this.roleValue === 'follower' && !this.isVoter(this.id)) this.roleValue = 'learner';
-    if (this.roleValue === 'leader') {
-      for (const member of this.membershipValue.members) {
-        if (member !== this.id && !this.progress.has(member)) this.progress.set(member, createProgress(this.log.lastIndex + 1, this.now));
-      }
-      // Removed members keep receiving the log until the config that removes them commits, so
-      // they learn of their removal instead of campaigning (see advanceMembershipChange).
-    }
-  }
-
-  // ---- log writes ---------------------------------------------------------------------------
-
-  private appendToLog(entry: LogEntry): void {
-    this.log.append(entry);
-    this.unwrittenEntries.push(entry);
-    if (entry.config !== undefined) {
-      this.configEntryIndex = entry.index;
-      this.adoptMembership(entry.config, entry.index);
-    }
-  }
-
-  private truncateLog(fromIndex: number): void {
-    assert(fromIndex > this.commitIndexValue, `truncation at ${fromIndex} would remove committed entries (commit ${this.commitIndexValue})`);
-    const hadConfig = this.configEntryIndex >= fromIndex;
-    this.log.truncateFrom(fromIndex);
-    this.persistedIndex = Math.min(this.persistedIndex, fromIndex - 1);
-    // Unwritten entries at or past the cut never reach storage; the rest get truncated there.
-    this.unwrittenEntries = this.unwrittenEntries.filter((entry) => entry.index < fromIndex);
-    this.pendingTruncateFrom = this.pendingTruncateFrom === null ? fromIndex : Math.min(this.pendingTruncateFrom, fromIndex);
-    if (hadConfig) {
-      this.configEntryIndex = this.findLatestConfigEntry();
-      this.adoptMembership(this.latestConfigPayload(), fromIndex - 1);
-    }
-  }
-
-  private setTerm(term: number, votedFor: NodeId | null): void {
-    if (term === this.currentTerm && votedFor === this.votedFor) return;
-    this.currentTerm = term;
-    this.votedFor = votedFor;
-    this.hardStateDirty = true;
-  }
-
-  private pinLeader(leaderId: NodeId): void {
-    this.pinnedLeader = { term: this.currentTerm, leaderId };
-    this.leaderPinDirty = true;
-  }
-
-  // ---- output helpers -----------------------------------------------------------------------
-
-  /** Sends a message that acknowledges local state: it waits for every write before it. */
-  private sendAfterPersist(to: NodeId, message: RaftMessage): void {
-    const unwritten = this.hardStateDirty || this.leaderPinDirty || this.pendingTruncateFrom !== null || this.unwrittenEntries.length > 0 || this.pendingSnapshotWrite !== null || this.writesInFlight > 0;
-    (unwritten ? this.messagesAfterPersist : this.messages).push({ to, message });
-  }
-
-  private send(to: NodeId, message: RaftMessage): void {
-    this.messages.push({ to, message });
-  }
-
-  private pushMetric(metric: RaftMetric): void {
-    this.metrics.push(metric);
-  }
-
-  private emitTrace(event: DistributiveOmit<RaftTraceEvent, 'node' | 'term' | 'at'>): void {
-    if (!this.tracing) return;
-    this.traceEvents.push({ ...event, node: this.id, term: this.currentTerm, at: this.now } as RaftTraceEvent);
-  }
-
-  private refuse(from: NodeId, reason: RefusalReason, remoteTerm: number): void {
-    this.pushMetric({ type: 'frameRefused', from, reason });
-    this.emitTrace({ type: 'frameRefused', from, reason });
-    this.noteRefusal(from, reason, remoteTerm);
-  }
-
-  /** SPEC "Wedge": refusals of frames this node would need, persisting for many timeouts. */
-  private noteRefusal(from: NodeId, reason: RefusalReason, remoteTerm: number): void {
-    if (!this.wedgeDetector.refused(from, reason, this.now)) return;
-    this.pushMetric({ type: 'wedgeSuspected', from, localTerm: this.currentTerm, remoteTerm, voters: [...this.membershipValue.allVoters], gate: reason });
   }
 
   // ---- term rules and dispatch ----------------------------------------------------------------
 
   private receiveTermed(from: NodeId, message: Exclude<RaftMessage, ForwardPropose | ForwardProposeResponse | { type: 'readIndexRequest' } | { type: 'readIndexResponse' } | NotMember>): void {
     if (!isValidCounter(message.term)) {
-      this.refuse(from, 'outOfRange', 0);
+      refuse(this.core, from, 'outOfRange', 0);
       return;
     }
-    if (message.term > this.currentTerm + this.config.maxTermJump) {
-      this.refuse(from, 'termJump', message.term);
+    if (message.term > this.core.currentTerm + this.core.config.maxTermJump) {
+      refuse(this.core, from, 'termJump', message.term);
       return;
     }
     // Answers come only from members we asked; a stranger's "higher term" must not depose us.
     const isResponse = message.type === 'requestVoteResponse' || message.type === 'appendEntriesResponse' || message.type === 'installSnapshotResponse';
-    if (isResponse && !this.membershipValue.members.has(from)) {
-      this.refuse(from, 'senderNotMember', message.term);
+    if (isResponse && !this.core.membership.members.has(from)) {
+      refuse(this.core, from, 'senderNotMember', message.term);
       return;
     }
     switch (message.type) {
@@ -716,19 +412,19 @@ export class RaftCore {
         return;
       case 'appendEntriesResponse':
         if (this.stepDownOnHigherTerm(message.term)) return;
-        if (message.term === this.currentTerm) this.handleAppendResponse(from, message);
+        if (message.term === this.core.currentTerm) this.handleAppendResponse(from, message);
         return;
       case 'timeoutNow':
         this.handleTimeoutNow(from, message);
         return;
       case 'installSnapshot':
         if (!this.acceptLeaderFrame(from, message.term)) return;
-        if (message.meta.lastIncludedIndex > maxLogIndex) return this.refuse(from, 'outOfRange', message.term);
+        if (message.meta.lastIncludedIndex > maxLogIndex) return refuse(this.core, from, 'outOfRange', message.term);
         this.handleInstallSnapshot(from, message);
         return;
       case 'installSnapshotResponse':
         if (this.stepDownOnHigherTerm(message.term)) return;
-        if (message.term === this.currentTerm) this.handleSnapshotResponse(from, message);
+        if (message.term === this.core.currentTerm) this.handleSnapshotResponse(from, message);
         return;
       default:
         assertUnreachable(message);
@@ -737,7 +433,7 @@ export class RaftCore {
 
   /** Responses carrying a newer term end this node's leadership or candidacy. */
   private stepDownOnHigherTerm(term: number): boolean {
-    if (term <= this.currentTerm) return false;
+    if (term <= this.core.currentTerm) return false;
     this.becomeFollower(term, null, 'higherTermObserved');
     return true;
   }
@@ -752,134 +448,134 @@ export class RaftCore {
    * given to a sender that was a voter when first accepted, so no stranger gains anything.
    */
   private acceptLeaderFrame(from: NodeId, term: number): boolean {
-    const pinnedForTerm = this.pinnedLeader !== null && this.pinnedLeader.term === term && this.pinnedLeader.leaderId === from;
-    if (!this.isVoter(from) && !pinnedForTerm) {
-      this.refuse(from, 'senderNotVoter', term);
+    const pinnedForTerm = this.core.pinnedLeader !== null && this.core.pinnedLeader.term === term && this.core.pinnedLeader.leaderId === from;
+    if (!isVoter(this.core, from) && !pinnedForTerm) {
+      refuse(this.core, from, 'senderNotVoter', term);
       return false;
     }
-    if (term < this.currentTerm) {
-      this.send(from, { type: 'appendEntriesResponse', term: this.currentTerm, success: false, matchIndex: 0, conflictIndex: 0, conflictTerm: 0, readRound: 0 });
+    if (term < this.core.currentTerm) {
+      send(this.core, from, { type: 'appendEntriesResponse', term: this.core.currentTerm, success: false, matchIndex: 0, conflictIndex: 0, conflictTerm: 0, readRound: 0 });
       return false;
     }
-    if (this.pinnedLeader !== null && this.pinnedLeader.term === term && this.pinnedLeader.leaderId !== from) {
-      this.refuse(from, 'leaderNotPinned', term);
+    if (this.core.pinnedLeader !== null && this.core.pinnedLeader.term === term && this.core.pinnedLeader.leaderId !== from) {
+      refuse(this.core, from, 'leaderNotPinned', term);
       return false;
     }
-    if (term > this.currentTerm) {
+    if (term > this.core.currentTerm) {
       this.becomeFollower(term, from, 'higherTermObserved');
-    } else if (this.roleValue !== 'follower' && this.roleValue !== 'learner') {
-      assert(this.roleValue !== 'leader', `two leaders in term ${term}: ${this.id} and ${from}`);
+    } else if (this.core.role !== 'follower' && this.core.role !== 'learner') {
+      assert(this.core.role !== 'leader', `two leaders in term ${term}: ${this.core.id} and ${from}`);
       this.becomeFollower(term, from, 'appendEntriesFromLeader');
-    } else if (this.preCandidate || this.leaderId !== from) {
+    } else if (this.core.preCandidate || this.core.leaderId !== from) {
       this.becomeFollower(term, from, 'appendEntriesFromLeader');
     }
-    if (this.pinnedLeader === null || this.pinnedLeader.term !== term) this.pinLeader(from);
-    this.wedgeDetector.accepted(from);
+    if (this.core.pinnedLeader === null || this.core.pinnedLeader.term !== term) pinLeader(this.core, from);
+    this.core.wedgeDetector.accepted(from);
     // A leader replicates only to members: whatever a notice said, this node is one again, and a
     // later removal is news again.
-    this.removalNotice = null;
-    this.reportedOutside = false;
-    this.lastLeaderContact = this.now;
-    this.resetElectionTimer();
+    this.core.removalNotice = null;
+    this.core.reportedOutside = false;
+    this.core.lastLeaderContact = this.core.now;
+    resetElectionTimer(this.core);
     return true;
   }
 
   // ---- roles --------------------------------------------------------------------------------
 
   private becomeFollower(term: number, leader: NodeId | null, reason: StepDownReason | 'electionLost'): void {
-    const wasLeader = this.roleValue === 'leader';
-    this.setTerm(term, term === this.currentTerm ? this.votedFor : null);
-    this.roleValue = this.isVoter(this.id) ? 'follower' : 'learner';
-    this.preCandidate = false;
-    this.leaderId = leader;
-    this.votes.clear();
-    this.progress.clear();
+    const wasLeader = this.core.role === 'leader';
+    setTerm(this.core, term, term === this.core.currentTerm ? this.core.votedFor : null);
+    this.core.role = isVoter(this.core, this.core.id) ? 'follower' : 'learner';
+    this.core.preCandidate = false;
+    this.core.leaderId = leader;
+    this.core.votes.clear();
+    this.core.progress.clear();
     if (wasLeader) {
       this.failLocalProposals();
       this.handBackReads();
-      if (this.membershipChange !== null) this.membershipOutcomes.push({ changeId: this.membershipChange.changeId, failure: 'leadershipLost' });
-      this.membershipChange = null;
+      if (this.core.membershipChange !== null) this.core.membershipOutcomes.push({ changeId: this.core.membershipChange.changeId, failure: 'leadershipLost' });
+      this.core.membershipChange = null;
       // Never appended: nothing of it can commit, so the caller learns who leads now.
-      if (this.heldMembershipChange !== null) this.membershipOutcomes.push({ changeId: this.heldMembershipChange.changeId, failure: 'notLeader' });
-      this.heldMembershipChange = null;
-      if (this.transfer !== null) this.transfer.awaitingNewLeader = true;
+      if (this.core.heldMembershipChange !== null) this.core.membershipOutcomes.push({ changeId: this.core.heldMembershipChange.changeId, failure: 'notLeader' });
+      this.core.heldMembershipChange = null;
+      if (this.core.transfer !== null) this.core.transfer.awaitingNewLeader = true;
     }
-    if (this.transfer !== null && this.transfer.awaitingNewLeader && leader !== null) {
-      const failure = leader === this.transfer.target ? null : 'leadershipLost';
-      for (const transferId of this.transfer.transferIds) this.transferOutcomes.push({ transferId, failure });
-      if (leader !== this.transfer.target) this.emitTrace({ type: 'leadershipTransferAbandoned', target: this.transfer.target, reason: 'leadershipLost' });
-      this.transfer = null;
+    if (this.core.transfer !== null && this.core.transfer.awaitingNewLeader && leader !== null) {
+      const failure = leader === this.core.transfer.target ? null : 'leadershipLost';
+      for (const transferId of this.core.transfer.transferIds) this.core.transferOutcomes.push({ transferId, failure });
+      if (leader !== this.core.transfer.target) emitTrace(this.core, { type: 'leadershipTransferAbandoned', target: this.core.transfer.target, reason: 'leadershipLost' });
+      this.core.transfer = null;
     }
-    this.resetElectionTimer();
-    this.emitTrace({ type: 'becomeFollower', reason, leader });
+    resetElectionTimer(this.core);
+    emitTrace(this.core, { type: 'becomeFollower', reason, leader });
     if (leader !== null) this.retryForwards();
   }
 
   private failLocalProposals(): void {
-    for (const item of this.awaited.removeLocal()) this.outcomes.push({ type: 'failed', proposalId: item.proposalId, failure: 'leadershipLost' });
+    for (const item of this.core.awaited.removeLocal()) this.core.outcomes.push({ type: 'failed', proposalId: item.proposalId, failure: 'leadershipLost' });
   }
 
   private startPreVote(): void {
-    if (!this.isVoter(this.id) && !this.mayCampaignAsOutgoingVoter()) return;
-    if (this.currentTerm + 1 > Number.MAX_SAFE_INTEGER) {
-      this.pushMetric({ type: 'electionSuppressedTermCeiling', term: this.currentTerm });
-      this.resetElectionTimer();
+    if (!isVoter(this.core, this.core.id) && !mayCampaignAsOutgoingVoter(this.core)) return;
+    if (this.core.currentTerm + 1 > Number.MAX_SAFE_INTEGER) {
+      pushMetric(this.core, { type: 'electionSuppressedTermCeiling', term: this.core.currentTerm });
+      resetElectionTimer(this.core);
       return;
     }
-    this.preCandidate = true;
-    this.leaderId = null;
-    this.votes.clear();
-    this.votes.set(this.id, true);
-    this.resetElectionTimer();
-    this.emitTrace({ type: 'preVoteStarted' });
-    if (hasQuorum(this.membershipValue, (id) => this.votes.get(id) === true)) {
+    this.core.preCandidate = true;
+    this.core.leaderId = null;
+    this.core.votes.clear();
+    this.core.votes.set(this.core.id, true);
+    resetElectionTimer(this.core);
+    emitTrace(this.core, { type: 'preVoteStarted' });
+    if (hasQuorum(this.core.membership, (id) => this.core.votes.get(id) === true)) {
       this.startElection(false);
       return;
     }
-    const request: RequestVote = { type: 'requestVote', term: this.currentTerm + 1, lastLogIndex: this.log.lastIndex, lastLogTerm: this.log.lastTerm, preVote: true, transfer: false };
-    for (const voter of this.membershipValue.allVoters) if (voter !== this.id) this.send(voter, request);
+    const request: RequestVote = { type: 'requestVote', term: this.core.currentTerm + 1, lastLogIndex: this.core.log.lastIndex, lastLogTerm: this.core.log.lastTerm, preVote: true, transfer: false };
+    for (const voter of this.core.membership.allVoters) if (voter !== this.core.id) send(this.core, voter, request);
   }
 
   private startElection(transfer: boolean): void {
-    this.preCandidate = false;
-    this.roleValue = 'candidate';
-    this.leaderId = null;
-    this.setTerm(this.currentTerm + 1, this.id);
-    this.votes.clear();
-    this.votes.set(this.id, true);
-    this.electionStartedAt = this.now;
-    this.resetElectionTimer();
-    this.pushMetric({ type: 'electionStarted', term: this.currentTerm });
-    this.emitTrace({ type: 'requestVote', transfer });
-    if (hasQuorum(this.membershipValue, (id) => this.votes.get(id) === true)) {
+    this.core.preCandidate = false;
+    this.core.role = 'candidate';
+    this.core.leaderId = null;
+    setTerm(this.core, this.core.currentTerm + 1, this.core.id);
+    this.core.votes.clear();
+    this.core.votes.set(this.core.id, true);
+    this.core.electionStartedAt = this.core.now;
+    resetElectionTimer(this.core);
+    pushMetric(this.core, { type: 'electionStarted', term: this.core.currentTerm });
+    emitTrace(this.core, { type: 'requestVote', transfer });
+    if (hasQuorum(this.core.membership, (id) => this.core.votes.get(id) === true)) {
       this.becomeLeader();
       return;
     }
-    const request: RequestVote = { type: 'requestVote', term: this.currentTerm, lastLogIndex: this.log.lastIndex, lastLogTerm: this.log.lastTerm, preVote: false, transfer };
-    for (const voter of this.membershipValue.allVoters) if (voter !== this.id) this.sendAfterPersist(voter, request);
+    const request: RequestVote = { type: 'requestVote', term: this.core.currentTerm, lastLogIndex: this.core.log.lastIndex, lastLogTerm: this.core.log.lastTerm, preVote: false, transfer };
+    for (const voter of this.core.membership.allVoters) if (voter !== this.core.id) sendAfterPersist(this.core, voter, request);
   }
 
   private becomeLeader(): void {
-    this.roleValue = 'leader';
-    this.preCandidate = false;
-    this.removalNotice = null;
-    this.leaderId = this.id;
-    this.pinLeader(this.id);
-    this.progress.clear();
-    for (const member of this.membershipValue.members) {
-      if (member !== this.id) this.progress.set(member, createProgress(this.log.lastIndex + 1, this.now));
+    this.core.role = 'leader';
+    this.core.preCandidate = false;
+    this.core.removalNotice = null;
+    this.core.leaderId = this.core.id;
+    pinLeader(this.core, this.core.id);
+    this.core.progress.clear();
+    for (const member of this.core.membership.members) {
+      if (member !== this.core.id) this.core.progress.set(member, createProgress(this.core.log.lastIndex + 1, this.core.now));
     }
-    this.pushMetric({ type: 'electionWon', term: this.currentTerm, elapsedMs: this.now - this.electionStartedAt });
-    this.emitTrace({ type: 'becomeLeader' });
+    pushMetric(this.core, { type: 'electionWon', term: this.core.currentTerm, elapsedMs: this.core.now - this.core.electionStartedAt });
+    emitTrace(this.core, { type: 'becomeLeader' });
     this.rememberInheritedDedupKeys();
     // §5.4.2: a no-op of the new term lets earlier-term entries commit and reads proceed.
-    this.appendAsLeader(new Uint8Array(0), null, true);
+    appendAsLeader(this.core, new Uint8Array(0), null, true);
     this.adoptForwardsAsLeader();
-    this.readTracker = new ReadIndexTracker();
-    for (const read of this.pendingReads.values()) this.readTracker.enqueue({ type: 'local', readId: read.readId });
-    this.pendingReads.clear();
-    this.heartbeatDeadline = this.now + this.config.heartbeatIntervalMs;
-    for (const peer of this.progress.keys()) this.sendAppend(peer);
+    this.core.readTracker = new ReadIndexTracker();
+    for (const read of this.core.pendingReads.values()) this.core.readTracker.enqueue({ type: 'local', readId: read.readId });
+    this.core.pendingReads.clear();
+    this.core.heartbeatDeadline = this.core.now + this.core.config.heartbeatIntervalMs;
+    for (const peer of this.core.progress.keys()) this.sendAppend(peer);
   }
 
   /**
@@ -893,9 +589,9 @@ export class RaftCore {
    * newest keyed entries are remembered, up to the cache's size (a bounded scan, once a term).
    */
   private rememberInheritedDedupKeys(): void {
-    const first = Math.max(this.log.floorIndex + 1, this.log.lastIndex - leaderDedupCacheSize + 1);
-    for (let index = first; index <= this.log.lastIndex; index += 1) {
-      const entry = this.log.entryAt(index);
+    const first = Math.max(this.core.log.floorIndex + 1, this.core.log.lastIndex - leaderDedupCacheSize + 1);
+    for (let index = first; index <= this.core.log.lastIndex; index += 1) {
+      const entry = this.core.log.entryAt(index);
       if (entry?.dedupKey !== undefined) this.rememberDedup(entry.dedupKey, entry);
     }
   }
@@ -903,8 +599,8 @@ export class RaftCore {
   /** The entry this leader's log holds for a retried request, if its dedup cache remembers one (appended or inherited). */
   private cachedEntryFor(dedupKey: DedupKey | null): CachedAppend | null {
     if (dedupKey === null) return null;
-    const cached = this.leaderDedupCache.get(dedupKey);
-    return cached !== undefined && this.log.termAt(cached.index) === cached.term ? cached : null;
+    const cached = this.core.leaderDedupCache.get(dedupKey);
+    return cached !== undefined && this.core.log.termAt(cached.index) === cached.term ? cached : null;
   }
 
   /**
@@ -917,80 +613,71 @@ export class RaftCore {
    */
   private retriedLocalEntry(dedupKey: DedupKey | null): CachedAppend | null {
     if (dedupKey === null) return null;
-    const highWater = this.localRequestHighWater.get(dedupKey.clientId);
+    const highWater = this.core.localRequestHighWater.get(dedupKey.clientId);
     if (highWater === undefined || dedupKey.requestId > highWater) return null;
-    const last = Math.max(this.log.floorIndex + 1, this.log.lastIndex - localRetryScanEntries + 1);
-    for (let index = this.log.lastIndex; index >= last; index -= 1) {
-      const entry = this.log.entryAt(index);
+    const last = Math.max(this.core.log.floorIndex + 1, this.core.log.lastIndex - localRetryScanEntries + 1);
+    for (let index = this.core.log.lastIndex; index >= last; index -= 1) {
+      const entry = this.core.log.entryAt(index);
       if (entry !== undefined && carriesKey(entry, dedupKey)) return { index, term: entry.term };
     }
     return null;
   }
 
   private noteLocalRequest(dedupKey: DedupKey): void {
-    const highWater = this.localRequestHighWater.get(dedupKey.clientId);
+    const highWater = this.core.localRequestHighWater.get(dedupKey.clientId);
     if (highWater !== undefined && highWater >= dedupKey.requestId) return;
     // Bounded: forgetting only sends a rare retry down the append path, as before.
-    if (highWater === undefined && this.localRequestHighWater.size >= maxLocalClients) this.localRequestHighWater.clear();
-    this.localRequestHighWater.set(dedupKey.clientId, dedupKey.requestId);
+    if (highWater === undefined && this.core.localRequestHighWater.size >= maxLocalClients) this.core.localRequestHighWater.clear();
+    this.core.localRequestHighWater.set(dedupKey.clientId, dedupKey.requestId);
   }
 
   /** Waits on an entry already in the log; one at or below the applicable index settles at once. */
   private awaitExisting(index: number, item: AwaitedProposal): void {
-    this.awaited.add(index, item);
-    if (index <= this.awaited.scannedThrough) this.checkAwaitedAt(index);
-  }
-
-  private appendAsLeader(command: Uint8Array, dedupKey: DedupKey | null, isNoOp = false): LogEntry {
-    const index = this.log.lastIndex + 1;
-    const term = this.currentTerm;
-    const entry: LogEntry = dedupKey === null ? { index, term, command, isNoOp } : { index, term, command, isNoOp, dedupKey };
-    this.appendToLog(entry);
-    this.emitTrace({ type: 'clientRequest', index: entry.index });
-    return entry;
+    this.core.awaited.add(index, item);
+    if (index <= this.core.awaited.scannedThrough) this.checkAwaitedAt(index);
   }
 
   private admissionFailure(): ProposalFailure | null {
-    const uncommitted = this.log.lastIndex - this.commitIndexValue;
+    const uncommitted = this.core.log.lastIndex - this.core.commitIndex;
     // At the index ceiling (reached only through a hostile peer's snapshot): see maxLogIndex.
-    return uncommitted >= this.config.maxPendingProposals || this.log.lastIndex >= maxLogIndex ? 'overloaded' : null;
+    return uncommitted >= this.core.config.maxPendingProposals || this.core.log.lastIndex >= maxLogIndex ? 'overloaded' : null;
   }
 
   // ---- elections ----------------------------------------------------------------------------
 
   private handleRequestVote(from: NodeId, request: RequestVote): void {
     const deny = (reason: VoteDenialReason): void => {
-      this.emitTrace({ type: 'voteDenied', to: from, preVote: request.preVote, reason });
-      this.sendAfterPersist(from, { type: 'requestVoteResponse', term: this.currentTerm, preVote: request.preVote, granted: false, denialReason: reason });
+      emitTrace(this.core, { type: 'voteDenied', to: from, preVote: request.preVote, reason });
+      sendAfterPersist(this.core, from, { type: 'requestVoteResponse', term: this.core.currentTerm, preVote: request.preVote, granted: false, denialReason: reason });
     };
     // Only voters of our configuration may campaign: a stranger cannot inflate our term.
-    if (!this.isVoter(from)) {
-      if (!this.membershipValue.members.has(from)) this.tellNotMember(from);
-      return this.refuse(from, 'senderNotVoter', request.term);
+    if (!isVoter(this.core, from)) {
+      if (!this.core.membership.members.has(from)) this.tellNotMember(from);
+      return refuse(this.core, from, 'senderNotVoter', request.term);
     }
-    if (request.term < this.currentTerm) return deny('staleTerm');
-    const leaderAlive = !request.transfer && (this.roleValue === 'leader' || (this.leaderId !== null && this.now - this.lastLeaderContact < this.config.electionTimeoutMinMs));
-    if (request.term > this.currentTerm && leaderAlive) return deny('leaderAlive');
-    if (!request.preVote && request.term > this.currentTerm) this.becomeFollower(request.term, null, 'higherTermObserved');
+    if (request.term < this.core.currentTerm) return deny('staleTerm');
+    const leaderAlive = !request.transfer && (this.core.role === 'leader' || (this.core.leaderId !== null && this.core.now - this.core.lastLeaderContact < this.core.config.electionTimeoutMinMs));
+    if (request.term > this.core.currentTerm && leaderAlive) return deny('leaderAlive');
+    if (!request.preVote && request.term > this.core.currentTerm) this.becomeFollower(request.term, null, 'higherTermObserved');
     const canVote = request.preVote
-      ? request.term > this.currentTerm || this.votedFor === from || (this.votedFor === null && this.leaderId === null)
-      : this.votedFor === from || (this.votedFor === null && this.leaderId === null);
+      ? request.term > this.core.currentTerm || this.core.votedFor === from || (this.core.votedFor === null && this.core.leaderId === null)
+      : this.core.votedFor === from || (this.core.votedFor === null && this.core.leaderId === null);
     if (!canVote) return deny('alreadyVoted');
-    const upToDate = request.lastLogTerm > this.log.lastTerm || (request.lastLogTerm === this.log.lastTerm && request.lastLogIndex >= this.log.lastIndex);
+    const upToDate = request.lastLogTerm > this.core.log.lastTerm || (request.lastLogTerm === this.core.log.lastTerm && request.lastLogIndex >= this.core.log.lastIndex);
     if (!upToDate) return deny('logNotUpToDate');
     if (!request.preVote) {
-      this.setTerm(this.currentTerm, from);
-      this.resetElectionTimer();
+      setTerm(this.core, this.core.currentTerm, from);
+      resetElectionTimer(this.core);
     }
-    this.emitTrace({ type: 'voteGranted', to: from, preVote: request.preVote });
-    this.sendAfterPersist(from, { type: 'requestVoteResponse', term: request.term, preVote: request.preVote, granted: true, denialReason: null });
+    emitTrace(this.core, { type: 'voteGranted', to: from, preVote: request.preVote });
+    sendAfterPersist(this.core, from, { type: 'requestVoteResponse', term: request.term, preVote: request.preVote, granted: true, denialReason: null });
   }
 
   private handleVoteResponse(from: NodeId, response: RequestVoteResponse): void {
     if (response.preVote) {
       if (!response.granted && this.stepDownOnHigherTerm(response.term)) return;
-      if (!this.preCandidate || !this.isVoter(from)) return;
-      if (response.granted && response.term !== this.currentTerm + 1) return;
+      if (!this.core.preCandidate || !isVoter(this.core, from)) return;
+      if (response.granted && response.term !== this.core.currentTerm + 1) return;
       this.recordVote(from, response, () => this.startElection(false));
       return;
     }
@@ -998,33 +685,33 @@ export class RaftCore {
     // A candidate whose election timed out is pre-voting for the next term, and `votes` holds
     // pre-votes now: a late vote of the old term must not be counted with them. It was, and a
     // node led a term with one real vote and two pre-votes while another won it (seed 10015).
-    if (this.roleValue !== 'candidate' || this.preCandidate || response.term !== this.currentTerm || !this.isVoter(from)) return;
+    if (this.core.role !== 'candidate' || this.core.preCandidate || response.term !== this.core.currentTerm || !isVoter(this.core, from)) return;
     this.recordVote(from, response, () => this.becomeLeader());
   }
 
   private recordVote(from: NodeId, response: RequestVoteResponse, onWin: () => void): void {
-    if (response.granted && response.preVote) this.emitTrace({ type: 'preVoteGranted', from });
-    else if (!response.granted && response.preVote) this.emitTrace({ type: 'preVoteDenied', from, reason: response.denialReason ?? 'unknown' });
-    this.votes.set(from, response.granted);
-    if (hasQuorum(this.membershipValue, (id) => this.votes.get(id) === true)) {
+    if (response.granted && response.preVote) emitTrace(this.core, { type: 'preVoteGranted', from });
+    else if (!response.granted && response.preVote) emitTrace(this.core, { type: 'preVoteDenied', from, reason: response.denialReason ?? 'unknown' });
+    this.core.votes.set(from, response.granted);
+    if (hasQuorum(this.core.membership, (id) => this.core.votes.get(id) === true)) {
       onWin();
-    } else if (quorumImpossible(this.membershipValue, (id) => this.votes.get(id) === false)) {
-      this.becomeFollower(this.currentTerm, null, 'electionLost');
+    } else if (quorumImpossible(this.core.membership, (id) => this.core.votes.get(id) === false)) {
+      this.becomeFollower(this.core.currentTerm, null, 'electionLost');
     }
   }
 
   private handleTimeoutNow(from: NodeId, message: TimeoutNow): void {
-    if (message.term > this.currentTerm) {
-      this.refuse(from, 'timeoutNowTermAhead', message.term);
+    if (message.term > this.core.currentTerm) {
+      refuse(this.core, from, 'timeoutNowTermAhead', message.term);
       return;
     }
-    const pinned = this.pinnedLeader;
-    if (message.term < this.currentTerm || pinned === null || pinned.term !== this.currentTerm || pinned.leaderId !== from || !this.isVoter(this.id)) {
-      this.refuse(from, 'timeoutNowNotFromLeader', message.term);
+    const pinned = this.core.pinnedLeader;
+    if (message.term < this.core.currentTerm || pinned === null || pinned.term !== this.core.currentTerm || pinned.leaderId !== from || !isVoter(this.core, this.core.id)) {
+      refuse(this.core, from, 'timeoutNowNotFromLeader', message.term);
       return;
     }
-    if (this.config.witness) {
-      this.refuse(from, 'timeoutNowToWitness', message.term);
+    if (this.core.config.witness) {
+      refuse(this.core, from, 'timeoutNowToWitness', message.term);
       return;
     }
     this.startElection(true);
@@ -1035,49 +722,49 @@ export class RaftCore {
   private handleAppendEntries(from: NodeId, message: AppendEntries): void {
     const refusal = appendBatchRefusal(message);
     if (refusal !== null) {
-      this.refuse(from, refusal, message.term);
+      refuse(this.core, from, refusal, message.term);
       return;
     }
     const reply = (response: Omit<AppendEntriesResponse, 'type' | 'term' | 'readRound'>): void => {
-      this.sendAfterPersist(from, { type: 'appendEntriesResponse', term: this.currentTerm, readRound: message.readRound, ...response });
+      sendAfterPersist(this.core, from, { type: 'appendEntriesResponse', term: this.core.currentTerm, readRound: message.readRound, ...response });
     };
     let prevIndex = message.prevLogIndex;
     let entries = message.entries;
     // Entries at or below our commit index are already known to match: skip past them.
-    if (prevIndex < this.commitIndexValue) {
-      const skip = Math.min(entries.length, this.commitIndexValue - prevIndex);
+    if (prevIndex < this.core.commitIndex) {
+      const skip = Math.min(entries.length, this.core.commitIndex - prevIndex);
       entries = entries.slice(skip);
       prevIndex += skip;
-      if (prevIndex < this.commitIndexValue) {
+      if (prevIndex < this.core.commitIndex) {
         // Everything it carries is committed here. What is also on disk can be vouched for at
         // once (see answerAtOnce); the rest waits for the writes in flight.
-        const durable = Math.min(this.commitIndexValue, this.persistedIndex);
+        const durable = Math.min(this.core.commitIndex, this.core.persistedIndex);
         if (durable >= prevIndex && this.answerAtOnce(from, message, durable)) return;
-        reply({ success: true, matchIndex: this.commitIndexValue, conflictIndex: 0, conflictTerm: 0 });
+        reply({ success: true, matchIndex: this.core.commitIndex, conflictIndex: 0, conflictTerm: 0 });
         return;
       }
     }
-    const localPrevTerm = this.log.termAt(prevIndex);
+    const localPrevTerm = this.core.log.termAt(prevIndex);
     const expectedPrevTerm = prevIndex === message.prevLogIndex ? message.prevLogTerm : entryTermAt(message, prevIndex);
     if (localPrevTerm !== expectedPrevTerm) {
-      this.emitTrace({ type: 'appendEntriesRejected', from, conflictIndex: prevIndex });
+      emitTrace(this.core, { type: 'appendEntriesRejected', from, conflictIndex: prevIndex });
       reply(this.conflictHint(prevIndex));
       return;
     }
     for (const entry of entries) {
-      const localTerm = this.log.termAt(entry.index);
+      const localTerm = this.core.log.termAt(entry.index);
       if (localTerm === entry.term) continue;
-      if (localTerm !== undefined) this.truncateLog(entry.index);
-      this.appendToLog(entry);
+      if (localTerm !== undefined) truncateLog(this.core, entry.index);
+      appendToLog(this.core, entry);
     }
     const lastNewIndex = prevIndex + entries.length;
     const newCommit = Math.min(message.leaderCommit, lastNewIndex);
-    if (newCommit > this.commitIndexValue) {
-      this.commitIndexValue = newCommit;
-      this.emitTrace({ type: 'advanceCommitIndex', commitIndex: newCommit });
+    if (newCommit > this.core.commitIndex) {
+      this.core.commitIndex = newCommit;
+      emitTrace(this.core, { type: 'advanceCommitIndex', commitIndex: newCommit });
     }
-    this.emitTrace({ type: 'appendEntriesAccepted', from, matchIndex: lastNewIndex });
-    if (entries.length === 0 && lastNewIndex <= this.persistedIndex && this.answerAtOnce(from, message, lastNewIndex)) return;
+    emitTrace(this.core, { type: 'appendEntriesAccepted', from, matchIndex: lastNewIndex });
+    if (entries.length === 0 && lastNewIndex <= this.core.persistedIndex && this.answerAtOnce(from, message, lastNewIndex)) return;
     reply({ success: true, matchIndex: lastNewIndex, conflictIndex: 0, conflictTerm: 0 });
   }
 
@@ -1088,34 +775,34 @@ export class RaftCore {
    * the term, the vote or the leader pin are still to be written: an answer speaks for those too.
    */
   private answerAtOnce(to: NodeId, message: AppendEntries, matchIndex: number): boolean {
-    if (this.hardStateDirty || this.leaderPinDirty || this.newestHardStateWrite > this.writesPersisted) return false;
-    this.send(to, { type: 'appendEntriesResponse', term: this.currentTerm, readRound: message.readRound, success: true, matchIndex, conflictIndex: 0, conflictTerm: 0 });
+    if (this.core.hardStateDirty || this.core.leaderPinDirty || this.core.newestHardStateWrite > this.core.writesPersisted) return false;
+    send(this.core, to, { type: 'appendEntriesResponse', term: this.core.currentTerm, readRound: message.readRound, success: true, matchIndex, conflictIndex: 0, conflictTerm: 0 });
     return true;
   }
 
   private conflictHint(prevIndex: number): { success: false; matchIndex: number; conflictIndex: number; conflictTerm: number } {
-    if (prevIndex > this.log.lastIndex) {
-      return { success: false, matchIndex: 0, conflictIndex: this.log.lastIndex + 1, conflictTerm: 0 };
+    if (prevIndex > this.core.log.lastIndex) {
+      return { success: false, matchIndex: 0, conflictIndex: this.core.log.lastIndex + 1, conflictTerm: 0 };
     }
-    const conflictTerm = this.log.termAt(prevIndex) ?? 0;
-    const firstOfTerm = Math.max(this.log.firstIndexOfTerm(conflictTerm, prevIndex), this.commitIndexValue + 1);
+    const conflictTerm = this.core.log.termAt(prevIndex) ?? 0;
+    const firstOfTerm = Math.max(this.core.log.firstIndexOfTerm(conflictTerm, prevIndex), this.core.commitIndex + 1);
     return { success: false, matchIndex: 0, conflictIndex: firstOfTerm, conflictTerm };
   }
 
   // ---- replication: leader side -------------------------------------------------------------
 
   private handleAppendResponse(from: NodeId, response: AppendEntriesResponse): void {
-    if (this.roleValue !== 'leader') return;
-    const progress = this.progress.get(from);
+    if (this.core.role !== 'leader') return;
+    const progress = this.core.progress.get(from);
     if (progress === undefined) {
-      this.refuse(from, 'unexpectedResponse', response.term);
+      refuse(this.core, from, 'unexpectedResponse', response.term);
       return;
     }
-    progress.lastResponseAt = this.now;
+    progress.lastResponseAt = this.core.now;
     if (response.readRound > 0) this.acknowledgeReadRound(from, response.readRound);
     if (response.success) {
       // A hint is a quantity, not trusted: never beyond what we have sent.
-      const matchIndex = Math.min(response.matchIndex, this.log.lastIndex);
+      const matchIndex = Math.min(response.matchIndex, this.core.log.lastIndex);
       // Only an answer at or past the probe's prevLogIndex answers the probe: a heartbeat's
       // answer (sent alongside probes, below) proves the match only at the index it named.
       if (progress.state === 'probe' && matchIndex < progress.nextIndex - 1) {
@@ -1125,7 +812,7 @@ export class RaftCore {
       progress.probeOutstanding = false;
       if (matchIndex > progress.matchIndex) {
         progress.matchIndex = matchIndex;
-        progress.lastProgressAt = this.now;
+        progress.lastProgressAt = this.core.now;
         releaseInflight(progress, matchIndex);
         this.maybeAdvanceCommit();
       }
@@ -1136,18 +823,18 @@ export class RaftCore {
         progress.inflightLastIndices = [];
       }
       this.sendAppend(from);
-      if (this.transfer?.target === from) this.advanceTransfer();
+      if (this.core.transfer?.target === from) this.advanceTransfer();
       return;
     }
     // Heartbeats during a snapshot transfer are refused by a follower that lacks the prefix.
     if (progress.state === 'snapshot') return;
-    this.emitTrace({ type: 'appendEntriesRejected', from, conflictIndex: response.conflictIndex });
+    emitTrace(this.core, { type: 'appendEntriesRejected', from, conflictIndex: response.conflictIndex });
     let nextIndex = response.conflictIndex;
     if (response.conflictTerm > 0) {
-      const lastOfTerm = this.log.lastIndexOfTerm(response.conflictTerm);
+      const lastOfTerm = this.core.log.lastIndexOfTerm(response.conflictTerm);
       if (lastOfTerm > 0) nextIndex = lastOfTerm + 1;
     }
-    const probeFrom = Math.max(progress.matchIndex + 1, Math.min(nextIndex, this.log.lastIndex + 1));
+    const probeFrom = Math.max(progress.matchIndex + 1, Math.min(nextIndex, this.core.log.lastIndex + 1));
     // A rejection at or below what the follower acknowledged is stale (reordered), or comes from a
     // follower that lost its log (a node restarted on storage that kept nothing, or a hostile
     // one): a probe from the same point finds nothing new, and such a follower rejects every
@@ -1160,12 +847,12 @@ export class RaftCore {
   }
 
   private maybeAdvanceCommit(): void {
-    const candidate = quorumValue(this.membershipValue, (id) => (id === this.id ? this.persistedIndex : (this.progress.get(id)?.matchIndex ?? 0)));
+    const candidate = quorumValue(this.core.membership, (id) => (id === this.core.id ? this.core.persistedIndex : (this.core.progress.get(id)?.matchIndex ?? 0)));
     // Figure 8: only an entry of the leader's own term commits by counting replicas.
-    if (candidate > this.commitIndexValue && this.log.termAt(candidate) === this.currentTerm) {
-      this.commitIndexValue = candidate;
-      this.commitAdvanced = true;
-      this.emitTrace({ type: 'advanceCommitIndex', commitIndex: candidate });
+    if (candidate > this.core.commitIndex && this.core.log.termAt(candidate) === this.core.currentTerm) {
+      this.core.commitIndex = candidate;
+      this.core.commitAdvanced = true;
+      emitTrace(this.core, { type: 'advanceCommitIndex', commitIndex: candidate });
       this.startReadRound();
       this.advanceMembershipChange();
     }
@@ -1173,72 +860,72 @@ export class RaftCore {
 
   /** Sends what the follower's progress allows: one probe, or a window of pipelined batches. */
   private sendAppend(peer: NodeId): void {
-    const progress = this.progress.get(peer);
+    const progress = this.core.progress.get(peer);
     if (progress === undefined) return;
-    if (progress.state !== 'snapshot' && progress.nextIndex <= this.log.floorIndex) this.beginSnapshotTransfer(progress);
+    if (progress.state !== 'snapshot' && progress.nextIndex <= this.core.log.floorIndex) this.beginSnapshotTransfer(progress);
     if (progress.state === 'snapshot') {
       this.sendSnapshotChunks(peer, progress);
       return;
     }
     if (progress.state === 'probe') {
-      if (progress.probeOutstanding && this.now - progress.probeSentAt < this.config.heartbeatIntervalMs) return;
+      if (progress.probeOutstanding && this.core.now - progress.probeSentAt < this.core.config.heartbeatIntervalMs) return;
       progress.probeOutstanding = true;
-      progress.probeSentAt = this.now;
+      progress.probeSentAt = this.core.now;
       // Small: a probe only finds the match point, and it is re-sent every heartbeat until
       // answered; a full-size one re-sent to a slow follower clogged the link it waited on.
-      this.sendBatch(peer, progress, Math.min(this.replicationBatchBytes, probeAppendBytes));
+      this.sendBatch(peer, progress, Math.min(this.core.replicationBatchBytes, probeAppendBytes));
       return;
     }
-    while (progress.inflightLastIndices.length < this.config.maxInflightMessages && progress.nextIndex <= this.log.lastIndex) {
+    while (progress.inflightLastIndices.length < this.core.config.maxInflightMessages && progress.nextIndex <= this.core.log.lastIndex) {
       const lastSent = this.sendBatch(peer, progress);
       // The stall clock starts when the window goes from empty to busy, not at the last progress.
-      if (progress.inflightLastIndices.length === 0) progress.lastProgressAt = this.now;
+      if (progress.inflightLastIndices.length === 0) progress.lastProgressAt = this.core.now;
       progress.inflightLastIndices.push(lastSent);
       progress.nextIndex = lastSent + 1;
     }
   }
 
   /** One AppendEntries from progress.nextIndex, bounded in bytes; returns the last index sent. */
-  private sendBatch(peer: NodeId, progress: FollowerProgress, maxBytes = this.replicationBatchBytes): number {
+  private sendBatch(peer: NodeId, progress: FollowerProgress, maxBytes = this.core.replicationBatchBytes): number {
     const prevLogIndex = progress.nextIndex - 1;
-    const prevLogTerm = this.log.termAt(prevLogIndex);
+    const prevLogTerm = this.core.log.termAt(prevLogIndex);
     assert(prevLogTerm !== undefined, `no term for index ${prevLogIndex} (snapshot transfer needed for ${peer})`);
     let bytes = frameOverheadBytes;
     let lastIndex = prevLogIndex;
-    while (lastIndex < this.log.lastIndex && lastIndex - prevLogIndex < maxEntriesPerAppend) {
-      const entry = this.log.entryAt(lastIndex + 1) as LogEntry;
+    while (lastIndex < this.core.log.lastIndex && lastIndex - prevLogIndex < maxEntriesPerAppend) {
+      const entry = this.core.log.entryAt(lastIndex + 1) as LogEntry;
       const size = encodedSizeBound(entry);
       if (lastIndex > prevLogIndex && bytes + size > maxBytes) break;
       bytes += size;
       lastIndex += 1;
     }
-    const entries = lastIndex > prevLogIndex ? this.log.slice(prevLogIndex + 1, lastIndex) : [];
-    this.send(peer, { type: 'appendEntries', term: this.currentTerm, prevLogIndex, prevLogTerm, entries, leaderCommit: this.commitIndexValue, readRound: this.readTracker.currentRound });
+    const entries = lastIndex > prevLogIndex ? this.core.log.slice(prevLogIndex + 1, lastIndex) : [];
+    send(this.core, peer, { type: 'appendEntries', term: this.core.currentTerm, prevLogIndex, prevLogTerm, entries, leaderCommit: this.core.commitIndex, readRound: this.core.readTracker.currentRound });
     progress.sentThisRound = true;
-    this.emitTrace({ type: 'appendEntries', to: peer, prevLogIndex, count: entries.length });
+    emitTrace(this.core, { type: 'appendEntries', to: peer, prevLogIndex, count: entries.length });
     return lastIndex;
   }
 
   private sendHeartbeat(peer: NodeId, progress: FollowerProgress): void {
-    const prevLogIndex = Math.max(progress.matchIndex, this.log.floorIndex);
-    const prevLogTerm = this.log.termAt(prevLogIndex) ?? 0;
-    this.send(peer, { type: 'appendEntries', term: this.currentTerm, prevLogIndex, prevLogTerm, entries: [], leaderCommit: this.commitIndexValue, readRound: this.readTracker.currentRound });
+    const prevLogIndex = Math.max(progress.matchIndex, this.core.log.floorIndex);
+    const prevLogTerm = this.core.log.termAt(prevLogIndex) ?? 0;
+    send(this.core, peer, { type: 'appendEntries', term: this.core.currentTerm, prevLogIndex, prevLogTerm, entries: [], leaderCommit: this.core.commitIndex, readRound: this.core.readTracker.currentRound });
     progress.sentThisRound = true;
   }
 
   private leaderHeartbeat(): void {
-    this.heartbeatDeadline = this.now + this.config.heartbeatIntervalMs;
+    this.core.heartbeatDeadline = this.core.now + this.core.config.heartbeatIntervalMs;
     if (this.checkQuorumLost()) return;
-    for (const [peer, progress] of this.progress) {
+    for (const [peer, progress] of this.core.progress) {
       // In-flight entries that made no progress for an election timeout were lost: probe again.
       // (Answers to heartbeats keep arriving meanwhile, so "any answer" would hide the loss
       // forever.) Not sooner: a busy follower's honest answer can take several heartbeats (its
       // strict write waits behind others), and every false alarm re-sent the whole window.
-      if (progress.state === 'replicate' && progress.inflightLastIndices.length > 0 && this.now - progress.lastProgressAt >= this.config.electionTimeoutMaxMs) {
+      if (progress.state === 'replicate' && progress.inflightLastIndices.length > 0 && this.core.now - progress.lastProgressAt >= this.core.config.electionTimeoutMaxMs) {
         becomeProbe(progress);
-        progress.lastProgressAt = this.now;
+        progress.lastProgressAt = this.core.now;
       }
-      resendStalledSnapshot(progress, this.now, this.snapshotStallBounds);
+      resendStalledSnapshot(progress, this.core.now, this.core.snapshotStallBounds);
       // A probing follower gets a heartbeat too: its answer does not wait for the follower's
       // writes in flight (the probe's does), so a follower with a slow disk still counts for
       // CheckQuorum instead of deposing the leader.
@@ -1250,20 +937,20 @@ export class RaftCore {
 
   /** CheckQuorum: a leader that has not heard from a quorum for an election timeout steps down. */
   private checkQuorumLost(): boolean {
-    const lastHeard = quorumValue(this.membershipValue, (id) => (id === this.id ? this.now : (this.progress.get(id)?.lastResponseAt ?? Number.NEGATIVE_INFINITY)));
-    if (this.now - lastHeard < this.config.electionTimeoutMaxMs) return false;
-    this.becomeFollower(this.currentTerm, null, 'lostQuorum');
+    const lastHeard = quorumValue(this.core.membership, (id) => (id === this.core.id ? this.core.now : (this.core.progress.get(id)?.lastResponseAt ?? Number.NEGATIVE_INFINITY)));
+    if (this.core.now - lastHeard < this.core.config.electionTimeoutMaxMs) return false;
+    this.becomeFollower(this.core.currentTerm, null, 'lostQuorum');
     return true;
   }
 
   /** Batches proposals made since the last ready into AppendEntries, and spreads commit news. */
   private flushAppends(): void {
-    for (const [peer, progress] of this.progress) {
+    for (const [peer, progress] of this.core.progress) {
       if (progress.state === 'replicate') this.sendAppend(peer);
-      if (this.commitAdvanced && !progress.sentThisRound && progress.state === 'replicate') this.sendHeartbeat(peer, progress);
+      if (this.core.commitAdvanced && !progress.sentThisRound && progress.state === 'replicate') this.sendHeartbeat(peer, progress);
       progress.sentThisRound = false;
     }
-    this.commitAdvanced = false;
+    this.core.commitAdvanced = false;
   }
 
   // ---- snapshots and compaction (§7) ------------------------------------------------------
@@ -1273,15 +960,15 @@ export class RaftCore {
    * False when it is not newer than the snapshot or the floor this node has (nothing changes).
    */
   publishSnapshot(now: number, throughIndex: number, state: Uint8Array): boolean {
-    this.advanceClock(now);
-    assert(throughIndex <= this.applicableIndex, `snapshot through ${throughIndex} is beyond the applied index ${this.applicableIndex}`);
-    if (this.snapshot !== null && throughIndex <= this.snapshot.meta.lastIncludedIndex) return false;
-    if (throughIndex <= this.log.floorIndex) return false;
-    const term = this.log.termAt(throughIndex) as number;
-    const meta: SnapshotMeta = { lastIncludedIndex: throughIndex, lastIncludedTerm: term, config: this.configAt(throughIndex) };
-    this.snapshot = { meta, state };
-    const compactThrough = Math.max(this.log.floorIndex, Math.min(throughIndex - this.config.snapshotTrailingEntries, this.lowestPendingForwardFloor()));
-    this.pendingSnapshotWrite = { meta, state, discardLogThrough: compactThrough };
+    advanceClock(this.core, now);
+    assert(throughIndex <= applicableIndex(this.core), `snapshot through ${throughIndex} is beyond the applied index ${applicableIndex(this.core)}`);
+    if (this.core.snapshot !== null && throughIndex <= this.core.snapshot.meta.lastIncludedIndex) return false;
+    if (throughIndex <= this.core.log.floorIndex) return false;
+    const term = this.core.log.termAt(throughIndex) as number;
+    const meta: SnapshotMeta = { lastIncludedIndex: throughIndex, lastIncludedTerm: term, config: configAt(this.core, throughIndex) };
+    this.core.snapshot = { meta, state };
+    const compactThrough = Math.max(this.core.log.floorIndex, Math.min(throughIndex - this.core.config.snapshotTrailingEntries, this.lowestPendingForwardFloor()));
+    this.core.pendingSnapshotWrite = { meta, state, discardLogThrough: compactThrough };
     this.compactLog(compactThrough);
     return true;
   }
@@ -1294,104 +981,95 @@ export class RaftCore {
    */
   private lowestPendingForwardFloor(): number {
     let lowest = Number.POSITIVE_INFINITY;
-    for (const forward of this.forwards.values()) lowest = Math.min(lowest, forward.committedBefore);
+    for (const forward of this.core.forwards.values()) lowest = Math.min(lowest, forward.committedBefore);
     return lowest;
   }
 
-  /** The configuration in force at `index`: the latest config entry at or before it. */
-  private configAt(index: number): ConfigPayload {
-    for (let cursor = Math.min(index, this.log.lastIndex); cursor > this.log.floorIndex; cursor -= 1) {
-      const config = this.log.entryAt(cursor)?.config;
-      if (config !== undefined) return config;
-    }
-    return this.snapshotConfig ?? this.bootstrapPayload;
-  }
-
   private compactLog(throughIndex: number): void {
-    if (throughIndex <= this.log.floorIndex) return;
-    this.snapshotConfig = this.configAt(throughIndex);
-    this.log.compactThrough(throughIndex, this.log.termAt(throughIndex) as number);
-    this.emitTrace({ type: 'compacted', throughIndex });
+    if (throughIndex <= this.core.log.floorIndex) return;
+    this.core.snapshotConfig = configAt(this.core, throughIndex);
+    this.core.log.compactThrough(throughIndex, this.core.log.termAt(throughIndex) as number);
+    emitTrace(this.core, { type: 'compacted', throughIndex });
   }
 
   private beginSnapshotTransfer(progress: FollowerProgress): void {
-    assert(this.snapshot !== null, 'a follower needs entries below the floor but no snapshot exists');
-    beginSnapshotStream(progress, this.snapshot.meta.lastIncludedIndex, this.now);
+    assert(this.core.snapshot !== null, 'a follower needs entries below the floor but no snapshot exists');
+    beginSnapshotStream(progress, this.core.snapshot.meta.lastIncludedIndex, this.core.now);
   }
 
   /** The earliest pacing deadline of the snapshot streams that wait only for it. */
   private pacedSnapshotDeadline(): number {
-    if (this.snapshot === null) return Number.POSITIVE_INFINITY;
+    if (this.core.snapshot === null) return Number.POSITIVE_INFINITY;
     let deadline = Number.POSITIVE_INFINITY;
-    for (const progress of this.progress.values()) deadline = Math.min(deadline, snapshotChunkDueAt(progress, this.snapshot.state.length, this.snapshotPace));
+    for (const progress of this.core.progress.values()) deadline = Math.min(deadline, snapshotChunkDueAt(progress, this.core.snapshot.state.length, this.core.snapshotPace));
     return deadline;
   }
 
   private sendPacedSnapshotChunks(): void {
-    if (this.snapshot === null) return;
-    for (const [peer, progress] of this.progress) {
-      if (snapshotChunkDueAt(progress, this.snapshot.state.length, this.snapshotPace) <= this.now) this.sendSnapshotChunks(peer, progress);
+    if (this.core.snapshot === null) return;
+    for (const [peer, progress] of this.core.progress) {
+      if (snapshotChunkDueAt(progress, this.core.snapshot.state.length, this.core.snapshotPace) <= this.core.now) this.sendSnapshotChunks(peer, progress);
     }
   }
 
   /** Sends what the follower's snapshot window and pacing allow. */
   private sendSnapshotChunks(peer: NodeId, progress: FollowerProgress): void {
-    const snapshot = this.snapshot;
+    const snapshot = this.core.snapshot;
     if (snapshot === null) return;
     if (snapshot.meta.lastIncludedIndex !== progress.snapshotIndex) this.beginSnapshotTransfer(progress);
-    for (const chunk of nextSnapshotChunks(progress, snapshot.state.length, this.snapshotPace, this.now)) {
+    for (const chunk of nextSnapshotChunks(progress, snapshot.state.length, this.core.snapshotPace, this.core.now)) {
       this.sendSnapshotChunk(peer, snapshot, chunk.offset, snapshot.state.subarray(chunk.offset, chunk.offset + chunk.length));
     }
   }
 
   private sendSnapshotChunk(peer: NodeId, snapshot: { meta: SnapshotMeta; state: Uint8Array }, offset: number, data: Uint8Array): void {
-    if (offset === 0) this.emitTrace({ type: 'installSnapshot', to: peer, lastIncludedIndex: snapshot.meta.lastIncludedIndex });
-    this.send(peer, { type: 'installSnapshot', term: this.currentTerm, meta: snapshot.meta, totalBytes: snapshot.state.length, offset, data });
+    if (offset === 0) emitTrace(this.core, { type: 'installSnapshot', to: peer, lastIncludedIndex: snapshot.meta.lastIncludedIndex });
+    send(this.core, peer, { type: 'installSnapshot', term: this.core.currentTerm, meta: snapshot.meta, totalBytes: snapshot.state.length, offset, data });
   }
 
   private handleSnapshotResponse(from: NodeId, response: InstallSnapshotResponse): void {
-    const progress = this.progress.get(from);
-    if (this.roleValue !== 'leader' || progress === undefined) return;
-    progress.lastResponseAt = this.now;
+    const progress = this.core.progress.get(from);
+    if (this.core.role !== 'leader' || progress === undefined) return;
+    progress.lastResponseAt = this.core.now;
     if (progress.state !== 'snapshot' || response.lastIncludedIndex !== progress.snapshotIndex) return;
     if (response.installed) {
-      progress.matchIndex = Math.max(progress.matchIndex, Math.min(response.lastIncludedIndex, this.log.lastIndex));
+      progress.matchIndex = Math.max(progress.matchIndex, Math.min(response.lastIncludedIndex, this.core.log.lastIndex));
       becomeProbe(progress);
       this.maybeAdvanceCommit();
       this.sendAppend(from);
       return;
     }
-    acknowledgeSnapshotOffset(progress, response.nextOffset, this.now, this.config.heartbeatIntervalMs, this.snapshotStallBounds);
+    acknowledgeSnapshotOffset(progress, response.nextOffset, this.core.now, this.core.config.heartbeatIntervalMs, this.core.snapshotStallBounds);
     this.sendSnapshotChunks(from, progress);
   }
 
   private handleInstallSnapshot(from: NodeId, message: InstallSnapshot): void {
     const respond = (nextOffset: number, installed: boolean): void => {
-      const response: InstallSnapshotResponse = { type: 'installSnapshotResponse', term: this.currentTerm, lastIncludedIndex: message.meta.lastIncludedIndex, nextOffset, installed };
-      if (installed) this.sendAfterPersist(from, response);
-      else this.send(from, response);
+      const response: InstallSnapshotResponse = { type: 'installSnapshotResponse', term: this.core.currentTerm, lastIncludedIndex: message.meta.lastIncludedIndex, nextOffset, installed };
+      if (installed) sendAfterPersist(this.core, from, response);
+      else send(this.core, from, response);
     };
-    if (message.meta.lastIncludedIndex <= this.commitIndexValue) {
+    if (message.meta.lastIncludedIndex <= this.core.commitIndex) {
       respond(message.totalBytes, true); // already have everything it covers
       return;
     }
-    const verdict = acceptChunk(this.reassembly, message, this.config.snapshotTotalCeilingBytes);
+    const verdict = acceptChunk(this.core.reassembly, message, this.core.config.snapshotTotalCeilingBytes);
     switch (verdict.type) {
       case 'tooLarge':
-        this.pushMetric({ type: 'snapshotRejectedSizeCeiling', from, totalBytes: message.totalBytes });
-        this.refuse(from, 'outOfRange', message.term);
+        pushMetric(this.core, { type: 'snapshotRejectedSizeCeiling', from, totalBytes: message.totalBytes });
+        refuse(this.core, from, 'outOfRange', message.term);
         return;
       case 'invalidMeta':
-        this.refuse(from, 'outOfRange', message.term);
+        refuse(this.core, from, 'outOfRange', message.term);
         return;
       case 'stale':
         return; // the leader no longer streams it: an answer would be dropped there
       case 'progress':
-        this.reassembly = verdict.reassembly;
+        this.core.reassembly = verdict.reassembly;
         respond(verdict.reassembly.received, false);
         return;
       case 'complete':
-        this.reassembly = null;
+        this.core.reassembly = null;
         this.installSnapshot(message.meta, verdict.state);
         respond(message.totalBytes, true);
         return;
@@ -1403,273 +1081,230 @@ export class RaftCore {
   /** Atomically: storage (snapshot, then the log after it), then the install instruction. */
   private installSnapshot(meta: SnapshotMeta, state: Uint8Array): void {
     const index = meta.lastIncludedIndex;
-    if (this.log.termAt(index) !== meta.lastIncludedTerm && this.log.lastIndex > this.commitIndexValue) {
-      this.truncateLog(this.commitIndexValue + 1);
+    if (this.core.log.termAt(index) !== meta.lastIncludedTerm && this.core.log.lastIndex > this.core.commitIndex) {
+      truncateLog(this.core, this.core.commitIndex + 1);
     }
-    this.log.compactThrough(index, meta.lastIncludedTerm);
-    this.snapshotConfig = meta.config ?? this.snapshotConfig;
-    this.snapshot = { meta, state };
-    this.unwrittenEntries = this.unwrittenEntries.filter((entry) => entry.index > index);
-    this.pendingSnapshotWrite = { meta, state, discardLogThrough: index };
-    if (index > this.commitIndexValue) this.commitIndexValue = index;
-    this.adoptMembership(this.latestConfigPayload(), index);
-    this.emitTrace({ type: 'installSnapshotAccepted', lastIncludedIndex: index });
+    this.core.log.compactThrough(index, meta.lastIncludedTerm);
+    this.core.snapshotConfig = meta.config ?? this.core.snapshotConfig;
+    this.core.snapshot = { meta, state };
+    this.core.unwrittenEntries = this.core.unwrittenEntries.filter((entry) => entry.index > index);
+    this.core.pendingSnapshotWrite = { meta, state, discardLogThrough: index };
+    if (index > this.core.commitIndex) this.core.commitIndex = index;
+    adoptMembership(this.core, latestConfigPayload(this.core), index);
+    emitTrace(this.core, { type: 'installSnapshotAccepted', lastIncludedIndex: index });
   }
 
   // ---- membership (§6) and leadership transfer (§3.10) --------------------------------------
 
-  /** Index of the latest config entry in the log, or the floor when the config predates it. */
-  /**
-   * Whether this node, which the latest configuration in its log leaves out as a voter, may still
-   * campaign: only while that configuration is uncommitted and it was a voter of the one before.
-   * Seed 90198 (5 nodes): C_new reached only the two voters it demoted to learners before the
-   * leader fell. Their logs, the most up to date, refused every other candidate, and they, as
-   * learners, never campaigned, so no leader was ever elected again. Such a node campaigns for
-   * the votes of the latest configuration, whose majority every rival needs as well (Election
-   * Safety holds); it leads only until C_new commits, then steps down (advanceMembershipChange).
-   */
-  private mayCampaignAsOutgoingVoter(): boolean {
-    const configIndex = this.latestConfigIndex();
-    if (configIndex <= this.commitIndexValue || configIndex <= this.log.floorIndex) return false;
-    return createMembership(this.configBefore(configIndex)).allVoters.has(this.id);
-  }
-
-  /** The configuration in effect just before the config entry at `index`. */
-  private configBefore(index: number): ConfigPayload {
-    for (let earlier = index - 1; earlier > this.log.floorIndex; earlier -= 1) {
-      const config = this.log.entryAt(earlier)?.config;
-      if (config !== undefined) return config;
-    }
-    return this.snapshotConfig ?? this.bootstrapPayload;
-  }
-
-  private latestConfigIndex(): number {
-    return Math.max(this.configEntryIndex, this.log.floorIndex);
-  }
-
-  private findLatestConfigEntry(): number {
-    for (let index = this.log.lastIndex; index > this.log.floorIndex; index -= 1) {
-      if (this.log.entryAt(index)?.config !== undefined) return index;
-    }
-    return 0;
-  }
-
-  private appendConfig(payload: ConfigPayload): LogEntry {
-    const entry: LogEntry = { index: this.log.lastIndex + 1, term: this.currentTerm, command: new Uint8Array(0), isNoOp: false, config: payload };
-    this.appendToLog(entry);
-    this.emitTrace({ type: 'clientRequest', index: entry.index });
-    return entry;
-  }
-
   /** Runs on every commit advance of a leader: leaves a committed joint config, finishes changes. */
   private advanceMembershipChange(): void {
-    if (this.roleValue !== 'leader') return;
-    const configIndex = this.latestConfigIndex();
-    if (configIndex > this.commitIndexValue) return;
-    const payload = this.membershipValue.payload;
+    if (this.core.role !== 'leader') return;
+    const configIndex = latestConfigIndex(this.core);
+    if (configIndex > this.core.commitIndex) return;
+    const payload = this.core.membership.payload;
     if (payload.old !== null) {
       // C_old,new committed (by us or a previous leader): now C_new alone. Not while handing
       // leadership over: an entry appended once TimeoutNow is out leaves the target's log behind
       // ours, so the voters deny it the election the transfer asked for (logNotUpToDate). The
       // target leaves the joint configuration itself once it leads; an abandoned transfer
       // resumes it here.
-      if (this.transfer !== null) return;
-      const entry = this.appendConfig({ old: null, new: payload.new });
-      if (this.membershipChange !== null) this.membershipChange.awaitingIndex = entry.index;
+      if (this.core.transfer !== null) return;
+      const entry = appendConfig(this.core, { old: null, new: payload.new });
+      if (this.core.membershipChange !== null) this.core.membershipChange.awaitingIndex = entry.index;
       return;
     }
-    for (const peer of [...this.progress.keys()]) if (!this.membershipValue.members.has(peer)) this.progress.delete(peer);
-    const change = this.membershipChange;
+    for (const peer of [...this.core.progress.keys()]) if (!this.core.membership.members.has(peer)) this.core.progress.delete(peer);
+    const change = this.core.membershipChange;
     if (change !== null && configIndex >= change.awaitingIndex) {
-      this.membershipOutcomes.push({ changeId: change.changeId, failure: null });
-      this.membershipChange = null;
+      this.core.membershipOutcomes.push({ changeId: change.changeId, failure: null });
+      this.core.membershipChange = null;
     }
-    if (!this.isVoter(this.id)) this.becomeFollower(this.currentTerm, null, 'removedFromConfig');
+    if (!isVoter(this.core, this.core.id)) this.becomeFollower(this.core.currentTerm, null, 'removedFromConfig');
   }
 
   /** Sends TimeoutNow once the target's log matches ours. */
   private advanceTransfer(): void {
-    const transfer = this.transfer;
-    if (transfer === null || this.roleValue !== 'leader' || transfer.timeoutSent) return;
-    const progress = this.progress.get(transfer.target);
+    const transfer = this.core.transfer;
+    if (transfer === null || this.core.role !== 'leader' || transfer.timeoutSent) return;
+    const progress = this.core.progress.get(transfer.target);
     if (progress === undefined) {
       this.abandonTransfer('notVoter');
       return;
     }
-    if (progress.matchIndex < this.log.lastIndex) {
+    if (progress.matchIndex < this.core.log.lastIndex) {
       this.sendAppend(transfer.target);
       return;
     }
     transfer.timeoutSent = true;
-    this.send(transfer.target, { type: 'timeoutNow', term: this.currentTerm });
+    send(this.core, transfer.target, { type: 'timeoutNow', term: this.core.currentTerm });
   }
 
   private abandonTransfer(reason: TransferAbandonReason): void {
-    const transfer = this.transfer;
+    const transfer = this.core.transfer;
     if (transfer === null) return;
-    this.transfer = null;
+    this.core.transfer = null;
     // A TimeoutNow still waiting in this step's output has not left the node: withdrawn, so an
     // abandoned transfer (cancelTransfer() right after transferLeadership(), say) leaves
     // leadership where it is instead of reporting failure while the target takes over.
-    if (transfer.timeoutSent) this.messages = this.messages.filter((outbound) => outbound.to !== transfer.target || outbound.message.type !== 'timeoutNow');
-    this.emitTrace({ type: 'leadershipTransferAbandoned', target: transfer.target, reason });
-    for (const transferId of transfer.transferIds) this.transferOutcomes.push({ transferId, failure: reason });
+    if (transfer.timeoutSent) this.core.messages = this.core.messages.filter((outbound) => outbound.to !== transfer.target || outbound.message.type !== 'timeoutNow');
+    emitTrace(this.core, { type: 'leadershipTransferAbandoned', target: transfer.target, reason });
+    for (const transferId of transfer.transferIds) this.core.transferOutcomes.push({ transferId, failure: reason });
     // Proposals held while handing over resume here, and so do leaving a joint configuration and
     // a change asked for meanwhile.
-    if (this.roleValue === 'leader') {
+    if (this.core.role === 'leader') {
       this.adoptForwardsAsLeader();
       this.advanceMembershipChange();
-      const held = this.heldMembershipChange;
-      this.heldMembershipChange = null;
-      if (held !== null) this.changeMembership(this.now, held.changeId, held.target);
+      const held = this.core.heldMembershipChange;
+      this.core.heldMembershipChange = null;
+      if (held !== null) this.changeMembership(this.core.now, held.changeId, held.target);
     }
   }
 
   // ---- reads (§6.4) ---------------------------------------------------------------------------
 
   private leaderRead(requester: ReadRequester): void {
-    if (this.readTracker.size >= this.config.maxPendingProposals) {
-      if (requester.type === 'remote') this.send(requester.from, { type: 'readIndexResponse', correlationId: requester.correlationId, readIndex: 0 });
-      else this.pendingReads.set(requester.readId, { readId: requester.readId, correlationId: 0, sentTo: null, sentAt: this.now });
+    if (this.core.readTracker.size >= this.core.config.maxPendingProposals) {
+      if (requester.type === 'remote') send(this.core, requester.from, { type: 'readIndexResponse', correlationId: requester.correlationId, readIndex: 0 });
+      else this.core.pendingReads.set(requester.readId, { readId: requester.readId, correlationId: 0, sentTo: null, sentAt: this.core.now });
       return;
     }
     // The round starts when the ready is taken, so every read of this step shares it.
-    this.readTracker.enqueue(requester);
+    this.core.readTracker.enqueue(requester);
   }
 
   /** Starts a round once the leader's own-term no-op has committed (reads wait for it). */
   private startReadRound(): void {
-    if (this.roleValue !== 'leader' || this.readTracker.roundInFlight) return;
-    if (this.log.termAt(this.commitIndexValue) !== this.currentTerm) return;
-    const round = this.readTracker.startRound(this.commitIndexValue);
+    if (this.core.role !== 'leader' || this.core.readTracker.roundInFlight) return;
+    if (this.core.log.termAt(this.core.commitIndex) !== this.core.currentTerm) return;
+    const round = this.core.readTracker.startRound(this.core.commitIndex);
     if (round === 0) return;
     if (this.readRoundConfirmed()) {
       this.serveConfirmedReads();
       return;
     }
-    for (const [peer, progress] of this.progress) this.sendHeartbeat(peer, progress);
+    for (const [peer, progress] of this.core.progress) this.sendHeartbeat(peer, progress);
   }
 
   private readRoundConfirmed(): boolean {
-    return hasQuorum(this.membershipValue, (id) => id === this.id || this.readTracker.hasAcknowledged(id));
+    return hasQuorum(this.core.membership, (id) => id === this.core.id || this.core.readTracker.hasAcknowledged(id));
   }
 
   private acknowledgeReadRound(from: NodeId, round: number): void {
-    if (!this.membershipValue.allVoters.has(from)) return;
-    this.readTracker.acknowledge(from, round);
-    if (this.readTracker.roundInFlight && this.readRoundConfirmed()) this.serveConfirmedReads();
+    if (!this.core.membership.allVoters.has(from)) return;
+    this.core.readTracker.acknowledge(from, round);
+    if (this.core.readTracker.roundInFlight && this.readRoundConfirmed()) this.serveConfirmedReads();
   }
 
   private serveConfirmedReads(): void {
-    for (const confirmed of this.readTracker.completeRound()) {
-      this.emitTrace({ type: 'readIndexConfirmed', readIndex: confirmed.readIndex });
+    for (const confirmed of this.core.readTracker.completeRound()) {
+      emitTrace(this.core, { type: 'readIndexConfirmed', readIndex: confirmed.readIndex });
       const requester = confirmed.requester;
-      if (requester.type === 'local') this.reads.push({ readId: requester.readId, readIndex: confirmed.readIndex });
-      else this.send(requester.from, { type: 'readIndexResponse', correlationId: requester.correlationId, readIndex: confirmed.readIndex });
+      if (requester.type === 'local') this.core.reads.push({ readId: requester.readId, readIndex: confirmed.readIndex });
+      else send(this.core, requester.from, { type: 'readIndexResponse', correlationId: requester.correlationId, readIndex: confirmed.readIndex });
     }
     this.startReadRound();
   }
 
   /** Leadership ended: local reads retry through the next leader, remote askers are told to retry. */
   private handBackReads(): void {
-    for (const requester of this.readTracker.drain()) {
+    for (const requester of this.core.readTracker.drain()) {
       if (requester.type === 'local') {
-        this.pendingReads.set(requester.readId, { readId: requester.readId, correlationId: 0, sentTo: null, sentAt: this.now });
+        this.core.pendingReads.set(requester.readId, { readId: requester.readId, correlationId: 0, sentTo: null, sentAt: this.core.now });
       } else {
-        this.send(requester.from, { type: 'readIndexResponse', correlationId: requester.correlationId, readIndex: 0 });
+        send(this.core, requester.from, { type: 'readIndexResponse', correlationId: requester.correlationId, readIndex: 0 });
       }
     }
   }
 
   private sendReadRequest(read: PendingRead): void {
-    const leader = this.leaderId;
-    if (leader === null || leader === this.id) {
+    const leader = this.core.leaderId;
+    if (leader === null || leader === this.core.id) {
       read.sentTo = null;
       return;
     }
-    this.pendingReads.correlate(read, this.nextCorrelationId++);
+    this.core.pendingReads.correlate(read, this.core.nextCorrelationId++);
     read.sentTo = leader;
-    read.sentAt = this.now;
-    this.send(leader, { type: 'readIndexRequest', correlationId: read.correlationId });
+    read.sentAt = this.core.now;
+    send(this.core, leader, { type: 'readIndexRequest', correlationId: read.correlationId });
   }
 
   private handleReadIndexRequest(from: NodeId, message: ReadIndexRequest): void {
-    if (this.roleValue === 'leader' && !this.membershipValue.members.has(from)) return this.tellNotMember(from);
-    if (this.roleValue !== 'leader') {
-      this.send(from, { type: 'readIndexResponse', correlationId: message.correlationId, readIndex: 0 });
+    if (this.core.role === 'leader' && !this.core.membership.members.has(from)) return this.tellNotMember(from);
+    if (this.core.role !== 'leader') {
+      send(this.core, from, { type: 'readIndexResponse', correlationId: message.correlationId, readIndex: 0 });
       return;
     }
     this.leaderRead({ type: 'remote', from, correlationId: message.correlationId });
   }
 
   private handleReadIndexResponse(from: NodeId, message: ReadIndexResponse): void {
-    const read = this.pendingReads.findByCorrelation(message.correlationId);
+    const read = this.core.pendingReads.findByCorrelation(message.correlationId);
     // Honoured only from the peer the request went to (SPEC "Untrusted peers").
     if (read === undefined || read.sentTo !== from) return;
     // An index above the ceiling never commits here (nothing above it is accepted): a hang.
-    if (!isValidCounter(message.readIndex) || message.readIndex > maxLogIndex) return this.refuse(from, 'outOfRange', 0);
+    if (!isValidCounter(message.readIndex) || message.readIndex > maxLogIndex) return refuse(this.core, from, 'outOfRange', 0);
     if (message.readIndex === 0) {
       // Not served (no longer leader, or busy): retry after a heartbeat interval.
-      read.sentAt = this.now - this.config.electionTimeoutMaxMs + this.config.heartbeatIntervalMs;
+      read.sentAt = this.core.now - this.core.config.electionTimeoutMaxMs + this.core.config.heartbeatIntervalMs;
       return;
     }
-    this.pendingReads.delete(read.readId);
-    this.reads.push({ readId: read.readId, readIndex: message.readIndex });
+    this.core.pendingReads.delete(read.readId);
+    this.core.reads.push({ readId: read.readId, readIndex: message.readIndex });
   }
 
   // ---- proposals: forwarding and completion -------------------------------------------------
 
   private sendForward(forward: PendingForward): void {
-    const leader = this.leaderId;
-    if (leader === null || leader === this.id) {
+    const leader = this.core.leaderId;
+    if (leader === null || leader === this.core.id) {
       forward.sentTo = null;
       return;
     }
-    this.forwards.correlate(forward, this.nextCorrelationId++);
-    const maxRetryAfterMs = maxForwardBackoffElectionTimeouts * this.config.electionTimeoutMaxMs;
-    forward.retryAfterMs = forward.sentTo === leader ? Math.min(2 * forward.retryAfterMs, maxRetryAfterMs) : this.config.electionTimeoutMaxMs;
+    this.core.forwards.correlate(forward, this.core.nextCorrelationId++);
+    const maxRetryAfterMs = maxForwardBackoffElectionTimeouts * this.core.config.electionTimeoutMaxMs;
+    forward.retryAfterMs = forward.sentTo === leader ? Math.min(2 * forward.retryAfterMs, maxRetryAfterMs) : this.core.config.electionTimeoutMaxMs;
     forward.sentTo = leader;
-    forward.sentAt = this.now;
-    this.send(leader, { type: 'forwardPropose', correlationId: forward.correlationId, command: forward.command, dedupKey: forward.dedupKey });
+    forward.sentAt = this.core.now;
+    send(this.core, leader, { type: 'forwardPropose', correlationId: forward.correlationId, command: forward.command, dedupKey: forward.dedupKey });
   }
 
   /** Re-sends forwards that have no leader, went to an old leader, or got no answer in time. */
   private retryForwards(): void {
-    for (const read of this.pendingReads.values()) {
-      const stale = read.sentTo !== this.leaderId || this.now - read.sentAt >= this.config.electionTimeoutMaxMs;
+    for (const read of this.core.pendingReads.values()) {
+      const stale = read.sentTo !== this.core.leaderId || this.core.now - read.sentAt >= this.core.config.electionTimeoutMaxMs;
       if (read.sentTo === null || stale) this.sendReadRequest(read);
     }
-    for (const forward of this.forwards.values()) {
+    for (const forward of this.core.forwards.values()) {
       if (forward.appended !== null) continue;
-      const stale = forward.sentTo !== this.leaderId || this.now - forward.sentAt >= forward.retryAfterMs;
+      const stale = forward.sentTo !== this.core.leaderId || this.core.now - forward.sentAt >= forward.retryAfterMs;
       if (forward.sentTo === null || stale) this.sendForward(forward);
     }
   }
 
   private handleForwardPropose(from: NodeId, message: ForwardPropose): void {
     const respond = (outcome: ForwardProposeResponse['outcome']): void => {
-      this.send(from, { type: 'forwardProposeResponse', correlationId: message.correlationId, outcome });
+      send(this.core, from, { type: 'forwardProposeResponse', correlationId: message.correlationId, outcome });
     };
     // Only admitted members (voters and learners) may write to the log.
-    if (!this.membershipValue.members.has(from)) {
+    if (!this.core.membership.members.has(from)) {
       this.tellNotMember(from);
-      return this.refuse(from, 'senderNotMember', 0);
+      return refuse(this.core, from, 'senderNotMember', 0);
     }
-    if (this.roleValue !== 'leader') return respond({ type: 'notLeader' });
+    if (this.core.role !== 'leader') return respond({ type: 'notLeader' });
     // An entry whose AppendEntries exceeds the transport's frame limit is never delivered: once
     // appended, it and every entry after it would be resent forever and never commit. A proposer's
     // own driver refuses such commands, so only a faulty peer forwards one; it is left unanswered.
-    if (commandEntrySizeBound(message.command.length, message.dedupKey) + frameOverheadBytes > this.maxFrameBytes) return this.refuse(from, 'commandTooLarge', 0);
+    if (commandEntrySizeBound(message.command.length, message.dedupKey) + frameOverheadBytes > this.core.maxFrameBytes) return refuse(this.core, from, 'commandTooLarge', 0);
     const cached = this.cachedEntryFor(message.dedupKey);
     if (cached !== null) return respond({ type: 'appended', index: cached.index, term: cached.term });
-    if (this.admissionFailure() !== null || this.transfer !== null) return respond({ type: 'busy' });
-    const entry = this.appendAsLeader(message.command, message.dedupKey);
+    if (this.admissionFailure() !== null || this.core.transfer !== null) return respond({ type: 'busy' });
+    const entry = appendAsLeader(this.core, message.command, message.dedupKey);
     if (message.dedupKey !== null) this.rememberDedup(message.dedupKey, entry);
     respond({ type: 'appended', index: entry.index, term: entry.term });
   }
 
   private rememberDedup(key: DedupKey, entry: LogEntry): void {
-    this.leaderDedupCache.remember(key, entry.index, entry.term);
+    this.core.leaderDedupCache.remember(key, entry.index, entry.term);
   }
 
   // ---- outside the cluster --------------------------------------------------------------------
@@ -1679,39 +1314,25 @@ export class RaftCore {
    * a leader's configuration is authoritative: a follower may not have heard of a newcomer yet.
    */
   private tellNotMember(to: NodeId): void {
-    if (this.roleValue !== 'leader') return;
-    this.send(to, { type: 'notMember', term: this.currentTerm, configIndex: this.latestConfigIndex() });
+    if (this.core.role !== 'leader') return;
+    send(this.core, to, { type: 'notMember', term: this.core.currentTerm, configIndex: latestConfigIndex(this.core) });
   }
 
   private handleNotMember(from: NodeId, message: NotMember): void {
-    if (!this.membershipValue.members.has(from)) return this.refuse(from, 'senderNotMember', 0);
-    if (!isValidCounter(message.term) || !isValidCounter(message.configIndex)) return this.refuse(from, 'outOfRange', 0);
+    if (!this.core.membership.members.has(from)) return refuse(this.core, from, 'senderNotMember', 0);
+    if (!isValidCounter(message.term) || !isValidCounter(message.configIndex)) return refuse(this.core, from, 'outOfRange', 0);
     // A deposed leader's older configuration must not talk a node added since out of the cluster:
     // whoever added it led a term at least as new as the one this node has seen since.
-    if (message.term < this.currentTerm || this.roleValue === 'leader') return;
+    if (message.term < this.core.currentTerm || this.core.role === 'leader') return;
     // Only a leader says this, and a term's leader is pinned once heard: another member claiming
     // to speak for that term is disproved (SPEC "Leader authority"). A faulty follower's notice
     // would otherwise fail this node's proposals and reads and stop it campaigning.
-    const pinned = this.pinnedLeader;
-    if (pinned !== null && pinned.term === message.term && pinned.leaderId !== from) return this.refuse(from, 'notMemberNotFromLeader', message.term);
+    const pinned = this.core.pinnedLeader;
+    if (pinned !== null && pinned.term === message.term && pinned.leaderId !== from) return refuse(this.core, from, 'notMemberNotFromLeader', message.term);
     // A notice overtaken by the configuration that re-admitted this node (frames may arrive out of
     // order) says nothing about now.
-    if (this.membershipValue.members.has(this.id) && this.latestConfigIndex() > message.configIndex) return;
-    this.removalNotice = { from, term: message.term, configIndex: message.configIndex, at: this.now };
-  }
-
-  /**
-   * Only a configuration after one that had this node in counts as its removal: a newcomer
-   * catching up appends the configurations from before its admission, which leave it out too.
-   */
-  private computeRemovedByConfig(): boolean {
-    if (this.membershipValue.members.has(this.id)) return false;
-    for (let index = this.configEntryIndex - 1; index > this.log.floorIndex; index -= 1) {
-      const config = this.log.entryAt(index)?.config;
-      if (config !== undefined && createMembership(config).members.has(this.id)) return true;
-    }
-    // The snapshot's configuration is an earlier one only while the latest is in the log.
-    return this.configEntryIndex > this.log.floorIndex && this.snapshotConfig !== null && createMembership(this.snapshotConfig).members.has(this.id);
+    if (this.core.membership.members.has(this.core.id) && latestConfigIndex(this.core) > message.configIndex) return;
+    this.core.removalNotice = { from, term: message.term, configIndex: message.configIndex, at: this.core.now };
   }
 
 
@@ -1724,10 +1345,10 @@ export class RaftCore {
    * change commits. A removed leader counts once it has stepped down.
    */
   private outsideCluster(): boolean {
-    if (this.roleValue === 'leader') return false;
-    if (this.removalNotice !== null) return true;
-    const hearingLeader = this.leaderId !== null && this.now - this.lastLeaderContact < this.config.electionTimeoutMinMs;
-    return this.removedByConfig && !hearingLeader;
+    if (this.core.role === 'leader') return false;
+    if (this.core.removalNotice !== null) return true;
+    const hearingLeader = this.core.leaderId !== null && this.core.now - this.core.lastLeaderContact < this.core.config.electionTimeoutMinMs;
+    return this.core.removedByConfig && !hearingLeader;
   }
 
   /**
@@ -1737,23 +1358,23 @@ export class RaftCore {
   private settleCallsOutsideCluster(): void {
     const outside = this.outsideCluster();
     if (!outside) return;
-    if (!this.reportedOutside) {
-      this.reportedOutside = true;
-      const notice = this.removalNotice;
-      this.pushMetric(notice === null ? { type: 'removedFromCluster', toldBy: null, term: this.currentTerm, configIndex: this.latestConfigIndex() } : { type: 'removedFromCluster', toldBy: notice.from, term: notice.term, configIndex: notice.configIndex });
+    if (!this.core.reportedOutside) {
+      this.core.reportedOutside = true;
+      const notice = this.core.removalNotice;
+      pushMetric(this.core, notice === null ? { type: 'removedFromCluster', toldBy: null, term: this.core.currentTerm, configIndex: latestConfigIndex(this.core) } : { type: 'removedFromCluster', toldBy: notice.from, term: notice.term, configIndex: notice.configIndex });
     }
-    for (const forward of this.forwards.values()) {
+    for (const forward of this.core.forwards.values()) {
       // A forward never sent is known not to be in the log; one sent may have been appended.
-      this.outcomes.push({ type: 'failed', proposalId: forward.proposalId, failure: forward.correlationId === 0 ? 'notMember' : 'removedWhileInFlight' });
-      this.awaited.remove(forward.proposalId);
+      this.core.outcomes.push({ type: 'failed', proposalId: forward.proposalId, failure: forward.correlationId === 0 ? 'notMember' : 'removedWhileInFlight' });
+      this.core.awaited.remove(forward.proposalId);
     }
-    this.forwards.clear();
-    for (const read of this.pendingReads.values()) this.reads.push({ readId: read.readId, failure: 'notMember' });
-    this.pendingReads.clear();
+    this.core.forwards.clear();
+    for (const read of this.core.pendingReads.values()) this.core.reads.push({ readId: read.readId, failure: 'notMember' });
+    this.core.pendingReads.clear();
   }
 
   private handleForwardResponse(from: NodeId, message: ForwardProposeResponse): void {
-    const forward = this.forwards.findByCorrelation(message.correlationId);
+    const forward = this.core.forwards.findByCorrelation(message.correlationId);
     // A nonce is honoured only from the peer it was sent to (SPEC "Untrusted peers").
     if (forward === undefined || forward.sentTo !== from || forward.appended !== null) return;
     const outcome = message.outcome;
@@ -1761,27 +1382,27 @@ export class RaftCore {
       case 'appended': {
         const verdict = this.forwardAnswerVerdict(from, forward, outcome.index, outcome.term);
         if (verdict === 'ignore') return;
-        if (verdict !== 'accept') return this.refuse(from, verdict, 0);
+        if (verdict !== 'accept') return refuse(this.core, from, verdict, 0);
         forward.appended = { index: outcome.index, term: outcome.term };
         // Accepted by the leader: the proposer reports it as a leader's own proposals are, so
         // proposeAccepted comes with every proposal, whichever role this node holds.
-        if (this.reportAcceptance) this.outcomes.push({ type: 'accepted', proposalId: forward.proposalId, index: outcome.index });
+        if (this.core.reportAcceptance) this.core.outcomes.push({ type: 'accepted', proposalId: forward.proposalId, index: outcome.index });
         const item: AwaitedProposal = { proposalId: forward.proposalId, term: outcome.term, local: false };
         // Already outlived (a later term committed below it while the answer travelled): the
         // sweep for this committed term is past, so it is settled here, or it would wait forever.
-        if (outcome.index > this.commitIndexValue && outcome.term < (this.log.termAt(this.commitIndexValue) ?? 0)) return this.settleLost(item);
+        if (outcome.index > this.core.commitIndex && outcome.term < (this.core.log.termAt(this.core.commitIndex) ?? 0)) return this.settleLost(item);
         this.awaitExisting(outcome.index, item);
         return;
       }
       case 'notLeader':
-        if (this.leaderId === from) this.leaderId = null;
+        if (this.core.leaderId === from) this.core.leaderId = null;
         forward.sentTo = null;
         return;
       case 'busy':
         // Retried by the next tick after a heartbeat interval. A busy leader answered at once, so
         // this says nothing about lost frames: the backoff starts over.
-        forward.retryAfterMs = this.config.electionTimeoutMaxMs;
-        forward.sentAt = this.now - forward.retryAfterMs + this.config.heartbeatIntervalMs;
+        forward.retryAfterMs = this.core.config.electionTimeoutMaxMs;
+        forward.sentAt = this.core.now - forward.retryAfterMs + this.core.config.heartbeatIntervalMs;
         return;
       default:
         assertUnreachable(outcome);
@@ -1814,8 +1435,8 @@ export class RaftCore {
   private forwardAnswerVerdict(from: NodeId, forward: PendingForward, index: number, term: number): 'accept' | 'ignore' | RefusalReason {
     if (!isValidCounter(index) || !isValidCounter(term) || index === 0 || index > maxLogIndex) return 'outOfRange';
     if (index <= forward.committedBefore) return this.holdsForwardedEntry(forward, index, term) ? 'accept' : 'ignore';
-    const fromPinnedLeader = this.pinnedLeader?.term === term && this.pinnedLeader.leaderId === from;
-    if (term > this.currentTerm || (term === this.currentTerm && !fromPinnedLeader)) return 'ignore';
+    const fromPinnedLeader = this.core.pinnedLeader?.term === term && this.core.pinnedLeader.leaderId === from;
+    if (term > this.core.currentTerm || (term === this.core.currentTerm && !fromPinnedLeader)) return 'ignore';
     return 'accept';
   }
 
@@ -1827,38 +1448,38 @@ export class RaftCore {
    * once. An entry behind this node's snapshot cannot be checked, and the answer is set aside.
    */
   private holdsForwardedEntry(forward: PendingForward, index: number, term: number): boolean {
-    const entry = this.log.entryAt(index);
+    const entry = this.core.log.entryAt(index);
     return forward.dedupKey !== null && entry?.term === term && carriesKey(entry, forward.dedupKey);
   }
 
   /** A new leader takes over its own pending forwards: they are in its log or get appended. */
   private adoptForwardsAsLeader(): void {
-    for (const forward of this.forwards.values()) {
+    for (const forward of this.core.forwards.values()) {
       const appended = forward.appended;
-      if (appended !== null && this.log.termAt(appended.index) === appended.term) {
-        this.awaited.remove(forward.proposalId);
-        this.awaited.add(appended.index, { proposalId: forward.proposalId, term: appended.term, local: true });
+      if (appended !== null && this.core.log.termAt(appended.index) === appended.term) {
+        this.core.awaited.remove(forward.proposalId);
+        this.core.awaited.add(appended.index, { proposalId: forward.proposalId, term: appended.term, local: true });
         continue;
       }
-      if (appended !== null) this.awaited.remove(forward.proposalId);
+      if (appended !== null) this.core.awaited.remove(forward.proposalId);
       // Appended by an earlier leader whose answer never came: our log holds it (see rememberInheritedDedupKeys).
       const inherited = this.cachedEntryFor(forward.dedupKey);
       if (inherited !== null) {
-        if (this.reportAcceptance && appended === null) this.outcomes.push({ type: 'accepted', proposalId: forward.proposalId, index: inherited.index });
+        if (this.core.reportAcceptance && appended === null) this.core.outcomes.push({ type: 'accepted', proposalId: forward.proposalId, index: inherited.index });
         this.awaitExisting(inherited.index, { proposalId: forward.proposalId, term: inherited.term, local: true });
         continue;
       }
-      const entry = this.appendAsLeader(forward.command, forward.dedupKey);
+      const entry = appendAsLeader(this.core, forward.command, forward.dedupKey);
       // First accepted now (one held through a transfer, or never answered): reported once.
-      if (this.reportAcceptance && appended === null) this.outcomes.push({ type: 'accepted', proposalId: forward.proposalId, index: entry.index });
-      this.awaited.add(entry.index, { proposalId: forward.proposalId, term: entry.term, local: true });
+      if (this.core.reportAcceptance && appended === null) this.core.outcomes.push({ type: 'accepted', proposalId: forward.proposalId, index: entry.index });
+      this.core.awaited.add(entry.index, { proposalId: forward.proposalId, term: entry.term, local: true });
     }
-    this.forwards.clear();
+    this.core.forwards.clear();
   }
 
   /** Completes proposals whose index is now applicable: committed if the term matches, else retried. */
   private resolveAwaited(): void {
-    for (const group of this.awaited.takeApplicable(this.applicableIndex)) this.settleAwaited(group.index, group.waiting);
+    for (const group of this.core.awaited.takeApplicable(applicableIndex(this.core))) this.settleAwaited(group.index, group.waiting);
     this.settleOutlived();
   }
 
@@ -1883,30 +1504,30 @@ export class RaftCore {
    * this node leads (its log holds them); after a step-down they have already failed.
    */
   private settleOutlived(): void {
-    const committedTerm = this.log.termAt(this.commitIndexValue) ?? 0;
-    if (committedTerm <= this.outlivedCheckedTerm) return;
-    this.outlivedCheckedTerm = committedTerm;
-    for (const group of this.awaited.takeOutlived(this.commitIndexValue, committedTerm)) {
+    const committedTerm = this.core.log.termAt(this.core.commitIndex) ?? 0;
+    if (committedTerm <= this.core.outlivedCheckedTerm) return;
+    this.core.outlivedCheckedTerm = committedTerm;
+    for (const group of this.core.awaited.takeOutlived(this.core.commitIndex, committedTerm)) {
       for (const item of group.waiting) this.settleLost(item);
     }
   }
 
   private checkAwaitedAt(index: number): void {
-    if (index > this.applicableIndex) return;
-    const waiting = this.awaited.take(index);
+    if (index > applicableIndex(this.core)) return;
+    const waiting = this.core.awaited.take(index);
     if (waiting !== undefined) this.settleAwaited(index, waiting);
   }
 
   private settleAwaited(index: number, waiting: readonly AwaitedProposal[]): void {
-    const entry = this.log.entryAt(index);
+    const entry = this.core.log.entryAt(index);
     for (const item of waiting) {
       if (entry !== undefined && entry.term === item.term) {
-        this.forwards.delete(item.proposalId);
-        this.outcomes.push({ type: 'committed', proposalId: item.proposalId, entry });
+        this.core.forwards.delete(item.proposalId);
+        this.core.outcomes.push({ type: 'committed', proposalId: item.proposalId, entry });
         continue;
       }
-      const forward = this.forwards.get(item.proposalId);
-      if (forward !== undefined && entry === undefined && index <= this.log.floorIndex) {
+      const forward = this.core.forwards.get(item.proposalId);
+      if (forward !== undefined && entry === undefined && index <= this.core.log.floorIndex) {
         // The entry is behind a snapshot this node installed (its own compaction waits for
         // pending forwards), and forwarding again would get the same answer forever. The
         // snapshot's last entry is committed, and when its term is the one the leader appended
@@ -1918,12 +1539,12 @@ export class RaftCore {
         // its leader's compaction under load, with no leader change. A snapshot of a later term
         // says nothing about which entry committed here: the outcome is unknown, and a caller
         // retrying with the same request id is deduplicated (exactly-once).
-        this.forwards.delete(item.proposalId);
-        if (this.log.termAt(this.log.floorIndex) === item.term) {
+        this.core.forwards.delete(item.proposalId);
+        if (this.core.log.termAt(this.core.log.floorIndex) === item.term) {
           const rebuilt: LogEntry = { index, term: item.term, command: forward.command, isNoOp: false, ...(forward.dedupKey === null ? {} : { dedupKey: forward.dedupKey }) };
-          this.outcomes.push({ type: 'committed', proposalId: item.proposalId, entry: rebuilt });
+          this.core.outcomes.push({ type: 'committed', proposalId: item.proposalId, entry: rebuilt });
         } else {
-          this.outcomes.push({ type: 'failed', proposalId: item.proposalId, failure: 'leadershipLost' });
+          this.core.outcomes.push({ type: 'failed', proposalId: item.proposalId, failure: 'leadershipLost' });
         }
         continue;
       }
@@ -1933,13 +1554,13 @@ export class RaftCore {
 
   /** A proposal whose entry is lost to a leader change. */
   private settleLost(item: AwaitedProposal): void {
-    const forward = this.forwards.get(item.proposalId);
+    const forward = this.core.forwards.get(item.proposalId);
     if (forward !== undefined) {
       // Forward again under the same dedup key (safe to retry).
       forward.appended = null;
       this.sendForward(forward);
     } else {
-      this.outcomes.push({ type: 'failed', proposalId: item.proposalId, failure: 'leadershipLost' });
+      this.core.outcomes.push({ type: 'failed', proposalId: item.proposalId, failure: 'leadershipLost' });
     }
   }
 }
@@ -1949,8 +1570,3 @@ function entryTermAt(message: AppendEntries, index: number): number | undefined 
   return entry?.term;
 }
 
-function assertUnreachable(value: never): never {
-  throw new Error(`unreachable: ${JSON.stringify(value)}`);
-}
-
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

@@ -1,0 +1,82 @@
+// What the engine has for the outside world, accumulated between readies: messages (some to be
+// sent only after the writes before them), metrics and trace events, and the ready that hands
+// it all over with the writes to make.
+import type { CoreState } from './core-state.ts';
+import type { RaftMetric, RaftTraceEvent, RefusalReason } from './events.ts';
+import type { RaftMessage } from './messages.ts';
+import type { Ready } from './ready.ts';
+import type { NodeId } from './types.ts';
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** Sends a message that acknowledges local state: it waits for every write before it. */
+export function sendAfterPersist(core: CoreState, to: NodeId, message: RaftMessage): void {
+  const unwritten = core.hardStateDirty || core.leaderPinDirty || core.pendingTruncateFrom !== null || core.unwrittenEntries.length > 0 || core.pendingSnapshotWrite !== null || core.writesInFlight > 0;
+  (unwritten ? core.messagesAfterPersist : core.messages).push({ to, message });
+}
+
+export function send(core: CoreState, to: NodeId, message: RaftMessage): void {
+  core.messages.push({ to, message });
+}
+
+export function pushMetric(core: CoreState, metric: RaftMetric): void {
+  core.metrics.push(metric);
+}
+
+export function emitTrace(core: CoreState, event: DistributiveOmit<RaftTraceEvent, 'node' | 'term' | 'at'>): void {
+  if (!core.tracing) return;
+  core.traceEvents.push({ ...event, node: core.id, term: core.currentTerm, at: core.now } as RaftTraceEvent);
+}
+
+export function refuse(core: CoreState, from: NodeId, reason: RefusalReason, remoteTerm: number): void {
+  pushMetric(core, { type: 'frameRefused', from, reason });
+  emitTrace(core, { type: 'frameRefused', from, reason });
+  noteRefusal(core, from, reason, remoteTerm);
+}
+
+/** SPEC "Wedge": refusals of frames this node would need, persisting for many timeouts. */
+function noteRefusal(core: CoreState, from: NodeId, reason: RefusalReason, remoteTerm: number): void {
+  if (!core.wedgeDetector.refused(from, reason, core.now)) return;
+  pushMetric(core, { type: 'wedgeSuspected', from, localTerm: core.currentTerm, remoteTerm, voters: [...core.membership.allVoters], gate: reason });
+}
+
+/** Hands over everything accumulated since the last ready, or null when there is nothing. */
+export function collectReady(core: CoreState): Ready | null {
+  const needsWrite = core.hardStateDirty || core.leaderPinDirty || core.pendingTruncateFrom !== null || core.unwrittenEntries.length > 0 || core.pendingSnapshotWrite !== null;
+  if (!needsWrite && core.messages.length === 0 && core.messagesAfterPersist.length === 0 && core.outcomes.length === 0 && core.reads.length === 0 && core.membershipOutcomes.length === 0 && core.transferOutcomes.length === 0 && core.metrics.length === 0 && core.traceEvents.length === 0) {
+    return null;
+  }
+  const ready: Ready = {
+    hardState: core.hardStateDirty ? { term: core.currentTerm, votedFor: core.votedFor } : null,
+    leaderForTerm: core.leaderPinDirty && core.pinnedLeader !== null ? { ...core.pinnedLeader } : null,
+    truncateFrom: core.pendingTruncateFrom,
+    entries: core.unwrittenEntries,
+    snapshot: core.pendingSnapshotWrite,
+    messages: core.messages,
+    messagesAfterPersist: core.messagesAfterPersist,
+    outcomes: core.outcomes,
+    reads: core.reads,
+    membershipChanges: core.membershipOutcomes,
+    transfers: core.transferOutcomes,
+    metrics: core.metrics,
+    trace: core.traceEvents,
+  };
+  core.hardStateDirty = false;
+  core.leaderPinDirty = false;
+  core.pendingTruncateFrom = null;
+  core.unwrittenEntries = [];
+  core.pendingSnapshotWrite = null;
+  core.messages = [];
+  core.messagesAfterPersist = [];
+  core.outcomes = [];
+  core.reads = [];
+  core.membershipOutcomes = [];
+  core.transferOutcomes = [];
+  core.metrics = [];
+  core.traceEvents = [];
+  if (needsWrite) {
+    core.writesInFlight += 1;
+    if (ready.hardState !== null || ready.leaderForTerm !== null) core.newestHardStateWrite = core.writesPersisted + core.writesInFlight;
+  }
+  return ready;
+}

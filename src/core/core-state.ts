@@ -1,0 +1,276 @@
+// The engine's mutable state, in one object every module of the engine sees (raft-core.ts explains
+// the layout). It is created once, with every field in one literal, so its shape never changes.
+// `host` carries the operations one concept module needs of another: each module names them in a
+// host interface of its own, and raft-core.ts, which imports every module, wires them.
+import { assert } from './assert.ts';
+import { dedupWindowSize } from './client-session-format.ts';
+import type { ResolvedRaftConfig } from './config.ts';
+import { CorrelatedRequests } from './correlated-requests.ts';
+import type { RaftMetric, RaftTraceEvent } from './events.ts';
+import { LeaderDedupCache } from './leader-dedup-cache.ts';
+import { createMembership, type Membership } from './quorum.ts';
+import type { FollowerProgress } from './progress.ts';
+import { ProposalWaiters } from './proposal-waiters.ts';
+import { createRaftLog, type RaftLog } from './raft-log.ts';
+import { ReadIndexTracker } from './read-index.ts';
+import type { MembershipOutcome, OutboundMessage, ProposalOutcome, ReadOutcome, SnapshotWrite, TransferOutcome } from './ready.ts';
+import type { TimeoutBounds } from './round-trip-estimate.ts';
+import { snapshotStallBounds, type SnapshotPace } from './snapshot-sender.ts';
+import type { SnapshotReassembly } from './snapshot-reassembly.ts';
+import { WedgeDetector } from './wedge-detector.ts';
+import type { ClientId, ClusterConfig, ConfigPayload, DedupKey, LogEntry, NodeId, RaftRole, SnapshotMeta } from './types.ts';
+
+export interface RaftCoreOptions {
+  readonly id: NodeId;
+  readonly config: ResolvedRaftConfig;
+  readonly random: () => number;
+  readonly now: number;
+  readonly bootstrap: ClusterConfig;
+  readonly hardState: { readonly term: number; readonly votedFor: NodeId | null };
+  readonly leaderPin: { readonly term: number; readonly leaderId: NodeId } | null;
+  readonly snapshotMeta: SnapshotMeta | null;
+  /** The stored snapshot's state, so a leader can send it to a lagging follower. */
+  readonly snapshotState?: Uint8Array | null;
+  readonly entries: readonly LogEntry[];
+  /** The transport's largest frame, if bounded: AppendEntries batches stay below it. */
+  readonly maxPayloadBytes?: number | undefined;
+  /** Frames up to this size stay in order (RaftTransport.orderedFrameBytes): batches stay below it. */
+  readonly orderedFrameBytes?: number | undefined;
+}
+
+/** A read this node's caller asked for while another node leads. */
+export interface PendingRead {
+  readonly readId: number;
+  correlationId: number;
+  sentTo: NodeId | null;
+  sentAt: number;
+}
+
+export interface PendingForward {
+  readonly proposalId: number;
+  readonly command: Uint8Array;
+  readonly dedupKey: DedupKey | null;
+  correlationId: number;
+  sentTo: NodeId | null;
+  sentAt: number;
+  /** How long to wait for this leader's answer before sending again (doubles per resend). */
+  retryAfterMs: number;
+  appended: { readonly index: number; readonly term: number } | null;
+  /**
+   * The commit index when the proposal was made: wherever a leader appends it, it lands above
+   * this (a leader's log holds every committed entry), so compaction stops here while the
+   * forward is pending and its entry can still be checked when the leader's answer comes.
+   */
+  readonly committedBefore: number;
+}
+
+export interface MembershipChange {
+  changeId: number;
+  target: ClusterConfig;
+  awaitingIndex: number;
+  joint: boolean;
+}
+
+/** `transferIds`: every call waiting on this transfer (a repeat for its target joins it). */
+export interface LeadershipTransfer {
+  transferIds: number[];
+  target: NodeId;
+  deadline: number;
+  timeoutSent: boolean;
+  awaitingNewLeader: boolean;
+}
+
+export const frameOverheadBytes = 64;
+/** A transport's ordered frame size smaller than this is not worth keeping batches within. */
+const minimumOrderedBatchBytes = 4 * 1024;
+/** Forwarded requests the leader remembers: 16 followers' full windows of unresolved proposals. */
+export const leaderDedupCacheSize = 16 * dedupWindowSize;
+
+export interface CoreState<Host = unknown> {
+  readonly id: NodeId;
+  readonly config: ResolvedRaftConfig;
+  readonly random: () => number;
+  /** The operations of other modules (see the host interface of the module at hand). */
+  readonly host: Host;
+  readonly maxAppendBytes: number;
+  /** The transport's largest frame (RaftTransport.maxPayloadBytes): a larger one is never delivered. */
+  readonly maxFrameBytes: number;
+  /** Bytes of entries one replication batch carries at most (within the transport's ordered frames). */
+  readonly replicationBatchBytes: number;
+  /** Snapshot chunk size (within one frame) and rate, fixed for this node's life. */
+  readonly snapshotPace: SnapshotPace;
+  /** Bounds of a snapshot stream's stall timeout, derived from the election timeouts. */
+  readonly snapshotStallBounds: TimeoutBounds;
+  now: number;
+
+  currentTerm: number;
+  votedFor: NodeId | null;
+  role: RaftRole;
+  preCandidate: boolean;
+  leaderId: NodeId | null;
+  pinnedLeader: { term: number; leaderId: NodeId } | null;
+  readonly log: RaftLog;
+  commitIndex: number;
+  persistedIndex: number;
+  membership: Membership;
+  readonly bootstrapPayload: ConfigPayload;
+  snapshotConfig: ConfigPayload | null;
+  /** Kept incrementally: scanning the log for it on every commit would be O(log length). */
+  configEntryIndex: number;
+  snapshot: { meta: SnapshotMeta; state: Uint8Array } | null;
+  reassembly: SnapshotReassembly | null;
+  pendingSnapshotWrite: SnapshotWrite | null;
+
+  electionDeadline: number;
+  heartbeatDeadline: number;
+  lastLeaderContact: number;
+  electionStartedAt: number;
+  readonly votes: Map<NodeId, boolean>;
+  readonly progress: Map<NodeId, FollowerProgress>;
+  commitAdvanced: boolean;
+
+  readonly awaited: ProposalWaiters;
+  /** The committed term for which awaited proposals were last checked for being outlived. */
+  outlivedCheckedTerm: number;
+  readonly forwards: CorrelatedRequests<PendingForward>;
+  nextCorrelationId: number;
+  readonly leaderDedupCache: LeaderDedupCache;
+  /** The highest request id this node appended as leader, per client, for its own proposals. */
+  readonly localRequestHighWater: Map<ClientId, number>;
+  readTracker: ReadIndexTracker;
+  membershipChange: MembershipChange | null;
+  /**
+   * A change asked for while leadership is being handed over. The leader appends nothing then
+   * (an entry appended after TimeoutNow leaves the target's log behind, and the voters deny it the
+   * election): the change waits, runs if the transfer is abandoned, and fails with notLeader once
+   * the target leads (its caller asks the new leader).
+   */
+  heldMembershipChange: { changeId: number; target: ClusterConfig } | null;
+  membershipOutcomes: MembershipOutcome[];
+  transfer: LeadershipTransfer | null;
+  transferOutcomes: TransferOutcome[];
+  readonly pendingReads: CorrelatedRequests<PendingRead>;
+  readonly wedgeDetector: WedgeDetector;
+  /** A leader (of a term no older than ours) told this node it is outside its configuration. */
+  removalNotice: { readonly from: NodeId; readonly term: number; readonly configIndex: number; readonly at: number } | null;
+  /** The latest configuration this node holds leaves it out, and an earlier one had it in. */
+  removedByConfig: boolean;
+  /** Whether `removedFromCluster` was reported since a leader last replicated to this node. */
+  reportedOutside: boolean;
+
+  // The ready being accumulated.
+  hardStateDirty: boolean;
+  leaderPinDirty: boolean;
+  pendingTruncateFrom: number | null;
+  unwrittenEntries: LogEntry[];
+  writesInFlight: number;
+  /** How many writes persisted() has acknowledged so far (writes finish in the order taken). */
+  writesPersisted: number;
+  /**
+   * The number (writesPersisted + writesInFlight at the time) of the newest write carrying the
+   * hard state or the leader pin: those are still unwritten while it exceeds writesPersisted.
+   */
+  newestHardStateWrite: number;
+  messages: OutboundMessage[];
+  messagesAfterPersist: OutboundMessage[];
+  outcomes: ProposalOutcome[];
+  reads: ReadOutcome[];
+  metrics: RaftMetric[];
+  traceEvents: RaftTraceEvent[];
+  /** The driver turns this on while someone listens to the trace, so idle tracing costs nothing. */
+  tracing: boolean;
+  /** Whether leader proposals report an `accepted` outcome (only metrics need it). */
+  reportAcceptance: boolean;
+}
+
+/**
+ * The state a node starts in. The membership, the latest config entry, whether a configuration
+ * removed this node, and the role are derived from the log by the caller (membership-state.ts)
+ * once the log exists: the placeholders here are overwritten before the engine takes an input.
+ */
+export function createCoreState<Host>(options: RaftCoreOptions, host: Host): CoreState<Host> {
+  const random = options.random;
+  const maxFrameBytes = options.maxPayloadBytes ?? Number.POSITIVE_INFINITY;
+  const maxAppendBytes = Math.min(options.config.maxAppendBytes, maxFrameBytes);
+  assert(maxAppendBytes >= 1024, 'transport maxPayloadBytes must allow at least 1024 bytes');
+  // Below a few KiB batching would cost more than the reordering it avoids.
+  const ordered = options.orderedFrameBytes ?? Number.POSITIVE_INFINITY;
+  const floorIndex = options.snapshotMeta?.lastIncludedIndex ?? 0;
+  const floorTerm = options.snapshotMeta?.lastIncludedTerm ?? 0;
+  const log = createRaftLog(floorIndex, floorTerm, options.entries);
+  const bootstrapPayload: ConfigPayload = { old: null, new: options.bootstrap };
+  return {
+    id: options.id,
+    config: options.config,
+    random,
+    host,
+    maxAppendBytes,
+    maxFrameBytes,
+    replicationBatchBytes: ordered >= minimumOrderedBatchBytes ? Math.min(maxAppendBytes, ordered) : maxAppendBytes,
+    snapshotPace: { chunkBytes: Math.min(options.config.snapshotChunkCeilingBytes, maxAppendBytes - frameOverheadBytes - 1024), bytesPerSecond: options.config.snapshotBytesPerSecond },
+    snapshotStallBounds: snapshotStallBounds(options.config),
+    now: options.now,
+    currentTerm: options.hardState.term,
+    votedFor: options.hardState.votedFor,
+    role: 'follower',
+    preCandidate: false,
+    leaderId: null,
+    pinnedLeader: options.leaderPin,
+    log,
+    commitIndex: floorIndex,
+    persistedIndex: log.lastIndex,
+    membership: createMembership(bootstrapPayload),
+    bootstrapPayload,
+    snapshotConfig: options.snapshotMeta?.config ?? null,
+    configEntryIndex: 0,
+    snapshot: options.snapshotMeta === null || options.snapshotState == null ? null : { meta: options.snapshotMeta, state: options.snapshotState },
+    reassembly: null,
+    pendingSnapshotWrite: null,
+    electionDeadline: 0,
+    heartbeatDeadline: 0,
+    lastLeaderContact: Number.NEGATIVE_INFINITY,
+    electionStartedAt: 0,
+    votes: new Map(),
+    progress: new Map(),
+    commitAdvanced: false,
+    awaited: new ProposalWaiters(floorIndex),
+    outlivedCheckedTerm: 0,
+    forwards: new CorrelatedRequests<PendingForward>(),
+    // Correlation ids start at a random point, not 1: a restarted node must not match answers
+    // meant for its previous incarnation's forwards and reads to its own new requests.
+    nextCorrelationId: 1 + Math.floor(random() * 2 ** 48),
+    leaderDedupCache: new LeaderDedupCache(leaderDedupCacheSize),
+    localRequestHighWater: new Map(),
+    readTracker: new ReadIndexTracker(),
+    membershipChange: null,
+    heldMembershipChange: null,
+    membershipOutcomes: [],
+    transfer: null,
+    transferOutcomes: [],
+    pendingReads: new CorrelatedRequests<PendingRead>(),
+    wedgeDetector: new WedgeDetector(options.config.wedgeSuspicionTimeouts * options.config.electionTimeoutMaxMs),
+    removalNotice: null,
+    removedByConfig: false,
+    reportedOutside: false,
+    hardStateDirty: false,
+    leaderPinDirty: false,
+    pendingTruncateFrom: null,
+    unwrittenEntries: [],
+    writesInFlight: 0,
+    writesPersisted: 0,
+    newestHardStateWrite: 0,
+    messages: [],
+    messagesAfterPersist: [],
+    outcomes: [],
+    reads: [],
+    metrics: [],
+    traceEvents: [],
+    tracing: false,
+    reportAcceptance: false,
+  };
+}
+
+/** Entries through this index are committed and durable here: safe to apply. */
+export function applicableIndex(core: CoreState): number {
+  return Math.min(core.commitIndex, core.persistedIndex);
+}
