@@ -16,7 +16,12 @@
 // client id the decoder already made, and requests are keyed by number, which hash for free.
 // Write order is a doubly linked list through the records, so a rewrite and an eviction are
 // O(1) without scanning.
-import type { ClientId, DedupKey } from './types.ts';
+import type { ClientId, DedupKey, LogEntry } from './types.ts';
+
+/** Whether an entry was appended under this dedup key (keys are unique per client and request). */
+export function carriesKey(entry: LogEntry, key: DedupKey): boolean {
+  return entry.dedupKey !== undefined && entry.dedupKey.clientId === key.clientId && entry.dedupKey.requestId === key.requestId;
+}
 
 export interface CachedAppend {
   readonly index: number;

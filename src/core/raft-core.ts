@@ -1,59 +1,30 @@
 // The deterministic Raft state machine. Inputs arrive as method calls carrying the current clock
 // reading; everything the outside world must do comes back through takeReady(). No timers, no
 // I/O, no awaits: the driver owns time, storage and transport.
-import { appendBatchRefusal } from './append-batch-check.ts';
 import { assert, assertUnreachable } from './assert.ts';
-import type { RefusalReason } from './events.ts';
-import type {
-  AppendEntries,
-  AppendEntriesResponse,
-  ForwardPropose,
-  ForwardProposeResponse,
-  InstallSnapshot,
-  InstallSnapshotResponse,
-  RaftMessage,
-  ReadIndexRequest,
-  ReadIndexResponse,
-  NotMember,
-  RequestVote,
-  RequestVoteResponse,
-  TimeoutNow,
-} from './messages.ts';
-import { becomeProbe, createProgress, releaseInflight, type FollowerProgress } from './progress.ts';
-import { createMembership, hasQuorum, quorumImpossible, quorumValue } from './quorum.ts';
-import { commandEntrySizeBound, encodedSizeBound } from './entry-size.ts';
-import type { AwaitedProposal } from './proposal-waiters.ts';
-import type { CachedAppend } from './leader-dedup-cache.ts';
 import { dedupWindowSize } from './client-session-format.ts';
-import { ReadIndexTracker, type ReadRequester } from './read-index.ts';
-import { acceptChunk } from './snapshot-reassembly.ts';
-import {
-  acknowledgeSnapshotOffset,
-  beginSnapshotStream,
-  nextSnapshotChunks,
-  resendStalledSnapshot,
-  snapshotChunkDueAt,
-} from './snapshot-sender.ts';
-import type { MembershipFailure, ProposalFailure, ProposalOutcome, Ready } from './ready.ts';
 import { sameConfig, sameMembers } from './config-compare.ts';
-import type {
-  ClusterConfig,
-  ConfigPayload,
-  DedupKey,
-  LogEntry,
-  NodeId,
-  RaftRole,
-  SnapshotMeta,
-  StepDownReason,
-  TransferAbandonReason,
-  VoteDenialReason,
-} from './types.ts';
-import { isValidCounter, maxLogIndex } from './types.ts';
-import { applicableIndex, createCoreState, frameOverheadBytes, leaderDedupCacheSize, type CoreState, type PendingForward, type PendingRead, type RaftCoreOptions } from './core-state.ts';
 import { collectReady, emitTrace, pushMetric, refuse, send, sendAfterPersist } from './core-output.ts';
+import { applicableIndex, type CoreState, createCoreState, frameOverheadBytes, leaderDedupCacheSize, type PendingForward, type PendingRead, type RaftCoreOptions } from './core-state.ts';
 import { advanceClock, resetElectionTimer } from './core-time.ts';
+import { type ElectionsHost, handleRequestVote, handleTimeoutNow, handleVoteResponse } from './elections.ts';
+import { commandEntrySizeBound, encodedSizeBound } from './entry-size.ts';
+import type { RefusalReason } from './events.ts';
+import { handleAppendEntries } from './follower-replication.ts';
+import { type CachedAppend, carriesKey } from './leader-dedup-cache.ts';
+import { appendAsLeader, appendConfig, truncateLog } from './log-writes.ts';
 import { adoptMembership, computeRemovedByConfig, configAt, findLatestConfigEntry, isVoter, latestConfigIndex, latestConfigPayload, mayCampaignAsOutgoingVoter } from './membership-state.ts';
-import { appendAsLeader, appendConfig, appendToLog, pinLeader, setTerm, truncateLog } from './log-writes.ts';
+import type { AppendEntriesResponse, ForwardPropose, ForwardProposeResponse, InstallSnapshot, InstallSnapshotResponse, NotMember, RaftMessage, ReadIndexRequest, ReadIndexResponse } from './messages.ts';
+import { becomeProbe, type FollowerProgress, releaseInflight } from './progress.ts';
+import type { AwaitedProposal } from './proposal-waiters.ts';
+import { createMembership, hasQuorum, quorumValue } from './quorum.ts';
+import type { ReadRequester } from './read-index.ts';
+import type { MembershipFailure, ProposalFailure, ProposalOutcome, Ready } from './ready.ts';
+import { becomeFollower, becomeLeader, type RolesHost, startElection, startPreVote } from './roles.ts';
+import { acceptChunk } from './snapshot-reassembly.ts';
+import { acknowledgeSnapshotOffset, beginSnapshotStream, nextSnapshotChunks, resendStalledSnapshot, snapshotChunkDueAt } from './snapshot-sender.ts';
+import { acceptLeaderFrame, stepDownOnHigherTerm, type TermRulesHost } from './term-rules.ts';
+import { type ClusterConfig, type ConfigPayload, type DedupKey, isValidCounter, type LogEntry, maxLogIndex, type NodeId, type RaftRole, type SnapshotMeta, type TransferAbandonReason } from './types.ts';
 
 export type { RaftCoreOptions } from './core-state.ts';
 
@@ -73,18 +44,27 @@ const localRetryScanEntries = 4 * dedupWindowSize;
 /** Clients whose request ids a leader follows for its own proposals: a node's own identities, re-minted now and then. */
 const maxLocalClients = 64;
 
-/** Whether an entry was appended under this dedup key (keys are unique per client and request). */
-function carriesKey(entry: LogEntry, key: DedupKey): boolean {
-  return entry.dedupKey !== undefined && entry.dedupKey.clientId === key.clientId && entry.dedupKey.requestId === key.requestId;
-}
+type EngineHost = ElectionsHost & RolesHost & TermRulesHost;
 
 export class RaftCore {
   readonly id: NodeId;
-  private readonly core: CoreState;
+  private readonly core: CoreState<EngineHost>;
 
   constructor(options: RaftCoreOptions) {
     this.id = options.id;
-    const core = createCoreState(options, null);
+    const host: EngineHost = {
+      adoptForwardsAsLeader: () => this.adoptForwardsAsLeader(),
+      becomeFollower: (term, leader, reason) => becomeFollower(core, term, leader, reason),
+      becomeLeader: () => becomeLeader(core),
+      handBackReads: () => this.handBackReads(),
+      rememberInheritedDedupKeys: () => this.rememberInheritedDedupKeys(),
+      retryForwards: () => this.retryForwards(),
+      sendAppend: (peer) => this.sendAppend(peer),
+      startElection: (transfer) => startElection(core, transfer),
+      stepDownOnHigherTerm: (term) => stepDownOnHigherTerm(core, term),
+      tellNotMember: (to) => this.tellNotMember(to),
+    };
+    const core = createCoreState(options, host);
     this.core = core;
     core.membership = createMembership(latestConfigPayload(core));
     core.configEntryIndex = findLatestConfigEntry(core);
@@ -188,7 +168,7 @@ export class RaftCore {
     if ((this.core.role !== 'learner' || mayCampaignAsOutgoingVoter(this.core)) && !this.core.config.witness && now >= this.core.electionDeadline) {
       if (this.core.role === 'candidate' || this.core.preCandidate) pushMetric(this.core, { type: 'electionTimedOut', term: this.core.currentTerm });
       emitTrace(this.core, { type: 'timeout' });
-      this.startPreVote();
+      startPreVote(this.core);
     }
   }
 
@@ -401,29 +381,29 @@ export class RaftCore {
     }
     switch (message.type) {
       case 'requestVote':
-        this.handleRequestVote(from, message);
+        handleRequestVote(this.core, from, message);
         return;
       case 'requestVoteResponse':
-        this.handleVoteResponse(from, message);
+        handleVoteResponse(this.core, from, message);
         return;
       case 'appendEntries':
-        if (!this.acceptLeaderFrame(from, message.term)) return;
-        this.handleAppendEntries(from, message);
+        if (!acceptLeaderFrame(this.core, from, message.term)) return;
+        handleAppendEntries(this.core, from, message);
         return;
       case 'appendEntriesResponse':
-        if (this.stepDownOnHigherTerm(message.term)) return;
+        if (stepDownOnHigherTerm(this.core, message.term)) return;
         if (message.term === this.core.currentTerm) this.handleAppendResponse(from, message);
         return;
       case 'timeoutNow':
-        this.handleTimeoutNow(from, message);
+        handleTimeoutNow(this.core, from, message);
         return;
       case 'installSnapshot':
-        if (!this.acceptLeaderFrame(from, message.term)) return;
+        if (!acceptLeaderFrame(this.core, from, message.term)) return;
         if (message.meta.lastIncludedIndex > maxLogIndex) return refuse(this.core, from, 'outOfRange', message.term);
         this.handleInstallSnapshot(from, message);
         return;
       case 'installSnapshotResponse':
-        if (this.stepDownOnHigherTerm(message.term)) return;
+        if (stepDownOnHigherTerm(this.core, message.term)) return;
         if (message.term === this.core.currentTerm) this.handleSnapshotResponse(from, message);
         return;
       default:
@@ -431,152 +411,7 @@ export class RaftCore {
     }
   }
 
-  /** Responses carrying a newer term end this node's leadership or candidacy. */
-  private stepDownOnHigherTerm(term: number): boolean {
-    if (term <= this.core.currentTerm) return false;
-    this.becomeFollower(term, null, 'higherTermObserved');
-    return true;
-  }
-
-  /**
-   * SPEC "Leader authority": a leader frame must come from a voter, be the first leader heard
-   * in its term (pinned), and is answered with our term when stale so an old leader steps down.
-   * The leader pinned for this very term stays accepted even when the configuration adopted
-   * since does not list it: a node catching up appends the leader's older configuration entries
-   * one batch at a time, and one that predates the leader's own admission would otherwise make
-   * it refuse the rest of the log (a wedge found by the room simulation). The pin was only ever
-   * given to a sender that was a voter when first accepted, so no stranger gains anything.
-   */
-  private acceptLeaderFrame(from: NodeId, term: number): boolean {
-    const pinnedForTerm = this.core.pinnedLeader !== null && this.core.pinnedLeader.term === term && this.core.pinnedLeader.leaderId === from;
-    if (!isVoter(this.core, from) && !pinnedForTerm) {
-      refuse(this.core, from, 'senderNotVoter', term);
-      return false;
-    }
-    if (term < this.core.currentTerm) {
-      send(this.core, from, { type: 'appendEntriesResponse', term: this.core.currentTerm, success: false, matchIndex: 0, conflictIndex: 0, conflictTerm: 0, readRound: 0 });
-      return false;
-    }
-    if (this.core.pinnedLeader !== null && this.core.pinnedLeader.term === term && this.core.pinnedLeader.leaderId !== from) {
-      refuse(this.core, from, 'leaderNotPinned', term);
-      return false;
-    }
-    if (term > this.core.currentTerm) {
-      this.becomeFollower(term, from, 'higherTermObserved');
-    } else if (this.core.role !== 'follower' && this.core.role !== 'learner') {
-      assert(this.core.role !== 'leader', `two leaders in term ${term}: ${this.core.id} and ${from}`);
-      this.becomeFollower(term, from, 'appendEntriesFromLeader');
-    } else if (this.core.preCandidate || this.core.leaderId !== from) {
-      this.becomeFollower(term, from, 'appendEntriesFromLeader');
-    }
-    if (this.core.pinnedLeader === null || this.core.pinnedLeader.term !== term) pinLeader(this.core, from);
-    this.core.wedgeDetector.accepted(from);
-    // A leader replicates only to members: whatever a notice said, this node is one again, and a
-    // later removal is news again.
-    this.core.removalNotice = null;
-    this.core.reportedOutside = false;
-    this.core.lastLeaderContact = this.core.now;
-    resetElectionTimer(this.core);
-    return true;
-  }
-
   // ---- roles --------------------------------------------------------------------------------
-
-  private becomeFollower(term: number, leader: NodeId | null, reason: StepDownReason | 'electionLost'): void {
-    const wasLeader = this.core.role === 'leader';
-    setTerm(this.core, term, term === this.core.currentTerm ? this.core.votedFor : null);
-    this.core.role = isVoter(this.core, this.core.id) ? 'follower' : 'learner';
-    this.core.preCandidate = false;
-    this.core.leaderId = leader;
-    this.core.votes.clear();
-    this.core.progress.clear();
-    if (wasLeader) {
-      this.failLocalProposals();
-      this.handBackReads();
-      if (this.core.membershipChange !== null) this.core.membershipOutcomes.push({ changeId: this.core.membershipChange.changeId, failure: 'leadershipLost' });
-      this.core.membershipChange = null;
-      // Never appended: nothing of it can commit, so the caller learns who leads now.
-      if (this.core.heldMembershipChange !== null) this.core.membershipOutcomes.push({ changeId: this.core.heldMembershipChange.changeId, failure: 'notLeader' });
-      this.core.heldMembershipChange = null;
-      if (this.core.transfer !== null) this.core.transfer.awaitingNewLeader = true;
-    }
-    if (this.core.transfer !== null && this.core.transfer.awaitingNewLeader && leader !== null) {
-      const failure = leader === this.core.transfer.target ? null : 'leadershipLost';
-      for (const transferId of this.core.transfer.transferIds) this.core.transferOutcomes.push({ transferId, failure });
-      if (leader !== this.core.transfer.target) emitTrace(this.core, { type: 'leadershipTransferAbandoned', target: this.core.transfer.target, reason: 'leadershipLost' });
-      this.core.transfer = null;
-    }
-    resetElectionTimer(this.core);
-    emitTrace(this.core, { type: 'becomeFollower', reason, leader });
-    if (leader !== null) this.retryForwards();
-  }
-
-  private failLocalProposals(): void {
-    for (const item of this.core.awaited.removeLocal()) this.core.outcomes.push({ type: 'failed', proposalId: item.proposalId, failure: 'leadershipLost' });
-  }
-
-  private startPreVote(): void {
-    if (!isVoter(this.core, this.core.id) && !mayCampaignAsOutgoingVoter(this.core)) return;
-    if (this.core.currentTerm + 1 > Number.MAX_SAFE_INTEGER) {
-      pushMetric(this.core, { type: 'electionSuppressedTermCeiling', term: this.core.currentTerm });
-      resetElectionTimer(this.core);
-      return;
-    }
-    this.core.preCandidate = true;
-    this.core.leaderId = null;
-    this.core.votes.clear();
-    this.core.votes.set(this.core.id, true);
-    resetElectionTimer(this.core);
-    emitTrace(this.core, { type: 'preVoteStarted' });
-    if (hasQuorum(this.core.membership, (id) => this.core.votes.get(id) === true)) {
-      this.startElection(false);
-      return;
-    }
-    const request: RequestVote = { type: 'requestVote', term: this.core.currentTerm + 1, lastLogIndex: this.core.log.lastIndex, lastLogTerm: this.core.log.lastTerm, preVote: true, transfer: false };
-    for (const voter of this.core.membership.allVoters) if (voter !== this.core.id) send(this.core, voter, request);
-  }
-
-  private startElection(transfer: boolean): void {
-    this.core.preCandidate = false;
-    this.core.role = 'candidate';
-    this.core.leaderId = null;
-    setTerm(this.core, this.core.currentTerm + 1, this.core.id);
-    this.core.votes.clear();
-    this.core.votes.set(this.core.id, true);
-    this.core.electionStartedAt = this.core.now;
-    resetElectionTimer(this.core);
-    pushMetric(this.core, { type: 'electionStarted', term: this.core.currentTerm });
-    emitTrace(this.core, { type: 'requestVote', transfer });
-    if (hasQuorum(this.core.membership, (id) => this.core.votes.get(id) === true)) {
-      this.becomeLeader();
-      return;
-    }
-    const request: RequestVote = { type: 'requestVote', term: this.core.currentTerm, lastLogIndex: this.core.log.lastIndex, lastLogTerm: this.core.log.lastTerm, preVote: false, transfer };
-    for (const voter of this.core.membership.allVoters) if (voter !== this.core.id) sendAfterPersist(this.core, voter, request);
-  }
-
-  private becomeLeader(): void {
-    this.core.role = 'leader';
-    this.core.preCandidate = false;
-    this.core.removalNotice = null;
-    this.core.leaderId = this.core.id;
-    pinLeader(this.core, this.core.id);
-    this.core.progress.clear();
-    for (const member of this.core.membership.members) {
-      if (member !== this.core.id) this.core.progress.set(member, createProgress(this.core.log.lastIndex + 1, this.core.now));
-    }
-    pushMetric(this.core, { type: 'electionWon', term: this.core.currentTerm, elapsedMs: this.core.now - this.core.electionStartedAt });
-    emitTrace(this.core, { type: 'becomeLeader' });
-    this.rememberInheritedDedupKeys();
-    // §5.4.2: a no-op of the new term lets earlier-term entries commit and reads proceed.
-    appendAsLeader(this.core, new Uint8Array(0), null, true);
-    this.adoptForwardsAsLeader();
-    this.core.readTracker = new ReadIndexTracker();
-    for (const read of this.core.pendingReads.values()) this.core.readTracker.enqueue({ type: 'local', readId: read.readId });
-    this.core.pendingReads.clear();
-    this.core.heartbeatDeadline = this.core.now + this.core.config.heartbeatIntervalMs;
-    for (const peer of this.core.progress.keys()) this.sendAppend(peer);
-  }
 
   /**
    * A new leader's log can hold an entry an earlier leader appended for a proposal whose answer
@@ -641,152 +476,6 @@ export class RaftCore {
     const uncommitted = this.core.log.lastIndex - this.core.commitIndex;
     // At the index ceiling (reached only through a hostile peer's snapshot): see maxLogIndex.
     return uncommitted >= this.core.config.maxPendingProposals || this.core.log.lastIndex >= maxLogIndex ? 'overloaded' : null;
-  }
-
-  // ---- elections ----------------------------------------------------------------------------
-
-  private handleRequestVote(from: NodeId, request: RequestVote): void {
-    const deny = (reason: VoteDenialReason): void => {
-      emitTrace(this.core, { type: 'voteDenied', to: from, preVote: request.preVote, reason });
-      sendAfterPersist(this.core, from, { type: 'requestVoteResponse', term: this.core.currentTerm, preVote: request.preVote, granted: false, denialReason: reason });
-    };
-    // Only voters of our configuration may campaign: a stranger cannot inflate our term.
-    if (!isVoter(this.core, from)) {
-      if (!this.core.membership.members.has(from)) this.tellNotMember(from);
-      return refuse(this.core, from, 'senderNotVoter', request.term);
-    }
-    if (request.term < this.core.currentTerm) return deny('staleTerm');
-    const leaderAlive = !request.transfer && (this.core.role === 'leader' || (this.core.leaderId !== null && this.core.now - this.core.lastLeaderContact < this.core.config.electionTimeoutMinMs));
-    if (request.term > this.core.currentTerm && leaderAlive) return deny('leaderAlive');
-    if (!request.preVote && request.term > this.core.currentTerm) this.becomeFollower(request.term, null, 'higherTermObserved');
-    const canVote = request.preVote
-      ? request.term > this.core.currentTerm || this.core.votedFor === from || (this.core.votedFor === null && this.core.leaderId === null)
-      : this.core.votedFor === from || (this.core.votedFor === null && this.core.leaderId === null);
-    if (!canVote) return deny('alreadyVoted');
-    const upToDate = request.lastLogTerm > this.core.log.lastTerm || (request.lastLogTerm === this.core.log.lastTerm && request.lastLogIndex >= this.core.log.lastIndex);
-    if (!upToDate) return deny('logNotUpToDate');
-    if (!request.preVote) {
-      setTerm(this.core, this.core.currentTerm, from);
-      resetElectionTimer(this.core);
-    }
-    emitTrace(this.core, { type: 'voteGranted', to: from, preVote: request.preVote });
-    sendAfterPersist(this.core, from, { type: 'requestVoteResponse', term: request.term, preVote: request.preVote, granted: true, denialReason: null });
-  }
-
-  private handleVoteResponse(from: NodeId, response: RequestVoteResponse): void {
-    if (response.preVote) {
-      if (!response.granted && this.stepDownOnHigherTerm(response.term)) return;
-      if (!this.core.preCandidate || !isVoter(this.core, from)) return;
-      if (response.granted && response.term !== this.core.currentTerm + 1) return;
-      this.recordVote(from, response, () => this.startElection(false));
-      return;
-    }
-    if (this.stepDownOnHigherTerm(response.term)) return;
-    // A candidate whose election timed out is pre-voting for the next term, and `votes` holds
-    // pre-votes now: a late vote of the old term must not be counted with them. It was, and a
-    // node led a term with one real vote and two pre-votes while another won it (seed 10015).
-    if (this.core.role !== 'candidate' || this.core.preCandidate || response.term !== this.core.currentTerm || !isVoter(this.core, from)) return;
-    this.recordVote(from, response, () => this.becomeLeader());
-  }
-
-  private recordVote(from: NodeId, response: RequestVoteResponse, onWin: () => void): void {
-    if (response.granted && response.preVote) emitTrace(this.core, { type: 'preVoteGranted', from });
-    else if (!response.granted && response.preVote) emitTrace(this.core, { type: 'preVoteDenied', from, reason: response.denialReason ?? 'unknown' });
-    this.core.votes.set(from, response.granted);
-    if (hasQuorum(this.core.membership, (id) => this.core.votes.get(id) === true)) {
-      onWin();
-    } else if (quorumImpossible(this.core.membership, (id) => this.core.votes.get(id) === false)) {
-      this.becomeFollower(this.core.currentTerm, null, 'electionLost');
-    }
-  }
-
-  private handleTimeoutNow(from: NodeId, message: TimeoutNow): void {
-    if (message.term > this.core.currentTerm) {
-      refuse(this.core, from, 'timeoutNowTermAhead', message.term);
-      return;
-    }
-    const pinned = this.core.pinnedLeader;
-    if (message.term < this.core.currentTerm || pinned === null || pinned.term !== this.core.currentTerm || pinned.leaderId !== from || !isVoter(this.core, this.core.id)) {
-      refuse(this.core, from, 'timeoutNowNotFromLeader', message.term);
-      return;
-    }
-    if (this.core.config.witness) {
-      refuse(this.core, from, 'timeoutNowToWitness', message.term);
-      return;
-    }
-    this.startElection(true);
-  }
-
-  // ---- replication: follower side -----------------------------------------------------------
-
-  private handleAppendEntries(from: NodeId, message: AppendEntries): void {
-    const refusal = appendBatchRefusal(message);
-    if (refusal !== null) {
-      refuse(this.core, from, refusal, message.term);
-      return;
-    }
-    const reply = (response: Omit<AppendEntriesResponse, 'type' | 'term' | 'readRound'>): void => {
-      sendAfterPersist(this.core, from, { type: 'appendEntriesResponse', term: this.core.currentTerm, readRound: message.readRound, ...response });
-    };
-    let prevIndex = message.prevLogIndex;
-    let entries = message.entries;
-    // Entries at or below our commit index are already known to match: skip past them.
-    if (prevIndex < this.core.commitIndex) {
-      const skip = Math.min(entries.length, this.core.commitIndex - prevIndex);
-      entries = entries.slice(skip);
-      prevIndex += skip;
-      if (prevIndex < this.core.commitIndex) {
-        // Everything it carries is committed here. What is also on disk can be vouched for at
-        // once (see answerAtOnce); the rest waits for the writes in flight.
-        const durable = Math.min(this.core.commitIndex, this.core.persistedIndex);
-        if (durable >= prevIndex && this.answerAtOnce(from, message, durable)) return;
-        reply({ success: true, matchIndex: this.core.commitIndex, conflictIndex: 0, conflictTerm: 0 });
-        return;
-      }
-    }
-    const localPrevTerm = this.core.log.termAt(prevIndex);
-    const expectedPrevTerm = prevIndex === message.prevLogIndex ? message.prevLogTerm : entryTermAt(message, prevIndex);
-    if (localPrevTerm !== expectedPrevTerm) {
-      emitTrace(this.core, { type: 'appendEntriesRejected', from, conflictIndex: prevIndex });
-      reply(this.conflictHint(prevIndex));
-      return;
-    }
-    for (const entry of entries) {
-      const localTerm = this.core.log.termAt(entry.index);
-      if (localTerm === entry.term) continue;
-      if (localTerm !== undefined) truncateLog(this.core, entry.index);
-      appendToLog(this.core, entry);
-    }
-    const lastNewIndex = prevIndex + entries.length;
-    const newCommit = Math.min(message.leaderCommit, lastNewIndex);
-    if (newCommit > this.core.commitIndex) {
-      this.core.commitIndex = newCommit;
-      emitTrace(this.core, { type: 'advanceCommitIndex', commitIndex: newCommit });
-    }
-    emitTrace(this.core, { type: 'appendEntriesAccepted', from, matchIndex: lastNewIndex });
-    if (entries.length === 0 && lastNewIndex <= this.core.persistedIndex && this.answerAtOnce(from, message, lastNewIndex)) return;
-    reply({ success: true, matchIndex: lastNewIndex, conflictIndex: 0, conflictTerm: 0 });
-  }
-
-  /**
-   * A heartbeat that vouches only for entries already on disk is answered at once, not after the
-   * writes in flight: CheckQuorum counts these answers, and while a slow disk held them back
-   * (strict IndexedDB under load takes 100 ms and more per write) leaders stepped down. Not while
-   * the term, the vote or the leader pin are still to be written: an answer speaks for those too.
-   */
-  private answerAtOnce(to: NodeId, message: AppendEntries, matchIndex: number): boolean {
-    if (this.core.hardStateDirty || this.core.leaderPinDirty || this.core.newestHardStateWrite > this.core.writesPersisted) return false;
-    send(this.core, to, { type: 'appendEntriesResponse', term: this.core.currentTerm, readRound: message.readRound, success: true, matchIndex, conflictIndex: 0, conflictTerm: 0 });
-    return true;
-  }
-
-  private conflictHint(prevIndex: number): { success: false; matchIndex: number; conflictIndex: number; conflictTerm: number } {
-    if (prevIndex > this.core.log.lastIndex) {
-      return { success: false, matchIndex: 0, conflictIndex: this.core.log.lastIndex + 1, conflictTerm: 0 };
-    }
-    const conflictTerm = this.core.log.termAt(prevIndex) ?? 0;
-    const firstOfTerm = Math.max(this.core.log.firstIndexOfTerm(conflictTerm, prevIndex), this.core.commitIndex + 1);
-    return { success: false, matchIndex: 0, conflictIndex: firstOfTerm, conflictTerm };
   }
 
   // ---- replication: leader side -------------------------------------------------------------
@@ -939,7 +628,7 @@ export class RaftCore {
   private checkQuorumLost(): boolean {
     const lastHeard = quorumValue(this.core.membership, (id) => (id === this.core.id ? this.core.now : (this.core.progress.get(id)?.lastResponseAt ?? Number.NEGATIVE_INFINITY)));
     if (this.core.now - lastHeard < this.core.config.electionTimeoutMaxMs) return false;
-    this.becomeFollower(this.core.currentTerm, null, 'lostQuorum');
+    becomeFollower(this.core, this.core.currentTerm, null, 'lostQuorum');
     return true;
   }
 
@@ -1119,7 +808,7 @@ export class RaftCore {
       this.core.membershipOutcomes.push({ changeId: change.changeId, failure: null });
       this.core.membershipChange = null;
     }
-    if (!isVoter(this.core, this.core.id)) this.becomeFollower(this.core.currentTerm, null, 'removedFromConfig');
+    if (!isVoter(this.core, this.core.id)) becomeFollower(this.core, this.core.currentTerm, null, 'removedFromConfig');
   }
 
   /** Sends TimeoutNow once the target's log matches ours. */
@@ -1563,10 +1252,5 @@ export class RaftCore {
       this.core.outcomes.push({ type: 'failed', proposalId: item.proposalId, failure: 'leadershipLost' });
     }
   }
-}
-
-function entryTermAt(message: AppendEntries, index: number): number | undefined {
-  const entry = message.entries[index - message.prevLogIndex - 1];
-  return entry?.term;
 }
 

@@ -1,0 +1,63 @@
+// Term rules (§5.1): a response carrying a newer term ends this node's leadership or candidacy,
+// and a leader's frame is taken only from a voter, and only from the leader pinned for its term.
+import { assert } from './assert.ts';
+import { refuse, send } from './core-output.ts';
+import type { CoreState } from './core-state.ts';
+import { resetElectionTimer } from './core-time.ts';
+import { pinLeader } from './log-writes.ts';
+import { isVoter } from './membership-state.ts';
+import type { NodeId, StepDownReason } from './types.ts';
+
+/** What the term rules need of the rest of the engine (raft-core.ts wires it). */
+export interface TermRulesHost {
+  becomeFollower(term: number, leader: NodeId | null, reason: StepDownReason | 'electionLost'): void;
+}
+
+/** Responses carrying a newer term end this node's leadership or candidacy. */
+export function stepDownOnHigherTerm(core: CoreState<TermRulesHost>, term: number): boolean {
+  if (term <= core.currentTerm) return false;
+  core.host.becomeFollower(term, null, 'higherTermObserved');
+  return true;
+}
+
+/**
+ * SPEC "Leader authority": a leader frame must come from a voter, be the first leader heard
+ * in its term (pinned), and is answered with our term when stale so an old leader steps down.
+ * The leader pinned for this very term stays accepted even when the configuration adopted
+ * since does not list it: a node catching up appends the leader's older configuration entries
+ * one batch at a time, and one that predates the leader's own admission would otherwise make
+ * it refuse the rest of the log (a wedge found by the room simulation). The pin was only ever
+ * given to a sender that was a voter when first accepted, so no stranger gains anything.
+ */
+export function acceptLeaderFrame(core: CoreState<TermRulesHost>, from: NodeId, term: number): boolean {
+  const pinnedForTerm = core.pinnedLeader !== null && core.pinnedLeader.term === term && core.pinnedLeader.leaderId === from;
+  if (!isVoter(core, from) && !pinnedForTerm) {
+    refuse(core, from, 'senderNotVoter', term);
+    return false;
+  }
+  if (term < core.currentTerm) {
+    send(core, from, { type: 'appendEntriesResponse', term: core.currentTerm, success: false, matchIndex: 0, conflictIndex: 0, conflictTerm: 0, readRound: 0 });
+    return false;
+  }
+  if (core.pinnedLeader !== null && core.pinnedLeader.term === term && core.pinnedLeader.leaderId !== from) {
+    refuse(core, from, 'leaderNotPinned', term);
+    return false;
+  }
+  if (term > core.currentTerm) {
+    core.host.becomeFollower(term, from, 'higherTermObserved');
+  } else if (core.role !== 'follower' && core.role !== 'learner') {
+    assert(core.role !== 'leader', `two leaders in term ${term}: ${core.id} and ${from}`);
+    core.host.becomeFollower(term, from, 'appendEntriesFromLeader');
+  } else if (core.preCandidate || core.leaderId !== from) {
+    core.host.becomeFollower(term, from, 'appendEntriesFromLeader');
+  }
+  if (core.pinnedLeader === null || core.pinnedLeader.term !== term) pinLeader(core, from);
+  core.wedgeDetector.accepted(from);
+  // A leader replicates only to members: whatever a notice said, this node is one again, and a
+  // later removal is news again.
+  core.removalNotice = null;
+  core.reportedOutside = false;
+  core.lastLeaderContact = core.now;
+  resetElectionTimer(core);
+  return true;
+}
