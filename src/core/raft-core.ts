@@ -3,28 +3,28 @@
 // I/O, no awaits: the driver owns time, storage and transport.
 import { assert, assertUnreachable } from './assert.ts';
 import { dedupWindowSize } from './client-session-format.ts';
-import { sameConfig, sameMembers } from './config-compare.ts';
-import { collectReady, emitTrace, pushMetric, refuse, send, sendAfterPersist } from './core-output.ts';
+import { collectReady, emitTrace, pushMetric, refuse, send } from './core-output.ts';
 import { applicableIndex, type CoreState, createCoreState, frameOverheadBytes, leaderDedupCacheSize, type PendingForward, type PendingRead, type RaftCoreOptions } from './core-state.ts';
 import { advanceClock, resetElectionTimer } from './core-time.ts';
 import { type ElectionsHost, handleRequestVote, handleTimeoutNow, handleVoteResponse } from './elections.ts';
-import { commandEntrySizeBound, encodedSizeBound } from './entry-size.ts';
+import { commandEntrySizeBound } from './entry-size.ts';
 import type { RefusalReason } from './events.ts';
 import { handleAppendEntries } from './follower-replication.ts';
 import { type CachedAppend, carriesKey } from './leader-dedup-cache.ts';
-import { appendAsLeader, appendConfig, truncateLog } from './log-writes.ts';
-import { adoptMembership, computeRemovedByConfig, configAt, findLatestConfigEntry, isVoter, latestConfigIndex, latestConfigPayload, mayCampaignAsOutgoingVoter } from './membership-state.ts';
-import type { AppendEntriesResponse, ForwardPropose, ForwardProposeResponse, InstallSnapshot, InstallSnapshotResponse, NotMember, RaftMessage, ReadIndexRequest, ReadIndexResponse } from './messages.ts';
-import { becomeProbe, type FollowerProgress, releaseInflight } from './progress.ts';
+import { flushAppends, handleAppendResponse, leaderHeartbeat, type LeaderReplicationHost, maybeAdvanceCommit, sendAppend, sendHeartbeat } from './leader-replication.ts';
+import { abandonTransfer, abandonTransferCall, advanceTransfer, cancelTransfer, type LeadershipTransferHost, transferLeadership } from './leadership-transfer.ts';
+import { appendAsLeader } from './log-writes.ts';
+import { advanceMembershipChange, changeMembership, type MembershipChangeHost } from './membership-change.ts';
+import { computeRemovedByConfig, findLatestConfigEntry, isVoter, latestConfigIndex, latestConfigPayload, mayCampaignAsOutgoingVoter } from './membership-state.ts';
+import type { ForwardPropose, ForwardProposeResponse, NotMember, RaftMessage, ReadIndexRequest, ReadIndexResponse } from './messages.ts';
 import type { AwaitedProposal } from './proposal-waiters.ts';
-import { createMembership, hasQuorum, quorumValue } from './quorum.ts';
+import { createMembership, hasQuorum } from './quorum.ts';
 import type { ReadRequester } from './read-index.ts';
-import type { MembershipFailure, ProposalFailure, ProposalOutcome, Ready } from './ready.ts';
+import type { ProposalFailure, ProposalOutcome, Ready } from './ready.ts';
 import { becomeFollower, becomeLeader, type RolesHost, startElection, startPreVote } from './roles.ts';
-import { acceptChunk } from './snapshot-reassembly.ts';
-import { acknowledgeSnapshotOffset, beginSnapshotStream, nextSnapshotChunks, resendStalledSnapshot, snapshotChunkDueAt } from './snapshot-sender.ts';
+import { beginSnapshotTransfer, handleInstallSnapshot, handleSnapshotResponse, pacedSnapshotDeadline, publishSnapshot, sendPacedSnapshotChunks, sendSnapshotChunks, type SnapshotsHost } from './snapshots.ts';
 import { acceptLeaderFrame, stepDownOnHigherTerm, type TermRulesHost } from './term-rules.ts';
-import { type ClusterConfig, type ConfigPayload, type DedupKey, isValidCounter, type LogEntry, maxLogIndex, type NodeId, type RaftRole, type SnapshotMeta, type TransferAbandonReason } from './types.ts';
+import { type ClusterConfig, type ConfigPayload, type DedupKey, isValidCounter, type LogEntry, maxLogIndex, type NodeId, type RaftRole } from './types.ts';
 
 export type { RaftCoreOptions } from './core-state.ts';
 
@@ -36,15 +36,12 @@ export type { RaftCoreOptions } from './core-state.ts';
  */
 const maxForwardBackoffElectionTimeouts = 8;
 
-/** Bytes of entries a probe carries at most (a small frame; see sendAppend). */
-const probeAppendBytes = 8 * 1024;
-const maxEntriesPerAppend = 50_000;
 /** How far back a leader looks for a request its own application proposed again (rare: see retriedLocalEntry). */
 const localRetryScanEntries = 4 * dedupWindowSize;
 /** Clients whose request ids a leader follows for its own proposals: a node's own identities, re-minted now and then. */
 const maxLocalClients = 64;
 
-type EngineHost = ElectionsHost & RolesHost & TermRulesHost;
+type EngineHost = ElectionsHost & LeaderReplicationHost & LeadershipTransferHost & MembershipChangeHost & RolesHost & SnapshotsHost & TermRulesHost;
 
 export class RaftCore {
   readonly id: NodeId;
@@ -53,14 +50,22 @@ export class RaftCore {
   constructor(options: RaftCoreOptions) {
     this.id = options.id;
     const host: EngineHost = {
+      acknowledgeReadRound: (from, round) => this.acknowledgeReadRound(from, round),
       adoptForwardsAsLeader: () => this.adoptForwardsAsLeader(),
+      advanceMembershipChange: () => advanceMembershipChange(core),
+      advanceTransfer: () => advanceTransfer(core),
       becomeFollower: (term, leader, reason) => becomeFollower(core, term, leader, reason),
       becomeLeader: () => becomeLeader(core),
+      beginSnapshotTransfer: (progress) => beginSnapshotTransfer(core, progress),
+      changeMembership: (now, changeId, target) => changeMembership(core, now, changeId, target),
       handBackReads: () => this.handBackReads(),
+      maybeAdvanceCommit: () => maybeAdvanceCommit(core),
       rememberInheritedDedupKeys: () => this.rememberInheritedDedupKeys(),
       retryForwards: () => this.retryForwards(),
-      sendAppend: (peer) => this.sendAppend(peer),
+      sendAppend: (peer) => sendAppend(core, peer),
+      sendSnapshotChunks: (peer, progress) => sendSnapshotChunks(core, peer, progress),
       startElection: (transfer) => startElection(core, transfer),
+      startReadRound: () => this.startReadRound(),
       stepDownOnHigherTerm: (term) => stepDownOnHigherTerm(core, term),
       tellNotMember: (to) => this.tellNotMember(to),
     };
@@ -139,7 +144,7 @@ export class RaftCore {
   /** The earliest clock reading at which tick() has work to do. */
   nextDeadline(): number {
     const transferDeadline = this.core.transfer?.deadline ?? Number.POSITIVE_INFINITY;
-    if (this.core.role === 'leader') return Math.min(this.core.heartbeatDeadline, transferDeadline, this.pacedSnapshotDeadline());
+    if (this.core.role === 'leader') return Math.min(this.core.heartbeatDeadline, transferDeadline, pacedSnapshotDeadline(this.core));
     let deadline = this.core.role === 'learner' && !mayCampaignAsOutgoingVoter(this.core) ? Number.POSITIVE_INFINITY : this.core.electionDeadline;
     if (this.core.forwards.size > 0 || this.core.pendingReads.size > 0) deadline = Math.min(deadline, this.core.now + this.core.config.heartbeatIntervalMs);
     return Math.min(deadline, transferDeadline);
@@ -149,10 +154,10 @@ export class RaftCore {
 
   tick(now: number): void {
     advanceClock(this.core, now);
-    if (this.core.transfer !== null && now >= this.core.transfer.deadline) this.abandonTransfer('timeout');
+    if (this.core.transfer !== null && now >= this.core.transfer.deadline) abandonTransfer(this.core, 'timeout');
     if (this.core.role === 'leader') {
-      if (now >= this.core.heartbeatDeadline) this.leaderHeartbeat();
-      this.sendPacedSnapshotChunks();
+      if (now >= this.core.heartbeatDeadline) leaderHeartbeat(this.core);
+      sendPacedSnapshotChunks(this.core);
       return;
     }
     // A notice lapses unless renewed (a live leader answers every request with another): if its
@@ -206,72 +211,20 @@ export class RaftCore {
 
   /** §6 joint consensus: C_old,new, then C_new once that commits. The outcome comes in a ready. */
   changeMembership(now: number, changeId: number, target: ClusterConfig): void {
-    advanceClock(this.core, now);
-    const fail = (failure: MembershipFailure): void => {
-      this.core.membershipOutcomes.push({ changeId, failure });
-    };
-    if (this.core.role !== 'leader') return fail('notLeader');
-    if (this.core.membershipChange !== null || this.core.heldMembershipChange !== null || latestConfigIndex(this.core) > this.core.commitIndex || this.core.membership.payload.old !== null) return fail('inProgress');
-    const current = this.core.membership.payload.new;
-    if (sameConfig(current, target)) {
-      this.core.membershipOutcomes.push({ changeId, failure: null });
-      return;
-    }
-    if (this.core.transfer !== null) {
-      this.core.heldMembershipChange = { changeId, target };
-      return;
-    }
-    // A change that keeps the voters (learners only) needs no joint phase: majorities are unchanged.
-    const sameVoters = sameMembers(current.voters, target.voters);
-    const payload: ConfigPayload = sameVoters ? { old: null, new: target } : { old: current, new: target };
-    const entry = appendConfig(this.core, payload);
-    this.core.membershipChange = { changeId, target, awaitingIndex: entry.index, joint: !sameVoters };
+    changeMembership(this.core, now, changeId, target);
   }
 
   transferLeadership(now: number, transferId: number, target: NodeId): void {
-    advanceClock(this.core, now);
-    if (this.core.role !== 'leader') {
-      this.core.transferOutcomes.push({ transferId, failure: 'notLeader' });
-      return;
-    }
-    if (target === this.core.id) {
-      this.core.transferOutcomes.push({ transferId, failure: null });
-      return;
-    }
-    // Asked again for the same target: the transfer in progress goes on, and this call waits on
-    // it too (etcd ignores the repeat; cancelling reported a failure while leadership moved).
-    if (this.core.transfer !== null && this.core.transfer.target === target) {
-      this.core.transfer.transferIds.push(transferId);
-      return;
-    }
-    if (this.core.transfer !== null) this.abandonTransfer('cancelled');
-    if (!isVoter(this.core, target) || !this.core.progress.has(target)) {
-      this.core.transferOutcomes.push({ transferId, failure: 'notVoter' });
-      return;
-    }
-    this.core.transfer = { transferIds: [transferId], target, deadline: this.core.now + this.core.config.electionTimeoutMaxMs, timeoutSent: false, awaitingNewLeader: false };
-    emitTrace(this.core, { type: 'leadershipTransferStarted', target });
-    // Entries the target lacks may be lost rather than in flight (it was cut off a moment ago).
-    // The replicate state would notice only after an election timeout without progress, the
-    // whole time the transfer has, so the target is probed afresh: if they were in flight,
-    // their answers move it straight back to replicating.
-    const targetProgress = this.core.progress.get(target);
-    if (targetProgress?.state === 'replicate' && targetProgress.matchIndex < this.core.log.lastIndex) becomeProbe(targetProgress);
-    this.advanceTransfer();
+    transferLeadership(this.core, now, transferId, target);
   }
 
   cancelTransfer(now: number): void {
-    advanceClock(this.core, now);
-    if (this.core.transfer !== null) this.abandonTransfer('cancelled');
+    cancelTransfer(this.core, now);
   }
 
   /** One caller stopped waiting (its signal aborted): the transfer ends when no caller is left. */
   abandonTransferCall(now: number, transferId: number): void {
-    advanceClock(this.core, now);
-    const transfer = this.core.transfer;
-    if (transfer === null || !transfer.transferIds.includes(transferId)) return;
-    transfer.transferIds = transfer.transferIds.filter((waiting) => waiting !== transferId);
-    if (transfer.transferIds.length === 0) this.abandonTransfer('cancelled');
+    abandonTransferCall(this.core, now, transferId);
   }
 
   /** A linearizable read from this node's caller; the read index arrives in a later ready. */
@@ -312,7 +265,7 @@ export class RaftCore {
     if (lastEntry !== null && this.core.log.termAt(lastEntry.index) === lastEntry.term && lastEntry.index > this.core.persistedIndex) {
       this.core.persistedIndex = lastEntry.index;
     }
-    if (this.core.role === 'leader') this.maybeAdvanceCommit();
+    if (this.core.role === 'leader') maybeAdvanceCommit(this.core);
   }
 
   receive(now: number, from: NodeId, message: RaftMessage): void {
@@ -342,7 +295,7 @@ export class RaftCore {
   takeReady(): Ready | null {
     if (this.core.role === 'leader') {
       this.startReadRound();
-      this.flushAppends();
+      flushAppends(this.core);
     }
     this.resolveAwaited();
     this.settleCallsOutsideCluster();
@@ -392,7 +345,7 @@ export class RaftCore {
         return;
       case 'appendEntriesResponse':
         if (stepDownOnHigherTerm(this.core, message.term)) return;
-        if (message.term === this.core.currentTerm) this.handleAppendResponse(from, message);
+        if (message.term === this.core.currentTerm) handleAppendResponse(this.core, from, message);
         return;
       case 'timeoutNow':
         handleTimeoutNow(this.core, from, message);
@@ -400,11 +353,11 @@ export class RaftCore {
       case 'installSnapshot':
         if (!acceptLeaderFrame(this.core, from, message.term)) return;
         if (message.meta.lastIncludedIndex > maxLogIndex) return refuse(this.core, from, 'outOfRange', message.term);
-        this.handleInstallSnapshot(from, message);
+        handleInstallSnapshot(this.core, from, message);
         return;
       case 'installSnapshotResponse':
         if (stepDownOnHigherTerm(this.core, message.term)) return;
-        if (message.term === this.core.currentTerm) this.handleSnapshotResponse(from, message);
+        if (message.term === this.core.currentTerm) handleSnapshotResponse(this.core, from, message);
         return;
       default:
         assertUnreachable(message);
@@ -478,170 +431,6 @@ export class RaftCore {
     return uncommitted >= this.core.config.maxPendingProposals || this.core.log.lastIndex >= maxLogIndex ? 'overloaded' : null;
   }
 
-  // ---- replication: leader side -------------------------------------------------------------
-
-  private handleAppendResponse(from: NodeId, response: AppendEntriesResponse): void {
-    if (this.core.role !== 'leader') return;
-    const progress = this.core.progress.get(from);
-    if (progress === undefined) {
-      refuse(this.core, from, 'unexpectedResponse', response.term);
-      return;
-    }
-    progress.lastResponseAt = this.core.now;
-    if (response.readRound > 0) this.acknowledgeReadRound(from, response.readRound);
-    if (response.success) {
-      // A hint is a quantity, not trusted: never beyond what we have sent.
-      const matchIndex = Math.min(response.matchIndex, this.core.log.lastIndex);
-      // Only an answer at or past the probe's prevLogIndex answers the probe: a heartbeat's
-      // answer (sent alongside probes, below) proves the match only at the index it named.
-      if (progress.state === 'probe' && matchIndex < progress.nextIndex - 1) {
-        if (matchIndex > progress.matchIndex) progress.matchIndex = matchIndex;
-        return;
-      }
-      progress.probeOutstanding = false;
-      if (matchIndex > progress.matchIndex) {
-        progress.matchIndex = matchIndex;
-        progress.lastProgressAt = this.core.now;
-        releaseInflight(progress, matchIndex);
-        this.maybeAdvanceCommit();
-      }
-      if (progress.nextIndex <= progress.matchIndex) progress.nextIndex = progress.matchIndex + 1;
-      if (progress.state === 'snapshot' && progress.matchIndex >= progress.snapshotIndex) becomeProbe(progress);
-      if (progress.state === 'probe') {
-        progress.state = 'replicate';
-        progress.inflightLastIndices = [];
-      }
-      this.sendAppend(from);
-      if (this.core.transfer?.target === from) this.advanceTransfer();
-      return;
-    }
-    // Heartbeats during a snapshot transfer are refused by a follower that lacks the prefix.
-    if (progress.state === 'snapshot') return;
-    emitTrace(this.core, { type: 'appendEntriesRejected', from, conflictIndex: response.conflictIndex });
-    let nextIndex = response.conflictIndex;
-    if (response.conflictTerm > 0) {
-      const lastOfTerm = this.core.log.lastIndexOfTerm(response.conflictTerm);
-      if (lastOfTerm > 0) nextIndex = lastOfTerm + 1;
-    }
-    const probeFrom = Math.max(progress.matchIndex + 1, Math.min(nextIndex, this.core.log.lastIndex + 1));
-    // A rejection at or below what the follower acknowledged is stale (reordered), or comes from a
-    // follower that lost its log (a node restarted on storage that kept nothing, or a hostile
-    // one): a probe from the same point finds nothing new, and such a follower rejects every
-    // probe and heartbeat alike, so probing again at once was a storm (about 5,000 frames a second
-    // each way in a browser test). The outstanding probe is sent again on the heartbeat's pace.
-    if (nextIndex <= progress.matchIndex && progress.state === 'probe' && progress.nextIndex === probeFrom) return;
-    becomeProbe(progress);
-    progress.nextIndex = probeFrom;
-    this.sendAppend(from);
-  }
-
-  private maybeAdvanceCommit(): void {
-    const candidate = quorumValue(this.core.membership, (id) => (id === this.core.id ? this.core.persistedIndex : (this.core.progress.get(id)?.matchIndex ?? 0)));
-    // Figure 8: only an entry of the leader's own term commits by counting replicas.
-    if (candidate > this.core.commitIndex && this.core.log.termAt(candidate) === this.core.currentTerm) {
-      this.core.commitIndex = candidate;
-      this.core.commitAdvanced = true;
-      emitTrace(this.core, { type: 'advanceCommitIndex', commitIndex: candidate });
-      this.startReadRound();
-      this.advanceMembershipChange();
-    }
-  }
-
-  /** Sends what the follower's progress allows: one probe, or a window of pipelined batches. */
-  private sendAppend(peer: NodeId): void {
-    const progress = this.core.progress.get(peer);
-    if (progress === undefined) return;
-    if (progress.state !== 'snapshot' && progress.nextIndex <= this.core.log.floorIndex) this.beginSnapshotTransfer(progress);
-    if (progress.state === 'snapshot') {
-      this.sendSnapshotChunks(peer, progress);
-      return;
-    }
-    if (progress.state === 'probe') {
-      if (progress.probeOutstanding && this.core.now - progress.probeSentAt < this.core.config.heartbeatIntervalMs) return;
-      progress.probeOutstanding = true;
-      progress.probeSentAt = this.core.now;
-      // Small: a probe only finds the match point, and it is re-sent every heartbeat until
-      // answered; a full-size one re-sent to a slow follower clogged the link it waited on.
-      this.sendBatch(peer, progress, Math.min(this.core.replicationBatchBytes, probeAppendBytes));
-      return;
-    }
-    while (progress.inflightLastIndices.length < this.core.config.maxInflightMessages && progress.nextIndex <= this.core.log.lastIndex) {
-      const lastSent = this.sendBatch(peer, progress);
-      // The stall clock starts when the window goes from empty to busy, not at the last progress.
-      if (progress.inflightLastIndices.length === 0) progress.lastProgressAt = this.core.now;
-      progress.inflightLastIndices.push(lastSent);
-      progress.nextIndex = lastSent + 1;
-    }
-  }
-
-  /** One AppendEntries from progress.nextIndex, bounded in bytes; returns the last index sent. */
-  private sendBatch(peer: NodeId, progress: FollowerProgress, maxBytes = this.core.replicationBatchBytes): number {
-    const prevLogIndex = progress.nextIndex - 1;
-    const prevLogTerm = this.core.log.termAt(prevLogIndex);
-    assert(prevLogTerm !== undefined, `no term for index ${prevLogIndex} (snapshot transfer needed for ${peer})`);
-    let bytes = frameOverheadBytes;
-    let lastIndex = prevLogIndex;
-    while (lastIndex < this.core.log.lastIndex && lastIndex - prevLogIndex < maxEntriesPerAppend) {
-      const entry = this.core.log.entryAt(lastIndex + 1) as LogEntry;
-      const size = encodedSizeBound(entry);
-      if (lastIndex > prevLogIndex && bytes + size > maxBytes) break;
-      bytes += size;
-      lastIndex += 1;
-    }
-    const entries = lastIndex > prevLogIndex ? this.core.log.slice(prevLogIndex + 1, lastIndex) : [];
-    send(this.core, peer, { type: 'appendEntries', term: this.core.currentTerm, prevLogIndex, prevLogTerm, entries, leaderCommit: this.core.commitIndex, readRound: this.core.readTracker.currentRound });
-    progress.sentThisRound = true;
-    emitTrace(this.core, { type: 'appendEntries', to: peer, prevLogIndex, count: entries.length });
-    return lastIndex;
-  }
-
-  private sendHeartbeat(peer: NodeId, progress: FollowerProgress): void {
-    const prevLogIndex = Math.max(progress.matchIndex, this.core.log.floorIndex);
-    const prevLogTerm = this.core.log.termAt(prevLogIndex) ?? 0;
-    send(this.core, peer, { type: 'appendEntries', term: this.core.currentTerm, prevLogIndex, prevLogTerm, entries: [], leaderCommit: this.core.commitIndex, readRound: this.core.readTracker.currentRound });
-    progress.sentThisRound = true;
-  }
-
-  private leaderHeartbeat(): void {
-    this.core.heartbeatDeadline = this.core.now + this.core.config.heartbeatIntervalMs;
-    if (this.checkQuorumLost()) return;
-    for (const [peer, progress] of this.core.progress) {
-      // In-flight entries that made no progress for an election timeout were lost: probe again.
-      // (Answers to heartbeats keep arriving meanwhile, so "any answer" would hide the loss
-      // forever.) Not sooner: a busy follower's honest answer can take several heartbeats (its
-      // strict write waits behind others), and every false alarm re-sent the whole window.
-      if (progress.state === 'replicate' && progress.inflightLastIndices.length > 0 && this.core.now - progress.lastProgressAt >= this.core.config.electionTimeoutMaxMs) {
-        becomeProbe(progress);
-        progress.lastProgressAt = this.core.now;
-      }
-      resendStalledSnapshot(progress, this.core.now, this.core.snapshotStallBounds);
-      // A probing follower gets a heartbeat too: its answer does not wait for the follower's
-      // writes in flight (the probe's does), so a follower with a slow disk still counts for
-      // CheckQuorum instead of deposing the leader.
-      if (progress.state === 'probe') this.sendAppend(peer);
-      this.sendHeartbeat(peer, progress);
-      if (progress.state === 'snapshot') this.sendSnapshotChunks(peer, progress);
-    }
-  }
-
-  /** CheckQuorum: a leader that has not heard from a quorum for an election timeout steps down. */
-  private checkQuorumLost(): boolean {
-    const lastHeard = quorumValue(this.core.membership, (id) => (id === this.core.id ? this.core.now : (this.core.progress.get(id)?.lastResponseAt ?? Number.NEGATIVE_INFINITY)));
-    if (this.core.now - lastHeard < this.core.config.electionTimeoutMaxMs) return false;
-    becomeFollower(this.core, this.core.currentTerm, null, 'lostQuorum');
-    return true;
-  }
-
-  /** Batches proposals made since the last ready into AppendEntries, and spreads commit news. */
-  private flushAppends(): void {
-    for (const [peer, progress] of this.core.progress) {
-      if (progress.state === 'replicate') this.sendAppend(peer);
-      if (this.core.commitAdvanced && !progress.sentThisRound && progress.state === 'replicate') this.sendHeartbeat(peer, progress);
-      progress.sentThisRound = false;
-    }
-    this.core.commitAdvanced = false;
-  }
-
   // ---- snapshots and compaction (§7) ------------------------------------------------------
 
   /**
@@ -649,204 +438,7 @@ export class RaftCore {
    * False when it is not newer than the snapshot or the floor this node has (nothing changes).
    */
   publishSnapshot(now: number, throughIndex: number, state: Uint8Array): boolean {
-    advanceClock(this.core, now);
-    assert(throughIndex <= applicableIndex(this.core), `snapshot through ${throughIndex} is beyond the applied index ${applicableIndex(this.core)}`);
-    if (this.core.snapshot !== null && throughIndex <= this.core.snapshot.meta.lastIncludedIndex) return false;
-    if (throughIndex <= this.core.log.floorIndex) return false;
-    const term = this.core.log.termAt(throughIndex) as number;
-    const meta: SnapshotMeta = { lastIncludedIndex: throughIndex, lastIncludedTerm: term, config: configAt(this.core, throughIndex) };
-    this.core.snapshot = { meta, state };
-    const compactThrough = Math.max(this.core.log.floorIndex, Math.min(throughIndex - this.core.config.snapshotTrailingEntries, this.lowestPendingForwardFloor()));
-    this.core.pendingSnapshotWrite = { meta, state, discardLogThrough: compactThrough };
-    this.compactLog(compactThrough);
-    return true;
-  }
-
-  /**
-   * How far the log may be compacted without losing an entry a pending forward must be checked
-   * against. The leader's answer (appended at index i, term t) can arrive after entry i was
-   * applied, and then the entry must still be in the log: without it the proposal's fate is
-   * unknown. Forwards settle within a round trip, so this holds compaction back only briefly.
-   */
-  private lowestPendingForwardFloor(): number {
-    let lowest = Number.POSITIVE_INFINITY;
-    for (const forward of this.core.forwards.values()) lowest = Math.min(lowest, forward.committedBefore);
-    return lowest;
-  }
-
-  private compactLog(throughIndex: number): void {
-    if (throughIndex <= this.core.log.floorIndex) return;
-    this.core.snapshotConfig = configAt(this.core, throughIndex);
-    this.core.log.compactThrough(throughIndex, this.core.log.termAt(throughIndex) as number);
-    emitTrace(this.core, { type: 'compacted', throughIndex });
-  }
-
-  private beginSnapshotTransfer(progress: FollowerProgress): void {
-    assert(this.core.snapshot !== null, 'a follower needs entries below the floor but no snapshot exists');
-    beginSnapshotStream(progress, this.core.snapshot.meta.lastIncludedIndex, this.core.now);
-  }
-
-  /** The earliest pacing deadline of the snapshot streams that wait only for it. */
-  private pacedSnapshotDeadline(): number {
-    if (this.core.snapshot === null) return Number.POSITIVE_INFINITY;
-    let deadline = Number.POSITIVE_INFINITY;
-    for (const progress of this.core.progress.values()) deadline = Math.min(deadline, snapshotChunkDueAt(progress, this.core.snapshot.state.length, this.core.snapshotPace));
-    return deadline;
-  }
-
-  private sendPacedSnapshotChunks(): void {
-    if (this.core.snapshot === null) return;
-    for (const [peer, progress] of this.core.progress) {
-      if (snapshotChunkDueAt(progress, this.core.snapshot.state.length, this.core.snapshotPace) <= this.core.now) this.sendSnapshotChunks(peer, progress);
-    }
-  }
-
-  /** Sends what the follower's snapshot window and pacing allow. */
-  private sendSnapshotChunks(peer: NodeId, progress: FollowerProgress): void {
-    const snapshot = this.core.snapshot;
-    if (snapshot === null) return;
-    if (snapshot.meta.lastIncludedIndex !== progress.snapshotIndex) this.beginSnapshotTransfer(progress);
-    for (const chunk of nextSnapshotChunks(progress, snapshot.state.length, this.core.snapshotPace, this.core.now)) {
-      this.sendSnapshotChunk(peer, snapshot, chunk.offset, snapshot.state.subarray(chunk.offset, chunk.offset + chunk.length));
-    }
-  }
-
-  private sendSnapshotChunk(peer: NodeId, snapshot: { meta: SnapshotMeta; state: Uint8Array }, offset: number, data: Uint8Array): void {
-    if (offset === 0) emitTrace(this.core, { type: 'installSnapshot', to: peer, lastIncludedIndex: snapshot.meta.lastIncludedIndex });
-    send(this.core, peer, { type: 'installSnapshot', term: this.core.currentTerm, meta: snapshot.meta, totalBytes: snapshot.state.length, offset, data });
-  }
-
-  private handleSnapshotResponse(from: NodeId, response: InstallSnapshotResponse): void {
-    const progress = this.core.progress.get(from);
-    if (this.core.role !== 'leader' || progress === undefined) return;
-    progress.lastResponseAt = this.core.now;
-    if (progress.state !== 'snapshot' || response.lastIncludedIndex !== progress.snapshotIndex) return;
-    if (response.installed) {
-      progress.matchIndex = Math.max(progress.matchIndex, Math.min(response.lastIncludedIndex, this.core.log.lastIndex));
-      becomeProbe(progress);
-      this.maybeAdvanceCommit();
-      this.sendAppend(from);
-      return;
-    }
-    acknowledgeSnapshotOffset(progress, response.nextOffset, this.core.now, this.core.config.heartbeatIntervalMs, this.core.snapshotStallBounds);
-    this.sendSnapshotChunks(from, progress);
-  }
-
-  private handleInstallSnapshot(from: NodeId, message: InstallSnapshot): void {
-    const respond = (nextOffset: number, installed: boolean): void => {
-      const response: InstallSnapshotResponse = { type: 'installSnapshotResponse', term: this.core.currentTerm, lastIncludedIndex: message.meta.lastIncludedIndex, nextOffset, installed };
-      if (installed) sendAfterPersist(this.core, from, response);
-      else send(this.core, from, response);
-    };
-    if (message.meta.lastIncludedIndex <= this.core.commitIndex) {
-      respond(message.totalBytes, true); // already have everything it covers
-      return;
-    }
-    const verdict = acceptChunk(this.core.reassembly, message, this.core.config.snapshotTotalCeilingBytes);
-    switch (verdict.type) {
-      case 'tooLarge':
-        pushMetric(this.core, { type: 'snapshotRejectedSizeCeiling', from, totalBytes: message.totalBytes });
-        refuse(this.core, from, 'outOfRange', message.term);
-        return;
-      case 'invalidMeta':
-        refuse(this.core, from, 'outOfRange', message.term);
-        return;
-      case 'stale':
-        return; // the leader no longer streams it: an answer would be dropped there
-      case 'progress':
-        this.core.reassembly = verdict.reassembly;
-        respond(verdict.reassembly.received, false);
-        return;
-      case 'complete':
-        this.core.reassembly = null;
-        this.installSnapshot(message.meta, verdict.state);
-        respond(message.totalBytes, true);
-        return;
-      default:
-        assertUnreachable(verdict);
-    }
-  }
-
-  /** Atomically: storage (snapshot, then the log after it), then the install instruction. */
-  private installSnapshot(meta: SnapshotMeta, state: Uint8Array): void {
-    const index = meta.lastIncludedIndex;
-    if (this.core.log.termAt(index) !== meta.lastIncludedTerm && this.core.log.lastIndex > this.core.commitIndex) {
-      truncateLog(this.core, this.core.commitIndex + 1);
-    }
-    this.core.log.compactThrough(index, meta.lastIncludedTerm);
-    this.core.snapshotConfig = meta.config ?? this.core.snapshotConfig;
-    this.core.snapshot = { meta, state };
-    this.core.unwrittenEntries = this.core.unwrittenEntries.filter((entry) => entry.index > index);
-    this.core.pendingSnapshotWrite = { meta, state, discardLogThrough: index };
-    if (index > this.core.commitIndex) this.core.commitIndex = index;
-    adoptMembership(this.core, latestConfigPayload(this.core), index);
-    emitTrace(this.core, { type: 'installSnapshotAccepted', lastIncludedIndex: index });
-  }
-
-  // ---- membership (§6) and leadership transfer (§3.10) --------------------------------------
-
-  /** Runs on every commit advance of a leader: leaves a committed joint config, finishes changes. */
-  private advanceMembershipChange(): void {
-    if (this.core.role !== 'leader') return;
-    const configIndex = latestConfigIndex(this.core);
-    if (configIndex > this.core.commitIndex) return;
-    const payload = this.core.membership.payload;
-    if (payload.old !== null) {
-      // C_old,new committed (by us or a previous leader): now C_new alone. Not while handing
-      // leadership over: an entry appended once TimeoutNow is out leaves the target's log behind
-      // ours, so the voters deny it the election the transfer asked for (logNotUpToDate). The
-      // target leaves the joint configuration itself once it leads; an abandoned transfer
-      // resumes it here.
-      if (this.core.transfer !== null) return;
-      const entry = appendConfig(this.core, { old: null, new: payload.new });
-      if (this.core.membershipChange !== null) this.core.membershipChange.awaitingIndex = entry.index;
-      return;
-    }
-    for (const peer of [...this.core.progress.keys()]) if (!this.core.membership.members.has(peer)) this.core.progress.delete(peer);
-    const change = this.core.membershipChange;
-    if (change !== null && configIndex >= change.awaitingIndex) {
-      this.core.membershipOutcomes.push({ changeId: change.changeId, failure: null });
-      this.core.membershipChange = null;
-    }
-    if (!isVoter(this.core, this.core.id)) becomeFollower(this.core, this.core.currentTerm, null, 'removedFromConfig');
-  }
-
-  /** Sends TimeoutNow once the target's log matches ours. */
-  private advanceTransfer(): void {
-    const transfer = this.core.transfer;
-    if (transfer === null || this.core.role !== 'leader' || transfer.timeoutSent) return;
-    const progress = this.core.progress.get(transfer.target);
-    if (progress === undefined) {
-      this.abandonTransfer('notVoter');
-      return;
-    }
-    if (progress.matchIndex < this.core.log.lastIndex) {
-      this.sendAppend(transfer.target);
-      return;
-    }
-    transfer.timeoutSent = true;
-    send(this.core, transfer.target, { type: 'timeoutNow', term: this.core.currentTerm });
-  }
-
-  private abandonTransfer(reason: TransferAbandonReason): void {
-    const transfer = this.core.transfer;
-    if (transfer === null) return;
-    this.core.transfer = null;
-    // A TimeoutNow still waiting in this step's output has not left the node: withdrawn, so an
-    // abandoned transfer (cancelTransfer() right after transferLeadership(), say) leaves
-    // leadership where it is instead of reporting failure while the target takes over.
-    if (transfer.timeoutSent) this.core.messages = this.core.messages.filter((outbound) => outbound.to !== transfer.target || outbound.message.type !== 'timeoutNow');
-    emitTrace(this.core, { type: 'leadershipTransferAbandoned', target: transfer.target, reason });
-    for (const transferId of transfer.transferIds) this.core.transferOutcomes.push({ transferId, failure: reason });
-    // Proposals held while handing over resume here, and so do leaving a joint configuration and
-    // a change asked for meanwhile.
-    if (this.core.role === 'leader') {
-      this.adoptForwardsAsLeader();
-      this.advanceMembershipChange();
-      const held = this.core.heldMembershipChange;
-      this.core.heldMembershipChange = null;
-      if (held !== null) this.changeMembership(this.core.now, held.changeId, held.target);
-    }
+    return publishSnapshot(this.core, now, throughIndex, state);
   }
 
   // ---- reads (§6.4) ---------------------------------------------------------------------------
@@ -871,7 +463,7 @@ export class RaftCore {
       this.serveConfirmedReads();
       return;
     }
-    for (const [peer, progress] of this.core.progress) this.sendHeartbeat(peer, progress);
+    for (const [peer, progress] of this.core.progress) sendHeartbeat(this.core, peer, progress);
   }
 
   private readRoundConfirmed(): boolean {

@@ -1,0 +1,100 @@
+// Leadership transfer (§3.10): the leader brings the target's log up to date, then sends it
+// TimeoutNow; the transfer ends when a leader is known, or is abandoned (timeout, cancel).
+import { emitTrace, send } from './core-output.ts';
+import type { CoreState } from './core-state.ts';
+import { advanceClock } from './core-time.ts';
+import { isVoter } from './membership-state.ts';
+import { becomeProbe } from './progress.ts';
+import type { ClusterConfig, NodeId, TransferAbandonReason } from './types.ts';
+
+/** What a leadership transfer needs of the rest of the engine (raft-core.ts wires it). */
+export interface LeadershipTransferHost {
+  adoptForwardsAsLeader(): void;
+  advanceMembershipChange(): void;
+  changeMembership(now: number, changeId: number, target: ClusterConfig): void;
+  sendAppend(peer: NodeId): void;
+}
+
+export function transferLeadership(core: CoreState<LeadershipTransferHost>, now: number, transferId: number, target: NodeId): void {
+  advanceClock(core, now);
+  if (core.role !== 'leader') {
+    core.transferOutcomes.push({ transferId, failure: 'notLeader' });
+    return;
+  }
+  if (target === core.id) {
+    core.transferOutcomes.push({ transferId, failure: null });
+    return;
+  }
+  // Asked again for the same target: the transfer in progress goes on, and this call waits on
+  // it too (etcd ignores the repeat; cancelling reported a failure while leadership moved).
+  if (core.transfer !== null && core.transfer.target === target) {
+    core.transfer.transferIds.push(transferId);
+    return;
+  }
+  if (core.transfer !== null) abandonTransfer(core, 'cancelled');
+  if (!isVoter(core, target) || !core.progress.has(target)) {
+    core.transferOutcomes.push({ transferId, failure: 'notVoter' });
+    return;
+  }
+  core.transfer = { transferIds: [transferId], target, deadline: core.now + core.config.electionTimeoutMaxMs, timeoutSent: false, awaitingNewLeader: false };
+  emitTrace(core, { type: 'leadershipTransferStarted', target });
+  // Entries the target lacks may be lost rather than in flight (it was cut off a moment ago).
+  // The replicate state would notice only after an election timeout without progress, the
+  // whole time the transfer has, so the target is probed afresh: if they were in flight,
+  // their answers move it straight back to replicating.
+  const targetProgress = core.progress.get(target);
+  if (targetProgress?.state === 'replicate' && targetProgress.matchIndex < core.log.lastIndex) becomeProbe(targetProgress);
+  advanceTransfer(core);
+}
+
+export function cancelTransfer(core: CoreState<LeadershipTransferHost>, now: number): void {
+  advanceClock(core, now);
+  if (core.transfer !== null) abandonTransfer(core, 'cancelled');
+}
+
+/** One caller stopped waiting (its signal aborted): the transfer ends when no caller is left. */
+export function abandonTransferCall(core: CoreState<LeadershipTransferHost>, now: number, transferId: number): void {
+  advanceClock(core, now);
+  const transfer = core.transfer;
+  if (transfer === null || !transfer.transferIds.includes(transferId)) return;
+  transfer.transferIds = transfer.transferIds.filter((waiting) => waiting !== transferId);
+  if (transfer.transferIds.length === 0) abandonTransfer(core, 'cancelled');
+}
+
+/** Sends TimeoutNow once the target's log matches ours. */
+export function advanceTransfer(core: CoreState<LeadershipTransferHost>): void {
+  const transfer = core.transfer;
+  if (transfer === null || core.role !== 'leader' || transfer.timeoutSent) return;
+  const progress = core.progress.get(transfer.target);
+  if (progress === undefined) {
+    abandonTransfer(core, 'notVoter');
+    return;
+  }
+  if (progress.matchIndex < core.log.lastIndex) {
+    core.host.sendAppend(transfer.target);
+    return;
+  }
+  transfer.timeoutSent = true;
+  send(core, transfer.target, { type: 'timeoutNow', term: core.currentTerm });
+}
+
+export function abandonTransfer(core: CoreState<LeadershipTransferHost>, reason: TransferAbandonReason): void {
+  const transfer = core.transfer;
+  if (transfer === null) return;
+  core.transfer = null;
+  // A TimeoutNow still waiting in this step's output has not left the node: withdrawn, so an
+  // abandoned transfer (cancelTransfer() right after transferLeadership(), say) leaves
+  // leadership where it is instead of reporting failure while the target takes over.
+  if (transfer.timeoutSent) core.messages = core.messages.filter((outbound) => outbound.to !== transfer.target || outbound.message.type !== 'timeoutNow');
+  emitTrace(core, { type: 'leadershipTransferAbandoned', target: transfer.target, reason });
+  for (const transferId of transfer.transferIds) core.transferOutcomes.push({ transferId, failure: reason });
+  // Proposals held while handing over resume here, and so do leaving a joint configuration and
+  // a change asked for meanwhile.
+  if (core.role === 'leader') {
+    core.host.adoptForwardsAsLeader();
+    core.host.advanceMembershipChange();
+    const held = core.heldMembershipChange;
+    core.heldMembershipChange = null;
+    if (held !== null) core.host.changeMembership(core.now, held.changeId, held.target);
+  }
+}

@@ -1,0 +1,64 @@
+// Membership changes (§6): joint consensus through C_old,new, then C_new once that commits; a
+// change of learners only needs no joint phase.
+import { sameConfig, sameMembers } from './config-compare.ts';
+import type { CoreState } from './core-state.ts';
+import { advanceClock } from './core-time.ts';
+import { appendConfig } from './log-writes.ts';
+import { isVoter, latestConfigIndex } from './membership-state.ts';
+import type { MembershipFailure } from './ready.ts';
+import type { ClusterConfig, ConfigPayload, NodeId, StepDownReason } from './types.ts';
+
+/** What a membership change needs of the rest of the engine (raft-core.ts wires it). */
+export interface MembershipChangeHost {
+  becomeFollower(term: number, leader: NodeId | null, reason: StepDownReason | 'electionLost'): void;
+}
+
+/** §6 joint consensus: C_old,new, then C_new once that commits. The outcome comes in a ready. */
+export function changeMembership(core: CoreState<MembershipChangeHost>, now: number, changeId: number, target: ClusterConfig): void {
+  advanceClock(core, now);
+  const fail = (failure: MembershipFailure): void => {
+    core.membershipOutcomes.push({ changeId, failure });
+  };
+  if (core.role !== 'leader') return fail('notLeader');
+  if (core.membershipChange !== null || core.heldMembershipChange !== null || latestConfigIndex(core) > core.commitIndex || core.membership.payload.old !== null) return fail('inProgress');
+  const current = core.membership.payload.new;
+  if (sameConfig(current, target)) {
+    core.membershipOutcomes.push({ changeId, failure: null });
+    return;
+  }
+  if (core.transfer !== null) {
+    core.heldMembershipChange = { changeId, target };
+    return;
+  }
+  // A change that keeps the voters (learners only) needs no joint phase: majorities are unchanged.
+  const sameVoters = sameMembers(current.voters, target.voters);
+  const payload: ConfigPayload = sameVoters ? { old: null, new: target } : { old: current, new: target };
+  const entry = appendConfig(core, payload);
+  core.membershipChange = { changeId, target, awaitingIndex: entry.index, joint: !sameVoters };
+}
+
+/** Runs on every commit advance of a leader: leaves a committed joint config, finishes changes. */
+export function advanceMembershipChange(core: CoreState<MembershipChangeHost>): void {
+  if (core.role !== 'leader') return;
+  const configIndex = latestConfigIndex(core);
+  if (configIndex > core.commitIndex) return;
+  const payload = core.membership.payload;
+  if (payload.old !== null) {
+    // C_old,new committed (by us or a previous leader): now C_new alone. Not while handing
+    // leadership over: an entry appended once TimeoutNow is out leaves the target's log behind
+    // ours, so the voters deny it the election the transfer asked for (logNotUpToDate). The
+    // target leaves the joint configuration itself once it leads; an abandoned transfer
+    // resumes it here.
+    if (core.transfer !== null) return;
+    const entry = appendConfig(core, { old: null, new: payload.new });
+    if (core.membershipChange !== null) core.membershipChange.awaitingIndex = entry.index;
+    return;
+  }
+  for (const peer of [...core.progress.keys()]) if (!core.membership.members.has(peer)) core.progress.delete(peer);
+  const change = core.membershipChange;
+  if (change !== null && configIndex >= change.awaitingIndex) {
+    core.membershipOutcomes.push({ changeId: change.changeId, failure: null });
+    core.membershipChange = null;
+  }
+  if (!isVoter(core, core.id)) core.host.becomeFollower(core.currentTerm, null, 'removedFromConfig');
+}

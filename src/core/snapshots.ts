@@ -1,0 +1,159 @@
+// Snapshots and compaction (§7): the application's state replaces the log behind it; a leader
+// streams its snapshot, paced, to a follower that needs entries it compacted away, and a
+// follower reassembles and installs one.
+import { assert, assertUnreachable } from './assert.ts';
+import { emitTrace, pushMetric, refuse, send, sendAfterPersist } from './core-output.ts';
+import { applicableIndex, type CoreState } from './core-state.ts';
+import { advanceClock } from './core-time.ts';
+import { truncateLog } from './log-writes.ts';
+import { adoptMembership, configAt, latestConfigPayload } from './membership-state.ts';
+import type { InstallSnapshot, InstallSnapshotResponse } from './messages.ts';
+import { becomeProbe, type FollowerProgress } from './progress.ts';
+import { acceptChunk } from './snapshot-reassembly.ts';
+import { acknowledgeSnapshotOffset, beginSnapshotStream, nextSnapshotChunks, snapshotChunkDueAt } from './snapshot-sender.ts';
+import type { NodeId, SnapshotMeta } from './types.ts';
+
+/** What snapshots need of the rest of the engine (raft-core.ts wires it). */
+export interface SnapshotsHost {
+  maybeAdvanceCommit(): void;
+  sendAppend(peer: NodeId): void;
+}
+
+/**
+ * The application's state through `throughIndex`: store it and compact the log behind it.
+ * False when it is not newer than the snapshot or the floor this node has (nothing changes).
+ */
+export function publishSnapshot(core: CoreState<SnapshotsHost>, now: number, throughIndex: number, state: Uint8Array): boolean {
+  advanceClock(core, now);
+  assert(throughIndex <= applicableIndex(core), `snapshot through ${throughIndex} is beyond the applied index ${applicableIndex(core)}`);
+  if (core.snapshot !== null && throughIndex <= core.snapshot.meta.lastIncludedIndex) return false;
+  if (throughIndex <= core.log.floorIndex) return false;
+  const term = core.log.termAt(throughIndex) as number;
+  const meta: SnapshotMeta = { lastIncludedIndex: throughIndex, lastIncludedTerm: term, config: configAt(core, throughIndex) };
+  core.snapshot = { meta, state };
+  const compactThrough = Math.max(core.log.floorIndex, Math.min(throughIndex - core.config.snapshotTrailingEntries, lowestPendingForwardFloor(core)));
+  core.pendingSnapshotWrite = { meta, state, discardLogThrough: compactThrough };
+  compactLog(core, compactThrough);
+  return true;
+}
+
+/**
+ * How far the log may be compacted without losing an entry a pending forward must be checked
+ * against. The leader's answer (appended at index i, term t) can arrive after entry i was
+ * applied, and then the entry must still be in the log: without it the proposal's fate is
+ * unknown. Forwards settle within a round trip, so this holds compaction back only briefly.
+ */
+function lowestPendingForwardFloor(core: CoreState<SnapshotsHost>): number {
+  let lowest = Number.POSITIVE_INFINITY;
+  for (const forward of core.forwards.values()) lowest = Math.min(lowest, forward.committedBefore);
+  return lowest;
+}
+
+function compactLog(core: CoreState<SnapshotsHost>, throughIndex: number): void {
+  if (throughIndex <= core.log.floorIndex) return;
+  core.snapshotConfig = configAt(core, throughIndex);
+  core.log.compactThrough(throughIndex, core.log.termAt(throughIndex) as number);
+  emitTrace(core, { type: 'compacted', throughIndex });
+}
+
+export function beginSnapshotTransfer(core: CoreState<SnapshotsHost>, progress: FollowerProgress): void {
+  assert(core.snapshot !== null, 'a follower needs entries below the floor but no snapshot exists');
+  beginSnapshotStream(progress, core.snapshot.meta.lastIncludedIndex, core.now);
+}
+
+/** The earliest pacing deadline of the snapshot streams that wait only for it. */
+export function pacedSnapshotDeadline(core: CoreState<SnapshotsHost>): number {
+  if (core.snapshot === null) return Number.POSITIVE_INFINITY;
+  let deadline = Number.POSITIVE_INFINITY;
+  for (const progress of core.progress.values()) deadline = Math.min(deadline, snapshotChunkDueAt(progress, core.snapshot.state.length, core.snapshotPace));
+  return deadline;
+}
+
+export function sendPacedSnapshotChunks(core: CoreState<SnapshotsHost>): void {
+  if (core.snapshot === null) return;
+  for (const [peer, progress] of core.progress) {
+    if (snapshotChunkDueAt(progress, core.snapshot.state.length, core.snapshotPace) <= core.now) sendSnapshotChunks(core, peer, progress);
+  }
+}
+
+/** Sends what the follower's snapshot window and pacing allow. */
+export function sendSnapshotChunks(core: CoreState<SnapshotsHost>, peer: NodeId, progress: FollowerProgress): void {
+  const snapshot = core.snapshot;
+  if (snapshot === null) return;
+  if (snapshot.meta.lastIncludedIndex !== progress.snapshotIndex) beginSnapshotTransfer(core, progress);
+  for (const chunk of nextSnapshotChunks(progress, snapshot.state.length, core.snapshotPace, core.now)) {
+    sendSnapshotChunk(core, peer, snapshot, chunk.offset, snapshot.state.subarray(chunk.offset, chunk.offset + chunk.length));
+  }
+}
+
+function sendSnapshotChunk(core: CoreState<SnapshotsHost>, peer: NodeId, snapshot: { meta: SnapshotMeta; state: Uint8Array }, offset: number, data: Uint8Array): void {
+  if (offset === 0) emitTrace(core, { type: 'installSnapshot', to: peer, lastIncludedIndex: snapshot.meta.lastIncludedIndex });
+  send(core, peer, { type: 'installSnapshot', term: core.currentTerm, meta: snapshot.meta, totalBytes: snapshot.state.length, offset, data });
+}
+
+export function handleSnapshotResponse(core: CoreState<SnapshotsHost>, from: NodeId, response: InstallSnapshotResponse): void {
+  const progress = core.progress.get(from);
+  if (core.role !== 'leader' || progress === undefined) return;
+  progress.lastResponseAt = core.now;
+  if (progress.state !== 'snapshot' || response.lastIncludedIndex !== progress.snapshotIndex) return;
+  if (response.installed) {
+    progress.matchIndex = Math.max(progress.matchIndex, Math.min(response.lastIncludedIndex, core.log.lastIndex));
+    becomeProbe(progress);
+    core.host.maybeAdvanceCommit();
+    core.host.sendAppend(from);
+    return;
+  }
+  acknowledgeSnapshotOffset(progress, response.nextOffset, core.now, core.config.heartbeatIntervalMs, core.snapshotStallBounds);
+  sendSnapshotChunks(core, from, progress);
+}
+
+export function handleInstallSnapshot(core: CoreState<SnapshotsHost>, from: NodeId, message: InstallSnapshot): void {
+  const respond = (nextOffset: number, installed: boolean): void => {
+    const response: InstallSnapshotResponse = { type: 'installSnapshotResponse', term: core.currentTerm, lastIncludedIndex: message.meta.lastIncludedIndex, nextOffset, installed };
+    if (installed) sendAfterPersist(core, from, response);
+    else send(core, from, response);
+  };
+  if (message.meta.lastIncludedIndex <= core.commitIndex) {
+    respond(message.totalBytes, true); // already have everything it covers
+    return;
+  }
+  const verdict = acceptChunk(core.reassembly, message, core.config.snapshotTotalCeilingBytes);
+  switch (verdict.type) {
+    case 'tooLarge':
+      pushMetric(core, { type: 'snapshotRejectedSizeCeiling', from, totalBytes: message.totalBytes });
+      refuse(core, from, 'outOfRange', message.term);
+      return;
+    case 'invalidMeta':
+      refuse(core, from, 'outOfRange', message.term);
+      return;
+    case 'stale':
+      return; // the leader no longer streams it: an answer would be dropped there
+    case 'progress':
+      core.reassembly = verdict.reassembly;
+      respond(verdict.reassembly.received, false);
+      return;
+    case 'complete':
+      core.reassembly = null;
+      installSnapshot(core, message.meta, verdict.state);
+      respond(message.totalBytes, true);
+      return;
+    default:
+      assertUnreachable(verdict);
+  }
+}
+
+/** Atomically: storage (snapshot, then the log after it), then the install instruction. */
+function installSnapshot(core: CoreState<SnapshotsHost>, meta: SnapshotMeta, state: Uint8Array): void {
+  const index = meta.lastIncludedIndex;
+  if (core.log.termAt(index) !== meta.lastIncludedTerm && core.log.lastIndex > core.commitIndex) {
+    truncateLog(core, core.commitIndex + 1);
+  }
+  core.log.compactThrough(index, meta.lastIncludedTerm);
+  core.snapshotConfig = meta.config ?? core.snapshotConfig;
+  core.snapshot = { meta, state };
+  core.unwrittenEntries = core.unwrittenEntries.filter((entry) => entry.index > index);
+  core.pendingSnapshotWrite = { meta, state, discardLogThrough: index };
+  if (index > core.commitIndex) core.commitIndex = index;
+  adoptMembership(core, latestConfigPayload(core), index);
+  emitTrace(core, { type: 'installSnapshotAccepted', lastIncludedIndex: index });
+}
