@@ -1,0 +1,145 @@
+// Proposals as the leader takes them: its own callers' and those followers forward, appended
+// once per dedup key while its log holds the entry (the leader dedup cache, a retry of its own
+// caller found in the newest entries). Not leading, a proposal is forwarded
+// (proposal-forwarding.ts).
+import { dedupWindowSize } from './client-session-format.ts';
+import { refuse, send } from './core-output.ts';
+import { type CoreState, frameOverheadBytes, leaderDedupCacheSize, type PendingForward } from './core-state.ts';
+import { advanceClock } from './core-time.ts';
+import { commandEntrySizeBound } from './entry-size.ts';
+import { type CachedAppend, carriesKey } from './leader-dedup-cache.ts';
+import { appendAsLeader } from './log-writes.ts';
+import type { ForwardPropose, ForwardProposeResponse } from './messages.ts';
+import type { AwaitedProposal } from './proposal-waiters.ts';
+import type { ProposalFailure } from './ready.ts';
+import { type DedupKey, type LogEntry, maxLogIndex, type NodeId } from './types.ts';
+
+/** What proposals at the leader need of the rest of the engine (raft-core.ts wires it). */
+export interface LeaderProposalsHost {
+  awaitExisting(index: number, item: AwaitedProposal): void;
+  outsideCluster(): boolean;
+  sendForward(forward: PendingForward): void;
+  tellNotMember(to: NodeId): void;
+}
+
+/** How far back a leader looks for a request its own application proposed again (rare: see retriedLocalEntry). */
+const localRetryScanEntries = 4 * dedupWindowSize;
+/** Clients whose request ids a leader follows for its own proposals: a node's own identities, re-minted now and then. */
+const maxLocalClients = 64;
+
+/** A proposal from this node's caller. The outcome arrives in a later ready. */
+export function propose(core: CoreState<LeaderProposalsHost>, now: number, proposalId: number, command: Uint8Array, dedupKey: DedupKey | null): void {
+  advanceClock(core, now);
+  if (core.role === 'leader' && core.transfer === null) {
+    const failure = admissionFailure(core);
+    if (failure !== null) {
+      core.outcomes.push({ type: 'failed', proposalId, failure });
+      return;
+    }
+    // A request re-proposed under its key (a durable id replayed) waits on the entry we hold.
+    const held = cachedEntryFor(core, dedupKey) ?? retriedLocalEntry(core, dedupKey);
+    if (held !== null) {
+      if (core.reportAcceptance) core.outcomes.push({ type: 'accepted', proposalId, index: held.index });
+      core.host.awaitExisting(held.index, { proposalId, term: held.term, local: true });
+      return;
+    }
+    const entry = appendAsLeader(core, command, dedupKey);
+    if (dedupKey !== null) noteLocalRequest(core, dedupKey);
+    core.awaited.add(entry.index, { proposalId, term: entry.term, local: true });
+    if (core.reportAcceptance) core.outcomes.push({ type: 'accepted', proposalId, index: entry.index });
+    return;
+  }
+  if (core.host.outsideCluster()) {
+    core.outcomes.push({ type: 'failed', proposalId, failure: 'notMember' });
+    return;
+  }
+  // Not leading, or handing leadership over: the proposal waits for (or goes to) the leader.
+  const forward: PendingForward = { proposalId, command, dedupKey, correlationId: 0, sentTo: null, sentAt: now, retryAfterMs: core.config.electionTimeoutMaxMs, appended: null, committedBefore: core.commitIndex };
+  core.forwards.set(proposalId, forward);
+  core.host.sendForward(forward);
+}
+
+/**
+ * A new leader's log can hold an entry an earlier leader appended for a proposal whose answer
+ * never reached its proposer (the answer lost, or the leader gone first). The proposal is then
+ * retried under its dedup key: the proposer's forward to us, our own pending forward adopted
+ * below, or the application re-proposing a durable request id after LeadershipLostError. The
+ * entry is ours for good (a leader never changes its own log) and commits with our no-op, so
+ * the retry waits on it: appended again, the command would commit twice, the session table
+ * would skip the copy, and the proposer's acknowledgement would name the skipped copy. The
+ * newest keyed entries are remembered, up to the cache's size (a bounded scan, once a term).
+ */
+export function rememberInheritedDedupKeys(core: CoreState<LeaderProposalsHost>): void {
+  const first = Math.max(core.log.floorIndex + 1, core.log.lastIndex - leaderDedupCacheSize + 1);
+  for (let index = first; index <= core.log.lastIndex; index += 1) {
+    const entry = core.log.entryAt(index);
+    if (entry?.dedupKey !== undefined) rememberDedup(core, entry.dedupKey, entry);
+  }
+}
+
+/** The entry this leader's log holds for a retried request, if its dedup cache remembers one (appended or inherited). */
+export function cachedEntryFor(core: CoreState<LeaderProposalsHost>, dedupKey: DedupKey | null): CachedAppend | null {
+  if (dedupKey === null) return null;
+  const cached = core.leaderDedupCache.get(dedupKey);
+  return cached !== undefined && core.log.termAt(cached.index) === cached.term ? cached : null;
+}
+
+/**
+ * An application whose call timed out may propose the same request again while this node still
+ * leads. Remembering every own proposal in the dedup cache cost about a microsecond each on the
+ * hot path; instead the highest request id appended per client is kept (one map write), and
+ * only a request at or below it (a retry, or a caller numbering its requests out of order)
+ * looks back through the newest entries of the log for its key. Entries of our own log with the
+ * same key and a term we find there are the request's own (keys are unique).
+ */
+function retriedLocalEntry(core: CoreState<LeaderProposalsHost>, dedupKey: DedupKey | null): CachedAppend | null {
+  if (dedupKey === null) return null;
+  const highWater = core.localRequestHighWater.get(dedupKey.clientId);
+  if (highWater === undefined || dedupKey.requestId > highWater) return null;
+  const last = Math.max(core.log.floorIndex + 1, core.log.lastIndex - localRetryScanEntries + 1);
+  for (let index = core.log.lastIndex; index >= last; index -= 1) {
+    const entry = core.log.entryAt(index);
+    if (entry !== undefined && carriesKey(entry, dedupKey)) return { index, term: entry.term };
+  }
+  return null;
+}
+
+function noteLocalRequest(core: CoreState<LeaderProposalsHost>, dedupKey: DedupKey): void {
+  const highWater = core.localRequestHighWater.get(dedupKey.clientId);
+  if (highWater !== undefined && highWater >= dedupKey.requestId) return;
+  // Bounded: forgetting only sends a rare retry down the append path, as before.
+  if (highWater === undefined && core.localRequestHighWater.size >= maxLocalClients) core.localRequestHighWater.clear();
+  core.localRequestHighWater.set(dedupKey.clientId, dedupKey.requestId);
+}
+
+function admissionFailure(core: CoreState<LeaderProposalsHost>): ProposalFailure | null {
+  const uncommitted = core.log.lastIndex - core.commitIndex;
+  // At the index ceiling (reached only through a hostile peer's snapshot): see maxLogIndex.
+  return uncommitted >= core.config.maxPendingProposals || core.log.lastIndex >= maxLogIndex ? 'overloaded' : null;
+}
+
+export function handleForwardPropose(core: CoreState<LeaderProposalsHost>, from: NodeId, message: ForwardPropose): void {
+  const respond = (outcome: ForwardProposeResponse['outcome']): void => {
+    send(core, from, { type: 'forwardProposeResponse', correlationId: message.correlationId, outcome });
+  };
+  // Only admitted members (voters and learners) may write to the log.
+  if (!core.membership.members.has(from)) {
+    core.host.tellNotMember(from);
+    return refuse(core, from, 'senderNotMember', 0);
+  }
+  if (core.role !== 'leader') return respond({ type: 'notLeader' });
+  // An entry whose AppendEntries exceeds the transport's frame limit is never delivered: once
+  // appended, it and every entry after it would be resent forever and never commit. A proposer's
+  // own driver refuses such commands, so only a faulty peer forwards one; it is left unanswered.
+  if (commandEntrySizeBound(message.command.length, message.dedupKey) + frameOverheadBytes > core.maxFrameBytes) return refuse(core, from, 'commandTooLarge', 0);
+  const cached = cachedEntryFor(core, message.dedupKey);
+  if (cached !== null) return respond({ type: 'appended', index: cached.index, term: cached.term });
+  if (admissionFailure(core) !== null || core.transfer !== null) return respond({ type: 'busy' });
+  const entry = appendAsLeader(core, message.command, message.dedupKey);
+  if (message.dedupKey !== null) rememberDedup(core, message.dedupKey, entry);
+  respond({ type: 'appended', index: entry.index, term: entry.term });
+}
+
+function rememberDedup(core: CoreState<LeaderProposalsHost>, key: DedupKey, entry: LogEntry): void {
+  core.leaderDedupCache.remember(key, entry.index, entry.term);
+}

@@ -1,0 +1,70 @@
+// Outside the cluster: a leader tells a non-member so, and a node that learns it is outside
+// (told, or removed by a configuration) fails the calls that would wait forever on a leader.
+import { pushMetric, refuse, send } from './core-output.ts';
+import type { CoreState } from './core-state.ts';
+import { latestConfigIndex } from './membership-state.ts';
+import type { NotMember } from './messages.ts';
+import { isValidCounter, type NodeId } from './types.ts';
+
+/**
+ * A leader answers a request from outside its configuration, so the asker stops waiting. Only
+ * a leader's configuration is authoritative: a follower may not have heard of a newcomer yet.
+ */
+export function tellNotMember(core: CoreState, to: NodeId): void {
+  if (core.role !== 'leader') return;
+  send(core, to, { type: 'notMember', term: core.currentTerm, configIndex: latestConfigIndex(core) });
+}
+
+export function handleNotMember(core: CoreState, from: NodeId, message: NotMember): void {
+  if (!core.membership.members.has(from)) return refuse(core, from, 'senderNotMember', 0);
+  if (!isValidCounter(message.term) || !isValidCounter(message.configIndex)) return refuse(core, from, 'outOfRange', 0);
+  // A deposed leader's older configuration must not talk a node added since out of the cluster:
+  // whoever added it led a term at least as new as the one this node has seen since.
+  if (message.term < core.currentTerm || core.role === 'leader') return;
+  // Only a leader says this, and a term's leader is pinned once heard: another member claiming
+  // to speak for that term is disproved (SPEC "Leader authority"). A faulty follower's notice
+  // would otherwise fail this node's proposals and reads and stop it campaigning.
+  const pinned = core.pinnedLeader;
+  if (pinned !== null && pinned.term === message.term && pinned.leaderId !== from) return refuse(core, from, 'notMemberNotFromLeader', message.term);
+  // A notice overtaken by the configuration that re-admitted this node (frames may arrive out of
+  // order) says nothing about now.
+  if (core.membership.members.has(core.id) && latestConfigIndex(core) > message.configIndex) return;
+  core.removalNotice = { from, term: message.term, configIndex: message.configIndex, at: core.now };
+}
+
+/**
+ * Outside the cluster: a leader said so lately, or a configuration this node received (in its
+ * log or a snapshot) leaves it out and no leader replicates to it any more. A bootstrap
+ * configuration without it does not count: a newcomer waits there to be admitted. While a
+ * leader still replicates, the node may be catching up through its own removal towards the
+ * configuration that re-admitted it, or be a removed member still receiving the log until the
+ * change commits. A removed leader counts once it has stepped down.
+ */
+export function outsideCluster(core: CoreState): boolean {
+  if (core.role === 'leader') return false;
+  if (core.removalNotice !== null) return true;
+  const hearingLeader = core.leaderId !== null && core.now - core.lastLeaderContact < core.config.electionTimeoutMinMs;
+  return core.removedByConfig && !hearingLeader;
+}
+
+/**
+ * Proposals and reads waiting on a leader would wait forever outside the cluster (no leader
+ * replicates to this node, or answers it): they fail instead, and the node says so once.
+ */
+export function settleCallsOutsideCluster(core: CoreState): void {
+  const outside = outsideCluster(core);
+  if (!outside) return;
+  if (!core.reportedOutside) {
+    core.reportedOutside = true;
+    const notice = core.removalNotice;
+    pushMetric(core, notice === null ? { type: 'removedFromCluster', toldBy: null, term: core.currentTerm, configIndex: latestConfigIndex(core) } : { type: 'removedFromCluster', toldBy: notice.from, term: notice.term, configIndex: notice.configIndex });
+  }
+  for (const forward of core.forwards.values()) {
+    // A forward never sent is known not to be in the log; one sent may have been appended.
+    core.outcomes.push({ type: 'failed', proposalId: forward.proposalId, failure: forward.correlationId === 0 ? 'notMember' : 'removedWhileInFlight' });
+    core.awaited.remove(forward.proposalId);
+  }
+  core.forwards.clear();
+  for (const read of core.pendingReads.values()) core.reads.push({ readId: read.readId, failure: 'notMember' });
+  core.pendingReads.clear();
+}

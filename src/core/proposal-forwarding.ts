@@ -1,0 +1,159 @@
+// Forwarding (SPEC "Untrusted peers", "Exactly-once"): a follower's proposals go to the leader
+// under their dedup key and are sent again, with backoff, until the leader says where it
+// appended them; a node that becomes leader takes its own pending forwards over.
+import { assertUnreachable } from './assert.ts';
+import { refuse, send } from './core-output.ts';
+import type { CoreState, PendingForward, PendingRead } from './core-state.ts';
+import type { RefusalReason } from './events.ts';
+import { type CachedAppend, carriesKey } from './leader-dedup-cache.ts';
+import { appendAsLeader } from './log-writes.ts';
+import type { ForwardProposeResponse } from './messages.ts';
+import type { AwaitedProposal } from './proposal-waiters.ts';
+import { type DedupKey, isValidCounter, maxLogIndex, type NodeId } from './types.ts';
+
+/** What forwarding needs of the rest of the engine (raft-core.ts wires it). */
+export interface ProposalForwardingHost {
+  awaitExisting(index: number, item: AwaitedProposal): void;
+  cachedEntryFor(dedupKey: DedupKey | null): CachedAppend | null;
+  sendReadRequest(read: PendingRead): void;
+  settleLost(item: AwaitedProposal): void;
+}
+
+/**
+ * A forward unanswered by the same leader is sent again after an election timeout, then after
+ * twice as long each time, up to this many election timeouts. A fixed timeout collapsed a busy
+ * cluster: once queueing delay passed it, every pipelined forward was sent twice, which made the
+ * queues longer still. A new leader gets every forward at once (they are safe to retry).
+ */
+const maxForwardBackoffElectionTimeouts = 8;
+
+export function sendForward(core: CoreState<ProposalForwardingHost>, forward: PendingForward): void {
+  const leader = core.leaderId;
+  if (leader === null || leader === core.id) {
+    forward.sentTo = null;
+    return;
+  }
+  core.forwards.correlate(forward, core.nextCorrelationId++);
+  const maxRetryAfterMs = maxForwardBackoffElectionTimeouts * core.config.electionTimeoutMaxMs;
+  forward.retryAfterMs = forward.sentTo === leader ? Math.min(2 * forward.retryAfterMs, maxRetryAfterMs) : core.config.electionTimeoutMaxMs;
+  forward.sentTo = leader;
+  forward.sentAt = core.now;
+  send(core, leader, { type: 'forwardPropose', correlationId: forward.correlationId, command: forward.command, dedupKey: forward.dedupKey });
+}
+
+/** Re-sends forwards that have no leader, went to an old leader, or got no answer in time. */
+export function retryForwards(core: CoreState<ProposalForwardingHost>): void {
+  for (const read of core.pendingReads.values()) {
+    const stale = read.sentTo !== core.leaderId || core.now - read.sentAt >= core.config.electionTimeoutMaxMs;
+    if (read.sentTo === null || stale) core.host.sendReadRequest(read);
+  }
+  for (const forward of core.forwards.values()) {
+    if (forward.appended !== null) continue;
+    const stale = forward.sentTo !== core.leaderId || core.now - forward.sentAt >= forward.retryAfterMs;
+    if (forward.sentTo === null || stale) sendForward(core, forward);
+  }
+}
+
+export function handleForwardResponse(core: CoreState<ProposalForwardingHost>, from: NodeId, message: ForwardProposeResponse): void {
+  const forward = core.forwards.findByCorrelation(message.correlationId);
+  // A nonce is honoured only from the peer it was sent to (SPEC "Untrusted peers").
+  if (forward === undefined || forward.sentTo !== from || forward.appended !== null) return;
+  const outcome = message.outcome;
+  switch (outcome.type) {
+    case 'appended': {
+      const verdict = forwardAnswerVerdict(core, from, forward, outcome.index, outcome.term);
+      if (verdict === 'ignore') return;
+      if (verdict !== 'accept') return refuse(core, from, verdict, 0);
+      forward.appended = { index: outcome.index, term: outcome.term };
+      // Accepted by the leader: the proposer reports it as a leader's own proposals are, so
+      // proposeAccepted comes with every proposal, whichever role this node holds.
+      if (core.reportAcceptance) core.outcomes.push({ type: 'accepted', proposalId: forward.proposalId, index: outcome.index });
+      const item: AwaitedProposal = { proposalId: forward.proposalId, term: outcome.term, local: false };
+      // Already outlived (a later term committed below it while the answer travelled): the
+      // sweep for this committed term is past, so it is settled here, or it would wait forever.
+      if (outcome.index > core.commitIndex && outcome.term < (core.log.termAt(core.commitIndex) ?? 0)) return core.host.settleLost(item);
+      core.host.awaitExisting(outcome.index, item);
+      return;
+    }
+    case 'notLeader':
+      if (core.leaderId === from) core.leaderId = null;
+      forward.sentTo = null;
+      return;
+    case 'busy':
+      // Retried by the next tick after a heartbeat interval. A busy leader answered at once, so
+      // this says nothing about lost frames: the backoff starts over.
+      forward.retryAfterMs = core.config.electionTimeoutMaxMs;
+      forward.sentAt = core.now - forward.retryAfterMs + core.config.heartbeatIntervalMs;
+      return;
+    default:
+      assertUnreachable(outcome);
+  }
+}
+
+/**
+ * Whether a leader's "appended at (index, term)" is taken (SPEC "Untrusted peers"); 'ignore'
+ * sets it aside silently and the forward is sent again later (safe: the same dedup key).
+ * - No entry of this node ever lands above maxLogIndex, so waiting on one there would hang.
+ * - A leader's log holds every entry committed here, so it appends past them: an index at or
+ *   below them names some other, committed entry, whose term would match and report this
+ *   proposal committed as that entry. The exception is checked against this node's own log:
+ *   an honest leader's dedup cache names the committed entry of a request id a caller
+ *   re-proposed (SPEC's exactly-once recipe, replayed after a crash), and when the entry this
+ *   node holds there carries the same term and the same dedup key, it is this proposal's entry:
+ *   taken. Set aside, it was forwarded again to the same answer forever. (Below this node's
+ *   compaction floor nothing can be checked: set aside.)
+ * - A term newer than this node's, or its own term from anyone but the leader pinned for it
+ *   (a leader re-elected in a term not heard of here yet), cannot be checked: set aside. An
+ *   older term can be honest (a leader's dedup cache answers with an entry it appended while
+ *   leading an earlier term). So the term of an answer taken is older than this node's, or
+ *   that of the leader answering, and the wait on it ends once a leader of a later term
+ *   commits anything (settleOutlived): only the answering leader, while it still leads, can
+ *   hold it up, and it could as well withhold an honest entry. A bound on the index relative
+ *   to the leader's commit index would add nothing to that, and has no sound value: this node
+ *   may lag the leader's log by any number of entries (a newcomer catching up on a snapshot
+ *   while its user writes), and a refused honest answer is retried to the same answer.
+ */
+function forwardAnswerVerdict(core: CoreState<ProposalForwardingHost>, from: NodeId, forward: PendingForward, index: number, term: number): 'accept' | 'ignore' | RefusalReason {
+  if (!isValidCounter(index) || !isValidCounter(term) || index === 0 || index > maxLogIndex) return 'outOfRange';
+  if (index <= forward.committedBefore) return holdsForwardedEntry(core, forward, index, term) ? 'accept' : 'ignore';
+  const fromPinnedLeader = core.pinnedLeader?.term === term && core.pinnedLeader.leaderId === from;
+  if (term > core.currentTerm || (term === core.currentTerm && !fromPinnedLeader)) return 'ignore';
+  return 'accept';
+}
+
+/**
+ * Whether this node's log holds, at (index, term), an entry under the forward's own dedup key:
+ * the answer to a request re-proposed after it committed (a durable id replayed), which a new
+ * leader answers with the entry it inherited. Keys are unique per client and request (SPEC
+ * "Exactly-once"), so that entry is this request's, and it is committed here: it settles at
+ * once. An entry behind this node's snapshot cannot be checked, and the answer is set aside.
+ */
+function holdsForwardedEntry(core: CoreState<ProposalForwardingHost>, forward: PendingForward, index: number, term: number): boolean {
+  const entry = core.log.entryAt(index);
+  return forward.dedupKey !== null && entry?.term === term && carriesKey(entry, forward.dedupKey);
+}
+
+/** A new leader takes over its own pending forwards: they are in its log or get appended. */
+export function adoptForwardsAsLeader(core: CoreState<ProposalForwardingHost>): void {
+  for (const forward of core.forwards.values()) {
+    const appended = forward.appended;
+    if (appended !== null && core.log.termAt(appended.index) === appended.term) {
+      core.awaited.remove(forward.proposalId);
+      core.awaited.add(appended.index, { proposalId: forward.proposalId, term: appended.term, local: true });
+      continue;
+    }
+    if (appended !== null) core.awaited.remove(forward.proposalId);
+    // Appended by an earlier leader whose answer never came: our log holds it (see rememberInheritedDedupKeys).
+    const inherited = core.host.cachedEntryFor(forward.dedupKey);
+    if (inherited !== null) {
+      if (core.reportAcceptance && appended === null) core.outcomes.push({ type: 'accepted', proposalId: forward.proposalId, index: inherited.index });
+      core.host.awaitExisting(inherited.index, { proposalId: forward.proposalId, term: inherited.term, local: true });
+      continue;
+    }
+    const entry = appendAsLeader(core, forward.command, forward.dedupKey);
+    // First accepted now (one held through a transfer, or never answered): reported once.
+    if (core.reportAcceptance && appended === null) core.outcomes.push({ type: 'accepted', proposalId: forward.proposalId, index: entry.index });
+    core.awaited.add(entry.index, { proposalId: forward.proposalId, term: entry.term, local: true });
+  }
+  core.forwards.clear();
+}
