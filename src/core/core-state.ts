@@ -185,8 +185,8 @@ export interface CoreState<Host = unknown> {
 
 /**
  * The state a node starts in. The membership, the latest config entry, whether a configuration
- * removed this node, and the role are derived from the log by the caller (membership-state.ts)
- * once the log exists: the placeholders here are overwritten before the engine takes an input.
+ * removed this node, and the role are derived from the log (membership-state.ts) by RaftCore's
+ * constructor once the log exists: these placeholders are overwritten before any input.
  */
 export function createCoreState<Host>(options: RaftCoreOptions, host: Host): CoreState<Host> {
   const random = options.random;

@@ -1,8 +1,8 @@
 // The leader's best-effort cache of recently appended forwarded requests (SPEC §8): a forward
 // retried to a leader that already appended it is answered with the same index instead of being
-// appended again. A new leader fills it with the keys of the entries it inherited (RaftCore
-// rememberInheritedDedupKeys). The authoritative duplicate check is the application's
-// ClientSessionTable.
+// appended again. A new leader fills it with the keys of the entries it inherited
+// (rememberInheritedDedupKeys in leader-proposals.ts). The authoritative duplicate check is the
+// application's ClientSessionTable.
 //
 // Keyed by (client, request), not by client alone: a follower pipelines up to a dedup window of
 // forwards per client, and when a slow leader makes them all time out, every one of them is

@@ -78,7 +78,7 @@ export class ProposalWaiters {
   /**
    * Takes, in index order, every proposal waiting above `committedIndex` for an entry of a term
    * older than `committedTerm`, the term of the entry at `committedIndex`: such an entry can never
-   * commit (RaftCore.settleOutlived gives the argument).
+   * commit (proposal-completion.ts settleOutlived gives the argument).
    */
   takeOutlived(committedIndex: number, committedTerm: number): Array<{ index: number; waiting: AwaitedProposal[] }> {
     const groups: Array<{ index: number; waiting: AwaitedProposal[] }> = [];

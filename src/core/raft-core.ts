@@ -1,6 +1,21 @@
 // The deterministic Raft state machine. Inputs arrive as method calls carrying the current clock
 // reading; everything the outside world must do comes back through takeReady(). No timers, no
 // I/O, no awaits: the driver owns time, storage and transport.
+//
+// The engine's mutable state is one CoreState object (core-state.ts), created in one literal so
+// its shape never changes, and each concept of the engine is a module of functions taking it:
+// term-rules, roles, elections, follower-replication, leader-replication, snapshots,
+// membership-change, leadership-transfer, linearizable-reads, leader-proposals,
+// proposal-forwarding, proposal-completion and outside-cluster. All of them build on a small
+// foundation (core-output: messages, metrics, trace and the ready; core-time; membership-state:
+// the configuration in force; log-writes), and none imports another concept: the concepts call
+// each other in circles (a leader that sees a newer term becomes a follower, and a new leader
+// sends appends), so what a module needs of another it names in a host interface of its own
+// and reaches through `core.host`. This file is the only one that imports every module: it wires
+// the one host object that serves them all. Imports point one way, every module's host lists
+// what it depends on, and the hot path (propose, append, answer, commit) stays direct calls
+// within its module. RaftCore keeps the public surface: the inputs, the observable state, and
+// the dispatch of each message to its concept.
 import { assert, assertUnreachable } from './assert.ts';
 import { collectReady, emitTrace, pushMetric, refuse } from './core-output.ts';
 import { applicableIndex, type CoreState, createCoreState, type RaftCoreOptions } from './core-state.ts';
@@ -135,37 +150,39 @@ export class RaftCore {
 
   /** The earliest clock reading at which tick() has work to do. */
   nextDeadline(): number {
-    const transferDeadline = this.core.transfer?.deadline ?? Number.POSITIVE_INFINITY;
-    if (this.core.role === 'leader') return Math.min(this.core.heartbeatDeadline, transferDeadline, pacedSnapshotDeadline(this.core));
-    let deadline = this.core.role === 'learner' && !mayCampaignAsOutgoingVoter(this.core) ? Number.POSITIVE_INFINITY : this.core.electionDeadline;
-    if (this.core.forwards.size > 0 || this.core.pendingReads.size > 0) deadline = Math.min(deadline, this.core.now + this.core.config.heartbeatIntervalMs);
+    const core = this.core;
+    const transferDeadline = core.transfer?.deadline ?? Number.POSITIVE_INFINITY;
+    if (core.role === 'leader') return Math.min(core.heartbeatDeadline, transferDeadline, pacedSnapshotDeadline(core));
+    let deadline = core.role === 'learner' && !mayCampaignAsOutgoingVoter(core) ? Number.POSITIVE_INFINITY : core.electionDeadline;
+    if (core.forwards.size > 0 || core.pendingReads.size > 0) deadline = Math.min(deadline, core.now + core.config.heartbeatIntervalMs);
     return Math.min(deadline, transferDeadline);
   }
 
   // ---- inputs -------------------------------------------------------------------------------
 
   tick(now: number): void {
-    advanceClock(this.core, now);
-    if (this.core.transfer !== null && now >= this.core.transfer.deadline) abandonTransfer(this.core, 'timeout');
-    if (this.core.role === 'leader') {
-      if (now >= this.core.heartbeatDeadline) leaderHeartbeat(this.core);
-      sendPacedSnapshotChunks(this.core);
+    const core = this.core;
+    advanceClock(core, now);
+    if (core.transfer !== null && now >= core.transfer.deadline) abandonTransfer(core, 'timeout');
+    if (core.role === 'leader') {
+      if (now >= core.heartbeatDeadline) leaderHeartbeat(core);
+      sendPacedSnapshotChunks(core);
       return;
     }
     // A notice lapses unless renewed (a live leader answers every request with another): if its
     // sender died, this node may be needed to elect the next leader after all.
-    if (this.core.removalNotice !== null && now - this.core.removalNotice.at >= this.core.config.electionTimeoutMaxMs) this.core.removalNotice = null;
-    retryForwards(this.core);
+    if (core.removalNotice !== null && now - core.removalNotice.at >= core.config.electionTimeoutMaxMs) core.removalNotice = null;
+    retryForwards(core);
     // A witness never campaigns: it only votes for and acknowledges the others. Its timer still
     // restarts, so its next deadline is always in the future. Nor does a node a leader has just
     // told it is outside the cluster (its campaigns would only be refused), unless its own log
     // still lets it campaign as an outgoing voter (the configuration removing it is uncommitted).
-    const toldOutside = this.core.removalNotice !== null && !mayCampaignAsOutgoingVoter(this.core);
-    if ((this.core.config.witness || toldOutside) && now >= this.core.electionDeadline) resetElectionTimer(this.core);
-    if ((this.core.role !== 'learner' || mayCampaignAsOutgoingVoter(this.core)) && !this.core.config.witness && now >= this.core.electionDeadline) {
-      if (this.core.role === 'candidate' || this.core.preCandidate) pushMetric(this.core, { type: 'electionTimedOut', term: this.core.currentTerm });
-      emitTrace(this.core, { type: 'timeout' });
-      startPreVote(this.core);
+    const toldOutside = core.removalNotice !== null && !mayCampaignAsOutgoingVoter(core);
+    if ((core.config.witness || toldOutside) && now >= core.electionDeadline) resetElectionTimer(core);
+    if ((core.role !== 'learner' || mayCampaignAsOutgoingVoter(core)) && !core.config.witness && now >= core.electionDeadline) {
+      if (core.role === 'candidate' || core.preCandidate) pushMetric(core, { type: 'electionTimedOut', term: core.currentTerm });
+      emitTrace(core, { type: 'timeout' });
+      startPreVote(core);
     }
   }
 
@@ -207,18 +224,27 @@ export class RaftCore {
     this.core.awaited.remove(proposalId);
   }
 
+  /**
+   * The application's state through `throughIndex`: store it and compact the log behind it.
+   * False when it is not newer than the snapshot or the floor this node has (nothing changes).
+   */
+  publishSnapshot(now: number, throughIndex: number, state: Uint8Array): boolean {
+    return publishSnapshot(this.core, now, throughIndex, state);
+  }
+
   /** The driver finished writing a ready: its entries (through lastIndex at lastTerm) are durable. */
   persisted(now: number, lastEntry: { index: number; term: number } | null, snapshotIndex = 0): void {
-    advanceClock(this.core, now);
-    assert(this.core.writesInFlight > 0, 'persisted() without a write in flight');
-    this.core.writesInFlight -= 1;
-    this.core.writesPersisted += 1;
+    const core = this.core;
+    advanceClock(core, now);
+    assert(core.writesInFlight > 0, 'persisted() without a write in flight');
+    core.writesInFlight -= 1;
+    core.writesPersisted += 1;
     // An installed snapshot stands for every entry through its index once it is durable.
-    if (snapshotIndex > this.core.persistedIndex && snapshotIndex <= this.core.log.floorIndex) this.core.persistedIndex = snapshotIndex;
-    if (lastEntry !== null && this.core.log.termAt(lastEntry.index) === lastEntry.term && lastEntry.index > this.core.persistedIndex) {
-      this.core.persistedIndex = lastEntry.index;
+    if (snapshotIndex > core.persistedIndex && snapshotIndex <= core.log.floorIndex) core.persistedIndex = snapshotIndex;
+    if (lastEntry !== null && core.log.termAt(lastEntry.index) === lastEntry.term && lastEntry.index > core.persistedIndex) {
+      core.persistedIndex = lastEntry.index;
     }
-    if (this.core.role === 'leader') maybeAdvanceCommit(this.core);
+    if (core.role === 'leader') maybeAdvanceCommit(core);
   }
 
   receive(now: number, from: NodeId, message: RaftMessage): void {
@@ -257,74 +283,65 @@ export class RaftCore {
 
   /** Fails every proposal still tracked (the node is closing). */
   failAll(failure: ProposalFailure): ProposalOutcome[] {
+    const core = this.core;
     const failed: ProposalOutcome[] = [];
-    const ids = new Set<number>(this.core.forwards.keys());
-    for (const proposalId of this.core.awaited.proposalIds()) ids.add(proposalId);
+    const ids = new Set<number>(core.forwards.keys());
+    for (const proposalId of core.awaited.proposalIds()) ids.add(proposalId);
     for (const proposalId of ids) failed.push({ type: 'failed', proposalId, failure });
-    this.core.forwards.clear();
-    this.core.awaited.clear();
-    this.core.pendingReads.clear();
-    this.core.readTracker.drain();
+    core.forwards.clear();
+    core.awaited.clear();
+    core.pendingReads.clear();
+    core.readTracker.drain();
     return failed;
   }
 
-  // ---- term rules and dispatch ----------------------------------------------------------------
+  // ---- dispatch -------------------------------------------------------------------------------
 
   private receiveTermed(from: NodeId, message: Exclude<RaftMessage, ForwardPropose | ForwardProposeResponse | { type: 'readIndexRequest' } | { type: 'readIndexResponse' } | NotMember>): void {
+    const core = this.core;
     if (!isValidCounter(message.term)) {
-      refuse(this.core, from, 'outOfRange', 0);
+      refuse(core, from, 'outOfRange', 0);
       return;
     }
-    if (message.term > this.core.currentTerm + this.core.config.maxTermJump) {
-      refuse(this.core, from, 'termJump', message.term);
+    if (message.term > core.currentTerm + core.config.maxTermJump) {
+      refuse(core, from, 'termJump', message.term);
       return;
     }
     // Answers come only from members we asked; a stranger's "higher term" must not depose us.
     const isResponse = message.type === 'requestVoteResponse' || message.type === 'appendEntriesResponse' || message.type === 'installSnapshotResponse';
-    if (isResponse && !this.core.membership.members.has(from)) {
-      refuse(this.core, from, 'senderNotMember', message.term);
+    if (isResponse && !core.membership.members.has(from)) {
+      refuse(core, from, 'senderNotMember', message.term);
       return;
     }
     switch (message.type) {
       case 'requestVote':
-        handleRequestVote(this.core, from, message);
+        handleRequestVote(core, from, message);
         return;
       case 'requestVoteResponse':
-        handleVoteResponse(this.core, from, message);
+        handleVoteResponse(core, from, message);
         return;
       case 'appendEntries':
-        if (!acceptLeaderFrame(this.core, from, message.term)) return;
-        handleAppendEntries(this.core, from, message);
+        if (!acceptLeaderFrame(core, from, message.term)) return;
+        handleAppendEntries(core, from, message);
         return;
       case 'appendEntriesResponse':
-        if (stepDownOnHigherTerm(this.core, message.term)) return;
-        if (message.term === this.core.currentTerm) handleAppendResponse(this.core, from, message);
+        if (stepDownOnHigherTerm(core, message.term)) return;
+        if (message.term === core.currentTerm) handleAppendResponse(core, from, message);
         return;
       case 'timeoutNow':
-        handleTimeoutNow(this.core, from, message);
+        handleTimeoutNow(core, from, message);
         return;
       case 'installSnapshot':
-        if (!acceptLeaderFrame(this.core, from, message.term)) return;
-        if (message.meta.lastIncludedIndex > maxLogIndex) return refuse(this.core, from, 'outOfRange', message.term);
-        handleInstallSnapshot(this.core, from, message);
+        if (!acceptLeaderFrame(core, from, message.term)) return;
+        if (message.meta.lastIncludedIndex > maxLogIndex) return refuse(core, from, 'outOfRange', message.term);
+        handleInstallSnapshot(core, from, message);
         return;
       case 'installSnapshotResponse':
-        if (stepDownOnHigherTerm(this.core, message.term)) return;
-        if (message.term === this.core.currentTerm) handleSnapshotResponse(this.core, from, message);
+        if (stepDownOnHigherTerm(core, message.term)) return;
+        if (message.term === core.currentTerm) handleSnapshotResponse(core, from, message);
         return;
       default:
         assertUnreachable(message);
     }
   }
-
-  // ---- snapshots and compaction (§7) ------------------------------------------------------
-
-  /**
-   * The application's state through `throughIndex`: store it and compact the log behind it.
-   * False when it is not newer than the snapshot or the floor this node has (nothing changes).
-   */
-  publishSnapshot(now: number, throughIndex: number, state: Uint8Array): boolean {
-    return publishSnapshot(this.core, now, throughIndex, state);
-  }
 }
-
