@@ -41,6 +41,7 @@ import { type ClusterConfig, type ConfigPayload, type DedupKey, isValidCounter, 
 
 export type { RaftCoreOptions } from './core-state.ts';
 
+/** Every concept module's host interface: the one host object below serves them all. */
 type EngineHost = ElectionsHost & LeaderProposalsHost & LeaderReplicationHost & LeadershipTransferHost & LinearizableReadsHost & MembershipChangeHost & ProposalCompletionHost & ProposalForwardingHost & RolesHost & SnapshotsHost & TermRulesHost;
 
 export class RaftCore {
@@ -49,6 +50,8 @@ export class RaftCore {
 
   constructor(options: RaftCoreOptions) {
     this.id = options.id;
+    // Each operation a module reaches through `core.host` is the function of the module that owns
+    // it, on this node's state (the closures run only once `core` exists, after construction).
     const host: EngineHost = {
       acknowledgeReadRound: (from, round) => acknowledgeReadRound(core, from, round),
       adoptForwardsAsLeader: () => adoptForwardsAsLeader(core),
