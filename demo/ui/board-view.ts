@@ -1,6 +1,10 @@
 // The board: tasks one person can claim, the counter, the ordered chat and the fenced lock.
 // Every button dispatches a command through the replicated store; what it shows is the
 // optimistic state (pending commands applied over the confirmed one, marked as pending).
+// Each button has a `data-focus-key` naming its action and, in a task's row, the task: the board
+// is redrawn several times a second, and the key is how a keyboard user's focus finds the same
+// button again (dom.ts `replaceContent`). A button whose action changes (Claim, then Done) gets
+// another key, so focus does not land on an action the user did not pick.
 import type { BoardCommand, BoardState } from '../board/board-state.ts';
 import { h } from './dom.ts';
 
@@ -30,7 +34,7 @@ function tasksView(state: BoardState, actions: BoardActions): HTMLElement {
     'section',
     { class: 'card tasks', 'data-testid': 'tasks' },
     h('h2', {}, 'Tasks ', h('small', {}, 'exactly one person can claim each')),
-    h('form', { onsubmit: add }, h('input', { id: 'new-task', placeholder: 'A task to claim…', maxlength: 200, 'aria-label': 'new task' }), h('button', { type: 'submit' }, 'Add')),
+    h('form', { onsubmit: add }, h('input', { id: 'new-task', placeholder: 'A task to claim…', maxlength: 200, 'aria-label': 'new task' }), h('button', { type: 'submit', 'data-focus-key': 'task-add' }, 'Add')),
     h(
       'ul',
       {},
@@ -40,10 +44,10 @@ function tasksView(state: BoardState, actions: BoardActions): HTMLElement {
           { class: task.done ? 'done' : task.claimedBy === actions.me ? 'mine' : '', 'data-task': task.id },
           h('span', { class: 'title' }, task.title),
           h('span', { class: 'claim' }, task.claimedBy === null ? 'unclaimed' : task.done ? `done by ${task.claimedBy}` : `claimed by ${task.claimedBy}`),
-          task.claimedBy === null && h('button', { onclick: () => actions.dispatch({ type: 'claimTask', id: task.id, by: actions.me }) }, 'Claim'),
-          task.claimedBy === actions.me && !task.done && h('button', { onclick: () => actions.dispatch({ type: 'completeTask', id: task.id, by: actions.me }) }, 'Done'),
-          task.claimedBy === actions.me && !task.done && h('button', { onclick: () => actions.dispatch({ type: 'releaseTask', id: task.id, by: actions.me }) }, 'Release'),
-          h('button', { class: 'quiet', title: 'remove', onclick: () => actions.dispatch({ type: 'removeTask', id: task.id }) }, '×'),
+          task.claimedBy === null && h('button', { 'data-focus-key': `task:${task.id}:claim`, onclick: () => actions.dispatch({ type: 'claimTask', id: task.id, by: actions.me }) }, 'Claim'),
+          task.claimedBy === actions.me && !task.done && h('button', { 'data-focus-key': `task:${task.id}:done`, onclick: () => actions.dispatch({ type: 'completeTask', id: task.id, by: actions.me }) }, 'Done'),
+          task.claimedBy === actions.me && !task.done && h('button', { 'data-focus-key': `task:${task.id}:release`, onclick: () => actions.dispatch({ type: 'releaseTask', id: task.id, by: actions.me }) }, 'Release'),
+          h('button', { class: 'quiet', title: 'remove', 'data-focus-key': `task:${task.id}:remove`, onclick: () => actions.dispatch({ type: 'removeTask', id: task.id }) }, '×'),
         ),
       ),
     ),
@@ -56,7 +60,7 @@ function counterView(state: BoardState, actions: BoardActions): HTMLElement {
     { class: 'card counter', 'data-testid': 'counter' },
     h('h2', {}, 'Counter ', h('small', {}, 'never loses an increment')),
     h('output', { 'data-testid': 'counter-value' }, state.counter),
-    h('div', {}, h('button', { onclick: () => actions.dispatch({ type: 'increment', amount: 1 }) }, '+1'), h('button', { onclick: () => actions.dispatch({ type: 'increment', amount: 10 }) }, '+10')),
+    h('div', {}, h('button', { 'data-focus-key': 'counter:+1', onclick: () => actions.dispatch({ type: 'increment', amount: 1 }) }, '+1'), h('button', { 'data-focus-key': 'counter:+10', onclick: () => actions.dispatch({ type: 'increment', amount: 10 }) }, '+10')),
   );
 }
 
@@ -67,8 +71,8 @@ function lockView(state: BoardState, actions: BoardActions): HTMLElement {
     { class: 'card lock', 'data-testid': 'lock' },
     h('h2', {}, 'Lock ', h('small', {}, 'with a fencing token')),
     h('p', {}, holder === null ? 'free' : `held by ${holder}`, ' · token ', h('strong', {}, fencingToken)),
-    holder === null && h('button', { onclick: () => actions.dispatch({ type: 'acquireLock', by: actions.me }) }, 'Take the lock'),
-    holder === actions.me && h('button', { onclick: () => actions.dispatch({ type: 'releaseLock', by: actions.me, fencingToken }) }, `Release (token ${fencingToken})`),
+    holder === null && h('button', { 'data-focus-key': 'lock:take', onclick: () => actions.dispatch({ type: 'acquireLock', by: actions.me }) }, 'Take the lock'),
+    holder === actions.me && h('button', { 'data-focus-key': 'lock:release', onclick: () => actions.dispatch({ type: 'releaseLock', by: actions.me, fencingToken }) }, `Release (token ${fencingToken})`),
   );
 }
 
@@ -83,7 +87,7 @@ function chatView(state: BoardState, actions: BoardActions): HTMLElement {
     { class: 'card chat', 'data-testid': 'chat' },
     h('h2', {}, 'Chat ', h('small', {}, 'one order for everyone')),
     h('ol', {}, ...state.chat.map((message) => h('li', {}, h('b', {}, message.author), ' ', message.text))),
-    h('form', { onsubmit: send }, h('input', { id: 'chat-text', placeholder: 'Say something…', maxlength: 500, 'aria-label': 'message' }), h('button', { type: 'submit' }, 'Send')),
+    h('form', { onsubmit: send }, h('input', { id: 'chat-text', placeholder: 'Say something…', maxlength: 500, 'aria-label': 'message' }), h('button', { type: 'submit', 'data-focus-key': 'chat-send' }, 'Send')),
   );
 }
 

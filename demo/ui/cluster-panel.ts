@@ -1,6 +1,9 @@
 // The live cluster panel: a row per member (role, term, commit index, applied index, connection
 // and lag; the leader highlighted), the controls (transfer leadership, disconnect/reconnect this
 // peer) and the timeline of elections and membership changes, errors in words.
+// The buttons have a `data-focus-key` (dom.ts `replaceContent` keeps a keyboard user's focus on
+// them across redraws): a transfer button per target peer, and one key for disconnect/reconnect,
+// a single toggle whose label says which way it goes next.
 import { connectionExplanation, connectionText } from '../app/connection-text.ts';
 import type { ClusterRow, TimelineEntry } from '../app/demo-model.ts';
 import { h } from './dom.ts';
@@ -43,8 +46,8 @@ export function clusterPanel(rows: readonly ClusterRow[], timeline: readonly Tim
     h(
       'div',
       { class: 'controls' },
-      actions.canTransfer && targets.length > 0 && h('span', {}, 'Transfer leadership to ', ...targets.map((target) => h('button', { onclick: () => actions.transferTo(target.id) }, target.name || target.id.slice(0, 8)))),
-      h('button', { 'data-testid': 'partition', class: actions.connected ? 'danger' : '', onclick: () => actions.setConnected(!actions.connected) }, actions.connected ? 'Disconnect this peer' : 'Reconnect this peer'),
+      actions.canTransfer && targets.length > 0 && h('span', {}, 'Transfer leadership to ', ...targets.map((target) => h('button', { 'data-focus-key': `transfer:${target.id}`, onclick: () => actions.transferTo(target.id) }, target.name || target.id.slice(0, 8)))),
+      h('button', { 'data-testid': 'partition', 'data-focus-key': 'partition', class: actions.connected ? 'danger' : '', onclick: () => actions.setConnected(!actions.connected) }, actions.connected ? 'Disconnect this peer' : 'Reconnect this peer'),
     ),
     !actions.connected && h('p', { class: 'warning' }, 'This peer is cut off: it cannot commit until it reconnects. Changes you make wait.'),
     errors.length > 0 && h('div', { class: 'errors', role: 'alert' }, ...errors.slice(-3).map((error) => h('p', {}, error))),

@@ -19,9 +19,50 @@ export function h(tag: string, attributes: Attributes = {}, ...children: Child[]
   return element;
 }
 
-/** Replaces a container's content, keeping keyboard focus and typed text in inputs that have an id. */
+/**
+ * What names a control across redraws: its `data-focus-key` (one action on one thing, such as
+ * `task:<id>:claim`), else an input's id. A redraw builds new elements, so the element itself
+ * cannot be kept; a key that names what the control does can.
+ */
+function focusKeyOf(element: Element): string | null {
+  if (element instanceof HTMLElement && element.dataset.focusKey !== undefined) return element.dataset.focusKey;
+  return element instanceof HTMLInputElement && element.id !== '' ? `#${element.id}` : null;
+}
+
+/** Compared, not put in a selector: keys hold task ids, which other peers choose. */
+function findByFocusKey(container: HTMLElement, key: string): HTMLElement | null {
+  for (const element of container.querySelectorAll('[data-focus-key], input[id]')) {
+    if (element instanceof HTMLElement && focusKeyOf(element) === key) return element;
+  }
+  return null;
+}
+
+interface FocusState {
+  readonly key: string;
+  /** Whether the browser showed a focus ring: kept for a keyboard user, not added after a mouse click. */
+  readonly visible: boolean;
+  readonly selection: readonly [number, number, 'forward' | 'backward' | 'none'] | null;
+}
+
+function focusStateIn(container: HTMLElement): FocusState | null {
+  const active = document.activeElement;
+  if (active === null || !container.contains(active)) return null;
+  const key = focusKeyOf(active);
+  if (key === null) return null;
+  const selection = active instanceof HTMLInputElement && active.selectionStart !== null && active.selectionEnd !== null ? ([active.selectionStart, active.selectionEnd, active.selectionDirection ?? 'none'] as const) : null;
+  return { key, visible: active.matches(':focus-visible'), selection };
+}
+
+/**
+ * Replaces a container's content, keeping keyboard focus on the control with the same focus key
+ * (and the caret in an input), and typed text in inputs that have an id. The demo redraws several
+ * times a second; without this a keyboard user's focus went back to the page at every redraw.
+ * A focused control that is gone after the redraw (its task was deleted, a claimed task's "Claim")
+ * leaves nothing focused: moving focus to some other control could make the next Enter do
+ * something the user did not aim at.
+ */
 export function replaceContent(container: HTMLElement, content: Node): void {
-  const focused = document.activeElement instanceof HTMLInputElement && container.contains(document.activeElement) ? document.activeElement : null;
+  const focused = focusStateIn(container);
   const typed = new Map<string, string>();
   for (const input of container.querySelectorAll('input[id]')) typed.set(input.id, (input as HTMLInputElement).value);
   container.replaceChildren(content);
@@ -29,5 +70,10 @@ export function replaceContent(container: HTMLElement, content: Node): void {
     const input = container.querySelector(`#${CSS.escape(id)}`);
     if (input instanceof HTMLInputElement) input.value = value;
   }
-  if (focused?.id) (container.querySelector(`#${CSS.escape(focused.id)}`) as HTMLInputElement | null)?.focus();
+  if (focused === null) return;
+  const target = findByFocusKey(container, focused.key);
+  if (target === null) return;
+  // No scrolling: a user who scrolled away from the focused control is not pulled back to it.
+  target.focus({ preventScroll: true, focusVisible: focused.visible });
+  if (focused.selection !== null && target instanceof HTMLInputElement) target.setSelectionRange(...focused.selection);
 }
