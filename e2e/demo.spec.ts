@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSignalingServer, type SignalingServer } from '../src/signaling/server/index.ts';
 import { counterOf, increment, openPeer, openPersistentPeer, view, waitForBoards, waitForCluster, type DemoPeer } from './demo-fixtures.ts';
+import type { FocusRedrawPage } from './pages/focus-redraw.ts';
 
 let signaling: SignalingServer;
 const opened: DemoPeer[] = [];
@@ -262,6 +263,71 @@ test('a press held while the page redraws still clicks: the panel is not replace
   await expect(alone!.page.getByText('This peer is cut off')).toBeVisible();
   await expect(button).toHaveText('Reconnect this peer');
   expect((await alone!.page.evaluate(() => window.raftmeshDemo.timeline())).map((entry) => entry.text)).toContain('disconnected this peer (partition)');
+});
+
+test('a keyboard user keeps focus across redraws: Tab to "Disconnect this peer", wait out two redraws, Enter disconnects, Space reconnects', async ({ baseURL }) => {
+  // The page replaces the panel's elements every second; focus used to go back to the page at
+  // each redraw, so a keyboard user could not press anything that took more than a moment to reach.
+  const [alone] = await peers(baseURL!, freshRoom('keyboard'), ['Ana']);
+  const page = alone!.page;
+  const button = page.getByTestId('partition');
+  await expect(button).toHaveText('Disconnect this peer');
+  const isFocused = (): Promise<boolean> => button.evaluate((element) => element === document.activeElement);
+  for (let presses = 0; presses < 30 && !(await isFocused()); presses += 1) await page.keyboard.press('Tab');
+  await expect(button).toBeFocused();
+  // Marked so the test can tell the button it sees after the wait is a new one (a redraw ran).
+  await button.evaluate((element) => element.setAttribute('data-before-redraw', ''));
+  await page.waitForTimeout(2_500); // the page redraws every second
+  await expect(page.locator('[data-before-redraw]')).toHaveCount(0);
+  await expect(button).toBeFocused();
+  // The focus ring stays too: a keyboard user sees where Enter will go.
+  expect(await button.evaluate((element) => element.matches(':focus-visible'))).toBe(true);
+  await page.keyboard.press('Enter');
+  await expect(page.getByText('This peer is cut off')).toBeVisible();
+  await expect(button).toHaveText('Reconnect this peer');
+  // One toggle, one focus key: still focused, now to reconnect.
+  await expect(button).toBeFocused();
+  await page.keyboard.press('Space');
+  await expect(button).toHaveText('Disconnect this peer');
+  await expect(page.getByText('This peer is cut off')).toBeHidden();
+  expect((await page.evaluate(() => window.raftmeshDemo.timeline())).map((entry) => entry.text)).toEqual(expect.arrayContaining(['disconnected this peer (partition)', 'reconnected this peer']));
+});
+
+test('replaceContent keeps focus on the control with the same focus key among rows, the caret in an input, no focus ring after a click, and focuses nothing when the control is gone', async ({ page }) => {
+  // dom.ts in a page of its own (e2e/pages/focus-redraw.ts), redrawn by the test: the demo's
+  // vitest tests run in Node, with no DOM to test it in.
+  await page.goto('/e2e/pages/focus-redraw.html');
+  const draw = (taskIds: string[]): Promise<void> => page.evaluate((ids) => window.focusRedraw.draw(ids), taskIds);
+  const focused = (): Promise<ReturnType<FocusRedrawPage['focused']>> => page.evaluate(() => window.focusRedraw.focused());
+  await draw(['a', 'b', 'c']);
+  for (let presses = 0; presses < 4; presses += 1) await page.keyboard.press('Tab'); // the input, +1, remove a, remove b
+  expect(await focused()).toEqual({ key: 'task:b:remove', visible: true });
+  // New elements in a new order: focus follows task b's button, not the position it had.
+  await draw(['c', 'b', 'a']);
+  expect(await focused()).toEqual({ key: 'task:b:remove', visible: true });
+  await page.keyboard.press('Enter');
+  expect(await page.evaluate(() => window.focusRedraw.pressed())).toEqual(['task:b:remove']);
+  // Task b deleted: nothing is focused, so Enter does nothing (rather than remove another task).
+  await draw(['c', 'a']);
+  expect(await focused()).toEqual({ key: 'body', visible: false });
+  await page.keyboard.press('Enter');
+  expect(await page.evaluate(() => window.focusRedraw.pressed())).toEqual(['task:b:remove']);
+
+  // Typing in the middle of the input's text: the text and the caret survive the redraw.
+  const input = page.getByLabel('new task');
+  await input.click();
+  await page.keyboard.type('hello world');
+  for (let presses = 0; presses < 6; presses += 1) await page.keyboard.press('ArrowLeft');
+  await draw(['c', 'a']);
+  await expect(input).toBeFocused();
+  await page.keyboard.type('X');
+  await expect(input).toHaveValue('helloX world');
+
+  // A mouse click focuses the button without a ring; the redraw keeps the focus and adds no ring.
+  await page.getByRole('button', { name: '+1' }).click();
+  expect(await focused()).toEqual({ key: 'counter:+1', visible: false });
+  await draw(['c', 'a']);
+  expect(await focused()).toEqual({ key: 'counter:+1', visible: false });
 });
 
 test('concurrent claims of one task from three pages: exactly one wins, everywhere', async ({ baseURL }) => {
