@@ -32,11 +32,16 @@ const forgetStartAnyway = (): void => {
   startAnyway = false;
 };
 const noteBanner = bannerNotes((wording) => model?.note('connection', wording));
-let notice = unreachableNotice({ type: 'none' }, (id) => id, chooseStartAnyway);
+/**
+ * The banner's slot: the banner is rebuilt when its text changes (a peer's name arrives by gossip,
+ * the list of unreachable peers changes) and replaceContent keeps keyboard focus on its "Start
+ * anyway" button across that, as it does for the board's controls.
+ */
+const noticeSlot = h('div', {}, unreachableNotice({ type: 'none' }, (id) => id, chooseStartAnyway));
 /** What the banner shows now (its text and whether it offers "Start anyway"): redrawn only when that changes. */
 let shownBanner = '';
 const main = h('main', {});
-root.replaceChildren(header, notice, main);
+root.replaceChildren(header, noticeSlot, main);
 
 /**
  * Shown from the start: a page that cannot reach the peers signaling lists waits for them, and says
@@ -53,8 +58,7 @@ const showBanner = (): void => {
   const shown = `${next.textContent ?? ''}|${next.hidden}`;
   if (shown === shownBanner) return;
   shownBanner = shown;
-  notice.replaceWith(next);
-  notice = next;
+  replaceContent(noticeSlot, next);
 };
 const showUnreachable = (report: UnreachableReport): void => {
   unreachable = report;

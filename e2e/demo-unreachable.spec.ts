@@ -50,7 +50,16 @@ test('pages that cannot connect say so, and do not each start a board of their o
   const waiting = [];
   for (const [position, report] of reports.entries()) if (report.waiting && roles[position] !== 'leader') waiting.push(pages[position]!);
   const [chooser, ...others] = waiting;
-  await chooser!.getByTestId('start-anyway').click();
+  // From the keyboard, across a rebuild of the banner: a fourth page arrives, the banner now counts
+  // three peers, and the focused "Start anyway" button keeps its focus (before 2026-12-02 the
+  // rebuilt banner dropped it, as the board's redraws did) so Enter still chooses it.
+  const startAnyway = chooser!.getByTestId('start-anyway');
+  await startAnyway.focus();
+  await expect(startAnyway).toBeFocused();
+  await openUnconnectablePage(baseURL!, room, 'Dee');
+  await expect(chooser!.getByTestId('unreachable')).toContainText("Can't connect to 3 peers in this room", { timeout: 20_000 });
+  await expect(startAnyway).toBeFocused();
+  await chooser!.keyboard.press('Enter');
   await expect.poll(() => chooser!.evaluate(() => window.raftmeshDemo.role()), { timeout: 20_000 }).toBe('leader');
   await expect(chooser!.getByTestId('start-anyway')).toHaveCount(0);
   for (const page of others) expect(await page.evaluate(() => window.raftmeshDemo.role())).not.toBe('leader');

@@ -16,7 +16,7 @@ export function unreachableNotice(banner: Banner, nameOf: NameOf, onStartAnyway:
   const text = bannerText(banner, nameOf);
   const button =
     banner.type === 'unreachable' && banner.report.waiting && !banner.startingAnyway && onStartAnyway !== null
-      ? h('button', { type: 'button', 'data-testid': 'start-anyway', title: 'Start a new board without them. If one of them holds a board, this page will not see it.', onclick: onStartAnyway }, 'Start anyway')
+      ? h('button', { type: 'button', 'data-testid': 'start-anyway', 'data-focus-key': 'start-anyway', title: 'Start a new board without them. If one of them holds a board, this page will not see it.', onclick: onStartAnyway }, 'Start anyway')
       : null;
   return h(
     'p',
