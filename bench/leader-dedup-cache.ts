@@ -1,13 +1,13 @@
 // The leader's dedup cache on its hot path: one lookup and one remember per forwarded proposal
 // (raft-core.ts handleForwardPropose). Client ids arrive as fresh strings, as the decoder makes one
 // per frame, and requests rise per client, as followers' forwards do.
-import { LeaderDedupCache } from '../src/core/leader-dedup-cache.ts';
+import { DedupKeyCache } from '../src/core/dedup-key-cache.ts';
 import { clientId, type DedupKey } from '../src/core/types.ts';
 
 export function leaderDedupCacheCost(forwards = 1_000_000, clients = 3, capacity = 16 * 1024): string {
   const names = Array.from({ length: clients }, (_, position) => `node-${position}-1f3e9c2b7a5d8e04`);
   const run = (): number => {
-    const cache = new LeaderDedupCache(capacity);
+    const cache = new DedupKeyCache(capacity);
     const started = performance.now();
     for (let forward = 1; forward <= forwards; forward += 1) {
       // A new string with the same text each time, as decoding a frame gives.

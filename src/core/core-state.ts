@@ -7,7 +7,7 @@ import { dedupWindowSize } from './client-session-format.ts';
 import type { ResolvedRaftConfig } from './config.ts';
 import { CorrelatedRequests } from './correlated-requests.ts';
 import type { RaftMetric, RaftTraceEvent } from './events.ts';
-import { LeaderDedupCache } from './leader-dedup-cache.ts';
+import { DedupKeyCache } from './dedup-key-cache.ts';
 import { createMembership, type Membership } from './quorum.ts';
 import type { FollowerProgress } from './progress.ts';
 import { ProposalWaiters } from './proposal-waiters.ts';
@@ -85,6 +85,12 @@ export const frameOverheadBytes = 64;
 const minimumOrderedBatchBytes = 4 * 1024;
 /** Forwarded requests the leader remembers: 16 followers' full windows of unresolved proposals. */
 export const leaderDedupCacheSize = 16 * dedupWindowSize;
+/**
+ * Keys of compacted entries a node remembers (compacted-keys.ts): four followers' full windows.
+ * Retries come seconds after the first try, a few thousand entries at most at the rates seen
+ * (about 0.5 MB per node when full).
+ */
+export const compactedKeysSize = 4 * dedupWindowSize;
 
 export interface CoreState<Host = unknown> {
   readonly id: NodeId;
@@ -134,7 +140,9 @@ export interface CoreState<Host = unknown> {
   outlivedCheckedTerm: number;
   readonly forwards: CorrelatedRequests<PendingForward>;
   nextCorrelationId: number;
-  readonly leaderDedupCache: LeaderDedupCache;
+  readonly leaderDedupCache: DedupKeyCache;
+  /** The keys of the newest committed entries this node compacted away, where they took effect. */
+  readonly compactedKeys: DedupKeyCache;
   /** The highest request id this node appended as leader, per client, for its own proposals. */
   readonly localRequestHighWater: Map<ClientId, number>;
   readTracker: ReadIndexTracker;
@@ -239,7 +247,8 @@ export function createCoreState<Host>(options: RaftCoreOptions, host: Host): Cor
     // Correlation ids start at a random point, not 1: a restarted node must not match answers
     // meant for its previous incarnation's forwards and reads to its own new requests.
     nextCorrelationId: 1 + Math.floor(random() * 2 ** 48),
-    leaderDedupCache: new LeaderDedupCache(leaderDedupCacheSize),
+    leaderDedupCache: new DedupKeyCache(leaderDedupCacheSize),
+    compactedKeys: new DedupKeyCache(compactedKeysSize),
     localRequestHighWater: new Map(),
     readTracker: new ReadIndexTracker(),
     membershipChange: null,

@@ -3,11 +3,12 @@
 // caller found in the newest entries). Not leading, a proposal is forwarded
 // (proposal-forwarding.ts).
 import { dedupWindowSize } from './client-session-format.ts';
+import { compactedEntryFor, settleCommittedBehindFloor } from './compacted-keys.ts';
 import { refuse, send } from './core-output.ts';
 import { type CoreState, frameOverheadBytes, leaderDedupCacheSize, type PendingForward } from './core-state.ts';
 import { advanceClock } from './core-time.ts';
 import { commandEntrySizeBound } from './entry-size.ts';
-import { type CachedAppend, carriesKey } from './leader-dedup-cache.ts';
+import { type CachedAppend, carriesKey } from './dedup-key-cache.ts';
 import { appendAsLeader } from './log-writes.ts';
 import type { ForwardPropose, ForwardProposeResponse } from './messages.ts';
 import type { AwaitedProposal } from './proposal-waiters.ts';
@@ -40,6 +41,7 @@ export function propose(core: CoreState<LeaderProposalsHost>, now: number, propo
     const held = cachedEntryFor(core, dedupKey) ?? retriedLocalEntry(core, dedupKey);
     if (held !== null) {
       if (core.reportAcceptance) core.outcomes.push({ type: 'accepted', proposalId, index: held.index });
+      if (held.index <= core.log.floorIndex) return settleCommittedBehindFloor(core, proposalId, held.index, held.term, command, dedupKey);
       core.host.awaitExisting(held.index, { proposalId, term: held.term, local: true });
       return;
     }
@@ -77,11 +79,15 @@ export function rememberInheritedDedupKeys(core: CoreState<LeaderProposalsHost>)
   }
 }
 
-/** The entry this leader's log holds for a retried request, if its dedup cache remembers one (appended or inherited). */
+/**
+ * The entry this leader holds for a retried request: one its dedup cache remembers (appended or
+ * inherited) that its log still shows under the same term, or a committed one it compacted away.
+ */
 export function cachedEntryFor(core: CoreState<LeaderProposalsHost>, dedupKey: DedupKey | null): CachedAppend | null {
   if (dedupKey === null) return null;
   const cached = core.leaderDedupCache.get(dedupKey);
-  return cached !== undefined && core.log.termAt(cached.index) === cached.term ? cached : null;
+  if (cached !== undefined && core.log.termAt(cached.index) === cached.term) return cached;
+  return compactedEntryFor(core, dedupKey);
 }
 
 /**
@@ -140,6 +146,7 @@ export function handleForwardPropose(core: CoreState<LeaderProposalsHost>, from:
   respond({ type: 'appended', index: entry.index, term: entry.term });
 }
 
-function rememberDedup(core: CoreState<LeaderProposalsHost>, key: DedupKey, entry: LogEntry): void {
+/** Remembers where a forwarded request (a follower's, or this node's own adopted on election) was appended. */
+export function rememberDedup(core: CoreState<LeaderProposalsHost>, key: DedupKey, entry: LogEntry): void {
   core.leaderDedupCache.remember(key, entry.index, entry.term);
 }

@@ -1,5 +1,6 @@
 // Completing proposals: an awaited entry that becomes applicable commits the proposal if its term
 // matches, and one outlived by a later term's commit is lost (forwarded again, or failed).
+import { compactedUnderKey } from './compacted-keys.ts';
 import { applicableIndex, type CoreState, type PendingForward } from './core-state.ts';
 import type { AwaitedProposal } from './proposal-waiters.ts';
 import type { LogEntry } from './types.ts';
@@ -76,9 +77,11 @@ function settleAwaited(core: CoreState<ProposalCompletionHost>, index: number, w
       // entry is rebuilt from the forward. That is the common case: a follower that fell behind
       // its leader's compaction under load, with no leader change. A snapshot of a later term
       // says nothing about which entry committed here: the outcome is unknown, and a caller
-      // retrying with the same request id is deduplicated (exactly-once).
+      // retrying with the same request id is deduplicated (exactly-once). Keys this node
+      // remembers from the entries it compacted (at the install, those through its commit
+      // index) settle it too.
       core.forwards.delete(item.proposalId);
-      if (core.log.termAt(core.log.floorIndex) === item.term) {
+      if (core.log.termAt(core.log.floorIndex) === item.term || compactedUnderKey(core, forward.dedupKey, index, item.term)) {
         const rebuilt: LogEntry = { index, term: item.term, command: forward.command, isNoOp: false, ...(forward.dedupKey === null ? {} : { dedupKey: forward.dedupKey }) };
         core.outcomes.push({ type: 'committed', proposalId: item.proposalId, entry: rebuilt });
       } else {

@@ -2,19 +2,21 @@
 // under their dedup key and are sent again, with backoff, until the leader says where it
 // appended them; a node that becomes leader takes its own pending forwards over.
 import { assertUnreachable } from './assert.ts';
+import { compactedUnderKey, settleCommittedBehindFloor } from './compacted-keys.ts';
 import { refuse, send } from './core-output.ts';
 import type { CoreState, PendingForward, PendingRead } from './core-state.ts';
 import type { RefusalReason } from './events.ts';
-import { type CachedAppend, carriesKey } from './leader-dedup-cache.ts';
+import { type CachedAppend, carriesKey } from './dedup-key-cache.ts';
 import { appendAsLeader } from './log-writes.ts';
 import type { ForwardProposeResponse } from './messages.ts';
 import type { AwaitedProposal } from './proposal-waiters.ts';
-import { type DedupKey, isValidCounter, maxLogIndex, type NodeId } from './types.ts';
+import { type DedupKey, isValidCounter, type LogEntry, maxLogIndex, type NodeId } from './types.ts';
 
 /** What forwarding needs of the rest of the engine (raft-core.ts wires it). */
 export interface ProposalForwardingHost {
   awaitExisting(index: number, item: AwaitedProposal): void;
   cachedEntryFor(dedupKey: DedupKey | null): CachedAppend | null;
+  rememberDedup(key: DedupKey, entry: LogEntry): void;
   sendReadRequest(read: PendingRead): void;
   settleLost(item: AwaitedProposal): void;
 }
@@ -68,6 +70,8 @@ export function handleForwardResponse(core: CoreState<ProposalForwardingHost>, f
       // Accepted by the leader: the proposer reports it as a leader's own proposals are, so
       // proposeAccepted comes with every proposal, whichever role this node holds.
       if (core.reportAcceptance) core.outcomes.push({ type: 'accepted', proposalId: forward.proposalId, index: outcome.index });
+      // Behind our snapshot, so committed here: the log cannot give the entry back.
+      if (outcome.index <= core.log.floorIndex) return settleCommittedBehindFloor(core, forward.proposalId, outcome.index, outcome.term, forward.command, forward.dedupKey);
       const item: AwaitedProposal = { proposalId: forward.proposalId, term: outcome.term, local: false };
       // Already outlived (a later term committed below it while the answer travelled): the
       // sweep for this committed term is past, so it is settled here, or it would wait forever.
@@ -100,8 +104,14 @@ export function handleForwardResponse(core: CoreState<ProposalForwardingHost>, f
  *   an honest leader's dedup cache names the committed entry of a request id a caller
  *   re-proposed (SPEC's exactly-once recipe, replayed after a crash), and when the entry this
  *   node holds there carries the same term and the same dedup key, it is this proposal's entry:
- *   taken. Set aside, it was forwarded again to the same answer forever. (Below this node's
- *   compaction floor nothing can be checked: set aside.)
+ *   taken. Set aside, it was forwarded again to the same answer forever. Behind this node's
+ *   snapshot the check is against the keys it compacted away (compacted-keys.ts); when it does
+ *   not remember them (it restarted since, or installed the snapshot from a leader whose log
+ *   it never held), the answer of the leader pinned for the current term is taken: nothing
+ *   here can show it wrong, and that leader is trusted with the log itself (SPEC checks what
+ *   the recipient can check). Set aside, the request would be forwarded again to the same
+ *   answer until its caller gave up, where a leader that did not remember the key used to
+ *   append a copy.
  * - A term newer than this node's, or its own term from anyone but the leader pinned for it
  *   (a leader re-elected in a term not heard of here yet), cannot be checked: set aside. An
  *   older term can be honest (a leader's dedup cache answers with an entry it appended while
@@ -115,22 +125,27 @@ export function handleForwardResponse(core: CoreState<ProposalForwardingHost>, f
  */
 function forwardAnswerVerdict(core: CoreState<ProposalForwardingHost>, from: NodeId, forward: PendingForward, index: number, term: number): 'accept' | 'ignore' | RefusalReason {
   if (!isValidCounter(index) || !isValidCounter(term) || index === 0 || index > maxLogIndex) return 'outOfRange';
-  if (index <= forward.committedBefore) return holdsForwardedEntry(core, forward, index, term) ? 'accept' : 'ignore';
+  if (index <= forward.committedBefore) {
+    if (holdsForwardedEntry(core, forward, index, term)) return 'accept';
+    const fromCurrentLeader = core.pinnedLeader?.term === core.currentTerm && core.pinnedLeader.leaderId === from;
+    return index <= core.log.floorIndex && fromCurrentLeader && term <= core.currentTerm ? 'accept' : 'ignore';
+  }
   const fromPinnedLeader = core.pinnedLeader?.term === term && core.pinnedLeader.leaderId === from;
   if (term > core.currentTerm || (term === core.currentTerm && !fromPinnedLeader)) return 'ignore';
   return 'accept';
 }
 
 /**
- * Whether this node's log holds, at (index, term), an entry under the forward's own dedup key:
- * the answer to a request re-proposed after it committed (a durable id replayed), which a new
- * leader answers with the entry it inherited. Keys are unique per client and request (SPEC
- * "Exactly-once"), so that entry is this request's, and it is committed here: it settles at
- * once. An entry behind this node's snapshot cannot be checked, and the answer is set aside.
+ * Whether this node's log holds, at (index, term), an entry under the forward's own dedup key,
+ * or held one there before compacting it away: the answer to a request re-proposed after it
+ * committed (a durable id replayed), which a leader answers with the entry it inherited or
+ * compacted. Keys are unique per client and request (SPEC "Exactly-once"), so that entry is this
+ * request's, and it is committed here: it settles at once.
  */
 function holdsForwardedEntry(core: CoreState<ProposalForwardingHost>, forward: PendingForward, index: number, term: number): boolean {
   const entry = core.log.entryAt(index);
-  return forward.dedupKey !== null && entry?.term === term && carriesKey(entry, forward.dedupKey);
+  if (forward.dedupKey !== null && entry?.term === term && carriesKey(entry, forward.dedupKey)) return true;
+  return index <= core.log.floorIndex && compactedUnderKey(core, forward.dedupKey, index, term);
 }
 
 /** A new leader takes over its own pending forwards: they are in its log or get appended. */
@@ -147,10 +162,17 @@ export function adoptForwardsAsLeader(core: CoreState<ProposalForwardingHost>): 
     const inherited = core.host.cachedEntryFor(forward.dedupKey);
     if (inherited !== null) {
       if (core.reportAcceptance && appended === null) core.outcomes.push({ type: 'accepted', proposalId: forward.proposalId, index: inherited.index });
+      if (inherited.index <= core.log.floorIndex) {
+        settleCommittedBehindFloor(core, forward.proposalId, inherited.index, inherited.term, forward.command, forward.dedupKey);
+        continue;
+      }
       core.host.awaitExisting(inherited.index, { proposalId: forward.proposalId, term: inherited.term, local: true });
       continue;
     }
     const entry = appendAsLeader(core, forward.command, forward.dedupKey);
+    // Remembered as a forward from a follower is: the application may propose the request again
+    // (its call timed out) while this node leads, and must then wait on this entry.
+    if (forward.dedupKey !== null) core.host.rememberDedup(forward.dedupKey, entry);
     // First accepted now (one held through a transfer, or never answered): reported once.
     if (core.reportAcceptance && appended === null) core.outcomes.push({ type: 'accepted', proposalId: forward.proposalId, index: entry.index });
     core.awaited.add(entry.index, { proposalId: forward.proposalId, term: entry.term, local: true });

@@ -22,7 +22,7 @@ import { applicableIndex, type CoreState, createCoreState, type RaftCoreOptions 
 import { advanceClock, resetElectionTimer } from './core-time.ts';
 import { type ElectionsHost, handleRequestVote, handleTimeoutNow, handleVoteResponse } from './elections.ts';
 import { handleAppendEntries } from './follower-replication.ts';
-import { cachedEntryFor, handleForwardPropose, type LeaderProposalsHost, propose, rememberInheritedDedupKeys } from './leader-proposals.ts';
+import { cachedEntryFor, handleForwardPropose, type LeaderProposalsHost, propose, rememberDedup, rememberInheritedDedupKeys } from './leader-proposals.ts';
 import { flushAppends, handleAppendResponse, leaderHeartbeat, type LeaderReplicationHost, maybeAdvanceCommit, sendAppend, sendHeartbeat } from './leader-replication.ts';
 import { abandonTransfer, abandonTransferCall, advanceTransfer, cancelTransfer, type LeadershipTransferHost, transferLeadership } from './leadership-transfer.ts';
 import { abandonRead, acknowledgeReadRound, handBackReads, handleReadIndexRequest, handleReadIndexResponse, type LinearizableReadsHost, requestRead, sendReadRequest, startReadRound } from './linearizable-reads.ts';
@@ -66,6 +66,7 @@ export class RaftCore {
       handBackReads: () => handBackReads(core),
       maybeAdvanceCommit: () => maybeAdvanceCommit(core),
       outsideCluster: () => outsideCluster(core),
+      rememberDedup: (key, entry) => rememberDedup(core, key, entry),
       rememberInheritedDedupKeys: () => rememberInheritedDedupKeys(core),
       retryForwards: () => retryForwards(core),
       sendAppend: (peer) => sendAppend(core, peer),

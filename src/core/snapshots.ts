@@ -3,6 +3,7 @@
 // follower reassembles and installs one.
 import { assert, assertUnreachable } from './assert.ts';
 import { emitTrace, pushMetric, refuse, send, sendAfterPersist } from './core-output.ts';
+import { rememberCompactedKeys } from './compacted-keys.ts';
 import { applicableIndex, type CoreState } from './core-state.ts';
 import { advanceClock } from './core-time.ts';
 import { truncateLog } from './log-writes.ts';
@@ -52,6 +53,7 @@ function lowestPendingForwardFloor(core: CoreState<SnapshotsHost>): number {
 function compactLog(core: CoreState<SnapshotsHost>, throughIndex: number): void {
   if (throughIndex <= core.log.floorIndex) return;
   core.snapshotConfig = configAt(core, throughIndex);
+  rememberCompactedKeys(core, throughIndex); // applied, so committed
   core.log.compactThrough(throughIndex, core.log.termAt(throughIndex) as number);
   emitTrace(core, { type: 'compacted', throughIndex });
 }
@@ -145,6 +147,9 @@ export function handleInstallSnapshot(core: CoreState<SnapshotsHost>, from: Node
 /** Atomically: storage (snapshot, then the log after it), then the install instruction. */
 function installSnapshot(core: CoreState<SnapshotsHost>, meta: SnapshotMeta, state: Uint8Array): void {
   const index = meta.lastIncludedIndex;
+  // Entries through the commit index are committed; a log that matches the snapshot at its
+  // index holds the committed entries up to there (Log Matching).
+  rememberCompactedKeys(core, core.log.termAt(index) === meta.lastIncludedTerm ? index : core.commitIndex);
   if (core.log.termAt(index) !== meta.lastIncludedTerm && core.log.lastIndex > core.commitIndex) {
     truncateLog(core, core.commitIndex + 1);
   }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LeadershipLostError, NotMemberError, ProposalRejectedError, RaftClosedError } from '../core/errors.ts';
 import type { LogEntry } from '../core/types.ts';
-import { nodeId } from '../core/types.ts';
+import { clientId, nodeId } from '../core/types.ts';
 import type { RaftNode } from '../driver/node-options.ts';
 import { createSimulatedCluster, type SimulatedCluster } from '../testing/cluster.ts';
 import { drainMicrotasks, VirtualClock } from '../testing/virtual-clock.ts';
@@ -82,17 +82,24 @@ describe('createReplicatedStore', () => {
   });
 
   it('applies a request committed twice under one dedup key only once (a retry after an unknown outcome)', async () => {
-    // Every command is followed by a snapshot, so the leader has compacted the first entry out of
-    // its log when the retry comes: the one case a leader appends a retried request again (while
-    // it still holds the entry, it answers the retry with it: src/core/inherited-dedup.test.ts).
-    const { cluster, stores } = await startedCluster(704, 1);
-    const node = cluster.nodes.get(nodeId('c'))!.node!;
+    // Every command is followed by a snapshot, and then every member restarts (the group's tabs all
+    // closed and opened again): no member's log holds the first entry, and none remembers its key
+    // (a member remembers the keys it compacted only while it runs: src/core/compacted-keys.ts),
+    // so the retry is appended again, the one case left where a leader does.
+    const client = clientId('durable-c');
+    const cluster = createSimulatedCluster({ seed: 704, ids: ['a', 'b', 'c'], raftConfig: { snapshotTrailingEntries: 0 }, identities: new Map([[nodeId('c'), client]]) });
+    await cluster.start();
+    await cluster.waitForLeader(2_000);
+    let stores = new Map(['a', 'b', 'c'].map((id) => [id, storeOn(cluster, id, 1)] as const));
     const bytes = jsonSerializer<Command>().encode({ type: 'add', amount: 7 });
-    const first = await cluster.settle(node.propose(bytes, { requestId: 900 }));
+    const first = await cluster.settle(cluster.nodes.get(nodeId('c'))!.node!.propose(bytes, { requestId: 900 }));
     await cluster.runFor(200);
-    const leader = [...cluster.nodes.values()].find((peer) => peer.node?.role.value === 'leader')!.node!;
-    expect(leader.compactionFloor.value).toBeGreaterThanOrEqual(first!.index);
-    const second = await cluster.settle(node.propose(bytes, { requestId: 900 }));
+    for (const id of cluster.ids) expect(cluster.nodes.get(id)!.node!.compactionFloor.value).toBeGreaterThanOrEqual(first!.index);
+    for (const id of cluster.ids) cluster.crash(id);
+    for (const id of cluster.ids) await cluster.restart(id);
+    stores = new Map(['a', 'b', 'c'].map((id) => [id, storeOn(cluster, id, 1)] as const));
+    await cluster.waitForLeader(2_000);
+    const second = await cluster.settle(cluster.nodes.get(nodeId('c'))!.node!.propose(bytes, { requestId: 900 }));
     expect(second!.index).toBeGreaterThan(first!.index);
     await cluster.runFor(200);
     for (const store of stores.values()) {

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { LeaderDedupCache } from './leader-dedup-cache.ts';
+import { DedupKeyCache } from './dedup-key-cache.ts';
 import { clientId, type DedupKey } from './types.ts';
 
 const key = (client: string, requestId: number): DedupKey => ({ clientId: clientId(client), requestId });
 
-describe('LeaderDedupCache', () => {
+describe('DedupKeyCache', () => {
   it('answers what was remembered for exactly that (client, request), and nothing else', () => {
-    const cache = new LeaderDedupCache(10);
+    const cache = new DedupKeyCache(10);
     expect(cache.get(key('a', 1))).toBeUndefined();
     cache.remember(key('a', 1), 5, 2);
     expect(cache.get(key('a', 1))).toEqual({ index: 5, term: 2 });
@@ -15,14 +15,14 @@ describe('LeaderDedupCache', () => {
   });
 
   it('remembers every request of one client, not only the latest (pipelined forwards are all retried)', () => {
-    const cache = new LeaderDedupCache(10);
+    const cache = new DedupKeyCache(10);
     for (let requestId = 1; requestId <= 5; requestId += 1) cache.remember(key('a', requestId), 10 + requestId, 3);
     expect(cache.size).toBe(5);
     for (let requestId = 1; requestId <= 5; requestId += 1) expect(cache.get(key('a', requestId))).toEqual({ index: 10 + requestId, term: 3 });
   });
 
   it('evicts the least recently written first, never holding more than its capacity', () => {
-    const cache = new LeaderDedupCache(3);
+    const cache = new DedupKeyCache(3);
     cache.remember(key('a', 1), 1, 1);
     cache.remember(key('b', 1), 2, 1);
     cache.remember(key('a', 2), 3, 1);
@@ -37,7 +37,7 @@ describe('LeaderDedupCache', () => {
   });
 
   it('a key written again becomes the newest and holds the new append', () => {
-    const cache = new LeaderDedupCache(3);
+    const cache = new DedupKeyCache(3);
     cache.remember(key('a', 1), 1, 1);
     cache.remember(key('b', 1), 2, 1);
     cache.remember(key('c', 1), 3, 1);
@@ -72,14 +72,14 @@ describe('LeaderDedupCache', () => {
       key('::', 12),
       key('2::', 1),
     ];
-    const cache = new LeaderDedupCache(keys.length);
+    const cache = new DedupKeyCache(keys.length);
     keys.forEach((each, position) => cache.remember(each, position + 1, 1));
     expect(cache.size).toBe(keys.length);
     keys.forEach((each, position) => expect(cache.get(each)).toEqual({ index: position + 1, term: 1 }));
   });
 
   it('does not mistake client "a:1" request 2 for client "a" request 1 or any other split of the same text', () => {
-    const cache = new LeaderDedupCache(10);
+    const cache = new DedupKeyCache(10);
     cache.remember(key('a:1', 2), 40, 4);
     expect(cache.get(key('a', 1))).toBeUndefined();
     expect(cache.get(key('a', 12))).toBeUndefined();
@@ -89,7 +89,7 @@ describe('LeaderDedupCache', () => {
   });
 
   it('stays within its capacity however often keys are rewritten, and forgets clients with nothing left', () => {
-    const cache = new LeaderDedupCache(4);
+    const cache = new DedupKeyCache(4);
     for (let round = 1; round <= 100; round += 1) {
       cache.remember(key('a', 1), round, 1);
       cache.remember(key('b', round), round, 1);
@@ -106,7 +106,7 @@ describe('LeaderDedupCache', () => {
   });
 
   it('evicts in write order across clients after rewrites in the middle of the order', () => {
-    const cache = new LeaderDedupCache(3);
+    const cache = new DedupKeyCache(3);
     cache.remember(key('a', 1), 1, 1);
     cache.remember(key('b', 1), 2, 1);
     cache.remember(key('c', 1), 3, 1);

@@ -1,8 +1,11 @@
-// The leader's best-effort cache of recently appended forwarded requests (SPEC §8): a forward
-// retried to a leader that already appended it is answered with the same index instead of being
-// appended again. A new leader fills it with the keys of the entries it inherited
-// (rememberInheritedDedupKeys in leader-proposals.ts). The authoritative duplicate check is the
-// application's ClientSessionTable.
+// A bounded map from dedup keys to the entries appended under them. Two instances per node:
+// - the leader's best-effort cache of recently appended forwarded requests (SPEC §8): a forward
+//   retried to a leader that already appended it is answered with the same index instead of
+//   being appended again. A new leader fills it with the keys of the entries it inherited
+//   (rememberInheritedDedupKeys in leader-proposals.ts);
+// - the keys of committed entries this node compacted away (compacted-keys.ts), which its log
+//   can no longer show.
+// The authoritative duplicate check is the application's ClientSessionTable.
 //
 // Keyed by (client, request), not by client alone: a follower pipelines up to a dedup window of
 // forwards per client, and when a slow leader makes them all time out, every one of them is
@@ -36,7 +39,7 @@ interface CachedRecord {
   newer: CachedRecord | null;
 }
 
-export class LeaderDedupCache {
+export class DedupKeyCache {
   private readonly byClient = new Map<ClientId, Map<number, CachedRecord>>();
   private oldest: CachedRecord | null = null;
   private newest: CachedRecord | null = null;

@@ -1,0 +1,204 @@
+// A retried request is answered with the entry that took effect even once that entry is behind a
+// snapshot (compacted-keys.ts), and a leader's own proposals it adopted from its pending forwards
+// are found again when the application proposes them once more. Before 2026-12-02 (morning) each
+// of these cases appended the command a second time: harmless for the state (the session table
+// skips the copy) but the proposer was acknowledged at the skipped copy. The kv simulation counted
+// 35 such copies over seeds 99001-99400; these cases were 29 of them.
+import { describe, expect, it } from 'vitest';
+import { createCoreHarness, drainReady, type CoreHarness, type HarnessNode } from './core-harness.test-support.ts';
+import { resolveRaftConfig } from './config.ts';
+import type { ForwardPropose, RaftMessage } from './messages.ts';
+import { RaftCore } from './raft-core.ts';
+import type { ProposalOutcome, Ready } from './ready.ts';
+import { clientId, nodeId, type DedupKey, type NodeId } from './types.ts';
+
+const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+const key: DedupKey = { clientId: clientId('client-p'), requestId: 7 };
+
+const settledOf = (outcomes: readonly ProposalOutcome[], proposalId: number): ProposalOutcome | undefined =>
+  outcomes.find((item) => item.proposalId === proposalId && item.type !== 'accepted');
+
+const committedIndexOf = (outcomes: readonly ProposalOutcome[], proposalId: number): number | undefined => {
+  const outcome = settledOf(outcomes, proposalId);
+  return outcome?.type === 'committed' ? outcome.entry.index : undefined;
+};
+
+/** Indexes of the entries this node's log (above its floor) holds under the key. */
+const copiesOf = (node: HarnessNode, dedupKey: DedupKey): number[] => {
+  const indexes: number[] = [];
+  for (let index = node.core.compactionFloor + 1; index <= node.core.lastIndex; index += 1) {
+    const entry = node.core.entryAt(index);
+    if (entry?.dedupKey?.clientId === dedupKey.clientId && entry.dedupKey.requestId === dedupKey.requestId) indexes.push(index);
+  }
+  return indexes;
+};
+
+/** Compacts a node's log through its commit index, as an application publishing a snapshot does. */
+const compact = (harness: CoreHarness, node: HarnessNode): void => {
+  expect(node.core.publishSnapshot(harness.now, node.core.commitIndex, bytes('state'))).toBe(true);
+  harness.settle();
+};
+
+/**
+ * A 3-node cluster where the proposer's forward was appended at `original` and committed on
+ * every node, but the leader's answer was lost: the proposer will retry it.
+ */
+function forwardAnsweredNever() {
+  const harness = createCoreHarness(['a', 'b', 'c']);
+  harness.advance(400);
+  const leader = harness.leaders()[0]!;
+  const [proposer, other] = [...harness.nodes.values()].filter((node) => node !== leader) as [HarnessNode, HarnessNode];
+  harness.dropWhen = (_from, _to, message) => message.type === 'forwardProposeResponse';
+  proposer.core.propose(harness.now, 11, bytes('claim task 4'), key);
+  harness.advance(100);
+  const [original] = copiesOf(leader, key);
+  expect(original).toBeDefined();
+  for (const node of harness.nodes.values()) expect(node.core.commitIndex).toBeGreaterThanOrEqual(original!);
+  expect(settledOf(proposer.outcomes, 11)).toBeUndefined();
+  harness.dropWhen = null;
+  return { harness, leader, proposer, other, original: original! };
+}
+
+describe('a retry whose entry the leader compacted away', () => {
+  it('the proposer’s forward, retried to the leader that compacted the original, is acknowledged at the original, appended once', () => {
+    const { harness, leader, proposer, original } = forwardAnsweredNever();
+    // One more entry, so the original is behind the snapshot's own index (whose term the log keeps).
+    leader.core.propose(harness.now, 12, bytes('later'), null);
+    harness.advance(100);
+    compact(harness, leader);
+    expect(leader.core.compactionFloor).toBeGreaterThan(original);
+    const lastBefore = leader.core.lastIndex;
+    harness.advance(2_000); // the forward is retried after an election timeout
+    expect(committedIndexOf(proposer.outcomes, 11)).toBe(original);
+    expect(copiesOf(leader, key)).toEqual([]);
+    expect(leader.core.lastIndex).toBe(lastBefore); // nothing appended: the cluster stayed idle
+  });
+
+  it('a follower that compacted the original and then wins an election answers the retry with it', () => {
+    const { harness, leader, proposer, other, original } = forwardAnsweredNever();
+    compact(harness, other);
+    harness.isolate(leader.id);
+    harness.dropWhen = (from, _to, message) => from === proposer.id && message.type === 'requestVote';
+    harness.advance(1_500);
+    harness.dropWhen = null;
+    expect(harness.leaders().filter((node) => node !== leader)).toEqual([other]);
+    harness.advance(2_000);
+    expect(committedIndexOf(proposer.outcomes, 11)).toBe(original);
+    expect(copiesOf(other, key)).toEqual([]);
+    expect(copiesOf(proposer, key)).toEqual([original]);
+  });
+
+  it('a leader’s own durable request replayed after it compacted the entry is committed at once at the original index', () => {
+    const harness = createCoreHarness(['a', 'b', 'c']);
+    harness.advance(400);
+    const leader = harness.leaders()[0]!;
+    leader.core.propose(harness.now, 31, bytes('increment'), key);
+    harness.advance(100);
+    const original = committedIndexOf(leader.outcomes, 31);
+    expect(original).toBeDefined();
+    compact(harness, leader);
+    const lastBefore = leader.core.lastIndex;
+    leader.core.propose(harness.now, 32, bytes('increment'), key);
+    harness.settle();
+    expect(settledOf(leader.outcomes, 32)).toEqual({ type: 'committed', proposalId: 32, entry: { index: original, term: leader.core.term, command: bytes('increment'), isNoOp: false, dedupKey: key } });
+    expect(leader.core.lastIndex).toBe(lastBefore);
+  });
+
+  it('a request under another key is appended as usual after a compaction', () => {
+    const harness = createCoreHarness(['a', 'b', 'c']);
+    harness.advance(400);
+    const leader = harness.leaders()[0]!;
+    leader.core.propose(harness.now, 41, bytes('one'), key);
+    harness.advance(100);
+    compact(harness, leader);
+    const next = { ...key, requestId: 8 };
+    leader.core.propose(harness.now, 42, bytes('two'), next);
+    harness.advance(100);
+    expect(copiesOf(leader, next)).toHaveLength(1);
+    expect(committedIndexOf(leader.outcomes, 42)).toBe(copiesOf(leader, next)[0]);
+  });
+});
+
+describe('a leader’s own forward it adopted when elected', () => {
+  it('proposed again by the application while it leads, waits on the adopted entry instead of appending a copy', () => {
+    const harness = createCoreHarness(['a', 'b', 'c']);
+    harness.advance(400);
+    const oldLeader = harness.leaders()[0]!;
+    const [proposer, other] = [...harness.nodes.values()].filter((node) => node !== oldLeader) as [HarnessNode, HarnessNode];
+    // The forward never arrives; the proposer then wins the next election and appends it itself.
+    harness.dropWhen = (_from, _to, message) => message.type === 'forwardPropose';
+    proposer.core.propose(harness.now, 51, bytes('claim task 9'), key);
+    harness.advance(50);
+    harness.isolate(oldLeader.id);
+    harness.dropWhen = (from, _to, message) => from === other.id && message.type === 'requestVote';
+    harness.advance(1_500);
+    harness.dropWhen = null;
+    expect(harness.leaders().filter((node) => node !== oldLeader)).toEqual([proposer]);
+    const [adopted] = copiesOf(proposer, key);
+    expect(adopted).toBeDefined();
+    // The application's call timed out meanwhile; it proposes the request again.
+    proposer.core.propose(harness.now, 52, bytes('claim task 9'), key);
+    harness.advance(200);
+    expect(copiesOf(proposer, key)).toEqual([adopted]);
+    expect(committedIndexOf(proposer.outcomes, 51)).toBe(adopted);
+    expect(committedIndexOf(proposer.outcomes, 52)).toBe(adopted);
+  });
+});
+
+// ---- a proposer whose own snapshot covers the entry a leader's answer names ----
+
+const [a, b, c] = ['a', 'b', 'c'].map((name) => nodeId(name)) as [NodeId, NodeId, NodeId];
+
+function forwardsIn(ready: Ready | null): ForwardPropose[] {
+  return [...(ready?.messages ?? []), ...(ready?.messagesAfterPersist ?? [])].map((outbound) => outbound.message).filter((message): message is ForwardPropose => message.type === 'forwardPropose');
+}
+
+/**
+ * Follower b restarted from a snapshot through index 6 (term 3): it remembers no keys of the
+ * entries behind it. Its leader pin is `pin`; a heartbeat from a in term 3 makes a its leader.
+ */
+function restartedBehindSnapshot(pin: { term: number; leaderId: NodeId }, term = 3): RaftCore {
+  const node = new RaftCore({ id: b, config: resolveRaftConfig({}), random: () => 0.5, now: 0, bootstrap: { voters: [a, b, c] }, hardState: { term, votedFor: null }, leaderPin: pin, snapshotMeta: { lastIncludedIndex: 6, lastIncludedTerm: 3, config: { old: null, new: { voters: [a, b, c] } } }, entries: [] });
+  const heartbeat: RaftMessage = { type: 'appendEntries', term, prevLogIndex: 6, prevLogTerm: 3, entries: [], leaderCommit: 6, readRound: 0 };
+  node.receive(10, a, heartbeat);
+  drainReady(node);
+  return node;
+}
+
+describe('a proposer told its request is an entry behind its own snapshot', () => {
+  it('takes the word of the leader pinned for the current term: committed at that entry, rebuilt from the request', () => {
+    const node = restartedBehindSnapshot({ term: 3, leaderId: a });
+    node.propose(11, 5, bytes('increment'), key);
+    const [forward] = forwardsIn(drainReady(node));
+    expect(forward?.dedupKey).toEqual(key);
+    node.receive(12, a, { type: 'forwardProposeResponse', correlationId: forward!.correlationId, outcome: { type: 'appended', index: 4, term: 2 } });
+    const outcomes = drainReady(node)?.outcomes ?? [];
+    expect(outcomes).toEqual([{ type: 'committed', proposalId: 5, entry: { index: 4, term: 2, command: bytes('increment'), isNoOp: false, dedupKey: key } }]);
+  });
+
+  it('sets aside such an answer from a leader deposed since, and from the current one when it names a term ahead', () => {
+    const node = restartedBehindSnapshot({ term: 3, leaderId: a });
+    node.propose(11, 5, bytes('increment'), key);
+    const [first] = forwardsIn(drainReady(node));
+    expect(first).toBeDefined();
+    // A newer term starts (c campaigns; a transfer's vote request is never denied as leader-alive)
+    // before a's answer arrives: a no longer leads, and nothing here can check its claim.
+    node.receive(11, c, { type: 'requestVote', term: 4, lastLogIndex: 6, lastLogTerm: 3, preVote: false, transfer: true });
+    drainReady(node);
+    expect(node.term).toBe(4);
+    node.receive(12, a, { type: 'forwardProposeResponse', correlationId: first!.correlationId, outcome: { type: 'appended', index: 4, term: 2 } });
+    expect(drainReady(node)?.outcomes ?? []).toEqual([]);
+    // c leads term 4; the forward goes to it, which names an entry of a term not reached yet.
+    node.receive(13, c, { type: 'appendEntries', term: 4, prevLogIndex: 6, prevLogTerm: 3, entries: [], leaderCommit: 6, readRound: 0 });
+    const [second] = forwardsIn(drainReady(node));
+    expect(second?.dedupKey).toEqual(key);
+    node.receive(14, c, { type: 'forwardProposeResponse', correlationId: second!.correlationId, outcome: { type: 'appended', index: 4, term: 5 } });
+    expect(drainReady(node)?.outcomes ?? []).toEqual([]);
+    // Its honest answer is taken.
+    node.tick(2_000);
+    const [third] = forwardsIn(drainReady(node));
+    expect(third?.dedupKey).toEqual(key);
+    node.receive(2_001, c, { type: 'forwardProposeResponse', correlationId: third!.correlationId, outcome: { type: 'appended', index: 4, term: 2 } });
+    expect(drainReady(node)?.outcomes.map((outcome) => outcome.type)).toEqual(['committed']);
+  });
+});
