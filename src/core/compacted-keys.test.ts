@@ -194,6 +194,14 @@ describe('a proposer told its request is an entry behind its own snapshot', () =
     expect(second?.dedupKey).toEqual(key);
     node.receive(14, c, { type: 'forwardProposeResponse', correlationId: second!.correlationId, outcome: { type: 'appended', index: 4, term: 5 } });
     expect(drainReady(node)?.outcomes ?? []).toEqual([]);
+    // Nor a term above the snapshot's (3, at index 6): terms never decrease along a log.
+    node.receive(320, c, { type: 'appendEntries', term: 4, prevLogIndex: 6, prevLogTerm: 3, entries: [], leaderCommit: 6, readRound: 0 });
+    drainReady(node);
+    node.tick(330); // an election timeout after it was sent, the forward goes again
+    const [retried] = forwardsIn(drainReady(node));
+    expect(retried?.dedupKey).toEqual(key);
+    node.receive(331, c, { type: 'forwardProposeResponse', correlationId: retried!.correlationId, outcome: { type: 'appended', index: 4, term: 4 } });
+    expect(drainReady(node)?.outcomes ?? []).toEqual([]);
     // Its honest answer is taken.
     node.tick(2_000);
     const [third] = forwardsIn(drainReady(node));

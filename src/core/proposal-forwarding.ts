@@ -109,9 +109,9 @@ export function handleForwardResponse(core: CoreState<ProposalForwardingHost>, f
  *   not remember them (it restarted since, or installed the snapshot from a leader whose log
  *   it never held), the answer of the leader pinned for the current term is taken: nothing
  *   here can show it wrong, and that leader is trusted with the log itself (SPEC checks what
- *   the recipient can check). Set aside, the request would be forwarded again to the same
- *   answer until its caller gave up, where a leader that did not remember the key used to
- *   append a copy.
+ *   the recipient can check), unless it names a term above the snapshot's. Set aside, the
+ *   request would be forwarded again to the same answer until its caller gave up, where a
+ *   leader that did not remember the key used to append a copy.
  * - A term newer than this node's, or its own term from anyone but the leader pinned for it
  *   (a leader re-elected in a term not heard of here yet), cannot be checked: set aside. An
  *   older term can be honest (a leader's dedup cache answers with an entry it appended while
@@ -128,7 +128,9 @@ function forwardAnswerVerdict(core: CoreState<ProposalForwardingHost>, from: Nod
   if (index <= forward.committedBefore) {
     if (holdsForwardedEntry(core, forward, index, term)) return 'accept';
     const fromCurrentLeader = core.pinnedLeader?.term === core.currentTerm && core.pinnedLeader.leaderId === from;
-    return index <= core.log.floorIndex && fromCurrentLeader && term <= core.currentTerm ? 'accept' : 'ignore';
+    // Terms never decrease along a log: an entry behind the snapshot has at most its term.
+    const floorTerm = core.log.termAt(core.log.floorIndex) ?? 0;
+    return index <= core.log.floorIndex && fromCurrentLeader && term <= floorTerm ? 'accept' : 'ignore';
   }
   const fromPinnedLeader = core.pinnedLeader?.term === term && core.pinnedLeader.leaderId === from;
   if (term > core.currentTerm || (term === core.currentTerm && !fromPinnedLeader)) return 'ignore';
