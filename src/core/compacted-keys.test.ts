@@ -209,4 +209,26 @@ describe('a proposer told its request is an entry behind its own snapshot', () =
     node.receive(2_001, c, { type: 'forwardProposeResponse', correlationId: third!.correlationId, outcome: { type: 'appended', index: 4, term: 2 } });
     expect(drainReady(node)?.outcomes.map((outcome) => outcome.type)).toEqual(['committed']);
   });
+
+  it('does not take a late answer as committed because a snapshot installed since covers its index', () => {
+    // b forwards to a in term 1; a appends the request at 4 and answers, but the answer is slow.
+    // Meanwhile b, cut off, misses term 2, in which the entry was overwritten, and hears a lead
+    // again in term 3 (so its forward stays with a), and installs a's snapshot through 6. The
+    // answer (4, term 1) then names an entry the snapshot says nothing about: the outcome is
+    // unknown, never committed.
+    const plainEntry = (index: number, term: number) => ({ index, term, command: new Uint8Array([index]), isNoOp: false });
+    const node = new RaftCore({ id: b, config: resolveRaftConfig({}), random: () => 0.5, now: 0, bootstrap: { voters: [a, b, c] }, hardState: { term: 1, votedFor: null }, leaderPin: { term: 1, leaderId: a }, snapshotMeta: null, entries: [plainEntry(1, 1), plainEntry(2, 1)] });
+    node.receive(10, a, { type: 'appendEntries', term: 1, prevLogIndex: 2, prevLogTerm: 1, entries: [], leaderCommit: 2, readRound: 0 });
+    drainReady(node);
+    node.propose(11, 5, bytes('increment'), key);
+    const [forward] = forwardsIn(drainReady(node));
+    expect(forward).toBeDefined();
+    node.receive(13, a, { type: 'installSnapshot', term: 3, meta: { lastIncludedIndex: 6, lastIncludedTerm: 3, config: { old: null, new: { voters: [a, b, c] } } }, totalBytes: 1, offset: 0, data: new Uint8Array([9]) });
+    drainReady(node);
+    expect(node.compactionFloor).toBe(6);
+    expect(node.leader).toBe(a);
+    node.receive(14, a, { type: 'forwardProposeResponse', correlationId: forward!.correlationId, outcome: { type: 'appended', index: 4, term: 1 } });
+    const outcomes = drainReady(node)?.outcomes ?? [];
+    expect(outcomes.filter((outcome) => outcome.type === 'committed')).toEqual([]);
+  });
 });

@@ -65,13 +65,13 @@ export function handleForwardResponse(core: CoreState<ProposalForwardingHost>, f
     case 'appended': {
       const verdict = forwardAnswerVerdict(core, from, forward, outcome.index, outcome.term);
       if (verdict === 'ignore') return;
-      if (verdict !== 'accept') return refuse(core, from, verdict, 0);
+      if (verdict !== 'accept' && verdict !== 'committedBehindFloor') return refuse(core, from, verdict, 0);
       forward.appended = { index: outcome.index, term: outcome.term };
       // Accepted by the leader: the proposer reports it as a leader's own proposals are, so
       // proposeAccepted comes with every proposal, whichever role this node holds.
       if (core.reportAcceptance) core.outcomes.push({ type: 'accepted', proposalId: forward.proposalId, index: outcome.index });
-      // Behind our snapshot, so committed here: the log cannot give the entry back.
-      if (outcome.index <= core.log.floorIndex) return settleCommittedBehindFloor(core, forward.proposalId, outcome.index, outcome.term, forward.command, forward.dedupKey);
+      // Shown (or vouched for) to be this request's entry behind our snapshot: the log cannot give it back.
+      if (verdict === 'committedBehindFloor') return settleCommittedBehindFloor(core, forward.proposalId, outcome.index, outcome.term, forward.command, forward.dedupKey);
       const item: AwaitedProposal = { proposalId: forward.proposalId, term: outcome.term, local: false };
       // Already outlived (a later term committed below it while the answer travelled): the
       // sweep for this committed term is past, so it is settled here, or it would wait forever.
@@ -112,6 +112,10 @@ export function handleForwardResponse(core: CoreState<ProposalForwardingHost>, f
  *   the recipient can check), unless it names a term above the snapshot's. Set aside, the
  *   request would be forwarded again to the same answer until its caller gave up, where a
  *   leader that did not remember the key used to append a copy.
+ * - An answer above that is awaited like any other; if a snapshot installed meanwhile covers
+ *   it, the wait settles by what can be shown there (settleAwaited: the snapshot's term, or
+ *   the keys remembered at the install), never by the answer alone: the entry it names may
+ *   have been overwritten since it was sent.
  * - A term newer than this node's, or its own term from anyone but the leader pinned for it
  *   (a leader re-elected in a term not heard of here yet), cannot be checked: set aside. An
  *   older term can be honest (a leader's dedup cache answers with an entry it appended while
@@ -123,14 +127,16 @@ export function handleForwardResponse(core: CoreState<ProposalForwardingHost>, f
  *   may lag the leader's log by any number of entries (a newcomer catching up on a snapshot
  *   while its user writes), and a refused honest answer is retried to the same answer.
  */
-function forwardAnswerVerdict(core: CoreState<ProposalForwardingHost>, from: NodeId, forward: PendingForward, index: number, term: number): 'accept' | 'ignore' | RefusalReason {
+function forwardAnswerVerdict(core: CoreState<ProposalForwardingHost>, from: NodeId, forward: PendingForward, index: number, term: number): 'accept' | 'committedBehindFloor' | 'ignore' | RefusalReason {
   if (!isValidCounter(index) || !isValidCounter(term) || index === 0 || index > maxLogIndex) return 'outOfRange';
   if (index <= forward.committedBefore) {
     if (holdsForwardedEntry(core, forward, index, term)) return 'accept';
+    if (index > core.log.floorIndex) return 'ignore';
+    if (compactedUnderKey(core, forward.dedupKey, index, term)) return 'committedBehindFloor';
     const fromCurrentLeader = core.pinnedLeader?.term === core.currentTerm && core.pinnedLeader.leaderId === from;
     // Terms never decrease along a log: an entry behind the snapshot has at most its term.
     const floorTerm = core.log.termAt(core.log.floorIndex) ?? 0;
-    return index <= core.log.floorIndex && fromCurrentLeader && term <= floorTerm ? 'accept' : 'ignore';
+    return fromCurrentLeader && term <= floorTerm ? 'committedBehindFloor' : 'ignore';
   }
   const fromPinnedLeader = core.pinnedLeader?.term === term && core.pinnedLeader.leaderId === from;
   if (term > core.currentTerm || (term === core.currentTerm && !fromPinnedLeader)) return 'ignore';
@@ -138,16 +144,15 @@ function forwardAnswerVerdict(core: CoreState<ProposalForwardingHost>, from: Nod
 }
 
 /**
- * Whether this node's log holds, at (index, term), an entry under the forward's own dedup key,
- * or held one there before compacting it away: the answer to a request re-proposed after it
- * committed (a durable id replayed), which a leader answers with the entry it inherited or
- * compacted. Keys are unique per client and request (SPEC "Exactly-once"), so that entry is this
- * request's, and it is committed here: it settles at once.
+ * Whether this node's log holds, at (index, term), an entry under the forward's own dedup key:
+ * the answer to a request re-proposed after it committed (a durable id replayed), which a
+ * leader answers with the entry it inherited. Keys are unique per client and request (SPEC
+ * "Exactly-once"), so that entry is this request's, and it is committed here: it settles at
+ * once.
  */
 function holdsForwardedEntry(core: CoreState<ProposalForwardingHost>, forward: PendingForward, index: number, term: number): boolean {
   const entry = core.log.entryAt(index);
-  if (forward.dedupKey !== null && entry?.term === term && carriesKey(entry, forward.dedupKey)) return true;
-  return index <= core.log.floorIndex && compactedUnderKey(core, forward.dedupKey, index, term);
+  return forward.dedupKey !== null && entry?.term === term && carriesKey(entry, forward.dedupKey);
 }
 
 /** A new leader takes over its own pending forwards: they are in its log or get appended. */
