@@ -7,57 +7,16 @@
 import { describe, expect, it } from 'vitest';
 import { createCoreHarness, drainReady, type CoreHarness, type HarnessNode } from './core-harness.test-support.ts';
 import { resolveRaftConfig } from './config.ts';
-import type { ForwardPropose, RaftMessage } from './messages.ts';
+import { bytes, committedIndexOf, copiesOf, forwardAnsweredNever, forwardsIn, key, settledOf } from './dedup-scenarios.test-support.ts';
+import type { RaftMessage } from './messages.ts';
 import { RaftCore } from './raft-core.ts';
-import type { ProposalOutcome, Ready } from './ready.ts';
-import { clientId, nodeId, type DedupKey, type NodeId } from './types.ts';
-
-const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
-const key: DedupKey = { clientId: clientId('client-p'), requestId: 7 };
-
-const settledOf = (outcomes: readonly ProposalOutcome[], proposalId: number): ProposalOutcome | undefined =>
-  outcomes.find((item) => item.proposalId === proposalId && item.type !== 'accepted');
-
-const committedIndexOf = (outcomes: readonly ProposalOutcome[], proposalId: number): number | undefined => {
-  const outcome = settledOf(outcomes, proposalId);
-  return outcome?.type === 'committed' ? outcome.entry.index : undefined;
-};
-
-/** Indexes of the entries this node's log (above its floor) holds under the key. */
-const copiesOf = (node: HarnessNode, dedupKey: DedupKey): number[] => {
-  const indexes: number[] = [];
-  for (let index = node.core.compactionFloor + 1; index <= node.core.lastIndex; index += 1) {
-    const entry = node.core.entryAt(index);
-    if (entry?.dedupKey?.clientId === dedupKey.clientId && entry.dedupKey.requestId === dedupKey.requestId) indexes.push(index);
-  }
-  return indexes;
-};
+import { nodeId, type NodeId } from './types.ts';
 
 /** Compacts a node's log through its commit index, as an application publishing a snapshot does. */
 const compact = (harness: CoreHarness, node: HarnessNode): void => {
   expect(node.core.publishSnapshot(harness.now, node.core.commitIndex, bytes('state'))).toBe(true);
   harness.settle();
 };
-
-/**
- * A 3-node cluster where the proposer's forward was appended at `original` and committed on
- * every node, but the leader's answer was lost: the proposer will retry it.
- */
-function forwardAnsweredNever() {
-  const harness = createCoreHarness(['a', 'b', 'c']);
-  harness.advance(400);
-  const leader = harness.leaders()[0]!;
-  const [proposer, other] = [...harness.nodes.values()].filter((node) => node !== leader) as [HarnessNode, HarnessNode];
-  harness.dropWhen = (_from, _to, message) => message.type === 'forwardProposeResponse';
-  proposer.core.propose(harness.now, 11, bytes('claim task 4'), key);
-  harness.advance(100);
-  const [original] = copiesOf(leader, key);
-  expect(original).toBeDefined();
-  for (const node of harness.nodes.values()) expect(node.core.commitIndex).toBeGreaterThanOrEqual(original!);
-  expect(settledOf(proposer.outcomes, 11)).toBeUndefined();
-  harness.dropWhen = null;
-  return { harness, leader, proposer, other, original: original! };
-}
 
 describe('a retry whose entry the leader compacted away', () => {
   it('the proposer’s forward, retried to the leader that compacted the original, is acknowledged at the original, appended once', () => {
@@ -149,9 +108,6 @@ describe('a leader’s own forward it adopted when elected', () => {
 
 const [a, b, c] = ['a', 'b', 'c'].map((name) => nodeId(name)) as [NodeId, NodeId, NodeId];
 
-function forwardsIn(ready: Ready | null): ForwardPropose[] {
-  return [...(ready?.messages ?? []), ...(ready?.messagesAfterPersist ?? [])].map((outbound) => outbound.message).filter((message): message is ForwardPropose => message.type === 'forwardPropose');
-}
 
 /**
  * Follower b restarted from a snapshot through index 6 (term 3): it remembers no keys of the

@@ -9,53 +9,24 @@
 import { describe, expect, it } from 'vitest';
 import { createCoreHarness, drainReady, type CoreHarness, type HarnessNode } from './core-harness.test-support.ts';
 import { resolveRaftConfig } from './config.ts';
-import type { ForwardPropose, RaftMessage } from './messages.ts';
+import { bytes, committedIndexOf, copiesOf, forwardAnsweredNever, forwardsIn, key } from './dedup-scenarios.test-support.ts';
+import type { RaftMessage } from './messages.ts';
 import { RaftCore } from './raft-core.ts';
-import type { ProposalOutcome, Ready } from './ready.ts';
-import { clientId, nodeId, type DedupKey, type LogEntry, type NodeId } from './types.ts';
-
-const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
-const key: DedupKey = { clientId: clientId('client-p'), requestId: 7 };
-
-const committedIndexOf = (outcomes: readonly ProposalOutcome[], proposalId: number): number | undefined => {
-  const outcome = outcomes.find((item) => item.proposalId === proposalId && item.type !== 'accepted');
-  return outcome?.type === 'committed' ? outcome.entry.index : undefined;
-};
-
-const copiesOf = (node: HarnessNode, dedupKey: DedupKey): number[] => {
-  const indexes: number[] = [];
-  for (let index = 1; index <= node.core.lastIndex; index += 1) {
-    const entry = node.core.entryAt(index);
-    if (entry?.dedupKey?.clientId === dedupKey.clientId && entry.dedupKey.requestId === dedupKey.requestId) indexes.push(index);
-  }
-  return indexes;
-};
+import { nodeId, type LogEntry, type NodeId } from './types.ts';
 
 /**
- * A 3-node cluster where the proposer's forward was appended at `original` and replicated to
- * every node (committed everywhere), but the leader's answer was lost; then the leader is cut off
- * and `winner` ('proposer' or 'other') is the only one allowed to win the next election.
+ * The forward of forwardAnsweredNever; then the leader is cut off and `winner` ('proposer' or
+ * 'other') is the only one allowed to win the next election.
  */
-function forwardAnsweredNever(winner: 'proposer' | 'other') {
-  const harness = createCoreHarness(['a', 'b', 'c']);
-  harness.advance(400);
-  const oldLeader = harness.leaders()[0]!;
-  const [proposer, other] = [...harness.nodes.values()].filter((node) => node !== oldLeader) as [HarnessNode, HarnessNode];
-  harness.dropWhen = (_from, _to, message) => message.type === 'forwardProposeResponse';
-  proposer.core.propose(harness.now, 11, bytes('claim task 4'), key);
-  harness.advance(100);
-  const [original] = copiesOf(oldLeader, key);
-  expect(original).toBeDefined();
-  for (const node of harness.nodes.values()) expect(node.core.commitIndex).toBeGreaterThanOrEqual(original!);
-  expect(proposer.outcomes.filter((item) => item.proposalId === 11)).toEqual([]);
-
+function forwardAnsweredNeverThenElection(winner: 'proposer' | 'other') {
+  const { harness, leader: oldLeader, proposer, other, original } = forwardAnsweredNever();
   harness.isolate(oldLeader.id);
   const loser = winner === 'proposer' ? other : proposer;
   harness.dropWhen = (from, _to, message) => from === loser.id && message.type === 'requestVote';
   harness.advance(1_500);
   const newLeader = harness.leaders().find((node) => node !== oldLeader)!;
   expect(newLeader).toBe(winner === 'proposer' ? proposer : other);
-  return { harness, proposer, other, newLeader, original: original! };
+  return { harness, proposer, other, newLeader, original };
 }
 
 function expectOneCopyEverywhere(harness: CoreHarness, oldLeaderExcluded: HarnessNode, original: number): void {
@@ -64,14 +35,14 @@ function expectOneCopyEverywhere(harness: CoreHarness, oldLeaderExcluded: Harnes
 
 describe('a new leader answers a retried proposal with the entry it inherited', () => {
   it('the proposer’s forward, retried to a follower that became leader, is acknowledged at the original entry, appended once', () => {
-    const { harness, proposer, other, original } = forwardAnsweredNever('other');
+    const { harness, proposer, other, original } = forwardAnsweredNeverThenElection('other');
     harness.advance(2_000);
     expect(committedIndexOf(proposer.outcomes, 11)).toBe(original);
     expectOneCopyEverywhere(harness, harness.nodes.get([...harness.nodes.keys()].find((id) => id !== proposer.id && id !== other.id)!)!, original);
   });
 
   it('a proposer that becomes leader itself waits on the entry its log holds instead of appending its pending forward again', () => {
-    const { harness, proposer, other, original } = forwardAnsweredNever('proposer');
+    const { harness, proposer, other, original } = forwardAnsweredNeverThenElection('proposer');
     harness.advance(200);
     expect(committedIndexOf(proposer.outcomes, 11)).toBe(original);
     expect(copiesOf(proposer, key)).toEqual([original]);
@@ -151,9 +122,6 @@ const plain = (index: number, term: number): LogEntry => ({ index, term, command
 
 const drain = drainReady;
 
-function forwardsIn(ready: Ready | null): ForwardPropose[] {
-  return [...(ready?.messages ?? []), ...(ready?.messagesAfterPersist ?? [])].map((outbound) => outbound.message).filter((message): message is ForwardPropose => message.type === 'forwardPropose');
-}
 
 /** Follower b of leader a (term 3); its committed log holds `held` at index 3. */
 function followerHolding(held: LogEntry): RaftCore {
