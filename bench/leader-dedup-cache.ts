@@ -12,7 +12,7 @@ export function leaderDedupCacheCost(forwards = 1_000_000, clients = 3, capacity
     for (let forward = 1; forward <= forwards; forward += 1) {
       // A new string with the same text each time, as decoding a frame gives.
       const key: DedupKey = { clientId: clientId(`${names[forward % clients] as string} `.trimEnd()), requestId: Math.ceil(forward / clients) };
-      if (cache.get(key) === undefined) cache.remember(key, forward, 1);
+      if (cache.get(key) === undefined) cache.remember(key, { index: forward, term: 1 });
     }
     return ((performance.now() - started) * 1000) / forwards;
   };

@@ -10,7 +10,8 @@ import { resolveRaftConfig } from './config.ts';
 import { bytes, committedIndexOf, copiesOf, forwardAnsweredNever, forwardsIn, key, settledOf } from './dedup-scenarios.test-support.ts';
 import type { RaftMessage } from './messages.ts';
 import { RaftCore } from './raft-core.ts';
-import { nodeId, type NodeId } from './types.ts';
+import type { ProposalOutcome } from './ready.ts';
+import { clientId, nodeId, type DedupKey, type LogEntry, type NodeId } from './types.ts';
 
 /** Compacts a node's log through its commit index, as an application publishing a snapshot does. */
 const compact = (harness: CoreHarness, node: HarnessNode): void => {
@@ -186,5 +187,87 @@ describe('a proposer told its request is an entry behind its own snapshot', () =
     node.receive(14, a, { type: 'forwardProposeResponse', correlationId: forward!.correlationId, outcome: { type: 'appended', index: 4, term: 1 } });
     const outcomes = drainReady(node)?.outcomes ?? [];
     expect(outcomes.filter((outcome) => outcome.type === 'committed')).toEqual([]);
+  });
+
+  it('settles at the entry it remembers for the request when the leader names another, and refuses a claim its memory disproves', () => {
+    const other = { clientId: clientId('client-q'), requestId: 1 };
+    const entry = (index: number, dedupKey?: DedupKey): LogEntry => ({ index, term: 3, command: dedupKey === key ? bytes('increment') : new Uint8Array([index]), isNoOp: false, ...(dedupKey === undefined ? {} : { dedupKey }) });
+    const compactedFollower = (entries: LogEntry[]): RaftCore => {
+      const node = new RaftCore({ id: b, config: resolveRaftConfig({ snapshotTrailingEntries: 0 }), random: () => 0.5, now: 0, bootstrap: { voters: [a, b, c] }, hardState: { term: 3, votedFor: null }, leaderPin: { term: 3, leaderId: a }, snapshotMeta: null, entries });
+      node.receive(10, a, { type: 'appendEntries', term: 3, prevLogIndex: 6, prevLogTerm: 3, entries: [], leaderCommit: 6, readRound: 0 });
+      drainReady(node);
+      expect(node.publishSnapshot(11, 6, bytes('state'))).toBe(true);
+      drainReady(node);
+      expect(node.compactionFloor).toBe(6);
+      return node;
+    };
+    const answer = (node: RaftCore, index: number): ProposalOutcome[] => {
+      node.propose(20, 5, bytes('increment'), key);
+      const [forward] = forwardsIn(drainReady(node));
+      node.receive(21, a, { type: 'forwardProposeResponse', correlationId: forward!.correlationId, outcome: { type: 'appended', index, term: 3 } });
+      return (drainReady(node)?.outcomes ?? []).filter((outcome) => outcome.type !== 'accepted');
+    };
+    // Index 4 carried another request, which this node compacted and remembers: disproved.
+    expect(answer(compactedFollower([entry(1), entry(2), entry(3), entry(4, other), entry(5), entry(6)]), 4)).toEqual([]);
+    // An entry without a key, and every key from 1 through the floor remembered: disproved too.
+    expect(answer(compactedFollower([entry(1), entry(2), entry(3), entry(4), entry(5), entry(6)]), 4)).toEqual([]);
+    // The request itself is remembered at 5: it settles there, where it took effect.
+    expect(answer(compactedFollower([entry(1), entry(2), entry(3), entry(4), entry(5, key), entry(6)]), 4)).toEqual([{ type: 'committed', proposalId: 5, entry: { index: 5, term: 3, command: bytes('increment'), isNoOp: false, dedupKey: key } }]);
+    // Committed twice (the copy no member remembering the original appended): the first counts.
+    expect(answer(compactedFollower([entry(1), entry(2), entry(3, key), entry(4), entry(5, key), entry(6)]), 5)).toEqual([{ type: 'committed', proposalId: 5, entry: { index: 3, term: 3, command: bytes('increment'), isNoOp: false, dedupKey: key } }]);
+  });
+});
+
+describe('a key proposed again with another command after its entry was compacted', () => {
+  it('is not taken for the compacted entry (whose command it would report): the leader appends it', () => {
+    const harness = createCoreHarness(['a', 'b', 'c']);
+    harness.advance(400);
+    const leader = harness.leaders()[0]!;
+    leader.core.propose(harness.now, 31, bytes('increment'), key);
+    harness.advance(100);
+    const original = committedIndexOf(leader.outcomes, 31)!;
+    compact(harness, leader);
+    leader.core.propose(harness.now, 33, bytes('decrement'), key);
+    harness.advance(100);
+    const settled = settledOf(leader.outcomes, 33);
+    expect(settled?.type).toBe('committed');
+    if (settled?.type !== 'committed') return;
+    expect(settled.entry.index).toBeGreaterThan(original);
+    expect(settled.entry.command).toEqual(bytes('decrement'));
+    expect(leader.core.entryAt(settled.entry.index)?.command).toEqual(bytes('decrement'));
+  });
+});
+
+describe('a proposer that never held its entry, behind a snapshot of a later term', () => {
+  it('forwards afresh and settles at the original entry the new leader remembers', () => {
+    // P's forward is appended at i by L and committed, but P gets neither the entries nor the
+    // answer; cut off, P misses L handing over to Q, which writes on and compacts past i. Back,
+    // P installs Q's snapshot (a later term than i's) and Q answers its retry with i.
+    const harness = createCoreHarness(['a', 'b', 'c']);
+    harness.advance(400);
+    const leader = harness.leaders()[0]!;
+    const [proposer, next] = [...harness.nodes.values()].filter((node) => node !== leader) as [HarnessNode, HarnessNode];
+    harness.dropWhen = (_from, to, message) => message.type === 'forwardProposeResponse' || (to === proposer.id && message.type !== 'forwardPropose');
+    proposer.core.propose(harness.now, 11, bytes('claim task 4'), key);
+    harness.advance(100);
+    const [original] = copiesOf(leader, key);
+    expect(original).toBeDefined();
+    expect(proposer.core.lastIndex).toBeLessThan(original!);
+    const originalTerm = leader.core.term;
+    harness.dropWhen = null;
+    harness.isolate(proposer.id);
+    leader.core.transferLeadership(harness.now, 1, next.id);
+    harness.advance(300);
+    expect(next.core.role).toBe('leader');
+    for (let write = 0; write < 5; write += 1) next.core.propose(harness.now, 100 + write, bytes(`write ${write}`), null);
+    harness.advance(100);
+    compact(harness, next);
+    compact(harness, leader);
+    expect(next.core.term).toBeGreaterThan(originalTerm);
+    harness.heal();
+    harness.advance(5_000);
+    expect(proposer.snapshots.length).toBeGreaterThan(0);
+    expect(settledOf(proposer.outcomes, 11)).toEqual({ type: 'committed', proposalId: 11, entry: { index: original, term: originalTerm, command: bytes('claim task 4'), isNoOp: false, dedupKey: key } });
+    expect(copiesOf(next, key)).toEqual([]);
   });
 });

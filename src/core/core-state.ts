@@ -7,7 +7,7 @@ import { dedupWindowSize } from './client-session-format.ts';
 import type { ResolvedRaftConfig } from './config.ts';
 import { CorrelatedRequests } from './correlated-requests.ts';
 import type { RaftMetric, RaftTraceEvent } from './events.ts';
-import { DedupKeyCache } from './dedup-key-cache.ts';
+import { type CachedAppend, DedupKeyCache } from './dedup-key-cache.ts';
 import { createMembership, type Membership } from './quorum.ts';
 import type { FollowerProgress } from './progress.ts';
 import { ProposalWaiters } from './proposal-waiters.ts';
@@ -57,11 +57,12 @@ export interface PendingForward {
   retryAfterMs: number;
   appended: { readonly index: number; readonly term: number } | null;
   /**
-   * The commit index when the proposal was made: wherever a leader appends it, it lands above
-   * this (a leader's log holds every committed entry), so compaction stops here while the
-   * forward is pending and its entry can still be checked when the leader's answer comes.
+   * The commit index when the proposal was made (or last forwarded afresh, see settleAwaited):
+   * wherever a leader appends it, it lands above this (a leader's log holds every committed
+   * entry), so compaction stops here while the forward is pending and its entry can still be
+   * checked when the leader's answer comes.
    */
-  readonly committedBefore: number;
+  committedBefore: number;
 }
 
 export interface MembershipChange {
@@ -91,6 +92,11 @@ export const leaderDedupCacheSize = 16 * dedupWindowSize;
  * (about 0.5 MB per node when full).
  */
 export const compactedKeysSize = 4 * dedupWindowSize;
+
+/** A compacted entry's place, and a digest of its command, so a request reusing its key with another command is not taken for it. */
+export interface CompactedEntry extends CachedAppend {
+  readonly commandDigest: number;
+}
 
 export interface CoreState<Host = unknown> {
   readonly id: NodeId;
@@ -142,7 +148,13 @@ export interface CoreState<Host = unknown> {
   nextCorrelationId: number;
   readonly leaderDedupCache: DedupKeyCache;
   /** The keys of the newest committed entries this node compacted away, where they took effect. */
-  readonly compactedKeys: DedupKeyCache;
+  readonly compactedKeys: DedupKeyCache<CompactedEntry>;
+  /**
+   * Every keyed entry from this index through the floor has its key in compactedKeys (at the
+   * first index it committed at): an answer naming an entry in that range can be checked. Above
+   * the floor when nothing behind it can (restarted, or a snapshot installed over a gap).
+   */
+  compactedKeysCoverFrom: number;
   /** The highest request id this node appended as leader, per client, for its own proposals. */
   readonly localRequestHighWater: Map<ClientId, number>;
   readTracker: ReadIndexTracker;
@@ -248,7 +260,8 @@ export function createCoreState<Host>(options: RaftCoreOptions, host: Host): Cor
     // meant for its previous incarnation's forwards and reads to its own new requests.
     nextCorrelationId: 1 + Math.floor(random() * 2 ** 48),
     leaderDedupCache: new DedupKeyCache(leaderDedupCacheSize),
-    compactedKeys: new DedupKeyCache(compactedKeysSize),
+    compactedKeys: new DedupKeyCache<CompactedEntry>(compactedKeysSize),
+    compactedKeysCoverFrom: floorIndex + 1,
     localRequestHighWater: new Map(),
     readTracker: new ReadIndexTracker(),
     membershipChange: null,

@@ -31,27 +31,33 @@ export interface CachedAppend {
   readonly term: number;
 }
 
-interface CachedRecord {
+interface CachedRecord<Value> {
   readonly clientId: ClientId;
   readonly requestId: number;
-  readonly append: CachedAppend;
-  older: CachedRecord | null;
-  newer: CachedRecord | null;
+  readonly append: Value;
+  older: CachedRecord<Value> | null;
+  newer: CachedRecord<Value> | null;
 }
 
-export class DedupKeyCache {
-  private readonly byClient = new Map<ClientId, Map<number, CachedRecord>>();
-  private oldest: CachedRecord | null = null;
-  private newest: CachedRecord | null = null;
+/** What is remembered per key: where its entry was appended, and whatever else an instance needs. */
+export class DedupKeyCache<Value extends CachedAppend = CachedAppend> {
+  private readonly byClient = new Map<ClientId, Map<number, CachedRecord<Value>>>();
+  private oldest: CachedRecord<Value> | null = null;
+  private newest: CachedRecord<Value> | null = null;
   private count = 0;
 
   constructor(private readonly capacity: number) {}
 
-  get(key: DedupKey): CachedAppend | undefined {
+  get(key: DedupKey): Value | undefined {
     return this.byClient.get(key.clientId)?.get(key.requestId)?.append;
   }
 
-  remember(key: DedupKey, index: number, term: number): void {
+  /** The least recently written value still held (the next to fall out). */
+  get oldestValue(): Value | undefined {
+    return this.oldest?.append;
+  }
+
+  remember(key: DedupKey, append: Value): void {
     let requests = this.byClient.get(key.clientId);
     if (requests === undefined) {
       requests = new Map();
@@ -60,7 +66,7 @@ export class DedupKeyCache {
     const previous = requests.get(key.requestId);
     if (previous !== undefined) this.unlink(previous);
     else this.count += 1;
-    const record: CachedRecord = { clientId: key.clientId, requestId: key.requestId, append: { index, term }, older: this.newest, newer: null };
+    const record: CachedRecord<Value> = { clientId: key.clientId, requestId: key.requestId, append, older: this.newest, newer: null };
     if (this.newest !== null) this.newest.newer = record;
     else this.oldest = record;
     this.newest = record;
@@ -77,7 +83,7 @@ export class DedupKeyCache {
     return this.byClient.size;
   }
 
-  private evict(record: CachedRecord): void {
+  private evict(record: CachedRecord<Value>): void {
     this.unlink(record);
     this.count -= 1;
     const requests = this.byClient.get(record.clientId);
@@ -87,7 +93,7 @@ export class DedupKeyCache {
   }
 
   /** Takes a record out of the write order (its map entry is the caller's business). */
-  private unlink(record: CachedRecord): void {
+  private unlink(record: CachedRecord<Value>): void {
     if (record.older !== null) record.older.newer = record.newer;
     else this.oldest = record.newer;
     if (record.newer !== null) record.newer.older = record.older;

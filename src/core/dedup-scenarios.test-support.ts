@@ -6,7 +6,8 @@ import type { ForwardPropose } from './messages.ts';
 import type { ProposalOutcome, Ready } from './ready.ts';
 import { clientId, type DedupKey } from './types.ts';
 
-export const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+/** ASCII text as bytes (the core's compiler settings have no TextEncoder). */
+export const bytes = (text: string): Uint8Array => Uint8Array.from(text, (character) => character.charCodeAt(0));
 export const key: DedupKey = { clientId: clientId('client-p'), requestId: 7 };
 
 /** How a proposal settled: its first outcome other than `accepted`. */

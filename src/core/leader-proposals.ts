@@ -38,7 +38,7 @@ export function propose(core: CoreState<LeaderProposalsHost>, now: number, propo
       return;
     }
     // A request re-proposed under its key (a durable id replayed) waits on the entry we hold.
-    const held = cachedEntryFor(core, dedupKey) ?? retriedLocalEntry(core, dedupKey);
+    const held = cachedEntryFor(core, dedupKey, command) ?? retriedLocalEntry(core, dedupKey);
     if (held !== null) {
       if (core.reportAcceptance) core.outcomes.push({ type: 'accepted', proposalId, index: held.index });
       if (held.index <= core.log.floorIndex) return settleCommittedBehindFloor(core, proposalId, held.index, held.term, command, dedupKey);
@@ -81,13 +81,14 @@ export function rememberInheritedDedupKeys(core: CoreState<LeaderProposalsHost>)
 
 /**
  * The entry this leader holds for a retried request: one its dedup cache remembers (appended or
- * inherited) that its log still shows under the same term, or a committed one it compacted away.
+ * inherited) that its log still shows under the same term, or a committed one it compacted away
+ * under the same command.
  */
-export function cachedEntryFor(core: CoreState<LeaderProposalsHost>, dedupKey: DedupKey | null): CachedAppend | null {
+export function cachedEntryFor(core: CoreState<LeaderProposalsHost>, dedupKey: DedupKey | null, command: Uint8Array): CachedAppend | null {
   if (dedupKey === null) return null;
   const cached = core.leaderDedupCache.get(dedupKey);
   if (cached !== undefined && core.log.termAt(cached.index) === cached.term) return cached;
-  return compactedEntryFor(core, dedupKey);
+  return compactedEntryFor(core, dedupKey, command);
 }
 
 /**
@@ -138,7 +139,7 @@ export function handleForwardPropose(core: CoreState<LeaderProposalsHost>, from:
   // appended, it and every entry after it would be resent forever and never commit. A proposer's
   // own driver refuses such commands, so only a faulty peer forwards one; it is left unanswered.
   if (commandEntrySizeBound(message.command.length, message.dedupKey) + frameOverheadBytes > core.maxFrameBytes) return refuse(core, from, 'commandTooLarge', 0);
-  const cached = cachedEntryFor(core, message.dedupKey);
+  const cached = cachedEntryFor(core, message.dedupKey, message.command);
   if (cached !== null) return respond({ type: 'appended', index: cached.index, term: cached.term });
   if (admissionFailure(core) !== null || core.transfer !== null) return respond({ type: 'busy' });
   const entry = appendAsLeader(core, message.command, message.dedupKey);
@@ -148,5 +149,5 @@ export function handleForwardPropose(core: CoreState<LeaderProposalsHost>, from:
 
 /** Remembers where a forwarded request (a follower's, or this node's own adopted on election) was appended. */
 export function rememberDedup(core: CoreState<LeaderProposalsHost>, key: DedupKey, entry: LogEntry): void {
-  core.leaderDedupCache.remember(key, entry.index, entry.term);
+  core.leaderDedupCache.remember(key, { index: entry.index, term: entry.term });
 }

@@ -1,9 +1,8 @@
 // Completing proposals: an awaited entry that becomes applicable commits the proposal if its term
 // matches, and one outlived by a later term's commit is lost (forwarded again, or failed).
-import { compactedUnderKey } from './compacted-keys.ts';
+import { checkCompacted, settleCommittedBehindFloor } from './compacted-keys.ts';
 import { applicableIndex, type CoreState, type PendingForward } from './core-state.ts';
 import type { AwaitedProposal } from './proposal-waiters.ts';
-import type { LogEntry } from './types.ts';
 
 /** What completing proposals needs of the rest of the engine (raft-core.ts wires it). */
 export interface ProposalCompletionHost {
@@ -75,22 +74,33 @@ function settleAwaited(core: CoreState<ProposalCompletionHost>, index: number, w
       // entry, and by Log Matching at the snapshot's index the committed log holds it too (at
       // the snapshot's own index, the same index and term). So the proposal committed, and its
       // entry is rebuilt from the forward. That is the common case: a follower that fell behind
-      // its leader's compaction under load, with no leader change. A snapshot of a later term
-      // says nothing about which entry committed here: the outcome is unknown, and a caller
-      // retrying with the same request id is deduplicated (exactly-once). Keys this node
-      // remembers from the entries it compacted (at the install, those through its commit
-      // index) settle it too.
-      core.forwards.delete(item.proposalId);
-      if (core.log.termAt(core.log.floorIndex) === item.term || compactedUnderKey(core, forward.dedupKey, index, item.term)) {
-        const rebuilt: LogEntry = { index, term: item.term, command: forward.command, isNoOp: false, ...(forward.dedupKey === null ? {} : { dedupKey: forward.dedupKey }) };
-        core.outcomes.push({ type: 'committed', proposalId: item.proposalId, entry: rebuilt });
-      } else {
-        core.outcomes.push({ type: 'failed', proposalId: item.proposalId, failure: 'leadershipLost' });
-      }
+      // its leader's compaction under load, with no leader change. Keys this node remembers
+      // from the entries it compacted (at the install, those through its commit index) settle
+      // it too, where they show the request.
+      const check = checkCompacted(core, forward.dedupKey, forward.command, index, item.term);
+      if (check.type === 'elsewhere') settleCommittedBehindFloor(core, item.proposalId, check.entry.index, check.entry.term, forward.command, forward.dedupKey);
+      else if (check.type === 'shown' || core.log.termAt(core.log.floorIndex) === item.term) settleCommittedBehindFloor(core, item.proposalId, index, item.term, forward.command, forward.dedupKey);
+      else forwardAfresh(core, forward);
       continue;
     }
     settleLost(core, item);
   }
+}
+
+/**
+ * A snapshot of a later term says nothing about which entry committed at the index a leader
+ * named, and this node's log can no longer show it. Until 2026-12-02 the proposal failed with
+ * leadershipLost there (outcome unknown); a caller retrying under an auto id would then mint a
+ * new key and could apply the command twice. Instead the request is forwarded again as if made
+ * now: the leader answers with the entry it holds under the key (dedup cache or compacted keys),
+ * now at or below the commit index, where the answer is checked against what this node
+ * remembers or, where it remembers nothing, taken from the current leader
+ * (forwardAnswerVerdict); or it appends the command, above the commit index.
+ */
+function forwardAfresh(core: CoreState<ProposalCompletionHost>, forward: PendingForward): void {
+  forward.committedBefore = core.commitIndex;
+  forward.appended = null;
+  core.host.sendForward(forward);
 }
 
 /** A proposal whose entry is lost to a leader change. */

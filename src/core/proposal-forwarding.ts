@@ -2,7 +2,7 @@
 // under their dedup key and are sent again, with backoff, until the leader says where it
 // appended them; a node that becomes leader takes its own pending forwards over.
 import { assertUnreachable } from './assert.ts';
-import { compactedUnderKey, settleCommittedBehindFloor } from './compacted-keys.ts';
+import { checkCompacted, settleCommittedBehindFloor } from './compacted-keys.ts';
 import { refuse, send } from './core-output.ts';
 import type { CoreState, PendingForward, PendingRead } from './core-state.ts';
 import type { RefusalReason } from './events.ts';
@@ -15,7 +15,7 @@ import { type DedupKey, isValidCounter, type LogEntry, maxLogIndex, type NodeId 
 /** What forwarding needs of the rest of the engine (raft-core.ts wires it). */
 export interface ProposalForwardingHost {
   awaitExisting(index: number, item: AwaitedProposal): void;
-  cachedEntryFor(dedupKey: DedupKey | null): CachedAppend | null;
+  cachedEntryFor(dedupKey: DedupKey | null, command: Uint8Array): CachedAppend | null;
   rememberDedup(key: DedupKey, entry: LogEntry): void;
   sendReadRequest(read: PendingRead): void;
   settleLost(item: AwaitedProposal): void;
@@ -65,13 +65,14 @@ export function handleForwardResponse(core: CoreState<ProposalForwardingHost>, f
     case 'appended': {
       const verdict = forwardAnswerVerdict(core, from, forward, outcome.index, outcome.term);
       if (verdict === 'ignore') return;
-      if (verdict !== 'accept' && verdict !== 'committedBehindFloor') return refuse(core, from, verdict, 0);
-      forward.appended = { index: outcome.index, term: outcome.term };
+      if (typeof verdict === 'string' && verdict !== 'accept') return refuse(core, from, verdict, 0);
+      // Shown (or vouched for) to be this request's entry behind our snapshot, where the log cannot give it back.
+      const settled = typeof verdict === 'string' ? null : verdict.committedAt;
+      forward.appended = settled ?? { index: outcome.index, term: outcome.term };
       // Accepted by the leader: the proposer reports it as a leader's own proposals are, so
       // proposeAccepted comes with every proposal, whichever role this node holds.
-      if (core.reportAcceptance) core.outcomes.push({ type: 'accepted', proposalId: forward.proposalId, index: outcome.index });
-      // Shown (or vouched for) to be this request's entry behind our snapshot: the log cannot give it back.
-      if (verdict === 'committedBehindFloor') return settleCommittedBehindFloor(core, forward.proposalId, outcome.index, outcome.term, forward.command, forward.dedupKey);
+      if (core.reportAcceptance) core.outcomes.push({ type: 'accepted', proposalId: forward.proposalId, index: forward.appended.index });
+      if (settled !== null) return settleCommittedBehindFloor(core, forward.proposalId, settled.index, settled.term, forward.command, forward.dedupKey);
       const item: AwaitedProposal = { proposalId: forward.proposalId, term: outcome.term, local: false };
       // Already outlived (a later term committed below it while the answer travelled): the
       // sweep for this committed term is past, so it is settled here, or it would wait forever.
@@ -105,9 +106,10 @@ export function handleForwardResponse(core: CoreState<ProposalForwardingHost>, f
  *   re-proposed (SPEC's exactly-once recipe, replayed after a crash), and when the entry this
  *   node holds there carries the same term and the same dedup key, it is this proposal's entry:
  *   taken. Set aside, it was forwarded again to the same answer forever. Behind this node's
- *   snapshot the check is against the keys it compacted away (compacted-keys.ts); when it does
- *   not remember them (it restarted since, or installed the snapshot from a leader whose log
- *   it never held), the answer of the leader pinned for the current term is taken: nothing
+ *   snapshot the check is against the keys it compacted away (compacted-keys.ts): shown there,
+ *   or the request remembered at another entry (settled there), or disproved (set aside); when
+ *   that part of the log is not remembered (it restarted since, or installed a snapshot over a
+ *   gap), the answer of the leader pinned for the current term is taken: nothing
  *   here can show it wrong, and that leader is trusted with the log itself (SPEC checks what
  *   the recipient can check), unless it names a term above the snapshot's. Set aside, the
  *   request would be forwarded again to the same answer until its caller gave up, where a
@@ -127,16 +129,28 @@ export function handleForwardResponse(core: CoreState<ProposalForwardingHost>, f
  *   may lag the leader's log by any number of entries (a newcomer catching up on a snapshot
  *   while its user writes), and a refused honest answer is retried to the same answer.
  */
-function forwardAnswerVerdict(core: CoreState<ProposalForwardingHost>, from: NodeId, forward: PendingForward, index: number, term: number): 'accept' | 'committedBehindFloor' | 'ignore' | RefusalReason {
+function forwardAnswerVerdict(core: CoreState<ProposalForwardingHost>, from: NodeId, forward: PendingForward, index: number, term: number): 'accept' | 'ignore' | RefusalReason | { readonly committedAt: CachedAppend } {
   if (!isValidCounter(index) || !isValidCounter(term) || index === 0 || index > maxLogIndex) return 'outOfRange';
   if (index <= forward.committedBefore) {
     if (holdsForwardedEntry(core, forward, index, term)) return 'accept';
     if (index > core.log.floorIndex) return 'ignore';
-    if (compactedUnderKey(core, forward.dedupKey, index, term)) return 'committedBehindFloor';
-    const fromCurrentLeader = core.pinnedLeader?.term === core.currentTerm && core.pinnedLeader.leaderId === from;
-    // Terms never decrease along a log: an entry behind the snapshot has at most its term.
-    const floorTerm = core.log.termAt(core.log.floorIndex) ?? 0;
-    return fromCurrentLeader && term <= floorTerm ? 'committedBehindFloor' : 'ignore';
+    const check = checkCompacted(core, forward.dedupKey, forward.command, index, term);
+    switch (check.type) {
+      case 'shown':
+        return { committedAt: { index, term } };
+      case 'elsewhere':
+        return { committedAt: check.entry }; // where the request first took effect
+      case 'disproved':
+        return 'ignore';
+      case 'unknown': {
+        const fromCurrentLeader = core.pinnedLeader?.term === core.currentTerm && core.pinnedLeader.leaderId === from;
+        // Terms never decrease along a log: an entry behind the snapshot has at most its term.
+        const floorTerm = core.log.termAt(core.log.floorIndex) ?? 0;
+        return fromCurrentLeader && term <= floorTerm ? { committedAt: { index, term } } : 'ignore';
+      }
+      default:
+        return assertUnreachable(check);
+    }
   }
   const fromPinnedLeader = core.pinnedLeader?.term === term && core.pinnedLeader.leaderId === from;
   if (term > core.currentTerm || (term === core.currentTerm && !fromPinnedLeader)) return 'ignore';
@@ -166,7 +180,7 @@ export function adoptForwardsAsLeader(core: CoreState<ProposalForwardingHost>): 
     }
     if (appended !== null) core.awaited.remove(forward.proposalId);
     // Appended by an earlier leader whose answer never came: our log holds it (see rememberInheritedDedupKeys).
-    const inherited = core.host.cachedEntryFor(forward.dedupKey);
+    const inherited = core.host.cachedEntryFor(forward.dedupKey, forward.command);
     if (inherited !== null) {
       if (core.reportAcceptance && appended === null) core.outcomes.push({ type: 'accepted', proposalId: forward.proposalId, index: inherited.index });
       if (inherited.index <= core.log.floorIndex) {

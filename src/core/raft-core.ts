@@ -61,7 +61,7 @@ export class RaftCore {
       becomeFollower: (term, leader, reason) => becomeFollower(core, term, leader, reason),
       becomeLeader: () => becomeLeader(core),
       beginSnapshotTransfer: (progress) => beginSnapshotTransfer(core, progress),
-      cachedEntryFor: (dedupKey) => cachedEntryFor(core, dedupKey),
+      cachedEntryFor: (dedupKey, command) => cachedEntryFor(core, dedupKey, command),
       changeMembership: (now, changeId, target) => changeMembership(core, now, changeId, target),
       handBackReads: () => handBackReads(core),
       maybeAdvanceCommit: () => maybeAdvanceCommit(core),

@@ -151,16 +151,21 @@ describe('a forwarded proposal whose entry a snapshot install covered', () => {
     expect(forwardsAgain).toEqual([]);
   });
 
-  it('below a snapshot of a later term: the outcome is unknown, and the proposal fails instead of being forwarded forever', () => {
+  it('below a snapshot of a later term: the request is forwarded afresh and settles at the entry that took effect, once', () => {
+    // Until 2026-12-02 the outcome was reported unknown here (LeadershipLostError), and a caller
+    // retrying under an auto id would mint a new key and could apply the command twice.
     const harness = createCoreHarness(['a', 'b', 'c'], 31, ['a', 'b', 'c']);
     harness.advance(400);
     const first = harness.leaders()[0]!;
     const [follower, other] = [...harness.nodes.values()].filter((node) => node !== first) as [typeof first, typeof first];
     // f hears its forward's answer but no appends: it waits on (index, term) with its log behind.
     harness.dropWhen = (_from, to, message) => to === follower.id && (message.type === 'appendEntries' || message.type === 'installSnapshot');
-    follower.core.propose(harness.now, 1, bytes('forwarded'), { clientId: 'f-1' as never, requestId: 1 });
+    const key = { clientId: 'f-1' as never, requestId: 1 };
+    follower.core.propose(harness.now, 1, bytes('forwarded'), key);
     harness.settle();
     const firstTerm = first.core.term;
+    const original = [...Array(first.core.lastIndex).keys()].map((offset) => first.core.entryAt(offset + 1)).find((entry) => entry?.dedupKey?.clientId === key.clientId)!;
+    expect(original.term).toBe(firstTerm);
     // Leadership moves to the other node, which commits its no-op with the first and compacts
     // through it: its snapshot's last entry is of the new term.
     first.core.transferLeadership(harness.now, 1, other.id);
@@ -175,8 +180,10 @@ describe('a forwarded proposal whose entry a snapshot install covered', () => {
     harness.advance(400);
     expect(follower.snapshots).toEqual([floor]);
     expect(follower.core.term).toBe(other.core.term);
-    expect(follower.outcomes.find((outcome) => outcome.proposalId === 1 && outcome.type !== 'accepted')).toEqual({ type: 'failed', proposalId: 1, failure: 'leadershipLost' });
-    expect(harness.sent.filter((sent) => sent.from === follower.id && sent.message.type === 'forwardPropose').length).toBe(1);
+    expect(follower.outcomes.find((outcome) => outcome.proposalId === 1 && outcome.type !== 'accepted')).toEqual({ type: 'committed', proposalId: 1, entry: { index: original.index, term: firstTerm, command: bytes('forwarded'), isNoOp: false, dedupKey: key } });
+    harness.advance(2_000);
+    expect(harness.sent.filter((sent) => sent.from === follower.id && sent.message.type === 'forwardPropose').length).toBe(2);
+    expect(other.core.lastIndex).toBe(floor); // not appended again
   });
 
   it("a follower's own compaction stops below its pending forwards", () => {

@@ -53,7 +53,7 @@ function lowestPendingForwardFloor(core: CoreState<SnapshotsHost>): number {
 function compactLog(core: CoreState<SnapshotsHost>, throughIndex: number): void {
   if (throughIndex <= core.log.floorIndex) return;
   core.snapshotConfig = configAt(core, throughIndex);
-  rememberCompactedKeys(core, throughIndex); // applied, so committed
+  rememberCompactedKeys(core, throughIndex, throughIndex); // applied, so committed
   core.log.compactThrough(throughIndex, core.log.termAt(throughIndex) as number);
   emitTrace(core, { type: 'compacted', throughIndex });
 }
@@ -149,7 +149,7 @@ function installSnapshot(core: CoreState<SnapshotsHost>, meta: SnapshotMeta, sta
   const index = meta.lastIncludedIndex;
   // Entries through the commit index are committed; a log that matches the snapshot at its
   // index holds the committed entries up to there (Log Matching).
-  rememberCompactedKeys(core, core.log.termAt(index) === meta.lastIncludedTerm ? index : core.commitIndex);
+  rememberCompactedKeys(core, core.log.termAt(index) === meta.lastIncludedTerm ? index : core.commitIndex, index);
   if (core.log.termAt(index) !== meta.lastIncludedTerm && core.log.lastIndex > core.commitIndex) {
     truncateLog(core, core.commitIndex + 1);
   }
