@@ -476,4 +476,18 @@ describe('SPEC Reads', () => {
     expect(read.outcome).toMatchObject({ error: expect.any(RaftClosedError) });
     await cluster.close();
   });
+
+  it('reads beyond maxPendingProposals on the leader are not lost: they are served once the earlier ones are', async () => {
+    const cluster = await startContractCluster({ seed: 221, raftConfig: { maxPendingProposals: 1 } });
+    const leader = await cluster.waitForLeader();
+    await cluster.settle(leader.propose(bytes(1)));
+    for (const follower of othersOf(cluster, leader)) cluster.network.block(follower.id, leader.id);
+    const reads = Array.from({ length: 3 }, () => leader.readIndex());
+    await cluster.clock.advance(20);
+    cluster.network.heal();
+    const indices = await cluster.settle(Promise.all(reads), 2_000);
+    expect(indices).toEqual([leader.commitIndex.value, leader.commitIndex.value, leader.commitIndex.value]);
+    expect(leader.role.value).toBe('leader');
+    await cluster.close();
+  });
 });

@@ -51,6 +51,7 @@ function leaderRead(core: CoreState<LinearizableReadsHost>, requester: ReadReque
 /** Starts a round once the leader's own-term no-op has committed (reads wait for it). */
 export function startReadRound(core: CoreState<LinearizableReadsHost>): void {
   if (core.role !== 'leader' || core.readTracker.roundInFlight) return;
+  admitParkedReads(core);
   if (core.log.termAt(core.commitIndex) !== core.currentTerm) return;
   const round = core.readTracker.startRound(core.commitIndex);
   if (round === 0) return;
@@ -59,6 +60,19 @@ export function startReadRound(core: CoreState<LinearizableReadsHost>): void {
     return;
   }
   for (const [peer, progress] of core.progress) core.host.sendHeartbeat(peer, progress);
+}
+
+/**
+ * Local reads parked by leaderRead while the tracker was full join the next round once earlier
+ * reads are served. Nothing else looks at them while this node leads (retryForwards runs only on
+ * other roles), so without this they waited until leadership ended: for ever on a healthy leader.
+ */
+function admitParkedReads(core: CoreState<LinearizableReadsHost>): void {
+  for (const read of core.pendingReads.values()) {
+    if (core.readTracker.size >= core.config.maxPendingProposals) return;
+    core.pendingReads.delete(read.readId);
+    core.readTracker.enqueue({ type: 'local', readId: read.readId });
+  }
 }
 
 function readRoundConfirmed(core: CoreState<LinearizableReadsHost>): boolean {
