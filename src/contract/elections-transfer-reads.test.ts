@@ -3,8 +3,26 @@
 // public entries only (createRaftNode, InMemoryRaftStorage, VirtualClock, a partitionable
 // network) and read off the watchables, the trace, the storage and the calls' outcomes.
 import { describe, expect, it } from 'vitest';
-import { awaitRead, createWatchable, LeadershipTransferError, nodeId, NotLeaderError, RaftClosedError, type RaftNode, type RaftRole } from '../index.ts';
-import { startContractCluster, type ContractCluster } from './contract-cluster.test-support.ts';
+import { decodeMessage, encodeMessage } from '../codec/index.ts';
+import {
+  awaitRead,
+  createRaftNode,
+  createWatchable,
+  InMemoryRaftStorage,
+  LeadershipTransferError,
+  nodeId,
+  NotLeaderError,
+  RaftClosedError,
+  seededRandom,
+  VirtualClock,
+  type LogEntry,
+  type NodeId,
+  type RaftNode,
+  type RaftRole,
+  type RaftStorage,
+  type SnapshotMeta,
+} from '../index.ts';
+import { createPartitionableNetwork, startContractCluster, type ContractCluster } from './contract-cluster.test-support.ts';
 
 const bytes = (value: number): Uint8Array => new Uint8Array([value]);
 const othersOf = (cluster: ContractCluster, leader: RaftNode): RaftNode[] => [...cluster.nodes.values()].filter((node) => node !== leader);
@@ -94,6 +112,18 @@ describe('SPEC Roles, terms and elections', () => {
     await cluster.close();
   });
 
+  it('a single voter leads alone: it never steps down for want of a quorum and serves reads with its own', async () => {
+    const cluster = await startContractCluster({ names: ['a'], seed: 224 });
+    const leader = await cluster.waitForLeader();
+    const term = leader.term.value;
+    const entry = await cluster.settle(leader.propose(bytes(1)));
+    await expect(cluster.settle(leader.readIndex())).resolves.toBe(entry.index);
+    await cluster.clock.advance(3_000);
+    expect(leader.role.value).toBe('leader');
+    expect(leader.term.value).toBe(term);
+    await cluster.close();
+  });
+
   it('the election timeout is drawn anew from [electionTimeoutMin, electionTimeoutMax) each time it is armed', async () => {
     const cluster = await startContractCluster({ seed: 204, raftConfig: { electionTimeoutMin: 200, electionTimeoutMax: 400, heartbeatInterval: 20 } });
     const leader = await cluster.waitForLeader();
@@ -142,6 +172,95 @@ describe('SPEC Roles, terms and elections', () => {
     expect(reads[0]!.commitAtCall).toBeLessThan(noOp.index);
     expect(index).toBeGreaterThanOrEqual(noOp.index);
     await cluster.close();
+  });
+});
+
+/** API.md's RaftStorage only (no batched path), recording writes; saveTermAndVotedFor can be held. */
+class VoteHoldingStorage implements RaftStorage {
+  private readonly inner = new InMemoryRaftStorage();
+  private readonly held: Array<() => void> = [];
+  holdVotes = false;
+  readonly writes: string[] = [];
+  release(): void {
+    this.holdVotes = false;
+    for (const resolve of this.held.splice(0)) resolve();
+  }
+  term(): Promise<number> {
+    return this.inner.term();
+  }
+  votedFor(): Promise<NodeId | null> {
+    return this.inner.votedFor();
+  }
+  async saveTermAndVotedFor(term: number, votedFor: NodeId | null): Promise<void> {
+    this.writes.push(`saveTermAndVotedFor(${term}, ${votedFor})`);
+    if (this.holdVotes) await new Promise<void>((resolve) => this.held.push(resolve));
+    await this.inner.saveTermAndVotedFor(term, votedFor);
+  }
+  leaderForTerm(): ReturnType<RaftStorage['leaderForTerm']> {
+    return this.inner.leaderForTerm();
+  }
+  saveLeaderForTerm(term: number, leaderId: NodeId): Promise<void> {
+    this.writes.push('saveLeaderForTerm');
+    return this.inner.saveLeaderForTerm(term, leaderId);
+  }
+  appendEntries(entries: readonly LogEntry[]): Promise<void> {
+    this.writes.push('appendEntries');
+    return this.inner.appendEntries(entries);
+  }
+  entries(fromIndex?: number): Promise<LogEntry[]> {
+    return this.inner.entries(fromIndex);
+  }
+  truncateFrom(index: number): Promise<void> {
+    this.writes.push('truncateFrom');
+    return this.inner.truncateFrom(index);
+  }
+  saveSnapshot(meta: SnapshotMeta, state: Uint8Array): Promise<void> {
+    this.writes.push('saveSnapshot');
+    return this.inner.saveSnapshot(meta, state);
+  }
+  loadSnapshot(): ReturnType<RaftStorage['loadSnapshot']> {
+    return this.inner.loadSnapshot();
+  }
+  discardLogPrefix(throughIndex: number): Promise<void> {
+    this.writes.push('discardLogPrefix');
+    return this.inner.discardLogPrefix(throughIndex);
+  }
+}
+
+describe('SPEC Roles, terms and elections: pre-votes write nothing; the candidacy waits for its term and vote', () => {
+  it('a pre-vote round changes no stored state, and vote requests leave only once the new term and self-vote are written', async () => {
+    const [f, d, e] = [nodeId('f'), nodeId('d'), nodeId('e')];
+    const clock = new VirtualClock();
+    const network = createPartitionableNetwork(() => clock.now());
+    const storage = new VoteHoldingStorage();
+    const node = await createRaftNode({ id: f, clusterConfig: { voters: [f, d, e] }, transport: network.transport(f), storage, raftConfig: { clock, random: seededRandom(7) } });
+    const peer = network.transport(d);
+    const requests: Array<{ preVote: boolean; term: number; writesBefore: number }> = [];
+    let grantPreVotes = false;
+    peer.incoming.subscribe((envelope) => {
+      const decoded = decodeMessage(envelope.bytes);
+      if (!decoded.ok || decoded.value.type !== 'requestVote') return;
+      const request = decoded.value;
+      requests.push({ preVote: request.preVote, term: request.term, writesBefore: storage.writes.length });
+      if (request.preVote && grantPreVotes) peer.send(f, encodeMessage({ type: 'requestVoteResponse', term: request.term, preVote: true, granted: true, denialReason: null }));
+    });
+    // Unanswered pre-vote rounds: nothing is written, the term stays.
+    await clock.advance(1_000);
+    expect(requests.length).toBeGreaterThan(1);
+    expect(requests.every((request) => request.preVote && request.term === 1)).toBe(true);
+    expect(storage.writes).toEqual([]);
+    expect(node.term.value).toBe(0);
+    // Granted pre-votes: the node campaigns, but its vote requests wait for the write.
+    grantPreVotes = true;
+    storage.holdVotes = true;
+    await clock.runUntil(() => storage.writes.length > 0, 1_000);
+    expect(storage.writes).toEqual(['saveTermAndVotedFor(1, f)']);
+    await clock.advance(20);
+    expect(requests.filter((request) => !request.preVote)).toEqual([]);
+    storage.release();
+    await clock.advance(1);
+    expect(requests.filter((request) => !request.preVote)).toEqual([{ preVote: false, term: 1, writesBefore: 1 }]);
+    await node.close();
   });
 });
 
@@ -237,14 +356,18 @@ describe('SPEC Leadership transfer', () => {
     await cluster.settle(leader.propose(bytes(1)));
     const transfer = leader.transferLeadership(target.id);
     const held = track(leader.propose(bytes(2)));
+    const fromFollower = track(othersOf(cluster, leader).find((node) => node !== target)!.propose(bytes(3)));
     await cluster.clock.advance(60);
     expect(held.outcome).toBe('pending');
+    expect(fromFollower.outcome).toBe('pending');
     leader.cancelTransfer();
     const error = await rejectionOf(cluster, transfer);
     expect(error).toMatchObject({ name: 'LeadershipTransferError', reason: 'cancelled' });
     cluster.network.heal();
     await cluster.clock.runUntil(() => held.outcome !== 'pending', 2_000);
     expect(held.outcome).toMatchObject({ value: { command: bytes(2), term } });
+    await cluster.clock.runUntil(() => fromFollower.outcome !== 'pending', 2_000);
+    expect(fromFollower.outcome).toMatchObject({ value: { command: bytes(3), term } });
     await cluster.clock.advance(1_000);
     expect(leader.role.value).toBe('leader');
     expect(target.role.value).toBe('follower');
