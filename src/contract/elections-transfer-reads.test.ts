@@ -320,6 +320,30 @@ describe('SPEC Proposals from any role', () => {
   });
 });
 
+describe('SPEC Proposals and reads on a node that knows no leader', () => {
+  it('wait abortably: an aborted signal rejects each with its reason, and once a leader is heard again the node proposes and reads as before', async () => {
+    const cluster = await startContractCluster({ seed: 225 });
+    const leader = await cluster.waitForLeader();
+    const [cut] = othersOf(cluster, leader) as [RaftNode];
+    cluster.network.isolate(cut.id);
+    await cluster.clock.advance(1_000);
+    expect(cut.leader.value).toBeNull();
+    const controller = new AbortController();
+    const proposal = track(cut.propose(bytes(7), { signal: controller.signal }));
+    const read = track(cut.readIndex({ signal: controller.signal }));
+    await cluster.clock.advance(500);
+    expect([proposal.outcome, read.outcome]).toEqual(['pending', 'pending']);
+    const reason = new Error('stop waiting');
+    controller.abort(reason);
+    await cluster.clock.advance(1);
+    expect([proposal.outcome, read.outcome]).toEqual([{ error: reason }, { error: reason }]);
+    cluster.network.heal();
+    const entry = await cluster.settle(cut.propose(bytes(8)));
+    await expect(cluster.settle(cut.readIndex())).resolves.toBeGreaterThanOrEqual(entry.index);
+    await cluster.close();
+  });
+});
+
 describe('SPEC Leadership transfer', () => {
   it('timeout: a target that cannot be reached abandons the transfer after an election timeout; a proposal held meanwhile then commits under the same leader and term', async () => {
     const cluster = await startContractCluster({ seed: 210 });
