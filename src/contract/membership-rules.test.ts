@@ -1,0 +1,232 @@
+// SPEC "Membership (§6) and learners", black-box, for the rules the other contract files leave
+// open: when a leader outside C_new steps down, removed nodes not campaigning, learners
+// forwarding proposals, one change at a time across a leader change, and validation messages.
+import { describe, expect, it } from 'vitest';
+import { LeadershipLostError, MembershipChangeInProgressError, nodeId, type ClusterConfig, type NodeId, type RaftRole } from '../index.ts';
+import { startContractCluster, type ContractCluster } from './contract-cluster.test-support.ts';
+
+const bytes = (value: number): Uint8Array => new Uint8Array([value]);
+const ids = (...names: string[]): NodeId[] => names.map((name) => nodeId(name));
+const settledError = async (cluster: ContractCluster, promise: Promise<unknown>): Promise<unknown> =>
+  cluster.settle(
+    promise.then(
+      () => null,
+      (error: unknown) => error,
+    ),
+  );
+
+/** The index of the last configuration entry in a node's stored log. */
+async function lastConfigIndex(cluster: ContractCluster, name: string): Promise<number> {
+  const configs = (await cluster.storage(name).entries()).filter((entry) => entry.config !== undefined);
+  return configs.at(-1)?.index ?? 0;
+}
+
+describe('SPEC Membership: a leader not in C_new', () => {
+  it('keeps leading through the joint phase, and steps down (removedFromConfig) only once C_new commits; the change resolves', async () => {
+    const cluster = await startContractCluster({ seed: 31 });
+    const leader = await cluster.waitForLeader();
+    const remaining = [...cluster.nodes.keys()].filter((name) => name !== leader.id);
+    const target: ClusterConfig = { voters: ids(...remaining) };
+    // Every change of role, with the leader's commit index at that moment.
+    const transitions: Array<{ role: RaftRole; commitIndex: number }> = [];
+    leader.role.subscribe((role) => transitions.push({ role, commitIndex: leader.commitIndex.value }));
+    const change = leader.changeMembership(target);
+    const outcome = await cluster.settle(change.then((config) => config, (error: unknown) => error));
+    const cNewIndex = await lastConfigIndex(cluster, leader.id);
+    const configs = (await cluster.storage(leader.id).entries()).filter((entry) => entry.config !== undefined);
+    expect(configs.map((entry) => entry.config)).toEqual([
+      { old: { voters: ids('a', 'b', 'c') }, new: target },
+      { old: null, new: target },
+    ]);
+    await cluster.clock.advance(1_000);
+    const stepDown = transitions.find((transition) => transition.role !== 'leader');
+    expect(stepDown, 'the removed leader stepped down').toBeDefined();
+    expect(stepDown!.commitIndex).toBeGreaterThanOrEqual(cNewIndex);
+    expect(cluster.trace).toContainEqual(expect.objectContaining({ type: 'becomeFollower', node: leader.id, reason: 'removedFromConfig' }));
+    // It led while joint: C_new is an entry of its own term.
+    expect(configs.at(-1)!.term).toBe(configs.at(0)!.term);
+    expect(outcome).toEqual(target);
+    // The rest of the cluster elects a leader among C_new.
+    await cluster.clock.runUntil(() => remaining.some((name) => cluster.node(name).role.value === 'leader'), 5_000);
+    await cluster.close();
+  });
+
+  it('with C_new appended but not committed, it is still the leader', async () => {
+    const cluster = await startContractCluster({ seed: 32 });
+    const leader = await cluster.waitForLeader();
+    const [first, second] = [...cluster.nodes.keys()].filter((name) => name !== leader.id) as [string, string];
+    const change = leader.changeMembership({ voters: ids(first, second) });
+    change.catch(() => {});
+    // C_old,new is the entry after the current log end. The moment it commits on the leader (which
+    // then appends C_new), nothing the leader sends reaches anyone any more: C_new cannot commit.
+    const jointIndex = leader.commitIndex.value + 1;
+    const stop = leader.commitIndex.subscribe((commitIndex) => {
+      if (commitIndex < jointIndex) return;
+      cluster.network.block(leader.id, nodeId(first));
+      cluster.network.block(leader.id, nodeId(second));
+    });
+    await cluster.clock.runUntil(() => leader.commitIndex.value >= jointIndex, 2_000);
+    stop();
+    await cluster.clock.advance(10);
+    const cNewIndex = await lastConfigIndex(cluster, leader.id);
+    expect(cNewIndex).toBe(jointIndex + 1);
+    // Less than an election timeout: the leader has no reason but C_new to step down.
+    await cluster.clock.advance(100);
+    expect(leader.commitIndex.value).toBe(jointIndex);
+    expect(leader.role.value).toBe('leader');
+    expect(leader.membership.value).toEqual({ voters: ids(first, second) });
+    expect(cluster.trace.filter((event) => event.type === 'becomeFollower' && event.node === leader.id)).toEqual([]);
+    await cluster.close();
+  });
+});
+
+describe('SPEC Membership: removed nodes stop campaigning', () => {
+  it('a voter demoted to learner, once the demotion commits, never campaigns again, even hearing no leader', async () => {
+    const cluster = await startContractCluster({ seed: 33 });
+    const leader = await cluster.waitForLeader();
+    const demoted = [...cluster.nodes.keys()].find((name) => name !== leader.id)!;
+    const kept = [...cluster.nodes.keys()].filter((name) => name !== demoted);
+    await cluster.settle(leader.changeMembership({ voters: ids(...kept), learners: ids(demoted) }));
+    await cluster.clock.runUntil(() => cluster.node(demoted).commitIndex.value === leader.commitIndex.value, 2_000);
+    expect(cluster.node(demoted).role.value).toBe('learner');
+    const term = leader.term.value;
+    const since = cluster.trace.length;
+    cluster.network.isolate(nodeId(demoted));
+    await cluster.clock.advance(5_000);
+    const campaign = cluster.trace.slice(since).filter((event) => event.node === demoted && (event.type === 'timeout' || event.type === 'preVoteStarted' || event.type === 'requestVote'));
+    expect(campaign).toEqual([]);
+    expect(cluster.node(demoted).role.value).toBe('learner');
+    expect(cluster.node(demoted).term.value).toBe(term);
+    await cluster.close();
+  });
+
+  it('a removed follower is ignored: whatever it does, it never raises the cluster term or deposes the leader', async () => {
+    const cluster = await startContractCluster({ seed: 33 });
+    const leader = await cluster.waitForLeader();
+    const removed = [...cluster.nodes.keys()].find((name) => name !== leader.id)!;
+    const kept = [...cluster.nodes.keys()].filter((name) => name !== removed);
+    await cluster.settle(leader.changeMembership({ voters: ids(...kept) }));
+    const term = leader.term.value;
+    const since = cluster.trace.length;
+    // The leader no longer sends to it; it hears nothing from anyone.
+    await cluster.clock.advance(5_000);
+    expect(cluster.trace.slice(since).filter((event) => event.node === removed && event.type === 'requestVote')).toEqual([]);
+    expect(cluster.trace.slice(since).filter((event) => event.type === 'voteGranted' && event.to === removed)).toEqual([]);
+    expect(cluster.node(removed).role.value).toBe('learner');
+    expect(leader.role.value).toBe('leader');
+    expect(leader.term.value).toBe(term);
+    await cluster.close();
+  });
+
+  it('a removed follower that never heard of its removal is ignored: its campaigns depose no one', async () => {
+    const cluster = await startContractCluster({ seed: 34 });
+    const leader = await cluster.waitForLeader();
+    const removed = [...cluster.nodes.keys()].find((name) => name !== leader.id)!;
+    const kept = [...cluster.nodes.keys()].filter((name) => name !== removed);
+    cluster.network.isolate(nodeId(removed));
+    await cluster.settle(leader.changeMembership({ voters: ids(...kept) }));
+    // It times out alone for a while (its term may rise), then it is heard again.
+    await cluster.clock.advance(3_000);
+    cluster.network.heal();
+    const term = leader.term.value;
+    await cluster.clock.advance(5_000);
+    expect(leader.role.value).toBe('leader');
+    expect(leader.term.value).toBe(term);
+    expect(cluster.node(removed).role.value).not.toBe('leader');
+    await expect(cluster.settle(leader.propose(bytes(1)))).resolves.toMatchObject({ term });
+    await cluster.close();
+  });
+});
+
+describe('SPEC Membership: learners', () => {
+  it('a learner proposes: the command is forwarded to the leader, committed, and the learner gets its entry', async () => {
+    const cluster = await startContractCluster({ names: ['a', 'b', 'c', 'l'], voters: ['a', 'b', 'c'], learners: ['l'], seed: 35 });
+    const leader = await cluster.waitForLeader();
+    const learner = cluster.node('l');
+    expect(learner.role.value).toBe('learner');
+    const entry = await cluster.settle(learner.propose(bytes(9)));
+    expect(entry.command).toEqual(bytes(9));
+    expect(entry.dedupKey?.clientId).toMatch(/^l-[0-9a-f]+$/);
+    expect((await cluster.storage(leader.id).entries()).find((logged) => logged.index === entry.index)?.command).toEqual(bytes(9));
+    expect(leader.commitIndex.value).toBeGreaterThanOrEqual(entry.index);
+    expect(learner.role.value).toBe('learner');
+    await cluster.close();
+  });
+
+  it('a learner receives the log and, below the floor, the snapshot', async () => {
+    const cluster = await startContractCluster({ names: ['a', 'b', 'c', 'l'], voters: ['a', 'b', 'c'], learners: ['l'], seed: 36 });
+    const leader = await cluster.waitForLeader();
+    cluster.network.isolate(nodeId('l'));
+    const entry = await cluster.settle(leader.propose(bytes(1)));
+    leader.publishSnapshot({ throughIndex: entry.index, state: bytes(77) });
+    cluster.network.heal();
+    const last = await cluster.settle(leader.propose(bytes(2)));
+    await cluster.clock.runUntil(() => cluster.node('l').commitIndex.value >= last.index, 5_000);
+    expect(await cluster.storage('l').loadSnapshot()).toMatchObject({ meta: { lastIncludedIndex: entry.index }, state: bytes(77) });
+    expect((await cluster.storage('l').entries()).at(-1)).toMatchObject({ index: last.index, command: bytes(2) });
+    await cluster.close();
+  });
+});
+
+describe('SPEC Membership: one change at a time, across a leader change', () => {
+  it('a leader that inherits an unfinished joint configuration refuses another change with MembershipChangeInProgressError until it has finished the first', async () => {
+    const cluster = await startContractCluster({ names: ['a', 'b', 'c', 'l'], voters: ['a', 'b', 'c'], learners: ['l'], seed: 37 });
+    const first = await cluster.waitForLeader();
+    const promoted: ClusterConfig = { voters: ids('a', 'b', 'c', 'l') };
+    const change = first.changeMembership(promoted);
+    const outcome = change.then(
+      (config) => config,
+      (error: unknown) => error,
+    );
+    // C_old,new reaches everyone; then the leader is gone before it can append C_new.
+    await cluster.clock.runUntil(() => [...cluster.nodes.values()].every((node) => node.membership.value.voters.length === 4), 1_000);
+    cluster.network.isolate(first.id);
+    await cluster.clock.runUntil(() => [...cluster.nodes.values()].some((node) => node !== first && node.role.value === 'leader'), 5_000);
+    const next = cluster.leader()!;
+    expect(next).not.toBe(first);
+    const error = await settledError(cluster, next.changeMembership({ voters: ids('a', 'b', 'c') }));
+    // Either refused as in progress, or accepted only once the joint configuration was left.
+    if (error !== null) expect(error).toBeInstanceOf(MembershipChangeInProgressError);
+    // The new leader finishes the change: C_new, committed.
+    const configs = (await cluster.storage(next.id).entries()).filter((entry) => entry.config !== undefined);
+    expect(configs.some((entry) => entry.config!.old === null && entry.config!.new.voters.length === 4 && entry.index <= next.commitIndex.value)).toBe(true);
+    // No joint configuration was ever made out of a joint one.
+    for (const entry of configs) if (entry.config!.old !== null) expect(entry.config!.old.voters.length === 3 || entry.config!.old.voters.length === 4).toBe(true);
+    cluster.network.heal();
+    const result = await cluster.settle(outcome);
+    if (result instanceof Error) expect(result).toBeInstanceOf(LeadershipLostError);
+    else expect(result).toEqual(promoted);
+    await cluster.close();
+  });
+
+  it('a change asked of a leader that loses leadership before C_old,new commits rejects with LeadershipLostError', async () => {
+    const cluster = await startContractCluster({ names: ['a', 'b', 'c', 'l'], voters: ['a', 'b', 'c'], learners: ['l'], seed: 38 });
+    const first = await cluster.waitForLeader();
+    cluster.network.isolate(first.id);
+    const change = first.changeMembership({ voters: ids('a', 'b', 'c', 'l') });
+    await cluster.clock.runUntil(() => [...cluster.nodes.values()].some((node) => node !== first && node.role.value === 'leader'), 5_000);
+    cluster.network.heal();
+    const error = await settledError(cluster, change);
+    expect(error).toBeInstanceOf(LeadershipLostError);
+    await cluster.close();
+  });
+});
+
+describe('API.md ClusterConfig validation messages', () => {
+  it('changeMembership names what is wrong with the target', async () => {
+    const cluster = await startContractCluster({ seed: 39 });
+    const leader = await cluster.waitForLeader();
+    const cases: Array<[ClusterConfig, RegExp]> = [
+      [{ voters: [] }, /voter/],
+      [{ voters: ids('a', 'a') }, /"a"/],
+      [{ voters: ids('a', 'b'), learners: ids('b') }, /"b"/],
+      [{ voters: ids('a'), learners: ids('c', 'c') }, /"c"/],
+    ];
+    for (const [target, message] of cases) {
+      const error = await settledError(cluster, leader.changeMembership(target));
+      expect(error, JSON.stringify(target)).toBeInstanceOf(RangeError);
+      expect((error as Error).message, JSON.stringify(target)).toMatch(message);
+    }
+    await cluster.close();
+  });
+});
