@@ -2,8 +2,8 @@
 // open: when a leader outside C_new steps down, removed nodes not campaigning, learners
 // forwarding proposals, one change at a time across a leader change, and validation messages.
 import { describe, expect, it } from 'vitest';
-import { LeadershipLostError, MembershipChangeInProgressError, nodeId, type ClusterConfig, type NodeId, type RaftRole } from '../index.ts';
-import { startContractCluster, type ContractCluster } from './contract-cluster.test-support.ts';
+import { createRaftNode, InMemoryRaftStorage, LeadershipLostError, MembershipChangeInProgressError, nodeId, validateClusterConfig, VirtualClock, type ClusterConfig, type NodeId, type RaftRole } from '../index.ts';
+import { createPartitionableNetwork, startContractCluster, type ContractCluster } from './contract-cluster.test-support.ts';
 
 const bytes = (value: number): Uint8Array => new Uint8Array([value]);
 const ids = (...names: string[]): NodeId[] => names.map((name) => nodeId(name));
@@ -212,6 +212,45 @@ describe('SPEC Membership: one change at a time, across a leader change', () => 
   });
 });
 
+describe('SPEC Membership: a change racing a leader change', () => {
+  it.each([1, 2, 5])('leadership handed, mid-change, to the voter being removed (seed %i): it finishes C_new, steps down once that commits, and C_new elects the next leader', async (seed) => {
+    const cluster = await startContractCluster({ names: ['a', 'b', 'c', 'd'], voters: ['a', 'b', 'c'], learners: ['d'], seed });
+    const first = await cluster.waitForLeader();
+    const [removed, kept] = ['a', 'b', 'c'].filter((name) => name !== first.id) as [string, string];
+    const target: ClusterConfig = { voters: ids(first.id, kept, 'd') };
+    const change = first.changeMembership(target).then(
+      (config) => config,
+      (error: unknown) => error,
+    );
+    const interim = cluster.node(removed);
+    const transitions: Array<{ role: RaftRole; commitIndex: number }> = [];
+    interim.role.subscribe((role) => transitions.push({ role, commitIndex: interim.commitIndex.value }));
+    // C_old,new is uncommitted; the removed voter is still a voter of it, so it may take over.
+    await cluster.settle(first.transferLeadership(nodeId(removed)));
+    await cluster.clock.runUntil(() => interim.role.value !== 'leader', 5_000);
+    const led = transitions.findIndex((transition) => transition.role === 'leader');
+    expect(led).toBeGreaterThanOrEqual(0);
+    const stepDown = transitions[led + 1]!;
+    const configs = (await cluster.storage(removed).entries()).filter((entry) => entry.config !== undefined);
+    const cNew = configs.at(-1)!;
+    expect(cNew.config).toEqual({ old: null, new: target });
+    // It appended C_new itself, as leader of its term, and stepped down only once it committed.
+    expect(cNew.term).toBe(interim.term.value);
+    expect(stepDown.commitIndex).toBeGreaterThanOrEqual(cNew.index);
+    expect(cluster.trace).toContainEqual(expect.objectContaining({ type: 'becomeFollower', node: removed, reason: 'removedFromConfig' }));
+    await cluster.clock.runUntil(() => [first.id, kept, 'd'].some((name) => cluster.node(name).role.value === 'leader'), 5_000);
+    const next = cluster.leader()!;
+    expect(target.voters).toContain(next.id);
+    await expect(cluster.settle(next.propose(bytes(1)))).resolves.toMatchObject({ term: next.term.value });
+    expect(next.membership.value).toEqual(target);
+    // Its first caller learns it committed, or that leadership moved while it was in flight.
+    const outcome = await cluster.settle(change);
+    if (outcome instanceof Error) expect(outcome).toBeInstanceOf(LeadershipLostError);
+    else expect(outcome).toEqual(target);
+    await cluster.close();
+  });
+});
+
 describe('API.md ClusterConfig validation messages', () => {
   it('changeMembership names what is wrong with the target', async () => {
     const cluster = await startContractCluster({ seed: 39 });
@@ -227,6 +266,37 @@ describe('API.md ClusterConfig validation messages', () => {
       expect(error, JSON.stringify(target)).toBeInstanceOf(RangeError);
       expect((error as Error).message, JSON.stringify(target)).toMatch(message);
     }
+    await cluster.close();
+  });
+
+  // Code outside the project may hand over a configuration it parsed or built untyped. A string
+  // is iterable: taken as is, voters: 'abc' would be a three-voter cluster {a, b, c}.
+  it.each<[string, unknown]>([
+    ['no configuration', undefined],
+    ['null', null],
+    ['no voters field', {}],
+    ['voters as a string', { voters: 'abc' }],
+    ['a single voter as a string', { voters: 'a' }],
+    ['learners as a string', { voters: ['a'], learners: 'b' }],
+    ['voters as an object', { voters: { 0: 'a', length: 1 } }],
+  ])('refuses %s with a RangeError naming ClusterConfig, at createRaftNode and in validateClusterConfig', async (_name, config) => {
+    const id = nodeId('a');
+    expect(() => validateClusterConfig(config as ClusterConfig)).toThrow(RangeError);
+    expect(() => validateClusterConfig(config as ClusterConfig)).toThrow(/ClusterConfig/);
+    const attempt = createRaftNode({ id, clusterConfig: config as ClusterConfig, transport: createPartitionableNetwork().transport(id), storage: new InMemoryRaftStorage(), raftConfig: { clock: new VirtualClock() } });
+    await expect(attempt).rejects.toBeInstanceOf(RangeError);
+    await expect(attempt).rejects.toThrow(/ClusterConfig/);
+  });
+
+  it('changeMembership refuses a target whose voters are a string, changing nothing', async () => {
+    const cluster = await startContractCluster({ seed: 40 });
+    const leader = await cluster.waitForLeader();
+    const before = leader.membership.value;
+    const error = await settledError(cluster, leader.changeMembership({ voters: 'abd' } as unknown as ClusterConfig));
+    expect(error).toBeInstanceOf(RangeError);
+    expect((error as Error).message).toMatch(/ClusterConfig\.voters/);
+    await cluster.clock.advance(500);
+    expect(leader.membership.value).toEqual(before);
     await cluster.close();
   });
 });

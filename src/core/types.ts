@@ -117,6 +117,18 @@ export const maxLogIndex = 2 ** 52;
 
 /** Validates a ClusterConfig per API.md: at least one voter, no duplicates, no overlap. */
 export function validateClusterConfig(config: ClusterConfig): ClusterConfig {
+  // Callers outside TypeScript (a parsed setting, a saved room) reach here too. The shape is
+  // checked before anything is iterated: a string is iterable, so voters: 'abc' would otherwise
+  // be taken for the three voters a, b and c.
+  if (typeof config !== 'object' || config === null) {
+    throw new RangeError(`ClusterConfig must be an object { voters, learners? }, got ${config === null ? 'null' : typeof config}`);
+  }
+  if (!Array.isArray(config.voters)) {
+    throw new RangeError(`ClusterConfig.voters must be an array of node ids, got ${describeShape(config.voters)}`);
+  }
+  if (config.learners !== undefined && !Array.isArray(config.learners)) {
+    throw new RangeError(`ClusterConfig.learners must be an array of node ids when given, got ${describeShape(config.learners)}`);
+  }
   const voters = config.voters;
   const learners = config.learners ?? [];
   if (voters.length === 0) throw new RangeError('ClusterConfig.voters must name at least one voter');
@@ -129,4 +141,11 @@ export function validateClusterConfig(config: ClusterConfig): ClusterConfig {
     seen.add(id);
   }
   return learners.length === 0 ? { voters: [...voters] } : { voters: [...voters], learners: [...learners] };
+}
+
+/** What a caller passed where an array belongs, for the message: its type, and a string quoted. */
+function describeShape(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return `the string ${JSON.stringify(value)}`;
+  return typeof value;
 }
