@@ -168,6 +168,35 @@ describe('SPEC Membership: learners', () => {
   });
 });
 
+describe('SPEC Membership: one change at a time', () => {
+  it('a change asked while C_new (not only C_old,new) is uncommitted rejects with MembershipChangeInProgressError, the same target too', async () => {
+    const cluster = await startContractCluster({ names: ['a', 'b', 'c', 'l'], voters: ['a', 'b', 'c'], learners: ['l'], seed: 54 });
+    const leader = await cluster.waitForLeader();
+    const target: ClusterConfig = { voters: ids('a', 'b', 'c', 'l') };
+    const first = leader.changeMembership(target);
+    const jointIndex = leader.commitIndex.value + 1;
+    const asked: Array<Promise<unknown>> = [];
+    // The moment C_old,new commits, C_new is appended and uncommitted.
+    const stop = leader.commitIndex.subscribe((commitIndex) => {
+      if (commitIndex < jointIndex || asked.length > 0) return;
+      for (const next of [{ voters: ids('a', 'b', 'c') }, target]) {
+        asked.push(
+          leader.changeMembership(next).then(
+            () => null,
+            (error: unknown) => error,
+          ),
+        );
+      }
+    });
+    await expect(cluster.settle(first)).resolves.toEqual(target);
+    stop();
+    expect(asked).toHaveLength(2);
+    for (const call of asked) expect(await cluster.settle(call)).toBeInstanceOf(MembershipChangeInProgressError);
+    expect(leader.membership.value).toEqual(target);
+    await cluster.close();
+  });
+});
+
 describe('SPEC Membership: one change at a time, across a leader change', () => {
   it('a leader that inherits an unfinished joint configuration refuses another change with MembershipChangeInProgressError until it has finished the first', async () => {
     const cluster = await startContractCluster({ names: ['a', 'b', 'c', 'l'], voters: ['a', 'b', 'c'], learners: ['l'], seed: 37 });

@@ -127,6 +127,32 @@ describe('SPEC Snapshots: publishSnapshot', () => {
   });
 });
 
+describe('SPEC Snapshots: traffic bounded in flight', () => {
+  it('a follower that acknowledges no chunk gets a few in flight, not the whole state, and heartbeats every interval meanwhile', async () => {
+    const chunkBytes = 1_024;
+    const stateBytes = 200 * chunkBytes;
+    const cluster = await startContractCluster({ seed: 7, raftConfig: { snapshotChunkCeiling: chunkBytes, snapshotBytesPerSecond: Number.POSITIVE_INFINITY } });
+    const leader = await cluster.waitForLeader();
+    const silent = [...cluster.nodes.keys()].find((name) => name !== leader.id)!;
+    cluster.network.isolate(nodeId(silent));
+    const entry = await cluster.settle(leader.propose(bytes(1)));
+    leader.publishSnapshot({ throughIndex: entry.index, state: bytes(3, stateBytes) });
+    cluster.network.heal();
+    cluster.network.block(nodeId(silent), leader.id);
+    const since = cluster.network.sent.length;
+    const from = cluster.clock.now();
+    await cluster.clock.advance(3_000);
+    const frames = cluster.network.sent.slice(since).filter((frame) => frame.from === leader.id && frame.to === silent);
+    // Heartbeats alone are 60 frames in 3 s; the 200 chunks never all go out.
+    expect(frames.length).toBeLessThan(60 + 200 / 4);
+    const times = [from, ...frames.map((frame) => frame.at)];
+    const gaps = times.slice(1).map((at, position) => at - times[position]!);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(50);
+    expect(leader.role.value).toBe('leader');
+    await cluster.close();
+  });
+});
+
 describe('SPEC Snapshots: reassembly on the receiver', () => {
   it('a leader change restarts reassembly: the new leader\u2019s chunk at the old offset is not appended to the old leader\u2019s bytes', async () => {
     const forged = await forgedCluster();
