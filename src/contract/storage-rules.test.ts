@@ -4,12 +4,14 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import {
+  clientId,
   CorruptStorageError,
   createRaftNode,
   IndexedDbRaftStorage,
   InMemoryRaftStorage,
   nodeId,
   VirtualClock,
+  type DedupKey,
   type LogEntry,
   type RaftStorage,
   type StoredSnapshot,
@@ -58,6 +60,14 @@ describe('SPEC Storage contract: restoring validates what it reads', () => {
     ['a leader pin ahead of the term', { term: 1, pin: { term: 2, leaderId: 'b' } }, /pin/],
     ['a vote for an empty id', { term: 1, votedFor: '' }, /votedFor/],
     ['a configuration entry without voters', { term: 1, entries: [entry(1, 1, { config: { old: null, new: { voters: [] } } })] }, /configuration/],
+    // A dedup key travels to every replica and into the application's ClientSessionTable; one the
+    // wire cannot carry (a request id past 2^53) or the table refuses would stop a node later.
+    ['a dedup key whose client id is not a string', { term: 1, entries: [entry(1, 1, { dedupKey: { clientId: 5, requestId: 1 } as unknown as DedupKey })] }, /dedup key/],
+    ['a dedup key whose client id is empty', { term: 1, entries: [entry(1, 1, { dedupKey: { clientId: '', requestId: 1 } as unknown as DedupKey })] }, /dedup key/],
+    ['a dedup key whose request id is not a safe integer', { term: 1, entries: [entry(1, 1, { dedupKey: { clientId: clientId('x'), requestId: 2 ** 60 } })] }, /dedup key/],
+    ['a dedup key whose request id is negative', { term: 1, entries: [entry(1, 1, { dedupKey: { clientId: clientId('x'), requestId: -1 } })] }, /dedup key/],
+    ['a dedup key that is not an object', { term: 1, entries: [entry(1, 1, { dedupKey: 'x-1' as unknown as DedupKey })] }, /dedup key/],
+    ['an isNoOp that is not a boolean', { term: 1, entries: [entry(1, 1, { isNoOp: 'no' as unknown as boolean })] }, /isNoOp/],
     ['a snapshot configuration naming an id twice', { term: 1, snapshot: { meta: { lastIncludedIndex: 1, lastIncludedTerm: 1, config: { old: null, new: { voters: [a, a] } } }, state: new Uint8Array() } }, /configuration/],
   ])('refuses %s with CorruptStorageError saying what is wrong', async (_name, forged, message) => {
     const attempt = start(new CorruptedStorage(forged));

@@ -2,7 +2,7 @@
 // (SPEC "Storage contract") instead of starting an engine on it. It only reads: a compaction a
 // crash interrupted is reported for the driver to finish with its first write.
 import type { ConfigPayload, LogEntry, NodeId, SnapshotMeta, StoredSnapshot } from '../core/types.ts';
-import { isValidCounter, nodeId, validateClusterConfig } from '../core/types.ts';
+import { isValidCounter, maxIdLength, nodeId, validateClusterConfig } from '../core/types.ts';
 import type { RaftStorage } from '../storage/raft-storage.ts';
 
 export interface RestoredState {
@@ -85,6 +85,26 @@ function validateConfigPayload(payload: ConfigPayload, where: string): void {
   }
 }
 
+/**
+ * A dedup key is replicated to every peer and handed to the application's ClientSessionTable:
+ * one the wire cannot carry (a request id past 2^53) or the table refuses would stop this node,
+ * or every replica, at the first send or apply instead of here with the entry named.
+ */
+function validateDedupKey(key: unknown, index: number): void {
+  const candidate = key as Partial<Record<'clientId' | 'requestId', unknown>> | null;
+  const wellFormed =
+    typeof key === 'object' &&
+    candidate !== null &&
+    typeof candidate.clientId === 'string' &&
+    candidate.clientId.length > 0 &&
+    candidate.clientId.length <= maxIdLength &&
+    typeof candidate.requestId === 'number' &&
+    isValidCounter(candidate.requestId);
+  if (!wellFormed) {
+    throw new CorruptStorageError(`entry ${index} has a malformed dedup key ${JSON.stringify(key)}: it needs a client id of 1..${maxIdLength} characters and a safe non-negative integer request id`);
+  }
+}
+
 function validateEntries(entries: readonly LogEntry[], floor: number, floorTerm: number, term: number): void {
   let expectedIndex = floor + 1;
   let previousTerm = floorTerm;
@@ -98,6 +118,8 @@ function validateEntries(entries: readonly LogEntry[], floor: number, floorTerm:
     // Hard state is written before the entries of a step, so no entry can outrun the term.
     if (entry.term > term) throw new CorruptStorageError(`entry ${entry.index} has term ${entry.term} beyond the stored term ${term}`);
     if (!(entry.command instanceof Uint8Array)) throw new CorruptStorageError(`entry ${entry.index} has no command bytes`);
+    if (typeof entry.isNoOp !== 'boolean') throw new CorruptStorageError(`entry ${entry.index} has isNoOp ${JSON.stringify(entry.isNoOp)}, not a boolean`);
+    if (entry.dedupKey !== undefined) validateDedupKey(entry.dedupKey, entry.index);
     if (entry.config !== undefined) validateConfigPayload(entry.config, `entry ${entry.index}`);
     previousTerm = entry.term;
     expectedIndex += 1;
