@@ -69,6 +69,7 @@ describe('SPEC Storage contract: restoring validates what it reads', () => {
     ['a dedup key that is not an object', { term: 1, entries: [entry(1, 1, { dedupKey: 'x-1' as unknown as DedupKey })] }, /dedup key/],
     ['an isNoOp that is not a boolean', { term: 1, entries: [entry(1, 1, { isNoOp: 'no' as unknown as boolean })] }, /isNoOp/],
     ['a snapshot configuration naming an id twice', { term: 1, snapshot: { meta: { lastIncludedIndex: 1, lastIncludedTerm: 1, config: { old: null, new: { voters: [a, a] } } }, state: new Uint8Array() } }, /configuration/],
+    ['a snapshot whose state is not bytes', { term: 1, snapshot: { meta: { lastIncludedIndex: 1, lastIncludedTerm: 1 }, state: 'state' as unknown as Uint8Array } }, /holds no bytes/],
   ])('refuses %s with CorruptStorageError saying what is wrong', async (_name, forged, message) => {
     const attempt = start(new CorruptedStorage(forged));
     await expect(attempt).rejects.toBeInstanceOf(CorruptStorageError);

@@ -44,6 +44,8 @@ export async function restoreState(storage: RaftStorage): Promise<RestoredState>
     throw new CorruptStorageError(`leader pin term ${leaderPin.term} is beyond the stored term ${term}`);
   }
   if (snapshot !== null) validateSnapshotMeta(snapshot.meta, term);
+  // The application gets these bytes back at the install; anything else would fail inside its code.
+  if (snapshot !== null && !(snapshot.state instanceof Uint8Array)) throw new CorruptStorageError(`the snapshot through ${snapshot.meta.lastIncludedIndex} holds no bytes (its state is ${typeof snapshot.state})`);
   validateEntries(entries, floor, snapshot?.meta.lastIncludedTerm ?? 0, term);
   // Only when nothing follows the snapshot is the whole log read, and then it holds at most what
   // lies at or below the snapshot: nothing after a clean compaction, little with a trailing tail.
