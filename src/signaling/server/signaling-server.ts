@@ -120,6 +120,9 @@ export async function startSignalingServer(options: SignalingServerOptions): Pro
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      // Stop listening first: a client admitted now would miss `server-closing` and, since the
+      // listener's close waits for every socket, hold the shutdown open for as long as it stays.
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       const sockets = [...connections.keys()];
       const allClosed = Promise.all(sockets.map(closedPromise));
       for (const [, connection] of [...connections]) connection.fail('server-closing', 'the signaling server is shutting down');
@@ -127,7 +130,7 @@ export async function startSignalingServer(options: SignalingServerOptions): Pro
       const deadline = globalThis.setTimeout(() => sockets.forEach((socket) => socket.terminate()), closeGraceMs);
       await allClosed;
       globalThis.clearTimeout(deadline);
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await stopped;
     })();
     return closing;
   };
