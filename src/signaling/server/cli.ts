@@ -32,9 +32,6 @@ async function main(): Promise<void> {
     allowUnlistedRooms: config.allowUnlistedRooms,
     onEvent: (event) => console.log(`${new Date().toISOString()} ${describeServerEvent(event)}`),
   });
-  const rooms = config.rooms === undefined ? 'every room open' : `${Object.keys(config.rooms).length} configured rooms${config.allowUnlistedRooms ? ' (others open)' : ''}`;
-  console.log(`raftmesh-signal listening on ${server.url} (${rooms})`);
-
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) return;
@@ -53,6 +50,10 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  // Announced only now: whoever waits for this line may stop the server at once, and must get
+  // the clean shutdown above rather than the default signal death.
+  const rooms = config.rooms === undefined ? 'every room open' : `${Object.keys(config.rooms).length} configured rooms${config.allowUnlistedRooms ? ' (others open)' : ''}`;
+  console.log(`raftmesh-signal listening on ${server.url} (${rooms})`);
 }
 
 main().catch((error: unknown) => {
