@@ -52,9 +52,10 @@ function splitPair(flag: string, text: string, valueRequired: boolean): [string,
   return at < 0 ? [text, undefined] : [text.slice(0, at), text.slice(at + 1)];
 }
 
+/** Decimal digits only: `Number` would read "" and " " as 0 (a random port) and "0x50" as 80. */
 function parsePort(text: string | undefined): number {
-  const port = Number(text);
-  if (text === undefined || !Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`--port expects 0 .. 65535, got ${JSON.stringify(text)}`);
+  const port = text !== undefined && /^[0-9]{1,5}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(port >= 0 && port <= 65_535)) throw new Error(`--port expects 0 .. 65535, got ${JSON.stringify(text)}`);
   return port;
 }
 
