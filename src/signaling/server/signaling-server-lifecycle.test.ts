@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { startSignalingServer as startFromRoot } from '../../index.ts';
+import { helloBare, type BareSocket } from './bare-socket.test-support.ts';
 import { startSignalingServer, type SignalingServer } from './index.ts';
 
 const servers: SignalingServer[] = [];
@@ -16,40 +17,11 @@ async function start(port = 0): Promise<SignalingServer> {
   return server;
 }
 
-interface Peer {
-  readonly socket: WebSocket;
-  readonly messages: Array<{ type: string; code?: string }>;
-  readonly closed: Promise<number>;
-  next(type: string): Promise<{ type: string; code?: string }>;
-}
-
-/** Opens a socket and says hello to an open room; resolves once the socket is open. */
-async function hello(url: string, roomId: string, nodeId: string): Promise<Peer> {
-  const socket = new WebSocket(url);
-  sockets.push(socket);
-  const messages: Array<{ type: string; code?: string }> = [];
-  let waiters: Array<() => void> = [];
-  socket.on('message', (data) => {
-    messages.push(JSON.parse(String(data)) as { type: string });
-    const woken = waiters;
-    waiters = [];
-    for (const wake of woken) wake();
-  });
-  socket.on('error', () => undefined);
-  const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
-    socket.once('open', () => resolve());
-    socket.once('error', reject);
-  });
-  socket.send(JSON.stringify({ type: 'hello', protocol: 1, roomId, nodeId }));
-  const next = async (type: string): Promise<{ type: string; code?: string }> => {
-    for (;;) {
-      const found = messages.find((message) => message.type === type);
-      if (found !== undefined) return found;
-      await new Promise<void>((resolve) => waiters.push(resolve));
-    }
-  };
-  return { socket, messages, closed, next };
+/** Says hello to an open room on a bare socket. */
+async function hello(url: string, roomId: string, nodeId: string): Promise<BareSocket> {
+  const bare = await helloBare(url, roomId, nodeId);
+  sockets.push(bare.socket);
+  return bare;
 }
 
 function connectionRefused(url: string): Promise<boolean> {

@@ -1,0 +1,154 @@
+// The signaling server against clients that lie, misbehave or just hold the wrong secret, and
+// many rooms at once: each refusal is clear, counted, and touches nobody else. Black box: the
+// `raftmesh/signaling-server` and `raftmesh/webrtc` entries and bare `ws` sockets.
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { nodeId } from '../../index.ts';
+import { createWebSocketSignalingClient, SignalingRefusedError, type WebSocketConstructor } from '../../webrtc.ts';
+import { helloBare, openBare, type BareSocket } from './bare-socket.test-support.ts';
+import { startSignalingServer, type SignalingServer, type SignalingServerEvent, type SignalingServerOptions } from './index.ts';
+
+let server: SignalingServer | null = null;
+const sockets: BareSocket[] = [];
+
+async function start(options: Partial<SignalingServerOptions> = {}): Promise<SignalingServer> {
+  server = await startSignalingServer({ port: 0, ...options });
+  return server;
+}
+
+async function joined(url: string, roomId: string, id: string): Promise<BareSocket> {
+  const bare = await helloBare(url, roomId, id);
+  sockets.push(bare);
+  await bare.next('joined');
+  return bare;
+}
+
+async function stillServes(bare: BareSocket): Promise<void> {
+  bare.send({ type: 'ping' });
+  await bare.next('pong');
+}
+
+afterEach(async () => {
+  for (const bare of sockets.splice(0)) bare.socket.terminate();
+  await server?.close();
+  server = null;
+});
+
+describe('a wrong room secret', () => {
+  it('is refused with a clear error through the public client, reported and counted, and not retried', async () => {
+    const events: SignalingServerEvent[] = [];
+    const { url } = await start({ rooms: { team: { secret: 'the right one' } }, onEvent: (event) => events.push(event) });
+    const client = createWebSocketSignalingClient({ url, roomId: 'team', nodeId: nodeId('eve'), secret: 'a guess', WebSocket: WebSocket as unknown as WebSocketConstructor });
+    const reason = await client.closed;
+    expect(reason).toBeInstanceOf(SignalingRefusedError);
+    expect(reason).toMatchObject({ code: 'admission-refused' });
+    expect(String(reason)).toMatch(/secret does not match/);
+    expect(server?.stats()).toMatchObject({ refusals: 1, joins: 0, peers: 0 });
+    expect(events).toEqual([expect.objectContaining({ type: 'refused', code: 'admission-refused', roomId: 'team', nodeId: 'eve' })]);
+    // The right secret still gets in afterwards.
+    const good = createWebSocketSignalingClient({ url, roomId: 'team', nodeId: nodeId('ann'), secret: 'the right one', WebSocket: WebSocket as unknown as WebSocketConstructor });
+    await new Promise<void>((resolve) => good.status.subscribe((status) => status === 'joined' && resolve()));
+    good.close();
+    expect(server?.stats().refusals).toBe(1);
+  });
+
+  it('room names that are Object.prototype keys are just unknown rooms', async () => {
+    const { url } = await start({ rooms: { team: { secret: 's' } } });
+    for (const roomId of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+      const bare = await helloBare(url, roomId, 'n');
+      sockets.push(bare);
+      expect(await bare.next('error')).toMatchObject({ code: 'room-unknown' });
+      expect(await bare.closed).toBe(1008);
+    }
+    expect(server?.stats()).toMatchObject({ refusals: 4, peers: 0, rooms: 0 });
+  });
+});
+
+describe('message sizes', () => {
+  it('a frame above the configured limit gets too-large; one above the protocol ceiling is cut at the socket; both leave others alone', async () => {
+    const { url } = await start({ limits: { maxMessageBytes: 8 * 1024 } });
+    const bystander = await joined(url, 'calm', 'c');
+    const big = await joined(url, 'room', 'big');
+    big.send({ type: 'signal', to: 'c', payload: 'x'.repeat(16 * 1024) });
+    expect(await big.next('error')).toMatchObject({ code: 'too-large' });
+    expect(await big.closed).toBe(1009);
+    const huge = await joined(url, 'room', 'huge');
+    huge.send({ type: 'signal', to: 'c', payload: 'x'.repeat(1024 * 1024) });
+    expect(await huge.closed).toBe(1009);
+    await stillServes(bystander);
+    expect(server?.stats()).toMatchObject({ connections: 1, peers: 1 });
+  });
+
+  it('a frame just under the configured limit is relayed whole', async () => {
+    const { url } = await start({ limits: { maxMessageBytes: 8 * 1024 } });
+    const a = await joined(url, 'room', 'a');
+    const b = await joined(url, 'room', 'b');
+    const payload = 'p'.repeat(8 * 1024 - 100);
+    b.send({ type: 'signal', to: 'a', payload });
+    expect(await a.next('signal')).toEqual({ type: 'signal', from: 'b', payload });
+  });
+});
+
+describe('hostile frames', () => {
+  const deep = `${'['.repeat(5000)}${']'.repeat(5000)}`;
+  const cases: Array<[string, string | object]> = [
+    ['JSON null', 'null'],
+    ['a JSON array', '[1,2,3]'],
+    ['a JSON string', '"hello"'],
+    ['deeply nested arrays', deep],
+    ['a prototype-polluting object', '{"__proto__":{"type":"ping"},"type":"hello","protocol":1,"roomId":"r","nodeId":"n"}'],
+    ['a type named __proto__', { type: '__proto__' }],
+    ['an empty room id', { type: 'hello', protocol: 1, roomId: '', nodeId: 'n' }],
+    ['a numeric node id', { type: 'hello', protocol: 1, roomId: 'r', nodeId: 7 }],
+    ['an extra field', { type: 'hello', protocol: 1, roomId: 'r', nodeId: 'n', admin: true }],
+    ['an invalid UTF-8 text frame', Buffer.from([0x7b, 0xff, 0xfe, 0x7d])],
+  ];
+  for (const [name, frame] of cases) {
+    it(`refuses ${name} with an error frame, disconnects only that client, and keeps serving`, async () => {
+      const { url } = await start();
+      const a = await joined(url, 'room', 'a');
+      const b = await joined(url, 'room', 'b');
+      const hostile = await openBare(url);
+      sockets.push(hostile);
+      if (Buffer.isBuffer(frame)) hostile.socket.send(frame, { binary: false });
+      else hostile.send(frame);
+      const code = await hostile.closed;
+      expect(code === 1008 || code === 1007 || code === 1009).toBe(true);
+      if (!Buffer.isBuffer(frame)) expect(hostile.messages.map((message) => message.type)).toEqual(['error']);
+      b.send({ type: 'signal', to: 'a', payload: 'fine' });
+      expect(await a.next('signal')).toEqual({ type: 'signal', from: 'b', payload: 'fine' });
+      expect(server?.stats()).toMatchObject({ connections: 2, peers: 2, rooms: 1 });
+    });
+  }
+});
+
+describe('many rooms', () => {
+  it('keep the same node ids apart: peer lists, signals and leaves stay in their room', async () => {
+    const { url } = await start();
+    const roomCount = 25;
+    const rooms = await Promise.all(
+      Array.from({ length: roomCount }, async (_, index) => {
+        const a = await joined(url, `room-${index}`, 'a');
+        const b = await joined(url, `room-${index}`, 'b');
+        return { a, b };
+      }),
+    );
+    expect(server?.stats()).toMatchObject({ rooms: roomCount, peers: 2 * roomCount });
+    rooms.forEach(({ a }, index) => a.send({ type: 'signal', to: 'b', payload: `for room ${index}` }));
+    for (const [index, { a, b }] of rooms.entries()) {
+      expect(await b.next('signal')).toEqual({ type: 'signal', from: 'a', payload: `for room ${index}` });
+      expect(b.messages.find((message) => message.type === 'joined')?.peers).toEqual(['a']);
+      expect(a.messages.filter((message) => message.type === 'peer-joined')).toEqual([{ type: 'peer-joined', nodeId: 'b' }]);
+    }
+    // One b leaves: only its own room hears of it.
+    const leaving = rooms[0]?.b;
+    leaving?.socket.close();
+    await rooms[0]?.a.next('peer-left');
+    for (const { a, b } of rooms.slice(1)) {
+      await stillServes(a);
+      expect(a.messages.some((message) => message.type === 'peer-left')).toBe(false);
+      expect(b.messages.filter((message) => message.type === 'signal')).toHaveLength(1);
+    }
+    expect(server?.stats()).toMatchObject({ rooms: roomCount, peers: 2 * roomCount - 1 });
+  });
+});
