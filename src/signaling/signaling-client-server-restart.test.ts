@@ -1,11 +1,13 @@
 // The WebSocket signaling client when its server goes away and comes back, from the outside:
 // `raftmesh/webrtc`'s client against `raftmesh/signaling-server`'s server on loopback.
+import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { nodeId, type NodeId, type Watchable } from '../index.ts';
 import {
   createWebSocketSignalingClient,
   SignalingRefusedError,
+  SignalingUnreachableError,
   type ReceivedSignal,
   type WebSocketConstructor,
   type WebSocketSignalingClient,
@@ -135,5 +137,36 @@ describe('signaling client: the server goes away and comes back', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(second.stats()).toMatchObject({ joins: 1, peers: 1, connections: 1 });
     expect([...b.peers.value]).toEqual([]);
+  });
+});
+
+describe('signaling client: a server that accepts connections but never answers', () => {
+  let hung: Server | null = null;
+  const held: Socket[] = [];
+
+  afterEach(async () => {
+    for (const socket of held.splice(0)) socket.destroy();
+    await new Promise<void>((resolve) => (hung === null ? resolve() : hung.close(() => resolve())));
+    hung = null;
+  });
+
+  it('counts each silent connection attempt as failed, so reconnectAttemptsMax still ends in SignalingUnreachableError', async () => {
+    // A frozen or wedged server: the kernel completes the TCP connection, the WebSocket upgrade
+    // never comes. Without a bound on the opening handshake the client would wait forever.
+    hung = createServer((socket) => void held.push(socket));
+    await new Promise<void>((resolve) => hung?.listen(0, '127.0.0.1', () => resolve()));
+    const address = hung.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    const silent = createWebSocketSignalingClient({
+      url: `ws://127.0.0.1:${port}`,
+      roomId: 'room',
+      nodeId: nodeId('a'),
+      WebSocket: WebSocket as unknown as WebSocketConstructor,
+      limits: { pingIntervalMs: 50, serverSilenceTimeoutMs: 200, reconnectDelayMinMs: 5, reconnectDelayMaxMs: 10, reconnectAttemptsMax: 2 },
+    });
+    clients.push(silent);
+    const outcome = await Promise.race([silent.closed, new Promise((resolve) => setTimeout(() => resolve('still waiting after 10 s'), 10_000))]);
+    expect(outcome).toBeInstanceOf(SignalingUnreachableError);
+    expect(held.length).toBe(3);
   });
 });

@@ -176,6 +176,10 @@ export function createWebSocketSignalingClient(options: WebSocketSignalingClient
     socket = current;
     lastHeard = clock.now();
     const isCurrent = (): boolean => socket === current;
+    // Pings start only once the socket opens: until the room is joined, the same silence bound
+    // covers the opening and the admission handshake. A server whose kernel accepts the
+    // connection but that never answers (frozen, wedged) must count as a failed attempt.
+    later(() => isCurrent() && status.value !== 'joined' && reconnect(), limits.serverSilenceTimeoutMs);
     current.addEventListener('open', () => {
       if (!isCurrent()) return;
       send({ type: 'hello', protocol: signalingProtocolVersion, roomId, nodeId: selfId });
