@@ -122,6 +122,24 @@ describe('hostile frames', () => {
   }
 });
 
+describe('too many connections', () => {
+  it('a connection beyond maxConnections is refused with server-full, reported as a refusal and counted; the others keep working', async () => {
+    const events: SignalingServerEvent[] = [];
+    const { url } = await start({ limits: { maxConnections: 2 }, onEvent: (event) => events.push(event) });
+    const a = await joined(url, 'room', 'a');
+    const b = await joined(url, 'room', 'b');
+    const extra = await openBare(url);
+    sockets.push(extra);
+    expect(await extra.next('error')).toMatchObject({ code: 'server-full' });
+    expect(await extra.closed).toBe(1013);
+    expect(server?.stats()).toMatchObject({ connections: 2, refusals: 1 });
+    // Every refusal the stats count is also an event (the CLI's log line).
+    expect(events.filter((event) => event.type === 'refused')).toEqual([expect.objectContaining({ type: 'refused', code: 'server-full', roomId: null, nodeId: null })]);
+    b.send({ type: 'signal', to: 'a', payload: 'fine' });
+    expect(await a.next('signal')).toEqual({ type: 'signal', from: 'b', payload: 'fine' });
+  });
+});
+
 describe('many rooms', () => {
   it('keep the same node ids apart: peer lists, signals and leaves stay in their room', async () => {
     const { url } = await start();

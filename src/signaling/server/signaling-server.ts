@@ -93,8 +93,9 @@ export async function startSignalingServer(options: SignalingServerOptions): Pro
   server.on('connection', (socket: WebSocket, request: IncomingMessage) => {
     const remoteAddress = request.socket.remoteAddress ?? null;
     if (connections.size >= limits.maxConnections) {
-      counters.refusals++;
-      socket.send(JSON.stringify({ type: 'error', code: 'server-full', message: 'too many connections' }));
+      const message = 'too many connections';
+      report({ type: 'refused', code: 'server-full', message, roomId: null, nodeId: null, remoteAddress });
+      socket.send(JSON.stringify({ type: 'error', code: 'server-full', message }));
       socket.close(1013, 'server-full');
       return;
     }
