@@ -52,6 +52,20 @@ describe('a wrong room secret', () => {
     expect(server?.stats().refusals).toBe(1);
   });
 
+  it('cannot take over an admitted node id: the impostor is refused and the holder stays', async () => {
+    const { url } = await start({ rooms: { team: { secret: 'the right one' } } });
+    const holder = createWebSocketSignalingClient({ url, roomId: 'team', nodeId: nodeId('ann'), secret: 'the right one', WebSocket: WebSocket as unknown as WebSocketConstructor });
+    await new Promise<void>((resolve) => holder.status.subscribe((status) => status === 'joined' && resolve()));
+    const impostor = await helloBare(url, 'team', 'ann');
+    sockets.push(impostor);
+    await impostor.next('challenge');
+    impostor.send({ type: 'challenge-response', proof: 'f'.repeat(64) });
+    expect(await impostor.next('error')).toMatchObject({ code: 'admission-refused' });
+    expect(server?.stats()).toMatchObject({ peers: 1, leaves: 0, refusals: 1 });
+    expect(holder.status.value).toBe('joined');
+    holder.close();
+  });
+
   it('room names that are Object.prototype keys are just unknown rooms', async () => {
     const { url } = await start({ rooms: { team: { secret: 's' } } });
     for (const roomId of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {

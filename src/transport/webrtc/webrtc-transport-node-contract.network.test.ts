@@ -151,6 +151,21 @@ describe('WebRtcTransport in Node, black box', () => {
     await vi.waitFor(() => expect([...a.received, ...b.received].map(text).sort()).toEqual(['still here', 'without a server']), wait);
   });
 
+  it('when the signaling server comes back, the open connection keeps carrying frames', async () => {
+    const [a, b] = await mesh(['back-a', 'back-b']);
+    if (a === undefined || b === undefined || server === null) throw new Error('two peers expected');
+    const { port } = server;
+    await server.close();
+    server = null;
+    await vi.waitFor(() => expect(a.signaling.status.value).toBe('connecting'), wait);
+    server = await startSignalingServer({ port });
+    await vi.waitFor(() => expect(a.signaling.peers.value.has(b.id) && b.signaling.peers.value.has(a.id)).toBe(true), wait);
+    a.transport.send(b.id, bytes('after the server came back'));
+    await vi.waitFor(() => expect(b.received.map(text)).toEqual(['after the server came back']), wait);
+    expect(a.transport.peers.value.has(b.id)).toBe(true);
+    expect(a.transport.counters.connectionsLost).toBe(0);
+  });
+
   it('close releases everything: peers empty at once, the other side sees it leave, nothing more arrives, idempotent', async () => {
     const [a, b] = await mesh(['c-a', 'c-b']);
     if (a === undefined || b === undefined) throw new Error('two peers expected');
