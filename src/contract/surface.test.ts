@@ -91,6 +91,12 @@ describe('API.md: identities and values', () => {
     expect(() => clientId('')).toThrow(RangeError);
   });
 
+  it('nodeId and clientId refuse a lone surrogate (it would reach other nodes as another id) and accept a well-formed pair', () => {
+    expect(() => nodeId('peer-\ud800')).toThrow(/well-formed/);
+    expect(() => clientId('\udc00x')).toThrow(/well-formed/);
+    expect(nodeId('peer-\ud83d\ude00')).toBe('peer-😀');
+  });
+
   it('ClientSessionTable: first sight applies, a replay does not, closeSession forgets, bytes round-trip, malformed bytes are refused', () => {
     const table = new ClientSessionTable();
     const key = { clientId: clientId('c1'), requestId: 1 };

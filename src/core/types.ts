@@ -14,7 +14,15 @@ function validateId(kind: string, value: string): void {
   if (value.length > maxIdLength) {
     throw new RangeError(`${kind} must be at most ${maxIdLength} characters, got ${value.length}`);
   }
+  // Ids travel inside frames and storage records as UTF-8: a lone surrogate would be encoded as
+  // U+FFFD and come back as another id (a voter named one way here and another way elsewhere).
+  if (loneSurrogate.test(value)) {
+    throw new RangeError(`${kind} must be well-formed text (a lone UTF-16 surrogate cannot be sent as UTF-8), got ${JSON.stringify(value)}`);
+  }
 }
+
+/** In a `u` pattern a surrogate pair is one code point, so only unpaired halves match. */
+const loneSurrogate = /\p{Cs}/u;
 
 export function nodeId(value: string): NodeId {
   validateId('NodeId', value);

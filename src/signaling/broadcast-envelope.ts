@@ -38,6 +38,8 @@ export async function envelopeAuthentic(key: CryptoKey | null, roomId: string, e
 }
 
 const isBoundedString = (value: unknown, max: number): value is string => typeof value === 'string' && value.length <= max;
+/** Ids must be valid NodeIds: bounded, and no lone surrogate (they cannot travel as UTF-8). */
+const isIdString = (value: unknown): value is string => isBoundedString(value, signalingProtocolLimits.maxNodeIdLength) && !/\p{Cs}/u.test(value);
 
 /** Validates a structured-clone value from the channel; anything else is dropped. */
 export function parseEnvelope(value: unknown): BroadcastEnvelope | null {
@@ -46,10 +48,10 @@ export function parseEnvelope(value: unknown): BroadcastEnvelope | null {
   const { type, from, instance, sequence, to, payload, mac } = fields;
   const valid =
     typeof type === 'string' && types.has(type) &&
-    isBoundedString(from, signalingProtocolLimits.maxNodeIdLength) && from.length > 0 &&
+    isIdString(from) && from.length > 0 &&
     isBoundedString(instance, 64) &&
     typeof sequence === 'number' && Number.isSafeInteger(sequence) && sequence >= 0 &&
-    isBoundedString(to, signalingProtocolLimits.maxNodeIdLength) &&
+    isIdString(to) &&
     isBoundedString(payload, signalingProtocolLimits.maxMessageBytes) &&
     (mac === null || (typeof mac === 'string' && /^[0-9a-f]{64}$/.test(mac)));
   if (!valid) return null;

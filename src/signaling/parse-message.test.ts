@@ -32,6 +32,8 @@ describe('parseSignalingMessage', () => {
       '{"type":"hello","protocol":1,"roomId":"","nodeId":"a"}',
       '{"type":"hello","protocol":1.5,"roomId":"r","nodeId":"a"}',
       '{"type":"hello","protocol":1,"roomId":"r","nodeId":"a\\u0000"}',
+      // A lone surrogate: admitted, it would not be a valid NodeId (it cannot travel as UTF-8).
+      '{"type":"hello","protocol":1,"roomId":"r","nodeId":"a\\ud800"}',
       '{"type":"hello","protocol":1,"roomId":"r","nodeId":"a","admin":true}',
       '{"type":"challenge-response","proof":"ABC"}',
       '{"type":"signal","to":"b","payload":{"sdp":1}}',

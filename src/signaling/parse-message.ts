@@ -53,6 +53,8 @@ function boundedString(object: Fields, field: string, maxLength: number, minLeng
 function identifier(object: Fields, field: string, maxLength: number): string {
   const value = boundedString(object, field, maxLength);
   if (/[\x00-\x1f\x7f]/.test(value)) throw new Refusal('malformed', `${field} must not contain control characters`);
+  // Every admitted id must be a valid NodeId, which refuses lone surrogates (they cannot travel as UTF-8).
+  if (/\p{Cs}/u.test(value)) throw new Refusal('malformed', `${field} must be well-formed text (no lone surrogate)`);
   return value;
 }
 
