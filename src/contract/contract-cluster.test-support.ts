@@ -194,3 +194,13 @@ export async function startContractCluster(options: ContractClusterOptions = {})
     },
   };
 }
+
+/** The call's outcome, without settling the clock: 'pending', { value } or { error }. */
+export function track<T>(promise: Promise<T>): { readonly outcome: 'pending' | { value: T } | { error: unknown } } {
+  const state: { outcome: 'pending' | { value: T } | { error: unknown } } = { outcome: 'pending' };
+  promise.then(
+    (value) => (state.outcome = { value }),
+    (error: unknown) => (state.outcome = { error }),
+  );
+  return state;
+}

@@ -22,20 +22,10 @@ import {
   type RaftStorage,
   type SnapshotMeta,
 } from '../index.ts';
-import { createPartitionableNetwork, startContractCluster, type ContractCluster } from './contract-cluster.test-support.ts';
+import { createPartitionableNetwork, startContractCluster, track, type ContractCluster } from './contract-cluster.test-support.ts';
 
 const bytes = (value: number): Uint8Array => new Uint8Array([value]);
 const othersOf = (cluster: ContractCluster, leader: RaftNode): RaftNode[] => [...cluster.nodes.values()].filter((node) => node !== leader);
-
-/** The call's outcome, without settling the clock: 'pending', { value } or { error }. */
-function track<T>(promise: Promise<T>): { readonly outcome: 'pending' | { value: T } | { error: unknown } } {
-  const state: { outcome: 'pending' | { value: T } | { error: unknown } } = { outcome: 'pending' };
-  promise.then(
-    (value) => (state.outcome = { value }),
-    (error: unknown) => (state.outcome = { error }),
-  );
-  return state;
-}
 
 async function rejectionOf(cluster: ContractCluster, call: Promise<unknown>): Promise<unknown> {
   return cluster.settle(call).then(

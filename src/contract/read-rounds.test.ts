@@ -6,18 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { decodeMessage, encodeMessage } from '../codec/index.ts';
 import { nodeId, type RaftNode } from '../index.ts';
-import { startContractCluster } from './contract-cluster.test-support.ts';
+import { startContractCluster, track } from './contract-cluster.test-support.ts';
 
 type Echo = 'honest' | 'earlierRound' | 'earlierTerm';
-
-function track<T>(promise: Promise<T>): { readonly outcome: 'pending' | { value: T } | { error: unknown } } {
-  const state: { outcome: 'pending' | { value: T } | { error: unknown } } = { outcome: 'pending' };
-  promise.then(
-    (value) => (state.outcome = { value }),
-    (error: unknown) => (state.outcome = { error }),
-  );
-  return state;
-}
 
 async function clusterWhereReadsNeedD(seed: number): Promise<{ cluster: Awaited<ReturnType<typeof startContractCluster>>; leader: RaftNode; setEcho(echo: Echo): void; roundsSeen: number[] }> {
   const cluster = await startContractCluster({ seed, names: ['a', 'b', 'c'], voters: ['a', 'b', 'c', 'd'] });
