@@ -16,12 +16,20 @@ function validateId(kind: string, value: string): void {
   }
   // Ids travel inside frames and storage records as UTF-8: a lone surrogate would be encoded as
   // U+FFFD and come back as another id (a voter named one way here and another way elsewhere).
-  if (loneSurrogate.test(value)) {
+  if (hasLoneSurrogate(value)) {
     throw new RangeError(`${kind} must be well-formed text (a lone UTF-16 surrogate cannot be sent as UTF-8), got ${JSON.stringify(value)}`);
   }
 }
 
-/** In a `u` pattern a surrogate pair is one code point, so only unpaired halves match. */
+/**
+ * Whether text holds an unpaired UTF-16 surrogate, which UTF-8 cannot carry (it becomes U+FFFD).
+ * In a `u` pattern a surrogate pair is one code point, so only unpaired halves match. Exported
+ * for the signaling layers, which admit only ids that are valid NodeIds.
+ */
+export function hasLoneSurrogate(value: string): boolean {
+  return loneSurrogate.test(value);
+}
+
 const loneSurrogate = /\p{Cs}/u;
 
 export function nodeId(value: string): NodeId {

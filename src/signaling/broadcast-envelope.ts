@@ -2,6 +2,7 @@
 // an HMAC under the room's admission key when the room has a secret (and carrying no MAC when it
 // has none, so open and secret clients of the same room name never mix). `sequence` rises per
 // sender instance so a replayed envelope is dropped.
+import { hasLoneSurrogate } from '../core/types.ts';
 import { hmacHex, hmacVerify } from './hmac.ts';
 import { signalingProtocolLimits } from './limits.ts';
 
@@ -39,7 +40,7 @@ export async function envelopeAuthentic(key: CryptoKey | null, roomId: string, e
 
 const isBoundedString = (value: unknown, max: number): value is string => typeof value === 'string' && value.length <= max;
 /** Ids must be valid NodeIds: bounded, and no lone surrogate (they cannot travel as UTF-8). */
-const isIdString = (value: unknown): value is string => isBoundedString(value, signalingProtocolLimits.maxNodeIdLength) && !/\p{Cs}/u.test(value);
+const isIdString = (value: unknown): value is string => isBoundedString(value, signalingProtocolLimits.maxNodeIdLength) && !hasLoneSurrogate(value);
 
 /** Validates a structured-clone value from the channel; anything else is dropped. */
 export function parseEnvelope(value: unknown): BroadcastEnvelope | null {

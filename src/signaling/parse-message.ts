@@ -1,6 +1,7 @@
 // The strict parser of the signaling protocol (messages.ts). Strict because the server faces the
 // internet: every field is type-checked and bounded, unknown fields are refused (so a client
 // cannot smuggle `from` into a signal), and the size is checked before JSON.parse runs.
+import { hasLoneSurrogate } from '../core/types.ts';
 import { signalingProtocolLimits } from './limits.ts';
 import {
   signalingErrorCodes,
@@ -54,7 +55,7 @@ function identifier(object: Fields, field: string, maxLength: number): string {
   const value = boundedString(object, field, maxLength);
   if (/[\x00-\x1f\x7f]/.test(value)) throw new Refusal('malformed', `${field} must not contain control characters`);
   // Every admitted id must be a valid NodeId, which refuses lone surrogates (they cannot travel as UTF-8).
-  if (/\p{Cs}/u.test(value)) throw new Refusal('malformed', `${field} must be well-formed text (no lone surrogate)`);
+  if (hasLoneSurrogate(value)) throw new Refusal('malformed', `${field} must be well-formed text (no lone surrogate)`);
   return value;
 }
 
