@@ -17,12 +17,12 @@ import type { VisibilitySource } from './visibility.ts';
 export interface SignalingContext {
   readonly roomId: string;
   readonly nodeId: NodeId;
-  readonly secret?: string;
+  readonly secret?: string | undefined;
 }
 
 export interface JoinRoomOptions<State, Command> {
   readonly room: string;
-  readonly secret?: string;
+  readonly secret?: string | undefined;
   /** A signaling client, or a factory given our node id (which joinRoom loads or mints). */
   readonly signaling: SignalingClient | ((context: SignalingContext) => SignalingClient);
   /**
@@ -89,7 +89,7 @@ export interface JoinRoomOptions<State, Command> {
   readonly changeTimeoutMs?: number;
   readonly onEvent?: (event: RoomEvent) => void;
   readonly onMetric?: (metric: RaftMetric) => void;
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 export interface Room<State, Command> {

@@ -28,7 +28,7 @@ export interface BroadcastChannelLike {
 export interface BroadcastChannelSignalingClientOptions {
   readonly roomId: string;
   readonly nodeId: NodeId;
-  readonly secret?: string;
+  readonly secret?: string | undefined;
   readonly limits?: Partial<SignalingClientLimits>;
   readonly clock?: Clock;
   /** Default `globalThis.BroadcastChannel` (browsers, workers, Node 18+). */

@@ -31,7 +31,7 @@ export interface WebSocketSignalingClientOptions {
   readonly roomId: string;
   readonly nodeId: NodeId;
   /** The room secret, if the room has one; it never leaves this client (admission.ts). */
-  readonly secret?: string;
+  readonly secret?: string | undefined;
   /** Default `globalThis.WebSocket`; in Node 20 pass `WebSocket` from the `ws` package. */
   readonly WebSocket?: WebSocketConstructor;
   readonly limits?: Partial<SignalingClientLimits>;

@@ -24,7 +24,7 @@ export interface WebRtcTransportOptions {
    * fingerprints, so a signaling server cannot impersonate a peer or sit in the middle. Without
    * it, identities rest on the signaling server alone.
    */
-  readonly secret?: string;
+  readonly secret?: string | undefined;
   /** STUN/TURN servers. Default `[]`: host candidates only (same network), no third party contacted. */
   readonly iceServers?: readonly RTCIceServer[];
   /** RTCPeerConnection and friends for runtimes without them (Node: `node-datachannel/polyfill`). */
