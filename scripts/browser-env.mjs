@@ -42,9 +42,17 @@ function findDebianBrowser(label, path, debianPackage) {
   return null;
 }
 
-/** Debian's Chromium (Playwright cannot download browsers here: launch with `executablePath`). */
+/**
+ * Debian's Chromium (Playwright cannot download browsers here: launch with `executablePath`), or
+ * the one RAFTMESH_CHROMIUM names, which every launcher uses too (browser-flags.mjs): a Chromium
+ * elsewhere must be usable by `npm test`, not only by the benchmarks.
+ */
 export function findChromium() {
-  return findDebianBrowser('Chromium', '/usr/bin/chromium', 'chromium');
+  const override = process.env.RAFTMESH_CHROMIUM;
+  if (override === undefined || override === '') return findDebianBrowser('Chromium', '/usr/bin/chromium', 'chromium');
+  if (existsSync(override)) return override;
+  console.error(`RAFTMESH_CHROMIUM names ${override}, which does not exist. Unset it to use Debian's /usr/bin/chromium.`);
+  return null;
 }
 
 /** Debian's Firefox ESR, for the cross-browser test (puppeteer-core drives it over WebDriver BiDi). */
