@@ -26,7 +26,9 @@ const advice: Readonly<Record<StorageFailureReason, string>> = {
 
 export function storageFailure(reason: StorageFailureReason, operation: string, cause?: unknown, adapter = 'IndexedDbRaftStorage'): RaftStorageError {
   const detail = cause instanceof Error && cause.message.length > 0 ? ` (${cause.name}: ${cause.message})` : '';
-  return new RaftStorageError(`${adapter} ${operation}: ${advice[reason]}${detail}`, { cause, reason });
+  // 'unknown' from the file storage is a file system failure, not IndexedDB's (the cause names it).
+  const text = reason === 'unknown' && adapter !== 'IndexedDbRaftStorage' ? 'the file system refused an operation' : advice[reason];
+  return new RaftStorageError(`${adapter} ${operation}: ${text}${detail}`, { cause, reason });
 }
 
 /** Classifies whatever a failed request or transaction threw. */

@@ -1,7 +1,7 @@
 // One process per data directory: two writers appending to one journal would interleave records
 // and corrupt it. The lock file holds the owner's pid; a lock left by a dead process (SIGKILL, a
 // crash) is taken over, a live owner's is refused with a clear error.
-import { open, readFile, unlink } from 'node:fs/promises';
+import { open, readFile, realpath, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RaftStorageError } from '../../core/errors.ts';
 
@@ -16,11 +16,15 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** Directories this process holds: the pid in the lock file cannot tell two of our own apart. */
+/**
+ * Directories this process holds: the pid in the lock file cannot tell two of our own apart. Keyed
+ * by the real path: under another spelling (relative, through a symlink) the lock file would read
+ * as our own pid, be taken for a stale lock of ours, and be taken over — two writers on one journal.
+ */
 const heldHere = new Set<string>();
 
 export async function acquireDirectoryLock(directory: string): Promise<() => Promise<void>> {
-  const path = join(directory, lockName);
+  const path = join(await realpath(directory), lockName);
   if (heldHere.has(path)) throw new RaftStorageError(`FileRaftStorage: ${directory} is already open in this process; one storage per data directory`, { reason: 'inUse' });
   const release = await takeLockFile(directory, path);
   heldHere.add(path);

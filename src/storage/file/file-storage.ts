@@ -16,6 +16,7 @@
 import { open, readFile, stat, truncate, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { codecLimits } from '../../codec/limits.ts';
 import { decodeSnapshotMeta, encodeSnapshotMeta } from '../../codec/records.ts';
 import type { RaftStorageError, StorageFailureReason } from '../../core/errors.ts';
 import type { LogEntry, NodeId, SnapshotMeta, StoredSnapshot } from '../../core/types.ts';
@@ -53,6 +54,8 @@ export class FileRaftStorage implements RaftStorage {
   private queue: Promise<unknown> = Promise.resolve();
   private failure: RaftStorageError | null = null;
   private closing: Promise<void> | null = null;
+  /** Set by close() at once: calls made after it are refused, calls made before it finish. */
+  private closeRequested = false;
   private hardState = { term: 0, votedFor: null as NodeId | null };
   private leaderPin: { term: number; leaderId: NodeId } | null = null;
 
@@ -69,8 +72,13 @@ export class FileRaftStorage implements RaftStorage {
   /** Opens (creating) the storage in `directory`, recovering from a torn journal tail. */
   static async open(directory: string, options: FileStorageOptions = {}): Promise<FileRaftStorage> {
     const { mkdir } = await import('node:fs/promises');
-    await mkdir(directory, { recursive: true });
-    const unlock = await acquireDirectoryLock(directory);
+    let unlock: () => Promise<void>;
+    try {
+      await mkdir(directory, { recursive: true });
+      unlock = await acquireDirectoryLock(directory);
+    } catch (error) {
+      throw fileFailure(error, 'open');
+    }
     try {
       const mirror = new InMemoryRaftStorage();
       let bounds: LogBounds = { firstIndex: 1, lastIndex: 0, snapshotIndex: null };
@@ -146,6 +154,7 @@ export class FileRaftStorage implements RaftStorage {
 
   /** Runs `task` after every earlier call; a failure fails the storage for good. */
   private run<T>(operation: string, task: () => Promise<T>): Promise<T> {
+    if (this.closeRequested) return Promise.reject(this.failure ?? closedFailure());
     const result = this.queue.then(async () => {
       if (this.failure !== null) throw this.failure;
       try {
@@ -161,16 +170,19 @@ export class FileRaftStorage implements RaftStorage {
 
   /** Validates now (so a refused call changes nothing), appends and fsyncs in turn, then mirrors. */
   private append(operation: string, record: JournalRecord): Promise<void> {
-    if (this.failure !== null) return Promise.reject(this.failure);
+    if (this.failure !== null || this.closeRequested) return Promise.reject(this.failure ?? closedFailure());
     // Caller mistakes are refused here: the journal encoder would throw later, failing the storage.
     if (record.kind === 'discard') requireIndexArgument('FileRaftStorage', operation, record.throughIndex);
     if (record.kind === 'batch' && record.truncateFrom !== undefined) requireIndexArgument('FileRaftStorage', operation, record.truncateFrom);
-    if (record.kind !== 'discard') requireEntryTerms('FileRaftStorage', record.entries);
+    if (record.kind !== 'discard') {
+      requireEntryTerms('FileRaftStorage', record.entries);
+      requireReadableCommands(record.entries);
+    }
     const next = this.nextBounds(record);
     this.bounds = next;
     return this.run(operation, async () => {
       const framed = frameRecord(record);
-      await this.journal.write(framed);
+      await writeWhole(this.journal, framed);
       if (this.options.fsync !== false) await this.journal.datasync();
       this.journalBytes += framed.length;
       await this.applyToMirror(record);
@@ -218,7 +230,7 @@ export class FileRaftStorage implements RaftStorage {
   }
 
   async saveSnapshot(meta: SnapshotMeta, state: Uint8Array): Promise<void> {
-    if (this.failure !== null) throw this.failure;
+    if (this.failure !== null || this.closeRequested) throw this.failure ?? closedFailure();
     this.bounds = { ...this.bounds, snapshotIndex: meta.lastIncludedIndex };
     const copy = state.slice();
     await this.run('saveSnapshot', async () => {
@@ -239,9 +251,10 @@ export class FileRaftStorage implements RaftStorage {
   close(): Promise<void> {
     // Once, whatever the failure: a second close must not release the lock again (another
     // process may hold it by then), and a storage failed by a write must still release it once.
+    this.closeRequested = true;
     this.closing ??= (async () => {
       await this.queue.catch(() => undefined);
-      this.failure ??= storageFailure('closed', 'closed by its owner', undefined, 'FileRaftStorage');
+      this.failure ??= closedFailure();
       await this.journal.close().catch(() => undefined);
       await this.unlock();
     })();
@@ -265,6 +278,27 @@ export class FileRaftStorage implements RaftStorage {
   /** Bytes the journal holds now (for tests and metrics). */
   async journalSize(): Promise<number> {
     return this.run('journalSize', async () => (await stat(join(this.directory, journalName))).size);
+  }
+}
+
+const closedFailure = (): RaftStorageError => storageFailure('closed', 'closed by its owner', undefined, 'FileRaftStorage');
+
+/**
+ * Refuses a command the journal could not read back (the codec's bound on one command), before
+ * anything is written: acknowledged, it would be lost at the next open.
+ */
+function requireReadableCommands(entries: readonly LogEntry[]): void {
+  for (const entry of entries) {
+    if (entry.command.length > codecLimits.maxCommandBytes) throw new RangeError(`FileRaftStorage append: entry ${entry.index} has a command of ${entry.command.length} bytes, more than the ${codecLimits.maxCommandBytes} a log entry may hold`);
+  }
+}
+
+/** write(2) may take fewer bytes than asked (a nearly full disk, a signal): write the rest too. */
+async function writeWhole(handle: FileHandle, bytes: Uint8Array): Promise<void> {
+  for (let offset = 0; offset < bytes.length; ) {
+    const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset);
+    if (bytesWritten <= 0) throw new Error(`the journal took no bytes of a ${bytes.length}-byte record at ${offset}`);
+    offset += bytesWritten;
   }
 }
 

@@ -8,7 +8,7 @@
 import { crc32 } from 'node:zlib';
 import { ByteReader, type DecodeResult } from '../../codec/byte-reader.ts';
 import { ByteWriter } from '../../codec/byte-writer.ts';
-import { codecLimits, codecVersion } from '../../codec/limits.ts';
+import { codecVersion } from '../../codec/limits.ts';
 import { estimateEntriesBytes, readEntryBodies, writeEntryBodies } from '../../codec/records.ts';
 import type { LogEntry, NodeId } from '../../core/types.ts';
 
@@ -30,8 +30,14 @@ export type JournalRecord =
     };
 
 export const frameHeaderBytes = 8;
-/** The largest payload a record may declare: a length beyond it is damage, not data. */
-export const maxRecordBytes = codecLimits.maxFrameBytes;
+/**
+ * The largest payload a record may declare: what its u32 length can say. The journal is this
+ * process's own checksummed data, not a peer's frame, so the wire's bounds (64 MiB a frame,
+ * 100,000 entries) do not apply to it: a record the writer framed must always read back (a reader
+ * stricter than the writer dropped an acknowledged call as a "torn tail"). A garbage length is
+ * caught anyway: it runs past the end of the file, or its checksum fails.
+ */
+export const maxRecordBytes = 0xffff_ffff;
 
 const kinds = { batch: 1, discard: 2, reset: 3 } as const;
 const hasHardState = 1;
@@ -75,6 +81,7 @@ export function encodeRecord(record: JournalRecord): Uint8Array {
 /** The payload framed with its length and checksum, ready to append. */
 export function frameRecord(record: JournalRecord): Uint8Array {
   const payload = encodeRecord(record);
+  if (payload.length > maxRecordBytes) throw new RangeError(`a journal record of ${payload.length} bytes exceeds ${maxRecordBytes}`);
   const framed = new Uint8Array(frameHeaderBytes + payload.length);
   const view = new DataView(framed.buffer);
   view.setUint32(0, payload.length, true);
@@ -95,7 +102,8 @@ function readHardState(reader: ByteReader): { term: number; votedFor: NodeId | n
 
 function readEntries(reader: ByteReader): LogEntry[] {
   const firstIndex = reader.varint('firstIndex');
-  const count = reader.count('entries', codecLimits.maxEntriesPerFrame, 3);
+  // Bounded by the bytes left (3 at least per entry), not by a wire frame's entry count: see maxRecordBytes.
+  const count = reader.count('entries', Number.MAX_SAFE_INTEGER, 3);
   return readEntryBodies(reader, firstIndex, count);
 }
 
