@@ -1,65 +1,16 @@
 // `raftmesh-signal` as a process, judged only by what a user sees: the line saying where it
 // listens, the exit code, and stderr. (package.json's bin is the build of this same file.)
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { killCliProcesses, runCli, type CliRun } from '../../testing/cli-process.test-support.ts';
 
-interface Run {
-  readonly stdout: () => string;
-  readonly stderr: () => string;
-  readonly exited: Promise<number | null>;
-  /** Resolves with the first stdout text matching `pattern` (or null if the process exits first). */
-  waitFor(pattern: RegExp): Promise<RegExpExecArray | null>;
-  signal(name: NodeJS.Signals): void;
-}
+// A test that failed midway must not leave a server running.
+afterEach(killCliProcesses);
 
-const children: Array<{ kill(signal: NodeJS.Signals): boolean; exitCode: number | null }> = [];
+const run = (args: string[]): CliRun => runCli('src/signaling/server/cli.ts', args, { RAFTMESH_SIGNAL_ROOMS: '' });
 
-afterEach(() => {
-  // A test that failed midway must not leave a server running.
-  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
-});
-
-function run(args: string[]): Run {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/signaling/server/cli.ts', ...args], {
-    env: { ...process.env, RAFTMESH_SIGNAL_ROOMS: '' },
-  });
-  children.push(child);
-  let stdout = '';
-  let stderr = '';
-  let wake: Array<() => void> = [];
-  const poke = (): void => {
-    const woken = wake;
-    wake = [];
-    for (const resolve of woken) resolve();
-  };
-  child.stdout.on('data', (chunk) => ((stdout += String(chunk)), poke()));
-  child.stderr.on('data', (chunk) => (stderr += String(chunk)));
-  let done = false;
-  const exited = new Promise<number | null>((resolve) =>
-    child.on('exit', (code) => {
-      done = true;
-      poke();
-      resolve(code);
-    }),
-  );
-  return {
-    stdout: () => stdout,
-    stderr: () => stderr,
-    exited,
-    async waitFor(pattern) {
-      for (;;) {
-        const match = pattern.exec(stdout);
-        if (match !== null || done) return match;
-        await new Promise<void>((resolve) => wake.push(resolve));
-      }
-    },
-    signal: (name) => child.kill(name),
-  };
-}
-
-async function refused(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; run: Run }> {
+async function refused(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; run: CliRun }> {
   const started = run(args);
   // A CLI that wrongly starts would never exit by itself: stop it once it says it listens.
   void started.waitFor(/listening on/).then((match) => match !== null && started.signal('SIGTERM'));
