@@ -88,7 +88,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['scripts/**', 'bench/**', 'src/testing/*-cli.ts', 'src/signaling/server/cli*.ts', 'src/signaling/server/cli/**', 'src/edge/cli.ts', 'src/edge/run-peer.ts', 'e2e/room-chaos/cli.ts', 'e2e/room-chaos/edge-peer-process.ts'],
+    files: ['scripts/**', 'bench/**', 'src/testing/*-cli.ts', 'src/signaling/server/cli*.ts', 'src/signaling/server/cli/**', 'src/edge/cli.ts', 'src/edge/cli-exit.ts', 'src/edge/run-peer.ts', 'e2e/room-chaos/cli.ts', 'e2e/room-chaos/edge-peer-process.ts'],
     rules: { 'no-console': 'off' },
   },
   // Import direction. Later entries override earlier ones for the same file, so the catch-all

@@ -41,6 +41,52 @@ describe('raftmesh-peer arguments', () => {
   });
 });
 
+describe('raftmesh-peer arguments, strictly', () => {
+  const refusals: Array<[string, string[], Record<string, string>, RegExp]> = [
+    ['a hexadecimal port', ['--http-port', '0x10'], {}, /--http-port must be a port number/],
+    ['an exponent port', ['--http-port', '1e3'], {}, /--http-port must be a port number/],
+    ['a negative port', ['--http-port', '-1'], {}, /--http-port must be a port number/],
+    ['a port with spaces', ['--http-port', ' 80'], {}, /--http-port must be a port number/],
+    ['a fractional port', ['--http-port', '80.5'], {}, /--http-port must be a port number/],
+    ['an empty port', ['--http-port', ''], {}, /--http-port needs a value, got an empty one/],
+    ['an empty room', ['--room', ''], {}, /--room needs a value, got an empty one/],
+    ['an empty data directory', ['--data', ' '], {}, /--data needs a value, got an empty one/],
+    ['an empty HTTP host', ['--http-host', ''], {}, /--http-host needs a value/],
+    ['an empty bind address', ['--bind', ''], {}, /--bind needs a value/],
+    ['an empty secret', ['--secret', ''], {}, /--secret needs a value/],
+    ['an empty RAFTMESH_SECRET', [], { RAFTMESH_SECRET: '' }, /RAFTMESH_SECRET is set but empty/],
+    ['a repeated flag', ['--room', 'other'], {}, /--room is given twice \(board and other\)/],
+    ['a repeated --data', ['--data', 'other'], {}, /--data is given twice/],
+    ['a flag=value form', ['--http-port=9464'], {}, /unknown argument --http-port=9464/],
+    ['a positional argument', ['extra'], {}, /unknown argument extra/],
+    ['a value missing at the end', ['--app'], {}, /--app needs a value/],
+    ['a MIN above MAX', ['--election-timeout-ms', '2000-1000', '--heartbeat-interval-ms', '100'], {}, /MIN below MAX/],
+    ['a MIN equal to MAX', ['--election-timeout-ms', '1000-1000', '--heartbeat-interval-ms', '100'], {}, /MIN below MAX/],
+    ['a hexadecimal range', ['--election-timeout-ms', '0x10-0x20', '--heartbeat-interval-ms', '1'], {}, /MIN-MAX/],
+    ['an exponent range', ['--election-timeout-ms', '1e3-2e3', '--heartbeat-interval-ms', '100'], {}, /MIN-MAX/],
+    ['a half range', ['--election-timeout-ms', '1000-', '--heartbeat-interval-ms', '100'], {}, /MIN-MAX/],
+    ['three bounds', ['--election-timeout-ms', '1-2-3', '--heartbeat-interval-ms', '1'], {}, /MIN-MAX/],
+    ['a range beyond any timeout', ['--election-timeout-ms', '99999999999999999999-99999999999999999999', '--heartbeat-interval-ms', '100'], {}, /MIN-MAX/],
+    ['a zero heartbeat', ['--election-timeout-ms', '1000-2000', '--heartbeat-interval-ms', '0'], {}, /at least 1 and below/],
+    ['a heartbeat not below MIN', ['--election-timeout-ms', '1000-2000', '--heartbeat-interval-ms', '1000'], {}, /at least 1 and below/],
+    ['an exponent heartbeat', ['--election-timeout-ms', '1000-2000', '--heartbeat-interval-ms', '1e2'], {}, /whole number/],
+    ['a signaling URL without a host', ['--signal', 'ws://'], {}, /--signal must be a ws:\/\/ or wss:\/\/ URL with a host/],
+    ['a signaling URL with a bad port', ['--signal', 'ws://127.0.0.1:99999'], {}, /--signal must be/],
+  ];
+  for (const [what, extra, environment, error] of refusals) {
+    it(`refuses ${what}`, () => {
+      const args = extra.includes('--signal') ? [...base.filter((_, position) => position !== 2 && position !== 3), ...extra] : [...base, ...extra];
+      expect(() => parsePeerArguments(args, environment)).toThrow(error);
+    });
+  }
+
+  it('takes the secret flag over RAFTMESH_SECRET, and accepts the largest port and plain decimal timings', () => {
+    expect(parsePeerArguments([...base, '--secret', 'flag'], { RAFTMESH_SECRET: 'environment' }).secret).toBe('flag');
+    expect(parsePeerArguments([...base, '--http-port', '65535'], {}).httpPort).toBe(65_535);
+    expect(parsePeerArguments([...base, '--election-timeout-ms', '0150-300', '--heartbeat-interval-ms', '50'], {}).timing).toEqual({ electionTimeoutMin: 150, electionTimeoutMax: 300, heartbeatInterval: 50 });
+  });
+});
+
 describe('the /metrics text', () => {
   it('is Prometheus text with the role, indexes, event and transport counters', () => {
     const node = {

@@ -1,5 +1,7 @@
-// Arguments of `raftmesh-peer`, parsed strictly: an unknown flag or a missing value is an error
-// that names it, never silently ignored.
+// Arguments of `raftmesh-peer`, parsed strictly: an unknown flag, a missing or empty value, a flag
+// given twice or a number that is not plain decimal digits is an error that names it, never
+// silently ignored or read some other way (`0x10`, `1e3` and `` are not ports; an empty `--data`
+// would be the working directory, an empty `--http-host` every interface, an empty secret an open room).
 export interface PeerArguments {
   readonly room: string;
   readonly signalingUrl: string;
@@ -35,10 +37,13 @@ const valued = new Set(['--room', '--signal', '--data', '--secret', '--http-port
 function parseTiming(election: string | undefined, heartbeat: string | undefined): PeerTiming | undefined {
   if (election === undefined && heartbeat === undefined) return undefined;
   if (election === undefined || heartbeat === undefined) throw new Error(`--election-timeout-ms and --heartbeat-interval-ms go together\n${usage}`);
-  const range = /^(\d+)-(\d+)$/.exec(election);
-  if (range === null) throw new Error(`--election-timeout-ms must be MIN-MAX in ms (1000-2000), got ${election}`);
-  if (!/^\d+$/.test(heartbeat)) throw new Error(`--heartbeat-interval-ms must be a whole number of ms, got ${heartbeat}`);
-  return { electionTimeoutMin: Number(range[1]), electionTimeoutMax: Number(range[2]), heartbeatInterval: Number(heartbeat) };
+  const range = /^(\d{1,9})-(\d{1,9})$/.exec(election);
+  if (range === null) throw new Error(`--election-timeout-ms must be MIN-MAX in ms (1000-2000), got ${JSON.stringify(election)}`);
+  if (!/^\d{1,9}$/.test(heartbeat)) throw new Error(`--heartbeat-interval-ms must be a whole number of ms, got ${JSON.stringify(heartbeat)}`);
+  const timing = { electionTimeoutMin: Number(range[1]), electionTimeoutMax: Number(range[2]), heartbeatInterval: Number(heartbeat) };
+  if (timing.electionTimeoutMin >= timing.electionTimeoutMax) throw new Error(`--election-timeout-ms must be MIN-MAX with MIN below MAX, got ${election}`);
+  if (timing.heartbeatInterval < 1 || timing.heartbeatInterval >= timing.electionTimeoutMin) throw new Error(`--heartbeat-interval-ms must be at least 1 and below the election timeout's MIN (${timing.electionTimeoutMin}), got ${heartbeat}`);
+  return timing;
 }
 
 export function parsePeerArguments(argv: readonly string[], environment: Readonly<Record<string, string | undefined>>): PeerArguments {
@@ -54,25 +59,39 @@ export function parsePeerArguments(argv: readonly string[], environment: Readonl
     if (!valued.has(flag)) throw new Error(`unknown argument ${flag}\n${usage}`);
     const value = argv[position + 1];
     if (value === undefined || value.startsWith('--')) throw new Error(`${flag} needs a value\n${usage}`);
+    if (value.trim().length === 0) throw new Error(`${flag} needs a value, got an empty one`);
+    if (values.has(flag)) throw new Error(`${flag} is given twice (${values.get(flag)} and ${value}): give it once`);
     values.set(flag, value);
     position += 1;
   }
   const required = (flag: string): string => values.get(flag) ?? (() => { throw new Error(`${flag} is required\n${usage}`); })();
   const signalingUrl = required('--signal');
-  if (!/^wss?:\/\//.test(signalingUrl)) throw new Error(`--signal must be a ws:// or wss:// URL, got ${signalingUrl}`);
+  if (!isSignalingUrl(signalingUrl)) throw new Error(`--signal must be a ws:// or wss:// URL with a host, got ${signalingUrl}`);
   const portText = values.get('--http-port');
   const httpPort = portText === undefined ? null : Number(portText);
-  if (httpPort !== null && (!Number.isInteger(httpPort) || httpPort < 0 || httpPort > 65_535)) throw new Error(`--http-port must be a port number, got ${portText}`);
+  if (portText !== undefined && (!/^\d{1,5}$/.test(portText) || (httpPort ?? 0) > 65_535)) throw new Error(`--http-port must be a port number from 0 to 65535 in decimal digits, got ${JSON.stringify(portText)}`);
+  const secret = values.get('--secret') ?? environment.RAFTMESH_SECRET;
+  // Set but empty (an unset shell variable expanded, say): joining the room without a secret is not what was meant.
+  if (secret !== undefined && secret.length === 0) throw new Error('RAFTMESH_SECRET is set but empty: set the room secret, or unset the variable for a room without one');
   return {
     room: required('--room'),
     signalingUrl,
     dataDirectory: required('--data'),
     mode: witness ? 'witness' : 'voter',
-    secret: values.get('--secret') ?? environment.RAFTMESH_SECRET,
+    secret,
     httpPort,
     httpHost: values.get('--http-host') ?? '127.0.0.1',
     app: values.get('--app'),
     bindAddress: values.get('--bind'),
     timing: parseTiming(values.get('--election-timeout-ms'), values.get('--heartbeat-interval-ms')),
   };
+}
+
+function isSignalingUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'ws:' || url.protocol === 'wss:') && url.hostname.length > 0;
+  } catch {
+    return false;
+  }
 }
