@@ -2,6 +2,8 @@
 // peers (node-datachannel's RTCPeerConnection), durable FileRaftStorage (a directory per node id:
 // edge-room-storage.ts), role changes logged, /healthz and /metrics over HTTP. `raftmesh-peer`
 // (cli.ts) is this with arguments.
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdir, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import WebSocket from 'ws';
@@ -40,6 +42,8 @@ export interface EdgePeerOptions<State, Command> {
   readonly httpPort?: number | null;
   readonly httpHost?: string;
   readonly log?: (line: string) => void;
+  /** Aborting it while the peer starts (joining included) closes what it opened; startEdgePeer then rejects with the reason. */
+  readonly signal?: AbortSignal;
 }
 
 export interface EdgePeer<State, Command> {
@@ -52,6 +56,8 @@ export interface EdgePeer<State, Command> {
 export async function startEdgePeer<State = unknown, Command = unknown>(options: EdgePeerOptions<State, Command>): Promise<EdgePeer<State, Command>> {
   const log = options.log ?? (() => undefined);
   const mode = options.mode ?? 'voter';
+  await prepareDataDirectory(options.dataDirectory);
+  refuseLostIdentity(options.dataDirectory);
   const identityStore = fileKeyValueStore(join(options.dataDirectory, 'identity.json'));
   // The id it starts under, for the log and /healthz while joining; joinRoom may give it up for a
   // fresh one (removed while down, or wedged), so it is not passed as fixed.
@@ -87,11 +93,12 @@ export async function startEdgePeer<State = unknown, Command = unknown>(options:
       discardStorage: storage.discardStorage,
       store,
       raftConfig: { ...options.timing, witness: mode === 'witness' },
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
       onMetric: (metric) => metricCounts.set(metric.type, (metricCounts.get(metric.type) ?? 0) + 1),
       onEvent: (event) => log(`room: ${event.type}${'reason' in event ? ` (${event.reason})` : ''}`),
     });
   } catch (error) {
-    server?.close();
+    await closeHttp(server);
     await storage.close();
     throw error;
   }
@@ -113,7 +120,7 @@ export async function startEdgePeer<State = unknown, Command = unknown>(options:
     close() {
       closing ??= (async () => {
         for (const unsubscribe of unsubscribes) unsubscribe();
-        await new Promise<void>((resolve) => (server === null ? resolve() : server.close(() => resolve())));
+        await closeHttp(server);
         await joined.leave();
         await storage.close();
         log('closed');
@@ -126,7 +133,13 @@ export async function startEdgePeer<State = unknown, Command = unknown>(options:
 async function serveHttp<State, Command>(port: number, host: string, id: string, room: () => Room<State, Command> | null, metricCounts: ReadonlyMap<string, number>, transport: () => WebRtcTransport | null): Promise<Server> {
   const server = createServer((request, response) => {
     const joined = room();
-    if (request.url === '/healthz') {
+    // The path alone (a scraper may add a query); only GET and HEAD read a resource.
+    const path = new URL(request.url ?? '/', 'http://peer').pathname;
+    if ((path === '/healthz' || path === '/metrics') && request.method !== 'GET' && request.method !== 'HEAD') {
+      response.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end(`${request.method ?? ''} not allowed: GET ${path}\n`);
+      return;
+    }
+    if (path === '/healthz') {
       if (joined === null) {
         response.writeHead(503, { 'content-type': 'application/json' }).end(`${JSON.stringify({ status: 'joining', id })}\n`);
         return;
@@ -137,12 +150,12 @@ async function serveHttp<State, Command>(port: number, host: string, id: string,
       response.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' }).end(`${JSON.stringify(body)}\n`);
       return;
     }
-    if (request.url === '/metrics' && joined !== null) {
+    if (path === '/metrics' && joined !== null) {
       const text = renderMetrics({ node: () => joined.node, appliedIndex: () => joined.store.appliedIndex.value, connectedPeers: () => transport()?.peers.value.size ?? 0, metricCounts, transportCounters: () => ({ ...(transport()?.counters ?? {}) }) });
-      response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(text);
+      response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(text);
       return;
     }
-    if (request.url === '/metrics') {
+    if (path === '/metrics') {
       response.writeHead(503, { 'content-type': 'text/plain' }).end('joining the room\n');
       return;
     }
@@ -153,4 +166,38 @@ async function serveHttp<State, Command>(port: number, host: string, id: string,
     server.listen(port, host, () => resolve());
   });
   return server;
+}
+
+/**
+ * Stops serving and ends every connection, a request half sent included: `server.close()` alone
+ * waits for such a client (up to the 60 s header timeout), and a peer asked to stop would hang on it.
+ */
+function closeHttp(server: Server | null): Promise<void> {
+  if (server === null || !server.listening) return Promise.resolve();
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeAllConnections();
+  return closed;
+}
+
+/** Creates the data directory if needed (a first run); refuses a path that is not a directory. */
+async function prepareDataDirectory(directory: string): Promise<void> {
+  try {
+    await mkdir(directory, { recursive: true });
+    if (!(await stat(directory)).isDirectory()) throw new Error('not a directory');
+  } catch (error) {
+    throw new Error(`cannot use ${directory} as the data directory: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/**
+ * A data directory that holds Raft data but no identity file lost it: minting a fresh id would make
+ * this peer a second member beside the one its data belongs to (still in the room's configuration),
+ * and hand an old `raft/` to the stranger. Refused; the user restores the file, or removes the data
+ * to start anew.
+ */
+function refuseLostIdentity(directory: string): void {
+  if (existsSync(join(directory, 'identity.json'))) return;
+  const raftData = readdirSync(directory).filter((name) => name === 'raft' || name.startsWith('raft-'));
+  if (raftData.length === 0) return;
+  throw new Error(`${join(directory, 'identity.json')} is missing, but ${directory} holds Raft data (${raftData.join(', ')}): a fresh id would make this peer a second member. Restore the identity file, or remove ${raftData.join(', ')} to join as a new member`);
 }

@@ -1,20 +1,40 @@
 // The edge peer's identity (node id, bootstrap configuration) in a small JSON file next to its
 // Raft data, replaced atomically, so a restarted peer rejoins as the same member.
 import { readFileSync } from 'node:fs';
-import { writeFile, rename } from 'node:fs/promises';
+import { open, rename } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { KeyValueStore } from '../index.ts';
 
+/**
+ * The file must be a JSON object of strings. Anything else (not JSON, an array, a number where an
+ * id belongs, unreadable) is refused with an error naming the file: reading it as empty would mint
+ * a fresh identity, and the peer would join as a second member beside the one its data belongs to.
+ */
 export function fileKeyValueStore(path: string): KeyValueStore {
   let values: Record<string, string> = {};
   try {
-    values = JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>;
+    values = parseValues(readFileSync(path, 'utf8'));
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`cannot read the peer identity file ${path}: ${(error as Error).message}`);
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`cannot read the peer identity file ${path}: ${(error as Error).message}; restore it (or remove it together with the raft-* directories beside it to join as a new member)`);
   }
   const save = async (): Promise<void> => {
+    // Durable before it is relied on (write, fsync, rename, fsync the directory): an identity lost
+    // to a power cut would make the restarted peer a stranger to its own data.
     const temporary = `${path}.tmp`;
-    await writeFile(temporary, JSON.stringify(values, null, 2));
+    const handle = await open(temporary, 'w');
+    try {
+      await handle.writeFile(JSON.stringify(values, null, 2));
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await rename(temporary, path);
+    const directory = await open(dirname(path), 'r');
+    try {
+      await directory.sync();
+    } finally {
+      await directory.close();
+    }
   };
   return {
     get: (key) => values[key] ?? null,
@@ -28,4 +48,13 @@ export function fileKeyValueStore(path: string): KeyValueStore {
       await save();
     },
   };
+}
+
+function parseValues(text: string): Record<string, string> {
+  const parsed: unknown = JSON.parse(text);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`it holds ${Array.isArray(parsed) ? 'an array' : parsed === null ? 'null' : `a ${typeof parsed}`}, not an object of strings`);
+  for (const [key, value] of Object.entries(parsed)) {
+    if (typeof value !== 'string' || value.length === 0) throw new Error(`${key} is ${JSON.stringify(value)}, not a non-empty string`);
+  }
+  return parsed as Record<string, string>;
 }

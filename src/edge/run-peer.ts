@@ -6,8 +6,9 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ReplicatedStoreOptions } from '../index.ts';
 import { parsePeerArguments } from './cli-arguments.ts';
+export { exitWithStartFailure } from './cli-exit.ts';
 import type { WebRtcImplementation } from './edge-imports.ts';
-import { startEdgePeer } from './edge-peer.ts';
+import { startEdgePeer, type EdgePeer } from './edge-peer.ts';
 
 const log = (line: string): void => console.log(`${new Date().toISOString()} ${line}`);
 
@@ -19,27 +20,19 @@ async function loadApp(path: string | undefined): Promise<ReplicatedStoreOptions
   return options;
 }
 
-/** Runs the peer until SIGINT or SIGTERM, then exits the process (0 after a clean leave). */
+/**
+ * Runs the peer until SIGINT or SIGTERM, then exits the process (0 after a clean leave). The
+ * handlers are installed before anything is opened: a supervisor may stop the peer at any moment,
+ * joining included (a witness waits for its room as long as it takes), and must still get exit 0
+ * with its storage closed and the directory lock released. Until 2026-12-02 a signal before the
+ * room was joined killed the process by the default action.
+ */
 export async function runPeer(argv: readonly string[], environment: Readonly<Record<string, string | undefined>>, webrtc: WebRtcImplementation): Promise<void> {
   const args = parsePeerArguments(argv, environment);
-  const app = await loadApp(args.app);
-  const peer = await startEdgePeer({
-    room: args.room,
-    signalingUrl: args.signalingUrl,
-    dataDirectory: args.dataDirectory,
-    mode: args.mode,
-    webrtc,
-    httpPort: args.httpPort,
-    httpHost: args.httpHost,
-    log,
-    ...(args.secret === undefined ? {} : { secret: args.secret }),
-    ...(app === undefined ? {} : { app }),
-    ...(args.bindAddress === undefined ? {} : { bindAddress: args.bindAddress }),
-    ...(args.timing === undefined ? {} : { timing: args.timing }),
-  });
-  const stop = (signal: string): void => {
-    log(`${signal}: leaving the room`);
-    peer.close().then(
+  const stopping = new AbortController();
+  let peer: EdgePeer<unknown, unknown> | null = null;
+  const exitAfter = (closing: Promise<void>): void => {
+    closing.then(
       () => process.exit(0),
       (error: unknown) => {
         console.error(`error while closing: ${error instanceof Error ? error.message : String(error)}`);
@@ -47,12 +40,39 @@ export async function runPeer(argv: readonly string[], environment: Readonly<Rec
       },
     );
   };
+  const stop = (signal: string): void => {
+    log(`${signal}: leaving the room`);
+    stopping.abort(new Error(`stopped by ${signal} before the room was joined`));
+    if (peer !== null) exitAfter(peer.close());
+  };
+  // Once each: a second signal while closing takes the default action (a supervisor's way to force it).
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
-}
-
-/** The exit for a peer that could not start: the reason on stderr, exit code 2. */
-export function exitWithStartFailure(error: unknown): never {
-  console.error(`raftmesh-peer: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(2);
+  try {
+    const app = await loadApp(args.app);
+    stopping.signal.throwIfAborted();
+    peer = await startEdgePeer({
+      room: args.room,
+      signalingUrl: args.signalingUrl,
+      dataDirectory: args.dataDirectory,
+      mode: args.mode,
+      webrtc,
+      httpPort: args.httpPort,
+      httpHost: args.httpHost,
+      log,
+      signal: stopping.signal,
+      ...(args.secret === undefined ? {} : { secret: args.secret }),
+      ...(app === undefined ? {} : { app }),
+      ...(args.bindAddress === undefined ? {} : { bindAddress: args.bindAddress }),
+      ...(args.timing === undefined ? {} : { timing: args.timing }),
+    });
+  } catch (error) {
+    // Stopped while starting: startEdgePeer closed what it had opened.
+    if (stopping.signal.aborted) {
+      log('closed');
+      process.exit(0);
+    }
+    throw error;
+  }
+  if (stopping.signal.aborted) exitAfter(peer.close());
 }

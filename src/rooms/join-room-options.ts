@@ -1,6 +1,6 @@
 // joinRoom's options and the room it returns, with the bounds every interval is checked against
 // before anything is opened.
-import type { RaftConfig } from '../core/config.ts';
+import { resolveRaftConfig, type RaftConfig } from '../core/config.ts';
 import type { RaftMetric } from '../core/events.ts';
 import type { NodeId } from '../core/types.ts';
 import type { RaftNode, RaftNodeOptions } from '../driver/node-options.ts';
@@ -118,6 +118,9 @@ function bounded(name: string, value: number | undefined, fallback: number, min:
  * saved and a log written for a room the application never joined.
  */
 export function validateBeforeJoining<State, Command>(options: JoinRoomOptions<State, Command>): void {
+  // Before any storage opens or discovery waits: a peer that waits for its room (a witness never
+  // starts one) would otherwise hear of a bad timing only once a room appeared.
+  resolveRaftConfig(options.raftConfig);
   resolveStoreOptions(options.store);
   createMembershipPolicy({ ...options.policy, witness: options.witness ?? null });
   roomTimings(options);

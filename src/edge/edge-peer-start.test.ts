@@ -1,0 +1,80 @@
+// startEdgePeer (the `raftmesh/node` entry) refusing a data directory it cannot run on, before it
+// joins anything: a path that is a file, an identity file that is garbage, of the wrong shape or
+// unreadable, and Raft data whose identity file is gone. Each would otherwise mint a fresh node id
+// — a second member beside the one the data belongs to. In-process and fast; the process test
+// (peer-cli-process.test.ts) shows one of them as raftmesh-peer's exit 2.
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startEdgePeer, type EdgePeerOptions } from '../node.ts';
+
+const directories: string[] = [];
+afterEach(() => {
+  for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
+});
+const freshDirectory = (): string => {
+  const directory = mkdtempSync(join(tmpdir(), 'raftmesh-edge-start-'));
+  directories.push(directory);
+  return directory;
+};
+
+/** Options that never reach the network: every case here is refused before joining. */
+const optionsFor = (dataDirectory: string): EdgePeerOptions<unknown, unknown> => ({
+  room: 'r',
+  signalingUrl: 'ws://127.0.0.1:9',
+  dataDirectory,
+  webrtc: {} as EdgePeerOptions<unknown, unknown>['webrtc'],
+});
+
+async function refusal(dataDirectory: string, extra: Partial<EdgePeerOptions<unknown, unknown>> = {}): Promise<string> {
+  try {
+    const peer = await startEdgePeer({ ...optionsFor(dataDirectory), ...extra });
+    await peer.close();
+    return 'started';
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+describe('startEdgePeer on a data directory it cannot use', () => {
+  it('refuses an identity file that is not a JSON object of non-empty strings, and leaves it as it was', async () => {
+    for (const text of ['{ not json', '', '[]', 'null', '"peer-1"', '7', '{"raftmesh:room:r:node-id": 5}', '{"raftmesh:room:r:node-id": ""}', '{"raftmesh:room:r:node-id": null}']) {
+      const data = freshDirectory();
+      writeFileSync(join(data, 'identity.json'), text);
+      expect(await refusal(data), JSON.stringify(text)).toMatch(/^cannot read the peer identity file .*identity\.json: .*restore it/);
+      expect(readFileSync(join(data, 'identity.json'), 'utf8')).toBe(text);
+      expect(existsSync(join(data, 'raft-'))).toBe(false);
+    }
+  });
+
+  it('refuses an identity file it cannot read (a directory in its place)', async () => {
+    const data = freshDirectory();
+    mkdirSync(join(data, 'identity.json'));
+    expect(await refusal(data)).toMatch(/^cannot read the peer identity file .*EISDIR/);
+  });
+
+  it('refuses Raft data without its identity file (raft-<id>, or an old raft/), instead of joining as a stranger', async () => {
+    for (const leftover of ['raft-peer-00000000000000aa', 'raft']) {
+      const data = freshDirectory();
+      mkdirSync(join(data, leftover));
+      expect(await refusal(data)).toMatch(new RegExp(`identity\\.json is missing, but .* holds Raft data \\(${leftover}\\)`));
+      expect(existsSync(join(data, 'identity.json'))).toBe(false);
+      expect(existsSync(join(data, leftover))).toBe(true);
+    }
+  });
+
+  it('refuses a data directory path that is a file, or below one', async () => {
+    const file = join(freshDirectory(), 'a-file');
+    writeFileSync(file, 'x');
+    expect(await refusal(file)).toMatch(/^cannot use .*a-file as the data directory/);
+    expect(await refusal(join(file, 'below'))).toMatch(/^cannot use .*below as the data directory/);
+  });
+
+  it('refuses a bad timing at once, before opening its storage — even a witness, which waits for its room as long as it takes', async () => {
+    const data = freshDirectory();
+    const message = await refusal(data, { mode: 'witness', timing: { electionTimeoutMin: 2_000, electionTimeoutMax: 1_000, heartbeatInterval: 100 } });
+    expect(message).toMatch(/electionTimeoutMax/);
+    expect(readdirSync(data).filter((name) => name.startsWith('raft'))).toEqual([]);
+  });
+});

@@ -1,0 +1,207 @@
+// `raftmesh-peer` as a process (package.json's bin is the build of src/edge/cli.ts), judged by what
+// a user and a supervisor see: exit codes, stderr, the log, the data directory, and the HTTP port.
+// One peer per room on a loopback signaling server: a lone voter joins by itself (no WebRTC
+// connection is ever made), a witness waits for its room for good — the moment to stop it "while
+// joining". Waits on output, exit and HTTP answers, never on wall-clock time.
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startSignalingServer, type SignalingServer } from '../signaling/server/index.ts';
+import { killCliProcesses, runCli, type CliRun } from '../testing/cli-process.test-support.ts';
+
+let signaling: SignalingServer;
+const directories: string[] = [];
+beforeAll(async () => {
+  signaling = await startSignalingServer({ port: 0, host: '127.0.0.1' });
+});
+afterAll(async () => {
+  await signaling.close();
+});
+afterEach(() => {
+  killCliProcesses();
+  for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
+});
+
+const freshDirectory = (): string => {
+  const directory = mkdtempSync(join(tmpdir(), 'raftmesh-peer-cli-'));
+  directories.push(directory);
+  return directory;
+};
+let rooms = 0;
+const freshRoom = (): string => `peer-cli-${process.pid}-${(rooms += 1)}`;
+
+const peer = (args: readonly string[], environment: Readonly<Record<string, string | undefined>> = {}): CliRun =>
+  runCli('src/edge/cli.ts', args, { RAFTMESH_SECRET: undefined, ...environment });
+
+/** A run expected to be refused; one that starts joining anyway is stopped so the test ends. */
+async function refused(args: readonly string[], environment: Readonly<Record<string, string | undefined>> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const run = peer(args, environment);
+  void run.waitFor(/joining room/).then((match) => match !== null && run.signal('SIGKILL'));
+  const code = await run.exited;
+  return { code, stdout: run.stdout(), stderr: run.stderr() };
+}
+
+const httpBase = async (run: CliRun): Promise<string> => (await run.waitFor(/health and metrics on (http:\/\/\S+)\/healthz/))?.[1] ?? 'http://127.0.0.1:1';
+
+/** Lock files under `data` (one per open FileRaftStorage). */
+const locks = (data: string): string[] => readdirSync(data).filter((name) => name.startsWith('raft')).filter((name) => existsSync(join(data, name, 'lock')));
+
+/** One raw HTTP exchange on a fresh socket: the status line (or '' if closed without one). */
+function rawRequest(base: string, bytes: string): Promise<string> {
+  const url = new URL(base);
+  return new Promise((resolve) => {
+    const socket = connect(Number(url.port), url.hostname);
+    let answer = '';
+    socket.on('data', (chunk) => (answer += String(chunk)));
+    socket.on('error', () => undefined);
+    socket.on('close', () => resolve(answer.split('\r\n')[0] ?? ''));
+    socket.write(bytes);
+  });
+}
+
+/** Checks the Prometheus text exposition format (version 0.0.4) line by line; returns the samples. */
+function parseExposition(text: string): Map<string, number> {
+  expect(text.endsWith('\n')).toBe(true);
+  const samples = new Map<string, number>();
+  const typed = new Map<string, string>();
+  const helped = new Set<string>();
+  const name = '[a-zA-Z_:][a-zA-Z0-9_:]*';
+  const labelPair = `[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\\\\n]|\\\\[\\\\"n])*"`;
+  const sample = new RegExp(`^(${name})(\\{${labelPair}(?:,${labelPair})*\\})? (\\S+)$`);
+  for (const line of text.slice(0, -1).split('\n')) {
+    const help = new RegExp(`^# HELP (${name}) \\S.*$`).exec(line);
+    const type = new RegExp(`^# TYPE (${name}) (gauge|counter|untyped)$`).exec(line);
+    if (help !== null) {
+      expect(helped.has(help[1]!), `HELP twice: ${line}`).toBe(false);
+      helped.add(help[1]!);
+      continue;
+    }
+    if (type !== null) {
+      expect(typed.has(type[1]!), `TYPE twice: ${line}`).toBe(false);
+      typed.set(type[1]!, type[2]!);
+      if (type[2] === 'counter') expect(type[1]!.endsWith('_total'), line).toBe(true);
+      continue;
+    }
+    const matched = sample.exec(line);
+    expect(matched, `not a HELP, TYPE or sample line: ${JSON.stringify(line)}`).not.toBeNull();
+    const [, metric, labels = '', value] = matched!;
+    expect(typed.has(metric!) && helped.has(metric!), `${metric} has no HELP and TYPE before its samples`).toBe(true);
+    const number = Number(value);
+    expect(Number.isFinite(number), `${line}: the value is not a finite number`).toBe(true);
+    const series = `${metric}${labels}`;
+    expect(samples.has(series), `series twice: ${series}`).toBe(false);
+    samples.set(series, number);
+  }
+  return samples;
+}
+
+describe('raftmesh-peer refuses what it cannot run with', () => {
+  // One line on stderr and exit 2 (cli-arguments.test.ts and edge-peer-start.test.ts go through
+  // every case in-process; a process costs seconds, so two stand for them here).
+  it('a bad argument, a garbage identity file, an HTTP port in use: exit 2, one clear line, no stack trace, nothing written or minted', async () => {
+    const data = join(freshDirectory(), 'data');
+    const garbage = freshDirectory();
+    writeFileSync(join(garbage, 'identity.json'), '{ not json');
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', () => resolve()));
+    const port = (blocker.address() as { port: number }).port;
+    const portData = freshDirectory();
+    const [badPort, badIdentity, portInUse] = await Promise.all([
+      refused(['--room', 'r', '--signal', signaling.url, '--data', data, '--http-port', '0x10']),
+      refused(['--room', 'r', '--signal', signaling.url, '--data', garbage]),
+      refused(['--room', freshRoom(), '--signal', signaling.url, '--data', portData, '--http-port', String(port)]),
+    ]).finally(() => new Promise<void>((resolve) => blocker.close(() => resolve())));
+    // An --http-port in use: the reason, exit 2, no lock left behind.
+    expect(portInUse.code).toBe(2);
+    expect(portInUse.stderr).toMatch(/^raftmesh-peer: listen EADDRINUSE/);
+    expect(locks(portData)).toEqual([]);
+    expect(badPort.code).toBe(2);
+    expect(badPort.stderr).toMatch(/^raftmesh-peer: --http-port must be a port number from 0 to 65535 in decimal digits, got "0x10"\n/);
+    expect(existsSync(data)).toBe(false);
+    expect(badIdentity.code).toBe(2);
+    expect(badIdentity.stderr).toMatch(/^raftmesh-peer: cannot read the peer identity file .*identity\.json/);
+    expect(readFileSync(join(garbage, 'identity.json'), 'utf8')).toBe('{ not json');
+    for (const { stderr, stdout } of [badPort, badIdentity, portInUse]) {
+      expect(stderr).not.toMatch(/\n\s+at /);
+      expect(stdout).not.toMatch(/joining room/);
+    }
+  });
+});
+
+describe('raftmesh-peer stops cleanly at any moment', () => {
+  it('exits 0 on SIGTERM or SIGINT while it waits for its room, with its storage closed and the lock released', async () => {
+    const runs = (['SIGTERM', 'SIGINT'] as const).map(async (signal) => {
+      const data = freshDirectory();
+      const run = peer(['--room', freshRoom(), '--signal', signaling.url, '--data', data, '--witness', '--http-port', '0']);
+      const base = await httpBase(run);
+      await run.waitFor(/joining room/);
+      // Joining holds the storage (a witness never starts a room alone): its lock is taken by now
+      // or in a moment; either way the signal must release it.
+      const health = await fetch(`${base}/healthz`);
+      expect(health.status).toBe(503);
+      expect(await health.json()).toMatchObject({ status: 'joining' });
+      run.signal(signal);
+      expect(await run.exited, run.stderr()).toBe(0);
+      expect(run.stdout()).toMatch(new RegExp(`${signal}: leaving the room`));
+      expect(run.stderr()).toBe('');
+      expect(locks(data)).toEqual([]);
+      expect(readdirSync(data).filter((name) => name.startsWith('raft-'))).toHaveLength(1);
+    });
+    await Promise.all(runs);
+  });
+});
+
+describe('raftmesh-peer’s HTTP port', () => {
+  it('answers /healthz and /metrics (valid Prometheus text), refuses other methods and paths, survives malformed requests, and a half-sent request does not hold up SIGTERM', async () => {
+    const data = join(freshDirectory(), 'not', 'yet', 'there'); // a first run: the directory is created
+    const run = peer(['--room', freshRoom(), '--signal', signaling.url, '--data', data, '--http-port', '0']);
+    const base = await httpBase(run);
+    expect((await fetch(`${base}/metrics`)).status).toBe(503); // not joined yet
+    expect(await run.waitFor(/joined room/), run.stderr()).not.toBeNull();
+
+    const health = await fetch(`${base}/healthz?verbose=1`);
+    expect(health.status).toBe(200);
+    expect(health.headers.get('content-type')).toMatch(/^application\/json/);
+    const body = (await health.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ status: 'ok', error: null });
+    for (const field of ['term', 'commitIndex', 'appliedIndex']) expect(Number.isSafeInteger(body[field]), field).toBe(true);
+    expect(body['peers']).toEqual([]);
+
+    const metrics = await fetch(`${base}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(metrics.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+    const samples = parseExposition(await metrics.text());
+    for (const series of ['raftmesh_term', 'raftmesh_commit_index', 'raftmesh_applied_index', 'raftmesh_voters', 'raftmesh_stopped', 'raftmesh_peers_connected', 'raftmesh_compaction_floor']) expect(samples.has(series), series).toBe(true);
+    expect(['follower', 'candidate', 'leader', 'learner'].reduce((sum, role) => sum + (samples.get(`raftmesh_role{role="${role}"}`) ?? Number.NaN), 0)).toBe(1);
+
+    const head = await fetch(`${base}/healthz`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe('');
+    for (const [method, path] of [['POST', '/healthz'], ['DELETE', '/metrics'], ['PUT', '/healthz']] as const) {
+      const answer = await fetch(`${base}${path}`, { method });
+      expect(answer.status, `${method} ${path}`).toBe(405);
+      expect(answer.headers.get('allow')).toBe('GET, HEAD');
+    }
+    expect((await fetch(`${base}/nope`)).status).toBe(404);
+    expect(await rawRequest(base, 'NOT HTTP AT ALL\r\n\r\n')).toMatch(/^HTTP\/1\.1 400/);
+    expect(await rawRequest(base, `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(100_000)}\r\n\r\n`)).toMatch(/^HTTP\/1\.1 431/);
+    expect((await fetch(`${base}/healthz`)).status).toBe(200); // still serving
+
+    // A client that sends half a request and waits: the peer must still stop at once.
+    const url = new URL(base);
+    const halfSent: Socket = connect(Number(url.port), url.hostname);
+    halfSent.on('error', () => undefined);
+    await new Promise<void>((resolve) => halfSent.once('connect', () => resolve()));
+    halfSent.write('GET /healthz HTTP/1.1\r\nHost: x\r\n');
+    const id = String(body['id']);
+    expect(existsSync(join(data, `raft-${id}`, 'lock'))).toBe(true);
+    run.signal('SIGTERM');
+    expect(await run.exited, run.stderr()).toBe(0);
+    halfSent.destroy();
+    expect(run.stdout()).toMatch(/closed/);
+    expect(locks(data)).toEqual([]);
+    expect(JSON.parse(readFileSync(join(data, 'identity.json'), 'utf8'))).toMatchObject({ [`raftmesh:room:${run.stdout().match(/joining room (\S+)/)?.[1]}:node-id`]: id });
+  });
+});
