@@ -45,7 +45,8 @@ async function takeLockFile(directory: string, path: string): Promise<() => Prom
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const owner = Number((await readFile(path, 'utf8').catch(() => '')).trim());
       if (Number.isSafeInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
-        throw new RaftStorageError(`FileRaftStorage: ${directory} is in use by process ${owner}; one process per data directory`, { reason: 'inUse' });
+        // A pid can be reused (after a reboot, in a fresh container): say how to tell, and what to do.
+        throw new RaftStorageError(`FileRaftStorage: ${directory} is in use by process ${owner}; one process per data directory (if process ${owner} is not a raftmesh peer on this directory, the lock is stale: remove ${path})`, { reason: 'inUse' });
       }
       await unlink(path).catch(() => undefined); // a dead owner's lock
     }

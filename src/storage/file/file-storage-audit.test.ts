@@ -179,6 +179,36 @@ describe('FileRaftStorage on a full disk', () => {
   });
 });
 
+describe('FileRaftStorage and its caller’s mistakes', () => {
+  it('refuses a snapshot meta the codec cannot store with a RangeError that changes nothing, instead of failing the storage for good', async () => {
+    const directory = freshDirectory();
+    const storage = await FileRaftStorage.open(directory);
+    await storage.appendEntries(entriesOf(1, 3, 1));
+    for (const meta of [{ lastIncludedIndex: Number.NaN, lastIncludedTerm: 1 }, { lastIncludedIndex: 2, lastIncludedTerm: -1 }, { lastIncludedIndex: 2 ** 60, lastIncludedTerm: 1 }]) {
+      expect(await failureOf(storage.saveSnapshot(meta, new Uint8Array(1))), JSON.stringify(meta)).toMatchObject({ name: 'RangeError' });
+    }
+    // Nothing changed: appends still follow the log, not a snapshot that was never stored.
+    await storage.appendEntries(entriesOf(4, 4, 1));
+    expect(await storage.loadSnapshot()).toBeNull();
+    await storage.close();
+    expect((await reopened(directory, (again) => again.entries())).length).toBe(4);
+  });
+
+  it('says “permission denied” or “read-only” for EACCES and EROFS, not that the storage is closed', async () => {
+    for (const [code, words] of [['EACCES', /permission denied/], ['EROFS', /read-only file system/]] as const) {
+      const storage = await FileRaftStorage.open(freshDirectory());
+      const prototype = await fileHandlePrototype();
+      vi.spyOn(prototype, 'write').mockRejectedValueOnce(Object.assign(new Error(`${code}: refused, write`), { code }));
+      const failed = await failureOf(storage.appendEntries(entriesOf(1, 1, 1)));
+      expect(failed).toMatchObject({ name: 'RaftStorageError' });
+      expect((failed as { message: string }).message).toMatch(words);
+      expect((failed as { message: string }).message).not.toMatch(/storage is closed/);
+      vi.restoreAllMocks();
+      await storage.close();
+    }
+  });
+});
+
 describe('FileRaftStorage ownership of its directory', () => {
   it('refuses a second open of one directory in one process under another spelling (relative, a symlink)', async () => {
     const directory = freshDirectory();
@@ -193,6 +223,15 @@ describe('FileRaftStorage ownership of its directory', () => {
     await storage.appendEntries(entriesOf(1, 3, 1));
     await storage.close();
     expect((await reopened(link, (again) => again.entries())).length).toBe(3);
+  });
+
+  it('refuses a lock held by a live process, saying how to clear a stale one (a pid reused after a reboot)', async () => {
+    const directory = freshDirectory();
+    writeFileSync(join(directory, 'lock'), String(process.ppid));
+    const refused = await failureOf(FileRaftStorage.open(directory));
+    expect(refused).toMatchObject({ reason: 'inUse' });
+    expect((refused as { message: string }).message).toMatch(new RegExp(`in use by process ${process.ppid}.*the lock is stale: remove .*lock\\)$`));
+    expect(readFileSync(join(directory, 'lock'), 'utf8')).toBe(String(process.ppid));
   });
 
   it('takes over a garbage or empty lock file, and releases the lock on close (once)', async () => {

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { codecLimits } from '../../codec/limits.ts';
 import { decodeSnapshotMeta, encodeSnapshotMeta } from '../../codec/records.ts';
-import type { RaftStorageError, StorageFailureReason } from '../../core/errors.ts';
+import { RaftStorageError, type StorageFailureReason } from '../../core/errors.ts';
 import type { LogEntry, NodeId, SnapshotMeta, StoredSnapshot } from '../../core/types.ts';
 import { InMemoryRaftStorage } from '../in-memory-storage.ts';
 import { mapIndexedDbError, storageFailure } from '../storage-failure.ts';
@@ -41,10 +41,18 @@ export interface FileStorageOptions {
 const journalName = 'journal';
 const snapshotName = 'snapshot';
 
-const reasonsByCode: Readonly<Record<string, StorageFailureReason>> = { ENOSPC: 'diskFull', EDQUOT: 'diskFull', EROFS: 'closed', EACCES: 'closed' };
+const reasonsByCode: Readonly<Record<string, StorageFailureReason>> = { ENOSPC: 'diskFull', EDQUOT: 'diskFull', EROFS: 'closed', EACCES: 'closed', EPERM: 'closed' };
+
+/** What the file system said, in words, where the reason's own advice would mislead ('closed' for a permission). */
+const adviceByCode: Readonly<Record<string, string>> = {
+  EACCES: 'permission denied: this process may not write the data directory (check its owner and mode)',
+  EPERM: 'operation not permitted on the data directory (check its owner, mode and attributes)',
+  EROFS: 'the data directory is on a read-only file system',
+};
 
 export function fileFailure(error: unknown, operation: string): RaftStorageError {
   const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (code !== undefined && adviceByCode[code] !== undefined) return new RaftStorageError(`FileRaftStorage ${operation}: ${adviceByCode[code]} (${(error as Error).message})`, { cause: error, reason: reasonsByCode[code] ?? 'unknown' });
   if (code !== undefined && reasonsByCode[code] !== undefined) return storageFailure(reasonsByCode[code], operation, error, 'FileRaftStorage');
   const mapped = mapIndexedDbError(error, operation);
   return mapped.reason === 'unknown' ? storageFailure('unknown', operation, error, 'FileRaftStorage') : mapped;
@@ -231,10 +239,13 @@ export class FileRaftStorage implements RaftStorage {
 
   async saveSnapshot(meta: SnapshotMeta, state: Uint8Array): Promise<void> {
     if (this.failure !== null || this.closeRequested) throw this.failure ?? closedFailure();
-    this.bounds = { ...this.bounds, snapshotIndex: meta.lastIncludedIndex };
+    // Encoded now: a meta the codec refuses (NaN, a negative term) is the caller's mistake, a
+    // RangeError that changes nothing, not a write failure that would fail the storage for good.
     const copy = state.slice();
+    const file = encodeSnapshotFile(encodeSnapshotMeta(meta), copy, crc32);
+    this.bounds = { ...this.bounds, snapshotIndex: meta.lastIncludedIndex };
     await this.run('saveSnapshot', async () => {
-      await replaceFile(this.directory, snapshotName, encodeSnapshotFile(encodeSnapshotMeta(meta), copy, crc32), this.options.fsync !== false);
+      await replaceFile(this.directory, snapshotName, file, this.options.fsync !== false);
       await this.mirror.saveSnapshot(meta, copy);
     });
   }
