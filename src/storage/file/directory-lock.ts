@@ -1,7 +1,8 @@
 // One process per data directory: two writers appending to one journal would interleave records
 // and corrupt it. The lock file holds the owner's pid; a lock left by a dead process (SIGKILL, a
 // crash) is taken over, a live owner's is refused with a clear error.
-import { open, readFile, realpath, unlink } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { link, readFile, realpath, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RaftStorageError } from '../../core/errors.ts';
 
@@ -26,8 +27,17 @@ const heldHere = new Set<string>();
 export async function acquireDirectoryLock(directory: string): Promise<() => Promise<void>> {
   const path = join(await realpath(directory), lockName);
   if (heldHere.has(path)) throw new RaftStorageError(`FileRaftStorage: ${directory} is already open in this process; one storage per data directory`, { reason: 'inUse' });
-  const release = await takeLockFile(directory, path);
+  // Claimed before the first await: two opens of one directory started together in this process
+  // both passed the check above while neither was recorded, and the second took the first's lock
+  // file (our own pid) for a stale one.
   heldHere.add(path);
+  let release: () => Promise<void>;
+  try {
+    release = await takeLockFile(directory, path);
+  } catch (error) {
+    heldHere.delete(path);
+    throw error;
+  }
   return async () => {
     heldHere.delete(path);
     await release();
@@ -37,9 +47,7 @@ export async function acquireDirectoryLock(directory: string): Promise<() => Pro
 async function takeLockFile(directory: string, path: string): Promise<() => Promise<void>> {
   for (let attempt = 0; attempt < 2; attempt += 1) {
     try {
-      const handle = await open(path, 'wx');
-      await handle.writeFile(String(process.pid));
-      await handle.close();
+      await createLockFile(path);
       return () => unlink(path).catch(() => undefined);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
@@ -52,4 +60,19 @@ async function takeLockFile(directory: string, path: string): Promise<() => Prom
     }
   }
   throw new RaftStorageError(`FileRaftStorage: could not lock ${directory}`, { reason: 'unknown' });
+}
+
+/**
+ * Creates the lock file with its pid already in it (written beside it, then hard-linked into place,
+ * which fails if the lock exists): created empty and written after, another process starting at
+ * that moment read it as garbage, took it for a stale lock and took it over.
+ */
+async function createLockFile(path: string): Promise<void> {
+  const temporary = `${path}.${process.pid}.${randomUUID()}`;
+  await writeFile(temporary, String(process.pid));
+  try {
+    await link(temporary, path);
+  } finally {
+    await unlink(temporary).catch(() => undefined);
+  }
 }

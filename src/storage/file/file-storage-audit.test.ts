@@ -4,7 +4,7 @@
 // FileHandle, the only way to fill a disk at a chosen byte without root), the directory lock
 // under other spellings of one path, closing and using after close, and errors that name the
 // real cause.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -223,6 +223,16 @@ describe('FileRaftStorage ownership of its directory', () => {
     await storage.appendEntries(entriesOf(1, 3, 1));
     await storage.close();
     expect((await reopened(link, (again) => again.entries())).length).toBe(3);
+  });
+
+  it('lets only one of several opens of one directory started together in one process through', async () => {
+    const directory = freshDirectory();
+    const outcomes = await Promise.allSettled([FileRaftStorage.open(directory), FileRaftStorage.open(directory), FileRaftStorage.open(`${directory}/`)]);
+    const opened = outcomes.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
+    expect(opened).toHaveLength(1);
+    for (const outcome of outcomes) if (outcome.status === 'rejected') expect(outcome.reason).toMatchObject({ reason: 'inUse' });
+    await opened[0]?.close();
+    expect(readdirSync(directory).filter((name) => name.startsWith('lock'))).toEqual([]); // no stray temporary either
   });
 
   it('refuses a lock held by a live process, saying how to clear a stale one (a pid reused after a reboot)', async () => {
