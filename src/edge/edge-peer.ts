@@ -78,6 +78,7 @@ export async function startEdgePeer<State = unknown, Command = unknown>(options:
   const store = (options.app ?? (mode === 'witness' ? witnessStoreOptions() : opaqueStoreOptions())) as ReplicatedStoreOptions<State, Command>;
   log(`joining room ${options.room} as ${id} (${mode}), data in ${options.dataDirectory}`);
   try {
+    options.signal?.throwIfAborted();
     room = await joinRoom<State, Command>({
       room: options.room,
       ...(options.secret === undefined ? {} : { secret: options.secret }),

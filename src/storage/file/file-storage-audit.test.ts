@@ -87,13 +87,14 @@ describe('FileRaftStorage at the codec’s size limits', () => {
     expect(stored.map((entry) => [entry.index, entry.command.length])).toEqual([[1, codecLimits.maxCommandBytes], [2, 1]]);
   });
 
-  it('keeps one call larger than a wire frame (five commands of the largest size)', async () => {
+  it('keeps one call larger than a wire frame (four commands of the largest size, with their headers)', async () => {
     const directory = freshDirectory();
     const storage = await FileRaftStorage.open(directory, { fsync: false });
-    await storage.appendEntries(entriesOf(1, 5, 1, codecLimits.maxCommandBytes));
+    await storage.appendEntries(entriesOf(1, 4, 1, codecLimits.maxCommandBytes));
     await storage.close();
     const stored = await reopened(directory, (again) => again.entries());
-    expect(stored.map((entry) => entry.command.length)).toEqual(new Array(5).fill(codecLimits.maxCommandBytes));
+    expect(4 * codecLimits.maxCommandBytes).toBe(codecLimits.maxFrameBytes); // the record is the frame bound plus headers
+    expect(stored.map((entry) => entry.command.length)).toEqual(new Array(4).fill(codecLimits.maxCommandBytes));
   });
 
   it('rewrites a mostly dead journal whose live tail is more entries than one frame may carry, and reads it back', async () => {
