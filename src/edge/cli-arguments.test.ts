@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePeerArguments } from './cli-arguments.ts';
+import { asksForHelp, parsePeerArguments } from './cli-arguments.ts';
 import { renderMetrics } from './prometheus.ts';
 import { createWatchable } from '../core/observable.ts';
 import { nodeId } from '../core/types.ts';
@@ -38,6 +38,17 @@ describe('raftmesh-peer arguments', () => {
     expect(() => parsePeerArguments(['--room', 'r', '--data', 'd', '--signal', 'http://x'], {})).toThrow(/ws:\/\//);
     expect(() => parsePeerArguments([...base, '--http-port', '70000'], {})).toThrow(/port number/);
     expect(() => parsePeerArguments([...base, '--learner'], {})).toThrow(/--witness/);
+  });
+});
+
+describe('raftmesh-peer --help', () => {
+  it('is asked for by --help or -h anywhere, and by nothing else', () => {
+    expect(asksForHelp(['--help'])).toBe(true);
+    expect(asksForHelp(['--room', 'r', '-h'])).toBe(true);
+    expect(asksForHelp(['--room', 'help'])).toBe(false);
+    expect(asksForHelp([])).toBe(false);
+    // Without the check, --help is an unknown argument (an error, exit 2).
+    expect(() => parsePeerArguments(['--help'], {})).toThrow(/unknown argument --help/);
   });
 });
 

@@ -28,6 +28,11 @@ export const usage = `usage: raftmesh-peer --room ROOM --signal ws://HOST:PORT -
                      [--app MODULE]   (a module exporting storeOptions: the application's reducer)
                      [--election-timeout-ms MIN-MAX --heartbeat-interval-ms N]   (the browsers' raftConfig, if not the defaults)`;
 
+/** `--help` or `-h` anywhere: the usage on stdout and exit 0, as raftmesh-signal does, whatever else is given. */
+export function asksForHelp(argv: readonly string[]): boolean {
+  return argv.includes('--help') || argv.includes('-h');
+}
+
 const valued = new Set(['--room', '--signal', '--data', '--secret', '--http-port', '--http-host', '--app', '--bind', '--election-timeout-ms', '--heartbeat-interval-ms']);
 
 /**

@@ -120,10 +120,14 @@ describe('raftmesh-peer refuses what it cannot run with', () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', () => resolve()));
     const port = (blocker.address() as { port: number }).port;
     const portData = freshDirectory();
-    const [badPort, portInUse] = await Promise.all([
+    const [badPort, portInUse, help] = await Promise.all([
       refused(['--room', 'r', '--signal', signaling.url, '--data', data, '--http-port', '0x10']),
       refused(['--room', freshRoom(), '--signal', signaling.url, '--data', portData, '--http-port', String(port)]),
+      refused(['--room', 'r', '--help']),
     ]).finally(() => new Promise<void>((resolve) => blocker.close(() => resolve())));
+    // --help: the usage on stdout, exit 0, whatever else is given.
+    expect(help).toMatchObject({ code: 0, stderr: '' });
+    expect(help.stdout).toMatch(/^usage: raftmesh-peer --room ROOM/);
     // An --http-port in use: the reason, exit 2, no lock left behind.
     expect(portInUse.code).toBe(2);
     expect(portInUse.stderr).toMatch(/^raftmesh-peer: listen EADDRINUSE/);
