@@ -4,8 +4,16 @@
 // the same way on every run.
 import type { Clock } from '../core/config.ts';
 
+/**
+ * A timer's handle: an object of this clock's own, so a handle from another clock (or a real
+ * timer's number, in a browser) can never name one of this clock's timers.
+ */
+interface TimerHandle {
+  readonly id: number;
+}
+
 interface Timer {
-  readonly handle: number;
+  readonly handle: TimerHandle;
   readonly at: number;
   readonly sequence: number;
   readonly fn: () => void;
@@ -33,7 +41,7 @@ export class VirtualClock implements Clock {
   private current: number;
   private heap: Timer[] = [];
   /** Handles set and neither fired nor cleared: clearing anything else is a no-op, so no leak. */
-  private live = new Set<number>();
+  private live = new Set<unknown>();
   private nextHandle = 1;
   private sequence = 0;
   private advancing = false;
@@ -48,18 +56,25 @@ export class VirtualClock implements Clock {
     return this.current;
   }
 
+  /**
+   * Calls `fn` once virtual time reaches now + `ms` (inside a later `advance` or `runUntil`, or
+   * the one running now if it reaches that time). Like real timers, a negative, NaN or infinite
+   * delay means "as soon as possible". Returns an opaque handle for `clearTimeout`.
+   */
   setTimeout(fn: () => void, ms: number): unknown {
-    const handle = this.nextHandle++;
+    // Refused here, where the caller's stack points at the mistake, not later inside advance.
+    if (typeof fn !== 'function') throw new TypeError(`VirtualClock.setTimeout: the callback must be a function, got ${typeof fn}`);
+    const handle: TimerHandle = Object.freeze({ id: this.nextHandle++ });
     this.live.add(handle);
-    // Like real timers, a negative or non-numeric delay means "as soon as possible".
     const delay = Number.isFinite(ms) ? Math.max(0, ms) : 0;
     this.push({ handle, at: this.current + delay, sequence: this.sequence++, fn });
     return handle;
   }
 
+  /** Cancels a pending timer; a fired, cleared, foreign or junk handle is ignored. */
   clearTimeout(handle: unknown): void {
     // A cleared timer stays in the heap and is skipped when it comes up (lazy deletion).
-    if (typeof handle === 'number' && this.live.delete(handle)) this.compactIfMostlyCleared();
+    if (this.live.delete(handle)) this.compactIfMostlyCleared();
   }
 
   /** Drops cleared timers once they outnumber live ones, so a clear-heavy workload stays small. */
