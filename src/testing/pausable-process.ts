@@ -42,6 +42,8 @@ export function createPausableProcess(shared: Clock, inner: RaftTransport): Paus
     else incoming.emit(envelope);
   });
 
+  /** Handles this clock gave out: clearing anything else (junk, another clock's) is a no-op. */
+  const issued = new WeakSet<object>();
   const clock: Clock = {
     now: () => shared.now(),
     setTimeout(run, ms) {
@@ -51,9 +53,12 @@ export function createPausableProcess(shared: Clock, inner: RaftTransport): Paus
         if (paused) dueTimers.push(timer);
         else run();
       }, ms);
-      return { handle, timer };
+      const issuedHandle = { handle, timer };
+      issued.add(issuedHandle);
+      return issuedHandle;
     },
     clearTimeout(value) {
+      if (typeof value !== 'object' || value === null || !issued.has(value)) return;
       const { handle, timer } = value as { handle: unknown; timer: HeldTimer };
       // Cancelled rather than removed: a timer already due and held is skipped at the resume.
       timer.cancelled = true;
