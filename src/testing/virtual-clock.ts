@@ -48,7 +48,10 @@ export class VirtualClock implements Clock {
   /** Called after each timer and its continuations (invariant checkers hook in here). */
   afterEvent: (() => void) | null = null;
 
+  /** `startMs`: the reading of now() before any advance (a finite number; default 0). */
   constructor(startMs = 0) {
+    // NaN would compare false against every deadline, so every timer would fire at once.
+    if (!Number.isFinite(startMs)) throw new RangeError(`VirtualClock: startMs must be a finite number, got ${startMs}`);
     this.current = startMs;
   }
 
