@@ -120,9 +120,39 @@ async function proposeWithDeadline(clock: VirtualClock, checker: SafetyChecker, 
   }
 }
 
+/**
+ * The node names, after refusing options that would give a cluster which silently never elects:
+ * no nodes, a fractional size, a name twice, or a voter or witness that is not one of the nodes
+ * (a typo there used to leave a majority unreachable, and the test timed out with no reason).
+ */
+function clusterNames(options: SimulatedClusterOptions): readonly string[] {
+  if (options.ids?.length === 0) throw new RangeError('SimulatedClusterOptions.ids must name at least one node');
+  const size = options.size ?? options.ids?.length ?? 3;
+  if (!Number.isSafeInteger(size) || size < 1) throw new RangeError(`SimulatedClusterOptions.size must be an integer >= 1, got ${size}`);
+  if (options.ids !== undefined && options.size !== undefined && options.ids.length !== options.size) {
+    throw new RangeError(`SimulatedClusterOptions: size ${options.size} and ids (${options.ids.length}) disagree; give one of them`);
+  }
+  const names = options.ids ?? Array.from({ length: size }, (_, position) => `n${position + 1}`);
+  const duplicate = names.find((name, position) => names.indexOf(name) !== position);
+  if (duplicate !== undefined) throw new RangeError(`SimulatedClusterOptions.ids names ${JSON.stringify(duplicate)} twice`);
+  for (const field of ['voters', 'witnesses'] as const) {
+    const listed = options[field];
+    const stranger = listed?.find((name) => !names.includes(name));
+    if (stranger !== undefined) throw new RangeError(`SimulatedClusterOptions.${field} names ${JSON.stringify(stranger)}, which is not one of the nodes (${names.join(', ')})`);
+  }
+  if (options.voters !== undefined && options.voters.length === 0) throw new RangeError('SimulatedClusterOptions.voters must name at least one node');
+  return names;
+}
+
+/**
+ * A cluster of real engines on one VirtualClock, a simulated network and crashable storage,
+ * deterministic from `seed` (a safe integer): the same options and calls give the same run. Call
+ * `start()` once; virtual time moves only inside settle, runFor, runUntil and waitForLeader.
+ * Throws a RangeError for options that could never make a working cluster.
+ */
 export function createSimulatedCluster(options: SimulatedClusterOptions): SimulatedCluster {
   const seed = options.seed;
-  const names = options.ids ?? Array.from({ length: options.size ?? 3 }, (_, position) => `n${position + 1}`);
+  const names = clusterNames(options);
   const ids = names.map((name) => nodeId(name));
   const clock = new VirtualClock(0);
   const network = createSimulatedNetwork(clock, seededRandom(deriveSeed(seed, 'network')), options.network ?? reliableNetwork, options.linkBytesPerSecond === undefined ? {} : { linkBytesPerSecond: options.linkBytesPerSecond });
@@ -142,6 +172,7 @@ export function createSimulatedCluster(options: SimulatedClusterOptions): Simula
     witnesses: new Set((options.witnesses ?? []).map((name) => nodeId(name))),
   };
   const nodes = new Map<NodeId, SimulatedNode>(ids.map((id) => [id, createSimulatedNode(environment, id, network.transport(id))]));
+  let started = false;
 
   const cluster: SimulatedCluster = {
     seed,
@@ -152,6 +183,9 @@ export function createSimulatedCluster(options: SimulatedClusterOptions): Simula
     nodes,
     observers,
     async start() {
+      // A second start would run a second engine on each node's storage and transport.
+      if (started) throw new Error('SimulatedCluster.start called twice (restart a crashed node with restart(id))');
+      started = true;
       for (const simulated of nodes.values()) await startSimulatedNode(environment, simulated);
     },
     crash(id) {
