@@ -216,9 +216,17 @@ function startRead(cluster: SimulatedCluster, id: NodeId): void {
   );
 }
 
+/**
+ * One seed of the fault workload (crashes, partitions, pauses, membership changes, then a heal)
+ * on `nodes` real engines. Resolves with counts; rejects with a SafetyViolation or
+ * LivenessFailure that names the seed (replayCommand(seed, nodes) replays it).
+ */
 export async function runSimulation(options: SimulationOptions): Promise<SimulationResult> {
   const { seed, nodes } = options;
   const durationMs = options.durationMs ?? defaultSimulationDurationMs;
+  // Zero nodes used to end in a misleading LivenessFailure, a fraction or NaN to run anyway.
+  if (!Number.isSafeInteger(nodes) || nodes < 1) throw new RangeError(`SimulationOptions.nodes must be an integer >= 1, got ${nodes}`);
+  if (!(durationMs >= 0) || !Number.isFinite(durationMs)) throw new RangeError(`SimulationOptions.durationMs must be a finite number >= 0, got ${durationMs}`);
   const random = seededRandom(deriveSeed(seed, 'schedule'));
   const removalRandom = options.removals === true ? seededRandom(deriveSeed(seed, 'removal')) : null;
   const pauseRandom = seededRandom(deriveSeed(seed, 'pause'));
