@@ -15,6 +15,7 @@ import {
   encodeKvCommand,
   reliableNetwork,
   replayCommand,
+  runSimulation,
   SafetyChecker,
   SafetyViolation,
   seededRandom,
@@ -59,6 +60,16 @@ describe('VirtualClock, as a user of raftmesh/testing sees it', () => {
     await clock.advance(5);
     expect(fired).toEqual(['first@5', 'second@5', 'nested@5']);
     expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('refuses a start time that is not finite, instead of firing every timer at once', async () => {
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, '5' as unknown as number]) expect(() => new VirtualClock(bad)).toThrow(RangeError);
+    const clock = new VirtualClock(-50);
+    let fired = false;
+    clock.setTimeout(() => (fired = true), 100);
+    await clock.advance(1);
+    expect(fired).toBe(false);
+    expect(clock.now()).toBe(-49);
   });
 
   it('advance(0) fires what is due now and does not move time', async () => {
@@ -399,6 +410,33 @@ describe('createSimulatedCluster', () => {
     await cluster.clock.advance(10);
     expect(fired).toBe(1);
     await cluster.close();
+  });
+
+  it('refuses options that would make a cluster that never elects, naming the field', () => {
+    expect(() => createSimulatedCluster({ seed: 1, size: 0 })).toThrow(/size/);
+    expect(() => createSimulatedCluster({ seed: 1, size: 2.5 })).toThrow(/size/);
+    expect(() => createSimulatedCluster({ seed: 1, ids: [] })).toThrow(/ids/);
+    expect(() => createSimulatedCluster({ seed: 1, ids: ['a', 'a'] })).toThrow(/ids names "a" twice/);
+    expect(() => createSimulatedCluster({ seed: 1, ids: ['a', 'b'], voters: ['a', 'c'] })).toThrow(/voters names "c"/);
+    expect(() => createSimulatedCluster({ seed: 1, ids: ['a', 'b'], voters: [] })).toThrow(/voters/);
+    expect(() => createSimulatedCluster({ seed: 1, ids: ['a', 'b'], witnesses: ['w'] })).toThrow(/witnesses names "w"/);
+    expect(() => createSimulatedCluster({ seed: 1, size: 2, ids: ['a', 'b', 'c'] })).toThrow(/disagree/);
+    expect(() => createSimulatedCluster({ seed: Number.NaN })).toThrow(RangeError);
+    expect(createSimulatedCluster({ seed: 1, size: 2, ids: ['a', 'b'] }).ids).toEqual(['a', 'b']);
+  });
+
+  it('start() twice is refused instead of running a second engine on every node', async () => {
+    const cluster = createSimulatedCluster({ seed: 4, size: 1 });
+    await cluster.start();
+    await expect(cluster.start()).rejects.toThrow(/twice/);
+    await cluster.close();
+  });
+
+  it('runSimulation refuses a node count or duration that is not a run', async () => {
+    await expect(runSimulation({ seed: 1, nodes: 0 })).rejects.toThrow(/nodes/);
+    await expect(runSimulation({ seed: 1, nodes: 1.5 })).rejects.toThrow(/nodes/);
+    await expect(runSimulation({ seed: 1, nodes: 3, durationMs: -5 })).rejects.toThrow(/durationMs/);
+    await expect(runSimulation({ seed: 1, nodes: 3, durationMs: Number.NaN })).rejects.toThrow(/durationMs/);
   });
 
   it('replayCommand names the seed', () => {
