@@ -43,7 +43,11 @@ export interface SimulatedNetwork {
   /** Delay, drop and duplicate settings for messages sent from now on (validated on assignment). */
   conditions: NetworkConditions;
   transport(id: NodeId): RaftTransport;
-  /** Cuts every link between the groups (nodes in no group are cut from everyone). */
+  /**
+   * Cuts every link between the groups (nodes in no group are cut from everyone). It replaces
+   * every earlier partition, isolate and one-way block; messages already in flight on a cut
+   * link are lost.
+   */
   partition(groups: readonly (readonly NodeId[])[]): void;
   /** Cuts only from → to. */
   blockOneWay(from: NodeId, to: NodeId): void;
@@ -64,6 +68,10 @@ interface Endpoint {
   readonly peers: WritableWatchable<ReadonlySet<NodeId>>;
 }
 
+/**
+ * A network on `clock` whose every random choice comes from `random` (use seededRandom(seed)):
+ * the same seed and sends give the same deliveries. Throws a RangeError for invalid conditions.
+ */
 export function createSimulatedNetwork(clock: VirtualClock, random: () => number, conditions: NetworkConditions = reliableNetwork, options: SimulatedNetworkOptions = {}): SimulatedNetwork {
   const linkBytesPerSecond = options.linkBytesPerSecond ?? Number.POSITIVE_INFINITY;
   if (!(linkBytesPerSecond > 0)) throw new RangeError(`linkBytesPerSecond must be above 0, got ${linkBytesPerSecond}`);

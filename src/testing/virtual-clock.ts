@@ -37,6 +37,11 @@ export function drainMicrotasks(): Promise<void> {
 /** Virtual time runUntil waits at most when no timeout is given: ample for any election or commit. */
 export const defaultRunUntilTimeoutMs = 60_000;
 
+/**
+ * A Clock for `RaftConfig.clock` whose time moves only inside `advance` and `runUntil`. A
+ * promise that waits on one of its timers (a proposal, a read) therefore settles only while the
+ * test runs the clock: awaited alone it waits forever, so run `runUntil(() => settled)` instead.
+ */
 export class VirtualClock implements Clock {
   private current: number;
   private heap: Timer[] = [];
@@ -92,7 +97,11 @@ export class VirtualClock implements Clock {
     return this.live.size;
   }
 
-  /** Moves time forward by `ms`, firing every timer that falls due on the way. */
+  /**
+   * Moves time forward by `ms` (finite, >= 0; else RangeError), firing every timer that falls due
+   * on the way, timers set meanwhile included, each at its own time and followed by the promise
+   * continuations it caused. A throwing timer rejects the advance (time stays at that timer).
+   */
   async advance(ms: number): Promise<void> {
     if (!(ms >= 0) || !Number.isFinite(ms)) throw new RangeError(`VirtualClock.advance: ms must be a finite number >= 0, got ${ms}`);
     // Two interleaved advances would fire timers out of order: a test bug, so say so.

@@ -18,6 +18,11 @@ interface Endpoint {
   readonly peers: WritableWatchable<ReadonlySet<NodeId>>;
 }
 
+/**
+ * An in-process network for trying things out and for tests: `transport(id)` once per node (a
+ * second live one for an id throws). Sends to an unknown or closed peer are dropped silently, as
+ * RaftTransport's contract asks; it never partitions (raftmesh/testing's simulated network does).
+ */
 export function createLoopbackNetwork(): LoopbackNetwork {
   const endpoints = new Map<NodeId, Endpoint>();
   const refreshPeers = (): void => {
