@@ -11,7 +11,7 @@ import { createWorkerRaftNode } from '../../src/worker.ts';
 import { createPartitionSwitch } from '../../demo/app/partition-switch.ts';
 import { storeOptions, type AppliedIds, type IncrementCommand as Command } from '../room-chaos/applied-ids-store.ts';
 import { digestOf } from '../room-chaos/digest.ts';
-import { maxPendingCommands, type ChaosPeerStatus, type ChaosRoomSettings, type DispatchAnswer, type RoomChaosApi, type SeenEvent } from '../room-chaos/page-api.ts';
+import { maxLeadersSeen, maxPendingCommands, type ChaosPeerStatus, type ChaosRoomSettings, type DispatchAnswer, type RoomChaosApi, type SeenEvent } from '../room-chaos/page-api.ts';
 import { chaosRaftTiming } from '../room-chaos/room-timing.ts';
 
 /** The campaign's timing (room-timing.ts: slower than the defaults on two loaded cores). */
@@ -22,9 +22,23 @@ let room: Room<AppliedIds, Command> | null = null;
 /** One for the page's life, as in the demo: a tab cut off stays cut off if it rejoins under a fresh id. */
 const partition = createPartitionSwitch();
 const seen: SeenEvent[] = [];
+/** Ids any of this page's nodes named leader (a rejoin brings a new node: each one is watched). */
+const leadersSeen = new Set<string>();
+let watchedNode: RaftNode | null = null;
 
 const databaseNameFor = (roomName: string, id: NodeId): string => `room-chaos:${roomName}:${id}`;
 const errorText = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+
+/** Watches the room's current node for leaders, once per node (called on start and on every status). */
+function watchLeaders(current: Room<AppliedIds, Command>): void {
+  if (watchedNode === current.node) return;
+  watchedNode = current.node;
+  const note = (leader: string | null): void => {
+    if (leader !== null && leadersSeen.size < maxLeadersSeen) leadersSeen.add(leader);
+  };
+  note(current.node.leader.value);
+  current.node.leader.subscribe(note);
+}
 
 function remember(event: RoomEvent): void {
   if (event.type === 'peersUnreachable' && event.count === 0) return;
@@ -80,8 +94,12 @@ const api: RoomChaosApi = {
       policy: { unreachableAfterMs: settings.unreachableAfterMs, targetVoters: settings.targetVoters },
       discoveryMs: 2_000,
       gossipIntervalMs: 500,
-      onEvent: remember,
+      onEvent: (event) => {
+        remember(event);
+        if (event.type === 'rejoined' && room !== null) watchLeaders(room);
+      },
     });
+    watchLeaders(room);
     return room.id;
   },
   async dispatch(operationId, timeoutMs) {
@@ -102,6 +120,7 @@ const api: RoomChaosApi = {
   },
   status(): ChaosPeerStatus {
     const current = running();
+    watchLeaders(current);
     const config = current.node.membership.value;
     const applied = current.store.state.value.applied;
     return {
@@ -115,6 +134,7 @@ const api: RoomChaosApi = {
       appliedIndex: current.store.appliedIndex.value,
       connected: partition.connected.value,
       reachable: [...partition.peers.value].sort(),
+      leadersSeen: [...leadersSeen].sort(),
       length: applied.length,
       digest: digestOf(applied),
     };

@@ -5,17 +5,25 @@
 // stopped, the room given time to converge,
 // one last dispatch and read on every live member, and the final state of each recorded. The
 // verdict is the checker's, from the history alone.
+//
+// With `witness` the edge peer is the room's witness (`raftmesh-peer --witness`) and every page
+// names it in its room options (`joinRoom({ witness })`, the demo's `&witness=<id>`): the id it
+// runs under when the page opens, so a page opened after the room replaced the witness names its
+// fresh id, as a demo link the operator updated would. Every sighting of the edge peer leading is
+// recorded (its log, its /healthz, the tabs' nodes), and a tab leaves for good only when that
+// cannot strand the room by design (witness.ts); a leave held back for that is noted and counted.
 import { deriveAdmissionKey } from '../../src/signaling/admission.ts';
 import { startSignalingServer, type SignalingServer } from '../../src/signaling/server/index.ts';
 import { seededRandom, deriveSeed } from '../../src/testing/seeded-random.ts';
 import { createChaosTab, type ChaosTab } from './chaos-tab.ts';
 import { checkHistory, type Verdict } from './checker.ts';
 import { notConvergedBecause, type MemberView } from './convergence.ts';
-import { createChaosEdgePeer, type ChaosEdgePeer } from './edge-peer.ts';
+import { createChaosEdgePeer, type ChaosEdgePeer, type EdgePeerHealth } from './edge-peer.ts';
 import { createHistory, type ChaosHistory } from './history.ts';
-import type { ChaosRoomSettings } from './page-api.ts';
+import type { ChaosPeerStatus, ChaosRoomSettings } from './page-api.ts';
 import { countFaults, describeStep, edgePeerName, generateSchedule, type ScheduleSettings, type ScheduleStep } from './schedule.ts';
 import { createWorkload, type Workload } from './workload.ts';
+import { edgeLogSource, recordEdgeLeader, strandingLeaveReason } from './witness.ts';
 
 export type CampaignPace = 'short' | 'long';
 
@@ -27,6 +35,8 @@ export interface CampaignOptions {
   /** 'short': dense faults for the CI spec; 'long': the command's pace. */
   readonly pace: CampaignPace;
   readonly edgePeer: boolean;
+  /** The edge peer is the room's witness (needs `edgePeer`). */
+  readonly witness: boolean;
   /** The edge peer keeps the engine's default timings instead of the pages' (room-timing.ts). */
   readonly edgeDefaultTimeouts: boolean;
   /** How long the final heal may take to converge (a bound on a wait, not a verdict by itself). */
@@ -50,8 +60,8 @@ const statusTimeoutMs = 15_000;
 /** How long a restarted edge peer may take to join (discovery, the removed-while-away check). */
 const edgeJoinTimeoutMs = 120_000;
 
-export function scheduleSettings(seed: number, seconds: number, pace: CampaignPace, edgePeer: boolean): ScheduleSettings {
-  const common = { seed, durationMs: seconds * 1_000, maxConcurrentFaults: 2, leaveSpacingMs: unreachableAfterMs + 15_000, edgePeer };
+export function scheduleSettings(seed: number, seconds: number, pace: CampaignPace, edgePeer: boolean, witness = false): ScheduleSettings {
+  const common = { seed, durationMs: seconds * 1_000, maxConcurrentFaults: 2, leaveSpacingMs: unreachableAfterMs + 15_000, edgePeer, witness };
   return pace === 'short'
     ? { ...common, initialTabs: 4, maxTabs: 5, gapMs: [1_500, 3_000], faultLengthMs: [2_000, 6_000] }
     : { ...common, initialTabs: 4, maxTabs: 5, gapMs: [2_000, 7_000], faultLengthMs: [2_000, 18_000] };
@@ -59,7 +69,8 @@ export function scheduleSettings(seed: number, seconds: number, pace: CampaignPa
 
 interface World {
   readonly options: CampaignOptions;
-  readonly settings: ChaosRoomSettings;
+  /** What the next page opened gets (the witness's id changes if the room replaces it). */
+  settings: ChaosRoomSettings;
   readonly tabs: Map<string, ChaosTab>;
   readonly history: ChaosHistory;
   readonly workload: Workload;
@@ -83,7 +94,7 @@ function note(world: World, tab: string, text: string): void {
 function tabOf(world: World, name: string): ChaosTab {
   let tab = world.tabs.get(name);
   if (tab === undefined) {
-    tab = createChaosTab(name, world.options.baseUrl, world.settings);
+    tab = createChaosTab(name, world.options.baseUrl, () => world.settings);
     world.tabs.set(name, tab);
   }
   return tab;
@@ -124,6 +135,7 @@ async function executeEdgeStep(world: World, edge: ChaosEdgePeer, step: Schedule
 async function startEdge(world: World, edge: ChaosEdgePeer): Promise<void> {
   const before = edge.ids[edge.ids.length - 1];
   const id = await edge.start();
+  if (world.options.witness) world.settings = { ...world.settings, witness: id };
   note(world, edgePeerName, before === undefined ? `started as ${id}, output in ${edge.logFile}` : id === before ? `back as ${id} (same identity, same data directory)` : `back as ${id} (was ${before})`);
 }
 
@@ -142,11 +154,20 @@ async function executeStep(world: World, step: ScheduleStep): Promise<void> {
     case 'join':
     case 'return':
       return startTab(world, tab);
-    case 'leave':
-      await bounded(tab.status(), statusTimeoutMs, 'status before leaving').catch(() => undefined);
+    case 'leave': {
+      const before = await bounded(tab.status(), statusTimeoutMs, 'status before leaving').catch(() => null);
+      if (world.options.witness) {
+        const reason = before === null ? 'its configuration is unknown (no status)' : strandingLeaveReason(before.voters, before.id, world.edge?.ids ?? []);
+        if (reason !== null) {
+          world.history.leavesHeldBack += 1;
+          return note(world, tab.name, `leave held back: ${reason} (README "Edge peers")`);
+        }
+      }
+      world.history.departures.push({ atMs: world.now(), tab: tab.name, id: before?.id ?? null, voters: before === null ? null : [...before.voters] });
       world.history.departedIds.push(...tab.nodeIds);
       await tab.leave();
       return note(world, tab.name, `left (ids ${tab.nodeIds.join(', ')})`);
+    }
     case 'crash':
       return tab.crashPage();
     case 'kill':
@@ -207,7 +228,23 @@ async function runSchedule(world: World, steps: readonly ScheduleStep[]): Promis
 const liveTabs = (world: World): ChaosTab[] => [...world.tabs.values()].filter((tab) => tab.state === 'live');
 
 async function memberViews(world: World): Promise<MemberView[]> {
-  return Promise.all(liveTabs(world).map(async (tab) => ({ tab: tab.name, status: await bounded(tab.status(), statusTimeoutMs, `${tab.name} status`) })));
+  const views = await Promise.all(liveTabs(world).map(async (tab) => ({ tab: tab.name, status: await bounded(tab.status(), statusTimeoutMs, `${tab.name} status`) })));
+  for (const view of views) noteEdgeLeaderSeenBy(world, view.tab, view.status);
+  return views;
+}
+
+/** A tab whose node named one of the edge peer's ids leader: a sighting (witness.ts). */
+function noteEdgeLeaderSeenBy(world: World, tab: string, status: ChaosPeerStatus): void {
+  for (const id of world.edge?.ids ?? []) {
+    if (status.leader === id || status.leadersSeen.includes(id)) recordEdgeLeader(world.history.edgeLeaderObservations, { atMs: world.now(), id, source: tab });
+  }
+}
+
+/** The edge peer's /healthz, with a sighting if it says it leads. */
+async function edgeHealth(world: World, edge: ChaosEdgePeer): Promise<EdgePeerHealth> {
+  const health = await bounded(edge.health(), statusTimeoutMs, 'edge peer health');
+  if (health.role === 'leader') recordEdgeLeader(world.history.edgeLeaderObservations, { atMs: world.now(), id: health.id, source: 'edge health' });
+  return health;
 }
 
 /** Polls until converged or the bound; answers why not, or null. */
@@ -217,7 +254,7 @@ async function awaitConvergence(world: World, what: string): Promise<string | nu
   let lastLogged: string | null = null;
   while (world.now() - started < world.options.convergenceTimeoutMs) {
     try {
-      const edge = world.edge === null || world.edge.state === 'down' ? null : await bounded(world.edge.health(), statusTimeoutMs, 'edge peer health');
+      const edge = world.edge === null || world.edge.state === 'down' ? null : await edgeHealth(world, world.edge);
       reason = notConvergedBecause(await memberViews(world), edge === null ? null : { id: edge.id, leader: edge.leader ?? null }, targetVoters);
     } catch (error) {
       reason = errorText(error);
@@ -245,7 +282,7 @@ async function healEdge(world: World, edge: ChaosEdgePeer): Promise<void> {
     try {
       if (edge.state === 'down') await startEdge(world, edge);
       const started = world.now();
-      while (edge.state === 'live' && (await bounded(edge.health(), statusTimeoutMs, 'edge peer health').catch(() => null))?.status !== 'ok') {
+      while (edge.state === 'live' && (await edgeHealth(world, edge).catch(() => null))?.status !== 'ok') {
         if (world.now() - started > edgeJoinTimeoutMs) throw new Error(`not joined within ${edgeJoinTimeoutMs / 1000} s`);
         await sleep(1_000);
       }
@@ -294,7 +331,8 @@ async function finishCampaign(world: World): Promise<void> {
   world.history.convergenceTimeout = first ?? second;
   if (world.edge !== null) {
     const edge = world.edge;
-    world.history.edgePeerId = edge.state === 'live' ? (await bounded(edge.health(), statusTimeoutMs, 'edge peer health').catch(() => null))?.id ?? edge.ids[edge.ids.length - 1] ?? null : null;
+    world.history.edgeFinal = edge.state === 'live' ? await edgeHealth(world, edge).catch(() => null) : null;
+    world.history.edgePeerId = edge.state === 'live' ? world.history.edgeFinal?.id ?? edge.ids[edge.ids.length - 1] ?? null : null;
     world.history.edgePeerIds = [...edge.ids];
   }
   world.history.final = await Promise.all(liveTabs(world).map(async (tab) => ({
@@ -306,7 +344,8 @@ async function finishCampaign(world: World): Promise<void> {
 }
 
 export async function runCampaign(options: CampaignOptions): Promise<CampaignResult> {
-  const schedule = generateSchedule(scheduleSettings(options.seed, options.seconds, options.pace, options.edgePeer));
+  if (options.witness && !options.edgePeer) throw new Error('a witness campaign needs the edge peer');
+  const schedule = generateSchedule(scheduleSettings(options.seed, options.seconds, options.pace, options.edgePeer, options.witness));
   const room = `room-chaos-${options.seed}-${Date.now().toString(36)}`;
   const secret = `room chaos secret ${options.seed}, long and random in real use`;
   const server: SignalingServer = await startSignalingServer({ port: 0, host: '127.0.0.1', rooms: { [room]: { admissionKey: await deriveAdmissionKey(secret, room) } } });
@@ -319,6 +358,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     targetVoters,
     edgePeerId: null,
     edgePeerTimeouts: options.edgePeer ? (options.edgeDefaultTimeouts ? 'defaults' : 'pages') : null,
+    edgePeerWitness: options.witness,
     schedule,
     faultsInjected: countFaults(schedule),
   });
@@ -329,8 +369,17 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
         signalingUrl: server.url,
         secret,
         defaultTimeouts: options.edgeDefaultTimeouts,
+        witness: options.witness,
         onUnexpectedExit: (what) => (world === null ? undefined : note(world, edgePeerName, what)),
-        onNewId: (previous, id) => (world === null ? undefined : note(world, edgePeerName, `joined as ${id}, giving ${previous} up (the room had replaced it)`)),
+        onNewId: (previous, id) => {
+          if (world === null) return;
+          if (options.witness) world.settings = { ...world.settings, witness: id };
+          note(world, edgePeerName, `joined as ${id}, giving ${previous} up (the room had replaced it)`);
+        },
+        onLeading: (id, line) => {
+          recordEdgeLeader(history.edgeLeaderObservations, { atMs: now(), id, source: edgeLogSource });
+          if (world !== null && options.witness) note(world, edgePeerName, `the witness logged that it leads: ${line}`);
+        },
       })
     : null;
   try {

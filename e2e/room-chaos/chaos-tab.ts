@@ -54,7 +54,8 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-export function createChaosTab(name: string, baseUrl: string, settings: ChaosRoomSettings): ChaosTab {
+/** `settings` is asked at every start: a page opened later names the witness's current id. */
+export function createChaosTab(name: string, baseUrl: string, settings: () => ChaosRoomSettings): ChaosTab {
   const profile = mkdtempSync(join(tmpdir(), `raftmesh-room-chaos-${name}-`));
   let context: BrowserContext | null = null;
   let page: Page | null = null;
@@ -107,7 +108,7 @@ export function createChaosTab(name: string, baseUrl: string, settings: ChaosRoo
     async start() {
       const starting = async (): Promise<string> => {
         page = await open();
-        return page.evaluate((room) => window.roomChaos.start(room), settings);
+        return page.evaluate((room) => window.roomChaos.start(room), settings());
       };
       const id = await withTimeout(starting(), startTimeoutMs, `${name}: starting`);
       if (id !== nodeIds[nodeIds.length - 1]) nodeIds.push(id);

@@ -7,11 +7,12 @@ import { digestOf } from './digest.ts';
 import type { ChaosHistory, DispatchRecord, FinalMember, ReadRecord } from './history.ts';
 import type { ChaosPeerStatus } from './page-api.ts';
 import { countFaults } from './schedule.ts';
+import { strandingLeaveReason } from './witness.ts';
 
 const ids = ['a', 'b', 'c'] as const;
 
 function status(id: string, applied: readonly string[], role: string): ChaosPeerStatus {
-  return { id, role, leader: 'a', term: 3, voters: ['a', 'b', 'c'], learners: [], commitIndex: 9, appliedIndex: 9, connected: true, reachable: [], length: applied.length, digest: digestOf(applied) };
+  return { id, role, leader: 'a', term: 3, voters: ['a', 'b', 'c'], learners: [], commitIndex: 9, appliedIndex: 9, connected: true, reachable: [], leadersSeen: ['a'], length: applied.length, digest: digestOf(applied) };
 }
 
 function member(index: number, applied: readonly string[]): FinalMember {
@@ -39,6 +40,7 @@ function cleanHistory(): ChaosHistory {
   const schedule = { initialTabs: ['tab-1', 'tab-2', 'tab-3'], steps: [] };
   return {
     seed: 7, seconds: 10, startedAt: '', targetVoters: 5, edgePeerId: null, edgePeerIds: [], edgePeerTimeouts: null, schedule, faultsInjected: countFaults(schedule),
+    edgePeerWitness: false, edgeLeaderObservations: [], edgeFinal: null, departures: [], leavesHeldBack: 0,
     operations: [
       dispatch('x1', 'tab-1', 0, 10, ['x1']),
       dispatch('x2', 'tab-2', 5, null, null),
@@ -130,5 +132,74 @@ describe('the room chaos checker', () => {
     const problems = problemsOf(history).join('\n');
     expect(problems).toMatch(/liveness: dispatch f2 on tab-2 .* after the heal ended unknown \(AbortError: timed out\)/);
     expect(problems).toContain('membership: tab-4 could not start again after the heal');
+  });
+
+  describe('with the edge peer as witness', () => {
+    /**
+     * Four members: the three tabs and the witness w (a voter, the tabs' voter set with it, so the
+     * policy's count for four members: three voters). The witness is not in `final` and its
+     * applied index is far from the tabs': it keeps no state, and nothing compares it.
+     */
+    function witnessHistory(): ChaosHistory {
+      const history: ChaosHistory = { ...cleanHistory(), edgePeerTimeouts: 'pages', edgePeerWitness: true };
+      history.edgePeerId = 'w';
+      history.edgePeerIds = ['v', 'w'];
+      history.edgeFinal = { status: 'ok', id: 'w', role: 'follower', leader: 'a', commitIndex: 9, appliedIndex: 2 };
+      history.final = history.final.map((one) => ({ ...one, status: { ...one.status, voters: ['a', 'b', 'w'], learners: ['c'] } }));
+      return history;
+    }
+
+    it('passes a witness that follows, whatever it applied', () => {
+      expect(problemsOf(witnessHistory())).toEqual([]);
+    });
+
+    it('fails a witness seen leading by its log, its health, a tab, or at the end', () => {
+      const logged = witnessHistory();
+      logged.edgeLeaderObservations.push({ atMs: 1234, id: 'v', source: 'edge log' });
+      expect(problemsOf(logged)).toEqual(['witness: the witness v was seen leading (edge log, at 1234 ms)']);
+      const seenByTab = witnessHistory();
+      const second = seenByTab.final[1] as FinalMember;
+      seenByTab.final[1] = { ...second, status: { ...second.status, leadersSeen: ['a', 'v'] } };
+      expect(problemsOf(seenByTab)).toEqual(['witness: tab-2 named the witness v leader']);
+      const leading = witnessHistory();
+      leading.edgeFinal = { status: 'ok', id: 'w', role: 'leader', leader: 'w' };
+      leading.final = leading.final.map((one) => ({ ...one, status: { ...one.status, leader: 'w', role: 'follower' } }));
+      const problems = problemsOf(leading);
+      expect(problems).toContain('witness: the witness w leads at the end');
+      expect(problems).toContain('witness: tab-1 named the witness w leader');
+    });
+
+    it('does not hold a full edge peer to the witness rules', () => {
+      const full: ChaosHistory = { ...witnessHistory(), edgePeerWitness: false };
+      full.edgeLeaderObservations.push({ atMs: 1234, id: 'v', source: 'edge log' });
+      expect(problemsOf(full)).toEqual([]);
+    });
+
+    it('fails an edge peer that follows another leader than the tabs', () => {
+      const history = witnessHistory();
+      history.edgeFinal = { status: 'ok', id: 'w', role: 'follower', leader: 'b' };
+      expect(problemsOf(history)).toEqual(['membership: the edge peer w follows b, the tabs a']);
+    });
+
+    it('names the trade-off when a tab left a three-voter room with the witness, and not for a safe leave', () => {
+      const stranded = witnessHistory();
+      stranded.departures.push({ atMs: 500, tab: 'tab-4', id: 'd', voters: ['a', 'd', 'w'] });
+      expect(problemsOf(stranded).join('\n')).toMatch(/witness trade-off: tab-4 left for good at 500 ms while d is one of 3 voters .* never will/);
+      const safe = witnessHistory();
+      safe.departures.push({ atMs: 500, tab: 'tab-4', id: 'd', voters: ['a', 'b', 'c', 'd', 'w'] }, { atMs: 900, tab: 'tab-5', id: 'e', voters: ['a', 'b', 'w'] });
+      expect(problemsOf(safe)).toEqual([]);
+    });
+  });
+
+  it('holds a leave back exactly when the tabs left could not elect one of themselves', () => {
+    expect(strandingLeaveReason(['a', 'b', 'w'], 'a', ['w'])).not.toBeNull();
+    expect(strandingLeaveReason(['a', 'b', 'c', 'w'], 'a', ['w'])).not.toBeNull();
+    expect(strandingLeaveReason(['a', 'b', 'c', 'd', 'w'], 'a', ['w'])).toBeNull();
+    // An old id of the witness still configured is no tab either.
+    expect(strandingLeaveReason(['a', 'b', 'c', 'v', 'w'], 'a', ['v', 'w'])).not.toBeNull();
+    // Without the witness among the voters, plain Raft: the most complete tab left is elected.
+    expect(strandingLeaveReason(['a', 'b', 'c'], 'a', ['w'])).toBeNull();
+    // A learner leaving takes no vote away.
+    expect(strandingLeaveReason(['a', 'b', 'w'], 'c', ['w'])).toBeNull();
   });
 });

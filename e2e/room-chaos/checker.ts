@@ -11,8 +11,19 @@
 //     configuration and nobody else (departed tabs and ids given up after a wedge are gone),
 //     every member following the one leader; every live tab started again after the heal.
 //   Liveness after the heal: each live member's final dispatch and read succeeded.
+//   The edge peer, when it answered at the end, follows the same leader as the tabs.
+//   A witness (`--witness`) never leads: any sighting fails the run (its log, its /healthz, a
+//     tab's node naming it leader at any time, its final role). Its applied state is not
+//     compared: it keeps none (an empty snapshot every 1,000 entries), and convergence compares
+//     the tabs' lists only (`final` holds tabs alone, with or without a witness). It counts as a
+//     member for the voter count and the configuration like any edge peer. The quiet end expects
+//     liveness, as the documented trade-off allows once every faulted member is back; the one
+//     case it does not (a tab that left for good while the tabs left could not elect one of
+//     themselves without the witness) is one the campaign holds back, so a departure like that
+//     fails the run as the campaign's mistake, naming the trade-off (witness.ts).
 import { prefixDigests } from './digest.ts';
 import type { ChaosHistory, DispatchRecord, FinalMember, OperationRecord } from './history.ts';
+import { strandingLeaveReason } from './witness.ts';
 
 export interface Verdict {
   readonly passed: boolean;
@@ -134,6 +145,31 @@ function checkMembership(history: ChaosHistory, members: readonly FinalMember[],
   if (leading !== 1) problems.add('membership', `${leading} members lead`);
 }
 
+function checkEdgeFollows(history: ChaosHistory, members: readonly FinalMember[], problems: Problems): void {
+  const leader = members[0]?.status.leader ?? null;
+  const edge = history.edgeFinal;
+  if (edge === null || leader === null || !members.every((member) => member.status.leader === leader)) return;
+  if ((edge.leader ?? null) !== leader) problems.add('membership', `the edge peer ${edge.id} follows ${edge.leader ?? 'no leader'}, the tabs ${leader}`);
+}
+
+function checkWitness(history: ChaosHistory, members: readonly FinalMember[], problems: Problems): void {
+  if (!history.edgePeerWitness) return;
+  for (const seen of history.edgeLeaderObservations) problems.add('witness', `the witness ${seen.id} was seen leading (${seen.source}, at ${seen.atMs.toFixed(0)} ms)`);
+  const witnessIds = history.edgePeerIds;
+  for (const member of members) {
+    for (const id of witnessIds) {
+      if (member.status.leader === id || member.status.leadersSeen.includes(id)) problems.add('witness', `${member.tab} named the witness ${id} leader`);
+    }
+  }
+  if (history.edgeFinal?.role === 'leader') problems.add('witness', `the witness ${history.edgeFinal.id} leads at the end`);
+  for (const departure of history.departures) {
+    const reason = departure.voters === null || departure.id === null ? 'its configuration was unknown' : strandingLeaveReason(departure.voters, departure.id, witnessIds);
+    if (reason !== null) {
+      problems.add('witness trade-off', `${departure.tab} left for good at ${departure.atMs.toFixed(0)} ms while ${reason}: by design the room may elect nobody until it returns, which it never will (README "Edge peers"); the campaign should have held this leave back, so any liveness failure here is not the library's`);
+    }
+  }
+}
+
 function checkFinalOperations(history: ChaosHistory, members: readonly FinalMember[], problems: Problems): void {
   for (const member of members) {
     for (const kind of ['dispatch', 'read'] as const) {
@@ -153,6 +189,8 @@ export function checkHistory(history: ChaosHistory): Verdict {
     checkLinearizable(history, applied, problems);
   }
   checkMembership(history, history.final, problems);
+  checkEdgeFollows(history, history.final, problems);
+  checkWitness(history, history.final, problems);
   checkFinalOperations(history, history.final, problems);
   const dispatches = history.operations.filter((operation) => operation.kind === 'dispatch');
   return {

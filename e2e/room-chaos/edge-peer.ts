@@ -5,6 +5,10 @@
 // again on the same storage: as the same member with its log, or, if the room removed it while it
 // was down, under the fresh id joinRoom gives it. Faults: SIGKILL and a restart, SIGSTOP/SIGCONT
 // (a frozen process), and a cut network (cuttable-webrtc.ts, driven over stdin).
+//
+// As a witness it runs `--witness` without the campaign's reducer, as one is deployed: it keeps no
+// application state (an empty snapshot every 1,000 entries), so only its votes, acknowledgements
+// and role can be judged. Every "role: leader" line it logs is reported (a witness must never lead).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,6 +36,10 @@ export interface ChaosEdgePeerOptions {
   readonly onUnexpectedExit: (what: string) => void;
   /** The process joined under another id than the last one seen (the room replaced the old one). */
   readonly onNewId: (previous: string, id: string) => void;
+  /** Run as the room's witness (`--witness`, no `--app`). */
+  readonly witness: boolean;
+  /** It logged that it became leader (under its latest id). */
+  readonly onLeading: (id: string, line: string) => void;
 }
 
 export interface ChaosEdgePeer {
@@ -58,6 +66,8 @@ const startTimeoutMs = 60_000;
 const maxOutputLines = 2_000;
 const healthLine = /health and metrics on (http:\/\/\S+)\/healthz/;
 const joinedLine = /joined room \S+ as (\S+)/;
+/** edge-peer.ts logs every role change as "role: <role> (term N)". */
+const leadingLine = /\brole: leader\b/;
 
 export function createChaosEdgePeer(options: ChaosEdgePeerOptions): ChaosEdgePeer {
   const data = mkdtempSync(join(tmpdir(), 'raftmesh-room-chaos-edge-'));
@@ -69,6 +79,7 @@ export function createChaosEdgePeer(options: ChaosEdgePeerOptions): ChaosEdgePee
   let healthUrl: string | null = null;
   let frozen = false;
   let connected = true;
+  const modeArguments = options.witness ? ['--witness'] : ['--app', 'e2e/room-chaos/applied-ids-store.ts'];
   const timing = options.defaultTimeouts
     ? []
     : ['--election-timeout-ms', `${chaosRaftTiming.electionTimeoutMin}-${chaosRaftTiming.electionTimeoutMax}`, '--heartbeat-interval-ms', String(chaosRaftTiming.heartbeatInterval)];
@@ -79,6 +90,7 @@ export function createChaosEdgePeer(options: ChaosEdgePeerOptions): ChaosEdgePee
     for (const line of lines) {
       const joined = joinedLine.exec(line)?.[1];
       if (joined !== undefined) remember(joined);
+      if (leadingLine.test(line)) options.onLeading(ids[ids.length - 1] ?? 'unknown', line);
     }
     if (output.length > maxOutputLines) output.splice(0, output.length - maxOutputLines);
   };
@@ -106,7 +118,7 @@ export function createChaosEdgePeer(options: ChaosEdgePeerOptions): ChaosEdgePee
     const outputBefore = output.length;
     const started = spawn(
       process.execPath,
-      ['--import', 'tsx', 'e2e/room-chaos/edge-peer-process.ts', '--room', options.room, '--signal', options.signalingUrl, '--data', data, '--bind', '127.0.0.1', '--http-port', '0', '--app', 'e2e/room-chaos/applied-ids-store.ts', ...timing],
+      ['--import', 'tsx', 'e2e/room-chaos/edge-peer-process.ts', '--room', options.room, '--signal', options.signalingUrl, '--data', data, '--bind', '127.0.0.1', '--http-port', '0', ...modeArguments, ...timing],
       { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, RAFTMESH_SECRET: options.secret } },
     );
     child = started;

@@ -3,7 +3,9 @@
 // of every live member after the heal. The checker (checker.ts) judges this record alone, so a
 // history written to disk can be judged again, and a doctored one shows the checks can fail.
 import type { ChaosPeerStatus, SeenEvent } from './page-api.ts';
+import type { EdgePeerHealth } from './edge-peer.ts';
 import type { FaultKind, Schedule } from './schedule.ts';
+import type { DepartureView, EdgeLeaderObservation } from './witness.ts';
 
 export type Outcome = 'ok' | 'failed' | 'unknown';
 
@@ -60,6 +62,16 @@ export interface ChaosHistory {
   edgePeerIds: string[];
   /** The edge peer's Raft timing: the pages' (room-timing.ts) or the engine's defaults. */
   readonly edgePeerTimeouts: 'pages' | 'defaults' | null;
+  /** The edge peer runs as the room's witness (`raftmesh-peer --witness`): it must never lead. */
+  readonly edgePeerWitness: boolean;
+  /** Every time the edge peer was seen leading (bounded, witness.ts); a witness run fails on any. */
+  readonly edgeLeaderObservations: EdgeLeaderObservation[];
+  /** The edge peer's /healthz at the end, when it answered. */
+  edgeFinal: EdgePeerHealth | null;
+  /** What each tab that left for good was, just before (its configuration: witness.ts). */
+  readonly departures: DepartureView[];
+  /** Leaves the campaign did not carry out: with the witness they could strand the room by design. */
+  leavesHeldBack: number;
   readonly schedule: Schedule;
   readonly faultsInjected: Record<FaultKind, number>;
   readonly operations: OperationRecord[];
@@ -74,10 +86,14 @@ export interface ChaosHistory {
   convergenceTimeout: string | null;
 }
 
-export function createHistory(fields: Pick<ChaosHistory, 'seed' | 'seconds' | 'targetVoters' | 'edgePeerId' | 'edgePeerTimeouts' | 'schedule' | 'faultsInjected'>): ChaosHistory {
+export function createHistory(fields: Pick<ChaosHistory, 'seed' | 'seconds' | 'targetVoters' | 'edgePeerId' | 'edgePeerTimeouts' | 'edgePeerWitness' | 'schedule' | 'faultsInjected'>): ChaosHistory {
   return {
     ...fields,
     edgePeerIds: [],
+    edgeLeaderObservations: [],
+    edgeFinal: null,
+    departures: [],
+    leavesHeldBack: 0,
     startedAt: new Date().toISOString(),
     operations: [],
     notes: [],

@@ -51,7 +51,15 @@ export interface ChaosPeerStatus extends ListFingerprint {
   readonly connected: boolean;
   /** Peers the transport reaches right now. */
   readonly reachable: readonly string[];
+  /**
+   * Every id this page's nodes named leader since the page opened (at most `maxLeadersSeen`): a
+   * witness among them means a tab saw it lead.
+   */
+  readonly leadersSeen: readonly string[];
 }
+
+/** Bounds the page's list of leaders seen (a campaign sees a few dozen ids at most). */
+export const maxLeadersSeen = 64;
 
 export interface RoomChaosApi {
   /** joinRoom; answers this peer's node id. */

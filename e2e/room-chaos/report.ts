@@ -7,9 +7,10 @@ import { join } from 'node:path';
 import type { CampaignResult } from './campaign.ts';
 import type { ChaosHistory } from './history.ts';
 import { describeStep, edgeFaultKinds } from './schedule.ts';
+import { edgeLogSource } from './witness.ts';
 
-export function replayCommand(history: Pick<ChaosHistory, 'seed' | 'seconds' | 'edgePeerTimeouts'>): string {
-  const edge = history.edgePeerTimeouts === null ? '' : history.edgePeerTimeouts === 'defaults' ? ' --edge-peer --edge-default-timeouts' : ' --edge-peer';
+export function replayCommand(history: Pick<ChaosHistory, 'seed' | 'seconds' | 'edgePeerTimeouts' | 'edgePeerWitness'>): string {
+  const edge = history.edgePeerTimeouts === null ? '' : ` --edge-peer${history.edgePeerWitness ? ' --witness' : ''}${history.edgePeerTimeouts === 'defaults' ? ' --edge-default-timeouts' : ''}`;
   return `npm run chaos:rooms -- --seed ${history.seed} --seconds ${history.seconds}${edge}`;
 }
 
@@ -28,9 +29,12 @@ export function reportLines(result: CampaignResult, historyFile: string | null):
     .filter(([kind]) => history.edgePeerTimeouts !== null || !edgeKinds.includes(kind))
     .map(([kind, count]) => `${kind} ${count}`)
     .join(', ');
-  const edge = history.edgePeerTimeouts === null ? '' : `, edge peer ${history.edgePeerIds.join(' then ') || 'never started'} (${history.edgePeerTimeouts === 'pages' ? "the pages' timeouts" : "the engine's default timeouts"})`;
+  const role = history.edgePeerWitness ? 'witness' : 'edge peer';
+  const edge = history.edgePeerTimeouts === null ? '' : `, ${role} ${history.edgePeerIds.join(' then ') || 'never started'} (${history.edgePeerTimeouts === 'pages' ? "the pages' timeouts" : "the engine's default timeouts"})`;
+  const leads = history.edgeLeaderObservations.filter((seen) => seen.source === edgeLogSource).length;
   const lines = [
     `seed ${history.seed}, ${history.seconds} s of faults${edge}: ${faults}`,
+    ...(history.edgePeerTimeouts === null ? [] : [`${role}: became leader ${leads} times by its log; ${history.edgeLeaderObservations.length} sightings in all; leaves held back for the witness: ${history.leavesHeldBack}`]),
     `dispatches: ${verdict.acknowledged} acknowledged, ${verdict.unknown} unknown, ${verdict.failed} failed; ${verdict.reads} reads; ${verdict.applied} applied in the end on ${history.final.length} live members`,
   ];
   const passed = verdict.passed && result.harnessError === null;

@@ -3,10 +3,13 @@
 // every fault kind, and a campaign with an edge peer faults it too.
 import { describe, expect, it } from 'vitest';
 import { scheduleSettings } from './campaign.ts';
-import { countFaults, edgeFaultKinds, edgePeerName, faultKinds, generateSchedule, type Schedule } from './schedule.ts';
+import { countFaults, edgeFaultKinds, edgePeerName, faultKinds, generateSchedule, witnessLeaveMembers, type Schedule } from './schedule.ts';
 
-/** Replays a schedule on a model of the tabs, throwing at the first impossible step. */
-function replay(schedule: Schedule, maxConcurrentFaults: number, edgePeer: boolean): void {
+/**
+ * Replays a schedule on a model of the tabs, throwing at the first impossible step. With a
+ * witness, a leave needs `witnessLeaveMembers` live members (the witness counted).
+ */
+function replay(schedule: Schedule, maxConcurrentFaults: number, edgePeer: boolean, witness = false): void {
   const state = new Map(schedule.initialTabs.map((tab) => [tab, 'live']));
   if (edgePeer) state.set(edgePeerName, 'live');
   const busy = new Set<string>();
@@ -28,6 +31,7 @@ function replay(schedule: Schedule, maxConcurrentFaults: number, edgePeer: boole
       case 'leave':
         expect(step.tab).not.toBe(edgePeerName);
         expect([current, faulted]).toEqual(['live', 0]);
+        if (witness) expect([...state.values()].filter((value) => value === 'live').length).toBeGreaterThanOrEqual(witnessLeaveMembers);
         state.set(step.tab, 'gone');
         break;
       case 'crash':
@@ -89,5 +93,34 @@ describe('the room chaos schedule', () => {
     const edgeFaults = faultsOf(edgePeerName);
     expect(edgeFaults).toBeGreaterThan(faultsOf('tab-1') / 3);
     expect(edgeFaults).toBeLessThan(faultsOf('tab-1') * 3);
+  });
+
+  it('with a witness, faults it in every way and leaves only while five members are live', () => {
+    let leaves = 0;
+    for (let seed = 1; seed <= 50; seed += 1) {
+      for (const pace of ['short', 'long'] as const) {
+        const settings = scheduleSettings(seed, pace === 'short' ? 24 : 300, pace, true, true);
+        const schedule = generateSchedule(settings);
+        replay(schedule, settings.maxConcurrentFaults, true, true);
+        leaves += countFaults(schedule).leave;
+      }
+      const counts = countFaults(generateSchedule(scheduleSettings(seed, 300, 'long', true, true)));
+      for (const kind of [...faultKinds, ...edgeFaultKinds]) expect(counts[kind], `seed ${seed}: ${kind}`).toBeGreaterThan(0);
+    }
+    // The rule must hold back leaves, not forbid them: the room still loses tabs for good.
+    expect(leaves).toBeGreaterThan(50);
+  });
+
+  it('with a witness, draws no leave while fewer than five members are live', () => {
+    // Three tabs and the edge peer, never more (no joins): four live members at most.
+    for (let seed = 1; seed <= 20; seed += 1) {
+      const settings = { ...scheduleSettings(seed, 300, 'long', true), initialTabs: 3, maxTabs: 3 };
+      expect(countFaults(generateSchedule(settings)).leave, `seed ${seed} without a witness`).toBeGreaterThan(0);
+      expect(countFaults(generateSchedule({ ...settings, witness: true })).leave, `seed ${seed} with a witness`).toBe(0);
+    }
+  });
+
+  it('refuses a witness without the edge peer', () => {
+    expect(() => generateSchedule({ ...scheduleSettings(1, 60, 'long', false), witness: true })).toThrow(/needs the edge peer/);
   });
 });

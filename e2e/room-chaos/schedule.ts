@@ -12,6 +12,16 @@
 // its process), returns (the same data directory), is frozen (SIGSTOP, then SIGCONT) and cut off
 // (its connections fail), within the same bounds; it never joins or leaves. It is picked about as
 // often as any one tab. Schedules without it draw exactly what they drew before it existed.
+//
+// As a witness (`--witness`) it is faulted the same way, and it counts as a member for every bound
+// (it votes, so it is part of every quorum), but a tab leaves for good only while at least
+// `witnessLeaveMembers` members are live. A witness never campaigns, so a room of three voters —
+// two tabs and the witness — whose leading tab leaves for good may be left with a tab that lacks
+// entries only the leaver and the witness held: that tab cannot be elected until the leaver comes
+// back, and a leaver never does (README "Edge peers", the documented trade-off). With five members
+// live the room has five voters, and the three tabs left can elect the most complete of them
+// without the witness. The campaign checks the real configuration before a leave as well
+// (witness.ts): the policy may not have settled when the step comes.
 import { seededRandom } from '../../src/testing/seeded-random.ts';
 
 export type TabFaultKind = 'join' | 'leave' | 'crash' | 'kill' | 'return' | 'freeze' | 'partition';
@@ -66,6 +76,8 @@ export interface ScheduleSettings {
   readonly leaveSpacingMs: number;
   /** An edge peer is in the room and suffers faults too. */
   readonly edgePeer: boolean;
+  /** The edge peer is the room's witness (only with `edgePeer`): leaves wait for five live members. */
+  readonly witness: boolean;
 }
 
 export interface Schedule {
@@ -82,9 +94,17 @@ interface TabModel {
 
 export const tabName = (number: number): string => `tab-${number}`;
 
+/**
+ * With a witness, a tab leaves for good only while this many members are live (the witness
+ * included): the policy's five voters, so the tabs left after the leave are a majority by
+ * themselves (see the header).
+ */
+export const witnessLeaveMembers = 5;
+
 type Modelled = [string, TabModel];
 
 export function generateSchedule(settings: ScheduleSettings): Schedule {
+  if (settings.witness && !settings.edgePeer) throw new Error('a witness schedule needs the edge peer');
   const random = seededRandom(settings.seed);
   const between = ([low, high]: readonly [number, number]): number => Math.round(low + random() * (high - low));
   const pick = <T>(items: readonly T[]): T => {
@@ -113,7 +133,8 @@ export function generateSchedule(settings: ScheduleSettings): Schedule {
     const downTabs = down.filter(([name]) => name !== edgePeerName);
     const allowed: TabFaultKind[] = [];
     if (namedTabs.length < settings.maxTabs) allowed.push('join');
-    if (faulted === 0 && live.length >= 3 && atMs - lastLeaveMs >= settings.leaveSpacingMs) allowed.push('leave');
+    const liveToLeave = settings.witness ? witnessLeaveMembers : 3;
+    if (faulted === 0 && live.length >= liveToLeave && atMs - lastLeaveMs >= settings.leaveSpacingMs) allowed.push('leave');
     if (faulted < settings.maxConcurrentFaults && idle.length >= 3) allowed.push('crash', 'kill', 'freeze', 'partition');
     if (downTabs.length > 0) allowed.push('return');
     const edgeAllowed: EdgeFaultKind[] = [];
