@@ -15,34 +15,18 @@
 import { deriveAdmissionKey } from '../../src/signaling/admission.ts';
 import { startSignalingServer, type SignalingServer } from '../../src/signaling/server/index.ts';
 import { seededRandom, deriveSeed } from '../../src/testing/seeded-random.ts';
+import { bounded, errorText, note, sleep, statusTimeoutMs, type CampaignOptions, type CampaignPace, type World } from './campaign-world.ts';
+import { edgeHealth, executeEdgeStep, healEdge, noteEdgeLeaderSeenBy, startEdge, watchEdge } from './campaign-edge.ts';
 import { createChaosTab, type ChaosTab } from './chaos-tab.ts';
 import { checkHistory, type Verdict } from './checker.ts';
 import { notConvergedBecause, type MemberView } from './convergence.ts';
-import { createChaosEdgePeer, type ChaosEdgePeer, type EdgePeerHealth } from './edge-peer.ts';
+import { createChaosEdgePeer } from './edge-peer.ts';
 import { createHistory, type ChaosHistory } from './history.ts';
-import type { ChaosPeerStatus, ChaosRoomSettings } from './page-api.ts';
 import { countFaults, describeStep, edgePeerName, generateSchedule, type ScheduleSettings, type ScheduleStep } from './schedule.ts';
-import { createWorkload, type Workload } from './workload.ts';
+import { createWorkload } from './workload.ts';
 import { edgeLogSource, recordEdgeLeader, strandingLeaveReason } from './witness.ts';
 
-export type CampaignPace = 'short' | 'long';
-
-export interface CampaignOptions {
-  readonly seed: number;
-  readonly seconds: number;
-  /** Where the chaos page is served (a Vite server over this repository). */
-  readonly baseUrl: string;
-  /** 'short': dense faults for the CI spec; 'long': the command's pace. */
-  readonly pace: CampaignPace;
-  readonly edgePeer: boolean;
-  /** The edge peer is the room's witness (needs `edgePeer`). */
-  readonly witness: boolean;
-  /** The edge peer keeps the engine's default timings instead of the pages' (room-timing.ts). */
-  readonly edgeDefaultTimeouts: boolean;
-  /** How long the final heal may take to converge (a bound on a wait, not a verdict by itself). */
-  readonly convergenceTimeoutMs: number;
-  readonly log: (line: string) => void;
-}
+export type { CampaignOptions, CampaignPace } from './campaign-world.ts';
 
 export interface CampaignResult {
   readonly history: ChaosHistory;
@@ -56,39 +40,12 @@ const targetVoters = 5;
 const unreachableAfterMs = 10_000;
 const finalOperationTimeoutMs = 60_000;
 const settleTimeoutMs = 90_000;
-const statusTimeoutMs = 15_000;
-/** How long a restarted edge peer may take to join (discovery, the removed-while-away check). */
-const edgeJoinTimeoutMs = 120_000;
 
 export function scheduleSettings(seed: number, seconds: number, pace: CampaignPace, edgePeer: boolean, witness = false): ScheduleSettings {
   const common = { seed, durationMs: seconds * 1_000, maxConcurrentFaults: 2, leaveSpacingMs: unreachableAfterMs + 15_000, edgePeer, witness };
   return pace === 'short'
     ? { ...common, initialTabs: 4, maxTabs: 5, gapMs: [1_500, 3_000], faultLengthMs: [2_000, 6_000] }
     : { ...common, initialTabs: 4, maxTabs: 5, gapMs: [2_000, 7_000], faultLengthMs: [2_000, 18_000] };
-}
-
-interface World {
-  readonly options: CampaignOptions;
-  /** What the next page opened gets (the witness's id changes if the room replaces it). */
-  settings: ChaosRoomSettings;
-  readonly tabs: Map<string, ChaosTab>;
-  readonly history: ChaosHistory;
-  readonly workload: Workload;
-  readonly edge: ChaosEdgePeer | null;
-  readonly now: () => number;
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
-const errorText = (error: unknown): string => (error instanceof Error ? error.message.split('\n')[0] ?? error.name : String(error));
-
-function bounded<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
-}
-
-function note(world: World, tab: string, text: string): void {
-  world.history.notes.push({ atMs: world.now(), tab, note: text });
-  world.options.log(`${(world.now() / 1000).toFixed(1).padStart(7)} s  ${tab}: ${text}`);
 }
 
 function tabOf(world: World, name: string): ChaosTab {
@@ -105,38 +62,6 @@ async function startTab(world: World, tab: ChaosTab): Promise<void> {
   const id = await tab.start();
   note(world, tab.name, before === null ? `started as ${id}` : id === before ? `back as ${id} (same identity)` : `back as ${id} (was ${before})`);
   world.workload.follow(tab);
-}
-
-/** The edge peer's steps; its process must be running (and for a return, must not be). */
-async function executeEdgeStep(world: World, edge: ChaosEdgePeer, step: ScheduleStep): Promise<void> {
-  if ((step.kind === 'edge-return') !== (edge.state === 'down')) {
-    note(world, edgePeerName, `skipped ${step.kind}: the edge peer is ${edge.state}`);
-    return;
-  }
-  switch (step.kind) {
-    case 'edge-return':
-      return startEdge(world, edge);
-    case 'edge-kill':
-      await edge.kill();
-      return note(world, edgePeerName, 'SIGKILL to its process');
-    case 'edge-freeze':
-      return edge.freeze();
-    case 'thaw':
-      return edge.thaw();
-    case 'edge-partition':
-      return edge.setConnected(false);
-    case 'reconnect':
-      return edge.setConnected(true);
-    default:
-      throw new Error(`${step.kind} is not an edge peer step`);
-  }
-}
-
-async function startEdge(world: World, edge: ChaosEdgePeer): Promise<void> {
-  const before = edge.ids[edge.ids.length - 1];
-  const id = await edge.start();
-  if (world.options.witness) world.settings = { ...world.settings, witness: id };
-  note(world, edgePeerName, before === undefined ? `started as ${id}, output in ${edge.logFile}` : id === before ? `back as ${id} (same identity, same data directory)` : `back as ${id} (was ${before})`);
 }
 
 async function executeStep(world: World, step: ScheduleStep): Promise<void> {
@@ -233,20 +158,6 @@ async function memberViews(world: World): Promise<MemberView[]> {
   return views;
 }
 
-/** A tab whose node named one of the edge peer's ids leader: a sighting (witness.ts). */
-function noteEdgeLeaderSeenBy(world: World, tab: string, status: ChaosPeerStatus): void {
-  for (const id of world.edge?.ids ?? []) {
-    if (status.leader === id || status.leadersSeen.includes(id)) recordEdgeLeader(world.history.edgeLeaderObservations, { atMs: world.now(), id, source: tab });
-  }
-}
-
-/** The edge peer's /healthz, with a sighting if it says it leads. */
-async function edgeHealth(world: World, edge: ChaosEdgePeer): Promise<EdgePeerHealth> {
-  const health = await bounded(edge.health(), statusTimeoutMs, 'edge peer health');
-  if (health.role === 'leader') recordEdgeLeader(world.history.edgeLeaderObservations, { atMs: world.now(), id: health.id, source: 'edge health' });
-  return health;
-}
-
 /** Polls until converged or the bound; answers why not, or null. */
 async function awaitConvergence(world: World, what: string): Promise<string | null> {
   const started = world.now();
@@ -268,30 +179,6 @@ async function awaitConvergence(world: World, what: string): Promise<string | nu
     await sleep(1_000);
   }
   return `not converged ${what} within ${world.options.convergenceTimeoutMs / 1000} s: ${reason}`;
-}
-
-/** Starts the edge peer again until it has joined (its /healthz says ok), twice at most. */
-async function healEdge(world: World, edge: ChaosEdgePeer): Promise<void> {
-  try {
-    edge.thaw();
-    if (edge.state === 'live' && !edge.connected) edge.setConnected(true);
-  } catch (error) {
-    note(world, edgePeerName, `heal failed: ${errorText(error)}`);
-  }
-  for (let attempt = 1; attempt <= 2; attempt += 1) {
-    try {
-      if (edge.state === 'down') await startEdge(world, edge);
-      const started = world.now();
-      while (edge.state === 'live' && (await edgeHealth(world, edge).catch(() => null))?.status !== 'ok') {
-        if (world.now() - started > edgeJoinTimeoutMs) throw new Error(`not joined within ${edgeJoinTimeoutMs / 1000} s`);
-        await sleep(1_000);
-      }
-      if (edge.state === 'live') return;
-    } catch (error) {
-      note(world, edgePeerName, `start after the heal failed (attempt ${attempt}): ${errorText(error)}`);
-    }
-  }
-  world.history.unstartable.push(edgePeerName);
 }
 
 async function healEverything(world: World): Promise<void> {
@@ -394,7 +281,12 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     };
     if (edge !== null) await startEdge(world, edge);
     await startInitialTabs(world, schedule.initialTabs);
-    await runSchedule(world, schedule.steps);
+    const stopWatch = edge === null ? null : watchEdge(world, edge);
+    try {
+      await runSchedule(world, schedule.steps);
+    } finally {
+      await stopWatch?.();
+    }
     await finishCampaign(world);
   } catch (error) {
     harnessError = error instanceof Error ? (error.stack ?? error.message) : String(error);
