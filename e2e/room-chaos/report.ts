@@ -34,7 +34,7 @@ export function reportLines(result: CampaignResult, historyFile: string | null):
   const leads = history.edgeLeaderObservations.filter((seen) => seen.source === edgeLogSource).length;
   const lines = [
     `seed ${history.seed}, ${history.seconds} s of faults${edge}: ${faults}`,
-    ...(history.edgePeerTimeouts === null ? [] : [`${role}: became leader ${leads} times by its log; ${history.edgeLeaderObservations.length} sightings in all; leaves held back for the witness: ${history.leavesHeldBack}`]),
+    ...(history.edgePeerTimeouts === null ? [] : [`${role}: became leader ${leads} times by its log; ${history.edgeLeaderObservations.length} sightings in all${history.edgePeerWitness ? `; leaves held back for the witness: ${history.leavesHeldBack}` : ''}`]),
     `dispatches: ${verdict.acknowledged} acknowledged, ${verdict.unknown} unknown, ${verdict.failed} failed; ${verdict.reads} reads; ${verdict.applied} applied in the end on ${history.final.length} live members`,
   ];
   const passed = verdict.passed && result.harnessError === null;
