@@ -19,6 +19,8 @@ export interface CampaignOptions {
   readonly edgePeer: boolean;
   /** The edge peer is the room's witness (needs `edgePeer`). */
   readonly witness: boolean;
+  /** A room of this many tabs, never more (default four, growing to five: schedule.ts). */
+  readonly tabs?: number;
   /** The edge peer keeps the engine's default timings instead of the pages' (room-timing.ts). */
   readonly edgeDefaultTimeouts: boolean;
   /** How long the final heal may take to converge (a bound on a wait, not a verdict by itself). */

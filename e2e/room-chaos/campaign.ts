@@ -41,11 +41,23 @@ const unreachableAfterMs = 10_000;
 const finalOperationTimeoutMs = 60_000;
 const settleTimeoutMs = 90_000;
 
-export function scheduleSettings(seed: number, seconds: number, pace: CampaignPace, edgePeer: boolean, witness = false): ScheduleSettings {
-  const common = { seed, durationMs: seconds * 1_000, maxConcurrentFaults: 2, leaveSpacingMs: unreachableAfterMs + 15_000, edgePeer, witness };
+/** Who is in the room: the edge peer, as witness or not, and with `tabs` a fixed number of tabs. */
+export interface RoomShape {
+  readonly edgePeer: boolean;
+  readonly witness?: boolean;
+  /**
+   * The room starts with this many tabs and never holds more (`--tabs`; two with the witness is
+   * the room the witness is for). Default: four, growing to five.
+   */
+  readonly tabs?: number;
+}
+
+export function scheduleSettings(seed: number, seconds: number, pace: CampaignPace, room: RoomShape): ScheduleSettings {
+  const tabs = room.tabs === undefined ? { initialTabs: 4, maxTabs: 5 } : { initialTabs: room.tabs, maxTabs: room.tabs };
+  const common = { seed, durationMs: seconds * 1_000, maxConcurrentFaults: 2, leaveSpacingMs: unreachableAfterMs + 15_000, edgePeer: room.edgePeer, witness: room.witness ?? false, ...tabs };
   return pace === 'short'
-    ? { ...common, initialTabs: 4, maxTabs: 5, gapMs: [1_500, 3_000], faultLengthMs: [2_000, 6_000] }
-    : { ...common, initialTabs: 4, maxTabs: 5, gapMs: [2_000, 7_000], faultLengthMs: [2_000, 18_000] };
+    ? { ...common, gapMs: [1_500, 3_000], faultLengthMs: [2_000, 6_000] }
+    : { ...common, gapMs: [2_000, 7_000], faultLengthMs: [2_000, 18_000] };
 }
 
 function tabOf(world: World, name: string): ChaosTab {
@@ -232,7 +244,7 @@ async function finishCampaign(world: World): Promise<void> {
 
 export async function runCampaign(options: CampaignOptions): Promise<CampaignResult> {
   if (options.witness && !options.edgePeer) throw new Error('a witness campaign needs the edge peer');
-  const schedule = generateSchedule(scheduleSettings(options.seed, options.seconds, options.pace, options.edgePeer, options.witness));
+  const schedule = generateSchedule(scheduleSettings(options.seed, options.seconds, options.pace, { edgePeer: options.edgePeer, witness: options.witness, ...(options.tabs === undefined ? {} : { tabs: options.tabs }) }));
   const room = `room-chaos-${options.seed}-${Date.now().toString(36)}`;
   const secret = `room chaos secret ${options.seed}, long and random in real use`;
   const server: SignalingServer = await startSignalingServer({ port: 0, host: '127.0.0.1', rooms: { [room]: { admissionKey: await deriveAdmissionKey(secret, room) } } });
@@ -246,6 +258,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     edgePeerId: null,
     edgePeerTimeouts: options.edgePeer ? (options.edgeDefaultTimeouts ? 'defaults' : 'pages') : null,
     edgePeerWitness: options.witness,
+    tabs: options.tabs ?? null,
     schedule,
     faultsInjected: countFaults(schedule),
   });

@@ -40,7 +40,7 @@ function cleanHistory(): ChaosHistory {
   const schedule = { initialTabs: ['tab-1', 'tab-2', 'tab-3'], steps: [] };
   return {
     seed: 7, seconds: 10, startedAt: '', targetVoters: 5, edgePeerId: null, edgePeerIds: [], edgePeerTimeouts: null, schedule, faultsInjected: countFaults(schedule),
-    edgePeerWitness: false, edgeLeaderObservations: [], edgeFinal: null, departures: [], leavesHeldBack: 0,
+    tabs: null, edgePeerWitness: false, edgeLeaderObservations: [], edgeFinal: null, departures: [], leavesHeldBack: 0,
     operations: [
       dispatch('x1', 'tab-1', 0, 10, ['x1']),
       dispatch('x2', 'tab-2', 5, null, null),

@@ -62,6 +62,8 @@ export interface ChaosHistory {
   edgePeerIds: string[];
   /** The edge peer's Raft timing: the pages' (room-timing.ts) or the engine's defaults. */
   readonly edgePeerTimeouts: 'pages' | 'defaults' | null;
+  /** `--tabs`: the room's fixed number of tabs; null for the default (four, growing to five). */
+  readonly tabs: number | null;
   /** The edge peer runs as the room's witness (`raftmesh-peer --witness`): it must never lead. */
   readonly edgePeerWitness: boolean;
   /** Every time the edge peer was seen leading (bounded, witness.ts); a witness run fails on any. */
@@ -86,7 +88,7 @@ export interface ChaosHistory {
   convergenceTimeout: string | null;
 }
 
-export function createHistory(fields: Pick<ChaosHistory, 'seed' | 'seconds' | 'targetVoters' | 'edgePeerId' | 'edgePeerTimeouts' | 'edgePeerWitness' | 'schedule' | 'faultsInjected'>): ChaosHistory {
+export function createHistory(fields: Pick<ChaosHistory, 'seed' | 'seconds' | 'targetVoters' | 'edgePeerId' | 'edgePeerTimeouts' | 'edgePeerWitness' | 'tabs' | 'schedule' | 'faultsInjected'>): ChaosHistory {
   return {
     ...fields,
     edgePeerIds: [],

@@ -9,9 +9,29 @@ import type { ChaosHistory } from './history.ts';
 import { describeStep, edgeFaultKinds } from './schedule.ts';
 import { edgeLogSource } from './witness.ts';
 
-export function replayCommand(history: Pick<ChaosHistory, 'seed' | 'seconds' | 'edgePeerTimeouts' | 'edgePeerWitness'>): string {
+export function replayCommand(history: Pick<ChaosHistory, 'seed' | 'seconds' | 'tabs' | 'edgePeerTimeouts' | 'edgePeerWitness'>): string {
+  const tabs = history.tabs === null ? '' : ` --tabs ${history.tabs}`;
   const edge = history.edgePeerTimeouts === null ? '' : ` --edge-peer${history.edgePeerWitness ? ' --witness' : ''}${history.edgePeerTimeouts === 'defaults' ? ' --edge-default-timeouts' : ''}`;
-  return `npm run chaos:rooms -- --seed ${history.seed} --seconds ${history.seconds}${edge}`;
+  return `npm run chaos:rooms -- --seed ${history.seed} --seconds ${history.seconds}${tabs}${edge}`;
+}
+
+/**
+ * The longest time no dispatch was acknowledged while the load ran (the final operations after the
+ * heal left out), and when it began: how long the room could not commit, or no tab could reach it.
+ * A figure for the report, never a verdict: a stall while a majority is away is legal.
+ */
+export function longestStallWithoutAcknowledgement(history: Pick<ChaosHistory, 'operations'>): { readonly ms: number; readonly fromMs: number } | null {
+  const acknowledged = history.operations
+    .filter((operation) => operation.kind === 'dispatch' && operation.outcome === 'ok' && !operation.final && operation.completedAtMs !== null)
+    .map((operation) => operation.completedAtMs as number)
+    .sort((first, second) => first - second);
+  let longest: { ms: number; fromMs: number } | null = null;
+  for (let index = 1; index < acknowledged.length; index += 1) {
+    const fromMs = acknowledged[index - 1] as number;
+    const ms = (acknowledged[index] as number) - fromMs;
+    if (longest === null || ms > longest.ms) longest = { ms, fromMs };
+  }
+  return longest;
 }
 
 export function writeHistory(result: CampaignResult): string {
@@ -37,6 +57,8 @@ export function reportLines(result: CampaignResult, historyFile: string | null):
     ...(history.edgePeerTimeouts === null ? [] : [`${role}: became leader ${leads} times by its log; ${history.edgeLeaderObservations.length} sightings in all${history.edgePeerWitness ? `; leaves held back for the witness: ${history.leavesHeldBack}` : ''}`]),
     `dispatches: ${verdict.acknowledged} acknowledged, ${verdict.unknown} unknown, ${verdict.failed} failed; ${verdict.reads} reads; ${verdict.applied} applied in the end on ${history.final.length} live members`,
   ];
+  const stall = longestStallWithoutAcknowledgement(history);
+  if (stall !== null) lines.push(`longest stretch without an acknowledgement under load: ${(stall.ms / 1000).toFixed(1)} s from ${(stall.fromMs / 1000).toFixed(1)} s`);
   const passed = verdict.passed && result.harnessError === null;
   lines.push(passed ? 'verdict: PASS' : 'verdict: FAIL');
   if (passed) return lines;

@@ -60,7 +60,7 @@ function replay(schedule: Schedule, maxConcurrentFaults: number, edgePeer: boole
 
 describe('the room chaos schedule', () => {
   it('is the same for the same seed, and differs between seeds', () => {
-    const settings = scheduleSettings(42, 180, 'long', false);
+    const settings = scheduleSettings(42, 180, 'long', { edgePeer: false });
     expect(generateSchedule(settings)).toEqual(generateSchedule(settings));
     expect(generateSchedule(settings)).not.toEqual(generateSchedule({ ...settings, seed: 43 }));
   });
@@ -69,7 +69,7 @@ describe('the room chaos schedule', () => {
     for (let seed = 1; seed <= 50; seed += 1) {
       for (const pace of ['short', 'long'] as const) {
         for (const edgePeer of [false, true]) {
-          const settings = scheduleSettings(seed, pace === 'short' ? 24 : 300, pace, edgePeer);
+          const settings = scheduleSettings(seed, pace === 'short' ? 24 : 300, pace, { edgePeer });
           replay(generateSchedule(settings), settings.maxConcurrentFaults, edgePeer);
         }
       }
@@ -77,18 +77,18 @@ describe('the room chaos schedule', () => {
   });
 
   it('covers every fault kind with the spec seed', () => {
-    const counts = countFaults(generateSchedule(scheduleSettings(2, 24, 'short', false)));
+    const counts = countFaults(generateSchedule(scheduleSettings(2, 24, 'short', { edgePeer: false })));
     for (const kind of faultKinds) expect(counts[kind]).toBeGreaterThan(0);
     for (const kind of edgeFaultKinds) expect(counts[kind]).toBe(0);
   });
 
   it('with an edge peer, faults it in every way within 120 s, and about as often as one tab', () => {
     for (let seed = 1; seed <= 20; seed += 1) {
-      const schedule = generateSchedule(scheduleSettings(seed, 120, 'long', true));
+      const schedule = generateSchedule(scheduleSettings(seed, 120, 'long', { edgePeer: true }));
       const counts = countFaults(schedule);
       for (const kind of [...faultKinds, ...edgeFaultKinds]) expect(counts[kind], `seed ${seed}: ${kind}`).toBeGreaterThan(0);
     }
-    const long = generateSchedule(scheduleSettings(7, 3_600, 'long', true));
+    const long = generateSchedule(scheduleSettings(7, 3_600, 'long', { edgePeer: true }));
     const faultsOf = (tab: string): number => long.steps.filter((step) => step.tab === tab && step.kind !== 'thaw' && step.kind !== 'reconnect' && !step.kind.endsWith('return')).length;
     const edgeFaults = faultsOf(edgePeerName);
     expect(edgeFaults).toBeGreaterThan(faultsOf('tab-1') / 3);
@@ -99,12 +99,12 @@ describe('the room chaos schedule', () => {
     let leaves = 0;
     for (let seed = 1; seed <= 50; seed += 1) {
       for (const pace of ['short', 'long'] as const) {
-        const settings = scheduleSettings(seed, pace === 'short' ? 24 : 300, pace, true, true);
+        const settings = scheduleSettings(seed, pace === 'short' ? 24 : 300, pace, { edgePeer: true, witness: true });
         const schedule = generateSchedule(settings);
         replay(schedule, settings.maxConcurrentFaults, true, true);
         leaves += countFaults(schedule).leave;
       }
-      const counts = countFaults(generateSchedule(scheduleSettings(seed, 300, 'long', true, true)));
+      const counts = countFaults(generateSchedule(scheduleSettings(seed, 300, 'long', { edgePeer: true, witness: true })));
       for (const kind of [...faultKinds, ...edgeFaultKinds]) expect(counts[kind], `seed ${seed}: ${kind}`).toBeGreaterThan(0);
     }
     // The rule must hold back leaves, not forbid them: the room still loses tabs for good.
@@ -114,13 +114,34 @@ describe('the room chaos schedule', () => {
   it('with a witness, draws no leave while fewer than five members are live', () => {
     // Three tabs and the edge peer, never more (no joins): four live members at most.
     for (let seed = 1; seed <= 20; seed += 1) {
-      const settings = { ...scheduleSettings(seed, 300, 'long', true), initialTabs: 3, maxTabs: 3 };
+      const settings = { ...scheduleSettings(seed, 300, 'long', { edgePeer: true }), initialTabs: 3, maxTabs: 3 };
       expect(countFaults(generateSchedule(settings)).leave, `seed ${seed} without a witness`).toBeGreaterThan(0);
       expect(countFaults(generateSchedule({ ...settings, witness: true })).leave, `seed ${seed} with a witness`).toBe(0);
     }
   });
 
+  it('with two tabs and the witness, faults one member at a time, each of the three, and never adds a tab', () => {
+    for (let seed = 1; seed <= 20; seed += 1) {
+      const settings = scheduleSettings(seed, 300, 'long', { edgePeer: true, witness: true, tabs: 2 });
+      const schedule = generateSchedule(settings);
+      replay(schedule, settings.maxConcurrentFaults, true, true);
+      expect(schedule.initialTabs).toEqual(['tab-1', 'tab-2']);
+      expect(schedule.steps.every((step) => ['tab-1', 'tab-2', edgePeerName].includes(step.tab))).toBe(true);
+      const counts = countFaults(schedule);
+      expect([counts.join, counts.leave]).toEqual([0, 0]);
+      for (const kind of ['crash', 'kill', 'return', 'freeze', 'partition', ...edgeFaultKinds] as const) expect(counts[kind], `seed ${seed}: ${kind}`).toBeGreaterThan(0);
+      // Three members and three live before any fault: never two faulted at once.
+      const faultedAt = new Set<string>();
+      for (const step of schedule.steps) {
+        if (['crash', 'kill', 'edge-kill', 'freeze', 'partition', 'edge-freeze', 'edge-partition'].includes(step.kind)) {
+          expect(faultedAt.size, `seed ${seed} at ${step.atMs} ms`).toBe(0);
+          faultedAt.add(step.tab);
+        } else if (step.kind !== 'join') faultedAt.delete(step.tab);
+      }
+    }
+  });
+
   it('refuses a witness without the edge peer', () => {
-    expect(() => generateSchedule({ ...scheduleSettings(1, 60, 'long', false), witness: true })).toThrow(/needs the edge peer/);
+    expect(() => generateSchedule({ ...scheduleSettings(1, 60, 'long', { edgePeer: false }), witness: true })).toThrow(/needs the edge peer/);
   });
 });
