@@ -175,10 +175,13 @@ describe('the room chaos checker', () => {
       expect(problemsOf(full)).toEqual([]);
     });
 
-    it('fails an edge peer that follows another leader than the tabs', () => {
+    it('fails an edge peer that follows another leader than the tabs, or has stopped', () => {
       const history = witnessHistory();
       history.edgeFinal = { status: 'ok', id: 'w', role: 'follower', leader: 'b' };
       expect(problemsOf(history)).toEqual(['membership: the edge peer w follows b, the tabs a']);
+      const stopped = witnessHistory();
+      stopped.edgeFinal = { status: 'stopped', id: 'w', role: 'follower', leader: 'a' };
+      expect(problemsOf(stopped)).toEqual(['membership: the edge peer w is stopped at the end']);
     });
 
     it('names the trade-off when a tab left a three-voter room with the witness, and not for a safe leave', () => {

@@ -11,7 +11,7 @@
 //     configuration and nobody else (departed tabs and ids given up after a wedge are gone),
 //     every member following the one leader; every live tab started again after the heal.
 //   Liveness after the heal: each live member's final dispatch and read succeeded.
-//   The edge peer, when it answered at the end, follows the same leader as the tabs.
+//   The edge peer, when it answered at the end, is joined and running and follows the tabs' leader.
 //   A witness (`--witness`) never leads: any sighting fails the run (its log, its /healthz, a
 //     tab's node naming it leader at any time, its final role). Its applied state is not
 //     compared: it keeps none (an empty snapshot every 1,000 entries), and convergence compares
@@ -148,7 +148,10 @@ function checkMembership(history: ChaosHistory, members: readonly FinalMember[],
 function checkEdgeFollows(history: ChaosHistory, members: readonly FinalMember[], problems: Problems): void {
   const leader = members[0]?.status.leader ?? null;
   const edge = history.edgeFinal;
-  if (edge === null || leader === null || !members.every((member) => member.status.leader === leader)) return;
+  if (edge === null) return;
+  // Joined and running: 'joining' after the heal's bound, or 'stopped' (its node failed).
+  if (edge.status !== 'ok') return problems.add('membership', `the edge peer ${edge.id} is ${edge.status} at the end`);
+  if (leader === null || !members.every((member) => member.status.leader === leader)) return;
   if ((edge.leader ?? null) !== leader) problems.add('membership', `the edge peer ${edge.id} follows ${edge.leader ?? 'no leader'}, the tabs ${leader}`);
 }
 
