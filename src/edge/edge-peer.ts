@@ -42,7 +42,10 @@ export interface EdgePeerOptions<State, Command> {
   readonly httpPort?: number | null;
   readonly httpHost?: string;
   readonly log?: (line: string) => void;
-  /** Aborting it while the peer starts (joining included) closes what it opened; startEdgePeer then rejects with the reason. */
+  /**
+   * Bounds the start only: aborting it while the peer starts (joining included) closes what it
+   * opened, and startEdgePeer rejects with the reason. Once started, the peer runs until close().
+   */
   readonly signal?: AbortSignal;
 }
 
@@ -77,6 +80,15 @@ export async function startEdgePeer<State = unknown, Command = unknown>(options:
   if (httpPort !== null) log(`health and metrics on http://${options.httpHost ?? '127.0.0.1'}:${httpPort}/healthz and /metrics`);
   const store = (options.app ?? (mode === 'witness' ? witnessStoreOptions() : opaqueStoreOptions())) as ReplicatedStoreOptions<State, Command>;
   log(`joining room ${options.room} as ${id} (${mode}), data in ${options.dataDirectory}`);
+  // joinRoom leaves the room whenever its signal aborts, joined or not; the caller's signal bounds
+  // only the start (a signal like AbortSignal.timeout(ms) would otherwise stop a running peer ms
+  // later, half-closed: its HTTP port still up), so joinRoom gets one that follows it until then.
+  const joining = new AbortController();
+  const followCaller = (): void => joining.abort(options.signal?.reason);
+  if (options.signal?.aborted === true) followCaller();
+  else options.signal?.addEventListener('abort', followCaller, { once: true });
+  // The node a rejoin under a fresh id brings in is watched too (its role, leader and membership lines).
+  let watchedNode: (() => void) | null = null;
   try {
     options.signal?.throwIfAborted();
     room = await joinRoom<State, Command>({
@@ -94,33 +106,36 @@ export async function startEdgePeer<State = unknown, Command = unknown>(options:
       discardStorage: storage.discardStorage,
       store,
       raftConfig: { ...options.timing, witness: mode === 'witness' },
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      signal: joining.signal,
       onMetric: (metric) => metricCounts.set(metric.type, (metricCounts.get(metric.type) ?? 0) + 1),
-      onEvent: (event) => log(`room: ${event.type}${'reason' in event ? ` (${event.reason})` : ''}`),
+      onEvent: (event) => {
+        log(`room: ${event.type}${'reason' in event ? ` (${event.reason})` : ''}`);
+        if (event.type === 'rejoined' && watchedNode !== null && room !== null) {
+          watchedNode();
+          watchedNode = watchNode(room.node, log);
+        }
+      },
     });
   } catch (error) {
     await closeHttp(server);
     await storage.close();
     throw error;
+  } finally {
+    options.signal?.removeEventListener('abort', followCaller);
   }
   const joined = room;
-  const node = joined.node;
   // The id may not be the one it set out with: joinRoom gives an id up that the room removed while
   // this peer was down (or one that wedged) and joins under a fresh one.
   log(`joined room ${options.room} as ${joined.id}${joined.id === id ? '' : ` (gave ${id} up: removed while away, or wedged)`}`);
-  const unsubscribes = [
-    node.role.subscribe((role) => log(`role: ${role} (term ${node.term.value})`)),
-    node.leader.subscribe((leader) => log(`leader: ${leader ?? 'none'} (term ${node.term.value})`)),
-    node.membership.subscribe((config) => log(`membership: voters ${config.voters.join(', ')}${config.learners?.length ? `; learners ${config.learners.join(', ')}` : ''}`)),
-    node.stopped.subscribe((error) => error && log(`stopped: ${error.message}`)),
-  ];
+  watchedNode = watchNode(joined.node, log);
   let closing: Promise<void> | null = null;
   return {
     room: joined,
     httpPort,
     close() {
       closing ??= (async () => {
-        for (const unsubscribe of unsubscribes) unsubscribe();
+        watchedNode?.();
+        watchedNode = null;
         await closeHttp(server);
         await joined.leave();
         await storage.close();
@@ -201,4 +216,17 @@ function refuseLostIdentity(directory: string): void {
   const raftData = readdirSync(directory).filter((name) => name === 'raft' || name.startsWith('raft-'));
   if (raftData.length === 0) return;
   throw new Error(`${join(directory, 'identity.json')} is missing, but ${directory} holds Raft data (${raftData.join(', ')}): a fresh id would make this peer a second member. Restore the identity file, or remove ${raftData.join(', ')} to join as a new member`);
+}
+
+/** Logs a node's role, leader and membership changes and its stop; returns what stops the logging. */
+function watchNode(node: Room<unknown, unknown>['node'], log: (line: string) => void): () => void {
+  const unsubscribes = [
+    node.role.subscribe((role) => log(`role: ${role} (term ${node.term.value})`)),
+    node.leader.subscribe((leader) => log(`leader: ${leader ?? 'none'} (term ${node.term.value})`)),
+    node.membership.subscribe((config) => log(`membership: voters ${config.voters.join(', ')}${config.learners?.length ? `; learners ${config.learners.join(', ')}` : ''}`)),
+    node.stopped.subscribe((error) => error && log(`stopped: ${error.message}`)),
+  ];
+  return () => {
+    for (const unsubscribe of unsubscribes) unsubscribe();
+  };
 }
