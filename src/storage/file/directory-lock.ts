@@ -2,7 +2,7 @@
 // and corrupt it. The lock file holds the owner's pid; a lock left by a dead process (SIGKILL, a
 // crash) is taken over, a live owner's is refused with a clear error.
 import { randomUUID } from 'node:crypto';
-import { link, readFile, realpath, unlink, writeFile } from 'node:fs/promises';
+import { link, open, readFile, realpath, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RaftStorageError } from '../../core/errors.ts';
 
@@ -72,7 +72,21 @@ async function createLockFile(path: string): Promise<void> {
   await writeFile(temporary, String(process.pid));
   try {
     await link(temporary, path);
+  } catch (error) {
+    // File systems without hard links (FAT and exFAT on a USB drive, some FUSE and SMB mounts)
+    // refuse link(2): create the lock exclusively instead, as before, which leaves only the short
+    // window in which it is empty.
+    if (!withoutHardLinks.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
+    const handle = await open(path, 'wx');
+    try {
+      await handle.writeFile(String(process.pid));
+    } finally {
+      await handle.close();
+    }
   } finally {
     await unlink(temporary).catch(() => undefined);
   }
 }
+
+/** What link(2) answers where the file system has no hard links. */
+const withoutHardLinks = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
