@@ -93,6 +93,7 @@ async function executeStep(world: World, step: ScheduleStep): Promise<void> {
       return startTab(world, tab);
     case 'leave': {
       const before = await bounded(tab.status(), statusTimeoutMs, 'status before leaving').catch(() => null);
+      if (before !== null) noteEdgeLeaderSeenBy(world, tab.name, before);
       if (world.options.witness) {
         const reason = before === null ? 'its configuration is unknown (no status)' : strandingLeaveReason(before.voters, before.id, world.edge?.ids ?? []);
         if (reason !== null) {
@@ -106,8 +107,10 @@ async function executeStep(world: World, step: ScheduleStep): Promise<void> {
       return note(world, tab.name, `left (ids ${tab.nodeIds.join(', ')})`);
     }
     case 'crash':
+      await noteSightingsBeforeLoss(world, tab);
       return tab.crashPage();
     case 'kill':
+      await noteSightingsBeforeLoss(world, tab);
       return note(world, tab.name, `SIGKILL to ${await tab.kill()} processes`);
     case 'freeze':
       return tab.freeze();
@@ -125,6 +128,17 @@ async function executeStep(world: World, step: ScheduleStep): Promise<void> {
     default:
       throw new Error(`unknown step ${String(step satisfies never)}`);
   }
+}
+
+/**
+ * A page about to be closed or killed takes with it the leaders its node saw: with an edge peer,
+ * its sightings of the edge peer leading are read first (the only record of a brief leadership
+ * only that tab saw). Runs without an edge peer keep their timing: nothing is read.
+ */
+async function noteSightingsBeforeLoss(world: World, tab: ChaosTab): Promise<void> {
+  if (world.edge === null) return;
+  const status = await bounded(tab.status(), statusTimeoutMs, 'status before the fault').catch(() => null);
+  if (status !== null) noteEdgeLeaderSeenBy(world, tab.name, status);
 }
 
 async function startInitialTabs(world: World, names: readonly string[]): Promise<void> {
