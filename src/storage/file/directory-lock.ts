@@ -2,7 +2,7 @@
 // and corrupt it. The lock file holds the owner's pid; a lock left by a dead process (SIGKILL, a
 // crash) is taken over, a live owner's is refused with a clear error.
 import { randomUUID } from 'node:crypto';
-import { link, open, readFile, realpath, unlink, writeFile } from 'node:fs/promises';
+import { link, open, readFile, realpath, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RaftStorageError } from '../../core/errors.ts';
 
@@ -45,21 +45,78 @@ export async function acquireDirectoryLock(directory: string): Promise<() => Pro
 }
 
 async function takeLockFile(directory: string, path: string): Promise<() => Promise<void>> {
-  for (let attempt = 0; attempt < 2; attempt += 1) {
+  for (let attempt = 0; attempt < 3; attempt += 1) {
     try {
       await createLockFile(path);
       return () => unlink(path).catch(() => undefined);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const owner = Number((await readFile(path, 'utf8').catch(() => '')).trim());
-      if (Number.isSafeInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
-        // A pid can be reused (after a reboot, in a fresh container): say how to tell, and what to do.
-        throw new RaftStorageError(`FileRaftStorage: ${directory} is in use by process ${owner}; one process per data directory (if process ${owner} is not a raftmesh peer on this directory, the lock is stale: remove ${path})`, { reason: 'inUse' });
-      }
-      await unlink(path).catch(() => undefined); // a dead owner's lock
+      const ownerText = await readFile(path, 'utf8').catch(() => null);
+      if (ownerText === null) continue; // released meanwhile: try again
+      const owner = Number(ownerText.trim());
+      if (Number.isSafeInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) throw inUse(directory, path, owner);
+      // A dead owner's lock (or garbage). Two processes that both found it used to both remove it
+      // and both open the directory (4 of 20 trials when started together): the takeover is
+      // serialised, and a taker that finds the lock changed gives way.
+      if (await takeOver(directory, path, ownerText)) return () => unlink(path).catch(() => undefined);
     }
   }
   throw new RaftStorageError(`FileRaftStorage: could not lock ${directory}`, { reason: 'unknown' });
+}
+
+function inUse(directory: string, path: string, owner: number): RaftStorageError {
+  // A pid can be reused (after a reboot, in a fresh container): say how to tell, and what to do.
+  return new RaftStorageError(`FileRaftStorage: ${directory} is in use by process ${owner}; one process per data directory (if process ${owner} is not a raftmesh peer on this directory, the lock is stale: remove ${path})`, { reason: 'inUse' });
+}
+
+/** How long an empty or unreadable takeover file is taken for one being written, not a crashed taker's. */
+const takeoverWriteMs = 10_000;
+
+/**
+ * Replaces the stale lock whose content was `staleText`, holding `lock.takeover` (an exclusive
+ * create, which every file system offers) while it checks the lock is still that one, removes it
+ * and creates its own. True when this process now holds the lock; false to try again from the
+ * start (a crashed taker's file was cleared). Another live taker, or a lock that changed, means
+ * someone else is taking the directory: inUse.
+ */
+async function takeOver(directory: string, path: string, staleText: string): Promise<boolean> {
+  const takeoverPath = `${path}.takeover`;
+  let handle;
+  try {
+    handle = await open(takeoverPath, 'wx');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    const taker = Number((await readFile(takeoverPath, 'utf8').catch(() => '')).trim());
+    const age = Date.now() - ((await stat(takeoverPath).catch(() => null))?.mtimeMs ?? 0);
+    const takerIsLive = Number.isSafeInteger(taker) && taker > 0 ? isAlive(taker) : age < takeoverWriteMs;
+    if (takerIsLive) throw new RaftStorageError(`FileRaftStorage: ${directory} is being taken over by another process (${takeoverPath}); one process per data directory`, { reason: 'inUse' });
+    await unlink(takeoverPath).catch(() => undefined);
+    return false;
+  }
+  try {
+    try {
+      await handle.writeFile(String(process.pid));
+    } finally {
+      await handle.close();
+    }
+    const current = await readFile(path, 'utf8').catch(() => null);
+    if (current !== null && current !== staleText) {
+      const owner = Number(current.trim());
+      throw inUse(directory, path, Number.isSafeInteger(owner) ? owner : 0);
+    }
+    if (current !== null) await unlink(path);
+    // Exclusive still: a process that never saw the stale lock may create one between the two calls.
+    try {
+      await createLockFile(path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number((await readFile(path, 'utf8').catch(() => '')).trim());
+      throw inUse(directory, path, Number.isSafeInteger(owner) ? owner : 0);
+    }
+    return true;
+  } finally {
+    await unlink(takeoverPath).catch(() => undefined);
+  }
 }
 
 /**

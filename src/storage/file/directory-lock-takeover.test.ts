@@ -1,0 +1,56 @@
+// Taking over a dead owner's lock is serialised by `lock.takeover`: two processes that found the
+// same stale lock used to both remove it and both open the directory (two writers on one journal;
+// 4 of 20 trials when started together). These cases pin the takeover file's rules in one process;
+// the race itself needs two processes started together (run by hand: 0 of 20 since the fix).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FileRaftStorage } from '../../node.ts';
+
+const directories: string[] = [];
+afterEach(() => {
+  for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
+});
+/** A directory whose lock names a process that has exited. */
+function staleDirectory(): string {
+  const directory = mkdtempSync(join(tmpdir(), 'raftmesh-takeover-'));
+  directories.push(directory);
+  const dead = spawnSync(process.execPath, ['-e', '0']).pid as number;
+  writeFileSync(join(directory, 'lock'), String(dead));
+  return directory;
+}
+const deadPid = (): number => spawnSync(process.execPath, ['-e', '0']).pid as number;
+
+describe('taking over a stale data directory lock', () => {
+  it('gives way to a live process that is taking it over, and leaves the stale lock to it', async () => {
+    const directory = staleDirectory();
+    writeFileSync(join(directory, 'lock.takeover'), String(process.ppid));
+    await expect(FileRaftStorage.open(directory, { fsync: false })).rejects.toMatchObject({ reason: 'inUse', message: expect.stringMatching(/being taken over by another process/) });
+    expect(existsSync(join(directory, 'lock.takeover'))).toBe(true);
+  });
+
+  it('gives way to a takeover file being written (empty, fresh), but clears a crashed taker’s (dead pid, or empty and old)', async () => {
+    const writing = staleDirectory();
+    writeFileSync(join(writing, 'lock.takeover'), '');
+    await expect(FileRaftStorage.open(writing, { fsync: false })).rejects.toMatchObject({ reason: 'inUse' });
+
+    for (const [content, ageSeconds] of [[String(deadPid()), 0], ['', 60]] as const) {
+      const directory = staleDirectory();
+      writeFileSync(join(directory, 'lock.takeover'), content);
+      const past = Date.now() / 1000 - ageSeconds;
+      utimesSync(join(directory, 'lock.takeover'), past, past);
+      const storage = await FileRaftStorage.open(directory, { fsync: false });
+      expect(existsSync(join(directory, 'lock.takeover'))).toBe(false);
+      await storage.close();
+    }
+  });
+
+  it('takes a stale lock over when nobody else is, and leaves no takeover file', async () => {
+    const directory = staleDirectory();
+    const storage = await FileRaftStorage.open(directory, { fsync: false });
+    expect(existsSync(join(directory, 'lock.takeover'))).toBe(false);
+    await storage.close();
+  });
+});
