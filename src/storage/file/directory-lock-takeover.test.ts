@@ -47,6 +47,17 @@ describe('taking over a stale data directory lock', () => {
     }
   });
 
+  it('removes the lock drafts of writers that died between writing and linking them, not a live writer’s', async () => {
+    const directory = staleDirectory();
+    const orphan = `lock.${deadPid()}.0b3c7a52-5a0e-4c7e-9d55-3f8f8d1c2e11`;
+    const live = `lock.${process.ppid}.6a1f0e2d-8c4b-4b9a-a1e3-7d2c9b0f4e55`;
+    for (const name of [orphan, live]) writeFileSync(join(directory, name), name.split('.')[1] as string);
+    const storage = await FileRaftStorage.open(directory, { fsync: false });
+    expect(existsSync(join(directory, orphan))).toBe(false);
+    expect(existsSync(join(directory, live))).toBe(true);
+    await storage.close();
+  });
+
   it('takes a stale lock over when nobody else is, and leaves no takeover file', async () => {
     const directory = staleDirectory();
     const storage = await FileRaftStorage.open(directory, { fsync: false });

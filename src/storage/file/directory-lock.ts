@@ -2,8 +2,8 @@
 // and corrupt it. The lock file holds the owner's pid; a lock left by a dead process (SIGKILL, a
 // crash) is taken over, a live owner's is refused with a clear error.
 import { randomUUID } from 'node:crypto';
-import { link, open, readFile, realpath, stat, unlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { link, open, readdir, readFile, realpath, stat, unlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { RaftStorageError } from '../../core/errors.ts';
 
 const lockName = 'lock';
@@ -38,6 +38,7 @@ export async function acquireDirectoryLock(directory: string): Promise<() => Pro
     heldHere.delete(path);
     throw error;
   }
+  await removeOrphanedLockDrafts(path);
   return async () => {
     heldHere.delete(path);
     await release();
@@ -142,6 +143,20 @@ async function createLockFile(path: string): Promise<void> {
     }
   } finally {
     await unlink(temporary).catch(() => undefined);
+  }
+}
+
+/**
+ * Lock drafts (`lock.<pid>.<uuid>`, written then linked into place) left by processes that died
+ * between the two steps: nothing else would ever remove them. Only a dead writer's, once this
+ * process holds the lock; a live one may be about to link its draft (and will fail to).
+ */
+async function removeOrphanedLockDrafts(path: string): Promise<void> {
+  const directory = dirname(path);
+  const draft = new RegExp(`^${basename(path)}\\.(\\d+)\\.[0-9a-f-]{36}$`);
+  for (const name of await readdir(directory).catch(() => [] as string[])) {
+    const writer = draft.exec(name)?.[1];
+    if (writer !== undefined && Number(writer) !== process.pid && !isAlive(Number(writer))) await unlink(join(directory, name)).catch(() => undefined);
   }
 }
 
