@@ -3,7 +3,8 @@
 // cuttable-webrtc.ts, taking "cut" and "connect" lines on stdin from the harness (edge-peer.ts).
 // Signals are not used for this: Node reserves SIGUSR1 for its inspector.
 import { createInterface } from 'node:readline';
-import { exitWithStartFailure, runPeer } from '../../src/edge/run-peer.ts';
+import { exitWithStartFailure } from '../../src/edge/cli-exit.ts';
+import { runPeer } from '../../src/edge/run-peer.ts';
 import { cuttableWebRtc } from './cuttable-webrtc.ts';
 
 const network = cuttableWebRtc(await import('node-datachannel/polyfill'));

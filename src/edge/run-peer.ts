@@ -6,7 +6,6 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ReplicatedStoreOptions } from '../index.ts';
 import { parsePeerArguments } from './cli-arguments.ts';
-export { exitWithStartFailure } from './cli-exit.ts';
 import type { WebRtcImplementation } from './edge-imports.ts';
 import { startEdgePeer, type EdgePeer } from './edge-peer.ts';
 

@@ -24,10 +24,9 @@ const advice: Readonly<Record<StorageFailureReason, string>> = {
   unknown: 'IndexedDB failed',
 };
 
-export function storageFailure(reason: StorageFailureReason, operation: string, cause?: unknown, adapter = 'IndexedDbRaftStorage'): RaftStorageError {
+/** `text`: the adapter's own words where the reason's advice (written for IndexedDB) would mislead. */
+export function storageFailure(reason: StorageFailureReason, operation: string, cause?: unknown, adapter = 'IndexedDbRaftStorage', text = advice[reason]): RaftStorageError {
   const detail = cause instanceof Error && cause.message.length > 0 ? ` (${cause.name}: ${cause.message})` : '';
-  // 'unknown' from the file storage is a file system failure, not IndexedDB's (the cause names it).
-  const text = reason === 'unknown' && adapter !== 'IndexedDbRaftStorage' ? 'the file system refused an operation' : advice[reason];
   return new RaftStorageError(`${adapter} ${operation}: ${text}${detail}`, { cause, reason });
 }
 

@@ -72,7 +72,7 @@ export class VirtualClock implements Clock {
   setTimeout(fn: () => void, ms: number): unknown {
     // Refused here, where the caller's stack points at the mistake, not later inside advance.
     if (typeof fn !== 'function') throw new TypeError(`VirtualClock.setTimeout: the callback must be a function, got ${typeof fn}`);
-    const handle: TimerHandle = Object.freeze({ id: this.nextHandle++ });
+    const handle: TimerHandle = { id: this.nextHandle++ };
     this.live.add(handle);
     const delay = Number.isFinite(ms) ? Math.max(0, ms) : 0;
     this.push({ handle, at: this.current + delay, sequence: this.sequence++, fn });

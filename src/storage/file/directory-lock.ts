@@ -54,8 +54,8 @@ async function takeLockFile(directory: string, path: string): Promise<() => Prom
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const ownerText = await readFile(path, 'utf8').catch(() => null);
       if (ownerText === null) continue; // released meanwhile: try again
-      const owner = Number(ownerText.trim());
-      if (Number.isSafeInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) throw inUse(directory, path, owner);
+      const owner = pidIn(ownerText);
+      if (owner !== null && owner !== process.pid && isAlive(owner)) throw inUse(directory, path, owner);
       // A dead owner's lock (or garbage). Two processes that both found it used to both remove it
       // and both open the directory (4 of 20 trials when started together): the takeover is
       // serialised, and a taker that finds the lock changed gives way.
@@ -65,8 +65,15 @@ async function takeLockFile(directory: string, path: string): Promise<() => Prom
   throw new RaftStorageError(`FileRaftStorage: could not lock ${directory}`, { reason: 'unknown' });
 }
 
-function inUse(directory: string, path: string, owner: number): RaftStorageError {
+/** The pid a lock or takeover file names, or null for anything else (empty, garbage). */
+function pidIn(text: string): number | null {
+  const pid = Number(text.trim());
+  return Number.isSafeInteger(pid) && pid > 0 ? pid : null;
+}
+
+function inUse(directory: string, path: string, pid: number | null): RaftStorageError {
   // A pid can be reused (after a reboot, in a fresh container): say how to tell, and what to do.
+  const owner = pid ?? 0;
   return new RaftStorageError(`FileRaftStorage: ${directory} is in use by process ${owner}; one process per data directory (if process ${owner} is not a raftmesh peer on this directory, the lock is stale: remove ${path})`, { reason: 'inUse' });
 }
 
@@ -87,9 +94,9 @@ async function takeOver(directory: string, path: string, staleText: string): Pro
     handle = await open(takeoverPath, 'wx');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    const taker = Number((await readFile(takeoverPath, 'utf8').catch(() => '')).trim());
+    const taker = pidIn(await readFile(takeoverPath, 'utf8').catch(() => ''));
     const age = Date.now() - ((await stat(takeoverPath).catch(() => null))?.mtimeMs ?? 0);
-    const takerIsLive = Number.isSafeInteger(taker) && taker > 0 ? isAlive(taker) : age < takeoverWriteMs;
+    const takerIsLive = taker !== null ? isAlive(taker) : age < takeoverWriteMs;
     if (takerIsLive) throw new RaftStorageError(`FileRaftStorage: ${directory} is being taken over by another process (${takeoverPath}); one process per data directory`, { reason: 'inUse' });
     await unlink(takeoverPath).catch(() => undefined);
     return false;
@@ -101,18 +108,14 @@ async function takeOver(directory: string, path: string, staleText: string): Pro
       await handle.close();
     }
     const current = await readFile(path, 'utf8').catch(() => null);
-    if (current !== null && current !== staleText) {
-      const owner = Number(current.trim());
-      throw inUse(directory, path, Number.isSafeInteger(owner) ? owner : 0);
-    }
+    if (current !== null && current !== staleText) throw inUse(directory, path, pidIn(current));
     if (current !== null) await unlink(path);
     // Exclusive still: a process that never saw the stale lock may create one between the two calls.
     try {
       await createLockFile(path);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const owner = Number((await readFile(path, 'utf8').catch(() => '')).trim());
-      throw inUse(directory, path, Number.isSafeInteger(owner) ? owner : 0);
+      throw inUse(directory, path, pidIn(await readFile(path, 'utf8').catch(() => '')));
     }
     return true;
   } finally {

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { codecLimits } from '../../codec/limits.ts';
 import { decodeSnapshotMeta, encodeSnapshotMeta } from '../../codec/records.ts';
-import { RaftStorageError, type StorageFailureReason } from '../../core/errors.ts';
+import type { RaftStorageError, StorageFailureReason } from '../../core/errors.ts';
 import type { LogEntry, NodeId, SnapshotMeta, StoredSnapshot } from '../../core/types.ts';
 import { InMemoryRaftStorage } from '../in-memory-storage.ts';
 import { mapIndexedDbError, storageFailure } from '../storage-failure.ts';
@@ -52,10 +52,11 @@ const adviceByCode: Readonly<Record<string, string>> = {
 
 export function fileFailure(error: unknown, operation: string): RaftStorageError {
   const code = (error as NodeJS.ErrnoException | null)?.code;
-  if (code !== undefined && adviceByCode[code] !== undefined) return new RaftStorageError(`FileRaftStorage ${operation}: ${adviceByCode[code]} (${(error as Error).message})`, { cause: error, reason: reasonsByCode[code] ?? 'unknown' });
-  if (code !== undefined && reasonsByCode[code] !== undefined) return storageFailure(reasonsByCode[code], operation, error, 'FileRaftStorage');
+  const reason = code === undefined ? undefined : reasonsByCode[code];
+  if (code !== undefined && reason !== undefined) return storageFailure(reason, operation, error, 'FileRaftStorage', adviceByCode[code]);
   const mapped = mapIndexedDbError(error, operation);
-  return mapped.reason === 'unknown' ? storageFailure('unknown', operation, error, 'FileRaftStorage') : mapped;
+  // 'unknown' here is the file system's failure, not IndexedDB's (the cause names it).
+  return mapped.reason === 'unknown' ? storageFailure('unknown', operation, error, 'FileRaftStorage', 'the file system refused an operation') : mapped;
 }
 
 export class FileRaftStorage implements RaftStorage {
