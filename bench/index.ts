@@ -8,7 +8,13 @@ import { leaderDedupCacheCost } from './leader-dedup-cache.ts';
 import { machineCosts } from './machine-costs.ts';
 import { formatNumber } from './statistics.ts';
 
+const sections = ['core', 'dedup', 'forwards', 'codec', 'snapshot', 'reads', 'machine'] as const;
 const only = process.argv[2];
+// A mistyped section used to print the header and nothing else, which reads like a broken run.
+if (process.argv.length > 3 || (only !== undefined && !(sections as readonly string[]).includes(only))) {
+  console.error(`usage: npm run bench [-- ${sections.join('|')}] (one section, or none for all); got ${JSON.stringify(process.argv.slice(2).join(' '))}`);
+  process.exit(2);
+}
 
 console.log(`raftmesh benchmarks — ${os.cpus()[0]?.model ?? 'unknown CPU'} x${os.cpus().length}, Node ${process.version}, ${new Date().toISOString()}`);
 

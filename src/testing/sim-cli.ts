@@ -4,38 +4,64 @@
 // failure prints its seed and the exact command that replays it. --digest also prints, per seed, a
 // fingerprint of everything the run did (simulation-digest.ts): a refactoring that must not change
 // behaviour gives the same digests.
+import { parseArgs } from 'node:util';
 import { runExactlyOnceSimulation } from './exactly-once-simulation.ts';
 import { defaultSimulationDurationMs, replayCommand, runSimulation } from './simulation.ts';
 import { observeForDigest, SimulationDigest } from './simulation-digest.ts';
 import { describeSnapshotConditions, drawSnapshotConditions } from './snapshot-conditions.ts';
 
-function option(name: string): string | undefined {
-  const position = process.argv.indexOf(`--${name}`);
-  return position === -1 ? undefined : process.argv[position + 1];
+const usage =
+  'usage: npm run sim -- [--seeds N] [--first S] | [--seed S], [--nodes N] [--workload faults|kv] [--duration MS] [--removals] [--max-snapshot-bytes B] [--digest]';
+
+/** A mistyped flag used to be ignored, so a run of the defaults passed for the run asked for. */
+function refuse(message: string): never {
+  console.error(`npm run sim: ${message}\n${usage}`);
+  process.exit(2);
 }
 
-function integer(name: string, fallback: number): number {
-  const raw = option(name);
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < 0) {
-    console.error(`--${name} must be a non-negative integer, got ${raw}`);
-    process.exit(2);
+const flags = {
+  seeds: { type: 'string' },
+  first: { type: 'string' },
+  seed: { type: 'string' },
+  nodes: { type: 'string' },
+  duration: { type: 'string' },
+  workload: { type: 'string' },
+  removals: { type: 'boolean' },
+  'max-snapshot-bytes': { type: 'string' },
+  digest: { type: 'boolean' },
+} as const;
+function parseCommandLine() {
+  try {
+    return parseArgs({ options: flags, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    return refuse(error instanceof Error ? error.message : String(error));
   }
+}
+const values = parseCommandLine();
+
+function integer(name: keyof typeof flags, fallback: number, least = 0): number {
+  const raw = values[name];
+  if (raw === undefined || typeof raw === 'boolean') return fallback;
+  const value = /^[0-9]+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < least) refuse(`--${name} must be an integer >= ${least}, got ${JSON.stringify(raw)}`);
   return value;
 }
 
-const nodes = integer('nodes', 3);
-const single = option('seed');
-const seeds = single === undefined ? Array.from({ length: integer('seeds', 100) }, (_, position) => integer('first', 1) + position) : [integer('seed', 1)];
-const durationMs = integer('duration', defaultSimulationDurationMs);
+const nodes = integer('nodes', 3, 1);
 // --workload kv: retrying clients over the key-value state machine (linearizability, exactly-once).
-const workload = option('workload') ?? 'faults';
+const workload = values.workload ?? 'faults';
+if (workload !== 'faults' && workload !== 'kv') refuse(`--workload is faults or kv, got ${JSON.stringify(workload)}`);
+if (values.seed !== undefined && (values.seeds !== undefined || values.first !== undefined)) refuse('--seed runs one seed: give it, or --seeds and --first, not both');
+for (const faultsOnly of ['duration', 'removals', 'max-snapshot-bytes'] as const) {
+  if (workload === 'kv' && values[faultsOnly] !== undefined) refuse(`--${faultsOnly} applies to the faults workload, not --workload kv`);
+}
+const seeds = values.seed === undefined ? Array.from({ length: integer('seeds', 100, 1) }, (_, position) => integer('first', 1) + position) : [integer('seed', 1)];
+const durationMs = integer('duration', defaultSimulationDurationMs);
 // --removals: membership changes sometimes remove members entirely, and later ones take them back.
-const removals = process.argv.includes('--removals');
+const removals = values.removals === true;
 // --max-snapshot-bytes 20: header-only snapshots, as before they grew (the seed picks otherwise).
-const maxSnapshotBytes = option('max-snapshot-bytes') === undefined ? undefined : integer('max-snapshot-bytes', 20);
-const digesting = process.argv.includes('--digest');
+const maxSnapshotBytes = values['max-snapshot-bytes'] === undefined ? undefined : integer('max-snapshot-bytes', 20);
+const digesting = values.digest === true;
 let failures = 0;
 const installed = { count: 0, bytes: 0 };
 let pauses = 0;
