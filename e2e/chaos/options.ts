@@ -9,7 +9,21 @@ export interface ChaosOptions {
 
 const bounds = { seconds: [5, 3_600], nodes: [3, 5] } as const;
 
+export const chaosUsage = 'usage: npm run chaos -- [--seed S] [--seconds N (5..3600, default 120)] [--nodes 3|4|5] [--compact-every N (0: never; default 500)]';
+const names = ['seed', 'seconds', 'nodes', 'compact-every'];
+
+/** Every argument is `--name value` or `--name=value` of a known name: a typo used to run the defaults. */
+function checkNames(argv: readonly string[]): void {
+  for (let position = 0; position < argv.length; position += 1) {
+    const argument = argv[position] ?? '';
+    const name = /^--([a-z-]+)(=|$)/.exec(argument);
+    if (name === null || !names.includes(name[1] ?? '')) throw new RangeError(`unknown argument ${JSON.stringify(argument)}`);
+    if (name[2] === '') position += 1; // its value follows
+  }
+}
+
 export function parseOptions(argv: readonly string[]): ChaosOptions {
+  checkNames(argv);
   const value = (name: string): string | undefined => {
     const position = argv.indexOf(`--${name}`);
     const inline = argv.find((argument) => argument.startsWith(`--${name}=`));

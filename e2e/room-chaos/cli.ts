@@ -50,7 +50,13 @@ function parseArguments(argv: readonly string[]): Arguments {
 }
 
 async function main(): Promise<number> {
-  const args = parseArguments(process.argv.slice(2));
+  let args: Arguments;
+  try {
+    args = parseArguments(process.argv.slice(2));
+  } catch (error) {
+    console.error(`npm run chaos:rooms: ${error instanceof Error ? error.message : String(error)}`); // the message ends with the usage
+    return 2;
+  }
   const server = await createServer({ configFile: 'vite.config.ts', logLevel: 'error', server: { host: '127.0.0.1', port: 0, hmr: false, watch: null } });
   await server.listen();
   const address = server.httpServer?.address() as AddressInfo | null | undefined;
