@@ -13,7 +13,7 @@ import { benchServing, startBenchCluster } from './browser/cluster.ts';
 import { mergeBuckets, sampleCommits, settled, wallClockMs } from './browser/driving.ts';
 import { measureFailover } from './browser/failover-phase.ts';
 import { measureMemory } from './browser/memory-phase.ts';
-import { benchSizes } from './browser/options.ts';
+import { benchSizes, benchUsage } from './browser/options.ts';
 import { measureLightLoadLatency, measureRawLimits, measureSaturation } from './browser/phases.ts';
 import { formatTable, rows, type BenchResults } from './browser/report.ts';
 import { measureHeartbeatsDuringSnapshot } from './browser/snapshot-phase.ts';
@@ -24,7 +24,16 @@ if (outside.length > 0) {
   process.exit(1);
 }
 
-const sizes = benchSizes(process.argv);
+function sizesOrExit(): ReturnType<typeof benchSizes> {
+  try {
+    return benchSizes(process.argv.slice(2));
+  } catch (error) {
+    console.error(`npm run bench:browser: ${error instanceof Error ? error.message : String(error)}\n${benchUsage}`);
+    return process.exit(2);
+  }
+}
+
+const sizes = sizesOrExit();
 const resultsDirectory = path.join(import.meta.dirname, 'results');
 fs.mkdirSync(resultsDirectory, { recursive: true });
 // The tiny run (npm test) overwrites one file set; full runs keep theirs, named by time.

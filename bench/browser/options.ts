@@ -23,15 +23,25 @@ export interface BenchSizes {
   readonly profile: boolean;
 }
 
-function numberArgument(name: string): number | undefined {
-  const flag = process.argv.find((argument) => argument.startsWith(`--${name}=`));
+export const benchUsage = 'usage: npm run bench:browser -- [--tiny] [--profile] [--dev-server] [--failover-trials=N] [--memory-commits=N] [--in-flight=N]';
+const switches = ['--tiny', '--profile', '--dev-server'];
+const numbers = ['failover-trials', 'memory-commits', 'in-flight'];
+
+function numberArgument(argv: readonly string[], name: string): number | undefined {
+  const flag = argv.find((argument) => argument.startsWith(`--${name}=`));
   if (flag === undefined) return undefined;
-  const value = Number(flag.slice(name.length + 3));
-  if (!Number.isSafeInteger(value) || value <= 0) throw new RangeError(`--${name} needs a positive integer`);
+  const text = flag.slice(name.length + 3);
+  const value = /^[0-9]+$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value <= 0) throw new RangeError(`--${name} needs a positive integer, got ${JSON.stringify(text)}`);
   return value;
 }
 
+/** `argv` without node and the script. A mistyped flag used to start a full five-minute run on the defaults. */
 export function benchSizes(argv: readonly string[]): BenchSizes {
+  for (const argument of argv) {
+    const known = switches.includes(argument) || numbers.some((name) => argument.startsWith(`--${name}=`));
+    if (!known) throw new RangeError(`unknown argument ${JSON.stringify(argument)}`);
+  }
   const tiny = argv.includes('--tiny');
   const mebibyte = 1024 * 1024;
   const sizes: BenchSizes = tiny
@@ -39,9 +49,9 @@ export function benchSizes(argv: readonly string[]): BenchSizes {
     : { tiny, indexedDbEntries: 200_000, indexedDbBatch: 1_024, pings: 1_000, channelBytes: 32 * mebibyte, latencyCommits: 2_000, saturationInFlightPerPage: 256, saturationWarmUpMs: 3_000, saturationMs: 20_000, snapshotBytes: 4 * mebibyte, snapshotTrials: 5, heartbeatBaselineMs: 3_000, failoverTrials: 20, memoryCommits: 1_000_000, memorySamples: 10, compactEvery: 10_000, profile: true };
   return {
     ...sizes,
-    failoverTrials: numberArgument('failover-trials') ?? sizes.failoverTrials,
-    memoryCommits: numberArgument('memory-commits') ?? sizes.memoryCommits,
-    saturationInFlightPerPage: numberArgument('in-flight') ?? sizes.saturationInFlightPerPage,
+    failoverTrials: numberArgument(argv, 'failover-trials') ?? sizes.failoverTrials,
+    memoryCommits: numberArgument(argv, 'memory-commits') ?? sizes.memoryCommits,
+    saturationInFlightPerPage: numberArgument(argv, 'in-flight') ?? sizes.saturationInFlightPerPage,
     profile: argv.includes('--profile') || sizes.profile,
   };
 }

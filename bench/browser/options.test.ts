@@ -1,0 +1,23 @@
+// The browser benchmark's arguments: a mistyped flag is refused before any browser starts (it
+// used to start a full five-minute run on the defaults).
+import { describe, expect, it } from 'vitest';
+import { benchSizes } from './options.ts';
+
+describe('npm run bench:browser arguments', () => {
+  it('takes its switches and sizes', () => {
+    const sizes = benchSizes(['--tiny', '--in-flight=64', '--failover-trials=3', '--memory-commits=500', '--dev-server']);
+    expect([sizes.tiny, sizes.saturationInFlightPerPage, sizes.failoverTrials, sizes.memoryCommits]).toEqual([true, 64, 3, 500]);
+    expect(benchSizes([]).tiny).toBe(false);
+  });
+
+  it.each([
+    [['--inflight=64'], 'unknown argument "--inflight=64"'],
+    [['--tiny', 'extra'], 'unknown argument "extra"'],
+    [['--in-flight', '64'], 'unknown argument "--in-flight"'],
+    [['--in-flight=abc'], '--in-flight needs a positive integer, got "abc"'],
+    [['--failover-trials=0'], '--failover-trials needs a positive integer, got "0"'],
+    [['--memory-commits=1e6'], '--memory-commits needs a positive integer, got "1e6"'],
+  ])('refuses %j', (argv, message) => {
+    expect(() => benchSizes(argv)).toThrow(message);
+  });
+});
