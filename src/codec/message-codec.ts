@@ -1,7 +1,7 @@
 // The versioned wire format of every RaftMessage: [version][type][fields]. decodeMessage never
 // throws: a frame that fails any bound comes back as a DecodeFailure for the driver to count.
 import type { ForwardOutcome, RaftMessage, RaftMessageType } from '../core/messages.ts';
-import type { VoteDenialReason } from '../core/types.ts';
+import type { NodeId, VoteDenialReason } from '../core/types.ts';
 import { ByteReader, type DecodeResult } from './byte-reader.ts';
 import { ByteWriter } from './byte-writer.ts';
 import { codecLimits, codecVersion } from './limits.ts';
@@ -47,8 +47,9 @@ export function encodeMessage(message: RaftMessage): Uint8Array {
       break;
     case 'requestVoteResponse':
       writer.varint(message.term);
-      writer.byte((message.preVote ? 1 : 0) | (message.granted ? 2 : 0));
+      writer.byte((message.preVote ? 1 : 0) | (message.granted ? 2 : 0) | (message.leader === undefined ? 0 : 4));
       writer.byte(denialReasons.indexOf(message.denialReason));
+      if (message.leader !== undefined) writer.text(message.leader);
       break;
     case 'appendEntries':
       writer.varint(message.term);
@@ -128,11 +129,12 @@ function decodeBody(reader: ByteReader, code: number): RaftMessage | null {
     }
     case 2: {
       const term = reader.varint('term');
-      const bits = flags(reader, 'requestVoteResponse flags', 3);
+      const bits = flags(reader, 'requestVoteResponse flags', 7);
       const reasonCode = reader.byte();
       const denialReason = denialReasons[reasonCode];
       if (denialReason === undefined) reader.fail('invalidField', 'unknown denial reason');
-      return { type: 'requestVoteResponse', term, preVote: (bits & 1) !== 0, granted: (bits & 2) !== 0, denialReason: denialReason ?? null };
+      const response = { type: 'requestVoteResponse', term, preVote: (bits & 1) !== 0, granted: (bits & 2) !== 0, denialReason: denialReason ?? null } as const;
+      return (bits & 4) === 0 ? response : { ...response, leader: reader.id('leader') as NodeId };
     }
     case 3:
       return decodeAppendEntries(reader);

@@ -98,7 +98,8 @@ describe('SPEC Roles, terms and elections: leaderAlive on real votes', () => {
     const lastLogIndex = (await cluster.storage(name).entries()).at(-1)!.index + 10;
     voterForger.send(target.id, encodeMessage({ type: 'requestVote', term: term + 1, lastLogIndex, lastLogTerm: term, preVote: false, transfer: false }));
     await cluster.clock.advance(5);
-    expect(answers).toEqual([{ type: 'requestVoteResponse', term, preVote: false, granted: false, denialReason: 'leaderAlive' }]);
+    // The denial names the leader the target follows (elections.ts, followVouchedLeader).
+    expect(answers).toEqual([{ type: 'requestVoteResponse', term, preVote: false, granted: false, denialReason: 'leaderAlive', leader: leader.id }]);
     expect(cluster.trace).toContainEqual(expect.objectContaining({ type: 'voteDenied', node: name, to: d, preVote: false, reason: 'leaderAlive' }));
     expect(target.term.value).toBe(term);
     await cluster.clock.advance(500);

@@ -3,7 +3,7 @@
 import { emitTrace, refuse, sendAfterPersist } from './core-output.ts';
 import type { CoreState } from './core-state.ts';
 import { resetElectionTimer } from './core-time.ts';
-import { setTerm } from './log-writes.ts';
+import { pinLeader, setTerm } from './log-writes.ts';
 import { isVoter } from './membership-state.ts';
 import type { RequestVote, RequestVoteResponse, TimeoutNow } from './messages.ts';
 import { hasQuorum, quorumImpossible } from './quorum.ts';
@@ -21,7 +21,8 @@ export interface ElectionsHost {
 export function handleRequestVote(core: CoreState<ElectionsHost>, from: NodeId, request: RequestVote): void {
   const deny = (reason: VoteDenialReason): void => {
     emitTrace(core, { type: 'voteDenied', to: from, preVote: request.preVote, reason });
-    sendAfterPersist(core, from, { type: 'requestVoteResponse', term: core.currentTerm, preVote: request.preVote, granted: false, denialReason: reason });
+    const leader = leaderOfCurrentTerm(core);
+    sendAfterPersist(core, from, { type: 'requestVoteResponse', term: core.currentTerm, preVote: request.preVote, granted: false, denialReason: reason, ...(leader === null ? {} : { leader }) });
   };
   // Only voters of our configuration may campaign: a stranger cannot inflate our term.
   if (!isVoter(core, from)) {
@@ -46,7 +47,34 @@ export function handleRequestVote(core: CoreState<ElectionsHost>, from: NodeId, 
   sendAfterPersist(core, from, { type: 'requestVoteResponse', term: request.term, preVote: request.preVote, granted: true, denialReason: null });
 }
 
+/** The leader this node follows (or is) in its current term, as pinned: null when it knows none. */
+function leaderOfCurrentTerm(core: CoreState<ElectionsHost>): NodeId | null {
+  const pinned = core.pinnedLeader;
+  return core.leaderId !== null && pinned !== null && pinned.term === core.currentTerm && pinned.leaderId === core.leaderId ? core.leaderId : null;
+}
+
+/**
+ * A voter of this node's configuration denied its (pre-)vote and named the leader it follows in
+ * its term, no older than ours: pin that leader for that term, as if its first frame had come. A node away while a learner was promoted, and that learner then led, refused every
+ * frame of the leader its configuration does not list (senderNotVoter) and never caught up, the
+ * voters it knows denying it an election (leaderAlive): a voter short for good, and a cluster
+ * stuck once it needed that vote (a 5-node simulation seed). The leader pinned for the current
+ * term is accepted whatever the configuration says (acceptLeaderFrame), and its log brings the
+ * configuration that admitted it. Trusting a voter's word about its own term's leader is the
+ * trust SPEC already gives voters: only a voter that lies in well-formed ways can mislead it.
+ */
+function followVouchedLeader(core: CoreState<ElectionsHost>, from: NodeId, response: RequestVoteResponse): boolean {
+  const leader = response.leader;
+  if (leader === undefined || response.granted) return false;
+  if (!isVoter(core, from) || leader === core.id || response.term < core.currentTerm) return false;
+  if (core.pinnedLeader !== null && core.pinnedLeader.term >= response.term) return false;
+  core.host.becomeFollower(response.term, null, response.term > core.currentTerm ? 'higherTermObserved' : 'electionLost');
+  pinLeader(core, leader);
+  return true;
+}
+
 export function handleVoteResponse(core: CoreState<ElectionsHost>, from: NodeId, response: RequestVoteResponse): void {
+  if (followVouchedLeader(core, from, response)) return;
   if (response.preVote) {
     if (!response.granted && core.host.stepDownOnHigherTerm(response.term)) return;
     if (!core.preCandidate || !isVoter(core, from)) return;

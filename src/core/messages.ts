@@ -1,6 +1,6 @@
 // The wire messages exchanged between peers. No message names its own sender: the transport's
 // `from` is the only identity (SPEC "Untrusted peers"). The codec encodes exactly these shapes.
-import type { DedupKey, LogEntry, SnapshotMeta, VoteDenialReason } from './types.ts';
+import type { DedupKey, LogEntry, NodeId, SnapshotMeta, VoteDenialReason } from './types.ts';
 
 export interface RequestVote {
   readonly type: 'requestVote';
@@ -17,6 +17,12 @@ export interface RequestVoteResponse {
   readonly preVote: boolean;
   readonly granted: boolean;
   readonly denialReason: VoteDenialReason | null;
+  /**
+   * With a denial: the leader the responder follows in its term (`term`), if it knows one. A node whose
+   * configuration does not list that leader (it was away while the leader was promoted) takes
+   * it on the word of a voter it knows (elections.ts, followVouchedLeader).
+   */
+  readonly leader?: NodeId;
 }
 
 export interface AppendEntries {

@@ -1,0 +1,63 @@
+// A node takes a leader its configuration does not list when a voter it knows names that leader
+// for its term in a vote denial (elections.ts, followVouchedLeader), and only then: not on the
+// word of a learner, not for a term older than its own, not over a leader already pinned.
+import { describe, expect, it } from 'vitest';
+import { resolveRaftConfig } from './config.ts';
+import type { RaftMessage } from './messages.ts';
+import { RaftCore } from './raft-core.ts';
+import { nodeId, type LogEntry, type NodeId } from './types.ts';
+
+const [a, b, c, d] = ['a', 'b', 'c', 'd'].map((name) => nodeId(name)) as [NodeId, NodeId, NodeId, NodeId];
+const entry = (index: number, term: number): LogEntry => ({ index, term, command: new Uint8Array(0), isNoOp: true });
+
+/** c: a voter of {a, b, c} with d a learner, at term 3, following no one. */
+function voterThatMissedAPromotion(leaderPin: { term: number; leaderId: NodeId } | null = null): RaftCore {
+  return new RaftCore({ id: c, config: resolveRaftConfig({}), random: () => 0.5, now: 0, bootstrap: { voters: [a, b, c], learners: [d] }, hardState: { term: 3, votedFor: null }, leaderPin, snapshotMeta: null, entries: [entry(1, 1), entry(2, 3)] });
+}
+
+const denial = (term: number, leader: NodeId): RaftMessage => ({ type: 'requestVoteResponse', term, preVote: true, granted: false, denialReason: 'leaderAlive', leader });
+const heartbeat = (term: number): RaftMessage => ({ type: 'appendEntries', term, prevLogIndex: 2, prevLogTerm: 3, entries: [], leaderCommit: 2, readRound: 0 });
+
+/** Whether c takes d's heartbeat of `term` (it answers it) rather than refusing it. */
+function takesHeartbeatFromD(core: RaftCore, term: number): boolean {
+  core.takeReady();
+  core.receive(10, d, heartbeat(term));
+  const ready = core.takeReady();
+  return core.leader === d && [...(ready?.messages ?? []), ...(ready?.messagesAfterPersist ?? [])].some((outbound) => outbound.to === d && outbound.message.type === 'appendEntriesResponse');
+}
+
+describe('a leader vouched for by a voter', () => {
+  it('without a vouch, the frames of a leader the configuration does not list are refused', () => {
+    expect(takesHeartbeatFromD(voterThatMissedAPromotion(), 5)).toBe(false);
+  });
+
+  it('named by a voter for a later term: c moves to that term, pins the leader (persisted) and follows it', () => {
+    const core = voterThatMissedAPromotion();
+    core.receive(5, b, denial(5, d));
+    const ready = core.takeReady();
+    expect(core.term).toBe(5);
+    expect(ready?.leaderForTerm).toEqual({ term: 5, leaderId: d });
+    expect(ready?.hardState).toEqual({ term: 5, votedFor: null });
+    expect(takesHeartbeatFromD(core, 5)).toBe(true);
+  });
+
+  it('named by a learner (not a voter of c configuration): ignored', () => {
+    const core = new RaftCore({ id: c, config: resolveRaftConfig({}), random: () => 0.5, now: 0, bootstrap: { voters: [a, b, c], learners: [d, nodeId('e')] }, hardState: { term: 3, votedFor: null }, leaderPin: null, snapshotMeta: null, entries: [entry(1, 1), entry(2, 3)] });
+    core.receive(5, nodeId('e'), denial(5, d));
+    expect(core.takeReady()?.leaderForTerm ?? null).toBeNull();
+    expect(takesHeartbeatFromD(core, 5)).toBe(false);
+  });
+
+  it('for a term older than c own: ignored', () => {
+    const core = voterThatMissedAPromotion();
+    core.receive(5, b, denial(2, d));
+    expect(core.term).toBe(3);
+    expect(takesHeartbeatFromD(core, 3)).toBe(false);
+  });
+
+  it('for a term whose leader c already pinned: the pin stands', () => {
+    const core = voterThatMissedAPromotion({ term: 3, leaderId: a });
+    core.receive(5, b, denial(3, d));
+    expect(takesHeartbeatFromD(core, 3)).toBe(false);
+  });
+});
