@@ -13,7 +13,7 @@
 //
 // The live state is mirrored in memory (an InMemoryRaftStorage), so reads never touch the disk;
 // the mirror changes only after the record is durable. Calls run one at a time, in call order.
-import { open, readFile, stat, truncate, type FileHandle } from 'node:fs/promises';
+import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { codecLimits } from '../../codec/limits.ts';
@@ -28,6 +28,7 @@ import type { RaftStorage, StorageBatch } from '../raft-storage.ts';
 import { replaceFile, syncDirectory } from './atomic-file.ts';
 import { acquireDirectoryLock } from './directory-lock.ts';
 import { frameRecord, type JournalRecord } from './journal-record.ts';
+import { defaultJournalChunkBytes, JournalReader } from './journal-reader.ts';
 import { scanJournal } from './journal-scan.ts';
 import { decodeSnapshotFile, encodeSnapshotFile } from './snapshot-file.ts';
 
@@ -36,6 +37,19 @@ export interface FileStorageOptions {
   readonly fsync?: boolean;
   /** Rewrite the journal once it exceeds this many bytes and is mostly discarded. Default 64 MiB. */
   readonly compactAfterBytes?: number;
+}
+
+/**
+ * Options for this library's own tests, not the public API (`raftmesh/node` exports only
+ * FileStorageOptions): a tiny chunk makes records straddle chunk boundaries.
+ */
+export interface InternalFileStorageOptions extends FileStorageOptions {
+  /** Bytes the journal is read in at open. Default defaultJournalChunkBytes (4 MiB). */
+  readonly journalChunkBytes?: number;
+}
+
+function journalChunkBytesOf(options: FileStorageOptions): number {
+  return (options as InternalFileStorageOptions).journalChunkBytes ?? defaultJournalChunkBytes;
 }
 
 const journalName = 'journal';
@@ -97,20 +111,24 @@ export class FileRaftStorage implements RaftStorage {
         bounds = { ...bounds, snapshotIndex: snapshot.meta.lastIncludedIndex };
       }
       const path = join(directory, journalName);
-      const bytes = await readFile(path).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? new Uint8Array(0) : Promise.reject(error)));
-      const scanned = scanJournal(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), path);
-      if (scanned.validBytes < bytes.length) {
+      // Read and appended through one handle ('a+': reads at a position, writes at the end).
+      const journal = await open(path, 'a+');
+      try {
+        const storage = new FileRaftStorage(directory, journal, 0, mirror, bounds, options, unlock);
+        const reader = await JournalReader.open(journal, journalChunkBytesOf(options));
+        const validBytes = await scanJournal(reader, path, (record) => storage.replay(record, path));
         // A torn tail: the call that wrote it never resolved. Cut it so appends follow valid data.
-        await truncate(path, scanned.validBytes);
+        if (validBytes < reader.size) await journal.truncate(validBytes);
+        storage.journalBytes = validBytes;
+        if (options.fsync !== false) {
+          await journal.sync();
+          await syncDirectory(directory);
+        }
+        return storage;
+      } catch (error) {
+        await journal.close().catch(() => undefined);
+        throw error;
       }
-      const journal = await open(path, 'a');
-      if (options.fsync !== false) {
-        await journal.sync();
-        await syncDirectory(directory);
-      }
-      const storage = new FileRaftStorage(directory, journal, scanned.validBytes, mirror, bounds, options, unlock);
-      for (const record of scanned.records) await storage.replay(record, path);
-      return storage;
     } catch (error) {
       await unlock();
       throw fileFailure(error, 'open');
@@ -118,8 +136,8 @@ export class FileRaftStorage implements RaftStorage {
   }
 
   private async replay(decoded: JournalRecord, path: string): Promise<void> {
-    // Decoded commands are views into the whole journal file: copy them, so the mirror does not
-    // keep the file's buffer alive after the entries it holds are discarded.
+    // Decoded commands are views into the journal reader's buffer, which its next read overwrites
+    // (or, for a record larger than a chunk, a buffer the mirror must not keep alive): copy them.
     const record: JournalRecord = decoded.kind === 'discard' ? decoded : { ...decoded, entries: decoded.entries.map((entry) => ({ ...entry, command: entry.command.slice() })) };
     try {
       const next = this.nextBounds(record);

@@ -5,46 +5,52 @@
 // - a record that fails its checksum or decoding with a VALID record after it is damage in the
 //   middle of acknowledged data: the journal is refused with a clear error, because silently
 //   skipping it would lose acknowledged entries or resurrect truncated ones.
+// The journal is read a chunk at a time (journal-reader.ts), so its size is not bounded by what
+// one read may return; the rules above do not depend on where the chunks fall.
 import { storageFailure } from '../storage-failure.ts';
 import { checksumMatches, decodeRecord, frameHeaderBytes, maxRecordBytes, type JournalRecord } from './journal-record.ts';
-
-export interface ScannedJournal {
-  readonly records: readonly JournalRecord[];
-  /** Bytes of whole, valid records from the start; anything after them is a torn tail. */
-  readonly validBytes: number;
-}
+import type { JournalReader } from './journal-reader.ts';
 
 type Frame = { readonly type: 'valid'; readonly record: JournalRecord; readonly end: number } | { readonly type: 'damaged'; readonly end: number; readonly detail: string } | { readonly type: 'pastEnd' };
 
-function readFrame(bytes: Uint8Array, offset: number): Frame {
-  if (offset + frameHeaderBytes > bytes.length) return { type: 'pastEnd' };
-  const view = new DataView(bytes.buffer, bytes.byteOffset + offset, frameHeaderBytes);
+async function readFrame(reader: JournalReader, offset: number): Promise<Frame> {
+  if (offset + frameHeaderBytes > reader.size) return { type: 'pastEnd' };
+  const header = await reader.bytes(offset, frameHeaderBytes);
+  const view = new DataView(header.buffer, header.byteOffset, frameHeaderBytes);
   const length = view.getUint32(0, true);
   const checksum = view.getUint32(4, true);
   const end = offset + frameHeaderBytes + length;
-  if (length > maxRecordBytes) return { type: 'damaged', end: bytes.length, detail: `declares ${length} bytes` };
-  if (end > bytes.length) return { type: 'pastEnd' };
-  const payload = bytes.subarray(offset + frameHeaderBytes, end);
-  if (!checksumMatches(payload, checksum)) return { type: 'damaged', end, detail: 'checksum mismatch' };
+  if (length > maxRecordBytes) return { type: 'damaged', end: reader.size, detail: `declares ${length} bytes` };
+  if (end > reader.size) return { type: 'pastEnd' };
+  // A record larger than a chunk is checksummed a chunk at a time before its bytes are gathered
+  // whole: a damaged length may declare gigabytes, and only a record that checks is worth them.
+  const whole = length > reader.chunkBytes;
+  if (whole && (await reader.checksum(offset + frameHeaderBytes, length)) !== checksum) return { type: 'damaged', end, detail: 'checksum mismatch' };
+  const payload = await reader.bytes(offset + frameHeaderBytes, length);
+  if (!whole && !checksumMatches(payload, checksum)) return { type: 'damaged', end, detail: 'checksum mismatch' };
   const decoded = decodeRecord(payload);
   if (!decoded.ok) return { type: 'damaged', end, detail: `${decoded.reason}${decoded.detail ? `: ${decoded.detail}` : ''}` };
   return { type: 'valid', record: decoded.value, end };
 }
 
-export function scanJournal(bytes: Uint8Array, path: string): ScannedJournal {
-  const records: JournalRecord[] = [];
+/**
+ * Hands each valid record to `onRecord` in order (its commands are views into the reader's
+ * buffer, good only until `onRecord` resolves: copy what is kept) and returns the bytes of whole,
+ * valid records from the start; anything after them is a torn tail.
+ */
+export async function scanJournal(reader: JournalReader, path: string, onRecord: (record: JournalRecord) => Promise<void>): Promise<number> {
   let offset = 0;
   for (;;) {
-    if (offset === bytes.length) return { records, validBytes: offset };
-    const frame = readFrame(bytes, offset);
-    if (frame.type === 'pastEnd') return { records, validBytes: offset };
+    if (offset === reader.size) return offset;
+    const frame = await readFrame(reader, offset);
+    if (frame.type === 'pastEnd') return offset;
     if (frame.type === 'damaged') {
-      if (frame.end < bytes.length && readFrame(bytes, frame.end).type === 'valid') {
+      if (frame.end < reader.size && (await readFrame(reader, frame.end)).type === 'valid') {
         throw storageFailure('corruptRecord', `opening ${path}`, new Error(`the record at byte ${offset} is damaged (${frame.detail}) and valid records follow it: refusing to skip acknowledged data`), 'FileRaftStorage');
       }
-      return { records, validBytes: offset };
+      return offset;
     }
-    records.push(frame.record);
+    await onRecord(frame.record);
     offset = frame.end;
   }
 }
