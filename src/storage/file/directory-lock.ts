@@ -1,21 +1,14 @@
 // One process per data directory: two writers appending to one journal would interleave records
-// and corrupt it. The lock file holds the owner's pid; a lock left by a dead process (SIGKILL, a
-// crash) is taken over, a live owner's is refused with a clear error.
+// and corrupt it. The lock file names the owner (its pid and, on Linux, its boot and start time:
+// process-identity.ts); a lock left by a dead process (SIGKILL, a crash, a reboot) is taken over,
+// a live owner's is refused with a clear error.
 import { randomUUID } from 'node:crypto';
 import { link, open, readdir, readFile, realpath, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { RaftStorageError } from '../../core/errors.ts';
+import { identityText, isRunning, ownIdentity, parseIdentity, pidIsAlive } from './process-identity.ts';
 
 const lockName = 'lock';
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Directories this process holds: the pid in the lock file cannot tell two of our own apart. Keyed
@@ -54,9 +47,9 @@ async function takeLockFile(directory: string, path: string): Promise<() => Prom
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const ownerText = await readFile(path, 'utf8').catch(() => null);
       if (ownerText === null) continue; // released meanwhile: try again
-      const owner = pidIn(ownerText);
-      if (owner !== null && owner !== process.pid && isAlive(owner)) throw inUse(directory, path, owner);
-      // A dead owner's lock (or garbage). Two processes that both found it used to both remove it
+      const owner = parseIdentity(ownerText);
+      if (owner !== null && owner.pid !== process.pid && (await isRunning(owner))) throw inUse(directory, path, owner.pid);
+      // A dead owner's lock (or garbage, or a pid now another process's). Two processes that both found it used to both remove it
       // and both open the directory (4 of 20 trials when started together): the takeover is
       // serialised, and a taker that finds the lock changed gives way.
       if (await takeOver(directory, path, ownerText)) return () => unlink(path).catch(() => undefined);
@@ -67,12 +60,12 @@ async function takeLockFile(directory: string, path: string): Promise<() => Prom
 
 /** The pid a lock or takeover file names, or null for anything else (empty, garbage). */
 function pidIn(text: string): number | null {
-  const pid = Number(text.trim());
-  return Number.isSafeInteger(pid) && pid > 0 ? pid : null;
+  return parseIdentity(text)?.pid ?? null;
 }
 
 function inUse(directory: string, path: string, pid: number | null): RaftStorageError {
-  // A pid can be reused (after a reboot, in a fresh container): say how to tell, and what to do.
+  // Where the lock names only a pid (no /proc to read a boot and start time from), a pid reused
+  // after a reboot or in a fresh container still reads as its owner: say how to tell, and what to do.
   const owner = pid ?? 0;
   return new RaftStorageError(`FileRaftStorage: ${directory} is in use by process ${owner}; one process per data directory (if process ${owner} is not a raftmesh peer on this directory, the lock is stale: remove ${path})`, { reason: 'inUse' });
 }
@@ -94,16 +87,16 @@ async function takeOver(directory: string, path: string, staleText: string): Pro
     handle = await open(takeoverPath, 'wx');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    const taker = pidIn(await readFile(takeoverPath, 'utf8').catch(() => ''));
+    const taker = parseIdentity(await readFile(takeoverPath, 'utf8').catch(() => ''));
     const age = Date.now() - ((await stat(takeoverPath).catch(() => null))?.mtimeMs ?? 0);
-    const takerIsLive = taker !== null ? isAlive(taker) : age < takeoverWriteMs;
+    const takerIsLive = taker !== null ? await isRunning(taker) : age < takeoverWriteMs;
     if (takerIsLive) throw new RaftStorageError(`FileRaftStorage: ${directory} is being taken over by another process (${takeoverPath}); one process per data directory`, { reason: 'inUse' });
     await unlink(takeoverPath).catch(() => undefined);
     return false;
   }
   try {
     try {
-      await handle.writeFile(String(process.pid));
+      await handle.writeFile(identityText(await ownIdentity()));
     } finally {
       await handle.close();
     }
@@ -124,13 +117,14 @@ async function takeOver(directory: string, path: string, staleText: string): Pro
 }
 
 /**
- * Creates the lock file with its pid already in it (written beside it, then hard-linked into place,
- * which fails if the lock exists): created empty and written after, another process starting at
- * that moment read it as garbage, took it for a stale lock and took it over.
+ * Creates the lock file with its owner already in it (written beside it, then hard-linked into
+ * place, which fails if the lock exists): created empty and written after, another process
+ * starting at that moment read it as garbage, took it for a stale lock and took it over.
  */
 async function createLockFile(path: string): Promise<void> {
   const temporary = `${path}.${process.pid}.${randomUUID()}`;
-  await writeFile(temporary, String(process.pid));
+  const owner = identityText(await ownIdentity());
+  await writeFile(temporary, owner);
   try {
     await link(temporary, path);
   } catch (error) {
@@ -140,7 +134,7 @@ async function createLockFile(path: string): Promise<void> {
     if (!withoutHardLinks.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
     const handle = await open(path, 'wx');
     try {
-      await handle.writeFile(String(process.pid));
+      await handle.writeFile(owner);
     } finally {
       await handle.close();
     }
@@ -159,7 +153,7 @@ async function removeOrphanedLockDrafts(path: string): Promise<void> {
   const draft = new RegExp(`^${basename(path)}\\.(\\d+)\\.[0-9a-f-]{36}$`);
   for (const name of await readdir(directory).catch(() => [] as string[])) {
     const writer = draft.exec(name)?.[1];
-    if (writer !== undefined && Number(writer) !== process.pid && !isAlive(Number(writer))) await unlink(join(directory, name)).catch(() => undefined);
+    if (writer !== undefined && Number(writer) !== process.pid && !pidIsAlive(Number(writer))) await unlink(join(directory, name)).catch(() => undefined);
   }
 }
 

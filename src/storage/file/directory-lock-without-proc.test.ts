@@ -1,0 +1,35 @@
+// Where /proc cannot be read (macOS, Windows, a /proc mounted with hidepid), the lock cannot name
+// the owner's boot and start time: it holds the pid alone and is judged by the pid, as before.
+// readFile is made to fail for /proc as it does there; everything else is the real file system.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { FileRaftStorage } from './file-storage.ts';
+import type * as FileSystem from 'node:fs/promises';
+
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const actual = await importOriginal<typeof FileSystem>();
+  return {
+    ...actual,
+    readFile: async (...args: Parameters<typeof actual.readFile>): Promise<unknown> => {
+      const [path] = args;
+      if (typeof path === 'string' && path.startsWith('/proc/')) throw Object.assign(new Error(`ENOENT: no such file or directory, open '${path}'`), { code: 'ENOENT' });
+      return actual.readFile(...args);
+    },
+  };
+});
+
+const directory = mkdtempSync(join(tmpdir(), 'raftmesh-lock-without-proc-'));
+afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+describe('the data directory lock without /proc', () => {
+  it('holds the pid alone, and judges a recorded boot and start time it cannot check by the pid', async () => {
+    const storage = await FileRaftStorage.open(directory, { fsync: false });
+    expect(readFileSync(join(directory, 'lock'), 'utf8')).toBe(String(process.pid));
+    await storage.close();
+    // Another boot than any: with /proc it would be stale; without, the live pid keeps it.
+    writeFileSync(join(directory, 'lock'), `${process.ppid}\nboot 00000000-0000-0000-0000-000000000000\nstart 1`);
+    await expect(FileRaftStorage.open(directory, { fsync: false })).rejects.toMatchObject({ reason: 'inUse' });
+  });
+});
