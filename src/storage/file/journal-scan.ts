@@ -4,12 +4,14 @@
 //   it, is a torn tail: it is dropped (its call never resolved), never misread;
 // - a record that fails its checksum or decoding with a VALID record after it is damage in the
 //   middle of acknowledged data: the journal is refused with a clear error, because silently
-//   skipping it would lose acknowledged entries or resurrect truncated ones.
+//   skipping it would lose acknowledged entries or resurrect truncated ones. So is a record whose
+//   length field alone is damaged, found by its intact checksum (journal-resync.ts).
 // The journal is read a chunk at a time (journal-reader.ts), so its size is not bounded by what
 // one read may return; the rules above do not depend on where the chunks fall.
 import { storageFailure } from '../storage-failure.ts';
 import { checksumMatches, decodeRecord, frameHeaderBytes, maxRecordBytes, type JournalRecord } from './journal-record.ts';
 import type { JournalReader } from './journal-reader.ts';
+import { findRecordAfterDamagedLength } from './journal-resync.ts';
 
 type Frame = { readonly type: 'valid'; readonly record: JournalRecord; readonly end: number } | { readonly type: 'damaged'; readonly end: number; readonly detail: string } | { readonly type: 'pastEnd' };
 
@@ -33,6 +35,10 @@ async function readFrame(reader: JournalReader, offset: number): Promise<Frame> 
   return { type: 'valid', record: decoded.value, end };
 }
 
+function damagedMiddle(path: string, offset: number, detail: string): Error {
+  return storageFailure('corruptRecord', `opening ${path}`, new Error(`the record at byte ${offset} is damaged (${detail}) and valid records follow it: refusing to skip acknowledged data`), 'FileRaftStorage');
+}
+
 /**
  * Hands each valid record to `onRecord` in order (its commands are views into the reader's
  * buffer, good only until `onRecord` resolves: copy what is kept) and returns the bytes of whole,
@@ -43,11 +49,10 @@ export async function scanJournal(reader: JournalReader, path: string, onRecord:
   for (;;) {
     if (offset === reader.size) return offset;
     const frame = await readFrame(reader, offset);
-    if (frame.type === 'pastEnd') return offset;
-    if (frame.type === 'damaged') {
-      if (frame.end < reader.size && (await readFrame(reader, frame.end)).type === 'valid') {
-        throw storageFailure('corruptRecord', `opening ${path}`, new Error(`the record at byte ${offset} is damaged (${frame.detail}) and valid records follow it: refusing to skip acknowledged data`), 'FileRaftStorage');
-      }
+    if (frame.type !== 'valid') {
+      if (frame.type === 'damaged' && frame.end < reader.size && (await readFrame(reader, frame.end)).type === 'valid') throw damagedMiddle(path, offset, frame.detail);
+      const next = await findRecordAfterDamagedLength(reader, offset, async (position) => (await readFrame(reader, position)).type === 'valid');
+      if (next !== null) throw damagedMiddle(path, offset, `its length field: its checksum matches the ${next - offset - frameHeaderBytes} bytes before the valid record at byte ${next}`);
       return offset;
     }
     await onRecord(frame.record);
