@@ -35,7 +35,8 @@ export const frameHeaderBytes = 8;
  * process's own checksummed data, not a peer's frame, so the wire's bounds (64 MiB a frame,
  * 100,000 entries) do not apply to it: a record the writer framed must always read back (a reader
  * stricter than the writer dropped an acknowledged call as a "torn tail"). A garbage length is
- * caught anyway: it runs past the end of the file, or its checksum fails.
+ * caught anyway: it runs past the end of the file, or its checksum fails (checked a chunk at a
+ * time, never allocated whole); with valid records after it, it is refused (journal-resync.ts).
  */
 export const maxRecordBytes = 0xffff_ffff;
 
