@@ -27,7 +27,17 @@ export function handleRequestVote(core: CoreState<ElectionsHost>, from: NodeId, 
   // Only voters of our configuration may campaign: a stranger cannot inflate our term.
   if (!isVoter(core, from)) {
     if (!core.membership.members.has(from)) core.host.tellNotMember(from);
-    return refuse(core, from, 'senderNotVoter', request.term);
+    refuse(core, from, 'senderNotVoter', request.term);
+    // A learner of ours that campaigns still believes itself a voter: it was away while it was
+    // demoted, and if the leader was promoted meanwhile its configuration lists no one who leads,
+    // so it refuses the leader's frames and nobody ever answered its campaigns (5-node simulation
+    // seed 141020). Name the leader, as any denial does: no vote is given and our term is not
+    // touched, and it takes the name only if we are a voter of its own configuration.
+    const leader = leaderOfCurrentTerm(core);
+    if (core.membership.members.has(from) && leader !== null && leader !== from) {
+      sendAfterPersist(core, from, { type: 'requestVoteResponse', term: core.currentTerm, preVote: request.preVote, granted: false, denialReason: 'leaderAlive', leader });
+    }
+    return;
   }
   if (request.term < core.currentTerm) return deny('staleTerm');
   const leaderAlive = !request.transfer && (core.role === 'leader' || (core.leaderId !== null && core.now - core.lastLeaderContact < core.config.electionTimeoutMinMs));

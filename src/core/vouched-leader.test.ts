@@ -61,3 +61,35 @@ describe('a leader vouched for by a voter', () => {
     expect(takesHeartbeatFromD(core, 3)).toBe(false);
   });
 });
+
+describe('a learner that campaigns, believing itself a voter', () => {
+  /** b: a voter of {a, b, c} with d a learner, following a in term 5. */
+  function followerOfA(): RaftCore {
+    const core = new RaftCore({ id: b, config: resolveRaftConfig({}), random: () => 0.5, now: 0, bootstrap: { voters: [a, b, c], learners: [d] }, hardState: { term: 5, votedFor: null }, leaderPin: { term: 5, leaderId: a }, snapshotMeta: null, entries: [entry(1, 1), entry(2, 5)] });
+    core.receive(1, a, heartbeatOf(5));
+    core.takeReady();
+    return core;
+  }
+  const heartbeatOf = (term: number): RaftMessage => ({ type: 'appendEntries', term, prevLogIndex: 2, prevLogTerm: 5, entries: [], leaderCommit: 2, readRound: 0 });
+  const campaign: RaftMessage = { type: 'requestVote', term: 4, lastLogIndex: 1, lastLogTerm: 1, preVote: true, transfer: false };
+  const answersTo = (core: RaftCore, to: NodeId): RaftMessage[] => {
+    const ready = core.takeReady();
+    return [...(ready?.messages ?? []), ...(ready?.messagesAfterPersist ?? [])].filter((outbound) => outbound.to === to).map((outbound) => outbound.message);
+  };
+
+  it('is told who leads (no vote, no change of term): it was demoted while away and may know no one who leads', () => {
+    const core = followerOfA();
+    core.receive(2, d, campaign);
+    expect(answersTo(core, d)).toEqual([{ type: 'requestVoteResponse', term: 5, preVote: true, granted: false, denialReason: 'leaderAlive', leader: a }]);
+    expect(core.term).toBe(5);
+  });
+
+  it('a stranger is not told, and nobody is told when no leader is known', () => {
+    const core = followerOfA();
+    core.receive(2, nodeId('e'), campaign);
+    expect(answersTo(core, nodeId('e'))).toEqual([]);
+    const leaderless = new RaftCore({ id: b, config: resolveRaftConfig({}), random: () => 0.5, now: 0, bootstrap: { voters: [a, b, c], learners: [d] }, hardState: { term: 5, votedFor: null }, leaderPin: null, snapshotMeta: null, entries: [entry(1, 1), entry(2, 5)] });
+    leaderless.receive(2, d, campaign);
+    expect(answersTo(leaderless, d)).toEqual([]);
+  });
+});
