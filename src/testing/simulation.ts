@@ -289,15 +289,28 @@ async function healAndCheckLiveness(cluster: SimulatedCluster, crashed: Crashed,
   if (committed === null || committed === undefined || healedCommitMs > livenessDeadlineMs) {
     throw new LivenessFailure(stats.seed, `no commit within ${livenessDeadlineMs} ms after the heal`);
   }
-  // Let every node catch up, then check nothing acknowledged was lost.
+  // Let every node catch up, then check that every member did and that nothing acknowledged was
+  // lost. A member stuck behind used to pass unseen: a voter that missed the promotion of the
+  // learner that then led refused that leader's frames for good (5-node seeds 510096, 510115).
+  // A node the configuration no longer holds (--removals) is not expected to follow.
   const target = committed.index;
-  await cluster.runUntil(() => [...cluster.nodes.values()].every((simulated) => simulated.appliedIndex >= target), 5_000);
+  await cluster.runUntil(() => [...cluster.nodes.values()].every((simulated) => simulated.appliedIndex >= target), catchUpWindowMs);
+  const membership = (cluster.leader() ?? leader).node?.membership.value;
+  const members = new Set([...(membership?.voters ?? []), ...(membership?.learners ?? [])]);
+  const behind = [...cluster.nodes.values()].filter((simulated) => members.has(simulated.id) && simulated.appliedIndex < target);
+  if (behind.length > 0) {
+    const described = behind.map((simulated) => `${simulated.id} at ${simulated.appliedIndex} (${simulated.node?.role.value ?? 'down'}, term ${simulated.node?.term.value ?? '?'}, following ${simulated.node?.leader.value ?? 'nobody'})`);
+    throw new LivenessFailure(stats.seed, `members still behind ${target} ${catchUpWindowMs} ms after it committed: ${described.join('; ')}`);
+  }
   cluster.checker.checkAcknowledgedApplied();
   cluster.checker.throwIfViolated();
   const checker = cluster.checker;
   const installed = checker.snapshotsInstalled;
   return { ...stats, acknowledged: checker.acknowledgedCount, committed: checker.highestApplied, elections: checker.electionsWon, finalTerm: cluster.leader()?.node?.term.value ?? 0, healedCommitMs, snapshotsInstalled: installed.count, snapshotBytesInstalled: installed.bytes };
 }
+
+/** How long every member gets to apply the commit made after the heal (snapshots included). */
+const catchUpWindowMs = 5_000;
 
 /** The command that replays one seed, printed with every failure. */
 export function replayCommand(seed: number, nodes: number, removals = false): string {
