@@ -6,13 +6,16 @@ import type { NodeId } from '../core/types.ts';
 import { deriveSeed, seededRandom } from '../testing/seeded-random.ts';
 import { createSimulatedNetwork, reliableNetwork } from '../testing/simulated-network.ts';
 import { VirtualClock } from '../testing/virtual-clock.ts';
+import { nodeId } from '../core/types.ts';
+import { settleOnVirtualClock } from '../testing/settle-on-clock.test-support.ts';
+import type { RoomEvent } from './room-events.ts';
 import { arrive, createSimulatedPeer, depart, type PeerEnvironment, type SimulatedPeer } from './room-simulation-peers.test-support.ts';
 import { roomTimings } from './room-simulation.test-support.ts';
 
-function restartRoom(seed: number) {
+function restartRoom(seed: number, extra: Partial<Pick<PeerEnvironment, 'onEvent' | 'witness'>> = {}) {
   const clock = new VirtualClock(0);
   const network = createSimulatedNetwork(clock, seededRandom(deriveSeed(seed, 'network')), reliableNetwork);
-  const environment: PeerEnvironment = { seed, clock, network, timings: roomTimings, onEvent: () => {}, onJoined: () => {} };
+  const environment: PeerEnvironment = { seed, clock, network, timings: roomTimings, onEvent: () => {}, onJoined: () => {}, ...extra };
   const peers = new Map<string, SimulatedPeer>();
   const peer = (name: string): SimulatedPeer => {
     const existing = peers.get(name);
@@ -50,4 +53,64 @@ describe('a member reloading while a newcomer discovers the room', () => {
     expect(await test.clock.runUntil(() => a.room?.store.state.value['x'] === 'kept', { timeoutMs: 5_000 })).toBe(true);
     await test.close();
   });
+});
+
+// Campaign seed 62 (README "Rooms under faults"): the witness came back on its old id while the
+// room was removing it, and was of no use for 36 s. The room's leader was a voter promoted while
+// it was away: its stored configuration does not list that leader, so its node refused every frame
+// of the leader (SPEC "Leader authority") and heard of its removal from no one (followers do not
+// answer non-members; it never asks the leader, which is not among its voters), until its wedge
+// detector reported after wedgeSuspicionTimeouts election timeouts (6 s on this timing).
+describe('a member returning on its old id while the room is led by a voter promoted in its absence', () => {
+  for (const returning of ['w', 'c']) {
+    it(`${returning === 'w' ? 'the witness' : 'an ordinary member'} is back as a working member within a second, and a voter within the policy's unreachable window`, async () => {
+      const events: RoomEvent[] = [];
+      let promoted = false;
+      const test = restartRoom(921, {
+        witness: nodeId('w'),
+        onEvent: (_peer, event) => {
+          events.push(event);
+          if (promoted || event.type !== 'membershipChanged' || event.decision.type !== 'replaceVoter' || event.decision.promoted !== 'e') return;
+          promoted = true;
+          // Leadership moves to e (a hidden leader hands it to a visible voter): one that the
+          // returning member's stored configuration does not list.
+          for (const name of ['a', 'b', 'c']) test.peer(name).visibility.visible.set(false);
+        },
+      });
+      for (const name of ['a', 'b', 'c', 'd', 'w', 'e']) {
+        arrive(test.environment, test.peer(name));
+        await test.clock.advance(300);
+      }
+      const leader = (): SimulatedPeer | undefined => ['a', 'b', 'c', 'd', 'w', 'e'].map(test.peer).find((each) => each.room?.node.role.value === 'leader');
+      expect(await test.clock.runUntil(() => leader()?.room?.node.membership.value.voters.length === 5 && leader()?.room?.node.membership.value.learners?.length === 1, { timeoutMs: 10_000 })).toBe(true);
+      expect(leader()?.room?.node.membership.value.learners).toEqual(['e']);
+      const written = await settleOnVirtualClock(test.clock, leader()!.room!.store.dispatch({ type: 'put', key: 'x', value: 'kept' }), 5_000);
+      expect(written.status).toBe('fulfilled');
+      const member = test.peer(returning);
+      // It and another voter go away; the room replaces the other by e, which then leads.
+      depart(test.environment, member);
+      depart(test.environment, test.peer('d'));
+      expect(await test.clock.runUntil(() => test.leaders().join() === 'e', { timeoutMs: 5_000 })).toBe(true);
+      // Back (same id, same storage) while the room still lists it as a voter.
+      await test.clock.advance(500);
+      expect(test.peer('e').room!.node.membership.value.voters).toContain(returning);
+      arrive(test.environment, member);
+      const returned = test.clock.now();
+      const working = (): boolean => {
+        const room = member.room;
+        const leading = test.peer('e').room!.node;
+        return room !== null && room.node.leader.value === 'e' && room.node.commitIndex.value >= leading.commitIndex.value && room.store.state.value['x'] === 'kept';
+      };
+      expect(await test.clock.runUntil(working, { timeoutMs: 1_000 })).toBe(true);
+      // Under a fresh id: its old configuration could never follow e.
+      expect(member.room!.id).not.toBe(returning);
+      const fresh = member.room!.id;
+      // Committed: the policy replaced the old id, unreachable once given up, by the fresh one.
+      const voter = (): boolean => events.some((event) => event.type === 'membershipChanged' && event.decision.target.voters.includes(fresh));
+      expect(await test.clock.runUntil(voter, { timeoutMs: roomTimings.unreachableAfterMs + 1_000 })).toBe(true);
+      expect(test.clock.now() - returned).toBeLessThan(roomTimings.unreachableAfterMs + 1_000);
+      expect(events.filter((event) => event.type === 'wedged')).toEqual([]);
+      await test.close();
+    });
+  }
 });
