@@ -97,7 +97,15 @@ describe('the data directory lock names its owner beyond the pid', () => {
     const fields = Array.from({ length: 50 }, (_, position) => String(position + 3)).join(' ');
     expect(startTimeIn(`4242 (a) b (c) ${fields}`)).toBe('22');
     expect(startTimeIn('no parenthesis here')).toBeNull();
-    for (const garbage of ['', 'not a pid', '-5', '12abc', '12\nboot', '12\nstart soon', '12\ncolour blue', `12\n${'boot 1\n'.repeat(200)}`]) expect(parseIdentity(garbage), garbage).toBeNull();
+    for (const garbage of ['', 'not a pid', '-5', '12abc', '12\nboot', '12\nstart soon', '12\nboot a b', `12\n${'boot 1\n'.repeat(200)}`]) expect(parseIdentity(garbage), garbage).toBeNull();
     expect(parseIdentity(' 12 \n')).toEqual({ pid: 12 });
+  });
+
+  it('skips a line it does not know (a fact a later version adds) instead of taking a live owner lock for garbage', async () => {
+    expect(parseIdentity('12\ncolour blue\nboot abc-1\nhost a b c')).toEqual({ pid: 12, bootId: 'abc-1' });
+    const parent = { pid: process.ppid, startTime: await startTimeOf(process.ppid) };
+    const directory = freshDirectory();
+    writeFileSync(join(directory, 'lock'), `${parent.pid}\nboot ${bootId()}\nstart ${parent.startTime}\nversion 9 with words`);
+    expect(await outcomeOf(directory)).toMatch(new RegExp(`in use by process ${parent.pid}`));
   });
 });

@@ -1,6 +1,7 @@
 // A record whose length field alone is damaged used to read as a torn tail: the scanner could not
 // find the next record, so every acknowledged record after it was dropped, silently. It is found
-// now by the record's intact checksum and refused (corruptRecord); a real torn tail — even one
+// now by the record's intact checksum and refused (corruptRecord), the last record's too (its
+// bytes to the end of the file check and decode: whole, not torn); a real torn tail — even one
 // whose bytes hold a whole journal record inside an application's command, or zeros where blocks
 // were never written — is still dropped.
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
@@ -72,6 +73,32 @@ describe('FileRaftStorage and a damaged length field', () => {
       setLength(join(directory, 'journal'), sizes[0] ?? 0, trueLength + damage); // the second record's
       expect(await outcomeOf(directory, { fsync: false, journalChunkBytes: 64 })).toMatch(/^corruptRecord: .*damaged \(.*\) and valid records follow it/);
     }
+  });
+
+  it('refuses the LAST record with a damaged length: its bytes to the end of the file are a whole record, not a torn one', async () => {
+    for (const [damage, chunk] of [[+4_096, 64], [-1, 7], [+1, 4 * 1024 * 1024]] as const) {
+      const directory = freshDirectory();
+      const sizes = await writeFiveBatches(directory);
+      const trueLength = (sizes[4] ?? 0) - (sizes[3] ?? 0) - 8;
+      setLength(join(directory, 'journal'), sizes[3] ?? 0, trueLength + damage); // the fifth and last record's
+      expect(await outcomeOf(directory, { fsync: false, journalChunkBytes: chunk })).toMatch(new RegExp(`^corruptRecord: .*the last record, at byte ${sizes[3]}, has a damaged length field`));
+      expect(statSync(join(directory, 'journal')).size).toBe(sizes[4]); // refused: nothing cut
+    }
+  });
+
+  it('refuses a compacted journal (one reset record, written by rename: never torn) whose length is damaged, instead of opening it empty', async () => {
+    const directory = freshDirectory();
+    const storage = await FileRaftStorage.open(directory, { fsync: false, compactAfterBytes: 1 });
+    await storage.saveTermAndVotedFor(7, null);
+    await storage.appendEntries(makeEntries(1, 40, 7, 20));
+    await storage.discardLogPrefix(30); // mostly dead past the threshold: rewritten as one reset record
+    await storage.close();
+    const path = join(directory, 'journal');
+    const size = statSync(path).size;
+    expect(readFileSync(path).readUInt32LE(0)).toBe(size - 8); // one record
+    setLength(path, 0, size - 8 + 1);
+    expect(await outcomeOf(directory)).toMatch(/^corruptRecord: .*the last record, at byte 0, has a damaged length field/);
+    expect(statSync(path).size).toBe(size);
   });
 
   it('still drops a torn tail whose torn record holds a whole journal record in a command', async () => {

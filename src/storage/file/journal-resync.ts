@@ -29,27 +29,39 @@ const crcTable = (() => {
 })();
 
 /**
- * Where a valid record follows the bad one at `offset` once its length is set aside: the first p
- * past its header with CRC-32(bytes from the header's end to p) equal to the header's checksum and
- * `isValidRecordAt(p)`. Null when there is none. One pass over the rest of the journal (a byte at
- * a time, since every prefix's CRC is compared), so a torn tail costs a pass over itself.
+ * Where the bad record at `offset` really ends once its length is set aside: the first p past its
+ * header with CRC-32(bytes from the header's end to p) equal to the header's checksum and either a
+ * valid record starting at p (`isValidRecordAt(p)`), or p the end of the journal with those bytes
+ * a whole record (`isWholeRecord(start, end)`: the LAST record's length damaged, which would
+ * otherwise read as a torn tail and be cut; after a compaction the journal is one record, written
+ * by rename, that no crash can tear). Null when there is none. One pass over the rest of the
+ * journal (a byte at a time, since every prefix's CRC is compared), so a torn tail costs a pass
+ * over itself.
  */
-export async function findRecordAfterDamagedLength(reader: JournalReader, offset: number, isValidRecordAt: (position: number) => Promise<boolean>): Promise<number | null> {
+export async function findRecordAfterDamagedLength(
+  reader: JournalReader,
+  offset: number,
+  isValidRecordAt: (position: number) => Promise<boolean>,
+  isWholeRecord: (start: number, end: number) => Promise<boolean>,
+): Promise<number | null> {
   if (offset + frameHeaderBytes >= reader.size) return null;
   const header = await reader.bytes(offset, frameHeaderBytes);
   const expected = new DataView(header.buffer, header.byteOffset, frameHeaderBytes).getUint32(4, true);
+  const payloadStart = offset + frameHeaderBytes;
   // A record after p needs its header and at least one payload byte.
   const lastCandidate = reader.size - frameHeaderBytes - 1;
   let state = 0xffffffff; // the CRC of the bytes from the header's end to `position`, unfinished
   let piece: Uint8Array | null = null;
   let pieceStart = 0;
-  for (let position = offset + frameHeaderBytes; position <= lastCandidate; position += 1) {
+  for (let position = payloadStart; position <= reader.size; position += 1) {
     if ((state ^ 0xffffffff) >>> 0 === expected) {
-      if (await isValidRecordAt(position)) return position;
+      if (position === reader.size) return (await isWholeRecord(payloadStart, position)) ? position : null;
+      if (position <= lastCandidate && (await isValidRecordAt(position))) return position;
       piece = null; // that check's reads may have moved the reader's window under `piece`
     }
+    if (position === reader.size) break;
     if (piece === null || position >= pieceStart + piece.length) {
-      piece = await reader.bytes(position, Math.min(reader.chunkBytes, lastCandidate + 1 - position));
+      piece = await reader.bytes(position, Math.min(reader.chunkBytes, reader.size - position));
       pieceStart = position;
     }
     state = (crcTable[(state ^ (piece[position - pieceStart] ?? 0)) & 0xff] ?? 0) ^ (state >>> 8);

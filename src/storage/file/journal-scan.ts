@@ -39,6 +39,10 @@ function damagedMiddle(path: string, offset: number, detail: string): Error {
   return storageFailure('corruptRecord', `opening ${path}`, new Error(`the record at byte ${offset} is damaged (${detail}) and valid records follow it: refusing to skip acknowledged data`), 'FileRaftStorage');
 }
 
+function damagedLast(path: string, offset: number): Error {
+  return storageFailure('corruptRecord', `opening ${path}`, new Error(`the last record, at byte ${offset}, has a damaged length field (its checksum matches the bytes to the end of the journal, a whole record): refusing to cut acknowledged data as a torn tail`), 'FileRaftStorage');
+}
+
 /**
  * Hands each valid record to `onRecord` in order (its commands are views into the reader's
  * buffer, good only until `onRecord` resolves: copy what is kept) and returns the bytes of whole,
@@ -51,7 +55,13 @@ export async function scanJournal(reader: JournalReader, path: string, onRecord:
     const frame = await readFrame(reader, offset);
     if (frame.type !== 'valid') {
       if (frame.type === 'damaged' && frame.end < reader.size && (await readFrame(reader, frame.end)).type === 'valid') throw damagedMiddle(path, offset, frame.detail);
-      const next = await findRecordAfterDamagedLength(reader, offset, async (position) => (await readFrame(reader, position)).type === 'valid');
+      const next = await findRecordAfterDamagedLength(
+        reader,
+        offset,
+        async (position) => (await readFrame(reader, position)).type === 'valid',
+        async (start, end) => end - start <= maxRecordBytes && decodeRecord(await reader.bytes(start, end - start)).ok,
+      );
+      if (next === reader.size) throw damagedLast(path, offset);
       if (next !== null) throw damagedMiddle(path, offset, `its length field: its checksum matches the ${next - offset - frameHeaderBytes} bytes before the valid record at byte ${next}`);
       return offset;
     }

@@ -9,7 +9,8 @@
 //   12345
 //   boot 7e6403c0-df16-4559-90ca-43b3a4447f0c
 //   start 69238
-// A lock written before these facts existed is the pid alone, and reads as one without them.
+// A lock written before these facts existed is the pid alone, and reads as one without them; a
+// line this version does not know (a fact a later one adds) is skipped.
 import { readFile } from 'node:fs/promises';
 
 export interface ProcessIdentity {
@@ -39,6 +40,9 @@ export function parseIdentity(text: string): ProcessIdentity | null {
   let startTime: string | undefined;
   for (const line of rest) {
     const [name, value = '', ...extra] = line.trim().split(' ');
+    // A fact a later version adds is skipped, not taken for garbage: garbage is taken over, and a
+    // live owner's lock taken over means two writers on one journal.
+    if (name !== 'boot' && name !== 'start') continue;
     if (extra.length > 0) return null;
     if (name === 'boot' && bootIdPattern.test(value)) bootId = value;
     else if (name === 'start' && startTimePattern.test(value)) startTime = value;
