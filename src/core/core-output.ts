@@ -28,10 +28,11 @@ export function emitTrace(core: CoreState, event: DistributiveOmit<RaftTraceEven
   core.traceEvents.push({ ...event, node: core.id, term: core.currentTerm, at: core.now } as RaftTraceEvent);
 }
 
-export function refuse(core: CoreState, from: NodeId, reason: RefusalReason, remoteTerm: number): void {
+/** `mayWedge` false: a frame this node would not need to make progress even if accepted. */
+export function refuse(core: CoreState, from: NodeId, reason: RefusalReason, remoteTerm: number, mayWedge = true): void {
   pushMetric(core, { type: 'frameRefused', from, reason });
   emitTrace(core, { type: 'frameRefused', from, reason });
-  noteRefusal(core, from, reason, remoteTerm);
+  if (mayWedge) noteRefusal(core, from, reason, remoteTerm);
 }
 
 /** SPEC "Wedge": refusals of frames this node would need, persisting for many timeouts. */

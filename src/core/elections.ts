@@ -1,6 +1,6 @@
 // Elections (§5.2, §5.4.1): granting or denying votes and pre-votes, counting the answers, and
 // TimeoutNow, a leader handing leadership over (§3.10).
-import { emitTrace, refuse, sendAfterPersist } from './core-output.ts';
+import { emitTrace, refuse, send, sendAfterPersist } from './core-output.ts';
 import type { CoreState } from './core-state.ts';
 import { resetElectionTimer } from './core-time.ts';
 import { pinLeader, setTerm } from './log-writes.ts';
@@ -26,8 +26,13 @@ export function handleRequestVote(core: CoreState<ElectionsHost>, from: NodeId, 
   };
   // Only voters of our configuration may campaign: a stranger cannot inflate our term.
   if (!isVoter(core, from)) {
-    if (!core.membership.members.has(from)) core.host.tellNotMember(from);
-    refuse(core, from, 'senderNotVoter', request.term);
+    const member = core.membership.members.has(from);
+    if (!member) core.host.tellNotMember(from);
+    // A learner of ours asks who leads every election timeout while it follows no one
+    // (probeForLeader): refused (traced and counted) but not a wedge of ours, since we need
+    // nothing from it. Counted as one, a learner cut off from the leader or a cluster without a
+    // leader for 10 timeouts made every voter report wedgeSuspected about its learners.
+    refuse(core, from, 'senderNotVoter', request.term, !member);
     // A learner of ours that campaigns still believes itself a voter: it was away while it was
     // demoted, and if the leader was promoted meanwhile its configuration lists no one who leads,
     // so it refuses the leader's frames and nobody ever answered its campaigns (5-node simulation
@@ -81,6 +86,34 @@ function followVouchedLeader(core: CoreState<ElectionsHost>, from: NodeId, respo
   core.host.becomeFollower(response.term, null, response.term > core.currentTerm ? 'higherTermObserved' : 'electionLost');
   pinLeader(core, leader);
   return true;
+}
+
+/**
+ * A node that never campaigns (a learner of its configuration, or a witness) and whose election
+ * timer ran out, so that it accepted no leader frame for an election timeout, asks the voters of
+ * its configuration who leads: a pre-vote for the next term, as a campaign would start with, but
+ * never followed by an election. A node away while the leader was promoted refuses that leader's
+ * frames for good (senderNotVoter) and, campaigning never, was never told otherwise
+ * (followVouchedLeader): it followed no one until its wedge detector fired, and then only a
+ * fresh id brought it back.
+ *
+ * Why a pre-vote and nothing new on the wire: answering one changes nobody's term, vote or
+ * election timer (handleRequestVote), so a probe cannot depose a leader or delay an election. A
+ * voter that knows its term's leader denies it (leaderAlive, staleTerm or alreadyVoted) and names
+ * that leader; a voter that knows none may grant it, which says nothing and is dropped
+ * (handleVoteResponse counts grants only while pre-campaigning, which this node is not and, for
+ * a witness, never is; a grant's newer term is not adopted either). A voter that has this node
+ * as a learner answers as it answers a learner campaigning (handleRequestVote). No state changes
+ * here, so no trace event (SPEC: one per state transition; `preVoteStarted` would tell a trace
+ * checker a campaign began); the answers and what follows from them are traced where handled.
+ * The caller runs it once per election timeout, and not for a node outside its own configuration
+ * or one a leader lately told it is outside the cluster: those stay quiet, as before.
+ */
+export function probeForLeader(core: CoreState<ElectionsHost>): void {
+  if (!core.membership.members.has(core.id) || core.removalNotice !== null || core.role === 'leader' || core.role === 'candidate' || core.preCandidate) return;
+  if (core.currentTerm + 1 > Number.MAX_SAFE_INTEGER) return;
+  const probe: RequestVote = { type: 'requestVote', term: core.currentTerm + 1, lastLogIndex: core.log.lastIndex, lastLogTerm: core.log.lastTerm, preVote: true, transfer: false };
+  for (const voter of core.membership.allVoters) if (voter !== core.id) send(core, voter, probe);
 }
 
 export function handleVoteResponse(core: CoreState<ElectionsHost>, from: NodeId, response: RequestVoteResponse): void {

@@ -20,7 +20,7 @@ import { assert, assertUnreachable } from './assert.ts';
 import { collectReady, emitTrace, pushMetric, refuse } from './core-output.ts';
 import { applicableIndex, type CoreState, createCoreState, type RaftCoreOptions } from './core-state.ts';
 import { advanceClock, resetElectionTimer } from './core-time.ts';
-import { type ElectionsHost, handleRequestVote, handleTimeoutNow, handleVoteResponse } from './elections.ts';
+import { type ElectionsHost, handleRequestVote, handleTimeoutNow, handleVoteResponse, probeForLeader } from './elections.ts';
 import { handleAppendEntries } from './follower-replication.ts';
 import { cachedEntryFor, handleForwardPropose, type LeaderProposalsHost, propose, rememberDedup, rememberInheritedDedupKeys } from './leader-proposals.ts';
 import { flushAppends, handleAppendResponse, leaderHeartbeat, type LeaderReplicationHost, maybeAdvanceCommit, sendAppend, sendHeartbeat } from './leader-replication.ts';
@@ -157,7 +157,9 @@ export class RaftCore {
     const core = this.core;
     const transferDeadline = core.transfer?.deadline ?? Number.POSITIVE_INFINITY;
     if (core.role === 'leader') return Math.min(core.heartbeatDeadline, transferDeadline, pacedSnapshotDeadline(core));
-    let deadline = core.role === 'learner' && !mayCampaignAsOutgoingVoter(core) ? Number.POSITIVE_INFINITY : core.electionDeadline;
+    // A learner of its own configuration wakes at its election deadline too, to ask who leads
+    // (probeForLeader); one outside its configuration has nothing to do then.
+    let deadline = core.role === 'learner' && !mayCampaignAsOutgoingVoter(core) && !core.membership.members.has(core.id) ? Number.POSITIVE_INFINITY : core.electionDeadline;
     if (core.forwards.size > 0 || core.pendingReads.size > 0) deadline = Math.min(deadline, core.now + core.config.heartbeatIntervalMs);
     return Math.min(deadline, transferDeadline);
   }
@@ -177,12 +179,19 @@ export class RaftCore {
     // sender died, this node may be needed to elect the next leader after all.
     if (core.removalNotice !== null && now - core.removalNotice.at >= core.config.electionTimeoutMaxMs) core.removalNotice = null;
     retryForwards(core);
-    // A witness never campaigns: it only votes for and acknowledges the others. Its timer still
-    // restarts, so its next deadline is always in the future. Nor does a node a leader has just
-    // told it is outside the cluster (its campaigns would only be refused), unless its own log
-    // still lets it campaign as an outgoing voter (the configuration removing it is uncommitted).
+    // A witness never campaigns: it only votes for and acknowledges the others. Nor does a node a
+    // leader has just told it is outside the cluster (its campaigns would only be refused), unless
+    // its own log still lets it campaign as an outgoing voter (the configuration removing it is
+    // uncommitted), nor a learner. Their timer restarts, so their next deadline is always in the
+    // future; a learner outside its own configuration (removed, or waiting to be admitted) has
+    // none. Each time it runs out, no leader frame accepted for an election timeout, a witness or
+    // a learner of its configuration asks the voters it knows who leads (probeForLeader).
     const toldOutside = core.removalNotice !== null && !mayCampaignAsOutgoingVoter(core);
-    if ((core.config.witness || toldOutside) && now >= core.electionDeadline) resetElectionTimer(core);
+    const learnerOfItsConfig = core.role === 'learner' && !mayCampaignAsOutgoingVoter(core) && core.membership.members.has(core.id);
+    if ((core.config.witness || toldOutside || learnerOfItsConfig) && now >= core.electionDeadline) {
+      resetElectionTimer(core);
+      if (!toldOutside) probeForLeader(core);
+    }
     if ((core.role !== 'learner' || mayCampaignAsOutgoingVoter(core)) && !core.config.witness && now >= core.electionDeadline) {
       if (core.role === 'candidate' || core.preCandidate) pushMetric(core, { type: 'electionTimedOut', term: core.currentTerm });
       emitTrace(core, { type: 'timeout' });
