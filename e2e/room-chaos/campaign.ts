@@ -288,7 +288,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
         onNewId: (previous, id) => {
           if (world === null) return;
           if (options.witness) world.settings = { ...world.settings, witness: id };
-          note(world, edgePeerName, `joined as ${id}, giving ${previous} up (the room had replaced it, or its stored configuration did not know the room's leader)`);
+          note(world, edgePeerName, `joined as ${id}, giving ${previous} up (the room had replaced it)`);
         },
         onLeading: (id, line) => {
           recordEdgeLeader(history.edgeLeaderObservations, { atMs: now(), id, source: edgeLogSource });

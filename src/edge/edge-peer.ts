@@ -126,7 +126,7 @@ export async function startEdgePeer<State = unknown, Command = unknown>(options:
   const joined = room;
   // The id may not be the one it set out with: joinRoom gives an id up that the room removed while
   // this peer was down (or one that wedged) and joins under a fresh one.
-  log(`joined room ${options.room} as ${joined.id}${joined.id === id ? '' : ` (gave ${id} up: removed while away, or its stored configuration does not know the room's leader)`}`);
+  log(`joined room ${options.room} as ${joined.id}${joined.id === id ? '' : ` (gave ${id} up: removed while away, or wedged)`}`);
   watchedNode = watchNode(joined.node, log);
   let closing: Promise<void> | null = null;
   return {

@@ -41,8 +41,7 @@ export interface JoinRoomOptions<State, Command> {
   readonly storage?: (id: NodeId) => RaftStorage | Promise<RaftStorage>;
   /**
    * Deletes the durable storage of an id this peer has given up for good: it was removed while
-   * away, the room's leader is one its stored configuration does not know, the room lists it as a
-   * voter while its storage is empty, or it wedged; each time joinRoom
+   * away, the room lists it as a voter while its storage is empty, or it wedged; each time joinRoom
    * goes on under a fresh id and the old storage would otherwise stay on disk for good. Called
    * once per such id, after the fresh id is saved in the identity store (so a crash in between
    * leaves an orphan at worst; a browser may reach the disk with localStorage only after the

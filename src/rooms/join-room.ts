@@ -149,7 +149,7 @@ async function joinWithRetries<State, Command>(
 ): Promise<Incarnation<State, Command>> {
   let id = firstId;
   for (let attempt = 1; ; attempt += 1) {
-    const incarnation = await joinAs(options, identityStore, id, fixedId, onWedged);
+    const incarnation = await joinAs(options, identityStore, id, onWedged);
     if (incarnation !== null) return incarnation;
     if (fixedId || attempt >= maxIdentityAttempts) {
       throw new Error(`joinRoom: ${id} cannot rejoin as a voter (the room lists it while this peer's storage is empty, or it was removed while away); give a fresh nodeId`);

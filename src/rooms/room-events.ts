@@ -24,8 +24,7 @@ export type RoomEvent =
   | { readonly type: 'rejoined'; readonly previousId: NodeId; readonly id: NodeId; readonly at: number }
   | { readonly type: 'rejoinFailed'; readonly reason: string; readonly at: number }
   /**
-   * An id this peer gave up for good (removed while away, led by a leader its stored configuration
-   * does not know, found reused, or wedged) was handed to
+   * An id this peer gave up for good (removed while away, found reused, or wedged) was handed to
    * `discardStorage`, once: `failure` is null when it finished, else what it threw (the join goes on).
    */
   | { readonly type: 'storageDiscarded'; readonly id: NodeId; readonly failure: string | null; readonly at: number }

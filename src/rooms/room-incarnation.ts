@@ -14,7 +14,7 @@ import { createMembershipPolicy } from './membership-policy.ts';
 import { createReplicatedStore, type ReplicatedStore } from './replicated-store.ts';
 import { startRoomCoordinator, type RoomCoordinator } from './room-coordinator.ts';
 import { loadBootstrap, saveBootstrap, storageHoldsLog, type KeyValueStore } from './room-identity.ts';
-import { restartVerdict } from './removed-while-away.ts';
+import { removedWhileAway } from './removed-while-away.ts';
 import { emitSafely } from './room-events.ts';
 import type { RoomPresence } from './room-presence.ts';
 import { roomTimings, type JoinRoomOptions } from './join-room-options.ts';
@@ -39,15 +39,13 @@ export interface Incarnation<State, Command> {
 
 /**
  * null when `id` must not be used again: the room lists it as a voter while our storage is empty,
- * it was removed while away, or (unless `fixedId`) the room's leader is one its stored
- * configuration does not know. Whenever it returns null or throws, the storage it opened is
+ * or it was removed while away. Whenever it returns null or throws, the storage it opened is
  * closed (the caller may then discard it, or may close a storage it shares once more).
  */
 export async function joinAs<State, Command>(
   options: JoinRoomOptions<State, Command>,
   identityStore: KeyValueStore,
   id: NodeId,
-  fixedId: boolean,
   onWedged: (incarnation: Incarnation<State, Command>, metric: WedgeMetric) => Promise<void>,
 ): Promise<Incarnation<State, Command> | null> {
   const { gossipIntervalMs, discoveryMs } = roomTimings(options);
@@ -56,7 +54,7 @@ export async function joinAs<State, Command>(
   let plumbing: Plumbing | null = null;
   try {
     plumbing = connect(options, id, gossipIntervalMs, discoveryMs);
-    const bootstrap = await chooseBootstrap(options, identityStore, { id, fixedId }, storage, plumbing, discoveryMs, gossipIntervalMs);
+    const bootstrap = await chooseBootstrap(options, identityStore, id, storage, plumbing, discoveryMs, gossipIntervalMs);
     if (bootstrap === null) {
       plumbing.close();
       await closeStorage(storage);
@@ -143,7 +141,7 @@ async function startIncarnation<State, Command>(
 async function chooseBootstrap<State, Command>(
   options: JoinRoomOptions<State, Command>,
   identityStore: KeyValueStore,
-  { id, fixedId }: { readonly id: NodeId; readonly fixedId: boolean },
+  id: NodeId,
   storage: RaftStorage,
   plumbing: Plumbing,
   discoveryMs: number,
@@ -157,8 +155,8 @@ async function chooseBootstrap<State, Command>(
     // hearing it waits until the restarted node names the cluster it follows.
     const storedTerm = await storage.term();
     plumbing.presence.describeSelf(() => ({ member: true, voters: null, term: storedTerm, leader: null }));
-    const verdict = await restartVerdict({ selfId: id, storage, bootstrap, presence: plumbing.presence, clock, waitMs: discoveryMs, pollMs: Math.min(pollMs, 250), giveUpIfLeaderUnknown: !fixedId, signal: options.signal });
-    return verdict === 'restart' ? bootstrap : null;
+    const removed = await removedWhileAway({ selfId: id, storage, bootstrap, presence: plumbing.presence, clock, waitMs: discoveryMs, pollMs: Math.min(pollMs, 250), signal: options.signal });
+    return removed ? null : bootstrap;
   }
   const clock = options.raftConfig?.clock ?? realClock;
   const peers = plumbing.channel.transport.peers;

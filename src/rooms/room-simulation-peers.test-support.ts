@@ -127,7 +127,9 @@ export function arrive(environment: PeerEnvironment, peer: SimulatedPeer): void 
     ...(environment.witness === undefined ? {} : { witness: environment.witness }),
     ...(environment.startDespiteUnreachable === undefined ? {} : { startDespiteUnreachable: () => environment.startDespiteUnreachable?.(peer.id) === true }),
     // Twice the default timings: half the heartbeat traffic to simulate, same behaviour.
-    raftConfig: { clock: environment.clock, random: seededRandom(deriveSeed(environment.seed, `${peer.id}-${visit}`)), snapshotTrailingEntries: 10, heartbeatInterval: 100, electionTimeoutMin: 300, electionTimeoutMax: 600 },
+    // The peer the room names as its witness runs as one (votes, never campaigns), as
+    // `raftmesh-peer --witness` does, under every id it joins as.
+    raftConfig: { clock: environment.clock, random: seededRandom(deriveSeed(environment.seed, `${peer.id}-${visit}`)), snapshotTrailingEntries: 10, heartbeatInterval: 100, electionTimeoutMin: 300, electionTimeoutMax: 600, ...(environment.witness === peer.id ? { witness: true } : {}) },
     discoveryMs: timings.discoveryMs,
     gossipIntervalMs: timings.gossipIntervalMs,
     coordinatorIntervalMs: timings.coordinatorIntervalMs,
