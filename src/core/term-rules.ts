@@ -26,8 +26,10 @@ export function stepDownOnHigherTerm(core: CoreState<TermRulesHost>, term: numbe
  * The leader pinned for this very term stays accepted even when the configuration adopted
  * since does not list it: a node catching up appends the leader's older configuration entries
  * one batch at a time, and one that predates the leader's own admission would otherwise make
- * it refuse the rest of the log (a wedge found by the room simulation). The pin was only ever
- * given to a sender that was a voter when first accepted, so no stranger gains anything.
+ * it refuse the rest of the log (a wedge found by the room simulation). A pin is given to a
+ * sender that was a voter when first accepted, or to the leader a voter of our configuration
+ * named for its term (elections.ts, followVouchedLeader): either way on the word of a voter we
+ * already trust with the log, never a stranger's.
  */
 export function acceptLeaderFrame(core: CoreState<TermRulesHost>, from: NodeId, term: number): boolean {
   const pinnedForTerm = core.pinnedLeader !== null && core.pinnedLeader.term === term && core.pinnedLeader.leaderId === from;
