@@ -37,7 +37,7 @@ export const messageArbitrary: fc.Arbitrary<RaftMessage> = fc.oneof(
   fc.record({ type: fc.constant('requestVote' as const), term: counter, lastLogIndex: counter, lastLogTerm: counter, preVote: fc.boolean(), transfer: fc.boolean() }),
   fc
     .record({ type: fc.constant('requestVoteResponse' as const), term: counter, preVote: fc.boolean(), granted: fc.boolean(), denialReason: fc.constantFrom(null, 'staleTerm' as const, 'alreadyVoted' as const, 'logNotUpToDate' as const, 'leaderAlive' as const), leader: fc.option(nodeIdArbitrary, { nil: undefined }) })
-    .map(({ leader, ...response }) => (leader === undefined ? response : { ...response, leader })),
+    .map(({ leader, ...response }) => (leader === undefined || response.granted ? response : { ...response, leader })),
   fc.record({ term: counter, prevLogIndex: smallCounter, prevLogTerm: counter, leaderCommit: counter, readRound: counter, count: fc.nat({ max: 4 }) }).chain((head) =>
     fc.tuple(...Array.from({ length: head.count }, (_, position) => entryAt(head.prevLogIndex + 1 + position))).map((entries) => ({ type: 'appendEntries' as const, term: head.term, prevLogIndex: head.prevLogIndex, prevLogTerm: head.prevLogTerm, entries, leaderCommit: head.leaderCommit, readRound: head.readRound })),
   ),

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { RaftMessage } from '../core/messages.ts';
+import { nodeId } from '../core/types.ts';
 import { messageArbitrary } from './arbitraries.ts';
 import { decodeMessage, encodeMessage } from './message-codec.ts';
 import { decodeLogEntries, encodeLogEntries } from './records.ts';
@@ -38,6 +39,14 @@ describe('message codec', () => {
       expect(hex(encodeMessage(message)), message.type).toBe(golden[message.type]);
       expect(decodeMessage(fromHex(golden[message.type]))).toEqual({ ok: true, value: message });
     }
+  });
+
+  it('refuses a granted vote that names a leader (only a denial names one)', () => {
+    const denial = encodeMessage({ type: 'requestVoteResponse', term: 5, preVote: true, granted: false, denialReason: 'leaderAlive', leader: nodeId('n1') });
+    expect(decodeMessage(denial)).toMatchObject({ ok: true });
+    const granted = denial.slice();
+    granted[3] = (granted[3] ?? 0) | 2; // the flags byte: version, type, term, flags
+    expect(decodeMessage(granted)).toMatchObject({ ok: false, reason: 'invalidField' });
   });
 
   it('round-trips generated messages of every type', () => {

@@ -134,6 +134,8 @@ function decodeBody(reader: ByteReader, code: number): RaftMessage | null {
       const denialReason = denialReasons[reasonCode];
       if (denialReason === undefined) reader.fail('invalidField', 'unknown denial reason');
       const response = { type: 'requestVoteResponse', term, preVote: (bits & 1) !== 0, granted: (bits & 2) !== 0, denialReason: denialReason ?? null } as const;
+      // Only a denial names a leader (elections.ts): a grant that names one was not made by us.
+      if ((bits & 4) !== 0 && response.granted) reader.fail('invalidField', 'a granted vote names a leader');
       return (bits & 4) === 0 ? response : { ...response, leader: reader.id('leader') as NodeId };
     }
     case 3:
