@@ -294,10 +294,11 @@ async function healAndCheckLiveness(cluster: SimulatedCluster, crashed: Crashed,
   // learner that then led refused that leader's frames for good (5-node seeds 510096, 510115).
   // A node the configuration no longer holds (--removals) is not expected to follow.
   const target = committed.index;
-  await cluster.runUntil(() => [...cluster.nodes.values()].every((simulated) => simulated.appliedIndex >= target), catchUpWindowMs);
   const membership = (cluster.leader() ?? leader).node?.membership.value;
-  const members = new Set([...(membership?.voters ?? []), ...(membership?.learners ?? [])]);
-  const behind = [...cluster.nodes.values()].filter((simulated) => members.has(simulated.id) && simulated.appliedIndex < target);
+  if (membership === undefined) throw new LivenessFailure(stats.seed, 'no leader to say who the members are after the post-heal commit');
+  const members = [...cluster.nodes.values()].filter((simulated) => membership.voters.includes(simulated.id) || (membership.learners ?? []).includes(simulated.id));
+  await cluster.runUntil(() => members.every((simulated) => simulated.appliedIndex >= target), catchUpWindowMs);
+  const behind = members.filter((simulated) => simulated.appliedIndex < target);
   if (behind.length > 0) {
     const described = behind.map((simulated) => `${simulated.id} at ${simulated.appliedIndex} (${simulated.node?.role.value ?? 'down'}, term ${simulated.node?.term.value ?? '?'}, following ${simulated.node?.leader.value ?? 'nobody'})`);
     throw new LivenessFailure(stats.seed, `members still behind ${target} ${catchUpWindowMs} ms after it committed: ${described.join('; ')}`);
