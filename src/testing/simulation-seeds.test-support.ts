@@ -24,6 +24,10 @@ export const regressionSeeds: readonly { readonly seed: number; readonly nodes: 
   { seed: 510_115, nodes: 5, found: 'a voter never caught up with a leader promoted while it was away' },
   { seed: 141_020, nodes: 5, found: 'a member demoted while away never caught up with a leader promoted meanwhile' },
   { seed: 142_059, nodes: 5, removals: true, durationMs: 20_000, found: 'a member demoted while away never caught up with a leader promoted meanwhile' },
+  // A learner, which never campaigns, away while the leader was promoted: nobody named it the
+  // leader until it asked (the leader probe).
+  { seed: 151_122, nodes: 5, found: 'a learner never caught up with a leader promoted while it was away' },
+  { seed: 152_068, nodes: 5, removals: true, durationMs: 20_000, found: 'a learner never caught up with a leader promoted while it was away' },
 ];
 
 async function runSeed(seed: number, nodes: number, removals = false, durationMs?: number): Promise<void> {
