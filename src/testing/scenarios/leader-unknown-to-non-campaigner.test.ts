@@ -7,23 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { RaftTraceEvent } from '../../core/events.ts';
 import { nodeId, type ClusterConfig, type NodeId } from '../../core/types.ts';
 import type { SimulatedCluster } from '../cluster.ts';
-import { checkOneLeader, one, startCluster } from './scenario-helpers.ts';
-
-const ids = (...names: string[]): NodeId[] => names.map((name) => nodeId(name));
-
-async function change(cluster: SimulatedCluster, target: ClusterConfig): Promise<void> {
-  for (let attempt = 0; attempt < 20; attempt += 1) {
-    const leader = cluster.leader() ?? (await cluster.waitForLeader(2_000));
-    if (leader === null) continue;
-    try {
-      await cluster.settle(leader.node!.changeMembership(target), 5_000);
-      return;
-    } catch {
-      await cluster.runFor(100);
-    }
-  }
-  throw new Error('membership change did not complete');
-}
+import { changeMembershipWithRetries, checkOneLeader, ids, one, startCluster } from './scenario-helpers.ts';
 
 /** Counts the frames `away` refuses from `sender` for senderNotVoter, from now on. */
 function countRefusals(cluster: SimulatedCluster, away: NodeId, sender: NodeId): { count: number } {
@@ -41,10 +25,10 @@ function countRefusals(cluster: SimulatedCluster, away: NodeId, sender: NodeId):
  */
 async function promotedLearnerLeadsWhileAway(cluster: SimulatedCluster, voters: NodeId[], learners: NodeId[], away: NodeId, promotedTarget: ClusterConfig): Promise<{ index: number; refusals: { count: number } }> {
   await checkOneLeader(cluster, voters.filter((id) => id !== away));
-  await change(cluster, { voters, learners });
+  await changeMembershipWithRetries(cluster, { voters, learners });
   await one(cluster, 'learners-caught-up', cluster.ids.length);
   cluster.partition([[away], cluster.ids.filter((id) => id !== away)]);
-  await change(cluster, promotedTarget);
+  await changeMembershipWithRetries(cluster, promotedTarget);
   await cluster.settle(cluster.leader()!.node!.transferLeadership(nodeId('n4')), 5_000);
   expect(cluster.leader()!.id).toBe(nodeId('n4'));
   await one(cluster, 'under-n4', cluster.ids.length - 1);

@@ -2,27 +2,11 @@
 // on the deterministic simulator.
 import { describe, expect, it } from 'vitest';
 import { LeadershipTransferError, NotMemberError } from '../../core/errors.ts';
-import { nodeId, type ClusterConfig, type NodeId } from '../../core/types.ts';
+import { nodeId, type NodeId } from '../../core/types.ts';
 import { awaitRead } from '../../driver/await-read.ts';
 import type { SimulatedCluster } from '../cluster.ts';
 import { createWatchable } from '../../core/observable.ts';
-import { bytes, checkOneLeader, one, startCluster } from './scenario-helpers.ts';
-
-const ids = (...names: string[]): NodeId[] => names.map((name) => nodeId(name));
-
-async function change(cluster: SimulatedCluster, target: ClusterConfig): Promise<void> {
-  for (let attempt = 0; attempt < 20; attempt += 1) {
-    const leader = cluster.leader() ?? (await cluster.waitForLeader(2_000));
-    if (leader === null) continue;
-    try {
-      await cluster.settle(leader.node!.changeMembership(target), 5_000);
-      return;
-    } catch {
-      await cluster.runFor(100);
-    }
-  }
-  throw new Error('membership change did not complete');
-}
+import { bytes, changeMembershipWithRetries, checkOneLeader, ids, one, startCluster } from './scenario-helpers.ts';
 
 /** Clients keep proposing while a scenario runs; returns a stop function and the success count. */
 function backgroundLoad(cluster: SimulatedCluster): { stop(): void; readonly acknowledged: number } {
@@ -51,9 +35,9 @@ describe('membership changes (§6)', () => {
     await checkOneLeader(cluster, ids('n1', 'n2', 'n3'));
     expect(cluster.nodes.get(nodeId('n4'))!.node!.role.value).toBe('learner');
     const load = backgroundLoad(cluster);
-    await change(cluster, { voters: ids('n1', 'n2', 'n3', 'n4', 'n5') });
+    await changeMembershipWithRetries(cluster, { voters: ids('n1', 'n2', 'n3', 'n4', 'n5') });
     await cluster.runFor(200);
-    await change(cluster, { voters: ids('n3', 'n4', 'n5') });
+    await changeMembershipWithRetries(cluster, { voters: ids('n3', 'n4', 'n5') });
     await cluster.runFor(300);
     load.stop();
     expect(load.acknowledged).toBeGreaterThan(20);
@@ -69,11 +53,11 @@ describe('membership changes (§6)', () => {
     const load = backgroundLoad(cluster);
     // New members join as learners first, so they learn the configuration (and with it who may
     // lead) from the current leader before anyone depends on them.
-    await change(cluster, { voters: ids('n1', 'n2', 'n3'), learners: ids('n4', 'n5', 'n6') });
+    await changeMembershipWithRetries(cluster, { voters: ids('n1', 'n2', 'n3'), learners: ids('n4', 'n5', 'n6') });
     await cluster.runFor(300);
-    await change(cluster, { voters: ids('n4', 'n2', 'n3'), learners: ids('n5', 'n6') });
-    await change(cluster, { voters: ids('n4', 'n5', 'n3'), learners: ids('n6') });
-    await change(cluster, { voters: ids('n4', 'n5', 'n6') });
+    await changeMembershipWithRetries(cluster, { voters: ids('n4', 'n2', 'n3'), learners: ids('n5', 'n6') });
+    await changeMembershipWithRetries(cluster, { voters: ids('n4', 'n5', 'n3'), learners: ids('n6') });
+    await changeMembershipWithRetries(cluster, { voters: ids('n4', 'n5', 'n6') });
     load.stop();
     await one(cluster, 'replaced', 3);
     expect(cluster.leader()!.id).toMatch(/n[456]/);
@@ -106,7 +90,7 @@ describe('membership changes (§6)', () => {
     const voters = [...membership.voters].sort();
     expect([ids('n1', 'n2', 'n3'), ids('n1', 'n2', 'n3', 'n4', 'n5')]).toContainEqual(voters);
     // A second change is accepted: nothing is left uncommitted or joint.
-    await change(cluster, { voters: ids('n1', 'n2', 'n3', 'n4') });
+    await changeMembershipWithRetries(cluster, { voters: ids('n1', 'n2', 'n3', 'n4') });
     await cluster.close();
   });
 
@@ -123,7 +107,7 @@ describe('membership changes (§6)', () => {
 describe('learners', () => {
   it('a learner replicates, never votes or leads, proposes through the leader, and can be promoted', async () => {
     const cluster = await startCluster({ seed: 706, size: 4, voters: ['n1', 'n2', 'n3'] });
-    await change(cluster, { voters: ids('n1', 'n2', 'n3'), learners: ids('n4') });
+    await changeMembershipWithRetries(cluster, { voters: ids('n1', 'n2', 'n3'), learners: ids('n4') });
     const learner = cluster.nodes.get(nodeId('n4'))!;
     const entry = await cluster.settle(learner.node!.propose(bytes('from-learner')));
     expect(entry?.command).toEqual(bytes('from-learner'));
@@ -132,7 +116,7 @@ describe('learners', () => {
     await cluster.runFor(2_000);
     expect(learner.node!.role.value).toBe('learner');
     await cluster.restart(leader);
-    await change(cluster, { voters: ids('n1', 'n2', 'n3', 'n4') });
+    await changeMembershipWithRetries(cluster, { voters: ids('n1', 'n2', 'n3', 'n4') });
     await cluster.runFor(100);
     expect(learner.node!.role.value).not.toBe('learner');
     await cluster.close();

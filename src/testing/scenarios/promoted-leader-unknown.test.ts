@@ -2,25 +2,9 @@
 // voter's configuration does not list its leader. It catches up once the network heals (a voter
 // it knows names the leader when denying it a vote), and its vote counts when the cluster needs it.
 import { describe, expect, it } from 'vitest';
-import { nodeId, type ClusterConfig, type NodeId } from '../../core/types.ts';
+import { nodeId, type NodeId } from '../../core/types.ts';
 import type { SimulatedCluster } from '../cluster.ts';
-import { checkOneLeader, one, startCluster } from './scenario-helpers.ts';
-
-const ids = (...names: string[]): NodeId[] => names.map((name) => nodeId(name));
-
-async function change(cluster: SimulatedCluster, target: ClusterConfig): Promise<void> {
-  for (let attempt = 0; attempt < 20; attempt += 1) {
-    const leader = cluster.leader() ?? (await cluster.waitForLeader(2_000));
-    if (leader === null) continue;
-    try {
-      await cluster.settle(leader.node!.changeMembership(target), 5_000);
-      return;
-    } catch {
-      await cluster.runFor(100);
-    }
-  }
-  throw new Error('membership change did not complete');
-}
+import { changeMembershipWithRetries, checkOneLeader, ids, one, startCluster } from './scenario-helpers.ts';
 
 /**
  * Voters n1..n3 and a caught-up learner n4. One voter (not the leader) is cut off while n4 is
@@ -29,11 +13,11 @@ async function change(cluster: SimulatedCluster, target: ClusterConfig): Promise
 async function promotedLearnerLeadsWhileAVoterWasAway(seed: number): Promise<{ cluster: SimulatedCluster; away: NodeId; oldLeader: NodeId }> {
   const cluster = await startCluster({ seed, size: 4, voters: ['n1', 'n2', 'n3'] });
   const oldLeader = await checkOneLeader(cluster, ids('n1', 'n2', 'n3'));
-  await change(cluster, { voters: ids('n1', 'n2', 'n3'), learners: ids('n4') });
+  await changeMembershipWithRetries(cluster, { voters: ids('n1', 'n2', 'n3'), learners: ids('n4') });
   await one(cluster, 'learner-caught-up', 4);
   const away = ids('n1', 'n2', 'n3').find((id) => id !== oldLeader)!;
   cluster.partition([[away], cluster.ids.filter((id) => id !== away)]);
-  await change(cluster, { voters: ids('n1', 'n2', 'n3', 'n4') });
+  await changeMembershipWithRetries(cluster, { voters: ids('n1', 'n2', 'n3', 'n4') });
   const leader = cluster.leader()!;
   expect(leader.id).toBe(oldLeader);
   await cluster.settle(leader.node!.transferLeadership(nodeId('n4')), 5_000);
@@ -57,7 +41,7 @@ describe('a voter that missed the promotion of the learner that now leads', () =
     const { cluster, away, oldLeader } = await promotedLearnerLeadsWhileAVoterWasAway(1802);
     const third = ids('n1', 'n2', 'n3').find((id) => id !== away && id !== oldLeader)!;
     // {third, away, n4}: a majority is two of them, and away is one of the two left below.
-    await change(cluster, { voters: [third, away, nodeId('n4')] });
+    await changeMembershipWithRetries(cluster, { voters: [third, away, nodeId('n4')] });
     await cluster.runFor(1_000);
     cluster.crash(third);
     await one(cluster, 'two-of-three', 2, { timeoutMs: 5_000 });

@@ -1,6 +1,6 @@
 // Helpers in the spirit of the MIT 6.5840 Raft lab tester: `one()` keeps proposing a command
 // until `expectedServers` nodes applied it, `committedCount()` says how many applied an index.
-import type { NodeId } from '../../core/types.ts';
+import { nodeId, type ClusterConfig, type NodeId } from '../../core/types.ts';
 import { createSimulatedCluster, type SimulatedCluster, type SimulatedClusterOptions } from '../cluster.ts';
 
 export const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
@@ -92,4 +92,21 @@ export function connect(cluster: SimulatedCluster, disconnected: Set<NodeId>, id
 function applyConnectivity(cluster: SimulatedCluster, disconnected: Set<NodeId>): void {
   const connected = cluster.ids.filter((id) => !disconnected.has(id));
   cluster.network.partition([connected, ...[...disconnected].map((id) => [id])]);
+}
+
+export const ids = (...names: string[]): NodeId[] => names.map((name) => nodeId(name));
+
+/** Asks whoever leads for `target` until a change completes (a leader may change or step down meanwhile). */
+export async function changeMembershipWithRetries(cluster: SimulatedCluster, target: ClusterConfig): Promise<void> {
+  for (let attempt = 0; attempt < 20; attempt += 1) {
+    const leader = cluster.leader() ?? (await cluster.waitForLeader(2_000));
+    if (leader === null) continue;
+    try {
+      await cluster.settle(leader.node!.changeMembership(target), 5_000);
+      return;
+    } catch {
+      await cluster.runFor(100);
+    }
+  }
+  throw new Error('membership change did not complete');
 }
