@@ -260,7 +260,14 @@ export function createEngineChannels(options: EngineChannelsOptions, first: Engi
       if (closed) return;
       // A pair this worker lost is not renewed for it any more: the next worker's attach renews.
       if (host === offeredTo) cancelRenewal();
-      if (host !== holder) return;
+      if (host !== holder) {
+        // A host that could not take the pair leaves: this page reads it already, as it does with
+        // no host, so there is nothing to renew. Left as offered to that host, the pair was renewed
+        // when the peer's word that it listens came after the host stopped, which closed the pair
+        // under the peer's worker for nothing (a flaky announcement test under load found it).
+        if (host === offeredTo && holder === null) offeredTo = null;
+        return;
+      }
       // The worker may outlive the word (an app's own worker): it lets go of the pair too.
       retire();
       offeredTo = null;
