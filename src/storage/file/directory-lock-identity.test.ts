@@ -3,23 +3,15 @@
 // the directory locked for good. Live pids here are real (this test's parent process); the boot
 // and start times around them are made up or read from /proc.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RaftStorageError } from '../../core/errors.ts';
 import { FileRaftStorage } from './file-storage.ts';
 import { parseIdentity, startTimeIn, startTimeOf } from './process-identity.ts';
+import { temporaryDirectories } from './temporary-directories.test-support.ts';
 
-const directories: string[] = [];
-const freshDirectory = (): string => {
-  const directory = mkdtempSync(join(tmpdir(), 'raftmesh-lock-identity-'));
-  directories.push(directory);
-  return directory;
-};
-afterEach(() => {
-  for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
-});
+const freshDirectory = temporaryDirectories('raftmesh-lock-identity-');
 
 const bootId = (): string => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
 const otherBootId = (): string => (bootId().startsWith('0') ? '1' : '0') + bootId().slice(1);

@@ -4,25 +4,17 @@
 // FileHandle, the only way to fill a disk at a chosen byte without root), the directory lock
 // under other spellings of one path, closing and using after close, and errors that name the
 // real cause.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RaftStorageError, type LogEntry } from '../../index.ts';
 import { FileRaftStorage } from '../../node.ts';
 import { codecLimits } from '../../codec/limits.ts';
+import { temporaryDirectories } from './temporary-directories.test-support.ts';
 
-const directories: string[] = [];
-const freshDirectory = (): string => {
-  const directory = mkdtempSync(join(tmpdir(), 'raftmesh-file-audit-'));
-  directories.push(directory);
-  return directory;
-};
-afterEach(() => {
-  vi.restoreAllMocks();
-  for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
-});
+const freshDirectory = temporaryDirectories('raftmesh-file-audit-');
+afterEach(() => vi.restoreAllMocks());
 
 const entriesOf = (first: number, last: number, term: number, commandBytes = 1): LogEntry[] =>
   Array.from({ length: last - first + 1 }, (_, offset) => {

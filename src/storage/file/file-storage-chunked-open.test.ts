@@ -2,24 +2,16 @@
 // which Node refuses past 2 GiB). Tiny chunks here make records straddle chunk boundaries and
 // exceed a chunk, so every recovery rule is checked where the chunks fall, not only where they
 // happen to hold a record whole.
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RaftStorageError } from '../../core/errors.ts';
 import type { LogEntry } from '../../core/types.ts';
 import { makeEntries } from '../storage-conformance.ts';
 import { FileRaftStorage, type InternalFileStorageOptions } from './file-storage.ts';
+import { temporaryDirectories } from './temporary-directories.test-support.ts';
 
-const directories: string[] = [];
-const freshDirectory = (): string => {
-  const directory = mkdtempSync(join(tmpdir(), 'raftmesh-chunked-'));
-  directories.push(directory);
-  return directory;
-};
-afterEach(() => {
-  for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
-});
+const freshDirectory = temporaryDirectories('raftmesh-chunked-');
 
 const withChunks = (journalChunkBytes: number): InternalFileStorageOptions => ({ fsync: false, journalChunkBytes });
 const summary = (entries: readonly LogEntry[]): string[] => entries.map((entry) => `${entry.index}@${entry.term}:${Buffer.from(entry.command).toString('hex')}`);

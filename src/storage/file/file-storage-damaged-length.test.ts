@@ -4,24 +4,16 @@
 // bytes to the end of the file check and decode: whole, not torn); a real torn tail — even one
 // whose bytes hold a whole journal record inside an application's command, or zeros where blocks
 // were never written — is still dropped.
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RaftStorageError } from '../../core/errors.ts';
 import { makeEntries } from '../storage-conformance.ts';
 import { FileRaftStorage, type InternalFileStorageOptions } from './file-storage.ts';
 import { frameRecord } from './journal-record.ts';
+import { temporaryDirectories } from './temporary-directories.test-support.ts';
 
-const directories: string[] = [];
-const freshDirectory = (): string => {
-  const directory = mkdtempSync(join(tmpdir(), 'raftmesh-damaged-length-'));
-  directories.push(directory);
-  return directory;
-};
-afterEach(() => {
-  for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
-});
+const freshDirectory = temporaryDirectories('raftmesh-damaged-length-');
 
 async function outcomeOf(directory: string, options: InternalFileStorageOptions = { fsync: false }): Promise<string> {
   try {

@@ -1,22 +1,14 @@
 // FileRaftStorage beyond the shared contract: recovery from a torn tail, refusal of a damaged
 // middle, the directory lock, journal compaction and error mapping.
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RaftStorageError } from '../../core/errors.ts';
 import { makeEntries } from '../storage-conformance.ts';
 import { FileRaftStorage, fileFailure } from './file-storage.ts';
+import { temporaryDirectories } from './temporary-directories.test-support.ts';
 
-const directories: string[] = [];
-const freshDirectory = (): string => {
-  const directory = mkdtempSync(join(tmpdir(), 'raftmesh-file-'));
-  directories.push(directory);
-  return directory;
-};
-afterEach(() => {
-  for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
-});
+const freshDirectory = temporaryDirectories('raftmesh-file-');
 
 async function reasonOf(promise: Promise<unknown>): Promise<string> {
   try {
