@@ -50,4 +50,7 @@ export const messageArbitrary: fc.Arbitrary<RaftMessage> = fc.oneof(
   fc.record({ type: fc.constant('readIndexRequest' as const), correlationId: counter }),
   fc.record({ type: fc.constant('readIndexResponse' as const), correlationId: counter, readIndex: counter }),
   fc.record({ type: fc.constant('notMember' as const), term: counter, configIndex: counter }),
+  fc.record({ term: counter, prevLogIndex: smallCounter, prevLogTerm: counter, count: fc.nat({ max: 4 }) }).chain((head) =>
+    fc.tuple(...Array.from({ length: head.count }, (_, position) => entryAt(head.prevLogIndex + 1 + position))).map((entries) => ({ type: 'catchUpEntries' as const, term: head.term, prevLogIndex: head.prevLogIndex, prevLogTerm: head.prevLogTerm, entries })),
+  ),
 );

@@ -21,6 +21,7 @@ const golden: Record<RaftMessage['type'], string> = {
   readIndexRequest: '010a2b',
   readIndexResponse: '010b2b0f',
   notMember: '010c08ac02',
+  catchUpEntries: '010d091407020800020405090100',
 };
 
 const hex = (bytes: Uint8Array): string => Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');

@@ -28,13 +28,14 @@ const typeCodes: Record<RaftMessageType, number> = {
   readIndexRequest: 10,
   readIndexResponse: 11,
   notMember: 12,
+  catchUpEntries: 13,
 };
 
 const denialReasons: readonly (VoteDenialReason | null)[] = [null, 'staleTerm', 'alreadyVoted', 'logNotUpToDate', 'leaderAlive'];
 const forwardOutcomeTypes: readonly ForwardOutcome['type'][] = ['appended', 'notLeader', 'busy'];
 
 export function encodeMessage(message: RaftMessage): Uint8Array {
-  const estimate = message.type === 'appendEntries' ? estimateEntriesBytes(message.entries) + 48 : message.type === 'installSnapshot' ? message.data.length + 128 : message.type === 'forwardPropose' ? message.command.length + 64 : 48;
+  const estimate = message.type === 'appendEntries' || message.type === 'catchUpEntries' ? estimateEntriesBytes(message.entries) + 48 : message.type === 'installSnapshot' ? message.data.length + 128 : message.type === 'forwardPropose' ? message.command.length + 64 : 48;
   const writer = new ByteWriter(estimate);
   writer.byte(codecVersion);
   writer.byte(typeCodes[message.type]);
@@ -107,6 +108,13 @@ export function encodeMessage(message: RaftMessage): Uint8Array {
     case 'notMember':
       writer.varint(message.term);
       writer.varint(message.configIndex);
+      break;
+    case 'catchUpEntries':
+      writer.varint(message.term);
+      writer.varint(message.prevLogIndex);
+      writer.varint(message.prevLogTerm);
+      writer.varint(message.entries.length);
+      writeEntryBodies(writer, message.entries, message.prevLogIndex + 1);
       break;
   }
   return writer.finish();
@@ -182,6 +190,8 @@ function decodeBody(reader: ByteReader, code: number): RaftMessage | null {
       const term = reader.varint('term');
       return { type: 'notMember', term, configIndex: reader.varint('configIndex') };
     }
+    case 13:
+      return decodeCatchUpEntries(reader);
     default:
       return null;
   }
@@ -197,6 +207,16 @@ function decodeAppendEntries(reader: ByteReader): RaftMessage {
   if (prevLogIndex + count > Number.MAX_SAFE_INTEGER) reader.fail('outOfRange', 'entry index exceeds 2^53-1');
   const entries = readEntryBodies(reader, prevLogIndex + 1, count);
   return { type: 'appendEntries', term, prevLogIndex, prevLogTerm, entries, leaderCommit, readRound };
+}
+
+function decodeCatchUpEntries(reader: ByteReader): RaftMessage {
+  const term = reader.varint('term');
+  const prevLogIndex = reader.varint('prevLogIndex');
+  const prevLogTerm = reader.varint('prevLogTerm');
+  const count = reader.count('entries', codecLimits.maxEntriesPerFrame, 3);
+  if (prevLogIndex + count > Number.MAX_SAFE_INTEGER) reader.fail('outOfRange', 'entry index exceeds 2^53-1');
+  const entries = readEntryBodies(reader, prevLogIndex + 1, count);
+  return { type: 'catchUpEntries', term, prevLogIndex, prevLogTerm, entries };
 }
 
 function decodeForwardResponse(reader: ByteReader): RaftMessage {

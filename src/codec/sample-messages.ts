@@ -31,4 +31,5 @@ export const sampleMessages: readonly RaftMessage[] = [
   { type: 'readIndexRequest', correlationId: 43 },
   { type: 'readIndexResponse', correlationId: 43, readIndex: 15 },
   { type: 'notMember', term: 8, configIndex: 300 },
+  { type: 'catchUpEntries', term: 9, prevLogIndex: 20, prevLogTerm: 7, entries: [{ index: 21, term: 8, command: new Uint8Array([4, 5]), isNoOp: false }, { index: 22, term: 9, command: new Uint8Array(0), isNoOp: true }] },
 ];

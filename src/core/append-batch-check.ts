@@ -1,4 +1,4 @@
-// What a follower can check in an AppendEntries batch before it touches its log (SPEC "Untrusted
+// What a follower can check in an AppendEntries (or catch-up) batch before it touches its log (SPEC "Untrusted
 // peers"): it stays below the index ceiling, no entry is newer than the leader sending it, and a
 // log's terms never decrease. The log asserts the last rule on every append, so a batch breaking
 // it must be refused here: it would otherwise throw inside the engine and stop the node.
@@ -6,7 +6,7 @@ import type { RefusalReason } from './events.ts';
 import type { AppendEntries } from './messages.ts';
 import { maxLogIndex } from './types.ts';
 
-export function appendBatchRefusal(message: AppendEntries): RefusalReason | null {
+export function appendBatchRefusal(message: Pick<AppendEntries, 'term' | 'prevLogIndex' | 'prevLogTerm' | 'entries'>): RefusalReason | null {
   // A log past the index ceiling would make `index + 1` inexact (see maxLogIndex). The sum itself
   // may round, but only when it is far above the ceiling, so the comparison stays right.
   if (message.prevLogIndex + message.entries.length > maxLogIndex) return 'outOfRange';

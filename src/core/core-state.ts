@@ -177,6 +177,8 @@ export interface CoreState<Host = unknown> {
   removedByConfig: boolean;
   /** Whether `removedFromCluster` was reported since a leader last replicated to this node. */
   reportedOutside: boolean;
+  /** A witness's last catch-up sent to each voter (catch-up.ts), pruned to voters: one per election timeout. */
+  readonly catchUpOffers: Map<NodeId, number>;
 
   // The ready being accumulated.
   hardStateDirty: boolean;
@@ -274,6 +276,7 @@ export function createCoreState<Host>(options: RaftCoreOptions, host: Host): Cor
     removalNotice: null,
     removedByConfig: false,
     reportedOutside: false,
+    catchUpOffers: new Map(),
     hardStateDirty: false,
     leaderPinDirty: false,
     pendingTruncateFrom: null,

@@ -1,5 +1,6 @@
 // Elections (§5.2, §5.4.1): granting or denying votes and pre-votes, counting the answers, and
 // TimeoutNow, a leader handing leadership over (§3.10).
+import { offerCatchUp } from './catch-up.ts';
 import { emitTrace, refuse, send, sendAfterPersist } from './core-output.ts';
 import type { CoreState } from './core-state.ts';
 import { resetElectionTimer } from './core-time.ts';
@@ -23,6 +24,8 @@ export function handleRequestVote(core: CoreState<ElectionsHost>, from: NodeId, 
     emitTrace(core, { type: 'voteDenied', to: from, preVote: request.preVote, reason });
     const leader = leaderOfCurrentTerm(core);
     sendAfterPersist(core, from, { type: 'requestVoteResponse', term: core.currentTerm, preVote: request.preVote, granted: false, denialReason: reason, ...(leader === null ? {} : { leader }) });
+    // A witness may hold entries no voter that can lead has: hand them over (catch-up.ts).
+    offerCatchUp(core, from, request);
   };
   // Only voters of our configuration may campaign: a stranger cannot inflate our term.
   if (!isVoter(core, from)) {

@@ -44,6 +44,13 @@ export type RefusalReason =
   | 'unexpectedResponse'
   | 'outOfRange';
 
+/**
+ * Why a well-formed catch-up from a witness changed nothing (catch-up.ts): a live leader is heard,
+ * the batch would not leave this log more up to date, or the logs differ where the batch starts.
+ * Traced, not counted as refusals: each is an ordinary race.
+ */
+export type CatchUpIgnoredReason = 'leaderKnown' | 'notBehind' | 'logsDiverge';
+
 interface TraceBase {
   readonly node: NodeId;
   readonly term: number;
@@ -75,6 +82,11 @@ export type RaftTraceEvent = TraceBase &
     | { readonly type: 'leadershipTransferAbandoned'; readonly target: NodeId; readonly reason: TransferAbandonReason }
     | { readonly type: 'frameRefused'; readonly from: NodeId; readonly reason: RefusalReason }
     | { readonly type: 'frameUndecodable'; readonly from: NodeId; readonly reason: string }
+    /** A witness sent a voter behind it the entries after prevLogIndex (catch-up.ts). */
+    | { readonly type: 'catchUpSent'; readonly to: NodeId; readonly prevLogIndex: number; readonly count: number }
+    /** This node took a witness's entries; its log now ends at lastIndex. */
+    | { readonly type: 'catchUpAccepted'; readonly from: NodeId; readonly lastIndex: number }
+    | { readonly type: 'catchUpIgnored'; readonly from: NodeId; readonly reason: CatchUpIgnoredReason }
   );
 
 export type RaftTraceEventType = RaftTraceEvent['type'];

@@ -4,12 +4,12 @@
 import { assert } from './assert.ts';
 import { emitTrace, refuse, send } from './core-output.ts';
 import { type CoreState, frameOverheadBytes } from './core-state.ts';
-import { encodedSizeBound } from './entry-size.ts';
+import { batchEnd } from './entry-size.ts';
 import type { AppendEntriesResponse } from './messages.ts';
 import { becomeProbe, type FollowerProgress, releaseInflight } from './progress.ts';
 import { quorumValue } from './quorum.ts';
 import { resendStalledSnapshot } from './snapshot-sender.ts';
-import type { LogEntry, NodeId, StepDownReason } from './types.ts';
+import type { NodeId, StepDownReason } from './types.ts';
 
 /** What leader-side replication needs of the rest of the engine (raft-core.ts wires it). */
 export interface LeaderReplicationHost {
@@ -24,7 +24,6 @@ export interface LeaderReplicationHost {
 
 /** Bytes of entries a probe carries at most (a small frame; see sendAppend). */
 const probeAppendBytes = 8 * 1024;
-const maxEntriesPerAppend = 50_000;
 
 export function handleAppendResponse(core: CoreState<LeaderReplicationHost>, from: NodeId, response: AppendEntriesResponse): void {
   if (core.role !== 'leader') return;
@@ -125,15 +124,7 @@ function sendBatch(core: CoreState<LeaderReplicationHost>, peer: NodeId, progres
   const prevLogIndex = progress.nextIndex - 1;
   const prevLogTerm = core.log.termAt(prevLogIndex);
   assert(prevLogTerm !== undefined, `no term for index ${prevLogIndex} (snapshot transfer needed for ${peer})`);
-  let bytes = frameOverheadBytes;
-  let lastIndex = prevLogIndex;
-  while (lastIndex < core.log.lastIndex && lastIndex - prevLogIndex < maxEntriesPerAppend) {
-    const entry = core.log.entryAt(lastIndex + 1) as LogEntry;
-    const size = encodedSizeBound(entry);
-    if (lastIndex > prevLogIndex && bytes + size > maxBytes) break;
-    bytes += size;
-    lastIndex += 1;
-  }
+  const lastIndex = batchEnd(core.log, prevLogIndex, frameOverheadBytes, maxBytes);
   const entries = lastIndex > prevLogIndex ? core.log.slice(prevLogIndex + 1, lastIndex) : [];
   send(core, peer, { type: 'appendEntries', term: core.currentTerm, prevLogIndex, prevLogTerm, entries, leaderCommit: core.commitIndex, readRound: core.readTracker.currentRound });
   progress.sentThisRound = true;

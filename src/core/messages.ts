@@ -108,6 +108,22 @@ export interface NotMember {
   readonly configIndex: number;
 }
 
+/**
+ * A witness's entries for a voter whose campaign it denied because that voter's log is behind
+ * (catch-up.ts). A witness never leads, so when the only voters that may lead lack entries that
+ * only a witness (and absent members) hold, nobody else could ever bring them up to date: the
+ * room would stall until an absent member came back. Shaped like AppendEntries without the
+ * leader's fields: `term` is the witness's own term, the entries follow (prevLogIndex,
+ * prevLogTerm) in the witness's log.
+ */
+export interface CatchUpEntries {
+  readonly type: 'catchUpEntries';
+  readonly term: number;
+  readonly prevLogIndex: number;
+  readonly prevLogTerm: number;
+  readonly entries: readonly LogEntry[];
+}
+
 export type RaftMessage =
   | RequestVote
   | RequestVoteResponse
@@ -120,6 +136,7 @@ export type RaftMessage =
   | ForwardProposeResponse
   | ReadIndexRequest
   | ReadIndexResponse
-  | NotMember;
+  | NotMember
+  | CatchUpEntries;
 
 export type RaftMessageType = RaftMessage['type'];

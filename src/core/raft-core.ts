@@ -20,6 +20,7 @@ import { assert, assertUnreachable } from './assert.ts';
 import { collectReady, emitTrace, pushMetric, refuse } from './core-output.ts';
 import { applicableIndex, type CoreState, createCoreState, type RaftCoreOptions } from './core-state.ts';
 import { advanceClock, resetElectionTimer } from './core-time.ts';
+import { type CatchUpHost, handleCatchUpEntries } from './catch-up.ts';
 import { type ElectionsHost, handleRequestVote, handleTimeoutNow, handleVoteResponse, probeForLeader } from './elections.ts';
 import { handleAppendEntries } from './follower-replication.ts';
 import { cachedEntryFor, handleForwardPropose, type LeaderProposalsHost, propose, rememberDedup, rememberInheritedDedupKeys } from './leader-proposals.ts';
@@ -42,7 +43,7 @@ import { type ClusterConfig, type ConfigPayload, type DedupKey, isValidCounter, 
 export type { RaftCoreOptions } from './core-state.ts';
 
 /** Every concept module's host interface: the one host object below serves them all. */
-type EngineHost = ElectionsHost & LeaderProposalsHost & LeaderReplicationHost & LeadershipTransferHost & LinearizableReadsHost & MembershipChangeHost & ProposalCompletionHost & ProposalForwardingHost & RolesHost & SnapshotsHost & TermRulesHost;
+type EngineHost = CatchUpHost & ElectionsHost & LeaderProposalsHost & LeaderReplicationHost & LeadershipTransferHost & LinearizableReadsHost & MembershipChangeHost & ProposalCompletionHost & ProposalForwardingHost & RolesHost & SnapshotsHost & TermRulesHost;
 
 export class RaftCore {
   readonly id: NodeId;
@@ -352,6 +353,9 @@ export class RaftCore {
       case 'installSnapshotResponse':
         if (stepDownOnHigherTerm(core, message.term)) return;
         if (message.term === core.currentTerm) handleSnapshotResponse(core, from, message);
+        return;
+      case 'catchUpEntries':
+        handleCatchUpEntries(core, from, message);
         return;
       default:
         assertUnreachable(message);

@@ -12,7 +12,7 @@ import { createWebRtcTransport, createWebSocketSignalingClient } from './edge-im
 import { withBindAddress } from './bind-address.ts';
 import { adoptSharedDirectory, edgeJoinOptions, fileStorageShelf } from './edge-room-storage.ts';
 import { fileKeyValueStore } from './file-key-value-store.ts';
-import { opaqueStoreOptions, witnessStoreOptions } from './opaque-store.ts';
+import { opaqueStoreOptions, witnessRaftConfig, witnessStoreOptions } from './opaque-store.ts';
 import { renderMetrics } from './prometheus.ts';
 
 export type EdgePeerMode = 'voter' | 'witness';
@@ -105,7 +105,7 @@ export async function startEdgePeer<State = unknown, Command = unknown>(options:
       storage: storage.storage,
       discardStorage: storage.discardStorage,
       store,
-      raftConfig: { ...options.timing, witness: mode === 'witness' },
+      raftConfig: { ...options.timing, ...(mode === 'witness' ? witnessRaftConfig : { witness: false }) },
       signal: joining.signal,
       onMetric: (metric) => metricCounts.set(metric.type, (metricCounts.get(metric.type) ?? 0) + 1),
       onEvent: (event) => {

@@ -3,9 +3,18 @@
 // (it could not compute one): such a peer keeps its whole log after the last installed snapshot.
 // Give the peer the application's store options (`--app`) to let it compact and read state.
 //
-// A witness needs even less: it never leads, so it never serves entries or snapshots to anyone;
-// it keeps only what voting and acknowledging need, and compacts to an empty snapshot often.
-import type { ReplicatedStoreOptions, Serializer } from '../index.ts';
+// A witness needs even less: it never leads, so it never streams snapshots to anyone; it keeps
+// what voting and acknowledging need, plus a window of recent entries it can hand to a voter
+// left behind (witnessRaftConfig), and compacts to an empty snapshot often.
+import type { RaftConfig, ReplicatedStoreOptions, Serializer } from '../index.ts';
+
+/**
+ * A witness's engine settings. It keeps the last 1,000 entries behind each snapshot (so 1,000
+ * to 2,000 in all): when the tab that led is gone, the witness hands the other tab the entries
+ * it lacks (core/catch-up.ts) so that it can lead, and a tab up to 1,000 entries behind gets
+ * them from that window; one further behind needs the absent tab, which holds the state.
+ */
+export const witnessRaftConfig = { witness: true, snapshotTrailingEntries: 1_000 } as const satisfies RaftConfig;
 
 const bytesSerializer: Serializer<Uint8Array> = { encode: (value) => value, decode: (bytes) => bytes };
 
@@ -21,7 +30,10 @@ export function opaqueStoreOptions(): ReplicatedStoreOptions<Uint8Array | null, 
   };
 }
 
-/** A witness compacts every 1,000 entries to an empty snapshot: it serves no one, so it keeps nothing. */
+/**
+ * A witness compacts every 1,000 entries to an empty snapshot: it keeps no state. With
+ * witnessRaftConfig it keeps the last 1,000 entries behind each snapshot, for catch-up.
+ */
 export function witnessStoreOptions(): ReplicatedStoreOptions<null, Uint8Array> {
   return {
     initialState: null,

@@ -1,0 +1,107 @@
+// A witness hands its entries to a voter that is behind it (CatchUpEntries). A witness never
+// leads, so it never replicates; when the voters that may lead all lack entries that only a
+// witness and absent members hold, the witness denies every campaign (logNotUpToDate) and
+// nobody can lead until an absent member returns: in a room of two tabs and a witness, the
+// leading tab closing while the other was one entry behind stalled the room for good (found by
+// the simulator with witnesses, 5-node seed 6 with two witnesses). Here the witness sends the
+// campaigning voter the entries it lacks, and that voter can then win the witness's vote.
+//
+// Why it is safe (docs/spec-readings.md, "Catch-up from a witness"): the receiver takes the
+// entries only when the batch's last entry is at least as up to date as its own last entry
+// (§5.4.1's order). A log that is at least as up to date as another holds every committed entry
+// the other holds (the argument of Leader Completeness, which only needs both logs to be
+// prefixes of leaders' logs, which copies of a leader's entries are), so what a catch-up
+// truncates was never committed, and what it leaves is no less up to date than what was there,
+// so votes already given for this node's campaign stay deserved. The receiver adopts the batch's
+// last term, as a follower adopts its leader's, so its next term is above every entry it holds.
+// It changes no vote, pins no leader and leaves its election timer alone: it is still to win an
+// election. Leaders never take one (their logs are append-only), nor does a node that hears a
+// live leader (that leader brings it up to date).
+import { appendBatchRefusal } from './append-batch-check.ts';
+import { emitTrace, refuse, send } from './core-output.ts';
+import { type CoreState, frameOverheadBytes } from './core-state.ts';
+import { batchEnd } from './entry-size.ts';
+import { appendToLog, truncateLog } from './log-writes.ts';
+import type { CatchUpIgnoredReason } from './events.ts';
+import { isVoter } from './membership-state.ts';
+import type { CatchUpEntries, RequestVote } from './messages.ts';
+import type { NodeId, StepDownReason } from './types.ts';
+
+/** What catch-up needs of the rest of the engine (raft-core.ts wires it). */
+export interface CatchUpHost {
+  becomeFollower(term: number, leader: NodeId | null, reason: StepDownReason | 'electionLost'): void;
+}
+
+/** Whether a leader frame was accepted within the shortest election timeout. */
+function hearsLiveLeader(core: CoreState<CatchUpHost>): boolean {
+  return core.role === 'leader' || (core.leaderId !== null && core.now - core.lastLeaderContact < core.config.electionTimeoutMinMs);
+}
+
+/**
+ * Witness side: a voter of our configuration asked for a (pre-)vote with a log behind ours, and
+ * we know no live leader. Send it what follows the newest point where our logs may agree, one
+ * batch (the replication bound) at most once per shortest election timeout per voter: its next
+ * campaign asks again, and a voter flooding requests gets no more than that.
+ */
+export function offerCatchUp(core: CoreState<CatchUpHost>, to: NodeId, request: RequestVote): void {
+  if (!core.config.witness || hearsLiveLeader(core)) return;
+  const behind = request.lastLogTerm < core.log.lastTerm || (request.lastLogTerm === core.log.lastTerm && request.lastLogIndex < core.log.lastIndex);
+  if (!behind) return;
+  const offeredAt = core.catchUpOffers.get(to);
+  if (offeredAt !== undefined && core.now - offeredAt < core.config.electionTimeoutMinMs) return;
+  // Our newest index whose term is no newer than the voter's last term, at or below its last
+  // index: every entry of its log is at most that term, so any match lies there or below. Term
+  // by term, so a long log costs one step per term.
+  let prevLogIndex = Math.min(request.lastLogIndex, core.log.lastIndex);
+  let prevLogTerm = core.log.termAt(prevLogIndex);
+  while (prevLogTerm !== undefined && prevLogTerm > request.lastLogTerm && prevLogIndex > core.log.floorIndex) {
+    prevLogIndex = core.log.firstIndexOfTerm(prevLogTerm, prevLogIndex) - 1;
+    prevLogTerm = core.log.termAt(prevLogIndex);
+  }
+  // Compacted away (the voter needs a snapshot, which only a leader streams), or nothing older.
+  if (prevLogTerm === undefined || prevLogTerm > request.lastLogTerm) return;
+  for (const voter of core.catchUpOffers.keys()) if (!isVoter(core, voter)) core.catchUpOffers.delete(voter);
+  core.catchUpOffers.set(to, core.now);
+  const lastIndex = batchEnd(core.log, prevLogIndex, frameOverheadBytes, core.replicationBatchBytes);
+  const entries = core.log.slice(prevLogIndex + 1, lastIndex);
+  send(core, to, { type: 'catchUpEntries', term: core.currentTerm, prevLogIndex, prevLogTerm, entries });
+  emitTrace(core, { type: 'catchUpSent', to, prevLogIndex, count: entries.length });
+}
+
+/** Receiving side: take a witness's entries if they leave this log at least as up to date. */
+export function handleCatchUpEntries(core: CoreState<CatchUpHost>, from: NodeId, message: CatchUpEntries): void {
+  if (!isVoter(core, from)) {
+    refuse(core, from, 'senderNotVoter', message.term);
+    return;
+  }
+  const refusal = appendBatchRefusal(message);
+  if (refusal !== null) {
+    refuse(core, from, refusal, message.term);
+    return;
+  }
+  const ignore = (reason: CatchUpIgnoredReason): void => emitTrace(core, { type: 'catchUpIgnored', from, reason });
+  if (hearsLiveLeader(core)) return ignore('leaderKnown');
+  const last = message.entries[message.entries.length - 1];
+  const ahead = last !== undefined && (last.term > core.log.lastTerm || (last.term === core.log.lastTerm && last.index > core.log.lastIndex));
+  if (!ahead) return ignore('notBehind');
+  // Entries at or below our commit index are committed, so they match: skip past them.
+  let prevIndex = message.prevLogIndex;
+  let entries = message.entries;
+  if (prevIndex < core.commitIndex) {
+    const skip = core.commitIndex - prevIndex;
+    entries = entries.slice(skip);
+    prevIndex += skip;
+  }
+  const expectedPrevTerm = prevIndex === message.prevLogIndex ? message.prevLogTerm : message.entries[prevIndex - message.prevLogIndex - 1]?.term;
+  if (core.log.termAt(prevIndex) !== expectedPrevTerm) return ignore('logsDiverge');
+  // As a follower takes its leader's term: this node's next campaign must be for a term above
+  // every entry it holds, or its own entries would follow newer ones.
+  if (last.term > core.currentTerm) core.host.becomeFollower(last.term, null, 'higherTermObserved');
+  for (const entry of entries) {
+    const localTerm = core.log.termAt(entry.index);
+    if (localTerm === entry.term) continue;
+    if (localTerm !== undefined) truncateLog(core, entry.index);
+    appendToLog(core, entry);
+  }
+  emitTrace(core, { type: 'catchUpAccepted', from, lastIndex: core.log.lastIndex });
+}
