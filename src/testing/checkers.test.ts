@@ -18,6 +18,12 @@ describe('SafetyChecker', () => {
     expect(() => checker.throwIfViolated()).toThrow(/Election Safety violated \(seed 77\): b and a both led term 2/);
   });
 
+  it('a witness that leads is a violation naming it and the term', () => {
+    const checker = new SafetyChecker(5);
+    checker.witnessLed(b, 3);
+    expect(() => checker.throwIfViolated()).toThrow(/Witness never leads violated \(seed 5\): witness b led term 3/);
+  });
+
   it('Log Matching: one (index, term) with two commands, or two predecessor terms, is a violation', () => {
     const checker = new SafetyChecker(1);
     checker.entriesPersisted(a, [entry(1, 1, 'x')], noEarlierTerm);

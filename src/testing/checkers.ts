@@ -82,6 +82,11 @@ export class SafetyChecker {
     this.leaderOfTerm.set(term, id);
   }
 
+  /** A witness (RaftConfig.witness) never campaigns, so it can never lead. */
+  witnessLed(id: NodeId, term: number): void {
+    this.violate('Witness never leads', `witness ${id} led term ${term}`);
+  }
+
   /** Log Matching: an (index, term) names one entry, with one predecessor term, in every log. */
   entriesPersisted(id: NodeId, entries: readonly LogEntry[], termBefore: (index: number) => number | undefined): void {
     for (const entry of entries) {

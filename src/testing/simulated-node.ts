@@ -121,6 +121,7 @@ export async function startSimulatedNode(environment: NodeEnvironment, simulated
   const checker = environment.checker;
   node.role.subscribe((role) => {
     if (role !== 'leader' || simulated.incarnation !== incarnation) return;
+    if (environment.witnesses?.has(simulated.id) === true) checker.witnessLed(simulated.id, node.term.value);
     checker.leaderElected(simulated.id, node.term.value);
     const log = simulated.durable.peekLog();
     checker.leaderLog(simulated.id, node.term.value, log.firstIndex, log.entries);

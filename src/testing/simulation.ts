@@ -3,7 +3,7 @@
 // crash (losing unsynced writes) and restart, nodes pause (their timers and frames wait, as in a
 // stopped process or a frozen tab) and resume, and nodes compact their logs. Then everything
 // heals and a leader must commit within 5 seconds of virtual time. Safety checkers watch it all.
-import type { NodeId } from '../core/types.ts';
+import { nodeId, type NodeId } from '../core/types.ts';
 import { createSimulatedCluster, type SimulatedCluster } from './cluster.ts';
 import { deriveSeed, seededRandom } from './seeded-random.ts';
 import { reliableNetwork } from './simulated-network.ts';
@@ -31,6 +31,13 @@ export interface SimulationOptions {
    * chunks; the empty state publishes 0 bytes). 20: header-only snapshots, as before they grew.
    */
   readonly maxSnapshotBytes?: number;
+  /**
+   * How many nodes run as witnesses (RaftConfig.witness: they vote and acknowledge but never
+   * campaign or lead), chosen per seed from a stream of their own. Fewer than a quorum of the
+   * nodes, and membership changes keep them fewer than a quorum of the voters (witnessesAllowed).
+   * Default 0.
+   */
+  readonly witnesses?: number;
 }
 
 export interface SimulationResult {
@@ -51,6 +58,8 @@ export interface SimulationResult {
   /** Snapshots installed (streamed, or restored at a restart) and their bytes in all. */
   readonly snapshotsInstalled: number;
   readonly snapshotBytesInstalled: number;
+  /** The nodes that ran as witnesses (none unless SimulationOptions.witnesses). */
+  readonly witnesses: readonly NodeId[];
 }
 
 /** Virtual time under faults per seed by default (the CLI and the test suite use it too). */
@@ -101,6 +110,32 @@ function maybePause(cluster: SimulatedCluster, pauseRandom: () => number, electi
   return true;
 }
 
+/**
+ * Whether `witnesses` among `voters` voters leave the configuration able to elect a leader
+ * holding every committed entry: fewer witnesses than a quorum, so every quorum that commits an
+ * entry holds a voter that may lead with it. With as many witnesses as a quorum, entries can
+ * commit on witnesses alone; a witness never leads and compacts to an empty state (an edge
+ * peer's witness store), so once it compacts them only the absent members that hold them can
+ * bring them back. Two tabs and a witness (one of three) is the configuration witnesses are for.
+ */
+export function witnessesAllowed(witnesses: number, voters: number): boolean {
+  return witnesses < Math.floor(voters / 2) + 1;
+}
+
+/**
+ * Which nodes run as witnesses: `count` of the cluster's default names (n1..nN), drawn from a
+ * stream of their own so a seed's fault schedule is the same with and without them.
+ */
+function drawWitnesses(seed: number, nodes: number, count: number): ReadonlySet<NodeId> {
+  const random = seededRandom(deriveSeed(seed, 'witness'));
+  const names = Array.from({ length: nodes }, (_, position) => nodeId(`n${position + 1}`));
+  for (let position = names.length - 1; position > 0; position -= 1) {
+    const other = Math.floor(random() * (position + 1));
+    [names[position], names[other]] = [names[other] as NodeId, names[position] as NodeId];
+  }
+  return new Set(names.slice(0, count));
+}
+
 /** Crashed nodes and the virtual time each reboots at (a crash is usually followed by a reboot). */
 type Crashed = Map<NodeId, number>;
 
@@ -120,7 +155,7 @@ async function rebootDue(cluster: SimulatedCluster, crashed: Crashed): Promise<v
   }
 }
 
-async function injectFault(cluster: SimulatedCluster, random: () => number, crashed: Crashed, removalRandom: (() => number) | null): Promise<Fault> {
+async function injectFault(cluster: SimulatedCluster, random: () => number, crashed: Crashed, removalRandom: (() => number) | null, witnesses: ReadonlySet<NodeId>): Promise<Fault> {
   const fault = pick(random, faults);
   const ids = cluster.ids;
   switch (fault) {
@@ -186,6 +221,10 @@ async function injectFault(cluster: SimulatedCluster, random: () => number, cras
         voters = voters.filter((id) => members.has(id));
         if (voters.length === 0) break;
       }
+      // As many witnesses as a quorum could commit entries no voter that may lead holds, and a
+      // witness keeps no state to rebuild them from once compacted: such a configuration stalls
+      // by design until a member holding them returns, and is refused (see witnessesAllowed).
+      if (!witnessesAllowed(voters.filter((id) => witnesses.has(id)).length, voters.length)) break;
       const removeTheRest = removalRandom !== null && removalRandom() < 0.4;
       void leader.changeMembership(learners.length === 0 || removeTheRest ? { voters } : { voters, learners }).catch(() => undefined);
       break;
@@ -226,10 +265,13 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   const durationMs = options.durationMs ?? defaultSimulationDurationMs;
   // Zero nodes used to end in a misleading LivenessFailure, a fraction or NaN to run anyway.
   if (!Number.isSafeInteger(nodes) || nodes < 1) throw new RangeError(`SimulationOptions.nodes must be an integer >= 1, got ${nodes}`);
+  const witnessCount = options.witnesses ?? 0;
+  if (!Number.isSafeInteger(witnessCount) || witnessCount < 0 || !witnessesAllowed(witnessCount, nodes)) throw new RangeError(`SimulationOptions.witnesses must be an integer from 0 to ${Math.floor(nodes / 2)} (fewer than a quorum of ${nodes}), got ${witnessCount}`);
   if (!(durationMs >= 0) || !Number.isFinite(durationMs)) throw new RangeError(`SimulationOptions.durationMs must be a finite number >= 0, got ${durationMs}`);
   const random = seededRandom(deriveSeed(seed, 'schedule'));
   const removalRandom = options.removals === true ? seededRandom(deriveSeed(seed, 'removal')) : null;
   const pauseRandom = seededRandom(deriveSeed(seed, 'pause'));
+  const witnesses = drawWitnesses(seed, nodes, options.witnesses ?? 0);
   // Disks differ per seed: slow ones widen the window in which a write is acknowledged but lost.
   const maxWriteDelayMs = options.maxWriteDelayMs ?? 1 + Math.floor(random() * 24);
   // Election timing differs per seed too: tight timeouts against slow links split votes often.
@@ -238,7 +280,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   const snapshots = drawSnapshotConditions(seed);
   const snapshotProfile = options.maxSnapshotBytes === undefined ? snapshots.profile : { ...snapshots.profile, maxBytes: options.maxSnapshotBytes };
   const raftConfig = { snapshotTrailingEntries: 5, electionTimeoutMin, electionTimeoutMax: electionTimeoutMin * 2, heartbeatInterval: Math.max(5, Math.floor(electionTimeoutMin / 4)), ...snapshotRaftConfig(snapshots) };
-  const cluster = createSimulatedCluster({ seed, size: nodes, maxWriteDelayMs, snapshotProbability: options.snapshotProbability ?? 0.01, snapshotProfile, linkBytesPerSecond: snapshots.linkBytesPerSecond, raftConfig });
+  const cluster = createSimulatedCluster({ seed, size: nodes, maxWriteDelayMs, snapshotProbability: options.snapshotProbability ?? 0.01, snapshotProfile, linkBytesPerSecond: snapshots.linkBytesPerSecond, raftConfig, witnesses: [...witnesses] });
   const crashed: Crashed = new Map();
   let faultCount = 0;
   let crashCount = 0;
@@ -256,20 +298,20 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       await cluster.runFor(2 + Math.floor(random() * 10));
       await rebootDue(cluster, crashed);
       if (cluster.clock.now() >= nextFaultAt) {
-        const fault = await injectFault(cluster, random, crashed, removalRandom);
+        const fault = await injectFault(cluster, random, crashed, removalRandom, witnesses);
         if (maybePause(cluster, pauseRandom, electionTimeoutMin)) pauseCount += 1;
         faultCount += 1;
         if (fault === 'crash' || fault === 'outage') crashCount += 1;
         nextFaultAt = cluster.clock.now() + 20 + random() * 250;
       }
     }
-    return await healAndCheckLiveness(cluster, crashed, { seed, nodes, faults: faultCount, crashes: crashCount, pauses: pauseCount });
+    return await healAndCheckLiveness(cluster, crashed, { seed, nodes, faults: faultCount, crashes: crashCount, pauses: pauseCount, witnesses: [...witnesses] });
   } finally {
     await cluster.close();
   }
 }
 
-async function healAndCheckLiveness(cluster: SimulatedCluster, crashed: Crashed, stats: { seed: number; nodes: number; faults: number; crashes: number; pauses: number }): Promise<SimulationResult> {
+async function healAndCheckLiveness(cluster: SimulatedCluster, crashed: Crashed, stats: { seed: number; nodes: number; faults: number; crashes: number; pauses: number; witnesses: readonly NodeId[] }): Promise<SimulationResult> {
   cluster.network.heal();
   cluster.network.conditions = { ...reliableNetwork };
   for (const id of cluster.ids) cluster.resume(id);
@@ -314,6 +356,6 @@ async function healAndCheckLiveness(cluster: SimulatedCluster, crashed: Crashed,
 const catchUpWindowMs = 5_000;
 
 /** The command that replays one seed, printed with every failure. */
-export function replayCommand(seed: number, nodes: number, removals = false): string {
-  return `npm run sim -- --seed ${seed} --nodes ${nodes}${removals ? ' --removals' : ''}`;
+export function replayCommand(seed: number, nodes: number, removals = false, witnesses = 0): string {
+  return `npm run sim -- --seed ${seed} --nodes ${nodes}${removals ? ' --removals' : ''}${witnesses > 0 ? ` --witnesses ${witnesses}` : ''}`;
 }
