@@ -6,17 +6,17 @@
 // the simulator with witnesses, 5-node seed 6 with two witnesses). Here the witness sends the
 // campaigning voter the entries it lacks, and that voter can then win the witness's vote.
 //
-// Why it is safe (docs/spec-readings.md, "Catch-up from a witness"): the receiver takes the
+// Why it is safe (docs/spec-readings.md, the row on witnesses): the receiver takes the
 // entries only when the batch's last entry is at least as up to date as its own last entry
 // (§5.4.1's order). A log that is at least as up to date as another holds every committed entry
 // the other holds (the argument of Leader Completeness, which only needs both logs to be
 // prefixes of leaders' logs, which copies of a leader's entries are), so what a catch-up
-// truncates was never committed, and what it leaves is no less up to date than what was there,
-// so votes already given for this node's campaign stay deserved. The receiver adopts the batch's
-// last term, as a follower adopts its leader's, so its next term is above every entry it holds.
-// It changes no vote, pins no leader and leaves its election timer alone: it is still to win an
-// election. Leaders never take one (their logs are append-only), nor does a node that hears a
-// live leader (that leader brings it up to date).
+// truncates was never committed; what it leaves is no less up to date than what was there,
+// and the receiver adopts the batch's last term, as a follower adopts its leader's, so its next
+// term is above every entry it holds. It ends any campaign under way, since the batch may change
+// the configuration the campaign's votes are counted against; it changes no vote and pins no
+// leader: it is still to win an election. Leaders never take one (their logs are append-only),
+// nor does a node that hears a live leader (that leader brings it up to date).
 import { appendBatchRefusal } from './append-batch-check.ts';
 import { emitTrace, refuse, send } from './core-output.ts';
 import { type CoreState, frameOverheadBytes } from './core-state.ts';
@@ -47,21 +47,31 @@ export function offerCatchUp(core: CoreState<CatchUpHost>, to: NodeId, request: 
   if (!core.config.witness || hearsLiveLeader(core)) return;
   const behind = request.lastLogTerm < core.log.lastTerm || (request.lastLogTerm === core.log.lastTerm && request.lastLogIndex < core.log.lastIndex);
   if (!behind) return;
-  const offeredAt = core.catchUpOffers.get(to);
-  if (offeredAt !== undefined && core.now - offeredAt < core.config.electionTimeoutMinMs) return;
+  const previous = core.catchUpOffers.get(to);
+  if (previous !== undefined && core.now - previous.at < core.config.electionTimeoutMinMs) return;
   // Our newest index whose term is no newer than the voter's last term, at or below its last
   // index: every entry of its log is at most that term, so any match lies there or below. Term
   // by term, so a long log costs one step per term.
   let prevLogIndex = Math.min(request.lastLogIndex, core.log.lastIndex);
   let prevLogTerm = core.log.termAt(prevLogIndex);
-  while (prevLogTerm !== undefined && prevLogTerm > request.lastLogTerm && prevLogIndex > core.log.floorIndex) {
-    prevLogIndex = core.log.firstIndexOfTerm(prevLogTerm, prevLogIndex) - 1;
+  const stepBack = (): void => {
+    prevLogIndex = core.log.firstIndexOfTerm(prevLogTerm as number, prevLogIndex) - 1;
     prevLogTerm = core.log.termAt(prevLogIndex);
+  };
+  while (prevLogTerm !== undefined && prevLogTerm > request.lastLogTerm && prevLogIndex > core.log.floorIndex) stepBack();
+  // The voter asks again with the same log: our last batch did not start on its log (it does not
+  // say so; it holds entries of a term we lack there). Start one term further back each time.
+  const askedAgain = previous !== undefined && previous.lastLogIndex === request.lastLogIndex && previous.lastLogTerm === request.lastLogTerm;
+  if (askedAgain && previous.prevLogIndex <= prevLogIndex) {
+    prevLogIndex = previous.prevLogIndex;
+    prevLogTerm = core.log.termAt(prevLogIndex);
+    if (prevLogTerm !== undefined && prevLogIndex > core.log.floorIndex) stepBack();
+    else prevLogTerm = undefined;
   }
   // Compacted away (the voter needs a snapshot, which only a leader streams), or nothing older.
   if (prevLogTerm === undefined || prevLogTerm > request.lastLogTerm) return;
   for (const voter of core.catchUpOffers.keys()) if (!isVoter(core, voter)) core.catchUpOffers.delete(voter);
-  core.catchUpOffers.set(to, core.now);
+  core.catchUpOffers.set(to, { at: core.now, lastLogIndex: request.lastLogIndex, lastLogTerm: request.lastLogTerm, prevLogIndex });
   const lastIndex = batchEnd(core.log, prevLogIndex, frameOverheadBytes, core.replicationBatchBytes);
   const entries = core.log.slice(prevLogIndex + 1, lastIndex);
   send(core, to, { type: 'catchUpEntries', term: core.currentTerm, prevLogIndex, prevLogTerm, entries });
@@ -95,8 +105,13 @@ export function handleCatchUpEntries(core: CoreState<CatchUpHost>, from: NodeId,
   const expectedPrevTerm = prevIndex === message.prevLogIndex ? message.prevLogTerm : message.entries[prevIndex - message.prevLogIndex - 1]?.term;
   if (core.log.termAt(prevIndex) !== expectedPrevTerm) return ignore('logsDiverge');
   // As a follower takes its leader's term: this node's next campaign must be for a term above
-  // every entry it holds, or its own entries would follow newer ones.
+  // every entry it holds, or its own entries would follow newer ones. A campaign under way ends
+  // either way: the batch may change the configuration its votes are counted against (a
+  // candidate whose configuration shrank mid-election won a term another node led, found by a
+  // review: src/core/witness-catch-up-campaign.test.ts), and entries of its own term show that
+  // someone already leads it.
   if (last.term > core.currentTerm) core.host.becomeFollower(last.term, null, 'higherTermObserved');
+  else if (core.role === 'candidate' || core.preCandidate) core.host.becomeFollower(core.currentTerm, null, 'electionLost');
   for (const entry of entries) {
     const localTerm = core.log.termAt(entry.index);
     if (localTerm === entry.term) continue;

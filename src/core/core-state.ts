@@ -177,8 +177,12 @@ export interface CoreState<Host = unknown> {
   removedByConfig: boolean;
   /** Whether `removedFromCluster` was reported since a leader last replicated to this node. */
   reportedOutside: boolean;
-  /** A witness's last catch-up sent to each voter (catch-up.ts), pruned to voters: one per election timeout. */
-  readonly catchUpOffers: Map<NodeId, number>;
+  /**
+   * A witness's last catch-up sent to each voter (catch-up.ts), pruned to voters: when, the log
+   * the voter asked with, and where the batch started (one per election timeout; a voter asking
+   * again with the same log gets a batch starting a term further back).
+   */
+  readonly catchUpOffers: Map<NodeId, { readonly at: number; readonly lastLogIndex: number; readonly lastLogTerm: number; readonly prevLogIndex: number }>;
 
   // The ready being accumulated.
   hardStateDirty: boolean;

@@ -47,6 +47,30 @@ describe('a witness asked for a vote by a voter whose log is behind its own', ()
     expect(catchUps(witness.takeReady())).toEqual([{ type: 'catchUpEntries', term: 3, prevLogIndex: 2, prevLogTerm: 1, entries: [entry(3, 3), entry(4, 3)] }]);
   });
 
+  it('starts a term further back each time a voter asks again with the same log, until the batch starts on its log', () => {
+    // The voter holds 2:t2 (a leader of term 2 wrote it to it only); the witness holds 2:t1 and
+    // 3:t3, committed by the leader of term 3, now gone. The first batch starts at 2:t1, which the
+    // voter does not hold there (logsDiverge), so the voter asks again with the same log.
+    const witness = node(w, logOf(1, 1, 3), { witness: true });
+    const voter = node(b, logOf(1, 2), { term: 3 });
+    const ask = (now: number): CatchUpEntries[] => {
+      witness.receive(now, b, preVote(voter.term + 1, voter.lastIndex, voter.termAt(voter.lastIndex) ?? 0));
+      const sent = catchUps(witness.takeReady());
+      for (const batch of sent) voter.receive(now + 1, w, batch);
+      drainReady(voter);
+      return sent;
+    };
+    expect(ask(1_000)).toEqual([expect.objectContaining({ prevLogIndex: 2, prevLogTerm: 1 })]);
+    expect(terms(voter, 2)).toEqual([1, 2]);
+    expect(ask(1_200)).toEqual([expect.objectContaining({ prevLogIndex: 0, prevLogTerm: 0, entries: logOf(1, 1, 3) })]);
+    expect(terms(voter, 3)).toEqual([1, 1, 3]);
+    // Now as up to date as the witness: granted, and nothing more is sent.
+    witness.receive(1_400, b, preVote(voter.term + 1, 3, 3));
+    const ready = witness.takeReady();
+    expect(catchUps(ready)).toEqual([]);
+    expect(outbound(ready)).toEqual([{ to: b, message: expect.objectContaining({ type: 'requestVoteResponse', granted: true }) }]);
+  });
+
   it('sends one batch per voter per shortest election timeout, however often it is asked', () => {
     const witness = node(w, logOf(1, 1, 2, 2), { witness: true });
     witness.receive(1_000, b, preVote(4, 2, 1));
