@@ -1,11 +1,16 @@
 // The demo app end to end: separate Chromium processes join one room over real WebRTC through
-// the signaling server, with engines in workers and IndexedDB storage (issue 11).
+// the signaling server, with engines in workers and IndexedDB storage (issue 11). The peers load
+// the static build users deploy (playwright.config.ts builds and serves it): a page of it loads
+// in about half the time a page from the dev server takes (every module a request of its own),
+// and these tests open 30 of them. The dev server's demo is still driven here (same-origin tabs),
+// and by edge-peer.spec.ts and firefox-interop.spec.ts.
 import { expect, test } from '@playwright/test';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSignalingServer, type SignalingServer } from '../src/signaling/server/index.ts';
-import { counterOf, increment, openPeer, openPersistentPeer, view, waitForBoards, waitForCluster, type DemoPeer } from './demo-fixtures.ts';
+import { staticPort } from '../playwright.config.ts';
+import { counterOf, increment, openPeer, openPersistentPeer, view, waitForBoards, waitForCluster, type DemoPeer, type PeerOptions } from './demo-fixtures.ts';
 import type { FocusRedrawPage } from './pages/focus-redraw.ts';
 
 let signaling: SignalingServer;
@@ -36,18 +41,22 @@ test.afterEach(async ({}, testInfo) => {
 
 const freshRoom = (label: string): string => `${label}-${Date.now()}-${(roomCount += 1)}`;
 
-async function peers(baseURL: string, room: string, names: readonly string[]): Promise<DemoPeer[]> {
+/** The static build of the demo (see the top of this file). */
+const appURL = `http://127.0.0.1:${staticPort}`;
+const appPage = (room: string, name: string): PeerOptions => ({ room, signal: signaling.url, name, path: '/index.html' });
+
+async function peers(room: string, names: readonly string[]): Promise<DemoPeer[]> {
   const result: DemoPeer[] = [];
   for (const name of names) {
-    const peer = await openPeer(baseURL, { room, signal: signaling.url, name });
+    const peer = await openPeer(appURL, appPage(room, name));
     opened.push(peer);
     result.push(peer);
   }
   return result;
 }
 
-test('three Chromium processes form one cluster, elect a leader and converge to the same board', async ({ baseURL }, testInfo) => {
-  const group = await peers(baseURL!, freshRoom('three'), ['Ana', 'Bo', 'Cy']);
+test('three Chromium processes form one cluster, elect a leader and converge to the same board', async ({}, testInfo) => {
+  const group = await peers(freshRoom('three'), ['Ana', 'Bo', 'Cy']);
   await waitForCluster(group, 3);
   await Promise.all(group.flatMap((peer) => [increment(peer), increment(peer), peer.page.evaluate((name) => window.raftmeshDemo.dispatch({ type: 'say', author: name, text: `hello from ${name}` }), peer.name)]));
   await group[0]!.page.evaluate(() => window.raftmeshDemo.dispatch({ type: 'addTask', id: 'report', title: 'Write the report' }));
@@ -75,15 +84,15 @@ test('three Chromium processes form one cluster, elect a leader and converge to 
   }
 });
 
-test('five Chromium processes form one cluster and converge', async ({ baseURL }) => {
-  const group = await peers(baseURL!, freshRoom('five'), ['Ana', 'Bo', 'Cy', 'Di', 'Ed']);
+test('five Chromium processes form one cluster and converge', async () => {
+  const group = await peers(freshRoom('five'), ['Ana', 'Bo', 'Cy', 'Di', 'Ed']);
   await waitForCluster(group, 5, 90_000);
   await Promise.all(group.map((peer) => increment(peer)));
   await waitForBoards(group, 'five increments', (board) => board.counter === 5);
 });
 
-test('closing the leader’s page: a new leader is elected, the rest keep committing, nothing acknowledged is lost', async ({ baseURL }) => {
-  const group = await peers(baseURL!, freshRoom('failover'), ['Ana', 'Bo', 'Cy']);
+test('closing the leader’s page: a new leader is elected, the rest keep committing, nothing acknowledged is lost', async () => {
+  const group = await peers(freshRoom('failover'), ['Ana', 'Bo', 'Cy']);
   const leaderId = await waitForCluster(group, 3);
   const acknowledged = (await Promise.all(group.flatMap((peer) => [increment(peer), increment(peer), increment(peer)]))).filter(Boolean).length;
   expect(acknowledged).toBe(9);
@@ -97,12 +106,12 @@ test('closing the leader’s page: a new leader is elected, the rest keep commit
   await waitForBoards(survivors, 'nine acknowledged increments and two more', (board) => board.counter === 11);
 });
 
-test('a reloaded page and a browser restarted on the same profile come back with their state and rejoin', async ({ baseURL }) => {
+test('a reloaded page and a browser restarted on the same profile come back with their state and rejoin', async () => {
   const room = freshRoom('reload');
   const profile = mkdtempSync(join(tmpdir(), 'raftmesh-demo-profile-'));
   try {
-    const others = await peers(baseURL!, room, ['Ana', 'Bo']);
-    const persistent = await openPersistentPeer(baseURL!, profile, { room, signal: signaling.url, name: 'Cy' });
+    const others = await peers(room, ['Ana', 'Bo']);
+    const persistent = await openPersistentPeer(appURL, profile, appPage(room, 'Cy'));
     opened.push(persistent);
     const group = [...others, persistent];
     await waitForCluster(group, 3);
@@ -120,7 +129,7 @@ test('a reloaded page and a browser restarted on the same profile come back with
     await persistent.close();
     opened.splice(opened.indexOf(persistent), 1);
     await increment(others[1]!); // committed while the browser is closed: caught up on restart
-    const restarted = await openPersistentPeer(baseURL!, profile, { room, signal: signaling.url, name: 'Cy' });
+    const restarted = await openPersistentPeer(appURL, profile, appPage(room, 'Cy'));
     opened.push(restarted);
     expect((await view(restarted)).id).toBe(idBefore);
     await waitForBoards([...others, restarted], 'five increments after the restart', (board) => board.counter === 5);
@@ -130,13 +139,13 @@ test('a reloaded page and a browser restarted on the same profile come back with
   }
 });
 
-test('a page that comes back after being removed rejoins under a fresh id and deletes the database of the id it gave up', async ({ baseURL }) => {
+test('a page that comes back after being removed rejoins under a fresh id and deletes the database of the id it gave up', async () => {
   const room = freshRoom('removed');
   const profile = mkdtempSync(join(tmpdir(), 'raftmesh-demo-profile-'));
   const databases = (peer: DemoPeer): Promise<string[]> => peer.page.evaluate(async () => (await indexedDB.databases()).map((database) => database.name ?? ''));
   try {
-    const others = await peers(baseURL!, room, ['Ana', 'Bo']);
-    const persistent = await openPersistentPeer(baseURL!, profile, { room, signal: signaling.url, name: 'Cy' });
+    const others = await peers(room, ['Ana', 'Bo']);
+    const persistent = await openPersistentPeer(appURL, profile, appPage(room, 'Cy'));
     opened.push(persistent);
     await waitForCluster([...others, persistent], 3);
     await Promise.all([...others, persistent].map((peer) => increment(peer)));
@@ -159,7 +168,7 @@ test('a page that comes back after being removed rejoins under a fresh id and de
       .poll(async () => (await others[0]!.page.evaluate(() => window.raftmeshDemo.cluster())).some((row) => row.id === oldId && row.membership !== 'not a member'), { timeout: 45_000, intervals: [500, 1000] })
       .toBe(false);
 
-    const restarted = await openPersistentPeer(baseURL!, profile, { room, signal: signaling.url, name: 'Cy' });
+    const restarted = await openPersistentPeer(appURL, profile, appPage(room, 'Cy'));
     opened.push(restarted);
     const newId = (await view(restarted)).id!;
     expect(newId).not.toBe(oldId);
@@ -174,8 +183,8 @@ test('a page that comes back after being removed rejoins under a fresh id and de
   }
 });
 
-test('the panel’s disconnect button partitions a page: the majority commits, the minority cannot and says so, then catches up', async ({ baseURL }) => {
-  const group = await peers(baseURL!, freshRoom('partition'), ['Ana', 'Bo', 'Cy']);
+test('the panel’s disconnect button partitions a page: the majority commits, the minority cannot and says so, then catches up', async () => {
+  const group = await peers(freshRoom('partition'), ['Ana', 'Bo', 'Cy']);
   const leaderId = await waitForCluster(group, 3);
   const ids = await Promise.all(group.map(async (peer) => (await view(peer)).id));
   const minority = group.find((_, position) => ids[position] !== leaderId)!;
@@ -193,8 +202,8 @@ test('the panel’s disconnect button partitions a page: the majority commits, t
   await waitForBoards(group, 'everyone at 12 after the heal', (board) => board.counter === 12);
 });
 
-test('a page cut off by its disconnect button reads as silent on the other pages’ panels and timelines, and connected again once it reconnects; its own banner says it was disconnected by its user', async ({ baseURL }) => {
-  const group = await peers(baseURL!, freshRoom('silent'), ['Ana', 'Bo', 'Cy']);
+test('a page cut off by its disconnect button reads as silent on the other pages’ panels and timelines, and connected again once it reconnects; its own banner says it was disconnected by its user', async () => {
+  const group = await peers(freshRoom('silent'), ['Ana', 'Bo', 'Cy']);
   const leaderId = await waitForCluster(group, 3);
   const ids = await Promise.all(group.map(async (peer) => (await view(peer)).id!));
   // A follower, as in the partition test above: its WebRTC connections stay open while it drops
@@ -246,11 +255,11 @@ test('a page cut off by its disconnect button reads as silent on the other pages
   await expect(timelineOf(cutOff).filter({ hasText: /Can't connect|went silent|heard again|every peer in the room is reachable again/ })).toHaveCount(0);
 });
 
-test('a press held while the page redraws still clicks: the panel is not replaced under a pressed button', async ({ baseURL }) => {
+test('a press held while the page redraws still clicks: the panel is not replaced under a pressed button', async () => {
   // The page redraws the panel every second and at every status gossip, by replacing its
   // elements; a redraw between a press and its release used to replace the pressed button, and
   // the browser then fired no click (the partition test above failed now and then on it).
-  const [alone] = await peers(baseURL!, freshRoom('press'), ['Ana']);
+  const [alone] = await peers(freshRoom('press'), ['Ana']);
   const button = alone!.page.getByTestId('partition');
   await expect(button).toHaveText('Disconnect this peer');
   // Typing first, as a person adding a task would: pressing the button takes the focus from the
@@ -265,10 +274,10 @@ test('a press held while the page redraws still clicks: the panel is not replace
   expect((await alone!.page.evaluate(() => window.raftmeshDemo.timeline())).map((entry) => entry.text)).toContain('disconnected this peer (partition)');
 });
 
-test('a keyboard user keeps focus across redraws: Tab to "Disconnect this peer", wait out two redraws, Enter disconnects, Space reconnects', async ({ baseURL }) => {
+test('a keyboard user keeps focus across redraws: Tab to "Disconnect this peer", wait out two redraws, Enter disconnects, Space reconnects', async () => {
   // The page replaces the panel's elements every second; focus used to go back to the page at
   // each redraw, so a keyboard user could not press anything that took more than a moment to reach.
-  const [alone] = await peers(baseURL!, freshRoom('keyboard'), ['Ana']);
+  const [alone] = await peers(freshRoom('keyboard'), ['Ana']);
   const page = alone!.page;
   const button = page.getByTestId('partition');
   await expect(button).toHaveText('Disconnect this peer');
@@ -330,8 +339,8 @@ test('replaceContent keeps focus on the control with the same focus key among ro
   expect(await focused()).toEqual({ key: 'counter:+1', visible: false });
 });
 
-test('concurrent claims of one task from three pages: exactly one wins, everywhere', async ({ baseURL }) => {
-  const group = await peers(baseURL!, freshRoom('claims'), ['Ana', 'Bo', 'Cy']);
+test('concurrent claims of one task from three pages: exactly one wins, everywhere', async () => {
+  const group = await peers(freshRoom('claims'), ['Ana', 'Bo', 'Cy']);
   await waitForCluster(group, 3);
   await group[0]!.page.evaluate(() => window.raftmeshDemo.dispatch({ type: 'addTask', id: 'prize', title: 'The one prize' }));
   await waitForBoards(group, 'the task everywhere', (board) => board.tasks.length === 1);
