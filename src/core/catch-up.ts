@@ -14,8 +14,8 @@
 // truncates was never committed; what it leaves is no less up to date than what was there,
 // and the receiver adopts the batch's last term, as a follower adopts its leader's, so its next
 // term is above every entry it holds. It ends any campaign under way, since the batch may change
-// the configuration the campaign's votes are counted against; it changes no vote and pins no
-// leader: it is still to win an election. Leaders never take one (their logs are append-only),
+// the configuration the campaign's votes are counted against; it grants no vote (a newer term
+// clears the old one, as any term adoption does) and pins no leader: it is still to win an election. Leaders never take one (their logs are append-only),
 // nor does a node that hears a live leader (that leader brings it up to date).
 import { appendBatchRefusal } from './append-batch-check.ts';
 import { emitTrace, refuse, send } from './core-output.ts';
@@ -49,33 +49,52 @@ export function offerCatchUp(core: CoreState<CatchUpHost>, to: NodeId, request: 
   if (!behind) return;
   const previous = core.catchUpOffers.get(to);
   if (previous !== undefined && core.now - previous.at < core.config.electionTimeoutMinMs) return;
-  // Our newest index whose term is no newer than the voter's last term, at or below its last
-  // index: every entry of its log is at most that term, so any match lies there or below. Term
-  // by term, so a long log costs one step per term.
-  let prevLogIndex = Math.min(request.lastLogIndex, core.log.lastIndex);
-  let prevLogTerm = core.log.termAt(prevLogIndex);
-  const stepBack = (): void => {
-    prevLogIndex = core.log.firstIndexOfTerm(prevLogTerm as number, prevLogIndex) - 1;
-    prevLogTerm = core.log.termAt(prevLogIndex);
-  };
-  while (prevLogTerm !== undefined && prevLogTerm > request.lastLogTerm && prevLogIndex > core.log.floorIndex) stepBack();
-  // The voter asks again with the same log: our last batch did not start on its log (it does not
-  // say so; it holds entries of a term we lack there). Start one term further back each time.
-  const askedAgain = previous !== undefined && previous.lastLogIndex === request.lastLogIndex && previous.lastLogTerm === request.lastLogTerm;
-  if (askedAgain && previous.prevLogIndex <= prevLogIndex) {
-    prevLogIndex = previous.prevLogIndex;
-    prevLogTerm = core.log.termAt(prevLogIndex);
-    if (prevLogTerm !== undefined && prevLogIndex > core.log.floorIndex) stepBack();
-    else prevLogTerm = undefined;
+  let start = newestPossibleMatch(core, request);
+  if (start === null) return; // compacted away: the voter needs a snapshot, which only a leader streams
+  // The voter asks again with the same log: our last batch was lost, or did not start on its log
+  // (it holds entries of a term we lack there), which it does not tell us. Try one term further
+  // back than last time, but only with a batch that can still reach past its log (a batch it
+  // must ignore teaches nothing); otherwise start at the newest possible match again, so a lost
+  // frame is simply sent again and the voter is never left without an offer.
+  if (previous !== undefined && previous.lastLogIndex === request.lastLogIndex && previous.lastLogTerm === request.lastLogTerm && previous.prevLogIndex <= start) {
+    const earlier = oneTermBack(core, previous.prevLogIndex);
+    if (earlier !== null && reachesPast(core, earlier, request)) start = earlier;
   }
-  // Compacted away (the voter needs a snapshot, which only a leader streams), or nothing older.
-  if (prevLogTerm === undefined || prevLogTerm > request.lastLogTerm) return;
   for (const voter of core.catchUpOffers.keys()) if (!isVoter(core, voter)) core.catchUpOffers.delete(voter);
-  core.catchUpOffers.set(to, { at: core.now, lastLogIndex: request.lastLogIndex, lastLogTerm: request.lastLogTerm, prevLogIndex });
-  const lastIndex = batchEnd(core.log, prevLogIndex, frameOverheadBytes, core.replicationBatchBytes);
-  const entries = core.log.slice(prevLogIndex + 1, lastIndex);
-  send(core, to, { type: 'catchUpEntries', term: core.currentTerm, prevLogIndex, prevLogTerm, entries });
-  emitTrace(core, { type: 'catchUpSent', to, prevLogIndex, count: entries.length });
+  core.catchUpOffers.set(to, { at: core.now, lastLogIndex: request.lastLogIndex, lastLogTerm: request.lastLogTerm, prevLogIndex: start });
+  const lastIndex = batchEnd(core.log, start, frameOverheadBytes, core.replicationBatchBytes);
+  const entries = core.log.slice(start + 1, lastIndex);
+  send(core, to, { type: 'catchUpEntries', term: core.currentTerm, prevLogIndex: start, prevLogTerm: core.log.termAt(start) as number, entries });
+  emitTrace(core, { type: 'catchUpSent', to, prevLogIndex: start, count: entries.length });
+}
+
+/**
+ * Our newest index whose term is no newer than the voter's last term, at or below its last
+ * index: every entry of its log is at most that term, so any match lies there or below. Term by
+ * term, so a long log costs one step per term. Null when that point is compacted away.
+ */
+function newestPossibleMatch(core: CoreState, request: RequestVote): number | null {
+  let index = Math.min(request.lastLogIndex, core.log.lastIndex);
+  let term = core.log.termAt(index);
+  while (term !== undefined && term > request.lastLogTerm && index > core.log.floorIndex) {
+    index = core.log.firstIndexOfTerm(term, index) - 1;
+    term = core.log.termAt(index);
+  }
+  return term === undefined || term > request.lastLogTerm ? null : index;
+}
+
+/** The last index of the term before the one `index` is in, or null at the snapshot floor. */
+function oneTermBack(core: CoreState, index: number): number | null {
+  const term = core.log.termAt(index);
+  if (term === undefined || index <= core.log.floorIndex) return null;
+  return core.log.firstIndexOfTerm(term, index) - 1;
+}
+
+/** Whether a batch starting after `start` ends strictly more up to date than the voter's log. */
+function reachesPast(core: CoreState, start: number, request: RequestVote): boolean {
+  const lastIndex = batchEnd(core.log, start, frameOverheadBytes, core.replicationBatchBytes);
+  const lastTerm = core.log.termAt(lastIndex) ?? 0;
+  return lastTerm > request.lastLogTerm || (lastTerm === request.lastLogTerm && lastIndex > request.lastLogIndex);
 }
 
 /** Receiving side: take a witness's entries if they leave this log at least as up to date. */
