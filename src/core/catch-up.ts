@@ -7,16 +7,17 @@
 // campaigning voter the entries it lacks, and that voter can then win the witness's vote.
 //
 // Why it is safe (docs/spec-readings.md, the row on witnesses): the receiver takes the
-// entries only when the batch's last entry is at least as up to date as its own last entry
-// (§5.4.1's order). A log that is at least as up to date as another holds every committed entry
+// entries only when the batch's last entry is more up to date than its own last entry (§5.4.1's
+// order). A log that is at least as up to date as another holds every committed entry
 // the other holds (the argument of Leader Completeness, which only needs both logs to be
 // prefixes of leaders' logs, which copies of a leader's entries are), so what a catch-up
 // truncates was never committed; what it leaves is no less up to date than what was there,
 // and the receiver adopts the batch's last term, as a follower adopts its leader's, so its next
 // term is above every entry it holds. It ends any campaign under way, since the batch may change
 // the configuration the campaign's votes are counted against; it grants no vote (a newer term
-// clears the old one, as any term adoption does) and pins no leader: it is still to win an election. Leaders never take one (their logs are append-only),
-// nor does a node that hears a live leader (that leader brings it up to date).
+// clears the old one, as any term adoption does) and pins no leader: it is still to win an
+// election. Leaders never take one (their logs are append-only), nor does a node that hears a
+// live leader (that leader brings it up to date).
 import { appendBatchRefusal } from './append-batch-check.ts';
 import { emitTrace, refuse, send } from './core-output.ts';
 import { type CoreState, frameOverheadBytes } from './core-state.ts';
@@ -97,7 +98,7 @@ function reachesPast(core: CoreState, start: number, request: RequestVote): bool
   return lastTerm > request.lastLogTerm || (lastTerm === request.lastLogTerm && lastIndex > request.lastLogIndex);
 }
 
-/** Receiving side: take a witness's entries if they leave this log at least as up to date. */
+/** Receiving side: take a witness's entries if they leave this log more up to date than it was. */
 export function handleCatchUpEntries(core: CoreState<CatchUpHost>, from: NodeId, message: CatchUpEntries): void {
   if (!isVoter(core, from)) {
     refuse(core, from, 'senderNotVoter', message.term);
