@@ -1,7 +1,7 @@
 // The versioned wire format of every RaftMessage: [version][type][fields]. decodeMessage never
 // throws: a frame that fails any bound comes back as a DecodeFailure for the driver to count.
 import type { ForwardOutcome, RaftMessage, RaftMessageType } from '../core/messages.ts';
-import type { NodeId, VoteDenialReason } from '../core/types.ts';
+import type { LogEntry, NodeId, VoteDenialReason } from '../core/types.ts';
 import { ByteReader, type DecodeResult } from './byte-reader.ts';
 import { ByteWriter } from './byte-writer.ts';
 import { codecLimits, codecVersion } from './limits.ts';
@@ -58,8 +58,7 @@ export function encodeMessage(message: RaftMessage): Uint8Array {
       writer.varint(message.prevLogTerm);
       writer.varint(message.leaderCommit);
       writer.varint(message.readRound);
-      writer.varint(message.entries.length);
-      writeEntryBodies(writer, message.entries, message.prevLogIndex + 1);
+      writeBatch(writer, message.prevLogIndex, message.entries);
       break;
     case 'appendEntriesResponse':
       writer.varint(message.term);
@@ -113,8 +112,7 @@ export function encodeMessage(message: RaftMessage): Uint8Array {
       writer.varint(message.term);
       writer.varint(message.prevLogIndex);
       writer.varint(message.prevLogTerm);
-      writer.varint(message.entries.length);
-      writeEntryBodies(writer, message.entries, message.prevLogIndex + 1);
+      writeBatch(writer, message.prevLogIndex, message.entries);
       break;
   }
   return writer.finish();
@@ -203,20 +201,26 @@ function decodeAppendEntries(reader: ByteReader): RaftMessage {
   const prevLogTerm = reader.varint('prevLogTerm');
   const leaderCommit = reader.varint('leaderCommit');
   const readRound = reader.varint('readRound');
+  return { type: 'appendEntries', term, prevLogIndex, prevLogTerm, entries: readBatch(reader, prevLogIndex), leaderCommit, readRound };
+}
+
+/** A batch of entries following prevLogIndex (AppendEntries, CatchUpEntries): a count, then the entries. */
+function writeBatch(writer: ByteWriter, prevLogIndex: number, entries: readonly LogEntry[]): void {
+  writer.varint(entries.length);
+  writeEntryBodies(writer, entries, prevLogIndex + 1);
+}
+
+function readBatch(reader: ByteReader, prevLogIndex: number): LogEntry[] {
   const count = reader.count('entries', codecLimits.maxEntriesPerFrame, 3);
   if (prevLogIndex + count > Number.MAX_SAFE_INTEGER) reader.fail('outOfRange', 'entry index exceeds 2^53-1');
-  const entries = readEntryBodies(reader, prevLogIndex + 1, count);
-  return { type: 'appendEntries', term, prevLogIndex, prevLogTerm, entries, leaderCommit, readRound };
+  return readEntryBodies(reader, prevLogIndex + 1, count);
 }
 
 function decodeCatchUpEntries(reader: ByteReader): RaftMessage {
   const term = reader.varint('term');
   const prevLogIndex = reader.varint('prevLogIndex');
   const prevLogTerm = reader.varint('prevLogTerm');
-  const count = reader.count('entries', codecLimits.maxEntriesPerFrame, 3);
-  if (prevLogIndex + count > Number.MAX_SAFE_INTEGER) reader.fail('outOfRange', 'entry index exceeds 2^53-1');
-  const entries = readEntryBodies(reader, prevLogIndex + 1, count);
-  return { type: 'catchUpEntries', term, prevLogIndex, prevLogTerm, entries };
+  return { type: 'catchUpEntries', term, prevLogIndex, prevLogTerm, entries: readBatch(reader, prevLogIndex) };
 }
 
 function decodeForwardResponse(reader: ByteReader): RaftMessage {
