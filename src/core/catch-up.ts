@@ -22,7 +22,7 @@ import { appendBatchRefusal } from './append-batch-check.ts';
 import { emitTrace, refuse, send } from './core-output.ts';
 import { type CoreState, frameOverheadBytes } from './core-state.ts';
 import { batchEnd } from './entry-size.ts';
-import { appendToLog, truncateLog } from './log-writes.ts';
+import { mergeEntries } from './log-writes.ts';
 import type { CatchUpIgnoredReason } from './events.ts';
 import { isVoter } from './membership-state.ts';
 import type { CatchUpEntries, RequestVote } from './messages.ts';
@@ -50,20 +50,22 @@ export function offerCatchUp(core: CoreState<CatchUpHost>, to: NodeId, request: 
   if (!behind) return;
   const previous = core.catchUpOffers.get(to);
   if (previous !== undefined && core.now - previous.at < core.config.electionTimeoutMinMs) return;
-  let start = newestPossibleMatch(core, request);
-  if (start === null) return; // compacted away: the voter needs a snapshot, which only a leader streams
+  const newest = newestPossibleMatch(core, request);
+  if (newest === null) return; // compacted away: the voter needs a snapshot, which only a leader streams
   // The voter asks again with the same log: our last batch was lost, or did not start on its log
   // (it holds entries of a term we lack there), which it does not tell us. Try one term further
   // back than last time, but only with a batch that can still reach past its log (a batch it
   // must ignore teaches nothing); otherwise start at the newest possible match again, so a lost
   // frame is simply sent again and the voter is never left without an offer.
-  if (previous !== undefined && previous.lastLogIndex === request.lastLogIndex && previous.lastLogTerm === request.lastLogTerm && previous.prevLogIndex <= start) {
+  let batch: { readonly start: number; readonly lastIndex: number } | null = null;
+  if (previous !== undefined && previous.lastLogIndex === request.lastLogIndex && previous.lastLogTerm === request.lastLogTerm && previous.prevLogIndex <= newest) {
     const earlier = oneTermBack(core, previous.prevLogIndex);
-    if (earlier !== null && reachesPast(core, earlier, request)) start = earlier;
+    const earlierEnd = earlier === null ? 0 : batchEnd(core.log, earlier, frameOverheadBytes, core.replicationBatchBytes);
+    if (earlier !== null && endsPast(core, earlierEnd, request)) batch = { start: earlier, lastIndex: earlierEnd };
   }
+  const { start, lastIndex } = batch ?? { start: newest, lastIndex: batchEnd(core.log, newest, frameOverheadBytes, core.replicationBatchBytes) };
   for (const voter of core.catchUpOffers.keys()) if (!isVoter(core, voter)) core.catchUpOffers.delete(voter);
   core.catchUpOffers.set(to, { at: core.now, lastLogIndex: request.lastLogIndex, lastLogTerm: request.lastLogTerm, prevLogIndex: start });
-  const lastIndex = batchEnd(core.log, start, frameOverheadBytes, core.replicationBatchBytes);
   const entries = core.log.slice(start + 1, lastIndex);
   send(core, to, { type: 'catchUpEntries', term: core.currentTerm, prevLogIndex: start, prevLogTerm: core.log.termAt(start) as number, entries });
   emitTrace(core, { type: 'catchUpSent', to, prevLogIndex: start, count: entries.length });
@@ -91,9 +93,8 @@ function oneTermBack(core: CoreState, index: number): number | null {
   return core.log.firstIndexOfTerm(term, index) - 1;
 }
 
-/** Whether a batch starting after `start` ends strictly more up to date than the voter's log. */
-function reachesPast(core: CoreState, start: number, request: RequestVote): boolean {
-  const lastIndex = batchEnd(core.log, start, frameOverheadBytes, core.replicationBatchBytes);
+/** Whether a batch ending at `lastIndex` of our log is strictly more up to date than the voter's log. */
+function endsPast(core: CoreState, lastIndex: number, request: RequestVote): boolean {
   const lastTerm = core.log.termAt(lastIndex) ?? 0;
   return lastTerm > request.lastLogTerm || (lastTerm === request.lastLogTerm && lastIndex > request.lastLogIndex);
 }
@@ -132,11 +133,6 @@ export function handleCatchUpEntries(core: CoreState<CatchUpHost>, from: NodeId,
   // someone already leads it.
   if (last.term > core.currentTerm) core.host.becomeFollower(last.term, null, 'higherTermObserved');
   else if (core.role === 'candidate' || core.preCandidate) core.host.becomeFollower(core.currentTerm, null, 'electionLost');
-  for (const entry of entries) {
-    const localTerm = core.log.termAt(entry.index);
-    if (localTerm === entry.term) continue;
-    if (localTerm !== undefined) truncateLog(core, entry.index);
-    appendToLog(core, entry);
-  }
+  mergeEntries(core, entries);
   emitTrace(core, { type: 'catchUpAccepted', from, lastIndex: core.log.lastIndex });
 }

@@ -3,7 +3,7 @@
 import { appendBatchRefusal } from './append-batch-check.ts';
 import { emitTrace, refuse, send, sendAfterPersist } from './core-output.ts';
 import type { CoreState } from './core-state.ts';
-import { appendToLog, truncateLog } from './log-writes.ts';
+import { mergeEntries } from './log-writes.ts';
 import type { AppendEntries, AppendEntriesResponse } from './messages.ts';
 import type { NodeId } from './types.ts';
 
@@ -39,12 +39,7 @@ export function handleAppendEntries(core: CoreState, from: NodeId, message: Appe
     reply(conflictHint(core, prevIndex));
     return;
   }
-  for (const entry of entries) {
-    const localTerm = core.log.termAt(entry.index);
-    if (localTerm === entry.term) continue;
-    if (localTerm !== undefined) truncateLog(core, entry.index);
-    appendToLog(core, entry);
-  }
+  mergeEntries(core, entries);
   const lastNewIndex = prevIndex + entries.length;
   const newCommit = Math.min(message.leaderCommit, lastNewIndex);
   if (newCommit > core.commitIndex) {

@@ -15,6 +15,19 @@ export function appendToLog(core: CoreState, entry: LogEntry): void {
   }
 }
 
+/**
+ * Merges entries that follow a matching point into the log (§5.3): an entry already held with the
+ * same term is kept, a conflicting one is cut with everything after it, a new one is appended.
+ */
+export function mergeEntries(core: CoreState, entries: readonly LogEntry[]): void {
+  for (const entry of entries) {
+    const localTerm = core.log.termAt(entry.index);
+    if (localTerm === entry.term) continue;
+    if (localTerm !== undefined) truncateLog(core, entry.index);
+    appendToLog(core, entry);
+  }
+}
+
 export function truncateLog(core: CoreState, fromIndex: number): void {
   assert(fromIndex > core.commitIndex, `truncation at ${fromIndex} would remove committed entries (commit ${core.commitIndex})`);
   const hadConfig = core.configEntryIndex >= fromIndex;

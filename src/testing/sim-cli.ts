@@ -6,7 +6,7 @@
 // behaviour gives the same digests.
 import { parseArgs } from 'node:util';
 import { runExactlyOnceSimulation } from './exactly-once-simulation.ts';
-import { defaultSimulationDurationMs, replayCommand, runSimulation, witnessesAllowed } from './simulation.ts';
+import { defaultSimulationDurationMs, replayCommand, runSimulation, witnessCount, witnessesAllowed } from './simulation.ts';
 import { observeForDigest, SimulationDigest } from './simulation-digest.ts';
 import { describeSnapshotConditions, drawSnapshotConditions } from './snapshot-conditions.ts';
 
@@ -98,5 +98,5 @@ for (const seed of seeds) {
   if (digest !== null) console.log(`digest seed ${seed}: ${digest.hex}`);
 }
 const seconds = ((performance.now() - started) / 1000).toFixed(1);
-console.log(`${seeds.length - failures} of ${seeds.length} seeds passed (${workload} workload, ${nodes} nodes${witnesses > 0 ? ` (${witnesses} witness${witnesses === 1 ? "" : "es"})` : ''}, ${seconds} s; ${installed.count} snapshots installed, ${(installed.bytes / 1024 / 1024).toFixed(1)} MiB, ${pauses} pauses${workload === 'kv' ? `; ${copies.entries} requests committed again under their key, ${copies.acknowledged} acknowledged at the copy` : ''})`);
+console.log(`${seeds.length - failures} of ${seeds.length} seeds passed (${workload} workload, ${nodes} nodes${witnesses > 0 ? ` (${witnessCount(witnesses)})` : ''}, ${seconds} s; ${installed.count} snapshots installed, ${(installed.bytes / 1024 / 1024).toFixed(1)} MiB, ${pauses} pauses${workload === 'kv' ? `; ${copies.entries} requests committed again under their key, ${copies.acknowledged} acknowledged at the copy` : ''})`);
 process.exit(failures === 0 ? 0 : 1);

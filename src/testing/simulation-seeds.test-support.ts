@@ -2,7 +2,7 @@
 // files so Vitest runs them on separate workers). A failure names its seed and the command that
 // replays it.
 import { expect, it } from 'vitest';
-import { replayCommand, runSimulation } from './simulation.ts';
+import { replayCommand, runSimulation, witnessCount } from './simulation.ts';
 
 /**
  * Seeds that once found an engine bug, replayed on every run. (A change to the simulator's
@@ -45,14 +45,14 @@ async function runSeed(seed: number, nodes: number, removals = false, durationMs
 
 export function simulationRegressionSeeds(nodes: 3 | 5): void {
   for (const { seed, found, removals = false, durationMs, witnesses = 0 } of regressionSeeds.filter((regression) => regression.nodes === nodes)) {
-    it(`${nodes} nodes${removals ? ', members removed and taken back' : ''}${witnesses > 0 ? `, ${witnesses} witness${witnesses === 1 ? '' : 'es'} among them` : ''}, regression seed ${seed} (${found})`, () => runSeed(seed, nodes, removals, durationMs, witnesses));
+    it(`${nodes} nodes${removals ? ', members removed and taken back' : ''}${witnesses > 0 ? `, ${witnessCount(witnesses)} among them` : ''}, regression seed ${seed} (${found})`, () => runSeed(seed, nodes, removals, durationMs, witnesses));
   }
 }
 
 export function simulationSeedBlocks(nodes: 3 | 5, firstSeed: number, count: number, blockSize = 50, removals = false, witnesses = 0): void {
   for (let from = firstSeed; from < firstSeed + count; from += blockSize) {
     const to = Math.min(from + blockSize, firstSeed + count) - 1;
-    const what = `${removals ? ', members removed and taken back' : ''}${witnesses > 0 ? `, ${witnesses} witness${witnesses === 1 ? '' : 'es'} among them (never leading)` : ''}`;
+    const what = `${removals ? ', members removed and taken back' : ''}${witnesses > 0 ? `, ${witnessCount(witnesses)} among them (never leading)` : ''}`;
     it(`${nodes} nodes${what}, seeds ${from}..${to}: every safety property holds, a leader commits within 5 s of the heal and every member catches up`, async () => {
       for (let seed = from; seed <= to; seed += 1) await runSeed(seed, nodes, removals, undefined, witnesses);
     });

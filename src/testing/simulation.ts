@@ -118,6 +118,11 @@ function maybePause(cluster: SimulatedCluster, pauseRandom: () => number, electi
  * peer's witness store), so once it compacts them only the absent members that hold them can
  * bring them back. Two tabs and a witness (one of three) is the configuration witnesses are for.
  */
+/** "1 witness", "2 witnesses": how reports and test names count them. */
+export function witnessCount(witnesses: number): string {
+  return `${witnesses} witness${witnesses === 1 ? '' : 'es'}`;
+}
+
 export function witnessesAllowed(witnesses: number, voters: number): boolean {
   return witnesses < Math.floor(voters / 2) + 1;
 }
