@@ -15,8 +15,17 @@ export function sendAfterPersist(core: CoreState, to: NodeId, message: RaftMessa
   (unwritten ? core.messagesAfterPersist : core.messages).push({ to, message });
 }
 
+/**
+ * A leader's frames carry its term, and a term must be on disk before anything of it leaves the
+ * node: a leader restarted with its term unwritten can win the same term again and append other
+ * entries at the indices it already sent (Log Matching broken). A candidate's term is on disk
+ * before it asks for votes (sendAfterPersist), so only a leader that needed no other vote (the
+ * only voter, as a lone tab or a cluster shrunk to one voter is) can lead on an unwritten term:
+ * its frames wait for that write. Found by the 5-node simulation with --removals, seed 312.
+ */
 export function send(core: CoreState, to: NodeId, message: RaftMessage): void {
-  core.messages.push({ to, message });
+  const termUnwritten = core.role === 'leader' && (core.hardStateDirty || core.newestTermWrite > core.writesPersisted);
+  (termUnwritten ? core.messagesAfterPersist : core.messages).push({ to, message });
 }
 
 export function pushMetric(core: CoreState, metric: RaftMetric): void {
@@ -78,6 +87,7 @@ export function collectReady(core: CoreState): Ready | null {
   if (needsWrite) {
     core.writesInFlight += 1;
     if (ready.hardState !== null || ready.leaderForTerm !== null) core.newestHardStateWrite = core.writesPersisted + core.writesInFlight;
+    if (ready.hardState !== null) core.newestTermWrite = core.writesPersisted + core.writesInFlight;
   }
   return ready;
 }

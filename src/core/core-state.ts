@@ -197,6 +197,8 @@ export interface CoreState<Host = unknown> {
    * hard state or the leader pin: those are still unwritten while it exceeds writesPersisted.
    */
   newestHardStateWrite: number;
+  /** The number of the newest write carrying the term and vote (a subset of the above). */
+  newestTermWrite: number;
   messages: OutboundMessage[];
   messagesAfterPersist: OutboundMessage[];
   outcomes: ProposalOutcome[];
@@ -288,6 +290,7 @@ export function createCoreState<Host>(options: RaftCoreOptions, host: Host): Cor
     writesInFlight: 0,
     writesPersisted: 0,
     newestHardStateWrite: 0,
+    newestTermWrite: 0,
     messages: [],
     messagesAfterPersist: [],
     outcomes: [],

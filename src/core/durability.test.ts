@@ -41,6 +41,56 @@ describe('durability rule', () => {
   });
 });
 
+describe('a term is on disk before anything of it leaves the node', () => {
+  /** The only voter, a, with a learner b: it wins its election without asking anyone. */
+  function loneVoterLeading(): RaftCore {
+    const leader = new RaftCore({ id: a, config: resolveRaftConfig({}), random: () => 0.5, now: 0, bootstrap: { voters: [a], learners: [b] }, hardState: { term: 4, votedFor: null }, leaderPin: null, snapshotMeta: null, entries: [entry(1, 4)] });
+    leader.tick(1_000);
+    expect(leader.role).toBe('leader');
+    return leader;
+  }
+  const framesTo = (outbound: readonly { to: unknown; message: { type: string } }[]): string[] => outbound.filter((item) => item.to === b).map((item) => item.message.type);
+
+  it('the lone voter, leading at once, holds its frames until its new term is written', () => {
+    const leader = loneVoterLeading();
+    const ready = leader.takeReady()!;
+    expect(ready.hardState).toEqual({ term: 5, votedFor: a });
+    expect(framesTo(ready.messages)).toEqual([]);
+    expect(framesTo(ready.messagesAfterPersist)).toEqual(['appendEntries']);
+    // Frames made before that write lands wait too (a proposal, a heartbeat), each behind it.
+    leader.propose(1_000, 1, new Uint8Array([1]), null);
+    leader.tick(1_100);
+    const before = leader.takeReady()!;
+    expect(framesTo(before.messages)).toEqual([]);
+    expect(framesTo(before.messagesAfterPersist).length).toBeGreaterThan(0);
+  });
+
+  it('once the term is written, its frames go at once again', () => {
+    const leader = loneVoterLeading();
+    leader.takeReady();
+    leader.persisted(1_001, { index: 2, term: 5 });
+    leader.receive(1_002, b, { type: 'appendEntriesResponse', term: 5, success: true, matchIndex: 2, conflictIndex: 0, conflictTerm: 0, readRound: 0 });
+    leader.takeReady();
+    leader.propose(1_003, 1, new Uint8Array([1]), null);
+    const ready = leader.takeReady()!;
+    expect(framesTo(ready.messages)).toEqual(['appendEntries']);
+    expect(framesTo(ready.messagesAfterPersist)).toEqual([]);
+  });
+
+  it('a leader elected by votes sends at once: its term was written before it asked', () => {
+    const candidate = core(a, 1, [entry(1, 1)]);
+    candidate.tick(1_000);
+    for (const voter of [b, c]) candidate.receive(1_000, voter, { type: 'requestVoteResponse', term: 2, preVote: true, granted: true, denialReason: null });
+    const asked = candidate.takeReady()!;
+    expect(asked.hardState).toEqual({ term: 2, votedFor: a });
+    candidate.persisted(1_001, null);
+    candidate.receive(1_002, b, { type: 'requestVoteResponse', term: 2, preVote: false, granted: true, denialReason: null });
+    expect(candidate.role).toBe('leader');
+    const ready = candidate.takeReady()!;
+    expect(ready.messages.filter((item) => item.message.type === 'appendEntries').map((item) => item.to).sort()).toEqual([b, c]);
+  });
+});
+
 describe('Figure 8', () => {
   it('a leader never commits an earlier-term entry by counting replicas, only through its own entry', () => {
     // S1 leads term 4 with (2, term 2) from an old leader; each AppendEntries carries one entry.

@@ -210,6 +210,9 @@ describe('leader dedup cache', () => {
     const leader = new RaftCore({ id: a, config: resolveRaftConfig({}), random: () => 0, now: 0, bootstrap: { voters: [a, b, c] }, hardState: { term: 1, votedFor: null }, leaderPin: null, snapshotMeta: null, entries: [] });
     leader.tick(1_000);
     for (const voter of [b, c]) leader.receive(1_000, voter, { type: 'requestVoteResponse', term: 2, preVote: true, granted: true, denialReason: null });
+    // Its term and vote are written before it asks for votes, as the driver does.
+    leader.takeReady();
+    leader.persisted(1_000, null);
     leader.receive(1_000, b, { type: 'requestVoteResponse', term: 2, preVote: false, granted: true, denialReason: null });
     expect(leader.role).toBe('leader');
     leader.takeReady();
@@ -233,6 +236,9 @@ describe('the index ceiling (SPEC "Untrusted peers", ranges)', () => {
     const node = new RaftCore({ id: a, config: resolveRaftConfig({}), random: () => 0, now: 0, bootstrap: { voters: [a, b, c] }, hardState: { term: 1, votedFor: null }, leaderPin: null, snapshotMeta, entries: [] });
     node.tick(1_000);
     for (const voter of [b, c]) node.receive(1_000, voter, { type: 'requestVoteResponse', term: 2, preVote: true, granted: true, denialReason: null });
+    // Its term and vote are written before it asks for votes, as the driver does.
+    node.takeReady();
+    node.persisted(1_000, null);
     node.receive(1_000, b, { type: 'requestVoteResponse', term: 2, preVote: false, granted: true, denialReason: null });
     expect(node.role).toBe('leader');
     return node;
