@@ -183,6 +183,12 @@ export interface CoreState<Host = unknown> {
    * again with the same log gets a batch starting a term further back).
    */
   readonly catchUpOffers: Map<NodeId, { readonly at: number; readonly lastLogIndex: number; readonly lastLogTerm: number; readonly prevLogIndex: number }>;
+  /**
+   * When this node, outside its own configuration, last asked that configuration's voters who
+   * leads on behalf of a member that asked it (elections.ts, relayLeaderQuestion): once per
+   * shortest election timeout.
+   */
+  relayedLeaderQuestionAt: number;
 
   // The ready being accumulated.
   hardStateDirty: boolean;
@@ -283,6 +289,7 @@ export function createCoreState<Host>(options: RaftCoreOptions, host: Host): Cor
     removedByConfig: false,
     reportedOutside: false,
     catchUpOffers: new Map(),
+    relayedLeaderQuestionAt: Number.NEGATIVE_INFINITY,
     hardStateDirty: false,
     leaderPinDirty: false,
     pendingTruncateFrom: null,

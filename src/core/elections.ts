@@ -27,6 +27,7 @@ export function handleRequestVote(core: CoreState<ElectionsHost>, from: NodeId, 
     // A witness may hold entries no voter that can lead has: hand them over (catch-up.ts).
     offerCatchUp(core, from, request);
   };
+  relayLeaderQuestion(core, from);
   // Only voters of our configuration may campaign: a stranger cannot inflate our term.
   if (!isVoter(core, from)) {
     const member = core.membership.members.has(from);
@@ -40,9 +41,11 @@ export function handleRequestVote(core: CoreState<ElectionsHost>, from: NodeId, 
     // demoted, and if the leader was promoted meanwhile its configuration lists no one who leads,
     // so it refuses the leader's frames and nobody ever answered its campaigns (5-node simulation
     // seed 141020). Name the leader, as any denial does: no vote is given and our term is not
-    // touched, and it takes the name only if we are a voter of its own configuration.
+    // touched, and it takes the name only if we are a voter of its own configuration. A node our
+    // configuration no longer holds is told too: it asks on behalf of a member that trusts only
+    // it (relayLeaderQuestion), and a leader names itself there as its frame would.
     const leader = leaderOfCurrentTerm(core);
-    if (core.membership.members.has(from) && leader !== null && leader !== from) {
+    if (leader !== null && leader !== from) {
       sendAfterPersist(core, from, { type: 'requestVoteResponse', term: core.currentTerm, preVote: request.preVote, granted: false, denialReason: 'leaderAlive', leader });
     }
     return;
@@ -65,10 +68,36 @@ export function handleRequestVote(core: CoreState<ElectionsHost>, from: NodeId, 
   sendAfterPersist(core, from, { type: 'requestVoteResponse', term: request.term, preVote: request.preVote, granted: true, denialReason: null });
 }
 
-/** The leader this node follows (or is) in its current term, as pinned: null when it knows none. */
+/**
+ * The leader this node follows (or is) in its current term, as pinned: null when it knows none.
+ * A member that began a campaign since (leaderId cleared) suspects that leader and names none. A
+ * node outside its own configuration never hears a leader's frames: the leader a voter of its
+ * configuration named (followVouchedLeader) is all it knows, and it names that one.
+ */
 function leaderOfCurrentTerm(core: CoreState<ElectionsHost>): NodeId | null {
   const pinned = core.pinnedLeader;
-  return core.leaderId !== null && pinned !== null && pinned.term === core.currentTerm && pinned.leaderId === core.leaderId ? core.leaderId : null;
+  if (pinned === null || pinned.term !== core.currentTerm) return null;
+  if (core.leaderId === pinned.leaderId) return pinned.leaderId;
+  const outside = !core.membership.members.has(core.id) && !core.preCandidate && core.role !== 'candidate';
+  return core.leaderId === null && outside ? pinned.leaderId : null;
+}
+
+/**
+ * A member of this node's configuration asks for its (pre-)vote while this node is outside that
+ * configuration: the asker's configuration is older than ours and may list no voter still in
+ * the cluster but us, so our word is the only one it takes (followVouchedLeader). We hear no
+ * leader, being outside: ask our configuration's voters who leads, once per shortest election
+ * timeout, so that the asker's next question gets a name. Without it a node whose known voters
+ * had all been removed meanwhile refused the leader's frames for good (5-node simulation seeds
+ * 89 and 2172 with --removals: a voter of the leader's configuration, never caught up).
+ */
+function relayLeaderQuestion(core: CoreState<ElectionsHost>, from: NodeId): void {
+  if (core.membership.members.has(core.id) || !core.membership.members.has(from)) return;
+  // An outgoing leader or voter still campaigning (its removal uncommitted) asks for itself.
+  if (core.role === 'leader' || core.role === 'candidate' || core.preCandidate) return;
+  if (core.now - core.relayedLeaderQuestionAt < core.config.electionTimeoutMinMs) return;
+  core.relayedLeaderQuestionAt = core.now;
+  askVotersWhoLeads(core);
 }
 
 /**
@@ -114,6 +143,10 @@ function followVouchedLeader(core: CoreState<ElectionsHost>, from: NodeId, respo
  */
 export function probeForLeader(core: CoreState<ElectionsHost>): void {
   if (!core.membership.members.has(core.id) || core.removalNotice !== null || core.role === 'leader' || core.role === 'candidate' || core.preCandidate) return;
+  askVotersWhoLeads(core);
+}
+
+function askVotersWhoLeads(core: CoreState<ElectionsHost>): void {
   if (core.currentTerm + 1 > Number.MAX_SAFE_INTEGER) return;
   const probe: RequestVote = { type: 'requestVote', term: core.currentTerm + 1, lastLogIndex: core.log.lastIndex, lastLogTerm: core.log.lastTerm, preVote: true, transfer: false };
   for (const voter of core.membership.allVoters) if (voter !== core.id) send(core, voter, probe);

@@ -84,12 +84,69 @@ describe('a learner that campaigns, believing itself a voter', () => {
     expect(core.term).toBe(5);
   });
 
-  it('a stranger is not told, and nobody is told when no leader is known', () => {
+  it('a node outside our configuration is told too (it may ask for a member that trusts only it), and nobody is told when no leader is known', () => {
     const core = followerOfA();
     core.receive(2, nodeId('e'), campaign);
-    expect(answersTo(core, nodeId('e'))).toEqual([]);
+    expect(answersTo(core, nodeId('e'))).toEqual([{ type: 'requestVoteResponse', term: 5, preVote: true, granted: false, denialReason: 'leaderAlive', leader: a }]);
+    expect(core.term).toBe(5);
     const leaderless = new RaftCore({ id: b, config: resolveRaftConfig({}), random: () => 0.5, now: 0, bootstrap: { voters: [a, b, c], learners: [d] }, hardState: { term: 5, votedFor: null }, leaderPin: null, snapshotMeta: null, entries: [entry(1, 1), entry(2, 5)] });
     leaderless.receive(2, d, campaign);
     expect(answersTo(leaderless, d)).toEqual([]);
+  });
+});
+
+describe('a node outside its configuration, asked by a member of it (elections.ts, relayLeaderQuestion)', () => {
+  const e = nodeId('e');
+  const stranger = nodeId('f');
+  const electionTimeoutMinMs = resolveRaftConfig({}).electionTimeoutMinMs;
+  /** e: outside {a, b, c} (removed, say), at term 3, hearing no leader. */
+  function outsider(): RaftCore {
+    const core = new RaftCore({ id: e, config: resolveRaftConfig({}), random: () => 0.5, now: 0, bootstrap: { voters: [a, b, c] }, hardState: { term: 3, votedFor: null }, leaderPin: null, snapshotMeta: null, entries: [entry(1, 1), entry(2, 3)] });
+    core.takeReady();
+    return core;
+  }
+  const question = (term: number): RaftMessage => ({ type: 'requestVote', term, lastLogIndex: 1, lastLogTerm: 1, preVote: true, transfer: false });
+  const probe: RaftMessage = { type: 'requestVote', term: 4, lastLogIndex: 2, lastLogTerm: 3, preVote: true, transfer: false };
+  const sent = (core: RaftCore): Array<{ to: NodeId; message: RaftMessage }> => {
+    const ready = core.takeReady();
+    return [...(ready?.messages ?? []), ...(ready?.messagesAfterPersist ?? [])].map(({ to, message }) => ({ to, message }));
+  };
+  const probes = (core: RaftCore): NodeId[] => sent(core).filter(({ message }) => message.type === 'requestVote').map(({ to, message }) => {
+    expect(message).toEqual(probe);
+    return to;
+  });
+
+  it('asks the voters of its configuration who leads, once per shortest election timeout', () => {
+    const core = outsider();
+    core.receive(10, b, question(4));
+    expect(probes(core)).toEqual([a, b, c]);
+    core.receive(10 + electionTimeoutMinMs - 1, b, question(4));
+    expect(probes(core)).toEqual([]);
+    core.receive(10 + electionTimeoutMinMs, a, question(4));
+    expect(probes(core)).toEqual([a, b, c]);
+    // A question changes nothing of its own: no term, no role.
+    expect(core.term).toBe(3);
+    expect(core.role).toBe('learner');
+  });
+
+  it('does not ask for a stranger, nor while it is a member of its configuration', () => {
+    const core = outsider();
+    core.receive(10, stranger, question(4));
+    expect(probes(core)).toEqual([]);
+    const member = voterThatMissedAPromotion();
+    member.takeReady();
+    member.receive(10, b, question(4));
+    expect(probes(member)).toEqual([]);
+  });
+
+  it('passes on the leader a voter of its configuration names, to the member that asks next', () => {
+    const core = outsider();
+    core.receive(10, b, question(4));
+    sent(core);
+    core.receive(12, a, denial(7, a));
+    expect(core.term).toBe(7);
+    expect(core.takeReady()?.leaderForTerm).toEqual({ term: 7, leaderId: a });
+    core.receive(20, b, question(4));
+    expect(sent(core).filter(({ to }) => to === b)).toContainEqual({ to: b, message: { type: 'requestVoteResponse', term: 7, preVote: true, granted: false, denialReason: 'staleTerm', leader: a } });
   });
 });
