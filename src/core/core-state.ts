@@ -185,10 +185,9 @@ export interface CoreState<Host = unknown> {
   readonly catchUpOffers: Map<NodeId, { readonly at: number; readonly lastLogIndex: number; readonly lastLogTerm: number; readonly prevLogIndex: number }>;
   /**
    * When this node, outside its own configuration, last asked that configuration's voters who
-   * leads on behalf of a member that asked it (elections.ts, relayLeaderQuestion): once per
-   * shortest election timeout.
+   * leads (leader-question.ts, askWhoLeadsFromOutside): once per shortest election timeout.
    */
-  relayedLeaderQuestionAt: number;
+  leaderQuestionFromOutsideAt: number;
 
   // The ready being accumulated.
   hardStateDirty: boolean;
@@ -289,7 +288,7 @@ export function createCoreState<Host>(options: RaftCoreOptions, host: Host): Cor
     removedByConfig: false,
     reportedOutside: false,
     catchUpOffers: new Map(),
-    relayedLeaderQuestionAt: Number.NEGATIVE_INFINITY,
+    leaderQuestionFromOutsideAt: Number.NEGATIVE_INFINITY,
     hardStateDirty: false,
     leaderPinDirty: false,
     pendingTruncateFrom: null,

@@ -1,9 +1,10 @@
 // Elections (§5.2, §5.4.1): granting or denying votes and pre-votes, counting the answers, and
 // TimeoutNow, a leader handing leadership over (§3.10).
 import { offerCatchUp } from './catch-up.ts';
-import { emitTrace, refuse, send, sendAfterPersist } from './core-output.ts';
+import { emitTrace, refuse, sendAfterPersist } from './core-output.ts';
 import type { CoreState } from './core-state.ts';
 import { resetElectionTimer } from './core-time.ts';
+import { askVotersWhoLeads, askWhoLeadsFromOutside } from './leader-question.ts';
 import { pinLeader, setTerm } from './log-writes.ts';
 import { isVoter } from './membership-state.ts';
 import type { RequestVote, RequestVoteResponse, TimeoutNow } from './messages.ts';
@@ -27,7 +28,7 @@ export function handleRequestVote(core: CoreState<ElectionsHost>, from: NodeId, 
     // A witness may hold entries no voter that can lead has: hand them over (catch-up.ts).
     offerCatchUp(core, from, request);
   };
-  relayLeaderQuestion(core, from);
+  if (core.membership.members.has(from)) askWhoLeadsFromOutside(core);
   // Only voters of our configuration may campaign: a stranger cannot inflate our term.
   if (!isVoter(core, from)) {
     const member = core.membership.members.has(from);
@@ -42,8 +43,8 @@ export function handleRequestVote(core: CoreState<ElectionsHost>, from: NodeId, 
     // so it refuses the leader's frames and nobody ever answered its campaigns (5-node simulation
     // seed 141020). Name the leader, as any denial does: no vote is given and our term is not
     // touched, and it takes the name only if we are a voter of its own configuration. A node our
-    // configuration no longer holds is told too: it asks on behalf of a member that trusts only
-    // it (relayLeaderQuestion), and a leader names itself there as its frame would.
+    // configuration no longer holds is told too: it may ask for a member that trusts only it
+    // (leader-question.ts), and a leader names itself there as its frame would.
     const leader = leaderOfCurrentTerm(core);
     if (leader !== null && leader !== from) {
       sendAfterPersist(core, from, { type: 'requestVoteResponse', term: core.currentTerm, preVote: request.preVote, granted: false, denialReason: 'leaderAlive', leader });
@@ -80,24 +81,6 @@ function leaderOfCurrentTerm(core: CoreState<ElectionsHost>): NodeId | null {
   if (core.leaderId === pinned.leaderId) return pinned.leaderId;
   const outside = !core.membership.members.has(core.id) && !core.preCandidate && core.role !== 'candidate';
   return core.leaderId === null && outside ? pinned.leaderId : null;
-}
-
-/**
- * A member of this node's configuration asks for its (pre-)vote while this node is outside that
- * configuration: the asker's configuration is older than ours and may list no voter still in
- * the cluster but us, so our word is the only one it takes (followVouchedLeader). We hear no
- * leader, being outside: ask our configuration's voters who leads, once per shortest election
- * timeout, so that the asker's next question gets a name. Without it a node whose known voters
- * had all been removed meanwhile refused the leader's frames for good (5-node simulation seeds
- * 89 and 2172 with --removals: a voter of the leader's configuration, never caught up).
- */
-function relayLeaderQuestion(core: CoreState<ElectionsHost>, from: NodeId): void {
-  if (core.membership.members.has(core.id) || !core.membership.members.has(from)) return;
-  // An outgoing leader or voter still campaigning (its removal uncommitted) asks for itself.
-  if (core.role === 'leader' || core.role === 'candidate' || core.preCandidate) return;
-  if (core.now - core.relayedLeaderQuestionAt < core.config.electionTimeoutMinMs) return;
-  core.relayedLeaderQuestionAt = core.now;
-  askVotersWhoLeads(core);
 }
 
 /**
@@ -146,11 +129,6 @@ export function probeForLeader(core: CoreState<ElectionsHost>): void {
   askVotersWhoLeads(core);
 }
 
-function askVotersWhoLeads(core: CoreState<ElectionsHost>): void {
-  if (core.currentTerm + 1 > Number.MAX_SAFE_INTEGER) return;
-  const probe: RequestVote = { type: 'requestVote', term: core.currentTerm + 1, lastLogIndex: core.log.lastIndex, lastLogTerm: core.log.lastTerm, preVote: true, transfer: false };
-  for (const voter of core.membership.allVoters) if (voter !== core.id) send(core, voter, probe);
-}
 
 export function handleVoteResponse(core: CoreState<ElectionsHost>, from: NodeId, response: RequestVoteResponse): void {
   if (followVouchedLeader(core, from, response)) return;

@@ -4,6 +4,7 @@ import { assert } from './assert.ts';
 import { refuse, send } from './core-output.ts';
 import type { CoreState } from './core-state.ts';
 import { resetElectionTimer } from './core-time.ts';
+import { askWhoLeadsFromOutside } from './leader-question.ts';
 import { pinLeader } from './log-writes.ts';
 import { isVoter } from './membership-state.ts';
 import type { NodeId, StepDownReason } from './types.ts';
@@ -35,6 +36,9 @@ export function acceptLeaderFrame(core: CoreState<TermRulesHost>, from: NodeId, 
   const pinnedForTerm = core.pinnedLeader !== null && core.pinnedLeader.term === term && core.pinnedLeader.leaderId === from;
   if (!isVoter(core, from) && !pinnedForTerm) {
     refuse(core, from, 'senderNotVoter', term);
+    // Outside our own configuration, a leader replicating to us counts us a member again: ask
+    // the voters we know who leads (leader-question.ts).
+    askWhoLeadsFromOutside(core);
     return false;
   }
   if (term < core.currentTerm) {

@@ -95,7 +95,7 @@ describe('a learner that campaigns, believing itself a voter', () => {
   });
 });
 
-describe('a node outside its configuration, asked by a member of it (elections.ts, relayLeaderQuestion)', () => {
+describe('a node outside its configuration that a member counts on (leader-question.ts, askWhoLeadsFromOutside)', () => {
   const e = nodeId('e');
   const stranger = nodeId('f');
   const electionTimeoutMinMs = resolveRaftConfig({}).electionTimeoutMinMs;
@@ -129,6 +129,17 @@ describe('a node outside its configuration, asked by a member of it (elections.t
     expect(core.role).toBe('learner');
   });
 
+  it('asks too when it refuses the frames of a leader its configuration does not list (taken back while away), once per shortest election timeout', () => {
+    const core = outsider();
+    core.receive(10, d, heartbeat(5));
+    expect(probes(core)).toEqual([a, b, c]);
+    core.receive(11, d, heartbeat(5));
+    expect(probes(core)).toEqual([]);
+    core.receive(10 + electionTimeoutMinMs, d, heartbeat(5));
+    expect(probes(core)).toEqual([a, b, c]);
+    expect(core.term).toBe(3);
+  });
+
   it('does not ask for a stranger, nor while it is a member of its configuration', () => {
     const core = outsider();
     core.receive(10, stranger, question(4));
@@ -136,6 +147,7 @@ describe('a node outside its configuration, asked by a member of it (elections.t
     const member = voterThatMissedAPromotion();
     member.takeReady();
     member.receive(10, b, question(4));
+    member.receive(11, d, heartbeat(5));
     expect(probes(member)).toEqual([]);
   });
 

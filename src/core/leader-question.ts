@@ -1,0 +1,36 @@
+// Asking who leads. A node that refuses a leader's frames because its configuration does not list
+// that leader as a voter learns the leader's name only from a voter of its configuration
+// (elections.ts, followVouchedLeader). It gets one by asking: a pre-vote for the next term, which
+// changes nobody's term, vote or timer, and which a voter that knows its term's leader denies
+// naming that leader.
+import { send } from './core-output.ts';
+import type { CoreState } from './core-state.ts';
+import type { RequestVote } from './messages.ts';
+
+/** Sends the voters of this node's configuration a pre-vote for the next term, as a question. */
+export function askVotersWhoLeads(core: CoreState): void {
+  if (core.currentTerm + 1 > Number.MAX_SAFE_INTEGER) return;
+  const probe: RequestVote = { type: 'requestVote', term: core.currentTerm + 1, lastLogIndex: core.log.lastIndex, lastLogTerm: core.log.lastTerm, preVote: true, transfer: false };
+  for (const voter of core.membership.allVoters) if (voter !== core.id) send(core, voter, probe);
+}
+
+/**
+ * A node outside its own configuration hears no leader (none replicates to a node it does not
+ * count as a member), never campaigns, and does not ask on a timer: a removed node keeps quiet. It
+ * asks, once per shortest election timeout, when somebody still counts on it:
+ * - a member of its configuration asks for its (pre-)vote: the asker's configuration is older and
+ *   may list no voter still in the cluster but this node, whose word is then the only one the
+ *   asker takes; the answer to the asker's next question names the leader (simulation seeds 89
+ *   and 2172 with --removals: a voter never caught up);
+ * - a leader its configuration does not list replicates to it: it was taken back while away, and
+ *   refused that leader for good (seed 247 with --removals --witnesses 2: a witness 1,200
+ *   entries behind).
+ * An outgoing leader or a voter still campaigning (its removal uncommitted) asks for itself.
+ */
+export function askWhoLeadsFromOutside(core: CoreState): void {
+  if (core.membership.members.has(core.id)) return;
+  if (core.role === 'leader' || core.role === 'candidate' || core.preCandidate) return;
+  if (core.now - core.leaderQuestionFromOutsideAt < core.config.electionTimeoutMinMs) return;
+  core.leaderQuestionFromOutsideAt = core.now;
+  askVotersWhoLeads(core);
+}
