@@ -60,7 +60,7 @@ function counterView(state: BoardState, actions: BoardActions): HTMLElement {
     { class: 'card counter', 'data-testid': 'counter' },
     h('h2', {}, 'Counter ', h('small', {}, 'never loses an increment')),
     h('output', { 'data-testid': 'counter-value' }, state.counter),
-    h('div', {}, h('button', { 'data-focus-key': 'counter:+1', onclick: () => actions.dispatch({ type: 'increment', amount: 1 }) }, '+1'), h('button', { 'data-focus-key': 'counter:+10', onclick: () => actions.dispatch({ type: 'increment', amount: 10 }) }, '+10')),
+    h('div', { class: 'actions' }, h('button', { 'data-focus-key': 'counter:+1', onclick: () => actions.dispatch({ type: 'increment', amount: 1 }) }, '+1'), h('button', { 'data-focus-key': 'counter:+10', onclick: () => actions.dispatch({ type: 'increment', amount: 10 }) }, '+10')),
   );
 }
 

@@ -27,7 +27,7 @@ function row(member: ClusterRow): HTMLElement {
     h('td', {}, member.commitIndex ?? '–'),
     h('td', {}, member.appliedIndex ?? '–'),
     h('td', { 'data-connection': member.connection, title: connectionExplanation(member) }, connectionText(member)),
-    h('td', {}, member.lag === null ? '–' : member.lag === 0 ? 'in sync' : `${member.lag} behind`),
+    h('td', { class: 'lag' }, member.lag === null ? '–' : member.lag === 0 ? 'in sync' : `${member.lag} behind`),
   );
 }
 
@@ -37,11 +37,17 @@ export function clusterPanel(rows: readonly ClusterRow[], timeline: readonly Tim
     'aside',
     { class: 'panel', 'data-testid': 'cluster-panel' },
     h('h2', {}, 'Cluster'),
+    // Eight columns of unbroken cells outgrow a narrow panel: the table scrolls inside it rather
+    // than spilling over its edge.
     h(
-      'table',
-      {},
-      h('thead', {}, h('tr', {}, ...['peer', 'member', 'role', 'term', 'commit', 'applied', 'connection', 'lag'].map((title) => h('th', {}, title)))),
-      h('tbody', {}, ...rows.map(row)),
+      'div',
+      { class: 'table-scroll' },
+      h(
+        'table',
+        {},
+        h('thead', {}, h('tr', {}, ...['peer', 'member', 'role', 'term', 'commit', 'applied', 'connection', 'lag'].map((title) => h('th', {}, title)))),
+        h('tbody', {}, ...rows.map(row)),
+      ),
     ),
     h(
       'div',
