@@ -28,7 +28,7 @@ export function handleRequestVote(core: CoreState<ElectionsHost>, from: NodeId, 
     // A witness may hold entries no voter that can lead has: hand them over (catch-up.ts).
     offerCatchUp(core, from, request);
   };
-  if (core.membership.members.has(from)) askWhoLeadsFromOutside(core);
+  askWhoLeadsFromOutside(core, from, request.term);
   // Only voters of our configuration may campaign: a stranger cannot inflate our term.
   if (!isVoter(core, from)) {
     const member = core.membership.members.has(from);
@@ -37,7 +37,11 @@ export function handleRequestVote(core: CoreState<ElectionsHost>, from: NodeId, 
     // (probeForLeader): refused (traced and counted) but not a wedge of ours, since we need
     // nothing from it. Counted as one, a learner cut off from the leader or a cluster without a
     // leader for 10 timeouts made every voter report wedgeSuspected about its learners.
-    refuse(core, from, 'senderNotVoter', request.term, !member);
+    // Nor is a pre-vote from outside our configuration: a removed node asks who leads with one
+    // (leader-question.ts), and a configuration of ours too old to list a newer leader shows in
+    // that leader's refused frames. Counted, removed nodes asking for a removed member that kept
+    // campaigning made every live voter report a wedge, and a room then rejoin it under a fresh id.
+    refuse(core, from, 'senderNotVoter', request.term, !member && !request.preVote);
     // A learner of ours that campaigns still believes itself a voter: it was away while it was
     // demoted, and if the leader was promoted meanwhile its configuration lists no one who leads,
     // so it refuses the leader's frames and nobody ever answered its campaigns (5-node simulation
@@ -73,7 +77,9 @@ export function handleRequestVote(core: CoreState<ElectionsHost>, from: NodeId, 
  * The leader this node follows (or is) in its current term, as pinned: null when it knows none.
  * A member that began a campaign since (leaderId cleared) suspects that leader and names none. A
  * node outside its own configuration never hears a leader's frames: the leader a voter of its
- * configuration named (followVouchedLeader) is all it knows, and it names that one.
+ * configuration named (followVouchedLeader) is all it knows, and it names that one. (A removed
+ * leader that stepped down is pinned to itself for its last term and names itself: true of that
+ * term, and an asker that moved past it asks with a newer term, which sends it asking too.)
  */
 function leaderOfCurrentTerm(core: CoreState<ElectionsHost>): NodeId | null {
   const pinned = core.pinnedLeader;
@@ -122,7 +128,8 @@ function followVouchedLeader(core: CoreState<ElectionsHost>, from: NodeId, respo
  * here, so no trace event (SPEC: one per state transition; `preVoteStarted` would tell a trace
  * checker a campaign began); the answers and what follows from them are traced where handled.
  * The caller runs it once per election timeout, and not for a node outside its own configuration
- * or one a leader lately told it is outside the cluster: those stay quiet, as before.
+ * or one a leader lately told it is outside the cluster: those do not ask on a timer. One outside
+ * its configuration asks when a member of it counts on it instead (leader-question.ts).
  */
 export function probeForLeader(core: CoreState<ElectionsHost>): void {
   if (!core.membership.members.has(core.id) || core.removalNotice !== null || core.role === 'leader' || core.role === 'candidate' || core.preCandidate) return;

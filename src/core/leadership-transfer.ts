@@ -5,6 +5,7 @@ import type { CoreState } from './core-state.ts';
 import { advanceClock } from './core-time.ts';
 import { isVoter } from './membership-state.ts';
 import { becomeProbe } from './progress.ts';
+import type { OutboundMessage } from './ready.ts';
 import type { ClusterConfig, NodeId, TransferAbandonReason } from './types.ts';
 
 /** What a leadership transfer needs of the rest of the engine (raft-core.ts wires it). */
@@ -85,7 +86,12 @@ export function abandonTransfer(core: CoreState<LeadershipTransferHost>, reason:
   // A TimeoutNow still waiting in this step's output has not left the node: withdrawn, so an
   // abandoned transfer (cancelTransfer() right after transferLeadership(), say) leaves
   // leadership where it is instead of reporting failure while the target takes over.
-  if (transfer.timeoutSent) core.messages = core.messages.filter((outbound) => outbound.to !== transfer.target || outbound.message.type !== 'timeoutNow');
+  // (Held behind a write too: a leader's frames wait for its term to reach the disk, send().)
+  if (transfer.timeoutSent) {
+    const kept = (outbound: OutboundMessage): boolean => outbound.to !== transfer.target || outbound.message.type !== 'timeoutNow';
+    core.messages = core.messages.filter(kept);
+    core.messagesAfterPersist = core.messagesAfterPersist.filter(kept);
+  }
   emitTrace(core, { type: 'leadershipTransferAbandoned', target: transfer.target, reason });
   for (const transferId of transfer.transferIds) core.transferOutcomes.push({ transferId, failure: reason });
   // Proposals held while handing over resume here, and so do leaving a joint configuration and

@@ -99,9 +99,9 @@ describe('a node outside its configuration that a member counts on (leader-quest
   const e = nodeId('e');
   const stranger = nodeId('f');
   const electionTimeoutMinMs = resolveRaftConfig({}).electionTimeoutMinMs;
-  /** e: outside {a, b, c} (removed, say), at term 3, hearing no leader. */
+  /** e: outside {a, b, c} with learner d (removed, say), at term 3, hearing no leader. */
   function outsider(): RaftCore {
-    const core = new RaftCore({ id: e, config: resolveRaftConfig({}), random: () => 0.5, now: 0, bootstrap: { voters: [a, b, c] }, hardState: { term: 3, votedFor: null }, leaderPin: null, snapshotMeta: null, entries: [entry(1, 1), entry(2, 3)] });
+    const core = new RaftCore({ id: e, config: resolveRaftConfig({}), random: () => 0.5, now: 0, bootstrap: { voters: [a, b, c], learners: [d] }, hardState: { term: 3, votedFor: null }, leaderPin: null, snapshotMeta: null, entries: [entry(1, 1), entry(2, 3)] });
     core.takeReady();
     return core;
   }
@@ -140,9 +140,10 @@ describe('a node outside its configuration that a member counts on (leader-quest
     expect(core.term).toBe(3);
   });
 
-  it('does not ask for a stranger, nor while it is a member of its configuration', () => {
+  it('does not ask for a stranger (a question, or frames), nor while it is a member of its configuration', () => {
     const core = outsider();
     core.receive(10, stranger, question(4));
+    core.receive(11, stranger, heartbeat(9));
     expect(probes(core)).toEqual([]);
     const member = voterThatMissedAPromotion();
     member.takeReady();
@@ -160,5 +161,42 @@ describe('a node outside its configuration that a member counts on (leader-quest
     expect(core.takeReady()?.leaderForTerm).toEqual({ term: 7, leaderId: a });
     core.receive(20, b, question(4));
     expect(sent(core).filter(({ to }) => to === b)).toContainEqual({ to: b, message: { type: 'requestVoteResponse', term: 7, preVote: true, granted: false, denialReason: 'staleTerm', leader: a } });
+  });
+
+  it('asks no more while the leader it knows is of a term as new as the asker\'s, and again for an asker past it', () => {
+    const core = outsider();
+    core.receive(10, b, question(4));
+    sent(core);
+    core.receive(12, a, denial(7, a));
+    sent(core);
+    for (const [at, term] of [[10 + electionTimeoutMinMs, 4], [10 + 2 * electionTimeoutMinMs, 7]] as const) {
+      core.receive(at, b, question(term));
+      expect(sent(core).filter(({ message }) => message.type === 'requestVote')).toEqual([]);
+    }
+    core.receive(10 + 3 * electionTimeoutMinMs, b, question(8));
+    expect(sent(core).filter(({ message }) => message.type === 'requestVote').map(({ to }) => to)).toEqual([a, b, c]);
+  });
+
+  it('a live voter does not take the questions of a node outside its configuration for a wedge (a removed member campaigning forever at a removed node)', () => {
+    // m: removed while away, still believing itself a voter of {a, b, c, m}; e: removed later, its
+    // configuration {a, b, c, m}; b: a voter of the live cluster {a, b, c}, knowing neither.
+    const m = nodeId('m');
+    const relay = new RaftCore({ id: e, config: resolveRaftConfig({ wedgeSuspicionTimeouts: 2 }), random: () => 0.5, now: 0, bootstrap: { voters: [a, b, c, m] }, hardState: { term: 3, votedFor: null }, leaderPin: null, snapshotMeta: null, entries: [entry(1, 1), entry(2, 3)] });
+    const voter = new RaftCore({ id: b, config: resolveRaftConfig({ wedgeSuspicionTimeouts: 2 }), random: () => 0.5, now: 0, bootstrap: { voters: [a, b, c] }, hardState: { term: 7, votedFor: null }, leaderPin: null, snapshotMeta: null, entries: [entry(1, 1), entry(2, 3), entry(3, 7)] });
+    relay.takeReady();
+    voter.takeReady();
+    let asked = 0;
+    const wedges: unknown[] = [];
+    for (let now = 10, term = 4; now < 5_000; now += 200, term += 1) {
+      relay.receive(now, m, question(term));
+      for (const { to, message } of sent(relay)) {
+        if (to !== b || message.type !== 'requestVote') continue;
+        asked += 1;
+        voter.receive(now + 1, e, message);
+      }
+      wedges.push(...(voter.takeReady()?.metrics ?? []).filter((metric) => metric.type === 'wedgeSuspected'));
+    }
+    expect(asked).toBeGreaterThan(5);
+    expect(wedges).toEqual([]);
   });
 });
