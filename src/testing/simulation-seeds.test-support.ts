@@ -49,12 +49,12 @@ export function simulationRegressionSeeds(nodes: 3 | 5): void {
   }
 }
 
-export function simulationSeedBlocks(nodes: 3 | 5, firstSeed: number, count: number, blockSize = 50, removals = false, witnesses = 0): void {
+export function simulationSeedBlocks(nodes: 3 | 5, firstSeed: number, count: number, blockSize = 50, removals = false, witnesses = 0, durationMs?: number): void {
   for (let from = firstSeed; from < firstSeed + count; from += blockSize) {
     const to = Math.min(from + blockSize, firstSeed + count) - 1;
-    const what = `${removals ? ', members removed and taken back' : ''}${witnesses > 0 ? `, ${witnessCount(witnesses)} among them (never leading)` : ''}`;
+    const what = `${removals ? ', members removed and taken back' : ''}${witnesses > 0 ? `, ${witnessCount(witnesses)} among them (never leading)` : ''}${durationMs === undefined ? '' : `, ${durationMs / 1_000} s of faults`}`;
     it(`${nodes} nodes${what}, seeds ${from}..${to}: every safety property holds, a leader commits within 5 s of the heal and every member catches up`, async () => {
-      for (let seed = from; seed <= to; seed += 1) await runSeed(seed, nodes, removals, undefined, witnesses);
+      for (let seed = from; seed <= to; seed += 1) await runSeed(seed, nodes, removals, durationMs, witnesses);
     });
   }
 }
