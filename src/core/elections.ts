@@ -136,7 +136,6 @@ export function probeForLeader(core: CoreState<ElectionsHost>): void {
   askVotersWhoLeads(core);
 }
 
-
 export function handleVoteResponse(core: CoreState<ElectionsHost>, from: NodeId, response: RequestVoteResponse): void {
   if (followVouchedLeader(core, from, response)) return;
   if (response.preVote) {
