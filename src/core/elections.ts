@@ -29,8 +29,15 @@ export function handleRequestVote(core: CoreState<ElectionsHost>, from: NodeId, 
     offerCatchUp(core, from, request);
   };
   askWhoLeadsFromOutside(core, from, request.term);
-  // Only voters of our configuration may campaign: a stranger cannot inflate our term.
-  if (!isVoter(core, from)) {
+  // Only voters of our configuration may campaign: a stranger cannot inflate our term. A learner of
+  // ours whose log is strictly more up to date than ours may hold the configuration entry that
+  // made it a voter, which we lack: it is answered as a voter, by the usual rules (SPEC drops only
+  // a non-voter's AppendEntries, InstallSnapshot and TimeoutNow). Refused, a joint configuration
+  // whose old half was {n3, n5} could elect nobody: n3 lacked the joint entry and refused the
+  // candidates that had it, and n5's log was behind theirs (5-node simulation seed 10572 with
+  // --removals --duration 20000, no leader after the heal).
+  const aheadWithNewerConfiguration = core.membership.members.has(from) && (request.lastLogTerm > core.log.lastTerm || (request.lastLogTerm === core.log.lastTerm && request.lastLogIndex > core.log.lastIndex));
+  if (!isVoter(core, from) && !aheadWithNewerConfiguration) {
     const member = core.membership.members.has(from);
     if (!member) core.host.tellNotMember(from);
     // A learner of ours asks who leads every election timeout while it follows no one
