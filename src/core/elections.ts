@@ -28,7 +28,7 @@ export function handleRequestVote(core: CoreState<ElectionsHost>, from: NodeId, 
     // A witness may hold entries no voter that can lead has: hand them over (catch-up.ts).
     offerCatchUp(core, from, request);
   };
-  askWhoLeadsFromOutside(core, from, request.term);
+  askWhoLeadsFromOutside(core, request.term);
   // Only voters of our configuration may campaign: a stranger cannot inflate our term. A learner of
   // ours whose log is strictly more up to date than ours may hold the configuration entry that
   // made it a voter, which we lack: it is answered as a voter, by the usual rules (SPEC drops only
@@ -83,8 +83,11 @@ export function handleRequestVote(core: CoreState<ElectionsHost>, from: NodeId, 
 /**
  * The leader this node follows (or is) in its current term, as pinned: null when it knows none.
  * A member that began a campaign since (leaderId cleared) suspects that leader and names none. A
- * node outside its own configuration never hears a leader's frames: the leader a voter of its
- * configuration named (followVouchedLeader) is all it knows, and it names that one. (A removed
+ * node that never campaigns (outside its own configuration, a learner, a witness) and hears no
+ * leader frames (a removed node, or one refusing a leader it was told of) knows the leader a voter
+ * of its configuration named (followVouchedLeader), and names that one: the voter whose known
+ * voters were all removed asks such nodes (seed 10435 with --removals --duration 20000: learners
+ * the cluster had removed knew the leader but named none, and a voter stayed behind). (A removed
  * leader that stepped down is pinned to itself for its last term and names itself: true of that
  * term, and an asker that moved past it asks with a newer term, which sends it asking too.)
  */
@@ -92,8 +95,8 @@ function leaderOfCurrentTerm(core: CoreState<ElectionsHost>): NodeId | null {
   const pinned = core.pinnedLeader;
   if (pinned === null || pinned.term !== core.currentTerm) return null;
   if (core.leaderId === pinned.leaderId) return pinned.leaderId;
-  const outside = !core.membership.members.has(core.id) && !core.preCandidate && core.role !== 'candidate';
-  return core.leaderId === null && outside ? pinned.leaderId : null;
+  const hearsNoFrames = !core.membership.members.has(core.id) || core.role === 'learner' || core.config.witness;
+  return core.leaderId === null && hearsNoFrames && !core.preCandidate && core.role !== 'candidate' ? pinned.leaderId : null;
 }
 
 /**

@@ -36,9 +36,9 @@ export function acceptLeaderFrame(core: CoreState<TermRulesHost>, from: NodeId, 
   const pinnedForTerm = core.pinnedLeader !== null && core.pinnedLeader.term === term && core.pinnedLeader.leaderId === from;
   if (!isVoter(core, from) && !pinnedForTerm) {
     refuse(core, from, 'senderNotVoter', term);
-    // Outside our own configuration, a member of it replicating to us as leader counts us a
-    // member again: ask the voters we know who leads (leader-question.ts).
-    askWhoLeadsFromOutside(core, from, term);
+    // Outside our own configuration, a leader replicating to us counts us a member again (we were
+    // taken back while away): ask the voters we know who leads (leader-question.ts).
+    askWhoLeadsFromOutside(core, term);
     return false;
   }
   if (term < core.currentTerm) {

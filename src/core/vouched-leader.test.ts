@@ -140,11 +140,27 @@ describe('a node outside its configuration that a member counts on (leader-quest
     expect(core.term).toBe(3);
   });
 
-  it('does not ask for a stranger (a question, or frames), nor while it is a member of its configuration', () => {
+  it('asks for a leader its configuration does not list at all (both admitted while it was away), and then follows it', () => {
+    // f leads term 5 of a cluster that took e back while e was away; e's configuration {a, b, c}
+    // + {d} has never heard of f. A voter of e's configuration names f; e follows f from then on.
+    const core = outsider();
+    core.receive(10, stranger, heartbeat(5));
+    expect(probes(core)).toEqual([a, b, c]);
+    core.receive(12, a, denial(5, stranger));
+    expect(core.takeReady()?.leaderForTerm).toEqual({ term: 5, leaderId: stranger });
+    core.receive(20, stranger, heartbeat(5));
+    expect(core.leader).toBe(stranger);
+    expect(sent(core)).toContainEqual({ to: stranger, message: expect.objectContaining({ type: 'appendEntriesResponse', term: 5, success: true }) });
+  });
+
+  it('takes no name from the sender itself, and asks nothing while it is a member of its configuration', () => {
     const core = outsider();
     core.receive(10, stranger, question(4));
-    core.receive(11, stranger, heartbeat(9));
-    expect(probes(core)).toEqual([]);
+    expect(probes(core)).toEqual([a, b, c]);
+    core.receive(12, stranger, denial(5, stranger));
+    expect(core.takeReady()?.leaderForTerm ?? null).toBeNull();
+    core.receive(13, stranger, heartbeat(5));
+    expect(core.leader).toBeNull();
     const member = voterThatMissedAPromotion();
     member.takeReady();
     member.receive(10, b, question(4));
@@ -198,5 +214,20 @@ describe('a node outside its configuration that a member counts on (leader-quest
     }
     expect(asked).toBeGreaterThan(5);
     expect(wedges).toEqual([]);
+  });
+});
+
+describe('a learner told who leads but hearing no frames of that leader', () => {
+  it('names that leader to a voter of its configuration that asks (it never campaigns, so it suspects no one)', () => {
+    // d: a learner of {a, b, c} + {d}; b names e as the leader of term 5, whose frames d never gets.
+    const e = nodeId('e');
+    const learner = new RaftCore({ id: d, config: resolveRaftConfig({}), random: () => 0.5, now: 0, bootstrap: { voters: [a, b, c], learners: [d] }, hardState: { term: 3, votedFor: null }, leaderPin: null, snapshotMeta: null, entries: [entry(1, 1), entry(2, 3)] });
+    learner.takeReady();
+    learner.receive(5, b, denial(5, e));
+    expect(learner.takeReady()?.leaderForTerm).toEqual({ term: 5, leaderId: e });
+    learner.receive(10, c, { type: 'requestVote', term: 4, lastLogIndex: 2, lastLogTerm: 3, preVote: true, transfer: false });
+    const ready = learner.takeReady();
+    const answers = [...(ready?.messages ?? []), ...(ready?.messagesAfterPersist ?? [])].filter((outbound) => outbound.to === c).map((outbound) => outbound.message);
+    expect(answers).toEqual([{ type: 'requestVoteResponse', term: 5, preVote: true, granted: false, denialReason: 'staleTerm', leader: e }]);
   });
 });
