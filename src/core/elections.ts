@@ -35,9 +35,13 @@ export function handleRequestVote(core: CoreState<ElectionsHost>, from: NodeId, 
   // a non-voter's AppendEntries, InstallSnapshot and TimeoutNow). Refused, a joint configuration
   // whose old half was {n3, n5} could elect nobody: n3 lacked the joint entry and refused the
   // candidates that had it, and n5's log was behind theirs (5-node simulation seed 10572 with
-  // --removals --duration 20000, no leader after the heal).
-  const aheadWithNewerConfiguration = core.membership.members.has(from) && (request.lastLogTerm > core.log.lastTerm || (request.lastLogTerm === core.log.lastTerm && request.lastLogIndex > core.log.lastIndex));
-  if (!isVoter(core, from) && !aheadWithNewerConfiguration) {
+  // --removals --duration 20000, no leader after the heal). Its word is all we have, so it gets no
+  // more than that: a claimed last term at or above the term it asks for is a lie (a candidate
+  // campaigns above every entry it holds), and its transfer flag does not override a live leader
+  // (a review showed a learner deposing a healthy leader by claiming both).
+  const fromVoter = isVoter(core, from);
+  const aheadWithNewerConfiguration = core.membership.members.has(from) && request.lastLogTerm < request.term && (request.lastLogTerm > core.log.lastTerm || (request.lastLogTerm === core.log.lastTerm && request.lastLogIndex > core.log.lastIndex));
+  if (!fromVoter && !aheadWithNewerConfiguration) {
     const member = core.membership.members.has(from);
     if (!member) core.host.tellNotMember(from);
     // A learner of ours asks who leads every election timeout while it follows no one
@@ -63,7 +67,7 @@ export function handleRequestVote(core: CoreState<ElectionsHost>, from: NodeId, 
     return;
   }
   if (request.term < core.currentTerm) return deny('staleTerm');
-  const leaderAlive = !request.transfer && (core.role === 'leader' || (core.leaderId !== null && core.now - core.lastLeaderContact < core.config.electionTimeoutMinMs));
+  const leaderAlive = !(request.transfer && fromVoter) && (core.role === 'leader' || (core.leaderId !== null && core.now - core.lastLeaderContact < core.config.electionTimeoutMinMs));
   if (request.term > core.currentTerm && leaderAlive) return deny('leaderAlive');
   if (!request.preVote && request.term > core.currentTerm) core.host.becomeFollower(request.term, null, 'higherTermObserved');
   const canVote = request.preVote
@@ -82,14 +86,17 @@ export function handleRequestVote(core: CoreState<ElectionsHost>, from: NodeId, 
 
 /**
  * The leader this node follows (or is) in its current term, as pinned: null when it knows none.
- * A member that began a campaign since (leaderId cleared) suspects that leader and names none. A
- * node that never campaigns (outside its own configuration, a learner, a witness) and hears no
+ * A voter campaigning since (leaderId cleared) suspects that leader and names none. A node that
+ * does not campaign (outside its own configuration, a learner, a witness) and hears no
  * leader frames (a removed node, or one refusing a leader it was told of) knows the leader a voter
  * of its configuration named (followVouchedLeader), and names that one: the voter whose known
  * voters were all removed asks such nodes (seed 10435 with --removals --duration 20000: learners
  * the cluster had removed knew the leader but named none, and a voter stayed behind). (A removed
  * leader that stepped down is pinned to itself for its last term and names itself: true of that
- * term, and an asker that moved past it asks with a newer term, which sends it asking too.)
+ * term, and an asker that moved past it asks with a newer term, which sends it asking too. An
+ * outgoing voter that lost a campaign and shows as a learner names its pin too: a dead leader
+ * named costs the asker at most one election timeout in that term, since a pin does not stop it
+ * granting votes or campaigning.)
  */
 function leaderOfCurrentTerm(core: CoreState<ElectionsHost>): NodeId | null {
   const pinned = core.pinnedLeader;

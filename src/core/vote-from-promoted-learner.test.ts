@@ -43,4 +43,24 @@ describe('a vote asked by a learner of ours whose log is ahead (it holds its pro
     expect(answersTo(core, stranger).filter((message) => message.type === 'requestVoteResponse')).toEqual([]);
     expect(core.term).toBe(4);
   });
+
+  it('gets no more than its word is worth: a claimed last term at or above its campaign term is refused, and its transfer flag does not override a live leader', () => {
+    const core = laggingVoter();
+    core.receive(1_000, c, { type: 'requestVote', term: 5, lastLogIndex: 9, lastLogTerm: 1_000_000, preVote: false, transfer: false });
+    expect(answersTo(core, c).filter((message) => message.type === 'requestVoteResponse' && message.granted)).toEqual([]);
+    expect(core.term).toBe(4);
+    // A leads {a} with learner c (its election timer ran out and it won alone); c claims a log
+    // ahead of a's and a transfer. Voters honour a transfer's flag; a learner's is ignored.
+    const leader = new RaftCore({ id: a, config: resolveRaftConfig({}), random: () => 0.5, now: 0, bootstrap: { voters: [a], learners: [c] }, hardState: { term: 4, votedFor: null }, leaderPin: null, snapshotMeta: null, entries: [entry(1, 1), entry(2, 4)] });
+    for (let now = 0; leader.role !== 'leader' && now < 10_000; now += 50) {
+      leader.tick(now);
+      leader.takeReady();
+    }
+    expect(leader.role).toBe('leader');
+    const term = leader.term;
+    leader.receive(10_001, c, { type: 'requestVote', term: term + 1, lastLogIndex: 100, lastLogTerm: term, preVote: false, transfer: true });
+    expect(answersTo(leader, c)).toEqual([{ type: 'requestVoteResponse', term, preVote: false, granted: false, denialReason: 'leaderAlive', leader: a }]);
+    expect(leader.role).toBe('leader');
+    expect(leader.term).toBe(term);
+  });
 });
