@@ -24,6 +24,7 @@ import { type CoreState, frameOverheadBytes } from './core-state.ts';
 import { batchEnd } from './entry-size.ts';
 import { mergeEntries } from './log-writes.ts';
 import type { CatchUpIgnoredReason } from './events.ts';
+import { compareLogEnds } from './log-order.ts';
 import { isVoter } from './membership-state.ts';
 import type { CatchUpEntries, RequestVote } from './messages.ts';
 import type { NodeId, StepDownReason } from './types.ts';
@@ -46,7 +47,7 @@ function hearsLiveLeader(core: CoreState<CatchUpHost>): boolean {
  */
 export function offerCatchUp(core: CoreState<CatchUpHost>, to: NodeId, request: RequestVote): void {
   if (!core.config.witness || hearsLiveLeader(core)) return;
-  const behind = request.lastLogTerm < core.log.lastTerm || (request.lastLogTerm === core.log.lastTerm && request.lastLogIndex < core.log.lastIndex);
+  const behind = compareLogEnds(request.lastLogTerm, request.lastLogIndex, core.log.lastTerm, core.log.lastIndex) < 0;
   if (!behind) return;
   const previous = core.catchUpOffers.get(to);
   if (previous !== undefined && core.now - previous.at < core.config.electionTimeoutMinMs) return;
@@ -96,7 +97,7 @@ function oneTermBack(core: CoreState, index: number): number | null {
 /** Whether a batch ending at `lastIndex` of our log is strictly more up to date than the voter's log. */
 function endsPast(core: CoreState, lastIndex: number, request: RequestVote): boolean {
   const lastTerm = core.log.termAt(lastIndex) ?? 0;
-  return lastTerm > request.lastLogTerm || (lastTerm === request.lastLogTerm && lastIndex > request.lastLogIndex);
+  return compareLogEnds(lastTerm, lastIndex, request.lastLogTerm, request.lastLogIndex) > 0;
 }
 
 /** Receiving side: take a witness's entries if they leave this log more up to date than it was. */
@@ -113,7 +114,7 @@ export function handleCatchUpEntries(core: CoreState<CatchUpHost>, from: NodeId,
   const ignore = (reason: CatchUpIgnoredReason): void => emitTrace(core, { type: 'catchUpIgnored', from, reason });
   if (hearsLiveLeader(core)) return ignore('leaderKnown');
   const last = message.entries[message.entries.length - 1];
-  const ahead = last !== undefined && (last.term > core.log.lastTerm || (last.term === core.log.lastTerm && last.index > core.log.lastIndex));
+  const ahead = last !== undefined && compareLogEnds(last.term, last.index, core.log.lastTerm, core.log.lastIndex) > 0;
   if (!ahead) return ignore('notBehind');
   // Entries at or below our commit index are committed, so they match: skip past them.
   let prevIndex = message.prevLogIndex;

@@ -5,6 +5,7 @@ import { emitTrace, refuse, sendAfterPersist } from './core-output.ts';
 import type { CoreState } from './core-state.ts';
 import { resetElectionTimer } from './core-time.ts';
 import { askVotersWhoLeads, askWhoLeadsFromOutside } from './leader-question.ts';
+import { compareLogEnds } from './log-order.ts';
 import { pinLeader, setTerm } from './log-writes.ts';
 import { isVoter } from './membership-state.ts';
 import type { RequestVote, RequestVoteResponse, TimeoutNow } from './messages.ts';
@@ -40,9 +41,10 @@ export function handleRequestVote(core: CoreState<ElectionsHost>, from: NodeId, 
   // campaigns above every entry it holds), and its transfer flag does not override a live leader
   // (a review showed a learner deposing a healthy leader by claiming both).
   const fromVoter = isVoter(core, from);
-  const aheadWithNewerConfiguration = core.membership.members.has(from) && request.lastLogTerm < request.term && (request.lastLogTerm > core.log.lastTerm || (request.lastLogTerm === core.log.lastTerm && request.lastLogIndex > core.log.lastIndex));
+  const member = core.membership.members.has(from);
+  const logOrder = compareLogEnds(request.lastLogTerm, request.lastLogIndex, core.log.lastTerm, core.log.lastIndex);
+  const aheadWithNewerConfiguration = member && request.lastLogTerm < request.term && logOrder > 0;
   if (!fromVoter && !aheadWithNewerConfiguration) {
-    const member = core.membership.members.has(from);
     if (!member) core.host.tellNotMember(from);
     // A learner of ours asks who leads every election timeout while it follows no one
     // (probeForLeader): refused (traced and counted) but not a wedge of ours, since we need
@@ -74,8 +76,7 @@ export function handleRequestVote(core: CoreState<ElectionsHost>, from: NodeId, 
     ? request.term > core.currentTerm || core.votedFor === from || (core.votedFor === null && core.leaderId === null)
     : core.votedFor === from || (core.votedFor === null && core.leaderId === null);
   if (!canVote) return deny('alreadyVoted');
-  const upToDate = request.lastLogTerm > core.log.lastTerm || (request.lastLogTerm === core.log.lastTerm && request.lastLogIndex >= core.log.lastIndex);
-  if (!upToDate) return deny('logNotUpToDate');
+  if (logOrder < 0) return deny('logNotUpToDate');
   if (!request.preVote) {
     setTerm(core, core.currentTerm, from);
     resetElectionTimer(core);

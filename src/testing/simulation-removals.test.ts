@@ -5,12 +5,12 @@ import { simulationSeedBlocks } from './simulation-seeds.test-support.ts';
 // sometimes remove members entirely and later take them back under the same id: removed nodes
 // learn it (their log, or a leader's notMember), fail their calls, and rejoin when re-added.
 describe('simulation under faults with removals, 5 nodes', () => {
-  simulationSeedBlocks(5, 30_001, 100, 50, true);
+  simulationSeedBlocks(5, 30_001, 100, { removals: true });
 });
 
 // Longer runs (20 s of faults) reach states the 5 s ones rarely do: in 600-seed batches they found
 // a lone voter leading a term twice (Log Matching) and nodes whose known voters had all been
 // removed never catching up (2026-12-03). 30 of them run on every `npm test`.
 describe('simulation under faults with removals, 5 nodes, 20 s of faults', () => {
-  simulationSeedBlocks(5, 70_001, 30, 15, true, 0, 20_000);
+  simulationSeedBlocks(5, 70_001, 30, { blockSize: 15, removals: true, durationMs: 20_000 });
 });

@@ -49,7 +49,15 @@ export function simulationRegressionSeeds(nodes: 3 | 5): void {
   }
 }
 
-export function simulationSeedBlocks(nodes: 3 | 5, firstSeed: number, count: number, blockSize = 50, removals = false, witnesses = 0, durationMs?: number): void {
+/** How the seeds of simulationSeedBlocks run: blocks of 50, no removals, no witnesses and the simulator's default span of faults unless said. */
+export interface SeedBlockOptions {
+  readonly blockSize?: number;
+  readonly removals?: boolean;
+  readonly witnesses?: number;
+  readonly durationMs?: number;
+}
+
+export function simulationSeedBlocks(nodes: 3 | 5, firstSeed: number, count: number, { blockSize = 50, removals = false, witnesses = 0, durationMs }: SeedBlockOptions = {}): void {
   for (let from = firstSeed; from < firstSeed + count; from += blockSize) {
     const to = Math.min(from + blockSize, firstSeed + count) - 1;
     const what = `${removals ? ', members removed and taken back' : ''}${witnesses > 0 ? `, ${witnessCount(witnesses)} among them (never leading)` : ''}${durationMs === undefined ? '' : `, ${durationMs / 1_000} s of faults`}`;

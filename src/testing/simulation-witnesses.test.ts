@@ -6,6 +6,6 @@ import { simulationSeedBlocks } from './simulation-seeds.test-support.ts';
 // 5-node clusters with two (seeds 60001..60060) and 3-node clusters with one (61001..61060).
 // Membership changes keep the witnesses fewer than a quorum of the voters (witnessesAllowed).
 describe('simulation under faults with witnesses', () => {
-  simulationSeedBlocks(5, 60_001, 60, 30, false, 2);
-  simulationSeedBlocks(3, 61_001, 60, 30, false, 1);
+  simulationSeedBlocks(5, 60_001, 60, { blockSize: 30, witnesses: 2 });
+  simulationSeedBlocks(3, 61_001, 60, { blockSize: 30, witnesses: 1 });
 });
