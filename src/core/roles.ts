@@ -38,15 +38,24 @@ export function becomeFollower(core: CoreState<RolesHost>, term: number, leader:
     core.heldMembershipChange = null;
     if (core.transfer !== null) core.transfer.awaitingNewLeader = true;
   }
-  if (core.transfer !== null && core.transfer.awaitingNewLeader && leader !== null) {
-    const failure = leader === core.transfer.target ? null : 'leadershipLost';
-    for (const transferId of core.transfer.transferIds) core.transferOutcomes.push({ transferId, failure });
-    if (leader !== core.transfer.target) emitTrace(core, { type: 'leadershipTransferAbandoned', target: core.transfer.target, reason: 'leadershipLost' });
-    core.transfer = null;
-  }
+  if (leader !== null) settleOutlivedTransfer(core, leader);
   resetElectionTimer(core);
   emitTrace(core, { type: 'becomeFollower', reason, leader });
   if (leader !== null) core.host.retryForwards();
+}
+
+/**
+ * A transfer outlives its leader's step-down only to learn who leads next: done if it is the
+ * target, failed (leadershipLost) if anyone else, this node included when it wins a later term
+ * itself. Left until the deadline instead, that new term's proposals waited for it.
+ */
+function settleOutlivedTransfer(core: CoreState<RolesHost>, leader: NodeId): void {
+  const transfer = core.transfer;
+  if (transfer === null || !transfer.awaitingNewLeader) return;
+  core.transfer = null;
+  const failure = leader === transfer.target ? null : 'leadershipLost';
+  for (const transferId of transfer.transferIds) core.transferOutcomes.push({ transferId, failure });
+  if (failure !== null) emitTrace(core, { type: 'leadershipTransferAbandoned', target: transfer.target, reason: failure });
 }
 
 function failLocalProposals(core: CoreState<RolesHost>): void {
@@ -99,6 +108,7 @@ export function becomeLeader(core: CoreState<RolesHost>): void {
   core.removalNotice = null;
   core.leaderId = core.id;
   pinLeader(core, core.id);
+  settleOutlivedTransfer(core, core.id);
   core.progress.clear();
   for (const member of core.membership.members) {
     if (member !== core.id) core.progress.set(member, createProgress(core.log.lastIndex + 1, core.now));
