@@ -37,6 +37,15 @@ describe('hostile peers', () => {
     expect(refusals(node)).toEqual(['timeoutNowNotFromLeader', 'senderNotVoter']);
   });
 
+  it('refuses, and counts, a frame whose transport names this node as its sender', () => {
+    const node = follower();
+    node.receive(10, b, append(9, 2, 2, [entry(3, 9)], 3));
+    node.receive(10, b, { type: 'requestVote', term: 9, lastLogIndex: 9, lastLogTerm: 9, preVote: false, transfer: false });
+    expect(refusals(node)).toEqual(['senderIsSelf', 'senderIsSelf']);
+    expect(node.term).toBe(2);
+    expect(node.lastIndex).toBe(2);
+  });
+
   it('pins the first leader heard in a term and persists the pin; another same-term leader is refused', () => {
     const node = follower(2, [entry(1, 1)], {});
     node.receive(10, c, append(3, 1, 1, [], 0));

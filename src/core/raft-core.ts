@@ -263,7 +263,11 @@ export class RaftCore {
 
   receive(now: number, from: NodeId, message: RaftMessage): void {
     advanceClock(this.core, now);
-    if (from === this.core.id) return;
+    if (from === this.core.id) {
+      // Counted like every other refusal (SPEC "Undecodable or unknown frames"), never as a wedge.
+      refuse(this.core, from, 'senderIsSelf', 0, false);
+      return;
+    }
     switch (message.type) {
       case 'forwardPropose':
         handleForwardPropose(this.core, from, message);
