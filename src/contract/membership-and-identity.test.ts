@@ -2,7 +2,7 @@
 // against the public entries: joint majorities, a truncated configuration reverting, the
 // leadershipLost abandon reason, which entries carry a dedup key, and the auto id re-mint.
 import { describe, expect, it } from 'vitest';
-import { clientId, LeadershipLostError, LeadershipTransferError, nodeId, NotLeaderError, type LogEntry } from '../index.ts';
+import { LeadershipLostError, LeadershipTransferError, nodeId, NotLeaderError, type LogEntry } from '../index.ts';
 import { startContractCluster } from './contract-cluster.test-support.ts';
 
 const bytes = (value: number): Uint8Array => new Uint8Array([value]);
@@ -116,25 +116,8 @@ describe('SPEC Exactly-once', () => {
     await cluster.close();
   });
 
-  it('an auto id another writer commits under is re-minted with a fresh suffix, and a metric says so', async () => {
-    const cluster = await startContractCluster({ seed: 7 });
-    const leader = await cluster.waitForLeader();
-    const victim = [...cluster.nodes.values()].find((node) => node !== leader)!;
-    const first = await cluster.settle(victim.propose(bytes(1)));
-    const taken = first.dedupKey!.clientId;
-    // Another node is (wrongly) given the victim's auto id as its durable id, and commits under it
-    // with a request id the victim never issued.
-    await leader.close();
-    const impostor = await cluster.start(leader.id, { type: 'durable', clientId: clientId(taken) });
-    await cluster.settle(impostor.propose(bytes(2), { requestId: 1_000 }));
-    await cluster.clock.advance(200);
-    const reminted = cluster.metrics.filter((metric) => metric.type === 'clientIdReminted' && metric.reporter === victim.id);
-    expect(reminted).toEqual([expect.objectContaining({ previous: taken })]);
-    const next = await cluster.settle(victim.propose(bytes(3)));
-    expect(next.dedupKey?.clientId).not.toBe(taken);
-    expect(next.dedupKey?.clientId).toMatch(new RegExp(`^${victim.id}-[0-9a-f]+$`));
-    await cluster.close();
-  });
+  // An auto id another writer commits under is re-minted: src/driver/collision.test.ts (since a
+  // durable id in the shape of an auto id is refused, no public configuration shares one).
 });
 
 describe('SPEC Leadership transfer with a membership change in flight', () => {

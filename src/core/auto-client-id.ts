@@ -3,9 +3,9 @@
 // is what lets the ClientSessionTable recognise an auto id and retire the older ids of the
 // same node when a new incarnation appears, so the table bounds itself without a clock.
 //
-// Consequence for applications: a durable client id should NOT end in "-" followed by exactly
-// 16 lowercase hex digits, or the table will treat it as an auto id (and drop it once another
-// id with the same prefix appears).
+// Consequence for applications: a durable client id must NOT end in "-" followed by exactly
+// 16 lowercase hex digits, or the table would treat it as an auto id (and drop it once another
+// id with the same prefix appears); createRaftNode refuses such an id.
 
 import { clientId, maxIdLength } from './types.ts';
 import type { ClientId, NodeId } from './types.ts';
@@ -14,8 +14,13 @@ export const autoSuffixLength = 16;
 
 const autoSuffixPattern = /^[0-9a-f]{16}$/;
 
-/** 16 hex digits: 64 random bits make a collision between incarnations vanishingly unlikely. */
-export function mintAutoClientId(nodeId: NodeId, random: () => number): ClientId {
+/**
+ * 16 hex digits: 64 random bits make a collision between incarnations vanishingly unlikely.
+ * `salt` describes the incarnation (when it started, what its storage held) and is mixed into
+ * the drawn bits: a seeded random source given the same seed at every restart, as deterministic
+ * tests do, then still mints a different id whenever the clock or the storage moved on.
+ */
+export function mintAutoClientId(nodeId: NodeId, random: () => number, salt = ''): ClientId {
   const longestNodeId = maxIdLength - autoSuffixLength - 1;
   if (nodeId.length === 0 || nodeId.length > longestNodeId) {
     throw new RangeError(
@@ -29,9 +34,22 @@ export function mintAutoClientId(nodeId: NodeId, random: () => number): ClientId
     if (!(sample >= 0 && sample < 1)) {
       throw new RangeError(`random() must return a number in [0, 1), got ${sample}`);
     }
-    suffix += Math.floor(sample * 0x10000).toString(16).padStart(4, '0');
+    // XOR with a fixed word keeps the drawn bits uniform; the word changes with the salt.
+    const word = (Math.floor(sample * 0x10000) ^ saltWord(salt, draw)) & 0xffff;
+    suffix += word.toString(16).padStart(4, '0');
   }
   return clientId(`${nodeId}-${suffix}`);
+}
+
+/** 16 bits of FNV-1a over the salt and the word's position; 0 for no salt. */
+function saltWord(salt: string, position: number): number {
+  if (salt.length === 0) return 0;
+  let hash = 0x811c9dc5 ^ position;
+  for (let index = 0; index < salt.length; index += 1) {
+    hash ^= salt.charCodeAt(index);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash ^ (hash >>> 16)) & 0xffff;
 }
 
 export interface AutoClientIdParts {

@@ -14,10 +14,22 @@ export interface ClientIdentityState {
   readonly clientId: ClientId;
   /** null when the identity is `none`: proposals then carry no key. */
   stamp(requestId: number | undefined): DedupKey | null;
-  /** Whether committed entries need checking at all (this incarnation issued something). */
+  /** Whether committed entries need checking at all (false for the keyless identity `none`). */
   readonly watching: boolean;
   /** Checks a committed entry; an auto id re-mints itself on collision. */
   observeCommitted(entry: LogEntry): CollisionVerdict;
+}
+
+/** What createClientIdentity needs to know about the incarnation it starts. */
+export interface IncarnationStart {
+  /** Every entry the log still holds. */
+  readonly restoredEntries: readonly LogEntry[];
+  /** The last index storage covers, log or snapshot. */
+  readonly restoredLastIndex?: number;
+  /** See clockRequestIdFloor: 0 when no clock reading can serve. */
+  readonly clockFloor?: number;
+  /** Mixed into a minted auto id (mintAutoClientId): when this incarnation started and what it restored. */
+  readonly salt?: string;
 }
 
 /**
@@ -27,47 +39,52 @@ export interface ClientIdentityState {
  * - `restoredEntries`: every request id the log still holds;
  * - `restoredLastIndex`, the last index storage covers (log or snapshot): compaction removes
  *   entries, and ids of proposals that all committed are no higher than the entries holding them;
- * - `wallClockFloor` (see wallClockRequestIdFloor): ids of proposals that failed run ahead of the
- *   log, and after compaction nothing in storage remembers them. A clock read in ids (1,000 per
- *   millisecond) is above them unless the clock went back or an incarnation issued ids faster than
- *   a million a second on average. 0 when the node runs on an injected clock (simulations stay
- *   deterministic). A caller's own request ids, SPEC's exactly-once recipe, need none of this.
+ * - `clockFloor` (see clockRequestIdFloor): ids of proposals that failed, or were still in flight
+ *   at a crash, run ahead of the log, and nothing in storage remembers them. A clock read in ids
+ *   (1,000 per millisecond) is above them unless the clock went back or an incarnation issued ids
+ *   faster than a million a second on average. An injected clock's reading serves too: a
+ *   simulation's virtual clock runs on across restarts, and stays deterministic.
+ * A caller's own request ids, SPEC's exactly-once recipe, need none of this.
+ *
+ * Being above every earlier id is also what lets a committed entry be judged from the start
+ * (SPEC "Collision"): one under this node's own id at or above the next id it would issue was
+ * issued by someone else, whether or not this incarnation has issued anything yet.
  */
-export function createClientIdentity(identity: ClientIdentity | undefined, node: NodeId, random: () => number, restoredEntries: readonly LogEntry[], restoredLastIndex = 0, wallClockFloor = 0): ClientIdentityState {
+export function createClientIdentity(identity: ClientIdentity | undefined, node: NodeId, random: () => number, start: IncarnationStart): ClientIdentityState {
+  const { restoredEntries, restoredLastIndex = 0, clockFloor = 0, salt = '' } = start;
   const durable = identity?.type === 'durable';
-  let current: ClientId = identity?.type === 'durable' ? identity.clientId : mintAutoClientIdUnusedIn(restoredEntries, node, random);
+  let current: ClientId = identity?.type === 'durable' ? identity.clientId : mintAutoClientIdUnusedIn(restoredEntries, node, random, salt);
   // An auto id starts at 1, unless a random source that keeps repeating left it one the log holds.
-  let nextRequestId = durable ? Math.max(highestRequestId(restoredEntries, current), restoredLastIndex, wallClockFloor) + 1 : highestRequestId(restoredEntries, current) + 1;
-  // Until this incarnation issues something it can judge nothing: entries of an earlier
-  // incarnation may still arrive after a restart (a forward in flight at the crash).
-  let issuedAny = false;
+  let nextRequestId = durable ? Math.max(highestRequestId(restoredEntries, current), restoredLastIndex, clockFloor) + 1 : highestRequestId(restoredEntries, current) + 1;
   const keyless = identity?.type === 'none';
 
   return {
     get watching() {
-      return issuedAny;
+      return !keyless;
     },
     get clientId() {
       return current;
     },
     stamp(requestId) {
       if (keyless) return null;
-      issuedAny = true;
       if (requestId === undefined) return { clientId: current, requestId: nextRequestId++ };
       validateRequestId(requestId);
       nextRequestId = Math.max(nextRequestId, requestId + 1);
       return { clientId: current, requestId };
     },
     observeCommitted(entry) {
-      // Ids are issued in rising order, so one at or above our next id was issued by someone
-      // else. (A writer behind us is caught by the same check on its side.)
+      // Ids are issued in rising order, from above every id an earlier incarnation issued, so one
+      // at or above our next id was issued by someone else. (A writer behind us is caught by the
+      // same check on its side.) Not waiting for this incarnation's first proposal matters: a
+      // second writer that starts while the first is live sees the first's entries before it
+      // proposes, and would otherwise issue the same ids, which the leader answers with the
+      // first writer's entries (its commands lost, its calls resolved with another's entry).
       const key = entry.dedupKey;
-      if (keyless || !issuedAny || key === undefined || key.clientId !== current || key.requestId < nextRequestId) return { type: 'none' };
+      if (keyless || key === undefined || key.clientId !== current || key.requestId < nextRequestId) return { type: 'none' };
       if (durable) return { type: 'durableCollision', clientId: current };
       const previous = current;
       current = mintAutoClientId(node, random);
       nextRequestId = 1;
-      issuedAny = false;
       return { type: 'reminted', previous, next: current };
     },
   };
@@ -79,6 +96,17 @@ const requestIdsPerMillisecond = 1000;
 /** The wall clock (Unix milliseconds) as a request id floor for createClientIdentity. */
 export function wallClockRequestIdFloor(unixMilliseconds: number): number {
   return Math.floor(unixMilliseconds) * requestIdsPerMillisecond;
+}
+
+/**
+ * An injected clock's reading (milliseconds from wherever it starts) as a request id floor: 0
+ * when the reading cannot serve (negative, not finite, or so large that ids would leave the safe
+ * integers), since the other floors still apply.
+ */
+export function clockRequestIdFloor(milliseconds: number): number {
+  if (!(milliseconds >= 0) || !Number.isFinite(milliseconds)) return 0;
+  const floor = wallClockRequestIdFloor(milliseconds);
+  return floor <= 2 ** 52 ? floor : 0;
 }
 
 /**
@@ -100,13 +128,15 @@ const autoMintAttempts = 8;
  * does (API.md's deterministic tests). Reusing the id, with request ids from 1 again, made the
  * leader's dedup cache answer a new command with the old entry under the same key (the command
  * was lost, and propose resolved with another command), and an application's ClientSessionTable
- * would skip the new commands as replays. So it mints again.
+ * would skip the new commands as replays. So it mints again. (The salt makes such a repeat rare
+ * already: a repeating source mints the same id again only at the same clock reading on the same
+ * storage; entries under it that this node never received are judged once they commit.)
  */
-function mintAutoClientIdUnusedIn(restoredEntries: readonly LogEntry[], node: NodeId, random: () => number): ClientId {
+function mintAutoClientIdUnusedIn(restoredEntries: readonly LogEntry[], node: NodeId, random: () => number, salt: string): ClientId {
   const held = new Set<string>();
   for (const entry of restoredEntries) if (entry.dedupKey !== undefined) held.add(entry.dedupKey.clientId);
-  let minted = mintAutoClientId(node, random);
-  for (let attempt = 1; attempt < autoMintAttempts && held.has(minted); attempt += 1) minted = mintAutoClientId(node, random);
+  let minted = mintAutoClientId(node, random, salt);
+  for (let attempt = 1; attempt < autoMintAttempts && held.has(minted); attempt += 1) minted = mintAutoClientId(node, random, salt);
   return minted;
 }
 

@@ -13,7 +13,7 @@ import {
 } from '../core/errors.ts';
 import type { MembershipFailure } from '../core/ready.ts';
 import { createPendingCalls } from './pending-calls.ts';
-import { createClientIdentity, wallClockRequestIdFloor } from './client-identity.ts';
+import { clockRequestIdFloor, createClientIdentity, wallClockRequestIdFloor } from './client-identity.ts';
 import { createProposalTracker } from './proposal-tracker.ts';
 import { dedupWindowSize } from '../core/client-session-format.ts';
 import type { RaftMetric, RaftTraceEvent } from '../core/events.ts';
@@ -66,9 +66,16 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
 
   // The last index storage covers, log or snapshot: applied by an earlier incarnation.
   const restoredLastIndex = appliedIndexAtStart(restored);
-  // Only the real clock says what time it is; an injected one (a simulation) gives no floor.
-  const wallClockFloor = clock === realClock ? wallClockRequestIdFloor(performance.timeOrigin + performance.now()) : 0;
-  const identity = createClientIdentity(options.identity, id, random, restored.entries, restoredLastIndex, wallClockFloor);
+  // The real clock says what time it is; an injected one (a simulation's) at least runs on
+  // across the restarts it drives.
+  const startedAt = clock.now();
+  const clockFloor = clock === realClock ? wallClockRequestIdFloor(performance.timeOrigin + startedAt) : clockRequestIdFloor(startedAt);
+  const identity = createClientIdentity(options.identity, id, random, {
+    restoredEntries: restored.entries,
+    restoredLastIndex,
+    clockFloor,
+    salt: `${startedAt}:${restored.term}:${restoredLastIndex}`,
+  });
   let collision: ClientIdCollisionError | null = null;
   let identityCheckedThrough = restoredLastIndex;
   const role = createStagedWatchable<RaftRole>(core.role);
@@ -170,7 +177,7 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
   /** SPEC "Collision": committed entries under our own id that we never issued. */
   const checkIdentity = (through: number): void => {
     if (!identity.watching) {
-      // Nothing issued yet in this incarnation: there is nothing to judge entries against.
+      // Keyless proposals (identity none): there is nothing to judge entries against.
       identityCheckedThrough = Math.max(identityCheckedThrough, through);
       return;
     }

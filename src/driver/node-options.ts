@@ -1,4 +1,5 @@
 // The public shapes of a node (API.md "The node") and option validation.
+import { parseAutoClientId } from '../core/auto-client-id.ts';
 import type { Clock, RaftConfig } from '../core/config.ts';
 import type { RaftMetric, RaftTraceEvent } from '../core/events.ts';
 import type { Subscribable, Watchable } from '../core/observable.ts';
@@ -83,6 +84,12 @@ export function validateNodeOptions(options: RaftNodeOptions): void {
     const durableId: unknown = identity.clientId;
     if (typeof durableId !== 'string' || durableId.length === 0 || durableId.length > maxIdLength) {
       throw new RangeError(`RaftNodeOptions.identity.clientId = ${JSON.stringify(durableId) ?? String(durableId)} is invalid: a durable identity needs a ClientId of 1 to ${maxIdLength} characters (clientId("..."))`);
+    }
+    // The ClientSessionTable tells the two kinds apart by shape alone, and retires an auto id once
+    // a newer one of the same node appears: a durable id of that shape would be dropped with it,
+    // and its later commands skipped as replays.
+    if (parseAutoClientId(durableId) !== null) {
+      throw new RangeError(`RaftNodeOptions.identity.clientId = ${JSON.stringify(durableId)} is invalid: a durable id must not end in "-" and 16 lowercase hex digits, the shape of auto ids, which the ClientSessionTable retires`);
     }
   }
 }

@@ -1,0 +1,114 @@
+// SPEC "Exactly-once" and "Collision" across incarnations and writers, from outside: a node
+// restarted on its own storage with the same seeded random source (as API.md's deterministic
+// tests restart nodes), a second live writer under one durable id, and a durable id in the shape
+// of an auto id. Each case lost acknowledged commands before (a black-box review's reproductions):
+// a new proposal resolved with an older command's entry, and the older command took its place.
+import { describe, expect, it } from 'vitest';
+import { ClientIdCollisionError, ClientSessionTable, clientId, nodeId, type Committed, type LogEntry, type RaftNode } from '../index.ts';
+import { startContractCluster, track, type ContractCluster } from './contract-cluster.test-support.ts';
+
+const encode = (text: string): Uint8Array => new TextEncoder().encode(text);
+const decode = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
+
+/** Collects a committed stream as it arrives (the clock moves only inside settle). */
+function collect(stream: AsyncIterable<Committed>): Committed[] {
+  const items: Committed[] = [];
+  void (async () => {
+    for await (const item of stream) items.push(item);
+  })();
+  return items;
+}
+
+/** What an application with a ClientSessionTable applies, in order. */
+function applied(items: readonly Committed[]): string[] {
+  const table = new ClientSessionTable();
+  const commands: string[] = [];
+  for (const item of items) if (item.type === 'entry' && table.shouldApply(item.entry.dedupKey)) commands.push(decode(item.entry.command));
+  return commands;
+}
+
+async function propose(cluster: ContractCluster, node: RaftNode, command: string): Promise<LogEntry> {
+  const entry = await cluster.settle(node.propose(encode(command)));
+  // Each call resolves with the entry holding its own command, never another's.
+  expect(decode(entry.command)).toBe(command);
+  return entry;
+}
+
+async function restart(cluster: ContractCluster, name: string): Promise<RaftNode> {
+  await cluster.node(name).close();
+  cluster.network.remove(nodeId(name));
+  return cluster.start(name);
+}
+
+describe('client identities across incarnations', () => {
+  it('an auto node restarted with the same random source, whose forwards committed only at the leader, loses none of its new commands', async () => {
+    const cluster = await startContractCluster({ seed: 22 });
+    const leader = await cluster.waitForLeader();
+    const name = ['a', 'b', 'c'].find((candidate) => cluster.node(candidate) !== leader)!;
+    const stream = collect(leader.committed());
+    // The leader's appends never reach the node, so the forwards commit without it hearing.
+    cluster.network.block(leader.id, nodeId(name));
+    for (const command of ['old1', 'old2', 'old3']) cluster.node(name).propose(encode(command)).catch(() => undefined);
+    await cluster.clock.advance(30);
+    expect(leader.commitIndex.value).toBeGreaterThanOrEqual(4);
+    const restarted = await restart(cluster, name);
+    cluster.network.heal();
+    await cluster.clock.advance(500);
+    for (const command of ['new1', 'new2', 'new3', 'new4']) await propose(cluster, restarted, command);
+    await cluster.clock.advance(200);
+    expect(applied(stream)).toEqual(['old1', 'old2', 'old3', 'new1', 'new2', 'new3', 'new4']);
+    await cluster.close();
+  });
+
+  it('an auto node restarted with the same random source after compacting its own commands loses none of its new commands', async () => {
+    const cluster = await startContractCluster({ seed: 21, raftConfig: { snapshotTrailingEntries: 0 } });
+    const leader = await cluster.waitForLeader();
+    const name = ['a', 'b', 'c'].find((candidate) => cluster.node(candidate) !== leader)!;
+    const stream = collect(leader.committed());
+    for (const command of ['old1', 'old2', 'old3']) await propose(cluster, cluster.node(name), command);
+    await cluster.clock.advance(200);
+    const node = cluster.node(name);
+    node.publishSnapshot({ throughIndex: node.commitIndex.value, state: new Uint8Array([1]) });
+    await cluster.clock.advance(200);
+    expect(await cluster.storage(name).entries()).toEqual([]);
+    const restarted = await restart(cluster, name);
+    await cluster.clock.advance(500);
+    for (const command of ['new1', 'new2', 'new3', 'new4']) await propose(cluster, restarted, command);
+    await cluster.clock.advance(200);
+    expect(applied(stream)).toEqual(['old1', 'old2', 'old3', 'new1', 'new2', 'new3', 'new4']);
+    await cluster.close();
+  });
+
+  it('a second live writer under one durable id is refused with ClientIdCollisionError, and nothing acknowledged is lost', async () => {
+    const cluster = await startContractCluster({ seed: 11 });
+    const shared = { type: 'durable' as const, clientId: clientId('shared') };
+    await cluster.node('a').close();
+    cluster.network.remove(nodeId('a'));
+    await cluster.node('b').close();
+    cluster.network.remove(nodeId('b'));
+    const first = await cluster.start('a', shared);
+    const second = await cluster.start('b', shared);
+    await cluster.waitForLeader();
+    const stream = collect(cluster.node('c').committed());
+    for (const command of ['a1', 'a2', 'a3']) await propose(cluster, first, command);
+    await cluster.clock.advance(300);
+    // The second writer has seen entries under its id that it never issued.
+    const refused = track(second.propose(encode('b1')));
+    await cluster.clock.advance(300);
+    expect(refused.outcome !== 'pending' && 'error' in refused.outcome ? refused.outcome.error : null).toBeInstanceOf(ClientIdCollisionError);
+    await propose(cluster, first, 'a4');
+    await cluster.clock.advance(200);
+    expect(applied(stream)).toEqual(['a1', 'a2', 'a3', 'a4']);
+    await cluster.close();
+  });
+
+  it('refuses a durable id in the shape of an auto id, which the session table would retire', async () => {
+    const cluster = await startContractCluster({ seed: 5 });
+    await cluster.node('a').close();
+    cluster.network.remove(nodeId('a'));
+    await expect(cluster.start('a', { type: 'durable', clientId: clientId('orders-0123456789abcdef') })).rejects.toThrow(/must not end in "-" and 16 lowercase hex digits/);
+    // One digit fewer, or upper case, is an ordinary durable id.
+    await expect(cluster.start('a', { type: 'durable', clientId: clientId('orders-0123456789ABCDEF') })).resolves.toBeDefined();
+    await cluster.close();
+  });
+});
