@@ -32,17 +32,50 @@ function callSafely<T>(listener: (value: T) => void, value: T): void {
   }
 }
 
+/**
+ * Values emitted by one emit call's listeners (a listener that sets the watchable it watches),
+ * delivered at most: a listener that always answers with a new value would otherwise loop forever.
+ */
+const maxReentrantValues = 10_000;
+
 export function createEmitter<T>(): Emitter<T> {
-  let listeners: ReadonlyArray<(value: T) => void> = [];
+  // One record per subscription, so the same function subscribed twice is two subscriptions.
+  let listeners: ReadonlyArray<{ readonly listener: (value: T) => void }> = [];
+  // While a value is being delivered, values emitted meanwhile wait their turn, so every
+  // listener sees the values in the order they were emitted and ends on the latest. (Delivered
+  // nested, a listener that set a new value made the later listeners see it before the old one.)
+  let delivering = false;
+  let waiting: T[] = [];
+  const deliver = (value: T): void => {
+    for (const { listener } of listeners) callSafely(listener, value);
+  };
   return {
     subscribe(listener) {
-      listeners = [...listeners, listener];
+      const record = { listener };
+      listeners = [...listeners, record];
       return () => {
-        listeners = listeners.filter((candidate) => candidate !== listener);
+        listeners = listeners.filter((candidate) => candidate !== record);
       };
     },
     emit(value) {
-      for (const listener of listeners) callSafely(listener, value);
+      if (delivering) {
+        waiting.push(value);
+        return;
+      }
+      delivering = true;
+      try {
+        deliver(value);
+        for (let next = 0; next < waiting.length; next += 1) {
+          if (next === maxReentrantValues) {
+            void Promise.reject(new Error(`listeners emitted more than ${maxReentrantValues} values from inside one emit; the rest were dropped`));
+            break;
+          }
+          deliver(waiting[next] as T);
+        }
+      } finally {
+        delivering = false;
+        if (waiting.length > 0) waiting = [];
+      }
     },
     get hasListeners() {
       return listeners.length > 0;
