@@ -3,7 +3,7 @@
 // corrupted state, configurations included, with a clear error instead of starting on it.
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
-import { nodeId, type ConfigPayload, type LogEntry, type NodeId } from '../core/types.ts';
+import { clientId, nodeId, type ConfigPayload, type LogEntry, type NodeId } from '../core/types.ts';
 import { IndexedDbRaftStorage } from '../storage/indexeddb-storage.ts';
 import { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
 import type { RaftStorage } from '../storage/raft-storage.ts';
@@ -119,6 +119,29 @@ describe('createRaftNode restores from storage', () => {
     ['a vote for an empty node id', async (storage) => {
       await storage.saveTermAndVotedFor(3, '' as NodeId);
     }, /votedFor "" is not a node id/],
+    ['a vote cast in term 0', async (storage) => {
+      await storage.saveTermAndVotedFor(0, a);
+    }, /stored in term 0, where no election is held/],
+    ['an entry of term 0', async (storage) => {
+      await storage.saveTermAndVotedFor(1, null);
+      await storage.appendEntries([entry(1, 0)]);
+    }, /entry 1 has term 0/],
+    ['a snapshot through index 0 with a term', async (storage) => {
+      await storage.saveTermAndVotedFor(5, null);
+      await storage.saveSnapshot({ lastIncludedIndex: 0, lastIncludedTerm: 5 }, bytes('state'));
+    }, /pairs index 0 with term 5/],
+    ['a snapshot through a later index with term 0', async (storage) => {
+      await storage.saveTermAndVotedFor(5, null);
+      await storage.saveSnapshot({ lastIncludedIndex: 4, lastIncludedTerm: 0 }, bytes('state'));
+    }, /pairs index 4 with term 0/],
+    ['a no-op entry with a dedup key', async (storage) => {
+      await storage.saveTermAndVotedFor(1, null);
+      await storage.appendEntries([{ index: 1, term: 1, command: new Uint8Array(0), isNoOp: true, dedupKey: { clientId: clientId('x'), requestId: 1 } }]);
+    }, /entry 1 is a no-op entry with a dedup key/],
+    ['a configuration entry with a dedup key', async (storage) => {
+      await storage.saveTermAndVotedFor(1, null);
+      await storage.appendEntries([{ ...entry(1, 1, { old: null, new: { voters: [a] } }), dedupKey: { clientId: clientId('x'), requestId: 1 } }]);
+    }, /entry 1 is a configuration entry with a dedup key/],
   ];
 
   for (const [name, corrupt, message] of corruptions) {

@@ -39,6 +39,8 @@ export async function restoreState(storage: RaftStorage): Promise<RestoredState>
   const entries = (await storage.entries(floor + 1)).filter((entry) => entry.index > floor);
   if (!isValidCounter(term)) throw new CorruptStorageError(`term ${String(term)} is not a safe non-negative integer`);
   if (votedFor !== null) requireStoredNodeId(votedFor, 'votedFor');
+  // Every campaign is for a term above 0, so a vote can only be cast in one.
+  if (votedFor !== null && term === 0) throw new CorruptStorageError(`a vote for ${JSON.stringify(votedFor)} is stored in term 0, where no election is held`);
   if (leaderPin !== null) requireStoredNodeId(leaderPin.leaderId, 'the pinned leader');
   if (leaderPin !== null && (!isValidCounter(leaderPin.term) || leaderPin.term > term)) {
     throw new CorruptStorageError(`leader pin term ${leaderPin.term} is beyond the stored term ${term}`);
@@ -57,6 +59,10 @@ export async function restoreState(storage: RaftStorage): Promise<RestoredState>
 function validateSnapshotMeta(meta: SnapshotMeta, term: number): void {
   if (!isValidCounter(meta.lastIncludedIndex) || !isValidCounter(meta.lastIncludedTerm)) {
     throw new CorruptStorageError('snapshot meta has an index or term out of range');
+  }
+  // Index 0 is the empty log, whose term is 0; every entry after it has a term of at least 1.
+  if ((meta.lastIncludedIndex === 0) !== (meta.lastIncludedTerm === 0)) {
+    throw new CorruptStorageError(`snapshot meta pairs index ${meta.lastIncludedIndex} with term ${meta.lastIncludedTerm}: index 0 has term 0, and every later index a term of at least 1`);
   }
   if (meta.lastIncludedTerm > term) {
     throw new CorruptStorageError(`snapshot term ${meta.lastIncludedTerm} is beyond the stored term ${term}`);
@@ -117,11 +123,18 @@ function validateEntries(entries: readonly LogEntry[], floor: number, floorTerm:
     if (!isValidCounter(entry.term) || entry.term < previousTerm) {
       throw new CorruptStorageError(`log terms decrease at index ${entry.index} (${previousTerm} then ${entry.term})`);
     }
+    // Only a leader appends, and no one leads term 0.
+    if (entry.term === 0) throw new CorruptStorageError(`entry ${entry.index} has term 0, in which no leader appends`);
     // Hard state is written before the entries of a step, so no entry can outrun the term.
     if (entry.term > term) throw new CorruptStorageError(`entry ${entry.index} has term ${entry.term} beyond the stored term ${term}`);
     if (!(entry.command instanceof Uint8Array)) throw new CorruptStorageError(`entry ${entry.index} has no command bytes`);
     if (typeof entry.isNoOp !== 'boolean') throw new CorruptStorageError(`entry ${entry.index} has isNoOp ${JSON.stringify(entry.isNoOp)}, not a boolean`);
     if (entry.dedupKey !== undefined) validateDedupKey(entry.dedupKey, entry.index);
+    // SPEC "Exactly-once": no-op and configuration entries carry no key; one that does would reach
+    // the application's session table as a command it never proposed.
+    if (entry.dedupKey !== undefined && (entry.isNoOp || entry.config !== undefined)) {
+      throw new CorruptStorageError(`entry ${entry.index} is a ${entry.isNoOp ? 'no-op' : 'configuration'} entry with a dedup key, which only commands carry`);
+    }
     if (entry.config !== undefined) validateConfigPayload(entry.config, `entry ${entry.index}`);
     previousTerm = entry.term;
     expectedIndex += 1;
