@@ -309,4 +309,16 @@ describe('capacity', () => {
       );
     });
   });
+  it('holds at most maxTrackedClients clients: the next new one throws a RangeError naming it, and closeSession frees a place', () => {
+    const table = new ClientSessionTable();
+    let admitted = 0;
+    for (let client = 0; client < maxTrackedClients; client += 1) if (table.shouldApply({ clientId: clientId(`c${client}`), requestId: 1 })) admitted += 1;
+    expect(admitted).toBe(maxTrackedClients);
+    expect(() => table.shouldApply({ clientId: clientId('one-too-many'), requestId: 1 })).toThrow(/ClientSessionTable is full \(1000000 clients\): cannot admit "one-too-many"/);
+    // Known clients go on, and the refusal changed nothing.
+    expect(table.shouldApply({ clientId: clientId('c0'), requestId: 2 })).toBe(true);
+    expect(table.shouldApply({ clientId: clientId('c0'), requestId: 2 })).toBe(false);
+    table.closeSession(clientId('c1'));
+    expect(table.shouldApply({ clientId: clientId('one-too-many'), requestId: 1 })).toBe(true);
+  });
 });
