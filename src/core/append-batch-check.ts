@@ -16,6 +16,9 @@ export function appendBatchRefusal(message: Pick<AppendEntries, 'term' | 'prevLo
   for (const entry of message.entries) {
     if (entry.term > message.term) return 'entryTermAboveFrame';
     if (entry.term < previousTerm) return 'entryTermDecreasing';
+    // SPEC "Exactly-once": no-op and configuration entries carry no key. One that did would reach
+    // the application's session table as a command no one proposed, and restore refuses it.
+    if (entry.dedupKey !== undefined && (entry.isNoOp || entry.config !== undefined)) return 'internalEntryWithKey';
     previousTerm = entry.term;
   }
   return null;

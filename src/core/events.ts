@@ -42,6 +42,8 @@ export type RefusalReason =
   /** A forwarded command whose entry would not fit in one AppendEntries frame on this transport. */
   | 'commandTooLarge'
   | 'unexpectedResponse'
+  /** A no-op or configuration entry carrying a dedup key, which only commands carry. */
+  | 'internalEntryWithKey'
   /** A frame whose transport names this node itself as its sender: no honest peer sends one. */
   | 'senderIsSelf'
   | 'outOfRange';

@@ -7,7 +7,7 @@ import type { RaftMetric } from './events.ts';
 import type { RaftMessage } from './messages.ts';
 import { RaftCore } from './raft-core.ts';
 import { encodeMessage } from '../codec/index.ts';
-import { maxLogIndex, nodeId, type LogEntry, type NodeId, type SnapshotMeta } from './types.ts';
+import { clientId, maxLogIndex, nodeId, type LogEntry, type NodeId, type SnapshotMeta } from './types.ts';
 
 const [a, b, c, mallory] = ['a', 'b', 'c', 'mallory'].map((name) => nodeId(name)) as [NodeId, NodeId, NodeId, NodeId];
 const entry = (index: number, term: number): LogEntry => ({ index, term, command: new Uint8Array([index]), isNoOp: false });
@@ -43,6 +43,22 @@ describe('hostile peers', () => {
     node.receive(10, b, { type: 'requestVote', term: 9, lastLogIndex: 9, lastLogTerm: 9, preVote: false, transfer: false });
     expect(refusals(node)).toEqual(['senderIsSelf', 'senderIsSelf']);
     expect(node.term).toBe(2);
+    expect(node.lastIndex).toBe(2);
+  });
+
+  it('refuses what it could not restart on: a vote request of term 0, a keyed no-op or configuration entry, a snapshot of term 0', () => {
+    const fresh = new RaftCore({ id: b, config: resolveRaftConfig({}), random: () => 0.5, now: 0, bootstrap: { voters: [a, b, c] }, hardState: { term: 0, votedFor: null }, leaderPin: null, snapshotMeta: null, entries: [] });
+    fresh.receive(10, a, { type: 'requestVote', term: 0, lastLogIndex: 0, lastLogTerm: 0, preVote: false, transfer: false });
+    const afterVote = fresh.takeReady();
+    expect(afterVote?.metrics.filter((metric) => metric.type === 'frameRefused').map((metric) => metric.type === 'frameRefused' && metric.reason)).toEqual(['outOfRange']);
+    expect(afterVote?.hardState ?? null).toBeNull();
+    expect(afterVote?.messages ?? []).toEqual([]);
+    const node = follower();
+    const key = { clientId: clientId('x'), requestId: 1 };
+    node.receive(10, a, append(2, 2, 2, [{ ...entry(3, 2), isNoOp: true, command: new Uint8Array(0), dedupKey: key }], 2));
+    node.receive(10, a, append(2, 2, 2, [{ ...entry(3, 2), command: new Uint8Array(0), config: { old: null, new: { voters: [a, b, c] } }, dedupKey: key }], 2));
+    node.receive(10, a, { type: 'installSnapshot', term: 2, meta: { lastIncludedIndex: 9, lastIncludedTerm: 0 }, totalBytes: 1, offset: 0, data: new Uint8Array([1]) });
+    expect(refusals(node)).toEqual(['internalEntryWithKey', 'internalEntryWithKey', 'outOfRange']);
     expect(node.lastIndex).toBe(2);
   });
 

@@ -333,6 +333,12 @@ export class RaftCore {
     }
     switch (message.type) {
       case 'requestVote':
+        // Every campaign is for a term above 0: a vote given in term 0 would be stored where no
+        // election is held, and restore refuses that state (restore.ts).
+        if (message.term === 0) {
+          refuse(core, from, 'outOfRange', 0);
+          return;
+        }
         handleRequestVote(core, from, message);
         return;
       case 'requestVoteResponse':

@@ -34,7 +34,8 @@ function sameTransfer(reassembly: SnapshotReassembly, message: InstallSnapshot):
  */
 export function acceptChunk(current: SnapshotReassembly | null, message: InstallSnapshot, totalCeilingBytes: number): ChunkVerdict {
   if (message.totalBytes > totalCeilingBytes) return { type: 'tooLarge' };
-  if (message.meta.lastIncludedTerm > message.term || message.meta.lastIncludedIndex === 0) return { type: 'invalidMeta' };
+  // Index 0 is the empty log; every later index has a term of at least 1 (restore refuses other metas).
+  if (message.meta.lastIncludedTerm > message.term || message.meta.lastIncludedIndex === 0 || message.meta.lastIncludedTerm === 0) return { type: 'invalidMeta' };
   if (message.offset + message.data.length > message.totalBytes) return { type: 'invalidMeta' };
   // The leader of a term only ever streams newer snapshots, so a chunk of an older one in the same
   // term is a leftover of a stream it replaced (with a window of up to a megabyte, dozens of them
