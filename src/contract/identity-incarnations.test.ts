@@ -5,7 +5,7 @@
 // a new proposal resolved with an older command's entry, and the older command took its place.
 import { describe, expect, it } from 'vitest';
 import { ClientIdCollisionError, ClientSessionTable, clientId, nodeId, type Committed, type LogEntry, type RaftNode } from '../index.ts';
-import { startContractCluster, track, type ContractCluster } from './contract-cluster.test-support.ts';
+import { startContractCluster, type ContractCluster } from './contract-cluster.test-support.ts';
 
 const encode = (text: string): Uint8Array => new TextEncoder().encode(text);
 const decode = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
@@ -79,7 +79,7 @@ describe('client identities across incarnations', () => {
     await cluster.close();
   });
 
-  it('a second live writer under one durable id is refused with ClientIdCollisionError, and nothing acknowledged is lost', async () => {
+  it('of two live writers under one durable id, one is refused with ClientIdCollisionError, and nothing acknowledged is lost', async () => {
     const cluster = await startContractCluster({ seed: 11 });
     const shared = { type: 'durable' as const, clientId: clientId('shared') };
     await cluster.node('a').close();
@@ -92,13 +92,45 @@ describe('client identities across incarnations', () => {
     const stream = collect(cluster.node('c').committed());
     for (const command of ['a1', 'a2', 'a3']) await propose(cluster, first, command);
     await cluster.clock.advance(300);
-    // The second writer has seen entries under its id that it never issued.
-    const refused = track(second.propose(encode('b1')));
+    // The second writer has seen entries under its id before its first proposal: its ids start
+    // past them, where the first writer's next ids would have met them.
+    await propose(cluster, second, 'b1');
     await cluster.clock.advance(300);
-    expect(refused.outcome !== 'pending' && 'error' in refused.outcome ? refused.outcome.error : null).toBeInstanceOf(ClientIdCollisionError);
-    await propose(cluster, first, 'a4');
+    await expect(cluster.settle(first.propose(encode('a4')))).rejects.toBeInstanceOf(ClientIdCollisionError);
     await cluster.clock.advance(200);
-    expect(applied(stream)).toEqual(['a1', 'a2', 'a3', 'a4']);
+    expect(applied(stream)).toEqual(['a1', 'a2', 'a3', 'b1']);
+    await cluster.close();
+  });
+
+  it("SPEC's recipe with the caller's own ids above the clock floor: an earlier incarnation's forwards that commit after the restart are replayed, not taken for a collision", async () => {
+    const cluster = await startContractCluster({ seed: 3 });
+    const writer = { type: 'durable' as const, clientId: clientId('writer') };
+    const base = 1_733_000_000_000; // Date.now()-style ids, far above a virtual clock's floor
+    const leader = await cluster.waitForLeader();
+    const name = ['a', 'b', 'c'].find((candidate) => cluster.node(candidate) !== leader)!;
+    await cluster.node(name).close();
+    cluster.network.remove(nodeId(name));
+    let node = await cluster.start(name, writer);
+    await cluster.clock.advance(300);
+    const stream = collect(leader.committed());
+    await cluster.settle(node.propose(encode('r1'), { requestId: base + 1 }));
+    // Two forwards in flight at the crash: the leader's appends never reach the node.
+    cluster.network.block(leader.id, nodeId(name));
+    for (const number of [2, 3]) node.propose(encode(`r${number}`), { requestId: base + number }).catch(() => undefined);
+    await cluster.clock.advance(30);
+    await node.close();
+    cluster.network.remove(nodeId(name));
+    node = await cluster.start(name, writer);
+    cluster.network.heal();
+    await cluster.clock.advance(500);
+    expect(node.commitIndex.value).toBe(leader.commitIndex.value);
+    // The caller replays what was not acknowledged, under the same ids, then goes on.
+    for (const number of [2, 3, 4]) {
+      const entry = await cluster.settle(node.propose(encode(`r${number}`), { requestId: base + number }));
+      expect(decode(entry.command)).toBe(`r${number}`);
+    }
+    await cluster.clock.advance(200);
+    expect(applied(stream)).toEqual(['r1', 'r2', 'r3', 'r4']);
     await cluster.close();
   });
 

@@ -46,16 +46,19 @@ describe('client identity (§8)', () => {
     expect(identity.observeCommitted(entry(3, 'shared', 5))).toEqual({ type: 'durableCollision', clientId: 'shared' });
   });
 
-  it('judges committed entries before this incarnation issues anything: its ids start above every earlier one', () => {
-    // A second writer started while the first is live sees the first's entries before it
-    // proposes; waiting for its own first proposal let it issue the same ids, which the leader
-    // answered with the first writer's entries.
+  it('before its first proposal a durable id moves its ids past an entry it cannot explain; after it, such an entry is a collision', () => {
+    // Before the first proposal the entry may be an earlier incarnation's, in flight at the crash
+    // under an id its caller chose (SPEC's recipe), or a second live writer's: the ids jump well
+    // past it, so a live writer behind meets ours first and is refused by its own check.
     const second = createClientIdentity({ type: 'durable', clientId: clientId('shared') }, nodeId('b'), Math.random, { restoredEntries: [], clockFloor: 5_000 });
-    expect(second.observeCommitted(entry(1, 'shared', 5_001))).toEqual({ type: 'durableCollision', clientId: 'shared' });
-    // An earlier incarnation's forward that commits after the restart is below the floor: not a collision.
+    expect(second.observeCommitted(entry(1, 'shared', 5_001))).toEqual({ type: 'none' });
+    expect(second.stamp(undefined)?.requestId).toBe(5_002 + 2 ** 20);
+    expect(second.observeCommitted(entry(2, 'shared', 5_003))).toEqual({ type: 'none' }); // behind us: its writer is refused on its side
+    expect(second.observeCommitted(entry(3, 'shared', 5_003 + 2 ** 20))).toEqual({ type: 'durableCollision', clientId: 'shared' });
+    // A caller replaying its own id later goes on as before.
     const restarted = createClientIdentity({ type: 'durable', clientId: clientId('shared') }, nodeId('b'), Math.random, { restoredEntries: [], clockFloor: 5_000 });
-    expect(restarted.observeCommitted(entry(1, 'shared', 4_999))).toEqual({ type: 'none' });
-    expect(restarted.stamp(undefined)?.requestId).toBe(5_001);
+    expect(restarted.observeCommitted(entry(1, 'shared', 9_000_000))).toEqual({ type: 'none' });
+    expect(restarted.stamp(9_000_000)).toEqual({ clientId: 'shared', requestId: 9_000_000 });
     // An auto id re-mints at once when an entry under it commits before it issued anything.
     const auto = createClientIdentity({ type: 'auto' }, nodeId('b'), () => 0.25, { restoredEntries: [] });
     const verdict = auto.observeCommitted(entry(4, auto.clientId, 1));

@@ -46,9 +46,12 @@ export interface IncarnationStart {
  *   simulation's virtual clock runs on across restarts, and stays deterministic.
  * A caller's own request ids, SPEC's exactly-once recipe, need none of this.
  *
- * Being above every earlier id is also what lets a committed entry be judged from the start
- * (SPEC "Collision"): one under this node's own id at or above the next id it would issue was
- * issued by someone else, whether or not this incarnation has issued anything yet.
+ * Being above every earlier id is what lets a committed entry be judged (SPEC "Collision"): once
+ * this incarnation has issued an id, one under its own id at or above the next id it would issue
+ * was issued by someone else. Before that, such an entry may also be an earlier incarnation's
+ * proposal still in flight at the crash under an id its caller chose (SPEC's exactly-once recipe
+ * lets a caller pick any ids, above the floors too), so it only moves this incarnation's ids
+ * past it (see idsLeftToAnotherWriter).
  */
 export function createClientIdentity(identity: ClientIdentity | undefined, node: NodeId, random: () => number, start: IncarnationStart): ClientIdentityState {
   const { restoredEntries, restoredLastIndex = 0, clockFloor = 0, salt = '' } = start;
@@ -57,6 +60,7 @@ export function createClientIdentity(identity: ClientIdentity | undefined, node:
   // An auto id starts at 1, unless a random source that keeps repeating left it one the log holds.
   let nextRequestId = durable ? Math.max(highestRequestId(restoredEntries, current), restoredLastIndex, clockFloor) + 1 : highestRequestId(restoredEntries, current) + 1;
   const keyless = identity?.type === 'none';
+  let issuedAny = false;
 
   return {
     get watching() {
@@ -67,27 +71,48 @@ export function createClientIdentity(identity: ClientIdentity | undefined, node:
     },
     stamp(requestId) {
       if (keyless) return null;
+      issuedAny = true;
       if (requestId === undefined) return { clientId: current, requestId: nextRequestId++ };
       validateRequestId(requestId);
       nextRequestId = Math.max(nextRequestId, requestId + 1);
       return { clientId: current, requestId };
     },
     observeCommitted(entry) {
-      // Ids are issued in rising order, from above every id an earlier incarnation issued, so one
-      // at or above our next id was issued by someone else. (A writer behind us is caught by the
-      // same check on its side.) Not waiting for this incarnation's first proposal matters: a
-      // second writer that starts while the first is live sees the first's entries before it
-      // proposes, and would otherwise issue the same ids, which the leader answers with the
-      // first writer's entries (its commands lost, its calls resolved with another's entry).
+      // Ids are issued in rising order, from above every id an earlier incarnation numbered, so
+      // one at or above our next id was issued by someone else. (A writer behind us is caught by
+      // the same check on its side.)
       const key = entry.dedupKey;
       if (keyless || key === undefined || key.clientId !== current || key.requestId < nextRequestId) return { type: 'none' };
+      if (durable && !issuedAny) {
+        // Ambiguous before our first proposal (see createClientIdentity): an earlier incarnation's
+        // late entry, or a second live writer. Our ids must not meet either: issuing the same
+        // ids, a second writer's commands were answered with the first's entries (lost, their
+        // calls resolved with another's entry). Jumping well past it, ours reach a live writer
+        // before its own reach ours, and it is refused at its check.
+        nextRequestId = Math.max(nextRequestId, idsPast(key.requestId));
+        return { type: 'none' };
+      }
       if (durable) return { type: 'durableCollision', clientId: current };
+      // An auto id is fresh at every start, so an entry under it before our first proposal is
+      // someone else's too: a random source that repeated (mintAutoClientIdUnusedIn).
       const previous = current;
       current = mintAutoClientId(node, random);
       nextRequestId = 1;
+      issuedAny = false;
       return { type: 'reminted', previous, next: current };
     },
   };
+}
+
+/**
+ * How far past an unexplained entry a durable identity that has issued nothing yet starts its own
+ * ids: more than another live writer issues before it sees ours committed (a million proposals).
+ */
+const idsLeftToAnotherWriter = 2 ** 20;
+
+function idsPast(requestId: number): number {
+  const past = requestId + 1 + idsLeftToAnotherWriter;
+  return Number.isSafeInteger(past) ? past : requestId + 1;
 }
 
 /** Request ids per millisecond of wall clock: ids stay safe integers until the year 2255. */
