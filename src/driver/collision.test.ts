@@ -1,6 +1,5 @@
 // SPEC "Collision": another live writer committing under this node's client id.
 import { describe, expect, it } from 'vitest';
-import { decodeMessage, encodeMessage } from '../codec/index.ts';
 import { ClientIdCollisionError } from '../core/errors.ts';
 import type { RaftMetric } from '../core/events.ts';
 import { clientId, nodeId, type ClientId, type NodeId } from '../core/types.ts';
@@ -11,24 +10,15 @@ import { seededRandom } from '../testing/seeded-random.ts';
 import { VirtualClock } from '../testing/virtual-clock.ts';
 import type { RaftTransport } from '../transport/raft-transport.ts';
 import { createRaftNode } from './create-raft-node.ts';
+import { rewritingTransport } from './rewriting-transport.test-support.ts';
 import type { RaftNode } from './node-options.ts';
 
 /** Forwards leave under another client's key: a writer that (wrongly) shares that client's id. */
 function impersonating(inner: RaftTransport, victim: () => ClientId | null): RaftTransport {
-  return {
-    selfId: inner.selfId,
-    peers: inner.peers,
-    incoming: inner.incoming,
-    send(to, bytes) {
-      const decoded = decodeMessage(bytes);
-      const taken = victim();
-      if (decoded.ok && decoded.value.type === 'forwardPropose' && taken !== null) {
-        inner.send(to, encodeMessage({ ...decoded.value, dedupKey: { clientId: taken, requestId: 1_000 } }));
-        return;
-      }
-      inner.send(to, bytes);
-    },
-  };
+  return rewritingTransport(inner, (_to, message) => {
+    const taken = victim();
+    return message.type === 'forwardPropose' && taken !== null ? { ...message, dedupKey: { clientId: taken, requestId: 1_000 } } : message;
+  });
 }
 
 describe('client id collisions', () => {

@@ -2,7 +2,6 @@
 // beyond the new leader's log completes in an idle cluster once the new leader's no-op commits,
 // instead of waiting until its caller gives up (the core-level cases: src/core/outlived-proposal.test.ts).
 import { describe, expect, it } from 'vitest';
-import { decodeMessage } from '../codec/index.ts';
 import type { RaftMessage } from '../core/messages.ts';
 import { nodeId, type LogEntry, type NodeId } from '../core/types.ts';
 import { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
@@ -11,22 +10,14 @@ import { seededRandom } from '../testing/seeded-random.ts';
 import { VirtualClock } from '../testing/virtual-clock.ts';
 import type { RaftTransport } from '../transport/raft-transport.ts';
 import { createRaftNode } from './create-raft-node.ts';
+import { rewritingTransport } from './rewriting-transport.test-support.ts';
 import type { RaftNode } from './node-options.ts';
 
 type DropRule = (from: NodeId, to: NodeId, message: RaftMessage) => boolean;
 
 /** Drops the frames the current rule names (one kind of frame on a link, unlike a partition). */
 function filtering(inner: RaftTransport, rule: () => DropRule): RaftTransport {
-  return {
-    selfId: inner.selfId,
-    peers: inner.peers,
-    incoming: inner.incoming,
-    send(to, bytes) {
-      const decoded = decodeMessage(bytes);
-      if (decoded.ok && rule()(inner.selfId, to, decoded.value)) return;
-      inner.send(to, bytes);
-    },
-  };
+  return rewritingTransport(inner, (to, message) => (rule()(inner.selfId, to, message) ? null : message));
 }
 
 describe('a forwarded proposal outlived by a leader change, through createRaftNode', () => {
