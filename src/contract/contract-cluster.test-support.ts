@@ -195,6 +195,13 @@ export async function startContractCluster(options: ContractClusterOptions = {})
   };
 }
 
+/** Closes the node and starts it again on its own storage, under `identity` (default auto). */
+export async function restartNode(cluster: ContractCluster, name: string, identity?: ClientIdentity): Promise<RaftNode> {
+  await cluster.node(name).close();
+  cluster.network.remove(nodeId(name));
+  return cluster.start(name, identity);
+}
+
 /** The call's outcome, without settling the clock: 'pending', { value } or { error }. */
 export function track<T>(promise: Promise<T>): { readonly outcome: 'pending' | { value: T } | { error: unknown } } {
   const state: { outcome: 'pending' | { value: T } | { error: unknown } } = { outcome: 'pending' };

@@ -1,8 +1,8 @@
 // SPEC "Exactly-once (§8)", end to end through the public entries: what an application that
 // applies committedFrom() through a ClientSessionTable sees when a node restarts on its storage.
 import { describe, expect, it } from 'vitest';
-import { clientId, ClientSessionTable, nodeId, type ClientIdentity, type Committed, type LogEntry, type RaftNode } from '../index.ts';
-import { startContractCluster, type ContractCluster } from './contract-cluster.test-support.ts';
+import { clientId, ClientSessionTable, type ClientIdentity, type Committed, type LogEntry, type RaftNode } from '../index.ts';
+import { restartNode, startContractCluster, type ContractCluster } from './contract-cluster.test-support.ts';
 
 const bytes = (value: number): Uint8Array => new Uint8Array([value]);
 
@@ -20,12 +20,6 @@ async function appliedCommands(cluster: ContractCluster, node: RaftNode): Promis
   return applied;
 }
 
-async function restart(cluster: ContractCluster, name: string, identity?: ClientIdentity): Promise<RaftNode> {
-  await cluster.node(name).close();
-  cluster.network.remove(nodeId(name));
-  return cluster.start(name, identity);
-}
-
 describe('SPEC Exactly-once: durable identity, request ids replayed after a crash', () => {
   for (const proposer of ['follower', 'leader'] as const) {
     it(`a ${proposer} that already knows the request committed resolves the replay, and the application applies it once`, async () => {
@@ -33,12 +27,12 @@ describe('SPEC Exactly-once: durable identity, request ids replayed after a cras
       const leader = await cluster.waitForLeader();
       const name = proposer === 'leader' ? leader.id : [...cluster.nodes.keys()].find((candidate) => candidate !== leader.id)!;
       const identity: ClientIdentity = { type: 'durable', clientId: clientId('app') };
-      const first = await restart(cluster, name, identity);
+      const first = await restartNode(cluster, name, identity);
       const original = await cluster.settle(first.propose(bytes(1), { requestId: 10 }));
       await cluster.settle(first.propose(bytes(2), { requestId: 11 }));
       // The crash: the application does not know whether request 10 committed, so it replays it
       // once the node is back, after the node has caught up with the commit index.
-      const again = await restart(cluster, name, identity);
+      const again = await restartNode(cluster, name, identity);
       await cluster.clock.runUntil(() => again.commitIndex.value >= original.index + 1 && cluster.leader() !== null, 5_000);
       const replayed: LogEntry = await cluster.settle(again.propose(bytes(1), { requestId: 10 }), 5_000);
       expect(replayed.dedupKey).toEqual({ clientId: 'app', requestId: 10 });
@@ -58,7 +52,7 @@ describe('SPEC Exactly-once: auto identity across a restart', () => {
     const name = [...cluster.nodes.keys()].find((candidate) => candidate !== leader.id)!;
     const before = [await cluster.settle(cluster.node(name).propose(bytes(1))), await cluster.settle(cluster.node(name).propose(bytes(2)))];
     // cluster.start gives the node the same seededRandom it had (a deterministic test does that).
-    const again = await restart(cluster, name);
+    const again = await restartNode(cluster, name);
     await cluster.clock.runUntil(() => again.commitIndex.value >= before[1]!.index && cluster.leader() !== null, 5_000);
     const after = [await cluster.settle(again.propose(bytes(3)), 5_000), await cluster.settle(again.propose(bytes(4)), 5_000)];
     expect(after.map((entry) => entry.command[0])).toEqual([3, 4]);
@@ -81,7 +75,7 @@ describe('SPEC Exactly-once: auto identity across a restart', () => {
     const name = [...cluster.nodes.keys()].find((candidate) => candidate !== leader.id)!;
     await cluster.settle(cluster.node(name).propose(bytes(1)));
     await cluster.settle(cluster.node(name).propose(bytes(2)));
-    const again = await restart(cluster, name);
+    const again = await restartNode(cluster, name);
     const after = [await cluster.settle(again.propose(bytes(3)), 5_000), await cluster.settle(again.propose(bytes(4)), 5_000)];
     expect(after.map((entry) => entry.command[0])).toEqual([3, 4]);
     await cluster.clock.runUntil(() => again.commitIndex.value >= after[1]!.index, 1_000);

@@ -5,7 +5,7 @@
 // a new proposal resolved with an older command's entry, and the older command took its place.
 import { describe, expect, it } from 'vitest';
 import { ClientIdCollisionError, ClientSessionTable, clientId, nodeId, type Committed, type LogEntry, type RaftNode } from '../index.ts';
-import { startContractCluster, type ContractCluster } from './contract-cluster.test-support.ts';
+import { restartNode, startContractCluster, type ContractCluster } from './contract-cluster.test-support.ts';
 
 const encode = (text: string): Uint8Array => new TextEncoder().encode(text);
 const decode = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
@@ -34,12 +34,6 @@ async function propose(cluster: ContractCluster, node: RaftNode, command: string
   return entry;
 }
 
-async function restart(cluster: ContractCluster, name: string): Promise<RaftNode> {
-  await cluster.node(name).close();
-  cluster.network.remove(nodeId(name));
-  return cluster.start(name);
-}
-
 describe('client identities across incarnations', () => {
   it('an auto node restarted with the same random source, whose forwards committed only at the leader, loses none of its new commands', async () => {
     const cluster = await startContractCluster({ seed: 22 });
@@ -51,7 +45,7 @@ describe('client identities across incarnations', () => {
     for (const command of ['old1', 'old2', 'old3']) cluster.node(name).propose(encode(command)).catch(() => undefined);
     await cluster.clock.advance(30);
     expect(leader.commitIndex.value).toBeGreaterThanOrEqual(4);
-    const restarted = await restart(cluster, name);
+    const restarted = await restartNode(cluster, name);
     cluster.network.heal();
     await cluster.clock.advance(500);
     for (const command of ['new1', 'new2', 'new3', 'new4']) await propose(cluster, restarted, command);
@@ -71,7 +65,7 @@ describe('client identities across incarnations', () => {
     node.publishSnapshot({ throughIndex: node.commitIndex.value, state: new Uint8Array([1]) });
     await cluster.clock.advance(200);
     expect(await cluster.storage(name).entries()).toEqual([]);
-    const restarted = await restart(cluster, name);
+    const restarted = await restartNode(cluster, name);
     await cluster.clock.advance(500);
     for (const command of ['new1', 'new2', 'new3', 'new4']) await propose(cluster, restarted, command);
     await cluster.clock.advance(200);
@@ -82,12 +76,8 @@ describe('client identities across incarnations', () => {
   it('of two live writers under one durable id, one is refused with ClientIdCollisionError, and nothing acknowledged is lost', async () => {
     const cluster = await startContractCluster({ seed: 11 });
     const shared = { type: 'durable' as const, clientId: clientId('shared') };
-    await cluster.node('a').close();
-    cluster.network.remove(nodeId('a'));
-    await cluster.node('b').close();
-    cluster.network.remove(nodeId('b'));
-    const first = await cluster.start('a', shared);
-    const second = await cluster.start('b', shared);
+    const first = await restartNode(cluster, 'a', shared);
+    const second = await restartNode(cluster, 'b', shared);
     await cluster.waitForLeader();
     const stream = collect(cluster.node('c').committed());
     for (const command of ['a1', 'a2', 'a3']) await propose(cluster, first, command);
@@ -108,9 +98,7 @@ describe('client identities across incarnations', () => {
     const base = 1_733_000_000_000; // Date.now()-style ids, far above a virtual clock's floor
     const leader = await cluster.waitForLeader();
     const name = ['a', 'b', 'c'].find((candidate) => cluster.node(candidate) !== leader)!;
-    await cluster.node(name).close();
-    cluster.network.remove(nodeId(name));
-    let node = await cluster.start(name, writer);
+    let node = await restartNode(cluster, name, writer);
     await cluster.clock.advance(300);
     const stream = collect(leader.committed());
     await cluster.settle(node.propose(encode('r1'), { requestId: base + 1 }));
@@ -118,9 +106,7 @@ describe('client identities across incarnations', () => {
     cluster.network.block(leader.id, nodeId(name));
     for (const number of [2, 3]) node.propose(encode(`r${number}`), { requestId: base + number }).catch(() => undefined);
     await cluster.clock.advance(30);
-    await node.close();
-    cluster.network.remove(nodeId(name));
-    node = await cluster.start(name, writer);
+    node = await restartNode(cluster, name, writer);
     cluster.network.heal();
     await cluster.clock.advance(500);
     expect(node.commitIndex.value).toBe(leader.commitIndex.value);
@@ -136,9 +122,7 @@ describe('client identities across incarnations', () => {
 
   it('refuses a durable id in the shape of an auto id, which the session table would retire', async () => {
     const cluster = await startContractCluster({ seed: 5 });
-    await cluster.node('a').close();
-    cluster.network.remove(nodeId('a'));
-    await expect(cluster.start('a', { type: 'durable', clientId: clientId('orders-0123456789abcdef') })).rejects.toThrow(/must not end in "-" and 16 lowercase hex digits/);
+    await expect(restartNode(cluster, 'a', { type: 'durable', clientId: clientId('orders-0123456789abcdef') })).rejects.toThrow(/must not end in "-" and 16 lowercase hex digits/);
     // One digit fewer, or upper case, is an ordinary durable id.
     await expect(cluster.start('a', { type: 'durable', clientId: clientId('orders-0123456789ABCDEF') })).resolves.toBeDefined();
     await cluster.close();
