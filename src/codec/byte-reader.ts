@@ -1,5 +1,6 @@
 // A bounds-checked reader. Every read checks the remaining length first; a failure is recorded
 // once and later reads return zero values, so decoders stay linear and never throw.
+import { sameBytes } from '../core/bytes.ts';
 import { maxIdLength } from '../core/types.ts';
 import { codecLimits } from './limits.ts';
 
@@ -20,12 +21,6 @@ const textDecoder = new TextDecoder('utf-8', { fatal: true });
 
 let lastIdBytes: Uint8Array | null = null;
 let lastIdText = '';
-
-function sameBytes(left: Uint8Array, right: Uint8Array): boolean {
-  if (left.length !== right.length) return false;
-  for (let position = 0; position < left.length; position += 1) if (left[position] !== right[position]) return false;
-  return true;
-}
 
 export class ByteReader {
   private offset: number;

@@ -3,6 +3,7 @@
 // in headless Chromium, FileRaftStorage, and any storage a user writes (from this source file: it
 // imports vitest, so it is not in the published package or raftmesh/testing).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sameBytes } from '../core/bytes.ts';
 import { clientId, type LogEntry, type NodeId, type SnapshotMeta } from '../core/types.ts';
 import type { RaftStorage } from './raft-storage.ts';
 
@@ -39,12 +40,6 @@ function filled(size: number, seed: number): Uint8Array {
 }
 
 const withoutCommand = ({ command, ...rest }: LogEntry): object => ({ ...rest, commandLength: command.length });
-
-function sameBytes(left: Uint8Array, right: Uint8Array): boolean {
-  if (left.length !== right.length) return false;
-  for (let position = 0; position < left.length; position += 1) if (left[position] !== right[position]) return false;
-  return true;
-}
 
 const summary = (entries: readonly LogEntry[]): string[] => entries.map((entry) => `${entry.index}@${entry.term}`);
 

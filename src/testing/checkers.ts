@@ -4,6 +4,7 @@
 // node published at that index, and replicas agree on the application state at every index
 // they report it for (so a node that installed a snapshot must go on from the right state). A
 // violation is recorded with the seed and rethrown by the simulation.
+import { sameBytes as sameNonNullBytes } from '../core/bytes.ts';
 import type { LogEntry, NodeId } from '../core/types.ts';
 
 export interface AppliedRecord {
@@ -40,9 +41,7 @@ export function fingerprintBytes(bytes: Uint8Array): string {
 
 function sameBytes(left: Uint8Array | null, right: Uint8Array | null): boolean {
   if (left === null || right === null) return left === right;
-  if (left.length !== right.length) return false;
-  for (let position = 0; position < left.length; position += 1) if (left[position] !== right[position]) return false;
-  return true;
+  return sameNonNullBytes(left, right);
 }
 
 export class SafetyChecker {

@@ -11,6 +11,7 @@
 // Waits are generous and nothing is timed: the suite must hold on a loaded two-core machine.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { codecLimits } from '../codec/limits.ts';
+import { sameBytes } from '../core/bytes.ts';
 import { nodeId, type NodeId, type RaftEnvelope } from '../core/types.ts';
 import type { RaftTransport } from './raft-transport.ts';
 
@@ -45,12 +46,6 @@ export function patternFrame(length: number, seed: number): Uint8Array {
     frame[index] = state & 0xff;
   }
   return frame;
-}
-
-function sameBytes(left: Uint8Array, right: Uint8Array): boolean {
-  if (left.length !== right.length) return false;
-  for (let index = 0; index < left.length; index++) if (left[index] !== right[index]) return false;
-  return true;
 }
 
 function record(transport: RaftTransport): RaftEnvelope[] {
