@@ -83,3 +83,38 @@ describe('SPEC Exactly-once: auto identity across a restart', () => {
     await cluster.close();
   });
 });
+
+describe('SPEC Exactly-once: a replay its leader can no longer recognise', () => {
+  for (const proposerRestarts of [false, true]) {
+    it(`a proposer whose own log holds the requests committed resolves their replays at those entries, and no copy is appended${proposerRestarts ? ' (replayed after its own restart)' : ''}`, async () => {
+      const cluster = await startContractCluster({ names: ['a', 'b', 'c', 'x'], voters: ['a', 'b', 'c'], learners: ['x'], seed: 41 });
+      await cluster.waitForLeader();
+      const identity: ClientIdentity = { type: 'durable', clientId: clientId('app') };
+      let proposer = await restartNode(cluster, 'x', identity);
+      const originals = [await cluster.settle(proposer.propose(bytes(1), { requestId: 10 })), await cluster.settle(proposer.propose(bytes(2), { requestId: 11 }))];
+      // Every voter compacts the requests into a snapshot and restarts, which forgets the keys it
+      // compacted (they are kept in memory): no leader can recognise a replay any more. The
+      // learner kept its whole log.
+      for (const name of ['a', 'b', 'c']) {
+        const voter = cluster.node(name);
+        await cluster.clock.runUntil(() => voter.commitIndex.value >= originals[1]!.index, 1_000);
+        voter.publishSnapshot({ throughIndex: voter.commitIndex.value, state: bytes(0) });
+      }
+      await cluster.clock.advance(200);
+      for (const name of ['a', 'b', 'c']) await restartNode(cluster, name);
+      if (proposerRestarts) proposer = await restartNode(cluster, 'x', identity);
+      await cluster.waitForLeader();
+      await cluster.clock.runUntil(() => proposer.commitIndex.value >= originals[1]!.index, 2_000);
+      for (const [position, original] of originals.entries()) {
+        const replayed = await cluster.settle(proposer.propose(bytes(position + 1), { requestId: 10 + position }), 5_000);
+        expect({ index: replayed.index, term: replayed.term }).toEqual({ index: original.index, term: original.term });
+      }
+      const later = await cluster.settle(proposer.propose(bytes(3), { requestId: 12 }), 5_000);
+      await cluster.clock.runUntil(() => proposer.commitIndex.value >= later.index, 1_000);
+      const log = await cluster.storage('x').entries();
+      expect(log.filter((entry) => entry.dedupKey?.clientId === 'app').map((entry) => entry.dedupKey!.requestId)).toEqual([10, 11, 12]);
+      expect(await appliedCommands(cluster, proposer)).toEqual([1, 2, 3]);
+      await cluster.close();
+    });
+  }
+});

@@ -189,7 +189,7 @@ describe('a proposer told its request is an entry behind its own snapshot', () =
     expect(outcomes.filter((outcome) => outcome.type === 'committed')).toEqual([]);
   });
 
-  it('settles at the entry it remembers for the request when the leader names another, and refuses a claim its memory disproves', () => {
+  it('settles at the entry it remembers for the request, without asking the leader, and refuses a claim its memory disproves', () => {
     const other = { clientId: clientId('client-q'), requestId: 1 };
     const entry = (index: number, dedupKey?: DedupKey): LogEntry => ({ index, term: 3, command: dedupKey === key ? bytes('increment') : new Uint8Array([index]), isNoOp: false, ...(dedupKey === undefined ? {} : { dedupKey }) });
     const compactedFollower = (entries: LogEntry[]): RaftCore => {
@@ -203,15 +203,18 @@ describe('a proposer told its request is an entry behind its own snapshot', () =
     };
     const answer = (node: RaftCore, index: number): ProposalOutcome[] => {
       node.propose(20, 5, bytes('increment'), key);
-      const [forward] = forwardsIn(drainReady(node));
-      node.receive(21, a, { type: 'forwardProposeResponse', correlationId: forward!.correlationId, outcome: { type: 'appended', index, term: 3 } });
+      const ready = drainReady(node);
+      const [forward] = forwardsIn(ready);
+      // A request it remembers is settled at once; only the others go to the leader.
+      if (forward === undefined) return (ready?.outcomes ?? []).filter((outcome) => outcome.type !== 'accepted');
+      node.receive(21, a, { type: 'forwardProposeResponse', correlationId: forward.correlationId, outcome: { type: 'appended', index, term: 3 } });
       return (drainReady(node)?.outcomes ?? []).filter((outcome) => outcome.type !== 'accepted');
     };
     // Index 4 carried another request, which this node compacted and remembers: disproved.
     expect(answer(compactedFollower([entry(1), entry(2), entry(3), entry(4, other), entry(5), entry(6)]), 4)).toEqual([]);
     // An entry without a key, and every key from 1 through the floor remembered: disproved too.
     expect(answer(compactedFollower([entry(1), entry(2), entry(3), entry(4), entry(5), entry(6)]), 4)).toEqual([]);
-    // The request itself is remembered at 5: it settles there, where it took effect.
+    // The request itself is remembered at 5: it settles there, where it took effect, without a forward.
     expect(answer(compactedFollower([entry(1), entry(2), entry(3), entry(4), entry(5, key), entry(6)]), 4)).toEqual([{ type: 'committed', proposalId: 5, entry: { index: 5, term: 3, command: bytes('increment'), isNoOp: false, dedupKey: key } }]);
     // Committed twice (the copy no member remembering the original appended): the first counts.
     expect(answer(compactedFollower([entry(1), entry(2), entry(3, key), entry(4), entry(5, key), entry(6)]), 5)).toEqual([{ type: 'committed', proposalId: 5, entry: { index: 3, term: 3, command: bytes('increment'), isNoOp: false, dedupKey: key } }]);

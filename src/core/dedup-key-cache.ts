@@ -74,6 +74,15 @@ export class DedupKeyCache<Value extends CachedAppend = CachedAppend> {
     if (this.count > this.capacity && this.oldest !== null) this.evict(this.oldest);
   }
 
+  /** The highest request id remembered for a client (a scan of its requests, up to the capacity). */
+  highestRequestId(clientId: ClientId): number | undefined {
+    const requests = this.byClient.get(clientId);
+    if (requests === undefined) return undefined;
+    let highest = 0;
+    for (const requestId of requests.keys()) if (requestId > highest) highest = requestId;
+    return highest;
+  }
+
   get size(): number {
     return this.count;
   }

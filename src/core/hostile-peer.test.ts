@@ -158,17 +158,17 @@ describe('hostile peers', () => {
     expect([...ready.outcomes, ...(node.takeReady()?.outcomes ?? [])]).toContainEqual({ type: 'committed', proposalId: 1, entry: { index: 3, term: 2, command: new Uint8Array([7]), isNoOp: false } });
   });
 
-  it('takes a forward answer naming a committed entry it holds under the same dedup key (a re-proposed request id)', () => {
+  it('sets aside a forward answer naming a committed entry it holds under another dedup key', () => {
     const key = { clientId: 'app' as never, requestId: 10 };
     const node = follower(2, [entry(1, 1), { ...entry(2, 2), dedupKey: key }]);
     node.receive(10, a, append(2, 2, 2, [], 2)); // commit index 2
     node.takeReady();
+    // A re-proposed request id it holds committed settles from its own log, without a forward.
     node.propose(11, 1, new Uint8Array([2]), key);
-    const forward = node.takeReady()!.messages.find((outbound) => outbound.message.type === 'forwardPropose')!.message as Extract<RaftMessage, { type: 'forwardPropose' }>;
-    // The leader's dedup cache answers with the entry the first proposal of this key committed as.
-    node.receive(12, a, { type: 'forwardProposeResponse', correlationId: forward.correlationId, outcome: { type: 'appended', index: 2, term: 2 } });
-    expect(node.takeReady()?.outcomes).toContainEqual({ type: 'committed', proposalId: 1, entry: { ...entry(2, 2), dedupKey: key } });
-    // Another key at a held index is still set aside.
+    const settled = node.takeReady()!;
+    expect(settled.messages.filter((outbound) => outbound.message.type === 'forwardPropose')).toEqual([]);
+    expect(settled.outcomes).toContainEqual({ type: 'committed', proposalId: 1, entry: { ...entry(2, 2), dedupKey: key } });
+    // Another key at a held index is set aside.
     node.propose(13, 2, new Uint8Array([3]), { clientId: 'app' as never, requestId: 11 });
     const other = node.takeReady()!.messages.find((outbound) => outbound.message.type === 'forwardPropose')!.message as Extract<RaftMessage, { type: 'forwardPropose' }>;
     node.receive(14, a, { type: 'forwardProposeResponse', correlationId: other.correlationId, outcome: { type: 'appended', index: 2, term: 2 } });

@@ -133,8 +133,19 @@ function followerHolding(held: LogEntry): RaftCore {
 }
 
 describe('a proposer told its re-proposed request is an entry it already holds committed', () => {
-  it('settles committed at that entry when the entry carries the request’s own dedup key', () => {
+  it('settles committed at that entry, without asking the leader, when its log shows the request’s own dedup key and command', () => {
     const node = followerHolding({ index: 3, term: 2, command: bytes('increment'), isNoOp: false, dedupKey: key });
+    node.propose(11, 5, bytes('increment'), key);
+    const ready = drain(node);
+    expect(forwardsIn(ready)).toEqual([]);
+    expect(ready?.outcomes.filter((outcome) => outcome.type !== 'accepted')).toEqual([{ type: 'committed', proposalId: 5, entry: { index: 3, term: 2, command: bytes('increment'), isNoOp: false, dedupKey: key } }]);
+  });
+
+  it('settles committed at that entry when the leader names it, where the entry is older than its own look-back', () => {
+    const newer = Array.from({ length: 5_000 }, (_, offset) => plain(5 + offset, 3));
+    const node = new RaftCore({ id: b, config: resolveRaftConfig({}), random: () => 0.5, now: 0, bootstrap: { voters: [a, b, c] }, hardState: { term: 3, votedFor: null }, leaderPin: { term: 3, leaderId: a }, snapshotMeta: null, entries: [plain(1, 1), plain(2, 2), { index: 3, term: 2, command: bytes('increment'), isNoOp: false, dedupKey: key }, plain(4, 3), ...newer] });
+    node.receive(10, a, { type: 'appendEntries', term: 3, prevLogIndex: 5_004, prevLogTerm: 3, entries: [], leaderCommit: 5_004, readRound: 0 });
+    drain(node);
     node.propose(11, 5, bytes('increment'), key);
     const [forward] = forwardsIn(drain(node));
     expect(forward?.dedupKey).toEqual(key);

@@ -2,15 +2,15 @@
 // once per dedup key while its log holds the entry (the leader dedup cache, a retry of its own
 // caller found in the newest entries). Not leading, a proposal is forwarded
 // (proposal-forwarding.ts).
-import { dedupWindowSize } from './client-session-format.ts';
 import { compactedEntryFor, settleCommittedBehindFloor } from './compacted-keys.ts';
 import { refuse, send } from './core-output.ts';
 import { type CoreState, frameOverheadBytes, leaderDedupCacheSize, type PendingForward } from './core-state.ts';
 import { advanceClock } from './core-time.ts';
 import { commandEntrySizeBound } from './entry-size.ts';
-import { type CachedAppend, carriesKey } from './dedup-key-cache.ts';
+import type { CachedAppend } from './dedup-key-cache.ts';
 import { appendAsLeader } from './log-writes.ts';
 import type { ForwardPropose, ForwardProposeResponse } from './messages.ts';
+import { committedRetryEntry, noteLocalRequest, retriedLocalEntry } from './own-requests.ts';
 import type { AwaitedProposal } from './proposal-waiters.ts';
 import type { ProposalFailure } from './ready.ts';
 import { type DedupKey, type LogEntry, maxLogIndex, type NodeId } from './types.ts';
@@ -22,11 +22,6 @@ export interface LeaderProposalsHost {
   sendForward(forward: PendingForward): void;
   tellNotMember(to: NodeId): void;
 }
-
-/** How far back a leader looks for a request its own application proposed again (rare: see retriedLocalEntry). */
-const localRetryScanEntries = 4 * dedupWindowSize;
-/** Clients whose request ids a leader follows for its own proposals: a node's own identities, re-minted now and then. */
-const maxLocalClients = 64;
 
 /** A proposal from this node's caller. The outcome arrives in a later ready. */
 export function propose(core: CoreState<LeaderProposalsHost>, now: number, proposalId: number, command: Uint8Array, dedupKey: DedupKey | null): void {
@@ -46,9 +41,19 @@ export function propose(core: CoreState<LeaderProposalsHost>, now: number, propo
       return;
     }
     const entry = appendAsLeader(core, command, dedupKey);
-    if (dedupKey !== null) noteLocalRequest(core, dedupKey);
+    noteLocalRequest(core, dedupKey);
     core.awaited.add(entry.index, { proposalId, term: entry.term, local: true });
     if (core.reportAcceptance) core.outcomes.push({ type: 'accepted', proposalId, index: entry.index });
+    return;
+  }
+  // A request this node already holds committed took effect there, whoever leads now (see
+  // committedRetryEntry): settled here, even on a node that has left the cluster since.
+  const committed = committedRetryEntry(core, dedupKey, command);
+  noteLocalRequest(core, dedupKey);
+  if (committed !== null) {
+    if (core.reportAcceptance) core.outcomes.push({ type: 'accepted', proposalId, index: committed.index });
+    if (committed.index <= core.log.floorIndex) return settleCommittedBehindFloor(core, proposalId, committed.index, committed.term, command, dedupKey);
+    core.host.awaitExisting(committed.index, { proposalId, term: committed.term, local: false });
     return;
   }
   if (core.host.outsideCluster()) {
@@ -89,34 +94,6 @@ export function cachedEntryFor(core: CoreState<LeaderProposalsHost>, dedupKey: D
   const cached = core.leaderDedupCache.get(dedupKey);
   if (cached !== undefined && core.log.termAt(cached.index) === cached.term) return cached;
   return compactedEntryFor(core, dedupKey, command);
-}
-
-/**
- * An application whose call timed out may propose the same request again while this node still
- * leads. Remembering every own proposal in the dedup cache cost about a microsecond each on the
- * hot path; instead the highest request id appended per client is kept (one map write), and
- * only a request at or below it (a retry, or a caller numbering its requests out of order)
- * looks back through the newest entries of the log for its key. Entries of our own log with the
- * same key and a term we find there are the request's own (keys are unique).
- */
-function retriedLocalEntry(core: CoreState<LeaderProposalsHost>, dedupKey: DedupKey | null): CachedAppend | null {
-  if (dedupKey === null) return null;
-  const highWater = core.localRequestHighWater.get(dedupKey.clientId);
-  if (highWater === undefined || dedupKey.requestId > highWater) return null;
-  const last = Math.max(core.log.floorIndex + 1, core.log.lastIndex - localRetryScanEntries + 1);
-  for (let index = core.log.lastIndex; index >= last; index -= 1) {
-    const entry = core.log.entryAt(index);
-    if (entry !== undefined && carriesKey(entry, dedupKey)) return { index, term: entry.term };
-  }
-  return null;
-}
-
-function noteLocalRequest(core: CoreState<LeaderProposalsHost>, dedupKey: DedupKey): void {
-  const highWater = core.localRequestHighWater.get(dedupKey.clientId);
-  if (highWater !== undefined && highWater >= dedupKey.requestId) return;
-  // Bounded: forgetting only sends a rare retry down the append path, as before.
-  if (highWater === undefined && core.localRequestHighWater.size >= maxLocalClients) core.localRequestHighWater.clear();
-  core.localRequestHighWater.set(dedupKey.clientId, dedupKey.requestId);
 }
 
 function admissionFailure(core: CoreState<LeaderProposalsHost>): ProposalFailure | null {
