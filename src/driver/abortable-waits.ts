@@ -51,6 +51,36 @@ export function waitUntilApplied(applied: Watchable<number>, index: number, sign
   });
 }
 
+/**
+ * Settles as `work` does, unless one of the signals aborts first: then it rejects at once with
+ * that signal's reason (and whatever `work` settles to later is ignored). A node factory's start:
+ * an abort while it restores ends the factory there, rather than handing back a node (or a
+ * failure) that comes later.
+ */
+export function unlessAborted<T>(work: Promise<T>, signals: EndingSignals): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const aborted = firstAborted(signals);
+    if (aborted !== undefined) {
+      work.catch(() => undefined);
+      return reject(aborted.reason);
+    }
+    const stopListening = listenForAbort(signals, (reason) => {
+      stopListening();
+      reject(reason);
+    });
+    work.then(
+      (value) => {
+        stopListening();
+        resolve(value);
+      },
+      (error: unknown) => {
+        stopListening();
+        reject(error);
+      },
+    );
+  });
+}
+
 function firstAborted(signals: EndingSignals): AbortSignal | undefined {
   return signals.find((signal) => signal?.aborted === true);
 }

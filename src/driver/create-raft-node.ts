@@ -28,6 +28,7 @@ import { committedIterable, type CommittedSource } from './committed-stream.ts';
 import { createCommandCopier } from './command-copier.ts';
 import { realClock, validateNodeOptions, type RaftNode, type RaftNodeOptions } from './node-options.ts';
 import { restoreState } from './restore.ts';
+import { unlessAborted } from './abortable-waits.ts';
 import { createWritePipeline } from './write-pipeline.ts';
 import { createEngineTimer } from './engine-timer.ts';
 import { waitForLeadership } from './await-leadership.ts';
@@ -45,7 +46,9 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
   const random = options.raftConfig?.random ?? Math.random;
   const { storage, transport, id } = options;
   options.signal?.throwIfAborted();
-  const restored = await restoreState(storage);
+  // Nothing has started until the state is restored: an abort meanwhile rejects with its reason
+  // (the storage is the caller's, so its reads in flight are simply not waited for).
+  const restored = await unlessAborted(restoreState(storage), [options.signal]);
   const core = new RaftCore({
     id,
     config,

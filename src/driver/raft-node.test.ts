@@ -83,6 +83,29 @@ describe('createRaftNode: storage', () => {
   });
 });
 
+describe('createRaftNode: an abort while it restores', () => {
+  it('rejects with the signal’s reason at once, and no node starts when the storage answers later', async () => {
+    const id = nodeId('solo');
+    const network = createLoopbackNetwork();
+    const storage = new InMemoryRaftStorage();
+    let answer: () => void = () => {};
+    const held = new Promise<void>((resolve) => (answer = resolve));
+    // The storage takes its time to answer (a database another tab holds, say).
+    const slowStorage = Object.assign(Object.create(storage) as InMemoryRaftStorage, { term: async () => (await held, storage.term()) });
+    const sent: unknown[] = [];
+    const transport = network.transport(id);
+    const controller = new AbortController();
+    const starting = createRaftNode({ id, clusterConfig: { voters: [id] }, transport: { ...transport, selfId: id, peers: transport.peers, incoming: transport.incoming, send: (to, frame) => (sent.push(frame), transport.send(to, frame)) }, storage: slowStorage, signal: controller.signal });
+    const reason = new Error('the user went elsewhere');
+    controller.abort(reason);
+    await expect(starting).rejects.toBe(reason);
+    answer();
+    await new Promise((resolve) => setTimeout(resolve, 1_000)); // a started solo node would have campaigned and written its term by now
+    expect(await storage.term()).toBe(0);
+    expect(sent).toEqual([]);
+  });
+});
+
 describe('createRaftNode: request ids', () => {
   it('an invalid requestId rejects at once and holds no place in the window of unresolved proposals', async () => {
     const cluster = createSimulatedCluster({ seed: 71, size: 1 });
