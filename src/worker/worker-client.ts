@@ -56,9 +56,21 @@ export interface WorkerRaftNodeOptions {
 /** How long close() waits for the worker to close its node and storage before terminating it anyway. */
 const closeTimeoutMs = 10_000;
 
+/**
+ * Workers handed to createWorkerRaftNode in this page. A worker serves one node, once: it is
+ * terminated when that node stops (or fails to start). A second call with the same worker is
+ * refused before anything reaches it; the worker's own refusal came only after the page had
+ * set itself up on it, and the failed call then terminated the worker under the live node.
+ */
+const claimedWorkers = new WeakSet<WorkerEndpoint>();
+
 export async function createWorkerRaftNode(options: WorkerRaftNodeOptions): Promise<RaftNode> {
   validateWorkerOptions(options);
   options.signal?.throwIfAborted();
+  if (options.worker !== undefined) {
+    if (claimedWorkers.has(options.worker)) throw new TypeError('this worker already hosts a node, or did: a worker serves one node, once (leave `worker` out and createWorkerRaftNode creates one)');
+    claimedWorkers.add(options.worker);
+  }
   // '.js', not '.ts': the published build (tsc) has worker-entry.js beside this file, and Vite
   // resolves the same URL to worker-entry.ts in the sources; either way it bundles a module worker.
   const worker = options.worker ?? new Worker(new URL('./worker-entry.js', import.meta.url), { type: 'module', name: `raftmesh ${options.id}` });
@@ -66,7 +78,7 @@ export async function createWorkerRaftNode(options: WorkerRaftNodeOptions): Prom
   const events = new MessageChannel();
   const transportPort = connectTransport(options.transport);
   let node: RemoteNode | null = null;
-  let failStart: (error: Error) => void = () => {};
+  let failStart: (error: unknown) => void = () => {};
   let released = false;
   // An uncaught error does not end a worker: the engine might go on sending frames and writing
   // storage behind a node the page reports stopped. Terminating it keeps the two views one.
@@ -92,13 +104,19 @@ export async function createWorkerRaftNode(options: WorkerRaftNodeOptions): Prom
     remote[releaseProxy]();
     worker.terminate();
   };
+  // An abort while the worker opens its storage (which can wait seconds for another tab's lock)
+  // ends the start there: the worker, which this call owns, is terminated with whatever it opened.
+  const onStartAborted = (): void => failStart(options.signal?.reason);
+  options.signal?.addEventListener('abort', onStartAborted, { once: true });
   const outcome = await Promise.race([
     remote.start(startRequest(options), transfer(transportPort.port, [transportPort.port]), transfer(events.port2, [events.port2])),
     new Promise<never>((_, reject) => (failStart = reject)),
-  ]).catch((error: unknown) => {
-    release();
-    throw error;
-  });
+  ])
+    .catch((error: unknown) => {
+      release();
+      throw error;
+    })
+    .finally(() => options.signal?.removeEventListener('abort', onStartAborted));
   if (outcome.type === 'error') {
     release();
     throw rebuildError(outcome.error);
@@ -114,8 +132,12 @@ export async function createWorkerRaftNode(options: WorkerRaftNodeOptions): Prom
   // worker closes that port itself when the start fails, and that answer says why.
   events.port1.addEventListener('close', onPortClosed);
   const created = node;
+  // Aborted as the start's answer came in (after it won the race above): the factory still fails.
+  if (options.signal?.aborted === true) {
+    await created.close();
+    throw options.signal.reason;
+  }
   options.signal?.addEventListener('abort', () => void created.close(), { once: true });
-  if (options.signal?.aborted === true) void created.close();
   return created;
 }
 

@@ -1,0 +1,49 @@
+// How createWorkerRaftNode's start ends when it cannot go on: a worker already serving a node,
+// and an abort while the worker opens its storage. In Node, on in-process workers.
+import 'fake-indexeddb/auto'; // IndexedDB storage inside the in-process worker
+import { describe, expect, it } from 'vitest';
+import { nodeId } from '../core/types.ts';
+import { IndexedDbRaftStorage } from '../storage/indexeddb-storage.ts';
+import { createLoopbackNetwork } from '../transport/loopback.ts';
+import { createInProcessWorker } from './in-process-worker.test-support.ts';
+import { createWorkerRaftNode } from './worker-client.ts';
+
+const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+
+describe('createWorkerRaftNode: a start that cannot go on', () => {
+  it('a worker that already hosts a node is refused at once, and its node keeps working', async () => {
+    const worker = createInProcessWorker();
+    const first = nodeId('first');
+    const node = await createWorkerRaftNode({ id: first, clusterConfig: { voters: [first] }, transport: createLoopbackNetwork().transport(first), storage: { type: 'memory' }, worker });
+    await node.awaitLeadership();
+    const second = nodeId('second');
+    await expect(createWorkerRaftNode({ id: second, clusterConfig: { voters: [second] }, transport: createLoopbackNetwork().transport(second), storage: { type: 'memory' }, worker })).rejects.toThrow(
+      new TypeError('this worker already hosts a node, or did: a worker serves one node, once (leave `worker` out and createWorkerRaftNode creates one)'),
+    );
+    expect(worker.terminated).toBe(false);
+    expect((await node.propose(bytes('still here'))).index).toBe(2);
+    expect(node.stopped.value).toBeNull();
+    await node.close();
+    // Closed, the worker is gone: it is not taken again either (it would never answer).
+    await expect(createWorkerRaftNode({ id: second, clusterConfig: { voters: [second] }, transport: createLoopbackNetwork().transport(second), storage: { type: 'memory' }, worker })).rejects.toBeInstanceOf(TypeError);
+  });
+
+  it('an abort while the worker waits for its database rejects with the signal’s reason at once, and terminates the worker', async () => {
+    const name = `held-${Math.random().toString(36).slice(2)}`;
+    const blocker = await IndexedDbRaftStorage.open(name); // the worker's open waits for this database's lock (5 s bound)
+    const worker = createInProcessWorker();
+    const id = nodeId('solo');
+    const controller = new AbortController();
+    const starting = createWorkerRaftNode({ id, clusterConfig: { voters: [id] }, transport: createLoopbackNetwork().transport(id), storage: { type: 'indexeddb', name }, worker, signal: controller.signal });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const reason = new Error('the user went elsewhere');
+    const abortedAt = performance.now();
+    controller.abort(reason);
+    const error: unknown = await starting.catch((failure: unknown) => failure);
+    expect(error).toBe(reason);
+    expect(performance.now() - abortedAt).toBeLessThan(1_000); // not the lock's 5 s bound
+    expect(worker.terminated).toBe(true);
+    blocker.close();
+    await IndexedDbRaftStorage.destroy(name);
+  });
+});
