@@ -93,6 +93,59 @@ export function describeIndexedDbBehaviour(): void {
     it('refuses an invalid durability setting', async () => {
       await expect(IndexedDbRaftStorage.open('x', { durability: 'eventually' as 'strict' })).rejects.toThrow(RangeError);
     });
+
+    it('refuses an invalid upgradeBlockedTimeoutMs, as it refuses an invalid lockTimeoutMs', async () => {
+      for (const upgradeBlockedTimeoutMs of [-5, 1.5, Number.NaN, 3_600_001]) {
+        await expect(IndexedDbRaftStorage.open('x', { upgradeBlockedTimeoutMs })).rejects.toThrow(new RangeError(`IndexedDbRaftStorage upgradeBlockedTimeoutMs must be an integer number of ms from 0 to 3600000, got ${upgradeBlockedTimeoutMs}`));
+      }
+    });
+
+    it('a database under its name without its stores is refused with reason corruptRecord, saying so', async () => {
+      const name = uniqueName('foreign');
+      (await rawOpen(databaseName(name), 1)).close(); // version 1, no stores: another program's database
+      const refusal: unknown = await IndexedDbRaftStorage.open(name).catch((error: unknown) => error);
+      expect(refusal).toBeInstanceOf(RaftStorageError);
+      expect((refusal as RaftStorageError).reason).toBe('corruptRecord');
+      expect((refusal as RaftStorageError).message).toMatch(/exists without raftmesh's stores/);
+      await IndexedDbRaftStorage.destroy(name);
+    });
+
+    it('a log start that is not an index, or lies past every stored entry, is refused with reason corruptRecord: no entry vanishes unseen', async () => {
+      for (const logStart of ['6', 0, 6, 10] as const) {
+        const name = uniqueName('log-start');
+        const storage = await IndexedDbRaftStorage.open(name);
+        await storage.saveTermAndVotedFor(2, null);
+        await storage.appendEntries([1, 2, 3, 4, 5].map((index) => ({ index, term: index < 4 ? 1 : 2, command: bytes(`cmd${index}`), isNoOp: false })));
+        await storage.saveSnapshot({ lastIncludedIndex: 2, lastIncludedTerm: 1 }, bytes('state'));
+        await storage.discardLogPrefix(2);
+        storage.close();
+        const raw = await rawOpen(databaseName(name), 1);
+        await new Promise<void>((resolve, reject) => {
+          const transaction = raw.transaction('state', 'readwrite');
+          transaction.objectStore('state').put(logStart, 'logStart');
+          transaction.oncomplete = () => resolve();
+          transaction.onerror = () => reject(transaction.error);
+        });
+        raw.close();
+        expect(await reason(IndexedDbRaftStorage.open(name))).toBe('corruptRecord');
+        await IndexedDbRaftStorage.destroy(name);
+      }
+    });
+
+    it('a log start just past the last entry is an empty log, not corruption (every entry discarded)', async () => {
+      const name = uniqueName('all-discarded');
+      const storage = await IndexedDbRaftStorage.open(name);
+      await storage.appendEntries([1, 2, 3].map((index) => ({ index, term: 1, command: bytes(`cmd${index}`), isNoOp: false })));
+      await storage.saveSnapshot({ lastIncludedIndex: 3, lastIncludedTerm: 1 }, bytes('state'));
+      await storage.discardLogPrefix(3);
+      storage.close();
+      const reopened = await IndexedDbRaftStorage.open(name);
+      expect(await reopened.entries()).toEqual([]);
+      await reopened.appendEntries([{ index: 4, term: 1, command: bytes('cmd4'), isNoOp: false }]);
+      expect((await reopened.entries()).map((entry) => entry.index)).toEqual([4]);
+      reopened.close();
+      await IndexedDbRaftStorage.destroy(name);
+    });
   });
 
   describe('a node on IndexedDbRaftStorage', () => {

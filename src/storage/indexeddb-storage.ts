@@ -72,6 +72,7 @@ export class IndexedDbRaftStorage implements RaftStorage {
     const durability = options.durability ?? 'strict';
     if (durability !== 'strict' && durability !== 'relaxed') throw new RangeError(`IndexedDbRaftStorage durability must be 'strict' or 'relaxed', got ${String(durability)}`);
     const fullName = databaseName(name);
+    validateUpgradeBlockedTimeout(options.upgradeBlockedTimeoutMs);
     const lock = await acquireDatabaseLock(fullName, validateLockTimeout(options.lockTimeoutMs));
     try {
       return await IndexedDbRaftStorage.openLocked(fullName, lock, options);
@@ -88,6 +89,11 @@ export class IndexedDbRaftStorage implements RaftStorage {
       onTerminated: () => storage?.failWith(storageFailure('databaseDeleted', 'the browser closed the database connection')),
     });
     try {
+      // A database under our name that another program made (or an old experiment left) at
+      // this version has no stores of ours: said so, rather than IndexedDB's NotFoundError.
+      if (!database.objectStoreNames.contains('state') || !database.objectStoreNames.contains('log')) {
+        throw storageFailure('corruptRecord', 'open', undefined, adapterName, `the database ${JSON.stringify(fullName)} exists without raftmesh's stores (another program's database under this name?); delete it or choose another name`);
+      }
       storage = new IndexedDbRaftStorage(database, lock, await readBounds(database), options);
     } catch (error) {
       database.close();
@@ -268,6 +274,10 @@ async function readBounds(database: RaftDatabase): Promise<LogBounds> {
     state.get('snapshot') as Promise<SnapshotRecord | undefined>,
   ]);
   const firstIndex = logStart ?? 1;
+  if (!Number.isSafeInteger(firstIndex) || firstIndex < 1) throw storageFailure('corruptRecord', 'reading the log start', new Error(`logStart is ${String(logStart)}, not an index`));
+  // A prefix discard deletes every record below the new start in the transaction that moves it,
+  // so records that all lie below the start are not ours: read past, they would vanish unseen.
+  if (last !== null && last < firstIndex) throw storageFailure('corruptRecord', 'reading the log start', new Error(`logStart is ${firstIndex}, past the last stored entry ${last}`));
   let snapshotIndex: number | null = null;
   if (snapshot !== undefined) {
     const meta = decodeSnapshotMeta(snapshot.meta);
@@ -324,5 +334,15 @@ export async function openRaftDatabase(
     throw mapIndexedDbError(error, 'open');
   } finally {
     if (timer !== undefined) clearTimeout(timer);
+  }
+}
+
+/** The longest open() waits for another tab's older version to let go: an hour, as for the lock. */
+const maxUpgradeBlockedTimeoutMs = 3_600_000;
+
+function validateUpgradeBlockedTimeout(value: number | undefined): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > maxUpgradeBlockedTimeoutMs) {
+    throw new RangeError(`IndexedDbRaftStorage upgradeBlockedTimeoutMs must be an integer number of ms from 0 to ${maxUpgradeBlockedTimeoutMs}, got ${String(value)}`);
   }
 }
