@@ -70,6 +70,10 @@ export async function startPeer(settings: DemoSettings, hooks: PeerHooks): Promi
         createBroadcastChannelSignalingClient({ roomId, nodeId, ...(secret === undefined ? {} : { secret }) }),
         createWebSocketSignalingClient({ url: settings.signalingUrl, roomId, nodeId, ...(secret === undefined ? {} : { secret }) }),
       ]),
+    // The demo's choice, for tabs of one profile working offline: with the server down 5 s, a
+    // newcomer that hears no tab starts a room (which splits from the room's members elsewhere,
+    // if it has any: joinRoom's default is to wait for the server).
+    offlineBootstrapAfterMs: 5_000,
     createTransport: (signaling) => partition.attach(createWebRtcTransport({ signaling, iceServers: [], ...(settings.secret === undefined ? {} : { secret: settings.secret }) })),
     storage: (id) => IndexedDbRaftStorage.open(databaseNameFor(settings.room, id)),
     // An id given up (removed while this tab was closed, or wedged) leaves a database of up to a

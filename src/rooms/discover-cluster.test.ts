@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { nodeId, type NodeId } from '../core/types.ts';
 import { VirtualClock } from '../testing/virtual-clock.ts';
-import { discoverCluster, heldPeersGraceMs, judgeDiscovery, type DiscoveryOptions } from './discover-cluster.ts';
+import { discoverCluster, heldPeersGraceMs, judgeDiscovery, type Discovery, type DiscoveryOptions } from './discover-cluster.ts';
 import type { RoomHello } from './room-channel.ts';
 import type { HeardHello, RoomPresence } from './room-presence.ts';
 import { collectingRejections } from './unhandled-rejections.test-support.ts';
@@ -114,6 +114,36 @@ describe('discovery waits for signaling to be ready', () => {
     expect(late).toBeNull();
     await clockTwo.advance(300); // grace 5 s + window 1 s: a server that is down delays, never blocks
     expect(late).not.toBeNull();
+  });
+});
+
+describe('discovery without signaling', () => {
+  const presenceHearing = (hellos: Map<NodeId, HeardHello>): RoomPresence => ({ heard: () => undefined, recent: () => hellos, describeSelf: () => {}, close: () => {} });
+
+  it('never bootstraps while signaling is not ready, unless the application set a grace; a member heard is joined at once', async () => {
+    const clock = new VirtualClock(0);
+    const hellos = new Map<NodeId, HeardHello>();
+    const base = { selfId: nodeId('a'), presence: presenceHearing(hellos), peers: () => new Set<NodeId>(), clock, discoveryMs: 1_000, pollMs: 50, ready: () => false };
+    let decided: Discovery | null = null;
+    void discoverCluster(base).then((verdict) => (decided = verdict));
+    await clock.advance(120_000); // a server down for two minutes: an empty list proves nothing
+    expect(decided).toBeNull();
+    hellos.set(nodeId('b'), { hello: { ...newcomer, member: true, voters: [nodeId('b'), nodeId('c')], term: 3, leader: nodeId('b') }, at: clock.now() });
+    await clock.advance(100);
+    expect(decided).toEqual({ type: 'join', bootstrap: { voters: [nodeId('b'), nodeId('c')] } });
+  });
+
+  it('gives up with the reason when signaling stops for good before anyone was heard (a wrong room secret)', async () => {
+    const clock = new VirtualClock(0);
+    let failure: Error | null = null;
+    const base = { selfId: nodeId('a'), presence: presenceHearing(new Map()), peers: () => new Set<NodeId>(), clock, discoveryMs: 1_000, pollMs: 50, ready: () => false, readyGraceMs: 5_000, signalingFailure: () => failure };
+    let outcome: unknown = null;
+    discoverCluster(base).then((verdict) => (outcome = verdict), (error: unknown) => (outcome = error));
+    await clock.advance(1_000);
+    expect(outcome).toBeNull();
+    failure = new Error('admission-refused: the room secret does not match');
+    await clock.advance(100);
+    expect(outcome).toBe(failure);
   });
 });
 

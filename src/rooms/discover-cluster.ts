@@ -37,12 +37,20 @@ export interface DiscoveryOptions {
   readonly neverBootstrap?: ReadonlySet<NodeId>;
   /**
    * Whether signaling has the room's real peer list yet (SignalingClient.ready). The listening
-   * window starts when it turns true — or after `readyGraceMs` without it (a server that is down:
-   * same-origin tabs still meet over a BroadcastChannel) — so a peer that reaches the server late
-   * does not take an empty list for an empty room and bootstrap a second cluster.
+   * window starts when it turns true, so a peer that reaches the server late (or never) does not
+   * take an empty list for an empty room and bootstrap a second cluster beside the room's: the
+   * room would stay split for good. A member heard meanwhile (over a BroadcastChannel, say) is
+   * joined all the same.
    */
   readonly ready?: () => boolean;
+  /**
+   * Opens the window anyway this long after discovery began without signaling ready (a server
+   * that is down, where same-origin tabs meeting over a BroadcastChannel may start a room
+   * offline). Absent: never. The risk is the application's: members it cannot see may exist.
+   */
   readonly readyGraceMs?: number;
+  /** The reason signaling stopped for good (refused, replaced, gave up), or null: discovery cannot go on without it. */
+  readonly signalingFailure?: () => Error | null;
   /**
    * The application's way out of a wait that may never end (JoinRoomOptions): while it returns
    * true, listed peers the transport cannot reach stop blocking a bootstrap. Reachable peers and
@@ -182,7 +190,7 @@ export function listedAcrossReconnects(options: ListedAcrossReconnectsOptions): 
 
 export async function discoverCluster(options: DiscoveryOptions): Promise<Discovery> {
   const started = options.clock.now();
-  const graceMs = options.readyGraceMs ?? 5_000;
+  const graceMs = options.readyGraceMs ?? Number.POSITIVE_INFINITY;
   const ready = options.ready ?? (() => true);
   const listed = listedAcrossReconnects({
     listed: options.listed ?? options.peers,
@@ -213,6 +221,10 @@ export async function discoverCluster(options: DiscoveryOptions): Promise<Discov
     // Before the window opens only a member's hello can decide (join it); never a bootstrap.
     const verdict = judgeDiscovery({ ...options, listed: () => listedNow, startDespiteUnreachable: () => startingAnyway }, windowStart === null ? -1 : now - windowStart, memory);
     if (verdict !== null) return verdict;
+    // Nobody heard yet, and signaling stopped for good (a wrong room secret, say): this peer can
+    // meet no one, and a cluster of its own would take writes nobody else ever sees. Said so.
+    const failure = options.signalingFailure?.() ?? null;
+    if (failure !== null) throw failure;
     await sleep(options.clock, options.pollMs, options.signal);
   }
 }

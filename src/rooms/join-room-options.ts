@@ -74,6 +74,16 @@ export interface JoinRoomOptions<State, Command> {
   /** How long a newcomer listens for the room's cluster before the smallest id bootstraps one (default 1,500 ms). */
   readonly discoveryMs?: number;
   /**
+   * A newcomer listens for the room only once signaling holds the room's peer list
+   * (`SignalingClient.ready`): without it an empty room cannot be told from one whose members are
+   * out of sight, and a cluster started beside theirs splits the room for good. Set this to let a
+   * newcomer whose signaling is still not ready after this many ms listen anyway, and bootstrap if
+   * it hears nobody: same-origin tabs meeting over a BroadcastChannel while the server is down
+   * can then start a room offline (the demo does, with 5,000). Default: never. A member heard is
+   * joined either way. 0..600,000.
+   */
+  readonly offlineBootstrapAfterMs?: number;
+  /**
    * Polled while this peer waits without a cluster because signaling lists peers the transport
    * cannot reach (a `peersUnreachable` event with `waiting: true`): once it returns true, those
    * peers no longer keep it from starting a cluster (say, after the user chose "start anyway").
@@ -133,5 +143,6 @@ export function roomTimings<State, Command>(options: JoinRoomOptions<State, Comm
     discoveryMs: bounded('discoveryMs', options.discoveryMs, 1_500, 0, 600_000),
     coordinatorIntervalMs: bounded('coordinatorIntervalMs', options.coordinatorIntervalMs, 250, 1, 60_000),
     changeTimeoutMs: bounded('changeTimeoutMs', options.changeTimeoutMs, 10_000, 1, 600_000),
+    offlineBootstrapAfterMs: options.offlineBootstrapAfterMs === undefined ? null : bounded('offlineBootstrapAfterMs', options.offlineBootstrapAfterMs, 0, 0, 600_000),
   };
 }

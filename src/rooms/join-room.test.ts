@@ -22,6 +22,8 @@ import { collectingRejections } from './unhandled-rejections.test-support.ts';
 import { arrive, createSimulatedPeer, depart, kvReducer, type KvState, type PeerEnvironment, type RoomTimings, type SimulatedPeer } from './room-simulation-peers.test-support.ts';
 import { currentEndpoint, stubSignaling } from './simulated-room-endpoints.test-support.ts';
 import { manualVisibility } from './visibility.ts';
+import { createWatchable } from '../core/observable.ts';
+import { SignalingRefusedError } from '../signaling/signaling-client.ts';
 
 const timings: RoomTimings = { unreachableAfterMs: 1_500, discoveryMs: 400, gossipIntervalMs: 300, coordinatorIntervalMs: 100, targetVoters: 5 };
 
@@ -253,6 +255,54 @@ class ClosableStorage extends InMemoryRaftStorage {
     this.closes.push({ nodeStopped: this.node !== null && this.node.stopped.value !== null });
   }
 }
+
+describe('joinRoom when signaling fails', () => {
+  /** A newcomer alone on the simulated network, whose signaling is never ready and stops as `stop` says. */
+  function joinWithFailingSignaling(seed: number, storage: RaftStorage, stop: Promise<Error | null>) {
+    const clock = new VirtualClock(0);
+    const network = createSimulatedNetwork(clock, seededRandom(deriveSeed(seed, 'network')), reliableNetwork);
+    const endpoints = new Map<NodeId, RaftTransport>();
+    const endpoint = (id: NodeId): RaftTransport => currentEndpoint(network, endpoints, id);
+    const joining = joinRoom<KvState, KvCommand>({
+      room: 'failing',
+      signaling: ({ roomId, nodeId: id }) => ({ ...stubSignaling(roomId, id, endpoint(id)), ready: createWatchable(false), closed: stop }),
+      createTransport: (signaling) => endpoint(signaling.selfId),
+      storage: () => storage,
+      identityStore: memoryKeyValueStore(),
+      visibility: manualVisibility(true),
+      store: { initialState: {}, apply: kvReducer },
+      raftConfig: { clock, random: seededRandom(seed), heartbeatInterval: 100, electionTimeoutMin: 300, electionTimeoutMax: 600 },
+      discoveryMs: 400,
+      gossipIntervalMs: 300,
+    });
+    return { clock, joining };
+  }
+
+  it('a signaling client refused for good (a wrong room secret) fails the join with its reason: no cluster of one, and the storage closed', async () => {
+    const storage = new ClosableStorage();
+    let refuse: (reason: Error) => void = () => {};
+    const { clock, joining } = joinWithFailingSignaling(831, storage, new Promise((resolve) => (refuse = resolve)));
+    const outcome = joining.then(() => 'joined', (error: unknown) => error);
+    await clock.advance(3_000);
+    const refusal = new SignalingRefusedError('admission-refused', 'the room secret does not match');
+    refuse(refusal);
+    await clock.advance(500);
+    // Before the fix the peer bootstrapped a cluster of its own after a 5 s grace and took writes.
+    expect(await outcome).toBe(refusal);
+    expect(await storage.term()).toBe(0);
+    expect(storage.closes).toHaveLength(1);
+  });
+
+  it('a server that never answers keeps a newcomer waiting, not leading a cluster of its own', async () => {
+    const storage = new ClosableStorage();
+    const { clock, joining } = joinWithFailingSignaling(832, storage, new Promise(() => {}));
+    let settled = false;
+    joining.then(() => (settled = true), () => (settled = true));
+    await clock.advance(60_000);
+    expect(settled).toBe(false);
+    expect(await storage.term()).toBe(0);
+  });
+});
 
 /** One peer alone in a room on the simulated network, on the storage given, once it leads. */
 async function joinAlone(seed: number, storage: RaftStorage, signal?: AbortSignal, wrapTransport: (transport: RaftTransport) => RaftTransport = (transport) => transport) {

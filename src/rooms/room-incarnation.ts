@@ -172,6 +172,8 @@ async function chooseBootstrap<State, Command>(
     mayBootstrap: options.raftConfig?.witness !== true,
     ready: () => plumbing.signaling.ready?.value ?? true,
     signalingClosed: () => plumbing.signalingStopped(),
+    signalingFailure: () => plumbing.signalingFailure(),
+    ...(options.offlineBootstrapAfterMs === undefined ? {} : { readyGraceMs: options.offlineBootstrapAfterMs }),
     ...(options.witness === undefined ? {} : { neverBootstrap: new Set([options.witness]) }),
     ...(options.startDespiteUnreachable === undefined ? {} : { startDespiteUnreachable: options.startDespiteUnreachable }),
   });

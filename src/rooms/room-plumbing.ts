@@ -48,6 +48,8 @@ export interface Plumbing {
   readonly unreachable: UnreachablePeers;
   /** Whether the signaling client has stopped for good (its `closed` settled). */
   signalingStopped(): boolean;
+  /** Why it stopped for good, when something else than our own close() stopped it (refused, replaced, gave up). */
+  signalingFailure(): Error | null;
   close(): void;
 }
 
@@ -64,10 +66,17 @@ export function connect<State, Command>(options: JoinRoomOptions<State, Command>
   // A client stopped for good (refused, replaced, given up) lists nobody again: peers it listed
   // before are no longer held as if they might come back (discover-cluster.ts listedAcrossReconnects).
   let stopped = false;
-  const markStopped = (): void => {
-    stopped = true;
-  };
-  signaling.closed.then(markStopped, markStopped);
+  let failure: Error | null = null;
+  signaling.closed.then(
+    (reason) => {
+      stopped = true;
+      failure = reason;
+    },
+    (error: unknown) => {
+      stopped = true;
+      failure = error instanceof Error ? error : new Error(String(error));
+    },
+  );
   const unreachable = watchUnreachablePeers({
     selfId: id,
     // The same list discovery counts: a signaling reconnect does not make the banner go blank.
@@ -92,6 +101,7 @@ export function connect<State, Command>(options: JoinRoomOptions<State, Command>
     visibility,
     unreachable,
     signalingStopped: () => stopped,
+    signalingFailure: () => failure,
     close() {
       unreachable.close();
       presence.close();

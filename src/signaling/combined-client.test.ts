@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createEmitter, createWatchable } from '../core/observable.ts';
 import { nodeId, type NodeId } from '../core/types.ts';
 import { combineSignalingClients } from './combined-client.ts';
-import type { ReceivedSignal, SignalingClient } from './signaling-client.ts';
+import { SignalingRefusedError, SignalingUnreachableError, type ReceivedSignal, type SignalingClient } from './signaling-client.ts';
 
 function fakeClient(peerIds: string[]) {
   const peers = createWatchable<ReadonlySet<NodeId>>(new Set(peerIds.map(nodeId)));
@@ -54,6 +54,29 @@ describe('combineSignalingClients', () => {
     server.fail(new Error('server refused us'));
     combined.close();
     expect((await combined.closed)?.message).toBe('server refused us');
+  });
+
+  it('a client that only gave up leaves the rest running; a refusal from any one stops it for good with that reason', async () => {
+    const tabs = fakeClient([]);
+    const server = fakeClient([]);
+    const combined = combineSignalingClients([tabs.client, server.client]);
+    let outcome: Error | null | 'running' = 'running';
+    void combined.closed.then((reason) => (outcome = reason));
+    server.fail(new SignalingUnreachableError('gave up after 10 attempts'));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(outcome).toBe('running'); // the tabs still meet over their channel
+    tabs.fail(new SignalingRefusedError('admission-refused', 'the room secret does not match'));
+    expect(await combined.closed).toEqual(new SignalingRefusedError('admission-refused', 'the room secret does not match'));
+  });
+
+  it('closes the other clients when one is refused', async () => {
+    const tabs = fakeClient([]);
+    const server = fakeClient([]);
+    let tabsClosed = false;
+    const combined = combineSignalingClients([{ ...tabs.client, close: () => ((tabsClosed = true), tabs.client.close()) }, server.client]);
+    server.fail(new SignalingRefusedError('replaced', 'another connection took this id'));
+    expect((await combined.closed)?.name).toBe('SignalingRefusedError');
+    expect(tabsClosed).toBe(true);
   });
 
   it('refuses clients of different rooms or ids', () => {

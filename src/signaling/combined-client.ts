@@ -8,7 +8,7 @@
 // received on any client are delivered; `from` is still whatever that client admitted.
 import { createEmitter, createWatchable } from '../core/observable.ts';
 import type { NodeId } from '../core/types.ts';
-import { samePeerSet, type ReceivedSignal, type SignalingClient } from './signaling-client.ts';
+import { samePeerSet, SignalingRefusedError, type ReceivedSignal, type SignalingClient } from './signaling-client.ts';
 
 export function combineSignalingClients(clients: readonly SignalingClient[]): SignalingClient {
   const first = clients[0];
@@ -30,8 +30,21 @@ export function combineSignalingClients(clients: readonly SignalingClient[]): Si
     client.signals.subscribe((signal) => signals.emit(signal)),
     ...(client.ready === undefined ? [] : [client.ready.subscribe(() => ready.set(allReady()))]),
   ]);
-  // It stops for good once every client has; the first non-null reason is reported.
-  const closed = Promise.all(clients.map((client) => client.closed)).then((reasons) => reasons.find((reason) => reason !== null) ?? null);
+  // It stops for good once every client has; the first non-null reason is reported. A refusal by
+  // any one (a wrong room secret, our id taken over) stops them all at once: the others share the
+  // secret and the id, and a room discovery waiting on the rest would never learn why nobody came.
+  let refusedBy: ((reason: SignalingRefusedError) => void) | null = null;
+  const refused = new Promise<SignalingRefusedError>((resolve) => (refusedBy = resolve));
+  for (const client of clients) {
+    void client.closed.then((reason) => {
+      if (!(reason instanceof SignalingRefusedError)) return;
+      refusedBy?.(reason);
+      refusedBy = null;
+      for (const other of clients) if (other !== client) other.close();
+    });
+  }
+  const allClosed = Promise.all(clients.map((client) => client.closed)).then((reasons) => reasons.find((reason) => reason !== null) ?? null);
+  const closed = Promise.race([refused, allClosed]);
   return {
     selfId: first.selfId,
     roomId: first.roomId,
