@@ -2,6 +2,8 @@
 // given twice or a number that is not plain decimal digits is an error that names it, never
 // silently ignored or read some other way (`0x10`, `1e3` and `` are not ports; an empty `--data`
 // would be the working directory, an empty `--http-host` every interface, an empty secret an open room).
+import { isWebSocketUrl } from './edge-imports.ts';
+
 export interface PeerArguments {
   readonly room: string;
   readonly signalingUrl: string;
@@ -71,7 +73,7 @@ export function parsePeerArguments(argv: readonly string[], environment: Readonl
   }
   const required = (flag: string): string => values.get(flag) ?? (() => { throw new Error(`${flag} is required\n${usage}`); })();
   const signalingUrl = required('--signal');
-  if (!isSignalingUrl(signalingUrl)) throw new Error(`--signal must be a ws:// or wss:// URL with a host, got ${signalingUrl}`);
+  if (!isWebSocketUrl(signalingUrl)) throw new Error(`--signal must be a ws:// or wss:// URL with a host, got ${signalingUrl}`);
   const portText = values.get('--http-port');
   const httpPort = portText === undefined ? null : Number(portText);
   if (portText !== undefined && (!/^\d{1,5}$/.test(portText) || (httpPort ?? 0) > 65_535)) throw new Error(`--http-port must be a port number from 0 to 65535 in decimal digits, got ${JSON.stringify(portText)}`);
@@ -92,11 +94,3 @@ export function parsePeerArguments(argv: readonly string[], environment: Readonl
   };
 }
 
-function isSignalingUrl(text: string): boolean {
-  try {
-    const url = new URL(text);
-    return (url.protocol === 'ws:' || url.protocol === 'wss:') && url.hostname.length > 0;
-  } catch {
-    return false;
-  }
-}

@@ -2,5 +2,5 @@
 export { FileRaftStorage } from '../storage/file/file-storage.ts';
 export { joinRoom, loadOrMintNodeId } from '../index.ts';
 export type { RaftConfig, ReplicatedStoreOptions, Room } from '../index.ts';
-export { createWebRtcTransport, createWebSocketSignalingClient } from '../webrtc.ts';
+export { createWebRtcTransport, createWebSocketSignalingClient, isWebSocketUrl, requireOptionalSecret, requireRoomId } from '../webrtc.ts';
 export type { WebRtcImplementation, WebRtcTransport, WebSocketConstructor } from '../webrtc.ts';

@@ -77,4 +77,22 @@ describe('startEdgePeer on a data directory it cannot use', () => {
     expect(message).toMatch(/electionTimeoutMax/);
     expect(readdirSync(data).filter((name) => name.startsWith('raft'))).toEqual([]);
   });
+
+  it('refuses settings no room could run on before it touches the data directory: room, secret, signaling URL, bind address, HTTP port', async () => {
+    const cases: Array<[Partial<EdgePeerOptions<unknown, unknown>>, RegExp]> = [
+      [{ room: '' }, /room id must be 1 \.\. 128 characters/],
+      [{ room: 'r'.repeat(200) }, /room id must be 1 \.\. 128 characters/],
+      [{ room: 'tab\there' }, /without control characters/],
+      [{ secret: '' }, /room secret must be a non-empty string/],
+      [{ signalingUrl: 'http://x' }, /signalingUrl must be a ws:\/\/ or wss:\/\/ URL/],
+      [{ bindAddress: 'not-an-ip' }, /bindAddress must be an IPv4 or IPv6 address/],
+      [{ bindAddress: '999.1.1.1' }, /bindAddress must be an IPv4 or IPv6 address/],
+      [{ httpPort: 70_000 }, /httpPort must be an integer in 0 \.\. 65535/],
+    ];
+    for (const [extra, expected] of cases) {
+      const data = join(freshDirectory(), 'peer');
+      expect(await refusal(data, extra)).toMatch(expected);
+      expect(existsSync(data)).toBe(false); // not even created
+    }
+  });
 });

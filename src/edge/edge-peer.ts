@@ -3,12 +3,13 @@
 // edge-room-storage.ts), role changes logged, /healthz and /metrics over HTTP. `raftmesh-peer`
 // (cli.ts) is this with arguments.
 import { existsSync, readdirSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { mkdir, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { joinRoom, loadOrMintNodeId, type RaftConfig, type Room, type ReplicatedStoreOptions, type WebSocketConstructor, type WebRtcImplementation, type WebRtcTransport } from './edge-imports.ts';
-import { createWebRtcTransport, createWebSocketSignalingClient } from './edge-imports.ts';
+import { createWebRtcTransport, createWebSocketSignalingClient, isWebSocketUrl, requireOptionalSecret, requireRoomId } from './edge-imports.ts';
 import { withBindAddress } from './bind-address.ts';
 import { adoptSharedDirectory, edgeJoinOptions, fileStorageShelf } from './edge-room-storage.ts';
 import { fileKeyValueStore } from './file-key-value-store.ts';
@@ -57,6 +58,7 @@ export interface EdgePeer<State, Command> {
 }
 
 export async function startEdgePeer<State = unknown, Command = unknown>(options: EdgePeerOptions<State, Command>): Promise<EdgePeer<State, Command>> {
+  validateEdgePeerOptions(options);
   const log = options.log ?? (() => undefined);
   const mode = options.mode ?? 'voter';
   await prepareDataDirectory(options.dataDirectory);
@@ -229,4 +231,20 @@ function watchNode(node: Room<unknown, unknown>['node'], log: (line: string) => 
   return () => {
     for (const unsubscribe of unsubscribes) unsubscribe();
   };
+}
+
+/**
+ * Everything checkable before the data directory is touched: a room no server can serve, an
+ * empty secret, a URL that is not a WebSocket's or an address WebRTC cannot bind used to start (or
+ * to fail only after identity.json was written), and then never meet anyone.
+ */
+function validateEdgePeerOptions<State, Command>(options: EdgePeerOptions<State, Command>): void {
+  requireRoomId(options.room, 'startEdgePeer');
+  requireOptionalSecret(options.secret, 'startEdgePeer');
+  if (!isWebSocketUrl(options.signalingUrl)) throw new RangeError(`startEdgePeer: signalingUrl must be a ws:// or wss:// URL with a host, got ${JSON.stringify(options.signalingUrl)}`);
+  if (typeof options.dataDirectory !== 'string' || options.dataDirectory.length === 0) throw new RangeError('startEdgePeer: dataDirectory must be a non-empty path');
+  if (options.mode !== undefined && options.mode !== 'voter' && options.mode !== 'witness') throw new RangeError(`startEdgePeer: mode must be 'voter' or 'witness', got ${JSON.stringify(options.mode)}`);
+  if (options.bindAddress !== undefined && isIP(options.bindAddress) === 0) throw new RangeError(`startEdgePeer: bindAddress must be an IPv4 or IPv6 address, got ${JSON.stringify(options.bindAddress)}`);
+  const port = options.httpPort;
+  if (port !== undefined && port !== null && (!Number.isInteger(port) || port < 0 || port > 65_535)) throw new RangeError(`startEdgePeer: httpPort must be an integer in 0 .. 65535 or null, got ${String(port)}`);
 }

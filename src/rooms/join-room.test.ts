@@ -233,6 +233,10 @@ describe('joinRoom options', () => {
       { ...base, coordinatorIntervalMs: 0 },
       { ...base, changeTimeoutMs: -1 },
       { ...base, discoveryMs: 1.5 },
+      { ...base, offlineBootstrapAfterMs: -1 },
+      { ...base, room: '' },
+      { ...base, room: 'x'.repeat(129) },
+      { ...base, secret: '' },
       { ...base, policy: { targetVoters: 0 } },
     ];
     for (const options of invalid) {

@@ -40,6 +40,18 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((server) => server.close()));
 });
 
+describe('WebSocket signaling client options', () => {
+  it('refuses an empty secret, a room id the protocol cannot carry and a URL no WebSocket opens, before connecting', () => {
+    const base = { url: 'ws://127.0.0.1:9', roomId: 'room', nodeId: nodeId('a'), WebSocket };
+    expect(() => createWebSocketSignalingClient({ ...base, secret: '' })).toThrow(/the room secret must be a non-empty string/);
+    expect(() => createWebSocketSignalingClient({ ...base, roomId: '' })).toThrow(/room id must be 1 \.\. 128 characters/);
+    expect(() => createWebSocketSignalingClient({ ...base, roomId: 'r'.repeat(129) })).toThrow(/room id must be 1 \.\. 128 characters/);
+    expect(() => createWebSocketSignalingClient({ ...base, roomId: 'bell\u0007' })).toThrow(/without control characters/);
+    expect(() => createWebSocketSignalingClient({ ...base, url: 'ftp://example.org' })).toThrow(/url must be a ws:\/\/ or wss:\/\/ URL/);
+    expect(() => createWebSocketSignalingClient({ ...base, url: 'not a url' })).toThrow(/url must be a ws:\/\/ or wss:\/\/ URL/);
+  });
+});
+
 describe('WebSocket signaling client', () => {
   it('joins, watches peers and exchanges signals through the server', async () => {
     const { url } = await start();

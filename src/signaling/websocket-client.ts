@@ -6,7 +6,8 @@ import { nodeId as toNodeId, type NodeId } from '../core/types.ts';
 import { computeAdmissionProof, deriveAdmissionKey, importAdmissionKey } from './admission.ts';
 import { reconnectDelayMs } from './backoff.ts';
 import { realClock, type Clock } from './clock.ts';
-import { resolveClientLimits, signalingProtocolLimits, type SignalingClientLimits } from './limits.ts';
+import { resolveClientLimits, type SignalingClientLimits } from './limits.ts';
+import { isWebSocketUrl, requireOptionalSecret, requireRoomId } from './room-settings.ts';
 import { signalingProtocolVersion, terminalErrorCodes, type ClientMessage, type ServerMessage } from './messages.ts';
 import { parseSignalingMessage } from './parse-message.ts';
 import {
@@ -48,9 +49,10 @@ export interface WebSocketSignalingClient extends SignalingClient {
 
 function validateOptions(options: WebSocketSignalingClientOptions): WebSocketConstructor {
   toNodeId(options.nodeId);
-  if (options.roomId.length === 0 || options.roomId.length > signalingProtocolLimits.maxRoomIdLength) {
-    throw new RangeError(`roomId must be 1 .. ${signalingProtocolLimits.maxRoomIdLength} characters`);
-  }
+  requireRoomId(options.roomId, 'createWebSocketSignalingClient');
+  requireOptionalSecret(options.secret, 'createWebSocketSignalingClient');
+  // Browsers take http(s) URLs for WebSockets too; anything else could never connect.
+  if (!isWebSocketUrl(options.url) && !/^https?:\/\/[^/]/.test(String(options.url))) throw new RangeError(`createWebSocketSignalingClient: url must be a ws:// or wss:// URL, got ${JSON.stringify(options.url)}`);
   const constructor = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
   if (constructor === undefined) throw new Error('no WebSocket available: pass options.WebSocket (the ws package in Node 20)');
   return constructor;

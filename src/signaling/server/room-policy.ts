@@ -3,6 +3,7 @@
 // best given the derived admission key, not the secret: then even its operator cannot
 // impersonate peers. A secret is accepted for convenience and immediately reduced to the key.
 import { deriveAdmissionKey, importAdmissionKey } from '../admission.ts';
+import { requireOptionalSecret, requireRoomId } from '../room-settings.ts';
 
 export interface RoomPolicy {
   /** The room secret (reduced to its admission key at once; see admission.ts). */
@@ -41,7 +42,13 @@ export async function createRoomLookup(rooms: RoomTable | RoomResolver | undefin
     };
   }
   const table = new Map<string, RoomAdmission>();
-  for (const [roomId, policy] of Object.entries(rooms)) table.set(roomId, await admissionFor(roomId, policy));
+  for (const [roomId, policy] of Object.entries(rooms)) {
+    // A room no client can name (the protocol's bounds), or keyed with an empty secret, would
+    // start and never admit anyone: refused here.
+    requireRoomId(roomId, 'startSignalingServer rooms');
+    requireOptionalSecret(policy.secret, `startSignalingServer rooms[${JSON.stringify(roomId)}]`);
+    table.set(roomId, await admissionFor(roomId, policy));
+  }
   const unlisted: RoomAdmission = allowUnlistedRooms ? { type: 'open' } : { type: 'unknown' };
   return (roomId) => Promise.resolve(table.get(roomId) ?? unlisted);
 }

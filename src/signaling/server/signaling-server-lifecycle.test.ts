@@ -114,6 +114,12 @@ describe('startSignalingServer: address and lifecycle', () => {
     }
   });
 
+  it('refuses a room table naming a room no client can join, or keyed with an empty secret', async () => {
+    await expect(startSignalingServer({ port: 0, rooms: { '': {} } })).rejects.toThrow(/startSignalingServer rooms: the room id must be 1 \.\. 128 characters/);
+    await expect(startSignalingServer({ port: 0, rooms: { ['r'.repeat(300)]: {} } })).rejects.toThrow(/the room id must be 1 \.\. 128 characters/);
+    await expect(startSignalingServer({ port: 0, rooms: { board: { secret: '' } } })).rejects.toThrow(/room secret must be a non-empty string/);
+  });
+
   it('refuses an invalid port', async () => {
     await expect(startSignalingServer({ port: -1 })).rejects.toThrow(/port/i);
     await expect(startSignalingServer({ port: 70_000 })).rejects.toThrow(/port/i);

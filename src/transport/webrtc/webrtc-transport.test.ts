@@ -39,6 +39,14 @@ async function meshed(transports: readonly WebRtcTransport[]): Promise<void> {
 
 const live = (network: FakeConnectionNetwork): FakeConnection[] => network.connections.filter((connection) => !connection.closed);
 
+describe('WebRtcTransport options', () => {
+  it('refuses an empty room secret (leave it out for an open room)', () => {
+    const signaling = createSignalingHub().client(nodeId('a'));
+    expect(() => createWebRtcTransport({ signaling, secret: '', openConnection: new FakeConnectionNetwork().openConnection })).toThrow(new RangeError('createWebRtcTransport: the room secret must be a non-empty string (leave it out for an open room)'));
+    signaling.close();
+  });
+});
+
 describe('WebRtcTransport connection lifecycle (fake connections)', () => {
   it('has exactly one connection per pair, offered by the smaller id', async () => {
     const { hub, network, transports } = cluster(['a', 'b', 'c']);

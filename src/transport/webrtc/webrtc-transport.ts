@@ -3,6 +3,7 @@
 // one authenticated connection to it. `peers` here is who is reachable now: authenticated, ICE
 // connected. `send` never throws: a frame that cannot go (no connection, full queue, too large)
 // is dropped and counted in `counters`.
+import { requireOptionalSecret } from '../../signaling/room-settings.ts';
 import type { Clock } from '../../core/config.ts';
 import { createEmitter, createWatchable } from '../../core/observable.ts';
 import type { NodeId, RaftEnvelope } from '../../core/types.ts';
@@ -75,6 +76,7 @@ function validCounters(reported: unknown): WebRtcTransportCounters {
 
 export function createWebRtcTransport(options: WebRtcTransportOptions): WebRtcTransport {
   const { signaling } = options;
+  requireOptionalSecret(options.secret, 'createWebRtcTransport');
   const selfId = signaling.selfId;
   const limits = resolveWebRtcTransportLimits(options.limits);
   const clock = options.clock ?? realClock;
