@@ -42,6 +42,11 @@ export interface Connection {
   socketClosed(): void;
   /** Server shutdown. */
   fail(code: SignalingErrorCode, message: string): void;
+  /**
+   * `ws` refused a frame beyond the protocol's ceiling itself (it closes with 1009 before the
+   * frame is buffered, so no error frame can follow): reported and counted as a refusal all the same.
+   */
+  frameRefusedBySocket(byteCeiling: number): void;
 }
 
 /** WebSocket close codes: 1008 policy violation, 1009 too big, 1001 going away. */
@@ -183,5 +188,10 @@ export function createConnection(socket: ServerSocket, context: ConnectionContex
     handle(parsed.message);
   }
 
-  return { receive, socketClosed: () => finish('disconnected'), fail };
+  const frameRefusedBySocket = (byteCeiling: number): void => {
+    if (state.type === 'closed') return;
+    context.report({ type: 'refused', code: 'too-large', message: `a message over ${byteCeiling} bytes (closed by the socket, code 1009)`, ...claimed, remoteAddress: context.remoteAddress });
+    finish('too-large');
+  };
+  return { receive, socketClosed: () => finish('disconnected'), fail, frameRefusedBySocket };
 }

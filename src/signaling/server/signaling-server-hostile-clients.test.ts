@@ -79,8 +79,9 @@ describe('a wrong room secret', () => {
 });
 
 describe('message sizes', () => {
-  it('a frame above the configured limit gets too-large; one above the protocol ceiling is cut at the socket; both leave others alone', async () => {
-    const { url } = await start({ limits: { maxMessageBytes: 8 * 1024 } });
+  it('a frame above the configured limit gets too-large; one above the protocol ceiling is cut at the socket; both are counted refusals and leave others alone', async () => {
+    const events: SignalingServerEvent[] = [];
+    const { url } = await start({ limits: { maxMessageBytes: 8 * 1024 }, onEvent: (event) => events.push(event) });
     const bystander = await joined(url, 'calm', 'c');
     const big = await joined(url, 'room', 'big');
     big.send({ type: 'signal', to: 'c', payload: 'x'.repeat(16 * 1024) });
@@ -90,7 +91,12 @@ describe('message sizes', () => {
     huge.send({ type: 'signal', to: 'c', payload: 'x'.repeat(1024 * 1024) });
     expect(await huge.closed).toBe(1009);
     await stillServes(bystander);
-    expect(server?.stats()).toMatchObject({ connections: 1, peers: 1 });
+    expect(server?.stats()).toMatchObject({ connections: 1, peers: 1, refusals: 2 });
+    // Before, the socket's own cut left no trace: no event, no count.
+    expect(events.filter((event) => event.type === 'refused')).toEqual([
+      expect.objectContaining({ code: 'too-large', roomId: 'room', nodeId: 'big' }),
+      expect.objectContaining({ code: 'too-large', roomId: 'room', nodeId: 'huge', message: expect.stringMatching(/closed by the socket, code 1009/) }),
+    ]);
   });
 
   it('a frame just under the configured limit is relayed whole', async () => {

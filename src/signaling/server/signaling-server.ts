@@ -113,9 +113,12 @@ export async function startSignalingServer(options: SignalingServerOptions): Pro
       connection.receive(text, byteLength);
     });
     socket.on('close', () => connection.socketClosed());
-    // A socket error is followed by `close`; swallowing it here keeps one bad client from
-    // becoming an uncaught exception that would take the whole server down.
-    socket.on('error', () => undefined);
+    // A socket error is followed by `close`; handling it here keeps one bad client from becoming
+    // an uncaught exception that would take the whole server down. A frame over maxPayload is one
+    // (ws closes with 1009 before reading it): a refusal like any other, in events and stats.
+    socket.on('error', (error: Error & { code?: string }) => {
+      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') connection.frameRefusedBySocket(maxPayload);
+    });
   });
 
   let closing: Promise<void> | null = null;
