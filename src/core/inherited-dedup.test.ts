@@ -141,6 +141,35 @@ describe('a proposer told its re-proposed request is an entry it already holds c
     expect(ready?.outcomes.filter((outcome) => outcome.type !== 'accepted')).toEqual([{ type: 'committed', proposalId: 5, entry: { index: 3, term: 2, command: bytes('increment'), isNoOp: false, dedupKey: key } }]);
   });
 
+  it('settles at the first of two committed copies, where the request took effect (the session table skips the copy)', () => {
+    const keyed = (index: number, term: number): LogEntry => ({ index, term, command: bytes('increment'), isNoOp: false, dedupKey: key });
+    const node = new RaftCore({ id: b, config: resolveRaftConfig({}), random: () => 0.5, now: 0, bootstrap: { voters: [a, b, c] }, hardState: { term: 3, votedFor: null }, leaderPin: { term: 3, leaderId: a }, snapshotMeta: null, entries: [plain(1, 1), plain(2, 2), keyed(3, 2), plain(4, 3), keyed(5, 3), plain(6, 3)] });
+    node.receive(10, a, { type: 'appendEntries', term: 3, prevLogIndex: 6, prevLogTerm: 3, entries: [], leaderCommit: 6, readRound: 0 });
+    drain(node);
+    node.propose(11, 5, bytes('increment'), key);
+    const ready = drain(node);
+    expect(forwardsIn(ready)).toEqual([]);
+    expect(ready?.outcomes.filter((outcome) => outcome.type === 'committed').map((outcome) => outcome.type === 'committed' && outcome.entry.index)).toEqual([3]);
+  });
+
+  it('asks the leader when the committed entry is not on its own disk yet (an install could replace it first), and never reports it lost', () => {
+    const node = new RaftCore({ id: b, config: resolveRaftConfig({}), random: () => 0.5, now: 0, bootstrap: { voters: [a, b, c] }, hardState: { term: 3, votedFor: null }, leaderPin: { term: 3, leaderId: a }, snapshotMeta: null, entries: [plain(1, 1), plain(2, 2)] });
+    const received: LogEntry[] = [plain(3, 3), plain(4, 3), { index: 5, term: 3, command: bytes('increment'), isNoOp: false, dedupKey: key }, plain(6, 3)];
+    node.receive(10, a, { type: 'appendEntries', term: 3, prevLogIndex: 2, prevLogTerm: 2, entries: received, leaderCommit: 6, readRound: 0 });
+    const readies = [node.takeReady()]; // taken, not persisted: its write is still in flight
+    node.propose(11, 5, bytes('increment'), key);
+    readies.push(node.takeReady());
+    expect(forwardsIn(readies[1]!).map((forward) => forward.dedupKey)).toEqual([key]);
+    node.receive(12, a, { type: 'installSnapshot', term: 3, meta: { lastIncludedIndex: 8, lastIncludedTerm: 3, config: { old: null, new: { voters: [a, b, c] } } }, totalBytes: 1, offset: 0, data: new Uint8Array([0]) });
+    readies.push(node.takeReady());
+    node.persisted(13, { index: 6, term: 3 }, 0);
+    readies.push(node.takeReady());
+    node.persisted(14, null, 8);
+    readies.push(node.takeReady());
+    const outcomes = readies.flatMap((ready) => ready?.outcomes ?? []);
+    expect(outcomes.filter((outcome) => outcome.type === 'failed')).toEqual([]);
+  });
+
   it('settles committed at that entry when the leader names it, where the entry is older than its own look-back', () => {
     const newer = Array.from({ length: 5_000 }, (_, offset) => plain(5 + offset, 3));
     const node = new RaftCore({ id: b, config: resolveRaftConfig({}), random: () => 0.5, now: 0, bootstrap: { voters: [a, b, c] }, hardState: { term: 3, votedFor: null }, leaderPin: { term: 3, leaderId: a }, snapshotMeta: null, entries: [plain(1, 1), plain(2, 2), { index: 3, term: 2, command: bytes('increment'), isNoOp: false, dedupKey: key }, plain(4, 3), ...newer] });

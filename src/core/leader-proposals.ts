@@ -52,8 +52,10 @@ export function propose(core: CoreState<LeaderProposalsHost>, now: number, propo
   noteLocalRequest(core, dedupKey);
   if (committed !== null) {
     if (core.reportAcceptance) core.outcomes.push({ type: 'accepted', proposalId, index: committed.index });
-    if (committed.index <= core.log.floorIndex) return settleCommittedBehindFloor(core, proposalId, committed.index, committed.term, command, dedupKey);
-    core.host.awaitExisting(committed.index, { proposalId, term: committed.term, local: false });
+    // Committed and on this node's disk (or remembered behind its snapshot): settled now.
+    const entry = core.log.entryAt(committed.index);
+    if (entry === undefined) return settleCommittedBehindFloor(core, proposalId, committed.index, committed.term, command, dedupKey);
+    core.outcomes.push({ type: 'committed', proposalId, entry });
     return;
   }
   if (core.host.outsideCluster()) {

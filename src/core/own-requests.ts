@@ -13,14 +13,18 @@
 import { dedupWindowSize } from './client-session-format.ts';
 import { sameBytes } from './bytes.ts';
 import { compactedEntryFor } from './compacted-keys.ts';
-import type { CoreState } from './core-state.ts';
+import { applicableIndex, type CoreState } from './core-state.ts';
 import { type CachedAppend, carriesKey } from './dedup-key-cache.ts';
 import type { ClientId, DedupKey } from './types.ts';
 
 /** How far back the log is searched for a request proposed again (a bounded scan, for retries only). */
 const retryScanEntries = 4 * dedupWindowSize;
-/** Clients whose request ids are followed: a node's own identities, re-minted now and then. */
-const maxFollowedClients = 64;
+/**
+ * Clients whose request ids are followed: a node's own identities (one per incarnation through
+ * createRaftNode, re-minted now and then), with room for a RaftCore user that proxies many. Past
+ * it the map starts over, and each client's next request pays the first-sight scan again.
+ */
+const maxFollowedClients = 1_024;
 
 /**
  * The entry of this leader's own log for a request its application proposed again. Entries of
@@ -32,7 +36,7 @@ export function retriedLocalEntry(core: CoreState, dedupKey: DedupKey | null): C
   if (dedupKey === null) return null;
   const highWater = core.localRequestHighWater.get(dedupKey.clientId);
   if (highWater === undefined || dedupKey.requestId > highWater) return null;
-  return newestLogEntryUnder(core, dedupKey, core.log.lastIndex, null);
+  return firstLogEntryUnder(core, dedupKey, core.log.lastIndex, null);
 }
 
 /**
@@ -40,14 +44,17 @@ export function retriedLocalEntry(core: CoreState, dedupKey: DedupKey | null): C
  * proposed again under the same command, on a node that does not lead. Its leader may not
  * recognise the request: a leader that installed a snapshot over it, or compacted it and
  * restarted, holds neither the entry nor its key, and appended the command again. A committed
- * entry stays in the log for good, so the request took effect there. An entry under the key
- * with another command (a key reused) is left to the leader, as before.
+ * entry stays in the log for good, so the request took effect there (at the first such entry:
+ * the session table skips later copies). Only entries this node has also written count: the
+ * caller settles at once, and an entry still on its way to the disk could be replaced by a
+ * snapshot install before it lands. An entry under the key with another command (a key reused)
+ * is left to the leader, as before.
  */
 export function committedRetryEntry(core: CoreState, dedupKey: DedupKey | null, command: Uint8Array): CachedAppend | null {
   if (dedupKey === null) return null;
   const highWater = core.localRequestHighWater.get(dedupKey.clientId) ?? followClient(core, dedupKey.clientId, highestKnownRequestId(core, dedupKey.clientId));
   if (dedupKey.requestId > highWater) return null;
-  return compactedEntryFor(core, dedupKey, command) ?? newestLogEntryUnder(core, dedupKey, Math.min(core.commitIndex, core.log.lastIndex), command);
+  return compactedEntryFor(core, dedupKey, command) ?? firstLogEntryUnder(core, dedupKey, Math.min(applicableIndex(core), core.log.lastIndex), command);
 }
 
 /** Records a request this node proposes (before it is appended or forwarded). */
@@ -57,10 +64,13 @@ export function noteLocalRequest(core: CoreState, dedupKey: DedupKey | null): vo
   if (highWater === undefined || highWater < dedupKey.requestId) followClient(core, dedupKey.clientId, dedupKey.requestId);
 }
 
-/** The newest entry at or below `through`, within the scan's reach, under the key (and the command, if given). */
-function newestLogEntryUnder(core: CoreState, dedupKey: DedupKey, through: number, command: Uint8Array | null): CachedAppend | null {
+/**
+ * The first entry at or below `through`, within the scan's reach, under the key (and the command,
+ * if given): where the request took effect, if a copy followed it (the session table skips copies).
+ */
+function firstLogEntryUnder(core: CoreState, dedupKey: DedupKey, through: number, command: Uint8Array | null): CachedAppend | null {
   const first = Math.max(core.log.floorIndex + 1, core.log.lastIndex - retryScanEntries + 1);
-  for (let index = through; index >= first; index -= 1) {
+  for (let index = first; index <= through; index += 1) {
     const entry = core.log.entryAt(index);
     if (entry !== undefined && carriesKey(entry, dedupKey) && (command === null || sameBytes(entry.command, command))) return { index, term: entry.term };
   }
