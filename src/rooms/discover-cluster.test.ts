@@ -5,6 +5,7 @@ import { discoverCluster, heldPeersGraceMs, judgeDiscovery, type Discovery, type
 import type { RoomHello } from './room-channel.ts';
 import type { HeardHello, RoomPresence } from './room-presence.ts';
 import { collectingRejections } from './unhandled-rejections.test-support.ts';
+import { SignalingUnreachableError } from '../signaling/signaling-client.ts';
 
 const newcomer: RoomHello = { type: 'hello', visible: true, member: false, voters: null, term: 0, leader: null };
 
@@ -144,6 +145,24 @@ describe('discovery without signaling', () => {
     failure = new Error('admission-refused: the room secret does not match');
     await clock.advance(100);
     expect(outcome).toBe(failure);
+  });
+
+  it('waits on when signaling stops for good after a member was heard: the member may still name its cluster', async () => {
+    const clock = new VirtualClock(0);
+    const hellos = new Map<NodeId, HeardHello>();
+    let failure: Error | null = null;
+    const base = { selfId: nodeId('a'), presence: presenceHearing(hellos), peers: () => new Set([nodeId('b')]), clock, discoveryMs: 1_000, pollMs: 50, ready: () => true, signalingFailure: () => failure };
+    let outcome: unknown = null;
+    discoverCluster(base).then((verdict) => (outcome = verdict), (error: unknown) => (outcome = error));
+    // b restarts: a member that names no voters until its node is back.
+    hellos.set(nodeId('b'), { hello: { ...newcomer, member: true }, at: clock.now() });
+    await clock.advance(500);
+    failure = new SignalingUnreachableError('gave up after 10 attempts');
+    await clock.advance(2_000);
+    expect(outcome).toBeNull();
+    hellos.set(nodeId('b'), { hello: { ...newcomer, member: true, voters: [nodeId('b')], term: 2, leader: nodeId('b') }, at: clock.now() });
+    await clock.advance(100);
+    expect(outcome).toEqual({ type: 'join', bootstrap: { voters: [nodeId('b')] } });
   });
 });
 

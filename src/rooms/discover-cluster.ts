@@ -221,10 +221,12 @@ export async function discoverCluster(options: DiscoveryOptions): Promise<Discov
     // Before the window opens only a member's hello can decide (join it); never a bootstrap.
     const verdict = judgeDiscovery({ ...options, listed: () => listedNow, startDespiteUnreachable: () => startingAnyway }, windowStart === null ? -1 : now - windowStart, memory);
     if (verdict !== null) return verdict;
-    // Nobody heard yet, and signaling stopped for good (a wrong room secret, say): this peer can
-    // meet no one, and a cluster of its own would take writes nobody else ever sees. Said so.
+    // Signaling stopped for good (a wrong room secret, say) with nobody heard and nobody reachable:
+    // this peer can meet no one, and a cluster of its own would take writes nobody else ever
+    // sees. Said so. A peer already heard or reached over the transport may still name its
+    // cluster (a member restarting), so then the wait goes on.
     const failure = options.signalingFailure?.() ?? null;
-    if (failure !== null) throw failure;
+    if (failure !== null && !memory.metMember && options.presence.recent().size === 0 && options.peers().size === 0) throw failure;
     await sleep(options.clock, options.pollMs, options.signal);
   }
 }

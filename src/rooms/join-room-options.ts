@@ -5,7 +5,7 @@ import type { RaftMetric } from '../core/events.ts';
 import type { NodeId } from '../core/types.ts';
 import type { RaftNode, RaftNodeOptions } from '../driver/node-options.ts';
 import type { SignalingClient } from '../signaling/signaling-client.ts';
-import { requireOptionalSecret, requireRoomId } from '../signaling/room-settings.ts';
+import { requireOptionalSecret } from '../signaling/room-settings.ts';
 import type { RaftStorage } from '../storage/raft-storage.ts';
 import type { RaftTransport } from '../transport/raft-transport.ts';
 import { createMembershipPolicy, type MembershipPolicySettings } from './membership-policy.ts';
@@ -129,7 +129,9 @@ function bounded(name: string, value: number | undefined, fallback: number, min:
  * saved and a log written for a room the application never joined.
  */
 export function validateBeforeJoining<State, Command>(options: JoinRoomOptions<State, Command>): void {
-  requireRoomId(options.room, 'joinRoom');
+  // Only what every signaling client needs: the WebSocket protocol's own bounds are checked by
+  // its client (a BroadcastChannel-only room may use a longer name).
+  if (typeof options.room !== 'string' || options.room.length === 0) throw new RangeError('joinRoom: room must be a non-empty string');
   requireOptionalSecret(options.secret, 'joinRoom');
   // Before any storage opens or discovery waits: a peer that waits for its room (a witness never
   // starts one) would otherwise hear of a bad timing only once a room appeared.

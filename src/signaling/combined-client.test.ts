@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createEmitter, createWatchable } from '../core/observable.ts';
 import { nodeId, type NodeId } from '../core/types.ts';
 import { combineSignalingClients } from './combined-client.ts';
+import { collectingRejections } from '../rooms/unhandled-rejections.test-support.ts';
 import { SignalingRefusedError, SignalingUnreachableError, type ReceivedSignal, type SignalingClient } from './signaling-client.ts';
 
 function fakeClient(peerIds: string[]) {
@@ -77,6 +78,15 @@ describe('combineSignalingClients', () => {
     server.fail(new SignalingRefusedError('replaced', 'another connection took this id'));
     expect((await combined.closed)?.name).toBe('SignalingRefusedError');
     expect(tabsClosed).toBe(true);
+  });
+
+  it('a client whose closed rejects raises no unhandled rejection of its own (the combined closed reports it)', async () => {
+    const rejecting = { ...fakeClient([]).client, closed: Promise.reject(new Error('custom client failed')) };
+    const raised = await collectingRejections(async () => {
+      const combined = combineSignalingClients([rejecting, fakeClient([]).client]);
+      await expect(combined.closed).rejects.toThrow('custom client failed');
+    });
+    expect(raised).toEqual([]);
   });
 
   it('refuses clients of different rooms or ids', () => {

@@ -36,12 +36,15 @@ export function combineSignalingClients(clients: readonly SignalingClient[]): Si
   let refusedBy: ((reason: SignalingRefusedError) => void) | null = null;
   const refused = new Promise<SignalingRefusedError>((resolve) => (refusedBy = resolve));
   for (const client of clients) {
-    void client.closed.then((reason) => {
-      if (!(reason instanceof SignalingRefusedError)) return;
-      refusedBy?.(reason);
-      refusedBy = null;
-      for (const other of clients) if (other !== client) other.close();
-    });
+    client.closed.then(
+      (reason) => {
+        if (!(reason instanceof SignalingRefusedError)) return;
+        refusedBy?.(reason);
+        refusedBy = null;
+        for (const other of clients) if (other !== client) other.close();
+      },
+      () => undefined, // a `closed` that rejects is reported through allClosed below
+    );
   }
   const allClosed = Promise.all(clients.map((client) => client.closed)).then((reasons) => reasons.find((reason) => reason !== null) ?? null);
   const closed = Promise.race([refused, allClosed]);
