@@ -49,6 +49,8 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
   // Nothing has started until the state is restored: an abort meanwhile rejects with its reason
   // (the storage is the caller's, so its reads in flight are simply not waited for).
   const restored = await unlessAborted(restoreState(storage), [options.signal]);
+  // Aborted between the restore's answer and this line (a listener added later would never fire).
+  options.signal?.throwIfAborted();
   const core = new RaftCore({
     id,
     config,

@@ -106,6 +106,42 @@ describe('createRaftNode: an abort while it restores', () => {
   });
 });
 
+describe('createRaftNode: an abort just as the restore answers', () => {
+  it('never hands back a running node for an aborted signal, whichever microtask the abort lands in', async () => {
+    const id = nodeId('solo');
+    for (let delay = 0; delay < 12; delay += 1) {
+      const storage = new InMemoryRaftStorage();
+      const controller = new AbortController();
+      // Each read the restore makes resolves, and `delay` microtasks later the signal aborts.
+      const abortingStorage = new Proxy(storage, {
+        get(target, property, receiver) {
+          const value: unknown = Reflect.get(target, property, receiver);
+          if (typeof value !== 'function') return value;
+          return (...args: unknown[]) => {
+            const result: unknown = (value as (...given: unknown[]) => unknown).apply(target, args);
+            if (result instanceof Promise) {
+              void result.then(async () => {
+                for (let tick = 0; tick < delay; tick += 1) await Promise.resolve();
+                controller.abort(new Error('late'));
+              });
+            }
+            return result;
+          };
+        },
+      });
+      const node = await createRaftNode({ id, clusterConfig: { voters: [id] }, transport: createLoopbackNetwork().transport(id), storage: abortingStorage, signal: controller.signal }).catch((error: unknown) => {
+        expect(error).toEqual(new Error('late'));
+        return null;
+      });
+      // Handed back only before the abort landed: the abort then closes it.
+      if (node !== null) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        expect(node.stopped.value).toBeInstanceOf(Error);
+      }
+    }
+  });
+});
+
 describe('createRaftNode: request ids', () => {
   it('an invalid requestId rejects at once and holds no place in the window of unresolved proposals', async () => {
     const cluster = createSimulatedCluster({ seed: 71, size: 1 });

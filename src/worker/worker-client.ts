@@ -67,16 +67,17 @@ const claimedWorkers = new WeakSet<WorkerEndpoint>();
 export async function createWorkerRaftNode(options: WorkerRaftNodeOptions): Promise<RaftNode> {
   validateWorkerOptions(options);
   options.signal?.throwIfAborted();
-  if (options.worker !== undefined) {
-    if (claimedWorkers.has(options.worker)) throw new TypeError('this worker already hosts a node, or did: a worker serves one node, once (leave `worker` out and createWorkerRaftNode creates one)');
-    claimedWorkers.add(options.worker);
-  }
+  if (options.worker !== undefined && claimedWorkers.has(options.worker)) throw new TypeError('this worker already hosts a node, or did: a worker serves one node, once (leave `worker` out and createWorkerRaftNode creates one)');
+  // Before the worker is touched: a transport that cannot be served fails the call with the
+  // worker neither claimed nor wrapped (it stays usable by a call that goes through).
+  const transportPort = connectTransport(options.transport);
   // '.js', not '.ts': the published build (tsc) has worker-entry.js beside this file, and Vite
   // resolves the same URL to worker-entry.ts in the sources; either way it bundles a module worker.
   const worker = options.worker ?? new Worker(new URL('./worker-entry.js', import.meta.url), { type: 'module', name: `raftmesh ${options.id}` });
+  // Claimed in the same task as the check above (no await between), so two calls cannot both pass it.
+  claimedWorkers.add(worker);
   const remote = wrap<WorkerNodeApi>(worker);
   const events = new MessageChannel();
-  const transportPort = connectTransport(options.transport);
   let node: RemoteNode | null = null;
   let failStart: (error: unknown) => void = () => {};
   let released = false;
@@ -132,9 +133,10 @@ export async function createWorkerRaftNode(options: WorkerRaftNodeOptions): Prom
   // worker closes that port itself when the start fails, and that answer says why.
   events.port1.addEventListener('close', onPortClosed);
   const created = node;
-  // Aborted as the start's answer came in (after it won the race above): the factory still fails.
+  // Aborted as the start's answer came in (after it won the race above): the factory still fails,
+  // at once; the node closes behind it (bounded: a stuck worker is terminated after 10 s).
   if (options.signal?.aborted === true) {
-    await created.close();
+    void created.close();
     throw options.signal.reason;
   }
   options.signal?.addEventListener('abort', () => void created.close(), { once: true });

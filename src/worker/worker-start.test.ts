@@ -28,6 +28,18 @@ describe('createWorkerRaftNode: a start that cannot go on', () => {
     await expect(createWorkerRaftNode({ id: second, clusterConfig: { voters: [second] }, transport: createLoopbackNetwork().transport(second), storage: { type: 'memory' }, worker })).rejects.toBeInstanceOf(TypeError);
   });
 
+  it('a transport the page cannot serve fails the call before the worker is claimed: a later call may use it', async () => {
+    const worker = createInProcessWorker();
+    const id = nodeId('solo');
+    const working = createLoopbackNetwork().transport(id);
+    const broken = { ...working, incoming: { subscribe: () => { throw new Error('transport not ready'); } } };
+    await expect(createWorkerRaftNode({ id, clusterConfig: { voters: [id] }, transport: broken, storage: { type: 'memory' }, worker })).rejects.toThrow('transport not ready');
+    expect(worker.terminated).toBe(false);
+    const node = await createWorkerRaftNode({ id, clusterConfig: { voters: [id] }, transport: working, storage: { type: 'memory' }, worker });
+    await node.awaitLeadership();
+    await node.close();
+  });
+
   it('an abort while the worker waits for its database rejects with the signal’s reason at once, and terminates the worker', async () => {
     const name = `held-${Math.random().toString(36).slice(2)}`;
     const blocker = await IndexedDbRaftStorage.open(name); // the worker's open waits for this database's lock (5 s bound)
