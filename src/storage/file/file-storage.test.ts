@@ -1,9 +1,10 @@
 // FileRaftStorage beyond the shared contract: recovery from a torn tail, refusal of a damaged
 // middle, the directory lock, journal compaction and error mapping.
-import { appendFileSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RaftStorageError } from '../../core/errors.ts';
+import { InMemoryRaftStorage } from '../in-memory-storage.ts';
 import { makeEntries } from '../storage-conformance.ts';
 import { FileRaftStorage, fileFailure } from './file-storage.ts';
 import { temporaryDirectories } from './temporary-directories.test-support.ts';
@@ -79,6 +80,60 @@ describe('FileRaftStorage recovery', () => {
   });
 });
 
+describe('FileRaftStorage reopens whatever its calls wrote', () => {
+  /** The calls on both storages, then the file storage reopened: all three must agree. */
+  async function sameAfterReopen(calls: (storage: FileRaftStorage | InMemoryRaftStorage) => Promise<void>): Promise<void> {
+    const directory = freshDirectory();
+    const file = await FileRaftStorage.open(directory);
+    const memory = new InMemoryRaftStorage();
+    await calls(file);
+    await calls(memory);
+    const expected = { entries: (await memory.entries()).map((entry) => entry.index), snapshot: (await memory.loadSnapshot())?.meta.lastIncludedIndex ?? null };
+    expect({ entries: (await file.entries()).map((entry) => entry.index), snapshot: (await file.loadSnapshot())?.meta.lastIncludedIndex ?? null }).toEqual(expected);
+    await file.close();
+    // Before the fix the reopen failed with corruptRecord ("append expected index 1, got 7").
+    const reopened = await FileRaftStorage.open(directory);
+    expect({ entries: (await reopened.entries()).map((entry) => entry.index), snapshot: (await reopened.loadSnapshot())?.meta.lastIncludedIndex ?? null }).toEqual(expected);
+    await reopened.appendEntries(makeEntries(expected.entries.at(-1)! + 1, expected.entries.at(-1)! + 1, 2));
+    await reopened.close();
+  }
+
+  it('an append that started an empty log after the snapshot of its time, before a later snapshot (a crash between an install’s saveSnapshot and its discard)', async () => {
+    await sameAfterReopen(async (storage) => {
+      await storage.saveSnapshot({ lastIncludedIndex: 6, lastIncludedTerm: 1 }, new Uint8Array([6]));
+      await storage.appendEntries(makeEntries(7, 9, 1));
+      await storage.saveSnapshot({ lastIncludedIndex: 8, lastIncludedTerm: 1 }, new Uint8Array([8]));
+    });
+  });
+
+  it('the same, with the later snapshot’s discard done too', async () => {
+    await sameAfterReopen(async (storage) => {
+      await storage.saveSnapshot({ lastIncludedIndex: 6, lastIncludedTerm: 1 }, new Uint8Array([6]));
+      await storage.appendEntries(makeEntries(7, 9, 1));
+      await storage.saveSnapshot({ lastIncludedIndex: 8, lastIncludedTerm: 1 }, new Uint8Array([8]));
+      await storage.discardLogPrefix(8);
+    });
+  });
+
+  it('a snapshot saved below a discarded prefix, and an append right after it', async () => {
+    await sameAfterReopen(async (storage) => {
+      await storage.appendEntries(makeEntries(1, 9, 1));
+      await storage.discardLogPrefix(9);
+      await storage.saveSnapshot({ lastIncludedIndex: 6, lastIncludedTerm: 1 }, new Uint8Array([6]));
+      await storage.appendEntries(makeEntries(7, 8, 1));
+    });
+  });
+
+  it('a truncation or discard below the log’s start changes nothing, as in memory, and fails nothing', async () => {
+    await sameAfterReopen(async (storage) => {
+      await storage.appendEntries(makeEntries(1, 5, 1));
+      await storage.discardLogPrefix(-1);
+      await storage.truncateFrom(-1);
+      await storage.appendEntries(makeEntries(1, 2, 1));
+    });
+  });
+});
+
 describe('FileRaftStorage ownership, compaction and failures', () => {
   it('allows one storage per directory: a second open is refused (inUse); a dead owner’s lock is taken over', async () => {
     const directory = freshDirectory();
@@ -107,6 +162,23 @@ describe('FileRaftStorage ownership, compaction and failures', () => {
     const reopened = await FileRaftStorage.open(directory);
     expect(await reopened.term()).toBe(3);
     expect((await reopened.entries()).map((entry) => entry.index)).toEqual(Array.from({ length: 12 }, (_, offset) => 1_991 + offset));
+    await reopened.close();
+  });
+
+  it('a rewrite that fails (the disk full, say) leaves the discard that led to it durable and resolved, and the storage working', async () => {
+    const directory = freshDirectory();
+    const storage = await FileRaftStorage.open(directory, { compactAfterBytes: 16 * 1024 });
+    for (let first = 1; first <= 400; first += 100) await storage.appendEntries(makeEntries(first, first + 99, 1, 100));
+    await storage.saveSnapshot({ lastIncludedIndex: 390, lastIncludedTerm: 1 }, new Uint8Array(8));
+    mkdirSync(join(directory, 'journal.tmp')); // the rewrite's temporary file cannot be created
+    // Before, the discard was durable yet rejected, and the storage failed for good.
+    await storage.discardLogPrefix(390);
+    await storage.appendEntries(makeEntries(401, 402, 1));
+    expect((await storage.entries()).map((entry) => entry.index)).toEqual([391, 392, 393, 394, 395, 396, 397, 398, 399, 400, 401, 402]);
+    await storage.close();
+    rmSync(join(directory, 'journal.tmp'), { recursive: true });
+    const reopened = await FileRaftStorage.open(directory);
+    expect((await reopened.entries()).map((entry) => entry.index)).toEqual([391, 392, 393, 394, 395, 396, 397, 398, 399, 400, 401, 402]);
     await reopened.close();
   });
 

@@ -86,7 +86,7 @@ export class FileRaftStorage implements RaftStorage {
     readonly directory: string,
     private journal: FileHandle,
     private journalBytes: number,
-    private readonly mirror: InMemoryRaftStorage,
+    private mirror: InMemoryRaftStorage,
     private bounds: LogBounds,
     private readonly options: FileStorageOptions,
     private readonly unlock: () => Promise<void>,
@@ -140,6 +140,18 @@ export class FileRaftStorage implements RaftStorage {
     // (or, for a record larger than a chunk, a buffer the mirror must not keep alive): copy them.
     const record: JournalRecord = decoded.kind === 'discard' ? decoded : { ...decoded, entries: decoded.entries.map((entry) => ({ ...entry, command: entry.command.slice() })) };
     try {
+      const restart = logRestartOf(record, this.bounds);
+      if (restart !== null && record.kind === 'batch') {
+        // An append that started the emptied log right after the snapshot in force when it was
+        // written. saveSnapshot leaves no record, so the snapshot read at open (a later one, after
+        // a crash before the discard that follows an install) cannot vouch for it; the record
+        // itself can: it was checked against the log when written, and its checksum holds.
+        if (record.hardState !== undefined) this.hardState = { ...record.hardState };
+        if (record.leaderForTerm !== undefined) this.leaderPin = { ...record.leaderForTerm };
+        await this.restartMirrorLog(restart.logStart, record.entries);
+        this.bounds = { ...this.bounds, firstIndex: restart.logStart, lastIndex: restart.logStart + record.entries.length - 1 };
+        return;
+      }
       const next = this.nextBounds(record);
       await this.applyToMirror(record);
       this.bounds = next;
@@ -169,14 +181,26 @@ export class FileRaftStorage implements RaftStorage {
     if (record.kind === 'reset') {
       this.hardState = { ...record.hardState };
       this.leaderPin = record.leaderForTerm === null ? null : { ...record.leaderForTerm };
-      await this.mirror.truncateFrom(0);
-      await this.mirror.discardLogPrefix(record.logStart - 1);
-      await this.mirror.appendEntries(record.entries);
+      await this.restartMirrorLog(record.logStart, record.entries);
       return;
     }
     if (record.hardState !== undefined) this.hardState = { ...record.hardState };
     if (record.leaderForTerm !== undefined) this.leaderPin = { ...record.leaderForTerm };
     await this.mirror.writeBatch({ entries: record.entries, ...(record.truncateFrom === undefined ? {} : { truncateFrom: record.truncateFrom }) });
+  }
+
+  /**
+   * Replaces the mirror's log with `entries` from `logStart`, keeping its snapshot. A fresh mirror,
+   * because an in-memory log never moves its start back, and a log a record restarts may begin
+   * below the start a discard left (a snapshot saved below the discarded prefix, then appended after).
+   */
+  private async restartMirrorLog(logStart: number, entries: readonly LogEntry[]): Promise<void> {
+    const fresh = new InMemoryRaftStorage();
+    const snapshot = await this.mirror.loadSnapshot();
+    if (snapshot !== null) await fresh.saveSnapshot(snapshot.meta, snapshot.state);
+    await fresh.discardLogPrefix(logStart - 1);
+    await fresh.appendEntries(entries);
+    this.mirror = fresh;
   }
 
   /** Runs `task` after every earlier call; a failure fails the storage for good. */
@@ -201,6 +225,10 @@ export class FileRaftStorage implements RaftStorage {
     // Caller mistakes are refused here: the journal encoder would throw later, failing the storage.
     if (record.kind === 'discard') requireIndexArgument('FileRaftStorage', operation, record.throughIndex);
     if (record.kind === 'batch' && record.truncateFrom !== undefined) requireIndexArgument('FileRaftStorage', operation, record.truncateFrom);
+    // Below the log's start these change nothing (as in memory), and the journal's varints hold no
+    // negative index: a discard there writes nothing, a truncation from there is one from the start.
+    if (record.kind === 'discard' && record.throughIndex < this.bounds.firstIndex) return this.run(operation, async () => undefined);
+    if (record.kind === 'batch' && record.truncateFrom !== undefined && record.truncateFrom < this.bounds.firstIndex) record = { ...record, truncateFrom: this.bounds.firstIndex };
     if (record.kind !== 'discard') {
       requireEntryTerms('FileRaftStorage', record.entries);
       requireReadableCommands(record.entries);
@@ -299,9 +327,19 @@ export class FileRaftStorage implements RaftStorage {
     const reset: JournalRecord = { kind: 'reset', hardState: this.hardState, leaderForTerm: this.leaderPin, logStart: this.mirror.peekLog().firstIndex, entries };
     const framed = frameRecord(reset);
     if (framed.length * 2 > this.journalBytes) return;
+    const path = join(this.directory, journalName);
     await this.journal.close();
-    await replaceFile(this.directory, journalName, framed, this.options.fsync !== false);
-    this.journal = await open(join(this.directory, journalName), 'a');
+    try {
+      await replaceFile(this.directory, journalName, framed, this.options.fsync !== false);
+    } catch {
+      // A full disk, say. The discard that led here is durable and resolves: the rewrite is only
+      // an economy, and either journal in place (the old one, or the rewritten one if only the
+      // directory's fsync failed) holds the same state. The next write meets the disk as it is.
+      this.journal = await open(path, 'a');
+      this.journalBytes = (await stat(path)).size;
+      return;
+    }
+    this.journal = await open(path, 'a');
     this.journalBytes = framed.length;
   }
 
@@ -344,4 +382,19 @@ async function readSnapshot(directory: string): Promise<StoredSnapshot | null> {
   const meta = file === null ? null : decodeSnapshotMeta(file.meta);
   if (file === null || meta === null || !meta.ok) throw storageFailure('corruptRecord', `reading ${join(directory, snapshotName)}`, new Error('the snapshot file fails its checksum'), 'FileRaftStorage');
   return { meta: meta.value, state: file.state };
+}
+
+/**
+ * Where a replayed append restarts the log, when it does: the log is empty after the record's
+ * truncation (or was), and its first entry is not the next index. Live, only the snapshot's next
+ * index allows that (appendStart); on replay the snapshot that allowed it may be gone.
+ */
+function logRestartOf(record: JournalRecord, bounds: LogBounds): { readonly logStart: number } | null {
+  if (record.kind !== 'batch') return null;
+  const first = record.entries[0];
+  if (first === undefined) return null;
+  const cut = record.truncateFrom === undefined ? null : Math.max(record.truncateFrom, bounds.firstIndex);
+  const lastAfterCut = cut === null ? bounds.lastIndex : Math.min(bounds.lastIndex, cut - 1);
+  const emptyAfterCut = lastAfterCut < bounds.firstIndex;
+  return emptyAfterCut && first.index !== lastAfterCut + 1 && first.index >= 1 ? { logStart: first.index } : null;
 }
