@@ -13,6 +13,16 @@ export async function syncDirectory(directory: string): Promise<void> {
 }
 
 export async function replaceFile(directory: string, name: string, contents: Uint8Array, sync: boolean): Promise<void> {
+  await swapInFile(directory, name, contents, sync);
+  if (sync) await syncDirectory(directory);
+}
+
+/**
+ * replaceFile up to the rename, without the directory's fsync: a failure here leaves the old file
+ * in place and untouched (the temporary one removed when it was not renamed); the caller fsyncs the
+ * directory, and knows that a failure there came after the new file took the name.
+ */
+export async function swapInFile(directory: string, name: string, contents: Uint8Array, sync: boolean): Promise<void> {
   const temporary = join(directory, `${name}.tmp`);
   const handle = await open(temporary, 'w');
   try {
@@ -24,6 +34,10 @@ export async function replaceFile(directory: string, name: string, contents: Uin
     throw error;
   }
   await handle.close();
-  await rename(temporary, join(directory, name));
-  if (sync) await syncDirectory(directory);
+  try {
+    await rename(temporary, join(directory, name));
+  } catch (error) {
+    await unlink(temporary).catch(() => undefined);
+    throw error;
+  }
 }

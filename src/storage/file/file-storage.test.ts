@@ -1,12 +1,14 @@
 // FileRaftStorage beyond the shared contract: recovery from a torn tail, refusal of a damaged
 // middle, the directory lock, journal compaction and error mapping.
 import { appendFileSync, mkdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RaftStorageError } from '../../core/errors.ts';
 import { InMemoryRaftStorage } from '../in-memory-storage.ts';
 import { makeEntries } from '../storage-conformance.ts';
 import { FileRaftStorage, fileFailure } from './file-storage.ts';
+import { frameRecord } from './journal-record.ts';
 import { temporaryDirectories } from './temporary-directories.test-support.ts';
 
 const freshDirectory = temporaryDirectories('raftmesh-file-');
@@ -124,6 +126,12 @@ describe('FileRaftStorage reopens whatever its calls wrote', () => {
     });
   });
 
+  it('without a snapshot on disk, an append that skips ahead is still refused (corruptRecord): no snapshot ever allowed it', async () => {
+    const directory = freshDirectory();
+    writeFileSync(join(directory, 'journal'), frameRecord({ kind: 'batch', entries: makeEntries(1_000, 1_001, 1) }));
+    expect(await reasonOf(FileRaftStorage.open(directory))).toBe('corruptRecord');
+  });
+
   it('a truncation or discard below the log’s start changes nothing, as in memory, and fails nothing', async () => {
     await sameAfterReopen(async (storage) => {
       await storage.appendEntries(makeEntries(1, 5, 1));
@@ -179,6 +187,35 @@ describe('FileRaftStorage ownership, compaction and failures', () => {
     rmSync(join(directory, 'journal.tmp'), { recursive: true });
     const reopened = await FileRaftStorage.open(directory);
     expect((await reopened.entries()).map((entry) => entry.index)).toEqual([391, 392, 393, 394, 395, 396, 397, 398, 399, 400, 401, 402]);
+    await reopened.close();
+  });
+
+  it('a rewrite whose directory fsync fails after the rename resolves the discard, then refuses every later call', async () => {
+    // Past the rename, a power loss may bring the old journal back under the name: a write
+    // acknowledged into the new one could vanish (a vote among them). Before, the storage went on.
+    const directory = freshDirectory();
+    const storage = await FileRaftStorage.open(directory, { compactAfterBytes: 16 * 1024 });
+    for (let first = 1; first <= 400; first += 100) await storage.appendEntries(makeEntries(first, first + 99, 1, 100));
+    await storage.saveSnapshot({ lastIncludedIndex: 390, lastIncludedTerm: 1 }, new Uint8Array(8));
+    const promises = createRequire(import.meta.url)('node:fs/promises') as { open: (path: string, flags?: string) => Promise<{ sync: () => Promise<void> }> };
+    const realOpen = promises.open;
+    promises.open = async (path, flags) => {
+      const handle = await realOpen(path, flags);
+      if (path === directory && flags === 'r') handle.sync = () => Promise.reject(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }));
+      return handle;
+    };
+    syncBuiltinESMExports();
+    try {
+      await storage.discardLogPrefix(390);
+    } finally {
+      promises.open = realOpen;
+      syncBuiltinESMExports();
+    }
+    expect(await reasonOf(storage.appendEntries(makeEntries(401, 402, 1)))).toBe('unknown');
+    expect(await reasonOf(storage.saveTermAndVotedFor(9, null))).toBe('unknown');
+    await storage.close();
+    const reopened = await FileRaftStorage.open(directory);
+    expect((await reopened.entries()).map((entry) => entry.index)).toEqual([391, 392, 393, 394, 395, 396, 397, 398, 399, 400]);
     await reopened.close();
   });
 

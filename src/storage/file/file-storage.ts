@@ -25,7 +25,7 @@ import { mapIndexedDbError, storageFailure } from '../storage-failure.ts';
 import { copyEntry } from '../entry-copy.ts';
 import { afterAppend, afterDiscard, afterTruncate, appendStart, requireEntryTerms, requireIndexArgument, type LogBounds } from '../log-bounds.ts';
 import type { RaftStorage, StorageBatch } from '../raft-storage.ts';
-import { replaceFile, syncDirectory } from './atomic-file.ts';
+import { replaceFile, swapInFile, syncDirectory } from './atomic-file.ts';
 import { acquireDirectoryLock } from './directory-lock.ts';
 import { frameRecord, type JournalRecord } from './journal-record.ts';
 import { defaultJournalChunkBytes, JournalReader } from './journal-reader.ts';
@@ -328,19 +328,29 @@ export class FileRaftStorage implements RaftStorage {
     const framed = frameRecord(reset);
     if (framed.length * 2 > this.journalBytes) return;
     const path = join(this.directory, journalName);
+    const sync = this.options.fsync !== false;
     await this.journal.close();
     try {
-      await replaceFile(this.directory, journalName, framed, this.options.fsync !== false);
+      await swapInFile(this.directory, journalName, framed, sync);
     } catch {
-      // A full disk, say. The discard that led here is durable and resolves: the rewrite is only
-      // an economy, and either journal in place (the old one, or the rewritten one if only the
-      // directory's fsync failed) holds the same state. The next write meets the disk as it is.
+      // A full disk, say, before the rewritten journal took the name: the old one is in place and
+      // whole, and the discard that led here is durable in it. The rewrite is only an economy, so
+      // the discard resolves and the storage goes on; the next write meets the disk as it is.
       this.journal = await open(path, 'a');
       this.journalBytes = (await stat(path)).size;
       return;
     }
     this.journal = await open(path, 'a');
     this.journalBytes = framed.length;
+    if (!sync) return;
+    try {
+      await syncDirectory(this.directory);
+    } catch (error) {
+      // After the rename: a power loss may bring the old name back, so nothing written from now on
+      // could be trusted to survive. The discard itself is durable in either journal and resolves;
+      // every later call is refused, as after any failed write.
+      this.failure ??= fileFailure(error, 'discardLogPrefix (rewriting the journal)');
+    }
   }
 
   /** Bytes the journal holds now (for tests and metrics). */
@@ -385,9 +395,10 @@ async function readSnapshot(directory: string): Promise<StoredSnapshot | null> {
 }
 
 /**
- * Where a replayed append restarts the log, when it does: the log is empty after the record's
- * truncation (or was), and its first entry is not the next index. Live, only the snapshot's next
- * index allows that (appendStart); on replay the snapshot that allowed it may be gone.
+ * Where a replayed append restarts the log, when it does: a snapshot exists, the log is empty after
+ * the record's truncation (or was), and its first entry is not the next index. Live, only the
+ * snapshot's next index allows that (appendStart); on replay the snapshot that allowed it may have
+ * been replaced by a later one.
  */
 function logRestartOf(record: JournalRecord, bounds: LogBounds): { readonly logStart: number } | null {
   if (record.kind !== 'batch') return null;
@@ -396,5 +407,9 @@ function logRestartOf(record: JournalRecord, bounds: LogBounds): { readonly logS
   const cut = record.truncateFrom === undefined ? null : Math.max(record.truncateFrom, bounds.firstIndex);
   const lastAfterCut = cut === null ? bounds.lastIndex : Math.min(bounds.lastIndex, cut - 1);
   const emptyAfterCut = lastAfterCut < bounds.firstIndex;
+  // Without a snapshot on disk none was ever saved (it is never deleted, and a record written after
+  // one follows its rename and fsync), so the append could only have followed the log: a record
+  // that does not is refused as before.
+  if (bounds.snapshotIndex === null) return null;
   return emptyAfterCut && first.index !== lastAfterCut + 1 && first.index >= 1 ? { logStart: first.index } : null;
 }
