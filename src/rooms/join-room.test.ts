@@ -23,7 +23,7 @@ import { arrive, createSimulatedPeer, depart, kvReducer, type KvState, type Peer
 import { currentEndpoint, stubSignaling } from './simulated-room-endpoints.test-support.ts';
 import { manualVisibility } from './visibility.ts';
 import { createWatchable } from '../core/observable.ts';
-import { SignalingRefusedError } from '../signaling/signaling-client.ts';
+import { SignalingRefusedError, type SignalingClient } from '../signaling/signaling-client.ts';
 
 const timings: RoomTimings = { unreachableAfterMs: 1_500, discoveryMs: 400, gossipIntervalMs: 300, coordinatorIntervalMs: 100, targetVoters: 5 };
 
@@ -260,31 +260,10 @@ class ClosableStorage extends InMemoryRaftStorage {
 }
 
 describe('joinRoom when signaling fails', () => {
-  /** A newcomer alone on the simulated network, whose signaling is never ready and stops as `stop` says. */
-  function joinWithFailingSignaling(seed: number, storage: RaftStorage, stop: Promise<Error | null>) {
-    const clock = new VirtualClock(0);
-    const network = createSimulatedNetwork(clock, seededRandom(deriveSeed(seed, 'network')), reliableNetwork);
-    const endpoints = new Map<NodeId, RaftTransport>();
-    const endpoint = (id: NodeId): RaftTransport => currentEndpoint(network, endpoints, id);
-    const joining = joinRoom<KvState, KvCommand>({
-      room: 'failing',
-      signaling: ({ roomId, nodeId: id }) => ({ ...stubSignaling(roomId, id, endpoint(id)), ready: createWatchable(false), closed: stop }),
-      createTransport: (signaling) => endpoint(signaling.selfId),
-      storage: () => storage,
-      identityStore: memoryKeyValueStore(),
-      visibility: manualVisibility(true),
-      store: { initialState: {}, apply: kvReducer },
-      raftConfig: { clock, random: seededRandom(seed), heartbeatInterval: 100, electionTimeoutMin: 300, electionTimeoutMax: 600 },
-      discoveryMs: 400,
-      gossipIntervalMs: 300,
-    });
-    return { clock, joining };
-  }
-
   it('a signaling client refused for good (a wrong room secret) fails the join with its reason: no cluster of one, and the storage closed', async () => {
     const storage = new ClosableStorage();
     let refuse: (reason: Error) => void = () => {};
-    const { clock, joining } = joinWithFailingSignaling(831, storage, new Promise((resolve) => (refuse = resolve)));
+    const { clock, joining } = startJoining(831, storage, { signaling: notReadyUntil(new Promise((resolve) => (refuse = resolve))) });
     const outcome = joining.then(() => 'joined', (error: unknown) => error);
     await clock.advance(3_000);
     const refusal = new SignalingRefusedError('admission-refused', 'the room secret does not match');
@@ -298,7 +277,7 @@ describe('joinRoom when signaling fails', () => {
 
   it('a server that never answers keeps a newcomer waiting, not leading a cluster of its own', async () => {
     const storage = new ClosableStorage();
-    const { clock, joining } = joinWithFailingSignaling(832, storage, new Promise(() => {}));
+    const { clock, joining } = startJoining(832, storage, { signaling: notReadyUntil(new Promise(() => {})) });
     let settled = false;
     joining.then(() => (settled = true), () => (settled = true));
     await clock.advance(60_000);
@@ -307,16 +286,25 @@ describe('joinRoom when signaling fails', () => {
   });
 });
 
-/** One peer alone in a room on the simulated network, on the storage given, once it leads. */
-async function joinAlone(seed: number, storage: RaftStorage, signal?: AbortSignal, wrapTransport: (transport: RaftTransport) => RaftTransport = (transport) => transport) {
+interface JoiningOptions {
+  readonly signal?: AbortSignal | undefined;
+  readonly wrapTransport?: (transport: RaftTransport) => RaftTransport;
+  /** Changes the stub signaling client the peer gets (default: ready, never stopping). */
+  readonly signaling?: (client: SignalingClient) => SignalingClient;
+}
+
+/** A newcomer's joinRoom, alone on the simulated network, on the storage given (not yet settled). */
+function startJoining(seed: number, storage: RaftStorage, options: JoiningOptions = {}) {
   const clock = new VirtualClock(0);
   const network = createSimulatedNetwork(clock, seededRandom(deriveSeed(seed, 'network')), reliableNetwork);
   const endpoints = new Map<NodeId, RaftTransport>();
   const endpoint = (id: NodeId): RaftTransport => currentEndpoint(network, endpoints, id);
+  const wrapTransport = options.wrapTransport ?? ((transport: RaftTransport) => transport);
+  const signaling = options.signaling ?? ((client: SignalingClient) => client);
   const joining = joinRoom<KvState, KvCommand>({
-    room: 'leaving',
-    signaling: ({ roomId, nodeId: id }) => stubSignaling(roomId, id, endpoint(id)),
-    createTransport: (signaling) => wrapTransport(endpoint(signaling.selfId)),
+    room: 'alone',
+    signaling: ({ roomId, nodeId: id }) => signaling(stubSignaling(roomId, id, endpoint(id))),
+    createTransport: (client) => wrapTransport(endpoint(client.selfId)),
     storage: () => storage,
     identityStore: memoryKeyValueStore(),
     visibility: manualVisibility(true),
@@ -324,8 +312,17 @@ async function joinAlone(seed: number, storage: RaftStorage, signal?: AbortSigna
     raftConfig: { clock, random: seededRandom(seed), heartbeatInterval: 100, electionTimeoutMin: 300, electionTimeoutMax: 600 },
     discoveryMs: 400,
     gossipIntervalMs: 300,
-    ...(signal === undefined ? {} : { signal }),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
+  return { clock, joining };
+}
+
+/** A signaling client that is never ready and stops as `stop` says. */
+const notReadyUntil = (stop: Promise<Error | null>) => (client: SignalingClient): SignalingClient => ({ ...client, ready: createWatchable(false), closed: stop });
+
+/** One peer alone in a room on the simulated network, on the storage given, once it leads. */
+async function joinAlone(seed: number, storage: RaftStorage, signal?: AbortSignal, wrapTransport?: (transport: RaftTransport) => RaftTransport) {
+  const { clock, joining } = startJoining(seed, storage, { signal, ...(wrapTransport === undefined ? {} : { wrapTransport }) });
   const joined = await settle(clock, joining);
   expect(await clock.runUntil(() => joined.node.role.value === 'leader', { timeoutMs: 5_000 })).toBe(true);
   return { clock, room: joined };
