@@ -16,7 +16,7 @@ import { unreachableNotice } from './ui/unreachable-notice.ts';
 
 const settings = readSettings(window.location);
 const root = document.getElementById('app') ?? document.body;
-const header = h('header', {}, h('h1', {}, 'raftmesh board'), h('p', { class: 'status', 'data-testid': 'status' }, `joining room "${settings.room}"…`));
+const header = h('header', {}, h('h1', {}, 'raftmesh board'), h('p', { class: 'status', 'data-testid': 'status', role: 'status', 'aria-live': 'polite' }, `joining room "${settings.room}"…`));
 let unreachable: UnreachableReport = { count: 0, peers: [], waiting: true };
 /**
  * Set by the banner's "Start anyway": discovery stops waiting for peers it cannot reach. Forgotten
@@ -67,8 +67,19 @@ const showUnreachable = (report: UnreachableReport): void => {
 
 const setStatus = (text: string): void => {
   const status = header.querySelector('.status');
-  if (status) status.textContent = text;
+  // Only on a change: the status is a live region, and a rewrite of the same words is announced again.
+  if (status && status.textContent !== text) status.textContent = text;
 };
+/** How long an error stays in the panel's alert box; the timeline keeps it. */
+const errorShownMs = 15_000;
+
+// Changes this page made that the cluster has not confirmed yet would be lost with the page: the
+// browser asks before it goes (they are shown applied, and a reload would take them back).
+window.addEventListener('beforeunload', (event) => {
+  if ((peer?.room.store.pendingCount ?? 0) === 0) return;
+  event.preventDefault();
+  event.returnValue = '';
+});
 
 const presses = guardPresses({ target: window });
 let peer: DemoPeer | null = null;
@@ -152,17 +163,27 @@ function wire(joined: DemoPeer, demo: ReturnType<typeof createDemoModel>): void 
   draw(joined, demo);
 }
 
+/** The errors of the last errorShownMs, for the panel's alert box (an old one no longer points at anything on screen). */
+function recentErrors(timeline: ReturnType<ReturnType<typeof createDemoModel>['timeline']>): string[] {
+  const since = Date.now() - errorShownMs;
+  return timeline.filter((entry) => entry.kind === 'error' && entry.at >= since).map((entry) => entry.text);
+}
+
 function draw(joined: DemoPeer, demo: ReturnType<typeof createDemoModel>): void {
   const { node, store } = joined.room;
   const connected = joined.partition.connected.value;
   const leader = node.leader.value;
-  setStatus(`room "${settings.room}" · you are ${settings.name} (${node.id.slice(0, 10)}) · ${node.role.value}${leader === null ? ' · no leader yet' : ''}${connected ? '' : ' · DISCONNECTED'}`);
+  // The server down: this page meets only this browser's tabs (the demo may start a room without
+  // it, offlineBootstrapAfterMs), and a user elsewhere in the "same" room would not see its changes.
+  const signalingDown = joined.room.signaling.ready?.value === false;
+  setStatus(`room "${settings.room}" · you are ${settings.name} (${node.id.slice(0, 10)}) · ${node.role.value}${leader === null ? ' · no leader yet' : ''}${connected ? '' : ' · DISCONNECTED'}${signalingDown ? ` · signaling server ${settings.signalingUrl} unreachable: only this browser's tabs see these changes` : ''}`);
   const content = h(
     'div',
     { class: 'layout' },
     boardView(store.optimisticState.value, store.pendingCount, { me: settings.name, dispatch: (command) => void demo.dispatch(command) }),
-    clusterPanel(demo.cluster(), demo.timeline(), demo.errors, {
+    clusterPanel(demo.cluster(), demo.timeline(), recentErrors(demo.timeline()), {
       connected,
+      onlyVoter: node.membership.value.voters.length === 1 && node.membership.value.voters[0] === node.id,
       canTransfer: node.role.value === 'leader',
       transferTo: (id) => void transfer(id),
       setConnected: (value) => joined.partition.setConnected(value),

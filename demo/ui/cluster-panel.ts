@@ -10,6 +10,8 @@ import { h } from './dom.ts';
 
 export interface PanelActions {
   readonly connected: boolean;
+  /** This peer is the cluster's only voter: cut off, it still commits on its own. */
+  readonly onlyVoter: boolean;
   readonly canTransfer: boolean;
   transferTo(id: string): void;
   setConnected(connected: boolean): void;
@@ -55,7 +57,8 @@ export function clusterPanel(rows: readonly ClusterRow[], timeline: readonly Tim
       actions.canTransfer && targets.length > 0 && h('span', {}, 'Transfer leadership to ', ...targets.map((target) => h('button', { 'data-focus-key': `transfer:${target.id}`, onclick: () => actions.transferTo(target.id) }, target.name || target.id.slice(0, 8)))),
       h('button', { 'data-testid': 'partition', 'data-focus-key': 'partition', class: actions.connected ? 'danger' : '', onclick: () => actions.setConnected(!actions.connected) }, actions.connected ? 'Disconnect this peer' : 'Reconnect this peer'),
     ),
-    !actions.connected && h('p', { class: 'warning' }, 'This peer is cut off: it cannot commit until it reconnects. Changes you make wait.'),
+    !actions.connected && !actions.onlyVoter && h('p', { class: 'warning' }, 'This peer is cut off: it cannot commit until it reconnects. Changes you make wait.'),
+    !actions.connected && actions.onlyVoter && h('p', { class: 'warning' }, 'This peer is cut off, and it is the only voter: it still commits, but no other page sees these changes until it reconnects.'),
     errors.length > 0 && h('div', { class: 'errors', role: 'alert' }, ...errors.slice(-3).map((error) => h('p', {}, error))),
     h('h3', {}, 'Timeline'),
     h('ol', { class: 'timeline' }, ...timeline.slice(-40).reverse().map((entry) => h('li', { class: entry.kind }, h('time', {}, new Date(entry.at).toLocaleTimeString()), ' ', entry.text))),
