@@ -16,6 +16,7 @@
 // The engine channels are created with the others, in the same task, because Chromium transfers
 // an RTCDataChannel to a worker only in the task that created it.
 import SimplePeer, { type SimplePeerSignalData } from 'simple-peer-light';
+import { fingerprintFromSdp } from '../../signaling/peer-authentication.ts';
 import type { ConnectionSignal } from './connection-signal.ts';
 import type { SendChannel } from './send-queue.ts';
 
@@ -212,6 +213,7 @@ export const openPeerConnection: OpenConnection = (options) => {
     if (signal === null) return;
     // The first description this side sends carries the DTLS fingerprint it will present.
     if (signal.type === 'description' && localSdp === null) localSdp = signal.description.sdp;
+    else if (signal.type === 'description' && !sameFingerprint(localSdp, signal.description.sdp)) return close('this side\'s DTLS fingerprint changed between descriptions');
     events.signal(signal);
   });
   peer.on('connect', () => {
@@ -238,6 +240,11 @@ export const openPeerConnection: OpenConnection = (options) => {
     applySignal(signal) {
       if (closed) return;
       if (signal.type === 'description' && remoteSdp === null) remoteSdp = signal.description.sdp;
+      // The peer handshake binds the fingerprints of the first descriptions (descriptions()): a
+      // later one (an ICE restart's) presenting another certificate would let DTLS complete with a
+      // party the handshake never saw. A browser keeps its certificate for the connection's life,
+      // so only an intermediary (a signaling server in the middle) changes it: the connection ends.
+      else if (signal.type === 'description' && !sameFingerprint(remoteSdp, signal.description.sdp)) return close('the remote DTLS fingerprint changed between descriptions');
       peer.signal(toSimplePeerSignal(signal));
     },
     descriptions: () => (localSdp === null || remoteSdp === null ? null : { local: localSdp, remote: remoteSdp }),
@@ -259,3 +266,15 @@ export const openPeerConnection: OpenConnection = (options) => {
     destroy: () => close('closed by this side'),
   };
 };
+
+/** Whether two descriptions present the same DTLS fingerprints (both without any counts as the same). */
+function sameFingerprint(first: string | null, next: string): boolean {
+  const fingerprintOf = (sdp: string): string | null => {
+    try {
+      return fingerprintFromSdp(sdp);
+    } catch {
+      return null;
+    }
+  };
+  return first === null || fingerprintOf(first) === fingerprintOf(next);
+}
