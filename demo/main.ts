@@ -1,5 +1,6 @@
 // The demo page: joins the room named in the URL and renders the board and the cluster panel.
 import { nodeId } from '../src/index.ts';
+import type { WebRtcTransport } from '../src/webrtc.ts';
 import { bannerNotes, bannerOf, type UnreachableReport } from './app/connection-banner.ts';
 import { createDemoModel, type DispatchOutcome } from './app/demo-model.ts';
 import { followIncarnation, type IncarnationFollower } from './app/follow-incarnation.ts';
@@ -51,7 +52,7 @@ root.replaceChildren(header, noticeSlot, main);
  */
 const showBanner = (): void => {
   const partition = peer?.partition;
-  const banner = bannerOf({ report: unreachable, startingAnyway: startAnyway, connected: partition?.connected.value ?? true, reachable: partition?.peers.value ?? new Set() });
+  const banner = bannerOf({ report: unreachable, startingAnyway: startAnyway, connected: partition?.connected.value ?? true, reachable: partition?.peers.value ?? new Set(), secretCheckFailures: webrtc?.counters.authenticationFailures ?? 0 });
   noteBanner(banner);
   const nameOf = model?.nameOf ?? ((id: string) => id.slice(0, 10));
   const next = unreachableNotice(banner, nameOf, startAnyway ? null : chooseStartAnyway);
@@ -81,6 +82,11 @@ window.addEventListener('beforeunload', (event) => {
   event.returnValue = '';
 });
 
+/** The room's latest WebRTC transport (from before the join: a page kept out by a wrong secret never joins). */
+let webrtc: WebRtcTransport | null = null;
+// The banner also follows the transport's counters, which no event announces: looked at each second.
+setInterval(() => showBanner(), 1_000);
+
 const presses = guardPresses({ target: window });
 let peer: DemoPeer | null = null;
 const peerOrThrow = (): DemoPeer => peer ?? (() => { throw new Error('the peer has not joined yet'); })();
@@ -91,6 +97,9 @@ async function start(): Promise<void> {
     onUnreachable: showUnreachable,
     startAnyway: { chosen: () => startAnyway, forget: forgetStartAnyway },
     onRejoined: () => incarnation?.rejoined(),
+    onTransport: (transport) => {
+      webrtc = transport;
+    },
   });
   peer = joined;
   model = createDemoModel({ node: () => joined.room.node, store: () => joined.room.store, partition: joined.partition, selfName: settings.name });

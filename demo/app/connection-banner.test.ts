@@ -36,6 +36,14 @@ describe('the connection banner', () => {
     expect(unreachableText(report([], false, 40), false, nameOf)).toBe("Can't connect to 40 peers in this room — they are in the room (signaling lists them) but no direct connection forms, so they do not see these changes.");
   });
 
+  it('says the room secret differs when connections failed its check, on the page with the wrong secret and on the others', () => {
+    const banner = bannerOf({ report: report([bo], true), startingAnyway: false, connected: true, reachable: nobody, secretCheckFailures: 2 });
+    expect(banner).toEqual({ type: 'unreachable', report: report([bo], true), startingAnyway: false, secretMismatch: true });
+    expect(bannerText(banner, nameOf)).toBe("Can't connect to 1 peer in this room (Bo) — waiting for them before starting, so the room does not split into separate boards. Connections failed the room-secret check: this page and those peers were given different secrets (?secret= in the URL).");
+    // No failed check: the network is all the page can blame, as before.
+    expect(bannerOf({ report: report([bo], true), startingAnyway: false, connected: true, reachable: nobody, secretCheckFailures: 0 })).toEqual({ type: 'unreachable', report: report([bo], true), startingAnyway: false });
+  });
+
   it('while waiting, says it waits, or that it starts without them as the user chose', () => {
     expect(unreachableText(report([bo], true), false)).toBe("Can't connect to 1 peer in this room (peer-8b50e) — waiting for them before starting, so the room does not split into separate boards.");
     expect(unreachableText(report([bo], true), true)).toBe("Can't connect to 1 peer in this room (peer-8b50e) — starting without them, as you chose…");

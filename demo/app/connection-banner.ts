@@ -24,8 +24,11 @@ export type Banner =
   | { readonly type: 'none' }
   /** The user pressed "Disconnect this peer": the page sends and receives nothing. */
   | { readonly type: 'cut off' }
-  /** `startingAnyway`: the user pressed "Start anyway" and this page has not found its board yet. */
-  | { readonly type: 'unreachable'; readonly report: UnreachableReport; readonly startingAnyway: boolean };
+  /**
+   * `startingAnyway`: the user pressed "Start anyway" and this page has not found its board yet.
+   * `secretMismatch`: connections failed the room-secret check (one side has another secret).
+   */
+  | { readonly type: 'unreachable'; readonly report: UnreachableReport; readonly startingAnyway: boolean; readonly secretMismatch?: true };
 
 export interface BannerInputs {
   /** The room's latest `peersUnreachable` report. */
@@ -35,6 +38,8 @@ export interface BannerInputs {
   readonly connected: boolean;
   /** The peers the page reaches now (empty before it joined: nothing is left out then). */
   readonly reachable: ReadonlySet<string>;
+  /** Connections whose peer failed the room-secret check so far (the transport's authenticationFailures). */
+  readonly secretCheckFailures?: number;
 }
 
 export function bannerOf(inputs: BannerInputs): Banner {
@@ -43,8 +48,13 @@ export function bannerOf(inputs: BannerInputs): Banner {
   const peers = report.peers.filter((id) => !reachable.has(id));
   const count = report.count - (report.peers.length - peers.length);
   if (count <= 0) return { type: 'none' };
-  return { type: 'unreachable', report: { count, peers, waiting: report.waiting }, startingAnyway: inputs.startingAnyway };
+  // A failed proof is what a wrong secret looks like from either side: said so, rather than blamed
+  // on the network (the page cannot tell which side has the wrong one).
+  const secretMismatch = (inputs.secretCheckFailures ?? 0) > 0;
+  return { type: 'unreachable', report: { count, peers, waiting: report.waiting }, startingAnyway: inputs.startingAnyway, ...(secretMismatch ? { secretMismatch: true as const } : {}) };
 }
+
+export const secretMismatchText = 'Connections failed the room-secret check: this page and those peers were given different secrets (?secret= in the URL).';
 
 export const cutOffText = 'This page is disconnected: you pressed "Disconnect this peer", so it sends and receives nothing until you press "Reconnect this peer".';
 
@@ -73,7 +83,7 @@ export function bannerText(banner: Banner, nameOf: NameOf = shortId): string | n
     case 'cut off':
       return cutOffText;
     case 'unreachable':
-      return unreachableText(banner.report, banner.startingAnyway, nameOf);
+      return `${unreachableText(banner.report, banner.startingAnyway, nameOf)}${banner.secretMismatch === true ? ` ${secretMismatchText}` : ''}`;
   }
 }
 
@@ -90,6 +100,6 @@ export function bannerNotes(note: (wording: Wording) => void): (banner: Banner) 
     const key = JSON.stringify(banner);
     if (key === said) return;
     said = key;
-    note(banner.type === 'unreachable' ? (nameOf) => unreachableText(banner.report, banner.startingAnyway, nameOf) : () => 'every peer in the room is reachable again');
+    note(banner.type === 'unreachable' ? (nameOf) => bannerText(banner, nameOf) ?? '' : () => 'every peer in the room is reachable again');
   };
 }

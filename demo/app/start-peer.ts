@@ -10,7 +10,7 @@ import {
   type RaftNodeOptions,
   type Room,
 } from '../../src/index.ts';
-import { combineSignalingClients, createBroadcastChannelSignalingClient, createWebRtcTransport, createWebSocketSignalingClient } from '../../src/webrtc.ts';
+import { combineSignalingClients, createBroadcastChannelSignalingClient, createWebRtcTransport, createWebSocketSignalingClient, type WebRtcTransport } from '../../src/webrtc.ts';
 import { createWorkerRaftNode } from '../../src/worker.ts';
 import type { BoardCommand, BoardState } from '../board/board-state.ts';
 import type { UnreachableReport } from './connection-banner.ts';
@@ -56,6 +56,8 @@ export interface PeerHooks {
   readonly startAnyway: StartAnywayChoice;
   /** The room now runs a new node and store, under a fresh id: subscriptions must move to them. */
   readonly onRejoined: () => void;
+  /** Each WebRTC transport the room creates (one per id), from the start: its counters feed the banner. */
+  readonly onTransport?: (transport: WebRtcTransport) => void;
 }
 
 export async function startPeer(settings: DemoSettings, hooks: PeerHooks): Promise<DemoPeer> {
@@ -74,7 +76,11 @@ export async function startPeer(settings: DemoSettings, hooks: PeerHooks): Promi
     // newcomer that hears no tab starts a room (which splits from the room's members elsewhere,
     // if it has any: joinRoom's default is to wait for the server).
     offlineBootstrapAfterMs: 5_000,
-    createTransport: (signaling) => partition.attach(createWebRtcTransport({ signaling, iceServers: [], ...(settings.secret === undefined ? {} : { secret: settings.secret }) })),
+    createTransport: (signaling) => {
+      const transport = createWebRtcTransport({ signaling, iceServers: [], ...(settings.secret === undefined ? {} : { secret: settings.secret }) });
+      hooks.onTransport?.(transport);
+      return partition.attach(transport);
+    },
     storage: (id) => IndexedDbRaftStorage.open(databaseNameFor(settings.room, id)),
     // An id given up (removed while this tab was closed, or wedged) leaves a database of up to a
     // snapshot and ~11,000 entries behind: delete it. By then no connection to it is open in this
