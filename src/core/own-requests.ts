@@ -69,8 +69,7 @@ export function noteLocalRequest(core: CoreState, dedupKey: DedupKey | null): vo
  * if given): where the request took effect, if a copy followed it (the session table skips copies).
  */
 function firstLogEntryUnder(core: CoreState, dedupKey: DedupKey, through: number, command: Uint8Array | null): CachedAppend | null {
-  const first = Math.max(core.log.floorIndex + 1, core.log.lastIndex - retryScanEntries + 1);
-  for (let index = first; index <= through; index += 1) {
+  for (let index = scanStart(core); index <= through; index += 1) {
     const entry = core.log.entryAt(index);
     if (entry !== undefined && carriesKey(entry, dedupKey) && (command === null || sameBytes(entry.command, command))) return { index, term: entry.term };
   }
@@ -80,12 +79,16 @@ function firstLogEntryUnder(core: CoreState, dedupKey: DedupKey, through: number
 /** The highest request id of a client among the newest entries of the log and the keys compacted (0 if none). */
 function highestKnownRequestId(core: CoreState, clientId: ClientId): number {
   let highest = core.compactedKeys.highestRequestId(clientId) ?? 0;
-  const first = Math.max(core.log.floorIndex + 1, core.log.lastIndex - retryScanEntries + 1);
-  for (let index = core.log.lastIndex; index >= first; index -= 1) {
+  for (let index = scanStart(core); index <= core.log.lastIndex; index += 1) {
     const key = core.log.entryAt(index)?.dedupKey;
     if (key !== undefined && key.clientId === clientId && key.requestId > highest) highest = key.requestId;
   }
   return highest;
+}
+
+/** The oldest index the look-back reaches: the newest retryScanEntries entries the log holds. */
+function scanStart(core: CoreState): number {
+  return Math.max(core.log.floorIndex + 1, core.log.lastIndex - retryScanEntries + 1);
 }
 
 function followClient(core: CoreState, clientId: ClientId, highWater: number): number {

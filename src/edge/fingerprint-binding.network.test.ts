@@ -8,14 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { ConnectionSignal } from '../transport/webrtc/connection-signal.ts';
 import { openPeerConnection, type PeerConnection } from '../transport/webrtc/peer-connection.ts';
 import { withBindAddress } from './bind-address.ts';
-
-const until = async (condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> => {
-  const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-};
+import { until } from './until.test-support.ts';
 
 describe('DTLS fingerprints bound by the first descriptions', () => {
   it('a later description with another fingerprint closes the connection, and is not applied', async () => {

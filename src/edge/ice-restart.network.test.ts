@@ -13,6 +13,7 @@ import { nodeId, type NodeId } from '../index.ts';
 import { startSignalingServer, type SignalingServer } from '../signaling/server/index.ts';
 import { withBindAddress } from './bind-address.ts';
 import { createWebRtcTransport, createWebSocketSignalingClient, type WebRtcTransport, type WebSocketConstructor } from './edge-imports.ts';
+import { until } from './until.test-support.ts';
 
 let server: SignalingServer;
 beforeAll(async () => {
@@ -21,14 +22,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.close();
 });
-
-const until = async (condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> => {
-  const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-};
 
 describe('ICE restart on node-datachannel, which cannot restart ICE', () => {
   it('neither throws nor crashes the process, whichever side asks, and the link keeps carrying frames', async () => {

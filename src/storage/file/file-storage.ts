@@ -146,8 +146,7 @@ export class FileRaftStorage implements RaftStorage {
         // written. saveSnapshot leaves no record, so the snapshot read at open (a later one, after
         // a crash before the discard that follows an install) cannot vouch for it; the record
         // itself can: it was checked against the log when written, and its checksum holds.
-        if (record.hardState !== undefined) this.hardState = { ...record.hardState };
-        if (record.leaderForTerm !== undefined) this.leaderPin = { ...record.leaderForTerm };
+        this.applyBatchHardState(record);
         await this.restartMirrorLog(restart.logStart, record.entries);
         this.bounds = { ...this.bounds, firstIndex: restart.logStart, lastIndex: restart.logStart + record.entries.length - 1 };
         return;
@@ -184,9 +183,14 @@ export class FileRaftStorage implements RaftStorage {
       await this.restartMirrorLog(record.logStart, record.entries);
       return;
     }
+    this.applyBatchHardState(record);
+    await this.mirror.writeBatch({ entries: record.entries, ...(record.truncateFrom === undefined ? {} : { truncateFrom: record.truncateFrom }) });
+  }
+
+  /** The term, vote and leader pin a batch record carries (each only when it changed them). */
+  private applyBatchHardState(record: Extract<JournalRecord, { kind: 'batch' }>): void {
     if (record.hardState !== undefined) this.hardState = { ...record.hardState };
     if (record.leaderForTerm !== undefined) this.leaderPin = { ...record.leaderForTerm };
-    await this.mirror.writeBatch({ entries: record.entries, ...(record.truncateFrom === undefined ? {} : { truncateFrom: record.truncateFrom }) });
   }
 
   /**
