@@ -250,6 +250,36 @@ describe('data channel hand-off: attaching to a connected transport', () => {
   });
 });
 
+describe('data channel hand-off: a newer connection while one serves', () => {
+  it('the newcomer keeps its first pair on the page while on probation; once it authenticates, the workers get a fresh pair on it', async () => {
+    const { hub, a, b } = pair();
+    const [workerA, workerB] = [guestFor(), guestFor()];
+    const [hostA, hostB] = [recordingHost({ worker: workerA }), recordingHost({ worker: workerB })];
+    hostA.serve(a);
+    hostB.serve(b);
+    await meshed(a, b);
+    await vi.waitFor(() => expect([hostA.lastState()?.send, hostB.lastState()?.send]).toEqual([true, true]), wait);
+    const [first] = hostA.ofType('dataChannels').map(({ session }) => session);
+    const absences: string[] = [];
+    a.peers.subscribe((peers) => void (peers.has(idB) || absences.push('a lost b')));
+    b.peers.subscribe((peers) => void (peers.has(idA) || absences.push('b lost a')));
+    // A connect-request (anyone's: it proves nothing) makes a offer a second connection.
+    hub.inject(idB, idA, JSON.stringify({ type: 'connect-request', session: '' }));
+    await vi.waitFor(() => expect([a.counters.connectionsEstablished, b.counters.connectionsEstablished]).toEqual([2, 2]), wait);
+    await vi.waitFor(() => expect([hostA.lastState()?.send, hostB.lastState()?.send, hostA.lastState()?.session]).toEqual([true, true, expect.stringMatching(/\/1$/)]), wait);
+    // The second connection's first pair never went to a worker: the first pair served meanwhile.
+    const sessions = hostA.ofType('dataChannels').map(({ session }) => session);
+    expect(sessions).toHaveLength(2);
+    expect(sessions[0]).toBe(first);
+    expect(sessions[1]).toMatch(/^[^/]+\/1$/);
+    expect(sessions[1]?.startsWith(`${first}/`)).toBe(false);
+    expect(hostB.ofType('dataChannels').map(({ session }) => session)).toEqual(sessions);
+    expect(workerA.guest.send(idB, Uint8Array.of(4, 5))).toBe(true);
+    await vi.waitFor(() => expect(workerB.delivered.map(({ bytes }) => [...bytes])).toEqual([[4, 5]]), wait);
+    expect(absences).toEqual([]);
+  });
+});
+
 describe('data channel hand-off: what the peer says', () => {
   it('an announcement before the handshake allows the worker nothing until this side verified the peer', async () => {
     const { network, a, b } = pair();

@@ -8,6 +8,12 @@
 // restarted, or noticed the loss first, brings the other back. ICE trouble on a live session is
 // tried first with an ICE restart (session.ts). Retries pause while the peer is absent from
 // signaling (nothing can reach it) and start at once when it reappears.
+//
+// An offer or a connect-request proves nothing: anyone who can signal under the peer's id (a
+// member id taken over in an open room, a hostile server) can send one. So a ready session is
+// not closed for a newer attempt; it keeps carrying frames until that attempt authenticates, and
+// carries on alone if the attempt fails. The newcomer stays on this page's channels meanwhile,
+// so the engine's worker keeps the pair it uses.
 import type { Clock } from '../../core/config.ts';
 import type { NodeId } from '../../core/types.ts';
 import { reconnectDelayMs } from '../../signaling/backoff.ts';
@@ -72,8 +78,11 @@ const offerInFlightGraceMs = 2_000;
 export function createPeerLink(options: PeerLinkOptions): PeerLink {
   const { clock, limits, counters } = options;
   const initiator = options.selfId < options.peerId;
+  /** The newest attempt: where new signals go, and what serves once it is ready. */
   let session: Session | null = null;
-  let signalsThisSession = 0;
+  /** A ready session kept serving while `session`, newer and not ready yet, authenticates. */
+  let serving: Session | null = null;
+  const signalsOf = new WeakMap<Session, number>();
   let present = false;
   let reachable = false;
   let failures = 0;
@@ -90,6 +99,8 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
     if (retryTimer !== null) clock.clearTimeout(retryTimer);
     retryTimer = null;
   };
+  /** The session frames go through: the one kept serving, else the newest. */
+  const active = (): Session | null => serving ?? session;
 
   function scheduleRetry(delayMs = reconnectDelayMs(failures, limits.reconnectDelayMinMs, limits.reconnectDelayMaxMs, options.random)): void {
     cancelRetry();
@@ -108,38 +119,70 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
     scheduleRetry();
   }
 
+  /** A newer attempt could not even start, or failed: the session kept serving carries on. */
+  function fallBackToServing(): boolean {
+    if (serving === null) return false;
+    session = serving;
+    serving = null;
+    return true;
+  }
+
   function open(id: string): Session {
     cancelRetry();
     const previous = session;
-    session = null; // so the superseded session's close is not taken for a loss
-    previous?.close('superseded by a new session');
-    setReachable(false);
-    signalsThisSession = 0;
+    session = null; // so the superseded attempt's close is not taken for a loss
+    if (previous?.state === 'ready') serving = previous;
+    else previous?.close('superseded by a new session');
+    if (serving === null) setReachable(false);
+    // On probation while a ready session serves: its first engine channels stay on this page
+    // (a worker holds one pair per peer, and would drop the serving session's for them).
+    let onProbation = serving !== null;
     const current: Session = startSession({
       ...options,
       id,
       initiator,
+      dataChannelHost: () => (onProbation ? null : options.dataChannelHost()),
       sendSignal: (signal) => send({ type: 'connection', session: id, signal }),
       requestIceRestart: () => send({ type: 'ice-restart', session: id }),
       onReachable: (value) => {
+        if (current === serving) {
+          // The newest attempt is not ready (it would have replaced this one), so this one speaks.
+          setReachable(value);
+          return;
+        }
         if (session !== current) return;
-        if (value) failures = 0;
+        if (value) {
+          failures = 0;
+          onProbation = false;
+          const superseded = serving;
+          serving = null;
+          superseded?.close('superseded by a newer authenticated session');
+        }
         setReachable(value);
-        // A host attached while this session was connecting: it gets a pair now that it can
-        // (once the peer announced engine channels, which onPeerListens hears).
+        // A host attached while this session was connecting (or on probation): it gets a pair
+        // now that it can (once the peer announced engine channels, which onPeerListens hears).
         if (value) renew();
       },
       onPeerListens: () => {
         if (session === current) renew();
       },
       onClosed: () => {
+        if (current === serving) {
+          // The newer attempt carries on; its own close schedules any retry.
+          serving = null;
+          setReachable(false);
+          return;
+        }
         if (session !== current) return;
+        // The newer attempt failed (unproven, or not answered in time): nothing was lost.
+        if (fallBackToServing()) return;
         session = null;
         setReachable(false);
         failures++;
         scheduleRetry();
       },
     });
+    signalsOf.set(current, 0);
     session = current;
     return current;
   }
@@ -164,44 +207,54 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
       open(randomNonce().slice(0, 32));
     } catch (_error) {
       // No WebRTC in this runtime, or the browser refused a new connection: retry later.
+      if (fallBackToServing()) return;
       session = null;
       failures++;
       scheduleRetry();
     }
   }
 
+  /** The session a signal names: the newest attempt, or the one kept serving (its ICE restarts). */
+  function named(id: string): Session | null {
+    if (session?.id === id) return session;
+    return serving?.id === id ? serving : null;
+  }
+
   function onInitiatorSignal(signal: LinkSignal): void {
-    const current = session;
     if (signal.type === 'connect-request') {
+      const current = session;
       const offerMayBeInFlight = current !== null && current.state === 'connecting' && clock.now() - current.startedAtMs < offerInFlightGraceMs;
       if (!offerMayBeInFlight) connect();
       return;
     }
-    if (current === null || signal.session !== current.id) return void counters.signalsDropped++;
-    if (signal.type === 'ice-restart') return current.restartIce();
-    if (signal.type === 'connection') apply(current, signal.signal);
+    const target = named(signal.session);
+    if (target === null) return void counters.signalsDropped++;
+    if (signal.type === 'ice-restart') return target.restartIce();
+    if (signal.type === 'connection') apply(target, signal.signal);
   }
 
   /** Bounded per session: a peer (or server) spraying candidates cannot make us work without end. */
   function apply(target: Session, signal: ConnectionSignal): void {
-    if (++signalsThisSession > limits.maxSignalsPerAttempt) return void counters.signalsDropped++;
+    const count = (signalsOf.get(target) ?? 0) + 1;
+    signalsOf.set(target, count);
+    if (count > limits.maxSignalsPerAttempt) return void counters.signalsDropped++;
     target.applySignal(signal);
   }
 
   function onAnswererSignal(signal: LinkSignal): void {
     if (signal.type !== 'connection') return void counters.signalsDropped++;
-    let current = session;
-    if (signal.session !== current?.id) {
+    let target = named(signal.session);
+    if (target === null) {
       const isOffer = signal.signal.type === 'description' && signal.signal.description.type === 'offer';
       if (!isOffer) return void counters.signalsDropped++;
       try {
-        current = open(signal.session);
+        target = open(signal.session);
       } catch (_error) {
-        session = null;
+        if (!fallBackToServing()) session = null;
         return void counters.signalsDropped++;
       }
     }
-    apply(current, signal.signal);
+    apply(target, signal.signal);
   }
 
   return {
@@ -224,32 +277,42 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
       else onAnswererSignal(signal);
     },
     send(frame) {
-      if (session === null || session.state !== 'ready') return 'unreachable';
-      return session.send(frame) ? 'sent' : 'queue-full';
+      const current = active();
+      if (current === null || current.state !== 'ready') return 'unreachable';
+      return current.send(frame) ? 'sent' : 'queue-full';
     },
     disconnect() {
+      // The one kept serving first, so the newer attempt's close is taken for the loss.
+      serving?.close('disconnected on request');
       session?.close('disconnected on request');
     },
     renew,
+    // Channel names carry their session's id, so each session takes only what is its own.
     channelsTaken(host, name) {
+      serving?.channelsTaken(host, name);
       session?.channelsTaken(host, name);
     },
     channelsLost(host, name) {
+      serving?.channelsLost(host, name);
       session?.channelsLost(host, name);
     },
     withdrawFrom(host) {
+      serving?.withdrawFrom(host);
       session?.withdrawFrom(host);
     },
     restartIce() {
-      if (session === null || session.state !== 'ready') return;
-      if (initiator) session.restartIce();
-      else send({ type: 'ice-restart', session: session.id });
+      const current = active();
+      if (current === null || current.state !== 'ready') return;
+      if (initiator) current.restartIce();
+      else send({ type: 'ice-restart', session: current.id });
     },
     close() {
       if (closed) return;
       closed = true;
       cancelRetry();
+      serving?.close('transport closed');
       session?.close('transport closed');
+      serving = null;
       session = null;
       setReachable(false);
     },

@@ -1,5 +1,6 @@
 // An in-page signaling hub for tests: every client made from it is in one room, signals are
-// relayed asynchronously and in order, and the test can watch (and tamper with) what is relayed.
+// relayed asynchronously and in order, and the test can watch (and tamper with) what is relayed,
+// or inject a signal under any member's id.
 import { createEmitter, createWatchable } from '../../core/observable.ts';
 import type { NodeId } from '../../core/types.ts';
 import { samePeerSet, type ReceivedSignal, type SignalingClient } from '../../signaling/signaling-client.ts';
@@ -16,6 +17,8 @@ export interface SignalingHub {
   readonly relayed: readonly RelayedSignal[];
   /** Rewrites (or with null, drops) each payload in transit. */
   tamper: ((signal: RelayedSignal) => string | null) | null;
+  /** Delivers `payload` to member `to` as if `from` had sent it (a forger; nothing is recorded). */
+  inject(from: NodeId, to: NodeId, payload: string): void;
 }
 
 export function createSignalingHub(roomId = 'test-room'): SignalingHub {
@@ -27,6 +30,9 @@ export function createSignalingHub(roomId = 'test-room'): SignalingHub {
   const hub: SignalingHub = {
     relayed,
     tamper: null,
+    inject(from, to, payload) {
+      setTimeout(() => members.get(to)?.emit({ from, payload }), 0);
+    },
     client(selfId) {
       const signals = createEmitter<ReceivedSignal>();
       const peers = createWatchable<ReadonlySet<NodeId>>(new Set(), samePeerSet);

@@ -132,6 +132,82 @@ describe('WebRtcTransport connection lifecycle (fake connections)', () => {
   });
 });
 
+describe('WebRtcTransport against a forger of signals (anyone may signal under a member id in an open room)', () => {
+  /**
+   * Mallory signals as `a` with the wrong secret: her signals reach b as a's (hub.inject), and
+   * b's answers for her sessions come back to her. She offers over and over, as a retrying peer does.
+   */
+  function mallory(real: SignalingHub, network: FakeConnectionNetwork): { transport: WebRtcTransport; sessions: Set<string> } {
+    const own = createSignalingHub();
+    const sessions = new Set<string>();
+    own.tamper = ({ to, payload }) => {
+      const signal = parseLinkSignal(payload);
+      if (signal !== null) sessions.add(signal.session);
+      real.inject(nodeId('a'), to, payload);
+      return null;
+    };
+    real.tamper = ({ from, payload }) => {
+      const signal = parseLinkSignal(payload);
+      if (from !== nodeId('b') || signal === null || !sessions.has(signal.session)) return payload;
+      own.inject(nodeId('b'), nodeId('a'), payload);
+      return null;
+    };
+    const decoy = own.client(nodeId('b')); // so that her `a` sees a peer to offer to
+    const signaling = own.client(nodeId('a'));
+    const transport = createWebRtcTransport({ signaling, secret: 'not the room secret', openConnection: network.openConnection, limits });
+    cleanup.push(() => {
+      transport.close();
+      signaling.close();
+      decoy.close();
+    });
+    return { transport, sessions };
+  }
+
+  it('a forged offer does not close the authenticated session: it serves until the newcomer proves itself, which this one never does', async () => {
+    const { hub, network, transports } = cluster(['a', 'b']);
+    const [a, b] = transports as [WebRtcTransport, WebRtcTransport];
+    await meshed(transports);
+    const absences: string[] = [];
+    b.peers.subscribe((peers) => {
+      if (!peers.has(nodeId('a'))) absences.push(`b lost a at ${b.counters.connectionAttempts} attempts`);
+    });
+    const received: number[] = [];
+    b.incoming.subscribe((envelope) => received.push(envelope.bytes[0] ?? -1));
+    const forger = mallory(hub, network);
+    await vi.waitFor(() => expect(b.counters.authenticationFailures).toBeGreaterThanOrEqual(3), wait);
+    a.send(nodeId('b'), new Uint8Array([7]));
+    await vi.waitFor(() => expect(received).toEqual([7]), wait);
+    expect(forger.sessions.size).toBeGreaterThanOrEqual(3);
+    expect(absences).toEqual([]);
+    expect([a.counters.connectionsLost, b.counters.connectionsLost, a.counters.connectionsEstablished, b.counters.connectionsEstablished]).toEqual([0, 0, 1, 1]);
+  });
+
+  it('a forged connect-request makes the offerer try a new connection, and the authenticated one serves while that one goes unanswered', async () => {
+    const { hub, network, transports } = cluster(['a', 'b']);
+    const [a, b] = transports as [WebRtcTransport, WebRtcTransport];
+    await meshed(transports);
+    const absences: string[] = [];
+    a.peers.subscribe((peers) => {
+      if (!peers.has(nodeId('b'))) absences.push('a lost b');
+    });
+    // The forger also drops the offers it provoked, so those attempts only time out.
+    const firstSession = parseLinkSignal(hub.relayed[0]?.payload ?? '')?.session;
+    hub.tamper = ({ from, payload }) => (from === nodeId('a') && parseLinkSignal(payload)?.session !== firstSession ? null : payload);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      hub.inject(nodeId('b'), nodeId('a'), JSON.stringify({ type: 'connect-request', session: '' }));
+      await vi.waitFor(() => expect(a.counters.connectionAttempts).toBe(2 + attempt), wait);
+      await new Promise((resolve) => setTimeout(resolve, 2_100)); // past the offer-in-flight grace
+    }
+    const received: number[] = [];
+    b.incoming.subscribe((envelope) => received.push(envelope.bytes[0] ?? -1));
+    a.send(nodeId('b'), new Uint8Array([9]));
+    await vi.waitFor(() => expect(received).toEqual([9]), wait);
+    expect(absences).toEqual([]);
+    expect(live(network).filter((connection) => connection.peer !== null)).toHaveLength(2);
+    expect([a.counters.connectionsLost, b.counters.connectionsLost]).toEqual([0, 0]);
+  }, 30_000);
+});
+
 describe('WebRtcTransport ordered frames', () => {
   function transportWith(chunkBytes?: number): WebRtcTransport {
     const hub = createSignalingHub();
