@@ -33,6 +33,13 @@ export interface SignalingServerLimits {
   readonly idleTimeoutMs: number;
   /** Time from connect until joined (hello, challenge, response). */
   readonly handshakeTimeoutMs: number;
+  /**
+   * A hello for a node id another connection holds: that connection is pinged, and only if it
+   * answers nothing within this long is it replaced (a half-open socket after a network change);
+   * if it answers, the newcomer is refused with `member-in-use`. Below `handshakeTimeoutMs`;
+   * by default 5 s, or half of `handshakeTimeoutMs` when that is shorter.
+   */
+  readonly memberProbeTimeoutMs: number;
 }
 
 export const defaultSignalingServerLimits: SignalingServerLimits = {
@@ -45,6 +52,7 @@ export const defaultSignalingServerLimits: SignalingServerLimits = {
   maxBufferedBytes: 1024 * 1024,
   idleTimeoutMs: 60_000,
   handshakeTimeoutMs: 10_000,
+  memberProbeTimeoutMs: 5_000,
 };
 
 export interface SignalingClientLimits {
@@ -85,7 +93,9 @@ function requireRange(name: string, value: number, min: number, max: number, int
 const hourMs = 3_600_000;
 
 export function resolveServerLimits(overrides: Partial<SignalingServerLimits> = {}): SignalingServerLimits {
-  const limits: SignalingServerLimits = { ...defaultSignalingServerLimits, ...overrides };
+  const handshakeTimeoutMs = overrides.handshakeTimeoutMs ?? defaultSignalingServerLimits.handshakeTimeoutMs;
+  const memberProbeTimeoutMs = Math.min(defaultSignalingServerLimits.memberProbeTimeoutMs, Math.floor(handshakeTimeoutMs / 2));
+  const limits: SignalingServerLimits = { ...defaultSignalingServerLimits, memberProbeTimeoutMs, ...overrides };
   requireRange('maxMessageBytes', limits.maxMessageBytes, 1024, signalingProtocolLimits.maxMessageBytes);
   requireRange('messagesPerSecond', limits.messagesPerSecond, 0.01, 100_000, false);
   requireRange('messageBurst', limits.messageBurst, 1, 100_000);
@@ -95,6 +105,7 @@ export function resolveServerLimits(overrides: Partial<SignalingServerLimits> = 
   requireRange('maxBufferedBytes', limits.maxBufferedBytes, limits.maxMessageBytes, 1024 * 1024 * 1024);
   requireRange('idleTimeoutMs', limits.idleTimeoutMs, 10, 24 * hourMs);
   requireRange('handshakeTimeoutMs', limits.handshakeTimeoutMs, 10, hourMs);
+  requireRange('memberProbeTimeoutMs', limits.memberProbeTimeoutMs, 1, limits.handshakeTimeoutMs - 1);
   return limits;
 }
 

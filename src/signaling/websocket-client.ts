@@ -77,6 +77,8 @@ export function createWebSocketSignalingClient(options: WebSocketSignalingClient
 
   let socket: WebSocketLike | null = null;
   let failedAttempts = 0;
+  /** What the server last refused, if it was not for good (`member-in-use`): said when giving up. */
+  let lastRefusal: string | null = null;
   let lastHeard = clock.now();
   let timers: unknown[] = [];
   const later = (fn: () => void, ms: number): void => void timers.push(clock.setTimeout(fn, ms));
@@ -114,7 +116,8 @@ export function createWebSocketSignalingClient(options: WebSocketSignalingClient
     peers.set(new Set());
     status.set('connecting');
     if (failedAttempts >= limits.reconnectAttemptsMax) {
-      return stop(new SignalingUnreachableError(`could not join room ${JSON.stringify(roomId)} at ${options.url} after ${failedAttempts} attempts`));
+      const refusal = lastRefusal === null ? '' : ` (last refusal: ${lastRefusal})`;
+      return stop(new SignalingUnreachableError(`could not join room ${JSON.stringify(roomId)} at ${options.url} after ${failedAttempts} attempts${refusal}`));
     }
     const delay = reconnectDelayMs(failedAttempts, limits.reconnectDelayMinMs, limits.reconnectDelayMaxMs, random);
     failedAttempts++;
@@ -150,6 +153,7 @@ export function createWebSocketSignalingClient(options: WebSocketSignalingClient
         return void answerChallenge(message.nonce).catch((error: unknown) => stop(error instanceof Error ? error : new Error(String(error))));
       case 'joined':
         failedAttempts = 0;
+        lastRefusal = null;
         peers.set(new Set(message.peers.map(toNodeId).filter((peer) => peer !== selfId)));
         return status.set('joined');
       case 'peer-joined':
@@ -160,7 +164,9 @@ export function createWebSocketSignalingClient(options: WebSocketSignalingClient
         return signals.emit({ from: toNodeId(message.from), payload: message.payload });
       case 'error':
         if (terminalErrorCodes.has(message.code)) return stop(new SignalingRefusedError(message.code, message.message));
-        return; // unknown-peer is informational; for the others the server closes and we retry
+        // unknown-peer is informational; for the others the server closes and we retry.
+        if (message.code !== 'unknown-peer') lastRefusal = `${message.code}: ${message.message}`;
+        return;
       case 'ping':
         return send({ type: 'pong' });
       case 'pong':

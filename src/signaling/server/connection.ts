@@ -66,6 +66,8 @@ export function createConnection(socket: ServerSocket, context: ConnectionContex
   const send = (message: ServerMessage): void => {
     if (state.type !== 'closed') socket.send(JSON.stringify(message));
   };
+  /** Settles the liveness probe in flight (probe()): true on the next frame, false at the close. */
+  let probeInFlight: { readonly answer: Promise<boolean>; readonly settle: (alive: boolean) => void } | null = null;
 
   const handshakeTimer = clock.setTimeout(() => {
     if (state.type !== 'joined') fail('handshake-timeout', `not joined within ${limits.handshakeTimeoutMs} ms`);
@@ -90,6 +92,7 @@ export function createConnection(socket: ServerSocket, context: ConnectionContex
     state = { type: 'closed' };
     clock.clearTimeout(handshakeTimer);
     clock.clearTimeout(idleTimer);
+    probeInFlight?.settle(false);
     if (previous.type === 'joined' && registry.leave(previous.roomId, previous.member)) {
       context.report({ type: 'left', roomId: previous.roomId, nodeId: previous.member.nodeId, reason, peers: registry.size(previous.roomId) });
     }
@@ -106,10 +109,43 @@ export function createConnection(socket: ServerSocket, context: ConnectionContex
     socket.close(closeCodeFor(code), code);
   }
 
-  function join(roomId: string, nodeId: string): void {
-    const replace = (): void => fail('replaced', 'this node id joined the room on another connection');
-    const self: RoomMember = { nodeId, send, replace };
-    const outcome = registry.join(roomId, self);
+  /**
+   * One ping for every newcomer asking at once, so a crowd of hellos under this id cannot make
+   * the server ping its holder more than once per probe.
+   */
+  function probe(timeoutMs: number): Promise<boolean> {
+    if (state.type === 'closed') return Promise.resolve(false);
+    if (probeInFlight !== null) return probeInFlight.answer;
+    let settle: (alive: boolean) => void = () => undefined;
+    const answer = new Promise<boolean>((resolve) => {
+      const timer = clock.setTimeout(() => settle(false), timeoutMs);
+      settle = (alive) => {
+        clock.clearTimeout(timer);
+        probeInFlight = null;
+        resolve(alive);
+      };
+    });
+    probeInFlight = { answer, settle };
+    send({ type: 'ping' });
+    return answer;
+  }
+
+  /**
+   * Joins under `nodeId`. A live holder of that id keeps it: anyone who can reach the server (and,
+   * in an open room, anyone at all) could otherwise take a member's id and cut it off. A holder
+   * that answers no ping is a socket left half-open, and is replaced.
+   */
+  async function join(roomId: string, nodeId: string): Promise<void> {
+    const holder = registry.find(roomId, nodeId);
+    if (holder !== undefined) {
+      state = { type: 'busy' };
+      const alive = await holder.probe(limits.memberProbeTimeoutMs);
+      if (isClosed()) return;
+      if (alive) return fail('member-in-use', `node id ${JSON.stringify(nodeId)} is held by a live connection in room ${JSON.stringify(roomId)} (another tab or process with this id, or someone else using it)`);
+    }
+    const replace = (): void => fail('replaced', 'this node id joined the room on another connection, and this one answered no ping');
+    const self: RoomMember = { nodeId, send, replace, probe };
+    const outcome = registry.join(roomId, self, holder);
     if (!outcome.ok) return fail(outcome.code, outcome.message);
     state = { type: 'joined', roomId, member: self };
     clock.clearTimeout(handshakeTimer);
@@ -140,7 +176,7 @@ export function createConnection(socket: ServerSocket, context: ConnectionContex
     const valid = await verifyAdmissionProof(key, { roomId, nodeId, nonce }, message.proof);
     if (isClosed()) return;
     if (!valid) return fail('admission-refused', `wrong proof for room ${JSON.stringify(roomId)}: the room secret does not match`);
-    join(roomId, nodeId);
+    await join(roomId, nodeId);
   }
 
   function relay(message: Extract<ClientMessage, { type: 'signal' }>): void {
@@ -179,6 +215,7 @@ export function createConnection(socket: ServerSocket, context: ConnectionContex
   function receive(text: string | null, byteLength: number): void {
     if (state.type === 'closed') return;
     lastActivity = clock.now();
+    probeInFlight?.settle(true);
     if (byteLength > limits.maxMessageBytes) return fail('too-large', `messages are limited to ${limits.maxMessageBytes} bytes`);
     if (!bucket.take()) return fail('rate-limited', `more than ${limits.messagesPerSecond} messages per second`);
     if (text === null) return fail('malformed', 'binary frames are not part of the protocol');

@@ -6,16 +6,25 @@ import type { ServerMessage } from '../messages.ts';
 export interface RoomMember {
   readonly nodeId: string;
   send(message: ServerMessage): void;
-  /** The same node id joined on another socket: this one is told and closed. */
+  /** The same node id joined on another socket, and this one did not answer: it is told and closed. */
   replace(): void;
+  /**
+   * Whether this socket is alive: true once it sends anything after a ping, false if it sends
+   * nothing within `timeoutMs` or closes. One ping answers every probe in flight.
+   */
+  probe(timeoutMs: number): Promise<boolean>;
 }
 
 export type JoinOutcome =
   | { readonly ok: true; readonly peers: readonly string[] }
-  | { readonly ok: false; readonly code: 'room-full' | 'server-full'; readonly message: string };
+  | { readonly ok: false; readonly code: 'room-full' | 'server-full' | 'member-in-use'; readonly message: string };
 
 export interface RoomRegistry {
-  join(roomId: string, member: RoomMember): JoinOutcome;
+  /**
+   * Adds `member`. A member holding its node id is replaced only if it is `replacing` (the one a
+   * probe found silent); any other holder refuses the join with `member-in-use`.
+   */
+  join(roomId: string, member: RoomMember, replacing?: RoomMember): JoinOutcome;
   /** Removes `member` if it is still the room's holder of its node id; true if it was. */
   leave(roomId: string, member: RoomMember): boolean;
   find(roomId: string, nodeId: string): RoomMember | undefined;
@@ -32,7 +41,7 @@ export function createRoomRegistry(limits: SignalingServerLimits): RoomRegistry 
   const rooms = new Map<string, Map<string, RoomMember>>();
   let memberCount = 0;
 
-  function admit(roomId: string, member: RoomMember): Map<string, RoomMember> | JoinOutcome {
+  function admit(roomId: string, member: RoomMember, replacing: RoomMember | undefined): Map<string, RoomMember> | JoinOutcome {
     const room = rooms.get(roomId);
     if (room === undefined) {
       if (rooms.size >= limits.maxRooms) return { ok: false, code: 'server-full', message: `the server serves at most ${limits.maxRooms} rooms` };
@@ -41,9 +50,13 @@ export function createRoomRegistry(limits: SignalingServerLimits): RoomRegistry 
       return created;
     }
     const previous = room.get(member.nodeId);
+    if (previous !== undefined && previous !== replacing) {
+      // Taken while the newcomer probed the one before (or never probed): it asks again later.
+      return { ok: false, code: 'member-in-use', message: `node id ${JSON.stringify(member.nodeId)} is held by a live connection in room ${JSON.stringify(roomId)}` };
+    }
     if (previous !== undefined) {
-      // Newest wins: after a network change the old socket may linger half-open for a while,
-      // and the reconnecting node must not be locked out of its own identity meanwhile.
+      // A holder that answered no ping: after a network change the old socket may linger
+      // half-open for a while, and the reconnecting node must not be locked out of its own id.
       room.delete(member.nodeId);
       memberCount--;
       previous.replace();
@@ -55,8 +68,8 @@ export function createRoomRegistry(limits: SignalingServerLimits): RoomRegistry 
   }
 
   return {
-    join(roomId, member) {
-      const room = admit(roomId, member);
+    join(roomId, member, replacing) {
+      const room = admit(roomId, member, replacing);
       if (!(room instanceof Map)) return room;
       const peers = [...room.keys()];
       room.set(member.nodeId, member);

@@ -2,7 +2,7 @@
 // virtual clock: the token bucket never refills and timeouts fire only when the test advances it.
 import { afterEach, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../testing/virtual-clock.ts';
-import type { SignalingServerLimits } from '../limits.ts';
+import { resolveServerLimits, type SignalingServerLimits } from '../limits.ts';
 import { connectRaw, joinOpen, type RawClient } from './raw-client.test-support.ts';
 import { startSignalingServer, type SignalingServer } from './signaling-server.ts';
 
@@ -122,5 +122,14 @@ describe('slow consumers', () => {
     }
     expect(left).toBe(true);
     await stillServes(sender);
+  });
+});
+
+describe('memberProbeTimeoutMs', () => {
+  it('is 5 s, or half a shorter handshake timeout, and must stay below the handshake timeout', () => {
+    expect(resolveServerLimits().memberProbeTimeoutMs).toBe(5_000);
+    expect(resolveServerLimits({ handshakeTimeoutMs: 500 }).memberProbeTimeoutMs).toBe(250);
+    expect(resolveServerLimits({ handshakeTimeoutMs: 500, memberProbeTimeoutMs: 100 }).memberProbeTimeoutMs).toBe(100);
+    expect(() => resolveServerLimits({ memberProbeTimeoutMs: 10_000 })).toThrow(new RangeError('signaling limit memberProbeTimeoutMs must be an integer in 1 .. 9999, got 10000'));
   });
 });

@@ -66,6 +66,30 @@ describe('a wrong room secret', () => {
     holder.close();
   });
 
+  it('cannot take a live member\'s node id in an open room: the holder stays joined, the impostor is refused each time it retries', async () => {
+    const events: SignalingServerEvent[] = [];
+    const { url } = await start({ limits: { memberProbeTimeoutMs: 1_000 }, onEvent: (event) => events.push(event) });
+    const holder = createWebSocketSignalingClient({ url, roomId: 'open', nodeId: nodeId('ann'), WebSocket: WebSocket as unknown as WebSocketConstructor });
+    await new Promise<void>((resolve) => holder.status.subscribe((status) => status === 'joined' && resolve()));
+    const statuses: string[] = [];
+    holder.status.subscribe((status) => statuses.push(status));
+    const impostor = createWebSocketSignalingClient({
+      url,
+      roomId: 'open',
+      nodeId: nodeId('ann'),
+      WebSocket: WebSocket as unknown as WebSocketConstructor,
+      limits: { reconnectDelayMinMs: 10, reconnectDelayMaxMs: 20, reconnectAttemptsMax: 2 },
+    });
+    const reason = await impostor.closed;
+    expect(reason?.name).toBe('SignalingUnreachableError');
+    expect(reason?.message).toMatch(/member-in-use: node id "ann" is held by a live connection/);
+    expect(events.filter((event) => event.type === 'refused').map((event) => event.type === 'refused' && event.code)).toEqual(['member-in-use', 'member-in-use', 'member-in-use']);
+    expect(holder.status.value).toBe('joined');
+    expect(statuses).toEqual([]); // no change since it joined
+    expect(server?.stats()).toMatchObject({ peers: 1, leaves: 0 });
+    holder.close();
+  });
+
   it('room names that are Object.prototype keys are just unknown rooms', async () => {
     const { url } = await start({ rooms: { team: { secret: 's' } } });
     for (const roomId of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {

@@ -114,17 +114,62 @@ describe('relay', () => {
     expect(a.received.some((message) => message.type === 'signal')).toBe(false);
   });
 
-  it('lets the newest socket of a node id replace the old one', async () => {
-    const { url } = await start();
+  it('replaces a holder of the node id that answers no ping within memberProbeTimeoutMs (a socket left half-open)', async () => {
+    const { url } = await start({ limits: { memberProbeTimeoutMs: 200 } });
     const a = await track(joinOpen(url, 'room', 'a'));
-    const old = await track(joinOpen(url, 'room', 'b'));
-    const fresh = await track(joinOpen(url, 'room', 'b'));
+    const old = await track(joinOpen(url, 'room', 'b')); // a raw client: it answers no ping
+    await a.next('peer-joined');
+    const fresh = await track(connectRaw(url));
+    const asked = Date.now();
+    fresh.send({ type: 'hello', protocol: 1, roomId: 'room', nodeId: 'b' });
+    await old.next('ping');
     expect((await old.next('error')).code).toBe('replaced');
+    await fresh.next('joined');
+    expect(Date.now() - asked).toBeGreaterThanOrEqual(190);
     await a.next('peer-left');
     await a.next('peer-joined');
     fresh.send({ type: 'signal', to: 'a', payload: 'hi' });
     expect(await a.next('signal')).toEqual({ type: 'signal', from: 'b', payload: 'hi' });
     expect(server?.stats().peers).toBe(2);
+  });
+
+  it('keeps a node id with its live holder: a newcomer under that id is refused with member-in-use, however many come at once', async () => {
+    const { url } = await start({ limits: { memberProbeTimeoutMs: 2_000 } });
+    const a = await track(joinOpen(url, 'room', 'a'));
+    const holder = await track(joinOpen(url, 'room', 'b'));
+    await a.next('peer-joined');
+    let pings = 0;
+    holder.socket.on('message', (data) => {
+      if (JSON.parse(String(data)).type !== 'ping') return;
+      pings++;
+      holder.send({ type: 'pong' });
+    });
+    const impostors = await Promise.all([1, 2, 3].map(() => track(connectRaw(url))));
+    for (const impostor of impostors) impostor.send({ type: 'hello', protocol: 1, roomId: 'room', nodeId: 'b' });
+    for (const impostor of impostors) {
+      const error = await impostor.next('error');
+      expect(error.code).toBe('member-in-use');
+      expect(error.message).toMatch(/held by a live connection/);
+      expect((await impostor.closed).code).toBe(1008);
+    }
+    expect(pings).toBeLessThanOrEqual(3);
+    expect(pings).toBeGreaterThanOrEqual(1);
+    holder.send({ type: 'signal', to: 'a', payload: 'still me' });
+    expect(await a.next('signal')).toEqual({ type: 'signal', from: 'b', payload: 'still me' });
+    expect(a.received.filter((message) => message.type === 'peer-left')).toEqual([]);
+    expect(server?.stats()).toMatchObject({ peers: 2, refusals: 3 });
+  });
+
+  it('a newcomer probing a holder that closes meanwhile joins at once', async () => {
+    const { url } = await start({ limits: { memberProbeTimeoutMs: 5_000 } });
+    const old = await track(joinOpen(url, 'room', 'b'));
+    const fresh = await track(connectRaw(url));
+    fresh.send({ type: 'hello', protocol: 1, roomId: 'room', nodeId: 'b' });
+    await old.next('ping');
+    const asked = Date.now();
+    old.close();
+    expect(await fresh.next('joined')).toEqual({ type: 'joined', roomId: 'room', nodeId: 'b', peers: [] });
+    expect(Date.now() - asked).toBeLessThan(2_000);
   });
 });
 
