@@ -71,6 +71,10 @@ describe('startEdgePeer on a data directory it cannot use', () => {
     expect(await refusal(join(file, 'below'))).toMatch(/^cannot use .*below as the data directory/);
   });
 
+  it('refuses a data directory under /proc at once (Node 20\'s recursive mkdir never returns there)', async () => {
+    expect(await refusal('/proc/raftmesh-no-such-place/data')).toMatch(/^cannot use \/proc\/raftmesh-no-such-place\/data as the data directory: ENOENT/);
+  });
+
   it('refuses a bad timing at once, before opening its storage — even a witness, which waits for its room as long as it takes', async () => {
     const data = freshDirectory();
     const message = await refusal(data, { mode: 'witness', timing: { electionTimeoutMin: 2_000, electionTimeoutMax: 1_000, heartbeatInterval: 100 } });

@@ -4,12 +4,12 @@
 // (cli.ts) is this with arguments.
 import { existsSync, readdirSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { mkdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { joinRoom, loadOrMintNodeId, type RaftConfig, type Room, type ReplicatedStoreOptions, type WebSocketConstructor, type WebRtcImplementation, type WebRtcTransport } from './edge-imports.ts';
-import { createWebRtcTransport, createWebSocketSignalingClient, isWebSocketUrl, requireOptionalSecret, requireRoomId } from './edge-imports.ts';
+import { createWebRtcTransport, createWebSocketSignalingClient, isWebSocketUrl, makeDirectory, requireOptionalSecret, requireRoomId } from './edge-imports.ts';
 import { withBindAddress } from './bind-address.ts';
 import { adoptSharedDirectory, edgeJoinOptions, fileStorageShelf } from './edge-room-storage.ts';
 import { fileKeyValueStore } from './file-key-value-store.ts';
@@ -200,7 +200,7 @@ function closeHttp(server: Server | null): Promise<void> {
 /** Creates the data directory if needed (a first run); refuses a path that is not a directory. */
 async function prepareDataDirectory(directory: string): Promise<void> {
   try {
-    await mkdir(directory, { recursive: true });
+    await makeDirectory(directory);
     if (!(await stat(directory)).isDirectory()) throw new Error('not a directory');
   } catch (error) {
     throw new Error(`cannot use ${directory} as the data directory: ${error instanceof Error ? error.message : String(error)}`);

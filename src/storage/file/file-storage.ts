@@ -27,6 +27,7 @@ import { afterAppend, afterDiscard, afterTruncate, appendStart, requireEntryTerm
 import type { RaftStorage, StorageBatch } from '../raft-storage.ts';
 import { replaceFile, swapInFile, syncDirectory } from './atomic-file.ts';
 import { acquireDirectoryLock } from './directory-lock.ts';
+import { makeDirectory } from './make-directory.ts';
 import { frameRecord, type JournalRecord } from './journal-record.ts';
 import { defaultJournalChunkBytes, JournalReader } from './journal-reader.ts';
 import { scanJournal } from './journal-scan.ts';
@@ -94,10 +95,9 @@ export class FileRaftStorage implements RaftStorage {
 
   /** Opens (creating) the storage in `directory`, recovering from a torn journal tail. */
   static async open(directory: string, options: FileStorageOptions = {}): Promise<FileRaftStorage> {
-    const { mkdir } = await import('node:fs/promises');
     let unlock: () => Promise<void>;
     try {
-      await mkdir(directory, { recursive: true });
+      await makeDirectory(directory);
       unlock = await acquireDirectoryLock(directory);
     } catch (error) {
       throw fileFailure(error, 'open');
