@@ -7,6 +7,7 @@
 // 16 lowercase hex digits, or the table would treat it as an auto id (and drop it once another
 // id with the same prefix appears); createRaftNode refuses such an id.
 
+import { saltWord } from './incarnation-salt.ts';
 import { clientId, maxIdLength } from './types.ts';
 import type { ClientId, NodeId } from './types.ts';
 
@@ -39,17 +40,6 @@ export function mintAutoClientId(nodeId: NodeId, random: () => number, salt = ''
     suffix += word.toString(16).padStart(4, '0');
   }
   return clientId(`${nodeId}-${suffix}`);
-}
-
-/** 16 bits of FNV-1a over the salt and the word's position; 0 for no salt. */
-function saltWord(salt: string, position: number): number {
-  if (salt.length === 0) return 0;
-  let hash = 0x811c9dc5 ^ position;
-  for (let index = 0; index < salt.length; index += 1) {
-    hash ^= salt.charCodeAt(index);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return (hash ^ (hash >>> 16)) & 0xffff;
 }
 
 export interface AutoClientIdParts {

@@ -6,6 +6,7 @@ import { assert } from './assert.ts';
 import { dedupWindowSize } from './client-session-format.ts';
 import type { ResolvedRaftConfig } from './config.ts';
 import { CorrelatedRequests } from './correlated-requests.ts';
+import { incarnationSalt, salted48 } from './incarnation-salt.ts';
 import type { RaftMetric, RaftTraceEvent } from './events.ts';
 import { type CachedAppend, DedupKeyCache } from './dedup-key-cache.ts';
 import { createMembership, type Membership } from './quorum.ts';
@@ -84,6 +85,8 @@ export interface LeadershipTransfer {
 export const frameOverheadBytes = 64;
 /** A transport's ordered frame size smaller than this is not worth keeping batches within. */
 const minimumOrderedBatchBytes = 4 * 1024;
+/** The salt's words for correlation ids (auto client ids use positions 0 to 3). */
+const correlationSaltPosition = 16;
 /** Forwarded requests the leader remembers: 16 followers' full windows of unresolved proposals. */
 export const leaderDedupCacheSize = 16 * dedupWindowSize;
 /**
@@ -270,8 +273,9 @@ export function createCoreState<Host>(options: RaftCoreOptions, host: Host): Cor
     outlivedCheckedTerm: 0,
     forwards: new CorrelatedRequests<PendingForward>(),
     // Correlation ids start at a random point, not 1: a restarted node must not match answers
-    // meant for its previous incarnation's forwards and reads to its own new requests.
-    nextCorrelationId: 1 + Math.floor(random() * 2 ** 48),
+    // meant for its previous incarnation's forwards and reads to its own new requests. Salted
+    // with the incarnation, since a random source that repeats at restarts draws the same point.
+    nextCorrelationId: 1 + salted48(random(), incarnationSalt(options.now, options.hardState.term, log.lastIndex), correlationSaltPosition),
     leaderDedupCache: new DedupKeyCache(leaderDedupCacheSize),
     compactedKeys: new DedupKeyCache<CompactedEntry>(compactedKeysSize),
     compactedKeysCoverFrom: floorIndex + 1,

@@ -16,6 +16,7 @@ import { createPendingCalls } from './pending-calls.ts';
 import { clockRequestIdFloor, createClientIdentity, wallClockRequestIdFloor } from './client-identity.ts';
 import { createProposalTracker } from './proposal-tracker.ts';
 import { dedupWindowSize } from '../core/client-session-format.ts';
+import { incarnationSalt } from '../core/incarnation-salt.ts';
 import type { RaftMetric, RaftTraceEvent } from '../core/events.ts';
 import { createEmitter, createStagedWatchable, createWatchable, setTogether, stagedChange, type Subscribable } from '../core/observable.ts';
 import { RaftCore } from '../core/raft-core.ts';
@@ -79,7 +80,7 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
     restoredEntries: restored.entries,
     restoredLastIndex,
     clockFloor,
-    salt: `${startedAt}:${restored.term}:${restoredLastIndex}`,
+    salt: incarnationSalt(startedAt, restored.term, restoredLastIndex),
   });
   let collision: ClientIdCollisionError | null = null;
   let identityCheckedThrough = restoredLastIndex;
