@@ -36,8 +36,9 @@ export interface SignalingServerLimits {
   /**
    * A hello for a node id another connection holds: that connection is pinged, and only if it
    * answers nothing within this long is it replaced (a half-open socket after a network change);
-   * if it answers, the newcomer is refused with `member-in-use`. Below `handshakeTimeoutMs`;
-   * by default 5 s, or half of `handshakeTimeoutMs` when that is shorter.
+   * if it answers, the newcomer is refused with `member-in-use`. At most half of
+   * `handshakeTimeoutMs`, which also bounds the newcomer's hello and probe together; by default
+   * 5 s, or half of `handshakeTimeoutMs` when that is shorter.
    */
   readonly memberProbeTimeoutMs: number;
 }
@@ -105,7 +106,7 @@ export function resolveServerLimits(overrides: Partial<SignalingServerLimits> = 
   requireRange('maxBufferedBytes', limits.maxBufferedBytes, limits.maxMessageBytes, 1024 * 1024 * 1024);
   requireRange('idleTimeoutMs', limits.idleTimeoutMs, 10, 24 * hourMs);
   requireRange('handshakeTimeoutMs', limits.handshakeTimeoutMs, 10, hourMs);
-  requireRange('memberProbeTimeoutMs', limits.memberProbeTimeoutMs, 1, limits.handshakeTimeoutMs - 1);
+  requireRange('memberProbeTimeoutMs', limits.memberProbeTimeoutMs, 1, Math.floor(limits.handshakeTimeoutMs / 2));
   return limits;
 }
 

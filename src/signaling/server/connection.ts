@@ -68,6 +68,8 @@ export function createConnection(socket: ServerSocket, context: ConnectionContex
   };
   /** Settles the liveness probe in flight (probe()): true on the next frame, false at the close. */
   let probeInFlight: { readonly answer: Promise<boolean>; readonly settle: (alive: boolean) => void } | null = null;
+  /** When this socket last answered a probe: trusted for one probe timeout, without a new ping. */
+  let provedAliveAt = Number.NEGATIVE_INFINITY;
 
   const handshakeTimer = clock.setTimeout(() => {
     if (state.type !== 'joined') fail('handshake-timeout', `not joined within ${limits.handshakeTimeoutMs} ms`);
@@ -110,11 +112,13 @@ export function createConnection(socket: ServerSocket, context: ConnectionContex
   }
 
   /**
-   * One ping for every newcomer asking at once, so a crowd of hellos under this id cannot make
-   * the server ping its holder more than once per probe.
+   * One ping for every newcomer asking at once, and none while an answer is fresh: hellos under
+   * this id, however many, cost its holder at most one pong per probe timeout (its pongs count
+   * against its own rate limit, so more could push a live holder out).
    */
   function probe(timeoutMs: number): Promise<boolean> {
     if (state.type === 'closed') return Promise.resolve(false);
+    if (clock.now() - provedAliveAt < timeoutMs) return Promise.resolve(true);
     if (probeInFlight !== null) return probeInFlight.answer;
     let settle: (alive: boolean) => void = () => undefined;
     const answer = new Promise<boolean>((resolve) => {
@@ -122,6 +126,7 @@ export function createConnection(socket: ServerSocket, context: ConnectionContex
       settle = (alive) => {
         clock.clearTimeout(timer);
         probeInFlight = null;
+        if (alive) provedAliveAt = clock.now();
         resolve(alive);
       };
     });
@@ -219,9 +224,11 @@ export function createConnection(socket: ServerSocket, context: ConnectionContex
     if (byteLength > limits.maxMessageBytes) return fail('too-large', `messages are limited to ${limits.maxMessageBytes} bytes`);
     if (!bucket.take()) return fail('rate-limited', `more than ${limits.messagesPerSecond} messages per second`);
     if (text === null) return fail('malformed', 'binary frames are not part of the protocol');
-    if (state.type === 'busy') return fail('protocol', 'message sent before the previous step was answered');
     const parsed = parseSignalingMessage(text, { direction: 'from-client', maxBytes: limits.maxMessageBytes });
     if (!parsed.ok) return fail(parsed.error.code, parsed.error.message);
+    // A keepalive may come while a step is pending (a probe of the id's holder takes seconds).
+    const keepalive = parsed.message.type === 'ping' || parsed.message.type === 'pong';
+    if (state.type === 'busy' && !keepalive) return fail('protocol', 'message sent before the previous step was answered');
     handle(parsed.message);
   }
 

@@ -126,10 +126,10 @@ describe('slow consumers', () => {
 });
 
 describe('memberProbeTimeoutMs', () => {
-  it('is 5 s, or half a shorter handshake timeout, and must stay below the handshake timeout', () => {
+  it('is 5 s, or half a shorter handshake timeout, and may not exceed half the handshake timeout', () => {
     expect(resolveServerLimits().memberProbeTimeoutMs).toBe(5_000);
     expect(resolveServerLimits({ handshakeTimeoutMs: 500 }).memberProbeTimeoutMs).toBe(250);
     expect(resolveServerLimits({ handshakeTimeoutMs: 500, memberProbeTimeoutMs: 100 }).memberProbeTimeoutMs).toBe(100);
-    expect(() => resolveServerLimits({ memberProbeTimeoutMs: 10_000 })).toThrow(new RangeError('signaling limit memberProbeTimeoutMs must be an integer in 1 .. 9999, got 10000'));
+    expect(() => resolveServerLimits({ memberProbeTimeoutMs: 5_001 })).toThrow(new RangeError('signaling limit memberProbeTimeoutMs must be an integer in 1 .. 5000, got 5001'));
   });
 });

@@ -160,6 +160,38 @@ describe('relay', () => {
     expect(server?.stats()).toMatchObject({ peers: 2, refusals: 3 });
   });
 
+  it('pings a live holder once per probe timeout however many hellos come, so they cannot push it over its rate limit', async () => {
+    const { url } = await start({ limits: { memberProbeTimeoutMs: 2_000, messagesPerSecond: 1, messageBurst: 5 } });
+    const holder = await track(joinOpen(url, 'room', 'b'));
+    let pings = 0;
+    holder.socket.on('message', (data) => {
+      if (JSON.parse(String(data)).type !== 'ping') return;
+      pings++;
+      holder.send({ type: 'pong' });
+    });
+    for (let attempt = 0; attempt < 12; attempt++) {
+      const impostor = await track(connectRaw(url));
+      impostor.send({ type: 'hello', protocol: 1, roomId: 'room', nodeId: 'b' });
+      expect((await impostor.next('error')).code).toBe('member-in-use');
+    }
+    expect(pings).toBe(1);
+    holder.send({ type: 'ping' });
+    await holder.next('pong');
+    expect(holder.received.some((message) => message.type === 'error')).toBe(false);
+  });
+
+  it('answers a newcomer\'s keepalive while it waits on the probe, then lets it in', async () => {
+    const { url } = await start({ limits: { memberProbeTimeoutMs: 300 } });
+    const old = await track(joinOpen(url, 'room', 'b')); // answers no ping
+    const fresh = await track(connectRaw(url));
+    fresh.send({ type: 'hello', protocol: 1, roomId: 'room', nodeId: 'b' });
+    await old.next('ping');
+    fresh.send({ type: 'ping' });
+    await fresh.next('pong');
+    await fresh.next('joined');
+    expect(fresh.received.filter((message) => message.type === 'error')).toEqual([]);
+  });
+
   it('a newcomer probing a holder that closes meanwhile joins at once', async () => {
     const { url } = await start({ limits: { memberProbeTimeoutMs: 5_000 } });
     const old = await track(joinOpen(url, 'room', 'b'));
