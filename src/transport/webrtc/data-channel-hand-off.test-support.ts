@@ -29,12 +29,13 @@ export function cleanUp(): void {
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Two transports; `a` offers (the smaller id). */
-export function pair(options: { clock?: Clock } = {}): { hub: SignalingHub; network: FakeConnectionNetwork; a: WebRtcTransport; b: WebRtcTransport } {
+export function pair(options: { clock?: Clock; connectTimeoutMs?: number } = {}): { hub: SignalingHub; network: FakeConnectionNetwork; a: WebRtcTransport; b: WebRtcTransport } {
   const hub = createSignalingHub();
   const network = new FakeConnectionNetwork();
   const [a, b] = [idA, idB].map((id) => {
     const signaling = hub.client(id);
-    const transport = createWebRtcTransport({ signaling, secret: 'test secret', openConnection: network.openConnection, limits, ...(options.clock === undefined ? {} : { clock: options.clock }) });
+    const transportLimits = options.connectTimeoutMs === undefined ? limits : { ...limits, connectTimeoutMs: options.connectTimeoutMs };
+    const transport = createWebRtcTransport({ signaling, secret: 'test secret', openConnection: network.openConnection, limits: transportLimits, ...(options.clock === undefined ? {} : { clock: options.clock }) });
     cleanup.push(() => {
       transport.close();
       signaling.close();

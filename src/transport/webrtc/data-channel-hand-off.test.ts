@@ -10,6 +10,7 @@ import { createCounters, type WebRtcTransportCounters } from './counters.ts';
 import { engineChannelsAnnouncement } from './data-channel-hand-off.ts';
 import { defaultWebRtcTransportLimits } from './limits.ts';
 import { cleanUp, collect, guestFor, idA, idB, limits, liveOf, meshed, neverAnnounces, pair, recordingHost, sendWhole, sleep, wait } from './data-channel-hand-off.test-support.ts';
+import { parseLinkSignal } from './link-signal.ts';
 
 afterEach(cleanUp);
 
@@ -277,6 +278,25 @@ describe('data channel hand-off: a newer connection while one serves', () => {
     expect(workerA.guest.send(idB, Uint8Array.of(4, 5))).toBe(true);
     await vi.waitFor(() => expect(workerB.delivered.map(({ bytes }) => [...bytes])).toEqual([[4, 5]]), wait);
     expect(absences).toEqual([]);
+    // Superseded is not lost.
+    expect([a.counters.connectionsLost, b.counters.connectionsLost]).toEqual([0, 0]);
+  });
+
+  it('a host attached while a newcomer is on probation gets its pair from the serving session once the newcomer fails', async () => {
+    const { hub, a, b } = pair({ connectTimeoutMs: 300 });
+    await meshed(a, b);
+    const first = parseLinkSignal(hub.relayed.find(({ from }) => from === idA)?.payload ?? '')?.session;
+    // A forged connect-request makes a offer again; the offer is dropped, so the newcomer times out.
+    hub.tamper = ({ from, payload }) => (from === idA && parseLinkSignal(payload)?.session !== first ? null : payload);
+    hub.inject(idB, idA, JSON.stringify({ type: 'connect-request', session: '' }));
+    await vi.waitFor(() => expect(a.counters.connectionAttempts).toBe(2), wait);
+    const host = recordingHost();
+    host.serve(a);
+    await sleep(50);
+    expect(host.ofType('dataChannels')).toEqual([]); // not while the newcomer may still take over
+    await vi.waitFor(() => expect(host.ofType('dataChannels').map(({ session }) => session)).toEqual([`${first}/1`]), wait);
+    await vi.waitFor(() => expect(host.lastState()).toMatchObject({ deliver: true, send: true }), wait);
+    expect(a.peers.value.has(idB)).toBe(true);
   });
 });
 

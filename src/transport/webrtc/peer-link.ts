@@ -119,11 +119,15 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
     scheduleRetry();
   }
 
-  /** A newer attempt could not even start, or failed: the session kept serving carries on. */
+  /**
+   * A newer attempt could not even start, or failed: the session kept serving carries on, and
+   * gets a pair to a host attached meanwhile (renew() waited for the newer attempt).
+   */
   function fallBackToServing(): boolean {
     if (serving === null) return false;
     session = serving;
     serving = null;
+    renew();
     return true;
   }
 
@@ -146,6 +150,10 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
       requestIceRestart: () => send({ type: 'ice-restart', session: id }),
       onReachable: (value) => {
         if (current === serving) {
+          // ICE on the old path failed while a newer attempt connects: that attempt is the repair,
+          // and an ICE restart's offer would reach a peer that may have lost this session already,
+          // which would take it for a new session and close the newer attempt for it.
+          if (!value) return current.close('ICE disconnected while a newer connection is being made');
           // The newest attempt is not ready (it would have replaced this one), so this one speaks.
           setReachable(value);
           return;
@@ -156,7 +164,7 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
           onProbation = false;
           const superseded = serving;
           serving = null;
-          superseded?.close('superseded by a newer authenticated session');
+          superseded?.close('superseded by a newer authenticated session', true);
         }
         setReachable(value);
         // A host attached while this session was connecting (or on probation): it gets a pair
@@ -196,6 +204,9 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
    */
   function renew(): void {
     const current = session;
+    // While a newer attempt is pending, it takes the host's pair once it authenticates, or the
+    // session serving now does once that attempt fails (fallBackToServing).
+    if (serving !== null) return;
     if (closed || !present || current === null || current.offeredTo === options.dataChannelHost()) return;
     if (current.state !== 'ready' || !current.peerKnowsEngineChannels) return;
     if (!current.renewEngineChannels()) current.close('no generation of engine channels left: a new connection for the new worker');

@@ -71,7 +71,8 @@ export interface Session {
   /** False when not ready or the queue is full (the caller counts which). */
   send(frame: Uint8Array): boolean;
   restartIce(): void;
-  close(reason: string): void;
+  /** `superseded`: a newer session authenticated and takes over, so this is no lost connection. */
+  close(reason: string, superseded?: boolean): void;
 }
 
 /** Handshake messages a peer may send before this side has opened (they are tiny and few). */
@@ -218,6 +219,8 @@ export function startSession(options: SessionOptions): Session {
     if (state !== 'ready') return;
     if (iceState === 'disconnected' && iceRestartTimer === null) {
       options.onReachable(false);
+      // The link may close this session on hearing that (a newer attempt is already the repair).
+      if (isClosed()) return;
       counters.iceRestarts++;
       if (options.initiator) connection.restartIce();
       else options.requestIceRestart();
@@ -229,9 +232,14 @@ export function startSession(options: SessionOptions): Session {
     }
   }
 
-  function close(reason: string): void {
+  /** Read through a call so the compiler does not narrow `state` across a callback. */
+  function isClosed(): boolean {
+    return state === 'closed';
+  }
+
+  function close(reason: string, superseded = false): void {
     if (state === 'closed') return;
-    const wasReady = state === 'ready';
+    const wasReady = state === 'ready' && !superseded;
     state = 'closed';
     clock.clearTimeout(connectTimer);
     if (iceRestartTimer !== null) clock.clearTimeout(iceRestartTimer);

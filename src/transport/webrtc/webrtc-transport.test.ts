@@ -206,6 +206,33 @@ describe('WebRtcTransport against a forger of signals (anyone may signal under a
     expect(live(network).filter((connection) => connection.peer !== null)).toHaveLength(2);
     expect([a.counters.connectionsLost, b.counters.connectionsLost]).toEqual([0, 0]);
   }, 30_000);
+
+  it('the serving session losing ICE while a newer attempt connects is closed, not restarted: the newer attempt is the repair', async () => {
+    const { hub, network, transports } = cluster(['a', 'b']);
+    const [a, b] = transports as [WebRtcTransport, WebRtcTransport];
+    await meshed(transports);
+    const [offerer] = live(network).filter((connection) => connection.options.initiator);
+    const [answerer] = live(network).filter((connection) => !connection.options.initiator);
+    const first = parseLinkSignal(hub.relayed.find(({ from }) => from === nodeId('a'))?.payload ?? '')?.session;
+    network.failRestarts = true;
+    // b loses the connection and a does not notice; b asks for an offer, and as a's newer attempt
+    // offers, ICE on the old path drops at a too.
+    if (answerer !== undefined) answerer.peer = null;
+    answerer?.dropLocally('network changed');
+    let dropped = false;
+    hub.tamper = ({ from, payload }) => {
+      const signal = parseLinkSignal(payload);
+      if (from === nodeId('a') && signal?.type === 'connection' && signal.session !== first && !dropped) {
+        dropped = true;
+        offerer?.setIceState('disconnected');
+      }
+      return payload;
+    };
+    await vi.waitFor(() => expect([a.counters.connectionsEstablished, b.counters.connectionsEstablished]).toEqual([2, 2]), wait);
+    await meshed(transports);
+    expect([a.counters.connectionAttempts, b.counters.connectionAttempts, a.counters.iceRestarts]).toEqual([2, 2, 0]);
+    expect(offerer?.restarts).toBe(0);
+  });
 });
 
 describe('WebRtcTransport ordered frames', () => {
