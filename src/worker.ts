@@ -1,6 +1,8 @@
 // raftmesh/worker (API.md "Subpath entries"): the engine and its storage in a Web Worker, the
 // same RaftNode on the page. Browser only.
 export { createWorkerRaftNode } from './worker/worker-client.ts';
+export { workerNodeFactory } from './worker/worker-node-factory.ts';
+export type { WorkerNodeFactoryOptions } from './worker/worker-node-factory.ts';
 export type { TransportPort, WorkerEndpoint, WorkerRaftNodeOptions, WorkerTransport } from './worker/worker-client.ts';
 export type { WorkerRaftConfig, WorkerStorageOptions } from './worker/protocol.ts';
 export { WorkerCrashedError } from './worker/error-transfer.ts';

@@ -6,12 +6,10 @@ import {
   joinRoom,
   nodeId,
   type NodeId,
-  type RaftNode,
-  type RaftNodeOptions,
   type Room,
 } from '../../src/index.ts';
 import { combineSignalingClients, createBroadcastChannelSignalingClient, createWebRtcTransport, createWebSocketSignalingClient, type WebRtcTransport } from '../../src/webrtc.ts';
-import { createWorkerRaftNode } from '../../src/worker.ts';
+import { workerNodeFactory } from '../../src/worker.ts';
 import type { BoardCommand, BoardState } from '../board/board-state.ts';
 import type { UnreachableReport } from './connection-banner.ts';
 import { storeOptions } from '../board/store-options.ts';
@@ -27,19 +25,6 @@ export interface DemoPeer {
 }
 
 const databaseNameFor = (room: string, id: NodeId): string => `demo:${room}:${id}`;
-
-/** The engine in a worker; the page-side storage joinRoom opened (to see whether we hold a log) is closed first. */
-async function startWorkerNode(room: string, options: RaftNodeOptions): Promise<RaftNode> {
-  if (options.storage instanceof IndexedDbRaftStorage) options.storage.close();
-  return createWorkerRaftNode({
-    id: options.id,
-    clusterConfig: options.clusterConfig,
-    transport: options.transport,
-    storage: { type: 'indexeddb', name: databaseNameFor(room, options.id), durability: 'strict' },
-    ...(options.onMetric === undefined ? {} : { onMetric: options.onMetric }),
-    ...(options.identity === undefined ? {} : { identity: options.identity }),
-  });
-}
 
 /** The banner's "Start anyway" choice: polled while discovery waits, forgotten on a rejoin under a fresh id. */
 export interface StartAnywayChoice {
@@ -84,10 +69,12 @@ export async function startPeer(settings: DemoSettings, hooks: PeerHooks): Promi
     storage: (id) => IndexedDbRaftStorage.open(databaseNameFor(settings.room, id)),
     // An id given up (removed while this tab was closed, or wedged) leaves a database of up to a
     // snapshot and ~11,000 entries behind: delete it. By then no connection to it is open in this
-    // tab: startWorkerNode closed the page-side one, and the worker closes its own when the old
+    // tab: workerNodeFactory closed the page-side one, and the worker closes its own when the old
     // node closes (joinRoom discards only after that).
     discardStorage: (id) => IndexedDbRaftStorage.destroy(databaseNameFor(settings.room, id)),
-    createNode: (options) => startWorkerNode(settings.room, options),
+    // The engine in a worker (forwarding onMetric, identity and raftConfig); the page-side storage
+    // joinRoom opened, to see whether a log is there, is closed first.
+    createNode: workerNodeFactory({ storage: (id) => ({ type: 'indexeddb', name: databaseNameFor(settings.room, id), durability: 'strict' }) }),
     store: storeOptions,
     startDespiteUnreachable: () => startAnyway.chosen(),
     onEvent: (event) => {

@@ -56,9 +56,10 @@ export interface JoinRoomOptions<State, Command> {
    */
   readonly discardStorage?: (id: NodeId) => void | Promise<void>;
   /**
-   * Starts the node (default createRaftNode on this thread). Browsers pass a function that calls
-   * createWorkerRaftNode so the engine and its storage run in a Web Worker; it receives the
-   * storage opened above and may close it and open the same database in the worker instead.
+   * Starts the node (default createRaftNode on this thread). Browsers pass `workerNodeFactory`
+   * (raftmesh/worker) so the engine and its storage run in a Web Worker: it closes the storage
+   * opened above and opens the same database in the worker instead. A hand-written one must
+   * forward `onMetric`: the room hears through it that its node wedged or was removed.
    */
   readonly createNode?: (options: RaftNodeOptions) => Promise<RaftNode>;
   readonly store: ReplicatedStoreOptions<State, Command>;
