@@ -54,6 +54,12 @@ export interface EdgePeer<State, Command> {
   readonly room: Room<State, Command>;
   /** The HTTP port actually bound, or null. */
   readonly httpPort: number | null;
+  /**
+   * Resolves with the reason when the peer's signaling client stops for good (the server refused
+   * it: a wrong room secret, an unknown room), whenever that happens; never resolves otherwise.
+   * No new peer can be reached after it, so raftmesh-peer exits 2 with the reason.
+   */
+  readonly signalingStopped: Promise<string>;
   close(): Promise<void>;
 }
 
@@ -72,9 +78,13 @@ export async function startEdgePeer<State = unknown, Command = unknown>(options:
   const metricCounts = new Map<string, number>();
   let transport: WebRtcTransport | null = null;
   let room: Room<State, Command> | null = null;
+  // Said in /healthz: 'connecting' to a server that is down or mistyped reads differently from 'joined'.
+  const signaling: SignalingHealth = { status: 'connecting', stoppedFor: null };
+  let reportSignalingStop: (reason: string) => void = () => undefined;
+  const signalingStopped = new Promise<string>((resolve) => (reportSignalingStop = resolve));
   // Health and metrics answer from the start: 'joining' (503) until the room is joined, so a
   // supervisor sees a peer that waits for its room (a witness never starts a cluster alone).
-  const server = options.httpPort === undefined || options.httpPort === null ? null : await serveHttp(options.httpPort, options.httpHost ?? '127.0.0.1', id, () => room, metricCounts, () => transport).catch(async (error: unknown) => {
+  const server = options.httpPort === undefined || options.httpPort === null ? null : await serveHttp(options.httpPort, options.httpHost ?? '127.0.0.1', id, () => room, metricCounts, () => transport, signaling).catch(async (error: unknown) => {
     await storage.close();
     throw error;
   });
@@ -97,8 +107,16 @@ export async function startEdgePeer<State = unknown, Command = unknown>(options:
       room: options.room,
       ...(options.secret === undefined ? {} : { secret: options.secret }),
       identityStore,
-      signaling: ({ roomId, nodeId, secret }) =>
-        createWebSocketSignalingClient({ url: options.signalingUrl, roomId, nodeId, WebSocket: WebSocket as unknown as WebSocketConstructor, ...(secret === undefined ? {} : { secret }) }),
+      signaling: ({ roomId, nodeId, secret }) => {
+        const client = createWebSocketSignalingClient({ url: options.signalingUrl, roomId, nodeId, WebSocket: WebSocket as unknown as WebSocketConstructor, ...(secret === undefined ? {} : { secret }) });
+        signaling.status = client.status.value;
+        log(`signaling ${client.status.value} (${options.signalingUrl})`);
+        client.status.subscribe((status) => {
+          signaling.status = status;
+          if (status !== 'closed') log(`signaling ${status} (${options.signalingUrl})`);
+        });
+        return client;
+      },
       createTransport: (signaling) => {
         const webrtc = options.bindAddress === undefined ? options.webrtc : withBindAddress(options.webrtc, options.bindAddress);
         transport = createWebRtcTransport({ signaling, webrtc, iceServers: options.iceServers ?? [], ...(options.secret === undefined ? {} : { secret: options.secret }) });
@@ -112,6 +130,10 @@ export async function startEdgePeer<State = unknown, Command = unknown>(options:
       onMetric: (metric) => metricCounts.set(metric.type, (metricCounts.get(metric.type) ?? 0) + 1),
       onEvent: (event) => {
         log(`room: ${event.type}${'reason' in event ? ` (${event.reason})` : ''}`);
+        if (event.type === 'signalingStopped') {
+          signaling.stoppedFor = event.reason;
+          reportSignalingStop(event.reason);
+        }
         if (event.type === 'rejoined' && watchedNode !== null && room !== null) {
           watchedNode();
           watchedNode = watchNode(room.node, log);
@@ -134,6 +156,7 @@ export async function startEdgePeer<State = unknown, Command = unknown>(options:
   return {
     room: joined,
     httpPort,
+    signalingStopped,
     close() {
       closing ??= (async () => {
         watchedNode?.();
@@ -148,7 +171,13 @@ export async function startEdgePeer<State = unknown, Command = unknown>(options:
   };
 }
 
-async function serveHttp<State, Command>(port: number, host: string, id: string, room: () => Room<State, Command> | null, metricCounts: ReadonlyMap<string, number>, transport: () => WebRtcTransport | null): Promise<Server> {
+/** What /healthz says of signaling: the client's status, and why it stopped for good if it did. */
+interface SignalingHealth {
+  status: 'connecting' | 'joined' | 'closed';
+  stoppedFor: string | null;
+}
+
+async function serveHttp<State, Command>(port: number, host: string, id: string, room: () => Room<State, Command> | null, metricCounts: ReadonlyMap<string, number>, transport: () => WebRtcTransport | null, signaling: SignalingHealth): Promise<Server> {
   const server = createServer((request, response) => {
     const joined = room();
     // The path alone (a scraper may add a query); only GET and HEAD read a resource.
@@ -159,12 +188,14 @@ async function serveHttp<State, Command>(port: number, host: string, id: string,
     }
     if (path === '/healthz') {
       if (joined === null) {
-        response.writeHead(503, { 'content-type': 'application/json' }).end(`${JSON.stringify({ status: 'joining', id })}\n`);
+        response.writeHead(503, { 'content-type': 'application/json' }).end(`${JSON.stringify({ status: 'joining', id, signaling: signaling.status, error: signaling.stoppedFor })}\n`);
         return;
       }
       const node = joined.node;
-      const healthy = node.stopped.value === null;
-      const body = { status: healthy ? 'ok' : 'stopped', id: node.id, role: node.role.value, term: node.term.value, leader: node.leader.value, commitIndex: node.commitIndex.value, appliedIndex: joined.store.appliedIndex.value, peers: [...(transport()?.peers.value ?? [])], error: node.stopped.value?.message ?? null };
+      // A peer whose signaling was refused for good can reach no new peer: not healthy, whatever its role.
+      const healthy = node.stopped.value === null && signaling.stoppedFor === null;
+      const status = node.stopped.value !== null ? 'stopped' : signaling.stoppedFor !== null ? 'signalingStopped' : 'ok';
+      const body = { status, id: node.id, role: node.role.value, term: node.term.value, leader: node.leader.value, commitIndex: node.commitIndex.value, appliedIndex: joined.store.appliedIndex.value, peers: [...(transport()?.peers.value ?? [])], signaling: signaling.status, error: node.stopped.value?.message ?? signaling.stoppedFor };
       response.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' }).end(`${JSON.stringify(body)}\n`);
       return;
     }

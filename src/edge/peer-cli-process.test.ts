@@ -150,8 +150,9 @@ describe('raftmesh-peer stops cleanly at any moment', () => {
     const base = await httpBase(run);
     const health = await fetch(`${base}/healthz`);
     expect(health.status).toBe(503);
-    const { status, id } = (await health.json()) as { status: string; id: string };
+    const { status, id, signaling: signalingStatus } = (await health.json()) as { status: string; id: string; signaling: string };
     expect(status).toBe('joining');
+    expect(['connecting', 'joined']).toContain(signalingStatus);
     // Joining holds the storage (a witness never starts a room alone): stop it once the lock is taken.
     await untilExists(data, join(`raft-${id}`, 'lock'));
     run.signal('SIGTERM');
@@ -160,6 +161,43 @@ describe('raftmesh-peer stops cleanly at any moment', () => {
     expect(run.stderr()).toBe('');
     expect(locks(data)).toEqual([]);
     expect(readdirSync(data).filter((name) => name.startsWith('raft-'))).toHaveLength(1);
+  });
+});
+
+describe('raftmesh-peer restarted with the wrong room secret', () => {
+  it('exits 2 with the refusal, although a member restarted from its data starts without waiting for signaling', async () => {
+    const room = freshRoom();
+    // The second run's admission is answered late, after its start from stored data has finished
+    // (a refusal during the start already failed it): the refusal is then news for a running peer.
+    let lookups = 0;
+    let refusedLate: () => void = () => undefined;
+    const late = new Promise<void>((resolve) => (refusedLate = resolve));
+    const keyed = await startSignalingServer({
+      port: 0,
+      host: '127.0.0.1',
+      rooms: async (roomId) => {
+        lookups += 1;
+        if (lookups > 1) await late;
+        return roomId === room ? { secret: 'the right one' } : null;
+      },
+    });
+    try {
+      const data = freshDirectory();
+      const first = peer(['--room', room, '--signal', keyed.url, '--data', data], { RAFTMESH_SECRET: 'the right one' });
+      // Leader of its room of one: its log holds the election's entries, so the next run restarts from them.
+      expect(await first.waitFor(/role: leader/), first.stderr()).not.toBeNull();
+      first.signal('SIGTERM');
+      expect(await first.exited, first.stderr()).toBe(0);
+      const again = peer(['--room', room, '--signal', keyed.url, '--data', data], { RAFTMESH_SECRET: 'a wrong one' });
+      expect(await again.waitFor(/joined room/), again.stderr()).not.toBeNull();
+      refusedLate();
+      expect(await again.exited, again.stdout()).toBe(2);
+      expect(again.stderr()).toMatch(/^raftmesh-peer: signaling stopped for good: SignalingRefusedError: admission-refused: .*secret does not match/);
+      expect(again.stdout()).toMatch(/room: signalingStopped/);
+      expect(locks(data)).toEqual([]);
+    } finally {
+      await keyed.close();
+    }
   });
 });
 
@@ -175,7 +213,7 @@ describe('raftmesh-peer’s HTTP port', () => {
     expect(health.status).toBe(200);
     expect(health.headers.get('content-type')).toMatch(/^application\/json/);
     const body = (await health.json()) as Record<string, unknown>;
-    expect(body).toMatchObject({ status: 'ok', error: null });
+    expect(body).toMatchObject({ status: 'ok', error: null, signaling: 'joined' });
     for (const field of ['term', 'commitIndex', 'appliedIndex']) expect(Number.isSafeInteger(body[field]), field).toBe(true);
     expect(body['peers']).toEqual([]);
 

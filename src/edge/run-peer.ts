@@ -73,5 +73,18 @@ export async function runPeer(argv: readonly string[], environment: Readonly<Rec
     }
     throw error;
   }
-  if (stopping.signal.aborted) exitAfter(peer.close());
+  if (stopping.signal.aborted) return exitAfter(peer.close());
+  // Refused by the server (a wrong secret, say) after a start from stored data, which does not
+  // wait for signaling: the peer could reach no new peer, so it says why and exits 2, as a refusal
+  // during the start does (cli-exit.ts).
+  const running = peer;
+  void running.signalingStopped.then((reason) => {
+    if (stopping.signal.aborted) return;
+    stopping.abort(new Error('signaling stopped'));
+    console.error(`raftmesh-peer: signaling stopped for good: ${reason}`);
+    running.close().then(
+      () => process.exit(2),
+      () => process.exit(2),
+    );
+  });
 }

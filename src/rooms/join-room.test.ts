@@ -17,7 +17,7 @@ import type { RaftTransport } from '../transport/raft-transport.ts';
 import { createRoomChannel, decodeHello, encodeHello, roomFrameTag } from './room-channel.ts';
 import type { RoomEvent } from './room-coordinator.ts';
 import { joinRoom } from './join-room.ts';
-import { bootstrapKey, identityKey, memoryKeyValueStore } from './room-identity.ts';
+import { bootstrapKey, identityKey, memoryKeyValueStore, type KeyValueStore } from './room-identity.ts';
 import { collectingRejections } from './unhandled-rejections.test-support.ts';
 import { arrive, createSimulatedPeer, depart, kvReducer, type KvState, type PeerEnvironment, type RoomTimings, type SimulatedPeer } from './room-simulation-peers.test-support.ts';
 import { currentEndpoint, stubSignaling } from './simulated-room-endpoints.test-support.ts';
@@ -275,6 +275,28 @@ describe('joinRoom when signaling fails', () => {
     expect(storage.closes).toHaveLength(1);
   });
 
+  it('a member restarted from its storage starts without signaling, and a later refusal is reported as signalingStopped', async () => {
+    const storage = new ClosableStorage();
+    const identityStore = memoryKeyValueStore();
+    const clock = new VirtualClock(0);
+    const first = startJoining(833, storage, { identityStore, clock });
+    const room = await settle(clock, first.joining, 10_000);
+    await settle(clock, room.store.dispatch({ type: 'put', key: 'k', value: 'v' }), 10_000);
+    await settle(clock, room.leave(), 10_000);
+    const events: RoomEvent[] = [];
+    let refuse: (reason: Error) => void = () => {};
+    const again = startJoining(833, storage, { identityStore, clock, onEvent: (event) => events.push(event), signaling: notReadyUntil(new Promise((resolve) => (refuse = resolve))) });
+    const restarted = await settle(clock, again.joining, 10_000);
+    expect(restarted.id).toBe(room.id);
+    expect(events.filter((event) => event.type === 'signalingStopped')).toEqual([]);
+    refuse(new SignalingRefusedError('admission-refused', 'the room secret does not match'));
+    await clock.advance(10);
+    expect(events.filter((event) => event.type === 'signalingStopped')).toEqual([{ type: 'signalingStopped', reason: 'SignalingRefusedError: admission-refused: the room secret does not match', at: clock.now() - 10 }]);
+    // A leave closes the client itself: that is no stop to report.
+    await settle(clock, restarted.leave(), 10_000);
+    expect(events.filter((event) => event.type === 'signalingStopped')).toHaveLength(1);
+  });
+
   it('a server that never answers keeps a newcomer waiting, not leading a cluster of its own', async () => {
     const storage = new ClosableStorage();
     const { clock, joining } = startJoining(832, storage, { signaling: notReadyUntil(new Promise(() => {})) });
@@ -291,11 +313,14 @@ interface JoiningOptions {
   readonly wrapTransport?: (transport: RaftTransport) => RaftTransport;
   /** Changes the stub signaling client the peer gets (default: ready, never stopping). */
   readonly signaling?: (client: SignalingClient) => SignalingClient;
+  readonly identityStore?: KeyValueStore;
+  readonly onEvent?: (event: RoomEvent) => void;
+  readonly clock?: VirtualClock;
 }
 
 /** A newcomer's joinRoom, alone on the simulated network, on the storage given (not yet settled). */
 function startJoining(seed: number, storage: RaftStorage, options: JoiningOptions = {}) {
-  const clock = new VirtualClock(0);
+  const clock = options.clock ?? new VirtualClock(0);
   const network = createSimulatedNetwork(clock, seededRandom(deriveSeed(seed, 'network')), reliableNetwork);
   const endpoints = new Map<NodeId, RaftTransport>();
   const endpoint = (id: NodeId): RaftTransport => currentEndpoint(network, endpoints, id);
@@ -306,13 +331,14 @@ function startJoining(seed: number, storage: RaftStorage, options: JoiningOption
     signaling: ({ roomId, nodeId: id }) => signaling(stubSignaling(roomId, id, endpoint(id))),
     createTransport: (client) => wrapTransport(endpoint(client.selfId)),
     storage: () => storage,
-    identityStore: memoryKeyValueStore(),
+    identityStore: options.identityStore ?? memoryKeyValueStore(),
     visibility: manualVisibility(true),
     store: { initialState: {}, apply: kvReducer },
     raftConfig: { clock, random: seededRandom(seed), heartbeatInterval: 100, electionTimeoutMin: 300, electionTimeoutMax: 600 },
     discoveryMs: 400,
     gossipIntervalMs: 300,
     ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent }),
   });
   return { clock, joining };
 }

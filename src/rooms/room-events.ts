@@ -34,7 +34,15 @@ export type RoomEvent =
    * are reachable again. `waiting`: this peer has not found its cluster yet; it will not bootstrap
    * a cluster beside a peer it cannot reach (README "Rooms"), so it waits for them or for a member.
    */
-  | { readonly type: 'peersUnreachable'; readonly peers: readonly NodeId[]; readonly count: number; readonly waiting: boolean; readonly at: number };
+  | { readonly type: 'peersUnreachable'; readonly peers: readonly NodeId[]; readonly count: number; readonly waiting: boolean; readonly at: number }
+  /**
+   * This peer's signaling client stopped for good (`reason`): the server refused it (a wrong room
+   * secret, an unknown room) or it gave up reconnecting. Connections already open stay, but no
+   * new peer can be reached until the room is joined again with a fixed configuration. A member
+   * restarted from its storage starts without waiting for signaling, so for it this event, not
+   * a rejected joinRoom, is where a refusal shows.
+   */
+  | { readonly type: 'signalingStopped'; readonly reason: string; readonly at: number };
 
 export const reasonOf = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 

@@ -12,6 +12,7 @@ import { createRoomPresence, type RoomPresence } from './room-presence.ts';
 import { watchUnreachablePeers, type UnreachablePeers } from './unreachable-peers.ts';
 import { documentVisibility, type VisibilitySource } from './visibility.ts';
 import type { JoinRoomOptions } from './join-room-options.ts';
+import { emitSafely, reasonOf } from './room-events.ts';
 
 /**
  * Closes a storage joinRoom opened and no longer uses. RaftStorage has no `close` (in-memory
@@ -67,16 +68,14 @@ export function connect<State, Command>(options: JoinRoomOptions<State, Command>
   // before are no longer held as if they might come back (discover-cluster.ts listedAcrossReconnects).
   let stopped = false;
   let failure: Error | null = null;
-  signaling.closed.then(
-    (reason) => {
-      stopped = true;
-      failure = reason;
-    },
-    (error: unknown) => {
-      stopped = true;
-      failure = error instanceof Error ? error : new Error(String(error));
-    },
-  );
+  let closedByUs = false;
+  const stoppedFor = (reason: Error | null): void => {
+    stopped = true;
+    failure = reason;
+    if (reason === null || closedByUs) return;
+    emitSafely(options.onEvent, { type: 'signalingStopped', reason: reasonOf(reason), at: clock.now() });
+  };
+  signaling.closed.then(stoppedFor, (error: unknown) => stoppedFor(error instanceof Error ? error : new Error(String(error))));
   const unreachable = watchUnreachablePeers({
     selfId: id,
     // The same list discovery counts: a signaling reconnect does not make the banner go blank.
@@ -103,6 +102,7 @@ export function connect<State, Command>(options: JoinRoomOptions<State, Command>
     signalingStopped: () => stopped,
     signalingFailure: () => failure,
     close() {
+      closedByUs = true;
       unreachable.close();
       presence.close();
       channel.close();
