@@ -63,6 +63,7 @@ describe('raftmesh-peer arguments, strictly', () => {
     ['an empty room', ['--room', ''], {}, /--room needs a value, got an empty one/],
     ['an empty data directory', ['--data', ' '], {}, /--data needs a value, got an empty one/],
     ['an empty HTTP host', ['--http-host', ''], {}, /--http-host needs a value/],
+    ['an HTTP host without a port', ['--http-host', '0.0.0.0'], {}, /--http-host needs --http-port \(without a port no HTTP server starts\)/],
     ['an empty bind address', ['--bind', ''], {}, /--bind needs a value/],
     ['an empty secret', ['--secret', ''], {}, /--secret needs a value/],
     ['an empty RAFTMESH_SECRET', [], { RAFTMESH_SECRET: '' }, /RAFTMESH_SECRET is set but empty/],

@@ -26,7 +26,7 @@ export interface PeerTiming {
 }
 
 export const usage = `usage: raftmesh-peer --room ROOM --signal ws://HOST:PORT --data DIR [--witness]
-                     [--secret SECRET | env RAFTMESH_SECRET] [--http-port 9464] [--http-host 127.0.0.1] [--bind 127.0.0.1]
+                     [--secret SECRET | env RAFTMESH_SECRET] [--http-port PORT [--http-host 127.0.0.1]] [--bind 127.0.0.1]
                      [--app MODULE]   (a module exporting storeOptions: the application's reducer)
                      [--election-timeout-ms MIN-MAX --heartbeat-interval-ms N]   (the browsers' raftConfig, if not the defaults)`;
 
@@ -77,6 +77,8 @@ export function parsePeerArguments(argv: readonly string[], environment: Readonl
   const portText = values.get('--http-port');
   const httpPort = portText === undefined ? null : Number(portText);
   if (portText !== undefined && (!/^\d{1,5}$/.test(portText) || (httpPort ?? 0) > 65_535)) throw new Error(`--http-port must be a port number from 0 to 65535 in decimal digits, got ${JSON.stringify(portText)}`);
+  // Without --http-port no HTTP server starts, so a host alone would be ignored without a word.
+  if (portText === undefined && values.has('--http-host')) throw new Error('--http-host needs --http-port (without a port no HTTP server starts)');
   const secret = values.get('--secret') ?? environment.RAFTMESH_SECRET;
   // Set but empty (an unset shell variable expanded, say): joining the room without a secret is not what was meant.
   if (secret !== undefined && secret.length === 0) throw new Error('RAFTMESH_SECRET is set but empty: set the room secret, or unset the variable for a room without one');

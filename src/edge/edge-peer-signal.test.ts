@@ -28,7 +28,7 @@ describe('startEdgePeer({ signal })', () => {
       room: `edge-signal-${process.pid}`,
       signalingUrl: signaling.url,
       dataDirectory: data,
-      webrtc: {} as EdgePeerOptions<unknown, unknown>['webrtc'],
+      webrtc: { RTCPeerConnection: class {} } as EdgePeerOptions<unknown, unknown>['webrtc'], // a lone voter never connects
       signal: start.signal,
       log: (line) => lines.push(line),
     });

@@ -24,7 +24,7 @@ const optionsFor = (dataDirectory: string): EdgePeerOptions<unknown, unknown> =>
   room: 'r',
   signalingUrl: 'ws://127.0.0.1:9',
   dataDirectory,
-  webrtc: {} as EdgePeerOptions<unknown, unknown>['webrtc'],
+  webrtc: { RTCPeerConnection: class {} } as EdgePeerOptions<unknown, unknown>['webrtc'],
 });
 
 async function refusal(dataDirectory: string, extra: Partial<EdgePeerOptions<unknown, unknown>> = {}): Promise<string> {
@@ -82,7 +82,7 @@ describe('startEdgePeer on a data directory it cannot use', () => {
     expect(readdirSync(data).filter((name) => name.startsWith('raft'))).toEqual([]);
   });
 
-  it('refuses settings no room could run on before it touches the data directory: room, secret, signaling URL, bind address, HTTP port', async () => {
+  it('refuses settings no room could run on before it touches the data directory: room, secret, signaling URL, bind address, HTTP port and host, WebRTC', async () => {
     const cases: Array<[Partial<EdgePeerOptions<unknown, unknown>>, RegExp]> = [
       [{ room: '' }, /room id must be 1 \.\. 128 characters/],
       [{ room: 'r'.repeat(200) }, /room id must be 1 \.\. 128 characters/],
@@ -92,6 +92,8 @@ describe('startEdgePeer on a data directory it cannot use', () => {
       [{ bindAddress: 'not-an-ip' }, /bindAddress must be an IPv4 or IPv6 address/],
       [{ bindAddress: '999.1.1.1' }, /bindAddress must be an IPv4 or IPv6 address/],
       [{ httpPort: 70_000 }, /httpPort must be an integer in 0 \.\. 65535/],
+      [{ webrtc: undefined as never }, /webrtc must be a WebRTC implementation, e\.g\. `webrtc: await import\("node-datachannel\/polyfill"\)`/],
+      [{ httpHost: '0.0.0.0', httpPort: null }, /httpHost needs httpPort/],
     ];
     for (const [extra, expected] of cases) {
       const data = join(freshDirectory(), 'peer');

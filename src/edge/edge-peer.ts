@@ -278,4 +278,8 @@ function validateEdgePeerOptions<State, Command>(options: EdgePeerOptions<State,
   if (options.bindAddress !== undefined && isIP(options.bindAddress) === 0) throw new RangeError(`startEdgePeer: bindAddress must be an IPv4 or IPv6 address, got ${JSON.stringify(options.bindAddress)}`);
   const port = options.httpPort;
   if (port !== undefined && port !== null && (!Number.isInteger(port) || port < 0 || port > 65_535)) throw new RangeError(`startEdgePeer: httpPort must be an integer in 0 .. 65535 or null, got ${String(port)}`);
+  if (typeof (options.webrtc as { RTCPeerConnection?: unknown } | undefined)?.RTCPeerConnection !== 'function') {
+    throw new TypeError('startEdgePeer: webrtc must be a WebRTC implementation, e.g. `webrtc: await import("node-datachannel/polyfill")`');
+  }
+  if (options.httpHost !== undefined && (port === undefined || port === null)) throw new RangeError('startEdgePeer: httpHost needs httpPort (without a port no HTTP server starts)');
 }

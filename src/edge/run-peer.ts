@@ -57,7 +57,7 @@ export async function runPeer(argv: readonly string[], environment: Readonly<Rec
       mode: args.mode,
       webrtc,
       httpPort: args.httpPort,
-      httpHost: args.httpHost,
+      ...(args.httpPort === null ? {} : { httpHost: args.httpHost }),
       log,
       signal: stopping.signal,
       ...(args.secret === undefined ? {} : { secret: args.secret }),

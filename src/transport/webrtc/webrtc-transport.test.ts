@@ -47,6 +47,16 @@ describe('WebRtcTransport options', () => {
   });
 });
 
+describe('WebRtcTransport in a runtime without WebRTC', () => {
+  it('refuses to start without `webrtc` where there is no RTCPeerConnection (Node), instead of never connecting', () => {
+    const signaling = createSignalingHub().client(nodeId('a'));
+    expect(typeof (globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection).toBe('undefined');
+    expect(() => createWebRtcTransport({ signaling })).toThrow(/this runtime has no RTCPeerConnection; pass `webrtc` \(in Node: `webrtc: await import\("node-datachannel\/polyfill"\)`/);
+    expect(() => createWebRtcTransport({ signaling: undefined as never })).toThrow(/`signaling` must be a signaling client/);
+    signaling.close();
+  });
+});
+
 describe('WebRtcTransport connection lifecycle (fake connections)', () => {
   it('has exactly one connection per pair, offered by the smaller id', async () => {
     const { hub, network, transports } = cluster(['a', 'b', 'c']);

@@ -77,6 +77,13 @@ function validCounters(reported: unknown): WebRtcTransportCounters {
 export function createWebRtcTransport(options: WebRtcTransportOptions): WebRtcTransport {
   const { signaling } = options;
   requireOptionalSecret(options.secret, 'createWebRtcTransport');
+  if (typeof signaling?.selfId !== 'string' || typeof signaling.signal !== 'function') {
+    throw new TypeError('createWebRtcTransport: `signaling` must be a signaling client (createWebSocketSignalingClient, createBroadcastChannelSignalingClient, or combineSignalingClients of them)');
+  }
+  // Without one, every connection attempt failed quietly and the peer never connected (Node).
+  if (options.openConnection === undefined && options.webrtc === undefined && typeof (globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection !== 'function') {
+    throw new TypeError('createWebRtcTransport: this runtime has no RTCPeerConnection; pass `webrtc` (in Node: `webrtc: await import("node-datachannel/polyfill")`, from the node-datachannel package)');
+  }
   const selfId = signaling.selfId;
   const limits = resolveWebRtcTransportLimits(options.limits);
   const clock = options.clock ?? realClock;
