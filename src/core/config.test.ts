@@ -24,6 +24,13 @@ describe('RaftConfig (API.md "Configuration")', () => {
     expect(() => resolveRaftConfig({ snapshotTotalCeiling: 0 })).toThrow(/RaftConfig\.snapshotTotalCeiling = 0/);
   });
 
+  it('refuses an option it does not have, and names the right one for defaultRaftConfig\'s names with units', () => {
+    expect(() => resolveRaftConfig({ heartbeatIntervalMs: 50 } as never)).toThrow(new RangeError('RaftConfig has no option "heartbeatIntervalMs" (did you mean heartbeatInterval? RaftConfig options have no unit suffix)'));
+    expect(() => resolveRaftConfig({ snapshotChunkCeilingBytes: 4096 } as never)).toThrow(/did you mean snapshotChunkCeiling\?/);
+    expect(() => resolveRaftConfig({ electionTimeout: 500 } as never)).toThrow(new RangeError('RaftConfig has no option "electionTimeout"'));
+    expect(() => resolveRaftConfig(null as never)).toThrow(/RaftConfig must be an object/);
+  });
+
   it('names a value that is not a number with its type, so "50" does not read like a valid 50', () => {
     const untyped = (config: Record<string, unknown>): RaftConfig => config as RaftConfig;
     expect(() => resolveRaftConfig(untyped({ heartbeatInterval: '50' }))).toThrow('RaftConfig.heartbeatInterval = "50" (string) is invalid');

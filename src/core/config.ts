@@ -119,7 +119,29 @@ function requireClock(clock: unknown): void {
 }
 
 /** Validates a user config and fills defaults; throws RangeError naming field, value and rule. */
+/** Every RaftConfig option: another key is a misspelling, refused rather than silently ignored. */
+const raftConfigKeys: ReadonlySet<string> = new Set<keyof RaftConfig>([
+  'electionTimeoutMin', 'electionTimeoutMax', 'heartbeatInterval', 'slowProposeThreshold', 'snapshotChunkCeiling',
+  'snapshotTotalCeiling', 'snapshotBytesPerSecond', 'maxTermJump', 'snapshotTrailingEntries', 'maxAppendBytes',
+  'maxInflightMessages', 'maxPendingProposals', 'wedgeSuspicionTimeouts', 'witness', 'clock', 'random',
+]);
+
+/**
+ * Refuses keys RaftConfig does not have. `defaultRaftConfig` names its fields with units
+ * (`heartbeatIntervalMs`); passing those names was silently ignored, defaults and all.
+ */
+function requireKnownKeys(config: RaftConfig): void {
+  if (typeof config !== 'object' || config === null) throw new RangeError(`RaftConfig must be an object, got ${describeValue(config)}`);
+  for (const key of Object.keys(config)) {
+    if (raftConfigKeys.has(key)) continue;
+    const unitless = key.replace(/(Ms|Bytes)$/, '');
+    const hint = unitless !== key && raftConfigKeys.has(unitless) ? ` (did you mean ${unitless}? RaftConfig options have no unit suffix)` : '';
+    throw new RangeError(`RaftConfig has no option ${JSON.stringify(key)}${hint}`);
+  }
+}
+
 export function resolveRaftConfig(config: RaftConfig = {}): ResolvedRaftConfig {
+  requireKnownKeys(config);
   const defaults = defaultRaftConfig;
   const resolved: ResolvedRaftConfig = {
     electionTimeoutMinMs: config.electionTimeoutMin ?? defaults.electionTimeoutMinMs,

@@ -132,8 +132,18 @@ function bounded(name: string, value: number | undefined, fallback: number, min:
 export function validateBeforeJoining<State, Command>(options: JoinRoomOptions<State, Command>): void {
   // Only what every signaling client needs: the WebSocket protocol's own bounds are checked by
   // its client (a BroadcastChannel-only room may use a longer name).
+  if (typeof options !== 'object' || options === null) throw new TypeError('joinRoom: pass the room options ({ room, signaling, createTransport, store, ... })');
   if (typeof options.room !== 'string' || options.room.length === 0) throw new RangeError('joinRoom: room must be a non-empty string');
   requireOptionalSecret(options.secret, 'joinRoom');
+  // Untyped callers got "cannot read properties of undefined" from deep inside for these.
+  const signaling = options.signaling as unknown;
+  const isClient = typeof signaling === 'object' && signaling !== null && typeof (signaling as { signal?: unknown }).signal === 'function';
+  if (typeof signaling !== 'function' && !isClient) throw new TypeError('joinRoom: signaling must be a signaling client, or a function ({ roomId, nodeId, secret }) => client (createWebSocketSignalingClient, createBroadcastChannelSignalingClient)');
+  if (typeof options.createTransport !== 'function') throw new TypeError('joinRoom: createTransport must be a function (signaling) => transport, e.g. (signaling) => createWebRtcTransport({ signaling })');
+  if (typeof options.store !== 'object' || options.store === null) throw new TypeError('joinRoom: store must be the replicated store\'s options, { initialState, apply: (state, command) => state }');
+  for (const name of ['storage', 'discardStorage', 'createNode', 'onEvent', 'onMetric'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'function') throw new TypeError(`joinRoom: ${name} must be a function when given`);
+  }
   // Before any storage opens or discovery waits: a peer that waits for its room (a witness never
   // starts one) would otherwise hear of a bad timing only once a room appeared.
   resolveRaftConfig(options.raftConfig);

@@ -237,6 +237,11 @@ describe('joinRoom options', () => {
       { ...base, room: '' },
       { ...base, secret: '' },
       { ...base, policy: { targetVoters: 0 } },
+      { ...base, store: undefined as never },
+      { ...base, signaling: undefined as never },
+      { ...base, createTransport: undefined as never },
+      { ...base, storage: 'not a function' as never },
+      { ...base, raftConfig: { heartbeatIntervalMs: 50 } as never },
     ];
     for (const options of invalid) {
       const outcome = await joinRoom(options).then(
@@ -246,6 +251,15 @@ describe('joinRoom options', () => {
       expect(outcome).toBe('refused');
     }
     expect(opened).toEqual([]);
+  });
+
+  it('name what is missing, instead of failing deep inside on undefined', async () => {
+    const refusal = (options: unknown): Promise<string> => joinRoom(options as never).then(() => 'joined', (error: unknown) => String(error));
+    const base = { room: 'named', signaling: () => ({}) as never, createTransport: () => ({}) as never, store: { initialState: {}, apply: (state: object) => state } };
+    expect(await refusal({ ...base, store: undefined })).toMatch(/^TypeError: joinRoom: store must be the replicated store's options, \{ initialState, apply/);
+    expect(await refusal({ ...base, signaling: undefined })).toMatch(/^TypeError: joinRoom: signaling must be a signaling client, or a function/);
+    expect(await refusal({ ...base, createTransport: undefined })).toMatch(/^TypeError: joinRoom: createTransport must be a function/);
+    expect(await refusal(undefined)).toMatch(/^TypeError: joinRoom: pass the room options/);
   });
 });
 

@@ -32,7 +32,6 @@ async function defaultIdentityStore(room: string): Promise<KeyValueStore> {
 }
 
 export async function joinRoom<State, Command>(options: JoinRoomOptions<State, Command>): Promise<Room<State, Command>> {
-  if (typeof options.room !== 'string' || options.room.length === 0) throw new RangeError('joinRoom needs a room name');
   validateBeforeJoining(options);
   const identityStore = options.identityStore ?? (await defaultIdentityStore(options.room));
   const givenClient = typeof options.signaling === 'function' ? null : options.signaling;

@@ -73,6 +73,7 @@ export class IndexedDbRaftStorage implements RaftStorage {
     if (durability !== 'strict' && durability !== 'relaxed') throw new RangeError(`IndexedDbRaftStorage durability must be 'strict' or 'relaxed', got ${String(durability)}`);
     const fullName = databaseName(name);
     validateUpgradeBlockedTimeout(options.upgradeBlockedTimeoutMs);
+    requireIndexedDb('IndexedDbRaftStorage.open');
     const lock = await acquireDatabaseLock(fullName, validateLockTimeout(options.lockTimeoutMs));
     try {
       return await IndexedDbRaftStorage.openLocked(fullName, lock, options);
@@ -104,6 +105,7 @@ export class IndexedDbRaftStorage implements RaftStorage {
 
   /** Deletes the database of the node called `name` (it must be closed everywhere). */
   static async destroy(name: string): Promise<void> {
+    requireIndexedDb('IndexedDbRaftStorage.destroy');
     await deleteDB(databaseName(name));
   }
 
@@ -344,5 +346,12 @@ function validateUpgradeBlockedTimeout(value: number | undefined): void {
   if (value === undefined) return;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > maxUpgradeBlockedTimeoutMs) {
     throw new RangeError(`IndexedDbRaftStorage upgradeBlockedTimeoutMs must be an integer number of ms from 0 to ${maxUpgradeBlockedTimeoutMs}, got ${String(value)}`);
+  }
+}
+
+/** Node has no IndexedDB: say which storage to use there, instead of a bare ReferenceError. */
+function requireIndexedDb(caller: string): void {
+  if (typeof (globalThis as { indexedDB?: unknown }).indexedDB === 'undefined') {
+    throw new TypeError(`${caller}: this runtime has no IndexedDB (Node has none): use FileRaftStorage from raftmesh/node there, or InMemoryRaftStorage in tests`);
   }
 }
