@@ -53,13 +53,14 @@ export type SignalingErrorCode =
   | 'idle-timeout'
   | 'replaced' // the same node id joined the room on another socket, and this one did not answer a ping
   | 'member-in-use' // another live socket holds this node id in the room (retried: it may leave)
+  | 'server-error' // the server failed on its side (a room resolver threw): retried
   | 'server-closing'
   | 'unknown-peer';
 
 export const signalingErrorCodes: ReadonlySet<SignalingErrorCode> = new Set<SignalingErrorCode>([
   'malformed', 'unknown-type', 'too-large', 'rate-limited', 'protocol', 'unsupported-protocol',
   'room-unknown', 'admission-refused', 'room-full', 'server-full', 'handshake-timeout',
-  'idle-timeout', 'replaced', 'member-in-use', 'server-closing', 'unknown-peer',
+  'idle-timeout', 'replaced', 'member-in-use', 'server-error', 'server-closing', 'unknown-peer',
 ]);
 
 /**

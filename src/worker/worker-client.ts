@@ -64,6 +64,11 @@ const closeTimeoutMs = 10_000;
  */
 const claimedWorkers = new WeakSet<WorkerEndpoint>();
 
+/** Whether createWorkerRaftNode took `worker` (it then terminates it when its node stops); else it is still its caller's. */
+export function workerClaimed(worker: WorkerEndpoint): boolean {
+  return claimedWorkers.has(worker);
+}
+
 export async function createWorkerRaftNode(options: WorkerRaftNodeOptions): Promise<RaftNode> {
   validateWorkerOptions(options);
   options.signal?.throwIfAborted();

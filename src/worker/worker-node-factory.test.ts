@@ -50,4 +50,14 @@ describe('workerNodeFactory', () => {
     ).rejects.toThrow(/raftConfig.clock and raftConfig.random cannot cross into a worker/);
     expect(() => workerNodeFactory({} as never)).toThrow(/`storage` must be a function/);
   });
+
+  it('terminates the worker it created when the start is refused before the worker was taken', async () => {
+    let terminated = 0;
+    const worker = createInProcessWorker();
+    const counted = { ...worker, terminate: () => void ((terminated += 1), worker.terminate()) };
+    const id = nodeId('solo');
+    const createNode = workerNodeFactory({ storage: () => ({ type: 'indexeddb', name: '' }), worker: () => counted });
+    await expect(createNode({ id, clusterConfig: { voters: [id] }, transport: createLoopbackNetwork().transport(id), storage: await IndexedDbRaftStorage.open(`factory-${Math.random()}`) })).rejects.toThrow(/storage/);
+    expect(terminated).toBe(1);
+  });
 });

@@ -6,8 +6,8 @@
 import type { NodeId } from '../core/types.ts';
 import type { RaftNode, RaftNodeOptions } from '../driver/node-options.ts';
 import { IndexedDbRaftStorage } from '../storage/indexeddb-storage.ts';
-import type { WorkerStorageOptions } from './protocol.ts';
-import { createWorkerRaftNode, type WorkerEndpoint } from './worker-client.ts';
+import type { WorkerRaftConfig, WorkerStorageOptions } from './protocol.ts';
+import { createWorkerRaftNode, workerClaimed, type WorkerEndpoint } from './worker-client.ts';
 
 export interface WorkerNodeFactoryOptions {
   /** Where the worker opens each node's storage. */
@@ -28,16 +28,27 @@ export function workerNodeFactory(factory: WorkerNodeFactoryOptions): (options: 
     // worker opens its own, and a second live handle on one database is refused.
     if (options.storage instanceof IndexedDbRaftStorage) options.storage.close();
     const worker = factory.worker?.();
-    return createWorkerRaftNode({
-      id: options.id,
-      clusterConfig: options.clusterConfig,
-      transport: options.transport,
-      storage,
-      ...(options.raftConfig === undefined ? {} : { raftConfig }),
-      ...(options.identity === undefined ? {} : { identity: options.identity }),
-      ...(options.onMetric === undefined ? {} : { onMetric: options.onMetric }),
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-      ...(worker === undefined ? {} : { worker }),
-    });
+    try {
+      return await startNode(options, storage, raftConfig, worker);
+    } catch (error) {
+      // Refused before createWorkerRaftNode took it (bad options, a transport it cannot serve):
+      // the worker is still ours, and nobody else will end it.
+      if (worker !== undefined && !workerClaimed(worker)) worker.terminate();
+      throw error;
+    }
   };
+}
+
+function startNode(options: RaftNodeOptions, storage: WorkerStorageOptions, raftConfig: WorkerRaftConfig, worker: WorkerEndpoint | undefined): Promise<RaftNode> {
+  return createWorkerRaftNode({
+    id: options.id,
+    clusterConfig: options.clusterConfig,
+    transport: options.transport,
+    storage,
+    ...(options.raftConfig === undefined ? {} : { raftConfig }),
+    ...(options.identity === undefined ? {} : { identity: options.identity }),
+    ...(options.onMetric === undefined ? {} : { onMetric: options.onMetric }),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...(worker === undefined ? {} : { worker }),
+  });
 }

@@ -165,8 +165,11 @@ export function createConnection(socket: ServerSocket, context: ConnectionContex
     }
     state = { type: 'busy' };
     claimed = { roomId: message.roomId, nodeId: message.nodeId };
-    const admission = await context.lookup(message.roomId).catch(() => ({ type: 'unknown' }) as const);
+    // A resolver that throws (its database timed out, say) is the server's failure, not an
+    // unknown room: the client retries, where `room-unknown` would stop it for good.
+    const admission = await context.lookup(message.roomId).catch(() => ({ type: 'failed' }) as const);
     if (isClosed()) return;
+    if (admission.type === 'failed') return fail('server-error', `the server could not look up room ${JSON.stringify(message.roomId)} just now; try again`);
     if (admission.type === 'unknown') return fail('room-unknown', `this server does not serve room ${JSON.stringify(message.roomId)}`);
     if (admission.type === 'open') return join(message.roomId, message.nodeId);
     const nonce = randomNonce();
@@ -194,7 +197,7 @@ export function createConnection(socket: ServerSocket, context: ConnectionContex
 
   /** A failure inside an async step (a resolver that throws, WebCrypto) closes only this client. */
   function settle(step: Promise<void>): void {
-    step.catch((error: unknown) => fail('protocol', `could not process the message: ${String(error).slice(0, 200)}`));
+    step.catch((error: unknown) => fail('server-error', `could not process the message: ${String(error).slice(0, 200)}`));
   }
 
   function handle(message: ClientMessage): void {

@@ -1,5 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { nodeId } from '../../core/types.ts';
 import { deriveAdmissionKey } from '../admission.ts';
+import { terminalErrorCodes } from '../messages.ts';
+import { createWebSocketSignalingClient, type WebSocketConstructor } from '../websocket-client.ts';
 import { connectRaw, joinOpen, joinWithSecret, type RawClient } from './raw-client.test-support.ts';
 import { startSignalingServer, type SignalingServer, type SignalingServerOptions } from './signaling-server.ts';
 
@@ -62,6 +66,30 @@ describe('admission', () => {
     const refused = await track(connectRaw(url));
     refused.send({ type: 'hello', protocol: 1, roomId: 'other', nodeId: 'b' });
     expect((await refused.next('error')).code).toBe('room-unknown');
+  });
+
+  it('answers a resolver that throws with server-error, which clients retry: the public client joins on its next attempt', async () => {
+    let calls = 0;
+    const { url } = await start({
+      rooms: async () => {
+        calls += 1;
+        if (calls === 1) throw new Error('config service timed out');
+        return {};
+      },
+    });
+    const raw = await track(connectRaw(url));
+    raw.send({ type: 'hello', protocol: 1, roomId: 'room', nodeId: 'a' });
+    const error = await raw.next('error');
+    expect(error).toEqual({ type: 'error', code: 'server-error', message: 'the server could not look up room "room" just now; try again' });
+    expect(terminalErrorCodes.has('server-error')).toBe(false);
+    const client = createWebSocketSignalingClient({ url, roomId: 'room', nodeId: nodeId('b'), WebSocket: WebSocket as unknown as WebSocketConstructor, limits: { reconnectDelayMinMs: 5, reconnectDelayMaxMs: 20 } });
+    calls = 0; // its first lookup fails too
+    try {
+      await new Promise<void>((resolve) => client.status.subscribe((status) => status === 'joined' && resolve()));
+      expect(calls).toBe(2);
+    } finally {
+      client.close();
+    }
   });
 
   it('refuses a proof replayed for another node id', async () => {
