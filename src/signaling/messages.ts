@@ -64,12 +64,14 @@ export const signalingErrorCodes: ReadonlySet<SignalingErrorCode> = new Set<Sign
 ]);
 
 /**
- * Codes after which reconnecting cannot help (the client or its configuration is wrong, or
- * another socket took over its identity): a client stops and reports them instead of retrying.
+ * Codes after which reconnecting cannot help (the client or its configuration is wrong): a client
+ * stops and reports them instead of retrying. Not `replaced`: the server replaces only a socket
+ * that answered no ping, so a client told so was slow or cut off, not superseded, and tries again
+ * (a live holder of its id then refuses it with `member-in-use`, also retried).
  */
 export const terminalErrorCodes: ReadonlySet<SignalingErrorCode> = new Set<SignalingErrorCode>([
   'malformed', 'unknown-type', 'too-large', 'protocol', 'unsupported-protocol', 'room-unknown',
-  'admission-refused', 'replaced',
+  'admission-refused',
 ]);
 
 export function encodeSignalingMessage(message: SignalingMessage): string {

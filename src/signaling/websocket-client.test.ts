@@ -96,6 +96,37 @@ describe('WebSocket signaling client', () => {
     await until(b.status, (status) => status === 'joined');
   });
 
+  it('is not stopped for good when replaced for a missed ping (a stalled page): it reconnects and takes its id back', async () => {
+    const server = await start({ limits: { memberProbeTimeoutMs: 100 } });
+    let stalled = false;
+    // ws's WebSocket, except that its pongs are lost while `stalled` (a page frozen for a while).
+    class StallingWebSocket extends WebSocket {
+      override send(data: string): void {
+        if (stalled && data.includes('"pong"')) return;
+        super.send(data);
+      }
+    }
+    const a = client(server.url, 'a', { WebSocket: StallingWebSocket as unknown as WebSocketSignalingClientOptions['WebSocket'], limits: { reconnectDelayMinMs: 5, reconnectDelayMaxMs: 20 } });
+    await until(a.status, (status) => status === 'joined');
+    stalled = true;
+    const statuses: string[] = [];
+    a.status.subscribe((status) => statuses.push(status));
+    // Someone says hello under a's id; a misses the ping, and the newcomer gets the id.
+    const other = new WebSocket(server.url);
+    await new Promise((resolve) => other.once('open', resolve));
+    other.send(JSON.stringify({ type: 'hello', protocol: 1, roomId: 'room', nodeId: 'a' }));
+    await until(a.status, (status) => status === 'connecting');
+    stalled = false;
+    // The newcomer answers no ping either: a's next hello replaces it, and a is back.
+    await until(a.status, (status) => status === 'joined');
+    expect(statuses).toEqual(['connecting', 'joined']);
+    let stopped = false;
+    void a.closed.then(() => (stopped = true));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(stopped).toBe(false);
+    other.close();
+  });
+
   it('gives up after the configured number of attempts', async () => {
     const server = await start();
     const { url } = server;
