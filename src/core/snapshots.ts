@@ -150,8 +150,14 @@ function installSnapshot(core: CoreState<SnapshotsHost>, meta: SnapshotMeta, sta
   // Entries through the commit index are committed; a log that matches the snapshot at its
   // index holds the committed entries up to there (Log Matching).
   rememberCompactedKeys(core, core.log.termAt(index) === meta.lastIncludedTerm ? index : core.commitIndex, index);
-  if (core.log.termAt(index) !== meta.lastIncludedTerm && core.log.lastIndex > core.commitIndex) {
-    truncateLog(core, core.commitIndex + 1);
+  // A log that differs from the snapshot at its index holds, after it, entries of another history,
+  // never committed: those go now. Entries up to the index go only with the snapshot write's
+  // discard, once the snapshot is durable: the ones above the commit index may be committed
+  // (this node's acknowledgement counted), and cutting them first, as from commitIndex + 1 before,
+  // left a node that crashed before the snapshot landed without entries a quorum relied on
+  // (5-node seed 60060 --removals: a leader elected without a committed entry).
+  if (core.log.termAt(index) !== meta.lastIncludedTerm && core.log.lastIndex > index) {
+    truncateLog(core, index + 1);
   }
   core.log.compactThrough(index, meta.lastIncludedTerm);
   core.snapshotConfig = meta.config ?? core.snapshotConfig;

@@ -5,7 +5,7 @@ import type { Watchable } from '../core/observable.ts';
 import { nodeId, type NodeId } from '../core/types.ts';
 import { startSignalingServer, type SignalingServer, type SignalingServerOptions } from './server/signaling-server.ts';
 import { SignalingRefusedError, SignalingUnreachableError, type ReceivedSignal } from './signaling-client.ts';
-import { createWebSocketSignalingClient, type WebSocketSignalingClient, type WebSocketSignalingClientOptions } from './websocket-client.ts';
+import { createWebSocketSignalingClient, type WebSocketConstructor, type WebSocketSignalingClient, type WebSocketSignalingClientOptions } from './websocket-client.ts';
 
 const servers: SignalingServer[] = [];
 const clients: WebSocketSignalingClient[] = [];
@@ -106,7 +106,7 @@ describe('WebSocket signaling client', () => {
         super.send(data);
       }
     }
-    const a = client(server.url, 'a', { WebSocket: StallingWebSocket as unknown as WebSocketSignalingClientOptions['WebSocket'], limits: { reconnectDelayMinMs: 5, reconnectDelayMaxMs: 20 } });
+    const a = client(server.url, 'a', { WebSocket: StallingWebSocket as unknown as WebSocketConstructor, limits: { reconnectDelayMinMs: 5, reconnectDelayMaxMs: 20 } });
     await until(a.status, (status) => status === 'joined');
     stalled = true;
     const statuses: string[] = [];
