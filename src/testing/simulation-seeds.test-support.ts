@@ -28,6 +28,10 @@ export const regressionSeeds: readonly { readonly seed: number; readonly nodes: 
   // leader until it asked (the leader probe).
   { seed: 151_122, nodes: 5, found: 'a learner never caught up with a leader promoted while it was away' },
   { seed: 152_068, nodes: 5, removals: true, durationMs: 20_000, found: 'a learner never caught up with a leader promoted while it was away' },
+  // A follower installing a snapshot beyond its log cut entries above its commit index before the
+  // snapshot was durable; crashed in between, two re-added nodes elected a leader without a
+  // committed entry (Leader Completeness).
+  { seed: 60_060, nodes: 5, removals: true, durationMs: 20_000, found: 'a snapshot install cut possibly committed entries before the snapshot was durable' },
   // The only voter that could lead lacked entries that only the witnesses held, and a witness
   // never leads: nobody could be elected until the witnesses handed the entries over (catch-up).
   { seed: 6, nodes: 5, witnesses: 2, found: 'no leader: the voters that may lead lacked entries only witnesses held' },
