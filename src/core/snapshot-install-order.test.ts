@@ -55,3 +55,23 @@ describe('installing a snapshot over a log that differs from it at its index', (
     expect(core.lastIndex).toBe(25);
   });
 });
+
+describe('what a follower counts as durable while the install write is in flight', () => {
+  it('over a log that differs at the index: nothing past the old commit index, and a heartbeat through the index waits for the write', () => {
+    const core = followerWith(entriesOf(1, 30, 2));
+    install(core, 20, 3);
+    expect(core.applicableIndex).toBe(0);
+    core.receive(11, leader, { type: 'appendEntries', term: 3, prevLogIndex: 20, prevLogTerm: 3, entries: [], leaderCommit: 20, readRound: 0 });
+    const next = core.takeReady();
+    expect(next?.messages.some((sent) => sent.message.type === 'appendEntriesResponse')).toBe(false);
+    expect(next?.messagesAfterPersist.some((sent) => sent.message.type === 'appendEntriesResponse')).toBe(true);
+  });
+
+  it('over a log that falls short of the index: nothing past the old commit index either, until the snapshot lands', () => {
+    const core = followerWith(entriesOf(1, 10, 2));
+    install(core, 20, 3);
+    expect(core.applicableIndex).toBe(0);
+    core.persisted(20, null, 20); // the driver, once the snapshot write landed
+    expect(core.applicableIndex).toBe(20);
+  });
+});

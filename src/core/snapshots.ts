@@ -156,8 +156,13 @@ function installSnapshot(core: CoreState<SnapshotsHost>, meta: SnapshotMeta, sta
   // (this node's acknowledgement counted), and cutting them first, as from commitIndex + 1 before,
   // left a node that crashed before the snapshot landed without entries a quorum relied on
   // (5-node seed 60060 --removals: a leader elected without a committed entry).
-  if (core.log.termAt(index) !== meta.lastIncludedTerm && core.log.lastIndex > index) {
-    truncateLog(core, index + 1);
+  if (core.log.termAt(index) !== meta.lastIncludedTerm) {
+    // What storage holds above the commit index is not this history: nothing past the commit index
+    // counts as durable here until the snapshot write lands (persisted() raises it then). Else the
+    // committed stream would hand out the snapshot, and a heartbeat be acknowledged through its
+    // index, before it is on disk (review of the fix above).
+    core.persistedIndex = Math.min(core.persistedIndex, core.commitIndex);
+    if (core.log.lastIndex > index) truncateLog(core, index + 1);
   }
   core.log.compactThrough(index, meta.lastIncludedTerm);
   core.snapshotConfig = meta.config ?? core.snapshotConfig;
