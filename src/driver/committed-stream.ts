@@ -31,6 +31,12 @@ export function committedIterable(source: CommittedSource, fromIndex: number): A
               if (entry === undefined) {
                 const install = source.installFor(cursor);
                 if (install === null) throw new Error(`committed entry ${cursor} is no longer available`);
+                // A snapshot a leader installed here whose write has not landed yet: handed out once it
+                // has (appliedIndex reaches it), like any entry, so nothing applied is ahead of the disk.
+                if (install.nextIndex - 1 > source.appliedIndex) {
+                  await source.waitForProgress();
+                  continue;
+                }
                 cursor = install.nextIndex;
                 return { done: false, value: install.committed };
               }
