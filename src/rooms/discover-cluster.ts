@@ -49,7 +49,7 @@ export interface DiscoveryOptions {
    * offline). Absent: never. The risk is the application's: members it cannot see may exist.
    */
   readonly readyGraceMs?: number;
-  /** The reason signaling stopped for good (refused, replaced, gave up), or null: discovery cannot go on without it. */
+  /** The reason signaling stopped for good (refused, or gave up), or null: discovery cannot go on without it. */
   readonly signalingFailure?: () => Error | null;
   /**
    * The application's way out of a wait that may never end (JoinRoomOptions): while it returns

@@ -49,7 +49,7 @@ export interface Plumbing {
   readonly unreachable: UnreachablePeers;
   /** Whether the signaling client has stopped for good (its `closed` settled). */
   signalingStopped(): boolean;
-  /** Why it stopped for good, when something else than our own close() stopped it (refused, replaced, gave up). */
+  /** Why it stopped for good, when something else than our own close() stopped it (refused, or gave up). */
   signalingFailure(): Error | null;
   close(): void;
 }
@@ -64,7 +64,7 @@ export function connect<State, Command>(options: JoinRoomOptions<State, Command>
   const channel = createRoomChannel(transport);
   const visibility = options.visibility ?? documentVisibility();
   const presence = createRoomPresence({ channel, clock, visible: visibility.visible, gossipIntervalMs });
-  // A client stopped for good (refused, replaced, given up) lists nobody again: peers it listed
+  // A client stopped for good (refused, or given up) lists nobody again: peers it listed
   // before are no longer held as if they might come back (discover-cluster.ts listedAcrossReconnects).
   let stopped = false;
   let failure: Error | null = null;
