@@ -141,55 +141,64 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
     // On probation while a ready session serves: its first engine channels stay on this page
     // (a worker holds one pair per peer, and would drop the serving session's for them).
     let onProbation = serving !== null;
-    const current: Session = startSession({
-      ...options,
-      id,
-      initiator,
-      dataChannelHost: () => (onProbation ? null : options.dataChannelHost()),
-      sendSignal: (signal) => send({ type: 'connection', session: id, signal }),
-      requestIceRestart: () => send({ type: 'ice-restart', session: id }),
-      onReachable: (value) => {
-        if (current === serving) {
-          // ICE on the old path failed while a newer attempt connects: that attempt is the repair,
-          // and an ICE restart's offer would reach a peer that may have lost this session already,
-          // which would take it for a new session and close the newer attempt for it.
-          if (!value) return current.close('ICE disconnected while a newer connection is being made');
-          // The newest attempt is not ready (it would have replaced this one), so this one speaks.
+    // Assigned once startSession returns; its callbacks run only later.
+    let current: Session;
+    try {
+      current = startSession({
+        ...options,
+        id,
+        initiator,
+        dataChannelHost: () => (onProbation ? null : options.dataChannelHost()),
+        sendSignal: (signal) => send({ type: 'connection', session: id, signal }),
+        requestIceRestart: () => send({ type: 'ice-restart', session: id }),
+        onReachable: (value) => {
+          if (current === serving) {
+            // ICE on the old path failed while a newer attempt connects: that attempt is the repair,
+            // and an ICE restart's offer would reach a peer that may have lost this session already,
+            // which would take it for a new session and close the newer attempt for it.
+            if (!value) return current.close('ICE disconnected while a newer connection is being made');
+            // The newest attempt is not ready (it would have replaced this one), so this one speaks.
+            setReachable(value);
+            return;
+          }
+          if (session !== current) return;
+          if (value) {
+            failures = 0;
+            onProbation = false;
+            const superseded = serving;
+            serving = null;
+            superseded?.close('superseded by a newer authenticated session', true);
+          }
           setReachable(value);
-          return;
-        }
-        if (session !== current) return;
-        if (value) {
-          failures = 0;
-          onProbation = false;
-          const superseded = serving;
-          serving = null;
-          superseded?.close('superseded by a newer authenticated session', true);
-        }
-        setReachable(value);
-        // A host attached while this session was connecting (or on probation): it gets a pair
-        // now that it can (once the peer announced engine channels, which onPeerListens hears).
-        if (value) renew();
-      },
-      onPeerListens: () => {
-        if (session === current) renew();
-      },
-      onClosed: () => {
-        if (current === serving) {
-          // The newer attempt carries on; its own close schedules any retry.
-          serving = null;
+          // A host attached while this session was connecting (or on probation): it gets a pair
+          // now that it can (once the peer announced engine channels, which onPeerListens hears).
+          if (value) renew();
+        },
+        onPeerListens: () => {
+          if (session === current) renew();
+        },
+        onClosed: () => {
+          if (current === serving) {
+            // The newer attempt carries on; its own close schedules any retry.
+            serving = null;
+            setReachable(false);
+            return;
+          }
+          if (session !== current) return;
+          // The newer attempt failed (unproven, or not answered in time): nothing was lost.
+          if (fallBackToServing()) return;
+          session = null;
           setReachable(false);
-          return;
-        }
-        if (session !== current) return;
-        // The newer attempt failed (unproven, or not answered in time): nothing was lost.
-        if (fallBackToServing()) return;
-        session = null;
-        setReachable(false);
-        failures++;
-        scheduleRetry();
-      },
-    });
+          failures++;
+          scheduleRetry();
+        },
+      });
+    } catch (error) {
+      // No WebRTC in this runtime, or the browser refused a new connection: the session kept
+      // serving, if any, carries on, and the caller decides about a retry.
+      fallBackToServing();
+      throw error;
+    }
     signalsOf.set(current, 0);
     session = current;
     return current;
@@ -217,9 +226,8 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
     try {
       open(randomNonce().slice(0, 32));
     } catch (_error) {
-      // No WebRTC in this runtime, or the browser refused a new connection: retry later.
-      if (fallBackToServing()) return;
-      session = null;
+      // open() left the session that was serving, if any, in place: retry only without one.
+      if (session !== null) return;
       failures++;
       scheduleRetry();
     }
@@ -261,7 +269,6 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
       try {
         target = open(signal.session);
       } catch (_error) {
-        if (!fallBackToServing()) session = null;
         return void counters.signalsDropped++;
       }
     }
