@@ -29,6 +29,11 @@ export interface BroadcastChannelSignalingClientOptions {
   readonly roomId: string;
   readonly nodeId: NodeId;
   readonly secret?: string | undefined;
+  /**
+   * Accepted so joinRoom's signaling context can be spread in, and never used or posted: every
+   * tab on the channel is of one origin, which shares the localStorage the claims are kept in.
+   */
+  readonly claim?: string | undefined;
   readonly limits?: Partial<SignalingClientLimits>;
   readonly clock?: Clock;
   /** Default `globalThis.BroadcastChannel` (browsers, workers, Node 18+). */

@@ -1,7 +1,7 @@
 // The signaling protocol: JSON text frames over a WebSocket, one union on `type` per direction.
 //
 //   client                                   server
-//   hello {protocol, roomId, nodeId}   ──▶
+//   hello {protocol, roomId, nodeId, claim?} ──▶  (claim: required for a claimed id, node-claim.ts)
 //                                      ◀──   challenge {nonce}          (only for rooms with a key)
 //   challenge-response {proof}         ──▶
 //                                      ◀──   joined {roomId, nodeId, peers}
@@ -16,7 +16,7 @@
 export const signalingProtocolVersion = 1;
 
 export type ClientMessage =
-  | { readonly type: 'hello'; readonly protocol: number; readonly roomId: string; readonly nodeId: string }
+  | { readonly type: 'hello'; readonly protocol: number; readonly roomId: string; readonly nodeId: string; readonly claim?: string }
   | { readonly type: 'challenge-response'; readonly proof: string }
   | { readonly type: 'signal'; readonly to: string; readonly payload: string }
   | { readonly type: 'ping' }
@@ -53,6 +53,7 @@ export type SignalingErrorCode =
   | 'idle-timeout'
   | 'replaced' // the same node id joined the room on another socket, and this one did not answer a ping
   | 'member-in-use' // another live socket holds this node id in the room (retried: it may leave)
+  | 'claim-refused' // a claimed node id (peer-k…) without the claim that proves it
   | 'server-error' // the server failed on its side (a room resolver threw): retried
   | 'server-closing'
   | 'unknown-peer';
@@ -60,7 +61,7 @@ export type SignalingErrorCode =
 export const signalingErrorCodes: ReadonlySet<SignalingErrorCode> = new Set<SignalingErrorCode>([
   'malformed', 'unknown-type', 'too-large', 'rate-limited', 'protocol', 'unsupported-protocol',
   'room-unknown', 'admission-refused', 'room-full', 'server-full', 'handshake-timeout',
-  'idle-timeout', 'replaced', 'member-in-use', 'server-error', 'server-closing', 'unknown-peer',
+  'idle-timeout', 'replaced', 'member-in-use', 'claim-refused', 'server-error', 'server-closing', 'unknown-peer',
 ]);
 
 /**
@@ -71,7 +72,7 @@ export const signalingErrorCodes: ReadonlySet<SignalingErrorCode> = new Set<Sign
  */
 export const terminalErrorCodes: ReadonlySet<SignalingErrorCode> = new Set<SignalingErrorCode>([
   'malformed', 'unknown-type', 'too-large', 'protocol', 'unsupported-protocol', 'room-unknown',
-  'admission-refused',
+  'admission-refused', 'claim-refused',
 ]);
 
 export function encodeSignalingMessage(message: SignalingMessage): string {

@@ -59,7 +59,7 @@ function identifier(object: Fields, field: string, maxLength: number): string {
   return value;
 }
 
-/** Nonces and proofs: 32 bytes as lowercase hex. */
+/** Nonces, proofs and node id claims: 32 bytes as lowercase hex. */
 function hex32(object: Fields, field: string): string {
   const value = boundedString(object, field, 64, 64);
   if (!/^[0-9a-f]{64}$/.test(value)) throw new Refusal('malformed', `${field} must be 64 lowercase hex digits`);
@@ -73,12 +73,13 @@ const payload = (object: Fields): string => boundedString(object, 'payload', sig
 function parseClientFields(object: Fields, type: ClientMessage['type']): ClientMessage {
   switch (type) {
     case 'hello': {
-      expectFields(object, ['type', 'protocol', 'roomId', 'nodeId']);
+      expectFields(object, ['type', 'protocol', 'roomId', 'nodeId', 'claim']);
       const protocol = object['protocol'];
       if (typeof protocol !== 'number' || !Number.isSafeInteger(protocol) || protocol < 1) {
         throw new Refusal('malformed', 'protocol must be a positive integer');
       }
-      return { type, protocol, roomId: roomId(object), nodeId: node(object, 'nodeId') };
+      const claim = object['claim'] === undefined ? {} : { claim: hex32(object, 'claim') };
+      return { type, protocol, roomId: roomId(object), nodeId: node(object, 'nodeId'), ...claim };
     }
     case 'challenge-response':
       expectFields(object, ['type', 'proof']);

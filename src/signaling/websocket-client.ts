@@ -9,6 +9,7 @@ import { realClock, type Clock } from './clock.ts';
 import { resolveClientLimits, type SignalingClientLimits } from './limits.ts';
 import { isWebSocketUrl, requireOptionalSecret, requireRoomId } from './room-settings.ts';
 import { signalingProtocolVersion, terminalErrorCodes, type ClientMessage, type ServerMessage } from './messages.ts';
+import { isClaimedNodeId, isNodeClaim } from './node-claim.ts';
 import { parseSignalingMessage } from './parse-message.ts';
 import {
   SignalingRefusedError,
@@ -33,6 +34,12 @@ export interface WebSocketSignalingClientOptions {
   readonly nodeId: NodeId;
   /** The room secret, if the room has one; it never leaves this client (admission.ts). */
   readonly secret?: string | undefined;
+  /**
+   * What proves a claimed node id (`peer-k…`, the ids joinRoom mints; node-claim.ts) to the
+   * server, which admits such an id with nothing less: joinRoom's signaling context carries it.
+   * Sent to the server only, and only for a claimed id.
+   */
+  readonly claim?: string | undefined;
   /** Default `globalThis.WebSocket`; in Node 20 pass `WebSocket` from the `ws` package. */
   readonly WebSocket?: WebSocketConstructor;
   readonly limits?: Partial<SignalingClientLimits>;
@@ -51,6 +58,10 @@ function validateOptions(options: WebSocketSignalingClientOptions): WebSocketCon
   toNodeId(options.nodeId);
   requireRoomId(options.roomId, 'createWebSocketSignalingClient');
   requireOptionalSecret(options.secret, 'createWebSocketSignalingClient');
+  if (options.claim !== undefined && (typeof options.claim !== 'string' || !isNodeClaim(options.claim))) throw new RangeError('createWebSocketSignalingClient: claim must be the 64 hex digits joinRoom passes in its signaling context');
+  // Refused here rather than by the server: a factory that passes { roomId, nodeId, secret } on
+  // and drops the claim would otherwise be told so only after a connection, as `claim-refused`.
+  if (options.claim === undefined && isClaimedNodeId(options.nodeId)) throw new RangeError(`createWebSocketSignalingClient: node id ${JSON.stringify(options.nodeId)} is a claimed id, which the server admits only with its claim: pass claim (joinRoom's signaling context has it: spread the context, or pass context.claim)`);
   // Browsers take http(s) URLs for WebSockets too; anything else could never connect.
   if (!isWebSocketUrl(options.url) && !/^https?:\/\/[^/]/.test(String(options.url))) throw new RangeError(`createWebSocketSignalingClient: url must be a ws:// or wss:// URL, got ${JSON.stringify(options.url)}`);
   const constructor = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
@@ -64,6 +75,7 @@ export function createWebSocketSignalingClient(options: WebSocketSignalingClient
   const clock = options.clock ?? realClock;
   const random = options.random ?? Math.random;
   const { roomId, nodeId: selfId } = options;
+  const claim = isClaimedNodeId(selfId) ? options.claim : undefined;
   const admissionKey = options.secret === undefined ? null : deriveAdmissionKey(options.secret, roomId).then(importAdmissionKey);
   admissionKey?.catch(() => undefined); // reported when a challenge needs it, not as an unhandled rejection
 
@@ -190,7 +202,7 @@ export function createWebSocketSignalingClient(options: WebSocketSignalingClient
     later(() => isCurrent() && status.value !== 'joined' && reconnect(), limits.serverSilenceTimeoutMs);
     current.addEventListener('open', () => {
       if (!isCurrent()) return;
-      send({ type: 'hello', protocol: signalingProtocolVersion, roomId, nodeId: selfId });
+      send({ type: 'hello', protocol: signalingProtocolVersion, roomId, nodeId: selfId, ...(claim === undefined ? {} : { claim }) });
       keepAlive();
     });
     current.addEventListener('message', (event) => {

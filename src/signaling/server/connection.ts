@@ -4,6 +4,7 @@
 import { verifyAdmissionProof } from '../admission.ts';
 import type { Clock } from '../clock.ts';
 import { randomNonce } from '../hmac.ts';
+import { claimProvesNodeId, isClaimedNodeId } from '../node-claim.ts';
 import type { SignalingServerLimits } from '../limits.ts';
 import { signalingProtocolVersion, type ClientMessage, type ServerMessage, type SignalingErrorCode } from '../messages.ts';
 import { parseSignalingMessage } from '../parse-message.ts';
@@ -31,7 +32,7 @@ export interface ConnectionContext {
 type State =
   | { readonly type: 'awaiting-hello' }
   | { readonly type: 'busy' } // a room lookup or proof check is in flight
-  | { readonly type: 'awaiting-proof'; readonly roomId: string; readonly nodeId: string; readonly key: CryptoKey; readonly nonce: string }
+  | { readonly type: 'awaiting-proof'; readonly roomId: string; readonly nodeId: string; readonly claim: string | undefined; readonly key: CryptoKey; readonly nonce: string }
   | { readonly type: 'joined'; readonly roomId: string; readonly member: RoomMember }
   | { readonly type: 'closed' };
 
@@ -140,7 +141,11 @@ export function createConnection(socket: ServerSocket, context: ConnectionContex
    * in an open room, anyone at all) could otherwise take a member's id and cut it off. A holder
    * that answers no ping is a socket left half-open, and is replaced.
    */
-  async function join(roomId: string, nodeId: string): Promise<void> {
+  async function join(roomId: string, nodeId: string, claim: string | undefined): Promise<void> {
+    // A claimed id is of use only to its owner (node-claim.ts): seeing it listed is not enough.
+    if (isClaimedNodeId(nodeId) && !(claim !== undefined && claimProvesNodeId(claim, nodeId))) {
+      return fail('claim-refused', `node id ${JSON.stringify(nodeId)} is a claimed id, and this hello ${claim === undefined ? 'carried no claim' : 'carried a claim of another id'}: pass the claim joinRoom gives the signaling factory (context.claim) to the client`);
+    }
     const holder = registry.find(roomId, nodeId);
     if (holder !== undefined) {
       state = { type: 'busy' };
@@ -171,20 +176,20 @@ export function createConnection(socket: ServerSocket, context: ConnectionContex
     if (isClosed()) return;
     if (admission.type === 'failed') return fail('server-error', `the server could not look up room ${JSON.stringify(message.roomId)} just now; try again`);
     if (admission.type === 'unknown') return fail('room-unknown', `this server does not serve room ${JSON.stringify(message.roomId)}`);
-    if (admission.type === 'open') return join(message.roomId, message.nodeId);
+    if (admission.type === 'open') return join(message.roomId, message.nodeId, message.claim);
     const nonce = randomNonce();
-    state = { type: 'awaiting-proof', roomId: message.roomId, nodeId: message.nodeId, key: admission.key, nonce };
+    state = { type: 'awaiting-proof', roomId: message.roomId, nodeId: message.nodeId, claim: message.claim, key: admission.key, nonce };
     send({ type: 'challenge', nonce });
   }
 
   async function proof(message: Extract<ClientMessage, { type: 'challenge-response' }>): Promise<void> {
     if (state.type !== 'awaiting-proof') return fail('protocol', 'challenge-response without a challenge');
-    const { roomId, nodeId, key, nonce } = state;
+    const { roomId, nodeId, claim, key, nonce } = state;
     state = { type: 'busy' };
     const valid = await verifyAdmissionProof(key, { roomId, nodeId, nonce }, message.proof);
     if (isClosed()) return;
     if (!valid) return fail('admission-refused', `wrong proof for room ${JSON.stringify(roomId)}: the room secret does not match`);
-    await join(roomId, nodeId);
+    await join(roomId, nodeId, claim);
   }
 
   function relay(message: Extract<ClientMessage, { type: 'signal' }>): void {
