@@ -52,11 +52,8 @@ export async function startPeer(settings: DemoSettings, hooks: PeerHooks): Promi
     room: settings.room,
     ...(settings.witness === undefined ? {} : { witness: nodeId(settings.witness) }),
     ...(settings.secret === undefined ? {} : { secret: settings.secret }),
-    signaling: ({ roomId, nodeId, secret }) =>
-      combineSignalingClients([
-        createBroadcastChannelSignalingClient({ roomId, nodeId, ...(secret === undefined ? {} : { secret }) }),
-        createWebSocketSignalingClient({ url: settings.signalingUrl, roomId, nodeId, ...(secret === undefined ? {} : { secret }) }),
-      ]),
+    // The context carries the claim that proves this tab's id to the server: passed on whole.
+    signaling: (context) => combineSignalingClients([createBroadcastChannelSignalingClient(context), createWebSocketSignalingClient({ url: settings.signalingUrl, ...context })]),
     // The demo's choice, for tabs of one profile working offline: with the server down 5 s, a
     // newcomer that hears no tab starts a room (which splits from the room's members elsewhere,
     // if it has any: joinRoom's default is to wait for the server).

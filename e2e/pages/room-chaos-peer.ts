@@ -84,7 +84,7 @@ const api: RoomChaosApi = {
       room: settings.room,
       secret: settings.secret,
       ...(settings.witness === undefined ? {} : { witness: nodeId(settings.witness) }),
-      signaling: ({ roomId, nodeId: id, secret }) => createWebSocketSignalingClient({ url: settings.signalingUrl, roomId, nodeId: id, ...(secret === undefined ? {} : { secret }) }),
+      signaling: (context) => createWebSocketSignalingClient({ url: settings.signalingUrl, ...context }),
       createTransport: (signaling) => partition.attach(createWebRtcTransport({ signaling, iceServers: [], secret: settings.secret })),
       storage: (id) => IndexedDbRaftStorage.open(databaseNameFor(settings.room, id)),
       discardStorage: (id) => IndexedDbRaftStorage.destroy(databaseNameFor(settings.room, id)),

@@ -73,7 +73,7 @@ const api: RoomPeerApi = {
     room = await joinRoom<Counter, Command>({
       room: config.room,
       secret: config.secret,
-      signaling: ({ roomId, nodeId, secret }) => createWebSocketSignalingClient({ url: config.signalingUrl, roomId, nodeId, ...(secret === undefined ? {} : { secret }) }),
+      signaling: (context) => createWebSocketSignalingClient({ url: config.signalingUrl, ...context }),
       createTransport: (signaling) => (transport = createWebRtcTransport({ signaling, secret: config.secret, iceServers: [] })),
       storage: (id) => IndexedDbRaftStorage.open(databaseName(config.room, id)),
       ...(config.engine === 'worker' ? { createNode: (options: RaftNodeOptions) => startWorkerNode(config.room, options) } : {}),

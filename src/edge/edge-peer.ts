@@ -107,8 +107,8 @@ export async function startEdgePeer<State = unknown, Command = unknown>(options:
       room: options.room,
       ...(options.secret === undefined ? {} : { secret: options.secret }),
       identityStore,
-      signaling: ({ roomId, nodeId, secret }) => {
-        const client = createWebSocketSignalingClient({ url: options.signalingUrl, roomId, nodeId, WebSocket: WebSocket as unknown as WebSocketConstructor, ...(secret === undefined ? {} : { secret }) });
+      signaling: (context) => {
+        const client = createWebSocketSignalingClient({ url: options.signalingUrl, WebSocket: WebSocket as unknown as WebSocketConstructor, ...context });
         signaling.status = client.status.value;
         log(`signaling ${client.status.value} (${options.signalingUrl})`);
         client.status.subscribe((status) => {

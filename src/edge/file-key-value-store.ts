@@ -1,4 +1,4 @@
-// The edge peer's identity (node id, bootstrap configuration) in a small JSON file next to its
+// The edge peer's identity (node id and the claim that proves it, bootstrap configuration) in a small JSON file next to its
 // Raft data, replaced atomically, so a restarted peer rejoins as the same member.
 import { readFileSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
@@ -21,7 +21,8 @@ export function fileKeyValueStore(path: string): KeyValueStore {
     // Durable before it is relied on (write, fsync, rename, fsync the directory): an identity lost
     // to a power cut would make the restarted peer a stranger to its own data.
     const temporary = `${path}.tmp`;
-    const handle = await open(temporary, 'w');
+    // Owner only: beside the id it keeps the claim that proves the id to a signaling server.
+    const handle = await open(temporary, 'w', 0o600);
     try {
       await handle.writeFile(JSON.stringify(values, null, 2));
       await handle.sync();

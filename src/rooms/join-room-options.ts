@@ -19,6 +19,12 @@ export interface SignalingContext {
   readonly roomId: string;
   readonly nodeId: NodeId;
   readonly secret?: string | undefined;
+  /**
+   * What proves `nodeId` to the signaling server, for the claimed ids joinRoom mints (`peer-k…`,
+   * signaling/node-claim.ts): pass it on to createWebSocketSignalingClient, or spread the whole
+   * context into it. A server refuses a claimed id without it (`claim-refused`).
+   */
+  readonly claim?: string | undefined;
 }
 
 export interface JoinRoomOptions<State, Command> {
@@ -138,7 +144,7 @@ export function validateBeforeJoining<State, Command>(options: JoinRoomOptions<S
   // Untyped callers got "cannot read properties of undefined" from deep inside for these.
   const signaling = options.signaling as unknown;
   const isClient = typeof signaling === 'object' && signaling !== null && typeof (signaling as { signal?: unknown }).signal === 'function';
-  if (typeof signaling !== 'function' && !isClient) throw new TypeError('joinRoom: signaling must be a signaling client, or a function ({ roomId, nodeId, secret }) => client (createWebSocketSignalingClient, createBroadcastChannelSignalingClient)');
+  if (typeof signaling !== 'function' && !isClient) throw new TypeError('joinRoom: signaling must be a signaling client, or a function (context) => client, the context ({ roomId, nodeId, secret, claim }) spread into createWebSocketSignalingClient or createBroadcastChannelSignalingClient');
   if (typeof options.createTransport !== 'function') throw new TypeError('joinRoom: createTransport must be a function (signaling) => transport, e.g. (signaling) => createWebRtcTransport({ signaling })');
   if (typeof options.store !== 'object' || options.store === null) throw new TypeError('joinRoom: store must be the replicated store\'s options, { initialState, apply: (state, command) => state }');
   for (const name of ['storage', 'discardStorage', 'createNode', 'onEvent', 'onMetric'] as const) {

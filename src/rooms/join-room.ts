@@ -7,7 +7,7 @@
 import type { Clock } from '../core/config.ts';
 import type { NodeId } from '../core/types.ts';
 import { realClock } from '../driver/node-options.ts';
-import { identityKey, defaultKeyValueStore, loadOrMintNodeId, mintNodeId, type KeyValueStore } from './room-identity.ts';
+import { defaultKeyValueStore, forgetNodeClaim, loadOrMintNodeId, mintNodeIdentity, saveNodeIdentity, type KeyValueStore } from './room-identity.ts';
 import { emitSafely, reasonOf } from './room-events.ts';
 import { claimTabIdentity } from './tab-identity.ts';
 import { isWedged } from './wedge-verdict.ts';
@@ -62,7 +62,7 @@ export async function joinRoom<State, Command>(options: JoinRoomOptions<State, C
         await wedged.leave();
         // Left meanwhile: the wedged id stays saved, and the next join deals with it.
         if (left) return;
-        const fresh = await freshId(options, identityStore);
+        const fresh = await freshId(options, identityStore, wedged.id);
         discardAbandoned(options, wedged.id);
         if (left) return;
         const joined = await joinWithRetries({ ...options, signal: leaving.signal }, identityStore, fresh, false, rejoin);
@@ -133,10 +133,12 @@ async function stillWedged<State, Command>(
   return false;
 }
 
-async function freshId<State, Command>(options: JoinRoomOptions<State, Command>, identityStore: KeyValueStore): Promise<NodeId> {
-  const id = mintNodeId(options.raftConfig?.random);
-  await identityStore.set(identityKey(options.room), id);
-  return id;
+/** A fresh claimed id, saved with its claim in place of `abandoned`, whose claim is then forgotten. */
+async function freshId<State, Command>(options: JoinRoomOptions<State, Command>, identityStore: KeyValueStore, abandoned: NodeId): Promise<NodeId> {
+  const identity = mintNodeIdentity(options.raftConfig?.random);
+  await saveNodeIdentity(identityStore, options.room, identity);
+  await forgetNodeClaim(identityStore, options.room, abandoned);
+  return identity.id;
 }
 
 async function joinWithRetries<State, Command>(
@@ -156,7 +158,7 @@ async function joinWithRetries<State, Command>(
     // SPEC "Wedge": the way back is a fresh id on empty storage, admitted by the policy. joinAs
     // closed the old id's storage; it is discarded once the fresh id is saved.
     const abandoned = id;
-    id = await freshId(options, identityStore);
+    id = await freshId(options, identityStore, abandoned);
     discardAbandoned(options, abandoned);
   }
 }

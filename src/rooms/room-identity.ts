@@ -4,6 +4,7 @@
 import type { ClusterConfig, NodeId } from '../core/types.ts';
 import { nodeId, validateClusterConfig } from '../core/types.ts';
 import type { RaftStorage } from '../storage/raft-storage.ts';
+import { claimedNodeId, claimProvesNodeId, isClaimedNodeId, mintNodeClaim } from '../signaling/node-claim.ts';
 
 export interface KeyValueStore {
   get(key: string): string | null | Promise<string | null>;
@@ -31,7 +32,7 @@ export function memoryKeyValueStore(): KeyValueStore {
 
 export const identityKey = (room: string): string => `raftmesh:room:${room}:node-id`;
 
-/** 64 random bits as hex: collisions between peers of one room are negligible. */
+/** 64 random bits as hex: an unclaimed id, as minted before claims (see mintNodeIdentity). */
 export function mintNodeId(random: () => number = cryptoRandom): NodeId {
   let hex = '';
   for (let position = 0; position < 4; position += 1) hex += Math.floor(random() * 0x10000).toString(16).padStart(4, '0');
@@ -44,12 +45,49 @@ function cryptoRandom(): number {
   return crypto.getRandomValues(new Uint32Array(1))[0]! / 2 ** 32;
 }
 
+/** A node id and the claim that proves it to a signaling server (node-claim.ts); null for an unclaimed id. */
+export interface NodeIdentity {
+  readonly id: NodeId;
+  readonly claim: string | null;
+}
+
+/** A fresh claimed id: a claim from `random` (default `crypto.getRandomValues`) and the id it names. */
+export function mintNodeIdentity(random?: () => number): NodeIdentity {
+  const claim = mintNodeClaim(random);
+  return { id: nodeId(claimedNodeId(claim)), claim };
+}
+
+/**
+ * Each claim is kept under its own id's key, so no crash between two writes can leave an id
+ * beside another id's claim (an id without its claim is refused by every server, for good).
+ */
+const claimKey = (room: string, id: NodeId): string => `raftmesh:room:${room}:node-claim:${id}`;
+
+/** Saves a new identity: its claim first, then the id that needs it. */
+export async function saveNodeIdentity(store: KeyValueStore, room: string, identity: NodeIdentity): Promise<void> {
+  if (identity.claim !== null) await store.set(claimKey(room, identity.id), identity.claim);
+  await store.set(identityKey(room), identity.id);
+}
+
+/** Forgets the claim of an id given up for good (a fresh id replaced it). */
+export async function forgetNodeClaim(store: KeyValueStore, room: string, id: NodeId): Promise<void> {
+  if (isClaimedNodeId(id)) await store.delete(claimKey(room, id));
+}
+
+/** The stored claim of `id`, if it has one that proves it; null for an unclaimed id. */
+export async function loadNodeClaim(store: KeyValueStore, room: string, id: NodeId): Promise<string | null> {
+  if (!isClaimedNodeId(id)) return null;
+  const claim = await store.get(claimKey(room, id));
+  return claim !== null && claimProvesNodeId(claim, id) ? claim : null;
+}
+
+/** The saved node id of this room, or a fresh claimed one, saved with its claim. */
 export async function loadOrMintNodeId(store: KeyValueStore, room: string, random?: () => number): Promise<NodeId> {
   const saved = await store.get(identityKey(room));
   if (saved !== null && saved.length > 0) return nodeId(saved);
-  const minted = mintNodeId(random);
-  await store.set(identityKey(room), minted);
-  return minted;
+  const minted = mintNodeIdentity(random);
+  await saveNodeIdentity(store, room, minted);
+  return minted.id;
 }
 
 /** Whether this peer already took part in a cluster (its storage holds a log or a snapshot). */

@@ -13,7 +13,7 @@ import { discoverCluster } from './discover-cluster.ts';
 import { createMembershipPolicy } from './membership-policy.ts';
 import { createReplicatedStore, type ReplicatedStore } from './replicated-store.ts';
 import { startRoomCoordinator, type RoomCoordinator } from './room-coordinator.ts';
-import { loadBootstrap, saveBootstrap, storageHoldsLog, type KeyValueStore } from './room-identity.ts';
+import { loadBootstrap, loadNodeClaim, saveBootstrap, storageHoldsLog, type KeyValueStore } from './room-identity.ts';
 import { removedWhileAway } from './removed-while-away.ts';
 import { emitSafely } from './room-events.ts';
 import type { RoomPresence } from './room-presence.ts';
@@ -53,7 +53,7 @@ export async function joinAs<State, Command>(
   const storage = (await options.storage?.(id)) ?? new InMemoryRaftStorage();
   let plumbing: Plumbing | null = null;
   try {
-    plumbing = connect(options, id, gossipIntervalMs, discoveryMs);
+    plumbing = connect(options, { id, claim: await loadNodeClaim(identityStore, options.room, id) }, gossipIntervalMs, discoveryMs);
     const bootstrap = await chooseBootstrap(options, identityStore, id, storage, plumbing, discoveryMs, gossipIntervalMs);
     if (bootstrap === null) {
       plumbing.close();

@@ -1,7 +1,6 @@
 // A room peer's plumbing for one node id: its signaling client, the transport over it, the room
 // channel beside Raft's frames, presence (hellos) and the unreachable-peer watch; and closing the
 // storage and transport joinRoom opened, tolerant of a throw there.
-import type { NodeId } from '../core/types.ts';
 import { realClock } from '../driver/node-options.ts';
 import type { SignalingClient } from '../signaling/signaling-client.ts';
 import type { RaftStorage } from '../storage/raft-storage.ts';
@@ -13,6 +12,7 @@ import { watchUnreachablePeers, type UnreachablePeers } from './unreachable-peer
 import { documentVisibility, type VisibilitySource } from './visibility.ts';
 import type { JoinRoomOptions } from './join-room-options.ts';
 import { emitSafely, reasonOf } from './room-events.ts';
+import type { NodeIdentity } from './room-identity.ts';
 
 /**
  * Closes a storage joinRoom opened and no longer uses. RaftStorage has no `close` (in-memory
@@ -54,11 +54,12 @@ export interface Plumbing {
   close(): void;
 }
 
-export function connect<State, Command>(options: JoinRoomOptions<State, Command>, id: NodeId, gossipIntervalMs: number, discoveryMs: number): Plumbing {
+export function connect<State, Command>(options: JoinRoomOptions<State, Command>, identity: NodeIdentity, gossipIntervalMs: number, discoveryMs: number): Plumbing {
   const clock = options.raftConfig?.clock ?? realClock;
+  const id = identity.id;
   const signaling =
     typeof options.signaling === 'function'
-      ? options.signaling({ roomId: options.room, nodeId: id, ...(options.secret === undefined ? {} : { secret: options.secret }) })
+      ? options.signaling({ roomId: options.room, nodeId: id, ...(options.secret === undefined ? {} : { secret: options.secret }), ...(identity.claim === null ? {} : { claim: identity.claim }) })
       : options.signaling;
   const transport = options.createTransport(signaling);
   const channel = createRoomChannel(transport);
