@@ -9,7 +9,7 @@ import { createSimulatedNetwork, reliableNetwork } from '../testing/simulated-ne
 import { VirtualClock } from '../testing/virtual-clock.ts';
 import type { RaftTransport } from '../transport/raft-transport.ts';
 import { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
-import { joinRoom, type SignalingContext } from './join-room.ts';
+import { joinRoom, type JoinRoomOptions, type SignalingContext } from './join-room.ts';
 import { forgetNodeClaim, identityKey, loadNodeClaim, loadOrMintNodeId, memoryKeyValueStore, mintNodeIdentity, saveNodeIdentity, type KeyValueStore } from './room-identity.ts';
 import { kvReducer, type KvState } from './room-simulation-peers.test-support.ts';
 import { currentEndpoint, stubSignaling } from './simulated-room-endpoints.test-support.ts';
@@ -17,7 +17,7 @@ import { manualVisibility } from './visibility.ts';
 import type { KvCommand } from '../testing/kv-command.ts';
 
 /** Joins a room alone on the simulated network, recording every context the signaling factory got. */
-async function joinAlone(seed: number, identityStore: KeyValueStore, contexts: SignalingContext[]) {
+async function joinAlone(seed: number, identityStore: KeyValueStore, contexts: SignalingContext[], extra: Partial<JoinRoomOptions<KvState, KvCommand>> = {}) {
   const clock = new VirtualClock(0);
   const network = createSimulatedNetwork(clock, seededRandom(deriveSeed(seed, 'network')), reliableNetwork);
   const endpoints = new Map<NodeId, RaftTransport>();
@@ -36,6 +36,7 @@ async function joinAlone(seed: number, identityStore: KeyValueStore, contexts: S
     raftConfig: { clock, heartbeatInterval: 100, electionTimeoutMin: 300, electionTimeoutMax: 600 },
     discoveryMs: 400,
     gossipIntervalMs: 300,
+    ...extra,
   });
   let done = false;
   joining.then(() => (done = true), () => (done = true));
@@ -97,5 +98,42 @@ describe('the id joinRoom mints', () => {
     expect(writes).toEqual([`raftmesh:room:claims:node-claim:${fresh.id}`, identityKey('claims')]);
     expect(await loadNodeClaim(recording, 'claims', id)).toBeNull();
     expect(await loadNodeClaim(recording, 'claims', fresh.id)).toBe(fresh.claim);
+  });
+
+  it('a saved claimed id whose claim the store lost is given up: a fresh claimed id, the old id’s storage discarded', async () => {
+    const identityStore = memoryKeyValueStore();
+    const lost = mintNodeIdentity();
+    await identityStore.set(identityKey('claims'), lost.id); // the id came back from a restore, its claim did not
+    const contexts: SignalingContext[] = [];
+    const discarded: NodeId[] = [];
+    const id = await joinAlone(4, identityStore, contexts, { discardStorage: (abandoned) => void discarded.push(abandoned) });
+    expect(id).not.toBe(lost.id);
+    expect(isClaimedNodeId(id)).toBe(true);
+    expect(contexts.map((context) => context.nodeId)).toEqual([id]);
+    expect(claimProvesNodeId(contexts[0]?.claim ?? '', id)).toBe(true);
+    expect(await identityStore.get(identityKey('claims'))).toBe(id);
+    expect(discarded).toEqual([lost.id]);
+  });
+
+  it('a fixed claimed nodeId without its claim in the store is refused before anything opens, naming the store', async () => {
+    const lost = mintNodeIdentity();
+    const contexts: SignalingContext[] = [];
+    await expect(joinAlone(5, memoryKeyValueStore(), contexts, { nodeId: lost.id })).rejects.toThrow(/identity store holds no claim for it/);
+    expect(contexts).toEqual([]);
+    // With the store it was minted with, it joins.
+    const identityStore = memoryKeyValueStore();
+    await saveNodeIdentity(identityStore, 'claims', lost);
+    expect(await joinAlone(6, identityStore, contexts, { nodeId: lost.id })).toBe(lost.id);
+    expect(contexts[0]).toMatchObject({ nodeId: lost.id, claim: lost.claim });
+  });
+
+  it('a store whose delete fails does not fail the join that replaced a lost id (the orphaned claim is a few bytes)', async () => {
+    const values = memoryKeyValueStore();
+    const failingDelete: KeyValueStore = { get: (key) => values.get(key), set: (key, value) => values.set(key, value), delete: () => Promise.reject(new Error('delete failed')) };
+    const lost = mintNodeIdentity();
+    await values.set(identityKey('claims'), lost.id);
+    const id = await joinAlone(7, failingDelete, []);
+    expect(isClaimedNodeId(id)).toBe(true);
+    expect(id).not.toBe(lost.id);
   });
 });

@@ -13,5 +13,6 @@ export type { VisibilitySource } from './visibility.ts';
 export { defaultKeyValueStore, memoryKeyValueStore } from './room-identity.ts';
 export type { KeyValueStore } from './room-identity.ts';
 export type { RoomHello } from './room-channel.ts';
-export { loadOrMintNodeId } from './room-identity.ts';
+export { loadNodeClaim, loadOrMintNodeId, mintNodeIdentity, saveNodeIdentity } from './room-identity.ts';
+export type { NodeIdentity } from './room-identity.ts';
 export { claimTabIdentity } from './tab-identity.ts';

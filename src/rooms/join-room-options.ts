@@ -69,15 +69,22 @@ export interface JoinRoomOptions<State, Command> {
    */
   readonly createNode?: (options: RaftNodeOptions) => Promise<RaftNode>;
   readonly store: ReplicatedStoreOptions<State, Command>;
-  /** Overrides the persisted identity. */
+  /**
+   * Overrides the persisted identity. A claimed id (`peer-k…`) needs its claim in the identity
+   * store (saveNodeIdentity), or the join is refused: a signaling server would refuse it.
+   */
   readonly nodeId?: NodeId;
-  /** Where the node id and bootstrap config live across reloads (default localStorage, else memory). */
+  /** Where the node id, its claim and bootstrap config live across reloads (default localStorage, else memory). */
   readonly identityStore?: KeyValueStore;
   /** Default: document.visibilityState where a document exists, else always visible. */
   readonly visibility?: VisibilitySource;
   /** An always-on peer (an edge peer) preferred as voter, so two-tab rooms survive a tab closing. */
   readonly witness?: NodeId;
   readonly policy?: Partial<Omit<MembershipPolicySettings, 'witness'>>;
+  /**
+   * The node's engine settings. Its `random`, when given, also draws the claim of every id joinRoom
+   * mints: a seeded source (tests, simulations) makes ids reproducible and claims guessable.
+   */
   readonly raftConfig?: RaftConfig;
   /** How long a newcomer listens for the room's cluster before the smallest id bootstraps one (default 1,500 ms). */
   readonly discoveryMs?: number;

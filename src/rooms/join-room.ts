@@ -7,7 +7,8 @@
 import type { Clock } from '../core/config.ts';
 import type { NodeId } from '../core/types.ts';
 import { realClock } from '../driver/node-options.ts';
-import { defaultKeyValueStore, forgetNodeClaim, loadOrMintNodeId, mintNodeIdentity, saveNodeIdentity, type KeyValueStore } from './room-identity.ts';
+import { isClaimedNodeId } from '../signaling/node-claim.ts';
+import { defaultKeyValueStore, forgetNodeClaim, loadNodeClaim, loadOrMintNodeId, mintNodeIdentity, saveNodeIdentity, type KeyValueStore } from './room-identity.ts';
 import { emitSafely, reasonOf } from './room-events.ts';
 import { claimTabIdentity } from './tab-identity.ts';
 import { isWedged } from './wedge-verdict.ts';
@@ -83,7 +84,7 @@ export async function joinRoom<State, Command>(options: JoinRoomOptions<State, C
     await rejoinInFlight;
   };
 
-  const id = fixedId ?? (await loadOrMintNodeId(identityStore, options.room, options.raftConfig?.random));
+  const id = fixedId === null ? await loadUsableNodeId(options, identityStore) : await checkFixedId(options, identityStore, fixedId, givenClient !== null);
   current = await joinWithRetries(options, identityStore, id, fixedId !== null, rejoin);
   const room: Room<State, Command> = {
     get id() {
@@ -133,11 +134,35 @@ async function stillWedged<State, Command>(
   return false;
 }
 
+/**
+ * The saved id, or a fresh one. A saved claimed id whose claim the store no longer holds (a
+ * partial restore, a store that kept only some keys) can never pass a signaling server again, so
+ * it is given up like a wedged id: a fresh id, and its storage discarded (`storageDiscarded`).
+ */
+async function loadUsableNodeId<State, Command>(options: JoinRoomOptions<State, Command>, identityStore: KeyValueStore): Promise<NodeId> {
+  const id = await loadOrMintNodeId(identityStore, options.room, options.raftConfig?.random);
+  if (!isClaimedNodeId(id) || (await loadNodeClaim(identityStore, options.room, id)) !== null) return id;
+  const fresh = await freshId(options, identityStore, id);
+  discardAbandoned(options, id);
+  return fresh;
+}
+
+/** A fixed id cannot be replaced: a claimed one without its claim is refused here, naming the store. */
+async function checkFixedId<State, Command>(options: JoinRoomOptions<State, Command>, identityStore: KeyValueStore, id: NodeId, clientGiven: boolean): Promise<NodeId> {
+  // A client the application made carries what it was given; only a factory gets the store's claim.
+  if (clientGiven || !isClaimedNodeId(id) || (await loadNodeClaim(identityStore, options.room, id)) !== null) return id;
+  throw new RangeError(`joinRoom: nodeId ${JSON.stringify(id)} is a claimed id (peer-k…), and the identity store holds no claim for it in room ${JSON.stringify(options.room)}: a signaling server refuses it without one. Pass the identityStore it was minted with, or leave nodeId out to have joinRoom mint one`);
+}
+
 /** A fresh claimed id, saved with its claim in place of `abandoned`, whose claim is then forgotten. */
 async function freshId<State, Command>(options: JoinRoomOptions<State, Command>, identityStore: KeyValueStore, abandoned: NodeId): Promise<NodeId> {
   const identity = mintNodeIdentity(options.raftConfig?.random);
   await saveNodeIdentity(identityStore, options.room, identity);
-  await forgetNodeClaim(identityStore, options.room, abandoned);
+  // Best effort: an orphaned claim only takes a few bytes, and a store whose delete fails must not
+  // fail a rejoin whose fresh id is already saved.
+  await Promise.resolve()
+    .then(() => forgetNodeClaim(identityStore, options.room, abandoned))
+    .catch(() => undefined);
   return identity.id;
 }
 

@@ -9,7 +9,7 @@ import { realClock, type Clock } from './clock.ts';
 import { resolveClientLimits, type SignalingClientLimits } from './limits.ts';
 import { isWebSocketUrl, requireOptionalSecret, requireRoomId } from './room-settings.ts';
 import { signalingProtocolVersion, terminalErrorCodes, type ClientMessage, type ServerMessage } from './messages.ts';
-import { isClaimedNodeId, isNodeClaim } from './node-claim.ts';
+import { claimProvesNodeId, isClaimedNodeId, isNodeClaim } from './node-claim.ts';
 import { parseSignalingMessage } from './parse-message.ts';
 import {
   SignalingRefusedError,
@@ -61,6 +61,7 @@ function validateOptions(options: WebSocketSignalingClientOptions): WebSocketCon
   if (options.claim !== undefined && (typeof options.claim !== 'string' || !isNodeClaim(options.claim))) throw new RangeError('createWebSocketSignalingClient: claim must be the 64 hex digits joinRoom passes in its signaling context');
   // Refused here rather than by the server: a factory that passes { roomId, nodeId, secret } on
   // and drops the claim would otherwise be told so only after a connection, as `claim-refused`.
+  if (options.claim !== undefined && isClaimedNodeId(options.nodeId) && !claimProvesNodeId(options.claim, options.nodeId)) throw new RangeError(`createWebSocketSignalingClient: the claim given is not the claim of node id ${JSON.stringify(options.nodeId)} (the server would refuse it): pass the claim saved with that id`);
   if (options.claim === undefined && isClaimedNodeId(options.nodeId)) throw new RangeError(`createWebSocketSignalingClient: node id ${JSON.stringify(options.nodeId)} is a claimed id, which the server admits only with its claim: pass claim (joinRoom's signaling context has it: spread the context, or pass context.claim)`);
   // Browsers take http(s) URLs for WebSockets too; anything else could never connect.
   if (!isWebSocketUrl(options.url) && !/^https?:\/\/[^/]/.test(String(options.url))) throw new RangeError(`createWebSocketSignalingClient: url must be a ws:// or wss:// URL, got ${JSON.stringify(options.url)}`);
