@@ -27,6 +27,13 @@ export interface SignalingServerLimits {
   readonly maxRooms: number;
   /** Open sockets, joined or still in the handshake: bounds memory before admission. */
   readonly maxConnections: number;
+  /**
+   * Sockets from one remote address still in the handshake (connected, not yet joined). Without
+   * it one host opening sockets and saying nothing fills `maxConnections` for everyone until the
+   * handshake timeout. Beyond it a socket is refused with `rate-limited` (clients retry). Behind
+   * a reverse proxy every client has the proxy's address: raise it there.
+   */
+  readonly maxHandshakesPerAddress: number;
   /** Bytes queued to one client that is not reading; beyond it the socket is cut (no unbounded buffers). */
   readonly maxBufferedBytes: number;
   /** A client that sends nothing (not even a ping) for this long is disconnected. */
@@ -50,6 +57,7 @@ export const defaultSignalingServerLimits: SignalingServerLimits = {
   maxPeersPerRoom: 64,
   maxRooms: 10_000,
   maxConnections: 20_000,
+  maxHandshakesPerAddress: 64,
   maxBufferedBytes: 1024 * 1024,
   idleTimeoutMs: 60_000,
   handshakeTimeoutMs: 10_000,
@@ -103,6 +111,7 @@ export function resolveServerLimits(overrides: Partial<SignalingServerLimits> = 
   requireRange('maxPeersPerRoom', limits.maxPeersPerRoom, 1, signalingProtocolLimits.maxPeersListed);
   requireRange('maxRooms', limits.maxRooms, 1, 10_000_000);
   requireRange('maxConnections', limits.maxConnections, 1, 10_000_000);
+  requireRange('maxHandshakesPerAddress', limits.maxHandshakesPerAddress, 1, 10_000_000);
   requireRange('maxBufferedBytes', limits.maxBufferedBytes, limits.maxMessageBytes, 1024 * 1024 * 1024);
   requireRange('idleTimeoutMs', limits.idleTimeoutMs, 10, 24 * hourMs);
   requireRange('handshakeTimeoutMs', limits.handshakeTimeoutMs, 10, hourMs);

@@ -25,6 +25,8 @@ export interface ConnectionContext {
   readonly registry: RoomRegistry;
   readonly report: (event: SignalingServerEvent) => void;
   readonly remoteAddress: string | null;
+  /** Called when the socket joins a room: its handshake is over (the per-address count). */
+  readonly joined: () => void;
   /** Called once when the connection is finished (socket closed or we closed it). */
   readonly finished: () => void;
 }
@@ -159,6 +161,7 @@ export function createConnection(socket: ServerSocket, context: ConnectionContex
     if (!outcome.ok) return fail(outcome.code, outcome.message);
     state = { type: 'joined', roomId, member: self };
     clock.clearTimeout(handshakeTimer);
+    context.joined();
     send({ type: 'joined', roomId, nodeId, peers: outcome.peers });
     announceJoin(registry, roomId, self, outcome.peers);
     context.report({ type: 'joined', roomId, nodeId, peers: registry.size(roomId), remoteAddress: context.remoteAddress });

@@ -184,6 +184,35 @@ describe('too many connections', () => {
   });
 });
 
+describe('half-open handshakes from one address', () => {
+  it('beyond maxHandshakesPerAddress are refused with rate-limited; joined sockets and closed ones no longer count', async () => {
+    const events: SignalingServerEvent[] = [];
+    const { url } = await start({ limits: { maxHandshakesPerAddress: 3 }, onEvent: (event) => events.push(event) });
+    const silent = await Promise.all([1, 2, 3].map(async () => {
+      const bare = await openBare(url);
+      sockets.push(bare);
+      return bare;
+    }));
+    const fourth = await openBare(url);
+    sockets.push(fourth);
+    expect(await fourth.next('error')).toMatchObject({ code: 'rate-limited', message: expect.stringMatching(/more than 3 connections from this address are still joining/) });
+    expect(await fourth.closed).toBe(1008);
+    expect(events.filter((event) => event.type === 'refused')).toEqual([expect.objectContaining({ code: 'rate-limited', roomId: null, nodeId: null, remoteAddress: expect.stringMatching(/127\.0\.0\.1/) })]);
+    // One of the three joins: its place frees up.
+    silent[0]!.send({ type: 'hello', protocol: 1, roomId: 'room', nodeId: 'a' });
+    await silent[0]!.next('joined');
+    const fifth = await joined(url, 'room', 'b');
+    // One closes: its place frees up too.
+    silent[1]!.socket.close();
+    await silent[1]!.closed;
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the server sees the close
+    const sixth = await joined(url, 'room', 'c');
+    await stillServes(fifth);
+    await stillServes(sixth);
+    expect(server?.stats()).toMatchObject({ peers: 3, refusals: 1 });
+  });
+});
+
 describe('many rooms', () => {
   it('keep the same node ids apart: peer lists, signals and leaves stay in their room', async () => {
     const { url } = await start();

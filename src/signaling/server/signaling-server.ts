@@ -90,22 +90,37 @@ export async function startSignalingServer(options: SignalingServerOptions): Pro
   const server = new WebSocketServer({ port: options.port, host, maxPayload, clientTracking: false });
   const port = await listen(server);
 
+  const handshakes = createHandshakeCounter(limits.maxHandshakesPerAddress);
+
   server.on('connection', (socket: WebSocket, request: IncomingMessage) => {
     const remoteAddress = request.socket.remoteAddress ?? null;
-    if (connections.size >= limits.maxConnections) {
-      const message = 'too many connections';
-      report({ type: 'refused', code: 'server-full', message, roomId: null, nodeId: null, remoteAddress });
-      socket.send(JSON.stringify({ type: 'error', code: 'server-full', message }));
-      socket.close(1013, 'server-full');
-      return;
-    }
+    const refuse = (code: 'server-full' | 'rate-limited', message: string): void => {
+      report({ type: 'refused', code, message, roomId: null, nodeId: null, remoteAddress });
+      socket.send(JSON.stringify({ type: 'error', code, message }));
+      socket.close(code === 'server-full' ? 1013 : 1008, code);
+    };
+    if (connections.size >= limits.maxConnections) return refuse('server-full', 'too many connections');
+    const settleHandshake = handshakes.begin(remoteAddress);
+    if (settleHandshake === null) return refuse('rate-limited', `more than ${limits.maxHandshakesPerAddress} connections from this address are still joining`);
     const connection = createConnection(
       {
         // A client that stops reading would make ws buffer without end: cut it off instead.
         send: (text) => (socket.bufferedAmount > limits.maxBufferedBytes ? socket.terminate() : socket.send(text)),
         close: (code, reason) => socket.close(code, reason),
       },
-      { limits, clock, lookup, registry, report, remoteAddress, finished: () => connections.delete(socket) },
+      {
+        limits,
+        clock,
+        lookup,
+        registry,
+        report,
+        remoteAddress,
+        joined: settleHandshake,
+        finished: () => {
+          settleHandshake();
+          connections.delete(socket);
+        },
+      },
     );
     connections.set(socket, connection);
     socket.on('message', (data, isBinary) => {
@@ -144,5 +159,30 @@ export async function startSignalingServer(options: SignalingServerOptions): Pro
     url: `ws://${host.includes(':') ? `[${host}]` : host}:${port}`,
     stats: () => ({ connections: connections.size, rooms: registry.roomCount, peers: registry.memberCount, ...counters }),
     close,
+  };
+}
+
+/**
+ * Sockets per remote address still in the handshake. `begin` returns the call that ends this
+ * socket's handshake (joined, or gone; a second call does nothing), or null when the address is
+ * at the limit. Sockets without an address (a closed one) are not counted.
+ */
+function createHandshakeCounter(limit: number): { begin(address: string | null): (() => void) | null } {
+  const pending = new Map<string, number>();
+  return {
+    begin(address) {
+      if (address === null) return () => undefined;
+      const count = pending.get(address) ?? 0;
+      if (count >= limit) return null;
+      pending.set(address, count + 1);
+      let settled = false;
+      return () => {
+        if (settled) return;
+        settled = true;
+        const left = (pending.get(address) ?? 1) - 1;
+        if (left === 0) pending.delete(address);
+        else pending.set(address, left);
+      };
+    },
   };
 }
