@@ -74,4 +74,60 @@ describe('CrashableStorage', () => {
     await clock.advance(1);
     expect(await outcome).toMatch(/expected index 1/);
   });
+  describe('armSnapshotCrash', () => {
+    const meta = { lastIncludedIndex: 3, lastIncludedTerm: 1, config: { old: null, new: { voters: [nodeId('a')] } } };
+
+    /** The driver's snapshot sequence (write-queue.ts writeMerged), each write awaited; what completed. */
+    async function snapshotSequence(storage: CrashableStorage, clock: VirtualClock): Promise<string[]> {
+      const completed: string[] = [];
+      const sequence = (async () => {
+        await storage.writeBatch({ hardState: { term: 1, votedFor: null }, entries: [] });
+        completed.push('batch');
+        await storage.saveSnapshot(meta, new Uint8Array([9]));
+        completed.push('snapshot');
+        await storage.discardLogPrefix(3);
+        completed.push('discard');
+        await storage.appendEntries([entry(4)]);
+        completed.push('append');
+      })();
+      void sequence;
+      await clock.advance(500);
+      return completed;
+    }
+
+    it('crashes once the given number of writes from the snapshot on have landed; the last one is durable and its caller never hears', async () => {
+      for (const writesToLand of [0, 1, 2, 3]) {
+        const { clock, durable, storage } = setup(5);
+        await Promise.all([storage.appendEntries([entry(1), entry(2), entry(3)]), clock.advance(5)]);
+        let crashes = 0;
+        storage.armSnapshotCrash(writesToLand, () => {
+          crashes += 1;
+          storage.crash();
+        });
+        const completed = await snapshotSequence(storage, clock);
+        expect(crashes).toBe(1);
+        expect(storage.crashed).toBe(true);
+        expect(completed).toEqual(['batch', 'snapshot', 'discard', 'append'].slice(0, Math.max(1, writesToLand)));
+        // What landed: the snapshot from 1 on, the discard from 2 on, the append at 3.
+        expect((await durable.loadSnapshot())?.meta.lastIncludedIndex ?? null).toBe(writesToLand >= 1 ? 3 : null);
+        expect((await durable.entries()).map((stored) => stored.index)).toEqual(writesToLand === 0 || writesToLand === 1 ? [1, 2, 3] : writesToLand === 2 ? [] : [4]);
+      }
+    });
+
+    it('strikes only at a snapshot write, once; disarm() and a crash take it back', async () => {
+      const { clock, storage } = setup(5);
+      let crashes = 0;
+      storage.armSnapshotCrash(0, () => (crashes += 1));
+      await Promise.all([storage.appendEntries([entry(1)]), storage.writeBatch({ entries: [entry(2)] }), clock.advance(20)]);
+      expect(crashes).toBe(0);
+      storage.disarm();
+      await Promise.all([storage.saveSnapshot(meta, new Uint8Array([1])), clock.advance(20)]);
+      expect(crashes).toBe(0);
+      storage.armSnapshotCrash(0, () => (crashes += 1));
+      storage.crash();
+      const restarted = new CrashableStorage(storage.durable, clock, seededRandom(2), 5);
+      await Promise.all([restarted.saveSnapshot(meta, new Uint8Array([2])), clock.advance(20)]);
+      expect(crashes).toBe(0);
+    });
+  });
 });

@@ -10,10 +10,23 @@ import type { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
 import type { RaftStorage, StorageBatch } from '../storage/raft-storage.ts';
 import type { Clock } from '../core/config.ts';
 
+/**
+ * A crash set to strike inside the next snapshot write's sequence (the driver writes hard state
+ * and any cut, then the snapshot, then the discard of the log it covers, then entries after it):
+ * once `writesToLand` writes from the snapshot on have landed (0: just before the snapshot's own).
+ */
+interface SnapshotTripwire {
+  readonly writesToLand: number;
+  readonly crash: () => void;
+}
+
 export class CrashableStorage implements RaftStorage {
   private dead = false;
   private lastWriteAt = 0;
   private readonly pending = new Set<unknown>();
+  private armed: SnapshotTripwire | null = null;
+  /** The tripwire a snapshot write set off: writes still to land before it crashes. */
+  private countdown: { remaining: number; readonly crash: () => void } | null = null;
 
   constructor(
     readonly durable: InMemoryRaftStorage,
@@ -25,8 +38,25 @@ export class CrashableStorage implements RaftStorage {
   /** Power loss: unapplied writes vanish, and this wrapper answers nothing ever again. */
   crash(): void {
     this.dead = true;
+    this.disarm();
     for (const handle of this.pending) this.clock.clearTimeout(handle);
     this.pending.clear();
+  }
+
+  /**
+   * The next saveSnapshot starts a countdown: `crash` runs (it must crash the node, this storage
+   * with it) once `writesToLand` writes from the snapshot's own on have landed, so the node dies
+   * between two writes of one snapshot sequence, where a wrong write order loses data. The write
+   * that lands last is durable, and its caller never hears so, as in a real power cut.
+   */
+  armSnapshotCrash(writesToLand: number, crash: () => void): void {
+    this.armed = { writesToLand, crash };
+  }
+
+  /** Takes back an armed or counting tripwire (a heal: no crash after it). */
+  disarm(): void {
+    this.armed = null;
+    this.countdown = null;
   }
 
   get crashed(): boolean {
@@ -55,7 +85,9 @@ export class CrashableStorage implements RaftStorage {
     return new Promise<void>((resolve, reject) => {
       const handle = this.clock.setTimeout(() => {
         this.pending.delete(handle);
-        operation().then(resolve, reject);
+        operation().then(() => {
+          if (!this.landedBeforeTripwire()) resolve();
+        }, reject);
       }, at - this.clock.now());
       this.pending.add(handle);
     });
@@ -86,8 +118,28 @@ export class CrashableStorage implements RaftStorage {
     return this.write(() => this.durable.truncateFrom(index));
   }
   saveSnapshot(meta: SnapshotMeta, state: Uint8Array): Promise<void> {
+    const armed = this.armed;
+    if (armed !== null && !this.dead) {
+      this.armed = null;
+      if (armed.writesToLand === 0) {
+        armed.crash();
+        return new Promise<void>(() => undefined);
+      }
+      this.countdown = { remaining: armed.writesToLand, crash: armed.crash };
+    }
     return this.write(() => this.durable.saveSnapshot(meta, state));
   }
+  /** Counts a write that landed against a tripwire; true when it crashed the node (the caller hears nothing). */
+  private landedBeforeTripwire(): boolean {
+    const countdown = this.countdown;
+    if (countdown === null) return false;
+    countdown.remaining -= 1;
+    if (countdown.remaining > 0) return false;
+    this.countdown = null;
+    countdown.crash();
+    return true;
+  }
+
   loadSnapshot(): Promise<StoredSnapshot | null> {
     return this.read(() => this.durable.loadSnapshot());
   }

@@ -38,6 +38,15 @@ export interface SimulationOptions {
    * Default 0.
    */
   readonly witnesses?: number;
+  /**
+   * Most single crashes (4 in 5) strike inside the victim's next snapshot write sequence instead
+   * of at once: just before the snapshot's write, or right after the snapshot, its discard or the
+   * entries after it land (CrashableStorage.armSnapshotCrash), drawn from a stream of their own;
+   * nodes publish snapshots five times as often (unless snapshotProbability says otherwise).
+   * A crash between two writes of one install is where a wrong write order loses data (seed
+   * 60,060's bug). Default false, which leaves every other seed's schedule as it was.
+   */
+  readonly crashesInSnapshotWrites?: boolean;
 }
 
 export interface SimulationResult {
@@ -60,6 +69,8 @@ export interface SimulationResult {
   readonly snapshotBytesInstalled: number;
   /** The nodes that ran as witnesses (none unless SimulationOptions.witnesses). */
   readonly witnesses: readonly NodeId[];
+  /** Crashes that struck inside a snapshot write sequence (only with SimulationOptions.crashesInSnapshotWrites). */
+  readonly crashesInSnapshotWrites?: number;
 }
 
 /** Virtual time under faults per seed by default (the CLI and the test suite use it too). */
@@ -152,6 +163,20 @@ function crashNode(cluster: SimulatedCluster, random: () => number, crashed: Cra
   crashed.set(id, cluster.clock.now() + downtimeMs);
 }
 
+/** Sets the victim to crash inside its next snapshot write sequence (SimulationOptions.crashesInSnapshotWrites). */
+function armSnapshotCrash(cluster: SimulatedCluster, random: () => number, crashed: Crashed, id: NodeId, struck: () => void): void {
+  const simulated = cluster.nodes.get(id);
+  if (simulated === undefined) return;
+  // 0: after the hard state and any cut landed, before the snapshot; 1, 2, 3: after the snapshot,
+  // its discard, the entries after it.
+  const writesToLand = Math.floor(random() * 4);
+  simulated.storage.armSnapshotCrash(writesToLand, () => {
+    if (crashed.has(id) || !cluster.isAlive(id)) return;
+    crashNode(cluster, random, crashed, id);
+    struck();
+  });
+}
+
 async function rebootDue(cluster: SimulatedCluster, crashed: Crashed): Promise<void> {
   for (const [id, rebootAt] of [...crashed]) {
     if (rebootAt > cluster.clock.now()) continue;
@@ -160,7 +185,13 @@ async function rebootDue(cluster: SimulatedCluster, crashed: Crashed): Promise<v
   }
 }
 
-async function injectFault(cluster: SimulatedCluster, random: () => number, crashed: Crashed, removalRandom: (() => number) | null, witnesses: ReadonlySet<NodeId>): Promise<Fault> {
+/** The crashes inside snapshot writes of one run: the stream that draws them, and how many struck. */
+interface SnapshotCrashes {
+  readonly random: () => number;
+  struck: number;
+}
+
+async function injectFault(cluster: SimulatedCluster, random: () => number, crashed: Crashed, removalRandom: (() => number) | null, witnesses: ReadonlySet<NodeId>, snapshotCrashes: SnapshotCrashes | null): Promise<Fault> {
   const fault = pick(random, faults);
   const ids = cluster.ids;
   switch (fault) {
@@ -182,7 +213,10 @@ async function injectFault(cluster: SimulatedCluster, random: () => number, cras
     case 'crash': {
       // Any number may be down at once (even all): only durable state survives a crash.
       const alive = ids.filter((id) => !crashed.has(id));
-      if (alive.length > 0) crashNode(cluster, random, crashed, victim(cluster, random, alive));
+      if (alive.length === 0) break;
+      const chosen = victim(cluster, random, alive);
+      if (snapshotCrashes !== null && snapshotCrashes.random() < 0.8) armSnapshotCrash(cluster, snapshotCrashes.random, crashed, chosen, () => (snapshotCrashes.struck += 1));
+      else crashNode(cluster, random, crashed, chosen);
       break;
     }
     case 'outage': {
@@ -275,6 +309,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   if (!(durationMs >= 0) || !Number.isFinite(durationMs)) throw new RangeError(`SimulationOptions.durationMs must be a finite number >= 0, got ${durationMs}`);
   const random = seededRandom(deriveSeed(seed, 'schedule'));
   const removalRandom = options.removals === true ? seededRandom(deriveSeed(seed, 'removal')) : null;
+  const snapshotCrashes: SnapshotCrashes | null = options.crashesInSnapshotWrites === true ? { random: seededRandom(deriveSeed(seed, 'snapshot-crash')), struck: 0 } : null;
   const pauseRandom = seededRandom(deriveSeed(seed, 'pause'));
   const witnesses = drawWitnesses(seed, nodes, options.witnesses ?? 0);
   // Disks differ per seed: slow ones widen the window in which a write is acknowledged but lost.
@@ -285,7 +320,9 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   const snapshots = drawSnapshotConditions(seed);
   const snapshotProfile = options.maxSnapshotBytes === undefined ? snapshots.profile : { ...snapshots.profile, maxBytes: options.maxSnapshotBytes };
   const raftConfig = { snapshotTrailingEntries: 5, electionTimeoutMin, electionTimeoutMax: electionTimeoutMin * 2, heartbeatInterval: Math.max(5, Math.floor(electionTimeoutMin / 4)), ...snapshotRaftConfig(snapshots) };
-  const cluster = createSimulatedCluster({ seed, size: nodes, maxWriteDelayMs, snapshotProbability: options.snapshotProbability ?? 0.01, snapshotProfile, linkBytesPerSecond: snapshots.linkBytesPerSecond, raftConfig, witnesses: [...witnesses] });
+  // Crashes armed inside snapshot writes need snapshots to strike in: five times as many then.
+  const snapshotProbability = options.snapshotProbability ?? (snapshotCrashes === null ? 0.01 : 0.05);
+  const cluster = createSimulatedCluster({ seed, size: nodes, maxWriteDelayMs, snapshotProbability, snapshotProfile, linkBytesPerSecond: snapshots.linkBytesPerSecond, raftConfig, witnesses: [...witnesses] });
   const crashed: Crashed = new Map();
   let faultCount = 0;
   let crashCount = 0;
@@ -303,14 +340,16 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       await cluster.runFor(2 + Math.floor(random() * 10));
       await rebootDue(cluster, crashed);
       if (cluster.clock.now() >= nextFaultAt) {
-        const fault = await injectFault(cluster, random, crashed, removalRandom, witnesses);
+        const fault = await injectFault(cluster, random, crashed, removalRandom, witnesses, snapshotCrashes);
         if (maybePause(cluster, pauseRandom, electionTimeoutMin)) pauseCount += 1;
         faultCount += 1;
         if (fault === 'crash' || fault === 'outage') crashCount += 1;
         nextFaultAt = cluster.clock.now() + 20 + random() * 250;
       }
     }
-    return await healAndCheckLiveness(cluster, crashed, { seed, nodes, faults: faultCount, crashes: crashCount, pauses: pauseCount, witnesses: [...witnesses] });
+    const result = await healAndCheckLiveness(cluster, crashed, { seed, nodes, faults: faultCount, crashes: crashCount, pauses: pauseCount, witnesses: [...witnesses] });
+    // Only in runs that arm them, so the results (and digests) of every other run stay as they were.
+    return snapshotCrashes === null ? result : { ...result, crashesInSnapshotWrites: snapshotCrashes.struck };
   } finally {
     await cluster.close();
   }
@@ -319,6 +358,8 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
 async function healAndCheckLiveness(cluster: SimulatedCluster, crashed: Crashed, stats: { seed: number; nodes: number; faults: number; crashes: number; pauses: number; witnesses: readonly NodeId[] }): Promise<SimulationResult> {
   cluster.network.heal();
   cluster.network.conditions = { ...reliableNetwork };
+  // A crash armed inside a snapshot write and not yet struck would strike after the heal.
+  for (const simulated of cluster.nodes.values()) simulated.storage.disarm();
   for (const id of cluster.ids) cluster.resume(id);
   for (const id of crashed.keys()) await cluster.restart(id);
   const healedAt = cluster.clock.now();
@@ -361,6 +402,6 @@ async function healAndCheckLiveness(cluster: SimulatedCluster, crashed: Crashed,
 const catchUpWindowMs = 5_000;
 
 /** The command that replays one seed, printed with every failure. */
-export function replayCommand(seed: number, nodes: number, removals = false, witnesses = 0): string {
-  return `npm run sim -- --seed ${seed} --nodes ${nodes}${removals ? ' --removals' : ''}${witnesses > 0 ? ` --witnesses ${witnesses}` : ''}`;
+export function replayCommand(seed: number, nodes: number, removals = false, witnesses = 0, crashesInSnapshotWrites = false): string {
+  return `npm run sim -- --seed ${seed} --nodes ${nodes}${removals ? ' --removals' : ''}${witnesses > 0 ? ` --witnesses ${witnesses}` : ''}${crashesInSnapshotWrites ? ' --crash-in-snapshot-writes' : ''}`;
 }
