@@ -1,7 +1,7 @@
 // What the edge peer uses of the library: the public entries only, like any application.
 export { FileRaftStorage } from '../storage/file/file-storage.ts';
 export { makeDirectory } from '../storage/file/make-directory.ts';
-export { joinRoom, loadOrMintNodeId } from '../index.ts';
-export type { RaftConfig, ReplicatedStoreOptions, Room } from '../index.ts';
-export { createWebRtcTransport, createWebSocketSignalingClient, isWebSocketUrl, requireOptionalSecret, requireRoomId } from '../webrtc.ts';
+export { joinRoom, loadNodeClaim, loadOrMintNodeId } from '../index.ts';
+export type { KeyValueStore, NodeId, RaftConfig, ReplicatedStoreOptions, Room } from '../index.ts';
+export { createWebRtcTransport, createWebSocketSignalingClient, isClaimedNodeId, isWebSocketUrl, requireOptionalSecret, requireRoomId } from '../webrtc.ts';
 export type { WebRtcImplementation, WebRtcTransport, WebSocketConstructor } from '../webrtc.ts';

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { mintNodeIdentity } from '../index.ts';
 import { startEdgePeer, type EdgePeerOptions } from '../node.ts';
 
 const directories: string[] = [];
@@ -62,6 +63,16 @@ describe('startEdgePeer on a data directory it cannot use', () => {
       expect(existsSync(join(data, 'identity.json'))).toBe(false);
       expect(existsSync(join(data, leftover))).toBe(true);
     }
+  });
+
+  it('refuses an identity file whose claimed id lost its claim (a partial restore), keeping the data a full restore would revive', async () => {
+    const data = freshDirectory();
+    const id = mintNodeIdentity().id;
+    writeFileSync(join(data, 'identity.json'), JSON.stringify({ 'raftmesh:room:r:node-id': id }));
+    mkdirSync(join(data, `raft-${id}`));
+    expect(await refusal(data)).toMatch(new RegExp(`identity\\.json holds node id ${id} for room r without the claim that proves it to a signaling server: restore the file from a backup`));
+    expect(existsSync(join(data, `raft-${id}`))).toBe(true);
+    expect(JSON.parse(readFileSync(join(data, 'identity.json'), 'utf8'))).toEqual({ 'raftmesh:room:r:node-id': id });
   });
 
   it('refuses a data directory path that is a file, or below one', async () => {

@@ -8,8 +8,8 @@ import { stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { joinRoom, loadOrMintNodeId, type RaftConfig, type Room, type ReplicatedStoreOptions, type WebSocketConstructor, type WebRtcImplementation, type WebRtcTransport } from './edge-imports.ts';
-import { createWebRtcTransport, createWebSocketSignalingClient, isWebSocketUrl, makeDirectory, requireOptionalSecret, requireRoomId } from './edge-imports.ts';
+import { joinRoom, loadNodeClaim, loadOrMintNodeId, type KeyValueStore, type NodeId, type RaftConfig, type Room, type ReplicatedStoreOptions, type WebSocketConstructor, type WebRtcImplementation, type WebRtcTransport } from './edge-imports.ts';
+import { createWebRtcTransport, createWebSocketSignalingClient, isClaimedNodeId, isWebSocketUrl, makeDirectory, requireOptionalSecret, requireRoomId } from './edge-imports.ts';
 import { withBindAddress } from './bind-address.ts';
 import { adoptSharedDirectory, edgeJoinOptions, fileStorageShelf } from './edge-room-storage.ts';
 import { fileKeyValueStore } from './file-key-value-store.ts';
@@ -73,6 +73,7 @@ export async function startEdgePeer<State = unknown, Command = unknown>(options:
   // The id it starts under, for the log and /healthz while joining; joinRoom may give it up for a
   // fresh one (removed while down, or wedged), so it is not passed as fixed.
   const id = await loadOrMintNodeId(identityStore, options.room);
+  await refuseLostClaim(identityStore, options.room, id, options.dataDirectory);
   await adoptSharedDirectory(options.dataDirectory, id);
   const storage = edgeJoinOptions(identityStore, fileStorageShelf(options.dataDirectory));
   const metricCounts = new Map<string, number>();
@@ -249,6 +250,16 @@ function refuseLostIdentity(directory: string): void {
   const raftData = readdirSync(directory).filter((name) => name === 'raft' || name.startsWith('raft-'));
   if (raftData.length === 0) return;
   throw new Error(`${join(directory, 'identity.json')} is missing, but ${directory} holds Raft data (${raftData.join(', ')}): a fresh id would make this peer a second member. Restore the identity file, or remove ${raftData.join(', ')} to join as a new member`);
+}
+
+/**
+ * A claimed id without its claim can never pass a signaling server again. joinRoom would give it
+ * up for a fresh id and discard its data; here, as for a missing identity file, the operator
+ * decides: a backup of the file (it held both) revives the member with its log.
+ */
+async function refuseLostClaim(identityStore: KeyValueStore, room: string, id: NodeId, directory: string): Promise<void> {
+  if (!isClaimedNodeId(id) || (await loadNodeClaim(identityStore, room, id)) !== null) return;
+  throw new Error(`${join(directory, 'identity.json')} holds node id ${id} for room ${room} without the claim that proves it to a signaling server: restore the file from a backup (it held both), or remove it together with the raft-* directories beside it to join as a new member`);
 }
 
 /** Logs a node's role, leader and membership changes and its stop; returns what stops the logging. */

@@ -32,4 +32,5 @@ export type { ParseResult } from './parse-message.ts';
 export { defaultSignalingClientLimits, signalingProtocolLimits } from './limits.ts';
 export type { SignalingClientLimits } from './limits.ts';
 export { combineSignalingClients } from './combined-client.ts';
+export { isClaimedNodeId } from './node-claim.ts';
 export { isWebSocketUrl, requireOptionalSecret, requireRoomId } from './room-settings.ts';

@@ -28,10 +28,13 @@ export interface SignalingServerLimits {
   /** Open sockets, joined or still in the handshake: bounds memory before admission. */
   readonly maxConnections: number;
   /**
-   * Sockets from one remote address still in the handshake (connected, not yet joined). Without
-   * it one host opening sockets and saying nothing fills `maxConnections` for everyone until the
-   * handshake timeout. Beyond it a socket is refused with `rate-limited` (clients retry). Behind
-   * a reverse proxy every client has the proxy's address: raise it there.
+   * Sockets from one remote address still in the handshake (connected, not yet joined); beyond it
+   * a socket is refused with `rate-limited` (clients retry). It stops one host that opens sockets
+   * and says nothing from filling `maxConnections` for everyone, but only where clients reach the
+   * server directly: behind a reverse proxy (every `wss://` deployment, since the server speaks
+   * no TLS) every client has the proxy's address, and a limit would let 64 silent sockets lock
+   * everyone out. So it is off by default (as many as `maxConnections`); set it on a server that
+   * clients reach directly, and bound silent sockets at the proxy otherwise.
    */
   readonly maxHandshakesPerAddress: number;
   /** Bytes queued to one client that is not reading; beyond it the socket is cut (no unbounded buffers). */
@@ -57,7 +60,7 @@ export const defaultSignalingServerLimits: SignalingServerLimits = {
   maxPeersPerRoom: 64,
   maxRooms: 10_000,
   maxConnections: 20_000,
-  maxHandshakesPerAddress: 64,
+  maxHandshakesPerAddress: 20_000,
   maxBufferedBytes: 1024 * 1024,
   idleTimeoutMs: 60_000,
   handshakeTimeoutMs: 10_000,
@@ -104,7 +107,9 @@ const hourMs = 3_600_000;
 export function resolveServerLimits(overrides: Partial<SignalingServerLimits> = {}): SignalingServerLimits {
   const handshakeTimeoutMs = overrides.handshakeTimeoutMs ?? defaultSignalingServerLimits.handshakeTimeoutMs;
   const memberProbeTimeoutMs = Math.min(defaultSignalingServerLimits.memberProbeTimeoutMs, Math.floor(handshakeTimeoutMs / 2));
-  const limits: SignalingServerLimits = { ...defaultSignalingServerLimits, memberProbeTimeoutMs, ...overrides };
+  // Off unless set: as many per address as the server takes in all.
+  const maxHandshakesPerAddress = overrides.maxConnections ?? defaultSignalingServerLimits.maxConnections;
+  const limits: SignalingServerLimits = { ...defaultSignalingServerLimits, memberProbeTimeoutMs, maxHandshakesPerAddress, ...overrides };
   requireRange('maxMessageBytes', limits.maxMessageBytes, 1024, signalingProtocolLimits.maxMessageBytes);
   requireRange('messagesPerSecond', limits.messagesPerSecond, 0.01, 100_000, false);
   requireRange('messageBurst', limits.messageBurst, 1, 100_000);

@@ -91,10 +91,20 @@ export async function startSignalingServer(options: SignalingServerOptions): Pro
   const port = await listen(server);
 
   const handshakes = createHandshakeCounter(limits.maxHandshakesPerAddress);
+  /** Sockets refused at the door, until they close: cut off at once by close(). */
+  const refused = new Set<WebSocket>();
 
   server.on('connection', (socket: WebSocket, request: IncomingMessage) => {
     const remoteAddress = request.socket.remoteAddress ?? null;
     const refuse = (code: 'server-full' | 'rate-limited', message: string): void => {
+      // A refused socket still reads: a bad frame on it is an 'error' event, which without a
+      // listener was an uncaught exception that took the whole server down.
+      socket.on('error', () => undefined);
+      refused.add(socket);
+      socket.on('close', () => refused.delete(socket));
+      // It gets the close handshake's grace, not ws's 30 s: it was never admitted.
+      const cutOff = globalThis.setTimeout(() => socket.terminate(), closeGraceMs);
+      socket.on('close', () => globalThis.clearTimeout(cutOff));
       report({ type: 'refused', code, message, roomId: null, nodeId: null, remoteAddress });
       socket.send(JSON.stringify({ type: 'error', code, message }));
       socket.close(code === 'server-full' ? 1013 : 1008, code);
@@ -142,6 +152,7 @@ export async function startSignalingServer(options: SignalingServerOptions): Pro
       // Stop listening first: a client admitted now would miss `server-closing` and, since the
       // listener's close waits for every socket, hold the shutdown open for as long as it stays.
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const socket of refused) socket.terminate();
       const sockets = [...connections.keys()];
       const allClosed = Promise.all(sockets.map(closedPromise));
       for (const [, connection] of [...connections]) connection.fail('server-closing', 'the signaling server is shutting down');
