@@ -103,6 +103,7 @@ describe('CrashableStorage', () => {
         storage.armSnapshotCrash(writesToLand, () => {
           crashes += 1;
           storage.crash();
+          return true;
         });
         const completed = await snapshotSequence(storage, clock);
         expect(crashes).toBe(1);
@@ -117,17 +118,29 @@ describe('CrashableStorage', () => {
     it('strikes only at a snapshot write, once; disarm() and a crash take it back', async () => {
       const { clock, storage } = setup(5);
       let crashes = 0;
-      storage.armSnapshotCrash(0, () => (crashes += 1));
+      storage.armSnapshotCrash(0, () => (crashes += 1) > 0);
       await Promise.all([storage.appendEntries([entry(1)]), storage.writeBatch({ entries: [entry(2)] }), clock.advance(20)]);
       expect(crashes).toBe(0);
       storage.disarm();
       await Promise.all([storage.saveSnapshot(meta, new Uint8Array([1])), clock.advance(20)]);
       expect(crashes).toBe(0);
-      storage.armSnapshotCrash(0, () => (crashes += 1));
+      storage.armSnapshotCrash(0, () => (crashes += 1) > 0);
       storage.crash();
       const restarted = new CrashableStorage(storage.durable, clock, seededRandom(2), 5);
       await Promise.all([restarted.saveSnapshot(meta, new Uint8Array([2])), clock.advance(20)]);
       expect(crashes).toBe(0);
+    });
+
+    it('a tripwire whose crash did not happen (the node was down already) answers the write as usual', async () => {
+      for (const writesToLand of [0, 1]) {
+        const { clock, durable, storage } = setup(5);
+        storage.armSnapshotCrash(writesToLand, () => false);
+        let answered = false;
+        void storage.saveSnapshot(meta, new Uint8Array([3])).then(() => (answered = true));
+        await clock.advance(20);
+        expect(answered).toBe(true);
+        expect((await durable.loadSnapshot())?.meta.lastIncludedIndex).toBe(3);
+      }
     });
   });
 });

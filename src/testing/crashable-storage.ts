@@ -17,7 +17,8 @@ import type { Clock } from '../core/config.ts';
  */
 interface SnapshotTripwire {
   readonly writesToLand: number;
-  readonly crash: () => void;
+  /** Crashes the node (this storage with it); false when it did not (the node was down already). */
+  readonly crash: () => boolean;
 }
 
 export class CrashableStorage implements RaftStorage {
@@ -26,7 +27,7 @@ export class CrashableStorage implements RaftStorage {
   private readonly pending = new Set<unknown>();
   private armed: SnapshotTripwire | null = null;
   /** The tripwire a snapshot write set off: writes still to land before it crashes. */
-  private countdown: { remaining: number; readonly crash: () => void } | null = null;
+  private countdown: { remaining: number; readonly crash: () => boolean } | null = null;
 
   constructor(
     readonly durable: InMemoryRaftStorage,
@@ -49,7 +50,7 @@ export class CrashableStorage implements RaftStorage {
    * between two writes of one snapshot sequence, where a wrong write order loses data. The write
    * that lands last is durable, and its caller never hears so, as in a real power cut.
    */
-  armSnapshotCrash(writesToLand: number, crash: () => void): void {
+  armSnapshotCrash(writesToLand: number, crash: () => boolean): void {
     this.armed = { writesToLand, crash };
   }
 
@@ -122,8 +123,8 @@ export class CrashableStorage implements RaftStorage {
     if (armed !== null && !this.dead) {
       this.armed = null;
       if (armed.writesToLand === 0) {
-        armed.crash();
-        return new Promise<void>(() => undefined);
+        if (armed.crash()) return new Promise<void>(() => undefined);
+        return this.write(() => this.durable.saveSnapshot(meta, state));
       }
       this.countdown = { remaining: armed.writesToLand, crash: armed.crash };
     }
@@ -136,8 +137,8 @@ export class CrashableStorage implements RaftStorage {
     countdown.remaining -= 1;
     if (countdown.remaining > 0) return false;
     this.countdown = null;
-    countdown.crash();
-    return true;
+    // A crash that did not happen (the node was down already) must not swallow the answer.
+    return countdown.crash();
   }
 
   loadSnapshot(): Promise<StoredSnapshot | null> {

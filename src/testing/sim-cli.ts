@@ -66,7 +66,7 @@ const witnesses = integer('witnesses', 0);
 if (!witnessesAllowed(witnesses, nodes)) refuse(`--witnesses must be fewer than a quorum of --nodes (at most ${Math.floor(nodes / 2)} of ${nodes}), got ${witnesses}`);
 // --max-snapshot-bytes 20: header-only snapshots, as before they grew (the seed picks otherwise).
 const maxSnapshotBytes = values['max-snapshot-bytes'] === undefined ? undefined : integer('max-snapshot-bytes', 20);
-// --crash-in-snapshot-writes: half the single crashes strike between two writes of a snapshot sequence.
+// --crash-in-snapshot-writes: most single crashes (4 in 5) strike between two writes of a snapshot sequence.
 const crashesInSnapshotWrites = values['crash-in-snapshot-writes'] === true;
 const digesting = values.digest === true;
 let failures = 0;

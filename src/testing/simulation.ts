@@ -40,8 +40,8 @@ export interface SimulationOptions {
   readonly witnesses?: number;
   /**
    * Most single crashes (4 in 5) strike inside the victim's next snapshot write sequence instead
-   * of at once: just before the snapshot's write, or right after the snapshot, its discard or the
-   * entries after it land (CrashableStorage.armSnapshotCrash), drawn from a stream of their own;
+   * of at once: just before the snapshot's write, or right after the snapshot or its discard
+   * lands (CrashableStorage.armSnapshotCrash), drawn from a stream of their own;
    * nodes publish snapshots five times as often (unless snapshotProbability says otherwise).
    * A crash between two writes of one install is where a wrong write order loses data (seed
    * 60,060's bug). Default false, which leaves every other seed's schedule as it was.
@@ -167,13 +167,15 @@ function crashNode(cluster: SimulatedCluster, random: () => number, crashed: Cra
 function armSnapshotCrash(cluster: SimulatedCluster, random: () => number, crashed: Crashed, id: NodeId, struck: () => void): void {
   const simulated = cluster.nodes.get(id);
   if (simulated === undefined) return;
-  // 0: after the hard state and any cut landed, before the snapshot; 1, 2, 3: after the snapshot,
-  // its discard, the entries after it.
-  const writesToLand = Math.floor(random() * 4);
+  // 0: after the hard state and any cut landed, before the snapshot; 1, 2: after the snapshot, its
+  // discard. (No sequence here has entries after the discard: a third write would be the next,
+  // unrelated batch.)
+  const writesToLand = Math.floor(random() * 3);
   simulated.storage.armSnapshotCrash(writesToLand, () => {
-    if (crashed.has(id) || !cluster.isAlive(id)) return;
+    if (crashed.has(id) || !cluster.isAlive(id)) return false;
     crashNode(cluster, random, crashed, id);
     struck();
+    return true;
   });
 }
 
@@ -188,6 +190,8 @@ async function rebootDue(cluster: SimulatedCluster, crashed: Crashed): Promise<v
 /** The crashes inside snapshot writes of one run: the stream that draws them, and how many struck. */
 interface SnapshotCrashes {
   readonly random: () => number;
+  /** Crash faults armed instead of struck at once: counted as crashes only if they strike. */
+  armed: number;
   struck: number;
 }
 
@@ -215,7 +219,10 @@ async function injectFault(cluster: SimulatedCluster, random: () => number, cras
       const alive = ids.filter((id) => !crashed.has(id));
       if (alive.length === 0) break;
       const chosen = victim(cluster, random, alive);
-      if (snapshotCrashes !== null && snapshotCrashes.random() < 0.8) armSnapshotCrash(cluster, snapshotCrashes.random, crashed, chosen, () => (snapshotCrashes.struck += 1));
+      if (snapshotCrashes !== null && snapshotCrashes.random() < 0.8) {
+        snapshotCrashes.armed += 1;
+        armSnapshotCrash(cluster, snapshotCrashes.random, crashed, chosen, () => (snapshotCrashes.struck += 1));
+      }
       else crashNode(cluster, random, crashed, chosen);
       break;
     }
@@ -309,7 +316,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   if (!(durationMs >= 0) || !Number.isFinite(durationMs)) throw new RangeError(`SimulationOptions.durationMs must be a finite number >= 0, got ${durationMs}`);
   const random = seededRandom(deriveSeed(seed, 'schedule'));
   const removalRandom = options.removals === true ? seededRandom(deriveSeed(seed, 'removal')) : null;
-  const snapshotCrashes: SnapshotCrashes | null = options.crashesInSnapshotWrites === true ? { random: seededRandom(deriveSeed(seed, 'snapshot-crash')), struck: 0 } : null;
+  const snapshotCrashes: SnapshotCrashes | null = options.crashesInSnapshotWrites === true ? { random: seededRandom(deriveSeed(seed, 'snapshot-crash')), armed: 0, struck: 0 } : null;
   const pauseRandom = seededRandom(deriveSeed(seed, 'pause'));
   const witnesses = drawWitnesses(seed, nodes, options.witnesses ?? 0);
   // Disks differ per seed: slow ones widen the window in which a write is acknowledged but lost.
@@ -349,7 +356,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     }
     const result = await healAndCheckLiveness(cluster, crashed, { seed, nodes, faults: faultCount, crashes: crashCount, pauses: pauseCount, witnesses: [...witnesses] });
     // Only in runs that arm them, so the results (and digests) of every other run stay as they were.
-    return snapshotCrashes === null ? result : { ...result, crashesInSnapshotWrites: snapshotCrashes.struck };
+    return snapshotCrashes === null ? result : { ...result, crashes: result.crashes - snapshotCrashes.armed + snapshotCrashes.struck, crashesInSnapshotWrites: snapshotCrashes.struck };
   } finally {
     await cluster.close();
   }
