@@ -77,6 +77,12 @@ export function createWebSocketSignalingClient(options: WebSocketSignalingClient
   const random = options.random ?? Math.random;
   const { roomId, nodeId: selfId } = options;
   const claim = isClaimedNodeId(selfId) ? options.claim : undefined;
+  /**
+   * A server from before claims refuses the hello's `claim` field as malformed (its parser is
+   * strict), which would stop this client for good. Such a server checks no claims, so the hello
+   * goes without it from then on: a server can only make the claim travel less, never more.
+   */
+  let serverKnowsClaims = true;
   const admissionKey = options.secret === undefined ? null : deriveAdmissionKey(options.secret, roomId).then(importAdmissionKey);
   admissionKey?.catch(() => undefined); // reported when a challenge needs it, not as an unhandled rejection
 
@@ -176,6 +182,11 @@ export function createWebSocketSignalingClient(options: WebSocketSignalingClient
       case 'signal':
         return signals.emit({ from: toNodeId(message.from), payload: message.payload });
       case 'error':
+        if (message.code === 'malformed' && serverKnowsClaims && claim !== undefined && message.message === 'unexpected field "claim" in hello') {
+          serverKnowsClaims = false;
+          lastRefusal = `${message.code}: ${message.message} (a server from before claims: joining without the claim)`;
+          return; // the server closes; the next attempt says hello without it
+        }
         if (terminalErrorCodes.has(message.code)) return stop(new SignalingRefusedError(message.code, message.message));
         // unknown-peer is informational; for the others the server closes and we retry.
         if (message.code !== 'unknown-peer') lastRefusal = `${message.code}: ${message.message}`;
@@ -203,7 +214,7 @@ export function createWebSocketSignalingClient(options: WebSocketSignalingClient
     later(() => isCurrent() && status.value !== 'joined' && reconnect(), limits.serverSilenceTimeoutMs);
     current.addEventListener('open', () => {
       if (!isCurrent()) return;
-      send({ type: 'hello', protocol: signalingProtocolVersion, roomId, nodeId: selfId, ...(claim === undefined ? {} : { claim }) });
+      send({ type: 'hello', protocol: signalingProtocolVersion, roomId, nodeId: selfId, ...(claim === undefined || !serverKnowsClaims ? {} : { claim }) });
       keepAlive();
     });
     current.addEventListener('message', (event) => {

@@ -3,7 +3,7 @@
 // `member-in-use` for as long as they stayed. A claimed id is admitted only with its claim.
 // Black box: bare `ws` sockets and the public client.
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { createWebSocketSignalingClient, type WebSocketConstructor } from '../../webrtc.ts';
 import { terminalErrorCodes } from '../messages.ts';
 import { nodeId } from '../../index.ts';
@@ -160,5 +160,34 @@ describe('the public client and claims', () => {
     // Were a client to send one anyway, the refusal is one reconnecting cannot mend.
     expect(terminalErrorCodes.has('claim-refused')).toBe(true);
     expect(events.filter((event) => event.type === 'refused')).toHaveLength(0);
+  });
+
+  it('against a server from before claims, which refuses the field as malformed, joins without the claim instead of stopping for good', async () => {
+    // The old server: a strict parser that knows no claim field.
+    const old = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise<void>((resolve) => old.once('listening', () => resolve()));
+    const hellos: Record<string, unknown>[] = [];
+    old.on('connection', (socket) => {
+      socket.on('message', (data) => {
+        const hello = JSON.parse(String(data)) as Record<string, unknown>;
+        if (hello['type'] !== 'hello') return;
+        hellos.push(hello);
+        if ('claim' in hello) {
+          socket.send(JSON.stringify({ type: 'error', code: 'malformed', message: 'unexpected field "claim" in hello' }));
+          socket.close(1008, 'malformed');
+        } else socket.send(JSON.stringify({ type: 'joined', roomId: 'open', nodeId: hello['nodeId'], peers: [] }));
+      });
+    });
+    try {
+      const member = claimed();
+      const address = old.address() as { port: number };
+      const client = createWebSocketSignalingClient({ ...options(`ws://127.0.0.1:${address.port}`, member.id), claim: member.claim });
+      await new Promise<void>((resolve) => client.status.subscribe((status) => status === 'joined' && resolve()));
+      expect(hellos.map((hello) => 'claim' in hello)).toEqual([true, false]);
+      client.close();
+      expect(await client.closed).toBeNull();
+    } finally {
+      await new Promise((resolve) => old.close(resolve));
+    }
   });
 });
