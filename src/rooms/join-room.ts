@@ -7,8 +7,7 @@
 import type { Clock } from '../core/config.ts';
 import type { NodeId } from '../core/types.ts';
 import { realClock } from '../driver/node-options.ts';
-import { isClaimedNodeId } from '../signaling/node-claim.ts';
-import { defaultKeyValueStore, forgetNodeClaim, loadNodeClaim, loadOrMintNodeId, mintNodeIdentity, saveNodeIdentity, type KeyValueStore } from './room-identity.ts';
+import { claimLost, defaultKeyValueStore, forgetNodeClaim, loadOrMintNodeId, mintNodeIdentity, saveNodeIdentity, type KeyValueStore } from './room-identity.ts';
 import { emitSafely, reasonOf } from './room-events.ts';
 import { claimTabIdentity } from './tab-identity.ts';
 import { isWedged } from './wedge-verdict.ts';
@@ -141,7 +140,7 @@ async function stillWedged<State, Command>(
  */
 async function loadUsableNodeId<State, Command>(options: JoinRoomOptions<State, Command>, identityStore: KeyValueStore): Promise<NodeId> {
   const id = await loadOrMintNodeId(identityStore, options.room, options.raftConfig?.random);
-  if (!isClaimedNodeId(id) || (await loadNodeClaim(identityStore, options.room, id)) !== null) return id;
+  if (!(await claimLost(identityStore, options.room, id))) return id;
   const fresh = await freshId(options, identityStore, id);
   discardAbandoned(options, id);
   return fresh;
@@ -150,7 +149,7 @@ async function loadUsableNodeId<State, Command>(options: JoinRoomOptions<State, 
 /** A fixed id cannot be replaced: a claimed one without its claim is refused here, naming the store. */
 async function checkFixedId<State, Command>(options: JoinRoomOptions<State, Command>, identityStore: KeyValueStore, id: NodeId, clientGiven: boolean): Promise<NodeId> {
   // A client the application made carries what it was given; only a factory gets the store's claim.
-  if (clientGiven || !isClaimedNodeId(id) || (await loadNodeClaim(identityStore, options.room, id)) !== null) return id;
+  if (clientGiven || !(await claimLost(identityStore, options.room, id))) return id;
   throw new RangeError(`joinRoom: nodeId ${JSON.stringify(id)} is a claimed id (peer-k…), and the identity store holds no claim for it in room ${JSON.stringify(options.room)}: a signaling server refuses it without one. Pass the identityStore it was minted with, or leave nodeId out to have joinRoom mint one`);
 }
 

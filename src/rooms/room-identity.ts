@@ -81,6 +81,11 @@ export async function loadNodeClaim(store: KeyValueStore, room: string, id: Node
   return claim !== null && claimProvesNodeId(claim, id) ? claim : null;
 }
 
+/** Whether `id` is claimed and the store holds no claim that proves it (no server would admit it). */
+export async function claimLost(store: KeyValueStore, room: string, id: NodeId): Promise<boolean> {
+  return isClaimedNodeId(id) && (await loadNodeClaim(store, room, id)) === null;
+}
+
 /** The saved node id of this room, or a fresh claimed one, saved with its claim. */
 export async function loadOrMintNodeId(store: KeyValueStore, room: string, random?: () => number): Promise<NodeId> {
   const saved = await store.get(identityKey(room));

@@ -60,9 +60,12 @@ function validateOptions(options: WebSocketSignalingClientOptions): WebSocketCon
   requireOptionalSecret(options.secret, 'createWebSocketSignalingClient');
   if (options.claim !== undefined && (typeof options.claim !== 'string' || !isNodeClaim(options.claim))) throw new RangeError('createWebSocketSignalingClient: claim must be the 64 hex digits joinRoom passes in its signaling context');
   // Refused here rather than by the server: a factory that passes { roomId, nodeId, secret } on
-  // and drops the claim would otherwise be told so only after a connection, as `claim-refused`.
-  if (options.claim !== undefined && isClaimedNodeId(options.nodeId) && !claimProvesNodeId(options.claim, options.nodeId)) throw new RangeError(`createWebSocketSignalingClient: the claim given is not the claim of node id ${JSON.stringify(options.nodeId)} (the server would refuse it): pass the claim saved with that id`);
-  if (options.claim === undefined && isClaimedNodeId(options.nodeId)) throw new RangeError(`createWebSocketSignalingClient: node id ${JSON.stringify(options.nodeId)} is a claimed id, which the server admits only with its claim: pass claim (joinRoom's signaling context has it: spread the context, or pass context.claim)`);
+  // and drops the claim (or passes another id's) would otherwise hear `claim-refused` only after
+  // a connection, and for good.
+  if (isClaimedNodeId(options.nodeId)) {
+    if (options.claim === undefined) throw new RangeError(`createWebSocketSignalingClient: node id ${JSON.stringify(options.nodeId)} is a claimed id, which the server admits only with its claim: pass claim (joinRoom's signaling context has it: spread the context, or pass context.claim)`);
+    if (!claimProvesNodeId(options.claim, options.nodeId)) throw new RangeError(`createWebSocketSignalingClient: the claim given is not the claim of node id ${JSON.stringify(options.nodeId)} (the server would refuse it): pass the claim saved with that id`);
+  }
   // Browsers take http(s) URLs for WebSockets too; anything else could never connect.
   if (!isWebSocketUrl(options.url) && !/^https?:\/\/[^/]/.test(String(options.url))) throw new RangeError(`createWebSocketSignalingClient: url must be a ws:// or wss:// URL, got ${JSON.stringify(options.url)}`);
   const constructor = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;

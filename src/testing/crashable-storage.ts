@@ -12,11 +12,13 @@ import type { Clock } from '../core/config.ts';
 
 /**
  * A crash set to strike inside the next snapshot write's sequence (the driver writes hard state
- * and any cut, then the snapshot, then the discard of the log it covers, then entries after it):
- * once `writesToLand` writes from the snapshot on have landed (0: just before the snapshot's own).
+ * and any cut, then the snapshot, then the discard of the log it covers): once `remaining` writes
+ * from the snapshot's own on have landed (0: just before the snapshot's own).
  */
 interface SnapshotTripwire {
-  readonly writesToLand: number;
+  remaining: number;
+  /** Whether a snapshot write has started the countdown (until then it waits, armed). */
+  counting: boolean;
   /** Crashes the node (this storage with it); false when it did not (the node was down already). */
   readonly crash: () => boolean;
 }
@@ -25,9 +27,7 @@ export class CrashableStorage implements RaftStorage {
   private dead = false;
   private lastWriteAt = 0;
   private readonly pending = new Set<unknown>();
-  private armed: SnapshotTripwire | null = null;
-  /** The tripwire a snapshot write set off: writes still to land before it crashes. */
-  private countdown: { remaining: number; readonly crash: () => boolean } | null = null;
+  private tripwire: SnapshotTripwire | null = null;
 
   constructor(
     readonly durable: InMemoryRaftStorage,
@@ -51,13 +51,12 @@ export class CrashableStorage implements RaftStorage {
    * that lands last is durable, and its caller never hears so, as in a real power cut.
    */
   armSnapshotCrash(writesToLand: number, crash: () => boolean): void {
-    this.armed = { writesToLand, crash };
+    this.tripwire = { remaining: writesToLand, counting: false, crash };
   }
 
   /** Takes back an armed or counting tripwire (a heal: no crash after it). */
   disarm(): void {
-    this.armed = null;
-    this.countdown = null;
+    this.tripwire = null;
   }
 
   get crashed(): boolean {
@@ -87,7 +86,7 @@ export class CrashableStorage implements RaftStorage {
       const handle = this.clock.setTimeout(() => {
         this.pending.delete(handle);
         operation().then(() => {
-          if (!this.landedBeforeTripwire()) resolve();
+          if (!this.struckAfterLanding()) resolve();
         }, reject);
       }, at - this.clock.now());
       this.pending.add(handle);
@@ -119,26 +118,26 @@ export class CrashableStorage implements RaftStorage {
     return this.write(() => this.durable.truncateFrom(index));
   }
   saveSnapshot(meta: SnapshotMeta, state: Uint8Array): Promise<void> {
-    const armed = this.armed;
-    if (armed !== null && !this.dead) {
-      this.armed = null;
-      if (armed.writesToLand === 0) {
-        if (armed.crash()) return new Promise<void>(() => undefined);
-        return this.write(() => this.durable.saveSnapshot(meta, state));
-      }
-      this.countdown = { remaining: armed.writesToLand, crash: armed.crash };
+    const tripwire = this.tripwire;
+    if (tripwire !== null && !tripwire.counting && !this.dead) {
+      tripwire.counting = true;
+      if (tripwire.remaining === 0 && this.strike(tripwire)) return new Promise<void>(() => undefined);
     }
     return this.write(() => this.durable.saveSnapshot(meta, state));
   }
-  /** Counts a write that landed against a tripwire; true when it crashed the node (the caller hears nothing). */
-  private landedBeforeTripwire(): boolean {
-    const countdown = this.countdown;
-    if (countdown === null) return false;
-    countdown.remaining -= 1;
-    if (countdown.remaining > 0) return false;
-    this.countdown = null;
-    // A crash that did not happen (the node was down already) must not swallow the answer.
-    return countdown.crash();
+
+  /** Counts a write that landed against a counting tripwire; true when it crashed the node (the caller hears nothing). */
+  private struckAfterLanding(): boolean {
+    const tripwire = this.tripwire;
+    if (tripwire === null || !tripwire.counting) return false;
+    tripwire.remaining -= 1;
+    return tripwire.remaining <= 0 && this.strike(tripwire);
+  }
+
+  /** Sets the tripwire off, once. A crash that did not happen (the node was down already) must not swallow an answer. */
+  private strike(tripwire: SnapshotTripwire): boolean {
+    this.tripwire = null;
+    return tripwire.crash();
   }
 
   loadSnapshot(): Promise<StoredSnapshot | null> {

@@ -101,10 +101,12 @@ export async function startSignalingServer(options: SignalingServerOptions): Pro
       // listener was an uncaught exception that took the whole server down.
       socket.on('error', () => undefined);
       refused.add(socket);
-      socket.on('close', () => refused.delete(socket));
       // It gets the close handshake's grace, not ws's 30 s: it was never admitted.
       const cutOff = globalThis.setTimeout(() => socket.terminate(), closeGraceMs);
-      socket.on('close', () => globalThis.clearTimeout(cutOff));
+      socket.on('close', () => {
+        refused.delete(socket);
+        globalThis.clearTimeout(cutOff);
+      });
       report({ type: 'refused', code, message, roomId: null, nodeId: null, remoteAddress });
       socket.send(JSON.stringify({ type: 'error', code, message }));
       socket.close(code === 'server-full' ? 1013 : 1008, code);
