@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bannerNotes, bannerOf, bannerText, cutOffText, unreachableText, type Banner, type UnreachableReport } from './connection-banner.ts';
+import { bannerNotes, bannerOf, bannerText, cutOffText, shortId, unreachableText, type Banner, type UnreachableReport } from './connection-banner.ts';
 
 const [bo, cy, dee, ed] = ['peer-8b50e1f2a3', 'peer-d622a9c0b1', 'peer-0a1b2c3d4e', 'peer-ffee001122'];
 const names: Record<string, string> = { [bo]: 'Bo', [cy]: 'Cy' };
@@ -86,5 +86,13 @@ describe('the timeline’s notes of the banner', () => {
     notesOf(unreachableBo);
     expect(notes).toHaveLength(3);
     expect(notes.at(-1)).toMatch(/^Can't connect to 1 peer in this room \(Bo\)/);
+  });
+});
+
+describe('shortId', () => {
+  it('keeps 5 hex digits of an id, after the k of a claimed one, so claimed and older ids stay as distinct', () => {
+    expect(shortId('peer-0123456789abcdef')).toBe('peer-01234');
+    expect(shortId('peer-ka3a5127a7ab8b2ea3c30f215b712306d')).toBe('peer-ka3a51');
+    expect(shortId('alice')).toBe('alice');
   });
 });

@@ -59,7 +59,12 @@ export const secretMismatchText = 'Connections failed the room-secret check: thi
 export const cutOffText = 'This page is disconnected: you pressed "Disconnect this peer", so it sends and receives nothing until you press "Reconnect this peer".';
 
 const shownPeers = 3;
-const shortId = (id: string): string => id.slice(0, 10);
+/**
+ * An id as pages show it before a name arrives: `peer-` and 5 hex digits, after the `k` of a
+ * claimed id (`peer-k…`), so the two shapes stay as distinct and the end-to-end check for raw
+ * ids in the timeline (`peer-k?` and 5 hex digits) sees both.
+ */
+export const shortId = (id: string): string => id.slice(0, id.startsWith('peer-k') ? 11 : 10);
 
 /** "Can't connect to 2 peers in this room (Bo, peer-d622a) — …", with names where this page knows them. */
 export function unreachableText(report: UnreachableReport, startingAnyway: boolean, nameOf: NameOf = shortId): string {

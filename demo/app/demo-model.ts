@@ -3,6 +3,7 @@
 // elections, membership changes and members going silent, and errors in words.
 import type { ClusterConfig, NodeId, RaftNode } from '../../src/index.ts';
 import type { BoardCommand, BoardState } from '../board/board-state.ts';
+import { shortId } from './connection-banner.ts';
 import type { MemberConnection } from './connection-text.ts';
 import { createLastHeard, silentAfterMs } from './last-heard.ts';
 import { watchSilences } from './silence-notes.ts';
@@ -89,7 +90,7 @@ export function createDemoModel(options: DemoModelOptions) {
 
   const names = (): Map<string, string> => new Map([...statuses].map(([id, entry]) => [id, entry.status.name]));
   /** A member's display name (its status gossip), or a short id until one arrives. */
-  const nameOf = (id: string): string => (id === options.node().id ? options.selfName : (statuses.get(id)?.status.name ?? id.slice(0, 10)));
+  const nameOf = (id: string): string => (id === options.node().id ? options.selfName : (statuses.get(id)?.status.name ?? shortId(id)));
 
   const cluster = (): ClusterRow[] => {
     silences.check();

@@ -11,7 +11,7 @@ import {
 import { combineSignalingClients, createBroadcastChannelSignalingClient, createWebRtcTransport, createWebSocketSignalingClient, type WebRtcTransport } from '../../src/webrtc.ts';
 import { workerNodeFactory } from '../../src/worker.ts';
 import type { BoardCommand, BoardState } from '../board/board-state.ts';
-import type { UnreachableReport } from './connection-banner.ts';
+import { shortId, type UnreachableReport } from './connection-banner.ts';
 import { storeOptions } from '../board/store-options.ts';
 import { createPartitionSwitch, type PartitionSwitch } from './partition-switch.ts';
 import type { DemoSettings } from './settings.ts';
@@ -87,7 +87,7 @@ export async function startPeer(settings: DemoSettings, hooks: PeerHooks): Promi
           break;
         case 'rejoined':
           startAnyway.forget();
-          onEvent('info', `this tab rejoined the room as ${event.id.slice(0, 10)}, a fresh id (its old id ${event.previousId.slice(0, 10)} was wedged)`);
+          onEvent('info', `this tab rejoined the room as ${shortId(event.id)}, a fresh id (its old id ${shortId(event.previousId)} was wedged)`);
           hooks.onRejoined();
           break;
         case 'removed':
