@@ -9,7 +9,7 @@
 // already copied each command at propose time and never mutates an entry, and cloning every
 // command there would cost more than the rest of a 200k entries/s write path.
 import type { LogEntry, NodeId, SnapshotMeta, StoredSnapshot } from '../core/types.ts';
-import { copyEntry } from './entry-copy.ts';
+import { copyEntry, copySnapshotMeta } from './entry-copy.ts';
 import { requireEntryTerms, requireIndexArgument } from './log-bounds.ts';
 import type { RaftStorage, StorageBatch } from './raft-storage.ts';
 
@@ -101,11 +101,11 @@ export class InMemoryRaftStorage implements RaftStorage {
   }
 
   async saveSnapshot(meta: SnapshotMeta, state: Uint8Array): Promise<void> {
-    this.snapshot = { meta: { ...meta }, state: state.slice() };
+    this.snapshot = { meta: copySnapshotMeta(meta), state: state.slice() };
   }
 
   async loadSnapshot(): Promise<StoredSnapshot | null> {
-    return this.snapshot === null ? null : { meta: { ...this.snapshot.meta }, state: this.snapshot.state.slice() };
+    return this.snapshot === null ? null : { meta: copySnapshotMeta(this.snapshot.meta), state: this.snapshot.state.slice() };
   }
 
   async discardLogPrefix(throughIndex: number): Promise<void> {

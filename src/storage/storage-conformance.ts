@@ -198,6 +198,19 @@ export function describeStorageConformance(name: string, makeFixture: () => Stor
       expect(new TextDecoder().decode((await storage.loadSnapshot())?.state)).toBe('original');
     });
 
+    it("stores a copy of the snapshot's meta and hands out copies (the caller may change its configuration after the call)", async () => {
+      const storage = await open();
+      const config = { old: { voters: [id('a'), id('b')] }, new: { voters: [id('a')], learners: [id('c')] } };
+      await storage.saveSnapshot({ lastIncludedIndex: 1, lastIncludedTerm: 1, config }, bytes('state'));
+      (config.new.voters as NodeId[]).push(id('intruder'));
+      (config.old.voters as NodeId[]).length = 0;
+      const stored = { old: { voters: ['a', 'b'] }, new: { voters: ['a'], learners: ['c'] } };
+      const loaded = await storage.loadSnapshot();
+      expect(loaded?.meta).toEqual({ lastIncludedIndex: 1, lastIncludedTerm: 1, config: stored });
+      (loaded?.meta.config?.new.voters as NodeId[] | undefined)?.push(id('intruder'));
+      expect((await storage.loadSnapshot())?.meta.config).toEqual(stored);
+    });
+
     it('stores a copy of appended entries and hands out copies (the caller may reuse or scribble on its buffers)', async () => {
       const storage = await open();
       const command = bytes('original');

@@ -22,7 +22,7 @@ import type { RaftStorageError, StorageFailureReason } from '../../core/errors.t
 import type { LogEntry, NodeId, SnapshotMeta, StoredSnapshot } from '../../core/types.ts';
 import { InMemoryRaftStorage } from '../in-memory-storage.ts';
 import { mapIndexedDbError, storageFailure } from '../storage-failure.ts';
-import { copyEntry } from '../entry-copy.ts';
+import { copyEntry, copySnapshotMeta } from '../entry-copy.ts';
 import { afterAppend, afterDiscard, afterTruncate, appendStart, requireEntryTerms, requireIndexArgument, type LogBounds } from '../log-bounds.ts';
 import type { RaftStorage, StorageBatch } from '../raft-storage.ts';
 import { replaceFile, swapInFile, syncDirectory } from './atomic-file.ts';
@@ -294,10 +294,11 @@ export class FileRaftStorage implements RaftStorage {
     // RangeError that changes nothing, not a write failure that would fail the storage for good.
     const copy = state.slice();
     const file = encodeSnapshotFile(encodeSnapshotMeta(meta), copy, crc32);
+    const metaCopy = copySnapshotMeta(meta); // the value at the call: the mirror takes it after the write
     this.bounds = { ...this.bounds, snapshotIndex: meta.lastIncludedIndex };
     await this.run('saveSnapshot', async () => {
       await replaceFile(this.directory, snapshotName, file, this.options.fsync !== false);
-      await this.mirror.saveSnapshot(meta, copy);
+      await this.mirror.saveSnapshot(metaCopy, copy);
     });
   }
 
