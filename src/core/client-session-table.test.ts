@@ -106,6 +106,17 @@ describe('auto client ids', () => {
     expect(table.highWaterMark(clientId(autoA2))).toBe(1);
   });
 
+  it('refuses a straggler of any of the last retiredSuffixesPerNode incarnations, which then cannot evict the live one', () => {
+    const table = new ClientSessionTable();
+    const incarnations = Array.from({ length: retiredSuffixesPerNode + 1 }, (_, position) => `node-a-${(position + 1).toString(16).padStart(16, '0')}`);
+    for (const id of incarnations) expect(table.shouldApply(key(id, 1))).toBe(true);
+    expect(table.shouldApply(key(incarnations[0] as string, 2))).toBe(false);
+    const live = incarnations.at(-1) as string;
+    expect(table.shouldApply(key(live, 2))).toBe(true);
+    expect(table.highWaterMark(clientId(live))).toBe(2);
+    expect(retiredSuffixesPerNode).toBeGreaterThanOrEqual(16);
+  });
+
   it('stays bounded over many restarts of one node', () => {
     const table = new ClientSessionTable();
     for (let restart = 0; restart < 1000; restart += 1) {
