@@ -153,6 +153,24 @@ describe('SPEC Membership: learners', () => {
     await cluster.close();
   });
 
+  it('a change of learners only appends C_new alone (the same voters on both sides decide nothing); a change of voters goes through C_old,new', async () => {
+    const cluster = await startContractCluster({ names: ['a', 'b', 'c', 'l'], voters: ['a', 'b', 'c'], seed: 37 });
+    const leader = await cluster.waitForLeader();
+    const withLearner: ClusterConfig = { voters: ids('a', 'b', 'c'), learners: ids('l') };
+    expect(await cluster.settle(leader.changeMembership(withLearner))).toEqual(withLearner);
+    await cluster.clock.runUntil(() => cluster.node('l').commitIndex.value >= leader.commitIndex.value, 5_000);
+    expect(cluster.node('l').role.value).toBe('learner');
+    const promoted: ClusterConfig = { voters: ids('a', 'b', 'c', 'l') };
+    expect(await cluster.settle(leader.changeMembership(promoted))).toEqual(promoted);
+    const configs = (await cluster.storage(leader.id).entries()).filter((entry) => entry.config !== undefined).map((entry) => entry.config);
+    expect(configs).toEqual([
+      { old: null, new: withLearner },
+      { old: withLearner, new: promoted },
+      { old: null, new: promoted },
+    ]);
+    await cluster.close();
+  });
+
   it('a learner receives the log and, below the floor, the snapshot', async () => {
     const cluster = await startContractCluster({ names: ['a', 'b', 'c', 'l'], voters: ['a', 'b', 'c'], learners: ['l'], seed: 36 });
     const leader = await cluster.waitForLeader();
