@@ -1,6 +1,6 @@
 // Raft's safety properties (Figure 3 of the paper), checked while a simulation runs: Election
 // Safety, Log Matching, Leader Completeness, State Machine Safety, plus "no acknowledged
-// proposal is lost", and for snapshots: every installed snapshot is byte for byte one that a
+// proposal is lost", "no node's durable log loses a committed entry", and for snapshots: every installed snapshot is byte for byte one that a
 // node published at that index, and replicas agree on the application state at every index
 // they report it for (so a node that installed a snapshot must go on from the right state). A
 // violation is recorded with the seed and rethrown by the simulation.
@@ -100,6 +100,27 @@ export class SafetyChecker {
       if (seen.previousTerm !== undefined && previousTerm !== undefined && seen.previousTerm !== previousTerm) {
         this.violate('Log Matching', `${id} has term ${previousTerm} before ${key}, another log has ${seen.previousTerm}`);
       }
+    }
+  }
+
+  /**
+   * Committed entries stay durable: no write takes a committed entry out of a node's durable
+   * log unless a durable snapshot already covers it. A truncation may cut an entry a quorum
+   * committed only on a node still in a term below the commit's (a stale leader overwriting a
+   * node that was not in the quorum, as in Figure 8): every leader from the commit's term on
+   * holds the entry, so none of them sends a conflicting one. The entry's commit term is at most
+   * the lowest term any node applied it in, so a node at that term or above must keep it. Checked
+   * as each write lands, on every node, so a wrong cut shows on the node that made it, with no
+   * crash needed and without waiting for a quorum of such nodes to elect a leader without the
+   * entry (5-node seed 60,060 needed both before it was seen).
+   */
+  entriesRemoved(id: NodeId, removed: readonly LogEntry[], nodeTerm: number, how: string): void {
+    for (const entry of removed) {
+      const applied = this.applied.get(entry.index);
+      if (applied === undefined || applied.term !== entry.term) continue;
+      if ((this.appliedTermCeiling.get(entry.index) ?? Number.POSITIVE_INFINITY) > nodeTerm) continue;
+      this.violate('Committed entry kept', `${id} at term ${nodeTerm} removed committed entry ${entry.index} (term ${entry.term}) from its durable log (${how})`);
+      return;
     }
   }
 
