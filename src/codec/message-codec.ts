@@ -15,7 +15,8 @@ import {
   writeSnapshotMeta,
 } from './records.ts';
 
-const typeCodes: Record<RaftMessageType, number> = {
+/** The byte after the version that names a frame's message type (a tap may skip what it need not decode). */
+export const messageTypeCodes: Readonly<Record<RaftMessageType, number>> = {
   requestVote: 1,
   requestVoteResponse: 2,
   appendEntries: 3,
@@ -38,7 +39,7 @@ export function encodeMessage(message: RaftMessage): Uint8Array {
   const estimate = message.type === 'appendEntries' || message.type === 'catchUpEntries' ? estimateEntriesBytes(message.entries) + 48 : message.type === 'installSnapshot' ? message.data.length + 128 : message.type === 'forwardPropose' ? message.command.length + 64 : 48;
   const writer = new ByteWriter(estimate);
   writer.byte(codecVersion);
-  writer.byte(typeCodes[message.type]);
+  writer.byte(messageTypeCodes[message.type]);
   switch (message.type) {
     case 'requestVote':
       writer.varint(message.term);

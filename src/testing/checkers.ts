@@ -1,6 +1,6 @@
 // Raft's safety properties (Figure 3 of the paper), checked while a simulation runs: Election
 // Safety, Log Matching, Leader Completeness, State Machine Safety, plus "no acknowledged
-// proposal is lost", "no node's durable log loses a committed entry", and for snapshots: every installed snapshot is byte for byte one that a
+// proposal is lost", "no node's durable log loses a committed entry", "nothing is promised before it is durable", and for snapshots: every installed snapshot is byte for byte one that a
 // node published at that index, and replicas agree on the application state at every index
 // they report it for (so a node that installed a snapshot must go on from the right state). A
 // violation is recorded with the seed and rethrown by the simulation.
@@ -122,6 +122,14 @@ export class SafetyChecker {
       this.violate('Committed entry kept', `${id} at term ${nodeTerm} removed committed entry ${entry.index} (term ${entry.term}) from its durable log (${how})`);
       return;
     }
+  }
+
+  /**
+   * Durable before promised: a node acknowledges entries, or grants its vote, only once its disk
+   * holds them (durable-watch.ts checks each frame as it is sent).
+   */
+  frameAheadOfDisk(id: NodeId, detail: string): void {
+    this.violate('Durable before promised', `${id} ${detail}`);
   }
 
   /** Leader Completeness: a new leader's log holds every entry committed in an earlier term. */

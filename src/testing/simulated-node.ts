@@ -1,17 +1,18 @@
 // One node of a simulated cluster across its incarnations: durable storage that outlives
 // crashes, the engine of the current incarnation, and what that incarnation applied. Every write
-// and every applied entry is reported to the safety checker as it happens. With
+// and every applied entry is reported to the safety checker as it happens, and every frame it
+// sends is checked against what its disk holds (durable-watch.ts). With
 // snapshotProbability set, the node runs a small application (simulated-state.ts) whose
 // snapshots are real-sized, and reports every snapshot it publishes or installs and its state at
 // every index.
 import type { RaftConfig } from '../core/config.ts';
-import type { ClientId, ClusterConfig, Committed, LogEntry, NodeId, SnapshotMeta } from '../core/types.ts';
+import type { ClientId, ClusterConfig, Committed, NodeId } from '../core/types.ts';
 import { createRaftNode, type RaftNode } from '../driver/create-raft-node.ts';
 import { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
-import type { StorageBatch } from '../storage/raft-storage.ts';
 import type { RaftTransport } from '../transport/raft-transport.ts';
 import type { SafetyChecker } from './checkers.ts';
 import { CrashableStorage } from './crashable-storage.ts';
+import { checkAcknowledgements, watchDurableWrites } from './durable-watch.ts';
 import { createPausableProcess, type PausableProcess } from './pausable-process.ts';
 import { deriveSeed, seededRandom } from './seeded-random.ts';
 import { advanceDigest, decodeSimulatedSnapshot, encodeSimulatedSnapshot, tinySnapshotProfile, type SnapshotSizeProfile } from './simulated-state.ts';
@@ -66,8 +67,9 @@ export function createSimulatedNode(environment: NodeEnvironment, id: NodeId, tr
   const durable = new InMemoryRaftStorage();
   const process = createPausableProcess(environment.clock, transport);
   const storage = newDisk(environment, id, durable, 0, process);
-  const simulated: SimulatedNode = { id, node: null, storage, durable, process, transport: process.transport, appliedIndex: 0, appliedCommands: new Map(), stateDigest: 0, incarnation: 0 };
-  watchDurableWrites(environment.checker, simulated);
+  const view = watchDurableWrites(environment.checker, id, durable);
+  const checkedTransport = checkAcknowledgements(environment.checker, id, view, process.transport);
+  const simulated: SimulatedNode = { id, node: null, storage, durable, process, transport: checkedTransport, appliedIndex: 0, appliedCommands: new Map(), stateDigest: 0, incarnation: 0 };
   return simulated;
 }
 
@@ -76,72 +78,6 @@ function newDisk(environment: NodeEnvironment, id: NodeId, durable: InMemoryRaft
   const label = incarnation === 0 ? `disk-${id}` : `disk-${id}-${incarnation}`;
   // The process's clock: a write that completes while the node is paused is seen when it resumes.
   return new CrashableStorage(durable, process.clock, seededRandom(deriveSeed(environment.seed, label)), environment.maxWriteDelayMs);
-}
-
-/**
- * Log Matching is checked at the moment entries become durable, against every other log, on
- * both write paths (the batched one, and the plain append after a snapshot write). Every write
- * that takes entries out of the durable log (a truncation, a discard of the prefix) is checked
- * to keep the committed ones (SafetyChecker.entriesRemoved): a discard only through what a
- * durable snapshot covers, a truncation never below what this node's term says is committed.
- */
-function watchDurableWrites(checker: SafetyChecker, simulated: SimulatedNode): void {
-  const durable = simulated.durable;
-  const batched = durable.writeBatch.bind(durable);
-  const append = durable.appendEntries.bind(durable);
-  const truncate = durable.truncateFrom.bind(durable);
-  const discard = durable.discardLogPrefix.bind(durable);
-  const saveTerm = durable.saveTermAndVotedFor.bind(durable);
-  const saveSnapshot = durable.saveSnapshot.bind(durable);
-  // The durable store is new here, so these start from what it holds: nothing.
-  let durableTerm = 0;
-  let durableSnapshotThrough = 0;
-  const termAt = (index: number): number | undefined => {
-    const log = durable.peekLog();
-    return log.entries[index - log.firstIndex]?.term;
-  };
-  const entriesFrom = (from: number, through = Number.POSITIVE_INFINITY): readonly LogEntry[] => {
-    const log = durable.peekLog();
-    return log.entries.slice(Math.max(0, from - log.firstIndex), Math.max(0, Math.min(log.entries.length, through - log.firstIndex + 1)));
-  };
-  // The in-memory store does its work synchronously inside each call: the wrappers read what a
-  // call removed right after it, and hand back its own promise, so no write settles a microtask
-  // later than before and every seed's run stays as it was.
-  const gone = (entries: readonly LogEntry[]): readonly LogEntry[] => entries.filter((entry) => termAt(entry.index) !== entry.term);
-  durable.writeBatch = async (batch: StorageBatch) => {
-    const cut = batch.truncateFrom === undefined ? [] : entriesFrom(batch.truncateFrom);
-    const written = batched(batch);
-    if (batch.hardState !== undefined) durableTerm = batch.hardState.term;
-    checker.entriesRemoved(simulated.id, gone(cut), durableTerm, `a truncation from ${batch.truncateFrom ?? '-'}`);
-    await written;
-    checker.entriesPersisted(simulated.id, batch.entries, termAt);
-  };
-  durable.appendEntries = async (entries: readonly LogEntry[]) => {
-    await append(entries);
-    checker.entriesPersisted(simulated.id, entries, termAt);
-  };
-  durable.saveTermAndVotedFor = (term: number, votedFor: NodeId | null) => {
-    const saved = saveTerm(term, votedFor);
-    durableTerm = term;
-    return saved;
-  };
-  durable.truncateFrom = (index: number) => {
-    const cut = entriesFrom(index);
-    const truncated = truncate(index);
-    checker.entriesRemoved(simulated.id, gone(cut), durableTerm, `a truncation from ${index}`);
-    return truncated;
-  };
-  durable.saveSnapshot = (meta: SnapshotMeta, state: Uint8Array) => {
-    const saved = saveSnapshot(meta, state);
-    durableSnapshotThrough = meta.lastIncludedIndex;
-    return saved;
-  };
-  durable.discardLogPrefix = (throughIndex: number) => {
-    const uncovered = entriesFrom(durableSnapshotThrough + 1, throughIndex);
-    const discarded = discard(throughIndex);
-    checker.entriesRemoved(simulated.id, gone(uncovered), durableTerm, `a discard through ${throughIndex}, beyond its durable snapshot through ${durableSnapshotThrough}`);
-    return discarded;
-  };
 }
 
 /** Starts a new incarnation on the node's durable storage and follows it from index 1. */

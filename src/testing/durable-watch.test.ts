@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { encodeMessage } from '../codec/message-codec.ts';
+import type { AppendEntriesResponse, RequestVoteResponse } from '../core/messages.ts';
+import { createEmitter, createWatchable } from '../core/observable.ts';
+import { nodeId, type LogEntry, type NodeId, type RaftEnvelope } from '../core/types.ts';
+import { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
+import type { RaftTransport } from '../transport/raft-transport.ts';
+import { SafetyChecker } from './checkers.ts';
+import { checkAcknowledgements, watchDurableWrites } from './durable-watch.ts';
+
+const [self, leader] = [nodeId('self'), nodeId('leader')];
+const entries = (from: number, to: number, term: number): LogEntry[] => Array.from({ length: to - from + 1 }, (_, offset) => ({ index: from + offset, term, command: new Uint8Array([offset]), isNoOp: false }));
+const acknowledgement = (term: number, matchIndex: number): Uint8Array => encodeMessage({ type: 'appendEntriesResponse', term, success: true, matchIndex, conflictIndex: 0, conflictTerm: 0, readRound: 0 } satisfies AppendEntriesResponse);
+const vote = (term: number, preVote = false): Uint8Array => encodeMessage({ type: 'requestVoteResponse', term, preVote, granted: true, denialReason: null } satisfies RequestVoteResponse);
+
+function watched() {
+  const checker = new SafetyChecker(8);
+  const durable = new InMemoryRaftStorage();
+  const view = watchDurableWrites(checker, self, durable);
+  const sent: Array<{ to: NodeId; bytes: Uint8Array }> = [];
+  const inner: RaftTransport = { selfId: self, peers: createWatchable<ReadonlySet<NodeId>>(new Set()), incoming: createEmitter<RaftEnvelope>(), maxPayloadBytes: 65_536, send: (to, bytes) => sent.push({ to, bytes }) };
+  const transport = checkAcknowledgements(checker, self, view, inner);
+  const messages = () => checker.violations.map((violation) => violation.message);
+  return { checker, durable, view, sent, transport, messages };
+}
+
+describe('durable-watch: nothing promised before the disk holds it', () => {
+  it('an acknowledgement through an index the disk does not hold yet is a violation; once written, it is not', async () => {
+    const { durable, sent, transport, messages } = watched();
+    await durable.saveTermAndVotedFor(1, null);
+    transport.send(leader, acknowledgement(1, 3));
+    expect(messages()).toEqual(['Durable before promised violated (seed 8): self acknowledged entries through 3 to leader in term 1 while its disk held them through 0']);
+    await durable.writeBatch({ entries: entries(1, 3, 1) });
+    transport.send(leader, acknowledgement(1, 3));
+    expect(messages().length).toBe(1);
+    expect(sent.length).toBe(2); // checked, never withheld: the run goes on as it would
+    expect(transport.maxPayloadBytes).toBe(65_536);
+  });
+
+  it('a snapshot covers an acknowledgement as a log does', async () => {
+    const { durable, transport, view, messages } = watched();
+    await durable.writeBatch({ hardState: { term: 2, votedFor: null }, entries: [] });
+    await durable.saveSnapshot({ lastIncludedIndex: 10, lastIncludedTerm: 2 }, new Uint8Array(0));
+    expect(view.lastIndex).toBe(10);
+    transport.send(leader, acknowledgement(2, 10));
+    expect(messages()).toEqual([]);
+  });
+
+  it('a granted vote needs that vote in that term on disk; pre-votes promise nothing; a frame of a term the disk has left is not judged', async () => {
+    const { durable, transport, messages } = watched();
+    transport.send(leader, vote(1, true));
+    expect(messages()).toEqual([]);
+    transport.send(leader, vote(1));
+    expect(messages()).toEqual(['Durable before promised violated (seed 8): self granted leader its vote in term 1 while its disk held term 0, vote none']);
+    await durable.writeBatch({ hardState: { term: 1, votedFor: leader }, entries: [] });
+    transport.send(leader, vote(1));
+    await durable.saveTermAndVotedFor(3, null);
+    transport.send(leader, vote(1)); // held for its write, sent after a later term's landed
+    transport.send(leader, acknowledgement(2, 50));
+    expect(messages().length).toBe(1);
+  });
+
+  it('a truncation or discard that takes a committed entry off the disk is a violation; one a durable snapshot covers is not', async () => {
+    const { checker, durable, messages } = watched();
+    await durable.writeBatch({ hardState: { term: 2, votedFor: null }, entries: entries(1, 6, 1) });
+    for (const index of [1, 2, 3, 4, 5]) checker.entryApplied(leader, { index, term: 1, command: new Uint8Array([index - 1]) }, 1);
+    await durable.saveSnapshot({ lastIncludedIndex: 2, lastIncludedTerm: 1 }, new Uint8Array(0));
+    await durable.discardLogPrefix(2);
+    await durable.truncateFrom(6); // never applied anywhere: may be another history
+    expect(messages()).toEqual([]);
+    await durable.discardLogPrefix(3);
+    await durable.writeBatch({ truncateFrom: 5, entries: entries(5, 5, 2) });
+    expect(messages()).toEqual([
+      'Committed entry kept violated (seed 8): self at term 2 removed committed entry 3 (term 1) from its durable log (a discard through 3, beyond its durable snapshot through 2)',
+      'Committed entry kept violated (seed 8): self at term 2 removed committed entry 5 (term 1) from its durable log (a truncation from 5)',
+    ]);
+  });
+});
