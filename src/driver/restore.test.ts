@@ -134,6 +134,10 @@ describe('createRaftNode restores from storage', () => {
       await storage.saveTermAndVotedFor(5, null);
       await storage.saveSnapshot({ lastIncludedIndex: 4, lastIncludedTerm: 0 }, bytes('state'));
     }, /pairs index 4 with term 0/],
+    ['a snapshot through the largest safe index, which no entry can follow', async (storage) => {
+      await storage.saveTermAndVotedFor(5, null);
+      await storage.saveSnapshot({ lastIncludedIndex: Number.MAX_SAFE_INTEGER, lastIncludedTerm: 5 }, bytes('state'));
+    }, /snapshot index 9007199254740991 leaves no index for the entry after it/],
     ['a no-op entry with a dedup key', async (storage) => {
       await storage.saveTermAndVotedFor(1, null);
       await storage.appendEntries([{ index: 1, term: 1, command: new Uint8Array(0), isNoOp: true, dedupKey: { clientId: clientId('x'), requestId: 1 } }]);

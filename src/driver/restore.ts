@@ -35,8 +35,6 @@ export async function restoreState(storage: RaftStorage): Promise<RestoredState>
   const votedFor = await storage.votedFor();
   const leaderPin = await storage.leaderForTerm();
   const snapshot = await storage.loadSnapshot();
-  const floor = snapshot?.meta.lastIncludedIndex ?? 0;
-  const entries = (await storage.entries(floor + 1)).filter((entry) => entry.index > floor);
   if (!isValidCounter(term)) throw new CorruptStorageError(`term ${String(term)} is not a safe non-negative integer`);
   if (votedFor !== null) requireStoredNodeId(votedFor, 'votedFor');
   // Every campaign is for a term above 0, so a vote can only be cast in one.
@@ -46,6 +44,10 @@ export async function restoreState(storage: RaftStorage): Promise<RestoredState>
     throw new CorruptStorageError(`leader pin term ${leaderPin.term} is beyond the stored term ${term}`);
   }
   if (snapshot !== null) validateSnapshotMeta(snapshot.meta, term);
+  // Read once the snapshot's index is known good: a stored index the log cannot go past would
+  // otherwise surface as the storage refusing its own argument, not as damaged storage.
+  const floor = snapshot?.meta.lastIncludedIndex ?? 0;
+  const entries = (await storage.entries(floor + 1)).filter((entry) => entry.index > floor);
   // The application gets these bytes back at the install; anything else would fail inside its code.
   if (snapshot !== null && !(snapshot.state instanceof Uint8Array)) throw new CorruptStorageError(`the snapshot through ${snapshot.meta.lastIncludedIndex} holds no bytes (its state is ${typeof snapshot.state})`);
   validateEntries(entries, floor, snapshot?.meta.lastIncludedTerm ?? 0, term);
@@ -59,6 +61,9 @@ export async function restoreState(storage: RaftStorage): Promise<RestoredState>
 function validateSnapshotMeta(meta: SnapshotMeta, term: number): void {
   if (!isValidCounter(meta.lastIncludedIndex) || !isValidCounter(meta.lastIncludedTerm)) {
     throw new CorruptStorageError('snapshot meta has an index or term out of range');
+  }
+  if (meta.lastIncludedIndex >= Number.MAX_SAFE_INTEGER) {
+    throw new CorruptStorageError(`snapshot index ${meta.lastIncludedIndex} leaves no index for the entry after it (the largest is ${Number.MAX_SAFE_INTEGER - 1})`);
   }
   // Index 0 is the empty log, whose term is 0; every entry after it has a term of at least 1.
   if ((meta.lastIncludedIndex === 0) !== (meta.lastIncludedTerm === 0)) {
