@@ -15,6 +15,12 @@ describe('RaftConfig (API.md "Configuration")', () => {
     expect(resolved).toEqual(defaultRaftConfig);
   });
 
+  it('says so when the value refused is a default the caller never set, clashing with one it did', () => {
+    expect(() => resolveRaftConfig({ electionTimeoutMin: 500 })).toThrow('RaftConfig.electionTimeoutMax = 300 (its default: it was not set, so set it too) is invalid: must be an integer number of ms above electionTimeoutMin (500)');
+    expect(() => resolveRaftConfig({ electionTimeoutMin: 40, electionTimeoutMax: 80 })).toThrow('RaftConfig.heartbeatInterval = 50 (its default: it was not set, so set it too) is invalid');
+    expect(() => resolveRaftConfig({ electionTimeoutMin: 500, electionTimeoutMax: 400 })).toThrow('RaftConfig.electionTimeoutMax = 400 is invalid');
+  });
+
   it('refuses an invalid value with a RangeError naming the field, the value and the rule', () => {
     expect(() => resolveRaftConfig({ heartbeatInterval: 150 })).toThrow(/RaftConfig\.heartbeatInterval = 150 .*< electionTimeoutMin \(150\)/);
     expect(() => resolveRaftConfig({ heartbeatInterval: 0 })).toThrow(RangeError);

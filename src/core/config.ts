@@ -86,9 +86,15 @@ export const defaultRaftConfig: ResolvedRaftConfig = {
   witness: false,
 };
 
-function requireInteger(field: string, value: number, minimum: number, maximum: number, rule: string): void {
+/**
+ * `defaulted`: the caller left the field out, and its default clashes with a field it did set
+ * (`{ electionTimeoutMin: 500 }` against the default maximum of 300): the message says so, or
+ * it would blame a value the caller never wrote.
+ */
+function requireInteger(field: string, value: number, minimum: number, maximum: number, rule: string, defaulted = false): void {
   if (!Number.isSafeInteger(value) || value < minimum || value > maximum) {
-    throw new RangeError(`RaftConfig.${field} = ${describeValue(value)} is invalid: ${rule}`);
+    const source = defaulted ? ` (its default: it was not set, so set it too)` : '';
+    throw new RangeError(`RaftConfig.${field} = ${describeValue(value)}${source} is invalid: ${rule}`);
   }
 }
 
@@ -161,8 +167,8 @@ export function resolveRaftConfig(config: RaftConfig = {}): ResolvedRaftConfig {
   };
   const hour = 3_600_000;
   requireInteger('electionTimeoutMin', resolved.electionTimeoutMinMs, 2, hour, 'must be an integer number of ms from 2 to 3600000');
-  requireInteger('electionTimeoutMax', resolved.electionTimeoutMaxMs, resolved.electionTimeoutMinMs + 1, hour, `must be an integer number of ms above electionTimeoutMin (${resolved.electionTimeoutMinMs}) and at most 3600000`);
-  requireInteger('heartbeatInterval', resolved.heartbeatIntervalMs, 1, resolved.electionTimeoutMinMs - 1, `must be an integer number of ms >= 1 and < electionTimeoutMin (${resolved.electionTimeoutMinMs})`);
+  requireInteger('electionTimeoutMax', resolved.electionTimeoutMaxMs, resolved.electionTimeoutMinMs + 1, hour, `must be an integer number of ms above electionTimeoutMin (${resolved.electionTimeoutMinMs}) and at most 3600000`, config.electionTimeoutMax === undefined);
+  requireInteger('heartbeatInterval', resolved.heartbeatIntervalMs, 1, resolved.electionTimeoutMinMs - 1, `must be an integer number of ms >= 1 and < electionTimeoutMin (${resolved.electionTimeoutMinMs})`, config.heartbeatInterval === undefined);
   requireInteger('slowProposeThreshold', resolved.slowProposeThresholdMs, 0, hour, 'must be an integer number of ms from 0 to 3600000');
   // The two snapshot ceilings are independent: the chunk ceiling bounds what this node sends as
   // a leader, the total ceiling what it reassembles as a follower (from chunks sized by another
