@@ -10,7 +10,7 @@
 // command there would cost more than the rest of a 200k entries/s write path.
 import type { LogEntry, NodeId, SnapshotMeta, StoredSnapshot } from '../core/types.ts';
 import { copyEntry, copySnapshotMeta } from './entry-copy.ts';
-import { requireEntryTerms, requireIndexArgument } from './log-bounds.ts';
+import { requireEntryTerms, requireIndexArgument, requireStateTerms } from './log-bounds.ts';
 import type { RaftStorage, StorageBatch } from './raft-storage.ts';
 
 const adapterName = 'InMemoryRaftStorage';
@@ -33,6 +33,7 @@ export class InMemoryRaftStorage implements RaftStorage {
   }
 
   async saveTermAndVotedFor(term: number, votedFor: NodeId | null): Promise<void> {
+    requireStateTerms(adapterName, 'saveTermAndVotedFor', { hardState: { term, votedFor } });
     this.currentTerm = term;
     this.vote = votedFor;
   }
@@ -42,6 +43,7 @@ export class InMemoryRaftStorage implements RaftStorage {
   }
 
   async saveLeaderForTerm(term: number, leaderId: NodeId): Promise<void> {
+    requireStateTerms(adapterName, 'saveLeaderForTerm', { leaderForTerm: { term, leaderId } });
     this.leaderPin = { term, leaderId };
   }
 
@@ -120,6 +122,7 @@ export class InMemoryRaftStorage implements RaftStorage {
   async writeBatch(batch: StorageBatch): Promise<void> {
     // Validate the append against the log as it will be after the truncation, then apply all.
     if (batch.truncateFrom !== undefined) requireIndexArgument(adapterName, 'truncateFrom', batch.truncateFrom);
+    requireStateTerms(adapterName, 'writeBatch', batch);
     const cut = batch.truncateFrom === undefined ? null : Math.max(batch.truncateFrom, this.firstIndex);
     const lastAfterCut = cut === null ? this.lastIndex : Math.min(this.lastIndex, cut - 1);
     const start = this.appendStart(batch.entries, lastAfterCut, lastAfterCut < this.firstIndex);

@@ -19,7 +19,7 @@ import { decodeSnapshotMeta, encodeSnapshotMeta } from '../codec/records.ts';
 import type { RaftStorageError } from '../core/errors.ts';
 import type { LogEntry, NodeId, SnapshotMeta, StoredSnapshot } from '../core/types.ts';
 import { storageFailure, mapIndexedDbError } from './storage-failure.ts';
-import { afterAppend, afterDiscard, afterTruncate, appendStart, requireEntryTerms, requireIndexArgument, type LogBounds } from './log-bounds.ts';
+import { afterAppend, afterDiscard, afterTruncate, appendStart, requireEntryTerms, requireIndexArgument, requireStateTerms, type LogBounds } from './log-bounds.ts';
 import { discardSegments, issued, lastStoredIndex, putEntries, readSegments, truncateSegments } from './indexeddb/log-segments.ts';
 import { acquireDatabaseLock, validateLockTimeout, type DatabaseLock } from './indexeddb/database-lock.ts';
 import { databaseName, schemaVersion, upgradeSchema, type HardStateRecord, type LeaderRecord, type RaftDatabase, type RaftDatabaseSchema, type SnapshotRecord } from './indexeddb/schema.ts';
@@ -189,6 +189,7 @@ export class IndexedDbRaftStorage implements RaftStorage {
   }
 
   async saveTermAndVotedFor(term: number, votedFor: NodeId | null): Promise<void> {
+    requireStateTerms(adapterName, 'saveTermAndVotedFor', { hardState: { term, votedFor } });
     await this.write('saveTermAndVotedFor', this.bounds, (transaction) => {
       issued(transaction.objectStore('state').put({ term, votedFor } satisfies HardStateRecord, 'hardState'));
     });
@@ -200,6 +201,7 @@ export class IndexedDbRaftStorage implements RaftStorage {
   }
 
   async saveLeaderForTerm(term: number, leaderId: NodeId): Promise<void> {
+    requireStateTerms(adapterName, 'saveLeaderForTerm', { leaderForTerm: { term, leaderId } });
     await this.write('saveLeaderForTerm', this.bounds, (transaction) => {
       issued(transaction.objectStore('state').put({ term, leaderId } satisfies LeaderRecord, 'leaderForTerm'));
     });
@@ -250,6 +252,7 @@ export class IndexedDbRaftStorage implements RaftStorage {
     // Caller mistakes are refused here, before the transaction: inside it they would fail the storage.
     if (batch.truncateFrom !== undefined) requireIndexArgument(adapterName, 'truncateFrom', batch.truncateFrom);
     requireEntryTerms(adapterName, batch.entries);
+    requireStateTerms(adapterName, 'writeBatch', batch);
     const before = this.bounds;
     const cut = batch.truncateFrom === undefined ? null : Math.max(batch.truncateFrom, before.firstIndex);
     const afterCut = cut === null ? before : afterTruncate(before, cut);

@@ -2,6 +2,7 @@
 // starts (and without a read inside it). The same rules as InMemoryRaftStorage: appends are
 // contiguous after the last entry, or, on an empty log, start right after the stored snapshot.
 import { isValidCounter, type LogEntry } from '../core/types.ts';
+import type { StorageBatch } from './raft-storage.ts';
 
 export interface LogBounds {
   /** The first index the log holds (or would hold): moved by a prefix discard. */
@@ -33,6 +34,17 @@ export function requireIndexArgument(adapter: string, operation: string, index: 
 export function requireEntryTerms(adapter: string, entries: readonly LogEntry[]): void {
   for (const entry of entries) {
     if (!isValidCounter(entry.term)) throw new RangeError(`${adapter} append: entry ${entry.index} has term ${String(entry.term)}, not a safe non-negative integer`);
+  }
+}
+
+/**
+ * Refuses a hard state or leader pin whose term is not a safe non-negative integer, before
+ * anything is written: restore would refuse such a term as corrupt, and the file journal's
+ * encoder threw inside the write, failing the storage for good over a caller's mistake.
+ */
+export function requireStateTerms(adapter: string, operation: string, state: { readonly hardState?: StorageBatch['hardState']; readonly leaderForTerm?: StorageBatch['leaderForTerm'] | null }): void {
+  for (const [what, term] of [['term', state.hardState?.term], ['leader pin term', state.leaderForTerm?.term]] as const) {
+    if (term !== undefined && !isValidCounter(term)) throw new RangeError(`${adapter} ${operation}: the ${what} must be a safe non-negative integer, got ${String(term)}`);
   }
 }
 

@@ -252,6 +252,22 @@ export function describeStorageConformance(name: string, makeFixture: () => Stor
       expect(summary(await storage.entries())).toEqual(['1@1', '2@1', '3@2']);
     });
 
+    it('refuses a term or leader pin term that is not a safe non-negative integer, changes nothing, and stays usable', async () => {
+      const storage = await open();
+      await storage.saveTermAndVotedFor(3, id('a'));
+      await storage.saveLeaderForTerm(3, id('a'));
+      for (const term of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53]) {
+        await expect(storage.saveTermAndVotedFor(term, id('b'))).rejects.toThrow(RangeError);
+        await expect(storage.saveLeaderForTerm(term, id('b'))).rejects.toThrow(RangeError);
+        await expect(storage.writeBatch({ hardState: { term, votedFor: id('b') }, entries: makeEntries(1, 1, 1) })).rejects.toThrow(RangeError);
+        await expect(storage.writeBatch({ leaderForTerm: { term, leaderId: id('b') }, entries: [] })).rejects.toThrow(RangeError);
+      }
+      expect([await storage.term(), await storage.votedFor(), await storage.leaderForTerm(), await storage.entries()]).toEqual([3, 'a', { term: 3, leaderId: 'a' }, []]);
+      await storage.saveTermAndVotedFor(4, id('b'));
+      const reopened = await reopen(storage);
+      expect([await reopened.term(), await reopened.votedFor()]).toEqual([4, 'b']);
+    });
+
     it('treats out-of-range indices as documented: below the log reads all, beyond it nothing; discard beyond the end moves the floor', async () => {
       const storage = await open();
       await storage.appendEntries(makeEntries(1, 3, 1));

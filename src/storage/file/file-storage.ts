@@ -23,7 +23,7 @@ import type { LogEntry, NodeId, SnapshotMeta, StoredSnapshot } from '../../core/
 import { InMemoryRaftStorage } from '../in-memory-storage.ts';
 import { mapIndexedDbError, storageFailure } from '../storage-failure.ts';
 import { copyEntry, copySnapshotMeta } from '../entry-copy.ts';
-import { afterAppend, afterDiscard, afterTruncate, appendStart, requireEntryTerms, requireIndexArgument, type LogBounds } from '../log-bounds.ts';
+import { afterAppend, afterDiscard, afterTruncate, appendStart, requireEntryTerms, requireIndexArgument, requireStateTerms, type LogBounds } from '../log-bounds.ts';
 import type { RaftStorage, StorageBatch } from '../raft-storage.ts';
 import { replaceFile, swapInFile, syncDirectory } from './atomic-file.ts';
 import { acquireDirectoryLock } from './directory-lock.ts';
@@ -234,6 +234,7 @@ export class FileRaftStorage implements RaftStorage {
     if (record.kind === 'discard' && record.throughIndex < this.bounds.firstIndex) return this.run(operation, async () => undefined);
     if (record.kind === 'batch' && record.truncateFrom !== undefined && record.truncateFrom < this.bounds.firstIndex) record = { ...record, truncateFrom: this.bounds.firstIndex };
     if (record.kind !== 'discard') {
+      requireStateTerms('FileRaftStorage', operation, record);
       requireEntryTerms('FileRaftStorage', record.entries);
       requireReadableCommands(record.entries);
     }
