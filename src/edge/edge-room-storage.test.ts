@@ -5,7 +5,7 @@
 // storage for every id (room-chaos seed 3 with an edge peer: exit 2 on every restart).
 // Real room peers on the simulated network with a virtual clock; the edge peer's joinRoom options
 // are edge-room-storage.ts's, with in-memory storages on its shelf.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -21,7 +21,7 @@ import { deriveSeed, seededRandom } from '../testing/seeded-random.ts';
 import { createSimulatedNetwork, reliableNetwork } from '../testing/simulated-network.ts';
 import { VirtualClock } from '../testing/virtual-clock.ts';
 import type { RaftTransport } from '../transport/raft-transport.ts';
-import { adoptSharedDirectory, edgeJoinOptions, fileStorageShelf, type ClosableRaftStorage, type StorageShelf } from './edge-room-storage.ts';
+import { adoptSharedDirectory, edgeJoinOptions, fileStorageShelf, raftDirectoryOf, type ClosableRaftStorage, type StorageShelf } from './edge-room-storage.ts';
 
 const roomName = 'edge-restart';
 const unreachableAfterMs = 1_500;
@@ -159,6 +159,27 @@ describe('an edge peer data directory', () => {
       await options.close();
     } finally {
       rmSync(data, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps an id with path separators inside the data directory, escaped, and removes only that', async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'raftmesh-edge-storage-'));
+    const data = join(parent, 'data');
+    mkdirSync(data);
+    try {
+      const hostile = nodeId('x/../../outside\\back%2F');
+      expect(raftDirectoryOf(data, hostile)).toBe(join(data, 'raft-x%2F..%2F..%2Foutside%5Cback%252F'));
+      expect(raftDirectoryOf(data, nodeId('peer-k0a1.b_c~d'))).toBe(join(data, 'raft-peer-k0a1.b_c~d'));
+      const options = edgeJoinOptions(memoryKeyValueStore(), fileStorageShelf(data));
+      const storage = await options.storage(hostile);
+      await storage.saveTermAndVotedFor(2, null);
+      expect(readdirSync(parent)).toEqual(['data']);
+      expect(readdirSync(data)).toEqual(['raft-x%2F..%2F..%2Foutside%5Cback%252F']);
+      await options.discardStorage(hostile);
+      expect(readdirSync(data)).toEqual([]);
+      await options.close();
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
     }
   });
 });

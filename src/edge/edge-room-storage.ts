@@ -22,9 +22,20 @@ export interface StorageShelf {
   remove(id: NodeId): Promise<void>;
 }
 
-/** `raft-<id>` directories of FileRaftStorage under `dataDirectory`. */
+/**
+ * The directory of an id's Raft data: `raft-<id>`, with every character a path could take for a
+ * separator (`/`, `\`, NUL) escaped as `%XX`, and `%` itself so that the escape stays one to
+ * one. A node id is any text, and it comes from the identity file or the room: unescaped, an id
+ * like `x/../../elsewhere` put the data (and, once the id was given up, a recursive removal)
+ * outside the data directory. Ids without those characters keep the directory they always had.
+ */
+export function raftDirectoryOf(dataDirectory: string, id: NodeId): string {
+  return join(dataDirectory, `raft-${id.replace(/[/\\\0%]/gu, (character) => `%${character.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`)}`);
+}
+
+/** `raft-<id>` directories of FileRaftStorage under `dataDirectory` (raftDirectoryOf). */
 export function fileStorageShelf(dataDirectory: string): StorageShelf {
-  const directoryOf = (id: NodeId): string => join(dataDirectory, `raft-${id}`);
+  const directoryOf = (id: NodeId): string => raftDirectoryOf(dataDirectory, id);
   return {
     open: (id) => FileRaftStorage.open(directoryOf(id)),
     remove: (id) => rm(directoryOf(id), { recursive: true, force: true }),
@@ -37,7 +48,7 @@ export function fileStorageShelf(dataDirectory: string): StorageShelf {
  */
 export async function adoptSharedDirectory(dataDirectory: string, id: NodeId): Promise<void> {
   const shared = join(dataDirectory, 'raft');
-  const own = join(dataDirectory, `raft-${id}`);
+  const own = raftDirectoryOf(dataDirectory, id);
   if (existsSync(shared) && !existsSync(own)) await rename(shared, own);
 }
 
