@@ -113,3 +113,24 @@ describe('startEdgePeer on a data directory it cannot use', () => {
     }
   });
 });
+
+describe('startEdgePeer and a data directory another peer holds', () => {
+  it('refuses a second peer on the same data directory, even for another room, and releases the directory when the first stops', async () => {
+    const data = freshDirectory();
+    const stopFirst = new AbortController();
+    // Its signaling server is unreachable, so it waits for its room until told to stop.
+    const first = startEdgePeer({ ...optionsFor(data), room: 'room-a', signal: stopFirst.signal }).then(
+      () => 'started',
+      (error: unknown) => (error instanceof Error ? error.message : String(error)),
+    );
+    for (let attempt = 0; attempt < 200 && !existsSync(join(data, 'lock')); attempt += 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(existsSync(join(data, 'lock'))).toBe(true);
+    expect(await refusal(data, { room: 'room-b' })).toMatch(/^cannot use .* as the data directory: .*(already open in this process|in use by process)/);
+    const identity = readFileSync(join(data, 'identity.json'), 'utf8');
+    expect(Object.keys(JSON.parse(identity) as object).some((key) => key.includes('room-b'))).toBe(false);
+    stopFirst.abort(new Error('stopped by the test'));
+    expect(await first).not.toBe('started');
+    expect(existsSync(join(data, 'lock'))).toBe(false);
+    expect(readdirSync(data).filter((name) => name.startsWith('raft-'))).toEqual(readdirSync(data).filter((name) => name.startsWith('raft-') && !existsSync(join(data, name, 'lock'))));
+  });
+});

@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { joinRoom, loadNodeClaim, loadOrMintNodeId, type KeyValueStore, type NodeId, type RaftConfig, type Room, type ReplicatedStoreOptions, type WebSocketConstructor, type WebRtcImplementation, type WebRtcTransport } from './edge-imports.ts';
-import { createWebRtcTransport, createWebSocketSignalingClient, isClaimedNodeId, isWebSocketUrl, makeDirectory, requireOptionalSecret, requireRoomId } from './edge-imports.ts';
+import { acquireDirectoryLock, createWebRtcTransport, createWebSocketSignalingClient, isClaimedNodeId, isWebSocketUrl, makeDirectory, requireOptionalSecret, requireRoomId } from './edge-imports.ts';
 import { withBindAddress } from './bind-address.ts';
 import { adoptSharedDirectory, edgeJoinOptions, fileStorageShelf } from './edge-room-storage.ts';
 import { fileKeyValueStore } from './file-key-value-store.ts';
@@ -65,9 +65,32 @@ export interface EdgePeer<State, Command> {
 
 export async function startEdgePeer<State = unknown, Command = unknown>(options: EdgePeerOptions<State, Command>): Promise<EdgePeer<State, Command>> {
   validateEdgePeerOptions(options);
+  await prepareDataDirectory(options.dataDirectory);
+  const releaseDataDirectory = await lockDataDirectory(options.dataDirectory);
+  try {
+    return await startOnLockedDirectory(options, releaseDataDirectory);
+  } catch (error) {
+    await releaseDataDirectory();
+    throw error;
+  }
+}
+
+/**
+ * One process per data directory, the directory as a whole: each id's `raft-<id>` is locked by its
+ * storage, but two peers of two rooms on one directory both ran, each rewriting identity.json
+ * from its own copy, so one room's id or bootstrap record was lost (an outside audit).
+ */
+async function lockDataDirectory(directory: string): Promise<() => Promise<void>> {
+  try {
+    return await acquireDirectoryLock(directory);
+  } catch (error) {
+    throw new Error(`cannot use ${directory} as the data directory: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+async function startOnLockedDirectory<State, Command>(options: EdgePeerOptions<State, Command>, releaseDataDirectory: () => Promise<void>): Promise<EdgePeer<State, Command>> {
   const log = options.log ?? (() => undefined);
   const mode = options.mode ?? 'voter';
-  await prepareDataDirectory(options.dataDirectory);
   refuseLostIdentity(options.dataDirectory);
   const identityStore = fileKeyValueStore(join(options.dataDirectory, 'identity.json'));
   // The id it starts under, for the log and /healthz while joining; joinRoom may give it up for a
@@ -165,6 +188,7 @@ export async function startEdgePeer<State = unknown, Command = unknown>(options:
         await closeHttp(server);
         await joined.leave();
         await storage.close();
+        await releaseDataDirectory();
         log('closed');
       })();
       return closing;

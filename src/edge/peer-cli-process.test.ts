@@ -59,7 +59,8 @@ async function untilExists(directory: string, relativePath: string): Promise<voi
 }
 
 /** Lock files under `data` (one per open FileRaftStorage). */
-const locks = (data: string): string[] => readdirSync(data).filter((name) => name.startsWith('raft')).filter((name) => existsSync(join(data, name, 'lock')));
+/** The locks held on a data directory: its own (`lock`) and each id's storage's (`raft-<id>/lock`). */
+const locks = (data: string): string[] => [...(existsSync(join(data, 'lock')) ? ['lock'] : []), ...readdirSync(data).filter((name) => name.startsWith('raft')).filter((name) => existsSync(join(data, name, 'lock')))];
 
 /** One raw HTTP exchange on a fresh socket: the status line (or '' if closed without one). */
 function rawRequest(base: string, bytes: string): Promise<string> {
