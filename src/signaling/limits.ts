@@ -104,7 +104,15 @@ function requireRange(name: string, value: number, min: number, max: number, int
 
 const hourMs = 3_600_000;
 
+/** A misspelt limit (`maxPeerPerRoom`) would otherwise be ignored in silence, its default in force. */
+function requireKnownLimits(kind: string, overrides: object, defaults: object): void {
+  for (const key of Object.keys(overrides)) {
+    if (!Object.hasOwn(defaults, key)) throw new RangeError(`unknown ${kind} limit ${JSON.stringify(key)}; the ${kind} limits are ${Object.keys(defaults).join(', ')}`);
+  }
+}
+
 export function resolveServerLimits(overrides: Partial<SignalingServerLimits> = {}): SignalingServerLimits {
+  requireKnownLimits('signaling server', overrides, defaultSignalingServerLimits);
   const handshakeTimeoutMs = overrides.handshakeTimeoutMs ?? defaultSignalingServerLimits.handshakeTimeoutMs;
   const memberProbeTimeoutMs = Math.min(defaultSignalingServerLimits.memberProbeTimeoutMs, Math.floor(handshakeTimeoutMs / 2));
   // Off unless set: as many per address as the server takes in all.
@@ -125,6 +133,7 @@ export function resolveServerLimits(overrides: Partial<SignalingServerLimits> = 
 }
 
 export function resolveClientLimits(overrides: Partial<SignalingClientLimits> = {}): SignalingClientLimits {
+  requireKnownLimits('signaling client', overrides, defaultSignalingClientLimits);
   const limits: SignalingClientLimits = { ...defaultSignalingClientLimits, ...overrides };
   requireRange('pingIntervalMs', limits.pingIntervalMs, 10, hourMs);
   requireRange('serverSilenceTimeoutMs', limits.serverSilenceTimeoutMs, limits.pingIntervalMs + 1, 2 * hourMs);

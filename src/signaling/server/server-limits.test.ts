@@ -2,7 +2,7 @@
 // virtual clock: the token bucket never refills and timeouts fire only when the test advances it.
 import { afterEach, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../testing/virtual-clock.ts';
-import { resolveServerLimits, type SignalingServerLimits } from '../limits.ts';
+import { resolveClientLimits, resolveServerLimits, type SignalingClientLimits, type SignalingServerLimits } from '../limits.ts';
 import { connectRaw, joinOpen, type RawClient } from './raw-client.test-support.ts';
 import { startSignalingServer, type SignalingServer } from './signaling-server.ts';
 
@@ -131,5 +131,19 @@ describe('memberProbeTimeoutMs', () => {
     expect(resolveServerLimits({ handshakeTimeoutMs: 500 }).memberProbeTimeoutMs).toBe(250);
     expect(resolveServerLimits({ handshakeTimeoutMs: 500, memberProbeTimeoutMs: 100 }).memberProbeTimeoutMs).toBe(100);
     expect(() => resolveServerLimits({ memberProbeTimeoutMs: 5_001 })).toThrow(new RangeError('signaling limit memberProbeTimeoutMs must be an integer in 1 .. 5000, got 5001'));
+  });
+});
+
+describe('options the server refuses before it listens', () => {
+  it('a misspelt limit, on the server or a client, instead of running on the default in silence', async () => {
+    expect(() => resolveServerLimits({ maxPeerPerRoom: 2 } as Partial<SignalingServerLimits>)).toThrow(/^unknown signaling server limit "maxPeerPerRoom"; the signaling server limits are maxMessageBytes, .*maxPeersPerRoom/);
+    expect(() => resolveClientLimits({ pingInterval: 5 } as Partial<SignalingClientLimits>)).toThrow(/^unknown signaling client limit "pingInterval"; the signaling client limits are pingIntervalMs/);
+    await expect(startSignalingServer({ port: 0, limits: { bogus: 1 } as Partial<SignalingServerLimits> })).rejects.toThrow(/unknown signaling server limit "bogus"/);
+  });
+
+  it('a port that is not an integer from 0 to 65535 (ws would take a string for a socket path)', async () => {
+    for (const port of ['abc', '8080', -1, 65_536, 1.5, Number.NaN, undefined]) {
+      await expect(startSignalingServer({ port } as unknown as { port: number }), String(port)).rejects.toThrow(/^startSignalingServer: port must be an integer from 0 to 65535 \(0 picks a free one\), got /);
+    }
   });
 });

@@ -71,6 +71,11 @@ function listen(server: WebSocketServer): Promise<number> {
 }
 
 export async function startSignalingServer(options: SignalingServerOptions): Promise<SignalingServer> {
+  // ws takes a port that is not a number for a pipe or socket path: 'abc' listened on a Unix
+  // socket named abc in the working directory, and reported ws://127.0.0.1:0.
+  if (!Number.isSafeInteger(options.port) || options.port < 0 || options.port > 65_535) {
+    throw new RangeError(`startSignalingServer: port must be an integer from 0 to 65535 (0 picks a free one), got ${typeof options.port === 'string' ? JSON.stringify(options.port) : String(options.port)}`);
+  }
   const limits = resolveServerLimits(options.limits);
   const clock = options.clock ?? realClock;
   const host = options.host ?? '127.0.0.1';
