@@ -86,6 +86,10 @@ function requireRange(name: keyof WebRtcTransportLimits, value: number, min: num
 const hourMs = 3_600_000;
 
 export function resolveWebRtcTransportLimits(overrides: Partial<WebRtcTransportLimits> = {}): WebRtcTransportLimits {
+  // A misspelt limit would otherwise be ignored in silence, its default in force.
+  for (const key of Object.keys(overrides)) {
+    if (!Object.hasOwn(defaultWebRtcTransportLimits, key)) throw new RangeError(`unknown WebRTC transport limit ${JSON.stringify(key)}; the limits are ${Object.keys(defaultWebRtcTransportLimits).join(', ')}`);
+  }
   const limits: WebRtcTransportLimits = { ...defaultWebRtcTransportLimits, ...overrides };
   // 64 KiB is the largest message every WebRTC implementation accepts; a chunk needs room for its header.
   requireRange('chunkBytes', limits.chunkBytes, 64, 64 * 1024);

@@ -45,6 +45,16 @@ describe('WebRtcTransport options', () => {
     expect(() => createWebRtcTransport({ signaling, secret: '', openConnection: new FakeConnectionNetwork().openConnection })).toThrow(new RangeError('createWebRtcTransport: the room secret must be a non-empty string (leave it out for an open room)'));
     signaling.close();
   });
+
+  it('refuses a `webrtc` without an RTCPeerConnection, `iceServers` that are not a list, and a misspelt limit', () => {
+    const signaling = createSignalingHub().client(nodeId('a'));
+    const openConnection = new FakeConnectionNetwork().openConnection;
+    expect(() => createWebRtcTransport({ signaling, webrtc: {} as never })).toThrow(/^createWebRtcTransport: `webrtc` must be a WebRTC implementation whose RTCPeerConnection is a constructor/);
+    expect(() => createWebRtcTransport({ signaling, openConnection, iceServers: 'stun:stun.example' as never })).toThrow('createWebRtcTransport: `iceServers` must be an array of RTCIceServer ({ urls }), or [] for none, got "stun:stun.example"');
+    expect(() => createWebRtcTransport({ signaling, openConnection, limits: { chunkByte: 1024 } as never })).toThrow(/^unknown WebRTC transport limit "chunkByte"; the limits are chunkBytes, /);
+    createWebRtcTransport({ signaling, openConnection, iceServers: [], limits: { chunkBytes: 1024 } }).close?.();
+    signaling.close();
+  });
 });
 
 describe('WebRtcTransport in a runtime without WebRTC', () => {

@@ -84,6 +84,13 @@ export function createWebRtcTransport(options: WebRtcTransportOptions): WebRtcTr
   if (options.openConnection === undefined && options.webrtc === undefined && typeof (globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection !== 'function') {
     throw new TypeError('createWebRtcTransport: this runtime has no RTCPeerConnection; pass `webrtc` (in Node: `webrtc: await import("node-datachannel/polyfill")`, from the node-datachannel package)');
   }
+  // Both were taken as given, and failed later, connection by connection, far from the mistake.
+  if (options.webrtc !== undefined && typeof (options.webrtc as { RTCPeerConnection?: unknown } | null)?.RTCPeerConnection !== 'function') {
+    throw new TypeError('createWebRtcTransport: `webrtc` must be a WebRTC implementation whose RTCPeerConnection is a constructor (in Node: `await import("node-datachannel/polyfill")`)');
+  }
+  if (options.iceServers !== undefined && !Array.isArray(options.iceServers)) {
+    throw new TypeError(`createWebRtcTransport: \`iceServers\` must be an array of RTCIceServer ({ urls }), or [] for none, got ${typeof options.iceServers === 'string' ? JSON.stringify(options.iceServers) : typeof options.iceServers}`);
+  }
   const selfId = signaling.selfId;
   const limits = resolveWebRtcTransportLimits(options.limits);
   const clock = options.clock ?? realClock;
