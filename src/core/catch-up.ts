@@ -8,10 +8,14 @@
 //
 // Why it is safe (docs/spec-readings.md, the row on witnesses): the receiver takes the
 // entries only when the batch's last entry is more up to date than its own last entry (§5.4.1's
-// order). A log that is at least as up to date as another holds every committed entry
-// the other holds (the argument of Leader Completeness, which only needs both logs to be
-// prefixes of leaders' logs, which copies of a leader's entries are), so what a catch-up
-// truncates was never committed; what it leaves is no less up to date than what was there,
+// order). A catch-up can truncate a committed entry, but only on a node that was not in the
+// entry's commit quorum: every member of that quorum holds an entry of the commit's term or later
+// (the leader's entry that carried the commit), and a log at least as up to date as that holds the
+// committed entry too (the argument of Leader Completeness, which only needs the logs to be
+// prefixes of leaders' logs, which copies of a leader's entries are), so no batch is ahead of
+// theirs and the quorum's copies stay (a review's repro: a voter one term behind lost a committed
+// entry to a witness's batch, and got it back from the next leader). What it leaves is no less up
+// to date than what was there,
 // and the receiver adopts the batch's last term, as a follower adopts its leader's, so its next
 // term is above every entry it holds. It ends any campaign under way, since the batch may change
 // the configuration the campaign's votes are counted against; it grants no vote (a newer term

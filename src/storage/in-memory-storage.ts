@@ -47,6 +47,16 @@ export class InMemoryRaftStorage implements RaftStorage {
     this.leaderPin = { term, leaderId };
   }
 
+  /** The stored term and vote, read synchronously (for checkers and tools, not the engine). */
+  peekHardState(): { readonly term: number; readonly votedFor: NodeId | null } {
+    return { term: this.currentTerm, votedFor: this.vote };
+  }
+
+  /** The stored snapshot's last included index, 0 without one (for checkers and tools). */
+  peekSnapshotIndex(): number {
+    return this.snapshot?.meta.lastIncludedIndex ?? 0;
+  }
+
   /** A read-only look at the stored log without copying (for checkers and tools, not the engine). */
   peekLog(): { readonly firstIndex: number; readonly entries: readonly LogEntry[] } {
     return { firstIndex: this.firstIndex, entries: this.log };

@@ -84,18 +84,21 @@ describe('SafetyChecker', () => {
     expect(checker.violations).toEqual([]);
   });
 
-  it('Committed entry kept: a node at or above the term an entry was applied in must not drop it from its durable log', () => {
+  it('Committed entry kept: a log that held an entry of the term an entry was applied in, or later, must not lose it; a discard beyond the snapshot never', () => {
     const checker = new SafetyChecker(6);
     checker.entryApplied(a, { index: 2, term: 1, command: bytes('e2') }, 3);
     checker.entryApplied(a, { index: 3, term: 3, command: bytes('e3') }, 3);
-    // Not committed here (another term at index 2, nothing applied at 4), or a node in term 2,
-    // below every term the entry was applied in: a stale leader may still overwrite it (Figure 8).
+    // Not committed here (another term at index 2, nothing applied at 4), or a log whose newest
+    // entry is of term 2, below every term the entry was applied in: a stale leader may still
+    // overwrite it (Figure 8).
     checker.entriesRemoved(b, [entry(2, 2), entry(4, 3)], 5, 'a truncation from 2');
     checker.entriesRemoved(b, [entry(2, 1), entry(3, 3)], 2, 'a truncation from 2');
     expect(checker.violations).toEqual([]);
-    checker.entriesRemoved(b, [entry(2, 1), entry(3, 3)], 3, 'a discard through 3, beyond its durable snapshot through 1');
+    checker.entriesRemoved(b, [entry(2, 1), entry(3, 3)], 3, 'a truncation from 2');
+    checker.entriesDiscardedUncovered(b, [entry(9, 4)], 9, 8);
     expect(checker.violations.map((violation) => violation.message)).toEqual([
-      'Committed entry kept violated (seed 6): b at term 3 removed committed entry 2 (term 1) from its durable log (a discard through 3, beyond its durable snapshot through 1)',
+      'Committed entry kept violated (seed 6): b removed committed entry 2 (term 1) from its durable log, which held an entry of term 3 (a truncation from 2)',
+      'Committed entry kept violated (seed 6): b discarded its log through 9 beyond its durable snapshot through 8, entry 9 (term 4) with it',
     ]);
   });
 

@@ -104,24 +104,34 @@ export class SafetyChecker {
   }
 
   /**
-   * Committed entries stay durable: no write takes a committed entry out of a node's durable
-   * log unless a durable snapshot already covers it. A truncation may cut an entry a quorum
-   * committed only on a node still in a term below the commit's (a stale leader overwriting a
-   * node that was not in the quorum, as in Figure 8): every leader from the commit's term on
-   * holds the entry, so none of them sends a conflicting one. The entry's commit term is at most
-   * the lowest term any node applied it in, so a node at that term or above must keep it. Checked
-   * as each write lands, on every node, so a wrong cut shows on the node that made it, with no
-   * crash needed and without waiting for a quorum of such nodes to elect a leader without the
-   * entry (5-node seed 60,060 needed both before it was seen).
+   * Committed entries stay durable: a truncation never takes a committed entry out of a node's
+   * log once that log held an entry of the commit's term or later. Such an entry was appended by
+   * the leader of its term, which held the committed one (Leader Completeness), so every leader
+   * of that term or later agrees with the log up to it: none sends a conflicting entry, nor does a
+   * witness's catch-up (its log is no further ahead of this one). Below that a legitimate cut can
+   * remove a committed entry: a stale leader, or a catch-up, overwriting a node that was not in the
+   * commit quorum (Figure 8), so those are not judged. The commit's term is at most the lowest
+   * term any node applied the entry in. `logTermBefore`: the term of the last entry of the node's
+   * durable log before the write (not the node's term: a write can merge a step's overwrite with
+   * a later term's hard state). Checked as each write lands, on every node, so a wrong cut shows on
+   * the node that made it, with no crash needed and without waiting for a quorum of such nodes
+   * to elect a leader without the entry (5-node seed 60,060 needed both before it was seen).
    */
-  entriesRemoved(id: NodeId, removed: readonly LogEntry[], nodeTerm: number, how: string): void {
+  entriesRemoved(id: NodeId, removed: readonly LogEntry[], logTermBefore: number, how: string): void {
     for (const entry of removed) {
       const applied = this.applied.get(entry.index);
       if (applied === undefined || applied.term !== entry.term) continue;
-      if ((this.appliedTermCeiling.get(entry.index) ?? Number.POSITIVE_INFINITY) > nodeTerm) continue;
-      this.violate('Committed entry kept', `${id} at term ${nodeTerm} removed committed entry ${entry.index} (term ${entry.term}) from its durable log (${how})`);
+      if ((this.appliedTermCeiling.get(entry.index) ?? Number.POSITIVE_INFINITY) > logTermBefore) continue;
+      this.violate('Committed entry kept', `${id} removed committed entry ${entry.index} (term ${entry.term}) from its durable log, which held an entry of term ${logTermBefore} (${how})`);
       return;
     }
+  }
+
+  /** A prefix discard goes only through what the durable snapshot covers, whatever the entries. */
+  entriesDiscardedUncovered(id: NodeId, removed: readonly LogEntry[], throughIndex: number, snapshotThrough: number): void {
+    const first = removed[0];
+    if (first === undefined) return;
+    this.violate('Committed entry kept', `${id} discarded its log through ${throughIndex} beyond its durable snapshot through ${snapshotThrough}, entry ${first.index} (term ${first.term}) with it`);
   }
 
   /**

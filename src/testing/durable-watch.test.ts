@@ -56,11 +56,34 @@ describe('durable-watch: nothing promised before the disk holds it', () => {
     transport.send(leader, vote(1));
     await durable.saveTermAndVotedFor(3, null);
     transport.send(leader, vote(1)); // held for its write, sent after a later term's landed
-    transport.send(leader, acknowledgement(2, 50));
     expect(messages().length).toBe(1);
   });
 
-  it('a truncation or discard that takes a committed entry off the disk is a violation; one a durable snapshot covers is not', async () => {
+  it("an acknowledgement of a term the disk has left still needs its entries, unless a later term's leader cut them", async () => {
+    const { durable, transport, messages } = watched();
+    await durable.writeBatch({ hardState: { term: 2, votedFor: null }, entries: entries(1, 5, 2) });
+    await durable.saveTermAndVotedFor(3, null);
+    transport.send(leader, acknowledgement(2, 5));
+    expect(messages()).toEqual([]);
+    transport.send(leader, acknowledgement(2, 9)); // entries 6-9 never landed, and nothing cut them
+    expect(messages()).toEqual(['Durable before promised violated (seed 8): self acknowledged entries through 9 to leader in term 2 while its disk held them through 5']);
+    await durable.writeBatch({ hardState: { term: 4, votedFor: null }, truncateFrom: 4, entries: entries(4, 4, 4) });
+    transport.send(leader, acknowledgement(3, 5)); // overwritten by term 4's leader: excused
+    transport.send(leader, acknowledgement(4, 5)); // its own term: not
+    expect(messages().length).toBe(2);
+  });
+
+  it('an installed snapshot is acknowledged only once the disk holds it', async () => {
+    const { durable, transport, messages } = watched();
+    await durable.saveTermAndVotedFor(2, null);
+    const installed = encodeMessage({ type: 'installSnapshotResponse', term: 2, lastIncludedIndex: 7, nextOffset: 3, installed: true });
+    transport.send(leader, installed);
+    await durable.saveSnapshot({ lastIncludedIndex: 7, lastIncludedTerm: 2 }, new Uint8Array(3));
+    transport.send(leader, installed);
+    expect(messages()).toEqual(['Durable before promised violated (seed 8): self acknowledged a snapshot through 7 to leader in term 2 while its disk held through 0']);
+  });
+
+  it('a truncation that takes a committed entry off a log that held its term is a violation, and so is a discard beyond the snapshot; one a durable snapshot covers is not', async () => {
     const { checker, durable, messages } = watched();
     await durable.writeBatch({ hardState: { term: 2, votedFor: null }, entries: entries(1, 6, 1) });
     for (const index of [1, 2, 3, 4, 5]) checker.entryApplied(leader, { index, term: 1, command: new Uint8Array([index - 1]) }, 1);
@@ -71,8 +94,8 @@ describe('durable-watch: nothing promised before the disk holds it', () => {
     await durable.discardLogPrefix(3);
     await durable.writeBatch({ truncateFrom: 5, entries: entries(5, 5, 2) });
     expect(messages()).toEqual([
-      'Committed entry kept violated (seed 8): self at term 2 removed committed entry 3 (term 1) from its durable log (a discard through 3, beyond its durable snapshot through 2)',
-      'Committed entry kept violated (seed 8): self at term 2 removed committed entry 5 (term 1) from its durable log (a truncation from 5)',
+      'Committed entry kept violated (seed 8): self discarded its log through 3 beyond its durable snapshot through 2, entry 3 (term 1) with it',
+      'Committed entry kept violated (seed 8): self removed committed entry 5 (term 1) from its durable log, which held an entry of term 1 (a truncation from 5)',
     ]);
   });
 });

@@ -6,7 +6,7 @@
 // safety depends on which other nodes crash too, so a run finds it rarely. Checked as each frame
 // is sent, it shows on the first frame that runs ahead of the disk, crash or not.
 import { decodeMessage, messageTypeCodes } from '../codec/message-codec.ts';
-import type { LogEntry, NodeId, SnapshotMeta } from '../core/types.ts';
+import type { LogEntry, NodeId } from '../core/types.ts';
 import type { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
 import type { StorageBatch } from '../storage/raft-storage.ts';
 import type { RaftTransport } from '../transport/raft-transport.ts';
@@ -18,32 +18,34 @@ export interface DurableView {
   readonly votedFor: NodeId | null;
   /** The last index the durable snapshot covers (0 without one). */
   readonly snapshotThrough: number;
-  /** The last index the durable log holds (the snapshot's when the log is empty). */
+  /** The last index the disk holds, in its log or, when the log is empty, its snapshot. */
   readonly lastIndex: number;
+  /** Whether a write in a term above `term` cut the log at or below `index` (a later leader's overwrite). */
+  cutSince(term: number, index: number): boolean;
 }
+
+/** Cuts remembered for cutSince: a later term's overwrite is always among the newest few. */
+const rememberedCuts = 64;
 
 /**
  * Log Matching is checked at the moment entries become durable, against every other log, on
  * both write paths (the batched one, and the plain append after a snapshot write). Every write
- * that takes entries out of the durable log (a truncation, a discard of the prefix) is checked
- * to keep the committed ones (SafetyChecker.entriesRemoved): a discard only through what a
- * durable snapshot covers, a truncation never below what this node's term says is committed.
- * The store must be new: the view starts from an empty disk.
+ * that takes entries out of the durable log is checked (SafetyChecker.entriesRemoved): a prefix
+ * discard only through what a durable snapshot covers, whatever the entries; a truncation never
+ * of a committed entry on a node whose log already held an entry of the commit's term or later
+ * (see entriesRemoved for why that is the line).
  */
 export function watchDurableWrites(checker: SafetyChecker, id: NodeId, durable: InMemoryRaftStorage): DurableView {
   const batched = durable.writeBatch.bind(durable);
   const append = durable.appendEntries.bind(durable);
   const truncate = durable.truncateFrom.bind(durable);
   const discard = durable.discardLogPrefix.bind(durable);
-  const saveTerm = durable.saveTermAndVotedFor.bind(durable);
-  const saveSnapshot = durable.saveSnapshot.bind(durable);
-  let term = 0;
-  let votedFor: NodeId | null = null;
-  let snapshotThrough = 0;
+  const cuts: Array<{ readonly term: number; readonly from: number }> = [];
   const termAt = (index: number): number | undefined => {
     const log = durable.peekLog();
     return log.entries[index - log.firstIndex]?.term;
   };
+  const lastLogTerm = (): number => durable.peekLog().entries.at(-1)?.term ?? 0;
   const entriesFrom = (from: number, through = Number.POSITIVE_INFINITY): readonly LogEntry[] => {
     const log = durable.peekLog();
     return log.entries.slice(Math.max(0, from - log.firstIndex), Math.max(0, Math.min(log.entries.length, through - log.firstIndex + 1)));
@@ -52,11 +54,18 @@ export function watchDurableWrites(checker: SafetyChecker, id: NodeId, durable: 
   // call changed right after it, and hand back its own promise, so no write settles a microtask
   // later than before and every seed's run stays as it was.
   const gone = (entries: readonly LogEntry[]): readonly LogEntry[] => entries.filter((entry) => termAt(entry.index) !== entry.term);
+  const truncated = (from: number, cut: readonly LogEntry[], termBefore: number, how: string): void => {
+    const removed = gone(cut);
+    if (removed.length === 0) return;
+    cuts.push({ term: durable.peekHardState().term, from });
+    if (cuts.length > rememberedCuts) cuts.shift();
+    checker.entriesRemoved(id, removed, termBefore, how);
+  };
   durable.writeBatch = async (batch: StorageBatch) => {
     const cut = batch.truncateFrom === undefined ? [] : entriesFrom(batch.truncateFrom);
+    const termBefore = lastLogTerm();
     const written = batched(batch);
-    if (batch.hardState !== undefined) ({ term, votedFor } = batch.hardState);
-    checker.entriesRemoved(id, gone(cut), term, `a truncation from ${batch.truncateFrom ?? '-'}`);
+    if (batch.truncateFrom !== undefined) truncated(batch.truncateFrom, cut, termBefore, `a truncation from ${batch.truncateFrom}`);
     await written;
     checker.entriesPersisted(id, batch.entries, termAt);
   };
@@ -64,53 +73,51 @@ export function watchDurableWrites(checker: SafetyChecker, id: NodeId, durable: 
     await append(entries);
     checker.entriesPersisted(id, entries, termAt);
   };
-  durable.saveTermAndVotedFor = (newTerm: number, newVote: NodeId | null) => {
-    const saved = saveTerm(newTerm, newVote);
-    term = newTerm;
-    votedFor = newVote;
-    return saved;
-  };
   durable.truncateFrom = (index: number) => {
     const cut = entriesFrom(index);
-    const truncated = truncate(index);
-    checker.entriesRemoved(id, gone(cut), term, `a truncation from ${index}`);
-    return truncated;
-  };
-  durable.saveSnapshot = (meta: SnapshotMeta, state: Uint8Array) => {
-    const saved = saveSnapshot(meta, state);
-    snapshotThrough = meta.lastIncludedIndex;
-    return saved;
+    const termBefore = lastLogTerm();
+    const done = truncate(index);
+    truncated(index, cut, termBefore, `a truncation from ${index}`);
+    return done;
   };
   durable.discardLogPrefix = (throughIndex: number) => {
+    const snapshotThrough = durable.peekSnapshotIndex();
     const uncovered = entriesFrom(snapshotThrough + 1, throughIndex);
-    const discarded = discard(throughIndex);
-    checker.entriesRemoved(id, gone(uncovered), term, `a discard through ${throughIndex}, beyond its durable snapshot through ${snapshotThrough}`);
-    return discarded;
+    const done = discard(throughIndex);
+    const removed = gone(uncovered);
+    if (removed.length > 0) checker.entriesDiscardedUncovered(id, removed, throughIndex, snapshotThrough);
+    return done;
   };
   return {
     get term() {
-      return term;
+      return durable.peekHardState().term;
     },
     get votedFor() {
-      return votedFor;
+      return durable.peekHardState().votedFor;
     },
     get snapshotThrough() {
-      return snapshotThrough;
+      return durable.peekSnapshotIndex();
     },
     get lastIndex() {
       const log = durable.peekLog();
-      return Math.max(snapshotThrough, log.firstIndex + log.entries.length - 1);
+      // An empty log's first index may have moved past the snapshot (a discard beyond it): the
+      // disk then holds only what the snapshot covers.
+      return log.entries.length === 0 ? durable.peekSnapshotIndex() : log.firstIndex + log.entries.length - 1;
+    },
+    cutSince(term, index) {
+      return cuts.some((cut) => cut.term > term && cut.from <= index);
     },
   };
 }
 
 /** Only these promise something of the disk: the rest are decoded by the receiving engine alone. */
-const promisingTypes = new Set([messageTypeCodes.appendEntriesResponse, messageTypeCodes.requestVoteResponse]);
+const promisingTypes = new Set([messageTypeCodes.appendEntriesResponse, messageTypeCodes.requestVoteResponse, messageTypeCodes.installSnapshotResponse]);
 
 /**
- * Wraps the transport the engine sends through: an acknowledgement of entries through M goes out
- * only once the disk holds the log through M (or a snapshot past it), and a granted vote only
- * once the disk holds that vote in that term. Pre-votes promise nothing and are not checked.
+ * Wraps the transport the engine sends through: an acknowledgement of entries through M (or of
+ * an installed snapshot through M) goes out only once the disk holds the log through M or a
+ * snapshot past it, and a granted vote only once the disk holds that vote in that term.
+ * Pre-votes promise nothing and are not checked.
  */
 export function checkAcknowledgements(checker: SafetyChecker, id: NodeId, disk: DurableView, transport: RaftTransport): RaftTransport {
   const send = (to: NodeId, bytes: Uint8Array): void => {
@@ -137,15 +144,20 @@ function checkFrame(checker: SafetyChecker, id: NodeId, disk: DurableView, to: N
   const decoded = decodeMessage(bytes);
   if (!decoded.ok) return;
   const message = decoded.value;
-  if (message.type !== 'appendEntriesResponse' && message.type !== 'requestVoteResponse') return;
-  // A frame of an older term than the disk's goes out late (held for its write, which then landed
-  // together with a later term's): the node will never act in that term again, and what it
-  // promised there was durable once, or merged into a later write that supersedes it.
-  if (disk.term > message.term) return;
-  if (message.type === 'appendEntriesResponse' && message.success && message.matchIndex > disk.lastIndex) {
+  if (message.type !== 'appendEntriesResponse' && message.type !== 'installSnapshotResponse' && message.type !== 'requestVoteResponse') return;
+  // A frame of an older term than the disk's can go out late: held for its write, which landed
+  // merged with a later term's. A vote of that term was durable once or is superseded (the node
+  // never votes in that term again). An acknowledgement still claims entries: it is excused only
+  // where a later term's leader cut the log at or below what it claims (an overwrite the stale
+  // leader cannot count on: Raft's vote overlap covers it).
+  const older = disk.term > message.term;
+  if (message.type === 'appendEntriesResponse' && message.success && message.matchIndex > disk.lastIndex && !(older && disk.cutSince(message.term, message.matchIndex))) {
     checker.frameAheadOfDisk(id, `acknowledged entries through ${message.matchIndex} to ${to} in term ${message.term} while its disk held them through ${disk.lastIndex}`);
   }
-  if (message.type === 'requestVoteResponse' && message.granted && !message.preVote && (disk.term !== message.term || disk.votedFor !== to)) {
+  if (message.type === 'installSnapshotResponse' && message.installed && message.lastIncludedIndex > disk.lastIndex && !(older && disk.cutSince(message.term, message.lastIncludedIndex))) {
+    checker.frameAheadOfDisk(id, `acknowledged a snapshot through ${message.lastIncludedIndex} to ${to} in term ${message.term} while its disk held through ${disk.lastIndex}`);
+  }
+  if (message.type === 'requestVoteResponse' && message.granted && !message.preVote && !older && (disk.term !== message.term || disk.votedFor !== to)) {
     checker.frameAheadOfDisk(id, `granted ${to} its vote in term ${message.term} while its disk held term ${disk.term}, vote ${disk.votedFor ?? 'none'}`);
   }
 }
