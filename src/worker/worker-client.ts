@@ -6,7 +6,8 @@
 // channels to the worker on that port, so Raft frames travel between workers without the page.
 import { releaseProxy, transfer, wrap, type Remote } from 'comlink';
 import type { RaftMetric } from '../core/events.ts';
-import type { ClientIdentity, ClusterConfig, NodeId } from '../core/types.ts';
+import { resolveRaftConfig, type RaftConfig } from '../core/config.ts';
+import { validateClusterConfig, type ClientIdentity, type ClusterConfig, type NodeId } from '../core/types.ts';
 import type { RaftNode } from '../driver/node-options.ts';
 import type { RaftTransport } from '../transport/raft-transport.ts';
 import { rebuildError, WorkerCrashedError } from './error-transfer.ts';
@@ -255,5 +256,16 @@ function validateWorkerOptions(options: WorkerRaftNodeOptions): void {
   const storage = options.storage as Partial<WorkerStorageOptions & { name: unknown }> | undefined;
   if (storage?.type === 'indexeddb' ? typeof storage.name !== 'string' || storage.name.length === 0 : storage?.type !== 'memory') {
     throw new RangeError('WorkerRaftNodeOptions.storage must be { type: "indexeddb", name, durability? } or { type: "memory" }');
+  }
+  // Checked here as well as in the worker: a worker that never answers (a wrong script, a
+  // MessagePort nobody serves) left these mistakes as a call that never settled.
+  validateClusterConfig(options.clusterConfig);
+  const raftConfig = (options.raftConfig ?? {}) as RaftConfig;
+  if (raftConfig.clock !== undefined || raftConfig.random !== undefined) {
+    throw new TypeError('WorkerRaftNodeOptions.raftConfig cannot hold a clock or random source: functions cannot cross into the worker, which uses its own (use createRaftNode for an injected clock)');
+  }
+  resolveRaftConfig(raftConfig);
+  if (options.worker === undefined && typeof (globalThis as { Worker?: unknown }).Worker !== 'function') {
+    throw new TypeError('createWorkerRaftNode: this runtime has no Worker; pass `worker` (an endpoint serving raftmesh/worker\'s entry: exposeWorkerNode on a MessagePort, or a worker_threads Worker wrapped as one)');
   }
 }

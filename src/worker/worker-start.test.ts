@@ -6,9 +6,27 @@ import { nodeId } from '../core/types.ts';
 import { IndexedDbRaftStorage } from '../storage/indexeddb-storage.ts';
 import { createLoopbackNetwork } from '../transport/loopback.ts';
 import { createInProcessWorker } from './in-process-worker.test-support.ts';
-import { createWorkerRaftNode } from './worker-client.ts';
+import { createWorkerRaftNode, type WorkerEndpoint } from './worker-client.ts';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+
+describe('createWorkerRaftNode: options refused on the page, before any worker is asked', () => {
+  it('a bad configuration, a clock for the worker, and no Worker in this runtime: refused at once, never waiting on a worker', async () => {
+    const id = nodeId('page-checked');
+    const transport = createLoopbackNetwork().transport(id);
+    // A worker that never answers: a refusal that waited on it would never come.
+    const silent = new MessageChannel();
+    const worker = silent.port1 as unknown as WorkerEndpoint;
+    const base = { id, clusterConfig: { voters: [id] }, transport, storage: { type: 'memory' as const } };
+    await expect(createWorkerRaftNode({ ...base, clusterConfig: { voters: [] }, worker })).rejects.toThrow(RangeError);
+    await expect(createWorkerRaftNode({ ...base, raftConfig: { heartbeatInterval: 500 }, worker })).rejects.toThrow(/RaftConfig\.heartbeatInterval = 500/);
+    await expect(createWorkerRaftNode({ ...base, raftConfig: { clock: { now: () => 0, setTimeout: () => 0, clearTimeout: () => undefined } } as never, worker })).rejects.toThrow(/cannot hold a clock or random source: functions cannot cross into the worker/);
+    expect(typeof (globalThis as { Worker?: unknown }).Worker).toBe('undefined');
+    await expect(createWorkerRaftNode(base)).rejects.toThrow(/^createWorkerRaftNode: this runtime has no Worker; pass `worker`/);
+    silent.port1.close();
+    silent.port2.close();
+  });
+});
 
 describe('createWorkerRaftNode: a start that cannot go on', () => {
   it('a worker that already hosts a node is refused at once, and its node keeps working', async () => {
