@@ -66,11 +66,29 @@ describe('durable-watch: nothing promised before the disk holds it', () => {
     transport.send(leader, acknowledgement(2, 5));
     expect(messages()).toEqual([]);
     transport.send(leader, acknowledgement(2, 9)); // entries 6-9 never landed, and nothing cut them
-    expect(messages()).toEqual(['Durable before promised violated (seed 8): self acknowledged entries through 9 to leader in term 2 while its disk held them through 5']);
+    expect(messages()).toEqual(['Durable before promised violated (seed 8): self acknowledged entries through 9 to leader in term 2 while its disk held them through 5 (its disk in term 3, snapshot through 0)']);
     await durable.writeBatch({ hardState: { term: 4, votedFor: null }, truncateFrom: 4, entries: entries(4, 4, 4) });
     transport.send(leader, acknowledgement(3, 5)); // overwritten by term 4's leader: excused
     transport.send(leader, acknowledgement(4, 5)); // its own term: not
     expect(messages().length).toBe(2);
+  });
+
+  it('a snapshot on disk covers an acknowledgement while the log below it waits for its discard', async () => {
+    const { durable, transport, view, messages } = watched();
+    await durable.writeBatch({ hardState: { term: 2, votedFor: null }, entries: entries(1, 5, 2) });
+    await durable.saveSnapshot({ lastIncludedIndex: 10, lastIncludedTerm: 2 }, new Uint8Array(0));
+    expect(view.lastIndex).toBe(10);
+    transport.send(leader, acknowledgement(2, 10));
+    expect(messages()).toEqual([]);
+  });
+
+  it('a later term cutting entries that never reached the disk (merged away) excuses an older acknowledgement of them', async () => {
+    const { durable, transport, messages } = watched();
+    await durable.writeBatch({ hardState: { term: 2, votedFor: null }, entries: entries(1, 4, 2) });
+    // Entry 5 of term 2 was queued, then merged with term 3's cut from 5 before any of it landed.
+    await durable.writeBatch({ hardState: { term: 3, votedFor: null }, truncateFrom: 5, entries: [] });
+    transport.send(leader, acknowledgement(2, 5));
+    expect(messages()).toEqual([]);
   });
 
   it('an installed snapshot is acknowledged only once the disk holds it', async () => {

@@ -55,11 +55,13 @@ export function watchDurableWrites(checker: SafetyChecker, id: NodeId, durable: 
   // later than before and every seed's run stays as it was.
   const gone = (entries: readonly LogEntry[]): readonly LogEntry[] => entries.filter((entry) => termAt(entry.index) !== entry.term);
   const truncated = (from: number, cut: readonly LogEntry[], termBefore: number, how: string): void => {
-    const removed = gone(cut);
-    if (removed.length === 0) return;
+    // Remembered even when it removed nothing from the disk: the entries it overwrites may have
+    // been merged away before they were ever written (the driver merges queued writes), and an
+    // acknowledgement held for them is then excused the same way.
     cuts.push({ term: durable.peekHardState().term, from });
     if (cuts.length > rememberedCuts) cuts.shift();
-    checker.entriesRemoved(id, removed, termBefore, how);
+    const removed = gone(cut);
+    if (removed.length > 0) checker.entriesRemoved(id, removed, termBefore, how);
   };
   durable.writeBatch = async (batch: StorageBatch) => {
     const cut = batch.truncateFrom === undefined ? [] : entriesFrom(batch.truncateFrom);
@@ -101,8 +103,10 @@ export function watchDurableWrites(checker: SafetyChecker, id: NodeId, durable: 
     get lastIndex() {
       const log = durable.peekLog();
       // An empty log's first index may have moved past the snapshot (a discard beyond it): the
-      // disk then holds only what the snapshot covers.
-      return log.entries.length === 0 ? durable.peekSnapshotIndex() : log.firstIndex + log.entries.length - 1;
+      // disk then holds only what the snapshot covers. A log may also end below a snapshot whose
+      // discard has not landed yet.
+      const snapshotThrough = durable.peekSnapshotIndex();
+      return log.entries.length === 0 ? snapshotThrough : Math.max(snapshotThrough, log.firstIndex + log.entries.length - 1);
     },
     cutSince(term, index) {
       return cuts.some((cut) => cut.term > term && cut.from <= index);
@@ -152,7 +156,7 @@ function checkFrame(checker: SafetyChecker, id: NodeId, disk: DurableView, to: N
   // leader cannot count on: Raft's vote overlap covers it).
   const older = disk.term > message.term;
   if (message.type === 'appendEntriesResponse' && message.success && message.matchIndex > disk.lastIndex && !(older && disk.cutSince(message.term, message.matchIndex))) {
-    checker.frameAheadOfDisk(id, `acknowledged entries through ${message.matchIndex} to ${to} in term ${message.term} while its disk held them through ${disk.lastIndex}`);
+    checker.frameAheadOfDisk(id, `acknowledged entries through ${message.matchIndex} to ${to} in term ${message.term} while its disk held them through ${disk.lastIndex}${older ? ` (its disk in term ${disk.term}, snapshot through ${disk.snapshotThrough})` : ''}`);
   }
   if (message.type === 'installSnapshotResponse' && message.installed && message.lastIncludedIndex > disk.lastIndex && !(older && disk.cutSince(message.term, message.lastIncludedIndex))) {
     checker.frameAheadOfDisk(id, `acknowledged a snapshot through ${message.lastIncludedIndex} to ${to} in term ${message.term} while its disk held through ${disk.lastIndex}`);
