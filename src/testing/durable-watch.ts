@@ -1,6 +1,6 @@
 // What a simulated node's disk holds, watched from the outside, and two rules checked against it
-// (SafetyChecker): a write never takes a committed entry out of the durable log unless a durable
-// snapshot covers it, and no frame promises what the disk does not hold yet. A node that answers
+// (SafetyChecker): no write takes a committed entry out of the durable log that it must keep (see
+// entriesRemoved), and no frame promises what the disk does not hold yet. A node that answers
 // "I hold your entries through M" or "you have my vote" before the write lands can lose the
 // entry or the vote to a crash after the leader or candidate counted it; whether that ever costs
 // safety depends on which other nodes crash too, so a run finds it rarely. Checked as each frame
@@ -18,7 +18,7 @@ export interface DurableView {
   readonly votedFor: NodeId | null;
   /** The last index the durable snapshot covers (0 without one). */
   readonly snapshotThrough: number;
-  /** The last index the disk holds, in its log or, when the log is empty, its snapshot. */
+  /** The last index the disk holds: the log's end or the snapshot's, whichever is further. */
   readonly lastIndex: number;
   /** Whether a write in a term above `term` cut the log at or below `index` (a later leader's overwrite). */
   cutSince(term: number, index: number): boolean;
