@@ -128,19 +128,15 @@ export function checkAcknowledgements(checker: SafetyChecker, id: NodeId, disk: 
     if (promisingTypes.has(bytes[1] ?? -1)) checkFrame(checker, id, disk, to, bytes);
     transport.send(to, bytes);
   };
+  // Plain fields, as the pausable process's transport has: nothing else is passed through (a
+  // data-channel hand-off would carry frames past this check).
   return {
-    get selfId() {
-      return transport.selfId;
-    },
-    get peers() {
-      return transport.peers;
-    },
-    get incoming() {
-      return transport.incoming;
-    },
+    selfId: transport.selfId,
+    peers: transport.peers,
+    incoming: transport.incoming,
+    send,
     ...(transport.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: transport.maxPayloadBytes }),
     ...(transport.orderedFrameBytes === undefined ? {} : { orderedFrameBytes: transport.orderedFrameBytes }),
-    send,
   };
 }
 
