@@ -1,6 +1,6 @@
 // Files replaced whole: write a temporary file, fsync it, rename it over the old one, fsync the
 // directory (so the rename itself is durable). A crash leaves the old file or the new one.
-import { open, rename, unlink } from 'node:fs/promises';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export async function syncDirectory(directory: string): Promise<void> {
@@ -20,13 +20,19 @@ export async function replaceFile(directory: string, name: string, contents: Uin
 /**
  * replaceFile up to the rename, without the directory's fsync: a failure here leaves the old file
  * in place and untouched (the temporary one removed when it was not renamed); the caller fsyncs the
- * directory, and knows that a failure there came after the new file took the name.
+ * directory, and knows that a failure there came after the new file took the name. `contents` may
+ * be pieces, written in turn as they come (a file of gigabytes is never whole in memory). Returns
+ * the bytes written.
  */
-export async function swapInFile(directory: string, name: string, contents: Uint8Array, sync: boolean): Promise<void> {
+export async function swapInFile(directory: string, name: string, contents: Uint8Array | Iterable<Uint8Array>, sync: boolean): Promise<number> {
   const temporary = join(directory, `${name}.tmp`);
   const handle = await open(temporary, 'w');
+  let bytes = 0;
   try {
-    await handle.writeFile(contents);
+    for (const piece of contents instanceof Uint8Array ? [contents] : contents) {
+      await writeWhole(handle, piece);
+      bytes += piece.length;
+    }
     if (sync) await handle.sync();
   } catch (error) {
     await handle.close();
@@ -39,5 +45,15 @@ export async function swapInFile(directory: string, name: string, contents: Uint
   } catch (error) {
     await unlink(temporary).catch(() => undefined);
     throw error;
+  }
+  return bytes;
+}
+
+/** write(2) may take fewer bytes than asked (a nearly full disk, a signal): write the rest too. */
+export async function writeWhole(handle: FileHandle, bytes: Uint8Array): Promise<void> {
+  for (let offset = 0; offset < bytes.length; ) {
+    const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset);
+    if (bytesWritten <= 0) throw new Error(`the file took no bytes of ${bytes.length} at ${offset}`);
+    offset += bytesWritten;
   }
 }

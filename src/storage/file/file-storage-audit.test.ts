@@ -160,8 +160,8 @@ describe('FileRaftStorage on a full disk', () => {
     const storage = await FileRaftStorage.open(directory);
     await storage.appendEntries(entriesOf(1, 20, 1));
     await storage.saveSnapshot({ lastIncludedIndex: 10, lastIncludedTerm: 1 }, new Uint8Array([1, 2, 3]));
-    const prototype = (await fileHandlePrototype()) as unknown as { writeFile: (...args: unknown[]) => Promise<void> };
-    vi.spyOn(prototype, 'writeFile').mockRejectedValueOnce(diskFull());
+    const prototype = await fileHandlePrototype();
+    vi.spyOn(prototype, 'write').mockRejectedValueOnce(diskFull()); // the snapshot's temporary file
     expect(await failureOf(storage.saveSnapshot({ lastIncludedIndex: 20, lastIncludedTerm: 1 }, new Uint8Array(1000)))).toMatchObject({ reason: 'diskFull' });
     await storage.close();
     // A crash between writing the new file and the rename leaves a stray temporary: ignored.

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { RaftStorageError } from '../../core/errors.ts';
 import type { LogEntry } from '../../core/types.ts';
 import { makeEntries } from '../storage-conformance.ts';
+import { journalFileName } from './journal-format.ts';
 import { FileRaftStorage, type InternalFileStorageOptions } from './file-storage.ts';
 import { temporaryDirectories } from './temporary-directories.test-support.ts';
 
@@ -34,7 +35,7 @@ async function writeMixedJournal(directory: string): Promise<number[]> {
   const sizes: number[] = [];
   const record = async (call: Promise<void>): Promise<void> => {
     await call;
-    sizes.push(statSync(join(directory, 'journal')).size);
+    sizes.push(statSync(join(directory, journalFileName)).size);
   };
   await record(storage.saveTermAndVotedFor(1, null));
   for (let first = 1; first <= 60; first += 6) await record(storage.appendEntries(makeEntries(first, first + 5, 1, first * 7)));
@@ -63,7 +64,7 @@ describe('FileRaftStorage reading its journal in chunks', () => {
     expect(expected.entries.length).toBe(39); // 21..58 after the discard and the truncation, and 59
     for (const chunk of [1, 7, 8, 9, 13, 64, 1_000, 4_096, 100_000]) {
       expect(await contentOf(directory, withChunks(chunk))).toEqual(expected);
-      expect(statSync(join(directory, 'journal')).size).toBe(sizes.at(-1));
+      expect(statSync(join(directory, journalFileName)).size).toBe(sizes.at(-1));
     }
   });
 
@@ -94,7 +95,7 @@ describe('FileRaftStorage reading its journal in chunks', () => {
       const sizes = await writeMixedJournal(directory);
       const validBytes = sizes.at(torn - 1) ?? 0;
       expect(validBytes + left).toBeLessThan(sizes.at(torn) ?? 0);
-      const path = join(directory, 'journal');
+      const path = join(directory, journalFileName);
       truncateSync(path, validBytes + left); // a crash in the middle of that record's append
       const storage = await FileRaftStorage.open(directory, withChunks(chunk));
       expect((await storage.entries()).at(-1)?.index).toBe(lastIndex);
@@ -106,15 +107,15 @@ describe('FileRaftStorage reading its journal in chunks', () => {
   it('drops a garbage last record larger than a chunk (its checksum fails, nothing valid after it)', async () => {
     const directory = freshDirectory();
     const sizes = await writeMixedJournal(directory);
-    appendFileSync(join(directory, 'journal'), new Uint8Array([200, 0, 0, 0, 1, 2, 3, 4, ...new Array(200).fill(9)]));
+    appendFileSync(join(directory, journalFileName), new Uint8Array([200, 0, 0, 0, 1, 2, 3, 4, ...new Array(200).fill(9)]));
     expect((await contentOf(directory, withChunks(16))).entries.length).toBe(39);
-    expect(statSync(join(directory, 'journal')).size).toBe(sizes.at(-1));
+    expect(statSync(join(directory, journalFileName)).size).toBe(sizes.at(-1));
   });
 
   it('refuses damage in the middle with valid records after it, wherever the chunks fall, for small and large records', async () => {
     const directory = freshDirectory();
     const sizes = await writeMixedJournal(directory);
-    const path = join(directory, 'journal');
+    const path = join(directory, journalFileName);
     const pristine = readFileSync(path);
     // Inside a small record (the third call's) and inside the large truncating batch (over 12 KiB).
     for (const damagedByte of [(sizes[1] ?? 0) + 20, (sizes[10] ?? 0) + 5_000]) {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { makeEntries } from '../storage-conformance.ts';
+import { journalFileName } from './journal-format.ts';
 import { FileRaftStorage } from './file-storage.ts';
 import type * as FileSystem from 'node:fs/promises';
 
@@ -18,7 +19,7 @@ vi.mock('node:fs/promises', async (importOriginal) => {
     ...actual,
     readFile: async (...args: Parameters<typeof actual.readFile>): Promise<unknown> => {
       const [path] = args;
-      if (typeof path === 'string' && basename(path) === 'journal') {
+      if (typeof path === 'string' && basename(path) === journalFileName) {
         throw Object.assign(new RangeError('File size (2359296000) is greater than 2 GiB'), { code: 'ERR_FS_FILE_TOO_LARGE' });
       }
       return actual.readFile(...args);

@@ -7,8 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { RaftStorageError } from '../../core/errors.ts';
 import { InMemoryRaftStorage } from '../in-memory-storage.ts';
 import { makeEntries } from '../storage-conformance.ts';
+import { journalFileName } from './journal-format.ts';
 import { FileRaftStorage, fileFailure } from './file-storage.ts';
-import { frameRecord } from './journal-record.ts';
+import { writeJournal } from './journal-file.test-support.ts';
 import { temporaryDirectories } from './temporary-directories.test-support.ts';
 
 const freshDirectory = temporaryDirectories('raftmesh-file-');
@@ -27,7 +28,7 @@ async function writeThreeBatches(directory: string): Promise<number[]> {
   const sizes: number[] = [];
   for (const [first, last] of [[1, 10], [11, 20], [21, 30]] as const) {
     await storage.appendEntries(makeEntries(first, last, 1));
-    sizes.push(statSync(join(directory, 'journal')).size);
+    sizes.push(statSync(join(directory, journalFileName)).size);
   }
   await storage.close();
   return sizes;
@@ -37,10 +38,10 @@ describe('FileRaftStorage recovery', () => {
   it('drops a torn tail (a partial last record), keeps everything before it, and appends after it', async () => {
     const directory = freshDirectory();
     const sizes = await writeThreeBatches(directory);
-    truncateSync(join(directory, 'journal'), (sizes[1] ?? 0) + 13); // the third record half written
+    truncateSync(join(directory, journalFileName), (sizes[1] ?? 0) + 13); // the third record half written
     const storage = await FileRaftStorage.open(directory);
     expect((await storage.entries()).map((entry) => entry.index)).toEqual(makeEntries(1, 20, 1).map((entry) => entry.index));
-    expect(statSync(join(directory, 'journal')).size).toBe(sizes[1]);
+    expect(statSync(join(directory, journalFileName)).size).toBe(sizes[1]);
     await storage.appendEntries(makeEntries(21, 22, 2));
     await storage.close();
     const reopened = await FileRaftStorage.open(directory);
@@ -51,7 +52,7 @@ describe('FileRaftStorage recovery', () => {
   it('drops a last record whose bytes are garbage (checksum fails, nothing valid after it)', async () => {
     const directory = freshDirectory();
     await writeThreeBatches(directory);
-    appendFileSync(join(directory, 'journal'), new Uint8Array([40, 0, 0, 0, 1, 2, 3, 4, ...new Array(40).fill(9)]));
+    appendFileSync(join(directory, journalFileName), new Uint8Array([40, 0, 0, 0, 1, 2, 3, 4, ...new Array(40).fill(9)]));
     const storage = await FileRaftStorage.open(directory);
     expect((await storage.entries()).length).toBe(30);
     await storage.close();
@@ -60,7 +61,7 @@ describe('FileRaftStorage recovery', () => {
   it('refuses a journal damaged in the middle with corruptRecord instead of skipping acknowledged data', async () => {
     const directory = freshDirectory();
     const sizes = await writeThreeBatches(directory);
-    const path = join(directory, 'journal');
+    const path = join(directory, journalFileName);
     const bytes = readFileSync(path);
     bytes[(sizes[0] ?? 0) + 20] = (bytes[(sizes[0] ?? 0) + 20] ?? 0) ^ 0xff; // inside the second record
     writeFileSync(path, bytes);
@@ -128,7 +129,7 @@ describe('FileRaftStorage reopens whatever its calls wrote', () => {
 
   it('without a snapshot on disk, an append that skips ahead is still refused (corruptRecord): no snapshot ever allowed it', async () => {
     const directory = freshDirectory();
-    writeFileSync(join(directory, 'journal'), frameRecord({ kind: 'batch', entries: makeEntries(1_000, 1_001, 1) }));
+    writeJournal(directory, [{ kind: 'batch', entries: makeEntries(1_000, 1_001, 1) }]);
     expect(await reasonOf(FileRaftStorage.open(directory))).toBe('corruptRecord');
   });
 
@@ -178,13 +179,13 @@ describe('FileRaftStorage ownership, compaction and failures', () => {
     const storage = await FileRaftStorage.open(directory, { compactAfterBytes: 16 * 1024 });
     for (let first = 1; first <= 400; first += 100) await storage.appendEntries(makeEntries(first, first + 99, 1, 100));
     await storage.saveSnapshot({ lastIncludedIndex: 390, lastIncludedTerm: 1 }, new Uint8Array(8));
-    mkdirSync(join(directory, 'journal.tmp')); // the rewrite's temporary file cannot be created
+    mkdirSync(join(directory, `${journalFileName}.tmp`)); // the rewrite's temporary file cannot be created
     // Before, the discard was durable yet rejected, and the storage failed for good.
     await storage.discardLogPrefix(390);
     await storage.appendEntries(makeEntries(401, 402, 1));
     expect((await storage.entries()).map((entry) => entry.index)).toEqual([391, 392, 393, 394, 395, 396, 397, 398, 399, 400, 401, 402]);
     await storage.close();
-    rmSync(join(directory, 'journal.tmp'), { recursive: true });
+    rmSync(join(directory, `${journalFileName}.tmp`), { recursive: true });
     const reopened = await FileRaftStorage.open(directory);
     expect((await reopened.entries()).map((entry) => entry.index)).toEqual([391, 392, 393, 394, 395, 396, 397, 398, 399, 400, 401, 402]);
     await reopened.close();

@@ -13,7 +13,7 @@
 //
 // The live state is mirrored in memory (an InMemoryRaftStorage), so reads never touch the disk;
 // the mirror changes only after the record is durable. Calls run one at a time, in call order.
-import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
+import { open, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { codecLimits } from '../../codec/limits.ts';
@@ -25,10 +25,13 @@ import { mapIndexedDbError, storageFailure } from '../storage-failure.ts';
 import { copyEntry, copySnapshotMeta } from '../entry-copy.ts';
 import { afterAppend, afterDiscard, afterTruncate, appendStart, requireEntryTerms, requireIndexArgument, requireStateTerms, type LogBounds } from '../log-bounds.ts';
 import type { RaftStorage, StorageBatch } from '../raft-storage.ts';
-import { replaceFile, swapInFile, syncDirectory } from './atomic-file.ts';
+import { replaceFile, swapInFile, syncDirectory, writeWhole } from './atomic-file.ts';
 import { acquireDirectoryLock } from './directory-lock.ts';
 import { makeDirectory } from './make-directory.ts';
-import { frameRecord, type JournalRecord } from './journal-record.ts';
+import { format1JournalFileName } from './journal-format1.ts';
+import { scanFormat1Journal } from './journal-format1-scan.ts';
+import { fileHeaderBytes, frameAnchoredRecord, journalFileName, journalFileOf, newJournalId, recordHeaderBytes } from './journal-format.ts';
+import { encodeRecord, recordsOfState, type JournalRecord } from './journal-record.ts';
 import { defaultJournalChunkBytes, JournalReader } from './journal-reader.ts';
 import { scanJournal } from './journal-scan.ts';
 import { decodeSnapshotFile, encodeSnapshotFile } from './snapshot-file.ts';
@@ -53,7 +56,6 @@ function journalChunkBytesOf(options: FileStorageOptions): number {
   return (options as InternalFileStorageOptions).journalChunkBytes ?? defaultJournalChunkBytes;
 }
 
-const journalName = 'journal';
 const snapshotName = 'snapshot';
 
 const reasonsByCode: Readonly<Record<string, StorageFailureReason>> = { ENOSPC: 'diskFull', EDQUOT: 'diskFull', EROFS: 'closed', EACCES: 'closed', EPERM: 'closed' };
@@ -83,17 +85,25 @@ export class FileRaftStorage implements RaftStorage {
   private hardState = { term: 0, votedFor: null as NodeId | null };
   private leaderPin: { term: number; leaderId: NodeId } | null = null;
 
+  /** Set by openJournal, before the storage is handed out. */
+  private journal!: FileHandle;
+  /** The journal file's id (journal-format.ts): every record's anchor names it. */
+  private journalId!: Uint8Array;
+  /** The journal's length: where the next record goes, the offset its anchor names. */
+  private journalBytes = 0;
+
   private constructor(
     readonly directory: string,
-    private journal: FileHandle,
-    private journalBytes: number,
     private mirror: InMemoryRaftStorage,
     private bounds: LogBounds,
     private readonly options: FileStorageOptions,
     private readonly unlock: () => Promise<void>,
   ) {}
 
-  /** Opens (creating) the storage in `directory`, recovering from a torn journal tail. */
+  /**
+   * Opens (creating) the storage in `directory`, recovering from a torn journal tail; a journal
+   * of format 1 (builds before 2026-12-04) is migrated to format 2 first.
+   */
   static async open(directory: string, options: FileStorageOptions = {}): Promise<FileRaftStorage> {
     let unlock: () => Promise<void>;
     try {
@@ -110,29 +120,91 @@ export class FileRaftStorage implements RaftStorage {
         await mirror.saveSnapshot(snapshot.meta, snapshot.state);
         bounds = { ...bounds, snapshotIndex: snapshot.meta.lastIncludedIndex };
       }
-      const path = join(directory, journalName);
-      // Read and appended through one handle ('a+': reads at a position, writes at the end).
-      const journal = await open(path, 'a+');
-      try {
-        const storage = new FileRaftStorage(directory, journal, 0, mirror, bounds, options, unlock);
-        const reader = await JournalReader.open(journal, journalChunkBytesOf(options));
-        const validBytes = await scanJournal(reader, path, (record) => storage.replay(record, path));
-        // A torn tail: the call that wrote it never resolved. Cut it so appends follow valid data.
-        if (validBytes < reader.size) await journal.truncate(validBytes);
-        storage.journalBytes = validBytes;
-        if (options.fsync !== false) {
-          await journal.sync();
-          await syncDirectory(directory);
-        }
-        return storage;
-      } catch (error) {
-        await journal.close().catch(() => undefined);
-        throw error;
-      }
+      const storage = new FileRaftStorage(directory, mirror, bounds, options, unlock);
+      await storage.openJournal();
+      return storage;
     } catch (error) {
       await unlock();
       throw fileFailure(error, 'open');
     }
+  }
+
+  /**
+   * Finds, migrates or creates the journal, replays it into the mirror, and opens it for appends.
+   * A format-1 journal is first renamed aside (`journal.format1`), then its state is written whole
+   * as a new journal that takes its name by rename, and only then is the old one removed: a crash
+   * anywhere leaves one whole journal to read, and `journal` beside `journal.v2` can only mean an
+   * older build wrote here after this one (refused: neither can be trusted to be the newer).
+   */
+  private async openJournal(): Promise<void> {
+    const sync = this.options.fsync !== false;
+    const path = join(this.directory, journalFileName);
+    const format1Path = join(this.directory, format1JournalFileName);
+    const asideFormat1Path = join(this.directory, `${format1JournalFileName}.format1`);
+    const [current, format1, asideFormat1] = await Promise.all([fileExists(path), fileExists(format1Path), fileExists(asideFormat1Path)]);
+    if (current && format1) {
+      throw storageFailure('corruptRecord', `opening ${this.directory}`, new Error(`both ${format1JournalFileName} (format 1) and ${journalFileName} are here: a build before 2026-12-04 wrote in this directory after this one did, and neither journal can be trusted to be the newer`), 'FileRaftStorage');
+    }
+    if (!current) {
+      // A new directory, or one a build before format 2 wrote (or a migration a crash stopped).
+      // Read where it is first: a journal refused (damaged) is left as it was found.
+      if (format1 || asideFormat1) await this.replayFormat1(format1 ? format1Path : asideFormat1Path);
+      if (format1) {
+        await rename(format1Path, asideFormat1Path);
+        if (sync) await syncDirectory(this.directory);
+      }
+      const written = await this.writeJournalFile();
+      this.journal = await open(path, 'a');
+      this.journalId = written.journalId;
+      this.journalBytes = written.bytes;
+      if (sync) await syncDirectory(this.directory);
+      if (format1 || asideFormat1) await removeFile(asideFormat1Path, this.directory, sync);
+      return;
+    }
+    // A migration that crashed after its rename: the new journal is whole.
+    if (asideFormat1) await removeFile(asideFormat1Path, this.directory, sync);
+    // Read and appended through one handle ('a+': reads at a position, writes at the end).
+    const journal = await open(path, 'a+');
+    try {
+      const reader = await JournalReader.open(journal, journalChunkBytesOf(this.options));
+      const { journalId, validBytes } = await scanJournal(reader, path, (record) => this.replay(record, path));
+      // A torn tail: the call that wrote it never resolved. Cut it so appends follow valid data.
+      if (validBytes < reader.size) await journal.truncate(validBytes);
+      if (sync) {
+        await journal.sync();
+        await syncDirectory(this.directory);
+      }
+      this.journal = journal;
+      this.journalId = journalId;
+      this.journalBytes = validBytes;
+    } catch (error) {
+      await journal.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Replays a format-1 journal into the mirror (its torn tail, if any, is left where it is: the file goes). */
+  private async replayFormat1(path: string): Promise<void> {
+    const handle = await open(path, 'r');
+    try {
+      const reader = await JournalReader.open(handle, journalChunkBytesOf(this.options));
+      await scanFormat1Journal(reader, path, (record) => this.replay(record, path));
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /**
+   * Writes the live state as a new journal (a fresh id, the header, a reset record and batches)
+   * under a temporary name, fsyncs it and renames it over `journal.v2`; the directory is the
+   * caller's to fsync. A failure before the rename leaves the old journal, if any, in place.
+   */
+  private async writeJournalFile(): Promise<{ readonly journalId: Uint8Array; readonly bytes: number }> {
+    const journalId = newJournalId();
+    const { entries, firstIndex } = this.mirror.peekLog();
+    const state = { hardState: this.hardState, leaderForTerm: this.leaderPin, logStart: firstIndex, entries };
+    const bytes = await swapInFile(this.directory, journalFileName, journalFileOf(journalId, recordsOfState(state)), this.options.fsync !== false);
+    return { journalId, bytes };
   }
 
   private async replay(decoded: JournalRecord, path: string): Promise<void> {
@@ -241,7 +313,7 @@ export class FileRaftStorage implements RaftStorage {
     const next = this.nextBounds(record);
     this.bounds = next;
     return this.run(operation, async () => {
-      const framed = frameRecord(record);
+      const framed = frameAnchoredRecord(record, this.journalId, this.journalBytes);
       await writeWhole(this.journal, framed);
       if (this.options.fsync !== false) await this.journal.datasync();
       this.journalBytes += framed.length;
@@ -325,19 +397,25 @@ export class FileRaftStorage implements RaftStorage {
     return this.closing;
   }
 
-  /** Rewrites the journal as one reset record when it is large and mostly discarded entries. */
+  /** Rewrites the journal as its live state alone when it is large and mostly discarded entries. */
   private async compactIfMostlyDead(): Promise<void> {
     const threshold = this.options.compactAfterBytes ?? 64 * 1024 * 1024;
     if (this.journalBytes < threshold) return;
-    const { entries } = this.mirror.peekLog();
-    const reset: JournalRecord = { kind: 'reset', hardState: this.hardState, leaderForTerm: this.leaderPin, logStart: this.mirror.peekLog().firstIndex, entries };
-    const framed = frameRecord(reset);
-    if (framed.length * 2 > this.journalBytes) return;
-    const path = join(this.directory, journalName);
+    // Worth it only when the live state takes less than half the journal: a bound from the
+    // commands alone first (each entry takes its command and a few bytes more), then the exact size.
+    const { entries, firstIndex } = this.mirror.peekLog();
+    let commandBytes = 0;
+    for (const entry of entries) commandBytes += entry.command.length;
+    if (commandBytes * 2 > this.journalBytes) return;
+    let liveBytes = fileHeaderBytes;
+    for (const record of recordsOfState({ hardState: this.hardState, leaderForTerm: this.leaderPin, logStart: firstIndex, entries })) liveBytes += recordHeaderBytes + encodeRecord(record).length;
+    if (liveBytes * 2 > this.journalBytes) return;
+    const path = join(this.directory, journalFileName);
     const sync = this.options.fsync !== false;
     await this.journal.close();
+    let written: { readonly journalId: Uint8Array; readonly bytes: number };
     try {
-      await swapInFile(this.directory, journalName, framed, sync);
+      written = await this.writeJournalFile();
     } catch {
       // A full disk, say, before the rewritten journal took the name: the old one is in place and
       // whole, and the discard that led here is durable in it. The rewrite is only an economy, so
@@ -347,7 +425,8 @@ export class FileRaftStorage implements RaftStorage {
       return;
     }
     this.journal = await open(path, 'a');
-    this.journalBytes = framed.length;
+    this.journalId = written.journalId;
+    this.journalBytes = written.bytes;
     if (!sync) return;
     try {
       await syncDirectory(this.directory);
@@ -361,7 +440,7 @@ export class FileRaftStorage implements RaftStorage {
 
   /** Bytes the journal holds now (for tests and metrics). */
   async journalSize(): Promise<number> {
-    return this.run('journalSize', async () => (await stat(join(this.directory, journalName))).size);
+    return this.run('journalSize', async () => (await stat(join(this.directory, journalFileName))).size);
   }
 }
 
@@ -377,13 +456,19 @@ function requireReadableCommands(entries: readonly LogEntry[]): void {
   }
 }
 
-/** write(2) may take fewer bytes than asked (a nearly full disk, a signal): write the rest too. */
-async function writeWhole(handle: FileHandle, bytes: Uint8Array): Promise<void> {
-  for (let offset = 0; offset < bytes.length; ) {
-    const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset);
-    if (bytesWritten <= 0) throw new Error(`the journal took no bytes of a ${bytes.length}-byte record at ${offset}`);
-    offset += bytesWritten;
+async function fileExists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
   }
+}
+
+async function removeFile(path: string, directory: string, sync: boolean): Promise<void> {
+  await unlink(path);
+  if (sync) await syncDirectory(directory);
 }
 
 async function readSnapshot(directory: string): Promise<StoredSnapshot | null> {

@@ -1,11 +1,9 @@
 // One journal record: everything one call of FileRaftStorage changes, so that a record either
-// lands whole or (torn by a crash) is dropped whole. Framed on disk as
-//   [u32 length][u32 crc32 of the payload][payload]
-// and the payload is the codec's byte format (versioned like every stored record):
+// lands whole or (torn by a crash) is dropped whole. Its payload, framed on disk as
+// journal-format.ts says, is the codec's byte format (versioned like every stored record):
 //   kind 1 'batch':   flags, hard state?, leader pin?, truncateFrom?, entries (packed)
 //   kind 2 'discard': throughIndex (a prefix discard after a snapshot)
 //   kind 3 'reset':   the whole state at a compaction: hard state?, leader pin?, log start, entries
-import { crc32 } from 'node:zlib';
 import { ByteReader, type DecodeResult } from '../../codec/byte-reader.ts';
 import { ByteWriter } from '../../codec/byte-writer.ts';
 import { codecVersion } from '../../codec/limits.ts';
@@ -29,16 +27,38 @@ export type JournalRecord =
       readonly entries: readonly LogEntry[];
     };
 
-export const frameHeaderBytes = 8;
 /**
  * The largest payload a record may declare: what its u32 length can say. The journal is this
  * process's own checksummed data, not a peer's frame, so the wire's bounds (64 MiB a frame,
  * 100,000 entries) do not apply to it: a record the writer framed must always read back (a reader
  * stricter than the writer dropped an acknowledged call as a "torn tail"). A garbage length is
- * caught anyway: it runs past the end of the file, or its checksum fails (checked a chunk at a
- * time, never allocated whole); with valid records after it, it is refused (journal-resync.ts).
+ * caught anyway: its header's anchor fails (journal-format.ts), or, in format 1, it runs past the
+ * end of the file or its checksum fails (checked a chunk at a time, never allocated whole).
  */
 export const maxRecordBytes = 0xffff_ffff;
+
+/** Command bytes per record when a whole state is written out: far below maxRecordBytes. */
+const stateRecordCommandBytes = 64 * 1024 * 1024;
+
+/**
+ * The whole state as journal records, for a rewritten or migrated journal: a reset record, then
+ * as many batches as its entries need, each under ~64 MiB (one record of a log of gigabytes would
+ * pass what a u32 length can say, and would be framed whole in memory).
+ */
+export function* recordsOfState(state: Omit<Extract<JournalRecord, { kind: 'reset' }>, 'kind'>): Generator<JournalRecord> {
+  let first = true;
+  let start = 0;
+  while (first || start < state.entries.length) {
+    let end = start;
+    for (let bytes = 0; end < state.entries.length && (end === start || bytes + (state.entries[end]?.command.length ?? 0) + 16 <= stateRecordCommandBytes); end += 1) {
+      bytes += (state.entries[end]?.command.length ?? 0) + 16;
+    }
+    const entries = state.entries.slice(start, end);
+    yield first ? { kind: 'reset', hardState: state.hardState, leaderForTerm: state.leaderForTerm, logStart: state.logStart, entries } : { kind: 'batch', entries };
+    first = false;
+    start = end;
+  }
+}
 
 const kinds = { batch: 1, discard: 2, reset: 3 } as const;
 const hasHardState = 1;
@@ -77,22 +97,6 @@ export function encodeRecord(record: JournalRecord): Uint8Array {
     writeEntries(writer, record.entries);
   }
   return writer.finish();
-}
-
-/** The payload framed with its length and checksum, ready to append. */
-export function frameRecord(record: JournalRecord): Uint8Array {
-  const payload = encodeRecord(record);
-  if (payload.length > maxRecordBytes) throw new RangeError(`a journal record of ${payload.length} bytes exceeds ${maxRecordBytes}`);
-  const framed = new Uint8Array(frameHeaderBytes + payload.length);
-  const view = new DataView(framed.buffer);
-  view.setUint32(0, payload.length, true);
-  view.setUint32(4, crc32(payload), true);
-  framed.set(payload, frameHeaderBytes);
-  return framed;
-}
-
-export function checksumMatches(payload: Uint8Array, expected: number): boolean {
-  return crc32(payload) === expected;
 }
 
 function readHardState(reader: ByteReader): { term: number; votedFor: NodeId | null } {

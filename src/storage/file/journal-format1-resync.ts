@@ -1,4 +1,4 @@
-// A record whose LENGTH field alone was damaged (a bit flip, a bad sector in the header) hides
+// Format 1 only (journal-format1-scan.ts). A record whose LENGTH field alone was damaged (a bit flip, a bad sector in the header) hides
 // where the next record starts: read as declared, it runs past the end of the file or fails its
 // checksum, exactly like a torn tail, and every acknowledged record after it used to be dropped
 // with it, silently. Its checksum and payload are intact, though, so the true end is findable:
@@ -14,8 +14,9 @@
 // application bytes and may well hold a whole journal record (an app that stores journals).
 // Zeros never count: a zero header declares an empty payload, which does not decode.
 //
-// What it does not catch: damage to the header's CRC field as well as its length (no anchor).
-import { frameHeaderBytes } from './journal-record.ts';
+// What it does not catch: damage to the header's CRC field as well as its length (no anchor:
+// format 2, journal-format.ts, has one).
+import { format1HeaderBytes } from './journal-format1.ts';
 import type { JournalReader } from './journal-reader.ts';
 
 const crcTable = (() => {
@@ -44,12 +45,12 @@ export async function findRecordAfterDamagedLength(
   isValidRecordAt: (position: number) => Promise<boolean>,
   isWholeRecord: (start: number, end: number) => Promise<boolean>,
 ): Promise<number | null> {
-  if (offset + frameHeaderBytes >= reader.size) return null;
-  const header = await reader.bytes(offset, frameHeaderBytes);
-  const expected = new DataView(header.buffer, header.byteOffset, frameHeaderBytes).getUint32(4, true);
-  const payloadStart = offset + frameHeaderBytes;
+  if (offset + format1HeaderBytes >= reader.size) return null;
+  const header = await reader.bytes(offset, format1HeaderBytes);
+  const expected = new DataView(header.buffer, header.byteOffset, format1HeaderBytes).getUint32(4, true);
+  const payloadStart = offset + format1HeaderBytes;
   // A record after p needs its header and at least one payload byte.
-  const lastCandidate = reader.size - frameHeaderBytes - 1;
+  const lastCandidate = reader.size - format1HeaderBytes - 1;
   let state = 0xffffffff; // the CRC of the bytes from the header's end to `position`, unfinished
   let piece: Uint8Array | null = null;
   let pieceStart = 0;
