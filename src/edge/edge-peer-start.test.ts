@@ -49,6 +49,14 @@ describe('startEdgePeer on a data directory it cannot use', () => {
     }
   });
 
+  it('refuses an identity file whose id no node may have (over 256 characters), naming the file, and leaves it as it was', async () => {
+    const data = freshDirectory();
+    const text = JSON.stringify({ 'raftmesh:room:r:node-id': 'x'.repeat(300) });
+    writeFileSync(join(data, 'identity.json'), text);
+    expect(await refusal(data)).toMatch(/^the peer identity file .*identity\.json holds a node id for room r that no node may have \(NodeId must be at most 256 characters, got 300\); restore it/);
+    expect(readFileSync(join(data, 'identity.json'), 'utf8')).toBe(text);
+  });
+
   it('refuses an identity file it cannot read (a directory in its place)', async () => {
     const data = freshDirectory();
     mkdirSync(join(data, 'identity.json'));
@@ -125,7 +133,7 @@ describe('startEdgePeer and a data directory another peer holds', () => {
     );
     for (let attempt = 0; attempt < 200 && !existsSync(join(data, 'lock')); attempt += 1) await new Promise((resolve) => setTimeout(resolve, 5));
     expect(existsSync(join(data, 'lock'))).toBe(true);
-    expect(await refusal(data, { room: 'room-b' })).toMatch(/^cannot use .* as the data directory: .*(already open in this process|in use by process)/);
+    expect(await refusal(data, { room: 'room-b' })).toMatch(/^cannot use (.*) as the data directory: \1 (is already open in this process|is in use by process)/);
     const identity = readFileSync(join(data, 'identity.json'), 'utf8');
     expect(Object.keys(JSON.parse(identity) as object).some((key) => key.includes('room-b'))).toBe(false);
     stopFirst.abort(new Error('stopped by the test'));

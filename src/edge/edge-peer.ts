@@ -82,9 +82,20 @@ export async function startEdgePeer<State = unknown, Command = unknown>(options:
  */
 async function lockDataDirectory(directory: string): Promise<() => Promise<void>> {
   try {
-    return await acquireDirectoryLock(directory);
+    return await acquireDirectoryLock(directory, null); // the message below says what the directory is
   } catch (error) {
     throw new Error(`cannot use ${directory} as the data directory: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** The id this peer holds for `room`, or a fresh one; an id the file holds that no node may have is refused, naming the file. */
+async function loadIdentity(store: KeyValueStore, room: string, path: string): Promise<NodeId> {
+  try {
+    return await loadOrMintNodeId(store, room);
+  } catch (error) {
+    // A RangeError is the saved id refused (too long, a lone surrogate); a write's failure is the file system's, said as it is.
+    if (!(error instanceof RangeError)) throw error;
+    throw new Error(`the peer identity file ${path} holds a node id for room ${room} that no node may have (${error.message}); restore it from a backup (or remove it together with the raft-* directories beside it to join as a new member)`);
   }
 }
 
@@ -95,7 +106,7 @@ async function startOnLockedDirectory<State, Command>(options: EdgePeerOptions<S
   const identityStore = fileKeyValueStore(join(options.dataDirectory, 'identity.json'));
   // The id it starts under, for the log and /healthz while joining; joinRoom may give it up for a
   // fresh one (removed while down, or wedged), so it is not passed as fixed.
-  const id = await loadOrMintNodeId(identityStore, options.room);
+  const id = await loadIdentity(identityStore, options.room, join(options.dataDirectory, 'identity.json'));
   await refuseLostClaim(identityStore, options.room, id, options.dataDirectory);
   await adoptSharedDirectory(options.dataDirectory, id);
   const storage = edgeJoinOptions(identityStore, fileStorageShelf(options.dataDirectory));

@@ -47,8 +47,8 @@ describe('WebSocket signaling client options', () => {
     expect(() => createWebSocketSignalingClient({ ...base, roomId: '' })).toThrow(/room id must be 1 \.\. 128 characters/);
     expect(() => createWebSocketSignalingClient({ ...base, roomId: 'r'.repeat(129) })).toThrow(/room id must be 1 \.\. 128 characters/);
     expect(() => createWebSocketSignalingClient({ ...base, roomId: 'bell\u0007' })).toThrow(/without control characters/);
-    expect(() => createWebSocketSignalingClient({ ...base, url: 'ftp://example.org' })).toThrow(/url must be a ws:\/\/ or wss:\/\/ URL/);
-    expect(() => createWebSocketSignalingClient({ ...base, url: 'not a url' })).toThrow(/url must be a ws:\/\/ or wss:\/\/ URL/);
+    expect(() => createWebSocketSignalingClient({ ...base, url: 'ftp://example.org' })).toThrow(/url must be a ws:\/\/ or wss:\/\/ URL \(or http:\/\/ or https:\/\/, which WebSocket takes as the same\)/);
+    expect(() => createWebSocketSignalingClient({ ...base, url: 'not a url' })).toThrow(/url must be a ws:\/\/ or wss:\/\/ URL \(or http:\/\/ or https:\/\/, which WebSocket takes as the same\)/);
   });
 });
 

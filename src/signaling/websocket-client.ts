@@ -67,7 +67,7 @@ function validateOptions(options: WebSocketSignalingClientOptions): WebSocketCon
     if (!claimProvesNodeId(options.claim, options.nodeId)) throw new RangeError(`createWebSocketSignalingClient: the claim given is not the claim of node id ${JSON.stringify(options.nodeId)} (the server would refuse it): pass the claim saved with that id`);
   }
   // Browsers take http(s) URLs for WebSockets too; anything else could never connect.
-  if (!isWebSocketUrl(options.url) && !/^https?:\/\/[^/]/.test(String(options.url))) throw new RangeError(`createWebSocketSignalingClient: url must be a ws:// or wss:// URL, got ${JSON.stringify(options.url)}`);
+  if (!isWebSocketUrl(options.url) && !/^https?:\/\/[^/]/.test(String(options.url))) throw new RangeError(`createWebSocketSignalingClient: url must be a ws:// or wss:// URL (or http:// or https://, which WebSocket takes as the same), got ${JSON.stringify(options.url)}`);
   const constructor = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
   if (constructor === undefined) throw new Error('no WebSocket available: pass options.WebSocket (the ws package in Node 20)');
   return constructor;

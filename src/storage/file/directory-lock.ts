@@ -17,16 +17,25 @@ const lockName = 'lock';
  */
 const heldHere = new Set<string>();
 
-export async function acquireDirectoryLock(directory: string): Promise<() => Promise<void>> {
+/** A refusal of the lock, its message led by who asked (`FileRaftStorage: ...`), when that is said. */
+function lockError(label: string | null, message: string, reason: 'inUse' | 'unknown'): RaftStorageError {
+  return new RaftStorageError(label === null ? message : `${label}: ${message}`, { reason });
+}
+
+/**
+ * Locks `directory` for this process; resolves to its release. `label` leads every refusal's
+ * message (null when the caller says in its own words what the directory is for).
+ */
+export async function acquireDirectoryLock(directory: string, label: string | null = 'FileRaftStorage'): Promise<() => Promise<void>> {
   const path = join(await realpath(directory), lockName);
-  if (heldHere.has(path)) throw new RaftStorageError(`FileRaftStorage: ${directory} is already open in this process; one storage per data directory`, { reason: 'inUse' });
+  if (heldHere.has(path)) throw lockError(label, `${directory} is already open in this process; one storage per data directory`, 'inUse');
   // Claimed before the first await: two opens of one directory started together in this process
   // both passed the check above while neither was recorded, and the second took the first's lock
   // file (our own pid) for a stale one.
   heldHere.add(path);
   let release: () => Promise<void>;
   try {
-    release = await takeLockFile(directory, path);
+    release = await takeLockFile(directory, path, label);
   } catch (error) {
     heldHere.delete(path);
     throw error;
@@ -38,7 +47,7 @@ export async function acquireDirectoryLock(directory: string): Promise<() => Pro
   };
 }
 
-async function takeLockFile(directory: string, path: string): Promise<() => Promise<void>> {
+async function takeLockFile(directory: string, path: string, label: string | null): Promise<() => Promise<void>> {
   for (let attempt = 0; attempt < 3; attempt += 1) {
     try {
       await createLockFile(path);
@@ -48,14 +57,14 @@ async function takeLockFile(directory: string, path: string): Promise<() => Prom
       const ownerText = await readFile(path, 'utf8').catch(() => null);
       if (ownerText === null) continue; // released meanwhile: try again
       const owner = parseIdentity(ownerText);
-      if (owner !== null && owner.pid !== process.pid && (await isRunning(owner))) throw inUse(directory, path, owner.pid);
+      if (owner !== null && owner.pid !== process.pid && (await isRunning(owner))) throw inUse(label, directory, path, owner.pid);
       // A dead owner's lock (or garbage, or a pid now another process's). Two processes that both found it used to both remove it
       // and both open the directory (4 of 20 trials when started together): the takeover is
       // serialised, and a taker that finds the lock changed gives way.
-      if (await takeOver(directory, path, ownerText)) return () => unlink(path).catch(() => undefined);
+      if (await takeOver(label, directory, path, ownerText)) return () => unlink(path).catch(() => undefined);
     }
   }
-  throw new RaftStorageError(`FileRaftStorage: could not lock ${directory}`, { reason: 'unknown' });
+  throw lockError(label, `could not lock ${directory}`, 'unknown');
 }
 
 /** The pid a lock or takeover file names, or null for anything else (empty, garbage). */
@@ -63,11 +72,11 @@ function pidIn(text: string): number | null {
   return parseIdentity(text)?.pid ?? null;
 }
 
-function inUse(directory: string, path: string, pid: number | null): RaftStorageError {
+function inUse(label: string | null, directory: string, path: string, pid: number | null): RaftStorageError {
   // Where the lock names only a pid (no /proc to read a boot and start time from), a pid reused
   // after a reboot or in a fresh container still reads as its owner: say how to tell, and what to do.
   const owner = pid ?? 0;
-  return new RaftStorageError(`FileRaftStorage: ${directory} is in use by process ${owner}; one process per data directory (if process ${owner} is not a raftmesh peer on this directory, the lock is stale: remove ${path})`, { reason: 'inUse' });
+  return lockError(label, `${directory} is in use by process ${owner}; one process per data directory (if process ${owner} is not a raftmesh peer on this directory, the lock is stale: remove ${path})`, 'inUse');
 }
 
 /** How long an empty or unreadable takeover file is taken for one being written, not a crashed taker's. */
@@ -80,7 +89,7 @@ const takeoverWriteMs = 10_000;
  * start (a crashed taker's file was cleared). Another live taker, or a lock that changed, means
  * someone else is taking the directory: inUse.
  */
-async function takeOver(directory: string, path: string, staleText: string): Promise<boolean> {
+async function takeOver(label: string | null, directory: string, path: string, staleText: string): Promise<boolean> {
   const takeoverPath = `${path}.takeover`;
   let handle;
   try {
@@ -90,7 +99,7 @@ async function takeOver(directory: string, path: string, staleText: string): Pro
     const taker = parseIdentity(await readFile(takeoverPath, 'utf8').catch(() => ''));
     const age = Date.now() - ((await stat(takeoverPath).catch(() => null))?.mtimeMs ?? 0);
     const takerIsLive = taker !== null ? await isRunning(taker) : age < takeoverWriteMs;
-    if (takerIsLive) throw new RaftStorageError(`FileRaftStorage: ${directory} is being taken over by another process (${takeoverPath}); one process per data directory`, { reason: 'inUse' });
+    if (takerIsLive) throw lockError(label, `${directory} is being taken over by another process (${takeoverPath}); one process per data directory`, 'inUse');
     await unlink(takeoverPath).catch(() => undefined);
     return false;
   }
@@ -101,14 +110,14 @@ async function takeOver(directory: string, path: string, staleText: string): Pro
       await handle.close();
     }
     const current = await readFile(path, 'utf8').catch(() => null);
-    if (current !== null && current !== staleText) throw inUse(directory, path, pidIn(current));
+    if (current !== null && current !== staleText) throw inUse(label, directory, path, pidIn(current));
     if (current !== null) await unlink(path);
     // Exclusive still: a process that never saw the stale lock may create one between the two calls.
     try {
       await createLockFile(path);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      throw inUse(directory, path, pidIn(await readFile(path, 'utf8').catch(() => '')));
+      throw inUse(label, directory, path, pidIn(await readFile(path, 'utf8').catch(() => '')));
     }
     return true;
   } finally {
