@@ -68,7 +68,7 @@ describe('FileRaftStorage reading its journal in chunks', () => {
     }
   });
 
-  it('reads a compacted journal (one reset record larger than a chunk) in chunks', async () => {
+  it('reads a compacted journal (its live state in one reset record larger than a chunk) in chunks', async () => {
     const directory = freshDirectory();
     const storage = await FileRaftStorage.open(directory, { fsync: false, compactAfterBytes: 16 * 1024 });
     await storage.saveTermAndVotedFor(4, null);
@@ -76,7 +76,7 @@ describe('FileRaftStorage reading its journal in chunks', () => {
     await storage.saveSnapshot({ lastIncludedIndex: 380, lastIncludedTerm: 4 }, new Uint8Array(4));
     const before = await storage.journalSize();
     await storage.discardLogPrefix(380);
-    expect(await storage.journalSize()).toBeLessThan(before / 10); // rewritten as one reset record
+    expect(await storage.journalSize()).toBeLessThan(before / 10); // rewritten as its live state
     await storage.close();
     expect(await contentOf(directory, withChunks(100))).toEqual({ term: 4, entries: summary(makeEntries(381, 400, 4, 100)) });
   });

@@ -98,6 +98,28 @@ describe('FileRaftStorage and a damaged record header', () => {
     }
   });
 
+  it('refuses the LAST record when only its checksum field is damaged: its anchor, over the bytes to the end of the file, vouches for them', async () => {
+    const directory = freshDirectory();
+    const sizes = await writeFiveBatches(directory);
+    const contents = readFileSync(journalOf(directory));
+    const at = (sizes[3] ?? 0) + 4;
+    contents[at] = (contents[at] ?? 0) ^ 0x10;
+    writeFileSync(journalOf(directory), contents);
+    expect(await outcomeOf(directory)).toMatch(new RegExp(`^corruptRecord: .*the last record, at byte ${sizes[3]}, has a damaged header`));
+  });
+
+  it('keeps the bytes of a torn tail it cuts in journal.v2.torn: damage to the last record’s payload reads the same, and must not be destroyed', async () => {
+    const directory = freshDirectory();
+    const sizes = await writeFiveBatches(directory);
+    const contents = readFileSync(journalOf(directory));
+    const at = (sizes[3] ?? 0) + recordHeaderBytes + 50;
+    contents[at] = (contents[at] ?? 0) ^ 0x01; // inside the last record's payload
+    writeFileSync(journalOf(directory), contents);
+    expect(await outcomeOf(directory)).toBe('opened through 40');
+    expect(statSync(journalOf(directory)).size).toBe(sizes[3]);
+    expect(readFileSync(`${journalOf(directory)}.torn`).equals(contents.subarray(sizes[3] ?? 0))).toBe(true);
+  });
+
   it('refuses a compacted journal (its header and records written by rename: never torn) whose only record’s length is damaged, instead of opening it empty', async () => {
     const directory = freshDirectory();
     const storage = await FileRaftStorage.open(directory, { fsync: false, compactAfterBytes: 1 });

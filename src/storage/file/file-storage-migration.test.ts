@@ -1,8 +1,10 @@
 // A directory written by a build before 2026-12-04 holds a format-1 journal (`journal`). Opening
 // it migrates: format 1 is read by its own rules, the state is written whole as a format-2 journal
-// (`journal.v2`) that takes its name by rename, and only then is `journal` removed, so a crash at
-// any point leaves one whole journal or the other.
+// (`journal.v2`) that takes its name by rename, a sentinel that older builds refuse takes
+// `journal`'s place, and only then is the old copy removed, so a crash at any point leaves one
+// whole journal or the other, and an older build never opens a migrated directory as empty.
 import { existsSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RaftStorageError } from '../../core/errors.ts';
@@ -10,7 +12,9 @@ import { nodeId, type LogEntry } from '../../core/types.ts';
 import { makeEntries } from '../storage-conformance.ts';
 import { FileRaftStorage } from './file-storage.ts';
 import { writeJournal } from './journal-file.test-support.ts';
-import { format1JournalFileName } from './journal-format1.ts';
+import { format1JournalFileName, format1Sentinel } from './journal-format1.ts';
+import { scanFormat1Journal } from './journal-format1-scan.ts';
+import { JournalReader } from './journal-reader.ts';
 import { frameFormat1Record } from './journal-format1.test-support.ts';
 import { journalFileName } from './journal-format.ts';
 import { recordsOfState, type JournalRecord } from './journal-record.ts';
@@ -52,11 +56,12 @@ const expectedState = JSON.stringify({
 });
 
 describe('FileRaftStorage migrating a format-1 journal', () => {
-  it('reads it, writes the same state as journal.v2, removes journal, and goes on appending', async () => {
+  it('reads it, writes the same state as journal.v2, puts the sentinel in journal’s place, and goes on appending', async () => {
     const directory = freshDirectory();
     writeFormat1(directory);
     expect(await stateOf(directory)).toBe(expectedState);
-    expect(existsSync(join(directory, format1JournalFileName))).toBe(false);
+    expect(readFileSync(join(directory, format1JournalFileName)).equals(format1Sentinel)).toBe(true);
+    expect(existsSync(join(directory, `${format1JournalFileName}.format1`))).toBe(false);
     expect(readFileSync(join(directory, journalFileName)).subarray(0, 4).toString('latin1')).toBe('rmjl');
     const storage = await FileRaftStorage.open(directory, { fsync: true });
     await storage.appendEntries(makeEntries(13, 14, 3));
@@ -119,7 +124,7 @@ describe('FileRaftStorage migrating a format-1 journal', () => {
     await storage.close();
     const current = readFileSync(join(directory, journalFileName));
     const format1 = writeFormat1(directory);
-    expect(await stateOf(directory)).toMatch(/^corruptRecord: .*both journal \(format 1\) and journal.v2 are here: a build before 2026-12-04 wrote in this directory after this one did/);
+    expect(await stateOf(directory)).toMatch(/^corruptRecord: .*both journal \(journal format 1\) and journal.v2 are here: a build before 2026-12-04 wrote in this directory after this one did, .*keep the one you trust/);
     expect(readFileSync(join(directory, journalFileName)).equals(current)).toBe(true);
     expect(readFileSync(join(directory, format1JournalFileName)).equals(format1)).toBe(true);
   });
@@ -132,14 +137,50 @@ describe('FileRaftStorage migrating a format-1 journal', () => {
     expect(existsSync(join(directory, `${journalFileName}.tmp`))).toBe(false);
   });
 
-  it('a fresh directory gets a journal.v2 of its header and one empty reset record, and no format-1 file', async () => {
+  it('a fresh directory gets a journal.v2 of its header and one empty reset record, and the sentinel as journal', async () => {
     const directory = freshDirectory();
     const storage = await FileRaftStorage.open(directory, { fsync: false });
     await storage.close();
-    expect(existsSync(join(directory, format1JournalFileName))).toBe(false);
+    expect(readFileSync(join(directory, format1JournalFileName)).equals(format1Sentinel)).toBe(true);
     expect(statSync(join(directory, journalFileName)).size).toBeLessThan(64);
     truncateSync(join(directory, journalFileName), 20); // the header alone still opens, as an empty log
     expect(await stateOf(directory)).toBe(JSON.stringify({ term: 0, votedFor: null, leader: null, entries: [] }));
+  });
+
+  it('the sentinel makes a format-1 reader (a build before 2026-12-04) refuse the directory instead of opening it as an empty log', async () => {
+    const directory = freshDirectory();
+    const storage = await FileRaftStorage.open(directory, { fsync: false });
+    await storage.saveTermAndVotedFor(7, nodeId('n2'));
+    await storage.close();
+    const handle = await open(join(directory, format1JournalFileName), 'r');
+    try {
+      const reader = await JournalReader.open(handle, 4_096);
+      const replayed: JournalRecord[] = [];
+      await expect(scanFormat1Journal(reader, 'journal', async (record) => void replayed.push(record))).rejects.toThrow(/record at byte 0 is damaged \(checksum mismatch\) and valid records follow it: refusing to skip acknowledged data/);
+      expect(replayed).toEqual([]);
+    } finally {
+      await handle.close();
+    }
+    expect(new TextDecoder().decode(format1Sentinel)).toMatch(/this directory holds journal.v2 .* older builds refuse the directory/);
+  });
+
+  it('a sentinel missing (a crash after the new journal’s rename) is put back at the next open', async () => {
+    const directory = freshDirectory();
+    const storage = await FileRaftStorage.open(directory, { fsync: false });
+    await storage.appendEntries(makeEntries(1, 2, 1));
+    await storage.close();
+    rmSync(join(directory, format1JournalFileName));
+    expect(JSON.parse(await stateOf(directory)).entries).toEqual(['1@1:19', '2@1:19']);
+    expect(readFileSync(join(directory, format1JournalFileName)).equals(format1Sentinel)).toBe(true);
+  });
+
+  it('keeps journal.format1 while journal.v2 cannot be read (removed only once it has been)', async () => {
+    const directory = freshDirectory();
+    const bytes = writeFormat1(directory);
+    renameSync(join(directory, format1JournalFileName), join(directory, `${format1JournalFileName}.format1`));
+    writeFileSync(join(directory, journalFileName), new Uint8Array(0)); // a power loss took its contents (fsync off)
+    expect(await stateOf(directory)).toMatch(/^corruptRecord: .*the file is 0 bytes, shorter than its 20-byte header/);
+    expect(readFileSync(join(directory, `${format1JournalFileName}.format1`)).equals(bytes)).toBe(true);
   });
 });
 

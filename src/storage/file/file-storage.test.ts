@@ -156,7 +156,7 @@ describe('FileRaftStorage ownership, compaction and failures', () => {
     expect(await reasonOf(FileRaftStorage.open(directory))).toBe('inUse');
   });
 
-  it('rewrites a mostly discarded journal as one record, atomically, keeping the live state', async () => {
+  it('rewrites a mostly discarded journal as its live state, atomically', async () => {
     const directory = freshDirectory();
     const storage = await FileRaftStorage.open(directory, { compactAfterBytes: 64 * 1024 });
     await storage.saveTermAndVotedFor(3, null);

@@ -1,15 +1,18 @@
 // FileRaftStorage: a durable RaftStorage for Node (edge peers, always-on members).
 //
 // On disk, in one directory:
-// - `journal`: an append-only sequence of checksummed, length-prefixed records (journal-record.ts).
-//   Each call appends ONE record and fsyncs before it resolves, so a step's hard state,
-//   truncation and entries land together or (torn by a crash) not at all. The hard state lives in
-//   the journal rather than in a file of its own for exactly that reason: a separate file would
-//   need a second fsync per step and could tear from the entries it goes with.
+// - `journal.v2`: an append-only sequence of checksummed records, each anchored to its offset
+//   (journal-format.ts; their payloads, journal-record.ts). Each call appends ONE record and
+//   fsyncs before it resolves, so a step's hard state, truncation and entries land together or
+//   (torn by a crash) not at all. The hard state lives in the journal rather than in a file of
+//   its own for exactly that reason: a separate file would need a second fsync per step and could
+//   tear from the entries it goes with.
+// - `journal`: a sentinel that builds before journal format 2 refuse (or, from such a build, a
+//   format-1 journal, migrated at open).
 // - `snapshot`: replaced whole (write, fsync, rename, fsync the directory).
 // - `lock`: one process per directory.
-// When prefix discards have left the journal mostly dead, it is rewritten as one `reset` record
-// and replaced the same atomic way.
+// When prefix discards have left the journal mostly dead, it is rewritten as its live state (a
+// `reset` record, then batches of ~64 MiB) and replaced the same atomic way.
 //
 // The live state is mirrored in memory (an InMemoryRaftStorage), so reads never touch the disk;
 // the mirror changes only after the record is durable. Calls run one at a time, in call order.
@@ -23,12 +26,13 @@ import type { LogEntry, NodeId, SnapshotMeta, StoredSnapshot } from '../../core/
 import { InMemoryRaftStorage } from '../in-memory-storage.ts';
 import { mapIndexedDbError, storageFailure } from '../storage-failure.ts';
 import { copyEntry, copySnapshotMeta } from '../entry-copy.ts';
+import { sameBytes } from '../../core/bytes.ts';
 import { afterAppend, afterDiscard, afterTruncate, appendStart, requireEntryTerms, requireIndexArgument, requireStateTerms, type LogBounds } from '../log-bounds.ts';
 import type { RaftStorage, StorageBatch } from '../raft-storage.ts';
 import { replaceFile, swapInFile, syncDirectory, writeWhole } from './atomic-file.ts';
 import { acquireDirectoryLock } from './directory-lock.ts';
 import { makeDirectory } from './make-directory.ts';
-import { format1JournalFileName } from './journal-format1.ts';
+import { format1JournalFileName, format1Sentinel } from './journal-format1.ts';
 import { scanFormat1Journal } from './journal-format1-scan.ts';
 import { fileHeaderBytes, frameAnchoredRecord, journalFileName, journalFileOf, newJournalId, recordHeaderBytes } from './journal-format.ts';
 import { encodeRecord, recordsOfState, type JournalRecord } from './journal-record.ts';
@@ -57,6 +61,8 @@ function journalChunkBytesOf(options: FileStorageOptions): number {
 }
 
 const snapshotName = 'snapshot';
+/** The bytes of the last torn tail an open cut off. */
+const tornTailFileName = `${journalFileName}.torn`;
 
 const reasonsByCode: Readonly<Record<string, StorageFailureReason>> = { ENOSPC: 'diskFull', EDQUOT: 'diskFull', EROFS: 'closed', EACCES: 'closed', EPERM: 'closed' };
 
@@ -131,26 +137,31 @@ export class FileRaftStorage implements RaftStorage {
 
   /**
    * Finds, migrates or creates the journal, replays it into the mirror, and opens it for appends.
-   * A format-1 journal is first renamed aside (`journal.format1`), then its state is written whole
-   * as a new journal that takes its name by rename, and only then is the old one removed: a crash
-   * anywhere leaves one whole journal to read, and `journal` beside `journal.v2` can only mean an
-   * older build wrote here after this one (refused: neither can be trusted to be the newer).
+   * Beside `journal.v2` lies a `journal` that builds before format 2 refuse (journal-format1.ts,
+   * format1Sentinel): without it they opened a migrated directory as an empty log, free to vote
+   * again in a term it had voted in. A format-1 journal is read where it is, renamed aside
+   * (`journal.format1`), written whole as `journal.v2` by rename, the sentinel put in its place,
+   * and only then the old copy removed: a crash anywhere leaves one whole journal to read. A
+   * `journal` that is not the sentinel beside `journal.v2` means an older build wrote here after
+   * this one (it found no sentinel): refused, since neither can be trusted to be the newer.
    */
   private async openJournal(): Promise<void> {
     const sync = this.options.fsync !== false;
     const path = join(this.directory, journalFileName);
     const format1Path = join(this.directory, format1JournalFileName);
-    const asideFormat1Path = join(this.directory, `${format1JournalFileName}.format1`);
-    const [current, format1, asideFormat1] = await Promise.all([fileExists(path), fileExists(format1Path), fileExists(asideFormat1Path)]);
-    if (current && format1) {
-      throw storageFailure('corruptRecord', `opening ${this.directory}`, new Error(`both ${format1JournalFileName} (format 1) and ${journalFileName} are here: a build before 2026-12-04 wrote in this directory after this one did, and neither journal can be trusted to be the newer`), 'FileRaftStorage');
+    const asidePath = join(this.directory, `${format1JournalFileName}.format1`);
+    const [current, format1, aside] = await Promise.all([fileExists(path), readSmallFile(format1Path), fileExists(asidePath)]);
+    const sentinelInPlace = format1 !== null && sameBytes(format1, format1Sentinel);
+    if (current && format1 !== null && !sentinelInPlace) {
+      throw storageFailure('corruptRecord', `opening ${this.directory}`, undefined, 'FileRaftStorage', `both ${format1JournalFileName} (journal format 1) and ${journalFileName} are here: a build before 2026-12-04 wrote in this directory after this one did, and neither journal can be trusted to be the newer; keep the one you trust and move the other away`);
     }
     if (!current) {
       // A new directory, or one a build before format 2 wrote (or a migration a crash stopped).
       // Read where it is first: a journal refused (damaged) is left as it was found.
-      if (format1 || asideFormat1) await this.replayFormat1(format1 ? format1Path : asideFormat1Path);
-      if (format1) {
-        await rename(format1Path, asideFormat1Path);
+      const migrating = format1 !== null && !sentinelInPlace;
+      if (migrating || aside) await this.replayFormat1(migrating ? format1Path : asidePath);
+      if (migrating) {
+        await rename(format1Path, asidePath);
         if (sync) await syncDirectory(this.directory);
       }
       const written = await this.writeJournalFile();
@@ -158,18 +169,33 @@ export class FileRaftStorage implements RaftStorage {
       this.journalId = written.journalId;
       this.journalBytes = written.bytes;
       if (sync) await syncDirectory(this.directory);
-      if (format1 || asideFormat1) await removeFile(asideFormat1Path, this.directory, sync);
-      return;
+    } else {
+      await this.openCurrentJournal(path, sync);
     }
-    // A migration that crashed after its rename: the new journal is whole.
-    if (asideFormat1) await removeFile(asideFormat1Path, this.directory, sync);
+    // Appends go to the end of the file, anchors name journalBytes: the two must agree, or every
+    // later record would fail its anchor and be cut at the next open as a torn tail.
+    const size = (await this.journal.stat()).size;
+    if (size !== this.journalBytes) throw new Error(`${path} is ${size} bytes where ${this.journalBytes} were written or read`);
+    // Only now that journal.v2 has been read whole (or written) are the sentinel put in place and
+    // the old copy removed.
+    if (!sentinelInPlace) await replaceFile(this.directory, format1JournalFileName, format1Sentinel, sync);
+    if (aside || (format1 !== null && !sentinelInPlace)) await removeFile(asidePath, this.directory, sync);
+  }
+
+  /** Reads journal.v2, cuts a torn tail (keeping its bytes in `journal.v2.torn`), and opens it for appends. */
+  private async openCurrentJournal(path: string, sync: boolean): Promise<void> {
     // Read and appended through one handle ('a+': reads at a position, writes at the end).
     const journal = await open(path, 'a+');
     try {
       const reader = await JournalReader.open(journal, journalChunkBytesOf(this.options));
       const { journalId, validBytes } = await scanJournal(reader, path, (record) => this.replay(record, path));
-      // A torn tail: the call that wrote it never resolved. Cut it so appends follow valid data.
-      if (validBytes < reader.size) await journal.truncate(validBytes);
+      if (validBytes < reader.size) {
+        // A torn tail: the call that wrote it never resolved. Cut it so appends follow valid data,
+        // its bytes kept aside first: damage to the last record's payload reads the same as a
+        // torn append (no format can tell them apart), and cutting must not destroy the evidence.
+        await replaceFile(this.directory, tornTailFileName, await reader.bytes(validBytes, reader.size - validBytes), sync);
+        await journal.truncate(validBytes);
+      }
       if (sync) {
         await journal.sync();
         await syncDirectory(this.directory);
@@ -469,6 +495,26 @@ async function fileExists(path: string): Promise<boolean> {
 async function removeFile(path: string, directory: string, sync: boolean): Promise<void> {
   await unlink(path);
   if (sync) await syncDirectory(directory);
+}
+
+/** A small file's bytes, or null when there is none (read whole: only the format-1 journal, to compare with the sentinel). */
+async function readSmallFile(path: string): Promise<Uint8Array | null> {
+  try {
+    const handle = await open(path, 'r');
+    try {
+      const size = (await handle.stat()).size;
+      // Longer than the sentinel: a format-1 journal, whose bytes are read by its own scan.
+      if (size !== format1Sentinel.length) return new Uint8Array(0);
+      const bytes = new Uint8Array(size);
+      await handle.read(bytes, 0, size, 0);
+      return bytes;
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
 }
 
 async function readSnapshot(directory: string): Promise<StoredSnapshot | null> {

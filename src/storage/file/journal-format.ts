@@ -58,16 +58,27 @@ export function decodeFileHeader(header: Uint8Array): FileHeader {
   return { ok: true, journalId: header.slice(8, 16) };
 }
 
-/** The anchor of a record at `offset`: binds its header to its place and its journal. */
-export function anchorOf(journalId: Uint8Array, offset: number, length: number, payloadChecksum: number): number {
+/**
+ * Anchors for one journal: the anchor of a record at `offset` binds its header to its place and
+ * its journal (CRC-32 of the id, the offset as a u64, the length and the payload's checksum). One
+ * buffer, reused: a search for a valid record after damage asks at many positions.
+ */
+export function anchorCalculator(journalId: Uint8Array): (offset: number, length: number, payloadChecksum: number) => number {
   const input = new Uint8Array(journalIdBytes + 16);
   const view = new DataView(input.buffer);
   input.set(journalId, 0);
-  view.setUint32(8, offset % 0x1_0000_0000, true);
-  view.setUint32(12, Math.floor(offset / 0x1_0000_0000), true);
-  view.setUint32(16, length, true);
-  view.setUint32(20, payloadChecksum, true);
-  return crc32(input);
+  return (offset, length, payloadChecksum) => {
+    view.setUint32(8, offset % 0x1_0000_0000, true);
+    view.setUint32(12, Math.floor(offset / 0x1_0000_0000), true);
+    view.setUint32(16, length, true);
+    view.setUint32(20, payloadChecksum, true);
+    return crc32(input);
+  };
+}
+
+/** The anchor of one record at `offset` (see anchorCalculator). */
+export function anchorOf(journalId: Uint8Array, offset: number, length: number, payloadChecksum: number): number {
+  return anchorCalculator(journalId)(offset, length, payloadChecksum);
 }
 
 /** `record` framed for the byte `offset` of the journal `journalId`, ready to append there. */

@@ -3,7 +3,8 @@
 // journal-format.ts says, is the codec's byte format (versioned like every stored record):
 //   kind 1 'batch':   flags, hard state?, leader pin?, truncateFrom?, entries (packed)
 //   kind 2 'discard': throughIndex (a prefix discard after a snapshot)
-//   kind 3 'reset':   the whole state at a compaction: hard state?, leader pin?, log start, entries
+//   kind 3 'reset':   the state at a rewrite: hard state, leader pin?, log start, entries (the first
+//                     of them; batches after it carry the rest, see recordsOfState)
 import { ByteReader, type DecodeResult } from '../../codec/byte-reader.ts';
 import { ByteWriter } from '../../codec/byte-writer.ts';
 import { codecVersion } from '../../codec/limits.ts';
@@ -61,6 +62,8 @@ export function* recordsOfState(state: Omit<Extract<JournalRecord, { kind: 'rese
 }
 
 const kinds = { batch: 1, discard: 2, reset: 3 } as const;
+/** The kind bytes a payload may start with (after the codec's version). */
+export const recordKindCodes: ReadonlySet<number> = new Set(Object.values(kinds));
 const hasHardState = 1;
 const hasLeader = 2;
 const hasTruncation = 4;

@@ -16,17 +16,19 @@
 // The journal is read a chunk at a time (journal-reader.ts), so its size is not bounded by what
 // one read may return; the rules above do not depend on where the chunks fall.
 import { storageFailure } from '../storage-failure.ts';
-import { anchorOf, decodeFileHeader, fileHeaderBytes, minPayloadBytes, recordHeaderBytes } from './journal-format.ts';
-import { decodeRecord, type JournalRecord } from './journal-record.ts';
+import { codecVersion } from '../../codec/limits.ts';
+import { anchorCalculator, anchorOf, decodeFileHeader, fileHeaderBytes, minPayloadBytes, recordHeaderBytes } from './journal-format.ts';
+import { decodeRecord, recordKindCodes, type JournalRecord } from './journal-record.ts';
 import type { JournalReader } from './journal-reader.ts';
 
 type Frame =
   | { readonly type: 'valid'; readonly record: JournalRecord; readonly end: number }
   /** The header's anchor fails: its length cannot be trusted; its payload checksum may still hold. */
-  | { readonly type: 'damagedHeader'; readonly payloadChecksum: number }
-  | { readonly type: 'damagedPayload' }
+  | { readonly type: 'damagedHeader'; readonly length: number; readonly payloadChecksum: number; readonly anchor: number }
+  /** The header checks (so its length holds): the payload does not. */
+  | { readonly type: 'damagedPayload'; readonly end: number }
   | { readonly type: 'undecodable'; readonly detail: string }
-  /** A header whole and valid, or not whole, whose record runs past the end of the file. */
+  /** Less than a header is left, or a header that checks declares more bytes than are left: the last append, torn. */
   | { readonly type: 'pastEnd' };
 
 async function readFrame(reader: JournalReader, journalId: Uint8Array, offset: number): Promise<Frame> {
@@ -35,52 +37,66 @@ async function readFrame(reader: JournalReader, journalId: Uint8Array, offset: n
   const view = new DataView(header.buffer, header.byteOffset, recordHeaderBytes);
   const length = view.getUint32(0, true);
   const payloadChecksum = view.getUint32(4, true);
-  if (view.getUint32(8, true) !== anchorOf(journalId, offset, length, payloadChecksum)) return { type: 'damagedHeader', payloadChecksum };
+  const anchor = view.getUint32(8, true);
+  if (anchor !== anchorOf(journalId, offset, length, payloadChecksum)) return { type: 'damagedHeader', length, payloadChecksum, anchor };
   const end = offset + recordHeaderBytes + length;
   if (end > reader.size) return { type: 'pastEnd' };
   // Checksummed a chunk at a time before its bytes are gathered whole (a record may be larger
   // than a chunk): only a record that checks is worth them.
-  if ((await reader.checksum(offset + recordHeaderBytes, length)) !== payloadChecksum) return { type: 'damagedPayload' };
+  if ((await reader.checksum(offset + recordHeaderBytes, length)) !== payloadChecksum) return { type: 'damagedPayload', end };
   const decoded = decodeRecord(await reader.bytes(offset + recordHeaderBytes, length));
   if (!decoded.ok) return { type: 'undecodable', detail: `${decoded.reason}${decoded.detail ? `: ${decoded.detail}` : ''}` };
   return { type: 'valid', record: decoded.value, end };
 }
 
 /**
- * The first position from `from` where a valid record starts, or null. Positions whose length
- * field cannot be a record here (too short to decode, or running past the end) are passed over
- * without a checksum, so zeros and junk cost one look a byte; a torn tail is at most one record.
+ * The first position from `from` where a valid record starts, or null. Cheap tests first, with
+ * no allocation: a length that fits what is left and a payload that starts as one does (the
+ * codec's version, a known kind); only then the anchor, and only then the payload's checksum.
+ * Zeros and most junk cost one look a byte. Only a damaged header needs this search (a header
+ * that checks says where its record ends), and it stops at the first valid record.
  */
 async function findValidRecord(reader: JournalReader, journalId: Uint8Array, from: number): Promise<number | null> {
+  const anchors = anchorCalculator(journalId);
   let piece: Uint8Array | null = null;
   let pieceStart = 0;
+  const lookahead = recordHeaderBytes + 2;
   for (let position = from; position + recordHeaderBytes + minPayloadBytes <= reader.size; position += 1) {
-    if (piece === null || position + recordHeaderBytes > pieceStart + piece.length) {
+    if (piece === null || position + lookahead > pieceStart + piece.length) {
       pieceStart = position;
-      piece = (await reader.bytes(position, Math.min(reader.size - position, Math.max(reader.chunkBytes, recordHeaderBytes)))).slice();
+      piece = (await reader.bytes(position, Math.min(reader.size - position, Math.max(reader.chunkBytes, lookahead)))).slice();
     }
-    const view = new DataView(piece.buffer, piece.byteOffset + (position - pieceStart), recordHeaderBytes);
-    const length = view.getUint32(0, true);
+    const at = position - pieceStart;
+    if (piece[at + recordHeaderBytes] !== codecVersion || !recordKindCodes.has(piece[at + recordHeaderBytes + 1] ?? 0)) continue;
+    const length = readUint32(piece, at);
     if (length < minPayloadBytes || position + recordHeaderBytes + length > reader.size) continue;
-    if (view.getUint32(8, true) !== anchorOf(journalId, position, length, view.getUint32(4, true))) continue;
+    if (readUint32(piece, at + 8) !== anchors(position, length, readUint32(piece, at + 4))) continue;
     if ((await readFrame(reader, journalId, position)).type === 'valid') return position;
   }
   return null;
 }
 
-/** Whether the bytes from `offset`'s payload to the end of the file are a whole record checking against `payloadChecksum`. */
-async function wholeToEnd(reader: JournalReader, offset: number, payloadChecksum: number): Promise<boolean> {
+const readUint32 = (bytes: Uint8Array, at: number): number => ((bytes[at] ?? 0) | ((bytes[at + 1] ?? 0) << 8) | ((bytes[at + 2] ?? 0) << 16) | ((bytes[at + 3] ?? 0) << 24)) >>> 0;
+
+/**
+ * Whether the last record, its header failing its anchor, is whole all the same: its bytes to the
+ * end of the file are a payload that decodes, and its checksum field, or its anchor over that
+ * length and the payload's actual checksum, vouches for them (so only its length, or only its
+ * checksum field, was damaged). A torn append cannot do that.
+ */
+async function wholeToEnd(reader: JournalReader, journalId: Uint8Array, offset: number, frame: Extract<Frame, { type: 'damagedHeader' }>): Promise<boolean> {
   const length = reader.size - offset - recordHeaderBytes;
-  if (length < minPayloadBytes || (await reader.checksum(offset + recordHeaderBytes, length)) !== payloadChecksum) return false;
-  return decodeRecord(await reader.bytes(offset + recordHeaderBytes, length)).ok;
+  if (length < minPayloadBytes) return false;
+  const checksum = await reader.checksum(offset + recordHeaderBytes, length);
+  const vouched = checksum === frame.payloadChecksum || anchorOf(journalId, offset, length, checksum) === frame.anchor;
+  return vouched && decodeRecord(await reader.bytes(offset + recordHeaderBytes, length)).ok;
 }
 
 function refusal(path: string, detail: string): Error {
   return storageFailure('corruptRecord', `opening ${path}`, new Error(detail), 'FileRaftStorage');
 }
 
-const describeFrame = (frame: Frame): string =>
-  frame.type === 'damagedHeader' ? 'its header fails its anchor' : frame.type === 'damagedPayload' ? 'its payload fails its checksum' : 'it runs past the end of the journal';
+const describeFrame = (frame: Extract<Frame, { type: 'damagedHeader' | 'damagedPayload' }>): string => (frame.type === 'damagedHeader' ? 'its header fails its anchor' : 'its payload fails its checksum');
 
 /** The journal id its header names; refuses a header that fails its check. */
 export async function readJournalId(reader: JournalReader, path: string): Promise<Uint8Array> {
@@ -107,10 +123,12 @@ export async function scanJournal(reader: JournalReader, path: string, onRecord:
       continue;
     }
     if (frame.type === 'undecodable') throw refusal(path, `the record at byte ${offset} checks but does not decode (${frame.detail}): written by another build?`);
-    const next = await findValidRecord(reader, journalId, offset + 1);
+    // A header that checks and runs past the end is the last append, torn: nothing follows it.
+    if (frame.type === 'pastEnd') return { journalId, validBytes: offset };
+    const next = await findValidRecord(reader, journalId, frame.type === 'damagedPayload' ? frame.end : offset + 1);
     if (next !== null) throw refusal(path, `the record at byte ${offset} is damaged (${describeFrame(frame)}) and valid records follow it (the next at byte ${next}): refusing to skip acknowledged data`);
-    if (frame.type === 'damagedHeader' && (await wholeToEnd(reader, offset, frame.payloadChecksum))) {
-      throw refusal(path, `the last record, at byte ${offset}, has a damaged header (its checksum matches the bytes to the end of the journal, a whole record): refusing to cut acknowledged data as a torn tail`);
+    if (frame.type === 'damagedHeader' && (await wholeToEnd(reader, journalId, offset, frame))) {
+      throw refusal(path, `the last record, at byte ${offset}, has a damaged header (its payload, to the end of the journal, is whole and vouched for by its checksum or its anchor): refusing to cut acknowledged data as a torn tail`);
     }
     return { journalId, validBytes: offset };
   }
