@@ -102,6 +102,26 @@ describe('SafetyChecker', () => {
     ]);
   });
 
+  it('internal entries (no-op, configuration): their terms, as the applying nodes’ logs held them, judge removals and new leaders too', () => {
+    const checker = new SafetyChecker(12);
+    const marker = (index: number, term: number): LogEntry => ({ index, term, command: new Uint8Array(0), isNoOp: true });
+    checker.entryApplied(a, { index: 1, term: null, command: null }, 2);
+    checker.entryApplied(a, { index: 2, term: null, command: null }, 2); // its term never seen: not judged
+    checker.internalEntryApplied(a, 1, 2);
+    checker.entriesRemoved(b, [marker(1, 1)], 3, 'a truncation from 1'); // another entry at 1: not the committed one
+    checker.entriesRemoved(b, [marker(2, 2)], 3, 'a truncation from 2');
+    checker.leaderLog(b, 3, 1, [marker(1, 2), marker(2, 7)]);
+    expect(checker.violations).toEqual([]);
+    checker.entriesRemoved(b, [marker(1, 2)], 3, 'a truncation from 1');
+    checker.leaderLog(b, 3, 1, [marker(1, 1)]);
+    checker.internalEntryApplied(b, 1, 5);
+    expect(checker.violations.map((violation) => violation.message)).toEqual([
+      'Committed entry kept violated (seed 12): b removed committed entry 1 (term 2) from its durable log, which held an entry of term 3 (a truncation from 1)',
+      'Leader Completeness violated (seed 12): b leads term 3 without applied internal entry 1 (term 2)',
+      'State Machine Safety violated (seed 12): b applied the internal entry of term 5 at index 1, another node the one of term 2',
+    ]);
+  });
+
   it('acknowledged proposals must be applied unchanged at their index', () => {
     const checker = new SafetyChecker(9);
     checker.proposalAcknowledged(entry(2, 1, 'kept'));

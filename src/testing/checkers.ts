@@ -57,6 +57,12 @@ export class SafetyChecker {
    * lower term may legitimately win an election whose votes were cast before the commit).
    */
   private readonly appliedTermCeiling = new Map<number, number>();
+  /**
+   * The term of each internal entry (no-op or configuration) applied, read from the applying
+   * node's durable log: applied records carry none (Committed says only 'internal'), and without
+   * it neither the removal of a committed marker nor a leader without one could be judged.
+   */
+  private readonly internalEntryTerms = new Map<number, number>();
   private readonly acknowledged = new Map<number, { term: number; command: Uint8Array }>();
   private highestAcknowledgedIndex = 0;
   private highestAppliedIndex = 0;
@@ -119,8 +125,7 @@ export class SafetyChecker {
    */
   entriesRemoved(id: NodeId, removed: readonly LogEntry[], logTermBefore: number, how: string): void {
     for (const entry of removed) {
-      const applied = this.applied.get(entry.index);
-      if (applied === undefined || applied.term !== entry.term) continue;
+      if (this.appliedTermOf(entry.index) !== entry.term) continue;
       if ((this.appliedTermCeiling.get(entry.index) ?? Number.POSITIVE_INFINITY) > logTermBefore) continue;
       this.violate('Committed entry kept', `${id} removed committed entry ${entry.index} (term ${entry.term}) from its durable log, which held an entry of term ${logTermBefore} (${how})`);
       return;
@@ -142,12 +147,39 @@ export class SafetyChecker {
     this.violate('Durable before promised', `${id} ${detail}`);
   }
 
+  /** The term of the entry applied at `index`: its own, or an internal entry's as its node's log held it; undefined when unknown. */
+  private appliedTermOf(index: number): number | undefined {
+    const applied = this.applied.get(index);
+    if (applied === undefined) return undefined;
+    return applied.term ?? this.internalEntryTerms.get(index);
+  }
+
+  /**
+   * An internal entry (no-op or configuration) was applied at `index`, of `term` in the applying
+   * node's durable log (where applied entries always are: a node applies only what it holds).
+   * Two terms for one applied index is State Machine Safety broken.
+   */
+  internalEntryApplied(id: NodeId, index: number, term: number): void {
+    const known = this.internalEntryTerms.get(index);
+    if (known === undefined) this.internalEntryTerms.set(index, term);
+    else if (known !== term) this.violate('State Machine Safety', `${id} applied the internal entry of term ${term} at index ${index}, another node the one of term ${known}`);
+  }
+
   /** Leader Completeness: a new leader's log holds every entry committed in an earlier term. */
   leaderLog(id: NodeId, term: number, firstIndex: number, entries: readonly LogEntry[]): void {
     for (const [index, record] of this.applied) {
-      if (index < firstIndex || record.term === null) continue; // compacted into its snapshot
+      if (index < firstIndex) continue; // compacted into its snapshot
       if ((this.appliedTermCeiling.get(index) ?? 0) >= term) continue; // maybe committed in this term or later
       const entry = entries[index - firstIndex];
+      if (record.term === null) {
+        // An internal entry: its command is not visible, its term is when its node's log held it.
+        const internalTerm = this.internalEntryTerms.get(index);
+        if (internalTerm !== undefined && entry?.term !== internalTerm) {
+          this.violate('Leader Completeness', `${id} leads term ${term} without applied internal entry ${index} (term ${internalTerm})`);
+          return;
+        }
+        continue;
+      }
       if (entry === undefined || entry.term !== record.term || !sameBytes(entry.command, record.command)) {
         this.violate('Leader Completeness', `${id} leads term ${term} without applied entry ${index} (term ${record.term})`);
         return;

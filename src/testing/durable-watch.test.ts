@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encodeMessage } from '../codec/message-codec.ts';
-import type { AppendEntriesResponse, RequestVoteResponse } from '../core/messages.ts';
+import type { AppendEntries, AppendEntriesResponse, RequestVoteResponse } from '../core/messages.ts';
 import { createEmitter, createWatchable } from '../core/observable.ts';
 import { nodeId, type LogEntry, type NodeId, type RaftEnvelope } from '../core/types.ts';
 import { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
@@ -71,6 +71,26 @@ describe('durable-watch: nothing promised before the disk holds it', () => {
     transport.send(leader, acknowledgement(3, 5)); // overwritten by term 4's leader: excused
     transport.send(leader, acknowledgement(4, 5)); // its own term: not
     expect(messages().length).toBe(2);
+  });
+
+  it('an acknowledgement through M needs the entry at M its leader sent, not only a log as long', async () => {
+    const { checker, durable, transport, messages } = watched();
+    // The leader's transport, wrapped with the same checker: what it sends is what acks are judged by.
+    const leaderDisk = watchDurableWrites(checker, leader, new InMemoryRaftStorage());
+    const leaderSent: Uint8Array[] = [];
+    const leaderSide = checkAcknowledgements(checker, leader, leaderDisk, { selfId: leader, peers: createWatchable<ReadonlySet<NodeId>>(new Set()), incoming: createEmitter<RaftEnvelope>(), send: (_to, bytes) => leaderSent.push(bytes) });
+    await durable.writeBatch({ hardState: { term: 3, votedFor: null }, entries: entries(1, 5, 2) });
+    // The leader of term 3 sends entries 4-5 of term 3 after entry 3 of term 2: the follower's
+    // 4-5 of term 2 conflict, and their overwrite has not landed when it answers.
+    leaderSide.send(self, encodeMessage({ type: 'appendEntries', term: 3, prevLogIndex: 3, prevLogTerm: 2, entries: entries(4, 5, 3), leaderCommit: 0, readRound: 0 } satisfies AppendEntries));
+    expect(leaderSent.length).toBe(1);
+    transport.send(leader, acknowledgement(3, 3)); // entry 3 (the previous one) is the leader's: fine
+    transport.send(leader, acknowledgement(3, 5));
+    expect(messages()).toEqual(["Durable before promised violated (seed 8): self acknowledged entries through 5 to leader in term 3 while its disk held an entry of term 2 there, not the leader's of term 3"]);
+    await durable.writeBatch({ truncateFrom: 4, entries: entries(4, 5, 3) });
+    transport.send(leader, acknowledgement(3, 5));
+    transport.send(leader, acknowledgement(3, 4)); // an index the leader named no term for: not judged
+    expect(messages().length).toBe(1);
   });
 
   it('a snapshot on disk covers an acknowledgement while the log below it waits for its discard', async () => {

@@ -20,6 +20,8 @@ export interface DurableView {
   readonly snapshotThrough: number;
   /** The last index the disk holds: the log's end or the snapshot's, whichever is further. */
   readonly lastIndex: number;
+  /** The term of the entry the disk's log holds at `index`, if it holds one there. */
+  termAt(index: number): number | undefined;
   /** Whether a write in a term above `term` cut the log at or below `index` (a later leader's overwrite). */
   cutSince(term: number, index: number): boolean;
 }
@@ -108,6 +110,7 @@ export function watchDurableWrites(checker: SafetyChecker, id: NodeId, durable: 
       const snapshotThrough = durable.peekSnapshotIndex();
       return log.entries.length === 0 ? snapshotThrough : Math.max(snapshotThrough, log.firstIndex + log.entries.length - 1);
     },
+    termAt,
     cutSince(term, index) {
       return cuts.some((cut) => cut.term > term && cut.from <= index);
     },
@@ -118,14 +121,45 @@ export function watchDurableWrites(checker: SafetyChecker, id: NodeId, durable: 
 const promisingTypes = new Set([messageTypeCodes.appendEntriesResponse, messageTypeCodes.requestVoteResponse, messageTypeCodes.installSnapshotResponse]);
 
 /**
+ * What each leader's AppendEntries said its log holds, cluster-wide (one table per checker, as
+ * every node's transport is wrapped with the same one): `${term}:${index}` -> the leader and the
+ * term of its entry there, from each request's previous entry and its last. A leader never
+ * changes its own log within its term, so one key names one entry. Bounded: the oldest go first.
+ */
+type SentTerms = Map<string, { readonly leader: NodeId; readonly entryTerm: number }>;
+const sentTermsByChecker = new WeakMap<SafetyChecker, SentTerms>();
+const rememberedSentTerms = 200_000;
+
+function sentTermsOf(checker: SafetyChecker): SentTerms {
+  let table = sentTermsByChecker.get(checker);
+  if (table === undefined) {
+    table = new Map();
+    sentTermsByChecker.set(checker, table);
+  }
+  return table;
+}
+
+function rememberSent(table: SentTerms, leader: NodeId, term: number, index: number, entryTerm: number): void {
+  if (index === 0) return;
+  const key = `${term}:${index}`;
+  if (table.has(key)) return;
+  table.set(key, { leader, entryTerm });
+  if (table.size > rememberedSentTerms) table.delete(table.keys().next().value as string);
+}
+
+/**
  * Wraps the transport the engine sends through: an acknowledgement of entries through M (or of
  * an installed snapshot through M) goes out only once the disk holds the log through M or a
- * snapshot past it, and a granted vote only once the disk holds that vote in that term.
- * Pre-votes promise nothing and are not checked.
+ * snapshot past it — the log with the entry at M its leader sent, not just as long — and a
+ * granted vote only once the disk holds that vote in that term. Pre-votes promise nothing and are
+ * not checked.
  */
 export function checkAcknowledgements(checker: SafetyChecker, id: NodeId, disk: DurableView, transport: RaftTransport): RaftTransport {
+  const sentTerms = sentTermsOf(checker);
   const send = (to: NodeId, bytes: Uint8Array): void => {
-    if (promisingTypes.has(bytes[1] ?? -1)) checkFrame(checker, id, disk, to, bytes);
+    const type = bytes[1] ?? -1;
+    if (type === messageTypeCodes.appendEntries) recordSent(sentTerms, id, bytes);
+    else if (promisingTypes.has(type)) checkFrame(checker, id, disk, sentTerms, to, bytes);
     transport.send(to, bytes);
   };
   // Plain fields, as the pausable process's transport has: nothing else is passed through (a
@@ -140,7 +174,16 @@ export function checkAcknowledgements(checker: SafetyChecker, id: NodeId, disk: 
   };
 }
 
-function checkFrame(checker: SafetyChecker, id: NodeId, disk: DurableView, to: NodeId, bytes: Uint8Array): void {
+function recordSent(sentTerms: SentTerms, leader: NodeId, bytes: Uint8Array): void {
+  const decoded = decodeMessage(bytes);
+  if (!decoded.ok || decoded.value.type !== 'appendEntries') return;
+  const { term, prevLogIndex, prevLogTerm, entries } = decoded.value;
+  rememberSent(sentTerms, leader, term, prevLogIndex, prevLogTerm);
+  const last = entries.at(-1);
+  if (last !== undefined) rememberSent(sentTerms, leader, term, last.index, last.term);
+}
+
+function checkFrame(checker: SafetyChecker, id: NodeId, disk: DurableView, sentTerms: SentTerms, to: NodeId, bytes: Uint8Array): void {
   const decoded = decodeMessage(bytes);
   if (!decoded.ok) return;
   const message = decoded.value;
@@ -151,8 +194,18 @@ function checkFrame(checker: SafetyChecker, id: NodeId, disk: DurableView, to: N
   // where a later term's leader cut the log at or below what it claims (an overwrite the stale
   // leader cannot count on: Raft's vote overlap covers it).
   const older = disk.term > message.term;
-  if (message.type === 'appendEntriesResponse' && message.success && message.matchIndex > disk.lastIndex && !(older && disk.cutSince(message.term, message.matchIndex))) {
-    checker.frameAheadOfDisk(id, `acknowledged entries through ${message.matchIndex} to ${to} in term ${message.term} while its disk held them through ${disk.lastIndex}${older ? ` (its disk in term ${disk.term}, snapshot through ${disk.snapshotThrough})` : ''}`);
+  if (message.type === 'appendEntriesResponse' && message.success && !(older && disk.cutSince(message.term, message.matchIndex))) {
+    if (message.matchIndex > disk.lastIndex) {
+      checker.frameAheadOfDisk(id, `acknowledged entries through ${message.matchIndex} to ${to} in term ${message.term} while its disk held them through ${disk.lastIndex}${older ? ` (its disk in term ${disk.term}, snapshot through ${disk.snapshotThrough})` : ''}`);
+    } else {
+      // As long is not enough: the entry at M must be the one its leader sent (an overwrite of a
+      // conflicting tail, acknowledged before it landed, leaves the old entries as many as before).
+      const sent = sentTerms.get(`${message.term}:${message.matchIndex}`);
+      const onDisk = message.matchIndex > disk.snapshotThrough ? disk.termAt(message.matchIndex) : undefined;
+      if (sent !== undefined && sent.leader === to && onDisk !== undefined && onDisk !== sent.entryTerm) {
+        checker.frameAheadOfDisk(id, `acknowledged entries through ${message.matchIndex} to ${to} in term ${message.term} while its disk held an entry of term ${onDisk} there, not the leader's of term ${sent.entryTerm}`);
+      }
+    }
   }
   if (message.type === 'installSnapshotResponse' && message.installed && message.lastIncludedIndex > disk.lastIndex && !(older && disk.cutSince(message.term, message.lastIncludedIndex))) {
     checker.frameAheadOfDisk(id, `acknowledged a snapshot through ${message.lastIncludedIndex} to ${to} in term ${message.term} while its disk held through ${disk.lastIndex}`);

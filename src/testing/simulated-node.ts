@@ -167,6 +167,11 @@ function applyOne(environment: NodeEnvironment, simulated: SimulatedNode, node: 
       : { index: committed.index, term: null, command: null };
   checker.applyOrder(simulated.id, simulated.appliedIndex, record);
   checker.entryApplied(simulated.id, record, node.term.value);
+  if (committed.type === 'internal') {
+    const log = simulated.durable.peekLog();
+    const term = log.entries[committed.index - log.firstIndex]?.term;
+    if (term !== undefined) checker.internalEntryApplied(simulated.id, committed.index, term);
+  }
   if (tracksState) {
     simulated.stateDigest = advanceDigest(simulated.stateDigest, record);
     checker.stateReached(simulated.id, record.index, String(simulated.stateDigest));
