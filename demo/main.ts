@@ -1,10 +1,12 @@
 // The demo page: joins the room named in the URL and renders the board and the cluster panel.
-import { nodeId } from '../src/index.ts';
+import { LeadershipTransferError, nodeId } from '../src/index.ts';
 import type { WebRtcTransport } from '../src/webrtc.ts';
 import { bannerNotes, bannerOf, type UnreachableReport } from './app/connection-banner.ts';
 import { createDemoModel, type DispatchOutcome } from './app/demo-model.ts';
 import { followIncarnation, type IncarnationFollower } from './app/follow-incarnation.ts';
+import { createLeaderNotes } from './app/leader-notes.ts';
 import { readSettings } from './app/settings.ts';
+import { leaderBecomes } from './app/transfer-outcome.ts';
 import { startPeer, type DemoPeer } from './app/start-peer.ts';
 import { describeMembership } from './app/timeline-text.ts';
 import type { BoardCommand } from './board/board-state.ts';
@@ -123,18 +125,12 @@ function wire(joined: DemoPeer, demo: ReturnType<typeof createDemoModel>): void 
     });
   };
   incarnation = followIncarnation(joined.room, ({ node, store }) => {
-    let lastLeader: string | null = null;
+    const leaderNotes = createLeaderNotes({ selfId: node.id, note: (wording) => demo.note('election', wording), setTimer: (run, ms) => setTimeout(run, ms), clearTimer: (timer) => clearTimeout(timer as ReturnType<typeof setTimeout>) });
     // The same configuration can be published again (a new object after a worker update): note changes only.
     let lastMembership = '';
     return [
-      node.leader.subscribe((leader) => {
-        if (leader !== null && leader !== lastLeader) {
-          const term = node.term.value;
-          demo.note('election', (nameOf) => `term ${term}: ${leader === node.id ? 'this page' : nameOf(leader)} leads`);
-        }
-        if (leader === null && lastLeader !== null) demo.note('election', `term ${node.term.value}: no leader — electing`);
-        lastLeader = leader;
-      }),
+      node.leader.subscribe((leader) => leaderNotes.leaderChanged(leader, node.term.value)),
+      leaderNotes.close,
       node.membership.subscribe((config) => {
         const key = JSON.stringify([config.voters, config.learners ?? []]);
         if (key !== lastMembership) demo.note('membership', describeMembership(config));
@@ -202,12 +198,19 @@ function draw(joined: DemoPeer, demo: ReturnType<typeof createDemoModel>): void 
   showBanner();
 }
 
+/** How long an abandoned transfer waits to hear the target lead: about an election timeout. */
+const transferSettleMs = 1_000;
+
 async function transfer(to: string): Promise<DispatchOutcome> {
   const joined = peerOrThrow();
   try {
     await joined.room.node.transferLeadership(nodeId(to));
     return { ok: true, index: joined.room.node.commitIndex.value };
   } catch (error) {
+    // Abandoned is not failed: the target may have won while this node stepped down unaware.
+    if (error instanceof LeadershipTransferError && (await leaderBecomes(joined.room.node.leader, nodeId(to), transferSettleMs))) {
+      return { ok: true, index: joined.room.node.commitIndex.value };
+    }
     const message = error instanceof Error ? error.message : String(error);
     model?.note('error', `transferring leadership failed: ${message}`);
     return { ok: false, error: message };

@@ -351,6 +351,30 @@ test('replaceContent keeps focus on the control with the same focus key among ro
   expect(await focused()).toEqual({ key: 'counter:+1', visible: false });
 });
 
+test('replaceContent keeps each list where its reader scrolled it, and a chat read to its end follows new lines', async ({ page }) => {
+  // The chat and the timeline used to snap back to their top at every redraw (several a second),
+  // so neither could be scrolled (an outside audit).
+  await page.goto('/e2e/pages/focus-redraw.html');
+  const draw = (lines: number): Promise<void> => page.evaluate((count) => window.focusRedraw.draw([], count), lines);
+  const scrolls = (): Promise<ReturnType<FocusRedrawPage['scrolls']>> => page.evaluate(() => window.focusRedraw.scrolls());
+  await draw(50);
+  let now = await scrolls();
+  expect(now.chat.top).toBe(now.chat.end); // a new chat opens at its newest line
+  expect(now.timeline.top).toBe(0); // the timeline (newest first) at its top
+  await page.evaluate(() => {
+    window.focusRedraw.scrollTo('chat', 120);
+    window.focusRedraw.scrollTo('timeline', 200);
+  });
+  await draw(51);
+  now = await scrolls();
+  expect([now.chat.top, now.timeline.top]).toEqual([120, 200]); // kept where the reader left them
+  await page.evaluate(() => window.focusRedraw.scrollTo('chat', 100_000)); // read to the end
+  await draw(60);
+  now = await scrolls();
+  expect(now.chat.top).toBe(now.chat.end); // and it follows the new lines
+  expect(now.timeline.top).toBe(200);
+});
+
 test('concurrent claims of one task from three pages: exactly one wins, everywhere', async () => {
   const group = await peers(freshRoom('claims'), ['Ana', 'Bo', 'Cy']);
   await waitForCluster(group, 3);

@@ -24,13 +24,11 @@ export function readSettings(location: Location): DemoSettings {
   const room = query.get('room') || 'board';
   const secret = query.get('secret') ?? undefined;
   const signalingUrl = query.get('signal') ?? `ws://${location.hostname || '127.0.0.1'}:8787`;
-  let name = query.get('name') ?? localStorage.getItem(nameKey) ?? defaultName();
-  name = name.slice(0, 64);
+  // A blank name is no name: `&name=` used to be saved, and every claim, lock and message of
+  // that browser was refused from then on ("a name must not be empty").
+  const name = (query.get('name')?.trim() || localStorage.getItem(nameKey)?.trim() || defaultName()).slice(0, 64);
   localStorage.setItem(nameKey, name);
   const witness = query.get('witness') ?? undefined;
   return { room, secret: secret === null || secret === '' ? undefined : secret, signalingUrl, name, witness: witness === '' ? undefined : witness };
 }
 
-export function rememberName(name: string): void {
-  localStorage.setItem(nameKey, name.slice(0, 64));
-}

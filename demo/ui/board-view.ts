@@ -86,7 +86,7 @@ function chatView(state: BoardState, actions: BoardActions): HTMLElement {
     'section',
     { class: 'card chat', 'data-testid': 'chat' },
     h('h2', {}, 'Chat ', h('small', {}, 'one order for everyone')),
-    h('ol', {}, ...state.chat.map((message) => h('li', {}, h('b', {}, message.author), ' ', message.text))),
+    h('ol', { 'data-scroll-key': 'chat', 'data-scroll-end': true }, ...state.chat.map((message) => h('li', {}, h('b', {}, message.author), ' ', message.text))),
     h('form', { onsubmit: send }, h('input', { id: 'chat-text', placeholder: 'Say something…', maxlength: 500, 'aria-label': 'message' }), h('button', { type: 'submit', 'data-focus-key': 'chat-send' }, 'Send')),
   );
 }
@@ -95,7 +95,9 @@ export function boardView(state: BoardState, pending: number, actions: BoardActi
   return h(
     'div',
     { class: 'board' },
-    pending > 0 && h('p', { class: 'pending' }, `${pending} change${pending === 1 ? '' : 's'} waiting for the cluster to agree…`),
+    // Always there, empty when nothing waits: a line that came and went moved the board under the
+    // pointer, and fast clicks on +1 landed on the counter instead (an outside audit).
+    h('p', { class: 'pending', 'aria-live': 'polite' }, pending > 0 ? `${pending} change${pending === 1 ? '' : 's'} waiting for the cluster to agree…` : ''),
     tasksView(state, actions),
     h('div', { class: 'column' }, counterView(state, actions), lockView(state, actions)),
     chatView(state, actions),

@@ -61,6 +61,6 @@ export function clusterPanel(rows: readonly ClusterRow[], timeline: readonly Tim
     !actions.connected && actions.onlyVoter && h('p', { class: 'warning' }, 'This peer is cut off, and it is the only voter: it still commits, but no other page sees these changes until it reconnects.'),
     errors.length > 0 && h('div', { class: 'errors', role: 'alert' }, ...errors.slice(-3).map((error) => h('p', {}, error))),
     h('h3', {}, 'Timeline'),
-    h('ol', { class: 'timeline' }, ...timeline.slice(-40).reverse().map((entry) => h('li', { class: entry.kind }, h('time', {}, new Date(entry.at).toLocaleTimeString()), ' ', entry.text))),
+    h('ol', { class: 'timeline', 'data-scroll-key': 'timeline' }, ...timeline.slice(-40).reverse().map((entry) => h('li', { class: entry.kind }, h('time', {}, new Date(entry.at).toLocaleTimeString()), ' ', entry.text))),
   );
 }

@@ -37,6 +37,32 @@ function findByFocusKey(container: HTMLElement, key: string): HTMLElement | null
   return null;
 }
 
+/**
+ * Where each scrolling list (`data-scroll-key`) was scrolled to, and whether it was at its end.
+ * A redraw builds the lists anew, at the top: the chat and the timeline snapped back several
+ * times a second and could not be scrolled at all (an outside audit).
+ */
+function scrollStatesIn(container: HTMLElement): Map<string, { readonly top: number; readonly atEnd: boolean }> {
+  const states = new Map<string, { top: number; atEnd: boolean }>();
+  for (const element of container.querySelectorAll<HTMLElement>('[data-scroll-key]')) {
+    states.set(element.dataset.scrollKey ?? '', { top: element.scrollTop, atEnd: element.scrollHeight - element.scrollTop - element.clientHeight < 2 });
+  }
+  return states;
+}
+
+/**
+ * Puts each list back where it was; one that was at its end (or is new) and sticks to its end
+ * (`data-scroll-end`, the chat: newest last) follows it, so a new message shows.
+ */
+function restoreScroll(container: HTMLElement, states: ReadonlyMap<string, { readonly top: number; readonly atEnd: boolean }>): void {
+  for (const element of container.querySelectorAll<HTMLElement>('[data-scroll-key]')) {
+    const state = states.get(element.dataset.scrollKey ?? '');
+    const sticksToEnd = element.dataset.scrollEnd !== undefined;
+    if (sticksToEnd && (state === undefined || state.atEnd)) element.scrollTop = element.scrollHeight;
+    else if (state !== undefined) element.scrollTop = state.top;
+  }
+}
+
 interface FocusState {
   readonly key: string;
   /** Whether the browser showed a focus ring: kept for a keyboard user, not added after a mouse click. */
@@ -65,11 +91,13 @@ export function replaceContent(container: HTMLElement, content: Node): void {
   const focused = focusStateIn(container);
   const typed = new Map<string, string>();
   for (const input of container.querySelectorAll('input[id]')) typed.set(input.id, (input as HTMLInputElement).value);
+  const scrolled = scrollStatesIn(container);
   container.replaceChildren(content);
   for (const [id, value] of typed) {
     const input = container.querySelector(`#${CSS.escape(id)}`);
     if (input instanceof HTMLInputElement) input.value = value;
   }
+  restoreScroll(container, scrolled);
   if (focused === null) return;
   const target = findByFocusKey(container, focused.key);
   if (target === null) return;
