@@ -2,6 +2,7 @@
 import { LeadershipTransferError, nodeId } from '../src/index.ts';
 import type { WebRtcTransport } from '../src/webrtc.ts';
 import { bannerNotes, bannerOf, type UnreachableReport } from './app/connection-banner.ts';
+import { signalingDownText } from './app/connection-text.ts';
 import { createDemoModel, type DispatchOutcome } from './app/demo-model.ts';
 import { followIncarnation, type IncarnationFollower } from './app/follow-incarnation.ts';
 import { createLeaderNotes } from './app/leader-notes.ts';
@@ -86,6 +87,13 @@ window.addEventListener('beforeunload', (event) => {
 
 /** The room's latest WebRTC transport (from before the join: a page kept out by a wrong secret never joins). */
 let webrtc: WebRtcTransport | null = null;
+
+// A page that goes away closes its connections itself: the browser may tear them down without a
+// word, and the other pages then showed it as "silent … though its connection is open" until
+// their links timed out (an outside audit). Not for a page the browser keeps to show again.
+window.addEventListener('pagehide', (event) => {
+  if (!event.persisted) webrtc?.close();
+});
 // The banner also follows the transport's counters, which no event announces: looked at each second.
 setInterval(() => showBanner(), 1_000);
 
@@ -178,10 +186,11 @@ function draw(joined: DemoPeer, demo: ReturnType<typeof createDemoModel>): void 
   const { node, store } = joined.room;
   const connected = joined.partition.connected.value;
   const leader = node.leader.value;
-  // The server down: this page meets only this browser's tabs (the demo may start a room without
-  // it, offlineBootstrapAfterMs), and a user elsewhere in the "same" room would not see its changes.
+  // The server down: peers already connected go on; without any, this page meets only this
+  // browser's tabs (the demo may start a room without it, offlineBootstrapAfterMs), and a user
+  // elsewhere in the "same" room would not see its changes.
   const signalingDown = joined.room.signaling.ready?.value === false;
-  setStatus(`room "${settings.room}" · you are ${settings.name} (${node.id.slice(0, 10)}) · ${node.role.value}${leader === null ? ' · no leader yet' : ''}${connected ? '' : ' · DISCONNECTED'}${signalingDown ? ` · signaling server ${settings.signalingUrl} unreachable: only this browser's tabs see these changes` : ''}`);
+  setStatus(`room "${settings.room}" · you are ${settings.name} (${node.id.slice(0, 10)}) · ${node.role.value}${leader === null ? ' · no leader yet' : ''}${connected ? '' : ' · DISCONNECTED'}${signalingDown ? ` · ${signalingDownText(settings.signalingUrl, joined.partition.peers.value.size)}` : ''}`);
   const content = h(
     'div',
     { class: 'layout' },

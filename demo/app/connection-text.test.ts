@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { connectionExplanation, connectionText, durationText } from './connection-text.ts';
+import { connectionExplanation, connectionText, durationText, signalingDownText } from './connection-text.ts';
 
 describe('the connection column in words', () => {
   it('says how long a silent member has been silent, in whole units', () => {
@@ -18,5 +18,13 @@ describe('the connection column in words', () => {
 
   it('explains on hover that a silent member still has an open connection', () => {
     expect(connectionExplanation({ connection: 'silent', silentForMs: 4_200 })).toBe('a direct connection is open, but this page has received nothing from it for 4 s: it may be cut off, frozen or closing');
+  });
+});
+
+describe('the header with the signaling server down', () => {
+  it('says peers already connected keep working, or, with none, that only this browser’s tabs see the changes', () => {
+    expect(signalingDownText('ws://h:8787', 0)).toBe("signaling server ws://h:8787 unreachable: only this browser's tabs see these changes");
+    expect(signalingDownText('ws://h:8787', 1)).toBe('signaling server ws://h:8787 unreachable: the 1 peer connected keeps working with this page; new pages cannot join until it is back');
+    expect(signalingDownText('ws://h:8787', 2)).toBe('signaling server ws://h:8787 unreachable: the 2 peers connected keep working with this page; new pages cannot join until it is back');
   });
 });

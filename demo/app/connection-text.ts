@@ -38,3 +38,14 @@ export function connectionExplanation(member: MemberConnection): string {
       return 'no direct connection to it';
   }
 }
+
+/**
+ * The header's words for a signaling server this page cannot reach. Peers already connected keep
+ * working without it (it only introduces them), so a page with peers says so: it used to say
+ * "only this browser's tabs see these changes" while three separate browsers went on committing
+ * together (an outside audit).
+ */
+export function signalingDownText(signalingUrl: string, connectedPeers: number): string {
+  if (connectedPeers === 0) return `signaling server ${signalingUrl} unreachable: only this browser's tabs see these changes`;
+  return `signaling server ${signalingUrl} unreachable: the ${connectedPeers} peer${connectedPeers === 1 ? '' : 's'} connected keep${connectedPeers === 1 ? 's' : ''} working with this page; new pages cannot join until it is back`;
+}
