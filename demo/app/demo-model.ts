@@ -187,5 +187,7 @@ export function describeCommand(command: BoardCommand): string {
       return 'taking the lock';
     case 'releaseLock':
       return 'releasing the lock';
+    case 'takeOverLock':
+      return 'taking the lock over';
   }
 }

@@ -43,6 +43,16 @@ describe('board reducer', () => {
     expect(() => applyBoardCommand(second, { type: 'releaseLock', by: 'ana', fencingToken: 1 })).toThrow(/stale/);
   });
 
+  it('takes a held lock over from the token its user saw, once: the old holder’s token is stale from then on', () => {
+    const held = run([{ type: 'acquireLock', by: 'ana' }]);
+    expect(() => applyBoardCommand(initialBoardState, { type: 'takeOverLock', by: 'bo', fromToken: 0 })).toThrow(/moved on from token 0 \(it is at token 0, held by nobody\)/);
+    const taken = applyBoardCommand(held, { type: 'takeOverLock', by: 'bo', fromToken: 1 });
+    expect(taken.lock).toEqual({ holder: 'bo', fencingToken: 2 });
+    expect(() => applyBoardCommand(taken, { type: 'takeOverLock', by: 'cy', fromToken: 1 })).toThrow(/moved on from token 1 \(it is at token 2, held by bo\)/);
+    expect(() => applyBoardCommand(taken, { type: 'releaseLock', by: 'ana', fencingToken: 1 })).toThrow(/stale/);
+    expect(() => applyBoardCommand(held, { type: 'takeOverLock', by: '', fromToken: 1 })).toThrow(/a name must not be empty/);
+  });
+
   it('never mutates the state it is given', () => {
     const state = run([{ type: 'addTask', id: 't1', title: 'x' }]);
     const frozen = JSON.stringify(state);

@@ -46,7 +46,9 @@ export type BoardCommand =
   | { readonly type: 'increment'; readonly amount: number }
   | { readonly type: 'say'; readonly author: string; readonly text: string }
   | { readonly type: 'acquireLock'; readonly by: string }
-  | { readonly type: 'releaseLock'; readonly by: string; readonly fencingToken: number };
+  | { readonly type: 'releaseLock'; readonly by: string; readonly fencingToken: number }
+  /** Takes a held lock from a holder that may be gone, if it is still at `fromToken`: their token stops working. */
+  | { readonly type: 'takeOverLock'; readonly by: string; readonly fromToken: number };
 
 export const boardLimits = { maxTasks: 200, maxTitleLength: 200, maxChatMessages: 100, maxMessageLength: 500, maxNameLength: 64, maxIncrement: 1_000 } as const;
 
@@ -128,6 +130,14 @@ export function applyBoardCommand(state: BoardState, command: BoardCommand): Boa
       const by = checkText('a name', command.by, boardLimits.maxNameLength);
       if (state.lock.holder !== null && state.lock.holder !== by) refuse(`the lock is held by ${state.lock.holder}`);
       // Re-acquiring while holding also takes a new token: the old one must stop working.
+      return { ...state, lock: { holder: by, fencingToken: state.lock.fencingToken + 1 } };
+    }
+    case 'takeOverLock': {
+      const by = checkText('a name', command.by, boardLimits.maxNameLength);
+      // Only from the acquisition its user saw: two takeovers of one holder, one wins.
+      if (state.lock.holder === null || state.lock.fencingToken !== command.fromToken) {
+        refuse(`the lock moved on from token ${command.fromToken} (it is at token ${state.lock.fencingToken}, held by ${state.lock.holder ?? 'nobody'})`);
+      }
       return { ...state, lock: { holder: by, fencingToken: state.lock.fencingToken + 1 } };
     }
     case 'releaseLock': {

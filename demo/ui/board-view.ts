@@ -73,6 +73,11 @@ function lockView(state: BoardState, actions: BoardActions): HTMLElement {
     h('p', {}, holder === null ? 'free' : `held by ${holder}`, ' · token ', h('strong', {}, fencingToken)),
     holder === null && h('button', { 'data-focus-key': 'lock:take', onclick: () => actions.dispatch({ type: 'acquireLock', by: actions.me }) }, 'Take the lock'),
     holder === actions.me && h('button', { 'data-focus-key': 'lock:release', onclick: () => actions.dispatch({ type: 'releaseLock', by: actions.me, fencingToken }) }, `Release (token ${fencingToken})`),
+    // A holder whose tab closed never releases: someone must be able to take over, and the
+    // fencing token is what makes that safe (the old holder's token ${fencingToken} stops working).
+    holder !== null &&
+      holder !== actions.me &&
+      h('button', { 'data-focus-key': 'lock:take-over', title: `if ${holder} is gone: token ${fencingToken} stops working, a storage that checks tokens refuses it`, onclick: () => actions.dispatch({ type: 'takeOverLock', by: actions.me, fromToken: fencingToken }) }, `Take over (token ${fencingToken + 1})`),
   );
 }
 
