@@ -174,6 +174,16 @@ describe('FileRaftStorage migrating a format-1 journal', () => {
     expect(readFileSync(join(directory, format1JournalFileName)).equals(format1Sentinel)).toBe(true);
   });
 
+  it('refuses a directory whose journal.v2 is gone while the sentinel says it held one, instead of starting an empty log', async () => {
+    const directory = freshDirectory();
+    const storage = await FileRaftStorage.open(directory, { fsync: false });
+    await storage.saveTermAndVotedFor(4, nodeId('n1'));
+    await storage.close();
+    rmSync(join(directory, journalFileName));
+    expect(await stateOf(directory)).toMatch(/^corruptRecord: .*journal.v2 is missing, but journal says this directory held one: refusing to start again from an empty log/);
+    expect(existsSync(join(directory, journalFileName))).toBe(false);
+  });
+
   it('keeps journal.format1 while journal.v2 cannot be read (removed only once it has been)', async () => {
     const directory = freshDirectory();
     const bytes = writeFormat1(directory);

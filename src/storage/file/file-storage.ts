@@ -150,15 +150,19 @@ export class FileRaftStorage implements RaftStorage {
     const path = join(this.directory, journalFileName);
     const format1Path = join(this.directory, format1JournalFileName);
     const asidePath = join(this.directory, `${format1JournalFileName}.format1`);
-    const [current, format1, aside] = await Promise.all([fileExists(path), readSmallFile(format1Path), fileExists(asidePath)]);
-    const sentinelInPlace = format1 !== null && sameBytes(format1, format1Sentinel);
-    if (current && format1 !== null && !sentinelInPlace) {
+    const [current, format1, aside] = await Promise.all([fileExists(path), format1FileOf(format1Path), fileExists(asidePath)]);
+    const sentinelInPlace = format1 === 'sentinel';
+    if (current && format1 === 'journal') {
       throw storageFailure('corruptRecord', `opening ${this.directory}`, undefined, 'FileRaftStorage', `both ${format1JournalFileName} (journal format 1) and ${journalFileName} are here: a build before 2026-12-04 wrote in this directory after this one did, and neither journal can be trusted to be the newer; keep the one you trust and move the other away`);
+    }
+    if (!current && sentinelInPlace) {
+      // The sentinel is only ever written after journal.v2 took its name: the journal is gone, not new.
+      throw storageFailure('corruptRecord', `opening ${this.directory}`, undefined, 'FileRaftStorage', `${journalFileName} is missing, but ${format1JournalFileName} says this directory held one: refusing to start again from an empty log; restore ${journalFileName} (or remove the whole directory to join as a new member)`);
     }
     if (!current) {
       // A new directory, or one a build before format 2 wrote (or a migration a crash stopped).
       // Read where it is first: a journal refused (damaged) is left as it was found.
-      const migrating = format1 !== null && !sentinelInPlace;
+      const migrating = format1 === 'journal';
       if (migrating || aside) await this.replayFormat1(migrating ? format1Path : asidePath);
       if (migrating) {
         await rename(format1Path, asidePath);
@@ -179,7 +183,7 @@ export class FileRaftStorage implements RaftStorage {
     // Only now that journal.v2 has been read whole (or written) are the sentinel put in place and
     // the old copy removed.
     if (!sentinelInPlace) await replaceFile(this.directory, format1JournalFileName, format1Sentinel, sync);
-    if (aside || (format1 !== null && !sentinelInPlace)) await removeFile(asidePath, this.directory, sync);
+    if (aside || format1 === 'journal') await removeFile(asidePath, this.directory, sync);
   }
 
   /** Reads journal.v2, cuts a torn tail (keeping its bytes in `journal.v2.torn`), and opens it for appends. */
@@ -497,23 +501,22 @@ async function removeFile(path: string, directory: string, sync: boolean): Promi
   if (sync) await syncDirectory(directory);
 }
 
-/** A small file's bytes, or null when there is none (read whole: only the format-1 journal, to compare with the sentinel). */
-async function readSmallFile(path: string): Promise<Uint8Array | null> {
+/** What `journal` is: none, the sentinel (byte for byte), or anything else (a format-1 journal). */
+async function format1FileOf(path: string): Promise<'absent' | 'sentinel' | 'journal'> {
+  let handle: FileHandle;
   try {
-    const handle = await open(path, 'r');
-    try {
-      const size = (await handle.stat()).size;
-      // Longer than the sentinel: a format-1 journal, whose bytes are read by its own scan.
-      if (size !== format1Sentinel.length) return new Uint8Array(0);
-      const bytes = new Uint8Array(size);
-      await handle.read(bytes, 0, size, 0);
-      return bytes;
-    } finally {
-      await handle.close();
-    }
+    handle = await open(path, 'r');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'absent';
     throw error;
+  }
+  try {
+    if ((await handle.stat()).size !== format1Sentinel.length) return 'journal';
+    const bytes = new Uint8Array(format1Sentinel.length);
+    await handle.read(bytes, 0, bytes.length, 0);
+    return sameBytes(bytes, format1Sentinel) ? 'sentinel' : 'journal';
+  } finally {
+    await handle.close();
   }
 }
 
