@@ -194,7 +194,7 @@ function draw(joined: DemoPeer, demo: ReturnType<typeof createDemoModel>): void 
   const content = h(
     'div',
     { class: 'layout' },
-    boardView(store.optimisticState.value, store.pendingCount, { me: settings.name, dispatch: (command) => void demo.dispatch(command) }),
+    boardView(store.optimisticState.value, store.pendingCount, node.commitIndex.value === 0 && leader === null, { me: settings.name, dispatch: (command) => void demo.dispatch(command) }),
     clusterPanel(demo.cluster(), demo.timeline(), recentErrors(demo.timeline()), {
       connected,
       onlyVoter: node.membership.value.voters.length === 1 && node.membership.value.voters[0] === node.id,

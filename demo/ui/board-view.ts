@@ -96,13 +96,18 @@ function chatView(state: BoardState, actions: BoardActions): HTMLElement {
   );
 }
 
-export function boardView(state: BoardState, pending: number, actions: BoardActions): HTMLElement {
+/**
+ * `confirmedNothingYet`: this page has not learned of any commit since it loaded (no leader yet):
+ * a reloaded page shows an empty board until then, which read as data lost (an outside audit).
+ */
+export function boardView(state: BoardState, pending: number, confirmedNothingYet: boolean, actions: BoardActions): HTMLElement {
+  const waiting = pending > 0 ? `${pending} change${pending === 1 ? '' : 's'} waiting for the cluster to agree…` : confirmedNothingYet ? 'waiting to hear from the cluster what is committed: what this device holds shows once a majority confirms it…' : '';
   return h(
     'div',
     { class: 'board' },
     // Always there, empty when nothing waits: a line that came and went moved the board under the
     // pointer, and fast clicks on +1 landed on the counter instead (an outside audit).
-    h('p', { class: 'pending', 'aria-live': 'polite' }, pending > 0 ? `${pending} change${pending === 1 ? '' : 's'} waiting for the cluster to agree…` : ''),
+    h('p', { class: 'pending', 'aria-live': 'polite' }, waiting),
     tasksView(state, actions),
     h('div', { class: 'column' }, counterView(state, actions), lockView(state, actions)),
     chatView(state, actions),
