@@ -15,7 +15,7 @@ import { shortId, type UnreachableReport } from './connection-banner.ts';
 import { storeOptions } from '../board/store-options.ts';
 import { createPartitionSwitch, type PartitionSwitch } from './partition-switch.ts';
 import type { DemoSettings } from './settings.ts';
-import { describeDecision, type Wording } from './timeline-text.ts';
+import { describeChangeFailure, describeDecision, type Wording } from './timeline-text.ts';
 
 export interface DemoPeer {
   /** `room.node` and `room.store` are replaced when the page rejoins under a fresh id (`onRejoined`). */
@@ -79,9 +79,11 @@ export async function startPeer(settings: DemoSettings, hooks: PeerHooks): Promi
         case 'membershipChanged':
           onEvent('membership', describeDecision(event.decision));
           break;
-        case 'membershipChangeFailed':
-          onEvent('error', `a membership change failed: ${event.reason}`);
+        case 'membershipChangeFailed': {
+          const failure = describeChangeFailure(event.decision, event.reason);
+          onEvent(failure.kind, failure.wording);
           break;
+        }
         case 'leadershipHandoffStarted':
           onEvent('membership', (nameOf) => `this tab is hidden: handing leadership to ${nameOf(event.target)}`);
           break;

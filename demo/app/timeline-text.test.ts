@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { nodeId, type MembershipDecision } from '../../src/index.ts';
-import { describeDecision, describeHeardAgain, describeMembership, describeSilence, listOf } from './timeline-text.ts';
+import { describeChangeFailure, describeDecision, describeHeardAgain, describeMembership, describeSilence, listOf } from './timeline-text.ts';
 
 const names: Record<string, string> = { 'peer-a': 'Ana', 'peer-b': 'Bo', 'peer-c': 'Cy' };
 const nameOf = (id: string): string => names[id] ?? id;
@@ -25,6 +25,15 @@ describe('timeline sentences', () => {
       [{ type: 'removeLearner', removed: c, target: { voters: [a] } }, 'Cy is unreachable: removed from the learners'],
     ];
     for (const [decision, sentence] of decisions) expect(describeDecision(decision)(nameOf)).toBe(sentence);
+  });
+
+  it('words a change leadership interrupted as routine (membership), and any other failure as an error naming the change', () => {
+    const decision: MembershipDecision = { type: 'addLearner', added: b, target: { voters: [a], learners: [b] } };
+    const interrupted = describeChangeFailure(decision, 'LeadershipLostError: leadership lost while the membership change was in flight; it may still commit');
+    expect([interrupted.kind, interrupted.wording(nameOf)]).toEqual(['membership', 'interrupted, leadership moved (the next leader decides again): Bo joins as a learner (it receives the log before it may vote)']);
+    expect(describeChangeFailure(decision, 'NotLeaderError: not the current leader (leader is peer-c)').kind).toBe('membership');
+    const failed = describeChangeFailure(decision, 'RangeError: the configuration would have no voter');
+    expect([failed.kind, failed.wording(nameOf)]).toEqual(['error', 'a membership change failed (Bo joins as a learner (it receives the log before it may vote)): RangeError: the configuration would have no voter']);
   });
 
   it('words a configuration, and names looked up when drawn', () => {

@@ -52,3 +52,16 @@ export function describeSilence(id: string, silentForMs: number): Wording {
 export function describeHeardAgain(id: string, silentForMs: number): Wording {
   return (nameOf) => `${nameOf(id)} is heard again, after ${durationText(silentForMs)} of silence`;
 }
+
+/**
+ * A membership change the room's policy made that did not go through. When leadership moved
+ * while it was in flight (LeadershipLostError, NotLeaderError) that is routine: the next leader's
+ * policy looks again. It used to reach the red alert box in words meant for developers.
+ */
+export function describeChangeFailure(decision: MembershipDecision, reason: string): { readonly kind: 'membership' | 'error'; readonly wording: Wording } {
+  const change = describeDecision(decision);
+  if (/^(LeadershipLostError|NotLeaderError)\b/.test(reason)) {
+    return { kind: 'membership', wording: (nameOf) => `interrupted, leadership moved (the next leader decides again): ${change(nameOf)}` };
+  }
+  return { kind: 'error', wording: (nameOf) => `a membership change failed (${change(nameOf)}): ${reason}` };
+}
