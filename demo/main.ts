@@ -1,5 +1,5 @@
 // The demo page: joins the room named in the URL and renders the board and the cluster panel.
-import { LeadershipTransferError, nodeId } from '../src/index.ts';
+import { LeadershipTransferError, nodeId, type ClusterConfig } from '../src/index.ts';
 import type { WebRtcTransport } from '../src/webrtc.ts';
 import { bannerNotes, bannerOf, type UnreachableReport } from './app/connection-banner.ts';
 import { signalingDownText } from './app/connection-text.ts';
@@ -199,12 +199,25 @@ function draw(joined: DemoPeer, demo: ReturnType<typeof createDemoModel>): void 
       connected,
       onlyVoter: node.membership.value.voters.length === 1 && node.membership.value.voters[0] === node.id,
       canTransfer: node.role.value === 'leader',
+      joinAddress: aloneInRoom(node.membership.value, node.id, joined.partition.peers.value.size) ? joinAddressOf(location) : null,
       transferTo: (id) => void transfer(id),
       setConnected: (value) => joined.partition.setConnected(value),
     }),
   );
   replaceContent(main, content);
   showBanner();
+}
+
+/** Alone: the only member, and nobody connected (a page joining is connected before it is a member). */
+function aloneInRoom(config: ClusterConfig, self: string, connectedPeers: number): boolean {
+  return connectedPeers === 0 && config.voters.length === 1 && config.voters[0] === self && (config.learners ?? []).length === 0;
+}
+
+/** This page's address without its name, so the other window picks a name of its own. */
+function joinAddressOf(location: Location): string {
+  const url = new URL(location.href);
+  url.searchParams.delete('name');
+  return url.href;
 }
 
 /** How long an abandoned transfer waits to hear the target lead: about an election timeout. */

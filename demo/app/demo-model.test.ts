@@ -134,6 +134,17 @@ describe('the demo model', () => {
     expect(connections(model)).toContain('Cy: connected');
   });
 
+  it('forgets what an unreachable member said of itself at once: its role, term and indexes turn unknown', () => {
+    const { model, gossip, peers } = world('follower');
+    gossip(bo, 'Bo', 40);
+    gossip(cy, 'Cy', 38);
+    const row = (name: string) => model.cluster().find((member) => member.name === name);
+    expect([row('Cy')?.role, row('Cy')?.appliedIndex]).toEqual(['follower', 38]);
+    peers.set(new Set([bo])); // Cy's page closed a moment ago: its gossip is still fresh
+    expect([row('Cy')?.role, row('Cy')?.term, row('Cy')?.appliedIndex, row('Cy')?.lag]).toEqual(['unknown', null, null, null]);
+    expect(row('Bo')?.role).toBe('follower');
+  });
+
   it('drops a page outside the configuration once its connection closes, rather than calling it silent', () => {
     const { model, gossip, peers, clock } = world('leader');
     const dee = nodeId('peer-dee');

@@ -102,7 +102,10 @@ export function createDemoModel(options: DemoModelOptions) {
     const at = now();
     const applied = options.store().appliedIndex.value;
     const ids = new Set<string>([node.id, ...voters, ...learners, ...[...statuses.keys()].filter((id) => reachable.has(id as NodeId))]);
-    const known = [...statuses.values()].filter((entry) => at - entry.at < statusStaleMs).map((entry) => entry.status.appliedIndex);
+    // What a member said of itself counts while it is fresh and the member reachable: a page that
+    // closed kept its row's last words ("leader … 164 behind") for seconds after (an outside audit).
+    const current = (id: string, entry: { readonly at: number } | undefined): boolean => entry !== undefined && at - entry.at < statusStaleMs && reachable.has(id as NodeId);
+    const known = [...statuses].filter(([id, entry]) => current(id, entry)).map(([, entry]) => entry.status.appliedIndex);
     const newest = Math.max(applied, ...known);
     // A leader knows how far each follower's log matches its own, now; the gossip is up to half a
     // second old, which under steady writes reads as a lag that is not there.
@@ -115,7 +118,7 @@ export function createDemoModel(options: DemoModelOptions) {
     const rows = [...ids].map((id): ClusterRow => {
       const self = id === node.id;
       const fresh = statuses.get(id);
-      const status = self ? null : fresh !== undefined && at - fresh.at < statusStaleMs ? fresh.status : null;
+      const status = self || fresh === undefined || !current(id, fresh) ? null : fresh.status;
       const membership = voters.has(id) ? 'voter' : learners.has(id) ? 'learner' : 'not a member';
       const appliedIndex = self ? applied : (status?.appliedIndex ?? null);
       return {

@@ -13,6 +13,12 @@ export interface PanelActions {
   /** This peer is the cluster's only voter: cut off, it still commits on its own. */
   readonly onlyVoter: boolean;
   readonly canTransfer: boolean;
+  /**
+   * The address another window should open to join this room, when this page is alone in it (no
+   * other member, nobody connected): a first-time user otherwise sees a one-row cluster and no
+   * hint that the point is several windows (an outside audit). Null otherwise.
+   */
+  readonly joinAddress: string | null;
   transferTo(id: string): void;
   setConnected(connected: boolean): void;
 }
@@ -59,6 +65,8 @@ export function clusterPanel(rows: readonly ClusterRow[], timeline: readonly Tim
     ),
     !actions.connected && !actions.onlyVoter && h('p', { class: 'warning' }, 'This peer is cut off: it cannot commit until it reconnects. Changes you make wait.'),
     !actions.connected && actions.onlyVoter && h('p', { class: 'warning' }, 'This peer is cut off, and it is the only voter: it still commits, but no other page sees these changes until it reconnects.'),
+    actions.joinAddress !== null &&
+      h('p', { class: 'hint', 'data-testid': 'alone' }, 'Only this page so far. Open ', h('a', { href: actions.joinAddress, target: '_blank', rel: 'noopener' }, actions.joinAddress), ' in another window, tab or browser: the pages form one Raft cluster.'),
     errors.length > 0 && h('div', { class: 'errors', role: 'alert' }, ...errors.slice(-3).map((error) => h('p', {}, error))),
     h('h3', {}, 'Timeline'),
     h('ol', { class: 'timeline', 'data-scroll-key': 'timeline' }, ...timeline.slice(-40).reverse().map((entry) => h('li', { class: entry.kind }, h('time', {}, new Date(entry.at).toLocaleTimeString()), ' ', entry.text))),
