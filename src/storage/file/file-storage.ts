@@ -61,8 +61,10 @@ function journalChunkBytesOf(options: FileStorageOptions): number {
 }
 
 const snapshotName = 'snapshot';
-/** The bytes of the last torn tail an open cut off. */
+/** The bytes of the last torn tail an open cut off (its first maxTornTailKeptBytes). */
 const tornTailFileName = `${journalFileName}.torn`;
+/** A torn tail is one record, but a damaged length can make the rest of a file look like one: bounded. */
+const maxTornTailKeptBytes = 64 * 1024 * 1024;
 
 const reasonsByCode: Readonly<Record<string, StorageFailureReason>> = { ENOSPC: 'diskFull', EDQUOT: 'diskFull', EROFS: 'closed', EACCES: 'closed', EPERM: 'closed' };
 
@@ -197,7 +199,8 @@ export class FileRaftStorage implements RaftStorage {
         // A torn tail: the call that wrote it never resolved. Cut it so appends follow valid data,
         // its bytes kept aside first: damage to the last record's payload reads the same as a
         // torn append (no format can tell them apart), and cutting must not destroy the evidence.
-        await replaceFile(this.directory, tornTailFileName, await reader.bytes(validBytes, reader.size - validBytes), sync);
+        const kept = Math.min(reader.size - validBytes, maxTornTailKeptBytes);
+        await replaceFile(this.directory, tornTailFileName, await reader.bytes(validBytes, kept), sync);
         await journal.truncate(validBytes);
       }
       if (sync) {
