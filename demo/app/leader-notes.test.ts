@@ -55,6 +55,15 @@ describe('the timeline’s notes of who leads', () => {
     expect(lines).toEqual(['term 12: Wren leads', 'term 12: no leader for 1 s — electing', 'term 14: Bo leads', 'term 15: this page leads']);
   });
 
+  it('after a noted leaderless spell, the leader heard again is noted, even the same one in the same term', () => {
+    const { notes, lines, advance } = following();
+    notes.leaderChanged(wren, 12);
+    notes.leaderChanged(null, 12);
+    advance(leaderlessNoteMs);
+    notes.leaderChanged(wren, 12);
+    expect(lines).toEqual(['term 12: Wren leads', 'term 12: no leader for 1 s — electing', 'term 12: Wren leads']);
+  });
+
   it('the same leader in a new term is a new line; close cancels a pending note', () => {
     const { notes, lines, advance, pending } = following();
     notes.leaderChanged(wren, 3);

@@ -36,6 +36,8 @@ export function createLeaderNotes(options: LeaderNotesOptions): LeaderNotes {
         if (noted === null || leaderless !== null) return;
         leaderless = options.setTimer(() => {
           leaderless = null;
+          // Whoever leads next is noted, even the same leader in the same term: the timeline said none did.
+          noted = null;
           options.note(`term ${term}: no leader for ${leaderlessNoteMs / 1000} s — electing`);
         }, leaderlessNoteMs);
         return;
