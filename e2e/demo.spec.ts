@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { startSignalingServer, type SignalingServer } from '../src/signaling/server/index.ts';
 import { staticPort } from '../playwright.config.ts';
 import { counterOf, increment, openPeer, openPersistentPeer, view, waitForBoards, waitForCluster, type DemoPeer, type PeerOptions } from './demo-fixtures.ts';
+import type { BoardLayoutPage } from './pages/board-layout.ts';
 import type { FocusRedrawPage } from './pages/focus-redraw.ts';
 
 let signaling: SignalingServer;
@@ -373,6 +374,20 @@ test('replaceContent keeps each list where its reader scrolled it, and a chat re
   now = await scrolls();
   expect(now.chat.top).toBe(now.chat.end); // and it follows the new lines
   expect(now.timeline.top).toBe(200);
+});
+
+test('the board stays put under the pointer whatever the line above it says, wide or narrow', async ({ page }) => {
+  // A line above the board that came, went or wrapped moved +1 under the mouse, and fast clicks
+  // landed elsewhere: first an empty line that vanished, then a sentence long enough to wrap
+  // (two outside audits). Drawn with the demo's own board, panel and styles, and no cluster.
+  await page.goto('/e2e/pages/board-layout.html');
+  const plusOneTop = (pending: number, confirmedNothingYet: boolean): Promise<ReturnType<BoardLayoutPage['plusOneTop']>> => page.evaluate(([count, nothingYet]) => window.boardLayout.plusOneTop(count, nothingYet), [pending, confirmedNothingYet] as const);
+  for (const [width, height] of [[1280, 800], [1600, 900], [900, 800], [375, 700]] as const) {
+    await page.setViewportSize({ width, height });
+    const reloaded = await plusOneTop(0, true); // a reloaded page that has heard of no commit yet
+    const tops = [await plusOneTop(1, true), await plusOneTop(0, false), await plusOneTop(1_000, false), await plusOneTop(0, false)];
+    expect({ width, tops }).toEqual({ width, tops: [reloaded, reloaded, reloaded, reloaded] });
+  }
 });
 
 test('concurrent claims of one task from three pages: exactly one wins, everywhere', async () => {

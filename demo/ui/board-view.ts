@@ -101,13 +101,16 @@ function chatView(state: BoardState, actions: BoardActions): HTMLElement {
  * a reloaded page shows an empty board until then, which read as data lost (an outside audit).
  */
 export function boardView(state: BoardState, pending: number, confirmedNothingYet: boolean, actions: BoardActions): HTMLElement {
-  const waiting = pending > 0 ? `${pending} change${pending === 1 ? '' : 's'} waiting for the cluster to agree…` : confirmedNothingYet ? 'waiting to hear from the cluster what is committed: what this device holds shows once a majority confirms it…' : '';
+  const waiting = pending > 0 ? `${pending} change${pending === 1 ? '' : 's'} waiting for the cluster to agree…` : confirmedNothingYet ? 'waiting to hear from the cluster what is committed…' : '';
+  const waitingInFull = confirmedNothingYet && pending === 0 ? 'waiting to hear from the cluster what is committed: what this device holds shows once a majority confirms it' : waiting;
   return h(
     'div',
     { class: 'board' },
     // Always there, empty when nothing waits: a line that came and went moved the board under the
-    // pointer, and fast clicks on +1 landed on the counter instead (an outside audit).
-    h('p', { class: 'pending', 'aria-live': 'polite' }, waiting),
+    // pointer, and fast clicks on +1 landed on the counter instead (an outside audit). It is one
+    // line at any width (cut with an ellipsis, whole in its title) for the same reason: a wrapped
+    // line moved the board when it went.
+    h('p', { class: 'pending', 'aria-live': 'polite', title: waitingInFull === '' ? undefined : waitingInFull }, waiting),
     tasksView(state, actions),
     h('div', { class: 'column' }, counterView(state, actions), lockView(state, actions)),
     chatView(state, actions),
