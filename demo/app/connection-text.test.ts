@@ -24,7 +24,7 @@ describe('the connection column in words', () => {
 describe('the header with the signaling server down', () => {
   it('says peers already connected keep working, or, with none, that only this browser’s tabs see the changes', () => {
     expect(signalingDownText('ws://h:8787', 0)).toBe("signaling server ws://h:8787 unreachable: only this browser's tabs see these changes");
-    expect(signalingDownText('ws://h:8787', 1)).toBe('signaling server ws://h:8787 unreachable: the 1 peer connected keeps working with this page; new pages cannot join until it is back');
-    expect(signalingDownText('ws://h:8787', 2)).toBe('signaling server ws://h:8787 unreachable: the 2 peers connected keep working with this page; new pages cannot join until it is back');
+    expect(signalingDownText('ws://h:8787', 1)).toBe('signaling server ws://h:8787 unreachable: the 1 peer connected keeps working with this page; pages in other browsers cannot join until it is back (this browser\'s tabs still can)');
+    expect(signalingDownText('ws://h:8787', 2)).toBe('signaling server ws://h:8787 unreachable: the 2 peers connected keep working with this page; pages in other browsers cannot join until it is back (this browser\'s tabs still can)');
   });
 });

@@ -43,9 +43,10 @@ export function connectionExplanation(member: MemberConnection): string {
  * The header's words for a signaling server this page cannot reach. Peers already connected keep
  * working without it (it only introduces them), so a page with peers says so: it used to say
  * "only this browser's tabs see these changes" while three separate browsers went on committing
- * together (an outside audit).
+ * together (an outside audit). This browser's tabs still find each other over BroadcastChannel,
+ * so only other browsers wait for the server.
  */
 export function signalingDownText(signalingUrl: string, connectedPeers: number): string {
   if (connectedPeers === 0) return `signaling server ${signalingUrl} unreachable: only this browser's tabs see these changes`;
-  return `signaling server ${signalingUrl} unreachable: the ${connectedPeers} peer${connectedPeers === 1 ? '' : 's'} connected keep${connectedPeers === 1 ? 's' : ''} working with this page; new pages cannot join until it is back`;
+  return `signaling server ${signalingUrl} unreachable: the ${connectedPeers} peer${connectedPeers === 1 ? '' : 's'} connected keep${connectedPeers === 1 ? 's' : ''} working with this page; pages in other browsers cannot join until it is back (this browser's tabs still can)`;
 }
