@@ -1,8 +1,9 @@
 // The demo page: joins the room named in the URL and renders the board and the cluster panel.
-import { LeadershipTransferError, nodeId, type ClusterConfig } from '../src/index.ts';
+import { LeadershipTransferError, nodeId } from '../src/index.ts';
 import type { WebRtcTransport } from '../src/webrtc.ts';
 import { bannerNotes, bannerOf, type UnreachableReport } from './app/connection-banner.ts';
 import { signalingDownText } from './app/connection-text.ts';
+import { joinHintOf } from './app/join-hint.ts';
 import { createDemoModel, type DispatchOutcome } from './app/demo-model.ts';
 import { followIncarnation, type IncarnationFollower } from './app/follow-incarnation.ts';
 import { createLeaderNotes } from './app/leader-notes.ts';
@@ -199,25 +200,13 @@ function draw(joined: DemoPeer, demo: ReturnType<typeof createDemoModel>): void 
       connected,
       onlyVoter: node.membership.value.voters.length === 1 && node.membership.value.voters[0] === node.id,
       canTransfer: node.role.value === 'leader',
-      joinAddress: aloneInRoom(node.membership.value, node.id, joined.partition.peers.value.size) ? joinAddressOf(location) : null,
+      join: joinHintOf({ membership: node.membership.value, self: node.id, connectedPeers: joined.partition.peers.value.size, unreachablePeers: unreachable.count, connected, signalingDown, href: location.href }),
       transferTo: (id) => void transfer(id),
       setConnected: (value) => joined.partition.setConnected(value),
     }),
   );
   replaceContent(main, content);
   showBanner();
-}
-
-/** Alone: the only member, and nobody connected (a page joining is connected before it is a member). */
-function aloneInRoom(config: ClusterConfig, self: string, connectedPeers: number): boolean {
-  return connectedPeers === 0 && config.voters.length === 1 && config.voters[0] === self && (config.learners ?? []).length === 0;
-}
-
-/** This page's address without its name, so the other window picks a name of its own. */
-function joinAddressOf(location: Location): string {
-  const url = new URL(location.href);
-  url.searchParams.delete('name');
-  return url.href;
 }
 
 /** How long an abandoned transfer waits to hear the target lead: about an election timeout. */

@@ -6,6 +6,7 @@
 // a single toggle whose label says which way it goes next.
 import { connectionExplanation, connectionText } from '../app/connection-text.ts';
 import type { ClusterRow, TimelineEntry } from '../app/demo-model.ts';
+import type { JoinHint } from '../app/join-hint.ts';
 import { h } from './dom.ts';
 
 export interface PanelActions {
@@ -18,7 +19,7 @@ export interface PanelActions {
    * other member, nobody connected): a first-time user otherwise sees a one-row cluster and no
    * hint that the point is several windows (an outside audit). Null otherwise.
    */
-  readonly joinAddress: string | null;
+  readonly join: JoinHint | null;
   transferTo(id: string): void;
   setConnected(connected: boolean): void;
 }
@@ -65,8 +66,8 @@ export function clusterPanel(rows: readonly ClusterRow[], timeline: readonly Tim
     ),
     !actions.connected && !actions.onlyVoter && h('p', { class: 'warning' }, 'This peer is cut off: it cannot commit until it reconnects. Changes you make wait.'),
     !actions.connected && actions.onlyVoter && h('p', { class: 'warning' }, 'This peer is cut off, and it is the only voter: it still commits, but no other page sees these changes until it reconnects.'),
-    actions.joinAddress !== null &&
-      h('p', { class: 'hint', 'data-testid': 'alone' }, 'Only this page so far. Open ', h('a', { href: actions.joinAddress, target: '_blank', rel: 'noopener' }, actions.joinAddress), ' in another window, tab or browser: the pages form one Raft cluster.'),
+    actions.join !== null &&
+      h('p', { class: 'hint', 'data-testid': 'alone' }, 'Only this page so far. Open ', h('a', { href: actions.join.address, target: '_blank', rel: 'noopener' }, actions.join.address), actions.join.thisBrowserOnly ? ' in another tab of this browser (other browsers find this page through the signaling server, which is down): the pages form one Raft cluster.' : ' in another window, tab or browser: the pages form one Raft cluster.'),
     errors.length > 0 && h('div', { class: 'errors', role: 'alert' }, ...errors.slice(-3).map((error) => h('p', {}, error))),
     h('h3', {}, 'Timeline'),
     h('ol', { class: 'timeline', 'data-scroll-key': 'timeline' }, ...timeline.slice(-40).reverse().map((entry) => h('li', { class: entry.kind }, h('time', {}, new Date(entry.at).toLocaleTimeString()), ' ', entry.text))),

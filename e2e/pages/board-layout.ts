@@ -19,7 +19,7 @@ declare global {
 
 const main = document.getElementById('main')!;
 const actions = { me: 'Ana', dispatch: () => undefined };
-const panelActions = { connected: true, onlyVoter: false, canTransfer: false, joinAddress: null, transferTo: () => undefined, setConnected: () => undefined };
+const panelActions = { connected: true, onlyVoter: false, canTransfer: false, join: null, transferTo: () => undefined, setConnected: () => undefined };
 
 window.boardLayout = {
   plusOneTop(pending, confirmedNothingYet) {
