@@ -390,6 +390,27 @@ test('the board stays put under the pointer whatever the line above it says, wid
   }
 });
 
+test('a double-click on the lock’s buttons is one command, not a take and a give-back', async ({ page }) => {
+  // The first click's redraw put Release where Take was, so the second click of a double-click
+  // gave the lock straight back (a review). Drawn with the demo's own board, no cluster.
+  await page.goto('/e2e/pages/board-layout.html');
+  const dispatchedAfter = async (holder: string | null, fencingToken: number, button: string): Promise<unknown[]> => {
+    await page.evaluate(([lockHolder, token]) => window.boardLayout.lockBoard(lockHolder, token), [holder, fencingToken] as const);
+    await page.getByRole('button', { name: button }).dblclick();
+    await page.waitForTimeout(100); // the redraws after it
+    return page.evaluate(() => window.boardLayout.dispatched());
+  };
+  expect(await dispatchedAfter(null, 4, 'Take the lock')).toEqual([{ type: 'acquireLock', by: 'Ana' }]);
+  expect(await dispatchedAfter('Bo', 4, 'Take over (token 5)')).toEqual([{ type: 'takeOverLock', by: 'Ana', fromToken: 4 }]);
+  expect(await dispatchedAfter('Ana', 4, 'Release (token 4)')).toEqual([{ type: 'releaseLock', by: 'Ana', fencingToken: 4 }]);
+  // Two separate clicks are two commands: take, then give back.
+  await page.evaluate(() => window.boardLayout.lockBoard(null, 4));
+  await page.getByRole('button', { name: 'Take the lock' }).click();
+  await page.waitForTimeout(600); // longer than a double-click
+  await page.getByRole('button', { name: 'Release (token 5)' }).click();
+  expect(await page.evaluate(() => window.boardLayout.dispatched())).toEqual([{ type: 'acquireLock', by: 'Ana' }, { type: 'releaseLock', by: 'Ana', fencingToken: 5 }]);
+});
+
 test('concurrent claims of one task from three pages: exactly one wins, everywhere', async () => {
   const group = await peers(freshRoom('claims'), ['Ana', 'Bo', 'Cy']);
   await waitForCluster(group, 3);

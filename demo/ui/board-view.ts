@@ -64,6 +64,19 @@ function counterView(state: BoardState, actions: BoardActions): HTMLElement {
   );
 }
 
+/**
+ * The lock's buttons take the second click of a double-click as nothing: the first click's redraw
+ * puts the opposite button (Release after Take) under the pointer, so a double-click took the
+ * lock and gave it back, or sent a second take-over that failed in red (a review). +1 is not
+ * guarded: fast clicks there are meant to count.
+ */
+const singleClick =
+  (run: () => void) =>
+  (event: Event): void => {
+    if (event instanceof MouseEvent && event.detail > 1) return;
+    run();
+  };
+
 function lockView(state: BoardState, actions: BoardActions): HTMLElement {
   const { holder, fencingToken } = state.lock;
   return h(
@@ -71,13 +84,13 @@ function lockView(state: BoardState, actions: BoardActions): HTMLElement {
     { class: 'card lock', 'data-testid': 'lock' },
     h('h2', {}, 'Lock ', h('small', {}, 'with a fencing token')),
     h('p', {}, holder === null ? 'free' : `held by ${holder}`, ' · token ', h('strong', {}, fencingToken)),
-    holder === null && h('button', { 'data-focus-key': 'lock:take', onclick: () => actions.dispatch({ type: 'acquireLock', by: actions.me }) }, 'Take the lock'),
-    holder === actions.me && h('button', { 'data-focus-key': 'lock:release', onclick: () => actions.dispatch({ type: 'releaseLock', by: actions.me, fencingToken }) }, `Release (token ${fencingToken})`),
+    holder === null && h('button', { 'data-focus-key': 'lock:take', onclick: singleClick(() => actions.dispatch({ type: 'acquireLock', by: actions.me })) }, 'Take the lock'),
+    holder === actions.me && h('button', { 'data-focus-key': 'lock:release', onclick: singleClick(() => actions.dispatch({ type: 'releaseLock', by: actions.me, fencingToken })) }, `Release (token ${fencingToken})`),
     // A holder whose tab closed never releases: someone must be able to take over, and the
     // fencing token is what makes that safe (the old holder's token ${fencingToken} stops working).
     holder !== null &&
       holder !== actions.me &&
-      h('button', { 'data-focus-key': 'lock:take-over', title: `if ${holder} is gone: token ${fencingToken} stops working, a storage that checks tokens refuses it`, onclick: () => actions.dispatch({ type: 'takeOverLock', by: actions.me, fromToken: fencingToken }) }, `Take over (token ${fencingToken + 1})`),
+      h('button', { 'data-focus-key': 'lock:take-over', title: `if ${holder} is gone: token ${fencingToken} stops working, a storage that checks tokens refuses it`, onclick: singleClick(() => actions.dispatch({ type: 'takeOverLock', by: actions.me, fromToken: fencingToken })) }, `Take over (token ${fencingToken + 1})`),
   );
 }
 

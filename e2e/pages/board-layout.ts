@@ -1,7 +1,8 @@
-// The page of the board-layout test in e2e/demo.spec.ts: the demo's own board and cluster panel,
+// The page of the board-layout tests in e2e/demo.spec.ts: the demo's own board and cluster panel,
 // drawn with the demo's styles and no cluster, so the test can measure where the controls sit
-// as the line above the board changes (the demo's vitest tests run in Node, with no layout).
-import { initialBoardState } from '../../demo/board/board-state.ts';
+// as the line above the board changes, and click them as a person would (the demo's vitest
+// tests run in Node, with no layout and no pointer).
+import { applyBoardCommand, initialBoardState, type BoardCommand, type BoardState } from '../../demo/board/board-state.ts';
 import { boardView } from '../../demo/ui/board-view.ts';
 import { clusterPanel } from '../../demo/ui/cluster-panel.ts';
 import { h, replaceContent } from '../../demo/ui/dom.ts';
@@ -9,6 +10,14 @@ import { h, replaceContent } from '../../demo/ui/dom.ts';
 export interface BoardLayoutPage {
   /** Draws the board with this many changes pending, then returns the +1 button's top edge (px). */
   plusOneTop(pending: number, confirmedNothingYet: boolean): number;
+  /**
+   * Draws a board whose lock `holder` holds at `fencingToken`, as Ana's page. Each command a
+   * button dispatches is applied at once, as the demo's optimistic state does, and the board
+   * redrawn in a task of its own, as the demo's redraw after a release is.
+   */
+  lockBoard(holder: string | null, fencingToken: number): void;
+  /** The commands the buttons dispatched since `lockBoard`. */
+  dispatched(): BoardCommand[];
 }
 
 declare global {
@@ -19,6 +28,7 @@ declare global {
 
 const main = document.getElementById('main')!;
 const actions = { me: 'Ana', dispatch: () => undefined };
+let dispatched: BoardCommand[] = [];
 const panelActions = { connected: true, onlyVoter: false, canTransfer: false, join: null, transferTo: () => undefined, setConnected: () => undefined };
 
 window.boardLayout = {
@@ -26,4 +36,19 @@ window.boardLayout = {
     replaceContent(main, h('div', { class: 'layout' }, boardView(initialBoardState, pending, confirmedNothingYet, actions), clusterPanel([], [], [], panelActions)));
     return main.querySelector('[data-focus-key="counter:+1"]')!.getBoundingClientRect().top;
   },
+  lockBoard(holder, fencingToken) {
+    dispatched = [];
+    let state: BoardState = { ...initialBoardState, lock: { holder, fencingToken } };
+    const draw = (): void => replaceContent(main, h('div', { class: 'layout' }, boardView(state, 0, false, optimistic), clusterPanel([], [], [], panelActions)));
+    const optimistic = {
+      me: 'Ana',
+      dispatch(command: BoardCommand) {
+        dispatched.push(command);
+        state = applyBoardCommand(state, command);
+        setTimeout(draw, 0);
+      },
+    };
+    draw();
+  },
+  dispatched: () => [...dispatched],
 };
