@@ -65,9 +65,9 @@ function counterView(state: BoardState, actions: BoardActions): HTMLElement {
 }
 
 /**
- * The lock's buttons take the second click of a double-click as nothing: the first click's redraw
- * puts the opposite button (Release after Take) under the pointer, so a double-click took the
- * lock and gave it back, or sent a second take-over that failed in red (a review). +1 is not
+ * The lock's buttons take the second click of a double-click as nothing. It landed on the same
+ * button (a second command, refused in red) or, once the first click had redrawn the board, on
+ * the opposite one (Release where Take was: the lock taken and given straight back). +1 is not
  * guarded: fast clicks there are meant to count.
  */
 const singleClick =
