@@ -97,13 +97,19 @@ export function handleRequestVote(core: CoreState<ElectionsHost>, from: NodeId, 
  * term, and an asker that moved past it asks with a newer term, which sends it asking too. An
  * outgoing voter that lost a campaign and shows as a learner names its pin too: a dead leader
  * named costs the asker at most one election timeout in that term, since a pin does not stop it
- * granting votes or campaigning.)
+ * granting votes or campaigning.) So does a voter of its own configuration that the pinned leader
+ * told, lately, it is not a member: removed by a change it has not seen commit, it campaigns, and
+ * was the only voter a member away since an older configuration trusted, which then refused the
+ * leader for good (seed 200359 with --removals --duration 20000).
  */
 function leaderOfCurrentTerm(core: CoreState<ElectionsHost>): NodeId | null {
   const pinned = core.pinnedLeader;
   if (pinned === null || pinned.term !== core.currentTerm) return null;
   if (core.leaderId === pinned.leaderId) return pinned.leaderId;
-  const hearsNoFrames = !core.membership.members.has(core.id) || core.role === 'learner' || core.config.witness;
+  // Told by that very leader, lately, that it is not a member: it hears no frames by design, even
+  // as a voter of its own configuration, whose removal it has not seen commit and so campaigns.
+  const toldOutsideByIt = core.removalNotice !== null && core.removalNotice.term === pinned.term && core.removalNotice.from === pinned.leaderId;
+  const hearsNoFrames = !core.membership.members.has(core.id) || core.role === 'learner' || core.config.witness || toldOutsideByIt;
   return core.leaderId === null && hearsNoFrames && !core.preCandidate && core.role !== 'candidate' ? pinned.leaderId : null;
 }
 

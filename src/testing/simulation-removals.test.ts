@@ -21,3 +21,10 @@ describe('simulation under faults with removals, 5 nodes, 20 s of faults', () =>
 describe('simulation under faults with removals, 5 nodes, crashes inside snapshot writes', () => {
   simulationSeedBlocks(5, 90_001, 30, { blockSize: 15, removals: true, crashesInSnapshotWrites: true });
 });
+
+// A member away since a configuration whose only voter the cluster later removed: that voter, its
+// own removal uncommitted in its log, campaigned and named no leader, though the leader had told
+// it it was not a member; the member refused that leader for good (2026-12-04, 1 of 1,000 seeds).
+describe('simulation under faults with removals, 5 nodes: a removed voter still campaigning names the leader', () => {
+  simulationSeedBlocks(5, 200_359, 1, { removals: true, durationMs: 20_000 });
+});
