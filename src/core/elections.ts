@@ -41,10 +41,15 @@ export function handleRequestVote(core: CoreState<ElectionsHost>, from: NodeId, 
   // campaigns above every entry it holds), and its transfer flag does not override a live leader
   // (a review showed a learner deposing a healthy leader by claiming both).
   const fromVoter = isVoter(core, from);
+  // The leader we pinned (its frames, or a voter of ours naming it) we would take the log from:
+  // its campaign is judged by the usual rules, or a voter promoted while we were away, whose
+  // configuration lists none of today's voters, withholds the vote a two-voter cluster needs
+  // (5-node simulation seed 202349 with --removals --duration 20000: no leader after the heal).
+  const pinnedSender = core.pinnedLeader !== null && core.pinnedLeader.leaderId === from;
   const member = core.membership.members.has(from);
   const logOrder = compareLogEnds(request.lastLogTerm, request.lastLogIndex, core.log.lastTerm, core.log.lastIndex);
   const aheadWithNewerConfiguration = member && request.lastLogTerm < request.term && logOrder > 0;
-  if (!fromVoter && !aheadWithNewerConfiguration) {
+  if (!fromVoter && !pinnedSender && !aheadWithNewerConfiguration) {
     if (!member) core.host.tellNotMember(from);
     // A learner of ours asks who leads every election timeout while it follows no one
     // (probeForLeader): refused (traced and counted) but not a wedge of ours, since we need

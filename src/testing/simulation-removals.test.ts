@@ -28,3 +28,11 @@ describe('simulation under faults with removals, 5 nodes, crashes inside snapsho
 describe('simulation under faults with removals, 5 nodes: a removed voter still campaigning names the leader', () => {
   simulationSeedBlocks(5, 200_359, 1, { removals: true, durationMs: 20_000 });
 });
+
+// A voter of a two-voter configuration, promoted while away, whose own configuration listed
+// neither of today's voters: it refused the other voter's campaigns, though a voter of its own
+// configuration had named that node as its term's leader, and no leader was ever elected
+// (2026-12-04, 1 of 1,200 seeds).
+describe('simulation under faults with removals, 5 nodes: a stale voter judges the campaign of the leader it pinned', () => {
+  simulationSeedBlocks(5, 202_349, 1, { removals: true, durationMs: 20_000 });
+});
