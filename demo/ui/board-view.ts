@@ -114,8 +114,9 @@ function chatView(state: BoardState, actions: BoardActions): HTMLElement {
  * a reloaded page shows an empty board until then, which read as data lost (an outside audit).
  */
 export function boardView(state: BoardState, pending: number, confirmedNothingYet: boolean, actions: BoardActions): HTMLElement {
-  const waiting = pending > 0 ? `${pending} change${pending === 1 ? '' : 's'} waiting for the cluster to agree…` : confirmedNothingYet ? 'waiting to hear from the cluster what is committed…' : '';
-  const waitingInFull = confirmedNothingYet && pending === 0 ? 'waiting to hear from the cluster what is committed: what this device holds shows once a majority confirms it' : waiting;
+  const nothingYet = 'waiting to hear from the cluster what is committed';
+  const waiting = pending > 0 ? `${pending} change${pending === 1 ? '' : 's'} waiting for the cluster to agree…` : confirmedNothingYet ? `${nothingYet}…` : '';
+  const waitingInFull = pending === 0 && confirmedNothingYet ? `${nothingYet}: what this device holds shows once a majority confirms it` : waiting;
   return h(
     'div',
     { class: 'board' },

@@ -3,7 +3,7 @@
 // as the line above the board changes, and click them as a person would (the demo's vitest
 // tests run in Node, with no layout and no pointer).
 import { applyBoardCommand, initialBoardState, type BoardCommand, type BoardState } from '../../demo/board/board-state.ts';
-import { boardView } from '../../demo/ui/board-view.ts';
+import { boardView, type BoardActions } from '../../demo/ui/board-view.ts';
 import { clusterPanel } from '../../demo/ui/cluster-panel.ts';
 import { h, replaceContent } from '../../demo/ui/dom.ts';
 
@@ -31,16 +31,20 @@ const actions = { me: 'Ana', dispatch: () => undefined };
 let dispatched: BoardCommand[] = [];
 const panelActions = { connected: true, onlyVoter: false, canTransfer: false, join: null, transferTo: () => undefined, setConnected: () => undefined };
 
+/** The demo's layout: its board beside an empty cluster panel. */
+const drawBoard = (state: BoardState, pending: number, confirmedNothingYet: boolean, boardActions: BoardActions): void =>
+  replaceContent(main, h('div', { class: 'layout' }, boardView(state, pending, confirmedNothingYet, boardActions), clusterPanel([], [], [], panelActions)));
+
 window.boardLayout = {
   plusOneTop(pending, confirmedNothingYet) {
-    replaceContent(main, h('div', { class: 'layout' }, boardView(initialBoardState, pending, confirmedNothingYet, actions), clusterPanel([], [], [], panelActions)));
+    drawBoard(initialBoardState, pending, confirmedNothingYet, actions);
     return main.querySelector('[data-focus-key="counter:+1"]')!.getBoundingClientRect().top;
   },
   lockBoard(holder, fencingToken) {
     dispatched = [];
     let state: BoardState = { ...initialBoardState, lock: { holder, fencingToken } };
-    const draw = (): void => replaceContent(main, h('div', { class: 'layout' }, boardView(state, 0, false, optimistic), clusterPanel([], [], [], panelActions)));
-    const optimistic = {
+    const draw = (): void => drawBoard(state, 0, false, optimistic);
+    const optimistic: BoardActions = {
       me: 'Ana',
       dispatch(command: BoardCommand) {
         dispatched.push(command);

@@ -43,7 +43,7 @@ export function handleRequestVote(core: CoreState<ElectionsHost>, from: NodeId, 
   const fromVoter = isVoter(core, from);
   // The leader we pinned (its frames, or a voter of ours naming it) we would take the log from:
   // its campaign is judged by the usual rules, or a voter promoted while we were away, whose
-  // configuration lists none of today's voters, withholds the vote a two-voter cluster needs
+  // configuration does not list the other voter, withholds the vote a two-voter cluster needs
   // (5-node simulation seed 202349 with --removals --duration 20000: no leader after the heal).
   const pinnedSender = core.pinnedLeader !== null && core.pinnedLeader.leaderId === from;
   const member = core.membership.members.has(from);

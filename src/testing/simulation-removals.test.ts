@@ -29,8 +29,8 @@ describe('simulation under faults with removals, 5 nodes: a removed voter still 
   simulationSeedBlocks(5, 200_359, 1, { removals: true, durationMs: 20_000 });
 });
 
-// A voter of a two-voter configuration, promoted while away, whose own configuration listed
-// neither of today's voters: it refused the other voter's campaigns, though a voter of its own
+// A voter of a two-voter configuration, promoted while away, whose own configuration did not
+// list the other voter: it refused that voter's campaigns, though a voter of its own
 // configuration had named that node as its term's leader, and no leader was ever elected
 // (2026-12-04, 1 of 1,200 seeds).
 describe('simulation under faults with removals, 5 nodes: a stale voter judges the campaign of the leader it pinned', () => {
