@@ -10,7 +10,7 @@
 // command there would cost more than the rest of a 200k entries/s write path.
 import type { LogEntry, NodeId, SnapshotMeta, StoredSnapshot } from '../core/types.ts';
 import { copyEntry, copySnapshotMeta } from './entry-copy.ts';
-import { requireEntryTerms, requireIndexArgument, requireStateTerms } from './log-bounds.ts';
+import { requireCommitIndex, requireEntryTerms, requireIndexArgument, requireStateTerms } from './log-bounds.ts';
 import type { RaftStorage, StorageBatch } from './raft-storage.ts';
 
 const adapterName = 'InMemoryRaftStorage';
@@ -23,6 +23,7 @@ export class InMemoryRaftStorage implements RaftStorage {
   private log: LogEntry[] = [];
   private firstIndex = 1;
   private snapshot: StoredSnapshot | null = null;
+  private commit = 0;
 
   async term(): Promise<number> {
     return this.currentTerm;
@@ -47,9 +48,23 @@ export class InMemoryRaftStorage implements RaftStorage {
     this.leaderPin = { term, leaderId };
   }
 
+  async commitIndex(): Promise<number> {
+    return this.commit;
+  }
+
+  async saveCommitIndex(index: number): Promise<void> {
+    requireCommitIndex(adapterName, 'saveCommitIndex', index);
+    this.commit = index;
+  }
+
   /** The stored term and vote, read synchronously (for checkers and tools, not the engine). */
   peekHardState(): { readonly term: number; readonly votedFor: NodeId | null } {
     return { term: this.currentTerm, votedFor: this.vote };
+  }
+
+  /** The stored commit index, read synchronously (for checkers and tools, not the engine). */
+  peekCommitIndex(): number {
+    return this.commit;
   }
 
   /** The stored snapshot's last included index, 0 without one (for checkers and tools). */
@@ -128,11 +143,12 @@ export class InMemoryRaftStorage implements RaftStorage {
     this.firstIndex = throughIndex + 1;
   }
 
-  /** One step's changes in one atomic write: hard state, leader pin, truncation, append. */
+  /** One step's changes in one atomic write: hard state, leader pin, truncation, append, commit index. */
   async writeBatch(batch: StorageBatch): Promise<void> {
     // Validate the append against the log as it will be after the truncation, then apply all.
     if (batch.truncateFrom !== undefined) requireIndexArgument(adapterName, 'truncateFrom', batch.truncateFrom);
     requireStateTerms(adapterName, 'writeBatch', batch);
+    requireCommitIndex(adapterName, 'writeBatch', batch.commitIndex);
     const cut = batch.truncateFrom === undefined ? null : Math.max(batch.truncateFrom, this.firstIndex);
     const lastAfterCut = cut === null ? this.lastIndex : Math.min(this.lastIndex, cut - 1);
     const start = this.appendStart(batch.entries, lastAfterCut, lastAfterCut < this.firstIndex);
@@ -143,5 +159,6 @@ export class InMemoryRaftStorage implements RaftStorage {
     if (batch.leaderForTerm !== undefined) this.leaderPin = { ...batch.leaderForTerm };
     if (cut !== null) this.truncateLog(cut);
     this.pushEntries(batch.entries, start);
+    if (batch.commitIndex !== undefined) this.commit = batch.commitIndex;
   }
 }

@@ -19,7 +19,7 @@ import { decodeSnapshotMeta, encodeSnapshotMeta } from '../codec/records.ts';
 import type { RaftStorageError } from '../core/errors.ts';
 import type { LogEntry, NodeId, SnapshotMeta, StoredSnapshot } from '../core/types.ts';
 import { storageFailure, mapIndexedDbError } from './storage-failure.ts';
-import { afterAppend, afterDiscard, afterTruncate, appendStart, requireEntryTerms, requireIndexArgument, requireStateTerms, type LogBounds } from './log-bounds.ts';
+import { afterAppend, afterDiscard, afterTruncate, appendStart, requireCommitIndex, requireEntryTerms, requireIndexArgument, requireStateTerms, type LogBounds } from './log-bounds.ts';
 import { discardSegments, issued, lastStoredIndex, putEntries, readSegments, truncateSegments } from './indexeddb/log-segments.ts';
 import { acquireDatabaseLock, validateLockTimeout, type DatabaseLock } from './indexeddb/database-lock.ts';
 import { databaseName, schemaVersion, upgradeSchema, type HardStateRecord, type LeaderRecord, type RaftDatabase, type RaftDatabaseSchema, type SnapshotRecord } from './indexeddb/schema.ts';
@@ -207,6 +207,14 @@ export class IndexedDbRaftStorage implements RaftStorage {
     });
   }
 
+  async commitIndex(): Promise<number> {
+    return this.read('commitIndex', async (transaction) => ((await transaction.objectStore('state').get('commitIndex')) as number | undefined) ?? 0);
+  }
+
+  async saveCommitIndex(index: number): Promise<void> {
+    await this.writeBatch({ entries: [], commitIndex: index });
+  }
+
   async appendEntries(entries: readonly LogEntry[]): Promise<void> {
     await this.writeBatch({ entries });
   }
@@ -246,13 +254,14 @@ export class IndexedDbRaftStorage implements RaftStorage {
     });
   }
 
-  /** One step's hard state, leader pin, truncation and new entries in ONE transaction. */
+  /** One step's hard state, leader pin, truncation, new entries and commit index in ONE transaction. */
   async writeBatch(batch: StorageBatch): Promise<void> {
     this.usable();
     // Caller mistakes are refused here, before the transaction: inside it they would fail the storage.
     if (batch.truncateFrom !== undefined) requireIndexArgument(adapterName, 'truncateFrom', batch.truncateFrom);
     requireEntryTerms(adapterName, batch.entries);
     requireStateTerms(adapterName, 'writeBatch', batch);
+    requireCommitIndex(adapterName, 'writeBatch', batch.commitIndex);
     const before = this.bounds;
     const cut = batch.truncateFrom === undefined ? null : Math.max(batch.truncateFrom, before.firstIndex);
     const afterCut = cut === null ? before : afterTruncate(before, cut);
@@ -265,6 +274,7 @@ export class IndexedDbRaftStorage implements RaftStorage {
       if (cut !== null && afterCut !== before) await truncateSegments(transaction.objectStore('log'), cut);
       putEntries(transaction.objectStore('log'), batch.entries);
       if (next.firstIndex !== before.firstIndex) issued(state.put(next.firstIndex, 'logStart'));
+      if (batch.commitIndex !== undefined) issued(state.put(batch.commitIndex, 'commitIndex'));
     });
   }
 }

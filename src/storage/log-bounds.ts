@@ -77,3 +77,11 @@ export function afterDiscard(bounds: LogBounds, throughIndex: number): LogBounds
   if (throughIndex < bounds.firstIndex) return bounds;
   return { ...bounds, firstIndex: throughIndex + 1, lastIndex: Math.max(bounds.lastIndex, throughIndex) };
 }
+
+/**
+ * Refuses a commit index that is not a safe non-negative integer, before anything is written:
+ * restore would refuse it as corrupt, and the journal's varint cannot carry it.
+ */
+export function requireCommitIndex(adapter: string, operation: string, index: number | undefined): void {
+  if (index !== undefined && !isValidCounter(index)) throw new RangeError(`${adapter} ${operation}: the commit index must be a safe non-negative integer, got ${String(index)}`);
+}

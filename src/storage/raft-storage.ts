@@ -15,12 +15,27 @@ export interface RaftStorage {
   discardLogPrefix(throughIndex: number): Promise<void>;
   /** Optional faster path: everything one engine step must persist, atomically, in one write. */
   writeBatch?(batch: StorageBatch): Promise<void>;
+  /**
+   * Optional, as a pair: the highest index this node knew committed, as last saved (0 when none
+   * was). A node restarting on it applies its log through that index at once, so a page reloaded
+   * while no quorum is reachable shows what it had instead of its last snapshot. The engine saves
+   * it only along with writes it makes anyway, and on its own once it has stood unwritten for a
+   * heartbeat interval, so it may lag; it never runs ahead of the entries stored before it. A
+   * storage without the pair restarts its node at the snapshot, as Raft's commit index is
+   * volatile state.
+   */
+  commitIndex?(): Promise<number>;
+  saveCommitIndex?(index: number): Promise<void>;
 }
 
-/** One step's durable changes, applied in this order: hard state, leader pin, truncation, append. */
+/**
+ * One step's durable changes, applied in this order: hard state, leader pin, truncation, append,
+ * commit index (a storage without saveCommitIndex ignores the last).
+ */
 export interface StorageBatch {
   readonly hardState?: { readonly term: number; readonly votedFor: NodeId | null };
   readonly leaderForTerm?: { readonly term: number; readonly leaderId: NodeId };
   readonly truncateFrom?: number;
   readonly entries: readonly LogEntry[];
+  readonly commitIndex?: number;
 }

@@ -286,6 +286,45 @@ export function describeStorageConformance(name: string, makeFixture: () => Stor
       expect(summary(await storage.entries())).toEqual(['9@2']);
     });
 
+    it('keeps the commit index (an optional pair: both methods or neither), from saveCommitIndex and from a batch, after its entries', async () => {
+      const storage = await open();
+      expect(storage.saveCommitIndex === undefined).toBe(storage.commitIndex === undefined);
+      if (storage.commitIndex === undefined || storage.saveCommitIndex === undefined) return;
+      expect(await storage.commitIndex()).toBe(0);
+      await storage.appendEntries(makeEntries(1, 6, 1));
+      await storage.saveCommitIndex(4);
+      expect(await storage.commitIndex()).toBe(4);
+      if (storage.writeBatch !== undefined) {
+        await storage.writeBatch({ hardState: { term: 2, votedFor: null }, truncateFrom: 6, entries: makeEntries(6, 9, 2), commitIndex: 8 });
+        expect([await storage.term(), await storage.commitIndex(), summary(await storage.entries(5))]).toEqual([2, 8, ['5@1', '6@2', '7@2', '8@2', '9@2']]);
+        // A batch without one leaves it as it was.
+        await storage.writeBatch({ entries: makeEntries(10, 10, 2) });
+        expect(await storage.commitIndex()).toBe(8);
+      }
+      // Compaction keeps it, and so does a reopen (the file journal rewrites itself around it).
+      await storage.saveSnapshot({ lastIncludedIndex: 5, lastIncludedTerm: 1 }, bytes('five'));
+      await storage.discardLogPrefix(5);
+      const expected = storage.writeBatch === undefined ? 4 : 8;
+      expect(await storage.commitIndex()).toBe(expected);
+      const reopened = await reopen(storage);
+      expect(await reopened.commitIndex?.()).toBe(expected);
+    });
+
+    it('refuses a commit index that is not a safe non-negative integer, changes nothing, and stays usable', async () => {
+      const storage = await open();
+      if (storage.commitIndex === undefined || storage.saveCommitIndex === undefined) return;
+      await storage.appendEntries(makeEntries(1, 3, 1));
+      await storage.saveCommitIndex(2);
+      for (const index of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53]) {
+        await expect(storage.saveCommitIndex(index)).rejects.toThrow(RangeError);
+        if (storage.writeBatch !== undefined) await expect(storage.writeBatch({ entries: makeEntries(4, 4, 1), commitIndex: index })).rejects.toThrow(RangeError);
+      }
+      expect([await storage.commitIndex(), summary(await storage.entries())]).toEqual([2, ['1@1', '2@1', '3@1']]);
+      await storage.saveCommitIndex(3);
+      const reopened = await reopen(storage);
+      expect(await reopened.commitIndex?.()).toBe(3);
+    });
+
     it('after close and reopen, everything written is there', async () => {
       const storage = await open();
       await storage.saveTermAndVotedFor(7, id('b'));

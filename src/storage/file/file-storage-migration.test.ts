@@ -104,7 +104,7 @@ describe('FileRaftStorage migrating a format-1 journal', () => {
     const directory = freshDirectory();
     writeFormat1(directory, [{ kind: 'batch', hardState: { term: 99, votedFor: null }, entries: [] }]); // stale: must not be read
     renameSync(join(directory, format1JournalFileName), join(directory, `${format1JournalFileName}.format1`));
-    writeJournal(directory, [...recordsOfState({ hardState: { term: 3, votedFor: null }, leaderForTerm: { term: 2, leaderId: nodeId('a') }, logStart: 5, entries: [...makeEntries(5, 7, 2, 30), ...makeEntries(8, 12, 3, 30)] })]);
+    writeJournal(directory, [...recordsOfState({ hardState: { term: 3, votedFor: null }, leaderForTerm: { term: 2, leaderId: nodeId('a') }, logStart: 5, entries: [...makeEntries(5, 7, 2, 30), ...makeEntries(8, 12, 3, 30)], commitIndex: 0 })]);
     expect(await stateOf(directory)).toBe(expectedState);
     expect(existsSync(join(directory, `${format1JournalFileName}.format1`))).toBe(false);
   });
@@ -198,10 +198,10 @@ describe('recordsOfState', () => {
   it('writes a log of any size as a reset record and batches of at most ~64 MiB of commands each, in order', () => {
     const command = new Uint8Array(16 * 1024 * 1024); // shared: only lengths count
     const entries: LogEntry[] = Array.from({ length: 9 }, (_, offset) => ({ index: 101 + offset, term: 5, command, isNoOp: false }));
-    const records = [...recordsOfState({ hardState: { term: 5, votedFor: null }, leaderForTerm: null, logStart: 101, entries })];
+    const records = [...recordsOfState({ hardState: { term: 5, votedFor: null }, leaderForTerm: null, logStart: 101, entries, commitIndex: 0 })];
     expect(records.map((record) => record.kind)).toEqual(['reset', 'batch', 'batch']);
     expect(records.map((record) => (record.kind === 'discard' ? 0 : record.entries.length))).toEqual([3, 3, 3]);
     expect(records.flatMap((record) => (record.kind === 'discard' ? [] : record.entries.map((entry) => entry.index)))).toEqual(entries.map((entry) => entry.index));
-    expect([...recordsOfState({ hardState: { term: 0, votedFor: null }, leaderForTerm: null, logStart: 1, entries: [] })].map((record) => record.kind)).toEqual(['reset']);
+    expect([...recordsOfState({ hardState: { term: 0, votedFor: null }, leaderForTerm: null, logStart: 1, entries: [], commitIndex: 0 })].map((record) => record.kind)).toEqual(['reset']);
   });
 });

@@ -27,7 +27,7 @@ import { InMemoryRaftStorage } from '../in-memory-storage.ts';
 import { mapIndexedDbError, storageFailure } from '../storage-failure.ts';
 import { copyEntry, copySnapshotMeta } from '../entry-copy.ts';
 import { sameBytes } from '../../core/bytes.ts';
-import { afterAppend, afterDiscard, afterTruncate, appendStart, requireEntryTerms, requireIndexArgument, requireStateTerms, type LogBounds } from '../log-bounds.ts';
+import { afterAppend, afterDiscard, afterTruncate, appendStart, requireCommitIndex, requireEntryTerms, requireIndexArgument, requireStateTerms, type LogBounds } from '../log-bounds.ts';
 import type { RaftStorage, StorageBatch } from '../raft-storage.ts';
 import { replaceFile, swapInFile, syncDirectory, writeWhole } from './atomic-file.ts';
 import { acquireDirectoryLock } from './directory-lock.ts';
@@ -235,7 +235,7 @@ export class FileRaftStorage implements RaftStorage {
   private async writeJournalFile(): Promise<{ readonly journalId: Uint8Array; readonly bytes: number }> {
     const journalId = newJournalId();
     const { entries, firstIndex } = this.mirror.peekLog();
-    const state = { hardState: this.hardState, leaderForTerm: this.leaderPin, logStart: firstIndex, entries };
+    const state = { hardState: this.hardState, leaderForTerm: this.leaderPin, logStart: firstIndex, entries, commitIndex: this.mirror.peekCommitIndex() };
     const bytes = await swapInFile(this.directory, journalFileName, journalFileOf(journalId, recordsOfState(state)), this.options.fsync !== false);
     return { journalId, bytes };
   }
@@ -253,6 +253,7 @@ export class FileRaftStorage implements RaftStorage {
         // itself can: it was checked against the log when written, and its checksum holds.
         this.applyBatchHardState(record);
         await this.restartMirrorLog(restart.logStart, record.entries);
+        if (record.commitIndex !== undefined) await this.mirror.saveCommitIndex(record.commitIndex);
         this.bounds = { ...this.bounds, firstIndex: restart.logStart, lastIndex: restart.logStart + record.entries.length - 1 };
         return;
       }
@@ -289,7 +290,7 @@ export class FileRaftStorage implements RaftStorage {
       return;
     }
     this.applyBatchHardState(record);
-    await this.mirror.writeBatch({ entries: record.entries, ...(record.truncateFrom === undefined ? {} : { truncateFrom: record.truncateFrom }) });
+    await this.mirror.writeBatch({ entries: record.entries, ...(record.truncateFrom === undefined ? {} : { truncateFrom: record.truncateFrom }), ...(record.commitIndex === undefined ? {} : { commitIndex: record.commitIndex }) });
   }
 
   /** The term, vote and leader pin a batch record carries (each only when it changed them). */
@@ -305,6 +306,8 @@ export class FileRaftStorage implements RaftStorage {
    */
   private async restartMirrorLog(logStart: number, entries: readonly LogEntry[]): Promise<void> {
     const fresh = new InMemoryRaftStorage();
+    // A reset record does not carry the commit index (the batch after it does); a restart keeps it.
+    await fresh.saveCommitIndex(this.mirror.peekCommitIndex());
     const snapshot = await this.mirror.loadSnapshot();
     if (snapshot !== null) await fresh.saveSnapshot(snapshot.meta, snapshot.state);
     await fresh.discardLogPrefix(logStart - 1);
@@ -338,6 +341,7 @@ export class FileRaftStorage implements RaftStorage {
     // negative index: a discard there writes nothing, a truncation from there is one from the start.
     if (record.kind === 'discard' && record.throughIndex < this.bounds.firstIndex) return this.run(operation, async () => undefined);
     if (record.kind === 'batch' && record.truncateFrom !== undefined && record.truncateFrom < this.bounds.firstIndex) record = { ...record, truncateFrom: this.bounds.firstIndex };
+    if (record.kind === 'batch') requireCommitIndex('FileRaftStorage', operation, record.commitIndex);
     if (record.kind !== 'discard') {
       requireStateTerms('FileRaftStorage', operation, record);
       requireEntryTerms('FileRaftStorage', record.entries);
@@ -373,6 +377,14 @@ export class FileRaftStorage implements RaftStorage {
 
   async saveLeaderForTerm(term: number, leaderId: NodeId): Promise<void> {
     await this.append('saveLeaderForTerm', { kind: 'batch', leaderForTerm: { term, leaderId }, entries: [] });
+  }
+
+  async commitIndex(): Promise<number> {
+    return this.run('commitIndex', async () => this.mirror.peekCommitIndex());
+  }
+
+  async saveCommitIndex(index: number): Promise<void> {
+    await this.append('saveCommitIndex', { kind: 'batch', entries: [], commitIndex: index });
   }
 
   async appendEntries(entries: readonly LogEntry[]): Promise<void> {
@@ -441,7 +453,7 @@ export class FileRaftStorage implements RaftStorage {
     for (const entry of entries) commandBytes += entry.command.length;
     if (commandBytes * 2 > this.journalBytes) return;
     let liveBytes = fileHeaderBytes;
-    for (const record of recordsOfState({ hardState: this.hardState, leaderForTerm: this.leaderPin, logStart: firstIndex, entries })) liveBytes += recordHeaderBytes + encodeRecord(record).length;
+    for (const record of recordsOfState({ hardState: this.hardState, leaderForTerm: this.leaderPin, logStart: firstIndex, entries, commitIndex: this.mirror.peekCommitIndex() })) liveBytes += recordHeaderBytes + encodeRecord(record).length;
     if (liveBytes * 2 > this.journalBytes) return;
     const path = join(this.directory, journalFileName);
     const sync = this.options.fsync !== false;

@@ -1,10 +1,11 @@
 // One journal record: everything one call of FileRaftStorage changes, so that a record either
 // lands whole or (torn by a crash) is dropped whole. Its payload, framed on disk as
 // journal-format.ts says, is the codec's byte format (versioned like every stored record):
-//   kind 1 'batch':   flags, hard state?, leader pin?, truncateFrom?, entries (packed)
+//   kind 1 'batch':   flags, hard state?, leader pin?, truncateFrom?, commit index?, entries (packed)
 //   kind 2 'discard': throughIndex (a prefix discard after a snapshot)
 //   kind 3 'reset':   the state at a rewrite: hard state, leader pin?, log start, entries (the first
-//                     of them; batches after it carry the rest, see recordsOfState)
+//                     of them; batches after it carry the rest and the commit index, see
+//                     recordsOfState)
 import { ByteReader, type DecodeResult } from '../../codec/byte-reader.ts';
 import { ByteWriter } from '../../codec/byte-writer.ts';
 import { codecVersion } from '../../codec/limits.ts';
@@ -18,6 +19,8 @@ export type JournalRecord =
       readonly leaderForTerm?: { readonly term: number; readonly leaderId: NodeId };
       readonly truncateFrom?: number;
       readonly entries: readonly LogEntry[];
+      /** Stored after the entries (StorageBatch.commitIndex). */
+      readonly commitIndex?: number;
     }
   | { readonly kind: 'discard'; readonly throughIndex: number }
   | {
@@ -41,12 +44,16 @@ export const maxRecordBytes = 0xffff_ffff;
 /** Command bytes per record when a whole state is written out: far below maxRecordBytes. */
 const stateRecordCommandBytes = 64 * 1024 * 1024;
 
+/** What a rewritten journal holds: a reset record's fields and the commit index. */
+export type JournalState = Omit<Extract<JournalRecord, { kind: 'reset' }>, 'kind'> & { readonly commitIndex: number };
+
 /**
  * The whole state as journal records, for a rewritten or migrated journal: a reset record, then
  * as many batches as its entries need, each under ~64 MiB (one record of a log of gigabytes would
- * pass what a u32 length can say, and would be framed whole in memory).
+ * pass what a u32 length can say, and would be framed whole in memory). The commit index rides on
+ * the last record after the reset, or on a batch of its own (the reset record's layout predates it).
  */
-export function* recordsOfState(state: Omit<Extract<JournalRecord, { kind: 'reset' }>, 'kind'>): Generator<JournalRecord> {
+export function* recordsOfState(state: JournalState): Generator<JournalRecord> {
   let first = true;
   let start = 0;
   while (first || start < state.entries.length) {
@@ -55,7 +62,11 @@ export function* recordsOfState(state: Omit<Extract<JournalRecord, { kind: 'rese
       bytes += (state.entries[end]?.command.length ?? 0) + 16;
     }
     const entries = state.entries.slice(start, end);
-    yield first ? { kind: 'reset', hardState: state.hardState, leaderForTerm: state.leaderForTerm, logStart: state.logStart, entries } : { kind: 'batch', entries };
+    const last = end >= state.entries.length;
+    const commit = last && state.commitIndex > 0 ? { commitIndex: state.commitIndex } : {};
+    if (first) yield { kind: 'reset', hardState: state.hardState, leaderForTerm: state.leaderForTerm, logStart: state.logStart, entries };
+    else yield { kind: 'batch', entries, ...commit };
+    if (first && last && state.commitIndex > 0) yield { kind: 'batch', entries: [], ...commit };
     first = false;
     start = end;
   }
@@ -67,6 +78,7 @@ export const recordKindCodes: ReadonlySet<number> = new Set(Object.values(kinds)
 const hasHardState = 1;
 const hasLeader = 2;
 const hasTruncation = 4;
+const hasCommit = 8;
 
 function writeHardState(writer: ByteWriter, hardState: { term: number; votedFor: NodeId | null }): void {
   writer.varint(hardState.term);
@@ -87,10 +99,11 @@ export function encodeRecord(record: JournalRecord): Uint8Array {
   if (record.kind === 'discard') {
     writer.varint(record.throughIndex);
   } else if (record.kind === 'batch') {
-    writer.byte((record.hardState ? hasHardState : 0) | (record.leaderForTerm ? hasLeader : 0) | (record.truncateFrom !== undefined ? hasTruncation : 0));
+    writer.byte((record.hardState ? hasHardState : 0) | (record.leaderForTerm ? hasLeader : 0) | (record.truncateFrom !== undefined ? hasTruncation : 0) | (record.commitIndex !== undefined ? hasCommit : 0));
     if (record.hardState) writeHardState(writer, record.hardState);
     if (record.leaderForTerm) writeHardState(writer, { term: record.leaderForTerm.term, votedFor: record.leaderForTerm.leaderId });
     if (record.truncateFrom !== undefined) writer.varint(record.truncateFrom);
+    if (record.commitIndex !== undefined) writer.varint(record.commitIndex);
     writeEntries(writer, record.entries);
   } else {
     writeHardState(writer, record.hardState);
@@ -127,6 +140,7 @@ export function decodeRecord(payload: Uint8Array): DecodeResult<JournalRecord> {
     const hardState = flags & hasHardState ? readHardState(reader) : undefined;
     const leader = flags & hasLeader ? readHardState(reader) : undefined;
     const truncateFrom = flags & hasTruncation ? reader.varint('truncateFrom') : undefined;
+    const commitIndex = flags & hasCommit ? reader.varint('commitIndex') : undefined;
     const entries = readEntries(reader);
     record = {
       kind: 'batch',
@@ -134,6 +148,7 @@ export function decodeRecord(payload: Uint8Array): DecodeResult<JournalRecord> {
       ...(hardState === undefined ? {} : { hardState }),
       ...(leader === undefined || leader.votedFor === null ? {} : { leaderForTerm: { term: leader.term, leaderId: leader.votedFor } }),
       ...(truncateFrom === undefined ? {} : { truncateFrom }),
+      ...(commitIndex === undefined ? {} : { commitIndex }),
     };
   } else if (kind === kinds.reset) {
     const hardState = readHardState(reader);

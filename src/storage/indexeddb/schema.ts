@@ -4,7 +4,9 @@
 // - `state`: a few named records, each written whole: the hard state (term and vote), the
 //   leader pinned for a term, the stored snapshot (meta and state together, so one never lands
 //   without the other), and `logStart`, the first index the log may hold (moved by a prefix
-//   discard or by an append that starts past a snapshot).
+//   discard or by an append that starts past a snapshot), and `commitIndex`, the highest index
+//   the node knew committed (a number; absent in databases written before it existed, read as 0,
+//   and ignored by the builds before it, so no schema version was needed).
 // - `log`: segments. Each batch of contiguous entries is ONE record keyed by its first index,
 //   holding the codec's packed encoding of the entries (ENVIRONMENT.md measured 100 entries in one
 //   record at 0.75–1.8 ms against 6–10 ms for 100 separate puts). A truncation or discard that
@@ -37,7 +39,7 @@ export interface SegmentRecord {
 
 export interface RaftDatabaseSchema extends DBSchema {
   state: {
-    key: 'hardState' | 'leaderForTerm' | 'snapshot' | 'logStart';
+    key: 'hardState' | 'leaderForTerm' | 'snapshot' | 'logStart' | 'commitIndex';
     value: HardStateRecord | LeaderRecord | SnapshotRecord | number;
   };
   log: { key: number; value: SegmentRecord };
