@@ -132,6 +132,19 @@ function sendBatch(core: CoreState<LeaderReplicationHost>, peer: NodeId, progres
   return lastIndex;
 }
 
+/**
+ * One last AppendEntries to a member the committed configuration removed, from its match point,
+ * small (a probe's size) and carrying the commit index: if it reaches as far as the configuration
+ * removing the member, the member learns that it committed and knows itself out for good (a
+ * learner). Progress for it is dropped right after; its answer is refused as unexpected. A
+ * member it does not reach that far is told by the "not a member" answers to its campaigns.
+ */
+export function sendFarewell(core: CoreState<LeaderReplicationHost>, peer: NodeId, progress: FollowerProgress): void {
+  if (progress.state === 'snapshot' || progress.matchIndex < core.log.floorIndex) return;
+  progress.nextIndex = progress.matchIndex + 1;
+  sendBatch(core, peer, progress, Math.min(core.replicationBatchBytes, probeAppendBytes));
+}
+
 export function sendHeartbeat(core: CoreState<LeaderReplicationHost>, peer: NodeId, progress: FollowerProgress): void {
   const prevLogIndex = Math.max(progress.matchIndex, core.log.floorIndex);
   const prevLogTerm = core.log.termAt(prevLogIndex) ?? 0;

@@ -5,12 +5,14 @@ import type { CoreState } from './core-state.ts';
 import { advanceClock } from './core-time.ts';
 import { appendConfig } from './log-writes.ts';
 import { isVoter, latestConfigIndex } from './membership-state.ts';
+import type { FollowerProgress } from './progress.ts';
 import type { MembershipFailure } from './ready.ts';
 import type { ClusterConfig, ConfigPayload, NodeId, StepDownReason } from './types.ts';
 
 /** What a membership change needs of the rest of the engine (raft-core.ts wires it). */
 export interface MembershipChangeHost {
   becomeFollower(term: number, leader: NodeId | null, reason: StepDownReason | 'electionLost'): void;
+  sendFarewell(peer: NodeId, progress: FollowerProgress): void;
 }
 
 /** §6 joint consensus: C_old,new, then C_new once that commits. The outcome comes in a ready. */
@@ -54,7 +56,15 @@ export function advanceMembershipChange(core: CoreState<MembershipChangeHost>): 
     if (core.membershipChange !== null) core.membershipChange.awaitingIndex = entry.index;
     return;
   }
-  for (const peer of [...core.progress.keys()]) if (!core.membership.members.has(peer)) core.progress.delete(peer);
+  for (const [peer, progress] of [...core.progress]) {
+    if (core.membership.members.has(peer)) continue;
+    // Replication to it stops here, and it may not hold C_new yet, or not know it committed: it
+    // then stays a voter of the configuration before (or of the joint one), campaigning each
+    // time the leader's "not a member" notice lapses. Scenario seed 701 ended so when storing
+    // the commit index moved its timings: the member's log ended one entry short of C_new.
+    core.host.sendFarewell(peer, progress);
+    core.progress.delete(peer);
+  }
   const change = core.membershipChange;
   if (change !== null && configIndex >= change.awaitingIndex) {
     core.membershipOutcomes.push({ changeId: change.changeId, failure: null });

@@ -417,3 +417,28 @@ describe('a removal known from the log, and a notice, against a leader still (or
     expect(preVotes.length).toBeGreaterThan(0);
   });
 });
+
+describe('a voter removed while one entry short of the configuration removing it', () => {
+  it('gets a farewell append once C_new commits: it learns the removal committed and ends a learner, without campaigning', () => {
+    const { harness, leader, victim, rest } = clusterWithVictim(5);
+    // Every frame to the victim that carries C_new is lost until C_new commits, as if the
+    // victim's link lagged just then.
+    const carriesNewConfig = (message: RaftMessage): boolean => message.type === 'appendEntries' && message.entries.some((entry) => entry.config !== undefined && entry.config.old === null);
+    let newConfigIndex = Number.POSITIVE_INFINITY;
+    harness.dropWhen = (from, to, message) => {
+      if (from !== leader.id || to !== victim.id || !carriesNewConfig(message)) return false;
+      if (message.type === 'appendEntries') for (const entry of message.entries) if (entry.config?.old === null) newConfigIndex = Math.min(newConfigIndex, entry.index);
+      return leader.core.commitIndex < newConfigIndex;
+    };
+    const sentBefore = harness.sent.length;
+    removeVictim(harness, leader, rest);
+    expect(newConfigIndex).toBeLessThan(Number.POSITIVE_INFINITY);
+    harness.advance(2_000);
+    expect(victim.core.membership.voters).toEqual(rest);
+    expect(victim.core.commitIndex).toBeGreaterThanOrEqual(newConfigIndex);
+    expect(victim.core.role).toBe('learner');
+    // It never asked for votes: it knew itself out before its election timer ran down.
+    expect(harness.sent.slice(sentBefore).filter((item) => item.from === victim.id && item.message.type === 'requestVote')).toEqual([]);
+    expect(leader.core.role).toBe('leader');
+  });
+});

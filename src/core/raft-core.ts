@@ -24,7 +24,7 @@ import { type CatchUpHost, handleCatchUpEntries } from './catch-up.ts';
 import { type ElectionsHost, handleRequestVote, handleTimeoutNow, handleVoteResponse, probeForLeader } from './elections.ts';
 import { handleAppendEntries } from './follower-replication.ts';
 import { cachedEntryFor, handleForwardPropose, type LeaderProposalsHost, propose, rememberDedup, rememberInheritedDedupKeys } from './leader-proposals.ts';
-import { flushAppends, handleAppendResponse, leaderHeartbeat, type LeaderReplicationHost, maybeAdvanceCommit, sendAppend, sendHeartbeat } from './leader-replication.ts';
+import { flushAppends, handleAppendResponse, leaderHeartbeat, type LeaderReplicationHost, maybeAdvanceCommit, sendAppend, sendFarewell, sendHeartbeat } from './leader-replication.ts';
 import { abandonTransfer, abandonTransferCall, advanceTransfer, cancelTransfer, type LeadershipTransferHost, transferLeadership } from './leadership-transfer.ts';
 import { abandonRead, acknowledgeReadRound, handBackReads, handleReadIndexRequest, handleReadIndexResponse, type LinearizableReadsHost, requestRead, sendReadRequest, startReadRound } from './linearizable-reads.ts';
 import { advanceMembershipChange, changeMembership, type MembershipChangeHost } from './membership-change.ts';
@@ -73,6 +73,7 @@ export class RaftCore {
       sendAppend: (peer) => sendAppend(core, peer),
       sendForward: (forward) => sendForward(core, forward),
       sendHeartbeat: (peer, progress) => sendHeartbeat(core, peer, progress),
+      sendFarewell: (peer, progress) => sendFarewell(core, peer, progress),
       sendReadRequest: (read) => sendReadRequest(core, read),
       sendSnapshotChunks: (peer, progress) => sendSnapshotChunks(core, peer, progress),
       settleLost: (item) => settleLost(core, item),
