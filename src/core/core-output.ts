@@ -52,7 +52,15 @@ function noteRefusal(core: CoreState, from: NodeId, reason: RefusalReason, remot
 
 /** Hands over everything accumulated since the last ready, or null when there is nothing. */
 export function collectReady(core: CoreState): Ready | null {
-  const needsWrite = core.hardStateDirty || core.leaderPinDirty || core.pendingTruncateFrom !== null || core.unwrittenEntries.length > 0 || core.pendingSnapshotWrite !== null;
+  const commitUnwritten = core.commitIndex > core.commitWritten;
+  if (!commitUnwritten) {
+    core.commitWriteDeadline = Number.POSITIVE_INFINITY;
+    core.commitWriteDue = false;
+  } else if (core.commitWriteDeadline === Number.POSITIVE_INFINITY && !core.commitWriteDue) {
+    core.commitWriteDeadline = core.now + core.config.heartbeatIntervalMs;
+  }
+  const commitDue = commitUnwritten && core.commitWriteDue;
+  const needsWrite = core.hardStateDirty || core.leaderPinDirty || core.pendingTruncateFrom !== null || core.unwrittenEntries.length > 0 || core.pendingSnapshotWrite !== null || commitDue;
   if (!needsWrite && core.messages.length === 0 && core.messagesAfterPersist.length === 0 && core.outcomes.length === 0 && core.reads.length === 0 && core.membershipOutcomes.length === 0 && core.transferOutcomes.length === 0 && core.metrics.length === 0 && core.traceEvents.length === 0) {
     return null;
   }
@@ -62,6 +70,9 @@ export function collectReady(core: CoreState): Ready | null {
     truncateFrom: core.pendingTruncateFrom,
     entries: core.unwrittenEntries,
     snapshot: core.pendingSnapshotWrite,
+    // Every entry through the commit index is in this write or an earlier one (the log holds
+    // nothing unwritten that is not), and a write lands after the ones before it.
+    commitIndex: needsWrite && commitUnwritten ? core.commitIndex : null,
     messages: core.messages,
     messagesAfterPersist: core.messagesAfterPersist,
     outcomes: core.outcomes,
@@ -71,6 +82,11 @@ export function collectReady(core: CoreState): Ready | null {
     metrics: core.metrics,
     trace: core.traceEvents,
   };
+  if (ready.commitIndex !== null) {
+    core.commitWritten = ready.commitIndex;
+    core.commitWriteDeadline = Number.POSITIVE_INFINITY;
+    core.commitWriteDue = false;
+  }
   core.hardStateDirty = false;
   core.leaderPinDirty = false;
   core.pendingTruncateFrom = null;

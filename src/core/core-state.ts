@@ -126,6 +126,20 @@ export interface CoreState<Host = unknown> {
   pinnedLeader: { term: number; leaderId: NodeId } | null;
   readonly log: RaftLog;
   commitIndex: number;
+  /**
+   * The highest commit index handed to a write (storage keeps it where it can): a restarted node
+   * applies through what it finds stored, without waiting to hear a leader.
+   */
+  commitWritten: number;
+  /**
+   * When the commit index, unwritten since it advanced, gets a write of its own if no other write
+   * has carried it by then (infinite while it is written or none is due). It rides along with
+   * writes made anyway, so only a commit learned while nothing is written (a follower hearing a
+   * heartbeat, a leader's last answers) costs one, a heartbeat interval later.
+   */
+  commitWriteDeadline: number;
+  /** The deadline above passed (tick): the next ready writes the commit index even alone. */
+  commitWriteDue: boolean;
   persistedIndex: number;
   membership: Membership;
   readonly bootstrapPayload: ConfigPayload;
@@ -254,6 +268,9 @@ export function createCoreState<Host>(options: RaftCoreOptions, host: Host): Cor
     pinnedLeader: options.leaderPin,
     log,
     commitIndex: floorIndex,
+    commitWritten: floorIndex,
+    commitWriteDeadline: Number.POSITIVE_INFINITY,
+    commitWriteDue: false,
     persistedIndex: log.lastIndex,
     membership: createMembership(bootstrapPayload),
     bootstrapPayload,

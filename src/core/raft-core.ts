@@ -157,13 +157,14 @@ export class RaftCore {
   /** The earliest clock reading at which tick() has work to do. */
   nextDeadline(): number {
     const core = this.core;
-    const transferDeadline = core.transfer?.deadline ?? Number.POSITIVE_INFINITY;
-    if (core.role === 'leader') return Math.min(core.heartbeatDeadline, transferDeadline, pacedSnapshotDeadline(core));
+    // Due in any role: a transfer's timeout, and the commit index's own write (collectReady).
+    const anyRoleDeadline = Math.min(core.transfer?.deadline ?? Number.POSITIVE_INFINITY, core.commitWriteDeadline);
+    if (core.role === 'leader') return Math.min(core.heartbeatDeadline, anyRoleDeadline, pacedSnapshotDeadline(core));
     // A learner of its own configuration wakes at its election deadline too, to ask who leads
     // (probeForLeader); one outside its configuration has nothing to do then.
     let deadline = core.role === 'learner' && !mayCampaignAsOutgoingVoter(core) && !core.membership.members.has(core.id) ? Number.POSITIVE_INFINITY : core.electionDeadline;
     if (core.forwards.size > 0 || core.pendingReads.size > 0) deadline = Math.min(deadline, core.now + core.config.heartbeatIntervalMs);
-    return Math.min(deadline, transferDeadline);
+    return Math.min(deadline, anyRoleDeadline);
   }
 
   // ---- inputs -------------------------------------------------------------------------------
@@ -171,6 +172,10 @@ export class RaftCore {
   tick(now: number): void {
     const core = this.core;
     advanceClock(core, now);
+    if (now >= core.commitWriteDeadline) {
+      core.commitWriteDeadline = Number.POSITIVE_INFINITY;
+      core.commitWriteDue = true;
+    }
     if (core.transfer !== null && now >= core.transfer.deadline) abandonTransfer(core, 'timeout');
     if (core.role === 'leader') {
       if (now >= core.heartbeatDeadline) leaderHeartbeat(core);
@@ -199,6 +204,22 @@ export class RaftCore {
       emitTrace(core, { type: 'timeout' });
       startPreVote(core);
     }
+  }
+
+  /**
+   * The commit index a previous incarnation stored (restore.ts checked it against the log): the
+   * entries through it are committed, so they are applied now rather than once a leader is heard.
+   * Given as an input after construction, not at it, so the committed stream hands them out as
+   * the node's first progress, like any commit learned after a start.
+   */
+  restoreCommit(now: number, index: number): void {
+    const core = this.core;
+    advanceClock(core, now);
+    const through = Math.min(index, core.log.lastIndex);
+    if (through <= core.commitIndex) return;
+    core.commitIndex = through;
+    core.commitWritten = Math.max(core.commitWritten, through);
+    emitTrace(core, { type: 'advanceCommitIndex', commitIndex: through });
   }
 
   /** A proposal from this node's caller. The outcome arrives in a later ready. */

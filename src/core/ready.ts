@@ -57,6 +57,11 @@ export interface Ready {
   readonly truncateFrom: number | null;
   readonly entries: readonly LogEntry[];
   readonly snapshot: SnapshotWrite | null;
+  /**
+   * The commit index to store after everything else this write stores (a snapshot's included):
+   * never beyond the entries stored by this write and the ones before it.
+   */
+  readonly commitIndex: number | null;
   /** Messages that depend on nothing unwritten: send at once. */
   readonly messages: readonly OutboundMessage[];
   /** Messages that acknowledge state in this (or an earlier) write: send after it completes. */
@@ -70,5 +75,5 @@ export interface Ready {
 }
 
 export function readyNeedsWrite(ready: Ready): boolean {
-  return ready.hardState !== null || ready.leaderForTerm !== null || ready.truncateFrom !== null || ready.entries.length > 0 || ready.snapshot !== null;
+  return ready.hardState !== null || ready.leaderForTerm !== null || ready.truncateFrom !== null || ready.entries.length > 0 || ready.snapshot !== null || ready.commitIndex !== null;
 }

@@ -416,6 +416,21 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
   options.signal?.addEventListener('abort', () => void node.close(), { once: true });
   publish();
   timer.arm();
+  // The entries a previous incarnation knew committed are applied a task after the start, so a
+  // caller that reads committed() as soon as the node is returned gets them too (its "moment of
+  // the call" comes first), and a page with no quorum in reach shows what it had.
+  if (restored.commitIndex > core.commitIndex) {
+    clock.setTimeout(() => {
+      if (closed) return;
+      try {
+        core.restoreCommit(clock.now(), restored.commitIndex);
+      } catch (error) {
+        stop(error instanceof Error ? error : new Error(String(error)));
+        return;
+      }
+      step();
+    }, 0);
+  }
   return node;
 }
 

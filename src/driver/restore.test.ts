@@ -3,7 +3,7 @@
 // corrupted state, configurations included, with a clear error instead of starting on it.
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
-import { clientId, nodeId, type ConfigPayload, type LogEntry, type NodeId } from '../core/types.ts';
+import { clientId, nodeId, type Committed, type ConfigPayload, type LogEntry, type NodeId, type SnapshotMeta } from '../core/types.ts';
 import { IndexedDbRaftStorage } from '../storage/indexeddb-storage.ts';
 import { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
 import type { RaftStorage } from '../storage/raft-storage.ts';
@@ -42,6 +42,72 @@ describe('createRaftNode restores from storage', () => {
       if (replayed.length === 4) break;
     }
     expect(replayed).toEqual(['install 5', 'entry 6', 'entry 7', 'internal 8']);
+    await node.close();
+  });
+
+  it('applies the log through the stored commit index a task after the start, with no leader in reach', async () => {
+    const storage = new InMemoryRaftStorage();
+    await storage.saveTermAndVotedFor(2, null);
+    await storage.saveSnapshot({ lastIncludedIndex: 2, lastIncludedTerm: 2 }, bytes('state through 2'));
+    await storage.appendEntries([entry(3, 2), entry(4, 2), entry(5, 2), entry(6, 2)]);
+    await storage.saveCommitIndex(5);
+    // b is never there: no leader, so only what was stored as committed is applied.
+    const node = await start(storage, [a, b]);
+    expect(node.commitIndex.value).toBe(2);
+    const live: string[] = [];
+    const iterator = node.committed()[Symbol.asyncIterator]();
+    const replayed: string[] = [];
+    const replay = node.committedFrom(1)[Symbol.asyncIterator]();
+    for (let count = 0; count < 3; count += 1) {
+      const item = (await replay.next()).value as Committed;
+      replayed.push(item.type === 'install' ? `install ${item.snapshot.throughIndex}` : item.type === 'entry' ? `entry ${item.entry.index}` : `internal ${item.index}`);
+      const liveItem = (await iterator.next()).value as Committed;
+      if (liveItem.type === 'entry') live.push(`entry ${liveItem.entry.index}`);
+    }
+    expect(replayed).toEqual(['install 2', 'entry 3', 'entry 4']);
+    const fifth = (await replay.next()).value as Committed;
+    expect(fifth.type === 'entry' && fifth.entry.index).toBe(5);
+    expect(live).toEqual(['entry 3', 'entry 4', 'entry 5']);
+    expect(node.commitIndex.value).toBe(5);
+    expect(node.leader.value).toBeNull();
+    await node.close();
+  });
+
+  it('raises a stored commit index below the snapshot to it (a crash between the snapshot and the commit index written after it)', async () => {
+    const storage = new InMemoryRaftStorage();
+    await storage.saveTermAndVotedFor(2, null);
+    await storage.appendEntries([entry(1, 2), entry(2, 2)]);
+    await storage.saveCommitIndex(1);
+    await storage.saveSnapshot({ lastIncludedIndex: 4, lastIncludedTerm: 2 }, bytes('state through 4'));
+    const node = await start(storage, [a, b]);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(node.commitIndex.value).toBe(4);
+    await node.close();
+  });
+
+  it('a storage without commitIndex and saveCommitIndex restarts its node at the snapshot: nothing applied until a leader is heard', async () => {
+    const stored = new InMemoryRaftStorage();
+    await stored.saveTermAndVotedFor(2, null);
+    await stored.appendEntries([entry(1, 2), entry(2, 2), entry(3, 2)]);
+    await stored.saveCommitIndex(3);
+    const { commitIndex: _commitIndex, saveCommitIndex: _saveCommitIndex, ...required } = {
+      term: () => stored.term(),
+      votedFor: () => stored.votedFor(),
+      saveTermAndVotedFor: (term: number, votedFor: NodeId | null) => stored.saveTermAndVotedFor(term, votedFor),
+      leaderForTerm: () => stored.leaderForTerm(),
+      saveLeaderForTerm: (term: number, leaderId: NodeId) => stored.saveLeaderForTerm(term, leaderId),
+      appendEntries: (entries: readonly LogEntry[]) => stored.appendEntries(entries),
+      entries: (fromIndex?: number) => stored.entries(fromIndex),
+      truncateFrom: (index: number) => stored.truncateFrom(index),
+      saveSnapshot: (meta: SnapshotMeta, state: Uint8Array) => stored.saveSnapshot(meta, state),
+      loadSnapshot: () => stored.loadSnapshot(),
+      discardLogPrefix: (throughIndex: number) => stored.discardLogPrefix(throughIndex),
+      commitIndex: () => stored.commitIndex(),
+      saveCommitIndex: (index: number) => stored.saveCommitIndex(index),
+    };
+    const node = await start(required, [a, b]);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(node.commitIndex.value).toBe(0);
     await node.close();
   });
 
@@ -142,6 +208,16 @@ describe('createRaftNode restores from storage', () => {
       await storage.saveTermAndVotedFor(1, null);
       await storage.appendEntries([{ index: 1, term: 1, command: new Uint8Array(0), isNoOp: true, dedupKey: { clientId: clientId('x'), requestId: 1 } }]);
     }, /entry 1 is a no-op entry with a dedup key/],
+    ['a commit index beyond the stored log', async (storage) => {
+      await storage.saveTermAndVotedFor(2, null);
+      await storage.appendEntries([entry(1, 2), entry(2, 2), entry(3, 2)]);
+      await storage.saveCommitIndex(5);
+    }, /commit index 5 is beyond the last stored index 3/],
+    ['a commit index beyond the snapshot, with no log after it', async (storage) => {
+      await storage.saveTermAndVotedFor(2, null);
+      await storage.saveSnapshot({ lastIncludedIndex: 4, lastIncludedTerm: 2 }, bytes('state through 4'));
+      await storage.saveCommitIndex(6);
+    }, /commit index 6 is beyond the last stored index 4/],
     ['a configuration entry with a dedup key', async (storage) => {
       await storage.saveTermAndVotedFor(1, null);
       await storage.appendEntries([{ ...entry(1, 1, { old: null, new: { voters: [a] } }), dedupKey: { clientId: clientId('x'), requestId: 1 } }]);

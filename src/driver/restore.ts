@@ -21,6 +21,11 @@ export interface RestoredState {
    * a virtual clock advances still starts.)
    */
   readonly interruptedCompactionThrough: number | null;
+  /**
+   * The stored commit index (RaftStorage.commitIndex; 0 from a storage without it), raised to the
+   * snapshot's index: a crash can land a snapshot and lose the commit index written after it.
+   */
+  readonly commitIndex: number;
 }
 
 export class CorruptStorageError extends Error {
@@ -55,7 +60,21 @@ export async function restoreState(storage: RaftStorage): Promise<RestoredState>
   // lies at or below the snapshot: nothing after a clean compaction, little with a trailing tail.
   // Those entries are never read again (filtered out above), so discarding a tail is no loss.
   const interruptedCompactionThrough = snapshot !== null && entries.length === 0 && (await storage.entries()).length > 0 ? floor : null;
-  return { term, votedFor, leaderPin, snapshot, entries, interruptedCompactionThrough };
+  const commitIndex = await restoreCommitIndex(storage, floor, entries[entries.length - 1]?.index ?? floor);
+  return { term, votedFor, leaderPin, snapshot, entries, interruptedCompactionThrough, commitIndex };
+}
+
+/**
+ * The engine stores a commit index only with (or after) the entries through it, so one beyond the
+ * stored log means the storage lost entries it had acknowledged: applying what is left would hand
+ * the application a history with a hole, so the node refuses to start.
+ */
+async function restoreCommitIndex(storage: RaftStorage, floor: number, lastIndex: number): Promise<number> {
+  if (storage.commitIndex === undefined) return floor;
+  const stored = await storage.commitIndex();
+  if (!isValidCounter(stored)) throw new CorruptStorageError(`commit index ${String(stored)} is not a safe non-negative integer`);
+  if (stored > lastIndex) throw new CorruptStorageError(`commit index ${stored} is beyond the last stored index ${lastIndex}: entries stored before it are missing`);
+  return Math.max(stored, floor);
 }
 
 function validateSnapshotMeta(meta: SnapshotMeta, term: number): void {

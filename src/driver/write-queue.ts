@@ -17,8 +17,10 @@ export function mergeReadies(readies: readonly Ready[]): MergedWrite {
   let hardState: StorageBatch['hardState'];
   let leaderForTerm: StorageBatch['leaderForTerm'];
   let truncateFrom: number | undefined;
+  let commitIndex: number | undefined;
   let entries: LogEntry[] = [];
   for (const ready of readies) {
+    if (ready.commitIndex !== null) commitIndex = ready.commitIndex;
     if (ready.hardState !== null) hardState = ready.hardState;
     if (ready.leaderForTerm !== null) leaderForTerm = ready.leaderForTerm;
     if (ready.truncateFrom !== null) {
@@ -34,6 +36,7 @@ export function mergeReadies(readies: readonly Ready[]): MergedWrite {
     ...(hardState === undefined ? {} : { hardState }),
     ...(leaderForTerm === undefined ? {} : { leaderForTerm }),
     ...(truncateFrom === undefined ? {} : { truncateFrom }),
+    ...(commitIndex === undefined ? {} : { commitIndex }),
   };
   const snapshots = readies.filter((ready) => ready.snapshot !== null);
   if (snapshots.length > 1 || (snapshots.length === 1 && readies.length > 1)) throw new Error('a snapshot ready must be written alone');
@@ -53,11 +56,13 @@ export async function writeMerged(storage: RaftStorage, merged: MergedWrite): Pr
     await writeBatch(storage, merged.batch);
     return;
   }
-  const { entries, ...beforeSnapshot } = merged.batch;
+  // The commit index goes last: an installed snapshot raises it to an index the log may not
+  // hold until the snapshot lands, and the log up to it may still be an old leader's.
+  const { entries, commitIndex, ...beforeSnapshot } = merged.batch;
   await writeBatch(storage, { ...beforeSnapshot, entries: [] });
   await storage.saveSnapshot(merged.snapshot.meta, merged.snapshot.state);
   await storage.discardLogPrefix(merged.snapshot.discardLogThrough);
-  if (entries.length > 0) await storage.appendEntries(entries);
+  if (entries.length > 0 || commitIndex !== undefined) await writeBatch(storage, commitIndex === undefined ? { entries } : { entries, commitIndex });
 }
 
 /** Applies a batch through the storage's batched path, or its atomic methods in a safe order. */
@@ -71,4 +76,6 @@ export async function writeBatch(storage: RaftStorage, batch: StorageBatch): Pro
   if (batch.leaderForTerm !== undefined) await storage.saveLeaderForTerm(batch.leaderForTerm.term, batch.leaderForTerm.leaderId);
   if (batch.truncateFrom !== undefined) await storage.truncateFrom(batch.truncateFrom);
   if (batch.entries.length > 0) await storage.appendEntries(batch.entries);
+  // After the entries it vouches for; a storage without it restarts its node at the snapshot.
+  if (batch.commitIndex !== undefined && storage.saveCommitIndex !== undefined) await storage.saveCommitIndex(batch.commitIndex);
 }

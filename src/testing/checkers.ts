@@ -132,6 +132,24 @@ export class SafetyChecker {
     }
   }
 
+  /**
+   * A stored commit index stays within the durable log, and the entries it vouches for (those
+   * `through` it not checked before) are the ones applied at their indexes, where any node
+   * applied one yet: a restarted node applies them without hearing a leader.
+   */
+  commitStored(id: NodeId, commitIndex: number, lastIndex: number, through: readonly LogEntry[]): void {
+    if (commitIndex > lastIndex) {
+      this.violate('Stored commit index', `${id} stored commit index ${commitIndex} with its durable log ending at ${lastIndex}`);
+      return;
+    }
+    for (const entry of through) {
+      const applied = this.appliedTermOf(entry.index);
+      if (applied === undefined || applied === entry.term) continue;
+      this.violate('Stored commit index', `${id} stored commit index ${commitIndex} over entry ${entry.index} of term ${entry.term}, where term ${applied} was applied`);
+      return;
+    }
+  }
+
   /** A prefix discard goes only through what the durable snapshot covers, whatever the entries. */
   entriesDiscardedUncovered(id: NodeId, removed: readonly LogEntry[], throughIndex: number, snapshotThrough: number): void {
     const first = removed[0];

@@ -108,6 +108,12 @@ export class CrashableStorage implements RaftStorage {
   saveLeaderForTerm(term: number, leaderId: NodeId): Promise<void> {
     return this.write(() => this.durable.saveLeaderForTerm(term, leaderId));
   }
+  commitIndex(): Promise<number> {
+    return this.read(() => this.durable.commitIndex());
+  }
+  saveCommitIndex(index: number): Promise<void> {
+    return this.write(() => this.durable.saveCommitIndex(index));
+  }
   appendEntries(entries: readonly LogEntry[]): Promise<void> {
     return this.write(() => this.durable.appendEntries(entries));
   }

@@ -65,6 +65,17 @@ export function watchDurableWrites(checker: SafetyChecker, id: NodeId, durable: 
     const removed = gone(cut);
     if (removed.length > 0) checker.entriesRemoved(id, removed, termBefore, how);
   };
+  // The disk's commit index never runs ahead of what it holds, and what it holds through it is
+  // what the cluster committed there: a restart applies those entries without asking anyone.
+  let commitChecked = 0;
+  const commitStored = (commitIndex: number): void => {
+    const snapshotThrough = durable.peekSnapshotIndex();
+    const log = durable.peekLog();
+    const lastIndex = log.entries.length === 0 ? snapshotThrough : Math.max(snapshotThrough, log.firstIndex + log.entries.length - 1);
+    const from = Math.max(commitChecked, snapshotThrough) + 1;
+    checker.commitStored(id, commitIndex, lastIndex, entriesFrom(from, commitIndex));
+    commitChecked = Math.max(commitChecked, commitIndex);
+  };
   durable.writeBatch = async (batch: StorageBatch) => {
     const cut = batch.truncateFrom === undefined ? [] : entriesFrom(batch.truncateFrom);
     const termBefore = lastLogTerm();
@@ -72,6 +83,7 @@ export function watchDurableWrites(checker: SafetyChecker, id: NodeId, durable: 
     if (batch.truncateFrom !== undefined) truncated(batch.truncateFrom, cut, termBefore, `a truncation from ${batch.truncateFrom}`);
     await written;
     checker.entriesPersisted(id, batch.entries, termAt);
+    if (batch.commitIndex !== undefined) commitStored(batch.commitIndex);
   };
   durable.appendEntries = async (entries: readonly LogEntry[]) => {
     await append(entries);
