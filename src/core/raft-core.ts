@@ -134,6 +134,14 @@ export class RaftCore {
   get compactionFloor(): number {
     return this.core.log.floorIndex;
   }
+  /**
+   * The snapshot the log is compacted behind, from the moment it is (a leader's install is taken
+   * inside receive(), before the driver sees the ready that stores it), or null.
+   */
+  get latestSnapshot(): { readonly throughIndex: number; readonly state: Uint8Array } | null {
+    const snapshot = this.core.snapshot;
+    return snapshot === null ? null : { throughIndex: snapshot.meta.lastIncludedIndex, state: snapshot.state };
+  }
   get lastIndex(): number {
     return this.core.log.lastIndex;
   }

@@ -22,7 +22,7 @@ import { createEmitter, createStagedWatchable, createWatchable, setTogether, sta
 import { RaftCore } from '../core/raft-core.ts';
 import type { OutboundMessage, Ready } from '../core/ready.ts';
 import { readyNeedsWrite } from '../core/ready.ts';
-import type { ClusterConfig, LogEntry, NodeId, RaftEnvelope, RaftRole, Snapshot } from '../core/types.ts';
+import type { ClusterConfig, LogEntry, NodeId, RaftEnvelope, RaftRole } from '../core/types.ts';
 import { isValidCounter, validateClusterConfig } from '../core/types.ts';
 import { codecLimits, decodeMessage, encodeMessage } from '../codec/index.ts';
 import { committedIterable, type CommittedSource } from './committed-stream.ts';
@@ -124,7 +124,6 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
   let appliedIndex = restored.snapshot?.meta.lastIncludedIndex ?? 0;
   let progressWaiters: Array<() => void> = [];
   const commandCopier = createCommandCopier();
-  let latestSnapshot: Snapshot | null = restored.snapshot === null ? null : { throughIndex: restored.snapshot.meta.lastIncludedIndex, state: restored.snapshot.state };
 
   const emitMetric = (metric: RaftMetric): void => {
     if (options.onMetric === undefined) return;
@@ -199,7 +198,6 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
 
   const processReady = (ready: Ready): void => {
     sendAll(ready.messages);
-    if (ready.snapshot !== null) latestSnapshot = { throughIndex: ready.snapshot.meta.lastIncludedIndex, state: ready.snapshot.state };
     for (const metric of ready.metrics) emitMetric(metric);
     for (const event of ready.trace) trace.emit(event);
     if (readyNeedsWrite(ready)) {
@@ -308,9 +306,14 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
     get closed() {
       return closed;
     },
+    // The core's snapshot, not one the driver copies from a ready: a leader's install compacts the
+    // core's log inside receive(), a step before its ready, and a stream reading behind the applied
+    // index in between found neither the entry nor a snapshot (simulation seed 205065 with
+    // --nodes 5 --removals --duration 20000, a paused node resuming into its stored commit index).
     installFor: (index) => {
-      if (latestSnapshot === null || index > latestSnapshot.throughIndex) return null;
-      return { committed: { type: 'install', snapshot: latestSnapshot }, nextIndex: latestSnapshot.throughIndex + 1 };
+      const snapshot = core.latestSnapshot;
+      if (snapshot === null || index > snapshot.throughIndex) return null;
+      return { committed: { type: 'install', snapshot }, nextIndex: snapshot.throughIndex + 1 };
     },
   };
 
@@ -400,9 +403,8 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
       }
       const state = snapshot.state.slice();
       if (!core.publishSnapshot(clock.now(), snapshot.throughIndex, state)) return;
-      // The log is compacted now, so a committed stream reading below the new floor must find
-      // this snapshot now, and compactionFloor moves with the call, not a step later.
-      latestSnapshot = { throughIndex: snapshot.throughIndex, state };
+      // The log is compacted now (a committed stream reading below the new floor finds this
+      // snapshot in the core), and compactionFloor moves with the call, not a step later.
       publish();
       scheduleStep();
     },
