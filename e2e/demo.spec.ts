@@ -140,6 +140,59 @@ test('a reloaded page and a browser restarted on the same profile come back with
   }
 });
 
+test('a page reloaded after the rest of its room has gone shows the board it had, from its own storage, with no leader in reach', async () => {
+  const room = freshRoom('alone');
+  const profile = mkdtempSync(join(tmpdir(), 'raftmesh-demo-profile-'));
+  // The highest commit index stored in the page's raftmesh databases (read beside the worker's
+  // connection: IndexedDB allows several).
+  const storedCommit = (peer: DemoPeer): Promise<number> =>
+    peer.page.evaluate(async () => {
+      let highest = 0;
+      for (const { name } of await indexedDB.databases()) {
+        if (name === undefined || !name.startsWith('raftmesh:')) continue;
+        const database = await new Promise<IDBDatabase>((resolve, reject) => {
+          const request = indexedDB.open(name);
+          request.onsuccess = () => resolve(request.result);
+          request.onerror = () => reject(request.error ?? new Error(`cannot open ${name}`));
+        });
+        if (database.objectStoreNames.contains('state')) {
+          const value = await new Promise<unknown>((resolve, reject) => {
+            const request = database.transaction('state', 'readonly').objectStore('state').get('commitIndex');
+            request.onsuccess = () => resolve(request.result);
+            request.onerror = () => reject(request.error ?? new Error('cannot read the commit index'));
+          });
+          if (typeof value === 'number') highest = Math.max(highest, value);
+        }
+        database.close();
+      }
+      return highest;
+    });
+  try {
+    const others = await peers(room, ['Ana', 'Bo']);
+    const persistent = await openPersistentPeer(appURL, profile, appPage(room, 'Cy'));
+    opened.push(persistent);
+    const group = [...others, persistent];
+    await waitForCluster(group, 3);
+    for (const peer of group) expect(await increment(peer)).toBe(true);
+    await waitForBoards(group, 'three increments', (board) => board.counter === 3);
+    // Stored with the page's next write, or alone a heartbeat interval after it learned the commit.
+    const applied = (await view(persistent)).commitIndex;
+    await expect.poll(() => storedCommit(persistent), { timeout: 10_000 }).toBeGreaterThanOrEqual(applied);
+    for (const peer of others) {
+      await peer.close();
+      opened.splice(opened.indexOf(peer), 1);
+    }
+    await persistent.page.reload();
+    await persistent.page.evaluate(() => window.raftmeshDemo.ready);
+    await expect.poll(() => counterOf(persistent), { timeout: 10_000 }).toBe(3);
+    const alone = await view(persistent);
+    expect({ leader: alone.leader, leading: alone.role === 'leader' }).toEqual({ leader: null, leading: false });
+  } finally {
+    for (const peer of opened.splice(0)) await peer.close().catch(() => undefined);
+    rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+  }
+});
+
 test('a page that comes back after being removed rejoins under a fresh id and deletes the database of the id it gave up', async () => {
   const room = freshRoom('removed');
   const profile = mkdtempSync(join(tmpdir(), 'raftmesh-demo-profile-'));
