@@ -107,17 +107,23 @@ test('closing the leader’s page: a new leader is elected, the rest keep commit
   await waitForBoards(survivors, 'nine acknowledged increments and two more', (board) => board.counter === 11);
 });
 
+/** Ana and Bo, and Cy on a persistent profile, in one cluster; each page adds 1 to the counter. */
+async function threeIncrementsWithPersistentCy(room: string, profile: string): Promise<{ others: DemoPeer[]; persistent: DemoPeer; group: DemoPeer[]; increments: boolean[] }> {
+  const others = await peers(room, ['Ana', 'Bo']);
+  const persistent = await openPersistentPeer(appURL, profile, appPage(room, 'Cy'));
+  opened.push(persistent);
+  const group = [...others, persistent];
+  await waitForCluster(group, 3);
+  const increments = await Promise.all(group.map((peer) => increment(peer)));
+  await waitForBoards(group, 'three increments', (board) => board.counter === 3);
+  return { others, persistent, group, increments };
+}
+
 test('a reloaded page and a browser restarted on the same profile come back with their state and rejoin', async () => {
   const room = freshRoom('reload');
   const profile = mkdtempSync(join(tmpdir(), 'raftmesh-demo-profile-'));
   try {
-    const others = await peers(room, ['Ana', 'Bo']);
-    const persistent = await openPersistentPeer(appURL, profile, appPage(room, 'Cy'));
-    opened.push(persistent);
-    const group = [...others, persistent];
-    await waitForCluster(group, 3);
-    await Promise.all(group.map((peer) => increment(peer)));
-    await waitForBoards(group, 'three increments', (board) => board.counter === 3);
+    const { others, persistent, group } = await threeIncrementsWithPersistentCy(room, profile);
     const idBefore = (await view(persistent)).id;
 
     await persistent.page.reload();
@@ -168,13 +174,8 @@ test('a page reloaded after the rest of its room has gone shows the board it had
       return highest;
     });
   try {
-    const others = await peers(room, ['Ana', 'Bo']);
-    const persistent = await openPersistentPeer(appURL, profile, appPage(room, 'Cy'));
-    opened.push(persistent);
-    const group = [...others, persistent];
-    await waitForCluster(group, 3);
-    for (const peer of group) expect(await increment(peer)).toBe(true);
-    await waitForBoards(group, 'three increments', (board) => board.counter === 3);
+    const { others, persistent, increments } = await threeIncrementsWithPersistentCy(room, profile);
+    expect(increments).toEqual([true, true, true]);
     // Stored with the page's next write, or alone a heartbeat interval after it learned the commit.
     const applied = (await view(persistent)).commitIndex;
     await expect.poll(() => storedCommit(persistent), { timeout: 10_000 }).toBeGreaterThanOrEqual(applied);

@@ -90,7 +90,8 @@ describe('createRaftNode restores from storage', () => {
     await stored.saveTermAndVotedFor(2, null);
     await stored.appendEntries([entry(1, 2), entry(2, 2), entry(3, 2)]);
     await stored.saveCommitIndex(3);
-    const { commitIndex: _commitIndex, saveCommitIndex: _saveCommitIndex, ...required } = {
+    // The same store through the methods API.md lists, without the optional pair.
+    const required: RaftStorage = {
       term: () => stored.term(),
       votedFor: () => stored.votedFor(),
       saveTermAndVotedFor: (term: number, votedFor: NodeId | null) => stored.saveTermAndVotedFor(term, votedFor),
@@ -102,8 +103,6 @@ describe('createRaftNode restores from storage', () => {
       saveSnapshot: (meta: SnapshotMeta, state: Uint8Array) => stored.saveSnapshot(meta, state),
       loadSnapshot: () => stored.loadSnapshot(),
       discardLogPrefix: (throughIndex: number) => stored.discardLogPrefix(throughIndex),
-      commitIndex: () => stored.commitIndex(),
-      saveCommitIndex: (index: number) => stored.saveCommitIndex(index),
     };
     const node = await start(required, [a, b]);
     await new Promise((resolve) => setTimeout(resolve, 60));
