@@ -131,6 +131,8 @@ export interface CoreState<Host = unknown> {
    * applies through what it finds stored, without waiting to hear a leader.
    */
   commitWritten: number;
+  /** When the commit index was last handed to a write: it rides along at most once half an interval. */
+  commitWrittenAt: number;
   /**
    * When the commit index, unwritten since it advanced, gets a write of its own if no other write
    * has carried it by then (infinite while it is written or none is due). It rides along with
@@ -269,6 +271,7 @@ export function createCoreState<Host>(options: RaftCoreOptions, host: Host): Cor
     log,
     commitIndex: floorIndex,
     commitWritten: floorIndex,
+    commitWrittenAt: Number.NEGATIVE_INFINITY,
     commitWriteDeadline: Number.POSITIVE_INFINITY,
     commitWriteDue: false,
     persistedIndex: log.lastIndex,

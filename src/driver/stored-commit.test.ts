@@ -69,23 +69,36 @@ describe('the stored commit index', () => {
     await cluster.close();
   });
 
-  it('rides along with the writes a node makes anyway, is written alone only after a heartbeat interval, and not at all while nothing changes', async () => {
+  it('rides along with the writes a node makes anyway at most once half a heartbeat interval, is written alone only after an interval, and not at all while nothing changes', async () => {
     const { cluster, leader, follower } = await clusterWithCommands(['one']);
     const storage = cluster.storage(follower) as InMemoryRaftStorage;
-    const batches: StorageBatch[] = [];
+    const batches: Array<StorageBatch & { readonly at: number }> = [];
     const original = storage.writeBatch.bind(storage);
     storage.writeBatch = (batch) => {
-      batches.push(batch);
+      batches.push({ ...batch, at: cluster.clock.now() });
       return original(batch);
     };
     await cluster.clock.advance(3 * heartbeatInterval);
     batches.length = 0;
-    // Proposals one after another: each write carries the entries and the commit index known then.
-    for (const command of ['two', 'three', 'four']) await cluster.settle(leader.propose(bytes(command)));
+    // Proposals one after another, a fifth of an interval apart: writes with entries carry the
+    // commit index known then, but only once half an interval has passed since the last one did,
+    // so under steady writes it never needs a write of its own.
+    for (let count = 0; count < 30; count += 1) {
+      await cluster.settle(leader.propose(bytes(`command ${count}`)));
+      await cluster.clock.advance(heartbeatInterval / 5);
+    }
     const withEntries = batches.filter((batch) => batch.entries.length > 0);
-    expect(withEntries.length).toBeGreaterThan(0);
-    expect(withEntries.slice(1).every((batch) => batch.commitIndex !== undefined)).toBe(true);
-    for (const batch of batches) {
+    expect(withEntries.length).toBeGreaterThan(10);
+    const carrying = batches.filter((batch) => batch.commitIndex !== undefined);
+    // The proposals took several intervals: writes with entries carried it now and then, not each.
+    expect((withEntries.at(-1)?.at ?? 0) - (withEntries[0]?.at ?? 0)).toBeGreaterThan(3 * heartbeatInterval);
+    expect(carrying.every((batch) => batch.entries.length > 0)).toBe(true);
+    expect(carrying.length).toBeGreaterThan(3);
+    expect(carrying.length).toBeLessThan(withEntries.length / 2);
+    for (let position = 1; position < carrying.length; position += 1) {
+      expect((carrying[position] as { at: number }).at - (carrying[position - 1] as { at: number }).at).toBeGreaterThanOrEqual(heartbeatInterval / 2);
+    }
+    for (const batch of carrying) {
       // Never beyond the entries stored by this write and the ones before it.
       const lastStored = (await storage.entries()).at(-1)?.index ?? 0;
       expect(batch.commitIndex ?? 0).toBeLessThanOrEqual(lastStored);
@@ -96,7 +109,7 @@ describe('the stored commit index', () => {
     expect(await storedCommit(storage)).toBeLessThan(leader.commitIndex.value);
     await cluster.clock.advance(3 * heartbeatInterval);
     expect(await storedCommit(storage)).toBe(leader.commitIndex.value);
-    const alone = batches.slice(beforeQuiet);
+    const alone = batches.slice(beforeQuiet).map(({ at: _at, ...batch }) => batch);
     expect(alone).toEqual([{ entries: [], commitIndex: leader.commitIndex.value }]);
     // A quiet cluster writes nothing more: heartbeats carry no news.
     await cluster.clock.advance(2_000);
