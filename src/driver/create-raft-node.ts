@@ -246,18 +246,23 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
     queueMicrotask(step);
   };
 
+  /** Hands the core one input; a throw (a broken invariant) stops the node. False when it did. */
+  const accepted = (input: () => void): boolean => {
+    try {
+      input();
+      return true;
+    } catch (error) {
+      stop(error instanceof Error ? error : new Error(String(error)));
+      return false;
+    }
+  };
+
   const timer = createEngineTimer({
     clock,
     nextDeadline: () => core.nextDeadline(),
     stopped: () => closed,
     fire: (now) => {
-      try {
-        core.tick(now);
-      } catch (error) {
-        stop(error instanceof Error ? error : new Error(String(error)));
-        return;
-      }
-      step();
+      if (accepted(() => core.tick(now))) step();
     },
   });
 
@@ -270,13 +275,7 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
       if (trace.hasListeners) trace.emit({ type: 'frameUndecodable', from: envelope.from, reason, node: id, term: core.term, at: clock.now() });
       return;
     }
-    try {
-      core.receive(clock.now(), envelope.from, decoded.value);
-    } catch (error) {
-      stop(error instanceof Error ? error : new Error(String(error)));
-      return;
-    }
-    scheduleStep();
+    if (accepted(() => core.receive(clock.now(), envelope.from, decoded.value))) scheduleStep();
   };
 
   const unsubscribeIncoming = transport.incoming.subscribe(onEnvelope);
@@ -423,14 +422,7 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
   // the call" comes first), and a page with no quorum in reach shows what it had.
   if (restored.commitIndex > core.commitIndex) {
     clock.setTimeout(() => {
-      if (closed) return;
-      try {
-        core.restoreCommit(clock.now(), restored.commitIndex);
-      } catch (error) {
-        stop(error instanceof Error ? error : new Error(String(error)));
-        return;
-      }
-      step();
+      if (!closed && accepted(() => core.restoreCommit(clock.now(), restored.commitIndex))) step();
     }, 0);
   }
   return node;

@@ -19,6 +19,8 @@ const b = nodeId('b');
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 const entry = (index: number, term: number, config?: ConfigPayload): LogEntry => ({ index, term, command: bytes(`command ${index}`), isNoOp: false, ...(config === undefined ? {} : { config }) });
 
+const describeCommitted = (item: Committed): string => (item.type === 'install' ? `install ${item.snapshot.throughIndex}` : item.type === 'entry' ? `entry ${item.entry.index}` : `internal ${item.index}`);
+
 function start(storage: RaftStorage, voters: readonly NodeId[] = [a]) {
   const network = createLoopbackNetwork();
   return createRaftNode({ id: a, clusterConfig: { voters }, transport: network.transport(a), storage, raftConfig: { electionTimeoutMin: 20, electionTimeoutMax: 40, heartbeatInterval: 5 } });
@@ -38,7 +40,7 @@ describe('createRaftNode restores from storage', () => {
     await node.awaitLeadership();
     const replayed: string[] = [];
     for await (const item of node.committedFrom(1)) {
-      replayed.push(item.type === 'install' ? `install ${item.snapshot.throughIndex}` : item.type === 'entry' ? `entry ${item.entry.index}` : `internal ${item.index}`);
+      replayed.push(describeCommitted(item));
       if (replayed.length === 4) break;
     }
     expect(replayed).toEqual(['install 5', 'entry 6', 'entry 7', 'internal 8']);
@@ -60,7 +62,7 @@ describe('createRaftNode restores from storage', () => {
     const replay = node.committedFrom(1)[Symbol.asyncIterator]();
     for (let count = 0; count < 3; count += 1) {
       const item = (await replay.next()).value as Committed;
-      replayed.push(item.type === 'install' ? `install ${item.snapshot.throughIndex}` : item.type === 'entry' ? `entry ${item.entry.index}` : `internal ${item.index}`);
+      replayed.push(describeCommitted(item));
       const liveItem = (await iterator.next()).value as Committed;
       if (liveItem.type === 'entry') live.push(`entry ${liveItem.entry.index}`);
     }
