@@ -158,6 +158,13 @@ export interface CoreState<Host = unknown> {
   electionStartedAt: number;
   readonly votes: Map<NodeId, boolean>;
   readonly progress: Map<NodeId, FollowerProgress>;
+  /**
+   * Members this leader stopped replicating to in its term, removed by a committed C_new: their
+   * answers to frames sent before (and to the farewell) are expected, and dropped without a
+   * refusal, which would count an honest peer as hostile. Cleared with `progress`; at most
+   * `maxDepartedMembers`, the longest gone forgotten first.
+   */
+  readonly departed: Set<NodeId>;
   commitAdvanced: boolean;
 
   readonly awaited: ProposalWaiters;
@@ -288,6 +295,7 @@ export function createCoreState<Host>(options: RaftCoreOptions, host: Host): Cor
     electionStartedAt: 0,
     votes: new Map(),
     progress: new Map(),
+    departed: new Set(),
     commitAdvanced: false,
     awaited: new ProposalWaiters(floorIndex),
     outlivedCheckedTerm: 0,

@@ -136,7 +136,8 @@ function sendBatch(core: CoreState<LeaderReplicationHost>, peer: NodeId, progres
  * One last AppendEntries to a member the committed configuration removed, from its match point,
  * small (a probe's size) and carrying the commit index: if it reaches as far as the configuration
  * removing the member, the member learns that it committed and knows itself out for good (a
- * learner). Progress for it is dropped right after; its answer is refused as unexpected. A
+ * learner). Progress for it is dropped right after, and its answer dropped quietly (it is among the
+ * leader's departed members, raft-core.ts). A
  * member it does not reach that far is told by the "not a member" answers to its campaigns.
  */
 export function sendFarewell(core: CoreState<LeaderReplicationHost>, peer: NodeId, progress: FollowerProgress): void {

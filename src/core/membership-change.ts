@@ -64,6 +64,7 @@ export function advanceMembershipChange(core: CoreState<MembershipChangeHost>): 
     // the commit index moved its timings: the member's log ended one entry short of C_new.
     core.host.sendFarewell(peer, progress);
     core.progress.delete(peer);
+    rememberDeparted(core, peer);
   }
   const change = core.membershipChange;
   if (change !== null && configIndex >= change.awaitingIndex) {
@@ -71,4 +72,20 @@ export function advanceMembershipChange(core: CoreState<MembershipChangeHost>): 
     core.membershipChange = null;
   }
   if (!isVoter(core, core.id)) core.host.becomeFollower(core.currentTerm, null, 'removedFromConfig');
+}
+
+/**
+ * Departed members a leader tells from strangers (CoreState.departed). A member is removed only
+ * by a committed change, one at a time, so a term's departures are few; the bound is against a
+ * term of endless changes.
+ */
+export const maxDepartedMembers = 64;
+
+export function rememberDeparted(core: Pick<CoreState, 'departed'>, peer: NodeId): void {
+  core.departed.delete(peer);
+  core.departed.add(peer);
+  for (const oldest of core.departed) {
+    if (core.departed.size <= maxDepartedMembers) break;
+    core.departed.delete(oldest);
+  }
 }

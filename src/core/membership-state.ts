@@ -26,7 +26,10 @@ export function adoptMembership(core: CoreState, payload: ConfigPayload, index: 
   if (core.role === 'follower' && !isVoter(core, core.id)) core.role = 'learner';
   if (core.role === 'leader') {
     for (const member of core.membership.members) {
-      if (member !== core.id && !core.progress.has(member)) core.progress.set(member, createProgress(core.log.lastIndex + 1, core.now));
+      if (member !== core.id && !core.progress.has(member)) {
+        core.progress.set(member, createProgress(core.log.lastIndex + 1, core.now));
+        core.departed.delete(member);
+      }
     }
     // Removed members keep receiving the log until the config that removes them commits, so
     // they learn of their removal instead of campaigning (see advanceMembershipChange).

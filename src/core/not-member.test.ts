@@ -6,6 +6,7 @@ import { resolveRaftConfig } from './config.ts';
 import { createCoreHarness, type CoreHarness, type HarnessNode } from './core-harness.test-support.ts';
 import type { RaftMetric } from './events.ts';
 import type { RaftMessage } from './messages.ts';
+import { maxDepartedMembers, rememberDeparted } from './membership-change.ts';
 import { RaftCore } from './raft-core.ts';
 import { nodeId, type ConfigPayload, type LogEntry, type NodeId } from './types.ts';
 
@@ -18,6 +19,8 @@ const failureOf = (node: HarnessNode, proposalId: number): string | undefined =>
   if (outcome === undefined) return undefined;
   return outcome.type === 'failed' ? outcome.failure : outcome.type;
 };
+
+const refusedBy = (node: HarnessNode, from: NodeId): RaftMetric[] => node.metrics.filter((metric) => metric.type === 'frameRefused' && metric.from === from);
 
 const notMembersSentBy = (harness: CoreHarness, from: NodeId, sinceMessage = 0): Array<{ to: NodeId; message: RaftMessage }> =>
   harness.sent.slice(sinceMessage).filter((item) => item.from === from && item.message.type === 'notMember');
@@ -440,5 +443,32 @@ describe('a voter removed while one entry short of the configuration removing it
     // It never asked for votes: it knew itself out before its election timer ran down.
     expect(harness.sent.slice(sentBefore).filter((item) => item.from === victim.id && item.message.type === 'requestVote')).toEqual([]);
     expect(leader.core.role).toBe('leader');
+    // Its answer to the farewell was expected: not refused as a stranger's.
+    expect(refusedBy(leader, victim.id)).toEqual([]);
+  });
+
+  it('is told from a stranger: the leader drops a departed member’s late answer quietly and refuses the same answer from a node it never replicated to', () => {
+    const { harness, leader, victim, rest } = clusterWithVictim(7);
+    removeVictim(harness, leader, rest);
+    harness.advance(500);
+    const stranger = nodeId('e');
+    const answer: RaftMessage = { type: 'appendEntriesResponse', term: leader.core.term, success: true, matchIndex: 1, conflictIndex: 0, conflictTerm: 0, readRound: 0 };
+    leader.core.receive(harness.now, victim.id, answer);
+    leader.core.receive(harness.now, stranger, answer);
+    const metrics = leader.core.takeReady()?.metrics ?? [];
+    expect(metrics.filter((metric) => metric.type === 'frameRefused')).toEqual([{ type: 'frameRefused', from: stranger, reason: 'senderNotMember' }]);
   });
 });
+
+describe('the departed members a leader remembers', () => {
+  it('are bounded: past the bound the longest gone is forgotten first, and one removed again counts as the newest', () => {
+    const core = { departed: new Set<NodeId>() };
+    const member = (number: number): NodeId => nodeId(`member-${number}`);
+    for (let number = 0; number < maxDepartedMembers; number += 1) rememberDeparted(core, member(number));
+    rememberDeparted(core, member(0));
+    rememberDeparted(core, member(maxDepartedMembers));
+    expect(core.departed.size).toBe(maxDepartedMembers);
+    expect([core.departed.has(member(0)), core.departed.has(member(1)), core.departed.has(member(maxDepartedMembers))]).toEqual([true, false, true]);
+  });
+});
+

@@ -356,9 +356,11 @@ export class RaftCore {
       return;
     }
     // Answers come only from members we asked; a stranger's "higher term" must not depose us.
+    // A member this leader removed answers what it was sent before (and the farewell): expected,
+    // so dropped without counting it a stranger.
     const isResponse = message.type === 'requestVoteResponse' || message.type === 'appendEntriesResponse' || message.type === 'installSnapshotResponse';
     if (isResponse && !core.membership.members.has(from)) {
-      refuse(core, from, 'senderNotMember', message.term);
+      if (!core.departed.has(from)) refuse(core, from, 'senderNotMember', message.term);
       return;
     }
     switch (message.type) {

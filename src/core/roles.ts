@@ -28,6 +28,7 @@ export function becomeFollower(core: CoreState<RolesHost>, term: number, leader:
   core.leaderId = leader;
   core.votes.clear();
   core.progress.clear();
+  core.departed.clear();
   if (wasLeader) {
     failLocalProposals(core);
     core.host.handBackReads();
@@ -110,6 +111,7 @@ export function becomeLeader(core: CoreState<RolesHost>): void {
   pinLeader(core, core.id);
   settleOutlivedTransfer(core, core.id);
   core.progress.clear();
+  core.departed.clear();
   for (const member of core.membership.members) {
     if (member !== core.id) core.progress.set(member, createProgress(core.log.lastIndex + 1, core.now));
   }
