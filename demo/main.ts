@@ -7,6 +7,7 @@ import { joinHintOf } from './app/join-hint.ts';
 import { createDemoModel, type DispatchOutcome } from './app/demo-model.ts';
 import { followIncarnation, type IncarnationFollower } from './app/follow-incarnation.ts';
 import { createLeaderNotes } from './app/leader-notes.ts';
+import { createRememberedNames } from './app/remembered-names.ts';
 import { readSettings } from './app/settings.ts';
 import { leaderBecomes } from './app/transfer-outcome.ts';
 import { startPeer, type DemoPeer } from './app/start-peer.ts';
@@ -113,7 +114,7 @@ async function start(): Promise<void> {
     },
   });
   peer = joined;
-  model = createDemoModel({ node: () => joined.room.node, store: () => joined.room.store, partition: joined.partition, selfName: settings.name });
+  model = createDemoModel({ node: () => joined.room.node, store: () => joined.room.store, partition: joined.partition, selfName: settings.name, rememberedNames: createRememberedNames(localStorage, settings.room) });
   wire(joined, model);
 }
 

@@ -146,7 +146,7 @@ test('a reloaded page and a browser restarted on the same profile come back with
   }
 });
 
-test('a page reloaded after the rest of its room has gone shows the board it had, from its own storage, with no leader in reach', async () => {
+test('a page reloaded after the rest of its room has gone shows the board it had, from its own storage, with no leader in reach, and names the others', async () => {
   const room = freshRoom('alone');
   const profile = mkdtempSync(join(tmpdir(), 'raftmesh-demo-profile-'));
   // The highest commit index stored in the page's raftmesh databases (read beside the worker's
@@ -188,6 +188,9 @@ test('a page reloaded after the rest of its room has gone shows the board it had
     await expect.poll(() => counterOf(persistent), { timeout: 10_000 }).toBe(3);
     const alone = await view(persistent);
     expect({ leader: alone.leader, leading: alone.role === 'leader' }).toEqual({ leader: null, leading: false });
+    // The members it cannot reach are named as their gossip named them before the reload.
+    const rows = await persistent.page.evaluate(() => window.raftmeshDemo.cluster().map((row) => `${row.name || row.id}: ${row.connection}`));
+    expect(rows.sort()).toEqual(['Ana: unreachable', 'Bo: unreachable', 'Cy: this page']);
   } finally {
     for (const peer of opened.splice(0)) await peer.close().catch(() => undefined);
     rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });

@@ -3,11 +3,12 @@ import { createEmitter, createWatchable, nodeId, type NodeId, type RaftNode } fr
 import { createDemoModel, type StoreLike } from './demo-model.ts';
 import { silentAfterMs } from './last-heard.ts';
 import type { PartitionSwitch, PeerStatus } from './partition-switch.ts';
+import { createRememberedNames, type NameStorage } from './remembered-names.ts';
 
 const [self, bo, cy] = ['peer-self', 'peer-bo', 'peer-cy'].map(nodeId) as [NodeId, NodeId, NodeId];
 
 /** Only what the model reads: a leader of three voters at commit 40, Bo matched at 40, Cy at 25. */
-function world(role: 'leader' | 'follower') {
+function world(role: 'leader' | 'follower', nameStorage?: NameStorage) {
   const node = {
     id: self,
     role: createWatchable(role),
@@ -24,7 +25,7 @@ function world(role: 'leader' | 'follower') {
   const peers = createWatchable<ReadonlySet<NodeId>>(new Set([bo, cy]));
   const partition = { statuses, frames, peers } as unknown as PartitionSwitch;
   const clock = { ms: 1_000_000 };
-  const model = createDemoModel({ node: () => node, store: () => store, partition, selfName: 'Ana', now: () => clock.ms });
+  const model = createDemoModel({ node: () => node, store: () => store, partition, selfName: 'Ana', now: () => clock.ms, ...(nameStorage === undefined ? {} : { rememberedNames: createRememberedNames(nameStorage, 'board') }) });
   /** A status frame, as the partition switch reports it: a frame heard, then the status in it. */
   const gossip = (from: NodeId, name: string, appliedIndex: number): void => {
     frames.emit(from);
@@ -195,5 +196,23 @@ describe('the demo model', () => {
     gossip(bo, 'Bo', 40);
     gossip(cy, 'Cy', 40);
     expect(model.timeline().filter((entry) => entry.kind === 'connection')).toEqual([]);
+  });
+
+  it('after a reload with the other members gone, names them as their gossip did before the reload', () => {
+    const items = new Map<string, string>();
+    const profile: NameStorage = { getItem: (key) => items.get(key) ?? null, setItem: (key, value) => void items.set(key, value) };
+    const before = world('follower', profile);
+    before.gossip(bo, 'Bo', 40);
+    before.gossip(cy, 'Cy', 40);
+    // Reloaded: nobody is reachable, so no gossip arrives; Bo's page closing is on the timeline.
+    const after = world('follower', profile);
+    after.peers.set(new Set());
+    after.model.note('connection', (nameOf) => `${nameOf(bo)} is unreachable`);
+    expect(connections(after.model)).toEqual(['Ana: this page', 'Bo: unreachable', 'Cy: unreachable']);
+    expect(after.model.timeline().map((entry) => entry.text)).toEqual(['Bo is unreachable']);
+    // Without the remembered names, the same page shows ids.
+    const forgetful = world('follower');
+    forgetful.peers.set(new Set());
+    expect(connections(forgetful.model)).toEqual(['Ana: this page', 'peer-bo: unreachable', 'peer-cy: unreachable']);
   });
 });

@@ -8,6 +8,7 @@ import type { MemberConnection } from './connection-text.ts';
 import { createLastHeard, silentAfterMs } from './last-heard.ts';
 import { watchSilences } from './silence-notes.ts';
 import type { PartitionSwitch, PeerStatus } from './partition-switch.ts';
+import type { RememberedNames } from './remembered-names.ts';
 import type { Wording } from './timeline-text.ts';
 
 /** A member as the panel shows it; its connection and silence as in connection-text.ts. */
@@ -52,6 +53,11 @@ export interface DemoModelOptions {
   readonly store: () => StoreLike;
   readonly partition: PartitionSwitch;
   readonly selfName: string;
+  /**
+   * Names heard before, kept across reloads (remembered-names.ts): a member that is not reachable
+   * now sends no gossip, and without them its row and timeline entries read as a short id.
+   */
+  readonly rememberedNames?: RememberedNames;
   /** The clock for gossip freshness and silences (`Date.now` unless a test fakes it). */
   readonly now?: () => number;
 }
@@ -77,6 +83,7 @@ export function createDemoModel(options: DemoModelOptions) {
   };
   options.partition.statuses.subscribe(({ from, status }) => {
     statuses.set(from, { status, at: now() });
+    options.rememberedNames?.remember(from, status.name);
     changed();
   });
   const lastHeard = createLastHeard({ frames: options.partition.frames, reachable: options.partition.peers, now });
@@ -88,9 +95,10 @@ export function createDemoModel(options: DemoModelOptions) {
     return heardMsAgo >= silentAfterMs ? { connection: 'silent', silentForMs: heardMsAgo } : { connection: 'connected', silentForMs: null };
   };
 
-  const names = (): Map<string, string> => new Map([...statuses].map(([id, entry]) => [id, entry.status.name]));
-  /** A member's display name (its status gossip), or a short id until one arrives. */
-  const nameOf = (id: string): string => (id === options.node().id ? options.selfName : (statuses.get(id)?.status.name ?? shortId(id)));
+  /** What a member's gossip last called it on this page, or on an earlier one of this profile. */
+  const heardName = (id: string): string | undefined => statuses.get(id)?.status.name ?? options.rememberedNames?.get(id);
+  /** A member's display name, or a short id while none was ever heard. */
+  const nameOf = (id: string): string => (id === options.node().id ? options.selfName : (heardName(id) ?? shortId(id)));
 
   const cluster = (): ClusterRow[] => {
     silences.check();
@@ -123,7 +131,7 @@ export function createDemoModel(options: DemoModelOptions) {
       const appliedIndex = self ? applied : (status?.appliedIndex ?? null);
       return {
         id,
-        name: self ? options.selfName : (names().get(id) ?? ''),
+        name: self ? options.selfName : (heardName(id) ?? ''),
         self,
         membership,
         role: self ? (node.stopped.value === null ? node.role.value : 'stopped') : (status?.role ?? 'unknown'),
