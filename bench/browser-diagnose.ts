@@ -34,6 +34,13 @@
 //                              of a 4 MiB snapshot (bench/browser/snapshot-phase.ts): the other
 //                              follower's leader silences without and during them, the small
 //                              proposals' p99 and the slowest transfer
+//   --fill=N                   before the snapshot phase, N commits from the leader's page (64 in
+//                              flight), so the lagging follower restarts with a long log to apply
+//                              through its stored commit index, as after bench:browser's saturation
+//                              phase (each page compacts every 10,000 entries)
+//                              On Linux, per transfer: each browser's CPU (all its processes and
+//                              threads) and its browser process's thread pool, where Chromium runs
+//                              IndexedDB's database work
 //   --snapshot-bytes-per-second=N  the leader's snapshot pace (RaftConfig.snapshotBytesPerSecond;
 //                              default the engine's, 1 MiB/s; Infinity turns pacing off)
 //   --aging=N                  before anything else, N strict 1-entry IndexedDB transactions one
@@ -49,8 +56,8 @@ import path from 'node:path';
 import { benchServing, startBenchCluster, type BenchProcess } from './browser/cluster.ts';
 import { load, percentile, settled, sleep, status, wallClockMs } from './browser/driving.ts';
 import { benchSizes } from './browser/options.ts';
-import { measureHeartbeatsDuringSnapshot } from './browser/snapshot-phase.ts';
-import { takeThreadCpuSnapshot, threadCpuAvailable, threadCpuBetween, type ThreadCpuSnapshot } from './browser/thread-cpu.ts';
+import { measureHeartbeatsDuringSnapshot, type TransferObserver } from './browser/snapshot-phase.ts';
+import { takeThreadCpuSnapshot, threadCpuAvailable, threadCpuBetween, type ThreadCpuRow, type ThreadCpuSnapshot } from './browser/thread-cpu.ts';
 import { joinTimelines, stageTable, timelineCounts } from './browser/commit-timeline.ts';
 import type { StorageWrite, Transition } from './pages/browser-diagnostics.ts';
 
@@ -87,6 +94,7 @@ const profile = process.argv.includes('--profile');
 const timelineCommits = count('timeline', 0);
 const agingWrites = count('aging', 0);
 const snapshotTrials = count('snapshot', 0);
+const fillCommits = count('fill', 0);
 const snapshotRateText = option('snapshot-bytes-per-second');
 const snapshotBytesPerSecond = snapshotRateText === undefined ? undefined : snapshotRateText === 'Infinity' ? Number.POSITIVE_INFINITY : count('snapshot-bytes-per-second', 0);
 const timelinePauseMs = count('timeline-pause', 0);
@@ -122,7 +130,7 @@ try {
     }
   }
   if (timelineCommits > 0) await printTimeline(processes, leader);
-  if (snapshotTrials > 0) await printSnapshotPhase(processes, snapshotTrials);
+  if (snapshotTrials > 0) await printSnapshotPhase(processes, snapshotTrials, cluster.profilesDirectory);
   const proposers: readonly BenchProcess[] = leaderOnly ? [leader] : processes;
   const startMs = wallClockMs();
   const startStatus = await status(leader);
@@ -266,10 +274,50 @@ async function printAging(processes: readonly BenchProcess[], writes: number): P
   });
 }
 
-async function printSnapshotPhase(processes: readonly BenchProcess[], trials: number): Promise<void> {
+/**
+ * Each browser's CPU over each transfer of the snapshot phase (percent of one core), in total and
+ * in its browser process's thread pool (ThreadPoolForegroundWorker threads: IndexedDB's work).
+ */
+function transferCpuObserver(profilesDirectory: string): TransferObserver & { readonly lines: string[] } {
+  const lines: string[] = [];
+  let opened: { trial: number; roles: [string, string][]; snapshots: ThreadCpuSnapshot[] } | null = null;
+  const percent = (rows: readonly ThreadCpuRow[]): number => rows.reduce((sum, row) => sum + row.userPercent + row.systemPercent, 0);
+  return {
+    lines,
+    opened(trial, roles) {
+      const ordered = Object.entries(roles).map(([role, id]): [string, string] => [role, id]);
+      opened = { trial, roles: ordered, snapshots: ordered.map(([, id]) => takeThreadCpuSnapshot(path.join(profilesDirectory, id))) };
+    },
+    closed(trial) {
+      if (opened === null || opened.trial !== trial) return;
+      const { roles, snapshots } = opened;
+      const cells = roles.map(([role, id], index) => {
+        const before = snapshots[index];
+        if (before === undefined) return `${role} —`;
+        const rows = threadCpuBetween(before, takeThreadCpuSnapshot(path.join(profilesDirectory, id)));
+        const pool = rows.filter((row) => row.processType === 'browser' && row.threadName.startsWith('ThreadPoolForeg'));
+        return `${role} ${format(percent(rows), 0)} % (thread pool ${format(percent(pool), 0)} %)`;
+      });
+      lines.push(`  transfer ${trial + 1}: ${cells.join(', ')}`);
+      opened = null;
+    },
+  };
+}
+
+async function printSnapshotPhase(processes: readonly BenchProcess[], trials: number, profilesDirectory: string): Promise<void> {
+  if (fillCommits > 0) {
+    const { leader } = await settled(processes);
+    const filled = await load(leader, { inFlight: 64, durationMs: 300_000, untilCommitIndex: (await status(leader)).commitIndex + fillCommits, pauseMs: 0, keepAll: false });
+    console.log(`fill: ${filled.commits} commits from the leader's page before the snapshot phase`);
+  }
   const sizes = { ...benchSizes([]), snapshotTrials: trials };
-  const figures = await measureHeartbeatsDuringSnapshot(processes, sizes);
+  const cpu = threadCpuAvailable() ? transferCpuObserver(profilesDirectory) : null;
+  const figures = await measureHeartbeatsDuringSnapshot(processes, sizes, cpu ?? undefined);
   const gaps = (each: typeof figures.baseline): string => `p50 ${format(each.gapP50Ms)} ms, p99 ${format(each.gapP99Ms)} ms, max ${format(each.gapMaxMs)} ms over ${each.frames} frames; small proposals p99 ${format(each.proposalP99Ms)} ms`;
   console.log(`snapshot phase (${trials} × ${(sizes.snapshotBytes / 1024 / 1024).toFixed(0)} MiB): leader silence at the other follower, baseline ${gaps(figures.baseline)}`);
-  console.log(`  during the transfers: ${gaps(figures.duringSnapshot)}; slowest transfer ${format(figures.transferSeconds, 2)} s`);
+  console.log(`  during the transfers: ${gaps(figures.duringSnapshot)}; slowest transfer ${format(figures.transferSeconds, 2)} s; p99 per transfer ${figures.trialGapP99Ms.map((each) => format(each)).join(', ')} ms`);
+  if (cpu !== null) {
+    console.log("  each browser's CPU over each transfer (percent of one core; its browser process's thread pool, IndexedDB's work, in brackets):");
+    for (const line of cpu.lines) console.log(line);
+  }
 }

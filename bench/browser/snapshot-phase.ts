@@ -28,6 +28,12 @@ export interface SnapshotFigures {
   readonly snapshotBytes: number;
   readonly baseline: GapFigures;
   readonly duringSnapshot: GapFigures;
+  /**
+   * Each transfer's own silence p99, in order. In a full run only the first restart has a long log
+   * to apply through its stored commit index (the saturation phase's entries since the lagging
+   * node's last compaction); later ones follow an install.
+   */
+  readonly trialGapP99Ms: readonly number[];
   /** The slowest transfer's time from the lagging node's restart to the snapshot installed. */
   readonly transferSeconds: number;
   /**
@@ -44,6 +50,15 @@ interface Watched {
   readonly gaps: readonly number[];
   readonly frames: number;
   readonly proposalP99Ms: number;
+}
+
+/**
+ * Told when each transfer's timed window opens and closes (bench:browser-diagnose samples each
+ * browser's threads there), with the roles the phase gave the three processes.
+ */
+export interface TransferObserver {
+  opened(trial: number, roles: { readonly leader: string; readonly lagging: string; readonly watcher: string }): void;
+  closed(trial: number): void;
 }
 
 async function watchGaps(leader: BenchProcess, watcher: BenchProcess, during: () => Promise<void>): Promise<Watched> {
@@ -71,7 +86,7 @@ function figures(watched: readonly Watched[]): GapFigures {
   };
 }
 
-export async function measureHeartbeatsDuringSnapshot(processes: readonly BenchProcess[], sizes: BenchSizes): Promise<SnapshotFigures> {
+export async function measureHeartbeatsDuringSnapshot(processes: readonly BenchProcess[], sizes: BenchSizes, observer?: TransferObserver): Promise<SnapshotFigures> {
   const { leader } = await settled(processes);
   const [lagging, watcher] = processes.filter((each) => each !== leader) as [BenchProcess, BenchProcess];
   const startedAtMs = wallClockMs();
@@ -90,11 +105,13 @@ export async function measureHeartbeatsDuringSnapshot(processes: readonly BenchP
     await waitFor('the leader to compact', 30_000, async () => ((await status(leader)).compactionFloor >= snapshotIndex - defaultRaftConfig.snapshotTrailingEntries ? true : null));
     trials.push(
       await watchGaps(leader, watcher, async () => {
+        observer?.opened(trial, { leader: leader.id, lagging: lagging.id, watcher: watcher.id });
         const restarted = wallClockMs();
         await lagging.startNode();
         // Entries below the leader's floor exist only in the snapshot, so reaching it means installing it.
         await waitFor('the lagging node to install the snapshot', 120_000, async () => ((await status(lagging)).appliedIndex >= snapshotIndex ? true : null));
         transferSeconds = Math.max(transferSeconds, (wallClockMs() - restarted) / 1000);
+        observer?.closed(trial);
       }),
     );
   }
@@ -105,6 +122,7 @@ export async function measureHeartbeatsDuringSnapshot(processes: readonly BenchP
     snapshotBytes: sizes.snapshotBytes,
     baseline,
     duringSnapshot: figures(trials),
+    trialGapP99Ms: trials.map((each) => percentile(each.gaps, 0.99)),
     transferSeconds,
     laggingConnectionsEstablished: counted('connectionsEstablished'),
     laggingEngineChannelsReopened: counted('engineChannelsReopened'),
