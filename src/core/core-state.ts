@@ -33,6 +33,12 @@ export interface RaftCoreOptions {
   /** The stored snapshot's state, so a leader can send it to a lagging follower. */
   readonly snapshotState?: Uint8Array | null;
   readonly entries: readonly LogEntry[];
+  /**
+   * The commit index a previous incarnation stored (restore.ts checked it against the log): the
+   * entries through it are committed from the first input on, so nothing (a witness's catch-up
+   * reply still in flight, say) may replace them. Clamped to the log and the snapshot.
+   */
+  readonly commitIndex?: number;
   /** The transport's largest frame, if bounded: AppendEntries batches stay below it. */
   readonly maxPayloadBytes?: number | undefined;
   /** Frames up to this size stay in order (RaftTransport.orderedFrameBytes): batches stay below it. */
@@ -257,6 +263,7 @@ export function createCoreState<Host>(options: RaftCoreOptions, host: Host): Cor
   const floorIndex = options.snapshotMeta?.lastIncludedIndex ?? 0;
   const floorTerm = options.snapshotMeta?.lastIncludedTerm ?? 0;
   const log = createRaftLog(floorIndex, floorTerm, options.entries);
+  const restoredCommit = Math.max(floorIndex, Math.min(options.commitIndex ?? floorIndex, log.lastIndex));
   const bootstrapPayload: ConfigPayload = { old: null, new: options.bootstrap };
   return {
     id: options.id,
@@ -276,8 +283,9 @@ export function createCoreState<Host>(options: RaftCoreOptions, host: Host): Cor
     leaderId: null,
     pinnedLeader: options.leaderPin,
     log,
-    commitIndex: floorIndex,
-    commitWritten: floorIndex,
+    commitIndex: restoredCommit,
+    // Stored already: written again only once it advances.
+    commitWritten: restoredCommit,
     commitWrittenAt: Number.NEGATIVE_INFINITY,
     commitWriteDeadline: Number.POSITIVE_INFINITY,
     commitWriteDue: false,

@@ -214,22 +214,6 @@ export class RaftCore {
     }
   }
 
-  /**
-   * The commit index a previous incarnation stored (restore.ts checked it against the log): the
-   * entries through it are committed, so they are applied now rather than once a leader is heard.
-   * Given as an input after construction, not at it, so the committed stream hands them out as
-   * the node's first progress, like any commit learned after a start.
-   */
-  restoreCommit(now: number, index: number): void {
-    const core = this.core;
-    advanceClock(core, now);
-    const through = Math.min(index, core.log.lastIndex);
-    if (through <= core.commitIndex) return;
-    core.commitIndex = through;
-    core.commitWritten = Math.max(core.commitWritten, through);
-    emitTrace(core, { type: 'advanceCommitIndex', commitIndex: through });
-  }
-
   /** A proposal from this node's caller. The outcome arrives in a later ready. */
   propose(now: number, proposalId: number, command: Uint8Array, dedupKey: DedupKey | null): void {
     propose(this.core, now, proposalId, command, dedupKey);

@@ -62,6 +62,7 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
     leaderPin: restored.leaderPin,
     snapshotMeta: restored.snapshot?.meta ?? null,
     entries: restored.entries,
+    commitIndex: restored.commitIndex,
     snapshotState: restored.snapshot?.state ?? null,
     maxPayloadBytes: transport.maxPayloadBytes,
     orderedFrameBytes: transport.orderedFrameBytes,
@@ -88,7 +89,13 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
   const leader = createStagedWatchable<NodeId | null>(core.leader);
   const term = createStagedWatchable(core.term);
   const membership = createStagedWatchable<ClusterConfig>(core.membership);
-  const commitIndex = createStagedWatchable(core.commitIndex);
+  // The entries a previous incarnation knew committed (the core starts with its stored commit
+  // index, so nothing may replace them) are applied, and the commit index announced, a task after
+  // the start: a caller that reads committed() as soon as the node is returned gets them too (its
+  // "moment of the call" comes first; a worker's page starts that stream after the commit index).
+  const restoredFloor = restored.snapshot?.meta.lastIncludedIndex ?? 0;
+  let applyHeld = core.applicableIndex > restoredFloor;
+  const commitIndex = createStagedWatchable(applyHeld ? restoredFloor : core.commitIndex);
   const compactionFloor = createStagedWatchable(core.compactionFloor);
   const stopped = createWatchable<Error | null>(null);
   const trace = createEmitter<RaftTraceEvent>();
@@ -121,7 +128,7 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
   const closeListeners = new Set<(error: Error) => void>();
   let closeError: Error | null = null;
   let stepScheduled = false;
-  let appliedIndex = restored.snapshot?.meta.lastIncludedIndex ?? 0;
+  let appliedIndex = restoredFloor;
   let progressWaiters: Array<() => void> = [];
   const commandCopier = createCommandCopier();
 
@@ -168,11 +175,11 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
       stagedChange(leader, core.leader),
       stagedChange(term, core.term),
       stagedChange(membership, core.membership),
-      stagedChange(commitIndex, core.commitIndex),
+      stagedChange(commitIndex, applyHeld ? restoredFloor : core.commitIndex),
       stagedChange(compactionFloor, core.compactionFloor),
     ]);
     const applicable = core.applicableIndex;
-    if (applicable > appliedIndex) {
+    if (applicable > appliedIndex && !applyHeld) {
       appliedIndex = applicable;
       checkIdentity(applicable);
       wakeProgress();
@@ -417,12 +424,11 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
   options.signal?.addEventListener('abort', () => void node.close(), { once: true });
   publish();
   timer.arm();
-  // The entries a previous incarnation knew committed are applied a task after the start, so a
-  // caller that reads committed() as soon as the node is returned gets them too (its "moment of
-  // the call" comes first), and a page with no quorum in reach shows what it had.
-  if (restored.commitIndex > core.commitIndex) {
+  // A page with no quorum in reach shows what it had: its stored log through its commit index.
+  if (applyHeld) {
     clock.setTimeout(() => {
-      if (!closed && accepted(() => core.restoreCommit(clock.now(), restored.commitIndex))) step();
+      applyHeld = false;
+      if (!closed) publish();
     }, 0);
   }
   return node;
