@@ -131,8 +131,11 @@ describe('startEdgePeer and a data directory another peer holds', () => {
       () => 'started',
       (error: unknown) => (error instanceof Error ? error.message : String(error)),
     );
-    for (let attempt = 0; attempt < 200 && !existsSync(join(data, 'lock')); attempt += 1) await new Promise((resolve) => setTimeout(resolve, 5));
-    expect(existsSync(join(data, 'lock'))).toBe(true);
+    // It takes the lock, then writes its identity: both, before the second peer tries (reading
+    // identity.json after the lock alone raced the first peer's write on a busy machine).
+    const holding = (): boolean => existsSync(join(data, 'lock')) && existsSync(join(data, 'identity.json'));
+    for (const deadline = Date.now() + 10_000; !holding() && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(holding()).toBe(true);
     expect(await refusal(data, { room: 'room-b' })).toMatch(/^cannot use (.*) as the data directory: \1 (is already open in this process|is in use by process)/);
     const identity = readFileSync(join(data, 'identity.json'), 'utf8');
     expect(Object.keys(JSON.parse(identity) as object).some((key) => key.includes('room-b'))).toBe(false);
