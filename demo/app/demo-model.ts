@@ -83,7 +83,7 @@ export function createDemoModel(options: DemoModelOptions) {
   };
   options.partition.statuses.subscribe(({ from, status }) => {
     statuses.set(from, { status, at: now() });
-    options.rememberedNames?.remember(from, status.name);
+    options.rememberedNames?.remember(from, status.name, now());
     changed();
   });
   const lastHeard = createLastHeard({ frames: options.partition.frames, reachable: options.partition.peers, now });

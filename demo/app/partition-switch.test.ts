@@ -86,6 +86,21 @@ describe('the demo partition switch', () => {
     expect(raftFrames).toEqual([]);
   });
 
+  it('ignores a status frame whose JSON lacks a field the panel reads or has one of another type', () => {
+    const partition = createPartitionSwitch();
+    const inner = fakeTransport('peer-ana', [bo]);
+    partition.attach(inner.transport);
+    const heard: string[] = [];
+    partition.statuses.subscribe(({ status: value }) => heard.push(value.name));
+    const json = (value: unknown): Uint8Array => Uint8Array.of(statusFrameTag, ...new TextEncoder().encode(JSON.stringify(value)));
+    const { name: _name, ...nameless } = status('Bo');
+    for (const malformed of [nameless, { ...status('Bo'), name: 7 }, { ...status('Bo'), term: '2' }, { ...status('Bo'), commitIndex: -1 }, { ...status('Bo'), leader: 5 }, { ...status('Bo'), visible: 'yes' }, [status('Bo')], null, 'Bo']) {
+      inner.deliver(bo, json(malformed));
+    }
+    inner.deliver(bo, statusFrame(status('Bo')));
+    expect(heard).toEqual(['Bo']);
+  });
+
   it('reports the sender of every frame it lets through, Raft or status, and of none while disconnected', () => {
     const partition = createPartitionSwitch();
     const inner = fakeTransport('peer-ana', [bo, cy]);

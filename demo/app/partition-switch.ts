@@ -90,11 +90,15 @@ export function createPartitionSwitch(): PartitionSwitch {
       frames.emit(envelope.from);
       if (envelope.bytes[0] === statusFrameTag) {
         if (envelope.bytes.length > maxStatusFrameBytes) return;
+        // A malformed status frame is ignored: it is display-only, and a peer's JSON is not trusted
+        // to have the fields the panel reads (a name that is not a string broke the model).
+        let status: PeerStatus | null = null;
         try {
-          statuses.emit({ from: envelope.from, status: JSON.parse(decoder.decode(envelope.bytes.subarray(1))) as PeerStatus });
+          status = peerStatusOf(JSON.parse(decoder.decode(envelope.bytes.subarray(1))));
         } catch {
-          // a malformed status frame is ignored: it is display-only
+          status = null;
         }
+        if (status !== null) statuses.emit({ from: envelope.from, status });
         return;
       }
       incoming.emit(envelope);
@@ -149,3 +153,14 @@ export function createPartitionSwitch(): PartitionSwitch {
     },
   };
 }
+
+/** A status frame's JSON as a PeerStatus, or null when any field is missing or of another type. */
+export function peerStatusOf(value: unknown): PeerStatus | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const { role, term, commitIndex, appliedIndex, leader, visible, name } = value as Record<string, unknown>;
+  const count = (field: unknown): field is number => typeof field === 'number' && Number.isSafeInteger(field) && field >= 0;
+  if (typeof role !== 'string' || !count(term) || !count(commitIndex) || !count(appliedIndex) || typeof visible !== 'boolean' || typeof name !== 'string') return null;
+  if (leader !== null && typeof leader !== 'string') return null;
+  return { role, term, commitIndex, appliedIndex, leader, visible, name };
+}
+

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRememberedNames, maxRememberedNames, rememberedNamesKey, type NameStorage } from './remembered-names.ts';
+import { createRememberedNames, heardAgainWriteMs, maxRememberedNames, rememberedNamesKey, type NameStorage } from './remembered-names.ts';
 
 /** localStorage as a Map, counting writes (gossip repeats every half second; storage should not). */
 function memoryStorage(initial: Record<string, string> = {}): NameStorage & { writes: number; items: Map<string, string> } {
@@ -19,53 +19,67 @@ describe('remembered names', () => {
   it('gives a later page of the same room the names an earlier one heard, and another room none of them', () => {
     const storage = memoryStorage();
     const first = createRememberedNames(storage, 'board');
-    first.remember('peer-bo', 'Bo');
-    first.remember('peer-cy', 'Cy');
+    first.remember('peer-bo', 'Bo', 1_000);
+    first.remember('peer-cy', 'Cy', 1_000);
     const reloaded = createRememberedNames(storage, 'board');
     expect([reloaded.get('peer-bo'), reloaded.get('peer-cy')]).toEqual(['Bo', 'Cy']);
     expect(createRememberedNames(storage, 'other').get('peer-bo')).toBeUndefined();
   });
 
-  it('writes only when a name is new or changed', () => {
+  it('writes when a name is new or changed, and for the same name at most once a minute', () => {
     const storage = memoryStorage();
     const names = createRememberedNames(storage, 'board');
-    for (let gossip = 0; gossip < 10; gossip += 1) names.remember('peer-bo', 'Bo');
+    // Gossip every half second for just under a minute: one write.
+    for (let at = 0; at < heardAgainWriteMs; at += 500) names.remember('peer-bo', 'Bo', at);
     expect(storage.writes).toBe(1);
-    names.remember('peer-bo', 'Bo Renamed');
+    names.remember('peer-bo', 'Bo', heardAgainWriteMs);
     expect(storage.writes).toBe(2);
+    names.remember('peer-bo', 'Bo Renamed', heardAgainWriteMs + 500);
+    expect(storage.writes).toBe(3);
     expect(createRememberedNames(storage, 'board').get('peer-bo')).toBe('Bo Renamed');
   });
 
-  it('keeps the most recently heard members when more than the bound have been heard', () => {
+  it('forgets the longest unheard first: a member heard again outlives one heard only long ago', () => {
     const storage = memoryStorage();
     const names = createRememberedNames(storage, 'board');
-    for (let member = 0; member < maxRememberedNames + 10; member += 1) names.remember(`peer-${member}`, `Name ${member}`);
-    // Heard again: now the most recent, so it outlives the ones heard after it once.
-    names.remember('peer-0', 'Zero');
-    names.remember('peer-x', 'X');
+    for (let member = 0; member < maxRememberedNames; member += 1) names.remember(`peer-${member}`, `Name ${member}`, member * 1_000);
+    // peer-0, the first heard, is heard again (same name, minutes later); then one member more.
+    names.remember('peer-0', 'Name 0', 200_000);
+    names.remember('peer-new', 'New', 201_000);
     const reloaded = createRememberedNames(storage, 'board');
-    expect(reloaded.get('peer-0')).toBe('Zero');
-    expect(reloaded.get('peer-x')).toBe('X');
-    expect(reloaded.get('peer-10')).toBeUndefined();
-    expect(reloaded.get(`peer-${maxRememberedNames + 9}`)).toBe(`Name ${maxRememberedNames + 9}`);
+    expect([reloaded.get('peer-0'), reloaded.get('peer-1'), reloaded.get('peer-2'), reloaded.get('peer-new')]).toEqual(['Name 0', undefined, 'Name 2', 'New']);
     expect((JSON.parse(storage.items.get(rememberedNamesKey('board')) ?? '[]') as unknown[]).length).toBe(maxRememberedNames);
   });
 
-  it('ignores a blank name and caps a long one as the page caps its own', () => {
+  it('two tabs of one profile in one room keep each other’s names: a write merges what the other stored', () => {
+    const profile = memoryStorage();
+    const tabOfAna = createRememberedNames(profile, 'board');
+    const tabOfBo = createRememberedNames(profile, 'board');
+    tabOfBo.remember('peer-ana', 'Ana', 1_000); // Bo's tab hears Ana's gossip
+    tabOfAna.remember('peer-bo', 'Bo', 1_500); // Ana's tab hears Bo's: its own map never held Ana
+    tabOfAna.remember('peer-cy', 'Cy', 2_000);
+    const reloaded = createRememberedNames(profile, 'board');
+    expect([reloaded.get('peer-ana'), reloaded.get('peer-bo'), reloaded.get('peer-cy')]).toEqual(['Ana', 'Bo', 'Cy']);
+  });
+
+  it('ignores a blank name or one that is not a string, and caps a long one as the page caps its own', () => {
     const storage = memoryStorage();
     const names = createRememberedNames(storage, 'board');
-    names.remember('peer-bo', '   ');
-    expect(names.get('peer-bo')).toBeUndefined();
-    names.remember('peer-bo', `  ${'b'.repeat(100)}  `);
+    names.remember('peer-bo', '   ', 1_000);
+    names.remember('peer-bo', undefined as unknown as string, 1_000);
+    names.remember('peer-bo', 7 as unknown as string, 1_000);
+    expect([names.get('peer-bo'), storage.writes]).toEqual([undefined, 0]);
+    names.remember('peer-bo', `  ${'b'.repeat(100)}  `, 1_000);
     expect(names.get('peer-bo')).toBe('b'.repeat(64));
   });
 
-  it('starts empty from stored text that is not its own, keeping only well-formed pairs', () => {
+  it('starts empty from stored text that is not its own, keeping only well-formed records', () => {
     const key = rememberedNamesKey('board');
     expect(createRememberedNames(memoryStorage({ [key]: '{not json' }), 'board').get('peer-bo')).toBeUndefined();
     expect(createRememberedNames(memoryStorage({ [key]: '{"peer-bo":"Bo"}' }), 'board').get('peer-bo')).toBeUndefined();
-    const mixed = createRememberedNames(memoryStorage({ [key]: JSON.stringify([['peer-bo', 'Bo'], ['peer-cy', 7], 'x', ['peer-dee', ' '], ['peer-eve', 'Eve', 'extra']]) }), 'board');
-    expect([mixed.get('peer-bo'), mixed.get('peer-cy'), mixed.get('peer-dee'), mixed.get('peer-eve')]).toEqual(['Bo', undefined, undefined, undefined]);
+    const stored = [['peer-bo', 'Bo', 5], ['peer-cy', 7, 5], 'x', ['peer-dee', ' ', 5], ['peer-eve', 'Eve'], ['peer-fay', 'Fay', 'late'], ['peer-gus', 'Gus', null]];
+    const mixed = createRememberedNames(memoryStorage({ [key]: JSON.stringify(stored) }), 'board');
+    expect(['peer-bo', 'peer-cy', 'peer-dee', 'peer-eve', 'peer-fay', 'peer-gus'].map((id) => mixed.get(id))).toEqual(['Bo', undefined, undefined, undefined, undefined, undefined]);
   });
 
   it('keeps working for the page when the storage refuses to write', () => {
@@ -76,7 +90,7 @@ describe('remembered names', () => {
       },
     };
     const names = createRememberedNames(storage, 'board');
-    names.remember('peer-bo', 'Bo');
+    names.remember('peer-bo', 'Bo', 1_000);
     expect(names.get('peer-bo')).toBe('Bo');
   });
 });

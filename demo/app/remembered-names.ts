@@ -11,14 +11,24 @@ export interface NameStorage {
 export interface RememberedNames {
   /** The name last heard from `id` in this room, on this page or an earlier one. */
   get(id: string): string | undefined;
-  /** Keeps `name` for `id`; writes only when it changed, since gossip repeats every half second. */
-  remember(id: string, name: string): void;
+  /** Keeps `name` for `id`, heard at `now`; writes only when something worth keeping changed. */
+  remember(id: string, name: string, now?: number): void;
 }
 
 /** A room's members over its life: enough for any board people share, bounded against a flood. */
 export const maxRememberedNames = 64;
+/**
+ * A member heard again under the same name is written at most this often: gossip repeats every
+ * half second, and what the time is for (forgetting the longest unheard first) needs only minutes.
+ */
+export const heardAgainWriteMs = 60_000;
 /** As settings.ts caps this page's own name. */
 const maxNameLength = 64;
+
+interface Heard {
+  readonly name: string;
+  readonly heardAt: number;
+}
 
 export function rememberedNamesKey(room: string): string {
   return `raftmesh-demo:names:${room}`;
@@ -26,18 +36,24 @@ export function rememberedNamesKey(room: string): string {
 
 export function createRememberedNames(storage: NameStorage, room: string): RememberedNames {
   const key = rememberedNamesKey(room);
-  // Oldest first, so the most recently heard member is last and the first to go is the longest silent.
-  const names = new Map<string, string>(readStored(storage, key));
+  let names = readStored(storage, key);
   return {
-    get: (id) => names.get(id),
-    remember(id, name) {
+    get: (id) => names.get(id)?.name,
+    remember(id, name, now = Date.now()) {
+      if (typeof name !== 'string') return; // gossip is display-only JSON from peers
       const trimmed = name.trim().slice(0, maxNameLength);
-      if (trimmed === '' || names.get(id) === trimmed) return;
-      names.delete(id);
-      names.set(id, trimmed);
-      while (names.size > maxRememberedNames) names.delete(names.keys().next().value as string);
+      if (trimmed === '') return;
+      const known = names.get(id);
+      const heard: Heard = { name: trimmed, heardAt: now };
+      if (known !== undefined && known.name === trimmed && now - known.heardAt < heardAgainWriteMs) return;
+      // Other tabs of this profile in the same room write here too: merged with what they
+      // stored since this page read it, not written over it.
+      const merged = readStored(storage, key);
+      for (const [other, entry] of names) if ((merged.get(other)?.heardAt ?? Number.NEGATIVE_INFINITY) < entry.heardAt) merged.set(other, entry);
+      merged.set(id, heard);
+      names = newest(merged);
       try {
-        storage.setItem(key, JSON.stringify([...names]));
+        storage.setItem(key, JSON.stringify([...names].map(([member, entry]) => [member, entry.name, entry.heardAt])));
       } catch {
         // A full or disabled storage costs the names after a reload, nothing else.
       }
@@ -45,15 +61,27 @@ export function createRememberedNames(storage: NameStorage, room: string): Remem
   };
 }
 
-/** What an earlier page stored, keeping only well-formed pairs: the profile's storage is not ours alone. */
-function readStored(storage: NameStorage, key: string): [string, string][] {
+/** The `maxRememberedNames` most recently heard: the longest unheard are forgotten first. */
+function newest(names: ReadonlyMap<string, Heard>): Map<string, Heard> {
+  return new Map([...names].sort(([, left], [, right]) => right.heardAt - left.heardAt).slice(0, maxRememberedNames));
+}
+
+/** What pages stored, keeping only well-formed records: the profile's storage is not ours alone. */
+function readStored(storage: NameStorage, key: string): Map<string, Heard> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(storage.getItem(key) ?? '[]');
   } catch {
-    return [];
+    return new Map();
   }
-  if (!Array.isArray(parsed)) return [];
-  const pairs = parsed.filter((pair): pair is [string, string] => Array.isArray(pair) && pair.length === 2 && typeof pair[0] === 'string' && typeof pair[1] === 'string' && pair[1].trim() !== '');
-  return pairs.slice(-maxRememberedNames).map(([id, name]) => [id, name.trim().slice(0, maxNameLength)]);
+  if (!Array.isArray(parsed)) return new Map();
+  const names = new Map<string, Heard>();
+  for (const record of parsed) {
+    if (!Array.isArray(record) || record.length !== 3) continue;
+    const [id, name, heardAt] = record as unknown[];
+    if (typeof id !== 'string' || typeof name !== 'string' || typeof heardAt !== 'number' || !Number.isFinite(heardAt)) continue;
+    const trimmed = name.trim().slice(0, maxNameLength);
+    if (trimmed !== '') names.set(id, { name: trimmed, heardAt });
+  }
+  return newest(names);
 }
