@@ -285,7 +285,7 @@ function transferCpuObserver(profilesDirectory: string): TransferObserver & { re
   return {
     lines,
     opened(trial, roles) {
-      const ordered = Object.entries(roles).map(([role, id]): [string, string] => [role, id]);
+      const ordered = Object.entries(roles);
       opened = { trial, roles: ordered, snapshots: ordered.map(([, id]) => takeThreadCpuSnapshot(path.join(profilesDirectory, id))) };
     },
     closed(trial) {

@@ -90,14 +90,8 @@ export function createPartitionSwitch(): PartitionSwitch {
       frames.emit(envelope.from);
       if (envelope.bytes[0] === statusFrameTag) {
         if (envelope.bytes.length > maxStatusFrameBytes) return;
-        // A malformed status frame is ignored: it is display-only, and a peer's JSON is not trusted
-        // to have the fields the panel reads (a name that is not a string broke the model).
-        let status: PeerStatus | null = null;
-        try {
-          status = peerStatusOf(JSON.parse(decoder.decode(envelope.bytes.subarray(1))));
-        } catch {
-          status = null;
-        }
+        // A malformed status frame is ignored: it is display-only.
+        const status = statusOfFrame(envelope.bytes);
         if (status !== null) statuses.emit({ from: envelope.from, status });
         return;
       }
@@ -154,7 +148,20 @@ export function createPartitionSwitch(): PartitionSwitch {
   };
 }
 
-/** A status frame's JSON as a PeerStatus, or null when any field is missing or of another type. */
+/** A status frame's PeerStatus, or null when it is not JSON. */
+function statusOfFrame(bytes: Uint8Array): PeerStatus | null {
+  try {
+    return peerStatusOf(JSON.parse(decoder.decode(bytes.subarray(1))));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A status frame's JSON as a PeerStatus, or null when any field is missing or of another type: a
+ * peer's JSON is not trusted to have the fields the panel reads (a name that was not a string
+ * broke the model).
+ */
 export function peerStatusOf(value: unknown): PeerStatus | null {
   if (typeof value !== 'object' || value === null) return null;
   const { role, term, commitIndex, appliedIndex, leader, visible, name } = value as Record<string, unknown>;

@@ -84,8 +84,7 @@ export const maxDepartedMembers = 64;
 export function rememberDeparted(core: Pick<CoreState, 'departed'>, peer: NodeId): void {
   core.departed.delete(peer);
   core.departed.add(peer);
-  for (const oldest of core.departed) {
-    if (core.departed.size <= maxDepartedMembers) break;
-    core.departed.delete(oldest);
-  }
+  // One added at a time, so at most one over the bound: the first in insertion order, gone longest.
+  const oldest = core.departed.values().next().value;
+  if (core.departed.size > maxDepartedMembers && oldest !== undefined) core.departed.delete(oldest);
 }

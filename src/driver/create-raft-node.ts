@@ -95,7 +95,8 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
   // "moment of the call" comes first; a worker's page starts that stream after the commit index).
   const restoredFloor = restored.snapshot?.meta.lastIncludedIndex ?? 0;
   let applyHeld = core.applicableIndex > restoredFloor;
-  const commitIndex = createStagedWatchable(applyHeld ? restoredFloor : core.commitIndex);
+  const announcedCommit = (): number => (applyHeld ? restoredFloor : core.commitIndex);
+  const commitIndex = createStagedWatchable(announcedCommit());
   const compactionFloor = createStagedWatchable(core.compactionFloor);
   const stopped = createWatchable<Error | null>(null);
   const trace = createEmitter<RaftTraceEvent>();
@@ -175,7 +176,7 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
       stagedChange(leader, core.leader),
       stagedChange(term, core.term),
       stagedChange(membership, core.membership),
-      stagedChange(commitIndex, applyHeld ? restoredFloor : core.commitIndex),
+      stagedChange(commitIndex, announcedCommit()),
       stagedChange(compactionFloor, core.compactionFloor),
     ]);
     const applicable = core.applicableIndex;
