@@ -38,8 +38,8 @@ export interface DataPath {
 
 /**
  * A message's bytes, owned by us: browsers hand over a fresh ArrayBuffer per message (kept as
- * is); some Node stacks hand over a view that may share a pooled buffer (copied, since the
- * reassembler keeps views of parts until the frame is complete).
+ * is); some Node stacks hand over a view that may share a pooled buffer (copied, since a worker
+ * keeps the buffer of a message that arrives before the peer is verified, data-channel-guest.ts).
  */
 export function messageBytes(data: unknown): Uint8Array | null {
   if (data instanceof ArrayBuffer) return new Uint8Array(data);

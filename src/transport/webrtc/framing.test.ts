@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { bundleCapacity, bundledBytes, chunkKind, createReassembler, encodeBundle, encodeChunk, splitBundle, wholeFrameCapacity, type Reassembler } from './framing.ts';
 
@@ -94,6 +96,37 @@ describe('framing', () => {
       highest = Math.max(highest, reassembler.bufferedBytes);
     }
     expect(highest).toBeLessThanOrEqual(1000);
+  });
+
+  it('holds memory in proportion to the bytes of a frame in progress, not to how many messages carried them', () => {
+    // A hostile (or tiny-chunked) peer announces a large frame, then sends it one byte per
+    // message: every message has its own buffer, so keeping each part as a view of its message
+    // held some hundred bytes of objects per byte, far past maxFrameBytes.
+    setFlagsFromString('--expose-gc');
+    const collectGarbage = runInNewContext('gc') as () => void;
+    const maxFrameBytes = 512 * 1024;
+    const reassembler = createReassembler({ maxFrameBytes, allowMultipleChunks: true });
+    collectGarbage();
+    const before = process.memoryUsage().heapUsed;
+    const first = new Uint8Array([chunkKind.first, (maxFrameBytes >>> 24) & 0xff, (maxFrameBytes >>> 16) & 0xff, (maxFrameBytes >>> 8) & 0xff, maxFrameBytes & 0xff, 1]);
+    expect(reassembler.accept(first)).toEqual({ frame: null, dropped: null });
+    let dropped = 0;
+    for (let index = 1; index < maxFrameBytes - 1; index++) {
+      // A fresh buffer per message, as a browser hands them over.
+      const message = new Uint8Array(new ArrayBuffer(2));
+      message[0] = chunkKind.continuation;
+      message[1] = index & 0xff;
+      if (reassembler.accept(message).dropped !== null) dropped++;
+    }
+    expect(dropped).toBe(0);
+    collectGarbage();
+    const held = process.memoryUsage().heapUsed - before;
+    expect(reassembler.bufferedBytes).toBe(maxFrameBytes - 1);
+    expect(held).toBeLessThan(8 * maxFrameBytes);
+    const last = reassembler.accept(new Uint8Array([chunkKind.continuation, 0xff]));
+    expect(last.frame?.length).toBe(maxFrameBytes);
+    expect(last.frame?.[maxFrameBytes - 1]).toBe(0xff);
+    expect(last.frame?.[300]).toBe(300 & 0xff);
   });
 });
 

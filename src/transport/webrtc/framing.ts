@@ -126,10 +126,31 @@ export interface ReassemblerOptions {
 
 type ReassemblyState =
   | { readonly type: 'idle' }
-  | { readonly type: 'assembling'; readonly totalBytes: number; readonly parts: Uint8Array[]; receivedBytes: number }
+  | { readonly type: 'assembling'; readonly totalBytes: number; buffer: Uint8Array; receivedBytes: number }
   | { readonly type: 'skipping' };
 
 const nothing: ReassemblyResult = { frame: null, dropped: null };
+
+/** The smallest buffer a frame in progress starts with (a frame needs more than one chunk). */
+const minimumBufferBytes = 64 * 1024;
+
+/**
+ * Copies a part into the frame's buffer, which doubles as needed up to the announced length. Parts
+ * are copied, not kept as views of their messages: every message has a buffer and objects of its
+ * own, some hundred bytes, so a peer sending a large frame a byte per message held that much per
+ * byte, hundreds of times maxFrameBytes. Growing by doubling keeps the copies at about two per
+ * byte, and the memory within twice what arrived (and never over the announced length).
+ */
+function append(state: { readonly totalBytes: number; buffer: Uint8Array; receivedBytes: number }, part: Uint8Array): void {
+  const needed = state.receivedBytes + part.length;
+  if (needed > state.buffer.length) {
+    const grown = new Uint8Array(Math.min(state.totalBytes, Math.max(needed, state.buffer.length * 2)));
+    grown.set(state.buffer.subarray(0, state.receivedBytes));
+    state.buffer = grown;
+  }
+  state.buffer.set(part, state.receivedBytes);
+  state.receivedBytes = needed;
+}
 
 export function createReassembler(options: ReassemblerOptions): Reassembler {
   let state: ReassemblyState = { type: 'idle' };
@@ -152,12 +173,12 @@ export function createReassembler(options: ReassemblerOptions): Reassembler {
     if (!options.allowMultipleChunks || chunk.length < firstHeaderBytes) return drop('malformed');
     const totalBytes = (((chunk[1] ?? 0) << 24) | ((chunk[2] ?? 0) << 16) | ((chunk[3] ?? 0) << 8) | (chunk[4] ?? 0)) >>> 0;
     const interrupted = state.type === 'assembling';
-    // A view, not a copy: each received message has its own buffer, and parts are copied once, into the frame.
     const part = chunk.subarray(firstHeaderBytes);
     if (totalBytes > options.maxFrameBytes) return drop('oversized');
     // A frame that fits in its first part should have been sent whole: a sender bug or a probe.
     if (part.length === 0 || totalBytes <= part.length) return drop('malformed');
-    state = { type: 'assembling', totalBytes, parts: [part], receivedBytes: part.length };
+    state = { type: 'assembling', totalBytes, buffer: new Uint8Array(Math.min(totalBytes, Math.max(part.length * 2, minimumBufferBytes))), receivedBytes: 0 };
+    append(state, part);
     return interrupted ? { frame: null, dropped: 'malformed' } : nothing;
   }
 
@@ -166,15 +187,10 @@ export function createReassembler(options: ReassemblerOptions): Reassembler {
     if (state.type === 'idle') return drop('malformed');
     const part = chunk.subarray(shortHeaderBytes);
     if (part.length === 0 || state.receivedBytes + part.length > state.totalBytes) return drop('malformed');
-    state.parts.push(part);
-    state.receivedBytes += part.length;
+    append(state, part);
     if (state.receivedBytes < state.totalBytes) return nothing;
-    const frame = new Uint8Array(state.totalBytes);
-    let offset = 0;
-    for (const piece of state.parts) {
-      frame.set(piece, offset);
-      offset += piece.length;
-    }
+    // The buffer grew to exactly totalBytes (append() caps it there): it is the frame.
+    const frame = state.buffer;
     state = { type: 'idle' };
     return { frame, dropped: null };
   }
