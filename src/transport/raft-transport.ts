@@ -17,7 +17,10 @@ export interface RaftTransport {
    * Frames up to this size reach a peer in the order they were sent; larger ones may overtake
    * smaller ones or be overtaken (WebRTC sends them on a channel of their own). The engine keeps
    * its replication batches within it, because a batch that overtakes the one before it is refused
-   * and costs a probe and a resend. Unset: everything arrives in order (or may be lost).
+   * and costs a probe and a resend. Unset: everything arrives in order (or may be lost). A
+   * transport that moves a peer's frames to another path (WebRTC, when a worker takes its channels
+   * over or gives them back) promises order only between such moves: frames sent on either side
+   * of one may cross, which costs at most that one resend.
    */
   readonly orderedFrameBytes?: number;
   /**
