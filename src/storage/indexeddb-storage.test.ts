@@ -1,6 +1,59 @@
 // IndexedDB behaviour in Node, on fake-indexeddb (the same file runs in Chromium as
-// indexeddb-storage.browser.test.ts).
+// indexeddb-storage.browser.test.ts), plus what only fake-indexeddb can stage.
 import 'fake-indexeddb/auto';
+import { describe, expect, it } from 'vitest';
+import { RaftStorageError } from '../core/errors.ts';
 import { describeIndexedDbBehaviour } from './indexeddb-storage.behaviour.test-support.ts';
+import { IndexedDbRaftStorage } from './indexeddb-storage.ts';
+import { makeEntries } from './storage-conformance.ts';
 
 describeIndexedDbBehaviour();
+
+/**
+ * Runs `body` while every put fails inside IndexedDB with a DOMException named `name`, the way a
+ * browser that checks quota per request (not only at commit) refuses one: the request fails, and
+ * its error event aborts the transaction. fake-indexeddb (the global IDBObjectStore here) runs a
+ * put as an operation of its raw store, bound when put() is called, so that operation is swapped
+ * for the call.
+ */
+async function withPutsFailing<T>(name: string, body: () => Promise<T>): Promise<T> {
+  type FakeStore = { _rawObjectStore: { storeRecord: (...args: unknown[]) => unknown } };
+  const put = IDBObjectStore.prototype.put;
+  IDBObjectStore.prototype.put = function (this: FakeStore, ...args: unknown[]) {
+    const raw = this._rawObjectStore;
+    const storeRecord = raw.storeRecord;
+    raw.storeRecord = () => {
+      throw new DOMException('injected: no space left for this origin', name);
+    };
+    try {
+      return (put as (...putArgs: unknown[]) => IDBRequest).apply(this, args);
+    } finally {
+      raw.storeRecord = storeRecord;
+    }
+  } as typeof put;
+  try {
+    return await body();
+  } finally {
+    IDBObjectStore.prototype.put = put;
+  }
+}
+
+describe('IndexedDbRaftStorage: a request that fails inside IndexedDB (fake-indexeddb)', () => {
+  it('a put refused with QuotaExceededError fails the storage with reason quotaExceeded, not a bare AbortError, and a reopen reads everything written before', async () => {
+    const name = `request-quota-${Date.now()}`;
+    const storage = await IndexedDbRaftStorage.open(name);
+    await storage.saveTermAndVotedFor(2, null);
+    await storage.appendEntries(makeEntries(1, 3, 2));
+    const refusal: unknown = await withPutsFailing('QuotaExceededError', () => storage.writeBatch({ hardState: { term: 3, votedFor: null }, entries: makeEntries(4, 5, 3) }).catch((error: unknown) => error));
+    expect(refusal).toBeInstanceOf(RaftStorageError);
+    expect((refusal as RaftStorageError).reason).toBe('quotaExceeded');
+    expect((refusal as RaftStorageError).message).toMatch(/storage quota exceeded.*QuotaExceededError: injected: no space left/);
+    // The storage refuses everything from then on, with the same reason.
+    await expect(storage.term()).rejects.toMatchObject({ reason: 'quotaExceeded' });
+    const reopened = await IndexedDbRaftStorage.open(name);
+    expect(await reopened.term()).toBe(2);
+    expect((await reopened.entries()).map((entry) => entry.index)).toEqual([1, 2, 3]);
+    reopened.close();
+    await IndexedDbRaftStorage.destroy(name);
+  });
+});

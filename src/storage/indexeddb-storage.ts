@@ -160,6 +160,19 @@ export class IndexedDbRaftStorage implements RaftStorage {
     }
     const done = transaction.done;
     done.catch(() => undefined); // observed below; an abort must not be reported as unhandled
+    // A request that fails aborts its transaction with the request's error, but idb's `done`
+    // rejects on that error event as it bubbles, before the abort records it: a bare AbortError.
+    // A browser that checks quota per request refuses a put that way, and Chromium a value above
+    // its one-record limit (127 MiB, "The serialized keys and/or value are too large"). Taken on
+    // the event's way down (capture, before idb's listener), the request's error says why.
+    let requestError: unknown = null;
+    transaction.addEventListener(
+      'error',
+      (event) => {
+        requestError ??= (event.target as IDBRequest | null)?.error ?? null;
+      },
+      { capture: true },
+    );
     // Later calls validate against the bounds this transaction will leave (transactions on the
     // same stores commit in creation order); if it fails, the storage fails as a whole.
     this.bounds = next;
@@ -173,7 +186,7 @@ export class IndexedDbRaftStorage implements RaftStorage {
       } catch {
         // already finished or aborted
       }
-      const failure = mapIndexedDbError(error, operation);
+      const failure = mapIndexedDbError(requestError ?? error, operation);
       this.failWith(failure);
       throw failure;
     }
