@@ -132,6 +132,42 @@ export function describeIndexedDbBehaviour(): void {
       }
     });
 
+    it('a hard state, leader pin, snapshot or log segment that is not a record of its kind is refused with reason corruptRecord, never read as term 0 or an empty log', async () => {
+      const damaged: readonly { readonly store: 'state' | 'log'; readonly key: IDBValidKey; readonly value: unknown }[] = [
+        { store: 'state', key: 'hardState', value: null },
+        { store: 'state', key: 'hardState', value: 7 },
+        { store: 'state', key: 'hardState', value: {} },
+        { store: 'state', key: 'leaderForTerm', value: null },
+        { store: 'state', key: 'leaderForTerm', value: { term: 1 } },
+        { store: 'state', key: 'snapshot', value: null },
+        { store: 'state', key: 'snapshot', value: { state: bytes('no meta') } },
+        { store: 'log', key: 1, value: null },
+        { store: 'log', key: 1, value: { lastIndex: 1 } },
+      ];
+      for (const { store, key, value } of damaged) {
+        const name = uniqueName('record-shape');
+        (await IndexedDbRaftStorage.open(name)).close(); // a database of ours, with nothing in it but this record
+        const raw = await rawOpen(databaseName(name), 1);
+        await new Promise<void>((resolve, reject) => {
+          const transaction = raw.transaction(store, 'readwrite');
+          transaction.objectStore(store).put(value, key);
+          transaction.oncomplete = () => resolve();
+          transaction.onerror = () => reject(transaction.error);
+        });
+        raw.close();
+        // What a node's restore reads, in its order: the hard state, the pin, the snapshot, the log.
+        const restored = IndexedDbRaftStorage.open(name).then(async (storage) => {
+          try {
+            return [await storage.term(), await storage.votedFor(), await storage.leaderForTerm(), await storage.loadSnapshot(), await storage.entries()];
+          } finally {
+            storage.close();
+          }
+        });
+        expect(`${store} ${String(key)} ${JSON.stringify(value)}: ${await reason(restored)}`).toBe(`${store} ${String(key)} ${JSON.stringify(value)}: corruptRecord`);
+        await IndexedDbRaftStorage.destroy(name);
+      }
+    });
+
     it('a log start just past the last entry is an empty log, not corruption (every entry discarded)', async () => {
       const name = uniqueName('all-discarded');
       const storage = await IndexedDbRaftStorage.open(name);

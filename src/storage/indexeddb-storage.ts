@@ -22,7 +22,7 @@ import { storageFailure, mapIndexedDbError } from './storage-failure.ts';
 import { afterAppend, afterDiscard, afterTruncate, appendStart, requireCommitIndex, requireEntryTerms, requireIndexArgument, requireStateTerms, type LogBounds } from './log-bounds.ts';
 import { discardSegments, issued, lastStoredIndex, putEntries, readSegments, truncateSegments } from './indexeddb/log-segments.ts';
 import { acquireDatabaseLock, validateLockTimeout, type DatabaseLock } from './indexeddb/database-lock.ts';
-import { databaseName, schemaVersion, upgradeSchema, type HardStateRecord, type LeaderRecord, type RaftDatabase, type RaftDatabaseSchema, type SnapshotRecord } from './indexeddb/schema.ts';
+import { databaseName, describeStoredValue, isHardStateRecord, isLeaderRecord, isSnapshotRecord, schemaVersion, upgradeSchema, type HardStateRecord, type LeaderRecord, type RaftDatabase, type RaftDatabaseSchema, type SnapshotRecord } from './indexeddb/schema.ts';
 import type { RaftStorage, StorageBatch } from './raft-storage.ts';
 import type { IDBPTransaction } from 'idb';
 
@@ -193,11 +193,11 @@ export class IndexedDbRaftStorage implements RaftStorage {
   }
 
   async term(): Promise<number> {
-    return this.read('term', async (transaction) => ((await transaction.objectStore('state').get('hardState')) as HardStateRecord | undefined)?.term ?? 0);
+    return this.read('term', async (transaction) => storedRecord('hard state', isHardStateRecord, await transaction.objectStore('state').get('hardState'))?.term ?? 0);
   }
 
   async votedFor(): Promise<NodeId | null> {
-    const record = await this.read('votedFor', async (transaction) => (await transaction.objectStore('state').get('hardState')) as HardStateRecord | undefined);
+    const record = await this.read('votedFor', async (transaction) => storedRecord('hard state', isHardStateRecord, await transaction.objectStore('state').get('hardState')));
     return (record?.votedFor ?? null) as NodeId | null;
   }
 
@@ -209,7 +209,7 @@ export class IndexedDbRaftStorage implements RaftStorage {
   }
 
   async leaderForTerm(): Promise<{ term: number; leaderId: NodeId } | null> {
-    const record = await this.read('leaderForTerm', async (transaction) => (await transaction.objectStore('state').get('leaderForTerm')) as LeaderRecord | undefined);
+    const record = await this.read('leaderForTerm', async (transaction) => storedRecord('leader pin', isLeaderRecord, await transaction.objectStore('state').get('leaderForTerm')));
     return record === undefined ? null : { term: record.term, leaderId: record.leaderId as NodeId };
   }
 
@@ -250,7 +250,7 @@ export class IndexedDbRaftStorage implements RaftStorage {
   }
 
   async loadSnapshot(): Promise<StoredSnapshot | null> {
-    const record = await this.read('loadSnapshot', async (transaction) => (await transaction.objectStore('state').get('snapshot')) as SnapshotRecord | undefined);
+    const record = await this.read('loadSnapshot', async (transaction) => storedRecord('snapshot', isSnapshotRecord, await transaction.objectStore('state').get('snapshot')));
     if (record === undefined) return null;
     const meta = decodeSnapshotMeta(record.meta);
     if (!meta.ok) throw storageFailure('corruptRecord', 'reading the snapshot', new Error(meta.reason));
@@ -299,7 +299,7 @@ async function readBounds(database: RaftDatabase): Promise<LogBounds> {
   const [logStart, last, snapshot] = await Promise.all([
     state.get('logStart') as Promise<number | undefined>,
     lastStoredIndex(transaction.objectStore('log')),
-    state.get('snapshot') as Promise<SnapshotRecord | undefined>,
+    state.get('snapshot'),
   ]);
   const firstIndex = logStart ?? 1;
   if (!Number.isSafeInteger(firstIndex) || firstIndex < 1) throw storageFailure('corruptRecord', 'reading the log start', new Error(`logStart is ${String(logStart)}, not an index`));
@@ -307,12 +307,22 @@ async function readBounds(database: RaftDatabase): Promise<LogBounds> {
   // so records that all lie below the start are not ours: read past, they would vanish unseen.
   if (last !== null && last < firstIndex) throw storageFailure('corruptRecord', 'reading the log start', new Error(`logStart is ${firstIndex}, past the last stored entry ${last}`));
   let snapshotIndex: number | null = null;
-  if (snapshot !== undefined) {
-    const meta = decodeSnapshotMeta(snapshot.meta);
+  const snapshotRecord = storedRecord('snapshot', isSnapshotRecord, snapshot);
+  if (snapshotRecord !== undefined) {
+    const meta = decodeSnapshotMeta(snapshotRecord.meta);
     if (!meta.ok) throw storageFailure('corruptRecord', 'reading the snapshot', new Error(meta.reason));
     snapshotIndex = meta.value.lastIncludedIndex;
   }
   return { firstIndex, lastIndex: last ?? firstIndex - 1, snapshotIndex };
+}
+
+/**
+ * A record of the `state` store as read: undefined when absent, refused as corrupt when it is not
+ * a record of its kind (which would otherwise read as absent, or throw a TypeError).
+ */
+function storedRecord<T>(what: string, isRecord: (value: unknown) => value is T, value: unknown): T | undefined {
+  if (value === undefined || isRecord(value)) return value;
+  throw storageFailure('corruptRecord', `reading the ${what}`, new Error(`it holds ${describeStoredValue(value)}, not a ${what} record`));
 }
 
 /**

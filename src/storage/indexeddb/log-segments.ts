@@ -5,7 +5,7 @@ import type { IDBPObjectStore } from 'idb';
 import { decodeLogEntries, encodeLogEntries } from '../../codec/records.ts';
 import type { LogEntry } from '../../core/types.ts';
 import { storageFailure } from '../storage-failure.ts';
-import type { RaftDatabaseSchema, SegmentRecord } from './schema.ts';
+import { describeStoredValue, isSegmentRecord, type RaftDatabaseSchema, type SegmentRecord } from './schema.ts';
 
 type LogStore = IDBPObjectStore<RaftDatabaseSchema, ('state' | 'log')[], 'log', 'readwrite'>;
 type ReadableLogStore = IDBPObjectStore<RaftDatabaseSchema, ('state' | 'log')[], 'log', 'readonly' | 'readwrite'>;
@@ -39,7 +39,14 @@ export function encodeSegment(entries: readonly LogEntry[]): SegmentRecord {
   return { lastIndex: last.index, entries: encodeLogEntries(entries) };
 }
 
-export function decodeSegment(key: number, record: SegmentRecord): LogEntry[] {
+/** A value read from the log store, refused as corrupt unless it is a segment. */
+function segmentRecord(key: number, value: unknown): SegmentRecord {
+  if (isSegmentRecord(value)) return value;
+  throw storageFailure('corruptRecord', `reading the log segment at index ${key}`, new Error(`it holds ${describeStoredValue(value)}, not a segment`));
+}
+
+export function decodeSegment(key: number, value: SegmentRecord): LogEntry[] {
+  const record = segmentRecord(key, value);
   const decoded = decodeLogEntries(record.entries);
   if (!decoded.ok) throw storageFailure('corruptRecord', `reading the log segment at index ${key}`, new Error(`${decoded.reason}${decoded.detail === undefined ? '' : `: ${decoded.detail}`}`));
   const first = decoded.value[0];
@@ -61,7 +68,7 @@ export function putEntries(store: LogStore, entries: readonly LogEntry[]): void 
 /** The segment that starts at or before `index`, if any (it may end before `index`). */
 async function segmentAtOrBefore(store: ReadableLogStore, index: number): Promise<{ key: number; record: SegmentRecord } | null> {
   const cursor = await store.openCursor(IDBKeyRange.upperBound(index), 'prev');
-  return cursor === null ? null : { key: cursor.key, record: cursor.value };
+  return cursor === null ? null : { key: cursor.key, record: segmentRecord(cursor.key, cursor.value) };
 }
 
 /** Removes every entry at or above `index`; a segment that straddles it is rewritten shorter. */
@@ -101,7 +108,7 @@ export async function readSegments(store: ReadableLogStore, fromIndex: number): 
 /** The last stored index, or null for an empty log. */
 export async function lastStoredIndex(store: ReadableLogStore): Promise<number | null> {
   const cursor = await store.openCursor(null, 'prev');
-  return cursor === null ? null : cursor.value.lastIndex;
+  return cursor === null ? null : segmentRecord(cursor.key, cursor.value).lastIndex;
 }
 
 /**

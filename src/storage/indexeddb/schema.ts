@@ -37,6 +37,28 @@ export interface SegmentRecord {
   readonly entries: Uint8Array;
 }
 
+/**
+ * Whether a value read back has the shape its key says. Anything else (damaged, or written by
+ * another program) is refused as corrupt by the reader, never read as an absent record: a hard
+ * state read as term 0 and no vote would let the node vote again in a term it already voted in.
+ * The values themselves (a term's range, a node id's form) are judged by restore.
+ */
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
+
+export const isHardStateRecord = (value: unknown): value is HardStateRecord => isObject(value) && typeof value.term === 'number' && (value.votedFor === null || typeof value.votedFor === 'string');
+
+export const isLeaderRecord = (value: unknown): value is LeaderRecord => isObject(value) && typeof value.term === 'number' && typeof value.leaderId === 'string';
+
+export const isSnapshotRecord = (value: unknown): value is SnapshotRecord => isObject(value) && value.meta instanceof Uint8Array && value.state instanceof Uint8Array;
+
+export const isSegmentRecord = (value: unknown): value is SegmentRecord => isObject(value) && typeof value.lastIndex === 'number' && value.entries instanceof Uint8Array;
+
+/** What a value that is not a record of its kind is, for the corruption's message. */
+export function describeStoredValue(value: unknown): string {
+  if (value === null) return 'null';
+  return isObject(value) ? `an object with ${JSON.stringify(Object.keys(value))}` : `a ${typeof value}`;
+}
+
 export interface RaftDatabaseSchema extends DBSchema {
   state: {
     key: 'hardState' | 'leaderForTerm' | 'snapshot' | 'logStart' | 'commitIndex';
