@@ -9,7 +9,7 @@ import type { NodeId } from '../core/types.ts';
 import { realClock } from '../driver/node-options.ts';
 import { claimLost, defaultKeyValueStore, forgetNodeClaim, loadOrMintNodeId, mintNodeIdentity, saveNodeIdentity, type KeyValueStore } from './room-identity.ts';
 import { emitSafely, reasonOf } from './room-events.ts';
-import { claimTabIdentity } from './tab-identity.ts';
+import { canClaimTabSlots, claimTabIdentity } from './tab-identity.ts';
 import { isWedged } from './wedge-verdict.ts';
 import { roomTimings, validateBeforeJoining, type JoinRoomOptions, type Room } from './join-room-options.ts';
 import { joinAs, type Incarnation, type WedgeMetric } from './room-incarnation.ts';
@@ -20,14 +20,13 @@ export type { JoinRoomOptions, Room, SignalingContext } from './join-room-option
 const maxIdentityAttempts = 3;
 
 /**
- * Browsers: a per-tab identity slot held by a Web Lock over localStorage (tab-identity.ts), so two
- * tabs of one profile are two members and a reloaded tab is the same one. Elsewhere: localStorage
- * if present, else memory.
+ * Browsers: a per-tab identity slot held by a Web Lock (or, without Web Locks, by an IndexedDB
+ * version lock) over localStorage (tab-identity.ts), so two tabs of one profile are two members
+ * and a reloaded tab is the same one. Elsewhere: localStorage if present, else memory.
  */
 async function defaultIdentityStore(room: string): Promise<KeyValueStore> {
-  const hasLocks = typeof navigator !== 'undefined' && (navigator as { locks?: unknown }).locks !== undefined;
   const hasLocalStorage = (globalThis as { localStorage?: unknown }).localStorage !== undefined;
-  if (hasLocks && hasLocalStorage) return (await claimTabIdentity(room)).store;
+  if (canClaimTabSlots() && hasLocalStorage) return (await claimTabIdentity(room)).store;
   return defaultKeyValueStore();
 }
 

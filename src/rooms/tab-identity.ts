@@ -5,25 +5,46 @@
 // slot's node id, bootstrap configuration and database persist in localStorage/IndexedDB, so a
 // reloaded tab — or the first tab after a browser restart — comes back as the same member with
 // its log, and a second tab joins as a new member.
+//
+// Where Web Locks do not exist (insecure contexts: plain http from a LAN address) the slots are
+// locks made of IndexedDB version changes (version-lock.ts), which other tabs see as well; every
+// tab taking slot 0 there made two tabs one member, whose storage then refused the second.
+import { acquireVersionLock } from '../storage/indexeddb/version-lock.ts';
 import type { KeyValueStore } from './room-identity.ts';
 
 const maxSlots = 64;
 
-async function claimSlot(room: string): Promise<number> {
-  const locks = (navigator as Navigator & { locks?: LockManager }).locks;
-  if (locks === undefined) return 0; // no Web Locks: one identity per profile
-  for (let slot = 0; slot < maxSlots; slot += 1) {
-    const taken = await new Promise<boolean>((resolve) => {
-      void locks.request(`raftmesh:room:${room}:slot:${slot}`, { ifAvailable: true }, (lock) => {
-        if (lock === null) {
-          resolve(false);
-          return undefined;
-        }
-        resolve(true);
-        return new Promise<void>(() => undefined); // held until the tab goes away
-      });
+/** Whether this tab can claim slots: Web Locks, or IndexedDB to make locks of. */
+export function canClaimTabSlots(): boolean {
+  return webLocks() !== undefined || (globalThis as { indexedDB?: unknown }).indexedDB !== undefined;
+}
+
+function webLocks(): LockManager | undefined {
+  return (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks;
+}
+
+/** Takes the slot's lock if no other tab holds it, for the rest of this tab's life. */
+function takeSlot(room: string, slot: number): Promise<boolean> {
+  const locks = webLocks();
+  if (locks === undefined) {
+    // Never released: the browser closes the connection, and so frees the slot, when the tab goes.
+    return acquireVersionLock(indexedDB, `raftmesh-lock:room:${room}:slot:${slot}`, 0).then((lock) => lock !== null);
+  }
+  return new Promise<boolean>((resolve) => {
+    void locks.request(`raftmesh:room:${room}:slot:${slot}`, { ifAvailable: true }, (lock) => {
+      if (lock === null) {
+        resolve(false);
+        return undefined;
+      }
+      resolve(true);
+      return new Promise<void>(() => undefined); // held until the tab goes away
     });
-    if (taken) return slot;
+  });
+}
+
+async function claimSlot(room: string): Promise<number> {
+  for (let slot = 0; slot < maxSlots; slot += 1) {
+    if (await takeSlot(room, slot)) return slot;
   }
   throw new Error(`more than ${maxSlots} tabs of this browser are in room ${room}`);
 }

@@ -21,7 +21,7 @@ import type { LogEntry, NodeId, SnapshotMeta, StoredSnapshot } from '../core/typ
 import { storageFailure, mapIndexedDbError } from './storage-failure.ts';
 import { afterAppend, afterDiscard, afterTruncate, appendStart, requireCommitIndex, requireEntryTerms, requireIndexArgument, requireStateTerms, type LogBounds } from './log-bounds.ts';
 import { discardSegments, issued, lastStoredIndex, putEntries, readSegments, truncateSegments } from './indexeddb/log-segments.ts';
-import { acquireDatabaseLock, validateLockTimeout, type DatabaseLock } from './indexeddb/database-lock.ts';
+import { acquireDatabaseLock, deleteLockDatabase, validateLockTimeout, type DatabaseLock } from './indexeddb/database-lock.ts';
 import { databaseName, describeStoredValue, isHardStateRecord, isLeaderRecord, isSnapshotRecord, schemaVersion, upgradeSchema, type HardStateRecord, type LeaderRecord, type RaftDatabase, type RaftDatabaseSchema, type SnapshotRecord } from './indexeddb/schema.ts';
 import type { RaftStorage, StorageBatch } from './raft-storage.ts';
 import type { IDBPTransaction } from 'idb';
@@ -107,6 +107,7 @@ export class IndexedDbRaftStorage implements RaftStorage {
   static async destroy(name: string): Promise<void> {
     requireIndexedDb('IndexedDbRaftStorage.destroy');
     await deleteDB(databaseName(name));
+    await deleteLockDatabase(databaseName(name));
   }
 
   get durability(): IndexedDbDurability {

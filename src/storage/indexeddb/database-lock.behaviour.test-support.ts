@@ -1,5 +1,5 @@
 // One live IndexedDbRaftStorage per database (database-lock.ts), as seen from one page or
-// process. Runs in Chromium on Web Locks and in Node on fake-indexeddb, where the same-realm
+// process. Runs in Chromium on Web Locks and in Node on fake-indexeddb, where the version-change
 // fallback is what refuses the second open.
 import { openDB } from 'idb';
 import { describe, expect, it } from 'vitest';

@@ -8,13 +8,13 @@ import { createLoopbackNetwork } from '../../transport/loopback.ts';
 import { WorkerCrashedError } from '../../worker/error-transfer.ts';
 import { createWorkerRaftNode } from '../../worker/worker-client.ts';
 import { IndexedDbRaftStorage } from '../indexeddb-storage.ts';
-import { databaseLockName } from './database-lock.ts';
+import { databaseLockName, versionLockDatabaseName } from './database-lock.ts';
 import { describeSingleOwner, failureOf, uniqueName } from './database-lock.behaviour.test-support.ts';
 import { databaseName } from './schema.ts';
 
 describeSingleOwner();
 
-function openInWorker(name: string): Promise<Worker> {
+function openInWorker(name: string, withoutWebLocks = false): Promise<Worker> {
   const worker = new Worker(new URL('./database-lock-holder.test-support.ts', import.meta.url), { type: 'module' });
   return new Promise((resolve, reject) => {
     worker.addEventListener('message', (event: MessageEvent<{ opened: boolean; error?: string }>) => {
@@ -22,7 +22,7 @@ function openInWorker(name: string): Promise<Worker> {
       else reject(new Error(`the worker could not open ${name}: ${event.data.error ?? ''}`));
     });
     worker.addEventListener('error', (event) => reject(new Error(`the worker failed: ${event.message}`)));
-    worker.postMessage({ open: name });
+    worker.postMessage({ open: name, withoutWebLocks });
   });
 }
 
@@ -81,3 +81,36 @@ describe('IndexedDbRaftStorage on Web Locks: tabs and workers', () => {
     await IndexedDbRaftStorage.destroy(name);
   });
 });
+
+describe('IndexedDbRaftStorage without Web Locks: tabs and workers (an insecure context)', () => {
+  // Chromium leaves navigator.locks out of insecure contexts (a page served over plain http from
+  // a LAN address) but not IndexedDB: hidden here, on the page and in the worker alike.
+  const withoutWebLocks = async (body: () => Promise<void>): Promise<void> => {
+    Object.defineProperty(navigator, 'locks', { value: undefined, configurable: true });
+    try {
+      await body();
+    } finally {
+      delete (navigator as { locks?: unknown }).locks; // the prototype's getter again
+    }
+  };
+
+  it('a storage a worker holds open refuses the page (inUse); terminating the worker frees the database', async () => {
+    await withoutWebLocks(async () => {
+      const name = uniqueName('worker-held-without-web-locks');
+      const worker = await openInWorker(name, true);
+      expect((await failureOf(IndexedDbRaftStorage.open(name, { lockTimeoutMs: 300 }))).reason).toBe('inUse');
+      expect((await failureOf(IndexedDbRaftStorage.open(name, { lockTimeoutMs: 0 }))).reason).toBe('inUse');
+      // The worker never closes its storage: its termination alone must release the lock.
+      const reopening = IndexedDbRaftStorage.open(name, { lockTimeoutMs: 10_000 });
+      worker.terminate();
+      const storage = await reopening;
+      expect(await storage.term()).toBe(0);
+      storage.close();
+      await IndexedDbRaftStorage.destroy(name);
+      const databases = (await indexedDB.databases()).map((database) => database.name);
+      expect(databases).not.toContain(databaseName(name));
+      expect(databases).not.toContain(versionLockDatabaseName(databaseName(name)));
+    });
+  });
+});
+

@@ -1,6 +1,7 @@
 // One live IndexedDbRaftStorage per database in Node, on fake-indexeddb: there are no Web Locks
-// here, so these run the same-realm fallback (the same cases run on Web Locks in
-// database-lock.browser.test.ts), plus the fallback's own queue and the bound's validation.
+// here, so these run the fallback made of IndexedDB version changes (the same cases run on Web
+// Locks in database-lock.browser.test.ts), plus the fallback's own queue and the bound's
+// validation.
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { RaftStorageError } from '../../core/errors.ts';
@@ -15,7 +16,7 @@ const reasonOf = (promise: Promise<unknown>): Promise<string> =>
     (error: unknown) => (error instanceof RaftStorageError ? error.reason : String(error)),
   );
 
-describe('the same-realm fallback (no Web Locks)', () => {
+describe('the version-change fallback (no Web Locks)', () => {
   it('is what runs here: this runtime has no navigator.locks', () => {
     expect((globalThis as { navigator?: { locks?: unknown } }).navigator?.locks).toBeUndefined();
   });

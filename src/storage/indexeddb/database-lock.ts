@@ -12,6 +12,7 @@
 // after a crash, a node restarted in the same page after close()), which takes milliseconds; an
 // owner that is still alive after the bound is another live node, reported as 'inUse'.
 import { RaftStorageError } from '../../core/errors.ts';
+import { acquireVersionLock } from './version-lock.ts';
 
 export interface DatabaseLock {
   /** Lets the next waiter (in any tab or worker) open the database. Idempotent. */
@@ -52,9 +53,9 @@ function webLocks(): LockManager | null {
 }
 
 /** Waits up to `timeoutMs` for the database's lock; rejects with reason 'inUse' after that. */
-export function acquireDatabaseLock(database: string, timeoutMs: number): Promise<DatabaseLock> {
+export function acquireDatabaseLock(database: string, timeoutMs: number, factory: IDBFactory = indexedDB): Promise<DatabaseLock> {
   const locks = webLocks();
-  return locks === null ? acquireInThisRealm(database, timeoutMs) : acquireWebLock(locks, database, timeoutMs);
+  return locks === null ? acquireVersionChangeLock(factory, database, timeoutMs) : acquireWebLock(locks, database, timeoutMs);
 }
 
 function acquireWebLock(locks: LockManager, database: string, timeoutMs: number): Promise<DatabaseLock> {
@@ -92,42 +93,37 @@ function acquireWebLock(locks: LockManager, database: string, timeoutMs: number)
   });
 }
 
-// Without Web Locks (Node on fake-indexeddb, runtimes that predate them) nothing can see other
-// tabs or workers, but the double open this realm can see is still refused, with the same
-// bounded wait, so a node restarted right after close() behaves as it does in a browser.
-const waitersByDatabase = new Map<string, (() => void)[]>();
+// Without Web Locks (insecure contexts, Node on fake-indexeddb, runtimes that predate them) the
+// lock is made of IndexedDB version changes (version-lock.ts), which every tab and worker of the
+// origin sees as well: a plain-http page on a LAN address has IndexedDB but no Web Locks, and a
+// lock of this page alone let a second tab open the same node's database.
+function acquireVersionChangeLock(factory: IDBFactory, database: string, timeoutMs: number): Promise<DatabaseLock> {
+  return acquireVersionLock(factory, versionLockDatabaseName(database), timeoutMs).then(
+    (lock) => {
+      if (lock === null) throw inUse(database, timeoutMs);
+      return lock;
+    },
+    (error: unknown) => {
+      throw new RaftStorageError(`IndexedDbRaftStorage open: could not lock the database ${JSON.stringify(database)}`, { cause: error, reason: 'unknown' });
+    },
+  );
+}
 
-function acquireInThisRealm(database: string, timeoutMs: number): Promise<DatabaseLock> {
-  const waiters = waitersByDatabase.get(database);
-  if (waiters === undefined) {
-    waitersByDatabase.set(database, []);
-    return Promise.resolve(realmLock(database));
-  }
-  if (timeoutMs === 0) return Promise.reject(inUse(database, timeoutMs));
-  return new Promise((resolve, reject) => {
-    const granted = (): void => {
-      clearTimeout(timer);
-      resolve(realmLock(database));
-    };
-    waiters.push(granted);
-    const timer = setTimeout(() => {
-      waiters.splice(waiters.indexOf(granted), 1);
-      reject(inUse(database, timeoutMs));
-    }, timeoutMs);
+/**
+ * Deletes the version-change lock's database of `database`, if this runtime uses one
+ * (IndexedDbRaftStorage.destroy). The deletion waits for a holder to let go, as it would for the
+ * storage's own database: it never takes the lock from under a live storage.
+ */
+export async function deleteLockDatabase(database: string, factory: IDBFactory = indexedDB): Promise<void> {
+  if (webLocks() !== null) return;
+  await new Promise<void>((resolve, reject) => {
+    const request = factory.deleteDatabase(versionLockDatabaseName(database));
+    request.onsuccess = () => resolve();
+    request.onerror = () => reject(request.error ?? new Error('deleting the lock database failed'));
   });
 }
 
-/** Released, the lock passes to the longest waiter (first come, first served, as Web Locks do). */
-function realmLock(database: string): DatabaseLock {
-  let released = false;
-  return {
-    release() {
-      if (released) return;
-      released = true;
-      const waiters = waitersByDatabase.get(database) ?? [];
-      const next = waiters.shift();
-      if (next === undefined) waitersByDatabase.delete(database);
-      else next();
-    },
-  };
+/** The lock's own database: storage databases all start with "raftmesh:", so no storage name can take it. */
+export function versionLockDatabaseName(database: string): string {
+  return `raftmesh-lock:${database}`;
 }
