@@ -206,6 +206,15 @@ export function describeRaftNodeContract(name: string, harness: RaftNodeHarness)
       await node.close();
     });
 
+    it('a trace listener may unsubscribe after close, and a new one subscribe, without a throw', async () => {
+      const { node } = await harness.solo(nodeId('solo'));
+      const unsubscribe = node.trace.subscribe(() => {});
+      await node.close();
+      // The usual teardown order of a UI: close the node, then drop the listeners it had.
+      expect(() => unsubscribe()).not.toThrow();
+      expect(() => node.trace.subscribe(() => {})()).not.toThrow();
+    });
+
     it('a proposal keeps the request id it was given; an invalid one rejects with RangeError and spares the others of its burst', async () => {
       const { node } = await harness.solo(nodeId('solo'));
       await node.awaitLeadership();

@@ -45,7 +45,11 @@ export function createRemoteNode(id: NodeId, initial: NodeState, connection: Rem
   const { api, eventsPort } = connection;
   const mirror = createStateMirror(initial);
   const stopped = createWatchable<Error | null>(null);
-  const trace = createTraceMirror((enabled) => void api.setTrace(enabled));
+  // Only to a live worker: a stopped node's worker is (or is about to be) released, and a call on
+  // a released Comlink proxy throws, so a listener dropped after close() would throw at its caller.
+  const trace = createTraceMirror((enabled) => {
+    if (stopped.value === null) void api.setTrace(enabled);
+  });
   const streams = createRemoteCommittedStreams((event) => eventsPort.postMessage(event), () => stopped.value !== null);
   const stop = (error: Error): void => {
     if (stopped.value !== null) return;
