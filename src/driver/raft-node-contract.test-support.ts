@@ -65,6 +65,17 @@ export async function waitFor(predicate: () => boolean, what: string, timeoutMs 
   }
 }
 
+/** What a promise settled with within `ms` real milliseconds, or 'still pending' (a hang fails fast and says so). */
+async function settledWithin<T>(promise: Promise<T>, ms: number): Promise<T | 'still pending'> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<'still pending'>((resolve) => (timer = setTimeout(() => resolve('still pending'), ms)));
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const indexOf = (item: Committed): number => (item.type === 'entry' ? item.entry.index : item.type === 'internal' ? item.index : -1);
 
 export function describeRaftNodeContract(name: string, harness: RaftNodeHarness): void {
@@ -213,6 +224,23 @@ export function describeRaftNodeContract(name: string, harness: RaftNodeHarness)
       // The usual teardown order of a UI: close the node, then drop the listeners it had.
       expect(() => unsubscribe()).not.toThrow();
       expect(() => node.trace.subscribe(() => {})()).not.toThrow();
+    });
+
+    it('a committed iterator returned early is done: a next() pending at return() settles, later ones too, and none reopens it', async () => {
+      const { node } = await harness.solo(nodeId('solo'));
+      await node.awaitLeadership();
+      const iterator = node.committedFrom(2)[Symbol.asyncIterator]();
+      const pending = iterator.next(); // nothing at index 2 yet: it waits
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await iterator.return?.();
+      await node.propose(bytes('after return'));
+      expect(await iterator.next()).toEqual({ done: true, value: undefined });
+      // Returned before its first next(): done, not a stream opened afresh.
+      const unopened = node.committedFrom(1)[Symbol.asyncIterator]();
+      await unopened.return?.();
+      expect(await unopened.next()).toEqual({ done: true, value: undefined });
+      await node.close();
+      expect(await settledWithin(pending, 2_000)).toEqual({ done: true, value: undefined });
     });
 
     it('a proposal keeps the request id it was given; an invalid one rejects with RangeError and spares the others of its burst', async () => {

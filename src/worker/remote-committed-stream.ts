@@ -49,14 +49,23 @@ export function createRemoteCommittedStreams(post: (event: PageEvent) => void, i
     stream.consumedBytes = 0;
   };
 
+  /**
+   * The consumer returned the iterator: the worker stops sending, and a next() still waiting
+   * (called before return()) is woken to find the stream done, as createRaftNode's would be;
+   * what is buffered is dropped, since nothing after return() hands it out.
+   */
   const close = (streamId: number, stream: PageStream): void => {
     if (stream.ended === null) post({ type: 'streamClose', streamId });
-    stream.ended ??= { error: null };
+    stream.ended = { error: null };
+    stream.buffer.length = 0;
     streams.delete(streamId);
+    wake(stream);
   };
 
   const open = (fromIndex: number): AsyncIterator<Committed> => {
     let opened: { streamId: number; stream: PageStream } | null = null;
+    /** return() was called: every next() is done from then on, and none opens the stream. */
+    let returned = false;
     const start = (): { streamId: number; stream: PageStream } => {
       if (streams.size >= workerLimits.maxOpenStreams) throw new RangeError(`at most ${workerLimits.maxOpenStreams} committed streams may be open at once per node`);
       const streamId = nextStreamId++;
@@ -67,6 +76,7 @@ export function createRemoteCommittedStreams(post: (event: PageEvent) => void, i
     };
     return {
       async next(): Promise<IteratorResult<Committed>> {
+        if (returned) return { done: true, value: undefined };
         if (opened === null) {
           if (isStopped()) return { done: true, value: undefined };
           opened = start();
@@ -89,6 +99,7 @@ export function createRemoteCommittedStreams(post: (event: PageEvent) => void, i
         }
       },
       async return(): Promise<IteratorResult<Committed>> {
+        returned = true;
         if (opened !== null) close(opened.streamId, opened.stream);
         return { done: true, value: undefined };
       },
