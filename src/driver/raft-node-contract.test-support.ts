@@ -243,6 +243,20 @@ export function describeRaftNodeContract(name: string, harness: RaftNodeHarness)
       expect(await settledWithin(pending, 2_000)).toEqual({ done: true, value: undefined });
     });
 
+    it('next() called again before the previous one settled: each settles, with the items in call order', async () => {
+      const { node } = await harness.solo(nodeId('solo'));
+      await node.awaitLeadership();
+      const iterator = node.committedFrom(1)[Symbol.asyncIterator]();
+      // Three pulls at once (a consumer that prefetches): the leader's no-op is there, the rest not yet.
+      const pulls = [iterator.next(), iterator.next(), iterator.next()];
+      await node.propose(bytes('second'));
+      await node.propose(bytes('third'));
+      const results = await settledWithin(Promise.all(pulls), 5_000);
+      expect(results === 'still pending' ? results : results.map((result) => (result.done === true ? 'done' : indexOf(result.value)))).toEqual([1, 2, 3]);
+      await iterator.return?.();
+      await node.close();
+    });
+
     it('a proposal keeps the request id it was given; an invalid one rejects with RangeError and spares the others of its burst', async () => {
       const { node } = await harness.solo(nodeId('solo'));
       await node.awaitLeadership();

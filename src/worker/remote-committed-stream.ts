@@ -74,29 +74,47 @@ export function createRemoteCommittedStreams(post: (event: PageEvent) => void, i
       post({ type: 'streamOpen', streamId, fromIndex, credit: workerLimits.committedWindow, creditBytes: workerLimits.committedWindowBytes });
       return { streamId, stream };
     };
+    /**
+     * The next() in progress. A stream has one slot for a waiting consumer (`wake`), so a next()
+     * called before the previous one settled (a consumer that prefetches) waits its turn: without
+     * that, it took the slot and the earlier call never woke. In call order, so results are too.
+     */
+    let pulling: Promise<IteratorResult<Committed>> | null = null;
+    const pull = async (): Promise<IteratorResult<Committed>> => {
+      if (returned) return { done: true, value: undefined };
+      if (opened === null) {
+        if (isStopped()) return { done: true, value: undefined };
+        opened = start();
+      }
+      const { streamId, stream } = opened;
+      for (;;) {
+        const item = stream.buffer.shift();
+        if (item !== undefined) {
+          deliveredIndex = Math.max(deliveredIndex, lastIndexOf(item));
+          stream.consumedBytes += committedItemBytes(item);
+          grantCredit(streamId, stream);
+          return { done: false, value: item };
+        }
+        if (stream.ended !== null) {
+          streams.delete(streamId);
+          if (stream.ended.error !== null) throw stream.ended.error;
+          return { done: true, value: undefined };
+        }
+        await new Promise<void>((resolve) => (stream.wake = resolve));
+      }
+    };
     return {
-      async next(): Promise<IteratorResult<Committed>> {
-        if (returned) return { done: true, value: undefined };
-        if (opened === null) {
-          if (isStopped()) return { done: true, value: undefined };
-          opened = start();
-        }
-        const { streamId, stream } = opened;
-        for (;;) {
-          const item = stream.buffer.shift();
-          if (item !== undefined) {
-            deliveredIndex = Math.max(deliveredIndex, lastIndexOf(item));
-            stream.consumedBytes += committedItemBytes(item);
-            grantCredit(streamId, stream);
-            return { done: false, value: item };
-          }
-          if (stream.ended !== null) {
-            streams.delete(streamId);
-            if (stream.ended.error !== null) throw stream.ended.error;
-            return { done: true, value: undefined };
-          }
-          await new Promise<void>((resolve) => (stream.wake = resolve));
-        }
+      next(): Promise<IteratorResult<Committed>> {
+        const previous = pulling;
+        const result = previous === null ? pull() : previous.then(pull, pull);
+        pulling = result;
+        // Registered before the caller's own reaction, so a consumer that awaits each next()
+        // finds no pull in progress and is never chained (no extra turn per item).
+        const settled = (): void => {
+          if (pulling === result) pulling = null;
+        };
+        result.then(settled, settled);
+        return result;
       },
       async return(): Promise<IteratorResult<Committed>> {
         returned = true;
