@@ -257,6 +257,17 @@ export function describeRaftNodeContract(name: string, harness: RaftNodeHarness)
       await node.close();
     });
 
+    it('a membership listener hears of a new configuration, not of every commit that leaves it as it was', async () => {
+      const { node } = await harness.solo(nodeId('solo'));
+      await node.awaitLeadership();
+      const heard: ClusterConfig[] = [];
+      node.membership.subscribe((config) => heard.push(config));
+      for (const value of ['a', 'b', 'c']) await node.propose(bytes(value));
+      expect(node.commitIndex.value).toBeGreaterThanOrEqual(4);
+      expect(heard).toEqual([]);
+      await node.close();
+    });
+
     it('a proposal keeps the request id it was given; an invalid one rejects with RangeError and spares the others of its burst', async () => {
       const { node } = await harness.solo(nodeId('solo'));
       await node.awaitLeadership();

@@ -25,7 +25,7 @@ export function createStateMirror(initial: NodeState): StateMirror {
     role: createStagedWatchable<RaftRole>(initial.role),
     leader: createStagedWatchable<NodeId | null>(initial.leader),
     term: createStagedWatchable(initial.term),
-    membership: createStagedWatchable<ClusterConfig>(initial.membership),
+    membership: createStagedWatchable<ClusterConfig>(initial.membership, sameClusterConfig),
     commitIndex: createStagedWatchable(initial.commitIndex),
     compactionFloor: createStagedWatchable(initial.compactionFloor),
     replicationProgress: () => progress,
@@ -46,4 +46,17 @@ export function createStateMirror(initial: NodeState): StateMirror {
     },
   };
   return mirror;
+}
+
+/**
+ * Every state snapshot brings a fresh structured clone of the membership, so identity says
+ * nothing here: compared by content (in order, as the engine keeps it), membership listeners hear
+ * of a new configuration as they do on createRaftNode, not of every commit or term change.
+ */
+function sameClusterConfig(left: ClusterConfig, right: ClusterConfig): boolean {
+  return sameIds(left.voters, right.voters) && sameIds(left.learners ?? [], right.learners ?? []) && (left.learners === undefined) === (right.learners === undefined);
+}
+
+function sameIds(left: readonly NodeId[], right: readonly NodeId[]): boolean {
+  return left.length === right.length && left.every((id, position) => right[position] === id);
 }
