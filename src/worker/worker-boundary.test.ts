@@ -193,6 +193,18 @@ describe('a worker node that stops (crash, close, storage failure)', () => {
     expect(worker.terminated).toBe(true);
   });
 
+  it('a crash while close() waits for the worker ends close() at once, not after the 10 s bound', async () => {
+    const { node, worker } = await startNode((self) => [self, nodeId('ghost')]);
+    const started = performance.now();
+    const closing = node.close();
+    // The worker fails before it answers: the page terminates it, and nothing will answer now.
+    worker.crash('boom while closing');
+    await closing;
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(node.stopped.value).toBeInstanceOf(RaftClosedError); // closing on purpose: it stays closed
+    expect(worker.terminated).toBe(true);
+  });
+
   it('a storage failure inside the worker stops the page node with the same RaftStorageError and reason', async () => {
     const id = nodeId('solo');
     const name = `deleted-${Math.random().toString(36).slice(2)}`;

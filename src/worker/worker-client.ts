@@ -154,7 +154,7 @@ const silentDeathDetail = 'the worker ended without an error event (the browser 
 interface LifeWatcher {
   /** The worker's context has ended (its life lock was granted to the page, or its port closed). */
   gone(): void;
-  /** From now on an end is expected (close() was called): resolves when the worker has ended. */
+  /** From now on an end is expected (close() was called): resolves when the worker has ended, or is terminated. */
   closing(): Promise<void>;
   stop(): void;
 }
@@ -198,6 +198,10 @@ function watchLife(remote: Remote<WorkerNodeApi>, nodeId: string, onGone: (closi
     stop() {
       stopped = true;
       watch?.stop();
+      // Stopped only as the worker is terminated (release), so it has ended now: a close() that
+      // waits for its end (a crash while closing, whose answer will never come) returns at once
+      // instead of after closeTimeoutMs.
+      resolveEnded();
     },
   };
 }
