@@ -268,6 +268,18 @@ export function describeRaftNodeContract(name: string, harness: RaftNodeHarness)
       await node.close();
     });
 
+    it('takes configurations held in proxies (the objects of a reactive store) as their values', async () => {
+      // Vue's reactive() and MobX observables hand out Proxies, which structured cloning refuses.
+      const reactive = <T extends object>(value: T): T => new Proxy(value, {});
+      const id = nodeId('solo');
+      const { node } = await harness.solo(id, { clusterConfig: (self) => reactive({ voters: reactive([self]) }) });
+      await node.awaitLeadership();
+      const target = reactive({ voters: reactive([id]), learners: reactive([nodeId('watcher')]) });
+      const changed = await node.changeMembership(target);
+      expect({ voters: [...changed.voters], learners: [...(changed.learners ?? [])] }).toEqual({ voters: [id], learners: ['watcher'] });
+      await node.close();
+    });
+
     it('a proposal keeps the request id it was given; an invalid one rejects with RangeError and spares the others of its burst', async () => {
       const { node } = await harness.solo(nodeId('solo'));
       await node.awaitLeadership();

@@ -12,7 +12,7 @@ import type { RaftNode } from '../driver/node-options.ts';
 import { rebuildError } from './error-transfer.ts';
 import { decodeEventBatch } from './event-records.ts';
 import { createProposalBurst, type ProposalBurst } from './proposal-records.ts';
-import type { NodeState, WorkerEvent, WorkerEventBatch, WorkerNodeApi } from './protocol.ts';
+import { plainClusterConfig, type NodeState, type WorkerEvent, type WorkerEventBatch, type WorkerNodeApi } from './protocol.ts';
 import { createRemoteCalls, type RemoteCalls } from './remote-calls.ts';
 import { createRemoteCommittedStreams, type RemoteCommittedStreams } from './remote-committed-stream.ts';
 import { createStateMirror, type StateMirror } from './state-mirror.ts';
@@ -131,7 +131,8 @@ function remoteMethods({ api, mirror, stopped, streams, calls, proposals }: Remo
       } catch (error) {
         return Promise.reject(error);
       }
-      return calls.call(options.signal, (callId) => api.changeMembership(callId, target));
+      const plainTarget = plainClusterConfig(target);
+      return calls.call(options.signal, (callId) => api.changeMembership(callId, plainTarget));
     },
     transferLeadership: async (target, options = {}) => {
       await calls.call(options.signal, (callId) => api.transferLeadership(callId, target));

@@ -11,7 +11,7 @@ import { validateClusterConfig, type ClientIdentity, type ClusterConfig, type No
 import type { RaftNode } from '../driver/node-options.ts';
 import type { RaftTransport } from '../transport/raft-transport.ts';
 import { rebuildError, WorkerCrashedError } from './error-transfer.ts';
-import type { StartRequest, WorkerNodeApi, WorkerRaftConfig, WorkerStorageOptions } from './protocol.ts';
+import { plainClusterConfig, type StartRequest, type WorkerNodeApi, type WorkerRaftConfig, type WorkerStorageOptions } from './protocol.ts';
 import { createRemoteNode, type RemoteNode } from './remote-node.ts';
 import { serveTransport } from './transport-bridge.ts';
 import { lifeLockName, watchWorkerLife, webLocks, type LifeWatch } from './worker-life.ts';
@@ -231,13 +231,15 @@ function connectTransport(transport: WorkerTransport): { port: MessagePort; stop
 
 function startRequest(options: WorkerRaftNodeOptions): StartRequest {
   const { maxPayloadBytes, orderedFrameBytes } = options.transport;
+  // Copied into plain data: an option object may be a Proxy (a reactive store's), which the
+  // structured clone of the start message would refuse (plainClusterConfig).
   return {
     id: options.id,
-    clusterConfig: options.clusterConfig,
-    storage: options.storage,
+    clusterConfig: plainClusterConfig(options.clusterConfig),
+    storage: { ...options.storage },
     metrics: options.onMetric !== undefined,
-    ...(options.raftConfig === undefined ? {} : { raftConfig: options.raftConfig }),
-    ...(options.identity === undefined ? {} : { identity: options.identity }),
+    ...(options.raftConfig === undefined ? {} : { raftConfig: { ...options.raftConfig } }),
+    ...(options.identity === undefined ? {} : { identity: { ...options.identity } }),
     ...(maxPayloadBytes === undefined ? {} : { maxPayloadBytes }),
     ...(orderedFrameBytes === undefined ? {} : { orderedFrameBytes }),
   };
