@@ -111,14 +111,17 @@ function acquireVersionChangeLock(factory: IDBFactory, database: string, timeout
 
 /**
  * Deletes the version-change lock's database of `database`, if this runtime uses one
- * (IndexedDbRaftStorage.destroy). The deletion waits for a holder to let go, as it would for the
- * storage's own database: it never takes the lock from under a live storage.
+ * (IndexedDbRaftStorage.destroy). A deletion never takes the lock from under a holder: it waits
+ * until no connection is open. destroy() does not wait with it: a holder still connected (a
+ * storage opening right now) would hold destroy() up for as long as it lives, so once the browser
+ * says the deletion is blocked it is left to happen when the holder lets go.
  */
 export async function deleteLockDatabase(database: string, factory: IDBFactory = indexedDB): Promise<void> {
   if (webLocks() !== null) return;
   await new Promise<void>((resolve, reject) => {
     const request = factory.deleteDatabase(versionLockDatabaseName(database));
     request.onsuccess = () => resolve();
+    request.onblocked = () => resolve();
     request.onerror = () => reject(request.error ?? new Error('deleting the lock database failed'));
   });
 }
