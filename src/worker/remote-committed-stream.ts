@@ -15,6 +15,17 @@ interface PageStream {
   consumedBytes: number;
   ended: { readonly error: Error | null } | null;
   wake: (() => void) | null;
+  /** The iterator of a next() waiting here: reachable while it waits, so it is not taken for abandoned. */
+  waitingIterator: object | null;
+}
+
+/**
+ * What the cleanup of an abandoned iterator needs, apart from the iterator itself (a held value
+ * that reached it would keep it alive for good).
+ */
+interface StreamHandle {
+  opened: { readonly streamId: number; readonly stream: PageStream } | null;
+  returned: boolean;
 }
 
 export interface RemoteCommittedStreams {
@@ -62,14 +73,23 @@ export function createRemoteCommittedStreams(post: (event: PageEvent) => void, i
     wake(stream);
   };
 
+  /**
+   * An iterator dropped without return() (`await node.committed()[Symbol.asyncIterator]().next()`
+   * to wait for one commit) would keep its stream open here and in the worker, with up to a window
+   * of items buffered, until the node closed, and the 1,025th such call threw; createRaftNode's
+   * iterators cost nothing once dropped. Once the garbage collector takes one, its stream closes.
+   */
+  const abandoned = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry<StreamHandle>((handle) => {
+    if (handle.opened !== null && !handle.returned) close(handle.opened.streamId, handle.opened.stream);
+  }) : null;
+
   const open = (fromIndex: number): AsyncIterator<Committed> => {
-    let opened: { streamId: number; stream: PageStream } | null = null;
-    /** return() was called: every next() is done from then on, and none opens the stream. */
-    let returned = false;
+    /** `returned`: return() was called; every next() is done from then on, and none opens the stream. */
+    const handle: StreamHandle = { opened: null, returned: false };
     const start = (): { streamId: number; stream: PageStream } => {
       if (streams.size >= workerLimits.maxOpenStreams) throw new RangeError(`at most ${workerLimits.maxOpenStreams} committed streams may be open at once per node`);
       const streamId = nextStreamId++;
-      const stream: PageStream = { buffer: [], outstanding: workerLimits.committedWindow, consumedBytes: 0, ended: null, wake: null };
+      const stream: PageStream = { buffer: [], outstanding: workerLimits.committedWindow, consumedBytes: 0, ended: null, wake: null, waitingIterator: null };
       streams.set(streamId, stream);
       post({ type: 'streamOpen', streamId, fromIndex, credit: workerLimits.committedWindow, creditBytes: workerLimits.committedWindowBytes });
       return { streamId, stream };
@@ -81,12 +101,12 @@ export function createRemoteCommittedStreams(post: (event: PageEvent) => void, i
      */
     let pulling: Promise<IteratorResult<Committed>> | null = null;
     const pull = async (): Promise<IteratorResult<Committed>> => {
-      if (returned) return { done: true, value: undefined };
-      if (opened === null) {
+      if (handle.returned) return { done: true, value: undefined };
+      if (handle.opened === null) {
         if (isStopped()) return { done: true, value: undefined };
-        opened = start();
+        handle.opened = start();
       }
-      const { streamId, stream } = opened;
+      const { streamId, stream } = handle.opened;
       for (;;) {
         const item = stream.buffer.shift();
         if (item !== undefined) {
@@ -100,10 +120,12 @@ export function createRemoteCommittedStreams(post: (event: PageEvent) => void, i
           if (stream.ended.error !== null) throw stream.ended.error;
           return { done: true, value: undefined };
         }
+        stream.waitingIterator = iterator;
         await new Promise<void>((resolve) => (stream.wake = resolve));
+        stream.waitingIterator = null;
       }
     };
-    return {
+    const iterator: AsyncIterator<Committed> = {
       next(): Promise<IteratorResult<Committed>> {
         const previous = pulling;
         const result = previous === null ? pull() : previous.then(pull, pull);
@@ -117,11 +139,13 @@ export function createRemoteCommittedStreams(post: (event: PageEvent) => void, i
         return result;
       },
       async return(): Promise<IteratorResult<Committed>> {
-        returned = true;
-        if (opened !== null) close(opened.streamId, opened.stream);
+        handle.returned = true;
+        if (handle.opened !== null) close(handle.opened.streamId, handle.opened.stream);
         return { done: true, value: undefined };
       },
     };
+    abandoned?.register(iterator, handle);
+    return iterator;
   };
 
   return {
