@@ -64,7 +64,14 @@ export function createRemoteCalls(options: {
         },
       });
       signal?.addEventListener('abort', onAbort, { once: true });
-      start(callId);
+      try {
+        start(callId);
+      } catch (error) {
+        // Never sent (its message could not be cloned): nothing will answer it, so it is not
+        // left pending, nor its signal watched, for the node's lifetime.
+        finish();
+        throw error;
+      }
     });
 
   const afterEvents = (through: number, settle: () => void): void => {

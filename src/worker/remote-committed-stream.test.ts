@@ -28,7 +28,7 @@ describe('committed streams of a worker node, page side', () => {
     const dropOne = async (): Promise<void> => {
       // As `await node.committed()[Symbol.asyncIterator]().next()` waits for one commit.
       const waiting = streams.iterable(1)[Symbol.asyncIterator]().next();
-      const opened = posted.findLast((event) => event.type === 'streamOpen');
+      const opened = posted.filter((event) => event.type === 'streamOpen').at(-1);
       if (opened?.type !== 'streamOpen') throw new Error('no stream opened');
       streams.deliver(opened.streamId, entryAt(1));
       expect((await waiting).done).toBe(false);
