@@ -27,6 +27,7 @@ import { isValidCounter, validateClusterConfig } from '../core/types.ts';
 import { codecLimits, decodeMessage, encodeMessage } from '../codec/index.ts';
 import { committedIterable, type CommittedSource } from './committed-stream.ts';
 import { createCommandCopier } from './command-copier.ts';
+import { closeWhenAborted } from './close-when-aborted.ts';
 import { realClock, validateNodeOptions, type RaftNode, type RaftNodeOptions } from './node-options.ts';
 import { restoreState } from './restore.ts';
 import { unlessAborted } from './abortable-waits.ts';
@@ -422,7 +423,7 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
     },
   };
 
-  options.signal?.addEventListener('abort', () => void node.close(), { once: true });
+  closeWhenAborted(options.signal, node);
   publish();
   timer.arm();
   // A page with no quorum in reach shows what it had: its stored log through its commit index.

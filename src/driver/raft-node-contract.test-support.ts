@@ -319,6 +319,28 @@ export function describeRaftNodeContract(name: string, harness: RaftNodeHarness)
       await expect(node.propose(bytes('after'))).rejects.toBeInstanceOf(RaftClosedError);
     });
 
+    it('a node that stops lets go of its abort signal (one signal may outlive many nodes)', async () => {
+      const controller = new AbortController();
+      const signal = controller.signal;
+      // The abort listeners the node leaves on the signal, watched through the signal's own methods.
+      const listening = new Set<unknown>();
+      const add = signal.addEventListener.bind(signal);
+      const remove = signal.removeEventListener.bind(signal);
+      signal.addEventListener = ((type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions) => {
+        if (type === 'abort') listening.add(listener);
+        add(type, listener, options);
+      }) as typeof signal.addEventListener;
+      signal.removeEventListener = ((type: string, listener: EventListenerOrEventListenerObject, options?: boolean | EventListenerOptions) => {
+        if (type === 'abort') listening.delete(listener);
+        remove(type, listener, options);
+      }) as typeof signal.removeEventListener;
+      const { node } = await harness.solo(nodeId('solo'), { signal });
+      await node.awaitLeadership();
+      expect(listening.size).toBeGreaterThan(0);
+      await node.close();
+      expect(listening.size).toBe(0);
+    });
+
     it('counts undecodable frames (unknown type, newer version, garbage) without harm', async () => {
       const metrics: RaftMetric[] = [];
       const trace: RaftTraceEvent[] = [];

@@ -8,6 +8,7 @@ import { releaseProxy, transfer, wrap, type Remote } from 'comlink';
 import type { RaftMetric } from '../core/events.ts';
 import { resolveRaftConfig, type RaftConfig } from '../core/config.ts';
 import { validateClusterConfig, type ClientIdentity, type ClusterConfig, type NodeId } from '../core/types.ts';
+import { closeWhenAborted } from '../driver/close-when-aborted.ts';
 import type { RaftNode } from '../driver/node-options.ts';
 import type { RaftTransport } from '../transport/raft-transport.ts';
 import { rebuildError, WorkerCrashedError } from './error-transfer.ts';
@@ -145,7 +146,7 @@ export async function createWorkerRaftNode(options: WorkerRaftNodeOptions): Prom
     void created.close();
     throw options.signal.reason;
   }
-  options.signal?.addEventListener('abort', () => void created.close(), { once: true });
+  closeWhenAborted(options.signal, created);
   return created;
 }
 
