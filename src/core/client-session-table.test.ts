@@ -148,13 +148,38 @@ describe('closeSession', () => {
     table.closeSession(clientId('nobody'));
   });
 
-  it('forgets an auto id together with the retired suffixes of its node', () => {
+  it("forgets a node's live auto id but keeps its lineage: a predecessor's replay is not applied again, nor does its straggler retire the next live id", () => {
     const table = new ClientSessionTable();
-    table.shouldApply(key(autoA1, 1));
-    table.shouldApply(key(autoA2, 1));
+    expect(table.shouldApply(key(autoA1, 1))).toBe(true);
+    expect(table.shouldApply(key(autoA2, 1))).toBe(true);
     table.closeSession(clientId(autoA2));
-    expect(table.shouldApply(key(autoA1, 2))).toBe(true);
-    expect(table.toBytes()).toEqual(tableWith([[autoA1, 2]]).toBytes());
+    // Forgotten: the closed id's next request starts afresh...
+    expect(table.hasApplied({ clientId: clientId(autoA2), requestId: 1 })).toBe(false);
+    // ...but the id it superseded is still retired: its replay and its stragglers are refused.
+    expect(table.shouldApply(key(autoA1, 1))).toBe(false);
+    expect(table.shouldApply(key(autoA1, 2))).toBe(false);
+    const autoA3 = 'node-a-3333333333333333';
+    expect(table.shouldApply(key(autoA3, 1))).toBe(true);
+    expect(table.shouldApply(key(autoA1, 3))).toBe(false);
+    expect(table.shouldApply(key(autoA2, 2))).toBe(false);
+    expect(table.shouldApply(key(autoA3, 2))).toBe(true);
+    // The lineage survives a snapshot, the closed record included.
+    const closed = new ClientSessionTable();
+    closed.shouldApply(key(autoA1, 1));
+    closed.shouldApply(key(autoA2, 1));
+    closed.closeSession(clientId(autoA2));
+    const restored = ClientSessionTable.fromBytes(closed.toBytes());
+    expect(restored.shouldApply(key(autoA1, 1))).toBe(false);
+    expect(restored.shouldApply(key(autoA2, 1))).toBe(true);
+  });
+
+  it("closing a node's only auto id keeps it standing for the node: a straggler of it after a newer id appears is refused", () => {
+    const table = new ClientSessionTable();
+    expect(table.shouldApply(key(autoA1, 1))).toBe(true);
+    table.closeSession(clientId(autoA1));
+    expect(table.shouldApply(key(autoA2, 1))).toBe(true);
+    expect(table.shouldApply(key(autoA1, 2))).toBe(false);
+    expect(table.shouldApply(key(autoA2, 2))).toBe(true);
   });
 });
 

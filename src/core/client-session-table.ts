@@ -44,7 +44,7 @@ export class ClientSessionTable {
   /** nodeId -> the node's live auto client id, so supersession is O(1). */
   private readonly liveAutoIdByNode = new Map<string, string>();
 
-  /** Number of clients with a live session (retired auto suffixes are not counted). */
+  /** Number of clients with a session (retired auto suffixes are not counted; a node's closed live auto id is). */
   get size(): number {
     return this.sessions.size;
   }
@@ -81,15 +81,23 @@ export class ClientSessionTable {
     return this.admitAutoClient(key.clientId, auto, key.requestId);
   }
 
-  /** Forgets the client (its next request, if any, starts a fresh session). */
+  /**
+   * Forgets the client: its next request, if any, starts a fresh session. A node's live auto id
+   * is forgotten the same way, but its record stays, empty (mark 0, nothing missing), because it
+   * also stands for the node's lineage: the suffixes of the ids it superseded. Dropped with it,
+   * a predecessor's replay was admitted as a new client and applied a second time, and a
+   * predecessor's straggler then superseded the node's next live id, whose commands were skipped
+   * (a black-box review). The record goes when a newer auto id of the node supersedes it.
+   */
   closeSession(id: ClientId): void {
-    if (!this.sessions.delete(id)) return;
+    const record = this.sessions.get(id);
+    if (record === undefined) return;
     const auto = parseAutoClientId(id);
-    // The retired suffixes lived on the closed record: with no live incarnation left, there
-    // is nothing a straggler could evict, so forgetting them is safe and keeps memory bounded.
     if (auto !== null && this.liveAutoIdByNode.get(auto.nodeId) === id) {
-      this.liveAutoIdByNode.delete(auto.nodeId);
+      this.sessions.set(id, { highWaterMark: 0, retiredSuffixes: record.retiredSuffixes, missing: [] });
+      return;
     }
+    this.sessions.delete(id);
   }
 
   toBytes(): Uint8Array {
