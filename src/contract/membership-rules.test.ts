@@ -153,7 +153,7 @@ describe('SPEC Membership: learners', () => {
     await cluster.close();
   });
 
-  it('a change of learners only appends C_new alone (the same voters on both sides decide nothing); a change of voters goes through C_old,new', async () => {
+  it('every change goes through C_old,new and then C_new, a change of learners only too (SPEC "Membership")', async () => {
     const cluster = await startContractCluster({ names: ['a', 'b', 'c', 'l'], voters: ['a', 'b', 'c'], seed: 37 });
     const leader = await cluster.waitForLeader();
     const withLearner: ClusterConfig = { voters: ids('a', 'b', 'c'), learners: ids('l') };
@@ -164,6 +164,7 @@ describe('SPEC Membership: learners', () => {
     expect(await cluster.settle(leader.changeMembership(promoted))).toEqual(promoted);
     const configs = (await cluster.storage(leader.id).entries()).filter((entry) => entry.config !== undefined).map((entry) => entry.config);
     expect(configs).toEqual([
+      { old: { voters: ids('a', 'b', 'c') }, new: withLearner },
       { old: null, new: withLearner },
       { old: withLearner, new: promoted },
       { old: null, new: promoted },

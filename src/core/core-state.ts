@@ -76,7 +76,6 @@ export interface MembershipChange {
   changeId: number;
   target: ClusterConfig;
   awaitingIndex: number;
-  joint: boolean;
 }
 
 /** `transferIds`: every call waiting on this transfer (a repeat for its target joins it). */

@@ -1,13 +1,13 @@
-// Membership changes (§6): joint consensus through C_old,new, then C_new once that commits; a
-// change of learners only needs no joint phase.
-import { sameConfig, sameMembers } from './config-compare.ts';
+// Membership changes (§6): joint consensus through C_old,new, then C_new once that commits, for
+// every change (a change of learners only too).
+import { sameConfig } from './config-compare.ts';
 import type { CoreState } from './core-state.ts';
 import { advanceClock } from './core-time.ts';
 import { appendConfig } from './log-writes.ts';
 import { isVoter, latestConfigIndex } from './membership-state.ts';
 import type { FollowerProgress } from './progress.ts';
 import type { MembershipFailure } from './ready.ts';
-import type { ClusterConfig, ConfigPayload, NodeId, StepDownReason } from './types.ts';
+import type { ClusterConfig, NodeId, StepDownReason } from './types.ts';
 
 /** What a membership change needs of the rest of the engine (raft-core.ts wires it). */
 export interface MembershipChangeHost {
@@ -32,11 +32,11 @@ export function changeMembership(core: CoreState<MembershipChangeHost>, now: num
     core.heldMembershipChange = { changeId, target };
     return;
   }
-  // A change that keeps the voters (learners only) needs no joint phase: majorities are unchanged.
-  const sameVoters = sameMembers(current.voters, target.voters);
-  const payload: ConfigPayload = sameVoters ? { old: null, new: target } : { old: current, new: target };
-  const entry = appendConfig(core, payload);
-  core.membershipChange = { changeId, target, awaitingIndex: entry.index, joint: !sameVoters };
+  // Every change goes through C_old,new, as SPEC says, a change of learners only too: with the
+  // same voters on both sides the joint phase decides nothing and costs one entry and a round
+  // trip, but an application (or a test) reading the log sees the sequence the contract names.
+  const entry = appendConfig(core, { old: current, new: target });
+  core.membershipChange = { changeId, target, awaitingIndex: entry.index };
 }
 
 /** Runs on every commit advance of a leader: leaves a committed joint config, finishes changes. */
