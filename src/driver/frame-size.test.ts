@@ -114,3 +114,17 @@ describe('frame sizes', () => {
     await Promise.all(nodes.map((node) => node.close()));
   });
 });
+
+describe('the smallest transport bound', () => {
+  // Frames carry headers and the ids they name (up to 768 bytes each): a bound under 4,096 bytes
+  // is refused at the start, naming the value, rather than failing later (docs/spec-readings.md).
+  it('a transport whose maxPayloadBytes is under 4096 is refused with a RangeError naming it; 4096 starts', async () => {
+    const id = nodeId('a');
+    const transportWith = (bound: number): RaftTransport => ({ ...createLoopbackNetwork().transport(id), maxPayloadBytes: bound });
+    await expect(createRaftNode({ id, clusterConfig: { voters: [id] }, transport: transportWith(4_095), storage: new InMemoryRaftStorage() })).rejects.toThrow(
+      'RaftTransport.maxPayloadBytes = 4095 is invalid: a transport must carry frames of at least 4096 bytes',
+    );
+    const node = await createRaftNode({ id, clusterConfig: { voters: [id] }, transport: transportWith(4_096), storage: new InMemoryRaftStorage() });
+    await node.close();
+  });
+});
