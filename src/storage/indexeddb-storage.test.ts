@@ -57,3 +57,37 @@ describe('IndexedDbRaftStorage: a request that fails inside IndexedDB (fake-inde
     await IndexedDbRaftStorage.destroy(name);
   });
 });
+
+describe('IndexedDbRaftStorage: another tab deletes the database while it opens (fake-indexeddb)', () => {
+  it('a deletion that arrives while the open still reads the log fails the open (databaseDeleted) and frees the database, never a storage on a closed connection', async () => {
+    const name = `deleted-while-opening-${Date.now()}`;
+    const fullName = `raftmesh:${name}`;
+    // The moment the storage's connection opens, another tab asks to delete the database: its
+    // versionchange reaches the connection while the storage reads its bounds.
+    const open = IDBFactory.prototype.open;
+    IDBFactory.prototype.open = function (this: IDBFactory, databaseName: string, version?: number) {
+      const request = version === undefined ? open.call(this, databaseName) : open.call(this, databaseName, version);
+      if (databaseName === fullName) request.addEventListener('success', () => void indexedDB.deleteDatabase(fullName));
+      return request;
+    } as typeof open;
+    let refusal: unknown;
+    try {
+      refusal = await IndexedDbRaftStorage.open(name).then(
+        (storage) => {
+          storage.close();
+          return new Error('the open succeeded on a connection being deleted');
+        },
+        (error: unknown) => error,
+      );
+    } finally {
+      IDBFactory.prototype.open = open;
+    }
+    expect(refusal).toBeInstanceOf(RaftStorageError);
+    expect((refusal as RaftStorageError).reason).toBe('databaseDeleted');
+    // Nothing holds the database: the next open gets it at once.
+    const reopened = await IndexedDbRaftStorage.open(name, { lockTimeoutMs: 0 });
+    expect(await reopened.term()).toBe(0);
+    reopened.close();
+    await IndexedDbRaftStorage.destroy(name);
+  });
+});

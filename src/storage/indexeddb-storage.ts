@@ -85,9 +85,17 @@ export class IndexedDbRaftStorage implements RaftStorage {
 
   private static async openLocked(fullName: string, lock: DatabaseLock, options: IndexedDbStorageOptions): Promise<IndexedDbRaftStorage> {
     let storage: IndexedDbRaftStorage | null = null;
+    // A deletion or upgrade from another tab can close the connection while the bounds are still
+    // being read, before the storage exists to fail: kept here, it fails the open instead of
+    // leaving a storage on a closed connection that nothing had failed (which kept the lock).
+    let failedEarly: RaftStorageError | null = null;
+    const fail = (failure: RaftStorageError): void => {
+      if (storage === null) failedEarly ??= failure;
+      else storage.failWith(failure);
+    };
     const database = await openRaftDatabase(fullName, schemaVersion, options.upgradeBlockedTimeoutMs ?? 10_000, {
-      onVersionChange: (deleted) => storage?.failWith(storageFailure(deleted ? 'databaseDeleted' : 'versionTooNew', deleted ? 'the database is being deleted' : 'another tab is upgrading the database')),
-      onTerminated: () => storage?.failWith(storageFailure('databaseDeleted', 'the browser closed the database connection')),
+      onVersionChange: (deleted) => fail(storageFailure(deleted ? 'databaseDeleted' : 'versionTooNew', deleted ? 'the database is being deleted' : 'another tab is upgrading the database')),
+      onTerminated: () => fail(storageFailure('databaseDeleted', 'the browser closed the database connection')),
     });
     try {
       // A database under our name that another program made (or an old experiment left) at
@@ -95,10 +103,12 @@ export class IndexedDbRaftStorage implements RaftStorage {
       if (!database.objectStoreNames.contains('state') || !database.objectStoreNames.contains('log')) {
         throw storageFailure('corruptRecord', 'open', undefined, adapterName, `the database ${JSON.stringify(fullName)} exists without raftmesh's stores (another program's database under this name?); delete it or choose another name`);
       }
-      storage = new IndexedDbRaftStorage(database, lock, await readBounds(database), options);
+      const bounds = await readBounds(database);
+      if (failedEarly !== null) throw failedEarly;
+      storage = new IndexedDbRaftStorage(database, lock, bounds, options);
     } catch (error) {
       database.close();
-      throw mapIndexedDbError(error, 'open');
+      throw mapIndexedDbError(failedEarly ?? error, 'open');
     }
     return storage;
   }
