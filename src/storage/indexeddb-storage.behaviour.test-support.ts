@@ -81,6 +81,8 @@ export function describeIndexedDbBehaviour(): void {
       storage.close();
       storage.close();
       expect(await reason(storage.appendEntries([]))).toBe('closed');
+      // Every call, one that would have nothing to do too (an empty log has no prefix to discard).
+      expect(await reason(storage.discardLogPrefix(0))).toBe('closed');
       await IndexedDbRaftStorage.destroy(name);
     });
 

@@ -269,6 +269,7 @@ export class IndexedDbRaftStorage implements RaftStorage {
   }
 
   async discardLogPrefix(throughIndex: number): Promise<void> {
+    this.usable(); // a failed storage refuses every call, one with nothing to discard too
     requireIndexArgument(adapterName, 'discardLogPrefix', throughIndex);
     const next = afterDiscard(this.bounds, throughIndex);
     if (next === this.bounds) return;
