@@ -172,6 +172,25 @@ describe('SPEC Membership: learners', () => {
     await cluster.close();
   });
 
+  it('a follower\'s membership listener hears of a change once, as the leader\'s does: C_new repeats the configuration C_old,new already showed', async () => {
+    const cluster = await startContractCluster({ names: ['a', 'b', 'c', 'l'], voters: ['a', 'b', 'c'], seed: 37 });
+    const leader = await cluster.waitForLeader();
+    const follower = (['a', 'b', 'c'] as const).map((name) => cluster.node(name)).find((node) => node.id !== leader.id);
+    if (follower === undefined) throw new Error('no follower');
+    const heardByFollower: ClusterConfig[] = [];
+    const heardByLeader: ClusterConfig[] = [];
+    follower.membership.subscribe((config) => heardByFollower.push(config));
+    leader.membership.subscribe((config) => heardByLeader.push(config));
+    const withLearner: ClusterConfig = { voters: ids('a', 'b', 'c'), learners: ids('l') };
+    await cluster.settle(leader.changeMembership(withLearner));
+    await cluster.clock.runUntil(() => follower.commitIndex.value >= leader.commitIndex.value, 5_000);
+    expect(heardByLeader).toEqual([withLearner]);
+    // Each decoded config entry is a new object: compared by identity, the follower heard the
+    // same configuration twice (the joint entry's new half, then C_new), the worker node once.
+    expect(heardByFollower).toEqual([withLearner]);
+    await cluster.close();
+  });
+
   it('a learner receives the log and, below the floor, the snapshot', async () => {
     const cluster = await startContractCluster({ names: ['a', 'b', 'c', 'l'], voters: ['a', 'b', 'c'], learners: ['l'], seed: 36 });
     const leader = await cluster.waitForLeader();

@@ -2,6 +2,7 @@
 // inputs to the core, persists each ready before sending the messages that depend on it
 // (Raft's durability rule), delivers committed entries in order and settles caller promises.
 import { resolveRaftConfig } from '../core/config.ts';
+import { sameConfigInOrder } from '../core/config-compare.ts';
 import {
   ClientIdCollisionError,
   LeadershipLostError,
@@ -89,7 +90,9 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
   const role = createStagedWatchable<RaftRole>(core.role);
   const leader = createStagedWatchable<NodeId | null>(core.leader);
   const term = createStagedWatchable(core.term);
-  const membership = createStagedWatchable<ClusterConfig>(core.membership);
+  // By content: a follower decodes each config entry afresh, and C_new repeats the new half that
+  // C_old,new already showed; by identity its listeners heard one change twice (the leader once).
+  const membership = createStagedWatchable<ClusterConfig>(core.membership, sameConfigInOrder);
   // The entries a previous incarnation knew committed (the core starts with its stored commit
   // index, so nothing may replace them) are applied, and the commit index announced, a task after
   // the start: a caller that reads committed() as soon as the node is returned gets them too (its

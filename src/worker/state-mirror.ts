@@ -1,6 +1,7 @@
 // The page's copies of a worker node's observables. State snapshots reach the page by two routes
 // (pushed events and call outcomes), so each carries a version and an older one never overwrites
 // a newer one.
+import { sameConfigInOrder } from '../core/config-compare.ts';
 import { createStagedWatchable, setTogether, stagedChange, type StagedWatchable } from '../core/observable.ts';
 import type { ClusterConfig, NodeId, RaftRole } from '../core/types.ts';
 import type { NodeState, SerializedError } from './protocol.ts';
@@ -25,7 +26,7 @@ export function createStateMirror(initial: NodeState): StateMirror {
     role: createStagedWatchable<RaftRole>(initial.role),
     leader: createStagedWatchable<NodeId | null>(initial.leader),
     term: createStagedWatchable(initial.term),
-    membership: createStagedWatchable<ClusterConfig>(initial.membership, sameClusterConfig),
+    membership: createStagedWatchable<ClusterConfig>(initial.membership, sameConfigInOrder),
     commitIndex: createStagedWatchable(initial.commitIndex),
     compactionFloor: createStagedWatchable(initial.compactionFloor),
     replicationProgress: () => progress,
@@ -46,17 +47,4 @@ export function createStateMirror(initial: NodeState): StateMirror {
     },
   };
   return mirror;
-}
-
-/**
- * Every state snapshot brings a fresh structured clone of the membership, so identity says
- * nothing here: compared by content (in order, as the engine keeps it), membership listeners hear
- * of a new configuration as they do on createRaftNode, not of every commit or term change.
- */
-function sameClusterConfig(left: ClusterConfig, right: ClusterConfig): boolean {
-  return sameIds(left.voters, right.voters) && sameIds(left.learners ?? [], right.learners ?? []) && (left.learners === undefined) === (right.learners === undefined);
-}
-
-function sameIds(left: readonly NodeId[], right: readonly NodeId[]): boolean {
-  return left.length === right.length && left.every((id, position) => right[position] === id);
 }
