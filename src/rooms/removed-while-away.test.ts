@@ -43,4 +43,13 @@ describe('removedWhileAway', () => {
     await learner.appendEntries([{ index: 1, term: 3, command: new Uint8Array(), isNoOp: false, config: { old: null, new: { voters: [b], learners: [a] } } }]);
     expect(await check(learner, { b: { voters: [b, c], term: 5 } })).toBe(false);
   });
+
+  it('a peer its stored configuration does not list is not believed: a hello is a claim anyone reachable can make', async () => {
+    expect(await check(await voterStorage(), { z: { voters: [nodeId('z')], term: 1_000_000 } })).toBe(false);
+    // A learner of its configuration is a member it knows.
+    const withLearner = new InMemoryRaftStorage();
+    await withLearner.saveTermAndVotedFor(3, null);
+    await withLearner.appendEntries([{ index: 1, term: 3, command: new Uint8Array(), isNoOp: false, config: { old: null, new: { voters: [a, b], learners: [c] } } }]);
+    expect(await check(withLearner, { c: { voters: [b, c], term: 5 } })).toBe(true);
+  });
 });

@@ -9,16 +9,26 @@ import type { RaftStorage } from '../storage/raft-storage.ts';
 import { sleep } from './propose-with-retries.ts';
 import type { RoomPresence } from './room-presence.ts';
 
-/** The voters (old and new, while joint) of the latest configuration the storage holds. */
-export async function storedVoters(storage: RaftStorage, bootstrap: ClusterConfig): Promise<ReadonlySet<NodeId>> {
+/** The latest configuration the storage holds (old and new, while joint), else the bootstrap. */
+async function storedConfig(storage: RaftStorage, bootstrap: ClusterConfig): Promise<readonly ClusterConfig[]> {
   const entries = await storage.entries();
   for (let position = entries.length - 1; position >= 0; position -= 1) {
     const config = entries[position]?.config;
-    if (config !== undefined) return new Set([...config.new.voters, ...(config.old?.voters ?? [])]);
+    if (config !== undefined) return config.old === null ? [config.new] : [config.new, config.old];
   }
   const snapshotConfig = (await storage.loadSnapshot())?.meta.config;
-  if (snapshotConfig !== undefined) return new Set([...snapshotConfig.new.voters, ...(snapshotConfig.old?.voters ?? [])]);
-  return new Set(bootstrap.voters);
+  if (snapshotConfig !== undefined) return snapshotConfig.old === null ? [snapshotConfig.new] : [snapshotConfig.new, snapshotConfig.old];
+  return [bootstrap];
+}
+
+/** The voters (old and new, while joint) of the latest configuration the storage holds. */
+export async function storedVoters(storage: RaftStorage, bootstrap: ClusterConfig): Promise<ReadonlySet<NodeId>> {
+  return new Set((await storedConfig(storage, bootstrap)).flatMap((config) => config.voters));
+}
+
+/** Its voters and learners (old and new, while joint): the peers this one knows were of its cluster. */
+async function storedMembers(storage: RaftStorage, bootstrap: ClusterConfig): Promise<ReadonlySet<NodeId>> {
+  return new Set((await storedConfig(storage, bootstrap)).flatMap((config) => [...config.voters, ...(config.learners ?? [])]));
 }
 
 export interface RemovedCheckOptions {
@@ -36,11 +46,21 @@ export interface RemovedCheckOptions {
 /** True when a member in a newer term names voters without us while our log says we are one. */
 export async function removedWhileAway(options: RemovedCheckOptions): Promise<boolean> {
   if (!(await storedVoters(options.storage, options.bootstrap)).has(options.selfId)) return false; // learners cannot vote
+  // Only a peer our own configuration lists is believed. A hello is an unchecked claim from
+  // whoever the transport reaches (anyone who knows an open room's id, any holder of a keyed
+  // room's secret, admitted or not), and believing a stranger's "voters without you, term 10^6"
+  // made every returning voter give up its id and its log: a room reopened next to one such
+  // peer lost everything it had acknowledged. A voter removed while away by a room that has
+  // since replaced every member it knows, and that hears only strangers, restarts on its id;
+  // it cannot elect on its stale configuration alone (the change that removed it was
+  // acknowledged by a majority of that configuration, which then knows the newer one), and the
+  // room's leader, once it adds it back as a learner, makes it report a wedge and rejoin fresh.
+  const known = await storedMembers(options.storage, options.bootstrap);
   const storedTerm = await options.storage.term();
   const started = options.clock.now();
   for (;;) {
-    for (const { hello } of options.presence.recent().values()) {
-      if (!hello.member || hello.voters === null) continue;
+    for (const [sender, { hello }] of options.presence.recent()) {
+      if (!hello.member || hello.voters === null || !known.has(sender)) continue;
       if (hello.voters.includes(options.selfId)) return false;
       if (hello.term > storedTerm) return true;
     }

@@ -1,0 +1,79 @@
+// Hellos are gossip from whoever the transport reaches: in an open room any stranger who knows the
+// room id, in a keyed room any peer with the secret, admitted as a newcomer or not. A hello only
+// claims; what a peer does on a claim it cannot check must not cost the room its data.
+import { describe, expect, it } from 'vitest';
+import type { NodeId } from '../core/types.ts';
+import { nodeId } from '../core/types.ts';
+import { deriveSeed, seededRandom } from '../testing/seeded-random.ts';
+import { createSimulatedNetwork, reliableNetwork } from '../testing/simulated-network.ts';
+import { VirtualClock } from '../testing/virtual-clock.ts';
+import { settleOnVirtualClock } from '../testing/settle-on-clock.test-support.ts';
+import { encodeHello } from './room-channel.ts';
+import type { RoomEvent } from './room-events.ts';
+import { arrive, createSimulatedPeer, depart, type PeerEnvironment, type SimulatedPeer } from './room-simulation-peers.test-support.ts';
+import { roomTimings } from './room-simulation.test-support.ts';
+
+function lyingRoom(seed: number) {
+  const clock = new VirtualClock(0);
+  const network = createSimulatedNetwork(clock, seededRandom(deriveSeed(seed, 'network')), reliableNetwork);
+  const events: { peer: NodeId; event: RoomEvent }[] = [];
+  const environment: PeerEnvironment = { seed, clock, network, timings: roomTimings, onEvent: (peer, event) => void events.push({ peer, event }), onJoined: () => {} };
+  const peers = new Map<string, SimulatedPeer>();
+  const peer = (name: string): SimulatedPeer => {
+    const existing = peers.get(name);
+    if (existing !== undefined) return existing;
+    const created = createSimulatedPeer(environment, name);
+    peers.set(name, created);
+    return created;
+  };
+  /** A peer that runs no node and only gossips a lie to everyone it reaches, every 100 ms. */
+  const liar = (name: string, lie: Parameters<typeof encodeHello>[0]): { stop(): void } => {
+    const transport = network.transport(nodeId(name));
+    transport.incoming.subscribe(() => {});
+    let stopped = false;
+    const tell = (): void => {
+      if (stopped) return;
+      for (const to of transport.peers.value) transport.send(to, encodeHello(lie));
+      clock.setTimeout(tell, 100);
+    };
+    tell();
+    return { stop: () => void ((stopped = true), network.setDown(nodeId(name), true)) };
+  };
+  return { clock, network, environment, events, peer, liar, close: async () => {
+    for (const each of peers.values()) depart(environment, each);
+    await clock.advance(100);
+  } };
+}
+
+describe('a hello that lies about the room', () => {
+  it('a stranger claiming a newer cluster without them does not make a room of returning voters give up their ids and logs', async () => {
+    const test = lyingRoom(3101);
+    const names = ['a', 'b', 'c'];
+    for (const name of names) {
+      arrive(test.environment, test.peer(name));
+      await test.clock.advance(300);
+    }
+    const voters = (): readonly NodeId[] | undefined => names.map(test.peer).find((each) => each.room?.node.role.value === 'leader')?.room?.node.membership.value.voters;
+    expect(await test.clock.runUntil(() => voters()?.length === 3, { timeoutMs: 10_000 })).toBe(true);
+    const leader = names.map(test.peer).find((each) => each.room?.node.role.value === 'leader')!;
+    const written = await settleOnVirtualClock(test.clock, leader.room!.store.dispatch({ type: 'put', key: 'x', value: 'acknowledged' }), 5_000);
+    expect(written.status).toBe('fulfilled');
+    await test.clock.advance(500); // every voter holds it
+    // Everyone closes the room's tabs (storage and identity kept).
+    for (const name of names) depart(test.environment, test.peer(name));
+    await test.clock.advance(1_000);
+
+    // A peer that never was a member, running no node, says it follows a cluster of its own in a huge term.
+    const liar = test.liar('z', { type: 'hello', visible: true, member: true, voters: [nodeId('z')], term: 1_000_000, leader: nodeId('z') });
+    for (const name of names) arrive(test.environment, test.peer(name));
+    await test.clock.advance(10 * roomTimings.discoveryMs);
+    liar.stop();
+    await test.clock.advance(5_000);
+
+    const given = test.events.filter(({ event }) => event.type === 'storageDiscarded' || event.type === 'rejoined');
+    expect(given).toEqual([]);
+    expect(names.map((name) => test.peer(name).room?.id)).toEqual(names);
+    for (const name of names) expect(test.peer(name).room?.store.state.value['x']).toBe('acknowledged');
+    await test.close();
+  });
+});
