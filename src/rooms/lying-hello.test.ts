@@ -77,3 +77,44 @@ describe('a hello that lies about the room', () => {
     await test.close();
   });
 });
+
+describe('the price of believing only known members', () => {
+  it('a voter removed while away by a room that has since replaced every member it knew still ends up a working member, and never leads a cluster of its own', async () => {
+    const test = lyingRoom(3106);
+    const everyone = ['a', 'b', 'c', 'd', 'e', 'f'];
+    const leader = (): SimulatedPeer | undefined => everyone.map(test.peer).find((each) => each.present && each.room?.node.role.value === 'leader');
+    const leaders = (): string[] => everyone.map(test.peer).filter((each) => each.present && each.room?.node.role.value === 'leader').map((each) => each.id);
+    const configured = (): readonly NodeId[] => leader()?.room?.node.membership.value.voters ?? [];
+    for (const name of ['a', 'b', 'c']) {
+      arrive(test.environment, test.peer(name));
+      await test.clock.advance(300);
+    }
+    expect(await test.clock.runUntil(() => configured().length === 3, { timeoutMs: 10_000 })).toBe(true);
+    const written = await settleOnVirtualClock(test.clock, leader()!.room!.store.dispatch({ type: 'put', key: 'x', value: 'acknowledged' }), 5_000);
+    expect(written.status).toBe('fulfilled');
+    await test.clock.advance(500);
+    // One at a time, each of a, b, c leaves and a newcomer takes its place.
+    for (const [gone, comer] of [['a', 'd'], ['b', 'e'], ['c', 'f']] as const) {
+      depart(test.environment, test.peer(gone));
+      arrive(test.environment, test.peer(comer));
+      expect(await test.clock.runUntil(() => configured().includes(nodeId(comer)) && !configured().includes(nodeId(gone)), { timeoutMs: 20_000 })).toBe(true);
+      await test.clock.advance(1_000);
+    }
+    expect([...configured()].sort()).toEqual(['d', 'e', 'f']);
+    // a comes back on its storage, which names a, b, c: it hears only d, e, f, strangers to it.
+    arrive(test.environment, test.peer('a'));
+    const working = (): boolean => {
+      const room = test.peer('a').room;
+      const config = leader()?.room?.node.membership.value;
+      return room !== null && config !== undefined && [...config.voters, ...(config.learners ?? [])].includes(room.id) && room.node.leader.value === leader()?.id && room.store.state.value['x'] === 'acknowledged';
+    };
+    let split = false;
+    const ok = await test.clock.runUntil(() => {
+      if (leaders().length > 1) split = true;
+      return working();
+    }, { timeoutMs: 60_000 });
+    expect(split).toBe(false);
+    expect(ok).toBe(true); // on its old id, it reports a wedge against the leader it does not know and rejoins fresh
+    await test.close();
+  });
+});
