@@ -10,7 +10,7 @@ import { VirtualClock } from '../testing/virtual-clock.ts';
 import { settleOnVirtualClock } from '../testing/settle-on-clock.test-support.ts';
 import { encodeHello } from './room-channel.ts';
 import type { RoomEvent } from './room-events.ts';
-import { arrive, createSimulatedPeer, depart, type PeerEnvironment, type SimulatedPeer } from './room-simulation-peers.test-support.ts';
+import { arrive, createPeerRegistry, depart, type PeerEnvironment, type SimulatedPeer } from './room-simulation-peers.test-support.ts';
 import { roomTimings } from './room-simulation.test-support.ts';
 
 function lyingRoom(seed: number) {
@@ -18,14 +18,7 @@ function lyingRoom(seed: number) {
   const network = createSimulatedNetwork(clock, seededRandom(deriveSeed(seed, 'network')), reliableNetwork);
   const events: { peer: NodeId; event: RoomEvent }[] = [];
   const environment: PeerEnvironment = { seed, clock, network, timings: roomTimings, onEvent: (peer, event) => void events.push({ peer, event }), onJoined: () => {} };
-  const peers = new Map<string, SimulatedPeer>();
-  const peer = (name: string): SimulatedPeer => {
-    const existing = peers.get(name);
-    if (existing !== undefined) return existing;
-    const created = createSimulatedPeer(environment, name);
-    peers.set(name, created);
-    return created;
-  };
+  const { peer, all } = createPeerRegistry(environment);
   /** A peer that runs no node and only gossips a lie to everyone it reaches, every 100 ms. */
   const liar = (name: string, lie: Parameters<typeof encodeHello>[0]): { stop(): void } => {
     const transport = network.transport(nodeId(name));
@@ -40,7 +33,7 @@ function lyingRoom(seed: number) {
     return { stop: () => void ((stopped = true), network.setDown(nodeId(name), true)) };
   };
   return { clock, network, environment, events, peer, liar, close: async () => {
-    for (const each of peers.values()) depart(environment, each);
+    for (const each of all()) depart(environment, each);
     await clock.advance(100);
   } };
 }

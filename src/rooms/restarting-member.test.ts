@@ -9,24 +9,17 @@ import { VirtualClock } from '../testing/virtual-clock.ts';
 import { nodeId } from '../core/types.ts';
 import { settleOnVirtualClock } from '../testing/settle-on-clock.test-support.ts';
 import type { RoomEvent } from './room-events.ts';
-import { arrive, createSimulatedPeer, depart, type PeerEnvironment, type SimulatedPeer } from './room-simulation-peers.test-support.ts';
+import { arrive, createPeerRegistry, depart, type PeerEnvironment, type SimulatedPeer } from './room-simulation-peers.test-support.ts';
 import { roomTimings } from './room-simulation.test-support.ts';
 
 function restartRoom(seed: number, extra: Partial<Pick<PeerEnvironment, 'onEvent' | 'witness'>> = {}) {
   const clock = new VirtualClock(0);
   const network = createSimulatedNetwork(clock, seededRandom(deriveSeed(seed, 'network')), reliableNetwork);
   const environment: PeerEnvironment = { seed, clock, network, timings: roomTimings, onEvent: () => {}, onJoined: () => {}, ...extra };
-  const peers = new Map<string, SimulatedPeer>();
-  const peer = (name: string): SimulatedPeer => {
-    const existing = peers.get(name);
-    if (existing !== undefined) return existing;
-    const created = createSimulatedPeer(environment, name);
-    peers.set(name, created);
-    return created;
-  };
-  const leaders = (): NodeId[] => [...peers.values()].filter((each) => each.room?.node.role.value === 'leader').map((each) => each.id);
+  const { peer, all } = createPeerRegistry(environment);
+  const leaders = (): NodeId[] => all().filter((each) => each.room?.node.role.value === 'leader').map((each) => each.id);
   return { clock, environment, peer, leaders, close: async () => {
-    for (const each of peers.values()) depart(environment, each);
+    for (const each of all()) depart(environment, each);
     await clock.advance(100);
   } };
 }

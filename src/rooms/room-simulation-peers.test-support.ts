@@ -158,3 +158,18 @@ export function depart(environment: PeerEnvironment, peer: SimulatedPeer): void 
   peer.visitController = null;
   if (room !== null) void room.leave();
 }
+
+/** Peers by name, each created on first use, so a scenario names them instead of keeping handles. */
+export function createPeerRegistry(environment: PeerEnvironment): { peer(name: string): SimulatedPeer; all(): SimulatedPeer[] } {
+  const peers = new Map<string, SimulatedPeer>();
+  return {
+    peer(name) {
+      const existing = peers.get(name);
+      if (existing !== undefined) return existing;
+      const created = createSimulatedPeer(environment, name);
+      peers.set(name, created);
+      return created;
+    },
+    all: () => [...peers.values()],
+  };
+}

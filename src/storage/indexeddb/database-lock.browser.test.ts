@@ -26,6 +26,22 @@ function openInWorker(name: string, withoutWebLocks = false): Promise<Worker> {
   });
 }
 
+/**
+ * A worker opens the storage and never closes it: the page is refused (inUse), with a bound and
+ * without one, until the worker's termination alone releases the lock; then it is destroyed.
+ */
+async function expectHeldUntilTerminated(name: string, withoutWebLocks: boolean): Promise<void> {
+  const worker = await openInWorker(name, withoutWebLocks);
+  expect((await failureOf(IndexedDbRaftStorage.open(name, { lockTimeoutMs: 300 }))).reason).toBe('inUse');
+  expect((await failureOf(IndexedDbRaftStorage.open(name, { lockTimeoutMs: 0 }))).reason).toBe('inUse');
+  const reopening = IndexedDbRaftStorage.open(name, { lockTimeoutMs: 10_000 });
+  worker.terminate();
+  const storage = await reopening;
+  expect(await storage.term()).toBe(0);
+  storage.close();
+  await IndexedDbRaftStorage.destroy(name);
+}
+
 async function lockState(name: string): Promise<{ held: number; pending: number }> {
   const snapshot = await navigator.locks.query();
   const lockName = databaseLockName(databaseName(name));
@@ -37,16 +53,7 @@ async function lockState(name: string): Promise<{ held: number; pending: number 
 
 describe('IndexedDbRaftStorage on Web Locks: tabs and workers', () => {
   it('a storage a worker holds open refuses the page (inUse); terminating the worker frees the database', async () => {
-    const name = uniqueName('worker-held');
-    const worker = await openInWorker(name);
-    expect((await failureOf(IndexedDbRaftStorage.open(name, { lockTimeoutMs: 300 }))).reason).toBe('inUse');
-    // The worker never closes its storage: its termination alone must release the lock.
-    const reopening = IndexedDbRaftStorage.open(name, { lockTimeoutMs: 10_000 });
-    worker.terminate();
-    const storage = await reopening;
-    expect(await storage.term()).toBe(0);
-    storage.close();
-    await IndexedDbRaftStorage.destroy(name);
+    await expectHeldUntilTerminated(uniqueName('worker-held'), false);
   });
 
   it('a worker node that crashes frees its database for the node that replaces it, which holds everything acknowledged', async () => {
@@ -97,16 +104,7 @@ describe('IndexedDbRaftStorage without Web Locks: tabs and workers (an insecure 
   it('a storage a worker holds open refuses the page (inUse); terminating the worker frees the database', async () => {
     await withoutWebLocks(async () => {
       const name = uniqueName('worker-held-without-web-locks');
-      const worker = await openInWorker(name, true);
-      expect((await failureOf(IndexedDbRaftStorage.open(name, { lockTimeoutMs: 300 }))).reason).toBe('inUse');
-      expect((await failureOf(IndexedDbRaftStorage.open(name, { lockTimeoutMs: 0 }))).reason).toBe('inUse');
-      // The worker never closes its storage: its termination alone must release the lock.
-      const reopening = IndexedDbRaftStorage.open(name, { lockTimeoutMs: 10_000 });
-      worker.terminate();
-      const storage = await reopening;
-      expect(await storage.term()).toBe(0);
-      storage.close();
-      await IndexedDbRaftStorage.destroy(name);
+      await expectHeldUntilTerminated(name, true);
       expect((await indexedDB.databases()).map((database) => database.name)).not.toContain(databaseName(name));
       // The lock's database goes with it once no connection holds it (destroy does not wait for one).
       await expect.poll(async () => (await indexedDB.databases()).map((database) => database.name)).not.toContain(versionLockDatabaseName(databaseName(name)));
