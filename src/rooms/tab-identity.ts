@@ -9,6 +9,7 @@
 // Where Web Locks do not exist (insecure contexts: plain http from a LAN address) the slots are
 // locks made of IndexedDB version changes (version-lock.ts), which other tabs see as well; every
 // tab taking slot 0 there made two tabs one member, whose storage then refused the second.
+import { webLocks } from '../storage/indexeddb/database-lock.ts';
 import { acquireVersionLock } from '../storage/indexeddb/version-lock.ts';
 import type { KeyValueStore } from './room-identity.ts';
 
@@ -16,17 +17,13 @@ const maxSlots = 64;
 
 /** Whether this tab can claim slots: Web Locks, or IndexedDB to make locks of. */
 export function canClaimTabSlots(): boolean {
-  return webLocks() !== undefined || (globalThis as { indexedDB?: unknown }).indexedDB !== undefined;
-}
-
-function webLocks(): LockManager | undefined {
-  return (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks;
+  return webLocks() !== null || (globalThis as { indexedDB?: unknown }).indexedDB !== undefined;
 }
 
 /** Takes the slot's lock if no other tab holds it, for the rest of this tab's life. */
 function takeSlot(room: string, slot: number): Promise<boolean> {
   const locks = webLocks();
-  if (locks === undefined) {
+  if (locks === null) {
     // Never released: the browser closes the connection, and so frees the slot, when the tab goes.
     return acquireVersionLock(indexedDB, `raftmesh-lock:room:${room}:slot:${slot}`, 0).then((lock) => lock !== null);
   }

@@ -47,15 +47,16 @@ function inUse(database: string, timeoutMs: number): RaftStorageError {
   );
 }
 
-function webLocks(): LockManager | null {
+/** The origin's Web Locks, or null where there are none (insecure contexts, Node, old runtimes). */
+export function webLocks(): LockManager | null {
   const navigatorLike = (globalThis as { navigator?: { locks?: LockManager } }).navigator;
   return typeof navigatorLike?.locks?.request === 'function' ? navigatorLike.locks : null;
 }
 
 /** Waits up to `timeoutMs` for the database's lock; rejects with reason 'inUse' after that. */
-export function acquireDatabaseLock(database: string, timeoutMs: number, factory: IDBFactory = indexedDB): Promise<DatabaseLock> {
+export function acquireDatabaseLock(database: string, timeoutMs: number): Promise<DatabaseLock> {
   const locks = webLocks();
-  return locks === null ? acquireVersionChangeLock(factory, database, timeoutMs) : acquireWebLock(locks, database, timeoutMs);
+  return locks === null ? acquireVersionChangeLock(database, timeoutMs) : acquireWebLock(locks, database, timeoutMs);
 }
 
 function acquireWebLock(locks: LockManager, database: string, timeoutMs: number): Promise<DatabaseLock> {
@@ -97,8 +98,8 @@ function acquireWebLock(locks: LockManager, database: string, timeoutMs: number)
 // lock is made of IndexedDB version changes (version-lock.ts), which every tab and worker of the
 // origin sees as well: a plain-http page on a LAN address has IndexedDB but no Web Locks, and a
 // lock of this page alone let a second tab open the same node's database.
-function acquireVersionChangeLock(factory: IDBFactory, database: string, timeoutMs: number): Promise<DatabaseLock> {
-  return acquireVersionLock(factory, versionLockDatabaseName(database), timeoutMs).then(
+function acquireVersionChangeLock(database: string, timeoutMs: number): Promise<DatabaseLock> {
+  return acquireVersionLock(indexedDB, versionLockDatabaseName(database), timeoutMs).then(
     (lock) => {
       if (lock === null) throw inUse(database, timeoutMs);
       return lock;
@@ -116,10 +117,10 @@ function acquireVersionChangeLock(factory: IDBFactory, database: string, timeout
  * storage opening right now) would hold destroy() up for as long as it lives, so once the browser
  * says the deletion is blocked it is left to happen when the holder lets go.
  */
-export async function deleteLockDatabase(database: string, factory: IDBFactory = indexedDB): Promise<void> {
+export async function deleteLockDatabase(database: string): Promise<void> {
   if (webLocks() !== null) return;
   await new Promise<void>((resolve, reject) => {
-    const request = factory.deleteDatabase(versionLockDatabaseName(database));
+    const request = indexedDB.deleteDatabase(versionLockDatabaseName(database));
     request.onsuccess = () => resolve();
     request.onblocked = () => resolve();
     request.onerror = () => reject(request.error ?? new Error('deleting the lock database failed'));
