@@ -105,7 +105,7 @@ export function createDataPath(options: DataPathOptions): DataPath {
         return;
       }
       const result = reassemblers[channel].accept(chunk);
-      if (result.dropped !== null) counters.framesDroppedMalformed++;
+      counters.framesDroppedMalformed += result.dropped.length;
       if (result.frame === null) return;
       counters.framesReceived++;
       counters.bytesReceived += result.frame.length;

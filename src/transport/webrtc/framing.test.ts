@@ -24,7 +24,7 @@ function feed(reassembler: Reassembler, chunks: readonly Uint8Array[]): { frames
   for (const chunk of chunks) {
     const result = reassembler.accept(chunk);
     if (result.frame !== null) frames.push(result.frame);
-    if (result.dropped !== null) dropped.push(result.dropped);
+    dropped.push(...result.dropped);
   }
   return { frames, dropped };
 }
@@ -71,7 +71,7 @@ describe('framing', () => {
     const lying = new Uint8Array([chunkKind.first, 0, 0, 0, 2, 9, 9]);
     for (const chunk of [new Uint8Array([chunkKind.continuation, 1]), new Uint8Array([7, 1]), new Uint8Array(0), lying, new Uint8Array([chunkKind.first, 0])]) {
       reassembler.reset();
-      expect(reassembler.accept(chunk)).toEqual({ frame: null, dropped: 'malformed' });
+      expect(reassembler.accept(chunk)).toEqual({ frame: null, dropped: ['malformed'] });
     }
   });
 
@@ -80,6 +80,22 @@ describe('framing', () => {
     const partial = chunksOf(frameOf(500)).slice(0, 2);
     const result = feed(reassembler, [...partial, ...chunksOf(frameOf(5))]);
     expect(result).toEqual({ frames: [frameOf(5)], dropped: ['malformed'] });
+  });
+
+  it('counts both frames when a chunk that is refused itself interrupts a frame in progress', () => {
+    const partial = chunksOf(frameOf(500)).slice(0, 2);
+    const tooLarge = createReassembler({ maxFrameBytes: 600, allowMultipleChunks: true });
+    expect(feed(tooLarge, [...partial, ...chunksOf(frameOf(700))])).toEqual({ frames: [], dropped: ['malformed', 'oversized'] });
+    const wholeTooLarge = createReassembler({ maxFrameBytes: 30, allowMultipleChunks: true });
+    wholeTooLarge.accept(new Uint8Array([chunkKind.first, 0, 0, 0, 20, 1, 2, 3]));
+    expect(wholeTooLarge.accept(new Uint8Array([chunkKind.whole, ...frameOf(31)]))).toEqual({ frame: null, dropped: ['malformed', 'oversized'] });
+    for (const bad of [new Uint8Array([chunkKind.first, 0, 0, 0, 2, 9, 9]), new Uint8Array([7, 1]), new Uint8Array(0)]) {
+      const reassembler = createReassembler({ maxFrameBytes: 10_000, allowMultipleChunks: true });
+      feed(reassembler, partial);
+      expect(reassembler.accept(bad)).toEqual({ frame: null, dropped: ['malformed', 'malformed'] });
+      // Skipping after the break: the stray rest of the interrupted frame costs nothing more.
+      expect(feed(reassembler, [...chunksOf(frameOf(500)).slice(2), ...chunksOf(frameOf(5))])).toEqual({ frames: [frameOf(5)], dropped: [] });
+    }
   });
 
   it('refuses multi-part frames where only whole frames may travel (the control channel)', () => {
@@ -109,14 +125,14 @@ describe('framing', () => {
     collectGarbage();
     const before = process.memoryUsage().heapUsed;
     const first = new Uint8Array([chunkKind.first, (maxFrameBytes >>> 24) & 0xff, (maxFrameBytes >>> 16) & 0xff, (maxFrameBytes >>> 8) & 0xff, maxFrameBytes & 0xff, 1]);
-    expect(reassembler.accept(first)).toEqual({ frame: null, dropped: null });
+    expect(reassembler.accept(first)).toEqual({ frame: null, dropped: [] });
     let dropped = 0;
     for (let index = 1; index < maxFrameBytes - 1; index++) {
       // A fresh buffer per message, as a browser hands them over.
       const message = new Uint8Array(new ArrayBuffer(2));
       message[0] = chunkKind.continuation;
       message[1] = index & 0xff;
-      if (reassembler.accept(message).dropped !== null) dropped++;
+      dropped += reassembler.accept(message).dropped.length;
     }
     expect(dropped).toBe(0);
     collectGarbage();
@@ -188,6 +204,6 @@ describe('bundles', () => {
 
   it('is malformed to a reassembler (bundles never enter one)', () => {
     const reassembler = createReassembler({ maxFrameBytes: 10_000, allowMultipleChunks: true });
-    expect(reassembler.accept(encodeBundle([frameOf(3), frameOf(4)]))).toEqual({ frame: null, dropped: 'malformed' });
+    expect(reassembler.accept(encodeBundle([frameOf(3), frameOf(4)]))).toEqual({ frame: null, dropped: ['malformed'] });
   });
 });

@@ -107,8 +107,11 @@ export type ReassemblyDrop = 'malformed' | 'oversized';
 export interface ReassemblyResult {
   /** A complete frame, when this chunk finished one. */
   readonly frame: Uint8Array | null;
-  /** Set when this chunk broke a sequence (the frame in progress, or this one, is dropped). */
-  readonly dropped: ReassemblyDrop | null;
+  /**
+   * One reason per frame this chunk cost: the frame in progress when the chunk interrupted it, and
+   * the chunk's own frame when that one is refused too (so up to two). Empty when nothing was lost.
+   */
+  readonly dropped: readonly ReassemblyDrop[];
 }
 
 export interface Reassembler {
@@ -129,7 +132,7 @@ type ReassemblyState =
   | { readonly type: 'assembling'; readonly totalBytes: number; buffer: Uint8Array; receivedBytes: number }
   | { readonly type: 'skipping' };
 
-const nothing: ReassemblyResult = { frame: null, dropped: null };
+const nothing: ReassemblyResult = { frame: null, dropped: [] };
 
 /** The smallest buffer a frame in progress starts with (a frame needs more than one chunk). */
 const minimumBufferBytes = 64 * 1024;
@@ -155,44 +158,55 @@ function append(state: { readonly totalBytes: number; buffer: Uint8Array; receiv
 export function createReassembler(options: ReassemblerOptions): Reassembler {
   let state: ReassemblyState = { type: 'idle' };
 
-  /** Drops the sequence in progress; stray continuations of it are then skipped silently. */
-  const drop = (reason: ReassemblyDrop, frame: Uint8Array | null = null): ReassemblyResult => {
+  /**
+   * The frame in progress, lost when a chunk that is not its continuation arrives. Read before the
+   * state changes; a frame already skipped was counted when it broke.
+   */
+  const interrupted = (): readonly ReassemblyDrop[] => (state.type === 'assembling' ? ['malformed'] : []);
+
+  /** Drops this chunk's frame (and any frame in progress); its stray continuations are then skipped silently. */
+  const drop = (reason: ReassemblyDrop): ReassemblyResult => {
+    const dropped = [...interrupted(), reason];
     state = { type: 'skipping' };
-    return { frame, dropped: reason };
+    return { frame: null, dropped };
   };
 
   function whole(chunk: Uint8Array): ReassemblyResult {
-    const interrupted = state.type === 'assembling';
+    const lost = interrupted();
     const frame = chunk.length - shortHeaderBytes <= options.maxFrameBytes ? chunk.slice(shortHeaderBytes) : null;
     state = { type: 'idle' };
-    if (frame === null) return { frame: null, dropped: 'oversized' };
-    return { frame, dropped: interrupted ? 'malformed' : null };
+    if (frame === null) return { frame: null, dropped: [...lost, 'oversized'] };
+    return { frame, dropped: lost };
   }
 
   function first(chunk: Uint8Array): ReassemblyResult {
     if (!options.allowMultipleChunks || chunk.length < firstHeaderBytes) return drop('malformed');
     const totalBytes = (((chunk[1] ?? 0) << 24) | ((chunk[2] ?? 0) << 16) | ((chunk[3] ?? 0) << 8) | (chunk[4] ?? 0)) >>> 0;
-    const interrupted = state.type === 'assembling';
+    const lost = interrupted();
     const part = chunk.subarray(firstHeaderBytes);
     if (totalBytes > options.maxFrameBytes) return drop('oversized');
     // A frame that fits in its first part should have been sent whole: a sender bug or a probe.
     if (part.length === 0 || totalBytes <= part.length) return drop('malformed');
     state = { type: 'assembling', totalBytes, buffer: new Uint8Array(Math.min(totalBytes, Math.max(part.length * 2, minimumBufferBytes))), receivedBytes: 0 };
     append(state, part);
-    return interrupted ? { frame: null, dropped: 'malformed' } : nothing;
+    return lost.length === 0 ? nothing : { frame: null, dropped: lost };
   }
 
   function continuation(chunk: Uint8Array): ReassemblyResult {
     if (state.type === 'skipping') return nothing;
     if (state.type === 'idle') return drop('malformed');
     const part = chunk.subarray(shortHeaderBytes);
-    if (part.length === 0 || state.receivedBytes + part.length > state.totalBytes) return drop('malformed');
+    // The overrunning part belongs to the frame in progress: one frame lost, not two.
+    if (part.length === 0 || state.receivedBytes + part.length > state.totalBytes) {
+      state = { type: 'skipping' };
+      return { frame: null, dropped: ['malformed'] };
+    }
     append(state, part);
     if (state.receivedBytes < state.totalBytes) return nothing;
     // The buffer grew to exactly totalBytes (append() caps it there): it is the frame.
     const frame = state.buffer;
     state = { type: 'idle' };
-    return { frame, dropped: null };
+    return { frame, dropped: [] };
   }
 
   return {
