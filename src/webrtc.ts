@@ -2,8 +2,9 @@
 // clients that introduce its peers. Runs in browsers, and in Node given an RTCPeerConnection
 // implementation (the transport's `webrtc` option).
 export * from './signaling/index.ts';
-export { createWebRtcTransport } from './transport/webrtc/webrtc-transport.ts';
-export type { WebRtcTransport, WebRtcTransportOptions } from './transport/webrtc/webrtc-transport.ts';
+// `WebRtcTransport` is both the transport's type and a constructor (createWebRtcTransport with `new`).
+export { createWebRtcTransport, WebRtcTransport } from './transport/webrtc/webrtc-transport.ts';
+export type { WebRtcTransportConstructor, WebRtcTransportOptions } from './transport/webrtc/webrtc-transport.ts';
 export type { WebRtcTransportCounters } from './transport/webrtc/counters.ts';
 export { defaultWebRtcTransportLimits, resolveWebRtcTransportLimits } from './transport/webrtc/limits.ts';
 export type { WebRtcTransportLimits } from './transport/webrtc/limits.ts';

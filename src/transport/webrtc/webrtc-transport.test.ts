@@ -7,7 +7,7 @@ import { nodeId, type NodeId } from '../../core/types.ts';
 import { FakeConnectionNetwork, type FakeConnection } from './fake-connection.test-support.ts';
 import { parseLinkSignal } from './link-signal.ts';
 import { createSignalingHub, type SignalingHub } from './signaling-hub.test-support.ts';
-import { createWebRtcTransport, type WebRtcTransport } from './webrtc-transport.ts';
+import { createWebRtcTransport, WebRtcTransport } from './webrtc-transport.ts';
 
 const wait = { timeout: 20_000, interval: 5 };
 const limits = { reconnectDelayMinMs: 5, reconnectDelayMaxMs: 50, iceRestartTimeoutMs: 200, connectTimeoutMs: 5_000 };
@@ -53,6 +53,42 @@ describe('WebRtcTransport options', () => {
     expect(() => createWebRtcTransport({ signaling, openConnection, iceServers: 'stun:stun.example' as never })).toThrow('createWebRtcTransport: `iceServers` must be an array of RTCIceServer ({ urls }), or [] for none, got "stun:stun.example"');
     expect(() => createWebRtcTransport({ signaling, openConnection, limits: { chunkByte: 1024 } as never })).toThrow(/^unknown WebRTC transport limit "chunkByte"; the limits are chunkBytes, /);
     createWebRtcTransport({ signaling, openConnection, iceServers: [], limits: { chunkBytes: 1024 } }).close?.();
+    signaling.close();
+  });
+});
+
+describe('WebRtcTransport as a constructor (the name API.md gives it)', () => {
+  it('with new or without, builds the same transport as createWebRtcTransport, which meshes and carries frames', async () => {
+    const hub = createSignalingHub();
+    const network = new FakeConnectionNetwork();
+    const [a, b] = [nodeId('a'), nodeId('b')].map((name) => hub.client(name));
+    const first = new WebRtcTransport({ signaling: a!, secret: 'test secret', openConnection: network.openConnection, limits });
+    const second = WebRtcTransport({ signaling: b!, secret: 'test secret', openConnection: network.openConnection, limits });
+    cleanup.push(() => {
+      first.close();
+      second.close();
+      a?.close();
+      b?.close();
+    });
+    await meshed([first, second]);
+    const received: string[] = [];
+    second.incoming.subscribe(({ from, bytes }) => received.push(`${from}:${bytes.join(',')}`));
+    first.send(nodeId('b'), new Uint8Array([1, 2, 3]));
+    await vi.waitFor(() => expect(received).toEqual(['a:1,2,3']), wait);
+    expect(() => new WebRtcTransport({ signaling: a!, secret: '', openConnection: network.openConnection })).toThrow(/the room secret must be a non-empty string/);
+  });
+
+  it('instanceof holds for every transport made here, by either name, and for no other object', () => {
+    const signaling = createSignalingHub().client(nodeId('a'));
+    const openConnection = new FakeConnectionNetwork().openConnection;
+    const made = createWebRtcTransport({ signaling, openConnection });
+    const constructed = new WebRtcTransport({ signaling, openConnection });
+    expect(made instanceof WebRtcTransport).toBe(true);
+    expect(constructed instanceof WebRtcTransport).toBe(true);
+    expect({ ...made } instanceof WebRtcTransport).toBe(false);
+    expect((null as object | null) instanceof WebRtcTransport).toBe(false);
+    made.close();
+    constructed.close();
     signaling.close();
   });
 });

@@ -74,6 +74,9 @@ function validCounters(reported: unknown): WebRtcTransportCounters {
   return counters;
 }
 
+/** Every transport made here, so `instanceof WebRtcTransport` holds for them and no other object. */
+const madeHere = new WeakSet<WebRtcTransport>();
+
 export function createWebRtcTransport(options: WebRtcTransportOptions): WebRtcTransport {
   const { signaling } = options;
   requireOptionalSecret(options.secret, 'createWebRtcTransport');
@@ -157,7 +160,7 @@ export function createWebRtcTransport(options: WebRtcTransportOptions): WebRtcTr
   });
   onRoomPeers(signaling.peers.value);
 
-  return {
+  const transport: WebRtcTransport = {
     selfId,
     peers,
     incoming,
@@ -220,4 +223,28 @@ export function createWebRtcTransport(options: WebRtcTransportOptions): WebRtcTr
       peers.set(new Set());
     },
   };
+  madeHere.add(transport);
+  return transport;
 }
+
+/** `WebRtcTransport` as a value: what `new WebRtcTransport(options)` and `WebRtcTransport(options)` build. */
+export interface WebRtcTransportConstructor {
+  new (options: WebRtcTransportOptions): WebRtcTransport;
+  (options: WebRtcTransportOptions): WebRtcTransport;
+  /** Whether the value is a transport this module made. */
+  [Symbol.hasInstance](value: unknown): boolean;
+}
+
+/**
+ * API.md names the transport `WebRtcTransport` (raftmesh/webrtc), the name an application reaches
+ * for first: with or without `new`, it is `createWebRtcTransport(options)`. A constructor function
+ * that returns an object yields that object, so the transport stays the plain object the factory
+ * makes (its methods close over their state and may be passed around unbound).
+ */
+export const WebRtcTransport = Object.defineProperty(
+  function WebRtcTransport(options: WebRtcTransportOptions): WebRtcTransport {
+    return createWebRtcTransport(options);
+  },
+  Symbol.hasInstance,
+  { value: (value: unknown): boolean => typeof value === 'object' && value !== null && madeHere.has(value as WebRtcTransport) },
+) as unknown as WebRtcTransportConstructor;
