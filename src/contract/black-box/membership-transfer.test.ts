@@ -26,7 +26,7 @@ describe('SPEC Membership (§6) and learners', () => {
     await h.closeAll();
   });
 
-  it('FINDING? every changeMembership appends C_old,new first, even one that only adds a learner', async () => {
+  it('every changeMembership appends C_old,new first, even one that only adds a learner (docs/spec-readings.md, since 5dc6d93)', async () => {
     const h = await harness(['a', 'b', 'c', 'd'], { voters: ['a', 'b', 'c'] });
     const leader = await h.waitLeader();
     const r1 = await h.settle(leader.changeMembership({ voters: N('a', 'b', 'c'), learners: N('d') }));
