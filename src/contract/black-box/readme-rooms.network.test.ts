@@ -1,18 +1,12 @@
 // Item 2: README "Rooms" snippet, in Node: fake-indexeddb for IndexedDB, node-datachannel for WebRTC (README
-// "Requirements"), ws for WebSocket (Node 20), the signaling server on 127.0.0.1.
+// "Requirements"), ws for WebSocket (Node 20), the signaling server on 127.0.0.1. The `network` project
+// runs it (a forked process, inside the loopback-only namespace).
 import 'fake-indexeddb/auto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { IndexedDbRaftStorage, joinRoom } from '../../index.ts';
 import { createWebRtcTransport, createWebSocketSignalingClient } from '../../webrtc.ts';
 import { startSignalingServer } from '../../signaling/server/index.ts';
-import * as polyfill from 'node-datachannel/polyfill';
-import { WebSocket } from 'ws';
-
-class LoopbackPeerConnection extends polyfill.RTCPeerConnection {
-  constructor(config?: RTCConfiguration) { super({ ...(config ?? {}), bindAddress: '127.0.0.1' } as RTCConfiguration); }
-}
-const webrtc = { ...polyfill, RTCPeerConnection: LoopbackPeerConnection } as unknown as NonNullable<Parameters<typeof createWebRtcTransport>[0]['webrtc']>;
-const WS = WebSocket as unknown as typeof globalThis.WebSocket;
+import { webrtc, WS } from './loopback-webrtc.test-support.ts';
 
 let server: Awaited<ReturnType<typeof startSignalingServer>>;
 beforeAll(async () => { server = await startSignalingServer({ port: 0, host: '127.0.0.1' }); });
