@@ -27,7 +27,7 @@ describe('API.md: aborting a signal rejects that call with the signal reason and
       const r = await h.settle(call(), 200);
       expect(r, name).toBeDefined();
       expect(r!.ok, name).toBe(false);
-      expect((r as any).error, name).toBe(reason);
+      expect(r!.error, name).toBe(reason);
     }
     await h.clock.advance(300);
     expect(leader.role.value).toBe('leader');
@@ -49,7 +49,7 @@ describe('API.md: aborting a signal rejects that call with the signal reason and
     await h.clock.advance(20);
     ac.abort('stop');
     const r = await h.settle(p, 50);
-    expect((r as any)?.error).toBe('stop');
+    expect(r?.error).toBe('stop');
     const w = await h.settle(leader.propose(enc('after')), 1000);
     expect(w?.ok).toBe(true);
     await h.closeAll();
@@ -65,7 +65,7 @@ describe('API.md: aborting a signal rejects that call with the signal reason and
     await h.clock.advance(5);
     ac.abort('enough');
     const r = await h.settle(p, 50);
-    expect((r as any)?.error).toBe('enough');
+    expect(r?.error).toBe('enough');
     h.net.conditions = { minDelayMs: 1, maxDelayMs: 3, dropProbability: 0, duplicateProbability: 0 };
     const w = await h.settle(leader.propose(enc('next')), 1000);
     expect(w?.ok).toBe(true);

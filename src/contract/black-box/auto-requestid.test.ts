@@ -11,7 +11,7 @@ describe('explicit requestIds mixed with node-issued ones', () => {
       const b = h.node('b');
       const outcomes: string[] = [];
       const ex = await h.settle(b.propose(enc('explicit-2'), { requestId: 2 }));
-      outcomes.push(ex?.ok ? 'ok' : String((ex as any)?.error));
+      outcomes.push(ex?.ok ? 'ok' : String(ex?.error));
       for (const c of ['implicit-1', 'implicit-2', 'implicit-3']) {
         const r = await h.settle(b.propose(enc(c)));
         expect(r?.ok, c).toBe(true);
@@ -20,7 +20,6 @@ describe('explicit requestIds mixed with node-issued ones', () => {
       const log = await h.storages.get(nodeId('b'))!.entries(1);
       const t = new ClientSessionTable();
       const applied = log.filter((e) => !e.isNoOp && !e.config && t.shouldApply(e.dedupKey)).map((e) => dec(e.command));
-      if (process.env.BB_DEBUG) console.log(outcomes, log.filter((e) => e.dedupKey).map((e) => `${dec(e.command)} ${e.dedupKey!.clientId}#${e.dedupKey!.requestId}`));
       for (const c of ['implicit-1', 'implicit-2', 'implicit-3']) expect(applied, c).toContain(c);
       if (ex?.ok) expect(applied).toContain('explicit-2');
       await h.closeAll();

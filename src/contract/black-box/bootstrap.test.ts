@@ -32,7 +32,6 @@ describe('API.md clusterConfig: bootstrap membership used only when storage hold
     await h.start(victim, { config: { voters: [victim] } });
     await h.clock.advance(3000);
     // DOUBT: the contract says the bootstrap config is used when storage holds none; this log holds no config entry
-    if (process.env.BB_DEBUG) console.log(h.node(victim).role.value, h.node(victim).membership.value);
     // API.md: "bootstrap membership (used only when storage holds none)": storage holds no config entry here, so
     // the library takes the new bootstrap literally; it then commits alone (a caller error the contract does not forbid).
     expect(h.node(victim).role.value).toBe('leader');

@@ -17,7 +17,7 @@ class MyClock implements Clock {
     this.q.push(h);
     return h;
   }
-  clearTimeout(handle: unknown) { (handle as { live: boolean } | undefined) && ((handle as { live: boolean }).live = false); }
+  clearTimeout(handle: unknown) { if (handle) (handle as { live: boolean }).live = false; }
   async step(ms: number) {
     const end = this.t + ms;
     for (;;) {

@@ -17,8 +17,7 @@ describe('durable: the same request proposed twice at once', () => {
       const p2 = n.propose(enc('same'), { requestId: 9 });
       const r = await h.settle(Promise.allSettled([p1, p2]), 3000);
       expect(r?.ok).toBe(true);
-      const [s1, s2] = (r as any).value as PromiseSettledResult<any>[];
-      if (process.env.BB_DEBUG) console.log(s1, s2);
+      const [s1, s2] = r!.value!;
       expect(s1!.status === 'fulfilled' || s2!.status === 'fulfilled').toBe(true);
       if (s1!.status === 'fulfilled' && s2!.status === 'fulfilled') expect(s2.value.index).toBe(s1.value.index);
       await h.clock.advance(100);

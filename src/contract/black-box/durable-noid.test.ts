@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { nodeId, clientId, ClientSessionTable, type RaftStorage, type NodeId, type LogEntry } from '../../index.ts';
-import { harness, enc, dec } from './harness.test-support.ts';
+import { clientId, ClientSessionTable, type RaftStorage, type NodeId, type LogEntry } from '../../index.ts';
+import { harness, enc } from './harness.test-support.ts';
 
 describe('durable identity without explicit request ids, across a restart (SPEC leaves ids to the node)', () => {
   for (const compact of [false, true]) for (const freshClock of [false, true]) {
@@ -11,7 +11,7 @@ describe('durable identity without explicit request ids, across a restart (SPEC 
       await h.waitLeader();
       await h.clock.advance(3000);
       const first: LogEntry[] = [];
-      for (let i = 0; i < 3; i++) first.push((await h.settle(h.node('b').propose(enc('one' + i))) as any).value);
+      for (let i = 0; i < 3; i++) first.push((await h.settle(h.node('b').propose(enc('one' + i))))!.value!);
       await h.clock.advance(100);
       if (compact) for (const id of h.ids) h.node(id).publishSnapshot({ throughIndex: h.node(id).commitIndex.value, state: new ClientSessionTable().toBytes() });
       await h.clock.advance(100);
@@ -27,7 +27,7 @@ describe('durable identity without explicit request ids, across a restart (SPEC 
       for (const id of h2.ids) await h2.start(id, { identity: id === 'b' ? { type: 'durable', clientId: d } : undefined });
       await h2.waitLeader();
       const second: LogEntry[] = [];
-      for (let i = 0; i < 3; i++) { const r = await h2.settle(h2.node('b').propose(enc('two' + i))); expect(r?.ok).toBe(true); second.push((r as any).value); }
+      for (let i = 0; i < 3; i++) { const r = await h2.settle(h2.node('b').propose(enc('two' + i))); expect(r?.ok).toBe(true); second.push(r!.value!); }
       const maxFirst = Math.max(...first.map((e) => e.dedupKey!.requestId));
       for (const e of second) expect(e.dedupKey!.requestId, `first ids up to ${maxFirst}`).toBeGreaterThan(maxFirst);
       await h2.closeAll();

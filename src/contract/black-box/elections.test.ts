@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { nodeId, type RaftTraceEvent } from '../../index.ts';
-import { harness, enc, collect } from './harness.test-support.ts';
+import { nodeId, type NodeId, type RaftTraceEvent } from '../../index.ts';
+import { harness, enc, collect, ofType } from './harness.test-support.ts';
 
 describe('SPEC Roles, terms and elections', () => {
   it('election timeout drawn from [min, max): a lone voter first times out in range', async () => {
@@ -56,7 +56,7 @@ describe('SPEC Roles, terms and elections', () => {
     const h = await harness(['a', 'b', 'c']);
     const leader = await h.waitLeader();
     const term = leader.term.value;
-    const [x, y] = h.ids.filter((i) => i !== leader.id) as [any, any];
+    const [x, y] = h.ids.filter((i) => i !== leader.id) as [NodeId, NodeId];
     h.net.blockOneWay(leader.id, x); // x stops hearing the leader; y still does
     await h.clock.advance(3000);
     expect(leader.role.value).toBe('leader');
@@ -78,8 +78,8 @@ describe('SPEC Roles, terms and elections', () => {
     const ok = await h.clock.runUntil(() => leader.role.value !== 'leader', 2000);
     expect(ok).toBe(true);
     expect(h.clock.now() - t0).toBeLessThanOrEqual(600 + 50);
-    const ev = h.traces.get(leader.id)!.filter((e) => e.type === 'becomeFollower').at(-1) as any;
-    expect(ev.reason).toBe('lostQuorum');
+    const ev = ofType(h.traces.get(leader.id)!, 'becomeFollower').at(-1);
+    expect(ev!.reason).toBe('lostQuorum');
     await h.closeAll();
   });
 
@@ -112,9 +112,9 @@ describe('SPEC Roles, terms and elections', () => {
     expect(types.indexOf('requestVote')).toBeLessThan(types.indexOf('becomeLeader'));
     const m = h.metrics.get(leader.id)!;
     expect(m.some((x) => x.type === 'electionStarted')).toBe(true);
-    const won = m.find((x) => x.type === 'electionWon') as any;
-    expect(won.term).toBe(leader.term.value);
-    expect(typeof won.elapsedMs).toBe('number');
+    const won = ofType(m, 'electionWon')[0];
+    expect(won!.term).toBe(leader.term.value);
+    expect(typeof won!.elapsedMs).toBe('number');
     const becomeLeader = lt.find((e) => e.type === 'becomeLeader')!;
     expect(becomeLeader.term).toBe(leader.term.value);
     await h.closeAll();

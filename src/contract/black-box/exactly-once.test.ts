@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { nodeId, clientId, ClientSessionTable, ClientIdCollisionError, type LogEntry, type ClientId } from '../../index.ts';
+import { nodeId, clientId, ClientSessionTable, ClientIdCollisionError, type LogEntry } from '../../index.ts';
 import { harness, enc, dec } from './harness.test-support.ts';
 
 const cid = (s: string) => clientId(s);
@@ -65,7 +65,7 @@ describe('SPEC Exactly-once: engine', () => {
     await h.waitLeader();
     const r1 = await h.settle(h.node('b').propose(enc('once'), { requestId: 7 }));
     expect(r1?.ok).toBe(true);
-    const e1 = (r1 as any).value as LogEntry;
+    const e1 = r1!.value as LogEntry;
     expect(e1.dedupKey).toEqual({ clientId: d, requestId: 7 });
     await h.clock.advance(100);
     await h.stop(nodeId('b'));
@@ -73,7 +73,7 @@ describe('SPEC Exactly-once: engine', () => {
     await h.start(nodeId('b'), { identity: { type: 'durable', clientId: d } });
     const r2 = await h.settle(h.node('b').propose(enc('once'), { requestId: 7 }), 5000);
     expect(r2?.ok).toBe(true);
-    const e2 = (r2 as any).value as LogEntry;
+    const e2 = r2!.value as LogEntry;
     expect(e2.index).toBe(e1.index);
     // the committed log, through a session table, applies it once
     await h.clock.advance(300);

@@ -1,6 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { nodeId, type RaftTraceEvent } from '../../index.ts';
-import { harness, enc } from './harness.test-support.ts';
+import { harness, enc, ofType } from './harness.test-support.ts';
 
 describe('five-node rules', () => {
   it('transfer: followers that heard the leader recently still grant the transfer vote', async () => {
@@ -13,7 +12,7 @@ describe('five-node rules', () => {
     const r = await h.settle(leader.transferLeadership(target));
     expect(r?.ok).toBe(true);
     for (const id of others) {
-      const den = h.traces.get(id)!.filter((e) => e.type === 'voteDenied' && (e as any).to === target && (e as any).reason === 'leaderAlive');
+      const den = ofType(h.traces.get(id)!, 'voteDenied').filter((e) => e.to === target && e.reason === 'leaderAlive');
       expect(den, id).toEqual([]);
     }
     await h.closeAll();

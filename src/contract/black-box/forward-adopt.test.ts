@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { nodeId, RaftClosedError, createRaftNode, InMemoryRaftStorage, type LogEntry } from '../../index.ts';
+import { nodeId, RaftClosedError, createRaftNode, InMemoryRaftStorage, type LogEntry, type RaftNode } from '../../index.ts';
 import { harness, enc, dec } from './harness.test-support.ts';
 
 describe('forwards across leader changes', () => {
@@ -16,7 +16,7 @@ describe('forwards across leader changes', () => {
     const p = h.node('b').propose(enc('adopt-me'));
     const r = await h.settle(p, 5000);
     expect(r?.ok).toBe(true);
-    const e = (r as any).value as LogEntry;
+    const e = r!.value as LogEntry;
     expect(dec(e.command)).toBe('adopt-me');
     h.net.heal();
     await h.clock.advance(2000);
@@ -34,11 +34,11 @@ describe('forwards across leader changes', () => {
 
   it('createRaftNode with an already-aborted signal gives a closed node or rejects', async () => {
     const h = await harness(['a', 'b', 'c'], { startAll: false });
-    let res: unknown, err: unknown;
+    let res: RaftNode | undefined, err: unknown;
     createRaftNode({ id: nodeId('a'), clusterConfig: { voters: h.ids }, transport: h.net.transport(nodeId('a')), storage: new InMemoryRaftStorage(), raftConfig: { clock: h.clock }, signal: AbortSignal.abort() }).then((n) => (res = n), (e) => (err = e));
     await h.clock.runUntil(() => res !== undefined || err !== undefined, 100);
     if (res) {
-      const q = (res as any).propose(enc('x')).then(() => null, (e: unknown) => e);
+      const q = res.propose(enc('x')).then(() => null, (e: unknown) => e);
       await h.clock.advance(10);
       expect(await q).toBeInstanceOf(RaftClosedError);
     } else expect(err).toBeDefined();

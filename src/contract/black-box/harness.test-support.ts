@@ -4,6 +4,14 @@ import {
 } from '../../index.ts';
 import { VirtualClock, createSimulatedNetwork, seededRandom, type SimulatedNetwork } from '../../testing/index.ts';
 
+/** A call's outcome after settle: undefined when it did not settle in time. */
+export type Settled<T> = { ok: true; value: T; error?: undefined } | { ok: false; value?: undefined; error: unknown } | undefined;
+
+/** The events (trace or metrics) of one type, narrowed to that type. */
+export function ofType<E extends { readonly type: string }, K extends E['type']>(events: readonly E[], type: K): Array<Extract<E, { type: K }>> {
+  return events.filter((event): event is Extract<E, { type: K }> => event.type === type);
+}
+
 export interface Harness {
   clock: VirtualClock;
   net: SimulatedNetwork;
@@ -12,12 +20,12 @@ export interface Harness {
   storages: Map<NodeId, RaftStorage>;
   metrics: Map<NodeId, RaftMetric[]>;
   traces: Map<NodeId, RaftTraceEvent[]>;
-  start(id: NodeId, opts?: { config?: ClusterConfig; identity?: ClientIdentity; raftConfig?: RaftConfig; seed?: number }): Promise<RaftNode>;
+  start(id: NodeId, opts?: { config?: ClusterConfig; identity?: ClientIdentity | undefined; raftConfig?: RaftConfig; seed?: number }): Promise<RaftNode>;
   stop(id: NodeId): Promise<void>;
   node(id: string): RaftNode;
   leader(): RaftNode | null;
   waitLeader(timeout?: number): Promise<RaftNode>;
-  settle<T>(p: Promise<T>, timeout?: number): Promise<{ ok: true; value: T } | { ok: false; error: unknown } | undefined>;
+  settle<T>(p: Promise<T>, timeout?: number): Promise<Settled<T>>;
   closeAll(): Promise<void>;
 }
 
@@ -46,7 +54,7 @@ export async function harness(names: string[], opts: { seed?: number; voters?: s
       const p = createRaftNode({
         id, clusterConfig: o.config ?? bootstrap, transport: transports.get(id)!, storage: storages.get(id)!,
         raftConfig: { clock, random: seededRandom(o.seed ?? seed * 100 + seedCounter++), ...(opts.raftConfig ?? {}), ...(o.raftConfig ?? {}) },
-        identity: o.identity, onMetric: (x) => m.push(x),
+        ...(o.identity === undefined ? {} : { identity: o.identity }), onMetric: (x) => m.push(x),
       });
       let node: RaftNode | undefined;
       void p.then((n) => (node = n));
@@ -80,9 +88,9 @@ export async function harness(names: string[], opts: { seed?: number; voters?: s
       if (!ok) throw new Error('no leader');
       return h.leader()!;
     },
-    async settle(p, timeout = 5000) {
-      let r: { ok: true; value: any } | { ok: false; error: unknown } | undefined;
-      p.then((value) => (r = { ok: true, value }), (error) => (r = { ok: false, error }));
+    async settle<T>(p: Promise<T>, timeout = 5000): Promise<Settled<T>> {
+      let r: Settled<T> = undefined;
+      p.then((value) => (r = { ok: true, value }), (error: unknown) => (r = { ok: false, error }));
       await clock.runUntil(() => r !== undefined, timeout);
       return r;
     },

@@ -28,7 +28,7 @@ describe('a new leader that inherits an uncommitted config entry', () => {
     expect(ok).toBe(true);
     const b = h.node('b');
     const r = await h.settle(b.changeMembership({ voters: N('b', 'c', 'd') }), 1);
-    if (r) expect((r as any).error, 'a change right after winning, while the inherited joint entry is uncommitted').toBeInstanceOf(MembershipChangeInProgressError);
+    if (r) expect(r!.error, 'a change right after winning, while the inherited joint entry is uncommitted').toBeInstanceOf(MembershipChangeInProgressError);
     await h.clock.advance(2000);
     const cc = h.traces.get(nodeId('b'))!.filter((e) => e.type === 'configChange') as Extract<RaftTraceEvent, { type: 'configChange' }>[];
     expect(cc.at(-1)!.joint).toBe(false);

@@ -5,7 +5,7 @@ import { harness, enc } from './harness.test-support.ts';
 class FailingStorage extends InMemoryRaftStorage {
   fail = false;
   override async appendEntries(e: readonly LogEntry[]) { if (this.fail) throw new Error('disk on fire'); return super.appendEntries(e); }
-  override async writeBatch(b: any) { if (this.fail) throw new Error('disk on fire'); return super.writeBatch(b); }
+  override async writeBatch(b: Parameters<InMemoryRaftStorage['writeBatch']>[0]) { if (this.fail) throw new Error('disk on fire'); return super.writeBatch(b); }
 }
 
 describe('lifecycle', () => {
@@ -42,7 +42,6 @@ describe('lifecycle', () => {
     const r = await h.settle(L.propose(enc('x')), 3000);
     expect(r).toBeDefined();
     expect(r!.ok).toBe(false);
-    if (process.env.BB_DEBUG) console.log((r as any).error);
     // the others carry on
     const ok = await h.clock.runUntil(() => ['b', 'c'].some((i) => h.node(i).role.value === 'leader'), 3000);
     expect(ok).toBe(true);

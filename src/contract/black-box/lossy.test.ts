@@ -1,5 +1,4 @@
 import { describe, it, expect } from 'vitest';
-import { nodeId } from '../../index.ts';
 import { harness, enc } from './harness.test-support.ts';
 
 describe('forwards lost without a leader change', () => {
@@ -52,7 +51,7 @@ describe('forwards lost without a leader change', () => {
     const leader = await h.waitLeader();
     h.net.conditions = { minDelayMs: 1, maxDelayMs: 10, dropProbability: 0.3, duplicateProbability: 0.1 };
     const ps = h.ids.flatMap((id) => [h.node(id).propose(enc('p' + id)), h.node(id).readIndex()]);
-    const results = await h.settle(Promise.allSettled(ps as Promise<unknown>[]), 20000).then((r) => ((r as any)?.value ?? []).map((x: any) => ({ ok: x.status === 'fulfilled' })));
+    const results = await h.settle(Promise.allSettled(ps as Promise<unknown>[]), 20000).then((r) => (r?.value ?? []).map((x) => ({ ok: x.status === 'fulfilled' })));
     expect(results.map((r) => r?.ok)).toEqual(ps.map(() => true));
     void leader;
     await h.closeAll();

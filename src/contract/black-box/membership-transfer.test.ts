@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { nodeId, NotLeaderError, MembershipChangeInProgressError, LeadershipTransferError, LeadershipLostError, type NodeId, type RaftTraceEvent } from '../../index.ts';
-import { harness, enc } from './harness.test-support.ts';
+import { nodeId, NotLeaderError, MembershipChangeInProgressError, LeadershipTransferError } from '../../index.ts';
+import { harness, enc, ofType } from './harness.test-support.ts';
 
 const N = (...s: string[]) => s.map(nodeId);
 
@@ -15,7 +15,7 @@ describe('SPEC Membership (§6) and learners', () => {
     expect(h.node('d').role.value).toBe('learner');
     const r2 = await h.settle(leader.changeMembership({ voters: N('a', 'b', 'c', 'd') }));
     expect(r2?.ok).toBe(true);
-    expect([...(r2 as any).value.voters].sort()).toEqual(['a', 'b', 'c', 'd']);
+    expect([...r2!.value!.voters].sort()).toEqual(['a', 'b', 'c', 'd']);
     expect([...leader.membership.value.voters].sort()).toEqual(['a', 'b', 'c', 'd']);
     await h.clock.runUntil(() => h.node('d').role.value === 'follower', 2000);
     expect(h.node('d').role.value).toBe('follower');
@@ -48,7 +48,7 @@ describe('SPEC Membership (§6) and learners', () => {
     const r1 = await h.settle(p1);
     expect(r1?.ok).toBe(true);
     expect(r2?.ok).toBe(false);
-    expect((r2 as any).error).toBeInstanceOf(MembershipChangeInProgressError);
+    expect(r2!.error).toBeInstanceOf(MembershipChangeInProgressError);
     await h.closeAll();
   });
 
@@ -62,7 +62,7 @@ describe('SPEC Membership (§6) and learners', () => {
     await h.clock.advance(20);
     const r2 = await h.settle(leader.changeMembership({ voters: N('a', 'b', 'c'), learners: N('e') }), 100);
     expect(r2?.ok).toBe(false);
-    expect((r2 as any).error).toBeInstanceOf(MembershipChangeInProgressError);
+    expect(r2!.error).toBeInstanceOf(MembershipChangeInProgressError);
     h.net.heal();
     await h.clock.advance(2000);
     void p1;
@@ -76,11 +76,11 @@ describe('SPEC Membership (§6) and learners', () => {
     const f = h.ids.find((i) => i !== leader.id)!;
     const r = await h.settle(h.node(f).changeMembership({ voters: N('a', 'b') }));
     expect(r?.ok).toBe(false);
-    expect((r as any).error).toBeInstanceOf(NotLeaderError);
-    expect((r as any).error.leader).toBe(leader.id);
+    expect(r!.error).toBeInstanceOf(NotLeaderError);
+    expect((r!.error as { leader?: unknown }).leader).toBe(leader.id);
     const r2 = await h.settle(h.node(f).transferLeadership(f));
-    expect((r2 as any).error).toBeInstanceOf(NotLeaderError);
-    expect((r2 as any).error.leader).toBe(leader.id);
+    expect(r2!.error).toBeInstanceOf(NotLeaderError);
+    expect((r2!.error as { leader?: unknown }).leader).toBe(leader.id);
     await h.closeAll();
   });
 
@@ -92,7 +92,7 @@ describe('SPEC Membership (§6) and learners', () => {
     expect(r?.ok).toBe(true);
     await h.clock.runUntil(() => leader.role.value !== 'leader', 2000);
     expect(leader.role.value).not.toBe('leader');
-    const ev = h.traces.get(leader.id)!.filter((e) => e.type === 'becomeFollower').at(-1) as any;
+    const ev = ofType(h.traces.get(leader.id)!, 'becomeFollower').at(-1);
     expect(ev?.reason).toBe('removedFromConfig');
     const ok = await h.clock.runUntil(() => rest.some((i) => h.node(i).role.value === 'leader'), 3000);
     expect(ok).toBe(true);
@@ -123,9 +123,9 @@ describe('SPEC Leadership transfer (§3.10)', () => {
     const r = await h.settle(leader.transferLeadership(target));
     expect(r?.ok).toBe(true);
     expect(h.node(target).role.value).toBe('leader');
-    const rv = h.traces.get(target)!.filter((e) => e.type === 'requestVote').at(-1) as any;
-    expect(rv.transfer).toBe(true);
-    expect(h.traces.get(leader.id)!.some((e) => e.type === 'leadershipTransferStarted' && (e as any).target === target)).toBe(true);
+    const rv = ofType(h.traces.get(target)!, 'requestVote').at(-1);
+    expect(rv!.transfer).toBe(true);
+    expect(ofType(h.traces.get(leader.id)!, 'leadershipTransferStarted').some((e) => e.target === target)).toBe(true);
     await h.closeAll();
   });
 
@@ -140,11 +140,11 @@ describe('SPEC Leadership transfer (§3.10)', () => {
     const pp = leader.propose(enc('during'));
     const r = await h.settle(tp, 3000);
     expect(r?.ok).toBe(false);
-    expect((r as any).error).toBeInstanceOf(LeadershipTransferError);
-    expect((r as any).error.reason).toBe('timeout');
+    expect(r!.error).toBeInstanceOf(LeadershipTransferError);
+    expect((r!.error as { reason?: unknown }).reason).toBe('timeout');
     expect(h.clock.now() - t0).toBeLessThanOrEqual(320);
-    const ab = h.traces.get(leader.id)!.find((e) => e.type === 'leadershipTransferAbandoned') as any;
-    expect(ab.reason).toBe('timeout');
+    const ab = ofType(h.traces.get(leader.id)!, 'leadershipTransferAbandoned')[0];
+    expect(ab!.reason).toBe('timeout');
     const rp = await h.settle(pp, 2000);
     expect(rp?.ok).toBe(true);
     expect(leader.role.value).toBe('leader');
@@ -161,8 +161,8 @@ describe('SPEC Leadership transfer (§3.10)', () => {
     await h.clock.advance(20);
     leader.cancelTransfer();
     const r = await h.settle(tp, 200);
-    expect((r as any)?.error).toBeInstanceOf(LeadershipTransferError);
-    expect((r as any).error.reason).toBe('cancelled');
+    expect(r?.error).toBeInstanceOf(LeadershipTransferError);
+    expect((r!.error as { reason?: unknown }).reason).toBe('cancelled');
     const rp = await h.settle(leader.propose(enc('after')), 2000);
     expect(rp?.ok).toBe(true);
     await h.closeAll();
@@ -173,11 +173,11 @@ describe('SPEC Leadership transfer (§3.10)', () => {
     const leader = await h.waitLeader();
     await h.clock.advance(100);
     const r = await h.settle(leader.transferLeadership(nodeId('l')));
-    expect((r as any)?.error).toBeInstanceOf(LeadershipTransferError);
-    expect((r as any).error.reason).toBe('notVoter');
+    expect(r?.error).toBeInstanceOf(LeadershipTransferError);
+    expect((r!.error as { reason?: unknown }).reason).toBe('notVoter');
     const r2 = await h.settle(leader.transferLeadership(nodeId('zz')));
-    expect((r2 as any)?.error).toBeInstanceOf(LeadershipTransferError);
-    expect((r2 as any).error.reason).toBe('notVoter');
+    expect(r2?.error).toBeInstanceOf(LeadershipTransferError);
+    expect((r2!.error as { reason?: unknown }).reason).toBe('notVoter');
     await h.closeAll();
   });
 
@@ -202,8 +202,8 @@ describe('SPEC Leadership transfer (§3.10)', () => {
     const target = h.ids.find((i) => i !== leader.id)!;
     h.net.isolate(leader.id);
     const r = await h.settle(leader.transferLeadership(target), 3000);
-    expect((r as any)?.error).toBeInstanceOf(LeadershipTransferError);
-    expect(['leadershipLost', 'timeout']).toContain((r as any).error.reason);
+    expect(r?.error).toBeInstanceOf(LeadershipTransferError);
+    expect(['leadershipLost', 'timeout']).toContain((r!.error as { reason?: unknown }).reason);
     await h.closeAll();
   });
 });

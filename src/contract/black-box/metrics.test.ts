@@ -1,5 +1,4 @@
 import { describe, it, expect } from 'vitest';
-import { nodeId } from '../../index.ts';
 import { harness, enc, collect } from './harness.test-support.ts';
 
 describe('SPEC Observability: metrics around a proposal', () => {
@@ -9,10 +8,9 @@ describe('SPEC Observability: metrics around a proposal', () => {
     await h.clock.advance(50);
     const c = collect(L.committed());
     const r = await h.settle(L.propose(enc('m')));
-    const idx = (r as any).value.index;
+    const idx = r!.value!.index;
     await h.clock.advance(50);
-    const ms = h.metrics.get(L.id)!.filter((m) => 'index' in m && (m as any).index === idx).map((m) => m.type);
-    if (process.env.BB_DEBUG) console.log('leader', ms);
+    const ms = h.metrics.get(L.id)!.filter((m) => 'index' in m && m.index === idx).map((m) => m.type);
     expect(ms).toEqual(expect.arrayContaining(['proposeAccepted', 'proposeCommitted', 'proposeApplied']));
     c.stop();
     await h.closeAll();
@@ -24,11 +22,10 @@ describe('SPEC Observability: metrics around a proposal', () => {
     const f = h.node(h.ids.find((i) => i !== L.id)!);
     const c = collect(f.committed());
     const r = await h.settle(f.propose(enc('m')));
-    const idx = (r as any).value.index;
+    const idx = r!.value!.index;
     await h.clock.advance(50);
-    const fm = h.metrics.get(f.id)!.filter((m) => 'index' in m && (m as any).index === idx).map((m) => m.type);
-    const lm = h.metrics.get(L.id)!.filter((m) => 'index' in m && (m as any).index === idx).map((m) => m.type);
-    if (process.env.BB_DEBUG) console.log('follower', fm, 'leader', lm);
+    const fm = h.metrics.get(f.id)!.filter((m) => 'index' in m && m.index === idx).map((m) => m.type);
+    const lm = h.metrics.get(L.id)!.filter((m) => 'index' in m && m.index === idx).map((m) => m.type);
     expect([...fm, ...lm]).toEqual(expect.arrayContaining(['proposeAccepted', 'proposeCommitted']));
     c.stop();
     await h.closeAll();

@@ -10,7 +10,6 @@ describe('SPEC Observability: election metrics', () => {
     h.net.isolate(x);
     await h.clock.advance(2000);
     const types = h.metrics.get(x)!.slice(mark).map((m) => m.type);
-    if (process.env.BB_DEBUG) console.log(types);
     expect(types).toContain('electionTimedOut');
     await h.closeAll();
   });

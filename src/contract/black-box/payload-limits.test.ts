@@ -94,7 +94,7 @@ describe('SPEC: a node at the term ceiling stops campaigning', () => {
     expect(err).toBeUndefined();
     await clock.advance(2000);
     expect(metrics.some((m) => m.type === 'electionSuppressedTermCeiling')).toBe(true);
-    expect((n as any).stopped?.value ?? null).toBeNull();
+    expect(n!.stopped.value).toBeNull();
     expect(n!.role.value).not.toBe('leader');
     const c = n!.close(); await clock.advance(50); await c;
   });

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { nodeId } from '../../index.ts';
-import { harness, enc } from './harness.test-support.ts';
+import { harness, enc, ofType } from './harness.test-support.ts';
 
 describe('PreVote changes no state; leader pin persisted', () => {
   it('receivers of denied pre-votes keep their term; the pre-voter keeps its term', async () => {
@@ -21,7 +21,7 @@ describe('PreVote changes no state; leader pin persisted', () => {
     const mark = bTrace.length;
     // x pre-votes several times before b's own timer (2 s) fires
     await h.clock.advance(1200);
-    const denied = bTrace.slice(mark).filter((e) => e.type === 'voteDenied' && (e as any).to === x && (e as any).preVote);
+    const denied = ofType(bTrace.slice(mark), 'voteDenied').filter((e) => e.to === x && e.preVote);
     expect(denied.length).toBeGreaterThan(1);
     expect(h.node('b').term.value).toBe(term);
     expect(await h.storages.get(nodeId('b'))!.term()).toBe(term);

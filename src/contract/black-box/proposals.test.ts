@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { nodeId, clientId, LeadershipLostError, RaftClosedError, type LogEntry } from '../../index.ts';
-import { harness, enc, dec, collect } from './harness.test-support.ts';
+import { nodeId, LeadershipLostError, RaftClosedError, type LogEntry } from '../../index.ts';
+import { harness, enc, dec, collect, ofType } from './harness.test-support.ts';
 
 describe('SPEC Proposals from any role', () => {
   it('follower and learner forward; auto dedup key <nodeId>-<hex>, increasing request ids', async () => {
@@ -11,7 +11,7 @@ describe('SPEC Proposals from any role', () => {
     const r2 = await h.settle(h.node(f).propose(enc('two')));
     const r3 = await h.settle(h.node('l').propose(enc('three')));
     expect(r1?.ok && r2?.ok && r3?.ok).toBe(true);
-    const e1 = (r1 as any).value as LogEntry, e2 = (r2 as any).value as LogEntry, e3 = (r3 as any).value as LogEntry;
+    const e1 = r1!.value as LogEntry, e2 = r2!.value as LogEntry, e3 = r3!.value as LogEntry;
     expect(dec(e1.command)).toBe('one');
     expect(e1.dedupKey!.clientId).toMatch(new RegExp(`^${f}-[0-9a-f]+$`));
     expect(e2.dedupKey!.clientId).toBe(e1.dedupKey!.clientId);
@@ -35,7 +35,7 @@ describe('SPEC Proposals from any role', () => {
     ac.abort(reason);
     const r = await h.settle(p, 100);
     expect(r?.ok).toBe(false);
-    expect((r as any).error).toBe(reason);
+    expect(r!.error).toBe(reason);
     await h.start(nodeId('b'));
     await h.start(nodeId('c'));
     await h.waitLeader();
@@ -50,7 +50,7 @@ describe('SPEC Proposals from any role', () => {
     h.net.isolate(leader.id);
     const r = await h.settle(leader.propose(enc('lost')), 5000);
     expect(r?.ok).toBe(false);
-    expect((r as any).error).toBeInstanceOf(LeadershipLostError);
+    expect(r!.error).toBeInstanceOf(LeadershipLostError);
     await h.closeAll();
   });
 
@@ -63,7 +63,7 @@ describe('SPEC Proposals from any role', () => {
     const p = h.node(f).propose(enc('retry-me'));
     const r = await h.settle(p, 10000);
     expect(r?.ok).toBe(true);
-    const entry = (r as any).value as LogEntry;
+    const entry = r!.value as LogEntry;
     expect(dec(entry.command)).toBe('retry-me');
     h.net.heal();
     await h.clock.advance(2000);
@@ -131,7 +131,7 @@ describe('SPEC Proposals from any role', () => {
     const c = collect(leader.committed());
     await h.settle(leader.propose(enc('after')));
     await h.clock.advance(50);
-    const cmds = c.items.filter((x) => x.type === 'entry').map((x: any) => dec(x.entry.command));
+    const cmds = ofType(c.items, 'entry').map((x) => dec(x.entry.command));
     expect(cmds).toEqual(['after']);
     expect(c.items[0]!.type).toBe('entry');
     c.stop();

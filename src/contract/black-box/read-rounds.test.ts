@@ -16,7 +16,6 @@ describe('SPEC Reads: concurrent reads share one round', () => {
     sends = 0;
     const many = await h.settle(Promise.all(Array.from({ length: 20 }, () => L.readIndex())));
     expect(many?.ok).toBe(true);
-    if (process.env.BB_DEBUG) console.log({ single, many: sends });
     expect(sends).toBeLessThanOrEqual(single * 2 + 2);
     await h.closeAll();
   });
@@ -34,7 +33,6 @@ describe('SPEC Reads: concurrent reads share one round', () => {
     const single = sends;
     sends = 0;
     await h.settle(Promise.all(Array.from({ length: 20 }, () => f.readIndex())));
-    if (process.env.BB_DEBUG) console.log({ single, many: sends });
     expect(sends).toBeLessThanOrEqual(single * 2 + 1);
     await h.closeAll();
   });

@@ -11,8 +11,10 @@ it('README "The engine alone, three nodes in one Node process"', async () => {
       createRaftNode({ id, clusterConfig: { voters: ids }, transport: network.transport(id), storage: new InMemoryRaftStorage() })));
 
     const entry = await nodes[1]!.propose(new TextEncoder().encode('hello')); // any node: followers forward to the leader
+    // eslint-disable-next-line no-console -- the README's snippet, its output checked below
     console.log(`committed at index ${entry.index}, term ${entry.term}; leader ${nodes[0]!.leader.value}`);
     for await (const item of nodes[2]!.committedFrom(1)) { // every node applies the same log
+      // eslint-disable-next-line no-console -- likewise
       if (item.type === 'entry') { console.log(new TextDecoder().decode(item.entry.command)); break; }
     }
     await Promise.all(nodes.map((node) => node.close()));

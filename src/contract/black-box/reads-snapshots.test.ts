@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { nodeId, awaitRead, createWatchable, type Committed, type RaftTraceEvent } from '../../index.ts';
-import { harness, enc, dec, collect } from './harness.test-support.ts';
+import { nodeId, awaitRead, createWatchable, type Committed } from '../../index.ts';
+import { harness, enc, dec, collect, ofType } from './harness.test-support.ts';
 
 describe('SPEC Reads', () => {
   it('leader and follower readIndex cover every write acknowledged before the call', async () => {
@@ -8,11 +8,11 @@ describe('SPEC Reads', () => {
     const leader = await h.waitLeader();
     const f = h.ids.find((i) => i !== leader.id)!;
     const w = await h.settle(h.node(f).propose(enc('w')));
-    const idx = (w as any).value.index;
+    const idx = w!.value!.index;
     const r1 = await h.settle(leader.readIndex());
     const r2 = await h.settle(h.node(f).readIndex());
-    expect((r1 as any).value).toBeGreaterThanOrEqual(idx);
-    expect((r2 as any).value).toBeGreaterThanOrEqual(idx);
+    expect(r1!.value).toBeGreaterThanOrEqual(idx);
+    expect(r2!.value).toBeGreaterThanOrEqual(idx);
     expect(h.traces.get(leader.id)!.some((e) => e.type === 'readIndexConfirmed')).toBe(true);
     await h.closeAll();
   });
@@ -37,10 +37,10 @@ describe('SPEC Reads', () => {
     expect(ok).toBe(true);
     const l2 = h.ids.map((i) => h.node(i)).find((n) => n.id !== l1.id && n.role.value === 'leader')!;
     const r = await h.settle(l2.readIndex());
-    expect((r as any).value).toBeGreaterThanOrEqual(last + 1);
+    expect(r!.value).toBeGreaterThanOrEqual(last + 1);
     const other = h.ids.find((i) => i !== l1.id && i !== l2.id)!;
     const r2 = await h.settle(h.node(other).readIndex());
-    expect((r2 as any).value).toBeGreaterThanOrEqual(last + 1);
+    expect(r2!.value).toBeGreaterThanOrEqual(last + 1);
     await h.closeAll();
   });
 
@@ -53,7 +53,7 @@ describe('SPEC Reads', () => {
     const w = await h.settle(l2.propose(enc('after-change')));
     const f = h.ids.find((i) => i !== l1.id && i !== l2.id)!;
     const r = await h.settle(h.node(f).readIndex());
-    expect((r as any).value).toBeGreaterThanOrEqual((w as any).value.index);
+    expect(r!.value).toBeGreaterThanOrEqual(w!.value!.index);
     await h.closeAll();
   });
 
@@ -101,7 +101,7 @@ describe('SPEC Snapshots and compaction', () => {
     leader.publishSnapshot({ throughIndex: 4, state: enc('state@4') });
     await h.clock.runUntil(() => leader.compactionFloor.value >= 4, 1000);
     expect(leader.compactionFloor.value).toBe(4);
-    expect(h.traces.get(leader.id)!.some((e) => e.type === 'compacted' && (e as any).throughIndex === 4)).toBe(true);
+    expect(ofType(h.traces.get(leader.id)!, 'compacted').some((e) => e.throughIndex === 4)).toBe(true);
     for (const from of [1, 4, 5]) {
       const c = collect(leader.committedFrom(from));
       await h.clock.runUntil(() => c.items.length >= ci - Math.max(from, 4) + 1 + (from <= 4 ? 0 : 0), 500);
@@ -109,10 +109,11 @@ describe('SPEC Snapshots and compaction', () => {
       const first = c.items[0]!;
       if (from <= 4) {
         expect(first.type).toBe('install');
-        expect((first as any).snapshot.throughIndex).toBe(4);
-        expect(dec((first as any).snapshot.state)).toBe('state@4');
+        if (first.type !== 'install') continue;
+        expect(first.snapshot.throughIndex).toBe(4);
+        expect(dec(first.snapshot.state)).toBe('state@4');
       } else {
-        expect(first.type === 'entry' ? first.entry.index : (first as any).index).toBe(5);
+        expect(first.type === 'entry' ? first.entry.index : first.type).toBe(5);
       }
       const idxs = c.items.slice(from <= 4 ? 1 : 0).map((x: Committed) => (x.type === 'entry' ? x.entry.index : x.type === 'internal' ? x.index : -1));
       const start = from <= 4 ? 5 : from;
@@ -148,10 +149,10 @@ describe('SPEC Snapshots and compaction', () => {
     const r = await h.settle(leader.changeMembership({ voters: [nodeId('a'), nodeId('b'), nodeId('c')], learners: [nodeId('d')] }));
     expect(r?.ok).toBe(true);
     await h.clock.runUntil(() => cd.items.some((x) => x.type === 'install'), 3000);
-    const inst = cd.items.find((x) => x.type === 'install') as any;
+    const inst = ofType(cd.items, 'install')[0];
     expect(inst).toBeDefined();
-    expect(inst.snapshot.throughIndex).toBe(through);
-    expect([...inst.snapshot.state]).toEqual([...big]);
+    expect(inst!.snapshot.throughIndex).toBe(through);
+    expect([...inst!.snapshot.state]).toEqual([...big]);
     expect(h.traces.get(nodeId('d'))!.some((e) => e.type === 'installSnapshotAccepted')).toBe(true);
     expect(h.node('d').compactionFloor.value).toBeGreaterThanOrEqual(through);
     await h.closeAll();

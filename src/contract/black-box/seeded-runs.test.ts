@@ -8,8 +8,8 @@ async function run() {
   for (let i = 0; i < 5; i++) {
     const id = h.ids[i % 3]!;
     const r = await h.settle(h.node(id).propose(enc('c' + i)));
-    const e = (r as any).value;
-    out.push(`${e.index}/${e.term}/${e.dedupKey.clientId}#${e.dedupKey.requestId}`);
+    const e = r!.value!;
+    out.push(`${e.index}/${e.term}/${e.dedupKey!.clientId}#${e.dedupKey!.requestId}`);
   }
   await h.settle(h.node(h.ids[1]!).readIndex());
   h.net.isolate(leader.id);

@@ -58,14 +58,6 @@ describe('ClientSessionTable: a replica that installed the table from bytes deci
         if (op.t === 'close') { for (const k of [...seen]) if (k.startsWith(op.id + '#')) seen.delete(k); t.closeSession(clientId(op.id)); continue; }
         const k = `${op.key.clientId}#${op.key.requestId}`;
         if (t.shouldApply(op.key)) {
-          if (seen.has(k) && process.env.BB_DEBUG) {
-            const idx = ops.indexOf(op);
-            const node = String(op.key.clientId).split('-')[0];
-            const gens = [...new Set(ops.slice(0, idx).filter((o) => o.t === 'apply' && String(o.key.clientId).startsWith(node + '-')).map((o: any) => String(o.key.clientId)))];
-            const closes = ops.slice(0, idx).filter((o) => o.t === 'close' && o.id === String(op.key.clientId)).length;
-            console.log(JSON.stringify(ops.slice(0, idx + 1).map((o, j) => [j, o.t === 'close' ? 'close ' + o.id : String(o.key.clientId) + '#' + o.key.requestId, o.t === 'apply' && o.key.clientId.startsWith(node + '-') ? 'N' : '']).filter((x) => x[2] === 'N' || String(x[1]).startsWith('close'))));
-            console.log('dup', k, 'op', idx, 'distinct ids of node seen before', gens.length, 'position of this id', gens.indexOf(String(op.key.clientId)), 'closes', closes);
-          }
           expect(seen.has(k), k).toBe(false); seen.add(k);
         }
       }

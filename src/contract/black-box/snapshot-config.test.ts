@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { nodeId } from '../../index.ts';
+import { nodeId, type NodeId } from '../../index.ts';
 import { harness, enc } from './harness.test-support.ts';
 
 const N = (...s: string[]) => s.map(nodeId);
@@ -17,12 +17,12 @@ describe('SPEC: snapshot meta holds the config in force at its index, joint or n
     const joint = log.find((e) => e.config?.old)!.index;
     const fin = log.find((e) => e.config && !e.config.old && e.index > joint)!.index;
     const followers = h.ids.filter((i) => i !== leader.id);
-    const cases: [string, number][] = [[followers[0]!, joint - 1], [followers[1]!, joint], [followers[2]!, fin]];
+    const cases: [NodeId, number][] = [[followers[0]!, joint - 1], [followers[1]!, joint], [followers[2]!, fin]];
     for (const [id, through] of cases) h.node(id).publishSnapshot({ throughIndex: through, state: enc('s' + through) });
     await h.clock.advance(100);
-    const m0 = (await h.storages.get(cases[0][0] as any)!.loadSnapshot())!.meta;
-    const m1 = (await h.storages.get(cases[1][0] as any)!.loadSnapshot())!.meta;
-    const m2 = (await h.storages.get(cases[2][0] as any)!.loadSnapshot())!.meta;
+    const m0 = (await h.storages.get(cases[0]![0])!.loadSnapshot())!.meta;
+    const m1 = (await h.storages.get(cases[1]![0])!.loadSnapshot())!.meta;
+    const m2 = (await h.storages.get(cases[2]![0])!.loadSnapshot())!.meta;
     expect(m0.lastIncludedIndex).toBe(joint - 1);
     if (m0.config) { expect(m0.config.old).toBeNull(); expect([...m0.config.new.voters].sort()).toEqual(['a', 'b', 'c']); }
     expect(m1.config?.old).not.toBeNull();
@@ -31,7 +31,7 @@ describe('SPEC: snapshot meta holds the config in force at its index, joint or n
     expect(m2.config?.old ?? null).toBeNull();
     expect([...m2.config!.new.voters].sort()).toEqual(['a', 'b', 'c', 'd']);
     // restart the one holding the joint snapshot: membership is the latest config (C_new, in its log after the snapshot)
-    const j = cases[1][0] as any;
+    const j = cases[1]![0];
     await h.stop(j);
     await h.start(j);
     expect([...h.node(j).membership.value.voters].sort()).toEqual(['a', 'b', 'c', 'd']);

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { createRaftNode, InMemoryRaftStorage, nodeId, type RaftNode, type RaftTraceEvent, type RaftMetric } from '../../index.ts';
+import { createRaftNode, InMemoryRaftStorage, nodeId, type RaftNode, type RaftTraceEvent } from '../../index.ts';
 import { VirtualClock, createSimulatedNetwork, seededRandom } from '../../testing/index.ts';
 import { enc, collect } from './harness.test-support.ts';
 

@@ -1,8 +1,7 @@
 import { describe, it, expect } from 'vitest';
-import { nodeId, InMemoryRaftStorage, type RaftTraceEvent, type Committed, NotLeaderError, LeadershipLostError } from '../../index.ts';
-import { harness, enc, dec, collect } from './harness.test-support.ts';
+import { nodeId, InMemoryRaftStorage, type Committed, LeadershipLostError } from '../../index.ts';
+import { harness, enc, collect, ofType } from './harness.test-support.ts';
 
-const N = (...s: string[]) => s.map(nodeId);
 
 describe('subtle rules', () => {
   it('membership shows an uncommitted config at once and reverts when it is truncated', async () => {
@@ -56,7 +55,6 @@ describe('subtle rules', () => {
     const rt = await h.settle(tp);
     expect(rt?.ok).toBe(true);
     const rp = await h.settle(pp, 5000);
-    if (process.env.BB_DEBUG) console.log('held proposal outcome', rp);
     expect(rp).toBeDefined();
     await h.closeAll();
   });
@@ -87,7 +85,7 @@ describe('subtle rules', () => {
     await h.start(nodeId('a'));
     await h.start(nodeId('b'));
     await h.clock.advance(3000);
-    const refused = [...h.traces.get(nodeId('a'))!, ...h.traces.get(nodeId('b'))!].filter((e) => e.type === 'frameRefused') as any[];
+    const refused = ofType([...h.traces.get(nodeId('a'))!, ...h.traces.get(nodeId('b'))!], 'frameRefused');
     expect(refused.some((e) => e.reason === 'termJump' && e.from === 'c')).toBe(true);
     expect(h.node('a').role.value === 'leader' || h.node('b').role.value === 'leader').toBe(true);
     await h.closeAll();

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { nodeId, clientId, ClientSessionTable, type Committed } from '../../index.ts';
+import { nodeId, clientId, ClientSessionTable } from '../../index.ts';
 import { harness, enc, collect } from './harness.test-support.ts';
 
 const N = (...s: string[]) => s.map(nodeId);
@@ -16,8 +16,8 @@ describe('subtle rules 2', () => {
     expect(r1?.ok && r2?.ok).toBe(true);
     await h.clock.advance(50);
     expect(c.items.map((x) => x.type)).toEqual(['entry', 'entry']);
-    expect((r1 as any).value.isNoOp).toBe(false);
-    expect((r1 as any).value.dedupKey).toBeDefined();
+    expect(r1!.value!.isNoOp).toBe(false);
+    expect(r1!.value!.dedupKey).toBeDefined();
     c.stop();
     await h.closeAll();
   });
@@ -84,7 +84,7 @@ describe('subtle rules 2', () => {
     const leader = await h.waitLeader();
     const w = await h.settle(leader.propose(enc('x')));
     const r = await h.settle(h.node('l').readIndex());
-    expect((r as any).value).toBeGreaterThanOrEqual((w as any).value.index);
+    expect(r!.value).toBeGreaterThanOrEqual(w!.value!.index);
     await h.closeAll();
   });
 

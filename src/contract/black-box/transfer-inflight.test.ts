@@ -15,7 +15,7 @@ describe('calls made during a successful transfer settle', () => {
       const lp = L.propose(enc('leader-during'));
       const all = await h.settle(Promise.allSettled([tp, ...ps, ...rs, lp]), 5000);
       expect(all).toBeDefined();
-      const res = (all as any).value as PromiseSettledResult<unknown>[];
+      const res = all!.value!;
       expect(res.map((r) => r.status)).toEqual(res.map(() => 'fulfilled'));
       await h.clock.advance(200);
       const log = await h.storages.get(target)!.entries(1);

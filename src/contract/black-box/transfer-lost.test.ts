@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { nodeId, LeadershipTransferError } from '../../index.ts';
+import { LeadershipTransferError } from '../../index.ts';
 import { harness, enc } from './harness.test-support.ts';
 
 describe('SPEC transfer abandoned with leadershipLost', () => {
@@ -13,9 +13,8 @@ describe('SPEC transfer abandoned with leadershipLost', () => {
     h.net.partition([[L.id, T, ...others.slice(1)]]);
     for (const o of others.slice(1)) { h.net.blockOneWay(T, o); h.net.blockOneWay(o, T); }
     const r = await h.settle(L.transferLeadership(T), 3000);
-    if (process.env.BB_DEBUG) console.log(r, h.node(T).role.value, h.node(T).term.value, L.role.value);
-    expect((r as any)?.error).toBeInstanceOf(LeadershipTransferError);
-    expect((r as any).error.reason).toBe('leadershipLost');
+    expect(r?.error).toBeInstanceOf(LeadershipTransferError);
+    expect((r!.error as { reason?: unknown }).reason).toBe('leadershipLost');
     h.net.heal();
     await h.clock.advance(3000);
     const w = await h.settle(h.node(others[1]!).propose(enc('after')));
