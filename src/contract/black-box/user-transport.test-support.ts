@@ -106,4 +106,4 @@ export function harness(ids: string[], seed = 1): Harness {
   };
   return h;
 }
-export const enc = (s: string) => new TextEncoder().encode(s);
+export { enc } from './harness.test-support.ts';
