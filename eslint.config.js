@@ -116,4 +116,23 @@ export default tseslint.config(
       ],
     },
   },
+  // The black-box contract suite was written from API.md, SPEC.md and the README alone: it reaches
+  // the library only through the public entries (package.json "exports"), as a user's code does,
+  // plus the repository's process helper and package.json itself.
+  {
+    files: ['src/contract/black-box/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^\\.\\./(?!\\.\\./(?:index|worker|webrtc|node|testing/index|signaling/server/index|testing/cli-process\\.test-support)\\.ts$|\\.\\./\\.\\./package\\.json$)',
+              message: 'the black-box suite imports only the public entries: src/index.ts, testing/index.ts, worker.ts, webrtc.ts, node.ts, signaling/server/index.ts',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );
