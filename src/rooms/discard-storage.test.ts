@@ -20,6 +20,7 @@ import type { RoomEvent } from './room-events.ts';
 import { identityKey, memoryKeyValueStore, type KeyValueStore } from './room-identity.ts';
 import { kvReducer, type KvState } from './room-simulation-peers.test-support.ts';
 import { manualVisibility } from './visibility.ts';
+import { reportWedge } from './wedge-report.test-support.ts';
 
 const roomName = 'discard';
 
@@ -226,7 +227,7 @@ describe('joinRoom discards the storage of an id it gives up', () => {
   });
 
   it('a wedged peer that rejoins under a fresh id discards the wedged id, after its node and storage closed', async () => {
-    // The wedge is reported by hand (as in join-room-wedge.test.ts): only the rejoin path matters.
+    // The wedge is reported by hand, its sender refused until the rejoin (as in join-room-wedge.test.ts): only the rejoin path matters.
     const test = createTestRoom(1_205);
     const solo = test.peer('a');
     let reportMetric: ((metric: RaftMetric) => void) | undefined;
@@ -251,9 +252,10 @@ describe('joinRoom discards the storage of an id it gives up', () => {
     const room = solo.room!;
     await test.clock.runUntil(() => room.node.role.value === 'leader', { timeoutMs: 5_000 });
     const firstId = room.id;
-    reportMetric!({ type: 'wedgeSuspected', from: firstId, localTerm: 1, remoteTerm: 1, voters: [firstId], gate: 'senderNotVoter' });
+    const refusing = reportWedge(test.clock, reportMetric!, { type: 'wedgeSuspected', from: firstId, localTerm: 1, remoteTerm: 1, voters: [firstId], gate: 'senderNotVoter' });
     const rejoined = await test.clock.runUntil(() => test.events.some((event) => event.type === 'rejoined' || event.type === 'rejoinFailed'), { timeoutMs: 10_000 });
     expect(rejoined).toBe(true);
+    refusing.stop();
     expect(room.id).not.toBe(firstId);
     expect(discarded).toEqual([firstId]);
     expect(test.journal).toEqual([`closed ${firstId}`, `discard ${firstId} while the saved id is ${room.id}, node stopped: true`]);
@@ -281,10 +283,11 @@ describe('joinRoom discards the storage of an id it gives up', () => {
     const room = solo.room!;
     await test.clock.runUntil(() => room.node.role.value === 'leader', { timeoutMs: 5_000 });
     const firstId = room.id;
-    reportMetric!({ type: 'wedgeSuspected', from: firstId, localTerm: 1, remoteTerm: 1, voters: [firstId], gate: 'senderNotVoter' });
+    const refusing = reportWedge(test.clock, reportMetric!, { type: 'wedgeSuspected', from: firstId, localTerm: 1, remoteTerm: 1, voters: [firstId], gate: 'senderNotVoter' });
     // The rejoin has opened the fresh id's storage and is discovering the room (400 ms here).
     const discovering = await test.clock.runUntil(() => solo.storages.size === 2, { timeoutMs: 5_000 });
     expect(discovering).toBe(true);
+    refusing.stop();
     const left = await test.settle(room.leave(), 2_000);
     expect(left.status).toBe('fulfilled');
     expect([...solo.storages.values()].map((storage) => storage.closed)).toEqual([true, true]);

@@ -4,13 +4,13 @@
 // coordinator (policy and visibility hand-off) beside an application store. This file keeps the
 // room's identity across ids (a wedge means a fresh id on empty storage); one id's stay is
 // room-incarnation.ts, its connections room-plumbing.ts, the options join-room-options.ts.
-import type { Clock } from '../core/config.ts';
+import { resolveRaftConfig, type Clock } from '../core/config.ts';
 import type { NodeId } from '../core/types.ts';
 import { realClock } from '../driver/node-options.ts';
 import { claimLost, defaultKeyValueStore, forgetNodeClaim, loadOrMintNodeId, mintNodeIdentity, saveNodeIdentity, type KeyValueStore } from './room-identity.ts';
 import { emitSafely, reasonOf } from './room-events.ts';
 import { canClaimTabSlots, claimTabIdentity } from './tab-identity.ts';
-import { isWedged } from './wedge-verdict.ts';
+import { createWedgeWatch, wedgeTimings, type WedgeTimings } from './wedge-verdict.ts';
 import { roomTimings, validateBeforeJoining, type JoinRoomOptions, type Room } from './join-room-options.ts';
 import { joinAs, type Incarnation, type WedgeMetric } from './room-incarnation.ts';
 
@@ -49,10 +49,13 @@ export async function joinRoom<State, Command>(options: JoinRoomOptions<State, C
     emitSafely(options.onEvent, { type: 'wedged', id: wedged.id, refusedFrom: metric.from, gate: metric.gate, voters: metric.voters, at: clock.now() });
     // A fixed id (given, or the signaling client's) cannot change: the application decides.
     if (fixedId !== null || left || rejoining || wedged !== current) return;
-    // Wedged only if it follows no leader, or only the one it refuses (wedge-verdict.ts). The node
-    // reports a sender once, so a report dismissed now is looked at again while this id runs: the
-    // leader it names may turn out stale, or go.
-    if (!(await stillWedged(wedged, metric, () => !left && !rejoining && wedged === current, clock, roomTimings(options).gossipIntervalMs))) return;
+    // Wedged only if it follows no leader, or only the one it refuses, while that sender is still
+    // refused, for longer than an election takes (wedge-verdict.ts). The node reports a sender
+    // once, so a report dismissed now is looked at again while this id runs: the leader it names
+    // may turn out stale, or go.
+    const intervalMs = roomTimings(options).gossipIntervalMs;
+    const timings = wedgeTimings(resolveRaftConfig(options.raftConfig).electionTimeoutMaxMs, intervalMs);
+    if (!(await stillWedged(wedged, metric, () => !left && !rejoining && wedged === current, clock, intervalMs, timings))) return;
     if (left || rejoining || wedged !== current) return;
     rejoining = true;
     const run = async (): Promise<void> => {
@@ -115,18 +118,20 @@ export async function joinRoom<State, Command>(options: JoinRoomOptions<State, C
 /** How many times a dismissed wedge report is looked at again (one per gossip interval: minutes). */
 const maxWedgeRechecks = 600;
 
-/** Whether the incarnation is wedged now or becomes so while `watching()`; false once the node stops or the rechecks run out. */
+/** Whether the incarnation is found wedged while `watching()`; false once the node stops or the rechecks run out. */
 async function stillWedged<State, Command>(
   incarnation: Incarnation<State, Command>,
   metric: WedgeMetric,
   watching: () => boolean,
   clock: Clock,
   intervalMs: number,
+  timings: WedgeTimings,
 ): Promise<boolean> {
+  const wedgedFor = createWedgeWatch(timings);
   for (let recheck = 0; recheck <= maxWedgeRechecks; recheck += 1) {
     if (!watching() || incarnation.node.stopped.value !== null) return false;
     const view = { selfId: incarnation.id, following: incarnation.node.leader.value, term: incarnation.node.term.value, refused: metric.from, hellos: incarnation.presence.recent() };
-    if (isWedged(view)) return true;
+    if (wedgedFor(clock.now(), view, incarnation.refusals.lastRefused(metric.from))) return true;
     await new Promise<void>((resolve) => clock.setTimeout(resolve, intervalMs));
   }
   return false;

@@ -19,6 +19,7 @@ import { emitSafely } from './room-events.ts';
 import type { RoomPresence } from './room-presence.ts';
 import { roomTimings, type JoinRoomOptions } from './join-room-options.ts';
 import { closeStorage, connect, type Plumbing } from './room-plumbing.ts';
+import { createRefusalLog, type RefusalLog } from './refusal-log.ts';
 
 export type WedgeMetric = Extract<RaftMetric, { type: 'wedgeSuspected' }>;
 
@@ -32,6 +33,8 @@ export interface Incarnation<State, Command> {
   readonly signaling: SignalingClient;
   /** The hellos of the room's peers (who they follow): a wedge report is judged against them. */
   readonly presence: RoomPresence;
+  /** When the node last refused each sender: a wedge report counts only while its sender is still refused. */
+  readonly refusals: RefusalLog;
   /** Closes everything above, the storage last; once (later calls return the first call's promise). */
   leave(): Promise<void>;
 }
@@ -86,6 +89,7 @@ async function startIncarnation<State, Command>(
   const clock = options.raftConfig?.clock ?? realClock;
   // Assigned before the node can report a wedge (the report is deferred by a timer).
   let incarnation: Incarnation<State, Command> | null = null;
+  const refusals = createRefusalLog();
   const node = await (options.createNode ?? createRaftNode)({
     id,
     clusterConfig: bootstrap,
@@ -94,6 +98,7 @@ async function startIncarnation<State, Command>(
     ...(options.raftConfig === undefined ? {} : { raftConfig: options.raftConfig }),
     onMetric: (metric) => {
       options.onMetric?.(metric);
+      refusals.note(metric, clock.now());
       // Deferred: metrics are emitted inside the driver's step.
       if (metric.type === 'wedgeSuspected') clock.setTimeout(() => void (incarnation === null ? undefined : onWedged(incarnation, metric)), 0);
       // Removed while it ran (a tab asleep past the policy's unreachable window): the policy takes
@@ -127,7 +132,7 @@ async function startIncarnation<State, Command>(
     // Once: room.leave() may run twice (an abort of `signal`, then the application's own call) or
     // after a rejoin's own call that it cut short, and a storage's `close` need not tolerate a second.
     let leaving: Promise<void> | null = null;
-    incarnation = { id, storage, node, store, signaling: plumbing.signaling, presence: plumbing.presence, leave: () => (leaving ??= leaveRoom(node, store, running, plumbing, storage)) };
+    incarnation = { id, storage, node, store, signaling: plumbing.signaling, presence: plumbing.presence, refusals, leave: () => (leaving ??= leaveRoom(node, store, running, plumbing, storage)) };
     return incarnation;
   } catch (error) {
     // The coordinator's timer would otherwise tick on against a closed node for good (and keep a

@@ -7,6 +7,15 @@
 // report coming once per sender - stayed wedged for good (found by npm run chaos:rooms, seed 404).
 // The leader's own hello tells: a peer whose hello says it does not lead, or that we no longer
 // hear, is followed by no one.
+//
+// Nor is one look enough. A report is dismissed while the node follows a healthy leader, and looked
+// at again every gossip interval; a stranger's refused frames were enough for a report, and a
+// two-second network blip (no leader for a moment) then turned it into a verdict: both followers
+// of a three-voter room gave their ids and logs up, and the room stalled for good (review 31). A
+// real wedge lasts: the leader that lists the node keeps sending it frames, the node keeps
+// refusing them and follows no one, for as long as it keeps its id. So a report counts only while
+// its sender is still being refused, and the verdict needs it to count without a break for longer
+// than an election and the hellos that tell of the new leader take.
 import type { NodeId } from '../core/types.ts';
 import type { HeardHello } from './room-presence.ts';
 
@@ -33,4 +42,35 @@ export function followedLeader(view: WedgeView): NodeId | null {
 export function isWedged(view: WedgeView): boolean {
   const leader = followedLeader(view);
   return leader === null || leader === view.refused;
+}
+
+export interface WedgeTimings {
+  /** The sender still counts as refused while its latest refusal is at most this old. */
+  readonly refusedWithinMs: number;
+  /** How long a report must count, without a break, before it is a verdict. */
+  readonly lastingMs: number;
+}
+
+/**
+ * A leader sends every heartbeat interval, a stuck candidate every election timeout at the most,
+ * so two election timeouts without a refusal mean the sender stopped. Four election timeouts
+ * cover an election with a split vote or two (a blip, a tab that slept), and two gossip intervals
+ * the hello in which the new leader says it leads.
+ */
+export function wedgeTimings(electionTimeoutMaxMs: number, gossipIntervalMs: number): WedgeTimings {
+  return { refusedWithinMs: 2 * electionTimeoutMaxMs, lastingMs: 4 * electionTimeoutMaxMs + 2 * gossipIntervalMs };
+}
+
+/** One report, looked at time and again: a look returns true once the report has counted, without a break, for `lastingMs`. */
+export function createWedgeWatch(timings: WedgeTimings): (now: number, view: WedgeView, lastRefused: number | undefined) => boolean {
+  let countingSince: number | null = null;
+  return (now, view, lastRefused) => {
+    const stillRefused = lastRefused !== undefined && now - lastRefused <= timings.refusedWithinMs;
+    if (!stillRefused || !isWedged(view)) {
+      countingSince = null;
+      return false;
+    }
+    countingSince ??= now;
+    return now - countingSince >= timings.lastingMs;
+  };
 }
