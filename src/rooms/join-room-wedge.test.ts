@@ -120,7 +120,7 @@ describe('joinRoom rejoin after a wedge', () => {
 });
 
 /** A lone peer whose node names the leader the test sets (itself at first), and the report callback of its first node. */
-async function roomNamingLeader(seed: number) {
+async function roomNamingLeader(seed: number, timings: { readonly raftConfig?: { heartbeatInterval: number; electionTimeoutMin: number; electionTimeoutMax: number }; readonly gossipIntervalMs?: number; readonly onMetric?: (metric: RaftMetric) => void } = {}) {
   const clock = new VirtualClock(0);
   const network = createSimulatedNetwork(clock, seededRandom(deriveSeed(seed, 'network')), reliableNetwork);
   const events: RoomEvent[] = [];
@@ -142,9 +142,10 @@ async function roomNamingLeader(seed: number) {
     identityStore: memoryKeyValueStore(),
     visibility: manualVisibility(true),
     store: { initialState: {}, apply: kvReducer },
-    raftConfig: { clock, random: seededRandom(seed), heartbeatInterval: 100, electionTimeoutMin: 300, electionTimeoutMax: 600 },
+    raftConfig: { clock, random: seededRandom(seed), ...(timings.raftConfig ?? { heartbeatInterval: 100, electionTimeoutMin: 300, electionTimeoutMax: 600 }) },
     discoveryMs: 400,
-    gossipIntervalMs: 300,
+    gossipIntervalMs: timings.gossipIntervalMs ?? 300,
+    ...(timings.onMetric === undefined ? {} : { onMetric: timings.onMetric }),
     onEvent: (event) => events.push(event),
   });
   let joined = false;
@@ -194,5 +195,49 @@ describe('a wedge report about a sender that is no leader of the room', () => {
     expect(test.room.id).not.toBe(firstId);
     refusing.stop();
     await test.close();
+  });
+
+  it('is honoured when the verdict takes longer than the rechecks of a dismissed report last (short gossip interval, long election timeouts)', async () => {
+    // Hellos every 10 ms (the bound's floor), elections up to 2 s: the verdict needs 4 * 2 s + 2 *
+    // 10 ms = 8.02 s of counting, and a report was looked at 600 times, one per gossip interval
+    // (6 s): a node wedged from the first look was never found so, and kept its id for good.
+    const test = await roomNamingLeader(815, { raftConfig: { heartbeatInterval: 100, electionTimeoutMin: 1_000, electionTimeoutMax: 2_000 }, gossipIntervalMs: 10 });
+    const firstId = test.room.id;
+    test.name(null);
+    const refusing = reportWedge(test.clock, test.report, { type: 'wedgeSuspected', from: nodeId('leader-elsewhere'), localTerm: 1, remoteTerm: 2, voters: [firstId], gate: 'senderNotVoter' });
+    expect(await test.clock.runUntil(test.rejoined, { timeoutMs: 20_000 })).toBe(true);
+    expect(test.room.id).not.toBe(firstId);
+    refusing.stop();
+    await test.close();
+  });
+
+  it("is honoured when the application's onMetric throws: the room notes the refusals and the report before it calls the application", async () => {
+    // The driver catches what onMetric throws (and reports it asynchronously): the room's wrapper
+    // called the application first, so a throwing listener skipped the room's own handling, and
+    // with a verdict that needs every frameRefused noted, a node wedged for good kept its id.
+    const raised = await collectingRejections(async () => {
+      const test = await roomNamingLeader(816, {
+        onMetric: () => {
+          throw new Error('an application listener with a bug');
+        },
+      });
+      const firstId = test.room.id;
+      test.name(null);
+      const asTheDriverCalls = (metric: RaftMetric): void => {
+        try {
+          test.report(metric);
+        } catch (error) {
+          void Promise.reject(error);
+        }
+      };
+      const refusing = reportWedge(test.clock, asTheDriverCalls, { type: 'wedgeSuspected', from: nodeId('leader-elsewhere'), localTerm: 1, remoteTerm: 2, voters: [firstId], gate: 'senderNotVoter' });
+      expect(await test.clock.runUntil(test.rejoined, { timeoutMs: 10_000 })).toBe(true);
+      expect(test.room.id).not.toBe(firstId);
+      refusing.stop();
+      await test.close();
+    });
+    // The application still hears of its listener's errors.
+    expect(raised.length).toBeGreaterThan(0);
+    expect(raised.every((reason) => reason instanceof Error && reason.message === 'an application listener with a bug')).toBe(true);
   });
 });

@@ -115,10 +115,16 @@ export async function joinRoom<State, Command>(options: JoinRoomOptions<State, C
   return room;
 }
 
-/** How many times a dismissed wedge report is looked at again (one per gossip interval: minutes). */
+/**
+ * How many times a dismissed wedge report is looked at again (one per gossip interval: minutes).
+ * A report that counts at the last of them is looked at until it is a verdict or breaks: the
+ * verdict needs four election timeouts of counting, and with long election timeouts and a short
+ * gossip interval (2 s and 10 ms) that outlasted all the rechecks, so a node wedged from the
+ * first look was never found so.
+ */
 const maxWedgeRechecks = 600;
 
-/** Whether the incarnation is found wedged while `watching()`; false once the node stops or the rechecks run out. */
+/** Whether the incarnation is found wedged while `watching()`; false once the node stops, or the rechecks run out while the report does not count. */
 async function stillWedged<State, Command>(
   incarnation: Incarnation<State, Command>,
   metric: WedgeMetric,
@@ -128,7 +134,7 @@ async function stillWedged<State, Command>(
   timings: WedgeTimings,
 ): Promise<boolean> {
   const wedgedFor = createWedgeWatch(timings);
-  for (let recheck = 0; recheck <= maxWedgeRechecks; recheck += 1) {
+  for (let recheck = 0; recheck <= maxWedgeRechecks || wedgedFor.counting; recheck += 1) {
     if (!watching() || incarnation.node.stopped.value !== null) return false;
     const view = { selfId: incarnation.id, following: incarnation.node.leader.value, term: incarnation.node.term.value, refused: metric.from, hellos: incarnation.presence.recent() };
     if (wedgedFor(clock.now(), view, incarnation.refusals.lastRefused(metric.from))) return true;

@@ -97,7 +97,6 @@ async function startIncarnation<State, Command>(
     storage,
     ...(options.raftConfig === undefined ? {} : { raftConfig: options.raftConfig }),
     onMetric: (metric) => {
-      options.onMetric?.(metric);
       refusals.note(metric, clock.now());
       // Deferred: metrics are emitted inside the driver's step.
       if (metric.type === 'wedgeSuspected') clock.setTimeout(() => void (incarnation === null ? undefined : onWedged(incarnation, metric)), 0);
@@ -105,6 +104,10 @@ async function startIncarnation<State, Command>(
       // the same id back as a learner once it is reachable (rule 2), keeping its log, so this is
       // news for the application, not a reason to start over under a fresh id.
       if (metric.type === 'removedFromCluster') clock.setTimeout(() => emitSafely(options.onEvent, { type: 'removed', id, toldBy: metric.toldBy, at: clock.now() }), 0);
+      // The application's last: what it throws goes to the driver (reported, not lost), and a
+      // listener that threw first skipped the room's own handling above - a wedge verdict needs
+      // every refusal noted, so a node wedged for good kept its id.
+      options.onMetric?.(metric);
     },
   });
   const timings = roomTimings(options);

@@ -70,4 +70,13 @@ describe('a wedge report looked at time and again', () => {
     expect(look(5_900, leaderless, 5_900)).toBe(false);
     expect(look(6_000, leaderless, 6_000)).toBe(true);
   });
+
+  it('says whether the report counted at the latest look (the rechecks go on while it does)', () => {
+    const look = createWedgeWatch(timings);
+    expect(look.counting).toBe(false);
+    expect(look(0, leaderless, 0)).toBe(false);
+    expect(look.counting).toBe(true);
+    expect(look(2_000, leaderless, 0)).toBe(false);
+    expect(look.counting).toBe(false);
+  });
 });

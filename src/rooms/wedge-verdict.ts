@@ -61,10 +61,17 @@ export function wedgeTimings(electionTimeoutMaxMs: number, gossipIntervalMs: num
   return { refusedWithinMs: 2 * electionTimeoutMaxMs, lastingMs: 4 * electionTimeoutMaxMs + 2 * gossipIntervalMs };
 }
 
-/** One report, looked at time and again: a look returns true once the report has counted, without a break, for `lastingMs`. */
-export function createWedgeWatch(timings: WedgeTimings): (now: number, view: WedgeView, lastRefused: number | undefined) => boolean {
+/** One report, looked at time and again. */
+export interface WedgeWatch {
+  /** A look: true once the report has counted, without a break, for `lastingMs`. */
+  (now: number, view: WedgeView, lastRefused: number | undefined): boolean;
+  /** Whether the report counted at the latest look: a verdict is then at most `lastingMs` away, or the count breaks. */
+  readonly counting: boolean;
+}
+
+export function createWedgeWatch(timings: WedgeTimings): WedgeWatch {
   let countingSince: number | null = null;
-  return (now, view, lastRefused) => {
+  const look = (now: number, view: WedgeView, lastRefused: number | undefined): boolean => {
     const stillRefused = lastRefused !== undefined && now - lastRefused <= timings.refusedWithinMs;
     if (!stillRefused || !isWedged(view)) {
       countingSince = null;
@@ -73,4 +80,5 @@ export function createWedgeWatch(timings: WedgeTimings): (now: number, view: Wed
     countingSince ??= now;
     return now - countingSince >= timings.lastingMs;
   };
+  return Object.defineProperty(look, 'counting', { get: () => countingSince !== null }) as WedgeWatch;
 }
