@@ -96,7 +96,7 @@ export async function startPeer(settings: DemoSettings, hooks: PeerHooks): Promi
           onEvent('membership', (nameOf) => `the room removed this tab while it was unreachable (${event.toldBy === null ? 'its log says so' : `${nameOf(event.toldBy)} said so`}); it is taken back once reachable`);
           break;
         case 'wedged':
-          onEvent('info', (nameOf) => `this tab's node keeps refusing ${nameOf(event.refusedFrom)} (${event.gate}): wedged, it rejoins under a fresh id if it follows no other leader`);
+          onEvent('info', (nameOf) => `this tab's node keeps refusing ${nameOf(event.refusedFrom)} (${event.gate}): it rejoins under a fresh id if that lasts (no other leader followed, the refusals going on) for a few seconds`);
           break;
         case 'rejoinFailed':
           onEvent('error', `rejoining under a fresh id failed: ${event.reason}`);
