@@ -30,11 +30,19 @@ export function stepDownOnHigherTerm(core: CoreState<TermRulesHost>, term: numbe
  * it refuse the rest of the log (a wedge found by the room simulation). A pin is given to a
  * sender that was a voter when first accepted, or to the leader a voter of our configuration
  * named for its term (elections.ts, followVouchedLeader): either way on the word of a voter we
- * already trust with the log, never a stranger's.
+ * already trust with the log, never a stranger's. The candidate we voted for in the frame's term
+ * is taken too (our vote went to it, so it leads that term with our help or not at all).
  */
 export function acceptLeaderFrame(core: CoreState<TermRulesHost>, from: NodeId, term: number): boolean {
   const pinnedForTerm = core.pinnedLeader !== null && core.pinnedLeader.term === term && core.pinnedLeader.leaderId === from;
-  if (!isVoter(core, from) && !pinnedForTerm) {
+  // The candidate we gave our vote in this very term: a vote goes to a non-voter of ours only when
+  // it is a member whose log is ahead with a newer configuration (elections.ts), and having helped
+  // elect it we must follow it. Refused, a node behind since a configuration where the leader was a
+  // learner voted for it every term and refused its frames every time, and a joint configuration
+  // that needed its acknowledgement lost its quorum round after round (5-node simulation seed
+  // 581012 with --witnesses 2 --removals --crash-in-snapshot-writes --duration 20000).
+  const votedForInTerm = term === core.currentTerm && core.votedFor === from;
+  if (!isVoter(core, from) && !pinnedForTerm && !votedForInTerm) {
     refuse(core, from, 'senderNotVoter', term);
     // Outside our own configuration, a leader replicating to us counts us a member again (we were
     // taken back while away): ask the voters we know who leads (leader-question.ts).

@@ -1,0 +1,73 @@
+// A node takes the leader frames of the candidate it gave its vote to in that very term, even when
+// its own configuration does not list that candidate as a voter. Found by the 5-node simulation
+// seed 581012 with --witnesses 2 --removals --crash-in-snapshot-writes --duration 20000 (no commit
+// within 5 s after the heal): n5, behind since a configuration in which the leader-to-be n4 was a
+// learner, voted for n4 (a member of its configuration whose log was ahead with a newer
+// configuration, elections.ts), and then refused every frame n4 sent as leader (senderNotVoter).
+// The joint configuration in force needed n5's acknowledgement, so n4 lost its quorum after an
+// election timeout, campaigned again with n5's vote, and the two went round for good.
+import { describe, expect, it } from 'vitest';
+import { resolveRaftConfig } from './config.ts';
+import type { RaftMetric } from './events.ts';
+import type { RaftMessage } from './messages.ts';
+import { RaftCore } from './raft-core.ts';
+import { nodeId, type ConfigPayload, type LogEntry, type NodeId } from './types.ts';
+
+const [n1, n2, n3, n4, n5] = ['n1', 'n2', 'n3', 'n4', 'n5'].map((name) => nodeId(name)) as [NodeId, NodeId, NodeId, NodeId, NodeId];
+const noOp = (index: number, term: number): LogEntry => ({ index, term, command: new Uint8Array(0), isNoOp: true });
+const config = (index: number, term: number, payload: ConfigPayload): LogEntry => ({ index, term, command: new Uint8Array(0), isNoOp: false, config: payload });
+
+/** n5 at term 16, its log ending in a configuration where n1 and n2 vote and n3, n4 and n5 learn. */
+function behindNode(): RaftCore {
+  const entries = [noOp(1, 1), config(2, 2, { old: null, new: { voters: [n1, n2], learners: [n5, n3, n4] } })];
+  const core = new RaftCore({ id: n5, config: resolveRaftConfig({}), random: () => 0.5, now: 0, bootstrap: { voters: [n1, n2, n3, n4, n5] }, hardState: { term: 16, votedFor: null }, leaderPin: null, snapshotMeta: null, entries });
+  core.takeReady();
+  return core;
+}
+
+function drain(core: RaftCore): { messages: RaftMessage[]; metrics: RaftMetric[] } {
+  const messages: RaftMessage[] = [];
+  const metrics: RaftMetric[] = [];
+  for (let ready = core.takeReady(); ready !== null; ready = core.takeReady()) {
+    messages.push(...[...ready.messages, ...ready.messagesAfterPersist].map((outbound) => outbound.message));
+    metrics.push(...ready.metrics);
+  }
+  return { messages, metrics };
+}
+
+const campaign = (preVote: boolean): RaftMessage => ({ type: 'requestVote', term: 17, lastLogIndex: 1054, lastLogTerm: 16, preVote, transfer: false });
+const append: RaftMessage = { type: 'appendEntries', term: 17, prevLogIndex: 2, prevLogTerm: 2, entries: [noOp(3, 17)], leaderCommit: 0, readRound: 0 };
+const refusals = (metrics: readonly RaftMetric[]): string[] => metrics.flatMap((metric) => (metric.type === 'frameRefused' ? [`${metric.from}:${metric.reason}`] : []));
+
+describe('the candidate a node voted for, outside its configuration’s voters', () => {
+  it('is followed once it leads in that term: its AppendEntries are taken, not refused', () => {
+    const core = behindNode();
+    core.receive(100, n4, campaign(true));
+    core.receive(101, n4, campaign(false));
+    const vote = drain(core).messages.filter((message) => message.type === 'requestVoteResponse');
+    expect(vote.map((message) => message.type === 'requestVoteResponse' && message.granted)).toEqual([true, true]);
+    core.receive(102, n4, append);
+    const { messages, metrics } = drain(core);
+    expect(refusals(metrics)).toEqual([]);
+    expect(messages).toContainEqual(expect.objectContaining({ type: 'appendEntriesResponse', term: 17, success: true, matchIndex: 3 }));
+    expect(core.leader).toBe(n4);
+  });
+
+  it('is the only one: another learner of its configuration leading in that term is still refused', () => {
+    const core = behindNode();
+    core.receive(100, n4, campaign(false));
+    drain(core);
+    core.receive(102, n3, append);
+    const { messages, metrics } = drain(core);
+    expect(refusals(metrics)).toEqual(['n3:senderNotVoter']);
+    expect(messages.filter((message) => message.type === 'appendEntriesResponse')).toEqual([]);
+  });
+
+  it('is not followed in a later term on the strength of an old vote', () => {
+    const core = behindNode();
+    core.receive(100, n4, campaign(false));
+    drain(core);
+    core.receive(102, n4, { ...append, term: 18 });
+    expect(refusals(drain(core).metrics)).toEqual(['n4:senderNotVoter']);
+  });
+});
