@@ -40,8 +40,10 @@ export function acceptLeaderFrame(core: CoreState<TermRulesHost>, from: NodeId, 
   // elect it we must follow it. Refused, a node behind since a configuration where the leader was a
   // learner voted for it every term and refused its frames every time, and a joint configuration
   // that needed its acknowledgement lost its quorum round after round (5-node simulation seed
-  // 581012 with --witnesses 2 --removals --crash-in-snapshot-writes --duration 20000).
-  const votedForInTerm = term === core.currentTerm && core.votedFor === from;
+  // 581012 with --witnesses 2 --removals --crash-in-snapshot-writes --duration 20000). Members
+  // only: the vote gate also answers a pinned sender our configuration no longer holds (a removed
+  // leader), and a vote must not let a stranger lead us.
+  const votedForInTerm = term === core.currentTerm && core.votedFor === from && core.membership.members.has(from);
   if (!isVoter(core, from) && !pinnedForTerm && !votedForInTerm) {
     refuse(core, from, 'senderNotVoter', term);
     // Outside our own configuration, a leader replicating to us counts us a member again (we were
