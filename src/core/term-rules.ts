@@ -42,8 +42,13 @@ export function acceptLeaderFrame(core: CoreState<TermRulesHost>, from: NodeId, 
   // that needed its acknowledgement lost its quorum round after round (5-node simulation seed
   // 581012 with --witnesses 2 --removals --crash-in-snapshot-writes --duration 20000). Members
   // only: the vote gate also answers a pinned sender our configuration no longer holds (a removed
-  // leader), and a vote must not let a stranger lead us.
-  const votedForInTerm = term === core.currentTerm && core.votedFor === from && core.membership.members.has(from);
+  // leader), and a vote must not let a stranger lead us. And only while the newest configuration
+  // we hold makes us no voter (a learner, or a voter on its way out, as that node was: its joint
+  // entry demoted it, and the candidate's newer configuration makes it a voter again): the vote
+  // rests on the learner's own claim that its log is ahead, and an up-to-date voter taking its
+  // frames let a learner lying about its log end rewrite the voter's uncommitted suffix and commit
+  // an entry of its making there (a review of this exception).
+  const votedForInTerm = term === core.currentTerm && core.votedFor === from && core.membership.members.has(from) && !core.membership.payload.new.voters.includes(core.id);
   if (!isVoter(core, from) && !pinnedForTerm && !votedForInTerm) {
     refuse(core, from, 'senderNotVoter', term);
     // Outside our own configuration, a leader replicating to us counts us a member again (we were

@@ -17,9 +17,13 @@ const [n1, n2, n3, n4, n5] = ['n1', 'n2', 'n3', 'n4', 'n5'].map((name) => nodeId
 const noOp = (index: number, term: number): LogEntry => ({ index, term, command: new Uint8Array(0), isNoOp: true });
 const config = (index: number, term: number, payload: ConfigPayload): LogEntry => ({ index, term, command: new Uint8Array(0), isNoOp: false, config: payload });
 
-/** n5 at term 16, its log ending in a configuration where n1 and n2 vote and n3, n4 and n5 learn. */
-function behindNode(): RaftCore {
-  const entries = [noOp(1, 1), config(2, 2, { old: null, new: { voters: [n1, n2], learners: [n5, n3, n4] } })];
+/**
+ * n5 at term 16, its log ending in a configuration where n1 and n2 vote and n3, n4 and n5 learn:
+ * alone, or (as in the seed) as the new half of a joint entry whose old half {n1, n2, n5} still
+ * lists n5 as a voter on its way out.
+ */
+function behindNode(joint = false): RaftCore {
+  const entries = [noOp(1, 1), config(2, 2, { old: joint ? { voters: [n1, n2, n5] } : null, new: { voters: [n1, n2], learners: [n5, n3, n4] } })];
   const core = new RaftCore({ id: n5, config: resolveRaftConfig({}), random: () => 0.5, now: 0, bootstrap: { voters: [n1, n2, n3, n4, n5] }, hardState: { term: 16, votedFor: null }, leaderPin: null, snapshotMeta: null, entries });
   core.takeReady();
   return core;
@@ -40,8 +44,8 @@ const append: RaftMessage = { type: 'appendEntries', term: 17, prevLogIndex: 2, 
 const refusals = (metrics: readonly RaftMetric[]): string[] => metrics.flatMap((metric) => (metric.type === 'frameRefused' ? [`${metric.from}:${metric.reason}`] : []));
 
 describe('the candidate a node voted for, outside its configuration’s voters', () => {
-  it('is followed once it leads in that term: its AppendEntries are taken, not refused', () => {
-    const core = behindNode();
+  it.each([false, true])('is followed once it leads in that term: its AppendEntries are taken, not refused (joint: %s)', (joint) => {
+    const core = behindNode(joint);
     core.receive(100, n4, campaign(true));
     core.receive(101, n4, campaign(false));
     const vote = drain(core).messages.filter((message) => message.type === 'requestVoteResponse');
@@ -61,6 +65,14 @@ describe('the candidate a node voted for, outside its configuration’s voters',
     const { messages, metrics } = drain(core);
     expect(refusals(metrics)).toEqual(['n3:senderNotVoter']);
     expect(messages.filter((message) => message.type === 'appendEntriesResponse')).toEqual([]);
+  });
+
+  it('is not followed after a pre-vote alone (a pre-vote records no vote)', () => {
+    const core = behindNode();
+    core.receive(100, n4, campaign(true));
+    drain(core);
+    core.receive(102, n4, append);
+    expect(refusals(drain(core).metrics)).toEqual(['n4:senderNotVoter']);
   });
 
   it('is not followed in a later term on the strength of an old vote', () => {
