@@ -71,51 +71,18 @@ describe('joinRoom rejoin after a wedge', () => {
   });
 
   it('looks again at a report it dismissed: once the leader the node named is gone, the peer rejoins, with no second report (the node reports a sender once)', async () => {
-    const clock = new VirtualClock(0);
-    const network = createSimulatedNetwork(clock, seededRandom(deriveSeed(812, 'network')), reliableNetwork);
-    const events: RoomEvent[] = [];
-    let reportMetric: ((metric: RaftMetric) => void) | undefined;
-    /** The leader the first node names, set by the test: a stale leader is what the campaign found. */
-    let named: WritableWatchable<NodeId | null> | null = null;
-    const endpoints = new Map<NodeId, RaftTransport>();
-    const endpoint = (id: NodeId): RaftTransport => currentEndpoint(network, endpoints, id);
-    const joining = joinRoom({
-      room: 'wedge-later',
-      signaling: ({ roomId, nodeId: id }) => stubSignaling(roomId, id, endpoint(id)),
-      createTransport: (signaling) => endpoint(signaling.selfId),
-      createNode: async (nodeOptions) => {
-        const node = await createRaftNode(nodeOptions);
-        if (named !== null) return node;
-        reportMetric = nodeOptions.onMetric;
-        named = createWatchable<NodeId | null>(node.id);
-        // The same node, naming the leader the test sets.
-        return Object.assign(Object.create(node) as RaftNode, { leader: named });
-      },
-      identityStore: memoryKeyValueStore(),
-      visibility: manualVisibility(true),
-      store: { initialState: {}, apply: kvReducer },
-      raftConfig: { clock, random: seededRandom(812), heartbeatInterval: 100, electionTimeoutMin: 300, electionTimeoutMax: 600 },
-      discoveryMs: 400,
-      gossipIntervalMs: 300,
-      onEvent: (event) => events.push(event),
-    });
-    let joined = false;
-    void joining.then(() => (joined = true));
-    await clock.runUntil(() => joined, { timeoutMs: 5_000 });
-    const room = await joining;
-    const firstId = room.id;
+    const test = await roomNamingLeader(812);
+    const firstId = test.room.id;
     // The node names itself: a report about a sender it keeps refusing is dismissed, as a healthy member's is.
-    const refusing = reportWedge(clock, reportMetric!, { type: 'wedgeSuspected', from: nodeId('stranger'), localTerm: 1, remoteTerm: 2, voters: [firstId], gate: 'senderNotVoter' });
-    expect(await clock.runUntil(() => events.some((event) => event.type === 'rejoined'), { timeoutMs: 3_000 })).toBe(false);
-    expect(room.id).toBe(firstId);
+    const refusing = reportWedge(test.clock, test.report, { type: 'wedgeSuspected', from: nodeId('stranger'), localTerm: 1, remoteTerm: 2, voters: [firstId], gate: 'senderNotVoter' });
+    expect(await test.clock.runUntil(() => test.events.some((event) => event.type === 'rejoined'), { timeoutMs: 3_000 })).toBe(false);
+    expect(test.room.id).toBe(firstId);
     // The leader it named is gone. Before the fix the dismissed report was never looked at again.
-    named!.set(null);
-    expect(await clock.runUntil(() => events.some((event) => event.type === 'rejoined' || event.type === 'rejoinFailed'), { timeoutMs: 5_000 })).toBe(true);
+    test.name(null);
+    expect(await test.clock.runUntil(test.rejoined, { timeoutMs: 5_000 })).toBe(true);
     refusing.stop();
-    expect(events.find((event) => event.type === 'rejoined')).toMatchObject({ previousId: firstId, id: room.id });
-    const leaving = room.leave();
-    await clock.advance(100);
-    await leaving;
+    expect(test.events.find((event) => event.type === 'rejoined')).toMatchObject({ previousId: firstId, id: test.room.id });
+    await test.close();
   });
 });
 
@@ -158,7 +125,7 @@ async function roomNamingLeader(seed: number, timings: { readonly raftConfig?: {
     await clock.advance(100);
     await leaving;
   };
-  return { clock, room, report: reportMetric!, name: (leader: NodeId | null) => named!.set(leader), rejoined, close };
+  return { clock, room, events, report: reportMetric!, name: (leader: NodeId | null) => named!.set(leader), rejoined, close };
 }
 
 describe('a wedge report about a sender that is no leader of the room', () => {
