@@ -35,21 +35,7 @@ export function stepDownOnHigherTerm(core: CoreState<TermRulesHost>, term: numbe
  */
 export function acceptLeaderFrame(core: CoreState<TermRulesHost>, from: NodeId, term: number): boolean {
   const pinnedForTerm = core.pinnedLeader !== null && core.pinnedLeader.term === term && core.pinnedLeader.leaderId === from;
-  // The candidate we gave our vote in this very term: a vote goes to a non-voter of ours only when
-  // it is a member whose log is ahead with a newer configuration (elections.ts), and having helped
-  // elect it we must follow it. Refused, a node behind since a configuration where the leader was a
-  // learner voted for it every term and refused its frames every time, and a joint configuration
-  // that needed its acknowledgement lost its quorum round after round (5-node simulation seed
-  // 581012 with --witnesses 2 --removals --crash-in-snapshot-writes --duration 20000). Members
-  // only: the vote gate also answers a pinned sender our configuration no longer holds (a removed
-  // leader), and a vote must not let a stranger lead us. And only while the newest configuration
-  // we hold makes us no voter (a learner, or a voter on its way out, as that node was: its joint
-  // entry demoted it, and the candidate's newer configuration makes it a voter again): the vote
-  // rests on the learner's own claim that its log is ahead, and an up-to-date voter taking its
-  // frames let a learner lying about its log end rewrite the voter's uncommitted suffix and commit
-  // an entry of its making there (a review of this exception).
-  const votedForInTerm = term === core.currentTerm && core.votedFor === from && core.membership.members.has(from) && !core.membership.payload.new.voters.includes(core.id);
-  if (!isVoter(core, from) && !pinnedForTerm && !votedForInTerm) {
+  if (!isVoter(core, from) && !pinnedForTerm && !votedForWhileDemoted(core, from, term)) {
     refuse(core, from, 'senderNotVoter', term);
     // Outside our own configuration, a leader replicating to us counts us a member again (we were
     // taken back while away): ask the voters we know who leads (leader-question.ts).
@@ -81,4 +67,23 @@ export function acceptLeaderFrame(core: CoreState<TermRulesHost>, from: NodeId, 
   core.lastLeaderContact = core.now;
   resetElectionTimer(core);
   return true;
+}
+
+/**
+ * The candidate we gave our vote in this very term: a vote goes to a non-voter of ours only when
+ * it is a member whose log is ahead with a newer configuration (elections.ts), and having helped
+ * elect it we must follow it. Refused, a node behind since a configuration where the leader was a
+ * learner voted for it every term and refused its frames every time, and a joint configuration
+ * that needed its acknowledgement lost its quorum round after round (5-node simulation seed
+ * 581012 with --witnesses 2 --removals --crash-in-snapshot-writes --duration 20000). Members
+ * only: the vote gate also answers a pinned sender our configuration no longer holds (a removed
+ * leader), and a vote must not let a stranger lead us. And only while the newest configuration
+ * we hold makes us no voter (a learner, or a voter on its way out, as that node was: its joint
+ * entry demoted it, and the candidate's newer configuration makes it a voter again): the vote
+ * rests on the learner's own claim that its log is ahead, and an up-to-date voter taking its
+ * frames let a learner lying about its log end rewrite the voter's uncommitted suffix and commit
+ * an entry of its making there (a review of this exception).
+ */
+function votedForWhileDemoted(core: CoreState, from: NodeId, term: number): boolean {
+  return term === core.currentTerm && core.votedFor === from && core.membership.members.has(from) && !core.membership.payload.new.voters.includes(core.id);
 }

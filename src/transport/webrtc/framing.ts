@@ -132,7 +132,9 @@ type ReassemblyState =
   | { readonly type: 'assembling'; readonly totalBytes: number; buffer: Uint8Array; receivedBytes: number }
   | { readonly type: 'skipping' };
 
-const nothing: ReassemblyResult = { frame: null, dropped: [] };
+/** Shared by every result that lost nothing: most chunks, on the receive path of every frame. */
+const noDrops: readonly ReassemblyDrop[] = Object.freeze([]);
+const nothing: ReassemblyResult = { frame: null, dropped: noDrops };
 
 /** The smallest buffer a frame in progress starts with (a frame needs more than one chunk). */
 const minimumBufferBytes = 64 * 1024;
@@ -162,7 +164,7 @@ export function createReassembler(options: ReassemblerOptions): Reassembler {
    * The frame in progress, lost when a chunk that is not its continuation arrives. Read before the
    * state changes; a frame already skipped was counted when it broke.
    */
-  const interrupted = (): readonly ReassemblyDrop[] => (state.type === 'assembling' ? ['malformed'] : []);
+  const interrupted = (): readonly ReassemblyDrop[] => (state.type === 'assembling' ? ['malformed'] : noDrops);
 
   /** Drops this chunk's frame (and any frame in progress); its stray continuations are then skipped silently. */
   const drop = (reason: ReassemblyDrop): ReassemblyResult => {
@@ -206,7 +208,7 @@ export function createReassembler(options: ReassemblerOptions): Reassembler {
     // The buffer grew to exactly totalBytes (append() caps it there): it is the frame.
     const frame = state.buffer;
     state = { type: 'idle' };
-    return { frame, dropped: [] };
+    return { frame, dropped: noDrops };
   }
 
   return {
