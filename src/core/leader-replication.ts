@@ -33,6 +33,7 @@ export function handleAppendResponse(core: CoreState<LeaderReplicationHost>, fro
     return;
   }
   progress.lastResponseAt = core.now;
+  progress.answered = true;
   if (response.readRound > 0) core.host.acknowledgeReadRound(from, response.readRound);
   if (response.success) {
     // A hint is a quantity, not trusted: never beyond what we have sent.

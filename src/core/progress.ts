@@ -62,6 +62,12 @@ export interface FollowerProgress {
   probeOutstanding: boolean;
   /** Last time this follower answered in the current term (CheckQuorum). */
   lastResponseAt: number;
+  /**
+   * Whether this follower has answered this leader at all since its progress began (this
+   * leadership, or the configuration that made it a member). lastResponseAt starts at `now` so
+   * CheckQuorum gives a new leader a full timeout; this tells a peer that never answered apart.
+   */
+  answered: boolean;
   /** Last time its match index advanced (stall detection of in-flight entries). */
   lastProgressAt: number;
   /** Whether any AppendEntries went to this follower since the last ready was taken. */
@@ -92,6 +98,7 @@ export function createProgress(nextIndex: number, now: number): FollowerProgress
     probeSentAt: Number.NEGATIVE_INFINITY,
     probeOutstanding: false,
     lastResponseAt: now,
+    answered: false,
     lastProgressAt: now,
     sentThisRound: false,
   };

@@ -158,6 +158,17 @@ export class RaftCore {
     for (const [peer, progress] of this.core.progress) result.set(peer, progress.matchIndex);
     return result;
   }
+  /**
+   * The leader's peers that have not answered it once since it took office or since they joined
+   * (empty unless leading). A room's policy drops a learner that stays silent while newcomers
+   * wait for its slot; a learner installing a snapshot answers every chunk, so it is not silent.
+   */
+  silentPeers(): ReadonlySet<NodeId> {
+    const result = new Set<NodeId>();
+    if (this.core.role !== 'leader') return result;
+    for (const [peer, progress] of this.core.progress) if (!progress.answered) result.add(peer);
+    return result;
+  }
   termAt(index: number): number | undefined {
     return this.core.log.termAt(index);
   }

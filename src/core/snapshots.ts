@@ -97,6 +97,7 @@ export function handleSnapshotResponse(core: CoreState<SnapshotsHost>, from: Nod
   const progress = core.progress.get(from);
   if (core.role !== 'leader' || progress === undefined) return;
   progress.lastResponseAt = core.now;
+  progress.answered = true;
   if (progress.state !== 'snapshot' || response.lastIncludedIndex !== progress.snapshotIndex) return;
   if (response.installed) {
     progress.matchIndex = Math.max(progress.matchIndex, Math.min(response.lastIncludedIndex, core.log.lastIndex));

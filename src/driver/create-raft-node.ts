@@ -420,6 +420,7 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
       scheduleStep();
     },
     replicationProgress: () => (closed ? new Map<NodeId, number>() : core.matchIndexes()),
+    silentPeers: () => (closed ? new Set<NodeId>() : core.silentPeers()),
     async close() {
       stop(new RaftClosedError());
       await writes.idle;

@@ -51,6 +51,12 @@ export interface RaftNode {
    * a room's membership policy needs it to promote only caught-up learners.
    */
   replicationProgress?(): ReadonlyMap<NodeId, number>;
+  /**
+   * On the leader: the peers that have not answered it once since it took office or since they
+   * joined; empty on any other role. Optional like replicationProgress; a room's membership
+   * policy needs it to free a learner slot held by a peer that never answers.
+   */
+  silentPeers?(): ReadonlySet<NodeId>;
 }
 
 /** The default clock: real timers, monotonic time from performance.now(). */

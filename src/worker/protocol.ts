@@ -46,6 +46,8 @@ export interface NodeState {
   readonly stopped: SerializedError | null;
   /** On a leader, each peer's match index (RaftNode.replicationProgress); empty otherwise. */
   readonly replicationProgress: readonly (readonly [NodeId, number])[];
+  /** On a leader, the peers that never answered it (RaftNode.silentPeers); empty otherwise. */
+  readonly silentPeers: readonly NodeId[];
 }
 
 /** An error as data: the classes of core/errors.ts by name with their fields, or a plain Error. */

@@ -15,6 +15,8 @@ export interface StateMirror {
   readonly compactionFloor: StagedWatchable<number>;
   /** The leader's per-peer match index as last reported (RaftNode.replicationProgress). */
   readonly replicationProgress: () => ReadonlyMap<NodeId, number>;
+  /** The leader's peers that never answered it, as last reported (RaftNode.silentPeers). */
+  readonly silentPeers: () => ReadonlySet<NodeId>;
   /** Applies a newer snapshot; returns the error that stopped the node in the worker, if any. */
   apply(state: NodeState | null): SerializedError | null;
 }
@@ -22,6 +24,7 @@ export interface StateMirror {
 export function createStateMirror(initial: NodeState): StateMirror {
   let version = initial.version;
   let progress: ReadonlyMap<NodeId, number> = new Map(initial.replicationProgress);
+  let silent: ReadonlySet<NodeId> = new Set(initial.silentPeers);
   const mirror: StateMirror = {
     role: createStagedWatchable<RaftRole>(initial.role),
     leader: createStagedWatchable<NodeId | null>(initial.leader),
@@ -30,10 +33,12 @@ export function createStateMirror(initial: NodeState): StateMirror {
     commitIndex: createStagedWatchable(initial.commitIndex),
     compactionFloor: createStagedWatchable(initial.compactionFloor),
     replicationProgress: () => progress,
+    silentPeers: () => silent,
     apply(state) {
       if (state === null || state.version <= version) return null;
       version = state.version;
       progress = new Map(state.replicationProgress);
+      silent = new Set(state.silentPeers);
       // Stored together, then announced: a role listener reading the term sees the new one.
       setTogether([
         stagedChange(mirror.role, state.role),

@@ -63,6 +63,7 @@ export function createStateTracker(): StateTracker {
         compactionFloor: node.compactionFloor.value,
         stopped: stoppedBy === null ? null : serializeError(stoppedBy),
         replicationProgress: node.role.value === 'leader' ? [...(node.replicationProgress?.() ?? [])] : [],
+        silentPeers: node.role.value === 'leader' ? [...(node.silentPeers?.() ?? [])] : [],
       };
       if (last === null || !sameState(last, fields)) last = { version: (last?.version ?? 0) + 1, ...fields };
       return last;
@@ -80,6 +81,8 @@ function sameState(state: NodeState, fields: Omit<NodeState, 'version'>): boolea
     state.compactionFloor === fields.compactionFloor &&
     (state.stopped === null) === (fields.stopped === null) &&
     state.replicationProgress.length === fields.replicationProgress.length &&
-    state.replicationProgress.every(([peer, match], position) => fields.replicationProgress[position]?.[0] === peer && fields.replicationProgress[position]?.[1] === match)
+    state.replicationProgress.every(([peer, match], position) => fields.replicationProgress[position]?.[0] === peer && fields.replicationProgress[position]?.[1] === match) &&
+    state.silentPeers.length === fields.silentPeers.length &&
+    state.silentPeers.every((peer, position) => fields.silentPeers[position] === peer)
   );
 }
