@@ -29,6 +29,8 @@ export function describeDecision(decision: MembershipDecision): Wording {
       return (nameOf) => `${nameOf(decision.demoted)} becomes a learner again, for an odd number of voters`;
     case 'removeLearner':
       return (nameOf) => `${nameOf(decision.removed)} is unreachable: removed from the learners`;
+    case 'dropSilentLearner':
+      return (nameOf) => `${nameOf(decision.removed)} never answered the leader: its learner slot goes to a newcomer`;
   }
 }
 

@@ -228,18 +228,16 @@ describe('a stranger whose frames every member refuses', () => {
   });
 });
 
-// Known gap (review 31, not fixed): rule 2 admits any reachable non-member as a learner, the
-// smallest id first, up to maxLearners (16); a learner is dropped only when unreachable, and one
-// that never acknowledges anything is never promoted. Sixteen connected ids that run no node (in
-// an open room anyone; in a keyed room anyone with the secret) fill the learner slots for good and
-// no honest newcomer is ever admitted. Dropping silent learners alone does not do (the smallest
-// ids come straight back): it needs a fairness rule. `it.fails` until then. Not fixed in s32
-// either: besides fairness, a wedged learner never acknowledges (it refuses the leader's frames),
-// and a wedge report counts only while the leader's frames keep coming (wedge-verdict.ts), so a
-// drop of silent learners must wait longer than the wedge window and the verdict's lasting time,
-// or the wedged peer would lose the frames that tell it to rejoin.
+// Review 31 (fixed in s33): rule 2 admitted any reachable non-member as a learner, the smallest id
+// first, up to maxLearners (16), and a learner was dropped only when unreachable. Sixteen
+// connected ids that run no node (in an open room anyone; in a keyed room anyone with the secret)
+// filled the learner slots for good and no honest newcomer was ever admitted. Now (policy rule 6)
+// while a newcomer waits, a learner that has not answered the leader once for silentAfterMs
+// (30 s) gives up its slot, and a dropped id waits behind every peer never dropped: dropping alone
+// would not do, since the smallest ids would come straight back. The wait is far longer than a
+// wedged learner (which never answers either) takes to be told to rejoin (wedge-verdict.ts).
 describe('silent peers the transport reaches', () => {
-  it.fails('sixteen of them do not keep an honest newcomer out of the room', async () => {
+  it('sixteen of them do not keep an honest newcomer out of the room', async () => {
     const test = lyingRoom(3104);
     const names = ['m', 'o', 'p'];
     for (const name of names) {
@@ -259,6 +257,12 @@ describe('silent peers the transport reaches', () => {
       return id !== undefined && config !== undefined && [...config.voters, ...(config.learners ?? [])].includes(id);
     };
     expect(await test.clock.runUntil(member, { timeoutMs: 60_000 })).toBe(true);
+    // It answers, so it keeps its slot while the silent ids take turns with the others.
+    await test.clock.advance(70_000);
+    expect(member()).toBe(true);
+    const dropped = test.events.flatMap(({ event }) => (event.type === 'membershipChanged' && event.decision.type === 'dropSilentLearner' ? [event.decision.removed] : []));
+    expect(dropped.length).toBeGreaterThanOrEqual(2);
+    expect(dropped.every((id) => id.startsWith('a'))).toBe(true);
     await test.close();
   });
 });

@@ -10,6 +10,10 @@ interface Scenario {
   reachable: string[];
   /** Members unreachable, with how long ago they were last reachable (ms). */
   goneForMs?: Record<string, number>;
+  /** Learners that never answered this leader, with for how long (ms). */
+  silentForMs?: Record<string, number>;
+  /** Peers this leader dropped for silence, with how long ago (ms). */
+  droppedForSilenceMsAgo?: Record<string, number>;
   /** Match index per peer (commit index is 100); default caught up. */
   behind?: string[];
   settings?: Partial<MembershipPolicySettings>;
@@ -32,6 +36,8 @@ function decideWith(scenario: Scenario, matchIndex: ReadonlyMap<NodeId, number>,
     matchIndex,
     reachable: new Set(ids(...scenario.reachable)),
     unreachableSince: new Map(Object.entries(scenario.goneForMs ?? {}).map(([peer, ago]) => [nodeId(peer), now - ago])),
+    silentSince: new Map(Object.entries(scenario.silentForMs ?? {}).map(([peer, ago]) => [nodeId(peer), now - ago])),
+    droppedForSilenceAt: new Map(Object.entries(scenario.droppedForSilenceMsAgo ?? {}).map(([peer, ago]) => [nodeId(peer), now - ago])),
   };
   return decideMembershipChange(view, { ...defaultMembershipPolicySettings, ...scenario.settings });
 }
@@ -117,6 +123,35 @@ describe('decideMembershipChange', () => {
     expect(decide({ voters: ['a'], learners: ['b'], reachable: ['b', 'c'], behind: ['b'], settings: { maxLearners: 1 } })).toBeNull();
   });
 
+  describe('learner slots held by peers that never answer (rule 6)', () => {
+    // Two slots, both taken by learners that never answered this leader; d waits.
+    const full = { voters: ['a'], learners: ['b', 'c'], behind: ['b', 'c'], settings: { maxLearners: 2, silentAfterMs: 30_000 } };
+
+    it('drops the learner silent longest once it has been silent for silentAfterMs, when a newcomer waits', () => {
+      expect(decide({ ...full, reachable: ['b', 'c', 'd'], silentForMs: { b: 30_000, c: 40_000 } })).toEqual({ type: 'dropSilentLearner', removed: 'c', target: { voters: ['a'], learners: ['b'] } });
+      // Equally long: by preference, as every other rule.
+      expect(decide({ ...full, reachable: ['b', 'c', 'd'], silentForMs: { b: 30_000, c: 30_000 } })).toMatchObject({ type: 'dropSilentLearner', removed: 'b' });
+    });
+
+    it('keeps them while they have been silent for less, while nobody waits, or while a slot is free', () => {
+      expect(decide({ ...full, reachable: ['b', 'c', 'd'], silentForMs: { b: 29_999, c: 29_999 } })).toBeNull();
+      expect(decide({ ...full, reachable: ['b', 'c'], silentForMs: { b: 60_000, c: 60_000 } })).toBeNull();
+      expect(decide({ ...full, reachable: ['b', 'c', 'd'], silentForMs: { b: 60_000 }, settings: { maxLearners: 3, silentAfterMs: 30_000 } })).toMatchObject({ type: 'addLearner', added: 'd' });
+    });
+
+    it('never drops the witness for silence, and drops an unreachable learner first', () => {
+      expect(decide({ ...full, reachable: ['b', 'c', 'd'], silentForMs: { b: 60_000 }, settings: { ...full.settings, witness: nodeId('b') } })).toBeNull();
+      expect(decide({ ...full, reachable: ['b', 'd'], silentForMs: { b: 60_000 }, goneForMs: { c: 10_000 } })).toMatchObject({ type: 'removeLearner', removed: 'c' });
+    });
+
+    it('admits waiting peers never dropped for silence first, then the ones dropped longest ago', () => {
+      const waiting = { voters: ['a'], reachable: ['b', 'c', 'd'] };
+      expect(decide({ ...waiting, droppedForSilenceMsAgo: { b: 1_000 } })).toMatchObject({ type: 'addLearner', added: 'c' });
+      expect(decide({ ...waiting, droppedForSilenceMsAgo: { b: 1_000, c: 5_000, d: 2_000 } })).toMatchObject({ type: 'addLearner', added: 'c' });
+      expect(decide({ ...waiting, droppedForSilenceMsAgo: { b: 1_000, c: 1_000 } })).toMatchObject({ type: 'addLearner', added: 'd' });
+    });
+  });
+
   it('is deterministic: the order of the reachable set does not matter', () => {
     const first = decide({ voters: ['a'], reachable: ['d', 'b', 'c'] });
     const second = decide({ voters: ['a'], reachable: ['c', 'b', 'd'] });
@@ -127,5 +162,6 @@ describe('decideMembershipChange', () => {
   it('refuses settings out of range, naming the field', () => {
     expect(() => validatePolicySettings({ ...defaultMembershipPolicySettings, targetVoters: 0 })).toThrow(/targetVoters/);
     expect(() => validatePolicySettings({ ...defaultMembershipPolicySettings, unreachableAfterMs: -1 })).toThrow(/unreachableAfterMs/);
+    expect(() => validatePolicySettings({ ...defaultMembershipPolicySettings, silentAfterMs: 0 })).toThrow(/silentAfterMs/);
   });
 });

@@ -15,6 +15,11 @@
 //      3 acknowledgements instead of 2, and 2 voters stall when either leaves while 1 voter and a
 //      learner stall only when the voter does. Never the leader itself, the witness last.
 //   5. A learner unreachable for `unreachableAfterMs` is dropped (the config stays bounded).
+//   6. With every learner slot taken and a reachable non-member waiting, the learner that has
+//      not answered this leader once for `silentAfterMs` (longest first, the witness never) is
+//      dropped, so connected ids that run no node cannot hold the slots for good. Rule 2 then
+//      admits the waiting peers that were never dropped for silence first, then the others by
+//      how long ago they were: a dropped id waits behind everyone it made wait.
 // Every change must be committable now: the reachable voters must be a majority of both the old
 // and the new voter sets (otherwise a stuck joint config would block every later change). A
 // reachable voter is never removed, and the voter set is never empty.
@@ -31,6 +36,13 @@ export interface MembershipPolicySettings {
   readonly maxLearners: number;
   /** An always-on peer preferred as a voter (two-peer rooms, README "Rooms"). */
   readonly witness: NodeId | null;
+  /**
+   * How long a learner may go without answering the leader once before its slot goes to a
+   * waiting newcomer (rule 6; default 30 s). Longer than a wedged learner takes to give up its id
+   * (it refuses the leader's frames, so it never answers; wedge-verdict.ts) and than a newcomer's
+   * first answer; a learner installing a snapshot answers every chunk.
+   */
+  readonly silentAfterMs: number;
 }
 
 export const defaultMembershipPolicySettings: MembershipPolicySettings = {
@@ -39,6 +51,7 @@ export const defaultMembershipPolicySettings: MembershipPolicySettings = {
   catchUpLagEntries: 16,
   maxLearners: 16,
   witness: null,
+  silentAfterMs: 30_000,
 };
 
 export interface MembershipView {
@@ -53,6 +66,10 @@ export interface MembershipView {
   readonly reachable: ReadonlySet<NodeId>;
   /** For each member not reachable now: since when (clock of `now`). */
   readonly unreachableSince: ReadonlyMap<NodeId, number>;
+  /** For each learner that has not answered this leader once: since when it was seen so. */
+  readonly silentSince: ReadonlyMap<NodeId, number>;
+  /** Peers this leader dropped from the learners for silence (rule 6), with when. */
+  readonly droppedForSilenceAt: ReadonlyMap<NodeId, number>;
 }
 
 export type MembershipDecision =
@@ -61,7 +78,8 @@ export type MembershipDecision =
   | { readonly type: 'addLearner'; readonly added: NodeId; readonly target: ClusterConfig }
   | { readonly type: 'promoteLearners'; readonly promoted: readonly NodeId[]; readonly target: ClusterConfig }
   | { readonly type: 'demoteVoter'; readonly demoted: NodeId; readonly target: ClusterConfig }
-  | { readonly type: 'removeLearner'; readonly removed: NodeId; readonly target: ClusterConfig };
+  | { readonly type: 'removeLearner'; readonly removed: NodeId; readonly target: ClusterConfig }
+  | { readonly type: 'dropSilentLearner'; readonly removed: NodeId; readonly target: ClusterConfig };
 
 export function validatePolicySettings(settings: MembershipPolicySettings): MembershipPolicySettings {
   const check = (name: string, value: number, min: number, max: number): void => {
@@ -71,6 +89,7 @@ export function validatePolicySettings(settings: MembershipPolicySettings): Memb
   check('unreachableAfterMs', settings.unreachableAfterMs, 1, 86_400_000);
   check('catchUpLagEntries', settings.catchUpLagEntries, 0, 1_000_000);
   check('maxLearners', settings.maxLearners, 0, 64);
+  check('silentAfterMs', settings.silentAfterMs, 1, 86_400_000);
   return settings;
 }
 
@@ -116,7 +135,14 @@ const config = (voters: readonly NodeId[], learners: readonly NodeId[]): Cluster
 export function decideMembershipChange(view: MembershipView, settings: MembershipPolicySettings): MembershipDecision | null {
   const facts = factsOf(view, settings);
   if (!committable(facts, facts.voters)) return null;
-  return replaceOrRemoveLostVoter(facts) ?? addNewcomer(view, settings, facts) ?? promoteLearners(settings, facts) ?? demoteToOddCount(view, facts) ?? removeLostLearner(facts);
+  return (
+    replaceOrRemoveLostVoter(facts) ??
+    addNewcomer(view, settings, facts) ??
+    promoteLearners(settings, facts) ??
+    demoteToOddCount(view, facts) ??
+    removeLostLearner(facts) ??
+    dropSilentLearner(view, settings, facts)
+  );
 }
 
 function replaceOrRemoveLostVoter(facts: Facts): MembershipDecision | null {
@@ -134,10 +160,21 @@ function replaceOrRemoveLostVoter(facts: Facts): MembershipDecision | null {
   return null;
 }
 
+/** Reachable peers outside the configuration, in the order rule 2 admits them. */
+function waitingPeers(view: MembershipView, facts: Facts): NodeId[] {
+  const members = new Set([...facts.voters, ...facts.learners]);
+  // Never dropped for silence first (by preference), then the longest ago dropped.
+  const droppedAt = (id: NodeId): number => view.droppedForSilenceAt.get(id) ?? Number.NEGATIVE_INFINITY;
+  const order = (left: NodeId, right: NodeId): number => {
+    const [leftAt, rightAt] = [droppedAt(left), droppedAt(right)];
+    return leftAt < rightAt ? -1 : leftAt > rightAt ? 1 : facts.preference(left, right);
+  };
+  return [...view.reachable].filter((peer) => !members.has(peer)).sort(order);
+}
+
 function addNewcomer(view: MembershipView, settings: MembershipPolicySettings, facts: Facts): MembershipDecision | null {
   if (facts.learners.length >= settings.maxLearners) return null;
-  const members = new Set([...facts.voters, ...facts.learners]);
-  const added = [...view.reachable].filter((peer) => !members.has(peer)).sort(facts.preference)[0];
+  const added = waitingPeers(view, facts)[0];
   if (added === undefined) return null;
   return { type: 'addLearner', added, target: config(facts.voters, [...facts.learners, added]) };
 }
@@ -168,6 +205,18 @@ function removeLostLearner(facts: Facts): MembershipDecision | null {
   const removed = facts.learners.filter(facts.lost).sort(facts.preference)[0];
   if (removed === undefined) return null;
   return { type: 'removeLearner', removed, target: config(facts.voters, facts.learners.filter((learner) => learner !== removed)) };
+}
+
+function dropSilentLearner(view: MembershipView, settings: MembershipPolicySettings, facts: Facts): MembershipDecision | null {
+  // Only a newcomer kept out is worth the change: otherwise a silent learner costs the leader a
+  // few frames, and may yet answer (a page still starting its node).
+  if (facts.learners.length < settings.maxLearners || waitingPeers(view, facts).length === 0) return null;
+  const silentFor = (id: NodeId): number => view.now - (view.silentSince.get(id) ?? view.now);
+  const removed = facts.learners
+    .filter((learner) => learner !== settings.witness && view.silentSince.has(learner) && silentFor(learner) >= settings.silentAfterMs)
+    .sort((left, right) => silentFor(right) - silentFor(left) || facts.preference(left, right))[0];
+  if (removed === undefined) return null;
+  return { type: 'dropSilentLearner', removed, target: config(facts.voters, facts.learners.filter((learner) => learner !== removed)) };
 }
 
 export interface MembershipPolicy {

@@ -25,6 +25,9 @@ export interface RoomCoordinatorOptions {
   readonly onEvent?: ((event: RoomEvent) => void) | undefined;
 }
 
+/** Ids remembered as dropped for silence at most (the oldest forgotten first). */
+const maxDroppedForSilence = 1_024;
+
 export interface RoomCoordinator {
   close(): void;
 }
@@ -32,6 +35,9 @@ export interface RoomCoordinator {
 export function startRoomCoordinator(options: RoomCoordinatorOptions): RoomCoordinator {
   const { node, clock, policy } = options;
   const unreachableSince = new Map<NodeId, number>();
+  const silentSince = new Map<NodeId, number>();
+  /** Insertion order is drop order: a re-drop moves the id to the end. */
+  const droppedForSilenceAt = new Map<NodeId, number>();
   let changing = false;
   let closed = false;
   let timer: unknown = null;
@@ -54,8 +60,34 @@ export function startRoomCoordinator(options: RoomCoordinatorOptions): RoomCoord
     for (const tracked of unreachableSince.keys()) if (!members.has(tracked)) unreachableSince.delete(tracked);
   };
 
+  /** Learners that never answered this leader, since when; counted afresh by each leader, as above. */
+  const trackSilence = (now: number): void => {
+    if (node.role.value !== 'leader') {
+      silentSince.clear();
+      return;
+    }
+    // Without the accessor (another RaftNode implementation) no learner counts as silent.
+    const silent = node.silentPeers?.() ?? new Set<NodeId>();
+    const learners = node.membership.value.learners ?? [];
+    for (const learner of learners) {
+      if (!silent.has(learner)) silentSince.delete(learner);
+      else if (!silentSince.has(learner)) silentSince.set(learner, now);
+    }
+    for (const tracked of silentSince.keys()) if (!learners.includes(tracked)) silentSince.delete(tracked);
+  };
+
+  const rememberDrop = (removed: NodeId, now: number): void => {
+    droppedForSilenceAt.delete(removed);
+    droppedForSilenceAt.set(removed, now);
+    for (const oldest of droppedForSilenceAt.keys()) {
+      if (droppedForSilenceAt.size <= maxDroppedForSilence) break;
+      droppedForSilenceAt.delete(oldest);
+    }
+  };
+
   const changeMembership = (decision: MembershipDecision, now: number): void => {
     changing = true;
+    if (decision.type === 'dropSilentLearner') rememberDrop(decision.removed, now);
     emit({ type: 'membershipChangeStarted', decision, at: now });
     const controller = new AbortController();
     const deadline = clock.setTimeout(() => controller.abort(new Error(`not committed within ${options.changeTimeoutMs} ms`)), options.changeTimeoutMs);
@@ -72,6 +104,7 @@ export function startRoomCoordinator(options: RoomCoordinatorOptions): RoomCoord
     if (closed) return;
     const now = clock.now();
     trackReachability(now);
+    trackSilence(now);
     if (node.role.value !== 'leader') return;
     if (!options.visible.value) {
       handoff.attempt(now);
@@ -87,6 +120,8 @@ export function startRoomCoordinator(options: RoomCoordinatorOptions): RoomCoord
       matchIndex: node.replicationProgress?.() ?? new Map(),
       reachable: options.peers.value,
       unreachableSince,
+      silentSince,
+      droppedForSilenceAt,
     });
     if (decision !== null) changeMembership(decision, now);
   };
