@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { nodeId, type NodeId } from '../core/types.ts';
 import { VirtualClock } from '../testing/virtual-clock.ts';
-import { discoverCluster, heldPeersGraceMs, judgeDiscovery, type Discovery, type DiscoveryOptions } from './discover-cluster.ts';
+import { discoverCluster, freshDiscoveryMemory, heldPeersGraceMs, isDeferring, judgeDiscovery, type Discovery, type DiscoveryOptions } from './discover-cluster.ts';
 import type { RoomHello } from './room-channel.ts';
 import type { HeardHello, RoomPresence } from './room-presence.ts';
 import { collectingRejections } from './unhandled-rejections.test-support.ts';
@@ -73,7 +73,7 @@ describe('judgeDiscovery', () => {
 
   it('never bootstraps beside a member: one that has seen no commit yet, or one met before and gone now', () => {
     expect(judgeDiscovery(options('a', { b: { ...newcomer, member: true } }), 60_000)).toBeNull();
-    const memory = { metMember: false };
+    const memory = freshDiscoveryMemory();
     judgeDiscovery(options('a', { b: { ...newcomer, member: true } }), 0, memory);
     expect(judgeDiscovery(options('a', {}), 60_000, memory)).toBeNull();
   });
@@ -252,14 +252,51 @@ describe('discovery across a signaling reconnect', () => {
 });
 
 describe('starting despite unreachable peers', () => {
-  it('a reachable peer that says it starts anyway frees a smaller waiting peer, which bootstraps; the chooser still waits for it', () => {
+  it("a reachable peer's choice never makes a smaller waiting peer bootstrap: it defers, and the chooser starts once it hears that", () => {
     const chooser: RoomHello = { ...newcomer, startingAnyway: true };
-    // a reaches b, neither reaches c. Before the fix a waited on c for good, and b waited on a.
-    expect(judgeDiscovery(options('a', { b: newcomer }, ['b'], ['b', 'c']), 60_000)).toBeNull();
-    expect(judgeDiscovery(options('a', { b: chooser }, ['b'], ['b', 'c']), 1_000)).toEqual({ type: 'bootstrap', bootstrap: { voters: ['a'] } });
-    expect(judgeDiscovery({ ...options('b', { a: newcomer }, ['a'], ['a', 'c']), startDespiteUnreachable: () => true }, 60_000)).toBeNull();
+    const deferring: RoomHello = { ...newcomer, deferring: true };
+    // a reaches b, neither reaches c. Until review 31 b's choice freed a, which bootstrapped: on
+    // anyone's word, a stranger's too.
+    const memory = freshDiscoveryMemory();
+    expect(judgeDiscovery(options('a', { b: chooser }, ['b'], ['b', 'c']), 60_000, memory)).toBeNull();
+    expect(isDeferring(memory)).toBe(true);
+    // b waits for a's smaller id until a says it defers, then starts.
+    const choosing = (heard: Record<string, RoomHello>): DiscoveryOptions => ({ ...options('b', heard, ['a'], ['a', 'c']), startDespiteUnreachable: () => true });
+    expect(judgeDiscovery(choosing({ a: newcomer }), 60_000)).toBeNull();
+    expect(judgeDiscovery(choosing({ a: deferring }), 1_000)).toEqual({ type: 'bootstrap', bootstrap: { voters: ['b'] } });
+    // A page that did not choose gains nothing from a smaller peer's deferring.
+    expect(judgeDiscovery(options('b', { a: deferring }, ['a'], ['a', 'c']), 60_000)).toBeNull();
     // The choice travels only over a live link: a hello from a peer no longer reachable does not count.
-    expect(judgeDiscovery(options('a', { b: chooser }, [], ['b', 'c']), 60_000)).toBeNull();
+    const unreached = freshDiscoveryMemory();
+    expect(judgeDiscovery(options('a', { b: chooser }, [], ['b', 'c']), 60_000, unreached)).toBeNull();
+    expect(isDeferring(unreached)).toBe(false);
+  });
+
+  it('keeps its promise while the chooser may still start, and only joins; released once the chooser is gone from the link and the list', () => {
+    const chooser: RoomHello = { ...newcomer, startingAnyway: true };
+    const memory = freshDiscoveryMemory();
+    judgeDiscovery(options('a', { b: chooser }, ['b'], ['b']), 0, memory);
+    // b stops saying it (its user changed their mind, or it started and has not committed yet):
+    // a, nobody else in its way, still does not bootstrap while b is reachable or listed.
+    expect(judgeDiscovery(options('a', { b: newcomer }, ['b'], ['b']), 60_000, memory)).toBeNull();
+    expect(judgeDiscovery(options('a', {}, [], ['b']), 60_000, memory)).toBeNull();
+    // Its own user's choice does not break it either: b may have started on it.
+    expect(judgeDiscovery({ ...options('a', {}, [], ['b']), startDespiteUnreachable: () => true }, 60_000, memory)).toBeNull();
+    // It joins the cluster b names.
+    expect(judgeDiscovery(options('a', { b: { ...newcomer, member: true, voters: [nodeId('b')], term: 1 } }, ['b'], ['b']), 60_000, memory)).toEqual({ type: 'join', bootstrap: { voters: ['b'] } });
+    // Gone from both: released, as if the room were empty.
+    const released = freshDiscoveryMemory();
+    judgeDiscovery(options('a', { b: chooser }, ['b'], ['b']), 0, released);
+    expect(judgeDiscovery(options('a', {}, [], []), 60_000, released)).toEqual({ type: 'bootstrap', bootstrap: { voters: ['a'] } });
+    expect(isDeferring(released)).toBe(false);
+  });
+
+  it('between two choosers the smaller one starts: a page that chose first does not defer', () => {
+    const chooser: RoomHello = { ...newcomer, startingAnyway: true };
+    const memory = freshDiscoveryMemory();
+    expect(judgeDiscovery({ ...options('a', { b: chooser }, ['b'], ['b', 'c']), startDespiteUnreachable: () => true }, 1_000, memory)).toEqual({ type: 'bootstrap', bootstrap: { voters: ['a'] } });
+    expect(isDeferring(memory)).toBe(false);
+    expect(judgeDiscovery({ ...options('b', { a: chooser }, ['a'], ['a', 'c']), startDespiteUnreachable: () => true }, 60_000)).toBeNull();
   });
 
   it('announces the choice in its hellos as soon as it is made, and only while it holds', async () => {
@@ -277,6 +314,26 @@ describe('starting despite unreachable peers', () => {
     choice = false;
     await clock.advance(60);
     expect(described.at(-1)).toEqual({ member: false, voters: null, term: 0, leader: null });
+    controller.abort(new Error('done'));
+    await clock.advance(100);
+    await done;
+  });
+
+  it("announces that it defers as soon as it hears a reachable chooser, and then never claims to start itself", async () => {
+    const clock = new VirtualClock(0);
+    const described: unknown[] = [];
+    const heard = new Map<NodeId, HeardHello>();
+    const presence: RoomPresence = { heard: (peer) => heard.get(peer), recent: () => heard, describeSelf: (describe) => described.push(describe()), close: () => {} };
+    let choice = false;
+    const controller = new AbortController();
+    const done = discoverCluster({ selfId: nodeId('a'), presence, peers: () => new Set([nodeId('b')]), listed: () => new Set([nodeId('b'), nodeId('c')]), clock, discoveryMs: 1_000, pollMs: 50, startDespiteUnreachable: () => choice, signal: controller.signal }).catch(() => null);
+    await clock.advance(2_000);
+    heard.set(nodeId('b'), { hello: { ...newcomer, startingAnyway: true }, at: clock.now() });
+    await clock.advance(60);
+    expect(described).toEqual([{ member: false, voters: null, term: 0, leader: null, deferring: true }]);
+    choice = true;
+    await clock.advance(200);
+    expect(described).toHaveLength(1);
     controller.abort(new Error('done'));
     await clock.advance(100);
     await done;

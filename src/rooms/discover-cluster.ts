@@ -7,12 +7,17 @@
 // the transport cannot reach blocks every bootstrap: it may hold the room's cluster (or be the
 // smallest id, about to start one), and starting a second cluster beside it would split the
 // room's state without anyone noticing (README "Rooms"). The room reports such peers instead,
-// and the application may choose to start without them (told to reachable peers in our hellos).
+// and the application may choose to start without them. Only the page whose user chose starts:
+// its hellos say so, a reachable newcomer with a smaller id that hears it defers (says so, and
+// from then on only joins), and the chooser waits for that promise instead of the smaller id.
+// Another page's choice never makes this one bootstrap: anyone in the room can claim to have
+// chosen, and a page starting on a stranger's word split the room (review 31).
 import type { Clock } from '../core/config.ts';
 import type { ClusterConfig, NodeId } from '../core/types.ts';
 import { defaultSignalingClientLimits, signalingProtocolLimits } from '../signaling/limits.ts';
 import { sleep } from './propose-with-retries.ts';
-import type { RoomPresence } from './room-presence.ts';
+import type { RoomHello } from './room-channel.ts';
+import type { RoomPresence, SelfDescription } from './room-presence.ts';
 
 export type Discovery =
   | { readonly type: 'join'; readonly bootstrap: ClusterConfig }
@@ -78,13 +83,33 @@ function choseToStartAnyway(options: DiscoveryOptions): boolean {
 }
 
 /**
- * One look at what the room said; null while it is too early to decide. `metMember` is set once
- * any member was heard: from then on this peer waits for a member rather than bootstrapping a
- * second cluster beside one that exists (and may hold committed data) but is away right now.
+ * What discovery remembers between two looks. `metMember` is set once any member was heard: from
+ * then on this peer waits for a member rather than bootstrapping a second cluster beside one that
+ * exists (and may hold committed data) but is away right now. `deferredTo` holds the reachable
+ * peers heard saying they start anyway on their user's choice while this one had not chosen:
+ * while any of them may still start (reachable, or still listed by signaling), this peer has
+ * promised in its hellos not to bootstrap, so it only joins.
  */
-export function judgeDiscovery(options: DiscoveryOptions, elapsedMs: number, memory: { metMember: boolean } = { metMember: false }): Discovery | null {
+export interface DiscoveryMemory {
+  metMember: boolean;
+  readonly deferredTo: Set<NodeId>;
+}
+
+export const freshDiscoveryMemory = (): DiscoveryMemory => ({ metMember: false, deferredTo: new Set() });
+
+/** Whether this peer has promised not to bootstrap (its hellos say `deferring`). */
+export const isDeferring = (memory: DiscoveryMemory): boolean => memory.deferredTo.size > 0;
+
+/**
+ * One look at what the room said; null while it is too early to decide (see DiscoveryMemory for
+ * what it remembers between looks).
+ */
+export function judgeDiscovery(options: DiscoveryOptions, elapsedMs: number, memory: DiscoveryMemory = freshDiscoveryMemory()): Discovery | null {
   const recent = options.presence.recent();
   for (const { hello } of recent.values()) if (hello.member) memory.metMember = true;
+  const reachable = options.peers();
+  const chose = choseToStartAnyway(options);
+  trackDeferral(options, memory, recent, reachable, chose);
   let best: { voters: readonly NodeId[]; term: number } | null = null;
   for (const { hello } of recent.values()) {
     if (hello.voters === null) continue;
@@ -94,34 +119,49 @@ export function judgeDiscovery(options: DiscoveryOptions, elapsedMs: number, mem
     if (best.voters.includes(options.selfId)) return { type: 'identityReused' };
     return { type: 'join', bootstrap: { voters: [...best.voters] } };
   }
-  if (elapsedMs < options.discoveryMs || memory.metMember) return null;
-  const reachable = options.peers();
-  // A reachable peer whose user chose to start anyway (its hello says so) frees us too: otherwise
-  // a smaller reachable id, itself blocked by the unreachable peers, would keep the chooser waiting
-  // for good. The smallest reachable id still is the only one that bootstraps.
-  const startingAnyway = choseToStartAnyway(options) || [...recent].some(([peer, { hello }]) => hello.startingAnyway === true && reachable.has(peer));
+  if (elapsedMs < options.discoveryMs || memory.metMember || isDeferring(memory)) return null;
+  // Only this page's own user frees it from the peers it cannot reach.
+  const startingAnyway = chose;
   const listed = startingAnyway ? [] : (options.listed?.() ?? []);
   const room = new Set([...listed, ...reachable]);
   room.delete(options.selfId);
   // A member that has not seen a commit yet (restarting, or a bootstrap in progress): wait for it.
   if ([...room].some((peer) => recent.get(peer)?.hello.member === true)) return null;
   if (options.mayBootstrap === false) return null;
-  if ([...room].some((peer) => blocksBootstrap(options, peer, elapsedMs, reachable.has(peer), recent.has(peer)))) return null;
+  if ([...room].some((peer) => blocksBootstrap(options, peer, elapsedMs, reachable.has(peer), recent.get(peer)?.hello, startingAnyway))) return null;
   return { type: 'bootstrap', bootstrap: { voters: [options.selfId] } };
+}
+
+/** Deferred-to peers are bounded by what one signaling list may hold. */
+const maxDeferredTo = 256;
+
+function trackDeferral(options: DiscoveryOptions, memory: DiscoveryMemory, recent: ReadonlyMap<NodeId, { readonly hello: RoomHello }>, reachable: ReadonlySet<NodeId>, chose: boolean): void {
+  // A page that chose first does not defer: between choosers the smallest id starts, as ever.
+  if (!chose || isDeferring(memory)) {
+    for (const [peer, { hello }] of recent) {
+      if (hello.startingAnyway === true && !hello.member && reachable.has(peer) && memory.deferredTo.size < maxDeferredTo) memory.deferredTo.add(peer);
+    }
+  }
+  // A chooser that may still start keeps the promise alive; one gone from the link and from the
+  // room's list (closed before starting, or started and left) releases it, as an empty room would.
+  const listed = options.listed?.() ?? reachable;
+  for (const peer of memory.deferredTo) if (!reachable.has(peer) && !listed.has(peer)) memory.deferredTo.delete(peer);
 }
 
 /**
  * Whether `peer` keeps this newcomer from bootstrapping now. Only the smallest id of the room may
  * bootstrap, so a smaller id blocks whether we hear it or not (never "ignored after a while": a
- * peer we cannot hear may be starting its own cluster). Every other peer must be accounted for:
- * heard saying it is a newcomer, or reachable but silent for twice the discovery time (a member
- * says so as soon as a link forms, so a long silence on a live link is not a member). A peer
- * signaling lists but the transport cannot reach is never accounted for: it may be a member.
+ * peer we cannot hear may be starting its own cluster), unless this page starts on its user's
+ * choice and the smaller peer, reachable, says it defers (it has promised to only join). Every
+ * other peer must be accounted for: heard saying it is a newcomer, or reachable but silent for
+ * twice the discovery time (a member says so as soon as a link forms, so a long silence on a
+ * live link is not a member). A peer signaling lists but the transport cannot reach is never
+ * accounted for: it may be a member.
  */
-function blocksBootstrap(options: DiscoveryOptions, peer: NodeId, elapsedMs: number, reachable: boolean, heard: boolean): boolean {
+function blocksBootstrap(options: DiscoveryOptions, peer: NodeId, elapsedMs: number, reachable: boolean, hello: RoomHello | undefined, chose: boolean): boolean {
   const mayBootstrap = options.neverBootstrap?.has(peer) !== true;
-  if (mayBootstrap && peer < options.selfId) return true;
-  if (heard) return false;
+  if (mayBootstrap && peer < options.selfId) return !(chose && reachable && hello?.deferring === true);
+  if (hello !== undefined) return false;
   return !reachable || elapsedMs < 2 * options.discoveryMs;
 }
 
@@ -201,8 +241,8 @@ export async function discoverCluster(options: DiscoveryOptions): Promise<Discov
   });
   let windowStart: number | null = null;
   let wasReady = false;
-  let announcedStartingAnyway = false;
-  const memory = { metMember: false };
+  let announced: { startingAnyway: boolean; deferring: boolean } = { startingAnyway: false, deferring: false };
+  const memory = freshDiscoveryMemory();
   for (;;) {
     const now = options.clock.now();
     const readyNow = ready();
@@ -211,16 +251,20 @@ export async function discoverCluster(options: DiscoveryOptions): Promise<Discov
     wasReady = readyNow;
     if (windowStart === null && now - started >= graceMs) windowStart = started + graceMs;
     const startingAnyway = choseToStartAnyway(options);
-    if (startingAnyway !== announcedStartingAnyway) {
-      // Reachable peers must hear the choice: a smaller one waits on the same unreachable peers.
-      announcedStartingAnyway = startingAnyway;
-      options.presence.describeSelf(() => ({ member: false, voters: null, term: 0, leader: null, ...(startingAnyway ? { startingAnyway: true } : {}) }));
-    }
     // Sampled every poll, so a reconnect between two looks still finds the peers listed before it.
     const listedNow = listed();
     // Before the window opens only a member's hello can decide (join it); never a bootstrap.
     const verdict = judgeDiscovery({ ...options, listed: () => listedNow, startDespiteUnreachable: () => startingAnyway }, windowStart === null ? -1 : now - windowStart, memory);
     if (verdict !== null) return verdict;
+    // Reachable peers must hear the choice (a smaller one defers to it) and the promise to defer
+    // (a larger chooser starts on it). A deferring page does not also claim to start.
+    const deferring = isDeferring(memory);
+    const next = { startingAnyway: startingAnyway && !deferring, deferring };
+    if (next.startingAnyway !== announced.startingAnyway || next.deferring !== announced.deferring) {
+      announced = next;
+      const description: SelfDescription = { member: false, voters: null, term: 0, leader: null, ...(next.startingAnyway ? { startingAnyway: true } : {}), ...(next.deferring ? { deferring: true } : {}) };
+      options.presence.describeSelf(() => description);
+    }
     // Signaling stopped for good (a wrong room secret, say) with nobody heard and nobody reachable:
     // this peer can meet no one, and a cluster of its own would take writes nobody else ever
     // sees. Said so. A peer already heard or reached over the transport may still name its

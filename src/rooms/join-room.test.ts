@@ -191,6 +191,16 @@ describe('room hellos', () => {
     expect(decodeHello(encode({ ...hello, somethingNewer: 1 }))).toEqual(hello);
     expect(decodeHello(encode({ ...hello, startingAnyway: 'yes' }))).toBeNull();
   });
+
+  it('carry deferring only when true, as startingAnyway', () => {
+    const hello = { type: 'hello', visible: true, member: false, voters: null, term: 0, leader: null } as const;
+    const deferring = { ...hello, deferring: true } as const;
+    expect(decodeHello(encodeHello(deferring))).toEqual(deferring);
+    expect(new TextDecoder().decode(encodeHello(hello).subarray(1))).not.toContain('deferring');
+    const encode = (value: unknown): Uint8Array => new Uint8Array([roomFrameTag, ...new TextEncoder().encode(JSON.stringify(value))]);
+    expect(decodeHello(encode({ ...hello, deferring: false }))).toEqual(hello);
+    expect(decodeHello(encode({ ...hello, deferring: 1 }))).toBeNull();
+  });
 });
 
 describe('room channel', () => {

@@ -267,22 +267,18 @@ describe('silent peers the transport reaches', () => {
   });
 });
 
-// Known gap (review 31, not fixed): discovery stops counting listed-but-unreachable peers as soon
-// as any reachable peer's hello says `startingAnyway` (judgeDiscovery), a choice this page's user
-// never made. One stranger's hello makes a newcomer that cannot reach the room's cluster start a
-// second one beside it: writes acknowledged there are lost when the two meet (one side wedges and
-// rejoins on a fresh id). The existing test "a page that chooses to start anyway while a smaller
-// reachable page waits too: the smaller one bootstraps" wants the relay, so the fix is a design
-// call (say: only the chooser bootstraps, and smaller pages join it). `it.fails` until then.
-// Looked at in s32 and left: the relayer here cannot be told from an honest page that reaches b but
-// not d and whose user chose to start anyway; under the relay that page's hello must free b (the
-// test above, with b as the chooser and a freed). The stranger here is listed by no signaling, but
-// "believe only listed peers" would only make this test pass: in an open room a stranger is
-// listed like anyone (in a keyed room, anyone with the secret). A sound fix changes the relay:
-// only a page whose own user chose starts beside unreachable peers, a smaller page says in its
-// hellos that it waits, and a chooser is not held back by a smaller page that says so.
+// Review 31 (fixed in s33): discovery stopped counting listed-but-unreachable peers as soon as any
+// reachable peer's hello said `startingAnyway`, a choice this page's user never made. One
+// stranger's hello made a newcomer that cannot reach the room's cluster start a second one beside
+// it: writes acknowledged there are lost when the two meet (one side wedges and rejoins on a
+// fresh id). The relayer cannot be told from an honest chooser, and "believe only listed peers"
+// does not help (in an open room a stranger is listed like anyone), so the relay is gone: only a
+// page whose own user chose starts beside unreachable peers; a smaller page that hears a chooser
+// defers (says so in its hellos, and from then on only joins), and the chooser starts once it
+// hears that (unreachable-room.test.ts, "a page that chooses to start anyway while a smaller
+// reachable page waits too"). A stranger's claim now costs only a wait: b defers to it.
 describe("a stranger's hello saying its user chose to start anyway", () => {
-  it.fails('does not make a newcomer that cannot reach the listed members bootstrap a second cluster beside theirs', async () => {
+  it('does not make a newcomer that cannot reach the listed members bootstrap a second cluster beside theirs', async () => {
     const test = unreachableRoom(3105, ['b', 'd']);
     const stranger = nodeId('z');
     test.network.partition([[nodeId('d')], [nodeId('b'), stranger]]);

@@ -67,19 +67,36 @@ describe('a room whose peers signaling lists but the transport cannot reach', ()
 });
 
 describe('choices and restarts in a room with unreachable peers', () => {
-  it('a page that chooses to start anyway while a smaller reachable page waits too: the smaller one bootstraps, the chooser joins it, the unreachable page is left out', async () => {
+  it('a page that chooses to start anyway while a smaller reachable page waits too: the smaller one defers, the chooser bootstraps, the smaller one joins it, the unreachable page is left out', async () => {
     const test = unreachableRoom(904, ['a', 'b', 'c']);
     test.network.partition([[nodeId('a'), nodeId('b')], [nodeId('c')]]);
     for (const name of ['a', 'b', 'c']) test.enter(name);
     await test.clock.advance(10 * roomTimings.discoveryMs);
     expect(test.leaders()).toEqual([]);
     test.startAnyway.add(nodeId('b')); // b's user pressed "start anyway"; a's did not
-    // Before the fix: a waited on c, b on a's smaller id, and nothing happened.
-    const joined = (): boolean => test.peer('a').room !== null && test.peer('b').room?.node.leader.value === nodeId('a') && test.peer('b').room?.node.commitIndex.value !== 0;
+    // Before the first fix: a waited on c, b on a's smaller id, and nothing happened. Until
+    // review 31, b's choice freed a, which bootstrapped on b's word (anyone's word: a stranger's
+    // too). Now only b starts, once a has said it defers, and a joins it.
+    const joined = (): boolean => test.peer('b').room !== null && test.peer('a').room?.node.leader.value === nodeId('b') && test.peer('a').room?.node.commitIndex.value !== 0;
     expect(await test.clock.runUntil(joined, { timeoutMs: 10_000 })).toBe(true);
-    expect(test.leaders()).toEqual(['a']);
+    expect(test.leaders()).toEqual(['b']);
     expect(test.peer('c').room).toBeNull();
-    expect(test.peer('a').room!.node.membership.value.voters).not.toContain(nodeId('c'));
+    expect(test.peer('b').room!.node.membership.value.voters).not.toContain(nodeId('c'));
+    await test.close();
+  });
+
+  it('two choosers and a smaller page that did not choose, all reaching each other: one cluster, started by the smaller chooser', async () => {
+    const test = unreachableRoom(906, ['a', 'b', 'c', 'd']);
+    test.network.partition([[nodeId('a'), nodeId('b'), nodeId('c')], [nodeId('d')]]);
+    for (const name of ['a', 'b', 'c', 'd']) test.enter(name);
+    await test.clock.advance(10 * roomTimings.discoveryMs);
+    expect(test.leaders()).toEqual([]);
+    test.startAnyway.add(nodeId('c'));
+    test.startAnyway.add(nodeId('b'));
+    const together = (): boolean => ['a', 'b', 'c'].every((name) => test.peer(name).room?.node.leader.value === nodeId('b') && test.peer(name).room?.node.commitIndex.value !== 0);
+    expect(await test.clock.runUntil(together, { timeoutMs: 10_000 })).toBe(true);
+    expect(test.leaders()).toEqual(['b']);
+    expect(test.peer('d').room).toBeNull();
     await test.close();
   });
 
