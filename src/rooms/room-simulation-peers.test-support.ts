@@ -38,6 +38,12 @@ export interface SimulatedPeer {
   readonly identity: KeyValueStore;
   readonly visibility: ReturnType<typeof manualVisibility>;
   room: Room<KvState, KvCommand> | null;
+  /**
+   * The id it joins under now (its endpoint is up, every other of its ids down), from its first
+   * connection on: while it rejoins under a fresh id `room` is null, and its name is an id it no
+   * longer uses.
+   */
+  usingId: NodeId;
   /** Aborts a visit still discovering when the peer leaves. */
   visitController: AbortController | null;
   /** Joining (discovery may take a while) or joined. */
@@ -83,7 +89,7 @@ export function createSimulatedPeer(environment: PeerEnvironment, name: string):
   const id = nodeId(name);
   const identity = memoryKeyValueStore();
   void identity.set(identityKey('sim'), id);
-  return { id, transports: new Map(), storages: new Map(), identity, visibility: manualVisibility(true), room: null, visitController: null, present: false, visits: 0 };
+  return { id, transports: new Map(), storages: new Map(), identity, visibility: manualVisibility(true), room: null, usingId: id, visitController: null, present: false, visits: 0 };
 }
 
 /** The endpoint of the id the peer joins under now; every other id of it is gone from the network. */
@@ -94,6 +100,7 @@ function endpointFor(environment: PeerEnvironment, peer: SimulatedPeer, id: Node
     peer.transports.set(id, transport);
   }
   for (const other of peer.transports.keys()) environment.network.setDown(other, other !== id);
+  peer.usingId = id;
   return transport;
 }
 

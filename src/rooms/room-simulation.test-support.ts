@@ -63,8 +63,10 @@ function newRun(seed: number): Run {
         const room = peers.find((candidate) => candidate.room?.id === event.id)?.room;
         if (room !== undefined && room !== null) invariants.watchNode(room.node);
       }
-      // Present: the peer is here and this is the id it uses now.
-      invariants.roomEvent(peer, event, (id) => peers.some((candidate) => candidate.present && (candidate.room?.id ?? candidate.id) === id));
+      // Present: the peer is here and this is the id it uses now. Not its name: a peer that
+      // rejoined under a fresh id leaves its old id in the configuration, and the policy rightly
+      // removes it while the peer, joining again, has no room yet (seeds 2317 and 2593 flagged that).
+      invariants.roomEvent(peer, event, (id) => peers.some((candidate) => candidate.present && (candidate.room?.id ?? candidate.usingId) === id));
     },
     onJoined: (peer, room) => {
       invariants.watchNode(room.node);
