@@ -159,14 +159,17 @@ export class RaftCore {
     return result;
   }
   /**
-   * The leader's peers that have not answered it once since it took office or since they joined
-   * (empty unless leading). A room's policy drops a learner that stays silent while newcomers
-   * wait for its slot; a learner installing a snapshot answers every chunk, so it is not silent.
+   * The leader's peers that have not answered it within the last election timeout (the longest),
+   * or never since it took office or since they joined (empty unless leading). A room's policy
+   * drops a learner that stays silent while newcomers wait for its slot. Every peer gets a
+   * heartbeat each heartbeat interval, and a learner installing a snapshot answers every chunk,
+   * so a live peer is never silent for long; one answer does not keep a peer off for good.
    */
   silentPeers(): ReadonlySet<NodeId> {
     const result = new Set<NodeId>();
     if (this.core.role !== 'leader') return result;
-    for (const [peer, progress] of this.core.progress) if (!progress.answered) result.add(peer);
+    const window = this.core.config.electionTimeoutMaxMs;
+    for (const [peer, progress] of this.core.progress) if (!progress.answered || this.core.now - progress.lastResponseAt >= window) result.add(peer);
     return result;
   }
   termAt(index: number): number | undefined {

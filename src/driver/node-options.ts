@@ -52,9 +52,10 @@ export interface RaftNode {
    */
   replicationProgress?(): ReadonlyMap<NodeId, number>;
   /**
-   * On the leader: the peers that have not answered it once since it took office or since they
-   * joined; empty on any other role. Optional like replicationProgress; a room's membership
-   * policy needs it to free a learner slot held by a peer that never answers.
+   * On the leader: the peers that have not answered it within the last election timeout (or
+   * never, since it took office or since they joined); empty on any other role. Optional like
+   * replicationProgress; a room's membership policy needs it to free a learner slot held by a
+   * peer that does not answer.
    */
   silentPeers?(): ReadonlySet<NodeId>;
 }

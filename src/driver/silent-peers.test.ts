@@ -1,5 +1,5 @@
-// silentPeers(): the leader's peers that have not answered it once since it took office or since
-// they joined. A room's policy gives the learner slot of such a peer to a waiting newcomer, so a
+// silentPeers(): the leader's peers that have not answered it within the last election timeout,
+// or never since it took office or since they joined. A room's policy gives the learner slot of such a peer to a waiting newcomer, so a
 // peer that answers (even a learner still installing a snapshot) must never be in it.
 import { describe, expect, it } from 'vitest';
 import { nodeId } from '../core/types.ts';
@@ -21,6 +21,12 @@ describe('RaftNode.silentPeers', () => {
     }
     await cluster.restart(nodeId('c'));
     expect(await cluster.runUntil(() => leader.node!.silentPeers!().size === 0, 2_000)).toBe(true);
+    // One answer does not keep it off for good: stopped again, it is named once it has not
+    // answered for an election timeout (300 ms at most here), and not before.
+    cluster.crash(nodeId('c'));
+    await cluster.runFor(200);
+    expect(leader.node!.silentPeers!().size).toBe(0);
+    expect(await cluster.runUntil(() => leader.node!.silentPeers!().has(nodeId('c')), 400)).toBe(true);
     const node = leader.node!;
     await cluster.close();
     expect(node.silentPeers!().size).toBe(0);

@@ -8,12 +8,13 @@ import type { SignalingClient } from '../signaling/signaling-client.ts';
 import { requireOptionalSecret } from '../signaling/room-settings.ts';
 import type { RaftStorage } from '../storage/raft-storage.ts';
 import type { RaftTransport } from '../transport/raft-transport.ts';
-import { createMembershipPolicy, type MembershipPolicySettings } from './membership-policy.ts';
+import { createMembershipPolicy, defaultMembershipPolicySettings, type MembershipPolicy, type MembershipPolicySettings } from './membership-policy.ts';
 import type { ReplicatedStore, ReplicatedStoreOptions } from './replicated-store.ts';
 import type { RoomEvent } from './room-coordinator.ts';
 import type { KeyValueStore } from './room-identity.ts';
 import { resolveStoreOptions } from './store-options.ts';
 import type { VisibilitySource } from './visibility.ts';
+import { silenceFloorMs } from './wedge-verdict.ts';
 
 export interface SignalingContext {
   readonly roomId: string;
@@ -161,8 +162,24 @@ export function validateBeforeJoining<State, Command>(options: JoinRoomOptions<S
   // starts one) would otherwise hear of a bad timing only once a room appeared.
   resolveRaftConfig(options.raftConfig);
   resolveStoreOptions(options.store);
-  createMembershipPolicy({ ...options.policy, witness: options.witness ?? null });
   roomTimings(options);
+  roomMembershipPolicy(options);
+}
+
+/**
+ * The room's membership policy: its settings, the witness, and `silentAfterMs` held above the
+ * time a wedged learner takes to be told to rejoin with this room's timings (silenceFloorMs):
+ * the default is raised to it, and a shorter explicit value is refused.
+ */
+export function roomMembershipPolicy<State, Command>(options: JoinRoomOptions<State, Command>): MembershipPolicy {
+  const raft = resolveRaftConfig(options.raftConfig);
+  const floor = silenceFloorMs(raft.electionTimeoutMaxMs, raft.wedgeSuspicionTimeouts, roomTimings(options).gossipIntervalMs);
+  const chosen = options.policy?.silentAfterMs;
+  if (chosen !== undefined && Number.isFinite(chosen) && chosen < floor) {
+    throw new RangeError(`joinRoom: policy.silentAfterMs = ${String(chosen)} ms is shorter than a wedged learner may take to be told to rejoin with these timings (${String(floor)} ms: twice (wedgeSuspicionTimeouts + 4) election timeouts and three gossip intervals); use at least that`);
+  }
+  const silentAfterMs = chosen ?? Math.max(defaultMembershipPolicySettings.silentAfterMs, floor);
+  return createMembershipPolicy({ ...options.policy, silentAfterMs, witness: options.witness ?? null });
 }
 
 /** The room's intervals, each with its default and bounds, in one place. */

@@ -2,6 +2,8 @@
 // three voters, reload keeps identity, a hidden leader hands off, the witness keeps a two-tab
 // room alive, the room channel's hellos are well-formed and bounded, and the channel keeps the
 // underlying transport's frame bounds; leave() closes the storage joinRoom opened.
+import { roomMembershipPolicy } from './join-room-options.ts';
+import { silenceFloorMs } from './wedge-verdict.ts';
 import { describe, expect, it } from 'vitest';
 import type { NodeId } from '../core/types.ts';
 import { nodeId } from '../core/types.ts';
@@ -247,6 +249,7 @@ describe('joinRoom options', () => {
       { ...base, room: '' },
       { ...base, secret: '' },
       { ...base, policy: { targetVoters: 0 } },
+      { ...base, policy: { silentAfterMs: 10_000 } }, // below the 14.4 s a wedged learner may take at the defaults
       { ...base, store: undefined as never },
       { ...base, signaling: undefined as never },
       { ...base, createTransport: undefined as never },
@@ -261,6 +264,17 @@ describe('joinRoom options', () => {
       expect(outcome).toBe('refused');
     }
     expect(opened).toEqual([]);
+  });
+
+  it('hold policy.silentAfterMs above the time a wedged learner may take to be told to rejoin, naming it; the default rises with slow timings', () => {
+    const base = { room: 'named', signaling: () => ({}) as never, createTransport: () => ({}) as never, store: { initialState: {}, apply: (state: object) => state } };
+    // (10 + 4) election timeouts of 300 ms and three gossip intervals of 1 s, twice.
+    expect(silenceFloorMs(300, 10, 1_000)).toBe(14_400);
+    expect(roomMembershipPolicy(base).settings.silentAfterMs).toBe(30_000);
+    expect(roomMembershipPolicy({ ...base, policy: { silentAfterMs: 14_400 } }).settings.silentAfterMs).toBe(14_400);
+    expect(() => roomMembershipPolicy({ ...base, policy: { silentAfterMs: 14_399 } })).toThrow(/silentAfterMs = 14399 ms is shorter than .*14400 ms/);
+    // Election timeouts of up to 2 s and gossip every 5 s: 2 * (14 * 2,000 + 15,000) = 86 s.
+    expect(roomMembershipPolicy({ ...base, raftConfig: { electionTimeoutMin: 1_000, electionTimeoutMax: 2_000 }, gossipIntervalMs: 5_000 }).settings.silentAfterMs).toBe(86_000);
   });
 
   it('name what is missing, instead of failing deep inside on undefined', async () => {

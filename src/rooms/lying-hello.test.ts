@@ -232,10 +232,12 @@ describe('a stranger whose frames every member refuses', () => {
 // first, up to maxLearners (16), and a learner was dropped only when unreachable. Sixteen
 // connected ids that run no node (in an open room anyone; in a keyed room anyone with the secret)
 // filled the learner slots for good and no honest newcomer was ever admitted. Now (policy rule 6)
-// while a newcomer waits, a learner that has not answered the leader once for silentAfterMs
-// (30 s) gives up its slot, and a dropped id waits behind every peer never dropped: dropping alone
-// would not do, since the smallest ids would come straight back. The wait is far longer than a
-// wedged learner (which never answers either) takes to be told to rejoin (wedge-verdict.ts).
+// while a newcomer waits, a learner that has not answered the leader for silentAfterMs (30 s)
+// gives up its slot, and rule 2 admits the longest waiting first: dropping alone would not do,
+// since the smallest ids would come straight back, and "never dropped first" (this fix's first
+// version) fell to fresh ids that cut in line (the second test; s33's review). The wait is far
+// longer than a wedged learner (which does not answer either) takes to be told to rejoin
+// (silenceFloorMs in wedge-verdict.ts).
 describe('silent peers the transport reaches', () => {
   it('sixteen of them do not keep an honest newcomer out of the room', async () => {
     const test = lyingRoom(3104);
@@ -263,6 +265,50 @@ describe('silent peers the transport reaches', () => {
     const dropped = test.events.flatMap(({ event }) => (event.type === 'membershipChanged' && event.decision.type === 'dropSilentLearner' ? [event.decision.removed] : []));
     expect(dropped.length).toBeGreaterThanOrEqual(2);
     expect(dropped.every((id) => id.startsWith('a'))).toBe(true);
+    await test.close();
+  });
+
+  it('nor do silent ids that come and go, a fresh one (sorting first) in place of each dropped one', async () => {
+    const test = lyingRoom(3108);
+    const names = ['m', 'o', 'p'];
+    for (const name of names) {
+      arrive(test.environment, test.peer(name));
+      await test.clock.advance(300);
+    }
+    const leader = (): SimulatedPeer | undefined => [...names, 'n'].map(test.peer).find((each) => each.room?.node.role.value === 'leader');
+    expect(await test.clock.runUntil(() => leader()?.room?.node.membership.value.voters.length === 3, { timeoutMs: 10_000 })).toBe(true);
+    let fresh = 0;
+    const connect = (): void => {
+      test.network.transport(nodeId(`a${String(fresh).padStart(4, '0')}`)).incoming.subscribe(() => {});
+      fresh += 1;
+    };
+    for (let index = 0; index < 17; index += 1) connect();
+    await test.clock.advance(5_000);
+    const newcomer = test.peer('n');
+    arrive(test.environment, newcomer);
+    const member = (): boolean => {
+      const config = leader()?.room?.node.membership.value;
+      const id = newcomer.room?.id;
+      return id !== undefined && config !== undefined && [...config.voters, ...(config.learners ?? [])].includes(id);
+    };
+    const dropped = (): NodeId[] => test.events.flatMap(({ event }) => (event.type === 'membershipChangeStarted' && event.decision.type === 'dropSilentLearner' ? [event.decision.removed] : []));
+    // Every dropped id leaves, and three never-dropped ids wait at all times. Before the review's
+    // fix the newcomer was still out after 600 s and 310 drops.
+    let gone = 0;
+    const churn = (): boolean => {
+      const drops = dropped();
+      for (; gone < drops.length; gone += 1) test.network.setDown(drops[gone]!, true);
+      const config = leader()?.room?.node.membership.value;
+      const members = new Set([...(config?.voters ?? []), ...(config?.learners ?? [])]);
+      let spare = 0;
+      for (let index = 0; index < fresh; index += 1) {
+        const id = nodeId(`a${String(index).padStart(4, '0')}`);
+        if (!members.has(id) && !drops.includes(id)) spare += 1;
+      }
+      for (; spare < 3; spare += 1) connect();
+      return member();
+    };
+    expect(await test.clock.runUntil(churn, { timeoutMs: 120_000 })).toBe(true);
     await test.close();
   });
 });

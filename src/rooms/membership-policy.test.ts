@@ -12,8 +12,8 @@ interface Scenario {
   goneForMs?: Record<string, number>;
   /** Learners that never answered this leader, with for how long (ms). */
   silentForMs?: Record<string, number>;
-  /** Peers this leader dropped for silence, with how long ago (ms). */
-  droppedForSilenceMsAgo?: Record<string, number>;
+  /** Reachable non-members, with how long they have waited (ms); untracked ones arrive now. */
+  waitingForMs?: Record<string, number>;
   /** Match index per peer (commit index is 100); default caught up. */
   behind?: string[];
   settings?: Partial<MembershipPolicySettings>;
@@ -37,7 +37,7 @@ function decideWith(scenario: Scenario, matchIndex: ReadonlyMap<NodeId, number>,
     reachable: new Set(ids(...scenario.reachable)),
     unreachableSince: new Map(Object.entries(scenario.goneForMs ?? {}).map(([peer, ago]) => [nodeId(peer), now - ago])),
     silentSince: new Map(Object.entries(scenario.silentForMs ?? {}).map(([peer, ago]) => [nodeId(peer), now - ago])),
-    droppedForSilenceAt: new Map(Object.entries(scenario.droppedForSilenceMsAgo ?? {}).map(([peer, ago]) => [nodeId(peer), now - ago])),
+    waitingSince: new Map(Object.entries(scenario.waitingForMs ?? {}).map(([peer, ago]) => [nodeId(peer), now - ago])),
   };
   return decideMembershipChange(view, { ...defaultMembershipPolicySettings, ...scenario.settings });
 }
@@ -144,11 +144,13 @@ describe('decideMembershipChange', () => {
       expect(decide({ ...full, reachable: ['b', 'd'], silentForMs: { b: 60_000 }, goneForMs: { c: 10_000 } })).toMatchObject({ type: 'removeLearner', removed: 'c' });
     });
 
-    it('admits waiting peers never dropped for silence first, then the ones dropped longest ago', () => {
+    it('admits the peer that has waited longest first, whatever its id: a fresh or just-dropped id queues behind', () => {
       const waiting = { voters: ['a'], reachable: ['b', 'c', 'd'] };
-      expect(decide({ ...waiting, droppedForSilenceMsAgo: { b: 1_000 } })).toMatchObject({ type: 'addLearner', added: 'c' });
-      expect(decide({ ...waiting, droppedForSilenceMsAgo: { b: 1_000, c: 5_000, d: 2_000 } })).toMatchObject({ type: 'addLearner', added: 'c' });
-      expect(decide({ ...waiting, droppedForSilenceMsAgo: { b: 1_000, c: 1_000 } })).toMatchObject({ type: 'addLearner', added: 'd' });
+      expect(decide({ ...waiting, waitingForMs: { b: 1_000, c: 5_000, d: 2_000 } })).toMatchObject({ type: 'addLearner', added: 'c' });
+      // b and c just arrived (or were just dropped): d, waiting a while, goes first.
+      expect(decide({ ...waiting, waitingForMs: { d: 1_000 } })).toMatchObject({ type: 'addLearner', added: 'd' });
+      // As long: by preference, as every other rule.
+      expect(decide({ ...waiting, waitingForMs: { c: 1_000, d: 1_000 } })).toMatchObject({ type: 'addLearner', added: 'c' });
     });
   });
 

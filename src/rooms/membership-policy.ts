@@ -5,7 +5,8 @@
 // Rules, first match wins:
 //   1. A voter unreachable for `unreachableAfterMs` is replaced by a caught-up learner (one joint
 //      change: the learner in, the lost voter out); with no such learner it is removed.
-//   2. A reachable peer that is not a member joins as a learner.
+//   2. A reachable peer that is not a member joins as a learner, the longest waiting first (by
+//      when this peer last saw it start waiting: reachable and outside the configuration).
 //   3. Caught-up learners are promoted while voters < targetVoters, to the largest odd count the
 //      ready learners allow (1 -> 3 -> 5): an even count tolerates no more failures than the odd
 //      count below it but needs one more acknowledgement per commit. A named witness counts like
@@ -16,10 +17,10 @@
 //      learner stall only when the voter does. Never the leader itself, the witness last.
 //   5. A learner unreachable for `unreachableAfterMs` is dropped (the config stays bounded).
 //   6. With every learner slot taken and a reachable non-member waiting, the learner that has
-//      not answered this leader once for `silentAfterMs` (longest first, the witness never) is
-//      dropped, so connected ids that run no node cannot hold the slots for good. Rule 2 then
-//      admits the waiting peers that were never dropped for silence first, then the others by
-//      how long ago they were: a dropped id waits behind everyone it made wait.
+//      not answered this leader for `silentAfterMs` (longest first, the witness never) is
+//      dropped, so connected ids that run no node cannot hold the slots for good. A dropped id
+//      starts waiting again, behind everyone already waiting, and so does an id new to the room:
+//      first come, first served, so fresh ids cannot cut in line (review s33).
 // Every change must be committable now: the reachable voters must be a majority of both the old
 // and the new voter sets (otherwise a stuck joint config would block every later change). A
 // reachable voter is never removed, and the voter set is never empty.
@@ -37,10 +38,10 @@ export interface MembershipPolicySettings {
   /** An always-on peer preferred as a voter (two-peer rooms, README "Rooms"). */
   readonly witness: NodeId | null;
   /**
-   * How long a learner may go without answering the leader once before its slot goes to a
-   * waiting newcomer (rule 6; default 30 s). Longer than a wedged learner takes to give up its id
-   * (it refuses the leader's frames, so it never answers; wedge-verdict.ts) and than a newcomer's
-   * first answer; a learner installing a snapshot answers every chunk.
+   * How long a learner may go without answering the leader before its slot goes to a waiting
+   * newcomer (rule 6; default 30 s). joinRoom refuses a value shorter than a wedged learner takes
+   * to give up its id (it refuses the leader's frames, so it does not answer; `silenceFloorMs`),
+   * and raises the default to it. A learner installing a snapshot answers every chunk.
    */
   readonly silentAfterMs: number;
 }
@@ -66,10 +67,10 @@ export interface MembershipView {
   readonly reachable: ReadonlySet<NodeId>;
   /** For each member not reachable now: since when (clock of `now`). */
   readonly unreachableSince: ReadonlyMap<NodeId, number>;
-  /** For each learner that has not answered this leader once: since when it was seen so. */
+  /** For each learner not answering this leader (RaftNode.silentPeers): since when it was seen so. */
   readonly silentSince: ReadonlyMap<NodeId, number>;
-  /** Peers this leader dropped from the learners for silence (rule 6), with when. */
-  readonly droppedForSilenceAt: ReadonlyMap<NodeId, number>;
+  /** For each reachable non-member: since when it has been waiting (reachable and outside the configuration). */
+  readonly waitingSince: ReadonlyMap<NodeId, number>;
 }
 
 export type MembershipDecision =
@@ -163,12 +164,9 @@ function replaceOrRemoveLostVoter(facts: Facts): MembershipDecision | null {
 /** Reachable peers outside the configuration, in the order rule 2 admits them. */
 function waitingPeers(view: MembershipView, facts: Facts): NodeId[] {
   const members = new Set([...facts.voters, ...facts.learners]);
-  // Never dropped for silence first (by preference), then the longest ago dropped.
-  const droppedAt = (id: NodeId): number => view.droppedForSilenceAt.get(id) ?? Number.NEGATIVE_INFINITY;
-  const order = (left: NodeId, right: NodeId): number => {
-    const [leftAt, rightAt] = [droppedAt(left), droppedAt(right)];
-    return leftAt < rightAt ? -1 : leftAt > rightAt ? 1 : facts.preference(left, right);
-  };
+  // First come, first served; an untracked peer (just reachable) counts as arriving now.
+  const since = (id: NodeId): number => view.waitingSince.get(id) ?? view.now;
+  const order = (left: NodeId, right: NodeId): number => since(left) - since(right) || facts.preference(left, right);
   return [...view.reachable].filter((peer) => !members.has(peer)).sort(order);
 }
 

@@ -25,8 +25,8 @@ export interface RoomCoordinatorOptions {
   readonly onEvent?: ((event: RoomEvent) => void) | undefined;
 }
 
-/** Ids remembered as dropped for silence at most (the oldest forgotten first). */
-const maxDroppedForSilence = 1_024;
+/** Waiting peers tracked at most (the transport bounds the reachable peers long before). */
+const maxWaitingTracked = 1_024;
 
 export interface RoomCoordinator {
   close(): void;
@@ -36,8 +36,7 @@ export function startRoomCoordinator(options: RoomCoordinatorOptions): RoomCoord
   const { node, clock, policy } = options;
   const unreachableSince = new Map<NodeId, number>();
   const silentSince = new Map<NodeId, number>();
-  /** Insertion order is drop order: a re-drop moves the id to the end. */
-  const droppedForSilenceAt = new Map<NodeId, number>();
+  const waitingSince = new Map<NodeId, number>();
   let changing = false;
   let closed = false;
   let timer: unknown = null;
@@ -76,18 +75,23 @@ export function startRoomCoordinator(options: RoomCoordinatorOptions): RoomCoord
     for (const tracked of silentSince.keys()) if (!learners.includes(tracked)) silentSince.delete(tracked);
   };
 
-  const rememberDrop = (removed: NodeId, now: number): void => {
-    droppedForSilenceAt.delete(removed);
-    droppedForSilenceAt.set(removed, now);
-    for (const oldest of droppedForSilenceAt.keys()) {
-      if (droppedForSilenceAt.size <= maxDroppedForSilence) break;
-      droppedForSilenceAt.delete(oldest);
+  /**
+   * Reachable peers outside the configuration, since when: tracked on every role, so a new leader
+   * knows who has waited longest. A member dropped, or a peer that comes back, waits afresh.
+   */
+  const trackWaiting = (now: number): void => {
+    const config = node.membership.value;
+    const members = new Set([...config.voters, ...(config.learners ?? [])]);
+    const peers = options.peers.value;
+    for (const tracked of waitingSince.keys()) if (members.has(tracked) || !peers.has(tracked)) waitingSince.delete(tracked);
+    for (const peer of peers) {
+      if (peer === node.id || members.has(peer) || waitingSince.has(peer) || waitingSince.size >= maxWaitingTracked) continue;
+      waitingSince.set(peer, now);
     }
   };
 
   const changeMembership = (decision: MembershipDecision, now: number): void => {
     changing = true;
-    if (decision.type === 'dropSilentLearner') rememberDrop(decision.removed, now);
     emit({ type: 'membershipChangeStarted', decision, at: now });
     const controller = new AbortController();
     const deadline = clock.setTimeout(() => controller.abort(new Error(`not committed within ${options.changeTimeoutMs} ms`)), options.changeTimeoutMs);
@@ -105,6 +109,7 @@ export function startRoomCoordinator(options: RoomCoordinatorOptions): RoomCoord
     const now = clock.now();
     trackReachability(now);
     trackSilence(now);
+    trackWaiting(now);
     if (node.role.value !== 'leader') return;
     if (!options.visible.value) {
       handoff.attempt(now);
@@ -121,7 +126,7 @@ export function startRoomCoordinator(options: RoomCoordinatorOptions): RoomCoord
       reachable: options.peers.value,
       unreachableSince,
       silentSince,
-      droppedForSilenceAt,
+      waitingSince,
     });
     if (decision !== null) changeMembership(decision, now);
   };

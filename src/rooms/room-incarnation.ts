@@ -10,14 +10,14 @@ import type { SignalingClient } from '../signaling/signaling-client.ts';
 import { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
 import type { RaftStorage } from '../storage/raft-storage.ts';
 import { discoverCluster } from './discover-cluster.ts';
-import { createMembershipPolicy } from './membership-policy.ts';
+import type { MembershipPolicy } from './membership-policy.ts';
 import { createReplicatedStore, type ReplicatedStore } from './replicated-store.ts';
 import { startRoomCoordinator, type RoomCoordinator } from './room-coordinator.ts';
 import { loadBootstrap, loadNodeClaim, saveBootstrap, storageHoldsLog, type KeyValueStore } from './room-identity.ts';
 import { removedWhileAway } from './removed-while-away.ts';
 import { emitSafely } from './room-events.ts';
 import type { RoomPresence } from './room-presence.ts';
-import { roomTimings, type JoinRoomOptions } from './join-room-options.ts';
+import { roomMembershipPolicy, roomTimings, type JoinRoomOptions } from './join-room-options.ts';
 import { closeStorage, connect, type Plumbing } from './room-plumbing.ts';
 import { createRefusalLog, type RefusalLog } from './refusal-log.ts';
 
@@ -52,7 +52,7 @@ export async function joinAs<State, Command>(
   onWedged: (incarnation: Incarnation<State, Command>, metric: WedgeMetric) => Promise<void>,
 ): Promise<Incarnation<State, Command> | null> {
   const { gossipIntervalMs, discoveryMs } = roomTimings(options);
-  const policy = createMembershipPolicy({ ...options.policy, witness: options.witness ?? null });
+  const policy = roomMembershipPolicy(options);
   const storage = (await options.storage?.(id)) ?? new InMemoryRaftStorage();
   let plumbing: Plumbing | null = null;
   try {
@@ -77,7 +77,7 @@ interface IncarnationParts {
   readonly storage: RaftStorage;
   readonly bootstrap: ClusterConfig;
   readonly plumbing: Plumbing;
-  readonly policy: ReturnType<typeof createMembershipPolicy>;
+  readonly policy: MembershipPolicy;
 }
 
 /** Starts the node, its coordinator and the application store; a failure after the node started closes it. */

@@ -61,6 +61,18 @@ export function wedgeTimings(electionTimeoutMaxMs: number, gossipIntervalMs: num
   return { refusedWithinMs: 2 * electionTimeoutMaxMs, lastingMs: 4 * electionTimeoutMaxMs + 2 * gossipIntervalMs };
 }
 
+/**
+ * The shortest `silentAfterMs` a room's policy may use (membership-policy.ts rule 6): a wedged
+ * learner refuses the leader's frames and so does not answer, and must be told to rejoin before
+ * its slot goes, or, dropped, it stops hearing the frames its report counts and keeps its wedged
+ * id. Twice the worst case: the report after `wedgeSuspicionTimeouts` election timeouts, the
+ * verdict `lastingMs` later, looked at once per gossip interval. About 14 s at the defaults.
+ */
+export function silenceFloorMs(electionTimeoutMaxMs: number, wedgeSuspicionTimeouts: number, gossipIntervalMs: number): number {
+  const verdict = wedgeSuspicionTimeouts * electionTimeoutMaxMs + wedgeTimings(electionTimeoutMaxMs, gossipIntervalMs).lastingMs + gossipIntervalMs;
+  return 2 * verdict;
+}
+
 /** One report, looked at time and again. */
 export interface WedgeWatch {
   /** A look: true once the report has counted, without a break, for `lastingMs`. */

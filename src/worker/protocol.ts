@@ -46,7 +46,7 @@ export interface NodeState {
   readonly stopped: SerializedError | null;
   /** On a leader, each peer's match index (RaftNode.replicationProgress); empty otherwise. */
   readonly replicationProgress: readonly (readonly [NodeId, number])[];
-  /** On a leader, the peers that never answered it (RaftNode.silentPeers); empty otherwise. */
+  /** On a leader, the peers not answering it (RaftNode.silentPeers); empty otherwise. */
   readonly silentPeers: readonly NodeId[];
 }
 

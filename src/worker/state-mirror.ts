@@ -15,7 +15,7 @@ export interface StateMirror {
   readonly compactionFloor: StagedWatchable<number>;
   /** The leader's per-peer match index as last reported (RaftNode.replicationProgress). */
   readonly replicationProgress: () => ReadonlyMap<NodeId, number>;
-  /** The leader's peers that never answered it, as last reported (RaftNode.silentPeers). */
+  /** The leader's peers not answering it, as last reported (RaftNode.silentPeers). */
   readonly silentPeers: () => ReadonlySet<NodeId>;
   /** Applies a newer snapshot; returns the error that stopped the node in the worker, if any. */
   apply(state: NodeState | null): SerializedError | null;
