@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { nodeId, type NodeId } from '../core/types.ts';
 import { VirtualClock } from '../testing/virtual-clock.ts';
-import { discoverCluster, freshDiscoveryMemory, heldPeersGraceMs, isDeferring, judgeDiscovery, type Discovery, type DiscoveryOptions } from './discover-cluster.ts';
+import { discoverCluster, freshDiscoveryMemory, heldPeersGraceMs, judgeDiscovery, type Discovery, type DiscoveryOptions } from './discover-cluster.ts';
 import type { RoomHello } from './room-channel.ts';
 import type { HeardHello, RoomPresence } from './room-presence.ts';
 import { collectingRejections } from './unhandled-rejections.test-support.ts';
@@ -252,51 +252,93 @@ describe('discovery across a signaling reconnect', () => {
 });
 
 describe('starting despite unreachable peers', () => {
-  it("a reachable peer's choice never makes a smaller waiting peer bootstrap: it defers, and the chooser starts once it hears that", () => {
+  it("a reachable peer's choice never makes a smaller waiting peer bootstrap: it defers to that chooser, which starts once it hears so", () => {
     const chooser: RoomHello = { ...newcomer, startingAnyway: true };
-    const deferring: RoomHello = { ...newcomer, deferring: true };
     // a reaches b, neither reaches c. Until review 31 b's choice freed a, which bootstrapped: on
     // anyone's word, a stranger's too.
     const memory = freshDiscoveryMemory();
     expect(judgeDiscovery(options('a', { b: chooser }, ['b'], ['b', 'c']), 60_000, memory)).toBeNull();
-    expect(isDeferring(memory)).toBe(true);
-    // b waits for a's smaller id until a says it defers, then starts.
-    const choosing = (heard: Record<string, RoomHello>): DiscoveryOptions => ({ ...options('b', heard, ['a'], ['a', 'c']), startDespiteUnreachable: () => true });
-    expect(judgeDiscovery(choosing({ a: newcomer }), 60_000)).toBeNull();
-    expect(judgeDiscovery(choosing({ a: deferring }), 1_000)).toEqual({ type: 'bootstrap', bootstrap: { voters: ['b'] } });
-    // A page that did not choose gains nothing from a smaller peer's deferring.
-    expect(judgeDiscovery(options('b', { a: deferring }, ['a'], ['a', 'c']), 60_000)).toBeNull();
+    expect(memory.deferringTo).toBe('b');
+    // b waits for a's smaller id until a says it defers to b, then starts.
+    const choosing = (self: string, heard: Record<string, RoomHello>): DiscoveryOptions => ({ ...options(self, heard, Object.keys(heard), [...Object.keys(heard), 'c']), startDespiteUnreachable: () => true });
+    expect(judgeDiscovery(choosing('b', { a: newcomer }), 60_000)).toBeNull();
+    expect(judgeDiscovery(choosing('b', { a: { ...newcomer, deferringTo: nodeId('b') } }), 1_000)).toEqual({ type: 'bootstrap', bootstrap: { voters: ['b'] } });
+    // A promise to another chooser is not one to b (s33 review: two choosers that cannot reach
+    // each other both started on one deferring page).
+    expect(judgeDiscovery(choosing('b', { a: { ...newcomer, deferringTo: nodeId('x') } }), 60_000)).toBeNull();
+    // A page that did not choose gains nothing from a smaller peer's promise.
+    expect(judgeDiscovery(options('b', { a: { ...newcomer, deferringTo: nodeId('b') } }, ['a'], ['a', 'c']), 60_000)).toBeNull();
     // The choice travels only over a live link: a hello from a peer no longer reachable does not count.
     const unreached = freshDiscoveryMemory();
     expect(judgeDiscovery(options('a', { b: chooser }, [], ['b', 'c']), 60_000, unreached)).toBeNull();
-    expect(isDeferring(unreached)).toBe(false);
+    expect(unreached.deferringTo).toBeNull();
   });
 
-  it('keeps its promise while the chooser may still start, and only joins; released once the chooser is gone from the link and the list', () => {
+  it('defers to the smallest chooser it hears, and keeps that one', () => {
     const chooser: RoomHello = { ...newcomer, startingAnyway: true };
     const memory = freshDiscoveryMemory();
-    judgeDiscovery(options('a', { b: chooser }, ['b'], ['b']), 0, memory);
-    // b stops saying it (its user changed their mind, or it started and has not committed yet):
-    // a, nobody else in its way, still does not bootstrap while b is reachable or listed.
-    expect(judgeDiscovery(options('a', { b: newcomer }, ['b'], ['b']), 60_000, memory)).toBeNull();
-    expect(judgeDiscovery(options('a', {}, [], ['b']), 60_000, memory)).toBeNull();
+    judgeDiscovery(options('a', { c: chooser }, ['c', 'b'], ['b', 'c', 'd']), 60_000, memory);
+    expect(memory.deferringTo).toBe('c');
+    judgeDiscovery(options('a', { b: chooser, c: chooser }, ['b', 'c'], ['b', 'c', 'd']), 60_000, memory);
+    expect(memory.deferringTo).toBe('c'); // c may have started on it already
+    const both = freshDiscoveryMemory();
+    judgeDiscovery(options('a', { b: chooser, c: chooser }, ['b', 'c'], ['b', 'c', 'd']), 60_000, both);
+    expect(both.deferringTo).toBe('b');
+  });
+
+  it('keeps its promise while the chooser may still start, and only joins; released when the chooser takes its choice back, or after it has been gone from the link and the list a while', async () => {
+    const chooser: RoomHello = { ...newcomer, startingAnyway: true };
+    const clock = new VirtualClock(0);
+    const at = (base: DiscoveryOptions): DiscoveryOptions => ({ ...base, clock, helloLifetimeMs: 4_000 });
+    const memory = freshDiscoveryMemory();
+    judgeDiscovery(at(options('a', { b: chooser }, ['b'], ['b'])), 0, memory);
+    // b started and its hello does not say so yet, or b dropped off for a moment: a waits.
+    expect(judgeDiscovery(at(options('a', { b: chooser }, ['b'], ['b'])), 60_000, memory)).toBeNull();
+    expect(judgeDiscovery(at(options('a', {}, [], ['b'])), 60_000, memory)).toBeNull();
+    expect(judgeDiscovery(at(options('a', {}, [], [])), 60_000, memory)).toBeNull();
+    await clock.advance(4_999); // discoveryMs + hello lifetime - 1
+    expect(judgeDiscovery(at(options('a', {}, [], [])), 60_000, memory)).toBeNull();
     // Its own user's choice does not break it either: b may have started on it.
-    expect(judgeDiscovery({ ...options('a', {}, [], ['b']), startDespiteUnreachable: () => true }, 60_000, memory)).toBeNull();
+    expect(judgeDiscovery({ ...at(options('a', {}, [], ['b'])), startDespiteUnreachable: () => true }, 60_000, memory)).toBeNull();
     // It joins the cluster b names.
-    expect(judgeDiscovery(options('a', { b: { ...newcomer, member: true, voters: [nodeId('b')], term: 1 } }, ['b'], ['b']), 60_000, memory)).toEqual({ type: 'join', bootstrap: { voters: ['b'] } });
-    // Gone from both: released, as if the room were empty.
-    const released = freshDiscoveryMemory();
-    judgeDiscovery(options('a', { b: chooser }, ['b'], ['b']), 0, released);
-    expect(judgeDiscovery(options('a', {}, [], []), 60_000, released)).toEqual({ type: 'bootstrap', bootstrap: { voters: ['a'] } });
-    expect(isDeferring(released)).toBe(false);
+    expect(judgeDiscovery(at(options('a', { b: { ...newcomer, member: true, voters: [nodeId('b')], term: 1 } }, ['b'], ['b'])), 60_000, memory)).toEqual({ type: 'join', bootstrap: { voters: ['b'] } });
+
+    // Gone from both for discoveryMs and a hello lifetime: released, then a hello lifetime more
+    // before it may bootstrap (a chooser may still hold its last hello saying it defers).
+    const gone = freshDiscoveryMemory();
+    judgeDiscovery(at(options('a', { b: chooser }, ['b'], ['b'])), 0, gone);
+    expect(judgeDiscovery(at(options('a', {}, [], [])), 60_000, gone)).toBeNull();
+    await clock.advance(5_000);
+    expect(judgeDiscovery(at(options('a', {}, [], [])), 60_000, gone)).toBeNull();
+    expect(gone.deferringTo).toBeNull();
+    await clock.advance(3_999);
+    expect(judgeDiscovery(at(options('a', {}, [], [])), 60_000, gone)).toBeNull();
+    await clock.advance(1);
+    expect(judgeDiscovery(at(options('a', {}, [], [])), 60_000, gone)).toEqual({ type: 'bootstrap', bootstrap: { voters: ['a'] } });
+
+    // b takes its choice back (its newer hello over a live link, no member): released at once.
+    const recanted = freshDiscoveryMemory();
+    judgeDiscovery(at(options('a', { b: chooser }, ['b'], ['b'])), 0, recanted);
+    judgeDiscovery(at(options('a', { b: newcomer }, ['b'], ['b'])), 60_000, recanted);
+    expect(recanted.deferringTo).toBeNull();
   });
 
   it('between two choosers the smaller one starts: a page that chose first does not defer', () => {
     const chooser: RoomHello = { ...newcomer, startingAnyway: true };
     const memory = freshDiscoveryMemory();
     expect(judgeDiscovery({ ...options('a', { b: chooser }, ['b'], ['b', 'c']), startDespiteUnreachable: () => true }, 1_000, memory)).toEqual({ type: 'bootstrap', bootstrap: { voters: ['a'] } });
-    expect(isDeferring(memory)).toBe(false);
+    expect(memory.deferringTo).toBeNull();
     expect(judgeDiscovery({ ...options('b', { a: chooser }, ['a'], ['a', 'c']), startDespiteUnreachable: () => true }, 60_000)).toBeNull();
+  });
+
+  it('a witness neither claims to start nor defers, and nobody defers to it', () => {
+    const chooser: RoomHello = { ...newcomer, startingAnyway: true };
+    const witness = freshDiscoveryMemory();
+    judgeDiscovery({ ...options('a', { b: chooser }, ['b'], ['b', 'c']), mayBootstrap: false }, 60_000, witness);
+    expect(witness.deferringTo).toBeNull();
+    const page = freshDiscoveryMemory();
+    judgeDiscovery({ ...options('a', { w: chooser }, ['w'], ['w', 'c']), neverBootstrap: new Set([nodeId('w')]) }, 60_000, page);
+    expect(page.deferringTo).toBeNull();
   });
 
   it('announces the choice in its hellos as soon as it is made, and only while it holds', async () => {
@@ -330,10 +372,23 @@ describe('starting despite unreachable peers', () => {
     await clock.advance(2_000);
     heard.set(nodeId('b'), { hello: { ...newcomer, startingAnyway: true }, at: clock.now() });
     await clock.advance(60);
-    expect(described).toEqual([{ member: false, voters: null, term: 0, leader: null, deferring: true }]);
+    expect(described).toEqual([{ member: false, voters: null, term: 0, leader: null, deferringTo: 'b' }]);
     choice = true;
     await clock.advance(200);
     expect(described).toHaveLength(1);
+    controller.abort(new Error('done'));
+    await clock.advance(100);
+    await done;
+  });
+
+  it('a witness never announces a choice to start anyway: it cannot start, and a smaller page would wait on it', async () => {
+    const clock = new VirtualClock(0);
+    const described: unknown[] = [];
+    const presence: RoomPresence = { heard: () => undefined, recent: () => new Map(), describeSelf: (describe) => described.push(describe()), close: () => {} };
+    const controller = new AbortController();
+    const done = discoverCluster({ selfId: nodeId('w'), presence, peers: () => new Set([nodeId('a')]), listed: () => new Set([nodeId('a'), nodeId('c')]), clock, discoveryMs: 1_000, pollMs: 50, mayBootstrap: false, startDespiteUnreachable: () => true, signal: controller.signal }).catch(() => null);
+    await clock.advance(3_000);
+    expect(described).toEqual([]);
     controller.abort(new Error('done'));
     await clock.advance(100);
     await done;

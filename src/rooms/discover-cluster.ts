@@ -66,6 +66,8 @@ export interface DiscoveryOptions {
   readonly heldPeersGraceMs?: number;
   /** True once the signaling client stopped for good (its `closed` settled): listed peers are no longer held. */
   readonly signalingClosed?: () => boolean;
+  /** How long peers keep a hello of ours as recent (RoomPresence: four gossip intervals); default 4 × discoveryMs. */
+  readonly helloLifetimeMs?: number;
 }
 
 /**
@@ -85,20 +87,23 @@ function choseToStartAnyway(options: DiscoveryOptions): boolean {
 /**
  * What discovery remembers between two looks. `metMember` is set once any member was heard: from
  * then on this peer waits for a member rather than bootstrapping a second cluster beside one that
- * exists (and may hold committed data) but is away right now. `deferredTo` holds the reachable
- * peers heard saying they start anyway on their user's choice while this one had not chosen:
- * while any of them may still start (reachable, or still listed by signaling), this peer has
- * promised in its hellos not to bootstrap, so it only joins.
+ * exists (and may hold committed data) but is away right now. `deferringTo` is the chooser this
+ * peer promised (in its hellos) not to bootstrap for: a reachable newcomer heard saying it starts
+ * anyway on its user's choice while this peer had not chosen, the smallest such when several. The
+ * promise names it, so another chooser does not take it for its own, and holds while it may still
+ * start: until it takes its choice back (says so over a live link, no member), or it has been gone
+ * from the links and from signaling's list for `chooserGoneMs`. Released, the peer still waits
+ * out `helloLifetimeMs` (`releasedAt`) before it may bootstrap, so no chooser still holds its
+ * last hello saying it defers.
  */
 export interface DiscoveryMemory {
   metMember: boolean;
-  readonly deferredTo: Set<NodeId>;
+  deferringTo: NodeId | null;
+  chooserGoneSince: number | null;
+  releasedAt: number | null;
 }
 
-export const freshDiscoveryMemory = (): DiscoveryMemory => ({ metMember: false, deferredTo: new Set() });
-
-/** Whether this peer has promised not to bootstrap (its hellos say `deferring`). */
-export const isDeferring = (memory: DiscoveryMemory): boolean => memory.deferredTo.size > 0;
+export const freshDiscoveryMemory = (): DiscoveryMemory => ({ metMember: false, deferringTo: null, chooserGoneSince: null, releasedAt: null });
 
 /**
  * One look at what the room said; null while it is too early to decide (see DiscoveryMemory for
@@ -119,48 +124,72 @@ export function judgeDiscovery(options: DiscoveryOptions, elapsedMs: number, mem
     if (best.voters.includes(options.selfId)) return { type: 'identityReused' };
     return { type: 'join', bootstrap: { voters: [...best.voters] } };
   }
-  if (elapsedMs < options.discoveryMs || memory.metMember || isDeferring(memory)) return null;
+  if (elapsedMs < options.discoveryMs || memory.metMember || memory.deferringTo !== null) return null;
+  if (memory.releasedAt !== null && options.clock.now() - memory.releasedAt < helloLifetimeOf(options)) return null;
   // Only this page's own user frees it from the peers it cannot reach.
-  const startingAnyway = chose;
-  const listed = startingAnyway ? [] : (options.listed?.() ?? []);
+  const listed = chose ? [] : (options.listed?.() ?? []);
   const room = new Set([...listed, ...reachable]);
   room.delete(options.selfId);
   // A member that has not seen a commit yet (restarting, or a bootstrap in progress): wait for it.
   if ([...room].some((peer) => recent.get(peer)?.hello.member === true)) return null;
   if (options.mayBootstrap === false) return null;
-  if ([...room].some((peer) => blocksBootstrap(options, peer, elapsedMs, reachable.has(peer), recent.get(peer)?.hello, startingAnyway))) return null;
+  if ([...room].some((peer) => blocksBootstrap(options, peer, elapsedMs, reachable.has(peer), recent.get(peer)?.hello, chose))) return null;
   return { type: 'bootstrap', bootstrap: { voters: [options.selfId] } };
 }
 
-/** Deferred-to peers are bounded by what one signaling list may hold. */
-const maxDeferredTo = 256;
+/** How long a hello stays recent at a peer (RoomPresence); default four discovery periods. */
+const helloLifetimeOf = (options: DiscoveryOptions): number => options.helloLifetimeMs ?? 4 * options.discoveryMs;
 
 function trackDeferral(options: DiscoveryOptions, memory: DiscoveryMemory, recent: ReadonlyMap<NodeId, { readonly hello: RoomHello }>, reachable: ReadonlySet<NodeId>, chose: boolean): void {
-  // A page that chose first does not defer: between choosers the smallest id starts, as ever.
-  if (!chose || isDeferring(memory)) {
-    for (const [peer, { hello }] of recent) {
-      if (hello.startingAnyway === true && !hello.member && reachable.has(peer) && memory.deferredTo.size < maxDeferredTo) memory.deferredTo.add(peer);
+  const now = options.clock.now();
+  const chooser = memory.deferringTo;
+  if (chooser === null) {
+    // A page that chose first does not defer (between choosers the smallest starts), and a page
+    // that never bootstraps (a witness) has nothing to promise. A peer that never bootstraps is
+    // no chooser to wait for.
+    if (chose || options.mayBootstrap === false) return;
+    const choosers = [...recent]
+      .filter(([peer, { hello }]) => hello.startingAnyway === true && !hello.member && reachable.has(peer) && options.neverBootstrap?.has(peer) !== true)
+      .map(([peer]) => peer)
+      .sort();
+    if (choosers[0] !== undefined) {
+      memory.deferringTo = choosers[0];
+      memory.chooserGoneSince = null;
     }
+    return;
   }
-  // A chooser that may still start keeps the promise alive; one gone from the link and from the
-  // room's list (closed before starting, or started and left) releases it, as an empty room would.
+  const release = (): void => {
+    memory.deferringTo = null;
+    memory.chooserGoneSince = null;
+    memory.releasedAt = now;
+  };
+  const hello = recent.get(chooser)?.hello;
+  // It took its choice back: a live link carries its newer hello, and it has not started.
+  if (reachable.has(chooser) && hello !== undefined && hello.startingAnyway !== true && !hello.member) return release();
   const listed = options.listed?.() ?? reachable;
-  for (const peer of memory.deferredTo) if (!reachable.has(peer) && !listed.has(peer)) memory.deferredTo.delete(peer);
+  if (reachable.has(chooser) || listed.has(chooser)) {
+    memory.chooserGoneSince = null;
+    return;
+  }
+  // Gone from the links and the list (closed before starting, or started and left): released, as
+  // an empty room would be, but not on a blip.
+  memory.chooserGoneSince ??= now;
+  if (now - memory.chooserGoneSince >= options.discoveryMs + helloLifetimeOf(options)) release();
 }
 
 /**
  * Whether `peer` keeps this newcomer from bootstrapping now. Only the smallest id of the room may
  * bootstrap, so a smaller id blocks whether we hear it or not (never "ignored after a while": a
  * peer we cannot hear may be starting its own cluster), unless this page starts on its user's
- * choice and the smaller peer, reachable, says it defers (it has promised to only join). Every
- * other peer must be accounted for: heard saying it is a newcomer, or reachable but silent for
- * twice the discovery time (a member says so as soon as a link forms, so a long silence on a
- * live link is not a member). A peer signaling lists but the transport cannot reach is never
- * accounted for: it may be a member.
+ * choice and the smaller peer, reachable, says it defers to this page (it has promised to only
+ * join). Every other peer must be accounted for: heard saying it is a newcomer, or reachable but
+ * silent for twice the discovery time (a member says so as soon as a link forms, so a long
+ * silence on a live link is not a member). A peer signaling lists but the transport cannot reach
+ * is never accounted for: it may be a member.
  */
 function blocksBootstrap(options: DiscoveryOptions, peer: NodeId, elapsedMs: number, reachable: boolean, hello: RoomHello | undefined, chose: boolean): boolean {
   const mayBootstrap = options.neverBootstrap?.has(peer) !== true;
-  if (mayBootstrap && peer < options.selfId) return !(chose && reachable && hello?.deferring === true);
+  if (mayBootstrap && peer < options.selfId) return !(chose && reachable && hello?.deferringTo === options.selfId);
   if (hello !== undefined) return false;
   return !reachable || elapsedMs < 2 * options.discoveryMs;
 }
@@ -241,7 +270,7 @@ export async function discoverCluster(options: DiscoveryOptions): Promise<Discov
   });
   let windowStart: number | null = null;
   let wasReady = false;
-  let announced: { startingAnyway: boolean; deferring: boolean } = { startingAnyway: false, deferring: false };
+  let announced: { startingAnyway: boolean; deferringTo: NodeId | null } = { startingAnyway: false, deferringTo: null };
   const memory = freshDiscoveryMemory();
   for (;;) {
     const now = options.clock.now();
@@ -257,12 +286,13 @@ export async function discoverCluster(options: DiscoveryOptions): Promise<Discov
     const verdict = judgeDiscovery({ ...options, listed: () => listedNow, startDespiteUnreachable: () => startingAnyway }, windowStart === null ? -1 : now - windowStart, memory);
     if (verdict !== null) return verdict;
     // Reachable peers must hear the choice (a smaller one defers to it) and the promise to defer
-    // (a larger chooser starts on it). A deferring page does not also claim to start.
-    const deferring = isDeferring(memory);
-    const next = { startingAnyway: startingAnyway && !deferring, deferring };
-    if (next.startingAnyway !== announced.startingAnyway || next.deferring !== announced.deferring) {
+    // (the chooser it names starts on it). A deferring page does not also claim to start, nor does
+    // a page that never bootstraps (a witness): a smaller page would wait on it for good.
+    const deferringTo = memory.deferringTo;
+    const next = { startingAnyway: startingAnyway && deferringTo === null && options.mayBootstrap !== false, deferringTo };
+    if (next.startingAnyway !== announced.startingAnyway || next.deferringTo !== announced.deferringTo) {
       announced = next;
-      const description: SelfDescription = { member: false, voters: null, term: 0, leader: null, ...(next.startingAnyway ? { startingAnyway: true } : {}), ...(next.deferring ? { deferring: true } : {}) };
+      const description: SelfDescription = { member: false, voters: null, term: 0, leader: null, ...(next.startingAnyway ? { startingAnyway: true } : {}), ...(next.deferringTo === null ? {} : { deferringTo: next.deferringTo }) };
       options.presence.describeSelf(() => description);
     }
     // Signaling stopped for good (a wrong room secret, say) with nobody heard and nobody reachable:

@@ -194,14 +194,13 @@ describe('room hellos', () => {
     expect(decodeHello(encode({ ...hello, startingAnyway: 'yes' }))).toBeNull();
   });
 
-  it('carry deferring only when true, as startingAnyway', () => {
+  it('carry deferringTo only while deferring, naming a well-formed id', () => {
     const hello = { type: 'hello', visible: true, member: false, voters: null, term: 0, leader: null } as const;
-    const deferring = { ...hello, deferring: true } as const;
+    const deferring = { ...hello, deferringTo: nodeId('b') };
     expect(decodeHello(encodeHello(deferring))).toEqual(deferring);
     expect(new TextDecoder().decode(encodeHello(hello).subarray(1))).not.toContain('deferring');
     const encode = (value: unknown): Uint8Array => new Uint8Array([roomFrameTag, ...new TextEncoder().encode(JSON.stringify(value))]);
-    expect(decodeHello(encode({ ...hello, deferring: false }))).toEqual(hello);
-    expect(decodeHello(encode({ ...hello, deferring: 1 }))).toBeNull();
+    for (const bad of [true, 1, '', 'x'.repeat(10_000), null]) expect(decodeHello(encode({ ...hello, deferringTo: bad }))).toBeNull();
   });
 });
 

@@ -37,11 +37,11 @@ export interface RoomHello {
    */
   readonly startingAnyway?: true;
   /**
-   * Present (true) only while the sender, a newcomer, has heard a reachable peer say
-   * `startingAnyway` and promises not to bootstrap (discover-cluster.ts): a chooser with a larger
-   * id need not wait for it. Sent only when true, like `startingAnyway`.
+   * Present only while the sender, a newcomer, has heard this reachable peer say `startingAnyway`
+   * and promises not to bootstrap (discover-cluster.ts): that chooser, and no other, need not
+   * wait for the sender's smaller id. Absent otherwise, so a peer that predates it still decodes.
    */
-  readonly deferring?: true;
+  readonly deferringTo?: NodeId;
 }
 
 export interface ReceivedHello {
@@ -80,14 +80,14 @@ export function decodeHello(bytes: Uint8Array): RoomHello | null {
   }
   if (typeof value !== 'object' || value === null) return null;
   // Fields this version does not know are ignored, so a newer peer's hello still decodes here.
-  const { type, visible, member, voters, term, leader, startingAnyway, deferring } = value as Record<string, unknown>;
+  const { type, visible, member, voters, term, leader, startingAnyway, deferringTo } = value as Record<string, unknown>;
   if (startingAnyway !== undefined && typeof startingAnyway !== 'boolean') return null;
-  if (deferring !== undefined && typeof deferring !== 'boolean') return null;
   if (type !== 'hello' || typeof visible !== 'boolean' || typeof member !== 'boolean' || !Number.isSafeInteger(term) || (term as number) < 0) return null;
   const validId = (id: unknown): id is string => typeof id === 'string' && id.length > 0 && id.length <= maxIdLength;
   if (leader !== null && !validId(leader)) return null;
+  if (deferringTo !== undefined && !validId(deferringTo)) return null;
   if (voters !== null && (!Array.isArray(voters) || voters.length === 0 || voters.length > maxListedVoters || !voters.every(validId))) return null;
-  return { type, visible, member, voters: voters === null ? null : voters.map((id: string) => nodeId(id)), term: term as number, leader: leader === null ? null : nodeId(leader), ...(startingAnyway === true ? { startingAnyway } : {}), ...(deferring === true ? { deferring } : {}) };
+  return { type, visible, member, voters: voters === null ? null : voters.map((id: string) => nodeId(id)), term: term as number, leader: leader === null ? null : nodeId(leader), ...(startingAnyway === true ? { startingAnyway } : {}), ...(deferringTo === undefined ? {} : { deferringTo: nodeId(deferringTo) }) };
 }
 
 export function createRoomChannel(underlying: RaftTransport): RoomChannel {

@@ -16,7 +16,7 @@ import { startRoomCoordinator, type RoomCoordinator } from './room-coordinator.t
 import { loadBootstrap, loadNodeClaim, saveBootstrap, storageHoldsLog, type KeyValueStore } from './room-identity.ts';
 import { removedWhileAway } from './removed-while-away.ts';
 import { emitSafely } from './room-events.ts';
-import type { RoomPresence } from './room-presence.ts';
+import { helloLifetimeMs, type RoomPresence } from './room-presence.ts';
 import { roomMembershipPolicy, roomTimings, type JoinRoomOptions } from './join-room-options.ts';
 import { closeStorage, connect, type Plumbing } from './room-plumbing.ts';
 import { createRefusalLog, type RefusalLog } from './refusal-log.ts';
@@ -176,6 +176,7 @@ async function chooseBootstrap<State, Command>(
     clock,
     discoveryMs,
     pollMs: Math.min(pollMs, 250),
+    helloLifetimeMs: helloLifetimeMs(pollMs),
     signal: options.signal,
     mayBootstrap: options.raftConfig?.witness !== true,
     ready: () => plumbing.signaling.ready?.value ?? true,

@@ -6,7 +6,7 @@ import type { Watchable } from '../core/observable.ts';
 import type { NodeId } from '../core/types.ts';
 import type { RoomChannel, RoomHello } from './room-channel.ts';
 
-export type SelfDescription = Pick<RoomHello, 'member' | 'voters' | 'term' | 'leader' | 'startingAnyway' | 'deferring'>;
+export type SelfDescription = Pick<RoomHello, 'member' | 'voters' | 'term' | 'leader' | 'startingAnyway' | 'deferringTo'>;
 
 export interface HeardHello {
   readonly hello: RoomHello;
@@ -32,6 +32,9 @@ export interface RoomPresenceOptions {
 
 /** A hello older than this many intervals is forgotten (its sender is gone or cut off). */
 const staleAfterIntervals = 4;
+
+/** How long a peer keeps a hello of ours as recent, with this gossip interval. */
+export const helloLifetimeMs = (gossipIntervalMs: number): number => staleAfterIntervals * gossipIntervalMs;
 
 export function createRoomPresence(options: RoomPresenceOptions): RoomPresence {
   const { channel, clock, gossipIntervalMs } = options;

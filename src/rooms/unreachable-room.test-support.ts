@@ -11,7 +11,7 @@ import { roomTimings } from './room-simulation.test-support.ts';
 
 type Unreachable = Extract<RoomEvent, { type: 'peersUnreachable' }>;
 
-export function unreachableRoom(seed: number, names: readonly string[]) {
+export function unreachableRoom(seed: number, names: readonly string[], settings: { readonly witness?: string } = {}) {
   const clock = new VirtualClock(0);
   const network = createSimulatedNetwork(clock, seededRandom(deriveSeed(seed, 'network')), reliableNetwork);
   // Signaling lists every peer that has arrived, whatever the network lets through; a client that
@@ -36,6 +36,7 @@ export function unreachableRoom(seed: number, names: readonly string[]) {
   const startAnyway = new Set<NodeId>();
   const environment: PeerEnvironment = {
     startDespiteUnreachable: (id) => startAnyway.has(id),
+    ...(settings.witness === undefined ? {} : { witness: nodeId(settings.witness) }),
     seed,
     clock,
     network,

@@ -100,6 +100,43 @@ describe('choices and restarts in a room with unreachable peers', () => {
     await test.close();
   });
 
+  it('two choosers that cannot reach each other, both reaching a smaller page that did not choose: one cluster, not one each', async () => {
+    const test = unreachableRoom(907, ['a', 'b', 'c', 'd']);
+    test.network.partition([[nodeId('a'), nodeId('b'), nodeId('c')], [nodeId('d')]]);
+    test.network.blockOneWay(nodeId('b'), nodeId('c'));
+    test.network.blockOneWay(nodeId('c'), nodeId('b'));
+    for (const name of ['a', 'b', 'c', 'd']) test.enter(name);
+    await test.clock.advance(10 * roomTimings.discoveryMs);
+    expect(test.leaders()).toEqual([]);
+    test.startAnyway.add(nodeId('b'));
+    test.startAnyway.add(nodeId('c'));
+    // a defers to the smallest chooser it hears, b, and says so by name: c does not take that
+    // promise for its own (s33 review: it did, and b and c both led a cluster of their own). c
+    // hears a as a member of b's cluster and joins it as a learner; it cannot catch up while it
+    // cannot reach b (Raft does not relay), but no second cluster starts.
+    const together = (): boolean => ['a', 'b'].every((name) => test.peer(name).room !== null && test.peer(name).room!.store.appliedIndex.value > 0);
+    expect(await test.clock.runUntil(together, { timeoutMs: 20_000 })).toBe(true);
+    await test.clock.advance(10_000);
+    expect(test.leaders()).toEqual(['b']);
+    expect(test.peer('c').room?.node.membership.value.voters ?? ['b']).toEqual(['b']);
+    expect(test.peer('d').room).toBeNull();
+    await test.close();
+  });
+
+  it('a witness whose application chooses to start anyway does not hold a smaller page waiting', async () => {
+    const test = unreachableRoom(908, ['a', 'b', 'w', 'z'], { witness: 'w' });
+    test.network.partition([[nodeId('a'), nodeId('b'), nodeId('w')], [nodeId('z')]]);
+    test.startAnyway.add(nodeId('w'));
+    for (const name of ['a', 'b', 'w', 'z']) test.enter(name);
+    await test.clock.advance(10 * roomTimings.discoveryMs);
+    // The witness never starts a cluster, so its choice is not announced, and nobody defers to it.
+    expect(test.leaders()).toEqual([]);
+    test.startAnyway.add(nodeId('a'));
+    expect(await test.clock.runUntil(() => test.leaders().length === 1, { timeoutMs: 10_000 })).toBe(true);
+    expect(test.leaders()).toEqual(['a']);
+    await test.close();
+  });
+
   it('after a signaling server restart, the first page to rejoin does not take the partial list for the whole room', async () => {
     const test = unreachableRoom(905, ['a', 'd']);
     test.network.partition([[nodeId('a')], [nodeId('d')]]);
