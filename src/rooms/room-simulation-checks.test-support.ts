@@ -54,6 +54,11 @@ export class RoomInvariants {
     if (voters < 1 || voters > this.targetVoters) this.violate(`${peer} proposed ${voters} voters (target ${this.targetVoters}): ${JSON.stringify(decision)}`);
   }
 
+  /** Peers whose membership change has started and not ended (committed or failed). */
+  changesInFlight(): readonly NodeId[] {
+    return [...this.changing];
+  }
+
   throwIfViolated(): void {
     if (this.violations.length > 0) throw new Error(`room invariant violated: ${this.violations[0]}`);
   }
