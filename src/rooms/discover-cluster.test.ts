@@ -86,6 +86,17 @@ describe('judgeDiscovery', () => {
     expect(judgeDiscovery({ ...options('b', {}, [], ['a', 'c']), startDespiteUnreachable: () => false }, 60_000)).toBeNull();
   });
 
+  it('after a wedge, joins the cluster that lists the leader it refused, whatever term another hello claims; the highest term when none lists it', () => {
+    const room: RoomHello = { ...newcomer, member: true, voters: [nodeId('m'), nodeId('o'), nodeId('p')], term: 5, leader: nodeId('m') };
+    const lie: RoomHello = { ...newcomer, member: true, voters: [nodeId('z')], term: 1_000_000, leader: nodeId('z') };
+    expect(judgeDiscovery(options('n', { m: room, z: lie }), 0)).toEqual({ type: 'join', bootstrap: { voters: ['z'] } });
+    expect(judgeDiscovery({ ...options('n', { m: room, z: lie }), preferClusterOf: nodeId('m') }, 0)).toEqual({ type: 'join', bootstrap: { voters: ['m', 'o', 'p'] } });
+    expect(judgeDiscovery({ ...options('n', { m: room, z: lie }), preferClusterOf: nodeId('q') }, 0)).toEqual({ type: 'join', bootstrap: { voters: ['z'] } });
+    // Among the claims that list it, the newest configuration still wins.
+    const newer: RoomHello = { ...room, voters: [nodeId('m'), nodeId('o'), nodeId('p'), nodeId('r'), nodeId('s')], term: 6 };
+    expect(judgeDiscovery({ ...options('n', { m: room, o: newer, z: lie }), preferClusterOf: nodeId('m') }, 0)).toEqual({ type: 'join', bootstrap: { voters: ['m', 'o', 'p', 'r', 's'] } });
+  });
+
   it('refuses an id the room lists as a voter while our storage is empty', () => {
     expect(judgeDiscovery(options('a', { b: { ...newcomer, member: true, voters: [nodeId('a'), nodeId('b')], term: 2 } }), 0)).toEqual({ type: 'identityReused' });
   });

@@ -68,6 +68,14 @@ export interface DiscoveryOptions {
   readonly signalingClosed?: () => boolean;
   /** How long peers keep a hello of ours as recent (RoomPresence: four gossip intervals); default 4 × discoveryMs. */
   readonly helloLifetimeMs?: number;
+  /**
+   * After a wedge, the leader this peer refused (its frames kept coming: it leads a live
+   * cluster). Of the clusters members name, one that lists it is joined, whatever term another
+   * claims: a hello is anyone's word, and a made-up cluster in a huge term would otherwise take
+   * a newcomer back to the same wedge on every fresh id. Absent, or named by no hello: the
+   * highest term, as ever.
+   */
+  readonly preferClusterOf?: NodeId;
 }
 
 /**
@@ -116,9 +124,11 @@ export function judgeDiscovery(options: DiscoveryOptions, elapsedMs: number, mem
   const chose = choseToStartAnyway(options);
   trackDeferral(options, memory, recent, reachable, chose);
   let best: { voters: readonly NodeId[]; term: number } | null = null;
-  for (const { hello } of recent.values()) {
-    if (hello.voters === null) continue;
-    if (best === null || hello.term > best.term) best = { voters: hello.voters, term: hello.term };
+  const claims = [...recent.values()].flatMap(({ hello }) => (hello.voters === null ? [] : [{ voters: hello.voters, term: hello.term }]));
+  const { preferClusterOf } = options;
+  const preferred = preferClusterOf === undefined ? [] : claims.filter((claim) => claim.voters.includes(preferClusterOf));
+  for (const claim of preferred.length > 0 ? preferred : claims) {
+    if (best === null || claim.term > best.term) best = claim;
   }
   if (best !== null) {
     if (best.voters.includes(options.selfId)) return { type: 'identityReused' };

@@ -67,7 +67,9 @@ export async function joinRoom<State, Command>(options: JoinRoomOptions<State, C
         const fresh = await freshId(options, identityStore, wedged.id);
         discardAbandoned(options, wedged.id);
         if (left) return;
-        const joined = await joinWithRetries({ ...options, signal: leaving.signal }, identityStore, fresh, false, rejoin);
+        // The refused sender led a cluster this node could not follow: prefer the cluster that
+        // lists it, whatever term a hello with other voters claims (lying-hello.test.ts).
+        const joined = await joinWithRetries({ ...options, signal: leaving.signal }, identityStore, fresh, false, rejoin, metric.from);
         if (left) {
           await joined.leave();
           return;
@@ -181,10 +183,11 @@ async function joinWithRetries<State, Command>(
   firstId: NodeId,
   fixedId: boolean,
   onWedged: (incarnation: Incarnation<State, Command>, metric: WedgeMetric) => Promise<void>,
+  preferClusterOf?: NodeId,
 ): Promise<Incarnation<State, Command>> {
   let id = firstId;
   for (let attempt = 1; ; attempt += 1) {
-    const incarnation = await joinAs(options, identityStore, id, onWedged);
+    const incarnation = await joinAs(options, identityStore, id, onWedged, preferClusterOf);
     if (incarnation !== null) return incarnation;
     if (fixedId || attempt >= maxIdentityAttempts) {
       throw new Error(`joinRoom: ${id} cannot rejoin as a voter (the room lists it while this peer's storage is empty, or it was removed while away); give a fresh nodeId`);

@@ -114,21 +114,18 @@ describe('the price of believing only known members', () => {
   });
 });
 
-// Known gap (review 31, not fixed): a newcomer takes the voters of the hello with the highest
-// term, from whoever sends it. It bootstraps on the stranger's made-up cluster, refuses the real
-// leader's frames (a sender outside its voters), reports a wedge, rejoins under a fresh id and
-// hears the same lie: wedged/rejoined for as long as the stranger stays, and every lap leaves a
-// learner in the room's configuration until the policy drops it as unreachable. `it.fails`
-// until discovery weighs what it hears (turn it into `it` then). Rules looked at and not taken
-// (s32): "believe a claimed cluster only when its own voters say so" is met by a stranger that
-// names itself as the only voter and the leader; "the claim most peers make" falls to a few more
-// made-up ids (in an open room anyone can have as many as it likes) and would prefer a stale
-// configuration over the newest one in an honest reconfiguration; "prefer a cluster whose leader
-// sends frames" needs frames, and a newcomer gets none before it runs a node in some cluster.
-// Either way a lie costs liveness only: the newcomer has no data to lose, and the room's members
-// ignore the hello (removed-while-away believes only peers its configuration lists).
+// Review 31 (fixed in s33): a newcomer takes the voters of the hello with the highest term, from
+// whoever sends it. It bootstrapped on the stranger's made-up cluster, refused the real leader's
+// frames (a sender outside its voters), was found wedged, rejoined under a fresh id and heard the
+// same lie: wedged and rejoined for as long as the stranger stayed. Now a rejoin after a wedge
+// prefers the cluster that lists the leader it refused (whose frames kept coming: a live
+// cluster), so the second lap joins the room. Rules looked at in s32 and not taken: "believe a
+// claimed cluster only when its own voters say so" is met by a stranger that names itself as the
+// only voter and the leader; "the claim most peers make" falls to a few more made-up ids. A
+// stranger that also sends leader frames (in a term above the room's) is not stopped by this:
+// a newcomer has no way to check a claim without authenticated presence (README "Hardening").
 describe('a hello that lies to newcomers', () => {
-  it.fails('a newcomer joins the room while a stranger claims a cluster of its own in a huge term', async () => {
+  it('a newcomer joins the room while a stranger claims a cluster of its own in a huge term', async () => {
     const test = lyingRoom(3102);
     const names = ['a', 'b', 'c'];
     for (const name of names) {

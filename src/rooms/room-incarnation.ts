@@ -50,6 +50,8 @@ export async function joinAs<State, Command>(
   identityStore: KeyValueStore,
   id: NodeId,
   onWedged: (incarnation: Incarnation<State, Command>, metric: WedgeMetric) => Promise<void>,
+  /** After a wedge: the leader this peer refused, whose cluster discovery prefers. */
+  preferClusterOf?: NodeId,
 ): Promise<Incarnation<State, Command> | null> {
   const { gossipIntervalMs, discoveryMs } = roomTimings(options);
   const policy = roomMembershipPolicy(options);
@@ -57,7 +59,7 @@ export async function joinAs<State, Command>(
   let plumbing: Plumbing | null = null;
   try {
     plumbing = connect(options, { id, claim: await loadNodeClaim(identityStore, options.room, id) }, gossipIntervalMs, discoveryMs);
-    const bootstrap = await chooseBootstrap(options, identityStore, id, storage, plumbing, discoveryMs, gossipIntervalMs);
+    const bootstrap = await chooseBootstrap(options, identityStore, id, storage, plumbing, discoveryMs, gossipIntervalMs, preferClusterOf);
     if (bootstrap === null) {
       plumbing.close();
       await closeStorage(storage);
@@ -154,6 +156,7 @@ async function chooseBootstrap<State, Command>(
   plumbing: Plumbing,
   discoveryMs: number,
   pollMs: number,
+  preferClusterOf: NodeId | undefined,
 ): Promise<ClusterConfig | null> {
   if (await storageHoldsLog(storage)) {
     const bootstrap = (await loadBootstrap(identityStore, options.room)) ?? { voters: [id] };
@@ -177,6 +180,7 @@ async function chooseBootstrap<State, Command>(
     discoveryMs,
     pollMs: Math.min(pollMs, 250),
     helloLifetimeMs: helloLifetimeMs(pollMs),
+    ...(preferClusterOf === undefined ? {} : { preferClusterOf }),
     signal: options.signal,
     mayBootstrap: options.raftConfig?.witness !== true,
     ready: () => plumbing.signaling.ready?.value ?? true,
