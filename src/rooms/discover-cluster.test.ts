@@ -92,8 +92,12 @@ describe('judgeDiscovery', () => {
     expect(judgeDiscovery(options('n', { m: room, z: lie }), 0)).toEqual({ type: 'join', bootstrap: { voters: ['z'] } });
     expect(judgeDiscovery({ ...options('n', { m: room, z: lie }), preferClusterOf: nodeId('m') }, 0)).toEqual({ type: 'join', bootstrap: { voters: ['m', 'o', 'p'] } });
     expect(judgeDiscovery({ ...options('n', { m: room, z: lie }), preferClusterOf: nodeId('q') }, 0)).toEqual({ type: 'join', bootstrap: { voters: ['z'] } });
+    // Only a claim naming it as leader: a removed member campaigning on its old configuration
+    // lists itself among voters but leads nothing.
+    const stale: RoomHello = { ...newcomer, member: true, voters: [nodeId('q'), nodeId('r')], term: 2, leader: null };
+    expect(judgeDiscovery({ ...options('n', { m: room, q: stale }), preferClusterOf: nodeId('q') }, 0)).toEqual({ type: 'join', bootstrap: { voters: ['m', 'o', 'p'] } });
     // Among the claims that list it, the newest configuration still wins.
-    const newer: RoomHello = { ...room, voters: [nodeId('m'), nodeId('o'), nodeId('p'), nodeId('r'), nodeId('s')], term: 6 };
+    const newer: RoomHello = { ...room, voters: [nodeId('m'), nodeId('o'), nodeId('p'), nodeId('r'), nodeId('s')], term: 6, leader: nodeId('m') };
     expect(judgeDiscovery({ ...options('n', { m: room, o: newer, z: lie }), preferClusterOf: nodeId('m') }, 0)).toEqual({ type: 'join', bootstrap: { voters: ['m', 'o', 'p', 'r', 's'] } });
   });
 
@@ -340,6 +344,21 @@ describe('starting despite unreachable peers', () => {
     expect(judgeDiscovery({ ...options('a', { b: chooser }, ['b'], ['b', 'c']), startDespiteUnreachable: () => true }, 1_000, memory)).toEqual({ type: 'bootstrap', bootstrap: { voters: ['a'] } });
     expect(memory.deferringTo).toBeNull();
     expect(judgeDiscovery({ ...options('b', { a: chooser }, ['a'], ['a', 'c']), startDespiteUnreachable: () => true }, 60_000)).toBeNull();
+  });
+
+  it("a chooser defers to another chooser that a smaller reachable page has already promised: that page would block it for good", () => {
+    const chooser: RoomHello = { ...newcomer, startingAnyway: true };
+    const memory = freshDiscoveryMemory();
+    // a promised c; b chose too, and is smaller than c: b waits on a, c on b, until b defers to c.
+    expect(judgeDiscovery({ ...options('b', { a: { ...newcomer, deferringTo: nodeId('c') }, c: chooser }, ['a', 'c'], ['a', 'c', 'd']), startDespiteUnreachable: () => true }, 60_000, memory)).toBeNull();
+    expect(memory.deferringTo).toBe('c');
+    // Not to a promise it cannot see the chooser of, nor to one made to itself.
+    const unseen = freshDiscoveryMemory();
+    judgeDiscovery({ ...options('b', { a: { ...newcomer, deferringTo: nodeId('c') } }, ['a'], ['a', 'c', 'd']), startDespiteUnreachable: () => true }, 60_000, unseen);
+    expect(unseen.deferringTo).toBeNull();
+    const own = freshDiscoveryMemory();
+    expect(judgeDiscovery({ ...options('b', { a: { ...newcomer, deferringTo: nodeId('b') }, c: chooser }, ['a', 'c'], ['a', 'c', 'd']), startDespiteUnreachable: () => true }, 1_000, own)).toEqual({ type: 'bootstrap', bootstrap: { voters: ['b'] } });
+    expect(own.deferringTo).toBeNull();
   });
 
   it('a witness neither claims to start nor defers, and nobody defers to it', () => {

@@ -69,11 +69,11 @@ export interface DiscoveryOptions {
   /** How long peers keep a hello of ours as recent (RoomPresence: four gossip intervals); default 4 × discoveryMs. */
   readonly helloLifetimeMs?: number;
   /**
-   * After a wedge, the leader this peer refused (its frames kept coming: it leads a live
-   * cluster). Of the clusters members name, one that lists it is joined, whatever term another
-   * claims: a hello is anyone's word, and a made-up cluster in a huge term would otherwise take
-   * a newcomer back to the same wedge on every fresh id. Absent, or named by no hello: the
-   * highest term, as ever.
+   * After a wedge, the sender this peer refused (its frames kept coming). Of the clusters members
+   * name, one whose hello names it as leader is joined, whatever term another claims: a hello is
+   * anyone's word, and a made-up cluster in a huge term would otherwise take a newcomer back to
+   * the same wedge on every fresh id. Absent, or named leader by no hello: the highest term, as
+   * ever.
    */
   readonly preferClusterOf?: NodeId;
 }
@@ -124,11 +124,13 @@ export function judgeDiscovery(options: DiscoveryOptions, elapsedMs: number, mem
   const chose = choseToStartAnyway(options);
   trackDeferral(options, memory, recent, reachable, chose);
   let best: { voters: readonly NodeId[]; term: number } | null = null;
-  const claims = [...recent.values()].flatMap(({ hello }) => (hello.voters === null ? [] : [{ voters: hello.voters, term: hello.term }]));
+  const claims = [...recent.values()].flatMap(({ hello }) => (hello.voters === null ? [] : [{ voters: hello.voters, term: hello.term, leader: hello.leader }]));
   const { preferClusterOf } = options;
-  const preferred = preferClusterOf === undefined ? [] : claims.filter((claim) => claim.voters.includes(preferClusterOf));
+  // Only a claim that names it as the leader: a removed member campaigning on its old
+  // configuration (refused too) lists itself among voters, but leads nothing.
+  const preferred = preferClusterOf === undefined ? [] : claims.filter((claim) => claim.leader === preferClusterOf && claim.voters.includes(preferClusterOf));
   for (const claim of preferred.length > 0 ? preferred : claims) {
-    if (best === null || claim.term > best.term) best = claim;
+    if (best === null || claim.term > best.term) best = { voters: claim.voters, term: claim.term };
   }
   if (best !== null) {
     if (best.voters.includes(options.selfId)) return { type: 'identityReused' };
@@ -154,16 +156,26 @@ function trackDeferral(options: DiscoveryOptions, memory: DiscoveryMemory, recen
   const now = options.clock.now();
   const chooser = memory.deferringTo;
   if (chooser === null) {
-    // A page that chose first does not defer (between choosers the smallest starts), and a page
-    // that never bootstraps (a witness) has nothing to promise. A peer that never bootstraps is
-    // no chooser to wait for.
-    if (chose || options.mayBootstrap === false) return;
-    const choosers = [...recent]
-      .filter(([peer, { hello }]) => hello.startingAnyway === true && !hello.member && reachable.has(peer) && options.neverBootstrap?.has(peer) !== true)
-      .map(([peer]) => peer)
-      .sort();
-    if (choosers[0] !== undefined) {
-      memory.deferringTo = choosers[0];
+    // A page that never bootstraps (a witness) has nothing to promise.
+    if (options.mayBootstrap === false) return;
+    const isChooser = (peer: NodeId): boolean => {
+      const hello = recent.get(peer)?.hello;
+      return hello?.startingAnyway === true && !hello.member && reachable.has(peer) && options.neverBootstrap?.has(peer) !== true;
+    };
+    let choosers: NodeId[];
+    if (!chose) choosers = [...recent.keys()].filter(isChooser);
+    else {
+      // A page that chose does not defer (between choosers the smallest starts), except to a
+      // chooser that a smaller reachable page has already promised: that page blocks it for good,
+      // and the other chooser starts on the promise (s33 review: two choosers a click apart
+      // waited on each other).
+      choosers = [...recent]
+        .flatMap(([peer, { hello }]) => (peer < options.selfId && reachable.has(peer) && hello.deferringTo !== undefined && hello.deferringTo !== options.selfId ? [hello.deferringTo] : []))
+        .filter(isChooser);
+    }
+    const smallest = choosers.sort()[0];
+    if (smallest !== undefined) {
+      memory.deferringTo = smallest;
       memory.chooserGoneSince = null;
     }
     return;

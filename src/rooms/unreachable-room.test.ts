@@ -100,6 +100,23 @@ describe('choices and restarts in a room with unreachable peers', () => {
     await test.close();
   });
 
+  for (const gapMs of [0, 300, 600]) {
+    it(`two choosers a click apart (${gapMs} ms), the larger first, and a smaller page that did not choose: one cluster`, async () => {
+      const test = unreachableRoom(909 + gapMs, ['a', 'b', 'c', 'd']);
+      test.network.partition([[nodeId('a'), nodeId('b'), nodeId('c')], [nodeId('d')]]);
+      for (const name of ['a', 'b', 'c', 'd']) test.enter(name);
+      await test.clock.advance(10 * roomTimings.discoveryMs);
+      // a promises c before b chooses; b then defers to c too (s33 review: b waited on a, c on b).
+      test.startAnyway.add(nodeId('c'));
+      await test.clock.advance(gapMs);
+      test.startAnyway.add(nodeId('b'));
+      const together = (): boolean => ['a', 'b', 'c'].every((name) => test.peer(name).room !== null && test.peer(name).room!.store.appliedIndex.value > 0);
+      expect(await test.clock.runUntil(together, { timeoutMs: 20_000 })).toBe(true);
+      expect(test.leaders()).toHaveLength(1);
+      await test.close();
+    });
+  }
+
   it('two choosers that cannot reach each other, both reaching a smaller page that did not choose: one cluster, not one each', async () => {
     const test = unreachableRoom(907, ['a', 'b', 'c', 'd']);
     test.network.partition([[nodeId('a'), nodeId('b'), nodeId('c')], [nodeId('d')]]);
