@@ -47,6 +47,11 @@ describe('the connection banner', () => {
   it('while waiting, says it waits, or that it starts without them as the user chose', () => {
     expect(unreachableText(report([bo], true), false)).toBe("Can't connect to 1 peer in this room (peer-8b50e) — waiting for them before starting, so the room does not split into separate boards.");
     expect(unreachableText(report([bo], true), true)).toBe("Can't connect to 1 peer in this room (peer-8b50e) — starting without them, as you chose…");
+    // Promised to join a reachable page whose user chose: named, whatever this page's own choice.
+    for (const chose of [false, true]) expect(unreachableText({ ...report([bo], true), deferringTo: cy }, chose, nameOf)).toBe("Can't connect to 1 peer in this room (Bo) — Cy chose to start a board without them; this page will join it…");
+    const banner = (waiting: boolean): Banner => bannerOf({ report: { ...report([bo], waiting), deferringTo: cy }, startingAnyway: false, connected: true, reachable: nobody });
+    expect(banner(true)).toMatchObject({ report: { deferringTo: cy } });
+    expect(banner(false)).not.toHaveProperty('report.deferringTo');
     expect(bannerText({ type: 'none' })).toBeNull();
   });
 });

@@ -18,6 +18,11 @@ export interface UnreachableReport {
   readonly peers: readonly string[];
   /** This page has no cluster yet: it waits for them rather than start a second one. */
   readonly waiting: boolean;
+  /**
+   * While waiting: the reachable page whose user chose to start without them, and whose board this
+   * page promised to join (joinRoom's `deferringTo`); "Start anyway" here would change nothing.
+   */
+  readonly deferringTo?: string | null;
 }
 
 export type Banner =
@@ -51,7 +56,7 @@ export function bannerOf(inputs: BannerInputs): Banner {
   // A failed proof is what a wrong secret looks like from either side: said so, rather than blamed
   // on the network (the page cannot tell which side has the wrong one).
   const secretMismatch = (inputs.secretCheckFailures ?? 0) > 0;
-  return { type: 'unreachable', report: { count, peers, waiting: report.waiting }, startingAnyway: inputs.startingAnyway, ...(secretMismatch ? { secretMismatch: true as const } : {}) };
+  return { type: 'unreachable', report: { count, peers, waiting: report.waiting, ...(report.waiting && report.deferringTo != null ? { deferringTo: report.deferringTo } : {}) }, startingAnyway: inputs.startingAnyway, ...(secretMismatch ? { secretMismatch: true as const } : {}) };
 }
 
 export const secretMismatchText = 'Connections failed the room-secret check: this page and those peers were given different secrets (?secret= in the URL).';
@@ -71,9 +76,12 @@ export function unreachableText(report: UnreachableReport, startingAnyway: boole
   const peers = report.count === 1 ? '1 peer' : `${report.count} peers`;
   const some = report.peers.slice(0, shownPeers).map(nameOf);
   const named = some.length === 0 ? '' : ` (${some.join(', ')}${report.count > some.length ? ', …' : ''})`;
+  const joining = report.deferringTo ?? null;
   const advice = !report.waiting
     ? 'they are in the room (signaling lists them) but no direct connection forms, so they do not see these changes'
-    : startingAnyway
+    : joining !== null
+      ? `${nameOf(joining)} chose to start a board without them; this page will join it…`
+      : startingAnyway
       ? // Said, not just the button removed: the page may still take a moment (it joins a reachable page's new board, or starts one).
         'starting without them, as you chose…'
       : 'waiting for them before starting, so the room does not split into separate boards';

@@ -106,7 +106,7 @@ export async function startPeer(settings: DemoSettings, hooks: PeerHooks): Promi
           else onEvent('error', `could not delete the storage of ${event.id}, an id this tab gave up: ${event.failure}`);
           break;
         case 'peersUnreachable':
-          onUnreachable({ count: event.count, peers: event.peers, waiting: event.waiting });
+          onUnreachable({ count: event.count, peers: event.peers, waiting: event.waiting, deferringTo: event.deferringTo });
           break;
         default:
           break;

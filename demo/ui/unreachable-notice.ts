@@ -15,7 +15,7 @@ import { h } from './dom.ts';
 export function unreachableNotice(banner: Banner, nameOf: NameOf, onStartAnyway: (() => void) | null): HTMLElement {
   const text = bannerText(banner, nameOf);
   const button =
-    banner.type === 'unreachable' && banner.report.waiting && !banner.startingAnyway && onStartAnyway !== null
+    banner.type === 'unreachable' && banner.report.waiting && (banner.report.deferringTo ?? null) === null && !banner.startingAnyway && onStartAnyway !== null
       ? h('button', { type: 'button', 'data-testid': 'start-anyway', 'data-focus-key': 'start-anyway', title: 'Start a new board without them. If one of them holds a board, this page will not see it.', onclick: onStartAnyway }, 'Start anyway')
       : null;
   return h(

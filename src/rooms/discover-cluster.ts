@@ -76,6 +76,8 @@ export interface DiscoveryOptions {
    * ever.
    */
   readonly preferClusterOf?: NodeId;
+  /** Told each time the chooser this peer promised to join changes (null: no promise). */
+  readonly onDeferral?: (chooser: NodeId | null) => void;
 }
 
 /**
@@ -313,9 +315,11 @@ export async function discoverCluster(options: DiscoveryOptions): Promise<Discov
     const deferringTo = memory.deferringTo;
     const next = { startingAnyway: startingAnyway && deferringTo === null && options.mayBootstrap !== false, deferringTo };
     if (next.startingAnyway !== announced.startingAnyway || next.deferringTo !== announced.deferringTo) {
+      const previous = announced.deferringTo;
       announced = next;
       const description: SelfDescription = { member: false, voters: null, term: 0, leader: null, ...(next.startingAnyway ? { startingAnyway: true } : {}), ...(next.deferringTo === null ? {} : { deferringTo: next.deferringTo }) };
       options.presence.describeSelf(() => description);
+      if (next.deferringTo !== previous) options.onDeferral?.(next.deferringTo);
     }
     // Signaling stopped for good (a wrong room secret, say) with nobody heard and nobody reachable:
     // this peer can meet no one, and a cluster of its own would take writes nobody else ever

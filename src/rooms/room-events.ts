@@ -33,8 +33,11 @@ export type RoomEvent =
    * at most 32 named; `count` is the total), sent whenever that set changes — `count: 0` once all
    * are reachable again. `waiting`: this peer has not found its cluster yet; it will not bootstrap
    * a cluster beside a peer it cannot reach (README "Rooms"), so it waits for them or for a member.
+   * `deferringTo`: while waiting, the reachable peer whose user chose to start without them and
+   * which this peer promised to join rather than start itself (its own "start anyway" then
+   * changes nothing); null otherwise.
    */
-  | { readonly type: 'peersUnreachable'; readonly peers: readonly NodeId[]; readonly count: number; readonly waiting: boolean; readonly at: number }
+  | { readonly type: 'peersUnreachable'; readonly peers: readonly NodeId[]; readonly count: number; readonly waiting: boolean; readonly deferringTo: NodeId | null; readonly at: number }
   /**
    * This peer's signaling client stopped for good (`reason`): the server refused it (a wrong room
    * secret, an unknown room) or it gave up reconnecting. Connections already open stay, but no

@@ -181,6 +181,7 @@ async function chooseBootstrap<State, Command>(
     pollMs: Math.min(pollMs, 250),
     helloLifetimeMs: helloLifetimeMs(pollMs),
     ...(preferClusterOf === undefined ? {} : { preferClusterOf }),
+    onDeferral: (chooser) => plumbing.unreachable.setDeferringTo(chooser),
     signal: options.signal,
     mayBootstrap: options.raftConfig?.witness !== true,
     ready: () => plumbing.signaling.ready?.value ?? true,

@@ -29,7 +29,7 @@ describe('watchUnreachablePeers', () => {
     await test.clock.advance(500);
     test.reachable.set(ids('a')); // a connected in time: never reported
     await test.clock.advance(600);
-    expect(test.reports).toEqual([{ type: 'peersUnreachable', peers: ['b'], count: 1, waiting: true, at: expect.any(Number) }]);
+    expect(test.reports).toEqual([{ type: 'peersUnreachable', peers: ['b'], count: 1, waiting: true, deferringTo: null, at: expect.any(Number) }]);
     test.watcher.close();
   });
 
@@ -47,6 +47,22 @@ describe('watchUnreachablePeers', () => {
     ]);
     await test.clock.advance(5_000);
     expect(test.reports).toHaveLength(3); // nothing changed: nothing more to say
+    test.watcher.close();
+  });
+
+  it('reports the chooser discovery promised to join while it waits, and stops naming it once it has a cluster', async () => {
+    const test = watch();
+    test.listed.set(ids('a', 'b'));
+    test.reachable.set(ids('a'));
+    await test.clock.advance(1_100);
+    test.watcher.setDeferringTo(nodeId('a'));
+    test.watcher.setDeferringTo(nodeId('a')); // the same: nothing new to say
+    test.watcher.setWaiting(false);
+    expect(test.reports.map(({ peers, waiting, deferringTo }) => ({ peers, waiting, deferringTo }))).toEqual([
+      { peers: ['b'], waiting: true, deferringTo: null },
+      { peers: ['b'], waiting: true, deferringTo: 'a' },
+      { peers: ['b'], waiting: false, deferringTo: null },
+    ]);
     test.watcher.close();
   });
 

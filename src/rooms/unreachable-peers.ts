@@ -31,6 +31,8 @@ export interface UnreachablePeersOptions {
 export interface UnreachablePeers {
   /** False once this peer has found its cluster or bootstrapped one (until then discovery may wait for them). */
   setWaiting(waiting: boolean): void;
+  /** The chooser discovery promised to join (discover-cluster.ts), or null. */
+  setDeferringTo(chooser: NodeId | null): void;
   /** Stops; says `count: 0` first if the last report named anyone (a rejoin starts a new watch). */
   close(): void;
 }
@@ -39,6 +41,7 @@ interface Said {
   readonly named: readonly NodeId[];
   readonly count: number;
   readonly waiting: boolean;
+  readonly deferringTo: NodeId | null;
 }
 
 const sameNames = (a: readonly NodeId[], b: readonly NodeId[]): boolean => a.length === b.length && a.every((peer, position) => peer === b[position]);
@@ -47,14 +50,15 @@ export function watchUnreachablePeers(options: UnreachablePeersOptions): Unreach
   const { clock } = options;
   /** Listed and unreachable since when; bounded by the listed set. */
   const since = new Map<NodeId, number>();
-  let said: Said = { named: [], count: 0, waiting: true };
+  let said: Said = { named: [], count: 0, waiting: true, deferringTo: null };
   let waiting = true;
+  let deferringTo: NodeId | null = null;
   let closed = false;
   let timer: unknown = null;
 
   const report = (next: Said): void => {
     said = next;
-    emitSafely(options.report, { type: 'peersUnreachable', peers: next.named, count: next.count, waiting: next.waiting, at: clock.now() });
+    emitSafely(options.report, { type: 'peersUnreachable', peers: next.named, count: next.count, waiting: next.waiting, deferringTo: next.deferringTo, at: clock.now() });
   };
   const check = (): void => {
     const now = clock.now();
@@ -65,10 +69,12 @@ export function watchUnreachablePeers(options: UnreachablePeersOptions): Unreach
     const unreachable = [...since].filter(([, from]) => now - from >= options.graceMs).map(([peer]) => peer).sort();
     const named = unreachable.slice(0, maxReportedPeers);
     // Only what an event shows counts as a change (a swap beyond the named peers is not one); a
-    // change of `waiting` matters only while some peer is unreachable (it changes the advice).
-    const sameWaiting = waiting === said.waiting || unreachable.length === 0;
-    if (unreachable.length === said.count && sameNames(named, said.named) && sameWaiting) return;
-    report({ named, count: unreachable.length, waiting });
+    // change of `waiting` or of the promise matters only while some peer is unreachable (it
+    // changes the advice). A promise is said only while waiting.
+    const promised = waiting ? deferringTo : null;
+    const sameAdvice = (waiting === said.waiting && promised === said.deferringTo) || unreachable.length === 0;
+    if (unreachable.length === said.count && sameNames(named, said.named) && sameAdvice) return;
+    report({ named, count: unreachable.length, waiting, deferringTo: promised });
   };
   const tick = (): void => {
     timer = null;
@@ -84,12 +90,17 @@ export function watchUnreachablePeers(options: UnreachablePeersOptions): Unreach
       waiting = next;
       check();
     },
+    setDeferringTo(chooser) {
+      if (closed || chooser === deferringTo) return;
+      deferringTo = chooser;
+      check();
+    },
     close() {
       if (closed) return;
       closed = true;
       if (timer !== null) clock.clearTimeout(timer);
       // The next watch (a rejoin under a fresh id) starts from nothing said: clear this one's report.
-      if (said.count > 0) report({ named: [], count: 0, waiting });
+      if (said.count > 0) report({ named: [], count: 0, waiting, deferringTo: null });
     },
   };
 }

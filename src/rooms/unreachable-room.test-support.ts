@@ -72,6 +72,7 @@ export function unreachableRoom(seed: number, names: readonly string[], settings
   };
   const leaders = (): NodeId[] => [...peers.values()].filter((each) => each.room?.node.role.value === 'leader').map((each) => each.id);
   const lastReport = (name: string): Unreachable | undefined => reports.get(nodeId(name))?.at(-1);
+  const reportsOf = (name: string): readonly Unreachable[] => reports.get(nodeId(name)) ?? [];
   const oneCluster = (): boolean => {
     const rooms = [...peers.values()].map((each) => each.room);
     if (rooms.some((room) => room === null)) return false;
@@ -79,7 +80,7 @@ export function unreachableRoom(seed: number, names: readonly string[], settings
     const voters = rooms[0]!.node.membership.value.voters;
     return leader !== null && voters.length === names.length && rooms.every((room) => room!.node.leader.value === leader && room!.node.membership.value.voters.length === voters.length);
   };
-  return { clock, network, peer, enter, restartSignalingServer, reconnectSignaling, leaders, lastReport, oneCluster, startAnyway, close: async () => {
+  return { clock, network, peer, enter, restartSignalingServer, reconnectSignaling, leaders, lastReport, reportsOf, oneCluster, startAnyway, close: async () => {
     for (const each of peers.values()) depart(environment, each);
     await clock.advance(100);
   } };

@@ -80,6 +80,10 @@ describe('choices and restarts in a room with unreachable peers', () => {
     const joined = (): boolean => test.peer('b').room !== null && test.peer('a').room?.node.leader.value === nodeId('b') && test.peer('a').room?.node.commitIndex.value !== 0;
     expect(await test.clock.runUntil(joined, { timeoutMs: 10_000 })).toBe(true);
     expect(test.leaders()).toEqual(['b']);
+    // a said whom it waits for (the demo's banner: "b chose to start a board without them; this
+    // page will join it"), and stopped saying it once it had joined.
+    expect(test.reportsOf('a').some((report) => report.waiting && report.deferringTo === nodeId('b') && report.peers.includes(nodeId('c')))).toBe(true);
+    expect(test.lastReport('a')).toMatchObject({ waiting: false, deferringTo: null });
     expect(test.peer('c').room).toBeNull();
     expect(test.peer('b').room!.node.membership.value.voters).not.toContain(nodeId('c'));
     await test.close();
