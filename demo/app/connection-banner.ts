@@ -20,7 +20,8 @@ export interface UnreachableReport {
   readonly waiting: boolean;
   /**
    * While waiting: the reachable page whose user chose to start without them, and whose board this
-   * page promised to join (joinRoom's `deferringTo`); "Start anyway" here would change nothing.
+   * page promised to join (the `peersUnreachable` event's `deferringTo`); "Start anyway" here would
+   * change nothing.
    */
   readonly deferringTo?: string | null;
 }

@@ -23,7 +23,7 @@ describe('timeline sentences', () => {
       [{ type: 'removeVoter', removed: c, target: { voters: [a, b] } }, 'Cy is unreachable: removed from the voters'],
       [{ type: 'demoteVoter', demoted: c, target: { voters: [a], learners: [c] } }, 'Cy becomes a learner again, for an odd number of voters'],
       [{ type: 'removeLearner', removed: c, target: { voters: [a] } }, 'Cy is unreachable: removed from the learners'],
-      [{ type: 'dropSilentLearner', removed: c, target: { voters: [a] } }, 'Cy never answered the leader: its learner slot goes to a newcomer'],
+      [{ type: 'dropSilentLearner', removed: c, target: { voters: [a] } }, 'Cy stopped answering the leader: its learner slot goes to a newcomer'],
     ];
     for (const [decision, sentence] of decisions) expect(describeDecision(decision)(nameOf)).toBe(sentence);
   });

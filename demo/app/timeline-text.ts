@@ -30,7 +30,7 @@ export function describeDecision(decision: MembershipDecision): Wording {
     case 'removeLearner':
       return (nameOf) => `${nameOf(decision.removed)} is unreachable: removed from the learners`;
     case 'dropSilentLearner':
-      return (nameOf) => `${nameOf(decision.removed)} never answered the leader: its learner slot goes to a newcomer`;
+      return (nameOf) => `${nameOf(decision.removed)} stopped answering the leader: its learner slot goes to a newcomer`;
   }
 }
 

@@ -86,7 +86,7 @@ describe('judgeDiscovery', () => {
     expect(judgeDiscovery({ ...options('b', {}, [], ['a', 'c']), startDespiteUnreachable: () => false }, 60_000)).toBeNull();
   });
 
-  it('after a wedge, joins the cluster that lists the leader it refused, whatever term another hello claims; the highest term when none lists it', () => {
+  it('after a wedge, joins the cluster whose hellos name the sender it refused as leader, whatever term another hello claims; the highest term when none does', () => {
     const room: RoomHello = { ...newcomer, member: true, voters: [nodeId('m'), nodeId('o'), nodeId('p')], term: 5, leader: nodeId('m') };
     const lie: RoomHello = { ...newcomer, member: true, voters: [nodeId('z')], term: 1_000_000, leader: nodeId('z') };
     expect(judgeDiscovery(options('n', { m: room, z: lie }), 0)).toEqual({ type: 'join', bootstrap: { voters: ['z'] } });
@@ -289,6 +289,13 @@ describe('starting despite unreachable peers', () => {
     expect(unreached.deferringTo).toBeNull();
   });
 
+  it('makes no promise when nothing holds it back: in a brand-new room all in reach, a claim to start anyway changes nothing', () => {
+    const chooser: RoomHello = { ...newcomer, startingAnyway: true };
+    const memory = freshDiscoveryMemory();
+    expect(judgeDiscovery(options('a', { b: chooser, z: chooser }, ['b', 'z'], ['b', 'z']), 1_000, memory)).toEqual({ type: 'bootstrap', bootstrap: { voters: ['a'] } });
+    expect(memory.deferringTo).toBeNull();
+  });
+
   it('defers to the smallest chooser it hears, and keeps that one', () => {
     const chooser: RoomHello = { ...newcomer, startingAnyway: true };
     const memory = freshDiscoveryMemory();
@@ -306,7 +313,7 @@ describe('starting despite unreachable peers', () => {
     const clock = new VirtualClock(0);
     const at = (base: DiscoveryOptions): DiscoveryOptions => ({ ...base, clock, helloLifetimeMs: 4_000 });
     const memory = freshDiscoveryMemory();
-    judgeDiscovery(at(options('a', { b: chooser }, ['b'], ['b'])), 0, memory);
+    judgeDiscovery(at(options('a', { b: chooser }, ['b'], ['b', 'c'])), 0, memory); // held back by c
     // b started and its hello does not say so yet, or b dropped off for a moment: a waits.
     expect(judgeDiscovery(at(options('a', { b: chooser }, ['b'], ['b'])), 60_000, memory)).toBeNull();
     expect(judgeDiscovery(at(options('a', {}, [], ['b'])), 60_000, memory)).toBeNull();
@@ -321,7 +328,7 @@ describe('starting despite unreachable peers', () => {
     // Gone from both for discoveryMs and a hello lifetime: released, then a hello lifetime more
     // before it may bootstrap (a chooser may still hold its last hello saying it defers).
     const gone = freshDiscoveryMemory();
-    judgeDiscovery(at(options('a', { b: chooser }, ['b'], ['b'])), 0, gone);
+    judgeDiscovery(at(options('a', { b: chooser }, ['b'], ['b', 'c'])), 0, gone);
     expect(judgeDiscovery(at(options('a', {}, [], [])), 60_000, gone)).toBeNull();
     await clock.advance(5_000);
     expect(judgeDiscovery(at(options('a', {}, [], [])), 60_000, gone)).toBeNull();
@@ -333,7 +340,7 @@ describe('starting despite unreachable peers', () => {
 
     // b takes its choice back (its newer hello over a live link, no member): released at once.
     const recanted = freshDiscoveryMemory();
-    judgeDiscovery(at(options('a', { b: chooser }, ['b'], ['b'])), 0, recanted);
+    judgeDiscovery(at(options('a', { b: chooser }, ['b'], ['b', 'c'])), 0, recanted);
     judgeDiscovery(at(options('a', { b: newcomer }, ['b'], ['b'])), 60_000, recanted);
     expect(recanted.deferringTo).toBeNull();
   });

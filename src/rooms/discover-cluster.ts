@@ -99,12 +99,14 @@ function choseToStartAnyway(options: DiscoveryOptions): boolean {
  * then on this peer waits for a member rather than bootstrapping a second cluster beside one that
  * exists (and may hold committed data) but is away right now. `deferringTo` is the chooser this
  * peer promised (in its hellos) not to bootstrap for: a reachable newcomer heard saying it starts
- * anyway on its user's choice while this peer had not chosen, the smallest such when several. The
- * promise names it, so another chooser does not take it for its own, and holds while it may still
- * start: until it takes its choice back (says so over a live link, no member), or it has been gone
- * from the links and from signaling's list for `chooserGoneMs`. Released, the peer still waits
- * out `helloLifetimeMs` (`releasedAt`) before it may bootstrap, so no chooser still holds its
- * last hello saying it defers.
+ * anyway on its user's choice, while this peer had not chosen and was held back by listed peers
+ * it cannot reach (the smallest such chooser when several); or, if it chose too, the chooser a
+ * smaller reachable page has already promised. The promise names it, so another chooser does not
+ * take it for its own, and holds while it may still start: until it takes its choice back (says
+ * so over a live link, no member), or it has been gone from the links and from signaling's list
+ * for `discoveryMs` plus `helloLifetimeMs`. Released, the peer still waits out `helloLifetimeMs`
+ * (`releasedAt`) before it may bootstrap, so no chooser still holds its last hello saying it
+ * defers.
  */
 export interface DiscoveryMemory {
   metMember: boolean;
@@ -165,8 +167,14 @@ function trackDeferral(options: DiscoveryOptions, memory: DiscoveryMemory, recen
       return hello?.startingAnyway === true && !hello.member && reachable.has(peer) && options.neverBootstrap?.has(peer) !== true;
     };
     let choosers: NodeId[];
-    if (!chose) choosers = [...recent.keys()].filter(isChooser);
-    else {
+    if (!chose) {
+      // Only a page held back by peers it cannot reach has a promise to make: one that is not
+      // (a brand-new room, all in reach) starts or joins as ever, so a stranger's claim to start
+      // anyway cannot hold a whole room waiting (s33 documentation review).
+      const listed = options.listed?.() ?? reachable;
+      const heldBack = [...listed].some((peer) => peer !== options.selfId && !reachable.has(peer));
+      choosers = heldBack ? [...recent.keys()].filter(isChooser) : [];
+    } else {
       // A page that chose does not defer (between choosers the smallest starts), except to a
       // chooser that a smaller reachable page has already promised: that page blocks it for good,
       // and the other chooser starts on the promise (s33 review: two choosers a click apart

@@ -104,8 +104,10 @@ export interface JoinRoomOptions<State, Command> {
    * cannot reach (a `peersUnreachable` event with `waiting: true`): once it returns true, those
    * peers no longer keep it from starting a cluster (say, after the user chose "start anyway").
    * The risk is the user's to take: an unreachable peer may hold a cluster that this one splits from.
-   * The choice is told to reachable peers in our hellos, so a smaller reachable id waiting on the
-   * same peers starts the cluster and this one joins it. A callback that throws counts as false.
+   * The choice goes out in our hellos: a reachable page that has not chosen, held back by peers it
+   * cannot reach, promises to join (`deferringTo`), and this page starts once every smaller
+   * reachable id has promised it. Once this page has promised another chooser, its own choice
+   * changes nothing. A callback that throws counts as false.
    */
   readonly startDespiteUnreachable?: () => boolean;
   /** Hello period (default 1,000 ms). */

@@ -67,8 +67,8 @@ export async function joinRoom<State, Command>(options: JoinRoomOptions<State, C
         const fresh = await freshId(options, identityStore, wedged.id);
         discardAbandoned(options, wedged.id);
         if (left) return;
-        // The refused sender led a cluster this node could not follow: prefer the cluster that
-        // lists it, whatever term a hello with other voters claims (lying-hello.test.ts).
+        // The refused sender led a cluster this node could not follow: prefer the cluster whose
+        // hellos name it as leader, whatever term another hello claims (lying-hello.test.ts).
         const joined = await joinWithRetries({ ...options, signal: leaving.signal }, identityStore, fresh, false, rejoin, metric.from);
         if (left) {
           await joined.leave();

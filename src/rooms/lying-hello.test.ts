@@ -118,8 +118,8 @@ describe('the price of believing only known members', () => {
 // whoever sends it. It bootstrapped on the stranger's made-up cluster, refused the real leader's
 // frames (a sender outside its voters), was found wedged, rejoined under a fresh id and heard the
 // same lie: wedged and rejoined for as long as the stranger stayed. Now a rejoin after a wedge
-// prefers the cluster that lists the leader it refused (whose frames kept coming: a live
-// cluster), so the second lap joins the room. Rules looked at in s32 and not taken: "believe a
+// prefers the cluster whose hellos name the sender it refused as leader (whose frames kept
+// coming: a live cluster), so the second lap joins the room. Rules looked at in s32 and not taken: "believe a
 // claimed cluster only when its own voters say so" is met by a stranger that names itself as the
 // only voter and the leader; "the claim most peers make" falls to a few more made-up ids. A
 // stranger that also sends leader frames (in a term above the room's) is not stopped by this:
@@ -321,6 +321,17 @@ describe('silent peers the transport reaches', () => {
 // hears that (unreachable-room.test.ts, "a page that chooses to start anyway while a smaller
 // reachable page waits too"). A stranger's claim now costs only a wait: b defers to it.
 describe("a stranger's hello saying its user chose to start anyway", () => {
+  it('does not hold a brand-new room, every page in reach, from starting', async () => {
+    const test = lyingRoom(3109);
+    test.liar('z', { type: 'hello', visible: true, member: false, voters: null, term: 0, leader: null, startingAnyway: true });
+    const names = ['a', 'b', 'c'];
+    for (const name of names) arrive(test.environment, test.peer(name));
+    // Nothing holds a back (no listed peer out of reach): it makes no promise to z, and starts.
+    const started = (): boolean => names.every((name) => test.peer(name).room?.store.appliedIndex.value !== undefined && test.peer(name).room!.node.leader.value !== null);
+    expect(await test.clock.runUntil(started, { timeoutMs: 20_000 })).toBe(true);
+    await test.close();
+  });
+
   it('does not make a newcomer that cannot reach the listed members bootstrap a second cluster beside theirs', async () => {
     const test = unreachableRoom(3105, ['b', 'd']);
     const stranger = nodeId('z');

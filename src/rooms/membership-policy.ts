@@ -39,9 +39,9 @@ export interface MembershipPolicySettings {
   readonly witness: NodeId | null;
   /**
    * How long a learner may go without answering the leader before its slot goes to a waiting
-   * newcomer (rule 6; default 30 s). joinRoom refuses a value shorter than a wedged learner takes
-   * to give up its id (it refuses the leader's frames, so it does not answer; `silenceFloorMs`),
-   * and raises the default to it. A learner installing a snapshot answers every chunk.
+   * newcomer (rule 6; default 30 s). joinRoom refuses a value shorter than twice the time a wedged
+   * learner may take to give up its id (it refuses the leader's frames, so it does not answer;
+   * `silenceFloorMs`), and raises the default to it. A learner installing a snapshot answers every chunk.
    */
   readonly silentAfterMs: number;
 }

@@ -59,7 +59,7 @@ export function startRoomCoordinator(options: RoomCoordinatorOptions): RoomCoord
     for (const tracked of unreachableSince.keys()) if (!members.has(tracked)) unreachableSince.delete(tracked);
   };
 
-  /** Learners that never answered this leader, since when; counted afresh by each leader, as above. */
+  /** Learners not answering this leader (RaftNode.silentPeers), since first seen so; counted afresh by each leader, as above. */
   const trackSilence = (now: number): void => {
     if (node.role.value !== 'leader') {
       silentSince.clear();

@@ -66,7 +66,7 @@ export function wedgeTimings(electionTimeoutMaxMs: number, gossipIntervalMs: num
  * learner refuses the leader's frames and so does not answer, and must be told to rejoin before
  * its slot goes, or, dropped, it stops hearing the frames its report counts and keeps its wedged
  * id. Twice the worst case: the report after `wedgeSuspicionTimeouts` election timeouts, the
- * verdict `lastingMs` later, looked at once per gossip interval. About 14 s at the defaults.
+ * verdict `lastingMs` later, looked at once per gossip interval. 14.4 s at the defaults.
  */
 export function silenceFloorMs(electionTimeoutMaxMs: number, wedgeSuspicionTimeouts: number, gossipIntervalMs: number): number {
   const verdict = wedgeSuspicionTimeouts * electionTimeoutMaxMs + wedgeTimings(electionTimeoutMaxMs, gossipIntervalMs).lastingMs + gossipIntervalMs;
