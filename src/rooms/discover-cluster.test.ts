@@ -266,6 +266,27 @@ describe('discovery across a signaling reconnect', () => {
   });
 });
 
+/**
+ * discoverCluster run for `self`, which reaches `peer` and is listed beside c, which it cannot
+ * reach: what its hellos say (`described`), the hellos it hears (`heard`, set by the test) and
+ * its user's choice (`choice.value`).
+ */
+function announcing(self: string, peer: string, settings: Partial<DiscoveryOptions> = {}) {
+  const clock = new VirtualClock(0);
+  const described: unknown[] = [];
+  const heard = new Map<NodeId, HeardHello>();
+  const presence: RoomPresence = { heard: (id) => heard.get(id), recent: () => heard, describeSelf: (describe) => described.push(describe()), close: () => {} };
+  const choice = { value: false };
+  const controller = new AbortController();
+  const done = discoverCluster({ selfId: nodeId(self), presence, peers: () => new Set([nodeId(peer)]), listed: () => new Set([nodeId(peer), nodeId('c')]), clock, discoveryMs: 1_000, pollMs: 50, startDespiteUnreachable: () => choice.value, signal: controller.signal, ...settings }).catch(() => null);
+  const stop = async (): Promise<void> => {
+    controller.abort(new Error('done'));
+    await clock.advance(100);
+    await done;
+  };
+  return { clock, described, heard, choice, stop };
+}
+
 describe('starting despite unreachable peers', () => {
   it("a reachable peer's choice never makes a smaller waiting peer bootstrap: it defers to that chooser, which starts once it hears so", () => {
     const chooser: RoomHello = { ...newcomer, startingAnyway: true };
@@ -379,56 +400,36 @@ describe('starting despite unreachable peers', () => {
   });
 
   it('announces the choice in its hellos as soon as it is made, and only while it holds', async () => {
-    const clock = new VirtualClock(0);
-    const described: unknown[] = [];
-    const presence: RoomPresence = { heard: () => undefined, recent: () => new Map(), describeSelf: (describe) => described.push(describe()), close: () => {} };
-    let choice = false;
-    const controller = new AbortController();
-    const done = discoverCluster({ selfId: nodeId('b'), presence, peers: () => new Set([nodeId('a')]), listed: () => new Set([nodeId('a'), nodeId('c')]), clock, discoveryMs: 1_000, pollMs: 50, startDespiteUnreachable: () => choice, signal: controller.signal }).catch(() => null);
+    const { clock, described, choice, stop } = announcing('b', 'a');
     await clock.advance(2_000);
     expect(described).toEqual([]);
-    choice = true;
+    choice.value = true;
     await clock.advance(60);
     expect(described).toEqual([{ member: false, voters: null, term: 0, leader: null, startingAnyway: true }]);
-    choice = false;
+    choice.value = false;
     await clock.advance(60);
     expect(described.at(-1)).toEqual({ member: false, voters: null, term: 0, leader: null });
-    controller.abort(new Error('done'));
-    await clock.advance(100);
-    await done;
+    await stop();
   });
 
   it("announces that it defers as soon as it hears a reachable chooser, and then never claims to start itself", async () => {
-    const clock = new VirtualClock(0);
-    const described: unknown[] = [];
-    const heard = new Map<NodeId, HeardHello>();
-    const presence: RoomPresence = { heard: (peer) => heard.get(peer), recent: () => heard, describeSelf: (describe) => described.push(describe()), close: () => {} };
-    let choice = false;
-    const controller = new AbortController();
-    const done = discoverCluster({ selfId: nodeId('a'), presence, peers: () => new Set([nodeId('b')]), listed: () => new Set([nodeId('b'), nodeId('c')]), clock, discoveryMs: 1_000, pollMs: 50, startDespiteUnreachable: () => choice, signal: controller.signal }).catch(() => null);
+    const { clock, described, heard, choice, stop } = announcing('a', 'b');
     await clock.advance(2_000);
     heard.set(nodeId('b'), { hello: { ...newcomer, startingAnyway: true }, at: clock.now() });
     await clock.advance(60);
     expect(described).toEqual([{ member: false, voters: null, term: 0, leader: null, deferringTo: 'b' }]);
-    choice = true;
+    choice.value = true;
     await clock.advance(200);
     expect(described).toHaveLength(1);
-    controller.abort(new Error('done'));
-    await clock.advance(100);
-    await done;
+    await stop();
   });
 
   it('a witness never announces a choice to start anyway: it cannot start, and a smaller page would wait on it', async () => {
-    const clock = new VirtualClock(0);
-    const described: unknown[] = [];
-    const presence: RoomPresence = { heard: () => undefined, recent: () => new Map(), describeSelf: (describe) => described.push(describe()), close: () => {} };
-    const controller = new AbortController();
-    const done = discoverCluster({ selfId: nodeId('w'), presence, peers: () => new Set([nodeId('a')]), listed: () => new Set([nodeId('a'), nodeId('c')]), clock, discoveryMs: 1_000, pollMs: 50, mayBootstrap: false, startDespiteUnreachable: () => true, signal: controller.signal }).catch(() => null);
+    const { clock, described, choice, stop } = announcing('w', 'a', { mayBootstrap: false });
+    choice.value = true;
     await clock.advance(3_000);
     expect(described).toEqual([]);
-    controller.abort(new Error('done'));
-    await clock.advance(100);
-    await done;
+    await stop();
   });
 
   it('a startDespiteUnreachable callback that throws counts as "no", and the error is reported apart instead of failing the join', async () => {

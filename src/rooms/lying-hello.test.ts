@@ -40,6 +40,20 @@ function lyingRoom(seed: number) {
   } };
 }
 
+/**
+ * `names` arrive 300 ms apart, and the room grows to three voters. Returns which present peer of
+ * `candidates` leads.
+ */
+async function threeVoters(test: ReturnType<typeof lyingRoom>, names: readonly string[], candidates: readonly string[] = names): Promise<() => SimulatedPeer | undefined> {
+  for (const name of names) {
+    arrive(test.environment, test.peer(name));
+    await test.clock.advance(300);
+  }
+  const leader = (): SimulatedPeer | undefined => candidates.map(test.peer).find((each) => each.present && each.room?.node.role.value === 'leader');
+  expect(await test.clock.runUntil(() => leader()?.room?.node.membership.value.voters.length === 3, { timeoutMs: 10_000 })).toBe(true);
+  return leader;
+}
+
 describe('a hello that lies about the room', () => {
   it('a stranger claiming a newer cluster without them does not make a room of returning voters give up their ids and logs', async () => {
     const test = lyingRoom(3101);
@@ -127,13 +141,7 @@ describe('the price of believing only known members', () => {
 describe('a hello that lies to newcomers', () => {
   it('a newcomer joins the room while a stranger claims a cluster of its own in a huge term', async () => {
     const test = lyingRoom(3102);
-    const names = ['a', 'b', 'c'];
-    for (const name of names) {
-      arrive(test.environment, test.peer(name));
-      await test.clock.advance(300);
-    }
-    const leader = (): SimulatedPeer | undefined => names.map(test.peer).find((each) => each.room?.node.role.value === 'leader');
-    expect(await test.clock.runUntil(() => leader()?.room?.node.membership.value.voters.length === 3, { timeoutMs: 10_000 })).toBe(true);
+    const leader = await threeVoters(test, ['a', 'b', 'c']);
     const written = await settleOnVirtualClock(test.clock, leader()!.room!.store.dispatch({ type: 'put', key: 'x', value: 'acknowledged' }), 5_000);
     expect(written.status).toBe('fulfilled');
 
@@ -159,12 +167,7 @@ describe('a hello that lies to newcomers', () => {
 async function pesteredRoom(seed: number) {
   const test = lyingRoom(seed);
   const names = ['a', 'b', 'c'];
-  for (const name of names) {
-    arrive(test.environment, test.peer(name));
-    await test.clock.advance(300);
-  }
-  const leader = (): SimulatedPeer | undefined => names.map(test.peer).find((each) => each.present && each.room?.node.role.value === 'leader');
-  expect(await test.clock.runUntil(() => leader()?.room?.node.membership.value.voters.length === 3, { timeoutMs: 10_000 })).toBe(true);
+  const leader = await threeVoters(test, names);
   const written = await settleOnVirtualClock(test.clock, leader()!.room!.store.dispatch({ type: 'put', key: 'x', value: 'acknowledged' }), 5_000);
   expect(written.status).toBe('fulfilled');
   const followers = names.map(test.peer).filter((each) => each !== leader());
@@ -235,45 +238,44 @@ describe('a stranger whose frames every member refuses', () => {
 // version) fell to fresh ids that cut in line (the second test; s33's review). The wait is far
 // longer than a wedged learner (which does not answer either) takes to be told to rejoin
 // (silenceFloorMs in wedge-verdict.ts).
+/**
+ * A room of three voters (m, o, p) and the newcomer n, not yet arrived: whether n's id is in the
+ * leader's configuration, and the ids the policy dropped for silence (at a change's start or end).
+ */
+async function roomAwaitingNewcomer(seed: number) {
+  const test = lyingRoom(seed);
+  const names = ['m', 'o', 'p'];
+  const leader = await threeVoters(test, names, [...names, 'n']);
+  const newcomer = test.peer('n');
+  const member = (): boolean => {
+    const config = leader()?.room?.node.membership.value;
+    const id = newcomer.room?.id;
+    return id !== undefined && config !== undefined && [...config.voters, ...(config.learners ?? [])].includes(id);
+  };
+  const dropped = (when: 'membershipChangeStarted' | 'membershipChanged'): NodeId[] =>
+    test.events.flatMap(({ event }) => (event.type === when && event.decision.type === 'dropSilentLearner' ? [event.decision.removed] : []));
+  return { test, leader, newcomer, member, dropped };
+}
+
 describe('silent peers the transport reaches', () => {
   it('sixteen of them do not keep an honest newcomer out of the room', async () => {
-    const test = lyingRoom(3104);
-    const names = ['m', 'o', 'p'];
-    for (const name of names) {
-      arrive(test.environment, test.peer(name));
-      await test.clock.advance(300);
-    }
-    const leader = (): SimulatedPeer | undefined => [...names, 'n'].map(test.peer).find((each) => each.room?.node.role.value === 'leader');
-    expect(await test.clock.runUntil(() => leader()?.room?.node.membership.value.voters.length === 3, { timeoutMs: 10_000 })).toBe(true);
+    const { test, newcomer, member, dropped } = await roomAwaitingNewcomer(3104);
     // Connected ids that run no node and say nothing (one host, many ids; ids that sort first).
     for (let index = 0; index < 16; index += 1) test.network.transport(nodeId(`a${String(index).padStart(2, '0')}`)).incoming.subscribe(() => {});
     await test.clock.advance(5_000);
-    const newcomer = test.peer('n');
     arrive(test.environment, newcomer);
-    const member = (): boolean => {
-      const config = leader()?.room?.node.membership.value;
-      const id = newcomer.room?.id;
-      return id !== undefined && config !== undefined && [...config.voters, ...(config.learners ?? [])].includes(id);
-    };
     expect(await test.clock.runUntil(member, { timeoutMs: 60_000 })).toBe(true);
     // It answers, so it keeps its slot while the silent ids take turns with the others.
     await test.clock.advance(70_000);
     expect(member()).toBe(true);
-    const dropped = test.events.flatMap(({ event }) => (event.type === 'membershipChanged' && event.decision.type === 'dropSilentLearner' ? [event.decision.removed] : []));
-    expect(dropped.length).toBeGreaterThanOrEqual(2);
-    expect(dropped.every((id) => id.startsWith('a'))).toBe(true);
+    const drops = dropped('membershipChanged');
+    expect(drops.length).toBeGreaterThanOrEqual(2);
+    expect(drops.every((id) => id.startsWith('a'))).toBe(true);
     await test.close();
   });
 
   it('nor do silent ids that come and go, a fresh one (sorting first) in place of each dropped one', async () => {
-    const test = lyingRoom(3108);
-    const names = ['m', 'o', 'p'];
-    for (const name of names) {
-      arrive(test.environment, test.peer(name));
-      await test.clock.advance(300);
-    }
-    const leader = (): SimulatedPeer | undefined => [...names, 'n'].map(test.peer).find((each) => each.room?.node.role.value === 'leader');
-    expect(await test.clock.runUntil(() => leader()?.room?.node.membership.value.voters.length === 3, { timeoutMs: 10_000 })).toBe(true);
+    const { test, leader, newcomer, member, dropped } = await roomAwaitingNewcomer(3108);
     let fresh = 0;
     const connect = (): void => {
       test.network.transport(nodeId(`a${String(fresh).padStart(4, '0')}`)).incoming.subscribe(() => {});
@@ -281,19 +283,12 @@ describe('silent peers the transport reaches', () => {
     };
     for (let index = 0; index < 17; index += 1) connect();
     await test.clock.advance(5_000);
-    const newcomer = test.peer('n');
     arrive(test.environment, newcomer);
-    const member = (): boolean => {
-      const config = leader()?.room?.node.membership.value;
-      const id = newcomer.room?.id;
-      return id !== undefined && config !== undefined && [...config.voters, ...(config.learners ?? [])].includes(id);
-    };
-    const dropped = (): NodeId[] => test.events.flatMap(({ event }) => (event.type === 'membershipChangeStarted' && event.decision.type === 'dropSilentLearner' ? [event.decision.removed] : []));
     // Every dropped id leaves, and three never-dropped ids wait at all times. Before the review's
     // fix the newcomer was still out after 600 s and 310 drops.
     let gone = 0;
     const churn = (): boolean => {
-      const drops = dropped();
+      const drops = dropped('membershipChangeStarted');
       for (; gone < drops.length; gone += 1) test.network.setDown(drops[gone]!, true);
       const config = leader()?.room?.node.membership.value;
       const members = new Set([...(config?.voters ?? []), ...(config?.learners ?? [])]);
