@@ -7,7 +7,7 @@
 import type { LoadResult } from '../pages/browser-load.ts';
 import type { HeapSizes } from './cdp.ts';
 import type { BenchProcess } from './cluster.ts';
-import { load, settled, sleep, status, wallClockMs } from './driving.ts';
+import { load, settled, sleep, status, waitFor, wallClockMs } from './driving.ts';
 import type { BenchSizes } from './options.ts';
 
 export interface MemorySample {
@@ -26,17 +26,51 @@ export interface MemoryFigures {
   readonly stalled: boolean;
   readonly startedAtMs: number;
   readonly endedAtMs: number;
+  /** The highest term any page reported when the phase began and when it ended: elections under the load. */
+  readonly termAtStart: number;
+  readonly termAtEnd: number;
 }
 
 const stallMs = 60_000;
 
+/**
+ * Every page's and worker's retained memory, read through CDP after a forced full garbage
+ * collection. Under load on this machine's two cores such a collection held a thread up for
+ * 250–1,000 ms (2026-12-05, one process at a time), longer than an election timeout: runs before
+ * that day saw up to eight elections in this phase, all at readings, and batches of proposals
+ * failed with LeadershipLostError. A browser never collects that way by itself, so the loads are
+ * held for the reading (no new proposal; those in flight finish first), and the processes are
+ * read one after the other, not all at once.
+ */
 async function heaps(processes: readonly BenchProcess[]): Promise<Record<string, HeapSizes>> {
-  const entries = await Promise.all(processes.map(async (each) => [each.id, await each.devTools.heapSizes()] as const));
-  return Object.fromEntries(entries);
+  await Promise.all(processes.map((each) => each.page.evaluate(() => window.browserBench.holdLoads())));
+  try {
+    await waitFor('the proposals in flight to settle before a memory reading', 30_000, async () => {
+      const inFlight = await Promise.all(processes.map((each) => each.page.evaluate(() => window.browserBench.proposalsInFlight())));
+      return inFlight.every((count) => count === 0) ? true : null;
+    });
+    const entries: Array<readonly [string, HeapSizes]> = [];
+    const took: string[] = [];
+    for (const each of processes) {
+      const startedAt = performance.now();
+      entries.push([each.id, await each.devTools.heapSizes()]);
+      took.push(`${each.id} ${Math.round(performance.now() - startedAt)} ms`);
+    }
+    console.error(`  memory: a reading (collection and heap sizes, page then worker) took ${took.join(', ')}`);
+    return Object.fromEntries(entries);
+  } finally {
+    await Promise.all(processes.map((each) => each.page.evaluate(() => window.browserBench.releaseLoads())));
+  }
+}
+
+/** The highest term any of the pages reports. */
+async function highestTerm(processes: readonly BenchProcess[]): Promise<number> {
+  return Math.max(...(await Promise.all(processes.map(async (each) => (await status(each)).term))));
 }
 
 export async function measureMemory(processes: readonly BenchProcess[], sizes: BenchSizes): Promise<MemoryFigures> {
   const { commitIndex: startIndex } = await settled(processes);
+  const termAtStart = await highestTerm(processes);
   const startedAtMs = wallClockMs();
   const samples: MemorySample[] = [{ commits: 0, atMs: startedAtMs, heaps: await heaps(processes) }];
   const target = startIndex + sizes.memoryCommits;
@@ -72,5 +106,6 @@ export async function measureMemory(processes: readonly BenchProcess[], sizes: B
   const endedAtMs = wallClockMs();
   const commits = stalled ? lastProgress.commitIndex - startIndex : (await settled(processes)).commitIndex - startIndex;
   samples.push({ commits, atMs: wallClockMs(), heaps: await heaps(processes) });
-  return { commits, commitsPerSecond: commits / ((endedAtMs - startedAtMs) / 1000), samples, loads: results, stalled, startedAtMs, endedAtMs };
+  const termAtEnd = await highestTerm(processes);
+  return { commits, commitsPerSecond: commits / ((endedAtMs - startedAtMs) / 1000), samples, loads: results, stalled, startedAtMs, endedAtMs, termAtStart, termAtEnd };
 }

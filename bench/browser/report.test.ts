@@ -12,7 +12,7 @@ function figures(totalsInMebibytes: readonly number[]): MemoryFigures {
     const heaps: Record<string, HeapSizes> = { a: { pageBytes: (total / 2) * mebibyte, workerBytes: (total / 2) * mebibyte } };
     return { commits: position * 1000, atMs: position, heaps };
   });
-  return { commits: 10_000, commitsPerSecond: 1, samples, loads: [], stalled: false, startedAtMs: 0, endedAtMs: 1 };
+  return { commits: 10_000, commitsPerSecond: 1, samples, loads: [], stalled: false, startedAtMs: 0, endedAtMs: 1, termAtStart: 1, termAtEnd: 1 };
 }
 
 describe('memoryGrowth', () => {

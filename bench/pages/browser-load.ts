@@ -44,6 +44,34 @@ export function stopLoads(): void {
   generation += 1;
 }
 
+/** Set while the loads are held: lanes start no proposal until it resolves. */
+let held: { readonly released: Promise<void>; readonly release: () => void } | null = null;
+/** Proposals of every running load that have not settled yet. */
+let unsettled = 0;
+
+/**
+ * Holds every running load: its lanes start no new proposal until releaseLoads(); the ones in
+ * flight finish. The memory phase holds the loads while it forces garbage collections, which stop
+ * each thread for hundreds of milliseconds under load on two cores (longer than an election
+ * timeout; a browser never collects that way by itself).
+ */
+export function holdLoads(): void {
+  if (held !== null) return;
+  let release = (): void => {};
+  const released = new Promise<void>((resolve) => (release = resolve));
+  held = { released, release };
+}
+
+export function releaseLoads(): void {
+  held?.release();
+  held = null;
+}
+
+/** How many proposals of the running loads are still in flight. */
+export function proposalsInFlight(): number {
+  return unsettled;
+}
+
 
 export function createLoad(node: RaftNode, options: LoadOptions): { finished: Promise<LoadResult> } {
   const wallClock = (): number => performance.timeOrigin + performance.now();
@@ -65,7 +93,12 @@ export function createLoad(node: RaftNode, options: LoadOptions): { finished: Pr
   const done = (): boolean => generation !== startedGeneration || performance.now() >= deadline || node.commitIndex.value >= options.untilCommitIndex;
   const lane = async (): Promise<void> => {
     while (!done()) {
+      if (held !== null) {
+        await held.released;
+        continue;
+      }
       const sent = performance.now();
+      unsettled += 1;
       try {
         // Bounded: a proposal that never settles would hang the run; it counts as an error instead.
         await node.propose(command, { signal: AbortSignal.timeout(proposalTimeoutMs) });
@@ -75,6 +108,8 @@ export function createLoad(node: RaftNode, options: LoadOptions): { finished: Pr
         firstError ??= error instanceof Error ? `${error.name}: ${error.message}` : String(error);
         await new Promise((resolve) => setTimeout(resolve, 20));
         continue;
+      } finally {
+        unsettled -= 1;
       }
       const latency = performance.now() - sent;
       if (options.keepAll) latencies.push(latency);
