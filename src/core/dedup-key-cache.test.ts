@@ -21,6 +21,24 @@ describe('DedupKeyCache', () => {
     for (let requestId = 1; requestId <= 5; requestId += 1) expect(cache.get(key('a', requestId))).toEqual({ index: 10 + requestId, term: 3 });
   });
 
+  it('clear forgets every key, and the cache works from empty again, evictions in order', () => {
+    const cache = new DedupKeyCache(2);
+    cache.remember(key('a', 1), { index: 1, term: 1 });
+    cache.remember(key('b', 1), { index: 2, term: 1 });
+    cache.clear();
+    expect(cache.size).toBe(0);
+    expect(cache.clientCount).toBe(0);
+    expect(cache.oldestValue).toBeUndefined();
+    expect(cache.get(key('a', 1))).toBeUndefined();
+    cache.remember(key('c', 1), { index: 3, term: 2 });
+    cache.remember(key('a', 1), { index: 4, term: 2 });
+    cache.remember(key('d', 1), { index: 5, term: 2 });
+    expect(cache.size).toBe(2);
+    expect(cache.get(key('c', 1))).toBeUndefined();
+    expect(cache.get(key('a', 1))).toEqual({ index: 4, term: 2 });
+    expect(cache.oldestValue).toEqual({ index: 4, term: 2 });
+  });
+
   it('evicts the least recently written first, never holding more than its capacity', () => {
     const cache = new DedupKeyCache(3);
     cache.remember(key('a', 1), { index: 1, term: 1 });

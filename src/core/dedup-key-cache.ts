@@ -87,6 +87,14 @@ export class DedupKeyCache<Value extends CachedAppend = CachedAppend> {
     return this.count;
   }
 
+  /** Forgets every key. */
+  clear(): void {
+    this.byClient.clear();
+    this.oldest = null;
+    this.newest = null;
+    this.count = 0;
+  }
+
   /** Clients with at least one remembered request: a client whose last one fell out is forgotten. */
   get clientCount(): number {
     return this.byClient.size;

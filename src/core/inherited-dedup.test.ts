@@ -193,3 +193,30 @@ describe('a proposer told its re-proposed request is an entry it already holds c
     expect(forwardsIn(drain(node)).map((message) => message.dedupKey)).toEqual([key]);
   });
 });
+
+// ---- a leader that steps down forgets its cache of forwarded requests, and loses nothing by it ----
+
+describe('a leader that steps down', () => {
+  /** The leader's private cache of forwarded requests (no public way shows its size). */
+  const cacheSize = (node: HarnessNode): number => (node.core as unknown as { core: { leaderDedupCache: { size: number } } }).core.leaderDedupCache.size;
+
+  it('forgets the forwarded requests it cached, and led again still answers a retried one with the entry it appended', () => {
+    const { harness, leader, proposer, other, original } = forwardAnsweredNever();
+    expect(cacheSize(leader)).toBeGreaterThan(0);
+    leader.core.transferLeadership(harness.now, 61, other.id);
+    harness.advance(300);
+    expect(other.core.role).toBe('leader');
+    expect(leader.core.role).toBe('follower');
+    expect(cacheSize(leader)).toBe(0);
+    other.core.transferLeadership(harness.now, 62, leader.id);
+    harness.advance(300);
+    expect(leader.core.role).toBe('leader');
+    // Refilled from its log when it took over again.
+    expect(cacheSize(leader)).toBeGreaterThan(0);
+    // The proposer's answer never came: the application replays the request on the leader.
+    leader.core.propose(harness.now, 63, bytes('claim task 4'), key);
+    harness.advance(200);
+    expect(committedIndexOf(leader.outcomes, 63)).toBe(original);
+    for (const node of [leader, proposer, other]) expect(copiesOf(node, key)).toEqual([original]);
+  });
+});
