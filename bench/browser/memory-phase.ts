@@ -35,16 +35,16 @@ const stallMs = 60_000;
 
 /**
  * Every page's and worker's retained memory, read through CDP after a forced full garbage
- * collection. Under load on this machine's two cores such a collection held a thread up for
- * 250–1,000 ms (2026-12-05, one process at a time), longer than an election timeout: runs before
- * that day saw up to eight elections in this phase, all at readings, and batches of proposals
- * failed with LeadershipLostError. A browser never collects that way by itself, so the loads are
+ * collection. Under load on this machine's two cores such a reading held a process up for
+ * 240–1,040 ms (2026-12-05, one process at a time), longer than an election timeout: runs until
+ * that morning saw up to eight elections in this phase, which came with the readings, and batches
+ * of proposals failed with LeadershipLostError. A browser never collects that way by itself, so the loads are
  * held for the reading (no new proposal; those in flight finish first), and the processes are
  * read one after the other, not all at once.
  */
 async function heaps(processes: readonly BenchProcess[]): Promise<Record<string, HeapSizes>> {
-  await Promise.all(processes.map((each) => each.page.evaluate(() => window.browserBench.holdLoads())));
   try {
+    await Promise.all(processes.map((each) => each.page.evaluate(() => window.browserBench.holdLoads())));
     await waitFor('the proposals in flight to settle before a memory reading', 30_000, async () => {
       const inFlight = await Promise.all(processes.map((each) => each.page.evaluate(() => window.browserBench.proposalsInFlight())));
       return inFlight.every((count) => count === 0) ? true : null;
@@ -100,6 +100,8 @@ export async function measureMemory(processes: readonly BenchProcess[], sizes: B
     if (commitIndex >= nextMark && commitIndex < target) {
       samples.push({ commits: commitIndex - startIndex, atMs: wallClockMs(), heaps: await heaps(processes) });
       nextMark += step;
+      // A reading holds the load: its time is no stall of the cluster's.
+      lastProgress = { atMs: wallClockMs(), commitIndex: lastProgress.commitIndex };
     }
   }
   const results = await loads;

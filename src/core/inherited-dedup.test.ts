@@ -219,4 +219,21 @@ describe('a leader that steps down', () => {
     expect(committedIndexOf(leader.outcomes, 63)).toBe(original);
     for (const node of [leader, proposer, other]) expect(copiesOf(node, key)).toEqual([original]);
   });
+
+  it('led again, it answers the proposer’s own forward, retried to it, with the entry it appended', () => {
+    const { harness, leader, proposer, other, original } = forwardAnsweredNever();
+    // Every answer to the forward is lost until leadership has gone away and come back.
+    harness.dropWhen = (_from, _to, message) => message.type === 'forwardProposeResponse';
+    leader.core.transferLeadership(harness.now, 71, other.id);
+    harness.advance(300);
+    expect(cacheSize(leader)).toBe(0);
+    other.core.transferLeadership(harness.now, 72, leader.id);
+    harness.advance(300);
+    expect(leader.core.role).toBe('leader');
+    harness.dropWhen = null;
+    // The proposer's next retry reaches the leader again, which answers it from its refilled cache.
+    harness.advance(2_000);
+    expect(committedIndexOf(proposer.outcomes, 11)).toBe(original);
+    for (const node of [leader, proposer, other]) expect(copiesOf(node, key)).toEqual([original]);
+  });
 });
