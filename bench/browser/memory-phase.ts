@@ -7,7 +7,7 @@
 import type { LoadResult } from '../pages/browser-load.ts';
 import type { HeapSizes } from './cdp.ts';
 import type { BenchProcess } from './cluster.ts';
-import { load, settled, sleep, status, waitFor, wallClockMs } from './driving.ts';
+import { load, settled, sleep, status, wallClockMs } from './driving.ts';
 import type { BenchSizes } from './options.ts';
 
 export interface MemorySample {
@@ -44,11 +44,8 @@ const stallMs = 60_000;
  */
 async function heaps(processes: readonly BenchProcess[]): Promise<Record<string, HeapSizes>> {
   try {
+    // Each page answers once its proposals in flight have settled.
     await Promise.all(processes.map((each) => each.page.evaluate(() => window.browserBench.holdLoads())));
-    await waitFor('the proposals in flight to settle before a memory reading', 30_000, async () => {
-      const inFlight = await Promise.all(processes.map((each) => each.page.evaluate(() => window.browserBench.proposalsInFlight())));
-      return inFlight.every((count) => count === 0) ? true : null;
-    });
     const entries: Array<readonly [string, HeapSizes]> = [];
     const took: string[] = [];
     for (const each of processes) {

@@ -66,18 +66,22 @@ export function stopLoads(): void {
 let held: { readonly released: Promise<void>; readonly release: () => void } | null = null;
 /** Proposals of every running load that have not settled yet. */
 let unsettled = 0;
+/** Called once `unsettled` falls to 0 while the loads are held. */
+let drainedWaiters: Array<() => void> = [];
 
 /**
- * Holds every running load: its lanes start no new proposal until releaseLoads(); the ones in
- * flight finish. The memory phase holds the loads while it forces garbage collections, which stop
- * each thread for hundreds of milliseconds under load on two cores (longer than an election
- * timeout; a browser never collects that way by itself).
+ * Holds every running load for a memory reading (bench/browser/memory-phase.ts says why): its
+ * lanes start no new proposal until releaseLoads(). Resolves once the proposals in flight have
+ * settled (each is bounded by its deadline signal).
  */
-export function holdLoads(): void {
-  if (held !== null) return;
-  let release = (): void => {};
-  const released = new Promise<void>((resolve) => (release = resolve));
-  held = { released, release };
+export function holdLoads(): Promise<void> {
+  if (held === null) {
+    let release = (): void => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    held = { released, release };
+  }
+  if (unsettled === 0) return Promise.resolve();
+  return new Promise((resolve) => drainedWaiters.push(resolve));
 }
 
 export function releaseLoads(): void {
@@ -85,11 +89,14 @@ export function releaseLoads(): void {
   held = null;
 }
 
-/** How many proposals of the running loads are still in flight. */
-export function proposalsInFlight(): number {
-  return unsettled;
+/** One proposal of a load has settled. */
+function settledOne(): void {
+  unsettled -= 1;
+  if (unsettled > 0) return;
+  const waiters = drainedWaiters;
+  drainedWaiters = [];
+  for (const wake of waiters) wake();
 }
-
 
 export function createLoad(node: RaftNode, options: LoadOptions): { finished: Promise<LoadResult> } {
   const wallClock = (): number => performance.timeOrigin + performance.now();
@@ -127,7 +134,7 @@ export function createLoad(node: RaftNode, options: LoadOptions): { finished: Pr
         await new Promise((resolve) => setTimeout(resolve, 20));
         continue;
       } finally {
-        unsettled -= 1;
+        settledOne();
       }
       const latency = performance.now() - sent;
       if (options.keepAll) latencies.push(latency);

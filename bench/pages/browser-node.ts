@@ -4,7 +4,7 @@
 import { createRaftNode, nodeId, type IndexedDbDurability, type IndexedDbRaftStorage, type NodeId, type RaftNode } from '../../src/index.ts';
 import { createWebRtcTransport, createWebSocketSignalingClient, type WebRtcTransport } from '../../src/webrtc.ts';
 import { createWorkerRaftNode } from '../../src/worker.ts';
-import { createLoad, holdLoads, proposalsInFlight, releaseLoads, stopLoads, type LoadOptions, type LoadResult } from './browser-load.ts';
+import { createLoad, holdLoads, releaseLoads, stopLoads, type LoadOptions, type LoadResult } from './browser-load.ts';
 import { commitSplit, diagnosticsApi, openTimedStorage, recordTransitions } from './browser-diagnostics.ts';
 import { collectWorkerTimeline, startWorkerTimeline, timelineCommits } from './commit-timeline-page.ts';
 import { rawApi } from './browser-raw.ts';
@@ -153,7 +153,6 @@ const api = {
   stopLoads,
   holdLoads,
   releaseLoads,
-  proposalsInFlight,
   /**
    * Starts timing frames from `sender` (the leader) as they reach the engine (its worker, or this
    * page's transport with the engine on the page); null ends it and returns the arrival times.

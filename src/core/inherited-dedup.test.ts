@@ -200,17 +200,22 @@ describe('a leader that steps down', () => {
   /** The leader's private cache of forwarded requests (no public way shows its size). */
   const cacheSize = (node: HarnessNode): number => (node.core as unknown as { core: { leaderDedupCache: { size: number } } }).core.leaderDedupCache.size;
 
-  it('forgets the forwarded requests it cached, and led again still answers a retried one with the entry it appended', () => {
-    const { harness, leader, proposer, other, original } = forwardAnsweredNever();
-    expect(cacheSize(leader)).toBeGreaterThan(0);
-    leader.core.transferLeadership(harness.now, 61, other.id);
+  /** Leadership goes from `leader` to `other` and back; the cache is checked empty in between. */
+  function awayAndBack(harness: CoreHarness, leader: HarnessNode, other: HarnessNode, transferId: number): void {
+    leader.core.transferLeadership(harness.now, transferId, other.id);
     harness.advance(300);
     expect(other.core.role).toBe('leader');
     expect(leader.core.role).toBe('follower');
     expect(cacheSize(leader)).toBe(0);
-    other.core.transferLeadership(harness.now, 62, leader.id);
+    other.core.transferLeadership(harness.now, transferId + 1, leader.id);
     harness.advance(300);
     expect(leader.core.role).toBe('leader');
+  }
+
+  it('forgets the forwarded requests it cached, and led again still answers a retried one with the entry it appended', () => {
+    const { harness, leader, proposer, other, original } = forwardAnsweredNever();
+    expect(cacheSize(leader)).toBeGreaterThan(0);
+    awayAndBack(harness, leader, other, 61);
     // Refilled from its log when it took over again.
     expect(cacheSize(leader)).toBeGreaterThan(0);
     // The proposer's answer never came: the application replays the request on the leader.
@@ -224,12 +229,7 @@ describe('a leader that steps down', () => {
     const { harness, leader, proposer, other, original } = forwardAnsweredNever();
     // Every answer to the forward is lost until leadership has gone away and come back.
     harness.dropWhen = (_from, _to, message) => message.type === 'forwardProposeResponse';
-    leader.core.transferLeadership(harness.now, 71, other.id);
-    harness.advance(300);
-    expect(cacheSize(leader)).toBe(0);
-    other.core.transferLeadership(harness.now, 72, leader.id);
-    harness.advance(300);
-    expect(leader.core.role).toBe('leader');
+    awayAndBack(harness, leader, other, 71);
     harness.dropWhen = null;
     // The proposer's next retry reaches the leader again, which answers it from its refilled cache.
     harness.advance(2_000);

@@ -38,7 +38,7 @@ export function becomeFollower(core: CoreState<RolesHost>, term: number, leader:
     if (core.heldMembershipChange !== null) core.membershipOutcomes.push({ changeId: core.heldMembershipChange.changeId, failure: 'notLeader' });
     core.heldMembershipChange = null;
     if (core.transfer !== null) core.transfer.awaitingNewLeader = true;
-    // Only a leader consults it, and a leader elected again refills it from its log
+    // Only a leader consults it, and a leader elected again refills it from its newest log entries
     // (rememberInheritedDedupKeys), so a follower would keep up to 16,384 records, about 2 MiB,
     // for nothing: the memory phase of bench:browser saw the cluster's total grow by that much
     // each time leadership moved to a node that had never led.
