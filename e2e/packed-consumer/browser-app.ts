@@ -1,0 +1,33 @@
+// An application that installed raftmesh from its tarball (e2e/packed-package.spec.ts): it imports
+// the package by name, as a user does, so the bundler meets raftmesh in node_modules, where
+// the worker entry has to be found beside the published worker client. A one-node cluster whose
+// engine and IndexedDB storage live in that worker, restarted once to show the storage is durable.
+import { createLoopbackNetwork, nodeId, type RaftNode } from 'raftmesh';
+import { createWebRtcTransport } from 'raftmesh/webrtc';
+import { createWorkerRaftNode } from 'raftmesh/worker';
+
+declare global {
+  interface Window {
+    consumerTest: () => Promise<{ readonly firstIndex: number; readonly replayed: readonly string[]; readonly webRtcEntry: string }>;
+  }
+}
+
+window.consumerTest = async () => {
+  const id = nodeId('consumer');
+  const storageName = `packed-consumer-${crypto.randomUUID()}`;
+  const open = (): Promise<RaftNode> => createWorkerRaftNode({ id, clusterConfig: { voters: [id] }, transport: createLoopbackNetwork().transport(id), storage: { type: 'indexeddb', name: storageName } });
+  const first = await open();
+  await first.awaitLeadership();
+  const entry = await first.propose(new TextEncoder().encode('from node_modules'));
+  await first.close();
+  const second = await open();
+  await second.awaitLeadership();
+  const replayed: string[] = [];
+  for await (const item of second.committedFrom(1)) {
+    if (item.type === 'entry') replayed.push(new TextDecoder().decode(item.entry.command));
+    if ((item.type === 'entry' ? item.entry.index : item.type === 'internal' ? item.index : 0) >= entry.index) break;
+  }
+  await second.close();
+  // Bundled for the browser too (simple-peer-light, no Node built-ins); not started here.
+  return { firstIndex: entry.index, replayed, webRtcEntry: typeof createWebRtcTransport };
+};

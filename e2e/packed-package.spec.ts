@@ -1,0 +1,144 @@
+// What a user installs is the tarball `npm pack` makes, not this source tree: `dist/` as tsc built
+// it, the exports map, the bins. Every other spec imports the sources, where Vite resolves the
+// worker client's `new URL('./worker-entry.js', import.meta.url)` to a .ts file beside it. Here a
+// consumer application (e2e/packed-consumer/) gets the package the way `npm install` lays it out
+// (the tarball unpacked in its node_modules, its dependencies beside it) and imports it by name:
+// its TypeScript checks against the packed declarations, Node runs every entry, and Vite serves
+// and builds its page, whose engine runs in the worker Vite has to find inside node_modules. The
+// dev server matters on its own: it pre-bundles dependencies into node_modules/.vite, which is
+// where relative worker URLs of libraries used to break.
+import { expect, type Page, test } from '@playwright/test';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { build, createServer, preview, type PreviewServer, type ViteDevServer } from 'vite';
+
+interface PackedManifest {
+  readonly exports: Record<string, { readonly import: { readonly types: string; readonly default: string } }>;
+  readonly bin: Record<string, string>;
+  readonly dependencies: Record<string, string>;
+}
+
+interface ConsumerResult {
+  readonly firstIndex: number;
+  readonly replayed: readonly string[];
+  readonly webRtcEntry: string;
+}
+
+declare global {
+  interface Window {
+    // Set by e2e/packed-consumer/browser-app.ts, which this project's compiler does not see.
+    consumerTest: () => Promise<ConsumerResult>;
+  }
+}
+
+const projectRoot = resolve('.');
+let folder = '';
+let app = '';
+let packedFiles: readonly string[] = [];
+
+/** Runs a command to completion; its output is returned, and shown with the failure if it fails. */
+function run(command: string, args: readonly string[], cwd: string): string {
+  const result = spawnSync(command, args, { cwd, encoding: 'utf8', timeout: 120_000 });
+  const output = `${result.stdout ?? ''}${result.stderr ?? ''}`;
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited ${result.status ?? result.signal}:\n${output}`);
+  return result.stdout;
+}
+
+test.beforeAll(async () => {
+  test.setTimeout(180_000);
+  folder = mkdtempSync(join(tmpdir(), 'raftmesh-packed-'));
+  // `npm pack` runs `prepare` (the tsc build) first, so the tarball is built from these sources.
+  const [packed] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', folder], projectRoot)) as { filename: string; files: { path: string }[] }[];
+  if (packed === undefined) throw new Error('npm pack reported no tarball');
+  packedFiles = packed.files.map((file) => file.path);
+  app = join(folder, 'app');
+  cpSync(resolve('e2e/packed-consumer'), app, { recursive: true });
+  const modules = join(app, 'node_modules');
+  mkdirSync(join(modules, '@types'), { recursive: true });
+  run('tar', ['xzf', join(folder, packed.filename), '-C', modules], projectRoot);
+  renameSync(join(modules, 'package'), join(modules, 'raftmesh'));
+  // The package's dependencies, where npm would put them (this project's copies, so nothing is
+  // fetched), and @types/node for the Node side's build.
+  const manifest = JSON.parse(readFileSync(join(modules, 'raftmesh', 'package.json'), 'utf8')) as PackedManifest;
+  for (const name of Object.keys(manifest.dependencies)) symlinkSync(join(projectRoot, 'node_modules', name), join(modules, name));
+  symlinkSync(join(projectRoot, 'node_modules', '@types', 'node'), join(modules, '@types', 'node'));
+});
+
+test.afterAll(() => {
+  if (folder !== '') rmSync(folder, { recursive: true, force: true });
+});
+
+test('the tarball carries every file the exports map and the bins name, and no tests', () => {
+  const manifest = JSON.parse(readFileSync(join(app, 'node_modules', 'raftmesh', 'package.json'), 'utf8')) as PackedManifest;
+  const named = [...Object.values(manifest.exports).flatMap((entry) => [entry.import.types, entry.import.default]), ...Object.values(manifest.bin)].map((path) => path.replace(/^\.\//, ''));
+  expect(named.length).toBeGreaterThan(12);
+  for (const path of named) expect(packedFiles, path).toContain(path);
+  expect(packedFiles).toContain('dist/worker/worker-entry.js');
+  for (const bin of Object.values(manifest.bin)) expect(readFileSync(join(app, 'node_modules', 'raftmesh', bin), 'utf8').startsWith('#!/usr/bin/env node\n'), bin).toBe(true);
+  expect(packedFiles.filter((path) => /\.test\.|test-support|conformance|arbitraries|-cli\.js$/.test(path))).toEqual([]);
+});
+
+test("a strict TypeScript project checks against the packed declarations, without skipLibCheck", () => {
+  const tsc = join(projectRoot, 'node_modules', 'typescript', 'bin', 'tsc');
+  run(process.execPath, [tsc, '-p', 'tsconfig.json'], app);
+  run(process.execPath, [tsc, '-p', 'tsconfig.node.json', '--noEmit'], app);
+});
+
+test('Node imports every entry by name, a node on FileRaftStorage replays its commit after a restart, and the bins answer', () => {
+  run(process.execPath, [join(projectRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.node.json'], app);
+  const result = JSON.parse(run(process.execPath, ['node-build/node-app.js'], app)) as { index: number; replayed: string[]; functions: string[] };
+  expect(result.index).toBe(2);
+  expect(result.replayed).toEqual(['from node_modules']);
+  expect(result.functions).toEqual(['startEdgePeer', 'startSignalingServer', 'createSimulatedCluster', 'createWebRtcTransport', 'workerNodeFactory']);
+  const manifest = JSON.parse(readFileSync(join(app, 'node_modules', 'raftmesh', 'package.json'), 'utf8')) as PackedManifest;
+  expect(run(process.execPath, [join('node_modules', 'raftmesh', manifest.bin['raftmesh-peer'] ?? 'missing'), '--help'], app)).toContain('usage: raftmesh-peer');
+  expect(run(process.execPath, [join('node_modules', 'raftmesh', manifest.bin['raftmesh-signal'] ?? 'missing'), '--help'], app)).toContain('usage: raftmesh-signal');
+});
+
+/** Opens the consumer's page and runs its one-node worker cluster through a restart. */
+async function runConsumerPage(page: Page, address: string): Promise<ConsumerResult> {
+  const failures: string[] = [];
+  page.on('pageerror', (error) => failures.push(error.message));
+  page.on('response', (response) => {
+    if (response.status() >= 400 && !response.url().endsWith('/favicon.ico')) failures.push(`${response.status()} ${response.url()}`);
+  });
+  await page.goto(address);
+  await page.waitForFunction('window.consumerTest !== undefined');
+  const result = await page.evaluate(() => window.consumerTest());
+  expect(failures).toEqual([]);
+  return result;
+}
+
+test('the Vite dev server, which pre-bundles dependencies, serves it: the engine runs in the worker from node_modules', async ({ page }) => {
+  let server: ViteDevServer | null = null;
+  try {
+    server = await createServer({ configFile: false, root: app, logLevel: 'error', server: { host: '127.0.0.1', port: 0, strictPort: false } });
+    await server.listen();
+    const address = server.resolvedUrls?.local[0];
+    expect(address).toBeDefined();
+    const result = await runConsumerPage(page, address ?? '');
+    expect(result).toEqual({ firstIndex: 2, replayed: ['from node_modules'], webRtcEntry: 'function' });
+    // It was the pre-bundled copy that ran, not the files in node_modules/raftmesh.
+    const optimized = JSON.parse(readFileSync(join(app, 'node_modules', '.vite', 'deps', '_metadata.json'), 'utf8')) as { optimized: Record<string, unknown> };
+    expect(Object.keys(optimized.optimized)).toEqual(expect.arrayContaining(['raftmesh', 'raftmesh/worker', 'raftmesh/webrtc']));
+  } finally {
+    await server?.close();
+  }
+});
+
+test("vite build's output runs it: the worker is emitted from node_modules and its storage survives a restart", async ({ page }) => {
+  let server: PreviewServer | null = null;
+  const outDir = join(folder, 'build');
+  try {
+    await build({ configFile: false, root: app, logLevel: 'error', build: { outDir, emptyOutDir: true } });
+    server = await preview({ configFile: false, root: app, logLevel: 'error', build: { outDir }, preview: { host: '127.0.0.1', port: 0, strictPort: false } });
+    const address = server.resolvedUrls?.local[0];
+    expect(address).toBeDefined();
+    const result = await runConsumerPage(page, address ?? '');
+    expect(result).toEqual({ firstIndex: 2, replayed: ['from node_modules'], webRtcEntry: 'function' });
+  } finally {
+    await server?.close();
+  }
+});
