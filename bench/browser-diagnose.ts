@@ -15,6 +15,9 @@
 //   --profile                  also write CPU profiles of every page and engine worker over the
 //                              saturation window to bench/results/ (summed up by
 //                              bench/browser/profile-summary.ts); profiling slows the run
+//   --allocations              also write sampling heap profiles of every page and engine worker
+//                              over the saturation window, freed objects included: what each
+//                              thread allocates, by function (the same summary script reads them)
 //   --max-inflight-messages=N  the leader's AppendEntries window per follower (default: the engine's)
 //   --timeline=N               after the light load, N more light-load commits timed stage by stage
 //                              across the three processes (engine in a worker only): each engine
@@ -91,6 +94,7 @@ const lightCommits = count('light', 300);
 const everyMs = count('every', 0);
 const leaderOnly = process.argv.includes('--leader-only');
 const profile = process.argv.includes('--profile');
+const allocations = process.argv.includes('--allocations');
 const timelineCommits = count('timeline', 0);
 const agingWrites = count('aging', 0);
 const snapshotTrials = count('snapshot', 0);
@@ -138,14 +142,10 @@ try {
   let running = true;
   // One second in, when every page is proposing, until the load ends: the steady state.
   const cpu: { before: ThreadCpuSnapshot | null } = { before: null };
-  const profilers: Promise<{ id: string; worker: { stop(): Promise<unknown> } | null; page: { stop(): Promise<unknown> } }>[] = [];
+  const profilers: Promise<StartedProfiles>[] = [];
   const cpuTimer = setTimeout(() => {
     cpu.before = takeThreadCpuSnapshot(cluster.profilesDirectory);
-    if (profile) {
-      for (const each of processes) {
-        profilers.push((async () => ({ id: each.id, worker: engine === 'worker' ? await each.devTools.startWorkerProfile() : null, page: await each.devTools.startPageProfile() }))());
-      }
-    }
+    if (profile || allocations) for (const each of processes) profilers.push(startProfiles(each));
   }, 1000);
   void loads.finally(() => {
     running = false;
@@ -161,10 +161,10 @@ try {
   const profilePrefix = path.join('bench', 'results', `diagnose-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   for (const started of await Promise.all(profilers)) {
     fs.mkdirSync(path.dirname(profilePrefix), { recursive: true });
-    fs.writeFileSync(`${profilePrefix}-${started.id}-page.cpuprofile`, JSON.stringify(await started.page.stop()));
-    if (started.worker !== null) fs.writeFileSync(`${profilePrefix}-${started.id}-worker.cpuprofile`, JSON.stringify(await started.worker.stop()));
+    for (const each of started.profiles) fs.writeFileSync(`${profilePrefix}-${started.id}-${each.file}`, JSON.stringify(await each.stop()));
   }
-  if (profilers.length > 0) console.log(`CPU profiles of the saturation window: ${profilePrefix}-<node>-{page,worker}.cpuprofile (node --import tsx bench/browser/profile-summary.ts FILE)`);
+  if (profile) console.log(`CPU profiles of the saturation window: ${profilePrefix}-<node>-{page,worker}.cpuprofile (node --import tsx bench/browser/profile-summary.ts FILE)`);
+  if (allocations) console.log(`allocation profiles of the saturation window: ${profilePrefix}-<node>-{page,worker}.heapprofile (the same summary script)`);
   const endStatuses = await Promise.all(processes.map((each) => status(each).catch(() => null)));
   const endIndex = Math.max(...endStatuses.map((each) => each?.commitIndex ?? 0));
   const elapsedSeconds = (wallClockMs() - startMs) / 1000;
@@ -278,6 +278,29 @@ async function printAging(processes: readonly BenchProcess[], writes: number): P
  * Each browser's CPU over each transfer of the snapshot phase (percent of one core), in total and
  * in its browser process's thread pool (ThreadPoolForegroundWorker threads: IndexedDB's work).
  */
+interface StartedProfiles {
+  readonly id: string;
+  readonly profiles: readonly { readonly file: string; stop(): Promise<unknown> }[];
+}
+
+/** Starts the profilers the options ask for on one process's page and (engine in a worker) worker. */
+async function startProfiles(each: BenchProcess): Promise<StartedProfiles> {
+  const started: { file: string; stop(): Promise<unknown> }[] = [];
+  const add = async (file: string, start: () => Promise<{ stop(): Promise<unknown> }>): Promise<void> => {
+    const { stop } = await start();
+    started.push({ file, stop });
+  };
+  if (profile) {
+    if (engine === 'worker') await add('worker.cpuprofile', () => each.devTools.startWorkerProfile());
+    await add('page.cpuprofile', () => each.devTools.startPageProfile());
+  }
+  if (allocations) {
+    if (engine === 'worker') await add('worker.heapprofile', () => each.devTools.startWorkerAllocationSampling());
+    await add('page.heapprofile', () => each.devTools.startPageAllocationSampling());
+  }
+  return { id: each.id, profiles: started };
+}
+
 function transferCpuObserver(profilesDirectory: string): TransferObserver & { readonly lines: string[] } {
   const lines: string[] = [];
   let opened: { trial: number; roles: [string, string][]; snapshots: ThreadCpuSnapshot[] } | null = null;
