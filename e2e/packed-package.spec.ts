@@ -80,14 +80,14 @@ test('the tarball carries every file the exports map and the bins name, and no t
   expect(packedFiles.filter((path) => /\.test\.|test-support|conformance|arbitraries|-cli\.js$/.test(path))).toEqual([]);
 });
 
-test("a strict TypeScript project checks against the packed declarations, without skipLibCheck", () => {
-  const tsc = join(projectRoot, 'node_modules', 'typescript', 'bin', 'tsc');
+const tsc = join(projectRoot, 'node_modules', 'typescript', 'bin', 'tsc');
+
+test("a strict TypeScript page checks against the packed declarations, without skipLibCheck", () => {
   run(process.execPath, [tsc, '-p', 'tsconfig.json'], app);
-  run(process.execPath, [tsc, '-p', 'tsconfig.node.json', '--noEmit'], app);
 });
 
-test('Node imports every entry by name, a node on FileRaftStorage replays its commit after a restart, and the bins answer', () => {
-  run(process.execPath, [join(projectRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.node.json'], app);
+test('a Node project builds against the packed declarations, imports every entry by name, a node on FileRaftStorage replays its commit after a restart, and the bins answer', () => {
+  run(process.execPath, [tsc, '-p', 'tsconfig.node.json'], app);
   const result = JSON.parse(run(process.execPath, ['node-build/node-app.js'], app)) as { index: number; replayed: string[]; functions: string[] };
   expect(result.index).toBe(2);
   expect(result.replayed).toEqual(['from node_modules']);
