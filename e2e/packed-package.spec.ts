@@ -9,7 +9,7 @@
 // where relative worker URLs of libraries used to break.
 import { expect, type Page, test } from '@playwright/test';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build, createServer, preview, type PreviewServer, type ViteDevServer } from 'vite';
@@ -86,11 +86,12 @@ test("a strict TypeScript page checks against the packed declarations, without s
   run(process.execPath, [tsc, '-p', 'tsconfig.json'], app);
 });
 
-test('a Node project builds against the packed declarations, imports every entry by name, a node on FileRaftStorage replays its commit after a restart, and the bins answer', () => {
+test('a Node project builds against the packed declarations, imports every entry by name, a node on FileRaftStorage replays its commit after a restart, the root starts the signaling server, and the bins answer', () => {
   run(process.execPath, [tsc, '-p', 'tsconfig.node.json'], app);
-  const result = JSON.parse(run(process.execPath, ['node-build/node-app.js'], app)) as { index: number; replayed: string[]; functions: string[] };
+  const result = JSON.parse(run(process.execPath, ['node-build/node-app.js'], app)) as { index: number; replayed: string[]; signalingUrl: string; functions: string[] };
   expect(result.index).toBe(2);
   expect(result.replayed).toEqual(['from node_modules']);
+  expect(result.signalingUrl).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/);
   expect(result.functions).toEqual(['startEdgePeer', 'startSignalingServer', 'createSimulatedCluster', 'createWebRtcTransport', 'workerNodeFactory']);
   const manifest = JSON.parse(readFileSync(join(app, 'node_modules', 'raftmesh', 'package.json'), 'utf8')) as PackedManifest;
   expect(run(process.execPath, [join('node_modules', 'raftmesh', manifest.bin['raftmesh-peer'] ?? 'missing'), '--help'], app)).toContain('usage: raftmesh-peer');
@@ -128,7 +129,7 @@ test('the Vite dev server, which pre-bundles dependencies, serves it: the engine
   }
 });
 
-test("vite build's output runs it: the worker is emitted from node_modules and its storage survives a restart", async ({ page }) => {
+test("vite build's output runs it: the worker is emitted from node_modules, its storage survives a restart, and no server code is bundled", async ({ page }) => {
   let server: PreviewServer | null = null;
   const outDir = join(folder, 'build');
   try {
@@ -138,6 +139,11 @@ test("vite build's output runs it: the worker is emitted from node_modules and i
     expect(address).toBeDefined();
     const result = await runConsumerPage(page, address ?? '');
     expect(result).toEqual({ firstIndex: 2, replayed: ['from node_modules'], webRtcEntry: 'function' });
+    // The page imports the root, which exports startSignalingServer: the server (node:http, ws)
+    // stays out of the browser bundle all the same.
+    const emitted = readdirSync(join(outDir, 'assets')).filter((file) => file.endsWith('.js'));
+    expect(emitted.some((file) => file.startsWith('worker-entry'))).toBe(true);
+    for (const file of emitted) expect(readFileSync(join(outDir, 'assets', file), 'utf8'), file).not.toMatch(/node:http|WebSocketServer/);
   } finally {
     await server?.close();
   }

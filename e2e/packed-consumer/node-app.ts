@@ -1,12 +1,12 @@
 // The Node side of a consumer that installed raftmesh from its tarball: every entry of the
-// exports map imports by name, and a one-node cluster on FileRaftStorage commits, restarts and
-// replays what it committed.
+// exports map imports by name, a one-node cluster on FileRaftStorage commits, restarts and
+// replays what it committed, and the root's startSignalingServer serves on a loopback port.
 // Built with tsc against the packed declarations (tsconfig.node.json), then run by Node from the
 // consumer's folder; it prints one JSON line.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLoopbackNetwork, createRaftNode, nodeId, type RaftNode } from 'raftmesh';
+import { createLoopbackNetwork, createRaftNode, nodeId, type RaftNode, startSignalingServer as startFromRoot } from 'raftmesh';
 import { FileRaftStorage, startEdgePeer } from 'raftmesh/node';
 import { startSignalingServer } from 'raftmesh/signaling-server';
 import { createSimulatedCluster } from 'raftmesh/testing';
@@ -37,9 +37,13 @@ try {
     }
     return commands;
   });
+  // The root loads the server on the first call, from a file beside its own in dist/.
+  const server = await startFromRoot({ port: 0, host: '127.0.0.1' });
+  const signalingUrl = server.url;
+  await server.close();
   const entries = { startEdgePeer, startSignalingServer, createSimulatedCluster, createWebRtcTransport, workerNodeFactory };
   // eslint-disable-next-line no-console -- the spec reads this line
-  console.log(JSON.stringify({ index: entry.index, replayed, functions: Object.entries(entries).filter(([, value]) => typeof value === 'function').map(([name]) => name) }));
+  console.log(JSON.stringify({ index: entry.index, replayed, signalingUrl, functions: Object.entries(entries).filter(([, value]) => typeof value === 'function').map(([name]) => name) }));
 } finally {
   await rm(directory, { recursive: true, force: true });
 }
