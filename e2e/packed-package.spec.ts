@@ -5,8 +5,8 @@
 // (the tarball unpacked in its node_modules, its dependencies beside it) and imports it by name:
 // its TypeScript checks against the packed declarations, Node runs every entry, and Vite serves
 // and builds its page, whose engine runs in the worker Vite has to find inside node_modules. The
-// dev server matters on its own: it pre-bundles dependencies into node_modules/.vite, which is
-// where relative worker URLs of libraries used to break.
+// dev server matters on its own: it pre-bundles dependencies into node_modules/.vite, where the
+// relative worker URLs of libraries broke before Vite's optimizer rebased them.
 import { expect, type Page, test } from '@playwright/test';
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync } from 'node:fs';
@@ -40,13 +40,16 @@ let packedFiles: readonly string[] = [];
 
 /** Runs a command to completion; its output is returned, and shown with the failure if it fails. */
 function run(command: string, args: readonly string[], cwd: string): string {
-  const result = spawnSync(command, args, { cwd, encoding: 'utf8', timeout: 120_000 });
+  // npm is told to stay offline and not look for a newer version of itself: nothing here needs a
+  // registry, and tests reach no address but loopback.
+  const env = { ...process.env, npm_config_offline: 'true', npm_config_update_notifier: 'false' };
+  const result = spawnSync(command, args, { cwd, env, encoding: 'utf8', timeout: 120_000 });
   const output = `${result.stdout ?? ''}${result.stderr ?? ''}`;
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited ${result.status ?? result.signal}:\n${output}`);
   return result.stdout;
 }
 
-test.beforeAll(async () => {
+test.beforeAll(() => {
   test.setTimeout(180_000);
   folder = mkdtempSync(join(tmpdir(), 'raftmesh-packed-'));
   // `npm pack` runs `prepare` (the tsc build) first, so the tarball is built from these sources.
