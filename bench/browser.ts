@@ -61,7 +61,7 @@ try {
   const saturation = await phase('saturation', () => measureSaturation(processes, sizes, sizes.profile ? baseName : null, cluster.profilesDirectory));
   const snapshot = await phase('snapshot', () => measureHeartbeatsDuringSnapshot(processes, sizes));
   const failover = await phase('failover', () => measureFailover(processes, sizes.failoverTrials));
-  const memory = await phase('memory', () => measureMemory(processes, sizes));
+  const memory = await phase('memory', () => measureMemory(processes, sizes, cluster.profilesDirectory));
   await sampler.stop();
   const loadAfter = os.loadavg();
   const results: BenchResults = { raw, latency, saturation, snapshot, failover, memory };

@@ -3,10 +3,13 @@
 // applied entries. The retained memory of every page and of every engine worker (JS and Blink
 // heaps and ArrayBuffer backing stores, cdp.ts) is read through CDP after a forced garbage
 // collection, at the start and at evenly spaced commit marks, so flat means nothing grows with
-// the number of commits.
+// the number of commits. Each reading also takes the bytes each process's IndexedDB holds on
+// disk (disk-usage.ts).
+import path from 'node:path';
 import type { LoadResult } from '../pages/browser-load.ts';
 import type { HeapSizes } from './cdp.ts';
 import type { BenchProcess } from './cluster.ts';
+import { folderBytes, indexedDbFolder } from './disk-usage.ts';
 import { load, settled, sleep, status, wallClockMs } from './driving.ts';
 import type { BenchSizes } from './options.ts';
 
@@ -15,6 +18,8 @@ export interface MemorySample {
   readonly atMs: number;
   /** By process id. */
   readonly heaps: Readonly<Record<string, HeapSizes>>;
+  /** Bytes of each process's IndexedDB folder on disk, by process id. */
+  readonly diskBytes: Readonly<Record<string, number>>;
 }
 
 export interface MemoryFigures {
@@ -42,19 +47,22 @@ const stallMs = 60_000;
  * held for the reading (no new proposal; those in flight finish first), and the processes are
  * read one after the other, not all at once.
  */
-async function heaps(processes: readonly BenchProcess[]): Promise<Record<string, HeapSizes>> {
+async function reading(processes: readonly BenchProcess[], profilesDirectory: string, commits: number): Promise<MemorySample> {
   try {
     // Each page answers once its proposals in flight have settled.
     await Promise.all(processes.map((each) => each.page.evaluate(() => window.browserBench.holdLoads())));
-    const entries: Array<readonly [string, HeapSizes]> = [];
+    const atMs = wallClockMs();
+    const heaps: Record<string, HeapSizes> = {};
+    const diskBytes: Record<string, number> = {};
     const took: string[] = [];
     for (const each of processes) {
       const startedAt = performance.now();
-      entries.push([each.id, await each.devTools.heapSizes()]);
+      heaps[each.id] = await each.devTools.heapSizes();
       took.push(`${each.id} ${Math.round(performance.now() - startedAt)} ms`);
+      diskBytes[each.id] = folderBytes(indexedDbFolder(path.join(profilesDirectory, each.id)));
     }
     console.error(`  memory: a reading (collection and heap sizes, page then worker) took ${took.join(', ')}`);
-    return Object.fromEntries(entries);
+    return { commits, atMs, heaps, diskBytes };
   } finally {
     await Promise.all(processes.map((each) => each.page.evaluate(() => window.browserBench.releaseLoads())));
   }
@@ -65,11 +73,11 @@ async function highestTerm(processes: readonly BenchProcess[]): Promise<number> 
   return Math.max(...(await Promise.all(processes.map(async (each) => (await status(each)).term))));
 }
 
-export async function measureMemory(processes: readonly BenchProcess[], sizes: BenchSizes): Promise<MemoryFigures> {
+export async function measureMemory(processes: readonly BenchProcess[], sizes: BenchSizes, profilesDirectory: string): Promise<MemoryFigures> {
   const { commitIndex: startIndex } = await settled(processes);
   const termAtStart = await highestTerm(processes);
   const startedAtMs = wallClockMs();
-  const samples: MemorySample[] = [{ commits: 0, atMs: startedAtMs, heaps: await heaps(processes) }];
+  const samples: MemorySample[] = [await reading(processes, profilesDirectory, 0)];
   const target = startIndex + sizes.memoryCommits;
   const options = { inFlight: sizes.saturationInFlightPerPage, durationMs: 3_600_000, untilCommitIndex: target, pauseMs: 0, keepAll: false };
   let finished = false;
@@ -95,7 +103,7 @@ export async function measureMemory(processes: readonly BenchProcess[], sizes: B
       console.error(`  memory: ${commitIndex - startIndex} of ${sizes.memoryCommits} commits\n    ${statuses.join('\n    ')}`);
     }
     if (commitIndex >= nextMark && commitIndex < target) {
-      samples.push({ commits: commitIndex - startIndex, atMs: wallClockMs(), heaps: await heaps(processes) });
+      samples.push(await reading(processes, profilesDirectory, commitIndex - startIndex));
       nextMark += step;
       // A reading holds the load: its time is no stall of the cluster's.
       lastProgress = { atMs: wallClockMs(), commitIndex: lastProgress.commitIndex };
@@ -104,7 +112,7 @@ export async function measureMemory(processes: readonly BenchProcess[], sizes: B
   const results = await loads;
   const endedAtMs = wallClockMs();
   const commits = stalled ? lastProgress.commitIndex - startIndex : (await settled(processes)).commitIndex - startIndex;
-  samples.push({ commits, atMs: wallClockMs(), heaps: await heaps(processes) });
+  samples.push(await reading(processes, profilesDirectory, commits));
   const termAtEnd = await highestTerm(processes);
   return { commits, commitsPerSecond: commits / ((endedAtMs - startedAtMs) / 1000), samples, loads: results, stalled, startedAtMs, endedAtMs, termAtStart, termAtEnd };
 }

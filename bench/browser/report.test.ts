@@ -3,14 +3,15 @@
 import { describe, expect, it } from 'vitest';
 import type { HeapSizes } from './cdp.ts';
 import type { MemoryFigures } from './memory-phase.ts';
-import { channelCeiling, commitFloorMs, memoryGrowth } from './report.ts';
+import { channelCeiling, commitFloorMs, diskGrowth, memoryGrowth } from './report.ts';
 
 const mebibyte = 1024 * 1024;
 
-function figures(totalsInMebibytes: readonly number[]): MemoryFigures {
+function figures(totalsInMebibytes: readonly number[], diskInMebibytes: readonly number[] = totalsInMebibytes.map(() => 1)): MemoryFigures {
   const samples = totalsInMebibytes.map((total, position) => {
     const heaps: Record<string, HeapSizes> = { a: { pageBytes: (total / 2) * mebibyte, workerBytes: (total / 2) * mebibyte } };
-    return { commits: position * 1000, atMs: position, heaps };
+    const disk = diskInMebibytes[position] ?? 0;
+    return { commits: position * 1000, atMs: position, heaps, diskBytes: { a: (disk / 4) * mebibyte, b: ((3 * disk) / 4) * mebibyte } };
   });
   return { commits: 10_000, commitsPerSecond: 1, samples, loads: [], stalled: false, startedAtMs: 0, endedAtMs: 1, termAtStart: 1, termAtEnd: 1 };
 }
@@ -40,6 +41,19 @@ describe('memoryGrowth', () => {
     expect(memoryGrowth(figures([1, 20, 20, 20])).growth).toBe(1);
     expect(memoryGrowth(figures([10, 11])).growth).toBeCloseTo(1.1);
     expect(memoryGrowth(figures([10])).growth).toBe(1);
+  });
+});
+
+describe('diskGrowth', () => {
+  it('fits the IndexedDB folders of all processes together, apart from the heaps', () => {
+    // LevelDB frees space in steps: 30 MiB growing to 40 and dropping back, around a flat line.
+    const flat = figures([10, 16, 16, 16, 16, 16], [5, 30, 40, 31, 39, 30]);
+    expect(diskGrowth(flat).growth).toBeGreaterThan(0.9);
+    expect(diskGrowth(flat).growth).toBeLessThan(1.1);
+    expect(memoryGrowth(flat).growth).toBe(1);
+    const growing = figures([10, 16, 16, 16, 16, 16], [5, 30, 40, 50, 60, 70]);
+    expect(diskGrowth(growing).firstBytes).toBeCloseTo(30 * mebibyte);
+    expect(diskGrowth(growing).growth).toBeCloseTo(70 / 30);
   });
 });
 

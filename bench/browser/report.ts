@@ -1,7 +1,7 @@
 // The table bench/browser.ts prints: each figure beside its raw limit from the same run, the ratio
 // between them, and the issue's target with whether it was met.
 import type { FailoverFigures } from './failover-phase.ts';
-import type { MemoryFigures } from './memory-phase.ts';
+import type { MemoryFigures, MemorySample } from './memory-phase.ts';
 import type { LatencyFigures, RawLimits, SaturationFigures } from './phases.ts';
 import type { SnapshotFigures } from './snapshot-phase.ts';
 import { percentile } from './driving.ts';
@@ -36,10 +36,28 @@ const whole = (value: number): string => (Number.isFinite(value) ? Math.round(va
  * 1-2 MiB per process, and a ratio of two samples said 0.98 or 1.13 for the same flat run; and
  * not means of halves, which would report only about half of a steady leak.
  */
-export function memoryGrowth(memory: MemoryFigures): { firstBytes: number; lastBytes: number; growth: number } {
-  const total = (index: number): number => Object.values(memory.samples[index]?.heaps ?? {}).reduce((sum, heap) => sum + heap.pageBytes + heap.workerBytes, 0);
+export function memoryGrowth(memory: MemoryFigures): Growth {
+  return fittedGrowth(memory, (sample) => Object.values(sample.heaps).reduce((sum, heap) => sum + heap.pageBytes + heap.workerBytes, 0));
+}
+
+/**
+ * The same fit for the bytes the three processes' IndexedDB folders hold on disk: the logs a
+ * compaction discarded must leave the disk too. LevelDB frees space in its own compactions, in
+ * steps, which the line rides over as it does the heap's sawtooth.
+ */
+export function diskGrowth(memory: MemoryFigures): Growth {
+  return fittedGrowth(memory, (sample) => Object.values(sample.diskBytes).reduce((sum, bytes) => sum + bytes, 0));
+}
+
+export interface Growth {
+  readonly firstBytes: number;
+  readonly lastBytes: number;
+  readonly growth: number;
+}
+
+function fittedGrowth(memory: MemoryFigures, total: (sample: MemorySample) => number): Growth {
   const from = memory.samples.length > 2 ? 1 : 0;
-  const points = memory.samples.slice(from).map((sample, position) => ({ x: sample.commits, y: total(position + from) }));
+  const points = memory.samples.slice(from).map((sample) => ({ x: sample.commits, y: total(sample) }));
   const count = points.length;
   const meanX = points.reduce((sum, point) => sum + point.x, 0) / count;
   const meanY = points.reduce((sum, point) => sum + point.y, 0) / count;
@@ -80,6 +98,8 @@ export function rows(results: BenchResults): Row[] {
   const processes = Object.keys(memory.samples[0]?.heaps ?? {}).length;
   const last = memory.samples.at(-1);
   const worstPage = Math.max(...Object.values(last?.heaps ?? {}).map((heap) => heap.pageBytes + heap.workerBytes));
+  const disk = diskGrowth(memory);
+  const worstDisk = Math.max(...Object.values(last?.diskBytes ?? {}));
   return [
     { measure: 'commits/s at saturation (3 pages proposing)', value: whole(saturation.commitsPerSecond), limit: `${whole(raw.indexedDbEntriesPerSecond)} IndexedDB entries/s`, ratio: fixed(saturation.commitsPerSecond / raw.indexedDbEntriesPerSecond), target: '≥ 25,000 and ≥ 0.5 of IndexedDB', met: saturation.commitsPerSecond >= 25_000 && saturation.commitsPerSecond >= raw.indexedDbEntriesPerSecond / 2 },
     { measure: 'commits/s at saturation against what the cores could carry over data channels alone', value: whole(saturation.commitsPerSecond), limit: `${whole(channelCeiling(raw, saturation))}/s: ${raw.cores} cores ÷ (${fixed(raw.channelCpuMillisecondsPerMebibyte, 0)} ms CPU per channel MiB × ${whole(saturation.channelBytesPerCommit)} B per commit)`, ratio: fixed(saturation.commitsPerSecond / channelCeiling(raw, saturation)), target: '—', met: null },
@@ -91,6 +111,7 @@ export function rows(results: BenchResults): Row[] {
     { measure: `leader silence p99 during ${snapshot.duringSnapshot.trials ?? 1} × ${fixed(snapshot.snapshotBytes / mebibyte, 2)} MiB snapshot (ms, ${whole(snapshot.duringSnapshot.frames)} frames)`, value: `${fixed(snapshot.duringSnapshot.gapP99Ms)} (max ${fixed(snapshot.duringSnapshot.gapMaxMs)})`, limit: `${fixed(raw.channelRoundTripP99Ms)} ms channel RTT p99`, ratio: fixed(snapshot.duringSnapshot.gapP99Ms / raw.channelRoundTripP99Ms, 1), target: '≤ 20 ms', met: snapshot.duringSnapshot.gapP99Ms <= 20 },
     { measure: 'small-proposal p99 during the snapshot (ms)', value: fixed(snapshot.duringSnapshot.proposalP99Ms), limit: `${fixed(snapshot.baseline.proposalP99Ms)} ms without it`, ratio: fixed(snapshot.duringSnapshot.proposalP99Ms / snapshot.baseline.proposalP99Ms, 1), target: '—', met: null },
     { measure: `memory (JS + Blink heaps + ArrayBuffers), page + worker, after ${whole(memory.commits)} commits (MiB, worst of ${processes})`, value: fixed(worstPage / mebibyte, 1), limit: `${fixed(growth.firstBytes / processes / mebibyte, 1)} MiB per process at the start (fitted)`, ratio: fixed(growth.growth), target: 'flat (fitted end ≤ 1.10 × start)', met: growth.growth <= 1.1 },
+    { measure: `IndexedDB on disk per process after ${whole(memory.commits)} commits (MiB, worst of ${processes})`, value: fixed(worstDisk / mebibyte, 1), limit: `${fixed(disk.firstBytes / processes / mebibyte, 1)} MiB per process at the start (fitted)`, ratio: fixed(disk.growth), target: '—', met: null },
   ];
 }
 
