@@ -42,6 +42,19 @@ export interface SnapshotFigures {
    */
   readonly laggingConnectionsEstablished: number;
   readonly laggingEngineChannelsReopened: number;
+  /**
+   * Transfers during which the leader lost its leadership (its term moved, or it was no longer
+   * leader when the snapshot had been installed). Their gaps are pooled all the same: the silence
+   * that cost the election is the very thing measured, and the phase's target is failed.
+   */
+  readonly electionsDuringTransfers: number;
+  /**
+   * Trials begun again because leadership moved while the snapshot was being prepared (the fill
+   * and the compaction, before the lagging node restarts), or during the baseline: measured from
+   * the former leader, which holds no snapshot the others need, they timed its forwards instead
+   * of a leader's frames during a transfer that never happened.
+   */
+  readonly trialsBegunAgain: number;
   readonly startedAtMs: number;
   readonly endedAtMs: number;
 }
@@ -86,16 +99,62 @@ function figures(watched: readonly Watched[]): GapFigures {
   };
 }
 
-export async function measureHeartbeatsDuringSnapshot(processes: readonly BenchProcess[], sizes: BenchSizes, observer?: TransferObserver): Promise<SnapshotFigures> {
+interface Roles {
+  readonly leader: BenchProcess;
+  readonly lagging: BenchProcess;
+  readonly watcher: BenchProcess;
+  /** The leader's term when the roles were given: a later term, or another role, is an election. */
+  readonly term: number;
+}
+
+/**
+ * Roles from the cluster as it stands. Given once for the whole phase, they went stale when
+ * leadership moved: the "leader" was then a follower, the snapshot it published was its own (the
+ * real leader had the entries the lagging node lacked and sent them in a fraction of a second), and
+ * the phase timed that follower's forwarded proposals as a leader's silence, with nothing to say
+ * so (a shortened run, 2026-12-05 09:43 UTC: 225 frames over five "transfers" of 0.57 s at most,
+ * where a paced 4 MiB transfer takes 4-5 s and five of them give about 3,000 frames).
+ */
+async function giveRoles(processes: readonly BenchProcess[]): Promise<Roles> {
   const { leader } = await settled(processes);
   const [lagging, watcher] = processes.filter((each) => each !== leader) as [BenchProcess, BenchProcess];
+  return { leader, lagging, watcher, term: (await status(leader)).term };
+}
+
+/** Whether the process given the leader's role still leads in the term it had then. */
+async function stillLeads(roles: Roles): Promise<boolean> {
+  const now = await status(roles.leader);
+  return now.role === 'leader' && now.term === roles.term;
+}
+
+export async function measureHeartbeatsDuringSnapshot(processes: readonly BenchProcess[], sizes: BenchSizes, observer?: TransferObserver): Promise<SnapshotFigures> {
   const startedAtMs = wallClockMs();
-  const baseline = figures([await watchGaps(leader, watcher, () => sleep(sizes.heartbeatBaselineMs))]);
+  // Bounded: a cluster that keeps changing leaders fails the phase rather than looping on.
+  let attemptsLeft = 3 * (sizes.snapshotTrials + 1);
+  let trialsBegunAgain = 0;
+  const attempt = (what: string): void => {
+    attemptsLeft -= 1;
+    if (attemptsLeft < 0) throw new Error(`snapshot phase: leadership moved too often (${what})`);
+  };
+  let baseline: Watched | null = null;
+  while (baseline === null) {
+    attempt('during the baseline');
+    const roles = await giveRoles(processes);
+    const watched = await watchGaps(roles.leader, roles.watcher, () => sleep(sizes.heartbeatBaselineMs));
+    if (await stillLeads(roles)) baseline = watched;
+    else trialsBegunAgain += 1;
+  }
 
   const trials: Watched[] = [];
   let transferSeconds = 0;
-  const countersBefore = await lagging.page.evaluate(() => window.browserBench.transportCounters());
-  for (let trial = 0; trial < sizes.snapshotTrials; trial += 1) {
+  let electionsDuringTransfers = 0;
+  const countersBefore = await Promise.all(processes.map((each) => each.page.evaluate(() => window.browserBench.transportCounters())));
+  const laggingIds: string[] = [];
+  while (trials.length < sizes.snapshotTrials) {
+    attempt('before a transfer');
+    const trial = trials.length;
+    const roles = await giveRoles(processes);
+    const { leader, lagging, watcher } = roles;
     await lagging.page.evaluate(() => window.browserBench.stopNode());
     // Past the default 1,000 entries kept behind a snapshot, so the lagging node needs the snapshot.
     const before = (await status(leader)).commitIndex;
@@ -103,6 +162,14 @@ export async function measureHeartbeatsDuringSnapshot(processes: readonly BenchP
     const snapshotIndex = await leader.page.evaluate((bytes) => window.browserBench.snapshotNow(bytes), sizes.snapshotBytes);
     // The leader keeps the default 1,000 entries behind its snapshot.
     await waitFor('the leader to compact', 30_000, async () => ((await status(leader)).compactionFloor >= snapshotIndex - defaultRaftConfig.snapshotTrailingEntries ? true : null));
+    if (!(await stillLeads(roles))) {
+      // Nothing measured yet: the lagging node comes back and the trial starts over, roles anew.
+      trialsBegunAgain += 1;
+      await leader.page.evaluate(() => window.browserBench.setSnapshotBytes(64));
+      await lagging.startNode();
+      continue;
+    }
+    laggingIds.push(lagging.id);
     trials.push(
       await watchGaps(leader, watcher, async () => {
         observer?.opened(trial, { leader: leader.id, lagging: lagging.id, watcher: watcher.id });
@@ -114,18 +181,27 @@ export async function measureHeartbeatsDuringSnapshot(processes: readonly BenchP
         observer?.closed(trial);
       }),
     );
+    if (!(await stillLeads(roles))) {
+      electionsDuringTransfers += 1;
+      console.error(`  snapshot: ${leader.id} lost its leadership during transfer ${trial + 1}`);
+    }
+    // Later compactions go back to small snapshots, wherever leadership goes next.
+    await leader.page.evaluate(() => window.browserBench.setSnapshotBytes(64));
   }
-  await leader.page.evaluate(() => window.browserBench.setSnapshotBytes(64));
-  const countersAfter = await lagging.page.evaluate(() => window.browserBench.transportCounters());
-  const counted = (name: string): number => (countersAfter[name] ?? 0) - (countersBefore[name] ?? 0);
+  const countersAfter = await Promise.all(processes.map((each) => each.page.evaluate(() => window.browserBench.transportCounters())));
+  // Summed over the pages that lagged (one, unless leadership moved between trials).
+  const counted = (name: string): number =>
+    processes.reduce((sum, each, position) => sum + (laggingIds.includes(each.id) ? (countersAfter[position]?.[name] ?? 0) - (countersBefore[position]?.[name] ?? 0) : 0), 0);
   return {
     snapshotBytes: sizes.snapshotBytes,
-    baseline,
+    baseline: figures([baseline]),
     duringSnapshot: figures(trials),
     trialGapP99Ms: trials.map((each) => percentile(each.gaps, 0.99)),
     transferSeconds,
     laggingConnectionsEstablished: counted('connectionsEstablished'),
     laggingEngineChannelsReopened: counted('engineChannelsReopened'),
+    electionsDuringTransfers,
+    trialsBegunAgain,
     startedAtMs,
     endedAtMs: wallClockMs(),
   };
