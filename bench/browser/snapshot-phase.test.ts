@@ -101,6 +101,8 @@ function fakeCluster(script: Script): { processes: BenchProcess[]; cluster: Fake
       startNode: async () => {
         cluster.running.set(id, true);
         moment('laggingRestarted');
+        // It catches up from whoever leads now: by the snapshot if that node compacted, else on entries.
+        cluster.floors.set(id, cluster.floors.get(cluster.leader) ?? 0);
       },
     };
     return benchProcess as unknown as BenchProcess;
@@ -123,6 +125,7 @@ describe('measureHeartbeatsDuringSnapshot', () => {
     expect(new Set(cluster.watchedSenders)).toEqual(new Set(['node-a']));
     expect(figures.electionsDuringTransfers).toBe(0);
     expect(figures.trialsBegunAgain).toBe(0);
+    expect(figures.transfersWithoutInstall).toBe(0);
   });
 
   it('leadership moved before a transfer: that trial begins again on the new leader, which publishes and is watched', async () => {
@@ -135,6 +138,7 @@ describe('measureHeartbeatsDuringSnapshot', () => {
     expect(figures.duringSnapshot.trials).toBe(3);
     expect(figures.trialsBegunAgain).toBe(1);
     expect(figures.electionsDuringTransfers).toBe(0);
+    expect(figures.transfersWithoutInstall).toBe(0);
     // The second snapshot was node-a's, no longer the leader's: not a transfer. The rest are node-c's.
     expect(cluster.publishedOn).toEqual(['node-a', 'node-a', 'node-c', 'node-c']);
     expect(cluster.watchedSenders).toEqual(['node-a', 'node-a', 'node-c', 'node-c']);
@@ -149,6 +153,8 @@ describe('measureHeartbeatsDuringSnapshot', () => {
     const figures = await measureHeartbeatsDuringSnapshot(processes, sizes);
     expect(figures.electionsDuringTransfers).toBe(1);
     expect(figures.trialsBegunAgain).toBe(0);
+    // node-b, leading now, still held the entries: the lagging node caught up on them.
+    expect(figures.transfersWithoutInstall).toBe(1);
     expect(figures.duringSnapshot.trials).toBe(3);
     expect(figures.duringSnapshot.frames).toBe(15);
     expect(cluster.publishedOn).toEqual(['node-a', 'node-b', 'node-b']);

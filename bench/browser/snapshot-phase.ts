@@ -55,6 +55,13 @@ export interface SnapshotFigures {
    * of a leader's frames during a transfer that never happened.
    */
   readonly trialsBegunAgain: number;
+  /**
+   * Transfers after which the lagging node's log did not start at the snapshot (its compaction
+   * floor below the snapshot's index): it caught up on entries, so no snapshot streamed. With
+   * the leader compacted past the lagging node's log that cannot happen unless leadership moved
+   * to a node that still held the entries; counted so that a run says so if it ever does.
+   */
+  readonly transfersWithoutInstall: number;
   readonly startedAtMs: number;
   readonly endedAtMs: number;
 }
@@ -148,6 +155,7 @@ export async function measureHeartbeatsDuringSnapshot(processes: readonly BenchP
   const trials: Watched[] = [];
   let transferSeconds = 0;
   let electionsDuringTransfers = 0;
+  let transfersWithoutInstall = 0;
   const countersBefore = await Promise.all(processes.map((each) => each.page.evaluate(() => window.browserBench.transportCounters())));
   const laggingIds: string[] = [];
   while (trials.length < sizes.snapshotTrials) {
@@ -178,6 +186,7 @@ export async function measureHeartbeatsDuringSnapshot(processes: readonly BenchP
         // Entries below the leader's floor exist only in the snapshot, so reaching it means installing it.
         await waitFor('the lagging node to install the snapshot', 120_000, async () => ((await status(lagging)).appliedIndex >= snapshotIndex ? true : null));
         transferSeconds = Math.max(transferSeconds, (wallClockMs() - restarted) / 1000);
+        if ((await status(lagging)).compactionFloor < snapshotIndex) transfersWithoutInstall += 1;
         observer?.closed(trial);
       }),
     );
@@ -202,6 +211,7 @@ export async function measureHeartbeatsDuringSnapshot(processes: readonly BenchP
     laggingEngineChannelsReopened: counted('engineChannelsReopened'),
     electionsDuringTransfers,
     trialsBegunAgain,
+    transfersWithoutInstall,
     startedAtMs,
     endedAtMs: wallClockMs(),
   };
