@@ -52,7 +52,9 @@ function run(command: string, args: readonly string[], cwd: string): string {
 test.beforeAll(() => {
   test.setTimeout(180_000);
   folder = mkdtempSync(join(tmpdir(), 'raftmesh-packed-'));
-  // `npm pack` runs `prepare` (the tsc build) first, so the tarball is built from these sources.
+  // `npm pack` runs `prepare` (the tsc build) first, so the tarball is built from these sources;
+  // dist/ goes first, or a file deleted from src/ since the last build would ship all the same.
+  rmSync(join(projectRoot, 'dist'), { recursive: true, force: true });
   const [packed] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', folder], projectRoot)) as { filename: string; files: { path: string }[] }[];
   if (packed === undefined) throw new Error('npm pack reported no tarball');
   packedFiles = packed.files.map((file) => file.path);

@@ -70,7 +70,9 @@ describe('rows', () => {
     const withElection = silence(rows({ ...results, snapshot: { ...snapshot, electionsDuringTransfers: 1 } }));
     expect(withElection?.met).toBe(false);
     expect(withElection?.measure).toContain('1 with an election');
-    expect(silence(rows({ ...results, snapshot: { ...snapshot, transfersWithoutInstall: 1 } }))?.met).toBe(false);
+    const withoutInstall = silence(rows({ ...results, snapshot: { ...snapshot, transfersWithoutInstall: 1 } }));
+    expect(withoutInstall?.met).toBe(false);
+    expect(withoutInstall?.measure).toContain('1 without an install');
   });
 });
 

@@ -11,6 +11,8 @@ import { measureHeartbeatsDuringSnapshot } from './snapshot-phase.ts';
 
 type Moment = 'snapshotPublished' | 'laggingRestarted';
 
+class ScriptedFailure extends Error {}
+
 interface Script {
   /** Called at each moment with the trial's count of such moments so far (from 1). */
   readonly at?: (moment: Moment, count: number, cluster: FakeCluster) => void;
@@ -22,6 +24,9 @@ interface FakeCluster {
   commitIndex: number;
   readonly running: Map<string, boolean>;
   readonly floors: Map<string, number>;
+  readonly installs: Map<string, number>;
+  /** Each page's count of fresh engine channel pairs: 2 for each of its own restarts, 1 for each peer's. */
+  readonly channelPairs: Map<string, number>;
   /** Which process each snapshot was published on, in order. */
   readonly publishedOn: string[];
   /** Which process each frame watch was aimed at (the sender watched), in order. */
@@ -44,6 +49,8 @@ function fakeCluster(script: Script): { processes: BenchProcess[]; cluster: Fake
     commitIndex: 10,
     running: new Map(ids.map((id) => [id, true])),
     floors: new Map(ids.map((id) => [id, 0])),
+    installs: new Map(ids.map((id) => [id, 0])),
+    channelPairs: new Map(ids.map((id) => [id, 0])),
     publishedOn: [],
     watchedSenders: [],
     moveLeadership(to) {
@@ -57,12 +64,12 @@ function fakeCluster(script: Script): { processes: BenchProcess[]; cluster: Fake
     const api = {
       status(): NodeStatus {
         if (cluster.running.get(id) !== true) throw new Error('node not started');
-        return { role: cluster.leader === id ? 'leader' : 'follower', leader: cluster.leader, term: cluster.term, commitIndex: cluster.commitIndex, compactionFloor: cluster.floors.get(id) ?? 0, appliedIndex: cluster.commitIndex, peers: 2 };
+        return { role: cluster.leader === id ? 'leader' : 'follower', leader: cluster.leader, term: cluster.term, commitIndex: cluster.commitIndex, compactionFloor: cluster.floors.get(id) ?? 0, appliedIndex: cluster.commitIndex, peers: 2, installs: cluster.installs.get(id) ?? 0 };
       },
       stopNode: async (): Promise<void> => {
         cluster.running.set(id, false);
       },
-      transportCounters: (): Record<string, number> => ({}),
+      transportCounters: (): Record<string, number> => ({ engineChannelsReopened: cluster.channelPairs.get(id) ?? 0 }),
       load: async (options: { untilCommitIndex: number; pauseMs: number }) => {
         if (options.untilCommitIndex !== Number.MAX_SAFE_INTEGER) cluster.commitIndex = Math.max(cluster.commitIndex, options.untilCommitIndex);
         else await new Promise<void>((resolve) => stopWaiting.push(resolve));
@@ -101,8 +108,13 @@ function fakeCluster(script: Script): { processes: BenchProcess[]; cluster: Fake
       startNode: async () => {
         cluster.running.set(id, true);
         moment('laggingRestarted');
-        // It catches up from whoever leads now: by the snapshot if that node compacted, else on entries.
-        cluster.floors.set(id, cluster.floors.get(cluster.leader) ?? 0);
+        for (const other of ids) cluster.channelPairs.set(other, (cluster.channelPairs.get(other) ?? 0) + (other === id ? 2 : 1));
+        // It catches up from whoever leads now: by the snapshot if that node compacted past it, else on entries.
+        const leaderFloor = cluster.floors.get(cluster.leader) ?? 0;
+        if (leaderFloor > (cluster.floors.get(id) ?? 0)) {
+          cluster.floors.set(id, leaderFloor);
+          cluster.installs.set(id, (cluster.installs.get(id) ?? 0) + 1);
+        }
       },
     };
     return benchProcess as unknown as BenchProcess;
@@ -126,6 +138,7 @@ describe('measureHeartbeatsDuringSnapshot', () => {
     expect(figures.electionsDuringTransfers).toBe(0);
     expect(figures.trialsBegunAgain).toBe(0);
     expect(figures.transfersWithoutInstall).toBe(0);
+    expect(figures.laggingEngineChannelsReopened).toBe(6);
   });
 
   it('leadership moved before a transfer: that trial begins again on the new leader, which publishes and is watched', async () => {
@@ -139,6 +152,9 @@ describe('measureHeartbeatsDuringSnapshot', () => {
     expect(figures.trialsBegunAgain).toBe(1);
     expect(figures.electionsDuringTransfers).toBe(0);
     expect(figures.transfersWithoutInstall).toBe(0);
+    // The lagging page's own two pairs per measured transfer, not the begun-again restart nor
+    // the pairs other pages' restarts added to its count.
+    expect(figures.laggingEngineChannelsReopened).toBe(6);
     // The second snapshot was node-a's, no longer the leader's: not a transfer. The rest are node-c's.
     expect(cluster.publishedOn).toEqual(['node-a', 'node-a', 'node-c', 'node-c']);
     expect(cluster.watchedSenders).toEqual(['node-a', 'node-a', 'node-c', 'node-c']);
@@ -160,12 +176,23 @@ describe('measureHeartbeatsDuringSnapshot', () => {
     expect(cluster.publishedOn).toEqual(['node-a', 'node-b', 'node-b']);
   });
 
+  it('a trial that fails between the lagging node stopping and its restart still restarts it, and the failure is the one reported', async () => {
+    const { processes, cluster } = fakeCluster({
+      at: (moment, count) => {
+        if (moment === 'snapshotPublished' && count === 2) throw new ScriptedFailure('the page went away');
+      },
+    });
+    await expect(measureHeartbeatsDuringSnapshot(processes, sizes)).rejects.toThrow(ScriptedFailure);
+    expect([...cluster.running.values()]).toEqual([true, true, true]);
+  });
+
   it('a cluster whose leadership keeps moving fails the phase instead of looping', async () => {
-    const { processes } = fakeCluster({
+    const { processes, cluster } = fakeCluster({
       at: (moment, _count, state) => {
         if (moment === 'snapshotPublished') state.moveLeadership(ids[(ids.indexOf(state.leader) + 1) % ids.length] ?? 'node-a');
       },
     });
     await expect(measureHeartbeatsDuringSnapshot(processes, sizes)).rejects.toThrow(/leadership moved too often/);
+    expect([...cluster.running.values()]).toEqual([true, true, true]);
   });
 });

@@ -38,7 +38,9 @@ export interface SnapshotFigures {
   readonly transferSeconds: number;
   /**
    * Connections the lagging page established over its restarts (it keeps its transport: with the
-   * engine's channels moved on live connections, none), and fresh engine channel pairs it made.
+   * engine's channels moved on live connections, none), and fresh engine channel pairs it counted
+   * (two per restart, one on each of its two connections), summed over the measured transfers,
+   * each from just before its node stops to the snapshot installed.
    */
   readonly laggingConnectionsEstablished: number;
   readonly laggingEngineChannelsReopened: number;
@@ -56,10 +58,10 @@ export interface SnapshotFigures {
    */
   readonly trialsBegunAgain: number;
   /**
-   * Transfers after which the lagging node's log did not start at the snapshot (its compaction
-   * floor below the snapshot's index): it caught up on entries, so no snapshot streamed. With
-   * the leader compacted past the lagging node's log that cannot happen unless leadership moved
-   * to a node that still held the entries; counted so that a run says so if it ever does.
+   * Transfers after which the lagging node had installed no snapshot: it caught up on entries,
+   * so nothing streamed. With the leader compacted past the lagging node's log that cannot happen
+   * unless leadership moved to a node that still held the entries; counted so that a run says so
+   * if it ever does.
    */
   readonly transfersWithoutInstall: number;
   readonly startedAtMs: number;
@@ -156,59 +158,72 @@ export async function measureHeartbeatsDuringSnapshot(processes: readonly BenchP
   let transferSeconds = 0;
   let electionsDuringTransfers = 0;
   let transfersWithoutInstall = 0;
-  const countersBefore = await Promise.all(processes.map((each) => each.page.evaluate(() => window.browserBench.transportCounters())));
-  const laggingIds: string[] = [];
+  let laggingConnectionsEstablished = 0;
+  let laggingEngineChannelsReopened = 0;
   while (trials.length < sizes.snapshotTrials) {
     attempt('before a transfer');
     const trial = trials.length;
     const roles = await giveRoles(processes);
     const { leader, lagging, watcher } = roles;
+    // The lagging page's own counters over this transfer: a restart counts a fresh channel pair at
+    // both ends, so counters read over the whole phase would also hold other pages' restarts.
+    const countersBefore = await lagging.page.evaluate(() => window.browserBench.transportCounters());
+    const installsBefore = (await status(lagging)).installs;
     await lagging.page.evaluate(() => window.browserBench.stopNode());
-    // Past the default 1,000 entries kept behind a snapshot, so the lagging node needs the snapshot.
-    const before = (await status(leader)).commitIndex;
-    await load(leader, { inFlight: 64, durationMs: 120_000, untilCommitIndex: before + 2_000, pauseMs: 0, keepAll: false });
-    const snapshotIndex = await leader.page.evaluate((bytes) => window.browserBench.snapshotNow(bytes), sizes.snapshotBytes);
-    // The leader keeps the default 1,000 entries behind its snapshot.
-    await waitFor('the leader to compact', 30_000, async () => ((await status(leader)).compactionFloor >= snapshotIndex - defaultRaftConfig.snapshotTrailingEntries ? true : null));
-    if (!(await stillLeads(roles))) {
-      // Nothing measured yet: the lagging node comes back and the trial starts over, roles anew.
-      trialsBegunAgain += 1;
-      await leader.page.evaluate(() => window.browserBench.setSnapshotBytes(64));
+    let restarted = false;
+    const restart = async (): Promise<void> => {
+      restarted = true;
       await lagging.startNode();
-      continue;
+    };
+    try {
+      // The leader commits past the lagging node's log, snapshots and compacts (it keeps no
+      // entries behind a snapshot by default), so the lagging node can only catch up by the snapshot.
+      const before = (await status(leader)).commitIndex;
+      await load(leader, { inFlight: 64, durationMs: 120_000, untilCommitIndex: before + 2_000, pauseMs: 0, keepAll: false });
+      const snapshotIndex = await leader.page.evaluate((bytes) => window.browserBench.snapshotNow(bytes), sizes.snapshotBytes);
+      await waitFor('the leader to compact', 30_000, async () => ((await status(leader)).compactionFloor >= snapshotIndex - defaultRaftConfig.snapshotTrailingEntries ? true : null));
+      if (!(await stillLeads(roles))) {
+        // Nothing measured yet: the lagging node comes back and the trial starts over, roles anew.
+        trialsBegunAgain += 1;
+        await restart();
+        continue;
+      }
+      trials.push(
+        await watchGaps(leader, watcher, async () => {
+          observer?.opened(trial, { leader: leader.id, lagging: lagging.id, watcher: watcher.id });
+          const restartedAt = wallClockMs();
+          await restart();
+          // Entries below the leader's floor exist only in the snapshot, so reaching it means installing it.
+          await waitFor('the lagging node to install the snapshot', 120_000, async () => ((await status(lagging)).appliedIndex >= snapshotIndex ? true : null));
+          transferSeconds = Math.max(transferSeconds, (wallClockMs() - restartedAt) / 1000);
+          if ((await status(lagging)).installs === installsBefore) transfersWithoutInstall += 1;
+          observer?.closed(trial);
+        }),
+      );
+      const countersAfter = await lagging.page.evaluate(() => window.browserBench.transportCounters());
+      const counted = (name: string): number => (countersAfter[name] ?? 0) - (countersBefore[name] ?? 0);
+      laggingConnectionsEstablished += counted('connectionsEstablished');
+      laggingEngineChannelsReopened += counted('engineChannelsReopened');
+      if (!(await stillLeads(roles))) {
+        electionsDuringTransfers += 1;
+        console.error(`  snapshot: ${leader.id} lost its leadership during transfer ${trial + 1}`);
+      }
+    } finally {
+      // Whatever failed, the next phase finds every node running, and later compactions publish
+      // small snapshots again wherever leadership goes next. A failure here must not hide the
+      // one that brought us here, so these two are best effort.
+      if (!restarted) await lagging.startNode().catch(() => undefined);
+      await leader.page.evaluate(() => window.browserBench.setSnapshotBytes(64)).catch(() => undefined);
     }
-    laggingIds.push(lagging.id);
-    trials.push(
-      await watchGaps(leader, watcher, async () => {
-        observer?.opened(trial, { leader: leader.id, lagging: lagging.id, watcher: watcher.id });
-        const restarted = wallClockMs();
-        await lagging.startNode();
-        // Entries below the leader's floor exist only in the snapshot, so reaching it means installing it.
-        await waitFor('the lagging node to install the snapshot', 120_000, async () => ((await status(lagging)).appliedIndex >= snapshotIndex ? true : null));
-        transferSeconds = Math.max(transferSeconds, (wallClockMs() - restarted) / 1000);
-        if ((await status(lagging)).compactionFloor < snapshotIndex) transfersWithoutInstall += 1;
-        observer?.closed(trial);
-      }),
-    );
-    if (!(await stillLeads(roles))) {
-      electionsDuringTransfers += 1;
-      console.error(`  snapshot: ${leader.id} lost its leadership during transfer ${trial + 1}`);
-    }
-    // Later compactions go back to small snapshots, wherever leadership goes next.
-    await leader.page.evaluate(() => window.browserBench.setSnapshotBytes(64));
   }
-  const countersAfter = await Promise.all(processes.map((each) => each.page.evaluate(() => window.browserBench.transportCounters())));
-  // Summed over the pages that lagged (one, unless leadership moved between trials).
-  const counted = (name: string): number =>
-    processes.reduce((sum, each, position) => sum + (laggingIds.includes(each.id) ? (countersAfter[position]?.[name] ?? 0) - (countersBefore[position]?.[name] ?? 0) : 0), 0);
   return {
     snapshotBytes: sizes.snapshotBytes,
     baseline: figures([baseline]),
     duringSnapshot: figures(trials),
     trialGapP99Ms: trials.map((each) => percentile(each.gaps, 0.99)),
     transferSeconds,
-    laggingConnectionsEstablished: counted('connectionsEstablished'),
-    laggingEngineChannelsReopened: counted('engineChannelsReopened'),
+    laggingConnectionsEstablished,
+    laggingEngineChannelsReopened,
     electionsDuringTransfers,
     trialsBegunAgain,
     transfersWithoutInstall,

@@ -35,6 +35,8 @@ export interface NodeStatus {
   readonly compactionFloor: number;
   readonly appliedIndex: number;
   readonly peers: number;
+  /** Snapshots this page's nodes installed, over all its starts (the snapshot phase checks one came). */
+  readonly installs: number;
 }
 
 let transport: WebRtcTransport | null = null;
@@ -42,6 +44,7 @@ let node: RaftNode | null = null;
 /** The storage this page opened for a node with the engine on the page (none with a worker). */
 let pageStorage: IndexedDbRaftStorage | null = null;
 let appliedIndex = 0;
+let installs = 0;
 let snapshotBytes = 64;
 let compactEvery = 10_000;
 let lastCompaction = 0;
@@ -72,6 +75,7 @@ function openTransport(options: StartOptions, self: NodeId): WebRtcTransport {
 async function applyLoop(started: RaftNode): Promise<void> {
   for await (const item of started.committed()) {
     appliedIndex = item.type === 'install' ? item.snapshot.throughIndex : item.type === 'entry' ? item.entry.index : item.index;
+    if (item.type === 'install') installs += 1;
     if (appliedIndex - lastCompaction >= compactEvery) publish(started);
   }
 }
@@ -136,6 +140,7 @@ const api = {
       compactionFloor: current.compactionFloor.value,
       appliedIndex,
       peers: transport?.peers.value.size ?? 0,
+      installs,
     };
   },
   /** Publishes a snapshot of `bytes` now (and uses that size for later compactions). */
