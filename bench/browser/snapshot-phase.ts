@@ -151,7 +151,10 @@ export async function measureHeartbeatsDuringSnapshot(processes: readonly BenchP
     const roles = await giveRoles(processes);
     const watched = await watchGaps(roles.leader, roles.watcher, () => sleep(sizes.heartbeatBaselineMs));
     if (await stillLeads(roles)) baseline = watched;
-    else trialsBegunAgain += 1;
+    else {
+      trialsBegunAgain += 1;
+      console.error(`  snapshot: ${roles.leader.id} lost its leadership (term ${roles.term}) during the baseline: begun again`);
+    }
   }
 
   const trials: Watched[] = [];
@@ -185,6 +188,8 @@ export async function measureHeartbeatsDuringSnapshot(processes: readonly BenchP
       if (!(await stillLeads(roles))) {
         // Nothing measured yet: the lagging node comes back and the trial starts over, roles anew.
         trialsBegunAgain += 1;
+        const now = await status(leader);
+        console.error(`  snapshot: ${leader.id} (leader in term ${roles.term}, ${lagging.id} stopped) is ${now.role} in term ${now.term}, leader ${now.leader ?? 'none'}, before transfer ${trial + 1}: begun again`);
         await restart();
         continue;
       }
@@ -206,7 +211,8 @@ export async function measureHeartbeatsDuringSnapshot(processes: readonly BenchP
       laggingEngineChannelsReopened += counted('engineChannelsReopened');
       if (!(await stillLeads(roles))) {
         electionsDuringTransfers += 1;
-        console.error(`  snapshot: ${leader.id} lost its leadership during transfer ${trial + 1}`);
+        const now = await status(leader);
+        console.error(`  snapshot: ${leader.id} (leader in term ${roles.term}) is ${now.role} in term ${now.term}, leader ${now.leader ?? 'none'}, after transfer ${trial + 1}`);
       }
     } finally {
       // Whatever failed, the next phase finds every node running, and later compactions publish
