@@ -274,10 +274,6 @@ async function printAging(processes: readonly BenchProcess[], writes: number): P
   });
 }
 
-/**
- * Each browser's CPU over each transfer of the snapshot phase (percent of one core), in total and
- * in its browser process's thread pool (ThreadPoolForegroundWorker threads: IndexedDB's work).
- */
 interface StartedProfiles {
   readonly id: string;
   readonly profiles: readonly { readonly file: string; stop(): Promise<unknown> }[];
@@ -301,6 +297,10 @@ async function startProfiles(each: BenchProcess): Promise<StartedProfiles> {
   return { id: each.id, profiles: started };
 }
 
+/**
+ * Each browser's CPU over each transfer of the snapshot phase (percent of one core), in total and
+ * in its browser process's thread pool (ThreadPoolForegroundWorker threads: IndexedDB's work).
+ */
 function transferCpuObserver(profilesDirectory: string): TransferObserver & { readonly lines: string[] } {
   const lines: string[] = [];
   let opened: { trial: number; roles: [string, string][]; snapshots: ThreadCpuSnapshot[] } | null = null;

@@ -37,6 +37,14 @@ const projectRoot = resolve('.');
 let folder = '';
 let app = '';
 let packedFiles: readonly string[] = [];
+/** The unpacked package in the consumer's node_modules, and its package.json. */
+let packageFolder = '';
+let manifest: PackedManifest | null = null;
+
+function packedManifest(): PackedManifest {
+  if (manifest === null) throw new Error('the package was not unpacked');
+  return manifest;
+}
 
 /** Runs a command to completion; its output is returned, and shown with the failure if it fails. */
 function run(command: string, args: readonly string[], cwd: string): string {
@@ -63,10 +71,11 @@ test.beforeAll(() => {
   const modules = join(app, 'node_modules');
   mkdirSync(join(modules, '@types'), { recursive: true });
   run('tar', ['xzf', join(folder, packed.filename), '-C', modules], projectRoot);
-  renameSync(join(modules, 'package'), join(modules, 'raftmesh'));
+  packageFolder = join(modules, 'raftmesh');
+  renameSync(join(modules, 'package'), packageFolder);
+  manifest = JSON.parse(readFileSync(join(packageFolder, 'package.json'), 'utf8')) as PackedManifest;
   // The package's dependencies, where npm would put them (this project's copies, so nothing is
   // fetched), and @types/node for the Node side's build.
-  const manifest = JSON.parse(readFileSync(join(modules, 'raftmesh', 'package.json'), 'utf8')) as PackedManifest;
   for (const name of Object.keys(manifest.dependencies)) symlinkSync(join(projectRoot, 'node_modules', name), join(modules, name));
   symlinkSync(join(projectRoot, 'node_modules', '@types', 'node'), join(modules, '@types', 'node'));
 });
@@ -76,12 +85,12 @@ test.afterAll(() => {
 });
 
 test('the tarball carries every file the exports map and the bins name, and no tests', () => {
-  const manifest = JSON.parse(readFileSync(join(app, 'node_modules', 'raftmesh', 'package.json'), 'utf8')) as PackedManifest;
-  const named = [...Object.values(manifest.exports).flatMap((entry) => [entry.import.types, entry.import.default]), ...Object.values(manifest.bin)].map((path) => path.replace(/^\.\//, ''));
+  const { bin, exports } = packedManifest();
+  const named = [...Object.values(exports).flatMap((entry) => [entry.import.types, entry.import.default]), ...Object.values(bin)].map((path) => path.replace(/^\.\//, ''));
   expect(named.length).toBeGreaterThan(12);
   for (const path of named) expect(packedFiles, path).toContain(path);
   expect(packedFiles).toContain('dist/worker/worker-entry.js');
-  for (const bin of Object.values(manifest.bin)) expect(readFileSync(join(app, 'node_modules', 'raftmesh', bin), 'utf8').startsWith('#!/usr/bin/env node\n'), bin).toBe(true);
+  for (const file of Object.values(bin)) expect(readFileSync(join(packageFolder, file), 'utf8').startsWith('#!/usr/bin/env node\n'), file).toBe(true);
   expect(packedFiles.filter((path) => /\.test\.|test-support|conformance|arbitraries|-cli\.js$/.test(path))).toEqual([]);
 });
 
@@ -98,9 +107,9 @@ test('a Node project builds against the packed declarations, imports every entry
   expect(result.replayed).toEqual(['from node_modules']);
   expect(result.signalingUrl).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/);
   expect(result.functions).toEqual(['startEdgePeer', 'startSignalingServer', 'createSimulatedCluster', 'createWebRtcTransport', 'workerNodeFactory']);
-  const manifest = JSON.parse(readFileSync(join(app, 'node_modules', 'raftmesh', 'package.json'), 'utf8')) as PackedManifest;
-  expect(run(process.execPath, [join('node_modules', 'raftmesh', manifest.bin['raftmesh-peer'] ?? 'missing'), '--help'], app)).toContain('usage: raftmesh-peer');
-  expect(run(process.execPath, [join('node_modules', 'raftmesh', manifest.bin['raftmesh-signal'] ?? 'missing'), '--help'], app)).toContain('usage: raftmesh-signal');
+  const { bin } = packedManifest();
+  expect(run(process.execPath, [join(packageFolder, bin['raftmesh-peer'] ?? 'missing'), '--help'], app)).toContain('usage: raftmesh-peer');
+  expect(run(process.execPath, [join(packageFolder, bin['raftmesh-signal'] ?? 'missing'), '--help'], app)).toContain('usage: raftmesh-signal');
 });
 
 /** Opens the consumer's page and runs its one-node worker cluster through a restart. */

@@ -60,7 +60,7 @@ if ('head' in parsed) {
       chains.set(name, perChain);
       add(perChain, callers.slice(-3).reverse().join(' ← ') || '(root)', node.selfSize);
     }
-    for (const child of node.children) walk(child, [...callers, name.split('  ')[0] ?? name]);
+    for (const child of node.children) walk(child, [...callers, node.callFrame.functionName || '(anonymous)']);
   };
   walk(parsed.head, []);
   const heaviest = [...byFunction].sort((left, right) => right[1] - left[1]).slice(0, 30);

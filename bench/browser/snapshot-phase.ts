@@ -10,6 +10,7 @@
 // times and the gaps pooled: one 4 MiB transfer takes 1-3 s here, about 100-300 gaps, so the p99
 // of a single one is little more than its largest gap.
 import { defaultRaftConfig } from '../../src/index.ts';
+import type { NodeStatus } from '../pages/browser-node.ts';
 import type { BenchProcess } from './cluster.ts';
 import { load, percentile, settled, sleep, status, waitFor, wallClockMs } from './driving.ts';
 import type { BenchSizes } from './options.ts';
@@ -130,10 +131,13 @@ async function giveRoles(processes: readonly BenchProcess[]): Promise<Roles> {
   return { leader, lagging, watcher, term: (await status(leader)).term };
 }
 
-/** Whether the process given the leader's role still leads in the term it had then. */
-async function stillLeads(roles: Roles): Promise<boolean> {
+/**
+ * The status of the process given the leader's role if it no longer leads in the term it had
+ * then (what it says now is what a run prints), null while it still does.
+ */
+async function leadershipLost(roles: Roles): Promise<NodeStatus | null> {
   const now = await status(roles.leader);
-  return now.role === 'leader' && now.term === roles.term;
+  return now.role === 'leader' && now.term === roles.term ? null : now;
 }
 
 export async function measureHeartbeatsDuringSnapshot(processes: readonly BenchProcess[], sizes: BenchSizes, observer?: TransferObserver): Promise<SnapshotFigures> {
@@ -150,7 +154,7 @@ export async function measureHeartbeatsDuringSnapshot(processes: readonly BenchP
     attempt('during the baseline');
     const roles = await giveRoles(processes);
     const watched = await watchGaps(roles.leader, roles.watcher, () => sleep(sizes.heartbeatBaselineMs));
-    if (await stillLeads(roles)) baseline = watched;
+    if ((await leadershipLost(roles)) === null) baseline = watched;
     else {
       trialsBegunAgain += 1;
       console.error(`  snapshot: ${roles.leader.id} lost its leadership (term ${roles.term}) during the baseline: begun again`);
@@ -185,11 +189,11 @@ export async function measureHeartbeatsDuringSnapshot(processes: readonly BenchP
       await load(leader, { inFlight: 64, durationMs: 120_000, untilCommitIndex: before + 2_000, pauseMs: 0, keepAll: false });
       const snapshotIndex = await leader.page.evaluate((bytes) => window.browserBench.snapshotNow(bytes), sizes.snapshotBytes);
       await waitFor('the leader to compact', 30_000, async () => ((await status(leader)).compactionFloor >= snapshotIndex - defaultRaftConfig.snapshotTrailingEntries ? true : null));
-      if (!(await stillLeads(roles))) {
+      const lost = await leadershipLost(roles);
+      if (lost !== null) {
         // Nothing measured yet: the lagging node comes back and the trial starts over, roles anew.
         trialsBegunAgain += 1;
-        const now = await status(leader);
-        console.error(`  snapshot: ${leader.id} (leader in term ${roles.term}, ${lagging.id} stopped) is ${now.role} in term ${now.term}, leader ${now.leader ?? 'none'}, before transfer ${trial + 1}: begun again`);
+        console.error(`  snapshot: ${leader.id} (leader in term ${roles.term}, ${lagging.id} stopped) is ${lost.role} in term ${lost.term}, leader ${lost.leader ?? 'none'}, before transfer ${trial + 1}: begun again`);
         await restart();
         continue;
       }
@@ -209,9 +213,9 @@ export async function measureHeartbeatsDuringSnapshot(processes: readonly BenchP
       const counted = (name: string): number => (countersAfter[name] ?? 0) - (countersBefore[name] ?? 0);
       laggingConnectionsEstablished += counted('connectionsEstablished');
       laggingEngineChannelsReopened += counted('engineChannelsReopened');
-      if (!(await stillLeads(roles))) {
+      const now = await leadershipLost(roles);
+      if (now !== null) {
         electionsDuringTransfers += 1;
-        const now = await status(leader);
         console.error(`  snapshot: ${leader.id} (leader in term ${roles.term}) is ${now.role} in term ${now.term}, leader ${now.leader ?? 'none'}, after transfer ${trial + 1}`);
       }
     } finally {
