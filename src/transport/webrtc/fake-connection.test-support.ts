@@ -2,7 +2,7 @@
 // an offer names its pair, the answerer's applying it links the two, both "open" when the
 // initiator applies the answer. Channels deliver asynchronously and in order, with a fresh
 // ArrayBuffer per binary message like a browser. The test drives ICE state, makes ICE restarts
-// fail, or drops one side without telling the other. Later engine channel pairs are linked to
+// or handshakes fail, or drops one side without telling the other. Later engine channel pairs are linked to
 // the peer's pair of the same generation once both sides created theirs (as negotiated channels
 // with the same ids are), and open a moment after creation on a connection that is open.
 import type { ConnectionSignal } from './connection-signal.ts';
@@ -103,7 +103,13 @@ export class FakeConnection {
     }
     const answerer = this.peer;
     if (answerer === null) return;
-    if (!this.opened) {
+    if (!this.opened && this.network.failHandshakes > 0) {
+      // libdatachannel's way (fingerprint-binding.network.test.ts): the offerer's applying the
+      // answer throws, and the answerer hears its connection close; neither side ever opens.
+      this.network.failHandshakes -= 1;
+      this.dropLocally('libdatachannel error while adding remote description: Got a remote candidate without ICE transport');
+      setTimeout(() => answerer.dropLocally('the connection closed'), 0);
+    } else if (!this.opened) {
       for (const side of [this, answerer]) side.open();
     } else if (!this.network.failRestarts) {
       for (const side of [this, answerer]) side.setIceState('connected');
@@ -185,6 +191,8 @@ export class FakeConnectionNetwork {
   readonly byPair = new Map<string, FakeConnection>();
   /** When set, ICE restarts never bring ICE back. */
   failRestarts = false;
+  /** How many of the next handshakes fail when the offerer applies the answer, before either side opens. */
+  failHandshakes = 0;
   /** Called with the answerer when a pair links (before either side opens): a hostile peer's first chance to send. */
   onLinked: ((answerer: FakeConnection) => void) | null = null;
   private nextId = 1;

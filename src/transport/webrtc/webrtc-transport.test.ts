@@ -158,6 +158,21 @@ describe('WebRtcTransport connection lifecycle (fake connections)', () => {
     await vi.waitFor(() => expect(received).toEqual([nodeId('a')]), wait);
   });
 
+  it('replaces a connection whose handshake failed before either side opened (libdatachannel under CPU contention)', async () => {
+    const { network, transports } = cluster(['a', 'b']);
+    const [a, b] = transports as [WebRtcTransport, WebRtcTransport];
+    network.failHandshakes = 2;
+    await meshed(transports);
+    expect(network.failHandshakes).toBe(0);
+    expect(network.connections.filter((connection) => connection.closed)).toHaveLength(4);
+    expect(live(network)).toHaveLength(2);
+    expect([a.counters.connectionAttempts, a.counters.connectionsEstablished, b.counters.connectionsEstablished]).toEqual([3, 1, 1]);
+    const received: NodeId[] = [];
+    b.incoming.subscribe((envelope) => received.push(envelope.from));
+    a.send(nodeId('b'), new Uint8Array([1]));
+    await vi.waitFor(() => expect(received).toEqual([nodeId('a')]), wait);
+  });
+
   it('a closed transport stops reconnecting and leaves every connection closed', async () => {
     const { network, transports } = cluster(['a', 'b']);
     const [a, b] = transports as [WebRtcTransport, WebRtcTransport];
