@@ -28,7 +28,7 @@ interface Pair {
  * its DTLS client hello is waiting, and if the offerer's thread is preempted between those two
  * steps, the offerer checks the answerer's certificate against no remote description, refuses it
  * ("unknown CA"), and the handshake fails. Under CPU contention this happened in 9 of 390 pairs
- * (2026-12-05, three busy processes on this 2-core VM; libdatachannel's verbose log shows it).
+ * (2026-12-05, three busy processes on this 2-core VM; libdatachannel's verbose log of one shows it).
  * It is not ours to fix and not what this file tests; a pair that fails `attempts` times is.
  */
 async function connectedPair(attempts = 3): Promise<Pair> {
