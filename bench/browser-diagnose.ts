@@ -338,7 +338,7 @@ async function printSnapshotPhase(processes: readonly BenchProcess[], trials: nu
   const figures = await measureHeartbeatsDuringSnapshot(processes, sizes, cpu ?? undefined);
   const gaps = (each: typeof figures.baseline): string => `p50 ${format(each.gapP50Ms)} ms, p99 ${format(each.gapP99Ms)} ms, max ${format(each.gapMaxMs)} ms over ${each.frames} frames; small proposals p99 ${format(each.proposalP99Ms)} ms`;
   console.log(`snapshot phase (${trials} × ${(sizes.snapshotBytes / 1024 / 1024).toFixed(0)} MiB): leader silence at the other follower, baseline ${gaps(figures.baseline)}`);
-  console.log(`  during the transfers: ${gaps(figures.duringSnapshot)}; slowest transfer ${format(figures.transferSeconds, 2)} s; p99 per transfer ${figures.trialGapP99Ms.map((each) => format(each)).join(', ')} ms; leadership moved during ${figures.electionsDuringTransfers} transfers, ${figures.transfersWithoutInstall} ended without an install, and ${figures.trialsBegunAgain} trials were begun again because leadership moved before theirs`);
+  console.log(`  during the transfers: ${gaps(figures.duringSnapshot)}; slowest transfer ${format(figures.transferSeconds, 2)} s; p99 per transfer ${figures.trialGapP99Ms.map((each) => format(each)).join(', ')} ms; leadership moved during ${figures.electionsDuringTransfers} transfers, ${figures.transfersWithoutInstall} ended without an install, ${figures.trialsBegunAgain} trials were begun again because leadership moved before theirs, and it moved ${figures.electionsBetweenTrials} times between trials`);
   if (cpu !== null) {
     console.log("  each browser's CPU over each transfer (percent of one core; its browser process's thread pool, IndexedDB's work, in brackets):");
     for (const line of cpu.lines) console.log(line);

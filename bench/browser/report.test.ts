@@ -61,7 +61,7 @@ describe('rows', () => {
   const raw = { indexedDbEntriesPerSecond: 1, indexedDbTransactionsPerSecond: 1, indexedDbBatch: 1, channelRoundTripP50Ms: 1, channelRoundTripP99Ms: 1, channelIdleRoundTripP50Ms: 1, channelIdleRoundTripP99Ms: 1, channelMebibytesPerSecond: 5, indexedDbWriteP50Ms: 1, indexedDbWriteP99Ms: 1, indexedDbWriteAloneP50Ms: 1, channelCpuMillisecondsPerMebibyte: 320, cores: 2 };
   const saturation = { commitsPerSecond: 4000, inFlightPerPage: 256, seconds: 20, p50Ms: 1, p99Ms: 1, errors: 0, firstError: null, loads: [], profileFile: null, channelBytesPerCommit: 300, cpuMicrosecondsPerCommit: 500 };
   const gaps = { frames: 3000, trials: 5, gapP50Ms: 6, gapP99Ms: 15, gapMaxMs: 40, proposalP99Ms: 30 };
-  const snapshot = { snapshotBytes: 4 * mebibyte, baseline: { ...gaps, trials: 1 }, duringSnapshot: gaps, trialGapP99Ms: [15], transferSeconds: 4, laggingConnectionsEstablished: 0, laggingEngineChannelsReopened: 10, electionsDuringTransfers: 0, trialsBegunAgain: 0, transfersWithoutInstall: 0, startedAtMs: 0, endedAtMs: 1 };
+  const snapshot = { snapshotBytes: 4 * mebibyte, baseline: { ...gaps, trials: 1 }, duringSnapshot: gaps, trialGapP99Ms: [15], transferSeconds: 4, laggingConnectionsEstablished: 0, laggingEngineChannelsReopened: 10, electionsDuringTransfers: 0, trialsBegunAgain: 0, transfersWithoutInstall: 0, electionsBetweenTrials: 0, startedAtMs: 0, endedAtMs: 1 };
   const results = { raw, saturation, snapshot, latency: { commits: 1, p50Ms: 1, p99Ms: 1, buckets: [] }, failover: { trials: [300], failed: 0, startedAtMs: 0, endedAtMs: 1 }, memory: figures([10, 16, 16]) };
   const silence = (table: ReturnType<typeof rows>) => table.find((row) => row.measure.startsWith('leader silence p99 during'));
 

@@ -9,7 +9,7 @@ import type { BenchProcess } from './cluster.ts';
 import { benchSizes } from './options.ts';
 import { measureHeartbeatsDuringSnapshot } from './snapshot-phase.ts';
 
-type Moment = 'snapshotPublished' | 'laggingRestarted';
+type Moment = 'snapshotPublished' | 'laggingRestarted' | 'trialEnded';
 
 class ScriptedFailure extends Error {}
 
@@ -84,7 +84,8 @@ function fakeCluster(script: Script): { processes: BenchProcess[]; cluster: Fake
         moment('snapshotPublished');
         return cluster.commitIndex;
       },
-      setSnapshotBytes: (): void => {},
+      // Called as each trial ends, after its leadership check: a move here is between trials.
+      setSnapshotBytes: (): void => moment('trialEnded'),
       watchFrames: async (sender: string | null): Promise<number[]> => {
         if (sender !== null) {
           watching = true;
@@ -138,7 +139,22 @@ describe('measureHeartbeatsDuringSnapshot', () => {
     expect(figures.electionsDuringTransfers).toBe(0);
     expect(figures.trialsBegunAgain).toBe(0);
     expect(figures.transfersWithoutInstall).toBe(0);
+    expect(figures.electionsBetweenTrials).toBe(0);
     expect(figures.laggingEngineChannelsReopened).toBe(6);
+  });
+
+  it('leadership moved between two trials: counted there, nothing begun again, the next trials on the new leader', async () => {
+    const { processes, cluster } = fakeCluster({
+      at: (moment, count, state) => {
+        if (moment === 'trialEnded' && count === 1) state.moveLeadership('node-b');
+      },
+    });
+    const figures = await measureHeartbeatsDuringSnapshot(processes, sizes);
+    expect(figures.electionsBetweenTrials).toBe(1);
+    expect(figures.electionsDuringTransfers).toBe(0);
+    expect(figures.trialsBegunAgain).toBe(0);
+    expect(figures.duringSnapshot.trials).toBe(3);
+    expect(cluster.publishedOn).toEqual(['node-a', 'node-b', 'node-b']);
   });
 
   it('leadership moved before a transfer: that trial begins again on the new leader, which publishes and is watched', async () => {
@@ -150,6 +166,7 @@ describe('measureHeartbeatsDuringSnapshot', () => {
     const figures = await measureHeartbeatsDuringSnapshot(processes, sizes);
     expect(figures.duringSnapshot.trials).toBe(3);
     expect(figures.trialsBegunAgain).toBe(1);
+    expect(figures.electionsBetweenTrials).toBe(0);
     expect(figures.electionsDuringTransfers).toBe(0);
     expect(figures.transfersWithoutInstall).toBe(0);
     // The lagging page's own two pairs per measured transfer, not the begun-again restart nor
@@ -168,6 +185,7 @@ describe('measureHeartbeatsDuringSnapshot', () => {
     });
     const figures = await measureHeartbeatsDuringSnapshot(processes, sizes);
     expect(figures.electionsDuringTransfers).toBe(1);
+    expect(figures.electionsBetweenTrials).toBe(0);
     expect(figures.trialsBegunAgain).toBe(0);
     // node-b, leading now, still held the entries: the lagging node caught up on them.
     expect(figures.transfersWithoutInstall).toBe(1);

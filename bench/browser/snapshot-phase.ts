@@ -65,6 +65,12 @@ export interface SnapshotFigures {
    * if it ever does.
    */
   readonly transfersWithoutInstall: number;
+  /**
+   * Leadership moves between the baseline and the first trial, or between two trials, found when
+   * the next trial gave the roles (a higher term than the leader held when the last one ended).
+   * Nothing was measured then, so the figures hold none of it; counted so a run says so.
+   */
+  readonly electionsBetweenTrials: number;
   readonly startedAtMs: number;
   readonly endedAtMs: number;
 }
@@ -150,12 +156,17 @@ export async function measureHeartbeatsDuringSnapshot(processes: readonly BenchP
     if (attemptsLeft < 0) throw new Error(`snapshot phase: leadership moved too often (${what})`);
   };
   let baseline: Watched | null = null;
+  // The leader's term when the baseline or the last trial ended with it still leading; null after
+  // a move that is counted already (a trial begun again, an election during a transfer).
+  let termAtLastEnd: number | null = null;
   while (baseline === null) {
     attempt('during the baseline');
     const roles = await giveRoles(processes);
     const watched = await watchGaps(roles.leader, roles.watcher, () => sleep(sizes.heartbeatBaselineMs));
-    if ((await leadershipLost(roles)) === null) baseline = watched;
-    else {
+    if ((await leadershipLost(roles)) === null) {
+      baseline = watched;
+      termAtLastEnd = roles.term;
+    } else {
       trialsBegunAgain += 1;
       console.error(`  snapshot: ${roles.leader.id} lost its leadership (term ${roles.term}) during the baseline: begun again`);
     }
@@ -167,11 +178,17 @@ export async function measureHeartbeatsDuringSnapshot(processes: readonly BenchP
   let transfersWithoutInstall = 0;
   let laggingConnectionsEstablished = 0;
   let laggingEngineChannelsReopened = 0;
+  let electionsBetweenTrials = 0;
   while (trials.length < sizes.snapshotTrials) {
     attempt('before a transfer');
     const trial = trials.length;
     const roles = await giveRoles(processes);
     const { leader, lagging, watcher } = roles;
+    if (termAtLastEnd !== null && roles.term !== termAtLastEnd) {
+      electionsBetweenTrials += 1;
+      console.error(`  snapshot: leadership moved before trial ${trial + 1} (term ${termAtLastEnd} → ${roles.term}, ${leader.id} leads)`);
+    }
+    termAtLastEnd = null;
     // The lagging page's own counters over this transfer: a restart counts a fresh channel pair at
     // both ends, so counters read over the whole phase would also hold other pages' restarts.
     const countersBefore = await lagging.page.evaluate(() => window.browserBench.transportCounters());
@@ -214,7 +231,8 @@ export async function measureHeartbeatsDuringSnapshot(processes: readonly BenchP
       laggingConnectionsEstablished += counted('connectionsEstablished');
       laggingEngineChannelsReopened += counted('engineChannelsReopened');
       const now = await leadershipLost(roles);
-      if (now !== null) {
+      if (now === null) termAtLastEnd = roles.term;
+      else {
         electionsDuringTransfers += 1;
         console.error(`  snapshot: ${leader.id} (leader in term ${roles.term}) is ${now.role} in term ${now.term}, leader ${now.leader ?? 'none'}, after transfer ${trial + 1}`);
       }
@@ -237,6 +255,7 @@ export async function measureHeartbeatsDuringSnapshot(processes: readonly BenchP
     electionsDuringTransfers,
     trialsBegunAgain,
     transfersWithoutInstall,
+    electionsBetweenTrials,
     startedAtMs,
     endedAtMs: wallClockMs(),
   };
