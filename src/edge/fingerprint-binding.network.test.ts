@@ -69,9 +69,10 @@ async function connectedPair(attempts = 3): Promise<Pair> {
       throw new Error([...failures, error instanceof Error ? error.message : String(error)].join('\n'));
     }
     if (opened.length === 2) return { offerer, answerer, offers, closed };
-    failures.push(`handshake failed before opening, ${seen()}`);
+    const failure = `handshake failed before opening, ${seen()}`;
+    failures.push(failure);
     // eslint-disable-next-line no-console -- a run that needed another pair says so in the log
-    console.warn(`fingerprint binding: ${failures.at(-1) ?? ''}; opening another pair`);
+    console.warn(`fingerprint binding: ${failure}; opening another pair`);
     offerer.destroy();
     answerer.destroy();
   }
