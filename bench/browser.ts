@@ -15,6 +15,7 @@ import { measureFailover } from './browser/failover-phase.ts';
 import { measureMemory } from './browser/memory-phase.ts';
 import { benchSizes, benchUsage } from './browser/options.ts';
 import { measureLightLoadLatency, measureRawLimits, measureSaturation } from './browser/phases.ts';
+import { profileUnderSaturation } from './browser/profiled-window.ts';
 import { formatTable, rows, type BenchResults } from './browser/report.ts';
 import { measureHeartbeatsDuringSnapshot } from './browser/snapshot-phase.ts';
 
@@ -58,13 +59,14 @@ try {
   await settled(processes);
   const sampler = sampleCommits(processes, 500);
   const latency = await phase('light load', () => measureLightLoadLatency(processes, sizes));
-  const saturation = await phase('saturation', () => measureSaturation(processes, sizes, sizes.profile ? baseName : null, cluster.profilesDirectory));
+  const saturation = await phase('saturation', () => measureSaturation(processes, sizes, cluster.profilesDirectory));
+  const profiled = sizes.profile ? await phase('profiled', () => profileUnderSaturation(processes, sizes, baseName)) : null;
   const snapshot = await phase('snapshot', () => measureHeartbeatsDuringSnapshot(processes, sizes));
   const failover = await phase('failover', () => measureFailover(processes, sizes.failoverTrials));
   const memory = await phase('memory', () => measureMemory(processes, sizes, cluster.profilesDirectory));
   await sampler.stop();
   const loadAfter = os.loadavg();
-  const results: BenchResults = { raw, latency, saturation, snapshot, failover, memory };
+  const results: BenchResults = { raw, latency, saturation, profiled, snapshot, failover, memory };
   const cpu = os.cpus();
   const title = `raftmesh, 3 headless Chromium ${cluster.browserVersion} processes, workers + IndexedDB (strict) + WebRTC, page ${cluster.serving === 'build' ? 'built' : 'from the dev server'} — ${cpu[0]?.model ?? 'unknown CPU'} x${cpu.length}, ${new Date().toISOString()}`;
   const loadAverage = `load average ${loadBefore.map((value) => value.toFixed(1)).join(' ')} before, ${loadAfter.map((value) => value.toFixed(1)).join(' ')} after (1, 5, 15 min)`;
@@ -75,7 +77,7 @@ try {
   const buckets = mergeBuckets([...saturation.loads, ...memory.loads, { commits: 0, errors: 0, elapsedMs: 0, p50Ms: 0, p99Ms: 0, buckets: latency.buckets, firstError: null }]);
   fs.writeFileSync(`${baseName}.json`, JSON.stringify({ title, loadAverage, sizes, results, table, phases, commitSamples: sampler.samples, latencyPerSecond: buckets }, null, 1));
   fs.writeFileSync(`${baseName}.svg`, renderChart(title, sampler.samples, buckets, phases));
-  console.log(`\nwrote ${path.relative(process.cwd(), baseName)}.json and .svg${saturation.profileFile === null ? '' : ` and CPU profiles of the leader's worker and page, ${path.relative(process.cwd(), saturation.profileFile)}-leader-*.cpuprofile`}`);
+  console.log(`\nwrote ${path.relative(process.cwd(), baseName)}.json and .svg${profiled === null ? '' : ` and CPU profiles of the leader's worker and page, ${path.relative(process.cwd(), profiled.profileFile)}-leader-*.cpuprofile (taken over ${profiled.seconds.toFixed(1)} s after the measured saturation window, ${profiled.errors} proposals failed in it)`}`);
   console.log(`saturation: ${saturation.errors} proposals failed${saturation.firstError === null ? '' : ` (first: ${saturation.firstError})`}; failover: ${failover.failed} trials without a new leader's commit within 30 s; slowest of ${snapshot.duringSnapshot.trials} snapshot transfers took ${snapshot.transferSeconds.toFixed(2)} s (the lagging page established ${snapshot.laggingConnectionsEstablished} connections and ${snapshot.laggingEngineChannelsReopened} fresh engine channel pairs over its restarts; leadership moved during ${snapshot.electionsDuringTransfers} of them, ${snapshot.transfersWithoutInstall} ended without an install, ${snapshot.trialsBegunAgain} trials were begun again because leadership moved before their transfer, and it moved ${snapshot.electionsBetweenTrials} times between trials); CPU at saturation ${Number.isFinite(saturation.cpuMicrosecondsPerCommit) ? `${Math.round(saturation.cpuMicrosecondsPerCommit)} µs per commit (all threads of the 3 browsers)` : 'not measured (Linux only)'}; memory phase: term ${memory.termAtStart} → ${memory.termAtEnd} (${memory.termAtEnd - memory.termAtStart} elections under the load)${memory.stalled ? '; MEMORY PHASE STALLED (no commit for 60 s)' : ''}`);
   const loadErrors = [...saturation.loads, ...memory.loads].filter((result) => result.firstError !== null).map((result) => `${result.errors} (first: ${result.firstError ?? ''})`);
   if (loadErrors.length > 0) console.log(`failed proposals per page under load: ${loadErrors.join('; ')}`);

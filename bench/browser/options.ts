@@ -19,8 +19,13 @@ export interface BenchSizes {
   readonly memorySamples: number;
   /** Each node publishes a snapshot every this many applied entries (compaction). */
   readonly compactEvery: number;
-  /** Write a CPU profile of the leader's worker during saturation to bench/results/. */
+  /**
+   * Write CPU profiles of the leader's worker and page to bench/results/, taken under the same
+   * load in a window of their own after the measured saturation window (profiled-window.ts).
+   */
   readonly profile: boolean;
+  /** Length of that profiled window. */
+  readonly profileMs: number;
 }
 
 export const benchUsage = 'usage: npm run bench:browser -- [--tiny] [--profile] [--dev-server] [--failover-trials=N] [--memory-commits=N] [--in-flight=N]';
@@ -45,8 +50,8 @@ export function benchSizes(argv: readonly string[]): BenchSizes {
   const tiny = argv.includes('--tiny');
   const mebibyte = 1024 * 1024;
   const sizes: BenchSizes = tiny
-    ? { tiny, indexedDbEntries: 4_096, indexedDbBatch: 1_024, pings: 50, channelBytes: 2 * mebibyte, latencyCommits: 100, saturationInFlightPerPage: 32, saturationWarmUpMs: 500, saturationMs: 1_500, snapshotBytes: 256 * 1024, snapshotTrials: 1, heartbeatBaselineMs: 500, failoverTrials: 2, memoryCommits: 300, memorySamples: 2, compactEvery: 100, profile: false }
-    : { tiny, indexedDbEntries: 200_000, indexedDbBatch: 1_024, pings: 1_000, channelBytes: 32 * mebibyte, latencyCommits: 2_000, saturationInFlightPerPage: 256, saturationWarmUpMs: 3_000, saturationMs: 20_000, snapshotBytes: 4 * mebibyte, snapshotTrials: 5, heartbeatBaselineMs: 3_000, failoverTrials: 20, memoryCommits: 1_000_000, memorySamples: 10, compactEvery: 10_000, profile: true };
+    ? { tiny, indexedDbEntries: 4_096, indexedDbBatch: 1_024, pings: 50, channelBytes: 2 * mebibyte, latencyCommits: 100, saturationInFlightPerPage: 32, saturationWarmUpMs: 500, saturationMs: 1_500, snapshotBytes: 256 * 1024, snapshotTrials: 1, heartbeatBaselineMs: 500, failoverTrials: 2, memoryCommits: 300, memorySamples: 2, compactEvery: 100, profile: true, profileMs: 1_000 }
+    : { tiny, indexedDbEntries: 200_000, indexedDbBatch: 1_024, pings: 1_000, channelBytes: 32 * mebibyte, latencyCommits: 2_000, saturationInFlightPerPage: 256, saturationWarmUpMs: 3_000, saturationMs: 20_000, snapshotBytes: 4 * mebibyte, snapshotTrials: 5, heartbeatBaselineMs: 3_000, failoverTrials: 20, memoryCommits: 1_000_000, memorySamples: 10, compactEvery: 10_000, profile: true, profileMs: 5_000 };
   return {
     ...sizes,
     failoverTrials: numberArgument(argv, 'failover-trials') ?? sizes.failoverTrials,

@@ -1,6 +1,5 @@
 // The measurements that need a steady cluster: raw limits (before the nodes start, so nothing else
 // runs), commit latency at light load, and commits per second at saturation.
-import fs from 'node:fs';
 import os from 'node:os';
 import type { LoadResult, SecondBucket } from '../pages/browser-load.ts';
 import type { BenchProcess } from './cluster.ts';
@@ -98,8 +97,6 @@ export interface SaturationFigures {
   readonly errors: number;
   readonly firstError: string | null;
   readonly loads: readonly LoadResult[];
-  /** Path prefix of the CPU profiles (leader worker and leader page) written during the window. */
-  readonly profileFile: string | null;
   /** Data channel payload every page sent over the window, per commit (frames, all peers). */
   readonly channelBytesPerCommit: number;
   /** CPU of every thread of the three browsers over the window, per commit (NaN off Linux). */
@@ -109,13 +106,14 @@ export interface SaturationFigures {
 /**
  * All three pages propose at once (followers' proposals are forwarded to the leader); the rate is
  * the cluster's commit index over the measured window, after a warm-up, as Node's clock sees it.
+ * No profiler runs in it: the CPU profiles are taken in a window of their own afterwards
+ * (bench/browser/profiled-window.ts says why).
  */
-export async function measureSaturation(processes: readonly BenchProcess[], sizes: BenchSizes, profilePath: string | null, profilesDirectory: string): Promise<SaturationFigures> {
+export async function measureSaturation(processes: readonly BenchProcess[], sizes: BenchSizes, profilesDirectory: string): Promise<SaturationFigures> {
   const { leader } = await settled(processes);
   const options = { inFlight: sizes.saturationInFlightPerPage, durationMs: sizes.saturationWarmUpMs + sizes.saturationMs, untilCommitIndex: Number.MAX_SAFE_INTEGER, pauseMs: 0, keepAll: true };
   const loads = Promise.all(processes.map((each) => load(each, options)));
   await sleep(sizes.saturationWarmUpMs);
-  const profilers = profilePath === null ? null : { worker: await leader.devTools.startWorkerProfile(), page: await leader.devTools.startPageProfile() };
   const bytesSent = async (): Promise<number> => (await Promise.all(processes.map((each) => each.page.evaluate(() => window.browserBench.transportCounters())))).reduce((sum, counters) => sum + (counters['bytesSent'] ?? 0), 0);
   const bytesBefore = await bytesSent();
   const startIndex = (await status(leader)).commitIndex;
@@ -128,10 +126,6 @@ export async function measureSaturation(processes: readonly BenchProcess[], size
   const seconds = (wallClockMs() - started) / 1000;
   const bytesAfter = await bytesSent();
   const commits = Math.max(1, endIndex - startIndex);
-  if (profilers !== null && profilePath !== null) {
-    fs.writeFileSync(`${profilePath}-leader-worker.cpuprofile`, JSON.stringify(await profilers.worker.stop()));
-    fs.writeFileSync(`${profilePath}-leader-page.cpuprofile`, JSON.stringify(await profilers.page.stop()));
-  }
   const results = await loads;
   const latencies = results.flatMap((result) => [result.p50Ms, result.p99Ms]);
   return {
@@ -144,7 +138,6 @@ export async function measureSaturation(processes: readonly BenchProcess[], size
     errors: results.reduce((sum, result) => sum + result.errors, 0),
     firstError: results.find((result) => result.firstError !== null)?.firstError ?? null,
     loads: results,
-    profileFile: profilePath,
     channelBytesPerCommit: (bytesAfter - bytesBefore) / commits,
     cpuMicrosecondsPerCommit: (measured.cpuMs * 1000) / commits,
   };

@@ -59,10 +59,10 @@ describe('diskGrowth', () => {
 
 describe('rows', () => {
   const raw = { indexedDbEntriesPerSecond: 1, indexedDbTransactionsPerSecond: 1, indexedDbBatch: 1, channelRoundTripP50Ms: 1, channelRoundTripP99Ms: 1, channelIdleRoundTripP50Ms: 1, channelIdleRoundTripP99Ms: 1, channelMebibytesPerSecond: 5, indexedDbWriteP50Ms: 1, indexedDbWriteP99Ms: 1, indexedDbWriteAloneP50Ms: 1, channelCpuMillisecondsPerMebibyte: 320, cores: 2 };
-  const saturation = { commitsPerSecond: 4000, inFlightPerPage: 256, seconds: 20, p50Ms: 1, p99Ms: 1, errors: 0, firstError: null, loads: [], profileFile: null, channelBytesPerCommit: 300, cpuMicrosecondsPerCommit: 500 };
+  const saturation = { commitsPerSecond: 4000, inFlightPerPage: 256, seconds: 20, p50Ms: 1, p99Ms: 1, errors: 0, firstError: null, loads: [], channelBytesPerCommit: 300, cpuMicrosecondsPerCommit: 500 };
   const gaps = { frames: 3000, trials: 5, gapP50Ms: 6, gapP99Ms: 15, gapMaxMs: 40, proposalP99Ms: 30 };
   const snapshot = { snapshotBytes: 4 * mebibyte, baseline: { ...gaps, trials: 1 }, duringSnapshot: gaps, trialGapP99Ms: [15], transferSeconds: 4, laggingConnectionsEstablished: 0, laggingEngineChannelsReopened: 10, electionsDuringTransfers: 0, trialsBegunAgain: 0, transfersWithoutInstall: 0, electionsBetweenTrials: 0, startedAtMs: 0, endedAtMs: 1 };
-  const results = { raw, saturation, snapshot, latency: { commits: 1, p50Ms: 1, p99Ms: 1, buckets: [] }, failover: { trials: [300], failed: 0, startedAtMs: 0, endedAtMs: 1 }, memory: figures([10, 16, 16]) };
+  const results = { raw, saturation, profiled: null, snapshot, latency: { commits: 1, p50Ms: 1, p99Ms: 1, buckets: [] }, failover: { trials: [300], failed: 0, startedAtMs: 0, endedAtMs: 1 }, memory: figures([10, 16, 16]) };
   const silence = (table: ReturnType<typeof rows>) => table.find((row) => row.measure.startsWith('leader silence p99 during'));
 
   it('an election during a snapshot transfer, or a transfer without an install, fails the silence target, however low the p99', () => {
@@ -74,12 +74,22 @@ describe('rows', () => {
     expect(withoutInstall?.met).toBe(false);
     expect(withoutInstall?.measure).toContain('1 without an install');
   });
+
+  it('prints the profiled window beside the unprofiled rate, never as the throughput figure', () => {
+    expect(rows(results).some((row) => row.measure.includes('CPU-profiled'))).toBe(false);
+    const table = rows({ ...results, profiled: { commitsPerSecond: 3000, seconds: 5, errors: 0, profileFile: 'bench/results/x' } });
+    const profiledRow = table.find((row) => row.measure.includes('CPU-profiled'));
+    expect(profiledRow?.value).toBe('3,000');
+    expect(profiledRow?.ratio).toBe('0.75');
+    expect(profiledRow?.met).toBe(null);
+    expect(table.find((row) => row.measure.startsWith('commits/s at saturation (3 pages'))?.value).toBe('4,000');
+  });
 });
 
 describe('channelCeiling', () => {
   it('divides the cores by the CPU that one commit’s channel bytes cost at the bare channel’s price', () => {
     const raw = { indexedDbEntriesPerSecond: 1, indexedDbTransactionsPerSecond: 1, indexedDbBatch: 1, channelRoundTripP50Ms: 1, channelRoundTripP99Ms: 1, channelIdleRoundTripP50Ms: 1, channelIdleRoundTripP99Ms: 1, channelMebibytesPerSecond: 5, indexedDbWriteP50Ms: 1, indexedDbWriteP99Ms: 1, indexedDbWriteAloneP50Ms: 1, channelCpuMillisecondsPerMebibyte: 320, cores: 2 };
-    const saturation = { commitsPerSecond: 4000, inFlightPerPage: 256, seconds: 20, p50Ms: 1, p99Ms: 1, errors: 0, firstError: null, loads: [], profileFile: null, channelBytesPerCommit: 300, cpuMicrosecondsPerCommit: 500 };
+    const saturation = { commitsPerSecond: 4000, inFlightPerPage: 256, seconds: 20, p50Ms: 1, p99Ms: 1, errors: 0, firstError: null, loads: [], channelBytesPerCommit: 300, cpuMicrosecondsPerCommit: 500 };
     // 300 B per commit at 320 ms per MiB is 0.0916 ms of CPU; two cores give 2,000 ms per second.
     expect(channelCeiling(raw, saturation)).toBeCloseTo(2000 / ((320 * 300) / mebibyte), 6);
     expect(Math.round(channelCeiling(raw, saturation))).toBe(21845);

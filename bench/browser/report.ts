@@ -3,6 +3,7 @@
 import type { FailoverFigures } from './failover-phase.ts';
 import type { MemoryFigures, MemorySample } from './memory-phase.ts';
 import type { LatencyFigures, RawLimits, SaturationFigures } from './phases.ts';
+import type { ProfiledWindow } from './profiled-window.ts';
 import type { SnapshotFigures } from './snapshot-phase.ts';
 import { percentile } from './driving.ts';
 
@@ -10,6 +11,8 @@ export interface BenchResults {
   readonly raw: RawLimits;
   readonly latency: LatencyFigures;
   readonly saturation: SaturationFigures;
+  /** The window the CPU profiles were taken in, after the measured one; null when none was. */
+  readonly profiled: ProfiledWindow | null;
   readonly snapshot: SnapshotFigures;
   readonly failover: FailoverFigures;
   readonly memory: MemoryFigures;
@@ -91,7 +94,7 @@ export function commitFloorMs(raw: RawLimits, which: 'p50' | 'p99'): number {
 }
 
 export function rows(results: BenchResults): Row[] {
-  const { raw, latency, saturation, snapshot, failover, memory } = results;
+  const { raw, latency, saturation, profiled, snapshot, failover, memory } = results;
   const failoverP50 = percentile(failover.trials, 0.5);
   const failoverMax = failover.trials.length === 0 ? Number.NaN : Math.max(...failover.trials);
   const growth = memoryGrowth(memory);
@@ -103,6 +106,8 @@ export function rows(results: BenchResults): Row[] {
   return [
     { measure: 'commits/s at saturation (3 pages proposing)', value: whole(saturation.commitsPerSecond), limit: `${whole(raw.indexedDbEntriesPerSecond)} IndexedDB entries/s`, ratio: fixed(saturation.commitsPerSecond / raw.indexedDbEntriesPerSecond), target: '≥ 25,000 and ≥ 0.5 of IndexedDB', met: saturation.commitsPerSecond >= 25_000 && saturation.commitsPerSecond >= raw.indexedDbEntriesPerSecond / 2 },
     { measure: 'commits/s at saturation against what the cores could carry over data channels alone', value: whole(saturation.commitsPerSecond), limit: `${whole(channelCeiling(raw, saturation))}/s: ${raw.cores} cores ÷ (${fixed(raw.channelCpuMillisecondsPerMebibyte, 0)} ms CPU per channel MiB × ${whole(saturation.channelBytesPerCommit)} B per commit)`, ratio: fixed(saturation.commitsPerSecond / channelCeiling(raw, saturation)), target: '—', met: null },
+    // Not a figure of the library: what the profilers cost, so the profiles can be read against it.
+    ...(profiled === null ? [] : [{ measure: "commits/s while the leader's worker and page were CPU-profiled (200 µs sampling)", value: whole(profiled.commitsPerSecond), limit: `${whole(saturation.commitsPerSecond)}/s unprofiled, above`, ratio: fixed(profiled.commitsPerSecond / saturation.commitsPerSecond), target: '—', met: null }]),
     { measure: 'channel bytes at saturation (MiB/s, sent by all pages)', value: fixed((saturation.commitsPerSecond * saturation.channelBytesPerCommit) / mebibyte, 1), limit: `${fixed(raw.channelMebibytesPerSecond, 1)} MiB/s bare channel`, ratio: fixed((saturation.commitsPerSecond * saturation.channelBytesPerCommit) / mebibyte / raw.channelMebibytesPerSecond), target: '—', met: null },
     { measure: 'commit latency p50, light load (ms)', value: fixed(latency.p50Ms), limit: `${fixed(commitFloorMs(raw, 'p50'))} ms floor: RTT after 5 ms quiet ${fixed(raw.channelIdleRoundTripP50Ms)} (busy ${fixed(raw.channelRoundTripP50Ms)}) + 1-entry strict write, 3 pages at once, ${fixed(raw.indexedDbWriteP50Ms)} (alone ${fixed(raw.indexedDbWriteAloneP50Ms)}) (p50s)`, ratio: fixed(latency.p50Ms / commitFloorMs(raw, 'p50'), 1), target: '≤ 3 ms', met: latency.p50Ms <= 3 },
     { measure: 'commit latency p99, light load (ms)', value: fixed(latency.p99Ms), limit: `${fixed(commitFloorMs(raw, 'p99'))} ms: RTT after 5 ms quiet ${fixed(raw.channelIdleRoundTripP99Ms)} + 1-entry strict write, 3 pages at once, ${fixed(raw.indexedDbWriteP99Ms)} (p99s)`, ratio: fixed(latency.p99Ms / commitFloorMs(raw, 'p99'), 1), target: '—', met: null },

@@ -1,0 +1,44 @@
+// CPU profiles of the leader's worker and page under the saturation load, in a window of their own
+// after the measured one. Until 2026-12-05 (evening) they were taken during the measured window,
+// and the rate printed as the benchmark's throughput was the rate of a profiled cluster: V8's
+// sampling profiler, at the 200 µs interval used here, interrupts its thread 5,000 times a
+// second, and on this 2-core machine six profiled threads took saturation from 5,574–7,380 to
+// 3,984–4,924 commits/s in six alternating rounds of `npm run bench:browser-diagnose --
+// --seconds=10 --light=0 [--profile]`. The rate over this window is printed beside the measured
+// one, so what the profiles saw can be read against it.
+import fs from 'node:fs';
+import type { BenchProcess } from './cluster.ts';
+import { load, settled, sleep, status, wallClockMs } from './driving.ts';
+import type { BenchSizes } from './options.ts';
+
+export interface ProfiledWindow {
+  /** The cluster's commits per second while the leader's worker and page were profiled. */
+  readonly commitsPerSecond: number;
+  readonly seconds: number;
+  /** Proposals that failed in the window, summed over the pages. */
+  readonly errors: number;
+  /** Path prefix of the two profiles: `${profileFile}-leader-{worker,page}.cpuprofile`. */
+  readonly profileFile: string;
+}
+
+/** Time for the lanes of a fresh load to fill the pipeline before the profilers start. */
+const rampUpMs = 1_000;
+
+export async function profileUnderSaturation(processes: readonly BenchProcess[], sizes: BenchSizes, profileFile: string): Promise<ProfiledWindow> {
+  const { leader } = await settled(processes);
+  // keepAll off: this window's latencies are not the benchmark's, each second is still summed up.
+  const options = { inFlight: sizes.saturationInFlightPerPage, durationMs: rampUpMs + sizes.profileMs, untilCommitIndex: Number.MAX_SAFE_INTEGER, pauseMs: 0, keepAll: false };
+  const loads = Promise.all(processes.map((each) => load(each, options)));
+  await sleep(rampUpMs);
+  const worker = await leader.devTools.startWorkerProfile();
+  const page = await leader.devTools.startPageProfile();
+  const startIndex = (await status(leader)).commitIndex;
+  const started = wallClockMs();
+  await sleep(sizes.profileMs);
+  const endIndex = (await status(leader)).commitIndex;
+  const seconds = (wallClockMs() - started) / 1000;
+  fs.writeFileSync(`${profileFile}-leader-worker.cpuprofile`, JSON.stringify(await worker.stop()));
+  fs.writeFileSync(`${profileFile}-leader-page.cpuprofile`, JSON.stringify(await page.stop()));
+  const results = await loads;
+  return { commitsPerSecond: (endIndex - startIndex) / seconds, seconds, errors: results.reduce((sum, result) => sum + result.errors, 0), profileFile };
+}
