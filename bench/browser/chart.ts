@@ -51,6 +51,20 @@ function segments(points: ReadonlyArray<{ atMs: number; value: number }>): Array
   return result;
 }
 
+/** About the width of one character of the 10 px sans-serif phase names (in Chromium, 'saturation' is 44 px wide). */
+const labelCharacterWidth = 4.5;
+
+/** Each phase name's line: the first line that is free at its left edge (names go left to right). */
+export function phaseLabels(labels: ReadonlyArray<{ name: string; left: number }>): Array<{ name: string; left: number; line: number }> {
+  const lineEnds: number[] = [];
+  return labels.map((label) => {
+    let line = lineEnds.findIndex((end) => end <= label.left);
+    if (line === -1) line = lineEnds.length;
+    lineEnds[line] = label.left + label.name.length * labelCharacterWidth;
+    return { ...label, line };
+  });
+}
+
 function panel(top: number, title: string, startMs: number, spanMs: number, series: Array<{ label: string; color: string; points: Array<{ atMs: number; value: number }> }>, phases: readonly Phase[]): string {
   const maximum = niceMaximum(Math.max(0, ...series.flatMap((line) => line.points.map((point) => point.value))));
   const x = (atMs: number): number => margin.left + ((atMs - startMs) / spanMs) * plotWidth;
@@ -59,8 +73,12 @@ function panel(top: number, title: string, startMs: number, spanMs: number, seri
   phases.forEach((phase, index) => {
     const left = x(phase.startMs);
     parts.push(`<rect x="${left.toFixed(1)}" y="${top}" width="${Math.max(1, x(phase.endMs) - left).toFixed(1)}" height="${panelHeight}" fill="${index % 2 === 0 ? '#f0f4fa' : '#faf5ec'}"/>`);
-    parts.push(`<text x="${(left + 3).toFixed(1)}" y="${top + 12}" font-size="10" fill="#666">${escape(phase.name)}</text>`);
   });
+  // Names after every shading, so that no phase's shading covers its neighbour's name; a name that
+  // would run into the one before (a short phase, such as the 5 s profiled window) goes a line lower.
+  for (const label of phaseLabels(phases.map((phase) => ({ name: phase.name, left: x(phase.startMs) + 3 })))) {
+    parts.push(`<text x="${label.left.toFixed(1)}" y="${top + 12 + label.line * 12}" font-size="10" fill="#666">${escape(label.name)}</text>`);
+  }
   for (let tick = 0; tick <= 4; tick += 1) {
     const value = (maximum * tick) / 4;
     parts.push(`<line x1="${margin.left}" x2="${width - margin.right}" y1="${y(value).toFixed(1)}" y2="${y(value).toFixed(1)}" stroke="#ddd"/>`);
