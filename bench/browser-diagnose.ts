@@ -14,7 +14,11 @@
 //   --every=MS                 also print every page's role/leader/term/commit every MS ms
 //   --profile                  also write CPU profiles of every page and engine worker over the
 //                              saturation window to bench/results/ (summed up by
-//                              bench/browser/profile-summary.ts); profiling slows the run
+//                              bench/browser/profile-summary.ts); profiling slows the run,
+//                              here by about a third (6 rounds on 2026-12-05: 3,984-4,924
+//                              commits/s against 5,574-7,380 without)
+//   --profile-leader           the same for the leader's page and worker only, as bench:browser
+//                              takes them (in a window of its own since 2026-12-05)
 //   --allocations              also write sampling heap profiles of every page and engine worker
 //                              over the saturation window, freed objects included: what each
 //                              thread allocates, by function (the same summary script reads them)
@@ -70,6 +74,16 @@ if (outside.length > 0) {
   process.exit(1);
 }
 
+const switches = ['--leader-only', '--profile', '--profile-leader', '--allocations', '--dev-server'];
+const valued = ['engine', 'durability', 'in-flight', 'seconds', 'light', 'every', 'max-inflight-messages', 'timeline', 'timeline-pause', 'timeline-json', 'snapshot', 'fill', 'snapshot-bytes-per-second', 'aging'];
+// A mistyped flag would otherwise be ignored, and the run measure something else than asked.
+for (const argument of process.argv.slice(2)) {
+  if (!switches.includes(argument) && !valued.some((name) => argument.startsWith(`--${name}=`))) {
+    console.error(`npm run bench:browser-diagnose: unknown argument ${JSON.stringify(argument)} (the options are listed at the top of bench/browser-diagnose.ts)`);
+    process.exit(2);
+  }
+}
+
 function option(name: string): string | undefined {
   return process.argv.find((argument) => argument.startsWith(`--${name}=`))?.slice(name.length + 3);
 }
@@ -93,7 +107,8 @@ const seconds = count('seconds', 10);
 const lightCommits = count('light', 300);
 const everyMs = count('every', 0);
 const leaderOnly = process.argv.includes('--leader-only');
-const profile = process.argv.includes('--profile');
+const profileLeader = process.argv.includes('--profile-leader');
+const profile = profileLeader || process.argv.includes('--profile');
 const allocations = process.argv.includes('--allocations');
 const timelineCommits = count('timeline', 0);
 const agingWrites = count('aging', 0);
@@ -145,7 +160,7 @@ try {
   const profilers: Promise<StartedProfiles>[] = [];
   const cpuTimer = setTimeout(() => {
     cpu.before = takeThreadCpuSnapshot(cluster.profilesDirectory);
-    if (profile || allocations) for (const each of processes) profilers.push(startProfiles(each));
+    if (profile || allocations) for (const each of profileLeader ? [leader] : processes) profilers.push(startProfiles(each));
   }, 1000);
   void loads.finally(() => {
     running = false;
