@@ -62,7 +62,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { benchServing, startBenchCluster, type BenchProcess } from './browser/cluster.ts';
 import { load, percentile, settled, sleep, status, wallClockMs } from './browser/driving.ts';
-import { benchSizes } from './browser/options.ts';
+import { benchSizes, refuseUnknownArguments } from './browser/options.ts';
 import { measureHeartbeatsDuringSnapshot, type TransferObserver } from './browser/snapshot-phase.ts';
 import { takeThreadCpuSnapshot, threadCpuAvailable, threadCpuBetween, type ThreadCpuRow, type ThreadCpuSnapshot } from './browser/thread-cpu.ts';
 import { joinTimelines, stageTable, timelineCounts } from './browser/commit-timeline.ts';
@@ -76,12 +76,11 @@ if (outside.length > 0) {
 
 const switches = ['--leader-only', '--profile', '--profile-leader', '--allocations', '--dev-server'];
 const valued = ['engine', 'durability', 'in-flight', 'seconds', 'light', 'every', 'max-inflight-messages', 'timeline', 'timeline-pause', 'timeline-json', 'snapshot', 'fill', 'snapshot-bytes-per-second', 'aging'];
-// A mistyped flag would otherwise be ignored, and the run measure something else than asked.
-for (const argument of process.argv.slice(2)) {
-  if (!switches.includes(argument) && !valued.some((name) => argument.startsWith(`--${name}=`))) {
-    console.error(`npm run bench:browser-diagnose: unknown argument ${JSON.stringify(argument)} (the options are listed at the top of bench/browser-diagnose.ts)`);
-    process.exit(2);
-  }
+try {
+  refuseUnknownArguments(process.argv.slice(2), switches, valued);
+} catch (error) {
+  console.error(`npm run bench:browser-diagnose: ${error instanceof Error ? error.message : String(error)} (the options are listed at the top of bench/browser-diagnose.ts)`);
+  process.exit(2);
 }
 
 function option(name: string): string | undefined {

@@ -1,7 +1,7 @@
 // The browser benchmark's arguments: a mistyped flag is refused before any browser starts (it
 // used to start a full five-minute run on the defaults).
 import { describe, expect, it } from 'vitest';
-import { benchSizes } from './options.ts';
+import { benchSizes, refuseUnknownArguments } from './options.ts';
 
 describe('npm run bench:browser arguments', () => {
   it('takes its switches and sizes', () => {
@@ -19,5 +19,16 @@ describe('npm run bench:browser arguments', () => {
     [['--memory-commits=1e6'], '--memory-commits needs a positive integer, got "1e6"'],
   ])('refuses %j', (argv, message) => {
     expect(() => benchSizes(argv)).toThrow(message);
+  });
+});
+
+describe('refuseUnknownArguments (bench:browser-diagnose uses it too)', () => {
+  const switches = ['--profile', '--profile-leader'];
+  const valued = ['seconds'];
+  it('takes known switches and valued options, and refuses a switch that only starts like a known one', () => {
+    expect(() => refuseUnknownArguments(['--profile-leader', '--seconds=10'], switches, valued)).not.toThrow();
+    expect(() => refuseUnknownArguments(['--profle'], switches, valued)).toThrow('unknown argument "--profle"');
+    expect(() => refuseUnknownArguments(['--profile-leaders'], switches, valued)).toThrow('unknown argument "--profile-leaders"');
+    expect(() => refuseUnknownArguments(['--seconds'], switches, valued)).toThrow('unknown argument "--seconds"');
   });
 });

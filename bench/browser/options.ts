@@ -41,12 +41,21 @@ function numberArgument(argv: readonly string[], name: string): number | undefin
   return value;
 }
 
-/** `argv` without node and the script. A mistyped flag used to start a full five-minute run on the defaults. */
-export function benchSizes(argv: readonly string[]): BenchSizes {
+/**
+ * Throws on the first argument that is neither one of `knownSwitches` nor `--name=value` for one of
+ * `valued`: a mistyped flag would otherwise be ignored, and the run measure something else than
+ * asked (bench:browser used to start a full five-minute run on the defaults).
+ */
+export function refuseUnknownArguments(argv: readonly string[], knownSwitches: readonly string[], valued: readonly string[]): void {
   for (const argument of argv) {
-    const known = switches.includes(argument) || numbers.some((name) => argument.startsWith(`--${name}=`));
+    const known = knownSwitches.includes(argument) || valued.some((name) => argument.startsWith(`--${name}=`));
     if (!known) throw new RangeError(`unknown argument ${JSON.stringify(argument)}`);
   }
+}
+
+/** `argv` without node and the script. */
+export function benchSizes(argv: readonly string[]): BenchSizes {
+  refuseUnknownArguments(argv, switches, numbers);
   const tiny = argv.includes('--tiny');
   const mebibyte = 1024 * 1024;
   const sizes: BenchSizes = tiny
