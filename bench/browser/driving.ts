@@ -15,6 +15,11 @@ export function load(benchProcess: BenchProcess, options: LoadOptions): Promise<
   return benchProcess.page.evaluate((given) => window.browserBench.load(given), options);
 }
 
+/** Ends every running load on every page after its lanes' current proposals. */
+export async function stopAllLoads(processes: readonly BenchProcess[]): Promise<void> {
+  await Promise.all(processes.map((each) => each.page.evaluate(() => window.browserBench.stopLoads())));
+}
+
 export async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | null>): Promise<T> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {

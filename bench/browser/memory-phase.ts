@@ -10,7 +10,7 @@ import type { LoadResult } from '../pages/browser-load.ts';
 import type { HeapSizes } from './cdp.ts';
 import type { BenchProcess } from './cluster.ts';
 import { folderBytes, indexedDbFolder } from './disk-usage.ts';
-import { load, settled, sleep, status, wallClockMs } from './driving.ts';
+import { load, settled, sleep, status, stopAllLoads, wallClockMs } from './driving.ts';
 import type { BenchSizes } from './options.ts';
 
 export interface MemorySample {
@@ -95,7 +95,7 @@ export async function measureMemory(processes: readonly BenchProcess[], sizes: B
       // Reported, not hidden: the run ends this phase with what it has so the table still prints.
       stalled = true;
       console.error(`  memory: no commit for ${stallMs / 1000} s, stopping the load`);
-      await Promise.all(processes.map((each) => each.page.evaluate(() => window.browserBench.stopLoads())));
+      await stopAllLoads(processes);
     }
     if (wallClockMs() - lastReport > 10_000) {
       lastReport = wallClockMs();

@@ -3,7 +3,7 @@
 import os from 'node:os';
 import type { LoadResult, SecondBucket } from '../pages/browser-load.ts';
 import type { BenchProcess } from './cluster.ts';
-import { load, settled, sleep, status, wallClockMs } from './driving.ts';
+import { load, settled, sleep, status, stopAllLoads, wallClockMs } from './driving.ts';
 import type { BenchSizes } from './options.ts';
 import { takeThreadCpuSnapshot, threadCpuAvailable, threadCpuBetween } from './thread-cpu.ts';
 
@@ -111,7 +111,9 @@ export interface SaturationFigures {
  */
 export async function measureSaturation(processes: readonly BenchProcess[], sizes: BenchSizes, profilesDirectory: string): Promise<SaturationFigures> {
   const { leader } = await settled(processes);
-  const options = { inFlight: sizes.saturationInFlightPerPage, durationMs: sizes.saturationWarmUpMs + sizes.saturationMs, untilCommitIndex: Number.MAX_SAFE_INTEGER, pauseMs: 0, keepAll: true };
+  // The loads run until stopped, past the window: the window opens after CDP round trips that a
+  // load timed from its own start would not wait for, and it would wind down inside the window.
+  const options = { inFlight: sizes.saturationInFlightPerPage, durationMs: sizes.saturationWarmUpMs + sizes.saturationMs + 30_000, untilCommitIndex: Number.MAX_SAFE_INTEGER, pauseMs: 0, keepAll: true };
   const loads = Promise.all(processes.map((each) => load(each, options)));
   await sleep(sizes.saturationWarmUpMs);
   const bytesSent = async (): Promise<number> => (await Promise.all(processes.map((each) => each.page.evaluate(() => window.browserBench.transportCounters())))).reduce((sum, counters) => sum + (counters['bytesSent'] ?? 0), 0);
@@ -125,6 +127,7 @@ export async function measureSaturation(processes: readonly BenchProcess[], size
   const endIndex = measured.result;
   const seconds = (wallClockMs() - started) / 1000;
   const bytesAfter = await bytesSent();
+  await stopAllLoads(processes);
   const commits = Math.max(1, endIndex - startIndex);
   const results = await loads;
   const latencies = results.flatMap((result) => [result.p50Ms, result.p99Ms]);

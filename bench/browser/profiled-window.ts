@@ -8,7 +8,7 @@
 // one, so what the profiles saw can be read against it.
 import fs from 'node:fs';
 import type { BenchProcess } from './cluster.ts';
-import { load, settled, sleep, status, wallClockMs } from './driving.ts';
+import { load, settled, sleep, status, stopAllLoads, wallClockMs } from './driving.ts';
 import type { BenchSizes } from './options.ts';
 
 export interface ProfiledWindow {
@@ -23,11 +23,15 @@ export interface ProfiledWindow {
 
 /** Time for the lanes of a fresh load to fill the pipeline before the profilers start. */
 const rampUpMs = 1_000;
+/** How long a load may run past its window before its own deadline ends it (it is stopped once the window is read). */
+const loadMarginMs = 30_000;
 
 export async function profileUnderSaturation(processes: readonly BenchProcess[], sizes: BenchSizes, profileFile: string): Promise<ProfiledWindow> {
   const { leader } = await settled(processes);
   // keepAll off: this window's latencies are not the benchmark's, each second is still summed up.
-  const options = { inFlight: sizes.saturationInFlightPerPage, durationMs: rampUpMs + sizes.profileMs, untilCommitIndex: Number.MAX_SAFE_INTEGER, pauseMs: 0, keepAll: false };
+  // The loads run until stopped, past the window: starting the profilers takes CDP round trips, and
+  // a load timed from its own start would wind down inside the window and lower its rate.
+  const options = { inFlight: sizes.saturationInFlightPerPage, durationMs: rampUpMs + sizes.profileMs + loadMarginMs, untilCommitIndex: Number.MAX_SAFE_INTEGER, pauseMs: 0, keepAll: false };
   const loads = Promise.all(processes.map((each) => load(each, options)));
   await sleep(rampUpMs);
   const worker = await leader.devTools.startWorkerProfile();
@@ -37,6 +41,7 @@ export async function profileUnderSaturation(processes: readonly BenchProcess[],
   await sleep(sizes.profileMs);
   const endIndex = (await status(leader)).commitIndex;
   const seconds = (wallClockMs() - started) / 1000;
+  await stopAllLoads(processes);
   fs.writeFileSync(`${profileFile}-leader-worker.cpuprofile`, JSON.stringify(await worker.stop()));
   fs.writeFileSync(`${profileFile}-leader-page.cpuprofile`, JSON.stringify(await page.stop()));
   const results = await loads;
