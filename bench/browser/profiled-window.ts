@@ -2,10 +2,11 @@
 // after the measured one. Until 2026-12-05 (evening) they were taken during the measured window,
 // and the rate printed as the benchmark's throughput was the rate of a profiled cluster: V8's
 // sampling profiler, at the 200 µs interval used here, interrupts its thread 5,000 times a
-// second, and on this 2-core machine six profiled threads took saturation from 5,574–7,380 to
-// 3,984–4,924 commits/s in six alternating rounds of `npm run bench:browser-diagnose --
-// --seconds=10 --light=0 [--profile]`. The rate over this window is printed beside the measured
-// one, so what the profiles saw can be read against it.
+// second. On this 2-core machine, in alternating rounds of `npm run bench:browser-diagnose --
+// --seconds=10 --light=0`, the leader's two threads profiled (`--profile-leader`) took saturation
+// from 6,367 to 5,783 commits/s on average over eight rounds (about 9 %), and all six threads
+// (`--profile`) from 6,495 to 4,430 over six. The rate over this window is printed beside the
+// measured one, so what the profiles saw can be read against it.
 import fs from 'node:fs';
 import type { BenchProcess } from './cluster.ts';
 import { load, settled, sleep, status, stopAllLoads, wallClockMs } from './driving.ts';
