@@ -15,6 +15,21 @@ export function load(benchProcess: BenchProcess, options: LoadOptions): Promise<
   return benchProcess.page.evaluate((given) => window.browserBench.load(given), options);
 }
 
+/** How long past its window a load started by startLoadsUntilStopped runs if nothing stops it. */
+const unstoppedMarginMs = 30_000;
+
+/**
+ * Every page proposes with `inFlight` lanes until stopAllLoads, called once the window over
+ * `windowMs` has been read. Not to a deadline from the load's own start: the window opens after
+ * CDP round trips (counter and status reads, starting profilers) that such a load does not wait
+ * for, so it would wind down inside the window and lower its rate. The margin only bounds a load
+ * whose window threw before stopping it.
+ */
+export function startLoadsUntilStopped(processes: readonly BenchProcess[], inFlight: number, windowMs: number, keepAll: boolean): Promise<LoadResult[]> {
+  const options = { inFlight, durationMs: windowMs + unstoppedMarginMs, untilCommitIndex: Number.MAX_SAFE_INTEGER, pauseMs: 0, keepAll };
+  return Promise.all(processes.map((each) => load(each, options)));
+}
+
 /** Ends every running load on every page after its lanes' current proposals. */
 export async function stopAllLoads(processes: readonly BenchProcess[]): Promise<void> {
   await Promise.all(processes.map((each) => each.page.evaluate(() => window.browserBench.stopLoads())));

@@ -3,7 +3,7 @@
 import os from 'node:os';
 import type { LoadResult, SecondBucket } from '../pages/browser-load.ts';
 import type { BenchProcess } from './cluster.ts';
-import { load, settled, sleep, status, stopAllLoads, wallClockMs } from './driving.ts';
+import { load, settled, sleep, startLoadsUntilStopped, status, stopAllLoads, wallClockMs } from './driving.ts';
 import type { BenchSizes } from './options.ts';
 import { takeThreadCpuSnapshot, threadCpuAvailable, threadCpuBetween } from './thread-cpu.ts';
 
@@ -111,10 +111,7 @@ export interface SaturationFigures {
  */
 export async function measureSaturation(processes: readonly BenchProcess[], sizes: BenchSizes, profilesDirectory: string): Promise<SaturationFigures> {
   const { leader } = await settled(processes);
-  // The loads run until stopped, past the window: the window opens after CDP round trips that a
-  // load timed from its own start would not wait for, and it would wind down inside the window.
-  const options = { inFlight: sizes.saturationInFlightPerPage, durationMs: sizes.saturationWarmUpMs + sizes.saturationMs + 30_000, untilCommitIndex: Number.MAX_SAFE_INTEGER, pauseMs: 0, keepAll: true };
-  const loads = Promise.all(processes.map((each) => load(each, options)));
+  const loads = startLoadsUntilStopped(processes, sizes.saturationInFlightPerPage, sizes.saturationWarmUpMs + sizes.saturationMs, true);
   await sleep(sizes.saturationWarmUpMs);
   const bytesSent = async (): Promise<number> => (await Promise.all(processes.map((each) => each.page.evaluate(() => window.browserBench.transportCounters())))).reduce((sum, counters) => sum + (counters['bytesSent'] ?? 0), 0);
   const bytesBefore = await bytesSent();

@@ -9,7 +9,7 @@
 // measured one, so what the profiles saw can be read against it.
 import fs from 'node:fs';
 import type { BenchProcess } from './cluster.ts';
-import { load, settled, sleep, status, stopAllLoads, wallClockMs } from './driving.ts';
+import { settled, sleep, startLoadsUntilStopped, status, stopAllLoads, wallClockMs } from './driving.ts';
 import type { BenchSizes } from './options.ts';
 
 export interface ProfiledWindow {
@@ -24,16 +24,11 @@ export interface ProfiledWindow {
 
 /** Time for the lanes of a fresh load to fill the pipeline before the profilers start. */
 const rampUpMs = 1_000;
-/** How long a load may run past its window before its own deadline ends it (it is stopped once the window is read). */
-const loadMarginMs = 30_000;
 
 export async function profileUnderSaturation(processes: readonly BenchProcess[], sizes: BenchSizes, profileFile: string): Promise<ProfiledWindow> {
   const { leader } = await settled(processes);
   // keepAll off: this window's latencies are not the benchmark's, each second is still summed up.
-  // The loads run until stopped, past the window: starting the profilers takes CDP round trips, and
-  // a load timed from its own start would wind down inside the window and lower its rate.
-  const options = { inFlight: sizes.saturationInFlightPerPage, durationMs: rampUpMs + sizes.profileMs + loadMarginMs, untilCommitIndex: Number.MAX_SAFE_INTEGER, pauseMs: 0, keepAll: false };
-  const loads = Promise.all(processes.map((each) => load(each, options)));
+  const loads = startLoadsUntilStopped(processes, sizes.saturationInFlightPerPage, rampUpMs + sizes.profileMs, false);
   await sleep(rampUpMs);
   const worker = await leader.devTools.startWorkerProfile();
   const page = await leader.devTools.startPageProfile();
