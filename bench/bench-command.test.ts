@@ -8,6 +8,6 @@ afterEach(() => killCliProcesses());
 it.each([[['nonsense']], [['core', 'dedup']]])('npm run bench refuses %j', async (args) => {
   const run = runCli('bench/index.ts', args);
   expect(await run.exited).toBe(2);
-  expect(run.stderr()).toContain('usage: npm run bench [-- core|dedup|forwards|codec|snapshot|reads|machine]');
+  expect(run.stderr()).toContain('usage: npm run bench [-- core|dedup|forwards|codec|snapshot|reads|machine|bundle]');
   expect(run.stdout()).toBe('');
 });

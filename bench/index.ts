@@ -7,8 +7,11 @@ import { readThroughput, transferTime } from './reads-and-transfer.ts';
 import { leaderDedupCacheCost } from './leader-dedup-cache.ts';
 import { machineCosts } from './machine-costs.ts';
 import { formatNumber } from './statistics.ts';
+import { bundleSizes, projectRoot } from './bundle-size.ts';
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 
-const sections = ['core', 'dedup', 'forwards', 'codec', 'snapshot', 'reads', 'machine'] as const;
+const sections = ['core', 'dedup', 'forwards', 'codec', 'snapshot', 'reads', 'machine', 'bundle'] as const;
 const only = process.argv[2];
 // A mistyped section used to print the header and nothing else, which reads like a broken run.
 if (process.argv.length > 3 || (only !== undefined && !(sections as readonly string[]).includes(only))) {
@@ -67,4 +70,12 @@ if (only === undefined || only === 'reads') {
 if (only === undefined || only === 'machine') {
   console.log('\nWhat this machine charges for a system call and a cross-thread wake-up');
   for (const line of await machineCosts()) console.log(line);
+}
+
+if (only === undefined || only === 'bundle') {
+  console.log("\nWhat raftmesh adds to an app's JavaScript (production builds of typical apps, importing the package by name)");
+  // Measured on the package as published: dist/ built from these sources now, not whatever an
+  // earlier build left there.
+  execFileSync(process.execPath, [createRequire(import.meta.url).resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: projectRoot, stdio: 'inherit' });
+  for (const line of await bundleSizes('dist')) console.log(line);
 }
