@@ -52,7 +52,11 @@ export interface BundledFile {
   readonly bytes: number;
   readonly gzipBytes: number;
   readonly brotliBytes: number;
-  /** The modules in it, project-relative (`src/core/raft-core.ts`, `node_modules/idb/...`); null for Vite's worker, emitted as an opaque asset. */
+  /**
+   * The modules with code in it, project-relative (`src/core/raft-core.ts`, `node_modules/idb/...`;
+   * Vite also lists modules it shook down to nothing, left out here); null for Vite's worker,
+   * emitted as an opaque asset.
+   */
   readonly modules: readonly string[] | null;
   /** Minified bytes per package (raftmesh or a dependency); esbuild only, null for Vite. */
   readonly bytesByPackage: Readonly<Record<string, number>> | null;
@@ -150,7 +154,7 @@ async function bundleWithVite(appFile: string, source: PackageSource): Promise<B
   };
   for (const chunk of chunks.values()) if (chunk.isEntry) visit(chunk.fileName);
   return files.flatMap((file): BundledFile[] => {
-    if (file.type === 'chunk') return [measured(file.fileName, atStart.has(file.fileName) ? 'at start' : 'on demand', file.code, Object.keys(file.modules).map(projectRelative), null)];
+    if (file.type === 'chunk') return [measured(file.fileName, atStart.has(file.fileName) ? 'at start' : 'on demand', file.code, Object.entries(file.modules).filter(([, module]) => module.renderedLength > 0).map(([id]) => projectRelative(id)), null)];
     // Vite builds `new Worker(new URL(…, import.meta.url))` targets as bundles of their own, emitted as assets.
     return file.fileName.endsWith('.js') ? [measured(file.fileName, 'worker', file.source, null, null)] : [];
   });
