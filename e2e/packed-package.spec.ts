@@ -24,6 +24,7 @@ interface ConsumerResult {
   readonly firstIndex: number;
   readonly replayed: readonly string[];
   readonly webRtcEntry: string;
+  readonly roomTotal: number;
 }
 
 declare global {
@@ -126,7 +127,7 @@ async function runConsumerPage(page: Page, address: string): Promise<ConsumerRes
   return result;
 }
 
-test('the Vite dev server, which pre-bundles dependencies, serves it: the engine runs in the worker from node_modules', async ({ page }) => {
+test("the Vite dev server, which pre-bundles dependencies, serves it: the engine runs in the worker from node_modules, and a room runs on joinRoom's default engine", async ({ page }) => {
   let server: ViteDevServer | null = null;
   try {
     server = await createServer({ configFile: false, root: app, logLevel: 'error', server: { host: '127.0.0.1', port: 0, strictPort: false } });
@@ -134,7 +135,7 @@ test('the Vite dev server, which pre-bundles dependencies, serves it: the engine
     const address = server.resolvedUrls?.local[0];
     expect(address).toBeDefined();
     const result = await runConsumerPage(page, address ?? '');
-    expect(result).toEqual({ firstIndex: 2, replayed: ['from node_modules'], webRtcEntry: 'function' });
+    expect(result).toEqual({ firstIndex: 2, replayed: ['from node_modules'], webRtcEntry: 'function', roomTotal: 5 });
     // It was the pre-bundled copy that ran, not the files in node_modules/raftmesh.
     const optimized = JSON.parse(readFileSync(join(app, 'node_modules', '.vite', 'deps', '_metadata.json'), 'utf8')) as { optimized: Record<string, unknown> };
     expect(Object.keys(optimized.optimized)).toEqual(expect.arrayContaining(['raftmesh', 'raftmesh/worker', 'raftmesh/webrtc']));
@@ -143,7 +144,7 @@ test('the Vite dev server, which pre-bundles dependencies, serves it: the engine
   }
 });
 
-test("vite build's output runs it: the worker is emitted from node_modules, its storage survives a restart, and no server code is bundled", async ({ page }) => {
+test("vite build's output runs it: the worker is emitted from node_modules, its storage survives a restart, joinRoom's default engine is a chunk fetched on first use, and no server code is bundled", async ({ page }) => {
   let server: PreviewServer | null = null;
   const outDir = join(folder, 'build');
   try {
@@ -152,11 +153,13 @@ test("vite build's output runs it: the worker is emitted from node_modules, its 
     const address = server.resolvedUrls?.local[0];
     expect(address).toBeDefined();
     const result = await runConsumerPage(page, address ?? '');
-    expect(result).toEqual({ firstIndex: 2, replayed: ['from node_modules'], webRtcEntry: 'function' });
+    expect(result).toEqual({ firstIndex: 2, replayed: ['from node_modules'], webRtcEntry: 'function', roomTotal: 5 });
     // The page imports the root, which exports startSignalingServer: the server (node:http, ws)
     // stays out of the browser bundle all the same.
     const emitted = readdirSync(join(outDir, 'assets')).filter((file) => file.endsWith('.js'));
     expect(emitted.some((file) => file.startsWith('worker-entry'))).toBe(true);
+    // joinRoom's default engine is a chunk of its own, fetched when the room starts its node.
+    expect(emitted.some((file) => file.startsWith('create-raft-node'))).toBe(true);
     for (const file of emitted) expect(readFileSync(join(outDir, 'assets', file), 'utf8'), file).not.toMatch(/node:http|WebSocketServer/);
   } finally {
     await server?.close();

@@ -2,13 +2,15 @@
 // the package by name, as a user does, so the bundler meets raftmesh in node_modules, where
 // the worker entry has to be found beside the published worker client. A one-node cluster whose
 // engine and IndexedDB storage live in that worker, restarted once to show the storage is durable.
-import { createLoopbackNetwork, nodeId, type RaftNode } from 'raftmesh';
-import { createWebRtcTransport } from 'raftmesh/webrtc';
+// Then a one-peer room on joinRoom's default engine (this page's thread), whose code the bundle
+// fetches only when the room starts its node (src/rooms/default-node.ts).
+import { createLoopbackNetwork, IndexedDbRaftStorage, joinRoom, nodeId, type RaftNode } from 'raftmesh';
+import { createBroadcastChannelSignalingClient, createWebRtcTransport } from 'raftmesh/webrtc';
 import { createWorkerRaftNode } from 'raftmesh/worker';
 
 declare global {
   interface Window {
-    consumerTest: () => Promise<{ readonly firstIndex: number; readonly replayed: readonly string[]; readonly webRtcEntry: string }>;
+    consumerTest: () => Promise<{ readonly firstIndex: number; readonly replayed: readonly string[]; readonly webRtcEntry: string; readonly roomTotal: number }>;
   }
 }
 
@@ -28,6 +30,18 @@ window.consumerTest = async () => {
     if ((item.type === 'entry' ? item.entry.index : item.type === 'internal' ? item.index : 0) >= entry.index) break;
   }
   await second.close();
-  // Bundled for the browser too (simple-peer-light, no Node built-ins); not started here.
-  return { firstIndex: entry.index, replayed, webRtcEntry: typeof createWebRtcTransport };
+  // A lone peer: it hears no member during discoveryMs and bootstraps a one-voter room.
+  const roomName = `packed-room-${crypto.randomUUID()}`;
+  const room = await joinRoom<{ readonly total: number }, { readonly add: number }>({
+    room: roomName,
+    signaling: (context) => createBroadcastChannelSignalingClient(context),
+    createTransport: (signaling) => createWebRtcTransport({ signaling, iceServers: [] }),
+    storage: (id) => IndexedDbRaftStorage.open(`${roomName}:${id}`),
+    discoveryMs: 100,
+    store: { initialState: { total: 0 }, apply: (state, command) => ({ total: state.total + command.add }) },
+  });
+  await room.store.dispatch({ add: 2 });
+  const { state } = await room.store.dispatch({ add: 3 });
+  await room.leave();
+  return { firstIndex: entry.index, replayed, webRtcEntry: typeof createWebRtcTransport, roomTotal: state.total };
 };
