@@ -54,21 +54,3 @@ describe.each(['vite', 'esbuild'] as const)('bundled by %s', (bundler) => {
     expect(packagesAtStart(files)).toEqual(['comlink', 'idb', 'raftmesh', 'simple-peer-light']);
   });
 });
-
-describe("joinRoom's default engine, loaded on first use (src/rooms/default-node.ts)", () => {
-  it('bundled by vite, a page that passes workerNodeFactory carries no engine; one on the default fetches it on demand', async () => {
-    const inWorker = await bundleScenario(scenario("joinRoom, engine in a worker (the README's app)"), 'vite', 'src');
-    expect(modulesAtStart(inWorker)).toContain('src/rooms/join-room.ts');
-    expect(modulesAtStart(inWorker)).not.toContain('src/core/raft-core.ts');
-    expect(inWorker.filter((file) => file.role === 'worker')).toHaveLength(1);
-    const onPage = await bundleScenario(scenario('joinRoom, engine on the page'), 'vite', 'src');
-    expect(modulesAtStart(onPage)).not.toContain('src/core/raft-core.ts');
-    expect(onPage.filter((file) => file.role === 'on demand').flatMap((file) => file.modules ?? [])).toContain('src/core/raft-core.ts');
-  });
-
-  it('bundled by esbuild, the engine still loads at start: its code splitting follows the root re-exporting createRaftNode', async () => {
-    // Recorded so a change in esbuild, or in the root, shows up here (README "What raftmesh adds to an app's JavaScript").
-    const inWorker = await bundleScenario(scenario("joinRoom, engine in a worker (the README's app)"), 'esbuild', 'src');
-    expect(modulesAtStart(inWorker)).toContain('src/core/raft-core.ts');
-  });
-});

@@ -144,7 +144,7 @@ test("the Vite dev server, which pre-bundles dependencies, serves it: the engine
   }
 });
 
-test("vite build's output runs it: the worker is emitted from node_modules, its storage survives a restart, joinRoom's default engine is a chunk fetched on first use, and no server code is bundled", async ({ page }) => {
+test("vite build's output runs it: the worker is emitted from node_modules, its storage survives a restart, a room runs on joinRoom's default engine, and no server code is bundled", async ({ page }) => {
   let server: PreviewServer | null = null;
   const outDir = join(folder, 'build');
   try {
@@ -158,8 +158,6 @@ test("vite build's output runs it: the worker is emitted from node_modules, its 
     // stays out of the browser bundle all the same.
     const emitted = readdirSync(join(outDir, 'assets')).filter((file) => file.endsWith('.js'));
     expect(emitted.some((file) => file.startsWith('worker-entry'))).toBe(true);
-    // joinRoom's default engine is a chunk of its own, fetched when the room starts its node.
-    expect(emitted.some((file) => file.startsWith('create-raft-node'))).toBe(true);
     for (const file of emitted) expect(readFileSync(join(outDir, 'assets', file), 'utf8'), file).not.toMatch(/node:http|WebSocketServer/);
   } finally {
     await server?.close();

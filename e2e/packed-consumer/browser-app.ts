@@ -2,8 +2,8 @@
 // the package by name, as a user does, so the bundler meets raftmesh in node_modules, where
 // the worker entry has to be found beside the published worker client. A one-node cluster whose
 // engine and IndexedDB storage live in that worker, restarted once to show the storage is durable.
-// Then a one-peer room on joinRoom's default engine (this page's thread), whose code the bundle
-// fetches only when the room starts its node (src/rooms/default-node.ts).
+// Then a one-peer room, joinRoom on its default engine (this page's thread), as an app that
+// installed the package runs one.
 import { createLoopbackNetwork, IndexedDbRaftStorage, joinRoom, nodeId, type RaftNode } from 'raftmesh';
 import { createBroadcastChannelSignalingClient, createWebRtcTransport } from 'raftmesh/webrtc';
 import { createWorkerRaftNode } from 'raftmesh/worker';

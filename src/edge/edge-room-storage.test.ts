@@ -22,7 +22,6 @@ import { createSimulatedNetwork, reliableNetwork } from '../testing/simulated-ne
 import { VirtualClock } from '../testing/virtual-clock.ts';
 import type { RaftTransport } from '../transport/raft-transport.ts';
 import { adoptSharedDirectory, edgeJoinOptions, fileStorageShelf, raftDirectoryOf, type ClosableRaftStorage, type StorageShelf } from './edge-room-storage.ts';
-import '../rooms/engine-loaded.test-support.ts'; // joinRoom's default engine loaded before any virtual time runs
 
 const roomName = 'edge-restart';
 const unreachableAfterMs = 1_500;

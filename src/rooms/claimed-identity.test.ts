@@ -15,7 +15,6 @@ import { kvReducer, type KvState } from './room-simulation-peers.test-support.ts
 import { currentEndpoint, stubSignaling } from './simulated-room-endpoints.test-support.ts';
 import { manualVisibility } from './visibility.ts';
 import type { KvCommand } from '../testing/kv-command.ts';
-import './engine-loaded.test-support.ts'; // joinRoom's default engine loaded before any virtual time runs
 
 /** Joins a room alone on the simulated network, recording every context the signaling factory got. */
 async function joinAlone(seed: number, identityStore: KeyValueStore, contexts: SignalingContext[], extra: Partial<JoinRoomOptions<KvState, KvCommand>> = {}) {

@@ -63,8 +63,7 @@ export interface JoinRoomOptions<State, Command> {
    */
   readonly discardStorage?: (id: NodeId) => void | Promise<void>;
   /**
-   * Starts the node (default createRaftNode on this thread, whose code is loaded on first use, so
-   * a page that passes its own carries no second engine). Browsers pass `workerNodeFactory`
+   * Starts the node (default createRaftNode on this thread). Browsers pass `workerNodeFactory`
    * (raftmesh/worker) so the engine and its storage run in a Web Worker: it closes the storage
    * opened above and opens the same database in the worker instead. A hand-written one must
    * forward `onMetric`: the room hears through it that its node wedged or was removed.

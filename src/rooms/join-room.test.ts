@@ -26,7 +26,6 @@ import { currentEndpoint, stubSignaling } from './simulated-room-endpoints.test-
 import { manualVisibility } from './visibility.ts';
 import { createWatchable } from '../core/observable.ts';
 import { SignalingRefusedError, type SignalingClient } from '../signaling/signaling-client.ts';
-import './engine-loaded.test-support.ts'; // joinRoom's default engine loaded before any virtual time runs
 
 const timings: RoomTimings = { unreachableAfterMs: 1_500, discoveryMs: 400, gossipIntervalMs: 300, coordinatorIntervalMs: 100, targetVoters: 5 };
 

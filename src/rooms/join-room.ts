@@ -13,7 +13,6 @@ import { canClaimTabSlots, claimTabIdentity } from './tab-identity.ts';
 import { createWedgeWatch, wedgeTimings, type WedgeTimings } from './wedge-verdict.ts';
 import { roomTimings, validateBeforeJoining, type JoinRoomOptions, type Room } from './join-room-options.ts';
 import { joinAs, type Incarnation, type WedgeMetric } from './room-incarnation.ts';
-import { loadDefaultCreateNode } from './default-node.ts';
 
 export type { JoinRoomOptions, Room, SignalingContext } from './join-room-options.ts';
 
@@ -33,9 +32,6 @@ async function defaultIdentityStore(room: string): Promise<KeyValueStore> {
 
 export async function joinRoom<State, Command>(options: JoinRoomOptions<State, Command>): Promise<Room<State, Command>> {
   validateBeforeJoining(options);
-  // The default engine's code, fetched while the room meets its peers (default-node.ts); a failed
-  // load is reported where the node starts, so nothing waits on this one.
-  if (options.createNode === undefined) void loadDefaultCreateNode().catch(() => undefined);
   const identityStore = options.identityStore ?? (await defaultIdentityStore(options.room));
   const givenClient = typeof options.signaling === 'function' ? null : options.signaling;
   const fixedId = givenClient?.selfId ?? options.nodeId ?? null;

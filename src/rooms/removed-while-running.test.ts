@@ -21,7 +21,6 @@ import type { RoomEvent } from './room-events.ts';
 import { identityKey, memoryKeyValueStore, type KeyValueStore } from './room-identity.ts';
 import { kvReducer, type KvState } from './room-simulation-peers.test-support.ts';
 import { manualVisibility } from './visibility.ts';
-import './engine-loaded.test-support.ts'; // joinRoom's default engine loaded before any virtual time runs
 
 const roomName = 'removed-while-running';
 /** Short, so the test removes a peer in a few virtual seconds; the default is 10 s. */

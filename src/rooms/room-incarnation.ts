@@ -3,6 +3,7 @@
 // the room's coordinator and the application's store, and close them in order when it leaves.
 import type { RaftMetric } from '../core/events.ts';
 import type { ClusterConfig, NodeId } from '../core/types.ts';
+import { createRaftNode } from '../driver/create-raft-node.ts';
 import type { RaftNode } from '../driver/node-options.ts';
 import { realClock } from '../driver/node-options.ts';
 import type { SignalingClient } from '../signaling/signaling-client.ts';
@@ -19,7 +20,6 @@ import { helloLifetimeMs, type RoomPresence } from './room-presence.ts';
 import { roomMembershipPolicy, roomTimings, type JoinRoomOptions } from './join-room-options.ts';
 import { closeStorage, connect, type Plumbing } from './room-plumbing.ts';
 import { createRefusalLog, type RefusalLog } from './refusal-log.ts';
-import { loadDefaultCreateNode } from './default-node.ts';
 
 export type WedgeMetric = Extract<RaftMetric, { type: 'wedgeSuspected' }>;
 
@@ -92,8 +92,7 @@ async function startIncarnation<State, Command>(
   // Assigned before the node can report a wedge (the report is deferred by a timer).
   let incarnation: Incarnation<State, Command> | null = null;
   const refusals = createRefusalLog();
-  const createNode = options.createNode ?? (await loadDefaultCreateNode());
-  const node = await createNode({
+  const node = await (options.createNode ?? createRaftNode)({
     id,
     clusterConfig: bootstrap,
     transport: plumbing.channel.transport,

@@ -15,7 +15,6 @@ import type { RoomEvent } from './room-coordinator.ts';
 import { joinRoom, type Room } from './join-room.ts';
 import { identityKey, memoryKeyValueStore, type KeyValueStore } from './room-identity.ts';
 import { manualVisibility } from './visibility.ts';
-import './engine-loaded.test-support.ts'; // joinRoom's default engine loaded before any virtual time runs
 
 export type KvState = Readonly<Record<string, string>>;
 
