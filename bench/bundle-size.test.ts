@@ -12,7 +12,8 @@ function scenario(name: string): AppScenario {
 }
 
 const modulesAtStart = (files: readonly BundledFile[]): string[] => files.filter((file) => file.role === 'at start').flatMap((file) => file.modules ?? []);
-const packagesAtStart = (files: readonly BundledFile[]): string[] => [...new Set(modulesAtStart(files).map(packageOf))].sort();
+/** The packages with code at start, besides the app's own file and the bundler's helpers. */
+const packagesAtStart = (files: readonly BundledFile[]): string[] => [...new Set(modulesAtStart(files).map(packageOf))].filter((name) => name !== 'app').sort();
 
 it('resolves the package by name through its exports, built or source, and keeps every import alive', () => {
   expect(packageEntry('raftmesh', 'dist')).toBe(`${projectRoot}/dist/index.js`);
@@ -24,6 +25,8 @@ it('resolves the package by name through its exports, built or source, and keeps
   expect(packageOf('node_modules/idb/build/index.js')).toBe('idb');
   expect(packageOf('node_modules/@scope/name/index.js')).toBe('@scope/name');
   expect(packageOf('src/core/raft-core.ts')).toBe('raftmesh');
+  expect(packageOf('../../tmp/raftmesh-bundle-x/app.js')).toBe('app');
+  expect(packageOf('\0vite/preload-helper.js')).toBe('app');
 });
 
 describe.each(['vite', 'esbuild'] as const)('bundled by %s', (bundler) => {
@@ -34,7 +37,7 @@ describe.each(['vite', 'esbuild'] as const)('bundled by %s', (bundler) => {
     expect(files.filter((file) => file.role === 'worker')).toEqual([]);
   });
 
-  it('a page that runs its engine in a worker carries the worker client, not the engine; the worker script carries the engine', async () => {
+  it('a page that runs its engine in a worker carries the worker client, not the engine, though it imports ids and errors from the root; the worker script carries the engine', async () => {
     const files = await bundleScenario(scenario('engine in a worker'), bundler, 'src');
     const atStart = modulesAtStart(files);
     expect(atStart).toContain('src/worker/worker-client.ts');

@@ -30,7 +30,8 @@ const webRtc = ['createWebRtcTransport', 'createWebSocketSignalingClient'];
 export const appScenarios: readonly AppScenario[] = [
   { name: 'a cluster on one page, loopback network (tests)', imports: { raftmesh: ['createRaftNode', 'createLoopbackNetwork'] } },
   { name: 'engine on the page, IndexedDB, WebRTC', imports: { raftmesh: ['createRaftNode', 'IndexedDbRaftStorage'], 'raftmesh/webrtc': webRtc } },
-  { name: 'engine in a worker, WebRTC (the page)', imports: { 'raftmesh/worker': ['createWorkerRaftNode'], 'raftmesh/webrtc': webRtc } },
+  // Ids and error classes come from the root: a page that imports any of it must still carry no engine.
+  { name: 'engine in a worker, WebRTC (the page)', imports: { raftmesh: ['nodeId', 'LeadershipLostError'], 'raftmesh/worker': ['createWorkerRaftNode'], 'raftmesh/webrtc': webRtc } },
   { name: 'joinRoom, engine on the page', imports: { raftmesh: ['IndexedDbRaftStorage', 'joinRoom'], 'raftmesh/webrtc': webRtc } },
   {
     name: "joinRoom, engine in a worker (the README's app)",
@@ -102,9 +103,10 @@ function projectRelative(file: string): string {
   return nested > 0 ? relative.slice(nested) : relative;
 }
 
-/** `raftmesh` for the project's own files, the package name for a dependency's. */
+/** `raftmesh` for the package's own files, the name of a dependency for its files, `app` for the rest (the app's file, the bundler's helpers). */
 export function packageOf(module: string): string {
-  if (!module.startsWith('node_modules/')) return 'raftmesh';
+  if (module.startsWith('src/') || module.startsWith('dist/')) return 'raftmesh';
+  if (!module.startsWith('node_modules/')) return 'app';
   const [scopeOrName, name] = module.slice('node_modules/'.length).split('/');
   return scopeOrName?.startsWith('@') === true ? `${scopeOrName}/${name ?? ''}` : (scopeOrName ?? module);
 }
@@ -160,7 +162,7 @@ async function bundleWithVite(appFile: string, source: PackageSource): Promise<B
   });
 }
 
-async function esbuildFiles(entry: string, source: PackageSource, role: FileRole | null): Promise<{ files: BundledFile[]; code: string }> {
+async function esbuildFiles(entry: string, source: PackageSource, role: FileRole | null): Promise<BundledFile[]> {
   const result = await buildWithEsbuild({
     entryPoints: [entry],
     bundle: true,
@@ -178,38 +180,39 @@ async function esbuildFiles(entry: string, source: PackageSource, role: FileRole
   });
   const metafile: Metafile = result.metafile;
   const outputs = metafile.outputs;
-  const entryOutput = Object.keys(outputs).find((name) => outputs[name]?.entryPoint !== undefined);
+  // esbuild marks an import()'s target as an entry point too: the app's output is the one built from its file.
+  const entryPath = path.relative(projectRoot, entry).split(path.sep).join('/');
+  const entryOutput = Object.keys(outputs).find((name) => outputs[name]?.entryPoint === entryPath);
+  if (entryOutput === undefined) throw new Error(`esbuild wrote no output for ${entryPath}`);
   const atStart = new Set<string>();
   const visit = (name: string): void => {
     if (atStart.has(name)) return;
     atStart.add(name);
     for (const imported of outputs[name]?.imports ?? []) if (imported.kind === 'import-statement') visit(imported.path);
   };
-  if (entryOutput !== undefined) visit(entryOutput);
-  let entryCode = '';
+  visit(entryOutput);
   const files = result.outputFiles.filter((file) => file.path.endsWith('.js')).map((file) => {
     const name = path.relative(projectRoot, file.path).split(path.sep).join('/');
-    const inputs = outputs[name]?.inputs ?? {};
+    // Modules esbuild shook down to nothing are listed with 0 bytes: left out, as for Vite.
+    const inputs = Object.entries(outputs[name]?.inputs ?? {}).filter(([, { bytesInOutput }]) => bytesInOutput > 0);
     const bytesByPackage: Record<string, number> = {};
-    for (const [input, { bytesInOutput }] of Object.entries(inputs)) {
+    for (const [input, { bytesInOutput }] of inputs) {
       const owner = packageOf(projectRelative(input));
       bytesByPackage[owner] = (bytesByPackage[owner] ?? 0) + bytesInOutput;
     }
-    if (name === entryOutput) entryCode = file.text;
     const fileRole = role ?? (atStart.has(name) ? 'at start' : 'on demand');
-    return measured(path.basename(name), fileRole, file.contents, Object.keys(inputs).map(projectRelative), bytesByPackage);
+    return measured(path.basename(name), fileRole, file.contents, inputs.map(([input]) => projectRelative(input)), bytesByPackage);
   });
-  return { files, code: entryCode };
+  return files;
 }
 
 async function bundleWithEsbuild(appFile: string, source: PackageSource): Promise<BundledFile[]> {
   const app = await esbuildFiles(appFile, source, null);
   // esbuild leaves `new Worker(new URL('./worker-entry.js', import.meta.url))` as it is: an app
   // built with it bundles the worker script as an entry of its own, as here.
-  const startsWorker = app.files.some((file) => file.role !== 'worker' && (file.modules ?? []).some((module) => /(^|\/)worker\/worker-client\.(js|ts)$/.test(module)));
-  if (!startsWorker) return app.files;
-  const worker = await esbuildFiles(workerEntry(source), source, 'worker');
-  return [...app.files, ...worker.files];
+  const startsWorker = app.some((file) => file.role !== 'worker' && (file.modules ?? []).some((module) => /(^|\/)worker\/worker-client\.(js|ts)$/.test(module)));
+  if (!startsWorker) return app;
+  return [...app, ...(await esbuildFiles(workerEntry(source), source, 'worker'))];
 }
 
 /** Bundles one scenario's app in a fresh temporary folder and measures every file the bundler wrote. */
