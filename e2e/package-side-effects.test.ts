@@ -20,9 +20,41 @@ function publishedSources(): string[] {
 }
 
 /**
- * Top-level statements that run for their effect, not declarations (an import, a function, a
- * const). A const whose initializer changed global state would pass unseen; none does, and one
- * that did would have to be listed by hand.
+ * Calls a top-level const may make without doing anything at load: built-in constructors and
+ * pure helpers that build a value (a table, an id, an encoder). A call to anything else in a
+ * const's initializer counts as a statement run at load, until it is looked at and named here.
+ */
+const callsThatBuildAValue = new Set([
+  'Set', 'Map', 'WeakSet', 'WeakMap', 'TextEncoder', 'TextDecoder', 'Uint8Array', 'Uint32Array', 'Uint8Array.of',
+  'Object.freeze', 'Object.values', 'Object.defineProperty', 'JSON.stringify', 'nodeId', 'clientId',
+  'new TextEncoder().encode', 'textCodecs.TextEncoder', 'textCodecs.TextDecoder', 'sampleMessages.map',
+  // The file journal's sentinel frame, built in a buffer of its own (src/storage/file/journal-format1.ts).
+  'DataView', 'crc32', 'view.setUint32', 'bytes.set',
+]);
+
+/** The calls an expression makes as it is evaluated (not those inside functions it only defines). */
+function callsMadeBy(expression: ts.Node, source: ts.SourceFile): string[] {
+  const calls: string[] = [];
+  const visit = (node: ts.Node): void => {
+    if (ts.isArrowFunction(node) || ts.isFunctionExpression(node) || ts.isClassExpression(node) || ts.isMethodDeclaration(node) || ts.isAccessor(node)) return;
+    if (ts.isCallExpression(node) || ts.isNewExpression(node)) {
+      const callee = ts.isParenthesizedExpression(node.expression) ? node.expression.expression : node.expression;
+      // An immediately invoked function computes a constant (a CRC table, a sentinel frame): its body is what runs.
+      if (ts.isArrowFunction(callee) || ts.isFunctionExpression(callee)) visit(callee.body);
+      else calls.push(callee.getText(source));
+    }
+    if (ts.isTaggedTemplateExpression(node)) calls.push(node.tag.getText(source));
+    ts.forEachChild(node, visit);
+  };
+  visit(expression);
+  return calls;
+}
+
+/**
+ * Top-level statements that run for their effect (a call, an if), and consts or a default export
+ * whose value comes from a call not known to only build a value; not declarations (an import, a
+ * function, a type). A class's static initializers are not read: none of the published modules
+ * has one that calls anything.
  */
 function effectStatements(fileName: string, text: string): string[] {
   const source = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true);
@@ -30,17 +62,23 @@ function effectStatements(fileName: string, text: string): string[] {
     ts.SyntaxKind.ImportDeclaration,
     ts.SyntaxKind.ImportEqualsDeclaration,
     ts.SyntaxKind.ExportDeclaration,
-    ts.SyntaxKind.ExportAssignment,
     ts.SyntaxKind.FunctionDeclaration,
     ts.SyntaxKind.ClassDeclaration,
     ts.SyntaxKind.InterfaceDeclaration,
     ts.SyntaxKind.TypeAliasDeclaration,
     ts.SyntaxKind.EnumDeclaration,
     ts.SyntaxKind.ModuleDeclaration,
-    ts.SyntaxKind.VariableStatement,
     ts.SyntaxKind.EmptyStatement,
   ]);
-  return source.statements.filter((statement) => !declarations.has(statement.kind)).map((statement) => statement.getText(source).split('\n')[0] ?? '');
+  const firstLine = (node: ts.Node): string => node.getText(source).split('\n')[0] ?? '';
+  return source.statements.flatMap((statement): string[] => {
+    if (ts.isVariableStatement(statement) || ts.isExportAssignment(statement)) {
+      const values = ts.isVariableStatement(statement) ? statement.declarationList.declarations.flatMap((declaration) => (declaration.initializer === undefined ? [] : [declaration.initializer])) : [statement.expression];
+      const unknown = values.flatMap((value) => callsMadeBy(value, source)).filter((callee) => !callsThatBuildAValue.has(callee));
+      return unknown.length === 0 ? [] : [firstLine(statement)];
+    }
+    return declarations.has(statement.kind) ? [] : [firstLine(statement)];
+  });
 }
 
 function declaredSideEffects(): string[] {
@@ -57,7 +95,20 @@ it('package.json lists exactly the published modules that run statements at load
   expect(relative.sort()).toEqual(['src/edge/cli.ts', 'src/signaling/server/cli.ts', 'src/worker/worker-entry.ts']);
 });
 
-it('the scan sees a statement run at load, and not a declaration', () => {
-  const text = "import { a } from './a.ts';\nexport const b = a;\nfunction c(): void {}\nstart();\nif (b) c();\ndeclare global { interface Window { d: number } }\n";
-  expect(effectStatements('example.ts', text)).toEqual(['start();', 'if (b) c();']);
+it('the scan sees a statement run at load, or a value from an unknown call, and not a declaration', () => {
+  const text = [
+    "import { a } from './a.ts';",
+    'export const b = a;',
+    'function c(): void {}',
+    'start();',
+    'if (b) c();',
+    'declare global { interface Window { d: number } }',
+    'const table = new Set([nodeId("x")]);',
+    'const later = () => register();',
+    'const computed = (() => { const t = new Uint32Array(2); return t; })();',
+    'const registered = register(b);',
+    'const inside = (() => polyfill())();',
+    'export default install();',
+  ].join('\n');
+  expect(effectStatements('example.ts', text)).toEqual(['start();', 'if (b) c();', 'const registered = register(b);', 'const inside = (() => polyfill())();', 'export default install();']);
 });
