@@ -63,9 +63,11 @@ export interface BundledFile {
   readonly bytesByPackage: Readonly<Record<string, number>> | null;
 }
 
+/** The package's name and `exports`, read once: every build resolves the package through them. */
+const manifest = JSON.parse(readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as { name: string; exports: Record<string, { import: { default: string } }> };
+
 /** The file a package specifier resolves to through package.json's `exports` (its source twin for `src`). */
 export function packageEntry(specifier: string, source: PackageSource): string {
-  const manifest = JSON.parse(readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as { name: string; exports: Record<string, { import: { default: string } }> };
   const subpath = specifier === manifest.name ? '.' : `.${specifier.slice(manifest.name.length)}`;
   const target = manifest.exports[subpath]?.import.default;
   if (target === undefined) throw new Error(`${specifier} is not an export of ${manifest.name}`);
