@@ -112,7 +112,7 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ regex: '^(?:\\.\\./)+src/(?!(?:index|worker|webrtc)\\.ts$)', message: 'the demo imports only the public entries: src/index.ts, src/worker.ts, src/webrtc.ts' }] },
+        { patterns: [{ regex: '^(?:\\.\\./)+src/(?!(?:index|worker|webrtc|rooms)\\.ts$)', message: 'the demo imports only the public entries: src/index.ts, src/worker.ts, src/webrtc.ts, src/rooms.ts' }] },
       ],
     },
   },
@@ -127,8 +127,8 @@ export default tseslint.config(
         {
           patterns: [
             {
-              regex: '^\\.\\./(?!\\.\\./(?:index|worker|webrtc|node|testing/index|signaling/server/index|testing/cli-process\\.test-support)\\.ts$|\\.\\./\\.\\./package\\.json$)',
-              message: 'the black-box suite imports only the public entries: src/index.ts, testing/index.ts, worker.ts, webrtc.ts, node.ts, signaling/server/index.ts',
+              regex: '^\\.\\./(?!\\.\\./(?:index|worker|webrtc|rooms|node|testing/index|signaling/server/index|testing/cli-process\\.test-support)\\.ts$|\\.\\./\\.\\./package\\.json$)',
+              message: 'the black-box suite imports only the public entries: src/index.ts, testing/index.ts, worker.ts, webrtc.ts, rooms.ts, node.ts, signaling/server/index.ts',
             },
           ],
         },

@@ -10,7 +10,7 @@ import { chromiumArguments, chromiumPath } from './scripts/browser-flags.mjs';
 export default defineConfig({
   build: {
     lib: {
-      entry: { index: 'src/index.ts', testing: 'src/testing/index.ts', webrtc: 'src/webrtc.ts', worker: 'src/worker.ts', node: 'src/node.ts' },
+      entry: { index: 'src/index.ts', testing: 'src/testing/index.ts', webrtc: 'src/webrtc.ts', worker: 'src/worker.ts', rooms: 'src/rooms.ts', node: 'src/node.ts' },
       formats: ['es'],
     },
     outDir: 'dist',

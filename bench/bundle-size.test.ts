@@ -18,6 +18,7 @@ const packagesAtStart = (files: readonly BundledFile[]): string[] => [...new Set
 it('resolves the package by name through its exports, built or source, and keeps every import alive', () => {
   expect(packageEntry('raftmesh', 'dist')).toBe(`${projectRoot}/dist/index.js`);
   expect(packageEntry('raftmesh/worker', 'src')).toBe(`${projectRoot}/src/worker.ts`);
+  expect(packageEntry('raftmesh/rooms', 'dist')).toBe(`${projectRoot}/dist/rooms.js`);
   expect(() => packageEntry('raftmesh/nothing', 'src')).toThrow('raftmesh/nothing is not an export of raftmesh');
   expect(appSource({ name: 'x', imports: { raftmesh: ['a', 'b'], 'raftmesh/webrtc': '*' } })).toBe(
     "import { a, b } from 'raftmesh';\nimport * as everything1 from 'raftmesh/webrtc';\nglobalThis.raftmeshApp = [a, b, everything1];\n",
@@ -48,6 +49,16 @@ describe.each(['vite', 'esbuild'] as const)('bundled by %s', (bundler) => {
     // Vite emits the worker as an opaque asset: its size says it holds the engine (the page's whole bundle is smaller).
     if (bundler === 'esbuild') expect(workers[0]?.modules).toContain('src/core/raft-core.ts');
     expect(workers[0]?.bytes).toBeGreaterThan(100_000);
+  });
+
+  it("joinRoom from raftmesh/rooms with its engine in a worker carries no engine on the page; the root's joinRoom, whose default is createRaftNode, does", async () => {
+    const engineFree = modulesAtStart(await bundleScenario(scenario('joinRoom from raftmesh/rooms'), bundler, 'src'));
+    expect(engineFree).toContain('src/rooms/join-room-with.ts');
+    expect(engineFree).toContain('src/worker/worker-client.ts');
+    expect(engineFree).not.toContain('src/core/raft-core.ts');
+    expect(engineFree).not.toContain('src/driver/create-raft-node.ts');
+    // The same app through the root: what raftmesh/rooms is for.
+    expect(modulesAtStart(await bundleScenario(scenario('joinRoom from the root, engine in a worker'), bundler, 'src'))).toContain('src/core/raft-core.ts');
   });
 
   it('no browser bundle carries the signaling server, ws or Node built-ins', async () => {

@@ -33,8 +33,21 @@ export const appScenarios: readonly AppScenario[] = [
   // Ids and error classes come from the root: a page that imports any of it must still carry no engine.
   { name: 'engine in a worker, WebRTC (the page)', imports: { raftmesh: ['nodeId', 'LeadershipLostError'], 'raftmesh/worker': ['createWorkerRaftNode'], 'raftmesh/webrtc': webRtc } },
   { name: 'joinRoom, engine on the page', imports: { raftmesh: ['IndexedDbRaftStorage', 'joinRoom'], 'raftmesh/webrtc': webRtc } },
+  // The README's app and the demo: joinRoom from raftmesh/rooms, which names no engine, so the
+  // page carries only the worker's client.
   {
-    name: "joinRoom, engine in a worker (the README's app)",
+    name: "joinRoom from raftmesh/rooms, engine in a worker (the README's app)",
+    imports: {
+      raftmesh: ['IndexedDbRaftStorage'],
+      'raftmesh/rooms': ['joinRoom'],
+      'raftmesh/webrtc': ['combineSignalingClients', 'createBroadcastChannelSignalingClient', ...webRtc],
+      'raftmesh/worker': ['workerNodeFactory'],
+    },
+  },
+  // The same app with the root's joinRoom, whose default createRaftNode brings a second engine
+  // onto the page that never runs (the README's app until 2026-12-05, night).
+  {
+    name: 'joinRoom from the root, engine in a worker',
     imports: {
       raftmesh: ['IndexedDbRaftStorage', 'joinRoom'],
       'raftmesh/webrtc': ['combineSignalingClients', 'createBroadcastChannelSignalingClient', ...webRtc],
@@ -254,9 +267,10 @@ function cell(role: RoleTotals): string {
 
 /** The table `npm run bench -- bundle` prints (the package must be built: dist/ is what users install). */
 export async function bundleSizes(source: PackageSource = 'dist'): Promise<string[]> {
+  const nameWidth = Math.max(...appScenarios.map((scenario) => scenario.name.length));
   const lines = [
     'KiB minified / gzip -9 / brotli -q 11; "at start": what the page loads with the app, "on demand": chunks loaded when code asks for them, "worker": the engine worker\'s script',
-    `${'app'.padEnd(50)} ${'bundler'.padEnd(8)} ${'at start'.padStart(22)} ${'on demand'.padStart(22)} ${'worker'.padStart(22)}   packages at start (KiB minified, esbuild)`,
+    `${'app'.padEnd(nameWidth)} ${'bundler'.padEnd(8)} ${'at start'.padStart(22)} ${'on demand'.padStart(22)} ${'worker'.padStart(22)}   packages at start (KiB minified, esbuild)`,
   ];
   for (const scenario of appScenarios) {
     for (const bundler of ['vite', 'esbuild'] as const) {
@@ -265,7 +279,7 @@ export async function bundleSizes(source: PackageSource = 'dist'): Promise<strin
       for (const file of files) if (file.role === 'at start') for (const [name, bytes] of Object.entries(file.bytesByPackage ?? {})) byPackage[name] = (byPackage[name] ?? 0) + bytes;
       // The app's one file and the bundler's helpers are not what the table is about.
       const packages = Object.entries(byPackage).filter(([name]) => name !== 'app').sort(([, left], [, right]) => right - left).map(([name, bytes]) => `${name} ${kibibytes(bytes)}`).join(', ');
-      lines.push(`${scenario.name.padEnd(50)} ${bundler.padEnd(8)} ${cell(totals(files, 'at start')).padStart(22)} ${cell(totals(files, 'on demand')).padStart(22)} ${cell(totals(files, 'worker')).padStart(22)}   ${packages}`);
+      lines.push(`${scenario.name.padEnd(nameWidth)} ${bundler.padEnd(8)} ${cell(totals(files, 'at start')).padStart(22)} ${cell(totals(files, 'on demand')).padStart(22)} ${cell(totals(files, 'worker')).padStart(22)}   ${packages}`);
     }
   }
   return lines;

@@ -25,6 +25,7 @@ interface ConsumerResult {
   readonly replayed: readonly string[];
   readonly webRtcEntry: string;
   readonly roomTotal: number;
+  readonly workerRoomTotal: number;
 }
 
 declare global {
@@ -107,7 +108,9 @@ test('a Node project builds against the packed declarations, imports every entry
   expect(result.index).toBe(2);
   expect(result.replayed).toEqual(['from node_modules']);
   expect(result.signalingUrl).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/);
-  expect(result.functions).toEqual(['startEdgePeer', 'startSignalingServer', 'createSimulatedCluster', 'createWebRtcTransport', 'workerNodeFactory']);
+  expect(result.functions).toEqual(['startEdgePeer', 'joinRoomWithoutEngine', 'startSignalingServer', 'createSimulatedCluster', 'createWebRtcTransport', 'workerNodeFactory']);
+  // One import per subpath entry: a new entry must be added to node-app.ts too.
+  expect(result.functions).toHaveLength(Object.keys(packedManifest().exports).length - 1);
   const { bin } = packedManifest();
   expect(run(process.execPath, [join(packageFolder, bin['raftmesh-peer'] ?? 'missing'), '--help'], app)).toContain('usage: raftmesh-peer');
   expect(run(process.execPath, [join(packageFolder, bin['raftmesh-signal'] ?? 'missing'), '--help'], app)).toContain('usage: raftmesh-signal');
@@ -127,7 +130,7 @@ async function runConsumerPage(page: Page, address: string): Promise<ConsumerRes
   return result;
 }
 
-test("the Vite dev server, which pre-bundles dependencies, serves it: the engine runs in the worker from node_modules, and a room runs on joinRoom's default engine", async ({ page }) => {
+test("the Vite dev server, which pre-bundles dependencies, serves it: the engine runs in the worker from node_modules, and rooms run on joinRoom's default engine and, from raftmesh/rooms, on the worker's", async ({ page }) => {
   let server: ViteDevServer | null = null;
   try {
     server = await createServer({ configFile: false, root: app, logLevel: 'error', server: { host: '127.0.0.1', port: 0, strictPort: false } });
@@ -135,16 +138,16 @@ test("the Vite dev server, which pre-bundles dependencies, serves it: the engine
     const address = server.resolvedUrls?.local[0];
     expect(address).toBeDefined();
     const result = await runConsumerPage(page, address ?? '');
-    expect(result).toEqual({ firstIndex: 2, replayed: ['from node_modules'], webRtcEntry: 'function', roomTotal: 5 });
+    expect(result).toEqual({ firstIndex: 2, replayed: ['from node_modules'], webRtcEntry: 'function', roomTotal: 5, workerRoomTotal: 7 });
     // It was the pre-bundled copy that ran, not the files in node_modules/raftmesh.
     const optimized = JSON.parse(readFileSync(join(app, 'node_modules', '.vite', 'deps', '_metadata.json'), 'utf8')) as { optimized: Record<string, unknown> };
-    expect(Object.keys(optimized.optimized)).toEqual(expect.arrayContaining(['raftmesh', 'raftmesh/worker', 'raftmesh/webrtc']));
+    expect(Object.keys(optimized.optimized)).toEqual(expect.arrayContaining(['raftmesh', 'raftmesh/rooms', 'raftmesh/worker', 'raftmesh/webrtc']));
   } finally {
     await server?.close();
   }
 });
 
-test("vite build's output runs it: the worker is emitted from node_modules, its storage survives a restart, a room runs on joinRoom's default engine, and no server code is bundled", async ({ page }) => {
+test("vite build's output runs it: the worker is emitted from node_modules, its storage survives a restart, rooms run on joinRoom's default engine and, from raftmesh/rooms, on the worker's, and no server code is bundled", async ({ page }) => {
   let server: PreviewServer | null = null;
   const outDir = join(folder, 'build');
   try {
@@ -153,7 +156,7 @@ test("vite build's output runs it: the worker is emitted from node_modules, its 
     const address = server.resolvedUrls?.local[0];
     expect(address).toBeDefined();
     const result = await runConsumerPage(page, address ?? '');
-    expect(result).toEqual({ firstIndex: 2, replayed: ['from node_modules'], webRtcEntry: 'function', roomTotal: 5 });
+    expect(result).toEqual({ firstIndex: 2, replayed: ['from node_modules'], webRtcEntry: 'function', roomTotal: 5, workerRoomTotal: 7 });
     // The page imports the root, which exports startSignalingServer: the server (node:http, ws)
     // stays out of the browser bundle all the same.
     const emitted = readdirSync(join(outDir, 'assets')).filter((file) => file.endsWith('.js'));

@@ -1,13 +1,10 @@
 // Starts this page's peer: signaling (the server, and a BroadcastChannel so same-origin tabs
 // still meet while the server is down) -> WebRTC transport -> the partition switch -> joinRoom
 // with the engine and its IndexedDB storage in a Web Worker -> the board's replicated store.
-import {
-  IndexedDbRaftStorage,
-  joinRoom,
-  nodeId,
-  type NodeId,
-  type Room,
-} from '../../src/index.ts';
+// joinRoom comes from raftmesh/rooms (src/rooms.ts), which has no engine of its own: the root's
+// would bring a second engine onto this page, one that never runs.
+import { IndexedDbRaftStorage, nodeId, type NodeId, type Room } from '../../src/index.ts';
+import { joinRoom } from '../../src/rooms.ts';
 import { combineSignalingClients, createBroadcastChannelSignalingClient, createWebRtcTransport, createWebSocketSignalingClient, type WebRtcTransport } from '../../src/webrtc.ts';
 import { workerNodeFactory } from '../../src/worker.ts';
 import type { BoardCommand, BoardState } from '../board/board-state.ts';

@@ -3,14 +3,16 @@
 // the worker entry has to be found beside the published worker client. A one-node cluster whose
 // engine and IndexedDB storage live in that worker, restarted once to show the storage is durable.
 // Then a one-peer room, joinRoom on its default engine (this page's thread), as an app that
-// installed the package runs one.
+// installed the package runs one; and another as the README's app runs it, joinRoom from
+// raftmesh/rooms (no engine of its own) with the engine and its storage in a worker.
 import { createLoopbackNetwork, IndexedDbRaftStorage, joinRoom, nodeId, type RaftNode } from 'raftmesh';
+import { joinRoom as joinRoomWithoutEngine } from 'raftmesh/rooms';
 import { createBroadcastChannelSignalingClient, createWebRtcTransport } from 'raftmesh/webrtc';
-import { createWorkerRaftNode } from 'raftmesh/worker';
+import { createWorkerRaftNode, workerNodeFactory } from 'raftmesh/worker';
 
 declare global {
   interface Window {
-    consumerTest: () => Promise<{ readonly firstIndex: number; readonly replayed: readonly string[]; readonly webRtcEntry: string; readonly roomTotal: number }>;
+    consumerTest: () => Promise<{ readonly firstIndex: number; readonly replayed: readonly string[]; readonly webRtcEntry: string; readonly roomTotal: number; readonly workerRoomTotal: number }>;
   }
 }
 
@@ -43,5 +45,17 @@ window.consumerTest = async () => {
   await room.store.dispatch({ add: 2 });
   const { state } = await room.store.dispatch({ add: 3 });
   await room.leave();
-  return { firstIndex: entry.index, replayed, webRtcEntry: typeof createWebRtcTransport, roomTotal: state.total };
+  const workerRoomName = `packed-worker-room-${crypto.randomUUID()}`;
+  const workerRoom = await joinRoomWithoutEngine<{ readonly total: number }, { readonly add: number }>({
+    room: workerRoomName,
+    signaling: (context) => createBroadcastChannelSignalingClient(context),
+    createTransport: (signaling) => createWebRtcTransport({ signaling, iceServers: [] }),
+    storage: (id) => IndexedDbRaftStorage.open(`${workerRoomName}:${id}`),
+    createNode: workerNodeFactory({ storage: (id) => ({ type: 'indexeddb', name: `${workerRoomName}:${id}` }) }),
+    discoveryMs: 100,
+    store: { initialState: { total: 0 }, apply: (state, command) => ({ total: state.total + command.add }) },
+  });
+  const workerRoomState = (await workerRoom.store.dispatch({ add: 7 })).state;
+  await workerRoom.leave();
+  return { firstIndex: entry.index, replayed, webRtcEntry: typeof createWebRtcTransport, roomTotal: state.total, workerRoomTotal: workerRoomState.total };
 };

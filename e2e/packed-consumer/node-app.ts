@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLoopbackNetwork, createRaftNode, nodeId, type RaftNode, startSignalingServer as startFromRoot } from 'raftmesh';
 import { FileRaftStorage, startEdgePeer } from 'raftmesh/node';
+import { joinRoom as joinRoomWithoutEngine } from 'raftmesh/rooms';
 import { startSignalingServer } from 'raftmesh/signaling-server';
 import { createSimulatedCluster } from 'raftmesh/testing';
 import { createWebRtcTransport } from 'raftmesh/webrtc';
@@ -41,7 +42,7 @@ try {
   const server = await startFromRoot({ port: 0, host: '127.0.0.1' });
   const signalingUrl = server.url;
   await server.close();
-  const entries = { startEdgePeer, startSignalingServer, createSimulatedCluster, createWebRtcTransport, workerNodeFactory };
+  const entries = { startEdgePeer, joinRoomWithoutEngine, startSignalingServer, createSimulatedCluster, createWebRtcTransport, workerNodeFactory };
   // eslint-disable-next-line no-console -- the spec reads this line
   console.log(JSON.stringify({ index: entry.index, replayed, signalingUrl, functions: Object.entries(entries).filter(([, value]) => typeof value === 'function').map(([name]) => name) }));
 } finally {

@@ -28,6 +28,9 @@ export interface SignalingContext {
   readonly claim?: string | undefined;
 }
 
+/** Starts a room's node: createRaftNode, workerNodeFactory(…)'s result, or the application's own. */
+export type NodeFactory = (options: RaftNodeOptions) => Promise<RaftNode>;
+
 export interface JoinRoomOptions<State, Command> {
   readonly room: string;
   readonly secret?: string | undefined;
@@ -63,12 +66,13 @@ export interface JoinRoomOptions<State, Command> {
    */
   readonly discardStorage?: (id: NodeId) => void | Promise<void>;
   /**
-   * Starts the node (default createRaftNode on this thread). Browsers pass `workerNodeFactory`
-   * (raftmesh/worker) so the engine and its storage run in a Web Worker: it closes the storage
-   * opened above and opens the same database in the worker instead. A hand-written one must
-   * forward `onMetric`: the room hears through it that its node wedged or was removed.
+   * Starts the node (default createRaftNode on this thread; required by `raftmesh/rooms`'s
+   * joinRoom, which carries no engine). Browsers pass `workerNodeFactory` (raftmesh/worker) so the
+   * engine and its storage run in a Web Worker: it closes the storage opened above and opens the
+   * same database in the worker instead. A hand-written one must forward `onMetric`: the room
+   * hears through it that its node wedged or was removed.
    */
-  readonly createNode?: (options: RaftNodeOptions) => Promise<RaftNode>;
+  readonly createNode?: NodeFactory;
   readonly store: ReplicatedStoreOptions<State, Command>;
   /**
    * Overrides the persisted identity. A claimed id (`peer-k…`) needs its claim in the identity
@@ -120,6 +124,13 @@ export interface JoinRoomOptions<State, Command> {
   readonly signal?: AbortSignal | undefined;
 }
 
+/**
+ * The options of `raftmesh/rooms`'s joinRoom: the same, with `createNode` required. That joinRoom
+ * names no engine of its own, so a page whose engine runs in a worker (`workerNodeFactory`) does
+ * not ship a second copy of it (README "Measured figures", the bundle table).
+ */
+export type JoinRoomOptionsWithNode<State, Command> = JoinRoomOptions<State, Command> & { readonly createNode: NodeFactory };
+
 export interface Room<State, Command> {
   /** This peer's node id (changes only after a wedge, see `rejoined` events). */
   readonly id: NodeId;
@@ -145,7 +156,7 @@ function bounded(name: string, value: number | undefined, fallback: number, min:
  * store or interval found only after discovery and the node's start (as it was) left a bootstrap
  * saved and a log written for a room the application never joined.
  */
-export function validateBeforeJoining<State, Command>(options: JoinRoomOptions<State, Command>): void {
+export function validateBeforeJoining<State, Command>(options: JoinRoomOptions<State, Command>, createNodeRequired: boolean): void {
   // Only what every signaling client needs: the WebSocket protocol's own bounds are checked by
   // its client (a BroadcastChannel-only room may use a longer name).
   if (typeof options !== 'object' || options === null) throw new TypeError('joinRoom: pass the room options ({ room, signaling, createTransport, store, ... })');
@@ -159,6 +170,9 @@ export function validateBeforeJoining<State, Command>(options: JoinRoomOptions<S
   if (typeof options.store !== 'object' || options.store === null) throw new TypeError('joinRoom: store must be the replicated store\'s options, { initialState, apply: (state, command) => state }');
   for (const name of ['storage', 'discardStorage', 'createNode', 'onEvent', 'onMetric'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'function') throw new TypeError(`joinRoom: ${name} must be a function when given`);
+  }
+  if (createNodeRequired && options.createNode === undefined) {
+    throw new TypeError("joinRoom from 'raftmesh/rooms' carries no engine: pass createNode, e.g. workerNodeFactory({ storage }) from 'raftmesh/worker', or createRaftNode (or use joinRoom from 'raftmesh', whose default is createRaftNode)");
   }
   // Before any storage opens or discovery waits: a peer that waits for its room (a witness never
   // starts one) would otherwise hear of a bad timing only once a room appeared.

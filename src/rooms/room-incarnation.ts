@@ -3,7 +3,6 @@
 // the room's coordinator and the application's store, and close them in order when it leaves.
 import type { RaftMetric } from '../core/events.ts';
 import type { ClusterConfig, NodeId } from '../core/types.ts';
-import { createRaftNode } from '../driver/create-raft-node.ts';
 import type { RaftNode } from '../driver/node-options.ts';
 import { realClock } from '../driver/node-options.ts';
 import type { SignalingClient } from '../signaling/signaling-client.ts';
@@ -17,7 +16,7 @@ import { loadBootstrap, loadNodeClaim, saveBootstrap, storageHoldsLog, type KeyV
 import { removedWhileAway } from './removed-while-away.ts';
 import { emitSafely } from './room-events.ts';
 import { helloLifetimeMs, type RoomPresence } from './room-presence.ts';
-import { roomMembershipPolicy, roomTimings, type JoinRoomOptions } from './join-room-options.ts';
+import { roomMembershipPolicy, roomTimings, type JoinRoomOptionsWithNode } from './join-room-options.ts';
 import { closeStorage, connect, type Plumbing } from './room-plumbing.ts';
 import { createRefusalLog, type RefusalLog } from './refusal-log.ts';
 
@@ -46,7 +45,7 @@ export interface Incarnation<State, Command> {
  * closed (the caller may then discard it, or may close a storage it shares once more).
  */
 export async function joinAs<State, Command>(
-  options: JoinRoomOptions<State, Command>,
+  options: JoinRoomOptionsWithNode<State, Command>,
   identityStore: KeyValueStore,
   id: NodeId,
   onWedged: (incarnation: Incarnation<State, Command>, metric: WedgeMetric) => Promise<void>,
@@ -84,7 +83,7 @@ interface IncarnationParts {
 
 /** Starts the node, its coordinator and the application store; a failure after the node started closes it. */
 async function startIncarnation<State, Command>(
-  options: JoinRoomOptions<State, Command>,
+  options: JoinRoomOptionsWithNode<State, Command>,
   { id, storage, bootstrap, plumbing, policy }: IncarnationParts,
   onWedged: (incarnation: Incarnation<State, Command>, metric: WedgeMetric) => Promise<void>,
 ): Promise<Incarnation<State, Command>> {
@@ -92,7 +91,7 @@ async function startIncarnation<State, Command>(
   // Assigned before the node can report a wedge (the report is deferred by a timer).
   let incarnation: Incarnation<State, Command> | null = null;
   const refusals = createRefusalLog();
-  const node = await (options.createNode ?? createRaftNode)({
+  const node = await options.createNode({
     id,
     clusterConfig: bootstrap,
     transport: plumbing.channel.transport,
@@ -149,7 +148,7 @@ async function startIncarnation<State, Command>(
 }
 
 async function chooseBootstrap<State, Command>(
-  options: JoinRoomOptions<State, Command>,
+  options: JoinRoomOptionsWithNode<State, Command>,
   identityStore: KeyValueStore,
   id: NodeId,
   storage: RaftStorage,

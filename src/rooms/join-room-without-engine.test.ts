@@ -1,0 +1,128 @@
+// raftmesh/rooms's joinRoom (src/rooms.ts): the room API with no engine of its own. It refuses
+// options without createNode before anything opens, and otherwise runs the room on the node the
+// caller's factory starts, as the root's joinRoom does. That no bundle of it carries the engine is
+// bench/bundle-size.test.ts's to show, with both bundlers.
+import { describe, expect, it } from 'vitest';
+import type { NodeId } from '../core/types.ts';
+import { createRaftNode } from '../driver/create-raft-node.ts';
+import type { RaftNode, RaftNodeOptions } from '../driver/node-options.ts';
+import * as roomsEntry from '../rooms.ts';
+import { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
+import type { KvCommand } from '../testing/kv-command.ts';
+import { deriveSeed, seededRandom } from '../testing/seeded-random.ts';
+import { createSimulatedNetwork, reliableNetwork } from '../testing/simulated-network.ts';
+import { VirtualClock } from '../testing/virtual-clock.ts';
+import type { RaftTransport } from '../transport/raft-transport.ts';
+import { joinRoom as joinRoomWithDefaultEngine } from './join-room.ts';
+import { memoryKeyValueStore } from './room-identity.ts';
+import { kvReducer, type KvState } from './room-simulation-peers.test-support.ts';
+import { currentEndpoint, stubSignaling } from './simulated-room-endpoints.test-support.ts';
+import { manualVisibility } from './visibility.ts';
+
+const { joinRoom } = roomsEntry;
+
+/** Advances the virtual clock until the promise settles (at most timeoutMs). */
+async function settle<T>(clock: VirtualClock, promise: Promise<T>, timeoutMs = 5_000): Promise<T> {
+  let done = false;
+  promise.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  await clock.runUntil(() => done, { timeoutMs });
+  return promise;
+}
+
+/** One peer's room options on a fresh simulated network; `opened` records every resource joinRoom asks for. */
+function aloneInRoom(seed: number) {
+  const clock = new VirtualClock(0);
+  const network = createSimulatedNetwork(clock, seededRandom(deriveSeed(seed, 'network')), reliableNetwork);
+  const endpoints = new Map<NodeId, RaftTransport>();
+  const endpoint = (id: NodeId): RaftTransport => currentEndpoint(network, endpoints, id);
+  const opened: string[] = [];
+  const options = {
+    room: 'engine-free',
+    signaling: ({ roomId, nodeId: id }: { roomId: string; nodeId: NodeId }) => {
+      opened.push('signaling');
+      return stubSignaling(roomId, id, endpoint(id));
+    },
+    createTransport: (client: { selfId: NodeId }) => {
+      opened.push('transport');
+      return endpoint(client.selfId);
+    },
+    storage: () => {
+      opened.push('storage');
+      return new InMemoryRaftStorage();
+    },
+    identityStore: memoryKeyValueStore(),
+    visibility: manualVisibility(true),
+    store: { initialState: {} as KvState, apply: kvReducer },
+    raftConfig: { clock, random: seededRandom(seed), heartbeatInterval: 100, electionTimeoutMin: 300, electionTimeoutMax: 600 },
+    discoveryMs: 400,
+    gossipIntervalMs: 300,
+  };
+  return { clock, opened, options };
+}
+
+describe("raftmesh/rooms's joinRoom", () => {
+  it('is all the entry exports as a value', () => {
+    expect(Object.keys(roomsEntry)).toEqual(['joinRoom']);
+  });
+
+  it('refuses options without createNode before it opens anything, naming the factories to pass', async () => {
+    const { opened, options } = aloneInRoom(901);
+    const refusal = await joinRoom(options as never).then(
+      () => 'joined',
+      (error: unknown) => String(error),
+    );
+    expect(refusal).toMatch(/^TypeError: joinRoom from 'raftmesh\/rooms' carries no engine: pass createNode, e\.g\. workerNodeFactory\(\{ storage \}\) from 'raftmesh\/worker', or createRaftNode/);
+    expect(opened).toEqual([]);
+    // The other options are still checked as the root's joinRoom checks them.
+    const notAFunction = await joinRoom({ ...options, createNode: 'createRaftNode' as never }).then(
+      () => 'joined',
+      (error: unknown) => String(error),
+    );
+    expect(notAFunction).toBe('TypeError: joinRoom: createNode must be a function when given');
+    expect(opened).toEqual([]);
+  });
+
+  it("runs the room on the node the caller's createNode starts: it leads alone, commits a command, and leave() stops that node", async () => {
+    const { clock, opened, options } = aloneInRoom(902);
+    const started: RaftNode[] = [];
+    const createNode = async (nodeOptions: RaftNodeOptions): Promise<RaftNode> => {
+      const node = await createRaftNode(nodeOptions);
+      started.push(node);
+      return node;
+    };
+    const room = await settle(clock, joinRoom<KvState, KvCommand>({ ...options, createNode }));
+    expect(opened).toEqual(['storage', 'signaling', 'transport']);
+    expect(started).toHaveLength(1);
+    expect(room.node).toBe(started[0]);
+    expect(await clock.runUntil(() => room.node.role.value === 'leader', { timeoutMs: 5_000 })).toBe(true);
+    const result = await settle(clock, room.store.dispatch({ type: 'put', key: 'claimed-by', value: room.id }));
+    expect(result.state).toEqual({ 'claimed-by': room.id });
+    await settle(clock, room.leave());
+    expect(started[0]?.stopped.value).not.toBeNull();
+  });
+
+  it("the root's joinRoom still defaults to createRaftNode on this thread, and takes a createNode it is given", async () => {
+    const byDefault = aloneInRoom(903);
+    const room = await settle(byDefault.clock, joinRoomWithDefaultEngine<KvState, KvCommand>(byDefault.options));
+    expect(await byDefault.clock.runUntil(() => room.node.role.value === 'leader', { timeoutMs: 5_000 })).toBe(true);
+    await settle(byDefault.clock, room.leave());
+
+    const given = aloneInRoom(904);
+    let calls = 0;
+    const counted = await settle(
+      given.clock,
+      joinRoomWithDefaultEngine<KvState, KvCommand>({
+        ...given.options,
+        createNode: (nodeOptions) => {
+          calls += 1;
+          return createRaftNode(nodeOptions);
+        },
+      }),
+    );
+    expect(calls).toBe(1);
+    await settle(given.clock, counted.leave());
+  });
+});
