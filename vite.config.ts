@@ -19,10 +19,15 @@ export default defineConfig({
   worker: { format: 'es' },
   // The dependencies browser pages use, bundled when the server starts: discovered later, Vite
   // would re-optimize and reload every open page mid-test.
-  // The scan for more skips the packed-package spec's consumer app, which imports `raftmesh` by
-  // name from its own node_modules: unresolvable here, it failed the whole scan ("Skipping
-  // dependency pre-bundling" in every Playwright run's log).
-  optimizeDeps: { include: ['comlink', 'idb', 'simple-peer-light'], entries: ['**/*.html', '!e2e/packed-consumer/**'] },
+  // A dev server's scan for more (Vite's default, every page) skips the packed-package spec's
+  // consumer app, which imports `raftmesh` by name from its own node_modules: unresolvable here,
+  // it failed the whole scan ("Skipping dependency pre-bundling" in every Playwright run's log).
+  // Not under Vitest: its browser project scans its own test files, and Vite would add these
+  // pages to that list rather than replace it.
+  optimizeDeps: {
+    include: ['comlink', 'idb', 'simple-peer-light'],
+    ...(process.env.VITEST === undefined ? { entries: ['**/*.html', '!e2e/packed-consumer/**'] } : {}),
+  },
   // Under test (Playwright's webServer sets RAFTMESH_TEST_SERVER) no file watching and no hot
   // reload: an edit elsewhere in the repository must not reload pages in the middle of a test.
   ...(process.env.RAFTMESH_TEST_SERVER === '1' ? { server: { hmr: false, watch: null } } : {}),
