@@ -4,6 +4,7 @@ import * as root from '../../index.ts';
 import * as testing from '../../testing/index.ts';
 import * as worker from '../../worker.ts';
 import * as webrtc from '../../webrtc.ts';
+import * as rooms from '../../rooms.ts';
 import * as nodeEntry from '../../node.ts';
 import * as signalingServer from '../../signaling/server/index.ts';
 import pkg from '../../../package.json' with { type: 'json' };
@@ -13,10 +14,11 @@ const isClass = (v: unknown) => typeof v === 'function' && /^class\b/.test(Funct
 describe('package.json exports map', () => {
   it('has every subpath API.md and the README name, pointing at the entry files', () => {
     const exp = pkg.exports as Record<string, { import: { default: string; types: string } }>;
-    expect(Object.keys(exp).sort()).toEqual(['.', './node', './signaling-server', './testing', './webrtc', './worker'].sort());
+    expect(Object.keys(exp).sort()).toEqual(['.', './node', './rooms', './signaling-server', './testing', './webrtc', './worker'].sort());
     expect(exp['.']!.import.default).toBe('./dist/index.js');
     expect(exp['./worker']!.import.default).toBe('./dist/worker.js');
     expect(exp['./webrtc']!.import.default).toBe('./dist/webrtc.js');
+    expect(exp['./rooms']!.import.default).toBe('./dist/rooms.js');
     expect(exp['./signaling-server']!.import.default).toBe('./dist/signaling/server/index.js');
     expect(exp['./testing']!.import.default).toBe('./dist/testing/index.js');
     expect(exp['./node']!.import.default).toBe('./dist/node.js');
@@ -99,6 +101,15 @@ describe('raftmesh/webrtc', () => {
       'combineSignalingClients'] as const) {
       expect(typeof (webrtc as Record<string, unknown>)[name], name).toBe('function');
     }
+  });
+});
+
+describe('raftmesh/rooms (README "Rooms")', () => {
+  it("joinRoom, not the root's: it has no default engine, so it refuses options without createNode", async () => {
+    expect(typeof rooms.joinRoom).toBe('function');
+    expect(rooms.joinRoom).not.toBe(root.joinRoom);
+    const options = { room: 'r', signaling: () => { throw new Error('not reached'); }, createTransport: () => { throw new Error('not reached'); }, store: { initialState: 0, apply: (state: number) => state } };
+    await expect(rooms.joinRoom(options as never)).rejects.toThrow(/createNode/);
   });
 });
 
