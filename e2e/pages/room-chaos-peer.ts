@@ -5,13 +5,13 @@
 // of operation ids applied, in log order, so a duplicate or a lost command is visible, not just a
 // wrong sum. The runner drives it through `window.roomChaos` (e2e/room-chaos/page-api.ts).
 /// <reference types="vite/client" />
-import { IndexedDbRaftStorage, joinRoom, nodeId, type NodeId, type RaftNode, type RaftNodeOptions, type Room, type RoomEvent } from '../../src/index.ts';
+import { IndexedDbRaftStorage, joinRoom, nodeId, type ClusterConfig, type NodeId, type RaftNode, type RaftNodeOptions, type Room, type RoomEvent } from '../../src/index.ts';
 import { createWebRtcTransport, createWebSocketSignalingClient } from '../../src/webrtc.ts';
 import { createWorkerRaftNode } from '../../src/worker.ts';
 import { createPartitionSwitch } from '../../demo/app/partition-switch.ts';
 import { storeOptions, type AppliedIds, type IncrementCommand as Command } from '../room-chaos/applied-ids-store.ts';
 import { digestOf } from '../room-chaos/digest.ts';
-import { maxLeadersSeen, maxPendingCommands, type ChaosPeerStatus, type ChaosRoomSettings, type DispatchAnswer, type RoomChaosApi, type SeenEvent } from '../room-chaos/page-api.ts';
+import { maxConfigurationsSeen, maxLeadersSeen, maxPendingCommands, type ChaosPeerStatus, type ChaosRoomSettings, type ConfigurationSighting, type DispatchAnswer, type RoomChaosApi, type SeenEvent } from '../room-chaos/page-api.ts';
 import { chaosRaftTiming } from '../room-chaos/room-timing.ts';
 
 /** The campaign's timing (room-timing.ts: slower than the defaults on two loaded cores). */
@@ -24,12 +24,23 @@ const partition = createPartitionSwitch();
 const seen: SeenEvent[] = [];
 /** Ids any of this page's nodes named leader (a rejoin brings a new node: each one is watched). */
 const leadersSeen = new Set<string>();
+/** Every configuration this page's nodes adopted, in order (the report names the voters of a stall by them). */
+const configurationsSeen: ConfigurationSighting[] = [];
 let watchedNode: RaftNode | null = null;
 
 const databaseNameFor = (roomName: string, id: NodeId): string => `room-chaos:${roomName}:${id}`;
 const errorText = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 
-/** Watches the room's current node for leaders, once per node (called on start and on every status). */
+function noteConfiguration(config: ClusterConfig): void {
+  const voters = [...config.voters].sort();
+  const learners = [...(config.learners ?? [])].sort();
+  const last = configurationsSeen[configurationsSeen.length - 1];
+  if (last !== undefined && last.voters.join() === voters.join() && last.learners.join() === learners.join()) return;
+  configurationsSeen.push({ atMs: Date.now(), voters, learners });
+  if (configurationsSeen.length > maxConfigurationsSeen) configurationsSeen.splice(0, configurationsSeen.length - maxConfigurationsSeen);
+}
+
+/** Watches the room's current node for leaders and configurations, once per node (called on start and on every status). */
 function watchLeaders(current: Room<AppliedIds, Command>): void {
   if (watchedNode === current.node) return;
   watchedNode = current.node;
@@ -38,6 +49,8 @@ function watchLeaders(current: Room<AppliedIds, Command>): void {
   };
   note(current.node.leader.value);
   current.node.leader.subscribe(note);
+  noteConfiguration(current.node.membership.value);
+  current.node.membership.subscribe(noteConfiguration);
 }
 
 function remember(event: RoomEvent): void {
@@ -141,6 +154,7 @@ const api: RoomChaosApi = {
   },
   appliedIds: () => running().store.state.value.applied,
   events: () => [...seen],
+  configurations: () => [...configurationsSeen],
   setConnected(connected) {
     running();
     partition.setConnected(connected);

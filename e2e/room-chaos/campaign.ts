@@ -248,11 +248,14 @@ async function finishCampaign(world: World): Promise<void> {
     world.history.edgePeerId = edge.state === 'live' ? world.history.edgeFinal?.id ?? edge.ids[edge.ids.length - 1] ?? null : null;
     world.history.edgePeerIds = [...edge.ids];
   }
+  // The pages stamp configurations with Date.now(): the campaign's time 0 on that clock.
+  const epochAtStartMs = Date.now() - world.now();
   world.history.final = await Promise.all(liveTabs(world).map(async (tab) => ({
     tab: tab.name,
     status: await bounded(tab.status(), statusTimeoutMs, `${tab.name} status`),
     appliedIds: await bounded(tab.appliedIds(), statusTimeoutMs, `${tab.name} ids`),
     events: await bounded(tab.events(), statusTimeoutMs, `${tab.name} events`),
+    configurations: (await bounded(tab.configurations(), statusTimeoutMs, `${tab.name} configurations`)).map((seen) => ({ ...seen, atMs: seen.atMs - epochAtStartMs })),
   })));
 }
 

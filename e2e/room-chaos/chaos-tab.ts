@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type CDPSession, type Page } from 'playwright';
 import { chromiumArguments, chromiumPath } from '../../scripts/browser-flags.mjs';
 import { killBrowser } from '../browser-processes.ts';
-import type { ChaosPeerStatus, ChaosRoomSettings, DispatchAnswer, ReadAnswer, SeenEvent } from './page-api.ts';
+import type { ChaosPeerStatus, ChaosRoomSettings, ConfigurationSighting, DispatchAnswer, ReadAnswer, SeenEvent } from './page-api.ts';
 
 /** Launching, loading and joining may take long on two loaded cores; never forever. */
 const startTimeoutMs = 90_000;
@@ -33,6 +33,7 @@ export interface ChaosTab {
   status(): Promise<ChaosPeerStatus>;
   appliedIds(): Promise<readonly string[]>;
   events(): Promise<readonly SeenEvent[]>;
+  configurations(): Promise<readonly ConfigurationSighting[]>;
   setConnected(connected: boolean): Promise<void>;
   freeze(): Promise<void>;
   thaw(): Promise<void>;
@@ -125,6 +126,7 @@ export function createChaosTab(name: string, baseUrl: string, settings: () => Ch
     },
     appliedIds: () => livePage().evaluate(() => window.roomChaos.appliedIds()),
     events: () => livePage().evaluate(() => window.roomChaos.events()),
+    configurations: () => livePage().evaluate(() => window.roomChaos.configurations()),
     setConnected: (connected) => livePage().evaluate((value) => window.roomChaos.setConnected(value), connected),
     async freeze() {
       if (context === null) throw new Error(`${name} has no browser`);

@@ -17,7 +17,7 @@ function status(id: string, applied: readonly string[], role: string): ChaosPeer
 
 function member(index: number, applied: readonly string[]): FinalMember {
   const id = ids[index] ?? 'x';
-  return { tab: `tab-${index + 1}`, status: status(id, applied, index === 0 ? 'leader' : 'follower'), appliedIds: applied, events: [] };
+  return { tab: `tab-${index + 1}`, status: status(id, applied, index === 0 ? 'leader' : 'follower'), appliedIds: applied, events: [], configurations: [] };
 }
 
 const dispatch = (operationId: string, tab: string, invokedAtMs: number, completedAtMs: number | null, state: readonly string[] | null, final = false): DispatchRecord => ({

@@ -2,7 +2,7 @@
 // Node clock, in ms since the campaign started), what each tab went through, and the final state
 // of every live member after the heal. The checker (checker.ts) judges this record alone, so a
 // history written to disk can be judged again, and a doctored one shows the checks can fail.
-import type { ChaosPeerStatus, SeenEvent } from './page-api.ts';
+import type { ChaosPeerStatus, ConfigurationSighting, SeenEvent } from './page-api.ts';
 import type { EdgePeerHealth } from './edge-peer.ts';
 import type { FaultKind, Schedule } from './schedule.ts';
 import type { DepartureView, EdgeLeaderObservation } from './witness.ts';
@@ -46,6 +46,8 @@ export interface FinalMember {
   readonly status: ChaosPeerStatus;
   readonly appliedIds: readonly string[];
   readonly events: readonly SeenEvent[];
+  /** The configurations the tab's page adopted since it opened, at campaign times (as every time here). */
+  readonly configurations: readonly ConfigurationSighting[];
 }
 
 export interface ChaosHistory {

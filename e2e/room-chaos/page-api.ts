@@ -61,6 +61,20 @@ export interface ChaosPeerStatus extends ListFingerprint {
 /** Bounds the page's list of leaders seen (a campaign sees a few dozen ids at most). */
 export const maxLeadersSeen = 64;
 
+/**
+ * A configuration this page's node adopted, and when (`Date.now()` on the page; the campaign turns
+ * it into its own time). Recorded on the page as it happens, read once after the run: the campaign
+ * asks no page for its membership while the faults run, which would change their timing.
+ */
+export interface ConfigurationSighting {
+  readonly atMs: number;
+  readonly voters: readonly string[];
+  readonly learners: readonly string[];
+}
+
+/** Bounds the page's list of configurations (the newest kept; a campaign changes membership a few dozen times). */
+export const maxConfigurationsSeen = 256;
+
 export interface RoomChaosApi {
   /** joinRoom; answers this peer's node id. */
   start(settings: ChaosRoomSettings): Promise<string>;
@@ -71,6 +85,8 @@ export interface RoomChaosApi {
   appliedIds(): readonly string[];
   /** Room events since the page started (bounded). */
   events(): readonly SeenEvent[];
+  /** The configurations this page's nodes adopted since the page opened (bounded). */
+  configurations(): readonly ConfigurationSighting[];
   /** The demo's partition switch: false cuts this page off from every peer. */
   setConnected(connected: boolean): void;
   leave(): Promise<void>;

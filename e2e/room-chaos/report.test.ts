@@ -1,9 +1,10 @@
 // The report's replay command names every switch the run had, so a failure replays the same
 // campaign: the edge peer, as witness or not, on the pages' timing or the engine's defaults. The
-// longest stall is measured between acknowledgements under load only.
+// longest stall is measured between acknowledgements under load only, and the report names who
+// the voters were around it, as the tabs live at the end recorded it.
 import { describe, expect, it } from 'vitest';
-import type { DispatchRecord } from './history.ts';
-import { longestStallWithoutAcknowledgement, replayCommand } from './report.ts';
+import type { DispatchRecord, FinalMember, TabNote } from './history.ts';
+import { longestStallWithoutAcknowledgement, replayCommand, votersAroundStretch } from './report.ts';
 
 describe('the room chaos replay command', () => {
   const run = { seed: 61, seconds: 150, tabs: null };
@@ -34,5 +35,45 @@ describe('the longest stretch without an acknowledgement', () => {
 
   it('has nothing to say about fewer than two acknowledgements', () => {
     expect(longestStallWithoutAcknowledgement({ operations: [dispatch(1_000, 'ok'), dispatch(2_000, 'failed')] })).toBeNull();
+  });
+});
+
+describe('the voters around the longest stretch', () => {
+  const sighting = (atMs: number, voters: string[], learners: string[] = []) => ({ atMs, voters, learners });
+  const member = (tab: string, id: string, configurations: ReturnType<typeof sighting>[]): FinalMember => ({
+    tab,
+    status: { id, role: 'follower', leader: null, term: 1, voters: [], learners: [], commitIndex: 0, appliedIndex: 0, connected: true, reachable: [], leadersSeen: [], length: 0, digest: 0 },
+    appliedIds: [],
+    events: [],
+    configurations,
+  });
+  const notes: TabNote[] = [
+    { atMs: 1_000, tab: 'tab-1', note: 'started as a' },
+    { atMs: 1_000, tab: 'edge', note: 'started as w, output in /tmp/x' },
+    { atMs: 9_000, tab: 'tab-3', note: 'back as c (same identity)' },
+    { atMs: 2_000, tab: 'tab-2', note: 'started as b' },
+  ];
+
+  it("names each final tab's newest configuration when it began by tab, groups tabs that agree, and lists what changed during it", () => {
+    const final = [
+      member('tab-1', 'a', [sighting(1_000, ['a']), sighting(3_000, ['a', 'b', 'w'], ['c']), sighting(12_000, ['a', 'c', 'w'])]),
+      member('tab-2', 'b', [sighting(2_000, ['a', 'b', 'w'], ['c'])]),
+      member('tab-3', 'c', [sighting(9_000, ['a', 'c', 'w'])]),
+    ];
+    expect(votersAroundStretch({ notes, final }, { fromMs: 5_000, ms: 10_000 })).toEqual([
+      '  when it began: voters tab-1, tab-2, edge; learners tab-3 (as tab-1, tab-2 saw it); no record from tab-3 (opened since)',
+      '  at 9.0 s tab-3 opened with voters tab-1, tab-3, edge',
+      '  at 12.0 s tab-1 adopted voters tab-1, tab-3, edge',
+    ]);
+  });
+
+  it('names an id no note or final tab ran by the id itself, and bounds the changes it lists', () => {
+    const many = Array.from({ length: 9 }, (_, index) => sighting(6_000 + index, index % 2 === 0 ? ['a', 'z'] : ['a']));
+    expect(votersAroundStretch({ notes, final: [member('tab-1', 'a', [sighting(0, ['a', 'z']), ...many])] }, { fromMs: 5_000, ms: 10_000 })).toEqual([
+      '  when it began: voters tab-1, z (as tab-1 saw it)',
+      ...many.slice(0, 6).map((seen) => `  at ${(seen.atMs / 1000).toFixed(1)} s tab-1 adopted voters ${seen.voters.length === 2 ? 'tab-1, z' : 'tab-1'}`),
+      '  and 3 more configuration changes during it',
+    ]);
+    expect(votersAroundStretch({ notes, final: [] }, { fromMs: 5_000, ms: 1_000 })).toEqual(['  when it began: no tab live at the end']);
   });
 });

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CampaignResult } from './campaign.ts';
 import type { ChaosHistory } from './history.ts';
+import type { ConfigurationSighting } from './page-api.ts';
 import { describeStep, edgeFaultKinds } from './schedule.ts';
 import { edgeLogSource } from './witness.ts';
 
@@ -34,6 +35,52 @@ export function longestStallWithoutAcknowledgement(history: Pick<ChaosHistory, '
   return longest;
 }
 
+/** Names a node id by the tab (or the edge peer) that ran it, from the campaign's notes and the final members; the id itself when none did. */
+export function nameOfNode(history: Pick<ChaosHistory, 'notes' | 'final'>): (id: string) => string {
+  const names = new Map<string, string>();
+  for (const note of history.notes) {
+    const ran = /^(?:started|back|joined) as ([^\s,]+)/.exec(note.note)?.[1];
+    if (ran !== undefined) names.set(ran, note.tab);
+  }
+  for (const member of history.final) names.set(member.status.id, member.tab);
+  return (id) => names.get(id) ?? id;
+}
+
+/** At most this many configuration changes are listed for one stretch. */
+const maxChangesListed = 6;
+
+/**
+ * Who the voters were around the longest stretch, as the tabs live at the end had recorded it
+ * (page-api.ts): each tab's newest configuration when the stretch began, tabs that agree named
+ * together, and the configurations a tab adopted during it. A page records from its opening only,
+ * so a tab reloaded since has nothing from before and is named as such. The campaign asks no
+ * page for its membership while faults run: this is read once, after the run.
+ */
+export function votersAroundStretch(history: Pick<ChaosHistory, 'notes' | 'final'>, stretch: { readonly ms: number; readonly fromMs: number }): string[] {
+  const name = nameOfNode(history);
+  const describe = (seen: ConfigurationSighting): string =>
+    `voters ${seen.voters.map(name).join(', ') || 'none'}${seen.learners.length === 0 ? '' : `; learners ${seen.learners.map(name).join(', ')}`}`;
+  const tabsByView = new Map<string, string[]>();
+  const noRecord: string[] = [];
+  const changes: { readonly atMs: number; readonly tab: string; readonly view: string }[] = [];
+  for (const member of history.final) {
+    const before = member.configurations.filter((seen) => seen.atMs <= stretch.fromMs);
+    const newest = before[before.length - 1];
+    if (newest === undefined) noRecord.push(member.tab);
+    else tabsByView.set(describe(newest), [...(tabsByView.get(describe(newest)) ?? []), member.tab]);
+    member.configurations.forEach((seen, index) => {
+      // A page's first record is what its node started with, not a change it heard of.
+      if (seen.atMs > stretch.fromMs && seen.atMs <= stretch.fromMs + stretch.ms) changes.push({ atMs: seen.atMs, tab: member.tab, view: `${index === 0 ? 'opened with' : 'adopted'} ${describe(seen)}` });
+    });
+  }
+  const views = [...tabsByView].map(([view, tabs]) => `${view} (as ${tabs.join(', ')} saw it)`);
+  const lines = [`  when it began: ${[...views, ...(noRecord.length === 0 ? [] : [`no record from ${noRecord.join(', ')} (opened since)`])].join('; ') || 'no tab live at the end'}`];
+  changes.sort((first, second) => first.atMs - second.atMs);
+  for (const change of changes.slice(0, maxChangesListed)) lines.push(`  at ${(change.atMs / 1000).toFixed(1)} s ${change.tab} ${change.view}`);
+  if (changes.length > maxChangesListed) lines.push(`  and ${changes.length - maxChangesListed} more configuration changes during it`);
+  return lines;
+}
+
 export function writeHistory(result: CampaignResult): string {
   const folder = mkdtempSync(join(tmpdir(), `raftmesh-room-chaos-${result.history.seed}-`));
   const file = join(folder, 'history.json');
@@ -58,7 +105,7 @@ export function reportLines(result: CampaignResult, historyFile: string | null):
     `dispatches: ${verdict.acknowledged} acknowledged, ${verdict.unknown} unknown, ${verdict.failed} failed; ${verdict.reads} reads; ${verdict.applied} applied in the end on ${history.final.length} live members`,
   ];
   const stall = longestStallWithoutAcknowledgement(history);
-  if (stall !== null) lines.push(`longest stretch without an acknowledgement under load: ${(stall.ms / 1000).toFixed(1)} s from ${(stall.fromMs / 1000).toFixed(1)} s`);
+  if (stall !== null) lines.push(`longest stretch without an acknowledgement under load: ${(stall.ms / 1000).toFixed(1)} s from ${(stall.fromMs / 1000).toFixed(1)} s`, ...votersAroundStretch(history, stall));
   const passed = verdict.passed && result.harnessError === null;
   lines.push(passed ? 'verdict: PASS' : 'verdict: FAIL');
   if (passed) return lines;
