@@ -60,10 +60,11 @@ describe('the voters around the longest stretch', () => {
       member('tab-2', 'b', [sighting(2_000, ['a', 'b', 'w'], ['c'])]),
       member('tab-3', 'c', [sighting(9_000, ['a', 'c', 'w'])]),
     ];
+    // Ids are sorted on the page; the report sorts the names it gives them.
     expect(votersAroundStretch({ notes, final }, { fromMs: 5_000, ms: 10_000 })).toEqual([
-      '  when it began: voters tab-1, tab-2, edge; learners tab-3 (as tab-1, tab-2 saw it); no record from tab-3 (opened since)',
-      '  at 9.0 s tab-3 opened with voters tab-1, tab-3, edge',
-      '  at 12.0 s tab-1 adopted voters tab-1, tab-3, edge',
+      '  when it began: voters edge, tab-1, tab-2; learners tab-3 (as tab-1, tab-2 saw it); no record from tab-3 (opened since)',
+      '  at 9.0 s tab-3 opened with voters edge, tab-1, tab-3',
+      '  at 12.0 s tab-1 adopted voters edge, tab-1, tab-3',
     ]);
   });
 

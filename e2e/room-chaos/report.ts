@@ -59,7 +59,7 @@ const maxChangesListed = 6;
 export function votersAroundStretch(history: Pick<ChaosHistory, 'notes' | 'final'>, stretch: { readonly ms: number; readonly fromMs: number }): string[] {
   const name = nameOfNode(history);
   const describe = (seen: ConfigurationSighting): string =>
-    `voters ${seen.voters.map(name).join(', ') || 'none'}${seen.learners.length === 0 ? '' : `; learners ${seen.learners.map(name).join(', ')}`}`;
+    `voters ${seen.voters.map(name).sort().join(', ') || 'none'}${seen.learners.length === 0 ? '' : `; learners ${seen.learners.map(name).sort().join(', ')}`}`;
   const tabsByView = new Map<string, string[]>();
   const noRecord: string[] = [];
   const changes: { readonly atMs: number; readonly tab: string; readonly view: string }[] = [];
