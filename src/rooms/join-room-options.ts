@@ -156,7 +156,7 @@ function bounded(name: string, value: number | undefined, fallback: number, min:
  * store or interval found only after discovery and the node's start (as it was) left a bootstrap
  * saved and a log written for a room the application never joined.
  */
-export function validateBeforeJoining<State, Command>(options: JoinRoomOptions<State, Command>, createNodeRequired: boolean): void {
+export function validateBeforeJoining<State, Command>(options: JoinRoomOptions<State, Command>): void {
   // Only what every signaling client needs: the WebSocket protocol's own bounds are checked by
   // its client (a BroadcastChannel-only room may use a longer name).
   if (typeof options !== 'object' || options === null) throw new TypeError('joinRoom: pass the room options ({ room, signaling, createTransport, store, ... })');
@@ -170,9 +170,6 @@ export function validateBeforeJoining<State, Command>(options: JoinRoomOptions<S
   if (typeof options.store !== 'object' || options.store === null) throw new TypeError('joinRoom: store must be the replicated store\'s options, { initialState, apply: (state, command) => state }');
   for (const name of ['storage', 'discardStorage', 'createNode', 'onEvent', 'onMetric'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'function') throw new TypeError(`joinRoom: ${name} must be a function when given`);
-  }
-  if (createNodeRequired && options.createNode === undefined) {
-    throw new TypeError("joinRoom from 'raftmesh/rooms' carries no engine: pass createNode, e.g. workerNodeFactory({ storage }) from 'raftmesh/worker', or createRaftNode (or use joinRoom from 'raftmesh', whose default is createRaftNode)");
   }
   // Before any storage opens or discovery waits: a peer that waits for its room (a witness never
   // starts one) would otherwise hear of a bad timing only once a room appeared.

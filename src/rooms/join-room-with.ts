@@ -36,10 +36,12 @@ async function defaultIdentityStore(room: string): Promise<KeyValueStore> {
  * (null: they must, and are refused before anything opens when they do not).
  */
 export async function joinRoomWith<State, Command>(given: JoinRoomOptions<State, Command>, defaultCreateNode: NodeFactory | null): Promise<Room<State, Command>> {
-  validateBeforeJoining(given, defaultCreateNode === null);
+  validateBeforeJoining(given);
   const createNode = given.createNode ?? defaultCreateNode;
-  // Unreachable after the check above; written out so that the type needs no assertion.
-  if (createNode === null) throw new TypeError('joinRoom: createNode is required');
+  // Still before anything opens.
+  if (createNode === null) {
+    throw new TypeError("joinRoom from 'raftmesh/rooms' carries no engine: pass createNode, e.g. workerNodeFactory({ storage }) from 'raftmesh/worker', or createRaftNode (or use joinRoom from 'raftmesh', whose default is createRaftNode)");
+  }
   const options: JoinRoomOptionsWithNode<State, Command> = { ...given, createNode };
   const identityStore = options.identityStore ?? (await defaultIdentityStore(options.room));
   const givenClient = typeof options.signaling === 'function' ? null : options.signaling;
