@@ -41,7 +41,7 @@ function noteConfiguration(config: ClusterConfig): void {
 }
 
 /** Watches the room's current node for leaders and configurations, once per node (called on start and on every status). */
-function watchLeaders(current: Room<AppliedIds, Command>): void {
+function watchNode(current: Room<AppliedIds, Command>): void {
   if (watchedNode === current.node) return;
   watchedNode = current.node;
   const note = (leader: string | null): void => {
@@ -109,10 +109,10 @@ const api: RoomChaosApi = {
       gossipIntervalMs: 500,
       onEvent: (event) => {
         remember(event);
-        if (event.type === 'rejoined' && room !== null) watchLeaders(room);
+        if (event.type === 'rejoined' && room !== null) watchNode(room);
       },
     });
-    watchLeaders(room);
+    watchNode(room);
     return room.id;
   },
   async dispatch(operationId, timeoutMs) {
@@ -133,7 +133,7 @@ const api: RoomChaosApi = {
   },
   status(): ChaosPeerStatus {
     const current = running();
-    watchLeaders(current);
+    watchNode(current);
     const config = current.node.membership.value;
     const applied = current.store.state.value.applied;
     return {

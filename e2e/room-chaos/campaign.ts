@@ -257,6 +257,10 @@ async function finishCampaign(world: World): Promise<void> {
     events: await bounded(tab.events(), statusTimeoutMs, `${tab.name} events`),
     configurations: (await bounded(tab.configurations(), statusTimeoutMs, `${tab.name} configurations`)).map((seen) => ({ ...seen, atMs: seen.atMs - epochAtStartMs })),
   })));
+  world.history.nodeNames = Object.fromEntries([
+    ...world.history.edgePeerIds.map((id) => [id, edgePeerName] as const),
+    ...[...world.tabs.values()].flatMap((tab) => tab.nodeIds.map((id) => [id, tab.name] as const)),
+  ]);
 }
 
 export async function runCampaign(options: CampaignOptions): Promise<CampaignResult> {

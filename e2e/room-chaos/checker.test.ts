@@ -55,6 +55,7 @@ function cleanHistory(): ChaosHistory {
     final: [0, 1, 2].map((index) => member(index, applied)),
     unstartable: [],
     departedIds: [],
+    nodeNames: {},
     convergenceTimeout: null,
   };
 }

@@ -86,6 +86,8 @@ export interface ChaosHistory {
   unstartable: string[];
   /** Node ids of tabs that left for good: none may remain a member. */
   departedIds: string[];
+  /** Which tab (or the edge peer) ran each node id of the campaign, for the report. */
+  nodeNames: Record<string, string>;
   /** Why the harness stopped waiting for convergence, when it did (the checker judges the state anyway). */
   convergenceTimeout: string | null;
 }
@@ -104,6 +106,7 @@ export function createHistory(fields: Pick<ChaosHistory, 'seed' | 'seconds' | 't
     final: [],
     unstartable: [],
     departedIds: [],
+    nodeNames: {},
     convergenceTimeout: null,
   };
 }

@@ -3,7 +3,7 @@
 // longest stall is measured between acknowledgements under load only, and the report names who
 // the voters were around it, as the tabs live at the end recorded it.
 import { describe, expect, it } from 'vitest';
-import type { DispatchRecord, FinalMember, TabNote } from './history.ts';
+import type { DispatchRecord, FinalMember } from './history.ts';
 import { longestStallWithoutAcknowledgement, replayCommand, votersAroundStretch } from './report.ts';
 
 describe('the room chaos replay command', () => {
@@ -47,12 +47,7 @@ describe('the voters around the longest stretch', () => {
     events: [],
     configurations,
   });
-  const notes: TabNote[] = [
-    { atMs: 1_000, tab: 'tab-1', note: 'started as a' },
-    { atMs: 1_000, tab: 'edge', note: 'started as w, output in /tmp/x' },
-    { atMs: 9_000, tab: 'tab-3', note: 'back as c (same identity)' },
-    { atMs: 2_000, tab: 'tab-2', note: 'started as b' },
-  ];
+  const nodeNames = { a: 'tab-1', w: 'edge', c: 'tab-3', b: 'tab-2' };
 
   it("names each final tab's newest configuration when it began by tab, groups tabs that agree, and lists what changed during it", () => {
     const final = [
@@ -61,20 +56,20 @@ describe('the voters around the longest stretch', () => {
       member('tab-3', 'c', [sighting(9_000, ['a', 'c', 'w'])]),
     ];
     // Ids are sorted on the page; the report sorts the names it gives them.
-    expect(votersAroundStretch({ notes, final }, { fromMs: 5_000, ms: 10_000 })).toEqual([
+    expect(votersAroundStretch({ nodeNames, final }, { fromMs: 5_000, ms: 10_000 })).toEqual([
       '  when it began: voters edge, tab-1, tab-2; learners tab-3 (as tab-1, tab-2 saw it); no record from tab-3 (opened since)',
       '  at 9.0 s tab-3 opened with voters edge, tab-1, tab-3',
       '  at 12.0 s tab-1 adopted voters edge, tab-1, tab-3',
     ]);
   });
 
-  it('names an id no note or final tab ran by the id itself, and bounds the changes it lists', () => {
+  it('names an id no tab or edge peer ran by the id itself, and bounds the changes it lists', () => {
     const many = Array.from({ length: 9 }, (_, index) => sighting(6_000 + index, index % 2 === 0 ? ['a', 'z'] : ['a']));
-    expect(votersAroundStretch({ notes, final: [member('tab-1', 'a', [sighting(0, ['a', 'z']), ...many])] }, { fromMs: 5_000, ms: 10_000 })).toEqual([
+    expect(votersAroundStretch({ nodeNames, final: [member('tab-1', 'a', [sighting(0, ['a', 'z']), ...many])] }, { fromMs: 5_000, ms: 10_000 })).toEqual([
       '  when it began: voters tab-1, z (as tab-1 saw it)',
       ...many.slice(0, 6).map((seen) => `  at ${(seen.atMs / 1000).toFixed(1)} s tab-1 adopted voters ${seen.voters.length === 2 ? 'tab-1, z' : 'tab-1'}`),
       '  and 3 more configuration changes during it',
     ]);
-    expect(votersAroundStretch({ notes, final: [] }, { fromMs: 5_000, ms: 1_000 })).toEqual(['  when it began: no tab live at the end']);
+    expect(votersAroundStretch({ nodeNames, final: [] }, { fromMs: 5_000, ms: 1_000 })).toEqual(['  when it began: no tab live at the end']);
   });
 });

@@ -35,17 +35,6 @@ export function longestStallWithoutAcknowledgement(history: Pick<ChaosHistory, '
   return longest;
 }
 
-/** Names a node id by the tab (or the edge peer) that ran it, from the campaign's notes and the final members; the id itself when none did. */
-export function nameOfNode(history: Pick<ChaosHistory, 'notes' | 'final'>): (id: string) => string {
-  const names = new Map<string, string>();
-  for (const note of history.notes) {
-    const ran = /^(?:started|back|joined) as ([^\s,]+)/.exec(note.note)?.[1];
-    if (ran !== undefined) names.set(ran, note.tab);
-  }
-  for (const member of history.final) names.set(member.status.id, member.tab);
-  return (id) => names.get(id) ?? id;
-}
-
 /** At most this many configuration changes are listed for one stretch. */
 const maxChangesListed = 6;
 
@@ -56,8 +45,9 @@ const maxChangesListed = 6;
  * so a tab reloaded since has nothing from before and is named as such. The campaign asks no
  * page for its membership while faults run: this is read once, after the run.
  */
-export function votersAroundStretch(history: Pick<ChaosHistory, 'notes' | 'final'>, stretch: { readonly ms: number; readonly fromMs: number }): string[] {
-  const name = nameOfNode(history);
+export function votersAroundStretch(history: Pick<ChaosHistory, 'nodeNames' | 'final'>, stretch: { readonly ms: number; readonly fromMs: number }): string[] {
+  // An id no tab or edge peer of the campaign ran is named as itself.
+  const name = (id: string): string => history.nodeNames[id] ?? id;
   const describe = (seen: ConfigurationSighting): string =>
     `voters ${seen.voters.map(name).sort().join(', ') || 'none'}${seen.learners.length === 0 ? '' : `; learners ${seen.learners.map(name).sort().join(', ')}`}`;
   const tabsByView = new Map<string, string[]>();
@@ -67,7 +57,10 @@ export function votersAroundStretch(history: Pick<ChaosHistory, 'notes' | 'final
     const before = member.configurations.filter((seen) => seen.atMs <= stretch.fromMs);
     const newest = before[before.length - 1];
     if (newest === undefined) noRecord.push(member.tab);
-    else tabsByView.set(describe(newest), [...(tabsByView.get(describe(newest)) ?? []), member.tab]);
+    else {
+      const view = describe(newest);
+      tabsByView.set(view, [...(tabsByView.get(view) ?? []), member.tab]);
+    }
     member.configurations.forEach((seen, index) => {
       // A page's first record is what its node started with, not a change it heard of.
       if (seen.atMs > stretch.fromMs && seen.atMs <= stretch.fromMs + stretch.ms) changes.push({ atMs: seen.atMs, tab: member.tab, view: `${index === 0 ? 'opened with' : 'adopted'} ${describe(seen)}` });
