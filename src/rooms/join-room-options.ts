@@ -7,6 +7,7 @@ import type { RaftNode, RaftNodeOptions } from '../driver/node-options.ts';
 import type { SignalingClient } from '../signaling/signaling-client.ts';
 import { requireOptionalSecret } from '../signaling/room-settings.ts';
 import type { RaftStorage } from '../storage/raft-storage.ts';
+import type { StoredNodeState } from '../storage/stored-node-state.ts';
 import type { RaftTransport } from '../transport/raft-transport.ts';
 import { createMembershipPolicy, defaultMembershipPolicySettings, type MembershipPolicy, type MembershipPolicySettings } from './membership-policy.ts';
 import type { ReplicatedStore, ReplicatedStoreOptions } from './replicated-store.ts';
@@ -29,7 +30,16 @@ export interface SignalingContext {
 }
 
 /** Starts a room's node: createRaftNode, workerNodeFactory(…)'s result, or the application's own. */
-export type NodeFactory = (options: RaftNodeOptions) => Promise<RaftNode>;
+export type NodeFactory = ((options: RaftNodeOptions) => Promise<RaftNode>) & {
+  /**
+   * Reads what an id's storage holds where this factory's node will run (workerNodeFactory's
+   * reads it in a worker). joinRoom calls it before starting a node when it was given no
+   * `storage` of its own, so a page whose engine runs in a worker opens no database itself and
+   * ships no IndexedDB code. Without it, joinRoom reads the storage it opened (in memory when
+   * `storage` is left out).
+   */
+  readonly readStoredState?: (id: NodeId, signal?: AbortSignal) => Promise<StoredNodeState>;
+};
 
 export interface JoinRoomOptions<State, Command> {
   readonly room: string;
@@ -43,8 +53,11 @@ export interface JoinRoomOptions<State, Command> {
    */
   readonly createTransport: (signaling: SignalingClient) => RaftTransport;
   /**
-   * This peer's durable storage (IndexedDbRaftStorage.open(...) in browsers); default in memory.
-   * Called once per id, and each id needs storage of its own: a fresh id starts on empty storage.
+   * This peer's durable storage (IndexedDbRaftStorage.open(...) in browsers, for an engine on the
+   * page); default in memory. Leave it out when `createNode` runs the engine and its storage
+   * elsewhere and can read that storage there (workerNodeFactory's does, in its worker): joinRoom
+   * then asks it (`NodeFactory.readStoredState`). Called once per id, and each id needs storage of
+   * its own: a fresh id starts on empty storage.
    * joinRoom closes (when it has a `close` method) every storage it opened: on `leave()` (and an
    * abort of `signal`) once the node has closed, so `IndexedDbRaftStorage.destroy(name)` may follow
    * right after; for a join that did not go through; and for an id it gives up after a wedge.
@@ -68,9 +81,10 @@ export interface JoinRoomOptions<State, Command> {
   /**
    * Starts the node (default createRaftNode on this thread; required by `raftmesh/rooms`'s
    * joinRoom, which carries no engine). Browsers pass `workerNodeFactory` (raftmesh/worker) so the
-   * engine and its storage run in a Web Worker: it closes the storage opened above and opens the
-   * same database in the worker instead. A hand-written one must forward `onMetric`: the room
-   * hears through it that its node wedged or was removed.
+   * engine and its storage run in a Web Worker, and leave `storage` out: the factory reads the
+   * stored state in a worker as well (and closes a page-side storage it is given anyway, which
+   * the worker could not open while it is held). A hand-written one must forward `onMetric`: the
+   * room hears through it that its node wedged or was removed.
    */
   readonly createNode?: NodeFactory;
   readonly store: ReplicatedStoreOptions<State, Command>;

@@ -8,6 +8,7 @@ import { createRaftNode } from '../driver/create-raft-node.ts';
 import type { RaftNode, RaftNodeOptions } from '../driver/node-options.ts';
 import * as roomsEntry from '../rooms.ts';
 import { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
+import { readStoredNodeState } from '../storage/stored-node-state.ts';
 import type { KvCommand } from '../testing/kv-command.ts';
 import { deriveSeed, seededRandom } from '../testing/seeded-random.ts';
 import { createSimulatedNetwork, reliableNetwork } from '../testing/simulated-network.ts';
@@ -102,6 +103,57 @@ describe("raftmesh/rooms's joinRoom", () => {
     expect(result.state).toEqual({ 'claimed-by': room.id });
     await settle(clock, room.leave());
     expect(started[0]?.stopped.value).not.toBeNull();
+  });
+
+  it("given no storage, reads the id's stored state through the factory's readStoredState, where its node runs, and restarts on the log it finds there", async () => {
+    const { clock, opened, options } = aloneInRoom(905);
+    const { storage: _pageStorage, ...withoutStorage } = options;
+    // The node's storage lives where the factory runs it (a worker, for workerNodeFactory): here a
+    // map the page-side room never sees but through readStoredState.
+    const storages = new Map<NodeId, InMemoryRaftStorage>();
+    const storageOf = (id: NodeId): InMemoryRaftStorage => storages.get(id) ?? storages.set(id, new InMemoryRaftStorage()).get(id)!;
+    const reads: NodeId[] = [];
+    const createNode = Object.assign((nodeOptions: RaftNodeOptions) => createRaftNode({ ...nodeOptions, storage: storageOf(nodeOptions.id) }), {
+      readStoredState: (id: NodeId) => (reads.push(id), readStoredNodeState(storageOf(id))),
+    });
+    const first = await settle(clock, joinRoom<KvState, KvCommand>({ ...withoutStorage, createNode }));
+    expect(reads).toEqual([first.id]);
+    expect(await clock.runUntil(() => first.node.role.value === 'leader', { timeoutMs: 5_000 })).toBe(true);
+    await settle(clock, first.store.dispatch({ type: 'put', key: 'claimed-by', value: 'first' }));
+    await settle(clock, first.leave());
+
+    // The same peer again (same identity store): the reader says its id holds a log, so it
+    // restarts as the member it was, on that log, instead of discovering a room as a newcomer.
+    const again = await settle(clock, joinRoom<KvState, KvCommand>({ ...withoutStorage, createNode }));
+    expect(again.id).toBe(first.id);
+    expect(reads).toEqual([first.id, first.id]);
+    expect(await clock.runUntil(() => again.node.role.value === 'leader', { timeoutMs: 5_000 })).toBe(true);
+    expect((await settle(clock, again.store.dispatch({ type: 'put', key: 'then', value: 'again' }))).state).toEqual({ 'claimed-by': 'first', then: 'again' });
+    await settle(clock, again.leave());
+    expect(opened).not.toContain('storage');
+
+    // Given a storage of its own, joinRoom reads that one (it holds the database open, so a
+    // reader elsewhere would wait for it), and leaves the factory's reader alone.
+    const withStorage = aloneInRoom(906);
+    const room = await settle(withStorage.clock, joinRoom<KvState, KvCommand>({ ...withStorage.options, createNode }));
+    expect(withStorage.opened).toContain('storage');
+    expect(reads).toHaveLength(2);
+    await settle(withStorage.clock, room.leave());
+  });
+
+  it('a readStoredState that fails fails the join, before any node starts', async () => {
+    const { clock, options } = aloneInRoom(907);
+    const { storage: _pageStorage, ...withoutStorage } = options;
+    let started = 0;
+    const createNode = Object.assign((nodeOptions: RaftNodeOptions) => ((started += 1), createRaftNode(nodeOptions)), {
+      readStoredState: () => Promise.reject(new Error('the database is held open by another tab')),
+    });
+    const outcome = await settle(clock, joinRoom<KvState, KvCommand>({ ...withoutStorage, createNode })).then(
+      () => 'joined',
+      (error: unknown) => String(error),
+    );
+    expect(outcome).toBe('Error: the database is held open by another tab');
+    expect(started).toBe(0);
   });
 
   it("the root's joinRoom still defaults to createRaftNode on this thread, and takes a createNode it is given", async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { nodeId, type NodeId } from '../core/types.ts';
 import { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
+import { readStoredNodeState } from '../storage/stored-node-state.ts';
 import { VirtualClock } from '../testing/virtual-clock.ts';
 import type { RoomHello } from './room-channel.ts';
 import type { HeardHello, RoomPresence } from './room-presence.ts';
@@ -25,7 +26,7 @@ async function voterStorage(): Promise<InMemoryRaftStorage> {
 
 async function check(storage: InMemoryRaftStorage, hellos: Record<string, Partial<RoomHello>>): Promise<boolean> {
   const clock = new VirtualClock();
-  const verdict = removedWhileAway({ selfId: a, storage, bootstrap: { voters: [a] }, presence: presenceOf(hellos), clock, waitMs: 1_000, pollMs: 100 });
+  const verdict = removedWhileAway({ selfId: a, stored: await readStoredNodeState(storage), bootstrap: { voters: [a] }, presence: presenceOf(hellos), clock, waitMs: 1_000, pollMs: 100 });
   await clock.advance(1_100);
   return verdict;
 }

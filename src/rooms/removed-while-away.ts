@@ -5,35 +5,23 @@
 // a fresh id, as a learner that takes the cluster's log, instead of restarting as a voter.
 import type { Clock } from '../core/config.ts';
 import type { ClusterConfig, NodeId } from '../core/types.ts';
-import type { RaftStorage } from '../storage/raft-storage.ts';
+import type { StoredNodeState } from '../storage/stored-node-state.ts';
 import { sleep } from './propose-with-retries.ts';
 import type { RoomPresence } from './room-presence.ts';
 
-/** The latest configuration the storage holds (old and new, while joint), else the bootstrap. */
-async function storedConfig(storage: RaftStorage, bootstrap: ClusterConfig): Promise<readonly ClusterConfig[]> {
-  const entries = await storage.entries();
-  for (let position = entries.length - 1; position >= 0; position -= 1) {
-    const config = entries[position]?.config;
-    if (config !== undefined) return config.old === null ? [config.new] : [config.new, config.old];
-  }
-  const snapshotConfig = (await storage.loadSnapshot())?.meta.config;
-  if (snapshotConfig !== undefined) return snapshotConfig.old === null ? [snapshotConfig.new] : [snapshotConfig.new, snapshotConfig.old];
-  return [bootstrap];
+/** The voters and learners (old and new, while joint) of the stored configuration, else the bootstrap's: the peers this one knows were of its cluster. */
+function storedMembers(stored: StoredNodeState, bootstrap: ClusterConfig): ReadonlySet<NodeId> {
+  return new Set(configurationsOf(stored, bootstrap).flatMap((config) => [...config.voters, ...(config.learners ?? [])]));
 }
 
-/** The voters (old and new, while joint) of the latest configuration the storage holds. */
-export async function storedVoters(storage: RaftStorage, bootstrap: ClusterConfig): Promise<ReadonlySet<NodeId>> {
-  return new Set((await storedConfig(storage, bootstrap)).flatMap((config) => config.voters));
-}
-
-/** Its voters and learners (old and new, while joint): the peers this one knows were of its cluster. */
-async function storedMembers(storage: RaftStorage, bootstrap: ClusterConfig): Promise<ReadonlySet<NodeId>> {
-  return new Set((await storedConfig(storage, bootstrap)).flatMap((config) => [...config.voters, ...(config.learners ?? [])]));
+function configurationsOf(stored: StoredNodeState, bootstrap: ClusterConfig): readonly ClusterConfig[] {
+  return stored.configurations.length === 0 ? [bootstrap] : stored.configurations;
 }
 
 export interface RemovedCheckOptions {
   readonly selfId: NodeId;
-  readonly storage: RaftStorage;
+  /** What the id's storage holds (read where the node will run: on this page, or in its worker). */
+  readonly stored: StoredNodeState;
   readonly bootstrap: ClusterConfig;
   readonly presence: RoomPresence;
   readonly clock: Clock;
@@ -45,7 +33,7 @@ export interface RemovedCheckOptions {
 
 /** True when a member in a newer term names voters without us while our log says we are one. */
 export async function removedWhileAway(options: RemovedCheckOptions): Promise<boolean> {
-  if (!(await storedVoters(options.storage, options.bootstrap)).has(options.selfId)) return false; // learners cannot vote
+  if (!configurationsOf(options.stored, options.bootstrap).some((config) => config.voters.includes(options.selfId))) return false; // learners cannot vote
   // Only a peer our own configuration lists is believed. A hello is an unchecked claim from
   // whoever the transport reaches (anyone who knows an open room's id, any holder of a keyed
   // room's secret, admitted or not), and believing a stranger's "voters without you, term 10^6"
@@ -55,8 +43,8 @@ export async function removedWhileAway(options: RemovedCheckOptions): Promise<bo
   // it cannot elect on its stale configuration alone (the change that removed it was
   // acknowledged by a majority of that configuration, which then knows the newer one), and the
   // room's leader, once it adds it back as a learner, makes it report a wedge and rejoin fresh.
-  const known = await storedMembers(options.storage, options.bootstrap);
-  const storedTerm = await options.storage.term();
+  const known = storedMembers(options.stored, options.bootstrap);
+  const storedTerm = options.stored.term;
   const started = options.clock.now();
   for (;;) {
     for (const [sender, { hello }] of options.presence.recent()) {

@@ -3,7 +3,6 @@
 // back as the same member with its log instead of joining as a stranger.
 import type { ClusterConfig, NodeId } from '../core/types.ts';
 import { nodeId, validateClusterConfig } from '../core/types.ts';
-import type { RaftStorage } from '../storage/raft-storage.ts';
 import { claimedNodeId, claimProvesNodeId, isClaimedNodeId, mintNodeClaim } from '../signaling/node-claim.ts';
 
 export interface KeyValueStore {
@@ -93,12 +92,6 @@ export async function loadOrMintNodeId(store: KeyValueStore, room: string, rando
   const minted = mintNodeIdentity(random);
   await saveNodeIdentity(store, room, minted);
   return minted.id;
-}
-
-/** Whether this peer already took part in a cluster (its storage holds a log or a snapshot). */
-export async function storageHoldsLog(storage: RaftStorage): Promise<boolean> {
-  if ((await storage.loadSnapshot()) !== null) return true;
-  return (await storage.entries()).length > 0;
 }
 
 export const bootstrapKey = (room: string): string => `raftmesh:room:${room}:bootstrap`;

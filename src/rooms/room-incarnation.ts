@@ -8,11 +8,12 @@ import { realClock } from '../driver/node-options.ts';
 import type { SignalingClient } from '../signaling/signaling-client.ts';
 import { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
 import type { RaftStorage } from '../storage/raft-storage.ts';
+import { readStoredNodeState, type StoredNodeState } from '../storage/stored-node-state.ts';
 import { discoverCluster } from './discover-cluster.ts';
 import type { MembershipPolicy } from './membership-policy.ts';
 import { createReplicatedStore, type ReplicatedStore } from './replicated-store.ts';
 import { startRoomCoordinator, type RoomCoordinator } from './room-coordinator.ts';
-import { loadBootstrap, loadNodeClaim, saveBootstrap, storageHoldsLog, type KeyValueStore } from './room-identity.ts';
+import { loadBootstrap, loadNodeClaim, saveBootstrap, type KeyValueStore } from './room-identity.ts';
 import { removedWhileAway } from './removed-while-away.ts';
 import { emitSafely } from './room-events.ts';
 import { helloLifetimeMs, type RoomPresence } from './room-presence.ts';
@@ -157,15 +158,15 @@ async function chooseBootstrap<State, Command>(
   pollMs: number,
   preferClusterOf: NodeId | undefined,
 ): Promise<ClusterConfig | null> {
-  if (await storageHoldsLog(storage)) {
+  const stored = await readStoredState(options, id, storage);
+  if (stored.holdsLog) {
     const bootstrap = (await loadBootstrap(identityStore, options.room)) ?? { voters: [id] };
     const clock = options.raftConfig?.clock ?? realClock;
     // A member while it restarts: a newcomer that took it for another newcomer would bootstrap a
     // second cluster beside it. No voters named (it may have been removed while away): a newcomer
     // hearing it waits until the restarted node names the cluster it follows.
-    const storedTerm = await storage.term();
-    plumbing.presence.describeSelf(() => ({ member: true, voters: null, term: storedTerm, leader: null }));
-    const removed = await removedWhileAway({ selfId: id, storage, bootstrap, presence: plumbing.presence, clock, waitMs: discoveryMs, pollMs: Math.min(pollMs, 250), signal: options.signal });
+    plumbing.presence.describeSelf(() => ({ member: true, voters: null, term: stored.term, leader: null }));
+    const removed = await removedWhileAway({ selfId: id, stored, bootstrap, presence: plumbing.presence, clock, waitMs: discoveryMs, pollMs: Math.min(pollMs, 250), signal: options.signal });
     return removed ? null : bootstrap;
   }
   const clock = options.raftConfig?.clock ?? realClock;
@@ -193,6 +194,18 @@ async function chooseBootstrap<State, Command>(
   if (verdict.type === 'identityReused') return null;
   await saveBootstrap(identityStore, options.room, verdict.bootstrap);
   return verdict.bootstrap;
+}
+
+/**
+ * What the id's storage holds, read where its node will run: by the node factory when it can
+ * (workerNodeFactory's reads in a worker, so the page opens no database) and joinRoom opened no
+ * storage of its own, else from the storage joinRoom opened. Not both: a page-side handle holds
+ * the database, and a reader elsewhere would wait for it.
+ */
+function readStoredState(options: JoinRoomOptionsWithNode<unknown, unknown>, id: NodeId, storage: RaftStorage): Promise<StoredNodeState> {
+  const factory = options.createNode;
+  if (options.storage === undefined && factory.readStoredState !== undefined) return factory.readStoredState(id, options.signal);
+  return readStoredNodeState(storage);
 }
 
 async function leaveRoom(node: RaftNode, store: ReplicatedStore<unknown, unknown>, coordinator: RoomCoordinator, plumbing: Plumbing, storage: RaftStorage): Promise<void> {
