@@ -11,6 +11,7 @@
 import type { RaftConfig } from '../core/config.ts';
 import type { StorageFailureReason } from '../core/errors.ts';
 import type { RaftMetric, RaftTraceEvent } from '../core/events.ts';
+import type { StoredNodeState } from '../storage/stored-node-state.ts';
 import type { DataChannelGuestMessage, DataChannelHandOff } from '../transport/webrtc/data-channel-hand-off.ts';
 import type { ClientIdentity, ClusterConfig, Committed, LogEntry, NodeId, RaftRole, Snapshot, TransferAbandonReason } from '../core/types.ts';
 
@@ -95,6 +96,15 @@ export interface WorkerNodeApi {
    * only when this worker is gone. Called before start, so a death while starting is seen too.
    */
   holdLifeLock(name: string): Promise<boolean>;
+  /**
+   * Opens `storage`, reads what a room decides a start on (stored-node-state.ts) and closes it
+   * again: the page learns whether an id holds a log without opening the database or loading
+   * anything itself (workerNodeFactory's readStoredState, in a worker of its own). Refused while
+   * a node runs or starts in this worker, whose storage that would be.
+   */
+  readStoredState(storage: WorkerStorageOptions): Promise<Answer<StoredNodeState>>;
+  /** Deletes `storage` (nothing to delete in memory); refused while a node runs or starts here. */
+  destroyStorage(storage: WorkerStorageOptions): Promise<Answer<null>>;
   /** Answers with the node's initial state. */
   start(request: StartRequest, transportPort: MessagePort, eventsPort: MessagePort): Promise<CallOutcome<NodeState>>;
   /**

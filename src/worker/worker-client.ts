@@ -71,18 +71,47 @@ export function workerClaimed(worker: WorkerEndpoint): boolean {
   return claimedWorkers.has(worker);
 }
 
+/**
+ * Takes `worker` for one use (a node, or a storage errand), which ends by terminating it; refuses
+ * one taken before. Callers check and claim in one task (no await between), so two calls cannot
+ * both take a worker.
+ */
+export function claimWorker(worker: WorkerEndpoint): void {
+  refuseClaimed(worker);
+  claimedWorkers.add(worker);
+}
+
+function refuseClaimed(worker: WorkerEndpoint | undefined): void {
+  if (worker !== undefined && claimedWorkers.has(worker)) throw new TypeError('this worker already hosts a node, or did: a worker serves one node, once (leave `worker` out and createWorkerRaftNode creates one)');
+}
+
+/**
+ * A worker running raftmesh/worker's entry: the one place the entry is named, so a bundler finds
+ * (and builds) one worker script. '.js', not '.ts': the published build (tsc) has
+ * worker-entry.js beside this file, and Vite resolves the same URL to worker-entry.ts in the
+ * sources; either way it bundles a module worker.
+ */
+export function createEntryWorker(name: string): WorkerEndpoint {
+  return new Worker(new URL('./worker-entry.js', import.meta.url), { type: 'module', name });
+}
+
+/** Refuses, naming the fix, where no Worker exists and none is given. */
+export function requireWorkerRuntime(worker: WorkerEndpoint | undefined, caller: string): void {
+  if (worker === undefined && typeof (globalThis as { Worker?: unknown }).Worker !== 'function') {
+    throw new TypeError(`${caller}: this runtime has no Worker; pass \`worker\` (an endpoint serving raftmesh/worker's entry: exposeWorkerNode on a MessagePort, or a worker_threads Worker wrapped as one)`);
+  }
+}
+
 export async function createWorkerRaftNode(options: WorkerRaftNodeOptions): Promise<RaftNode> {
   validateWorkerOptions(options);
   options.signal?.throwIfAborted();
-  if (options.worker !== undefined && claimedWorkers.has(options.worker)) throw new TypeError('this worker already hosts a node, or did: a worker serves one node, once (leave `worker` out and createWorkerRaftNode creates one)');
+  refuseClaimed(options.worker);
   // Before the worker is touched: a transport that cannot be served fails the call with the
   // worker neither claimed nor wrapped (it stays usable by a call that goes through).
   const transportPort = connectTransport(options.transport);
-  // '.js', not '.ts': the published build (tsc) has worker-entry.js beside this file, and Vite
-  // resolves the same URL to worker-entry.ts in the sources; either way it bundles a module worker.
-  const worker = options.worker ?? new Worker(new URL('./worker-entry.js', import.meta.url), { type: 'module', name: `raftmesh ${options.id}` });
+  const worker = options.worker ?? createEntryWorker(`raftmesh ${options.id}`);
   // Claimed in the same task as the check above (no await between), so two calls cannot both pass it.
-  claimedWorkers.add(worker);
+  claimWorker(worker);
   const remote = wrap<WorkerNodeApi>(worker);
   const events = new MessageChannel();
   let node: RemoteNode | null = null;
@@ -246,7 +275,8 @@ function startRequest(options: WorkerRaftNodeOptions): StartRequest {
   };
 }
 
-function crashDetail(event: Event): string {
+/** What a worker's `error` or `messageerror` event says, for WorkerCrashedError. */
+export function crashDetail(event: Event): string {
   if (event.type === 'messageerror') return 'a message from the worker could not be deserialized';
   const message = (event as ErrorEvent).message;
   return typeof message === 'string' && message.length > 0 ? message : 'the worker failed (an uncaught error or a script that could not load)';
@@ -260,10 +290,7 @@ function validateWorkerOptions(options: WorkerRaftNodeOptions): void {
     throw new TypeError('WorkerRaftNodeOptions.transport must be a RaftTransport or { type: "port", selfId, port }');
   }
   if (transport.selfId !== options.id) throw new RangeError(`WorkerRaftNodeOptions.transport.selfId (${String(transport.selfId)}) must equal WorkerRaftNodeOptions.id (${options.id})`);
-  const storage = options.storage as Partial<WorkerStorageOptions & { name: unknown }> | undefined;
-  if (storage?.type === 'indexeddb' ? typeof storage.name !== 'string' || storage.name.length === 0 : storage?.type !== 'memory') {
-    throw new RangeError('WorkerRaftNodeOptions.storage must be { type: "indexeddb", name, durability? } or { type: "memory" }');
-  }
+  validateWorkerStorage(options.storage, 'WorkerRaftNodeOptions.storage');
   // Checked here as well as in the worker: a worker that never answers (a wrong script, a
   // MessagePort nobody serves) left these mistakes as a call that never settled.
   validateClusterConfig(options.clusterConfig);
@@ -272,7 +299,12 @@ function validateWorkerOptions(options: WorkerRaftNodeOptions): void {
     throw new TypeError('WorkerRaftNodeOptions.raftConfig cannot hold a clock or random source: functions cannot cross into the worker, which uses its own (use createRaftNode for an injected clock)');
   }
   resolveRaftConfig(raftConfig);
-  if (options.worker === undefined && typeof (globalThis as { Worker?: unknown }).Worker !== 'function') {
-    throw new TypeError('createWorkerRaftNode: this runtime has no Worker; pass `worker` (an endpoint serving raftmesh/worker\'s entry: exposeWorkerNode on a MessagePort, or a worker_threads Worker wrapped as one)');
+  requireWorkerRuntime(options.worker, 'createWorkerRaftNode');
+}
+
+export function validateWorkerStorage(value: WorkerStorageOptions, what: string): void {
+  const storage = value as Partial<WorkerStorageOptions & { name: unknown }> | undefined;
+  if (storage?.type === 'indexeddb' ? typeof storage.name !== 'string' || storage.name.length === 0 : storage?.type !== 'memory') {
+    throw new RangeError(`${what} must be { type: "indexeddb", name, durability? } or { type: "memory" }`);
   }
 }

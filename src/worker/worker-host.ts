@@ -6,6 +6,8 @@ import { createRaftNode } from '../driver/create-raft-node.ts';
 import type { RaftNode } from '../driver/node-options.ts';
 import { createCommittedPumps, type CommittedPumps } from './committed-pump.ts';
 import { serializeError } from './error-transfer.ts';
+import { IndexedDbRaftStorage } from '../storage/indexeddb-storage.ts';
+import { readStoredNodeState } from '../storage/stored-node-state.ts';
 import { openWorkerStorage, type OpenedStorage } from './open-storage.ts';
 import { decodeProposalBurst } from './proposal-records.ts';
 import type { Answer, CallOutcome, NodeState, PageEvent, SerializedError, StartRequest, WorkerNodeApi } from './protocol.ts';
@@ -82,6 +84,16 @@ export function createWorkerNodeHost(options: WorkerNodeHostOptions = {}): Worke
   /** A call answered by its Comlink return value. */
   const call = async <T>(callId: number, work: (node: RaftNode, signal: AbortSignal) => Promise<T>): Promise<CallOutcome<T>> => answer(await run(callId, work));
 
+  /** Work on a storage no node here runs on (answered as data, like every call). */
+  const storageErrand = async <T>(work: () => Promise<T>): Promise<Answer<T>> => {
+    if (running !== null || starting) return { type: 'error', error: { type: 'typeError', message: 'this worker hosts a node: its storage is read and deleted only in a worker of its own' } };
+    try {
+      return { type: 'ok', value: await work() };
+    } catch (error) {
+      return { type: 'error', error: serializeError(error) };
+    }
+  };
+
   const start = async (request: StartRequest, transportPort: MessagePort, eventsPort: MessagePort): Promise<CallOutcome<NodeState>> => {
     if (running !== null || starting) return answer({ type: 'error', error: { type: 'typeError', message: 'this worker already hosts a node' } });
     starting = true;
@@ -111,6 +123,18 @@ export function createWorkerNodeHost(options: WorkerNodeHostOptions = {}): Worke
       lifeLock = await holdLifeLock(locks, name);
       return lifeLock !== null;
     },
+    readStoredState: (storage) => storageErrand(async () => {
+      const opened = await openWorkerStorage(storage);
+      try {
+        return await readStoredNodeState(opened.storage);
+      } finally {
+        opened.close();
+      }
+    }),
+    destroyStorage: (storage) => storageErrand(async () => {
+      if (storage.type === 'indexeddb') await IndexedDbRaftStorage.destroy(storage.name);
+      return null;
+    }),
     start,
     proposeBatch(batch) {
       // All of them enter the engine in this task: one step, one AppendEntries per peer. (The

@@ -5,28 +5,57 @@
 // room's `raftConfig`, without any type error (a newcomer's review of the documentation).
 import type { NodeId } from '../core/types.ts';
 import type { RaftNode, RaftNodeOptions } from '../driver/node-options.ts';
-import { IndexedDbRaftStorage } from '../storage/indexeddb-storage.ts';
+import type { RaftStorage } from '../storage/raft-storage.ts';
+import type { StoredNodeState } from '../storage/stored-node-state.ts';
 import type { WorkerRaftConfig, WorkerStorageOptions } from './protocol.ts';
-import { createWorkerRaftNode, workerClaimed, type WorkerEndpoint } from './worker-client.ts';
+import { destroyStorageInWorker, readStoredStateInWorker, type StorageErrandOptions } from './storage-errands.ts';
+import { createWorkerRaftNode, validateWorkerStorage, workerClaimed, type WorkerEndpoint } from './worker-client.ts';
 
 export interface WorkerNodeFactoryOptions {
   /** Where the worker opens each node's storage. */
   readonly storage: (id: NodeId) => WorkerStorageOptions;
-  /** The worker for each node; by default createWorkerRaftNode creates one (bundled by Vite). */
+  /**
+   * The worker for each node, and for each storage errand (a read or a delete, in a worker of its
+   * own that ends with it); by default createWorkerRaftNode creates one (bundled by Vite).
+   */
   readonly worker?: () => WorkerEndpoint;
 }
 
-export function workerNodeFactory(factory: WorkerNodeFactoryOptions): (options: RaftNodeOptions) => Promise<RaftNode> {
+/**
+ * A node factory for joinRoom (its `createNode`): starts the node with its engine and storage in a
+ * Web Worker, and works on an id's storage in a worker too, so the page never opens the database.
+ */
+export interface WorkerNodeFactory {
+  (options: RaftNodeOptions): Promise<RaftNode>;
+  /**
+   * What the id's storage holds (a log or not, its term, its latest configuration), read in a
+   * worker of its own that ends once it answers. joinRoom calls it when given no `storage`.
+   */
+  readStoredState(id: NodeId, signal?: AbortSignal): Promise<StoredNodeState>;
+  /**
+   * Deletes the id's storage, in a worker of its own: pass it as joinRoom's `discardStorage`
+   * (`discardStorage: factory.discardStorage`), which calls it only for an id it gave up for good,
+   * once the node on it has closed.
+   */
+  discardStorage(id: NodeId): Promise<void>;
+}
+
+/** A fresh in-memory storage holds nothing: no worker needed to say so. */
+const emptyStorage: StoredNodeState = { holdsLog: false, term: 0, configurations: [] };
+
+export function workerNodeFactory(factory: WorkerNodeFactoryOptions): WorkerNodeFactory {
   if (typeof factory?.storage !== 'function') throw new TypeError('workerNodeFactory: `storage` must be a function from a node id to the worker\'s storage options, e.g. (id) => ({ type: "indexeddb", name: `board:${id}` })');
-  return async (options) => {
+  const createNode = async (options: RaftNodeOptions): Promise<RaftNode> => {
     const { clock, random, ...raftConfig } = options.raftConfig ?? {};
     if (clock !== undefined || random !== undefined) {
       throw new TypeError('workerNodeFactory: raftConfig.clock and raftConfig.random cannot cross into a worker, which reads its own clock; leave them out, or run the node on the page (createRaftNode)');
     }
     const storage = factory.storage(options.id);
-    // The handle a caller opened on this page (joinRoom does, to see whether a log is there): the
-    // worker opens its own, and a second live handle on one database is refused.
-    if (options.storage instanceof IndexedDbRaftStorage) options.storage.close();
+    // A handle the caller opened on this page (joinRoom does when given `storage`): the worker
+    // opens its own, and a second live handle on one database is refused. Found by its `close`,
+    // not by class, so this module brings no IndexedDB code onto the page (in-memory storage
+    // has no `close`; IndexedDB's and files' tolerate a second call, which joinRoom makes later).
+    await closePageHandle(options.storage);
     const worker = factory.worker?.();
     try {
       return await startNode(options, storage, raftConfig, worker);
@@ -37,6 +66,36 @@ export function workerNodeFactory(factory: WorkerNodeFactoryOptions): (options: 
       throw error;
     }
   };
+  const errand = (signal?: AbortSignal): StorageErrandOptions => {
+    const worker = factory.worker?.();
+    return { ...(worker === undefined ? {} : { worker }), ...(signal === undefined ? {} : { signal }) };
+  };
+  const storageOf = (id: NodeId): WorkerStorageOptions => {
+    const storage = factory.storage(id);
+    validateWorkerStorage(storage, `workerNodeFactory: storage(${JSON.stringify(id)})`);
+    return storage;
+  };
+  return Object.assign(createNode, {
+    readStoredState: async (id: NodeId, signal?: AbortSignal): Promise<StoredNodeState> => {
+      const storage = storageOf(id);
+      return storage.type === 'memory' ? emptyStorage : readStoredStateInWorker(storage, errand(signal));
+    },
+    discardStorage: async (id: NodeId): Promise<void> => {
+      const storage = storageOf(id);
+      if (storage.type !== 'memory') await destroyStorageInWorker(storage, errand());
+    },
+  });
+}
+
+async function closePageHandle(storage: RaftStorage): Promise<void> {
+  const closable = storage as RaftStorage & { close?: unknown };
+  if (typeof closable.close !== 'function') return;
+  try {
+    await (closable.close as () => unknown).call(storage);
+  } catch {
+    // A handle that fails to close is one nobody uses: if it still holds the database, the
+    // worker's open says so (the storage is in use), which is the error that matters.
+  }
 }
 
 function startNode(options: RaftNodeOptions, storage: WorkerStorageOptions, raftConfig: WorkerRaftConfig, worker: WorkerEndpoint | undefined): Promise<RaftNode> {

@@ -1,0 +1,66 @@
+// Work on an id's storage with no node on it: read what it holds, or delete it, each in a worker
+// of its own that is terminated once it answers. The page then never opens the database itself,
+// so a page whose engine runs in a worker ships no IndexedDB code and loads no log or snapshot
+// (workerNodeFactory's readStoredState and discardStorage, which joinRoom calls).
+import { releaseProxy, wrap, type Remote } from 'comlink';
+import type { StoredNodeState } from '../storage/stored-node-state.ts';
+import { rebuildError, WorkerCrashedError } from './error-transfer.ts';
+import type { Answer, WorkerNodeApi, WorkerStorageOptions } from './protocol.ts';
+import { claimWorker, crashDetail, createEntryWorker, requireWorkerRuntime, validateWorkerStorage, type WorkerEndpoint } from './worker-client.ts';
+
+export interface StorageErrandOptions {
+  /** A worker running raftmesh/worker's entry, taken for this errand and terminated after it; by default one is created. */
+  readonly worker?: WorkerEndpoint | undefined;
+  /** Aborting terminates the worker and rejects with the signal's reason. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/**
+ * How long an errand may take. Opening waits for the database's lock (lockTimeoutMs, seconds at
+ * most by default) and a read takes well under a second at the log sizes compaction keeps; a
+ * worker the browser killed without an error event would otherwise leave the call unsettled.
+ */
+export const storageErrandTimeoutMs = 30_000;
+
+export function readStoredStateInWorker(storage: WorkerStorageOptions, options: StorageErrandOptions = {}): Promise<StoredNodeState> {
+  return runErrand(storage, options, 'read', (remote, plain) => remote.readStoredState(plain));
+}
+
+export async function destroyStorageInWorker(storage: WorkerStorageOptions, options: StorageErrandOptions = {}): Promise<void> {
+  await runErrand(storage, options, 'delete', (remote, plain) => remote.destroyStorage(plain));
+}
+
+async function runErrand<T>(
+  storage: WorkerStorageOptions,
+  options: StorageErrandOptions,
+  what: 'read' | 'delete',
+  call: (remote: Remote<WorkerNodeApi>, storage: WorkerStorageOptions) => Promise<Answer<T>>,
+): Promise<T> {
+  validateWorkerStorage(storage, `the storage to ${what}`);
+  requireWorkerRuntime(options.worker, what === 'read' ? 'readStoredState' : 'discardStorage');
+  options.signal?.throwIfAborted();
+  const worker = options.worker ?? createEntryWorker(`raftmesh storage ${what}`);
+  claimWorker(worker);
+  const remote = wrap<WorkerNodeApi>(worker);
+  let fail: (error: unknown) => void = () => {};
+  const failed = new Promise<never>((_, reject) => (fail = reject));
+  const onCrash = (event: Event): void => fail(new WorkerCrashedError(crashDetail(event)));
+  const onAbort = (): void => fail(options.signal?.reason);
+  worker.addEventListener('error', onCrash);
+  worker.addEventListener('messageerror', onCrash);
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const timer = setTimeout(() => fail(new Error(`the worker did not ${what} the storage within ${storageErrandTimeoutMs} ms`)), storageErrandTimeoutMs);
+  try {
+    // Copied into plain data: an options object may be a Proxy, which structured cloning refuses.
+    const answer = await Promise.race([call(remote, { ...storage }), failed]);
+    if (answer.type === 'error') throw rebuildError(answer.error);
+    return answer.value;
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onAbort);
+    worker.removeEventListener('error', onCrash);
+    worker.removeEventListener('messageerror', onCrash);
+    remote[releaseProxy]();
+    worker.terminate();
+  }
+}
