@@ -57,6 +57,11 @@ describe.each(['vite', 'esbuild'] as const)('bundled by %s', (bundler) => {
     expect(engineFree).toContain('src/worker/worker-client.ts');
     expect(engineFree).not.toContain('src/core/raft-core.ts');
     expect(engineFree).not.toContain('src/driver/create-raft-node.ts');
+    // Nor the IndexedDB storage: the app opens no storage on the page, workerNodeFactory reads
+    // and deletes it in a worker. (The page keeps the small Web Lock helpers of
+    // src/storage/indexeddb/, with which joinRoom claims a tab's identity.)
+    const indexedDbStorage = engineFree.filter((module) => (module.startsWith('src/storage/indexeddb') && !/^src\/storage\/indexeddb\/(?:database|version)-lock\.ts$/.test(module)) || module.startsWith('node_modules/idb/'));
+    expect(indexedDbStorage).toEqual([]);
     // The same app through the root: what raftmesh/rooms is for.
     expect(modulesAtStart(await bundleScenario(scenario('joinRoom from the root, engine in a worker'), bundler, 'src'))).toContain('src/core/raft-core.ts');
   });

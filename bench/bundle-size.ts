@@ -33,19 +33,20 @@ export const appScenarios: readonly AppScenario[] = [
   // Ids and error classes come from the root: a page that imports any of it must still carry no engine.
   { name: 'engine in a worker, WebRTC (the page)', imports: { raftmesh: ['nodeId', 'LeadershipLostError'], 'raftmesh/worker': ['createWorkerRaftNode'], 'raftmesh/webrtc': webRtc } },
   { name: 'joinRoom, engine on the page', imports: { raftmesh: ['IndexedDbRaftStorage', 'joinRoom'], 'raftmesh/webrtc': webRtc } },
-  // The README's app and the demo: joinRoom from raftmesh/rooms, which names no engine, so the
-  // page carries only the worker's client.
+  // The README's app and the demo: joinRoom from raftmesh/rooms, which names no engine, with no
+  // page-side storage (workerNodeFactory reads and deletes an id's storage in a worker), so the
+  // page carries only the worker's client: no engine, no IndexedDB code.
   {
     name: "joinRoom from raftmesh/rooms, engine in a worker (the README's app)",
     imports: {
-      raftmesh: ['IndexedDbRaftStorage'],
       'raftmesh/rooms': ['joinRoom'],
       'raftmesh/webrtc': ['combineSignalingClients', 'createBroadcastChannelSignalingClient', ...webRtc],
       'raftmesh/worker': ['workerNodeFactory'],
     },
   },
   // The same app with the root's joinRoom, whose default createRaftNode brings a second engine
-  // onto the page that never runs (the README's app until 2026-12-05, night).
+  // onto the page that never runs (the README's app until 2026-12-05, night), and with the
+  // page-side IndexedDB storage it took until 2026-12-05, late night.
   {
     name: 'joinRoom from the root, engine in a worker',
     imports: {

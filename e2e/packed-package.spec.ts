@@ -26,6 +26,8 @@ interface ConsumerResult {
   readonly webRtcEntry: string;
   readonly roomTotal: number;
   readonly workerRoomTotal: number;
+  readonly rejoinedSameId: boolean;
+  readonly discarded: boolean;
 }
 
 declare global {
@@ -130,7 +132,7 @@ async function runConsumerPage(page: Page, address: string): Promise<ConsumerRes
   return result;
 }
 
-test("the Vite dev server, which pre-bundles dependencies, serves it: the engine runs in the worker from node_modules, and rooms run on joinRoom's default engine and, from raftmesh/rooms, on the worker's", async ({ page }) => {
+test("the Vite dev server, which pre-bundles dependencies, serves it: the engine runs in the worker from node_modules, and rooms run on joinRoom's default engine and, from raftmesh/rooms, on the worker's, which reads (on a rejoin) and deletes their storage in workers", async ({ page }) => {
   let server: ViteDevServer | null = null;
   try {
     server = await createServer({ configFile: false, root: app, logLevel: 'error', server: { host: '127.0.0.1', port: 0, strictPort: false } });
@@ -138,7 +140,7 @@ test("the Vite dev server, which pre-bundles dependencies, serves it: the engine
     const address = server.resolvedUrls?.local[0];
     expect(address).toBeDefined();
     const result = await runConsumerPage(page, address ?? '');
-    expect(result).toEqual({ firstIndex: 2, replayed: ['from node_modules'], webRtcEntry: 'function', roomTotal: 5, workerRoomTotal: 7 });
+    expect(result).toEqual({ firstIndex: 2, replayed: ['from node_modules'], webRtcEntry: 'function', roomTotal: 5, workerRoomTotal: 7, rejoinedSameId: true, discarded: true });
     // It was the pre-bundled copy that ran, not the files in node_modules/raftmesh.
     const optimized = JSON.parse(readFileSync(join(app, 'node_modules', '.vite', 'deps', '_metadata.json'), 'utf8')) as { optimized: Record<string, unknown> };
     expect(Object.keys(optimized.optimized)).toEqual(expect.arrayContaining(['raftmesh', 'raftmesh/rooms', 'raftmesh/worker', 'raftmesh/webrtc']));
@@ -147,7 +149,7 @@ test("the Vite dev server, which pre-bundles dependencies, serves it: the engine
   }
 });
 
-test("vite build's output runs it: the worker is emitted from node_modules, its storage survives a restart, rooms run on joinRoom's default engine and, from raftmesh/rooms, on the worker's, and no server code is bundled", async ({ page }) => {
+test("vite build's output runs it: the worker is emitted from node_modules, its storage survives a restart, rooms run on joinRoom's default engine and, from raftmesh/rooms, on the worker's (reading and deleting their storage in workers), and no server code is bundled", async ({ page }) => {
   let server: PreviewServer | null = null;
   const outDir = join(folder, 'build');
   try {
@@ -156,7 +158,7 @@ test("vite build's output runs it: the worker is emitted from node_modules, its 
     const address = server.resolvedUrls?.local[0];
     expect(address).toBeDefined();
     const result = await runConsumerPage(page, address ?? '');
-    expect(result).toEqual({ firstIndex: 2, replayed: ['from node_modules'], webRtcEntry: 'function', roomTotal: 5, workerRoomTotal: 7 });
+    expect(result).toEqual({ firstIndex: 2, replayed: ['from node_modules'], webRtcEntry: 'function', roomTotal: 5, workerRoomTotal: 7, rejoinedSameId: true, discarded: true });
     // The page imports the root, which exports startSignalingServer: the server (node:http, ws)
     // stays out of the browser bundle all the same.
     const emitted = readdirSync(join(outDir, 'assets')).filter((file) => file.endsWith('.js'));

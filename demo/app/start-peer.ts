@@ -1,9 +1,10 @@
 // Starts this page's peer: signaling (the server, and a BroadcastChannel so same-origin tabs
 // still meet while the server is down) -> WebRTC transport -> the partition switch -> joinRoom
-// with the engine and its IndexedDB storage in a Web Worker -> the board's replicated store.
+// with the engine and its IndexedDB storage in a Web Worker (the page never opens the database)
+// -> the board's replicated store.
 // joinRoom comes from raftmesh/rooms (src/rooms.ts), which has no engine of its own: the root's
 // would bring a second engine onto this page, one that never runs.
-import { IndexedDbRaftStorage, nodeId, type NodeId, type Room } from '../../src/index.ts';
+import { nodeId, type NodeId, type Room } from '../../src/index.ts';
 import { joinRoom } from '../../src/rooms.ts';
 import { combineSignalingClients, createBroadcastChannelSignalingClient, createWebRtcTransport, createWebSocketSignalingClient, type WebRtcTransport } from '../../src/webrtc.ts';
 import { workerNodeFactory } from '../../src/worker.ts';
@@ -45,6 +46,7 @@ export interface PeerHooks {
 export async function startPeer(settings: DemoSettings, hooks: PeerHooks): Promise<DemoPeer> {
   const { onEvent, onUnreachable, startAnyway } = hooks;
   const partition = createPartitionSwitch();
+  const engine = workerNodeFactory({ storage: (id) => ({ type: 'indexeddb', name: databaseNameFor(settings.room, id), durability: 'strict' }) });
   const room = await joinRoom<BoardState, BoardCommand>({
     room: settings.room,
     ...(settings.witness === undefined ? {} : { witness: nodeId(settings.witness) }),
@@ -60,15 +62,15 @@ export async function startPeer(settings: DemoSettings, hooks: PeerHooks): Promi
       hooks.onTransport?.(transport);
       return partition.attach(transport);
     },
-    storage: (id) => IndexedDbRaftStorage.open(databaseNameFor(settings.room, id)),
+    // The engine and its IndexedDB storage in a worker (forwarding onMetric, identity and
+    // raftConfig). No page-side `storage`: joinRoom asks the factory whether an id holds a log,
+    // which it reads in a worker of its own, so this page never opens the database.
+    createNode: engine,
     // An id given up (removed while this tab was closed, or wedged) leaves a database of up to a
-    // snapshot and ~11,000 entries behind: delete it. By then no connection to it is open in this
-    // tab: workerNodeFactory closed the page-side one, and the worker closes its own when the old
-    // node closes (joinRoom discards only after that).
-    discardStorage: (id) => IndexedDbRaftStorage.destroy(databaseNameFor(settings.room, id)),
-    // The engine in a worker (forwarding onMetric, identity and raftConfig); the page-side storage
-    // joinRoom opened, to see whether a log is there, is closed first.
-    createNode: workerNodeFactory({ storage: (id) => ({ type: 'indexeddb', name: databaseNameFor(settings.room, id), durability: 'strict' }) }),
+    // snapshot and ~11,000 entries behind: delete it (in a worker too). By then no connection to
+    // it is open: the worker closes its own when the old node closes, and joinRoom discards only
+    // after that.
+    discardStorage: engine.discardStorage,
     store: storeOptions,
     startDespiteUnreachable: () => startAnyway.chosen(),
     onEvent: (event) => {

@@ -4,15 +4,16 @@
 // engine and IndexedDB storage live in that worker, restarted once to show the storage is durable.
 // Then a one-peer room, joinRoom on its default engine (this page's thread), as an app that
 // installed the package runs one; and another as the README's app runs it, joinRoom from
-// raftmesh/rooms (no engine of its own) with the engine and its storage in a worker.
-import { createLoopbackNetwork, IndexedDbRaftStorage, joinRoom, nodeId, type RaftNode } from 'raftmesh';
+// raftmesh/rooms (no engine of its own) with the engine and its storage in a worker, which also
+// reads (on a rejoin) and deletes the storage: this page never opens that database.
+import { createLoopbackNetwork, IndexedDbRaftStorage, joinRoom, memoryKeyValueStore, nodeId, type RaftNode } from 'raftmesh';
 import { joinRoom as joinRoomWithoutEngine } from 'raftmesh/rooms';
 import { createBroadcastChannelSignalingClient, createWebRtcTransport } from 'raftmesh/webrtc';
 import { createWorkerRaftNode, workerNodeFactory } from 'raftmesh/worker';
 
 declare global {
   interface Window {
-    consumerTest: () => Promise<{ readonly firstIndex: number; readonly replayed: readonly string[]; readonly webRtcEntry: string; readonly roomTotal: number; readonly workerRoomTotal: number }>;
+    consumerTest: () => Promise<{ readonly firstIndex: number; readonly replayed: readonly string[]; readonly webRtcEntry: string; readonly roomTotal: number; readonly workerRoomTotal: number; readonly rejoinedSameId: boolean; readonly discarded: boolean }>;
   }
 }
 
@@ -46,16 +47,39 @@ window.consumerTest = async () => {
   const { state } = await room.store.dispatch({ add: 3 });
   await room.leave();
   const workerRoomName = `packed-worker-room-${crypto.randomUUID()}`;
+  const engine = workerNodeFactory({ storage: (id) => ({ type: 'indexeddb', name: `${workerRoomName}:${id}` }) });
+  // One identity store for both joins, as a reloaded tab has (by default each joinRoom of a page
+  // claims a tab slot of its own, so a second join in the same page is another peer).
+  const identityStore = memoryKeyValueStore();
   const workerRoom = await joinRoomWithoutEngine<{ readonly total: number }, { readonly add: number }>({
     room: workerRoomName,
     signaling: (context) => createBroadcastChannelSignalingClient(context),
     createTransport: (signaling) => createWebRtcTransport({ signaling, iceServers: [] }),
-    storage: (id) => IndexedDbRaftStorage.open(`${workerRoomName}:${id}`),
-    createNode: workerNodeFactory({ storage: (id) => ({ type: 'indexeddb', name: `${workerRoomName}:${id}` }) }),
+    createNode: engine,
+    discardStorage: engine.discardStorage,
+    identityStore,
     discoveryMs: 100,
     store: { initialState: { total: 0 }, apply: (state, command) => ({ total: state.total + command.add }) },
   });
-  const workerRoomState = (await workerRoom.store.dispatch({ add: 7 })).state;
+  await workerRoom.store.dispatch({ add: 7 });
+  const workerRoomId = workerRoom.id;
   await workerRoom.leave();
-  return { firstIndex: entry.index, replayed, webRtcEntry: typeof createWebRtcTransport, roomTotal: state.total, workerRoomTotal: workerRoomState.total };
+  // Again, as a reload does: the same id, whose log the factory finds in a worker, and the room
+  // restarts on it, the 7 still there.
+  const rejoined = await joinRoomWithoutEngine<{ readonly total: number }, { readonly add: number }>({
+    room: workerRoomName,
+    signaling: (context) => createBroadcastChannelSignalingClient(context),
+    createTransport: (signaling) => createWebRtcTransport({ signaling, iceServers: [] }),
+    createNode: engine,
+    discardStorage: engine.discardStorage,
+    identityStore,
+    discoveryMs: 100,
+    store: { initialState: { total: 0 }, apply: (state, command) => ({ total: state.total + command.add }) },
+  });
+  const rejoinedSameId = rejoined.id === workerRoomId;
+  const workerRoomState = (await rejoined.store.dispatch({ add: 0 })).state;
+  await rejoined.leave();
+  await engine.discardStorage(workerRoomId);
+  const discarded = !(await engine.readStoredState(workerRoomId)).holdsLog;
+  return { firstIndex: entry.index, replayed, webRtcEntry: typeof createWebRtcTransport, roomTotal: state.total, workerRoomTotal: workerRoomState.total, rejoinedSameId, discarded };
 };
