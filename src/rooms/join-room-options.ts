@@ -75,7 +75,9 @@ export interface JoinRoomOptions<State, Command> {
    * the application opened itself (`createNode` in a worker) must be closed by the node's `close`,
    * or this callback must cope with it still open. joinRoom does not wait for it: the outcome is a
    * `storageDiscarded` event, and a throw never fails the join. Never called for a fixed id (`nodeId`,
-   * or a signaling client's selfId). Browsers: `(id) => IndexedDbRaftStorage.destroy(nameOf(id))`.
+   * or a signaling client's selfId). Browsers: `(id) => IndexedDbRaftStorage.destroy(nameOf(id))`,
+   * or, with the engine in a worker, `engine.discardStorage` (`engine` being the
+   * `workerNodeFactory(…)` passed as `createNode`), which deletes it in a worker.
    */
   readonly discardStorage?: (id: NodeId) => void | Promise<void>;
   /**
@@ -84,7 +86,10 @@ export interface JoinRoomOptions<State, Command> {
    * engine and its storage run in a Web Worker, and leave `storage` out: the factory reads the
    * stored state in a worker as well (and closes a page-side storage it is given anyway, which
    * the worker could not open while it is held). A hand-written one must forward `onMetric`: the
-   * room hears through it that its node wedged or was removed.
+   * room hears through it that its node wedged or was removed. One that wraps workerNodeFactory's
+   * must carry its `readStoredState` along too (`Object.assign(wrapper, { readStoredState:
+   * engine.readStoredState })`): without it and without `storage`, joinRoom finds no log and
+   * takes every restart for a newcomer's first join.
    */
   readonly createNode?: NodeFactory;
   readonly store: ReplicatedStoreOptions<State, Command>;

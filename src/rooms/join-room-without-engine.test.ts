@@ -15,7 +15,7 @@ import { createSimulatedNetwork, reliableNetwork } from '../testing/simulated-ne
 import { VirtualClock } from '../testing/virtual-clock.ts';
 import type { RaftTransport } from '../transport/raft-transport.ts';
 import { joinRoom as joinRoomWithDefaultEngine } from './join-room.ts';
-import { memoryKeyValueStore } from './room-identity.ts';
+import { bootstrapKey, memoryKeyValueStore } from './room-identity.ts';
 import { kvReducer, type KvState } from './room-simulation-peers.test-support.ts';
 import { currentEndpoint, stubSignaling } from './simulated-room-endpoints.test-support.ts';
 import { manualVisibility } from './visibility.ts';
@@ -124,9 +124,14 @@ describe("raftmesh/rooms's joinRoom", () => {
 
     // The same peer again (same identity store): the reader says its id holds a log, so it
     // restarts as the member it was, on that log, instead of discovering a room as a newcomer.
+    // Only a newcomer's discovery saves a bootstrap configuration: with the first one deleted, a
+    // restart leaves none, and a newcomer's path (same id, same log: the same state either way)
+    // would save one again.
+    await options.identityStore.delete(bootstrapKey(options.room));
     const again = await settle(clock, joinRoom<KvState, KvCommand>({ ...withoutStorage, createNode }));
     expect(again.id).toBe(first.id);
     expect(reads).toEqual([first.id, first.id]);
+    expect(await options.identityStore.get(bootstrapKey(options.room))).toBeNull();
     expect(await clock.runUntil(() => again.node.role.value === 'leader', { timeoutMs: 5_000 })).toBe(true);
     expect((await settle(clock, again.store.dispatch({ type: 'put', key: 'then', value: 'again' }))).state).toEqual({ 'claimed-by': 'first', then: 'again' });
     await settle(clock, again.leave());

@@ -58,8 +58,13 @@ export async function joinAs<State, Command>(
   const storage = (await options.storage?.(id)) ?? new InMemoryRaftStorage();
   let plumbing: Plumbing | null = null;
   try {
+    // Read while signaling connects: a factory may read in a worker it has yet to start, and until
+    // the read says so this peer's hellos do not say it is a member.
+    const storedRead = readStoredState(options, id, storage);
+    // Awaited below; this only keeps a failure from counting as unhandled when connecting fails first.
+    storedRead.catch(() => undefined);
     plumbing = connect(options, { id, claim: await loadNodeClaim(identityStore, options.room, id) }, gossipIntervalMs, discoveryMs);
-    const bootstrap = await chooseBootstrap(options, identityStore, id, storage, plumbing, discoveryMs, gossipIntervalMs, preferClusterOf);
+    const bootstrap = await chooseBootstrap(options, identityStore, id, await storedRead, plumbing, discoveryMs, gossipIntervalMs, preferClusterOf);
     if (bootstrap === null) {
       plumbing.close();
       await closeStorage(storage);
@@ -152,13 +157,12 @@ async function chooseBootstrap<State, Command>(
   options: JoinRoomOptionsWithNode<State, Command>,
   identityStore: KeyValueStore,
   id: NodeId,
-  storage: RaftStorage,
+  stored: StoredNodeState,
   plumbing: Plumbing,
   discoveryMs: number,
   pollMs: number,
   preferClusterOf: NodeId | undefined,
 ): Promise<ClusterConfig | null> {
-  const stored = await readStoredState(options, id, storage);
   if (stored.holdsLog) {
     const bootstrap = (await loadBootstrap(identityStore, options.room)) ?? { voters: [id] };
     const clock = options.raftConfig?.clock ?? realClock;

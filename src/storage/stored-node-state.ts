@@ -11,7 +11,8 @@ export interface StoredNodeState {
   /** The stored current term (0 on empty storage). */
   readonly term: number;
   /**
-   * The latest configuration stored (the last configuration entry of the log, else the snapshot's):
+   * The latest configuration stored (the last configuration entry of the log past the snapshot,
+   * else the snapshot's):
    * `[new]`, or `[new, old]` while joint; empty when the storage holds none (a bootstrap cluster
    * before its first membership change).
    */
@@ -20,14 +21,18 @@ export interface StoredNodeState {
 
 export async function readStoredNodeState(storage: RaftStorage): Promise<StoredNodeState> {
   const term = await storage.term();
-  const entries = await storage.entries();
+  const snapshot = await storage.loadSnapshot();
+  // Only entries past the snapshot count, as on a restart (driver/restore.ts): a compaction cut
+  // short between saving a snapshot and discarding the log leaves a tail at or below it, and an
+  // installed snapshot may cover entries this node held from an older leader, whose configuration
+  // entry would otherwise pass for the latest.
+  const floor = snapshot?.meta.lastIncludedIndex ?? 0;
+  const entries = (await storage.entries(floor + 1)).filter((entry) => entry.index > floor);
   let latest: ConfigPayload | undefined;
   for (let position = entries.length - 1; position >= 0 && latest === undefined; position -= 1) latest = entries[position]?.config;
-  // The snapshot (its state can be megabytes) is loaded only when the log cannot answer alone.
-  const snapshot = latest === undefined ? await storage.loadSnapshot() : null;
   latest ??= snapshot?.meta.config;
   return {
-    holdsLog: entries.length > 0 || snapshot !== null,
+    holdsLog: snapshot !== null || entries.length > 0,
     term,
     configurations: latest === undefined ? [] : latest.old === null ? [plain(latest.new)] : [plain(latest.new), plain(latest.old)],
   };
