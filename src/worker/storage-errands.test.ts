@@ -128,6 +128,24 @@ describe("workerNodeFactory's storage errands", () => {
     expect(pool.created.every((worker) => worker.terminated)).toBe(true);
   });
 
+  it('an aborted signal is refused before any worker is made; a worker that hosts a node is refused and left to its node', async () => {
+    const pool = workerPool();
+    const factory = workerNodeFactory({ storage: (id) => ({ type: 'indexeddb', name: `factory-errand-${Math.random()}:${id}` }), worker: pool.create });
+    await expect(factory.readStoredState(nodeId('a'), AbortSignal.abort(new Error('gone')))).rejects.toThrow('gone');
+    expect(pool.created).toHaveLength(0);
+    // A worker the page cannot take (one that hosts a node already) is refused by the errand, and
+    // not terminated: it is the node's.
+    const id = nodeId('hosting');
+    const hosting = createInProcessWorker();
+    const node = await createWorkerRaftNode({ id, clusterConfig: { voters: [id] }, transport: createLoopbackNetwork().transport(id), storage: { type: 'memory' }, worker: hosting });
+    const handedOut = workerNodeFactory({ storage: (peer) => ({ type: 'indexeddb', name: `factory-errand-${Math.random()}:${peer}` }), worker: () => hosting });
+    await expect(handedOut.readStoredState(nodeId('b'))).rejects.toThrow(/already hosts a node/);
+    expect(hosting.terminated).toBe(false);
+    await node.awaitLeadership();
+    await node.propose(bytes('still running'));
+    await node.close();
+  });
+
   it('in-memory storage needs no worker: empty to read, nothing to delete', async () => {
     const pool = workerPool();
     const factory = workerNodeFactory({ storage: () => ({ type: 'memory' }), worker: pool.create });

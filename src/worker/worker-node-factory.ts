@@ -66,9 +66,16 @@ export function workerNodeFactory(factory: WorkerNodeFactoryOptions): WorkerNode
       throw error;
     }
   };
-  const errand = (signal?: AbortSignal): StorageErrandOptions => {
+  /** Runs an errand in a worker from `factory.worker` (or a default one), which ends with it whatever happens. */
+  const inWorker = async <T>(signal: AbortSignal | undefined, run: (options: StorageErrandOptions) => Promise<T>): Promise<T> => {
+    signal?.throwIfAborted();
     const worker = factory.worker?.();
-    return { ...(worker === undefined ? {} : { worker }), ...(signal === undefined ? {} : { signal }) };
+    try {
+      return await run({ ...(worker === undefined ? {} : { worker }), ...(signal === undefined ? {} : { signal }) });
+    } finally {
+      // Refused before the errand took it: nobody else will end it.
+      if (worker !== undefined && !workerClaimed(worker)) worker.terminate();
+    }
   };
   const storageOf = (id: NodeId): WorkerStorageOptions => {
     const storage = factory.storage(id);
@@ -78,11 +85,11 @@ export function workerNodeFactory(factory: WorkerNodeFactoryOptions): WorkerNode
   return Object.assign(createNode, {
     readStoredState: async (id: NodeId, signal?: AbortSignal): Promise<StoredNodeState> => {
       const storage = storageOf(id);
-      return storage.type === 'memory' ? emptyStorage : readStoredStateInWorker(storage, errand(signal));
+      return storage.type === 'memory' ? emptyStorage : inWorker(signal, (errand) => readStoredStateInWorker(storage, errand));
     },
     discardStorage: async (id: NodeId): Promise<void> => {
       const storage = storageOf(id);
-      if (storage.type !== 'memory') await destroyStorageInWorker(storage, errand());
+      if (storage.type !== 'memory') await inWorker(undefined, (errand) => destroyStorageInWorker(storage, errand));
     },
   });
 }
