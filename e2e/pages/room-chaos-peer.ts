@@ -1,13 +1,14 @@
 // The page side of the rooms fault campaign (e2e/room-chaos/): one peer that joins a room the way
 // the demo does (demo/app/start-peer.ts) — WebSocket signaling, WebRTC with no ICE servers, the
 // demo's partition switch under joinRoom, the engine and its IndexedDB storage (strict durability)
-// in a Web Worker, the storage of an id given up deleted — with a store whose state is the list
-// of operation ids applied, in log order, so a duplicate or a lost command is visible, not just a
+// in a Web Worker, an id's stored state read and the storage of an id given up deleted in
+// workers too (the page never opens the database) — with a store whose state is the list of
+// operation ids applied, in log order, so a duplicate or a lost command is visible, not just a
 // wrong sum. The runner drives it through `window.roomChaos` (e2e/room-chaos/page-api.ts).
 /// <reference types="vite/client" />
-import { IndexedDbRaftStorage, joinRoom, nodeId, type ClusterConfig, type NodeId, type RaftNode, type RaftNodeOptions, type Room, type RoomEvent } from '../../src/index.ts';
+import { joinRoom, nodeId, type ClusterConfig, type NodeId, type RaftNode, type Room, type RoomEvent } from '../../src/index.ts';
 import { createWebRtcTransport, createWebSocketSignalingClient } from '../../src/webrtc.ts';
-import { createWorkerRaftNode } from '../../src/worker.ts';
+import { workerNodeFactory } from '../../src/worker.ts';
 import { createPartitionSwitch } from '../../demo/app/partition-switch.ts';
 import { storeOptions, type AppliedIds, type IncrementCommand as Command } from '../room-chaos/applied-ids-store.ts';
 import { digestOf } from '../room-chaos/digest.ts';
@@ -60,19 +61,6 @@ function remember(event: RoomEvent): void {
   if (seen.length > maxEventsKept) seen.splice(0, seen.length - maxEventsKept);
 }
 
-async function startWorkerNode(roomName: string, options: RaftNodeOptions): Promise<RaftNode> {
-  if (options.storage instanceof IndexedDbRaftStorage) options.storage.close();
-  return createWorkerRaftNode({
-    id: options.id,
-    clusterConfig: options.clusterConfig,
-    transport: options.transport,
-    storage: { type: 'indexeddb', name: databaseNameFor(roomName, options.id), durability: 'strict' },
-    raftConfig,
-    ...(options.onMetric === undefined ? {} : { onMetric: options.onMetric }),
-    ...(options.identity === undefined ? {} : { identity: options.identity }),
-  });
-}
-
 const running = (): Room<AppliedIds, Command> => {
   if (room === null) throw new Error('start() first');
   return room;
@@ -93,15 +81,17 @@ function classify(error: unknown): DispatchAnswer {
 
 const api: RoomChaosApi = {
   async start(settings: ChaosRoomSettings) {
+    const engine = workerNodeFactory({ storage: (id) => ({ type: 'indexeddb', name: databaseNameFor(settings.room, id), durability: 'strict' }) });
     room = await joinRoom<AppliedIds, Command>({
       room: settings.room,
       secret: settings.secret,
       ...(settings.witness === undefined ? {} : { witness: nodeId(settings.witness) }),
       signaling: (context) => createWebSocketSignalingClient({ url: settings.signalingUrl, ...context }),
       createTransport: (signaling) => partition.attach(createWebRtcTransport({ signaling, iceServers: [], secret: settings.secret })),
-      storage: (id) => IndexedDbRaftStorage.open(databaseNameFor(settings.room, id)),
-      discardStorage: (id) => IndexedDbRaftStorage.destroy(databaseNameFor(settings.room, id)),
-      createNode: (options) => startWorkerNode(settings.room, options),
+      // As the demo: no page-side storage; the factory reads an id's stored state (on every
+      // restart and rejoin the campaign causes) and deletes a given-up id's database in workers.
+      createNode: engine,
+      discardStorage: engine.discardStorage,
       store: { ...storeOptions, maxPendingCommands },
       raftConfig,
       policy: { unreachableAfterMs: settings.unreachableAfterMs, targetVoters: settings.targetVoters },

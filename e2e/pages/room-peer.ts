@@ -1,7 +1,9 @@
 // The page side of e2e/rooms.spec.ts: one room peer through joinRoom — WebSocket signaling, the
 // WebRTC transport, IndexedDB storage, the node id in this context's localStorage and the default
 // document visibility source — with a counter store, its engine on the page or (`engine:
-// 'worker'`) in a Web Worker on the same IndexedDB database. The spec drives it through
+// 'worker'`) in a Web Worker on the same IndexedDB database. Either way joinRoom reads the
+// database it opened on the page: the path of an app that passes `storage` (the demo and the
+// chaos pages pass none, and workerNodeFactory reads it in a worker). The spec drives it through
 // `window.roomPeer`.
 /// <reference types="vite/client" />
 import { IndexedDbRaftStorage, joinRoom, type RaftNode, type RaftNodeOptions, type Room } from '../../src/index.ts';
