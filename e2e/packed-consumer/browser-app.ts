@@ -51,31 +51,24 @@ window.consumerTest = async () => {
   // One identity store for both joins, as a reloaded tab has (by default each joinRoom of a page
   // claims a tab slot of its own, so a second join in the same page is another peer).
   const identityStore = memoryKeyValueStore();
-  const workerRoom = await joinRoomWithoutEngine<{ readonly total: number }, { readonly add: number }>({
-    room: workerRoomName,
-    signaling: (context) => createBroadcastChannelSignalingClient(context),
-    createTransport: (signaling) => createWebRtcTransport({ signaling, iceServers: [] }),
-    createNode: engine,
-    discardStorage: engine.discardStorage,
-    identityStore,
-    discoveryMs: 100,
-    store: { initialState: { total: 0 }, apply: (state, command) => ({ total: state.total + command.add }) },
-  });
+  const joinWorkerRoom = () =>
+    joinRoomWithoutEngine<{ readonly total: number }, { readonly add: number }>({
+      room: workerRoomName,
+      signaling: (context) => createBroadcastChannelSignalingClient(context),
+      createTransport: (signaling) => createWebRtcTransport({ signaling, iceServers: [] }),
+      createNode: engine,
+      discardStorage: engine.discardStorage,
+      identityStore,
+      discoveryMs: 100,
+      store: { initialState: { total: 0 }, apply: (state, command) => ({ total: state.total + command.add }) },
+    });
+  const workerRoom = await joinWorkerRoom();
   await workerRoom.store.dispatch({ add: 7 });
   const workerRoomId = workerRoom.id;
   await workerRoom.leave();
   // Again, as a reload does: the same id, whose log the factory finds in a worker, and the room
   // restarts on it, the 7 still there.
-  const rejoined = await joinRoomWithoutEngine<{ readonly total: number }, { readonly add: number }>({
-    room: workerRoomName,
-    signaling: (context) => createBroadcastChannelSignalingClient(context),
-    createTransport: (signaling) => createWebRtcTransport({ signaling, iceServers: [] }),
-    createNode: engine,
-    discardStorage: engine.discardStorage,
-    identityStore,
-    discoveryMs: 100,
-    store: { initialState: { total: 0 }, apply: (state, command) => ({ total: state.total + command.add }) },
-  });
+  const rejoined = await joinWorkerRoom();
   const rejoinedSameId = rejoined.id === workerRoomId;
   const workerRoomState = (await rejoined.store.dispatch({ add: 0 })).state;
   await rejoined.leave();
