@@ -159,6 +159,16 @@ export function validateClusterConfig(config: ClusterConfig): ClusterConfig {
   return learners.length === 0 ? { voters: [...voters] } : { voters: [...voters], learners: [...learners] };
 }
 
+/**
+ * A configuration as plain data: fresh arrays, nothing else. For a message (what a caller hands over
+ * may be a Proxy, a reactive store's object: Vue's reactive(), MobX, which structured cloning
+ * refuses with a DataCloneError where createRaftNode simply reads it) and for an answer a caller
+ * may keep without sharing the arrays of what it was read from.
+ */
+export function plainClusterConfig(config: ClusterConfig): ClusterConfig {
+  return config.learners === undefined ? { voters: [...config.voters] } : { voters: [...config.voters], learners: [...config.learners] };
+}
+
 /** What a caller passed where an array belongs, for the message: its type, and a string quoted. */
 function describeShape(value: unknown): string {
   if (value === null) return 'null';

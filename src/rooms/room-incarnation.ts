@@ -8,6 +8,7 @@ import { realClock } from '../driver/node-options.ts';
 import type { SignalingClient } from '../signaling/signaling-client.ts';
 import { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
 import type { RaftStorage } from '../storage/raft-storage.ts';
+import { closeStorage } from '../storage/close-storage.ts';
 import { readStoredNodeState, type StoredNodeState } from '../storage/stored-node-state.ts';
 import { discoverCluster } from './discover-cluster.ts';
 import type { MembershipPolicy } from './membership-policy.ts';
@@ -18,7 +19,7 @@ import { removedWhileAway } from './removed-while-away.ts';
 import { emitSafely } from './room-events.ts';
 import { helloLifetimeMs, type RoomPresence } from './room-presence.ts';
 import { roomMembershipPolicy, roomTimings, type JoinRoomOptionsWithNode } from './join-room-options.ts';
-import { closeStorage, connect, type Plumbing } from './room-plumbing.ts';
+import { connect, type Plumbing } from './room-plumbing.ts';
 import { createRefusalLog, type RefusalLog } from './refusal-log.ts';
 
 export type WedgeMetric = Extract<RaftMetric, { type: 'wedgeSuspected' }>;

@@ -1,9 +1,8 @@
 // A room peer's plumbing for one node id: its signaling client, the transport over it, the room
 // channel beside Raft's frames, presence (hellos) and the unreachable-peer watch; and closing the
-// storage and transport joinRoom opened, tolerant of a throw there.
+// transport joinRoom opened, tolerant of a throw there (its storage: storage/close-storage.ts).
 import { realClock } from '../driver/node-options.ts';
 import type { SignalingClient } from '../signaling/signaling-client.ts';
-import type { RaftStorage } from '../storage/raft-storage.ts';
 import type { RaftTransport } from '../transport/raft-transport.ts';
 import { heldPeersGraceMs, listedAcrossReconnects } from './discover-cluster.ts';
 import { createRoomChannel, type RoomChannel } from './room-channel.ts';
@@ -13,23 +12,6 @@ import { documentVisibility, type VisibilitySource } from './visibility.ts';
 import type { JoinRoomOptions } from './join-room-options.ts';
 import { emitSafely, reasonOf } from './room-events.ts';
 import type { NodeIdentity } from './room-identity.ts';
-
-/**
- * Closes a storage joinRoom opened and no longer uses. RaftStorage has no `close` (in-memory
- * storage needs none); IndexedDB and file storage do, and both tolerate a second call (the demo's
- * createNode closes its page-side copy itself, the edge peer closes its storage after a failed join
- * and after leave()).
- */
-export async function closeStorage(storage: RaftStorage): Promise<void> {
-  const closable = storage as RaftStorage & { close?: () => void | Promise<void> };
-  if (typeof closable.close !== 'function') return;
-  try {
-    await closable.close();
-  } catch {
-    // A storage that fails to close is one nobody uses any more; the join's own outcome (a fresh
-    // id, or the error being rethrown) or a leave that went through matters more than this one.
-  }
-}
 
 /** Closes a transport joinRoom had made, when it has a `close`; a throw there must not stop a leave or a rejoin. */
 function closeTransport(transport: RaftTransport): void {

@@ -2,7 +2,7 @@
 // part in a cluster, its term, and the configuration its log or snapshot holds. Plain data, so a
 // worker that owns the storage can read it there and answer the page (workerNodeFactory), and the
 // page never has to open the database, or load its log and snapshot, to decide how to start.
-import type { ClusterConfig, ConfigPayload } from '../core/types.ts';
+import { plainClusterConfig, type ClusterConfig, type ConfigPayload } from '../core/types.ts';
 import type { RaftStorage } from './raft-storage.ts';
 
 export interface StoredNodeState {
@@ -34,11 +34,6 @@ export async function readStoredNodeState(storage: RaftStorage): Promise<StoredN
   return {
     holdsLog: snapshot !== null || entries.length > 0,
     term,
-    configurations: latest === undefined ? [] : latest.old === null ? [plain(latest.new)] : [plain(latest.new), plain(latest.old)],
+    configurations: latest === undefined ? [] : latest.old === null ? [plainClusterConfig(latest.new)] : [plainClusterConfig(latest.new), plainClusterConfig(latest.old)],
   };
-}
-
-/** A copy without anything a structured clone could refuse or a caller could change underneath. */
-function plain(config: ClusterConfig): ClusterConfig {
-  return config.learners === undefined ? { voters: [...config.voters] } : { voters: [...config.voters], learners: [...config.learners] };
 }

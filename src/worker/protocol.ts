@@ -160,15 +160,6 @@ export type PageEvent =
   | { readonly type: 'streamCredit'; readonly streamId: number; readonly credit: number; readonly creditBytes: number }
   | { readonly type: 'streamClose'; readonly streamId: number };
 
-/**
- * A configuration as plain data, for a message: what a caller hands over may be a Proxy (a
- * reactive store's object: Vue's reactive(), MobX), which structured cloning refuses with a
- * DataCloneError where createRaftNode simply reads it.
- */
-export function plainClusterConfig(config: ClusterConfig): ClusterConfig {
-  return config.learners === undefined ? { voters: [...config.voters] } : { voters: [...config.voters], learners: [...config.learners] };
-}
-
 /** What a committed item counts against a stream's byte credit. */
 export function committedItemBytes(item: Committed): number {
   switch (item.type) {

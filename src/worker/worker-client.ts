@@ -7,12 +7,12 @@
 import { releaseProxy, transfer, wrap, type Remote } from 'comlink';
 import type { RaftMetric } from '../core/events.ts';
 import { resolveRaftConfig, type RaftConfig } from '../core/config.ts';
-import { validateClusterConfig, type ClientIdentity, type ClusterConfig, type NodeId } from '../core/types.ts';
+import { plainClusterConfig, validateClusterConfig, type ClientIdentity, type ClusterConfig, type NodeId } from '../core/types.ts';
 import { closeWhenAborted } from '../driver/close-when-aborted.ts';
 import type { RaftNode } from '../driver/node-options.ts';
 import type { RaftTransport } from '../transport/raft-transport.ts';
 import { rebuildError, WorkerCrashedError } from './error-transfer.ts';
-import { plainClusterConfig, type StartRequest, type WorkerNodeApi, type WorkerRaftConfig, type WorkerStorageOptions } from './protocol.ts';
+import { type StartRequest, type WorkerNodeApi, type WorkerRaftConfig, type WorkerStorageOptions } from './protocol.ts';
 import { createRemoteNode, type RemoteNode } from './remote-node.ts';
 import { serveTransport } from './transport-bridge.ts';
 import { lifeLockName, watchWorkerLife, webLocks, type LifeWatch } from './worker-life.ts';

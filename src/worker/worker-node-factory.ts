@@ -5,7 +5,7 @@
 // room's `raftConfig`, without any type error (a newcomer's review of the documentation).
 import type { NodeId } from '../core/types.ts';
 import type { RaftNode, RaftNodeOptions } from '../driver/node-options.ts';
-import type { RaftStorage } from '../storage/raft-storage.ts';
+import { closeStorage } from '../storage/close-storage.ts';
 import type { StoredNodeState } from '../storage/stored-node-state.ts';
 import type { WorkerRaftConfig, WorkerStorageOptions } from './protocol.ts';
 import { destroyStorageInWorker, readStoredStateInWorker, type StorageErrandOptions } from './storage-errands.ts';
@@ -52,30 +52,28 @@ export function workerNodeFactory(factory: WorkerNodeFactoryOptions): WorkerNode
     }
     const storage = factory.storage(options.id);
     // A handle the caller opened on this page (joinRoom does when given `storage`): the worker
-    // opens its own, and a second live handle on one database is refused. Found by its `close`,
-    // not by class, so this module brings no IndexedDB code onto the page (in-memory storage
-    // has no `close`; IndexedDB's and files' tolerate a second call, which joinRoom makes later).
-    await closePageHandle(options.storage);
+    // opens its own, and a second live handle on one database is refused (joinRoom closes it
+    // again later, which IndexedDB's and files' tolerate).
+    await closeStorage(options.storage);
+    return withWorker((worker) => startNode(options, storage, raftConfig, worker));
+  };
+  /**
+   * Runs `use` with a worker from `factory.worker` (undefined: the callee creates its own). One
+   * refused before the callee took it (bad options, a transport it cannot serve, a worker already
+   * hosting a node) is still ours, and nobody else will end it.
+   */
+  const withWorker = async <T>(use: (worker: WorkerEndpoint | undefined) => Promise<T>): Promise<T> => {
     const worker = factory.worker?.();
     try {
-      return await startNode(options, storage, raftConfig, worker);
-    } catch (error) {
-      // Refused before createWorkerRaftNode took it (bad options, a transport it cannot serve):
-      // the worker is still ours, and nobody else will end it.
+      return await use(worker);
+    } finally {
       if (worker !== undefined && !workerClaimed(worker)) worker.terminate();
-      throw error;
     }
   };
-  /** Runs an errand in a worker from `factory.worker` (or a default one), which ends with it whatever happens. */
+  /** A storage errand, refused at once (no worker made) when `signal` has already aborted. */
   const inWorker = async <T>(signal: AbortSignal | undefined, run: (options: StorageErrandOptions) => Promise<T>): Promise<T> => {
     signal?.throwIfAborted();
-    const worker = factory.worker?.();
-    try {
-      return await run({ ...(worker === undefined ? {} : { worker }), ...(signal === undefined ? {} : { signal }) });
-    } finally {
-      // Refused before the errand took it: nobody else will end it.
-      if (worker !== undefined && !workerClaimed(worker)) worker.terminate();
-    }
+    return withWorker((worker) => run({ ...(worker === undefined ? {} : { worker }), ...(signal === undefined ? {} : { signal }) }));
   };
   const storageOf = (id: NodeId): WorkerStorageOptions => {
     const storage = factory.storage(id);
@@ -92,17 +90,6 @@ export function workerNodeFactory(factory: WorkerNodeFactoryOptions): WorkerNode
       if (storage.type !== 'memory') await inWorker(undefined, (errand) => destroyStorageInWorker(storage, errand));
     },
   });
-}
-
-async function closePageHandle(storage: RaftStorage): Promise<void> {
-  const closable = storage as RaftStorage & { close?: unknown };
-  if (typeof closable.close !== 'function') return;
-  try {
-    await (closable.close as () => unknown).call(storage);
-  } catch {
-    // A handle that fails to close is one nobody uses: if it still holds the database, the
-    // worker's open says so (the storage is in use), which is the error that matters.
-  }
 }
 
 function startNode(options: RaftNodeOptions, storage: WorkerStorageOptions, raftConfig: WorkerRaftConfig, worker: WorkerEndpoint | undefined): Promise<RaftNode> {
