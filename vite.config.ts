@@ -66,7 +66,8 @@ export default defineConfig({
             headless: true,
             screenshotFailures: false,
             provider: playwright({
-              launchOptions: { executablePath: chromiumPath, args: chromiumArguments },
+              // gc() on the page, for tests of what must survive a collection (reader-reuse.browser.test.ts).
+              launchOptions: { executablePath: chromiumPath, args: [...chromiumArguments, '--js-flags=--expose-gc'] },
               contextOptions: { permissions: ['camera', 'microphone'] },
             }),
             instances: [{ browser: 'chromium' }],

@@ -3,7 +3,9 @@
 // `storage`), in headless Chromium, on a small log and on a full one (10,000 entries past a 4 MiB
 // snapshot, about what compaction keeps at its default), from a production build (`vite build`,
 // served by `vite preview`: what apps ship) and from the Vite dev server (what `npm run demo`
-// serves, where a worker loads its modules one by one). Prints medians; `--rounds=N` (default 11).
+// serves, where a worker loads its modules one by one). Then the read and the node's start that
+// follows it in joinRoom, with the node on a fresh worker and on the read's own (workerNodeFactory's
+// keepReaderMs). Prints medians; `--rounds=N` (default 11).
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,7 +38,7 @@ const browser = await chromium.launch({ executablePath: chromiumPath, args: chro
 try {
   console.log(`joinRoom's stored-state read in headless Chromium ${browser.version()} — ${os.cpus()[0]?.model ?? 'unknown CPU'} x${os.cpus().length}, ${new Date().toISOString()}`);
   console.log(`medians of ${rounds} rounds, each reading on the page, then in a worker; "longest gap": the page's longest stall of a 1 ms timer during the read\n`);
-  console.log('served by            database                                 on the page: elapsed / longest gap   in a worker: elapsed / longest gap');
+  console.log('served by            database                                 on the page: elapsed / longest gap   in a worker: elapsed / longest gap   read + start, fresh worker / on the reader');
   for (const [servedBy, base] of [['vite build', built.resolvedUrls?.local[0]], ['Vite dev server', dev.resolvedUrls?.local[0]]] as const) {
     if (base === undefined) throw new Error(`${servedBy}: no address`);
     for (const shape of shapes) {
@@ -48,7 +50,8 @@ try {
       await tab.close();
       const figures = (reads: StoredStateReadResult['onPage']): string =>
         `${median(reads.map((read) => read.elapsedMs)).toFixed(1).padStart(7)} ms / ${median(reads.map((read) => read.longestGapMs)).toFixed(1).padStart(5)} ms`;
-      console.log(`${servedBy.padEnd(20)} ${shape.label.padEnd(40)} ${figures(result.onPage).padStart(36)}   ${figures(result.inWorker).padStart(34)}`);
+      const starts = `${median(result.startOnFreshWorker).toFixed(1).padStart(7)} ms / ${median(result.startOnReader).toFixed(1).padStart(7)} ms`;
+      console.log(`${servedBy.padEnd(20)} ${shape.label.padEnd(40)} ${figures(result.onPage).padStart(36)}   ${figures(result.inWorker).padStart(34)}   ${starts.padStart(41)}`);
     }
   }
 } finally {

@@ -4,15 +4,20 @@
 // workerNodeFactory's readStoredState, a worker of its own that opens, reads, closes and ends, as
 // joinRoom does without `storage`. Each round makes both, one after the other, on one database a
 // worker node filled first; a 1 ms timer on the page measures its longest gap during each read
-// (how long the page could not run anything else).
-import { createLoopbackNetwork, IndexedDbRaftStorage, nodeId, type RaftNode } from '../../src/index.ts';
+// (how long the page could not run anything else). Then what joinRoom does next, the node's start:
+// read and start with a fresh worker for the node (keepReaderMs 0, as before 2026-12-06), and read
+// and start on the read's own worker (the default since), timed from the read to the started node.
+import { createLoopbackNetwork, IndexedDbRaftStorage, InMemoryRaftStorage, nodeId, type RaftNode } from '../../src/index.ts';
 import { readStoredNodeState } from '../../src/storage/stored-node-state.ts';
-import { createWorkerRaftNode, workerNodeFactory } from '../../src/worker.ts';
+import { createWorkerRaftNode, workerNodeFactory, type WorkerNodeFactory } from '../../src/worker.ts';
 
 export interface StoredStateReadResult {
   /** Elapsed ms of each round's read, and the page's longest timer gap during it. */
   readonly onPage: readonly { readonly elapsedMs: number; readonly longestGapMs: number }[];
   readonly inWorker: readonly { readonly elapsedMs: number; readonly longestGapMs: number }[];
+  /** Elapsed ms of each round's read and node start, the node on a fresh worker, and on the reader. */
+  readonly startOnFreshWorker: readonly number[];
+  readonly startOnReader: readonly number[];
 }
 
 declare global {
@@ -73,12 +78,27 @@ async function timed(read: () => Promise<unknown>): Promise<{ elapsedMs: number;
   }
 }
 
+/** Reads the id's stored state and starts its node, as joinRoom does; ms until the node is started (its close is not counted). */
+async function readAndStart(engine: WorkerNodeFactory): Promise<number> {
+  const id = nodeId('bench');
+  const start = performance.now();
+  const stored = await engine.readStoredState(id);
+  if (!stored.holdsLog) throw new Error('the database should hold a log');
+  const node = await engine({ id, clusterConfig: { voters: [id] }, transport: createLoopbackNetwork().transport(id), storage: new InMemoryRaftStorage() });
+  const elapsedMs = performance.now() - start;
+  await node.close();
+  return elapsedMs;
+}
+
 window.storedStateRead = {
   async run(entries, snapshotBytes, rounds) {
     const name = await filledDatabase(entries, snapshotBytes);
     const engine = workerNodeFactory({ storage: () => ({ type: 'indexeddb', name }) });
+    const freshEngine = workerNodeFactory({ storage: () => ({ type: 'indexeddb', name }), keepReaderMs: 0 });
     const onPage: StoredStateReadResult['onPage'][number][] = [];
     const inWorker: StoredStateReadResult['inWorker'][number][] = [];
+    const startOnFreshWorker: number[] = [];
+    const startOnReader: number[] = [];
     try {
       for (let round = 0; round < rounds; round += 1) {
         onPage.push(
@@ -91,11 +111,19 @@ window.storedStateRead = {
             }
           }),
         );
-        inWorker.push(await timed(() => engine.readStoredState(nodeId('bench'))));
+        inWorker.push(await timed(() => freshEngine.readStoredState(nodeId('bench'))));
+        // Alternating which goes first, so neither always meets a cache the other warmed.
+        if (round % 2 === 0) {
+          startOnFreshWorker.push(await readAndStart(freshEngine));
+          startOnReader.push(await readAndStart(engine));
+        } else {
+          startOnReader.push(await readAndStart(engine));
+          startOnFreshWorker.push(await readAndStart(freshEngine));
+        }
       }
     } finally {
       await IndexedDbRaftStorage.destroy(name);
     }
-    return { onPage, inWorker };
+    return { onPage, inWorker, startOnFreshWorker, startOnReader };
   },
 };

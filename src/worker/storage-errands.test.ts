@@ -111,19 +111,26 @@ describe('storage errands in a worker of their own', () => {
 });
 
 describe("workerNodeFactory's storage errands", () => {
-  it('readStoredState and discardStorage work on the database each id names, each in a worker from `worker`', async () => {
+  it('readStoredState and discardStorage work on the database each id names; the node starts on the worker that read its id', async () => {
     const prefix = `factory-errand-${Math.random()}`;
     const pool = workerPool();
     const factory = workerNodeFactory({ storage: (id) => ({ type: 'indexeddb', name: `${prefix}:${id}` }), worker: pool.create });
     const id = nodeId('kept');
     expect((await factory.readStoredState(id)).holdsLog).toBe(false);
+    expect(pool.created.map((worker) => worker.terminated)).toEqual([false]);
     const node = await factory({ id, clusterConfig: { voters: [id] }, transport: createLoopbackNetwork().transport(id), storage: new InMemoryRaftStorage() });
+    // No second worker: the reader hosts the node, whose storage it opened afresh.
+    expect(pool.created).toHaveLength(1);
     await node.awaitLeadership();
     await node.propose(bytes('kept'));
     await node.close();
+    expect(pool.created[0]?.terminated).toBe(true);
     expect(await factory.readStoredState(id)).toMatchObject({ holdsLog: true });
+    // Discarding the id ends its waiting reader, and deletes in a worker of its own.
     await factory.discardStorage(id);
+    expect(pool.created.map((worker) => worker.terminated)).toEqual([true, true, true]);
     expect(await factory.readStoredState(id)).toMatchObject({ holdsLog: false });
+    await factory.discardStorage(id);
     expect(pool.created).toHaveLength(5);
     expect(pool.created.every((worker) => worker.terminated)).toBe(true);
   });

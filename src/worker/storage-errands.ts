@@ -1,12 +1,13 @@
 // Work on an id's storage with no node on it: read what it holds, or delete it, each in a worker
-// of its own that is terminated once it answers. The page then never opens the database itself,
-// so a page whose engine runs in a worker ships no IndexedDB code and loads no log or snapshot
+// of its own that is terminated once it answers, or, for a read, kept for the node that usually
+// follows it (readStoredStateKeepingWorker). The page then never opens the database itself, so a
+// page whose engine runs in a worker ships no IndexedDB code and loads no log or snapshot
 // (workerNodeFactory's readStoredState and discardStorage, which joinRoom calls).
-import { releaseProxy, wrap, type Remote } from 'comlink';
+import { wrap, type Remote } from 'comlink';
 import type { StoredNodeState } from '../storage/stored-node-state.ts';
 import { rebuildError, WorkerCrashedError } from './error-transfer.ts';
 import type { Answer, WorkerNodeApi, WorkerStorageOptions } from './protocol.ts';
-import { claimWorker, crashDetail, createEntryWorker, requireWorkerRuntime, validateWorkerStorage, type WorkerEndpoint } from './worker-client.ts';
+import { claimWorker, crashDetail, createEntryWorker, endKeptWorker, requireWorkerRuntime, validateWorkerStorage, type KeptWorker, type WorkerEndpoint } from './worker-client.ts';
 
 export interface StorageErrandOptions {
   /** A worker running raftmesh/worker's entry, taken for this errand and terminated after it; by default one is created. */
@@ -22,26 +23,38 @@ export interface StorageErrandOptions {
  */
 export const storageErrandTimeoutMs = 30_000;
 
-export function readStoredStateInWorker(storage: WorkerStorageOptions, options: StorageErrandOptions = {}): Promise<StoredNodeState> {
-  return runErrand(storage, options, 'read', (remote, plain) => remote.readStoredState(plain));
+export async function readStoredStateInWorker(storage: WorkerStorageOptions, options: StorageErrandOptions = {}): Promise<StoredNodeState> {
+  const { value, kept } = await runErrand(storage, options, 'read', (remote, plain) => remote.readStoredState(plain));
+  endKeptWorker(kept);
+  return value;
+}
+
+/**
+ * The read, with its worker left running for the caller (who must end it, or start a node on it
+ * with createWorkerRaftNodeOn). It holds no database open: the read closed what it opened.
+ */
+export async function readStoredStateKeepingWorker(storage: WorkerStorageOptions, options: StorageErrandOptions = {}): Promise<{ readonly state: StoredNodeState; readonly kept: KeptWorker }> {
+  const { value, kept } = await runErrand(storage, options, 'read', (remote, plain) => remote.readStoredState(plain));
+  return { state: value, kept };
 }
 
 export async function destroyStorageInWorker(storage: WorkerStorageOptions, options: StorageErrandOptions = {}): Promise<void> {
-  await runErrand(storage, options, 'delete', (remote, plain) => remote.destroyStorage(plain));
+  endKeptWorker((await runErrand(storage, options, 'delete', (remote, plain) => remote.destroyStorage(plain))).kept);
 }
 
+/** Runs the errand; on success the worker is left running, still claimed and wrapped, for the caller; else it is ended. */
 async function runErrand<T>(
   storage: WorkerStorageOptions,
   options: StorageErrandOptions,
   what: 'read' | 'delete',
   call: (remote: Remote<WorkerNodeApi>, storage: WorkerStorageOptions) => Promise<Answer<T>>,
-): Promise<T> {
+): Promise<{ readonly value: T; readonly kept: KeptWorker }> {
   validateWorkerStorage(storage, `the storage to ${what}`);
   requireWorkerRuntime(options.worker, what === 'read' ? 'readStoredState' : 'discardStorage');
   options.signal?.throwIfAborted();
   const worker = options.worker ?? createEntryWorker(`raftmesh storage ${what}`);
   claimWorker(worker);
-  const remote = wrap<WorkerNodeApi>(worker);
+  const kept: KeptWorker = { endpoint: worker, remote: wrap<WorkerNodeApi>(worker) };
   let fail: (error: unknown) => void = () => {};
   const failed = new Promise<never>((_, reject) => (fail = reject));
   const onCrash = (event: Event): void => fail(new WorkerCrashedError(crashDetail(event)));
@@ -50,17 +63,18 @@ async function runErrand<T>(
   worker.addEventListener('messageerror', onCrash);
   options.signal?.addEventListener('abort', onAbort, { once: true });
   const timer = setTimeout(() => fail(new Error(`the worker did not ${what} the storage within ${storageErrandTimeoutMs} ms`)), storageErrandTimeoutMs);
+  let succeeded = false;
   try {
     // Copied into plain data: an options object may be a Proxy, which structured cloning refuses.
-    const answer = await Promise.race([call(remote, { ...storage }), failed]);
+    const answer = await Promise.race([call(kept.remote, { ...storage }), failed]);
     if (answer.type === 'error') throw rebuildError(answer.error);
-    return answer.value;
+    succeeded = true;
+    return { value: answer.value, kept };
   } finally {
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', onAbort);
     worker.removeEventListener('error', onCrash);
     worker.removeEventListener('messageerror', onCrash);
-    remote[releaseProxy]();
-    worker.terminate();
+    if (!succeeded) endKeptWorker(kept);
   }
 }

@@ -112,7 +112,43 @@ export async function createWorkerRaftNode(options: WorkerRaftNodeOptions): Prom
   const worker = options.worker ?? createEntryWorker(`raftmesh ${options.id}`);
   // Claimed in the same task as the check above (no await between), so two calls cannot both pass it.
   claimWorker(worker);
-  const remote = wrap<WorkerNodeApi>(worker);
+  return startOnWorker(options, { endpoint: worker, remote: wrap<WorkerNodeApi>(worker) }, transportPort);
+}
+
+/**
+ * A worker that a storage read left running (storage-errands.ts), claimed and wrapped, with no
+ * node on it yet: its module is loaded and compiled, which is most of what a fresh worker costs.
+ */
+export interface KeptWorker {
+  readonly endpoint: WorkerEndpoint;
+  readonly remote: Remote<WorkerNodeApi>;
+}
+
+/** Ends a kept worker that will host no node. */
+export function endKeptWorker(kept: KeptWorker): void {
+  kept.remote[releaseProxy]();
+  kept.endpoint.terminate();
+}
+
+/**
+ * createWorkerRaftNode on a kept worker (`options.worker` is not used): the call owns it from
+ * here, and ends it if the node does not start, as it does a worker it created.
+ */
+export async function createWorkerRaftNodeOn(options: WorkerRaftNodeOptions, kept: KeptWorker): Promise<RaftNode> {
+  let transportPort: ReturnType<typeof connectTransport>;
+  try {
+    validateWorkerOptions({ ...options, worker: kept.endpoint });
+    options.signal?.throwIfAborted();
+    transportPort = connectTransport(options.transport);
+  } catch (error) {
+    endKeptWorker(kept);
+    throw error;
+  }
+  return startOnWorker(options, kept, transportPort);
+}
+
+/** Starts the node on a worker this call now owns: whatever happens, the worker ends with the node. */
+async function startOnWorker(options: WorkerRaftNodeOptions, { endpoint: worker, remote }: KeptWorker, transportPort: ReturnType<typeof connectTransport>): Promise<RaftNode> {
   const events = new MessageChannel();
   let node: RemoteNode | null = null;
   let failStart: (error: unknown) => void = () => {};

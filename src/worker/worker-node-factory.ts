@@ -8,8 +8,9 @@ import type { RaftNode, RaftNodeOptions } from '../driver/node-options.ts';
 import { closeStorage } from '../storage/close-storage.ts';
 import type { StoredNodeState } from '../storage/stored-node-state.ts';
 import type { WorkerRaftConfig, WorkerStorageOptions } from './protocol.ts';
-import { destroyStorageInWorker, readStoredStateInWorker, type StorageErrandOptions } from './storage-errands.ts';
-import { createWorkerRaftNode, validateWorkerStorage, workerClaimed, type WorkerEndpoint } from './worker-client.ts';
+import { createSpareWorkers } from './spare-workers.ts';
+import { destroyStorageInWorker, readStoredStateKeepingWorker, type StorageErrandOptions } from './storage-errands.ts';
+import { createWorkerRaftNode, createWorkerRaftNodeOn, validateWorkerStorage, workerClaimed, type KeptWorker, type WorkerEndpoint, type WorkerRaftNodeOptions } from './worker-client.ts';
 
 export interface WorkerNodeFactoryOptions {
   /** Where the worker opens each node's storage. */
@@ -19,7 +20,16 @@ export interface WorkerNodeFactoryOptions {
    * own that ends with it); by default createWorkerRaftNode creates one (bundled by Vite).
    */
   readonly worker?: () => WorkerEndpoint;
+  /**
+   * How long the worker that read an id's storage (readStoredState) waits for that id's node,
+   * which then starts on it instead of a fresh worker: joinRoom reads, then starts the node once
+   * the room has answered. Default 30,000 ms; 0 ends each reader at once.
+   */
+  readonly keepReaderMs?: number;
 }
+
+/** How long a reader waits for its node by default: joinRoom's discovery takes a few seconds at most while signaling answers. */
+export const defaultKeepReaderMs = 30_000;
 
 /**
  * A node factory for joinRoom (its `createNode`): starts the node with its engine and storage in a
@@ -29,7 +39,9 @@ export interface WorkerNodeFactory {
   (options: RaftNodeOptions): Promise<RaftNode>;
   /**
    * What the id's storage holds (a log or not, its term, its latest configuration), read in a
-   * worker of its own that ends once it answers. joinRoom calls it when given no `storage`.
+   * worker of its own. joinRoom calls it when given no `storage`, then usually starts the id's
+   * node: that node starts on this worker if it comes within `keepReaderMs`; else the worker ends
+   * (at once if `signal` aborts).
    */
   readStoredState(id: NodeId, signal?: AbortSignal): Promise<StoredNodeState>;
   /**
@@ -45,6 +57,9 @@ const emptyStorage: StoredNodeState = { holdsLog: false, term: 0, configurations
 
 export function workerNodeFactory(factory: WorkerNodeFactoryOptions): WorkerNodeFactory {
   if (typeof factory?.storage !== 'function') throw new TypeError('workerNodeFactory: `storage` must be a function from a node id to the worker\'s storage options, e.g. (id) => ({ type: "indexeddb", name: `board:${id}` })');
+  const keepReaderMs = factory.keepReaderMs ?? defaultKeepReaderMs;
+  if (!Number.isFinite(keepReaderMs) || keepReaderMs < 0) throw new RangeError(`workerNodeFactory: keepReaderMs must be a finite number of milliseconds, 0 or more (got ${String(keepReaderMs)})`);
+  const readers = createSpareWorkers(keepReaderMs);
   const createNode = async (options: RaftNodeOptions): Promise<RaftNode> => {
     const { clock, random, ...raftConfig } = options.raftConfig ?? {};
     if (clock !== undefined || random !== undefined) {
@@ -55,7 +70,8 @@ export function workerNodeFactory(factory: WorkerNodeFactoryOptions): WorkerNode
     // opens its own, and a second live handle on one database is refused (joinRoom closes it
     // again later, which IndexedDB's and files' tolerate).
     await closeStorage(options.storage);
-    return withWorker((worker) => startNode(options, storage, raftConfig, worker));
+    const reader = readers.take(options.id);
+    return reader === null ? withWorker((worker) => startNode(options, storage, raftConfig, { worker })) : startNode(options, storage, raftConfig, { reader });
   };
   /**
    * Runs `use` with a worker from `factory.worker` (undefined: the callee creates its own). One
@@ -83,17 +99,22 @@ export function workerNodeFactory(factory: WorkerNodeFactoryOptions): WorkerNode
   return Object.assign(createNode, {
     readStoredState: async (id: NodeId, signal?: AbortSignal): Promise<StoredNodeState> => {
       const storage = storageOf(id);
-      return storage.type === 'memory' ? emptyStorage : inWorker(signal, (errand) => readStoredStateInWorker(storage, errand));
+      if (storage.type === 'memory') return emptyStorage;
+      const { state, kept } = await inWorker(signal, (errand) => readStoredStateKeepingWorker(storage, errand));
+      readers.keep(id, kept, signal);
+      return state;
     },
     discardStorage: async (id: NodeId): Promise<void> => {
+      readers.drop(id);
       const storage = storageOf(id);
       if (storage.type !== 'memory') await inWorker(undefined, (errand) => destroyStorageInWorker(storage, errand));
     },
   });
 }
 
-function startNode(options: RaftNodeOptions, storage: WorkerStorageOptions, raftConfig: WorkerRaftConfig, worker: WorkerEndpoint | undefined): Promise<RaftNode> {
-  return createWorkerRaftNode({
+/** On the id's reader when one waits (it is then this call's), else on `worker` (undefined: a fresh one). */
+function startNode(options: RaftNodeOptions, storage: WorkerStorageOptions, raftConfig: WorkerRaftConfig, on: { readonly worker: WorkerEndpoint | undefined } | { readonly reader: KeptWorker }): Promise<RaftNode> {
+  const workerOptions: WorkerRaftNodeOptions = {
     id: options.id,
     clusterConfig: options.clusterConfig,
     transport: options.transport,
@@ -102,6 +123,7 @@ function startNode(options: RaftNodeOptions, storage: WorkerStorageOptions, raft
     ...(options.identity === undefined ? {} : { identity: options.identity }),
     ...(options.onMetric === undefined ? {} : { onMetric: options.onMetric }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
-    ...(worker === undefined ? {} : { worker }),
-  });
+  };
+  if ('reader' in on) return createWorkerRaftNodeOn(workerOptions, on.reader);
+  return createWorkerRaftNode(on.worker === undefined ? workerOptions : { ...workerOptions, worker: on.worker });
 }
