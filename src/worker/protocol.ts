@@ -99,7 +99,7 @@ export interface WorkerNodeApi {
   /**
    * Opens `storage`, reads what a room decides a start on (stored-node-state.ts) and closes it
    * again: the page learns whether an id holds a log without opening the database or loading
-   * anything itself (workerNodeFactory's readStoredState, in a worker of its own). Refused while
+   * anything itself (workerNodeFactory's readStoredState, in a worker with no node yet). Refused while
    * a node runs or starts in this worker, whose storage that would be.
    */
   readStoredState(storage: WorkerStorageOptions): Promise<Answer<StoredNodeState>>;

@@ -3,10 +3,13 @@
 // newer read, a discard, how many wait at once), and that a node started on one behaves, or
 // fails, like one on a fresh worker. In-process workers over fake-indexeddb.
 import 'fake-indexeddb/auto';
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { RaftClosedError } from '../core/errors.ts';
 import { nodeId, type NodeId } from '../core/types.ts';
 import { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
 import { createLoopbackNetwork } from '../transport/loopback.ts';
+import { WorkerCrashedError } from './error-transfer.ts';
+import { createFakeLockManager, type FakeLockManager } from './fake-lock-manager.test-support.ts';
 import { createInProcessWorker, type InProcessWorker } from './in-process-worker.test-support.ts';
 import { maxSpareWorkers } from './spare-workers.ts';
 import { workerNodeFactory, type WorkerNodeFactoryOptions } from './worker-node-factory.ts';
@@ -136,5 +139,96 @@ describe('a reader waits for its node within bounds', () => {
     expect(created[1]?.terminated).toBe(true);
     for (const id of ['peer-1', 'peer-2', 'peer-3', 'one too many']) await factory.discardStorage(nodeId(id));
     expect(created.every((worker) => worker.terminated)).toBe(true);
+  });
+});
+
+describe('reads that overlap', () => {
+  it('two reads of one id at once keep one reader; a discard while a read is under way keeps none', async () => {
+    const { factory, created } = factoryWithPool();
+    const id = nodeId('overlap');
+    await Promise.all([factory.readStoredState(id), factory.readStoredState(id)]);
+    expect(created.filter((worker) => !worker.terminated)).toHaveLength(1);
+    await factory.discardStorage(id);
+    expect(created.every((worker) => worker.terminated)).toBe(true);
+    // The discard comes while the read's worker is still reading: what it brings back is not kept.
+    const read = factory.readStoredState(id);
+    const discard = factory.discardStorage(id);
+    await Promise.all([read, discard]);
+    expect(created).toHaveLength(5);
+    expect(created.every((worker) => worker.terminated)).toBe(true);
+  });
+});
+
+describe('a reader taken by its node', () => {
+  it("is no longer bound by the reader's time, its read's signal or the spare's watch: the node runs on, and ends its worker once", async () => {
+    const { factory, created } = factoryWithPool({ keepReaderMs: 30 });
+    const id = nodeId('taken');
+    const controller = new AbortController();
+    await factory.readStoredState(id, controller.signal);
+    const node = await factory(nodeOptions(id));
+    let terminations = 0;
+    const worker = created[0]!;
+    const terminate = worker.terminate.bind(worker);
+    worker.terminate = () => {
+      terminations += 1;
+      terminate();
+    };
+    await node.awaitLeadership();
+    // Past keepReaderMs, and the read's signal (joinRoom's: it aborts on leave) aborts under the live node.
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    controller.abort(new Error('the room was left'));
+    expect(worker.terminated).toBe(false);
+    await node.propose(bytes('still running on the reader'));
+    await node.close();
+    expect(terminations).toBe(1);
+    // Closed as asked, not stopped by a crash.
+    expect(node.stopped.value).toBeInstanceOf(RaftClosedError);
+  });
+});
+
+describe('a reader that dies without an error event (Web Locks)', () => {
+  let locks: FakeLockManager;
+  beforeEach(() => {
+    locks = createFakeLockManager();
+    vi.stubGlobal('navigator', { locks });
+  });
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+  const lifeLocks = (names: string[]): string[] => names.filter((name) => name.startsWith('raftmesh:worker-life:'));
+
+  it('holds its life lock from the read on; dying while it waits ends it, and the node starts on a fresh worker', async () => {
+    const { factory, created } = factoryWithPool();
+    const id = nodeId('vanished');
+    await factory.readStoredState(id);
+    await vi.waitFor(() => expect(lifeLocks(locks.pending())).toHaveLength(1));
+    const [lifeLock] = lifeLocks(locks.held());
+    expect(lifeLock).toMatch(/^raftmesh:worker-life:vanished:/);
+    locks.endHolderOf(lifeLock!); // the browser ended the reader's context: no error event
+    await vi.waitFor(() => expect(created[0]?.terminated).toBe(true));
+    const node = await factory(nodeOptions(id));
+    expect(created).toHaveLength(2);
+    await node.awaitLeadership();
+    await node.close();
+  });
+
+  it("the node on a reader watches the reader's lock: a silent death stops it with WorkerCrashedError", async () => {
+    const { factory, created } = factoryWithPool();
+    const id = nodeId('watched');
+    await factory.readStoredState(id);
+    await vi.waitFor(() => expect(lifeLocks(locks.pending())).toHaveLength(1));
+    const [lifeLock] = lifeLocks(locks.held());
+    // A voter that never exists: no leader, so the proposal stays pending until the death.
+    const node = await factory({ ...nodeOptions(id), clusterConfig: { voters: [id, nodeId('ghost')] } });
+    expect(created).toHaveLength(1);
+    // One lock, held by the reader since its read, and one page request for it (the node's).
+    await vi.waitFor(() => expect(lifeLocks(locks.pending())).toEqual([lifeLock]));
+    expect(lifeLocks(locks.held())).toEqual([lifeLock]);
+    const proposal = node.propose(bytes('never commits'));
+    locks.endHolderOf(lifeLock!);
+    await expect(proposal).rejects.toBeInstanceOf(WorkerCrashedError);
+    expect(node.stopped.value).toBeInstanceOf(WorkerCrashedError);
+    expect(created[0]?.terminated).toBe(true);
+    await node.close();
   });
 });

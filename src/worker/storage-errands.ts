@@ -4,13 +4,15 @@
 // page whose engine runs in a worker ships no IndexedDB code and loads no log or snapshot
 // (workerNodeFactory's readStoredState and discardStorage, which joinRoom calls).
 import { wrap, type Remote } from 'comlink';
+import type { NodeId } from '../core/types.ts';
 import type { StoredNodeState } from '../storage/stored-node-state.ts';
 import { rebuildError, WorkerCrashedError } from './error-transfer.ts';
 import type { Answer, WorkerNodeApi, WorkerStorageOptions } from './protocol.ts';
+import { lifeLockName, webLocks } from './worker-life.ts';
 import { claimWorker, crashDetail, createEntryWorker, endKeptWorker, requireWorkerRuntime, validateWorkerStorage, type KeptWorker, type WorkerEndpoint } from './worker-client.ts';
 
 export interface StorageErrandOptions {
-  /** A worker running raftmesh/worker's entry, taken for this errand and terminated after it; by default one is created. */
+  /** A worker running raftmesh/worker's entry, taken for this errand (and ended after it, or kept by a read for its node); by default one is created. */
   readonly worker?: WorkerEndpoint | undefined;
   /** Aborting terminates the worker and rejects with the signal's reason. */
   readonly signal?: AbortSignal | undefined;
@@ -30,12 +32,20 @@ export async function readStoredStateInWorker(storage: WorkerStorageOptions, opt
 }
 
 /**
- * The read, with its worker left running for the caller (who must end it, or start a node on it
- * with createWorkerRaftNodeOn). It holds no database open: the read closed what it opened.
+ * The read for `id`'s node, with its worker left running for the caller (who must end it, or
+ * start the node on it with createWorkerRaftNodeOn). It holds no database open: the read closed
+ * what it opened. It holds its life lock (worker-life.ts) from the read on, where Web Locks exist,
+ * so a death while it waits is seen (no error event comes with one).
  */
-export async function readStoredStateKeepingWorker(storage: WorkerStorageOptions, options: StorageErrandOptions = {}): Promise<{ readonly state: StoredNodeState; readonly kept: KeptWorker }> {
-  const { value, kept } = await runErrand(storage, options, 'read', (remote, plain) => remote.readStoredState(plain));
-  return { state: value, kept };
+export async function readStoredStateKeepingWorker(storage: WorkerStorageOptions, id: NodeId, options: StorageErrandOptions = {}): Promise<{ readonly state: StoredNodeState; readonly kept: KeptWorker }> {
+  const lockName = lifeLockName(id);
+  const { value, kept } = await runErrand(storage, options, 'read', async (remote, plain) => {
+    // Asked first, on the same ordered channel: a death during the read is then seen too.
+    const held = webLocks() === null ? Promise.resolve(false) : remote.holdLifeLock(lockName).catch(() => false);
+    const [answer, holds] = await Promise.all([remote.readStoredState(plain), held]);
+    return answer.type === 'ok' ? { type: 'ok', value: { state: answer.value, lifeLock: holds ? lockName : null } } : answer;
+  }, `raftmesh ${id}`);
+  return { state: value.state, kept: { ...kept, lifeLock: value.lifeLock } };
 }
 
 export async function destroyStorageInWorker(storage: WorkerStorageOptions, options: StorageErrandOptions = {}): Promise<void> {
@@ -48,13 +58,14 @@ async function runErrand<T>(
   options: StorageErrandOptions,
   what: 'read' | 'delete',
   call: (remote: Remote<WorkerNodeApi>, storage: WorkerStorageOptions) => Promise<Answer<T>>,
+  workerName = `raftmesh storage ${what}`,
 ): Promise<{ readonly value: T; readonly kept: KeptWorker }> {
   validateWorkerStorage(storage, `the storage to ${what}`);
   requireWorkerRuntime(options.worker, what === 'read' ? 'readStoredState' : 'discardStorage');
   options.signal?.throwIfAborted();
-  const worker = options.worker ?? createEntryWorker(`raftmesh storage ${what}`);
+  const worker = options.worker ?? createEntryWorker(workerName);
   claimWorker(worker);
-  const kept: KeptWorker = { endpoint: worker, remote: wrap<WorkerNodeApi>(worker) };
+  const kept: KeptWorker = { endpoint: worker, remote: wrap<WorkerNodeApi>(worker), lifeLock: null };
   let fail: (error: unknown) => void = () => {};
   const failed = new Promise<never>((_, reject) => (fail = reject));
   const onCrash = (event: Event): void => fail(new WorkerCrashedError(crashDetail(event)));

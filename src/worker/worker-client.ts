@@ -112,7 +112,7 @@ export async function createWorkerRaftNode(options: WorkerRaftNodeOptions): Prom
   const worker = options.worker ?? createEntryWorker(`raftmesh ${options.id}`);
   // Claimed in the same task as the check above (no await between), so two calls cannot both pass it.
   claimWorker(worker);
-  return startOnWorker(options, { endpoint: worker, remote: wrap<WorkerNodeApi>(worker) }, transportPort);
+  return startOnWorker(options, { endpoint: worker, remote: wrap<WorkerNodeApi>(worker), lifeLock: null }, transportPort);
 }
 
 /**
@@ -122,6 +122,12 @@ export async function createWorkerRaftNode(options: WorkerRaftNodeOptions): Prom
 export interface KeptWorker {
   readonly endpoint: WorkerEndpoint;
   readonly remote: Remote<WorkerNodeApi>;
+  /**
+   * The life lock (worker-life.ts) the worker holds already, taken with the read so that a death
+   * while it waits is seen; the node's watch goes on with it (a worker takes one lock, once). Null:
+   * none held, and the node asks for one.
+   */
+  readonly lifeLock: string | null;
 }
 
 /** Ends a kept worker that will host no node. */
@@ -148,7 +154,15 @@ export async function createWorkerRaftNodeOn(options: WorkerRaftNodeOptions, kep
 }
 
 /** Starts the node on a worker this call now owns: whatever happens, the worker ends with the node. */
-async function startOnWorker(options: WorkerRaftNodeOptions, { endpoint: worker, remote }: KeptWorker, transportPort: ReturnType<typeof connectTransport>): Promise<RaftNode> {
+async function startOnWorker(options: WorkerRaftNodeOptions, { endpoint: worker, remote, lifeLock }: KeptWorker, transportPort: ReturnType<typeof connectTransport>): Promise<RaftNode> {
+  let request: StartRequest;
+  try {
+    request = startRequest(options);
+  } catch (error) {
+    transportPort.stop();
+    endKeptWorker({ endpoint: worker, remote, lifeLock });
+    throw error;
+  }
   const events = new MessageChannel();
   let node: RemoteNode | null = null;
   let failStart: (error: unknown) => void = () => {};
@@ -163,7 +177,7 @@ async function startOnWorker(options: WorkerRaftNodeOptions, { endpoint: worker,
   const onCrash = (event: Event): void => crash(new WorkerCrashedError(crashDetail(event)));
   worker.addEventListener('error', onCrash);
   worker.addEventListener('messageerror', onCrash);
-  const life = watchLife(remote, options.id, (closing) => (closing ? undefined : crash(new WorkerCrashedError(silentDeathDetail))));
+  const life = watchLife(remote, options.id, lifeLock, (closing) => (closing ? undefined : crash(new WorkerCrashedError(silentDeathDetail))));
   const onPortClosed = (): void => life.gone();
   const release = (): void => {
     if (released) return;
@@ -182,7 +196,7 @@ async function startOnWorker(options: WorkerRaftNodeOptions, { endpoint: worker,
   const onStartAborted = (): void => failStart(options.signal?.reason);
   options.signal?.addEventListener('abort', onStartAborted, { once: true });
   const outcome = await Promise.race([
-    remote.start(startRequest(options), transfer(transportPort.port, [transportPort.port]), transfer(events.port2, [events.port2])),
+    remote.start(request, transfer(transportPort.port, [transportPort.port]), transfer(events.port2, [events.port2])),
     new Promise<never>((_, reject) => (failStart = reject)),
   ])
     .catch((error: unknown) => {
@@ -226,11 +240,12 @@ interface LifeWatcher {
 }
 
 /**
- * Has the worker hold its life lock (worker-life.ts), then watches it from the page. `onGone`
- * hears of the worker's end once, with whether the page was closing it (then no crash). Without
- * Web Locks on either side nothing is watched here (see the events port's `close` above).
+ * Has the worker hold its life lock (worker-life.ts), or takes over `heldLock`, one it holds
+ * already, then watches it from the page. `onGone` hears of the worker's end once, with whether
+ * the page was closing it (then no crash). Without Web Locks on either side nothing is watched
+ * here (see the events port's `close` above).
  */
-function watchLife(remote: Remote<WorkerNodeApi>, nodeId: string, onGone: (closing: boolean) => void): LifeWatcher {
+function watchLife(remote: Remote<WorkerNodeApi>, nodeId: string, heldLock: string | null, onGone: (closing: boolean) => void): LifeWatcher {
   let stopped = false;
   let ended = false;
   let isClosing = false;
@@ -244,7 +259,9 @@ function watchLife(remote: Remote<WorkerNodeApi>, nodeId: string, onGone: (closi
     onGone(isClosing);
   };
   const locks = webLocks();
-  if (locks !== null) {
+  if (locks !== null && heldLock !== null) {
+    watch = watchWorkerLife(locks, heldLock, gone);
+  } else if (locks !== null) {
     const name = lifeLockName(nodeId);
     // Sent before start, on the same ordered channel, so a worker that dies while opening its
     // storage is seen too. A worker built before holdLifeLock existed rejects the call: no watch.

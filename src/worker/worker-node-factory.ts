@@ -16,8 +16,9 @@ export interface WorkerNodeFactoryOptions {
   /** Where the worker opens each node's storage. */
   readonly storage: (id: NodeId) => WorkerStorageOptions;
   /**
-   * The worker for each node, and for each storage errand (a read or a delete, in a worker of its
-   * own that ends with it); by default createWorkerRaftNode creates one (bundled by Vite).
+   * The worker for each node, and for each storage errand: a delete ends its worker, a read keeps
+   * its worker for the id's node (keepReaderMs). By default createWorkerRaftNode creates one
+   * (bundled by Vite).
    */
   readonly worker?: () => WorkerEndpoint;
   /**
@@ -100,9 +101,13 @@ export function workerNodeFactory(factory: WorkerNodeFactoryOptions): WorkerNode
     readStoredState: async (id: NodeId, signal?: AbortSignal): Promise<StoredNodeState> => {
       const storage = storageOf(id);
       if (storage.type === 'memory') return emptyStorage;
-      const { state, kept } = await inWorker(signal, (errand) => readStoredStateKeepingWorker(storage, errand));
-      readers.keep(id, kept, signal);
-      return state;
+      const ticket = readers.beginRead(id);
+      const read = await inWorker(signal, (errand) => readStoredStateKeepingWorker(storage, id, errand)).catch((error: unknown) => {
+        ticket.abandon();
+        throw error;
+      });
+      ticket.keep(read.kept, signal);
+      return read.state;
     },
     discardStorage: async (id: NodeId): Promise<void> => {
       readers.drop(id);
