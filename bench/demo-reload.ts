@@ -13,16 +13,10 @@ import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright';
 import { build, createServer, preview } from 'vite';
 import { chromiumArguments, chromiumPath } from '../scripts/browser-flags.mjs';
+import { median, roundsOption } from './statistics.ts';
 import { startSignalingServer } from '../src/signaling/server/index.ts';
 
-const known = /^--rounds=[1-9]\d*$/;
-const unknown = process.argv.slice(2).filter((argument) => !known.test(argument));
-if (unknown.length > 0) {
-  console.error(`usage: npm run bench:demo-reload [-- --rounds=N]; unknown: ${unknown.join(' ')}`);
-  process.exit(2);
-}
-const rounds = Number(process.argv.find((argument) => known.test(argument))?.split('=')[1] ?? 7);
-const median = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+const rounds = roundsOption('bench:demo-reload', 7);
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Until the app says it is in its room; a page that never gets there fails the run after 60 s instead of hanging it. */

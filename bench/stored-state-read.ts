@@ -12,21 +12,15 @@ import path from 'node:path';
 import { chromium } from 'playwright';
 import { build, createServer, preview } from 'vite';
 import { chromiumArguments, chromiumPath } from '../scripts/browser-flags.mjs';
+import { median, roundsOption } from './statistics.ts';
 import type { StoredStateReadResult } from './pages/stored-state-read.ts';
 
-const known = /^--rounds=[1-9]\d*$/;
-const unknown = process.argv.slice(2).filter((argument) => !known.test(argument));
-if (unknown.length > 0) {
-  console.error(`usage: npm run bench:stored-state [-- --rounds=N]; unknown: ${unknown.join(' ')}`);
-  process.exit(2);
-}
-const rounds = Number(process.argv.find((argument) => known.test(argument))?.split('=')[1] ?? 11);
+const rounds = roundsOption('bench:stored-state', 11);
 const shapes = [
   { label: '1,000 entries', entries: 1_000, snapshotBytes: 0 },
   { label: '10,000 entries past a 4 MiB snapshot', entries: 10_000, snapshotBytes: 4 * 1024 * 1024 },
 ] as const;
 const page = '/bench/pages/stored-state-read.html';
-const median = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 
 const outDir = mkdtempSync(path.join(os.tmpdir(), 'raftmesh-stored-state-'));
 await build({ configFile: false, root: path.resolve('.'), logLevel: 'error', worker: { format: 'es' }, build: { outDir, emptyOutDir: true, rollupOptions: { input: path.resolve(`.${page}`) } } });

@@ -125,10 +125,18 @@ async function runConsumerPage(page: Page, address: string): Promise<ConsumerRes
   page.on('response', (response) => {
     if (response.status() >= 400 && !response.url().endsWith('/favicon.ico')) failures.push(`${response.status()} ${response.url()}`);
   });
+  let workersStarted = 0;
+  page.on('worker', () => (workersStarted += 1));
   await page.goto(address);
   await page.waitForFunction('window.consumerTest !== undefined');
   const result = await page.evaluate(() => window.consumerTest());
   expect(failures).toEqual([]);
+  // Two for the two createWorkerRaftNode runs; one for each room join (the worker that reads the
+  // id's storage hosts its node); two reads (each keeps its worker until the discard after it) and
+  // two deletes. A join whose node started on a fresh worker would make ten.
+  expect(workersStarted).toBe(8);
+  // Every one ended: the nodes closed, the rooms left, the last reader dropped by its discard.
+  await expect.poll(() => page.workers().length).toBe(0);
   return result;
 }
 

@@ -2,6 +2,7 @@
 // first served, `ifAvailable`, AbortSignal withdrawal, grants on a later microtask as browsers grant
 // in a later task, and what a browser does when the context holding a lock ends: the lock is
 // released although the holder's callback never settles.
+import { afterEach, beforeEach, vi } from 'vitest';
 import type { LockRequester } from './worker-life.ts';
 
 interface Request {
@@ -111,3 +112,25 @@ export function createFakeLockManager(): FakeLockManager {
     },
   };
 }
+
+/**
+ * A fresh fake lock manager as navigator.locks for each test of the enclosing describe, shared by
+ * the page and the in-process workers as one origin's is; read it through the returned function.
+ */
+export function fakeLocksForEachTest(): () => FakeLockManager {
+  let locks: FakeLockManager | null = null;
+  beforeEach(() => {
+    locks = createFakeLockManager();
+    vi.stubGlobal('navigator', { locks });
+  });
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+  return () => {
+    if (locks === null) throw new Error('fakeLocksForEachTest: read inside a test');
+    return locks;
+  };
+}
+
+/** The workers' life locks (worker-life.ts) among lock names. */
+export const lifeLocks = (names: string[]): string[] => names.filter((name) => name.startsWith('raftmesh:worker-life:'));

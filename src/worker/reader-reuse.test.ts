@@ -3,13 +3,13 @@
 // newer read, a discard, how many wait at once), and that a node started on one behaves, or
 // fails, like one on a fresh worker. In-process workers over fake-indexeddb.
 import 'fake-indexeddb/auto';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { RaftClosedError } from '../core/errors.ts';
 import { nodeId, type NodeId } from '../core/types.ts';
 import { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
 import { createLoopbackNetwork } from '../transport/loopback.ts';
 import { WorkerCrashedError } from './error-transfer.ts';
-import { createFakeLockManager, type FakeLockManager } from './fake-lock-manager.test-support.ts';
+import { fakeLocksForEachTest, lifeLocks } from './fake-lock-manager.test-support.ts';
 import { createInProcessWorker, type InProcessWorker } from './in-process-worker.test-support.ts';
 import { maxSpareWorkers } from './spare-workers.ts';
 import { workerNodeFactory, type WorkerNodeFactoryOptions } from './worker-node-factory.ts';
@@ -187,17 +187,10 @@ describe('a reader taken by its node', () => {
 });
 
 describe('a reader that dies without an error event (Web Locks)', () => {
-  let locks: FakeLockManager;
-  beforeEach(() => {
-    locks = createFakeLockManager();
-    vi.stubGlobal('navigator', { locks });
-  });
-  afterEach(() => {
-    vi.unstubAllGlobals();
-  });
-  const lifeLocks = (names: string[]): string[] => names.filter((name) => name.startsWith('raftmesh:worker-life:'));
+  const fakeLocks = fakeLocksForEachTest();
 
   it('holds its life lock from the read on; dying while it waits ends it, and the node starts on a fresh worker', async () => {
+    const locks = fakeLocks();
     const { factory, created } = factoryWithPool();
     const id = nodeId('vanished');
     await factory.readStoredState(id);
@@ -213,6 +206,7 @@ describe('a reader that dies without an error event (Web Locks)', () => {
   });
 
   it("the node on a reader watches the reader's lock: a silent death stops it with WorkerCrashedError", async () => {
+    const locks = fakeLocks();
     const { factory, created } = factoryWithPool();
     const id = nodeId('watched');
     await factory.readStoredState(id);

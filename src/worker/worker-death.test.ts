@@ -3,19 +3,18 @@
 // lock manager is), and the fallback where there are no Web Locks at all (the events port's
 // `close`, which Node fires when a worker's ports go with it).
 import 'fake-indexeddb/auto'; // IndexedDB storage inside the in-process worker
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { RaftClosedError } from '../core/errors.ts';
 import { nodeId } from '../core/types.ts';
 import type { RaftNode } from '../driver/node-options.ts';
 import { IndexedDbRaftStorage } from '../storage/indexeddb-storage.ts';
 import { createLoopbackNetwork } from '../transport/loopback.ts';
 import { WorkerCrashedError } from './error-transfer.ts';
-import { createFakeLockManager, type FakeLockManager } from './fake-lock-manager.test-support.ts';
+import { fakeLocksForEachTest, lifeLocks, type FakeLockManager } from './fake-lock-manager.test-support.ts';
 import { createInProcessWorker, type InProcessWorker } from './in-process-worker.test-support.ts';
 import { createWorkerRaftNode } from './worker-client.ts';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
-const lifeLocks = (names: string[]): string[] => names.filter((name) => name.startsWith('raftmesh:worker-life:'));
 const settle = (ms = 20): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A node with a voter that never exists: no leader, so every call stays pending. */
@@ -33,13 +32,10 @@ async function watching(locks: FakeLockManager, count = 1): Promise<string[]> {
 }
 
 describe('a worker that ends without an error event (Web Locks)', () => {
+  const fakeLocks = fakeLocksForEachTest();
   let locks: FakeLockManager;
   beforeEach(() => {
-    locks = createFakeLockManager();
-    vi.stubGlobal('navigator', { locks });
-  });
-  afterEach(() => {
-    vi.unstubAllGlobals();
+    locks = fakeLocks();
   });
 
   it('stops the page node: a pending propose and later calls reject with WorkerCrashedError, streams end, the worker is terminated', async () => {
