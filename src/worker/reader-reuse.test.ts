@@ -7,6 +7,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { RaftClosedError } from '../core/errors.ts';
 import { nodeId, type NodeId } from '../core/types.ts';
 import { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
+import { IndexedDbRaftStorage } from '../storage/indexeddb-storage.ts';
 import { createLoopbackNetwork } from '../transport/loopback.ts';
 import { WorkerCrashedError } from './error-transfer.ts';
 import { fakeLocksForEachTest, lifeLocks } from './fake-lock-manager.test-support.ts';
@@ -203,6 +204,26 @@ describe('a reader that dies without an error event (Web Locks)', () => {
     expect(created).toHaveLength(2);
     await node.awaitLeadership();
     await node.close();
+  });
+
+  it('dying during its read fails the read at once with WorkerCrashedError, and nothing is kept', async () => {
+    const locks = fakeLocks();
+    const name = `reader-reuse-held-${Math.random()}`;
+    // Held open on the page: the reader's open waits for it (seconds), holding its life lock.
+    const heldOpen = await IndexedDbRaftStorage.open(name);
+    try {
+      const { factory, created } = factoryWithPool({ storage: () => ({ type: 'indexeddb', name }) });
+      const id = nodeId('dies-reading');
+      const read = factory.readStoredState(id);
+      await vi.waitFor(() => expect(lifeLocks(locks.pending())).toHaveLength(1));
+      const [lifeLock] = lifeLocks(locks.held());
+      locks.endHolderOf(lifeLock!);
+      await expect(read).rejects.toBeInstanceOf(WorkerCrashedError);
+      expect(created[0]?.terminated).toBe(true);
+      expect(lifeLocks(locks.pending())).toEqual([]);
+    } finally {
+      heldOpen.close();
+    }
   });
 
   it("the node on a reader watches the reader's lock: a silent death stops it with WorkerCrashedError", async () => {

@@ -8,8 +8,8 @@ import type { NodeId } from '../core/types.ts';
 import type { StoredNodeState } from '../storage/stored-node-state.ts';
 import { rebuildError, WorkerCrashedError } from './error-transfer.ts';
 import type { Answer, WorkerNodeApi, WorkerStorageOptions } from './protocol.ts';
-import { lifeLockName, webLocks } from './worker-life.ts';
-import { claimWorker, crashDetail, createEntryWorker, endKeptWorker, requireWorkerRuntime, validateWorkerStorage, type KeptWorker, type WorkerEndpoint } from './worker-client.ts';
+import { lifeLockName, watchWorkerLife, webLocks, type LifeWatch } from './worker-life.ts';
+import { claimWorker, crashDetail, createEntryWorker, endKeptWorker, requireWorkerRuntime, silentDeathDetail, validateWorkerStorage, type KeptWorker, type WorkerEndpoint } from './worker-client.ts';
 
 export interface StorageErrandOptions {
   /** A worker running raftmesh/worker's entry, taken for this errand (and ended after it, or kept by a read for its node); by default one is created. */
@@ -39,12 +39,34 @@ export async function readStoredStateInWorker(storage: WorkerStorageOptions, opt
  */
 export async function readStoredStateKeepingWorker(storage: WorkerStorageOptions, id: NodeId, options: StorageErrandOptions = {}): Promise<{ readonly state: StoredNodeState; readonly kept: KeptWorker }> {
   const lockName = lifeLockName(id);
-  const { value, kept } = await runErrand(storage, options, 'read', async (remote, plain) => {
-    // Asked first, on the same ordered channel: a death during the read is then seen too.
-    const held = webLocks() === null ? Promise.resolve(false) : remote.holdLifeLock(lockName).catch(() => false);
-    const [answer, holds] = await Promise.all([remote.readStoredState(plain), held]);
-    return answer.type === 'ok' ? { type: 'ok', value: { state: answer.value, lifeLock: holds ? lockName : null } } : answer;
-  }, `raftmesh ${id}`);
+  const { value, kept } = await runErrand(
+    storage,
+    options,
+    'read',
+    async (remote, plain) => {
+      const locks = webLocks();
+      // Asked first, on the same ordered channel, and watched once held: a death during the read
+      // then fails it at once, where only the errand's 30 s bound would have ended it. Between
+      // this watch and the spare's (or the node's), a death leaves the lock free, and the next
+      // request for it is granted as soon as it is made: nothing is missed in the gap.
+      const held = locks === null ? Promise.resolve(false) : remote.holdLifeLock(lockName).catch(() => false);
+      let watch: LifeWatch | null = null;
+      let settled = false;
+      const died = new Promise<never>((_, reject) => {
+        void held.then((holds) => {
+          if (holds && locks !== null && !settled) watch = watchWorkerLife(locks, lockName, () => reject(new WorkerCrashedError(silentDeathDetail)));
+        });
+      });
+      try {
+        const [answer, holds] = await Promise.race([Promise.all([remote.readStoredState(plain), held]), died]);
+        return answer.type === 'ok' ? { type: 'ok', value: { state: answer.value, lifeLock: holds ? lockName : null } } : answer;
+      } finally {
+        settled = true;
+        (watch as LifeWatch | null)?.stop();
+      }
+    },
+    `raftmesh ${id}`,
+  );
   return { state: value.state, kept: { ...kept, lifeLock: value.lifeLock } };
 }
 

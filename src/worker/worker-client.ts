@@ -229,7 +229,8 @@ async function startOnWorker(options: WorkerRaftNodeOptions, { endpoint: worker,
   return created;
 }
 
-const silentDeathDetail = 'the worker ended without an error event (the browser killed it, for example out of memory, its process crashed, or it called self.close())';
+/** What WorkerCrashedError says of a worker whose life lock (worker-life.ts) came free. */
+export const silentDeathDetail = 'the worker ended without an error event (the browser killed it, for example out of memory, its process crashed, or it called self.close())';
 
 interface LifeWatcher {
   /** The worker's context has ended (its life lock was granted to the page, or its port closed). */
