@@ -8,8 +8,8 @@ import type { NodeId } from '../core/types.ts';
 import type { StoredNodeState } from '../storage/stored-node-state.ts';
 import { rebuildError, WorkerCrashedError } from './error-transfer.ts';
 import type { Answer, WorkerNodeApi, WorkerStorageOptions } from './protocol.ts';
-import { lifeLockName, watchWorkerLife, webLocks, type LifeWatch } from './worker-life.ts';
-import { claimWorker, crashDetail, createEntryWorker, endKeptWorker, requireWorkerRuntime, silentDeathDetail, validateWorkerStorage, type KeptWorker, type WorkerEndpoint } from './worker-client.ts';
+import { lifeLockName, webLocks } from './worker-life.ts';
+import { claimWorker, crashDetail, createEntryWorker, endKeptWorker, holdAndWatchLife, requireWorkerRuntime, silentDeathDetail, validateWorkerStorage, type KeptWorker, type WorkerEndpoint } from './worker-client.ts';
 
 export interface StorageErrandOptions {
   /** A worker running raftmesh/worker's entry, taken for this errand (and ended after it, or kept by a read for its node); by default one is created. */
@@ -45,24 +45,18 @@ export async function readStoredStateKeepingWorker(storage: WorkerStorageOptions
     'read',
     async (remote, plain) => {
       const locks = webLocks();
-      // Asked first, on the same ordered channel, and watched once held: a death during the read
-      // then fails it at once, where only the errand's 30 s bound would have ended it. Between
-      // this watch and the spare's (or the node's), a death leaves the lock free, and the next
-      // request for it is granted as soon as it is made: nothing is missed in the gap.
-      const held = locks === null ? Promise.resolve(false) : remote.holdLifeLock(lockName).catch(() => false);
-      let watch: LifeWatch | null = null;
-      let settled = false;
-      const died = new Promise<never>((_, reject) => {
-        void held.then((holds) => {
-          if (holds && locks !== null && !settled) watch = watchWorkerLife(locks, lockName, () => reject(new WorkerCrashedError(silentDeathDetail)));
-        });
-      });
+      // Watched from the read on: a death during the read fails it at once, where only the
+      // errand's 30 s bound would have ended it. Between this watch and the spare's (or the
+      // node's), a death leaves the lock free, and the next request for it is granted as soon as
+      // it is made: nothing is missed in the gap.
+      let fail: (error: unknown) => void = () => {};
+      const died = new Promise<never>((_, reject) => (fail = reject));
+      const life = locks === null ? null : holdAndWatchLife(remote, locks, lockName, () => fail(new WorkerCrashedError(silentDeathDetail)));
       try {
-        const [answer, holds] = await Promise.race([Promise.all([remote.readStoredState(plain), held]), died]);
+        const [answer, holds] = await Promise.race([Promise.all([remote.readStoredState(plain), life?.held ?? false]), died]);
         return answer.type === 'ok' ? { type: 'ok', value: { state: answer.value, lifeLock: holds ? lockName : null } } : answer;
       } finally {
-        settled = true;
-        (watch as LifeWatch | null)?.stop();
+        life?.stop();
       }
     },
     `raftmesh ${id}`,

@@ -15,7 +15,7 @@ import { rebuildError, WorkerCrashedError } from './error-transfer.ts';
 import { type StartRequest, type WorkerNodeApi, type WorkerRaftConfig, type WorkerStorageOptions } from './protocol.ts';
 import { createRemoteNode, type RemoteNode } from './remote-node.ts';
 import { serveTransport } from './transport-bridge.ts';
-import { lifeLockName, watchWorkerLife, webLocks, type LifeWatch } from './worker-life.ts';
+import { lifeLockName, watchWorkerLife, webLocks, type LifeWatch, type LockRequester } from './worker-life.ts';
 
 /**
  * A port whose other end serves a transport (serveTransport) in another context: a worker that
@@ -154,15 +154,16 @@ export async function createWorkerRaftNodeOn(options: WorkerRaftNodeOptions, kep
 }
 
 /** Starts the node on a worker this call now owns: whatever happens, the worker ends with the node. */
-async function startOnWorker(options: WorkerRaftNodeOptions, { endpoint: worker, remote, lifeLock }: KeptWorker, transportPort: ReturnType<typeof connectTransport>): Promise<RaftNode> {
+async function startOnWorker(options: WorkerRaftNodeOptions, kept: KeptWorker, transportPort: ReturnType<typeof connectTransport>): Promise<RaftNode> {
   let request: StartRequest;
   try {
     request = startRequest(options);
   } catch (error) {
     transportPort.stop();
-    endKeptWorker({ endpoint: worker, remote, lifeLock });
+    endKeptWorker(kept);
     throw error;
   }
+  const { endpoint: worker, remote, lifeLock } = kept;
   const events = new MessageChannel();
   let node: RemoteNode | null = null;
   let failStart: (error: unknown) => void = () => {};
@@ -260,19 +261,9 @@ function watchLife(remote: Remote<WorkerNodeApi>, nodeId: string, heldLock: stri
     onGone(isClosing);
   };
   const locks = webLocks();
-  if (locks !== null && heldLock !== null) {
-    watch = watchWorkerLife(locks, heldLock, gone);
-  } else if (locks !== null) {
-    const name = lifeLockName(nodeId);
-    // Sent before start, on the same ordered channel, so a worker that dies while opening its
-    // storage is seen too. A worker built before holdLifeLock existed rejects the call: no watch.
-    remote.holdLifeLock(name).then(
-      (held) => {
-        if (held && !stopped) watch = watchWorkerLife(locks, name, gone);
-      },
-      () => undefined,
-    );
-  }
+  // Asked before start, on the same ordered channel, so a worker that dies while opening its
+  // storage is seen too.
+  if (locks !== null) watch = heldLock !== null ? watchWorkerLife(locks, heldLock, gone) : holdAndWatchLife(remote, locks, lifeLockName(nodeId), gone);
   return {
     gone,
     closing() {
@@ -286,6 +277,29 @@ function watchLife(remote: Remote<WorkerNodeApi>, nodeId: string, heldLock: stri
       // waits for its end (a crash while closing, whose answer will never come) returns at once
       // instead of after closeTimeoutMs.
       resolveEnded();
+    },
+  };
+}
+
+/**
+ * Has the worker hold its life lock under `name` (worker-life.ts), then, once it does, watches it
+ * from the page: `onGone` when the worker's context ends. `held` says whether it holds it (false
+ * where the worker has no Web Locks, or was built before holdLifeLock existed: then no watch).
+ * Whatever the worker asks next on the same channel comes after the request, so a death during
+ * that call is seen too.
+ */
+export function holdAndWatchLife(remote: Remote<WorkerNodeApi>, locks: LockRequester, name: string, onGone: () => void): LifeWatch & { readonly held: Promise<boolean> } {
+  let stopped = false;
+  let watch: LifeWatch | null = null;
+  const held = remote.holdLifeLock(name).catch(() => false);
+  void held.then((holds) => {
+    if (holds && !stopped) watch = watchWorkerLife(locks, name, onGone);
+  });
+  return {
+    held,
+    stop() {
+      stopped = true;
+      watch?.stop();
     },
   };
 }
