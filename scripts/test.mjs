@@ -1,7 +1,7 @@
 // `npm test`: every suite, in order, then ONE closing line `N passed, N failed` totalled over
 // all of them (CI reads that line). A check (typecheck, lint, cycles) counts as one test; a
 // Vitest suite contributes its own per-test counts. Exits non-zero if anything failed.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,45 @@ function run(command, args) {
 const check = (name, command, args) => ({
   name,
   run: () => (run(command, args) ? { passed: 1, failed: 0 } : { passed: 0, failed: 1 }),
+});
+
+/** Runs a command with its output (stdout and stderr, interleaved) kept; resolves when it exits. */
+function runCaptured(command, args) {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const chunks = [];
+    child.stdout.on('data', (chunk) => chunks.push(chunk));
+    child.stderr.on('data', (chunk) => chunks.push(chunk));
+    child.on('error', (error) => resolve({ ok: false, output: `could not start ${command}: ${error.message}\n` }));
+    child.on('close', (status) => resolve({ ok: status === 0, output: Buffer.concat(chunks).toString() }));
+  });
+}
+
+/**
+ * Checks (each one test) run side by side, as many at once as there are cores: they read files
+ * and use no clock, so sharing the cores cannot change a verdict, and one after another they
+ * took 38 s of CI's 20-minute budget (2026-12-06). Each one's output is printed whole, in the
+ * order given, once all have finished; they are started longest first (the order given).
+ */
+const checksSideBySide = (checks) => ({
+  checks,
+  run: async () => {
+    const results = new Array(checks.length);
+    let next = 0;
+    const lane = async () => {
+      while (next < checks.length) {
+        const index = next++;
+        const { command, args } = checks[index];
+        results[index] = await runCaptured(command, args);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(availableParallelism(), checks.length) }, lane));
+    return checks.map(({ name, command, args }, index) => {
+      console.log(`\n$ ${[command, ...args].join(' ')}`);
+      process.stdout.write(results[index].output);
+      return { name, counts: results[index].ok ? { passed: 1, failed: 0 } : { passed: 0, failed: 1 } };
+    });
+  },
 });
 
 /**
@@ -93,13 +132,15 @@ const browserSuite = (suite, finders = [findChromium]) => ({
 });
 
 const suites = [
-  check('typecheck (all code)', binary('tsc'), ['-p', 'tsconfig.json', '--noEmit']),
-  // The core tsconfig has no DOM lib and no Node types: this proves core is pure.
-  check('typecheck (core has no DOM or Node types)', binary('tsc'), ['-p', 'src/core/tsconfig.json', '--noEmit']),
-  check('lint (style and import direction)', binary('eslint'), ['.']),
-  check('no circular imports', 'node', ['scripts/check-cycles.mjs']),
-  // The published build (tsconfig.build.json: no test support, no Node-only types) must compile.
-  check('library build typechecks', binary('tsc'), ['-p', 'tsconfig.build.json', '--noEmit']),
+  checksSideBySide([
+    { name: 'typecheck (all code)', command: binary('tsc'), args: ['-p', 'tsconfig.json', '--noEmit'] },
+    { name: 'lint (style and import direction)', command: binary('eslint'), args: ['.'] },
+    // The published build (tsconfig.build.json: no test support, no Node-only types) must compile.
+    { name: 'library build typechecks', command: binary('tsc'), args: ['-p', 'tsconfig.build.json', '--noEmit'] },
+    // The core tsconfig has no DOM lib and no Node types: this proves core is pure.
+    { name: 'typecheck (core has no DOM or Node types)', command: binary('tsc'), args: ['-p', 'src/core/tsconfig.json', '--noEmit'] },
+    { name: 'no circular imports', command: 'node', args: ['scripts/check-cycles.mjs'] },
+  ]),
   // Every core: Vitest's default for a run leaves one free, which on a 2-core machine ran these
   // files one after another (378 s against 264 s with both cores, 2026-12-04), most of CI's
   // 20-minute budget. The suite's timing-sensitive tests run on virtual clocks.
@@ -114,19 +155,24 @@ const suites = [
 
 const totals = { passed: 0, failed: 0 };
 const lines = [];
-for (const suite of suites) {
-  let counts;
-  try {
-    counts = suite.run();
-  } catch (error) {
-    console.error(`${suite.name}: ${error instanceof Error ? error.message : String(error)}`);
-    counts = { passed: 0, failed: 1 };
-  }
+const record = (name, counts) => {
   totals.passed += counts.passed;
   totals.failed += counts.failed;
-  const line = `${counts.failed === 0 ? 'PASS' : 'FAIL'} ${suite.name}: ${counts.passed} passed, ${counts.failed} failed`;
+  const line = `${counts.failed === 0 ? 'PASS' : 'FAIL'} ${name}: ${counts.passed} passed, ${counts.failed} failed`;
   lines.push(line);
   console.log(line);
+};
+for (const suite of suites) {
+  // A group of side-by-side checks reports one line per check; any other suite one line.
+  const names = suite.checks === undefined ? [suite.name] : suite.checks.map((each) => each.name);
+  let outcome;
+  try {
+    outcome = await suite.run();
+  } catch (error) {
+    console.error(`${names.join(', ')}: ${error instanceof Error ? error.message : String(error)}`);
+    outcome = names.map((name) => ({ name, counts: { passed: 0, failed: 1 } }));
+  }
+  for (const { name, counts } of suite.checks === undefined ? [{ name: suite.name, counts: outcome }] : outcome) record(name, counts);
 }
 
 console.log(`\nSummary:\n${lines.map((line) => `  ${line}`).join('\n')}`);
