@@ -1,11 +1,20 @@
-// Vitest configuration and the library build. Two test projects:
-// - node: unit, scenario and simulation suites (plus IndexedDB on fake-indexeddb);
+// Vitest configuration and the library build. Test projects:
+// - node and node-isolated: unit, scenario and simulation suites (plus IndexedDB on
+//   fake-indexeddb), most files sharing workers, the few that change process-wide state not;
+// - network: Node WebRTC peers (loopback-only namespace);
 // - browser: `*.browser.test.ts` files, run in Debian's headless Chromium through Playwright
 //   (ENVIRONMENT.md: Playwright cannot download browsers here; the flags below make WebRTC work
 //   on loopback). scripts/test.mjs runs the browser project inside a loopback-only namespace.
 import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
 import { chromiumArguments, chromiumPath } from './scripts/browser-flags.mjs';
+import { isolatedNodeTestFiles } from './scripts/node-test-isolation.mjs';
+
+const nodeTestDirectories = ['src', 'bench', 'demo', 'e2e', 'scripts'];
+const nodeTestFiles = nodeTestDirectories.map((directory) => `${directory}/**/*.test.ts`);
+const notNodeTestFiles = ['**/*.browser.test.ts', '**/*.network.test.ts', 'node_modules/**'];
+/** Node test files that change process-wide state: each runs in a fresh worker (node-isolated). */
+const isolatedFiles = isolatedNodeTestFiles(import.meta.dirname, nodeTestDirectories);
 
 export default defineConfig({
   build: {
@@ -36,13 +45,29 @@ export default defineConfig({
     hookTimeout: 60_000,
     projects: [
       {
+        // Unit, scenario and simulation tests, file after file in each worker without isolation
+        // (scripts/node-test-isolation.mjs says why, and which files cannot share a worker).
         extends: true,
         test: {
           name: 'node',
-          include: ['src/**/*.test.ts', 'bench/**/*.test.ts', 'demo/**/*.test.ts', 'e2e/**/*.test.ts'],
-          exclude: ['**/*.browser.test.ts', '**/*.network.test.ts', 'node_modules/**'],
+          include: nodeTestFiles,
+          exclude: [...notNodeTestFiles, ...isolatedFiles],
           environment: 'node',
           pool: 'threads',
+          isolate: false,
+        },
+      },
+      {
+        // The Node test files that install globals, mock modules or listen on the process: a
+        // fresh worker each. `--project 'node*'` runs both Node projects.
+        extends: true,
+        test: {
+          name: 'node-isolated',
+          include: isolatedFiles,
+          exclude: notNodeTestFiles,
+          environment: 'node',
+          pool: 'threads',
+          isolate: true,
         },
       },
       {

@@ -144,7 +144,9 @@ const suites = [
   // Every core: Vitest's default for a run leaves one free, which on a 2-core machine ran these
   // files one after another (378 s against 264 s with both cores, 2026-12-04), most of CI's
   // 20-minute budget. The suite's timing-sensitive tests run on virtual clocks.
-  vitest('unit, scenario and simulation tests (Node)', ['--project', 'node', `--maxWorkers=${availableParallelism()}`]),
+  // Both Node projects in one run (node shares workers between files, node-isolated does not:
+  // vite.config.ts), so the files of both keep every core busy.
+  vitest('unit, scenario and simulation tests (Node)', ['--project', 'node', '--project', 'node-isolated', `--maxWorkers=${availableParallelism()}`]),
   // Browser suites: Debian's Chromium, inside a loopback-only network namespace (ENVIRONMENT.md).
   vitest('network tests (Node WebRTC peers, loopback-only namespace)', ['--project', 'network'], loopbackOnly),
   browserSuite(vitest('in-browser tests (Vitest, headless Chromium)', ['--project', 'browser'], loopbackOnly)),

@@ -1,0 +1,3 @@
+export declare const processWideChanges: RegExp[];
+export declare function changesProcessWideState(source: string): boolean;
+export declare function isolatedNodeTestFiles(root: string, directories: string[]): string[];
