@@ -6,6 +6,7 @@
 // long as the store and sees every dispatch and read, so a forgotten listener would pile up.
 import type { Clock } from '../core/config.ts';
 import type { Watchable } from '../core/observable.ts';
+import { watchAbort } from './abort-watch.ts';
 
 /** The signals that end a wait; an absent one (no caller signal) is allowed, to keep call sites plain. */
 export type EndingSignals = readonly (AbortSignal | undefined)[];
@@ -87,9 +88,8 @@ function firstAborted(signals: EndingSignals): AbortSignal | undefined {
 
 /** Calls `onAbort` with the reason of whichever signal aborts first; returns what removes every listener. */
 function listenForAbort(signals: EndingSignals, onAbort: (reason: unknown) => void): () => void {
-  const listeners = signals.flatMap((signal) => (signal === undefined ? [] : [{ signal, listener: (): void => onAbort(signal.reason) }]));
-  for (const { signal, listener } of listeners) signal.addEventListener('abort', listener, { once: true });
+  const endWatches = signals.flatMap((signal) => (signal === undefined ? [] : [watchAbort(signal, () => onAbort(signal.reason))]));
   return () => {
-    for (const { signal, listener } of listeners) signal.removeEventListener('abort', listener);
+    for (const endWatch of endWatches) endWatch();
   };
 }

@@ -1,5 +1,7 @@
 // Promises of in-flight calls keyed by id, each optionally abortable: one mechanism for reads,
 // membership changes and transfers so abort and close behave the same everywhere.
+import { watchAbort } from './abort-watch.ts';
+
 export interface PendingCalls<T> {
   /** Starts a call; `onAbort` tells the engine to forget it when the signal fires. */
   start(signal: AbortSignal | undefined, onAbort: (id: number) => void, begin: (id: number) => void): Promise<T>;
@@ -22,14 +24,14 @@ export function createPendingCalls<T>(): PendingCalls<T> {
           onAbort(id);
           reject(signal?.reason);
         };
-        signal?.addEventListener('abort', abort, { once: true });
+        const endWatch = signal === undefined ? null : watchAbort(signal, abort);
         calls.set(id, {
           resolve: (value) => {
-            signal?.removeEventListener('abort', abort);
+            endWatch?.();
             resolve(value);
           },
           reject: (error) => {
-            signal?.removeEventListener('abort', abort);
+            endWatch?.();
             reject(error);
           },
         });

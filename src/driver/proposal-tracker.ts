@@ -5,6 +5,7 @@ import { LeadershipLostError, NotMemberError, ProposalRejectedError } from '../c
 import type { RaftMetric } from '../core/events.ts';
 import type { ProposalFailure, ProposalOutcome } from '../core/ready.ts';
 import type { DedupKey, LogEntry } from '../core/types.ts';
+import { watchAbort } from './abort-watch.ts';
 import { validateRequestId } from './client-identity.ts';
 
 export interface ProposalTrackerOptions {
@@ -76,15 +77,15 @@ export function createProposalTracker(options: ProposalTrackerOptions): Proposal
             } else return;
             reject(signal.reason);
           };
+          const endWatch = watchAbort(signal, onAbort);
           proposal.resolve = (entry) => {
-            signal.removeEventListener('abort', onAbort);
+            endWatch();
             resolve(entry);
           };
           proposal.reject = (error) => {
-            signal.removeEventListener('abort', onAbort);
+            endWatch();
             reject(error);
           };
-          signal.addEventListener('abort', onAbort, { once: true });
         }
         if (inFlight.size < options.window) {
           submit(proposal);

@@ -6,6 +6,7 @@
 //   observables, metrics or committed streams it caused;
 // - as an `answer` event (proposals, the hot path): already in order with every other event, and
 //   batched with them, so a burst of proposals costs one message each way, not one per proposal.
+import { watchAbort } from '../driver/abort-watch.ts';
 import { rebuildError } from './error-transfer.ts';
 import type { Answer, CallOutcome } from './protocol.ts';
 
@@ -44,8 +45,9 @@ export function createRemoteCalls(options: {
       if (stoppedBy !== null) throw stoppedBy;
       signal?.throwIfAborted();
       const callId = nextCallId++;
+      let endWatch: (() => void) | null = null;
       const finish = (): boolean => {
-        signal?.removeEventListener('abort', onAbort);
+        endWatch?.();
         return pending.delete(callId);
       };
       const onAbort = (): void => {
@@ -63,7 +65,7 @@ export function createRemoteCalls(options: {
           if (finish()) reject(error);
         },
       });
-      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal !== undefined) endWatch = watchAbort(signal, onAbort);
       try {
         start(callId);
       } catch (error) {
