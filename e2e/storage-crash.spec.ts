@@ -3,8 +3,15 @@
 // prefix-consistent Raft log (contiguous indexes, terms that never decrease) that a node restarts
 // from. The browser is killed with SIGKILL (no shutdown, no flush), several times in a row on the
 // same profile, at varied moments.
-import { chromium, expect, test, type BrowserContext } from '@playwright/test';
-import { mkdtempSync, rmSync } from 'node:fs';
+// Chromium itself sometimes deletes the database on the open after such a kill: it finds its
+// LevelDB log torn ("checksum mismatch"), treats the database as corrupt, and makes an empty one,
+// reporting it only to that open (`npm run bench:indexeddb-kill`: 3 of 60 kills strict, 2 of 60
+// relaxed; here 1 CI run on 2026-12-06 lost all 3,010 acknowledged entries so). No library can
+// keep what the browser deletes; what raftmesh must do then is refuse to open, saying so, rather
+// than start the node as one that never voted or stored anything. Both outcomes are checked: every
+// acknowledged entry is there, or the open is refused with that reason (noted on the test).
+import { chromium, expect, test, type BrowserContext, type Page, type TestInfo } from '@playwright/test';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromiumArguments, chromiumPath } from '../scripts/browser-flags.mjs';
@@ -13,8 +20,23 @@ import { killBrowser } from './browser-processes.ts';
 const launch = (profile: string): Promise<BrowserContext> =>
   chromium.launchPersistentContext(profile, { executablePath: chromiumPath, args: chromiumArguments, headless: true });
 
+/** The refusal of a database the browser deleted as corrupt (IndexedDbRaftStorage.open). */
+const browserDeletedDatabase = /RaftStorageError: IndexedDbRaftStorage open: the browser deleted the database "raftmesh:[\w-]+" as corrupt/;
+
+/** A page call that may meet the browser's deletion: its refusal becomes null, noted on the test. */
+async function unlessBrowserDeleted<T>(call: Promise<T>, when: string, testInfo: TestInfo): Promise<T | null> {
+  try {
+    return await call;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    expect(message, 'the only failure allowed: the storage refusing a database the browser deleted').toMatch(browserDeletedDatabase);
+    testInfo.annotations.push({ type: 'browser deleted the database', description: `${when}: ${message.split('\n')[0] ?? ''}` });
+    return null;
+  }
+}
+
 for (const durability of ['strict', 'relaxed'] as const) {
-  test(`SIGKILL during a write load loses no acknowledged entry (${durability})`, async ({ baseURL }) => {
+  test(`SIGKILL during a write load loses no acknowledged entry (${durability})`, async ({ baseURL }, testInfo) => {
     const profile = mkdtempSync(join(tmpdir(), 'raftmesh-crash-'));
     const name = `crash-${durability}`;
     const acknowledged = new Set<number>();
@@ -28,7 +50,15 @@ for (const durability of ['strict', 'relaxed'] as const) {
         await page.goto(`${baseURL}/e2e/pages/storage-crash.html`);
         await page.waitForFunction(() => window.storageCrash !== undefined);
         const before = acknowledged.size;
-        await page.evaluate(([database, mode]) => void window.storageCrash.load(database, mode), [name, durability] as const);
+        const started = await unlessBrowserDeleted(
+          page.evaluate(([database, mode]) => window.storageCrash.load(database, mode).then(() => true), [name, durability] as const),
+          `round ${round}, after ${acknowledged.size} acknowledged entries`,
+          testInfo,
+        );
+        if (started === null) {
+          await context.close();
+          return;
+        }
         // Let the load run until a few hundred more proposals were acknowledged, then kill at a
         // moment that varies from round to round.
         await expect.poll(() => acknowledged.size - before, { timeout: 60_000 }).toBeGreaterThan(200 + round * 150);
@@ -40,8 +70,9 @@ for (const durability of ['strict', 'relaxed'] as const) {
       const page = context.pages()[0] ?? (await context.newPage());
       await page.goto(`${baseURL}/e2e/pages/storage-crash.html`);
       await page.waitForFunction(() => window.storageCrash !== undefined);
-      const stored = await page.evaluate((database) => window.storageCrash.inspect(database), name);
+      const stored = await unlessBrowserDeleted(page.evaluate((database) => window.storageCrash.inspect(database), name), `after ${acknowledged.size} acknowledged entries`, testInfo);
       await context.close();
+      if (stored === null) return;
 
       expect(acknowledged.size).toBeGreaterThan(600);
       const present = new Set(stored.indexes);
@@ -60,3 +91,47 @@ for (const durability of ['strict', 'relaxed'] as const) {
     }
   });
 }
+
+test('a database Chromium deletes as corrupt is refused on that open and every later one, saying so', async ({ baseURL }) => {
+  const profile = mkdtempSync(join(tmpdir(), 'raftmesh-corrupt-'));
+  const name = 'corrupted';
+  const acknowledged = new Set<number>();
+  const open = async (): Promise<{ context: BrowserContext; page: Page }> => {
+    const context = await launch(profile);
+    const page = context.pages()[0] ?? (await context.newPage());
+    await page.exposeFunction('acknowledge', (indexes: number[]) => {
+      for (const index of indexes) acknowledged.add(index);
+    });
+    await page.goto(`${baseURL}/e2e/pages/storage-crash.html`);
+    await page.waitForFunction(() => window.storageCrash !== undefined);
+    return { context, page };
+  };
+  try {
+    const first = await open();
+    await first.page.evaluate((database) => window.storageCrash.load(database, 'strict'), name);
+    await expect.poll(() => acknowledged.size, { timeout: 60_000 }).toBeGreaterThan(100);
+    await first.context.close();
+    // Damage a record of the origin's LevelDB log, as a torn write would: Chromium's next open
+    // finds a checksum mismatch, deletes the database and makes an empty one.
+    const origins = join(profile, 'Default', 'IndexedDB');
+    const store = readdirSync(origins).find((entry) => entry.startsWith('http_127.0.0.1_') && entry.endsWith('.indexeddb.leveldb'));
+    expect(store, 'the origin has a LevelDB store').toBeDefined();
+    const logs = readdirSync(join(origins, store ?? '')).filter((entry) => entry.endsWith('.log')).map((entry) => join(origins, store ?? '', entry));
+    const largest = logs.sort((left, right) => statSync(right).size - statSync(left).size)[0] ?? '';
+    expect(statSync(largest).size).toBeGreaterThan(4096);
+    const bytes = readFileSync(largest);
+    for (let offset = 1024; offset < bytes.length; offset += 997) bytes[offset] = (bytes[offset] ?? 0) ^ 0xff;
+    writeFileSync(largest, bytes);
+
+    for (const attempt of ['the open that finds the damage', 'a later open']) {
+      const again = await open();
+      const refusal = await again.page.evaluate((database) => window.storageCrash.inspect(database).then(() => 'opened', (error: unknown) => String(error)), name);
+      await again.context.close();
+      expect(refusal, attempt).toMatch(browserDeletedDatabase);
+      expect(refusal, attempt).toContain('must not come back under its id');
+    }
+  } finally {
+    killBrowser(profile);
+    rmSync(profile, { recursive: true, force: true });
+  }
+});

@@ -30,6 +30,8 @@ async function startNode(storage: IndexedDbRaftStorage) {
 
 window.storageCrash = {
   async load(name, durability) {
+    // Resolves once the node leads (an open the storage refuses rejects here, for the test to
+    // read); the proposal lanes go on after that until the browser is killed.
     const node = await startNode(await IndexedDbRaftStorage.open(name, { durability }));
     await node.awaitLeadership();
     let sequence = 0;

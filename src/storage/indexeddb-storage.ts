@@ -22,7 +22,7 @@ import { storageFailure, mapIndexedDbError } from './storage-failure.ts';
 import { afterAppend, afterDiscard, afterTruncate, appendStart, requireCommitIndex, requireEntryTerms, requireIndexArgument, requireStateTerms, type LogBounds } from './log-bounds.ts';
 import { discardSegments, issued, lastStoredIndex, putEntries, readSegments, truncateSegments } from './indexeddb/log-segments.ts';
 import { acquireDatabaseLock, deleteLockDatabase, validateLockTimeout, type DatabaseLock } from './indexeddb/database-lock.ts';
-import { databaseName, describeStoredValue, isHardStateRecord, isLeaderRecord, isSnapshotRecord, schemaVersion, upgradeSchema, type HardStateRecord, type LeaderRecord, type RaftDatabase, type RaftDatabaseSchema, type SnapshotRecord } from './indexeddb/schema.ts';
+import { databaseName, describeStoredValue, isDataLostRecord, isHardStateRecord, isLeaderRecord, isSnapshotRecord, reportedDataLoss, schemaVersion, upgradeSchema, type HardStateRecord, type LeaderRecord, type RaftDatabase, type RaftDatabaseSchema, type SnapshotRecord } from './indexeddb/schema.ts';
 import type { RaftStorage, StorageBatch } from './raft-storage.ts';
 import type { IDBPTransaction } from 'idb';
 
@@ -102,6 +102,17 @@ export class IndexedDbRaftStorage implements RaftStorage {
       // this version has no stores of ours: said so, rather than IndexedDB's NotFoundError.
       if (!database.objectStoreNames.contains('state') || !database.objectStoreNames.contains('log')) {
         throw storageFailure('corruptRecord', 'open', undefined, adapterName, `the database ${JSON.stringify(fullName)} exists without raftmesh's stores (another program's database under this name?); delete it or choose another name`);
+      }
+      const dataLost = await database.get('state', 'dataLost');
+      if (dataLost !== undefined) {
+        const said = isDataLostRecord(dataLost) && dataLost.message !== '' ? ` (it said: ${JSON.stringify(dataLost.message)})` : '';
+        throw storageFailure(
+          'corruptRecord',
+          'open',
+          undefined,
+          adapterName,
+          `the browser deleted the database ${JSON.stringify(fullName)} as corrupt and made an empty one in its place${said}: this node's log, term and vote are gone, so it must not come back under its id as if it had never voted or stored anything. Remove the id from its cluster, IndexedDbRaftStorage.destroy() the name, and start a node under a fresh id`,
+        );
       }
       const bounds = await readBounds(database);
       if (failedEarly !== null) throw failedEarly;
@@ -358,7 +369,7 @@ export async function openRaftDatabase(
     rejectBlocked = reject;
   });
   const open = openDB<RaftDatabaseSchema>(name, version, {
-    upgrade: (upgrading, oldVersion) => upgradeSchema(upgrading, oldVersion),
+    upgrade: (upgrading, oldVersion, _newVersion, _transaction, event) => upgradeSchema(upgrading, oldVersion, reportedDataLoss(event)),
     blocked: () => {
       timer ??= setTimeout(() => {
         gaveUp = true;

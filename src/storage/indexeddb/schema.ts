@@ -6,7 +6,10 @@
 //   without the other), and `logStart`, the first index the log may hold (moved by a prefix
 //   discard or by an append that starts past a snapshot), and `commitIndex`, the highest index
 //   the node knew committed (a number; absent in databases written before it existed, read as 0,
-//   and ignored by the builds before it, so no schema version was needed).
+//   and ignored by the builds before it, so no schema version was needed), and `dataLost`, the
+//   browser's own words when it recreated the database after deleting a corrupt one (Chromium
+//   does that on the open after a torn write, reporting it only in that open's upgradeneeded
+//   event); while it is there the database refuses to open (DataLostRecord, below).
 // - `log`: segments. Each batch of contiguous entries is ONE record keyed by its first index,
 //   holding the codec's packed encoding of the entries (ENVIRONMENT.md measured 100 entries in one
 //   record at 0.75–1.8 ms against 6–10 ms for 100 separate puts). A truncation or discard that
@@ -59,10 +62,32 @@ export function describeStoredValue(value: unknown): string {
   return isObject(value) ? `an object with ${JSON.stringify(Object.keys(value))}` : `a ${typeof value}`;
 }
 
+/**
+ * The browser deleted this node's database and made an empty one in its place: Chromium does so
+ * when it finds its files corrupt, which a SIGKILL in the middle of a write can leave (3 and 2 of
+ * 60 kills, strict and relaxed, `npm run bench:indexeddb-kill`, 2026-12-06), and says so only through
+ * the `dataLoss` field of that open's upgradeneeded event. The empty database would otherwise
+ * pass for a node that never existed: one that votes again in terms it already voted in and
+ * forgets entries a quorum counted on it for. Kept until the database is destroyed.
+ */
+export interface DataLostRecord {
+  readonly dataLoss: string;
+  readonly message: string;
+}
+
+export const isDataLostRecord = (value: unknown): value is DataLostRecord => isObject(value) && typeof value.dataLoss === 'string' && typeof value.message === 'string';
+
+/** What an upgradeneeded event says the browser lost before it ran ('total' for a deleted database); null when nothing. */
+export function reportedDataLoss(event: Event | undefined): DataLostRecord | null {
+  const fields = event as { dataLoss?: unknown; dataLossMessage?: unknown } | undefined;
+  if (fields?.dataLoss !== 'total') return null;
+  return { dataLoss: 'total', message: typeof fields.dataLossMessage === 'string' ? fields.dataLossMessage : '' };
+}
+
 export interface RaftDatabaseSchema extends DBSchema {
   state: {
-    key: 'hardState' | 'leaderForTerm' | 'snapshot' | 'logStart' | 'commitIndex';
-    value: HardStateRecord | LeaderRecord | SnapshotRecord | number;
+    key: 'hardState' | 'leaderForTerm' | 'snapshot' | 'logStart' | 'commitIndex' | 'dataLost';
+    value: HardStateRecord | LeaderRecord | SnapshotRecord | DataLostRecord | number;
   };
   log: { key: number; value: SegmentRecord };
 }
@@ -80,9 +105,11 @@ export function databaseName(name: string): string {
  * the library opens; a database written by a NEWER version is refused by IndexedDB itself
  * (VersionError), which open() maps to 'versionTooNew'.
  */
-export function upgradeSchema(database: RaftDatabase, oldVersion: number): void {
+export function upgradeSchema(database: RaftDatabase, oldVersion: number, dataLost: DataLostRecord | null = null): void {
   if (oldVersion < 1) {
-    database.createObjectStore('state');
+    const state = database.createObjectStore('state');
     database.createObjectStore('log');
+    // In the same transaction as the stores: no open can see the empty database without it.
+    if (dataLost !== null) void state.put(dataLost, 'dataLost');
   }
 }
