@@ -20,6 +20,18 @@ import { killBrowser } from './browser-processes.ts';
 const launch = (profile: string): Promise<BrowserContext> =>
   chromium.launchPersistentContext(profile, { executablePath: chromiumPath, args: chromiumArguments, headless: true });
 
+/** Chromium on `profile` with the crash page open; each acknowledged index lands in `acknowledged`. */
+async function openCrashPage(profile: string, baseURL: string | undefined, acknowledged: Set<number>): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await launch(profile);
+  const page = context.pages()[0] ?? (await context.newPage());
+  await page.exposeFunction('acknowledge', (indexes: number[]) => {
+    for (const index of indexes) acknowledged.add(index);
+  });
+  await page.goto(`${baseURL}/e2e/pages/storage-crash.html`);
+  await page.waitForFunction(() => window.storageCrash !== undefined);
+  return { context, page };
+}
+
 /** The refusal of a database the browser deleted as corrupt (IndexedDbRaftStorage.open). */
 const browserDeletedDatabase = /RaftStorageError: IndexedDbRaftStorage open: the browser deleted the database "raftmesh:[\w-]+" as corrupt/;
 
@@ -42,13 +54,7 @@ for (const durability of ['strict', 'relaxed'] as const) {
     const acknowledged = new Set<number>();
     try {
       for (let round = 0; round < 3; round += 1) {
-        const context = await launch(profile);
-        const page = context.pages()[0] ?? (await context.newPage());
-        await page.exposeFunction('acknowledge', (indexes: number[]) => {
-          for (const index of indexes) acknowledged.add(index);
-        });
-        await page.goto(`${baseURL}/e2e/pages/storage-crash.html`);
-        await page.waitForFunction(() => window.storageCrash !== undefined);
+        const { context, page } = await openCrashPage(profile, baseURL, acknowledged);
         const before = acknowledged.size;
         const started = await unlessBrowserDeleted(
           page.evaluate(([database, mode]) => window.storageCrash.load(database, mode).then(() => true), [name, durability] as const),
@@ -66,10 +72,7 @@ for (const durability of ['strict', 'relaxed'] as const) {
         expect(killBrowser(profile)).toBeGreaterThan(0);
         await context.close().catch(() => undefined);
       }
-      const context = await launch(profile);
-      const page = context.pages()[0] ?? (await context.newPage());
-      await page.goto(`${baseURL}/e2e/pages/storage-crash.html`);
-      await page.waitForFunction(() => window.storageCrash !== undefined);
+      const { context, page } = await openCrashPage(profile, baseURL, acknowledged);
       const stored = await unlessBrowserDeleted(page.evaluate((database) => window.storageCrash.inspect(database), name), `after ${acknowledged.size} acknowledged entries`, testInfo);
       await context.close();
       if (stored === null) return;
@@ -96,16 +99,7 @@ test('a database Chromium deletes as corrupt is refused on that open and every l
   const profile = mkdtempSync(join(tmpdir(), 'raftmesh-corrupt-'));
   const name = 'corrupted';
   const acknowledged = new Set<number>();
-  const open = async (): Promise<{ context: BrowserContext; page: Page }> => {
-    const context = await launch(profile);
-    const page = context.pages()[0] ?? (await context.newPage());
-    await page.exposeFunction('acknowledge', (indexes: number[]) => {
-      for (const index of indexes) acknowledged.add(index);
-    });
-    await page.goto(`${baseURL}/e2e/pages/storage-crash.html`);
-    await page.waitForFunction(() => window.storageCrash !== undefined);
-    return { context, page };
-  };
+  const open = (): Promise<{ context: BrowserContext; page: Page }> => openCrashPage(profile, baseURL, acknowledged);
   try {
     const first = await open();
     await first.page.evaluate((database) => window.storageCrash.load(database, 'strict'), name);
