@@ -30,6 +30,15 @@ interface OpenReport {
   readonly count?: number;
 }
 
+/** What the page's inline script below defines. */
+declare global {
+  interface Window {
+    openDatabase(): Promise<OpenReport>;
+    writeLoad(durability: string): void;
+    written: number;
+  }
+}
+
 const page = `<!doctype html><script>
 window.openDatabase = () => new Promise((resolve) => {
   let loss = { dataLoss: null, dataLossMessage: null };
@@ -73,15 +82,15 @@ try {
     const context = await chromium.launchPersistentContext(profile, { executablePath: chromiumPath, args: chromiumArguments, headless: true });
     const tab = context.pages()[0] ?? (await context.newPage());
     await tab.goto(url);
-    const opened = await tab.evaluate(() => (window as unknown as { openDatabase(): Promise<OpenReport> }).openDatabase());
+    const opened = await tab.evaluate(() => window.openDatabase());
     if (opened.error !== undefined || opened.dataLoss === 'total' || (opened.count ?? 0) < expected) {
       losses.push(`cycle ${cycle}: ${JSON.stringify(opened)}, at least ${expected} records written before`);
       console.log(losses.at(-1));
     }
-    await tab.evaluate((mode) => (window as unknown as { writeLoad(mode: string): void }).writeLoad(mode), durability);
+    await tab.evaluate((mode) => window.writeLoad(mode), durability);
     await tab.waitForTimeout(150 + Math.floor(Math.random() * 400));
     // Records whose transaction completed before this reading: all must be there after the kill.
-    expected = (opened.count ?? 0) + (await tab.evaluate(() => (window as unknown as { written: number }).written));
+    expected = (opened.count ?? 0) + (await tab.evaluate(() => window.written));
     killBrowser(profile);
     await context.close().catch(() => undefined);
   }
