@@ -81,6 +81,10 @@ export class ProposalRejectedError extends Error {
 /**
  * Why a storage adapter failed, as data a program can act on (show "storage is full", ask the
  * user to close an old tab, ...). 'unknown' is any failure the adapter could not classify.
+ * 'dataLost': the storage lost what it held through no call of ours (Chromium deleted the
+ * IndexedDB database as corrupt and made an empty one), so the id it belonged to must not run
+ * again: it would vote again in terms it voted in. Unlike 'corruptRecord' there is nothing left
+ * to inspect or restore; the way on is a fresh id (joinRoom takes it by itself).
  */
 export type StorageFailureReason =
   | 'quotaExceeded'
@@ -89,6 +93,7 @@ export type StorageFailureReason =
   | 'databaseDeleted'
   | 'transactionAborted'
   | 'corruptRecord'
+  | 'dataLost'
   | 'closed'
   | 'inUse'
   | 'diskFull'

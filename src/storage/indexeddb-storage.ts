@@ -107,11 +107,11 @@ export class IndexedDbRaftStorage implements RaftStorage {
       if (dataLost !== undefined) {
         const said = isDataLostRecord(dataLost) && dataLost.message !== '' ? ` (it said: ${JSON.stringify(dataLost.message)})` : '';
         throw storageFailure(
-          'corruptRecord',
+          'dataLost',
           'open',
           undefined,
           adapterName,
-          `the browser deleted the database ${JSON.stringify(fullName)} as corrupt and made an empty one in its place${said}: this node's log, term and vote are gone, so it must not come back under its id as if it had never voted or stored anything. Remove the id from its cluster, IndexedDbRaftStorage.destroy() the name, and start a node under a fresh id`,
+          `the browser deleted the database ${JSON.stringify(fullName)} as corrupt and made an empty one in its place${said}: this node's log, term and vote are gone, so it must not come back under its id as if it had never voted or stored anything. Remove the id from its cluster, IndexedDbRaftStorage.destroy() the name, and start a node under a fresh id (joinRoom does this by itself)`,
         );
       }
       const bounds = await readBounds(database);

@@ -18,6 +18,7 @@ const advice: Readonly<Record<StorageFailureReason, string>> = {
   databaseDeleted: 'the database was deleted or replaced while the node was using it',
   transactionAborted: 'the transaction was aborted, nothing of it was written',
   corruptRecord: 'a stored record could not be decoded',
+  dataLost: 'the stored data was lost (deleted by the browser); this id must not run again',
   closed: 'the storage is closed',
   inUse: 'another process holds this storage open',
   diskFull: 'the disk is full (ENOSPC); free space, then restart the node',

@@ -37,12 +37,12 @@ describe('IndexedDbRaftStorage when the browser deleted the database', () => {
     browserReportsLoss('total', 'IndexedDB (database was corrupt): checksum mismatch');
     const first = IndexedDbRaftStorage.open(name);
     await expect(first).rejects.toBeInstanceOf(RaftStorageError);
-    await expect(first).rejects.toMatchObject({ reason: 'corruptRecord' });
+    await expect(first).rejects.toMatchObject({ reason: 'dataLost' });
     await expect(first).rejects.toThrow(/deleted the database "raftmesh:data-loss-\d+" as corrupt.*checksum mismatch.*must not come back under its id/);
 
     // Later opens see an ordinary (empty) database, but the mark stays.
     indexedDB.open = realOpen;
-    await expect(IndexedDbRaftStorage.open(name)).rejects.toMatchObject({ reason: 'corruptRecord' });
+    await expect(IndexedDbRaftStorage.open(name)).rejects.toMatchObject({ reason: 'dataLost' });
     // The failed opens released the database lock: a destroy goes through, and the name starts over.
     await IndexedDbRaftStorage.destroy(name);
     const reopened = await IndexedDbRaftStorage.open(name);
