@@ -1,8 +1,10 @@
-// An id a peer gives up for good (removed while away, or wedged) leaves its storage behind: joinRoom
-// closes that storage and hands the id to `discardStorage` once, after the fresh id is saved. A
-// storage opened for a join that does not go through is closed. Rooms run on the simulated
-// network with a virtual clock; storage is in memory, wrapped to record when it is closed.
+// An id a peer gives up for good (removed while away, wedged, or its storage lost) leaves its
+// storage behind: joinRoom closes that storage and hands the id to `discardStorage` once, after the
+// fresh id is saved. A storage opened for a join that does not go through is closed. Rooms run on
+// the simulated network with a virtual clock; storage is in memory, wrapped to record when it is
+// closed.
 import { describe, expect, it } from 'vitest';
+import { RaftStorageError } from '../core/errors.ts';
 import type { RaftMetric } from '../core/events.ts';
 import { nodeId, type NodeId } from '../core/types.ts';
 import { createRaftNode } from '../driver/create-raft-node.ts';
@@ -51,7 +53,8 @@ interface TestPeer {
   visits: number;
 }
 
-type ExtraOptions = Partial<Pick<JoinRoomOptions<KvState, KvCommand>, 'discardStorage' | 'nodeId' | 'createNode'>>;
+/** `withoutStorage`: joinRoom opens no storage of its own (a worker factory's reads are asked instead). */
+type ExtraOptions = Partial<Pick<JoinRoomOptions<KvState, KvCommand>, 'discardStorage' | 'nodeId' | 'createNode' | 'storage'>> & { readonly withoutStorage?: boolean };
 
 function createTestRoom(seed: number) {
   const clock = new VirtualClock(0);
@@ -87,7 +90,7 @@ function createTestRoom(seed: number) {
     return storage;
   };
 
-  const visit = (owner: TestPeer, extra: ExtraOptions = {}): Promise<Room<KvState, KvCommand>> => {
+  const visit = (owner: TestPeer, { withoutStorage = false, ...extra }: ExtraOptions = {}): Promise<Room<KvState, KvCommand>> => {
     owner.visits += 1;
     const controller = new AbortController();
     owner.controller = controller;
@@ -95,7 +98,7 @@ function createTestRoom(seed: number) {
       room: roomName,
       signaling: (context) => stubSignaling(roomName, context.nodeId, endpoint(owner, context.nodeId)),
       createTransport: (signaling) => closableEndpoint(owner, signaling.selfId),
-      storage: (id) => storageFor(owner, id),
+      ...(withoutStorage ? {} : { storage: (id: NodeId) => storageFor(owner, id) }),
       identityStore: owner.identity,
       visibility: manualVisibility(true),
       store: { initialState: {}, apply: kvReducer },
@@ -297,6 +300,115 @@ describe('joinRoom discards the storage of an id it gives up', () => {
     expect(solo.storages.size).toBe(2);
     expect(test.events.filter((event) => event.type === 'rejoined' || event.type === 'rejoinFailed')).toEqual([]);
     expect(room.id).toBe(firstId);
+    await test.close();
+  });
+});
+
+/** What IndexedDbRaftStorage.open throws for a database Chromium deleted as corrupt (indexeddb-storage.ts). */
+const browserDeleted = (id: NodeId): RaftStorageError =>
+  new RaftStorageError(`IndexedDbRaftStorage open: the browser deleted the database "raftmesh:${id}" as corrupt and made an empty one in its place: this node's log, term and vote are gone`, { reason: 'dataLost' });
+
+/** Three voters that committed `written`; then one of them (not the leader) closes its tab. */
+async function roomWithOneAway(seed: number) {
+  const test = createTestRoom(seed);
+  const peers = ['a', 'b', 'c'].map(test.peer);
+  for (const each of peers) void test.visit(each);
+  const grown = await test.clock.runUntil(() => peers.every((each) => each.room?.node.membership.value.voters.length === 3 && each.room.node.commitIndex.value === test.leader()?.room?.node.commitIndex.value), { timeoutMs: 8_000 });
+  expect(grown).toBe(true);
+  const written = await test.settle(test.leader()!.room!.store.dispatch({ type: 'put', key: 'before', value: 'the loss' }));
+  expect(written.status).toBe('fulfilled');
+  const away = peers.find((each) => each !== test.leader())!;
+  const stayed = peers.filter((each) => each !== away);
+  await test.clock.runUntil(() => away.room?.store.state.value.before === 'the loss', { timeoutMs: 2_000 });
+  test.depart(away);
+  return { test, away, stayed };
+}
+
+describe('joinRoom when the storage of its id was lost (RaftStorageError reason dataLost)', () => {
+  it('gives the id up: storageLost, a fresh id on empty storage that the room admits with everything committed, the old id discarded and replaced', async () => {
+    const { test, away, stayed } = await roomWithOneAway(1_301);
+    const discarded: NodeId[] = [];
+    const opened: NodeId[] = [];
+    const back = await test.settle(
+      test.visit(away, {
+        storage: (id) => {
+          opened.push(id);
+          return id === away.name ? Promise.reject(browserDeleted(id)) : new InMemoryRaftStorage();
+        },
+        discardStorage: (id) => void discarded.push(id),
+      }),
+    );
+    expect(back.status).toBe('fulfilled');
+    const freshId = away.room!.id;
+    expect(freshId).not.toBe(away.name);
+    expect(opened).toEqual([away.name, freshId]);
+    expect(await away.identity.get(identityKey(roomName))).toBe(freshId);
+    expect(discarded).toEqual([away.name]);
+    await test.clock.advance(100);
+    const lost = test.events.filter((event) => event.type === 'storageLost');
+    expect(lost).toEqual([{ type: 'storageLost', id: away.name, reason: expect.stringMatching(/deleted the database "raftmesh:\w+" as corrupt/), at: expect.any(Number) }]);
+    expect(test.events.filter((event) => event.type === 'storageDiscarded')).toEqual([{ type: 'storageDiscarded', id: away.name, failure: null, at: expect.any(Number) }]);
+    // The room replaces the lost id with the fresh one, and the fresh node catches up from the others.
+    const replaced = await test.clock.runUntil(() => {
+      const voters = test.leader()?.room?.node.membership.value.voters ?? [];
+      return voters.includes(freshId) && !voters.includes(away.name) && voters.length === 3;
+    }, { timeoutMs: 20_000 });
+    expect(replaced).toBe(true);
+    const caughtUp = await test.clock.runUntil(() => away.room?.store.state.value.before === 'the loss', { timeoutMs: 5_000 });
+    expect(caughtUp).toBe(true);
+    const after = await test.settle(away.room!.store.dispatch({ type: 'put', key: 'after', value: 'the loss' }));
+    expect(after.status).toBe('fulfilled');
+    const everywhere = await test.clock.runUntil(() => stayed.every((each) => each.room?.store.state.value.after === 'the loss'), { timeoutMs: 5_000 });
+    expect(everywhere).toBe(true);
+    await test.close();
+  });
+
+  it('the same when the node factory reads the stored state where the node runs (a worker) and the refusal comes from there, as an error of another copy of the library', async () => {
+    const { test, away } = await roomWithOneAway(1_302);
+    // A worker's error is rebuilt on the page; another bundle's class is not ours: told by name and reason.
+    const fromElsewhere = Object.assign(new Error(browserDeleted(away.name).message), { name: 'RaftStorageError', reason: 'dataLost' });
+    const read: NodeId[] = [];
+    const createNode = Object.assign((options: Parameters<typeof createRaftNode>[0]) => createRaftNode(options), {
+      readStoredState: (id: NodeId) => {
+        read.push(id);
+        return id === away.name ? Promise.reject(fromElsewhere) : Promise.resolve({ holdsLog: false, term: 0, configurations: [] });
+      },
+    });
+    const discarded: NodeId[] = [];
+    // No `storage` of joinRoom's own: the factory's read is the one asked.
+    const back = await test.settle(test.visit(away, { withoutStorage: true, createNode, discardStorage: (id) => void discarded.push(id) }));
+    expect(back.status).toBe('fulfilled');
+    expect(away.room!.id).not.toBe(away.name);
+    expect(read).toEqual([away.name, away.room!.id]);
+    expect(discarded).toEqual([away.name]);
+    expect(test.events.filter((event) => event.type === 'storageLost').map((event) => event.type === 'storageLost' && event.id)).toEqual([away.name]);
+    await test.close();
+  });
+
+  it('under a fixed id the join fails with the storage\'s own error, after a storageLost event, and nothing is discarded', async () => {
+    const { test, away } = await roomWithOneAway(1_303);
+    const discarded: NodeId[] = [];
+    const back = await test.settle(test.visit(away, { nodeId: away.name, storage: (id) => Promise.reject(browserDeleted(id)), discardStorage: (id) => void discarded.push(id) }));
+    expect(back.status).toBe('rejected');
+    const reason = (back as PromiseRejectedResult).reason as RaftStorageError;
+    expect(reason).toBeInstanceOf(RaftStorageError);
+    expect(reason.reason).toBe('dataLost');
+    expect(test.events.filter((event) => event.type === 'storageLost').map((event) => event.type === 'storageLost' && event.id)).toEqual([away.name]);
+    expect(discarded).toEqual([]);
+    expect(await away.identity.get(identityKey(roomName))).toBe(away.name);
+    await test.close();
+  });
+
+  it('any other storage failure (a corrupt record, which may be restored) fails the join and keeps the id', async () => {
+    const { test, away } = await roomWithOneAway(1_304);
+    const discarded: NodeId[] = [];
+    const corrupt = new RaftStorageError('IndexedDbRaftStorage reading the log segment at index 7: a stored record could not be decoded', { reason: 'corruptRecord' });
+    const back = await test.settle(test.visit(away, { storage: () => Promise.reject(corrupt), discardStorage: (id) => void discarded.push(id) }));
+    expect(back.status).toBe('rejected');
+    expect((back as PromiseRejectedResult).reason).toBe(corrupt);
+    expect(test.events.filter((event) => event.type === 'storageLost')).toEqual([]);
+    expect(discarded).toEqual([]);
+    expect(await away.identity.get(identityKey(roomName))).toBe(away.name);
     await test.close();
   });
 });

@@ -196,15 +196,25 @@ async function joinWithRetries<State, Command>(
   onWedged: (incarnation: Incarnation<State, Command>, metric: WedgeMetric) => Promise<void>,
   preferClusterOf?: NodeId,
 ): Promise<Incarnation<State, Command>> {
+  const clock = options.raftConfig?.clock ?? realClock;
   let id = firstId;
   for (let attempt = 1; ; attempt += 1) {
-    const incarnation = await joinAs(options, identityStore, id, onWedged, preferClusterOf);
-    if (incarnation !== null) return incarnation;
-    if (fixedId || attempt >= maxIdentityAttempts) {
+    const outcome = await joinAs(options, identityStore, id, onWedged, preferClusterOf);
+    if (outcome.type === 'joined') return outcome.incarnation;
+    if (outcome.type === 'storageLost') {
+      // The application hears of it even when it cannot go on (a fixed id): it is data loss.
+      emitSafely(options.onEvent, { type: 'storageLost', id, reason: outcome.error.message, at: clock.now() });
+      // A fixed id cannot change: the storage's own refusal says what was lost and what to do.
+      if (fixedId) throw outcome.error;
+    } else if (fixedId) {
       throw new Error(`joinRoom: ${id} cannot rejoin as a voter (the room lists it while this peer's storage is empty, or it was removed while away); give a fresh nodeId`);
     }
+    if (attempt >= maxIdentityAttempts) {
+      throw new Error(`joinRoom: gave up ${maxIdentityAttempts} ids in a row (the last, ${id}, ${outcome.type === 'storageLost' ? 'found its storage lost' : 'was listed as a voter while its storage was empty, or removed while away'}); the room or this peer's storage keeps refusing fresh ids`);
+    }
     // SPEC "Wedge": the way back is a fresh id on empty storage, admitted by the policy. joinAs
-    // closed the old id's storage; it is discarded once the fresh id is saved.
+    // closed the old id's storage; it is discarded once the fresh id is saved. A lost storage is
+    // given up the same way: an empty log under the old id would vote again in terms it voted in.
     const abandoned = id;
     id = await freshId(options, identityStore, abandoned);
     discardAbandoned(options, abandoned);

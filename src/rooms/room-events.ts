@@ -24,7 +24,17 @@ export type RoomEvent =
   | { readonly type: 'rejoined'; readonly previousId: NodeId; readonly id: NodeId; readonly at: number }
   | { readonly type: 'rejoinFailed'; readonly reason: string; readonly at: number }
   /**
-   * An id this peer gave up for good (removed while away, found reused, or wedged) was handed to
+   * The storage of `id` lost what it held (a storage refused with RaftStorageError reason
+   * 'dataLost': the browser deleted its IndexedDB database as corrupt, after a crash in the middle
+   * of a write); `reason` is the storage's message. Acknowledged entries survive on the room's
+   * other members, but this id must not run again, so the peer goes on under a fresh id on empty
+   * storage, which the policy admits like any newcomer, and the old id's storage goes to
+   * `discardStorage` (a `storageDiscarded` follows). With a fixed id the join fails with the
+   * storage's error instead, after this event.
+   */
+  | { readonly type: 'storageLost'; readonly id: NodeId; readonly reason: string; readonly at: number }
+  /**
+   * An id this peer gave up for good (removed while away, found reused, wedged, or its storage lost) was handed to
    * `discardStorage`, once: `failure` is null when it finished, else what it threw (the join goes on).
    */
   | { readonly type: 'storageDiscarded'; readonly id: NodeId; readonly failure: string | null; readonly at: number }

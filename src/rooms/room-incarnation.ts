@@ -42,9 +42,28 @@ export interface Incarnation<State, Command> {
 
 
 /**
- * null when `id` must not be used again: the room lists it as a voter while our storage is empty,
- * or it was removed while away. Whenever it returns null or throws, the storage it opened is
- * closed (the caller may then discard it, or may close a storage it shares once more).
+ * What joining under one id came to: it joined, or the id must not be used again because the room
+ * lists it as a voter while our storage is empty or removed it while away (`listedOrRemoved`), or
+ * because its storage lost what it held (`storageLost`: the browser deleted the database).
+ */
+export type JoinOutcome<State, Command> =
+  | { readonly type: 'joined'; readonly incarnation: Incarnation<State, Command> }
+  | { readonly type: 'listedOrRemoved' }
+  | { readonly type: 'storageLost'; readonly error: Error };
+
+/**
+ * Whether `error` is a storage's refusal of data it lost (RaftStorageError reason 'dataLost'),
+ * told by name and reason: a storage or worker from another copy of the library throws an error
+ * of another class.
+ */
+function isDataLost(error: unknown): error is Error {
+  return error instanceof Error && error.name === 'RaftStorageError' && (error as { reason?: unknown }).reason === 'dataLost';
+}
+
+/**
+ * Joins under `id`, or says why the id must not be used again. Whenever it does not join (or
+ * throws), the storage it opened is closed (the caller may then discard it, or may close a storage
+ * it shares once more).
  */
 export async function joinAs<State, Command>(
   options: JoinRoomOptionsWithNode<State, Command>,
@@ -53,12 +72,13 @@ export async function joinAs<State, Command>(
   onWedged: (incarnation: Incarnation<State, Command>, metric: WedgeMetric) => Promise<void>,
   /** After a wedge: the leader this peer refused, whose cluster discovery prefers. */
   preferClusterOf?: NodeId,
-): Promise<Incarnation<State, Command> | null> {
+): Promise<JoinOutcome<State, Command>> {
   const { gossipIntervalMs, discoveryMs } = roomTimings(options);
   const policy = roomMembershipPolicy(options);
-  const storage = (await options.storage?.(id)) ?? new InMemoryRaftStorage();
+  let storage: RaftStorage | null = null;
   let plumbing: Plumbing | null = null;
   try {
+    storage = (await options.storage?.(id)) ?? new InMemoryRaftStorage();
     // Read while signaling connects: a factory may read in a worker it has yet to start, and until
     // the read says so this peer's hellos do not say it is a member.
     const storedRead = readStoredState(options, id, storage);
@@ -69,13 +89,16 @@ export async function joinAs<State, Command>(
     if (bootstrap === null) {
       plumbing.close();
       await closeStorage(storage);
-      return null;
+      return { type: 'listedOrRemoved' };
     }
     plumbing.unreachable.setWaiting(false);
-    return await startIncarnation(options, { id, storage, bootstrap, plumbing, policy }, onWedged);
+    return { type: 'joined', incarnation: await startIncarnation(options, { id, storage, bootstrap, plumbing, policy }, onWedged) };
   } catch (error) {
     plumbing?.close();
-    await closeStorage(storage);
+    if (storage !== null) await closeStorage(storage);
+    // Found where the storage opens: the page's own (options.storage), the factory's read in its
+    // worker, or a factory that opens storage only to start the node.
+    if (isDataLost(error)) return { type: 'storageLost', error };
     throw error;
   }
 }
