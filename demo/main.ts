@@ -10,7 +10,7 @@ import { createLeaderNotes } from './app/leader-notes.ts';
 import { createRememberedNames } from './app/remembered-names.ts';
 import { readSettings } from './app/settings.ts';
 import { leaderBecomes } from './app/transfer-outcome.ts';
-import { startPeer, type DemoPeer } from './app/start-peer.ts';
+import { startPeer, type DemoPeer, type PeerHooks } from './app/start-peer.ts';
 import { describeMembership } from './app/timeline-text.ts';
 import type { BoardCommand } from './board/board-state.ts';
 import './test-api.ts';
@@ -103,9 +103,19 @@ const presses = guardPresses({ target: window });
 let peer: DemoPeer | null = null;
 const peerOrThrow = (): DemoPeer => peer ?? (() => { throw new Error('the peer has not joined yet'); })();
 
+/**
+ * Notes the room made before the timeline existed (the join reports a lost storage and the fresh
+ * id it took while it runs), shown once it does; bounded, the oldest dropped first.
+ */
+const notesBeforeJoining: Array<Parameters<PeerHooks['onEvent']>> = [];
+const maxNotesBeforeJoining = 32;
+
 async function start(): Promise<void> {
   const joined = await startPeer(settings, {
-    onEvent: (kind, text) => model?.note(kind, text),
+    onEvent: (kind, text) => {
+      if (model !== null) model.note(kind, text);
+      else if (notesBeforeJoining.push([kind, text]) > maxNotesBeforeJoining) notesBeforeJoining.shift();
+    },
     onUnreachable: showUnreachable,
     startAnyway: { chosen: () => startAnyway, forget: forgetStartAnyway },
     onRejoined: () => incarnation?.rejoined(),
@@ -115,6 +125,7 @@ async function start(): Promise<void> {
   });
   peer = joined;
   model = createDemoModel({ node: () => joined.room.node, store: () => joined.room.store, partition: joined.partition, selfName: settings.name, rememberedNames: createRememberedNames(localStorage, settings.room) });
+  for (const [kind, text] of notesBeforeJoining.splice(0)) model.note(kind, text);
   wire(joined, model);
 }
 

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSignalingServer, type SignalingServer } from '../src/signaling/server/index.ts';
 import { staticPort } from '../playwright.config.ts';
+import { damageIndexedDbLog } from './damaged-indexeddb.ts';
 import { counterOf, increment, openPeer, openPersistentPeer, view, waitForBoards, waitForCluster, type DemoPeer, type PeerOptions } from './demo-fixtures.ts';
 import type { BoardLayoutPage } from './pages/board-layout.ts';
 import type { FocusRedrawPage } from './pages/focus-redraw.ts';
@@ -197,15 +198,23 @@ test('a page reloaded after the rest of its room has gone shows the board it had
   }
 });
 
+/** The database names this page's origin holds. */
+const databases = (peer: DemoPeer): Promise<string[]> => peer.page.evaluate(async () => (await indexedDB.databases()).map((database) => database.name ?? ''));
+
+/** Ana and Bo in processes of their own, Cy on `profile` (to come back to), in one cluster of three. */
+async function twoPagesAndOneOnAProfile(room: string, profile: string): Promise<{ others: DemoPeer[]; persistent: DemoPeer }> {
+  const others = await peers(room, ['Ana', 'Bo']);
+  const persistent = await openPersistentPeer(appURL, profile, appPage(room, 'Cy'));
+  opened.push(persistent);
+  await waitForCluster([...others, persistent], 3);
+  return { others, persistent };
+}
+
 test('a page that comes back after being removed rejoins under a fresh id and deletes the database of the id it gave up', async () => {
   const room = freshRoom('removed');
   const profile = mkdtempSync(join(tmpdir(), 'raftmesh-demo-profile-'));
-  const databases = (peer: DemoPeer): Promise<string[]> => peer.page.evaluate(async () => (await indexedDB.databases()).map((database) => database.name ?? ''));
   try {
-    const others = await peers(room, ['Ana', 'Bo']);
-    const persistent = await openPersistentPeer(appURL, profile, appPage(room, 'Cy'));
-    opened.push(persistent);
-    await waitForCluster([...others, persistent], 3);
+    const { others, persistent } = await twoPagesAndOneOnAProfile(room, profile);
     await Promise.all([...others, persistent].map((peer) => increment(peer)));
     await waitForBoards([...others, persistent], 'three increments', (board) => board.counter === 3);
     const oldId = (await view(persistent)).id!;
@@ -235,6 +244,43 @@ test('a page that comes back after being removed rejoins under a fresh id and de
     expect(await databases(restarted)).toContain(`raftmesh:demo:${room}:${newId}`);
     await increment(others[1]!);
     await waitForBoards([...others, restarted], 'four increments, the returning page included', (board) => board.counter === 4, 45_000);
+  } finally {
+    for (const peer of opened.splice(0)) await peer.close().catch(() => undefined);
+    rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+  }
+});
+
+test('a page whose database Chromium deleted as corrupt says so, rejoins under a fresh id with the room\'s board, and the room replaces the lost id', async () => {
+  const room = freshRoom('lost');
+  const profile = mkdtempSync(join(tmpdir(), 'raftmesh-demo-profile-'));
+  try {
+    const { others, persistent } = await twoPagesAndOneOnAProfile(room, profile);
+    // Enough writes on the page that goes away for its LevelDB log to hold them (damageIndexedDbLog wants > 4 KiB).
+    for (let count = 0; count < 40; count += 1) expect(await increment(persistent)).toBe(true);
+    await waitForBoards([...others, persistent], 'forty increments', (board) => board.counter === 40);
+    const oldId = (await view(persistent)).id!;
+    await persistent.close();
+    opened.splice(opened.indexOf(persistent), 1);
+    damageIndexedDbLog(profile, appURL);
+
+    const restarted = await openPersistentPeer(appURL, profile, appPage(room, 'Cy'));
+    opened.push(restarted);
+    const newId = (await view(restarted)).id!;
+    // Before rooms took a lost storage for a lost id, the join failed here with the storage's refusal.
+    expect(newId).not.toBe(oldId);
+    const timeline = (await restarted.page.evaluate(() => window.raftmeshDemo.timeline())).map((entry) => JSON.stringify(entry));
+    expect(timeline.some((line) => line.includes('deleted this tab\'s database') && line.includes('fresh id')), timeline.join('\n')).toBe(true);
+    // The empty database left under the old id is deleted (in the worker, not awaited by the join).
+    await expect.poll(() => databases(restarted), { timeout: 20_000 }).not.toContain(`raftmesh:demo:${room}:${oldId}`);
+    // The room replaces the lost id with the fresh one (the old is unreachable for the policy's 10 s).
+    await expect
+      .poll(async () => {
+        const rows = await others[0]!.page.evaluate(() => window.raftmeshDemo.cluster());
+        return rows.filter((row) => row.membership === 'voter').map((row) => row.id).sort().join(' ');
+      }, { timeout: 60_000, intervals: [500, 1000] })
+      .toBe([...(await Promise.all(others.map(async (peer) => (await view(peer)).id!))), newId].sort().join(' '));
+    expect(await increment(restarted)).toBe(true);
+    await waitForBoards([...others, restarted], 'the forty increments and one from the fresh id', (board) => board.counter === 41, 45_000);
   } finally {
     for (const peer of opened.splice(0)) await peer.close().catch(() => undefined);
     rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });

@@ -11,11 +11,12 @@
 // than start the node as one that never voted or stored anything. Both outcomes are checked: every
 // acknowledged entry is there, or the open is refused with that reason (noted on the test).
 import { chromium, expect, test, type BrowserContext, type Page, type TestInfo } from '@playwright/test';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromiumArguments, chromiumPath } from '../scripts/browser-flags.mjs';
 import { killBrowser } from './browser-processes.ts';
+import { damageIndexedDbLog } from './damaged-indexeddb.ts';
 
 const launch = (profile: string): Promise<BrowserContext> =>
   chromium.launchPersistentContext(profile, { executablePath: chromiumPath, args: chromiumArguments, headless: true });
@@ -107,15 +108,7 @@ test('a database Chromium deletes as corrupt is refused on that open and every l
     await first.context.close();
     // Damage a record of the origin's LevelDB log, as a torn write would: Chromium's next open
     // finds a checksum mismatch, deletes the database and makes an empty one.
-    const origins = join(profile, 'Default', 'IndexedDB');
-    const store = readdirSync(origins).find((entry) => entry.startsWith('http_127.0.0.1_') && entry.endsWith('.indexeddb.leveldb'));
-    expect(store, 'the origin has a LevelDB store').toBeDefined();
-    const logs = readdirSync(join(origins, store ?? '')).filter((entry) => entry.endsWith('.log')).map((entry) => join(origins, store ?? '', entry));
-    const largest = logs.sort((left, right) => statSync(right).size - statSync(left).size)[0] ?? '';
-    expect(statSync(largest).size).toBeGreaterThan(4096);
-    const bytes = readFileSync(largest);
-    for (let offset = 1024; offset < bytes.length; offset += 997) bytes[offset] = (bytes[offset] ?? 0) ^ 0xff;
-    writeFileSync(largest, bytes);
+    damageIndexedDbLog(profile, baseURL ?? '');
 
     for (const attempt of ['the open that finds the damage', 'a later open']) {
       const again = await open();

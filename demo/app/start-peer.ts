@@ -31,7 +31,7 @@ export interface StartAnywayChoice {
 }
 
 export interface PeerHooks {
-  /** Timeline notes, once joined. */
+  /** Timeline notes; some come while the join runs (a lost storage), before the timeline exists. */
   readonly onEvent: (kind: 'membership' | 'error' | 'info', text: string | Wording) => void;
   /** Called from the start: discovery may wait for these peers. */
   readonly onUnreachable: (report: UnreachableReport) => void;
@@ -66,7 +66,7 @@ export async function startPeer(settings: DemoSettings, hooks: PeerHooks): Promi
     // raftConfig). No page-side `storage`: joinRoom asks the factory whether an id holds a log,
     // which it reads in a worker of its own, so this page never opens the database.
     createNode: engine,
-    // An id given up (removed while this tab was closed, or wedged) leaves a database of up to a
+    // An id given up (removed while this tab was closed, wedged, or its database lost) leaves a database of up to a
     // snapshot and ~11,000 entries behind: delete it (in a worker too). By then no connection to
     // it is open: the worker closes its own when the old node closes, and joinRoom discards only
     // after that.
@@ -99,6 +99,9 @@ export async function startPeer(settings: DemoSettings, hooks: PeerHooks): Promi
           break;
         case 'rejoinFailed':
           onEvent('error', `rejoining under a fresh id failed: ${event.reason}`);
+          break;
+        case 'storageLost':
+          onEvent('error', `the browser deleted this tab's database for ${shortId(event.id)} as corrupt (a crash in the middle of a write can leave it so): that id must not vote again, so this tab joins as a newcomer under a fresh id and catches up from the others`);
           break;
         case 'storageDiscarded':
           if (event.failure === null) onEvent('info', `deleted the storage of ${event.id}, an id this tab gave up`);
