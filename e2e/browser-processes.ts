@@ -1,4 +1,4 @@
-// Finding and killing a Chromium by its profile (e2e/storage-crash.spec.ts, the chaos campaigns in
+// Finding and killing a browser (a Chromium by its profile, a Firefox by its process) (e2e/storage-crash.spec.ts, the chaos campaigns in
 // e2e/chaos/ and e2e/room-chaos/): SIGKILL of the browser process and every process under it (renderers, GPU,
 // network and storage services) at once, so nothing gets to shut down or flush.
 import { readdirSync, readFileSync } from 'node:fs';
@@ -22,7 +22,16 @@ export function processTable(): Map<number, { parent: number; commandLine: strin
 /** SIGKILLs the Chromium using this profile and all its descendants; returns how many processes. */
 export function killBrowser(profile: string): number {
   const table = processTable();
-  const doomed = new Set([...table].filter(([, info]) => info.commandLine.includes(`--user-data-dir=${profile}`)).map(([pid]) => pid));
+  return killWithDescendants(table, [...table].filter(([, info]) => info.commandLine.includes(`--user-data-dir=${profile}`)).map(([pid]) => pid));
+}
+
+/** SIGKILLs a process and all its descendants (a Firefox that puppeteer started); returns how many processes. */
+export function killProcessTree(pid: number): number {
+  return killWithDescendants(processTable(), [pid]);
+}
+
+function killWithDescendants(table: Map<number, { parent: number; commandLine: string }>, roots: readonly number[]): number {
+  const doomed = new Set(roots);
   for (let grew = true; grew; ) {
     grew = false;
     for (const [pid, info] of table) {
