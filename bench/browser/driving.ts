@@ -25,8 +25,8 @@ const unstoppedMarginMs = 30_000;
  * for, so it would wind down inside the window and lower its rate. The margin only bounds a load
  * whose window threw before stopping it.
  */
-export function startLoadsUntilStopped(processes: readonly BenchProcess[], inFlight: number, windowMs: number, keepAll: boolean): Promise<LoadResult[]> {
-  const options = { inFlight, durationMs: windowMs + unstoppedMarginMs, untilCommitIndex: Number.MAX_SAFE_INTEGER, pauseMs: 0, keepAll };
+export function startLoadsUntilStopped(processes: readonly BenchProcess[], inFlight: number, windowMs: number, keepAll: boolean, measureAfterMs = 0): Promise<LoadResult[]> {
+  const options = { inFlight, durationMs: windowMs + unstoppedMarginMs, untilCommitIndex: Number.MAX_SAFE_INTEGER, pauseMs: 0, keepAll, measureAfterMs };
   return Promise.all(processes.map((each) => load(each, options)));
 }
 

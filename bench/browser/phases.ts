@@ -111,7 +111,8 @@ export interface SaturationFigures {
  */
 export async function measureSaturation(processes: readonly BenchProcess[], sizes: BenchSizes, profilesDirectory: string): Promise<SaturationFigures> {
   const { leader } = await settled(processes);
-  const loads = startLoadsUntilStopped(processes, sizes.saturationInFlightPerPage, sizes.saturationWarmUpMs + sizes.saturationMs, true);
+  // The percentiles, like the rate, leave the warm-up out (they included it until 2026-12-06).
+  const loads = startLoadsUntilStopped(processes, sizes.saturationInFlightPerPage, sizes.saturationWarmUpMs + sizes.saturationMs, true, sizes.saturationWarmUpMs);
   await sleep(sizes.saturationWarmUpMs);
   const bytesSent = async (): Promise<number> => (await Promise.all(processes.map((each) => each.page.evaluate(() => window.browserBench.transportCounters())))).reduce((sum, counters) => sum + (counters['bytesSent'] ?? 0), 0);
   const bytesBefore = await bytesSent();
