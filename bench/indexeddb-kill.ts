@@ -110,7 +110,11 @@ async function launchChromium(profile: string, url: string): Promise<Launched> {
 
 async function launchFirefox(profile: string, url: string): Promise<Launched> {
   const firefox = await launchFirefoxOnProfile(profile);
-  await firefox.page.goto(url);
+  // A puppeteer Firefox carries no --user-data-dir for killBrowser(profile) to find: killed here.
+  await firefox.page.goto(url).catch(async (error: unknown) => {
+    await firefox.kill();
+    throw error;
+  });
   return { version: await firefox.browser.version(), page: pageCalls((expression) => firefox.page.evaluate(expression)), kill: async () => void (await firefox.kill()) };
 }
 

@@ -27,7 +27,9 @@ export function killBrowser(profile: string): number {
 
 /** SIGKILLs a process and all its descendants (a Firefox that puppeteer started); returns how many processes. */
 export function killProcessTree(pid: number): number {
-  return killWithDescendants(processTable(), [pid]);
+  const table = processTable();
+  // Not one that exited already: 0 says so, and its pid may belong to another process by now.
+  return table.has(pid) ? killWithDescendants(table, [pid]) : 0;
 }
 
 function killWithDescendants(table: Map<number, { parent: number; commandLine: string }>, roots: readonly number[]): number {

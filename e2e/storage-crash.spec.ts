@@ -150,6 +150,8 @@ for (const durability of ['strict', 'relaxed'] as const) {
 }
 
 test('Firefox ESR: SIGKILL during a write load loses no acknowledged entry (strict)', async ({ baseURL }, testInfo) => {
+  // Four launches of Firefox, 5–7 s each here, and longer on a busy machine (as in firefox-interop.spec.ts).
+  test.setTimeout(240_000);
   await killDuringWrites(crashFirefox, 'strict', baseURL, testInfo);
 });
 
@@ -169,9 +171,13 @@ test('a database Chromium deletes as corrupt is refused on that open and every l
 
     for (const attempt of ['the open that finds the damage', 'a later open']) {
       const again = await open();
-      const refusal = await again.page.evaluate((database) => window.storageCrash.inspect(database).then(() => 'opened', (error: unknown) => String(error)), name);
+      const refusal = await again.page.evaluate(
+        (database) => window.storageCrash.inspect(database).then(() => 'opened', (error: unknown) => `${String(error)} [reason ${String((error as { reason?: unknown }).reason)}]`),
+        name,
+      );
       await again.context.close();
       expect(refusal, attempt).toMatch(browserDeletedDatabase);
+      expect(refusal, attempt).toContain('[reason dataLost]');
       expect(refusal, attempt).toContain('must not come back under its id');
     }
   } finally {

@@ -385,6 +385,29 @@ describe('joinRoom when the storage of its id was lost (RaftStorageError reason 
     await test.close();
   });
 
+  it('the same when the refusal comes only as the node starts (a factory that opens its storage there)', async () => {
+    const { test, stayed } = await roomWithOneAway(1_305);
+    // A newcomer: nothing lists its id, so discovery lets it in, and its factory meets the loss.
+    const newcomer = test.peer('d');
+    const started: NodeId[] = [];
+    const createNode = (options: Parameters<typeof createRaftNode>[0]) => {
+      started.push(options.id);
+      return options.id === newcomer.name ? Promise.reject(browserDeleted(options.id)) : createRaftNode(options);
+    };
+    const discarded: NodeId[] = [];
+    const back = await test.settle(test.visit(newcomer, { withoutStorage: true, createNode, discardStorage: (id) => void discarded.push(id) }));
+    expect(back.status).toBe('fulfilled');
+    const freshId = newcomer.room!.id;
+    expect(started).toEqual([newcomer.name, freshId]);
+    expect(discarded).toEqual([newcomer.name]);
+    expect(test.events.filter((event) => event.type === 'storageLost').map((event) => event.type === 'storageLost' && event.id)).toEqual([newcomer.name]);
+    // The fresh id is taken in and catches up.
+    const caughtUp = await test.clock.runUntil(() => newcomer.room?.store.state.value.before === 'the loss', { timeoutMs: 10_000 });
+    expect(caughtUp).toBe(true);
+    expect(stayed.every((each) => each.room !== null)).toBe(true);
+    await test.close();
+  });
+
   it('under a fixed id the join fails with the storage\'s own error, after a storageLost event, and nothing is discarded', async () => {
     const { test, away } = await roomWithOneAway(1_303);
     const discarded: NodeId[] = [];

@@ -60,12 +60,16 @@ export interface JoinRoomOptions<State, Command> {
    * its own: a fresh id starts on empty storage.
    * joinRoom closes (when it has a `close` method) every storage it opened: on `leave()` (and an
    * abort of `signal`) once the node has closed, so `IndexedDbRaftStorage.destroy(name)` may follow
-   * right after; for a join that did not go through; and for an id it gives up after a wedge.
+   * right after; for a join that did not go through; and for an id it gives up (after a wedge,
+   * or when the room will not take it back). A storage that refuses to open because it lost what
+   * it held (`RaftStorageError` reason 'dataLost') makes joinRoom give its id up too: a
+   * `storageLost` event, then a fresh id (a fixed `nodeId` fails with that error instead).
    */
   readonly storage?: (id: NodeId) => RaftStorage | Promise<RaftStorage>;
   /**
    * Deletes the durable storage of an id this peer has given up for good: it was removed while
-   * away, the room lists it as a voter while its storage is empty, or it wedged; each time joinRoom
+   * away, the room lists it as a voter while its storage is empty, it wedged, or its storage lost
+   * what it held (reason 'dataLost': an empty database under that name); each time joinRoom
    * goes on under a fresh id and the old storage would otherwise stay on disk for good. Called
    * once per such id, after the fresh id is saved in the identity store (so a crash in between
    * leaves an orphan at worst; a browser may reach the disk with localStorage only after the

@@ -29,8 +29,9 @@ export type RoomEvent =
    * of a write); `reason` is the storage's message. Acknowledged entries survive on the room's
    * other members, but this id must not run again, so the peer goes on under a fresh id on empty
    * storage, which the policy admits like any newcomer, and the old id's storage goes to
-   * `discardStorage` (a `storageDiscarded` follows). With a fixed id the join fails with the
-   * storage's error instead, after this event.
+   * `discardStorage` when one is given (a `storageDiscarded` follows). With a fixed id the join
+   * fails with the storage's error instead, after this event; so does a join whose third id in a
+   * row is given up (joinRoom mints at most three per call), which keeps that id saved.
    */
   | { readonly type: 'storageLost'; readonly id: NodeId; readonly reason: string; readonly at: number }
   /**
