@@ -1,7 +1,10 @@
 // The peers of a simulated room: each has an id, a simulated-network endpoint, durable storage
 // and an identity store that outlive its visits (a reload), a manual visibility source, and
-// while present a joinRoom handle. Joining and leaving go through the real joinRoom.
+// while present a joinRoom handle. Joining and leaving go through the real joinRoom. The storage
+// of an id can be lost while its peer is away (as Chromium deletes a database after a crash): it
+// then refuses to open as IndexedDbRaftStorage does (reason 'dataLost'), until discarded.
 import { createEmitter, type Watchable } from '../core/observable.ts';
+import { RaftStorageError } from '../core/errors.ts';
 import type { NodeId } from '../core/types.ts';
 import { nodeId } from '../core/types.ts';
 import type { SignalingClient } from '../signaling/signaling-client.ts';
@@ -35,6 +38,8 @@ export interface SimulatedPeer {
   /** A network endpoint and a disk per id it has used. */
   readonly transports: Map<NodeId, RaftTransport>;
   readonly storages: Map<NodeId, InMemoryRaftStorage>;
+  /** Ids whose storage was lost (loseStorage) and not yet discarded: opening it is refused. */
+  readonly lostStorages: Set<NodeId>;
   readonly identity: KeyValueStore;
   readonly visibility: ReturnType<typeof manualVisibility>;
   room: Room<KvState, KvCommand> | null;
@@ -89,7 +94,7 @@ export function createSimulatedPeer(environment: PeerEnvironment, name: string):
   const id = nodeId(name);
   const identity = memoryKeyValueStore();
   void identity.set(identityKey('sim'), id);
-  return { id, transports: new Map(), storages: new Map(), identity, visibility: manualVisibility(true), room: null, usingId: id, visitController: null, present: false, visits: 0 };
+  return { id, transports: new Map(), storages: new Map(), lostStorages: new Set(), identity, visibility: manualVisibility(true), room: null, usingId: id, visitController: null, present: false, visits: 0 };
 }
 
 /** The endpoint of the id the peer joins under now; every other id of it is gone from the network. */
@@ -105,6 +110,7 @@ function endpointFor(environment: PeerEnvironment, peer: SimulatedPeer, id: Node
 }
 
 function storageFor(peer: SimulatedPeer, id: NodeId): InMemoryRaftStorage {
+  if (peer.lostStorages.has(id)) throw new RaftStorageError(`the simulated browser deleted the storage of ${id} as corrupt`, { reason: 'dataLost' });
   let storage = peer.storages.get(id);
   if (storage === undefined) {
     storage = new InMemoryRaftStorage();
@@ -127,6 +133,10 @@ export function arrive(environment: PeerEnvironment, peer: SimulatedPeer): void 
     signaling: (context) => stubSignaling(environment, context.nodeId, endpointFor(environment, peer, context.nodeId)),
     createTransport: (signaling) => endpointFor(environment, peer, signaling.selfId),
     storage: (id) => storageFor(peer, id),
+    discardStorage: (id) => {
+      peer.storages.delete(id);
+      peer.lostStorages.delete(id);
+    },
     identityStore: peer.identity,
     visibility: peer.visibility,
     store: { initialState: {}, apply: kvReducer, snapshotEvery: 25 },
@@ -152,6 +162,13 @@ export function arrive(environment: PeerEnvironment, peer: SimulatedPeer): void 
   }, () => {
     // Left while still discovering: the abort ended the visit.
   });
+}
+
+/** While the peer is away: the storage of the id it used is gone, and refuses to open until discarded. */
+export function loseStorage(peer: SimulatedPeer): void {
+  if (peer.present) throw new Error(`${peer.id} is present: its storage is lost only while it is away`);
+  peer.storages.delete(peer.usingId);
+  peer.lostStorages.add(peer.usingId);
 }
 
 /** Closes the tab: gone from the network at once, its node closed, its storage kept. */

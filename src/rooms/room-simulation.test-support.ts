@@ -1,5 +1,6 @@
 // A room on the simulator: peers arrive, leave, reload (same id and storage) and hide their
-// pages at random on a virtual clock, including all but one leaving and coming back, while
+// pages at random on a virtual clock, including all but one leaving and coming back, and at most
+// once a peer coming back to find its storage lost (it goes on under a fresh id), while
 // each present peer runs a sequential key-value client through its replicated store. Checked
 // while it runs: one leader per term, every policy change removes only absent members, keeps
 // 1..target voters and is one at a time. Checked at the end: the room converges (every present
@@ -13,7 +14,7 @@ import { createSimulatedNetwork, reliableNetwork } from '../testing/simulated-ne
 import { VirtualClock } from '../testing/virtual-clock.ts';
 import type { Room } from './join-room.ts';
 import type { RoomEvent } from './room-coordinator.ts';
-import { arrive, createSimulatedPeer, depart, type KvState, type PeerEnvironment, type RoomTimings, type SimulatedPeer } from './room-simulation-peers.test-support.ts';
+import { arrive, createSimulatedPeer, depart, loseStorage, type KvState, type PeerEnvironment, type RoomTimings, type SimulatedPeer } from './room-simulation-peers.test-support.ts';
 import { checkConverged, expectedVoters, RoomInvariants } from './room-simulation-checks.test-support.ts';
 
 export interface RoomSimulationResult {
@@ -21,6 +22,8 @@ export interface RoomSimulationResult {
   readonly membershipChanges: number;
   readonly handoffs: number;
   readonly rejoins: number;
+  /** `storageLost` events: joins that found their storage lost and went on under a fresh id. */
+  readonly storageLosses: number;
   readonly maxPeersPresent: number;
   readonly virtualMs: number;
 }
@@ -40,7 +43,7 @@ interface Run {
   readonly peers: SimulatedPeer[];
   readonly invariants: RoomInvariants;
   readonly history: KvOperation[];
-  readonly counters: { sequence: number; handoffs: number; rejoins: number; maxPresent: number };
+  readonly counters: { sequence: number; handoffs: number; rejoins: number; storagesLost: number; storageLosses: number; maxPresent: number };
 }
 
 function newRun(seed: number): Run {
@@ -48,7 +51,7 @@ function newRun(seed: number): Run {
   const network = createSimulatedNetwork(clock, seededRandom(deriveSeed(seed, 'room-network')), reliableNetwork);
   const invariants = new RoomInvariants(seed, roomTimings.targetVoters);
   const history: KvOperation[] = [];
-  const counters = { sequence: 0, handoffs: 0, rejoins: 0, maxPresent: 0 };
+  const counters = { sequence: 0, handoffs: 0, rejoins: 0, storagesLost: 0, storageLosses: 0, maxPresent: 0 };
   const peers: SimulatedPeer[] = [];
   const run: Run = { seed, clock, random: seededRandom(deriveSeed(seed, 'room-schedule')), environment: null as unknown as PeerEnvironment, peers, invariants, history, counters };
   const environment: PeerEnvironment = {
@@ -58,6 +61,7 @@ function newRun(seed: number): Run {
     timings: roomTimings,
     onEvent: (peer: NodeId, event: RoomEvent) => {
       if (event.type === 'leadershipHandoffStarted') counters.handoffs += 1;
+      if (event.type === 'storageLost') counters.storageLosses += 1;
       if (event.type === 'rejoined') {
         counters.rejoins += 1;
         const room = peers.find((candidate) => candidate.room?.id === event.id)?.room;
@@ -130,6 +134,18 @@ function mayLeave(run: Run): SimulatedPeer[] {
   return members.length > 1 ? here : here.filter((peer) => peer.room === null);
 }
 
+/**
+ * Whether a storage loss now keeps the room safe and able to go on: once per run, and only while
+ * the leader's configuration has three voters or more. The lost id never votes again, so every
+ * committed entry stays on a voter that can still vote, and the others can replace it; a lone
+ * voter's loss (or one of two) would leave no majority, a loss no library can make good.
+ */
+function mayLoseStorage(run: Run): boolean {
+  if (run.counters.storagesLost > 0) return false;
+  const leader = present(run).find((peer) => peer.room?.node.role.value === 'leader');
+  return leader !== undefined && (leader.room?.node.membership.value.voters.length ?? 0) >= 3;
+}
+
 /** One random event of the churn phase. */
 async function churnStep(run: Run): Promise<void> {
   const here = present(run);
@@ -137,7 +153,14 @@ async function churnStep(run: Run): Promise<void> {
   const pick = <T>(items: readonly T[]): T | undefined => items[Math.floor(run.random() * items.length)];
   const choice = run.random();
   if (choice < 0.3 && here.length > 1 && mayLeave(run).length > 0) depart(run.environment, pick(mayLeave(run))!);
-  else if (choice < 0.6 && away.length > 0) arrive(run.environment, pick(away)!);
+  else if (choice < 0.6 && away.length > 0) {
+    const peer = pick(away)!;
+    if (run.random() < 0.3 && mayLoseStorage(run)) {
+      loseStorage(peer);
+      run.counters.storagesLost += 1;
+    }
+    arrive(run.environment, peer);
+  }
   else if (choice < 0.72 && run.peers.length < 10 && here.length < 7) arrive(run.environment, addPeer(run));
   else if (choice < 0.9 && here.length > 0) {
     const peer = pick(here)!;
@@ -176,7 +199,7 @@ export async function runRoomSimulation(seed: number): Promise<RoomSimulationRes
       await churnStep(run);
     }
     await settle(run);
-    return { operations: run.history.length, membershipChanges: run.invariants.changes, handoffs: run.counters.handoffs, rejoins: run.counters.rejoins, maxPeersPresent: run.counters.maxPresent, virtualMs: run.clock.now() };
+    return { operations: run.history.length, membershipChanges: run.invariants.changes, handoffs: run.counters.handoffs, rejoins: run.counters.rejoins, storageLosses: run.counters.storageLosses, maxPeersPresent: run.counters.maxPresent, virtualMs: run.clock.now() };
   } finally {
     for (const peer of run.peers) depart(run.environment, peer);
     await run.clock.advance(100);
