@@ -17,6 +17,12 @@ export interface CampaignOptions {
   readonly compactEvery: number;
   /** A server already serving the repository's pages (the Playwright spec's). */
   readonly baseUrl?: string;
+  /**
+   * Damage the LevelDB log of the first browser killed (e2e/damaged-indexeddb.ts) before it is
+   * launched again, so that Chromium deletes its database as it sometimes does after a kill by
+   * itself: the node is then lost for good, and the campaign goes on without it.
+   */
+  readonly loseDatabaseOnKill?: boolean;
   readonly log: (line: string) => void;
 }
 
@@ -38,20 +44,21 @@ const logsTimeoutMs = 30_000;
 const finalReadRounds = 3;
 const observeEveryMs = 250;
 
-/** Every node up, started, not stopped, and agreeing on one leader that says it leads. */
+/** Every node not lost for good up, started, not stopped, and agreeing on one leader that says it leads. */
 async function healthy(cluster: ChaosCluster): Promise<boolean> {
-  const statuses = await Promise.all(cluster.processes.map(statusOf));
+  const live = cluster.live();
+  const statuses = await Promise.all(live.map(statusOf));
   if (statuses.some((status) => status === null || !status.started || status.stopped !== null)) return false;
   const leaders = new Set(statuses.map((status) => status?.leader ?? null));
   const leader = [...leaders][0] ?? null;
   if (leaders.size !== 1 || leader === null) return false;
-  return statuses[cluster.voters.indexOf(leader)]?.role === 'leader';
+  return statuses[live.findIndex((process) => process.id === leader)]?.role === 'leader';
 }
 
 /** Same commit index everywhere, every application caught up with it, twice in a row. */
 async function converged(cluster: ChaosCluster): Promise<boolean> {
   const read = async (): Promise<string | null> => {
-    const statuses = await Promise.all(cluster.processes.map(statusOf));
+    const statuses = await Promise.all(cluster.live().map(statusOf));
     if (statuses.some((status) => status === null || status.appliedIndex !== status.commitIndex)) return null;
     const indexes = new Set(statuses.map((status) => status?.commitIndex));
     return indexes.size === 1 ? JSON.stringify([...indexes]) : null;
@@ -73,7 +80,7 @@ async function collectFinalLogs(cluster: ChaosCluster, history: History): Promis
     if (!(await waitFor(() => converged(cluster), convergedWithinMs, 500))) {
       history.notes.push(`no convergence within ${convergedWithinMs} ms of the final heal`);
     }
-    for (const process of cluster.processes) {
+    for (const process of cluster.live()) {
       const final = await withTimeout(
         process.page.evaluate(() => ({ log: window.chaosNode.committedLog(), commitIndex: window.chaosNode.status().commitIndex, status: window.chaosNode.status() })),
         logsTimeoutMs,
@@ -137,7 +144,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
       const line = `step ${step.index} at ${(elapsedMs() / 1000).toFixed(1)} s (${before}): ${step.faults.map((fault, position) => `${describeFault(fault)} → ${targets[position]?.id}`).join(' + ')}`;
       schedule.push(line);
       options.log(line);
-      await Promise.all(step.faults.map((fault, position) => injectAndHeal(cluster, history, step.index, fault, targets[position] ?? (cluster.processes[0] as never))));
+      await Promise.all(step.faults.map((fault, position) => injectAndHeal(cluster, history, step.index, fault, targets[position] ?? (cluster.processes[0] as never), options.loseDatabaseOnKill === true)));
       for (const fault of step.faults) faultCounts[fault.kind] = (faultCounts[fault.kind] ?? 0) + 1;
       const healedAt = elapsedMs();
       if (!(await waitFor(() => healthy(cluster), healthyWithinMs))) history.notes.push(`step ${step.index}: no agreed leader within ${healthyWithinMs} ms of the heal`);
@@ -152,6 +159,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     timings.faultsEnded = elapsedMs();
     // The final heal: nothing is held any more; every node must converge.
     for (const process of cluster.processes) await withTimeout(process.page.evaluate(() => window.chaosNode.setPartitioned(false)), 10_000, 'final heal').catch(() => {});
+    for (const process of cluster.processes) if (process.lost !== null) history.notes.push(`${process.id} lost for good (the browser deleted its database; its log is not judged): ${process.lost}`);
     await collectFinalLogs(cluster, history);
     timings.convergedAt = elapsedMs();
     for (const process of cluster.processes) history.leadership[process.id] = Object.fromEntries(process.ledTerms);

@@ -18,7 +18,7 @@ const log = (line: string): void => void process.stdout.write(`${line}\n`);
 try {
   const result = await runCampaign({ ...options, log });
   const file = writeHistory(result);
-  log(formatReport(result, options.nodes, options.compactEvery, file));
+  log(formatReport(result, options.nodes, options.compactEvery, file, options.loseDatabaseOnKill));
   process.exit(result.verdict.ok ? 0 : 1);
 } catch (error) {
   log(`chaos campaign (seed ${options.seed}) could not run: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);

@@ -33,10 +33,21 @@ export interface ChaosProcess {
   readonly ledTerms: Map<number, number>;
   /** Every log line the page printed (errors mostly), bounded. */
   readonly console: string[];
+  /**
+   * Why this node is gone for good, or null: its storage refused to open because the browser
+   * deleted the database as corrupt after a kill (RaftStorageError reason 'dataLost', README
+   * "When Chromium deletes the database"). Its id must not run again, and the campaign goes on
+   * with the others: a crash-stop the checker judges the rest by.
+   */
+  lost: string | null;
 }
 
 export interface ChaosCluster {
   readonly processes: readonly ChaosProcess[];
+  /** The processes not lost for good (ChaosProcess.lost). */
+  live(): ChaosProcess[];
+  /** Where the chaos page is served: its origin names the browsers' IndexedDB folders. */
+  readonly baseUrl: string;
   readonly voters: readonly string[];
   /** Opens a fresh page on the process's browser and starts its node from its database. */
   reopenPage(process: ChaosProcess): Promise<void>;
@@ -100,6 +111,11 @@ export async function startChaosCluster(options: ClusterOptions): Promise<ChaosC
       nodeStartTimeoutMs,
       `${process.id}'s node start`,
     );
+    if (outcome.type === 'error' && outcome.reason === 'dataLost') {
+      process.lost = `${outcome.name}: ${outcome.message}`;
+      process.up = false;
+      return;
+    }
     if (outcome.type === 'error') throw new Error(`${process.id} did not start: ${outcome.name}: ${outcome.message}`);
     process.up = true;
   }
@@ -109,7 +125,7 @@ export async function startChaosCluster(options: ClusterOptions): Promise<ChaosC
       const profile = path.join(profiles, id);
       const context = await launchProfile(profile);
       for (const blank of context.pages()) await blank.close();
-      const process: ChaosProcess = { id, profile, context, page: null as unknown as Page, up: false, ledTerms: new Map(), console: [] };
+      const process: ChaosProcess = { id, profile, context, page: null as unknown as Page, up: false, ledTerms: new Map(), console: [], lost: null };
       await openAndStart(process);
       return process;
     }),
@@ -117,6 +133,8 @@ export async function startChaosCluster(options: ClusterOptions): Promise<ChaosC
 
   return {
     processes,
+    live: () => processes.filter((process) => process.lost === null),
+    baseUrl: server.baseUrl,
     voters,
     async reopenPage(process) {
       await openAndStart(process);

@@ -2,6 +2,7 @@
 // history. Every kind holds its fault for the planned time, then heals: the page reopened, the
 // browser relaunched on its profile, the node restarted from its database, the page thawed, the
 // partition lifted. Loss of channels and leadership transfer heal themselves (that is the point).
+import { damageIndexedDbLog } from '../damaged-indexeddb.ts';
 import type { ChaosCluster, ChaosProcess } from './cluster.ts';
 import type { FaultRecord, History } from './history.ts';
 import type { NodeStatus } from './pages/chaos-protocol.ts';
@@ -37,9 +38,10 @@ export async function currentLeader(cluster: ChaosCluster): Promise<{ readonly p
 /** The processes the step's faults land on: distinct, "the leader" resolved now. */
 export async function resolveTargets(cluster: ChaosCluster, faults: readonly PlannedFault[]): Promise<ChaosProcess[]> {
   const leader = faults.some((fault) => fault.target.type === 'leader') ? ((await currentLeader(cluster))?.process ?? null) : null;
-  const taken = new Set<ChaosProcess>();
+  // A node lost for good (ChaosProcess.lost) takes no more faults: the next live one does.
+  const taken = new Set<ChaosProcess>(cluster.processes.filter((process) => process.lost !== null));
   return faults.map((fault) => {
-    const wanted = fault.target.type === 'leader' ? (leader ?? cluster.processes[0]) : cluster.processes[fault.target.position];
+    const wanted = fault.target.type === 'leader' ? (leader ?? cluster.live()[0]) : cluster.processes[fault.target.position];
     const chosen = wanted !== undefined && !taken.has(wanted) ? wanted : (cluster.processes.find((process) => !taken.has(process)) as ChaosProcess);
     taken.add(chosen);
     return chosen;
@@ -49,7 +51,7 @@ export async function resolveTargets(cluster: ChaosCluster, faults: readonly Pla
 const evaluate = <T>(process: ChaosProcess, what: string, run: () => Promise<T>): Promise<T> => withTimeout(run(), faultCallTimeoutMs, `${what} on ${process.id}`);
 
 /** Injects the fault, holds it, heals it; the record's detail says what happened. */
-export async function injectAndHeal(cluster: ChaosCluster, history: History, step: number, fault: PlannedFault, target: ChaosProcess): Promise<void> {
+export async function injectAndHeal(cluster: ChaosCluster, history: History, step: number, fault: PlannedFault, target: ChaosProcess, loseDatabaseOnKill = false): Promise<void> {
   const record: FaultRecord = { step, kind: fault.kind, node: target.id, startedMs: elapsedMs(), healedMs: null, detail: `held ${fault.holdMs} ms` };
   history.faults.push(record);
   const note = (text: string): void => {
@@ -65,8 +67,14 @@ export async function injectAndHeal(cluster: ChaosCluster, history: History, ste
     }
     case 'killBrowser': {
       note(`${await cluster.killBrowser(target)} processes killed`);
+      // One node at most: a second loss in a cluster of three leaves no majority, which no library makes good.
+      if (loseDatabaseOnKill && cluster.processes.every((process) => process.lost === null)) {
+        damageIndexedDbLog(target.profile, cluster.baseUrl);
+        note('its IndexedDB log damaged');
+      }
       await sleep(fault.holdMs);
       await cluster.relaunch(target);
+      if (target.lost !== null) note(`lost for good: ${target.lost}`);
       break;
     }
     case 'terminateWorker': {
@@ -110,7 +118,7 @@ export async function injectAndHeal(cluster: ChaosCluster, history: History, ste
       break;
     }
     case 'transferLeadership': {
-      const others = cluster.processes.filter((process) => process !== target);
+      const others = cluster.live().filter((process) => process !== target);
       const recipient = others[Math.floor(fault.choice * others.length)] ?? others[0];
       if (recipient === undefined) break;
       const outcome = await evaluate(target, 'transferLeadership', () => target.page.evaluate(([to, timeoutMs]) => window.chaosNode.transferLeadership(to, timeoutMs), [recipient.id, 5_000] as const)).catch((error: unknown) => ({ type: 'error' as const, name: 'Runner', message: String(error) }));

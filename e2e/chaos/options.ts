@@ -5,17 +5,21 @@ export interface ChaosOptions {
   readonly seconds: number;
   readonly nodes: number;
   readonly compactEvery: number;
+  /** `--lose-database-on-kill`: the first browser killed finds its database deleted (CampaignOptions.loseDatabaseOnKill). */
+  readonly loseDatabaseOnKill: boolean;
 }
 
 const bounds = { seconds: [5, 3_600], nodes: [3, 5] } as const;
 
-export const chaosUsage = 'usage: npm run chaos -- [--seed S] [--seconds N (5..3600, default 120)] [--nodes 3|4|5] [--compact-every N (0: never; default 500)]';
+export const chaosUsage = 'usage: npm run chaos -- [--seed S] [--seconds N (5..3600, default 120)] [--nodes 3|4|5] [--compact-every N (0: never; default 500)] [--lose-database-on-kill]';
 const names = ['seed', 'seconds', 'nodes', 'compact-every'];
+const flags = ['lose-database-on-kill'];
 
 /** Every argument is `--name value` or `--name=value` of a known name: a typo used to run the defaults. */
 function checkNames(argv: readonly string[]): void {
   for (let position = 0; position < argv.length; position += 1) {
     const argument = argv[position] ?? '';
+    if (flags.includes(argument.slice(2)) && argument.startsWith('--')) continue;
     const name = /^--([a-z-]+)(=|$)/.exec(argument);
     if (name === null || !names.includes(name[1] ?? '')) throw new RangeError(`unknown argument ${JSON.stringify(argument)}`);
     if (name[2] === '') position += 1; // its value follows
@@ -41,5 +45,6 @@ export function parseOptions(argv: readonly string[]): ChaosOptions {
     seconds: integer('seconds', 120, ...bounds.seconds),
     nodes: integer('nodes', 3, ...bounds.nodes),
     compactEvery: integer('compact-every', 500, 0, 1_000_000),
+    loseDatabaseOnKill: argv.includes('--lose-database-on-kill'),
   };
 }

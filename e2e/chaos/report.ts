@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { CampaignResult } from './campaign.ts';
 
-export const replayCommand = (seed: number, seconds: number, nodes: number, compactEvery: number): string => `npm run chaos -- --seed ${seed} --seconds ${seconds} --nodes ${nodes} --compact-every ${compactEvery}`;
+export const replayCommand = (seed: number, seconds: number, nodes: number, compactEvery: number, loseDatabaseOnKill = false): string =>
+  `npm run chaos -- --seed ${seed} --seconds ${seconds} --nodes ${nodes} --compact-every ${compactEvery}${loseDatabaseOnKill ? ' --lose-database-on-kill' : ''}`;
 
 /** Writes the history (and verdict) as JSON; returns the file's path. */
 export function writeHistory(result: CampaignResult, directory = 'bench/results'): string {
@@ -14,7 +15,7 @@ export function writeHistory(result: CampaignResult, directory = 'bench/results'
   return file;
 }
 
-export function formatReport(result: CampaignResult, nodes: number, compactEvery: number, historyFile: string): string {
+export function formatReport(result: CampaignResult, nodes: number, compactEvery: number, historyFile: string, loseDatabaseOnKill = false): string {
   const { verdict, history } = result;
   const summary = verdict.summary;
   const faults = Object.entries(result.faultCounts).map(([kind, count]) => `${kind} ${count}`).join(', ');
@@ -31,7 +32,7 @@ export function formatReport(result: CampaignResult, nodes: number, compactEvery
   if (!verdict.ok) {
     lines.push(...verdict.violations.slice(0, 40).map((violation) => `  ${violation}`));
     lines.push('fault schedule:', ...result.schedule.map((step) => `  ${step}`));
-    lines.push(`replay: ${replayCommand(history.seed, history.seconds, nodes, compactEvery)}`);
+    lines.push(`replay: ${replayCommand(history.seed, history.seconds, nodes, compactEvery, loseDatabaseOnKill)}`);
   }
   lines.push(`history: ${historyFile}`);
   return lines.join('\n');

@@ -35,11 +35,15 @@ let nextFaultRequest = 1;
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
-const errorOutcome = (error: unknown): CallOutcome<never> => ({
-  type: 'error',
-  name: error instanceof Error ? error.name : 'NonError',
-  message: error instanceof Error ? error.message.slice(0, 300) : String(error).slice(0, 300),
-});
+const errorOutcome = (error: unknown): CallOutcome<never> => {
+  const reason = (error as { reason?: unknown } | null)?.reason;
+  return {
+    type: 'error',
+    name: error instanceof Error ? error.name : 'NonError',
+    message: error instanceof Error ? error.message.slice(0, 300) : String(error).slice(0, 300),
+    ...(typeof reason === 'string' ? { reason } : {}),
+  };
+};
 
 function recordOf(item: Exclude<Committed, { type: 'install' }>): CommittedRecord {
   if (item.type === 'internal') return { index: item.index, term: null, command: null, clientId: null, requestId: null };

@@ -15,7 +15,8 @@ export interface StartOptions {
   readonly compactEvery: number;
 }
 
-export type CallOutcome<T> = { readonly type: 'ok'; readonly value: T } | { readonly type: 'error'; readonly name: string; readonly message: string };
+/** `reason`: a RaftStorageError's (the runner tells a database the browser deleted, 'dataLost', from other failures). */
+export type CallOutcome<T> = { readonly type: 'ok'; readonly value: T } | { readonly type: 'error'; readonly name: string; readonly message: string; readonly reason?: string };
 
 export interface ReadValue {
   readonly readIndex: number;
