@@ -123,7 +123,7 @@ async function leaderAndTerm(cluster: ChaosCluster): Promise<string> {
 
 export async function runCampaign(options: CampaignOptions): Promise<CampaignResult> {
   const startedMs = elapsedMs();
-  const history: History = { seed: options.seed, seconds: options.seconds, voters: [], startedAt: new Date().toISOString(), proposals: [], reads: [], faults: [], notes: [], finalLogs: {}, finalCommitIndexes: {}, finalStatuses: {}, leadership: {} };
+  const history: History = { seed: options.seed, seconds: options.seconds, voters: [], startedAt: new Date().toISOString(), proposals: [], reads: [], faults: [], notes: [], finalLogs: {}, finalCommitIndexes: {}, finalStatuses: {}, leadership: {}, lostForGood: {} };
   const schedule: string[] = [];
   const faultCounts: Partial<Record<FaultKind, number>> = {};
   const timings = { clusterUp: 0, faultsEnded: 0, convergedAt: 0 };
@@ -136,16 +136,24 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     const workload = startWorkload(cluster, history, options.seed);
     const observer = observeLeadership(cluster);
     const deadline = elapsedMs() + options.seconds * 1000;
+    // Disarmed by the first kill that damages a log, before that browser is even relaunched: two
+    // kills at once would otherwise both damage theirs (faults.ts).
+    const databaseLoss = { armed: options.loseDatabaseOnKill === true };
     for (const step of faultSchedule(options.seed, cluster.voters.length)) {
       // The first steps cover every fault kind once; a campaign always runs them all.
       if (elapsedMs() >= deadline && step.index >= faultKinds.length) break;
       const before = await leaderAndTerm(cluster);
       const targets = await resolveTargets(cluster, step.faults);
-      const line = `step ${step.index} at ${(elapsedMs() / 1000).toFixed(1)} s (${before}): ${step.faults.map((fault, position) => `${describeFault(fault)} → ${targets[position]?.id}`).join(' + ')}`;
+      const line = `step ${step.index} at ${(elapsedMs() / 1000).toFixed(1)} s (${before}): ${step.faults.map((fault, position) => `${describeFault(fault)} → ${targets[position]?.id ?? 'skipped: no live node left for it'}`).join(' + ')}`;
       schedule.push(line);
       options.log(line);
-      await Promise.all(step.faults.map((fault, position) => injectAndHeal(cluster, history, step.index, fault, targets[position] ?? (cluster.processes[0] as never), options.loseDatabaseOnKill === true)));
-      for (const fault of step.faults) faultCounts[fault.kind] = (faultCounts[fault.kind] ?? 0) + 1;
+      // A fault left without a live node to land on (nodes lost for good) is skipped, and not counted.
+      await Promise.all(step.faults.map((fault, position) => {
+        const target = targets[position];
+        if (target === null || target === undefined) return Promise.resolve();
+        faultCounts[fault.kind] = (faultCounts[fault.kind] ?? 0) + 1;
+        return injectAndHeal(cluster, history, step.index, fault, target, databaseLoss);
+      }));
       const healedAt = elapsedMs();
       if (!(await waitFor(() => healthy(cluster), healthyWithinMs))) history.notes.push(`step ${step.index}: no agreed leader within ${healthyWithinMs} ms of the heal`);
       else if (elapsedMs() - healedAt > 10_000) history.notes.push(`step ${step.index}: ${Math.round((elapsedMs() - healedAt) / 1000)} s to an agreed leader after the heal`);
@@ -159,7 +167,11 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     timings.faultsEnded = elapsedMs();
     // The final heal: nothing is held any more; every node must converge.
     for (const process of cluster.processes) await withTimeout(process.page.evaluate(() => window.chaosNode.setPartitioned(false)), 10_000, 'final heal').catch(() => {});
-    for (const process of cluster.processes) if (process.lost !== null) history.notes.push(`${process.id} lost for good (the browser deleted its database; its log is not judged): ${process.lost}`);
+    for (const process of cluster.processes) {
+      if (process.lost === null) continue;
+      history.lostForGood[process.id] = process.lost;
+      history.notes.push(`${process.id} lost for good (the browser deleted its database after a kill; its log is not judged): ${process.lost}`);
+    }
     await collectFinalLogs(cluster, history);
     timings.convergedAt = elapsedMs();
     for (const process of cluster.processes) history.leadership[process.id] = Object.fromEntries(process.ledTerms);

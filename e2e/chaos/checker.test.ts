@@ -48,6 +48,7 @@ function cleanHistory(): History {
     notes: [],
     finalLogs: { 'node-a': log, 'node-b': [...log], 'node-c': [...log] },
     finalCommitIndexes: { 'node-a': 4, 'node-b': 4, 'node-c': 4 },
+    lostForGood: {},
     finalStatuses: {},
     leadership: { 'node-a': { 1: 100 }, 'node-b': { 2: 200 } },
   };
@@ -124,5 +125,26 @@ describe('chaos checker', () => {
     const wrongState = cleanHistory();
     wrongState.reads.push({ node: 'node-c', invokedMs: 50, completedMs: 55, outcome: { type: 'ok', value: { readIndex: 3, appliedIndex: 3, ...stateAt(log, 2) } } });
     expect(violationsOf(wrongState)).toMatch(/saw 1 commands .* the committed prefix has 2/);
+  });
+
+  it('a node lost for good is not judged, as long as the others are a majority; a lost majority, or a log never read, is a violation', () => {
+    const oneLost = cleanHistory();
+    delete oneLost.finalLogs['node-c'];
+    delete oneLost.finalCommitIndexes['node-c'];
+    oneLost.lostForGood['node-c'] = 'RaftStorageError: the browser deleted the database';
+    expect(check(oneLost).violations).toEqual([]);
+
+    const twoLost = cleanHistory();
+    for (const node of ['node-b', 'node-c']) {
+      delete twoLost.finalLogs[node];
+      delete twoLost.finalCommitIndexes[node];
+      twoLost.lostForGood[node] = 'RaftStorageError: the browser deleted the database';
+    }
+    expect(violationsOf(twoLost)).toMatch(/majority: 2 of 3 voters lost for good \(node-b, node-c\), no majority left/);
+
+    const unread = cleanHistory();
+    delete unread.finalLogs['node-c'];
+    delete unread.finalCommitIndexes['node-c'];
+    expect(violationsOf(unread)).toMatch(/convergence: node-c's final log was never read/);
   });
 });

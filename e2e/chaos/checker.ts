@@ -36,7 +36,21 @@ export interface Verdict {
 /** At most this many violations are listed (the first ones tell the story). */
 const maxViolations = 200;
 
+/**
+ * Every voter's final log was read, except those lost for good, and those left are a majority: a
+ * lost minority is a crash-stop Raft carries, a lost majority is data loss no library makes good,
+ * and the logs of what is left would prove nothing.
+ */
+function checkVotersRead(history: History, violations: string[]): void {
+  const lost = history.voters.filter((voter) => history.lostForGood[voter] !== undefined);
+  if (history.voters.length - lost.length <= history.voters.length / 2) violations.push(`majority: ${lost.length} of ${history.voters.length} voters lost for good (${lost.join(', ')}), no majority left`);
+  for (const voter of history.voters) {
+    if (history.finalLogs[voter] === undefined && history.lostForGood[voter] === undefined) violations.push(`convergence: ${voter}'s final log was never read`);
+  }
+}
+
 function compareLogs(history: History, violations: string[]): CommittedRecord[] {
+  checkVotersRead(history, violations);
   const nodes = Object.keys(history.finalLogs);
   const reference = history.finalLogs[nodes[0] ?? ''] ?? [];
   for (const node of nodes) {

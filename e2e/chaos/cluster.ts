@@ -88,7 +88,8 @@ export async function startChaosCluster(options: ClusterOptions): Promise<ChaosC
     compactEvery: options.compactEvery,
   });
 
-  async function openAndStart(process: ChaosProcess): Promise<void> {
+  /** `afterKill`: the browser was SIGKILLed, so a database it deleted (dataLost) is its doing, not a bug. */
+  async function openAndStart(process: ChaosProcess, afterKill = false): Promise<void> {
     const page = await process.context.newPage();
     page.on('console', (message) => {
       if (message.type() === 'error' || message.type() === 'warning') {
@@ -101,17 +102,19 @@ export async function startChaosCluster(options: ClusterOptions): Promise<ChaosC
     process.page = page;
     await page.goto(`${server.baseUrl}/${chaosPage}`, { timeout: pageLoadTimeoutMs });
     await page.waitForFunction(() => window.chaosNode !== undefined, undefined, { timeout: pageLoadTimeoutMs });
-    await startNode(process);
+    await startNode(process, afterKill);
   }
 
-  async function startNode(process: ChaosProcess): Promise<void> {
+  async function startNode(process: ChaosProcess, afterKill = false): Promise<void> {
     const position = voters.indexOf(process.id);
     const outcome = await withTimeout(
       process.page.evaluate((start) => window.chaosNode.start(start), startOptions(process.id, position)),
       nodeStartTimeoutMs,
       `${process.id}'s node start`,
     );
-    if (outcome.type === 'error' && outcome.reason === 'dataLost') {
+    // Only after a kill: anywhere else (a page reopened, a worker restarted) the browser had no
+    // reason to delete anything, and a refusal is a failure of the campaign like any other.
+    if (outcome.type === 'error' && outcome.reason === 'dataLost' && afterKill) {
       process.lost = `${outcome.name}: ${outcome.message}`;
       process.up = false;
       return;
@@ -148,7 +151,7 @@ export async function startChaosCluster(options: ClusterOptions): Promise<ChaosC
     async relaunch(process) {
       process.context = await launchProfile(process.profile);
       for (const blank of process.context.pages()) await blank.close();
-      await openAndStart(process);
+      await openAndStart(process, true);
     },
     async restartNode(process) {
       await startNode(process);

@@ -2,7 +2,7 @@
 // history. Every kind holds its fault for the planned time, then heals: the page reopened, the
 // browser relaunched on its profile, the node restarted from its database, the page thawed, the
 // partition lifted. Loss of channels and leadership transfer heal themselves (that is the point).
-import { damageIndexedDbLog } from '../damaged-indexeddb.ts';
+import { damageIndexedDbLogIfThere } from '../damaged-indexeddb.ts';
 import type { ChaosCluster, ChaosProcess } from './cluster.ts';
 import type { FaultRecord, History } from './history.ts';
 import type { NodeStatus } from './pages/chaos-protocol.ts';
@@ -36,14 +36,14 @@ export async function currentLeader(cluster: ChaosCluster): Promise<{ readonly p
 }
 
 /** The processes the step's faults land on: distinct, "the leader" resolved now. */
-export async function resolveTargets(cluster: ChaosCluster, faults: readonly PlannedFault[]): Promise<ChaosProcess[]> {
+export async function resolveTargets(cluster: ChaosCluster, faults: readonly PlannedFault[]): Promise<(ChaosProcess | null)[]> {
   const leader = faults.some((fault) => fault.target.type === 'leader') ? ((await currentLeader(cluster))?.process ?? null) : null;
   // A node lost for good (ChaosProcess.lost) takes no more faults: the next live one does.
   const taken = new Set<ChaosProcess>(cluster.processes.filter((process) => process.lost !== null));
   return faults.map((fault) => {
     const wanted = fault.target.type === 'leader' ? (leader ?? cluster.live()[0]) : cluster.processes[fault.target.position];
-    const chosen = wanted !== undefined && !taken.has(wanted) ? wanted : (cluster.processes.find((process) => !taken.has(process)) as ChaosProcess);
-    taken.add(chosen);
+    const chosen = wanted !== undefined && !taken.has(wanted) ? wanted : (cluster.processes.find((process) => !taken.has(process)) ?? null);
+    if (chosen !== null) taken.add(chosen);
     return chosen;
   });
 }
@@ -51,7 +51,7 @@ export async function resolveTargets(cluster: ChaosCluster, faults: readonly Pla
 const evaluate = <T>(process: ChaosProcess, what: string, run: () => Promise<T>): Promise<T> => withTimeout(run(), faultCallTimeoutMs, `${what} on ${process.id}`);
 
 /** Injects the fault, holds it, heals it; the record's detail says what happened. */
-export async function injectAndHeal(cluster: ChaosCluster, history: History, step: number, fault: PlannedFault, target: ChaosProcess, loseDatabaseOnKill = false): Promise<void> {
+export async function injectAndHeal(cluster: ChaosCluster, history: History, step: number, fault: PlannedFault, target: ChaosProcess, databaseLoss: { armed: boolean } = { armed: false }): Promise<void> {
   const record: FaultRecord = { step, kind: fault.kind, node: target.id, startedMs: elapsedMs(), healedMs: null, detail: `held ${fault.holdMs} ms` };
   history.faults.push(record);
   const note = (text: string): void => {
@@ -67,10 +67,12 @@ export async function injectAndHeal(cluster: ChaosCluster, history: History, ste
     }
     case 'killBrowser': {
       note(`${await cluster.killBrowser(target)} processes killed`);
-      // One node at most: a second loss in a cluster of three leaves no majority, which no library makes good.
-      if (loseDatabaseOnKill && cluster.processes.every((process) => process.lost === null)) {
-        damageIndexedDbLog(target.profile, cluster.baseUrl);
-        note('its IndexedDB log damaged');
+      // One node at most (--lose-database-on-kill): a second loss in a cluster of three leaves no
+      // majority, which no library makes good. A log too small to damage yet leaves it armed.
+      if (databaseLoss.armed) {
+        const damaged = damageIndexedDbLogIfThere(target.profile, cluster.baseUrl);
+        if (damaged === null) databaseLoss.armed = false;
+        note(damaged === null ? 'its IndexedDB log damaged' : `its IndexedDB log left alone: ${damaged}`);
       }
       await sleep(fault.holdMs);
       await cluster.relaunch(target);

@@ -65,4 +65,9 @@ export interface History {
   finalStatuses: Record<string, NodeStatus>;
   /** Per node, each term it was seen leading and when first (ms): sampled about every 250 ms. */
   leadership: Record<string, Record<number, number>>;
+  /**
+   * The nodes lost for good (the browser deleted a killed browser's database; cluster.ts), with
+   * their storage's refusal: their logs are not read, and the others must keep a majority.
+   */
+  lostForGood: Record<string, string>;
 }
