@@ -23,6 +23,12 @@ export interface CampaignOptions {
   readonly tabs?: number;
   /** The edge peer keeps the engine's default timings instead of the pages' (room-timing.ts). */
   readonly edgeDefaultTimeouts: boolean;
+  /**
+   * The first tab killed whose LevelDB log holds enough to damage finds its database deleted when
+   * it returns (e2e/damaged-indexeddb.ts), as Chromium sometimes does after a kill by itself: the
+   * room must take it back under a fresh id (its `storageLost` event) and lose nothing.
+   */
+  readonly loseDatabaseOnKill?: boolean;
   /** How long the final heal may take to converge (a bound on a wait, not a verdict by itself). */
   readonly convergenceTimeoutMs: number;
   readonly log: (line: string) => void;
@@ -40,6 +46,8 @@ export interface World {
   readonly workload: Workload;
   readonly edge: ChaosEdgePeer | null;
   readonly now: () => number;
+  /** Whether the next kill still damages its tab's database (CampaignOptions.loseDatabaseOnKill). */
+  databaseLossArmed: boolean;
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));

@@ -109,9 +109,15 @@ async function executeStep(world: World, step: ScheduleStep): Promise<void> {
     case 'crash':
       await noteSightingsBeforeLoss(world, tab);
       return tab.crashPage();
-    case 'kill':
+    case 'kill': {
       await noteSightingsBeforeLoss(world, tab);
-      return note(world, tab.name, `SIGKILL to ${await tab.kill()} processes`);
+      note(world, tab.name, `SIGKILL to ${await tab.kill()} processes`);
+      if (!world.databaseLossArmed) return;
+      const refused = tab.damageDatabase();
+      // Disarmed at once: a second loss at the same time could leave the room without a majority.
+      if (refused === null) world.databaseLossArmed = false;
+      return note(world, tab.name, refused === null ? 'its IndexedDB log damaged: the database is gone when it returns' : `its IndexedDB log left alone: ${refused}`);
+    }
     case 'freeze':
       return tab.freeze();
     case 'thaw':
@@ -279,6 +285,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     edgePeerId: null,
     edgePeerTimeouts: options.edgePeer ? (options.edgeDefaultTimeouts ? 'defaults' : 'pages') : null,
     edgePeerWitness: options.witness,
+    ...(options.loseDatabaseOnKill === true ? { loseDatabaseOnKill: true } : {}),
     tabs: options.tabs ?? null,
     schedule,
     faultsInjected: countFaults(schedule),
@@ -312,6 +319,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
       workload: createWorkload(history, now, seededRandom(deriveSeed(options.seed, 'workload'))),
       edge,
       now,
+      databaseLossArmed: options.loseDatabaseOnKill === true,
     };
     if (edge !== null) await startEdge(world, edge);
     await startInitialTabs(world, schedule.initialTabs);

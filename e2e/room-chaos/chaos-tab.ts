@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type CDPSession, type Page } from 'playwright';
 import { chromiumArguments, chromiumPath } from '../../scripts/browser-flags.mjs';
 import { killBrowser } from '../browser-processes.ts';
+import { damageIndexedDbLogIfThere } from '../damaged-indexeddb.ts';
 import type { ChaosPeerStatus, ChaosRoomSettings, ConfigurationSighting, DispatchAnswer, ReadAnswer, SeenEvent } from './page-api.ts';
 
 /** Launching, loading and joining may take long on two loaded cores; never forever. */
@@ -41,6 +42,8 @@ export interface ChaosTab {
   crashPage(): Promise<void>;
   /** SIGKILL of the browser; answers how many processes died. */
   kill(): Promise<number>;
+  /** After a kill: damages the profile's IndexedDB log so that Chromium deletes the database on the next start; null once done, else why not. */
+  damageDatabase(): string | null;
   /** room.leave(), then the browser closes for good. */
   leave(): Promise<void>;
   /** Closes the browser and deletes the profile (end of the campaign). */
@@ -152,6 +155,7 @@ export function createChaosTab(name: string, baseUrl: string, settings: () => Ch
       await closing?.close().catch(() => undefined);
       return killed;
     },
+    damageDatabase: () => damageIndexedDbLogIfThere(profile, baseUrl),
     async leave() {
       const leaving = livePage();
       try {

@@ -68,6 +68,8 @@ export interface ChaosHistory {
   readonly tabs: number | null;
   /** The edge peer runs as the room's witness (`raftmesh-peer --witness`): it must never lead. */
   readonly edgePeerWitness: boolean;
+  /** `--lose-database-on-kill` (CampaignOptions.loseDatabaseOnKill); absent: false. */
+  readonly loseDatabaseOnKill?: boolean;
   /** Every time the edge peer was seen leading (bounded, witness.ts); a witness run fails on any. */
   readonly edgeLeaderObservations: EdgeLeaderObservation[];
   /** The edge peer's /healthz at the end, when it answered. */
@@ -92,7 +94,7 @@ export interface ChaosHistory {
   convergenceTimeout: string | null;
 }
 
-export function createHistory(fields: Pick<ChaosHistory, 'seed' | 'seconds' | 'targetVoters' | 'edgePeerId' | 'edgePeerTimeouts' | 'edgePeerWitness' | 'tabs' | 'schedule' | 'faultsInjected'>): ChaosHistory {
+export function createHistory(fields: Pick<ChaosHistory, 'seed' | 'seconds' | 'targetVoters' | 'edgePeerId' | 'edgePeerTimeouts' | 'edgePeerWitness' | 'loseDatabaseOnKill' | 'tabs' | 'schedule' | 'faultsInjected'>): ChaosHistory {
   return {
     ...fields,
     edgePeerIds: [],

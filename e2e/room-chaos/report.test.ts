@@ -22,6 +22,7 @@ describe('the room chaos replay command', () => {
 
   it('replays a room of a fixed number of tabs', () => {
     expect(replayCommand({ ...run, tabs: 2, edgePeerTimeouts: 'pages', edgePeerWitness: true })).toBe('npm run chaos:rooms -- --seed 61 --seconds 150 --tabs 2 --edge-peer --witness');
+    expect(replayCommand({ ...run, edgePeerTimeouts: null, edgePeerWitness: false, loseDatabaseOnKill: true })).toBe('npm run chaos:rooms -- --seed 61 --seconds 150 --lose-database-on-kill');
   });
 });
 

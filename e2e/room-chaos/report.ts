@@ -10,10 +10,10 @@ import type { ConfigurationSighting } from './page-api.ts';
 import { describeStep, edgeFaultKinds } from './schedule.ts';
 import { edgeLogSource } from './witness.ts';
 
-export function replayCommand(history: Pick<ChaosHistory, 'seed' | 'seconds' | 'tabs' | 'edgePeerTimeouts' | 'edgePeerWitness'>): string {
+export function replayCommand(history: Pick<ChaosHistory, 'seed' | 'seconds' | 'tabs' | 'edgePeerTimeouts' | 'edgePeerWitness' | 'loseDatabaseOnKill'>): string {
   const tabs = history.tabs === null ? '' : ` --tabs ${history.tabs}`;
   const edge = history.edgePeerTimeouts === null ? '' : ` --edge-peer${history.edgePeerWitness ? ' --witness' : ''}${history.edgePeerTimeouts === 'defaults' ? ' --edge-default-timeouts' : ''}`;
-  return `npm run chaos:rooms -- --seed ${history.seed} --seconds ${history.seconds}${tabs}${edge}`;
+  return `npm run chaos:rooms -- --seed ${history.seed} --seconds ${history.seconds}${tabs}${edge}${history.loseDatabaseOnKill === true ? ' --lose-database-on-kill' : ''}`;
 }
 
 /**
