@@ -138,17 +138,23 @@ function createTestRoom(seed: number) {
   return { clock, journal, transportsClosed, events, peer, visit, depart, settle, leader, close };
 }
 
-/**
- * Three voters; the leader's tab closes (the others elect a leader in a newer term) and stays
- * away until the policy has removed it. Returns the room and the peer that was removed.
- */
-async function removeTheLeaderWhileAway(seed: number) {
+/** Peers a, b and c joined, until all three are voters and the configuration is committed. */
+async function threeVoters(seed: number) {
   const test = createTestRoom(seed);
   const peers = ['a', 'b', 'c'].map(test.peer);
   for (const each of peers) void test.visit(each);
   // Committed, and known to every peer: the leader's own view changes when the change is appended.
   const grown = await test.clock.runUntil(() => peers.every((each) => each.room?.node.membership.value.voters.length === 3 && each.room.node.commitIndex.value === test.leader()?.room?.node.commitIndex.value), { timeoutMs: 8_000 });
   expect(grown).toBe(true);
+  return { test, peers };
+}
+
+/**
+ * Three voters; the leader's tab closes (the others elect a leader in a newer term) and stays
+ * away until the policy has removed it. Returns the room and the peer that was removed.
+ */
+async function removeTheLeaderWhileAway(seed: number) {
+  const { test } = await threeVoters(seed);
   const away = test.leader()!;
   test.depart(away);
   const removed = await test.clock.runUntil(() => {
@@ -310,11 +316,7 @@ const browserDeleted = (id: NodeId): RaftStorageError =>
 
 /** Three voters that committed `written`; then one of them (not the leader) closes its tab. */
 async function roomWithOneAway(seed: number) {
-  const test = createTestRoom(seed);
-  const peers = ['a', 'b', 'c'].map(test.peer);
-  for (const each of peers) void test.visit(each);
-  const grown = await test.clock.runUntil(() => peers.every((each) => each.room?.node.membership.value.voters.length === 3 && each.room.node.commitIndex.value === test.leader()?.room?.node.commitIndex.value), { timeoutMs: 8_000 });
-  expect(grown).toBe(true);
+  const { test, peers } = await threeVoters(seed);
   const written = await test.settle(test.leader()!.room!.store.dispatch({ type: 'put', key: 'before', value: 'the loss' }));
   expect(written.status).toBe('fulfilled');
   const away = peers.find((each) => each !== test.leader())!;

@@ -103,18 +103,7 @@ export class IndexedDbRaftStorage implements RaftStorage {
       if (!database.objectStoreNames.contains('state') || !database.objectStoreNames.contains('log')) {
         throw storageFailure('corruptRecord', 'open', undefined, adapterName, `the database ${JSON.stringify(fullName)} exists without raftmesh's stores (another program's database under this name?); delete it or choose another name`);
       }
-      const dataLost = await database.get('state', 'dataLost');
-      if (dataLost !== undefined) {
-        const said = isDataLostRecord(dataLost) && dataLost.message !== '' ? ` (it said: ${JSON.stringify(dataLost.message)})` : '';
-        throw storageFailure(
-          'dataLost',
-          'open',
-          undefined,
-          adapterName,
-          `the browser deleted the database ${JSON.stringify(fullName)} as corrupt and made an empty one in its place${said}: this node's log, term and vote are gone, so it must not come back under its id as if it had never voted or stored anything. Remove the id from its cluster, IndexedDbRaftStorage.destroy() the name, and start a node under a fresh id (joinRoom does this by itself)`,
-        );
-      }
-      const bounds = await readBounds(database);
+      const bounds = await readBounds(database, fullName);
       if (failedEarly !== null) throw failedEarly;
       storage = new IndexedDbRaftStorage(database, lock, bounds, options);
     } catch (error) {
@@ -316,14 +305,31 @@ export class IndexedDbRaftStorage implements RaftStorage {
 }
 
 /** Reads what the log holds at open: its first index, last index and the snapshot's index. */
-async function readBounds(database: RaftDatabase): Promise<LogBounds> {
+/**
+ * The log's bounds, read in one transaction with the mark of a database the browser deleted
+ * (schema.ts, DataLostRecord), which refuses the open before anything else is judged.
+ */
+function lostDatabase(fullName: string, record: unknown): RaftStorageError {
+  const said = isDataLostRecord(record) && record.message !== '' ? ` (it said: ${JSON.stringify(record.message)})` : '';
+  return storageFailure(
+    'dataLost',
+    'open',
+    undefined,
+    adapterName,
+    `the browser deleted the database ${JSON.stringify(fullName)} as corrupt and made an empty one in its place${said}: this node's log, term and vote are gone, so it must not come back under its id as if it had never voted or stored anything. Remove the id from its cluster, IndexedDbRaftStorage.destroy() the name, and start a node under a fresh id (joinRoom does this by itself)`,
+  );
+}
+
+async function readBounds(database: RaftDatabase, fullName: string): Promise<LogBounds> {
   const transaction = database.transaction(['state', 'log'], 'readonly');
   const state = transaction.objectStore('state');
-  const [logStart, last, snapshot] = await Promise.all([
+  const [dataLost, logStart, last, snapshot] = await Promise.all([
+    state.get('dataLost'),
     state.get('logStart') as Promise<number | undefined>,
     lastStoredIndex(transaction.objectStore('log')),
     state.get('snapshot'),
   ]);
+  if (dataLost !== undefined) throw lostDatabase(fullName, dataLost);
   const firstIndex = logStart ?? 1;
   if (!Number.isSafeInteger(firstIndex) || firstIndex < 1) throw storageFailure('corruptRecord', 'reading the log start', new Error(`logStart is ${String(logStart)}, not an index`));
   // A prefix discard deletes every record below the new start in the transaction that moves it,
