@@ -104,8 +104,8 @@ export async function startPeer(settings: DemoSettings, hooks: PeerHooks): Promi
           onEvent('error', `the browser deleted this tab's database for ${shortId(event.id)} as corrupt (a crash in the middle of a write can leave it so): that id must not vote again, so this tab joins as a newcomer under a fresh id and catches up from the others`);
           break;
         case 'storageDiscarded':
-          if (event.failure === null) onEvent('info', `deleted the storage of ${event.id}, an id this tab gave up`);
-          else onEvent('error', `could not delete the storage of ${event.id}, an id this tab gave up: ${event.failure}`);
+          if (event.failure === null) onEvent('info', `deleted the storage of ${shortId(event.id)}, an id this tab gave up`);
+          else onEvent('error', `could not delete the storage of ${shortId(event.id)}, an id this tab gave up: ${event.failure}`);
           break;
         case 'peersUnreachable':
           onUnreachable({ count: event.count, peers: event.peers, waiting: event.waiting, deferringTo: event.deferringTo });
