@@ -5,6 +5,11 @@ import type { StorageFailureReason } from './errors.ts';
 export type RaftMetric =
   | { readonly type: 'proposeAccepted'; readonly index: number }
   | { readonly type: 'proposeCommitted'; readonly index: number; readonly elapsedMs: number }
+  /**
+   * The node applies nothing itself: the application applies what committed() yields. "Applied"
+   * is the moment the proposal's promise resolves to its caller, right after the node learned the
+   * commit, so its elapsedMs equals proposeCommitted's (emitted just before it).
+   */
   | { readonly type: 'proposeApplied'; readonly index: number; readonly elapsedMs: number }
   | { readonly type: 'proposeSlow'; readonly index: number; readonly elapsedMs: number }
   | { readonly type: 'electionStarted'; readonly term: number }

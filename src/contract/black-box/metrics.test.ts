@@ -12,6 +12,13 @@ describe('SPEC Observability: metrics around a proposal', () => {
     await h.clock.advance(50);
     const ms = h.metrics.get(L.id)!.filter((m) => 'index' in m && m.index === idx).map((m) => m.type);
     expect(ms).toEqual(expect.arrayContaining(['proposeAccepted', 'proposeCommitted', 'proposeApplied']));
+    // Applied is when propose() resolves to its caller (the node applies nothing itself): right
+    // after committed, with the same elapsed time (docs/spec-readings.md).
+    const timed = h.metrics.get(L.id)!.filter((m) => (m.type === 'proposeCommitted' || m.type === 'proposeApplied') && m.index === idx);
+    expect(timed.map((m) => m.type)).toEqual(['proposeCommitted', 'proposeApplied']);
+    const elapsed = timed.map((m) => ('elapsedMs' in m ? m.elapsedMs : null));
+    expect(elapsed[0]).toBe(elapsed[1]);
+    expect(elapsed[0]).toBeGreaterThan(0);
     c.stop();
     await h.closeAll();
   });
