@@ -36,7 +36,9 @@ export type NodeFactory = ((options: RaftNodeOptions) => Promise<RaftNode>) & {
    * reads it in a worker). joinRoom calls it before starting a node when it was given no
    * `storage` of its own, so a page whose engine runs in a worker opens no database itself and
    * ships no IndexedDB code. Without it, joinRoom reads the storage it opened (in memory when
-   * `storage` is left out).
+   * `storage` is left out). `signal` aborts once the join attempt that read is over, whether a
+   * node started on the id or not (and with joinRoom's own `signal`): whatever the read set aside
+   * for the id's node (workerNodeFactory keeps its worker) and the node did not take may go then.
    */
   readonly readStoredState?: (id: NodeId, signal?: AbortSignal) => Promise<StoredNodeState>;
 };

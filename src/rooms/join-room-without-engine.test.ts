@@ -161,6 +161,58 @@ describe("raftmesh/rooms's joinRoom", () => {
     expect(started).toBe(0);
   });
 
+  it("aborts the read's signal once the attempt is over, joined or not: what the read kept for the id's node does not wait for a node that will not come", async () => {
+    // workerNodeFactory keeps the reading worker for the id's node until this signal aborts (or
+    // keepReaderMs passes): after a failed join it used to sit idle for up to 30 s.
+    const failing = aloneInRoom(908);
+    const { storage: _failingStorage, ...failingOptions } = failing.options;
+    const readSignals: AbortSignal[] = [];
+    const reader = { readStoredState: (_id: NodeId, signal?: AbortSignal) => (readSignals.push(signal!), Promise.resolve({ holdsLog: false, term: 0, configurations: [] })) };
+    const refusing = Object.assign(() => Promise.reject(new Error('no worker left for the node')), reader);
+    const outcome = await settle(failing.clock, joinRoom<KvState, KvCommand>({ ...failingOptions, createNode: refusing })).then(
+      () => 'joined',
+      (error: unknown) => String(error),
+    );
+    expect(outcome).toBe('Error: no worker left for the node');
+    expect(readSignals).toHaveLength(1);
+    expect(readSignals[0]?.aborted).toBe(true);
+
+    // Joined on a node that did not take what the read kept (this one runs on the page): the
+    // read's signal aborts as the join returns, and the room's own signal is untouched.
+    const joining = aloneInRoom(909);
+    const { storage: _joiningStorage, ...joiningOptions } = joining.options;
+    const roomSignal = new AbortController();
+    const onPage = Object.assign((nodeOptions: RaftNodeOptions) => createRaftNode(nodeOptions), reader);
+    const room = await settle(joining.clock, joinRoom<KvState, KvCommand>({ ...joiningOptions, createNode: onPage, signal: roomSignal.signal }));
+    expect(readSignals).toHaveLength(2);
+    expect(readSignals[1]?.aborted).toBe(true);
+    expect(roomSignal.signal.aborted).toBe(false);
+    expect(await joining.clock.runUntil(() => room.node.role.value === 'leader', { timeoutMs: 5_000 })).toBe(true);
+    await settle(joining.clock, room.leave());
+
+    // A read under way when joinRoom's own signal aborts is told at once.
+    const leaving = aloneInRoom(910);
+    const { storage: _leavingStorage, ...leavingOptions } = leaving.options;
+    const left = new AbortController();
+    let readUnderWay: AbortSignal | undefined;
+    const slowReader = Object.assign(() => Promise.reject(new Error('not reached')), {
+      readStoredState: (_id: NodeId, signal?: AbortSignal) => {
+        readUnderWay = signal;
+        return new Promise<never>((_resolve, reject) => signal?.addEventListener('abort', () => reject(signal.reason), { once: true }));
+      },
+    });
+    const abandoned = settle(leaving.clock, joinRoom<KvState, KvCommand>({ ...leavingOptions, createNode: slowReader, signal: left.signal })).then(
+      () => 'joined',
+      () => 'failed',
+    );
+    await leaving.clock.runUntil(() => readUnderWay !== undefined, { timeoutMs: 1_000 });
+    expect(readUnderWay?.aborted).toBe(false);
+    left.abort(new Error('the page is closing'));
+    expect(readUnderWay?.aborted).toBe(true);
+    expect(readUnderWay?.reason).toEqual(new Error('the page is closing'));
+    expect(await abandoned).toBe('failed');
+  });
+
   it("the root's joinRoom still defaults to createRaftNode on this thread, and takes a createNode it is given", async () => {
     const byDefault = aloneInRoom(903);
     const room = await settle(byDefault.clock, joinRoomWithDefaultEngine<KvState, KvCommand>(byDefault.options));

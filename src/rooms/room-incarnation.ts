@@ -77,11 +77,17 @@ export async function joinAs<State, Command>(
   const policy = roomMembershipPolicy(options);
   let storage: RaftStorage | null = null;
   let plumbing: Plumbing | null = null;
+  // The read's signal, ended with this attempt however it ends: a factory may keep the worker that
+  // read for the id's node (workerNodeFactory, for keepReaderMs), and once this attempt is over no
+  // node will start on it unless one already has (which took it). A failed or refused join used to
+  // leave it idle for up to 30 s.
+  const reading = new AbortController();
+  const stopForwarding = forwardAbort(options.signal, reading);
   try {
     storage = (await options.storage?.(id)) ?? new InMemoryRaftStorage();
     // Read while signaling connects: a factory may read in a worker it has yet to start, and until
     // the read says so this peer's hellos do not say it is a member.
-    const storedRead = readStoredState(options, id, storage);
+    const storedRead = readStoredState(options, id, storage, reading.signal);
     // Awaited below; this only keeps a failure from counting as unhandled when connecting fails first.
     storedRead.catch(() => undefined);
     plumbing = connect(options, { id, claim: await loadNodeClaim(identityStore, options.room, id) }, gossipIntervalMs, discoveryMs);
@@ -100,7 +106,22 @@ export async function joinAs<State, Command>(
     // worker, or a factory that opens storage only to start the node.
     if (isDataLost(error)) return { type: 'storageLost', error };
     throw error;
+  } finally {
+    stopForwarding();
+    reading.abort(new DOMException('the join attempt that read this storage is over', 'AbortError'));
   }
+}
+
+/** Aborts `controller` when `signal` does (at once if it has); the returned function stops that. */
+function forwardAbort(signal: AbortSignal | undefined, controller: AbortController): () => void {
+  if (signal === undefined) return () => undefined;
+  if (signal.aborted) {
+    controller.abort(signal.reason);
+    return () => undefined;
+  }
+  const forward = (): void => controller.abort(signal.reason);
+  signal.addEventListener('abort', forward, { once: true });
+  return () => signal.removeEventListener('abort', forward);
 }
 
 interface IncarnationParts {
@@ -230,9 +251,9 @@ async function chooseBootstrap<State, Command>(
  * storage of its own, else from the storage joinRoom opened. Not both: a page-side handle holds
  * the database, and a reader elsewhere would wait for it.
  */
-function readStoredState(options: JoinRoomOptionsWithNode<unknown, unknown>, id: NodeId, storage: RaftStorage): Promise<StoredNodeState> {
+function readStoredState(options: JoinRoomOptionsWithNode<unknown, unknown>, id: NodeId, storage: RaftStorage, signal: AbortSignal): Promise<StoredNodeState> {
   const factory = options.createNode;
-  if (options.storage === undefined && factory.readStoredState !== undefined) return factory.readStoredState(id, options.signal);
+  if (options.storage === undefined && factory.readStoredState !== undefined) return factory.readStoredState(id, signal);
   return readStoredNodeState(storage);
 }
 
