@@ -4,8 +4,9 @@
 // node starts on the read's worker instead of a fresh one. A spare holds no database open (the
 // read closed it) and is ended when its time runs out, its read's signal aborts, it crashes or
 // dies (its life lock, held since the read, is granted to the page), a newer spare replaces it, or
-// the id's storage is discarded: a read with no node after it
-// (a room that refused the id, a join abandoned) costs an idle worker for a bounded time.
+// the id's storage is discarded: a read with no node after it costs an idle worker for a bounded
+// time (joinRoom aborts the read's signal once its attempt is over, so there only while discovery
+// waits).
 import type { NodeId } from '../core/types.ts';
 import { endKeptWorker, type KeptWorker } from './worker-client.ts';
 import { watchWorkerLife, webLocks } from './worker-life.ts';
