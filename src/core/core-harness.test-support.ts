@@ -1,7 +1,7 @@
 // A tiny synchronous harness that drives several RaftCore instances directly, with messages as
 // objects and instant persistence, so core behaviour is tested without driver, codec or timers.
 import { resolveRaftConfig, type RaftConfig } from './config.ts';
-import type { RaftMetric } from './events.ts';
+import type { RaftMetric, RaftTraceEvent } from './events.ts';
 import type { RaftMessage } from './messages.ts';
 import { RaftCore } from './raft-core.ts';
 import { readyNeedsWrite, type ProposalOutcome, type Ready, type ReadOutcome, type TransferOutcome } from './ready.ts';
@@ -17,6 +17,8 @@ export interface HarnessNode {
   transfers: TransferOutcome[];
   /** Metrics from every ready, in order. */
   metrics: RaftMetric[];
+  /** Trace events from every ready, in order: none unless the test sets `core.tracing`. */
+  trace: RaftTraceEvent[];
   /** Indices of snapshots written, in order. */
   snapshots: number[];
 }
@@ -85,6 +87,7 @@ export function createCoreHarness(names: readonly string[], seed = 1, initialVot
             node.reads.push(...ready.reads);
             node.transfers.push(...ready.transfers);
             node.metrics.push(...ready.metrics);
+            node.trace.push(...ready.trace);
             const needsWrite = readyNeedsWrite(ready);
             if (needsWrite) {
               const last = ready.entries[ready.entries.length - 1];
@@ -124,7 +127,7 @@ export function createCoreHarness(names: readonly string[], seed = 1, initialVot
   };
   for (const id of ids) {
     const core = new RaftCore({ id, config, random, now: 0, bootstrap: { voters }, hardState: { term: 0, votedFor: null }, leaderPin: null, snapshotMeta: null, entries: [] });
-    nodes.set(id, { id, core, durable: [], outcomes: [], reads: [], transfers: [], metrics: [], snapshots: [] });
+    nodes.set(id, { id, core, durable: [], outcomes: [], reads: [], transfers: [], metrics: [], trace: [], snapshots: [] });
   }
   return harness;
 }

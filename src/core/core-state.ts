@@ -202,8 +202,12 @@ export interface CoreState<Host = unknown> {
   transferOutcomes: TransferOutcome[];
   readonly pendingReads: CorrelatedRequests<PendingRead>;
   readonly wedgeDetector: WedgeDetector;
-  /** A leader (of a term no older than ours) told this node it is outside its configuration. */
-  removalNotice: { readonly from: NodeId; readonly term: number; readonly configIndex: number; readonly at: number } | null;
+  /**
+   * A leader (of a term no older than ours) told this node it is outside its configuration, at
+   * `at`; `confirming` once the notice grew an election timeout old and this node asked the voters
+   * who leads (ageRemovalNotice), `at` then being when it asked.
+   */
+  removalNotice: { readonly from: NodeId; readonly term: number; readonly configIndex: number; readonly at: number; readonly confirming: boolean } | null;
   /** The latest configuration this node holds leaves it out, and an earlier one had it in. */
   removedByConfig: boolean;
   /** Whether `removedFromCluster` was reported since a leader last replicated to this node. */

@@ -157,8 +157,10 @@ function followVouchedLeader(core: CoreState<ElectionsHost>, from: NodeId, respo
  * here, so no trace event (SPEC: one per state transition; `preVoteStarted` would tell a trace
  * checker a campaign began); the answers and what follows from them are traced where handled.
  * The caller runs it once per election timeout, and not for a node outside its own configuration
- * or one a leader lately told it is outside the cluster: those do not ask on a timer. One outside
- * its configuration asks when a member of it counts on it instead (leader-question.ts).
+ * or one a leader lately told it is outside the cluster: those do not ask on this timer. One
+ * outside its configuration asks when a member of it counts on it instead (leader-question.ts);
+ * one told it is outside asks when its notice grows an election timeout old, to learn whether its
+ * teller still leads (outside-cluster.ts, ageRemovalNotice).
  */
 export function probeForLeader(core: CoreState<ElectionsHost>): void {
   if (!core.membership.members.has(core.id) || core.removalNotice !== null || core.role === 'leader' || core.role === 'candidate' || core.preCandidate) return;

@@ -76,6 +76,7 @@ describe('a voter removed while isolated', () => {
     expect(victim.outcomes).toEqual([]);
     expect(victim.reads).toEqual([]);
     const healedAt = harness.sent.length;
+    victim.core.tracing = true;
     harness.heal();
     harness.advance(400);
     expect(notMembersSentBy(harness, leader.id, healedAt).map((item) => item.to)).toContain(victim.id);
@@ -85,12 +86,20 @@ describe('a voter removed while isolated', () => {
     expect(removals(victim)).toEqual([{ type: 'removedFromCluster', toldBy: leader.id, term: leader.core.term, configIndex: expect.any(Number) as number }]);
     const toldAt = harness.sent.length;
     const termWhenTold = victim.core.term;
+    const tracedWhenTold = victim.trace.length;
+    const measuredWhenTold = victim.metrics.length;
     harness.advance(3_000);
-    // The notice lapses after an election timeout unless renewed (its sender may have died); the
-    // next pre-vote is answered with another one, so it never gets as far as a real vote.
-    const campaigns = harness.sent.slice(toldAt).filter((item) => item.from === victim.id && item.message.type === 'requestVote');
-    expect(campaigns.every((item) => item.message.type === 'requestVote' && item.message.preVote)).toBe(true);
-    expect(notMembersSentBy(harness, leader.id, toldAt).length).toBeGreaterThanOrEqual(campaigns.length > 0 ? 1 : 0);
+    // Once its notice is an election timeout old it asks the voters who leads (its sender may have
+    // died), a pre-vote as a question; the live leader answers each with a fresh notice, so it
+    // never campaigns again: no timeout, no pre-vote of its own, no real vote (SPEC: removed nodes
+    // stop campaigning). It used to pre-vote every ~450 ms.
+    const questions = harness.sent.slice(toldAt).filter((item) => item.from === victim.id && item.message.type === 'requestVote');
+    expect(questions.length).toBeGreaterThanOrEqual(3 * 5);
+    expect(questions.every((item) => item.message.type === 'requestVote' && item.message.preVote)).toBe(true);
+    expect(notMembersSentBy(harness, leader.id, toldAt).length).toBeGreaterThanOrEqual(5);
+    const campaignSteps = victim.trace.slice(tracedWhenTold).filter((event) => event.type === 'timeout' || event.type === 'preVoteStarted' || event.type === 'requestVote');
+    expect(campaignSteps).toEqual([]);
+    expect(victim.metrics.slice(measuredWhenTold).filter((metric) => metric.type === 'electionTimedOut' || metric.type === 'electionStarted')).toEqual([]);
     expect(victim.core.term).toBe(termWhenTold);
     expect(victim.core.role).not.toBe('candidate');
     expect(removals(victim)).toHaveLength(1);
@@ -401,6 +410,41 @@ describe('a removal known from the log, and a notice, against a leader still (or
     const ready = core.takeReady()!;
     expect(ready.outcomes).toEqual([{ type: 'failed', proposalId: 1, failure: 'removedWhileInFlight' }]);
     expect(ready.metrics).toContainEqual({ type: 'removedFromCluster', toldBy: null, term: 1, configIndex: 2 });
+  });
+
+  it('a notice its sender stops renewing lapses: the node asks who leads, and with no leader answering, campaigns again', () => {
+    // d holds no configuration leaving it out (it was away when the leader removed it), so only
+    // the notice keeps it from campaigning; the leader that sent it then dies.
+    const core = new RaftCore({ id: d, config: resolveRaftConfig({}), random: () => 0.5, now: 0, bootstrap: { voters: [a, b, c, d] }, hardState: { term: 1, votedFor: null }, leaderPin: null, snapshotMeta: null, entries: [] });
+    core.tracing = true;
+    core.receive(10, a, appendFromA(0, [], 0));
+    core.receive(11, a, { type: 'notMember', term: 1, configIndex: 2 });
+    core.takeReady();
+    const electionTimeoutMaxMs = resolveRaftConfig({}).electionTimeoutMaxMs;
+    const steps: Array<{ at: number; questions: number; preVoteStarted: boolean }> = [];
+    let renewUntil = 11 + 4 * electionTimeoutMaxMs;
+    for (let now = 12; now < 11 + 10 * electionTimeoutMaxMs; now += 5) {
+      core.tick(now);
+      const ready = core.takeReady();
+      const questions = (ready?.messages ?? []).filter((outbound) => outbound.message.type === 'requestVote' && outbound.message.preVote).length;
+      const preVoteStarted = (ready?.trace ?? []).some((event) => event.type === 'preVoteStarted');
+      if (questions > 0 || preVoteStarted) steps.push({ at: now, questions, preVoteStarted });
+      // The leader lives until renewUntil: each question is answered with a fresh notice.
+      if (questions > 0 && !preVoteStarted && now < renewUntil) core.receive(now + 1, a, { type: 'notMember', term: 1, configIndex: 2 });
+      if (preVoteStarted) break;
+    }
+    const asked = steps.filter((step) => !step.preVoteStarted);
+    const campaign = steps.find((step) => step.preVoteStarted);
+    // While answered: questions to its three voters, at least one per two election timeouts, no campaign.
+    expect(asked.filter((step) => step.at < renewUntil).length).toBeGreaterThanOrEqual(2);
+    expect(asked.every((step) => step.questions === 3)).toBe(true);
+    // Unanswered: one more question, then a pre-vote within two election timeouts of it.
+    const lastQuestion = asked.at(-1)!;
+    expect(lastQuestion.at).toBeGreaterThanOrEqual(renewUntil);
+    expect(campaign).toBeDefined();
+    expect(campaign!.at - lastQuestion.at).toBeGreaterThanOrEqual(electionTimeoutMaxMs);
+    expect(campaign!.at - lastQuestion.at).toBeLessThanOrEqual(2 * electionTimeoutMaxMs);
+    renewUntil = 0;
   });
 
   it('a notice lapses when its sender goes silent: an outgoing voter may campaign to elect the next leader', () => {

@@ -2,6 +2,7 @@
 // (told, or removed by a configuration) fails the calls that would wait forever on a leader.
 import { pushMetric, refuse, send } from './core-output.ts';
 import type { CoreState } from './core-state.ts';
+import { askVotersWhoLeads } from './leader-question.ts';
 import { latestConfigIndex } from './membership-state.ts';
 import type { NotMember } from './messages.ts';
 import { isValidCounter, type NodeId } from './types.ts';
@@ -29,7 +30,28 @@ export function handleNotMember(core: CoreState, from: NodeId, message: NotMembe
   // A notice overtaken by the configuration that re-admitted this node (frames may arrive out of
   // order) says nothing about now.
   if (core.membership.members.has(core.id) && latestConfigIndex(core) > message.configIndex) return;
-  core.removalNotice = { from, term: message.term, configIndex: message.configIndex, at: core.now };
+  core.removalNotice = { from, term: message.term, configIndex: message.configIndex, at: core.now, confirming: false };
+}
+
+/**
+ * A notice lapses unless renewed: if its sender died, this node may be needed to elect the next
+ * leader after all (an uncommitted C_new removing it, then the teller's death: seed 90198). A live
+ * leader answers whatever this node sends it with another notice, so once the notice is an
+ * election timeout old the node asks the voters of its configuration who leads (a pre-vote as a
+ * question, which a live leader answers with a fresh notice), and only when that goes unanswered
+ * for another election timeout does the notice lapse and the node campaign. It used to lapse at
+ * once: a removed node pre-voted every ~450 ms while its leader lived, each campaign refused,
+ * where SPEC says removed nodes stop campaigning once they learn of their removal.
+ */
+export function ageRemovalNotice(core: CoreState): void {
+  const notice = core.removalNotice;
+  if (notice === null || core.now - notice.at < core.config.electionTimeoutMaxMs) return;
+  if (notice.confirming) {
+    core.removalNotice = null;
+    return;
+  }
+  core.removalNotice = { ...notice, at: core.now, confirming: true };
+  askVotersWhoLeads(core);
 }
 
 /**

@@ -30,7 +30,7 @@ import { abandonRead, acknowledgeReadRound, handBackReads, handleReadIndexReques
 import { advanceMembershipChange, changeMembership, type MembershipChangeHost } from './membership-change.ts';
 import { computeRemovedByConfig, findLatestConfigEntry, isVoter, latestConfigPayload, mayCampaignAsOutgoingVoter } from './membership-state.ts';
 import type { ForwardPropose, ForwardProposeResponse, NotMember, RaftMessage } from './messages.ts';
-import { handleNotMember, outsideCluster, settleCallsOutsideCluster, tellNotMember } from './outside-cluster.ts';
+import { ageRemovalNotice, handleNotMember, outsideCluster, settleCallsOutsideCluster, tellNotMember } from './outside-cluster.ts';
 import { awaitExisting, type ProposalCompletionHost, resolveAwaited, settleLost } from './proposal-completion.ts';
 import { adoptForwardsAsLeader, handleForwardResponse, type ProposalForwardingHost, retryForwards, sendForward } from './proposal-forwarding.ts';
 import { createMembership } from './quorum.ts';
@@ -204,17 +204,16 @@ export class RaftCore {
       sendPacedSnapshotChunks(core);
       return;
     }
-    // A notice lapses unless renewed (a live leader answers every request with another): if its
-    // sender died, this node may be needed to elect the next leader after all.
-    if (core.removalNotice !== null && now - core.removalNotice.at >= core.config.electionTimeoutMaxMs) core.removalNotice = null;
+    ageRemovalNotice(core);
     retryForwards(core);
     // A witness never campaigns: it only votes for and acknowledges the others. Nor does a node a
-    // leader has just told it is outside the cluster (its campaigns would only be refused), unless
+    // leader has told it is outside the cluster (its campaigns would only be refused), unless
     // its own log still lets it campaign as an outgoing voter (the configuration removing it is
     // uncommitted), nor a learner. Their timer restarts, so their next deadline is always in the
     // future; a learner outside its own configuration (removed, or waiting to be admitted) has
     // none. Each time it runs out, no leader frame accepted for an election timeout, a witness or
-    // a learner of its configuration asks the voters it knows who leads (probeForLeader).
+    // a learner of its configuration asks the voters it knows who leads (probeForLeader); a node
+    // told it is outside asks only as its notice ages (ageRemovalNotice, above).
     const toldOutside = core.removalNotice !== null && !mayCampaignAsOutgoingVoter(core);
     const learnerOfItsConfig = core.role === 'learner' && !mayCampaignAsOutgoingVoter(core) && core.membership.members.has(core.id);
     if ((core.config.witness || toldOutside || learnerOfItsConfig) && now >= core.electionDeadline) {
