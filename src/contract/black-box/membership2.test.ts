@@ -82,3 +82,33 @@ describe('membership: demotions and errors', () => {
     await h.closeAll();
   });
 });
+
+describe('membership: a voter removed while cut off', () => {
+  it('once healed it learns of its removal and stops campaigning, through the public API: no timeouts or pre-votes in its trace, no election metrics, the leader and term untouched', async () => {
+    const h = await harness(['a', 'b', 'c', 'd', 'e']);
+    const leader = await h.waitLeader();
+    await h.clock.advance(300);
+    const victim = h.ids.find((id) => id !== leader.id)!;
+    h.net.isolate(victim);
+    const removed = await h.settle(leader.changeMembership({ voters: h.ids.filter((id) => id !== victim) }));
+    expect(removed?.ok).toBe(true);
+    await h.clock.advance(2_000);
+    const term = leader.term.value;
+    h.net.heal();
+    // It learns from the leader's answer to its first pre-vote after the heal.
+    await h.clock.runUntil(() => h.metrics.get(victim)!.some((metric) => metric.type === 'removedFromCluster'), 2_000);
+    expect(h.metrics.get(victim)!.filter((metric) => metric.type === 'removedFromCluster')).toEqual([expect.objectContaining({ toldBy: leader.id })]);
+    const tracedThen = h.traces.get(victim)!.length;
+    const measuredThen = h.metrics.get(victim)!.length;
+    await h.clock.advance(5_000);
+    const campaigning = h.traces.get(victim)!.slice(tracedThen).filter((event) => event.type === 'timeout' || event.type === 'preVoteStarted' || event.type === 'requestVote');
+    expect(campaigning).toEqual([]);
+    expect(h.metrics.get(victim)!.slice(measuredThen).filter((metric) => metric.type === 'electionTimedOut' || metric.type === 'electionStarted')).toEqual([]);
+    expect(h.leader()?.id).toBe(leader.id);
+    expect(leader.term.value).toBe(term);
+    expect(h.node(victim).term.value).toBeLessThanOrEqual(term);
+    // Its proposals fail at once instead of waiting on a leader that will not answer.
+    await expect(h.settle(h.node(victim).propose(enc('from outside')))).resolves.toMatchObject({ error: expect.objectContaining({ name: 'NotMemberError' }) });
+    await h.closeAll();
+  });
+});
