@@ -348,14 +348,18 @@ export class RaftCore {
       refuse(core, from, 'outOfRange', 0);
       return;
     }
+    const isResponse = message.type === 'requestVoteResponse' || message.type === 'appendEntriesResponse' || message.type === 'installSnapshotResponse';
     if (message.term > core.currentTerm + core.config.maxTermJump) {
-      refuse(core, from, 'termJump', message.term);
+      // An answer to this node's own request is not a frame it needs to make progress: the leader's
+      // frames are (or, with no leader, a candidate's), and those report the wedge. Counted, a node
+      // whose pre-votes each voter denied from a term too far ahead reported a wedge per voter,
+      // where SPEC says once, naming the sender.
+      refuse(core, from, 'termJump', message.term, !isResponse);
       return;
     }
     // Answers come only from members we asked; a stranger's "higher term" must not depose us.
     // A member this leader removed answers what it was sent before (and the farewell): expected,
     // so dropped without counting it a stranger.
-    const isResponse = message.type === 'requestVoteResponse' || message.type === 'appendEntriesResponse' || message.type === 'installSnapshotResponse';
     if (isResponse && !core.membership.members.has(from)) {
       if (!core.departed.has(from)) refuse(core, from, 'senderNotMember', message.term);
       return;
