@@ -3,7 +3,7 @@
 import { pushMetric, refuse, send } from './core-output.ts';
 import type { CoreState } from './core-state.ts';
 import { askVotersWhoLeads } from './leader-question.ts';
-import { latestConfigIndex } from './membership-state.ts';
+import { isVoter, latestConfigIndex, mayCampaignAsOutgoingVoter } from './membership-state.ts';
 import type { NotMember } from './messages.ts';
 import { isValidCounter, type NodeId } from './types.ts';
 
@@ -27,6 +27,12 @@ export function handleNotMember(core: CoreState, from: NodeId, message: NotMembe
   // would otherwise fail this node's proposals and reads and stop it campaigning.
   const pinned = core.pinnedLeader;
   if (pinned !== null && pinned.term === message.term && pinned.leaderId !== from) return refuse(core, from, 'notMemberNotFromLeader', message.term);
+  // Nor is a learner's word a leader's: only a voter of ours, or the leader pinned for the notice's
+  // term (a learner of ours promoted while we were away, which a voter named to us), may say it.
+  // Believed, a learner sending notices for the next term, one per election timeout, kept a
+  // leaderless cluster's voters from campaigning (an outside review, 2026-12-06).
+  const pinnedSender = pinned !== null && pinned.term === message.term && pinned.leaderId === from;
+  if (!isVoter(core, from) && !pinnedSender) return refuse(core, from, 'notMemberNotFromLeader', message.term);
   // A notice overtaken by the configuration that re-admitted this node (frames may arrive out of
   // order) says nothing about now.
   if (core.membership.members.has(core.id) && latestConfigIndex(core) > message.configIndex) return;
@@ -39,14 +45,24 @@ export function handleNotMember(core: CoreState, from: NodeId, message: NotMembe
  * leader answers whatever this node sends it with another notice, so once the notice is an
  * election timeout old the node asks the voters of its configuration who leads (a pre-vote as a
  * question, which a live leader answers with a fresh notice), and only when that goes unanswered
- * for another election timeout does the notice lapse and the node campaign. It used to lapse at
+ * for the shortest election timeout does the notice lapse and the node campaign. It used to lapse at
  * once: a removed node pre-voted every ~450 ms while its leader lived, each campaign refused,
  * where SPEC says removed nodes stop campaigning once they learn of their removal.
  */
 export function ageRemovalNotice(core: CoreState): void {
   const notice = core.removalNotice;
-  if (notice === null || core.now - notice.at < core.config.electionTimeoutMaxMs) return;
+  if (notice === null) return;
+  const age = core.now - notice.at;
+  // A live leader answers the question within a round trip, which the shortest election timeout
+  // exceeds by far (Raft's timing requirement).
   if (notice.confirming) {
+    if (age >= core.config.electionTimeoutMinMs) core.removalNotice = null;
+    return;
+  }
+  if (age < core.config.electionTimeoutMaxMs) return;
+  // A node that may campaign anyway (an outgoing voter whose removal is uncommitted, or one
+  // campaigning already) has no use for the answer: its notice lapses as it always did.
+  if (core.role === 'candidate' || core.preCandidate || mayCampaignAsOutgoingVoter(core)) {
     core.removalNotice = null;
     return;
   }
