@@ -22,17 +22,16 @@ export function handleNotMember(core: CoreState, from: NodeId, message: NotMembe
   // A deposed leader's older configuration must not talk a node added since out of the cluster:
   // whoever added it led a term at least as new as the one this node has seen since.
   if (message.term < core.currentTerm || core.role === 'leader') return;
-  // Only a leader says this, and a term's leader is pinned once heard: another member claiming
-  // to speak for that term is disproved (SPEC "Leader authority"). A faulty follower's notice
-  // would otherwise fail this node's proposals and reads and stop it campaigning.
+  // Only a leader says this. A term's leader is pinned once heard: another member claiming to
+  // speak for that term is disproved (SPEC "Leader authority"); a faulty follower's notice would
+  // otherwise fail this node's proposals and reads and stop it campaigning. With none pinned for
+  // the notice's term, only a voter of ours may say it, never a learner, which never leads (a
+  // learner of ours promoted while we were away is believed once a voter named it to us): a
+  // learner sending notices for the next term, one per election timeout, kept a leaderless
+  // cluster's voters from campaigning (an outside review, 2026-12-06).
   const pinned = core.pinnedLeader;
-  if (pinned !== null && pinned.term === message.term && pinned.leaderId !== from) return refuse(core, from, 'notMemberNotFromLeader', message.term);
-  // Nor is a learner's word a leader's: only a voter of ours, or the leader pinned for the notice's
-  // term (a learner of ours promoted while we were away, which a voter named to us), may say it.
-  // Believed, a learner sending notices for the next term, one per election timeout, kept a
-  // leaderless cluster's voters from campaigning (an outside review, 2026-12-06).
-  const pinnedSender = pinned !== null && pinned.term === message.term && pinned.leaderId === from;
-  if (!isVoter(core, from) && !pinnedSender) return refuse(core, from, 'notMemberNotFromLeader', message.term);
+  const pinnedForTerm = pinned !== null && pinned.term === message.term ? pinned.leaderId : null;
+  if (from !== pinnedForTerm && (pinnedForTerm !== null || !isVoter(core, from))) return refuse(core, from, 'notMemberNotFromLeader', message.term);
   // A notice overtaken by the configuration that re-admitted this node (frames may arrive out of
   // order) says nothing about now.
   if (core.membership.members.has(core.id) && latestConfigIndex(core) > message.configIndex) return;

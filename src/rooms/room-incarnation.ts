@@ -5,6 +5,7 @@ import type { RaftMetric } from '../core/events.ts';
 import type { ClusterConfig, NodeId } from '../core/types.ts';
 import type { RaftNode } from '../driver/node-options.ts';
 import { realClock } from '../driver/node-options.ts';
+import { watchAbort } from '../driver/abort-watch.ts';
 import type { SignalingClient } from '../signaling/signaling-client.ts';
 import { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
 import type { RaftStorage } from '../storage/raft-storage.ts';
@@ -82,7 +83,9 @@ export async function joinAs<State, Command>(
   // node will start on it unless one already has (which took it). A failed or refused join used to
   // leave it idle for up to 30 s.
   const reading = new AbortController();
-  const stopForwarding = forwardAbort(options.signal, reading);
+  const roomSignal = options.signal;
+  if (roomSignal?.aborted === true) reading.abort(roomSignal.reason);
+  const stopForwarding = roomSignal === undefined ? () => undefined : watchAbort(roomSignal, () => reading.abort(roomSignal.reason));
   try {
     storage = (await options.storage?.(id)) ?? new InMemoryRaftStorage();
     // Read while signaling connects: a factory may read in a worker it has yet to start, and until
@@ -110,18 +113,6 @@ export async function joinAs<State, Command>(
     stopForwarding();
     reading.abort(new DOMException('the join attempt that read this storage is over', 'AbortError'));
   }
-}
-
-/** Aborts `controller` when `signal` does (at once if it has); the returned function stops that. */
-function forwardAbort(signal: AbortSignal | undefined, controller: AbortController): () => void {
-  if (signal === undefined) return () => undefined;
-  if (signal.aborted) {
-    controller.abort(signal.reason);
-    return () => undefined;
-  }
-  const forward = (): void => controller.abort(signal.reason);
-  signal.addEventListener('abort', forward, { once: true });
-  return () => signal.removeEventListener('abort', forward);
 }
 
 interface IncarnationParts {

@@ -304,11 +304,7 @@ export class IndexedDbRaftStorage implements RaftStorage {
   }
 }
 
-/** Reads what the log holds at open: its first index, last index and the snapshot's index. */
-/**
- * The log's bounds, read in one transaction with the mark of a database the browser deleted
- * (schema.ts, DataLostRecord), which refuses the open before anything else is judged.
- */
+/** The refusal of a database the browser deleted as corrupt (its mark: schema.ts, DataLostRecord). */
 function lostDatabase(fullName: string, record: unknown): RaftStorageError {
   const said = isDataLostRecord(record) && record.message !== '' ? ` (it said: ${JSON.stringify(record.message)})` : '';
   return storageFailure(
@@ -320,6 +316,11 @@ function lostDatabase(fullName: string, record: unknown): RaftStorageError {
   );
 }
 
+/**
+ * Reads what the log holds at open (its first index, last index and the snapshot's index), in one
+ * transaction with the mark of a database the browser deleted, which refuses the open before
+ * anything else is judged.
+ */
 async function readBounds(database: RaftDatabase, fullName: string): Promise<LogBounds> {
   const transaction = database.transaction(['state', 'log'], 'readonly');
   const state = transaction.objectStore('state');
