@@ -16,7 +16,7 @@ import { measureMemory } from './browser/memory-phase.ts';
 import { benchSizes, benchUsage } from './browser/options.ts';
 import { measureLightLoadLatency, measureRawLimits, measureSaturation } from './browser/phases.ts';
 import { profileUnderSaturation } from './browser/profiled-window.ts';
-import { formatTable, rows, type BenchResults } from './browser/report.ts';
+import { formatTable, indexedDbHalfLine, rampLine, rows, type BenchResults } from './browser/report.ts';
 import { measureHeartbeatsDuringSnapshot } from './browser/snapshot-phase.ts';
 
 const outside = Object.values(os.networkInterfaces()).flat().filter((address) => address !== undefined && !address.internal);
@@ -60,7 +60,7 @@ try {
   const sampler = sampleCommits(processes, 500);
   const latency = await phase('light load', () => measureLightLoadLatency(processes, sizes));
   const saturation = await phase('saturation', () => measureSaturation(processes, sizes, cluster.profilesDirectory));
-  const profiled = sizes.profile ? await phase('profiled', () => profileUnderSaturation(processes, sizes, baseName)) : null;
+  const profiled = sizes.profile ? await phase('profiled', () => profileUnderSaturation(processes, sizes, saturation.inFlightPerPage, baseName)) : null;
   const snapshot = await phase('snapshot', () => measureHeartbeatsDuringSnapshot(processes, sizes));
   const failover = await phase('failover', () => measureFailover(processes, sizes.failoverTrials));
   const memory = await phase('memory', () => measureMemory(processes, sizes, cluster.profilesDirectory));
@@ -71,9 +71,10 @@ try {
   const title = `raftmesh, 3 headless Chromium ${cluster.browserVersion} processes, workers + IndexedDB (strict) + WebRTC, page ${cluster.serving === 'build' ? 'built' : 'from the dev server'} — ${cpu[0]?.model ?? 'unknown CPU'} x${cpu.length}, ${new Date().toISOString()}`;
   const loadAverage = `load average ${loadBefore.map((value) => value.toFixed(1)).join(' ')} before, ${loadAfter.map((value) => value.toFixed(1)).join(' ')} after (1, 5, 15 min)`;
   console.log(`${title}\n${loadAverage}${sizes.tiny ? '\nTINY RUN (npm test): sizes too small for the figures to mean anything' : ''}`);
-  console.log(`100-byte commands; saturation: ${sizes.saturationInFlightPerPage} in flight per page for ${(sizes.saturationMs / 1000).toFixed(0)} s; IndexedDB limit: strict transactions of ${sizes.indexedDbBatch} packed entries; channel limit: bare RTCDataChannel between two of the pages\n`);
+  console.log(`100-byte commands; saturation: ${sizes.saturationInFlightLevels.join(', ')} in flight per page in turn, ${(sizes.saturationMs / 1000).toFixed(0)} s each after ${(sizes.saturationWarmUpMs / 1000).toFixed(1)} s of warm-up, the best taken; memory phase ${sizes.memoryInFlightPerPage} per page; IndexedDB limit: strict transactions of ${sizes.indexedDbBatch} packed entries; channel limit: bare RTCDataChannel between two of the pages\n`);
   const table = rows(results);
   console.log(formatTable(table));
+  console.log(`\n${rampLine(saturation)}\n${indexedDbHalfLine(raw, saturation)}`);
   const buckets = mergeBuckets([...saturation.loads, ...memory.loads, { commits: 0, errors: 0, elapsedMs: 0, p50Ms: 0, p99Ms: 0, buckets: latency.buckets, firstError: null }]);
   fs.writeFileSync(`${baseName}.json`, JSON.stringify({ title, loadAverage, sizes, results, table, phases, commitSamples: sampler.samples, latencyPerSecond: buckets }, null, 1));
   fs.writeFileSync(`${baseName}.svg`, renderChart(title, sampler.samples, buckets, phases));

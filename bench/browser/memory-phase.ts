@@ -79,7 +79,7 @@ export async function measureMemory(processes: readonly BenchProcess[], sizes: B
   const startedAtMs = wallClockMs();
   const samples: MemorySample[] = [await reading(processes, profilesDirectory, 0)];
   const target = startIndex + sizes.memoryCommits;
-  const options = { inFlight: sizes.saturationInFlightPerPage, durationMs: 3_600_000, untilCommitIndex: target, pauseMs: 0, keepAll: false };
+  const options = { inFlight: sizes.memoryInFlightPerPage, durationMs: 3_600_000, untilCommitIndex: target, pauseMs: 0, keepAll: false };
   let finished = false;
   const loads = Promise.all(processes.map((each) => load(each, options))).finally(() => (finished = true));
   const step = sizes.memoryCommits / sizes.memorySamples;

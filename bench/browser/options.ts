@@ -7,9 +7,19 @@ export interface BenchSizes {
   readonly pings: number;
   readonly channelBytes: number;
   readonly latencyCommits: number;
-  readonly saturationInFlightPerPage: number;
+  /**
+   * Proposals in flight per page at each step of the saturation ramp, ascending; the throughput
+   * figure is the best step's rate. One fixed level (256 until 2026-12-06) measured a load, not
+   * saturation: batches grow with the proposals waiting, and on the Intel host 256 per page gave
+   * 19,840 commits/s where 1,024 gave 28,182 and 2,048 29,472 (`npm run bench:browser-diagnose --
+   * --seconds=10 --light=0 --in-flight=N`, docs/performance-history.md "Saturation is a ramp").
+   */
+  readonly saturationInFlightLevels: readonly number[];
+  /** Warm-up before each step's measured window, and the window's length. */
   readonly saturationWarmUpMs: number;
   readonly saturationMs: number;
+  /** Proposals in flight per page while the memory phase drives its million commits. */
+  readonly memoryInFlightPerPage: number;
   readonly snapshotBytes: number;
   /** Snapshot transfers whose gaps are pooled (snapshot-phase.ts). */
   readonly snapshotTrials: number;
@@ -28,7 +38,7 @@ export interface BenchSizes {
   readonly profileMs: number;
 }
 
-export const benchUsage = 'usage: npm run bench:browser -- [--tiny] [--profile] [--dev-server] [--failover-trials=N] [--memory-commits=N] [--in-flight=N]';
+export const benchUsage = 'usage: npm run bench:browser -- [--tiny] [--profile] [--dev-server] [--failover-trials=N] [--memory-commits=N] [--in-flight=N[,N...]]';
 const switches = ['--tiny', '--profile', '--dev-server'];
 const numbers = ['failover-trials', 'memory-commits', 'in-flight'];
 
@@ -39,6 +49,16 @@ function numberArgument(argv: readonly string[], name: string): number | undefin
   const value = /^[0-9]+$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isSafeInteger(value) || value <= 0) throw new RangeError(`--${name} needs a positive integer, got ${JSON.stringify(text)}`);
   return value;
+}
+
+/** `--in-flight=256,1024`: the saturation ramp's steps, positive integers, sorted ascending. */
+function levelsArgument(argv: readonly string[]): number[] | undefined {
+  const flag = argv.find((argument) => argument.startsWith('--in-flight='));
+  if (flag === undefined) return undefined;
+  const text = flag.slice('--in-flight='.length);
+  const levels = text.split(',').map((part) => (/^[0-9]+$/.test(part) ? Number(part) : Number.NaN));
+  if (levels.some((level) => !Number.isSafeInteger(level) || level <= 0)) throw new RangeError(`--in-flight needs positive integers separated by commas, got ${JSON.stringify(text)}`);
+  return [...new Set(levels)].sort((left, right) => left - right);
 }
 
 /**
@@ -59,13 +79,13 @@ export function benchSizes(argv: readonly string[]): BenchSizes {
   const tiny = argv.includes('--tiny');
   const mebibyte = 1024 * 1024;
   const sizes: BenchSizes = tiny
-    ? { tiny, indexedDbEntries: 4_096, indexedDbBatch: 1_024, pings: 50, channelBytes: 2 * mebibyte, latencyCommits: 100, saturationInFlightPerPage: 32, saturationWarmUpMs: 500, saturationMs: 1_500, snapshotBytes: 256 * 1024, snapshotTrials: 1, heartbeatBaselineMs: 500, failoverTrials: 2, memoryCommits: 300, memorySamples: 2, compactEvery: 100, profile: true, profileMs: 1_000 }
-    : { tiny, indexedDbEntries: 200_000, indexedDbBatch: 1_024, pings: 1_000, channelBytes: 32 * mebibyte, latencyCommits: 2_000, saturationInFlightPerPage: 256, saturationWarmUpMs: 3_000, saturationMs: 20_000, snapshotBytes: 4 * mebibyte, snapshotTrials: 5, heartbeatBaselineMs: 3_000, failoverTrials: 20, memoryCommits: 1_000_000, memorySamples: 10, compactEvery: 10_000, profile: true, profileMs: 5_000 };
+    ? { tiny, indexedDbEntries: 4_096, indexedDbBatch: 1_024, pings: 50, channelBytes: 2 * mebibyte, latencyCommits: 100, saturationInFlightLevels: [16, 64], saturationWarmUpMs: 500, saturationMs: 1_500, memoryInFlightPerPage: 32, snapshotBytes: 256 * 1024, snapshotTrials: 1, heartbeatBaselineMs: 500, failoverTrials: 2, memoryCommits: 300, memorySamples: 2, compactEvery: 100, profile: true, profileMs: 1_000 }
+    : { tiny, indexedDbEntries: 200_000, indexedDbBatch: 1_024, pings: 1_000, channelBytes: 32 * mebibyte, latencyCommits: 2_000, saturationInFlightLevels: [256, 512, 1_024, 2_048], saturationWarmUpMs: 3_000, saturationMs: 10_000, memoryInFlightPerPage: 256, snapshotBytes: 4 * mebibyte, snapshotTrials: 5, heartbeatBaselineMs: 3_000, failoverTrials: 20, memoryCommits: 1_000_000, memorySamples: 10, compactEvery: 10_000, profile: true, profileMs: 5_000 };
   return {
     ...sizes,
     failoverTrials: numberArgument(argv, 'failover-trials') ?? sizes.failoverTrials,
     memoryCommits: numberArgument(argv, 'memory-commits') ?? sizes.memoryCommits,
-    saturationInFlightPerPage: numberArgument(argv, 'in-flight') ?? sizes.saturationInFlightPerPage,
+    saturationInFlightLevels: levelsArgument(argv) ?? sizes.saturationInFlightLevels,
     profile: argv.includes('--profile') || sizes.profile,
   };
 }

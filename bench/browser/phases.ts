@@ -88,7 +88,8 @@ export async function measureLightLoadLatency(processes: readonly BenchProcess[]
   return { commits: result.commits, p50Ms: result.p50Ms, p99Ms: result.p99Ms, buckets: result.buckets };
 }
 
-export interface SaturationFigures {
+/** One step of the saturation ramp: every page keeps `inFlightPerPage` proposals in flight. */
+export interface SaturationStep {
   readonly commitsPerSecond: number;
   readonly inFlightPerPage: number;
   readonly seconds: number;
@@ -104,15 +105,23 @@ export interface SaturationFigures {
 }
 
 /**
+ * Saturation: the ramp's step with the highest rate (its figures at the top level, as before the
+ * ramp), every step beside it, and errors summed over all of them.
+ */
+export interface SaturationFigures extends SaturationStep {
+  readonly steps: readonly SaturationStep[];
+}
+
+/**
  * All three pages propose at once (followers' proposals are forwarded to the leader); the rate is
  * the cluster's commit index over the measured window, after a warm-up, as Node's clock sees it.
  * No profiler runs in it: the CPU profiles are taken in a window of their own afterwards
  * (bench/browser/profiled-window.ts says why).
  */
-export async function measureSaturation(processes: readonly BenchProcess[], sizes: BenchSizes, profilesDirectory: string): Promise<SaturationFigures> {
+async function measureSaturationStep(processes: readonly BenchProcess[], inFlightPerPage: number, sizes: BenchSizes, profilesDirectory: string): Promise<SaturationStep> {
   const { leader } = await settled(processes);
   // The percentiles, like the rate, leave the warm-up out (they included it until 2026-12-06).
-  const loads = startLoadsUntilStopped(processes, sizes.saturationInFlightPerPage, sizes.saturationWarmUpMs + sizes.saturationMs, true, sizes.saturationWarmUpMs);
+  const loads = startLoadsUntilStopped(processes, inFlightPerPage, sizes.saturationWarmUpMs + sizes.saturationMs, true, sizes.saturationWarmUpMs);
   await sleep(sizes.saturationWarmUpMs);
   const bytesSent = async (): Promise<number> => (await Promise.all(processes.map((each) => each.page.evaluate(() => window.browserBench.transportCounters())))).reduce((sum, counters) => sum + (counters['bytesSent'] ?? 0), 0);
   const bytesBefore = await bytesSent();
@@ -131,7 +140,7 @@ export async function measureSaturation(processes: readonly BenchProcess[], size
   const latencies = results.flatMap((result) => [result.p50Ms, result.p99Ms]);
   return {
     commitsPerSecond: (endIndex - startIndex) / seconds,
-    inFlightPerPage: sizes.saturationInFlightPerPage,
+    inFlightPerPage,
     seconds,
     // Per page percentiles: the worst page's (followers' proposals also travel to the leader and back).
     p50Ms: Math.max(...results.map((result) => result.p50Ms)),
@@ -142,4 +151,24 @@ export async function measureSaturation(processes: readonly BenchProcess[], size
     channelBytesPerCommit: (bytesAfter - bytesBefore) / commits,
     cpuMicrosecondsPerCommit: (measured.cpuMs * 1000) / commits,
   };
+}
+
+/** The best of the steps, with every step and every step's errors. */
+export function saturationOf(steps: readonly SaturationStep[]): SaturationFigures {
+  const best = steps.reduce((left, right) => (right.commitsPerSecond > left.commitsPerSecond ? right : left));
+  const errors = steps.reduce((sum, step) => sum + step.errors, 0);
+  const firstError = steps.find((step) => step.firstError !== null)?.firstError ?? null;
+  return { ...best, errors, firstError, loads: steps.flatMap((step) => step.loads), steps };
+}
+
+/**
+ * Saturation is where more proposals in flight stop buying commits: each page's proposals wait
+ * in the driver's batches, and bigger batches cost the browsers less per commit (fewer messages,
+ * transactions and wake-ups), until the latency they add outgrows what they save. So the load
+ * rises step by step (sizes.saturationInFlightLevels) and the best step is the figure.
+ */
+export async function measureSaturation(processes: readonly BenchProcess[], sizes: BenchSizes, profilesDirectory: string): Promise<SaturationFigures> {
+  const steps: SaturationStep[] = [];
+  for (const level of sizes.saturationInFlightLevels) steps.push(await measureSaturationStep(processes, level, sizes, profilesDirectory));
+  return saturationOf(steps);
 }

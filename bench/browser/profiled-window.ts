@@ -25,10 +25,11 @@ export interface ProfiledWindow {
 /** Time for the lanes of a fresh load to fill the pipeline before the profilers start. */
 const rampUpMs = 1_000;
 
-export async function profileUnderSaturation(processes: readonly BenchProcess[], sizes: BenchSizes, profileFile: string): Promise<ProfiledWindow> {
+/** `inFlightPerPage`: the saturation ramp's best step, so the profiles show the load the figure was taken at. */
+export async function profileUnderSaturation(processes: readonly BenchProcess[], sizes: BenchSizes, inFlightPerPage: number, profileFile: string): Promise<ProfiledWindow> {
   const { leader } = await settled(processes);
   // keepAll off: this window's latencies are not the benchmark's, each second is still summed up.
-  const loads = startLoadsUntilStopped(processes, sizes.saturationInFlightPerPage, rampUpMs + sizes.profileMs, false);
+  const loads = startLoadsUntilStopped(processes, inFlightPerPage, rampUpMs + sizes.profileMs, false);
   await sleep(rampUpMs);
   const worker = await leader.devTools.startWorkerProfile();
   const page = await leader.devTools.startPageProfile();

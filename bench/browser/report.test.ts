@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import type { HeapSizes } from './cdp.ts';
 import type { MemoryFigures } from './memory-phase.ts';
-import { channelCeiling, commitFloorMs, diskGrowth, memoryGrowth, rows } from './report.ts';
+import { saturationOf } from './phases.ts';
+import { channelCeiling, commitFloorMs, diskGrowth, indexedDbHalfLine, memoryGrowth, rampLine, rows } from './report.ts';
 
 const mebibyte = 1024 * 1024;
 
@@ -59,7 +60,8 @@ describe('diskGrowth', () => {
 
 describe('rows', () => {
   const raw = { indexedDbEntriesPerSecond: 1, indexedDbTransactionsPerSecond: 1, indexedDbBatch: 1, channelRoundTripP50Ms: 1, channelRoundTripP99Ms: 1, channelIdleRoundTripP50Ms: 1, channelIdleRoundTripP99Ms: 1, channelMebibytesPerSecond: 5, indexedDbWriteP50Ms: 1, indexedDbWriteP99Ms: 1, indexedDbWriteAloneP50Ms: 1, channelCpuMillisecondsPerMebibyte: 320, cores: 2 };
-  const saturation = { commitsPerSecond: 4000, inFlightPerPage: 256, seconds: 20, p50Ms: 1, p99Ms: 1, errors: 0, firstError: null, loads: [], channelBytesPerCommit: 300, cpuMicrosecondsPerCommit: 500 };
+  const step = { commitsPerSecond: 4000, inFlightPerPage: 256, seconds: 20, p50Ms: 1, p99Ms: 1, errors: 0, firstError: null, loads: [], channelBytesPerCommit: 300, cpuMicrosecondsPerCommit: 500 };
+  const saturation = saturationOf([step]);
   const gaps = { frames: 3000, trials: 5, gapP50Ms: 6, gapP99Ms: 15, gapMaxMs: 40, proposalP99Ms: 30 };
   const snapshot = { snapshotBytes: 4 * mebibyte, baseline: { ...gaps, trials: 1 }, duringSnapshot: gaps, trialGapP99Ms: [15], transferSeconds: 4, laggingConnectionsEstablished: 0, laggingEngineChannelsReopened: 10, electionsDuringTransfers: 0, trialsBegunAgain: 0, transfersWithoutInstall: 0, electionsBetweenTrials: 0, startedAtMs: 0, endedAtMs: 1 };
   const results = { raw, saturation, profiled: null, snapshot, latency: { commits: 1, p50Ms: 1, p99Ms: 1, buckets: [] }, failover: { trials: [300], failed: 0, startedAtMs: 0, endedAtMs: 1 }, memory: figures([10, 16, 16]) };
@@ -84,6 +86,16 @@ describe('rows', () => {
     expect(profiledRow?.met).toBe(null);
     expect(table.find((row) => row.measure.startsWith('commits/s at saturation (3 pages'))?.value).toBe('4,000');
   });
+
+  it('takes the best step of the saturation ramp as the figure, names its load, and counts every step\'s failures', () => {
+    const steps = [step, { ...step, inFlightPerPage: 1024, commitsPerSecond: 9000, p50Ms: 80, errors: 2, firstError: 'LeadershipLostError' }, { ...step, inFlightPerPage: 2048, commitsPerSecond: 8000, p50Ms: 200 }];
+    const ramped = saturationOf(steps);
+    expect([ramped.commitsPerSecond, ramped.inFlightPerPage, ramped.errors, ramped.firstError, ramped.steps.length]).toEqual([9000, 1024, 2, 'LeadershipLostError', 3]);
+    const figure = rows({ ...results, saturation: ramped }).find((row) => row.measure.startsWith('commits/s at saturation (3 pages'));
+    expect(figure?.measure).toContain('1,024 in flight each');
+    expect(figure?.value).toBe('9,000');
+    expect(rampLine(ramped)).toBe("saturation ramp, proposals in flight per page → commits/s (worst page's latency): 256 → 4,000/s (p50 1 ms, 500 µs CPU per commit); 1,024 → 9,000/s (p50 80 ms, 500 µs CPU per commit, 2 failed); 2,048 → 8,000/s (p50 200 ms, 500 µs CPU per commit)");
+  });
 });
 
 describe('channelCeiling', () => {
@@ -94,6 +106,17 @@ describe('channelCeiling', () => {
     expect(channelCeiling(raw, saturation)).toBeCloseTo(2000 / ((320 * 300) / mebibyte), 6);
     expect(Math.round(channelCeiling(raw, saturation))).toBe(21845);
     expect(channelCeiling({ ...raw, cores: 4 }, saturation)).toBeCloseTo(2 * channelCeiling(raw, saturation), 6);
+  });
+});
+
+describe('indexedDbHalfLine', () => {
+  const raw = { indexedDbEntriesPerSecond: 700_000, indexedDbTransactionsPerSecond: 1, indexedDbBatch: 1, channelRoundTripP50Ms: 1, channelRoundTripP99Ms: 1, channelIdleRoundTripP50Ms: 1, channelIdleRoundTripP99Ms: 1, channelMebibytesPerSecond: 20, indexedDbWriteP50Ms: 1, indexedDbWriteP99Ms: 1, indexedDbWriteAloneP50Ms: 1, channelCpuMillisecondsPerMebibyte: 80, cores: 2 };
+  const saturation = { commitsPerSecond: 30_000, inFlightPerPage: 2048, seconds: 10, p50Ms: 1, p99Ms: 1, errors: 0, firstError: null, loads: [], channelBytesPerCommit: 280, cpuMicrosecondsPerCommit: 60 };
+  it('says when half the IndexedDB rate is beyond what the cores could move over the channels, and when it is not', () => {
+    // 280 B at 80 ms per MiB: 2,000 ms of CPU a second carry 93,623 commits/s; half of 700,000 is 3.7 times that.
+    expect(indexedDbHalfLine(raw, saturation)).toBe('half the raw IndexedDB rate, 350,000/s, is 3.7 × what the cores could carry over the data channels alone (93,623/s), above it: no engine can meet this half of the target here, whatever it does');
+    expect(indexedDbHalfLine({ ...raw, indexedDbEntriesPerSecond: 100_000 }, saturation)).toContain('below it');
+    expect(indexedDbHalfLine({ ...raw, channelCpuMillisecondsPerMebibyte: Number.NaN }, saturation)).toContain('Linux only');
   });
 });
 
