@@ -106,7 +106,8 @@ export interface SaturationStep {
 
 /**
  * Saturation: the ramp's step with the highest rate (its figures at the top level, as before the
- * ramp), every step beside it, and errors summed over all of them.
+ * ramp), every step beside it, and the errors and loads (each second's commits, for the chart) of
+ * all of them.
  */
 export interface SaturationFigures extends SaturationStep {
   readonly steps: readonly SaturationStep[];
