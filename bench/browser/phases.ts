@@ -54,7 +54,7 @@ export interface RawLimits {
  * writes alone (short runs on the Intel host, 2026-12-06 14:45–14:55 UTC; docs/performance-history.md,
  * "The light-load figure measured the floor").
  */
-async function storageOriginPage(benchProcess: BenchProcess): Promise<Page> {
+export async function storageOriginPage(benchProcess: BenchProcess): Promise<Page> {
   const url = new URL(benchProcess.page.url());
   url.hostname = 'localhost';
   const page = await benchProcess.context.newPage();
