@@ -42,22 +42,31 @@ export const benchUsage = 'usage: npm run bench:browser -- [--tiny] [--profile] 
 const switches = ['--tiny', '--profile', '--dev-server'];
 const numbers = ['failover-trials', 'memory-commits', 'in-flight'];
 
-function numberArgument(argv: readonly string[], name: string): number | undefined {
-  const flag = argv.find((argument) => argument.startsWith(`--${name}=`));
-  if (flag === undefined) return undefined;
-  const text = flag.slice(name.length + 3);
+/** The text after `--name=`, if the flag was given. */
+function flagText(argv: readonly string[], name: string): string | undefined {
+  return argv.find((argument) => argument.startsWith(`--${name}=`))?.slice(name.length + 3);
+}
+
+/** A positive safe integer written in digits only, or NaN. */
+function positiveInteger(text: string): number {
   const value = /^[0-9]+$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isSafeInteger(value) || value <= 0) throw new RangeError(`--${name} needs a positive integer, got ${JSON.stringify(text)}`);
+  return Number.isSafeInteger(value) && value > 0 ? value : Number.NaN;
+}
+
+function numberArgument(argv: readonly string[], name: string): number | undefined {
+  const text = flagText(argv, name);
+  if (text === undefined) return undefined;
+  const value = positiveInteger(text);
+  if (Number.isNaN(value)) throw new RangeError(`--${name} needs a positive integer, got ${JSON.stringify(text)}`);
   return value;
 }
 
 /** `--in-flight=256,1024`: the saturation ramp's steps, positive integers, sorted ascending. */
 function levelsArgument(argv: readonly string[]): number[] | undefined {
-  const flag = argv.find((argument) => argument.startsWith('--in-flight='));
-  if (flag === undefined) return undefined;
-  const text = flag.slice('--in-flight='.length);
-  const levels = text.split(',').map((part) => (/^[0-9]+$/.test(part) ? Number(part) : Number.NaN));
-  if (levels.some((level) => !Number.isSafeInteger(level) || level <= 0)) throw new RangeError(`--in-flight needs positive integers separated by commas, got ${JSON.stringify(text)}`);
+  const text = flagText(argv, 'in-flight');
+  if (text === undefined) return undefined;
+  const levels = text.split(',').map(positiveInteger);
+  if (levels.some(Number.isNaN)) throw new RangeError(`--in-flight needs positive integers separated by commas, got ${JSON.stringify(text)}`);
   return [...new Set(levels)].sort((left, right) => left - right);
 }
 
