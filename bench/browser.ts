@@ -71,7 +71,7 @@ try {
   const title = `raftmesh, 3 headless Chromium ${cluster.browserVersion} processes, workers + IndexedDB (strict) + WebRTC, page ${cluster.serving === 'build' ? 'built' : 'from the dev server'} — ${cpu[0]?.model ?? 'unknown CPU'} x${cpu.length}, ${new Date().toISOString()}`;
   const loadAverage = `load average ${loadBefore.map((value) => value.toFixed(1)).join(' ')} before, ${loadAfter.map((value) => value.toFixed(1)).join(' ')} after (1, 5, 15 min)`;
   console.log(`${title}\n${loadAverage}${sizes.tiny ? '\nTINY RUN (npm test): sizes too small for the figures to mean anything' : ''}`);
-  console.log(`100-byte commands; saturation: ${sizes.saturationInFlightLevels.join(', ')} in flight per page in turn, ${(sizes.saturationMs / 1000).toFixed(0)} s each after ${(sizes.saturationWarmUpMs / 1000).toFixed(1)} s of warm-up, the best taken; memory phase ${sizes.memoryInFlightPerPage} per page; IndexedDB limit: strict transactions of ${sizes.indexedDbBatch} packed entries; channel limit: bare RTCDataChannel between two of the pages\n`);
+  console.log(`100-byte commands; saturation: ${sizes.saturationInFlightLevels.join(', ')} in flight per page in turn, ${sizes.saturationMs / 1000} s each after ${sizes.saturationWarmUpMs / 1000} s of warm-up, the best taken; memory phase ${sizes.memoryInFlightPerPage} per page; IndexedDB limit: strict transactions of ${sizes.indexedDbBatch} packed entries; channel limit: bare RTCDataChannel between two of the pages\n`);
   const table = rows(results);
   console.log(formatTable(table));
   console.log(`\n${rampLine(saturation)}\n${indexedDbHalfLine(raw, saturation)}`);
