@@ -186,6 +186,81 @@ export function describeIndexedDbBehaviour(): void {
     });
   });
 
+  describe('IndexedDbRaftStorage: every write commits its transaction itself', () => {
+    /**
+     * Records, for each commit() call, how many puts and deletes had been issued on that
+     * transaction by then; a transaction left to auto-commit records nothing.
+     */
+    async function recordingCommits<T>(body: () => Promise<T>): Promise<{ result: T; commits: number[] }> {
+      const commits: number[] = [];
+      const issuedBy = new WeakMap<IDBTransaction, number>();
+      const count = (transaction: IDBTransaction): void => void issuedBy.set(transaction, (issuedBy.get(transaction) ?? 0) + 1);
+      const { put, delete: remove } = IDBObjectStore.prototype;
+      const commit = IDBTransaction.prototype.commit;
+      IDBObjectStore.prototype.put = function (this: IDBObjectStore, ...args: Parameters<typeof put>) {
+        count(this.transaction);
+        return put.apply(this, args);
+      };
+      IDBObjectStore.prototype.delete = function (this: IDBObjectStore, ...args: Parameters<typeof remove>) {
+        count(this.transaction);
+        return remove.apply(this, args);
+      };
+      IDBTransaction.prototype.commit = function (this: IDBTransaction) {
+        commits.push(issuedBy.get(this) ?? 0);
+        commit.call(this);
+      };
+      try {
+        return { result: await body(), commits };
+      } finally {
+        Object.assign(IDBObjectStore.prototype, { put, delete: remove });
+        IDBTransaction.prototype.commit = commit;
+      }
+    }
+
+    it('commits once every request is issued (auto-commit would wait for their answers), a truncating write too, and what it wrote reads back', async () => {
+      const name = uniqueName('explicit-commit');
+      const storage = await IndexedDbRaftStorage.open(name);
+      const entry = (index: number, term: number) => ({ index, term, command: bytes(`e${index}`), isNoOp: false });
+      const { commits } = await recordingCommits(async () => {
+        await storage.writeBatch({ hardState: { term: 1, votedFor: null }, entries: [entry(1, 1), entry(2, 1), entry(3, 1)], commitIndex: 1 });
+        // The cut reads the straddling segment first: the commit comes after that read's await.
+        await storage.writeBatch({ hardState: { term: 2, votedFor: null }, truncateFrom: 2, entries: [entry(2, 2)] });
+      });
+      // First: hard state, one segment, commit index. Second: hard state, the delete, the
+      // rewritten straddling segment and the new one.
+      expect(commits).toEqual([3, 4]);
+      storage.close();
+      const reopened = await IndexedDbRaftStorage.open(name);
+      expect((await reopened.entries()).map((stored) => [stored.index, stored.term])).toEqual([
+        [1, 1],
+        [2, 2],
+      ]);
+      expect(await reopened.term()).toBe(2);
+      expect(await reopened.commitIndex()).toBe(1);
+      reopened.close();
+      await IndexedDbRaftStorage.destroy(name);
+    });
+
+    it('a write whose beforeCommit hook throws is never committed: nothing of it lands', async () => {
+      const name = uniqueName('explicit-commit-refused');
+      let refuse = false;
+      const storage = await IndexedDbRaftStorage.open(name, {
+        beforeCommit: () => {
+          if (refuse) throw new Error('injected before commit');
+        },
+      });
+      await storage.writeBatch({ entries: [{ index: 1, term: 1, command: bytes('kept'), isNoOp: false }] });
+      refuse = true;
+      const { commits, result } = await recordingCommits(() => reason(storage.writeBatch({ entries: [{ index: 2, term: 1, command: bytes('lost'), isNoOp: false }] })));
+      expect(result).not.toBe('resolved');
+      expect(commits).toEqual([]);
+      const reopened = await IndexedDbRaftStorage.open(name);
+      expect((await reopened.entries()).map((stored) => stored.index)).toEqual([1]);
+      reopened.close();
+      await IndexedDbRaftStorage.destroy(name);
+    });
+  });
+
   describe('a node on IndexedDbRaftStorage', () => {
     it('stops loudly when a write fails: calls reject, stopped says why, a metric reports it', async () => {
       const name = uniqueName('failing');
