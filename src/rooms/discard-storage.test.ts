@@ -54,7 +54,7 @@ interface TestPeer {
 }
 
 /** `withoutStorage`: joinRoom opens no storage of its own (a worker factory's reads are asked instead). */
-type ExtraOptions = Partial<Pick<JoinRoomOptions<KvState, KvCommand>, 'discardStorage' | 'nodeId' | 'createNode' | 'storage'>> & { readonly withoutStorage?: boolean };
+type ExtraOptions = Partial<Pick<JoinRoomOptions<KvState, KvCommand>, 'discardStorage' | 'nodeId' | 'createNode' | 'storage' | 'identityStore'>> & { readonly withoutStorage?: boolean };
 
 function createTestRoom(seed: number) {
   const clock = new VirtualClock(0);
@@ -437,3 +437,36 @@ describe('joinRoom when the storage of its id was lost (RaftStorageError reason 
     await test.close();
   });
 });
+
+describe('joinRoom when the identity store lost the saved id with the rest of the origin\'s IndexedDB', () => {
+  it('goes on under a fresh id, with a storageLost event naming the lost id and that id discarded', async () => {
+    // What the browser's durable identity store (durable-identity-store.ts) reports after Chromium
+    // deleted every IndexedDB database of the origin: no saved id, and lostValue naming it.
+    const { test, away } = await roomWithOneAway(1_305);
+    const empty = memoryKeyValueStore();
+    const identityStore = { ...empty, lostValue: (key: string) => (key === identityKey(roomName) ? away.name : null) };
+    const discarded: NodeId[] = [];
+    const back = await test.settle(test.visit(away, { identityStore, discardStorage: (id) => void discarded.push(id) }));
+    expect(back.status).toBe('fulfilled');
+    const freshId = away.room!.id;
+    expect(freshId).not.toBe(away.name);
+    expect(await identityStore.get(identityKey(roomName))).toBe(freshId);
+    expect(test.events.filter((event) => event.type === 'storageLost')).toEqual([{ type: 'storageLost', id: away.name, reason: expect.stringContaining("the tab's identity and its node's log, term and vote are gone"), at: expect.any(Number) }]);
+    expect(discarded).toEqual([away.name]);
+    // The room takes the fresh id in with everything committed before.
+    const caughtUp = await test.clock.runUntil(() => away.room?.store.state.value.before === 'the loss', { timeoutMs: 8_000 });
+    expect(caughtUp).toBe(true);
+    await test.close();
+  });
+
+  it('says nothing when the store lost nothing, or names a value no node id can be', async () => {
+    const { test, away } = await roomWithOneAway(1_306);
+    const identityStore = { ...away.identity, lostValue: () => 'x'.repeat(100_000) };
+    const back = await test.settle(test.visit(away, { identityStore, discardStorage: () => undefined }));
+    expect(back.status).toBe('fulfilled');
+    expect(away.room!.id).toBe(away.name);
+    expect(test.events.filter((event) => event.type === 'storageLost' || event.type === 'storageDiscarded')).toEqual([]);
+    await test.close();
+  });
+});
+

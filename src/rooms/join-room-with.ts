@@ -8,9 +8,10 @@
 // `raftmesh/rooms`'s (join-room-without-engine.ts) requires the caller's, so a page that runs its
 // engine in a worker need not ship one.
 import { resolveRaftConfig, type Clock } from '../core/config.ts';
-import type { NodeId } from '../core/types.ts';
+import { nodeId, type NodeId } from '../core/types.ts';
 import { realClock } from '../driver/node-options.ts';
-import { claimLost, defaultKeyValueStore, forgetNodeClaim, loadOrMintNodeId, mintNodeIdentity, saveNodeIdentity, type KeyValueStore } from './room-identity.ts';
+import { claimLost, defaultKeyValueStore, forgetNodeClaim, identityKey, loadOrMintNodeId, mintNodeIdentity, saveNodeIdentity, type KeyValueStore } from './room-identity.ts';
+import type { DurableIdentityStore } from './durable-identity-store.ts';
 import { emitSafely, reasonOf } from './room-events.ts';
 import { canClaimTabSlots, claimTabIdentity } from './tab-identity.ts';
 import { createWedgeWatch, wedgeTimings, type WedgeTimings } from './wedge-verdict.ts';
@@ -21,9 +22,9 @@ import { joinAs, type Incarnation, type WedgeMetric } from './room-incarnation.t
 const maxIdentityAttempts = 3;
 
 /**
- * Browsers: a per-tab identity slot held by a Web Lock (or, without Web Locks, by an IndexedDB
- * version lock) over localStorage (tab-identity.ts), so two tabs of one profile are two members
- * and a reloaded tab is the same one. Elsewhere: localStorage if present, else memory.
+ * Browser tabs: a per-tab identity slot held by a Web Lock (or, without Web Locks, by an IndexedDB
+ * version lock) over a durable store in IndexedDB (tab-identity.ts), so two tabs of one profile are
+ * two members and a reloaded tab is the same one. Elsewhere: localStorage if present, else memory.
  */
 async function defaultIdentityStore(room: string): Promise<KeyValueStore> {
   const hasLocalStorage = (globalThis as { localStorage?: unknown }).localStorage !== undefined;
@@ -163,10 +164,31 @@ async function stillWedged<State, Command>(
  */
 async function loadUsableNodeId<State, Command>(options: JoinRoomOptions<State, Command>, identityStore: KeyValueStore): Promise<NodeId> {
   const id = await loadOrMintNodeId(identityStore, options.room, options.raftConfig?.random);
+  reportLostIdentity(options, identityStore);
   if (!(await claimLost(identityStore, options.room, id))) return id;
   const fresh = await freshId(options, identityStore, id);
   discardAbandoned(options, id);
   return fresh;
+}
+
+/**
+ * The tab's saved id went with the origin's IndexedDB (durable-identity-store.ts; the id read
+ * above is then a fresh one): the same loss as a node database the browser deleted, said with the
+ * same event, and the lost id's storage discarded in case anything of it is left.
+ */
+function reportLostIdentity<State, Command>(options: JoinRoomOptions<State, Command>, identityStore: KeyValueStore): void {
+  const lostText = (identityStore as Partial<DurableIdentityStore>).lostValue?.(identityKey(options.room)) ?? null;
+  let lost: NodeId;
+  try {
+    if (lostText === null) return;
+    lost = nodeId(lostText);
+  } catch {
+    return; // not an id any node could have had: nothing to report or discard
+  }
+  const clock = options.raftConfig?.clock ?? realClock;
+  const reason = "the browser no longer holds this tab's IndexedDB databases (it deletes all of a site's databases when it finds them torn after a crash, or they were cleared): the tab's identity and its node's log, term and vote are gone";
+  emitSafely(options.onEvent, { type: 'storageLost', id: lost, reason, at: clock.now() });
+  discardAbandoned(options, lost);
 }
 
 /** A fixed id cannot be replaced: a claimed one without its claim is refused here, naming the store. */

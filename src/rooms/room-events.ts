@@ -26,7 +26,9 @@ export type RoomEvent =
   /**
    * The storage of `id` lost what it held (a storage refused with RaftStorageError reason
    * 'dataLost': the browser deleted its IndexedDB database as corrupt, after a crash in the middle
-   * of a write); `reason` is the storage's message. Acknowledged entries survive on the room's
+   * of a write; or, in a browser tab on the default identity store, the browser deleted every
+   * IndexedDB database of the site, the tab's saved identity with them, and `id` is the one it
+   * had); `reason` is the storage's message, or says the latter. Acknowledged entries survive on the room's
    * other members, but this id must not run again, so the peer goes on under a fresh id on empty
    * storage, which the policy admits like any newcomer, and the old id's storage goes to
    * `discardStorage` when one is given (a `storageDiscarded` follows). With a fixed id the join

@@ -1,36 +1,180 @@
 // Tab slots where there are no Web Locks (an insecure context, and Node here): the slots are
 // IndexedDB version locks, which every tab sees, so two tabs of one profile still take two slots.
+// Each slot's values live in the identity database (durable-identity-store.ts), with localStorage
+// read only for values an earlier version saved there.
 import 'fake-indexeddb/auto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { canClaimTabSlots, claimTabIdentity } from './tab-identity.ts';
+import { durableIdentityStore, identityDatabaseMark, identityDatabaseName } from './durable-identity-store.ts';
 
-describe('claimTabIdentity without Web Locks', () => {
-  const values = new Map<string, string>();
-  beforeEach(() => {
-    values.clear();
-    (globalThis as { localStorage?: unknown }).localStorage = {
-      getItem: (key: string) => values.get(key) ?? null,
-      setItem: (key: string, value: string) => void values.set(key, value),
-      removeItem: (key: string) => void values.delete(key),
+const values = new Map<string, string>();
+const fakeLocalStorage = {
+  getItem: (key: string) => values.get(key) ?? null,
+  setItem: (key: string, value: string) => void values.set(key, value),
+  removeItem: (key: string) => void values.delete(key),
+};
+
+/** What the identity database holds under `key`, read through a connection of its own. */
+function storedValue(key: string): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const opening = indexedDB.open(identityDatabaseName);
+    opening.onerror = () => reject(opening.error);
+    opening.onsuccess = () => {
+      const database = opening.result;
+      const request = database.transaction('values', 'readonly').objectStore('values').get(key);
+      request.onsuccess = () => {
+        database.close();
+        resolve(request.result);
+      };
+      request.onerror = () => reject(request.error);
     };
   });
-  afterEach(() => {
-    delete (globalThis as { localStorage?: unknown }).localStorage;
-  });
+}
 
+/** Deletes `key` from the identity database behind the store's back. */
+function deleteValue(key: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const opening = indexedDB.open(identityDatabaseName);
+    opening.onerror = () => reject(opening.error);
+    opening.onsuccess = () => {
+      const database = opening.result;
+      const transaction = database.transaction('values', 'readwrite');
+      transaction.objectStore('values').delete(key);
+      transaction.oncomplete = () => {
+        database.close();
+        resolve();
+      };
+      transaction.onerror = () => reject(transaction.error);
+    };
+  });
+}
+
+let count = 0;
+const uniqueRoom = (label: string): string => `${label}-${Date.now()}-${(count += 1)}`;
+
+beforeEach(() => {
+  values.clear();
+  (globalThis as { localStorage?: unknown }).localStorage = fakeLocalStorage;
+});
+afterEach(() => {
+  delete (globalThis as { localStorage?: unknown }).localStorage;
+});
+
+describe('claimTabIdentity without Web Locks', () => {
   it('runs without Web Locks here, on IndexedDB', () => {
     expect((globalThis as { navigator?: { locks?: unknown } }).navigator?.locks).toBeUndefined();
     expect(canClaimTabSlots()).toBe(true);
   });
 
   it('gives two tabs of one profile two slots, each with keys of its own (one slot for all made them one member)', async () => {
-    const room = `slots-${Date.now()}`;
+    const room = uniqueRoom('slots');
     const first = await claimTabIdentity(room);
     const second = await claimTabIdentity(room);
     expect([first.slot, second.slot]).toEqual([0, 1]);
-    first.store.set('node-id', 'peer-a');
-    second.store.set('node-id', 'peer-b');
-    expect(first.store.get('node-id')).toBe('peer-a');
-    expect(second.store.get('node-id')).toBe('peer-b');
+    await first.store.set(`${room}:node-id`, 'peer-a');
+    await second.store.set(`${room}:node-id`, 'peer-b');
+    expect(await first.store.get(`${room}:node-id`)).toBe('peer-a');
+    expect(await second.store.get(`${room}:node-id`)).toBe('peer-b');
+    // Slot 0 keeps the unprefixed keys (an identity saved before slots existed is still found).
+    expect(await storedValue(`${room}:node-id`)).toBe('peer-a');
+    expect(await storedValue(`slot-1:${room}:node-id`)).toBe('peer-b');
+  });
+});
+
+describe('durableIdentityStore', () => {
+  it('a value set is in the identity database once set() resolves, with a copy in localStorage that is never read over it', async () => {
+    const key = uniqueRoom('set');
+    values.set(`p:${key}`, 'older, from localStorage');
+    const store = durableIdentityStore('p:', fakeLocalStorage);
+    await store.set(key, 'peer-new');
+    expect(await storedValue(`p:${key}`)).toBe('peer-new');
+    expect(values.get(`p:${key}`)).toBe('peer-new');
+    expect(values.get(identityDatabaseMark)).toBe('1');
+    // The copy lags (Chromium writes localStorage to disk seconds late): the database wins.
+    values.set(`p:${key}`, 'peer-stale');
+    expect(await durableIdentityStore('p:', fakeLocalStorage).get(key)).toBe('peer-new');
+  });
+
+  it('moves a value an earlier version saved in localStorage (no mark yet) into the database on the first read, and reads it from there after', async () => {
+    const key = uniqueRoom('legacy');
+    values.delete(identityDatabaseMark);
+    values.set(`p:${key}`, 'peer-saved-before');
+    const store = durableIdentityStore('p:', fakeLocalStorage);
+    expect(await store.get(key)).toBe('peer-saved-before');
+    expect(await storedValue(`p:${key}`)).toBe('peer-saved-before');
+    expect(values.get(identityDatabaseMark)).toBe('1');
+    expect(store.lostValue(key)).toBeNull();
+    expect(await store.get(key)).toBe('peer-saved-before');
+  });
+
+  it('a value the mark says was in the database and is gone (the browser deleted the origin\'s IndexedDB) reads as absent, and lostValue names it', async () => {
+    const key = uniqueRoom('lost');
+    const store = durableIdentityStore('p:', fakeLocalStorage);
+    await store.set(key, 'peer-lost');
+    await deleteValue(`p:${key}`); // as the browser's deletion of every database of the origin
+    expect(await store.get(key)).toBeNull();
+    expect(store.lostValue(key)).toBe('peer-lost');
+    // Said once: the copy is gone, so a later store does not say it again, nor ever use it.
+    expect(values.has(`p:${key}`)).toBe(false);
+    const later = durableIdentityStore('p:', fakeLocalStorage);
+    expect(await later.get(key)).toBeNull();
+    expect(later.lostValue(key)).toBeNull();
+  });
+
+  it('reads null, and no loss, where neither holds the key', async () => {
+    const key = uniqueRoom('absent');
+    const store = durableIdentityStore('p:', fakeLocalStorage);
+    await store.set(`${key}-other`, 'peer-other');
+    expect(await store.get(key)).toBeNull();
+    expect(store.lostValue(key)).toBeNull();
+  });
+
+  it('delete removes the key from the database and from localStorage: gone, not lost', async () => {
+    const key = uniqueRoom('delete');
+    const store = durableIdentityStore('p:', fakeLocalStorage);
+    await store.set(key, 'peer-gone');
+    await store.delete(key);
+    expect(await storedValue(`p:${key}`)).toBeUndefined();
+    expect(values.has(`p:${key}`)).toBe(false);
+    expect(await store.get(key)).toBeNull();
+    expect(store.lostValue(key)).toBeNull();
+  });
+
+  it('keeps to localStorage where there is no IndexedDB at all', async () => {
+    const key = uniqueRoom('no-indexeddb');
+    const indexedDb = Object.getOwnPropertyDescriptor(globalThis, 'indexedDB');
+    Object.defineProperty(globalThis, 'indexedDB', { value: undefined, configurable: true, writable: true });
+    try {
+      const store = durableIdentityStore('p:', fakeLocalStorage);
+      await store.set(key, 'peer-local');
+      expect(values.get(`p:${key}`)).toBe('peer-local');
+      expect(await store.get(key)).toBe('peer-local');
+      await store.delete(key);
+      expect(values.has(`p:${key}`)).toBe(false);
+    } finally {
+      if (indexedDb !== undefined) Object.defineProperty(globalThis, 'indexedDB', indexedDb);
+    }
+    expect(await storedValue(`p:${key}`)).toBeUndefined();
+  });
+
+  it('fails, saying why, where IndexedDB exists but will not open, rather than take a new identity from localStorage', async () => {
+    vi.resetModules();
+    // A module of its own: no connection opened by the tests before.
+    const fresh = await import('./durable-identity-store.ts');
+    const open = indexedDB.open.bind(indexedDB);
+    indexedDB.open = () => {
+      throw new DOMException('injected: the browser refuses IndexedDB here', 'InvalidStateError');
+    };
+    try {
+      values.set('p:node-id', 'peer-in-local-storage');
+      const store = fresh.durableIdentityStore('p:', fakeLocalStorage);
+      await expect(store.get('node-id')).rejects.toThrow(/room identity is kept in IndexedDB .*could not be opened: injected: the browser refuses IndexedDB here/);
+      await expect(store.set('node-id', 'peer-other')).rejects.toThrow(/could not be opened/);
+      expect(values.get('p:node-id')).toBe('peer-in-local-storage');
+    } finally {
+      indexedDB.open = open;
+    }
+    // A passing failure: the next call opens it.
+    expect(await fresh.durableIdentityStore('p:', fakeLocalStorage).get('node-id')).toBe('peer-in-local-storage');
   });
 });

@@ -2,16 +2,16 @@
 // browser profile share localStorage and IndexedDB, so "one id per profile" would make two tabs
 // the same Raft member. Instead each tab claims a slot:
 // the lowest slot number whose Web Lock no other tab holds, held for the tab's lifetime. The
-// slot's node id, bootstrap configuration and database persist in localStorage/IndexedDB, so a
-// reloaded tab — or the first tab after a browser restart — comes back as the same member with
-// its log, and a second tab joins as a new member.
+// slot's node id, bootstrap configuration and database persist in IndexedDB
+// (durable-identity-store.ts), so a reloaded tab — or the first tab after a browser restart —
+// comes back as the same member with its log, and a second tab joins as a new member.
 //
 // Where Web Locks do not exist (insecure contexts: plain http from a LAN address) the slots are
 // locks made of IndexedDB version changes (version-lock.ts), which other tabs see as well; every
 // tab taking slot 0 there made two tabs one member, whose storage then refused the second.
 import { webLocks } from '../storage/indexeddb/database-lock.ts';
 import { acquireVersionLock } from '../storage/indexeddb/version-lock.ts';
-import type { KeyValueStore } from './room-identity.ts';
+import { durableIdentityStore, type DurableIdentityStore, type LegacyValues } from './durable-identity-store.ts';
 
 const maxSlots = 64;
 
@@ -46,17 +46,14 @@ async function claimSlot(room: string): Promise<number> {
   throw new Error(`more than ${maxSlots} tabs of this browser are in room ${room}`);
 }
 
-/** A localStorage-backed KeyValueStore private to the slot this tab claimed. */
-export async function claimTabIdentity(room: string): Promise<{ slot: number; store: KeyValueStore }> {
+/**
+ * A KeyValueStore private to the slot this tab claimed: in IndexedDB, durable once a write resolves
+ * (durable-identity-store.ts says why not localStorage alone, which keeps a copy).
+ */
+export async function claimTabIdentity(room: string): Promise<{ slot: number; store: DurableIdentityStore }> {
   const slot = await claimSlot(room);
   // Slot 0 keeps the unprefixed keys, so an identity saved before slots existed is still found.
   const prefix = slot === 0 ? '' : `slot-${slot}:`;
-  return {
-    slot,
-    store: {
-      get: (key) => localStorage.getItem(prefix + key),
-      set: (key, value) => localStorage.setItem(prefix + key, value),
-      delete: (key) => localStorage.removeItem(prefix + key),
-    },
-  };
+  const legacy = (globalThis as { localStorage?: LegacyValues }).localStorage ?? null;
+  return { slot, store: durableIdentityStore(prefix, legacy) };
 }
