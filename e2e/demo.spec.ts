@@ -320,6 +320,9 @@ test('a page cut off by its disconnect button reads as silent on the other pages
   const timelineOf = (peer: DemoPeer) => peer.page.getByTestId('cluster-panel').locator('ol.timeline li');
   const banner = cutOff.page.getByTestId('unreachable');
   for (const peer of others) await expect(connectionOf(peer, cutOffId)).toHaveText('connected');
+  // Names arrive by gossip, apart from the Raft frames that make a peer read as connected: cut off
+  // before its name reached a page, it stays a bare id there (seen once, with other specs running beside it).
+  for (const peer of others) await expect(peer.page.getByTestId('cluster-panel').locator(`tr[data-peer="${cutOffId}"]`)).toContainText(cutOff.name);
 
   await cutOff.page.getByTestId('partition').click();
   await expect(cutOff.page.getByText('This peer is cut off')).toBeVisible();
