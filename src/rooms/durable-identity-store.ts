@@ -11,15 +11,15 @@
 // while it lists the id as a voter, but not once the id was removed. Saved here, the fresh id is
 // on disk before the old database is deleted, as joinRoom's order means it to be.
 //
-// localStorage keeps a copy of each value, written after the database, and a mark that the
-// database is in use. The copy is never read over the database. It serves two cases:
-// - a value an earlier version saved there (no mark yet) is moved into the database on its
-//   first read;
-// - a value the mark says was in the database, and is not any more, went with the origin's
-//   IndexedDB: Chromium deletes all of an origin's databases at once when it finds their LevelDB
-//   log torn after a crash, the nodes' databases with this one. The read says there is no value
-//   (the tab takes a fresh identity, never the lost one), and `lostValue` names what was lost, so
-//   joinRoom can say so (a `storageLost` event), as it does when a node's database alone is lost.
+// localStorage holds two other things, never read over the database:
+// - under the key itself, a value an earlier version saved there, moved into the database on its
+//   first read (and removed);
+// - under `raftmesh:identity-copy:` and the key, a copy of each value, written once the database
+//   holds it. A copy whose value the database no longer holds went with the origin's IndexedDB:
+//   Chromium deletes all of an origin's databases at once when it finds their LevelDB log torn
+//   after a crash, the nodes' databases with this one. The read says there is no value (the tab
+//   takes a fresh identity, never the lost one), and `lostValue` names what was lost, so joinRoom
+//   can say so (a `storageLost` event), as it does when a node's database alone is lost.
 //
 // Where there is no IndexedDB at all the store keeps to localStorage, as before: the nodes'
 // databases cannot be in IndexedDB there either. Where IndexedDB exists but refuses to open, the
@@ -30,8 +30,8 @@ import type { KeyValueStore } from './room-identity.ts';
 export const identityDatabaseName = 'raftmesh-identity';
 const storeName = 'values';
 
-/** The localStorage key of the mark: values of this origin live in the identity database. */
-export const identityDatabaseMark = 'raftmesh:identity-in-indexeddb';
+/** The localStorage key of the copy of `key` (the store's prefix included). */
+export const identityCopyKey = (key: string): string => `raftmesh:identity-copy:${key}`;
 
 /** What the store needs of localStorage. */
 export interface LegacyValues {
@@ -113,10 +113,6 @@ function writeDurably(database: IDBDatabase, change: (store: IDBObjectStore) => 
  */
 export function durableIdentityStore(prefix: string, local: LegacyValues | null): DurableIdentityStore {
   const lost = new Map<string, string>();
-  /** Marks the database in use (first, so a copy written after it is never taken for an earlier version's). */
-  const mark = (): void => {
-    if (local !== null && local.getItem(identityDatabaseMark) === null) local.setItem(identityDatabaseMark, '1');
-  };
   return {
     async get(key) {
       const opening = identityDatabase();
@@ -124,29 +120,32 @@ export function durableIdentityStore(prefix: string, local: LegacyValues | null)
       const database = await opening;
       const stored = await readValue(database, prefix + key);
       if (typeof stored === 'string') return stored;
-      const copy = local?.getItem(prefix + key) ?? null;
-      if (copy === null || local === null) return null;
-      if (local.getItem(identityDatabaseMark) !== null) {
+      if (local === null) return null;
+      const copy = local.getItem(identityCopyKey(prefix + key));
+      if (copy !== null) {
         // In the database once, gone now: lost with the origin's IndexedDB. Said once, never used.
         lost.set(key, copy);
-        local.removeItem(prefix + key);
+        local.removeItem(identityCopyKey(prefix + key));
         return null;
       }
-      mark();
-      await writeDurably(database, (store) => store.put(copy, prefix + key));
-      return copy;
+      const earlier = local.getItem(prefix + key);
+      if (earlier === null) return null;
+      await writeDurably(database, (store) => store.put(earlier, prefix + key));
+      local.setItem(identityCopyKey(prefix + key), earlier);
+      local.removeItem(prefix + key);
+      return earlier;
     },
     async set(key, value) {
       const opening = identityDatabase();
       if (opening === null) return local?.setItem(prefix + key, value);
-      const database = await opening;
-      mark();
-      await writeDurably(database, (store) => store.put(value, prefix + key));
-      local?.setItem(prefix + key, value);
+      await writeDurably(await opening, (store) => store.put(value, prefix + key));
+      local?.setItem(identityCopyKey(prefix + key), value);
+      local?.removeItem(prefix + key);
     },
     async delete(key) {
       const opening = identityDatabase();
       if (opening !== null) await writeDurably(await opening, (store) => store.delete(prefix + key));
+      local?.removeItem(identityCopyKey(prefix + key));
       local?.removeItem(prefix + key);
     },
     lostValue(key) {

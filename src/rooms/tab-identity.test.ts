@@ -5,7 +5,7 @@
 import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { canClaimTabSlots, claimTabIdentity } from './tab-identity.ts';
-import { durableIdentityStore, identityDatabaseMark, identityDatabaseName } from './durable-identity-store.ts';
+import { durableIdentityStore, identityCopyKey, identityDatabaseName } from './durable-identity-store.ts';
 
 const values = new Map<string, string>();
 const fakeLocalStorage = {
@@ -84,30 +84,42 @@ describe('claimTabIdentity without Web Locks', () => {
 describe('durableIdentityStore', () => {
   it('a value set is in the identity database once set() resolves, with a copy in localStorage that is never read over it', async () => {
     const key = uniqueRoom('set');
-    values.set(`p:${key}`, 'older, from localStorage');
+    values.set(`p:${key}`, 'older, saved by an earlier version');
     const store = durableIdentityStore('p:', fakeLocalStorage);
     await store.set(key, 'peer-new');
     expect(await storedValue(`p:${key}`)).toBe('peer-new');
-    expect(values.get(`p:${key}`)).toBe('peer-new');
-    expect(values.get(identityDatabaseMark)).toBe('1');
+    expect(values.get(identityCopyKey(`p:${key}`))).toBe('peer-new');
+    // The earlier version's value is gone: it can never come back over the newer one.
+    expect(values.has(`p:${key}`)).toBe(false);
     // The copy lags (Chromium writes localStorage to disk seconds late): the database wins.
-    values.set(`p:${key}`, 'peer-stale');
+    values.set(identityCopyKey(`p:${key}`), 'peer-stale');
     expect(await durableIdentityStore('p:', fakeLocalStorage).get(key)).toBe('peer-new');
   });
 
-  it('moves a value an earlier version saved in localStorage (no mark yet) into the database on the first read, and reads it from there after', async () => {
+  it('moves a value an earlier version saved in localStorage into the database on the first read, and reads it from there after', async () => {
     const key = uniqueRoom('legacy');
-    values.delete(identityDatabaseMark);
     values.set(`p:${key}`, 'peer-saved-before');
     const store = durableIdentityStore('p:', fakeLocalStorage);
     expect(await store.get(key)).toBe('peer-saved-before');
     expect(await storedValue(`p:${key}`)).toBe('peer-saved-before');
-    expect(values.get(identityDatabaseMark)).toBe('1');
+    expect(values.has(`p:${key}`)).toBe(false);
+    expect(values.get(identityCopyKey(`p:${key}`))).toBe('peer-saved-before');
     expect(store.lostValue(key)).toBeNull();
     expect(await store.get(key)).toBe('peer-saved-before');
   });
 
-  it('a value the mark says was in the database and is gone (the browser deleted the origin\'s IndexedDB) reads as absent, and lostValue names it', async () => {
+  it('moves each key of an earlier version on its own first read, whatever was moved or saved before it', async () => {
+    const room = uniqueRoom('keys');
+    values.set(`p:${room}:node-id`, 'peer-old');
+    values.set(`p:${room}:bootstrap`, '{"voters":["peer-old"]}');
+    const store = durableIdentityStore('p:', fakeLocalStorage);
+    expect(await store.get(`${room}:node-id`)).toBe('peer-old');
+    await store.set(`${room}:claim`, 'a claim');
+    expect(await store.get(`${room}:bootstrap`)).toBe('{"voters":["peer-old"]}');
+    expect(store.lostValue(`${room}:bootstrap`)).toBeNull();
+  });
+
+  it('a value whose copy says it was in the database, and is gone (the browser deleted the origin\'s IndexedDB), reads as absent, and lostValue names it', async () => {
     const key = uniqueRoom('lost');
     const store = durableIdentityStore('p:', fakeLocalStorage);
     await store.set(key, 'peer-lost');
@@ -115,7 +127,7 @@ describe('durableIdentityStore', () => {
     expect(await store.get(key)).toBeNull();
     expect(store.lostValue(key)).toBe('peer-lost');
     // Said once: the copy is gone, so a later store does not say it again, nor ever use it.
-    expect(values.has(`p:${key}`)).toBe(false);
+    expect(values.has(identityCopyKey(`p:${key}`))).toBe(false);
     const later = durableIdentityStore('p:', fakeLocalStorage);
     expect(await later.get(key)).toBeNull();
     expect(later.lostValue(key)).toBeNull();
@@ -133,9 +145,11 @@ describe('durableIdentityStore', () => {
     const key = uniqueRoom('delete');
     const store = durableIdentityStore('p:', fakeLocalStorage);
     await store.set(key, 'peer-gone');
+    values.set(`p:${key}`, 'peer-older');
     await store.delete(key);
     expect(await storedValue(`p:${key}`)).toBeUndefined();
     expect(values.has(`p:${key}`)).toBe(false);
+    expect(values.has(identityCopyKey(`p:${key}`))).toBe(false);
     expect(await store.get(key)).toBeNull();
     expect(store.lostValue(key)).toBeNull();
   });
