@@ -250,11 +250,18 @@ test('a page that comes back after being removed rejoins under a fresh id and de
   }
 });
 
-test('a page whose database Chromium deleted as corrupt says so, rejoins under a fresh id with the room\'s board, and the room replaces the lost id', async () => {
-  const room = freshRoom('lost');
+/**
+ * Cy's page on a profile, forty increments, then Cy's page closed and its profile's IndexedDB
+ * LevelDB log torn, so that Chromium deletes the site's databases on the next start; `prepare`
+ * runs on Cy's page once the cluster stands, before the increments (which the log must hold). Cy must come back under a fresh id, say why (a
+ * storageLost event), and the room must replace the lost id and take the fresh one's increments.
+ */
+async function loseTheDatabasesOfAPage(label: string, prepare: (page: DemoPeer['page']) => Promise<void>): Promise<void> {
+  const room = freshRoom(label);
   const profile = mkdtempSync(join(tmpdir(), 'raftmesh-demo-profile-'));
   try {
     const { others, persistent } = await twoPagesAndOneOnAProfile(room, profile);
+    await prepare(persistent.page);
     // Enough writes on the page that goes away for its LevelDB log to hold them (damageIndexedDbLog wants > 4 KiB).
     for (let count = 0; count < 40; count += 1) expect(await increment(persistent)).toBe(true);
     await waitForBoards([...others, persistent], 'forty increments', (board) => board.counter === 40);
@@ -269,7 +276,7 @@ test('a page whose database Chromium deleted as corrupt says so, rejoins under a
     // Before rooms took a lost storage for a lost id, the join failed here with the storage's refusal.
     expect(newId).not.toBe(oldId);
     const timeline = (await restarted.page.evaluate(() => window.raftmeshDemo.timeline())).map((entry) => JSON.stringify(entry));
-    expect(timeline.some((line) => line.includes('deleted this tab\'s database') && line.includes('fresh id')), timeline.join('\n')).toBe(true);
+    expect(timeline.some((line) => line.includes('deleted this tab\'s database') && line.includes(oldId.slice(0, 10)) && line.includes('fresh id')), timeline.join('\n')).toBe(true);
     // The empty database left under the old id is deleted (in the worker, not awaited by the join).
     await expect.poll(() => databases(restarted), { timeout: 20_000 }).not.toContain(`raftmesh:demo:${room}:${oldId}`);
     // The room replaces the lost id with the fresh one (the old is unreachable for the policy's 10 s).
@@ -285,6 +292,30 @@ test('a page whose database Chromium deleted as corrupt says so, rejoins under a
     for (const peer of opened.splice(0)) await peer.close().catch(() => undefined);
     rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
   }
+}
+
+test('a page whose database Chromium deleted as corrupt says so, rejoins under a fresh id with the room\'s board, and the room replaces the lost id', async () => {
+  await loseTheDatabasesOfAPage('lost', async () => undefined);
+});
+
+test('the same when the page\'s identity was saved by an earlier version (in localStorage): the lost id is not taken back from there', async () => {
+  // As before 2026-12-06: the id, its claim and bootstrap in localStorage only. Chromium's first
+  // open after the loss, the identity database's, hears of it (dataLoss) and leaves the mark that
+  // keeps these values from being moved over as if nothing were lost.
+  await loseTheDatabasesOfAPage('lost-earlier', async (page) => {
+    await page.evaluate(async () => {
+      const copyPrefix = 'raftmesh:identity-copy:';
+      for (const key of Object.keys(localStorage).filter((each) => each.startsWith(copyPrefix))) {
+        localStorage.setItem(key.slice(copyPrefix.length), localStorage.getItem(key)!);
+        localStorage.removeItem(key);
+      }
+      await new Promise<void>((resolve, reject) => {
+        const deleting = indexedDB.deleteDatabase('raftmesh-identity');
+        deleting.onsuccess = () => resolve();
+        deleting.onerror = () => reject(deleting.error ?? new Error('the delete failed'));
+      });
+    });
+  });
 });
 
 test('the panel’s disconnect button partitions a page: the majority commits, the minority cannot and says so, then catches up', async () => {

@@ -1,6 +1,7 @@
 // Where a browser tab keeps its identity in a room (its node id, the id's claim and its bootstrap
 // configuration: room-identity.ts): IndexedDB, one small database for every room and tab slot,
-// written with strict durability, so a set() resolves once the value is on disk.
+// written with strict durability, so a set() resolves once the value is on disk (where the
+// browser honours strict durability, as Chromium does).
 //
 // Why not localStorage alone, the store until 2026-12-06: Chromium writes localStorage to disk
 // in batches, seconds after the call, and a browser killed in between comes back with the values
@@ -20,6 +21,9 @@
 //   after a crash, the nodes' databases with this one. The read says there is no value (the tab
 //   takes a fresh identity, never the lost one), and `lostValue` names what was lost, so joinRoom
 //   can say so (a `storageLost` event), as it does when a node's database alone is lost.
+// Chromium says so only to the first open after the loss (its `dataLoss`), which in a tab is this
+// database's, read before any node's: the mark it leaves here (`dataLostKey`) makes an earlier
+// version's value lost too, instead of moved over, since its id's database went with the rest.
 //
 // Where there is no IndexedDB at all the store keeps to localStorage, as before: the nodes'
 // databases cannot be in IndexedDB there either. Where IndexedDB exists but refuses to open, the
@@ -43,7 +47,7 @@ export interface LegacyValues {
 export interface DurableIdentityStore extends KeyValueStore {
   /**
    * The value of `key` that a get() found lost with the origin's IndexedDB (then read as absent),
-   * else null.
+   * else null; handed over once.
    */
   lostValue(key: string): string | null;
 }
@@ -51,23 +55,40 @@ export interface DurableIdentityStore extends KeyValueStore {
 // The raw IndexedDB API, not idb: a page whose engine runs in a worker carries no IndexedDB
 // library (bench/bundle-size.test.ts), and three requests need none.
 
+/**
+ * The reserved key of the mark that Chromium reported the site's IndexedDB lost (an open's
+ * `dataLoss`, which only the first open after the loss hears: with a tab's identity read first,
+ * that is this database's). While it is there, values of earlier versions in localStorage are
+ * taken as lost, never moved over: their ids' databases went with the rest.
+ */
+export const dataLostKey = 'raftmesh:identity:data-lost';
+
 /** The open connection, shared by every store of this page; reopened after the browser or another tab closed it. */
 let connection: Promise<IDBDatabase> | null = null;
 
 function openIdentityDatabase(): Promise<IDBDatabase> {
   return new Promise((resolve, reject) => {
-    const request = indexedDB.open(identityDatabaseName, 1);
-    request.onupgradeneeded = () => request.result.createObjectStore(storeName);
+    // No version: a later build may upgrade the database, and this one must still open it.
+    const request = indexedDB.open(identityDatabaseName);
+    request.onupgradeneeded = (event) => {
+      const upgrade = request.transaction;
+      if (!request.result.objectStoreNames.contains(storeName)) request.result.createObjectStore(storeName);
+      // Chromium's word that it deleted the site's databases as corrupt (no other browser says it).
+      const dataLoss = (event as IDBVersionChangeEvent & { dataLoss?: string }).dataLoss;
+      if (upgrade !== null && dataLoss !== undefined && dataLoss !== 'none') upgrade.objectStore(storeName).put(dataLoss, dataLostKey);
+    };
     request.onsuccess = () => {
       const database = request.result;
+      const current = connection;
       // Another tab deleting or upgrading it must not wait on this page: let go, reopen on next use.
+      const forget = (): void => {
+        if (connection === current) connection = null;
+      };
       database.onversionchange = () => {
         database.close();
-        connection = null;
+        forget();
       };
-      database.onclose = () => {
-        connection = null;
-      };
+      database.onclose = forget;
       resolve(database);
     };
     request.onerror = () => reject(request.error ?? new Error('the open failed'));
@@ -83,9 +104,28 @@ function identityDatabase(): Promise<IDBDatabase> | null {
     .catch((error: unknown) => {
       // Not cached: a later call may open it (a passing failure).
       connection = null;
-      throw new Error(`the tab's room identity is kept in IndexedDB (database ${JSON.stringify(identityDatabaseName)}), which could not be opened: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      throw new Error(
+        `the tab's room identity is kept in IndexedDB (database ${JSON.stringify(identityDatabaseName)}), which could not be opened: ${error instanceof Error ? error.message : String(error)}. Where a browser refuses IndexedDB for good, give joinRoom an identityStore of your own (defaultKeyValueStore() keeps it in localStorage, as before 2026-12-06)`,
+        { cause: error },
+      );
     });
   return connection;
+}
+
+/**
+ * Runs `body` on the identity database, once more on a fresh connection if the one it had was
+ * closed meanwhile (another tab deleted or upgraded the database, or the browser closed it).
+ */
+async function onDatabase<T>(opening: Promise<IDBDatabase>, body: (database: IDBDatabase) => Promise<T>): Promise<T> {
+  try {
+    return await body(await opening);
+  } catch (error) {
+    if (!(error instanceof DOMException && error.name === 'InvalidStateError')) throw error;
+    connection = null;
+    const reopening = identityDatabase();
+    if (reopening === null) throw error;
+    return body(await reopening);
+  }
 }
 
 function readValue(database: IDBDatabase, key: string): Promise<unknown> {
@@ -96,60 +136,90 @@ function readValue(database: IDBDatabase, key: string): Promise<unknown> {
   });
 }
 
-/** One change in a strict transaction, committed at once; resolves once it is on disk. */
+/**
+ * One change in a strict transaction, committed at once; resolves once the browser reports it
+ * durable (on disk where the browser honours `durability: 'strict'`, as Chromium does).
+ */
 function writeDurably(database: IDBDatabase, change: (store: IDBObjectStore) => void): Promise<void> {
   return new Promise((resolve, reject) => {
     const transaction = database.transaction(storeName, 'readwrite', { durability: 'strict' });
     transaction.oncomplete = () => resolve();
     transaction.onabort = () => reject(transaction.error ?? new Error('the write was aborted'));
     change(transaction.objectStore(storeName));
-    transaction.commit();
+    // Where commit() is missing (Safari before 15, Firefox before 74) the transaction commits itself.
+    if (typeof transaction.commit === 'function') transaction.commit();
   });
 }
 
 /**
  * A store whose keys are `prefix` + key in the identity database, copied to `local`
- * (localStorage) as the header says, which it uses alone where there is no IndexedDB.
+ * (localStorage) as the header says, which it uses alone where there is no IndexedDB. Its calls
+ * run one at a time, in order: a read racing a write to the same key could take the copy the write
+ * just made for a value the database lost.
  */
 export function durableIdentityStore(prefix: string, local: LegacyValues | null): DurableIdentityStore {
   const lost = new Map<string, string>();
-  return {
-    async get(key) {
-      const opening = identityDatabase();
-      if (opening === null) return local?.getItem(prefix + key) ?? null;
-      const database = await opening;
-      const stored = await readValue(database, prefix + key);
-      if (typeof stored === 'string') return stored;
-      if (local === null) return null;
-      const copy = local.getItem(identityCopyKey(prefix + key));
-      if (copy !== null) {
-        // In the database once, gone now: lost with the origin's IndexedDB. Said once, never used.
-        lost.set(key, copy);
-        local.removeItem(identityCopyKey(prefix + key));
-        return null;
+  let queue: Promise<unknown> = Promise.resolve();
+  const inTurn = <T>(operation: () => Promise<T>): Promise<T> => {
+    const result = queue.then(operation, operation);
+    queue = result.catch(() => undefined);
+    return result;
+  };
+  const copyKey = (key: string): string => identityCopyKey(prefix + key);
+
+  const get = async (key: string): Promise<string | null> => {
+    const opening = identityDatabase();
+    if (opening === null) return local?.getItem(prefix + key) ?? null;
+    const { stored, dataLost } = await onDatabase(opening, async (database) => ({ stored: await readValue(database, prefix + key), dataLost: (await readValue(database, dataLostKey)) !== undefined }));
+    const earlier = local?.getItem(prefix + key) ?? null;
+    if (typeof stored === 'string') {
+      // A move over that a crash cut short left the earlier value behind: finish it, so the value
+      // cannot come back from there if the database is ever lost.
+      if (earlier !== null && local !== null) {
+        local.setItem(copyKey(key), stored);
+        local.removeItem(prefix + key);
       }
-      const earlier = local.getItem(prefix + key);
-      if (earlier === null) return null;
-      await writeDurably(database, (store) => store.put(earlier, prefix + key));
-      local.setItem(identityCopyKey(prefix + key), earlier);
+      return stored;
+    }
+    if (local === null) return null;
+    const copy = local.getItem(copyKey(key));
+    if (copy !== null || (earlier !== null && dataLost)) {
+      // In the database once (its copy says so), or an earlier version's value after the browser
+      // deleted the site's databases: lost with them. Said once, never used.
+      lost.set(key, copy ?? (earlier as string));
+      local.removeItem(copyKey(key));
       local.removeItem(prefix + key);
-      return earlier;
-    },
-    async set(key, value) {
-      const opening = identityDatabase();
-      if (opening === null) return local?.setItem(prefix + key, value);
-      await writeDurably(await opening, (store) => store.put(value, prefix + key));
-      local?.setItem(identityCopyKey(prefix + key), value);
-      local?.removeItem(prefix + key);
-    },
-    async delete(key) {
-      const opening = identityDatabase();
-      if (opening !== null) await writeDurably(await opening, (store) => store.delete(prefix + key));
-      local?.removeItem(identityCopyKey(prefix + key));
-      local?.removeItem(prefix + key);
-    },
+      return null;
+    }
+    if (earlier === null) return null;
+    await onDatabase(opening, (database) => writeDurably(database, (store) => store.put(earlier, prefix + key)));
+    local.setItem(copyKey(key), earlier);
+    local.removeItem(prefix + key);
+    return earlier;
+  };
+
+  return {
+    get: (key) => inTurn(() => get(key)),
+    set: (key, value) =>
+      inTurn(async () => {
+        const opening = identityDatabase();
+        if (opening === null) return local?.setItem(prefix + key, value);
+        await onDatabase(opening, (database) => writeDurably(database, (store) => store.put(value, prefix + key)));
+        local?.setItem(copyKey(key), value);
+        local?.removeItem(prefix + key);
+      }),
+    delete: (key) =>
+      inTurn(async () => {
+        const opening = identityDatabase();
+        if (opening !== null) await onDatabase(opening, (database) => writeDurably(database, (store) => store.delete(prefix + key)));
+        local?.removeItem(copyKey(key));
+        local?.removeItem(prefix + key);
+      }),
     lostValue(key) {
-      return lost.get(key) ?? null;
+      // Handed over once: a store used for another join must not report the same loss again.
+      const value = lost.get(key) ?? null;
+      lost.delete(key);
+      return value;
     },
   };
 }

@@ -189,6 +189,10 @@ function reportLostIdentity<State, Command>(options: JoinRoomOptions<State, Comm
   const reason = "the browser no longer holds this tab's IndexedDB databases (it deletes all of a site's databases when it finds them torn after a crash, or they were cleared): the tab's identity and its node's log, term and vote are gone";
   emitSafely(options.onEvent, { type: 'storageLost', id: lost, reason, at: clock.now() });
   discardAbandoned(options, lost);
+  // Best effort, not awaited: the claim's copy of an id gone for good only takes a few bytes.
+  void Promise.resolve()
+    .then(() => forgetNodeClaim(identityStore, options.room, lost))
+    .catch(() => undefined);
 }
 
 /** A fixed id cannot be replaced: a claimed one without its claim is refused here, naming the store. */

@@ -5,7 +5,7 @@
 import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { canClaimTabSlots, claimTabIdentity } from './tab-identity.ts';
-import { durableIdentityStore, identityCopyKey, identityDatabaseName } from './durable-identity-store.ts';
+import { dataLostKey, durableIdentityStore, identityCopyKey, identityDatabaseName } from './durable-identity-store.ts';
 
 const values = new Map<string, string>();
 const fakeLocalStorage = {
@@ -27,6 +27,24 @@ function storedValue(key: string): Promise<unknown> {
         resolve(request.result);
       };
       request.onerror = () => reject(request.error);
+    };
+  });
+}
+
+/** Puts `value` under `key` in the identity database behind the store's back. */
+function putValue(key: string, value: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const opening = indexedDB.open(identityDatabaseName);
+    opening.onerror = () => reject(opening.error);
+    opening.onsuccess = () => {
+      const database = opening.result;
+      const transaction = database.transaction('values', 'readwrite');
+      transaction.objectStore('values').put(value, key);
+      transaction.oncomplete = () => {
+        database.close();
+        resolve();
+      };
+      transaction.onerror = () => reject(transaction.error);
     };
   });
 }
@@ -190,5 +208,107 @@ describe('durableIdentityStore', () => {
     }
     // A passing failure: the next call opens it.
     expect(await fresh.durableIdentityStore('p:', fakeLocalStorage).get('node-id')).toBe('peer-in-local-storage');
+  });
+
+  it('a value in the database with an earlier version\'s value still beside it (a move cut short by a crash): the earlier one goes, the copy is written', async () => {
+    const key = uniqueRoom('cut-short');
+    await putValue(`p:${key}`, 'peer-moved');
+    values.set(`p:${key}`, 'peer-moved');
+    const store = durableIdentityStore('p:', fakeLocalStorage);
+    expect(await store.get(key)).toBe('peer-moved');
+    expect(values.has(`p:${key}`)).toBe(false);
+    expect(values.get(identityCopyKey(`p:${key}`))).toBe('peer-moved');
+  });
+
+  it('once the browser said it lost the site\'s databases (the mark), an earlier version\'s value is lost, not moved over', async () => {
+    const key = uniqueRoom('data-lost');
+    await putValue(dataLostKey, 'total');
+    try {
+      values.set(`p:${key}`, 'peer-of-a-lost-database');
+      const store = durableIdentityStore('p:', fakeLocalStorage);
+      expect(await store.get(key)).toBeNull();
+      expect(store.lostValue(key)).toBe('peer-of-a-lost-database');
+      // Handed over once, and gone from localStorage.
+      expect(store.lostValue(key)).toBeNull();
+      expect(values.has(`p:${key}`)).toBe(false);
+      expect(await storedValue(`p:${key}`)).toBeUndefined();
+    } finally {
+      await deleteValue(dataLostKey);
+    }
+  });
+
+  it('leaves the mark when the open that creates the database hears of data loss (Chromium\'s dataLoss)', async () => {
+    vi.resetModules();
+    const fresh = await import('./durable-identity-store.ts');
+    await new Promise<void>((resolve, reject) => {
+      const deleting = indexedDB.deleteDatabase(identityDatabaseName);
+      deleting.onsuccess = () => resolve();
+      deleting.onerror = () => reject(deleting.error);
+    });
+    const open = indexedDB.open.bind(indexedDB);
+    // As Chromium's first open after it deleted the site's databases: upgradeneeded with dataLoss.
+    indexedDB.open = (name: string, version?: number) => {
+      const request = open(name, version);
+      Object.defineProperty(request, 'onupgradeneeded', {
+        configurable: true,
+        set(handler: (event: Event) => void) {
+          request.addEventListener('upgradeneeded', (event) => {
+            Object.defineProperty(event, 'dataLoss', { value: 'total' });
+            handler(event);
+          });
+        },
+      });
+      return request;
+    };
+    try {
+      const key = uniqueRoom('heard');
+      values.set(`p:${key}`, 'peer-before-the-loss');
+      const store = fresh.durableIdentityStore('p:', fakeLocalStorage);
+      expect(await store.get(key)).toBeNull();
+      expect(store.lostValue(key)).toBe('peer-before-the-loss');
+      expect(await storedValue(dataLostKey)).toBe('total');
+    } finally {
+      indexedDB.open = open;
+      await deleteValue(dataLostKey);
+    }
+  });
+
+  it('a read and a write of one key at once never take the write\'s copy for a loss: calls run in turn', async () => {
+    const key = uniqueRoom('in-turn');
+    const store = durableIdentityStore('p:', fakeLocalStorage);
+    const [read] = await Promise.all([store.get(key), store.set(key, 'peer-written')]);
+    expect(read).toBeNull();
+    expect(store.lostValue(key)).toBeNull();
+    expect(await store.get(key)).toBe('peer-written');
+  });
+
+  it('writes in strict transactions, committed at once', async () => {
+    const key = uniqueRoom('strict');
+    const store = durableIdentityStore('p:', fakeLocalStorage);
+    await store.get(key); // opened before the spies
+    const transaction = IDBDatabase.prototype.transaction;
+    const commit = IDBTransaction.prototype.commit;
+    const modes: unknown[] = [];
+    let commits = 0;
+    IDBDatabase.prototype.transaction = function (this: IDBDatabase, ...args: Parameters<typeof transaction>) {
+      modes.push([args[1], args[2]?.durability]);
+      return transaction.apply(this, args);
+    } as typeof transaction;
+    IDBTransaction.prototype.commit = function (this: IDBTransaction) {
+      commits += 1;
+      commit.call(this);
+    };
+    try {
+      await store.set(key, 'peer-strict');
+      await store.delete(key);
+    } finally {
+      IDBDatabase.prototype.transaction = transaction;
+      IDBTransaction.prototype.commit = commit;
+    }
+    expect(modes.filter((mode) => (mode as unknown[])[0] === 'readwrite')).toEqual([
+      ['readwrite', 'strict'],
+      ['readwrite', 'strict'],
+    ]);
+    expect(commits).toBe(2);
   });
 });
