@@ -105,7 +105,7 @@ function identityDatabase(): Promise<IDBDatabase> | null {
       // Not cached: a later call may open it (a passing failure).
       connection = null;
       throw new Error(
-        `the tab's room identity is kept in IndexedDB (database ${JSON.stringify(identityDatabaseName)}), which could not be opened: ${error instanceof Error ? error.message : String(error)}. Where a browser refuses IndexedDB for good, give joinRoom an identityStore of your own (defaultKeyValueStore() keeps it in localStorage, as before 2026-12-06)`,
+        `the tab's room identity is kept in IndexedDB (database ${JSON.stringify(identityDatabaseName)}), which could not be opened: ${error instanceof Error ? error.message : String(error)}. Where a browser refuses IndexedDB for good, give joinRoom an identityStore of your own (defaultKeyValueStore() keeps it in localStorage, one identity for all of the profile's tabs)`,
         { cause: error },
       );
     });
