@@ -3,52 +3,12 @@
 // is there, an earlier version's value moves over, a value the database lost is reported, and
 // claimTabIdentity hands two tabs' slots stores of their own.
 import { describe, expect, it } from 'vitest';
-import { durableIdentityStore, identityCopyKey, identityDatabaseName } from './durable-identity-store.ts';
+import { durableIdentityStore, identityCopyKey } from './durable-identity-store.ts';
+import { deleteValue, storedValue } from './identity-database.test-support.ts';
 import { claimTabIdentity } from './tab-identity.ts';
 
 let count = 0;
 const uniqueKey = (label: string): string => `browser-${label}-${Date.now()}-${(count += 1)}`;
-
-function withDatabase<T>(body: (database: IDBDatabase) => Promise<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const opening = indexedDB.open(identityDatabaseName);
-    opening.onerror = () => reject(opening.error);
-    opening.onsuccess = () => {
-      const database = opening.result;
-      body(database).then(
-        (value) => {
-          database.close();
-          resolve(value);
-        },
-        (error: unknown) => {
-          database.close();
-          reject(error instanceof Error ? error : new Error(String(error)));
-        },
-      );
-    };
-  });
-}
-
-const storedValue = (key: string): Promise<unknown> =>
-  withDatabase(
-    (database) =>
-      new Promise((resolve, reject) => {
-        const request = database.transaction('values', 'readonly').objectStore('values').get(key);
-        request.onsuccess = () => resolve(request.result);
-        request.onerror = () => reject(request.error);
-      }),
-  );
-
-const deleteValue = (key: string): Promise<void> =>
-  withDatabase(
-    (database) =>
-      new Promise((resolve, reject) => {
-        const transaction = database.transaction('values', 'readwrite');
-        transaction.objectStore('values').delete(key);
-        transaction.oncomplete = () => resolve();
-        transaction.onerror = () => reject(transaction.error);
-      }),
-  );
 
 describe('durableIdentityStore on Chromium', () => {
   it('set: the value is in the database when set() resolves, then copied to localStorage; get reads the database', async () => {

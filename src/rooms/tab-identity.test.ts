@@ -6,6 +6,7 @@ import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { canClaimTabSlots, claimTabIdentity } from './tab-identity.ts';
 import { dataLostKey, durableIdentityStore, identityCopyKey, identityDatabaseName } from './durable-identity-store.ts';
+import { deleteValue, putValue, storedValue } from './identity-database.test-support.ts';
 
 const values = new Map<string, string>();
 const fakeLocalStorage = {
@@ -13,59 +14,6 @@ const fakeLocalStorage = {
   setItem: (key: string, value: string) => void values.set(key, value),
   removeItem: (key: string) => void values.delete(key),
 };
-
-/** What the identity database holds under `key`, read through a connection of its own. */
-function storedValue(key: string): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const opening = indexedDB.open(identityDatabaseName);
-    opening.onerror = () => reject(opening.error);
-    opening.onsuccess = () => {
-      const database = opening.result;
-      const request = database.transaction('values', 'readonly').objectStore('values').get(key);
-      request.onsuccess = () => {
-        database.close();
-        resolve(request.result);
-      };
-      request.onerror = () => reject(request.error);
-    };
-  });
-}
-
-/** Puts `value` under `key` in the identity database behind the store's back. */
-function putValue(key: string, value: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const opening = indexedDB.open(identityDatabaseName);
-    opening.onerror = () => reject(opening.error);
-    opening.onsuccess = () => {
-      const database = opening.result;
-      const transaction = database.transaction('values', 'readwrite');
-      transaction.objectStore('values').put(value, key);
-      transaction.oncomplete = () => {
-        database.close();
-        resolve();
-      };
-      transaction.onerror = () => reject(transaction.error);
-    };
-  });
-}
-
-/** Deletes `key` from the identity database behind the store's back. */
-function deleteValue(key: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const opening = indexedDB.open(identityDatabaseName);
-    opening.onerror = () => reject(opening.error);
-    opening.onsuccess = () => {
-      const database = opening.result;
-      const transaction = database.transaction('values', 'readwrite');
-      transaction.objectStore('values').delete(key);
-      transaction.oncomplete = () => {
-        database.close();
-        resolve();
-      };
-      transaction.onerror = () => reject(transaction.error);
-    };
-  });
-}
 
 let count = 0;
 const uniqueRoom = (label: string): string => `${label}-${Date.now()}-${(count += 1)}`;
