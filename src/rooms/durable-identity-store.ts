@@ -128,11 +128,14 @@ async function onDatabase<T>(opening: Promise<IDBDatabase>, body: (database: IDB
   }
 }
 
-function readValue(database: IDBDatabase, key: string): Promise<unknown> {
+/** The values under `keys`, read in one transaction. */
+function readValues(database: IDBDatabase, keys: readonly string[]): Promise<unknown[]> {
   return new Promise((resolve, reject) => {
-    const request = database.transaction(storeName, 'readonly').objectStore(storeName).get(key);
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error ?? new Error('the read failed'));
+    const transaction = database.transaction(storeName, 'readonly');
+    const store = transaction.objectStore(storeName);
+    const requests = keys.map((key) => store.get(key));
+    transaction.oncomplete = () => resolve(requests.map((request) => request.result as unknown));
+    transaction.onabort = () => reject(transaction.error ?? new Error('the read failed'));
   });
 }
 
@@ -170,7 +173,8 @@ export function durableIdentityStore(prefix: string, local: LegacyValues | null)
   const get = async (key: string): Promise<string | null> => {
     const opening = identityDatabase();
     if (opening === null) return local?.getItem(prefix + key) ?? null;
-    const { stored, dataLost } = await onDatabase(opening, async (database) => ({ stored: await readValue(database, prefix + key), dataLost: (await readValue(database, dataLostKey)) !== undefined }));
+    const [stored, mark] = await onDatabase(opening, (database) => readValues(database, [prefix + key, dataLostKey]));
+    const dataLost = mark !== undefined;
     const earlier = local?.getItem(prefix + key) ?? null;
     if (typeof stored === 'string') {
       // A move over that a crash cut short left the earlier value behind: finish it, so the value
