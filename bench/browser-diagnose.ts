@@ -10,6 +10,9 @@
 //   --in-flight=N              proposals in flight per proposing page (default 256)
 //   --seconds=N                length of the saturation window (default 10)
 //   --leader-only              only the leader's page proposes (no forwarding)
+//   --pause=MS                 pause between a page's proposals in the saturation window (default 0);
+//                              with --in-flight=1 --leader-only the window is a paced light load,
+//                              and the threads' CPU below says what the machine spends on it
 //   --light=N                  light-load commits first (default 300; 0 skips)
 //   --every=MS                 also print every page's role/leader/term/commit every MS ms
 //   --profile                  also write CPU profiles of every page and engine worker over the
@@ -76,7 +79,7 @@ if (outside.length > 0) {
 }
 
 const switches = ['--leader-only', '--profile', '--profile-leader', '--allocations', '--dev-server'];
-const valued = ['engine', 'durability', 'in-flight', 'seconds', 'light', 'every', 'max-inflight-messages', 'timeline', 'timeline-pause', 'timeline-json', 'snapshot', 'fill', 'snapshot-bytes-per-second', 'aging'];
+const valued = ['engine', 'durability', 'in-flight', 'seconds', 'light', 'every', 'max-inflight-messages', 'pause', 'timeline', 'timeline-pause', 'timeline-json', 'snapshot', 'fill', 'snapshot-bytes-per-second', 'aging'];
 try {
   refuseUnknownArguments(process.argv.slice(2), switches, valued);
 } catch (error) {
@@ -107,6 +110,7 @@ const seconds = count('seconds', 10);
 const lightCommits = count('light', 300);
 const everyMs = count('every', 0);
 const leaderOnly = process.argv.includes('--leader-only');
+const pauseMs = count('pause', 0);
 const profileLeader = process.argv.includes('--profile-leader');
 const profile = profileLeader || process.argv.includes('--profile');
 const allocations = process.argv.includes('--allocations');
@@ -153,7 +157,7 @@ try {
   const proposers: readonly BenchProcess[] = leaderOnly ? [leader] : processes;
   const startMs = wallClockMs();
   const startStatus = await status(leader);
-  const loads = Promise.all(proposers.map((each) => load(each, { inFlight, durationMs: seconds * 1000, untilCommitIndex: Number.MAX_SAFE_INTEGER, pauseMs: 0, keepAll: true })));
+  const loads = Promise.all(proposers.map((each) => load(each, { inFlight, durationMs: seconds * 1000, untilCommitIndex: Number.MAX_SAFE_INTEGER, pauseMs, keepAll: true })));
   let running = true;
   // One second in, when every page is proposing, until the load ends: the steady state.
   const cpu: { before: ThreadCpuSnapshot | null } = { before: null };
@@ -183,7 +187,7 @@ try {
   const endStatuses = await Promise.all(processes.map((each) => status(each).catch(() => null)));
   const endIndex = Math.max(...endStatuses.map((each) => each?.commitIndex ?? 0));
   const elapsedSeconds = (wallClockMs() - startMs) / 1000;
-  console.log(`saturation: ${proposers.length} page(s) x ${inFlight} in flight for ${seconds} s: ${format((endIndex - startStatus.commitIndex) / elapsedSeconds, 0)} commits/s, term ${startStatus.term} -> ${Math.max(...endStatuses.map((each) => each?.term ?? 0))}`);
+  console.log(`saturation: ${proposers.length} page(s) x ${inFlight} in flight${pauseMs > 0 ? `, ${pauseMs} ms between proposals,` : ""} for ${seconds} s: ${format((endIndex - startStatus.commitIndex) / elapsedSeconds, 0)} commits/s, term ${startStatus.term} -> ${Math.max(...endStatuses.map((each) => each?.term ?? 0))}`);
   results.forEach((result, position) => console.log(`  ${proposers[position]?.id}: ${result.commits} commits, p50 ${format(result.p50Ms)} ms, p99 ${format(result.p99Ms)} ms, ${result.errors} failed${result.firstError === null ? '' : ` (first: ${result.firstError})`}`));
 
   const windowStart = startMs + 1000;
