@@ -45,6 +45,28 @@ describe('SPEC Exactly-once: durable identity, request ids replayed after a cras
   }
 });
 
+describe('SPEC Exactly-once: request ids a session table would skip', () => {
+  it('a caller\'s id far below one the node issued is refused, not committed and never applied; ids above it and retries still go', async () => {
+    const cluster = await startContractCluster({ seed: 43 });
+    const leader = await cluster.waitForLeader();
+    const node = await restartNode(cluster, leader.id, { type: 'durable', clientId: clientId('mixed') });
+    await cluster.clock.runUntil(() => cluster.leader() !== null, 5_000);
+    await cluster.settle(node.propose(bytes(1), { requestId: 1 }), 5_000);
+    // The node's own id: above its clock counted in ids (1,000 a millisecond), far above 1.
+    const issued = await cluster.settle(node.propose(bytes(2)), 5_000);
+    expect(issued.dedupKey?.requestId).toBeGreaterThan(3 + 1024);
+    const commitBefore = node.commitIndex.value;
+    await expect(node.propose(bytes(3), { requestId: 3 })).rejects.toThrow(/requestId 3 is more than 1024 below request id \d+, which client "mixed" already used/);
+    const above = await cluster.settle(node.propose(bytes(4), { requestId: (issued.dedupKey?.requestId ?? 0) + 1 }), 5_000);
+    const retried = await cluster.settle(node.propose(bytes(2), { requestId: issued.dedupKey?.requestId ?? 0 }), 5_000);
+    expect(retried.index).toBe(issued.index);
+    await cluster.clock.runUntil(() => node.commitIndex.value >= above.index, 1_000);
+    expect(above.index).toBe(commitBefore + 1); // the refused command took no place in the log
+    expect(await appliedCommands(cluster, node)).toEqual([1, 2, 4]);
+    await cluster.close();
+  });
+});
+
 describe('SPEC Exactly-once: auto identity across a restart', () => {
   it('a node restarted with the same seeded random source mints a client id its log does not hold: its new commands resolve as themselves and are all applied', async () => {
     const cluster = await startContractCluster({ seed: 6 });

@@ -2,6 +2,7 @@
 // committed log for entries under its own client id that it never issued, which proves a second
 // live writer holds the same id (SPEC "Collision").
 import { mintAutoClientId } from '../core/auto-client-id.ts';
+import { dedupWindowSize } from '../core/client-session-format.ts';
 import type { ClientId, ClientIdentity, DedupKey, LogEntry, NodeId } from '../core/types.ts';
 import { isValidCounter } from '../core/types.ts';
 
@@ -14,6 +15,11 @@ export interface ClientIdentityState {
   readonly clientId: ClientId;
   /** null when the identity is `none`: proposals then carry no key. */
   stamp(requestId: number | undefined): DedupKey | null;
+  /**
+   * Throws a RangeError for a caller's request id that every ClientSessionTable would skip as a
+   * replay: more than a window below an id this client already used (see createClientIdentity).
+   */
+  refuseForgottenRequestId(requestId: number): void;
   /** Whether committed entries need checking at all (false for the keyless identity `none`). */
   readonly watching: boolean;
   /** Checks a committed entry; an auto id re-mints itself on collision. */
@@ -61,6 +67,12 @@ export function createClientIdentity(identity: ClientIdentity | undefined, node:
   let nextRequestId = durable ? Math.max(highestRequestId(restoredEntries, current), restoredLastIndex, clockFloor) + 1 : highestRequestId(restoredEntries, current) + 1;
   const keyless = identity?.type === 'none';
   let issuedAny = false;
+  // The highest request id this client is known to have used: stamped by this incarnation, held
+  // by the restored log, or seen committed. A session table that applied it has slid its window
+  // past every id more than dedupWindowSize below it, so such an id from the caller would commit
+  // (propose resolving) and then be skipped by every replica as a replay: refused up front. A
+  // caller mixing its own small ids with the node's (which start above the wall clock) met that.
+  let highestUsed = highestRequestId(restoredEntries, current);
 
   return {
     get watching() {
@@ -72,17 +84,29 @@ export function createClientIdentity(identity: ClientIdentity | undefined, node:
     stamp(requestId) {
       if (keyless) return null;
       issuedAny = true;
-      if (requestId === undefined) return { clientId: current, requestId: nextRequestId++ };
+      if (requestId === undefined) {
+        highestUsed = Math.max(highestUsed, nextRequestId);
+        return { clientId: current, requestId: nextRequestId++ };
+      }
       validateRequestId(requestId);
       nextRequestId = Math.max(nextRequestId, requestId + 1);
+      highestUsed = Math.max(highestUsed, requestId);
       return { clientId: current, requestId };
+    },
+    refuseForgottenRequestId(requestId) {
+      if (keyless || requestId > highestUsed - dedupWindowSize) return;
+      throw new RangeError(
+        `propose requestId ${requestId} is more than ${dedupWindowSize} below request id ${highestUsed}, which client ${JSON.stringify(current)} already used: every ClientSessionTable would skip it as a replay of a forgotten request, so it is refused rather than committed and never applied. Only a retry may go back, and by less than ${dedupWindowSize}; ids the node issues itself (propose without requestId) start above the wall clock, so give a client's proposals your own ids on all of them or on none`,
+      );
     },
     observeCommitted(entry) {
       // Ids are issued in rising order, from above every id an earlier incarnation numbered, so
       // one at or above our next id was issued by someone else. (A writer behind us is caught by
       // the same check on its side.)
       const key = entry.dedupKey;
-      if (keyless || key === undefined || key.clientId !== current || key.requestId < nextRequestId) return { type: 'none' };
+      if (keyless || key === undefined || key.clientId !== current) return { type: 'none' };
+      highestUsed = Math.max(highestUsed, key.requestId);
+      if (key.requestId < nextRequestId) return { type: 'none' };
       if (durable && !issuedAny) {
         // Ambiguous before our first proposal (see createClientIdentity): an earlier incarnation's
         // late entry, or a second live writer. Our ids must not meet either: issuing the same
@@ -98,6 +122,7 @@ export function createClientIdentity(identity: ClientIdentity | undefined, node:
       const previous = current;
       current = mintAutoClientId(node, random);
       nextRequestId = 1;
+      highestUsed = 0;
       issuedAny = false;
       return { type: 'reminted', previous, next: current };
     },

@@ -75,7 +75,7 @@ describe('loopback network', () => {
   it('refuses two live transports with one id, but allows the id again after close', () => {
     const network = createLoopbackNetwork();
     const first = network.transport(a);
-    expect(() => network.transport(a)).toThrow(/already/);
+    expect(() => network.transport(a)).toThrow(/already has a transport for a: close\(\) that transport first/);
     first.close();
     expect(() => network.transport(a)).not.toThrow();
   });

@@ -30,7 +30,7 @@ export function createLoopbackNetwork(): LoopbackNetwork {
   };
   return {
     transport(id) {
-      if (endpoints.has(id)) throw new Error(`loopback network already has a transport for ${id}`);
+      if (endpoints.has(id)) throw new Error(`loopback network already has a transport for ${id}: close() that transport first (node.close() leaves the transport it was given open), then ask for a new one`);
       const incoming = createEmitter<RaftEnvelope>();
       const peers = createWatchable<ReadonlySet<NodeId>>(new Set(), (left, right) => left.size === right.size && [...left].every((peer) => right.has(peer)));
       endpoints.set(id, { deliver: (envelope) => incoming.emit(envelope), peers });
