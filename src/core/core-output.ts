@@ -9,10 +9,14 @@ import type { NodeId } from './types.ts';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
+/** Whether anything is still to be written or being written: an acknowledgement made now waits for it. */
+export function writesPending(core: CoreState): boolean {
+  return core.hardStateDirty || core.leaderPinDirty || core.pendingTruncateFrom !== null || core.unwrittenEntries.length > 0 || core.pendingSnapshotWrite !== null || core.writesInFlight > 0;
+}
+
 /** Sends a message that acknowledges local state: it waits for every write before it. */
 export function sendAfterPersist(core: CoreState, to: NodeId, message: RaftMessage): void {
-  const unwritten = core.hardStateDirty || core.leaderPinDirty || core.pendingTruncateFrom !== null || core.unwrittenEntries.length > 0 || core.pendingSnapshotWrite !== null || core.writesInFlight > 0;
-  (unwritten ? core.messagesAfterPersist : core.messages).push({ to, message });
+  (writesPending(core) ? core.messagesAfterPersist : core.messages).push({ to, message });
 }
 
 /**

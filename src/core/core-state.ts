@@ -20,6 +20,16 @@ import { snapshotStallBounds, type SnapshotPace } from './snapshot-sender.ts';
 import type { SnapshotReassembly } from './snapshot-reassembly.ts';
 import { WedgeDetector } from './wedge-detector.ts';
 import type { ClientId, ClusterConfig, ConfigPayload, DedupKey, LogEntry, NodeId, RaftRole, SnapshotMeta } from './types.ts';
+import type { AppendEntriesResponse } from './messages.ts';
+
+/** A follower's answer held back because it tells its leader nothing new (held-answers.ts). */
+export interface HeldAppendAnswer {
+  readonly to: NodeId;
+  readonly message: AppendEntriesResponse;
+  /** Whether it acknowledges local state, and so waits for the writes before it when it goes. */
+  readonly afterPersist: boolean;
+  readonly dueAt: number;
+}
 
 export interface RaftCoreOptions {
   readonly id: NodeId;
@@ -147,6 +157,13 @@ export interface CoreState<Host = unknown> {
   commitWriteDeadline: number;
   /** The deadline above passed (tick): the next ready writes the commit index even alone. */
   commitWriteDue: boolean;
+  /**
+   * A follower's answer to an AppendEntries that tells its leader nothing new (held-answers.ts):
+   * sent at `dueAt` unless a later answer to that leader goes first and carries it.
+   */
+  heldAppendAnswer: HeldAppendAnswer | null;
+  /** The last successful AppendEntries answer sent, against which an answer is judged new. */
+  lastAppendAnswer: { readonly to: NodeId; readonly term: number; readonly matchIndex: number } | null;
   persistedIndex: number;
   membership: Membership;
   readonly bootstrapPayload: ConfigPayload;
@@ -292,6 +309,8 @@ export function createCoreState<Host>(options: RaftCoreOptions, host: Host): Cor
     commitWrittenAt: Number.NEGATIVE_INFINITY,
     commitWriteDeadline: Number.POSITIVE_INFINITY,
     commitWriteDue: false,
+    heldAppendAnswer: null,
+    lastAppendAnswer: null,
     persistedIndex: log.lastIndex,
     membership: createMembership(bootstrapPayload),
     bootstrapPayload,

@@ -1,8 +1,9 @@
 // Replication, follower side (§5.3): a leader's entries are appended once the consistency check
 // passes, and the answer names the match index, or where the logs diverge.
 import { appendBatchRefusal } from './append-batch-check.ts';
-import { emitTrace, refuse, send, sendAfterPersist } from './core-output.ts';
+import { emitTrace, refuse } from './core-output.ts';
 import type { CoreState } from './core-state.ts';
+import { answerAppendEntries } from './held-answers.ts';
 import { mergeEntries } from './log-writes.ts';
 import type { AppendEntries, AppendEntriesResponse } from './messages.ts';
 import type { NodeId } from './types.ts';
@@ -14,7 +15,7 @@ export function handleAppendEntries(core: CoreState, from: NodeId, message: Appe
     return;
   }
   const reply = (response: Omit<AppendEntriesResponse, 'type' | 'term' | 'readRound'>): void => {
-    sendAfterPersist(core, from, { type: 'appendEntriesResponse', term: core.currentTerm, readRound: message.readRound, ...response });
+    answerAppendEntries(core, from, { type: 'appendEntriesResponse', term: core.currentTerm, readRound: message.readRound, ...response }, true);
   };
   let prevIndex = message.prevLogIndex;
   let entries = message.entries;
@@ -59,7 +60,7 @@ export function handleAppendEntries(core: CoreState, from: NodeId, message: Appe
  */
 function answerAtOnce(core: CoreState, to: NodeId, message: AppendEntries, matchIndex: number): boolean {
   if (core.hardStateDirty || core.leaderPinDirty || core.newestHardStateWrite > core.writesPersisted) return false;
-  send(core, to, { type: 'appendEntriesResponse', term: core.currentTerm, readRound: message.readRound, success: true, matchIndex, conflictIndex: 0, conflictTerm: 0 });
+  answerAppendEntries(core, to, { type: 'appendEntriesResponse', term: core.currentTerm, readRound: message.readRound, success: true, matchIndex, conflictIndex: 0, conflictTerm: 0 }, false);
   return true;
 }
 

@@ -69,9 +69,14 @@ describe('answering heartbeats while a write is in flight', () => {
     const ready = takeReady(core);
     expect(responses(ready.messages)).toEqual([]);
     expect(responses(ready.messagesAfterPersist)).toMatchObject([{ success: true, matchIndex: 3 }]);
-    // Once entry 3 is durable the same heartbeat is answered at once.
+    // Once entry 3 is durable the same heartbeat waits for no write. Its answer repeats the one
+    // the driver sent once the write completed (match 3), so it is held a tenth of an interval (held-answers.ts), then
+    // goes as it is.
     core.persisted(25, { index: 3, term: 2 });
     core.receive(30, a, append(3, 2, [], 3));
+    expect(core.takeReady()).toBeNull();
+    expect(core.nextDeadline()).toBe(35);
+    core.tick(35);
     const afterWrite = takeReady(core);
     expect(responses(afterWrite.messages)).toMatchObject([{ success: true, matchIndex: 3 }]);
     expect(afterWrite.messagesAfterPersist).toEqual([]);
@@ -131,8 +136,13 @@ describe('answering heartbeats while a write is in flight', () => {
     expect(responses(second.messages)).toEqual([]);
     expect(responses(second.messagesAfterPersist)).toMatchObject([{ success: true, matchIndex: 2, term: 3 }]);
     core.persisted(35, null);
+    // Written now: the next heartbeat waits for nothing, and its answer, a repeat, goes once held.
     core.receive(40, a, append(2, 2, [], 0, 3));
-    expect(responses(takeReady(core).messages)).toMatchObject([{ success: true, matchIndex: 2, term: 3 }]);
+    expect(core.takeReady()).toBeNull();
+    core.tick(45);
+    const held = takeReady(core);
+    expect(responses(held.messages)).toMatchObject([{ success: true, matchIndex: 2, term: 3 }]);
+    expect(held.messagesAfterPersist).toEqual([]);
   });
 
   it('answers a heartbeat that raises the term only after the new term is written', () => {

@@ -23,6 +23,7 @@ import { advanceClock, resetElectionTimer } from './core-time.ts';
 import { type CatchUpHost, handleCatchUpEntries } from './catch-up.ts';
 import { type ElectionsHost, handleRequestVote, handleTimeoutNow, handleVoteResponse, probeForLeader } from './elections.ts';
 import { handleAppendEntries } from './follower-replication.ts';
+import { heldAnswerDeadline, releaseHeldAnswer } from './held-answers.ts';
 import { cachedEntryFor, handleForwardPropose, type LeaderProposalsHost, propose, rememberDedup, rememberInheritedDedupKeys } from './leader-proposals.ts';
 import { flushAppends, handleAppendResponse, leaderHeartbeat, type LeaderReplicationHost, maybeAdvanceCommit, sendAppend, sendFarewell, sendHeartbeat } from './leader-replication.ts';
 import { abandonTransfer, abandonTransferCall, advanceTransfer, cancelTransfer, type LeadershipTransferHost, transferLeadership } from './leadership-transfer.ts';
@@ -179,8 +180,9 @@ export class RaftCore {
   /** The earliest clock reading at which tick() has work to do. */
   nextDeadline(): number {
     const core = this.core;
-    // Due in any role: a transfer's timeout, and the commit index's own write (collectReady).
-    const anyRoleDeadline = Math.min(core.transfer?.deadline ?? Number.POSITIVE_INFINITY, core.commitWriteDeadline);
+    // Due in any role: a transfer's timeout, the commit index's own write (collectReady), and a
+    // held answer (held-answers.ts; it goes only if the node still follows in that term).
+    const anyRoleDeadline = Math.min(core.transfer?.deadline ?? Number.POSITIVE_INFINITY, core.commitWriteDeadline, heldAnswerDeadline(core));
     if (core.role === 'leader') return Math.min(core.heartbeatDeadline, anyRoleDeadline, pacedSnapshotDeadline(core));
     // A learner of its own configuration wakes at its election deadline too, to ask who leads
     // (probeForLeader); one outside its configuration has nothing to do then.
@@ -199,6 +201,7 @@ export class RaftCore {
       core.commitWriteDue = true;
     }
     if (core.transfer !== null && now >= core.transfer.deadline) abandonTransfer(core, 'timeout');
+    releaseHeldAnswer(core);
     if (core.role === 'leader') {
       if (now >= core.heartbeatDeadline) leaderHeartbeat(core);
       sendPacedSnapshotChunks(core);
