@@ -25,7 +25,7 @@ export function mintAutoClientId(nodeId: NodeId, random: () => number, salt = ''
   const longestNodeId = maxIdLength - autoSuffixLength - 1;
   if (nodeId.length === 0 || nodeId.length > longestNodeId) {
     throw new RangeError(
-      `cannot mint an auto client id for node id of length ${nodeId.length}: it must be 1..${longestNodeId} characters so the id fits in ${maxIdLength}`,
+      `cannot mint an auto client id for node id of length ${nodeId.length}: it must be 1..${longestNodeId} characters so the id fits in ${maxIdLength}. Use a shorter node id, or give the node identity { type: 'durable', clientId } or { type: 'none' }`,
     );
   }
   let suffix = '';

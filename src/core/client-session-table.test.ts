@@ -74,7 +74,7 @@ describe('auto client ids', () => {
 
   it('refuses a random source outside [0, 1) and a node id too long to carry a suffix', () => {
     expect(() => mintAutoClientId(nodeId('n'), () => 1)).toThrow(RangeError);
-    expect(() => mintAutoClientId(nodeId('n'.repeat(250)), Math.random)).toThrow(/fits in 256/);
+    expect(() => mintAutoClientId(nodeId('n'.repeat(250)), Math.random)).toThrow(/fits in 256. Use a shorter node id, or give the node identity/);
   });
 
   it('recognises only exactly 16 lowercase hex digits after the last dash as auto', () => {
