@@ -109,4 +109,22 @@ describe('answers that tell the leader nothing new', () => {
     core.tick(20 + holdMs);
     expect(answers(core)).toEqual([]);
   });
+
+  it('keeps the held answer that reports more, under its first deadline, and sends it ahead of a refusal', () => {
+    const core = answeredThrough3();
+    core.receive(20, a, append(3, 2, [], 3)); // held: match 3
+    core.receive(22, a, append(2, 2, [], 3)); // a heartbeat from the leader's lagging view: match 2
+    expect(answers(core)).toEqual([]);
+    expect(core.nextDeadline()).toBe(20 + holdMs); // not restarted by the second
+    core.tick(20 + holdMs);
+    expect(answers(core)).toMatchObject([{ to: a, message: { success: true, matchIndex: 3 } }]);
+    // Held again, then a refusal goes at once: the held answer goes first, the refusal after it.
+    core.receive(40, a, append(3, 2, [], 3));
+    core.receive(41, a, append(9, 2, [], 3));
+    expect(answers(core).map((each) => [each.message.success, each.message.matchIndex])).toEqual([
+      [true, 3],
+      [false, 0],
+    ]);
+  });
 });
+

@@ -1,5 +1,5 @@
 // A follower's answer that tells its leader nothing new waits a moment, and goes only if no later
-// answer to that leader carries it first.
+// answer to that leader that reports at least as much carries it first.
 //
 // A leader sends an AppendEntries with no entries when its commit index advances (the commit
 // news) and every heartbeat interval, and a follower answers each one. When the follower's match
@@ -12,10 +12,13 @@
 // "Performance in real browsers"): a third fewer frames from the followers, the light load's
 // p50 about 0.1 ms lower and its p99 0.2-0.8 ms lower, in four alternating rounds.
 //
-// Never held: a refusal, an answer that reports a higher match index (the leader commits on it),
-// one that names a read round (a linearizable read waits on it), the first answer to a leader in
-// a term, and any answer while writes are pending (heartbeat-answer.test.ts). A held answer goes after `answerHoldMs`, well inside any election timeout, so a leader
-// in probe state that waits on an unchanged answer waits that much longer, no more.
+// Never held: a refusal, an answer that reports a higher match index than the last one sent (the
+// leader commits on it), one that names a read round (a linearizable read waits on it), the first
+// answer to a leader in a term, and any answer while writes are pending (heartbeat-answer.test.ts).
+// A held answer goes at most `answerHoldMs` after the first of the answers it stands for, well
+// inside any election timeout, so a leader in probe state that waits on an unchanged answer waits
+// that much longer, no more (held-answers-liveness.test.ts: the two ways the first version
+// stalled, found by a review).
 import { send, sendAfterPersist, writesPending } from './core-output.ts';
 import type { CoreState } from './core-state.ts';
 import type { AppendEntriesResponse } from './messages.ts';
@@ -28,18 +31,33 @@ export function answerHoldMs(core: CoreState): number {
 
 /** Sends a follower's AppendEntries answer, or holds it when it tells the leader nothing new. */
 export function answerAppendEntries(core: CoreState, to: NodeId, message: AppendEntriesResponse, afterPersist: boolean): void {
-  // A later answer to the same leader carries everything a held one says (match indices do not
-  // fall within a term); one to another leader means the held one's leader is deposed.
+  const held = core.heldAppendAnswer;
+  // One held answer per leader and term; one to another leader or term means the held one's
+  // leader is deposed, and it is dropped.
+  const heldForThis = held !== null && held.to === to && held.message.term === message.term ? held : null;
   core.heldAppendAnswer = null;
   const last = core.lastAppendAnswer;
+  const sameRound = last !== null && last.to === to && last.term === message.term;
   // With writes pending, the last answer may itself still wait for one (a slow disk holds it), and
   // an answer that does not is the leader's only sign of this follower meanwhile: it goes at once.
-  const nothingNew = message.success && message.readRound === 0 && last !== null && last.to === to && last.term === message.term && message.matchIndex <= last.matchIndex && !writesPending(core);
+  const nothingNew = message.success && message.readRound === 0 && sameRound && message.matchIndex <= last.matchIndex && !writesPending(core);
   if (nothingNew) {
-    core.heldAppendAnswer = { to, message, afterPersist, dueAt: core.now + answerHoldMs(core) };
+    // Whichever of the two reports more stays held, and under the first one's deadline: a match
+    // index is only what the AppendEntries answered asked about (a heartbeat asks about the
+    // leader's view, which may lag), and answers with no news can come faster than the hold.
+    // Replaced by a lower one, the answer to a new leader's resent probe never went (a review:
+    // its no-op never committed while the cluster stayed idle); restarted at every one, a
+    // follower that lost its window went silent under steady commit news.
+    const kept = heldForThis !== null && heldForThis.message.matchIndex >= message.matchIndex ? heldForThis : { to, message, afterPersist, dueAt: core.now + answerHoldMs(core) };
+    core.heldAppendAnswer = heldForThis === null ? kept : { ...kept, dueAt: heldForThis.dueAt };
     return;
   }
-  if (message.success) core.lastAppendAnswer = { to, term: message.term, matchIndex: message.matchIndex };
+  // This one goes now. A held answer that reports more than it (it is a refusal, or asks about
+  // less) goes first; otherwise this one carries everything the held one says.
+  if (heldForThis !== null && (!message.success || message.matchIndex < heldForThis.message.matchIndex)) {
+    (heldForThis.afterPersist ? sendAfterPersist : send)(core, to, heldForThis.message);
+  }
+  if (message.success) core.lastAppendAnswer = { to, term: message.term, matchIndex: sameRound ? Math.max(last.matchIndex, message.matchIndex) : message.matchIndex };
   (afterPersist ? sendAfterPersist : send)(core, to, message);
 }
 
