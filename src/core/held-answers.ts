@@ -20,7 +20,7 @@
 // that much longer, no more (held-answers-liveness.test.ts: the two ways the first version
 // stalled, found by a review).
 import { send, sendAfterPersist, writesPending } from './core-output.ts';
-import type { CoreState } from './core-state.ts';
+import type { CoreState, HeldAppendAnswer } from './core-state.ts';
 import type { AppendEntriesResponse } from './messages.ts';
 import type { NodeId } from './types.ts';
 
@@ -48,17 +48,21 @@ export function answerAppendEntries(core: CoreState, to: NodeId, message: Append
     // Replaced by a lower one, the answer to a new leader's resent probe never went (a review:
     // its no-op never committed while the cluster stayed idle); restarted at every one, a
     // follower that lost its window went silent under steady commit news.
-    const kept = heldForThis !== null && heldForThis.message.matchIndex >= message.matchIndex ? heldForThis : { to, message, afterPersist, dueAt: core.now + answerHoldMs(core) };
-    core.heldAppendAnswer = heldForThis === null ? kept : { ...kept, dueAt: heldForThis.dueAt };
+    if (heldForThis === null) core.heldAppendAnswer = { to, message, afterPersist, dueAt: core.now + answerHoldMs(core) };
+    else core.heldAppendAnswer = heldForThis.message.matchIndex >= message.matchIndex ? heldForThis : { to, message, afterPersist, dueAt: heldForThis.dueAt };
     return;
   }
   // This one goes now. A held answer that reports more than it (it is a refusal, or asks about
   // less) goes first; otherwise this one carries everything the held one says.
   if (heldForThis !== null && (!message.success || message.matchIndex < heldForThis.message.matchIndex)) {
-    (heldForThis.afterPersist ? sendAfterPersist : send)(core, to, heldForThis.message);
+    sendAnswer(core, heldForThis);
   }
   if (message.success) core.lastAppendAnswer = { to, term: message.term, matchIndex: sameRound ? Math.max(last.matchIndex, message.matchIndex) : message.matchIndex };
-  (afterPersist ? sendAfterPersist : send)(core, to, message);
+  sendAnswer(core, { to, message, afterPersist });
+}
+
+function sendAnswer(core: CoreState, answer: Pick<HeldAppendAnswer, 'to' | 'message' | 'afterPersist'>): void {
+  (answer.afterPersist ? sendAfterPersist : send)(core, answer.to, answer.message);
 }
 
 /** When the held answer falls due (infinite when none is held). */
@@ -72,5 +76,5 @@ export function releaseHeldAnswer(core: CoreState): void {
   if (held === null || core.now < held.dueAt) return;
   core.heldAppendAnswer = null;
   if (held.message.term !== core.currentTerm || core.role === 'leader' || core.role === 'candidate') return;
-  (held.afterPersist ? sendAfterPersist : send)(core, held.to, held.message);
+  sendAnswer(core, held);
 }

@@ -111,30 +111,30 @@ describe('client identity (§8)', () => {
 
   it('refuses a caller\'s request id that every session table would skip: more than a window below one the client used', () => {
     const identity = createClientIdentity({ type: 'durable', clientId: clientId('writer') }, nodeId('a'), Math.random, { restoredEntries: [], clockFloor: 5_000_000 });
-    identity.refuseForgottenRequestId(1); // nothing used yet: any id goes
+    identity.checkCallerRequestId(1); // nothing used yet: any id goes
     const issued = identity.stamp(undefined)?.requestId ?? 0; // the node's own id, above the clock floor
     expect(issued).toBe(5_000_001);
-    expect(() => identity.refuseForgottenRequestId(3)).toThrow(/requestId 3 is more than 1024 below request id 5000001, which client "writer" already used/);
-    identity.refuseForgottenRequestId(issued - 1023); // a retry inside the window still goes
-    expect(() => identity.refuseForgottenRequestId(issued - 1024)).toThrow(RangeError);
+    expect(() => identity.checkCallerRequestId(3)).toThrow(/requestId 3 is more than 1024 below request id 5000001, which client "writer" already used/);
+    identity.checkCallerRequestId(issued - 1023); // a retry inside the window still goes
+    expect(() => identity.checkCallerRequestId(issued - 1024)).toThrow(RangeError);
     // The caller's own ids count the same way.
     const own = createClientIdentity({ type: 'durable', clientId: clientId('writer') }, nodeId('a'), Math.random, { restoredEntries: [] });
     own.stamp(2_000);
-    own.refuseForgottenRequestId(977);
-    expect(() => own.refuseForgottenRequestId(976)).toThrow(RangeError);
+    own.checkCallerRequestId(977);
+    expect(() => own.checkCallerRequestId(976)).toThrow(RangeError);
   });
 
   it('counts the ids its restored log holds and the ones it sees committed under its own id', () => {
     const restored = createClientIdentity({ type: 'durable', clientId: clientId('writer') }, nodeId('a'), Math.random, { restoredEntries: [entry(1, 'writer', 9_000), entry(2, 'other', 90_000)] });
-    expect(() => restored.refuseForgottenRequestId(7_976)).toThrow(RangeError);
-    restored.refuseForgottenRequestId(7_977);
+    expect(() => restored.checkCallerRequestId(7_976)).toThrow(RangeError);
+    restored.checkCallerRequestId(7_977);
     const watching = createClientIdentity({ type: 'durable', clientId: clientId('writer') }, nodeId('a'), Math.random, { restoredEntries: [] });
     expect(watching.observeCommitted(entry(3, 'other', 90_000)).type).toBe('none');
-    watching.refuseForgottenRequestId(1);
+    watching.checkCallerRequestId(1);
     watching.observeCommitted(entry(4, 'writer', 5_000));
-    expect(() => watching.refuseForgottenRequestId(1)).toThrow(RangeError);
+    expect(() => watching.checkCallerRequestId(1)).toThrow(RangeError);
     // A keyless identity sends no keys, so it has nothing to refuse.
     const keyless = createClientIdentity({ type: 'none' }, nodeId('a'), Math.random, { restoredEntries: [entry(1, 'a', 9_000)] });
-    keyless.refuseForgottenRequestId(1);
+    keyless.checkCallerRequestId(1);
   });
 });

@@ -16,10 +16,11 @@ export interface ClientIdentityState {
   /** null when the identity is `none`: proposals then carry no key. */
   stamp(requestId: number | undefined): DedupKey | null;
   /**
-   * Throws a RangeError for a caller's request id that every ClientSessionTable would skip as a
-   * replay: more than a window below an id this client already used (see createClientIdentity).
+   * Throws a RangeError for a caller's request id that is not a positive safe integer, or that
+   * every ClientSessionTable would skip as a replay: more than a window below an id this client
+   * already used (see createClientIdentity).
    */
-  refuseForgottenRequestId(requestId: number): void;
+  checkCallerRequestId(requestId: number): void;
   /** Whether committed entries need checking at all (false for the keyless identity `none`). */
   readonly watching: boolean;
   /** Checks a committed entry; an auto id re-mints itself on collision. */
@@ -93,7 +94,8 @@ export function createClientIdentity(identity: ClientIdentity | undefined, node:
       highestUsed = Math.max(highestUsed, requestId);
       return { clientId: current, requestId };
     },
-    refuseForgottenRequestId(requestId) {
+    checkCallerRequestId(requestId) {
+      validateRequestId(requestId);
       if (keyless || requestId > highestUsed - dedupWindowSize) return;
       throw new RangeError(
         `propose requestId ${requestId} is more than ${dedupWindowSize} below request id ${highestUsed}, which client ${JSON.stringify(current)} already used: every ClientSessionTable would skip it as a replay of a forgotten request, so it is refused rather than committed and never applied. Only a retry may go back, and by less than ${dedupWindowSize}; ids the node issues itself (propose without requestId) start above the wall clock, so give a client's proposals your own ids on all of them or on none`,

@@ -14,7 +14,7 @@ import {
 } from '../core/errors.ts';
 import type { MembershipFailure } from '../core/ready.ts';
 import { createPendingCalls } from './pending-calls.ts';
-import { clockRequestIdFloor, createClientIdentity, validateRequestId, wallClockRequestIdFloor } from './client-identity.ts';
+import { clockRequestIdFloor, createClientIdentity, wallClockRequestIdFloor } from './client-identity.ts';
 import { createProposalTracker } from './proposal-tracker.ts';
 import { dedupWindowSize } from '../core/client-session-format.ts';
 import { incarnationSalt } from '../core/incarnation-salt.ts';
@@ -117,6 +117,7 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
     maxWaiting: config.maxPendingProposals,
     slowThresholdMs: config.slowProposeThresholdMs,
     now: () => clock.now(),
+    checkRequestId: (requestId) => identity.checkCallerRequestId(requestId),
     stamp: (requestId) => identity.stamp(requestId),
     submit: (proposalId, command, key) => {
       core.propose(clock.now(), proposalId, command, key);
@@ -358,10 +359,6 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
           throw new RangeError(`propose(command): ${command.length} bytes exceeds the largest command this transport can carry (${maxCommandBytes} bytes)`);
         }
         if (collision !== null) throw collision;
-        if (proposeOptions.requestId !== undefined) {
-          validateRequestId(proposeOptions.requestId);
-          identity.refuseForgottenRequestId(proposeOptions.requestId);
-        }
       } catch (error) {
         return Promise.reject(error);
       }

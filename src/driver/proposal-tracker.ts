@@ -6,13 +6,14 @@ import type { RaftMetric } from '../core/events.ts';
 import type { ProposalFailure, ProposalOutcome } from '../core/ready.ts';
 import type { DedupKey, LogEntry } from '../core/types.ts';
 import { watchAbort } from './abort-watch.ts';
-import { validateRequestId } from './client-identity.ts';
 
 export interface ProposalTrackerOptions {
   readonly window: number;
   readonly maxWaiting: number;
   readonly slowThresholdMs: number;
   now(): number;
+  /** Throws for a caller's request id the proposal must not carry (see ClientIdentityState.checkCallerRequestId). */
+  checkRequestId(requestId: number): void;
   stamp(requestId: number | undefined): DedupKey | null;
   submit(proposalId: number, command: Uint8Array, key: DedupKey | null): void;
   abandon(proposalId: number): void;
@@ -64,7 +65,7 @@ export function createProposalTracker(options: ProposalTrackerOptions): Proposal
         // Checked before the proposal is registered: stamping happens only when it enters the
         // window, where a throw would leave its slot taken forever (or, admitted from the
         // waiting queue inside a step, stop the node).
-        if (requestId !== undefined) validateRequestId(requestId);
+        if (requestId !== undefined) options.checkRequestId(requestId);
         const proposal: Proposal = { command, requestId, signal, startedAt: options.measuring ? options.now() : 0, proposalId: 0, resolve, reject };
         if (signal !== undefined) {
           // Only an abortable proposal pays for the extra closures.
