@@ -11,6 +11,7 @@ import {
   NotLeaderError,
   NotMemberError,
   RaftClosedError,
+  RaftStorageError,
 } from '../core/errors.ts';
 import type { MembershipFailure } from '../core/ready.ts';
 import { createPendingCalls } from './pending-calls.ts';
@@ -54,6 +55,10 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
   const restored = await unlessAborted(restoreState(storage), [options.signal]);
   // Aborted between the restore's answer and this line (a listener added later would never fire).
   options.signal?.throwIfAborted();
+  // A storage that failed by itself while the state was read (its database deleted, say) is not
+  // started on; one that fails later stops the node below (watchStorageFailure).
+  const failedBeforeStart = storage.failure?.value ?? null;
+  if (failedBeforeStart !== null) throw failedBeforeStart;
   const core = new RaftCore({
     id,
     config,
@@ -429,6 +434,21 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
   };
 
   closeWhenAborted(options.signal, node);
+  // A storage failing outside any call (IndexedDB deleted or upgraded by another tab, or closed
+  // by the browser when site data is cleared) stops the node now, not at its next write: an idle
+  // leader or follower makes none, and would go on leading and serving reads on a log it can no
+  // longer keep, while the storage has already let another owner open the database.
+  // After the write in flight settles: a failure inside that write is the write pipeline's to
+  // report (the storage says it failed before the write's promise rejects), with its own message.
+  const unsubscribeStorageFailure = storage.failure?.subscribe((failure) => {
+    if (failure === null) return;
+    void writes.idle.then(() => {
+      if (closed) return;
+      emitMetric({ type: 'storageFailed', message: failure.message, reason: failure.reason });
+      stop(new RaftStorageError(`storage failed outside any write, node stopped (durability can no longer be promised): ${failure.message}`, { cause: failure, reason: failure.reason }));
+    });
+  });
+  if (unsubscribeStorageFailure !== undefined) closeListeners.add(() => unsubscribeStorageFailure());
   publish();
   timer.arm();
   // A page with no quorum in reach shows what it had: its stored log through its commit index.

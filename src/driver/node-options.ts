@@ -81,6 +81,10 @@ export function validateNodeOptions(options: RaftNodeOptions): void {
     throw new RangeError(`RaftTransport.maxPayloadBytes = ${String(maxPayloadBytes)} is invalid: a transport must carry frames of at least 4096 bytes`);
   }
   if (options.storage === undefined || typeof options.storage.term !== 'function') throw new TypeError('RaftNodeOptions.storage must be a RaftStorage');
+  const failure: unknown = options.storage.failure;
+  if (failure !== undefined && (typeof failure !== 'object' || failure === null || !('value' in failure) || typeof (failure as { subscribe?: unknown }).subscribe !== 'function')) {
+    throw new TypeError('RaftNodeOptions.storage.failure, when present, must be a Watchable (value and subscribe)');
+  }
   const identity = options.identity as ClientIdentity | null | undefined;
   if (identity !== undefined && (typeof identity !== 'object' || identity === null || (identity.type !== 'auto' && identity.type !== 'durable' && identity.type !== 'none'))) {
     throw new RangeError('RaftNodeOptions.identity must be { type: "auto" }, { type: "durable", clientId } or { type: "none" }');

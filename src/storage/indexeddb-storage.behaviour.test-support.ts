@@ -23,6 +23,15 @@ function rawOpen(name: string, version: number): Promise<IDBDatabase> {
   });
 }
 
+/** Deletes the node's database the way another tab would, past the storage's back. */
+function deleteRaw(name: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const request = indexedDB.deleteDatabase(databaseName(name));
+    request.onsuccess = () => resolve();
+    request.onerror = () => reject(request.error);
+  });
+}
+
 async function reason(promise: Promise<unknown>): Promise<string> {
   try {
     await promise;
@@ -30,6 +39,14 @@ async function reason(promise: Promise<unknown>): Promise<string> {
     return error instanceof RaftStorageError ? error.reason : `not a RaftStorageError: ${String(error)}`;
   }
   return 'resolved';
+}
+
+async function waitUntil(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }
 
 async function singleNode(storage: IndexedDbRaftStorage, onMetric?: (metric: RaftMetric) => void) {
@@ -51,11 +68,7 @@ export function describeIndexedDbBehaviour(): void {
       const name = uniqueName('deleted');
       const storage = await IndexedDbRaftStorage.open(name);
       await storage.saveTermAndVotedFor(1, null);
-      await new Promise<void>((resolve, reject) => {
-        const request = indexedDB.deleteDatabase(databaseName(name));
-        request.onsuccess = () => resolve();
-        request.onerror = () => reject(request.error);
-      });
+      await deleteRaw(name);
       expect(await reason(storage.saveTermAndVotedFor(2, null))).toBe('databaseDeleted');
       expect(await reason(storage.term())).toBe('databaseDeleted');
     });
@@ -73,6 +86,35 @@ export function describeIndexedDbBehaviour(): void {
       const events = { onVersionChange: () => undefined, onTerminated: () => undefined };
       expect(await reason(openRaftDatabase(name, 2, 200, events))).toBe('upgradeBlocked');
       old.close();
+    });
+
+    it('says why it failed on its failure watchable: null while it works, set once by close(), by a deletion and by a failed write', async () => {
+      const closedName = uniqueName('failure-closed');
+      const closing = await IndexedDbRaftStorage.open(closedName);
+      expect(closing.failure.value).toBeNull();
+      const heard: string[] = [];
+      closing.failure.subscribe((failure) => heard.push(failure?.reason ?? 'null'));
+      closing.close();
+      closing.close();
+      expect(heard).toEqual(['closed']);
+      await IndexedDbRaftStorage.destroy(closedName);
+
+      const deletedName = uniqueName('failure-deleted');
+      const deleted = await IndexedDbRaftStorage.open(deletedName);
+      await deleted.saveTermAndVotedFor(1, null);
+      await deleteRaw(deletedName);
+      // Set by the deletion itself, before any call asks.
+      expect(deleted.failure.value?.reason).toBe('databaseDeleted');
+
+      const abortedName = uniqueName('failure-aborted');
+      const aborted = await IndexedDbRaftStorage.open(abortedName, {
+        beforeCommit: () => {
+          throw new DOMException('injected', 'AbortError');
+        },
+      });
+      expect(await reason(aborted.saveTermAndVotedFor(1, null))).toBe('transactionAborted');
+      expect(aborted.failure.value?.reason).toBe('transactionAborted');
+      await IndexedDbRaftStorage.destroy(abortedName);
     });
 
     it('a closed storage refuses calls with reason closed; close is idempotent', async () => {
@@ -291,6 +333,50 @@ export function describeIndexedDbBehaviour(): void {
       const stored = new Set((await reopened.entries()).map((entry) => entry.index));
       for (const index of acknowledged) expect(stored.has(index)).toBe(true);
       reopened.close();
+      await IndexedDbRaftStorage.destroy(name);
+    });
+
+    it('stops at once, idle, when another tab deletes its database: stopped says why, reads and proposals reject, one metric', async () => {
+      // Found by a review (2026-12-06): the storage failed and let go of the database at once,
+      // but nothing told the node, which went on leading and serving reads until its next write.
+      const name = uniqueName('deleted-under-node');
+      const storage = await IndexedDbRaftStorage.open(name);
+      const metrics: RaftMetric[] = [];
+      const node = await singleNode(storage, (metric) => metrics.push(metric));
+      await node.awaitLeadership();
+      await node.propose(bytes('acknowledged'));
+      // Idle long enough for the commit index to be written too: nothing left to write.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await deleteRaw(name);
+      await waitUntil(() => node.stopped.value !== null);
+      const stoppedBy = node.stopped.value;
+      expect(stoppedBy).toBeInstanceOf(RaftStorageError);
+      expect((stoppedBy as RaftStorageError).reason).toBe('databaseDeleted');
+      expect((stoppedBy as RaftStorageError).message).toContain('outside any write');
+      expect(metrics.filter((metric) => metric.type === 'storageFailed').map((metric) => (metric.type === 'storageFailed' ? metric.reason : null))).toEqual(['databaseDeleted']);
+      await expect(node.readIndex()).rejects.toBeInstanceOf(RaftStorageError);
+      await expect(node.propose(bytes('after'))).rejects.toBeInstanceOf(RaftStorageError);
+      await node.close();
+      await IndexedDbRaftStorage.destroy(name);
+    });
+
+    it('a write failing inside a transaction is reported once, by the write, not again as a failure outside it', async () => {
+      const name = uniqueName('one-report');
+      let diskGone = false;
+      const storage = await IndexedDbRaftStorage.open(name, {
+        beforeCommit: () => {
+          if (diskGone) throw new DOMException('injected: the disk went away', 'AbortError');
+        },
+      });
+      const metrics: RaftMetric[] = [];
+      const node = await singleNode(storage, (metric) => metrics.push(metric));
+      await node.awaitLeadership();
+      diskGone = true;
+      await expect(node.propose(bytes('lost'))).rejects.toBeInstanceOf(RaftStorageError);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect((node.stopped.value as RaftStorageError).message).toContain('storage write failed');
+      expect(metrics.filter((metric) => metric.type === 'storageFailed')).toHaveLength(1);
+      await node.close();
       await IndexedDbRaftStorage.destroy(name);
     });
 

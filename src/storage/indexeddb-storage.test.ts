@@ -1,8 +1,13 @@
 // IndexedDB behaviour in Node, on fake-indexeddb (the same file runs in Chromium as
 // indexeddb-storage.browser.test.ts), plus what only fake-indexeddb can stage.
 import 'fake-indexeddb/auto';
+import { forceCloseDatabase } from 'fake-indexeddb';
+import { unwrap, type IDBPDatabase } from 'idb';
 import { describe, expect, it } from 'vitest';
 import { RaftStorageError } from '../core/errors.ts';
+import { nodeId } from '../core/types.ts';
+import { createRaftNode } from '../driver/create-raft-node.ts';
+import { createLoopbackNetwork } from '../transport/loopback.ts';
 import { describeIndexedDbBehaviour } from './indexeddb-storage.behaviour.test-support.ts';
 import { IndexedDbRaftStorage } from './indexeddb-storage.ts';
 import { makeEntries } from './storage-conformance.ts';
@@ -87,6 +92,36 @@ describe('IndexedDbRaftStorage: another tab deletes the database while it opens 
     // Nothing holds the database: the next open gets it at once.
     const reopened = await IndexedDbRaftStorage.open(name, { lockTimeoutMs: 0 });
     expect(await reopened.term()).toBe(0);
+    reopened.close();
+    await IndexedDbRaftStorage.destroy(name);
+  });
+});
+
+describe('IndexedDbRaftStorage: the browser closing the connection', () => {
+  // The 'close' event: the browser ends a connection abnormally (site data cleared in its
+  // settings, the disk gone). Only fake-indexeddb can stage it (forceCloseDatabase).
+  it('fails the storage and stops its idle node at once, saying why', async () => {
+    const name = `browser-closed-${Date.now()}`;
+    const storage = await IndexedDbRaftStorage.open(name);
+    const id = nodeId('solo');
+    const network = createLoopbackNetwork();
+    const node = await createRaftNode({ id, clusterConfig: { voters: [id] }, transport: network.transport(id), storage, raftConfig: { electionTimeoutMin: 20, electionTimeoutMax: 40, heartbeatInterval: 5 } });
+    await node.awaitLeadership();
+    await node.propose(new TextEncoder().encode('acknowledged'));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const connection = (storage as unknown as { database: IDBPDatabase }).database;
+    // fake-indexeddb's declaration asks for the class where the function takes a connection.
+    forceCloseDatabase(unwrap(connection) as unknown as Parameters<typeof forceCloseDatabase>[0]);
+    expect(storage.failure.value?.reason).toBe('databaseDeleted');
+    const deadline = Date.now() + 5_000;
+    while (node.stopped.value === null && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(node.stopped.value).toBeInstanceOf(RaftStorageError);
+    expect((node.stopped.value as RaftStorageError).reason).toBe('databaseDeleted');
+    await expect(node.readIndex()).rejects.toBeInstanceOf(RaftStorageError);
+    await node.close();
+    // It let go of the database: the next owner opens it at once and finds what was written.
+    const reopened = await IndexedDbRaftStorage.open(name, { lockTimeoutMs: 0 });
+    expect((await reopened.entries()).length).toBeGreaterThan(0);
     reopened.close();
     await IndexedDbRaftStorage.destroy(name);
   });

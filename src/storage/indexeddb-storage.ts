@@ -17,6 +17,7 @@
 import { deleteDB, openDB } from 'idb';
 import { decodeSnapshotMeta, encodeSnapshotMeta } from '../codec/records.ts';
 import type { RaftStorageError } from '../core/errors.ts';
+import { createWatchable, type Watchable, type WritableWatchable } from '../core/observable.ts';
 import type { LogEntry, NodeId, SnapshotMeta, StoredSnapshot } from '../core/types.ts';
 import { storageFailure, mapIndexedDbError } from './storage-failure.ts';
 import { afterAppend, afterDiscard, afterTruncate, appendStart, requireCommitIndex, requireEntryTerms, requireIndexArgument, requireStateTerms, type LogBounds } from './log-bounds.ts';
@@ -53,7 +54,7 @@ const adapterName = 'IndexedDbRaftStorage';
 type WriteTransaction = IDBPTransaction<RaftDatabaseSchema, ('state' | 'log')[], 'readwrite'>;
 
 export class IndexedDbRaftStorage implements RaftStorage {
-  private failure: RaftStorageError | null = null;
+  private readonly failed: WritableWatchable<RaftStorageError | null> = createWatchable<RaftStorageError | null>(null);
 
   private constructor(
     private readonly database: RaftDatabase,
@@ -136,14 +137,25 @@ export class IndexedDbRaftStorage implements RaftStorage {
    * overlapping transactions across connections by creation).
    */
   private failWith(failure: RaftStorageError): void {
-    if (this.failure !== null) return;
-    this.failure = failure;
+    if (this.failed.value !== null) return;
     this.database.close();
     this.lock.release();
+    // Last: a listener (the node on this storage, which stops) sees a storage that let go.
+    this.failed.set(failure);
+  }
+
+  /**
+   * The error this storage failed with, or null while it works: set by a failed call, by close(),
+   * and by what happens outside any call (another tab deleting or upgrading the database, the
+   * browser closing the connection), which is why a node subscribes (RaftStorage.failure).
+   */
+  get failure(): Watchable<RaftStorageError | null> {
+    return this.failed;
   }
 
   private usable(): void {
-    if (this.failure !== null) throw this.failure;
+    const failure = this.failed.value;
+    if (failure !== null) throw failure;
   }
 
   private async read<T>(operation: string, body: (transaction: IDBPTransaction<RaftDatabaseSchema, ('state' | 'log')[], 'readonly'>) => Promise<T>): Promise<T> {

@@ -1,4 +1,6 @@
 // The durable-state seam (API.md "Storage and transport").
+import type { RaftStorageError } from '../core/errors.ts';
+import type { Watchable } from '../core/observable.ts';
 import type { LogEntry, NodeId, SnapshotMeta, StoredSnapshot } from '../core/types.ts';
 
 export interface RaftStorage {
@@ -26,6 +28,14 @@ export interface RaftStorage {
    */
   commitIndex?(): Promise<number>;
   saveCommitIndex?(index: number): Promise<void>;
+  /**
+   * Optional: set (once, never cleared) when the storage fails outside any call, as IndexedDB does
+   * when another tab deletes or upgrades the database or the browser closes the connection
+   * (site data cleared). The node stops at once with this error: an idle node makes no write
+   * that would tell it, and would go on leading or serving reads on state it can no longer keep.
+   * A failure inside a call is reported by that call's rejection, as always.
+   */
+  readonly failure?: Watchable<RaftStorageError | null>;
 }
 
 /**

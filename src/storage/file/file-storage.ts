@@ -86,7 +86,7 @@ export function fileFailure(error: unknown, operation: string): RaftStorageError
 
 export class FileRaftStorage implements RaftStorage {
   private queue: Promise<unknown> = Promise.resolve();
-  private failure: RaftStorageError | null = null;
+  private failedWith: RaftStorageError | null = null;
   private closing: Promise<void> | null = null;
   /** Set by close() at once: calls made after it are refused, calls made before it finish. */
   private closeRequested = false;
@@ -317,14 +317,14 @@ export class FileRaftStorage implements RaftStorage {
 
   /** Runs `task` after every earlier call; a failure fails the storage for good. */
   private run<T>(operation: string, task: () => Promise<T>): Promise<T> {
-    if (this.closeRequested) return Promise.reject(this.failure ?? closedFailure());
+    if (this.closeRequested) return Promise.reject(this.failedWith ?? closedFailure());
     const result = this.queue.then(async () => {
-      if (this.failure !== null) throw this.failure;
+      if (this.failedWith !== null) throw this.failedWith;
       try {
         return await task();
       } catch (error) {
-        this.failure ??= fileFailure(error, operation);
-        throw this.failure;
+        this.failedWith ??= fileFailure(error, operation);
+        throw this.failedWith;
       }
     });
     this.queue = result.catch(() => undefined);
@@ -333,7 +333,7 @@ export class FileRaftStorage implements RaftStorage {
 
   /** Validates now (so a refused call changes nothing), appends and fsyncs in turn, then mirrors. */
   private append(operation: string, record: JournalRecord): Promise<void> {
-    if (this.failure !== null || this.closeRequested) return Promise.reject(this.failure ?? closedFailure());
+    if (this.failedWith !== null || this.closeRequested) return Promise.reject(this.failedWith ?? closedFailure());
     // Caller mistakes are refused here: the journal encoder would throw later, failing the storage.
     if (record.kind === 'discard') requireIndexArgument('FileRaftStorage', operation, record.throughIndex);
     if (record.kind === 'batch' && record.truncateFrom !== undefined) requireIndexArgument('FileRaftStorage', operation, record.truncateFrom);
@@ -407,7 +407,7 @@ export class FileRaftStorage implements RaftStorage {
   }
 
   async saveSnapshot(meta: SnapshotMeta, state: Uint8Array): Promise<void> {
-    if (this.failure !== null || this.closeRequested) throw this.failure ?? closedFailure();
+    if (this.failedWith !== null || this.closeRequested) throw this.failedWith ?? closedFailure();
     // Encoded now: a meta the codec refuses (NaN, a negative term) is the caller's mistake, a
     // RangeError that changes nothing, not a write failure that would fail the storage for good.
     const copy = state.slice();
@@ -435,7 +435,7 @@ export class FileRaftStorage implements RaftStorage {
     this.closeRequested = true;
     this.closing ??= (async () => {
       await this.queue.catch(() => undefined);
-      this.failure ??= closedFailure();
+      this.failedWith ??= closedFailure();
       await this.journal.close().catch(() => undefined);
       await this.unlock();
     })();
@@ -479,7 +479,7 @@ export class FileRaftStorage implements RaftStorage {
       // After the rename: a power loss may bring the old name back, so nothing written from now on
       // could be trusted to survive. The discard itself is durable in either journal and resolves;
       // every later call is refused, as after any failed write.
-      this.failure ??= fileFailure(error, 'discardLogPrefix (rewriting the journal)');
+      this.failedWith ??= fileFailure(error, 'discardLogPrefix (rewriting the journal)');
     }
   }
 
