@@ -15,6 +15,8 @@ export interface ClientIdentityState {
   readonly clientId: ClientId;
   /** null when the identity is `none`: proposals then carry no key. */
   stamp(requestId: number | undefined): DedupKey | null;
+  /** The request id stamp(requestId) would give now, without issuing it; null for `none`. */
+  requestIdFor(requestId: number | undefined): number | null;
   /**
    * Throws a RangeError for a caller's request id that is not a positive safe integer, or that
    * every ClientSessionTable would skip as a replay: more than a window below an id this client
@@ -93,6 +95,9 @@ export function createClientIdentity(identity: ClientIdentity | undefined, node:
       nextRequestId = Math.max(nextRequestId, requestId + 1);
       highestUsed = Math.max(highestUsed, requestId);
       return { clientId: current, requestId };
+    },
+    requestIdFor(requestId) {
+      return keyless ? null : (requestId ?? nextRequestId);
     },
     checkCallerRequestId(requestId) {
       validateRequestId(requestId);

@@ -123,6 +123,7 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
     slowThresholdMs: config.slowProposeThresholdMs,
     now: () => clock.now(),
     checkRequestId: (requestId) => identity.checkCallerRequestId(requestId),
+    requestIdFor: (requestId) => identity.requestIdFor(requestId),
     stamp: (requestId) => identity.stamp(requestId),
     submit: (proposalId, command, key) => {
       core.propose(clock.now(), proposalId, command, key);

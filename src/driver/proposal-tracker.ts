@@ -1,11 +1,19 @@
-// The promises of propose(): at most `window` proposals of this node are unresolved at once
-// (the ClientSessionTable's anti-replay window relies on it: any reordering of our forwards
-// stays inside the window), further ones wait in a bounded queue, and abort works in both.
+// The promises of propose(): at most `window` proposals of this node are unresolved at once, and
+// their request ids span less than `window` (the ClientSessionTable's anti-replay window relies
+// on it: any reordering of our forwards stays inside the window); further ones wait, in order, in
+// a bounded queue, and abort works in both.
+//
+// The span, not only the count: a count lets later proposals commit, resolve and free their slots
+// while one forward is lost and waits for its retry, until the node has issued a window of ids
+// past it; the retry then commits below every table's window, propose resolves, and no replica
+// applies it (found by a review, 2026-12-06). So a proposal enters only while its id is less than
+// a window above the lowest unresolved one, and a caller's id is checked again when it enters.
 import { LeadershipLostError, NotMemberError, ProposalRejectedError } from '../core/errors.ts';
 import type { RaftMetric } from '../core/events.ts';
 import type { ProposalFailure, ProposalOutcome } from '../core/ready.ts';
 import type { DedupKey, LogEntry } from '../core/types.ts';
 import { watchAbort } from './abort-watch.ts';
+import { createUnresolvedRequestIds } from './unresolved-request-ids.ts';
 
 export interface ProposalTrackerOptions {
   readonly window: number;
@@ -14,6 +22,8 @@ export interface ProposalTrackerOptions {
   now(): number;
   /** Throws for a caller's request id the proposal must not carry (see ClientIdentityState.checkCallerRequestId). */
   checkRequestId(requestId: number): void;
+  /** The id stamp(requestId) would give now; null when proposals carry no key. */
+  requestIdFor(requestId: number | undefined): number | null;
   stamp(requestId: number | undefined): DedupKey | null;
   submit(proposalId: number, command: Uint8Array, key: DedupKey | null): void;
   abandon(proposalId: number): void;
@@ -42,20 +52,42 @@ export interface ProposalTracker {
 export function createProposalTracker(options: ProposalTrackerOptions): ProposalTracker {
   const inFlight = new Map<number, Proposal>();
   const waiting: Proposal[] = [];
+  const unresolvedIds = createUnresolvedRequestIds();
   let nextProposalId = 1;
 
+  /** Room in the window: a slot, and an id less than a window above the lowest unresolved one. */
+  const admissible = (proposal: Proposal): boolean => {
+    if (inFlight.size >= options.window) return false;
+    const requestId = options.requestIdFor(proposal.requestId);
+    const lowest = unresolvedIds.lowest();
+    return requestId === null || lowest === null || requestId < lowest + options.window;
+  };
+
   const submit = (proposal: Proposal): void => {
+    // Checked again on entry: ids used since the call (a proposal without an id, stamped from the
+    // clock while this one waited) may have put this one out of every table's window.
+    if (proposal.requestId !== undefined) {
+      try {
+        options.checkRequestId(proposal.requestId);
+      } catch (error) {
+        proposal.reject(error);
+        return;
+      }
+    }
     proposal.proposalId = nextProposalId++;
     inFlight.set(proposal.proposalId, proposal);
-    options.submit(proposal.proposalId, proposal.command, options.stamp(proposal.requestId));
+    const key = options.stamp(proposal.requestId);
+    if (key !== null) unresolvedIds.add(proposal.proposalId, key.requestId);
+    options.submit(proposal.proposalId, proposal.command, key);
   };
 
   const admitWaiting = (): void => {
-    while (inFlight.size < options.window && waiting.length > 0) submit(waiting.shift() as Proposal);
+    while (waiting.length > 0 && admissible(waiting[0] as Proposal)) submit(waiting.shift() as Proposal);
   };
 
   const finish = (proposal: Proposal): void => {
     inFlight.delete(proposal.proposalId);
+    unresolvedIds.remove(proposal.proposalId);
     admitWaiting();
   };
 
@@ -71,8 +103,11 @@ export function createProposalTracker(options: ProposalTrackerOptions): Proposal
           // Only an abortable proposal pays for the extra closures.
           const onAbort = (): void => {
             const position = waiting.indexOf(proposal);
-            if (position >= 0) waiting.splice(position, 1);
-            else if (inFlight.has(proposal.proposalId)) {
+            if (position >= 0) {
+              waiting.splice(position, 1);
+              // The first in the queue may have held back the ones behind it.
+              if (position === 0) admitWaiting();
+            } else if (inFlight.has(proposal.proposalId)) {
               options.abandon(proposal.proposalId);
               finish(proposal);
             } else return;
@@ -88,7 +123,8 @@ export function createProposalTracker(options: ProposalTrackerOptions): Proposal
             reject(error);
           };
         }
-        if (inFlight.size < options.window) {
+        // In order: nothing overtakes a proposal already waiting.
+        if (waiting.length === 0 && admissible(proposal)) {
           submit(proposal);
         } else if (waiting.length >= options.maxWaiting) {
           proposal.reject(new ProposalRejectedError(`${options.maxWaiting} proposals are already waiting; retry later`));
@@ -123,6 +159,7 @@ export function createProposalTracker(options: ProposalTrackerOptions): Proposal
     rejectAll(error) {
       const all = [...inFlight.values(), ...waiting];
       inFlight.clear();
+      unresolvedIds.clear();
       waiting.length = 0;
       for (const proposal of all) proposal.reject(error);
     },
