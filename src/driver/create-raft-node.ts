@@ -428,6 +428,7 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
     },
     replicationProgress: () => (closed ? new Map<NodeId, number>() : core.matchIndexes()),
     silentPeers: () => (closed ? new Set<NodeId>() : core.silentPeers()),
+    appliedIndex: () => appliedIndex,
     async close() {
       stop(new RaftClosedError());
       await writes.idle;

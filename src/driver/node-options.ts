@@ -58,6 +58,12 @@ export interface RaftNode {
    * peer that does not answer.
    */
   silentPeers?(): ReadonlySet<NodeId>;
+  /**
+   * The highest index applied here (committed, and in this node's own storage): the most a
+   * snapshot may cover (publishSnapshot). Optional like replicationProgress; a worker node's page
+   * checks publishSnapshot against it.
+   */
+  appliedIndex?(): number;
 }
 
 /** The default clock: real timers, monotonic time from performance.now(). */

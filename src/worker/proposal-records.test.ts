@@ -12,12 +12,12 @@ describe('proposal bursts', () => {
     const reused = new Uint8Array([1, 2, 3]);
     burst.add(1, reused, null, false);
     reused.fill(9); // an encoder reusing its output buffer right after propose returned
-    burst.add(2, reused, 0, false);
+    burst.add(2, reused, 1, false);
     burst.add(2 ** 40, new Uint8Array(0), Number.MAX_SAFE_INTEGER, false);
     expect(burst.size).toBe(3);
     expect(plain(decodeProposalBurst(burst.finish()))).toEqual([
       [1, [1, 2, 3], null],
-      [2, [9, 9, 9], 0],
+      [2, [9, 9, 9], 1],
       [2 ** 40, [], Number.MAX_SAFE_INTEGER],
     ]);
   });
@@ -46,11 +46,18 @@ describe('proposal bursts', () => {
     ]);
   });
 
-  it('passes a request id the engine will refuse on as it is, for the engine to refuse', () => {
+  it('refuses a request id that is not a positive safe integer before writing any of it: the other proposals arrive intact', () => {
+    // The page validates first (remote-node.ts, as createRaftNode does); this guards the burst.
     const burst = createProposalBurst();
-    const odd = [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 60];
-    odd.forEach((requestId, position) => burst.add(position + 1, new Uint8Array([position]), requestId, position % 2 === 0));
-    expect(decodeProposalBurst(burst.finish()).map(({ requestId }) => requestId)).toEqual(odd);
+    burst.add(1, new Uint8Array([1]), 5, false);
+    for (const odd of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 60, '5' as unknown as number]) {
+      expect(() => burst.add(2, new Uint8Array([2]), odd, true)).toThrow(RangeError);
+    }
+    burst.add(3, new Uint8Array([3]), null, true);
+    expect(plain(decodeProposalBurst(burst.finish()))).toEqual([
+      [1, [1], 5],
+      [3, [3], null],
+    ]);
   });
 
   it('carries a command of any length (the engine refuses one too large with its own error)', () => {
@@ -66,12 +73,14 @@ describe('proposal bursts', () => {
     const bytes = new Uint8Array(burst.finish());
     expect(() => decodeProposalBurst(bytes.slice(0, bytes.length - 1).buffer)).toThrow(/malformed proposal batch: truncated/);
     expect(() => decodeProposalBurst(new Uint8Array([1, 3]).buffer)).toThrow(/request id form 3/);
+    // The form that carried an unvalidated id as text is gone: the page sends only counters.
+    expect(() => decodeProposalBurst(new Uint8Array([1, 2, 1, 49, 0]).buffer)).toThrow(/request id form 2/);
     expect(() => decodeProposalBurst(new Uint8Array([1, 8, 0]).buffer)).toThrow(/request id form 8/);
   });
 
   it('says which proposals the caller can abort, whatever their request id', () => {
     const burst = createProposalBurst();
-    const requestIds = [null, 7, -1, null, 8, Number.NaN];
+    const requestIds = [null, 7, 9, null, 8, 2 ** 40];
     requestIds.forEach((requestId, position) => burst.add(position + 1, new Uint8Array([position]), requestId, position >= 3));
     const proposals = decodeProposalBurst(burst.finish());
     expect(proposals.map(({ abortable }) => abortable)).toEqual([false, false, false, true, true, true]);

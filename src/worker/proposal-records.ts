@@ -9,12 +9,9 @@ import { ByteReader } from '../codec/byte-reader.ts';
 import { ByteWriter } from '../codec/byte-writer.ts';
 import type { ProposalRequest } from './protocol.ts';
 
-const textDecoder = new TextDecoder();
-
 /** How a record holds its request id (the form byte's low bits). */
 const requestIdAbsent = 0;
 const requestIdCounter = 1;
-const requestIdOther = 2;
 const requestIdFormMask = 3;
 /**
  * The form byte's flag: the caller passed an abort signal. Only then does the worker make an
@@ -25,7 +22,10 @@ const abortableFlag = 4;
 
 export interface ProposalBurst {
   /** Copies the command now: the caller may reuse its buffer as soon as propose returns. */
+  /** `requestId` is null or a positive safe integer (the page validates it, as createRaftNode does). */
   add(callId: number, command: Uint8Array, requestId: number | null, abortable: boolean): void;
+  /** The call ids of the proposals still in the burst. */
+  callIds(): number[];
   /** Drops a proposal of this burst (its call was aborted before the burst went); false if absent. */
   remove(callId: number): boolean;
   readonly size: number;
@@ -40,18 +40,16 @@ export function createProposalBurst(): ProposalBurst {
   let removed = false;
   return {
     add(callId, command, requestId, abortable) {
+      // Refused here too, before anything of the record is written: a record cut short would
+      // corrupt every proposal after it in the burst.
+      if (requestId !== null && (!Number.isSafeInteger(requestId) || requestId < 1)) throw new RangeError(`propose requestId must be a positive safe integer, got ${String(requestId)}`);
       const start = writer.byteLength;
       const flags = abortable ? abortableFlag : 0;
       writer.varint(callId);
       if (requestId === null) writer.byte(requestIdAbsent | flags);
-      else if (Number.isSafeInteger(requestId) && requestId >= 0) {
+      else {
         writer.byte(requestIdCounter | flags);
         writer.varint(requestId);
-      } else {
-        // Passed on as it is (NaN, -1, 1.5, ...): the engine refuses it, or ignores it without
-        // client identity, exactly as it does for a node on the page.
-        writer.byte(requestIdOther | flags);
-        writer.text(String(requestId));
       }
       writer.bytes(command);
       records.set(callId, { start, end: writer.byteLength });
@@ -64,6 +62,7 @@ export function createProposalBurst(): ProposalBurst {
     get size() {
       return records.size;
     },
+    callIds: () => [...records.keys()],
     finish() {
       const written = writer.finish();
       if (!removed) return written.slice().buffer;
@@ -104,8 +103,6 @@ function readRequestId(reader: ByteReader, form: number): number | null {
       return null;
     case requestIdCounter:
       return reader.varint('requestId');
-    case requestIdOther:
-      return Number(textDecoder.decode(reader.bytesField('requestId', 64)));
     default:
       reader.fail('invalidField', `request id form ${form}`);
       return null;

@@ -43,6 +43,8 @@ export interface NodeState {
   readonly term: number;
   readonly membership: ClusterConfig;
   readonly commitIndex: number;
+  /** RaftNode.appliedIndex: what the page checks publishSnapshot against. */
+  readonly appliedIndex: number;
   readonly compactionFloor: number;
   readonly stopped: SerializedError | null;
   /** On a leader, each peer's match index (RaftNode.replicationProgress); empty otherwise. */

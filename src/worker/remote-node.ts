@@ -9,7 +9,8 @@ import { createEmitter, createWatchable, type Subscribable, type WritableWatchab
 import type { NodeId } from '../core/types.ts';
 import { isValidCounter, plainClusterConfig, validateClusterConfig } from '../core/types.ts';
 import type { RaftNode } from '../driver/node-options.ts';
-import { rebuildError } from './error-transfer.ts';
+import { validateRequestId } from '../driver/client-identity.ts';
+import { rebuildError, serializeError } from './error-transfer.ts';
 import { decodeEventBatch } from './event-records.ts';
 import { createProposalBurst, type ProposalBurst } from './proposal-records.ts';
 import { type NodeState, type WorkerEvent, type WorkerEventBatch, type WorkerNodeApi } from './protocol.ts';
@@ -39,6 +40,7 @@ interface RemoteParts {
   readonly streams: RemoteCommittedStreams;
   readonly calls: RemoteCalls;
   readonly proposals: ProposalQueue;
+  readonly resolvedThrough: () => number;
 }
 
 export function createRemoteNode(id: NodeId, initial: NodeState, connection: RemoteNodeConnection): RemoteNode {
@@ -61,11 +63,24 @@ export function createRemoteNode(id: NodeId, initial: NodeState, connection: Rem
     const stoppedInWorker = mirror.apply(state);
     if (stoppedInWorker !== null) stop(rebuildError(stoppedInWorker));
   };
-  const proposals = createProposalQueue((batch) => void api.proposeBatch(transfer(batch, [batch])));
+  const proposals = createProposalQueue((batch, callIds) => {
+    // A node stopped in the task that made the burst (a worker crash) has rejected its calls and
+    // released the proxy already: nothing to send, and nobody to send it to.
+    if (stopped.value !== null) return;
+    // The worker answers each proposal with an event; if it cannot read the burst at all (a bug
+    // of this library: the page sends only what it validated), every call in it fails with the
+    // reason instead of waiting forever.
+    api.proposeBatch(transfer(batch, [batch])).catch((error: unknown) => {
+      const failure = { type: 'error', error: serializeError(error) } as const;
+      for (const callId of callIds) calls.answered(callId, failure);
+    });
+  });
   const abort = (callId: number): void => {
     if (!proposals.unqueue(callId)) void api.abort(callId);
   };
   const calls = createRemoteCalls({ stoppedBy: () => stopped.value, abort });
+  /** The highest index a proposal of this page resolved with: applied in the worker by then. */
+  let resolvedThrough = 0;
   const handleEvent = (event: WorkerEvent): void => {
     switch (event.type) {
       case 'state':
@@ -79,6 +94,7 @@ export function createRemoteNode(id: NodeId, initial: NodeState, connection: Rem
       case 'streamEnded':
         return streams.end(event.streamId, event.error);
       case 'answer':
+        if (event.answer.type === 'ok') resolvedThrough = Math.max(resolvedThrough, event.answer.value.index);
         return calls.answered(event.callId, event.answer);
     }
   };
@@ -103,12 +119,12 @@ export function createRemoteNode(id: NodeId, initial: NodeState, connection: Rem
       await connection.shutdown();
     })());
   const { role, leader, term, membership, commitIndex, compactionFloor, replicationProgress, silentPeers } = mirror;
-  const parts: RemoteParts = { api, mirror, stopped, streams, calls, proposals };
+  const parts: RemoteParts = { api, mirror, stopped, streams, calls, proposals, resolvedThrough: () => resolvedThrough };
   return { id, role, leader, term, membership, commitIndex, compactionFloor, stopped, trace, replicationProgress, silentPeers, ...remoteMethods(parts), close, fail: stop };
 }
 
 /** The calls of RaftNode, each validated on the page as createRaftNode validates it, then sent. */
-function remoteMethods({ api, mirror, stopped, streams, calls, proposals }: RemoteParts): Omit<RaftNode, keyof StateMirror | 'id' | 'stopped' | 'trace' | 'close'> {
+function remoteMethods({ api, mirror, stopped, streams, calls, proposals, resolvedThrough }: RemoteParts): Omit<RaftNode, keyof StateMirror | 'id' | 'stopped' | 'trace' | 'close'> {
   return {
     // The live tail from the moment of the call, as the page sees it: after the commit index
     // it was last told about (the worker's may already be ahead; nothing after it is missed).
@@ -118,21 +134,24 @@ function remoteMethods({ api, mirror, stopped, streams, calls, proposals }: Remo
       return streams.iterable(fromIndex);
     },
     propose(command, options = {}) {
-      if (!(command instanceof Uint8Array)) return Promise.reject(new TypeError('propose(command): command must be a Uint8Array'));
-      // Copied now, into the burst's buffer: the burst is posted after this task's other
-      // proposals, and a caller that reuses its buffer once propose returns would otherwise send
-      // the reused bytes (proposal-records.ts).
-      return calls.submit(options.signal, (callId) => proposals.queue(callId, command, options.requestId ?? null, options.signal !== undefined));
+      // Checked as createRaftNode checks, in its order: a stopped node and an aborted signal
+      // first (calls.submit), then the arguments, so only valid proposals reach the burst.
+      return calls.submit(options.signal, (callId) => {
+        if (!(command instanceof Uint8Array)) throw new TypeError('propose(command): command must be a Uint8Array');
+        if (options.requestId !== undefined) validateRequestId(options.requestId);
+        // Copied now, into the burst's buffer: the burst is posted after this task's other
+        // proposals, and a caller that reuses its buffer once propose returns would otherwise send
+        // the reused bytes (proposal-records.ts).
+        proposals.queue(callId, command, options.requestId ?? null, options.signal !== undefined);
+      });
     },
     readIndex: (options = {}) => calls.call(options.signal, (callId) => api.readIndex(callId)),
     changeMembership(target, options = {}) {
-      try {
+      // Validated after the stopped and aborted checks, as createRaftNode does.
+      return calls.call(options.signal, (callId) => {
         validateClusterConfig(target);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      const plainTarget = plainClusterConfig(target);
-      return calls.call(options.signal, (callId) => api.changeMembership(callId, plainTarget));
+        return api.changeMembership(callId, plainClusterConfig(target));
+      });
     },
     transferLeadership: async (target, options = {}) => {
       await calls.call(options.signal, (callId) => api.transferLeadership(callId, target));
@@ -150,8 +169,14 @@ function remoteMethods({ api, mirror, stopped, streams, calls, proposals }: Remo
       if (!isValidCounter(snapshot.throughIndex) || !(snapshot.state instanceof Uint8Array)) {
         throw new RangeError('publishSnapshot needs { throughIndex: a non-negative safe integer, state: Uint8Array }');
       }
-      if (snapshot.throughIndex > streams.deliveredIndex) {
-        throw new RangeError(`publishSnapshot throughIndex ${snapshot.throughIndex} is beyond the applied index ${streams.deliveredIndex}: a snapshot may only cover delivered entries`);
+      // What the worker has surely applied: its last reported applied index, the entries this
+      // page's streams handed out, the entries its proposals resolved with. Until 2026-12-06 only
+      // the streams counted, so a snapshot through a resolved proposal's entry, or a restarted
+      // app's own snapshot republished before it read a stream, was refused where a node on the
+      // page takes it (found by a review).
+      const applied = Math.max(streams.deliveredIndex, mirror.appliedIndex(), resolvedThrough());
+      if (snapshot.throughIndex > applied) {
+        throw new RangeError(`publishSnapshot throughIndex ${snapshot.throughIndex} is beyond the applied index ${applied}: a snapshot may only cover delivered entries`);
       }
       // Copied now (the caller may reuse its buffer); what it changes arrives as events.
       void api.publishSnapshot({ throughIndex: snapshot.throughIndex, state: snapshot.state.slice() });
@@ -169,12 +194,12 @@ interface ProposalQueue {
  * Proposals made in one synchronous run (a burst of callers, or callers resumed together by one
  * batch of answers) go to the worker in one message, sent on a microtask.
  */
-function createProposalQueue(send: (batch: ArrayBuffer) => void): ProposalQueue {
+function createProposalQueue(send: (batch: ArrayBuffer, callIds: readonly number[]) => void): ProposalQueue {
   let burst: ProposalBurst | null = null;
   const flush = (): void => {
     const sending = burst;
     burst = null;
-    if (sending !== null && sending.size > 0) send(sending.finish());
+    if (sending !== null && sending.size > 0) send(sending.finish(), sending.callIds());
   };
   return {
     queue(callId, command, requestId, abortable) {

@@ -17,6 +17,8 @@ export interface StateMirror {
   readonly replicationProgress: () => ReadonlyMap<NodeId, number>;
   /** The leader's peers not answering it, as last reported (RaftNode.silentPeers). */
   readonly silentPeers: () => ReadonlySet<NodeId>;
+  /** The worker's applied index as last reported (RaftNode.appliedIndex). */
+  readonly appliedIndex: () => number;
   /** Applies a newer snapshot; returns the error that stopped the node in the worker, if any. */
   apply(state: NodeState | null): SerializedError | null;
 }
@@ -25,6 +27,7 @@ export function createStateMirror(initial: NodeState): StateMirror {
   let version = initial.version;
   let progress: ReadonlyMap<NodeId, number> = new Map(initial.replicationProgress);
   let silent: ReadonlySet<NodeId> = new Set(initial.silentPeers);
+  let applied = initial.appliedIndex;
   const mirror: StateMirror = {
     role: createStagedWatchable<RaftRole>(initial.role),
     leader: createStagedWatchable<NodeId | null>(initial.leader),
@@ -34,9 +37,11 @@ export function createStateMirror(initial: NodeState): StateMirror {
     compactionFloor: createStagedWatchable(initial.compactionFloor),
     replicationProgress: () => progress,
     silentPeers: () => silent,
+    appliedIndex: () => applied,
     apply(state) {
       if (state === null || state.version <= version) return null;
       version = state.version;
+      applied = state.appliedIndex;
       progress = new Map(state.replicationProgress);
       silent = new Set(state.silentPeers);
       // Stored together, then announced: a role listener reading the term sees the new one.

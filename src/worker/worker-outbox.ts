@@ -28,7 +28,7 @@ export function createEventOutbox(port: MessagePort): EventOutbox {
     // Emptied first: if packing or posting throws, later events still go out.
     queued = [];
     // Usually one batch; more when the records outgrow what one kept command may pin.
-    for (const { records, objects, transfer } of encodeEventBatches(batch)) {
+    for (const { records, objects, transfer } of encodeEventBatches(answersLast(batch))) {
       sequence += 1;
       port.postMessage({ type: 'events', sequence, records, objects } satisfies WorkerEventBatch, transfer);
     }
@@ -42,6 +42,25 @@ export function createEventOutbox(port: MessagePort): EventOutbox {
     },
     flush,
   };
+}
+
+/**
+ * The task's events with the proposals' answers moved after the rest (before a state that says
+ * the node stopped, if one came). The page settles a call as soon as it reads its answer, and a
+ * flush that outgrows one batch is posted as several messages: a committed stream's pump queues
+ * each entry after the driver has already resolved every proposal of the step, so answers came
+ * first, and a caller resumed by the first message found the entries its proposal committed
+ * still in a later one, where a node on the page hands them out at once (found by a review,
+ * 2026-12-06: 400 proposals of 1,000 bytes in one burst).
+ */
+export function answersLast(events: readonly WorkerEvent[]): readonly WorkerEvent[] {
+  if (!events.some((event) => event.type === 'answer')) return events;
+  const answers = events.filter((event) => event.type === 'answer');
+  const others = events.filter((event) => event.type !== 'answer');
+  // A proposal resolved before the node stopped is answered before the page learns of the stop,
+  // which rejects every call still pending.
+  const stop = others.findIndex((event) => event.type === 'state' && event.state.stopped !== null);
+  return stop < 0 ? [...others, ...answers] : [...others.slice(0, stop), ...answers, ...others.slice(stop)];
 }
 
 export interface StateTracker {
@@ -60,6 +79,7 @@ export function createStateTracker(): StateTracker {
         term: node.term.value,
         membership: node.membership.value,
         commitIndex: node.commitIndex.value,
+        appliedIndex: node.appliedIndex?.() ?? node.commitIndex.value,
         compactionFloor: node.compactionFloor.value,
         stopped: stoppedBy === null ? null : serializeError(stoppedBy),
         replicationProgress: node.role.value === 'leader' ? [...(node.replicationProgress?.() ?? [])] : [],
@@ -78,6 +98,7 @@ function sameState(state: NodeState, fields: Omit<NodeState, 'version'>): boolea
     state.term === fields.term &&
     state.membership === fields.membership &&
     state.commitIndex === fields.commitIndex &&
+    state.appliedIndex === fields.appliedIndex &&
     state.compactionFloor === fields.compactionFloor &&
     (state.stopped === null) === (fields.stopped === null) &&
     state.replicationProgress.length === fields.replicationProgress.length &&
