@@ -50,7 +50,14 @@ function leaderRead(core: CoreState<LinearizableReadsHost>, requester: ReadReque
 
 /** Starts a round once the leader's own-term no-op has committed (reads wait for it). */
 export function startReadRound(core: CoreState<LinearizableReadsHost>): void {
-  if (core.role !== 'leader' || core.readTracker.roundInFlight) return;
+  if (core.role !== 'leader') return;
+  if (core.readTracker.roundInFlight) {
+    // Judged again against the configuration in force, which may have changed since the round
+    // began: shrunk to this leader alone, the round waited for acknowledgements no voter was left
+    // to send, and every later read queued behind it, for good (found by a review, 2026-12-06).
+    if (readRoundConfirmed(core)) serveConfirmedReads(core);
+    return;
+  }
   admitParkedReads(core);
   if (core.log.termAt(core.commitIndex) !== core.currentTerm) return;
   const round = core.readTracker.startRound(core.commitIndex);
