@@ -27,6 +27,22 @@ import { rewritingTransport } from '../driver/rewriting-transport.test-support.t
 const cmd = (value: number): Uint8Array => new Uint8Array(new Uint32Array([value]).buffer);
 const valueOf = (command: Uint8Array): number => new Uint32Array(command.slice().buffer)[0]!;
 
+/** What an application applying `node`'s committed log through a ClientSessionTable applies, in order. */
+async function appliedOnVirtualClock(clock: VirtualClock, node: RaftNode): Promise<number[]> {
+  const table = new ClientSessionTable();
+  const applied: number[] = [];
+  const iterator = node.committedFrom(1)[Symbol.asyncIterator]();
+  for (let index = 1; index <= node.commitIndex.value; index += 1) {
+    let next: IteratorResult<Committed> | null = null;
+    void iterator.next().then((value) => (next = value));
+    await clock.runUntil(() => next !== null, 1_000);
+    const item = (next as unknown as IteratorResult<Committed>).value;
+    if (item.type === 'entry' && table.shouldApply(item.entry.dedupKey)) applied.push(valueOf(item.entry.command));
+  }
+  await iterator.return?.();
+  return applied;
+}
+
 async function run(loseEveryCopy: boolean): Promise<{ firstOutcome: string; firstKey: unknown; laterResolved: number; applied: Set<number>; droppedForwards: number; maxInFlight: number }> {
   const clock = new VirtualClock();
   const network = createPartitionableNetwork(() => clock.now());
@@ -80,18 +96,7 @@ async function run(loseEveryCopy: boolean): Promise<{ firstOutcome: string; firs
   await clock.runUntil(() => firstOutcome !== 'pending', 30_000);
   const leader = leaderOf()!;
   await clock.runUntil(() => leader.commitIndex.value >= x.commitIndex.value, 2_000);
-  // An application applying the committed log through a ClientSessionTable.
-  const table = new ClientSessionTable();
-  const applied = new Set<number>();
-  const iterator = leader.committedFrom(1)[Symbol.asyncIterator]();
-  for (let index = 1; index <= leader.commitIndex.value; index += 1) {
-    let next: IteratorResult<Committed> | null = null;
-    void iterator.next().then((value) => (next = value));
-    await clock.runUntil(() => next !== null, 1_000);
-    const item = (next as unknown as IteratorResult<Committed>).value;
-    if (item.type === 'entry' && table.shouldApply(item.entry.dedupKey)) applied.add(valueOf(item.entry.command));
-  }
-  await iterator.return?.();
+  const applied = new Set(await appliedOnVirtualClock(clock, leader));
   for (const node of nodes.values()) await node.close();
   return { firstOutcome, firstKey, laterResolved, applied, droppedForwards, maxInFlight };
 }
@@ -154,20 +159,9 @@ describe('request ids in flight span less than the window: caller ids that are n
     void later;
     expect(dropped).toBe(1);
 
-    // An application applying the committed log through a ClientSessionTable.
-    const table = new ClientSessionTable();
-    const applied: number[] = [];
     const leader = leaderOf()!;
     await clock.runUntil(() => leader.commitIndex.value >= proposer.commitIndex.value, 2_000);
-    const iterator = leader.committedFrom(1)[Symbol.asyncIterator]();
-    for (let index = 1; index <= leader.commitIndex.value; index += 1) {
-      let next: IteratorResult<Committed> | null = null;
-      void iterator.next().then((value) => (next = value));
-      await clock.runUntil(() => next !== null, 1_000);
-      const item = (next as unknown as IteratorResult<Committed>).value;
-      if (item.type === 'entry' && table.shouldApply(item.entry.dedupKey)) applied.push(valueOf(item.entry.command));
-    }
-    await iterator.return?.();
+    const applied = await appliedOnVirtualClock(clock, leader);
     // Both proposals were acknowledged; an acknowledged command must be applied.
     expect(outcomes).toEqual({ 1: expect.stringMatching(/resolved/), 2000: expect.stringMatching(/resolved/) });
     expect(applied).toEqual(expect.arrayContaining([1, 2000]));

@@ -49,6 +49,20 @@ async function waitUntil(condition: () => boolean, timeoutMs = 5_000): Promise<v
   }
 }
 
+/** A leading single node on a storage whose commits fail from loseDisk() on, and its metrics. */
+async function nodeOnFailingDisk(name: string) {
+  let diskGone = false;
+  const storage = await IndexedDbRaftStorage.open(name, {
+    beforeCommit: () => {
+      if (diskGone) throw new DOMException('injected: the disk went away', 'AbortError');
+    },
+  });
+  const metrics: RaftMetric[] = [];
+  const node = await singleNode(storage, (metric) => metrics.push(metric));
+  await node.awaitLeadership();
+  return { node, metrics, loseDisk: () => (diskGone = true) };
+}
+
 async function singleNode(storage: IndexedDbRaftStorage, onMetric?: (metric: RaftMetric) => void) {
   const id = nodeId('solo');
   const network = createLoopbackNetwork();
@@ -306,18 +320,10 @@ export function describeIndexedDbBehaviour(): void {
   describe('a node on IndexedDbRaftStorage', () => {
     it('stops loudly when a write fails: calls reject, stopped says why, a metric reports it', async () => {
       const name = uniqueName('failing');
-      let diskGone = false;
-      const storage = await IndexedDbRaftStorage.open(name, {
-        beforeCommit: () => {
-          if (diskGone) throw new DOMException('injected: the disk went away', 'AbortError');
-        },
-      });
-      const metrics: RaftMetric[] = [];
-      const node = await singleNode(storage, (metric) => metrics.push(metric));
-      await node.awaitLeadership();
+      const { node, metrics, loseDisk } = await nodeOnFailingDisk(name);
       const before = await Promise.allSettled(Array.from({ length: 10 }, (_, position) => node.propose(bytes(`before ${position}`))));
       expect(before.every((result) => result.status === 'fulfilled')).toBe(true);
-      diskGone = true;
+      loseDisk();
       const after = await Promise.allSettled(Array.from({ length: 10 }, (_, position) => node.propose(bytes(`after ${position}`))));
       expect(after.every((result) => result.status === 'rejected' && result.reason instanceof RaftStorageError)).toBe(true);
       const results = [...before, ...after];
@@ -362,16 +368,8 @@ export function describeIndexedDbBehaviour(): void {
 
     it('a write failing inside a transaction is reported once, by the write, not again as a failure outside it', async () => {
       const name = uniqueName('one-report');
-      let diskGone = false;
-      const storage = await IndexedDbRaftStorage.open(name, {
-        beforeCommit: () => {
-          if (diskGone) throw new DOMException('injected: the disk went away', 'AbortError');
-        },
-      });
-      const metrics: RaftMetric[] = [];
-      const node = await singleNode(storage, (metric) => metrics.push(metric));
-      await node.awaitLeadership();
-      diskGone = true;
+      const { node, metrics, loseDisk } = await nodeOnFailingDisk(name);
+      loseDisk();
       await expect(node.propose(bytes('lost'))).rejects.toBeInstanceOf(RaftStorageError);
       await new Promise((resolve) => setTimeout(resolve, 20));
       expect((node.stopped.value as RaftStorageError).message).toContain('storage write failed');
