@@ -24,7 +24,7 @@ import { createEmitter, createStagedWatchable, createWatchable, setTogether, sta
 import { RaftCore } from '../core/raft-core.ts';
 import type { OutboundMessage, Ready } from '../core/ready.ts';
 import { readyNeedsWrite } from '../core/ready.ts';
-import type { ClusterConfig, LogEntry, NodeId, RaftEnvelope, RaftRole } from '../core/types.ts';
+import type { ClientId, ClusterConfig, LogEntry, NodeId, RaftEnvelope, RaftRole } from '../core/types.ts';
 import { isValidCounter, validateClusterConfig } from '../core/types.ts';
 import { codecLimits, decodeMessage, encodeMessage } from '../codec/index.ts';
 import { committedIterable, type CommittedSource } from './committed-stream.ts';
@@ -91,6 +91,7 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
     salt: incarnationSalt(startedAt, restored.term, restoredLastIndex),
   });
   let collision: ClientIdCollisionError | null = null;
+  const clientId = createWatchable<ClientId | null>(identity.watching ? identity.clientId : null);
   let identityCheckedThrough = restoredLastIndex;
   const role = createStagedWatchable<RaftRole>(core.role);
   const leader = createStagedWatchable<NodeId | null>(core.leader);
@@ -210,7 +211,10 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
       if (entry?.dedupKey === undefined) continue;
       const verdict = identity.observeCommitted(entry);
       if (verdict.type === 'durableCollision') collision = new ClientIdCollisionError(verdict.clientId);
-      if (verdict.type === 'reminted') emitMetric({ type: 'clientIdReminted', previous: verdict.previous, next: verdict.next });
+      if (verdict.type === 'reminted') {
+        clientId.set(verdict.next);
+        emitMetric({ type: 'clientIdReminted', previous: verdict.previous, next: verdict.next });
+      }
     }
     identityCheckedThrough = Math.max(identityCheckedThrough, through);
   };
@@ -351,6 +355,7 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
     commitIndex,
     compactionFloor,
     stopped,
+    clientId,
     trace: traceSource,
     committed: () => committedIterable(source, appliedIndex + 1),
     committedFrom: (fromIndex) => {

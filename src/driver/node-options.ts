@@ -3,7 +3,7 @@ import { parseAutoClientId } from '../core/auto-client-id.ts';
 import type { Clock, RaftConfig } from '../core/config.ts';
 import type { RaftMetric, RaftTraceEvent } from '../core/events.ts';
 import type { Subscribable, Watchable } from '../core/observable.ts';
-import { maxIdLength, type ClientIdentity, type ClusterConfig, type Committed, type LogEntry, type NodeId, type RaftRole, type Snapshot } from '../core/types.ts';
+import { maxIdLength, type ClientId, type ClientIdentity, type ClusterConfig, type Committed, type LogEntry, type NodeId, type RaftRole, type Snapshot } from '../core/types.ts';
 import type { RaftStorage } from '../storage/raft-storage.ts';
 import type { RaftTransport } from '../transport/raft-transport.ts';
 
@@ -64,6 +64,13 @@ export interface RaftNode {
    * checks publishSnapshot against it.
    */
   appliedIndex?(): number;
+  /**
+   * The client id this node stamps its proposals' dedup keys with (null for identity `none`): an
+   * auto id is minted at every start, and again if another writer's entry turns up under it. It
+   * tells this incarnation's entries from an earlier one's, which share the node id (a replicated
+   * store needs that). Optional like replicationProgress.
+   */
+  readonly clientId?: Watchable<ClientId | null>;
 }
 
 /** The default clock: real timers, monotonic time from performance.now(). */

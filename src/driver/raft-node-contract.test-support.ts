@@ -313,6 +313,25 @@ export function describeRaftNodeContract(name: string, harness: RaftNodeHarness)
       await second.close();
     });
 
+    it('names the client id its proposals carry, a new one after a restart', async () => {
+      const id = nodeId('solo');
+      const storageName = `client-id-${Math.random().toString(36).slice(2)}`;
+      const first = (await harness.solo(id, { storageName })).node;
+      await first.awaitLeadership();
+      const before = (await first.propose(bytes('a'))).dedupKey?.clientId;
+      expect(before).toBeDefined();
+      expect(first.clientId?.value).toBe(before);
+      await first.close();
+      const second = (await harness.solo(id, { storageName })).node;
+      await second.awaitLeadership();
+      // Known before this incarnation proposes anything: what tells its entries from the last one's.
+      const named = second.clientId?.value;
+      expect(named).toBeDefined();
+      expect(named).not.toBe(before);
+      expect((await second.propose(bytes('b'))).dedupKey?.clientId).toBe(named);
+      await second.close();
+    });
+
     it('an abort signal in the options closes the node', async () => {
       const controller = new AbortController();
       const { node } = await harness.solo(nodeId('solo'), { signal: controller.signal });

@@ -16,10 +16,13 @@ export interface PendingCommands<State, Command> {
   /** Drops a command (applied or failed); true if it was pending. */
   drop(requestId: number): boolean;
   /**
-   * The confirmed state changed, maybe by applying one of ours (`appliedRequestId`): drop it and
-   * fold the rest over the new state in one step, so no listener sees it applied twice or not at all.
+   * The confirmed state changed, maybe by applying some of ours (`appliedRequestIds`: one folded
+   * entry, or those an installed snapshot covers): drop them and fold the rest over the new state
+   * in one step, so no listener sees one applied twice or not at all.
    */
-  confirmedChanged(confirmed: State, appliedRequestId?: number): void;
+  confirmedChanged(confirmed: State, appliedRequestIds?: readonly number[]): void;
+  /** The request ids pending, in dispatch order. */
+  requestIds(): number[];
 }
 
 export function createPendingCommands<State, Command>(initial: State, apply: (state: State, command: Command) => State): PendingCommands<State, Command> {
@@ -56,11 +59,14 @@ export function createPendingCommands<State, Command>(initial: State, apply: (st
       refold();
       return true;
     },
-    confirmedChanged(state, appliedRequestId) {
+    confirmedChanged(state, appliedRequestIds = []) {
       confirmed = state;
-      const position = pending.findIndex((item) => item.requestId === appliedRequestId);
-      if (position >= 0) pending.splice(position, 1);
+      for (const requestId of appliedRequestIds) {
+        const position = pending.findIndex((item) => item.requestId === requestId);
+        if (position >= 0) pending.splice(position, 1);
+      }
       refold();
     },
+    requestIds: () => pending.map((item) => item.requestId),
   };
 }

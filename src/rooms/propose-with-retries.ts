@@ -3,7 +3,7 @@
 // applies whichever copy commits first and skips the rest, so retrying is safe; attempts are
 // bounded, and the caller's signal or the store stopping ends the wait between attempts.
 import type { Clock } from '../core/config.ts';
-import { NotMemberError } from '../core/errors.ts';
+import { LeadershipLostError, NotMemberError } from '../core/errors.ts';
 import type { LogEntry } from '../core/types.ts';
 import type { RaftNode } from '../driver/node-options.ts';
 import { sleepUnlessAborted } from '../driver/abortable-waits.ts';
@@ -53,28 +53,42 @@ export async function proposeWithRetries(
   let attempts = 0;
   let outsideSince: number | null = null;
   let outsideRetries = 0;
-  let earlierMayHaveCommitted = false;
+  /** The first attempt whose outcome was unknown: from then on, no failure is definite. */
+  let mayHaveCommitted: Error | null = null;
   for (;;) {
     try {
       return await node.propose(bytes, signal === undefined ? { requestId } : { requestId, signal });
     } catch (error) {
-      const mayHaveCommitted = earlierMayHaveCommitted;
-      earlierMayHaveCommitted ||= outcomeUnknown(error);
+      if (mayHaveCommitted === null && outcomeUnknown(error)) mayHaveCommitted = error as Error;
       if (isNotMember(error)) {
         outsideSince ??= policy.clock.now();
-        if (policy.clock.now() - outsideSince >= readmissionPatienceMs) {
-          // The last attempt failing before it was sent says nothing of an earlier one that was.
-          throw mayHaveCommitted && error.outcomeUnknown !== true ? new NotMemberError(true) : error;
-        }
+        if (policy.clock.now() - outsideSince >= readmissionPatienceMs) throw finalFailure(error, mayHaveCommitted, endedBy);
         await sleepUnlessAborted(policy.clock, readmissionRetryDelayMs(policy.retryDelayMs, outsideRetries), endedBy);
         outsideRetries += 1;
         continue;
       }
       attempts += 1;
-      if (!isRetryableProposalError(error) || attempts >= policy.maxAttempts) throw error;
+      if (!isRetryableProposalError(error) || attempts >= policy.maxAttempts) throw finalFailure(error, mayHaveCommitted, endedBy);
       await sleepUnlessAborted(policy.clock, Math.min(maxRetryDelayMs, policy.retryDelayMs * 2 ** (attempts - 1)), endedBy);
     }
   }
+}
+
+/**
+ * What a dispatch rejects with when its last attempt failed. The last attempt failing before it
+ * was appended (a RangeError, NotMemberError without outcomeUnknown, a full queue) says nothing of
+ * an earlier attempt that may have been: after one, the failure is reported in the form that says
+ * the outcome is unknown, NotMemberError(true) or LeadershipLostError, never as the definite
+ * error a caller would take to mean the command was not applied. (A wait ended by the caller's
+ * signal or the store's close keeps its reason, which says nothing about the command either.)
+ */
+function finalFailure(error: unknown, mayHaveCommitted: Error | null, endedBy: readonly (AbortSignal | undefined)[]): unknown {
+  if (mayHaveCommitted === null || outcomeUnknown(error)) return error;
+  // The caller's abort or the store's close: that reason claims nothing about the command.
+  if (endedBy.some((signal) => signal?.aborted === true)) return error;
+  if (isNotMember(error) || isNotMember(mayHaveCommitted)) return new NotMemberError(true);
+  const last = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return new LeadershipLostError(`leadership was lost while an earlier attempt of this command was in flight, so it may have committed; the outcome is unknown (the last attempt failed with ${last})`);
 }
 
 /** Waits on the given clock; an abort rejects at once with the signal's reason. */

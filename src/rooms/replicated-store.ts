@@ -4,14 +4,14 @@
 // snapshot; a snapshot is published every N commands and restored from `install`; reads are
 // linearizable (read index, then wait until applied here), retried like a dispatch while the
 // peer is outside the cluster; the UI gets an optimistic view.
-import { parseAutoClientId } from '../core/auto-client-id.ts';
-import { RaftClosedError } from '../core/errors.ts';
+import { LeadershipLostError, RaftClosedError } from '../core/errors.ts';
+import type { ClientSessionTable } from '../core/client-session-table.ts';
 import type { ClientId, DedupKey } from '../core/types.ts';
 import type { RaftNode } from '../driver/node-options.ts';
 import { createPendingCommands } from './pending-commands.ts';
 import { proposeWithRetries } from './propose-with-retries.ts';
 import { readWithRetries } from './read-with-retries.ts';
-import { createStoreApplier, type StoreApplier } from './store-applier.ts';
+import { createStoreApplier, type OwnOutcome, type StoreApplier } from './store-applier.ts';
 import { resolveStoreOptions, type DispatchResult, type ReplicatedStore, type ReplicatedStoreOptions } from './store-options.ts';
 
 export type { DispatchResult, ReplicatedStore, ReplicatedStoreOptions, StoreStats } from './store-options.ts';
@@ -20,20 +20,32 @@ export function createReplicatedStore<State, Command>(options: ReplicatedStoreOp
   const resolved = resolveStoreOptions(options);
   const { node } = options;
   const pending = createPendingCommands<State, Command>(options.initialState, resolved.apply);
+  // Request ids start at 1 in every run: they are this incarnation's client id's, and the node
+  // mints a fresh auto id at every start.
   let nextRequestId = 1;
-  /** This node's client id, learned from its first committed proposal (auto ids are minted inside the node). */
-  let ownClientId: ClientId | null = null;
-  /** Reducer failures of our own pending commands, reported to their dispatch. */
-  const applyErrors = new Map<number, unknown>();
-  const isOwn = (key: DedupKey): boolean =>
-    ownClientId !== null ? key.clientId === ownClientId : parseAutoClientId(key.clientId)?.nodeId === node.id;
+  /**
+   * For a RaftNode that does not name its client id (RaftNode.clientId is optional): learned from
+   * our first committed proposal. Until then no entry counts as ours; guessing by the node id took
+   * an earlier run's entries (same node id, same small request ids) for this run's dispatches.
+   */
+  let learnedClientId: ClientId | null = null;
+  const ownClientId = (): ClientId | null => (node.clientId === undefined ? learnedClientId : node.clientId.value);
+  /** What this peer saw the reducer make of each pending command of ours that it folded itself. */
+  const outcomes = new Map<number, OwnOutcome>();
+  const isOwn = (key: DedupKey): boolean => key.clientId === ownClientId();
+  /** Our pending commands that an installed snapshot covers: they are in its state already. */
+  const coveredBy = (sessions: ClientSessionTable): number[] => {
+    const clientId = ownClientId();
+    return clientId === null ? [] : pending.requestIds().filter((requestId) => sessions.hasApplied({ clientId, requestId }));
+  };
   const applier = createStoreApplier<State, Command>({
     node,
     initialState: options.initialState,
     resolved,
     ownPending: (key) => (isOwn(key) && pending.has(key.requestId) ? key.requestId : undefined),
-    confirmed: (state, requestId) => pending.confirmedChanged(state, requestId),
-    applyFailed: (requestId, error) => applyErrors.set(requestId, error),
+    confirmed: (state, requestId) => pending.confirmedChanged(state, requestId === undefined ? [] : [requestId]),
+    ownFolded: (requestId, outcome) => outcomes.set(requestId, outcome),
+    installed: (state, sessions) => pending.confirmedChanged(state, coveredBy(sessions)),
   });
   void follow(node, applier);
 
@@ -45,13 +57,15 @@ export function createReplicatedStore<State, Command>(options: ReplicatedStoreOp
     pending.add(requestId, command);
     try {
       const entry = await proposeWithRetries(node, bytes, requestId, resolved, dispatchOptions.signal, applier.stoppedSignal);
-      if (entry.dedupKey !== undefined) ownClientId = entry.dedupKey.clientId;
+      if (entry.dedupKey !== undefined) learnedClientId = entry.dedupKey.clientId;
       const after = await applier.waitApplied(entry.index);
-      const failure = applyErrors.get(requestId);
-      if (failure !== undefined) throw failure;
+      const outcome = outcomes.get(requestId);
+      // A keyless entry (identity none) cannot be told apart from anyone else's: not judged.
+      if (outcome === undefined && entry.dedupKey !== undefined) throw new LeadershipLostError(unseenOutcome);
+      if (outcome?.type === 'refused') throw outcome.error;
       return { index: entry.index, state: after };
     } finally {
-      applyErrors.delete(requestId);
+      outcomes.delete(requestId);
       pending.drop(requestId);
     }
   };
@@ -75,6 +89,14 @@ export function createReplicatedStore<State, Command>(options: ReplicatedStoreOp
     close: () => applier.stop(new RaftClosedError('the replicated store was closed')),
   };
 }
+
+/**
+ * Why a committed command can end in "outcome unknown": this peer did not fold its entry itself.
+ * It came inside an installed snapshot (this peer lagged while the others compacted), and a
+ * snapshot holds the state and the session table, not what the reducer made of each command.
+ */
+const unseenOutcome =
+  'the command committed, but its entry reached this peer inside a snapshot (or under a client id the node has since replaced), so whether the reducer applied or refused it is unknown here; the outcome is unknown';
 
 /** Feeds the node's committed stream, from index 1, to the applier until either stops. */
 async function follow<State>(node: RaftNode, applier: StoreApplier<State>): Promise<void> {

@@ -24,9 +24,17 @@ export interface StoreApplierOptions<State, Command> {
   readonly ownPending: (key: DedupKey) => number | undefined;
   /** The confirmed state changed, maybe by applying our pending `requestId`. */
   readonly confirmed: (state: State, requestId: number | undefined) => void;
-  /** The reducer threw on our pending `requestId`. */
-  readonly applyFailed: (requestId: number, error: unknown) => void;
+  /** Our pending `requestId` was folded here (not skipped as a duplicate): what the reducer made of it. */
+  readonly ownFolded: (requestId: number, outcome: OwnOutcome) => void;
+  /**
+   * A snapshot replaced the confirmed state. Our pending commands that its session table holds
+   * are in `state` already, but whether the reducer applied or refused them is not recorded.
+   */
+  readonly installed: (state: State, sessions: ClientSessionTable) => void;
 }
+
+/** What the reducer made of one of our commands, as this peer folded it. */
+export type OwnOutcome = { readonly type: 'applied' } | { readonly type: 'refused'; readonly error: unknown };
 
 export interface StoreApplier<State> {
   readonly state: Watchable<State>;
@@ -52,23 +60,21 @@ export function createStoreApplier<State, Command>(options: StoreApplierOptions<
   const stopping = new AbortController();
 
   /** Never throws: the outcome is the same on every peer (bytes this store did not write, a reducer that threw). */
-  const applyCommand = (entry: LogEntry, current: State, own: number | undefined): State => {
+  const applyCommand = (entry: LogEntry, current: State): { readonly state: State; readonly outcome: OwnOutcome } => {
     let command: Command;
     try {
       command = resolved.commands.decode(entry.command);
     } catch (error) {
       stats.undecodable += 1;
-      if (own !== undefined) options.applyFailed(own, error);
-      return current;
+      return { state: current, outcome: { type: 'refused', error } };
     }
     try {
       const next = resolved.apply(current, command);
       stats.applied += 1;
-      return next;
+      return { state: next, outcome: { type: 'applied' } };
     } catch (error) {
       stats.failed += 1;
-      if (own !== undefined) options.applyFailed(own, error);
-      return current;
+      return { state: current, outcome: { type: 'refused', error } };
     }
   };
 
@@ -79,7 +85,9 @@ export function createStoreApplier<State, Command>(options: StoreApplierOptions<
     if (!sessions.shouldApply(key)) {
       stats.duplicates += 1;
     } else {
-      next = applyCommand(entry, next, own);
+      const folded = applyCommand(entry, next);
+      next = folded.state;
+      if (own !== undefined) options.ownFolded(own, folded.outcome);
       appliedSinceSnapshot += 1;
     }
     state.set(next);
@@ -91,7 +99,7 @@ export function createStoreApplier<State, Command>(options: StoreApplierOptions<
     sessions = parts.sessions;
     const restored = resolved.restore(parts.state);
     state.set(restored);
-    options.confirmed(restored, undefined);
+    options.installed(restored, sessions);
     appliedSinceSnapshot = 0;
     stats.snapshotsInstalled += 1;
     appliedIndex.set(throughIndex);

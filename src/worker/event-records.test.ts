@@ -28,7 +28,7 @@ describe('event records', () => {
     const events: WorkerEvent[] = [
       committed(1, entry(5, viewCommand(1))),
       { type: 'answer', callId: 12, answer: { type: 'ok', value: entry(6, viewCommand(2, 30)) } },
-      { type: 'state', state: { version: 3, role: 'leader', leader: null, term: 3, membership: { voters: [] }, commitIndex: 6, appliedIndex: 6, compactionFloor: 0, stopped: null, replicationProgress: [], silentPeers: [] } },
+      { type: 'state', state: { version: 3, role: 'leader', leader: null, term: 3, membership: { voters: [] }, commitIndex: 6, appliedIndex: 6, compactionFloor: 0, clientId: null, stopped: null, replicationProgress: [], silentPeers: [] } },
       committed(1, { index: 7, term: 3, command: new Uint8Array(0), isNoOp: true }),
       { type: 'committed', streamId: 2, item: { type: 'internal', index: 8 } },
       { type: 'answer', callId: 13, answer: { type: 'error', error: { type: 'leadershipLost', message: 'lost' } } },

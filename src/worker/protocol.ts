@@ -13,7 +13,7 @@ import type { StorageFailureReason } from '../core/errors.ts';
 import type { RaftMetric, RaftTraceEvent } from '../core/events.ts';
 import type { StoredNodeState } from '../storage/stored-node-state.ts';
 import type { DataChannelGuestMessage, DataChannelHandOff } from '../transport/webrtc/data-channel-hand-off.ts';
-import type { ClientIdentity, ClusterConfig, Committed, LogEntry, NodeId, RaftRole, Snapshot, TransferAbandonReason } from '../core/types.ts';
+import type { ClientId, ClientIdentity, ClusterConfig, Committed, LogEntry, NodeId, RaftRole, Snapshot, TransferAbandonReason } from '../core/types.ts';
 
 /** Storage is opened inside the worker, so it is described as data. */
 export type WorkerStorageOptions =
@@ -46,6 +46,8 @@ export interface NodeState {
   /** RaftNode.appliedIndex: what the page checks publishSnapshot against. */
   readonly appliedIndex: number;
   readonly compactionFloor: number;
+  /** RaftNode.clientId: the id the node stamps its proposals with (null for identity none). */
+  readonly clientId: ClientId | null;
   readonly stopped: SerializedError | null;
   /** On a leader, each peer's match index (RaftNode.replicationProgress); empty otherwise. */
   readonly replicationProgress: readonly (readonly [NodeId, number])[];

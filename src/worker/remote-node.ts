@@ -118,9 +118,9 @@ export function createRemoteNode(id: NodeId, initial: NodeState, connection: Rem
       eventsPort.removeEventListener('message', onEvents);
       await connection.shutdown();
     })());
-  const { role, leader, term, membership, commitIndex, compactionFloor, replicationProgress, silentPeers } = mirror;
+  const { role, leader, term, membership, commitIndex, compactionFloor, clientId, replicationProgress, silentPeers } = mirror;
   const parts: RemoteParts = { api, mirror, stopped, streams, calls, proposals, resolvedThrough: () => resolvedThrough };
-  return { id, role, leader, term, membership, commitIndex, compactionFloor, stopped, trace, replicationProgress, silentPeers, ...remoteMethods(parts), close, fail: stop };
+  return { id, role, leader, term, membership, commitIndex, compactionFloor, clientId, stopped, trace, replicationProgress, silentPeers, ...remoteMethods(parts), close, fail: stop };
 }
 
 /** The calls of RaftNode, each validated on the page as createRaftNode validates it, then sent. */

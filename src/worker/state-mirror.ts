@@ -3,7 +3,7 @@
 // a newer one.
 import { sameConfigInOrder } from '../core/config-compare.ts';
 import { createStagedWatchable, setTogether, stagedChange, type StagedWatchable } from '../core/observable.ts';
-import type { ClusterConfig, NodeId, RaftRole } from '../core/types.ts';
+import type { ClientId, ClusterConfig, NodeId, RaftRole } from '../core/types.ts';
 import type { NodeState, SerializedError } from './protocol.ts';
 
 export interface StateMirror {
@@ -13,6 +13,7 @@ export interface StateMirror {
   readonly membership: StagedWatchable<ClusterConfig>;
   readonly commitIndex: StagedWatchable<number>;
   readonly compactionFloor: StagedWatchable<number>;
+  readonly clientId: StagedWatchable<ClientId | null>;
   /** The leader's per-peer match index as last reported (RaftNode.replicationProgress). */
   readonly replicationProgress: () => ReadonlyMap<NodeId, number>;
   /** The leader's peers not answering it, as last reported (RaftNode.silentPeers). */
@@ -35,6 +36,7 @@ export function createStateMirror(initial: NodeState): StateMirror {
     membership: createStagedWatchable<ClusterConfig>(initial.membership, sameConfigInOrder),
     commitIndex: createStagedWatchable(initial.commitIndex),
     compactionFloor: createStagedWatchable(initial.compactionFloor),
+    clientId: createStagedWatchable<ClientId | null>(initial.clientId),
     replicationProgress: () => progress,
     silentPeers: () => silent,
     appliedIndex: () => applied,
@@ -52,6 +54,7 @@ export function createStateMirror(initial: NodeState): StateMirror {
         stagedChange(mirror.membership, state.membership),
         stagedChange(mirror.commitIndex, state.commitIndex),
         stagedChange(mirror.compactionFloor, state.compactionFloor),
+        stagedChange(mirror.clientId, state.clientId),
       ]);
       return state.stopped;
     },

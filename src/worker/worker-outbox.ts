@@ -81,6 +81,7 @@ export function createStateTracker(): StateTracker {
         commitIndex: node.commitIndex.value,
         appliedIndex: node.appliedIndex?.() ?? node.commitIndex.value,
         compactionFloor: node.compactionFloor.value,
+        clientId: node.clientId?.value ?? null,
         stopped: stoppedBy === null ? null : serializeError(stoppedBy),
         replicationProgress: node.role.value === 'leader' ? [...(node.replicationProgress?.() ?? [])] : [],
         silentPeers: node.role.value === 'leader' ? [...(node.silentPeers?.() ?? [])] : [],
@@ -100,6 +101,7 @@ function sameState(state: NodeState, fields: Omit<NodeState, 'version'>): boolea
     state.commitIndex === fields.commitIndex &&
     state.appliedIndex === fields.appliedIndex &&
     state.compactionFloor === fields.compactionFloor &&
+    state.clientId === fields.clientId &&
     (state.stopped === null) === (fields.stopped === null) &&
     state.replicationProgress.length === fields.replicationProgress.length &&
     state.replicationProgress.every(([peer, match], position) => fields.replicationProgress[position]?.[0] === peer && fields.replicationProgress[position]?.[1] === match) &&
