@@ -42,6 +42,12 @@ export interface RoomHello {
    * wait for the sender's smaller id. Absent otherwise, so a peer that predates it still decodes.
    */
   readonly deferringTo?: NodeId;
+  /**
+   * Present (true) only when the sender never leads (a witness: RaftConfig.witness), so a hidden
+   * leader never hands leadership to it (it would refuse TimeoutNow). Absent otherwise, so a peer
+   * that predates it still decodes the hello.
+   */
+  readonly neverLeads?: true;
 }
 
 export interface ReceivedHello {
@@ -80,14 +86,25 @@ export function decodeHello(bytes: Uint8Array): RoomHello | null {
   }
   if (typeof value !== 'object' || value === null) return null;
   // Fields this version does not know are ignored, so a newer peer's hello still decodes here.
-  const { type, visible, member, voters, term, leader, startingAnyway, deferringTo } = value as Record<string, unknown>;
+  const { type, visible, member, voters, term, leader, startingAnyway, deferringTo, neverLeads } = value as Record<string, unknown>;
   if (startingAnyway !== undefined && typeof startingAnyway !== 'boolean') return null;
+  if (neverLeads !== undefined && typeof neverLeads !== 'boolean') return null;
   if (type !== 'hello' || typeof visible !== 'boolean' || typeof member !== 'boolean' || !Number.isSafeInteger(term) || (term as number) < 0) return null;
   const validId = (id: unknown): id is string => typeof id === 'string' && id.length > 0 && id.length <= maxIdLength;
   if (leader !== null && !validId(leader)) return null;
   if (deferringTo !== undefined && !validId(deferringTo)) return null;
   if (voters !== null && (!Array.isArray(voters) || voters.length === 0 || voters.length > maxListedVoters || !voters.every(validId))) return null;
-  return { type, visible, member, voters: voters === null ? null : voters.map((id: string) => nodeId(id)), term: term as number, leader: leader === null ? null : nodeId(leader), ...(startingAnyway === true ? { startingAnyway } : {}), ...(deferringTo === undefined ? {} : { deferringTo: nodeId(deferringTo) }) };
+  return {
+    type,
+    visible,
+    member,
+    voters: voters === null ? null : voters.map((id: string) => nodeId(id)),
+    term: term as number,
+    leader: leader === null ? null : nodeId(leader),
+    ...(startingAnyway === true ? { startingAnyway } : {}),
+    ...(deferringTo === undefined ? {} : { deferringTo: nodeId(deferringTo) }),
+    ...(neverLeads === true ? { neverLeads } : {}),
+  };
 }
 
 export function createRoomChannel(underlying: RaftTransport): RoomChannel {

@@ -41,7 +41,7 @@ export function startRoomCoordinator(options: RoomCoordinatorOptions): RoomCoord
   let closed = false;
   let timer: unknown = null;
   const emit = (event: RoomEvent): void => emitSafely(options.onEvent, event);
-  const handoff = createLeadershipHandoff({ node, presence: options.presence, peers: options.peers, clock, retryAfterMs: 4 * options.intervalMs, emit });
+  const handoff = createLeadershipHandoff({ node, presence: options.presence, peers: options.peers, witness: policy.settings.witness, clock, retryAfterMs: 4 * options.intervalMs, emit });
 
   /** Counted only while leading: a new leader starts counting afresh (conservative). */
   const trackReachability = (now: number): void => {
