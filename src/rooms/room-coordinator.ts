@@ -136,6 +136,7 @@ export function startRoomCoordinator(options: RoomCoordinatorOptions): RoomCoord
       unreachableSince,
       silentSince,
       waitingSince,
+      discovering: new Set([...options.peers.value].filter((peer) => options.presence.heard(peer)?.hello.member === false)),
     });
     if (decision !== null) changeMembership(decision, now);
   };
