@@ -36,6 +36,7 @@ export function handleAppendResponse(core: CoreState<LeaderReplicationHost>, fro
   progress.answered = true;
   if (response.readRound > 0) core.host.acknowledgeReadRound(from, response.readRound);
   if (response.success) {
+    progress.rejectsBelowMatch = false;
     // A hint is a quantity, not trusted: never beyond what we have sent.
     const matchIndex = Math.min(response.matchIndex, core.log.lastIndex);
     // Only an answer at or past the probe's prevLogIndex answers the probe: a heartbeat's
@@ -69,6 +70,7 @@ export function handleAppendResponse(core: CoreState<LeaderReplicationHost>, fro
     const lastOfTerm = core.log.lastIndexOfTerm(response.conflictTerm);
     if (lastOfTerm > 0) nextIndex = lastOfTerm + 1;
   }
+  progress.rejectsBelowMatch = nextIndex <= progress.matchIndex;
   const probeFrom = Math.max(progress.matchIndex + 1, Math.min(nextIndex, core.log.lastIndex + 1));
   // A rejection at or below what the follower acknowledged is stale (reordered), or comes from a
   // follower that lost its log (a node restarted on storage that kept nothing, or a hostile

@@ -68,6 +68,14 @@ export interface FollowerProgress {
    * CheckQuorum gives a new leader a full timeout; this tells a peer that never answered apart.
    */
   answered: boolean;
+  /**
+   * Whether this follower's latest answer to an AppendEntries rejected at or below its match
+   * index: it no longer holds what it acknowledged (it lost its log: a node back on storage that
+   * kept nothing), or the answer was a stale one overtaken on the way, which the next success
+   * clears. The match index itself never goes down (commit safety counts it); matchIndexes()
+   * reports such a follower at 0, so a room's policy does not promote it as caught up.
+   */
+  rejectsBelowMatch: boolean;
   /** Last time its match index advanced (stall detection of in-flight entries). */
   lastProgressAt: number;
   /** Whether any AppendEntries went to this follower since the last ready was taken. */
@@ -99,6 +107,7 @@ export function createProgress(nextIndex: number, now: number): FollowerProgress
     probeOutstanding: false,
     lastResponseAt: now,
     answered: false,
+    rejectsBelowMatch: false,
     lastProgressAt: now,
     sentThisRound: false,
   };

@@ -151,12 +151,14 @@ export class RaftCore {
   }
   /**
    * The leader's view of how far each peer's log matches its own (read-only copies; empty unless
-   * leading). Room membership policies use it to promote only learners that have caught up.
+   * leading). Room membership policies use it to promote only learners that have caught up. A
+   * peer whose latest answer rejected below what it had acknowledged (it lost its log) counts 0:
+   * it holds nothing this leader can vouch for (FollowerProgress.rejectsBelowMatch).
    */
   matchIndexes(): ReadonlyMap<NodeId, number> {
     const result = new Map<NodeId, number>();
     if (this.core.role !== 'leader') return result;
-    for (const [peer, progress] of this.core.progress) result.set(peer, progress.matchIndex);
+    for (const [peer, progress] of this.core.progress) result.set(peer, progress.rejectsBelowMatch ? 0 : progress.matchIndex);
     return result;
   }
   /**

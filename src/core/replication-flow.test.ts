@@ -235,6 +235,19 @@ describe('pipelined replication', () => {
     expect(sent).toBeLessThanOrEqual(22);
   });
 
+  it('reports a follower that rejects below what it acknowledged at match index 0 until it answers a probe again', () => {
+    // A room's policy promotes learners by this view: one that lost its log must not look caught up
+    // (a review found a learner promoted without its log on 2026-12-06).
+    const { leader } = replicatingLeader();
+    expect(leader.matchIndexes().get(c)).toBe(2);
+    leader.receive(1_002, c, rejected(1));
+    expect(leader.matchIndexes().get(c)).toBe(0);
+    expect(leader.matchIndexes().get(b)).toBe(2);
+    // A stale rejection, overtaken on the way: the next success restores the view.
+    leader.receive(1_003, c, accepted(2));
+    expect(leader.matchIndexes().get(c)).toBe(2);
+  });
+
   it('waits an election timeout without progress before probing a silent follower again', () => {
     const { leader } = replicatingLeader();
     let probedAt: number | null = null;

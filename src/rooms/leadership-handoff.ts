@@ -1,7 +1,11 @@
 // A hidden leader's hand-off: browsers throttle timers in background tabs, so a leader whose page
 // is hidden transfers leadership to the most caught-up voter whose hello says it is visible (the
-// shortest catch-up before TimeoutNow). With no visible voter it keeps leading: a hidden leader
-// is better than none. One attempt at a time; after a failure, wait before the next.
+// shortest catch-up before TimeoutNow) and that may lead: never the room's witness, nor a peer
+// whose hello says it never leads (an edge peer run with --witness, named or not). Such a peer
+// is always visible and caught up, but refuses TimeoutNow: picked, every transfer timed out and
+// the leader tried it again for good (review 2026-12-06). With no voter to hand to it keeps
+// leading: a hidden leader is better than none. One attempt at a time; after a failure, wait
+// before the next.
 import type { Clock } from '../core/config.ts';
 import type { Watchable } from '../core/observable.ts';
 import type { NodeId } from '../core/types.ts';
@@ -13,6 +17,8 @@ export interface LeadershipHandoffOptions {
   readonly node: RaftNode;
   readonly presence: RoomPresence;
   readonly peers: Watchable<ReadonlySet<NodeId>>;
+  /** The room's witness (MembershipPolicySettings.witness): it never leads, so it is never a target. */
+  readonly witness: NodeId | null;
   readonly clock: Clock;
   readonly retryAfterMs: number;
   readonly emit: (event: RoomEvent) => void;
@@ -30,7 +36,11 @@ export function createLeadershipHandoff(options: LeadershipHandoffOptions): Lead
 
   const target = (): NodeId | null => {
     const progress = node.replicationProgress?.() ?? new Map<NodeId, number>();
-    const candidates = node.membership.value.voters.filter((voter) => voter !== node.id && options.peers.value.has(voter) && options.presence.heard(voter)?.hello.visible === true);
+    const mayLead = (voter: NodeId): boolean => {
+      const hello = options.presence.heard(voter)?.hello;
+      return voter !== options.witness && hello?.visible === true && hello.neverLeads !== true;
+    };
+    const candidates = node.membership.value.voters.filter((voter) => voter !== node.id && options.peers.value.has(voter) && mayLead(voter));
     candidates.sort((left, right) => (progress.get(right) ?? 0) - (progress.get(left) ?? 0) || (left < right ? -1 : 1));
     return candidates[0] ?? null;
   };

@@ -6,7 +6,10 @@
 //   1. A voter unreachable for `unreachableAfterMs` is replaced by a caught-up learner (one joint
 //      change: the learner in, the lost voter out); with no such learner it is removed.
 //   2. A reachable peer that is not a member joins as a learner, the longest waiting first (by
-//      when this peer last saw it start waiting: reachable and outside the configuration).
+//      when this peer last saw it start waiting: reachable and outside the configuration), but
+//      not while its hello says it runs no node yet (it is still discovering): listed as a learner
+//      before it decides, it would take the listing for its id's old membership and give the id
+//      up (discover-cluster.ts identityReused). A peer that says nothing is admitted (rule 6).
 //   3. Caught-up learners are promoted while voters < targetVoters, to the largest odd count the
 //      ready learners allow (1 -> 3 -> 5): an even count tolerates no more failures than the odd
 //      count below it but needs one more acknowledgement per commit. A named witness counts like
@@ -71,6 +74,8 @@ export interface MembershipView {
   readonly silentSince: ReadonlyMap<NodeId, number>;
   /** For each reachable non-member: since when it has been waiting (reachable and outside the configuration). */
   readonly waitingSince: ReadonlyMap<NodeId, number>;
+  /** Reachable peers whose latest hello says they run no node yet (discovering): not admitted yet (rule 2). */
+  readonly discovering?: ReadonlySet<NodeId>;
 }
 
 export type MembershipDecision =
@@ -167,7 +172,7 @@ function waitingPeers(view: MembershipView, facts: Facts): NodeId[] {
   // First come, first served; an untracked peer (just reachable) counts as arriving now.
   const since = (id: NodeId): number => view.waitingSince.get(id) ?? view.now;
   const order = (left: NodeId, right: NodeId): number => since(left) - since(right) || facts.preference(left, right);
-  return [...view.reachable].filter((peer) => !members.has(peer)).sort(order);
+  return [...view.reachable].filter((peer) => !members.has(peer) && view.discovering?.has(peer) !== true).sort(order);
 }
 
 function addNewcomer(view: MembershipView, settings: MembershipPolicySettings, facts: Facts): MembershipDecision | null {

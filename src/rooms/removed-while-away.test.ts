@@ -36,6 +36,14 @@ describe('removedWhileAway', () => {
     expect(await check(await voterStorage(), { b: { voters: [b, c], term: 5 } })).toBe(true);
   });
 
+  it('was removed when one member says so, though a member that has yet to learn of the change (heard first) still lists it', async () => {
+    // Stored voters {a, b, c}: b lags, c has the change that removed a.
+    const storage = new InMemoryRaftStorage();
+    await storage.saveTermAndVotedFor(3, null);
+    await storage.appendEntries([{ index: 1, term: 3, command: new Uint8Array(), isNoOp: false, config: { old: null, new: { voters: [a, b, c] } } }]);
+    expect(await check(storage, { b: { voters: [a, b, c], term: 4 }, c: { voters: [b, c], term: 4 } })).toBe(true);
+  });
+
   it('still listed, an older term, nobody heard, or a learner: start as before', async () => {
     expect(await check(await voterStorage(), { b: { voters: [a, b], term: 5 } })).toBe(false);
     expect(await check(await voterStorage(), { b: { voters: [b, c], term: 2 } })).toBe(false);

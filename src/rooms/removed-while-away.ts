@@ -47,11 +47,12 @@ export async function removedWhileAway(options: RemovedCheckOptions): Promise<bo
   const storedTerm = options.stored.term;
   const started = options.clock.now();
   for (;;) {
-    for (const [sender, { hello }] of options.presence.recent()) {
-      if (!hello.member || hello.voters === null || !known.has(sender)) continue;
-      if (hello.voters.includes(options.selfId)) return false;
-      if (hello.term > storedTerm) return true;
-    }
+    const claims = [...options.presence.recent()].flatMap(([sender, { hello }]) => (hello.member && hello.voters !== null && known.has(sender) ? [{ voters: hello.voters, term: hello.term }] : []));
+    // Removal first, whatever order the hellos came in: a member that has yet to learn of the
+    // change still lists us, and believing it restarts a removed voter (the unsafe side); a
+    // fresh id costs only the id.
+    if (claims.some((claim) => !claim.voters.includes(options.selfId) && claim.term > storedTerm)) return true;
+    if (claims.some((claim) => claim.voters.includes(options.selfId))) return false;
     if (options.clock.now() - started >= options.waitMs) return false;
     await sleep(options.clock, options.pollMs, options.signal);
   }

@@ -11,10 +11,16 @@ import { maxIdLength, nodeId } from '../core/types.ts';
 import type { RaftTransport } from '../transport/raft-transport.ts';
 
 export const roomFrameTag = 0xa7;
-/** A hello is a few hundred bytes; anything much larger is not one of ours. */
-const maxHelloBytes = 16 * 1024;
+/**
+ * A hello is a few hundred bytes; anything much larger is not one of ours. The bound holds 64
+ * voters and 64 learners of the longest ids (256 characters) with room to spare; a peer of an
+ * earlier version drops a hello over 16 KiB, which only configurations of very long ids reach.
+ */
+const maxHelloBytes = 48 * 1024;
 /** Voters a hello may list (the signaling protocol lists at most 1024 peers; a config far fewer). */
 const maxListedVoters = 64;
+/** Learners a hello may list (the membership policy keeps at most 64). */
+const maxListedLearners = 64;
 
 export interface RoomHello {
   readonly type: 'hello';
@@ -42,6 +48,18 @@ export interface RoomHello {
    * wait for the sender's smaller id. Absent otherwise, so a peer that predates it still decodes.
    */
   readonly deferringTo?: NodeId;
+  /**
+   * Present (true) only when the sender never leads (a witness: RaftConfig.witness), so a hidden
+   * leader never hands leadership to it (it would refuse TimeoutNow). Absent otherwise, so a peer
+   * that predates it still decodes the hello.
+   */
+  readonly neverLeads?: true;
+  /**
+   * Learners of the configuration the sender follows, beside `voters` (absent when none, or from a
+   * peer that predates the field): a newcomer on empty storage must not come back under any
+   * member's id, a learner's included (discover-cluster.ts identityReused).
+   */
+  readonly learners?: readonly NodeId[];
 }
 
 export interface ReceivedHello {
@@ -80,14 +98,28 @@ export function decodeHello(bytes: Uint8Array): RoomHello | null {
   }
   if (typeof value !== 'object' || value === null) return null;
   // Fields this version does not know are ignored, so a newer peer's hello still decodes here.
-  const { type, visible, member, voters, term, leader, startingAnyway, deferringTo } = value as Record<string, unknown>;
+  const { type, visible, member, voters, term, leader, startingAnyway, deferringTo, neverLeads, learners } = value as Record<string, unknown>;
   if (startingAnyway !== undefined && typeof startingAnyway !== 'boolean') return null;
+  if (neverLeads !== undefined && typeof neverLeads !== 'boolean') return null;
   if (type !== 'hello' || typeof visible !== 'boolean' || typeof member !== 'boolean' || !Number.isSafeInteger(term) || (term as number) < 0) return null;
   const validId = (id: unknown): id is string => typeof id === 'string' && id.length > 0 && id.length <= maxIdLength;
   if (leader !== null && !validId(leader)) return null;
   if (deferringTo !== undefined && !validId(deferringTo)) return null;
   if (voters !== null && (!Array.isArray(voters) || voters.length === 0 || voters.length > maxListedVoters || !voters.every(validId))) return null;
-  return { type, visible, member, voters: voters === null ? null : voters.map((id: string) => nodeId(id)), term: term as number, leader: leader === null ? null : nodeId(leader), ...(startingAnyway === true ? { startingAnyway } : {}), ...(deferringTo === undefined ? {} : { deferringTo: nodeId(deferringTo) }) };
+  // Learners only beside voters (a configuration), and an empty list is sent as no field.
+  if (learners !== undefined && (voters === null || !Array.isArray(learners) || learners.length === 0 || learners.length > maxListedLearners || !learners.every(validId))) return null;
+  return {
+    type,
+    visible,
+    member,
+    voters: voters === null ? null : voters.map((id: string) => nodeId(id)),
+    term: term as number,
+    leader: leader === null ? null : nodeId(leader),
+    ...(startingAnyway === true ? { startingAnyway } : {}),
+    ...(deferringTo === undefined ? {} : { deferringTo: nodeId(deferringTo) }),
+    ...(neverLeads === true ? { neverLeads } : {}),
+    ...(learners === undefined ? {} : { learners: (learners as string[]).map((id) => nodeId(id)) }),
+  };
 }
 
 export function createRoomChannel(underlying: RaftTransport): RoomChannel {

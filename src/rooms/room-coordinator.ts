@@ -1,6 +1,7 @@
 // What the leader of a room does on its own, every `intervalMs`: apply the membership policy (at
 // most one change in flight; changeMembership runs joint consensus) and, while its page is
-// hidden, hand leadership to a caught-up visible voter. Every peer runs one; only the leader acts.
+// hidden, hand leadership to a caught-up visible voter. A hidden leader with no voter to hand to
+// keeps applying the policy. Every peer runs one; only the leader acts.
 import type { Clock } from '../core/config.ts';
 import type { Watchable } from '../core/observable.ts';
 import type { NodeId } from '../core/types.ts';
@@ -41,7 +42,7 @@ export function startRoomCoordinator(options: RoomCoordinatorOptions): RoomCoord
   let closed = false;
   let timer: unknown = null;
   const emit = (event: RoomEvent): void => emitSafely(options.onEvent, event);
-  const handoff = createLeadershipHandoff({ node, presence: options.presence, peers: options.peers, clock, retryAfterMs: 4 * options.intervalMs, emit });
+  const handoff = createLeadershipHandoff({ node, presence: options.presence, peers: options.peers, witness: policy.settings.witness, clock, retryAfterMs: 4 * options.intervalMs, emit });
 
   /** Counted only while leading: a new leader starts counting afresh (conservative). */
   const trackReachability = (now: number): void => {
@@ -111,11 +112,19 @@ export function startRoomCoordinator(options: RoomCoordinatorOptions): RoomCoord
     trackSilence(now);
     trackWaiting(now);
     if (node.role.value !== 'leader') return;
+    // One thing at a time. A change asked for during a transfer is held by the engine until the
+    // transfer ends, and fails if leadership moved (the new leader's policy decides afresh); a
+    // transfer started mid-change hands over a joint configuration. Neither helps, so each waits
+    // for the other (a change waits at most changeTimeoutMs).
+    if (changing || handoff.inFlight) return;
     if (!options.visible.value) {
       handoff.attempt(now);
-      return;
+      if (handoff.inFlight) return;
+      // No voter to hand to (none visible that may lead), or waiting to try again: this leader
+      // keeps leading, so it keeps the membership up to date too. Paused while hidden, it admitted
+      // nobody and removed nobody who left while every page was in the background (review
+      // 2026-12-06).
     }
-    if (changing || handoff.inFlight) return;
     const decision = policy.decide({
       selfId: node.id,
       now,
@@ -127,6 +136,7 @@ export function startRoomCoordinator(options: RoomCoordinatorOptions): RoomCoord
       unreachableSince,
       silentSince,
       waitingSince,
+      discovering: new Set([...options.peers.value].filter((peer) => options.presence.heard(peer)?.hello.member === false)),
     });
     if (decision !== null) changeMembership(decision, now);
   };

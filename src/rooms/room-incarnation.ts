@@ -44,7 +44,7 @@ export interface Incarnation<State, Command> {
 
 /**
  * What joining under one id came to: it joined, or the id must not be used again because the room
- * lists it as a voter while our storage is empty or removed it while away (`listedOrRemoved`), or
+ * lists it as a member (voter or learner) while our storage is empty or removed it while away (`listedOrRemoved`), or
  * because its storage lost what it held (`storageLost`: the browser deleted the database).
  */
 export type JoinOutcome<State, Command> =
@@ -156,12 +156,13 @@ async function startIncarnation<State, Command>(
   const timings = roomTimings(options);
   let coordinator: RoomCoordinator | null = null;
   try {
-    plumbing.presence.describeSelf(() => ({
-      member: true,
-      voters: node.commitIndex.value > 0 ? node.membership.value.voters : null,
-      term: node.term.value,
-      leader: node.leader.value,
-    }));
+    plumbing.presence.describeSelf(() => {
+      const config = node.membership.value;
+      const named = node.commitIndex.value > 0;
+      // Learners too: a newcomer on empty storage must not come back under any member's id.
+      const learners = named ? (config.learners ?? []) : [];
+      return { member: true, voters: named ? config.voters : null, ...(learners.length === 0 ? {} : { learners }), term: node.term.value, leader: node.leader.value };
+    });
     coordinator = startRoomCoordinator({
       node,
       presence: plumbing.presence,

@@ -46,7 +46,7 @@ export function connect<State, Command>(options: JoinRoomOptions<State, Command>
   const transport = options.createTransport(signaling);
   const channel = createRoomChannel(transport);
   const visibility = options.visibility ?? documentVisibility();
-  const presence = createRoomPresence({ channel, clock, visible: visibility.visible, gossipIntervalMs });
+  const presence = createRoomPresence({ channel, clock, visible: visibility.visible, gossipIntervalMs, neverLeads: options.raftConfig?.witness === true });
   // A client stopped for good (refused, or given up) lists nobody again: peers it listed
   // before are no longer held as if they might come back (discover-cluster.ts listedAcrossReconnects).
   let stopped = false;

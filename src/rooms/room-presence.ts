@@ -6,7 +6,7 @@ import type { Watchable } from '../core/observable.ts';
 import type { NodeId } from '../core/types.ts';
 import type { RoomChannel, RoomHello } from './room-channel.ts';
 
-export type SelfDescription = Pick<RoomHello, 'member' | 'voters' | 'term' | 'leader' | 'startingAnyway' | 'deferringTo'>;
+export type SelfDescription = Pick<RoomHello, 'member' | 'voters' | 'learners' | 'term' | 'leader' | 'startingAnyway' | 'deferringTo'>;
 
 export interface HeardHello {
   readonly hello: RoomHello;
@@ -28,6 +28,8 @@ export interface RoomPresenceOptions {
   readonly clock: Clock;
   readonly visible: Watchable<boolean>;
   readonly gossipIntervalMs: number;
+  /** This peer never leads (a witness): its hellos say so, so no hidden leader hands leadership to it. */
+  readonly neverLeads?: boolean;
 }
 
 /** A hello older than this many intervals is forgotten (its sender is gone or cut off). */
@@ -43,7 +45,7 @@ export function createRoomPresence(options: RoomPresenceOptions): RoomPresence {
   let closed = false;
   const fresh = (entry: HeardHello | undefined): HeardHello | undefined => (entry !== undefined && clock.now() - entry.at <= staleAfterIntervals * gossipIntervalMs ? entry : undefined);
 
-  const hello = (): RoomHello => ({ type: 'hello', visible: options.visible.value, ...describe() });
+  const hello = (): RoomHello => ({ type: 'hello', visible: options.visible.value, ...describe(), ...(options.neverLeads === true ? { neverLeads: true } : {}) });
   const sendAll = (): void => {
     const message = hello();
     for (const peer of channel.transport.peers.value) channel.send(peer, message);

@@ -72,6 +72,8 @@ export interface PeerEnvironment {
   readonly onEvent: (peer: NodeId, event: RoomEvent) => void;
   readonly onJoined: (peer: SimulatedPeer, room: Room<KvState, KvCommand>) => void;
   readonly witness?: NodeId;
+  /** A peer that runs as a witness (never leads) though the room does not name it as its witness. */
+  readonly unnamedWitness?: NodeId;
   /**
    * Who signaling lists in the room for a peer (default: exactly the peers its transport reaches).
    * A test that lists peers the network does not connect plays signaling that works while
@@ -146,7 +148,7 @@ export function arrive(environment: PeerEnvironment, peer: SimulatedPeer): void 
     // Twice the default timings: half the heartbeat traffic to simulate, same behaviour.
     // The peer the room names as its witness runs as one (votes, never campaigns), as
     // `raftmesh-peer --witness` does, under every id it joins as.
-    raftConfig: { clock: environment.clock, random: seededRandom(deriveSeed(environment.seed, `${peer.id}-${visit}`)), snapshotTrailingEntries: 10, heartbeatInterval: 100, electionTimeoutMin: 300, electionTimeoutMax: 600, ...(environment.witness === peer.id ? { witness: true } : {}) },
+    raftConfig: { clock: environment.clock, random: seededRandom(deriveSeed(environment.seed, `${peer.id}-${visit}`)), snapshotTrailingEntries: 10, heartbeatInterval: 100, electionTimeoutMin: 300, electionTimeoutMax: 600, ...(environment.witness === peer.id || environment.unnamedWitness === peer.id ? { witness: true } : {}) },
     discoveryMs: timings.discoveryMs,
     gossipIntervalMs: timings.gossipIntervalMs,
     coordinatorIntervalMs: timings.coordinatorIntervalMs,
