@@ -13,6 +13,8 @@ import type { StoredSnapshot } from './types.ts';
  */
 export interface SnapshotStream {
   readonly snapshot: StoredSnapshot;
+  /** State bytes per chunk: what a frame leaves after the header and this snapshot's meta (snapshot-frame.ts). */
+  readonly chunkBytes: number;
 }
 
 export interface FollowerProgress {

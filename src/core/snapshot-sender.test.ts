@@ -7,8 +7,8 @@ const unpaced = { chunkBytes: 1_000, bytesPerSecond: Number.POSITIVE_INFINITY };
 const paced = { chunkBytes: 1_000, bytesPerSecond: 100_000 };
 /** The default configuration's: at least 150 ms, a 50 ms margin above the round trip, at most 2.4 s. */
 const stallBounds = { floorMs: 150, marginMs: 50, ceilingMs: 2_400 };
-/** A stream of a snapshot through `index` (these tests pass sizes and pace to the sender themselves). */
-const streamOf = (index: number): SnapshotStream => ({ snapshot: { meta: { lastIncludedIndex: index, lastIncludedTerm: 1 }, state: new Uint8Array(0) } });
+/** A stream of a snapshot through `index` (these tests pass sizes and pace to the sender themselves: 1,000-byte chunks). */
+const streamOf = (index: number): SnapshotStream => ({ snapshot: { meta: { lastIncludedIndex: index, lastIncludedTerm: 1 }, state: new Uint8Array(0) }, chunkBytes: 1_000 });
 const offsets = (chunks: ReadonlyArray<{ offset: number }>): number[] => chunks.map((chunk) => chunk.offset);
 
 describe('snapshot stream flow control', () => {

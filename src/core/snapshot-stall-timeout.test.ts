@@ -16,8 +16,8 @@ import {
   snapshotWindowChunks,
 } from './snapshot-sender.ts';
 
-/** A stream of a snapshot through `index` (these tests pass sizes and pace to the sender themselves). */
-const streamOf = (index: number): SnapshotStream => ({ snapshot: { meta: { lastIncludedIndex: index, lastIncludedTerm: 1 }, state: new Uint8Array(0) } });
+/** A stream of a snapshot through `index` (these tests pass sizes and pace to the sender themselves: 1,000-byte chunks). */
+const streamOf = (index: number): SnapshotStream => ({ snapshot: { meta: { lastIncludedIndex: index, lastIncludedTerm: 1 }, state: new Uint8Array(0) }, chunkBytes: 1_000 });
 const stallBounds = snapshotStallBounds(defaultRaftConfig);
 /** 1,000-byte chunks, one every 10 ms. */
 const paced = { chunkBytes: 1_000, bytesPerSecond: 100_000 };

@@ -9,9 +9,10 @@ import { advanceClock } from './core-time.ts';
 import { truncateLog } from './log-writes.ts';
 import { adoptMembership, configAt, latestConfigPayload } from './membership-state.ts';
 import type { InstallSnapshot, InstallSnapshotResponse } from './messages.ts';
-import { becomeProbe, type FollowerProgress, streamedSnapshotIndex } from './progress.ts';
+import { becomeProbe, type FollowerProgress, type SnapshotStream, streamedSnapshotIndex } from './progress.ts';
+import { snapshotChunkBytes } from './snapshot-frame.ts';
 import { acceptChunk } from './snapshot-reassembly.ts';
-import { acknowledgeSnapshotOffset, beginSnapshotStream, nextSnapshotChunks, snapshotChunkDueAt } from './snapshot-sender.ts';
+import { acknowledgeSnapshotOffset, beginSnapshotStream, nextSnapshotChunks, snapshotChunkDueAt, type SnapshotPace } from './snapshot-sender.ts';
 import type { NodeId, SnapshotMeta, StoredSnapshot } from './types.ts';
 
 /** What snapshots need of the rest of the engine (raft-core.ts wires it). */
@@ -78,7 +79,13 @@ function compactLog(core: CoreState<SnapshotsHost>, throughIndex: number): void 
 /** A follower needs entries behind the floor: its stream starts with the newest snapshot. */
 export function beginSnapshotTransfer(core: CoreState<SnapshotsHost>, progress: FollowerProgress): void {
   assert(core.snapshot !== null, 'a follower needs entries below the floor but no snapshot exists');
-  beginSnapshotStream(progress, { snapshot: core.snapshot }, core.now);
+  const chunkBytes = snapshotChunkBytes(core.snapshot.meta, core.config.snapshotChunkCeilingBytes, core.maxAppendBytes);
+  beginSnapshotStream(progress, { snapshot: core.snapshot, chunkBytes }, core.now);
+}
+
+/** How a stream is paced: its own chunk size (it depends on the snapshot's meta), the configured rate. */
+function streamPace(core: CoreState<SnapshotsHost>, stream: SnapshotStream): SnapshotPace {
+  return { chunkBytes: stream.chunkBytes, bytesPerSecond: core.config.snapshotBytesPerSecond };
 }
 
 /** The earliest pacing deadline of the snapshot streams that wait only for it. */
@@ -86,7 +93,7 @@ export function pacedSnapshotDeadline(core: CoreState<SnapshotsHost>): number {
   let deadline = Number.POSITIVE_INFINITY;
   for (const progress of core.progress.values()) {
     const stream = progress.snapshotStream;
-    if (stream !== null) deadline = Math.min(deadline, snapshotChunkDueAt(progress, stream.snapshot.state.length, core.snapshotPace));
+    if (stream !== null) deadline = Math.min(deadline, snapshotChunkDueAt(progress, stream.snapshot.state.length, streamPace(core, stream)));
   }
   return deadline;
 }
@@ -94,7 +101,7 @@ export function pacedSnapshotDeadline(core: CoreState<SnapshotsHost>): number {
 export function sendPacedSnapshotChunks(core: CoreState<SnapshotsHost>): void {
   for (const [peer, progress] of core.progress) {
     const stream = progress.snapshotStream;
-    if (stream !== null && snapshotChunkDueAt(progress, stream.snapshot.state.length, core.snapshotPace) <= core.now) sendSnapshotChunks(core, peer, progress);
+    if (stream !== null && snapshotChunkDueAt(progress, stream.snapshot.state.length, streamPace(core, stream)) <= core.now) sendSnapshotChunks(core, peer, progress);
   }
 }
 
@@ -106,7 +113,7 @@ export function sendSnapshotChunks(core: CoreState<SnapshotsHost>, peer: NodeId,
   const stream = progress.snapshotStream;
   assert(progress.state === 'snapshot' && stream !== null, `snapshot chunks for ${peer}, whose progress streams none`);
   const state = stream.snapshot.state;
-  for (const chunk of nextSnapshotChunks(progress, state.length, core.snapshotPace, core.now)) {
+  for (const chunk of nextSnapshotChunks(progress, state.length, streamPace(core, stream), core.now)) {
     sendSnapshotChunk(core, peer, stream.snapshot, chunk.offset, state.subarray(chunk.offset, chunk.offset + chunk.length));
   }
 }
