@@ -31,7 +31,8 @@ export interface RaftConfig {
    * Entries kept behind a published snapshot so slightly lagging peers catch up from the log
    * rather than by a snapshot install. Default 0: API.md's publishSnapshot says "raft compacts up
    * to it", so by default it does, and compactionFloor reaches the snapshot's index at once
-   * (unless this node's own forwarded proposals still wait for their entries).
+   * (unless this node's own forwarded proposals still wait for their entries, or, on a leader, a
+   * follower's running stream of an older snapshot still needs the entries after it).
    */
   snapshotTrailingEntries?: number;
   /** Largest AppendEntries payload in bytes (further capped by the transport's maxPayloadBytes). */

@@ -16,7 +16,7 @@ import { createRaftLog, type RaftLog } from './raft-log.ts';
 import { ReadIndexTracker } from './read-index.ts';
 import type { MembershipOutcome, OutboundMessage, ProposalOutcome, ReadOutcome, SnapshotWrite, TransferOutcome } from './ready.ts';
 import type { TimeoutBounds } from './round-trip-estimate.ts';
-import { snapshotStallBounds, type SnapshotPace } from './snapshot-sender.ts';
+import { snapshotStallBounds } from './snapshot-sender.ts';
 import type { SnapshotReassembly } from './snapshot-reassembly.ts';
 import { WedgeDetector } from './wedge-detector.ts';
 import type { ClientId, ClusterConfig, ConfigPayload, DedupKey, LogEntry, NodeId, RaftRole, SnapshotMeta } from './types.ts';
@@ -127,8 +127,6 @@ export interface CoreState<Host = unknown> {
   readonly maxFrameBytes: number;
   /** Bytes of entries one replication batch carries at most (within the transport's ordered frames). */
   readonly replicationBatchBytes: number;
-  /** Snapshot chunk size (within one frame) and rate, fixed for this node's life. */
-  readonly snapshotPace: SnapshotPace;
   /** Bounds of a snapshot stream's stall timeout, derived from the election timeouts. */
   readonly snapshotStallBounds: TimeoutBounds;
   now: number;
@@ -293,7 +291,6 @@ export function createCoreState<Host>(options: RaftCoreOptions, host: Host): Cor
     maxAppendBytes,
     maxFrameBytes,
     replicationBatchBytes: ordered >= minimumOrderedBatchBytes ? Math.min(maxAppendBytes, ordered) : maxAppendBytes,
-    snapshotPace: { chunkBytes: Math.min(options.config.snapshotChunkCeilingBytes, maxAppendBytes - frameOverheadBytes - 1024), bytesPerSecond: options.config.snapshotBytesPerSecond },
     snapshotStallBounds: snapshotStallBounds(options.config),
     now: options.now,
     currentTerm: options.hardState.term,

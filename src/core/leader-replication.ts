@@ -6,7 +6,7 @@ import { emitTrace, refuse, send } from './core-output.ts';
 import { type CoreState, frameOverheadBytes } from './core-state.ts';
 import { batchEnd } from './entry-size.ts';
 import type { AppendEntriesResponse } from './messages.ts';
-import { becomeProbe, type FollowerProgress, releaseInflight } from './progress.ts';
+import { becomeProbe, type FollowerProgress, releaseInflight, streamedSnapshotIndex } from './progress.ts';
 import { quorumValue } from './quorum.ts';
 import { resendStalledSnapshot } from './snapshot-sender.ts';
 import type { NodeId, StepDownReason } from './types.ts';
@@ -53,7 +53,7 @@ export function handleAppendResponse(core: CoreState<LeaderReplicationHost>, fro
       maybeAdvanceCommit(core);
     }
     if (progress.nextIndex <= progress.matchIndex) progress.nextIndex = progress.matchIndex + 1;
-    if (progress.state === 'snapshot' && progress.matchIndex >= progress.snapshotIndex) becomeProbe(progress);
+    if (progress.state === 'snapshot' && progress.matchIndex >= streamedSnapshotIndex(progress)) becomeProbe(progress);
     if (progress.state === 'probe') {
       progress.state = 'replicate';
       progress.inflightLastIndices = [];

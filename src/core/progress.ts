@@ -1,13 +1,28 @@
 // The leader's view of one follower (etcd's Progress): probing for the match point one message
 // at a time, then replicating with a bounded pipeline of in-flight AppendEntries.
 import { createRoundTripEstimate, type RoundTripEstimate } from './round-trip-estimate.ts';
+import type { StoredSnapshot } from './types.ts';
+
+/**
+ * The snapshot one follower's stream sends, from its first chunk to its last: a newer snapshot
+ * the application publishes meanwhile does not replace it. Restarted with each newer one, a
+ * stream never finished when snapshots came faster than one streams at the pace, and the
+ * follower never caught up. The leader keeps its state only while the stream runs (the field is
+ * cleared when the stream ends and goes with the follower's progress), so it holds one snapshot
+ * per follower stream at most; a follower's next stream starts with the newest.
+ */
+export interface SnapshotStream {
+  readonly snapshot: StoredSnapshot;
+  /** State bytes per chunk: what a frame leaves after the header and this snapshot's meta (snapshot-frame.ts). */
+  readonly chunkBytes: number;
+}
 
 export interface FollowerProgress {
   matchIndex: number;
   nextIndex: number;
   state: 'probe' | 'replicate' | 'snapshot';
-  /** Snapshot transfer: which snapshot, bytes sent and bytes acknowledged. */
-  snapshotIndex: number;
+  /** Snapshot transfer: which snapshot (set exactly in the snapshot state), bytes sent and bytes acknowledged. */
+  snapshotStream: SnapshotStream | null;
   snapshotSentBytes: number;
   /** The furthest byte sent in this stream: a resend rewinds snapshotSentBytes, not this. */
   snapshotFurthestSentBytes: number;
@@ -87,7 +102,7 @@ export function createProgress(nextIndex: number, now: number): FollowerProgress
     matchIndex: 0,
     nextIndex,
     state: 'probe',
-    snapshotIndex: 0,
+    snapshotStream: null,
     snapshotSentBytes: 0,
     snapshotFurthestSentBytes: 0,
     snapshotAckedBytes: 0,
@@ -118,10 +133,17 @@ export function becomeProbe(progress: FollowerProgress): void {
   // a stall of its stream is over: its next stream starts with the full window. (In the other
   // states the flag is already false.)
   progress.snapshotStalled = false;
+  // The stream is over: its snapshot, perhaps older than the newest, is let go.
+  progress.snapshotStream = null;
   progress.state = 'probe';
   progress.nextIndex = progress.matchIndex + 1;
   progress.inflightLastIndices = [];
   progress.probeOutstanding = false;
+}
+
+/** The index of the snapshot the follower's stream sends, or 0 when none streams. */
+export function streamedSnapshotIndex(progress: FollowerProgress): number {
+  return progress.snapshotStream?.snapshot.meta.lastIncludedIndex ?? 0;
 }
 
 /** Drops in-flight records that an acknowledgement through `matchIndex` has covered. */

@@ -1,5 +1,7 @@
 // Receiver side of chunked InstallSnapshot (§7): accepts only the next offset, re-acknowledges
-// duplicates and reorders instead of appending them twice, and bounds what it will buffer.
+// duplicates and reorders instead of appending them twice, and bounds what it will buffer: the
+// bytes (the total ceiling) and the memory they take (one buffer, grown as bytes arrive).
+import { assert } from './assert.ts';
 import type { InstallSnapshot } from './messages.ts';
 import type { SnapshotMeta } from './types.ts';
 
@@ -8,8 +10,18 @@ export interface SnapshotReassembly {
   readonly totalBytes: number;
   readonly leaderTerm: number;
   received: number;
-  readonly chunks: Uint8Array[];
+  /**
+   * The bytes received so far, at the start of a buffer that grows geometrically as they arrive
+   * (at most twice what was received, or the first buffer, and never past totalBytes). One copy per chunk cost a
+   * Uint8Array and its ArrayBuffer each, about 200 bytes of memory per byte a sender chose to
+   * send in 1-byte chunks; a buffer of the size the sender claims would cost the ceiling on a
+   * sender's word alone.
+   */
+  buffer: Uint8Array;
 }
+
+/** The first buffer's size at most: one default chunk. */
+const firstBufferBytes = 16 * 1024;
 
 export type ChunkVerdict =
   | { readonly type: 'tooLarge' }
@@ -45,18 +57,27 @@ export function acceptChunk(current: SnapshotReassembly | null, message: Install
   if (current !== null && current.leaderTerm === message.term && message.meta.lastIncludedIndex < current.meta.lastIncludedIndex) return { type: 'stale' };
   let reassembly = current;
   if (reassembly === null || !sameTransfer(reassembly, message)) {
-    reassembly = { meta: message.meta, totalBytes: message.totalBytes, leaderTerm: message.term, received: 0, chunks: [] };
+    reassembly = { meta: message.meta, totalBytes: message.totalBytes, leaderTerm: message.term, received: 0, buffer: new Uint8Array(0) };
   }
   if (message.offset === reassembly.received && (message.data.length > 0 || message.totalBytes === 0)) {
-    reassembly.chunks.push(message.data.slice());
-    reassembly.received += message.data.length;
+    append(reassembly, message.data);
   }
   if (reassembly.received < reassembly.totalBytes) return { type: 'progress', reassembly };
-  const state = new Uint8Array(reassembly.totalBytes);
-  let offset = 0;
-  for (const chunk of reassembly.chunks) {
-    state.set(chunk, offset);
-    offset += chunk.length;
+  // Growth stops at totalBytes, and every byte up to it arrived: the buffer is the state.
+  assert(reassembly.buffer.length === reassembly.totalBytes, `reassembled ${reassembly.buffer.length} bytes of ${reassembly.totalBytes}`);
+  return { type: 'complete', reassembly, state: reassembly.buffer };
+}
+
+/** Copies `data` after the bytes received (acceptChunk checked it ends within totalBytes). */
+function append(reassembly: SnapshotReassembly, data: Uint8Array): void {
+  const needed = reassembly.received + data.length;
+  if (needed > reassembly.buffer.length) {
+    // Doubling keeps the copies linear in the bytes received, and the buffer within twice them.
+    const capacity = Math.min(reassembly.totalBytes, Math.max(needed, 2 * reassembly.buffer.length, Math.min(firstBufferBytes, reassembly.totalBytes)));
+    const grown = new Uint8Array(capacity);
+    grown.set(reassembly.buffer.subarray(0, reassembly.received));
+    reassembly.buffer = grown;
   }
-  return { type: 'complete', reassembly, state };
+  reassembly.buffer.set(data, reassembly.received);
+  reassembly.received = needed;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createProgress } from './progress.ts';
+import { createProgress, type SnapshotStream } from './progress.ts';
 import { acknowledgeSnapshotOffset, beginSnapshotStream, nextSnapshotChunks, resendStalledSnapshot, snapshotChunkDueAt, snapshotChunksInFlight, snapshotFirstRegrowAcks, snapshotWindowChunks } from './snapshot-sender.ts';
 
 const unpaced = { chunkBytes: 1_000, bytesPerSecond: Number.POSITIVE_INFINITY };
@@ -7,12 +7,14 @@ const unpaced = { chunkBytes: 1_000, bytesPerSecond: Number.POSITIVE_INFINITY };
 const paced = { chunkBytes: 1_000, bytesPerSecond: 100_000 };
 /** The default configuration's: at least 150 ms, a 50 ms margin above the round trip, at most 2.4 s. */
 const stallBounds = { floorMs: 150, marginMs: 50, ceilingMs: 2_400 };
+/** A stream of a snapshot through `index` (these tests pass sizes and pace to the sender themselves: 1,000-byte chunks). */
+const streamOf = (index: number): SnapshotStream => ({ snapshot: { meta: { lastIncludedIndex: index, lastIncludedTerm: 1 }, state: new Uint8Array(0) }, chunkBytes: 1_000 });
 const offsets = (chunks: ReadonlyArray<{ offset: number }>): number[] => chunks.map((chunk) => chunk.offset);
 
 describe('snapshot stream flow control', () => {
   it('keeps a bounded window of chunks in flight and advances on acknowledgements', () => {
     const progress = createProgress(1, 0);
-    beginSnapshotStream(progress, 100, 0);
+    beginSnapshotStream(progress, streamOf(100), 0);
     const first = nextSnapshotChunks(progress, 10_000, unpaced, 0);
     expect(first.map((chunk) => chunk.offset)).toEqual([0, 1_000, 2_000, 3_000].slice(0, snapshotChunksInFlight));
     expect(nextSnapshotChunks(progress, 10_000, unpaced, 0)).toEqual([]); // window full
@@ -22,7 +24,7 @@ describe('snapshot stream flow control', () => {
 
   it('clamps a hostile acknowledgement to what was sent', () => {
     const progress = createProgress(1, 0);
-    beginSnapshotStream(progress, 100, 0);
+    beginSnapshotStream(progress, streamOf(100), 0);
     nextSnapshotChunks(progress, 10_000, unpaced, 0);
     acknowledgeSnapshotOffset(progress, Number.MAX_SAFE_INTEGER, 5, 50, stallBounds);
     expect(progress.snapshotAckedBytes).toBe(4_000);
@@ -30,7 +32,7 @@ describe('snapshot stream flow control', () => {
 
   it('resends from a stuck offset at most once per interval, then one chunk at a time', () => {
     const progress = createProgress(1, 0);
-    beginSnapshotStream(progress, 100, 0);
+    beginSnapshotStream(progress, streamOf(100), 0);
     nextSnapshotChunks(progress, 10_000, unpaced, 0);
     acknowledgeSnapshotOffset(progress, 1_000, 10, 50, stallBounds); // progress
     acknowledgeSnapshotOffset(progress, 1_000, 11, 50, stallBounds); // the same offset again: chunk 1,000 was lost
@@ -41,7 +43,7 @@ describe('snapshot stream flow control', () => {
 
   it('resends from the first unacknowledged chunk when no snapshot progress was made for the timeout, one chunk until an answer', () => {
     const progress = createProgress(1, 0);
-    beginSnapshotStream(progress, 100, 0);
+    beginSnapshotStream(progress, streamOf(100), 0);
     nextSnapshotChunks(progress, 10_000, unpaced, 0);
     resendStalledSnapshot(progress, 100, stallBounds);
     expect(nextSnapshotChunks(progress, 10_000, unpaced, 0)).toEqual([]);
@@ -54,7 +56,7 @@ describe('snapshot stream flow control', () => {
 
   it('paces chunks evenly: one per interval, never a window at once', () => {
     const progress = createProgress(1, 0);
-    beginSnapshotStream(progress, 100, 0);
+    beginSnapshotStream(progress, streamOf(100), 0);
     expect(offsets(nextSnapshotChunks(progress, 10_000, paced, 0))).toEqual([0]);
     expect(snapshotChunkDueAt(progress, 10_000, paced)).toBe(10);
     expect(nextSnapshotChunks(progress, 10_000, paced, 9)).toEqual([]);
@@ -65,7 +67,7 @@ describe('snapshot stream flow control', () => {
 
   it('banks no idle time: after a long wait for acknowledgements at most two chunks go at once', () => {
     const progress = createProgress(1, 0);
-    beginSnapshotStream(progress, 100, 0);
+    beginSnapshotStream(progress, streamOf(100), 0);
     for (const now of [0, 10, 20, 30]) nextSnapshotChunks(progress, 10_000, paced, now);
     expect(progress.snapshotSentBytes).toBe(snapshotChunksInFlight * 1_000);
     // The window is full: only an acknowledgement (or the stall timeout) moves the stream on.
@@ -77,7 +79,7 @@ describe('snapshot stream flow control', () => {
 
   it('makes up a late tick of less than one interval, so the stream keeps its rate', () => {
     const progress = createProgress(1, 0);
-    beginSnapshotStream(progress, 100, 0);
+    beginSnapshotStream(progress, streamOf(100), 0);
     nextSnapshotChunks(progress, 10_000, paced, 0);
     expect(offsets(nextSnapshotChunks(progress, 10_000, paced, 14))).toEqual([1_000]); // 4 ms late
     expect(snapshotChunkDueAt(progress, 10_000, paced)).toBe(20); // still on the 10 ms grid
@@ -85,7 +87,7 @@ describe('snapshot stream flow control', () => {
 
   it('spaces chunks by their size: a short last chunk leaves a short gap', () => {
     const progress = createProgress(1, 0);
-    beginSnapshotStream(progress, 100, 0);
+    beginSnapshotStream(progress, streamOf(100), 0);
     nextSnapshotChunks(progress, 1_500, paced, 0);
     expect(offsets(nextSnapshotChunks(progress, 1_500, paced, 10))).toEqual([1_000]);
     expect(progress.snapshotPacedUntil).toBe(15);
@@ -94,9 +96,9 @@ describe('snapshot stream flow control', () => {
 
   it('a new stream starts at once, whatever the last one left', () => {
     const progress = createProgress(1, 0);
-    beginSnapshotStream(progress, 100, 0);
+    beginSnapshotStream(progress, streamOf(100), 0);
     nextSnapshotChunks(progress, 10_000, paced, 0);
-    beginSnapshotStream(progress, 200, 1);
+    beginSnapshotStream(progress, streamOf(200), 1);
     expect(offsets(nextSnapshotChunks(progress, 10_000, paced, 1))).toEqual([0]);
   });
 
@@ -105,7 +107,7 @@ describe('snapshot stream flow control', () => {
 
   it('starts the stall clock when a chunk goes out: a paced stream waiting for its next chunk is not stalled', () => {
     const progress = createProgress(1, 0);
-    beginSnapshotStream(progress, 100, 0);
+    beginSnapshotStream(progress, streamOf(100), 0);
     nextSnapshotChunks(progress, 10_000, slow, 0);
     acknowledgeSnapshotOffset(progress, 1_000, 20, 50, stallBounds);
     expect(offsets(nextSnapshotChunks(progress, 10_000, slow, 1_000))).toEqual([1_000]);
@@ -119,7 +121,7 @@ describe('snapshot stream flow control', () => {
 
   it('takes an acknowledgement that comes after a stall gave its chunk up, instead of sending the chunk again', () => {
     const progress = createProgress(1, 0);
-    beginSnapshotStream(progress, 100, 0);
+    beginSnapshotStream(progress, streamOf(100), 0);
     nextSnapshotChunks(progress, 10_000, slow, 0);
     resendStalledSnapshot(progress, 150, stallBounds); // the round trip is longer than the stall timeout
     expect(progress.snapshotSentBytes).toBe(0);
@@ -130,12 +132,12 @@ describe('snapshot stream flow control', () => {
 
   it('clamps an acknowledgement to the furthest byte sent, also after a stall', () => {
     const progress = createProgress(1, 0);
-    beginSnapshotStream(progress, 100, 0);
+    beginSnapshotStream(progress, streamOf(100), 0);
     nextSnapshotChunks(progress, 10_000, slow, 0);
     resendStalledSnapshot(progress, 150, stallBounds);
     acknowledgeSnapshotOffset(progress, Number.MAX_SAFE_INTEGER, 160, 50, stallBounds);
     expect(progress.snapshotAckedBytes).toBe(1_000);
-    beginSnapshotStream(progress, 200, 170); // a new stream: nothing of it was sent yet
+    beginSnapshotStream(progress, streamOf(200), 170); // a new stream: nothing of it was sent yet
     acknowledgeSnapshotOffset(progress, 1_000, 180, 50, stallBounds);
     expect(progress.snapshotAckedBytes).toBe(0);
   });
@@ -161,7 +163,7 @@ describe('snapshot stream flow control', () => {
     /** A stream whose window the first stuck offset shrank, at 100 ms. */
     const shrunkStream = (): ReturnType<typeof createProgress> => {
       const progress = createProgress(1, 0);
-      beginSnapshotStream(progress, 100, 0);
+      beginSnapshotStream(progress, streamOf(100), 0);
       shrink(progress, 100);
       return progress;
     };
@@ -201,7 +203,7 @@ describe('snapshot stream flow control', () => {
       const progress = shrunkStream();
       const now = acknowledgeInOrder(progress, snapshotFirstRegrowAcks, 100);
       shrink(progress, now + 100);
-      beginSnapshotStream(progress, 200, now + 200);
+      beginSnapshotStream(progress, streamOf(200), now + 200);
       expect(snapshotWindowChunks(progress, unpaced)).toBe(snapshotChunksInFlight);
       shrink(progress, now + 300);
       acknowledgeInOrder(progress, snapshotFirstRegrowAcks, now + 300);

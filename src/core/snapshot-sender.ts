@@ -12,7 +12,7 @@
 // Pacing keeps that spacing without tying the rate to the round trip, which on a slow path would
 // make a one-chunk window crawl.
 import type { ResolvedRaftConfig } from './config.ts';
-import type { FollowerProgress } from './progress.ts';
+import type { FollowerProgress, SnapshotStream } from './progress.ts';
 import { backOffRoundTrip, recordRoundTripSample, roundTripTimeoutMs, type TimeoutBounds } from './round-trip-estimate.ts';
 
 /**
@@ -31,9 +31,9 @@ export const snapshotFirstRegrowAcks = 2 * snapshotChunksInFlight;
 /** The most a regrowth can be put off: beyond it, a path that keeps reordering stays at one chunk. */
 const snapshotRegrowAcksCeiling = 1024;
 
-export function beginSnapshotStream(progress: FollowerProgress, snapshotIndex: number, now: number): void {
+export function beginSnapshotStream(progress: FollowerProgress, stream: SnapshotStream, now: number): void {
   progress.state = 'snapshot';
-  progress.snapshotIndex = snapshotIndex;
+  progress.snapshotStream = stream;
   progress.snapshotSentBytes = 0;
   progress.snapshotFurthestSentBytes = 0;
   progress.snapshotAckedBytes = 0;

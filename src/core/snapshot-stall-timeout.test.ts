@@ -3,7 +3,7 @@
 // 4 x RTTVAR)), doubled per stall with no sample since, bounded, and kept across streams.
 import { describe, expect, it } from 'vitest';
 import { defaultRaftConfig } from './config.ts';
-import { becomeProbe, createProgress, type FollowerProgress } from './progress.ts';
+import { becomeProbe, createProgress, type FollowerProgress, type SnapshotStream } from './progress.ts';
 import {
   acknowledgeSnapshotOffset,
   beginSnapshotStream,
@@ -16,6 +16,8 @@ import {
   snapshotWindowChunks,
 } from './snapshot-sender.ts';
 
+/** A stream of a snapshot through `index` (these tests pass sizes and pace to the sender themselves: 1,000-byte chunks). */
+const streamOf = (index: number): SnapshotStream => ({ snapshot: { meta: { lastIncludedIndex: index, lastIncludedTerm: 1 }, state: new Uint8Array(0) }, chunkBytes: 1_000 });
 const stallBounds = snapshotStallBounds(defaultRaftConfig);
 /** 1,000-byte chunks, one every 10 ms. */
 const paced = { chunkBytes: 1_000, bytesPerSecond: 100_000 };
@@ -24,7 +26,7 @@ const resendIntervalMs = 50;
 
 function stream(): FollowerProgress {
   const progress = createProgress(1, 0);
-  beginSnapshotStream(progress, 100, 0);
+  beginSnapshotStream(progress, streamOf(100), 0);
   return progress;
 }
 
@@ -206,7 +208,7 @@ describe('the estimate across streams', () => {
     const progress = stream();
     nextSnapshotChunks(progress, total, paced, 0);
     acknowledge(progress, 1_000, 300);
-    beginSnapshotStream(progress, 200, 400);
+    beginSnapshotStream(progress, streamOf(200), 400);
     expect(progress.roundTrip.smoothedMs).toBe(300);
     expect(snapshotStallTimeoutMs(progress, stallBounds)).toBe(900);
     expect(createProgress(1, 500).roundTrip.smoothedMs).toBeNull();
@@ -215,7 +217,7 @@ describe('the estimate across streams', () => {
   it("times nothing across a restart: a chunk timed in the replaced stream gives no sample in the new one", () => {
     const progress = stream();
     nextSnapshotChunks(progress, total, paced, 0); // timed, and never answered: the stream is replaced
-    beginSnapshotStream(progress, 200, 2_000);
+    beginSnapshotStream(progress, streamOf(200), 2_000);
     nextSnapshotChunks(progress, total, paced, 2_000); // the new stream's first chunk is the one timed
     acknowledge(progress, 1_000, 2_100);
     expect(progress.roundTrip.smoothedMs).toBe(100); // not 2,100 ms from the old chunk's sending
@@ -281,7 +283,7 @@ describe('the window, sized to the measured round trip', () => {
 
   it('stays one chunk when a newer snapshot restarts a stalled stream, until the follower answers', () => {
     const progress = stalledAt300();
-    beginSnapshotStream(progress, 200, 12_000);
+    beginSnapshotStream(progress, streamOf(200), 12_000);
     expect(snapshotWindowChunks(progress, defaultPace)).toBe(1);
     expect(nextSnapshotChunks(progress, 10 * snapshotBytesInFlightCeiling, defaultPace, 12_000)).toHaveLength(1);
     acknowledge(progress, 16 * 1024, 12_300);
@@ -291,7 +293,7 @@ describe('the window, sized to the measured round trip', () => {
   it('is the full window again once the follower left the snapshot state (it answered: installed, or caught up)', () => {
     const progress = stalledAt300();
     becomeProbe(progress);
-    beginSnapshotStream(progress, 200, 12_000);
+    beginSnapshotStream(progress, streamOf(200), 12_000);
     expect(snapshotWindowChunks(progress, defaultPace)).toBe(40);
   });
 });

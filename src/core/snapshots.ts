@@ -9,10 +9,11 @@ import { advanceClock } from './core-time.ts';
 import { truncateLog } from './log-writes.ts';
 import { adoptMembership, configAt, latestConfigPayload } from './membership-state.ts';
 import type { InstallSnapshot, InstallSnapshotResponse } from './messages.ts';
-import { becomeProbe, type FollowerProgress } from './progress.ts';
+import { becomeProbe, type FollowerProgress, type SnapshotStream, streamedSnapshotIndex } from './progress.ts';
+import { snapshotChunkBytes } from './snapshot-frame.ts';
 import { acceptChunk } from './snapshot-reassembly.ts';
-import { acknowledgeSnapshotOffset, beginSnapshotStream, nextSnapshotChunks, snapshotChunkDueAt } from './snapshot-sender.ts';
-import type { NodeId, SnapshotMeta } from './types.ts';
+import { acknowledgeSnapshotOffset, beginSnapshotStream, nextSnapshotChunks, snapshotChunkDueAt, type SnapshotPace } from './snapshot-sender.ts';
+import type { NodeId, SnapshotMeta, StoredSnapshot } from './types.ts';
 
 /** What snapshots need of the rest of the engine (raft-core.ts wires it). */
 export interface SnapshotsHost {
@@ -32,7 +33,7 @@ export function publishSnapshot(core: CoreState<SnapshotsHost>, now: number, thr
   const term = core.log.termAt(throughIndex) as number;
   const meta: SnapshotMeta = { lastIncludedIndex: throughIndex, lastIncludedTerm: term, config: configAt(core, throughIndex) };
   core.snapshot = { meta, state };
-  const compactThrough = Math.max(core.log.floorIndex, Math.min(throughIndex - core.config.snapshotTrailingEntries, lowestPendingForwardFloor(core)));
+  const compactThrough = Math.max(core.log.floorIndex, Math.min(throughIndex - core.config.snapshotTrailingEntries, lowestPendingForwardFloor(core), lowestStreamedSnapshotIndex(core)));
   core.pendingSnapshotWrite = { meta, state, discardLogThrough: compactThrough };
   compactLog(core, compactThrough);
   return true;
@@ -50,6 +51,23 @@ function lowestPendingForwardFloor(core: CoreState<SnapshotsHost>): number {
   return lowest;
 }
 
+/**
+ * How far the log may be compacted without a follower's running stream falling behind the floor:
+ * the stream finishes the snapshot it began (progress.ts SnapshotStream), and the follower then
+ * needs the entries after it. Compacted past them, it would need the newest snapshot next, and
+ * while the application publishes faster than one streams it would never catch up, always a
+ * stream or two behind; kept, it catches up from the log. Only streams the follower is
+ * answering hold it: a stalled one (no acknowledgement for a stall timeout) holds nothing, so a
+ * follower that stopped answering never keeps the log from being compacted.
+ */
+function lowestStreamedSnapshotIndex(core: CoreState<SnapshotsHost>): number {
+  let lowest = Number.POSITIVE_INFINITY;
+  for (const progress of core.progress.values()) {
+    if (progress.snapshotStream !== null && !progress.snapshotStalled) lowest = Math.min(lowest, progress.snapshotStream.snapshot.meta.lastIncludedIndex);
+  }
+  return lowest;
+}
+
 function compactLog(core: CoreState<SnapshotsHost>, throughIndex: number): void {
   if (throughIndex <= core.log.floorIndex) return;
   core.snapshotConfig = configAt(core, throughIndex);
@@ -58,37 +76,49 @@ function compactLog(core: CoreState<SnapshotsHost>, throughIndex: number): void 
   emitTrace(core, { type: 'compacted', throughIndex });
 }
 
+/** A follower needs entries behind the floor: its stream starts with the newest snapshot. */
 export function beginSnapshotTransfer(core: CoreState<SnapshotsHost>, progress: FollowerProgress): void {
   assert(core.snapshot !== null, 'a follower needs entries below the floor but no snapshot exists');
-  beginSnapshotStream(progress, core.snapshot.meta.lastIncludedIndex, core.now);
+  const chunkBytes = snapshotChunkBytes(core.snapshot.meta, core.config.snapshotChunkCeilingBytes, core.maxAppendBytes);
+  beginSnapshotStream(progress, { snapshot: core.snapshot, chunkBytes }, core.now);
+}
+
+/** How a stream is paced: its own chunk size (it depends on the snapshot's meta), the configured rate. */
+function streamPace(core: CoreState<SnapshotsHost>, stream: SnapshotStream): SnapshotPace {
+  return { chunkBytes: stream.chunkBytes, bytesPerSecond: core.config.snapshotBytesPerSecond };
 }
 
 /** The earliest pacing deadline of the snapshot streams that wait only for it. */
 export function pacedSnapshotDeadline(core: CoreState<SnapshotsHost>): number {
-  if (core.snapshot === null) return Number.POSITIVE_INFINITY;
   let deadline = Number.POSITIVE_INFINITY;
-  for (const progress of core.progress.values()) deadline = Math.min(deadline, snapshotChunkDueAt(progress, core.snapshot.state.length, core.snapshotPace));
+  for (const progress of core.progress.values()) {
+    const stream = progress.snapshotStream;
+    if (stream !== null) deadline = Math.min(deadline, snapshotChunkDueAt(progress, stream.snapshot.state.length, streamPace(core, stream)));
+  }
   return deadline;
 }
 
 export function sendPacedSnapshotChunks(core: CoreState<SnapshotsHost>): void {
-  if (core.snapshot === null) return;
   for (const [peer, progress] of core.progress) {
-    if (snapshotChunkDueAt(progress, core.snapshot.state.length, core.snapshotPace) <= core.now) sendSnapshotChunks(core, peer, progress);
+    const stream = progress.snapshotStream;
+    if (stream !== null && snapshotChunkDueAt(progress, stream.snapshot.state.length, streamPace(core, stream)) <= core.now) sendSnapshotChunks(core, peer, progress);
   }
 }
 
-/** Sends what the follower's snapshot window and pacing allow. */
+/**
+ * Sends what the follower's snapshot window and pacing allow, of the snapshot its stream began
+ * with, even once a newer one is published (progress.ts SnapshotStream says why).
+ */
 export function sendSnapshotChunks(core: CoreState<SnapshotsHost>, peer: NodeId, progress: FollowerProgress): void {
-  const snapshot = core.snapshot;
-  if (snapshot === null) return;
-  if (snapshot.meta.lastIncludedIndex !== progress.snapshotIndex) beginSnapshotTransfer(core, progress);
-  for (const chunk of nextSnapshotChunks(progress, snapshot.state.length, core.snapshotPace, core.now)) {
-    sendSnapshotChunk(core, peer, snapshot, chunk.offset, snapshot.state.subarray(chunk.offset, chunk.offset + chunk.length));
+  const stream = progress.snapshotStream;
+  assert(progress.state === 'snapshot' && stream !== null, `snapshot chunks for ${peer}, whose progress streams none`);
+  const state = stream.snapshot.state;
+  for (const chunk of nextSnapshotChunks(progress, state.length, streamPace(core, stream), core.now)) {
+    sendSnapshotChunk(core, peer, stream.snapshot, chunk.offset, state.subarray(chunk.offset, chunk.offset + chunk.length));
   }
 }
 
-function sendSnapshotChunk(core: CoreState<SnapshotsHost>, peer: NodeId, snapshot: { meta: SnapshotMeta; state: Uint8Array }, offset: number, data: Uint8Array): void {
+function sendSnapshotChunk(core: CoreState<SnapshotsHost>, peer: NodeId, snapshot: StoredSnapshot, offset: number, data: Uint8Array): void {
   if (offset === 0) emitTrace(core, { type: 'installSnapshot', to: peer, lastIncludedIndex: snapshot.meta.lastIncludedIndex });
   send(core, peer, { type: 'installSnapshot', term: core.currentTerm, meta: snapshot.meta, totalBytes: snapshot.state.length, offset, data });
 }
@@ -98,7 +128,7 @@ export function handleSnapshotResponse(core: CoreState<SnapshotsHost>, from: Nod
   if (core.role !== 'leader' || progress === undefined) return;
   progress.lastResponseAt = core.now;
   progress.answered = true;
-  if (progress.state !== 'snapshot' || response.lastIncludedIndex !== progress.snapshotIndex) return;
+  if (progress.state !== 'snapshot' || response.lastIncludedIndex !== streamedSnapshotIndex(progress)) return;
   if (response.installed) {
     progress.matchIndex = Math.max(progress.matchIndex, Math.min(response.lastIncludedIndex, core.log.lastIndex));
     becomeProbe(progress);

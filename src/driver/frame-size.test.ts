@@ -1,6 +1,6 @@
 // SPEC/codec issue: frames larger than the transport's maxPayloadBytes are never produced.
 import { describe, expect, it } from 'vitest';
-import { encodeMessage } from '../codec/index.ts';
+import { decodeMessage, encodeMessage } from '../codec/index.ts';
 import { nodeId, type NodeId } from '../core/types.ts';
 import { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
 import { createLoopbackNetwork } from '../transport/loopback.ts';
@@ -58,6 +58,53 @@ describe('frame sizes', () => {
     expect(largest).toBeLessThanOrEqual(maxPayloadBytes); // ...but never past the bound
     await Promise.all(nodes.map((node) => node.close()));
   });
+
+  // A review found on 2026-12-06 that every chunk frame repeats the snapshot's meta, whose
+  // configuration names every member, while chunks left a constant 1,024 bytes for it: with long
+  // ids the frames exceeded the bound, were never carried, and the follower never caught up.
+  it('snapshot chunk frames stay within maxPayloadBytes with five 230-character ids, and the lagging follower installs', async () => {
+    const network = createLoopbackNetwork();
+    const ids = ['a', 'b', 'c', 'd', 'e'].map((name) => nodeId(name.repeat(230)));
+    const blocked = new Set<NodeId>();
+    let largestSnapshotFrame = 0;
+    let oversized = 0;
+    const nodes: RaftNode[] = await Promise.all(
+      ids.map((id) => {
+        const inner = network.transport(id);
+        const transport: RaftTransport = {
+          selfId: id,
+          peers: inner.peers,
+          incoming: inner.incoming,
+          maxPayloadBytes,
+          // Like a real transport, a frame beyond its limit is dropped.
+          send: (to, bytes) => {
+            const decoded = decodeMessage(bytes);
+            if (decoded.ok && decoded.value.type === 'installSnapshot') largestSnapshotFrame = Math.max(largestSnapshotFrame, bytes.length);
+            if (bytes.length > maxPayloadBytes) oversized += 1;
+            else if (!blocked.has(to)) inner.send(to, bytes);
+          },
+        };
+        return createRaftNode({ id, clusterConfig: { voters: ids }, transport, storage: new InMemoryRaftStorage(), raftConfig: { snapshotTrailingEntries: 0 } });
+      }),
+    );
+    await Promise.race(nodes.map((node) => node.awaitLeadership()));
+    const leader = nodes.find((node) => node.role.value === 'leader')!;
+    const lagging = nodes.find((node) => node !== leader)!;
+    blocked.add(lagging.id);
+    const entries = await Promise.all(Array.from({ length: 20 }, () => leader.propose(new Uint8Array(100))));
+    const through = entries.at(-1)!.index;
+    leader.publishSnapshot({ throughIndex: through, state: new Uint8Array(20_000).fill(3) });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(leader.compactionFloor.value).toBe(through);
+    blocked.delete(lagging.id);
+    const deadline = Date.now() + 5_000;
+    while (lagging.compactionFloor.value < through && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    await Promise.all(nodes.map((node) => node.close()));
+    expect(lagging.compactionFloor.value).toBe(through);
+    expect(largestSnapshotFrame).toBeGreaterThan(maxPayloadBytes / 2); // chunks were filled...
+    expect(largestSnapshotFrame).toBeLessThanOrEqual(maxPayloadBytes); // ...within the bound
+    expect(oversized).toBe(0);
+  }, 15_000);
 
   it('a snapshot transfer begun while the follower is unreachable resumes once frames flow again', async () => {
     const network = createLoopbackNetwork();
