@@ -171,6 +171,13 @@ export interface CoreState<Host = unknown> {
   snapshot: { meta: SnapshotMeta; state: Uint8Array } | null;
   reassembly: SnapshotReassembly | null;
   pendingSnapshotWrite: SnapshotWrite | null;
+  /**
+   * How far the application's snapshots asked the log to be compacted (its latest snapshot's
+   * index less snapshotTrailingEntries). Compaction stops short of it while a pending forward or
+   * a follower's running snapshot stream needs the entries, and goes the rest of the way once
+   * they no longer do (snapshots.ts resumeHeldCompaction), not only at the next publish.
+   */
+  compactionWanted: number;
 
   electionDeadline: number;
   heartbeatDeadline: number;
@@ -316,6 +323,7 @@ export function createCoreState<Host>(options: RaftCoreOptions, host: Host): Cor
     snapshot: options.snapshotMeta === null || options.snapshotState == null ? null : { meta: options.snapshotMeta, state: options.snapshotState },
     reassembly: null,
     pendingSnapshotWrite: null,
+    compactionWanted: 0,
     electionDeadline: 0,
     heartbeatDeadline: 0,
     lastLeaderContact: Number.NEGATIVE_INFINITY,

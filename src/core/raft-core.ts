@@ -37,7 +37,7 @@ import { adoptForwardsAsLeader, handleForwardResponse, type ProposalForwardingHo
 import { createMembership } from './quorum.ts';
 import type { ProposalFailure, ProposalOutcome, Ready } from './ready.ts';
 import { becomeFollower, becomeLeader, type RolesHost, startElection, startPreVote } from './roles.ts';
-import { beginSnapshotTransfer, handleInstallSnapshot, handleSnapshotResponse, pacedSnapshotDeadline, publishSnapshot, sendPacedSnapshotChunks, sendSnapshotChunks, type SnapshotsHost } from './snapshots.ts';
+import { beginSnapshotTransfer, handleInstallSnapshot, handleSnapshotResponse, pacedSnapshotDeadline, publishSnapshot, resumeHeldCompaction, sendPacedSnapshotChunks, sendSnapshotChunks, type SnapshotsHost } from './snapshots.ts';
 import { acceptLeaderFrame, stepDownOnHigherTerm, type TermRulesHost } from './term-rules.ts';
 import { type ClusterConfig, type ConfigPayload, type DedupKey, isValidCounter, type LogEntry, maxLogIndex, type NodeId, type RaftRole } from './types.ts';
 
@@ -328,6 +328,7 @@ export class RaftCore {
     }
     resolveAwaited(this.core);
     settleCallsOutsideCluster(this.core);
+    resumeHeldCompaction(this.core);
     return collectReady(this.core);
   }
 

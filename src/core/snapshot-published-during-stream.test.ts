@@ -88,6 +88,25 @@ describe('snapshots published while a stream runs', () => {
     expect(scene.follower.core.commitIndex).toBe(scene.leader.core.commitIndex);
   });
 
+  it('a compaction held back by the stream goes the rest of the way once the stream ends, with no further publish', () => {
+    // bench:browser's snapshot phase publishes once and waits for the floor: it waited in vain
+    // while the held compaction waited for the next publish (2026-12-06, a fresh-clone CI run).
+    const scene = followerBehindTheFloor();
+    const first = scene.leader.core.compactionFloor;
+    scene.harness.heal();
+    scene.harness.advance(500);
+    scene.commitAndPublish();
+    const newest = scene.leader.core.latestSnapshot?.throughIndex ?? 0;
+    expect(scene.leader.core.compactionFloor).toBe(first);
+    const writesBefore = scene.leader.snapshots.length;
+    scene.harness.advance(5_000); // the stream ends; nothing is published meanwhile
+    expect(scene.followerProgress()?.snapshotStream).toBeNull();
+    expect(scene.leader.core.compactionFloor).toBe(newest);
+    // The discard went to storage with the snapshot it stands behind.
+    expect(scene.leader.snapshots.length).toBeGreaterThan(writesBefore);
+    expect(scene.leader.snapshots.at(-1)).toBe(newest);
+  });
+
   it('a follower that stops answering mid-stream holds no compaction, and once back it still catches up', () => {
     const scene = followerBehindTheFloor();
     const first = scene.leader.core.compactionFloor;

@@ -33,10 +33,34 @@ export function publishSnapshot(core: CoreState<SnapshotsHost>, now: number, thr
   const term = core.log.termAt(throughIndex) as number;
   const meta: SnapshotMeta = { lastIncludedIndex: throughIndex, lastIncludedTerm: term, config: configAt(core, throughIndex) };
   core.snapshot = { meta, state };
-  const compactThrough = Math.max(core.log.floorIndex, Math.min(throughIndex - core.config.snapshotTrailingEntries, lowestPendingForwardFloor(core), lowestStreamedSnapshotIndex(core)));
+  core.compactionWanted = Math.max(core.compactionWanted, throughIndex - core.config.snapshotTrailingEntries);
+  const compactThrough = Math.max(core.log.floorIndex, allowedCompaction(core, throughIndex));
   core.pendingSnapshotWrite = { meta, state, discardLogThrough: compactThrough };
   compactLog(core, compactThrough);
   return true;
+}
+
+/** How far the log may be compacted now, behind a snapshot through `snapshotIndex`. */
+function allowedCompaction(core: CoreState<SnapshotsHost>, snapshotIndex: number): number {
+  return Math.min(core.compactionWanted, snapshotIndex, lowestPendingForwardFloor(core), lowestStreamedSnapshotIndex(core));
+}
+
+/**
+ * Finishes a compaction that a pending forward or a running stream held back, once they no longer
+ * need the entries (checked at every ready). Without it the floor stayed where the hold left it
+ * until the application published again, which an application that snapshots on a schedule, or
+ * once, may not do for a long time: the log kept what it had asked to drop, and compactionFloor
+ * said so (bench:browser's snapshot phase waited for it in vain). The snapshot is written again
+ * with the discard, as publishSnapshot writes it: the driver's write of a snapshot is what
+ * discards the log behind it.
+ */
+export function resumeHeldCompaction(core: CoreState<SnapshotsHost>): void {
+  const snapshot = core.snapshot;
+  if (snapshot === null || core.compactionWanted <= core.log.floorIndex || core.pendingSnapshotWrite !== null) return;
+  const through = Math.min(allowedCompaction(core, snapshot.meta.lastIncludedIndex), core.log.lastIndex);
+  if (through <= core.log.floorIndex) return;
+  core.pendingSnapshotWrite = { meta: snapshot.meta, state: snapshot.state, discardLogThrough: through };
+  compactLog(core, through);
 }
 
 /**
