@@ -98,6 +98,21 @@ function compactLog(core: CoreState<SnapshotsHost>, throughIndex: number): void 
   rememberCompactedKeys(core, throughIndex, throughIndex); // applied, so committed
   core.log.compactThrough(throughIndex, core.log.termAt(throughIndex) as number);
   emitTrace(core, { type: 'compacted', throughIndex });
+  restartStreamsBehindTheFloor(core);
+}
+
+/**
+ * A stalled stream holds no compaction (lowestStreamedSnapshotIndex), so the floor can pass the
+ * snapshot it sends: finished, that snapshot would leave its follower needing entries the log no
+ * longer has, and the stream would only keep an outdated state alive for a follower that may be
+ * gone for good. Such a stream starts over with the newest snapshot (a review of the night's fix
+ * found a follower back after five minutes sent snapshot 6 in full, then snapshot 31).
+ */
+function restartStreamsBehindTheFloor(core: CoreState<SnapshotsHost>): void {
+  for (const progress of core.progress.values()) {
+    const stream = progress.snapshotStream;
+    if (stream !== null && stream.snapshot !== core.snapshot && stream.snapshot.meta.lastIncludedIndex < core.log.floorIndex) beginSnapshotTransfer(core, progress);
+  }
 }
 
 /** A follower needs entries behind the floor: its stream starts with the newest snapshot. */
