@@ -57,8 +57,10 @@ function allowedCompaction(core: CoreState<SnapshotsHost>, snapshotIndex: number
 export function resumeHeldCompaction(core: CoreState<SnapshotsHost>): void {
   const snapshot = core.snapshot;
   if (snapshot === null || core.compactionWanted <= core.log.floorIndex || core.pendingSnapshotWrite !== null) return;
-  const through = Math.min(allowedCompaction(core, snapshot.meta.lastIncludedIndex), core.log.lastIndex);
-  if (through <= core.log.floorIndex) return;
+  // All the way or not at all: each resumption writes the whole snapshot again, and holds that
+  // clear one by one (forwards settling over a round trip) would otherwise write it once each.
+  const through = Math.min(core.compactionWanted, snapshot.meta.lastIncludedIndex, core.log.lastIndex);
+  if (through <= core.log.floorIndex || allowedCompaction(core, snapshot.meta.lastIncludedIndex) < through) return;
   core.pendingSnapshotWrite = { meta: snapshot.meta, state: snapshot.state, discardLogThrough: through };
   compactLog(core, through);
 }
