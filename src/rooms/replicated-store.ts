@@ -4,6 +4,7 @@
 // snapshot; a snapshot is published every N commands and restored from `install`; reads are
 // linearizable (read index, then wait until applied here), retried like a dispatch while the
 // peer is outside the cluster; the UI gets an optimistic view.
+import { parseAutoClientId } from '../core/auto-client-id.ts';
 import { LeadershipLostError, RaftClosedError } from '../core/errors.ts';
 import type { ClientSessionTable } from '../core/client-session-table.ts';
 import type { ClientId, DedupKey } from '../core/types.ts';
@@ -24,15 +25,23 @@ export function createReplicatedStore<State, Command>(options: ReplicatedStoreOp
   // mints a fresh auto id at every start.
   let nextRequestId = 1;
   /**
-   * For a RaftNode that does not name its client id (RaftNode.clientId is optional): learned from
-   * our first committed proposal. Until then no entry counts as ours; guessing by the node id took
-   * an earlier run's entries (same node id, same small request ids) for this run's dispatches.
+   * For a RaftNode that does not name its client id (RaftNode.clientId is optional; every node of
+   * raftmesh names it): learned from our first committed proposal, and until then guessed by the
+   * node id an auto client id starts with, as before RaftNode.clientId existed. The guess can take
+   * an earlier run's entries (same node id, same small request ids) for this run's dispatches,
+   * which is why raftmesh's nodes name their id; without the guess, such a node's first dispatches
+   * folded before their proposal resolved were not counted as ours at all, and reported an
+   * unknown outcome though they applied (a review, 2026-12-06).
    */
   let learnedClientId: ClientId | null = null;
   const ownClientId = (): ClientId | null => (node.clientId === undefined ? learnedClientId : node.clientId.value);
   /** What this peer saw the reducer make of each pending command of ours that it folded itself. */
   const outcomes = new Map<number, OwnOutcome>();
-  const isOwn = (key: DedupKey): boolean => key.clientId === ownClientId();
+  const isOwn = (key: DedupKey): boolean => {
+    const own = ownClientId();
+    if (own !== null || node.clientId !== undefined) return key.clientId === own;
+    return parseAutoClientId(key.clientId)?.nodeId === node.id;
+  };
   /** Our pending commands that an installed snapshot covers: they are in its state already. */
   const coveredBy = (sessions: ClientSessionTable): number[] => {
     const clientId = ownClientId();

@@ -79,8 +79,22 @@ export interface RoomChannel {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
+/**
+ * What a peer of the version before learners were listed decodes at most. A hello past it would
+ * be dropped there, and a newcomer of that version that hears no member bootstraps a cluster of
+ * its own beside the room; a hello of voters alone (at most 9 under the policy) never reaches it.
+ */
+const legacyMaxHelloBytes = 16 * 1024;
+
 export function encodeHello(hello: RoomHello): Uint8Array {
-  const text = encoder.encode(JSON.stringify(hello));
+  let text = encoder.encode(JSON.stringify(hello));
+  // Learners are what can push a hello past what older peers read (a review found 64 learners of
+  // 240-character ids doing it, 2026-12-06): as many as fit are listed, the rest left out.
+  const learners = hello.learners ?? [];
+  for (let listed = learners.length - 1; text.length + 1 > legacyMaxHelloBytes && listed >= 0; listed -= 1) {
+    const { learners: _all, ...rest } = hello;
+    text = encoder.encode(JSON.stringify(listed === 0 ? rest : { ...rest, learners: learners.slice(0, listed) }));
+  }
   const bytes = new Uint8Array(text.length + 1);
   bytes[0] = roomFrameTag;
   bytes.set(text, 1);
