@@ -70,7 +70,7 @@ export interface JoinRoomOptions<State, Command> {
   readonly storage?: (id: NodeId) => RaftStorage | Promise<RaftStorage>;
   /**
    * Deletes the durable storage of an id this peer has given up for good: it was removed while
-   * away, the room lists it as a voter while its storage is empty, it wedged, or its storage lost
+   * away, the room lists it as a member (voter or learner) while its storage is empty, it wedged, or its storage lost
    * what it held (reason 'dataLost': an empty database under that name); each time joinRoom
    * goes on under a fresh id and the old storage would otherwise stay on disk for good. Called
    * once per such id, after the fresh id is saved in the identity store (so a crash in between

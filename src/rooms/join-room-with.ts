@@ -233,10 +233,10 @@ async function joinWithRetries<State, Command>(
       // A fixed id cannot change: the storage's own refusal says what was lost and what to do.
       if (fixedId) throw outcome.error;
     } else if (fixedId) {
-      throw new Error(`joinRoom: ${id} cannot rejoin as a voter (the room lists it while this peer's storage is empty, or it was removed while away); give a fresh nodeId`);
+      throw new Error(`joinRoom: ${id} cannot rejoin under its id (the room lists it as a voter or a learner while this peer's storage is empty, or it was removed while away); give a fresh nodeId`);
     }
     if (attempt >= maxIdentityAttempts) {
-      throw new Error(`joinRoom: ${id}, the last of the ${maxIdentityAttempts} ids one join may try, cannot be used either (${outcome.type === 'storageLost' ? 'its storage lost what it held' : 'the room lists it as a voter while its storage is empty, or it was removed while away'}); it stays saved for the next join, and the room or this peer's storage keeps refusing fresh ids`);
+      throw new Error(`joinRoom: ${id}, the last of the ${maxIdentityAttempts} ids one join may try, cannot be used either (${outcome.type === 'storageLost' ? 'its storage lost what it held' : 'the room lists it as a member while its storage is empty, or it was removed while away'}); it stays saved for the next join, and the room or this peer's storage keeps refusing fresh ids`);
     }
     // SPEC "Wedge": the way back is a fresh id on empty storage, admitted by the policy. joinAs
     // closed the old id's storage; it is discarded once the fresh id is saved. A lost storage is
