@@ -126,4 +126,32 @@ describe('snapshots published while a stream runs', () => {
     expect(scene.follower.core.commitIndex).toBe(scene.leader.core.commitIndex);
     expect(scene.followerProgress()?.snapshotStream).toBeNull();
   }, 60_000);
+
+  // A stalled stream holds no compaction, and once the floor passes the snapshot it sends it
+  // starts over with the newest. A review of the night's stream fix found it kept the stale state
+  // for as long as the follower was away, and then streamed it in full before a second full
+  // stream of the newest (2026-12-06).
+  it('a follower back after its stream stalled gets only the newest snapshot, and the stale one is not pinned meanwhile', () => {
+    const { harness, leader, follower, commitAndPublish, followerProgress } = followerBehindTheFloor();
+    const first = leader.core.compactionFloor;
+    harness.heal();
+    harness.advance(500); // a quarter of the stream of `first`
+    harness.isolate(follower.id);
+    harness.advance(10_000); // the stream stalls
+    for (let k = 0; k < 5; k += 1) {
+      harness.advance(60_000);
+      commitAndPublish();
+    }
+    const newest = leader.core.latestSnapshot?.throughIndex ?? 0;
+    expect(leader.core.compactionFloor).toBe(newest);
+    const sentBefore = harness.sent.length;
+    // Five minutes and five publishes later: the snapshot the stream holds.
+    const pinned = followerProgress()?.snapshotStream?.snapshot.meta.lastIncludedIndex;
+    harness.heal();
+    harness.advance(30_000);
+    const streamed = [...new Set(harness.sent.slice(sentBefore).flatMap((item) => (item.to === follower.id && item.message.type === 'installSnapshot' ? [item.message.meta.lastIncludedIndex] : [])))];
+    expect(follower.core.commitIndex).toBe(leader.core.commitIndex);
+    expect({ pinned, streamedAfterHeal: streamed, installs: follower.snapshots }).toEqual({ pinned: newest, streamedAfterHeal: [newest], installs: [newest] });
+    expect(first).toBeLessThan(newest);
+  }, 60_000);
 });

@@ -54,12 +54,19 @@ export function createEventOutbox(port: MessagePort): EventOutbox {
  * 2026-12-06: 400 proposals of 1,000 bytes in one burst).
  */
 export function answersLast(events: readonly WorkerEvent[]): readonly WorkerEvent[] {
-  if (!events.some((event) => event.type === 'answer')) return events;
-  const answers = events.filter((event) => event.type === 'answer');
-  const others = events.filter((event) => event.type !== 'answer');
-  // A proposal resolved before the node stopped is answered before the page learns of the stop,
-  // which rejects every call still pending.
-  const stop = others.findIndex((event) => event.type === 'state' && event.state.stopped !== null);
+  // One pass (it runs on every flush at saturation). A proposal resolved before the node stopped
+  // is answered before the page learns of the stop, which rejects every call still pending.
+  const answers: WorkerEvent[] = [];
+  const others: WorkerEvent[] = [];
+  let stop = -1;
+  for (const event of events) {
+    if (event.type === 'answer') answers.push(event);
+    else {
+      if (stop < 0 && event.type === 'state' && event.state.stopped !== null) stop = others.length;
+      others.push(event);
+    }
+  }
+  if (answers.length === 0) return events;
   return stop < 0 ? [...others, ...answers] : [...others.slice(0, stop), ...answers, ...others.slice(stop)];
 }
 
