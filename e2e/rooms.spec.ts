@@ -77,6 +77,7 @@ test('with the engines in workers, pages that connected before their nodes start
     await expect.poll(async () => (await status(pages[0]!)).role, poll).toBe('leader');
     // The newcomers connect while they listen for the room, before their nodes (and workers) start.
     ids.push(...(await Promise.all(pages.slice(1).map((page) => start(page, server.url, workerRoom, 'worker')))));
+    expect(new Set(ids).size).toBe(3);
     for (const page of pages) await expect.poll(async () => (await status(page)).voters, poll).toEqual([...ids].sort());
     await Promise.all(pages.map((page) => page.evaluate(() => window.roomPeer.add())));
     for (const page of pages) await expect.poll(async () => (await status(page)).state.total, poll).toBe(3);
@@ -85,7 +86,9 @@ test('with the engines in workers, pages that connected before their nodes start
       const counted = await counters(page);
       // Every page's two connections are the first ones: their engine channels reached the
       // workers as fresh pairs on the live connections, not through new connections.
-      expect([counted['connectionAttempts'], counted['connectionsEstablished']]).toEqual([2, 2]);
+      // All counters in the message: a lost connection, an ICE restart or a failed handshake tell apart
+      // the ways a third connection can come about.
+      expect([counted['connectionAttempts'], counted['connectionsEstablished']], JSON.stringify(counted)).toEqual([2, 2]);
       expect(counted['engineChannelsReopened']).toBeGreaterThanOrEqual(1);
       expect(counted['dataChannelsHandedOver']).toBeGreaterThanOrEqual(2);
     }

@@ -112,6 +112,8 @@ function presenceOf(hellos: ReadonlyMap<NodeId, RoomHello>): RoomPresence {
 describe('the room coordinator of a hidden leader', () => {
   const [a, b, c, newcomer] = [nodeId('a'), nodeId('b'), nodeId('c'), nodeId('n')];
   const hello = (visible: boolean): RoomHello => ({ type: 'hello', visible, member: true, voters: [a, b, c], term: 1, leader: a });
+  /** The newcomer runs its node (it decided to join), so the policy admits it. */
+  const newcomerHello: RoomHello = { type: 'hello', visible: true, member: true, voters: null, term: 0, leader: null };
   const admitNewcomer = `change ${JSON.stringify({ voters: [a, b, c], learners: [newcomer] })}`;
 
   function hiddenLeader(hellos: ReadonlyMap<NodeId, RoomHello>) {
@@ -127,6 +129,7 @@ describe('the room coordinator of a hidden leader', () => {
       clock,
       policy: createMembershipPolicy({ targetVoters: 3 }),
       intervalMs: 100,
+      silentNewcomerGraceMs: 200,
       changeTimeoutMs: 10_000,
       onEvent: (event) => events.push(event),
     });
@@ -134,7 +137,7 @@ describe('the room coordinator of a hidden leader', () => {
   }
 
   it('starts no membership change while its hand-off is in flight, nor a hand-off while a change is', async () => {
-    const test = hiddenLeader(new Map([[b, hello(true)], [c, hello(false)]]));
+    const test = hiddenLeader(new Map([[b, hello(true)], [c, hello(false)], [newcomer, newcomerHello]]));
     await test.clock.advance(1_000);
     expect(test.calls).toEqual([`transfer ${b}`]);
     // The transfer fails (b never answered TimeoutNow): until the retry is due this leader keeps
@@ -153,7 +156,7 @@ describe('the room coordinator of a hidden leader', () => {
   });
 
   it('applies the policy while no voter may take over (only a peer that never leads is visible)', async () => {
-    const test = hiddenLeader(new Map([[b, { ...hello(true), neverLeads: true }], [c, hello(false)]]));
+    const test = hiddenLeader(new Map([[b, { ...hello(true), neverLeads: true }], [c, hello(false)], [newcomer, newcomerHello]]));
     await test.clock.advance(500);
     expect(test.calls).toEqual([admitNewcomer]);
     test.coordinator.close();

@@ -9,7 +9,9 @@
 //      when this peer last saw it start waiting: reachable and outside the configuration), but
 //      not while its hello says it runs no node yet (it is still discovering): listed as a learner
 //      before it decides, it would take the listing for its id's old membership and give the id
-//      up (discover-cluster.ts identityReused). A peer that says nothing is admitted (rule 6).
+//      up (discover-cluster.ts identityReused). The runner counts a peer not heard from yet as
+//      discovering for two gossip intervals (its first hello may be on its way); one that says
+//      nothing for longer is admitted (rule 6).
 //   3. Caught-up learners are promoted while voters < targetVoters, to the largest odd count the
 //      ready learners allow (1 -> 3 -> 5): an even count tolerates no more failures than the odd
 //      count below it but needs one more acknowledgement per commit. A named witness counts like
