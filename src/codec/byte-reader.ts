@@ -17,7 +17,9 @@ export type DecodeFailure =
 
 export type DecodeResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: DecodeFailure; readonly detail?: string };
 
-const textDecoder = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: the default strips a leading U+FEFF, yet an id may begin with one (it is well-formed
+// text that nodeId() and clientId() accept): decoded without it, it would come back as another id.
+const textDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 let lastIdBytes: Uint8Array | null = null;
 let lastIdText = '';

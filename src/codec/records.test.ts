@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeMessage, encodeMessage } from './message-codec.ts';
 import { decodeConfigPayload, encodeConfigPayload } from './records.ts';
-import { nodeId, type ClusterConfig, type ConfigPayload } from '../core/types.ts';
+import { maxConfigMembers, nodeId, validateClusterConfig, type ClusterConfig, type ConfigPayload } from '../core/types.ts';
 
 const [a, b, c] = ['a', 'b', 'c'].map((name) => nodeId(name));
 
@@ -28,6 +28,18 @@ describe('cluster configuration records', () => {
       // In a frame too: a follower never adopts it (it would have elected itself alone).
       expect(decodeMessage(configEntryFrame({ old: null, new: config }))).toMatchObject({ ok: false, reason: 'invalidField' });
     }
+  });
+
+  it('are bounded as validateClusterConfig bounds them: the largest configuration it accepts travels, one id more it refuses', () => {
+    // A configuration the API accepted but the codec refused was appended by a leader and then
+    // dropped as undecodable by every follower: replication stopped at its entry.
+    const named = (prefix: string, count: number) => Array.from({ length: count }, (_, position) => nodeId(`${prefix}-${position}`));
+    const largest = validateClusterConfig({ voters: named('voter', maxConfigMembers), learners: named('learner', maxConfigMembers) });
+    const payload: ConfigPayload = { old: largest, new: largest };
+    expect(decodeConfigPayload(encodeConfigPayload(payload))).toEqual({ ok: true, value: payload });
+    expect(decodeMessage(configEntryFrame(payload))).toMatchObject({ ok: true });
+    expect(() => validateClusterConfig({ voters: named('voter', maxConfigMembers + 1) })).toThrow(RangeError);
+    expect(() => validateClusterConfig({ voters: [a!], learners: named('learner', maxConfigMembers + 1) })).toThrow(/ClusterConfig\.learners lists 1001 node ids/);
   });
 
   it('allows an id in both halves of a joint configuration (a voter moving to learner)', () => {

@@ -8,7 +8,7 @@ interface TextCodecs {
   readonly TextEncoder: new () => { encode(text: string): Uint8Array };
   readonly TextDecoder: new (
     label: string,
-    options: { fatal: boolean },
+    options: { fatal: boolean; ignoreBOM: boolean },
   ) => { decode(bytes: Uint8Array): string };
 }
 
@@ -17,7 +17,9 @@ interface TextCodecs {
 // globalThis with a minimal type rather than pulling in a whole lib.
 const textCodecs = globalThis as unknown as TextCodecs;
 const utf8Encoder = new textCodecs.TextEncoder();
-const utf8Decoder = new textCodecs.TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: the default strips a leading U+FEFF, and a client id that begins with one would be
+// restored as another client, forgetting which of its requests were applied.
+const utf8Decoder = new textCodecs.TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 // A lone surrogate cannot be encoded as UTF-8; TextEncoder would silently replace it with
 // U+FFFD, so a string would not survive a round trip. Refuse it instead.

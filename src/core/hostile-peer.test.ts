@@ -204,6 +204,18 @@ describe('hostile peers', () => {
     expect(wedges[0]).toMatchObject({ type: 'wedgeSuspected', from: mallory, gate: 'senderNotVoter', localTerm: 2, remoteTerm: 3 });
   });
 
+  it('counts notMember notices refused for a term jump towards a wedge: a leader sends a node outside its configuration nothing else', () => {
+    const node = follower(2, [entry(1, 1)], { maxTermJump: 100, wedgeSuspicionTimeouts: 2 });
+    const metrics: RaftMetric[] = [];
+    for (let now = 0; now <= 2_000; now += 50) {
+      node.receive(now, a, { type: 'notMember', term: 2 + 101, configIndex: 9 });
+      metrics.push(...(node.takeReady()?.metrics ?? []));
+    }
+    expect(metrics.filter((metric) => metric.type === 'removedFromCluster')).toEqual([]);
+    expect(metrics.filter((metric) => metric.type === 'wedgeSuspected')).toEqual([{ type: 'wedgeSuspected', from: a, gate: 'termJump', localTerm: 2, remoteTerm: 103, voters: [a, b, c] }]);
+    expect(node.term).toBe(2);
+  });
+
   it('refuses votes and proposals from strangers, without adopting their term', () => {
     const node = follower();
     node.receive(10_000, mallory, { type: 'requestVote', term: 3, lastLogIndex: 99, lastLogTerm: 9, preVote: false, transfer: false });

@@ -72,12 +72,17 @@ export function handleAppendResponse(core: CoreState<LeaderReplicationHost>, fro
   }
   progress.rejectsBelowMatch = nextIndex <= progress.matchIndex;
   const probeFrom = Math.max(progress.matchIndex + 1, Math.min(nextIndex, core.log.lastIndex + 1));
-  // A rejection at or below what the follower acknowledged is stale (reordered), or comes from a
-  // follower that lost its log (a node restarted on storage that kept nothing, or a hostile
-  // one): a probe from the same point finds nothing new, and such a follower rejects every
-  // probe and heartbeat alike, so probing again at once was a storm (about 5,000 frames a second
-  // each way in a browser test). The outstanding probe is sent again on the heartbeat's pace.
-  if (nextIndex <= progress.matchIndex && progress.state === 'probe' && progress.nextIndex === probeFrom) return;
+  // While probing, only a rejection that moves the probe back is probed again at once: that is
+  // the back-off of §5.3, and an honest follower's answer to the probe just sent always moves it
+  // back (its hint lies at or below that probe's prevLogIndex). One that leaves the probe where
+  // it is, or moves it forward, would send the same probe again, or one built on an answer older
+  // than it, and probing at once was a storm (about 5,000 frames a second each way in a browser
+  // test): a stale rejection (reordered), a follower that lost its log (restarted on storage that
+  // kept nothing, clamped here to its match index), or one whose committed prefix no leader's log
+  // matches (a forged snapshot floor: it clamps its hint to its commit index + 1, the very probe
+  // rejected) rejects every probe alike. The outstanding probe is sent again on the heartbeat's
+  // pace, so every immediate re-probe moves nextIndex strictly down towards matchIndex + 1.
+  if (progress.state === 'probe' && probeFrom >= progress.nextIndex) return;
   becomeProbe(progress);
   progress.nextIndex = probeFrom;
   sendAppend(core, from);

@@ -209,7 +209,27 @@ describe('who is believed', () => {
     expect(removals(follower)).toEqual([]);
   });
 
-  it('believes a notMember of its current term from a member (the contrast to the two above)', () => {
+  it('refuses (termJump) a notMember from a voter for a term beyond maxTermJump, as it refuses any frame that far ahead, and stays in the cluster', () => {
+    // No leader is pinned for a term that far off, so only the term gate stands between a
+    // voter's forged notice and a node that fails its own proposals and reads while its leader lives.
+    const maxTermJump = 100;
+    const harness = createCoreHarness(['a', 'b', 'c'], 1, ['a', 'b', 'c'], { maxTermJump });
+    harness.advance(400);
+    const leader = harness.leaders()[0]!;
+    const [follower, other] = [...harness.nodes.values()].filter((node) => node !== leader) as [HarnessNode, HarnessNode];
+    const termBefore = follower.core.term;
+    follower.core.receive(harness.now, other.id, { type: 'notMember', term: termBefore + maxTermJump + 1, configIndex: 0 });
+    follower.core.propose(harness.now, 1, bytes('still a member'), null);
+    follower.core.requestRead(harness.now, 2);
+    harness.advance(200);
+    expect(refusedBy(follower, other.id)).toEqual([{ type: 'frameRefused', from: other.id, reason: 'termJump' }]);
+    expect(follower.core.term).toBe(termBefore);
+    expect(failureOf(follower, 1)).toBe('committed');
+    expect(follower.reads).toEqual([{ readId: 2, readIndex: expect.any(Number) as number }]);
+    expect(removals(follower)).toEqual([]);
+  });
+
+  it('believes a notMember of its current term from a member (the contrast to the ones above)', () => {
     const harness = createCoreHarness(['a', 'b', 'c']);
     harness.advance(400);
     const leader = harness.leaders()[0]!;

@@ -19,6 +19,12 @@ export function tellNotMember(core: CoreState, to: NodeId): void {
 export function handleNotMember(core: CoreState, from: NodeId, message: NotMember): void {
   if (!core.membership.members.has(from)) return refuse(core, from, 'senderNotMember', 0);
   if (!isValidCounter(message.term) || !isValidCounter(message.configIndex)) return refuse(core, from, 'outOfRange', 0);
+  // SPEC "Ranges": a term beyond maxTermJump is refused like any other frame's (dispatched apart
+  // from the termed frames, this one skipped that gate, and a voter's notice for a far-off term
+  // with no leader pinned in it was believed). It counts towards a wedge: a leader's notice is the
+  // only frame a leader sends a node outside its configuration, so a removed node far behind in
+  // term that keeps refusing it is stuck, and should say so, naming that leader.
+  if (message.term > core.currentTerm + core.config.maxTermJump) return refuse(core, from, 'termJump', message.term);
   // A deposed leader's older configuration must not talk a node added since out of the cluster:
   // whoever added it led a term at least as new as the one this node has seen since.
   if (message.term < core.currentTerm || core.role === 'leader') return;

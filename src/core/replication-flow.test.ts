@@ -235,6 +235,29 @@ describe('pipelined replication', () => {
     expect(sent).toBeLessThanOrEqual(22);
   });
 
+  it('re-probes at once only when a rejection moves the probe back; one that leaves it, or moves it forward, waits for the heartbeat', () => {
+    // c acknowledged index 2, then took a snapshot through 3 that no leader's log matches (a
+    // forged one): it clamps its hint to its commit index + 1, so it answers the probe after 3
+    // with "from 4", the very probe it rejected, every time (src/core/forged-snapshot-floor.test.ts).
+    const { leader } = replicatingLeader();
+    leader.receive(1_002, c, rejected(4));
+    expect(appendsTo(drain(leader, 1_002), c).map((append) => append.prevLogIndex)).toEqual([3]);
+    let atOnce = 0;
+    for (let answer = 0; answer < 50; answer++) {
+      leader.receive(1_003, c, rejected(4));
+      leader.receive(1_003, c, rejected(6)); // forward: an answer older than the probe, or a lie
+      atOnce += appendsTo(drain(leader, 1_003), c).length;
+    }
+    expect(atOnce).toBe(0);
+    // The probe goes again with the heartbeat, a heartbeat interval (50 ms) after it first went.
+    leader.tick(1_052);
+    leader.receive(1_052, b, accepted(6));
+    expect(appendsTo(drain(leader, 1_052), c).filter((append) => append.entries.length > 0).map((append) => append.prevLogIndex)).toEqual([3]);
+    // A rejection that moves the probe back is Raft's back-off: probed at once.
+    leader.receive(1_053, c, rejected(3));
+    expect(appendsTo(drain(leader, 1_053), c).map((append) => append.prevLogIndex)).toEqual([2]);
+  });
+
   it('reports a follower that rejects below what it acknowledged at match index 0 until it answers a probe again', () => {
     // A room's policy promotes learners by this view: one that lost its log must not look caught up
     // (a review found a learner promoted without its log on 2026-12-06).

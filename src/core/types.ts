@@ -7,6 +7,14 @@ export type ClientId = string & { readonly __brand: 'ClientId' };
 /** Longest id we accept: ids travel in every frame and key storage, so they are bounded. */
 export const maxIdLength = 256;
 
+/**
+ * Most voters, and most learners, one configuration may list (each list separately). The codec
+ * decodes no longer list, so a configuration past it would be appended by a leader and then
+ * dropped as undecodable by every follower, wedging replication at its entry: refused up front
+ * instead. It lives here, not in the codec's limits, because core must not import the codec.
+ */
+export const maxConfigMembers = 1_000;
+
 function validateId(kind: string, value: string): void {
   if (typeof value !== 'string' || value.length === 0) {
     throw new RangeError(`${kind} must be a non-empty string, got ${JSON.stringify(value)}`);
@@ -131,7 +139,7 @@ export function isValidCounter(value: number): boolean {
  */
 export const maxLogIndex = 2 ** 52;
 
-/** Validates a ClusterConfig per API.md: at least one voter, no duplicates, no overlap. */
+/** Validates a ClusterConfig per API.md: at least one voter, no duplicates, no overlap, bounded lists. */
 export function validateClusterConfig(config: ClusterConfig): ClusterConfig {
   // Callers outside TypeScript (a parsed setting, a saved room) reach here too. The shape is
   // checked before anything is iterated: a string is iterable, so voters: 'abc' would otherwise
@@ -148,6 +156,11 @@ export function validateClusterConfig(config: ClusterConfig): ClusterConfig {
   const voters = config.voters;
   const learners = config.learners ?? [];
   if (voters.length === 0) throw new RangeError('ClusterConfig.voters must name at least one voter');
+  for (const [list, ids] of [['voters', voters], ['learners', learners]] as const) {
+    if (ids.length > maxConfigMembers) {
+      throw new RangeError(`ClusterConfig.${list} lists ${ids.length} node ids; a configuration lists at most ${maxConfigMembers} voters and ${maxConfigMembers} learners (the wire format's bound: a larger one could not be replicated)`);
+    }
+  }
   const seen = new Set<string>();
   for (const id of [...voters, ...learners]) {
     validateId('NodeId', id);
