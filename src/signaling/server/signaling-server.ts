@@ -76,6 +76,10 @@ export async function startSignalingServer(options: SignalingServerOptions): Pro
   if (!Number.isSafeInteger(options.port) || options.port < 0 || options.port > 65_535) {
     throw new RangeError(`startSignalingServer: port must be an integer from 0 to 65535 (0 picks a free one), got ${typeof options.port === 'string' ? JSON.stringify(options.port) : String(options.port)}`);
   }
+  // listen() reads an empty host as "every interface": the opposite of the loopback default.
+  if (options.host !== undefined && (typeof options.host !== 'string' || options.host.trim() === '')) {
+    throw new RangeError(`startSignalingServer: host must be a non-empty host name or address (127.0.0.1 by default, 0.0.0.0 for every interface), got ${JSON.stringify(options.host)}`);
+  }
   const limits = resolveServerLimits(options.limits);
   const clock = options.clock ?? realClock;
   const host = options.host ?? '127.0.0.1';
