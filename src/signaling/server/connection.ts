@@ -98,7 +98,11 @@ export function createConnection(socket: ServerSocket, context: ConnectionContex
     clock.clearTimeout(handshakeTimer);
     clock.clearTimeout(idleTimer);
     probeInFlight?.settle(false);
-    if (previous.type === 'joined' && registry.leave(previous.roomId, previous.member)) {
+    // A replaced holder has left all the same, though the registry took it out of the room
+    // before telling it (so leave() finds another under its id): unreported, the log showed two
+    // joins of the id and no leave, and joins - leaves in stats drifted from the peers present.
+    const left = previous.type === 'joined' && (registry.leave(previous.roomId, previous.member) || reason === 'replaced');
+    if (left) {
       context.report({ type: 'left', roomId: previous.roomId, nodeId: previous.member.nodeId, reason, peers: registry.size(previous.roomId) });
     }
     context.finished();
