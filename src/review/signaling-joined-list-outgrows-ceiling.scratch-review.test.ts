@@ -9,7 +9,7 @@ import { nodeId } from '../core/types.ts';
 import { signalingProtocolLimits } from '../signaling/limits.ts';
 import { startSignalingServer, type SignalingServer } from '../signaling/server/index.ts';
 import { createWebSocketSignalingClient, type WebSocketConstructor, type WebSocketSignalingClient } from '../signaling/websocket-client.ts';
-import { openRawTcp, waitFor, type RawTcp } from './signaling-raw-frames.test-support.ts';
+import { openRawTcp, waitFor, type RawTcp } from '../signaling/server/raw-frames.test-support.ts';
 
 let server: SignalingServer | null = null;
 const raws: RawTcp[] = [];

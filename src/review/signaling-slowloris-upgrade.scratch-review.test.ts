@@ -6,7 +6,7 @@
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSignalingServer, type SignalingServer } from '../signaling/server/index.ts';
-import { waitFor } from './signaling-raw-frames.test-support.ts';
+import { waitFor } from '../signaling/server/raw-frames.test-support.ts';
 
 let server: SignalingServer | null = null;
 const sockets: Socket[] = [];

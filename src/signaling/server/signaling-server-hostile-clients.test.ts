@@ -7,10 +7,12 @@ import { WebSocket } from 'ws';
 import { nodeId } from '../../index.ts';
 import { createWebSocketSignalingClient, SignalingRefusedError, type WebSocketConstructor } from '../../webrtc.ts';
 import { helloBare, openBare, type BareSocket } from './bare-socket.test-support.ts';
+import { openRawTcp, waitFor, type RawTcp } from './raw-frames.test-support.ts';
 import { startSignalingServer, type SignalingServer, type SignalingServerEvent, type SignalingServerOptions } from './index.ts';
 
 let server: SignalingServer | null = null;
 const sockets: BareSocket[] = [];
+const raws: RawTcp[] = [];
 
 async function start(options: Partial<SignalingServerOptions> = {}): Promise<SignalingServer> {
   server = await startSignalingServer({ port: 0, ...options });
@@ -29,8 +31,18 @@ async function stillServes(bare: BareSocket): Promise<void> {
   await bare.next('pong');
 }
 
+/** A raw socket that has said hello to an open room and been told it joined. */
+async function joinedRaw(port: number, roomId: string, id: string): Promise<RawTcp> {
+  const raw = await openRawTcp(port);
+  raws.push(raw);
+  raw.writeFrame(0x1, Buffer.from(JSON.stringify({ type: 'hello', protocol: 1, roomId, nodeId: id })));
+  expect(await waitFor(() => raw.answered().includes('"joined"'), 5_000)).toBe(true);
+  return raw;
+}
+
 afterEach(async () => {
   for (const bare of sockets.splice(0)) bare.socket.terminate();
+  for (const raw of raws.splice(0)) raw.destroy();
   await server?.close();
   server = null;
 });
@@ -165,6 +177,76 @@ describe('hostile frames', () => {
       expect(server?.stats()).toMatchObject({ connections: 2, peers: 2, rooms: 1 });
     });
   }
+});
+
+describe('frames ws refuses itself, before the server reads them', () => {
+  const cases: Array<[string, (raw: RawTcp) => void, RegExp]> = [
+    ['a text frame that is not UTF-8', (raw) => raw.writeFrame(0x1, Buffer.from([0xff, 0xfe, 0x7b])), /invalid UTF-8 sequence/],
+    ['an unmasked frame from a client', (raw) => raw.writeFrame(0x1, Buffer.from('{"type":"ping"}'), { masked: false }), /MASK must be set/],
+    ['a reserved opcode', (raw) => raw.writeFrame(0x3, Buffer.from('x')), /invalid opcode 3/],
+  ];
+  for (const [name, write, reason] of cases) {
+    it(`(${name}) from a joined client are a counted refusal, reported once, and the client leaves`, async () => {
+      const events: SignalingServerEvent[] = [];
+      const { port } = await start({ onEvent: (event) => events.push(event) });
+      const raw = await joinedRaw(port, 'room', 'mallory');
+      write(raw);
+      expect(await waitFor(() => server?.stats().connections === 0, 5_000)).toBe(true);
+      // Before, a plain leave ("disconnected"): no refusal in events or stats.
+      expect(events.filter((event) => event.type !== 'joined')).toEqual([
+        { type: 'refused', code: 'malformed', message: expect.stringMatching(reason), roomId: 'room', nodeId: 'mallory', remoteAddress: expect.stringMatching(/127\.0\.0\.1/) },
+        { type: 'left', roomId: 'room', nodeId: 'mallory', reason: 'malformed', peers: 0 },
+      ]);
+      expect(server?.stats()).toMatchObject({ refusals: 1, leaves: 1 });
+    });
+  }
+
+  it('(a text frame that is not UTF-8) before any hello is a counted refusal too', async () => {
+    const events: SignalingServerEvent[] = [];
+    const { port } = await start({ onEvent: (event) => events.push(event) });
+    const raw = await openRawTcp(port);
+    raws.push(raw);
+    raw.writeFrame(0x1, Buffer.from([0xc3, 0x28]));
+    expect(await waitFor(() => server?.stats().connections === 0, 5_000)).toBe(true);
+    expect(events).toEqual([expect.objectContaining({ type: 'refused', code: 'malformed', roomId: null, nodeId: null })]);
+    expect(server?.stats().refusals).toBe(1);
+  });
+});
+
+describe('a socket failed after it was admitted, whose client never answers the close frame', () => {
+  it('does not hold close() for ws\'s 30 s close timeout: close() cuts it off at once', async () => {
+    const { port } = await start();
+    const raw = await openRawTcp(port);
+    raws.push(raw);
+    raw.writeFrame(0x1, Buffer.from('{"type":'));
+    expect(await waitFor(() => raw.answered().includes('malformed'), 5_000)).toBe(true);
+    const closed = server?.close().then(() => 'closed');
+    server = null;
+    const outcome = await Promise.race([closed, new Promise((resolve) => setTimeout(() => resolve('still closing'), 1_900))]);
+    expect(outcome).toBe('closed');
+    expect(await waitFor(() => raw.ended(), 5_000)).toBe(true);
+  });
+
+  it('counts against maxConnections until it closes, and is cut off after the close grace (2 s)', async () => {
+    const events: SignalingServerEvent[] = [];
+    const { port, url } = await start({ limits: { maxConnections: 2 }, onEvent: (event) => events.push(event) });
+    const failed = await Promise.all([1, 2].map(async () => {
+      const raw = await openRawTcp(port);
+      raws.push(raw);
+      raw.writeFrame(0x1, Buffer.from('not json'));
+      expect(await waitFor(() => raw.answered().includes('malformed'), 5_000)).toBe(true);
+      return raw;
+    }));
+    expect(server?.stats().connections).toBe(0); // no longer served...
+    // ...but still open, so a third is refused: before, it was admitted, with 30 s sockets beside it.
+    const third = await openRawTcp(port);
+    raws.push(third);
+    expect(await waitFor(() => third.answered().includes('server-full'), 5_000)).toBe(true);
+    third.destroy();
+    expect(await waitFor(() => failed.every((raw) => raw.ended()), 5_000)).toBe(true);
+    await joined(url, 'room', 'a');
+    expect(events.filter((event) => event.type === 'refused').map((event) => event.type === 'refused' && event.code)).toEqual(['malformed', 'malformed', 'server-full']);
+  });
 });
 
 describe('too many connections', () => {

@@ -2,11 +2,12 @@
 // relays their WebRTC offers, answers and candidates. It carries no Raft traffic; a peer that has
 // its data channels needs the server only to reconnect.
 import type { IncomingMessage } from 'node:http';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { WebSocketServer, type ServerOptions, type WebSocket } from 'ws';
 import { realClock, type Clock } from '../clock.ts';
 import { resolveServerLimits, signalingProtocolLimits, type SignalingServerLimits } from '../limits.ts';
-import { createConnection, type Connection } from './connection.ts';
+import { acceptSocket, type SocketTable } from './accept-socket.ts';
 import type { SignalingServerEvent } from './events.ts';
+import { createHandshakeCounter } from './handshake-counter.ts';
 import { createRoomRegistry } from './room-registry.ts';
 import { createRoomLookup, type RoomResolver, type RoomTable } from './room-policy.ts';
 
@@ -44,12 +45,11 @@ export interface SignalingServer {
   close(): Promise<void>;
 }
 
-function toText(data: RawData, isBinary: boolean): { text: string | null; byteLength: number } {
-  const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
-  return { text: isBinary ? null : buffer.toString('utf8'), byteLength: buffer.byteLength };
-}
-
-/** How long a closing server waits for clients to finish the close handshake. */
+/**
+ * How long a socket the server closes (refused, failed, or at shutdown) has to finish the close
+ * handshake before it is cut off (ws's closeTimeout; its default of 30 s let a client that never
+ * answers hold its socket, outside every count, and a closing server, that long).
+ */
 const closeGraceMs = 2_000;
 
 function closedPromise(socket: WebSocket): Promise<void> {
@@ -92,69 +92,18 @@ export async function startSignalingServer(options: SignalingServerOptions): Pro
     else counters.refusals++;
     options.onEvent?.(event);
   };
-  const connections = new Map<WebSocket, Connection>();
+  const sockets: SocketTable = { connections: new Map(), closing: new Set() };
   // `ws` itself drops frames beyond the protocol ceiling (with close code 1009) before buffering
   // them; frames between the configured limit and that ceiling get our explanatory error frame.
   const maxPayload = Math.max(limits.maxMessageBytes + 1, signalingProtocolLimits.maxMessageBytes);
-  const server = new WebSocketServer({ port: options.port, host, maxPayload, clientTracking: false });
+  // No automatic pongs: accept-socket.ts answers pings under the bound on what a client may leave
+  // unread. closeTimeout is ws's (8.23); @types/ws does not list it yet.
+  const serverOptions: ServerOptions & { readonly closeTimeout: number } = { port: options.port, host, maxPayload, clientTracking: false, closeTimeout: closeGraceMs, autoPong: false };
+  const server = new WebSocketServer(serverOptions);
   const port = await listen(server);
-
   const handshakes = createHandshakeCounter(limits.maxHandshakesPerAddress);
-  /** Sockets refused at the door, until they close: cut off at once by close(). */
-  const refused = new Set<WebSocket>();
-
   server.on('connection', (socket: WebSocket, request: IncomingMessage) => {
-    const remoteAddress = request.socket.remoteAddress ?? null;
-    const refuse = (code: 'server-full' | 'rate-limited', message: string): void => {
-      // A refused socket still reads: a bad frame on it is an 'error' event, which without a
-      // listener was an uncaught exception that took the whole server down.
-      socket.on('error', () => undefined);
-      refused.add(socket);
-      // It gets the close handshake's grace, not ws's 30 s: it was never admitted.
-      const cutOff = globalThis.setTimeout(() => socket.terminate(), closeGraceMs);
-      socket.on('close', () => {
-        refused.delete(socket);
-        globalThis.clearTimeout(cutOff);
-      });
-      report({ type: 'refused', code, message, roomId: null, nodeId: null, remoteAddress });
-      socket.send(JSON.stringify({ type: 'error', code, message }));
-      socket.close(code === 'server-full' ? 1013 : 1008, code);
-    };
-    if (connections.size >= limits.maxConnections) return refuse('server-full', 'too many connections');
-    const settleHandshake = handshakes.begin(remoteAddress);
-    if (settleHandshake === null) return refuse('rate-limited', `more than ${limits.maxHandshakesPerAddress} connections from this address are still joining`);
-    const connection = createConnection(
-      {
-        // A client that stops reading would make ws buffer without end: cut it off instead.
-        send: (text) => (socket.bufferedAmount > limits.maxBufferedBytes ? socket.terminate() : socket.send(text)),
-        close: (code, reason) => socket.close(code, reason),
-      },
-      {
-        limits,
-        clock,
-        lookup,
-        registry,
-        report,
-        remoteAddress,
-        joined: settleHandshake,
-        finished: () => {
-          settleHandshake();
-          connections.delete(socket);
-        },
-      },
-    );
-    connections.set(socket, connection);
-    socket.on('message', (data, isBinary) => {
-      const { text, byteLength } = toText(data, isBinary);
-      connection.receive(text, byteLength);
-    });
-    socket.on('close', () => connection.socketClosed());
-    // A socket error is followed by `close`; handling it here keeps one bad client from becoming
-    // an uncaught exception that would take the whole server down. A frame over maxPayload is one
-    // (ws closes with 1009 before reading it): a refusal like any other, in events and stats.
-    socket.on('error', (error: Error & { code?: string }) => {
-      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') connection.frameRefusedBySocket(maxPayload);
-    });
+    acceptSocket(socket, request.socket.remoteAddress ?? null, { limits, clock, lookup, registry, report, sockets, handshakes, maxPayload });
   });
 
   let closing: Promise<void> | null = null;
@@ -163,14 +112,12 @@ export async function startSignalingServer(options: SignalingServerOptions): Pro
       // Stop listening first: a client admitted now would miss `server-closing` and, since the
       // listener's close waits for every socket, hold the shutdown open for as long as it stays.
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const socket of refused) socket.terminate();
-      const sockets = [...connections.keys()];
-      const allClosed = Promise.all(sockets.map(closedPromise));
-      for (const [, connection] of [...connections]) connection.fail('server-closing', 'the signaling server is shutting down');
-      // A client that never answers the close handshake must not hold the shutdown hostage.
-      const deadline = globalThis.setTimeout(() => sockets.forEach((socket) => socket.terminate()), closeGraceMs);
+      for (const socket of sockets.closing) socket.terminate();
+      const served = [...sockets.connections];
+      const allClosed = Promise.all(served.map(([socket]) => closedPromise(socket)));
+      // A client that never answers the close handshake is cut off after the grace (closeTimeout).
+      for (const [, connection] of served) connection.fail('server-closing', 'the signaling server is shutting down');
       await allClosed;
-      globalThis.clearTimeout(deadline);
       await stopped;
     })();
     return closing;
@@ -179,32 +126,7 @@ export async function startSignalingServer(options: SignalingServerOptions): Pro
   return {
     port,
     url: `ws://${host.includes(':') ? `[${host}]` : host}:${port}`,
-    stats: () => ({ connections: connections.size, rooms: registry.roomCount, peers: registry.memberCount, ...counters }),
+    stats: () => ({ connections: sockets.connections.size, rooms: registry.roomCount, peers: registry.memberCount, ...counters }),
     close,
-  };
-}
-
-/**
- * Sockets per remote address still in the handshake. `begin` returns the call that ends this
- * socket's handshake (joined, or gone; a second call does nothing), or null when the address is
- * at the limit. Sockets without an address (a closed one) are not counted.
- */
-function createHandshakeCounter(limit: number): { begin(address: string | null): (() => void) | null } {
-  const pending = new Map<string, number>();
-  return {
-    begin(address) {
-      if (address === null) return () => undefined;
-      const count = pending.get(address) ?? 0;
-      if (count >= limit) return null;
-      pending.set(address, count + 1);
-      let settled = false;
-      return () => {
-        if (settled) return;
-        settled = true;
-        const left = (pending.get(address) ?? 1) - 1;
-        if (left === 0) pending.delete(address);
-        else pending.set(address, left);
-      };
-    },
   };
 }

@@ -1,6 +1,6 @@
-// Raw TCP WebSocket helpers for the signaling review tests: an upgrade by hand on 127.0.0.1, then
-// frames written byte for byte (masked with a zero key, so the payload is unchanged), and a socket
-// that never answers the server's close frame.
+// A WebSocket client by hand over raw TCP on 127.0.0.1, for what no WebSocket library sends: the
+// upgrade request, then frames written byte for byte (masked with a zero key, so the payload is
+// unchanged, or not masked at all), and no answer to the server's close frame, ever.
 import { connect, type Socket } from 'node:net';
 
 export interface RawTcp {
@@ -9,7 +9,7 @@ export interface RawTcp {
   answered(): string;
   /** True once the server ended or destroyed the TCP connection. */
   ended(): boolean;
-  readonly endedAt: Promise<number>;
+  /** One final frame: opcode 0x1 text, 0x2 binary, 0x9 ping…; payloads under 64 KiB. */
   writeFrame(opcode: number, payload: Buffer, options?: { masked?: boolean }): void;
   destroy(): void;
 }
@@ -21,16 +21,8 @@ export async function openRawTcp(port: number): Promise<RawTcp> {
   let text = '';
   let isEnded = false;
   socket.on('data', (data: Buffer) => (text += data.toString('latin1')));
-  const endedAt = new Promise<number>((resolve) => {
-    const done = (): void => {
-      if (!isEnded) {
-        isEnded = true;
-        resolve(Date.now());
-      }
-    };
-    socket.on('end', done);
-    socket.on('close', done);
-  });
+  socket.on('end', () => (isEnded = true));
+  socket.on('close', () => (isEnded = true));
   socket.write(['GET / HTTP/1.1', 'Host: 127.0.0.1', 'Upgrade: websocket', 'Connection: Upgrade', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Version: 13', '', ''].join('\r\n'));
   for (let waited = 0; !text.includes('\r\n\r\n') && waited < 5_000; waited += 5) await new Promise((resolve) => setTimeout(resolve, 5));
   if (!text.startsWith('HTTP/1.1 101')) throw new Error(`no upgrade: ${text.slice(0, 80)}`);
@@ -38,7 +30,6 @@ export async function openRawTcp(port: number): Promise<RawTcp> {
     socket,
     answered: () => text,
     ended: () => isEnded,
-    endedAt,
     writeFrame(opcode, payload, { masked = true } = {}) {
       const header: number[] = [0x80 | opcode];
       const maskBit = masked ? 0x80 : 0;
@@ -52,6 +43,7 @@ export async function openRawTcp(port: number): Promise<RawTcp> {
   };
 }
 
+/** Polls `condition` every 10 ms: true once it holds, false after `timeoutMs` without. */
 export async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boolean> {
   const start = Date.now();
   while (!condition()) {
