@@ -324,6 +324,69 @@ describe('half-open handshakes from one address', () => {
   });
 });
 
+describe('sockets that never finish the HTTP upgrade (slowloris)', () => {
+  interface SlowSocket {
+    /** True once the server has closed it. */
+    ended(): boolean;
+    destroy(): void;
+  }
+  const slowSockets: SlowSocket[] = [];
+  afterEach(() => {
+    for (const slow of slowSockets.splice(0)) slow.destroy();
+  });
+  /** A TCP socket that sends `request` (half of one, or nothing) and never the rest. */
+  async function slowSocket(port: number, request: string): Promise<SlowSocket> {
+    const socket = connect(port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    let ended = false;
+    socket.on('close', () => (ended = true));
+    await new Promise((resolve) => socket.once('connect', resolve));
+    if (request !== '') socket.write(request);
+    const slow = { ended: () => ended, destroy: () => socket.destroy() };
+    slowSockets.push(slow);
+    return slow;
+  }
+  const halfRequest = 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n';
+
+  it('are cut off after handshakeTimeoutMs, half a request or no byte at all, and reported (Node\'s own timeouts took a minute or more)', async () => {
+    const events: SignalingServerEvent[] = [];
+    const { port } = await start({ limits: { handshakeTimeoutMs: 200 }, onEvent: (event) => events.push(event) });
+    const half = await slowSocket(port, halfRequest);
+    const silent = await slowSocket(port, '');
+    expect(await waitFor(() => half.ended() && silent.ended(), 4_000)).toBe(true);
+    expect(events).toEqual([1, 2].map(() => ({ type: 'refused', code: 'handshake-timeout', message: 'the WebSocket upgrade did not finish within 200 ms', roomId: null, nodeId: null, remoteAddress: expect.stringMatching(/127\.0\.0\.1/) })));
+    expect(server?.stats()).toMatchObject({ connections: 0, refusals: 2 });
+  });
+
+  it('count against maxHandshakesPerAddress and maxConnections: more are cut off at once, and a place frees up when one goes', async () => {
+    const events: SignalingServerEvent[] = [];
+    const { port, url } = await start({ limits: { maxHandshakesPerAddress: 2 }, onEvent: (event) => events.push(event) });
+    const slow: SlowSocket[] = [];
+    for (let index = 0; index < 6; index++) slow.push(await slowSocket(port, halfRequest));
+    expect(await waitFor(() => slow.filter((socket) => socket.ended()).length === 4, 4_000)).toBe(true);
+    expect(slow.map((socket) => socket.ended())).toEqual([false, false, true, true, true, true]);
+    expect(events).toEqual([3, 4, 5, 6].map(() => expect.objectContaining({ type: 'refused', code: 'rate-limited', message: 'more than 2 connections from this address are still upgrading to WebSocket' })));
+    slow[0]?.destroy();
+    // Its place frees up once the server has seen it close (until then a newcomer is cut off too).
+    for (let attempt = 0; ; attempt++) {
+      const admitted = await joined(url, 'room', 'a').then(() => true, () => false);
+      if (admitted) break;
+      expect(attempt).toBeLessThan(100);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await joined(url, 'room', 'b'); // a upgraded: it no longer counts
+    await server?.close();
+    // In all, beyond maxConnections (here under the per-address bound).
+    events.splice(0);
+    const { port: secondPort } = await start({ limits: { maxConnections: 2, maxHandshakesPerAddress: 10 }, onEvent: (event) => events.push(event) });
+    const crowd: SlowSocket[] = [];
+    for (let index = 0; index < 3; index++) crowd.push(await slowSocket(secondPort, halfRequest));
+    expect(await waitFor(() => crowd[2]?.ended() === true, 4_000)).toBe(true);
+    expect(crowd.map((socket) => socket.ended())).toEqual([false, false, true]);
+    expect(events).toEqual([expect.objectContaining({ type: 'refused', code: 'server-full', message: 'more than 2 connections are still upgrading to WebSocket' })]);
+  });
+});
+
 describe('many rooms', () => {
   it('keep the same node ids apart: peer lists, signals and leaves stay in their room', async () => {
     const { url } = await start();

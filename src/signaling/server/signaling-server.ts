@@ -1,13 +1,14 @@
 // `startSignalingServer`: the `ws` server that introduces peers of a room to each other and
 // relays their WebRTC offers, answers and candidates. It carries no Raft traffic; a peer that has
 // its data channels needs the server only to reconnect.
-import type { IncomingMessage } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { WebSocketServer, type ServerOptions, type WebSocket } from 'ws';
 import { realClock, type Clock } from '../clock.ts';
 import { resolveServerLimits, signalingProtocolLimits, type SignalingServerLimits } from '../limits.ts';
 import { acceptSocket, type SocketTable } from './accept-socket.ts';
 import type { SignalingServerEvent } from './events.ts';
 import { createHandshakeCounter } from './handshake-counter.ts';
+import { boundPendingUpgrades } from './pending-upgrades.ts';
 import { createRoomRegistry } from './room-registry.ts';
 import { createRoomLookup, type RoomResolver, type RoomTable } from './room-policy.ts';
 
@@ -59,14 +60,23 @@ function closedPromise(socket: WebSocket): Promise<void> {
   });
 }
 
-function listen(server: WebSocketServer): Promise<number> {
+/** A plain HTTP request (no upgrade) is answered 426, as ws's own HTTP server answers it. */
+function upgradeRequired(_request: IncomingMessage, response: ServerResponse): void {
+  const body = STATUS_CODES[426] ?? 'Upgrade Required';
+  response.writeHead(426, { 'Content-Length': Buffer.byteLength(body), 'Content-Type': 'text/plain' });
+  response.end(body);
+}
+
+/** Listens, with errors (a port in use) heard through ws, which passes the HTTP server's on. */
+function listen(httpServer: Server, server: WebSocketServer, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.once('listening', () => {
       server.off('error', reject);
-      const address = server.address();
+      const address = httpServer.address();
       resolve(typeof address === 'object' && address !== null ? address.port : 0);
     });
+    httpServer.listen(port, host);
   });
 }
 
@@ -96,13 +106,17 @@ export async function startSignalingServer(options: SignalingServerOptions): Pro
   // `ws` itself drops frames beyond the protocol ceiling (with close code 1009) before buffering
   // them; frames between the configured limit and that ceiling get our explanatory error frame.
   const maxPayload = Math.max(limits.maxMessageBytes + 1, signalingProtocolLimits.maxMessageBytes);
+  // Our own HTTP server, not ws's: its sockets must be bounded before they upgrade.
+  const httpServer = createServer(upgradeRequired);
+  const upgrading = boundPendingUpgrades(httpServer, limits, clock, report);
   // No automatic pongs: accept-socket.ts answers pings under the bound on what a client may leave
   // unread. closeTimeout is ws's (8.23); @types/ws does not list it yet.
-  const serverOptions: ServerOptions & { readonly closeTimeout: number } = { port: options.port, host, maxPayload, clientTracking: false, closeTimeout: closeGraceMs, autoPong: false };
+  const serverOptions: ServerOptions & { readonly closeTimeout: number } = { server: httpServer, maxPayload, clientTracking: false, closeTimeout: closeGraceMs, autoPong: false };
   const server = new WebSocketServer(serverOptions);
-  const port = await listen(server);
+  const port = await listen(httpServer, server, options.port, host);
   const handshakes = createHandshakeCounter(limits.maxHandshakesPerAddress);
   server.on('connection', (socket: WebSocket, request: IncomingMessage) => {
+    upgrading.upgraded(request.socket);
     acceptSocket(socket, request.socket.remoteAddress ?? null, { limits, clock, lookup, registry, report, sockets, handshakes, maxPayload });
   });
 
@@ -111,7 +125,9 @@ export async function startSignalingServer(options: SignalingServerOptions): Pro
     closing ??= (async () => {
       // Stop listening first: a client admitted now would miss `server-closing` and, since the
       // listener's close waits for every socket, hold the shutdown open for as long as it stays.
-      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      const stopped = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      server.close(); // no more upgrades (ws leaves an HTTP server it did not create to us)
+      upgrading.destroyAll();
       for (const socket of sockets.closing) socket.terminate();
       const served = [...sockets.connections];
       const allClosed = Promise.all(served.map(([socket]) => closedPromise(socket)));
