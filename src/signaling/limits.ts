@@ -16,8 +16,21 @@ export const signalingProtocolLimits = {
   maxErrorMessageLength: 1024,
 } as const;
 
+/**
+ * What a relayed signal may outgrow the one the server received by. The server writes `"from":`
+ * and the sender's id (up to 770 bytes of JSON: 256 characters of 3 UTF-8 bytes, and quotes)
+ * where the client wrote `"to":` and the addressee's id (at least `"to":"x"`, 8 bytes): 769 bytes
+ * at most (the payload is written back no longer than it came). A client message is therefore
+ * bounded by the protocol's ceiling less this, or its relayed form could be more than every
+ * client reads, and the addressee would drop its connection over it.
+ */
+export const relayHeadroomBytes = 1024;
+
 export interface SignalingServerLimits {
-  /** Largest message a client may send, in bytes; larger gets `too-large` and a disconnect. */
+  /**
+   * Largest message a client may send, in bytes; larger gets `too-large` and a disconnect. At
+   * most 255 KiB: the protocol's 256 KiB less the relay's headroom (`relayHeadroomBytes`).
+   */
   readonly maxMessageBytes: number;
   /** Token bucket: sustained messages per second per client. */
   readonly messagesPerSecond: number;
@@ -95,10 +108,11 @@ export const defaultSignalingClientLimits: SignalingClientLimits = {
   maxPeers: 256,
 };
 
-function requireRange(name: string, value: number, min: number, max: number, integer = true): void {
+/** `why`: what sets the bounds, said with the error when it is not plain. */
+function requireRange(name: string, value: number, min: number, max: number, integer = true, why = ''): void {
   const valid = typeof value === 'number' && !Number.isNaN(value) && value >= min && value <= max;
   if (!valid || (integer && Number.isFinite(value) && !Number.isInteger(value))) {
-    throw new RangeError(`signaling limit ${name} must be ${integer ? 'an integer ' : ''}in ${min} .. ${max}, got ${value}`);
+    throw new RangeError(`signaling limit ${name} must be ${integer ? 'an integer ' : ''}in ${min} .. ${max}${why === '' ? '' : ` (${why})`}, got ${value}`);
   }
 }
 
@@ -118,7 +132,7 @@ export function resolveServerLimits(overrides: Partial<SignalingServerLimits> = 
   // Off unless set: as many per address as the server takes in all.
   const maxHandshakesPerAddress = overrides.maxConnections ?? defaultSignalingServerLimits.maxConnections;
   const limits: SignalingServerLimits = { ...defaultSignalingServerLimits, memberProbeTimeoutMs, maxHandshakesPerAddress, ...overrides };
-  requireRange('maxMessageBytes', limits.maxMessageBytes, 1024, signalingProtocolLimits.maxMessageBytes);
+  requireRange('maxMessageBytes', limits.maxMessageBytes, 1024, signalingProtocolLimits.maxMessageBytes - relayHeadroomBytes, true, `the ${signalingProtocolLimits.maxMessageBytes} bytes a client reads, less ${relayHeadroomBytes} for the sender's id a relayed signal gains`);
   requireRange('messagesPerSecond', limits.messagesPerSecond, 0.01, 100_000, false);
   requireRange('messageBurst', limits.messageBurst, 1, 100_000);
   requireRange('maxPeersPerRoom', limits.maxPeersPerRoom, 1, signalingProtocolLimits.maxPeersListed);

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { connect } from 'node:net';
 import { WebSocket } from 'ws';
 import { nodeId } from '../../index.ts';
-import { createWebSocketSignalingClient, SignalingRefusedError, type WebSocketConstructor } from '../../webrtc.ts';
+import { createWebSocketSignalingClient, SignalingRefusedError, signalingProtocolLimits, type WebSocketConstructor } from '../../webrtc.ts';
 import { helloBare, openBare, type BareSocket } from './bare-socket.test-support.ts';
 import { openRawTcp, waitFor, type RawTcp } from './raw-frames.test-support.ts';
 import { startSignalingServer, type SignalingServer, type SignalingServerEvent, type SignalingServerOptions } from './index.ts';
@@ -134,6 +134,32 @@ describe('message sizes', () => {
       expect.objectContaining({ code: 'too-large', roomId: 'room', nodeId: 'big' }),
       expect.objectContaining({ code: 'too-large', roomId: 'room', nodeId: 'huge', message: expect.stringMatching(/closed by the socket, code 1009/) }),
     ]);
+  });
+
+  it('a limit whose relayed signals could outgrow what clients read is refused; at the largest taken, a signal from the longest id reaches its addressee, who stays joined', async () => {
+    // The relayed frame is larger than the one received ("from" and the sender's id where the
+    // client wrote "to" and the addressee's): at 256 KiB the addressee's parser refused it and
+    // the addressee dropped its connection, the signal lost, each time such a signal came.
+    await expect(start({ limits: { maxMessageBytes: signalingProtocolLimits.maxMessageBytes } })).rejects.toThrow(
+      'signaling limit maxMessageBytes must be an integer in 1024 .. 261120 (the 262144 bytes a client reads, less 1024 for the sender\'s id a relayed signal gains), got 262144',
+    );
+    const largest = signalingProtocolLimits.maxMessageBytes - 1024;
+    const { url } = await start({ limits: { maxMessageBytes: largest } });
+    const receiver = createWebSocketSignalingClient({ url, roomId: 'room', nodeId: nodeId('b'), WebSocket: WebSocket as unknown as WebSocketConstructor });
+    const statuses: string[] = [];
+    const received: Array<[string, number]> = [];
+    receiver.signals.subscribe((signal) => received.push([signal.from, signal.payload.length]));
+    await new Promise<void>((resolve) => receiver.status.subscribe((status) => status === 'joined' && resolve()));
+    receiver.status.subscribe((status) => statuses.push(status));
+    const senderId = '€'.repeat(signalingProtocolLimits.maxNodeIdLength); // 768 bytes of UTF-8
+    const sender = await joined(url, 'room', senderId);
+    const payload = 'p'.repeat(largest - Buffer.byteLength(JSON.stringify({ type: 'signal', to: 'b', payload: '' })));
+    sender.send({ type: 'signal', to: 'b', payload });
+    await stillServes(sender);
+    for (let waited = 0; received.length === 0 && waited < 5_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(received).toEqual([[senderId, payload.length]]);
+    expect(statuses).toEqual([]); // never back to connecting
+    receiver.close();
   });
 
   it('a frame just under the configured limit is relayed whole', async () => {
