@@ -36,9 +36,17 @@ export interface SignalingServerLimits {
   readonly messagesPerSecond: number;
   /** Token bucket: burst a client may send at once (ICE trickles a handful of candidates). */
   readonly messageBurst: number;
+  /**
+   * Up to `maxPeersListed`; a join whose `joined` list would not fit in the 256 KiB a client reads
+   * (long ids) is refused `room-full` below it.
+   */
   readonly maxPeersPerRoom: number;
   readonly maxRooms: number;
-  /** Open sockets, joined or still in the handshake: bounds memory before admission. */
+  /**
+   * Open sockets: joined, in the handshake, or refused or failed and not closed yet (the 2 s close
+   * grace): bounds memory before admission. Sockets still upgrading (the HTTP request) are held
+   * to as many again.
+   */
   readonly maxConnections: number;
   /**
    * Sockets from one remote address still in the handshake (connected, not yet joined); beyond it
@@ -47,14 +55,21 @@ export interface SignalingServerLimits {
    * server directly: behind a reverse proxy (every `wss://` deployment, since the server speaks
    * no TLS) every client has the proxy's address, and a limit would let 64 silent sockets lock
    * everyone out. So it is off by default (as many as `maxConnections`); set it on a server that
-   * clients reach directly, and bound silent sockets at the proxy otherwise.
+   * clients reach directly, and bound silent sockets at the proxy otherwise. Sockets still
+   * upgrading (the HTTP request) are held to as many again per address, destroyed beyond.
    */
   readonly maxHandshakesPerAddress: number;
-  /** Bytes queued to one client that is not reading; beyond it the socket is cut (no unbounded buffers). */
+  /**
+   * Bytes queued to one client that is not reading (messages, and pongs to its WebSocket pings);
+   * beyond it the socket is cut, refused `not-reading` (no unbounded buffers).
+   */
   readonly maxBufferedBytes: number;
   /** A client that sends nothing (not even a ping) for this long is disconnected. */
   readonly idleTimeoutMs: number;
-  /** Time from connect until joined (hello, challenge, response). */
+  /**
+   * Time to finish the HTTP upgrade once connected, and then from the upgrade until joined
+   * (hello, challenge, response).
+   */
   readonly handshakeTimeoutMs: number;
   /**
    * A hello for a node id another connection holds: that connection is pinged, and only if it
