@@ -85,7 +85,9 @@ function bind(socket: WebSocket, remoteAddress: string | null, settleHandshake: 
   });
   // ws's own pongs are off (signaling-server.ts): answered here, under the bound every other
   // frame to this client has, so a ping flood whose pongs go unread is a client that stopped reading.
-  socket.on('ping', (data: Buffer) => socket.readyState === socket.OPEN && unlessStalled(() => socket.pong(data)));
+  socket.on('ping', (data: Buffer) => {
+    if (socket.readyState === socket.OPEN) unlessStalled(() => socket.pong(data));
+  });
   socket.on('close', () => {
     if (stalled) connection.refusedBySocket('not-reading', `more than ${limits.maxBufferedBytes} bytes queued to a client that does not read them`);
     else connection.socketClosed();
