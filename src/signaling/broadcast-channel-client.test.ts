@@ -3,8 +3,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Watchable } from '../core/observable.ts';
 import { nodeId, type NodeId } from '../core/types.ts';
-import { VirtualClock } from '../testing/virtual-clock.ts';
-import { broadcastChannelName, createBroadcastChannelSignalingClient } from './broadcast-channel-client.ts';
+import { VirtualClock, drainMicrotasks } from '../testing/virtual-clock.ts';
+import { deriveAdmissionKey, importAdmissionKey } from './admission.ts';
+import { broadcastChannelName, createBroadcastChannelSignalingClient, type BroadcastChannelLike } from './broadcast-channel-client.ts';
+import { sealEnvelope, type BroadcastEnvelope } from './broadcast-envelope.ts';
 import type { ReceivedSignal, SignalingClient } from './signaling-client.ts';
 import { SignalingRefusedError } from './signaling-client.ts';
 
@@ -40,6 +42,17 @@ const nextSignal = (target: SignalingClient, payload?: string): Promise<Received
 
 const hasExactly = (...ids: string[]) => (peers: ReadonlySet<NodeId>) => peers.size === ids.length && ids.every((id) => peers.has(nodeId(id)));
 
+/** Waits for `promise` while moving the clock on (a refused tab waits a heartbeat interval for a peer of its own secret). */
+async function settledWhileTicking<T>(promise: Promise<T>, clock: VirtualClock): Promise<T> {
+  let settled = false;
+  void promise.then(() => (settled = true));
+  for (let round = 0; round < 1_000 && !settled; round++) {
+    await new Promise((resolve) => setTimeout(resolve, 2)); // WebCrypto settles off the microtask queue
+    await clock.advance(100);
+  }
+  return promise;
+}
+
 afterEach(() => {
   for (const item of opened.splice(0)) item.close();
 });
@@ -68,7 +81,7 @@ describe('BroadcastChannel signaling', () => {
     await until(a.peers, hasExactly('b'));
     await until(b.peers, hasExactly('a'));
     const intruder = client(room, 'mallory', clock, 'wrong');
-    const reason = await intruder.closed;
+    const reason = await settledWhileTicking(intruder.closed, clock);
     expect(reason).toBeInstanceOf(SignalingRefusedError);
     expect(String(reason)).toMatch(/admission-refused: .*secret does not match/);
     // a heartbeat round later, still only each other
@@ -117,5 +130,54 @@ describe('BroadcastChannel signaling', () => {
     a.signal(nodeId('b'), 'marker');
     await marker;
     expect(seen.map((signal) => signal.payload)).toEqual(['once', 'marker']);
+  });
+});
+
+describe('a tab with the right secret, in a room where tabs of two secrets meet', () => {
+  /** Delivers what a test hands it, and records what the client posts. */
+  class ScriptedChannel implements BroadcastChannelLike {
+    static last: ScriptedChannel | null = null;
+    onmessage: ((event: MessageEvent) => void) | null = null;
+    readonly posted: BroadcastEnvelope[] = [];
+    constructor(_name: string) {
+      ScriptedChannel.last = this;
+    }
+    postMessage(message: unknown): void {
+      this.posted.push(message as BroadcastEnvelope);
+    }
+    close(): void {}
+    deliver(data: unknown): void {
+      this.onmessage?.({ data } as MessageEvent);
+    }
+  }
+
+  async function settle(): Promise<void> {
+    for (let round = 0; round < 20; round++) {
+      await drainMicrotasks();
+      await new Promise((resolve) => setTimeout(resolve, 1)); // WebCrypto settles off the microtask queue
+    }
+  }
+
+  it('is admitted by a tab of its own secret even when another secret\'s refusal comes first', async () => {
+    const clock = new VirtualClock();
+    const b = createBroadcastChannelSignalingClient({ roomId: 'room', nodeId: nodeId('b'), secret: 'right', clock, BroadcastChannel: ScriptedChannel });
+    opened.push(b);
+    const channel = ScriptedChannel.last!;
+    let closedWith: unknown = 'still running';
+    void b.closed.then((reason) => (closedWith = reason));
+    await settle();
+    const hello = channel.posted.find((envelope) => envelope.type === 'hello');
+    expect(hello).toBeDefined();
+    // Tab c (secret "other") refuses b's hello; tab a (secret "right") answers it with a
+    // heartbeat. Which comes first is only whose HMAC finished first: here c's.
+    const otherKey = await importAdmissionKey(await deriveAdmissionKey('other', 'room'));
+    const rightKey = await importAdmissionKey(await deriveAdmissionKey('right', 'room'));
+    channel.deliver(await sealEnvelope(otherKey, 'room', { type: 'refused', from: 'c', instance: 'c'.repeat(32), sequence: 5, to: hello!.instance, payload: 'the room secret does not match' }));
+    channel.deliver(await sealEnvelope(rightKey, 'room', { type: 'heartbeat', from: 'a', instance: 'a'.repeat(32), sequence: 7, to: '', payload: '' }));
+    await settle();
+    await clock.advance(2_000); // a heartbeat interval later
+    await settle();
+    expect(closedWith).toBe('still running');
+    expect([...b.peers.value]).toEqual(['a']);
   });
 });

@@ -6,8 +6,9 @@
 // Admission is the HMAC idea of the WebSocket server applied to every envelope: with a secret,
 // each is sealed with the room's admission key and unsealed ones are ignored, so a tab without
 // the secret never appears as a peer and cannot inject signals. A tab whose hello fails is sent
-// a `refused` notice; if no peer has admitted it, it stops with a SignalingRefusedError (when
-// two tabs disagree and neither has other peers, both stop: there is no judge to ask).
+// a `refused` notice; if no peer has admitted it within a heartbeat interval, it stops with a
+// SignalingRefusedError (when two tabs disagree and neither has other peers, both stop: there is
+// no judge to ask).
 // BroadcastChannel never leaves the origin, so this guards rooms against misconfigured or
 // foreign tabs, not against hostile script in the same origin.
 import { createEmitter, createWatchable } from '../core/observable.ts';
@@ -87,6 +88,7 @@ export function createBroadcastChannelSignalingClient(options: BroadcastChannelS
     stopped = true;
     if (reason === null) post('goodbye');
     clock.clearTimeout(heartbeatTimer);
+    clock.clearTimeout(refusalTimer);
     known.clear();
     publishPeers();
     void outgoing.finally(() => channel.close());
@@ -118,13 +120,26 @@ export function createBroadcastChannelSignalingClient(options: BroadcastChannelS
     if (stopped || envelope.from === selfId) return;
     if (envelope.type === 'refused') {
       // Unsealed by nature (the refuser cannot seal for a key it does not share).
-      if (envelope.to === instance && known.size === 0) {
-        stop(new SignalingRefusedError('admission-refused', `peers in room ${JSON.stringify(roomId)} refused our proof: the room secret does not match theirs`));
-      }
+      if (envelope.to === instance) awaitAdmissionAfterRefusal();
       return;
     }
     if (authentic) return handle(envelope);
     if (envelope.type === 'hello') post('refused', envelope.instance, 'the room secret does not match');
+  }
+
+  /**
+   * A tab of another secret refused our hello. Stopping at once if no peer had admitted us yet
+   * stopped a tab of the right secret whenever the refusal happened to come first (the order is
+   * only whose HMAC finished first): every live tab of our secret answers a hello at once and
+   * beats every heartbeat interval, so we stop only if none has been heard after one interval.
+   */
+  let refusalTimer: unknown = null;
+  function awaitAdmissionAfterRefusal(): void {
+    if (refusalTimer !== null || known.size > 0) return;
+    refusalTimer = clock.setTimeout(() => {
+      refusalTimer = null;
+      if (known.size === 0) stop(new SignalingRefusedError('admission-refused', `peers in room ${JSON.stringify(roomId)} refused our proof: the room secret does not match theirs`));
+    }, limits.heartbeatIntervalMs);
   }
 
   channel.onmessage = (event: MessageEvent) => {

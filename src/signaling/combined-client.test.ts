@@ -57,6 +57,20 @@ describe('combineSignalingClients', () => {
     expect((await combined.closed)?.message).toBe('server refused us');
   });
 
+  it('lists no peers and is not ready once closed, whatever its clients did (room code reads peers.value)', async () => {
+    const tabs = fakeClient(['a']);
+    const server = fakeClient(['b']);
+    // The server client empties its peers as it closes, as the real ones do; the tabs' does not.
+    const closingServer = { ...server.client, ready: createWatchable(true), close: () => (server.peers.set(new Set()), server.client.close()) };
+    const combined = combineSignalingClients([tabs.client, closingServer]);
+    expect([...combined.peers.value].sort()).toEqual(['a', 'b']);
+    expect(combined.ready?.value).toBe(true);
+    combined.close();
+    expect(await combined.closed).toBeNull();
+    expect([...combined.peers.value]).toEqual([]);
+    expect(combined.ready?.value).toBe(false);
+  });
+
   it('a client that only gave up leaves the rest running; a refusal from any one stops it for good with that reason', async () => {
     const tabs = fakeClient([]);
     const server = fakeClient([]);

@@ -60,6 +60,10 @@ export function combineSignalingClients(clients: readonly SignalingClient[]): Si
     close() {
       for (const unsubscribe of unsubscribes) unsubscribe();
       for (const client of clients) client.close();
+      // Unsubscribed first, so the clients' own emptying is not heard: said here, or a closed
+      // combination would list its last peers (and be ready) for good.
+      peers.set(new Set());
+      ready.set(false);
     },
     closed,
   };

@@ -16,16 +16,37 @@ export const signalingProtocolLimits = {
   maxErrorMessageLength: 1024,
 } as const;
 
+/**
+ * What a relayed signal may outgrow the one the server received by. The server writes `"from":`
+ * and the sender's id (up to 770 bytes of JSON: 256 characters of 3 UTF-8 bytes, and quotes)
+ * where the client wrote `"to":` and the addressee's id (at least `"to":"x"`, 8 bytes): 769 bytes
+ * at most (the payload is written back no longer than it came). A client message is therefore
+ * bounded by the protocol's ceiling less this, or its relayed form could be more than every
+ * client reads, and the addressee would drop its connection over it.
+ */
+export const relayHeadroomBytes = 1024;
+
 export interface SignalingServerLimits {
-  /** Largest message a client may send, in bytes; larger gets `too-large` and a disconnect. */
+  /**
+   * Largest message a client may send, in bytes; larger gets `too-large` and a disconnect. At
+   * most 255 KiB: the protocol's 256 KiB less the relay's headroom (`relayHeadroomBytes`).
+   */
   readonly maxMessageBytes: number;
   /** Token bucket: sustained messages per second per client. */
   readonly messagesPerSecond: number;
   /** Token bucket: burst a client may send at once (ICE trickles a handful of candidates). */
   readonly messageBurst: number;
+  /**
+   * Up to `maxPeersListed`; a join whose `joined` list would not fit in the 256 KiB a client reads
+   * (long ids) is refused `room-full` below it.
+   */
   readonly maxPeersPerRoom: number;
   readonly maxRooms: number;
-  /** Open sockets, joined or still in the handshake: bounds memory before admission. */
+  /**
+   * Open sockets: joined, in the handshake, or refused or failed and not closed yet (the 2 s close
+   * grace): bounds memory before admission. Sockets still upgrading (the HTTP request) are held
+   * to as many again.
+   */
   readonly maxConnections: number;
   /**
    * Sockets from one remote address still in the handshake (connected, not yet joined); beyond it
@@ -34,14 +55,21 @@ export interface SignalingServerLimits {
    * server directly: behind a reverse proxy (every `wss://` deployment, since the server speaks
    * no TLS) every client has the proxy's address, and a limit would let 64 silent sockets lock
    * everyone out. So it is off by default (as many as `maxConnections`); set it on a server that
-   * clients reach directly, and bound silent sockets at the proxy otherwise.
+   * clients reach directly, and bound silent sockets at the proxy otherwise. Sockets still
+   * upgrading (the HTTP request) are held to as many again per address, destroyed beyond.
    */
   readonly maxHandshakesPerAddress: number;
-  /** Bytes queued to one client that is not reading; beyond it the socket is cut (no unbounded buffers). */
+  /**
+   * Bytes queued to one client that is not reading (messages, and pongs to its WebSocket pings);
+   * beyond it the socket is cut, refused `not-reading` (no unbounded buffers).
+   */
   readonly maxBufferedBytes: number;
   /** A client that sends nothing (not even a ping) for this long is disconnected. */
   readonly idleTimeoutMs: number;
-  /** Time from connect until joined (hello, challenge, response). */
+  /**
+   * Time to finish the HTTP upgrade once connected, and then from the upgrade until joined
+   * (hello, challenge, response).
+   */
   readonly handshakeTimeoutMs: number;
   /**
    * A hello for a node id another connection holds: that connection is pinged, and only if it
@@ -95,10 +123,11 @@ export const defaultSignalingClientLimits: SignalingClientLimits = {
   maxPeers: 256,
 };
 
-function requireRange(name: string, value: number, min: number, max: number, integer = true): void {
+/** `why`: what sets the bounds, said with the error when it is not plain. */
+function requireRange(name: string, value: number, min: number, max: number, integer = true, why = ''): void {
   const valid = typeof value === 'number' && !Number.isNaN(value) && value >= min && value <= max;
   if (!valid || (integer && Number.isFinite(value) && !Number.isInteger(value))) {
-    throw new RangeError(`signaling limit ${name} must be ${integer ? 'an integer ' : ''}in ${min} .. ${max}, got ${value}`);
+    throw new RangeError(`signaling limit ${name} must be ${integer ? 'an integer ' : ''}in ${min} .. ${max}${why === '' ? '' : ` (${why})`}, got ${value}`);
   }
 }
 
@@ -118,7 +147,7 @@ export function resolveServerLimits(overrides: Partial<SignalingServerLimits> = 
   // Off unless set: as many per address as the server takes in all.
   const maxHandshakesPerAddress = overrides.maxConnections ?? defaultSignalingServerLimits.maxConnections;
   const limits: SignalingServerLimits = { ...defaultSignalingServerLimits, memberProbeTimeoutMs, maxHandshakesPerAddress, ...overrides };
-  requireRange('maxMessageBytes', limits.maxMessageBytes, 1024, signalingProtocolLimits.maxMessageBytes);
+  requireRange('maxMessageBytes', limits.maxMessageBytes, 1024, signalingProtocolLimits.maxMessageBytes - relayHeadroomBytes, true, `the ${signalingProtocolLimits.maxMessageBytes} bytes a client reads, less ${relayHeadroomBytes} for the sender's id a relayed signal gains`);
   requireRange('messagesPerSecond', limits.messagesPerSecond, 0.01, 100_000, false);
   requireRange('messageBurst', limits.messageBurst, 1, 100_000);
   requireRange('maxPeersPerRoom', limits.maxPeersPerRoom, 1, signalingProtocolLimits.maxPeersListed);

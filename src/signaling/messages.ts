@@ -51,6 +51,7 @@ export type SignalingErrorCode =
   | 'server-full'
   | 'handshake-timeout'
   | 'idle-timeout'
+  | 'not-reading' // more queued to the client than maxBufferedBytes: cut off without a frame (it would not read one)
   | 'replaced' // the same node id joined the room on another socket, and this one did not answer a ping
   | 'member-in-use' // another live socket holds this node id in the room (retried: it may leave)
   | 'claim-refused' // a claimed node id (peer-k…) without the claim that proves it
@@ -61,7 +62,7 @@ export type SignalingErrorCode =
 export const signalingErrorCodes: ReadonlySet<SignalingErrorCode> = new Set<SignalingErrorCode>([
   'malformed', 'unknown-type', 'too-large', 'rate-limited', 'protocol', 'unsupported-protocol',
   'room-unknown', 'admission-refused', 'room-full', 'server-full', 'handshake-timeout',
-  'idle-timeout', 'replaced', 'member-in-use', 'claim-refused', 'server-error', 'server-closing', 'unknown-peer',
+  'idle-timeout', 'not-reading', 'replaced', 'member-in-use', 'claim-refused', 'server-error', 'server-closing', 'unknown-peer',
 ]);
 
 /**

@@ -3,9 +3,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { Watchable } from '../core/observable.ts';
 import { nodeId, type NodeId } from '../core/types.ts';
+import { VirtualClock } from '../testing/virtual-clock.ts';
+import type { Clock } from './clock.ts';
 import { startSignalingServer, type SignalingServer, type SignalingServerOptions } from './server/signaling-server.ts';
 import { SignalingRefusedError, SignalingUnreachableError, type ReceivedSignal } from './signaling-client.ts';
-import { createWebSocketSignalingClient, type WebSocketConstructor, type WebSocketSignalingClient, type WebSocketSignalingClientOptions } from './websocket-client.ts';
+import { createWebSocketSignalingClient, type WebSocketConstructor, type WebSocketLike, type WebSocketSignalingClient, type WebSocketSignalingClientOptions } from './websocket-client.ts';
 
 const servers: SignalingServer[] = [];
 const clients: WebSocketSignalingClient[] = [];
@@ -134,5 +136,56 @@ describe('WebSocket signaling client', () => {
     servers.splice(0);
     const lonely = client(url, 'a', { limits: { reconnectDelayMinMs: 1, reconnectDelayMaxMs: 2, reconnectAttemptsMax: 3 } });
     expect(await lonely.closed).toBeInstanceOf(SignalingUnreachableError);
+  });
+});
+
+describe('a WebSocket signaling client joined for hours', () => {
+  it('keeps no handle of a timer that has fired (it kept one per ping interval, for as long as it stayed joined)', async () => {
+    const virtual = new VirtualClock();
+    const fired = new Set<unknown>();
+    let clearedAfterFiring = 0;
+    const clock: Clock = {
+      now: () => virtual.now(),
+      setTimeout: (fn, ms) => {
+        const handle = virtual.setTimeout(() => (fired.add(handle), fn()), ms);
+        return handle;
+      },
+      clearTimeout: (handle) => {
+        if (fired.has(handle)) clearedAfterFiring++;
+        virtual.clearTimeout(handle);
+      },
+    };
+    const sockets: FakeServerSocket[] = [];
+    /** A server that answers every ping, so the client never hears silence. */
+    class FakeServerSocket implements WebSocketLike {
+      readonly listeners = new Map<string, Array<(event: { readonly data: unknown }) => void>>();
+      pings = 0;
+      constructor(_url: string) {
+        sockets.push(this);
+      }
+      send(data: string): void {
+        if ((JSON.parse(data) as { type: string }).type !== 'ping') return;
+        this.pings++;
+        this.emit('message', { data: JSON.stringify({ type: 'pong' }) });
+      }
+      close(): void {}
+      addEventListener(type: string, listener: (event: { readonly data: unknown }) => void): void {
+        this.listeners.set(type, [...(this.listeners.get(type) ?? []), listener]);
+      }
+      emit(type: string, event: { readonly data: unknown } = { data: undefined }): void {
+        for (const listener of this.listeners.get(type) ?? []) listener(event);
+      }
+    }
+    const joined = createWebSocketSignalingClient({ url: 'ws://127.0.0.1:9', roomId: 'room', nodeId: nodeId('a'), WebSocket: FakeServerSocket, clock });
+    const socket = sockets[0]!;
+    socket.emit('open');
+    socket.emit('message', { data: JSON.stringify({ type: 'joined', roomId: 'room', nodeId: 'a', peers: [] }) });
+    expect(joined.status.value).toBe('joined');
+    await virtual.advance(1_000 * 20_000); // 1,000 ping intervals: about five and a half hours
+    expect(socket.pings).toBe(1_000);
+    joined.close();
+    // close() clears every timer the client still holds: none of them may be one long fired.
+    expect(clearedAfterFiring).toBe(0);
+    expect(virtual.pendingTimers).toBe(0);
   });
 });

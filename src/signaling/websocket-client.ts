@@ -102,11 +102,18 @@ export function createWebSocketSignalingClient(options: WebSocketSignalingClient
   /** What the server last refused, if it was not for good (`member-in-use`): said when giving up. */
   let lastRefusal: string | null = null;
   let lastHeard = clock.now();
-  let timers: unknown[] = [];
-  const later = (fn: () => void, ms: number): void => void timers.push(clock.setTimeout(fn, ms));
+  /** Timers not yet fired: one forgotten as it fires, or a joined client kept one per ping for good. */
+  const timers = new Set<unknown>();
+  const later = (fn: () => void, ms: number): void => {
+    const timer = clock.setTimeout(() => {
+      timers.delete(timer);
+      fn();
+    }, ms);
+    timers.add(timer);
+  };
   const clearTimers = (): void => {
     for (const timer of timers) clock.clearTimeout(timer);
-    timers = [];
+    timers.clear();
   };
 
   const send = (message: ClientMessage): void => {

@@ -26,8 +26,18 @@ export const usage = `usage: raftmesh-signal derive-key <room>   (reads the secr
        raftmesh-signal [--port 8787] [--host 127.0.0.1] [--room name[=secret]]... [--room-key name=admissionKey]... [--allow-any-room]
   env ${roomsEnvironmentVariable}='{"room": "secret", "other": {"admissionKey": "<64 hex>"}, "open": null}'`;
 
+/**
+ * A table without a prototype: on a plain object, a room named `__proto__` set the object's
+ * prototype instead of adding a room, so it was lost, and alone it left no room configured at all
+ * (every room open).
+ */
+function emptyRoomTable(): Record<string, RoomPolicy> {
+  return Object.create(null) as Record<string, RoomPolicy>;
+}
+
 function roomsFromEnvironment(text: string | undefined): Record<string, RoomPolicy> {
-  if (text === undefined || text.trim() === '') return {};
+  const rooms = emptyRoomTable();
+  if (text === undefined || text.trim() === '') return rooms;
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -35,7 +45,6 @@ function roomsFromEnvironment(text: string | undefined): Record<string, RoomPoli
     throw new Error(`${roomsEnvironmentVariable} is not valid JSON`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${roomsEnvironmentVariable} must be a JSON object`);
-  const rooms: Record<string, RoomPolicy> = {};
   for (const [room, entry] of Object.entries(value)) {
     if (entry === null) rooms[room] = {};
     else if (typeof entry === 'string') rooms[room] = { secret: entry };
@@ -59,6 +68,12 @@ function parsePort(text: string | undefined): number {
   return port;
 }
 
+/** An empty host is no default: listen() binds every interface for it, not loopback. */
+function parseHost(text: string): string {
+  if (text.trim() === '') throw new Error(`--host expects a host name or address (127.0.0.1 by default; 0.0.0.0 for every interface), got ${JSON.stringify(text)}`);
+  return text;
+}
+
 export function parseCliArguments(argv: readonly string[], environment: Readonly<Record<string, string | undefined>>): CliConfig {
   let port = 8787;
   let host = '127.0.0.1';
@@ -75,16 +90,21 @@ export function parseCliArguments(argv: readonly string[], environment: Readonly
       if (next === undefined) throw new Error(`${name} needs a value`);
       return next;
     };
+    // `--allow-any-room=false` read as the flag alone turned it on: the opposite of what it says.
+    const noValue = (): true => {
+      if (inline !== undefined) throw new Error(`${name} takes no value, got ${JSON.stringify(flag)}`);
+      return true;
+    };
     if (name === '--port') port = parsePort(value());
-    else if (name === '--host') host = value();
+    else if (name === '--host') host = parseHost(value());
     else if (name === '--room') {
       const [room, secret] = splitPair('--room', value(), false);
       rooms[room] = secret === undefined ? {} : { secret };
     } else if (name === '--room-key') {
       const [room, admissionKey] = splitPair('--room-key', value(), true);
       rooms[room] = { admissionKey: admissionKey ?? '' };
-    } else if (name === '--allow-any-room') allowUnlistedRooms = true;
-    else if (name === '--help' || name === '-h') help = true;
+    } else if (name === '--allow-any-room') allowUnlistedRooms = noValue();
+    else if (name === '--help' || name === '-h') help = noValue();
     else throw new Error(`unknown argument ${JSON.stringify(flag)}\n${usage}`);
   }
   return { port, host, rooms: Object.keys(rooms).length === 0 ? undefined : rooms, allowUnlistedRooms, help };

@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
 import { deriveKeyRoom, parseCliArguments } from './cli-arguments.ts';
 import { joinOpen, joinWithSecret } from './raw-client.test-support.ts';
+import { createRoomLookup } from './room-policy.ts';
 
 function startCli(args: string[], environment: Record<string, string> = {}): { child: ChildProcessWithoutNullStreams; line: (pattern: RegExp) => Promise<string> } {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/signaling/server/cli.ts', ...args], {
@@ -66,5 +67,28 @@ describe('raftmesh-signal CLI', () => {
     expect(() => parseCliArguments([], { RAFTMESH_SIGNAL_ROOMS: '[1]' })).toThrow(/JSON object/);
     expect(deriveKeyRoom(['derive-key', 'alpha'])).toBe('alpha');
     expect(deriveKeyRoom(['--port', '1'])).toBeNull();
+  });
+
+  it('keeps a room named __proto__ (a plain object took it for its prototype: lost, and alone it left every room open)', async () => {
+    const key = 'a'.repeat(64);
+    const alone = parseCliArguments(['--room', '__proto__=s3cret'], {});
+    expect(alone.rooms).toBeDefined();
+    const lookup = await createRoomLookup(alone.rooms, alone.allowUnlistedRooms);
+    expect((await lookup('__proto__')).type).toBe('keyed');
+    expect((await lookup('anything-else')).type).toBe('unknown');
+    expect(Object.keys(parseCliArguments(['--room', 'team', '--room-key', `__proto__=${key}`], {}).rooms ?? {})).toEqual(['team', '__proto__']);
+    const fromEnvironment = parseCliArguments([], { RAFTMESH_SIGNAL_ROOMS: JSON.stringify({ team: null, ['__proto__']: { admissionKey: key } }) });
+    expect(Object.keys(fromEnvironment.rooms ?? {})).toEqual(['team', '__proto__']);
+  });
+
+  it('refuses a value on a flag that takes none, and an empty host, instead of serving more than asked', () => {
+    // `--allow-any-room=false` turned serving every unlisted room on.
+    expect(() => parseCliArguments(['--room', 'team=s3cret', '--allow-any-room=false'], {})).toThrow('--allow-any-room takes no value, got "--allow-any-room=false"');
+    expect(() => parseCliArguments(['--help=yes'], {})).toThrow('--help takes no value');
+    // listen() with host "" binds every interface, not loopback.
+    expect(() => parseCliArguments(['--host', ''], {})).toThrow(/^--host expects a host name or address .*, got ""$/);
+    expect(() => parseCliArguments(['--host='], {})).toThrow(/^--host expects a host name or address/);
+    expect(() => parseCliArguments(['--host', ' '], {})).toThrow(/^--host expects a host name or address/);
+    expect(parseCliArguments(['--allow-any-room', '--host', '::1'], {})).toMatchObject({ allowUnlistedRooms: true, host: '::1' });
   });
 });

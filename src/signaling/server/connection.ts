@@ -46,10 +46,11 @@ export interface Connection {
   /** Server shutdown. */
   fail(code: SignalingErrorCode, message: string): void;
   /**
-   * `ws` refused a frame beyond the protocol's ceiling itself (it closes with 1009 before the
-   * frame is buffered, so no error frame can follow): reported and counted as a refusal all the same.
+   * The socket itself ended this client: `ws` refused a frame (it closes before the frame reaches
+   * us, so no error frame can follow), or the client stopped reading and was cut off. Reported
+   * and counted as a refusal all the same, once; nothing if the connection had already finished.
    */
-  frameRefusedBySocket(byteCeiling: number): void;
+  refusedBySocket(code: SignalingErrorCode, message: string): void;
 }
 
 /** WebSocket close codes: 1008 policy violation, 1009 too big, 1001 going away. */
@@ -98,7 +99,11 @@ export function createConnection(socket: ServerSocket, context: ConnectionContex
     clock.clearTimeout(handshakeTimer);
     clock.clearTimeout(idleTimer);
     probeInFlight?.settle(false);
-    if (previous.type === 'joined' && registry.leave(previous.roomId, previous.member)) {
+    // A replaced holder has left all the same, though the registry took it out of the room
+    // before telling it (so leave() finds another under its id): unreported, the log showed two
+    // joins of the id and no leave, and joins - leaves in stats drifted from the peers present.
+    const left = previous.type === 'joined' && (registry.leave(previous.roomId, previous.member) || reason === 'replaced');
+    if (left) {
       context.report({ type: 'left', roomId: previous.roomId, nodeId: previous.member.nodeId, reason, peers: registry.size(previous.roomId) });
     }
     context.finished();
@@ -243,10 +248,10 @@ export function createConnection(socket: ServerSocket, context: ConnectionContex
     handle(parsed.message);
   }
 
-  const frameRefusedBySocket = (byteCeiling: number): void => {
+  const refusedBySocket = (code: SignalingErrorCode, message: string): void => {
     if (state.type === 'closed') return;
-    context.report({ type: 'refused', code: 'too-large', message: `a message over ${byteCeiling} bytes (closed by the socket, code 1009)`, ...claimed, remoteAddress: context.remoteAddress });
-    finish('too-large');
+    context.report({ type: 'refused', code, message, ...claimed, remoteAddress: context.remoteAddress });
+    finish(code);
   };
-  return { receive, socketClosed: () => finish('disconnected'), fail, frameRefusedBySocket };
+  return { receive, socketClosed: () => finish('disconnected'), fail, refusedBySocket };
 }

@@ -1,7 +1,8 @@
 // Rooms and their members. A room exists while it has a member. Membership bounds (peers per
 // room, rooms per server) are checked here, at the single place where a member is added.
-import type { SignalingServerLimits } from '../limits.ts';
-import type { ServerMessage } from '../messages.ts';
+import { signalingProtocolLimits, type SignalingServerLimits } from '../limits.ts';
+import { encodeSignalingMessage, type ServerMessage } from '../messages.ts';
+import { fitsInBytes } from '../parse-message.ts';
 
 export interface RoomMember {
   readonly nodeId: string;
@@ -37,6 +38,16 @@ function broadcast(room: ReadonlyMap<string, RoomMember>, message: ServerMessage
   for (const member of room.values()) if (member !== except) member.send(message);
 }
 
+/**
+ * Whether the `joined` message a newcomer gets, listing the room's other ids, fits in what every
+ * client reads. maxPeersPerRoom goes up to 1024 and an id to 770 bytes of JSON, so a full room's
+ * list could be three times that: a newcomer's parser refused its own `joined`, and it reconnected
+ * and was refused again, for good, never joining.
+ */
+function joinedMessageFits(roomId: string, nodeId: string, peers: readonly string[]): boolean {
+  return fitsInBytes(encodeSignalingMessage({ type: 'joined', roomId, nodeId, peers }), signalingProtocolLimits.maxMessageBytes);
+}
+
 export function createRoomRegistry(limits: SignalingServerLimits): RoomRegistry {
   const rooms = new Map<string, Map<string, RoomMember>>();
   let memberCount = 0;
@@ -54,6 +65,13 @@ export function createRoomRegistry(limits: SignalingServerLimits): RoomRegistry 
       // Taken while the newcomer probed the one before (or never probed): it asks again later.
       return { ok: false, code: 'member-in-use', message: `node id ${JSON.stringify(member.nodeId)} is held by a live connection in room ${JSON.stringify(roomId)}` };
     }
+    if (previous === undefined && room.size >= limits.maxPeersPerRoom) {
+      return { ok: false, code: 'room-full', message: `room ${JSON.stringify(roomId)} already has ${limits.maxPeersPerRoom} peers` };
+    }
+    const others = [...room.keys()].filter((id) => id !== member.nodeId);
+    if (!joinedMessageFits(roomId, member.nodeId, others)) {
+      return { ok: false, code: 'room-full', message: `room ${JSON.stringify(roomId)} has more peer ids (${others.length}) than one message to a newcomer can list (${signalingProtocolLimits.maxMessageBytes} bytes)` };
+    }
     if (previous !== undefined) {
       // A holder that answered no ping: after a network change the old socket may linger
       // half-open for a while, and the reconnecting node must not be locked out of its own id.
@@ -61,8 +79,6 @@ export function createRoomRegistry(limits: SignalingServerLimits): RoomRegistry 
       memberCount--;
       previous.replace();
       broadcast(room, { type: 'peer-left', nodeId: member.nodeId }, previous);
-    } else if (room.size >= limits.maxPeersPerRoom) {
-      return { ok: false, code: 'room-full', message: `room ${JSON.stringify(roomId)} already has ${limits.maxPeersPerRoom} peers` };
     }
     return room;
   }

@@ -3,14 +3,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../testing/virtual-clock.ts';
 import { resolveClientLimits, resolveServerLimits, type SignalingClientLimits, type SignalingServerLimits } from '../limits.ts';
+import type { SignalingServerEvent } from './events.ts';
 import { connectRaw, joinOpen, type RawClient } from './raw-client.test-support.ts';
 import { startSignalingServer, type SignalingServer } from './signaling-server.ts';
 
 let server: SignalingServer | null = null;
 const clients: RawClient[] = [];
 
-async function start(limits: Partial<SignalingServerLimits>, clock = new VirtualClock()): Promise<SignalingServer> {
-  server = await startSignalingServer({ port: 0, host: '127.0.0.1', limits, clock });
+async function start(limits: Partial<SignalingServerLimits>, clock = new VirtualClock(), events: SignalingServerEvent[] = []): Promise<SignalingServer> {
+  server = await startSignalingServer({ port: 0, host: '127.0.0.1', limits, clock, onEvent: (event) => events.push(event) });
   return server;
 }
 
@@ -106,8 +107,9 @@ describe('server bounds', () => {
 });
 
 describe('slow consumers', () => {
-  it('cuts off a client that stops reading instead of buffering for it without end', async () => {
-    const { url } = await start({ maxBufferedBytes: 64 * 1024, messagesPerSecond: 100_000, messageBurst: 100_000 });
+  it('cuts off a client that stops reading instead of buffering for it without end, and reports it as a refusal', async () => {
+    const events: SignalingServerEvent[] = [];
+    const { url } = await start({ maxBufferedBytes: 64 * 1024, messagesPerSecond: 100_000, messageBurst: 100_000 }, new VirtualClock(), events);
     const sender = await track(joinOpen(url, 'room', 'sender'));
     const sleeper = await track(joinOpen(url, 'room', 'sleeper'));
     await sender.next('peer-joined');
@@ -122,6 +124,29 @@ describe('slow consumers', () => {
     }
     expect(left).toBe(true);
     await stillServes(sender);
+    // Before, a plain leave (reason "disconnected") and no refusal: the cut left no trace as one.
+    expect(events.filter((event) => event.type !== 'joined')).toEqual([
+      { type: 'refused', code: 'not-reading', message: 'more than 65536 bytes queued to a client that does not read them', roomId: 'room', nodeId: 'sleeper', remoteAddress: expect.stringMatching(/127\.0\.0\.1/) },
+      { type: 'left', roomId: 'room', nodeId: 'sleeper', reason: 'not-reading', peers: 1 },
+    ]);
+    expect(server?.stats()).toMatchObject({ refusals: 1, leaves: 1 });
+  });
+
+  it('cuts off a client that floods pings and reads none of the pongs, as one that stops reading', async () => {
+    const events: SignalingServerEvent[] = [];
+    const { url } = await start({ maxBufferedBytes: 64 * 1024 }, new VirtualClock(), events);
+    const flooder = await track(joinOpen(url, 'room', 'flooder'));
+    flooder.socket.pause(); // reads nothing more: the pongs pile up in the kernel, then in the server
+    const gone = (): boolean => events.some((event) => event.type === 'left');
+    for (let round = 0; round < 500 && !gone(); round++) {
+      for (let index = 0; index < 500; index++) flooder.socket.ping(Buffer.alloc(125));
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    // Before, ws cut it itself (60 pongs pending) without a word: a plain leave.
+    expect(events.filter((event) => event.type !== 'joined')).toEqual([
+      expect.objectContaining({ type: 'refused', code: 'not-reading', roomId: 'room', nodeId: 'flooder' }),
+      expect.objectContaining({ type: 'left', nodeId: 'flooder', reason: 'not-reading' }),
+    ]);
   });
 });
 

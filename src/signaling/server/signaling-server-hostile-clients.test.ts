@@ -5,12 +5,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { connect } from 'node:net';
 import { WebSocket } from 'ws';
 import { nodeId } from '../../index.ts';
-import { createWebSocketSignalingClient, SignalingRefusedError, type WebSocketConstructor } from '../../webrtc.ts';
+import { createWebSocketSignalingClient, SignalingRefusedError, signalingProtocolLimits, type WebSocketConstructor } from '../../webrtc.ts';
 import { helloBare, openBare, type BareSocket } from './bare-socket.test-support.ts';
+import { openRawTcp, waitFor, type RawTcp } from './raw-frames.test-support.ts';
 import { startSignalingServer, type SignalingServer, type SignalingServerEvent, type SignalingServerOptions } from './index.ts';
 
 let server: SignalingServer | null = null;
 const sockets: BareSocket[] = [];
+const raws: RawTcp[] = [];
 
 async function start(options: Partial<SignalingServerOptions> = {}): Promise<SignalingServer> {
   server = await startSignalingServer({ port: 0, ...options });
@@ -29,8 +31,18 @@ async function stillServes(bare: BareSocket): Promise<void> {
   await bare.next('pong');
 }
 
+/** A raw socket that has said hello to an open room and been told it joined. */
+async function joinedRaw(port: number, roomId: string, id: string): Promise<RawTcp> {
+  const raw = await openRawTcp(port);
+  raws.push(raw);
+  raw.writeFrame(0x1, Buffer.from(JSON.stringify({ type: 'hello', protocol: 1, roomId, nodeId: id })));
+  expect(await waitFor(() => raw.answered().includes('"joined"'), 5_000)).toBe(true);
+  return raw;
+}
+
 afterEach(async () => {
   for (const bare of sockets.splice(0)) bare.socket.terminate();
+  for (const raw of raws.splice(0)) raw.destroy();
   await server?.close();
   server = null;
 });
@@ -124,6 +136,32 @@ describe('message sizes', () => {
     ]);
   });
 
+  it('a limit whose relayed signals could outgrow what clients read is refused; at the largest taken, a signal from the longest id reaches its addressee, who stays joined', async () => {
+    // The relayed frame is larger than the one received ("from" and the sender's id where the
+    // client wrote "to" and the addressee's): at 256 KiB the addressee's parser refused it and
+    // the addressee dropped its connection, the signal lost, each time such a signal came.
+    await expect(start({ limits: { maxMessageBytes: signalingProtocolLimits.maxMessageBytes } })).rejects.toThrow(
+      'signaling limit maxMessageBytes must be an integer in 1024 .. 261120 (the 262144 bytes a client reads, less 1024 for the sender\'s id a relayed signal gains), got 262144',
+    );
+    const largest = signalingProtocolLimits.maxMessageBytes - 1024;
+    const { url } = await start({ limits: { maxMessageBytes: largest } });
+    const receiver = createWebSocketSignalingClient({ url, roomId: 'room', nodeId: nodeId('b'), WebSocket: WebSocket as unknown as WebSocketConstructor });
+    const statuses: string[] = [];
+    const received: Array<[string, number]> = [];
+    receiver.signals.subscribe((signal) => received.push([signal.from, signal.payload.length]));
+    await new Promise<void>((resolve) => receiver.status.subscribe((status) => status === 'joined' && resolve()));
+    receiver.status.subscribe((status) => statuses.push(status));
+    const senderId = '€'.repeat(signalingProtocolLimits.maxNodeIdLength); // 768 bytes of UTF-8
+    const sender = await joined(url, 'room', senderId);
+    const payload = 'p'.repeat(largest - Buffer.byteLength(JSON.stringify({ type: 'signal', to: 'b', payload: '' })));
+    sender.send({ type: 'signal', to: 'b', payload });
+    await stillServes(sender);
+    for (let waited = 0; received.length === 0 && waited < 5_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(received).toEqual([[senderId, payload.length]]);
+    expect(statuses).toEqual([]); // never back to connecting
+    receiver.close();
+  });
+
   it('a frame just under the configured limit is relayed whole', async () => {
     const { url } = await start({ limits: { maxMessageBytes: 8 * 1024 } });
     const a = await joined(url, 'room', 'a');
@@ -165,6 +203,76 @@ describe('hostile frames', () => {
       expect(server?.stats()).toMatchObject({ connections: 2, peers: 2, rooms: 1 });
     });
   }
+});
+
+describe('frames ws refuses itself, before the server reads them', () => {
+  const cases: Array<[string, (raw: RawTcp) => void, RegExp]> = [
+    ['a text frame that is not UTF-8', (raw) => raw.writeFrame(0x1, Buffer.from([0xff, 0xfe, 0x7b])), /invalid UTF-8 sequence/],
+    ['an unmasked frame from a client', (raw) => raw.writeFrame(0x1, Buffer.from('{"type":"ping"}'), { masked: false }), /MASK must be set/],
+    ['a reserved opcode', (raw) => raw.writeFrame(0x3, Buffer.from('x')), /invalid opcode 3/],
+  ];
+  for (const [name, write, reason] of cases) {
+    it(`(${name}) from a joined client are a counted refusal, reported once, and the client leaves`, async () => {
+      const events: SignalingServerEvent[] = [];
+      const { port } = await start({ onEvent: (event) => events.push(event) });
+      const raw = await joinedRaw(port, 'room', 'mallory');
+      write(raw);
+      expect(await waitFor(() => server?.stats().connections === 0, 5_000)).toBe(true);
+      // Before, a plain leave ("disconnected"): no refusal in events or stats.
+      expect(events.filter((event) => event.type !== 'joined')).toEqual([
+        { type: 'refused', code: 'malformed', message: expect.stringMatching(reason), roomId: 'room', nodeId: 'mallory', remoteAddress: expect.stringMatching(/127\.0\.0\.1/) },
+        { type: 'left', roomId: 'room', nodeId: 'mallory', reason: 'malformed', peers: 0 },
+      ]);
+      expect(server?.stats()).toMatchObject({ refusals: 1, leaves: 1 });
+    });
+  }
+
+  it('(a text frame that is not UTF-8) before any hello is a counted refusal too', async () => {
+    const events: SignalingServerEvent[] = [];
+    const { port } = await start({ onEvent: (event) => events.push(event) });
+    const raw = await openRawTcp(port);
+    raws.push(raw);
+    raw.writeFrame(0x1, Buffer.from([0xc3, 0x28]));
+    expect(await waitFor(() => server?.stats().connections === 0, 5_000)).toBe(true);
+    expect(events).toEqual([expect.objectContaining({ type: 'refused', code: 'malformed', roomId: null, nodeId: null })]);
+    expect(server?.stats().refusals).toBe(1);
+  });
+});
+
+describe('a socket failed after it was admitted, whose client never answers the close frame', () => {
+  it('does not hold close() for ws\'s 30 s close timeout: close() cuts it off at once', async () => {
+    const { port } = await start();
+    const raw = await openRawTcp(port);
+    raws.push(raw);
+    raw.writeFrame(0x1, Buffer.from('{"type":'));
+    expect(await waitFor(() => raw.answered().includes('malformed'), 5_000)).toBe(true);
+    const closed = server?.close().then(() => 'closed');
+    server = null;
+    const outcome = await Promise.race([closed, new Promise((resolve) => setTimeout(() => resolve('still closing'), 1_900))]);
+    expect(outcome).toBe('closed');
+    expect(await waitFor(() => raw.ended(), 5_000)).toBe(true);
+  });
+
+  it('counts against maxConnections until it closes, and is cut off after the close grace (2 s)', async () => {
+    const events: SignalingServerEvent[] = [];
+    const { port, url } = await start({ limits: { maxConnections: 2 }, onEvent: (event) => events.push(event) });
+    const failed = await Promise.all([1, 2].map(async () => {
+      const raw = await openRawTcp(port);
+      raws.push(raw);
+      raw.writeFrame(0x1, Buffer.from('not json'));
+      expect(await waitFor(() => raw.answered().includes('malformed'), 5_000)).toBe(true);
+      return raw;
+    }));
+    expect(server?.stats().connections).toBe(0); // no longer served...
+    // ...but still open, so a third is refused: before, it was admitted, with 30 s sockets beside it.
+    const third = await openRawTcp(port);
+    raws.push(third);
+    expect(await waitFor(() => third.answered().includes('server-full'), 5_000)).toBe(true);
+    third.destroy();
+    expect(await waitFor(() => failed.every((raw) => raw.ended()), 5_000)).toBe(true);
+    await joined(url, 'room', 'a');
+    expect(events.filter((event) => event.type === 'refused').map((event) => event.type === 'refused' && event.code)).toEqual(['malformed', 'malformed', 'server-full']);
+  });
 });
 
 describe('too many connections', () => {
@@ -239,6 +347,69 @@ describe('half-open handshakes from one address', () => {
     await stillServes(fifth);
     await stillServes(sixth);
     expect(server?.stats()).toMatchObject({ peers: 3, refusals: 1 });
+  });
+});
+
+describe('sockets that never finish the HTTP upgrade (slowloris)', () => {
+  interface SlowSocket {
+    /** True once the server has closed it. */
+    ended(): boolean;
+    destroy(): void;
+  }
+  const slowSockets: SlowSocket[] = [];
+  afterEach(() => {
+    for (const slow of slowSockets.splice(0)) slow.destroy();
+  });
+  /** A TCP socket that sends `request` (half of one, or nothing) and never the rest. */
+  async function slowSocket(port: number, request: string): Promise<SlowSocket> {
+    const socket = connect(port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    let ended = false;
+    socket.on('close', () => (ended = true));
+    await new Promise((resolve) => socket.once('connect', resolve));
+    if (request !== '') socket.write(request);
+    const slow = { ended: () => ended, destroy: () => socket.destroy() };
+    slowSockets.push(slow);
+    return slow;
+  }
+  const halfRequest = 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n';
+
+  it('are cut off after handshakeTimeoutMs, half a request or no byte at all, and reported (Node\'s own timeouts took a minute or more)', async () => {
+    const events: SignalingServerEvent[] = [];
+    const { port } = await start({ limits: { handshakeTimeoutMs: 200 }, onEvent: (event) => events.push(event) });
+    const half = await slowSocket(port, halfRequest);
+    const silent = await slowSocket(port, '');
+    expect(await waitFor(() => half.ended() && silent.ended(), 4_000)).toBe(true);
+    expect(events).toEqual([1, 2].map(() => ({ type: 'refused', code: 'handshake-timeout', message: 'the WebSocket upgrade did not finish within 200 ms', roomId: null, nodeId: null, remoteAddress: expect.stringMatching(/127\.0\.0\.1/) })));
+    expect(server?.stats()).toMatchObject({ connections: 0, refusals: 2 });
+  });
+
+  it('count against maxHandshakesPerAddress and maxConnections: more are cut off at once, and a place frees up when one goes', async () => {
+    const events: SignalingServerEvent[] = [];
+    const { port, url } = await start({ limits: { maxHandshakesPerAddress: 2 }, onEvent: (event) => events.push(event) });
+    const slow: SlowSocket[] = [];
+    for (let index = 0; index < 6; index++) slow.push(await slowSocket(port, halfRequest));
+    expect(await waitFor(() => slow.filter((socket) => socket.ended()).length === 4, 4_000)).toBe(true);
+    expect(slow.map((socket) => socket.ended())).toEqual([false, false, true, true, true, true]);
+    expect(events).toEqual([3, 4, 5, 6].map(() => expect.objectContaining({ type: 'refused', code: 'rate-limited', message: 'more than 2 connections from this address are still upgrading to WebSocket' })));
+    slow[0]?.destroy();
+    // Its place frees up once the server has seen it close (until then a newcomer is cut off too).
+    for (let attempt = 0; ; attempt++) {
+      const admitted = await joined(url, 'room', 'a').then(() => true, () => false);
+      if (admitted) break;
+      expect(attempt).toBeLessThan(100);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await joined(url, 'room', 'b'); // a upgraded: it no longer counts
+    await server?.close();
+    // In all, beyond maxConnections (here under the per-address bound).
+    events.splice(0);
+    const { port: secondPort } = await start({ limits: { maxConnections: 2, maxHandshakesPerAddress: 10 }, onEvent: (event) => events.push(event) });
+    const crowd: SlowSocket[] = [];
+    for (let index = 0; index < 3; index++) crowd.push(await slowSocket(secondPort, halfRequest));
+    expect(await waitFor(() => crowd[2]?.ended() === true, 4_000)).toBe(true);
+    expect(crowd.map((socket) => socket.ended())).toEqual([false, false, true]);
+    expect(events).toEqual([expect.objectContaining({ type: 'refused', code: 'server-full', message: 'more than 2 connections are still upgrading to WebSocket' })]);
   });
 });
 

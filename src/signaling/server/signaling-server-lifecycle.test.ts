@@ -124,4 +124,10 @@ describe('startSignalingServer: address and lifecycle', () => {
     await expect(startSignalingServer({ port: -1 })).rejects.toThrow(/port/i);
     await expect(startSignalingServer({ port: 70_000 })).rejects.toThrow(/port/i);
   });
+
+  it('refuses an empty host, which listen() would take for every interface rather than loopback', async () => {
+    for (const host of ['', ' ']) {
+      await expect(startSignalingServer({ port: 0, host })).rejects.toThrow(/^startSignalingServer: host must be a non-empty host name or address \(127\.0\.0\.1 by default, 0\.0\.0\.0 for every interface\), got "/);
+    }
+  });
 });

@@ -5,6 +5,7 @@ import { deriveAdmissionKey } from '../admission.ts';
 import { terminalErrorCodes } from '../messages.ts';
 import { createWebSocketSignalingClient, type WebSocketConstructor } from '../websocket-client.ts';
 import { connectRaw, joinOpen, joinWithSecret, type RawClient } from './raw-client.test-support.ts';
+import type { SignalingServerEvent } from './events.ts';
 import { startSignalingServer, type SignalingServer, type SignalingServerOptions } from './signaling-server.ts';
 
 let server: SignalingServer | null = null;
@@ -142,8 +143,9 @@ describe('relay', () => {
     expect(a.received.some((message) => message.type === 'signal')).toBe(false);
   });
 
-  it('replaces a holder of the node id that answers no ping within memberProbeTimeoutMs (a socket left half-open)', async () => {
-    const { url } = await start({ limits: { memberProbeTimeoutMs: 200 } });
+  it('replaces a holder of the node id that answers no ping within memberProbeTimeoutMs (a socket left half-open), and reports it as a leave', async () => {
+    const events: SignalingServerEvent[] = [];
+    const { url } = await start({ limits: { memberProbeTimeoutMs: 200 }, onEvent: (event) => events.push(event) });
     const a = await track(joinOpen(url, 'room', 'a'));
     const old = await track(joinOpen(url, 'room', 'b')); // a raw client: it answers no ping
     await a.next('peer-joined');
@@ -159,6 +161,11 @@ describe('relay', () => {
     fresh.send({ type: 'signal', to: 'a', payload: 'hi' });
     expect(await a.next('signal')).toEqual({ type: 'signal', from: 'b', payload: 'hi' });
     expect(server?.stats().peers).toBe(2);
+    // Before, the replaced holder was neither a leave nor a refusal: two joins of b, no leave.
+    expect(events.filter((event) => event.type !== 'joined')).toEqual([{ type: 'left', roomId: 'room', nodeId: 'b', reason: 'replaced', peers: 1 }]);
+    const stats = server?.stats();
+    expect(stats).toMatchObject({ joins: 3, leaves: 1, refusals: 0 });
+    expect((stats?.joins ?? 0) - (stats?.leaves ?? 0)).toBe(stats?.peers);
   });
 
   it('keeps a node id with its live holder: a newcomer under that id is refused with member-in-use, however many come at once', async () => {

@@ -1,12 +1,14 @@
 // `startSignalingServer`: the `ws` server that introduces peers of a room to each other and
 // relays their WebRTC offers, answers and candidates. It carries no Raft traffic; a peer that has
 // its data channels needs the server only to reconnect.
-import type { IncomingMessage } from 'node:http';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { WebSocketServer, type ServerOptions, type WebSocket } from 'ws';
 import { realClock, type Clock } from '../clock.ts';
 import { resolveServerLimits, signalingProtocolLimits, type SignalingServerLimits } from '../limits.ts';
-import { createConnection, type Connection } from './connection.ts';
+import { acceptSocket, type SocketTable } from './accept-socket.ts';
 import type { SignalingServerEvent } from './events.ts';
+import { createHandshakeCounter } from './handshake-counter.ts';
+import { boundPendingUpgrades } from './pending-upgrades.ts';
 import { createRoomRegistry } from './room-registry.ts';
 import { createRoomLookup, type RoomResolver, type RoomTable } from './room-policy.ts';
 
@@ -44,12 +46,11 @@ export interface SignalingServer {
   close(): Promise<void>;
 }
 
-function toText(data: RawData, isBinary: boolean): { text: string | null; byteLength: number } {
-  const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
-  return { text: isBinary ? null : buffer.toString('utf8'), byteLength: buffer.byteLength };
-}
-
-/** How long a closing server waits for clients to finish the close handshake. */
+/**
+ * How long a socket the server closes (refused, failed, or at shutdown) has to finish the close
+ * handshake before it is cut off (ws's closeTimeout; its default of 30 s let a client that never
+ * answers hold its socket, outside every count, and a closing server, that long).
+ */
 const closeGraceMs = 2_000;
 
 function closedPromise(socket: WebSocket): Promise<void> {
@@ -59,14 +60,23 @@ function closedPromise(socket: WebSocket): Promise<void> {
   });
 }
 
-function listen(server: WebSocketServer): Promise<number> {
+/** A plain HTTP request (no upgrade) is answered 426, as ws's own HTTP server answers it. */
+function upgradeRequired(_request: IncomingMessage, response: ServerResponse): void {
+  const body = STATUS_CODES[426] ?? 'Upgrade Required';
+  response.writeHead(426, { 'Content-Length': Buffer.byteLength(body), 'Content-Type': 'text/plain' });
+  response.end(body);
+}
+
+/** Listens, with errors (a port in use) heard through ws, which passes the HTTP server's on. */
+function listen(httpServer: Server, server: WebSocketServer, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.once('listening', () => {
       server.off('error', reject);
-      const address = server.address();
+      const address = httpServer.address();
       resolve(typeof address === 'object' && address !== null ? address.port : 0);
     });
+    httpServer.listen(port, host);
   });
 }
 
@@ -75,6 +85,10 @@ export async function startSignalingServer(options: SignalingServerOptions): Pro
   // socket named abc in the working directory, and reported ws://127.0.0.1:0.
   if (!Number.isSafeInteger(options.port) || options.port < 0 || options.port > 65_535) {
     throw new RangeError(`startSignalingServer: port must be an integer from 0 to 65535 (0 picks a free one), got ${typeof options.port === 'string' ? JSON.stringify(options.port) : String(options.port)}`);
+  }
+  // listen() reads an empty host as "every interface": the opposite of the loopback default.
+  if (options.host !== undefined && (typeof options.host !== 'string' || options.host.trim() === '')) {
+    throw new RangeError(`startSignalingServer: host must be a non-empty host name or address (127.0.0.1 by default, 0.0.0.0 for every interface), got ${JSON.stringify(options.host)}`);
   }
   const limits = resolveServerLimits(options.limits);
   const clock = options.clock ?? realClock;
@@ -88,69 +102,22 @@ export async function startSignalingServer(options: SignalingServerOptions): Pro
     else counters.refusals++;
     options.onEvent?.(event);
   };
-  const connections = new Map<WebSocket, Connection>();
+  const sockets: SocketTable = { connections: new Map(), closing: new Set() };
   // `ws` itself drops frames beyond the protocol ceiling (with close code 1009) before buffering
   // them; frames between the configured limit and that ceiling get our explanatory error frame.
   const maxPayload = Math.max(limits.maxMessageBytes + 1, signalingProtocolLimits.maxMessageBytes);
-  const server = new WebSocketServer({ port: options.port, host, maxPayload, clientTracking: false });
-  const port = await listen(server);
-
+  // Our own HTTP server, not ws's: its sockets must be bounded before they upgrade.
+  const httpServer = createServer(upgradeRequired);
+  const upgrading = boundPendingUpgrades(httpServer, limits, clock, report);
+  // No automatic pongs: accept-socket.ts answers pings under the bound on what a client may leave
+  // unread. closeTimeout is ws's (8.23); @types/ws does not list it yet.
+  const serverOptions: ServerOptions & { readonly closeTimeout: number } = { server: httpServer, maxPayload, clientTracking: false, closeTimeout: closeGraceMs, autoPong: false };
+  const server = new WebSocketServer(serverOptions);
+  const port = await listen(httpServer, server, options.port, host);
   const handshakes = createHandshakeCounter(limits.maxHandshakesPerAddress);
-  /** Sockets refused at the door, until they close: cut off at once by close(). */
-  const refused = new Set<WebSocket>();
-
   server.on('connection', (socket: WebSocket, request: IncomingMessage) => {
-    const remoteAddress = request.socket.remoteAddress ?? null;
-    const refuse = (code: 'server-full' | 'rate-limited', message: string): void => {
-      // A refused socket still reads: a bad frame on it is an 'error' event, which without a
-      // listener was an uncaught exception that took the whole server down.
-      socket.on('error', () => undefined);
-      refused.add(socket);
-      // It gets the close handshake's grace, not ws's 30 s: it was never admitted.
-      const cutOff = globalThis.setTimeout(() => socket.terminate(), closeGraceMs);
-      socket.on('close', () => {
-        refused.delete(socket);
-        globalThis.clearTimeout(cutOff);
-      });
-      report({ type: 'refused', code, message, roomId: null, nodeId: null, remoteAddress });
-      socket.send(JSON.stringify({ type: 'error', code, message }));
-      socket.close(code === 'server-full' ? 1013 : 1008, code);
-    };
-    if (connections.size >= limits.maxConnections) return refuse('server-full', 'too many connections');
-    const settleHandshake = handshakes.begin(remoteAddress);
-    if (settleHandshake === null) return refuse('rate-limited', `more than ${limits.maxHandshakesPerAddress} connections from this address are still joining`);
-    const connection = createConnection(
-      {
-        // A client that stops reading would make ws buffer without end: cut it off instead.
-        send: (text) => (socket.bufferedAmount > limits.maxBufferedBytes ? socket.terminate() : socket.send(text)),
-        close: (code, reason) => socket.close(code, reason),
-      },
-      {
-        limits,
-        clock,
-        lookup,
-        registry,
-        report,
-        remoteAddress,
-        joined: settleHandshake,
-        finished: () => {
-          settleHandshake();
-          connections.delete(socket);
-        },
-      },
-    );
-    connections.set(socket, connection);
-    socket.on('message', (data, isBinary) => {
-      const { text, byteLength } = toText(data, isBinary);
-      connection.receive(text, byteLength);
-    });
-    socket.on('close', () => connection.socketClosed());
-    // A socket error is followed by `close`; handling it here keeps one bad client from becoming
-    // an uncaught exception that would take the whole server down. A frame over maxPayload is one
-    // (ws closes with 1009 before reading it): a refusal like any other, in events and stats.
-    socket.on('error', (error: Error & { code?: string }) => {
-      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') connection.frameRefusedBySocket(maxPayload);
-    });
+    upgrading.upgraded(request.socket);
+    acceptSocket(socket, request.socket.remoteAddress ?? null, { limits, clock, lookup, registry, report, sockets, handshakes, maxPayload });
   });
 
   let closing: Promise<void> | null = null;
@@ -158,15 +125,15 @@ export async function startSignalingServer(options: SignalingServerOptions): Pro
     closing ??= (async () => {
       // Stop listening first: a client admitted now would miss `server-closing` and, since the
       // listener's close waits for every socket, hold the shutdown open for as long as it stays.
-      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const socket of refused) socket.terminate();
-      const sockets = [...connections.keys()];
-      const allClosed = Promise.all(sockets.map(closedPromise));
-      for (const [, connection] of [...connections]) connection.fail('server-closing', 'the signaling server is shutting down');
-      // A client that never answers the close handshake must not hold the shutdown hostage.
-      const deadline = globalThis.setTimeout(() => sockets.forEach((socket) => socket.terminate()), closeGraceMs);
+      const stopped = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      server.close(); // no more upgrades (ws leaves an HTTP server it did not create to us)
+      upgrading.destroyAll();
+      for (const socket of sockets.closing) socket.terminate();
+      const served = [...sockets.connections];
+      const allClosed = Promise.all(served.map(([socket]) => closedPromise(socket)));
+      // A client that never answers the close handshake is cut off after the grace (closeTimeout).
+      for (const [, connection] of served) connection.fail('server-closing', 'the signaling server is shutting down');
       await allClosed;
-      globalThis.clearTimeout(deadline);
       await stopped;
     })();
     return closing;
@@ -175,32 +142,7 @@ export async function startSignalingServer(options: SignalingServerOptions): Pro
   return {
     port,
     url: `ws://${host.includes(':') ? `[${host}]` : host}:${port}`,
-    stats: () => ({ connections: connections.size, rooms: registry.roomCount, peers: registry.memberCount, ...counters }),
+    stats: () => ({ connections: sockets.connections.size, rooms: registry.roomCount, peers: registry.memberCount, ...counters }),
     close,
-  };
-}
-
-/**
- * Sockets per remote address still in the handshake. `begin` returns the call that ends this
- * socket's handshake (joined, or gone; a second call does nothing), or null when the address is
- * at the limit. Sockets without an address (a closed one) are not counted.
- */
-function createHandshakeCounter(limit: number): { begin(address: string | null): (() => void) | null } {
-  const pending = new Map<string, number>();
-  return {
-    begin(address) {
-      if (address === null) return () => undefined;
-      const count = pending.get(address) ?? 0;
-      if (count >= limit) return null;
-      pending.set(address, count + 1);
-      let settled = false;
-      return () => {
-        if (settled) return;
-        settled = true;
-        const left = (pending.get(address) ?? 1) - 1;
-        if (left === 0) pending.delete(address);
-        else pending.set(address, left);
-      };
-    },
   };
 }
