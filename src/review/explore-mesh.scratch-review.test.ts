@@ -61,7 +61,7 @@ describe('explore', () => {
       const maxDelay = Number(process.env['MAXDELAY'] ?? 100);
       const hub = delayedHub(random, maxDelay, log);
       const network = new FakeConnectionNetwork();
-      const limits = { reconnectDelayMinMs: Number(process.env['MINDELAY'] ?? 50), reconnectDelayMaxMs: 500, iceRestartTimeoutMs: 200, connectTimeoutMs: 5_000 };
+      const limits = { reconnectDelayMinMs: Number(process.env['MINDELAY'] ?? 50), reconnectDelayMaxMs: 500, iceRestartTimeoutMs: Number(process.env['ICETIMEOUT'] ?? 2000), connectTimeoutMs: 5_000 };
       const ids = ['p0', 'p1', 'p2'].map((n) => nodeId(n));
       const transports: WebRtcTransport[] = [];
       const make = (id: NodeId): WebRtcTransport => {
@@ -91,6 +91,20 @@ describe('explore', () => {
           at += Math.floor(random() * 2 * maxDelay);
         }
       }
+      await vi.waitFor(() => { for (const t of transports) expect(t.peers.value.size).toBe(2); }, { timeout: 10_000, interval: 10 });
+      const blips = Number(process.env['BLIPS'] ?? 0);
+      for (let blip = 0; blip < blips; blip++) {
+        setTimeout(() => {
+          const live = network.connections.filter((c) => !c.closed);
+          const c = live[Math.floor(random() * live.length)];
+          if (c === undefined) return;
+          const both = random() < 0.5;
+          c.setIceState('disconnected');
+          if (both) c.peer?.setIceState('disconnected');
+          if (random() < 0.5) setTimeout(() => { c.setIceState('connected'); c.peer?.setIceState('connected'); }, Math.floor(random() * 100));
+        }, Math.floor(random() * 3 * maxDelay));
+      }
+      await new Promise((r) => setTimeout(r, 3 * maxDelay));
       await vi.waitFor(() => { for (const t of transports) expect(t.peers.value.size).toBe(2); }, { timeout: 10_000, interval: 10 });
       await new Promise((r) => setTimeout(r, 6 * maxDelay + 300));
       const counts = transports.map((t) => [t.counters.connectionAttempts, t.counters.connectionsEstablished]);
