@@ -53,7 +53,9 @@ function delayedHub(random: () => number, maxDelay: number, log: string[]) {
   return { client };
 }
 
-describe('explore', () => {
+// Exploration harness (passes on the current code): three transports over a FIFO-per-socket delayed hub with workers
+// attaching, restarting and ICE blips, checking each page ends with 2 attempts and 2 established. Run with EXPLORE=1.
+describe.runIf(process.env['EXPLORE'] === '1')('explore', () => {
   for (let seed = 1; seed <= Number(process.env['SEEDS'] ?? 20); seed++) {
     it(`seed ${seed}`, async () => {
       const random = rng(seed * 7919);
