@@ -218,7 +218,9 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
     if (serving !== null) return;
     if (closed || !present || current === null || current.offeredTo === options.dataChannelHost()) return;
     if (current.state !== 'ready' || !current.peerKnowsEngineChannels) return;
-    if (!current.renewEngineChannels()) current.close('no generation of engine channels left: a new connection for the new worker');
+    // Only generations running out closes the connection; 'not-ready' is no reason to (the session
+    // renews when it becomes ready, and this is called again then).
+    if (current.renewEngineChannels() === 'out-of-generations') current.close('no generation of engine channels left: a new connection for the new worker');
   }
 
   function connect(): void {

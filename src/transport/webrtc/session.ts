@@ -9,7 +9,7 @@ import type { ConnectionSignal } from './connection-signal.ts';
 import type { WebRtcTransportCounters } from './counters.ts';
 import { parseEngineChannelText, type DataChannelHost } from './data-channel-hand-off.ts';
 import { createDataPath, type DataPath } from './data-path.ts';
-import { createEngineChannels, type EngineChannels } from './engine-channels.ts';
+import { createEngineChannels, type EngineChannels, type EngineChannelsRenewal } from './engine-channels.ts';
 import { createHandshake, type Handshake } from './handshake.ts';
 import type { WebRtcTransportLimits } from './limits.ts';
 import type { EnginePair, OpenConnection, PeerConnection, WebRtcImplementation } from './peer-connection.ts';
@@ -62,9 +62,10 @@ export interface Session {
   channelsLost(host: DataChannelHost, name: string): void;
   /**
    * A ready session gets a fresh pair of engine channels for the host attached now, on this
-   * connection; false when that is not possible (not ready, or no generation left).
+   * connection; 'not-ready' before (or after) that, 'out-of-generations' when only a new
+   * connection can (engine-channels.ts).
    */
-  renewEngineChannels(): boolean;
+  renewEngineChannels(): EngineChannelsRenewal;
   /** `host`'s worker is going away: if it took this session's channels, tell the peer to stop using them. */
   withdrawFrom(host: DataChannelHost): void;
   applySignal(signal: ConnectionSignal): void;
@@ -211,8 +212,13 @@ export function startSession(options: SessionOptions): Session {
     state = 'ready';
     clock.clearTimeout(connectTimer);
     counters.connectionsEstablished++;
-    options.onReachable(true);
+    // Engine channels first: the link renews them on hearing the session is reachable (for a host
+    // attached while it connected, once the peer announced, which it may have done already), and
+    // a renewal asked of channels not yet ready was once taken for generations running out.
     engineChannels.becomeReady();
+    // The announcement may have failed to send, which closes the session.
+    if (isClosed()) return;
+    options.onReachable(true);
   }
 
   function onIceState(iceState: RTCIceConnectionState): void {
@@ -265,7 +271,7 @@ export function startSession(options: SessionOptions): Session {
     channelsTaken: (host, name) => engineChannels.taken(host, name),
     channelsLost: (host, name) => engineChannels.lost(host, name),
     withdrawFrom: (host) => engineChannels.withdrawFrom(host),
-    renewEngineChannels: () => state === 'ready' && engineChannels.renew(),
+    renewEngineChannels: () => (state === 'ready' ? engineChannels.renew() : 'not-ready'),
     applySignal: (signal) => connection.applySignal(signal),
     send: (frame) => state === 'ready' && dataPath !== null && dataPath.send(frame),
     restartIce() {
