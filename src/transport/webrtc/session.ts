@@ -272,7 +272,17 @@ export function startSession(options: SessionOptions): Session {
     channelsLost: (host, name) => engineChannels.lost(host, name),
     withdrawFrom: (host) => engineChannels.withdrawFrom(host),
     renewEngineChannels: () => (state === 'ready' ? engineChannels.renew() : 'not-ready'),
-    applySignal: (signal) => connection.applySignal(signal),
+    applySignal(signal) {
+      try {
+        connection.applySignal(signal);
+      } catch (_error) {
+        // The WebRTC implementation refused it as it came (simple-peer applies some of a signal
+        // synchronously, and RTCIceCandidate's constructor throws on input it rejects). Thrown
+        // from here it reached the signaling listener and, in Node, ended the process; dropped
+        // and counted, the session goes on as if it never came (it changed nothing).
+        counters.signalsDropped++;
+      }
+    },
     send: (frame) => state === 'ready' && dataPath !== null && dataPath.send(frame),
     restartIce() {
       // Both sides notice a disconnection: one restart at a time.

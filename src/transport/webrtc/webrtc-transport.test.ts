@@ -3,7 +3,9 @@
 // connection ICE cannot recover, and a loss only one side noticed. Real WebRTC runs in the
 // browser suites; the handshake here is the real one (WebCrypto).
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createEmitter } from '../../core/observable.ts';
 import { nodeId, type NodeId } from '../../core/types.ts';
+import type { ReceivedSignal, SignalingClient } from '../../signaling/signaling-client.ts';
 import { FakeConnectionNetwork, type FakeConnection } from './fake-connection.test-support.ts';
 import { parseLinkSignal } from './link-signal.ts';
 import { createSignalingHub, type SignalingHub } from './signaling-hub.test-support.ts';
@@ -303,6 +305,53 @@ describe('WebRtcTransport against a forger of signals (anyone may signal under a
     await meshed(transports);
     expect([a.counters.connectionAttempts, b.counters.connectionAttempts, a.counters.iceRestarts]).toEqual([2, 2, 0]);
     expect(offerer?.restarts).toBe(0);
+  });
+});
+
+describe('WebRtcTransport and signals the WebRTC implementation refuses', () => {
+  /** `client` as the transport sees it, recording what the transport's listener throws (the emitter would re-raise it unhandled). */
+  function recordingThrows(client: SignalingClient): { signaling: SignalingClient; thrown: unknown[] } {
+    const thrown: unknown[] = [];
+    const signals = createEmitter<ReceivedSignal>();
+    client.signals.subscribe((signal) => signals.emit(signal));
+    const subscribe = (listener: (value: ReceivedSignal) => void): (() => void) =>
+      signals.subscribe((value) => {
+        try {
+          listener(value);
+        } catch (error) {
+          thrown.push(error);
+        }
+      });
+    return { signaling: { ...client, signals: { ...signals, subscribe } }, thrown };
+  }
+
+  it('drops and counts a candidate without sdpMid and sdpMLineIndex, and one the implementation throws on; nothing reaches the signaling client, and the connection serves', async () => {
+    const hub = createSignalingHub();
+    const network = new FakeConnectionNetwork();
+    const [clientA, clientB] = [hub.client(nodeId('a')), hub.client(nodeId('b'))];
+    const b = recordingThrows(clientB);
+    const transports = [clientA, b.signaling].map((signaling) => createWebRtcTransport({ signaling, secret: 'test secret', openConnection: network.openConnection, limits })) as [WebRtcTransport, WebRtcTransport];
+    cleanup.push(() => {
+      for (const transport of transports) transport.close();
+      clientA.close();
+      clientB.close();
+    });
+    await meshed(transports);
+    const session = parseLinkSignal(hub.relayed.find(({ from }) => from === nodeId('a'))?.payload ?? '')?.session;
+    const candidate = (fields: object): string => JSON.stringify({ type: 'connection', session, signal: { type: 'candidate', candidate: { candidate: 'candidate:1 1 UDP 2122260223 192.0.2.1 54400 typ host', ...fields } } });
+    // RTCIceCandidate's constructor throws on this one, and simple-peer constructs it inside signal().
+    hub.inject(nodeId('a'), nodeId('b'), candidate({}));
+    await vi.waitFor(() => expect(transports[1].counters.signalsDropped).toBe(1), wait);
+    // One that parses, which the implementation throws on all the same.
+    network.refuseCandidates = true;
+    hub.inject(nodeId('a'), nodeId('b'), candidate({ sdpMid: '0' }));
+    await vi.waitFor(() => expect(transports[1].counters.signalsDropped).toBe(2), wait);
+    expect(b.thrown).toEqual([]);
+    const received: number[] = [];
+    transports[1].incoming.subscribe((envelope) => received.push(envelope.bytes[0] ?? -1));
+    transports[0].send(nodeId('b'), new Uint8Array([5]));
+    await vi.waitFor(() => expect(received).toEqual([5]), wait);
+    expect([transports[1].counters.connectionsLost, live(network).length]).toEqual([0, 2]);
   });
 });
 
