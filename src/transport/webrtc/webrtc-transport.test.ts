@@ -3,9 +3,9 @@
 // connection ICE cannot recover, and a loss only one side noticed. Real WebRTC runs in the
 // browser suites; the handshake here is the real one (WebCrypto).
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createEmitter } from '../../core/observable.ts';
+import { createEmitter, createWatchable } from '../../core/observable.ts';
 import { nodeId, type NodeId } from '../../core/types.ts';
-import type { ReceivedSignal, SignalingClient } from '../../signaling/signaling-client.ts';
+import { samePeerSet, type ReceivedSignal, type SignalingClient } from '../../signaling/signaling-client.ts';
 import { FakeConnectionNetwork, type FakeConnection } from './fake-connection.test-support.ts';
 import { parseLinkSignal } from './link-signal.ts';
 import { createSignalingHub, type SignalingHub } from './signaling-hub.test-support.ts';
@@ -352,6 +352,74 @@ describe('WebRtcTransport and signals the WebRTC implementation refuses', () => 
     transports[0].send(nodeId('b'), new Uint8Array([5]));
     await vi.waitFor(() => expect(received).toEqual([5]), wait);
     expect([transports[1].counters.connectionsLost, live(network).length]).toEqual([0, 2]);
+  });
+});
+
+describe('WebRtcTransport table of links (at most 1,024)', () => {
+  function transportOn(hub: SignalingHub, network: FakeConnectionNetwork, name: string): WebRtcTransport {
+    const signaling = hub.client(nodeId(name));
+    const transport = createWebRtcTransport({ signaling, secret: 'test secret', openConnection: network.openConnection, limits });
+    cleanup.push(() => {
+      transport.close();
+      signaling.close();
+    });
+    return transport;
+  }
+
+  it('a peer that joins as another leaves a full table gets a link: the departed one goes first', async () => {
+    const hub = createSignalingHub();
+    const network = new FakeConnectionNetwork();
+    // m's room as its signaling client lists it, set by the test: 1,024 members (with smaller ids,
+    // so m answers them, and no transports: their links only wait), then member 0 leaves as z joins.
+    const listed = createWatchable<ReadonlySet<NodeId>>(new Set(), samePeerSet);
+    const members = Array.from({ length: 1024 }, (_, index) => nodeId(`member-${String(index).padStart(4, '0')}`));
+    listed.set(new Set(members));
+    const signaling = hub.client(nodeId('m'));
+    const m = createWebRtcTransport({ signaling: { ...signaling, peers: listed }, secret: 'test secret', openConnection: network.openConnection, limits: { ...limits, reconnectDelayMinMs: 10_000, reconnectDelayMaxMs: 10_000 } });
+    cleanup.push(() => {
+      m.close();
+      signaling.close();
+    });
+    const z = transportOn(hub, network, 'z');
+    listed.set(new Set([...members.slice(1), nodeId('z')]));
+    await vi.waitFor(() => expect([m.peers.value.has(nodeId('z')), z.peers.value.has(nodeId('m'))]).toEqual([true, true]), wait);
+  });
+
+  it('a listed peer that found the table full gets a link from its next signal once there is room, and connects as present', async () => {
+    const hub = createSignalingHub();
+    const network = new FakeConnectionNetwork();
+    const listed = createWatchable<ReadonlySet<NodeId>>(new Set([nodeId('d')]), samePeerSet);
+    const signaling = hub.client(nodeId('m'));
+    const m = createWebRtcTransport({ signaling: { ...signaling, peers: listed }, secret: 'test secret', openConnection: network.openConnection, limits: { ...limits, reconnectDelayMinMs: 10_000, reconnectDelayMaxMs: 10_000 } });
+    cleanup.push(() => {
+      m.close();
+      signaling.close();
+    });
+    const d = transportOn(hub, network, 'd');
+    await vi.waitFor(() => expect(m.peers.value.has(nodeId('d'))).toBe(true), wait);
+    // d leaves the list but stays connected (its link stays), 1,023 members and z arrive: no room for z.
+    const members = Array.from({ length: 1023 }, (_, index) => nodeId(`member-${String(index).padStart(4, '0')}`));
+    listed.set(new Set([...members, nodeId('z')]));
+    const z = transportOn(hub, network, 'z');
+    await vi.waitFor(() => expect(m.counters.signalsDropped).toBeGreaterThan(0), wait); // z's connect-requests
+    // d's connection goes: its link may go too, and z's next connect-request gets one, present.
+    d.close();
+    await vi.waitFor(() => expect([m.peers.value.has(nodeId('z')), z.peers.value.has(nodeId('m'))]).toEqual([true, true]), wait);
+  });
+
+  it('signals from 1,024 ids not in the room keep at most 16 of their links, and a peer that joins then connects', async () => {
+    const hub = createSignalingHub();
+    const network = new FakeConnectionNetwork();
+    const m = transportOn(hub, network, 'm');
+    // Offers from ids signaling never listed (smaller than m's, so m answers), for no real
+    // connection: each opens a session, which waits for a handshake that never comes.
+    const offer = (index: number): string => JSON.stringify({ type: 'connection', session: `ghost-session-${index}`, signal: { type: 'description', description: { type: 'offer', sdp: 'v=0\r\na=pair:nobody\r\na=fingerprint:sha-256 00:11\r\n' } } });
+    for (let index = 0; index < 1024; index++) hub.inject(nodeId(`ghost-${String(index).padStart(4, '0')}`), nodeId('m'), offer(index));
+    await vi.waitFor(() => expect(m.counters.connectionAttempts).toBe(1024), wait);
+    // The links of the oldest went (their sessions with them) to make room for the newest.
+    expect(live(network)).toHaveLength(16);
+    const z = transportOn(hub, network, 'z');
+    await vi.waitFor(() => expect([m.peers.value.has(nodeId('z')), z.peers.value.has(nodeId('m'))]).toEqual([true, true]), wait);
   });
 });
 
