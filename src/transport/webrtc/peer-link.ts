@@ -18,7 +18,6 @@ import type { Clock } from '../../core/config.ts';
 import type { NodeId } from '../../core/types.ts';
 import { reconnectDelayMs } from '../../signaling/backoff.ts';
 import { randomNonce } from '../../signaling/hmac.ts';
-import type { ConnectionSignal } from './connection-signal.ts';
 import type { DataChannelHost } from './data-channel-hand-off.ts';
 import type { WebRtcTransportCounters } from './counters.ts';
 import type { WebRtcTransportLimits } from './limits.ts';
@@ -82,7 +81,6 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
   let session: Session | null = null;
   /** A ready session kept serving while `session`, newer and not ready yet, authenticates. */
   let serving: Session | null = null;
-  const signalsOf = new WeakMap<Session, number>();
   let present = false;
   let reachable = false;
   let failures = 0;
@@ -199,7 +197,6 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
       fallBackToServing();
       throw error;
     }
-    signalsOf.set(current, 0);
     session = current;
     return current;
   }
@@ -250,16 +247,13 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
     }
     const target = named(signal.session);
     if (target === null) return void counters.signalsDropped++;
-    if (signal.type === 'ice-restart') return target.restartIce();
-    if (signal.type === 'connection') apply(target, signal.signal);
-  }
-
-  /** Bounded per session: a peer (or server) spraying candidates cannot make us work without end. */
-  function apply(target: Session, signal: ConnectionSignal): void {
-    const count = (signalsOf.get(target) ?? 0) + 1;
-    signalsOf.set(target, count);
-    if (count > limits.maxSignalsPerAttempt) return void counters.signalsDropped++;
-    target.applySignal(signal);
+    // Restarts are bounded per minute, a peer's requests included (signal-budget.ts).
+    if (signal.type === 'ice-restart') {
+      if (target.restartIce() === 'refused') counters.signalsDropped++;
+      return;
+    }
+    // The session bounds what it takes per attempt (signal-budget.ts).
+    if (signal.type === 'connection') target.applySignal(signal.signal);
   }
 
   function onAnswererSignal(signal: LinkSignal): void {
@@ -274,7 +268,7 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
         return void counters.signalsDropped++;
       }
     }
-    apply(target, signal.signal);
+    target.applySignal(signal.signal);
   }
 
   return {

@@ -7,6 +7,7 @@ import { createEmitter, createWatchable } from '../../core/observable.ts';
 import { nodeId, type NodeId } from '../../core/types.ts';
 import { samePeerSet, type ReceivedSignal, type SignalingClient } from '../../signaling/signaling-client.ts';
 import { FakeConnectionNetwork, type FakeConnection } from './fake-connection.test-support.ts';
+import type { WebRtcTransportLimits } from './limits.ts';
 import { parseLinkSignal } from './link-signal.ts';
 import { createSignalingHub, type SignalingHub } from './signaling-hub.test-support.ts';
 import { createWebRtcTransport, WebRtcTransport } from './webrtc-transport.ts';
@@ -18,12 +19,12 @@ afterEach(() => {
   for (const step of cleanup.splice(0)) step();
 });
 
-function cluster(names: readonly string[]): { hub: SignalingHub; network: FakeConnectionNetwork; transports: WebRtcTransport[] } {
+function cluster(names: readonly string[], transportLimits: Partial<WebRtcTransportLimits> = limits): { hub: SignalingHub; network: FakeConnectionNetwork; transports: WebRtcTransport[] } {
   const hub = createSignalingHub();
   const network = new FakeConnectionNetwork();
   const transports = names.map((name) => {
     const signaling = hub.client(nodeId(name));
-    const transport = createWebRtcTransport({ signaling, secret: 'test secret', openConnection: network.openConnection, limits });
+    const transport = createWebRtcTransport({ signaling, secret: 'test secret', openConnection: network.openConnection, limits: transportLimits });
     cleanup.push(() => {
       transport.close();
       signaling.close();
@@ -130,6 +131,21 @@ describe('WebRtcTransport connection lifecycle (fake connections)', () => {
     expect(offerer?.restarts).toBe(1);
     expect(live(network)).toHaveLength(2);
     expect([a.counters.connectionsLost, b.counters.connectionsLost, a.counters.connectionsEstablished]).toEqual([0, 0, 1]);
+  });
+
+  it('keeps recovering from ICE disconnections by restarting ICE, however many times it did before: each restart has a signal budget of its own', async () => {
+    // 8 signals per attempt: the initial answer and 7 restarts' answers used them up, and the 8th
+    // restart's answer was dropped, so ICE never recovered and the connection was rebuilt.
+    const { network, transports } = cluster(['a', 'b'], { ...limits, maxSignalsPerAttempt: 8 });
+    const [a, b] = transports as [WebRtcTransport, WebRtcTransport];
+    await meshed(transports);
+    const [offerer] = live(network).filter((connection) => connection.options.initiator);
+    for (let restart = 0; restart < 10; restart++) {
+      offerer?.setIceState('disconnected');
+      offerer?.peer?.setIceState('disconnected');
+      await meshed(transports);
+    }
+    expect({ restarts: offerer?.restarts, lost: [a.counters.connectionsLost, b.counters.connectionsLost], attempts: a.counters.connectionAttempts, dropped: [a.counters.signalsDropped, b.counters.signalsDropped] }).toEqual({ restarts: 10, lost: [0, 0], attempts: 1, dropped: [0, 0] });
   });
 
   it('rebuilds the connection when an ICE restart does not bring ICE back in time', async () => {
@@ -279,6 +295,28 @@ describe('WebRtcTransport against a forger of signals (anyone may signal under a
     expect(live(network).filter((connection) => connection.peer !== null)).toHaveLength(2);
     expect([a.counters.connectionsLost, b.counters.connectionsLost]).toEqual([0, 0]);
   }, 30_000);
+
+  it('ICE restarts a peer asks for, or offers, beyond maxIceRestartsPerMinute (12) are refused and counted; the connection serves', async () => {
+    const { hub, network, transports } = cluster(['a', 'b']);
+    const [a, b] = transports as [WebRtcTransport, WebRtcTransport];
+    await meshed(transports);
+    const [offerer] = live(network).filter((connection) => connection.options.initiator);
+    const firstOffer = hub.relayed.find(({ from }) => from === nodeId('a'))?.payload ?? '';
+    const session = parseLinkSignal(firstOffer)?.session;
+    // Anyone signalling as b asks a to restart ICE, again and again: a restarts 12 times (b accepts
+    // each offer), then refuses.
+    for (let request = 0; request < 14; request++) hub.inject(nodeId('b'), nodeId('a'), JSON.stringify({ type: 'ice-restart', session }));
+    await vi.waitFor(() => expect(a.counters.signalsDropped).toBe(2), wait);
+    expect([offerer?.restarts, a.counters.iceRestarts]).toEqual([12, 12]);
+    // Anyone signalling as a sends b its offer again: b has accepted 12 restarts this minute.
+    hub.inject(nodeId('a'), nodeId('b'), firstOffer);
+    await vi.waitFor(() => expect(b.counters.signalsDropped).toBe(1), wait);
+    const received: number[] = [];
+    b.incoming.subscribe((envelope) => received.push(envelope.bytes[0] ?? -1));
+    a.send(nodeId('b'), new Uint8Array([3]));
+    await vi.waitFor(() => expect(received).toEqual([3]), wait);
+    expect([a.counters.connectionsLost, b.counters.connectionsLost, a.counters.connectionAttempts]).toEqual([0, 0, 1]);
+  });
 
   it('the serving session losing ICE while a newer attempt connects is closed, not restarted: the newer attempt is the repair', async () => {
     const { hub, network, transports } = cluster(['a', 'b']);
