@@ -318,7 +318,24 @@ describe('WebRtcTransport against a forger of signals (anyone may signal under a
     expect([a.counters.connectionsLost, b.counters.connectionsLost, a.counters.connectionAttempts]).toEqual([0, 0, 1]);
   });
 
-  it('the serving session losing ICE while a newer attempt connects is closed, not restarted: the newer attempt is the repair', async () => {
+  it('a forged offer pending on the answerer does not turn a brief ICE drop on the authenticated connection into a lost one: ICE restarts on it', async () => {
+    const { hub, network, transports } = cluster(['a', 'b']);
+    const [a, b] = transports as [WebRtcTransport, WebRtcTransport];
+    await meshed(transports);
+    const [offerer] = live(network).filter((connection) => connection.options.initiator);
+    const [answerer] = live(network).filter((connection) => !connection.options.initiator);
+    // The forger (anyone signalling as a): an offer for a session of its own, for no real connection.
+    const forgedOffer = { type: 'connection', session: 'forged-session-0001', signal: { type: 'description', description: { type: 'offer', sdp: 'v=0\r\na=pair:nobody\r\na=fingerprint:sha-256 00:11\r\n' } } };
+    hub.inject(nodeId('a'), nodeId('b'), JSON.stringify(forgedOffer));
+    await vi.waitFor(() => expect(b.counters.connectionAttempts).toBe(2), wait);
+    // A brief ICE drop on the real connection, seen at both ends.
+    answerer?.setIceState('disconnected');
+    offerer?.setIceState('disconnected');
+    await meshed(transports);
+    expect({ lost: [a.counters.connectionsLost, b.counters.connectionsLost], attempts: a.counters.connectionAttempts, restarts: offerer?.restarts, answererClosed: answerer?.closed }).toEqual({ lost: [0, 0], attempts: 1, restarts: 1, answererClosed: false });
+  });
+
+  it('the serving session losing ICE while a newer attempt still connects restarts ICE; the peer that lost it drops the offer, and the newer attempt takes over', async () => {
     const { hub, network, transports } = cluster(['a', 'b']);
     const [a, b] = transports as [WebRtcTransport, WebRtcTransport];
     await meshed(transports);
@@ -341,8 +358,41 @@ describe('WebRtcTransport against a forger of signals (anyone may signal under a
     };
     await vi.waitFor(() => expect([a.counters.connectionsEstablished, b.counters.connectionsEstablished]).toEqual([2, 2]), wait);
     await meshed(transports);
-    expect([a.counters.connectionAttempts, b.counters.connectionAttempts, a.counters.iceRestarts]).toEqual([2, 2, 0]);
-    expect(offerer?.restarts).toBe(0);
+    // The offer of a's restart named the session b closed: b dropped it, rather than take it for a
+    // new session and close the newer attempt for it. The newer one superseded the old at a.
+    const restartOffers = hub.relayed.filter(({ from, payload }) => from === nodeId('a') && parseLinkSignal(payload)?.session === first).length - 1;
+    expect({ attempts: [a.counters.connectionAttempts, b.counters.connectionAttempts], restarts: [offerer?.restarts, restartOffers], lostA: a.counters.connectionsLost, droppedB: b.counters.signalsDropped }).toEqual({ attempts: [2, 2], restarts: [1, 1], lostA: 0, droppedB: 1 });
+  });
+
+  it('the serving session losing ICE once a newer attempt is past connecting is closed, not restarted: that attempt is the repair', async () => {
+    const { network, transports } = cluster(['a', 'b']);
+    const [a, b] = transports as [WebRtcTransport, WebRtcTransport];
+    await meshed(transports);
+    const [offerer] = live(network).filter((connection) => connection.options.initiator);
+    const [answerer] = live(network).filter((connection) => !connection.options.initiator);
+    // b's side of the newer connection holds its handshake until released: a's newer attempt
+    // opened (its handshake started) and stays there.
+    const held: Array<string | Uint8Array<ArrayBuffer>> = [];
+    let release: () => void = () => undefined;
+    network.onLinked = (linked) => {
+      network.onLinked = null;
+      const send = linked.control.send.bind(linked.control);
+      linked.control.send = (data) => void held.push(data);
+      release = () => {
+        linked.control.send = send;
+        for (const data of held.splice(0)) send(data);
+      };
+    };
+    // b loses the connection and a does not notice; b asks for an offer.
+    if (answerer !== undefined) answerer.peer = null;
+    answerer?.dropLocally('network changed');
+    await vi.waitFor(() => expect(network.connections.filter((connection) => connection.options.initiator && connection !== offerer && connection.control.sent.length > 0)).toHaveLength(1), wait);
+    offerer?.setIceState('disconnected');
+    expect([offerer?.closed, offerer?.restarts, a.counters.iceRestarts]).toEqual([true, 0, 0]);
+    release();
+    await vi.waitFor(() => expect([a.counters.connectionsEstablished, b.counters.connectionsEstablished]).toEqual([2, 2]), wait);
+    await meshed(transports);
+    expect([a.counters.connectionAttempts, b.counters.connectionAttempts]).toEqual([2, 2]);
   });
 });
 
