@@ -69,9 +69,9 @@ export interface EngineChannels {
 }
 
 /**
- * What renew() did. Two kinds of "no" apart: a caller that took every "no" for generations
- * running out closed a connection that had just become ready (peer-link.ts renews when a session
- * becomes reachable, which it hears before this side is told it is ready).
+ * What renew() did, with its two kinds of "no" apart: a caller that took every "no" for
+ * generations running out closed a connection that had just become ready (peer-link.ts renews
+ * when a session becomes reachable, which it once heard before these channels were ready).
  */
 export type EngineChannelsRenewal = 'renewing' | 'not-ready' | 'out-of-generations';
 

@@ -46,7 +46,8 @@ export interface WebRtcTransport extends RaftTransport {
   disconnect(peer: NodeId): void;
   /**
    * Restarts ICE with `peer` without dropping the connection, e.g. after the device changed
-   * networks (`online` event). The transport also does this by itself when ICE disconnects.
+   * networks (`online` event). The transport also does this by itself when ICE disconnects. At
+   * most `limits.maxIceRestartsPerMinute` per connection; beyond that a request does nothing.
    */
   restartIce(peer: NodeId): void;
   /** Closes every connection and stops reconnecting; idempotent. Does not close `signaling`. */
