@@ -20,7 +20,11 @@ export interface WebRtcTransportCounters {
   framesDroppedMalformed: number;
   /** Binary data a peer sent before the handshake finished (a protocol violation). */
   framesDroppedUnauthenticated: number;
-  /** Signaling payloads that did not parse, or came for an abandoned session, or over the bound. */
+  /**
+   * Signaling payloads that did not parse, came for an abandoned session, went over a bound
+   * (signals per attempt, ICE restarts per minute, links of ids signaling does not list), or that
+   * the WebRTC implementation refused.
+   */
   signalsDropped: number;
   connectionAttempts: number;
   connectionsEstablished: number;

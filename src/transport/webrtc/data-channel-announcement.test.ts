@@ -151,3 +151,29 @@ describe('data channel hand-off: withdrawing on stop()', () => {
     });
   }
 });
+
+describe('data channel hand-off: a peer’s announcement before this side is ready', () => {
+  it('keeps the new connection, and a host attached while it connected gets a pair on it once ready', async () => {
+    const { network, a, b } = pair();
+    const hostB = recordingHost();
+    network.onLinked = (answerer) => {
+      network.onLinked = null;
+      // b's session exists (it is applying the offer); its host attaches while it connects.
+      hostB.serve(b);
+      // a's page says it listens before the handshake (early, or a hostile peer), and never again:
+      // b takes it at once, and must renew when it becomes ready, without a second word.
+      const offerer = answerer.peer;
+      if (offerer === null) throw new Error('the pair is linked');
+      offerer.control.send(engineChannelsAnnouncement);
+      neverAnnounces(offerer);
+    };
+    await meshed(a, b);
+    // The link renews on hearing the session is reachable. It heard that before the engine channels
+    // were ready, so the renewal said no, which it took for generations running out: it closed the
+    // connection. Told in the other order, the pair comes at once.
+    await vi.waitFor(() => expect(hostB.ofType('dataChannels').map(({ session }) => session.split('/')[1])).toEqual(['1']), wait);
+    await sleep(50);
+    expect([b.counters.connectionAttempts, b.counters.connectionsLost, a.counters.connectionsLost]).toEqual([1, 0, 0]);
+    expect(b.peers.value.has(idA)).toBe(true);
+  });
+});

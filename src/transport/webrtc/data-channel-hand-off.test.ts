@@ -304,7 +304,9 @@ describe('data channel hand-off: what the peer says', () => {
   it('an announcement before the handshake allows the worker nothing until this side verified the peer', async () => {
     const { network, a, b } = pair();
     network.onLinked = (answerer) => answerer.control.send(engineChannelsAnnouncement);
-    const hostA = recordingHost({ note: () => a.peers.value.has(idB) });
+    // Whether a's handshake had verified b when each was posted (the session readies its engine
+    // channels before it tells the link, so `peers` shows b a moment later, in the same task).
+    const hostA = recordingHost({ note: () => a.counters.connectionsEstablished === 1 });
     hostA.serve(a);
     await meshed(a, b);
     await vi.waitFor(() => expect(hostA.lastState()).toMatchObject({ deliver: true, send: true }), wait);

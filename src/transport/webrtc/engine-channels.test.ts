@@ -234,7 +234,7 @@ describe('engine channels: the first pair', () => {
 describe('engine channels: the initiator renewing', () => {
   it('opens nothing before the session is ready', () => {
     const side = engineChannelsOf({ initiator: true, attached: recordingHost([], 'host') });
-    expect(side.channels.renew()).toBe(false);
+    expect(side.channels.renew()).toBe('not-ready');
     expect([side.opened, side.texts, side.counters.engineChannelsReopened]).toEqual([[], [], 0]);
   });
 
@@ -245,7 +245,7 @@ describe('engine channels: the initiator renewing', () => {
     const second = recordingHost(side.events, 'second');
     side.attach(second);
     side.events.length = 0;
-    expect(side.channels.renew()).toBe(true);
+    expect(side.channels.renew()).toBe('renewing');
     const [opened] = side.opened;
     expect(side.events).toEqual(['openPair 1', `text ${encodeEngineChannelText(open(1))}`, `second dataChannels ${named(1)}`, `second dataChannelsState ${named(1)}`]);
     expect(second.ofType('dataChannels')).toMatchObject([{ session: named(1), control: opened?.pair.control, bulk: opened?.pair.bulk }]);
@@ -256,7 +256,7 @@ describe('engine channels: the initiator renewing', () => {
     const third = recordingHost(side.events, 'third');
     side.attach(third);
     side.events.length = 0;
-    expect(side.channels.renew()).toBe(true);
+    expect(side.channels.renew()).toBe('renewing');
     expect(side.events).toEqual(['openPair 2', `second dataChannelsClosed ${named(1)}`, `text ${encodeEngineChannelText(open(2))}`, `third dataChannels ${named(2)}`, `third dataChannelsState ${named(2)}`]);
     expect(second.ofType('dataChannelsClosed')).toEqual([{ type: 'dataChannelsClosed', peer: peerId, session: named(1) }]);
     expect(side.counters.engineChannelsReopened).toBe(2);
@@ -267,7 +267,7 @@ describe('engine channels: the initiator renewing', () => {
     side.channels.becomeReady();
     expect(side.texts).toEqual([engineChannelsAnnouncement]);
     side.events.length = 0;
-    expect(side.channels.renew()).toBe(true);
+    expect(side.channels.renew()).toBe('renewing');
     expect(side.events).toEqual(['openPair 1', `text ${encodeEngineChannelText(open(1))}`, 'keep', `text ${encodeEngineChannelText(listening(1))}`]);
     expect(side.kept.map(({ pair, stops }) => [pair, stops])).toEqual([
       [side.first, 1],
@@ -279,9 +279,9 @@ describe('engine channels: the initiator renewing', () => {
   it(`opens ${maxGeneration} pairs on one connection, then no more`, () => {
     const side = engineChannelsOf({ initiator: true });
     side.channels.becomeReady();
-    for (let generation = 1; generation <= maxGeneration; generation++) expect(side.channels.renew()).toBe(true);
+    for (let generation = 1; generation <= maxGeneration; generation++) expect(side.channels.renew()).toBe('renewing');
     const texts = side.texts.length;
-    expect(side.channels.renew()).toBe(false);
+    expect(side.channels.renew()).toBe('out-of-generations');
     expect(side.opened.map(({ generation }) => generation)).toEqual(Array.from({ length: maxGeneration }, (_, index) => index + 1));
     expect([side.texts.length, side.counters.engineChannelsReopened, side.calls.failures]).toEqual([texts, maxGeneration, 0]);
   });
@@ -297,7 +297,7 @@ describe('engine channels: a connection that cannot create a pair', () => {
     side.refuseToOpen();
     side.texts.length = 0;
     side.events.length = 0;
-    expect(side.channels.renew()).toBe(true);
+    expect(side.channels.renew()).toBe('renewing');
     expect(side.calls.failures).toBe(1);
     expect(side.events).toEqual(['failure could not create engine channels of generation 1: InvalidStateError: the connection is closing']);
     expect([side.texts, side.counters.engineChannelsReopened, side.channels.offeredTo]).toEqual([[], 0, holder.host]);
@@ -311,7 +311,7 @@ describe('engine channels: a connection that cannot create a pair', () => {
     const next = recordingHost(side.events, 'next');
     side.attach(next);
     side.failSends();
-    expect(side.channels.renew()).toBe(true);
+    expect(side.channels.renew()).toBe('renewing');
     expect(next.ofType('dataChannels')).toEqual([]);
     expect(side.kept).toEqual([]);
   });
@@ -333,12 +333,12 @@ describe('engine channels: a connection that cannot create a pair', () => {
 describe('engine channels: the answerer renewing', () => {
   it('asks once per generation, naming the one it has', () => {
     const side = engineChannelsOf({ initiator: false });
-    expect(side.channels.renew()).toBe(false);
+    expect(side.channels.renew()).toBe('not-ready');
     expect(side.texts).toEqual([]);
     side.channels.becomeReady();
     side.texts.length = 0;
-    expect(side.channels.renew()).toBe(true);
-    expect(side.channels.renew()).toBe(true);
+    expect(side.channels.renew()).toBe('renewing');
+    expect(side.channels.renew()).toBe('renewing');
     expect(side.said()).toEqual([request(0)]);
     expect(side.opened).toEqual([]);
   });
@@ -348,7 +348,7 @@ describe('engine channels: the answerer renewing', () => {
     const asked = recordingHost(events, 'asked');
     const side = engineChannelsOf({ initiator: false, attached: asked, events });
     side.channels.becomeReady();
-    expect(side.channels.renew()).toBe(true);
+    expect(side.channels.renew()).toBe('renewing');
     expect(side.said()).toEqual([request(0)]);
     // Another worker attached while the request was on its way: the pair is for this one.
     const now = recordingHost(side.events, 'now');
@@ -361,7 +361,7 @@ describe('engine channels: the answerer renewing', () => {
     expect(now.ofType('dataChannels')).toMatchObject([{ session: named(3), control: opened?.pair.control, bulk: opened?.pair.bulk }]);
     expect(asked.ofType('dataChannels').map(({ session }) => session)).toEqual([sessionId]);
     expect([side.texts, side.channels.offeredTo, side.counters.engineChannelsReopened]).toEqual([[], now.host, 1]);
-    expect(side.channels.renew()).toBe(true);
+    expect(side.channels.renew()).toBe('renewing');
     expect(side.said()).toEqual([request(3)]);
   });
 
@@ -382,7 +382,7 @@ describe('engine channels: the answerer renewing', () => {
     side.channels.becomeReady();
     side.channels.receiveText(open(maxGeneration));
     side.texts.length = 0;
-    expect(side.channels.renew()).toBe(false);
+    expect(side.channels.renew()).toBe('out-of-generations');
     expect(side.texts).toEqual([]);
   });
 
@@ -582,7 +582,7 @@ describe('engine channels: closing', () => {
       side.texts.length = 0;
       side.channels.becomeReady();
       for (const text of [listening(0), withdrawn, open(1), request(0)]) side.channels.receiveText(text);
-      expect(side.channels.renew()).toBe(false);
+      expect(side.channels.renew()).toBe('not-ready');
       side.channels.taken(host.host, sessionId);
       side.channels.withdrawFrom(host.host);
       expect(side.channels.close()).toBe(0);

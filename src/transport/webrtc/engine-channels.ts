@@ -59,13 +59,21 @@ export interface EngineChannels {
   withdrawFrom(host: DataChannelHost): void;
   /**
    * Gets a fresh pair on the live connection for the worker attached now (the initiator opens
-   * one, the answerer asks for one); false when that is not for this session to do (not ready,
-   * or generations ran out: the connection must close, and the next one takes the channels).
+   * one, the answerer asks for one). Only 'out-of-generations' means the connection must close
+   * (the next one takes the channels); 'not-ready' means not yet (or no longer): the session
+   * renews once ready if it still should.
    */
-  renew(): boolean;
+  renew(): EngineChannelsRenewal;
   /** The session closed: returns the frames still queued on a pair kept here. */
   close(): number;
 }
+
+/**
+ * What renew() did, with its two kinds of "no" apart: a caller that took every "no" for
+ * generations running out closed a connection that had just become ready (peer-link.ts renews
+ * when a session becomes reachable, which it once heard before these channels were ready).
+ */
+export type EngineChannelsRenewal = 'renewing' | 'not-ready' | 'out-of-generations';
 
 export function createEngineChannels(options: EngineChannelsOptions, first: EnginePair): EngineChannels {
   const { counters } = options;
@@ -173,25 +181,25 @@ export function createEngineChannels(options: EngineChannelsOptions, first: Engi
     renewalTimer = null;
   }
 
-  function renew(): boolean {
-    if (closed || !ready) return false;
-    if (generation >= handOffLimits.maxEngineChannelGenerations) return false;
+  function renew(): EngineChannelsRenewal {
+    if (closed || !ready) return 'not-ready';
+    if (generation >= handOffLimits.maxEngineChannelGenerations) return 'out-of-generations';
     if (options.initiator) {
       openGeneration(generation + 1);
-      return true;
+      return 'renewing';
     }
     if (requestedAt !== generation) {
       requestedAt = generation;
       say({ type: 'request', generation });
     }
-    return true;
+    return 'renewing';
   }
 
   function renewAfterLoss(lostGeneration: number, host: DataChannelHost): void {
     // A newer pair came meanwhile (the peer's, or one for a new worker), or this worker went away
     // (the next one's attach renews), or the peer withdrew (its next worker asks): nothing to do.
     if (closed || generation !== lostGeneration || holder !== null || options.host() !== host || peerListensOn === null) return;
-    if (!renew() && ready) options.onFailure('no generation of engine channels left: a new connection replaces the lost pair');
+    if (renew() === 'out-of-generations') options.onFailure('no generation of engine channels left: a new connection replaces the lost pair');
   }
 
   place(first);

@@ -2,7 +2,7 @@
 // an offer names its pair, the answerer's applying it links the two, both "open" when the
 // initiator applies the answer. Channels deliver asynchronously and in order, with a fresh
 // ArrayBuffer per binary message like a browser. The test drives ICE state, makes ICE restarts
-// or handshakes fail, or drops one side without telling the other. Later engine channel pairs are linked to
+// or handshakes fail, makes applying a candidate throw, or drops one side without telling the other. Later engine channel pairs are linked to
 // the peer's pair of the same generation once both sides created theirs (as negotiated channels
 // with the same ids are), and open a moment after creation on a connection that is open.
 import type { ConnectionSignal } from './connection-signal.ts';
@@ -85,7 +85,10 @@ export class FakeConnection {
   }
 
   applySignal(signal: ConnectionSignal): void {
-    if (this.closed || signal.type !== 'description') return;
+    if (this.closed) return;
+    // simple-peer constructs RTCIceCandidate inside signal(), whose constructor throws on input it rejects.
+    if (signal.type === 'candidate' && this.network.refuseCandidates) throw new TypeError('At least one of sdpMLineIndex or sdpMid must be specified');
+    if (signal.type !== 'description') return;
     this.remoteSdp ??= signal.description.sdp;
     if (signal.description.type === 'offer') {
       const pairId = /a=pair:(\S+)/.exec(signal.description.sdp)?.[1] ?? '';
@@ -191,6 +194,8 @@ export class FakeConnectionNetwork {
   readonly byPair = new Map<string, FakeConnection>();
   /** When set, ICE restarts never bring ICE back. */
   failRestarts = false;
+  /** When set, applying a candidate throws (as a WebRTC implementation does with one it refuses). */
+  refuseCandidates = false;
   /** How many of the next handshakes fail when the offerer applies the answer, before either side opens. */
   failHandshakes = 0;
   /** Called with the answerer when a pair links (before either side opens): a hostile peer's first chance to send. */

@@ -28,8 +28,17 @@ export interface WebRtcTransportLimits {
   readonly reconnectDelayMaxMs: number;
   /** After ICE reports `disconnected`, how long an ICE restart may take before a full reconnect. */
   readonly iceRestartTimeoutMs: number;
-  /** Signals (offers, answers, candidates) accepted per peer before its attempt is reset. */
+  /**
+   * Signals (offers, answers, candidates) accepted from a peer per connection attempt, where each
+   * ICE restart is an attempt of its own; more are dropped and counted (signal-budget.ts).
+   */
   readonly maxSignalsPerAttempt: number;
+  /**
+   * ICE restarts per connection and minute (started as offerer, or accepted as answerer); more are
+   * refused (a peer's request or offer counted as a dropped signal), and a connection whose ICE
+   * does not recover then is rebuilt after `iceRestartTimeoutMs`.
+   */
+  readonly maxIceRestartsPerMinute: number;
 }
 
 export const defaultWebRtcTransportLimits: WebRtcTransportLimits = {
@@ -46,6 +55,9 @@ export const defaultWebRtcTransportLimits: WebRtcTransportLimits = {
   reconnectDelayMaxMs: 10_000,
   iceRestartTimeoutMs: 5_000,
   maxSignalsPerAttempt: 256,
+  // One every 5 s on average, the default iceRestartTimeoutMs: a connection that needs more is
+  // better rebuilt, and a peer (or whoever signals under its id) cannot make us restart without end.
+  maxIceRestartsPerMinute: 12,
 };
 
 /** Bounds of the channels handed to an engine's worker (data-channel-hand-off.ts); not options. */
@@ -106,5 +118,6 @@ export function resolveWebRtcTransportLimits(overrides: Partial<WebRtcTransportL
   requireRange('reconnectDelayMaxMs', limits.reconnectDelayMaxMs, limits.reconnectDelayMinMs, hourMs);
   requireRange('iceRestartTimeoutMs', limits.iceRestartTimeoutMs, 100, hourMs);
   requireRange('maxSignalsPerAttempt', limits.maxSignalsPerAttempt, 8, 100_000);
+  requireRange('maxIceRestartsPerMinute', limits.maxIceRestartsPerMinute, 1, 1_000);
   return limits;
 }

@@ -6,6 +6,8 @@ describe('link signals', () => {
     const signals: LinkSignal[] = [
       { type: 'connection', session: 's1', signal: { type: 'description', description: { type: 'offer', sdp: 'v=0' } } },
       { type: 'connection', session: 's1', signal: { type: 'candidate', candidate: { candidate: 'candidate:1', sdpMid: '0', sdpMLineIndex: 0 } } },
+      { type: 'connection', session: 's1', signal: { type: 'candidate', candidate: { candidate: 'candidate:1', sdpMid: '0', sdpMLineIndex: null } } },
+      { type: 'connection', session: 's1', signal: { type: 'candidate', candidate: { candidate: 'candidate:1', sdpMid: null, sdpMLineIndex: 0 } } },
       { type: 'connection', session: 's1', signal: { type: 'renegotiate' } },
       { type: 'connect-request', session: '' },
       { type: 'ice-restart', session: 's1' },
@@ -13,7 +15,7 @@ describe('link signals', () => {
     for (const signal of signals) expect(parseLinkSignal(encodeLinkSignal(signal))).toEqual(signal);
   });
 
-  it('refuses malformed, unknown, extra-field and oversized payloads', () => {
+  it('refuses malformed, unknown, extra-field and oversized payloads, and candidates without sdpMid and sdpMLineIndex', () => {
     const bad = [
       'not json',
       '[]',
@@ -23,6 +25,9 @@ describe('link signals', () => {
       JSON.stringify({ type: 'connect-request', session: 'x'.repeat(65) }),
       JSON.stringify({ type: 'connection', session: 's', signal: { type: 'description', description: { type: 'pranswer', sdp: '' } } }),
       JSON.stringify({ type: 'connection', session: 's', signal: { type: 'candidate', candidate: { candidate: 1 } } }),
+      // RTCIceCandidate's constructor throws without sdpMid and sdpMLineIndex (both absent, or null).
+      JSON.stringify({ type: 'connection', session: 's', signal: { type: 'candidate', candidate: { candidate: 'candidate:1 1 UDP 2122260223 192.0.2.1 54400 typ host' } } }),
+      JSON.stringify({ type: 'connection', session: 's', signal: { type: 'candidate', candidate: { candidate: 'candidate:1', sdpMid: null, sdpMLineIndex: null } } }),
       JSON.stringify({ type: 'connection', session: 's', signal: { type: 'description', description: { type: 'offer', sdp: 'x'.repeat(200_000) } } }),
     ];
     for (const text of bad) expect(parseLinkSignal(text)).toBeNull();

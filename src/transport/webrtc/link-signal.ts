@@ -34,6 +34,10 @@ function parseCandidate(value: unknown): IceCandidate | null {
   if (!isBoundedString(candidate, maxCandidateLength)) return null;
   if (sdpMid !== null && !isBoundedString(sdpMid, 256)) return null;
   if (sdpMLineIndex !== null && !(typeof sdpMLineIndex === 'number' && Number.isInteger(sdpMLineIndex) && sdpMLineIndex >= 0 && sdpMLineIndex < 1024)) return null;
+  // RTCIceCandidate's constructor throws without either (webrtc-pc, and node-datachannel's
+  // polyfill), and simple-peer constructs it synchronously inside signal(): such a candidate
+  // ended a Node process as an unhandled rejection. No browser sends one.
+  if (sdpMid === null && sdpMLineIndex === null) return null;
   return { candidate, sdpMid, sdpMLineIndex };
 }
 

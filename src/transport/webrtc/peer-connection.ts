@@ -99,6 +99,8 @@ function toConnectionSignal(data: SimplePeerSignalData): ConnectionSignal | null
   }
   if (data.type === 'candidate' && data.candidate !== undefined && typeof data.candidate.candidate === 'string') {
     const { candidate, sdpMid = null, sdpMLineIndex = null } = data.candidate;
+    // The peer refuses a candidate without either (link-signal.ts): not worth sending.
+    if (sdpMid === null && sdpMLineIndex === null) return null;
     return { type: 'candidate', candidate: { candidate, sdpMid, sdpMLineIndex } };
   }
   if (data.renegotiate === true) return { type: 'renegotiate' };
@@ -239,13 +241,16 @@ export const openPeerConnection: OpenConnection = (options) => {
     },
     applySignal(signal) {
       if (closed) return;
-      if (signal.type === 'description' && remoteSdp === null) remoteSdp = signal.description.sdp;
+      const firstDescription = signal.type === 'description' && remoteSdp === null;
       // The peer handshake binds the fingerprints of the first descriptions (descriptions()): a
       // later one (an ICE restart's) presenting another certificate would let DTLS complete with a
       // party the handshake never saw. A browser keeps its certificate for the connection's life,
       // so only an intermediary (a signaling server in the middle) changes it: the connection ends.
-      else if (signal.type === 'description' && !sameFingerprint(remoteSdp, signal.description.sdp)) return close('the remote DTLS fingerprint changed between descriptions');
+      if (signal.type === 'description' && !firstDescription && !sameFingerprint(remoteSdp, signal.description.sdp)) return close('the remote DTLS fingerprint changed between descriptions');
+      // May throw (the session counts the signal dropped); the first description counts as the
+      // remote one only once simple-peer took it.
       peer.signal(toSimplePeerSignal(signal));
+      if (firstDescription) remoteSdp = signal.description.sdp;
     },
     descriptions: () => (localSdp === null || remoteSdp === null ? null : { local: localSdp, remote: remoteSdp }),
     restartIce() {

@@ -12,13 +12,13 @@
 // An offer or a connect-request proves nothing: anyone who can signal under the peer's id (a
 // member id taken over in an open room, a hostile server) can send one. So a ready session is
 // not closed for a newer attempt; it keeps carrying frames until that attempt authenticates, and
-// carries on alone if the attempt fails. The newcomer stays on this page's channels meanwhile,
-// so the engine's worker keeps the pair it uses.
+// carries on alone if the attempt fails. ICE trouble on it meanwhile gets its own ICE restart,
+// unless the newer attempt's connection opened already (newerAttemptRepairs). The newcomer stays
+// on this page's channels meanwhile, so the engine's worker keeps the pair it uses.
 import type { Clock } from '../../core/config.ts';
 import type { NodeId } from '../../core/types.ts';
 import { reconnectDelayMs } from '../../signaling/backoff.ts';
 import { randomNonce } from '../../signaling/hmac.ts';
-import type { ConnectionSignal } from './connection-signal.ts';
 import type { DataChannelHost } from './data-channel-hand-off.ts';
 import type { WebRtcTransportCounters } from './counters.ts';
 import type { WebRtcTransportLimits } from './limits.ts';
@@ -74,6 +74,8 @@ export interface PeerLink {
 
 /** An answerer's connect-request does not interrupt an offer younger than this (it may be in flight). */
 const offerInFlightGraceMs = 2_000;
+/** Closed sessions the answerer remembers, so a restart's offer for one is not taken for a new session. */
+const maxClosedSessionsRemembered = 16;
 
 export function createPeerLink(options: PeerLinkOptions): PeerLink {
   const { clock, limits, counters } = options;
@@ -82,7 +84,8 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
   let session: Session | null = null;
   /** A ready session kept serving while `session`, newer and not ready yet, authenticates. */
   let serving: Session | null = null;
-  const signalsOf = new WeakMap<Session, number>();
+  /** Ids of the sessions this side closed last, oldest first (the answerer's; rememberClosed). */
+  const closedSessions: string[] = [];
   let present = false;
   let reachable = false;
   let failures = 0;
@@ -153,11 +156,9 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
         requestIceRestart: () => send({ type: 'ice-restart', session: id }),
         onReachable: (value) => {
           if (current === serving) {
-            // ICE on the old path failed while a newer attempt connects: that attempt is the repair,
-            // and an ICE restart's offer would reach a peer that may have lost this session already,
-            // which would take it for a new session and close the newer attempt for it.
-            if (!value) return current.close('ICE disconnected while a newer connection is being made');
-            // The newest attempt is not ready (it would have replaced this one), so this one speaks.
+            if (!value && newerAttemptRepairs()) return current.close('ICE disconnected while a newer connection is being made');
+            // The newest attempt is not ready (it would have replaced this one), so this one speaks;
+            // and restarts ICE on its own (session.ts) when the newer attempt proves nothing yet.
             setReachable(value);
             return;
           }
@@ -178,6 +179,7 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
           if (session === current) renew();
         },
         onClosed: () => {
+          rememberClosed(id);
           if (current === serving) {
             // The newer attempt carries on; its own close schedules any retry.
             serving = null;
@@ -199,9 +201,35 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
       fallBackToServing();
       throw error;
     }
-    signalsOf.set(current, 0);
     session = current;
     return current;
+  }
+
+  /**
+   * Whether the newer attempt is the repair when ICE on the serving session's path fails, so the
+   * serving session closes instead of restarting ICE. An ICE restart's offer would reach a peer
+   * that may have lost the serving session already, which (in an earlier version; this one drops
+   * it, see rememberClosed) would take it for a new session and close the newer attempt for it.
+   * But an offer or a connect-request proves nothing, and closing for one let anyone who signals
+   * under the peer's id turn a brief ICE drop into a lost connection. Past 'connecting', the newer
+   * attempt's connection opened: a peer answered its offer (or offered it) with a real connection
+   * over a path that works now, and it authenticates within moments. Not 'ready': a ready newer
+   * attempt has replaced the serving session already.
+   */
+  function newerAttemptRepairs(): boolean {
+    return serving !== null && session !== null && session.state === 'authenticating';
+  }
+
+  /**
+   * The answerer remembers the sessions it closed: the initiator names each new session afresh,
+   * so an offer naming one of them is an ICE restart of a connection this side no longer has.
+   * Taken for a new session it superseded the attempt in progress, and its answer, from another
+   * connection with another certificate, could never complete the restart.
+   */
+  function rememberClosed(id: string): void {
+    if (initiator) return;
+    closedSessions.push(id);
+    if (closedSessions.length > maxClosedSessionsRemembered) closedSessions.shift();
   }
 
   /**
@@ -218,7 +246,9 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
     if (serving !== null) return;
     if (closed || !present || current === null || current.offeredTo === options.dataChannelHost()) return;
     if (current.state !== 'ready' || !current.peerKnowsEngineChannels) return;
-    if (!current.renewEngineChannels()) current.close('no generation of engine channels left: a new connection for the new worker');
+    // Only generations running out closes the connection; 'not-ready' is no reason to (the session
+    // renews when it becomes ready, and this is called again then).
+    if (current.renewEngineChannels() === 'out-of-generations') current.close('no generation of engine channels left: a new connection for the new worker');
   }
 
   function connect(): void {
@@ -248,16 +278,13 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
     }
     const target = named(signal.session);
     if (target === null) return void counters.signalsDropped++;
-    if (signal.type === 'ice-restart') return target.restartIce();
-    if (signal.type === 'connection') apply(target, signal.signal);
-  }
-
-  /** Bounded per session: a peer (or server) spraying candidates cannot make us work without end. */
-  function apply(target: Session, signal: ConnectionSignal): void {
-    const count = (signalsOf.get(target) ?? 0) + 1;
-    signalsOf.set(target, count);
-    if (count > limits.maxSignalsPerAttempt) return void counters.signalsDropped++;
-    target.applySignal(signal);
+    // Restarts are bounded per minute, a peer's requests included (signal-budget.ts).
+    if (signal.type === 'ice-restart') {
+      if (target.restartIce() === 'refused') counters.signalsDropped++;
+      return;
+    }
+    // The session bounds what it takes per attempt (signal-budget.ts).
+    if (signal.type === 'connection') target.applySignal(signal.signal);
   }
 
   function onAnswererSignal(signal: LinkSignal): void {
@@ -265,14 +292,14 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
     let target = named(signal.session);
     if (target === null) {
       const isOffer = signal.signal.type === 'description' && signal.signal.description.type === 'offer';
-      if (!isOffer) return void counters.signalsDropped++;
+      if (!isOffer || closedSessions.includes(signal.session)) return void counters.signalsDropped++;
       try {
         target = open(signal.session);
       } catch (_error) {
         return void counters.signalsDropped++;
       }
     }
-    apply(target, signal.signal);
+    target.applySignal(signal.signal);
   }
 
   return {

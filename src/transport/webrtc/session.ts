@@ -9,10 +9,11 @@ import type { ConnectionSignal } from './connection-signal.ts';
 import type { WebRtcTransportCounters } from './counters.ts';
 import { parseEngineChannelText, type DataChannelHost } from './data-channel-hand-off.ts';
 import { createDataPath, type DataPath } from './data-path.ts';
-import { createEngineChannels, type EngineChannels } from './engine-channels.ts';
+import { createEngineChannels, type EngineChannels, type EngineChannelsRenewal } from './engine-channels.ts';
 import { createHandshake, type Handshake } from './handshake.ts';
 import type { WebRtcTransportLimits } from './limits.ts';
 import type { EnginePair, OpenConnection, PeerConnection, WebRtcImplementation } from './peer-connection.ts';
+import { createSignalBudget } from './signal-budget.ts';
 
 export interface SessionOptions {
   readonly id: string;
@@ -42,6 +43,12 @@ export interface SessionOptions {
 
 export type SessionState = 'connecting' | 'authenticating' | 'ready' | 'closed';
 
+/**
+ * What restartIce() did: started one; had nothing to do now (not ready, not the offerer, one
+ * under way, or this runtime cannot restart ICE); or refused it, over maxIceRestartsPerMinute.
+ */
+export type IceRestartOutcome = 'restarting' | 'not-now' | 'refused';
+
 export interface Session {
   readonly id: string;
   readonly startedAtMs: number;
@@ -62,15 +69,18 @@ export interface Session {
   channelsLost(host: DataChannelHost, name: string): void;
   /**
    * A ready session gets a fresh pair of engine channels for the host attached now, on this
-   * connection; false when that is not possible (not ready, or no generation left).
+   * connection; 'not-ready' before (or after) that, 'out-of-generations' when only a new
+   * connection can (engine-channels.ts).
    */
-  renewEngineChannels(): boolean;
+  renewEngineChannels(): EngineChannelsRenewal;
   /** `host`'s worker is going away: if it took this session's channels, tell the peer to stop using them. */
   withdrawFrom(host: DataChannelHost): void;
+  /** A signal from the peer, within this attempt's budget (signal-budget.ts); what it cannot take is dropped and counted. */
   applySignal(signal: ConnectionSignal): void;
   /** False when not ready or the queue is full (the caller counts which). */
   send(frame: Uint8Array): boolean;
-  restartIce(): void;
+  /** The offerer restarts ICE (asked by the peer or the application). */
+  restartIce(): IceRestartOutcome;
   /** `superseded`: a newer session authenticated and takes over, so this is no lost connection. */
   close(reason: string, superseded?: boolean): void;
 }
@@ -85,6 +95,7 @@ export function startSession(options: SessionOptions): Session {
   let dataPath: DataPath | null = null;
   let iceRestartTimer: unknown = null;
   const earlyMessages: string[] = [];
+  const signalBudget = createSignalBudget(limits, clock);
   counters.connectionAttempts++;
   const connection: PeerConnection = options.openConnection({
     initiator: options.initiator,
@@ -211,8 +222,13 @@ export function startSession(options: SessionOptions): Session {
     state = 'ready';
     clock.clearTimeout(connectTimer);
     counters.connectionsEstablished++;
-    options.onReachable(true);
+    // Engine channels first: the link renews them on hearing the session is reachable (for a host
+    // attached while it connected, once the peer announced, which it may have done already), and
+    // a renewal asked of channels not yet ready was once taken for generations running out.
     engineChannels.becomeReady();
+    // The announcement may have failed to send, which closes the session.
+    if (isClosed()) return;
+    options.onReachable(true);
   }
 
   function onIceState(iceState: RTCIceConnectionState): void {
@@ -221,15 +237,26 @@ export function startSession(options: SessionOptions): Session {
       options.onReachable(false);
       // The link may close this session on hearing that (a newer attempt is already the repair).
       if (isClosed()) return;
-      counters.iceRestarts++;
-      if (options.initiator) connection.restartIce();
-      else options.requestIceRestart();
+      if (options.initiator) startIceRestart();
+      else {
+        counters.iceRestarts++;
+        options.requestIceRestart();
+      }
+      // Restarted or not (refused, or a runtime that cannot), ICE has this long to recover.
       iceRestartTimer = clock.setTimeout(() => close(`ICE did not recover within ${limits.iceRestartTimeoutMs} ms`), limits.iceRestartTimeoutMs);
     } else if ((iceState === 'connected' || iceState === 'completed') && iceRestartTimer !== null) {
       clock.clearTimeout(iceRestartTimer);
       iceRestartTimer = null;
       options.onReachable(true);
     }
+  }
+
+  /** The offerer restarts ICE on this connection, within the bound on restarts (signal-budget.ts). */
+  function startIceRestart(): IceRestartOutcome {
+    if (!signalBudget.startRestart()) return 'refused';
+    if (!connection.restartIce()) return 'not-now';
+    counters.iceRestarts++;
+    return 'restarting';
   }
 
   /** Read through a call so the compiler does not narrow `state` across a callback. */
@@ -265,13 +292,30 @@ export function startSession(options: SessionOptions): Session {
     channelsTaken: (host, name) => engineChannels.taken(host, name),
     channelsLost: (host, name) => engineChannels.lost(host, name),
     withdrawFrom: (host) => engineChannels.withdrawFrom(host),
-    renewEngineChannels: () => state === 'ready' && engineChannels.renew(),
-    applySignal: (signal) => connection.applySignal(signal),
+    renewEngineChannels: () => (state === 'ready' ? engineChannels.renew() : 'not-ready'),
+    applySignal(signal) {
+      // An offer on a ready connection is the offerer's ICE restart: a fresh share of signals,
+      // within the bound on restarts.
+      const restart = state === 'ready' && !options.initiator && signal.type === 'description' && signal.description.type === 'offer';
+      if ((restart && !signalBudget.startRestart()) || !signalBudget.take()) {
+        counters.signalsDropped++;
+        return;
+      }
+      try {
+        connection.applySignal(signal);
+      } catch (_error) {
+        // The WebRTC implementation refused it as it came (simple-peer applies some of a signal
+        // synchronously, and RTCIceCandidate's constructor throws on input it rejects). Thrown
+        // from here it reached the signaling listener and, in Node, ended the process; dropped
+        // and counted, the session goes on as if it never came (it changed nothing).
+        counters.signalsDropped++;
+      }
+    },
     send: (frame) => state === 'ready' && dataPath !== null && dataPath.send(frame),
     restartIce() {
       // Both sides notice a disconnection: one restart at a time.
-      if (state !== 'ready' || !options.initiator || iceRestartTimer !== null) return;
-      if (connection.restartIce()) counters.iceRestarts++;
+      if (state !== 'ready' || !options.initiator || iceRestartTimer !== null) return 'not-now';
+      return startIceRestart();
     },
     close,
   };

@@ -3,8 +3,11 @@
 // connection ICE cannot recover, and a loss only one side noticed. Real WebRTC runs in the
 // browser suites; the handshake here is the real one (WebCrypto).
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createEmitter, createWatchable } from '../../core/observable.ts';
 import { nodeId, type NodeId } from '../../core/types.ts';
+import { samePeerSet, type ReceivedSignal, type SignalingClient } from '../../signaling/signaling-client.ts';
 import { FakeConnectionNetwork, type FakeConnection } from './fake-connection.test-support.ts';
+import type { WebRtcTransportLimits } from './limits.ts';
 import { parseLinkSignal } from './link-signal.ts';
 import { createSignalingHub, type SignalingHub } from './signaling-hub.test-support.ts';
 import { createWebRtcTransport, WebRtcTransport } from './webrtc-transport.ts';
@@ -16,12 +19,12 @@ afterEach(() => {
   for (const step of cleanup.splice(0)) step();
 });
 
-function cluster(names: readonly string[]): { hub: SignalingHub; network: FakeConnectionNetwork; transports: WebRtcTransport[] } {
+function cluster(names: readonly string[], transportLimits: Partial<WebRtcTransportLimits> = limits): { hub: SignalingHub; network: FakeConnectionNetwork; transports: WebRtcTransport[] } {
   const hub = createSignalingHub();
   const network = new FakeConnectionNetwork();
   const transports = names.map((name) => {
     const signaling = hub.client(nodeId(name));
-    const transport = createWebRtcTransport({ signaling, secret: 'test secret', openConnection: network.openConnection, limits });
+    const transport = createWebRtcTransport({ signaling, secret: 'test secret', openConnection: network.openConnection, limits: transportLimits });
     cleanup.push(() => {
       transport.close();
       signaling.close();
@@ -128,6 +131,21 @@ describe('WebRtcTransport connection lifecycle (fake connections)', () => {
     expect(offerer?.restarts).toBe(1);
     expect(live(network)).toHaveLength(2);
     expect([a.counters.connectionsLost, b.counters.connectionsLost, a.counters.connectionsEstablished]).toEqual([0, 0, 1]);
+  });
+
+  it('keeps recovering from ICE disconnections by restarting ICE, however many times it did before: each restart has a signal budget of its own', async () => {
+    // 8 signals per attempt: the initial answer and 7 restarts' answers used them up, and the 8th
+    // restart's answer was dropped, so ICE never recovered and the connection was rebuilt.
+    const { network, transports } = cluster(['a', 'b'], { ...limits, maxSignalsPerAttempt: 8 });
+    const [a, b] = transports as [WebRtcTransport, WebRtcTransport];
+    await meshed(transports);
+    const [offerer] = live(network).filter((connection) => connection.options.initiator);
+    for (let restart = 0; restart < 10; restart++) {
+      offerer?.setIceState('disconnected');
+      offerer?.peer?.setIceState('disconnected');
+      await meshed(transports);
+    }
+    expect({ restarts: offerer?.restarts, lost: [a.counters.connectionsLost, b.counters.connectionsLost], attempts: a.counters.connectionAttempts, dropped: [a.counters.signalsDropped, b.counters.signalsDropped] }).toEqual({ restarts: 10, lost: [0, 0], attempts: 1, dropped: [0, 0] });
   });
 
   it('rebuilds the connection when an ICE restart does not bring ICE back in time', async () => {
@@ -278,7 +296,46 @@ describe('WebRtcTransport against a forger of signals (anyone may signal under a
     expect([a.counters.connectionsLost, b.counters.connectionsLost]).toEqual([0, 0]);
   }, 30_000);
 
-  it('the serving session losing ICE while a newer attempt connects is closed, not restarted: the newer attempt is the repair', async () => {
+  it('ICE restarts a peer asks for, or offers, beyond maxIceRestartsPerMinute (12) are refused and counted; the connection serves', async () => {
+    const { hub, network, transports } = cluster(['a', 'b']);
+    const [a, b] = transports as [WebRtcTransport, WebRtcTransport];
+    await meshed(transports);
+    const [offerer] = live(network).filter((connection) => connection.options.initiator);
+    const firstOffer = hub.relayed.find(({ from }) => from === nodeId('a'))?.payload ?? '';
+    const session = parseLinkSignal(firstOffer)?.session;
+    // Anyone signalling as b asks a to restart ICE, again and again: a restarts 12 times (b accepts
+    // each offer), then refuses.
+    for (let request = 0; request < 14; request++) hub.inject(nodeId('b'), nodeId('a'), JSON.stringify({ type: 'ice-restart', session }));
+    await vi.waitFor(() => expect(a.counters.signalsDropped).toBe(2), wait);
+    expect([offerer?.restarts, a.counters.iceRestarts]).toEqual([12, 12]);
+    // Anyone signalling as a sends b its offer again: b has accepted 12 restarts this minute.
+    hub.inject(nodeId('a'), nodeId('b'), firstOffer);
+    await vi.waitFor(() => expect(b.counters.signalsDropped).toBe(1), wait);
+    const received: number[] = [];
+    b.incoming.subscribe((envelope) => received.push(envelope.bytes[0] ?? -1));
+    a.send(nodeId('b'), new Uint8Array([3]));
+    await vi.waitFor(() => expect(received).toEqual([3]), wait);
+    expect([a.counters.connectionsLost, b.counters.connectionsLost, a.counters.connectionAttempts]).toEqual([0, 0, 1]);
+  });
+
+  it('a forged offer pending on the answerer does not turn a brief ICE drop on the authenticated connection into a lost one: ICE restarts on it', async () => {
+    const { hub, network, transports } = cluster(['a', 'b']);
+    const [a, b] = transports as [WebRtcTransport, WebRtcTransport];
+    await meshed(transports);
+    const [offerer] = live(network).filter((connection) => connection.options.initiator);
+    const [answerer] = live(network).filter((connection) => !connection.options.initiator);
+    // The forger (anyone signalling as a): an offer for a session of its own, for no real connection.
+    const forgedOffer = { type: 'connection', session: 'forged-session-0001', signal: { type: 'description', description: { type: 'offer', sdp: 'v=0\r\na=pair:nobody\r\na=fingerprint:sha-256 00:11\r\n' } } };
+    hub.inject(nodeId('a'), nodeId('b'), JSON.stringify(forgedOffer));
+    await vi.waitFor(() => expect(b.counters.connectionAttempts).toBe(2), wait);
+    // A brief ICE drop on the real connection, seen at both ends.
+    answerer?.setIceState('disconnected');
+    offerer?.setIceState('disconnected');
+    await meshed(transports);
+    expect({ lost: [a.counters.connectionsLost, b.counters.connectionsLost], attempts: a.counters.connectionAttempts, restarts: offerer?.restarts, answererClosed: answerer?.closed }).toEqual({ lost: [0, 0], attempts: 1, restarts: 1, answererClosed: false });
+  });
+
+  it('the serving session losing ICE while a newer attempt still connects restarts ICE; the peer that lost it drops the offer, and the newer attempt takes over', async () => {
     const { hub, network, transports } = cluster(['a', 'b']);
     const [a, b] = transports as [WebRtcTransport, WebRtcTransport];
     await meshed(transports);
@@ -301,8 +358,156 @@ describe('WebRtcTransport against a forger of signals (anyone may signal under a
     };
     await vi.waitFor(() => expect([a.counters.connectionsEstablished, b.counters.connectionsEstablished]).toEqual([2, 2]), wait);
     await meshed(transports);
-    expect([a.counters.connectionAttempts, b.counters.connectionAttempts, a.counters.iceRestarts]).toEqual([2, 2, 0]);
-    expect(offerer?.restarts).toBe(0);
+    // The offer of a's restart named the session b closed: b dropped it, rather than take it for a
+    // new session and close the newer attempt for it. The newer one superseded the old at a.
+    const restartOffers = hub.relayed.filter(({ from, payload }) => from === nodeId('a') && parseLinkSignal(payload)?.session === first).length - 1;
+    expect({ attempts: [a.counters.connectionAttempts, b.counters.connectionAttempts], restarts: [offerer?.restarts, restartOffers], lostA: a.counters.connectionsLost, droppedB: b.counters.signalsDropped }).toEqual({ attempts: [2, 2], restarts: [1, 1], lostA: 0, droppedB: 1 });
+  });
+
+  it('the serving session losing ICE once a newer attempt is past connecting is closed, not restarted: that attempt is the repair', async () => {
+    const { network, transports } = cluster(['a', 'b']);
+    const [a, b] = transports as [WebRtcTransport, WebRtcTransport];
+    await meshed(transports);
+    const [offerer] = live(network).filter((connection) => connection.options.initiator);
+    const [answerer] = live(network).filter((connection) => !connection.options.initiator);
+    // b's side of the newer connection holds its handshake until released: a's newer attempt
+    // opened (its handshake started) and stays there.
+    const held: Array<string | Uint8Array<ArrayBuffer>> = [];
+    let release: () => void = () => undefined;
+    network.onLinked = (linked) => {
+      network.onLinked = null;
+      const send = linked.control.send.bind(linked.control);
+      linked.control.send = (data) => void held.push(data);
+      release = () => {
+        linked.control.send = send;
+        for (const data of held.splice(0)) send(data);
+      };
+    };
+    // b loses the connection and a does not notice; b asks for an offer.
+    if (answerer !== undefined) answerer.peer = null;
+    answerer?.dropLocally('network changed');
+    await vi.waitFor(() => expect(network.connections.filter((connection) => connection.options.initiator && connection !== offerer && connection.control.sent.length > 0)).toHaveLength(1), wait);
+    offerer?.setIceState('disconnected');
+    expect([offerer?.closed, offerer?.restarts, a.counters.iceRestarts]).toEqual([true, 0, 0]);
+    release();
+    await vi.waitFor(() => expect([a.counters.connectionsEstablished, b.counters.connectionsEstablished]).toEqual([2, 2]), wait);
+    await meshed(transports);
+    expect([a.counters.connectionAttempts, b.counters.connectionAttempts]).toEqual([2, 2]);
+  });
+});
+
+describe('WebRtcTransport and signals the WebRTC implementation refuses', () => {
+  /** `client` as the transport sees it, recording what the transport's listener throws (the emitter would re-raise it unhandled). */
+  function recordingThrows(client: SignalingClient): { signaling: SignalingClient; thrown: unknown[] } {
+    const thrown: unknown[] = [];
+    const signals = createEmitter<ReceivedSignal>();
+    client.signals.subscribe((signal) => signals.emit(signal));
+    const subscribe = (listener: (value: ReceivedSignal) => void): (() => void) =>
+      signals.subscribe((value) => {
+        try {
+          listener(value);
+        } catch (error) {
+          thrown.push(error);
+        }
+      });
+    return { signaling: { ...client, signals: { ...signals, subscribe } }, thrown };
+  }
+
+  it('drops and counts a candidate without sdpMid and sdpMLineIndex, and one the implementation throws on; nothing reaches the signaling client, and the connection serves', async () => {
+    const hub = createSignalingHub();
+    const network = new FakeConnectionNetwork();
+    const [clientA, clientB] = [hub.client(nodeId('a')), hub.client(nodeId('b'))];
+    const b = recordingThrows(clientB);
+    const transports = [clientA, b.signaling].map((signaling) => createWebRtcTransport({ signaling, secret: 'test secret', openConnection: network.openConnection, limits })) as [WebRtcTransport, WebRtcTransport];
+    cleanup.push(() => {
+      for (const transport of transports) transport.close();
+      clientA.close();
+      clientB.close();
+    });
+    await meshed(transports);
+    const session = parseLinkSignal(hub.relayed.find(({ from }) => from === nodeId('a'))?.payload ?? '')?.session;
+    const candidate = (fields: object): string => JSON.stringify({ type: 'connection', session, signal: { type: 'candidate', candidate: { candidate: 'candidate:1 1 UDP 2122260223 192.0.2.1 54400 typ host', ...fields } } });
+    // RTCIceCandidate's constructor throws on this one, and simple-peer constructs it inside signal().
+    hub.inject(nodeId('a'), nodeId('b'), candidate({}));
+    await vi.waitFor(() => expect(transports[1].counters.signalsDropped).toBe(1), wait);
+    // One that parses, which the implementation throws on all the same.
+    network.refuseCandidates = true;
+    hub.inject(nodeId('a'), nodeId('b'), candidate({ sdpMid: '0' }));
+    await vi.waitFor(() => expect(transports[1].counters.signalsDropped).toBe(2), wait);
+    expect(b.thrown).toEqual([]);
+    const received: number[] = [];
+    transports[1].incoming.subscribe((envelope) => received.push(envelope.bytes[0] ?? -1));
+    transports[0].send(nodeId('b'), new Uint8Array([5]));
+    await vi.waitFor(() => expect(received).toEqual([5]), wait);
+    expect([transports[1].counters.connectionsLost, live(network).length]).toEqual([0, 2]);
+  });
+});
+
+describe('WebRtcTransport table of links (at most 1,024)', () => {
+  function transportOn(hub: SignalingHub, network: FakeConnectionNetwork, name: string): WebRtcTransport {
+    const signaling = hub.client(nodeId(name));
+    const transport = createWebRtcTransport({ signaling, secret: 'test secret', openConnection: network.openConnection, limits });
+    cleanup.push(() => {
+      transport.close();
+      signaling.close();
+    });
+    return transport;
+  }
+
+  it('a peer that joins as another leaves a full table gets a link: the departed one goes first', async () => {
+    const hub = createSignalingHub();
+    const network = new FakeConnectionNetwork();
+    // m's room as its signaling client lists it, set by the test: 1,024 members (with smaller ids,
+    // so m answers them, and no transports: their links only wait), then member 0 leaves as z joins.
+    const listed = createWatchable<ReadonlySet<NodeId>>(new Set(), samePeerSet);
+    const members = Array.from({ length: 1024 }, (_, index) => nodeId(`member-${String(index).padStart(4, '0')}`));
+    listed.set(new Set(members));
+    const signaling = hub.client(nodeId('m'));
+    const m = createWebRtcTransport({ signaling: { ...signaling, peers: listed }, secret: 'test secret', openConnection: network.openConnection, limits: { ...limits, reconnectDelayMinMs: 10_000, reconnectDelayMaxMs: 10_000 } });
+    cleanup.push(() => {
+      m.close();
+      signaling.close();
+    });
+    const z = transportOn(hub, network, 'z');
+    listed.set(new Set([...members.slice(1), nodeId('z')]));
+    await vi.waitFor(() => expect([m.peers.value.has(nodeId('z')), z.peers.value.has(nodeId('m'))]).toEqual([true, true]), wait);
+  });
+
+  it('a listed peer that found the table full gets a link from its next signal once there is room, and connects as present', async () => {
+    const hub = createSignalingHub();
+    const network = new FakeConnectionNetwork();
+    const listed = createWatchable<ReadonlySet<NodeId>>(new Set([nodeId('d')]), samePeerSet);
+    const signaling = hub.client(nodeId('m'));
+    const m = createWebRtcTransport({ signaling: { ...signaling, peers: listed }, secret: 'test secret', openConnection: network.openConnection, limits: { ...limits, reconnectDelayMinMs: 10_000, reconnectDelayMaxMs: 10_000 } });
+    cleanup.push(() => {
+      m.close();
+      signaling.close();
+    });
+    const d = transportOn(hub, network, 'd');
+    await vi.waitFor(() => expect(m.peers.value.has(nodeId('d'))).toBe(true), wait);
+    // d leaves the list but stays connected (its link stays), 1,023 members and z arrive: no room for z.
+    const members = Array.from({ length: 1023 }, (_, index) => nodeId(`member-${String(index).padStart(4, '0')}`));
+    listed.set(new Set([...members, nodeId('z')]));
+    const z = transportOn(hub, network, 'z');
+    await vi.waitFor(() => expect(m.counters.signalsDropped).toBeGreaterThan(0), wait); // z's connect-requests
+    // d's connection goes: its link may go too, and z's next connect-request gets one, present.
+    d.close();
+    await vi.waitFor(() => expect([m.peers.value.has(nodeId('z')), z.peers.value.has(nodeId('m'))]).toEqual([true, true]), wait);
+  });
+
+  it('signals from 1,024 ids not in the room keep at most 16 of their links, and a peer that joins then connects', async () => {
+    const hub = createSignalingHub();
+    const network = new FakeConnectionNetwork();
+    const m = transportOn(hub, network, 'm');
+    // Offers from ids signaling never listed (smaller than m's, so m answers), for no real
+    // connection: each opens a session, which waits for a handshake that never comes.
+    const offer = (index: number): string => JSON.stringify({ type: 'connection', session: `ghost-session-${index}`, signal: { type: 'description', description: { type: 'offer', sdp: 'v=0\r\na=pair:nobody\r\na=fingerprint:sha-256 00:11\r\n' } } });
+    for (let index = 0; index < 1024; index++) hub.inject(nodeId(`ghost-${String(index).padStart(4, '0')}`), nodeId('m'), offer(index));
+    await vi.waitFor(() => expect(m.counters.connectionAttempts).toBe(1024), wait);
+    // The links of the oldest went (their sessions with them) to make room for the newest.
+    expect(live(network)).toHaveLength(16);
+    const z = transportOn(hub, network, 'z');
+    await vi.waitFor(() => expect([m.peers.value.has(nodeId('z')), z.peers.value.has(nodeId('m'))]).toEqual([true, true]), wait);
   });
 });
 

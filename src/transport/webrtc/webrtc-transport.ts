@@ -46,7 +46,8 @@ export interface WebRtcTransport extends RaftTransport {
   disconnect(peer: NodeId): void;
   /**
    * Restarts ICE with `peer` without dropping the connection, e.g. after the device changed
-   * networks (`online` event). The transport also does this by itself when ICE disconnects.
+   * networks (`online` event). The transport also does this by itself when ICE disconnects. At
+   * most `limits.maxIceRestartsPerMinute` per connection; beyond that a request does nothing.
    */
   restartIce(peer: NodeId): void;
   /** Closes every connection and stops reconnecting; idempotent. Does not close `signaling`. */
@@ -62,6 +63,13 @@ export interface WebRtcTransport extends RaftTransport {
 
 /** Links kept at once (the signaling protocol lists at most 1024 peers). */
 const maxLinks = 1024;
+/**
+ * Links kept for ids signaling does not list: a signal may come before the presence that names
+ * its sender, and a peer that left may still be connected. Anyone who can signal can make up ids,
+ * so such links never crowd out those of peers in the room: beyond this, the oldest unconnected
+ * one goes first.
+ */
+const maxUnlistedLinks = 16;
 
 /** A worker's report, field by field: only the known counters, only counts. */
 function validCounters(reported: unknown): WebRtcTransportCounters {
@@ -114,9 +122,50 @@ export function createWebRtcTransport(options: WebRtcTransportOptions): WebRtcTr
     if (!closed) peers.set(new Set([...links].filter(([, link]) => link.reachable).map(([id]) => id)));
   };
 
-  function linkFor(peerId: NodeId): PeerLink | null {
+  /** Links of ids signaling does not list now, oldest first. */
+  const unlisted = new Set<NodeId>();
+
+  /** Closes and forgets the link of `peerId`. */
+  function forget(peerId: NodeId): void {
+    links.get(peerId)?.close();
+    links.delete(peerId);
+    unlisted.delete(peerId);
+  }
+
+  /**
+   * Whether one more link fits, once the oldest unconnected link of an unlisted id is forgotten if
+   * need be: for an unlisted id when the table or its unlisted share is full, for a listed one
+   * when the table is.
+   */
+  function makeRoom(listed: boolean): boolean {
+    if (links.size < maxLinks && (listed || unlisted.size < maxUnlistedLinks)) return true;
+    for (const peerId of unlisted) {
+      if (links.get(peerId)?.reachable === true) continue;
+      forget(peerId);
+      return true;
+    }
+    return false;
+  }
+
+  /** The link of a peer signaling lists now: created if need be, and told it is present. */
+  function listedLinkFor(peerId: NodeId): PeerLink | null {
+    unlisted.delete(peerId);
+    const link = links.get(peerId) ?? createLink(peerId, true);
+    link?.setPresent(true);
+    return link;
+  }
+
+  /** The link a signal from `peerId` goes to (null: refused, counted by the caller). */
+  function linkForSignal(peerId: NodeId): PeerLink | null {
     const existing = links.get(peerId);
-    if (existing !== undefined || closed || peerId === selfId || links.size >= maxLinks) return existing ?? null;
+    if (existing !== undefined) return existing;
+    // Listed already (its presence found the table full, say): it connects as a present peer.
+    if (signaling.peers.value.has(peerId)) return listedLinkFor(peerId);
+    return createLink(peerId, false);
+  }
+
+  function createLink(peerId: NodeId, listed: boolean): PeerLink | null {
+    if (closed || peerId === selfId || !makeRoom(listed)) return null;
     const link = createPeerLink({
       selfId,
       peerId,
@@ -136,25 +185,25 @@ export function createWebRtcTransport(options: WebRtcTransportOptions): WebRtcTr
       onReachable: publishPeers,
     });
     links.set(peerId, link);
+    if (!listed) unlisted.add(peerId);
     return link;
   }
 
   function onRoomPeers(present: ReadonlySet<NodeId>): void {
-    for (const peerId of present) linkFor(peerId)?.setPresent(true);
+    // Absent ones first: a full table then has room for the peers present now.
     for (const [peerId, link] of links) {
       if (present.has(peerId)) continue;
       link.setPresent(false);
       // A peer that left and has no connection left costs nothing to forget.
-      if (!link.reachable) {
-        link.close();
-        links.delete(peerId);
-      }
+      if (link.reachable) unlisted.add(peerId);
+      else forget(peerId);
     }
+    for (const peerId of present) listedLinkFor(peerId);
   }
 
   const unsubscribePeers = signaling.peers.subscribe(onRoomPeers);
   const unsubscribeSignals = signaling.signals.subscribe(({ from, payload }) => {
-    const link = linkFor(from);
+    const link = linkForSignal(from);
     if (link === null) counters.signalsDropped++;
     else link.receiveSignal(payload);
   });
@@ -220,6 +269,7 @@ export function createWebRtcTransport(options: WebRtcTransportOptions): WebRtcTr
       unsubscribeSignals();
       for (const link of links.values()) link.close();
       links.clear();
+      unlisted.clear();
       peers.set(new Set());
     },
   };
