@@ -40,6 +40,7 @@ export interface EdgePeerOptions<State, Command> {
   readonly timing?: Pick<RaftConfig, 'electionTimeoutMin' | 'electionTimeoutMax' | 'heartbeatInterval'>;
   /** /healthz and /metrics on this port (0: any free port; null: none). Default null. */
   readonly httpPort?: number | null;
+  /** The address /healthz and /metrics listen on. Default '127.0.0.1'; an empty one is refused (it would mean every interface). */
   readonly httpHost?: string;
   readonly log?: (line: string) => void;
   /**
@@ -270,4 +271,9 @@ function validateEdgePeerOptions<State, Command>(options: EdgePeerOptions<State,
     throw new TypeError('startEdgePeer: webrtc must be a WebRTC implementation, e.g. `webrtc: await import("node-datachannel/polyfill")`');
   }
   if (options.httpHost !== undefined && (port === undefined || port === null)) throw new RangeError('startEdgePeer: httpHost needs httpPort (without a port no HTTP server starts)');
+  // listen() reads an empty host as every interface: /healthz and /metrics (node id, peers, term)
+  // would be served beyond the machine by a slip (an unset variable), as the CLI refuses too.
+  if (options.httpHost !== undefined && (typeof options.httpHost !== 'string' || options.httpHost.trim().length === 0)) {
+    throw new RangeError(`startEdgePeer: httpHost must name an address or host, got ${JSON.stringify(options.httpHost)} (an empty one would serve every interface: say '0.0.0.0' or '::' if that is meant)`);
+  }
 }
