@@ -207,10 +207,13 @@ async function startOnLockedDirectory<State, Command>(options: EdgePeerOptions<S
   };
 }
 
-/** Creates the data directory if needed (a first run); refuses a path that is not a directory. */
+/**
+ * Creates the data directory if needed (a first run), durably: identity.json is fsynced into it,
+ * but a directory whose own entry a power loss takes loses it too. Refuses a path that is not a directory.
+ */
 async function prepareDataDirectory(directory: string): Promise<void> {
   try {
-    await makeDirectory(directory);
+    await makeDirectory(directory, { sync: true });
     if (!(await stat(directory)).isDirectory()) throw new Error('not a directory');
   } catch (error) {
     throw new Error(`cannot use ${directory} as the data directory: ${error instanceof Error ? error.message : String(error)}`);

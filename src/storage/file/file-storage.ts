@@ -115,7 +115,7 @@ export class FileRaftStorage implements RaftStorage {
   static async open(directory: string, options: FileStorageOptions = {}): Promise<FileRaftStorage> {
     let unlock: () => Promise<void>;
     try {
-      await makeDirectory(directory);
+      await makeDirectory(directory, { sync: options.fsync !== false });
       unlock = await acquireDirectoryLock(directory);
     } catch (error) {
       throw fileFailure(error, 'open');
