@@ -173,18 +173,25 @@ export class FileRaftStorage implements RaftStorage {
       this.journal = await open(path, 'a');
       this.journalId = written.journalId;
       this.journalBytes = written.bytes;
-      if (sync) await syncDirectory(this.directory);
     } else {
       await this.openCurrentJournal(path, sync);
     }
-    // Appends go to the end of the file, anchors name journalBytes: the two must agree, or every
-    // later record would fail its anchor and be cut at the next open as a torn tail.
-    const size = (await this.journal.stat()).size;
-    if (size !== this.journalBytes) throw new Error(`${path} is ${size} bytes where ${this.journalBytes} were written or read`);
-    // Only now that journal.v2 has been read whole (or written) are the sentinel put in place and
-    // the old copy removed.
-    if (!sentinelInPlace) await replaceFile(this.directory, format1JournalFileName, format1Sentinel, sync);
-    if (aside || format1 === 'journal') await removeFile(asidePath, this.directory, sync);
+    // The handle is open from here: a step that fails closes it, or each failed open (a full disk
+    // refusing the sentinel, retried by a supervisor in-process) would leave a descriptor behind.
+    try {
+      if (!current && sync) await syncDirectory(this.directory);
+      // Appends go to the end of the file, anchors name journalBytes: the two must agree, or every
+      // later record would fail its anchor and be cut at the next open as a torn tail.
+      const size = (await this.journal.stat()).size;
+      if (size !== this.journalBytes) throw new Error(`${path} is ${size} bytes where ${this.journalBytes} were written or read`);
+      // Only now that journal.v2 has been read whole (or written) are the sentinel put in place and
+      // the old copy removed.
+      if (!sentinelInPlace) await replaceFile(this.directory, format1JournalFileName, format1Sentinel, sync);
+      if (aside || format1 === 'journal') await removeFile(asidePath, this.directory, sync);
+    } catch (error) {
+      await this.journal.close().catch(() => undefined);
+      throw error;
+    }
   }
 
   /** Reads journal.v2, cuts a torn tail (keeping its bytes in `journal.v2.torn`), and opens it for appends. */
