@@ -2,17 +2,27 @@
 // layer). Every message names the connection attempt (`session`, chosen by the initiator) it
 // belongs to, so candidates of an abandoned attempt never reach its successor.
 //
-//   connection       an offer, answer, candidate or renegotiation of that session
+//   connection       an offer, answer, candidate or renegotiation of that session; `restart: true`
+//                    on an offer that is not the connection's first (an ICE restart's)
 //   connect-request  from the answerer: "I have no working connection, offer me one"
 //   ice-restart      from the answerer: "ICE disconnected on this session, restart it"
 //
-// The parser is strict and bounded: signaling relays what anyone in the room sends.
+// The parser is strict and bounded: signaling relays what anyone in the room sends. Being strict,
+// a parser of an earlier version refuses a signal with a field it does not know, `restart`
+// included: the initiator marks restart offers only for an answerer that said it reads the mark
+// (restartMarksAnnouncement), and sends them as before to any other.
 import type { ConnectionSignal, IceCandidate } from './connection-signal.ts';
 
 export type LinkSignal =
-  | { readonly type: 'connection'; readonly session: string; readonly signal: ConnectionSignal }
+  | { readonly type: 'connection'; readonly session: string; readonly signal: ConnectionSignal; readonly restart?: true }
   | { readonly type: 'connect-request'; readonly session: string }
   | { readonly type: 'ice-restart'; readonly session: string };
+
+/**
+ * What an answerer says on the control channel once its session is ready: "I read `restart` on
+ * offers". A peer of an earlier version takes it as text after its handshake ended, and ignores it.
+ */
+export const restartMarksAnnouncement = JSON.stringify({ type: 'restart-marks' });
 
 const maxSessionLength = 64;
 const maxSdpLength = 128 * 1024;
@@ -72,9 +82,13 @@ export function parseLinkSignal(text: string): LinkSignal | null {
   if ((value['type'] === 'connect-request' || value['type'] === 'ice-restart') && hasOnly(value, ['type', 'session'])) {
     return { type: value['type'], session };
   }
-  if (value['type'] === 'connection' && hasOnly(value, ['type', 'session', 'signal'])) {
+  if (value['type'] === 'connection' && hasOnly(value, ['type', 'session', 'signal', 'restart'])) {
     const signal = parseConnectionSignal(value['signal']);
-    return signal === null ? null : { type: 'connection', session, signal };
+    if (signal === null) return null;
+    if (!('restart' in value)) return { type: 'connection', session, signal };
+    // Only an offer is a restart's, and the mark is only ever `true` (absent otherwise).
+    const isOffer = signal.type === 'description' && signal.description.type === 'offer';
+    return value['restart'] === true && isOffer ? { type: 'connection', session, signal, restart: true } : null;
   }
   return null;
 }

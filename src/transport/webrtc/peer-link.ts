@@ -74,8 +74,6 @@ export interface PeerLink {
 
 /** An answerer's connect-request does not interrupt an offer younger than this (it may be in flight). */
 const offerInFlightGraceMs = 2_000;
-/** Closed sessions the answerer remembers, so a restart's offer for one is not taken for a new session. */
-const maxClosedSessionsRemembered = 16;
 
 export function createPeerLink(options: PeerLinkOptions): PeerLink {
   const { clock, limits, counters } = options;
@@ -84,8 +82,6 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
   let session: Session | null = null;
   /** A ready session kept serving while `session`, newer and not ready yet, authenticates. */
   let serving: Session | null = null;
-  /** Ids of the sessions this side closed last, oldest first (the answerer's; rememberClosed). */
-  const closedSessions: string[] = [];
   let present = false;
   let reachable = false;
   let failures = 0;
@@ -152,7 +148,7 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
         id,
         initiator,
         dataChannelHost: () => (onProbation ? null : options.dataChannelHost()),
-        sendSignal: (signal) => send({ type: 'connection', session: id, signal }),
+        sendSignal: (signal, restart) => send({ type: 'connection', session: id, signal, ...(restart ? { restart: true } : {}) }),
         requestIceRestart: () => send({ type: 'ice-restart', session: id }),
         onReachable: (value) => {
           if (current === serving) {
@@ -179,7 +175,6 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
           if (session === current) renew();
         },
         onClosed: () => {
-          rememberClosed(id);
           if (current === serving) {
             // The newer attempt carries on; its own close schedules any retry.
             serving = null;
@@ -209,7 +204,7 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
    * Whether the newer attempt is the repair when ICE on the serving session's path fails, so the
    * serving session closes instead of restarting ICE. An ICE restart's offer would reach a peer
    * that may have lost the serving session already, which (in an earlier version; this one drops
-   * it, see rememberClosed) would take it for a new session and close the newer attempt for it.
+   * it, see onAnswererSignal) would take it for a new session and close the newer attempt for it.
    * But an offer or a connect-request proves nothing, and closing for one let anyone who signals
    * under the peer's id turn a brief ICE drop into a lost connection. Past 'connecting', the newer
    * attempt's connection opened: a peer answered its offer (or offered it) with a real connection
@@ -218,18 +213,6 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
    */
   function newerAttemptRepairs(): boolean {
     return serving !== null && session !== null && session.state === 'authenticating';
-  }
-
-  /**
-   * The answerer remembers the sessions it closed: the initiator names each new session afresh,
-   * so an offer naming one of them is an ICE restart of a connection this side no longer has.
-   * Taken for a new session it superseded the attempt in progress, and its answer, from another
-   * connection with another certificate, could never complete the restart.
-   */
-  function rememberClosed(id: string): void {
-    if (initiator) return;
-    closedSessions.push(id);
-    if (closedSessions.length > maxClosedSessionsRemembered) closedSessions.shift();
   }
 
   /**
@@ -287,12 +270,20 @@ export function createPeerLink(options: PeerLinkOptions): PeerLink {
     if (signal.type === 'connection') target.applySignal(signal.signal);
   }
 
+  /**
+   * An offer for a session this side does not hold starts one, unless it is marked a restart's:
+   * an ICE restart of a connection this side no longer has (lost, closed, or held by a link this
+   * transport forgot, or by the page before a reload). Its answer, from another connection with
+   * another certificate, could never complete the restart, and taken for a new session it would
+   * supersede the attempt in progress. The mark, not a memory of closed sessions, tells: a link
+   * made afresh remembers nothing.
+   */
   function onAnswererSignal(signal: LinkSignal): void {
     if (signal.type !== 'connection') return void counters.signalsDropped++;
     let target = named(signal.session);
     if (target === null) {
       const isOffer = signal.signal.type === 'description' && signal.signal.description.type === 'offer';
-      if (!isOffer || closedSessions.includes(signal.session)) return void counters.signalsDropped++;
+      if (!isOffer || signal.restart === true) return void counters.signalsDropped++;
       try {
         target = open(signal.session);
       } catch (_error) {

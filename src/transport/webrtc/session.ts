@@ -12,6 +12,7 @@ import { createDataPath, type DataPath } from './data-path.ts';
 import { createEngineChannels, type EngineChannels, type EngineChannelsRenewal } from './engine-channels.ts';
 import { createHandshake, type Handshake } from './handshake.ts';
 import type { WebRtcTransportLimits } from './limits.ts';
+import { restartMarksAnnouncement } from './link-signal.ts';
 import type { EnginePair, OpenConnection, PeerConnection, WebRtcImplementation } from './peer-connection.ts';
 import { createSignalBudget } from './signal-budget.ts';
 
@@ -30,7 +31,11 @@ export interface SessionOptions {
   readonly counters: WebRtcTransportCounters;
   /** Where engine channels go (an engine's worker), or null to keep them here; read when a pair is created. */
   readonly dataChannelHost: () => DataChannelHost | null;
-  readonly sendSignal: (signal: ConnectionSignal) => void;
+  /**
+   * `restart`: an offer after the connection's first (an ICE restart's), to a peer that said it
+   * reads the mark (link-signal.ts); false for any other signal, and for a peer that did not say.
+   */
+  readonly sendSignal: (signal: ConnectionSignal, restart: boolean) => void;
   /** The answerer cannot restart ICE itself: it asks the initiator through signaling. */
   readonly requestIceRestart: () => void;
   readonly deliver: (frame: Uint8Array) => void;
@@ -95,6 +100,10 @@ export function startSession(options: SessionOptions): Session {
   let dataPath: DataPath | null = null;
   let iceRestartTimer: unknown = null;
   const earlyMessages: string[] = [];
+  /** Whether this side offered on this connection already (its next offer is a restart's). */
+  let offered = false;
+  /** Whether the peer said it reads `restart` on offers (the initiator's; restartMarksAnnouncement). */
+  let peerReadsRestartMarks = false;
   const signalBudget = createSignalBudget(limits, clock);
   counters.connectionAttempts++;
   const connection: PeerConnection = options.openConnection({
@@ -102,7 +111,7 @@ export function startSession(options: SessionOptions): Session {
     iceServers: options.iceServers,
     ...(options.webrtc === undefined ? {} : { webrtc: options.webrtc }),
     events: {
-      signal: (signal) => options.sendSignal(signal),
+      signal: (signal) => sendSignal(signal),
       open: () => beginHandshake(),
       close: (reason) => close(reason),
       iceState: (iceState) => onIceState(iceState),
@@ -137,6 +146,13 @@ export function startSession(options: SessionOptions): Session {
     { control: connection.engineControl, bulk: connection.engineBulk },
   );
 
+  function sendSignal(signal: ConnectionSignal): void {
+    const isOffer = signal.type === 'description' && signal.description.type === 'offer';
+    const restart = isOffer && offered && peerReadsRestartMarks;
+    if (isOffer) offered = true;
+    options.sendSignal(signal, restart);
+  }
+
   /**
    * Engine channels kept here, receive only: this page sends everything on channels 0 and 1 (the
    * peer listens there in every version). Per peer this doubles the reassembly bound.
@@ -162,6 +178,11 @@ export function startSession(options: SessionOptions): Session {
 
   function onControlMessage(data: unknown): void {
     if (typeof data !== 'string') return onBinary(data, (bytes) => dataPath?.receive('control', bytes));
+    // It only lets this side mark its restart offers, so it is taken at any time.
+    if (data === restartMarksAnnouncement) {
+      peerReadsRestartMarks = true;
+      return;
+    }
     // Announcements and withdrawals are taken at any time (they only set what the worker may do
     // once this side is ready too); "open" and "request" only once ready (engine-channels.ts).
     const engineChannelText = parseEngineChannelText(data);
@@ -226,6 +247,9 @@ export function startSession(options: SessionOptions): Session {
     // attached while it connected, once the peer announced, which it may have done already), and
     // a renewal asked of channels not yet ready was once taken for generations running out.
     engineChannels.becomeReady();
+    // The peer verified us before it accepted us, and our acceptance precedes this on the ordered
+    // channel: it arrives after the peer's handshake ended, where an earlier version ignores text.
+    if (!options.initiator) sendText(restartMarksAnnouncement);
     // The announcement may have failed to send, which closes the session.
     if (isClosed()) return;
     options.onReachable(true);

@@ -8,7 +8,7 @@ import { nodeId, type NodeId } from '../../core/types.ts';
 import { samePeerSet, type ReceivedSignal, type SignalingClient } from '../../signaling/signaling-client.ts';
 import { FakeConnectionNetwork, type FakeConnection } from './fake-connection.test-support.ts';
 import type { WebRtcTransportLimits } from './limits.ts';
-import { parseLinkSignal } from './link-signal.ts';
+import { parseLinkSignal, restartMarksAnnouncement } from './link-signal.ts';
 import { createSignalingHub, type SignalingHub } from './signaling-hub.test-support.ts';
 import { createWebRtcTransport, WebRtcTransport } from './webrtc-transport.ts';
 
@@ -364,6 +364,54 @@ describe('WebRtcTransport against a forger of signals (anyone may signal under a
     expect({ attempts: [a.counters.connectionAttempts, b.counters.connectionAttempts], restarts: [offerer?.restarts, restartOffers], lostA: a.counters.connectionsLost, droppedB: b.counters.signalsDropped }).toEqual({ attempts: [2, 2], restarts: [1, 1], lostA: 0, droppedB: 1 });
   });
 
+  it('a restart offer for a session the answerer lost is dropped even by a link made afresh (signaling listed nobody while it reconnected), and the newer attempt takes over', async () => {
+    // The answerer once remembered the sessions it closed, in the link; the transport forgets an
+    // unconnected link when signaling stops listing the peer, and a reload forgets everything.
+    const hub = createSignalingHub();
+    const network = new FakeConnectionNetwork();
+    const signalingA = hub.client(nodeId('a'));
+    const signalingB = hub.client(nodeId('b'));
+    // b's list as its signaling client reports it: the hub's, except while b reconnects (nobody).
+    const listedB = createWatchable<ReadonlySet<NodeId>>(new Set(), samePeerSet);
+    signalingB.peers.subscribe((peers) => listedB.set(peers));
+    const a = createWebRtcTransport({ signaling: signalingA, secret: 'test secret', openConnection: network.openConnection, limits });
+    const b = createWebRtcTransport({ signaling: { ...signalingB, peers: listedB }, secret: 'test secret', openConnection: network.openConnection, limits });
+    cleanup.push(() => {
+      a.close();
+      b.close();
+      signalingA.close();
+      signalingB.close();
+    });
+    await meshed([a, b]);
+    const [offerer] = live(network).filter((connection) => connection.options.initiator);
+    const [answerer] = live(network).filter((connection) => !connection.options.initiator);
+    const first = parseLinkSignal(hub.relayed.find(({ from }) => from === nodeId('a'))?.payload ?? '')?.session;
+    network.failRestarts = true;
+    // b loses the connection and a does not notice; b's signaling client reconnects: it lists
+    // nobody (b forgets its link to a), then the room again.
+    if (answerer !== undefined) answerer.peer = null;
+    answerer?.dropLocally('network changed');
+    listedB.set(new Set());
+    listedB.set(new Set([nodeId('a')]));
+    // As a's newer attempt offers, ICE on the old path drops at a too.
+    let dropped = false;
+    hub.tamper = ({ from, payload }) => {
+      const signal = parseLinkSignal(payload);
+      if (from === nodeId('a') && signal?.type === 'connection' && signal.session !== first && !dropped) {
+        dropped = true;
+        offerer?.setIceState('disconnected');
+      }
+      return payload;
+    };
+    await vi.waitFor(() => expect([a.counters.connectionsEstablished, b.counters.connectionsEstablished]).toEqual([2, 2]), wait);
+    await meshed([a, b]);
+    // a's restart offer for the first session was marked: b, which no longer holds that session,
+    // dropped it rather than start a third session and close the newer attempt for it.
+    const restartOffers = hub.relayed.filter(({ from, payload }) => from === nodeId('a') && parseLinkSignal(payload)?.session === first).slice(1);
+    expect(restartOffers.map(({ payload }) => parseLinkSignal(payload))).toEqual([expect.objectContaining({ type: 'connection', restart: true })]);
+    expect({ attempts: [a.counters.connectionAttempts, b.counters.connectionAttempts], droppedB: b.counters.signalsDropped }).toEqual({ attempts: [2, 2], droppedB: 1 });
+  });
+
   it('the serving session losing ICE once a newer attempt is past connecting is closed, not restarted: that attempt is the repair', async () => {
     const { network, transports } = cluster(['a', 'b']);
     const [a, b] = transports as [WebRtcTransport, WebRtcTransport];
@@ -393,6 +441,53 @@ describe('WebRtcTransport against a forger of signals (anyone may signal under a
     await vi.waitFor(() => expect([a.counters.connectionsEstablished, b.counters.connectionsEstablished]).toEqual([2, 2]), wait);
     await meshed(transports);
     expect([a.counters.connectionAttempts, b.counters.connectionAttempts]).toEqual([2, 2]);
+  });
+});
+
+describe('WebRtcTransport and answerers of an earlier version (ICE restart offers marked only for an answerer that reads the mark)', () => {
+  /** What a relayed to b for the first session after its first offer (the ICE restart's offer), field by field. */
+  function restartOffers(hub: SignalingHub): Record<string, unknown>[] {
+    const fromA = hub.relayed.filter(({ from }) => from === nodeId('a'));
+    const first = parseLinkSignal(fromA[0]?.payload ?? '')?.session;
+    return fromA
+      .filter(({ payload }) => parseLinkSignal(payload)?.session === first)
+      .slice(1)
+      .map(({ payload }) => JSON.parse(payload) as Record<string, unknown>);
+  }
+
+  async function restartIceOnce(network: FakeConnectionNetwork, transports: readonly WebRtcTransport[]): Promise<void> {
+    await meshed(transports);
+    const [offerer] = live(network).filter((connection) => connection.options.initiator);
+    offerer?.setIceState('disconnected');
+    offerer?.peer?.setIceState('disconnected');
+    await meshed(transports);
+    expect(offerer?.restarts).toBe(1);
+  }
+
+  it('an answerer that says it reads the mark gets the restart offer marked, and the restart completes on the same connection', async () => {
+    const { hub, network, transports } = cluster(['a', 'b']);
+    const [a, b] = transports as [WebRtcTransport, WebRtcTransport];
+    await restartIceOnce(network, transports);
+    const [answerer] = live(network).filter((connection) => !connection.options.initiator);
+    expect(answerer?.control.sent.filter((data) => data === restartMarksAnnouncement)).toHaveLength(1);
+    expect(restartOffers(hub).map((fields) => fields['restart'])).toEqual([true]);
+    expect({ attempts: [a.counters.connectionAttempts, b.counters.connectionAttempts], dropped: [a.counters.signalsDropped, b.counters.signalsDropped] }).toEqual({ attempts: [1, 1], dropped: [0, 0] });
+  });
+
+  it('an answerer that never says so (whose strict parser would refuse the field) gets it unmarked, with only the fields it parses, and the restart completes', async () => {
+    const { hub, network, transports } = cluster(['a', 'b']);
+    const [a, b] = transports as [WebRtcTransport, WebRtcTransport];
+    // b plays an earlier version: it never announces, and its parser refuses a field it does not know.
+    network.onLinked = (answerer) => {
+      const send = answerer.control.send.bind(answerer.control);
+      answerer.control.send = (data) => {
+        if (data !== restartMarksAnnouncement) send(data);
+      };
+    };
+    hub.tamper = ({ to, payload }) => (to === nodeId('b') && 'restart' in (JSON.parse(payload) as object) ? null : payload);
+    await restartIceOnce(network, transports);
+    expect(restartOffers(hub).map((fields) => Object.keys(fields))).toEqual([['type', 'session', 'signal']]);
+    expect({ attempts: [a.counters.connectionAttempts, b.counters.connectionAttempts], lost: [a.counters.connectionsLost, b.counters.connectionsLost] }).toEqual({ attempts: [1, 1], lost: [0, 0] });
   });
 });
 
