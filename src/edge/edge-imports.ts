@@ -1,7 +1,7 @@
 // What the edge peer uses of the library: the public entries only, like any application.
 export { FileRaftStorage } from '../storage/file/file-storage.ts';
 export { makeDirectory } from '../storage/file/make-directory.ts';
-export { acquireDirectoryLock } from '../storage/file/directory-lock.ts';
+export { acquireDirectoryLock, type DirectoryLock } from '../storage/file/directory-lock.ts';
 export { joinRoom, loadNodeClaim, loadOrMintNodeId } from '../index.ts';
 export type { KeyValueStore, NodeId, RaftConfig, ReplicatedStoreOptions, Room } from '../index.ts';
 export { createWebRtcTransport, createWebSocketSignalingClient, isClaimedNodeId, isWebSocketUrl, requireOptionalSecret, requireRoomId } from '../webrtc.ts';

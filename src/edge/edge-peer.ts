@@ -7,7 +7,7 @@ import { isIP } from 'node:net';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { joinRoom, loadNodeClaim, loadOrMintNodeId, type KeyValueStore, type NodeId, type RaftConfig, type Room, type ReplicatedStoreOptions, type WebSocketConstructor, type WebRtcImplementation, type WebRtcTransport } from './edge-imports.ts';
+import { joinRoom, loadNodeClaim, loadOrMintNodeId, type DirectoryLock, type KeyValueStore, type NodeId, type RaftConfig, type Room, type ReplicatedStoreOptions, type WebSocketConstructor, type WebRtcImplementation, type WebRtcTransport } from './edge-imports.ts';
 import { acquireDirectoryLock, createWebRtcTransport, createWebSocketSignalingClient, isClaimedNodeId, isWebSocketUrl, makeDirectory, requireOptionalSecret, requireRoomId } from './edge-imports.ts';
 import { withBindAddress } from './bind-address.ts';
 import { adoptSharedDirectory, edgeJoinOptions, fileStorageShelf } from './edge-room-storage.ts';
@@ -66,7 +66,12 @@ export interface EdgePeer<State, Command> {
 export async function startEdgePeer<State = unknown, Command = unknown>(options: EdgePeerOptions<State, Command>): Promise<EdgePeer<State, Command>> {
   validateEdgePeerOptions(options);
   await prepareDataDirectory(options.dataDirectory);
-  const releaseDataDirectory = await lockDataDirectory(options.dataDirectory);
+  const lock = await lockDataDirectory(options.dataDirectory);
+  // Lost only if another process took the directory over (this one frozen past its lease) or the
+  // lock was removed: said at once; the node's own storage (raft-<id>, locked and leased the same
+  // way) stops the node before it writes beside the new owner.
+  lock.lost.subscribe((lost) => lost !== null && options.log?.(`data directory lock lost: ${lost.message}`));
+  const releaseDataDirectory = (): Promise<void> => lock.release();
   try {
     return await startOnLockedDirectory(options, releaseDataDirectory);
   } catch (error) {
@@ -80,7 +85,7 @@ export async function startEdgePeer<State = unknown, Command = unknown>(options:
  * storage, but two peers of two rooms on one directory both ran, each rewriting identity.json
  * from its own copy, so one room's id or bootstrap record was lost (an outside audit).
  */
-async function lockDataDirectory(directory: string): Promise<() => Promise<void>> {
+async function lockDataDirectory(directory: string): Promise<DirectoryLock> {
   try {
     return await acquireDirectoryLock(directory, null); // the message below says what the directory is
   } catch (error) {

@@ -23,7 +23,7 @@ async function liveParent(): Promise<{ pid: number; startTime: string }> {
 const lockOf = (directory: string): string => readFileSync(join(directory, 'lock'), 'utf8');
 const pidNamespace = (): string => /\d+/.exec(readlinkSync('/proc/self/ns/pid'))?.[0] ?? '';
 /** This process's lock: its identity, then the token of the one lock (any). */
-const ownLock = async (): Promise<RegExp> => new RegExp(`^${process.pid}\nboot ${bootId()}\nstart ${await startTimeOf(process.pid)}\npid-namespace ${pidNamespace()}\ntoken [0-9a-f-]{36}$`);
+const ownLock = async (): Promise<RegExp> => new RegExp(`^${process.pid}\nboot ${bootId()}\nstart ${await startTimeOf(process.pid)}\npid-namespace ${pidNamespace()}\nlease-expiry-ms 15000\ntoken [0-9a-f-]{36}$`);
 
 async function outcomeOf(directory: string): Promise<string> {
   try {

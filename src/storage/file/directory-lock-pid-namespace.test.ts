@@ -3,9 +3,10 @@
 // saw the other's pid as dead, or as an unrelated process of their own, and took the lock over: two
 // writers on one journal (an outside review). Here the holder runs in a fresh PID namespace
 // (unshare, as a container's process does), where it is pid 1 or 2; this process must not take its
-// lock, and must take over one of another namespace only once the machine has rebooted since.
+// lock, and must take over one of another namespace only once its lease has expired (its owner
+// killed without its SIGTERM: SIGKILL, out of memory) or the machine has rebooted since.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -55,6 +56,21 @@ async function outcomeOf(directory: string): Promise<string> {
   }
 }
 
+/** Sets the lock's modification time `seconds` back, as if its lease had stood unrenewed that long. */
+function backdateLock(directory: string, seconds: number): number {
+  const past = Date.now() / 1000 - seconds;
+  utimesSync(join(directory, 'lock'), past, past);
+  return past * 1000;
+}
+
+async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 const ownPidNamespace = async (): Promise<string> => /\d+/.exec(await readlink('/proc/self/ns/pid'))?.[0] ?? '';
 const bootId = (): string => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
 
@@ -65,7 +81,53 @@ describe('the data directory lock across PID namespaces (containers sharing a vo
     const lock = parseIdentity(readFileSync(join(directory, 'lock'), 'utf8'));
     expect(lock?.pidNamespace).toMatch(/^\d+$/);
     expect(lock?.pidNamespace).not.toBe(await ownPidNamespace());
-    expect(await outcomeOf(directory)).toMatch(new RegExp(`^inUse: .*is locked by process ${lock?.pid} of another PID namespace .*remove ${join(directory, 'lock')}\\)$`));
+    expect(await outcomeOf(directory)).toMatch(new RegExp(`^inUse: .*is locked by process ${lock?.pid} of another PID namespace .*lease was renewed .* taken over once it has not been renewed for 15\\.0 s.*remove ${join(directory, 'lock')}\\)$`));
+  });
+
+  it.skipIf(!canUnshare)('sees the lease of a live holder of another PID namespace renewed, and refuses its lock even after it stood still a while', async () => {
+    const directory = freshDirectory();
+    expect(await holdInOwnPidNamespace(directory)).toBe('opened');
+    const past = backdateLock(directory, 60);
+    await until(() => statSync(join(directory, 'lock')).mtimeMs > past + 30_000, 10_000); // renewed every 2 s
+    expect(await outcomeOf(directory)).toMatch(/^inUse: .*of another PID namespace .*lease was renewed/);
+  });
+
+  it.skipIf(!canUnshare)('takes over, once its lease has expired, the lock of a holder of another PID namespace killed without its SIGTERM', async () => {
+    const directory = freshDirectory();
+    expect(await holdInOwnPidNamespace(directory)).toBe('opened');
+    const holder = children[0];
+    const exited = new Promise((resolve) => holder?.once('exit', resolve));
+    holder?.kill('SIGKILL'); // unshare --kill-child passes it on: the OOM killer's way out
+    await exited;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Its successor (a new container, a new PID namespace) is refused while the lease is fresh…
+    expect(await outcomeOf(directory)).toMatch(/^inUse: .*lease was renewed/);
+    // …and takes the directory over once it has stood unrenewed for the lease (15 s, here pretended).
+    backdateLock(directory, 16);
+    expect(await outcomeOf(directory)).toBe('opened');
+  });
+
+  it('judges a lock of another PID namespace by its lease, measured by the file system’s clock: refused while fresh, taken over once expired', async () => {
+    const directory = freshDirectory();
+    const otherNamespace = String(Number(await ownPidNamespace()) + 1);
+    const lockText = (leaseMs: number): string => `${process.pid}\nboot ${bootId()}\nstart 12345\npid-namespace ${otherNamespace}\nlease-expiry-ms ${leaseMs}\ntoken 6a1f0e2d-8c4b-4b9a-a1e3-7d2c9b0f4e55`;
+    writeFileSync(join(directory, 'lock'), lockText(15_000));
+    backdateLock(directory, 5);
+    expect(await outcomeOf(directory)).toMatch(/^inUse: .*lease was renewed 5\.\d s ago.*taken over once it has not been renewed for 15\.0 s \(in (9|10)\.\d s, if its owner has stopped\)/);
+    // A lease its owner named longer than this process's own is waited for in full.
+    writeFileSync(join(directory, 'lock'), lockText(120_000));
+    backdateLock(directory, 60);
+    expect(await outcomeOf(directory)).toMatch(/^inUse: .*not been renewed for 120\.0 s/);
+    writeFileSync(join(directory, 'lock'), lockText(15_000));
+    backdateLock(directory, 16);
+    expect(await outcomeOf(directory)).toBe('opened');
+  });
+
+  it('refuses a lock of another PID namespace that names no lease (a build before leases never renews it), however old', async () => {
+    const directory = freshDirectory();
+    writeFileSync(join(directory, 'lock'), `1\nboot ${bootId()}\nstart 12345\npid-namespace ${String(Number(await ownPidNamespace()) + 1)}`);
+    backdateLock(directory, 3600);
+    expect(await outcomeOf(directory)).toMatch(/^inUse: .*of another PID namespace .*names no lease/);
   });
 
   it('names this process’s PID namespace in its lock, and reads a lock without one (an older build’s) as before', async () => {

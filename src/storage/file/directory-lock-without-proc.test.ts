@@ -32,7 +32,7 @@ afterAll(() => rmSync(directory, { recursive: true, force: true }));
 describe('the data directory lock without /proc', () => {
   it('holds the pid alone, and judges a recorded boot and start time it cannot check by the pid', async () => {
     const storage = await FileRaftStorage.open(directory, { fsync: false });
-    expect(readFileSync(join(directory, 'lock'), 'utf8')).toMatch(new RegExp(`^${process.pid}\ntoken [0-9a-f-]{36}$`));
+    expect(readFileSync(join(directory, 'lock'), 'utf8')).toMatch(new RegExp(`^${process.pid}\nlease-expiry-ms 15000\ntoken [0-9a-f-]{36}$`));
     await storage.close();
     // Another boot than any: with /proc it would be stale; without, the live pid keeps it.
     writeFileSync(join(directory, 'lock'), `${process.ppid}\nboot 00000000-0000-0000-0000-000000000000\nstart 1`);

@@ -1,16 +1,19 @@
 // One process per data directory: two writers appending to one journal would interleave records
 // and corrupt it. The lock file names the owner (its pid and, on Linux, its boot and start time
 // and its PID namespace: process-identity.ts); a lock left by a dead process (SIGKILL, a crash, a
-// reboot) is taken over, a live owner's is refused with a clear error, and so is one of another
-// PID namespace (another container), whose owner cannot be looked up from here.
+// reboot) is taken over, a live owner's is refused with a clear error. An owner of another PID
+// namespace (another container) cannot be looked up from here: its lock is taken over only once
+// its lease has expired (directory-lease.ts), and refused before.
 //
 // The lock file also carries a token of its own (`token <uuid>`, a line older builds skip): a
 // release removes the lock only while it still holds that token, so a process whose lock was
 // taken over cannot remove its new owner's.
 import { randomUUID } from 'node:crypto';
-import { link, open, readdir, readFile, realpath, stat, unlink, writeFile } from 'node:fs/promises';
+import { link, open, readdir, readFile, realpath, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { RaftStorageError } from '../../core/errors.ts';
+import type { Watchable } from '../../core/observable.ts';
+import { defaultLeaseTiming, holdLease, leaseExpiryIn, leaseLine, requireLeaseTiming, type LeaseTiming } from './directory-lease.ts';
 import { identityText, judgeOwner, ownIdentity, parseIdentity, pidIsAlive, type ProcessIdentity } from './process-identity.ts';
 
 const lockName = 'lock';
@@ -28,55 +31,88 @@ function lockError(label: string | null, message: string, reason: 'inUse' | 'unk
   return new RaftStorageError(label === null ? message : `${label}: ${message}`, { reason });
 }
 
+/** A held lock: its lease is renewed until release() (or until it turns out lost). */
+export interface DirectoryLock {
+  /**
+   * Before each change to the directory: null while the lease was renewed lately (one clock
+   * comparison); after a stall longer than a renewal or two (a frozen process), a promise that
+   * renews the lease and rejects (inUse) if the lock is no longer this process's.
+   */
+  confirmHeld(): Promise<void> | null;
+  /** Set once, when a renewal finds the lock taken over or removed: stop writing. */
+  readonly lost: Watchable<RaftStorageError | null>;
+  /** Stops the lease and removes the lock, if it still holds this lock's token. Idempotent. */
+  release(): Promise<void>;
+}
+
 /**
- * Locks `directory` for this process; resolves to its release. `label` leads every refusal's
- * message (null when the caller says in its own words what the directory is for).
+ * Locks `directory` for this process and keeps its lease. `label` leads every refusal's message
+ * (null when the caller says in its own words what the directory is for); `timing` is for tests.
  */
-export async function acquireDirectoryLock(directory: string, label: string | null = 'FileRaftStorage'): Promise<() => Promise<void>> {
+export async function acquireDirectoryLock(directory: string, label: string | null = 'FileRaftStorage', timing: LeaseTiming = defaultLeaseTiming): Promise<DirectoryLock> {
+  requireLeaseTiming(timing);
   const path = join(await realpath(directory), lockName);
   if (heldHere.has(path)) throw lockError(label, `${directory} is already open in this process; one storage per data directory`, 'inUse');
   // Claimed before the first await: two opens of one directory started together in this process
   // both passed the check above while neither was recorded, and the second took the first's lock
   // file (our own pid) for a stale one.
   heldHere.add(path);
-  let release: () => Promise<void>;
+  let taken: TakenLock;
   try {
-    release = await takeLockFile(directory, path, label);
+    taken = await takeLockFile(directory, path, label, timing);
   } catch (error) {
     heldHere.delete(path);
     throw error;
   }
   await removeOrphanedLockDrafts(path);
-  return async () => {
-    heldHere.delete(path);
-    await release();
+  const lease = holdLease(path, taken.text, taken.handle, timing, (why) => lostLock(label, directory, path, why, timing));
+  let releasing: Promise<void> | null = null;
+  return {
+    confirmHeld: () => lease.confirmHeld(),
+    lost: lease.lost,
+    release() {
+      releasing ??= (async () => {
+        await lease.stop();
+        await taken.handle.close().catch(() => undefined);
+        heldHere.delete(path);
+        await releaseLockFile(path, taken.text);
+      })();
+      return releasing;
+    },
   };
 }
 
-async function takeLockFile(directory: string, path: string, label: string | null): Promise<() => Promise<void>> {
+/** The lock file this process wrote, and the handle that created it (the lease rewrites through it). */
+interface TakenLock {
+  readonly text: string;
+  readonly handle: FileHandle;
+}
+
+async function takeLockFile(directory: string, path: string, label: string | null, timing: LeaseTiming): Promise<TakenLock> {
   for (let attempt = 0; attempt < 3; attempt += 1) {
-    const text = await lockText();
+    const text = await lockText(timing);
     try {
-      await createLockFile(path, text);
-      return () => releaseLockFile(path, text);
+      return { text, handle: await createLockFile(path, text) };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const ownerText = await readFile(path, 'utf8').catch(() => null);
       if (ownerText === null) continue; // released meanwhile: try again
       const owner = parseIdentity(ownerText);
-      if (owner !== null) await refuseLiveOwner(label, directory, path, owner);
-      // A dead owner's lock (or garbage, or a pid now another process's). Two processes that both found it used to both remove it
-      // and both open the directory (4 of 20 trials when started together): the takeover is
-      // serialised, and a taker that finds the lock changed gives way.
-      if (await takeOver(label, directory, path, ownerText, text)) return () => releaseLockFile(path, text);
+      const leaseExpiryMs = owner === null ? null : await refuseLiveOwner(label, directory, path, owner, ownerText, timing);
+      // A dead owner's lock (or garbage, or a pid now another process's, or an expired lease). Two
+      // processes that both found it used to both remove it and both open the directory (4 of 20
+      // trials when started together): the takeover is serialised, and a taker that finds the
+      // lock changed gives way.
+      const handle = await takeOver(label, directory, path, ownerText, text, leaseExpiryMs);
+      if (handle !== null) return { text, handle };
     }
   }
   throw lockError(label, `could not lock ${directory}`, 'unknown');
 }
 
-/** This process's lock file: its identity and a fresh token, which tells this lock from any other. */
-async function lockText(): Promise<string> {
-  return `${identityText(await ownIdentity())}\ntoken ${randomUUID()}`;
+/** This process's lock file: its identity, the lease it keeps, and a fresh token, which tells this lock from any other. */
+async function lockText(timing: LeaseTiming): Promise<string> {
+  return `${identityText(await ownIdentity())}\n${leaseLine(timing)}\ntoken ${randomUUID()}`;
 }
 
 /** Removes the lock only if it is still the one this process wrote: taken over, it is its new owner's. */
@@ -85,11 +121,21 @@ async function releaseLockFile(path: string, text: string): Promise<void> {
   if (current === text) await unlink(path).catch(() => undefined);
 }
 
-/** Refuses (inUse) a lock whose owner is, or may be, running; returns for a stale one. */
-async function refuseLiveOwner(label: string | null, directory: string, path: string, owner: ProcessIdentity): Promise<void> {
+/**
+ * Refuses (inUse) a lock whose owner is, or may be, running. Returns null for a stale one, and for
+ * one of another PID namespace the lease (ms) it must have stood unrenewed before it is taken over.
+ */
+async function refuseLiveOwner(label: string | null, directory: string, path: string, owner: ProcessIdentity, ownerText: string, timing: LeaseTiming): Promise<number | null> {
   const verdict = await judgeOwner(owner);
-  if (verdict === 'gone') return;
-  if (verdict === 'otherPidNamespace') throw inOtherPidNamespace(label, directory, path, owner.pid);
+  if (verdict === 'gone') return null;
+  if (verdict === 'otherPidNamespace') {
+    // No lease line: a build that never renews its lock, so its age says nothing about whether its
+    // owner runs, and taking a live owner's lock means two writers. Refused, as before leases.
+    const leaseExpiryMs = leaseExpiryIn(ownerText);
+    if (leaseExpiryMs === null) throw inOtherPidNamespace(label, directory, path, owner.pid);
+    // The longer of the two: the owner renews for its own lease, and this process must not judge sooner.
+    return Math.max(leaseExpiryMs, timing.expiryMs);
+  }
   if (verdict === 'thisProcess') throw lockError(label, `${directory} is already open in this process (in another worker thread, or by another copy of raftmesh loaded in it); one storage per data directory`, 'inUse');
   throw inUse(label, directory, path, owner.pid);
 }
@@ -109,9 +155,22 @@ function inUse(label: string | null, directory: string, path: string, pid: numbe
 function inOtherPidNamespace(label: string | null, directory: string, path: string, pid: number): RaftStorageError {
   return lockError(
     label,
-    `${directory} is locked by process ${pid} of another PID namespace (another container sharing this directory?), which cannot be looked up from here, so it counts as running; one process per data directory (once no process of that container or machine uses the directory, say after the container that held it crashed or was removed, remove ${path})`,
+    `${directory} is locked by process ${pid} of another PID namespace (another container sharing this directory?), which cannot be looked up from here, and its lock names no lease (a raftmesh build before leases wrote it, and never renews it), so it counts as running; one process per data directory (once no process of that container or machine uses the directory, say after the container that held it crashed or was removed, remove ${path})`,
     'inUse',
   );
+}
+
+function leaseHeld(label: string | null, directory: string, path: string, pid: number, ageMs: number, expiryMs: number): RaftStorageError {
+  const seconds = (ms: number): string => (Math.max(0, ms) / 1000).toFixed(1);
+  return lockError(
+    label,
+    `${directory} is locked by process ${pid} of another PID namespace (another container sharing this directory?), which cannot be looked up from here; its lease was renewed ${seconds(ageMs)} s ago, and a running owner renews it every few seconds: it is taken over once it has not been renewed for ${seconds(expiryMs)} s (in ${seconds(expiryMs - ageMs)} s, if its owner has stopped); one process per data directory (if you are sure no process uses the directory, remove ${path})`,
+    'inUse',
+  );
+}
+
+function lostLock(label: string | null, directory: string, path: string, why: string, timing: LeaseTiming): RaftStorageError {
+  return lockError(label, `the lock ${path} ${why}: this process no longer holds ${directory} and must not write to it (was it frozen, or cut off from the disk, for longer than its ${timing.expiryMs / 1000} s lease?); one process per data directory`, 'inUse');
 }
 
 /** How long an empty or unreadable takeover file is taken for one being written, not a crashed taker's. */
@@ -120,11 +179,13 @@ const takeoverWriteMs = 10_000;
 /**
  * Replaces the stale lock whose content was `staleText`, holding `lock.takeover` (an exclusive
  * create, which every file system offers) while it checks the lock is still that one, removes it
- * and creates its own. True when this process now holds the lock; false to try again from the
- * start (a crashed taker's file was cleared). Another live taker, or a lock that changed, means
- * someone else is taking the directory: inUse.
+ * and creates its own. Resolves to the new lock's handle when this process now holds the lock;
+ * null to try again from the start (a crashed taker's file was cleared). Another live taker, or a
+ * lock that changed, means someone else is taking the directory: inUse. With `leaseExpiryMs` (a
+ * lock of another PID namespace), the lock must also have stood unrenewed that long, checked here,
+ * under the takeover file, just before it is removed.
  */
-async function takeOver(label: string | null, directory: string, path: string, staleText: string, text: string): Promise<boolean> {
+async function takeOver(label: string | null, directory: string, path: string, staleText: string, text: string, leaseExpiryMs: number | null): Promise<FileHandle | null> {
   const takeoverPath = `${path}.takeover`;
   let handle;
   try {
@@ -137,54 +198,92 @@ async function takeOver(label: string | null, directory: string, path: string, s
     if (verdict === 'otherPidNamespace') throw lockError(label, `${directory} is being taken over by process ${taker?.pid ?? 0} of another PID namespace (another container?), which cannot be looked up from here; one process per data directory (if no process uses the directory any more, remove ${takeoverPath})`, 'inUse');
     if (verdict !== 'gone') throw lockError(label, `${directory} is being taken over by another process (${takeoverPath}); one process per data directory`, 'inUse');
     await unlink(takeoverPath).catch(() => undefined);
-    return false;
+    return null;
   }
   try {
+    let fileSystemNowMs: number;
     try {
       await handle.writeFile(identityText(await ownIdentity()));
+      // Just written, so its modification time is the file system's clock now: the lease is
+      // measured against it, not this host's clock (hosts sharing NFS disagree on the time).
+      fileSystemNowMs = (await handle.stat()).mtimeMs;
     } finally {
       await handle.close();
     }
-    const current = await readFile(path, 'utf8').catch(() => null);
-    if (current !== null && current !== staleText) throw inUse(label, directory, path, pidIn(current));
+    const current = await readLockFile(path);
+    if (current !== null && current.text !== staleText) throw inUse(label, directory, path, pidIn(current.text));
+    if (current !== null && leaseExpiryMs !== null) {
+      const ageMs = fileSystemNowMs - current.modifiedMs;
+      if (ageMs < leaseExpiryMs) throw leaseHeld(label, directory, path, pidIn(staleText) ?? 0, ageMs, leaseExpiryMs);
+    }
     if (current !== null) await unlink(path);
     // Exclusive still: a process that never saw the stale lock may create one between the two calls.
     try {
-      await createLockFile(path, text);
+      return await createLockFile(path, text);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       throw inUse(label, directory, path, pidIn(await readFile(path, 'utf8').catch(() => '')));
     }
-    return true;
   } finally {
     await unlink(takeoverPath).catch(() => undefined);
   }
 }
 
 /**
+ * The lock's text and modification time, or null if there is none. Read through one open handle:
+ * both are the same file's, and on NFS the open revalidates the attributes a stat by path may
+ * serve from a cache a minute old (a lease renewed since would read as expired).
+ */
+async function readLockFile(path: string): Promise<{ readonly text: string; readonly modifiedMs: number } | null> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  try {
+    const text = await handle.readFile('utf8');
+    return { text, modifiedMs: (await handle.stat()).mtimeMs };
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
  * Creates the lock file with its owner already in it (written beside it, then hard-linked into
  * place, which fails if the lock exists): created empty and written after, another process
- * starting at that moment read it as garbage, took it for a stale lock and took it over.
+ * starting at that moment read it as garbage, took it for a stale lock and took it over. Resolves
+ * to a handle on the new lock, open for the lease's rewrites.
  */
-async function createLockFile(path: string, owner: string): Promise<void> {
+async function createLockFile(path: string, owner: string): Promise<FileHandle> {
   const temporary = `${path}.${process.pid}.${randomUUID()}`;
-  await writeFile(temporary, owner);
+  const draft = await open(temporary, 'wx');
+  let linked = false;
   try {
-    await link(temporary, path);
-  } catch (error) {
-    // File systems without hard links (FAT and exFAT on a USB drive, some FUSE and SMB mounts)
-    // refuse link(2): create the lock exclusively instead, as before, which leaves only the short
-    // window in which it is empty.
-    if (!withoutHardLinks.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
-    const handle = await open(path, 'wx');
+    await draft.writeFile(owner);
     try {
-      await handle.writeFile(owner);
-    } finally {
-      await handle.close();
+      await link(temporary, path);
+      linked = true;
+    } catch (error) {
+      // File systems without hard links (FAT and exFAT on a USB drive, some FUSE and SMB mounts)
+      // refuse link(2): create the lock exclusively instead, as before, which leaves only the short
+      // window in which it is empty.
+      if (!withoutHardLinks.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
     }
   } finally {
+    if (!linked) await draft.close().catch(() => undefined);
     await unlink(temporary).catch(() => undefined);
   }
+  if (linked) return draft; // the same file as the lock now
+  const handle = await open(path, 'wx');
+  try {
+    await handle.writeFile(owner);
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    throw error;
+  }
+  return handle;
 }
 
 /**

@@ -10,7 +10,8 @@
 // - `journal`: a sentinel that builds before journal format 2 refuse (or, from such a build, a
 //   format-1 journal, migrated at open).
 // - `snapshot`: replaced whole (write, fsync, rename, fsync the directory).
-// - `lock`: one process per directory.
+// - `lock`: one process per directory (directory-lock.ts), its lease renewed while open; a lock
+//   found taken over fails the storage, and every write after a stall confirms it first.
 // When prefix discards have left the journal mostly dead, it is rewritten as its live state (a
 // `reset` record, then batches of ~64 MiB) and replaced the same atomic way.
 //
@@ -21,6 +22,7 @@ import { join } from 'node:path';
 import { codecLimits } from '../../codec/limits.ts';
 import { encodeSnapshotMeta } from '../../codec/records.ts';
 import type { RaftStorageError, StorageFailureReason } from '../../core/errors.ts';
+import { createWatchable, type Watchable } from '../../core/observable.ts';
 import type { LogEntry, NodeId, SnapshotMeta, StoredSnapshot } from '../../core/types.ts';
 import { InMemoryRaftStorage } from '../in-memory-storage.ts';
 import { mapIndexedDbError, storageFailure } from '../storage-failure.ts';
@@ -30,7 +32,8 @@ import { afterAppend, afterDiscard, afterTruncate, appendStart, requireCommitInd
 import type { RaftStorage, StorageBatch } from '../raft-storage.ts';
 import { replaceFile, swapInFile, syncDirectory } from './atomic-file.ts';
 import { writeWhole } from './file-chunks.ts';
-import { acquireDirectoryLock } from './directory-lock.ts';
+import { acquireDirectoryLock, type DirectoryLock } from './directory-lock.ts';
+import { defaultLeaseTiming, type LeaseTiming } from './directory-lease.ts';
 import { makeDirectory } from './make-directory.ts';
 import { format1JournalFileName, format1Sentinel } from './journal-format1.ts';
 import { scanFormat1Journal } from './journal-format1-scan.ts';
@@ -54,6 +57,8 @@ export interface FileStorageOptions {
 export interface InternalFileStorageOptions extends FileStorageOptions {
   /** Bytes the journal is read in at open. Default defaultJournalChunkBytes (4 MiB). */
   readonly journalChunkBytes?: number;
+  /** The lock's lease (directory-lease.ts). Default defaultLeaseTiming (renewed every 2 s, expiring after 15 s). */
+  readonly leaseTiming?: LeaseTiming;
 }
 
 function journalChunkBytesOf(options: FileStorageOptions): number {
@@ -86,6 +91,9 @@ export function fileFailure(error: unknown, operation: string): RaftStorageError
 export class FileRaftStorage implements RaftStorage {
   private queue: Promise<unknown> = Promise.resolve();
   private failedWith: RaftStorageError | null = null;
+  /** Set by a failure outside any call (the lock lost): the node on this storage stops then. */
+  private readonly failed = createWatchable<RaftStorageError | null>(null);
+  private readonly stopWatchingLock: () => void;
   private closing: Promise<void> | null = null;
   /** Set by close() at once: calls made after it are refused, calls made before it finish. */
   private closeRequested = false;
@@ -104,18 +112,34 @@ export class FileRaftStorage implements RaftStorage {
     private mirror: InMemoryRaftStorage,
     private bounds: LogBounds,
     private readonly options: FileStorageOptions,
-    private readonly unlock: () => Promise<void>,
-  ) {}
+    private readonly lock: DirectoryLock,
+  ) {
+    // A lock taken over (another container judged this process's lease expired) or removed:
+    // another process may be writing here, so nothing more may be, and the node must stop.
+    this.stopWatchingLock = lock.lost.subscribe((lost) => {
+      if (lost === null || this.failedWith !== null) return;
+      this.failedWith = lost;
+      this.failed.set(lost);
+    });
+  }
+
+  /**
+   * Set once when the storage fails outside any call: its directory lock found taken over or
+   * removed (RaftStorage.failure; the node on it stops). Failures inside a call reject that call.
+   */
+  get failure(): Watchable<RaftStorageError | null> {
+    return this.failed;
+  }
 
   /**
    * Opens (creating) the storage in `directory`, recovering from a torn journal tail; a journal
    * of format 1 (builds before 2026-12-04) is migrated to format 2 first.
    */
   static async open(directory: string, options: FileStorageOptions = {}): Promise<FileRaftStorage> {
-    let unlock: () => Promise<void>;
+    let lock: DirectoryLock;
     try {
       await makeDirectory(directory, { sync: options.fsync !== false });
-      unlock = await acquireDirectoryLock(directory);
+      lock = await acquireDirectoryLock(directory, 'FileRaftStorage', (options as InternalFileStorageOptions).leaseTiming ?? defaultLeaseTiming);
     } catch (error) {
       throw fileFailure(error, 'open');
     }
@@ -127,11 +151,11 @@ export class FileRaftStorage implements RaftStorage {
         await mirror.saveSnapshot(snapshot.meta, snapshot.state);
         bounds = { ...bounds, snapshotIndex: snapshot.meta.lastIncludedIndex };
       }
-      const storage = new FileRaftStorage(directory, mirror, bounds, options, unlock);
+      const storage = new FileRaftStorage(directory, mirror, bounds, options, lock);
       await storage.openJournal();
       return storage;
     } catch (error) {
-      await unlock();
+      await lock.release();
       throw fileFailure(error, 'open');
     }
   }
@@ -337,6 +361,16 @@ export class FileRaftStorage implements RaftStorage {
     return result;
   }
 
+  /**
+   * Before a write: one clock comparison while the lease was renewed lately; after a stall (this
+   * process frozen longer than a renewal or two), the lock is read back first, and a lock taken
+   * over meanwhile fails the storage before anything is written beside its new owner.
+   */
+  private async confirmLock(): Promise<void> {
+    const confirming = this.lock.confirmHeld();
+    if (confirming !== null) await confirming;
+  }
+
   /** Validates now (so a refused call changes nothing), appends and fsyncs in turn, then mirrors. */
   private append(operation: string, record: JournalRecord): Promise<void> {
     if (this.failedWith !== null || this.closeRequested) return Promise.reject(this.failedWith ?? closedFailure());
@@ -356,6 +390,7 @@ export class FileRaftStorage implements RaftStorage {
     const next = this.nextBounds(record);
     this.bounds = next;
     return this.run(operation, async () => {
+      await this.confirmLock();
       const framed = frameAnchoredRecord(record, this.journalId, this.journalBytes);
       await writeWhole(this.journal, framed);
       if (this.options.fsync !== false) await this.journal.datasync();
@@ -421,6 +456,7 @@ export class FileRaftStorage implements RaftStorage {
     const metaCopy = copySnapshotMeta(meta); // the value at the call: the mirror takes it after the write
     this.bounds = { ...this.bounds, snapshotIndex: meta.lastIncludedIndex };
     await this.run('saveSnapshot', async () => {
+      await this.confirmLock();
       await replaceFile(this.directory, snapshotFileName, file, this.options.fsync !== false);
       await this.mirror.saveSnapshot(metaCopy, copy);
     });
@@ -443,7 +479,8 @@ export class FileRaftStorage implements RaftStorage {
       await this.queue.catch(() => undefined);
       this.failedWith ??= closedFailure();
       await this.journal.close().catch(() => undefined);
-      await this.unlock();
+      this.stopWatchingLock();
+      await this.lock.release();
     })();
     return this.closing;
   }
