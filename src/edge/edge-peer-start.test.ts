@@ -5,6 +5,7 @@
 // (peer-cli-process.test.ts) shows one of them as raftmesh-peer's exit 2.
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mintNodeIdentity } from '../index.ts';
@@ -118,6 +119,32 @@ describe('startEdgePeer on a data directory it cannot use', () => {
       const data = join(freshDirectory(), 'peer');
       expect(await refusal(data, extra)).toMatch(expected);
       expect(existsSync(data)).toBe(false); // not even created
+    }
+  });
+});
+
+describe('startEdgePeer and its HTTP host', () => {
+  it('refuses an empty or blank httpHost, which listen() reads as every interface, before it touches the data directory', async () => {
+    // The port is taken on loopback first: listening on every interface then fails (EADDRINUSE)
+    // instead of binding, so this test serves nothing beyond loopback, whatever the code.
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', () => resolve()));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      for (const httpHost of ['', ' ', '\t']) {
+        const data = join(freshDirectory(), 'peer');
+        const lines: string[] = [];
+        const stop = new AbortController();
+        const log = (line: string): void => {
+          lines.push(line);
+          if (line.startsWith('health and metrics on')) stop.abort(new Error('stopped by the test once HTTP was up'));
+        };
+        expect(await refusal(data, { httpPort: port, httpHost, log, signal: stop.signal }), JSON.stringify(httpHost)).toMatch(/^startEdgePeer: httpHost must name an address or host, got ".*" \(an empty one would serve every interface/);
+        expect(lines).toEqual([]);
+        expect(existsSync(data)).toBe(false); // not even created
+      }
+    } finally {
+      await new Promise<void>((resolve) => taken.close(() => resolve()));
     }
   });
 });

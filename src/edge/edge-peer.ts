@@ -5,7 +5,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { stat } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { joinRoom, loadNodeClaim, loadOrMintNodeId, type KeyValueStore, type NodeId, type RaftConfig, type Room, type ReplicatedStoreOptions, type WebSocketConstructor, type WebRtcImplementation, type WebRtcTransport } from './edge-imports.ts';
@@ -13,8 +12,8 @@ import { acquireDirectoryLock, createWebRtcTransport, createWebSocketSignalingCl
 import { withBindAddress } from './bind-address.ts';
 import { adoptSharedDirectory, edgeJoinOptions, fileStorageShelf } from './edge-room-storage.ts';
 import { fileKeyValueStore } from './file-key-value-store.ts';
+import { closeHealth, serveHealth, type SignalingHealth } from './health-server.ts';
 import { opaqueStoreOptions, witnessRaftConfig, witnessStoreOptions } from './opaque-store.ts';
-import { renderMetrics } from './prometheus.ts';
 
 export type EdgePeerMode = 'voter' | 'witness';
 
@@ -41,6 +40,7 @@ export interface EdgePeerOptions<State, Command> {
   readonly timing?: Pick<RaftConfig, 'electionTimeoutMin' | 'electionTimeoutMax' | 'heartbeatInterval'>;
   /** /healthz and /metrics on this port (0: any free port; null: none). Default null. */
   readonly httpPort?: number | null;
+  /** The address /healthz and /metrics listen on. Default '127.0.0.1'; an empty one is refused (it would mean every interface). */
   readonly httpHost?: string;
   readonly log?: (line: string) => void;
   /**
@@ -119,7 +119,7 @@ async function startOnLockedDirectory<State, Command>(options: EdgePeerOptions<S
   const signalingStopped = new Promise<string>((resolve) => (reportSignalingStop = resolve));
   // Health and metrics answer from the start: 'joining' (503) until the room is joined, so a
   // supervisor sees a peer that waits for its room (a witness never starts a cluster alone).
-  const server = options.httpPort === undefined || options.httpPort === null ? null : await serveHttp(options.httpPort, options.httpHost ?? '127.0.0.1', id, () => room, metricCounts, () => transport, signaling).catch(async (error: unknown) => {
+  const server = options.httpPort === undefined || options.httpPort === null ? null : await serveHealth(options.httpPort, options.httpHost ?? '127.0.0.1', { id, room: () => room, metricCounts, transport: () => transport, signaling, log }).catch(async (error: unknown) => {
     await storage.close();
     throw error;
   });
@@ -176,7 +176,7 @@ async function startOnLockedDirectory<State, Command>(options: EdgePeerOptions<S
       },
     });
   } catch (error) {
-    await closeHttp(server);
+    await closeHealth(server);
     await storage.close();
     throw error;
   } finally {
@@ -196,7 +196,7 @@ async function startOnLockedDirectory<State, Command>(options: EdgePeerOptions<S
       closing ??= (async () => {
         watchedNode?.();
         watchedNode = null;
-        await closeHttp(server);
+        await closeHealth(server);
         await joined.leave();
         await storage.close();
         await releaseDataDirectory();
@@ -207,67 +207,13 @@ async function startOnLockedDirectory<State, Command>(options: EdgePeerOptions<S
   };
 }
 
-/** What /healthz says of signaling: the client's status, and why it stopped for good if it did. */
-interface SignalingHealth {
-  status: 'connecting' | 'joined' | 'closed';
-  stoppedFor: string | null;
-}
-
-async function serveHttp<State, Command>(port: number, host: string, id: string, room: () => Room<State, Command> | null, metricCounts: ReadonlyMap<string, number>, transport: () => WebRtcTransport | null, signaling: SignalingHealth): Promise<Server> {
-  const server = createServer((request, response) => {
-    const joined = room();
-    // The path alone (a scraper may add a query); only GET and HEAD read a resource.
-    const path = new URL(request.url ?? '/', 'http://peer').pathname;
-    if ((path === '/healthz' || path === '/metrics') && request.method !== 'GET' && request.method !== 'HEAD') {
-      response.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end(`${request.method ?? ''} not allowed: GET ${path}\n`);
-      return;
-    }
-    if (path === '/healthz') {
-      if (joined === null) {
-        response.writeHead(503, { 'content-type': 'application/json' }).end(`${JSON.stringify({ status: 'joining', id, signaling: signaling.status, error: signaling.stoppedFor })}\n`);
-        return;
-      }
-      const node = joined.node;
-      // A peer whose signaling was refused for good can reach no new peer: not healthy, whatever its role.
-      const healthy = node.stopped.value === null && signaling.stoppedFor === null;
-      const status = node.stopped.value !== null ? 'stopped' : signaling.stoppedFor !== null ? 'signalingStopped' : 'ok';
-      const body = { status, id: node.id, role: node.role.value, term: node.term.value, leader: node.leader.value, commitIndex: node.commitIndex.value, appliedIndex: joined.store.appliedIndex.value, peers: [...(transport()?.peers.value ?? [])], signaling: signaling.status, error: node.stopped.value?.message ?? signaling.stoppedFor };
-      response.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' }).end(`${JSON.stringify(body)}\n`);
-      return;
-    }
-    if (path === '/metrics' && joined !== null) {
-      const text = renderMetrics({ node: () => joined.node, appliedIndex: () => joined.store.appliedIndex.value, connectedPeers: () => transport()?.peers.value.size ?? 0, metricCounts, transportCounters: () => ({ ...(transport()?.counters ?? {}) }) });
-      response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(text);
-      return;
-    }
-    if (path === '/metrics') {
-      response.writeHead(503, { 'content-type': 'text/plain' }).end('joining the room\n');
-      return;
-    }
-    response.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /healthz or /metrics\n');
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
-  return server;
-}
-
 /**
- * Stops serving and ends every connection, a request half sent included: `server.close()` alone
- * waits for such a client (up to the 60 s header timeout), and a peer asked to stop would hang on it.
+ * Creates the data directory if needed (a first run), durably: identity.json is fsynced into it,
+ * but a directory whose own entry a power loss takes loses it too. Refuses a path that is not a directory.
  */
-function closeHttp(server: Server | null): Promise<void> {
-  if (server === null || !server.listening) return Promise.resolve();
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  server.closeAllConnections();
-  return closed;
-}
-
-/** Creates the data directory if needed (a first run); refuses a path that is not a directory. */
 async function prepareDataDirectory(directory: string): Promise<void> {
   try {
-    await makeDirectory(directory);
+    await makeDirectory(directory, { sync: true });
     if (!(await stat(directory)).isDirectory()) throw new Error('not a directory');
   } catch (error) {
     throw new Error(`cannot use ${directory} as the data directory: ${error instanceof Error ? error.message : String(error)}`);
@@ -328,4 +274,9 @@ function validateEdgePeerOptions<State, Command>(options: EdgePeerOptions<State,
     throw new TypeError('startEdgePeer: webrtc must be a WebRTC implementation, e.g. `webrtc: await import("node-datachannel/polyfill")`');
   }
   if (options.httpHost !== undefined && (port === undefined || port === null)) throw new RangeError('startEdgePeer: httpHost needs httpPort (without a port no HTTP server starts)');
+  // listen() reads an empty host as every interface: /healthz and /metrics (node id, peers, term)
+  // would be served beyond the machine by a slip (an unset variable), as the CLI refuses too.
+  if (options.httpHost !== undefined && (typeof options.httpHost !== 'string' || options.httpHost.trim().length === 0)) {
+    throw new RangeError(`startEdgePeer: httpHost must name an address or host, got ${JSON.stringify(options.httpHost)} (an empty one would serve every interface: say '0.0.0.0' or '::' if that is meant)`);
+  }
 }

@@ -26,7 +26,10 @@ export function opaqueStoreOptions(): ReplicatedStoreOptions<Uint8Array | null, 
     snapshot: (state) => state ?? new Uint8Array(0),
     restore: (bytes) => bytes,
     commandSerializer: bytesSerializer,
-    snapshotEvery: 10_000_000,
+    // Never: its state is not the application's (apply ignores every command). A count, however
+    // large, was reached in the end (10,000,000 was: a day at 100 writes/s), and the snapshot then
+    // published held stale or empty bytes; the log was compacted behind it, the commands lost.
+    snapshotEvery: Number.POSITIVE_INFINITY,
   };
 }
 

@@ -129,7 +129,6 @@ describe('the room coordinator of a hidden leader', () => {
       clock,
       policy: createMembershipPolicy({ targetVoters: 3 }),
       intervalMs: 100,
-      silentNewcomerGraceMs: 200,
       changeTimeoutMs: 10_000,
       onEvent: (event) => events.push(event),
     });

@@ -257,11 +257,33 @@ async function roomAwaitingNewcomer(seed: number) {
   return { test, leader, newcomer, member, dropped };
 }
 
-describe('silent peers the transport reaches', () => {
-  it('sixteen of them do not keep an honest newcomer out of the room', async () => {
-    const { test, newcomer, member, dropped } = await roomAwaitingNewcomer(3104);
+describe('peers the transport reaches that run no node', () => {
+  /** What such a peer claims: it runs a node (so the policy admits it), though it answers nothing. */
+  const runsANode = { type: 'hello', visible: true, member: true, voters: null, term: 0, leader: null } as const;
+
+  it('sixteen that say nothing are never admitted, and do not keep an honest newcomer out', async () => {
+    const { test, leader, newcomer, member } = await roomAwaitingNewcomer(3104);
     // Connected ids that run no node and say nothing (one host, many ids; ids that sort first).
-    for (let index = 0; index < 16; index += 1) test.network.transport(nodeId(`a${String(index).padStart(2, '0')}`)).incoming.subscribe(() => {});
+    const silent = Array.from({ length: 16 }, (_, index) => nodeId(`a${String(index).padStart(2, '0')}`));
+    for (const id of silent) test.network.transport(id).incoming.subscribe(() => {});
+    let admitted = false;
+    const watch = (): boolean => {
+      const config = leader()?.room?.node.membership.value;
+      admitted ||= [...(config?.voters ?? []), ...(config?.learners ?? [])].some((id) => silent.includes(id));
+      return false;
+    };
+    await test.clock.runUntil(watch, { timeoutMs: 5_000 });
+    arrive(test.environment, newcomer);
+    expect(await test.clock.runUntil(() => watch() || member(), { timeoutMs: 60_000 })).toBe(true);
+    await test.clock.runUntil(watch, { timeoutMs: 70_000 });
+    expect({ member: member(), admitted }).toEqual({ member: true, admitted: false });
+    await test.close();
+  });
+
+  it('sixteen that claim to run one do not keep an honest newcomer out of the room', async () => {
+    const { test, newcomer, member, dropped } = await roomAwaitingNewcomer(3104);
+    // Connected ids that claim a node and answer nothing (one host, many ids; ids that sort first).
+    for (let index = 0; index < 16; index += 1) test.liar(`a${String(index).padStart(2, '0')}`, runsANode);
     await test.clock.advance(5_000);
     arrive(test.environment, newcomer);
     expect(await test.clock.runUntil(member, { timeoutMs: 60_000 })).toBe(true);
@@ -274,11 +296,13 @@ describe('silent peers the transport reaches', () => {
     await test.close();
   });
 
-  it('nor do silent ids that come and go, a fresh one (sorting first) in place of each dropped one', async () => {
+  it('nor do such ids that come and go, a fresh one (sorting first) in place of each dropped one', async () => {
     const { test, leader, newcomer, member, dropped } = await roomAwaitingNewcomer(3108);
     let fresh = 0;
+    const liars = new Map<NodeId, { stop(): void }>();
     const connect = (): void => {
-      test.network.transport(nodeId(`a${String(fresh).padStart(4, '0')}`)).incoming.subscribe(() => {});
+      const id = nodeId(`a${String(fresh).padStart(4, '0')}`);
+      liars.set(id, test.liar(id, runsANode));
       fresh += 1;
     };
     for (let index = 0; index < 17; index += 1) connect();
@@ -289,7 +313,7 @@ describe('silent peers the transport reaches', () => {
     let gone = 0;
     const churn = (): boolean => {
       const drops = dropped('membershipChangeStarted');
-      for (; gone < drops.length; gone += 1) test.network.setDown(drops[gone]!, true);
+      for (; gone < drops.length; gone += 1) liars.get(drops[gone]!)?.stop();
       const config = leader()?.room?.node.membership.value;
       const members = new Set([...(config?.voters ?? []), ...(config?.learners ?? [])]);
       let spare = 0;

@@ -9,9 +9,8 @@
 //      when this peer last saw it start waiting: reachable and outside the configuration), but
 //      not while its hello says it runs no node yet (it is still discovering): listed as a learner
 //      before it decides, it would take the listing for its id's old membership and give the id
-//      up (discover-cluster.ts identityReused). The runner counts a peer not heard from yet as
-//      discovering for two gossip intervals (its first hello may be on its way); one that says
-//      nothing for longer is admitted (rule 6).
+//      up (discover-cluster.ts identityReused). The runner counts a peer not heard from at all as
+//      discovering too: its first hello may still be on its way (room-coordinator.ts).
 //   3. Caught-up learners are promoted while voters < targetVoters, to the largest odd count the
 //      ready learners allow (1 -> 3 -> 5): an even count tolerates no more failures than the odd
 //      count below it but needs one more acknowledgement per commit. A named witness counts like
@@ -76,7 +75,7 @@ export interface MembershipView {
   readonly silentSince: ReadonlyMap<NodeId, number>;
   /** For each reachable non-member: since when it has been waiting (reachable and outside the configuration). */
   readonly waitingSince: ReadonlyMap<NodeId, number>;
-  /** Reachable peers whose latest hello says they run no node yet (discovering): not admitted yet (rule 2). */
+  /** Reachable peers whose latest hello says they run no node yet (discovering), or not heard from: not admitted yet (rule 2). */
   readonly discovering?: ReadonlySet<NodeId>;
 }
 

@@ -21,12 +21,6 @@ export interface RoomCoordinatorOptions {
   readonly clock: Clock;
   readonly policy: MembershipPolicy;
   readonly intervalMs: number;
-  /**
-   * How long a reachable non-member that has said nothing is taken for one still discovering
-   * (not admitted). Its first hello goes out as the connection becomes ready on its side, which
-   * can be after it is ready here; two gossip intervals cover that and one periodic repeat.
-   */
-  readonly silentNewcomerGraceMs: number;
   /** Stop waiting for a change after this long (it may still commit; the next one waits for it). */
   readonly changeTimeoutMs: number;
   readonly onEvent?: ((event: RoomEvent) => void) | undefined;
@@ -99,23 +93,19 @@ export function startRoomCoordinator(options: RoomCoordinatorOptions): RoomCoord
 
   /**
    * Reachable peers that are not admitted yet: those whose latest hello says they run no node (still
-   * discovering), and those not heard from since they started waiting, for a grace. Reachable is
-   * not heard: the connection is ready on both sides at about the same time, and a newcomer listed
-   * as a learner before its first hello arrived took the listing, while it was still discovering
-   * on empty storage, for its id's old membership and gave the id up (discover-cluster.ts
-   * identityReused; a flaky e2e test, 2026-12-07). A peer silent past the grace runs no room code
-   * (or its hellos are lost) and is admitted, as before.
+   * discovering), and those not heard from at all. Reachable is not heard: a leader that admitted
+   * a newcomer before its first hello arrived listed it as a learner while it was still
+   * discovering on empty storage, which took the listing for its id's old membership and gave the
+   * id up (discover-cluster.ts identityReused; a flaky e2e test, 2026-12-07). No grace for
+   * silence would do: the newcomer's side of a link can open seconds after the leader's (a lost
+   * DTLS flight), and then hears the leader's held hellos, the latest listing it, all at once. Every
+   * room peer says hello to each peer it reaches and every gossip interval after; one that says
+   * nothing (a frozen tab, hellos going stale) waits until it speaks.
    */
-  const discoveringPeers = (now: number): ReadonlySet<NodeId> => {
+  const discoveringPeers = (): ReadonlySet<NodeId> => {
     const discovering = new Set<NodeId>();
     for (const peer of options.peers.value) {
-      const heard = options.presence.heard(peer);
-      if (heard !== undefined) {
-        if (heard.hello.member === false) discovering.add(peer);
-        continue;
-      }
-      const waitingFrom = waitingSince.get(peer);
-      if (waitingFrom !== undefined && now - waitingFrom < options.silentNewcomerGraceMs) discovering.add(peer);
+      if (options.presence.heard(peer)?.hello.member !== true) discovering.add(peer);
     }
     return discovering;
   };
@@ -165,7 +155,7 @@ export function startRoomCoordinator(options: RoomCoordinatorOptions): RoomCoord
       unreachableSince,
       silentSince,
       waitingSince,
-      discovering: discoveringPeers(now),
+      discovering: discoveringPeers(),
     });
     if (decision !== null) changeMembership(decision, now);
   };

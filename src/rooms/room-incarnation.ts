@@ -171,7 +171,6 @@ async function startIncarnation<State, Command>(
       clock,
       policy,
       intervalMs: timings.coordinatorIntervalMs,
-      silentNewcomerGraceMs: 2 * timings.gossipIntervalMs,
       changeTimeoutMs: timings.changeTimeoutMs,
       onEvent: options.onEvent,
     });

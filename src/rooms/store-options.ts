@@ -18,7 +18,12 @@ export interface ReplicatedStoreOptions<State, Command> {
   snapshot?(state: State): Uint8Array;
   /** Snapshot bytes to state (default: `stateSerializer.decode`). */
   restore?(bytes: Uint8Array): State;
-  /** Publish a snapshot (and let Raft compact) every this many applied commands; default 1,000. */
+  /**
+   * Publish a snapshot (and let Raft compact) every this many applied commands: an integer from 1
+   * to 10,000,000, default 1,000; or `Infinity`: never. Never is for a store that cannot compute
+   * the state from the commands (an edge peer that does not know the application's reducer): its
+   * log then grows without bound, compacted only by the snapshots the cluster installs on it.
+   */
   readonly snapshotEvery?: number;
   /** Commands as log bytes; default JSON (UTF-8). */
   readonly commandSerializer?: Serializer<Command>;
@@ -89,6 +94,7 @@ export interface ResolvedStoreOptions<State, Command> {
   readonly snapshot: (state: State) => Uint8Array;
   readonly restore: (bytes: Uint8Array) => State;
   readonly commands: Serializer<Command>;
+  /** Infinity: never. */
   readonly snapshotEvery: number;
   readonly maxAttempts: number;
   readonly retryDelayMs: number;
@@ -102,6 +108,16 @@ function boundedInteger(name: string, value: number | undefined, fallback: numbe
   return value;
 }
 
+/**
+ * Infinity (never) rather than a large count for a store that cannot compute its state: a count is
+ * reached in the end (ten million commands take a day at 100 writes/s), and a wrong state published.
+ */
+function snapshotEveryOf(value: number | undefined): number {
+  if (value === Number.POSITIVE_INFINITY) return value;
+  if (value === undefined || (Number.isSafeInteger(value) && value >= 1 && value <= 10_000_000)) return value ?? 1_000;
+  throw new RangeError(`ReplicatedStoreOptions.snapshotEvery = ${String(value)} must be an integer in 1..10000000, or Infinity to never publish`);
+}
+
 export function resolveStoreOptions<State, Command>(options: ReplicatedStoreOptions<State, Command>): ResolvedStoreOptions<State, Command> {
   if (typeof options.apply !== 'function') throw new TypeError('ReplicatedStoreOptions.apply must be a reducer (state, command) => state');
   const states = options.stateSerializer ?? jsonSerializer<State>();
@@ -110,7 +126,7 @@ export function resolveStoreOptions<State, Command>(options: ReplicatedStoreOpti
     snapshot: options.snapshot ?? ((state) => states.encode(state)),
     restore: options.restore ?? ((bytes) => states.decode(bytes)),
     commands: options.commandSerializer ?? jsonSerializer<Command>(),
-    snapshotEvery: boundedInteger('snapshotEvery', options.snapshotEvery, 1_000, 1, 10_000_000),
+    snapshotEvery: snapshotEveryOf(options.snapshotEvery),
     maxAttempts: boundedInteger('maxAttempts', options.maxAttempts, 8, 1, 100),
     retryDelayMs: boundedInteger('retryDelayMs', options.retryDelayMs, 50, 0, 60_000),
     maxPendingCommands: boundedInteger('maxPendingCommands', options.maxPendingCommands, 256, 1, 1_000),

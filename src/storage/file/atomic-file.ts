@@ -1,7 +1,8 @@
 // Files replaced whole: write a temporary file, fsync it, rename it over the old one, fsync the
 // directory (so the rename itself is durable). A crash leaves the old file or the new one.
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeWhole } from './file-chunks.ts';
 
 export async function syncDirectory(directory: string): Promise<void> {
   const handle = await open(directory, 'r');
@@ -12,7 +13,8 @@ export async function syncDirectory(directory: string): Promise<void> {
   }
 }
 
-export async function replaceFile(directory: string, name: string, contents: Uint8Array, sync: boolean): Promise<void> {
+/** Replaces `name` in `directory` by `contents` (or its pieces, written in turn), durably when `sync`. */
+export async function replaceFile(directory: string, name: string, contents: Uint8Array | Iterable<Uint8Array>, sync: boolean): Promise<void> {
   await swapInFile(directory, name, contents, sync);
   if (sync) await syncDirectory(directory);
 }
@@ -47,13 +49,4 @@ export async function swapInFile(directory: string, name: string, contents: Uint
     throw error;
   }
   return bytes;
-}
-
-/** write(2) may take fewer bytes than asked (a nearly full disk, a signal): write the rest too. */
-export async function writeWhole(handle: FileHandle, bytes: Uint8Array): Promise<void> {
-  for (let offset = 0; offset < bytes.length; ) {
-    const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset);
-    if (bytesWritten <= 0) throw new Error(`the file took no bytes of ${bytes.length} at ${offset}`);
-    offset += bytesWritten;
-  }
 }

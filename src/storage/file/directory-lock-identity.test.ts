@@ -3,7 +3,7 @@
 // the directory locked for good. Live pids here are real (this test's parent process); the boot
 // and start times around them are made up or read from /proc.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RaftStorageError } from '../../core/errors.ts';
@@ -21,6 +21,9 @@ async function liveParent(): Promise<{ pid: number; startTime: string }> {
   return { pid: process.ppid, startTime };
 }
 const lockOf = (directory: string): string => readFileSync(join(directory, 'lock'), 'utf8');
+const pidNamespace = (): string => /\d+/.exec(readlinkSync('/proc/self/ns/pid'))?.[0] ?? '';
+/** This process's lock: its identity, then the token of the one lock (any). */
+const ownLock = async (): Promise<RegExp> => new RegExp(`^${process.pid}\nboot ${bootId()}\nstart ${await startTimeOf(process.pid)}\npid-namespace ${pidNamespace()}\ntoken [0-9a-f-]{36}$`);
 
 async function outcomeOf(directory: string): Promise<string> {
   try {
@@ -34,12 +37,12 @@ async function outcomeOf(directory: string): Promise<string> {
 }
 
 describe('the data directory lock names its owner beyond the pid', () => {
-  it('writes this process’s pid, boot and start time, and reads them back', async () => {
+  it('writes this process’s pid, boot and start time and PID namespace, and reads them back', async () => {
     const directory = freshDirectory();
     const storage = await FileRaftStorage.open(directory, { fsync: false });
     const written = lockOf(directory);
-    expect(written).toBe(`${process.pid}\nboot ${bootId()}\nstart ${await startTimeOf(process.pid)}`);
-    expect(parseIdentity(written)).toEqual({ pid: process.pid, bootId: bootId(), startTime: await startTimeOf(process.pid) });
+    expect(written).toMatch(await ownLock());
+    expect(parseIdentity(written)).toEqual({ pid: process.pid, bootId: bootId(), startTime: await startTimeOf(process.pid), pidNamespace: pidNamespace() });
     await storage.close();
   });
 
@@ -47,7 +50,9 @@ describe('the data directory lock names its owner beyond the pid', () => {
     const directory = freshDirectory();
     const parent = await liveParent();
     writeFileSync(join(directory, 'lock'), `${parent.pid}\nboot ${otherBootId()}\nstart ${parent.startTime}`);
-    expect(await outcomeOf(directory)).toBe(`opened; lock was ${JSON.stringify(`${process.pid}\nboot ${bootId()}\nstart ${await startTimeOf(process.pid)}`)}`);
+    const outcome = await outcomeOf(directory);
+    expect(outcome).toMatch(/^opened; lock was /);
+    expect(JSON.parse(outcome.slice('opened; lock was '.length)) as string).toMatch(await ownLock());
   });
 
   it('takes over a lock whose live pid started at another time (the pid was reused by a later process)', async () => {

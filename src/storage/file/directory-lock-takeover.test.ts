@@ -3,7 +3,7 @@
 // 4 of 20 trials when started together). These cases pin the takeover file's rules in one process;
 // the race itself needs two processes started together (run by hand: 0 of 20 since the fix).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -56,6 +56,16 @@ describe('taking over a stale data directory lock', () => {
     expect(existsSync(join(directory, orphan))).toBe(false);
     expect(existsSync(join(directory, live))).toBe(true);
     await storage.close();
+  });
+
+  it('leaves the lock alone on close once another process has taken it over: it is the new owner’s', async () => {
+    const directory = staleDirectory();
+    const storage = await FileRaftStorage.open(directory, { fsync: false });
+    // Another process took it over (it judged this one dead: a pid of another namespace, say).
+    const newOwner = `${process.ppid}\ntoken 6a1f0e2d-8c4b-4b9a-a1e3-7d2c9b0f4e55`;
+    writeFileSync(join(directory, 'lock'), newOwner);
+    await storage.close();
+    expect(readFileSync(join(directory, 'lock'), 'utf8')).toBe(newOwner);
   });
 
   it('takes a stale lock over when nobody else is, and leaves no takeover file', async () => {

@@ -1,19 +1,25 @@
 // One process per data directory: two writers appending to one journal would interleave records
-// and corrupt it. The lock file names the owner (its pid and, on Linux, its boot and start time:
-// process-identity.ts); a lock left by a dead process (SIGKILL, a crash, a reboot) is taken over,
-// a live owner's is refused with a clear error.
+// and corrupt it. The lock file names the owner (its pid and, on Linux, its boot and start time
+// and its PID namespace: process-identity.ts); a lock left by a dead process (SIGKILL, a crash, a
+// reboot) is taken over, a live owner's is refused with a clear error, and so is one of another
+// PID namespace (another container), whose owner cannot be looked up from here.
+//
+// The lock file also carries a token of its own (`token <uuid>`, a line older builds skip): a
+// release removes the lock only while it still holds that token, so a process whose lock was
+// taken over cannot remove its new owner's.
 import { randomUUID } from 'node:crypto';
 import { link, open, readdir, readFile, realpath, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { RaftStorageError } from '../../core/errors.ts';
-import { identityText, isRunning, ownIdentity, parseIdentity, pidIsAlive } from './process-identity.ts';
+import { identityText, judgeOwner, ownIdentity, parseIdentity, pidIsAlive, type ProcessIdentity } from './process-identity.ts';
 
 const lockName = 'lock';
 
 /**
- * Directories this process holds: the pid in the lock file cannot tell two of our own apart. Keyed
- * by the real path: under another spelling (relative, through a symlink) the lock file would read
- * as our own pid, be taken for a stale lock of ours, and be taken over — two writers on one journal.
+ * Directories this module holds, for a clear refusal (and one at once) of a second open in this
+ * thread. Keyed by the real path: under another spelling (relative, through a symlink) it would
+ * otherwise be found only by the lock file's content. Another worker thread, or a second copy of
+ * this module, has a set of its own: the lock file names this very process, and judgeOwner says so.
  */
 const heldHere = new Set<string>();
 
@@ -49,22 +55,43 @@ export async function acquireDirectoryLock(directory: string, label: string | nu
 
 async function takeLockFile(directory: string, path: string, label: string | null): Promise<() => Promise<void>> {
   for (let attempt = 0; attempt < 3; attempt += 1) {
+    const text = await lockText();
     try {
-      await createLockFile(path);
-      return () => unlink(path).catch(() => undefined);
+      await createLockFile(path, text);
+      return () => releaseLockFile(path, text);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const ownerText = await readFile(path, 'utf8').catch(() => null);
       if (ownerText === null) continue; // released meanwhile: try again
       const owner = parseIdentity(ownerText);
-      if (owner !== null && owner.pid !== process.pid && (await isRunning(owner))) throw inUse(label, directory, path, owner.pid);
+      if (owner !== null) await refuseLiveOwner(label, directory, path, owner);
       // A dead owner's lock (or garbage, or a pid now another process's). Two processes that both found it used to both remove it
       // and both open the directory (4 of 20 trials when started together): the takeover is
       // serialised, and a taker that finds the lock changed gives way.
-      if (await takeOver(label, directory, path, ownerText)) return () => unlink(path).catch(() => undefined);
+      if (await takeOver(label, directory, path, ownerText, text)) return () => releaseLockFile(path, text);
     }
   }
   throw lockError(label, `could not lock ${directory}`, 'unknown');
+}
+
+/** This process's lock file: its identity and a fresh token, which tells this lock from any other. */
+async function lockText(): Promise<string> {
+  return `${identityText(await ownIdentity())}\ntoken ${randomUUID()}`;
+}
+
+/** Removes the lock only if it is still the one this process wrote: taken over, it is its new owner's. */
+async function releaseLockFile(path: string, text: string): Promise<void> {
+  const current = await readFile(path, 'utf8').catch(() => null);
+  if (current === text) await unlink(path).catch(() => undefined);
+}
+
+/** Refuses (inUse) a lock whose owner is, or may be, running; returns for a stale one. */
+async function refuseLiveOwner(label: string | null, directory: string, path: string, owner: ProcessIdentity): Promise<void> {
+  const verdict = await judgeOwner(owner);
+  if (verdict === 'gone') return;
+  if (verdict === 'otherPidNamespace') throw inOtherPidNamespace(label, directory, path, owner.pid);
+  if (verdict === 'thisProcess') throw lockError(label, `${directory} is already open in this process (in another worker thread, or by another copy of raftmesh loaded in it); one storage per data directory`, 'inUse');
+  throw inUse(label, directory, path, owner.pid);
 }
 
 /** The pid a lock or takeover file names, or null for anything else (empty, garbage). */
@@ -79,6 +106,14 @@ function inUse(label: string | null, directory: string, path: string, pid: numbe
   return lockError(label, `${directory} is in use by process ${owner}; one process per data directory (if process ${owner} is not a raftmesh peer on this directory, the lock is stale: remove ${path})`, 'inUse');
 }
 
+function inOtherPidNamespace(label: string | null, directory: string, path: string, pid: number): RaftStorageError {
+  return lockError(
+    label,
+    `${directory} is locked by process ${pid} of another PID namespace (another container sharing this directory?), which cannot be looked up from here, so it counts as running; one process per data directory (once no process of that container or machine uses the directory, say after the container that held it crashed or was removed, remove ${path})`,
+    'inUse',
+  );
+}
+
 /** How long an empty or unreadable takeover file is taken for one being written, not a crashed taker's. */
 const takeoverWriteMs = 10_000;
 
@@ -89,7 +124,7 @@ const takeoverWriteMs = 10_000;
  * start (a crashed taker's file was cleared). Another live taker, or a lock that changed, means
  * someone else is taking the directory: inUse.
  */
-async function takeOver(label: string | null, directory: string, path: string, staleText: string): Promise<boolean> {
+async function takeOver(label: string | null, directory: string, path: string, staleText: string, text: string): Promise<boolean> {
   const takeoverPath = `${path}.takeover`;
   let handle;
   try {
@@ -98,8 +133,9 @@ async function takeOver(label: string | null, directory: string, path: string, s
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     const taker = parseIdentity(await readFile(takeoverPath, 'utf8').catch(() => ''));
     const age = Date.now() - ((await stat(takeoverPath).catch(() => null))?.mtimeMs ?? 0);
-    const takerIsLive = taker !== null ? await isRunning(taker) : age < takeoverWriteMs;
-    if (takerIsLive) throw lockError(label, `${directory} is being taken over by another process (${takeoverPath}); one process per data directory`, 'inUse');
+    const verdict = taker !== null ? await judgeOwner(taker) : age < takeoverWriteMs ? 'running' : 'gone';
+    if (verdict === 'otherPidNamespace') throw lockError(label, `${directory} is being taken over by process ${taker?.pid ?? 0} of another PID namespace (another container?), which cannot be looked up from here; one process per data directory (if no process uses the directory any more, remove ${takeoverPath})`, 'inUse');
+    if (verdict !== 'gone') throw lockError(label, `${directory} is being taken over by another process (${takeoverPath}); one process per data directory`, 'inUse');
     await unlink(takeoverPath).catch(() => undefined);
     return false;
   }
@@ -114,7 +150,7 @@ async function takeOver(label: string | null, directory: string, path: string, s
     if (current !== null) await unlink(path);
     // Exclusive still: a process that never saw the stale lock may create one between the two calls.
     try {
-      await createLockFile(path);
+      await createLockFile(path, text);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       throw inUse(label, directory, path, pidIn(await readFile(path, 'utf8').catch(() => '')));
@@ -130,9 +166,8 @@ async function takeOver(label: string | null, directory: string, path: string, s
  * place, which fails if the lock exists): created empty and written after, another process
  * starting at that moment read it as garbage, took it for a stale lock and took it over.
  */
-async function createLockFile(path: string): Promise<void> {
+async function createLockFile(path: string, owner: string): Promise<void> {
   const temporary = `${path}.${process.pid}.${randomUUID()}`;
-  const owner = identityText(await ownIdentity());
   await writeFile(temporary, owner);
   try {
     await link(temporary, path);

@@ -200,6 +200,42 @@ describe('FileRaftStorage and a torn tail, with the anchors', () => {
     }
   });
 
+  it('refuses damage in the last acknowledged record when a torn append follows it whose header checks: that append began after the damaged record was acknowledged', async () => {
+    // Damage to the fifth record's payload, or to its length field; then the sixth call, torn by a
+    // crash: its header landed whole, and none, one or forty bytes of its payload.
+    const damages = [(at: number) => ({ at: at + recordHeaderBytes + 100, kind: 'its payload fails its checksum' }), (at: number) => ({ at, kind: 'its header fails its anchor' })];
+    for (const damage of damages) {
+      for (const [landed, chunk] of [[0, 1], [1, 7], [40, 4_096], [40, 4 * 1024 * 1024]] as const) {
+        const directory = freshDirectory();
+        const sizes = await writeFiveBatches(directory);
+        const path = journalOf(directory);
+        const contents = readFileSync(path);
+        const torn = frameAnchoredRecord({ kind: 'batch', entries: makeEntries(51, 60, 1, 50) }, contents.subarray(8, 16), contents.length).subarray(0, recordHeaderBytes + landed);
+        const { at, kind } = damage(sizes[3] ?? 0);
+        contents[at] = (contents[at] ?? 0) ^ 0x01;
+        writeFileSync(path, Buffer.concat([contents, torn]));
+        expect(await outcomeOf(directory, { fsync: false, journalChunkBytes: chunk }), `${kind}, ${landed} bytes landed, chunks of ${chunk}`).toMatch(
+          new RegExp(`^corruptRecord: .*record at byte ${sizes[3]} is damaged \\(${kind}\\) and a later append begins at byte ${sizes[4]} \\(its header checks; a crash tore its payload\\), so the damaged record was whole and acknowledged`),
+        );
+        expect(statSync(path).size).toBe((sizes[4] ?? 0) + torn.length); // refused: nothing cut
+      }
+    }
+  });
+
+  it('still cuts a damaged last record followed by bytes no header of this journal checks in (zeros, garbage, another journal’s record)', async () => {
+    const foreign = frameAnchoredRecord({ kind: 'batch', entries: makeEntries(51, 52, 1) }, newJournalId(), 0);
+    for (const tail of [new Uint8Array(64), Uint8Array.from({ length: 64 }, (_, position) => (position * 37) % 256), foreign.subarray(0, recordHeaderBytes + 5)]) {
+      const directory = freshDirectory();
+      const sizes = await writeFiveBatches(directory);
+      const contents = readFileSync(journalOf(directory));
+      const at = (sizes[3] ?? 0) + recordHeaderBytes + 50;
+      contents[at] = (contents[at] ?? 0) ^ 0x01; // inside the last record's payload: reads as a torn append
+      writeFileSync(journalOf(directory), Buffer.concat([contents, tail]));
+      expect(await outcomeOf(directory)).toBe('opened through 40');
+      expect(statSync(journalOf(directory)).size).toBe(sizes[3]);
+    }
+  });
+
   it('refuses a record that checks but does not decode (another build’s), even as the last record', async () => {
     const directory = freshDirectory();
     const sizes = await writeFiveBatches(directory);

@@ -1,6 +1,6 @@
 // FileRaftStorage beyond the shared contract: recovery from a torn tail, refusal of a damaged
 // middle, the directory lock, journal compaction and error mapping.
-import { appendFileSync, mkdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -21,6 +21,18 @@ async function reasonOf(promise: Promise<unknown>): Promise<string> {
   } catch (error) {
     return error instanceof RaftStorageError ? error.reason : String(error);
   }
+}
+
+/** Descriptors of this process open on `path` (Linux /proc). */
+function descriptorsOn(path: string): number {
+  const pointsAtPath = (name: string): boolean => {
+    try {
+      return readlinkSync(join('/proc/self/fd', name)) === path;
+    } catch {
+      return false; // closed meanwhile
+    }
+  };
+  return readdirSync('/proc/self/fd').filter(pointsAtPath).length;
 }
 
 async function writeThreeBatches(directory: string): Promise<number[]> {
@@ -154,6 +166,24 @@ describe('FileRaftStorage ownership, compaction and failures', () => {
     await again.close();
     writeFileSync(join(directory, 'lock'), String(process.ppid)); // a live process: refused
     expect(await reasonOf(FileRaftStorage.open(directory))).toBe('inUse');
+  });
+
+  it('closes the journal it opened when a later step of the open fails, so a supervisor retrying in-process piles up no descriptors', async () => {
+    const directory = freshDirectory();
+    // The sentinel is written by replace (journal.tmp, then rename): a directory in the temporary
+    // file's place fails that step (EISDIR), after journal.v2 was created (the first attempt) or
+    // read (the next two) and opened.
+    mkdirSync(join(directory, 'journal.tmp'));
+    const outcomes: string[] = [];
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const reason = await reasonOf(FileRaftStorage.open(directory, { fsync: false }));
+      // Counted at once: garbage collection would close a leaked handle later.
+      outcomes.push(`${reason}, ${descriptorsOn(join(directory, journalFileName))} left open`);
+    }
+    expect(outcomes).toEqual(['unknown, 0 left open', 'unknown, 0 left open', 'unknown, 0 left open']);
+    rmSync(join(directory, 'journal.tmp'), { recursive: true });
+    const storage = await FileRaftStorage.open(directory, { fsync: false }); // the lock was released each time
+    await storage.close();
   });
 
   it('rewrites a mostly discarded journal as its live state, atomically', async () => {

@@ -16,11 +16,10 @@
 //
 // The live state is mirrored in memory (an InMemoryRaftStorage), so reads never touch the disk;
 // the mirror changes only after the record is durable. Calls run one at a time, in call order.
-import { open, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
 import { codecLimits } from '../../codec/limits.ts';
-import { decodeSnapshotMeta, encodeSnapshotMeta } from '../../codec/records.ts';
+import { encodeSnapshotMeta } from '../../codec/records.ts';
 import type { RaftStorageError, StorageFailureReason } from '../../core/errors.ts';
 import type { LogEntry, NodeId, SnapshotMeta, StoredSnapshot } from '../../core/types.ts';
 import { InMemoryRaftStorage } from '../in-memory-storage.ts';
@@ -29,7 +28,8 @@ import { copyEntry, copySnapshotMeta } from '../entry-copy.ts';
 import { sameBytes } from '../../core/bytes.ts';
 import { afterAppend, afterDiscard, afterTruncate, appendStart, requireCommitIndex, requireEntryTerms, requireIndexArgument, requireStateTerms, type LogBounds } from '../log-bounds.ts';
 import type { RaftStorage, StorageBatch } from '../raft-storage.ts';
-import { replaceFile, swapInFile, syncDirectory, writeWhole } from './atomic-file.ts';
+import { replaceFile, swapInFile, syncDirectory } from './atomic-file.ts';
+import { writeWhole } from './file-chunks.ts';
 import { acquireDirectoryLock } from './directory-lock.ts';
 import { makeDirectory } from './make-directory.ts';
 import { format1JournalFileName, format1Sentinel } from './journal-format1.ts';
@@ -38,7 +38,7 @@ import { fileHeaderBytes, frameAnchoredRecord, journalFileName, journalFileOf, n
 import { encodeRecord, recordsOfState, type JournalRecord } from './journal-record.ts';
 import { defaultJournalChunkBytes, JournalReader } from './journal-reader.ts';
 import { scanJournal } from './journal-scan.ts';
-import { decodeSnapshotFile, encodeSnapshotFile } from './snapshot-file.ts';
+import { encodeSnapshotFile, readSnapshotFile, snapshotFileName } from './snapshot-file.ts';
 
 export interface FileStorageOptions {
   /** fsync every record (default true). false is for tests and throwaway nodes only. */
@@ -60,7 +60,6 @@ function journalChunkBytesOf(options: FileStorageOptions): number {
   return (options as InternalFileStorageOptions).journalChunkBytes ?? defaultJournalChunkBytes;
 }
 
-const snapshotName = 'snapshot';
 /** The bytes of the last torn tail an open cut off (its first maxTornTailKeptBytes). */
 const tornTailFileName = `${journalFileName}.torn`;
 /** A torn tail is one record, but a damaged length can make the rest of a file look like one: bounded. */
@@ -115,7 +114,7 @@ export class FileRaftStorage implements RaftStorage {
   static async open(directory: string, options: FileStorageOptions = {}): Promise<FileRaftStorage> {
     let unlock: () => Promise<void>;
     try {
-      await makeDirectory(directory);
+      await makeDirectory(directory, { sync: options.fsync !== false });
       unlock = await acquireDirectoryLock(directory);
     } catch (error) {
       throw fileFailure(error, 'open');
@@ -123,7 +122,7 @@ export class FileRaftStorage implements RaftStorage {
     try {
       const mirror = new InMemoryRaftStorage();
       let bounds: LogBounds = { firstIndex: 1, lastIndex: 0, snapshotIndex: null };
-      const snapshot = await readSnapshot(directory);
+      const snapshot = await readSnapshotFile(directory);
       if (snapshot !== null) {
         await mirror.saveSnapshot(snapshot.meta, snapshot.state);
         bounds = { ...bounds, snapshotIndex: snapshot.meta.lastIncludedIndex };
@@ -174,18 +173,25 @@ export class FileRaftStorage implements RaftStorage {
       this.journal = await open(path, 'a');
       this.journalId = written.journalId;
       this.journalBytes = written.bytes;
-      if (sync) await syncDirectory(this.directory);
     } else {
       await this.openCurrentJournal(path, sync);
     }
-    // Appends go to the end of the file, anchors name journalBytes: the two must agree, or every
-    // later record would fail its anchor and be cut at the next open as a torn tail.
-    const size = (await this.journal.stat()).size;
-    if (size !== this.journalBytes) throw new Error(`${path} is ${size} bytes where ${this.journalBytes} were written or read`);
-    // Only now that journal.v2 has been read whole (or written) are the sentinel put in place and
-    // the old copy removed.
-    if (!sentinelInPlace) await replaceFile(this.directory, format1JournalFileName, format1Sentinel, sync);
-    if (aside || format1 === 'journal') await removeFile(asidePath, this.directory, sync);
+    // The handle is open from here: a step that fails closes it, or each failed open (a full disk
+    // refusing the sentinel, retried by a supervisor in-process) would leave a descriptor behind.
+    try {
+      if (!current && sync) await syncDirectory(this.directory);
+      // Appends go to the end of the file, anchors name journalBytes: the two must agree, or every
+      // later record would fail its anchor and be cut at the next open as a torn tail.
+      const size = (await this.journal.stat()).size;
+      if (size !== this.journalBytes) throw new Error(`${path} is ${size} bytes where ${this.journalBytes} were written or read`);
+      // Only now that journal.v2 has been read whole (or written) are the sentinel put in place and
+      // the old copy removed.
+      if (!sentinelInPlace) await replaceFile(this.directory, format1JournalFileName, format1Sentinel, sync);
+      if (aside || format1 === 'journal') await removeFile(asidePath, this.directory, sync);
+    } catch (error) {
+      await this.journal.close().catch(() => undefined);
+      throw error;
+    }
   }
 
   /** Reads journal.v2, cuts a torn tail (keeping its bytes in `journal.v2.torn`), and opens it for appends. */
@@ -411,11 +417,11 @@ export class FileRaftStorage implements RaftStorage {
     // Encoded now: a meta the codec refuses (NaN, a negative term) is the caller's mistake, a
     // RangeError that changes nothing, not a write failure that would fail the storage for good.
     const copy = state.slice();
-    const file = encodeSnapshotFile(encodeSnapshotMeta(meta), copy, crc32);
+    const file = encodeSnapshotFile(encodeSnapshotMeta(meta), copy);
     const metaCopy = copySnapshotMeta(meta); // the value at the call: the mirror takes it after the write
     this.bounds = { ...this.bounds, snapshotIndex: meta.lastIncludedIndex };
     await this.run('saveSnapshot', async () => {
-      await replaceFile(this.directory, snapshotName, file, this.options.fsync !== false);
+      await replaceFile(this.directory, snapshotFileName, file, this.options.fsync !== false);
       await this.mirror.saveSnapshot(metaCopy, copy);
     });
   }
@@ -533,20 +539,6 @@ async function format1FileOf(path: string): Promise<'absent' | 'sentinel' | 'jou
   } finally {
     await handle.close();
   }
-}
-
-async function readSnapshot(directory: string): Promise<StoredSnapshot | null> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(join(directory, snapshotName));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
-  const file = decodeSnapshotFile(bytes, crc32);
-  const meta = file === null ? null : decodeSnapshotMeta(file.meta);
-  if (file === null || meta === null || !meta.ok) throw storageFailure('corruptRecord', `reading ${join(directory, snapshotName)}`, new Error('the snapshot file fails its checksum'), 'FileRaftStorage');
-  return { meta: meta.value, state: file.state };
 }
 
 /**

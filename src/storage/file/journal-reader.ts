@@ -4,6 +4,7 @@
 // scan is one chunk plus, for a record larger than a chunk, that record.
 import type { FileHandle } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
+import { readWhole } from './file-chunks.ts';
 
 /** A few MiB: large enough that a big journal is read in few calls, small beside the log it holds. */
 export const defaultJournalChunkBytes = 4 * 1024 * 1024;
@@ -73,12 +74,9 @@ export class JournalReader {
     if (offset < 0 || length < 0 || offset + length > this.size) throw new RangeError(`journal read of ${length} bytes at ${offset} is outside its ${this.size} bytes`);
   }
 
-  /** Fills `target` from `position`; read(2) may return fewer bytes than asked. */
+  /** Fills `target` from `position`, a bounded read at a time (a record may be up to 4 GiB: file-chunks.ts). */
   private async readInto(target: Uint8Array, position: number): Promise<void> {
-    for (let done = 0; done < target.length; ) {
-      const { bytesRead } = await this.handle.read(target, done, target.length - done, position + done);
-      if (bytesRead <= 0) throw new Error(`the journal ended at byte ${position + done} while it was being read (${this.size} bytes when the read began)`);
-      done += bytesRead;
-    }
+    const endedAt = await readWhole(this.handle, target, position);
+    if (endedAt !== null) throw new Error(`the journal ended at byte ${endedAt} while it was being read (${this.size} bytes when the read began)`);
   }
 }

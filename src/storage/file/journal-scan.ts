@@ -7,6 +7,9 @@
 // - a record that is not valid with a valid record after it is damage in acknowledged data, and
 //   the journal is refused with a clear error: skipping it would lose acknowledged entries or
 //   resurrect truncated ones. A header zeroed whole is found this way too;
+// - so is one followed by a torn append whose header checks (it runs past the end of the file):
+//   that append began after the damaged record's call resolved, so the damaged record was whole
+//   and acknowledged, and cutting both as a torn tail lost it without a word (an outside review);
 // - the last record, when its header is damaged but its payload checksum matches the bytes to the
 //   end of the file (a whole record, not a torn one), is refused as well;
 // - a file header that fails its check is damage (the file is only ever created whole by rename),
@@ -28,8 +31,10 @@ type Frame =
   /** The header checks (so its length holds): the payload does not. */
   | { readonly type: 'damagedPayload'; readonly end: number }
   | { readonly type: 'undecodable'; readonly detail: string }
-  /** Less than a header is left, or a header that checks declares more bytes than are left: the last append, torn. */
-  | { readonly type: 'pastEnd' };
+  /** Less than a header is left: the last append, torn. */
+  | { readonly type: 'pastEnd' }
+  /** A header that checks declares more bytes than are left: the last append, torn after its header landed. */
+  | { readonly type: 'tornAfterHeader' };
 
 async function readFrame(reader: JournalReader, journalId: Uint8Array, offset: number): Promise<Frame> {
   if (offset + recordHeaderBytes > reader.size) return { type: 'pastEnd' };
@@ -40,7 +45,7 @@ async function readFrame(reader: JournalReader, journalId: Uint8Array, offset: n
   const anchor = view.getUint32(8, true);
   if (anchor !== anchorOf(journalId, offset, length, payloadChecksum)) return { type: 'damagedHeader', length, payloadChecksum, anchor };
   const end = offset + recordHeaderBytes + length;
-  if (end > reader.size) return { type: 'pastEnd' };
+  if (end > reader.size) return { type: 'tornAfterHeader' };
   // Checksummed a chunk at a time before its bytes are gathered whole (a record may be larger
   // than a chunk): only a record that checks is worth them.
   if ((await reader.checksum(offset + recordHeaderBytes, length)) !== payloadChecksum) return { type: 'damagedPayload', end };
@@ -49,29 +54,41 @@ async function readFrame(reader: JournalReader, journalId: Uint8Array, offset: n
   return { type: 'valid', record: decoded.value, end };
 }
 
+/** What a search after damage found: a record that proves the damaged one was followed by another call. */
+interface LaterRecord {
+  readonly position: number;
+  /** 'valid': whole; 'torn': its header checks but it runs past the end (the last append, torn by a crash). */
+  readonly kind: 'valid' | 'torn';
+}
+
 /**
- * The first position from `from` where a valid record starts, or null. Cheap tests first, with
- * no allocation: a length that fits what is left and a payload that starts as one does (the
- * codec's version, a known kind); only then the anchor, and only then the payload's checksum.
- * Zeros and most junk cost one look a byte. Only a damaged header needs this search (a header
- * that checks says where its record ends), and it stops at the first valid record.
+ * The first position from `from` where a record of this journal starts, whole or torn after its
+ * header, or null. Cheap tests first, with no allocation: a payload that starts as one does (the
+ * codec's version, a known kind) where those bytes exist; only then the anchor, and only then the
+ * payload's checksum. Zeros and most junk cost one look a byte. The search stops at the first
+ * such record; a header that checks says where its record ends, so a journal without damage
+ * never needs it.
  */
-async function findValidRecord(reader: JournalReader, journalId: Uint8Array, from: number): Promise<number | null> {
+async function findLaterRecord(reader: JournalReader, journalId: Uint8Array, from: number): Promise<LaterRecord | null> {
   const anchors = anchorCalculator(journalId);
   let piece: Uint8Array | null = null;
   let pieceStart = 0;
   const lookahead = recordHeaderBytes + 2;
-  for (let position = from; position + recordHeaderBytes + minPayloadBytes <= reader.size; position += 1) {
-    if (piece === null || position + lookahead > pieceStart + piece.length) {
+  for (let position = from; position + recordHeaderBytes <= reader.size; position += 1) {
+    if (piece === null || (position + lookahead > pieceStart + piece.length && pieceStart + piece.length < reader.size)) {
       pieceStart = position;
       piece = (await reader.bytes(position, Math.min(reader.size - position, Math.max(reader.chunkBytes, lookahead)))).slice();
     }
     const at = position - pieceStart;
-    if (piece[at + recordHeaderBytes] !== codecVersion || !recordKindCodes.has(piece[at + recordHeaderBytes + 1] ?? 0)) continue;
+    // A torn append may have landed its header and less than two payload bytes: nothing to test there.
+    const payloadStarts = at + lookahead <= piece.length;
+    if (payloadStarts && (piece[at + recordHeaderBytes] !== codecVersion || !recordKindCodes.has(piece[at + recordHeaderBytes + 1] ?? 0))) continue;
     const length = readUint32(piece, at);
-    if (length < minPayloadBytes || position + recordHeaderBytes + length > reader.size) continue;
+    if (length < minPayloadBytes) continue;
     if (readUint32(piece, at + 8) !== anchors(position, length, readUint32(piece, at + 4))) continue;
-    if ((await readFrame(reader, journalId, position)).type === 'valid') return position;
+    const frame = await readFrame(reader, journalId, position);
+    if (frame.type === 'valid') return { position, kind: 'valid' };
+    if (frame.type === 'tornAfterHeader') return { position, kind: 'torn' };
   }
   return null;
 }
@@ -123,10 +140,13 @@ export async function scanJournal(reader: JournalReader, path: string, onRecord:
       continue;
     }
     if (frame.type === 'undecodable') throw refusal(path, `the record at byte ${offset} checks but does not decode (${frame.detail}): written by another build?`);
-    // A header that checks and runs past the end is the last append, torn: nothing follows it.
-    if (frame.type === 'pastEnd') return { journalId, validBytes: offset };
-    const next = await findValidRecord(reader, journalId, frame.type === 'damagedPayload' ? frame.end : offset + 1);
-    if (next !== null) throw refusal(path, `the record at byte ${offset} is damaged (${describeFrame(frame)}) and valid records follow it (the next at byte ${next}): refusing to skip acknowledged data`);
+    // Less than a header, or a header that checks and runs past the end: the last append, torn.
+    if (frame.type === 'pastEnd' || frame.type === 'tornAfterHeader') return { journalId, validBytes: offset };
+    const later = await findLaterRecord(reader, journalId, frame.type === 'damagedPayload' ? frame.end : offset + 1);
+    if (later?.kind === 'valid') throw refusal(path, `the record at byte ${offset} is damaged (${describeFrame(frame)}) and valid records follow it (the next at byte ${later.position}): refusing to skip acknowledged data`);
+    // Calls run one at a time, and each resolves only once its record is fsynced: a later append,
+    // even one a crash tore, began after the damaged record's call had resolved.
+    if (later?.kind === 'torn') throw refusal(path, `the record at byte ${offset} is damaged (${describeFrame(frame)}) and a later append begins at byte ${later.position} (its header checks; a crash tore its payload), so the damaged record was whole and acknowledged: refusing to cut it as a torn tail`);
     if (frame.type === 'damagedHeader' && (await wholeToEnd(reader, journalId, offset, frame))) {
       throw refusal(path, `the last record, at byte ${offset}, has a damaged header (its payload, to the end of the journal, is whole and vouched for by its checksum or its anchor): refusing to cut acknowledged data as a torn tail`);
     }

@@ -1,0 +1,20 @@
+// The store's options and their bounds (resolveStoreOptions). `snapshotEvery: Infinity` means never
+// publish: for a store that cannot compute the state from the commands (an edge peer without the
+// application's reducer), where any count, however large, is reached in the end.
+import { describe, expect, it } from 'vitest';
+import { resolveStoreOptions, type ReplicatedStoreOptions } from './store-options.ts';
+
+const base: ReplicatedStoreOptions<number, number> = { initialState: 0, apply: (state, command) => state + command };
+
+describe('ReplicatedStoreOptions.snapshotEvery', () => {
+  it('is 1,000 by default, takes an integer from 1 to 10,000,000, and Infinity for never', () => {
+    expect(resolveStoreOptions(base).snapshotEvery).toBe(1_000);
+    for (const every of [1, 250, 10_000_000, Number.POSITIVE_INFINITY]) expect(resolveStoreOptions({ ...base, snapshotEvery: every }).snapshotEvery).toBe(every);
+  });
+
+  it('refuses anything else with a RangeError naming the option', () => {
+    for (const every of [0, -1, 1.5, 10_000_001, Number.NaN, Number.NEGATIVE_INFINITY, '5' as unknown as number]) {
+      expect(() => resolveStoreOptions({ ...base, snapshotEvery: every }), String(every)).toThrow(/ReplicatedStoreOptions\.snapshotEvery = .* must be an integer in 1\.\.10000000, or Infinity to never publish/);
+    }
+  });
+});
