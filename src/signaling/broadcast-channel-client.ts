@@ -6,9 +6,9 @@
 // Admission is the HMAC idea of the WebSocket server applied to every envelope: with a secret,
 // each is sealed with the room's admission key and unsealed ones are ignored, so a tab without
 // the secret never appears as a peer and cannot inject signals. A tab whose hello fails is sent
-// a `refused` notice; if no peer has admitted it within a heartbeat interval, it stops with a
-// SignalingRefusedError (when two tabs disagree and neither has other peers, both stop: there is
-// no judge to ask).
+// a `refused` notice; if no peer of its secret has been heard by a heartbeat interval later (one
+// that came and left counts), it stops with a SignalingRefusedError (when two tabs disagree and
+// neither has other peers, both stop: there is no judge to ask).
 // BroadcastChannel never leaves the origin, so this guards rooms against misconfigured or
 // foreign tabs, not against hostile script in the same origin.
 import { createEmitter, createWatchable } from '../core/observable.ts';
@@ -95,12 +95,19 @@ export function createBroadcastChannelSignalingClient(options: BroadcastChannelS
     resolveClosed(reason);
   }
 
+  /**
+   * Whether a tab of our secret has ever been heard (an authentic envelope admitted): what a
+   * refusal from another secret's tab is weighed against (awaitAdmissionAfterRefusal).
+   */
+  let heardOwnSecret = false;
+
   /** Replay guard and presence bookkeeping; false when the envelope is stale or over a bound. */
   function admit(envelope: BroadcastEnvelope): boolean {
     const previous = known.get(envelope.from);
     if (previous?.instance === envelope.instance && envelope.sequence <= previous.sequence) return false;
     if (previous === undefined && known.size >= limits.maxPeers) return false;
     known.set(envelope.from, { instance: envelope.instance, sequence: envelope.sequence, lastSeen: clock.now() });
+    heardOwnSecret = true;
     return true;
   }
 
@@ -131,14 +138,16 @@ export function createBroadcastChannelSignalingClient(options: BroadcastChannelS
    * A tab of another secret refused our hello. Stopping at once if no peer had admitted us yet
    * stopped a tab of the right secret whenever the refusal happened to come first (the order is
    * only whose HMAC finished first): every live tab of our secret answers a hello at once and
-   * beats every heartbeat interval, so we stop only if none has been heard after one interval.
+   * beats every heartbeat interval, so we stop only if none has been heard by the end of one
+   * interval. Heard, not present: a tab that welcomed us and said goodbye within the interval
+   * proved our secret all the same, and an empty `known` then stopped us as refused.
    */
   let refusalTimer: unknown = null;
   function awaitAdmissionAfterRefusal(): void {
-    if (refusalTimer !== null || known.size > 0) return;
+    if (refusalTimer !== null || heardOwnSecret) return;
     refusalTimer = clock.setTimeout(() => {
       refusalTimer = null;
-      if (known.size === 0) stop(new SignalingRefusedError('admission-refused', `peers in room ${JSON.stringify(roomId)} refused our proof: the room secret does not match theirs`));
+      if (!heardOwnSecret) stop(new SignalingRefusedError('admission-refused', `peers in room ${JSON.stringify(roomId)} refused our proof: the room secret does not match theirs`));
     }, limits.heartbeatIntervalMs);
   }
 

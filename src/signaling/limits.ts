@@ -56,7 +56,9 @@ export interface SignalingServerLimits {
    * no TLS) every client has the proxy's address, and a limit would let 64 silent sockets lock
    * everyone out. So it is off by default (as many as `maxConnections`); set it on a server that
    * clients reach directly, and bound silent sockets at the proxy otherwise. Sockets still
-   * upgrading (the HTTP request) are held to as many again per address, destroyed beyond.
+   * upgrading (the HTTP request) are held to as many again per address, destroyed beyond; so are
+   * those the server is done with and waiting to close (refused or failed), cut off at once
+   * beyond (after their error frame) instead of being given the close grace.
    */
   readonly maxHandshakesPerAddress: number;
   /**

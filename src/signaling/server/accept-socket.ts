@@ -4,6 +4,7 @@
 // counted like the connection's own: a frame `ws` refuses before we read it, and a client that
 // stops reading what the server sends it.
 import type { RawData, WebSocket } from 'ws';
+import type { ClosingSockets } from './closing-sockets.ts';
 import { createConnection, type Connection, type ConnectionContext } from './connection.ts';
 import type { HandshakeCounter } from './handshake-counter.ts';
 
@@ -12,10 +13,10 @@ export interface SocketTable {
   readonly connections: Map<WebSocket, Connection>;
   /**
    * Sockets the server is done with (refused at the door, or failed after) until they close:
-   * at most the close grace (ws's closeTimeout), they count against maxConnections all the same,
-   * and a closing server cuts them off at once.
+   * they count against maxConnections, each for the close grace at most, and an address's no
+   * more than its maxHandshakesPerAddress (closing-sockets.ts).
    */
-  readonly closing: Set<WebSocket>;
+  readonly closing: ClosingSockets;
 }
 
 export interface AcceptContext extends Omit<ConnectionContext, 'remoteAddress' | 'joined' | 'finished'> {
@@ -32,16 +33,15 @@ function toText(data: RawData, isBinary: boolean): { text: string | null; byteLe
 
 export function acceptSocket(socket: WebSocket, remoteAddress: string | null, context: AcceptContext): void {
   const { connections, closing } = context.sockets;
-  socket.once('close', () => closing.delete(socket));
   const refuse = (code: 'server-full' | 'rate-limited', message: string): void => {
     // A refused socket still reads: a bad frame on it is an 'error' event, which without a
     // listener was an uncaught exception that took the whole server down.
     socket.on('error', () => undefined);
-    // Its close handshake gets the grace (closeTimeout), not ws's default 30 s: never admitted.
-    closing.add(socket);
     context.report({ type: 'refused', code, message, roomId: null, nodeId: null, remoteAddress });
     socket.send(JSON.stringify({ type: 'error', code, message }));
     socket.close(code === 'server-full' ? 1013 : 1008, code);
+    // After both frames: it may be cut off at once (its address has enough sockets closing).
+    closing.add(socket, remoteAddress);
   };
   if (connections.size + closing.size >= context.limits.maxConnections) return refuse('server-full', 'too many connections');
   const settleHandshake = context.handshakes.begin(remoteAddress);
@@ -73,8 +73,9 @@ function bind(socket: WebSocket, remoteAddress: string | null, settleHandshake: 
       finished: () => {
         settleHandshake();
         connections.delete(socket);
-        // Failed, and waiting for the client's half of the close handshake: still open.
-        if (socket.readyState !== socket.CLOSED) closing.add(socket);
+        // Failed, and waiting for the client's half of the close handshake (closed already, it
+        // is not taken in).
+        closing.add(socket, remoteAddress);
       },
     },
   );

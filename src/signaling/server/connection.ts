@@ -115,8 +115,10 @@ export function createConnection(socket: ServerSocket, context: ConnectionContex
     if (code !== 'server-closing' && code !== 'replaced') {
       context.report({ type: 'refused', code, message, ...claimed, remoteAddress: context.remoteAddress });
     }
-    finish(code);
+    // The close frame before finish(): finishing hands the socket to the server's closing
+    // sockets, which may cut it off at once (closing-sockets.ts), and the frame would be lost.
     socket.close(closeCodeFor(code), code);
+    finish(code);
   }
 
   /**

@@ -7,6 +7,7 @@ import { realClock, type Clock } from '../clock.ts';
 import { resolveServerLimits, signalingProtocolLimits, type SignalingServerLimits } from '../limits.ts';
 import { acceptSocket, type SocketTable } from './accept-socket.ts';
 import type { SignalingServerEvent } from './events.ts';
+import { createClosingSockets } from './closing-sockets.ts';
 import { createHandshakeCounter } from './handshake-counter.ts';
 import { boundPendingUpgrades } from './pending-upgrades.ts';
 import { createRoomRegistry } from './room-registry.ts';
@@ -49,7 +50,9 @@ export interface SignalingServer {
 /**
  * How long a socket the server closes (refused, failed, or at shutdown) has to finish the close
  * handshake before it is cut off (ws's closeTimeout; its default of 30 s let a client that never
- * answers hold its socket, outside every count, and a closing server, that long).
+ * answers hold its socket, outside every count, and a closing server, that long). ws arms its
+ * timer only for a socket still OPEN, so closing-sockets.ts and close() keep their own, in real
+ * time like ws's: under a test's virtual clock nobody would advance them.
  */
 const closeGraceMs = 2_000;
 
@@ -102,7 +105,7 @@ export async function startSignalingServer(options: SignalingServerOptions): Pro
     else counters.refusals++;
     options.onEvent?.(event);
   };
-  const sockets: SocketTable = { connections: new Map(), closing: new Set() };
+  const sockets: SocketTable = { connections: new Map(), closing: createClosingSockets(limits.maxHandshakesPerAddress, closeGraceMs, realClock) };
   // `ws` itself drops frames beyond the protocol ceiling (with close code 1009) before buffering
   // them; frames between the configured limit and that ceiling get our explanatory error frame.
   const maxPayload = Math.max(limits.maxMessageBytes + 1, signalingProtocolLimits.maxMessageBytes);
@@ -128,12 +131,18 @@ export async function startSignalingServer(options: SignalingServerOptions): Pro
       const stopped = new Promise<void>((resolve) => httpServer.close(() => resolve()));
       server.close(); // no more upgrades (ws leaves an HTTP server it did not create to us)
       upgrading.destroyAll();
-      for (const socket of sockets.closing) socket.terminate();
+      sockets.closing.shutDown();
       const served = [...sockets.connections];
       const allClosed = Promise.all(served.map(([socket]) => closedPromise(socket)));
-      // A client that never answers the close handshake is cut off after the grace (closeTimeout).
       for (const [, connection] of served) connection.fail('server-closing', 'the signaling server is shutting down');
+      // A client that never answers the close handshake is cut off after the grace: failed, each
+      // socket is in `closing`, which bounds it, but close() keeps its own deadline rather than
+      // rest on that for every socket in every state (it is what lets the CLI exit on SIGTERM).
+      const deadline = realClock.setTimeout(() => {
+        for (const [socket] of served) socket.terminate();
+      }, closeGraceMs);
       await allClosed;
+      realClock.clearTimeout(deadline);
       await stopped;
     })();
     return closing;
