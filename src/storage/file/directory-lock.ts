@@ -15,6 +15,7 @@ import { RaftStorageError } from '../../core/errors.ts';
 import type { Watchable } from '../../core/observable.ts';
 import { defaultLeaseTiming, holdLease, leaseExpiryIn, leaseLine, requireLeaseTiming, type LeaseTiming } from './directory-lease.ts';
 import { identityText, judgeOwner, ownIdentity, parseIdentity, pidIsAlive, type ProcessIdentity } from './process-identity.ts';
+import { readIfPresent } from './read-if-present.ts';
 
 const lockName = 'lock';
 
@@ -235,19 +236,7 @@ async function takeOver(label: string | null, directory: string, path: string, s
  * serve from a cache a minute old (a lease renewed since would read as expired).
  */
 async function readLockFile(path: string): Promise<{ readonly text: string; readonly modifiedMs: number } | null> {
-  let handle: FileHandle;
-  try {
-    handle = await open(path, 'r');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
-  try {
-    const text = await handle.readFile('utf8');
-    return { text, modifiedMs: (await handle.stat()).mtimeMs };
-  } finally {
-    await handle.close();
-  }
+  return readIfPresent(path, async (handle) => ({ text: await handle.readFile('utf8'), modifiedMs: (await handle.stat()).mtimeMs }));
 }
 
 /**

@@ -7,13 +7,14 @@
 // acknowledged could not be reopened, and the node could not restart (an outside review). It is
 // now written as two pieces and read and checksummed a bounded piece at a time (file-chunks.ts),
 // so whatever could be saved reads back; only the state is one buffer, as the storage hands it out.
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { decodeSnapshotMeta } from '../../codec/records.ts';
 import type { StoredSnapshot } from '../../core/types.ts';
 import { storageFailure } from '../storage-failure.ts';
 import { checksumInPieces, readWhole } from './file-chunks.ts';
+import { readIfPresent } from './read-if-present.ts';
 
 export const snapshotFileName = 'snapshot';
 const headerBytes = 8;
@@ -33,18 +34,7 @@ export function encodeSnapshotFile(meta: Uint8Array, state: Uint8Array): readonl
 /** The snapshot in `directory`, or null where there is none; refuses (corruptRecord) one that fails its checks. */
 export async function readSnapshotFile(directory: string): Promise<StoredSnapshot | null> {
   const path = join(directory, snapshotFileName);
-  let handle: FileHandle;
-  try {
-    handle = await open(path, 'r');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
-  try {
-    return await readOpenSnapshot(handle, path);
-  } finally {
-    await handle.close();
-  }
+  return readIfPresent(path, (handle) => readOpenSnapshot(handle, path));
 }
 
 async function readOpenSnapshot(handle: FileHandle, path: string): Promise<StoredSnapshot> {
