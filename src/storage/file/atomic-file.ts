@@ -13,9 +13,17 @@ export async function syncDirectory(directory: string): Promise<void> {
   }
 }
 
+/**
+ * Asked right before the rename, once the new file is written (which may take long): throwing
+ * leaves the old file in place. The file storage confirms there that it still holds its
+ * directory's lock, so a lock lost during a long write never lets its rename replace the new
+ * owner's file.
+ */
+export type BeforeRename = () => Promise<void>;
+
 /** Replaces `name` in `directory` by `contents` (or its pieces, written in turn), durably when `sync`. */
-export async function replaceFile(directory: string, name: string, contents: Uint8Array | Iterable<Uint8Array>, sync: boolean): Promise<void> {
-  await swapInFile(directory, name, contents, sync);
+export async function replaceFile(directory: string, name: string, contents: Uint8Array | Iterable<Uint8Array>, sync: boolean, beforeRename?: BeforeRename): Promise<void> {
+  await swapInFile(directory, name, contents, sync, beforeRename);
   if (sync) await syncDirectory(directory);
 }
 
@@ -26,7 +34,7 @@ export async function replaceFile(directory: string, name: string, contents: Uin
  * be pieces, written in turn as they come (a file of gigabytes is never whole in memory). Returns
  * the bytes written.
  */
-export async function swapInFile(directory: string, name: string, contents: Uint8Array | Iterable<Uint8Array>, sync: boolean): Promise<number> {
+export async function swapInFile(directory: string, name: string, contents: Uint8Array | Iterable<Uint8Array>, sync: boolean, beforeRename?: BeforeRename): Promise<number> {
   const temporary = join(directory, `${name}.tmp`);
   const handle = await open(temporary, 'w');
   let bytes = 0;
@@ -43,6 +51,7 @@ export async function swapInFile(directory: string, name: string, contents: Uint
   }
   await handle.close();
   try {
+    await beforeRename?.();
     await rename(temporary, join(directory, name));
   } catch (error) {
     await unlink(temporary).catch(() => undefined);

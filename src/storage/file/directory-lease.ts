@@ -89,6 +89,9 @@ export function holdLease(path: string, text: string, handle: FileHandle, timing
     const startedAt = timing.now();
     try {
       await handle.write(bytes, 0, bytes.length, 0);
+      // Flushed: on NFS a write stays in the client's cache until writeback (about 30 s), and the
+      // server's modification time, which a taker on another host judges the lease by, stands still.
+      await handle.datasync();
       const current = await readFile(path, 'utf8').catch((error: unknown) => ((error as NodeJS.ErrnoException).code === 'ENOENT' ? null : Promise.reject(error)));
       if (current !== text) {
         lost.set(lostError(current === null ? 'was removed' : 'now names another owner (taken over after its lease expired)'));

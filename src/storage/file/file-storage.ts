@@ -116,11 +116,15 @@ export class FileRaftStorage implements RaftStorage {
   ) {
     // A lock taken over (another container judged this process's lease expired) or removed:
     // another process may be writing here, so nothing more may be, and the node must stop.
-    this.stopWatchingLock = lock.lost.subscribe((lost) => {
+    const onLost = (lost: RaftStorageError | null): void => {
       if (lost === null || this.failedWith !== null) return;
       this.failedWith = lost;
       this.failed.set(lost);
-    });
+    };
+    this.stopWatchingLock = lock.lost.subscribe(onLost);
+    // A watchable does not replay its value to a new listener: a lock lost while open read the
+    // snapshot (seconds for a large one) is taken here (found by a review).
+    onLost(lock.lost.value);
   }
 
   /**
@@ -151,6 +155,9 @@ export class FileRaftStorage implements RaftStorage {
         await mirror.saveSnapshot(snapshot.meta, snapshot.state);
         bounds = { ...bounds, snapshotIndex: snapshot.meta.lastIncludedIndex };
       }
+      // Reading a large snapshot takes seconds: a lock lost meanwhile refuses the open before the
+      // journal's recovery writes anything beside the lock's new owner.
+      if (lock.lost.value !== null) throw lock.lost.value;
       const storage = new FileRaftStorage(directory, mirror, bounds, options, lock);
       await storage.openJournal();
       return storage;
@@ -266,7 +273,7 @@ export class FileRaftStorage implements RaftStorage {
     const journalId = newJournalId();
     const { entries, firstIndex } = this.mirror.peekLog();
     const state = { hardState: this.hardState, leaderForTerm: this.leaderPin, logStart: firstIndex, entries, commitIndex: this.mirror.peekCommitIndex() };
-    const bytes = await swapInFile(this.directory, journalFileName, journalFileOf(journalId, recordsOfState(state)), this.options.fsync !== false);
+    const bytes = await swapInFile(this.directory, journalFileName, journalFileOf(journalId, recordsOfState(state)), this.options.fsync !== false, () => this.confirmLockBeforeRename());
     return { journalId, bytes };
   }
 
@@ -371,6 +378,19 @@ export class FileRaftStorage implements RaftStorage {
     if (confirming !== null) await confirming;
   }
 
+  /**
+   * Before a rename that replaces a whole file (a snapshot, a rewritten journal): writing it may
+   * take longer than the lease, and the lock may have been found lost meanwhile (a review found
+   * the rename then replaced the new owner's snapshot). Checked once more, after the write.
+   */
+  private async confirmLockBeforeRename(): Promise<void> {
+    const lost = this.lock.lost.value;
+    if (lost !== null) throw lost;
+    await this.confirmLock();
+    const lostWhileConfirming = this.lock.lost.value;
+    if (lostWhileConfirming !== null) throw lostWhileConfirming;
+  }
+
   /** Validates now (so a refused call changes nothing), appends and fsyncs in turn, then mirrors. */
   private append(operation: string, record: JournalRecord): Promise<void> {
     if (this.failedWith !== null || this.closeRequested) return Promise.reject(this.failedWith ?? closedFailure());
@@ -457,7 +477,7 @@ export class FileRaftStorage implements RaftStorage {
     this.bounds = { ...this.bounds, snapshotIndex: meta.lastIncludedIndex };
     await this.run('saveSnapshot', async () => {
       await this.confirmLock();
-      await replaceFile(this.directory, snapshotFileName, file, this.options.fsync !== false);
+      await replaceFile(this.directory, snapshotFileName, file, this.options.fsync !== false, () => this.confirmLockBeforeRename());
       await this.mirror.saveSnapshot(metaCopy, copy);
     });
   }

@@ -1,4 +1,4 @@
-// Review: FileRaftStorage confirms its lock only before an operation starts. A snapshot (up to
+// Found by a review of the lock lease (2026-12-07): FileRaftStorage confirms its lock only before an operation starts. A snapshot (up to
 // 4 GiB) or a journal rewrite takes long; a lock found lost meanwhile (the renewal saw it taken
 // over: storage.failure is already set) does not stop the operation, which goes on to rename its
 // file over the one the lock's new owner wrote in the directory it now holds.
@@ -6,13 +6,14 @@ import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { FileRaftStorage, type InternalFileStorageOptions } from '../storage/file/file-storage.ts';
-import { temporaryDirectories } from '../storage/file/temporary-directories.test-support.ts';
+import { FileRaftStorage, type InternalFileStorageOptions } from './file-storage.ts';
+import { temporaryDirectories } from './temporary-directories.test-support.ts';
+import type * as FileChunks from './file-chunks.ts';
 
 let duringWrite: (() => Promise<void>) | null = null;
 
-vi.mock('../storage/file/file-chunks.ts', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('../storage/file/file-chunks.ts')>();
+vi.mock('./file-chunks.ts', async (importOriginal) => {
+  const actual = await importOriginal<typeof FileChunks>();
   return {
     ...actual,
     writeWhole: async (handle: FileHandle, bytes: Uint8Array): Promise<void> => {
@@ -36,7 +37,7 @@ async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void>
   }
 }
 
-describe('review: a lock lost while a snapshot is being written', () => {
+describe('a lock lost while a snapshot is being written', () => {
   it('does not replace the new owner’s snapshot once the lock is known lost', async () => {
     const directory = freshDirectory();
     const options: InternalFileStorageOptions = { fsync: false, leaseTiming: { renewMs: 10, expiryMs: 100, now: () => performance.now() } };

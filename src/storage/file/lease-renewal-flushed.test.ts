@@ -1,4 +1,4 @@
-// Review: the lease renewal rewrites the lock's bytes through its handle but never flushes them.
+// Found by a review of the lock lease (2026-12-07): the lease renewal rewrites the lock's bytes through its handle but never flushes them.
 // On NFS (which directory-lease.ts names as a target: "the file system's own clock (an NFS
 // server's, say)") a write stays in the client's page cache until writeback (dirty_expire, 30 s by
 // default) or an fsync/close; the server's modification time, which another host judges the lease
@@ -9,15 +9,15 @@ import type { FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RaftStorageError } from '../core/errors.ts';
-import { holdLease } from '../storage/file/directory-lease.ts';
+import { RaftStorageError } from '../../core/errors.ts';
+import { holdLease } from './directory-lease.ts';
 
 const made: string[] = [];
 afterEach(() => {
   for (const directory of made.splice(0)) rmSync(directory, { recursive: true, force: true });
 });
 
-describe('review: the lease renewal reaches the file system', () => {
+describe('the lease renewal reaches the file system', () => {
   it('flushes each renewal (fsync/fdatasync), so that the modification time another host judges by moves on', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'raftmesh-review-renewal-'));
     made.push(directory);

@@ -1,4 +1,4 @@
-// Review: FileRaftStorage subscribes to its lock's `lost` only in its constructor, after the
+// Found by a review of the lock lease (2026-12-07): FileRaftStorage subscribes to its lock's `lost` only in its constructor, after the
 // snapshot has been read. A lock lost while the snapshot is read (up to 4 GiB: seconds to minutes;
 // a renewal then finds the lock removed or taken over) is never reported: open resolves, and
 // `storage.failure` stays null, so createRaftNode's failedBeforeStart check and its subscription
@@ -6,14 +6,15 @@
 import { unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import type { StoredSnapshot } from '../core/types.ts';
-import { FileRaftStorage, type InternalFileStorageOptions } from '../storage/file/file-storage.ts';
-import { temporaryDirectories } from '../storage/file/temporary-directories.test-support.ts';
+import type { StoredSnapshot } from '../../core/types.ts';
+import { FileRaftStorage, type InternalFileStorageOptions } from './file-storage.ts';
+import { temporaryDirectories } from './temporary-directories.test-support.ts';
+import type * as SnapshotFile from './snapshot-file.ts';
 
 let duringSnapshotRead: ((directory: string) => Promise<void>) | null = null;
 
-vi.mock('../storage/file/snapshot-file.ts', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('../storage/file/snapshot-file.ts')>();
+vi.mock('./snapshot-file.ts', async (importOriginal) => {
+  const actual = await importOriginal<typeof SnapshotFile>();
   return {
     ...actual,
     readSnapshotFile: async (directory: string): Promise<StoredSnapshot | null> => {
@@ -25,7 +26,7 @@ vi.mock('../storage/file/snapshot-file.ts', async (importOriginal) => {
 
 const freshDirectory = temporaryDirectories('raftmesh-review-lost-open-');
 
-describe('review: a lock lost while FileRaftStorage.open reads the snapshot', () => {
+describe('a lock lost while FileRaftStorage.open reads the snapshot', () => {
   it('is reported: open refuses, or the opened storage says it failed', async () => {
     const directory = freshDirectory();
     // The lock is removed (as a taker does, before linking its own) while the snapshot is read,
