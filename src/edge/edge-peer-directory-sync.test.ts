@@ -9,32 +9,17 @@ import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type * as FileSystem from 'node:fs/promises';
 import { startEdgePeer, type EdgePeerOptions } from '../node.ts';
-
-const synced: string[] = [];
+import { directoriesSynced, forgetDirectorySyncs } from '../storage/file/directory-syncs.test-support.ts';
 
 vi.mock('node:fs/promises', async (importOriginal) => {
-  const actual = await importOriginal<typeof FileSystem>();
-  return {
-    ...actual,
-    open: async (...args: Parameters<typeof actual.open>) => {
-      const handle = await actual.open(...args);
-      const [path] = args;
-      const sync = handle.sync.bind(handle);
-      Object.assign(handle, {
-        sync: async () => {
-          await sync();
-          if (typeof path === 'string' && (await handle.stat()).isDirectory()) synced.push(resolve(path));
-        },
-      });
-      return handle;
-    },
-  };
+  const { recordingDirectorySyncs } = await import('../storage/file/directory-syncs.test-support.ts');
+  return recordingDirectorySyncs(await importOriginal<typeof FileSystem>());
 });
 
 const roots: string[] = [];
 afterEach(() => {
   for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
-  synced.length = 0;
+  forgetDirectorySyncs();
 });
 
 describe('startEdgePeer on its first run', () => {
@@ -61,6 +46,6 @@ describe('startEdgePeer on its first run', () => {
       (error: unknown) => (error instanceof Error ? error.message : String(error)),
     );
     expect(outcome).toBe('stopped by the test once joining');
-    expect(synced).toEqual(expect.arrayContaining([resolve(root), resolve(root, 'peers')]));
+    expect(directoriesSynced).toEqual(expect.arrayContaining([resolve(root), resolve(root, 'peers')]));
   });
 });

@@ -11,32 +11,17 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type * as FileSystem from 'node:fs/promises';
 import { makeEntries } from '../storage-conformance.ts';
 import { FileRaftStorage } from './file-storage.ts';
-
-const synced: string[] = [];
+import { directoriesSynced, forgetDirectorySyncs } from './directory-syncs.test-support.ts';
 
 vi.mock('node:fs/promises', async (importOriginal) => {
-  const actual = await importOriginal<typeof FileSystem>();
-  return {
-    ...actual,
-    open: async (...args: Parameters<typeof actual.open>) => {
-      const handle = await actual.open(...args);
-      const [path] = args;
-      const sync = handle.sync.bind(handle);
-      Object.assign(handle, {
-        sync: async () => {
-          await sync();
-          if (typeof path === 'string' && (await handle.stat()).isDirectory()) synced.push(resolve(path));
-        },
-      });
-      return handle;
-    },
-  };
+  const { recordingDirectorySyncs } = await import('./directory-syncs.test-support.ts');
+  return recordingDirectorySyncs(await importOriginal<typeof FileSystem>());
 });
 
 const roots: string[] = [];
 afterEach(() => {
   for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
-  synced.length = 0;
+  forgetDirectorySyncs();
 });
 const freshRoot = (): string => {
   const root = mkdtempSync(join(tmpdir(), 'raftmesh-directory-sync-'));
@@ -49,7 +34,7 @@ describe('FileRaftStorage and the directories it creates', () => {
     const root = freshRoot();
     const directory = join(root, 'data', 'raft-node');
     const storage = await FileRaftStorage.open(directory);
-    const syncedByOpen = [...synced];
+    const syncedByOpen = [...directoriesSynced];
     await storage.saveTermAndVotedFor(3, null);
     await storage.appendEntries(makeEntries(1, 2, 3));
     await storage.close();
@@ -60,10 +45,10 @@ describe('FileRaftStorage and the directories it creates', () => {
     const root = freshRoot();
     const storage = await FileRaftStorage.open(root);
     await storage.close();
-    expect(synced).not.toContain(resolve(root, '..'));
-    synced.length = 0;
+    expect(directoriesSynced).not.toContain(resolve(root, '..'));
+    forgetDirectorySyncs();
     const unsynced = await FileRaftStorage.open(join(root, 'new'), { fsync: false });
     await unsynced.close();
-    expect(synced).toEqual([]);
+    expect(directoriesSynced).toEqual([]);
   });
 });
