@@ -3,7 +3,8 @@
 // 4 of 20 trials when started together). These cases pin the takeover file's rules in one process;
 // the race itself needs two processes started together (run by hand: 0 of 20 since the fix).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { readlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -43,6 +44,35 @@ describe('taking over a stale data directory lock', () => {
       utimesSync(join(directory, 'lock.takeover'), past, past);
       const storage = await FileRaftStorage.open(directory, { fsync: false });
       expect(existsSync(join(directory, 'lock.takeover'))).toBe(false);
+      await storage.close();
+    }
+  });
+
+  it('clears the takeover file of a crashed taker of another PID namespace once it is older than a lease, and gives way to a younger one', async () => {
+    // Another container's taker, which cannot be looked up from here, died in the middle of its
+    // takeover (OOM-killed between creating its takeover file and removing it). A takeover lasts
+    // milliseconds: once the file has stood a lease (15 s) its taker is taken for crashed. Before,
+    // such a file blocked the directory until a human removed it (an outside review).
+    const otherNamespace = String(Number(/\d+/.exec(await readlink('/proc/self/ns/pid'))?.[0] ?? '0') + 1);
+    const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    const taker = `1\nboot ${bootId}\nstart 23456\npid-namespace ${otherNamespace}`;
+    for (const [ageSeconds, outcome] of [[3600, 'opened'], [20, 'opened'], [5, 'refused']] as const) {
+      const directory = staleDirectory();
+      const takeoverPath = join(directory, 'lock.takeover');
+      writeFileSync(takeoverPath, taker);
+      const past = Date.now() / 1000 - ageSeconds;
+      utimesSync(takeoverPath, past, past);
+      if (outcome === 'refused') {
+        await expect(FileRaftStorage.open(directory, { fsync: false })).rejects.toMatchObject({
+          reason: 'inUse',
+          message: expect.stringMatching(/being taken over by process 1 of another PID namespace .* is 5\.\d s old, .* once it is 15\.0 s old \(in (9|10)\.\d s\)/),
+        });
+        expect(readFileSync(takeoverPath, 'utf8')).toBe(taker);
+        continue;
+      }
+      const storage = await FileRaftStorage.open(directory, { fsync: false });
+      expect(existsSync(takeoverPath)).toBe(false);
+      expect(readdirSync(directory).filter((name) => name.startsWith('lock.'))).toEqual([]); // no clock probe left behind
       await storage.close();
     }
   });

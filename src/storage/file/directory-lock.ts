@@ -9,7 +9,7 @@
 // release removes the lock only while it still holds that token, so a process whose lock was
 // taken over cannot remove its new owner's.
 import { randomUUID } from 'node:crypto';
-import { link, open, readdir, readFile, realpath, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { link, open, readdir, readFile, realpath, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { RaftStorageError } from '../../core/errors.ts';
 import type { Watchable } from '../../core/observable.ts';
@@ -104,7 +104,7 @@ async function takeLockFile(directory: string, path: string, label: string | nul
       // processes that both found it used to both remove it and both open the directory (4 of 20
       // trials when started together): the takeover is serialised, and a taker that finds the
       // lock changed gives way.
-      const handle = await takeOver(label, directory, path, ownerText, text, leaseExpiryMs);
+      const handle = await takeOver(label, directory, path, ownerText, text, leaseExpiryMs, timing);
       if (handle !== null) return { text, handle };
     }
   }
@@ -186,25 +186,21 @@ const takeoverWriteMs = 10_000;
  * lock of another PID namespace), the lock must also have stood unrenewed that long, checked here,
  * under the takeover file, just before it is removed.
  */
-async function takeOver(label: string | null, directory: string, path: string, staleText: string, text: string, leaseExpiryMs: number | null): Promise<FileHandle | null> {
+async function takeOver(label: string | null, directory: string, path: string, staleText: string, text: string, leaseExpiryMs: number | null, timing: LeaseTiming): Promise<FileHandle | null> {
   const takeoverPath = `${path}.takeover`;
   let handle;
   try {
     handle = await open(takeoverPath, 'wx');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    const taker = parseIdentity(await readFile(takeoverPath, 'utf8').catch(() => ''));
-    const age = Date.now() - ((await stat(takeoverPath).catch(() => null))?.mtimeMs ?? 0);
-    const verdict = taker !== null ? await judgeOwner(taker) : age < takeoverWriteMs ? 'running' : 'gone';
-    if (verdict === 'otherPidNamespace') throw lockError(label, `${directory} is being taken over by process ${taker?.pid ?? 0} of another PID namespace (another container?), which cannot be looked up from here; one process per data directory (if no process uses the directory any more, remove ${takeoverPath})`, 'inUse');
-    if (verdict !== 'gone') throw lockError(label, `${directory} is being taken over by another process (${takeoverPath}); one process per data directory`, 'inUse');
-    await unlink(takeoverPath).catch(() => undefined);
+    await clearCrashedTakeover(label, directory, path, takeoverPath, timing);
     return null;
   }
+  const takerText = identityText(await ownIdentity());
   try {
     let fileSystemNowMs: number;
     try {
-      await handle.writeFile(identityText(await ownIdentity()));
+      await handle.writeFile(takerText);
       // Just written, so its modification time is the file system's clock now: the lease is
       // measured against it, not this host's clock (hosts sharing NFS disagree on the time).
       fileSystemNowMs = (await handle.stat()).mtimeMs;
@@ -217,6 +213,9 @@ async function takeOver(label: string | null, directory: string, path: string, s
       const ageMs = fileSystemNowMs - current.modifiedMs;
       if (ageMs < leaseExpiryMs) throw leaseHeld(label, directory, path, pidIn(staleText) ?? 0, ageMs, leaseExpiryMs);
     }
+    // A taker held up (frozen) longer than a lease in the middle of its takeover may have had its
+    // takeover file cleared as a crashed one's, and another process may be taking over now.
+    if ((await readIfPresent(takeoverPath, (taken) => taken.readFile('utf8'))) !== takerText) throw lockError(label, `${directory} is being taken over by another process (${takeoverPath} was cleared while this process was held up); one process per data directory`, 'inUse');
     if (current !== null) await unlink(path);
     // Exclusive still: a process that never saw the stale lock may create one between the two calls.
     try {
@@ -226,7 +225,49 @@ async function takeOver(label: string | null, directory: string, path: string, s
       throw inUse(label, directory, path, pidIn(await readFile(path, 'utf8').catch(() => '')));
     }
   } finally {
-    await unlink(takeoverPath).catch(() => undefined);
+    // Ours only: cleared as a crashed taker's, it may be another taker's by now.
+    if ((await readIfPresent(takeoverPath, (taken) => taken.readFile('utf8')).catch(() => null)) === takerText) await unlink(takeoverPath).catch(() => undefined);
+  }
+}
+
+/**
+ * Another taker's `lock.takeover` stands in the way: removes it if its taker is gone, refuses
+ * (inUse) while it may still be at work. A takeover is a few file operations, over in
+ * milliseconds, so a taker of another PID namespace (which cannot be looked up from here) whose
+ * file has stood longer than a lease crashed in the middle of it (SIGKILL, out of memory, a
+ * container removed): the same judgement the lease makes of a lock, on the file system's clock.
+ * Without it such a file blocked the directory until a human removed it (an outside review).
+ */
+async function clearCrashedTakeover(label: string | null, directory: string, path: string, takeoverPath: string, timing: LeaseTiming): Promise<void> {
+  const found = await readLockFile(takeoverPath);
+  if (found === null) return; // its taker finished meanwhile: try again
+  const taker = parseIdentity(found.text);
+  const ageMs = (await fileSystemClockMs(path)) - found.modifiedMs;
+  const verdict = taker !== null ? await judgeOwner(taker) : ageMs < takeoverWriteMs ? 'running' : 'gone';
+  if (verdict === 'otherPidNamespace' && ageMs < timing.expiryMs) {
+    const seconds = (ms: number): string => (Math.max(0, ms) / 1000).toFixed(1);
+    throw lockError(label, `${directory} is being taken over by process ${taker?.pid ?? 0} of another PID namespace (another container?), which cannot be looked up from here; its takeover file ${takeoverPath} is ${seconds(ageMs)} s old, and a takeover lasts milliseconds: it is cleared as a crashed taker's once it is ${seconds(timing.expiryMs)} s old (in ${seconds(timing.expiryMs - ageMs)} s); one process per data directory`, 'inUse');
+  }
+  if (verdict === 'running' || verdict === 'thisProcess') throw lockError(label, `${directory} is being taken over by another process (${takeoverPath}); one process per data directory`, 'inUse');
+  // Removed only if it is still the file judged: two processes that both found a crashed taker's
+  // file must not have the later one remove the takeover file the earlier one has just made.
+  const now = await readLockFile(takeoverPath);
+  if (now !== null && now.text === found.text && now.modifiedMs === found.modifiedMs) await unlink(takeoverPath).catch(() => undefined);
+}
+
+/**
+ * The file system's clock now (the modification time of a file just made beside the lock), which
+ * ages are measured on: hosts sharing NFS disagree on the time. The probe is named as a lock draft
+ * is, so a probe left by a crash here is removed as an orphaned draft.
+ */
+async function fileSystemClockMs(path: string): Promise<number> {
+  const probe = `${path}.${process.pid}.${randomUUID()}`;
+  const handle = await open(probe, 'wx');
+  try {
+    return (await handle.stat()).mtimeMs;
+  } finally {
+    await handle.close().catch(() => undefined);
+    await unlink(probe).catch(() => undefined);
   }
 }
 
