@@ -11,6 +11,7 @@
 //   close frame, filled maxConnections for every other address.
 import type { WebSocket } from 'ws';
 import type { Clock } from '../clock.ts';
+import { createHandshakeCounter } from './handshake-counter.ts';
 
 export interface ClosingSockets {
   /** How many are waiting to close (they count against maxConnections). */
@@ -30,41 +31,40 @@ export interface ClosingSockets {
 }
 
 export function createClosingSockets(perAddressLimit: number, graceMs: number, clock: Clock): ClosingSockets {
-  const timers = new Map<WebSocket, unknown>();
-  const perAddress = new Map<string, number>();
+  // Counted per address as sockets in their handshake are: the same bound, kept the same way.
+  const perAddress = createHandshakeCounter(perAddressLimit);
+  const waiting = new Map<WebSocket, { readonly timer: unknown; readonly done: () => void }>();
   let shuttingDown = false;
 
-  const forget = (socket: WebSocket, remoteAddress: string | null): void => {
-    if (!timers.has(socket)) return;
-    clock.clearTimeout(timers.get(socket));
-    timers.delete(socket);
-    if (remoteAddress === null) return;
-    const left = (perAddress.get(remoteAddress) ?? 1) - 1;
-    if (left === 0) perAddress.delete(remoteAddress);
-    else perAddress.set(remoteAddress, left);
+  const forget = (socket: WebSocket): void => {
+    const entry = waiting.get(socket);
+    if (entry === undefined) return;
+    clock.clearTimeout(entry.timer);
+    waiting.delete(socket);
+    entry.done();
   };
 
   return {
     get size() {
-      return timers.size;
+      return waiting.size;
     },
     add(socket, remoteAddress) {
-      if (socket.readyState === socket.CLOSED || timers.has(socket)) return;
-      const count = remoteAddress === null ? 0 : (perAddress.get(remoteAddress) ?? 0);
-      if (count >= perAddressLimit && !shuttingDown) return socket.terminate();
-      if (remoteAddress !== null) perAddress.set(remoteAddress, count + 1);
+      if (socket.readyState === socket.CLOSED || waiting.has(socket)) return;
+      // Past the bound while the server shuts down: given the grace all the same, uncounted.
+      const done = perAddress.begin(remoteAddress) ?? (shuttingDown ? () => undefined : null);
+      if (done === null) return socket.terminate();
       // Forgotten when the timer cuts it off, not at its close event: its place is free after the
       // grace even if the close event were never to come.
       const timer = clock.setTimeout(() => {
-        forget(socket, remoteAddress);
+        forget(socket);
         socket.terminate();
       }, graceMs);
-      timers.set(socket, timer);
-      socket.once('close', () => forget(socket, remoteAddress));
+      waiting.set(socket, { timer, done });
+      socket.once('close', () => forget(socket));
     },
     shutDown() {
       shuttingDown = true;
-      for (const socket of timers.keys()) socket.terminate();
+      for (const socket of waiting.keys()) socket.terminate();
     },
   };
 }
