@@ -17,7 +17,7 @@ export function fileKeyValueStore(path: string): KeyValueStore {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`cannot read the peer identity file ${path}: ${(error as Error).message}; restore it (or remove it together with the raft-* directories beside it to join as a new member)`);
   }
-  const save = async (): Promise<void> => {
+  const write = async (): Promise<void> => {
     // Durable before it is relied on (write, fsync, rename, fsync the directory): an identity lost
     // to a power cut would make the restarted peer a stranger to its own data.
     const temporary = `${path}.tmp`;
@@ -36,6 +36,15 @@ export function fileKeyValueStore(path: string): KeyValueStore {
     } finally {
       await directory.close();
     }
+  };
+  // One write at a time, each of the values as they are when it starts: two at once shared the
+  // temporary file (the second's open truncated what the first was writing, and the first's
+  // rename took the second's away from under it), so a set could fail, or the file hold a mix.
+  let writing: Promise<void> = Promise.resolve();
+  const save = (): Promise<void> => {
+    const next = writing.then(write, write);
+    writing = next.catch(() => undefined);
+    return next;
   };
   return {
     get: (key) => values[key] ?? null,
