@@ -23,6 +23,14 @@ export interface LeaseTiming {
   readonly expiryMs: number;
   /** A monotonic clock in milliseconds (performance.now), which a test replaces to simulate a freeze. */
   readonly now: () => number;
+  /**
+   * The wall clock in milliseconds (Date.now, the default). The monotonic clock stands still while
+   * the machine sleeps (Linux's CLOCK_MONOTONIC leaves out a suspend, and a paused VM may resume
+   * where it stopped), while a taker elsewhere sees the lease run out: the time since a renewal is
+   * the longer of the two clocks' (a wall clock set back counts for nothing, one set forward costs
+   * one early confirmation).
+   */
+  readonly wallClockNow?: () => number;
 }
 
 export const defaultLeaseTiming: LeaseTiming = { renewMs: 2_000, expiryMs: 15_000, now: () => performance.now() };
@@ -78,7 +86,11 @@ export interface Lease {
 export function holdLease(path: string, text: string, handle: FileHandle, timing: LeaseTiming, lostError: (why: string) => RaftStorageError): Lease {
   const bytes = new TextEncoder().encode(text);
   const lost = createWatchable<RaftStorageError | null>(null);
+  const wallClockNow = timing.wallClockNow ?? Date.now;
   let renewedAt = timing.now();
+  let renewedAtWallClock = wallClockNow();
+  /** Milliseconds since the last renewal began, on whichever clock says longer. */
+  const sinceRenewal = (): number => Math.max(timing.now() - renewedAt, wallClockNow() - renewedAtWallClock);
   let renewing: Promise<void> = Promise.resolve();
   let timer: ReturnType<typeof setTimeout> | null = null;
   let stopped = false;
@@ -87,6 +99,7 @@ export function holdLease(path: string, text: string, handle: FileHandle, timing
     if (stopped || lost.value !== null) return;
     // Taken before the write: the lease runs from no earlier than this.
     const startedAt = timing.now();
+    const startedAtWallClock = wallClockNow();
     try {
       await handle.write(bytes, 0, bytes.length, 0);
       // Flushed: on NFS a write stays in the client's cache until writeback (about 30 s), and the
@@ -98,10 +111,11 @@ export function holdLease(path: string, text: string, handle: FileHandle, timing
         return;
       }
       renewedAt = startedAt;
+      renewedAtWallClock = startedAtWallClock;
     } catch (error) {
       // A failure to renew (an NFS server away, say) is tried again at the next interval; writes
       // meanwhile confirm first, and fail. Once a whole lease has passed, the lock may be another's.
-      if (timing.now() - renewedAt >= timing.expiryMs) lost.set(lostError(`could not be renewed for ${timing.expiryMs} ms (${(error as Error).message})`));
+      if (sinceRenewal() >= timing.expiryMs) lost.set(lostError(`could not be renewed for ${timing.expiryMs} ms (${(error as Error).message})`));
     }
   };
   // One renewal at a time, in order: a confirmation after a stall queues behind the timer's.
@@ -120,11 +134,11 @@ export function holdLease(path: string, text: string, handle: FileHandle, timing
     confirmHeld() {
       const failure = lost.value;
       if (failure !== null) return Promise.reject(failure);
-      if (timing.now() - renewedAt <= confirmAfterMs(timing)) return null;
+      if (sinceRenewal() <= confirmAfterMs(timing)) return null;
       return renew().then(() => {
         const after = lost.value;
         if (after !== null) throw after;
-        if (timing.now() - renewedAt > confirmAfterMs(timing)) throw lostError(`could not be confirmed after a stall (${(timing.now() - renewedAt).toFixed(0)} ms since its last renewal)`);
+        if (sinceRenewal() > confirmAfterMs(timing)) throw lostError(`could not be confirmed after a stall (${sinceRenewal().toFixed(0)} ms since its last renewal)`);
       });
     },
     lost,

@@ -108,6 +108,20 @@ describe('the lease on the data directory lock, held', () => {
     await storage.close();
   });
 
+  it('after the machine slept (the monotonic clock stood still, the wall clock moved on), confirms the lock before it writes', async () => {
+    // Linux's monotonic clock leaves out a suspend; a taker on another host saw the lease run out.
+    const directory = freshDirectory();
+    let wallClockMs = Date.now();
+    const storage = await open(directory, { renewMs: 60_000, expiryMs: 180_000, now: () => 0, wallClockNow: () => wallClockMs });
+    await storage.appendEntries([entry(1)]);
+    const journalBytes = statSync(join(directory, 'journal.v2')).size;
+    takeOverBehindItsBack(directory);
+    wallClockMs += 200_000;
+    await expect(storage.appendEntries([entry(2)])).rejects.toMatchObject({ reason: 'inUse', message: expect.stringMatching(/now names another owner/) });
+    expect(statSync(join(directory, 'journal.v2')).size).toBe(journalBytes);
+    await storage.close();
+  });
+
   it('writes without touching the lock while the lease is fresh (one clock comparison)', async () => {
     const directory = freshDirectory();
     const storage = await open(directory, { renewMs: 60_000, expiryMs: 180_000, now: () => 0 });
