@@ -1,6 +1,6 @@
 // makeDirectory: missing parents made level by level, an existing directory left alone, and a
 // clear error (not an endless loop) where the kernel refuses, as under /proc.
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -25,6 +25,19 @@ describe('makeDirectory', () => {
     await makeDirectory(deep, { sync: false });
     await makeDirectory(`${root}/a/./b/../b`, { sync: false });
     expect(statSync(join(root, 'a', 'b')).isDirectory()).toBe(true);
+  });
+
+  it('makes each level owner only (0700), and leaves the mode of one that exists alone', async () => {
+    const root = fresh();
+    await makeDirectory(join(root, 'outer', 'inner'), { sync: false });
+    for (const level of ['outer', join('outer', 'inner')]) expect(statSync(join(root, level)).mode & 0o777).toBe(0o700);
+    expect(statSync(root).mode & 0o777).toBe(0o700); // mkdtemp's own
+    const existing = join(root, 'existing');
+    mkdirSync(existing, { mode: 0o755 });
+    chmodSync(existing, 0o755); // whatever the umask
+    await makeDirectory(join(existing, 'data'), { sync: false });
+    expect(statSync(existing).mode & 0o777).toBe(0o755);
+    expect(statSync(join(existing, 'data')).mode & 0o777).toBe(0o700);
   });
 
   it('fails with the kernel\'s error under /proc instead of retrying without end', async () => {

@@ -7,10 +7,14 @@
 // (POSIX; ext4 without a journal, btrfs): without that, a power loss after the first acknowledged
 // write could lose the new directory itself and every file in it. With `sync`, the parent of each
 // level made here is fsynced before the call resolves.
+//
+// Owner only (0700, as etcd makes its data directory): the log holds whatever the application
+// replicates, and an edge peer's identity file beside it the claim that proves its id.
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { syncDirectory } from './atomic-file.ts';
 
+const ownerOnly = { mode: 0o700 } as const;
 const codeOf = (error: unknown): unknown => (error as { code?: unknown } | null)?.code;
 
 export interface MakeDirectoryOptions {
@@ -27,7 +31,7 @@ export async function makeDirectory(path: string, options: MakeDirectoryOptions)
 /** Makes `target` and its missing parents; resolves to those this call created, outermost first. */
 async function makeLevels(target: string): Promise<string[]> {
   try {
-    await mkdir(target);
+    await mkdir(target, ownerOnly);
     return [target];
   } catch (error) {
     if (codeOf(error) === 'EEXIST') return []; // whether it is a directory is the caller's check
@@ -35,7 +39,7 @@ async function makeLevels(target: string): Promise<string[]> {
     if (codeOf(error) !== 'ENOENT' || parent === target) throw error;
     const parents = await makeLevels(parent);
     try {
-      await mkdir(target);
+      await mkdir(target, ownerOnly);
     } catch (again) {
       if (codeOf(again) !== 'EEXIST') throw again;
       return parents; // made meanwhile by another caller, whose own sync covers it
