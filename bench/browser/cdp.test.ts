@@ -37,7 +37,7 @@ describe('attachDevTools: messages to the engine worker', () => {
     const devTools = await attachDevTools(fakeContext(true), {} as Page);
     const sizes = devTools.heapSizes();
     await vi.advanceTimersByTimeAsync(5);
-    await expect(sizes).resolves.toEqual({ pageBytes: 60, workerBytes: 6 });
+    await expect(sizes).resolves.toEqual({ pageBytes: 60, workerBytes: 6, pageParts: { javaScriptBytes: 10, blinkBytes: 20, arrayBufferBytes: 30 }, workerParts: { javaScriptBytes: 1, blinkBytes: 2, arrayBufferBytes: 3 } });
     expect(vi.getTimerCount()).toBe(0);
   });
 

@@ -12,13 +12,24 @@ import type { BrowserContext, CDPSession, Page } from 'playwright';
 export interface HeapSizes {
   readonly pageBytes: number;
   readonly workerBytes: number;
+  /** The three parts of each, kept in the results: a step in the total says which part stepped. */
+  readonly pageParts: HeapParts;
+  readonly workerParts: HeapParts;
 }
 
-/** Runtime.getHeapUsage's answer summed; NaN when the fields are missing (an older Chromium). */
-function retainedBytes(usage: Record<string, unknown>): number {
-  const field = (name: string): number => (typeof usage[name] === 'number' ? usage[name] : Number.NaN);
-  return field('usedSize') + field('embedderHeapUsedSize') + field('backingStorageSize');
+export interface HeapParts {
+  readonly javaScriptBytes: number;
+  readonly blinkBytes: number;
+  readonly arrayBufferBytes: number;
 }
+
+/** Runtime.getHeapUsage's answer by part; NaN where a field is missing (an older Chromium). */
+function heapParts(usage: Record<string, unknown>): HeapParts {
+  const field = (name: string): number => (typeof usage[name] === 'number' ? usage[name] : Number.NaN);
+  return { javaScriptBytes: field('usedSize'), blinkBytes: field('embedderHeapUsedSize'), arrayBufferBytes: field('backingStorageSize') };
+}
+
+const retainedBytes = (parts: HeapParts): number => parts.javaScriptBytes + parts.blinkBytes + parts.arrayBufferBytes;
 
 export interface PageDevTools {
   /** Retained memory (HeapSizes) of the page and of its engine worker, after a forced GC in both. */
@@ -92,9 +103,9 @@ export async function attachDevTools(context: BrowserContext, page: Page): Promi
     async heapSizes() {
       await session.send('HeapProfiler.collectGarbage');
       await toWorker('HeapProfiler.collectGarbage');
-      const pageUsage = (await session.send('Runtime.getHeapUsage')) as unknown as Record<string, unknown>;
-      const workerUsage = await toWorker('Runtime.getHeapUsage');
-      return { pageBytes: retainedBytes(pageUsage), workerBytes: retainedBytes(workerUsage) };
+      const pageParts = heapParts((await session.send('Runtime.getHeapUsage')) as unknown as Record<string, unknown>);
+      const workerParts = heapParts(await toWorker('Runtime.getHeapUsage'));
+      return { pageBytes: retainedBytes(pageParts), workerBytes: retainedBytes(workerParts), pageParts, workerParts };
     },
     async startWorkerProfile() {
       await toWorker('Profiler.enable');

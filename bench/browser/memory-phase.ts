@@ -10,7 +10,7 @@ import type { LoadResult } from '../pages/browser-load.ts';
 import type { HeapSizes } from './cdp.ts';
 import type { BenchProcess } from './cluster.ts';
 import { folderBytes, indexedDbFolder } from './disk-usage.ts';
-import { load, settled, sleep, status, stopAllLoads, wallClockMs } from './driving.ts';
+import { load, settled, sleep, status, stopAllLoads, waitFor, wallClockMs } from './driving.ts';
 import type { BenchSizes } from './options.ts';
 
 export interface MemorySample {
@@ -20,6 +20,16 @@ export interface MemorySample {
   readonly heaps: Readonly<Record<string, HeapSizes>>;
   /** Bytes of each process's IndexedDB folder on disk, by process id. */
   readonly diskBytes: Readonly<Record<string, number>>;
+  /** Where each node was in its compaction cycle when the reading began (before it compacted for it), by process id. */
+  readonly logs: Readonly<Record<string, LogAtReading>>;
+  /** Whether every node had compacted through what it applied before its heap was read. */
+  readonly compacted: boolean;
+}
+
+export interface LogAtReading {
+  readonly commitIndex: number;
+  readonly appliedIndex: number;
+  readonly compactionFloor: number;
 }
 
 export interface MemoryFigures {
@@ -37,6 +47,38 @@ export interface MemoryFigures {
 }
 
 const stallMs = 60_000;
+const compactionWaitMs = 10_000;
+
+/**
+ * Each reading is taken right after every node has compacted through what it applied. Read where
+ * they happened to be in the cycle, the log each held (up to compactEvery entries, about 3.6 MiB
+ * of the leader's worker at 10,000, a heap snapshot study found on 2026-12-07) moves a reading by
+ * as much as that, and the one run that read 1.11 (a step of the leader's worker from about 5 to
+ * 7.3 MiB) could not be told from that sawtooth, since where each node was in its cycle was not
+ * kept. What is left after a compaction is what would grow with the number of commits. Where each node was in its cycle is kept with the
+ * reading. A node that does not compact within 10 s (a compaction held for a lagging follower's
+ * stream) is read as it is, and the reading says so.
+ */
+async function compactForReading(processes: readonly BenchProcess[]): Promise<{ logs: Record<string, LogAtReading>; compacted: boolean }> {
+  const logs: Record<string, LogAtReading> = {};
+  try {
+    await waitFor('every page to apply what its node committed', compactionWaitMs, async () => ((await Promise.all(processes.map(status))).every((each) => each.appliedIndex >= each.commitIndex) ? true : null));
+  } catch (error) {
+    console.error(`  memory: ${(error as Error).message}; compacting through what was applied`);
+  }
+  for (const each of processes) {
+    const { commitIndex, appliedIndex, compactionFloor } = await status(each);
+    logs[each.id] = { commitIndex, appliedIndex, compactionFloor };
+  }
+  const through = await Promise.all(processes.map((each) => each.page.evaluate(() => window.browserBench.compactNow())));
+  try {
+    await waitFor('every node to compact', compactionWaitMs, async () => ((await Promise.all(processes.map(status))).every((each, position) => each.compactionFloor >= (through[position] ?? 0)) ? true : null));
+    return { logs, compacted: true };
+  } catch (error) {
+    console.error(`  memory: ${(error as Error).message}; read as it is`);
+    return { logs, compacted: false };
+  }
+}
 
 /**
  * Every page's and worker's retained memory, read through CDP after a forced full garbage
@@ -51,6 +93,7 @@ async function reading(processes: readonly BenchProcess[], profilesDirectory: st
   try {
     // Each page answers once its proposals in flight have settled.
     await Promise.all(processes.map((each) => each.page.evaluate(() => window.browserBench.holdLoads())));
+    const { logs, compacted } = await compactForReading(processes);
     const atMs = wallClockMs();
     const heaps: Record<string, HeapSizes> = {};
     const diskBytes: Record<string, number> = {};
@@ -62,7 +105,7 @@ async function reading(processes: readonly BenchProcess[], profilesDirectory: st
       diskBytes[each.id] = folderBytes(indexedDbFolder(path.join(profilesDirectory, each.id)));
     }
     console.error(`  memory: a reading (collection and heap sizes, page then worker) took ${took.join(', ')}`);
-    return { commits, atMs, heaps, diskBytes };
+    return { commits, atMs, heaps, diskBytes, logs, compacted };
   } finally {
     await Promise.all(processes.map((each) => each.page.evaluate(() => window.browserBench.releaseLoads())));
   }

@@ -10,9 +10,11 @@ const mebibyte = 1024 * 1024;
 
 function figures(totalsInMebibytes: readonly number[], diskInMebibytes: readonly number[] = totalsInMebibytes.map(() => 1)): MemoryFigures {
   const samples = totalsInMebibytes.map((total, position) => {
-    const heaps: Record<string, HeapSizes> = { a: { pageBytes: (total / 2) * mebibyte, workerBytes: (total / 2) * mebibyte } };
+    const half = (total / 2) * mebibyte;
+    const parts = { javaScriptBytes: half, blinkBytes: 0, arrayBufferBytes: 0 };
+    const heaps: Record<string, HeapSizes> = { a: { pageBytes: half, workerBytes: half, pageParts: parts, workerParts: parts } };
     const disk = diskInMebibytes[position] ?? 0;
-    return { commits: position * 1000, atMs: position, heaps, diskBytes: { a: (disk / 4) * mebibyte, b: ((3 * disk) / 4) * mebibyte } };
+    return { commits: position * 1000, atMs: position, heaps, diskBytes: { a: (disk / 4) * mebibyte, b: ((3 * disk) / 4) * mebibyte }, logs: {}, compacted: true };
   });
   return { commits: 10_000, commitsPerSecond: 1, samples, loads: [], stalled: false, startedAtMs: 0, endedAtMs: 1, termAtStart: 1, termAtEnd: 1 };
 }
