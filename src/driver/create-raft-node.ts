@@ -182,6 +182,12 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
   };
 
   const publish = (): void => {
+    // The applied index moves before the observables are announced: a listener of the commit
+    // index reads it (a worker reports it to its page with each state, which publishSnapshot
+    // checks against), and read after the announcement it was one publish behind.
+    const applicable = core.applicableIndex;
+    const applying = applicable > appliedIndex && !applyHeld;
+    if (applying) appliedIndex = applicable;
     // Stored together, then announced: a role listener reading the term sees the new one.
     setTogether([
       stagedChange(role, core.role),
@@ -191,9 +197,7 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
       stagedChange(commitIndex, announcedCommit()),
       stagedChange(compactionFloor, core.compactionFloor),
     ]);
-    const applicable = core.applicableIndex;
-    if (applicable > appliedIndex && !applyHeld) {
-      appliedIndex = applicable;
+    if (applying) {
       checkIdentity(applicable);
       wakeProgress();
     }

@@ -1,9 +1,8 @@
-// Review (worker boundary): the page's copy of the worker node's applied index (NodeState.appliedIndex,
-// which publishSnapshot checks against) is read by the worker while the driver is still announcing
-// the observables of the same step, before the driver raises its applied index: it is one publish
-// behind. A restarted node that shows its stored log (applyHeld) is the case the field was added
-// for (remote-node.ts: "a restarted app's own snapshot republished before it read a stream"), and
-// there the worker node refuses what createRaftNode takes.
+// Guards that a restarted worker node showing its stored log takes a snapshot through its commit
+// index, as createRaftNode does: the page's copy of the applied index (NodeState.appliedIndex,
+// which publishSnapshot checks against) was read by the worker while the driver announced the
+// commit index, before the driver raised its applied index, so it was one publish behind (found by
+// a review, 2026-12-07).
 import 'fake-indexeddb/auto'; // IndexedDB storage inside the in-process worker
 import { describe, expect, it } from 'vitest';
 import { nodeId, type NodeId } from '../core/types.ts';
@@ -11,8 +10,8 @@ import { createRaftNode } from '../driver/create-raft-node.ts';
 import type { RaftNode } from '../driver/node-options.ts';
 import { IndexedDbRaftStorage } from '../storage/indexeddb-storage.ts';
 import { createLoopbackNetwork } from '../transport/loopback.ts';
-import { createInProcessWorker } from '../worker/in-process-worker.test-support.ts';
-import { createWorkerRaftNode } from '../worker/worker-client.ts';
+import { createInProcessWorker } from './in-process-worker.test-support.ts';
+import { createWorkerRaftNode } from './worker-client.ts';
 
 const patient = { electionTimeoutMin: 1_000, electionTimeoutMax: 2_000, heartbeatInterval: 100 };
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
