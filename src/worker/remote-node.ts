@@ -134,19 +134,27 @@ function remoteMethods({ api, mirror, stopped, streams, calls, proposals, resolv
       return streams.iterable(fromIndex);
     },
     propose(command, options = {}) {
+      // `null` options (from JavaScript) reject, as createRaftNode's do, rather than throw here.
+      let signal: AbortSignal | undefined;
+      try {
+        signal = options.signal;
+      } catch (error) {
+        return Promise.reject(error);
+      }
       // Checked as createRaftNode checks, in its order: a stopped node and an aborted signal
       // first (calls.submit), then the arguments, so only valid proposals reach the burst.
-      return calls.submit(options.signal, (callId) => {
+      return calls.submit(signal, (callId) => {
         if (!(command instanceof Uint8Array)) throw new TypeError('propose(command): command must be a Uint8Array');
         if (options.requestId !== undefined) validateRequestId(options.requestId);
         // Copied now, into the burst's buffer: the burst is posted after this task's other
         // proposals, and a caller that reuses its buffer once propose returns would otherwise send
         // the reused bytes (proposal-records.ts).
-        proposals.queue(callId, command, options.requestId ?? null, options.signal !== undefined);
+        proposals.queue(callId, command, options.requestId ?? null, signal !== undefined);
       });
     },
-    readIndex: (options = {}) => calls.call(options.signal, (callId) => api.readIndex(callId)),
-    changeMembership(target, options = {}) {
+    // Async, as createRaftNode's are: `null` options (from JavaScript) reject rather than throw.
+    readIndex: async (options = {}) => calls.call(options.signal, (callId) => api.readIndex(callId)),
+    async changeMembership(target, options = {}) {
       // Validated after the stopped and aborted checks, as createRaftNode does.
       return calls.call(options.signal, (callId) => {
         validateClusterConfig(target);

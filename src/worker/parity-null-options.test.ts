@@ -1,11 +1,8 @@
-// Review (worker boundary): a call with `null` for its options. createRaftNode's propose, readIndex
-// and changeMembership answer every mistake with a rejected promise (propose wraps its checks in a
-// try and returns Promise.reject; the others are async). The worker node's page methods read
-// `options.signal` before any promise exists, so the same call throws synchronously: a caller's
-// `.catch()` never runs and the TypeError escapes into its code.
+// Guards that a call with `null` options rejects on the worker node as on createRaftNode's, rather
+// than throwing at the call, where a caller's .catch() never runs (found by a review, 2026-12-07).
 import { describe, expect, it } from 'vitest';
 import type { RaftNode } from '../driver/node-options.ts';
-import { bytes, soloDriver, soloWorker } from '../worker/parity.test-support.ts';
+import { bytes, soloDriver, soloWorker } from './parity.test-support.ts';
 
 /** 'rejects' when the call returns a promise that rejects, 'throws' when the call itself throws. */
 async function howItFails(call: () => Promise<unknown>): Promise<string> {
