@@ -1,14 +1,9 @@
-// Review (demo board reducer): commands come from every page in the room, as JSON bytes, so a field
-// can be anything JSON holds. completeTask and releaseTask check only `task.claimedBy !== by`, and
-// an unclaimed task's claimedBy is null: a command with `by: null` (which the reducer never
-// checks is a name) passes that check on an unclaimed task. completeTask then marks it done with
-// nobody having claimed it ("claim it before completing it" is the reducer's own rule), and the
-// board shows a done task as "unclaimed" with a Claim button; whoever claims it next is shown as
-// having done it.
+// Guards that a task nobody claimed is never completed or released, whatever `by` a peer's JSON
+// command carries (`by: null` matched an unclaimed task's claimedBy; found by a review, 2026-12-07).
 import { describe, expect, it } from 'vitest';
-import { applyBoardCommand, BoardCommandRefused, initialBoardState, type BoardCommand } from '../../demo/board/board-state.ts';
-import { storeOptions } from '../../demo/board/store-options.ts';
-import { jsonSerializer } from '../rooms/serializer.ts';
+import { applyBoardCommand, BoardCommandRefused, initialBoardState, type BoardCommand } from './board-state.ts';
+import { storeOptions } from './store-options.ts';
+import { jsonSerializer } from '../../src/rooms/serializer.ts';
 
 /** A command as another page's bytes reach this one: through the store's default JSON serializer. */
 const fromPeer = (json: string): BoardCommand => jsonSerializer<BoardCommand>().decode(new TextEncoder().encode(json));
@@ -18,6 +13,15 @@ describe('demo board: completing or releasing a task nobody claimed', () => {
 
   it('completeTask with by: null on an unclaimed task is refused (claim it before completing it)', () => {
     expect(() => storeOptions.apply(board, fromPeer('{"type":"completeTask","id":"t1","by":null}'))).toThrow(BoardCommandRefused);
+  });
+
+  it('releaseTask with by: null, or a name, on an unclaimed task is refused', () => {
+    expect(() => storeOptions.apply(board, fromPeer('{"type":"releaseTask","id":"t1","by":null}'))).toThrow(BoardCommandRefused);
+    expect(() => storeOptions.apply(board, fromPeer('{"type":"releaseTask","id":"t1","by":"Bo"}'))).toThrow(/not claimed/);
+  });
+
+  it('releaseLock with by: null is refused as a command without a name', () => {
+    expect(() => storeOptions.apply(initialBoardState, fromPeer('{"type":"releaseLock","by":null,"fencingToken":0}'))).toThrow(/a name must not be empty/);
   });
 
   it('a task is never done with nobody having claimed it, whatever a peer sends', () => {
