@@ -1,13 +1,9 @@
-// Review (demo): a member's display name comes from its status gossip, JSON another page sends
-// (partition-switch.ts). The page's own name is trimmed and cut to 64 characters (settings.ts), and
-// so are names kept for later (remembered-names.ts: "As settings.ts caps this page's own name"), but
-// demo-model.ts's nameOf/cluster read the gossiped name raw first: a peer's name of thousands of
-// characters (a status frame may be 4 KiB) or of blanks fills the panel's row, its transfer button
-// and every timeline sentence naming it, where a blank one should fall back to the short id.
+// Guards that a peer's gossiped display name is bounded as this page's own: trimmed, cut to 64
+// characters, blank read as none (the short id); it was shown raw (found by a review, 2026-12-07).
 import { describe, expect, it } from 'vitest';
-import { createDemoModel, type StoreLike } from '../../demo/app/demo-model.ts';
-import { peerStatusOf, type PartitionSwitch, type PeerStatus } from '../../demo/app/partition-switch.ts';
-import { createEmitter, createWatchable, nodeId, type NodeId, type RaftNode } from '../index.ts';
+import { createDemoModel, type StoreLike } from './demo-model.ts';
+import { peerStatusOf, type PartitionSwitch, type PeerStatus } from './partition-switch.ts';
+import { createEmitter, createWatchable, nodeId, type NodeId, type RaftNode } from '../../src/index.ts';
 
 const [self, bo] = ['peer-self', 'peer-bo0123456789'].map(nodeId) as [NodeId, NodeId];
 
