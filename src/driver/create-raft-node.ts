@@ -142,6 +142,7 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
   let closeError: Error | null = null;
   let stepScheduled = false;
   let appliedIndex = restoredFloor;
+  const applied = createStagedWatchable(appliedIndex);
   let progressWaiters: Array<() => void> = [];
   const commandCopier = createCommandCopier();
 
@@ -196,6 +197,7 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
       stagedChange(membership, core.membership),
       stagedChange(commitIndex, announcedCommit()),
       stagedChange(compactionFloor, core.compactionFloor),
+      stagedChange(applied, appliedIndex),
     ]);
     if (applying) {
       checkIdentity(applicable);
@@ -438,6 +440,7 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
     replicationProgress: () => (closed ? new Map<NodeId, number>() : core.matchIndexes()),
     silentPeers: () => (closed ? new Set<NodeId>() : core.silentPeers()),
     appliedIndex: () => appliedIndex,
+    applied,
     async close() {
       stop(new RaftClosedError());
       await writes.idle;
