@@ -102,7 +102,8 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
   // The entries a previous incarnation knew committed (the core starts with its stored commit
   // index, so nothing may replace them) are applied, and the commit index announced, a task after
   // the start: a caller that reads committed() as soon as the node is returned gets them too (its
-  // "moment of the call" comes first; a worker's page starts that stream after the commit index).
+  // "moment of the call" comes first; a worker's page starts that stream after the applied index,
+  // held back with the commit index).
   const restoredFloor = restored.snapshot?.meta.lastIncludedIndex ?? 0;
   let applyHeld = core.applicableIndex > restoredFloor;
   const announcedCommit = (): number => (applyHeld ? restoredFloor : core.commitIndex);
