@@ -7,7 +7,8 @@ import { shortId } from './connection-banner.ts';
 import type { MemberConnection } from './connection-text.ts';
 import { createLastHeard, silentAfterMs } from './last-heard.ts';
 import { watchSilences } from './silence-notes.ts';
-import type { PartitionSwitch, PeerStatus } from './partition-switch.ts';
+import type { PartitionSwitch } from './partition-switch.ts';
+import { recordStatus, type HeardStatus } from './heard-statuses.ts';
 import type { RememberedNames } from './remembered-names.ts';
 import type { Wording } from './timeline-text.ts';
 
@@ -67,7 +68,7 @@ export function createDemoModel(options: DemoModelOptions) {
   /** Worded when drawn (timeline-text.ts): names arrive by gossip after the events naming them. */
   const timeline: { readonly at: number; readonly kind: TimelineEntry['kind']; readonly wording: Wording }[] = [];
   const errors: string[] = [];
-  const statuses = new Map<string, { status: PeerStatus; at: number }>();
+  const statuses = new Map<string, HeardStatus>();
   const listeners = new Set<() => void>();
   const changed = (): void => {
     for (const listener of [...listeners]) listener();
@@ -81,8 +82,12 @@ export function createDemoModel(options: DemoModelOptions) {
     }
     changed();
   };
+  const isMember = (id: string): boolean => {
+    const config = options.node().membership.value;
+    return config.voters.includes(id as NodeId) || (config.learners?.includes(id as NodeId) ?? false);
+  };
   options.partition.statuses.subscribe(({ from, status }) => {
-    statuses.set(from, { status, at: now() });
+    recordStatus(statuses, from, status, now(), isMember);
     options.rememberedNames?.remember(from, status.name, now());
     changed();
   });
@@ -96,7 +101,7 @@ export function createDemoModel(options: DemoModelOptions) {
   };
 
   /** What a member's gossip last called it on this page, or on an earlier one of this profile. */
-  const heardName = (id: string): string | undefined => statuses.get(id)?.status.name ?? options.rememberedNames?.get(id);
+  const heardName = (id: string): string | undefined => statuses.get(id)?.name ?? options.rememberedNames?.get(id);
   /** A member's display name, or a short id while none was ever heard. */
   const nameOf = (id: string): string => (id === options.node().id ? options.selfName : (heardName(id) ?? shortId(id)));
 

@@ -25,6 +25,13 @@ export const heardAgainWriteMs = 60_000;
 /** As settings.ts caps this page's own name. */
 const maxNameLength = 64;
 
+/** A peer's name as pages show it: trimmed and cut as this page's own; blank (or not a string) is none. */
+export function displayName(name: unknown): string | undefined {
+  if (typeof name !== 'string') return undefined;
+  const trimmed = name.trim().slice(0, maxNameLength);
+  return trimmed === '' ? undefined : trimmed;
+}
+
 interface Heard {
   readonly name: string;
   readonly heardAt: number;
@@ -40,9 +47,8 @@ export function createRememberedNames(storage: NameStorage, room: string): Remem
   return {
     get: (id) => names.get(id)?.name,
     remember(id, name, now = Date.now()) {
-      if (typeof name !== 'string') return; // gossip is display-only JSON from peers
-      const trimmed = name.trim().slice(0, maxNameLength);
-      if (trimmed === '') return;
+      const trimmed = displayName(name); // gossip is display-only JSON from peers
+      if (trimmed === undefined) return;
       const known = names.get(id);
       const heard: Heard = { name: trimmed, heardAt: now };
       if (known !== undefined && known.name === trimmed && now - known.heardAt < heardAgainWriteMs) return;
@@ -79,9 +85,9 @@ function readStored(storage: NameStorage, key: string): Map<string, Heard> {
   for (const record of parsed) {
     if (!Array.isArray(record) || record.length !== 3) continue;
     const [id, name, heardAt] = record as unknown[];
-    if (typeof id !== 'string' || typeof name !== 'string' || typeof heardAt !== 'number' || !Number.isFinite(heardAt)) continue;
-    const trimmed = name.trim().slice(0, maxNameLength);
-    if (trimmed !== '') names.set(id, { name: trimmed, heardAt });
+    if (typeof id !== 'string' || typeof heardAt !== 'number' || !Number.isFinite(heardAt)) continue;
+    const trimmed = displayName(name);
+    if (trimmed !== undefined) names.set(id, { name: trimmed, heardAt });
   }
   return newest(names);
 }

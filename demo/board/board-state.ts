@@ -91,14 +91,19 @@ function applyTaskCommand(state: BoardState, command: Extract<BoardCommand, { id
       if (task.claimedBy !== null) refuse(`task "${task.title}" is already claimed by ${task.claimedBy}`);
       return replaceTask(state, { ...task, claimedBy: by });
     }
+    // `by` is checked as a name, and an unclaimed task refused first: a peer's command is JSON, and
+    // `by: null` matched an unclaimed task's `claimedBy`, so it was completed with nobody claiming it.
     case 'releaseTask': {
       const task = findTask(state, command.id);
-      if (task.claimedBy !== command.by) refuse(`only ${task.claimedBy ?? 'its claimant'} can release "${task.title}"`);
+      const by = checkText('a name', command.by, boardLimits.maxNameLength);
+      if (task.claimedBy === null) refuse(`"${task.title}" is not claimed`);
+      if (task.claimedBy !== by) refuse(`only ${task.claimedBy ?? 'its claimant'} can release "${task.title}"`);
       return replaceTask(state, { ...task, claimedBy: null });
     }
     case 'completeTask': {
       const task = findTask(state, command.id);
-      if (task.claimedBy !== command.by) refuse(`claim "${task.title}" before completing it`);
+      const by = checkText('a name', command.by, boardLimits.maxNameLength);
+      if (task.claimedBy !== by) refuse(`claim "${task.title}" before completing it`);
       return replaceTask(state, { ...task, done: true });
     }
     case 'removeTask':
@@ -141,6 +146,8 @@ export function applyBoardCommand(state: BoardState, command: BoardCommand): Boa
       return { ...state, lock: { holder: by, fencingToken: state.lock.fencingToken + 1 } };
     }
     case 'releaseLock': {
+      // A name, like every `by`: `null` matched a free lock's holder (a harmless release, but not a command).
+      checkText('a name', command.by, boardLimits.maxNameLength);
       if (state.lock.holder !== command.by || state.lock.fencingToken !== command.fencingToken) {
         refuse(`token ${command.fencingToken} of ${command.by} is stale (the lock is at token ${state.lock.fencingToken}, held by ${state.lock.holder ?? 'nobody'})`);
       }

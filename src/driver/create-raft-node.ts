@@ -102,7 +102,8 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
   // The entries a previous incarnation knew committed (the core starts with its stored commit
   // index, so nothing may replace them) are applied, and the commit index announced, a task after
   // the start: a caller that reads committed() as soon as the node is returned gets them too (its
-  // "moment of the call" comes first; a worker's page starts that stream after the commit index).
+  // "moment of the call" comes first; a worker's page starts that stream after the applied index,
+  // held back with the commit index).
   const restoredFloor = restored.snapshot?.meta.lastIncludedIndex ?? 0;
   let applyHeld = core.applicableIndex > restoredFloor;
   const announcedCommit = (): number => (applyHeld ? restoredFloor : core.commitIndex);
@@ -142,6 +143,7 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
   let closeError: Error | null = null;
   let stepScheduled = false;
   let appliedIndex = restoredFloor;
+  const applied = createStagedWatchable(appliedIndex);
   let progressWaiters: Array<() => void> = [];
   const commandCopier = createCommandCopier();
 
@@ -182,6 +184,12 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
   };
 
   const publish = (): void => {
+    // The applied index moves before the observables are announced: a listener of the commit
+    // index reads it (a worker reports it to its page with each state, which publishSnapshot
+    // checks against), and read after the announcement it was one publish behind.
+    const applicable = core.applicableIndex;
+    const applying = applicable > appliedIndex && !applyHeld;
+    if (applying) appliedIndex = applicable;
     // Stored together, then announced: a role listener reading the term sees the new one.
     setTogether([
       stagedChange(role, core.role),
@@ -190,10 +198,9 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
       stagedChange(membership, core.membership),
       stagedChange(commitIndex, announcedCommit()),
       stagedChange(compactionFloor, core.compactionFloor),
+      stagedChange(applied, appliedIndex),
     ]);
-    const applicable = core.applicableIndex;
-    if (applicable > appliedIndex && !applyHeld) {
-      appliedIndex = applicable;
+    if (applying) {
       checkIdentity(applicable);
       wakeProgress();
     }
@@ -434,6 +441,7 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
     replicationProgress: () => (closed ? new Map<NodeId, number>() : core.matchIndexes()),
     silentPeers: () => (closed ? new Set<NodeId>() : core.silentPeers()),
     appliedIndex: () => appliedIndex,
+    applied,
     async close() {
       stop(new RaftClosedError());
       await writes.idle;

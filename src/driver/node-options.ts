@@ -65,6 +65,12 @@ export interface RaftNode {
    */
   appliedIndex?(): number;
   /**
+   * appliedIndex() as a watchable, announced with the step's other observables. Optional like
+   * replicationProgress; a worker reports it to its page as it moves, which a follower's does
+   * with no other observable changing (its write of entries it knew committed ends).
+   */
+  readonly applied?: Watchable<number>;
+  /**
    * The client id this node stamps its proposals' dedup keys with (null for identity `none`): an
    * auto id is minted at every start, and again if another writer's entry turns up under it. It
    * tells this incarnation's entries from an earlier one's, which share the node id (a replicated

@@ -35,12 +35,15 @@ export interface RemoteNode extends RaftNode {
 /** The page-side pieces a remote node's methods work with. */
 interface RemoteParts {
   readonly api: Remote<WorkerNodeApi>;
-  readonly mirror: StateMirror;
   readonly stopped: WritableWatchable<Error | null>;
   readonly streams: RemoteCommittedStreams;
   readonly calls: RemoteCalls;
   readonly proposals: ProposalQueue;
-  readonly resolvedThrough: () => number;
+  /**
+   * What the worker has surely applied, as this page knows it: its last reported applied index,
+   * the entries this page's streams handed out, the entries its proposals resolved with.
+   */
+  readonly appliedAsSeen: () => number;
 }
 
 export function createRemoteNode(id: NodeId, initial: NodeState, connection: RemoteNodeConnection): RemoteNode {
@@ -119,34 +122,46 @@ export function createRemoteNode(id: NodeId, initial: NodeState, connection: Rem
       await connection.shutdown();
     })());
   const { role, leader, term, membership, commitIndex, compactionFloor, clientId, replicationProgress, silentPeers } = mirror;
-  const parts: RemoteParts = { api, mirror, stopped, streams, calls, proposals, resolvedThrough: () => resolvedThrough };
-  return { id, role, leader, term, membership, commitIndex, compactionFloor, clientId, stopped, trace, replicationProgress, silentPeers, ...remoteMethods(parts), close, fail: stop };
+  const appliedAsSeen = (): number => Math.max(streams.deliveredIndex, mirror.appliedIndex(), resolvedThrough);
+  const parts: RemoteParts = { api, stopped, streams, calls, proposals, appliedAsSeen };
+  return { id, role, leader, term, membership, commitIndex, compactionFloor, clientId, stopped, trace, replicationProgress, silentPeers, appliedIndex: appliedAsSeen, ...remoteMethods(parts), close, fail: stop };
 }
 
 /** The calls of RaftNode, each validated on the page as createRaftNode validates it, then sent. */
-function remoteMethods({ api, mirror, stopped, streams, calls, proposals, resolvedThrough }: RemoteParts): Omit<RaftNode, keyof StateMirror | 'id' | 'stopped' | 'trace' | 'close'> {
+function remoteMethods({ api, stopped, streams, calls, proposals, appliedAsSeen }: RemoteParts): Omit<RaftNode, keyof StateMirror | 'id' | 'stopped' | 'trace' | 'close'> {
   return {
-    // The live tail from the moment of the call, as the page sees it: after the commit index
-    // it was last told about (the worker's may already be ahead; nothing after it is missed).
-    committed: () => streams.iterable(mirror.commitIndex.value + 1),
+    // The live tail from the moment of the call, as the page sees it: after the applied index it
+    // knows, as createRaftNode's starts after its own (the worker's may already be ahead; nothing
+    // after it is missed). It started after the commit index until 2026-12-07, and entries
+    // committed but not yet applied then (a follower's write of them still running) were never
+    // handed out.
+    committed: () => streams.iterable(appliedAsSeen() + 1),
     committedFrom(fromIndex) {
       if (!isValidCounter(fromIndex)) throw new RangeError(`committedFrom index must be a non-negative safe integer, got ${String(fromIndex)}`);
       return streams.iterable(fromIndex);
     },
     propose(command, options = {}) {
+      // `null` options (from JavaScript) reject, as createRaftNode's do, rather than throw here.
+      let signal: AbortSignal | undefined;
+      try {
+        signal = options.signal;
+      } catch (error) {
+        return Promise.reject(error);
+      }
       // Checked as createRaftNode checks, in its order: a stopped node and an aborted signal
       // first (calls.submit), then the arguments, so only valid proposals reach the burst.
-      return calls.submit(options.signal, (callId) => {
+      return calls.submit(signal, (callId) => {
         if (!(command instanceof Uint8Array)) throw new TypeError('propose(command): command must be a Uint8Array');
         if (options.requestId !== undefined) validateRequestId(options.requestId);
         // Copied now, into the burst's buffer: the burst is posted after this task's other
         // proposals, and a caller that reuses its buffer once propose returns would otherwise send
         // the reused bytes (proposal-records.ts).
-        proposals.queue(callId, command, options.requestId ?? null, options.signal !== undefined);
+        proposals.queue(callId, command, options.requestId ?? null, signal !== undefined);
       });
     },
-    readIndex: (options = {}) => calls.call(options.signal, (callId) => api.readIndex(callId)),
-    changeMembership(target, options = {}) {
+    // Async, as createRaftNode's are: `null` options (from JavaScript) reject rather than throw.
+    readIndex: async (options = {}) => calls.call(options.signal, (callId) => api.readIndex(callId)),
+    async changeMembership(target, options = {}) {
       // Validated after the stopped and aborted checks, as createRaftNode does.
       return calls.call(options.signal, (callId) => {
         validateClusterConfig(target);
@@ -169,12 +184,10 @@ function remoteMethods({ api, mirror, stopped, streams, calls, proposals, resolv
       if (!isValidCounter(snapshot.throughIndex) || !(snapshot.state instanceof Uint8Array)) {
         throw new RangeError('publishSnapshot needs { throughIndex: a non-negative safe integer, state: Uint8Array }');
       }
-      // What the worker has surely applied: its last reported applied index, the entries this
-      // page's streams handed out, the entries its proposals resolved with. Until 2026-12-06 only
-      // the streams counted, so a snapshot through a resolved proposal's entry, or a restarted
-      // app's own snapshot republished before it read a stream, was refused where a node on the
-      // page takes it (found by a review).
-      const applied = Math.max(streams.deliveredIndex, mirror.appliedIndex(), resolvedThrough());
+      // Until 2026-12-06 only what the streams handed out counted, so a snapshot through a
+      // resolved proposal's entry, or a restarted app's own snapshot republished before it read a
+      // stream, was refused where a node on the page takes it (found by a review).
+      const applied = appliedAsSeen();
       if (snapshot.throughIndex > applied) {
         throw new RangeError(`publishSnapshot throughIndex ${snapshot.throughIndex} is beyond the applied index ${applied}: a snapshot may only cover delivered entries`);
       }

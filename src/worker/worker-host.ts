@@ -206,7 +206,9 @@ async function startNode(request: StartRequest, transportPort: MessagePort, outb
       ...(request.metrics ? { onMetric: (metric) => outbox.send({ type: 'metric', metric }) } : {}),
     });
     const publish = (): void => outbox.send({ type: 'state', state: states.current(node) });
-    const watched = [node.role, node.leader, node.term, node.membership, node.commitIndex, node.compactionFloor, node.stopped, ...(node.clientId === undefined ? [] : [node.clientId])] as const;
+    // The applied index too: the page starts committed() after it, and a follower's moves alone
+    // when its write of entries it already knew committed ends.
+    const watched = [node.role, node.leader, node.term, node.membership, node.commitIndex, node.compactionFloor, node.stopped, ...(node.clientId === undefined ? [] : [node.clientId]), ...(node.applied === undefined ? [] : [node.applied])] as const;
     const unsubscribes = watched.map((watchable) => (watchable as { subscribe(listener: () => void): () => void }).subscribe(publish));
     const progressTimer = setInterval(() => {
       if (node.role.value === 'leader') publish();
