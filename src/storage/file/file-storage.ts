@@ -197,6 +197,7 @@ export class FileRaftStorage implements RaftStorage {
       const migrating = format1 === 'journal';
       if (migrating || aside) await this.replayFormat1(migrating ? format1Path : asidePath);
       if (migrating) {
+        await this.confirmLockBeforeRecovery();
         await rename(format1Path, asidePath);
         if (sync) await syncDirectory(this.directory);
       }
@@ -217,8 +218,14 @@ export class FileRaftStorage implements RaftStorage {
       if (size !== this.journalBytes) throw new Error(`${path} is ${size} bytes where ${this.journalBytes} were written or read`);
       // Only now that journal.v2 has been read whole (or written) are the sentinel put in place and
       // the old copy removed.
-      if (!sentinelInPlace) await replaceFile(this.directory, format1JournalFileName, format1Sentinel, sync);
-      if (aside || format1 === 'journal') await removeFile(asidePath, this.directory, sync);
+      if (!sentinelInPlace) {
+        await this.confirmLockBeforeRecovery();
+        await replaceFile(this.directory, format1JournalFileName, format1Sentinel, sync, () => this.confirmLockBeforeRename());
+      }
+      if (aside || format1 === 'journal') {
+        await this.confirmLockBeforeRecovery();
+        await removeFile(asidePath, this.directory, sync);
+      }
     } catch (error) {
       await this.journal.close().catch(() => undefined);
       throw error;
@@ -237,7 +244,9 @@ export class FileRaftStorage implements RaftStorage {
         // its bytes kept aside first: damage to the last record's payload reads the same as a
         // torn append (no format can tell them apart), and cutting must not destroy the evidence.
         const kept = Math.min(reader.size - validBytes, maxTornTailKeptBytes);
-        await replaceFile(this.directory, tornTailFileName, await reader.bytes(validBytes, kept), sync);
+        await this.confirmLockBeforeRecovery();
+        await replaceFile(this.directory, tornTailFileName, await reader.bytes(validBytes, kept), sync, () => this.confirmLockBeforeRename());
+        await this.confirmLockBeforeRecovery();
         await journal.truncate(validBytes);
       }
       if (sync) {
@@ -389,6 +398,17 @@ export class FileRaftStorage implements RaftStorage {
     await this.confirmLock();
     const lostWhileConfirming = this.lock.lost.value;
     if (lostWhileConfirming !== null) throw lostWhileConfirming;
+  }
+
+  /**
+   * Before each write of the recovery at open (the torn tail cut and kept aside, the sentinel, the
+   * migration's renames): the scan before it takes minutes on a journal of gigabytes, and a lock
+   * lost meanwhile has a new owner that cut the same tail and appended past it (a review found this
+   * process's truncate then cut off the new owner's acknowledged records).
+   */
+  private async confirmLockBeforeRecovery(): Promise<void> {
+    if (this.failedWith !== null) throw this.failedWith;
+    await this.confirmLockBeforeRename();
   }
 
   /** Validates now (so a refused call changes nothing), appends and fsyncs in turn, then mirrors. */

@@ -1,21 +1,17 @@
-// Review (2026-12-07): FileRaftStorage.open checks its lock's `lost` once, after the snapshot is
-// read, and never again before openJournal writes: scanning a large journal (gigabytes: minutes)
-// is followed by destructive writes that confirm nothing: the torn tail is cut
-// (journal.truncate(validBytes)) and `journal.v2.torn` and the `journal` sentinel are written. A
-// lock lost during the scan (taken over: this process stalled, or its renewals failed, past the
-// lease) is noticed by the renewal and `lost` is set, yet the journal is truncated afterwards. The
-// new owner has by then cut the same torn tail and appended (acknowledged) records past it: the
-// old opener's truncate to its validBytes cuts them off. Writes after loss.
+// Guards that a lock lost while open scans the journal stops the recovery's writes (the torn tail's
+// cut, journal.v2.torn, the sentinel): found by a review (2026-12-07). Scanning a journal of
+// gigabytes takes minutes; a new owner meanwhile cuts the same torn tail and appends acknowledged
+// records past it, which this process's truncate to its own valid length used to cut off.
 import { appendFileSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import type { LogEntry } from '../core/types.ts';
-import type * as JournalScan from '../storage/file/journal-scan.ts';
-import { temporaryDirectories } from '../storage/file/temporary-directories.test-support.ts';
+import type { LogEntry } from '../../core/types.ts';
+import type * as JournalScan from './journal-scan.ts';
+import { temporaryDirectories } from './temporary-directories.test-support.ts';
 
 const hooks = vi.hoisted(() => ({ afterScan: null as ((path: string) => Promise<void>) | null }));
 
-vi.mock('../storage/file/journal-scan.ts', async (importOriginal) => {
+vi.mock('./journal-scan.ts', async (importOriginal) => {
   const actual = await importOriginal<typeof JournalScan>();
   return {
     ...actual,
@@ -27,13 +23,13 @@ vi.mock('../storage/file/journal-scan.ts', async (importOriginal) => {
   };
 });
 
-const { FileRaftStorage } = await import('../storage/file/file-storage.ts');
+const { FileRaftStorage } = await import('./file-storage.ts');
 
-const freshDirectory = temporaryDirectories('raftmesh-review-scan-');
+const freshDirectory = temporaryDirectories('raftmesh-lost-scan-');
 const entry = (index: number): LogEntry => ({ index, term: 1, command: new Uint8Array([index]), isNoOp: false });
 const newOwner = `4242\nlease-expiry-ms 15000\ntoken 6a1f0e2d-8c4b-4b9a-a1e3-7d2c9b0f4e55`;
 
-describe('a lock lost while the journal is scanned at open (review)', () => {
+describe('a lock lost while FileRaftStorage.open scans the journal', () => {
   it('does not truncate the journal (nor write beside it) once the lock is lost', async () => {
     const directory = freshDirectory();
     const first = await FileRaftStorage.open(directory, { fsync: false });
