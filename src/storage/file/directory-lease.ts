@@ -28,7 +28,9 @@ export interface LeaseTiming {
    * the machine sleeps (Linux's CLOCK_MONOTONIC leaves out a suspend, and a paused VM may resume
    * where it stopped), while a taker elsewhere sees the lease run out: the time since a renewal is
    * the longer of the two clocks' (a wall clock set back counts for nothing, one set forward costs
-   * one early confirmation).
+   * one early confirmation). It only ever asks for a confirmation: whether the lock went unrenewed
+   * for a whole lease is the monotonic clock's to say, or a step forward (NTP's first sync on a
+   * device without a real-time clock) followed by one failed renewal lost a lock renewed moments ago.
    */
   readonly wallClockNow?: () => number;
 }
@@ -125,9 +127,11 @@ export function holdLease(path: string, text: string, handle: FileHandle, timing
       lastRenewalFailure = null;
     } catch (error) {
       // A failure to renew (an NFS server away, say) is tried again at the next interval; writes
-      // meanwhile confirm first, and fail. Once a whole lease has passed, the lock may be another's.
+      // meanwhile confirm first, and fail. Once a whole lease has passed, the lock may be another's:
+      // a lease measured on the monotonic clock, since a wall clock stepped forward says nothing of
+      // how long the lock stood unrenewed (it only makes the next write confirm).
       lastRenewalFailure = (error as Error).message;
-      if (sinceRenewal() >= timing.expiryMs) lost.set(lostError(`could not be renewed for ${timing.expiryMs} ms (${lastRenewalFailure})`));
+      if (timing.now() - renewedAt >= timing.expiryMs) lost.set(lostError(`could not be renewed for ${timing.expiryMs} ms (${lastRenewalFailure})`));
     }
   };
   // One renewal at a time, in order: a confirmation after a stall queues behind the timer's.

@@ -1,12 +1,14 @@
 // Guards that a holder whose lock is still its own is not failed by its own clocks or a slow disk
 // (a review of the lease, 2026-12-07): a confirmation's renewal that succeeded but took longer than
 // two renewals (a slow fdatasync), or during which the wall clock stepped forward, used to fail
-// the write, and with it the storage for good, saying the process no longer held the directory.
+// the write, and with it the storage for good, saying the process no longer held the directory;
+// and one failed renewal right after a wall-clock step forward lost the lock for good.
 import { readFileSync } from 'node:fs';
 import { open as openFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi, type MockInstance } from 'vitest';
 import type { LogEntry } from '../../core/types.ts';
+import { acquireDirectoryLock } from './directory-lock.ts';
 import type { LeaseTiming } from './directory-lease.ts';
 import { FileRaftStorage, type InternalFileStorageOptions } from './file-storage.ts';
 import { temporaryDirectories } from './temporary-directories.test-support.ts';
@@ -94,5 +96,22 @@ describe('the lease does not fail a holder whose lock is still its own', () => {
     await expect(storage.appendEntries([entry(1)])).rejects.toMatchObject({ reason: 'inUse', message: expect.stringMatching(/could not be confirmed after a stall/) });
     expect(calls()).toBeLessThanOrEqual(4); // bounded: a lease's worth of renewals, not one per flush for good
     await storage.close();
+  });
+
+  it('one failed renewal right after a wall-clock step forward does not lose a lock renewed one interval ago', async () => {
+    const directory = freshDirectory();
+    let wallMs = Date.now();
+    // The monotonic clock says the last renewal was just now (a step, not a sleep).
+    const lock = await acquireDirectoryLock(directory, 'FileRaftStorage', { renewMs: 20, expiryMs: 200, now: () => 0, wallClockNow: () => wallMs });
+    const lockText = readFileSync(join(directory, 'lock'), 'utf8');
+    wallMs += 3_600_000; // NTP's first sync on a device without a real-time clock
+    const calls = await duringNextDatasync(() => Promise.reject(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' })));
+    const deadline = Date.now() + 5_000;
+    while (calls() < 3 && lock.lost.value === null && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    // Renewals go on (once failed, then succeeded): the lock is its own, and nobody could have judged it expired.
+    expect(calls()).toBeGreaterThanOrEqual(1);
+    expect(readFileSync(join(directory, 'lock'), 'utf8')).toBe(lockText);
+    expect(lock.lost.value?.message ?? null).toBeNull();
+    await lock.release();
   });
 });
