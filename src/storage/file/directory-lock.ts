@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { RaftStorageError } from '../../core/errors.ts';
 import type { Watchable } from '../../core/observable.ts';
 import { defaultLeaseTiming, holdLease, leaseExpiryIn, leaseLine, requireLeaseTiming, type LeaseTiming } from './directory-lease.ts';
-import { draftPathOf, fileSystemClockMs, removeLeftovers } from './directory-lock-files.ts';
+import { draftPathOf, fileSystemClockMs, removeIfStillTheFile, removeLeftovers } from './directory-lock-files.ts';
 import { identityText, judgeOwner, ownIdentity, parseIdentity, type ProcessIdentity } from './process-identity.ts';
 import { readIfPresent } from './read-if-present.ts';
 
@@ -184,14 +184,17 @@ const takeoverWriteMs = 10_000;
  * Replaces the stale lock whose content was `staleText`, holding `lock.takeover` (an exclusive
  * create, which every file system offers) while it checks the lock is still that one, removes it
  * and creates its own. Resolves to the new lock's handle when this process now holds the lock;
- * null to try again from the start (a crashed taker's file was cleared, or the lock's draft was
- * removed before it was linked). Another live taker, or a
- * lock that changed, means someone else is taking the directory: inUse. With `leaseExpiryMs` (a
+ * null to try again from the start (a crashed taker's file judged and, if still the one judged,
+ * cleared; or the lock's draft removed before it was linked). Another live taker, or a lock that
+ * changed, means someone else is taking the directory: inUse. With `leaseExpiryMs` (a
  * lock of another PID namespace), the lock must also have stood unrenewed that long, checked here,
  * under the takeover file, just before it is removed.
  */
 async function takeOver(label: string | null, directory: string, path: string, staleText: string, text: string, leaseExpiryMs: number | null, timing: LeaseTiming): Promise<FileHandle | null> {
   const takeoverPath = `${path}.takeover`;
+  // A token of its own, as the lock has: two worker threads of one process name the same identity,
+  // and each must tell its own takeover file from the other's.
+  const takerText = `${identityText(await ownIdentity())}\ntoken ${randomUUID()}`;
   let handle;
   try {
     handle = await open(takeoverPath, 'wx');
@@ -200,17 +203,11 @@ async function takeOver(label: string | null, directory: string, path: string, s
     await clearCrashedTakeover(label, directory, path, takeoverPath, timing);
     return null;
   }
-  const takerText = identityText(await ownIdentity());
   try {
-    let fileSystemNowMs: number;
-    try {
-      await handle.writeFile(takerText);
-      // Just written, so its modification time is the file system's clock now: the lease is
-      // measured against it, not this host's clock (hosts sharing NFS disagree on the time).
-      fileSystemNowMs = (await handle.stat()).mtimeMs;
-    } finally {
-      await handle.close();
-    }
+    await handle.writeFile(takerText);
+    // Just written, so its modification time is the file system's clock now: the lease is
+    // measured against it, not this host's clock (hosts sharing NFS disagree on the time).
+    const fileSystemNowMs = (await handle.stat()).mtimeMs;
     const current = await readLockFile(path);
     if (current !== null && current.text !== staleText) throw inUse(label, directory, path, pidIn(current.text));
     if (current !== null && leaseExpiryMs !== null) {
@@ -230,8 +227,9 @@ async function takeOver(label: string | null, directory: string, path: string, s
       throw inUse(label, directory, path, pidIn(await readFile(path, 'utf8').catch(() => '')));
     }
   } finally {
-    // Ours only: cleared as a crashed taker's, it may be another taker's by now.
-    if ((await readIfPresent(takeoverPath, (taken) => taken.readFile('utf8')).catch(() => null)) === takerText) await unlink(takeoverPath).catch(() => undefined);
+    // Ours only: cleared as a crashed taker's, its name may be another taker's by now.
+    await removeIfStillTheFile(takeoverPath, handle).catch(() => false);
+    await handle.close().catch(() => undefined);
   }
 }
 
@@ -244,20 +242,22 @@ async function takeOver(label: string | null, directory: string, path: string, s
  * Without it such a file blocked the directory until a human removed it (an outside review).
  */
 async function clearCrashedTakeover(label: string | null, directory: string, path: string, takeoverPath: string, timing: LeaseTiming): Promise<void> {
-  const found = await readLockFile(takeoverPath);
-  if (found === null) return; // its taker finished meanwhile: try again
-  const taker = parseIdentity(found.text);
-  const ageMs = (await fileSystemClockMs(path)) - found.modifiedMs;
-  const verdict = taker !== null ? await judgeOwner(taker) : ageMs < takeoverWriteMs ? 'running' : 'gone';
-  if (verdict === 'otherPidNamespace' && ageMs < timing.expiryMs) {
-    const seconds = (ms: number): string => (Math.max(0, ms) / 1000).toFixed(1);
-    throw lockError(label, `${directory} is being taken over by process ${taker?.pid ?? 0} of another PID namespace (another container?), which cannot be looked up from here; its takeover file ${takeoverPath} is ${seconds(ageMs)} s old, and a takeover lasts milliseconds: it is cleared as a crashed taker's once it is ${seconds(timing.expiryMs)} s old (in ${seconds(timing.expiryMs - ageMs)} s); one process per data directory`, 'inUse');
-  }
-  if (verdict === 'running' || verdict === 'thisProcess') throw lockError(label, `${directory} is being taken over by another process (${takeoverPath}); one process per data directory`, 'inUse');
-  // Removed only if it is still the file judged: two processes that both found a crashed taker's
-  // file must not have the later one remove the takeover file the earlier one has just made.
-  const now = await readLockFile(takeoverPath);
-  if (now !== null && now.text === found.text && now.modifiedMs === found.modifiedMs) await unlink(takeoverPath).catch(() => undefined);
+  // Judged and removed through one open handle (none: its taker finished meanwhile, try again).
+  await readIfPresent(takeoverPath, async (handle) => {
+    const text = await handle.readFile('utf8');
+    const taker = parseIdentity(text);
+    const ageMs = (await fileSystemClockMs(path)) - (await handle.stat()).mtimeMs;
+    const verdict = taker !== null ? await judgeOwner(taker) : ageMs < takeoverWriteMs ? 'running' : 'gone';
+    if (verdict === 'otherPidNamespace' && ageMs < timing.expiryMs) {
+      const seconds = (ms: number): string => (Math.max(0, ms) / 1000).toFixed(1);
+      throw lockError(label, `${directory} is being taken over by process ${taker?.pid ?? 0} of another PID namespace (another container?), which cannot be looked up from here; its takeover file ${takeoverPath} is ${seconds(ageMs)} s old, and a takeover lasts milliseconds: it is cleared as a crashed taker's once it is ${seconds(timing.expiryMs)} s old (in ${seconds(timing.expiryMs - ageMs)} s); one process per data directory`, 'inUse');
+    }
+    if (verdict === 'running' || verdict === 'thisProcess') throw lockError(label, `${directory} is being taken over by another process (${takeoverPath}); one process per data directory`, 'inUse');
+    // Removed only if it is still the file judged: two processes that both found a crashed taker's
+    // file must not have the later one remove the takeover file the earlier one has just made.
+    // Either way the caller looks again, and judges whatever takeover file it finds then.
+    await removeIfStillTheFile(takeoverPath, handle);
+  });
 }
 
 /**

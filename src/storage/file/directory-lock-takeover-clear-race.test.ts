@@ -1,42 +1,38 @@
-// Review (2026-12-07) of 59acef8: clearing a crashed taker's `lock.takeover` of another PID
-// namespace. clearCrashedTakeover judges the file, reads it once more ("removed only if it is still
-// the file judged") and then unlinks it BY PATH. Between that second read and the unlink, another
-// process (Q, another container started at the same moment, which judged the same crashed file)
-// may already have removed it and created its OWN takeover file, fresh and live: the unlink removes
-// Q's file. The takeover file is the mutual exclusion of takers; with it gone, this process (P)
-// creates its own at the next attempt and takes the lock over while Q, past its own-file check,
-// goes on to unlink the lock and link its own: two holders (or one failing with a raw ENOENT).
-// No freeze is needed: two processes started together both finding a crashed taker's file.
-//
-// Deterministic: node:fs/promises is wrapped so that, at P's unlink of lock.takeover, Q's two
-// steps (remove the crashed file, create its own) happen just before the unlink runs.
-import { existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+// Guards that clearing a crashed taker's `lock.takeover` never removes a live taker's file that took
+// its name meanwhile (a review, 2026-12-07): it was judged, read once more, then unlinked by path,
+// and another process (Q, which judged the same crashed file) could have removed it and created its
+// own in between; the unlink removed Q's mutual exclusion, and both took the lock over (two
+// holders). No freeze is needed: two containers started together both finding a crashed taker's
+// file. Deterministic: node:fs/promises is wrapped so that, as this process (P) removes or moves
+// lock.takeover away, Q's two steps (remove the crashed file, create its own) happen just before.
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { readlink } from 'node:fs/promises';
+import type * as FsPromises from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-const hooks = vi.hoisted(() => ({ beforeUnlink: null as ((path: string) => void) | null, beforeLink: null as ((from: string, to: string) => void) | null }));
+/** Runs just before this process removes or moves a file away (unlink, or rename from `path`). */
+const hooks = vi.hoisted(() => ({ beforeRemoval: null as ((path: string) => void) | null }));
 
 vi.mock('node:fs/promises', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('node:fs/promises')>();
+  const actual = await importOriginal<typeof FsPromises>();
   const unlink: typeof actual.unlink = async (path) => {
-    hooks.beforeUnlink?.(String(path));
+    hooks.beforeRemoval?.(String(path));
     return actual.unlink(path);
   };
-  const link: typeof actual.link = async (from, to) => {
-    hooks.beforeLink?.(String(from), String(to));
-    return actual.link(from, to);
+  const rename: typeof actual.rename = async (from, to) => {
+    hooks.beforeRemoval?.(String(from));
+    return actual.rename(from, to);
   };
-  return { ...actual, default: { ...actual, unlink, link }, unlink, link };
+  return { ...actual, default: { ...actual, unlink, rename }, unlink, rename };
 });
 
-const { acquireDirectoryLock } = await import('../storage/file/directory-lock.ts');
+const { acquireDirectoryLock } = await import('./directory-lock.ts');
 
 const directories: string[] = [];
 afterEach(() => {
-  hooks.beforeUnlink = null;
-  hooks.beforeLink = null;
+  hooks.beforeRemoval = null;
   for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
 });
 
@@ -45,11 +41,11 @@ function backdate(path: string, seconds: number): void {
   utimesSync(path, past, past);
 }
 
-describe('clearing a crashed taker’s takeover file of another PID namespace (review)', () => {
-  it('does not remove the takeover file another live taker created between the check and the unlink, and gives way to it', async () => {
+describe('clearing a crashed taker’s takeover file of another PID namespace', () => {
+  it('does not remove the takeover file another live taker created between its judgement and its removal, and gives way to it', async () => {
     const otherNamespace = String(Number(/\d+/.exec(await readlink('/proc/self/ns/pid'))?.[0] ?? '0') + 1);
     const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-    const directory = mkdtempSync(join(tmpdir(), 'raftmesh-review-clear-race-'));
+    const directory = mkdtempSync(join(tmpdir(), 'raftmesh-takeover-clear-race-'));
     directories.push(directory);
     const lockPath = join(directory, 'lock');
     const takeoverPath = join(directory, 'lock.takeover');
@@ -63,7 +59,7 @@ describe('clearing a crashed taker’s takeover file of another PID namespace (r
     // Q: a live taker of (yet) another container, started at the same moment as this process.
     const liveTaker = `9\nboot ${bootId}\nstart 33333\npid-namespace ${String(Number(otherNamespace) + 1)}`;
     let interleaved = false;
-    hooks.beforeUnlink = (path) => {
+    hooks.beforeRemoval = (path) => {
       if (interleaved || path !== takeoverPath) return;
       interleaved = true;
       // Q judged the same crashed file, removed it first, and created its own (fresh, live).
@@ -85,5 +81,6 @@ describe('clearing a crashed taker’s takeover file of another PID namespace (r
       takeoverFile: liveTaker,
       outcome: expect.stringMatching(/being taken over by process 9 of another PID namespace/),
     });
+    expect(readdirSync(directory).filter((name) => name.startsWith('lock.takeover.'))).toEqual([]); // nothing left moved aside
   });
 });
