@@ -30,7 +30,7 @@ import { copyEntry, copySnapshotMeta } from '../entry-copy.ts';
 import { sameBytes } from '../../core/bytes.ts';
 import { afterAppend, afterDiscard, afterTruncate, appendStart, requireCommitIndex, requireEntryTerms, requireIndexArgument, requireStateTerms, type LogBounds } from '../log-bounds.ts';
 import type { RaftStorage, StorageBatch } from '../raft-storage.ts';
-import { replaceFile, swapInFile, syncDirectory } from './atomic-file.ts';
+import { removeStaleTemporaries, replaceFile, swapInFile, syncDirectory } from './atomic-file.ts';
 import { writeWhole } from './file-chunks.ts';
 import { acquireDirectoryLock, type DirectoryLock } from './directory-lock.ts';
 import { defaultLeaseTiming, type LeaseTiming } from './directory-lease.ts';
@@ -148,6 +148,8 @@ export class FileRaftStorage implements RaftStorage {
       throw fileFailure(error, 'open');
     }
     try {
+      // Each write has a temporary file of its own, so nothing else would ever remove a crash's.
+      await removeStaleTemporaries(directory, [snapshotFileName, journalFileName, format1JournalFileName, tornTailFileName]);
       const mirror = new InMemoryRaftStorage();
       let bounds: LogBounds = { firstIndex: 1, lastIndex: 0, snapshotIndex: null };
       const snapshot = await readSnapshotFile(directory);
