@@ -1,6 +1,12 @@
 // Files replaced whole: write a temporary file, fsync it, rename it over the old one, fsync the
 // directory (so the rename itself is durable). A crash leaves the old file or the new one.
-import { open, rename, unlink } from 'node:fs/promises';
+//
+// Each write has a temporary file of its own (`snapshot.<uuid>.tmp`): under one fixed name, a
+// holder that lost its directory's lock in the middle of a write shared the new owner's temporary
+// file of the same name, wrote into it, and removed it when its own rename was refused (a review,
+// 2026-12-07). Leftovers of a crash are removed at open (removeStaleTemporaries).
+import { randomUUID } from 'node:crypto';
+import { open, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeWhole } from './file-chunks.ts';
 
@@ -35,8 +41,8 @@ export async function replaceFile(directory: string, name: string, contents: Uin
  * the bytes written.
  */
 export async function swapInFile(directory: string, name: string, contents: Uint8Array | Iterable<Uint8Array>, sync: boolean, beforeRename?: BeforeRename): Promise<number> {
-  const temporary = join(directory, `${name}.tmp`);
-  const handle = await open(temporary, 'w');
+  const temporary = join(directory, `${name}.${randomUUID()}.tmp`);
+  const handle = await open(temporary, 'wx');
   let bytes = 0;
   try {
     for (const piece of contents instanceof Uint8Array ? [contents] : contents) {
@@ -58,4 +64,16 @@ export async function swapInFile(directory: string, name: string, contents: Uint
     throw error;
   }
   return bytes;
+}
+
+/**
+ * Removes the temporary files of replacements of `names` in `directory` (this build's, and an
+ * earlier build's fixed `<name>.tmp`): called by the lock's holder, at open, when any there is a
+ * crashed or lost writer's, never to be renamed (a lost one still writing finds its rename refused).
+ */
+export async function removeStaleTemporaries(directory: string, names: readonly string[]): Promise<void> {
+  const temporary = new RegExp(`^(${names.map((name) => name.replace(/[.]/g, '\\.')).join('|')})\\.([0-9a-f-]{36}\\.)?tmp$`);
+  for (const entry of await readdir(directory).catch(() => [] as string[])) {
+    if (temporary.test(entry)) await unlink(join(directory, entry)).catch(() => undefined);
+  }
 }

@@ -28,7 +28,9 @@ export interface LeaseTiming {
    * the machine sleeps (Linux's CLOCK_MONOTONIC leaves out a suspend, and a paused VM may resume
    * where it stopped), while a taker elsewhere sees the lease run out: the time since a renewal is
    * the longer of the two clocks' (a wall clock set back counts for nothing, one set forward costs
-   * one early confirmation).
+   * one early confirmation). It only ever asks for a confirmation: whether the lock went unrenewed
+   * for a whole lease is the monotonic clock's to say, or a step forward (NTP's first sync on a
+   * device without a real-time clock) followed by one failed renewal lost a lock renewed moments ago.
    */
   readonly wallClockNow?: () => number;
 }
@@ -67,6 +69,14 @@ function confirmAfterMs(timing: LeaseTiming): number {
   return Math.min(2 * timing.renewMs, timing.expiryMs / 2);
 }
 
+/**
+ * Renewals one confirmation runs at most (and for no longer than a lease) before it fails the
+ * write: a renewal can succeed and still leave the lease older than confirmAfterMs (its flush
+ * slower than that, or the wall clock stepped forward meanwhile), and the next one then usually
+ * does; a disk that fails every renewal must not hold the write up for good.
+ */
+const maxConfirmationRenewals = 4;
+
 export interface Lease {
   /**
    * Null while the lease was renewed lately (the check before each write: one clock comparison);
@@ -91,6 +101,8 @@ export function holdLease(path: string, text: string, handle: FileHandle, timing
   let renewedAtWallClock = wallClockNow();
   /** Milliseconds since the last renewal began, on whichever clock says longer. */
   const sinceRenewal = (): number => Math.max(timing.now() - renewedAt, wallClockNow() - renewedAtWallClock);
+  /** Why the last renewal failed, while none has succeeded since: said when a confirmation gives up. */
+  let lastRenewalFailure: string | null = null;
   let renewing: Promise<void> = Promise.resolve();
   let timer: ReturnType<typeof setTimeout> | null = null;
   let stopped = false;
@@ -112,10 +124,14 @@ export function holdLease(path: string, text: string, handle: FileHandle, timing
       }
       renewedAt = startedAt;
       renewedAtWallClock = startedAtWallClock;
+      lastRenewalFailure = null;
     } catch (error) {
       // A failure to renew (an NFS server away, say) is tried again at the next interval; writes
-      // meanwhile confirm first, and fail. Once a whole lease has passed, the lock may be another's.
-      if (sinceRenewal() >= timing.expiryMs) lost.set(lostError(`could not be renewed for ${timing.expiryMs} ms (${(error as Error).message})`));
+      // meanwhile confirm first, and fail. Once a whole lease has passed, the lock may be another's:
+      // a lease measured on the monotonic clock, since a wall clock stepped forward says nothing of
+      // how long the lock stood unrenewed (it only makes the next write confirm).
+      lastRenewalFailure = (error as Error).message;
+      if (timing.now() - renewedAt >= timing.expiryMs) lost.set(lostError(`could not be renewed for ${timing.expiryMs} ms (${lastRenewalFailure})`));
     }
   };
   // One renewal at a time, in order: a confirmation after a stall queues behind the timer's.
@@ -130,16 +146,31 @@ export function holdLease(path: string, text: string, handle: FileHandle, timing
   };
   schedule();
 
+  /**
+   * Renews until the lease is fresh enough to write after. A renewal that succeeded but took longer
+   * than confirmAfterMs (a slow fdatasync), or during which the wall clock stepped forward, is
+   * followed by another: a review found the storage failed for good while its lock was its own and
+   * freshly renewed. Fails when the lock is found another's or removed, or when no renewal was
+   * timely within a lease (or maxConfirmationRenewals).
+   */
+  const confirm = async (): Promise<void> => {
+    const startedAt = timing.now();
+    for (let attempt = 0; attempt < maxConfirmationRenewals && timing.now() - startedAt < timing.expiryMs; attempt += 1) {
+      await renew();
+      const after = lost.value;
+      if (after !== null) throw after;
+      if (sinceRenewal() <= confirmAfterMs(timing)) return;
+    }
+    const failure = lastRenewalFailure === null ? '' : `; its last renewal failed: ${lastRenewalFailure}`;
+    throw lostError(`could not be confirmed after a stall (${sinceRenewal().toFixed(0)} ms since its last renewal${failure})`);
+  };
+
   return {
     confirmHeld() {
       const failure = lost.value;
       if (failure !== null) return Promise.reject(failure);
       if (sinceRenewal() <= confirmAfterMs(timing)) return null;
-      return renew().then(() => {
-        const after = lost.value;
-        if (after !== null) throw after;
-        if (sinceRenewal() > confirmAfterMs(timing)) throw lostError(`could not be confirmed after a stall (${sinceRenewal().toFixed(0)} ms since its last renewal)`);
-      });
+      return confirm();
     },
     lost,
     async stop() {

@@ -77,14 +77,21 @@ describe('taking over a stale data directory lock', () => {
     }
   });
 
-  it('removes the lock drafts of writers that died between writing and linking them, not a live writer’s', async () => {
+  it('removes lock drafts, clock probes and takeover files moved aside once older than a lease, whatever pid they name, and leaves younger ones', async () => {
+    // A draft lives milliseconds. By pid alone, a live writer's of another container read as dead
+    // (its draft removed under it), and a pid-1 peer's leftovers, its pid alive again, stayed.
     const directory = staleDirectory();
-    const orphan = `lock.${deadPid()}.0b3c7a52-5a0e-4c7e-9d55-3f8f8d1c2e11`;
-    const live = `lock.${process.ppid}.6a1f0e2d-8c4b-4b9a-a1e3-7d2c9b0f4e55`;
-    for (const name of [orphan, live]) writeFileSync(join(directory, name), name.split('.')[1] as string);
+    const deadWriters = `lock.${deadPid()}.0b3c7a52-5a0e-4c7e-9d55-3f8f8d1c2e11`;
+    const pidOneLeftover = `lock.1.2c9e4b1a-7d3f-4e8a-9b6c-5f0a1d2e3c4b`;
+    const fresh = `lock.${deadPid()}.6a1f0e2d-8c4b-4b9a-a1e3-7d2c9b0f4e55`;
+    const movedAside = `lock.takeover.3d8e1f7c-2b4a-4c6d-8e9f-0a1b2c3d4e5f`; // a clearer crashed before removing it
+    for (const name of [deadWriters, pidOneLeftover, fresh, movedAside]) writeFileSync(join(directory, name), name.split('.')[1] as string);
+    for (const name of [deadWriters, pidOneLeftover, movedAside]) {
+      const past = Date.now() / 1000 - 60;
+      utimesSync(join(directory, name), past, past);
+    }
     const storage = await FileRaftStorage.open(directory, { fsync: false });
-    expect(existsSync(join(directory, orphan))).toBe(false);
-    expect(existsSync(join(directory, live))).toBe(true);
+    expect(readdirSync(directory).filter((name) => name.startsWith('lock.'))).toEqual([fresh]);
     await storage.close();
   });
 

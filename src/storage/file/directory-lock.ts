@@ -9,12 +9,13 @@
 // release removes the lock only while it still holds that token, so a process whose lock was
 // taken over cannot remove its new owner's.
 import { randomUUID } from 'node:crypto';
-import { link, open, readdir, readFile, realpath, unlink, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { link, open, readFile, realpath, unlink, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
 import { RaftStorageError } from '../../core/errors.ts';
 import type { Watchable } from '../../core/observable.ts';
 import { defaultLeaseTiming, holdLease, leaseExpiryIn, leaseLine, requireLeaseTiming, type LeaseTiming } from './directory-lease.ts';
-import { identityText, judgeOwner, ownIdentity, parseIdentity, pidIsAlive, type ProcessIdentity } from './process-identity.ts';
+import { draftPathOf, fileSystemClockMs, removeIfStillTheFile, removeLeftovers } from './directory-lock-files.ts';
+import { identityText, judgeOwner, ownIdentity, parseIdentity, type ProcessIdentity } from './process-identity.ts';
 import { readIfPresent } from './read-if-present.ts';
 
 const lockName = 'lock';
@@ -65,7 +66,7 @@ export async function acquireDirectoryLock(directory: string, label: string | nu
     heldHere.delete(path);
     throw error;
   }
-  await removeOrphanedLockDrafts(path);
+  await removeLeftovers(path, timing.expiryMs);
   const lease = holdLease(path, taken.text, taken.handle, timing, (why) => lostLock(label, directory, path, why, timing));
   let releasing: Promise<void> | null = null;
   return {
@@ -93,7 +94,9 @@ async function takeLockFile(directory: string, path: string, label: string | nul
   for (let attempt = 0; attempt < 3; attempt += 1) {
     const text = await lockText(timing);
     try {
-      return { text, handle: await createLockFile(path, text) };
+      const handle = await createLockFile(path, text);
+      if (handle === null) continue; // our draft removed as a leftover: the lock changed meanwhile, look again
+      return { text, handle };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const ownerText = await readFile(path, 'utf8').catch(() => null);
@@ -181,13 +184,17 @@ const takeoverWriteMs = 10_000;
  * Replaces the stale lock whose content was `staleText`, holding `lock.takeover` (an exclusive
  * create, which every file system offers) while it checks the lock is still that one, removes it
  * and creates its own. Resolves to the new lock's handle when this process now holds the lock;
- * null to try again from the start (a crashed taker's file was cleared). Another live taker, or a
- * lock that changed, means someone else is taking the directory: inUse. With `leaseExpiryMs` (a
+ * null to try again from the start (a crashed taker's file judged and, if still the one judged,
+ * cleared; or the lock's draft removed before it was linked). Another live taker, or a lock that
+ * changed, means someone else is taking the directory: inUse. With `leaseExpiryMs` (a
  * lock of another PID namespace), the lock must also have stood unrenewed that long, checked here,
  * under the takeover file, just before it is removed.
  */
 async function takeOver(label: string | null, directory: string, path: string, staleText: string, text: string, leaseExpiryMs: number | null, timing: LeaseTiming): Promise<FileHandle | null> {
   const takeoverPath = `${path}.takeover`;
+  // A token of its own, as the lock has: two worker threads of one process name the same identity,
+  // and each must tell its own takeover file from the other's.
+  const takerText = `${identityText(await ownIdentity())}\ntoken ${randomUUID()}`;
   let handle;
   try {
     handle = await open(takeoverPath, 'wx');
@@ -196,17 +203,11 @@ async function takeOver(label: string | null, directory: string, path: string, s
     await clearCrashedTakeover(label, directory, path, takeoverPath, timing);
     return null;
   }
-  const takerText = identityText(await ownIdentity());
   try {
-    let fileSystemNowMs: number;
-    try {
-      await handle.writeFile(takerText);
-      // Just written, so its modification time is the file system's clock now: the lease is
-      // measured against it, not this host's clock (hosts sharing NFS disagree on the time).
-      fileSystemNowMs = (await handle.stat()).mtimeMs;
-    } finally {
-      await handle.close();
-    }
+    await handle.writeFile(takerText);
+    // Just written, so its modification time is the file system's clock now: the lease is
+    // measured against it, not this host's clock (hosts sharing NFS disagree on the time).
+    const fileSystemNowMs = (await handle.stat()).mtimeMs;
     const current = await readLockFile(path);
     if (current !== null && current.text !== staleText) throw inUse(label, directory, path, pidIn(current.text));
     if (current !== null && leaseExpiryMs !== null) {
@@ -218,6 +219,7 @@ async function takeOver(label: string | null, directory: string, path: string, s
     if ((await readIfPresent(takeoverPath, (taken) => taken.readFile('utf8'))) !== takerText) throw lockError(label, `${directory} is being taken over by another process (${takeoverPath} was cleared while this process was held up); one process per data directory`, 'inUse');
     if (current !== null) await unlink(path);
     // Exclusive still: a process that never saw the stale lock may create one between the two calls.
+    // Null (the draft removed as a leftover: someone holds the lock by now) means look again.
     try {
       return await createLockFile(path, text);
     } catch (error) {
@@ -225,8 +227,9 @@ async function takeOver(label: string | null, directory: string, path: string, s
       throw inUse(label, directory, path, pidIn(await readFile(path, 'utf8').catch(() => '')));
     }
   } finally {
-    // Ours only: cleared as a crashed taker's, it may be another taker's by now.
-    if ((await readIfPresent(takeoverPath, (taken) => taken.readFile('utf8')).catch(() => null)) === takerText) await unlink(takeoverPath).catch(() => undefined);
+    // Ours only: cleared as a crashed taker's, its name may be another taker's by now.
+    await removeIfStillTheFile(takeoverPath, handle).catch(() => false);
+    await handle.close().catch(() => undefined);
   }
 }
 
@@ -239,36 +242,22 @@ async function takeOver(label: string | null, directory: string, path: string, s
  * Without it such a file blocked the directory until a human removed it (an outside review).
  */
 async function clearCrashedTakeover(label: string | null, directory: string, path: string, takeoverPath: string, timing: LeaseTiming): Promise<void> {
-  const found = await readLockFile(takeoverPath);
-  if (found === null) return; // its taker finished meanwhile: try again
-  const taker = parseIdentity(found.text);
-  const ageMs = (await fileSystemClockMs(path)) - found.modifiedMs;
-  const verdict = taker !== null ? await judgeOwner(taker) : ageMs < takeoverWriteMs ? 'running' : 'gone';
-  if (verdict === 'otherPidNamespace' && ageMs < timing.expiryMs) {
-    const seconds = (ms: number): string => (Math.max(0, ms) / 1000).toFixed(1);
-    throw lockError(label, `${directory} is being taken over by process ${taker?.pid ?? 0} of another PID namespace (another container?), which cannot be looked up from here; its takeover file ${takeoverPath} is ${seconds(ageMs)} s old, and a takeover lasts milliseconds: it is cleared as a crashed taker's once it is ${seconds(timing.expiryMs)} s old (in ${seconds(timing.expiryMs - ageMs)} s); one process per data directory`, 'inUse');
-  }
-  if (verdict === 'running' || verdict === 'thisProcess') throw lockError(label, `${directory} is being taken over by another process (${takeoverPath}); one process per data directory`, 'inUse');
-  // Removed only if it is still the file judged: two processes that both found a crashed taker's
-  // file must not have the later one remove the takeover file the earlier one has just made.
-  const now = await readLockFile(takeoverPath);
-  if (now !== null && now.text === found.text && now.modifiedMs === found.modifiedMs) await unlink(takeoverPath).catch(() => undefined);
-}
-
-/**
- * The file system's clock now (the modification time of a file just made beside the lock), which
- * ages are measured on: hosts sharing NFS disagree on the time. The probe is named as a lock draft
- * is, so a probe left by a crash here is removed as an orphaned draft.
- */
-async function fileSystemClockMs(path: string): Promise<number> {
-  const probe = `${path}.${process.pid}.${randomUUID()}`;
-  const handle = await open(probe, 'wx');
-  try {
-    return (await handle.stat()).mtimeMs;
-  } finally {
-    await handle.close().catch(() => undefined);
-    await unlink(probe).catch(() => undefined);
-  }
+  // Judged and removed through one open handle (none: its taker finished meanwhile, try again).
+  await readIfPresent(takeoverPath, async (handle) => {
+    const text = await handle.readFile('utf8');
+    const taker = parseIdentity(text);
+    const ageMs = (await fileSystemClockMs(path)) - (await handle.stat()).mtimeMs;
+    const verdict = taker !== null ? await judgeOwner(taker) : ageMs < takeoverWriteMs ? 'running' : 'gone';
+    if (verdict === 'otherPidNamespace' && ageMs < timing.expiryMs) {
+      const seconds = (ms: number): string => (Math.max(0, ms) / 1000).toFixed(1);
+      throw lockError(label, `${directory} is being taken over by process ${taker?.pid ?? 0} of another PID namespace (another container?), which cannot be looked up from here; its takeover file ${takeoverPath} is ${seconds(ageMs)} s old, and a takeover lasts milliseconds: it is cleared as a crashed taker's once it is ${seconds(timing.expiryMs)} s old (in ${seconds(timing.expiryMs - ageMs)} s); one process per data directory`, 'inUse');
+    }
+    if (verdict === 'running' || verdict === 'thisProcess') throw lockError(label, `${directory} is being taken over by another process (${takeoverPath}); one process per data directory`, 'inUse');
+    // Removed only if it is still the file judged: two processes that both found a crashed taker's
+    // file must not have the later one remove the takeover file the earlier one has just made.
+    // Either way the caller looks again, and judges whatever takeover file it finds then.
+    await removeIfStillTheFile(takeoverPath, handle);
+  });
 }
 
 /**
@@ -284,10 +273,12 @@ async function readLockFile(path: string): Promise<{ readonly text: string; read
  * Creates the lock file with its owner already in it (written beside it, then hard-linked into
  * place, which fails if the lock exists): created empty and written after, another process
  * starting at that moment read it as garbage, took it for a stale lock and took it over. Resolves
- * to a handle on the new lock, open for the lease's rewrites.
+ * to a handle on the new lock, open for the lease's rewrites; to null when the draft was removed
+ * before it was linked (a holder, which this process was held up behind, took it for a leftover),
+ * which before failed the open with a raw ENOENT instead of naming the lock's owner.
  */
-async function createLockFile(path: string, owner: string): Promise<FileHandle> {
-  const temporary = `${path}.${process.pid}.${randomUUID()}`;
+async function createLockFile(path: string, owner: string): Promise<FileHandle | null> {
+  const temporary = draftPathOf(path);
   const draft = await open(temporary, 'wx');
   let linked = false;
   try {
@@ -296,6 +287,7 @@ async function createLockFile(path: string, owner: string): Promise<FileHandle> 
       await link(temporary, path);
       linked = true;
     } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
       // File systems without hard links (FAT and exFAT on a USB drive, some FUSE and SMB mounts)
       // refuse link(2): create the lock exclusively instead, as before, which leaves only the short
       // window in which it is empty.
@@ -314,20 +306,6 @@ async function createLockFile(path: string, owner: string): Promise<FileHandle> 
     throw error;
   }
   return handle;
-}
-
-/**
- * Lock drafts (`lock.<pid>.<uuid>`, written then linked into place) left by processes that died
- * between the two steps: nothing else would ever remove them. Only a dead writer's, once this
- * process holds the lock; a live one may be about to link its draft (and will fail to).
- */
-async function removeOrphanedLockDrafts(path: string): Promise<void> {
-  const directory = dirname(path);
-  const draft = new RegExp(`^${basename(path)}\\.(\\d+)\\.[0-9a-f-]{36}$`);
-  for (const name of await readdir(directory).catch(() => [] as string[])) {
-    const writer = draft.exec(name)?.[1];
-    if (writer !== undefined && Number(writer) !== process.pid && !pidIsAlive(Number(writer))) await unlink(join(directory, name)).catch(() => undefined);
-  }
 }
 
 /** What link(2) answers where the file system has no hard links. */

@@ -164,11 +164,14 @@ describe('FileRaftStorage on a full disk', () => {
     vi.spyOn(prototype, 'write').mockRejectedValueOnce(diskFull()); // the snapshot's temporary file
     expect(await failureOf(storage.saveSnapshot({ lastIncludedIndex: 20, lastIncludedTerm: 1 }, new Uint8Array(1000)))).toMatchObject({ reason: 'diskFull' });
     await storage.close();
-    // A crash between writing the new file and the rename leaves a stray temporary: ignored.
+    // A crash between writing the new file and the rename leaves a stray temporary (each write's
+    // own name, or an earlier build's fixed one): ignored, and removed at the next open.
     writeFileSync(join(directory, 'snapshot.tmp'), 'half a snapshot');
+    writeFileSync(join(directory, 'snapshot.0b3c7a52-5a0e-4c7e-9d55-3f8f8d1c2e11.tmp'), 'half a snapshot');
     const snapshot = await reopened(directory, (again) => again.loadSnapshot());
     expect(snapshot?.meta.lastIncludedIndex).toBe(10);
     expect([...(snapshot?.state ?? [])]).toEqual([1, 2, 3]);
+    expect(readdirSync(directory).filter((name) => name.endsWith('.tmp'))).toEqual([]);
   });
 });
 

@@ -1,8 +1,8 @@
 // FileRaftStorage beyond the shared contract: recovery from a torn tail, refusal of a damaged
 // middle, the directory lock, journal compaction and error mapping.
-import { appendFileSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync, readlinkSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RaftStorageError } from '../../core/errors.ts';
 import { InMemoryRaftStorage } from '../in-memory-storage.ts';
@@ -24,6 +24,25 @@ async function reasonOf(promise: Promise<unknown>): Promise<string> {
 }
 
 /** Descriptors of this process open on `path` (Linux /proc). */
+/**
+ * Refuses to create the temporary file of each replacement of `name` (EISDIR, as a directory in
+ * its place did while it had one fixed name) until the returned function is called.
+ */
+function refuseTemporaryFilesOf(name: string): () => void {
+  const promises = createRequire(import.meta.url)('node:fs/promises') as { open: (path: string, flags?: string) => Promise<unknown> };
+  const realOpen = promises.open;
+  const temporary = new RegExp(`^${name.replace(/[.]/g, '\\.')}\\.[0-9a-f-]{36}\\.tmp$`);
+  promises.open = async (path, flags) => {
+    if (temporary.test(basename(path))) throw Object.assign(new Error(`EISDIR: illegal operation on a directory, open '${path}'`), { code: 'EISDIR' });
+    return realOpen(path, flags);
+  };
+  syncBuiltinESMExports();
+  return () => {
+    promises.open = realOpen;
+    syncBuiltinESMExports();
+  };
+}
+
 function descriptorsOn(path: string): number {
   const pointsAtPath = (name: string): boolean => {
     try {
@@ -170,18 +189,21 @@ describe('FileRaftStorage ownership, compaction and failures', () => {
 
   it('closes the journal it opened when a later step of the open fails, so a supervisor retrying in-process piles up no descriptors', async () => {
     const directory = freshDirectory();
-    // The sentinel is written by replace (journal.tmp, then rename): a directory in the temporary
-    // file's place fails that step (EISDIR), after journal.v2 was created (the first attempt) or
-    // read (the next two) and opened.
-    mkdirSync(join(directory, 'journal.tmp'));
+    // The sentinel is written by replace (a temporary file, then rename): its temporary file
+    // refused fails that step (EISDIR), after journal.v2 was created (the first attempt) or read
+    // (the next two) and opened.
+    const allowTemporaryFiles = refuseTemporaryFilesOf('journal');
     const outcomes: string[] = [];
-    for (let attempt = 0; attempt < 3; attempt += 1) {
-      const reason = await reasonOf(FileRaftStorage.open(directory, { fsync: false }));
-      // Counted at once: garbage collection would close a leaked handle later.
-      outcomes.push(`${reason}, ${descriptorsOn(join(directory, journalFileName))} left open`);
+    try {
+      for (let attempt = 0; attempt < 3; attempt += 1) {
+        const reason = await reasonOf(FileRaftStorage.open(directory, { fsync: false }));
+        // Counted at once: garbage collection would close a leaked handle later.
+        outcomes.push(`${reason}, ${descriptorsOn(join(directory, journalFileName))} left open`);
+      }
+    } finally {
+      allowTemporaryFiles();
     }
     expect(outcomes).toEqual(['unknown, 0 left open', 'unknown, 0 left open', 'unknown, 0 left open']);
-    rmSync(join(directory, 'journal.tmp'), { recursive: true });
     const storage = await FileRaftStorage.open(directory, { fsync: false }); // the lock was released each time
     await storage.close();
   });
@@ -209,13 +231,19 @@ describe('FileRaftStorage ownership, compaction and failures', () => {
     const storage = await FileRaftStorage.open(directory, { compactAfterBytes: 16 * 1024 });
     for (let first = 1; first <= 400; first += 100) await storage.appendEntries(makeEntries(first, first + 99, 1, 100));
     await storage.saveSnapshot({ lastIncludedIndex: 390, lastIncludedTerm: 1 }, new Uint8Array(8));
-    mkdirSync(join(directory, `${journalFileName}.tmp`)); // the rewrite's temporary file cannot be created
-    // Before, the discard was durable yet rejected, and the storage failed for good.
-    await storage.discardLogPrefix(390);
+    const journalBefore = readFileSync(join(directory, journalFileName));
+    const allowTemporaryFiles = refuseTemporaryFilesOf(journalFileName); // the rewrite's temporary file cannot be created
+    try {
+      // Before, the discard was durable yet rejected, and the storage failed for good.
+      await storage.discardLogPrefix(390);
+    } finally {
+      allowTemporaryFiles();
+    }
+    // Not rewritten: the discard appended to the journal in place.
+    expect(readFileSync(join(directory, journalFileName)).subarray(0, journalBefore.length).equals(journalBefore)).toBe(true);
     await storage.appendEntries(makeEntries(401, 402, 1));
     expect((await storage.entries()).map((entry) => entry.index)).toEqual([391, 392, 393, 394, 395, 396, 397, 398, 399, 400, 401, 402]);
     await storage.close();
-    rmSync(join(directory, `${journalFileName}.tmp`), { recursive: true });
     const reopened = await FileRaftStorage.open(directory);
     expect((await reopened.entries()).map((entry) => entry.index)).toEqual([391, 392, 393, 394, 395, 396, 397, 398, 399, 400, 401, 402]);
     await reopened.close();

@@ -30,7 +30,7 @@ import { copyEntry, copySnapshotMeta } from '../entry-copy.ts';
 import { sameBytes } from '../../core/bytes.ts';
 import { afterAppend, afterDiscard, afterTruncate, appendStart, requireCommitIndex, requireEntryTerms, requireIndexArgument, requireStateTerms, type LogBounds } from '../log-bounds.ts';
 import type { RaftStorage, StorageBatch } from '../raft-storage.ts';
-import { replaceFile, swapInFile, syncDirectory } from './atomic-file.ts';
+import { removeStaleTemporaries, replaceFile, swapInFile, syncDirectory } from './atomic-file.ts';
 import { writeWhole } from './file-chunks.ts';
 import { acquireDirectoryLock, type DirectoryLock } from './directory-lock.ts';
 import { defaultLeaseTiming, type LeaseTiming } from './directory-lease.ts';
@@ -148,6 +148,8 @@ export class FileRaftStorage implements RaftStorage {
       throw fileFailure(error, 'open');
     }
     try {
+      // Each write has a temporary file of its own, so nothing else would ever remove a crash's.
+      await removeStaleTemporaries(directory, [snapshotFileName, journalFileName, format1JournalFileName, tornTailFileName]);
       const mirror = new InMemoryRaftStorage();
       let bounds: LogBounds = { firstIndex: 1, lastIndex: 0, snapshotIndex: null };
       const snapshot = await readSnapshotFile(directory);
@@ -197,6 +199,7 @@ export class FileRaftStorage implements RaftStorage {
       const migrating = format1 === 'journal';
       if (migrating || aside) await this.replayFormat1(migrating ? format1Path : asidePath);
       if (migrating) {
+        await this.confirmLockBeforeRecovery();
         await rename(format1Path, asidePath);
         if (sync) await syncDirectory(this.directory);
       }
@@ -217,8 +220,14 @@ export class FileRaftStorage implements RaftStorage {
       if (size !== this.journalBytes) throw new Error(`${path} is ${size} bytes where ${this.journalBytes} were written or read`);
       // Only now that journal.v2 has been read whole (or written) are the sentinel put in place and
       // the old copy removed.
-      if (!sentinelInPlace) await replaceFile(this.directory, format1JournalFileName, format1Sentinel, sync);
-      if (aside || format1 === 'journal') await removeFile(asidePath, this.directory, sync);
+      if (!sentinelInPlace) {
+        await this.confirmLockBeforeRecovery();
+        await replaceFile(this.directory, format1JournalFileName, format1Sentinel, sync, () => this.confirmLockBeforeRename());
+      }
+      if (aside || format1 === 'journal') {
+        await this.confirmLockBeforeRecovery();
+        await removeFile(asidePath, this.directory, sync);
+      }
     } catch (error) {
       await this.journal.close().catch(() => undefined);
       throw error;
@@ -237,7 +246,9 @@ export class FileRaftStorage implements RaftStorage {
         // its bytes kept aside first: damage to the last record's payload reads the same as a
         // torn append (no format can tell them apart), and cutting must not destroy the evidence.
         const kept = Math.min(reader.size - validBytes, maxTornTailKeptBytes);
-        await replaceFile(this.directory, tornTailFileName, await reader.bytes(validBytes, kept), sync);
+        await this.confirmLockBeforeRecovery();
+        await replaceFile(this.directory, tornTailFileName, await reader.bytes(validBytes, kept), sync, () => this.confirmLockBeforeRename());
+        await this.confirmLockBeforeRecovery();
         await journal.truncate(validBytes);
       }
       if (sync) {
@@ -389,6 +400,17 @@ export class FileRaftStorage implements RaftStorage {
     await this.confirmLock();
     const lostWhileConfirming = this.lock.lost.value;
     if (lostWhileConfirming !== null) throw lostWhileConfirming;
+  }
+
+  /**
+   * Before each write of the recovery at open (the torn tail cut and kept aside, the sentinel, the
+   * migration's renames): the scan before it takes minutes on a journal of gigabytes, and a lock
+   * lost meanwhile has a new owner that cut the same tail and appended past it (a review found this
+   * process's truncate then cut off the new owner's acknowledged records).
+   */
+  private async confirmLockBeforeRecovery(): Promise<void> {
+    if (this.failedWith !== null) throw this.failedWith;
+    await this.confirmLockBeforeRename();
   }
 
   /** Validates now (so a refused call changes nothing), appends and fsyncs in turn, then mirrors. */

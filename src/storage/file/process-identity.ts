@@ -112,8 +112,8 @@ export function ownIdentity(): Promise<ProcessIdentity> {
   return own;
 }
 
-/** The pid check alone, for names that carry only a pid (a lock draft's). */
-export function pidIsAlive(pid: number): boolean {
+/** Whether a process of this PID namespace has `pid` (EPERM: it has, and is another user's). */
+function pidIsAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

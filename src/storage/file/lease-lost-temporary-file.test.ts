@@ -1,0 +1,58 @@
+// Guards that a holder which lost its lock in the middle of replacing a file writes into and
+// removes only a temporary file of its own: with one fixed name (`snapshot.tmp`), the new owner's
+// temporary file of the same snapshot was the same file, which the old holder wrote into, then
+// removed when its rename was refused (the new owner's rename failed, or renamed mixed bytes).
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { FileRaftStorage, type InternalFileStorageOptions } from './file-storage.ts';
+import { temporaryDirectories } from './temporary-directories.test-support.ts';
+import type * as FileChunks from './file-chunks.ts';
+
+let duringWrite: (() => Promise<void>) | null = null;
+
+vi.mock('./file-chunks.ts', async (importOriginal) => {
+  const actual = await importOriginal<typeof FileChunks>();
+  return {
+    ...actual,
+    writeWhole: async (handle: FileHandle, bytes: Uint8Array): Promise<void> => {
+      const hook = duringWrite;
+      duringWrite = null;
+      if (hook !== null) await hook();
+      return actual.writeWhole(handle, bytes);
+    },
+  };
+});
+
+const freshDirectory = temporaryDirectories('raftmesh-lost-temporary-');
+const newOwnerLock = `4242\nlease-expiry-ms 15000\ntoken 6a1f0e2d-8c4b-4b9a-a1e3-7d2c9b0f4e55`;
+const newOwnerTemporary = 'the new owner’s snapshot, half written';
+
+async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('a lock lost while a snapshot’s temporary file is written', () => {
+  it('neither writes into nor removes the temporary file the new owner is writing', async () => {
+    const directory = freshDirectory();
+    const options: InternalFileStorageOptions = { fsync: false, leaseTiming: { renewMs: 10, expiryMs: 100, now: () => performance.now() } };
+    const storage = await FileRaftStorage.open(directory, options);
+    // This process stalls with its temporary file open; the lock is taken over, and the new owner
+    // starts a snapshot of its own (a build of before 2026-12-07's second session names its
+    // temporary file `snapshot.tmp`, as this one did).
+    duringWrite = async () => {
+      unlinkSync(join(directory, 'lock'));
+      writeFileSync(join(directory, 'lock'), newOwnerLock);
+      writeFileSync(join(directory, 'snapshot.tmp'), newOwnerTemporary);
+      await until(() => storage.failure.value !== null);
+    };
+    await expect(storage.saveSnapshot({ lastIncludedIndex: 5, lastIncludedTerm: 1 }, new Uint8Array(64).fill(7))).rejects.toMatchObject({ reason: 'inUse' });
+    await storage.close();
+    expect(readFileSync(join(directory, 'snapshot.tmp'), 'utf8')).toBe(newOwnerTemporary);
+  });
+});
