@@ -1,17 +1,9 @@
-// Review (core, hostile frames): a learner (never votes, never campaigns, never leads) answers
-// with a term ahead of the leader's, within maxTermJump. The project already refuses a learner's
-// notMember notice and its transfer-flagged campaign precisely so that a learner cannot depose a
-// healthy leader or stop a cluster; a bare response frame with term + 1 still does.
-//
-// Why refusing (or ignoring the term of) a learner's answer costs no liveness: a learner's term
-// only ever comes from a voter (a leader's frames, a voter's vote denial, a witness's catch-up).
-// A higher term exists only if a quorum of voters elected someone there; a leader still in touch
-// with a quorum of voters then hears the higher term from one of them, and one that is not steps
-// down through CheckQuorum.
+// Guards that a non-voter's answer (AppendEntries, InstallSnapshot or RequestVote response) never
+// makes a node adopt a higher term: it is refused (senderNotVoter) and changes nothing.
 import { describe, expect, it } from 'vitest';
-import { createCoreHarness, type CoreHarness, type HarnessNode } from '../core/core-harness.test-support.ts';
-import type { RaftMessage } from '../core/messages.ts';
-import { nodeId } from '../core/types.ts';
+import { createCoreHarness, type CoreHarness, type HarnessNode } from './core-harness.test-support.ts';
+import type { RaftMessage } from './messages.ts';
+import { nodeId } from './types.ts';
 
 const learner = nodeId('d');
 
@@ -34,7 +26,7 @@ const responses = (term: number): Array<[string, RaftMessage]> => [
   ['installSnapshotResponse', { type: 'installSnapshotResponse', term, lastIncludedIndex: 0, nextOffset: 0, installed: false }],
 ];
 
-describe('a learner answering with a term ahead (review of src/core, hostile frames)', () => {
+describe('a learner answering with a term ahead', () => {
   for (const [name] of responses(0)) {
     it(`does not depose a healthy leader with one ${name} of term + 1`, () => {
       const { harness, leader } = clusterWithLearner();
@@ -71,5 +63,18 @@ describe('a learner answering with a term ahead (review of src/core, hostile fra
     expect(harness.now - start).toBe(5_000);
     // A healthy 3-voter cluster with a live leader is never leaderless; here most of the time.
     expect(leaderless).toBe(0);
+  });
+});
+
+describe('a non-voter answer with a term ahead, counted', () => {
+  it('is a frameRefused (senderNotVoter) and no wedge; a voter answering the same still deposes the leader', () => {
+    const { harness, leader } = clusterWithLearner();
+    const term = leader.core.term;
+    leader.core.receive(harness.now, learner, { type: 'appendEntriesResponse', term: term + 1, success: false, matchIndex: 0, conflictIndex: 0, conflictTerm: 0, readRound: 0 });
+    harness.settle();
+    expect(leader.metrics.filter((metric) => metric.type === 'frameRefused' || metric.type === 'wedgeSuspected')).toEqual([{ type: 'frameRefused', from: learner, reason: 'senderNotVoter' }]);
+    const voter = [...harness.nodes.values()].find((node) => node !== leader && node.id !== learner)!;
+    leader.core.receive(harness.now, voter.id, { type: 'appendEntriesResponse', term: term + 1, success: false, matchIndex: 0, conflictIndex: 0, conflictTerm: 0, readRound: 0 });
+    expect({ role: leader.core.role, term: leader.core.term }).toEqual({ role: 'follower', term: term + 1 });
   });
 });
