@@ -245,6 +245,11 @@ export interface CoreState<Host = unknown> {
    * leads (leader-question.ts, askWhoLeadsFromOutside): once per shortest election timeout.
    */
   leaderQuestionFromOutsideAt: number;
+  /**
+   * When a real vote request from a non-voter of ours last moved this node's term or took its
+   * vote (elections.ts, nonVoterMayCampaignNow): at most once per two longest election timeouts.
+   */
+  nonVoterCampaignHeardAt: number;
 
   // The ready being accumulated.
   hardStateDirty: boolean;
@@ -356,6 +361,7 @@ export function createCoreState<Host>(options: RaftCoreOptions, host: Host): Cor
     reportedOutside: false,
     catchUpOffers: new Map(),
     leaderQuestionFromOutsideAt: Number.NEGATIVE_INFINITY,
+    nonVoterCampaignHeardAt: Number.NEGATIVE_INFINITY,
     hardStateDirty: false,
     leaderPinDirty: false,
     pendingTruncateFrom: null,

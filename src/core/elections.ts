@@ -38,8 +38,10 @@ export function handleRequestVote(core: CoreState<ElectionsHost>, from: NodeId, 
   // candidates that had it, and n5's log was behind theirs (5-node simulation seed 10572 with
   // --removals --duration 20000, no leader after the heal). Its word is all we have, so it gets no
   // more than that: a claimed last term at or above the term it asks for is a lie (a candidate
-  // campaigns above every entry it holds), and its transfer flag does not override a live leader
-  // (a review showed a learner deposing a healthy leader by claiming both).
+  // campaigns above every entry it holds), its transfer flag does not override a live leader
+  // (a review showed a learner deposing a healthy leader by claiming both), and its real vote
+  // requests move our term or take our vote at most once per two longest election timeouts
+  // (nonVoterMayCampaignNow; the pinned leader's too).
   const fromVoter = isVoter(core, from);
   // The leader we pinned (its frames, or a voter of ours naming it) we would take the log from:
   // its campaign is judged by the usual rules, or a voter promoted while we were away, whose
@@ -49,7 +51,8 @@ export function handleRequestVote(core: CoreState<ElectionsHost>, from: NodeId, 
   const member = core.membership.members.has(from);
   const logOrder = compareLogEnds(request.lastLogTerm, request.lastLogIndex, core.log.lastTerm, core.log.lastIndex);
   const aheadWithNewerConfiguration = member && request.lastLogTerm < request.term && logOrder > 0;
-  if (!fromVoter && !pinnedSender && !aheadWithNewerConfiguration) {
+  const answeredAsVoter = (pinnedSender || aheadWithNewerConfiguration) && (request.preVote || nonVoterMayCampaignNow(core));
+  if (!fromVoter && !answeredAsVoter) {
     if (!member) core.host.tellNotMember(from);
     // A learner of ours asks who leads every election timeout while it follows no one
     // (probeForLeader): refused (traced and counted) but not a wedge of ours, since we need
@@ -76,7 +79,10 @@ export function handleRequestVote(core: CoreState<ElectionsHost>, from: NodeId, 
   if (request.term < core.currentTerm) return deny('staleTerm');
   const leaderAlive = !(request.transfer && fromVoter) && (core.role === 'leader' || (core.leaderId !== null && core.now - core.lastLeaderContact < core.config.electionTimeoutMinMs));
   if (request.term > core.currentTerm && leaderAlive) return deny('leaderAlive');
-  if (!request.preVote && request.term > core.currentTerm) core.host.becomeFollower(request.term, null, 'higherTermObserved');
+  if (!request.preVote && request.term > core.currentTerm) {
+    core.host.becomeFollower(request.term, null, 'higherTermObserved');
+    if (!fromVoter) core.nonVoterCampaignHeardAt = core.now;
+  }
   const canVote = request.preVote
     ? request.term > core.currentTerm || core.votedFor === from || (core.votedFor === null && core.leaderId === null)
     : core.votedFor === from || (core.votedFor === null && core.leaderId === null);
@@ -85,9 +91,35 @@ export function handleRequestVote(core: CoreState<ElectionsHost>, from: NodeId, 
   if (!request.preVote) {
     setTerm(core, core.currentTerm, from);
     resetElectionTimer(core);
+    if (!fromVoter) core.nonVoterCampaignHeardAt = core.now;
   }
   emitTrace(core, { type: 'voteGranted', to: from, preVote: request.preVote });
   sendAfterPersist(core, from, { type: 'requestVoteResponse', term: request.term, preVote: request.preVote, granted: true, denialReason: null });
+}
+
+/**
+ * Whether a real vote request from a non-voter of ours (the leader we pinned, or a learner whose
+ * log is ahead: handleRequestVote) may be answered by the usual rules now: not within two longest
+ * election timeouts of the last one that moved our term or took our vote. Unbounded, a learner
+ * claiming a log ahead kept a leaderless cluster leaderless with a request for each voter's term
+ * + 1 a little faster than an election timeout: every voter took its term, gave it the vote and
+ * restarted its election timer, and none ever campaigned to the end (a review of hostile frames).
+ *
+ * Why a bound, and not the other ways out the review offered. Not restarting the election timer
+ * when granting is not enough: taking the newer term restarts it too (becomeFollower), and even
+ * kept, a vote given in a term is gone for that term, so requests for a term ahead of each voter
+ * overtake every campaign before its answers come back. Asking for the pre-vote first costs a
+ * hostile sender one more frame. Answering as a pre-vote only strands the node seed 10572 needs:
+ * a learner of ours that a newer configuration, which we lack, made a voter, and whose campaign
+ * needs our real vote (the old half of a joint configuration). That node campaigns once per
+ * election timeout and wins at its first campaign our vote completes; waiting twice the longest
+ * timeout between votes delays it, never strands it. A voter whose timer such a vote restarted
+ * runs out within one longest timeout and campaigns, and the non-voter cannot move its term or
+ * vote again before that campaign has run (answers take a round trip, far shorter than a timeout).
+ * Pre-votes change nothing and are answered as before.
+ */
+function nonVoterMayCampaignNow(core: CoreState<ElectionsHost>): boolean {
+  return core.now - core.nonVoterCampaignHeardAt >= 2 * core.config.electionTimeoutMaxMs;
 }
 
 /**

@@ -37,7 +37,9 @@ export function handleAppendResponse(core: CoreState<LeaderReplicationHost>, fro
   if (response.readRound > 0) core.host.acknowledgeReadRound(from, response.readRound);
   if (response.success) {
     progress.rejectsBelowMatch = false;
-    // A hint is a quantity, not trusted: never beyond what we have sent.
+    // A match index is a quantity, not trusted: clamped to our own last index, so progress and
+    // nextIndex stay inside our log. Not to what we sent this follower: a voter acknowledging
+    // entries it was never sent lies in a well-formed way, out of scope (SPEC "Untrusted peers").
     const matchIndex = Math.min(response.matchIndex, core.log.lastIndex);
     // Only an answer at or past the probe's prevLogIndex answers the probe: a heartbeat's
     // answer (sent alongside probes, below) proves the match only at the index it named.

@@ -126,7 +126,13 @@ export function sendReadRequest(core: CoreState<LinearizableReadsHost>, read: Pe
 }
 
 export function handleReadIndexRequest(core: CoreState<LinearizableReadsHost>, from: NodeId, message: ReadIndexRequest): void {
-  if (core.role === 'leader' && !core.membership.members.has(from)) return core.host.tellNotMember(from);
+  // Only admitted members may read, and a stranger's request is counted on every role, as its
+  // ForwardPropose is (SPEC "Untrusted peers": refused frames produce frameRefused). Answered by
+  // a follower like a member's, a flood of them showed nowhere in the metrics.
+  if (!core.membership.members.has(from)) {
+    core.host.tellNotMember(from);
+    return refuse(core, from, 'senderNotMember', 0);
+  }
   if (core.role !== 'leader') {
     send(core, from, { type: 'readIndexResponse', correlationId: message.correlationId, readIndex: 0 });
     return;

@@ -287,6 +287,44 @@ describe('only the leader pinned for the term is believed', () => {
   });
 });
 
+describe('a notMember for term + 1 from a voter that does not lead (no leader pinned there yet)', () => {
+  it('the leader ignores it: still leading, same term', () => {
+    const harness = createCoreHarness(['a', 'b', 'c']);
+    harness.advance(400);
+    const leader = harness.leaders()[0]!;
+    const other = [...harness.nodes.values()].find((node) => node !== leader)!;
+    const term = leader.core.term;
+    leader.core.receive(harness.now, other.id, { type: 'notMember', term: term + 1, configIndex: 999 });
+    harness.advance(500);
+    expect(harness.leaders().map((node) => node.id)).toEqual([leader.id]);
+    expect(leader.core.term).toBe(term);
+  });
+
+  // Believed by a follower (the sender is a voter: out of scope, SPEC "Untrusted peers", a voter
+  // lying in well-formed ways), but it deposes and re-terms nobody, and the live leader's next
+  // frame clears it.
+  it('a follower keeps its term and role; the live leader clears the notice within a heartbeat', () => {
+    const harness = createCoreHarness(['a', 'b', 'c']);
+    harness.advance(400);
+    const leader = harness.leaders()[0]!;
+    const [victim, liar] = [...harness.nodes.values()].filter((node) => node !== leader) as [HarnessNode, HarnessNode];
+    const term = victim.core.term;
+    victim.core.receive(harness.now, liar.id, { type: 'notMember', term: term + 1, configIndex: 999 });
+    // Believed until the leader's next frame: a call made now fails at once.
+    victim.core.propose(harness.now, 1, bytes('x'), null);
+    harness.settle();
+    expect(victim.outcomes).toEqual([{ type: 'failed', proposalId: 1, failure: 'notMember' }]);
+    expect(victim.core.term).toBe(term);
+    expect(victim.core.role).toBe('follower');
+    harness.advance(100); // one heartbeat interval
+    victim.core.propose(harness.now, 2, bytes('y'), null);
+    harness.advance(200);
+    expect(victim.outcomes.find((outcome) => outcome.proposalId === 2)?.type).toBe('committed');
+    expect(harness.leaders().map((node) => node.id)).toEqual([leader.id]);
+    expect(leader.core.term).toBe(term);
+  });
+});
+
 describe('configurations from before a node was admitted', () => {
   const [a, b, c, d, e] = ['a', 'b', 'c', 'd', 'e'].map((name) => nodeId(name)) as [NodeId, NodeId, NodeId, NodeId, NodeId];
   const configEntry = (index: number, config: ConfigPayload): LogEntry => ({ index, term: 1, command: new Uint8Array(0), isNoOp: false, config });

@@ -38,7 +38,7 @@ import { createMembership } from './quorum.ts';
 import type { ProposalFailure, ProposalOutcome, Ready } from './ready.ts';
 import { becomeFollower, becomeLeader, type RolesHost, startElection, startPreVote } from './roles.ts';
 import { beginSnapshotTransfer, handleInstallSnapshot, handleSnapshotResponse, pacedSnapshotDeadline, publishSnapshot, resumeHeldCompaction, sendPacedSnapshotChunks, sendSnapshotChunks, type SnapshotsHost } from './snapshots.ts';
-import { acceptLeaderFrame, stepDownOnHigherTerm, type TermRulesHost } from './term-rules.ts';
+import { acceptAnswerSender, acceptLeaderFrame, stepDownOnHigherTerm, type TermRulesHost } from './term-rules.ts';
 import { type ClusterConfig, type ConfigPayload, type DedupKey, isValidCounter, type LogEntry, maxLogIndex, type NodeId, type RaftRole } from './types.ts';
 
 export type { RaftCoreOptions } from './core-state.ts';
@@ -363,13 +363,7 @@ export class RaftCore {
       refuse(core, from, 'termJump', message.term, !isResponse);
       return;
     }
-    // Answers come only from members we asked; a stranger's "higher term" must not depose us.
-    // A member this leader removed answers what it was sent before (and the farewell): expected,
-    // so dropped without counting it a stranger.
-    if (isResponse && !core.membership.members.has(from)) {
-      if (!core.departed.has(from)) refuse(core, from, 'senderNotMember', message.term);
-      return;
-    }
+    if (isResponse && !acceptAnswerSender(core, from, message.term)) return;
     switch (message.type) {
       case 'requestVote':
         // Every campaign is for a term above 0: a vote given in term 0 would be stored where no

@@ -22,6 +22,37 @@ export function stepDownOnHigherTerm(core: CoreState<TermRulesHost>, term: numbe
 }
 
 /**
+ * Answers (to AppendEntries, InstallSnapshot and RequestVote) come only from members we asked, and
+ * only a voter's answer may move our term. A stranger's "higher term" must not depose us. A member
+ * this leader removed answers what it was sent before (and the farewell): expected, so dropped
+ * without counting it a stranger.
+ *
+ * A non-voter's answer carrying a term above ours is refused (`senderNotVoter`) and changes
+ * nothing: taken, a learner deposed a healthy leader with one answer of term + 1, and an
+ * unsolicited one moved a follower to that term, whose next answer deposed the leader (a review
+ * of hostile frames). Nothing needs it. A term exists only once a voter moved to it: a leader in
+ * touch with a quorum of its voters hears it from one of them, one that is not steps down
+ * through CheckQuorum, and a follower or candidate hears it from the voters it asks and the
+ * leaders it follows. The non-voters that honestly hold a newer term learnt it from such a voter:
+ * a learner that heard a newer leader, or a voter on its way out that campaigned (it asked the
+ * voters of its newest configuration). A node demoted or removed by a joint configuration is a
+ * voter of its old half (isVoter, the voters of the newest configuration we hold, both halves
+ * while joint), as it is everywhere else in the engine, and a witness is a voter. Not a wedge
+ * signal: we need nothing from the answer of a node that cannot vote.
+ */
+export function acceptAnswerSender(core: CoreState, from: NodeId, term: number): boolean {
+  if (!core.membership.members.has(from)) {
+    if (!core.departed.has(from)) refuse(core, from, 'senderNotMember', term);
+    return false;
+  }
+  if (term > core.currentTerm && !isVoter(core, from)) {
+    refuse(core, from, 'senderNotVoter', term, false);
+    return false;
+  }
+  return true;
+}
+
+/**
  * SPEC "Leader authority": a leader frame must come from a voter, be the first leader heard
  * in its term (pinned), and is answered with our term when stale so an old leader steps down.
  * The leader pinned for this very term stays accepted even when the configuration adopted
