@@ -58,6 +58,23 @@ export interface FollowerProgress {
    */
   snapshotResentThroughBytes: number;
   /**
+   * How many more repeated offsets below snapshotResentThroughBytes may pass for answers that are
+   * no news: set at each rewind to the answers then still owed (snapshot-sender.ts answersOwed),
+   * each of which may come back as a repeat (a copy meeting its resent twin, or a chunk past the
+   * hole the rewind resends). Once used up, a repeat is a loss again. Without a bound, every
+   * repeat there passed for a duplicate's answer for the rest of the stream, though the copies
+   * sent before had long been answered; on a path that reorders, each chunk the follower dropped
+   * (it takes only the next offset) then waited a whole stall timeout, backed off to its ceiling
+   * (3-node seed 961945 --removals: a 16-chunk snapshot not installed 5 s after the heal, its
+   * follower 93 entries behind).
+   */
+  snapshotRepeatsExcusable: number;
+  /** Answers owed by the copies sent before the stream last rewound, as that rewind counted them. */
+  snapshotAnswersOwedAtRewind: number;
+  /** Chunk copies sent, and answers received, since the stream last rewound (see snapshotRepeatsExcusable). */
+  snapshotCopiesSinceRewind: number;
+  snapshotAnswersSinceRewind: number;
+  /**
    * This follower's path round trip, measured on snapshot chunks (snapshot-sender.ts), for the
    * stall timeout. Kept across streams: the path is the same; a new leader or a re-added member
    * starts afresh, since its progress is recreated.
@@ -115,6 +132,10 @@ export function createProgress(nextIndex: number, now: number): FollowerProgress
     snapshotPacedUntil: Number.NEGATIVE_INFINITY,
     snapshotTimedChunk: null,
     snapshotResentThroughBytes: -1,
+    snapshotRepeatsExcusable: 0,
+    snapshotAnswersOwedAtRewind: 0,
+    snapshotCopiesSinceRewind: 0,
+    snapshotAnswersSinceRewind: 0,
     roundTrip: createRoundTripEstimate(),
     snapshotMinimumRoundTripMs: null,
     inflightLastIndices: [],

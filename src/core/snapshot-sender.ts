@@ -49,6 +49,10 @@ export function beginSnapshotStream(progress: FollowerProgress, stream: Snapshot
   progress.snapshotPacedUntil = now;
   progress.snapshotTimedChunk = null;
   progress.snapshotResentThroughBytes = -1;
+  progress.snapshotRepeatsExcusable = 0;
+  progress.snapshotAnswersOwedAtRewind = 0;
+  progress.snapshotCopiesSinceRewind = 0;
+  progress.snapshotAnswersSinceRewind = 0;
   progress.inflightLastIndices = [];
 }
 
@@ -100,6 +104,7 @@ export function nextSnapshotChunks(progress: FollowerProgress, totalBytes: numbe
     // Karn's rule: time only a chunk that goes for the first time, whose answer is to this copy.
     if (progress.snapshotTimedChunk === null && offset >= progress.snapshotFurthestSentBytes && length > 0) progress.snapshotTimedChunk = { endBytes: offset + length, sentAt: now };
     progress.snapshotSentBytes = offset + length;
+    progress.snapshotCopiesSinceRewind += 1;
     progress.snapshotFurthestSentBytes = Math.max(progress.snapshotFurthestSentBytes, progress.snapshotSentBytes);
     // Lateness of up to one chunk's interval is made up (timers fire late, and every late tick
     // lost would add up to a stream well below its rate: 1.7 MiB/s paced at 2 in Node), so
@@ -161,6 +166,7 @@ export function acknowledgeSnapshotOffset(progress: FollowerProgress, nextOffset
   // (a round trip longer than the stall timeout) was dropped, so at a slow pace every chunk was
   // given up, sent again and given up again, and the transfer never completed.
   const offset = Math.min(Math.max(nextOffset, 0), progress.snapshotFurthestSentBytes);
+  progress.snapshotAnswersSinceRewind += 1;
   if (offset > progress.snapshotAckedBytes) {
     progress.snapshotAckedBytes = offset;
     progress.snapshotSentBytes = Math.max(progress.snapshotSentBytes, offset);
@@ -168,11 +174,13 @@ export function acknowledgeSnapshotOffset(progress: FollowerProgress, nextOffset
     progress.snapshotStalled = false;
     sampleRoundTrip(progress, offset, now, stallBounds);
     regrowWindow(progress);
-  } else if (offset < progress.snapshotSentBytes && !mayAnswerDuplicate(progress, offset) && now - progress.snapshotRetransmitAt >= resendIntervalMs) {
+  } else if (offset < progress.snapshotSentBytes && mayAnswerDuplicate(progress, offset)) {
+    progress.snapshotRepeatsExcusable -= 1;
+  } else if (offset < progress.snapshotSentBytes && now - progress.snapshotRetransmitAt >= resendIntervalMs) {
     // Stuck at (or fell back to) this offset: a chunk was lost, or the receiver restarted.
     // Rate-limited so reordered chunks and their repeated acks cannot snowball into a storm.
     progress.snapshotRetransmitAt = now;
-    rewindSnapshotStream(progress, offset);
+    rewindSnapshotStream(progress, offset, false);
     // A stuck offset seen again while the window is already down is the same episode.
     if (!progress.snapshotWindowShrunk) {
       const previous = progress.snapshotRegrowAfterAcks;
@@ -208,8 +216,10 @@ function regrowWindow(progress: FollowerProgress): void {
 
 /**
  * Whether a repeated offset may be the follower's answer to a chunk we sent twice rather than a
- * report of a lost one: it repeats the offset already acknowledged, and the stream rewound past
- * it. Without this, one resend (a stall declared too early, say on the first chunks to a far
+ * report of a lost one: it repeats the offset already acknowledged, the stream rewound past it,
+ * and copies still owe answers that could be this one (snapshotRepeatsExcusable; once they are
+ * used up, a chunk the follower dropped is resent at its first repeat, not a stall timeout
+ * later). Without this, one resend (a stall declared too early, say on the first chunks to a far
  * follower, before any round trip was measured) made the follower answer each duplicate with its
  * offset, each answer rewound the stream again and shrank the window, and the stream crawled at
  * one chunk a round trip with most chunks sent twice. A resent chunk that is lost too, or the
@@ -218,12 +228,35 @@ function regrowWindow(progress: FollowerProgress): void {
  * a reordered answer), and rewinds as before.
  */
 function mayAnswerDuplicate(progress: FollowerProgress, offset: number): boolean {
-  return offset === progress.snapshotAckedBytes && offset <= progress.snapshotResentThroughBytes;
+  return offset === progress.snapshotAckedBytes && offset <= progress.snapshotResentThroughBytes && progress.snapshotRepeatsExcusable > 0;
+}
+
+/**
+ * The answers still owed by the copies sent so far, when the stream rewinds: each may come back
+ * with a repeat (past the hole, or meeting its resent twin), so as many repeats are excusable.
+ * Answers are taken to come back in the order their copies went: first those the last rewind
+ * found owed, then those of the copies sent since. A stall after answers came since the last
+ * rewind gives up what that rewind found owed (they had their chance) and counts every answer
+ * since against the copies since; a stall with no answer since keeps it (a path slower than the
+ * stall timeouts so far may still answer them all). Without that, copies lost in a partition
+ * stayed owed for good; counted as the chunks in flight instead, copies the follower had already
+ * answered with repeats (waiting for a chunk it dropped) were excused again.
+ */
+function answersOwed(progress: FollowerProgress, stalled: boolean): number {
+  const copies = progress.snapshotCopiesSinceRewind;
+  const answers = progress.snapshotAnswersSinceRewind;
+  const owedBefore = progress.snapshotAnswersOwedAtRewind;
+  if (stalled && answers > 0) return Math.max(0, copies - answers);
+  return Math.max(0, owedBefore - answers) + Math.max(0, copies - Math.max(0, answers - owedBefore));
 }
 
 /** Resend from `offset`: chunks below the furthest sent may now go twice, so none is timed. */
-function rewindSnapshotStream(progress: FollowerProgress, offset: number): void {
+function rewindSnapshotStream(progress: FollowerProgress, offset: number, stalled: boolean): void {
   progress.snapshotResentThroughBytes = progress.snapshotFurthestSentBytes;
+  progress.snapshotRepeatsExcusable = answersOwed(progress, stalled);
+  progress.snapshotAnswersOwedAtRewind = progress.snapshotRepeatsExcusable;
+  progress.snapshotCopiesSinceRewind = 0;
+  progress.snapshotAnswersSinceRewind = 0;
   progress.snapshotAckedBytes = offset;
   progress.snapshotSentBytes = offset;
   progress.snapshotTimedChunk = null;
@@ -243,7 +276,7 @@ export function resendStalledSnapshot(progress: FollowerProgress, now: number, s
   // Nor is a stream with nothing in flight stalled (it waits for its pace): no backoff for that.
   if (progress.state !== 'snapshot' || progress.snapshotSentBytes === progress.snapshotAckedBytes) return;
   if (now - progress.snapshotProgressAt < snapshotStallTimeoutMs(progress, stallBounds)) return;
-  rewindSnapshotStream(progress, progress.snapshotAckedBytes);
+  rewindSnapshotStream(progress, progress.snapshotAckedBytes, true);
   progress.snapshotStalled = true;
   progress.snapshotProgressAt = now;
   backOffRoundTrip(progress.roundTrip);

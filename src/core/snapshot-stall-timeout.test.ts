@@ -203,6 +203,39 @@ describe('answers to duplicates', () => {
   });
 });
 
+describe('repeats after a rewind whose copies were all answered', () => {
+  const unpaced = { chunkBytes: 1_000, bytesPerSecond: Number.POSITIVE_INFINITY };
+  const send = (progress: FollowerProgress, now: number): number[] => nextSnapshotChunks(progress, total, unpaced, now).map((chunk) => chunk.offset);
+
+  // 3-node seed 961945 --removals: on a path that reorders, the follower dropped a chunk that came
+  // after the one behind it (it takes only the next offset) and repeated its offset to every later
+  // chunk; every such repeat passed for a duplicate's answer since an earlier rewind, so each
+  // dropped chunk waited for the stall timeout, backed off to its ceiling, and a 16-chunk snapshot
+  // was not installed 5 s after the heal.
+  it('a chunk the follower dropped is resent at its first repeat, not after a stall timeout', () => {
+    const progress = stream();
+    expect(send(progress, 0)).toEqual([0, 1_000, 2_000, 3_000]); // lost: the follower is cut off
+    resendStalledSnapshot(progress, 150, stallBounds);
+    expect(send(progress, 150)).toEqual([0]);
+    acknowledge(progress, 1_000, 160); // healed
+    expect(send(progress, 160)).toEqual([1_000, 2_000, 3_000, 4_000]);
+    // 3,000 overtakes 2,000 and is dropped: the lost copies sent before the stall explain these
+    // repeats (they might have been late), up to their number.
+    for (const offset of [2_000, 2_000, 3_000, 3_000]) acknowledge(progress, offset, 165);
+    expect(send(progress, 165)).toEqual([5_000, 6_000]);
+    for (const offset of [3_000, 3_000]) acknowledge(progress, offset, 170);
+    // Stuck at 3,000 until the stall timeout, every copy sent since the last rewind answered.
+    resendStalledSnapshot(progress, 1_000, stallBounds);
+    expect(send(progress, 1_000)).toEqual([3_000]);
+    acknowledge(progress, 4_000, 1_005);
+    expect(send(progress, 1_005)).toEqual([4_000, 5_000, 6_000, 7_000]);
+    // 5,000 overtakes 4,000 and is dropped: nothing still owed explains the repeat.
+    acknowledge(progress, 4_000, 1_010);
+    expect(progress.snapshotSentBytes).toBe(4_000);
+    expect(send(progress, 1_010)).toEqual([4_000]);
+  });
+});
+
 describe('the estimate across streams', () => {
   it('is kept when a newer snapshot restarts the stream, and starts afresh with a new progress', () => {
     const progress = stream();
