@@ -62,3 +62,29 @@ describe('a lock lost while a snapshot is being written', () => {
     expect({ outcome, snapshot: readFileSync(join(directory, 'snapshot'), 'utf8') }).toEqual({ outcome: 'rejected inUse', snapshot: newOwnerSnapshot });
   });
 });
+
+// A holder which lost its lock in the middle of replacing a file writes into and removes only a
+// temporary file of its own: with one fixed name (`snapshot.tmp`), the new owner's temporary file
+// of the same snapshot was the same file, which the old holder wrote into, then removed when its
+// rename was refused (the new owner's rename failed, or renamed mixed bytes).
+const newOwnerTemporary = 'the new owner’s snapshot, half written';
+
+describe('a lock lost while a snapshot’s temporary file is written', () => {
+  it('neither writes into nor removes the temporary file the new owner is writing', async () => {
+    const directory = freshDirectory();
+    const options: InternalFileStorageOptions = { fsync: false, leaseTiming: { renewMs: 10, expiryMs: 100, now: () => performance.now() } };
+    const storage = await FileRaftStorage.open(directory, options);
+    // This process stalls with its temporary file open; the lock is taken over, and the new owner
+    // starts a snapshot of its own (a build of before 2026-12-07's second session names its
+    // temporary file `snapshot.tmp`, as this one did).
+    duringWrite = async () => {
+      unlinkSync(join(directory, 'lock'));
+      writeFileSync(join(directory, 'lock'), newOwnerLock);
+      writeFileSync(join(directory, 'snapshot.tmp'), newOwnerTemporary);
+      await until(() => storage.failure.value !== null);
+    };
+    await expect(storage.saveSnapshot({ lastIncludedIndex: 5, lastIncludedTerm: 1 }, new Uint8Array(64).fill(7))).rejects.toMatchObject({ reason: 'inUse' });
+    await storage.close();
+    expect(readFileSync(join(directory, 'snapshot.tmp'), 'utf8')).toBe(newOwnerTemporary);
+  });
+});
