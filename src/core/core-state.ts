@@ -250,6 +250,17 @@ export interface CoreState<Host = unknown> {
    * vote (elections.ts, nonVoterMayCampaignNow): at most once per two longest election timeouts.
    */
   nonVoterCampaignHeardAt: number;
+  /**
+   * Answers from a learner whose term is ahead of this leader's (term-rules.ts,
+   * learnerTermAheadLongEnough): when they began coming, and when the last came; null when none
+   * is coming.
+   */
+  learnerTermAhead: { readonly since: number; readonly lastHeardAt: number } | null;
+  /**
+   * When this node last took a learner's term that was ahead of its own, or became leader: a
+   * leader takes one no sooner than ten longest election timeouts after (term-rules.ts).
+   */
+  learnerTermTakenAt: number;
 
   // The ready being accumulated.
   hardStateDirty: boolean;
@@ -362,6 +373,8 @@ export function createCoreState<Host>(options: RaftCoreOptions, host: Host): Cor
     catchUpOffers: new Map(),
     leaderQuestionFromOutsideAt: Number.NEGATIVE_INFINITY,
     nonVoterCampaignHeardAt: Number.NEGATIVE_INFINITY,
+    learnerTermAhead: null,
+    learnerTermTakenAt: Number.NEGATIVE_INFINITY,
     hardStateDirty: false,
     leaderPinDirty: false,
     pendingTruncateFrom: null,

@@ -117,6 +117,11 @@ export function becomeLeader(core: CoreState<RolesHost>): void {
   settleOutlivedTransfer(core, core.id);
   core.progress.clear();
   core.departed.clear();
+  // A learner's term ahead of ours is taken no sooner than ten longest timeouts into a leadership:
+  // each new leader counting from its own last deposition let a hostile learner depose every
+  // leader in turn (term-rules.ts, learnerTermAheadLongEnough).
+  core.learnerTermTakenAt = core.now;
+  core.learnerTermAhead = null;
   for (const member of core.membership.members) {
     if (member !== core.id) core.progress.set(member, createProgress(core.log.lastIndex + 1, core.now));
   }

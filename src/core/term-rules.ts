@@ -39,6 +39,15 @@ export function stepDownOnHigherTerm(core: CoreState<TermRulesHost>, term: numbe
  * voter of its old half (isVoter, the voters of the newest configuration we hold, both halves
  * while joint), as it is everywhere else in the engine, and a witness is a voter. Not a wedge
  * signal: we need nothing from the answer of a node that cannot vote.
+ *
+ * One exception, on a leader only (learnerTermAheadLongEnough): a learner whose term is ahead of
+ * ours and that keeps answering with it for a whole longest election timeout is taken at its word,
+ * no sooner than ten longest election timeouts into a leadership. Such a learner refuses our appends, which carry
+ * an older term, and with PreVote a healthy cluster never holds the election that would take it
+ * past that term: refused for good, it never caught up (a voter whose campaign no voter joined,
+ * then demoted, or removed and admitted again as a learner, as rooms do; a review of this fix).
+ * A hostile learner can then depose a leader once per ten timeouts, by answering for a whole
+ * timeout, where taking every answer let one frame do it; a stuck learner waits up to ten.
  */
 export function acceptAnswerSender(core: CoreState, from: NodeId, term: number): boolean {
   if (!core.membership.members.has(from)) {
@@ -46,9 +55,27 @@ export function acceptAnswerSender(core: CoreState, from: NodeId, term: number):
     return false;
   }
   if (term > core.currentTerm && !isVoter(core, from)) {
+    if (core.role === 'leader' && learnerTermAheadLongEnough(core)) return true;
     refuse(core, from, 'senderNotVoter', term, false);
     return false;
   }
+  return true;
+}
+
+/**
+ * Records one more answer from a learner whose term is ahead of this leader's; true once such
+ * answers have kept coming for a longest election timeout (no gap longer than one), and ten
+ * longest timeouts have passed since this node became leader (or last took one).
+ */
+function learnerTermAheadLongEnough(core: CoreState): boolean {
+  const timeoutMs = core.config.electionTimeoutMaxMs;
+  const episode = core.learnerTermAhead;
+  const continuing = episode !== null && core.now - episode.lastHeardAt <= timeoutMs;
+  const since = continuing ? episode.since : core.now;
+  core.learnerTermAhead = { since, lastHeardAt: core.now };
+  if (core.now - since < timeoutMs || core.now - core.learnerTermTakenAt < 10 * timeoutMs) return false;
+  core.learnerTermTakenAt = core.now;
+  core.learnerTermAhead = null;
   return true;
 }
 
