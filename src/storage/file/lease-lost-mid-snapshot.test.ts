@@ -37,20 +37,29 @@ async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void>
   }
 }
 
+/**
+ * Opens a storage on a fresh directory whose next file write (in the middle of a snapshot) first
+ * has the lock taken over, the new owner writes `newOwnerFile` holding `newOwnerText`, and this
+ * process's renewal finds the lock another's and fails the storage.
+ */
+async function openLosingTheLockMidWrite(newOwnerFile: string, newOwnerText: string): Promise<{ directory: string; storage: FileRaftStorage }> {
+  const directory = freshDirectory();
+  const options: InternalFileStorageOptions = { fsync: false, leaseTiming: { renewMs: 10, expiryMs: 100, now: () => performance.now() } };
+  const storage = await FileRaftStorage.open(directory, options);
+  duringWrite = async () => {
+    unlinkSync(join(directory, 'lock'));
+    writeFileSync(join(directory, 'lock'), newOwnerLock);
+    writeFileSync(join(directory, newOwnerFile), newOwnerText);
+    await until(() => storage.failure.value !== null);
+  };
+  return { directory, storage };
+}
+
 describe('a lock lost while a snapshot is being written', () => {
   it('does not replace the new owner’s snapshot once the lock is known lost', async () => {
-    const directory = freshDirectory();
-    const options: InternalFileStorageOptions = { fsync: false, leaseTiming: { renewMs: 10, expiryMs: 100, now: () => performance.now() } };
-    const storage = await FileRaftStorage.open(directory, options);
     // While the (large) snapshot is written, the lock is taken over (this process was frozen, or
-    // its disk away, past the lease) and the new owner writes a snapshot of its own; this
-    // process's renewal then finds the lock another's and fails the storage.
-    duringWrite = async () => {
-      unlinkSync(join(directory, 'lock'));
-      writeFileSync(join(directory, 'lock'), newOwnerLock);
-      writeFileSync(join(directory, 'snapshot'), newOwnerSnapshot);
-      await until(() => storage.failure.value !== null);
-    };
+    // its disk away, past the lease) and the new owner writes a snapshot of its own.
+    const { directory, storage } = await openLosingTheLockMidWrite('snapshot', newOwnerSnapshot);
     const saved = storage.saveSnapshot({ lastIncludedIndex: 5, lastIncludedTerm: 1 }, new Uint8Array(64));
     const outcome = await saved.then(
       () => 'resolved',
@@ -71,18 +80,10 @@ const newOwnerTemporary = 'the new owner’s snapshot, half written';
 
 describe('a lock lost while a snapshot’s temporary file is written', () => {
   it('neither writes into nor removes the temporary file the new owner is writing', async () => {
-    const directory = freshDirectory();
-    const options: InternalFileStorageOptions = { fsync: false, leaseTiming: { renewMs: 10, expiryMs: 100, now: () => performance.now() } };
-    const storage = await FileRaftStorage.open(directory, options);
     // This process stalls with its temporary file open; the lock is taken over, and the new owner
     // starts a snapshot of its own (a build of before 2026-12-07's second session names its
     // temporary file `snapshot.tmp`, as this one did).
-    duringWrite = async () => {
-      unlinkSync(join(directory, 'lock'));
-      writeFileSync(join(directory, 'lock'), newOwnerLock);
-      writeFileSync(join(directory, 'snapshot.tmp'), newOwnerTemporary);
-      await until(() => storage.failure.value !== null);
-    };
+    const { directory, storage } = await openLosingTheLockMidWrite('snapshot.tmp', newOwnerTemporary);
     await expect(storage.saveSnapshot({ lastIncludedIndex: 5, lastIncludedTerm: 1 }, new Uint8Array(64).fill(7))).rejects.toMatchObject({ reason: 'inUse' });
     await storage.close();
     expect(readFileSync(join(directory, 'snapshot.tmp'), 'utf8')).toBe(newOwnerTemporary);
