@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveRaftConfig } from './config.ts';
 import { createCoreHarness, type CoreHarness, type HarnessNode } from './core-harness.test-support.ts';
 import type { RaftMessage } from './messages.ts';
-import { nodeId } from './types.ts';
+import { nodeId, type NodeId } from './types.ts';
 
 const learner = nodeId('d');
 
@@ -85,27 +85,34 @@ describe('a learner answering with a term ahead', () => {
   });
 });
 
+/**
+ * a, b, c, d voters. The leader hands over to one of the others, the target (TimeoutNow: no
+ * pre-vote); the target's vote requests are lost, and then the target is cut off (a peer that went
+ * away right after a handoff): three seconds later the cluster's leader is in an older term than
+ * the target's. Returns the harness, the target, the other three and that leader.
+ */
+function voterCutOffAheadInTerm(): { harness: CoreHarness; target: HarnessNode; others: NodeId[]; leader: HarnessNode } {
+  const harness = createCoreHarness(['a', 'b', 'c', 'd'], 3);
+  harness.advance(600);
+  const handingOver = harness.leaders()[0]!;
+  const target = [...harness.nodes.values()].find((node) => node !== handingOver)!;
+  const others = [...harness.nodes.values()].filter((node) => node !== target).map((node) => node.id);
+  harness.dropWhen = (from, _to, message) => from === target.id && message.type === 'requestVote';
+  handingOver.core.transferLeadership(harness.now, 1, target.id);
+  harness.settle();
+  harness.isolate(target.id);
+  harness.dropWhen = null;
+  harness.advance(3_000);
+  const leader = harness.leaders()[0]!;
+  expect(leader.core.term).toBeLessThan(target.core.term);
+  return { harness, target, others, leader };
+}
+
 describe('a learner whose term is ahead of a stable cluster (a review of the fix above)', () => {
   // The leader refused its answers and it refused the leader's appends (older term) for good:
   // with PreVote a healthy cluster never holds the election that would take it past its term.
   it('catches up once it is reachable again, after it was demoted while its term was ahead', () => {
-    // a, b, c, d voters.
-    const harness = createCoreHarness(['a', 'b', 'c', 'd'], 3);
-    harness.advance(600);
-    let leader = harness.leaders()[0]!;
-    const target = [...harness.nodes.values()].find((node) => node !== leader)!;
-    const others = [...harness.nodes.values()].filter((node) => node !== target).map((node) => node.id);
-    // The leader hands over to the target (TimeoutNow: no pre-vote); the target's vote requests
-    // are lost, and then the target is cut off (a peer that went away right after a handoff).
-    harness.dropWhen = (from, _to, message) => from === target.id && message.type === 'requestVote';
-    leader.core.transferLeadership(harness.now, 1, target.id);
-    harness.settle();
-    harness.isolate(target.id);
-    harness.dropWhen = null;
-    const targetTerm = target.core.term;
-    harness.advance(3_000);
-    leader = harness.leaders()[0]!;
-    expect(leader.core.term).toBeLessThan(targetTerm);
+    const { harness, target, others, leader } = voterCutOffAheadInTerm();
     // The operator (or a room's policy) demotes the unreachable voter to a learner.
     leader.core.changeMembership(harness.now, 2, { voters: others, learners: [target.id] });
     harness.advance(1_000);
@@ -119,23 +126,11 @@ describe('a learner whose term is ahead of a stable cluster (a review of the fix
   });
 
   it('catches up after it was removed while its term was ahead and admitted again as a learner (as a room re-adds a returning peer)', () => {
-    const harness = createCoreHarness(['a', 'b', 'c', 'd'], 3);
-    harness.advance(600);
-    let leader = harness.leaders()[0]!;
-    const target = [...harness.nodes.values()].find((node) => node !== leader)!;
-    const others = [...harness.nodes.values()].filter((node) => node !== target).map((node) => node.id);
-    harness.dropWhen = (from, _to, message) => from === target.id && message.type === 'requestVote';
-    leader.core.transferLeadership(harness.now, 1, target.id);
-    harness.settle();
-    harness.isolate(target.id);
-    harness.dropWhen = null;
-    harness.advance(3_000);
-    leader = harness.leaders()[0]!;
-    expect(leader.core.term).toBeLessThan(target.core.term);
-    leader.core.changeMembership(harness.now, 2, { voters: others, learners: [] });
+    const { harness, target, others, leader: removing } = voterCutOffAheadInTerm();
+    removing.core.changeMembership(harness.now, 2, { voters: others, learners: [] });
     harness.advance(1_000);
     harness.heal();
-    leader = harness.leaders()[0]!;
+    const leader = harness.leaders()[0]!;
     leader.core.changeMembership(harness.now, 3, { voters: others, learners: [target.id] });
     harness.advance(1_000);
     expect(leader.core.membership.learners).toEqual([nodeId(target.id)]);
