@@ -6,23 +6,12 @@
 // closed its transport 180 ms after connecting and came back under a fresh id).
 import { describe, expect, it } from 'vitest';
 import { nodeId } from '../core/types.ts';
-import { createSimulatedNetwork, reliableNetwork } from '../testing/simulated-network.ts';
-import { deriveSeed, seededRandom } from '../testing/seeded-random.ts';
-import { VirtualClock } from '../testing/virtual-clock.ts';
-import type { RoomEvent } from './room-events.ts';
-import { arrive, createPeerRegistry, depart, type PeerEnvironment, type RoomTimings } from './room-simulation-peers.test-support.ts';
+import { arrive, depart, roomLedByA, type RoomTimings } from './room-simulation-peers.test-support.ts';
 
 const timings: RoomTimings = { unreachableAfterMs: 1_500, discoveryMs: 400, gossipIntervalMs: 300, coordinatorIntervalMs: 100, targetVoters: 3 };
 
 async function newcomerWhoseHellosAreLate(seed: number, lateForMs: number) {
-  const clock = new VirtualClock(0);
-  const network = createSimulatedNetwork(clock, seededRandom(deriveSeed(seed, 'network')), reliableNetwork);
-  const events: { peer: string; event: RoomEvent }[] = [];
-  const environment: PeerEnvironment = { seed, clock, network, timings, onEvent: (peer, event) => events.push({ peer, event }), onJoined: () => {} };
-  const registry = createPeerRegistry(environment);
-  const a = registry.peer('a');
-  arrive(environment, a);
-  expect(await clock.runUntil(() => a.room?.node.role.value === 'leader', { timeoutMs: 5_000 })).toBe(true);
+  const { clock, network, environment, registry, events, a } = await roomLedByA(seed, timings);
   // b's frames to a are late: a reaches b (and b reaches a) before a hears anything from b.
   network.blockOneWay(nodeId('b'), nodeId('a'));
   const b = registry.peer('b');

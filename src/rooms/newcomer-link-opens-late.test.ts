@@ -8,11 +8,8 @@
 // admits only a peer it has heard say it runs a node.
 import { describe, expect, it } from 'vitest';
 import type { NodeId } from '../core/types.ts';
-import { createSimulatedNetwork, reliableNetwork } from '../testing/simulated-network.ts';
-import { deriveSeed, seededRandom } from '../testing/seeded-random.ts';
-import { VirtualClock } from '../testing/virtual-clock.ts';
-import type { RoomEvent } from './room-events.ts';
-import { arrive, createPeerRegistry, depart, type PeerEnvironment, type RoomTimings } from './room-simulation-peers.test-support.ts';
+import { reliableNetwork } from '../testing/simulated-network.ts';
+import { arrive, depart, roomLedByA, type RoomTimings } from './room-simulation-peers.test-support.ts';
 
 const timings: RoomTimings = { unreachableAfterMs: 1_500, discoveryMs: 400, gossipIntervalMs: 300, coordinatorIntervalMs: 100, targetVoters: 3 };
 
@@ -20,14 +17,7 @@ describe('a newcomer whose side of the link opens late', () => {
   for (const lateForMs of [400, 1_000, 1_500]) {
     it(`keeps its id and is admitted under it (its side ready ${lateForMs} ms after the leader's)`, async () => {
       const seed = 7_401 + lateForMs;
-      const clock = new VirtualClock(0);
-      const network = createSimulatedNetwork(clock, seededRandom(deriveSeed(seed, 'network')), reliableNetwork);
-      const events: { peer: string; event: RoomEvent }[] = [];
-      const environment: PeerEnvironment = { seed, clock, network, timings, onEvent: (peer, event) => events.push({ peer, event }), onJoined: () => {} };
-      const registry = createPeerRegistry(environment);
-      const a = registry.peer('a');
-      arrive(environment, a);
-      expect(await clock.runUntil(() => a.room?.node.role.value === 'leader', { timeoutMs: 5_000 })).toBe(true);
+      const { clock, network, environment, registry, events, a } = await roomLedByA(seed, timings);
       // Both sides reach each other, but the link delivers nothing yet: it holds every frame.
       const held: { from: NodeId; to: NodeId; bytes: Uint8Array }[] = [];
       network.onSend = (from, to, bytes) => {

@@ -11,8 +11,8 @@ import type { SignalingClient } from '../signaling/signaling-client.ts';
 import { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
 import type { KvCommand } from '../testing/kv-command.ts';
 import { deriveSeed, seededRandom } from '../testing/seeded-random.ts';
-import type { SimulatedNetwork } from '../testing/simulated-network.ts';
-import type { VirtualClock } from '../testing/virtual-clock.ts';
+import { createSimulatedNetwork, reliableNetwork, type SimulatedNetwork } from '../testing/simulated-network.ts';
+import { VirtualClock } from '../testing/virtual-clock.ts';
 import type { RaftTransport } from '../transport/raft-transport.ts';
 import type { RoomEvent } from './room-coordinator.ts';
 import { joinRoom, type Room } from './join-room.ts';
@@ -198,4 +198,20 @@ export function createPeerRegistry(environment: PeerEnvironment): { peer(name: s
     },
     all: () => [...peers.values()],
   };
+}
+
+/**
+ * A room on a reliable simulated network in which peer `a` has arrived and leads (rejects if it
+ * does not within 5 s); every peer's events are kept in order.
+ */
+export async function roomLedByA(seed: number, timings: RoomTimings): Promise<{ clock: VirtualClock; network: SimulatedNetwork; environment: PeerEnvironment; registry: ReturnType<typeof createPeerRegistry>; events: { peer: string; event: RoomEvent }[]; a: SimulatedPeer }> {
+  const clock = new VirtualClock(0);
+  const network = createSimulatedNetwork(clock, seededRandom(deriveSeed(seed, 'network')), reliableNetwork);
+  const events: { peer: string; event: RoomEvent }[] = [];
+  const environment: PeerEnvironment = { seed, clock, network, timings, onEvent: (peer, event) => events.push({ peer, event }), onJoined: () => {} };
+  const registry = createPeerRegistry(environment);
+  const a = registry.peer('a');
+  arrive(environment, a);
+  if (!(await clock.runUntil(() => a.room?.node.role.value === 'leader', { timeoutMs: 5_000 }))) throw new Error('peer a did not lead within 5 s');
+  return { clock, network, environment, registry, events, a };
 }
