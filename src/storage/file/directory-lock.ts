@@ -164,8 +164,10 @@ function inOtherPidNamespace(label: string | null, directory: string, path: stri
   );
 }
 
+/** Milliseconds as seconds with one decimal, for a refusal's message (never below zero). */
+const seconds = (ms: number): string => (Math.max(0, ms) / 1000).toFixed(1);
+
 function leaseHeld(label: string | null, directory: string, path: string, pid: number, ageMs: number, expiryMs: number): RaftStorageError {
-  const seconds = (ms: number): string => (Math.max(0, ms) / 1000).toFixed(1);
   return lockError(
     label,
     `${directory} is locked by process ${pid} of another PID namespace (another container sharing this directory?), which cannot be looked up from here; its lease was renewed ${seconds(ageMs)} s ago, and a running owner renews it every few seconds: it is taken over once it has not been renewed for ${seconds(expiryMs)} s (in ${seconds(expiryMs - ageMs)} s, if its owner has stopped); one process per data directory (if you are sure no process uses the directory, remove ${path})`,
@@ -249,7 +251,6 @@ async function clearCrashedTakeover(label: string | null, directory: string, pat
     const ageMs = (await fileSystemClockMs(path)) - (await handle.stat()).mtimeMs;
     const verdict = taker !== null ? await judgeOwner(taker) : ageMs < takeoverWriteMs ? 'running' : 'gone';
     if (verdict === 'otherPidNamespace' && ageMs < timing.expiryMs) {
-      const seconds = (ms: number): string => (Math.max(0, ms) / 1000).toFixed(1);
       throw lockError(label, `${directory} is being taken over by process ${taker?.pid ?? 0} of another PID namespace (another container?), which cannot be looked up from here; its takeover file ${takeoverPath} is ${seconds(ageMs)} s old, and a takeover lasts milliseconds: it is cleared as a crashed taker's once it is ${seconds(timing.expiryMs)} s old (in ${seconds(timing.expiryMs - ageMs)} s); one process per data directory`, 'inUse');
     }
     if (verdict === 'running' || verdict === 'thisProcess') throw lockError(label, `${directory} is being taken over by another process (${takeoverPath}); one process per data directory`, 'inUse');
