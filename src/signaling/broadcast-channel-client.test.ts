@@ -158,46 +158,41 @@ describe('a tab with the right secret, in a room where tabs of two secrets meet'
     }
   }
 
-  it('is admitted by a tab of its own secret even when another secret\'s refusal comes first', async () => {
+  /**
+   * Tab b (secret "right") says hello; tab c (secret "other") refuses it, then tab a (secret
+   * "right") answers it with a heartbeat. Which comes first is only whose HMAC finished first:
+   * here c's.
+   */
+  async function refusedByOtherThenHeardByRight() {
     const clock = new VirtualClock();
     const b = createBroadcastChannelSignalingClient({ roomId: 'room', nodeId: nodeId('b'), secret: 'right', clock, BroadcastChannel: ScriptedChannel });
     opened.push(b);
     const channel = ScriptedChannel.last!;
-    let closedWith: unknown = 'still running';
-    void b.closed.then((reason) => (closedWith = reason));
+    const outcome: { closedWith: unknown } = { closedWith: 'still running' };
+    void b.closed.then((reason) => (outcome.closedWith = reason));
     await settle();
     const hello = channel.posted.find((envelope) => envelope.type === 'hello');
     expect(hello).toBeDefined();
-    // Tab c (secret "other") refuses b's hello; tab a (secret "right") answers it with a
-    // heartbeat. Which comes first is only whose HMAC finished first: here c's.
     const otherKey = await importAdmissionKey(await deriveAdmissionKey('other', 'room'));
     const rightKey = await importAdmissionKey(await deriveAdmissionKey('right', 'room'));
     channel.deliver(await sealEnvelope(otherKey, 'room', { type: 'refused', from: 'c', instance: 'c'.repeat(32), sequence: 5, to: hello!.instance, payload: 'the room secret does not match' }));
     channel.deliver(await sealEnvelope(rightKey, 'room', { type: 'heartbeat', from: 'a', instance: 'a'.repeat(32), sequence: 7, to: '', payload: '' }));
+    return { clock, b, channel, rightKey, outcome };
+  }
+
+  it('is admitted by a tab of its own secret even when another secret\'s refusal comes first', async () => {
+    const { clock, b, outcome } = await refusedByOtherThenHeardByRight();
     await settle();
     await clock.advance(2_000); // a heartbeat interval later
     await settle();
-    expect(closedWith).toBe('still running');
+    expect(outcome.closedWith).toBe('still running');
     expect([...b.peers.value]).toEqual(['a']);
   });
 
   it('is not stopped as refused when a tab of its own secret welcomed it and left within the interval', async () => {
-    const clock = new VirtualClock();
-    const b = createBroadcastChannelSignalingClient({ roomId: 'room', nodeId: nodeId('b'), secret: 'right', clock, BroadcastChannel: ScriptedChannel });
-    opened.push(b);
-    const channel = ScriptedChannel.last!;
-    let closedWith: unknown = 'still running';
-    void b.closed.then((reason) => (closedWith = reason));
-    await settle();
-    const hello = channel.posted.find((envelope) => envelope.type === 'hello');
-    expect(hello).toBeDefined();
-    // Tab c (secret "other") refuses b's hello; tab a (secret "right") welcomes b, then closes.
-    // What counts is that a tab of b's secret was heard within the interval, not that one is
-    // still there when it ends.
-    const otherKey = await importAdmissionKey(await deriveAdmissionKey('other', 'room'));
-    const rightKey = await importAdmissionKey(await deriveAdmissionKey('right', 'room'));
-    channel.deliver(await sealEnvelope(otherKey, 'room', { type: 'refused', from: 'c', instance: 'c'.repeat(32), sequence: 5, to: hello!.instance, payload: 'the room secret does not match' }));
-    channel.deliver(await sealEnvelope(rightKey, 'room', { type: 'heartbeat', from: 'a', instance: 'a'.repeat(32), sequence: 7, to: '', payload: '' }));
+    // Tab a welcomes b, then closes. What counts is that a tab of b's secret was heard within the
+    // interval, not that one is still there when it ends.
+    const { clock, b, channel, rightKey, outcome } = await refusedByOtherThenHeardByRight();
     await settle();
     expect([...b.peers.value]).toEqual(['a']);
     channel.deliver(await sealEnvelope(rightKey, 'room', { type: 'goodbye', from: 'a', instance: 'a'.repeat(32), sequence: 8, to: '', payload: '' }));
@@ -205,6 +200,6 @@ describe('a tab with the right secret, in a room where tabs of two secrets meet'
     expect([...b.peers.value]).toEqual([]);
     await clock.advance(2_000); // the heartbeat interval the refusal waits
     await settle();
-    expect(closedWith).toBe('still running');
+    expect(outcome.closedWith).toBe('still running');
   });
 });
