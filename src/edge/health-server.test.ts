@@ -2,11 +2,11 @@
 // throw there is an uncaught exception that kills raftmesh-peer without a clean leave. A target
 // URL cannot parse is a 400; a failure of the handler itself (a bug) is a 500, said in the log.
 // peer-cli-process.test.ts sends the same targets to the peer run as a process.
-import { connect } from 'node:net';
 import type { Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Room } from './edge-imports.ts';
 import { closeHealth, requestPath, serveHealth, type HealthSources } from './health-server.ts';
+import { rawRequest } from './raw-http.test-support.ts';
 
 const servers: Server[] = [];
 afterEach(async () => {
@@ -18,19 +18,6 @@ async function serve(room: () => Room<unknown, unknown> | null, log: (line: stri
   const server = await serveHealth(0, '127.0.0.1', sources);
   servers.push(server);
   return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-}
-
-/** One raw HTTP exchange on a fresh socket: the status line (or '' if closed without one). */
-function rawRequest(base: string, bytes: string): Promise<string> {
-  const url = new URL(base);
-  return new Promise((resolve) => {
-    const socket = connect(Number(url.port), url.hostname);
-    let answer = '';
-    socket.on('data', (chunk) => (answer += String(chunk)));
-    socket.on('error', () => undefined);
-    socket.on('close', () => resolve(answer.split('\r\n')[0] ?? ''));
-    socket.write(bytes);
-  });
 }
 
 describe('the edge peer’s HTTP port', () => {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSignalingServer, type SignalingServer } from '../signaling/server/index.ts';
 import { killCliProcesses, runCli, type CliRun } from '../testing/cli-process.test-support.ts';
+import { rawRequest } from './raw-http.test-support.ts';
 
 let signaling: SignalingServer;
 const directories: string[] = [];
@@ -58,22 +59,8 @@ async function untilExists(directory: string, relativePath: string): Promise<voi
   }
 }
 
-/** Lock files under `data` (one per open FileRaftStorage). */
 /** The locks held on a data directory: its own (`lock`) and each id's storage's (`raft-<id>/lock`). */
 const locks = (data: string): string[] => [...(existsSync(join(data, 'lock')) ? ['lock'] : []), ...readdirSync(data).filter((name) => name.startsWith('raft')).filter((name) => existsSync(join(data, name, 'lock')))];
-
-/** One raw HTTP exchange on a fresh socket: the status line (or '' if closed without one). */
-function rawRequest(base: string, bytes: string): Promise<string> {
-  const url = new URL(base);
-  return new Promise((resolve) => {
-    const socket = connect(Number(url.port), url.hostname);
-    let answer = '';
-    socket.on('data', (chunk) => (answer += String(chunk)));
-    socket.on('error', () => undefined);
-    socket.on('close', () => resolve(answer.split('\r\n')[0] ?? ''));
-    socket.write(bytes);
-  });
-}
 
 /** Checks the Prometheus text exposition format (version 0.0.4) line by line; returns the samples. */
 function parseExposition(text: string): Map<string, number> {
