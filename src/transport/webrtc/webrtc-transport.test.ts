@@ -42,6 +42,19 @@ async function meshed(transports: readonly WebRtcTransport[]): Promise<void> {
 
 const live = (network: FakeConnectionNetwork): FakeConnection[] => network.connections.filter((connection) => !connection.closed);
 
+/** Once a's first signal of a session other than `first` (its newer attempt) is relayed, ICE on the old path drops at a too. */
+function dropIceAsNewerAttemptOffers(hub: SignalingHub, first: string | undefined, offerer: FakeConnection | undefined): void {
+  let dropped = false;
+  hub.tamper = ({ from, payload }) => {
+    const signal = parseLinkSignal(payload);
+    if (from === nodeId('a') && signal?.type === 'connection' && signal.session !== first && !dropped) {
+      dropped = true;
+      offerer?.setIceState('disconnected');
+    }
+    return payload;
+  };
+}
+
 describe('WebRtcTransport options', () => {
   it('refuses an empty room secret (leave it out for an open room)', () => {
     const signaling = createSignalingHub().client(nodeId('a'));
@@ -347,15 +360,7 @@ describe('WebRtcTransport against a forger of signals (anyone may signal under a
     // offers, ICE on the old path drops at a too.
     if (answerer !== undefined) answerer.peer = null;
     answerer?.dropLocally('network changed');
-    let dropped = false;
-    hub.tamper = ({ from, payload }) => {
-      const signal = parseLinkSignal(payload);
-      if (from === nodeId('a') && signal?.type === 'connection' && signal.session !== first && !dropped) {
-        dropped = true;
-        offerer?.setIceState('disconnected');
-      }
-      return payload;
-    };
+    dropIceAsNewerAttemptOffers(hub, first, offerer);
     await vi.waitFor(() => expect([a.counters.connectionsEstablished, b.counters.connectionsEstablished]).toEqual([2, 2]), wait);
     await meshed(transports);
     // The offer of a's restart named the session b closed: b dropped it, rather than take it for a
@@ -394,15 +399,7 @@ describe('WebRtcTransport against a forger of signals (anyone may signal under a
     listedB.set(new Set());
     listedB.set(new Set([nodeId('a')]));
     // As a's newer attempt offers, ICE on the old path drops at a too.
-    let dropped = false;
-    hub.tamper = ({ from, payload }) => {
-      const signal = parseLinkSignal(payload);
-      if (from === nodeId('a') && signal?.type === 'connection' && signal.session !== first && !dropped) {
-        dropped = true;
-        offerer?.setIceState('disconnected');
-      }
-      return payload;
-    };
+    dropIceAsNewerAttemptOffers(hub, first, offerer);
     await vi.waitFor(() => expect([a.counters.connectionsEstablished, b.counters.connectionsEstablished]).toEqual([2, 2]), wait);
     await meshed([a, b]);
     // a's restart offer for the first session was marked: b, which no longer holds that session,
