@@ -172,6 +172,10 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
     },
     stepAgain: () => scheduleStep(),
     fail: (error, failedWrite) => {
+      // A write in flight when the node was closed (or already stopped) that fails afterwards is
+      // no failure of a running node (close() not awaited, then the storage closed by its owner,
+      // typically): the node ignores it, and monitoring must not count it either.
+      if (closed) return;
       if (failedWrite !== null) emitMetric({ type: 'storageFailed', message: failedWrite.message, reason: failedWrite.reason });
       stop(error);
     },

@@ -5,7 +5,7 @@
 // acknowledges a log the storage no longer holds.
 import { describe, expect, it } from 'vitest';
 import { createRaftNode } from '../driver/create-raft-node.ts';
-import { GatedStorage, handTransport, ids, quietConfig, settle } from './driver-harness.scratch-review.test-support.ts';
+import { GatedStorage, handTransport, ids, quietConfig, settle } from '../driver/hand-driven-node.test-support.ts';
 
 const entry = (index: number, term: number) => ({ index, term, command: new Uint8Array([index]), isNoOp: false });
 

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { createRaftNode } from '../driver/create-raft-node.ts';
 import { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
 import { VirtualClock } from '../testing/virtual-clock.ts';
-import { handTransport, ids } from './driver-harness.scratch-review.test-support.ts';
+import { handTransport, ids } from '../driver/hand-driven-node.test-support.ts';
 
 describe('entries handed to the application', () => {
   it('transferring one entry command buffer leaves the other entries, and storage, intact', async () => {

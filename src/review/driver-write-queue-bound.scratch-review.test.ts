@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { createRaftNode } from '../driver/create-raft-node.ts';
 import { clientId } from '../core/types.ts';
 import { VirtualClock, drainMicrotasks } from '../testing/virtual-clock.ts';
-import { GatedStorage, handTransport, ids } from './driver-harness.scratch-review.test-support.ts';
+import { GatedStorage, handTransport, ids } from '../driver/hand-driven-node.test-support.ts';
 
 describe('a leader whose storage write is slow under a stream of forwarded proposals', () => {
   it('does not stop itself when readies pile up behind the slow write', async () => {

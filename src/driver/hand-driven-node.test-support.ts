@@ -1,10 +1,12 @@
-// Review harness: one node driven by hand (frames in, frames out), on a gated storage.
+// One node driven by hand for driver tests: frames in (deliver) and frames out (sent), on a
+// storage whose writes wait until the test releases (or fails) them. Came with an outside
+// review's tests (2026-12-07, third session); tests of write timing use it.
 import { decodeMessage, encodeMessage } from '../codec/index.ts';
 import type { RaftMessage } from '../core/messages.ts';
 import { createEmitter, createWatchable } from '../core/observable.ts';
 import { nodeId, type NodeId, type RaftEnvelope } from '../core/types.ts';
 import { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
-import type { StorageBatch, RaftStorage } from '../storage/raft-storage.ts';
+import type { StorageBatch } from '../storage/raft-storage.ts';
 import type { RaftTransport } from '../transport/raft-transport.ts';
 
 /** Every batch write waits for release() (or fails with fail()). */
@@ -64,4 +66,3 @@ export const ids = { a: nodeId('a'), b: nodeId('b'), c: nodeId('c') };
 /** Long timeouts: nothing campaigns by itself during a test. */
 export const quietConfig = { electionTimeoutMin: 100_000, electionTimeoutMax: 200_000, heartbeatInterval: 1_000 };
 
-export type { RaftStorage };
