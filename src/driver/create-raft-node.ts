@@ -34,6 +34,7 @@ import { realClock, validateNodeOptions, type RaftNode, type RaftNodeOptions } f
 import { restoreState } from './restore.ts';
 import { unlessAborted } from './abortable-waits.ts';
 import { createWritePipeline } from './write-pipeline.ts';
+import { handOverWhenIdle, writesStillFinishing } from './storage-handover.ts';
 import { createEngineTimer } from './engine-timer.ts';
 import { waitForLeadership } from './await-leadership.ts';
 
@@ -50,6 +51,11 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
   const random = options.raftConfig?.random ?? Math.random;
   const { storage, transport, id } = options;
   options.signal?.throwIfAborted();
+  // A node stopped on this storage may still be writing to it (storage-handover.ts): restored
+  // before that write lands, this node's view of the log would be stale. Abortable, like the
+  // restore: a write that hangs must not hang a caller that gives up.
+  const finishing = writesStillFinishing(storage);
+  if (finishing !== null) await unlessAborted(finishing, [options.signal]);
   // Nothing has started until the state is restored: an abort meanwhile rejects with its reason
   // (the storage is the caller's, so its reads in flight are simply not waited for).
   const restored = await unlessAborted(restoreState(storage), [options.signal]);
@@ -318,6 +324,9 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
     if (closed) return;
     closed = true;
     closeError = error;
+    // Before `stopped` is announced: a listener that creates a node on this storage at once
+    // waits for the write still in flight.
+    handOverWhenIdle(storage, writes.idle);
     unsubscribeIncoming();
     timer.cancel();
     core.failAll('leadershipLost');
