@@ -33,7 +33,7 @@ import { closeWhenAborted } from './close-when-aborted.ts';
 import { realClock, validateNodeOptions, type RaftNode, type RaftNodeOptions } from './node-options.ts';
 import { restoreState } from './restore.ts';
 import { unlessAborted } from './abortable-waits.ts';
-import { createWritePipeline } from './write-pipeline.ts';
+import { createWritePipeline, queuedReadiesBound } from './write-pipeline.ts';
 import { handOverWhenIdle, writesStillFinishing } from './storage-handover.ts';
 import { createEngineTimer } from './engine-timer.ts';
 import { waitForLeadership } from './await-leadership.ts';
@@ -168,6 +168,7 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
 
   const writes = createWritePipeline({
     storage,
+    maxQueuedReadies: queuedReadiesBound(config.maxPendingProposals),
     unfinishedCompactionThrough: restored.interruptedCompactionThrough,
     stopped: () => closeError !== null,
     sendAll,
