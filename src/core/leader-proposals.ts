@@ -98,10 +98,19 @@ export function cachedEntryFor(core: CoreState<LeaderProposalsHost>, dedupKey: D
   return compactedEntryFor(core, dedupKey, command);
 }
 
+/**
+ * Entries past what is both committed and on this leader's own disk are bounded by
+ * maxPendingProposals. Counting only uncommitted entries let a leader whose disk lags (one slow
+ * write) keep appending while its followers committed everything: each proposal queued one more
+ * write behind the slow one, without bound, until the driver's queue bound stopped a healthy
+ * leader (an outside review, 2026-12-07). Now such a leader refuses ('overloaded', forwards
+ * answered 'busy') and the proposers retry; the driver's bound on queued writes
+ * (write-pipeline.ts) is sized from this one.
+ */
 function admissionFailure(core: CoreState<LeaderProposalsHost>): ProposalFailure | null {
-  const uncommitted = core.log.lastIndex - core.commitIndex;
+  const unsettled = core.log.lastIndex - Math.min(core.commitIndex, core.persistedIndex);
   // At the index ceiling (reached only through a hostile peer's snapshot): see maxLogIndex.
-  return uncommitted >= core.config.maxPendingProposals || core.log.lastIndex >= maxLogIndex ? 'overloaded' : null;
+  return unsettled >= core.config.maxPendingProposals || core.log.lastIndex >= maxLogIndex ? 'overloaded' : null;
 }
 
 export function handleForwardPropose(core: CoreState<LeaderProposalsHost>, from: NodeId, message: ForwardPropose): void {

@@ -4,6 +4,8 @@
 // npm run bench -- core from 140k to 100k commits/s. So small commands are copied into shared
 // slabs instead (about 80 ns): a slab lives until the last entry viewing it is gone, and entries
 // leave the log in order, so at most a slab per live run of entries is held beyond its bytes.
+// The slabs stay inside the engine: the application is handed copies of its own
+// (application-copies.ts), so it can neither pin a slab nor detach one by transferring a buffer.
 
 /** Bytes of one slab. */
 const slabBytes = 64 * 1024;

@@ -1,6 +1,7 @@
 // committed() / committedFrom(): async iterables that read the engine's log by index rather than
 // buffering per subscriber, so a slow consumer costs no memory and no entry is skipped or doubled.
 import type { Committed, LogEntry } from '../core/types.ts';
+import { committedForApplication, entryForApplication } from './application-copies.ts';
 
 export interface CommittedSource {
   /** Highest index that is committed and durable here (safe to apply). */
@@ -38,11 +39,12 @@ export function committedIterable(source: CommittedSource, fromIndex: number): A
                   continue;
                 }
                 cursor = install.nextIndex;
-                return { done: false, value: install.committed };
+                return { done: false, value: committedForApplication(install.committed) };
               }
               cursor += 1;
               const internal = entry.isNoOp || entry.config !== undefined;
-              return { done: false, value: internal ? { type: 'internal', index: entry.index } : { type: 'entry', entry } };
+              // A copy of the command (application-copies.ts): the log's own shares its buffer.
+              return { done: false, value: internal ? { type: 'internal', index: entry.index } : { type: 'entry', entry: entryForApplication(entry) } };
             }
             await source.waitForProgress();
           }

@@ -33,7 +33,8 @@ import { closeWhenAborted } from './close-when-aborted.ts';
 import { realClock, validateNodeOptions, type RaftNode, type RaftNodeOptions } from './node-options.ts';
 import { restoreState } from './restore.ts';
 import { unlessAborted } from './abortable-waits.ts';
-import { createWritePipeline } from './write-pipeline.ts';
+import { createWritePipeline, queuedReadiesBound } from './write-pipeline.ts';
+import { handOverWhenIdle, writesStillFinishing } from './storage-handover.ts';
 import { createEngineTimer } from './engine-timer.ts';
 import { waitForLeadership } from './await-leadership.ts';
 
@@ -50,6 +51,11 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
   const random = options.raftConfig?.random ?? Math.random;
   const { storage, transport, id } = options;
   options.signal?.throwIfAborted();
+  // A node stopped on this storage may still be writing to it (storage-handover.ts): restored
+  // before that write lands, this node's view of the log would be stale. Abortable, like the
+  // restore: a write that hangs must not hang a caller that gives up.
+  const finishing = writesStillFinishing(storage);
+  if (finishing !== null) await unlessAborted(finishing, [options.signal]);
   // Nothing has started until the state is restored: an abort meanwhile rejects with its reason
   // (the storage is the caller's, so its reads in flight are simply not waited for).
   const restored = await unlessAborted(restoreState(storage), [options.signal]);
@@ -162,6 +168,7 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
 
   const writes = createWritePipeline({
     storage,
+    maxQueuedReadies: queuedReadiesBound(config.maxPendingProposals),
     unfinishedCompactionThrough: restored.interruptedCompactionThrough,
     stopped: () => closeError !== null,
     sendAll,
@@ -172,6 +179,10 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
     },
     stepAgain: () => scheduleStep(),
     fail: (error, failedWrite) => {
+      // A write in flight when the node was closed (or already stopped) that fails afterwards is
+      // no failure of a running node (close() not awaited, then the storage closed by its owner,
+      // typically): the node ignores it, and monitoring must not count it either.
+      if (closed) return;
       if (failedWrite !== null) emitMetric({ type: 'storageFailed', message: failedWrite.message, reason: failedWrite.reason });
       stop(error);
     },
@@ -314,6 +325,9 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
     if (closed) return;
     closed = true;
     closeError = error;
+    // Before `stopped` is announced: a listener that creates a node on this storage at once
+    // waits for the write still in flight.
+    handOverWhenIdle(storage, writes.idle);
     unsubscribeIncoming();
     timer.cancel();
     core.failAll('leadershipLost');

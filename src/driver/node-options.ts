@@ -33,6 +33,8 @@ export interface RaftNode {
    * null while the node runs; once it stops, the error that stopped it: RaftClosedError after
    * close(), RaftStorageError (with its `reason`) when storage failed, or the broken invariant.
    * `role` keeps its last value (its type is API.md's RaftRole), so this is where "stopped" shows.
+   * Announced at once, even while a storage write is still in flight (close() resolves after it):
+   * a node created on the same storage object waits for that write before it restores.
    */
   readonly stopped: Watchable<Error | null>;
   committed(): AsyncIterable<Committed>;

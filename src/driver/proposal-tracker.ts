@@ -13,6 +13,7 @@ import type { RaftMetric } from '../core/events.ts';
 import type { ProposalFailure, ProposalOutcome } from '../core/ready.ts';
 import type { DedupKey, LogEntry } from '../core/types.ts';
 import { watchAbort } from './abort-watch.ts';
+import { entryForApplication } from './application-copies.ts';
 import { createUnresolvedRequestIds } from './unresolved-request-ids.ts';
 
 export interface ProposalTrackerOptions {
@@ -148,7 +149,8 @@ export function createProposalTracker(options: ProposalTrackerOptions): Proposal
             options.emitMetric({ type: 'proposeApplied', index: outcome.entry.index, elapsedMs });
             if (elapsedMs > options.slowThresholdMs) options.emitMetric({ type: 'proposeSlow', index: outcome.entry.index, elapsedMs });
           }
-          proposal.resolve(outcome.entry);
+          // The application's own copy (application-copies.ts): the log's shares a buffer.
+          proposal.resolve(entryForApplication(outcome.entry));
           return;
         case 'failed':
           finish(proposal);

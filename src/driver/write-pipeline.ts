@@ -6,11 +6,29 @@ import type { OutboundMessage, Ready } from '../core/ready.ts';
 import type { RaftStorage } from '../storage/raft-storage.ts';
 import { mergeReadies, nextWriteCount, writeMerged, type MergedWrite } from './write-queue.ts';
 
-/** Readies merged into one storage write at most (bounds memory while a write is slow). */
-const maxQueuedReadies = 4096;
+/** Readies that carry no admitted entry a queue may also hold: term and vote changes, say. */
+const readiesBesideEntries = 4096;
+
+/**
+ * Readies queued behind a write in flight, at most (bounds memory while a write is slow). Not a
+ * bound that load reaches: behind one slow write, the readies that pile up carry entries the core
+ * admitted, and a leader admits no more once maxPendingProposals entries are not both committed
+ * and on its own disk (leader-proposals.ts admissionFailure): it answers 'overloaded' and 'busy'
+ * instead, and a follower's appends are paced by its leader's window, since its answers wait for
+ * the write. Each such entry may also move the commit index once, a ready of its own: twice the
+ * proposal bound, plus room for term and vote changes. So only a storage that is truly stuck
+ * (one write that never completes while elections come and go) reaches it, and the node stops
+ * with an error that says so. A fixed 4,096 once stopped a healthy leader whose one write was
+ * slow while forwards kept arriving (an outside review, 2026-12-07).
+ */
+export function queuedReadiesBound(maxPendingProposals: number): number {
+  return 2 * maxPendingProposals + readiesBesideEntries;
+}
 
 export interface WritePipelineOptions {
   readonly storage: RaftStorage;
+  /** queuedReadiesBound of the core's maxPendingProposals. */
+  readonly maxQueuedReadies: number;
   /** A compaction a crash interrupted (restore.ts): finished just before the first write. */
   readonly unfinishedCompactionThrough: number | null;
   /** Whether the node has stopped: a write that completes after that acknowledges nothing. */
@@ -38,7 +56,7 @@ export interface WritePipeline {
 }
 
 export function createWritePipeline(options: WritePipelineOptions): WritePipeline {
-  const { storage, sendAll } = options;
+  const { storage, sendAll, maxQueuedReadies } = options;
   let queuedWrites: Ready[] = [];
   const deferredAfterWrite = new Map<Ready | 'inFlight', OutboundMessage[]>();
   let writing = false;
@@ -96,7 +114,7 @@ export function createWritePipeline(options: WritePipelineOptions): WritePipelin
   return {
     write(ready) {
       if (queuedWrites.length >= maxQueuedReadies) {
-        options.fail(new RaftStorageError(`storage fell ${maxQueuedReadies} writes behind; stopping rather than buffering without bound`), null);
+        options.fail(new RaftStorageError(`storage write has not completed while ${maxQueuedReadies} more writes queued behind it (the storage appears stuck); node stopped rather than buffering without bound`), null);
         return;
       }
       queuedWrites.push(ready);

@@ -9,9 +9,10 @@
 // fields packed (packed-bytes.ts), and a record marks where it stands, so the page sees every
 // event in the order the worker sent it.
 //
-// Commands decoded on the page are views into the batch's records buffer, so a command the
-// application keeps pins that buffer: the worker cuts a batch once its records reach
-// maxRecordBytes, and no record holds a field of ownBufferBytes or more.
+// Commands decoded on the page are views into the batch's records buffer; the page copies each
+// before the application sees it (remote-node.ts, application-copies.ts), so a kept command pins
+// no batch and transferring one detaches no other. The worker still cuts a batch once its records
+// reach maxRecordBytes, and no record holds a field of ownBufferBytes or more.
 import { ByteReader } from '../codec/byte-reader.ts';
 import { ByteWriter } from '../codec/byte-writer.ts';
 import { codecLimits } from '../codec/limits.ts';

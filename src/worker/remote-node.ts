@@ -10,6 +10,7 @@ import type { NodeId } from '../core/types.ts';
 import { isValidCounter, plainClusterConfig, validateClusterConfig } from '../core/types.ts';
 import type { RaftNode } from '../driver/node-options.ts';
 import { validateRequestId } from '../driver/client-identity.ts';
+import { committedForApplication, entryForApplication } from '../driver/application-copies.ts';
 import { rebuildError, serializeError } from './error-transfer.ts';
 import { decodeEventBatch } from './event-records.ts';
 import { createProposalBurst, type ProposalBurst } from './proposal-records.ts';
@@ -90,14 +91,18 @@ export function createRemoteNode(id: NodeId, initial: NodeState, connection: Rem
         return reportMetric(connection.onMetric, event.metric);
       case 'trace':
         return trace.emit(event.event);
+      // Each item and answer gets a buffer of its own, as createRaftNode's (application-copies.ts):
+      // decoded, they are views into the batch's one transferred buffer, and an application that
+      // transferred one entry's bytes detached the rest of the batch (those still buffered in its
+      // streams too). A copy per item; the views are dropped, so a kept entry pins no batch either.
       case 'committed':
-        return streams.deliver(event.streamId, event.item);
+        return streams.deliver(event.streamId, committedForApplication(event.item));
       case 'streamEnded':
         return streams.end(event.streamId, event.error);
       case 'answer':
         // A proposal resolved with its index: applied in the worker by then.
         if (event.answer.type === 'ok') mirror.raiseApplied(event.answer.value.index);
-        return calls.answered(event.callId, event.answer);
+        return calls.answered(event.callId, event.answer.type === 'ok' ? { type: 'ok', value: entryForApplication(event.answer.value) } : event.answer);
     }
   };
   const onEvents = (message: MessageEvent<WorkerEventBatch>): void => {

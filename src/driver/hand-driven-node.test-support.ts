@@ -1,0 +1,68 @@
+// One node driven by hand for driver tests: frames in (deliver) and frames out (sent), on a
+// storage whose writes wait until the test releases (or fails) them. Came with an outside
+// review's tests (2026-12-07, third session); tests of write timing use it.
+import { decodeMessage, encodeMessage } from '../codec/index.ts';
+import type { RaftMessage } from '../core/messages.ts';
+import { createEmitter, createWatchable } from '../core/observable.ts';
+import { nodeId, type NodeId, type RaftEnvelope } from '../core/types.ts';
+import { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
+import type { StorageBatch } from '../storage/raft-storage.ts';
+import type { RaftTransport } from '../transport/raft-transport.ts';
+
+/** Every batch write waits for release() (or fails with fail()). */
+export class GatedStorage extends InMemoryRaftStorage {
+  private gates: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
+  gated = true;
+  batches: StorageBatch[] = [];
+  override async writeBatch(batch: StorageBatch): Promise<void> {
+    this.batches.push(batch);
+    if (this.gated) {
+      await new Promise<void>((resolve, reject) => this.gates.push({ resolve, reject }));
+    }
+    await super.writeBatch(batch);
+  }
+  release(): void {
+    const waiting = this.gates;
+    this.gates = [];
+    for (const gate of waiting) gate.resolve();
+  }
+  fail(error: Error): void {
+    const waiting = this.gates;
+    this.gates = [];
+    for (const gate of waiting) gate.reject(error);
+  }
+  get pendingWrites(): number {
+    return this.gates.length;
+  }
+}
+
+export interface HandTransport extends RaftTransport {
+  readonly sent: Array<{ to: NodeId; message: RaftMessage }>;
+  deliver(from: NodeId, message: RaftMessage): void;
+}
+
+export function handTransport(self: NodeId, peers: readonly NodeId[]): HandTransport {
+  const incoming = createEmitter<RaftEnvelope>();
+  const sent: Array<{ to: NodeId; message: RaftMessage }> = [];
+  return {
+    selfId: self,
+    peers: createWatchable<ReadonlySet<NodeId>>(new Set(peers)),
+    incoming,
+    sent,
+    send(to, bytes) {
+      const decoded = decodeMessage(bytes);
+      if (decoded.ok) sent.push({ to, message: decoded.value });
+    },
+    deliver(from, message) {
+      incoming.emit({ from, bytes: encodeMessage(message) });
+    },
+  };
+}
+
+export const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 5));
+
+export const ids = { a: nodeId('a'), b: nodeId('b'), c: nodeId('c') };
+
+/** Long timeouts: nothing campaigns by itself during a test. */
+export const quietConfig = { electionTimeoutMin: 100_000, electionTimeoutMax: 200_000, heartbeatInterval: 1_000 };
+
