@@ -22,7 +22,11 @@ export function transferLeadership(core: CoreState<LeadershipTransferHost>, now:
     core.transferOutcomes.push({ transferId, failure: 'notLeader' });
     return;
   }
+  // Asked to stay here: a transfer in progress is abandoned first, as etcd aborts it before
+  // ignoring a request to itself. Answering "this node leads" while it went on would leave
+  // proposals held and hand leadership over after all.
   if (target === core.id) {
+    if (core.transfer !== null) abandonTransfer(core, 'cancelled');
     core.transferOutcomes.push({ transferId, failure: null });
     return;
   }
