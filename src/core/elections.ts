@@ -4,6 +4,7 @@ import { offerCatchUp } from './catch-up.ts';
 import { emitTrace, refuse, sendAfterPersist } from './core-output.ts';
 import type { CoreState } from './core-state.ts';
 import { resetElectionTimer } from './core-time.ts';
+import { leaderOfCurrentTerm } from './known-leader.ts';
 import { askVotersWhoLeads, askWhoLeadsFromOutside } from './leader-question.ts';
 import { compareLogEnds } from './log-order.ts';
 import { pinLeader, setTerm } from './log-writes.ts';
@@ -120,34 +121,6 @@ export function handleRequestVote(core: CoreState<ElectionsHost>, from: NodeId, 
  */
 function nonVoterMayCampaignNow(core: CoreState<ElectionsHost>): boolean {
   return core.now - core.nonVoterCampaignHeardAt >= 2 * core.config.electionTimeoutMaxMs;
-}
-
-/**
- * The leader this node follows (or is) in its current term, as pinned: null when it knows none.
- * A voter campaigning since (leaderId cleared) suspects that leader and names none. A node that
- * does not campaign (outside its own configuration, a learner, a witness) and hears no
- * leader frames (a removed node, or one refusing a leader it was told of) knows the leader a voter
- * of its configuration named (followVouchedLeader), and names that one: the voter whose known
- * voters were all removed asks such nodes (seed 10435 with --removals --duration 20000: learners
- * the cluster had removed knew the leader but named none, and a voter stayed behind). (A removed
- * leader that stepped down is pinned to itself for its last term and names itself: true of that
- * term, and an asker that moved past it asks with a newer term, which sends it asking too. An
- * outgoing voter that lost a campaign and shows as a learner names its pin too: a dead leader
- * named costs the asker at most one election timeout in that term, since a pin does not stop it
- * granting votes or campaigning.) So does a voter of its own configuration that the pinned leader
- * told, lately, it is not a member: removed by a change it has not seen commit, it campaigns, and
- * was the only voter a member away since an older configuration trusted, which then refused the
- * leader for good (seed 200359 with --removals --duration 20000).
- */
-function leaderOfCurrentTerm(core: CoreState<ElectionsHost>): NodeId | null {
-  const pinned = core.pinnedLeader;
-  if (pinned === null || pinned.term !== core.currentTerm) return null;
-  if (core.leaderId === pinned.leaderId) return pinned.leaderId;
-  // Told by that very leader, lately, that it is not a member: it hears no frames by design, even
-  // as a voter of its own configuration, whose removal it has not seen commit and so campaigns.
-  const toldOutsideByIt = core.removalNotice !== null && core.removalNotice.term === pinned.term && core.removalNotice.from === pinned.leaderId;
-  const hearsNoFrames = !core.membership.members.has(core.id) || core.role === 'learner' || core.config.witness || toldOutsideByIt;
-  return core.leaderId === null && hearsNoFrames && !core.preCandidate && core.role !== 'candidate' ? pinned.leaderId : null;
 }
 
 /**

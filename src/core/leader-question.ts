@@ -6,12 +6,17 @@
 import { send } from './core-output.ts';
 import type { CoreState } from './core-state.ts';
 import type { RequestVote } from './messages.ts';
+import type { NodeId } from './types.ts';
 
-/** Sends the voters of this node's configuration a pre-vote for the next term, as a question. */
-export function askVotersWhoLeads(core: CoreState): void {
+/**
+ * Sends the voters of this node's configuration a pre-vote for the next term, as a question, and
+ * `alsoAsk` too when they do not include it (the leader whose notice is ageing: outside-cluster.ts).
+ */
+export function askVotersWhoLeads(core: CoreState, alsoAsk: NodeId | null = null): void {
   if (core.currentTerm + 1 > Number.MAX_SAFE_INTEGER) return;
   const probe: RequestVote = { type: 'requestVote', term: core.currentTerm + 1, lastLogIndex: core.log.lastIndex, lastLogTerm: core.log.lastTerm, preVote: true, transfer: false };
   for (const voter of core.membership.allVoters) if (voter !== core.id) send(core, voter, probe);
+  if (alsoAsk !== null && alsoAsk !== core.id && !core.membership.allVoters.has(alsoAsk)) send(core, alsoAsk, probe);
 }
 
 /**

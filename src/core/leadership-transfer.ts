@@ -22,7 +22,11 @@ export function transferLeadership(core: CoreState<LeadershipTransferHost>, now:
     core.transferOutcomes.push({ transferId, failure: 'notLeader' });
     return;
   }
+  // Asked to stay here: a transfer in progress is abandoned first, as etcd aborts it before
+  // ignoring a request to itself. Answering "this node leads" while it went on would leave
+  // proposals held and hand leadership over after all.
   if (target === core.id) {
+    if (core.transfer !== null) abandonTransfer(core, 'cancelled');
     core.transferOutcomes.push({ transferId, failure: null });
     return;
   }
@@ -32,11 +36,14 @@ export function transferLeadership(core: CoreState<LeadershipTransferHost>, now:
     core.transfer.transferIds.push(transferId);
     return;
   }
-  if (core.transfer !== null) abandonTransfer(core, 'cancelled');
+  // Checked before the transfer in progress is abandoned (etcd too checks the new transferee
+  // first): a request that cannot start, a learner or a stranger or the worker's '' for a
+  // non-string target, must not undo another caller's valid transfer.
   if (!isVoter(core, target) || !core.progress.has(target)) {
     core.transferOutcomes.push({ transferId, failure: 'notVoter' });
     return;
   }
+  if (core.transfer !== null) abandonTransfer(core, 'cancelled');
   core.transfer = { transferIds: [transferId], target, deadline: core.now + core.config.electionTimeoutMaxMs, timeoutSent: false, awaitingNewLeader: false };
   emitTrace(core, { type: 'leadershipTransferStarted', target });
   // Entries the target lacks may be lost rather than in flight (it was cut off a moment ago).

@@ -4,6 +4,7 @@
 import { emitTrace, refuse, send } from './core-output.ts';
 import type { CoreState, PendingRead } from './core-state.ts';
 import { advanceClock } from './core-time.ts';
+import { forwardingTarget } from './known-leader.ts';
 import type { ReadIndexRequest, ReadIndexResponse } from './messages.ts';
 import type { FollowerProgress } from './progress.ts';
 import { hasQuorum } from './quorum.ts';
@@ -114,8 +115,8 @@ export function handBackReads(core: CoreState<LinearizableReadsHost>): void {
 }
 
 export function sendReadRequest(core: CoreState<LinearizableReadsHost>, read: PendingRead): void {
-  const leader = core.leaderId;
-  if (leader === null || leader === core.id) {
+  const leader = forwardingTarget(core);
+  if (leader === null) {
     read.sentTo = null;
     return;
   }

@@ -17,7 +17,13 @@ export function tellNotMember(core: CoreState, to: NodeId): void {
 }
 
 export function handleNotMember(core: CoreState, from: NodeId, message: NotMember): void {
-  if (!core.membership.members.has(from)) return refuse(core, from, 'senderNotMember', 0);
+  // The leader pinned for the notice's term is heard even when this node's configuration does not
+  // list it (admitted while this node was away): a voter of that configuration named it, and this
+  // node sends its proposals and reads there (known-leader.ts, forwardingTarget). Refused, a
+  // removed learner asked it again and again and its calls waited for ever.
+  const pinned = core.pinnedLeader;
+  const pinnedForTerm = pinned !== null && pinned.term === message.term ? pinned.leaderId : null;
+  if (!core.membership.members.has(from) && from !== pinnedForTerm) return refuse(core, from, 'senderNotMember', 0);
   if (!isValidCounter(message.term) || !isValidCounter(message.configIndex)) return refuse(core, from, 'outOfRange', 0);
   // SPEC "Ranges": a term beyond maxTermJump is refused like any other frame's (dispatched apart
   // from the termed frames, this one skipped that gate, and a voter's notice for a far-off term
@@ -35,8 +41,6 @@ export function handleNotMember(core: CoreState, from: NodeId, message: NotMembe
   // learner of ours promoted while we were away is believed once a voter named it to us): a
   // learner sending notices for the next term, one per election timeout, kept a leaderless
   // cluster's voters from campaigning (an outside review, 2026-12-06).
-  const pinned = core.pinnedLeader;
-  const pinnedForTerm = pinned !== null && pinned.term === message.term ? pinned.leaderId : null;
   if (from !== pinnedForTerm && (pinnedForTerm !== null || !isVoter(core, from))) return refuse(core, from, 'notMemberNotFromLeader', message.term);
   // A notice overtaken by the configuration that re-admitted this node (frames may arrive out of
   // order) says nothing about now.
@@ -72,7 +76,11 @@ export function ageRemovalNotice(core: CoreState): void {
     return;
   }
   core.removalNotice = { ...notice, at: core.now, confirming: true };
-  askVotersWhoLeads(core);
+  // The teller is asked too: a leader this node's configuration does not list as a voter (a
+  // learner of it promoted, or a node admitted while this one was away, named by a voter:
+  // known-leader.ts) is never among the voters asked, so its notice lapsed every two election
+  // timeouts while it led, and the next proposal went to it again, to fail with its outcome unknown.
+  askVotersWhoLeads(core, notice.from);
 }
 
 /**

@@ -8,6 +8,7 @@ import type { CoreState, PendingForward, PendingRead } from './core-state.ts';
 import type { RefusalReason } from './events.ts';
 import { type CachedAppend, carriesKey } from './dedup-key-cache.ts';
 import { appendAsLeader } from './log-writes.ts';
+import { forwardingTarget } from './known-leader.ts';
 import type { ForwardProposeResponse } from './messages.ts';
 import type { AwaitedProposal } from './proposal-waiters.ts';
 import { type DedupKey, isValidCounter, type LogEntry, maxLogIndex, type NodeId } from './types.ts';
@@ -30,8 +31,8 @@ export interface ProposalForwardingHost {
 const maxForwardBackoffElectionTimeouts = 8;
 
 export function sendForward(core: CoreState<ProposalForwardingHost>, forward: PendingForward): void {
-  const leader = core.leaderId;
-  if (leader === null || leader === core.id) {
+  const leader = forwardingTarget(core);
+  if (leader === null) {
     forward.sentTo = null;
     return;
   }
@@ -45,13 +46,14 @@ export function sendForward(core: CoreState<ProposalForwardingHost>, forward: Pe
 
 /** Re-sends forwards that have no leader, went to an old leader, or got no answer in time. */
 export function retryForwards(core: CoreState<ProposalForwardingHost>): void {
+  const target = forwardingTarget(core);
   for (const read of core.pendingReads.values()) {
-    const stale = read.sentTo !== core.leaderId || core.now - read.sentAt >= core.config.electionTimeoutMaxMs;
+    const stale = read.sentTo !== target || core.now - read.sentAt >= core.config.electionTimeoutMaxMs;
     if (read.sentTo === null || stale) core.host.sendReadRequest(read);
   }
   for (const forward of core.forwards.values()) {
     if (forward.appended !== null) continue;
-    const stale = forward.sentTo !== core.leaderId || core.now - forward.sentAt >= forward.retryAfterMs;
+    const stale = forward.sentTo !== target || core.now - forward.sentAt >= forward.retryAfterMs;
     if (forward.sentTo === null || stale) sendForward(core, forward);
   }
 }
@@ -82,7 +84,10 @@ export function handleForwardResponse(core: CoreState<ProposalForwardingHost>, f
     }
     case 'notLeader':
       if (core.leaderId === from) core.leaderId = null;
-      forward.sentTo = null;
+      // Still the leader this node knows of in its term (pinned, and this node hears no leader
+      // frames: forwardingTarget): asked again after the backoff. Cleared, it was asked on every
+      // tick, since nothing else will name a new leader to a node no leader replicates to.
+      if (forwardingTarget(core) !== from) forward.sentTo = null;
       return;
     case 'busy':
       // Retried by the next tick after a heartbeat interval. A busy leader answered at once, so
