@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { renderChart, type Phase } from './browser/chart.ts';
+import { renderMemoryChart } from './browser/memory-chart.ts';
 import { benchServing, startBenchCluster } from './browser/cluster.ts';
 import { mergeBuckets, sampleCommits, settled, wallClockMs } from './browser/driving.ts';
 import { measureFailover } from './browser/failover-phase.ts';
@@ -78,7 +79,8 @@ try {
   const buckets = mergeBuckets([...saturation.loads, ...memory.loads, { commits: 0, errors: 0, elapsedMs: 0, p50Ms: 0, p99Ms: 0, buckets: latency.buckets, firstError: null }]);
   fs.writeFileSync(`${baseName}.json`, JSON.stringify({ title, loadAverage, sizes, results, table, phases, commitSamples: sampler.samples, latencyPerSecond: buckets }, null, 1));
   fs.writeFileSync(`${baseName}.svg`, renderChart(title, sampler.samples, buckets, phases));
-  console.log(`\nwrote ${path.relative(process.cwd(), baseName)}.json and .svg${profiled === null ? '' : ` and CPU profiles of the leader's worker and page, ${path.relative(process.cwd(), profiled.profileFile)}-leader-*.cpuprofile (taken over ${profiled.seconds.toFixed(1)} s after the measured saturation window, ${profiled.errors} proposals failed in it)`}`);
+  fs.writeFileSync(`${baseName}-memory.svg`, renderMemoryChart(title, memory.samples));
+  console.log(`\nwrote ${path.relative(process.cwd(), baseName)}.json, .svg and -memory.svg (the memory phase's readings by part)${profiled === null ? '' : ` and CPU profiles of the leader's worker and page, ${path.relative(process.cwd(), profiled.profileFile)}-leader-*.cpuprofile (taken over ${profiled.seconds.toFixed(1)} s after the measured saturation window, ${profiled.errors} proposals failed in it)`}`);
   console.log(`saturation: ${saturation.errors} proposals failed${saturation.firstError === null ? '' : ` (first: ${saturation.firstError})`}; failover: ${failover.failed} trials without a new leader's commit within 30 s; slowest of ${snapshot.duringSnapshot.trials} snapshot transfers took ${snapshot.transferSeconds.toFixed(2)} s (the lagging page established ${snapshot.laggingConnectionsEstablished} connections and ${snapshot.laggingEngineChannelsReopened} fresh engine channel pairs over its restarts; leadership moved during ${snapshot.electionsDuringTransfers} of them, ${snapshot.transfersWithoutInstall} ended without an install, ${snapshot.trialsBegunAgain} trials were begun again because leadership moved before their transfer, and it moved ${snapshot.electionsBetweenTrials} times between trials); CPU at saturation ${Number.isFinite(saturation.cpuMicrosecondsPerCommit) ? `${Math.round(saturation.cpuMicrosecondsPerCommit)} µs per commit (all threads of the 3 browsers)` : 'not measured (Linux only)'}; memory phase: term ${memory.termAtStart} → ${memory.termAtEnd} (${memory.termAtEnd - memory.termAtStart} elections under the load)${memory.stalled ? '; MEMORY PHASE STALLED (no commit for 60 s)' : ''}`);
   const loadErrors = [...saturation.loads, ...memory.loads].filter((result) => result.firstError !== null).map((result) => `${result.errors} (first: ${result.firstError ?? ''})`);
   if (loadErrors.length > 0) console.log(`failed proposals per page under load: ${loadErrors.join('; ')}`);

@@ -1,6 +1,7 @@
 // The SVG chart of a run, drawn by hand (no chart library): commits per second (from the cluster's
 // commit index sampled by Node) and commit latency p50/p99 per second (the worst page's), against
-// time since the run started, with the phases shaded and named.
+// time since the run started, with the phases shaded and named. linePanel draws one panel of any
+// chart (memory-chart.ts draws the memory phase's readings with it).
 import type { SecondBucket } from '../pages/browser-load.ts';
 import type { CommitSample } from './driving.ts';
 
@@ -10,38 +11,51 @@ export interface Phase {
   readonly endMs: number;
 }
 
-const width = 960;
-const panelHeight = 220;
-const margin = { left: 70, right: 20, top: 30, gap: 50, bottom: 40 };
+export const width = 960;
+export const panelHeight = 220;
+export const margin = { left: 70, right: 20, top: 30, gap: 50, bottom: 40 };
 /** Below the second panel: the time axis. */
 const axisTop = margin.top + 16 + 2 * panelHeight + margin.gap + 14;
 const plotWidth = width - margin.left - margin.right;
 
-const escape = (text: string): string => text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+export const escape = (text: string): string => text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 
-function rates(samples: readonly CommitSample[]): Array<{ atMs: number; value: number }> {
+/** A point of a line: `at` on the panel's horizontal axis (a time in ms, a commit count). */
+export interface Point {
+  readonly at: number;
+  readonly value: number;
+}
+
+export interface Series {
+  readonly label: string;
+  readonly color: string;
+  readonly points: readonly Point[];
+}
+
+function rates(samples: readonly CommitSample[]): Point[] {
   return samples.slice(1).flatMap((sample, index) => {
     const previous = samples[index];
     if (previous === undefined || sample.atMs <= previous.atMs) return [];
-    return [{ atMs: sample.atMs, value: Math.max(0, ((sample.commitIndex - previous.commitIndex) * 1000) / (sample.atMs - previous.atMs)) }];
+    return [{ at: sample.atMs, value: Math.max(0, ((sample.commitIndex - previous.commitIndex) * 1000) / (sample.atMs - previous.atMs)) }];
   });
 }
 
 /** Ticks at 1, 2 or 5 times a power of ten, about five of them. */
-function niceMaximum(value: number): number {
+export function niceMaximum(value: number): number {
   if (!(value > 0)) return 1;
   const power = 10 ** Math.floor(Math.log10(value));
   return ([1, 2, 5, 10].map((factor) => factor * power).find((candidate) => candidate >= value) ?? 10 * power);
 }
 
+/** In the run's chart, a line breaks where samples stop for longer than this (no load, or a page closed). */
 const gapMs = 2_500;
 
-function segments(points: ReadonlyArray<{ atMs: number; value: number }>): Array<Array<{ atMs: number; value: number }>> {
-  const result: Array<Array<{ atMs: number; value: number }>> = [];
-  let current: Array<{ atMs: number; value: number }> = [];
+function segments(points: readonly Point[], gap: number): Point[][] {
+  const result: Point[][] = [];
+  let current: Point[] = [];
   for (const point of points) {
     const previous = current.at(-1);
-    if (previous !== undefined && point.atMs - previous.atMs > gapMs) {
+    if (previous !== undefined && point.at - previous.at > gap) {
       result.push(current);
       current = [];
     }
@@ -65,9 +79,24 @@ export function phaseLabels(labels: ReadonlyArray<{ name: string; left: number }
   });
 }
 
-function panel(top: number, title: string, startMs: number, spanMs: number, series: Array<{ label: string; color: string; points: Array<{ atMs: number; value: number }> }>, phases: readonly Phase[]): string {
+export interface PanelOptions {
+  readonly top: number;
+  readonly title: string;
+  /** The horizontal axis: from `start`, over `span`, in the points' `at` units. */
+  readonly start: number;
+  readonly span: number;
+  readonly series: readonly Series[];
+  /** Shaded and named spans of the horizontal axis. */
+  readonly phases?: readonly Phase[];
+  /** A line breaks where two points are further apart than this (Infinity: never). */
+  readonly gap?: number;
+  /** Dots on each point as well (few, sparse readings). */
+  readonly markers?: boolean;
+}
+
+export function linePanel({ top, title, start, span, series, phases = [], gap = Number.POSITIVE_INFINITY, markers = false }: PanelOptions): string {
   const maximum = niceMaximum(Math.max(0, ...series.flatMap((line) => line.points.map((point) => point.value))));
-  const x = (atMs: number): number => margin.left + ((atMs - startMs) / spanMs) * plotWidth;
+  const x = (at: number): number => margin.left + ((at - start) / span) * plotWidth;
   const y = (value: number): number => top + panelHeight - (Math.min(value, maximum) / maximum) * panelHeight;
   const parts: string[] = [`<text x="${margin.left}" y="${top - 8}" font-size="13" font-weight="bold">${escape(title)}</text>`];
   phases.forEach((phase, index) => {
@@ -86,10 +115,11 @@ function panel(top: number, title: string, startMs: number, spanMs: number, seri
   }
   series.forEach((line, index) => {
     // A line breaks where samples stop (no load, or a page closed): joining across would draw figures never measured.
-    for (const segment of segments(line.points)) {
-      const path = segment.map((point) => `${x(point.atMs).toFixed(1)},${y(point.value).toFixed(1)}`).join(' ');
+    for (const segment of segments(line.points, gap)) {
+      const path = segment.map((point) => `${x(point.at).toFixed(1)},${y(point.value).toFixed(1)}`).join(' ');
       parts.push(`<polyline fill="none" stroke="${line.color}" stroke-width="1.5" points="${path}"/>`);
     }
+    if (markers) for (const point of line.points) parts.push(`<circle cx="${x(point.at).toFixed(1)}" cy="${y(point.value).toFixed(1)}" r="2" fill="${line.color}"/>`);
     parts.push(`<text x="${width - margin.right - 150}" y="${top + 14 + index * 14}" font-size="11" fill="${line.color}">${escape(line.label)}</text>`);
   });
   return parts.join('\n');
@@ -106,16 +136,24 @@ export function renderChart(title: string, samples: readonly CommitSample[], buc
     const at = margin.left + ((second * 1000) / spanMs) * plotWidth;
     secondsAxis.push(`<text x="${at.toFixed(1)}" y="${axisTop}" font-size="10" text-anchor="middle">${second} s</text>`);
   }
-  const latency = (pick: (bucket: SecondBucket) => number) => buckets.map((bucket) => ({ atMs: bucket.second * 1000 + 500, value: pick(bucket) }));
+  const latency = (pick: (bucket: SecondBucket) => number): Point[] => buckets.map((bucket) => ({ at: bucket.second * 1000 + 500, value: pick(bucket) }));
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif">`,
     `<rect width="${width}" height="${height}" fill="white"/>`,
     `<text x="${margin.left}" y="16" font-size="12">${escape(title)}</text>`,
-    panel(margin.top + 16, 'commits per second (cluster)', startMs, spanMs, [{ label: 'commits/s', color: '#1f6feb', points: rates(samples) }], phases),
-    panel(margin.top + 16 + panelHeight + margin.gap, 'commit latency, ms (worst page, per second)', startMs, spanMs, [
-      { label: 'p99', color: '#d1242f', points: latency((bucket) => bucket.p99Ms) },
-      { label: 'p50', color: '#1a7f37', points: latency((bucket) => bucket.p50Ms) },
-    ], phases),
+    linePanel({ top: margin.top + 16, title: 'commits per second (cluster)', start: startMs, span: spanMs, series: [{ label: 'commits/s', color: '#1f6feb', points: rates(samples) }], phases, gap: gapMs }),
+    linePanel({
+      top: margin.top + 16 + panelHeight + margin.gap,
+      title: 'commit latency, ms (worst page, per second)',
+      start: startMs,
+      span: spanMs,
+      series: [
+        { label: 'p99', color: '#d1242f', points: latency((bucket) => bucket.p99Ms) },
+        { label: 'p50', color: '#1a7f37', points: latency((bucket) => bucket.p50Ms) },
+      ],
+      phases,
+      gap: gapMs,
+    }),
     ...secondsAxis,
     '</svg>',
   ].join('\n');

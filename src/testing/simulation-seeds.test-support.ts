@@ -1,4 +1,4 @@
-// One block of simulation seeds per Vitest test, shared by the 3-node and 5-node files (two
+// One block of simulation seeds per Vitest test, shared by the 3-, 4- and 5-node files (separate
 // files so Vitest runs them on separate workers). A failure names its seed and the command that
 // replays it.
 import { expect, it } from 'vitest';
@@ -63,7 +63,7 @@ export interface SeedBlockOptions {
   readonly crashesInSnapshotWrites?: boolean;
 }
 
-export function simulationSeedBlocks(nodes: 3 | 5, firstSeed: number, count: number, { blockSize = 50, removals = false, witnesses = 0, durationMs, crashesInSnapshotWrites = false }: SeedBlockOptions = {}): void {
+export function simulationSeedBlocks(nodes: 3 | 4 | 5, firstSeed: number, count: number, { blockSize = 50, removals = false, witnesses = 0, durationMs, crashesInSnapshotWrites = false }: SeedBlockOptions = {}): void {
   for (let from = firstSeed; from < firstSeed + count; from += blockSize) {
     const to = Math.min(from + blockSize, firstSeed + count) - 1;
     const what = `${removals ? ', members removed and taken back' : ''}${witnesses > 0 ? `, ${witnessCount(witnesses)} among them (never leading)` : ''}${durationMs === undefined ? '' : `, ${durationMs / 1_000} s of faults`}${crashesInSnapshotWrites ? ', crashes inside snapshot writes' : ''}`;

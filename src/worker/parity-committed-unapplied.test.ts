@@ -116,7 +116,7 @@ async function streamOpenedBeforeApply(kind: 'driver' | 'worker'): Promise<{ com
  * b misses a command committed on a and c; it hears it again, with its commit, while its write is
  * held: its commit index is final before the write ends, and only its applied index moves after.
  */
-async function appliedAloneMoves(kind: 'driver' | 'worker'): Promise<{ commitHeld: number; appliedHeld: number; commitAfter: number; appliedAfter: number }> {
+async function appliedAloneMoves(kind: 'driver' | 'worker'): Promise<{ commitHeld: number; appliedHeld: number; commitAfter: number; appliedAfter: number; heard: number[] | null; watchedAfter: number | null }> {
   const { leader, follower, storage, transport, first, close } = await threeVoters(kind);
   transport.deaf = true;
   const missed = await leader.propose(bytes('missed'));
@@ -125,12 +125,16 @@ async function appliedAloneMoves(kind: 'driver' | 'worker'): Promise<{ commitHel
   await waitUntil(() => follower.commitIndex.value >= missed.index, 'b to learn the missed command committed');
   await sleep(100);
   const [commitHeld, appliedHeld] = [follower.commitIndex.value, follower.appliedIndex?.() ?? -1];
+  // RaftNode.applied announces the move (optional: null where a node lacks it).
+  const heard: number[] | null = follower.applied === undefined ? null : [];
+  follower.applied?.subscribe((index) => heard?.push(index));
   storage.release();
   await sleep(300);
   const [commitAfter, appliedAfter] = [follower.commitIndex.value, follower.appliedIndex?.() ?? -1];
+  const watchedAfter = follower.applied?.value ?? null;
   await close();
   expect(appliedHeld).toBeLessThanOrEqual(first.index);
-  return { commitHeld, appliedHeld, commitAfter, appliedAfter };
+  return { commitHeld, appliedHeld, commitAfter, appliedAfter, heard, watchedAfter };
 }
 
 describe('committed() called while entries are committed but not yet applied', () => {
@@ -152,5 +156,11 @@ describe('committed() called while entries are committed but not yet applied', (
     expect(onWorker.commitAfter).toBe(onWorker.commitHeld);
     expect(onDriver.appliedAfter).toBe(onDriver.commitAfter);
     expect(onWorker.appliedAfter).toBe(onWorker.commitAfter);
+    // Both announce it through RaftNode.applied, whose value is appliedIndex() (the worker node
+    // had no such watchable before the third session of 2026-12-07).
+    expect(onDriver.heard?.at(-1)).toBe(onDriver.commitAfter);
+    expect(onWorker.heard?.at(-1)).toBe(onWorker.commitAfter);
+    expect(onWorker.watchedAfter).toBe(onWorker.appliedAfter);
+    expect(onDriver.watchedAfter).toBe(onDriver.appliedAfter);
   });
 });

@@ -72,3 +72,26 @@ describe('publishSnapshot parity', () => {
     });
   }
 });
+
+describe('transferLeadership target parity', () => {
+  for (const [label, target] of [
+    ['a symbol', Symbol('b')],
+    ['an object', { id: 'b' }],
+    ['a function', () => 'b'],
+    ['the number 7', 7],
+    ['undefined', undefined],
+  ] as const) {
+    it(`target ${label}: the worker node settles the same way as createRaftNode's`, async () => {
+      const driver = await soloDriver();
+      const { node } = await soloWorker();
+      const outcome = async (on: RaftNode): Promise<string> => {
+        await on.awaitLeadership();
+        return errorName(await settledWithin(on.transferLeadership(target as unknown as string as never), 3_000));
+      };
+      const onDriver = await outcome(driver);
+      const onWorker = await outcome(node);
+      await Promise.all([driver.close(), node.close()]);
+      expect({ target: label, onWorker }).toEqual({ target: label, onWorker: onDriver });
+    });
+  }
+});

@@ -34,14 +34,15 @@ export interface RemoteCommittedStreams {
   end(streamId: number, error: SerializedError | null): void;
   /** The node stopped: every stream ends at once, as createRaftNode's do. */
   endAll(): void;
-  /** Highest index delivered to any consumer (a snapshot may cover only delivered entries). */
-  readonly deliveredIndex: number;
 }
 
-export function createRemoteCommittedStreams(post: (event: PageEvent) => void, isStopped: () => boolean): RemoteCommittedStreams {
+/**
+ * `handedOut` hears the last index of each item as a consumer takes it: applied in the worker by
+ * then (the node's applied index as the page knows it; a snapshot may cover only what was).
+ */
+export function createRemoteCommittedStreams(post: (event: PageEvent) => void, isStopped: () => boolean, handedOut: (index: number) => void = () => {}): RemoteCommittedStreams {
   const streams = new Map<number, PageStream>();
   let nextStreamId = 1;
-  let deliveredIndex = 0;
 
   const wake = (stream: PageStream): void => {
     const resume = stream.wake;
@@ -110,7 +111,7 @@ export function createRemoteCommittedStreams(post: (event: PageEvent) => void, i
       for (;;) {
         const item = stream.buffer.shift();
         if (item !== undefined) {
-          deliveredIndex = Math.max(deliveredIndex, lastIndexOf(item));
+          handedOut(lastIndexOf(item));
           stream.consumedBytes += committedItemBytes(item);
           grantCredit(streamId, stream);
           return { done: false, value: item };
@@ -171,9 +172,6 @@ export function createRemoteCommittedStreams(post: (event: PageEvent) => void, i
         stream.ended ??= { error: null };
         wake(stream);
       }
-    },
-    get deliveredIndex() {
-      return deliveredIndex;
     },
   };
 }

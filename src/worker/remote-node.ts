@@ -41,7 +41,7 @@ interface RemoteParts {
   readonly proposals: ProposalQueue;
   /**
    * What the worker has surely applied, as this page knows it: its last reported applied index,
-   * the entries this page's streams handed out, the entries its proposals resolved with.
+   * the entries this page's streams handed out, the entries its proposals resolved with (StateMirror.applied).
    */
   readonly appliedAsSeen: () => number;
 }
@@ -55,7 +55,7 @@ export function createRemoteNode(id: NodeId, initial: NodeState, connection: Rem
   const trace = createTraceMirror((enabled) => {
     if (stopped.value === null) void api.setTrace(enabled);
   });
-  const streams = createRemoteCommittedStreams((event) => eventsPort.postMessage(event), () => stopped.value !== null);
+  const streams = createRemoteCommittedStreams((event) => eventsPort.postMessage(event), () => stopped.value !== null, (index) => mirror.raiseApplied(index));
   const stop = (error: Error): void => {
     if (stopped.value !== null) return;
     stopped.set(error);
@@ -82,8 +82,6 @@ export function createRemoteNode(id: NodeId, initial: NodeState, connection: Rem
     if (!proposals.unqueue(callId)) void api.abort(callId);
   };
   const calls = createRemoteCalls({ stoppedBy: () => stopped.value, abort });
-  /** The highest index a proposal of this page resolved with: applied in the worker by then. */
-  let resolvedThrough = 0;
   const handleEvent = (event: WorkerEvent): void => {
     switch (event.type) {
       case 'state':
@@ -97,7 +95,8 @@ export function createRemoteNode(id: NodeId, initial: NodeState, connection: Rem
       case 'streamEnded':
         return streams.end(event.streamId, event.error);
       case 'answer':
-        if (event.answer.type === 'ok') resolvedThrough = Math.max(resolvedThrough, event.answer.value.index);
+        // A proposal resolved with its index: applied in the worker by then.
+        if (event.answer.type === 'ok') mirror.raiseApplied(event.answer.value.index);
         return calls.answered(event.callId, event.answer);
     }
   };
@@ -121,11 +120,14 @@ export function createRemoteNode(id: NodeId, initial: NodeState, connection: Rem
       eventsPort.removeEventListener('message', onEvents);
       await connection.shutdown();
     })());
-  const { role, leader, term, membership, commitIndex, compactionFloor, clientId, replicationProgress, silentPeers } = mirror;
-  const appliedAsSeen = (): number => Math.max(streams.deliveredIndex, mirror.appliedIndex(), resolvedThrough);
+  const { role, leader, term, membership, commitIndex, compactionFloor, clientId, replicationProgress, silentPeers, applied } = mirror;
+  const appliedAsSeen = (): number => applied.value;
   const parts: RemoteParts = { api, stopped, streams, calls, proposals, appliedAsSeen };
-  return { id, role, leader, term, membership, commitIndex, compactionFloor, clientId, stopped, trace, replicationProgress, silentPeers, appliedIndex: appliedAsSeen, ...remoteMethods(parts), close, fail: stop };
+  return { id, role, leader, term, membership, commitIndex, compactionFloor, clientId, applied, stopped, trace, replicationProgress, silentPeers, appliedIndex: appliedAsSeen, ...remoteMethods(parts), close, fail: stop };
 }
+
+/** An id no member can have (nodeId() refuses the empty string). */
+const noMemberId = '' as NodeId;
 
 /** The calls of RaftNode, each validated on the page as createRaftNode validates it, then sent. */
 function remoteMethods({ api, stopped, streams, calls, proposals, appliedAsSeen }: RemoteParts): Omit<RaftNode, keyof StateMirror | 'id' | 'stopped' | 'trace' | 'close'> {
@@ -169,7 +171,11 @@ function remoteMethods({ api, stopped, streams, calls, proposals, appliedAsSeen 
       });
     },
     transferLeadership: async (target, options = {}) => {
-      await calls.call(options.signal, (callId) => api.transferLeadership(callId, target));
+      // Only a string can be a member's id; anything else fails as createRaftNode's does
+      // ('notVoter', or NotLeaderError off the leader), never with the DataCloneError a symbol or
+      // a function would raise on the way to the worker: it goes as '', which no id can be.
+      const sendable = typeof target === 'string' ? target : noMemberId;
+      await calls.call(options.signal, (callId) => api.transferLeadership(callId, sendable));
     },
     cancelTransfer() {
       if (stopped.value === null) void api.cancelTransfer();

@@ -18,8 +18,13 @@ export interface StateMirror {
   readonly replicationProgress: () => ReadonlyMap<NodeId, number>;
   /** The leader's peers not answering it, as last reported (RaftNode.silentPeers). */
   readonly silentPeers: () => ReadonlySet<NodeId>;
-  /** The worker's applied index as last reported (RaftNode.appliedIndex). */
-  readonly appliedIndex: () => number;
+  /**
+   * The worker's applied index as this page knows it (RaftNode.applied): the last reported, or
+   * more when an entry handed out or a proposal resolved shows it applied further (raiseApplied).
+   */
+  readonly applied: StagedWatchable<number>;
+  /** An entry handed out or a proposal resolved through `index`: applied in the worker by then. */
+  raiseApplied(index: number): void;
   /** Applies a newer snapshot; returns the error that stopped the node in the worker, if any. */
   apply(state: NodeState | null): SerializedError | null;
 }
@@ -28,7 +33,6 @@ export function createStateMirror(initial: NodeState): StateMirror {
   let version = initial.version;
   let progress: ReadonlyMap<NodeId, number> = new Map(initial.replicationProgress);
   let silent: ReadonlySet<NodeId> = new Set(initial.silentPeers);
-  let applied = initial.appliedIndex;
   const mirror: StateMirror = {
     role: createStagedWatchable<RaftRole>(initial.role),
     leader: createStagedWatchable<NodeId | null>(initial.leader),
@@ -39,11 +43,13 @@ export function createStateMirror(initial: NodeState): StateMirror {
     clientId: createStagedWatchable<ClientId | null>(initial.clientId),
     replicationProgress: () => progress,
     silentPeers: () => silent,
-    appliedIndex: () => applied,
+    applied: createStagedWatchable(initial.appliedIndex),
+    raiseApplied(index) {
+      if (index > mirror.applied.value) mirror.applied.set(index);
+    },
     apply(state) {
       if (state === null || state.version <= version) return null;
       version = state.version;
-      applied = state.appliedIndex;
       progress = new Map(state.replicationProgress);
       silent = new Set(state.silentPeers);
       // Stored together, then announced: a role listener reading the term sees the new one.
@@ -55,6 +61,8 @@ export function createStateMirror(initial: NodeState): StateMirror {
         stagedChange(mirror.commitIndex, state.commitIndex),
         stagedChange(mirror.compactionFloor, state.compactionFloor),
         stagedChange(mirror.clientId, state.clientId),
+        // Never lowered: what the page saw handed out or resolved stays applied.
+        stagedChange(mirror.applied, Math.max(mirror.applied.value, state.appliedIndex)),
       ]);
       return state.stopped;
     },

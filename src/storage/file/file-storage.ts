@@ -15,33 +15,34 @@
 // When prefix discards have left the journal mostly dead, it is rewritten as its live state (a
 // `reset` record, then batches of ~64 MiB) and replaced the same atomic way.
 //
-// The live state is mirrored in memory (an InMemoryRaftStorage), so reads never touch the disk;
-// the mirror changes only after the record is durable. Calls run one at a time, in call order.
-import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+// The live state is mirrored in memory (mirrored-state.ts), so reads never touch the disk; the
+// mirror changes only after the record is durable. Calls run one at a time, in call order. Opening
+// (finding, migrating, replaying and repairing the journal) is journal-open.ts.
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { codecLimits } from '../../codec/limits.ts';
 import { encodeSnapshotMeta } from '../../codec/records.ts';
-import type { RaftStorageError, StorageFailureReason } from '../../core/errors.ts';
+import type { RaftStorageError } from '../../core/errors.ts';
 import { createWatchable, type Watchable } from '../../core/observable.ts';
 import type { LogEntry, NodeId, SnapshotMeta, StoredSnapshot } from '../../core/types.ts';
-import { InMemoryRaftStorage } from '../in-memory-storage.ts';
-import { mapIndexedDbError, storageFailure } from '../storage-failure.ts';
 import { copyEntry, copySnapshotMeta } from '../entry-copy.ts';
-import { sameBytes } from '../../core/bytes.ts';
-import { afterAppend, afterDiscard, afterTruncate, appendStart, requireCommitIndex, requireEntryTerms, requireIndexArgument, requireStateTerms, type LogBounds } from '../log-bounds.ts';
+import { requireCommitIndex, requireEntryTerms, requireIndexArgument, requireStateTerms } from '../log-bounds.ts';
 import type { RaftStorage, StorageBatch } from '../raft-storage.ts';
-import { removeStaleTemporaries, replaceFile, swapInFile, syncDirectory } from './atomic-file.ts';
+import { removeStaleTemporaries, replaceFile, syncDirectory } from './atomic-file.ts';
 import { writeWhole } from './file-chunks.ts';
 import { acquireDirectoryLock, type DirectoryLock } from './directory-lock.ts';
 import { defaultLeaseTiming, type LeaseTiming } from './directory-lease.ts';
+import { closedFailure, fileFailure } from './file-failure.ts';
 import { makeDirectory } from './make-directory.ts';
-import { format1JournalFileName, format1Sentinel } from './journal-format1.ts';
-import { scanFormat1Journal } from './journal-format1-scan.ts';
-import { fileHeaderBytes, frameAnchoredRecord, journalFileName, journalFileOf, newJournalId, recordHeaderBytes } from './journal-format.ts';
+import { format1JournalFileName } from './journal-format1.ts';
+import { fileHeaderBytes, frameAnchoredRecord, journalFileName, recordHeaderBytes } from './journal-format.ts';
+import { openJournal, tornTailFileName, writeJournalFile, type JournalRecovery } from './journal-open.ts';
 import { encodeRecord, recordsOfState, type JournalRecord } from './journal-record.ts';
-import { defaultJournalChunkBytes, JournalReader } from './journal-reader.ts';
-import { scanJournal } from './journal-scan.ts';
+import { defaultJournalChunkBytes } from './journal-reader.ts';
+import { MirroredState } from './mirrored-state.ts';
 import { encodeSnapshotFile, readSnapshotFile, snapshotFileName } from './snapshot-file.ts';
+
+export { fileFailure } from './file-failure.ts';
 
 export interface FileStorageOptions {
   /** fsync every record (default true). false is for tests and throwaway nodes only. */
@@ -61,33 +62,6 @@ export interface InternalFileStorageOptions extends FileStorageOptions {
   readonly leaseTiming?: LeaseTiming;
 }
 
-function journalChunkBytesOf(options: FileStorageOptions): number {
-  return (options as InternalFileStorageOptions).journalChunkBytes ?? defaultJournalChunkBytes;
-}
-
-/** The bytes of the last torn tail an open cut off (its first maxTornTailKeptBytes). */
-const tornTailFileName = `${journalFileName}.torn`;
-/** A torn tail is one record, but a damaged length can make the rest of a file look like one: bounded. */
-const maxTornTailKeptBytes = 64 * 1024 * 1024;
-
-const reasonsByCode: Readonly<Record<string, StorageFailureReason>> = { ENOSPC: 'diskFull', EDQUOT: 'diskFull', EROFS: 'closed', EACCES: 'closed', EPERM: 'closed' };
-
-/** What the file system said, in words, where the reason's own advice would mislead ('closed' for a permission). */
-const adviceByCode: Readonly<Record<string, string>> = {
-  EACCES: 'permission denied: this process may not write the data directory (check its owner and mode)',
-  EPERM: 'operation not permitted on the data directory (check its owner, mode and attributes)',
-  EROFS: 'the data directory is on a read-only file system',
-};
-
-export function fileFailure(error: unknown, operation: string): RaftStorageError {
-  const code = (error as NodeJS.ErrnoException | null)?.code;
-  const reason = code === undefined ? undefined : reasonsByCode[code];
-  if (code !== undefined && reason !== undefined) return storageFailure(reason, operation, error, 'FileRaftStorage', adviceByCode[code]);
-  const mapped = mapIndexedDbError(error, operation);
-  // 'unknown' here is the file system's failure, not IndexedDB's (the cause names it).
-  return mapped.reason === 'unknown' ? storageFailure('unknown', operation, error, 'FileRaftStorage', 'the file system refused an operation') : mapped;
-}
-
 export class FileRaftStorage implements RaftStorage {
   private queue: Promise<unknown> = Promise.resolve();
   private failedWith: RaftStorageError | null = null;
@@ -97,10 +71,7 @@ export class FileRaftStorage implements RaftStorage {
   private closing: Promise<void> | null = null;
   /** Set by close() at once: calls made after it are refused, calls made before it finish. */
   private closeRequested = false;
-  private hardState = { term: 0, votedFor: null as NodeId | null };
-  private leaderPin: { term: number; leaderId: NodeId } | null = null;
-
-  /** Set by openJournal, before the storage is handed out. */
+  /** Set by open, before the storage is handed out. */
   private journal!: FileHandle;
   /** The journal file's id (journal-format.ts): every record's anchor names it. */
   private journalId!: Uint8Array;
@@ -109,8 +80,7 @@ export class FileRaftStorage implements RaftStorage {
 
   private constructor(
     readonly directory: string,
-    private mirror: InMemoryRaftStorage,
-    private bounds: LogBounds,
+    private readonly state: MirroredState,
     private readonly options: FileStorageOptions,
     private readonly lock: DirectoryLock,
   ) {
@@ -150,18 +120,17 @@ export class FileRaftStorage implements RaftStorage {
     try {
       // Each write has a temporary file of its own, so nothing else would ever remove a crash's.
       await removeStaleTemporaries(directory, [snapshotFileName, journalFileName, format1JournalFileName, tornTailFileName]);
-      const mirror = new InMemoryRaftStorage();
-      let bounds: LogBounds = { firstIndex: 1, lastIndex: 0, snapshotIndex: null };
+      const state = new MirroredState();
       const snapshot = await readSnapshotFile(directory);
-      if (snapshot !== null) {
-        await mirror.saveSnapshot(snapshot.meta, snapshot.state);
-        bounds = { ...bounds, snapshotIndex: snapshot.meta.lastIncludedIndex };
-      }
+      if (snapshot !== null) await state.startFromSnapshot(snapshot);
       // Reading a large snapshot takes seconds: a lock lost meanwhile refuses the open before the
       // journal's recovery writes anything beside the lock's new owner.
       if (lock.lost.value !== null) throw lock.lost.value;
-      const storage = new FileRaftStorage(directory, mirror, bounds, options, lock);
-      await storage.openJournal();
+      const storage = new FileRaftStorage(directory, state, options, lock);
+      const journal = await openJournal(storage.recovery);
+      storage.journal = journal.handle;
+      storage.journalId = journal.journalId;
+      storage.journalBytes = journal.bytes;
       return storage;
     } catch (error) {
       await lock.release();
@@ -169,198 +138,16 @@ export class FileRaftStorage implements RaftStorage {
     }
   }
 
-  /**
-   * Finds, migrates or creates the journal, replays it into the mirror, and opens it for appends.
-   * Beside `journal.v2` lies a `journal` that builds before format 2 refuse (journal-format1.ts,
-   * format1Sentinel): without it they opened a migrated directory as an empty log, free to vote
-   * again in a term it had voted in. A format-1 journal is read where it is, renamed aside
-   * (`journal.format1`), written whole as `journal.v2` by rename, the sentinel put in its place,
-   * and only then the old copy removed: a crash anywhere leaves one whole journal to read. A
-   * `journal` that is not the sentinel beside `journal.v2` means an older build wrote here after
-   * this one (it found no sentinel): refused, since neither can be trusted to be the newer.
-   */
-  private async openJournal(): Promise<void> {
-    const sync = this.options.fsync !== false;
-    const path = join(this.directory, journalFileName);
-    const format1Path = join(this.directory, format1JournalFileName);
-    const asidePath = join(this.directory, `${format1JournalFileName}.format1`);
-    const [current, format1, aside] = await Promise.all([fileExists(path), format1FileOf(format1Path), fileExists(asidePath)]);
-    const sentinelInPlace = format1 === 'sentinel';
-    if (current && format1 === 'journal') {
-      throw storageFailure('corruptRecord', `opening ${this.directory}`, undefined, 'FileRaftStorage', `both ${format1JournalFileName} (journal format 1) and ${journalFileName} are here: a build before 2026-12-04 wrote in this directory after this one did, and neither journal can be trusted to be the newer; keep the one you trust and move the other away`);
-    }
-    if (!current && sentinelInPlace) {
-      // The sentinel is only ever written after journal.v2 took its name: the journal is gone, not new.
-      throw storageFailure('corruptRecord', `opening ${this.directory}`, undefined, 'FileRaftStorage', `${journalFileName} is missing, but ${format1JournalFileName} says this directory held one: refusing to start again from an empty log; restore ${journalFileName} (or remove the whole directory to join as a new member)`);
-    }
-    if (!current) {
-      // A new directory, or one a build before format 2 wrote (or a migration a crash stopped).
-      // Read where it is first: a journal refused (damaged) is left as it was found.
-      const migrating = format1 === 'journal';
-      if (migrating || aside) await this.replayFormat1(migrating ? format1Path : asidePath);
-      if (migrating) {
-        await this.confirmLockBeforeRecovery();
-        await rename(format1Path, asidePath);
-        if (sync) await syncDirectory(this.directory);
-      }
-      const written = await this.writeJournalFile();
-      this.journal = await open(path, 'a');
-      this.journalId = written.journalId;
-      this.journalBytes = written.bytes;
-    } else {
-      await this.openCurrentJournal(path, sync);
-    }
-    // The handle is open from here: a step that fails closes it, or each failed open (a full disk
-    // refusing the sentinel, retried by a supervisor in-process) would leave a descriptor behind.
-    try {
-      if (!current && sync) await syncDirectory(this.directory);
-      // Appends go to the end of the file, anchors name journalBytes: the two must agree, or every
-      // later record would fail its anchor and be cut at the next open as a torn tail.
-      const size = (await this.journal.stat()).size;
-      if (size !== this.journalBytes) throw new Error(`${path} is ${size} bytes where ${this.journalBytes} were written or read`);
-      // Only now that journal.v2 has been read whole (or written) are the sentinel put in place and
-      // the old copy removed.
-      if (!sentinelInPlace) {
-        await this.confirmLockBeforeRecovery();
-        await replaceFile(this.directory, format1JournalFileName, format1Sentinel, sync, () => this.confirmLockBeforeRename());
-      }
-      if (aside || format1 === 'journal') {
-        await this.confirmLockBeforeRecovery();
-        await removeFile(asidePath, this.directory, sync);
-      }
-    } catch (error) {
-      await this.journal.close().catch(() => undefined);
-      throw error;
-    }
-  }
-
-  /** Reads journal.v2, cuts a torn tail (keeping its bytes in `journal.v2.torn`), and opens it for appends. */
-  private async openCurrentJournal(path: string, sync: boolean): Promise<void> {
-    // Read and appended through one handle ('a+': reads at a position, writes at the end).
-    const journal = await open(path, 'a+');
-    try {
-      const reader = await JournalReader.open(journal, journalChunkBytesOf(this.options));
-      const { journalId, validBytes } = await scanJournal(reader, path, (record) => this.replay(record, path));
-      if (validBytes < reader.size) {
-        // A torn tail: the call that wrote it never resolved. Cut it so appends follow valid data,
-        // its bytes kept aside first: damage to the last record's payload reads the same as a
-        // torn append (no format can tell them apart), and cutting must not destroy the evidence.
-        const kept = Math.min(reader.size - validBytes, maxTornTailKeptBytes);
-        await this.confirmLockBeforeRecovery();
-        await replaceFile(this.directory, tornTailFileName, await reader.bytes(validBytes, kept), sync, () => this.confirmLockBeforeRename());
-        await this.confirmLockBeforeRecovery();
-        await journal.truncate(validBytes);
-      }
-      if (sync) {
-        await journal.sync();
-        await syncDirectory(this.directory);
-      }
-      this.journal = journal;
-      this.journalId = journalId;
-      this.journalBytes = validBytes;
-    } catch (error) {
-      await journal.close().catch(() => undefined);
-      throw error;
-    }
-  }
-
-  /** Replays a format-1 journal into the mirror (its torn tail, if any, is left where it is: the file goes). */
-  private async replayFormat1(path: string): Promise<void> {
-    const handle = await open(path, 'r');
-    try {
-      const reader = await JournalReader.open(handle, journalChunkBytesOf(this.options));
-      await scanFormat1Journal(reader, path, (record) => this.replay(record, path));
-    } finally {
-      await handle.close();
-    }
-  }
-
-  /**
-   * Writes the live state as a new journal (a fresh id, the header, a reset record and batches)
-   * under a temporary name, fsyncs it and renames it over `journal.v2`; the directory is the
-   * caller's to fsync. A failure before the rename leaves the old journal, if any, in place.
-   */
-  private async writeJournalFile(): Promise<{ readonly journalId: Uint8Array; readonly bytes: number }> {
-    const journalId = newJournalId();
-    const { entries, firstIndex } = this.mirror.peekLog();
-    const state = { hardState: this.hardState, leaderForTerm: this.leaderPin, logStart: firstIndex, entries, commitIndex: this.mirror.peekCommitIndex() };
-    const bytes = await swapInFile(this.directory, journalFileName, journalFileOf(journalId, recordsOfState(state)), this.options.fsync !== false, () => this.confirmLockBeforeRename());
-    return { journalId, bytes };
-  }
-
-  private async replay(decoded: JournalRecord, path: string): Promise<void> {
-    // Decoded commands are views into the journal reader's buffer, which its next read overwrites
-    // (or, for a record larger than a chunk, a buffer the mirror must not keep alive): copy them.
-    const record: JournalRecord = decoded.kind === 'discard' ? decoded : { ...decoded, entries: decoded.entries.map((entry) => ({ ...entry, command: entry.command.slice() })) };
-    try {
-      const restart = logRestartOf(record, this.bounds);
-      if (restart !== null && record.kind === 'batch') {
-        // An append that started the emptied log right after the snapshot in force when it was
-        // written. saveSnapshot leaves no record, so the snapshot read at open (a later one, after
-        // a crash before the discard that follows an install) cannot vouch for it; the record
-        // itself can: it was checked against the log when written, and its checksum holds.
-        this.applyBatchHardState(record);
-        await this.restartMirrorLog(restart.logStart, record.entries);
-        if (record.commitIndex !== undefined) await this.mirror.saveCommitIndex(record.commitIndex);
-        this.bounds = { ...this.bounds, firstIndex: restart.logStart, lastIndex: restart.logStart + record.entries.length - 1 };
-        return;
-      }
-      const next = this.nextBounds(record);
-      await this.applyToMirror(record);
-      this.bounds = next;
-    } catch (error) {
-      throw storageFailure('corruptRecord', `replaying ${path}`, error, 'FileRaftStorage');
-    }
-  }
-
-  /** The bounds after `record`; throws (nothing written) for an append with a gap or overlap. */
-  private nextBounds(record: JournalRecord): LogBounds {
-    const before = this.bounds;
-    if (record.kind === 'discard') return afterDiscard(before, record.throughIndex);
-    if (record.kind === 'reset') {
-      const empty = { ...before, firstIndex: record.logStart, lastIndex: record.logStart - 1 };
-      return afterAppend(empty, appendStart(empty, record.entries), record.entries.length);
-    }
-    const cut = record.truncateFrom === undefined ? null : Math.max(record.truncateFrom, before.firstIndex);
-    const afterCut = cut === null ? before : afterTruncate(before, cut);
-    return afterAppend(afterCut, appendStart(afterCut, record.entries), record.entries.length);
-  }
-
-  private async applyToMirror(record: JournalRecord): Promise<void> {
-    if (record.kind === 'discard') {
-      await this.mirror.discardLogPrefix(record.throughIndex);
-      return;
-    }
-    if (record.kind === 'reset') {
-      this.hardState = { ...record.hardState };
-      this.leaderPin = record.leaderForTerm === null ? null : { ...record.leaderForTerm };
-      await this.restartMirrorLog(record.logStart, record.entries);
-      return;
-    }
-    this.applyBatchHardState(record);
-    await this.mirror.writeBatch({ entries: record.entries, ...(record.truncateFrom === undefined ? {} : { truncateFrom: record.truncateFrom }), ...(record.commitIndex === undefined ? {} : { commitIndex: record.commitIndex }) });
-  }
-
-  /** The term, vote and leader pin a batch record carries (each only when it changed them). */
-  private applyBatchHardState(record: Extract<JournalRecord, { kind: 'batch' }>): void {
-    if (record.hardState !== undefined) this.hardState = { ...record.hardState };
-    if (record.leaderForTerm !== undefined) this.leaderPin = { ...record.leaderForTerm };
-  }
-
-  /**
-   * Replaces the mirror's log with `entries` from `logStart`, keeping its snapshot. A fresh mirror,
-   * because an in-memory log never moves its start back, and a log a record restarts may begin
-   * below the start a discard left (a snapshot saved below the discarded prefix, then appended after).
-   */
-  private async restartMirrorLog(logStart: number, entries: readonly LogEntry[]): Promise<void> {
-    const fresh = new InMemoryRaftStorage();
-    // A reset record does not carry the commit index (the batch after it does); a restart keeps it.
-    await fresh.saveCommitIndex(this.mirror.peekCommitIndex());
-    const snapshot = await this.mirror.loadSnapshot();
-    if (snapshot !== null) await fresh.saveSnapshot(snapshot.meta, snapshot.state);
-    await fresh.discardLogPrefix(logStart - 1);
-    await fresh.appendEntries(entries);
-    this.mirror = fresh;
+  /** What opening and rewriting the journal need from this storage. */
+  private get recovery(): JournalRecovery {
+    return {
+      directory: this.directory,
+      sync: this.options.fsync !== false,
+      chunkBytes: (this.options as InternalFileStorageOptions).journalChunkBytes ?? defaultJournalChunkBytes,
+      state: this.state,
+      confirmLockBeforeRecovery: () => this.confirmLockBeforeRecovery(),
+      confirmLockBeforeRename: () => this.confirmLockBeforeRename(),
+    };
   }
 
   /** Runs `task` after every earlier call; a failure fails the storage for good. */
@@ -421,33 +208,32 @@ export class FileRaftStorage implements RaftStorage {
     if (record.kind === 'batch' && record.truncateFrom !== undefined) requireIndexArgument('FileRaftStorage', operation, record.truncateFrom);
     // Below the log's start these change nothing (as in memory), and the journal's varints hold no
     // negative index: a discard there writes nothing, a truncation from there is one from the start.
-    if (record.kind === 'discard' && record.throughIndex < this.bounds.firstIndex) return this.run(operation, async () => undefined);
-    if (record.kind === 'batch' && record.truncateFrom !== undefined && record.truncateFrom < this.bounds.firstIndex) record = { ...record, truncateFrom: this.bounds.firstIndex };
+    if (record.kind === 'discard' && record.throughIndex < this.state.bounds.firstIndex) return this.run(operation, async () => undefined);
+    if (record.kind === 'batch' && record.truncateFrom !== undefined && record.truncateFrom < this.state.bounds.firstIndex) record = { ...record, truncateFrom: this.state.bounds.firstIndex };
     if (record.kind === 'batch') requireCommitIndex('FileRaftStorage', operation, record.commitIndex);
     if (record.kind !== 'discard') {
       requireStateTerms('FileRaftStorage', operation, record);
       requireEntryTerms('FileRaftStorage', record.entries);
       requireReadableCommands(record.entries);
     }
-    const next = this.nextBounds(record);
-    this.bounds = next;
+    this.state.bounds = this.state.nextBounds(record);
     return this.run(operation, async () => {
       await this.confirmLock();
       const framed = frameAnchoredRecord(record, this.journalId, this.journalBytes);
       await writeWhole(this.journal, framed);
       if (this.options.fsync !== false) await this.journal.datasync();
       this.journalBytes += framed.length;
-      await this.applyToMirror(record);
+      await this.state.apply(record);
       if (record.kind === 'discard') await this.compactIfMostlyDead();
     });
   }
 
   async term(): Promise<number> {
-    return this.run('term', async () => this.hardState.term);
+    return this.run('term', async () => this.state.hardState.term);
   }
 
   async votedFor(): Promise<NodeId | null> {
-    return this.run('votedFor', async () => this.hardState.votedFor);
+    return this.run('votedFor', async () => this.state.hardState.votedFor);
   }
 
   async saveTermAndVotedFor(term: number, votedFor: NodeId | null): Promise<void> {
@@ -455,7 +241,7 @@ export class FileRaftStorage implements RaftStorage {
   }
 
   async leaderForTerm(): Promise<{ term: number; leaderId: NodeId } | null> {
-    return this.run('leaderForTerm', async () => (this.leaderPin === null ? null : { ...this.leaderPin }));
+    return this.run('leaderForTerm', async () => (this.state.leaderPin === null ? null : { ...this.state.leaderPin }));
   }
 
   async saveLeaderForTerm(term: number, leaderId: NodeId): Promise<void> {
@@ -463,7 +249,7 @@ export class FileRaftStorage implements RaftStorage {
   }
 
   async commitIndex(): Promise<number> {
-    return this.run('commitIndex', async () => this.mirror.peekCommitIndex());
+    return this.run('commitIndex', async () => this.state.commitIndex());
   }
 
   async saveCommitIndex(index: number): Promise<void> {
@@ -478,7 +264,7 @@ export class FileRaftStorage implements RaftStorage {
 
   async entries(fromIndex = 1): Promise<LogEntry[]> {
     requireIndexArgument('FileRaftStorage', 'entries', fromIndex);
-    return this.run('entries', () => this.mirror.entries(fromIndex));
+    return this.run('entries', () => this.state.entries(fromIndex));
   }
 
   async truncateFrom(index: number): Promise<void> {
@@ -496,16 +282,16 @@ export class FileRaftStorage implements RaftStorage {
     const copy = state.slice();
     const file = encodeSnapshotFile(encodeSnapshotMeta(meta), copy);
     const metaCopy = copySnapshotMeta(meta); // the value at the call: the mirror takes it after the write
-    this.bounds = { ...this.bounds, snapshotIndex: meta.lastIncludedIndex };
+    this.state.bounds = { ...this.state.bounds, snapshotIndex: meta.lastIncludedIndex };
     await this.run('saveSnapshot', async () => {
       await this.confirmLock();
       await replaceFile(this.directory, snapshotFileName, file, this.options.fsync !== false, () => this.confirmLockBeforeRename());
-      await this.mirror.saveSnapshot(metaCopy, copy);
+      await this.state.saveSnapshot(metaCopy, copy);
     });
   }
 
   async loadSnapshot(): Promise<StoredSnapshot | null> {
-    return this.run('loadSnapshot', () => this.mirror.loadSnapshot());
+    return this.run('loadSnapshot', () => this.state.loadSnapshot());
   }
 
   async discardLogPrefix(throughIndex: number): Promise<void> {
@@ -533,19 +319,16 @@ export class FileRaftStorage implements RaftStorage {
     if (this.journalBytes < threshold) return;
     // Worth it only when the live state takes less than half the journal: a bound from the
     // commands alone first (each entry takes its command and a few bytes more), then the exact size.
-    const { entries, firstIndex } = this.mirror.peekLog();
-    let commandBytes = 0;
-    for (const entry of entries) commandBytes += entry.command.length;
-    if (commandBytes * 2 > this.journalBytes) return;
+    if (this.state.liveCommandBytes() * 2 > this.journalBytes) return;
     let liveBytes = fileHeaderBytes;
-    for (const record of recordsOfState({ hardState: this.hardState, leaderForTerm: this.leaderPin, logStart: firstIndex, entries, commitIndex: this.mirror.peekCommitIndex() })) liveBytes += recordHeaderBytes + encodeRecord(record).length;
+    for (const record of recordsOfState(this.state.journalState())) liveBytes += recordHeaderBytes + encodeRecord(record).length;
     if (liveBytes * 2 > this.journalBytes) return;
     const path = join(this.directory, journalFileName);
     const sync = this.options.fsync !== false;
     await this.journal.close();
     let written: { readonly journalId: Uint8Array; readonly bytes: number };
     try {
-      written = await this.writeJournalFile();
+      written = await writeJournalFile(this.recovery);
     } catch {
       // A full disk, say, before the rewritten journal took the name: the old one is in place and
       // whole, and the discard that led here is durable in it. The rewrite is only an economy, so
@@ -574,8 +357,6 @@ export class FileRaftStorage implements RaftStorage {
   }
 }
 
-const closedFailure = (): RaftStorageError => storageFailure('closed', 'closed by its owner', undefined, 'FileRaftStorage');
-
 /**
  * Refuses a command the journal could not read back (the codec's bound on one command), before
  * anything is written: acknowledged, it would be lost at the next open.
@@ -584,58 +365,4 @@ function requireReadableCommands(entries: readonly LogEntry[]): void {
   for (const entry of entries) {
     if (entry.command.length > codecLimits.maxCommandBytes) throw new RangeError(`FileRaftStorage append: entry ${entry.index} has a command of ${entry.command.length} bytes, more than the ${codecLimits.maxCommandBytes} a log entry may hold`);
   }
-}
-
-async function fileExists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw error;
-  }
-}
-
-async function removeFile(path: string, directory: string, sync: boolean): Promise<void> {
-  await unlink(path);
-  if (sync) await syncDirectory(directory);
-}
-
-/** What `journal` is: none, the sentinel (byte for byte), or anything else (a format-1 journal). */
-async function format1FileOf(path: string): Promise<'absent' | 'sentinel' | 'journal'> {
-  let handle: FileHandle;
-  try {
-    handle = await open(path, 'r');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'absent';
-    throw error;
-  }
-  try {
-    if ((await handle.stat()).size !== format1Sentinel.length) return 'journal';
-    const bytes = new Uint8Array(format1Sentinel.length);
-    await handle.read(bytes, 0, bytes.length, 0);
-    return sameBytes(bytes, format1Sentinel) ? 'sentinel' : 'journal';
-  } finally {
-    await handle.close();
-  }
-}
-
-/**
- * Where a replayed append restarts the log, when it does: a snapshot exists, the log is empty after
- * the record's truncation (or was), and its first entry is not the next index. Live, only the
- * snapshot's next index allows that (appendStart); on replay the snapshot that allowed it may have
- * been replaced by a later one.
- */
-function logRestartOf(record: JournalRecord, bounds: LogBounds): { readonly logStart: number } | null {
-  if (record.kind !== 'batch') return null;
-  const first = record.entries[0];
-  if (first === undefined) return null;
-  const cut = record.truncateFrom === undefined ? null : Math.max(record.truncateFrom, bounds.firstIndex);
-  const lastAfterCut = cut === null ? bounds.lastIndex : Math.min(bounds.lastIndex, cut - 1);
-  const emptyAfterCut = lastAfterCut < bounds.firstIndex;
-  // Without a snapshot on disk none was ever saved (it is never deleted, and a record written after
-  // one follows its rename and fsync), so the append could only have followed the log: a record
-  // that does not is refused as before.
-  if (bounds.snapshotIndex === null) return null;
-  return emptyAfterCut && first.index !== lastAfterCut + 1 && first.index >= 1 ? { logStart: first.index } : null;
 }
