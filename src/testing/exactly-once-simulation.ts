@@ -11,6 +11,7 @@ import { fingerprintBytes } from './checkers.ts';
 import { createSimulatedCluster, type SimulatedCluster } from './cluster.ts';
 import { encodeKvCommand, createKeyValueStateMachine, type KeyValueStateMachine, type KvCommand, type KvResult } from './kv-state-machine.ts';
 import { checkLinearizability, type KvOperation } from './linearizability.ts';
+import { createHistoryStamps } from './history-stamps.ts';
 import { deriveSeed, seededRandom } from './seeded-random.ts';
 import { reliableNetwork } from './simulated-network.ts';
 import { drawSnapshotConditions, snapshotRaftConfig } from './snapshot-conditions.ts';
@@ -139,11 +140,20 @@ interface Acknowledgement {
   readonly index: number;
 }
 
-async function runClient(cluster: SimulatedCluster, replicas: Map<NodeId, KeyValueStateMachine>, home: NodeId, identity: ClientId, operations: number, history: KvOperation[], counters: { retries: number; acknowledgements: Acknowledgement[] }, random: () => number, bulkBytes: number): Promise<void> {
+/** What every client records into: the history, counters, and the stamps its times are taken from. */
+interface Recording {
+  readonly history: KvOperation[];
+  readonly counters: { retries: number; acknowledgements: Acknowledgement[] };
+  /** Strictly increasing across all clients (history-stamps.ts): the checker sees who came first. */
+  readonly stamp: () => number;
+}
+
+async function runClient(cluster: SimulatedCluster, replicas: Map<NodeId, KeyValueStateMachine>, home: NodeId, identity: ClientId, operations: number, recording: Recording, random: () => number, bulkBytes: number): Promise<void> {
+  const { history, counters, stamp } = recording;
   for (let requestId = 1; requestId <= operations; requestId += 1) {
     // The first operation puts the bulk under the client's own key, so it stays in the state.
     const command: KvCommand = requestId === 1 && bulkBytes > 0 ? { type: 'put', key: `bulk-${home}`, value: bulkValue(random, bulkBytes) } : nextCommand(random, home, requestId);
-    const call = cluster.clock.now();
+    const call = stamp();
     let output: KvResult | 'unknown' = 'unknown';
     for (let attempt = 0; attempt < 6 && output === 'unknown'; attempt += 1) {
       if (attempt > 0) counters.retries += 1;
@@ -168,7 +178,8 @@ async function runClient(cluster: SimulatedCluster, replicas: Map<NodeId, KeyVal
         cluster.clock.clearTimeout(timer);
       }
     }
-    history.push({ clientId: identity, input: command, output, call, return: output === 'unknown' ? Number.POSITIVE_INFINITY : cluster.clock.now() });
+    const returned = stamp();
+    history.push({ clientId: identity, input: command, output, call, return: output === 'unknown' ? Number.POSITIVE_INFINITY : returned });
   }
 }
 
@@ -194,6 +205,7 @@ export async function runExactlyOnceSimulation(options: ExactlyOnceOptions): Pro
   const cluster = createSimulatedCluster({ seed, size: options.nodes, maxWriteDelayMs: 5, identities, linkBytesPerSecond: snapshots.linkBytesPerSecond, raftConfig: { snapshotTrailingEntries: 5, ...snapshotRaftConfig(snapshots) } });
   const history: KvOperation[] = [];
   const counters = { retries: 0, acknowledgements: [] as Acknowledgement[] };
+  const recording: Recording = { history, counters, stamp: createHistoryStamps(() => cluster.clock.now()) };
   const requests = new CommittedRequests();
   options.observe?.(cluster);
   try {
@@ -202,7 +214,7 @@ export async function runExactlyOnceSimulation(options: ExactlyOnceOptions): Pro
     const operations = options.operationsPerClient ?? 12;
     let finished = 0;
     for (const id of cluster.ids) {
-      void runClient(cluster, replicas, id, identities.get(id) as ClientId, operations, history, counters, seededRandom(deriveSeed(seed, `client-${id}`)), bulkBytes).then(() => (finished += 1));
+      void runClient(cluster, replicas, id, identities.get(id) as ClientId, operations, recording, seededRandom(deriveSeed(seed, `client-${id}`)), bulkBytes).then(() => (finished += 1));
     }
     const crashed = new Set<NodeId>();
     // Paused processes (their timers and frames wait), from a stream of their own so the faults

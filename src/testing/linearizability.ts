@@ -7,9 +7,10 @@
 // or may not have taken effect: its return is taken to be +infinity and any output is accepted.
 //
 // Time stamps are whatever the caller measures (virtual clock milliseconds, a counter); only
-// their order matters. An operation whose call time equals another's return time is treated
-// as concurrent with it (the lenient choice: a checker must not report a violation that a
-// coarse clock manufactured).
+// their order matters. An operation whose call time equals another client's return time is
+// treated as concurrent with it (the lenient choice: a checker must not report a violation that a
+// coarse clock manufactured). Of one client it is not: a client is sequential, so an operation it
+// calls at the time its previous one returned comes after that one, whatever the clock's grain.
 
 import type { KvCommand, KvResult } from './kv-command.ts';
 import { describeInput, describeOutput, describeRegister, kvRegisterModel, registerEffect } from './kv-register-model.ts';
