@@ -5,7 +5,7 @@
 // they report it for (so a node that installed a snapshot must go on from the right state). A
 // violation is recorded with the seed and rethrown by the simulation.
 import { sameBytes as sameNonNullBytes } from '../core/bytes.ts';
-import type { LogEntry, NodeId } from '../core/types.ts';
+import type { DedupKey, LogEntry, NodeId } from '../core/types.ts';
 
 export interface AppliedRecord {
   readonly index: number;
@@ -97,6 +97,8 @@ export class SafetyChecker {
   private readonly states = new Map<number, { id: NodeId; fingerprint: string }>();
   private snapshotInstalls = 0;
   private snapshotBytesInstalled = 0;
+  /** The index at which each request (dedup key) was executed by a state machine, and by whom first. */
+  private readonly executedRequests = new Map<string, { id: NodeId; index: number }>();
 
   constructor(private readonly seed: number) {}
 
@@ -329,6 +331,19 @@ export class SafetyChecker {
     const first = this.states.get(index);
     if (first === undefined) this.states.set(index, { id, fingerprint });
     else if (first.fingerprint !== fingerprint) this.violate('State agreement', `${id} reached state ${fingerprint} at index ${index}, ${first.id} reached ${first.fingerprint}`);
+  }
+
+  /**
+   * Exactly-once: a state machine executed the request under `key` at `index` (its session table
+   * did not skip it). Every replica applies one log in one order, so a request executed at two
+   * indexes was applied twice (or the replicas' tables disagree): either is a violation. A replay
+   * of the same index by a new incarnation is not.
+   */
+  requestExecuted(id: NodeId, key: DedupKey, index: number): void {
+    const request = `${key.clientId}#${key.requestId}`;
+    const first = this.executedRequests.get(request);
+    if (first === undefined) this.executedRequests.set(request, { id, index });
+    else if (first.index !== index) this.violate('Exactly once', `${id} executed request ${request} at index ${index}, ${first.id} executed it at index ${first.index}`);
   }
 
   /** Snapshots installed (from a leader or from storage at a restart) and their bytes, for reports. */

@@ -1,7 +1,9 @@
 // Exactly-once end to end (§8): clients with durable client ids run sequential key-value
 // operations through the cluster and retry each one (same request id) on timeouts, leader
 // changes and crashes, while the network and nodes fail. Afterwards the recorded history must be
-// linearizable, and every append token must appear at most once: nothing applied twice. Each
+// linearizable, every request must be executed by the replicas at one index only (counted per
+// dedup key, SafetyChecker.requestExecuted), and every append token must appear at most once in
+// the values: nothing applied twice. Each
 // client first puts a seed-sized value under a key of its own, so the snapshots the replicas
 // publish are real states of realistic size (up to 20 chunks), streamed at the seed's pace; every
 // installed one must be byte for byte a published one, and replicas must agree on the state.
@@ -83,9 +85,11 @@ export function attachReplicas(cluster: SimulatedCluster, random: () => number, 
     if (simulated === undefined || node === null || node === undefined || incarnations.get(id) === simulated.incarnation) return;
     const incarnation = simulated.incarnation;
     incarnations.set(id, incarnation);
-    const machine = createKeyValueStateMachine();
-    replicas.set(id, machine);
     const checker = cluster.checker;
+    // Every execution is counted per dedup key: a request applied twice is caught even where the
+    // values would not show it (a put replayed, an append whose token a later put overwrote).
+    const machine = createKeyValueStateMachine({ onExecuted: (key, index) => checker.requestExecuted(id, key, index) });
+    replicas.set(id, machine);
     void (async () => {
       for await (const committed of node.committedFrom(1)) {
         if (simulated.incarnation !== incarnation) return;
