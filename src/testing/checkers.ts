@@ -5,13 +5,37 @@
 // they report it for (so a node that installed a snapshot must go on from the right state). A
 // violation is recorded with the seed and rethrown by the simulation.
 import { sameBytes as sameNonNullBytes } from '../core/bytes.ts';
-import type { LogEntry, NodeId } from '../core/types.ts';
+import type { DedupKey, LogEntry, NodeId } from '../core/types.ts';
 
 export interface AppliedRecord {
   readonly index: number;
   /** null for an internal marker (no-op or config entry); its term is not visible. */
   readonly term: number | null;
   readonly command: Uint8Array | null;
+  /** The entry's kind, configuration and dedup key (entryMetadata); compared where both records carry it. */
+  readonly metadata?: string;
+}
+
+/**
+ * Everything that tells two entries apart besides their index, term and command bytes: whether it
+ * is a no-op, its configuration, its dedup key. No-ops and configuration entries all carry an
+ * empty command, and one command can be proposed under two dedup keys, so the command bytes alone
+ * do not name an entry.
+ */
+export function entryMetadata(entry: Pick<LogEntry, 'isNoOp' | 'config' | 'dedupKey'>): string {
+  const configuration = entry.config === undefined ? null : { old: entry.config.old, new: entry.config.new };
+  const dedupKey = entry.dedupKey === undefined ? null : [entry.dedupKey.clientId, entry.dedupKey.requestId];
+  return JSON.stringify({ noOp: entry.isNoOp, configuration, dedupKey });
+}
+
+/** An entry that is not a command of the application: a leader's no-op or a configuration change. */
+function isInternal(entry: Pick<LogEntry, 'isNoOp' | 'config'>): boolean {
+  return entry.isNoOp || entry.config !== undefined;
+}
+
+/** Unequal only when both are known: a caller that does not pass metadata compares bytes alone. */
+function sameMetadata(left: string | undefined, right: string | undefined): boolean {
+  return left === undefined || right === undefined || left === right;
 }
 
 export class SafetyViolation extends Error {
@@ -47,8 +71,8 @@ function sameBytes(left: Uint8Array | null, right: Uint8Array | null): boolean {
 export class SafetyChecker {
   readonly violations: SafetyViolation[] = [];
   private readonly leaderOfTerm = new Map<number, NodeId>();
-  /** Every (index, term) seen in any durable log: its bytes and the term before it. */
-  private readonly logEntries = new Map<string, { command: Uint8Array; previousTerm: number | undefined }>();
+  /** Every (index, term) seen in any durable log: its bytes, its metadata and the term before it. */
+  private readonly logEntries = new Map<string, { command: Uint8Array; metadata: string; previousTerm: number | undefined }>();
   /** What was applied at each index, by whichever node applied it first. */
   private readonly applied = new Map<number, AppliedRecord>();
   /**
@@ -58,12 +82,13 @@ export class SafetyChecker {
    */
   private readonly appliedTermCeiling = new Map<number, number>();
   /**
-   * The term of each internal entry (no-op or configuration) applied, read from the applying
-   * node's durable log: applied records carry none (Committed says only 'internal'), and without
-   * it neither the removal of a committed marker nor a leader without one could be judged.
+   * The term (and metadata, when given) of each internal entry (no-op or configuration) applied,
+   * read from the applying node's durable log: applied records carry neither (Committed says only
+   * 'internal'), and without them neither the removal of a committed marker, nor a leader without
+   * one, nor two nodes applying different configurations at one index could be judged.
    */
-  private readonly internalEntryTerms = new Map<number, number>();
-  private readonly acknowledged = new Map<number, { term: number; command: Uint8Array }>();
+  private readonly internalEntries = new Map<number, { term: number; metadata: string | undefined }>();
+  private readonly acknowledged = new Map<number, { term: number; command: Uint8Array; metadata: string }>();
   private highestAcknowledgedIndex = 0;
   private highestAppliedIndex = 0;
   /** Distinct snapshot states published at each index. */
@@ -72,6 +97,8 @@ export class SafetyChecker {
   private readonly states = new Map<number, { id: NodeId; fingerprint: string }>();
   private snapshotInstalls = 0;
   private snapshotBytesInstalled = 0;
+  /** The index at which each request (dedup key) was executed by a state machine, and by whom first. */
+  private readonly executedRequests = new Map<string, { id: NodeId; index: number }>();
 
   constructor(private readonly seed: number) {}
 
@@ -97,12 +124,15 @@ export class SafetyChecker {
     for (const entry of entries) {
       const key = `${entry.index}:${entry.term}`;
       const previousTerm = termBefore(entry.index - 1);
+      const metadata = entryMetadata(entry);
       const seen = this.logEntries.get(key);
       if (seen === undefined) {
-        this.logEntries.set(key, { command: entry.command, previousTerm });
+        this.logEntries.set(key, { command: entry.command, metadata, previousTerm });
         continue;
       }
-      if (!sameBytes(seen.command, entry.command)) this.violate('Log Matching', `${id} stored a different entry at index ${entry.index} term ${entry.term}`);
+      if (!sameBytes(seen.command, entry.command) || seen.metadata !== metadata) {
+        this.violate('Log Matching', `${id} stored a different entry at index ${entry.index} term ${entry.term} (${metadata}, another log ${seen.metadata})`);
+      }
       if (seen.previousTerm !== undefined && previousTerm !== undefined && seen.previousTerm !== previousTerm) {
         this.violate('Log Matching', `${id} has term ${previousTerm} before ${key}, another log has ${seen.previousTerm}`);
       }
@@ -169,18 +199,24 @@ export class SafetyChecker {
   private appliedTermOf(index: number): number | undefined {
     const applied = this.applied.get(index);
     if (applied === undefined) return undefined;
-    return applied.term ?? this.internalEntryTerms.get(index);
+    return applied.term ?? this.internalEntries.get(index)?.term;
   }
 
   /**
    * An internal entry (no-op or configuration) was applied at `index`, of `term` in the applying
-   * node's durable log (where applied entries always are: a node applies only what it holds).
-   * Two terms for one applied index is State Machine Safety broken.
+   * node's durable log (where applied entries always are: a node applies only what it holds), with
+   * `metadata` (entryMetadata of that log entry: a no-op, or which configuration). Two terms, or
+   * two entries, for one applied index is State Machine Safety broken.
    */
-  internalEntryApplied(id: NodeId, index: number, term: number): void {
-    const known = this.internalEntryTerms.get(index);
-    if (known === undefined) this.internalEntryTerms.set(index, term);
-    else if (known !== term) this.violate('State Machine Safety', `${id} applied the internal entry of term ${term} at index ${index}, another node the one of term ${known}`);
+  internalEntryApplied(id: NodeId, index: number, term: number, metadata?: string): void {
+    const known = this.internalEntries.get(index);
+    if (known === undefined) {
+      this.internalEntries.set(index, { term, metadata });
+      return;
+    }
+    if (known.term !== term) this.violate('State Machine Safety', `${id} applied the internal entry of term ${term} at index ${index}, another node the one of term ${known.term}`);
+    else if (!sameMetadata(known.metadata, metadata)) this.violate('State Machine Safety', `${id} applied the internal entry ${metadata ?? ''} at index ${index}, another node ${known.metadata ?? ''}`);
+    if (known.metadata === undefined && metadata !== undefined) this.internalEntries.set(index, { term, metadata });
   }
 
   /** Leader Completeness: a new leader's log holds every entry committed in an earlier term. */
@@ -191,14 +227,14 @@ export class SafetyChecker {
       const entry = entries[index - firstIndex];
       if (record.term === null) {
         // An internal entry: its command is not visible, its term is when its node's log held it.
-        const internalTerm = this.internalEntryTerms.get(index);
-        if (internalTerm !== undefined && entry?.term !== internalTerm) {
-          this.violate('Leader Completeness', `${id} leads term ${term} without applied internal entry ${index} (term ${internalTerm})`);
+        const internal = this.internalEntries.get(index);
+        if (internal !== undefined && (entry?.term !== internal.term || !sameMetadata(entryMetadata(entry), internal.metadata))) {
+          this.violate('Leader Completeness', `${id} leads term ${term} without applied internal entry ${index} (term ${internal.term})`);
           return;
         }
         continue;
       }
-      if (entry === undefined || entry.term !== record.term || !sameBytes(entry.command, record.command)) {
+      if (entry === undefined || entry.term !== record.term || !sameBytes(entry.command, record.command) || !sameMetadata(entryMetadata(entry), record.metadata)) {
         this.violate('Leader Completeness', `${id} leads term ${term} without applied entry ${index} (term ${record.term})`);
         return;
       }
@@ -225,26 +261,42 @@ export class SafetyChecker {
       return;
     }
     const sameKind = (existing.term === null) === (record.term === null);
-    if (!sameKind || (record.term !== null && (existing.term !== record.term || !sameBytes(existing.command, record.command)))) {
+    if (!sameKind || (record.term !== null && (existing.term !== record.term || !sameBytes(existing.command, record.command) || !sameMetadata(existing.metadata, record.metadata)))) {
       this.violate('State Machine Safety', `${id} applied a different entry at index ${record.index}`);
     }
     if (existing.term === null && record.term !== null) this.applied.set(record.index, record);
   }
 
   /**
-   * A proposal's promise resolved: the entry must carry the command that was proposed, and must
-   * be (or become) applied exactly there.
+   * A proposal's promise resolved: the entry must be a command, carry the command that was
+   * proposed, and be (or become) applied exactly there. An internal entry (a later leader's no-op,
+   * a configuration) applied at its index means the acknowledged command was lost.
    */
   proposalAcknowledged(entry: LogEntry, proposed?: Uint8Array): void {
-    if (proposed !== undefined && !sameBytes(entry.command, proposed)) {
+    if (isInternal(entry)) {
+      this.violate('Acknowledged proposal kept', `a proposal was acknowledged with entry ${entry.index} (term ${entry.term}), which is ${entry.isNoOp ? 'a no-op' : 'a configuration entry'}`);
+    } else if (proposed !== undefined && !sameBytes(entry.command, proposed)) {
       this.violate('Acknowledged proposal kept', `a proposal was acknowledged with entry ${entry.index} (term ${entry.term}), which holds a different command`);
     }
-    this.acknowledged.set(entry.index, { term: entry.term, command: entry.command });
+    const acknowledged = { term: entry.term, command: entry.command, metadata: entryMetadata(entry) };
+    this.acknowledged.set(entry.index, acknowledged);
     this.highestAcknowledgedIndex = Math.max(this.highestAcknowledgedIndex, entry.index);
-    const applied = this.applied.get(entry.index);
-    if (applied !== undefined && applied.term !== null && (applied.term !== entry.term || !sameBytes(applied.command, entry.command))) {
-      this.violate('Acknowledged proposal kept', `acknowledged entry ${entry.index} differs from what was applied there`);
+    const replaced = this.replacedAt(entry.index, acknowledged);
+    if (replaced !== null) this.violate('Acknowledged proposal kept', `acknowledged entry ${entry.index} differs from what was applied there (term ${entry.term} acknowledged, ${replaced} applied)`);
+  }
+
+  /** How what was applied at `index` differs from the acknowledged command; null when it does not (or nothing was applied yet). */
+  private replacedAt(index: number, acknowledged: { term: number; command: Uint8Array; metadata: string }): string | null {
+    const applied = this.applied.get(index);
+    if (applied === undefined) return null;
+    if (applied.term === null) {
+      const internalTerm = this.internalEntries.get(index)?.term;
+      return `an internal entry${internalTerm === undefined ? '' : ` of term ${internalTerm}`}`;
     }
+    if (applied.term !== acknowledged.term) return `an entry of term ${applied.term}`;
+    if (!sameBytes(applied.command, acknowledged.command)) return 'a different command';
+    if (!sameMetadata(applied.metadata, acknowledged.metadata)) return `the command under ${applied.metadata ?? ''}`;
+    return null;
   }
 
   /** The application published a snapshot (whether or not raft took it: it may be older than raft's). */
@@ -281,6 +333,19 @@ export class SafetyChecker {
     else if (first.fingerprint !== fingerprint) this.violate('State agreement', `${id} reached state ${fingerprint} at index ${index}, ${first.id} reached ${first.fingerprint}`);
   }
 
+  /**
+   * Exactly-once: a state machine executed the request under `key` at `index` (its session table
+   * did not skip it). Every replica applies one log in one order, so a request executed at two
+   * indexes was applied twice (or the replicas' tables disagree): either is a violation. A replay
+   * of the same index by a new incarnation is not.
+   */
+  requestExecuted(id: NodeId, key: DedupKey, index: number): void {
+    const request = `${key.clientId}#${key.requestId}`;
+    const first = this.executedRequests.get(request);
+    if (first === undefined) this.executedRequests.set(request, { id, index });
+    else if (first.index !== index) this.violate('Exactly once', `${id} executed request ${request} at index ${index}, ${first.id} executed it at index ${first.index}`);
+  }
+
   /** Snapshots installed (from a leader or from storage at a restart) and their bytes, for reports. */
   get snapshotsInstalled(): { readonly count: number; readonly bytes: number } {
     return { count: this.snapshotInstalls, bytes: this.snapshotBytesInstalled };
@@ -301,11 +366,12 @@ export class SafetyChecker {
   /** At the end: every acknowledged proposal was applied, unchanged, at its index. */
   checkAcknowledgedApplied(): void {
     for (const [index, acknowledged] of this.acknowledged) {
-      const applied = this.applied.get(index);
-      if (applied === undefined) this.violate('Acknowledged proposal kept', `acknowledged entry ${index} was never applied`);
-      else if (applied.term !== null && (applied.term !== acknowledged.term || !sameBytes(applied.command, acknowledged.command))) {
-        this.violate('Acknowledged proposal kept', `acknowledged entry ${index} was replaced`);
+      if (!this.applied.has(index)) {
+        this.violate('Acknowledged proposal kept', `acknowledged entry ${index} was never applied`);
+        continue;
       }
+      const replaced = this.replacedAt(index, acknowledged);
+      if (replaced !== null) this.violate('Acknowledged proposal kept', `acknowledged entry ${index} (term ${acknowledged.term}) was replaced by ${replaced}`);
     }
   }
 

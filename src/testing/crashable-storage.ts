@@ -1,5 +1,5 @@
 // Storage with a disk that can lose power: every write reaches the durable store only after a
-// random virtual delay, in order, and crash() throws away every write not yet applied (its
+// random virtual delay, in the order it was issued, and crash() throws away every write not yet applied (its
 // promise never settles, like a process killed mid-write). After a crash the wrapper is dead:
 // every later call rejects. Restart = a new wrapper on the same durable store.
 //
@@ -23,10 +23,19 @@ interface SnapshotTripwire {
   readonly crash: () => boolean;
 }
 
+/** A write accepted and not yet on the durable store. */
+interface QueuedWrite {
+  handle: unknown;
+  /** Whether its delay has passed: it lands as soon as every write before it has. */
+  due: boolean;
+  readonly land: () => void;
+}
+
 export class CrashableStorage implements RaftStorage {
   private dead = false;
   private lastWriteAt = 0;
-  private readonly pending = new Set<unknown>();
+  /** Accepted writes in issue order: only the head may land. */
+  private queue: QueuedWrite[] = [];
   private tripwire: SnapshotTripwire | null = null;
 
   constructor(
@@ -40,8 +49,8 @@ export class CrashableStorage implements RaftStorage {
   crash(): void {
     this.dead = true;
     this.disarm();
-    for (const handle of this.pending) this.clock.clearTimeout(handle);
-    this.pending.clear();
+    for (const queued of this.queue) this.clock.clearTimeout(queued.handle);
+    this.queue = [];
   }
 
   /**
@@ -65,7 +74,7 @@ export class CrashableStorage implements RaftStorage {
 
   /** Writes accepted and not yet on the durable store. */
   get pendingWrites(): number {
-    return this.pending.size;
+    return this.queue.length;
   }
 
   private refuse(): Promise<never> {
@@ -79,18 +88,32 @@ export class CrashableStorage implements RaftStorage {
 
   private write(operation: () => Promise<void>): Promise<void> {
     if (this.dead) return this.refuse();
-    // Writes complete in order: each lands no earlier than the one before it.
+    // Each write's delay ends no earlier than the one before it. The clock takes a relative delay,
+    // and now + (at - now) can round one ulp below `at`, so a write tied to its predecessor's
+    // landing time could fall due first: the queue, not the timers, decides the landing order.
     const at = Math.max(this.lastWriteAt, this.clock.now() + this.random() * this.maxWriteDelayMs);
     this.lastWriteAt = at;
     return new Promise<void>((resolve, reject) => {
-      const handle = this.clock.setTimeout(() => {
-        this.pending.delete(handle);
-        operation().then(() => {
-          if (!this.struckAfterLanding()) resolve();
-        }, reject);
+      const queued: QueuedWrite = {
+        handle: null,
+        due: false,
+        land: () => {
+          operation().then(() => {
+            if (!this.struckAfterLanding()) resolve();
+          }, reject);
+        },
+      };
+      queued.handle = this.clock.setTimeout(() => {
+        queued.due = true;
+        this.landDueWrites();
       }, at - this.clock.now());
-      this.pending.add(handle);
+      this.queue.push(queued);
     });
+  }
+
+  /** Lands the due writes at the head of the queue, in order; a due write behind a pending one waits for it. */
+  private landDueWrites(): void {
+    while (this.queue[0]?.due === true) (this.queue.shift() as QueuedWrite).land();
   }
 
   term(): Promise<number> {

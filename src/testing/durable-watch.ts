@@ -129,14 +129,35 @@ export function watchDurableWrites(checker: SafetyChecker, id: NodeId, durable: 
   };
 }
 
+/**
+ * A snapshot acknowledged through M: the disk holds a snapshot through M or beyond, or its log
+ * holds the snapshot's last entry at M (the leader's, of the snapshot's last term: a follower that
+ * already has it may keep its log). As long is not enough here either: a stale log of another
+ * history through M, acknowledged before the snapshot lands, is lost to a crash after the leader
+ * counted it. Without the leader's frame on record (evicted) only the length is checked.
+ */
+function checkSnapshotAcknowledgement(checker: SafetyChecker, id: NodeId, disk: DurableView, sent: { readonly leader: NodeId; readonly entryTerm: number } | undefined, to: NodeId, term: number, through: number): void {
+  if (disk.snapshotThrough >= through) return;
+  if (through > disk.lastIndex) {
+    checker.frameAheadOfDisk(id, `acknowledged a snapshot through ${through} to ${to} in term ${term} while its disk held through ${disk.lastIndex}`);
+    return;
+  }
+  const onDisk = disk.termAt(through);
+  if (sent !== undefined && sent.leader === to && onDisk !== sent.entryTerm) {
+    checker.frameAheadOfDisk(id, `acknowledged a snapshot through ${through} (last term ${sent.entryTerm}) to ${to} in term ${term} while its disk held no snapshot through it and ${onDisk === undefined ? 'no entry' : `an entry of term ${onDisk}`} there`);
+  }
+}
+
 /** Only these promise something of the disk: the rest are decoded by the receiving engine alone. */
 const promisingTypes = new Set([messageTypeCodes.appendEntriesResponse, messageTypeCodes.requestVoteResponse, messageTypeCodes.installSnapshotResponse]);
 
 /**
- * What each leader's AppendEntries said its log holds, cluster-wide (one table per checker, as
- * every node's transport is wrapped with the same one): `${term}:${index}` -> the leader and the
- * term of its entry there, from each request's previous entry and its last. A leader never
- * changes its own log within its term, so one key names one entry. Bounded: the oldest go first.
+ * What each leader's AppendEntries and InstallSnapshot frames said its log holds, cluster-wide
+ * (one table per checker, as every node's transport is wrapped with the same one):
+ * `${term}:${index}` -> the leader and the term of its entry there, from each request's previous
+ * entry and its last, and from each snapshot's last included entry. A leader never changes its
+ * own log within its term (and its snapshot covers only entries of that log), so one key names
+ * one entry. Bounded: the oldest go first.
  */
 type SentTerms = Map<string, { readonly leader: NodeId; readonly entryTerm: number }>;
 const sentTermsByChecker = new WeakMap<SafetyChecker, SentTerms>();
@@ -170,7 +191,7 @@ export function checkAcknowledgements(checker: SafetyChecker, id: NodeId, disk: 
   const sentTerms = sentTermsOf(checker);
   const send = (to: NodeId, bytes: Uint8Array): void => {
     const type = bytes[1] ?? -1;
-    if (type === messageTypeCodes.appendEntries) recordSent(sentTerms, id, bytes);
+    if (type === messageTypeCodes.appendEntries || type === messageTypeCodes.installSnapshot) recordSent(sentTerms, id, bytes);
     else if (promisingTypes.has(type)) checkFrame(checker, id, disk, sentTerms, to, bytes);
     transport.send(to, bytes);
   };
@@ -188,7 +209,13 @@ export function checkAcknowledgements(checker: SafetyChecker, id: NodeId, disk: 
 
 function recordSent(sentTerms: SentTerms, leader: NodeId, bytes: Uint8Array): void {
   const decoded = decodeMessage(bytes);
-  if (!decoded.ok || decoded.value.type !== 'appendEntries') return;
+  if (!decoded.ok) return;
+  if (decoded.value.type === 'installSnapshot') {
+    const { term, meta } = decoded.value;
+    rememberSent(sentTerms, leader, term, meta.lastIncludedIndex, meta.lastIncludedTerm);
+    return;
+  }
+  if (decoded.value.type !== 'appendEntries') return;
   const { term, prevLogIndex, prevLogTerm, entries } = decoded.value;
   rememberSent(sentTerms, leader, term, prevLogIndex, prevLogTerm);
   const last = entries.at(-1);
@@ -219,8 +246,8 @@ function checkFrame(checker: SafetyChecker, id: NodeId, disk: DurableView, sentT
       }
     }
   }
-  if (message.type === 'installSnapshotResponse' && message.installed && message.lastIncludedIndex > disk.lastIndex && !(older && disk.cutSince(message.term, message.lastIncludedIndex))) {
-    checker.frameAheadOfDisk(id, `acknowledged a snapshot through ${message.lastIncludedIndex} to ${to} in term ${message.term} while its disk held through ${disk.lastIndex}`);
+  if (message.type === 'installSnapshotResponse' && message.installed && !(older && disk.cutSince(message.term, message.lastIncludedIndex))) {
+    checkSnapshotAcknowledgement(checker, id, disk, sentTerms.get(`${message.term}:${message.lastIncludedIndex}`), to, message.term, message.lastIncludedIndex);
   }
   if (message.type === 'requestVoteResponse' && message.granted && !message.preVote && !older && (disk.term !== message.term || disk.votedFor !== to)) {
     checker.frameAheadOfDisk(id, `granted ${to} its vote in term ${message.term} while its disk held term ${disk.term}, vote ${disk.votedFor ?? 'none'}`);

@@ -1,7 +1,9 @@
 // Exactly-once end to end (§8): clients with durable client ids run sequential key-value
 // operations through the cluster and retry each one (same request id) on timeouts, leader
 // changes and crashes, while the network and nodes fail. Afterwards the recorded history must be
-// linearizable, and every append token must appear at most once: nothing applied twice. Each
+// linearizable, every request must be executed by the replicas at one index only (counted per
+// dedup key, SafetyChecker.requestExecuted), and every append token must appear at most once in
+// the values: nothing applied twice. Each
 // client first puts a seed-sized value under a key of its own, so the snapshots the replicas
 // publish are real states of realistic size (up to 20 chunks), streamed at the seed's pace; every
 // installed one must be byte for byte a published one, and replicas must agree on the state.
@@ -11,6 +13,7 @@ import { fingerprintBytes } from './checkers.ts';
 import { createSimulatedCluster, type SimulatedCluster } from './cluster.ts';
 import { encodeKvCommand, createKeyValueStateMachine, type KeyValueStateMachine, type KvCommand, type KvResult } from './kv-state-machine.ts';
 import { checkLinearizability, type KvOperation } from './linearizability.ts';
+import { createHistoryStamps } from './history-stamps.ts';
 import { deriveSeed, seededRandom } from './seeded-random.ts';
 import { reliableNetwork } from './simulated-network.ts';
 import { drawSnapshotConditions, snapshotRaftConfig } from './snapshot-conditions.ts';
@@ -82,9 +85,11 @@ export function attachReplicas(cluster: SimulatedCluster, random: () => number, 
     if (simulated === undefined || node === null || node === undefined || incarnations.get(id) === simulated.incarnation) return;
     const incarnation = simulated.incarnation;
     incarnations.set(id, incarnation);
-    const machine = createKeyValueStateMachine();
-    replicas.set(id, machine);
     const checker = cluster.checker;
+    // Every execution is counted per dedup key: a request applied twice is caught even where the
+    // values would not show it (a put replayed, an append whose token a later put overwrote).
+    const machine = createKeyValueStateMachine({ onExecuted: (key, index) => checker.requestExecuted(id, key, index) });
+    replicas.set(id, machine);
     void (async () => {
       for await (const committed of node.committedFrom(1)) {
         if (simulated.incarnation !== incarnation) return;
@@ -139,11 +144,20 @@ interface Acknowledgement {
   readonly index: number;
 }
 
-async function runClient(cluster: SimulatedCluster, replicas: Map<NodeId, KeyValueStateMachine>, home: NodeId, identity: ClientId, operations: number, history: KvOperation[], counters: { retries: number; acknowledgements: Acknowledgement[] }, random: () => number, bulkBytes: number): Promise<void> {
+/** What every client records into: the history, counters, and the stamps its times are taken from. */
+interface Recording {
+  readonly history: KvOperation[];
+  readonly counters: { retries: number; acknowledgements: Acknowledgement[] };
+  /** Strictly increasing across all clients (history-stamps.ts): the checker sees who came first. */
+  readonly stamp: () => number;
+}
+
+async function runClient(cluster: SimulatedCluster, replicas: Map<NodeId, KeyValueStateMachine>, home: NodeId, identity: ClientId, operations: number, recording: Recording, random: () => number, bulkBytes: number): Promise<void> {
+  const { history, counters, stamp } = recording;
   for (let requestId = 1; requestId <= operations; requestId += 1) {
     // The first operation puts the bulk under the client's own key, so it stays in the state.
     const command: KvCommand = requestId === 1 && bulkBytes > 0 ? { type: 'put', key: `bulk-${home}`, value: bulkValue(random, bulkBytes) } : nextCommand(random, home, requestId);
-    const call = cluster.clock.now();
+    const call = stamp();
     let output: KvResult | 'unknown' = 'unknown';
     for (let attempt = 0; attempt < 6 && output === 'unknown'; attempt += 1) {
       if (attempt > 0) counters.retries += 1;
@@ -168,7 +182,8 @@ async function runClient(cluster: SimulatedCluster, replicas: Map<NodeId, KeyVal
         cluster.clock.clearTimeout(timer);
       }
     }
-    history.push({ clientId: identity, input: command, output, call, return: output === 'unknown' ? Number.POSITIVE_INFINITY : cluster.clock.now() });
+    const returned = stamp();
+    history.push({ clientId: identity, input: command, output, call, return: output === 'unknown' ? Number.POSITIVE_INFINITY : returned });
   }
 }
 
@@ -194,6 +209,7 @@ export async function runExactlyOnceSimulation(options: ExactlyOnceOptions): Pro
   const cluster = createSimulatedCluster({ seed, size: options.nodes, maxWriteDelayMs: 5, identities, linkBytesPerSecond: snapshots.linkBytesPerSecond, raftConfig: { snapshotTrailingEntries: 5, ...snapshotRaftConfig(snapshots) } });
   const history: KvOperation[] = [];
   const counters = { retries: 0, acknowledgements: [] as Acknowledgement[] };
+  const recording: Recording = { history, counters, stamp: createHistoryStamps(() => cluster.clock.now()) };
   const requests = new CommittedRequests();
   options.observe?.(cluster);
   try {
@@ -202,7 +218,7 @@ export async function runExactlyOnceSimulation(options: ExactlyOnceOptions): Pro
     const operations = options.operationsPerClient ?? 12;
     let finished = 0;
     for (const id of cluster.ids) {
-      void runClient(cluster, replicas, id, identities.get(id) as ClientId, operations, history, counters, seededRandom(deriveSeed(seed, `client-${id}`)), bulkBytes).then(() => (finished += 1));
+      void runClient(cluster, replicas, id, identities.get(id) as ClientId, operations, recording, seededRandom(deriveSeed(seed, `client-${id}`)), bulkBytes).then(() => (finished += 1));
     }
     const crashed = new Set<NodeId>();
     // Paused processes (their timers and frames wait), from a stream of their own so the faults
@@ -248,6 +264,10 @@ export async function runExactlyOnceSimulation(options: ExactlyOnceOptions): Pro
     checkAtMostOnce(seed, replicas);
     const verdict = checkLinearizability(history);
     if (verdict.ok === false) throw new Error(`history not linearizable (seed ${seed}) on key ${verdict.key}: ${verdict.explanation}`);
+    // Unchecked is not passed. These histories need about 1,400 search steps at most (measured
+    // over 800 seeds of 3 and 5 nodes, 2026-12-07) against a budget of 1,000,000 per key, so an
+    // exhausted budget means something changed and must be looked at, not counted as a pass.
+    if (verdict.ok === 'unknown') throw new Error(`history not checked (seed ${seed}) on key ${verdict.key}: ${verdict.explanation}`);
     const installed = cluster.checker.snapshotsInstalled;
     const acknowledgedCopies = counters.acknowledgements.filter((ack) => requests.isCopy(ack.index, ack.clientId, ack.requestId)).length;
     return { operations: history.length, unknown: history.filter((operation) => operation.output === 'unknown').length, retries: counters.retries, snapshotsInstalled: installed.count, snapshotBytesInstalled: installed.bytes, pauses, duplicateEntries: requests.duplicateEntries, acknowledgedCopies };

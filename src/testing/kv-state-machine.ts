@@ -41,7 +41,16 @@ export interface KeyValueStateMachine {
   snapshot(): Snapshot;
 }
 
-export function createKeyValueStateMachine(): KeyValueStateMachine {
+export interface KeyValueStateMachineOptions {
+  /**
+   * Called for every keyed entry whose command the machine executes (not for a duplicate the
+   * session table skipped): a checker counting executions per dedup key sees exactly-once
+   * broken even where the state would not show it (a put replayed writes the same value).
+   */
+  readonly onExecuted?: (key: DedupKey, index: number) => void;
+}
+
+export function createKeyValueStateMachine(options: KeyValueStateMachineOptions = {}): KeyValueStateMachine {
   let values = new Map<string, string>();
   let sessions = new ClientSessionTable();
   let lastResults = new Map<string, KvLastResult>();
@@ -54,6 +63,7 @@ export function createKeyValueStateMachine(): KeyValueStateMachine {
     if (key !== undefined) {
       lastResults.set(key.clientId, { requestId: key.requestId, result });
       pruneLastResults();
+      options.onExecuted?.(key, entry.index);
     }
     return result;
   }

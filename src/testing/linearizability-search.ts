@@ -7,6 +7,12 @@
 // remembers every (set of operations placed, model state) already explored, so equivalent
 // orders are explored once, which is what makes the search practical.
 //
+// Operations of one client are sequential: one called at the very time its client's previous one
+// returned still follows it. The event list cannot say so (it counts a call and a return at one
+// time as concurrent, which is right for different clients whose clock may be coarse), so the
+// search places an operation only once every operation of its client that returned at its call
+// time is placed.
+//
 // The search is bounded by a step budget: it is exponential in the worst case, and a checker
 // that hangs a test run is worse than one that says "unknown".
 
@@ -24,6 +30,8 @@ export interface SearchOperation<Input, Output> {
   readonly call: number;
   /** +Infinity for an operation whose outcome is unknown. */
   readonly return: number;
+  /** Who issued it: operations of one client follow one another, even at touching times. */
+  readonly clientId?: string;
 }
 
 export type SearchOutcome<State> =
@@ -56,7 +64,9 @@ export function searchLinearization<State, Input, Output>(
   stepBudget: number,
 ): SearchOutcome<State> {
   const head = buildEventList(operations);
+  const predecessors = sameClientPredecessors(operations);
   const placed = new OperationSet(operations.length);
+  const predecessorsPlaced = (operation: number): boolean => (predecessors.get(operation) ?? []).every((predecessor) => placed.has(predecessor));
   const explored = new Set<string>();
   const stack: Frame<State>[] = [];
   let state = model.initial;
@@ -69,7 +79,7 @@ export function searchLinearization<State, Input, Output>(
     if (cursor.match !== null) {
       const operation = operations[cursor.operation];
       const next = operation === undefined ? undefined : model.step(state, operation.input, operation.output);
-      if (next !== undefined && placed.tryAdd(cursor.operation, model.stateKey(next), explored)) {
+      if (next !== undefined && predecessorsPlaced(cursor.operation) && placed.tryAdd(cursor.operation, model.stateKey(next), explored)) {
         stack.push({ call: cursor, stateBefore: state });
         state = next;
         lift(cursor);
@@ -92,7 +102,31 @@ export function searchLinearization<State, Input, Output>(
   return { type: 'linearizable', steps };
 }
 
-/** Calls sort before returns at equal times, so touching intervals count as concurrent. */
+/**
+ * For each operation called at the time another of its client returned, those others: they must
+ * be placed first. (One that returned strictly earlier is already before it in the event list.)
+ */
+function sameClientPredecessors<Input, Output>(operations: readonly SearchOperation<Input, Output>[]): Map<number, number[]> {
+  const returnsByClient = new Map<string, Map<number, number[]>>();
+  operations.forEach((operation, index) => {
+    if (operation.clientId === undefined || !Number.isFinite(operation.return)) return;
+    const returns = returnsByClient.get(operation.clientId) ?? new Map<number, number[]>();
+    returns.set(operation.return, [...(returns.get(operation.return) ?? []), index]);
+    returnsByClient.set(operation.clientId, returns);
+  });
+  const predecessors = new Map<number, number[]>();
+  operations.forEach((operation, index) => {
+    if (operation.clientId === undefined) return;
+    const returnedThen = (returnsByClient.get(operation.clientId)?.get(operation.call) ?? []).filter((other) => other !== index);
+    if (returnedThen.length > 0) predecessors.set(index, returnedThen);
+  });
+  return predecessors;
+}
+
+/**
+ * Calls sort before returns at equal times, so touching intervals count as concurrent (of one
+ * client, they do not: see sameClientPredecessors).
+ */
 function buildEventList<Input, Output>(operations: readonly SearchOperation<Input, Output>[]): EventNode {
   const events: { time: number; isCall: boolean; node: EventNode }[] = [];
   operations.forEach((operation, index) => {
@@ -159,6 +193,10 @@ class OperationSet {
 
   remove(operation: number): void {
     this.flip(operation);
+  }
+
+  has(operation: number): boolean {
+    return (((this.words[operation >>> 4] ?? 0) >>> (operation & 15)) & 1) === 1;
   }
 
   private flip(operation: number): void {

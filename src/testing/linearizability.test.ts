@@ -151,6 +151,16 @@ describe('the step budget', () => {
     history.push(operation('z', get('b'), read('ghost'), 0, 1));
     expect(checkLinearizability(history, { stepBudget: 500 })).toMatchObject({ ok: false, key: 'b' });
   });
+
+  // An outside review found that one key exhausting the budget left every later key a budget of 1
+  // (2026-12-07, third session): the budget is per key now.
+  it('a key that exhausts the budget does not starve a larger key after it, whose violation is still found', () => {
+    const history = Array.from({ length: 12 }, (_, index) => operation(`c${index}`, append('a', String(index)), written, 0, 100));
+    history.push(operation('z', get('a'), read('impossible'), 101, 102));
+    for (let index = 0; index < 14; index += 1) history.push(operation(`d${index}`, put('b', String(index)), written, index * 10, index * 10 + 1));
+    history.push(operation('z', get('b'), read('ghost'), 200, 201));
+    expect(checkLinearizability(history, { stepBudget: 500 })).toMatchObject({ ok: false, key: 'b' });
+  });
 });
 
 const inputArbitrary: fc.Arbitrary<KvInput> = fc.oneof(

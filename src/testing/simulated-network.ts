@@ -54,7 +54,7 @@ export interface SimulatedNetwork {
   isolate(id: NodeId): void;
   /** Clears every partition and one-way block (a node set down stays down: that is a crash). */
   heal(): void;
-  /** A node that is down neither sends nor receives. */
+  /** A node that is down neither sends nor receives (frames it sent before going down still arrive). */
   setDown(id: NodeId, down: boolean): void;
   /** Delivers bytes to `to` as if `from` sent them (a hostile peer; `from` need not be a node). */
   inject(from: NodeId, to: NodeId, bytes: Uint8Array): void;
@@ -202,8 +202,9 @@ class SimulatedNetworkHub implements SimulatedNetwork {
     const delay = this.transmissionDelayMs(key, bytes.length) + this.current.minDelayMs + this.random() * (this.current.maxDelayMs - this.current.minDelayMs);
     this.clock.setTimeout(() => {
       this.inFlight.set(key, (this.inFlight.get(key) ?? 1) - 1);
-      // A link cut while the message was in the air loses it.
-      if (this.cut(from, to)) {
+      // A link cut while the message was in the air loses it, and so does a receiver that is
+      // down. A sender that went down after sending does not: what is on the wire arrives.
+      if (this.blocked.has(key) || this.down.has(to)) {
         this.stats.dropped += 1;
         return;
       }

@@ -10,7 +10,7 @@ import type { ClientId, ClusterConfig, Committed, NodeId } from '../core/types.t
 import { createRaftNode, type RaftNode } from '../driver/create-raft-node.ts';
 import { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
 import type { RaftTransport } from '../transport/raft-transport.ts';
-import type { SafetyChecker } from './checkers.ts';
+import { entryMetadata, type SafetyChecker } from './checkers.ts';
 import { CrashableStorage } from './crashable-storage.ts';
 import { checkAcknowledgements, watchDurableWrites } from './durable-watch.ts';
 import { createPausableProcess, type PausableProcess } from './pausable-process.ts';
@@ -163,14 +163,16 @@ function applyOne(environment: NodeEnvironment, simulated: SimulatedNode, node: 
   }
   const record =
     committed.type === 'entry'
-      ? { index: committed.entry.index, term: committed.entry.term, command: committed.entry.command }
+      ? { index: committed.entry.index, term: committed.entry.term, command: committed.entry.command, metadata: entryMetadata(committed.entry) }
       : { index: committed.index, term: null, command: null };
   checker.applyOrder(simulated.id, simulated.appliedIndex, record);
   checker.entryApplied(simulated.id, record, node.term.value);
   if (committed.type === 'internal') {
+    // Committed names only the index: what was applied is the entry the node's log holds there
+    // (its term, and which no-op or configuration it is), so State Machine Safety compares those.
     const log = simulated.durable.peekLog();
-    const term = log.entries[committed.index - log.firstIndex]?.term;
-    if (term !== undefined) checker.internalEntryApplied(simulated.id, committed.index, term);
+    const entry = log.entries[committed.index - log.firstIndex];
+    if (entry !== undefined) checker.internalEntryApplied(simulated.id, committed.index, entry.term, entryMetadata(entry));
   }
   if (tracksState) {
     simulated.stateDigest = advanceDigest(simulated.stateDigest, record);
