@@ -16,12 +16,13 @@ export function createHistoryStamps(now: () => number): () => number {
   };
 }
 
-const bits = new DataView(new ArrayBuffer(8));
-
 /** The smallest double above a finite `value`. */
 export function nextAbove(value: number): number {
   if (!Number.isFinite(value)) throw new RangeError(`nextAbove: a finite number is needed, got ${value}`);
   if (value === 0) return Number.MIN_VALUE;
+  // Made here, not once at load: the package declares which of its modules run statements at
+  // load (package.json sideEffects), and a testing helper must not be one of them.
+  const bits = new DataView(new ArrayBuffer(8));
   bits.setFloat64(0, value);
   const raw = bits.getBigUint64(0);
   // Doubles of one sign are ordered as their bit patterns: up in magnitude above 0, down below.
