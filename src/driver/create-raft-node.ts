@@ -22,6 +22,8 @@ import { incarnationSalt } from '../core/incarnation-salt.ts';
 import type { RaftMetric, RaftTraceEvent } from '../core/events.ts';
 import { createEmitter, createStagedWatchable, createWatchable, setTogether, stagedChange, type Subscribable } from '../core/observable.ts';
 import { RaftCore } from '../core/raft-core.ts';
+import { frameOverheadBytes } from '../core/core-state.ts';
+import { commandEntrySizeBound } from '../core/entry-size.ts';
 import type { OutboundMessage, Ready } from '../core/ready.ts';
 import { readyNeedsWrite } from '../core/ready.ts';
 import type { ClientId, ClusterConfig, LogEntry, NodeId, RaftEnvelope, RaftRole } from '../core/types.ts';
@@ -39,9 +41,6 @@ import { createEngineTimer } from './engine-timer.ts';
 import { waitForLeadership } from './await-leadership.ts';
 
 export type { RaftNode, RaftNodeOptions } from './node-options.ts';
-
-/** Bytes an AppendEntries needs besides one command: header, entry fields, a client id. */
-const commandFrameHeadroomBytes = 1_024;
 
 export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode> {
   validateNodeOptions(options);
@@ -81,8 +80,6 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
     orderedFrameBytes: transport.orderedFrameBytes,
   });
   core.reportAcceptance = options.onMetric !== undefined;
-  // A command must fit in one AppendEntries frame with room for the frame's own fields.
-  const maxCommandBytes = Math.min(codecLimits.maxCommandBytes, (transport.maxPayloadBytes ?? Number.POSITIVE_INFINITY) - commandFrameHeadroomBytes, config.maxAppendBytes - commandFrameHeadroomBytes);
 
   // The last index storage covers, log or snapshot: applied by an earlier incarnation.
   const restoredLastIndex = appliedIndexAtStart(restored);
@@ -96,6 +93,13 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
     clockFloor,
     salt: incarnationSalt(startedAt, restored.term, restoredLastIndex),
   });
+  // A command must fit in one AppendEntries frame with room for the frame's fields, its entry's
+  // and the dedup key this node stamps (a re-minted auto id keeps its length), as the core bounds
+  // a forwarded one (commandEntrySizeBound). Counted for this node's own key: a fixed 1,024 bytes
+  // of room, at the smallest maxAppendBytes allowed (1,024), left none, and every proposal but an
+  // empty one was refused (the simulator's seeds with small batches found it, 2026-12-07).
+  const commandHeadroomBytes = frameOverheadBytes + commandEntrySizeBound(0, identity.watching ? { clientId: identity.clientId, requestId: 1 } : null);
+  const maxCommandBytes = Math.min(codecLimits.maxCommandBytes, (transport.maxPayloadBytes ?? Number.POSITIVE_INFINITY) - commandHeadroomBytes, config.maxAppendBytes - commandHeadroomBytes);
   let collision: ClientIdCollisionError | null = null;
   const clientId = createWatchable<ClientId | null>(identity.watching ? identity.clientId : null);
   let identityCheckedThrough = restoredLastIndex;
