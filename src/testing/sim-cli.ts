@@ -1,5 +1,5 @@
 // `npm run sim -- --seeds N [--first S] [--nodes 5] [--seed S] [--duration MS] [--workload kv] [--removals]
-// [--witnesses W] [--max-snapshot-bytes B] [--crash-in-snapshot-writes] [--digest]`: random fault schedules against real engines on a virtual clock, with
+// [--witnesses W] [--max-snapshot-bytes B] [--crash-in-snapshot-writes] [--small-batches] [--digest]`: random fault schedules against real engines on a virtual clock, with
 // snapshots of seed-chosen sizes (0 bytes to 20 chunks) streamed at a seed-chosen pace. Each
 // failure prints its seed and the exact command that replays it. --digest also prints, per seed, a
 // fingerprint of everything the run did (simulation-digest.ts): a refactoring that must not change
@@ -11,7 +11,7 @@ import { observeForDigest, SimulationDigest } from './simulation-digest.ts';
 import { describeSnapshotConditions, drawSnapshotConditions } from './snapshot-conditions.ts';
 
 const usage =
-  'usage: npm run sim -- [--seeds N] [--first S] | [--seed S], [--nodes N] [--workload faults|kv] [--duration MS] [--removals] [--witnesses W] [--max-snapshot-bytes B] [--crash-in-snapshot-writes] [--digest]';
+  'usage: npm run sim -- [--seeds N] [--first S] | [--seed S], [--nodes N] [--workload faults|kv] [--duration MS] [--removals] [--witnesses W] [--max-snapshot-bytes B] [--crash-in-snapshot-writes] [--small-batches] [--digest]';
 
 /** A mistyped flag used to be ignored, so a run of the defaults passed for the run asked for. */
 function refuse(message: string): never {
@@ -30,6 +30,7 @@ const flags = {
   witnesses: { type: 'string' },
   'max-snapshot-bytes': { type: 'string' },
   'crash-in-snapshot-writes': { type: 'boolean' },
+  'small-batches': { type: 'boolean' },
   digest: { type: 'boolean' },
 } as const;
 function parseCommandLine() {
@@ -54,7 +55,7 @@ const nodes = integer('nodes', 3, 1);
 const workload = values.workload ?? 'faults';
 if (workload !== 'faults' && workload !== 'kv') refuse(`--workload is faults or kv, got ${JSON.stringify(workload)}`);
 if (values.seed !== undefined && (values.seeds !== undefined || values.first !== undefined)) refuse('--seed runs one seed: give it, or --seeds and --first, not both');
-for (const faultsOnly of ['duration', 'removals', 'witnesses', 'max-snapshot-bytes', 'crash-in-snapshot-writes'] as const) {
+for (const faultsOnly of ['duration', 'removals', 'witnesses', 'max-snapshot-bytes', 'crash-in-snapshot-writes', 'small-batches'] as const) {
   if (workload === 'kv' && values[faultsOnly] !== undefined) refuse(`--${faultsOnly} applies to the faults workload, not --workload kv`);
 }
 const seeds = values.seed === undefined ? Array.from({ length: integer('seeds', 100, 1) }, (_, position) => integer('first', 1) + position) : [integer('seed', 1)];
@@ -68,6 +69,8 @@ if (!witnessesAllowed(witnesses, nodes)) refuse(`--witnesses must be fewer than 
 const maxSnapshotBytes = values['max-snapshot-bytes'] === undefined ? undefined : integer('max-snapshot-bytes', 20);
 // --crash-in-snapshot-writes: most single crashes (4 in 5) strike between two writes of a snapshot sequence.
 const crashesInSnapshotWrites = values['crash-in-snapshot-writes'] === true;
+// --small-batches: AppendEntries of one to three entries (SimulationOptions.smallBatches).
+const smallBatches = values['small-batches'] === true;
 const digesting = values.digest === true;
 let failures = 0;
 const installed = { count: 0, bytes: 0 };
@@ -80,7 +83,7 @@ for (const seed of seeds) {
   const digest = digesting ? new SimulationDigest() : null;
   const observing = digest === null ? {} : { observe: (cluster: Parameters<typeof observeForDigest>[0]) => observeForDigest(cluster, digest) };
   try {
-    const result = workload === 'kv' ? await runExactlyOnceSimulation({ seed, nodes, ...observing, ...(digest === null ? {} : { onHistory: (history) => digest.record('history', history) }) }) : await runSimulation({ seed, nodes, durationMs, removals, witnesses, crashesInSnapshotWrites, ...(maxSnapshotBytes === undefined ? {} : { maxSnapshotBytes }), ...observing });
+    const result = workload === 'kv' ? await runExactlyOnceSimulation({ seed, nodes, ...observing, ...(digest === null ? {} : { onHistory: (history) => digest.record('history', history) }) }) : await runSimulation({ seed, nodes, durationMs, removals, witnesses, crashesInSnapshotWrites, smallBatches, ...(maxSnapshotBytes === undefined ? {} : { maxSnapshotBytes }), ...observing });
     digest?.record('result', result);
     installed.count += result.snapshotsInstalled;
     installed.bytes += result.snapshotBytesInstalled;
@@ -97,11 +100,11 @@ for (const seed of seeds) {
     console.log(`  ${describeSnapshotConditions(drawSnapshotConditions(seed))}`);
     const durationOption = workload === 'faults' && durationMs !== defaultSimulationDurationMs ? ` --duration ${durationMs}` : '';
     const sizeOption = maxSnapshotBytes === undefined ? '' : ` --max-snapshot-bytes ${maxSnapshotBytes}`;
-    console.log(`  replay: ${replayCommand(seed, nodes, removals, witnesses, crashesInSnapshotWrites)}${workload === 'kv' ? ' --workload kv' : durationOption + sizeOption}`);
+    console.log(`  replay: ${replayCommand(seed, nodes, removals, witnesses, crashesInSnapshotWrites)}${workload === 'kv' ? ' --workload kv' : durationOption + sizeOption + (smallBatches ? ' --small-batches' : '')}`);
     digest?.record('failure', error instanceof Error ? error.message : String(error));
   }
   if (digest !== null) console.log(`digest seed ${seed}: ${digest.hex}`);
 }
 const seconds = ((performance.now() - started) / 1000).toFixed(1);
-console.log(`${seeds.length - failures} of ${seeds.length} seeds passed (${workload} workload, ${nodes} nodes${witnesses > 0 ? ` (${witnessCount(witnesses)})` : ''}, ${seconds} s; ${installed.count} snapshots installed, ${(installed.bytes / 1024 / 1024).toFixed(1)} MiB, ${pauses} pauses${crashesInSnapshotWrites ? `, ${snapshotWriteCrashes} crashes inside snapshot writes` : ''}${workload === 'kv' ? `; ${copies.entries} requests committed again under their key, ${copies.acknowledged} acknowledged at the copy` : ''})`);
+console.log(`${seeds.length - failures} of ${seeds.length} seeds passed (${workload} workload, ${nodes} nodes${witnesses > 0 ? ` (${witnessCount(witnesses)})` : ''}, ${seconds} s; ${installed.count} snapshots installed, ${(installed.bytes / 1024 / 1024).toFixed(1)} MiB, ${pauses} pauses${crashesInSnapshotWrites ? `, ${snapshotWriteCrashes} crashes inside snapshot writes` : ''}${smallBatches ? ', small batches' : ''}${workload === 'kv' ? `; ${copies.entries} requests committed again under their key, ${copies.acknowledged} acknowledged at the copy` : ''})`);
 process.exit(failures === 0 ? 0 : 1);

@@ -37,13 +37,13 @@ export const regressionSeeds: readonly { readonly seed: number; readonly nodes: 
   { seed: 6, nodes: 5, witnesses: 2, found: 'no leader: the voters that may lead lacked entries only witnesses held' },
 ];
 
-async function runSeed(seed: number, nodes: number, removals = false, durationMs?: number, witnesses = 0, crashesInSnapshotWrites = false): Promise<void> {
+async function runSeed(seed: number, nodes: number, removals = false, durationMs?: number, witnesses = 0, crashesInSnapshotWrites = false, smallBatches = false): Promise<void> {
   try {
-    const result = await runSimulation({ seed, nodes, removals, witnesses, crashesInSnapshotWrites, ...(durationMs === undefined ? {} : { durationMs }) });
+    const result = await runSimulation({ seed, nodes, removals, witnesses, crashesInSnapshotWrites, smallBatches, ...(durationMs === undefined ? {} : { durationMs }) });
     expect(result.healedCommitMs).toBeLessThanOrEqual(5_000);
     expect(result.witnesses).toHaveLength(witnesses);
   } catch (error) {
-    throw new Error(`${error instanceof Error ? error.message : String(error)}\n  replay: ${replayCommand(seed, nodes, removals, witnesses, crashesInSnapshotWrites)}${durationMs === undefined ? '' : ` --duration ${durationMs}`}`);
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\n  replay: ${replayCommand(seed, nodes, removals, witnesses, crashesInSnapshotWrites)}${durationMs === undefined ? '' : ` --duration ${durationMs}`}${smallBatches ? ' --small-batches' : ''}`);
   }
 }
 
@@ -61,14 +61,16 @@ export interface SeedBlockOptions {
   readonly durationMs?: number;
   /** SimulationOptions.crashesInSnapshotWrites. */
   readonly crashesInSnapshotWrites?: boolean;
+  /** SimulationOptions.smallBatches. */
+  readonly smallBatches?: boolean;
 }
 
-export function simulationSeedBlocks(nodes: 3 | 4 | 5, firstSeed: number, count: number, { blockSize = 50, removals = false, witnesses = 0, durationMs, crashesInSnapshotWrites = false }: SeedBlockOptions = {}): void {
+export function simulationSeedBlocks(nodes: 3 | 4 | 5, firstSeed: number, count: number, { blockSize = 50, removals = false, witnesses = 0, durationMs, crashesInSnapshotWrites = false, smallBatches = false }: SeedBlockOptions = {}): void {
   for (let from = firstSeed; from < firstSeed + count; from += blockSize) {
     const to = Math.min(from + blockSize, firstSeed + count) - 1;
-    const what = `${removals ? ', members removed and taken back' : ''}${witnesses > 0 ? `, ${witnessCount(witnesses)} among them (never leading)` : ''}${durationMs === undefined ? '' : `, ${durationMs / 1_000} s of faults`}${crashesInSnapshotWrites ? ', crashes inside snapshot writes' : ''}`;
+    const what = `${removals ? ', members removed and taken back' : ''}${witnesses > 0 ? `, ${witnessCount(witnesses)} among them (never leading)` : ''}${durationMs === undefined ? '' : `, ${durationMs / 1_000} s of faults`}${crashesInSnapshotWrites ? ', crashes inside snapshot writes' : ''}${smallBatches ? ', batches of one to three entries' : ''}`;
     it(`${nodes} nodes${what}, seeds ${from}..${to}: every safety property holds, a leader commits within 5 s of the heal and every member catches up`, async () => {
-      for (let seed = from; seed <= to; seed += 1) await runSeed(seed, nodes, removals, durationMs, witnesses, crashesInSnapshotWrites);
+      for (let seed = from; seed <= to; seed += 1) await runSeed(seed, nodes, removals, durationMs, witnesses, crashesInSnapshotWrites, smallBatches);
     });
   }
 }
