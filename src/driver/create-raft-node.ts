@@ -34,6 +34,7 @@ import { realClock, validateNodeOptions, type RaftNode, type RaftNodeOptions } f
 import { restoreState } from './restore.ts';
 import { unlessAborted } from './abortable-waits.ts';
 import { createWritePipeline, queuedReadiesBound } from './write-pipeline.ts';
+import { stuckWriteBoundMs } from './stuck-write-watch.ts';
 import { handOverWhenIdle, writesStillFinishing } from './storage-handover.ts';
 import { createEngineTimer } from './engine-timer.ts';
 import { waitForLeadership } from './await-leadership.ts';
@@ -169,6 +170,8 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
   const writes = createWritePipeline({
     storage,
     maxQueuedReadies: queuedReadiesBound(config.maxPendingProposals),
+    clock,
+    stuckWriteMs: stuckWriteBoundMs(config.electionTimeoutMaxMs),
     unfinishedCompactionThrough: restored.interruptedCompactionThrough,
     stopped: () => closeError !== null,
     sendAll,
@@ -330,6 +333,7 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
     handOverWhenIdle(storage, writes.idle);
     unsubscribeIncoming();
     timer.cancel();
+    writes.stopWatching();
     core.failAll('leadershipLost');
     proposals.rejectAll(error);
     pendingReads.rejectAll(error);
