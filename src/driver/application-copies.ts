@@ -5,14 +5,16 @@
 // very objects), and an application that transferred one entry's `command.buffer` (postMessage
 // or structuredClone with a transfer list, the usual way to hand bytes to a worker) detached every
 // other entry in that buffer: entries still to be replicated, what storage held, and a later
-// encode threw inside a step and stopped the node. One slice per handed-out item keeps the
+// encode threw inside a step and stopped the node. One copy per handed-out item keeps the
 // engine's cheap sharing (a copy per command costs about 1.2 µs on the propose path, see
 // command-copier.ts) and frees the application to keep, mutate or transfer what it was given;
-// it also means a kept entry no longer pins a whole slab or frame.
+// it also means a kept entry no longer pins a whole slab or frame. Copied with copyBytes, not
+// slice(), which on a Node Buffer is a view of the same memory.
+import { copyBytes } from '../core/bytes.ts';
 import type { Committed, LogEntry, Snapshot } from '../core/types.ts';
 
 export function entryForApplication(entry: LogEntry): LogEntry {
-  return { ...entry, command: entry.command.slice() };
+  return { ...entry, command: copyBytes(entry.command) };
 }
 
 /** A snapshot's state too: the core keeps sending it to followers that need it. */
@@ -30,5 +32,5 @@ export function committedForApplication(committed: Committed): Committed {
 }
 
 function snapshotForApplication(snapshot: Snapshot): Snapshot {
-  return { throughIndex: snapshot.throughIndex, state: snapshot.state.slice() };
+  return { throughIndex: snapshot.throughIndex, state: copyBytes(snapshot.state) };
 }

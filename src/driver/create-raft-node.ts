@@ -1,6 +1,7 @@
 // createRaftNode: the one place where time, storage and transport meet the pure core. It feeds
 // inputs to the core, persists each ready before sending the messages that depend on it
 // (Raft's durability rule), delivers committed entries in order and settles caller promises.
+import { copyBytes } from '../core/bytes.ts';
 import { resolveRaftConfig } from '../core/config.ts';
 import { sameConfigInOrder } from '../core/config-compare.ts';
 import {
@@ -449,7 +450,7 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
       if (snapshot.throughIndex > appliedIndex) {
         throw new RangeError(`publishSnapshot throughIndex ${snapshot.throughIndex} is beyond the applied index ${appliedIndex}: a snapshot may only cover delivered entries`);
       }
-      const state = snapshot.state.slice();
+      const state = copyBytes(snapshot.state);
       if (!core.publishSnapshot(clock.now(), snapshot.throughIndex, state)) return;
       // The log is compacted now (a committed stream reading below the new floor finds this
       // snapshot in the core), and compactionFloor moves with the call, not a step later.
