@@ -30,6 +30,7 @@ import { isValidCounter, validateClusterConfig } from '../core/types.ts';
 import { codecLimits, decodeMessage, encodeMessage } from '../codec/index.ts';
 import { committedIterable, type CommittedSource } from './committed-stream.ts';
 import { createCommandCopier } from './command-copier.ts';
+import { membershipCopier } from './application-copies.ts';
 import { closeWhenAborted } from './close-when-aborted.ts';
 import { realClock, validateNodeOptions, type RaftNode, type RaftNodeOptions } from './node-options.ts';
 import { restoreState } from './restore.ts';
@@ -101,12 +102,14 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
   let collision: ClientIdCollisionError | null = null;
   const clientId = createWatchable<ClientId | null>(identity.watching ? identity.clientId : null);
   let identityCheckedThrough = restoredLastIndex;
+  // What membership and changeMembership hand out: never the core's own configuration object.
+  const membershipForApplication = membershipCopier(() => core.membership);
   const role = createStagedWatchable<RaftRole>(core.role);
   const leader = createStagedWatchable<NodeId | null>(core.leader);
   const term = createStagedWatchable(core.term);
   // By content: a follower decodes each config entry afresh, and C_new repeats the new half that
   // C_old,new already showed; by identity its listeners heard one change twice (the leader once).
-  const membership = createStagedWatchable<ClusterConfig>(core.membership, sameConfigInOrder);
+  const membership = createStagedWatchable<ClusterConfig>(membershipForApplication(), sameConfigInOrder);
   // The entries a previous incarnation knew committed (the core starts with its stored commit
   // index, so nothing may replace them) are applied, and the commit index announced, a task after
   // the start: a caller that reads committed() as soon as the node is returned gets them too (its
@@ -210,7 +213,7 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
       stagedChange(role, core.role),
       stagedChange(leader, core.leader),
       stagedChange(term, core.term),
-      stagedChange(membership, core.membership),
+      stagedChange(membership, membershipForApplication()),
       stagedChange(commitIndex, announcedCommit()),
       stagedChange(compactionFloor, core.compactionFloor),
       stagedChange(applied, appliedIndex),
@@ -258,7 +261,7 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
       else pendingReads.resolve(read.readId, read.readIndex);
     }
     for (const change of ready.membershipChanges) {
-      if (change.failure === null) pendingChanges.resolve(change.changeId, core.membership);
+      if (change.failure === null) pendingChanges.resolve(change.changeId, membershipForApplication());
       else pendingChanges.reject(change.changeId, membershipError(change.failure, core.leader));
     }
     for (const transfer of ready.transfers) {
