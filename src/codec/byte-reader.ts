@@ -1,6 +1,6 @@
 // A bounds-checked reader. Every read checks the remaining length first; a failure is recorded
 // once and later reads return zero values, so decoders stay linear and never throw.
-import { sameBytes } from '../core/bytes.ts';
+import { copyBytes, sameBytes } from '../core/bytes.ts';
 import { maxIdLength } from '../core/types.ts';
 import { codecLimits } from './limits.ts';
 
@@ -121,7 +121,7 @@ export class ByteReader {
       return '';
     }
     if (value.length > 0 && value.length <= maxIdLength) {
-      lastIdBytes = raw.slice();
+      lastIdBytes = copyBytes(raw);
       lastIdText = value;
     }
     if (value.length === 0 || value.length > maxIdLength) this.fail('invalidField', `${field} must be 1..${maxIdLength} characters`);

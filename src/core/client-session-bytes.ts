@@ -3,6 +3,8 @@
 // its own snapshot). Every read is bounds-checked and names the field it was reading, because
 // these bytes come back from storage and from peers' snapshots: a damaged or hostile snapshot
 // must fail with a clear RangeError, never with an out-of-range read or a silent wrong value.
+import { copyBytes } from './bytes.ts';
+
 
 interface TextCodecs {
   readonly TextEncoder: new () => { encode(text: string): Uint8Array };
@@ -141,7 +143,7 @@ export class ByteReader {
     if (length > this.remaining) {
       this.fail(`truncated: ${field} needs ${length} bytes at offset ${this.position}, ${this.remaining} left`);
     }
-    const slice = this.bytes.slice(this.position, this.position + length);
+    const slice = copyBytes(this.bytes.subarray(this.position, this.position + length));
     this.position += length;
     return slice;
   }

@@ -72,6 +72,8 @@ export interface PendingForward {
   sentAt: number;
   /** How long to wait for this leader's answer before sending again (doubles per resend). */
   retryAfterMs: number;
+  /** 'busy' answers in a row from the leader it goes to: each one makes the next re-send wait longer. */
+  busyAnswers: number;
   appended: { readonly index: number; readonly term: number } | null;
   /**
    * The commit index when the proposal was made (or last forwarded afresh, see settleAwaited):

@@ -63,7 +63,7 @@ export function propose(core: CoreState<LeaderProposalsHost>, now: number, propo
     return;
   }
   // Not leading, or handing leadership over: the proposal waits for (or goes to) the leader.
-  const forward: PendingForward = { proposalId, command, dedupKey, correlationId: 0, sentTo: null, sentAt: now, retryAfterMs: core.config.electionTimeoutMaxMs, appended: null, committedBefore: core.commitIndex };
+  const forward: PendingForward = { proposalId, command, dedupKey, correlationId: 0, sentTo: null, sentAt: now, retryAfterMs: core.config.electionTimeoutMaxMs, busyAnswers: 0, appended: null, committedBefore: core.commitIndex };
   core.forwards.set(proposalId, forward);
   core.host.sendForward(forward);
 }

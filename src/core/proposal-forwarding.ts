@@ -30,6 +30,26 @@ export interface ProposalForwardingHost {
  */
 const maxForwardBackoffElectionTimeouts = 8;
 
+/**
+ * How long a forward answered 'busy' waits before it is sent again: one to two heartbeat
+ * intervals after the first answer, twice as long after each further one in a row, up to four to
+ * eight election timeouts (the cap of unanswered forwards), drawn from the engine's random source
+ * between half and all of the ceiling. A leader answers 'busy' for as long as its disk lags
+ * (leader-proposals.ts admissionFailure), and each pending forward used to re-send its whole
+ * command every heartbeat interval meanwhile, about 20 times a second each, adding load to the
+ * leader exactly while it was overloaded (a review of the session's fixes, 2026-12-07). The
+ * random part keeps forwards refused together from all coming back together. The count starts
+ * over when the forward goes to another leader, and a forward that is appended is done.
+ */
+function busyRetryDelayMs(core: CoreState<ProposalForwardingHost>, busyAnswers: number): number {
+  const { heartbeatIntervalMs, electionTimeoutMaxMs } = core.config;
+  // The exponent is capped only so that 2 ** n stays finite; the cap on the delay binds far sooner.
+  const ceilingMs = Math.min(heartbeatIntervalMs * 2 ** Math.min(busyAnswers, 30), maxForwardBackoffElectionTimeouts * electionTimeoutMaxMs);
+  const draw = core.random();
+  const fraction = draw >= 0 && draw < 1 ? draw : 0;
+  return ceilingMs * (0.5 + fraction / 2);
+}
+
 export function sendForward(core: CoreState<ProposalForwardingHost>, forward: PendingForward): void {
   const leader = forwardingTarget(core);
   if (leader === null) {
@@ -39,6 +59,8 @@ export function sendForward(core: CoreState<ProposalForwardingHost>, forward: Pe
   core.forwards.correlate(forward, core.nextCorrelationId++);
   const maxRetryAfterMs = maxForwardBackoffElectionTimeouts * core.config.electionTimeoutMaxMs;
   forward.retryAfterMs = forward.sentTo === leader ? Math.min(2 * forward.retryAfterMs, maxRetryAfterMs) : core.config.electionTimeoutMaxMs;
+  // Another leader's 'busy' says nothing of this one's load.
+  if (forward.sentTo !== leader) forward.busyAnswers = 0;
   forward.sentTo = leader;
   forward.sentAt = core.now;
   send(core, leader, { type: 'forwardPropose', correlationId: forward.correlationId, command: forward.command, dedupKey: forward.dedupKey });
@@ -89,12 +111,15 @@ export function handleForwardResponse(core: CoreState<ProposalForwardingHost>, f
       // tick, since nothing else will name a new leader to a node no leader replicates to.
       if (forwardingTarget(core) !== from) forward.sentTo = null;
       return;
-    case 'busy':
-      // Retried by the next tick after a heartbeat interval. A busy leader answered at once, so
-      // this says nothing about lost frames: the backoff starts over.
+    case 'busy': {
+      // Sent again once busyRetryDelayMs has passed (sentAt is set back so that retryForwards
+      // finds it due then). A busy leader answered at once, so this says nothing about lost
+      // frames: the wait for an answer to the re-send starts over at an election timeout.
+      forward.busyAnswers += 1;
       forward.retryAfterMs = core.config.electionTimeoutMaxMs;
-      forward.sentAt = core.now - forward.retryAfterMs + core.config.heartbeatIntervalMs;
+      forward.sentAt = core.now - forward.retryAfterMs + busyRetryDelayMs(core, forward.busyAnswers);
       return;
+    }
     default:
       assertUnreachable(outcome);
   }

@@ -130,7 +130,7 @@ describe('forward retries', () => {
     ]);
   });
 
-  it('a busy answer is retried after a heartbeat interval even late in the backoff; an appended one stops the retries', () => {
+  it('a busy answer is retried after one to two heartbeat intervals even late in the backoff; an appended one stops the retries', () => {
     const follower = followerOfA();
     follower.propose(10, 1, new Uint8Array([1]), null);
     drain(follower, 10);
@@ -144,7 +144,9 @@ describe('forward retries', () => {
     for (const forward of forwardsTo(drain(follower, 1_005), a)) correlationId = forward.correlationId;
     follower.receive(1_010, a, { type: 'forwardProposeResponse', correlationId, outcome: { type: 'busy' } });
     const retried = run(follower, 1_010, 1_100);
-    expect(retried).toEqual([[1_060, a]]);
+    // 75 ms: half to all of two heartbeat intervals, the random source drawing 0.5
+    // (busy-forward-backoff.test.ts).
+    expect(retried).toEqual([[1_090, a]]);
     const outstanding = follower.takeReady();
     expect(outstanding).toBeNull();
   });

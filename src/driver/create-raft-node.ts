@@ -1,6 +1,7 @@
 // createRaftNode: the one place where time, storage and transport meet the pure core. It feeds
 // inputs to the core, persists each ready before sending the messages that depend on it
 // (Raft's durability rule), delivers committed entries in order and settles caller promises.
+import { copyBytes } from '../core/bytes.ts';
 import { resolveRaftConfig } from '../core/config.ts';
 import { sameConfigInOrder } from '../core/config-compare.ts';
 import {
@@ -31,11 +32,13 @@ import { isValidCounter, validateClusterConfig } from '../core/types.ts';
 import { codecLimits, decodeMessage, encodeMessage } from '../codec/index.ts';
 import { committedIterable, type CommittedSource } from './committed-stream.ts';
 import { createCommandCopier } from './command-copier.ts';
+import { membershipCopier } from './application-copies.ts';
 import { closeWhenAborted } from './close-when-aborted.ts';
 import { realClock, validateNodeOptions, type RaftNode, type RaftNodeOptions } from './node-options.ts';
 import { restoreState } from './restore.ts';
 import { unlessAborted } from './abortable-waits.ts';
 import { createWritePipeline, queuedReadiesBound } from './write-pipeline.ts';
+import { stuckWriteBoundMs } from './stuck-write-watch.ts';
 import { handOverWhenIdle, writesStillFinishing } from './storage-handover.ts';
 import { createEngineTimer } from './engine-timer.ts';
 import { waitForLeadership } from './await-leadership.ts';
@@ -103,12 +106,14 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
   let collision: ClientIdCollisionError | null = null;
   const clientId = createWatchable<ClientId | null>(identity.watching ? identity.clientId : null);
   let identityCheckedThrough = restoredLastIndex;
+  // What membership and changeMembership hand out: never the core's own configuration object.
+  const membershipForApplication = membershipCopier(() => core.membership);
   const role = createStagedWatchable<RaftRole>(core.role);
   const leader = createStagedWatchable<NodeId | null>(core.leader);
   const term = createStagedWatchable(core.term);
   // By content: a follower decodes each config entry afresh, and C_new repeats the new half that
   // C_old,new already showed; by identity its listeners heard one change twice (the leader once).
-  const membership = createStagedWatchable<ClusterConfig>(core.membership, sameConfigInOrder);
+  const membership = createStagedWatchable<ClusterConfig>(membershipForApplication(), sameConfigInOrder);
   // The entries a previous incarnation knew committed (the core starts with its stored commit
   // index, so nothing may replace them) are applied, and the commit index announced, a task after
   // the start: a caller that reads committed() as soon as the node is returned gets them too (its
@@ -173,6 +178,8 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
   const writes = createWritePipeline({
     storage,
     maxQueuedReadies: queuedReadiesBound(config.maxPendingProposals),
+    clock,
+    stuckWriteMs: stuckWriteBoundMs(config.electionTimeoutMaxMs),
     unfinishedCompactionThrough: restored.interruptedCompactionThrough,
     stopped: () => closeError !== null,
     sendAll,
@@ -210,7 +217,7 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
       stagedChange(role, core.role),
       stagedChange(leader, core.leader),
       stagedChange(term, core.term),
-      stagedChange(membership, core.membership),
+      stagedChange(membership, membershipForApplication()),
       stagedChange(commitIndex, announcedCommit()),
       stagedChange(compactionFloor, core.compactionFloor),
       stagedChange(applied, appliedIndex),
@@ -258,7 +265,7 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
       else pendingReads.resolve(read.readId, read.readIndex);
     }
     for (const change of ready.membershipChanges) {
-      if (change.failure === null) pendingChanges.resolve(change.changeId, core.membership);
+      if (change.failure === null) pendingChanges.resolve(change.changeId, membershipForApplication());
       else pendingChanges.reject(change.changeId, membershipError(change.failure, core.leader));
     }
     for (const transfer of ready.transfers) {
@@ -334,6 +341,7 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
     handOverWhenIdle(storage, writes.idle);
     unsubscribeIncoming();
     timer.cancel();
+    writes.stopWatching();
     core.failAll('leadershipLost');
     proposals.rejectAll(error);
     pendingReads.rejectAll(error);
@@ -449,7 +457,7 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
       if (snapshot.throughIndex > appliedIndex) {
         throw new RangeError(`publishSnapshot throughIndex ${snapshot.throughIndex} is beyond the applied index ${appliedIndex}: a snapshot may only cover delivered entries`);
       }
-      const state = snapshot.state.slice();
+      const state = copyBytes(snapshot.state);
       if (!core.publishSnapshot(clock.now(), snapshot.throughIndex, state)) return;
       // The log is compacted now (a committed stream reading below the new floor finds this
       // snapshot in the core), and compactionFloor moves with the call, not a step later.

@@ -4,8 +4,9 @@
 // one write was slow (a busy disk, a large snapshot) while followers' forwards kept arriving, one
 // frame per task, stopped itself for good. An outside review found it (2026-12-07, third
 // session). Now the core refuses proposals past maxPendingProposals entries not yet on the
-// leader's disk (src/core/leader-admission.test.ts), the bound is sized from that
-// (write-pipeline.ts queuedReadiesBound), and only a truly stuck storage reaches it.
+// leader's disk (src/core/leader-admission.test.ts), and the bound is sized from that
+// (write-pipeline.ts queuedReadiesBound, capped so it does not grow with a huge
+// maxPendingProposals). A write that hangs is caught by its deadline (stuck-write.test.ts).
 import { describe, expect, it } from 'vitest';
 import type { ForwardProposeResponse } from '../core/messages.ts';
 import { clientId, type NodeId } from '../core/types.ts';
@@ -114,5 +115,14 @@ describe('a storage that is truly stuck', () => {
     expect(node.stopped.value?.name).toBe('RaftStorageError');
     expect(node.stopped.value?.message).toMatch(new RegExp(`storage write has not completed while ${bound} more writes queued behind it \\(the storage appears stuck\\)`));
     storage.fail(new Error('released at the end of the test'));
+  });
+});
+
+describe('the bound on readies queued behind a write', () => {
+  it('follows maxPendingProposals (twice, plus term and vote changes) up to a fixed cap, above the default configuration', () => {
+    expect(queuedReadiesBound(1)).toBe(4_098);
+    expect(queuedReadiesBound(100_000)).toBe(204_096);
+    // A configuration of millions must not let millions of readies buffer behind a slow write.
+    expect(queuedReadiesBound(10_000_000)).toBe(262_144);
   });
 });

@@ -1,34 +1,46 @@
 // The driver's storage side: readies that need a write are queued and written in order, merged
 // into one batch while a write is in flight (write-queue.ts), and the messages that acknowledge
-// what a write stores are held until it completes (Raft's durability rule).
+// what a write stores are held until it completes (Raft's durability rule). A write that never
+// completes stops the node (stuck-write-watch.ts).
 import { RaftStorageError } from '../core/errors.ts';
 import type { OutboundMessage, Ready } from '../core/ready.ts';
+import type { Clock } from '../core/config.ts';
 import type { RaftStorage } from '../storage/raft-storage.ts';
+import { createStuckWriteWatch } from './stuck-write-watch.ts';
 import { mergeReadies, nextWriteCount, writeMerged, type MergedWrite } from './write-queue.ts';
 
 /** Readies that carry no admitted entry a queue may also hold: term and vote changes, say. */
 const readiesBesideEntries = 4096;
+/** Readies queued behind a write in flight, at most, whatever maxPendingProposals says. */
+const mostQueuedReadies = 262_144;
 
 /**
- * Readies queued behind a write in flight, at most (bounds memory while a write is slow). Not a
- * bound that load reaches: behind one slow write, the readies that pile up carry entries the core
+ * Readies queued behind a write in flight, at most: a bound on memory, not on time (a write that
+ * hangs is caught by its deadline, stuck-write-watch.ts). Load does not reach it while it follows
+ * maxPendingProposals: behind one slow write, the readies that pile up carry entries the core
  * admitted, and a leader admits no more once maxPendingProposals entries are not both committed
  * and on its own disk (leader-proposals.ts admissionFailure): it answers 'overloaded' and 'busy'
  * instead, and a follower's appends are paced by its leader's window, since its answers wait for
  * the write. Each such entry may also move the commit index once, a ready of its own: twice the
- * proposal bound, plus room for term and vote changes. So only a storage that is truly stuck
- * (one write that never completes while elections come and go) reaches it, and the node stops
- * with an error that says so. A fixed 4,096 once stopped a healthy leader whose one write was
- * slow while forwards kept arriving (an outside review, 2026-12-07).
+ * proposal bound, plus room for term and vote changes. A fixed 4,096 once stopped a healthy
+ * leader whose one write was slow while forwards kept arriving (an outside review, 2026-12-07).
+ * Capped at mostQueuedReadies, above that sum for the default maxPendingProposals (100,000), so
+ * the bound does not grow with a configuration of millions: with one, a leader under heavy load
+ * behind a write that is slow, not stuck, stops here (a clear error, and the cluster fails over)
+ * rather than buffering hundreds of megabytes of readies.
  */
 export function queuedReadiesBound(maxPendingProposals: number): number {
-  return 2 * maxPendingProposals + readiesBesideEntries;
+  return Math.min(2 * maxPendingProposals + readiesBesideEntries, mostQueuedReadies);
 }
 
 export interface WritePipelineOptions {
   readonly storage: RaftStorage;
   /** queuedReadiesBound of the core's maxPendingProposals. */
   readonly maxQueuedReadies: number;
+  /** The clock the write in flight's deadline runs on (RaftConfig.clock). */
+  readonly clock: Clock;
+  /** How long a write in flight may take before the node stops (stuckWriteBoundMs). */
+  readonly stuckWriteMs: number;
   /** A compaction a crash interrupted (restore.ts): finished just before the first write. */
   readonly unfinishedCompactionThrough: number | null;
   /** Whether the node has stopped: a write that completes after that acknowledges nothing. */
@@ -38,7 +50,7 @@ export interface WritePipelineOptions {
   readonly persisted: (merged: MergedWrite) => void;
   /** After a completed write's messages went and the next write began: the driver steps again. */
   readonly stepAgain: () => void;
-  /** The queue is over its bound, or a write failed: the node must stop. */
+  /** The queue is over its bound, a write failed or hangs: the node must stop. */
   readonly fail: (error: RaftStorageError, failedWrite: { message: string; reason: RaftStorageError['reason'] } | null) => void;
 }
 
@@ -53,6 +65,8 @@ export interface WritePipeline {
   sendAfterPendingWrites(messages: readonly OutboundMessage[]): void;
   /** Settles once no write is in flight (close waits for it). */
   readonly idle: Promise<void>;
+  /** The node stopped: the write in flight has no deadline any more (its timer is cleared). */
+  stopWatching(): void;
 }
 
 export function createWritePipeline(options: WritePipelineOptions): WritePipeline {
@@ -63,6 +77,11 @@ export function createWritePipeline(options: WritePipelineOptions): WritePipelin
   let unfinishedCompactionThrough = options.unfinishedCompactionThrough;
   let writeIdle: Promise<void> = Promise.resolve();
   let signalWriteIdle: () => void = () => {};
+  const stuckWrites = createStuckWriteWatch(options.clock, options.stuckWriteMs, (waitedMs) => {
+    if (options.stopped()) return;
+    const message = `storage write has not completed in ${Math.round(waitedMs / 1000)} s (the storage appears stuck); node stopped so that another node can lead`;
+    options.fail(new RaftStorageError(message), { message, reason: 'unknown' });
+  });
 
   const startWrite = (): void => {
     if (writing || queuedWrites.length === 0 || options.stopped()) return;
@@ -78,6 +97,7 @@ export function createWritePipeline(options: WritePipelineOptions): WritePipelin
     deferredAfterWrite.set('inFlight', waiting);
     const merged = mergeReadies(readies);
     writing = true;
+    stuckWrites.started();
     writeIdle = new Promise((resolve) => {
       signalWriteIdle = resolve;
     });
@@ -92,6 +112,7 @@ export function createWritePipeline(options: WritePipelineOptions): WritePipelin
     Promise.resolve().then(() => (finishCompactionThrough === null ? writeMerged(storage, merged) : storage.discardLogPrefix(finishCompactionThrough).then(() => writeMerged(storage, merged)))).then(
       () => {
         writing = false;
+        stuckWrites.settled();
         signalWriteIdle();
         if (options.stopped()) return;
         options.persisted(merged);
@@ -103,6 +124,7 @@ export function createWritePipeline(options: WritePipelineOptions): WritePipelin
       },
       (error: unknown) => {
         writing = false;
+        stuckWrites.settled();
         signalWriteIdle();
         const message = error instanceof Error ? error.message : String(error);
         const reason = error instanceof RaftStorageError ? error.reason : 'unknown';
@@ -128,5 +150,6 @@ export function createWritePipeline(options: WritePipelineOptions): WritePipelin
     get idle() {
       return writeIdle;
     },
+    stopWatching: () => stuckWrites.settled(),
   };
 }

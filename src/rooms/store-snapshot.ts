@@ -1,6 +1,7 @@
 // The bytes a replicated store publishes as its Raft snapshot: the exactly-once session table
 // travels with the application state (SPEC §8), so an installed snapshot carries both.
 //   [version u8 = 1][table length u32 big-endian][table bytes][application state bytes]
+import { copyBytes } from '../core/bytes.ts';
 import { ClientSessionTable } from '../core/client-session-table.ts';
 
 export const storeSnapshotFormatVersion = 1;
@@ -31,5 +32,5 @@ export function decodeStoreSnapshot(bytes: Uint8Array): StoreSnapshotParts {
   const tableLength = view.getUint32(1);
   if (tableLength > bytes.length - headerBytes) throw new RangeError(`store snapshot session table length ${tableLength} exceeds the ${bytes.length - headerBytes} bytes that follow`);
   const sessions = ClientSessionTable.fromBytes(bytes.subarray(headerBytes, headerBytes + tableLength));
-  return { sessions, state: bytes.slice(headerBytes + tableLength) };
+  return { sessions, state: copyBytes(bytes.subarray(headerBytes + tableLength)) };
 }

@@ -8,6 +8,7 @@
 // read, changes nothing stored. writeBatch, the engine's hot path, does not copy: the driver
 // already copied each command at propose time and never mutates an entry, and cloning every
 // command there would cost more than the rest of a 200k entries/s write path.
+import { copyBytes } from '../core/bytes.ts';
 import type { LogEntry, NodeId, SnapshotMeta, StoredSnapshot } from '../core/types.ts';
 import { copyEntry, copySnapshotMeta } from './entry-copy.ts';
 import { requireCommitIndex, requireEntryTerms, requireIndexArgument, requireStateTerms } from './log-bounds.ts';
@@ -128,11 +129,11 @@ export class InMemoryRaftStorage implements RaftStorage {
   }
 
   async saveSnapshot(meta: SnapshotMeta, state: Uint8Array): Promise<void> {
-    this.snapshot = { meta: copySnapshotMeta(meta), state: state.slice() };
+    this.snapshot = { meta: copySnapshotMeta(meta), state: copyBytes(state) };
   }
 
   async loadSnapshot(): Promise<StoredSnapshot | null> {
-    return this.snapshot === null ? null : { meta: copySnapshotMeta(this.snapshot.meta), state: this.snapshot.state.slice() };
+    return this.snapshot === null ? null : { meta: copySnapshotMeta(this.snapshot.meta), state: copyBytes(this.snapshot.state) };
   }
 
   async discardLogPrefix(throughIndex: number): Promise<void> {

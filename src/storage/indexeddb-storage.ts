@@ -14,6 +14,7 @@
 // One owner: open() holds the database's lock (indexeddb/database-lock.ts) until the storage
 // closes or fails, so no two live storages (in two tabs, a tab and a worker, or one page) run a
 // node on one database.
+import { copyBytes } from '../core/bytes.ts';
 import { deleteDB, openDB } from 'idb';
 import { decodeSnapshotMeta, encodeSnapshotMeta } from '../codec/records.ts';
 import type { RaftStorageError } from '../core/errors.ts';
@@ -271,7 +272,7 @@ export class IndexedDbRaftStorage implements RaftStorage {
   }
 
   async saveSnapshot(meta: SnapshotMeta, state: Uint8Array): Promise<void> {
-    const record: SnapshotRecord = { meta: encodeSnapshotMeta(meta), state: state.slice() };
+    const record: SnapshotRecord = { meta: encodeSnapshotMeta(meta), state: copyBytes(state) };
     await this.write('saveSnapshot', { ...this.bounds, snapshotIndex: meta.lastIncludedIndex }, (transaction) => {
       issued(transaction.objectStore('state').put(record, 'snapshot'));
     });

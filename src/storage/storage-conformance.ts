@@ -21,6 +21,17 @@ export interface StorageFixture {
 const id = (text: string): NodeId => text as NodeId;
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 
+/**
+ * Bytes whose slice() is a view of the same memory, as on a Node Buffer (Buffer.prototype.slice
+ * is subarray), without needing Node: a storage that copied with slice() kept the caller's
+ * memory (a review of the session's fixes, 2026-12-07, third session).
+ */
+class ViewSlicingBytes extends Uint8Array {
+  override slice(start?: number, end?: number): Uint8Array<ArrayBuffer> {
+    return this.subarray(start, end);
+  }
+}
+
 /** Entries first..last in `term`, each command naming its index (and every fifth a dedup key). */
 export function makeEntries(first: number, last: number, term: number, size = 0): LogEntry[] {
   const entries: LogEntry[] = [];
@@ -226,6 +237,18 @@ export function describeStorageConformance(name: string, makeFixture: () => Stor
       expect(read[0]?.config).toEqual({ old: null, new: { voters: ['a'] } });
       read[0]?.command.fill(0);
       expect(new TextDecoder().decode((await storage.entries())[0]?.command)).toBe('original');
+    });
+
+    it("stores copies of bytes whose slice() is a view, as a Node Buffer's is (the caller may reuse them)", async () => {
+      const storage = await open();
+      const command = ViewSlicingBytes.of(...bytes('original'));
+      const state = ViewSlicingBytes.of(...bytes('state'));
+      await storage.appendEntries([{ index: 1, term: 1, command, isNoOp: false }]);
+      await storage.saveSnapshot({ lastIncludedIndex: 0, lastIncludedTerm: 0 }, state);
+      command.fill(0);
+      state.fill(0);
+      expect(new TextDecoder().decode((await storage.entries())[0]?.command)).toBe('original');
+      expect(new TextDecoder().decode((await storage.loadSnapshot())?.state)).toBe('state');
     });
 
     it('refuses an index argument that is not an integer with a RangeError, changes nothing, and stays usable', async () => {

@@ -1,6 +1,7 @@
 // An in-process network: every transport created from one hub reaches the others. Delivery is
 // asynchronous (a microtask), bytes are copied so a sender cannot mutate what was sent, and
 // `from` is set by the hub, never read from the bytes.
+import { copyBytes } from '../core/bytes.ts';
 import { createEmitter, createWatchable, type WritableWatchable } from '../core/observable.ts';
 import type { NodeId, RaftEnvelope } from '../core/types.ts';
 import type { RaftTransport } from './raft-transport.ts';
@@ -44,7 +45,7 @@ export function createLoopbackNetwork(): LoopbackNetwork {
           if (closed) return;
           const target = endpoints.get(to);
           if (target === undefined) return;
-          const copy = bytes.slice();
+          const copy = copyBytes(bytes);
           queueMicrotask(() => {
             if (endpoints.get(to) === target) target.deliver({ from: id, bytes: copy });
           });

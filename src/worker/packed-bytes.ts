@@ -11,6 +11,7 @@
 // would do for the clone, but it means thousands of small ArrayBuffers a second for the page's
 // garbage collector to sweep: a trace of that version showed a 20 ms young-generation
 // ArrayBuffer sweep.) Packs are bounded, and large fields travel alone (packEventBytes).
+import { copyBytes } from '../core/bytes.ts';
 import type { Committed, LogEntry } from '../core/types.ts';
 import type { WorkerEvent } from './protocol.ts';
 
@@ -90,7 +91,7 @@ export function packEventBytes(events: readonly WorkerEvent[]): { events: Worker
     const where = places.get(bytes);
     let copy: Uint8Array;
     if (where === undefined) {
-      const alone = bytes.slice();
+      const alone = copyBytes(bytes);
       buffers.push(alone.buffer);
       copy = alone;
     } else {

@@ -2,6 +2,7 @@
 // calls forwarded through Comlink and settled from plain-data outcomes, committed streams under
 // credit. It stops (like createRaftNode's node) on close, on a stop inside the worker, or when
 // the worker crashes, and then every pending and later call rejects with the error that stopped it.
+import { copyBytes } from '../core/bytes.ts';
 import { transfer, type Remote } from 'comlink';
 import { RaftClosedError } from '../core/errors.ts';
 import type { RaftMetric, RaftTraceEvent } from '../core/events.ts';
@@ -203,7 +204,7 @@ function remoteMethods({ api, stopped, streams, calls, proposals, appliedAsSeen 
         throw new RangeError(`publishSnapshot throughIndex ${snapshot.throughIndex} is beyond the applied index ${applied}: a snapshot may only cover delivered entries`);
       }
       // Copied now (the caller may reuse its buffer); what it changes arrives as events.
-      void api.publishSnapshot({ throughIndex: snapshot.throughIndex, state: snapshot.state.slice() });
+      void api.publishSnapshot({ throughIndex: snapshot.throughIndex, state: copyBytes(snapshot.state) });
     },
   };
 }

@@ -10,6 +10,7 @@
 // ArrayBuffer, then posted and transferred, not copied again, with postMessage. One memcpy per frame costs less than a structured clone per
 // frame, and it makes the transfer safe: the batch buffer belongs to nobody else, whereas a
 // transport or another subscriber may still hold an incoming frame, and a sender may reuse its own.
+import { copyBytes } from '../core/bytes.ts';
 import { createEmitter, createWatchable } from '../core/observable.ts';
 import type { NodeId, RaftEnvelope } from '../core/types.ts';
 import { realClock } from '../signaling/clock.ts';
@@ -154,7 +155,7 @@ export function createPortTransport(selfId: NodeId, port: MessagePort, maxPayloa
     // Each frame is copied out of the batch buffer (up to 4 MiB): the engine keeps what it
     // decodes as views (log entries, forwarded commands), and a view would keep the whole batch
     // alive for as long as one 100-byte entry of it stays in the log.
-    else if (message.type === 'frames') for (const frame of unpackFrames(message)) incoming.emit({ from: frame.peer, bytes: frame.bytes.slice() });
+    else if (message.type === 'frames') for (const frame of unpackFrames(message)) incoming.emit({ from: frame.peer, bytes: copyBytes(frame.bytes) });
   };
   port.addEventListener('message', onMessage);
   port.start();

@@ -18,6 +18,7 @@
 // The live state is mirrored in memory (mirrored-state.ts), so reads never touch the disk; the
 // mirror changes only after the record is durable. Calls run one at a time, in call order. Opening
 // (finding, migrating, replaying and repairing the journal) is journal-open.ts.
+import { copyBytes } from '../../core/bytes.ts';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { codecLimits } from '../../codec/limits.ts';
@@ -279,7 +280,7 @@ export class FileRaftStorage implements RaftStorage {
     if (this.failedWith !== null || this.closeRequested) throw this.failedWith ?? closedFailure();
     // Encoded now: a meta the codec refuses (NaN, a negative term) is the caller's mistake, a
     // RangeError that changes nothing, not a write failure that would fail the storage for good.
-    const copy = state.slice();
+    const copy = copyBytes(state);
     const file = encodeSnapshotFile(encodeSnapshotMeta(meta), copy);
     const metaCopy = copySnapshotMeta(meta); // the value at the call: the mirror takes it after the write
     this.state.bounds = { ...this.state.bounds, snapshotIndex: meta.lastIncludedIndex };

@@ -15,6 +15,7 @@
 // record after a damaged one proves the damage is in acknowledged data, and is refused; a torn
 // tail has none. The file is only ever created whole (written, fsynced, renamed), so a header
 // that fails its check is damage too, never a crash.
+import { copyBytes } from '../../core/bytes.ts';
 import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { encodeRecord, type JournalRecord } from './journal-record.ts';
@@ -55,7 +56,7 @@ export function decodeFileHeader(header: Uint8Array): FileHeader {
   if (!magic.every((byte, index) => header[index] === byte)) return { ok: false, newerFormat: false, detail: 'its header does not name a raftmesh journal' };
   const format = view.getUint32(4, true);
   if (format !== journalFormat) return { ok: false, newerFormat: format > journalFormat, detail: `it is in journal format ${format}, which this build cannot read (it reads format ${journalFormat})` };
-  return { ok: true, journalId: header.slice(8, 16) };
+  return { ok: true, journalId: copyBytes(header.subarray(8, 16)) };
 }
 
 /**

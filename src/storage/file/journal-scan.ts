@@ -18,6 +18,7 @@
 //   refused, whatever follows it.
 // The journal is read a chunk at a time (journal-reader.ts), so its size is not bounded by what
 // one read may return; the rules above do not depend on where the chunks fall.
+import { copyBytes } from '../../core/bytes.ts';
 import { storageFailure } from '../storage-failure.ts';
 import { codecVersion } from '../../codec/limits.ts';
 import { anchorCalculator, anchorOf, decodeFileHeader, fileHeaderBytes, minPayloadBytes, recordHeaderBytes } from './journal-format.ts';
@@ -77,7 +78,7 @@ async function findLaterRecord(reader: JournalReader, journalId: Uint8Array, fro
   for (let position = from; position + recordHeaderBytes <= reader.size; position += 1) {
     if (piece === null || (position + lookahead > pieceStart + piece.length && pieceStart + piece.length < reader.size)) {
       pieceStart = position;
-      piece = (await reader.bytes(position, Math.min(reader.size - position, Math.max(reader.chunkBytes, lookahead)))).slice();
+      piece = copyBytes(await reader.bytes(position, Math.min(reader.size - position, Math.max(reader.chunkBytes, lookahead))));
     }
     const at = position - pieceStart;
     // A torn append may have landed its header and less than two payload bytes: nothing to test there.

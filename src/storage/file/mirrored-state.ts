@@ -3,6 +3,7 @@
 // Journal records change it in two ways: replayed at open (in file order), and applied after their
 // append is durable. `bounds` runs ahead of the mirror: a call is checked against the log as the
 // calls queued before it will leave it, and refused then, before anything is written.
+import { copyBytes } from '../../core/bytes.ts';
 import { storageFailure } from '../storage-failure.ts';
 import type { LogEntry, NodeId, SnapshotMeta, StoredSnapshot } from '../../core/types.ts';
 import { InMemoryRaftStorage } from '../in-memory-storage.ts';
@@ -95,7 +96,7 @@ export class MirroredState {
   async replay(decoded: JournalRecord, path: string): Promise<void> {
     // Decoded commands are views into the journal reader's buffer, which its next read overwrites
     // (or, for a record larger than a chunk, a buffer the mirror must not keep alive): copy them.
-    const record: JournalRecord = decoded.kind === 'discard' ? decoded : { ...decoded, entries: decoded.entries.map((entry) => ({ ...entry, command: entry.command.slice() })) };
+    const record: JournalRecord = decoded.kind === 'discard' ? decoded : { ...decoded, entries: decoded.entries.map((entry) => ({ ...entry, command: copyBytes(entry.command) })) };
     try {
       const restart = logRestartOf(record, this.bounds);
       if (restart !== null && record.kind === 'batch') {

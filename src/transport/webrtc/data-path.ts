@@ -12,6 +12,7 @@
 // frame can overtake a large one sent earlier to the same peer (order holds within each class),
 // which Raft tolerates (it already handles reordering networks; the snapshot receiver re-acks
 // out-of-order chunks).
+import { copyBytes } from '../../core/bytes.ts';
 import type { Clock } from '../../core/config.ts';
 import type { WebRtcTransportCounters } from './counters.ts';
 import { chunkKind, createReassembler, splitBundle, wholeFrameCapacity, type Reassembler } from './framing.ts';
@@ -100,7 +101,7 @@ export function createDataPath(options: DataPathOptions): DataPath {
           counters.framesReceived++;
           counters.bytesReceived += frame.length;
           // A copy of its own, as a whole frame gets: receivers may keep parts of it for long.
-          options.deliver(frame.slice());
+          options.deliver(copyBytes(frame));
         }
         return;
       }

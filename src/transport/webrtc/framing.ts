@@ -17,6 +17,8 @@
 // or hostile): lengths must add up, a frame may not exceed the bound, and a broken sequence is
 // dropped whole and reported once (never thrown), after which the reassembler skips to the next
 // frame start.
+import { copyBytes } from '../../core/bytes.ts';
+
 
 export const chunkKind = { whole: 0, first: 1, continuation: 2, bundle: 3 } as const;
 const firstHeaderBytes = 5;
@@ -175,7 +177,7 @@ export function createReassembler(options: ReassemblerOptions): Reassembler {
 
   function whole(chunk: Uint8Array): ReassemblyResult {
     const lost = interrupted();
-    const frame = chunk.length - shortHeaderBytes <= options.maxFrameBytes ? chunk.slice(shortHeaderBytes) : null;
+    const frame = chunk.length - shortHeaderBytes <= options.maxFrameBytes ? copyBytes(chunk.subarray(shortHeaderBytes)) : null;
     state = { type: 'idle' };
     if (frame === null) return { frame: null, dropped: [...lost, 'oversized'] };
     return { frame, dropped: lost };

@@ -4,6 +4,7 @@
 // the event). So the browser never holds more than about the high-water mark (Chromium throws
 // "send queue is full" at 16 MiB), and this queue never holds more than its byte and frame bounds:
 // a frame that does not fit is refused and the caller counts the drop (Raft retransmits).
+import { copyBytes } from '../../core/bytes.ts';
 import type { Clock } from '../../core/config.ts';
 import { bundleCapacity, bundledBytes, encodeBundle, encodeChunk } from './framing.ts';
 
@@ -151,7 +152,7 @@ export function createSendQueue(options: SendQueueOptions): SendQueue {
       queuedBytes += bytes.length;
       if (options.bundle === true) {
         // Kept until the microtask: copy it, the caller may reuse its buffer.
-        frame.bytes = bytes.slice();
+        frame.bytes = copyBytes(bytes);
         // A full bundle's worth goes now: a long burst must not fill the queue's bounds (and be
         // dropped) while the channel itself would take it.
         if (queuedBytes >= capacity) {
@@ -170,7 +171,7 @@ export function createSendQueue(options: SendQueueOptions): SendQueue {
       }
       pump();
       // Whatever could not go out now is kept: copy it, the caller may reuse its buffer.
-      if (frames[frames.length - 1] === frame && frame.offset < bytes.length) frame.bytes = bytes.slice();
+      if (frames[frames.length - 1] === frame && frame.offset < bytes.length) frame.bytes = copyBytes(bytes);
       return true;
     },
     get queuedBytes() {
