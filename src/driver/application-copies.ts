@@ -19,6 +19,22 @@ import type { ClusterConfig, Committed, LogEntry, Snapshot } from '../core/types
  * fixes, 2026-12-07). Entries with a configuration never come here: committed() yields them as
  * 'internal', and propose() is for commands.
  */
+/**
+ * What a node hands out: copies (createRaftNode's, to an application), or the engine's own
+ * objects (the worker host's node: everything it hands out is packed into an event batch for the
+ * page, a copy already, and the page copies again for its application; copying in the worker as
+ * well cost 4 backing stores per commit across a cluster, about a fifth of the throughput at
+ * saturation, `npm run bench:browser-diagnose`, 2026-12-07, third session).
+ */
+export interface HandOut {
+  entry(entry: LogEntry): LogEntry;
+  committed(committed: Committed): Committed;
+}
+
+export const applicationCopies: HandOut = { entry: (entry) => entryForApplication(entry), committed: (committed) => committedForApplication(committed) };
+
+export const engineObjects: HandOut = { entry: (entry) => entry, committed: (committed) => committed };
+
 export function entryForApplication(entry: LogEntry): LogEntry {
   const { dedupKey } = entry;
   return { ...entry, command: copyBytes(entry.command), ...(dedupKey === undefined ? {} : { dedupKey: { ...dedupKey } }) };

@@ -1,7 +1,7 @@
 // committed() / committedFrom(): async iterables that read the engine's log by index rather than
 // buffering per subscriber, so a slow consumer costs no memory and no entry is skipped or doubled.
 import type { Committed, LogEntry } from '../core/types.ts';
-import { committedForApplication, entryForApplication } from './application-copies.ts';
+import { applicationCopies, type HandOut } from './application-copies.ts';
 
 export interface CommittedSource {
   /** Highest index that is committed and durable here (safe to apply). */
@@ -14,7 +14,7 @@ export interface CommittedSource {
   installFor(index: number): { committed: Committed; nextIndex: number } | null;
 }
 
-export function committedIterable(source: CommittedSource, fromIndex: number): AsyncIterable<Committed> {
+export function committedIterable(source: CommittedSource, fromIndex: number, handOut: HandOut = applicationCopies): AsyncIterable<Committed> {
   return {
     [Symbol.asyncIterator](): AsyncIterator<Committed> {
       let cursor = Math.max(1, fromIndex);
@@ -39,12 +39,12 @@ export function committedIterable(source: CommittedSource, fromIndex: number): A
                   continue;
                 }
                 cursor = install.nextIndex;
-                return { done: false, value: committedForApplication(install.committed) };
+                return { done: false, value: handOut.committed(install.committed) };
               }
               cursor += 1;
               const internal = entry.isNoOp || entry.config !== undefined;
               // A copy of the command (application-copies.ts): the log's own shares its buffer.
-              return { done: false, value: internal ? { type: 'internal', index: entry.index } : { type: 'entry', entry: entryForApplication(entry) } };
+              return { done: false, value: internal ? { type: 'internal', index: entry.index } : { type: 'entry', entry: handOut.entry(entry) } };
             }
             await source.waitForProgress();
           }

@@ -32,7 +32,7 @@ import { isValidCounter, validateClusterConfig } from '../core/types.ts';
 import { codecLimits, decodeMessage, encodeMessage } from '../codec/index.ts';
 import { committedIterable, type CommittedSource } from './committed-stream.ts';
 import { createCommandCopier } from './command-copier.ts';
-import { membershipCopier } from './application-copies.ts';
+import { applicationCopies, engineObjects, membershipCopier, type HandOut } from './application-copies.ts';
 import { closeWhenAborted } from './close-when-aborted.ts';
 import { realClock, validateNodeOptions, type RaftNode, type RaftNodeOptions } from './node-options.ts';
 import { restoreState } from './restore.ts';
@@ -45,7 +45,20 @@ import { waitForLeadership } from './await-leadership.ts';
 
 export type { RaftNode, RaftNodeOptions } from './node-options.ts';
 
-export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode> {
+export function createRaftNode(options: RaftNodeOptions): Promise<RaftNode> {
+  return startRaftNode(options, applicationCopies);
+}
+
+/**
+ * createRaftNode for this library's worker host: what the node hands out is the engine's own
+ * objects, not copies (application-copies.ts, engineObjects). Every one of them is packed into an
+ * event batch for the page at once, and the page copies it for its application.
+ */
+export function createRaftNodeForWorkerHost(options: RaftNodeOptions): Promise<RaftNode> {
+  return startRaftNode(options, engineObjects);
+}
+
+async function startRaftNode(options: RaftNodeOptions, handOut: HandOut): Promise<RaftNode> {
   validateNodeOptions(options);
   const bootstrap = validateClusterConfig(options.clusterConfig);
   const config = resolveRaftConfig(options.raftConfig);
@@ -148,6 +161,7 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
     },
     abandon: (proposalId) => core.abandonProposal(proposalId),
     emitMetric: (metric) => emitMetric(metric),
+    handOut,
     measuring: options.onMetric !== undefined,
   });
   const pendingReads = createPendingCalls<number>();
@@ -390,10 +404,10 @@ export async function createRaftNode(options: RaftNodeOptions): Promise<RaftNode
     stopped,
     clientId,
     trace: traceSource,
-    committed: () => committedIterable(source, appliedIndex + 1),
+    committed: () => committedIterable(source, appliedIndex + 1, handOut),
     committedFrom: (fromIndex) => {
       if (!isValidCounter(fromIndex)) throw new RangeError(`committedFrom index must be a non-negative safe integer, got ${String(fromIndex)}`);
-      return committedIterable(source, fromIndex);
+      return committedIterable(source, fromIndex, handOut);
     },
     propose(command, proposeOptions = {}) {
       try {

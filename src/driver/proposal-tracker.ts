@@ -13,7 +13,7 @@ import type { RaftMetric } from '../core/events.ts';
 import type { ProposalFailure, ProposalOutcome } from '../core/ready.ts';
 import type { DedupKey, LogEntry } from '../core/types.ts';
 import { watchAbort } from './abort-watch.ts';
-import { entryForApplication } from './application-copies.ts';
+import { applicationCopies, type HandOut } from './application-copies.ts';
 import { createUnresolvedRequestIds } from './unresolved-request-ids.ts';
 
 export interface ProposalTrackerOptions {
@@ -29,6 +29,8 @@ export interface ProposalTrackerOptions {
   submit(proposalId: number, command: Uint8Array, key: DedupKey | null): void;
   abandon(proposalId: number): void;
   emitMetric(metric: RaftMetric): void;
+  /** What a resolved proposal hands out (application-copies.ts). Default: a copy. */
+  readonly handOut?: HandOut;
   /** Metrics cost an allocation per proposal: skipped when nobody listens. */
   readonly measuring: boolean;
 }
@@ -150,7 +152,7 @@ export function createProposalTracker(options: ProposalTrackerOptions): Proposal
             if (elapsedMs > options.slowThresholdMs) options.emitMetric({ type: 'proposeSlow', index: outcome.entry.index, elapsedMs });
           }
           // The application's own copy (application-copies.ts): the log's shares a buffer.
-          proposal.resolve(entryForApplication(outcome.entry));
+          proposal.resolve((options.handOut ?? applicationCopies).entry(outcome.entry));
           return;
         case 'failed':
           finish(proposal);

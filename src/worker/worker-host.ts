@@ -2,7 +2,7 @@
 // port transport, behind the plain-data API of protocol.ts. Every call answers with data (an
 // outcome, never a throw), so errors reach the page as data it rebuilds into the same classes.
 import type { ClusterConfig, NodeId, RaftEnvelope } from '../core/types.ts';
-import { createRaftNode } from '../driver/create-raft-node.ts';
+import { createRaftNodeForWorkerHost } from '../driver/create-raft-node.ts';
 import type { RaftNode } from '../driver/node-options.ts';
 import { createCommittedPumps, type CommittedPumps } from './committed-pump.ts';
 import { serializeError } from './error-transfer.ts';
@@ -196,7 +196,7 @@ async function startNode(request: StartRequest, transportPort: MessagePort, outb
   if (onFrame !== undefined) transport.incoming.subscribe(onFrame);
   try {
     storage = await openWorkerStorage(request.storage);
-    const node = await createRaftNode({
+    const node = await createRaftNodeForWorkerHost({
       id: request.id,
       clusterConfig: request.clusterConfig,
       transport,
