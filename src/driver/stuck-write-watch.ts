@@ -37,29 +37,50 @@ export function stuckWriteBoundMs(electionTimeoutMaxMs: number): number {
 export interface StuckWriteWatch {
   /** A write began: it must complete within the bound. */
   started(): void;
-  /** The write completed or failed, or the node stopped: no deadline any more. */
+  /** The write completed or failed. */
   settled(): void;
+  /** The node stopped: no deadline any more, and no timer left. */
+  stop(): void;
 }
 
-/** `stuck` runs once a write started has neither completed nor failed in boundMs (plus a grace). */
+/**
+ * `stuck` runs once a write started has neither completed nor failed in boundMs (plus a grace).
+ * One timer serves every write, not one per write: writes start and settle hundreds of times a
+ * second under load, each a timer set and cleared on the path of every commit, while a deadline
+ * is almost never due. The timer, when it fires, looks at the write in flight then: none, and it
+ * is armed again by the next write; a later one than it was armed for, and it waits for that
+ * write's own deadline.
+ */
 export function createStuckWriteWatch(clock: Clock, boundMs: number, stuck: (waitedMs: number) => void): StuckWriteWatch {
   let handle: unknown = null;
-  let startedAt = 0;
-  const clear = (): void => {
-    if (handle !== null) clock.clearTimeout(handle);
-    handle = null;
+  /** The write in flight (when it began); null when none is. A new object per write. */
+  let inFlight: { readonly startedAt: number } | null = null;
+  const arm = (delayMs: number, check: () => void): void => {
+    handle = clock.setTimeout(() => {
+      handle = null;
+      check();
+    }, delayMs);
+  };
+  const checkDeadline = (): void => {
+    const write = inFlight;
+    if (write === null) return;
+    const dueInMs = write.startedAt + boundMs - clock.now();
+    if (dueInMs > 0) return arm(dueInMs, checkDeadline);
+    // Overdue: one more short wait, for news of it that a resumed process has not heard yet.
+    arm(overdueGraceMs, () => (inFlight === write ? stuck(clock.now() - write.startedAt) : checkDeadline()));
   };
   return {
     started() {
-      clear();
-      startedAt = clock.now();
-      handle = clock.setTimeout(() => {
-        handle = clock.setTimeout(() => {
-          handle = null;
-          stuck(clock.now() - startedAt);
-        }, overdueGraceMs);
-      }, boundMs);
+      inFlight = { startedAt: clock.now() };
+      if (handle === null) arm(boundMs, checkDeadline);
     },
-    settled: clear,
+    settled() {
+      inFlight = null;
+    },
+    stop() {
+      inFlight = null;
+      if (handle !== null) clock.clearTimeout(handle);
+      handle = null;
+    },
   };
 }

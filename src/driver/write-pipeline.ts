@@ -150,6 +150,6 @@ export function createWritePipeline(options: WritePipelineOptions): WritePipelin
     get idle() {
       return writeIdle;
     },
-    stopWatching: () => stuckWrites.settled(),
+    stopWatching: () => stuckWrites.stop(),
   };
 }
