@@ -14,12 +14,6 @@ import { copyBytes } from '../core/bytes.ts';
 import type { ClusterConfig, Committed, LogEntry, Snapshot } from '../core/types.ts';
 
 /**
- * The dedup key too: the log, the leader's dedup cache and in-memory storage hold the very key
- * object, by which the leader judges exactly-once and client identity (a review of the session's
- * fixes, 2026-12-07). Entries with a configuration never come here: committed() yields them as
- * 'internal', and propose() is for commands.
- */
-/**
  * What a node hands out: copies (createRaftNode's, to an application), or the engine's own
  * objects (the worker host's node: everything it hands out is packed into an event batch for the
  * page, a copy already, and the page copies again for its application; copying in the worker as
@@ -31,10 +25,16 @@ export interface HandOut {
   committed(committed: Committed): Committed;
 }
 
-export const applicationCopies: HandOut = { entry: (entry) => entryForApplication(entry), committed: (committed) => committedForApplication(committed) };
+export const applicationCopies: HandOut = { entry: entryForApplication, committed: committedForApplication };
 
 export const engineObjects: HandOut = { entry: (entry) => entry, committed: (committed) => committed };
 
+/**
+ * The dedup key too: the log, the leader's dedup cache and in-memory storage hold the very key
+ * object, by which the leader judges exactly-once and client identity (a review of the session's
+ * fixes, 2026-12-07). Entries with a configuration never come here: committed() yields them as
+ * 'internal', and propose() is for commands.
+ */
 export function entryForApplication(entry: LogEntry): LogEntry {
   const { dedupKey } = entry;
   return { ...entry, command: copyBytes(entry.command), ...(dedupKey === undefined ? {} : { dedupKey: { ...dedupKey } }) };
