@@ -6,17 +6,24 @@ import { describe, expect, it } from 'vitest';
 import type { RaftMetric } from '../core/events.ts';
 import { VirtualClock } from '../testing/virtual-clock.ts';
 import { createRaftNode } from './create-raft-node.ts';
+import type { RaftNode } from './node-options.ts';
 import { GatedStorage, handTransport, ids, settle } from './hand-driven-node.test-support.ts';
+
+/** A one-voter leader whose metrics are recorded, its next storage write held until the test lets it go. */
+async function soloLeaderWithGatedWrites(): Promise<{ storage: GatedStorage; node: RaftNode; metrics: RaftMetric[] }> {
+  const storage = new GatedStorage();
+  storage.gated = false;
+  const clock = new VirtualClock();
+  const metrics: RaftMetric[] = [];
+  const node = await createRaftNode({ id: ids.a, clusterConfig: { voters: [ids.a] }, transport: handTransport(ids.a, []), storage, raftConfig: { clock }, onMetric: (metric) => metrics.push(metric) });
+  expect(await clock.runUntil(() => node.role.value === 'leader', 5_000)).toBe(true);
+  storage.gated = true;
+  return { storage, node, metrics };
+}
 
 describe('metrics after close', () => {
   it('a write failing after close() is not reported as a storage failure', async () => {
-    const storage = new GatedStorage();
-    storage.gated = false;
-    const clock = new VirtualClock();
-    const metrics: RaftMetric[] = [];
-    const node = await createRaftNode({ id: ids.a, clusterConfig: { voters: [ids.a] }, transport: handTransport(ids.a, []), storage, raftConfig: { clock }, onMetric: (metric) => metrics.push(metric) });
-    expect(await clock.runUntil(() => node.role.value === 'leader', 5_000)).toBe(true);
-    storage.gated = true;
+    const { storage, node, metrics } = await soloLeaderWithGatedWrites();
     const proposal = node.propose(new Uint8Array([1]));
     proposal.catch(() => undefined);
     await settle();
@@ -31,13 +38,7 @@ describe('metrics after close', () => {
   });
 
   it('a write failing while the node runs is still reported, once', async () => {
-    const storage = new GatedStorage();
-    storage.gated = false;
-    const clock = new VirtualClock();
-    const metrics: RaftMetric[] = [];
-    const node = await createRaftNode({ id: ids.a, clusterConfig: { voters: [ids.a] }, transport: handTransport(ids.a, []), storage, raftConfig: { clock }, onMetric: (metric) => metrics.push(metric) });
-    expect(await clock.runUntil(() => node.role.value === 'leader', 5_000)).toBe(true);
-    storage.gated = true;
+    const { storage, node, metrics } = await soloLeaderWithGatedWrites();
     node.propose(new Uint8Array([1])).catch(() => undefined);
     await settle();
     storage.fail(new Error('disk full'));

@@ -8,8 +8,7 @@
 // a write that is slow, or whose completion a frozen process hears late, is not taken for stuck.
 import { describe, expect, it } from 'vitest';
 import type { RaftMetric } from '../core/events.ts';
-import type { ForwardProposeResponse } from '../core/messages.ts';
-import { clientId, type NodeId } from '../core/types.ts';
+import { clientId } from '../core/types.ts';
 import { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
 import { CrashableStorage } from '../testing/crashable-storage.ts';
 import { createPausableProcess } from '../testing/pausable-process.ts';
@@ -17,31 +16,16 @@ import { seededRandom } from '../testing/seeded-random.ts';
 import { VirtualClock, drainMicrotasks } from '../testing/virtual-clock.ts';
 import { createRaftNode } from './create-raft-node.ts';
 import type { RaftNode } from './node-options.ts';
-import { GatedStorage, handTransport, type HandTransport, ids } from './hand-driven-node.test-support.ts';
+import { appendedIndexes, forwardAnswers, GatedStorage, handTiming, handTransport, type HandTransport, ids, leaderOfThreeByHand } from './hand-driven-node.test-support.ts';
 import { stuckWriteBoundMs } from './stuck-write-watch.ts';
 
-const timing = { electionTimeoutMin: 150, electionTimeoutMax: 300, heartbeatInterval: 50 };
+const timing = handTiming;
 
-/** a, leading a, b and c: an election won by hand (b grants the pre-vote, then the vote). */
-async function leaderOfThree(storage: GatedStorage, clock: VirtualClock, onMetric?: (metric: RaftMetric) => void): Promise<{ node: RaftNode; transport: HandTransport }> {
-  storage.gated = false;
-  const transport = handTransport(ids.a, [ids.b, ids.c]);
-  const node = await createRaftNode({ id: ids.a, clusterConfig: { voters: [ids.a, ids.b, ids.c] }, transport, storage, raftConfig: { clock, ...timing, maxPendingProposals: 8 }, ...(onMetric === undefined ? {} : { onMetric }) });
-  await clock.runUntil(() => transport.sent.some((sent) => sent.message.type === 'requestVote'), 1_000);
-  transport.deliver(ids.b, { type: 'requestVoteResponse', term: 1, preVote: true, granted: true, denialReason: null });
-  await clock.runUntil(() => transport.sent.some((sent) => sent.message.type === 'requestVote' && !sent.message.preVote), 1_000);
-  transport.deliver(ids.b, { type: 'requestVoteResponse', term: 1, preVote: false, granted: true, denialReason: null });
-  await clock.runUntil(() => node.role.value === 'leader', 1_000);
-  expect(node.role.value).toBe('leader');
-  await drainMicrotasks();
-  return { node, transport };
-}
+/** a, leading a, b and c, admitting at most 8 entries not settled. */
+const leaderOfThree = (storage: GatedStorage, clock: VirtualClock, onMetric?: (metric: RaftMetric) => void): ReturnType<typeof leaderOfThreeByHand> =>
+  leaderOfThreeByHand(storage, clock, { maxPendingProposals: 8, ...(onMetric === undefined ? {} : { onMetric }) });
 
-const answersTo = (transport: HandTransport, to: NodeId): Array<ForwardProposeResponse['outcome']['type']> =>
-  transport.sent.flatMap((sent) => (sent.to === to && sent.message.type === 'forwardProposeResponse' ? [sent.message.outcome.type] : []));
-
-const lastAppended = (transport: HandTransport): number =>
-  Math.max(1, ...transport.sent.flatMap((sent) => (sent.message.type === 'forwardProposeResponse' && sent.message.outcome.type === 'appended' ? [sent.message.outcome.index] : [])));
+const lastAppended = (transport: HandTransport): number => Math.max(1, ...appendedIndexes(transport));
 
 /** One forward from b every `everyMs` for `durationMs`, b and c acknowledging the whole log each time. */
 async function steadyForwards(node: RaftNode, transport: HandTransport, clock: VirtualClock, durationMs: number, everyMs = 10): Promise<void> {
@@ -65,7 +49,7 @@ describe('a leader whose one storage write never completes, under a steady strea
     storage.gated = true; // the next write hangs for good (a hung IndexedDB transaction, say)
     const hungAt = clock.now();
     await steadyForwards(node, transport, clock, 50_000);
-    expect(answersTo(transport, ids.b)).toContain('busy');
+    expect(forwardAnswers(transport, ids.b)).toContain('busy');
     expect(storage.pendingWrites).toBe(1);
     const error = node.stopped.value as (Error & { reason?: string }) | null;
     expect(error?.name).toBe('RaftStorageError');

@@ -8,32 +8,16 @@
 // (write-pipeline.ts queuedReadiesBound, capped so it does not grow with a huge
 // maxPendingProposals). A write that hangs is caught by its deadline (stuck-write.test.ts).
 import { describe, expect, it } from 'vitest';
-import type { ForwardProposeResponse } from '../core/messages.ts';
-import { clientId, type NodeId } from '../core/types.ts';
+import { clientId } from '../core/types.ts';
 import { VirtualClock, drainMicrotasks } from '../testing/virtual-clock.ts';
 import { createRaftNode } from './create-raft-node.ts';
 import type { RaftNode } from './node-options.ts';
-import { GatedStorage, handTransport, type HandTransport, ids } from './hand-driven-node.test-support.ts';
+import { appendedIndexes, forwardAnswers, GatedStorage, handTransport, type HandTransport, ids, leaderOfThreeByHand } from './hand-driven-node.test-support.ts';
 import { queuedReadiesBound } from './write-pipeline.ts';
 
-const timing = { electionTimeoutMin: 150, electionTimeoutMax: 300, heartbeatInterval: 50 };
-
-/** a, leading a, b and c: an election won by hand (b grants the pre-vote, then the vote). */
-async function leaderOfThree(storage: GatedStorage, maxPendingProposals?: number): Promise<{ node: RaftNode; transport: HandTransport }> {
-  storage.gated = false;
-  const clock = new VirtualClock();
-  const transport = handTransport(ids.a, [ids.b, ids.c]);
-  const raftConfig = { clock, ...timing, ...(maxPendingProposals === undefined ? {} : { maxPendingProposals }) };
-  const node = await createRaftNode({ id: ids.a, clusterConfig: { voters: [ids.a, ids.b, ids.c] }, transport, storage, raftConfig });
-  await clock.runUntil(() => transport.sent.some((sent) => sent.message.type === 'requestVote'), 1_000);
-  transport.deliver(ids.b, { type: 'requestVoteResponse', term: 1, preVote: true, granted: true, denialReason: null });
-  await clock.runUntil(() => transport.sent.some((sent) => sent.message.type === 'requestVote' && !sent.message.preVote), 1_000);
-  transport.deliver(ids.b, { type: 'requestVoteResponse', term: 1, preVote: false, granted: true, denialReason: null });
-  await clock.runUntil(() => node.role.value === 'leader', 1_000);
-  expect(node.role.value).toBe('leader');
-  await drainMicrotasks();
-  return { node, transport };
-}
+/** a, leading a, b and c, on a clock of its own. */
+const leaderOfThree = (storage: GatedStorage, maxPendingProposals?: number): ReturnType<typeof leaderOfThreeByHand> =>
+  leaderOfThreeByHand(storage, new VirtualClock(), maxPendingProposals === undefined ? {} : { maxPendingProposals });
 
 /** Forwards from b, each in a task of its own, as frames from a real transport arrive. */
 async function forwardProposals(node: RaftNode, transport: HandTransport, from: number, count: number): Promise<number> {
@@ -46,12 +30,6 @@ async function forwardProposals(node: RaftNode, transport: HandTransport, from: 
   }
   return delivered;
 }
-
-const forwardAnswers = (transport: HandTransport, to: NodeId): Array<ForwardProposeResponse['outcome']['type']> =>
-  transport.sent.flatMap((sent) => (sent.to === to && sent.message.type === 'forwardProposeResponse' ? [sent.message.outcome.type] : []));
-
-const appendedIndexes = (transport: HandTransport): number[] =>
-  transport.sent.flatMap((sent) => (sent.message.type === 'forwardProposeResponse' && sent.message.outcome.type === 'appended' ? [sent.message.outcome.index] : []));
 
 describe('a leader whose storage write is slow under a stream of forwarded proposals', () => {
   it('does not stop itself when readies pile up behind the slow write', async () => {
