@@ -216,6 +216,22 @@ export function handleInstallSnapshot(core: CoreState<SnapshotsHost>, from: Node
   }
 }
 
+/**
+ * Lets go of a half-built snapshot that nothing can complete any more (checked at every ready).
+ * It was let go only when it completed or a chunk of another transfer replaced it, so a transfer
+ * abandoned halfway (its leader gone, the follower brought up to date from a new leader's log)
+ * kept its buffer, up to snapshotTotalCeiling, for good. A reassembly belongs to one leader's
+ * term (snapshot-reassembly.ts sameTransfer) and chunks of an older term are refused, so once the
+ * term moves on no chunk can add to it (a candidate or a leader has moved it, by campaigning: the
+ * role test only says so outright); and once the commit index reaches its index, a chunk of it is
+ * answered as installed without a look (handleInstallSnapshot), so its bytes would never be used.
+ */
+export function dropAbandonedReassembly(core: CoreState<SnapshotsHost>): void {
+  const reassembly = core.reassembly;
+  if (reassembly === null) return;
+  if (reassembly.leaderTerm !== core.currentTerm || reassembly.meta.lastIncludedIndex <= core.commitIndex || core.role === 'leader' || core.role === 'candidate') core.reassembly = null;
+}
+
 /** Atomically: storage (snapshot, then the log after it), then the install instruction. */
 function installSnapshot(core: CoreState<SnapshotsHost>, meta: SnapshotMeta, state: Uint8Array): void {
   const index = meta.lastIncludedIndex;
