@@ -43,6 +43,28 @@ export interface FollowerProgress {
   snapshotRegrowAfterAcks: number;
   /** When the follower last acknowledged new snapshot bytes, or a chunk went out with none in flight (stall detection). */
   snapshotProgressAt: number;
+  /**
+   * The furthest byte the follower acknowledged in this stream, and when the stream began or last
+   * got past it. A stream holds compaction only while it keeps getting further (snapshots.ts): a
+   * follower that answers every chunk but gets nowhere (it keeps restarting, or repeats an offset
+   * it cannot get past) kept the stall clock from ever running out, since each rewind's chunk
+   * restarted it, and held the leader's log uncompacted for good (review snap52).
+   */
+  snapshotFurthestAckedBytes: number;
+  snapshotFurthestAckedAt: number;
+  /**
+   * When the follower answered below snapshotFurthestAckedBytes, until an answer reaches it
+   * again, or null. A follower that lost its reassembly (it restarted) starts again from 0; a
+   * reordered old answer looks the same, but the follower's next answer reaches the furthest byte
+   * again. Not reached after a resent chunk's round trip, the reassembly counts as lost.
+   */
+  snapshotFellBackAt: number | null;
+  /**
+   * Reassemblies this follower lost since it last got through (installed a snapshot or caught up
+   * from the log): kept across its streams, like snapshotStalled, since it says something of the
+   * follower, not of one stream. From the second on, its streams hold no compaction.
+   */
+  snapshotReassembliesLost: number;
   /** Pacing (RaftConfig.snapshotBytesPerSecond): no chunk goes out before this clock reading. */
   snapshotPacedUntil: number;
   /**
@@ -129,6 +151,10 @@ export function createProgress(nextIndex: number, now: number): FollowerProgress
     snapshotAdvancingAcks: 0,
     snapshotRegrowAfterAcks: 0,
     snapshotProgressAt: now,
+    snapshotFurthestAckedBytes: 0,
+    snapshotFurthestAckedAt: now,
+    snapshotFellBackAt: null,
+    snapshotReassembliesLost: 0,
     snapshotPacedUntil: Number.NEGATIVE_INFINITY,
     snapshotTimedChunk: null,
     snapshotResentThroughBytes: -1,
@@ -154,6 +180,8 @@ export function becomeProbe(progress: FollowerProgress): void {
   // a stall of its stream is over: its next stream starts with the full window. (In the other
   // states the flag is already false.)
   progress.snapshotStalled = false;
+  // For the same reason, its lost reassemblies are behind it.
+  progress.snapshotReassembliesLost = 0;
   // The stream is over: its snapshot, perhaps older than the newest, is let go.
   progress.snapshotStream = null;
   progress.state = 'probe';
