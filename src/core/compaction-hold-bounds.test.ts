@@ -1,9 +1,9 @@
 // Guards the bounds on what holds a leader's compaction back for a follower catching up
 // (snapshots.ts lowestFollowerHold): a follower that gets somewhere keeps the entries it will need,
-// and one that does not (it keeps restarting mid-install, it is stuck at an offset) never keeps
-// the log from being compacted for long. An outside review (snap52) found a follower restarting
-// every 2 s holding the floor at the first snapshot for two minutes while 120 newer ones were
-// published, the log growing with every command.
+// and one that does not (it keeps restarting mid-install, it is stuck at an offset, it went silent
+// after installing) never keeps the log from being compacted for long. An outside review
+// (snap52) found a follower restarting every 2 s holding the floor at the first snapshot for two
+// minutes while 120 newer ones were published, the log growing with every command.
 import { describe, expect, it } from 'vitest';
 import { resolveRaftConfig, type RaftConfig } from './config.ts';
 import { createCoreHarness, type CoreHarness, type HarnessNode } from './core-harness.test-support.ts';
@@ -158,4 +158,23 @@ describe('compaction held for a follower catching up is bounded', () => {
     // the pace), and the stream starts over with the newest snapshot, which holds as long again.
     expect(longestStill).toBeLessThan(4_000);
   }, 60_000);
+
+  it('a follower that installed and then went silent holds compaction at its match index no longer than the patience', () => {
+    const { harness, leader, follower, commitAndPublish } = followerBehindTheFloor();
+    const first = leader.core.compactionFloor;
+    // Gone right after its install: no append after the snapshot reaches it.
+    harness.dropWhen = (_from, to, message) => to === follower.id && message.type === 'appendEntries' && follower.snapshots.length > 0;
+    harness.heal();
+    harness.advance(1_000);
+    commitAndPublish(); // while the stream runs: the follower will need these entries after it
+    while (follower.snapshots.length === 0) harness.advance(5);
+    expect(follower.snapshots).toEqual([first]);
+    const installedAt = harness.now;
+    commitAndPublish();
+    const newest = leader.core.latestSnapshot?.throughIndex ?? 0;
+    expect(leader.core.compactionFloor).toBe(first); // held at its match index for now
+    harness.advance(2_400 + 100);
+    expect(leader.core.compactionFloor).toBe(newest);
+    expect(harness.now - installedAt).toBeLessThan(3_000);
+  });
 });

@@ -132,6 +132,19 @@ export interface FollowerProgress {
   rejectsBelowMatch: boolean;
   /** Last time its match index advanced (stall detection of in-flight entries). */
   lastProgressAt: number;
+  /**
+   * When the match index last advanced, and only then (lastProgressAt also restarts when entries
+   * go out after a quiet spell): whether a follower is still catching up.
+   */
+  matchAdvancedAt: number;
+  /**
+   * After the follower installed a snapshot: the leader's last index when it did, or 0. Until its
+   * match index gets there, compaction waits for it (snapshots.ts), as it waited for its stream:
+   * released at the install, the hold let the floor pass the snapshot just installed before the
+   * follower had the entries after it, and it needed a whole new stream (review snap52: 14
+   * installs in 30 s, never caught up, when more than one probe's worth had been written).
+   */
+  catchUpThroughIndex: number;
   /** Whether any AppendEntries went to this follower since the last ready was taken. */
   sentThisRound: boolean;
 }
@@ -171,6 +184,8 @@ export function createProgress(nextIndex: number, now: number): FollowerProgress
     answered: false,
     rejectsBelowMatch: false,
     lastProgressAt: now,
+    matchAdvancedAt: now,
+    catchUpThroughIndex: 0,
     sentThisRound: false,
   };
 }

@@ -48,6 +48,8 @@ export function beginSnapshotStream(progress: FollowerProgress, stream: Snapshot
   progress.snapshotFurthestAckedBytes = 0;
   progress.snapshotFurthestAckedAt = now;
   progress.snapshotFellBackAt = null;
+  // A new stream is the follower's catching up now (progress.ts catchUpThroughIndex).
+  progress.catchUpThroughIndex = 0;
   // The first chunk goes now, and the pace counts from it.
   progress.snapshotPacedUntil = now;
   progress.snapshotTimedChunk = null;

@@ -46,13 +46,14 @@ function allowedCompaction(core: CoreState<SnapshotsHost>, snapshotIndex: number
 }
 
 /**
- * Finishes a compaction that a pending forward or a running stream held back, once they no longer
- * need the entries or no longer count (checked at every ready). Without it the floor stayed where
- * the hold left it until the application published again, which an application that snapshots on
- * a schedule, or once, may not do for a long time: the log kept what it had asked to drop, and
- * compactionFloor said so (bench:browser's snapshot phase waited for it in vain). The snapshot is
- * written again with the discard, as publishSnapshot writes it: the driver's write of a snapshot
- * is what discards the log behind it.
+ * Finishes a compaction that a pending forward or a follower catching up (its stream running, or
+ * the entries after the snapshot it installed) held back, once they no longer need the entries
+ * or no longer count (checked at every ready). Without it the floor stayed where the hold left it
+ * until the application published again, which an application that snapshots on a schedule, or
+ * once, may not do for a long time: the log kept what it had asked to drop, and compactionFloor
+ * said so (bench:browser's snapshot phase waited for it in vain). The snapshot is written again
+ * with the discard, as publishSnapshot writes it: the driver's write of a snapshot is what
+ * discards the log behind it.
  */
 export function resumeHeldCompaction(core: CoreState<SnapshotsHost>): void {
   const snapshot = core.snapshot;
@@ -78,18 +79,28 @@ function lowestPendingForwardFloor(core: CoreState<SnapshotsHost>): number {
 }
 
 /**
- * How far the log may be compacted without a follower's running stream falling behind the floor:
- * the stream finishes the snapshot it began (progress.ts SnapshotStream), and the follower then
+ * How far the log may be compacted without a follower that is catching up falling behind the
+ * floor: not past the snapshot its running stream sends, nor, once it installed that snapshot,
+ * past its match index until it has the entries the leader had then.
+ *
+ * A stream finishes the snapshot it began (progress.ts SnapshotStream), and the follower then
  * needs the entries after it. Compacted past them, it would need the newest snapshot next, and
  * while the application publishes faster than one streams it would never catch up, always a
- * stream or two behind; kept, it catches up from the log.
+ * stream or two behind; kept, it catches up from the log. The hold used to end at the install:
+ * the next ready compacted to the newest snapshot at once, while the follower was sent one probe
+ * (8 KiB at most) after the snapshot, so with more than that written meanwhile it was behind the
+ * floor again and got a whole new stream (review snap52). So it lasts until the follower's match
+ * index reaches the leader's last index at the install (progress.ts catchUpThroughIndex): a fixed
+ * goal, so a follower slower than the writes does not hold the log for ever; past it, it is a
+ * follower like any other.
  *
  * Only a follower getting somewhere holds anything, so none keeps the log from being compacted
  * for good: a stalled stream (no acknowledgement for a stall timeout) holds nothing, nor one
  * whose follower answers but has not got past its furthest acknowledged byte for a while
  * (snapshot-sender.ts snapshotHoldPatienceMs: a follower stuck at an offset, whose answers
- * rewound the stream and so kept the stall clock from ever running out). Nor the streams of a
- * follower that lost its reassembly twice without getting through (reassembliesLostBeforeForfeit).
+ * rewound the stream and so kept the stall clock from ever running out), nor a follower catching
+ * up whose match index has not moved for that long. Nor the streams of a follower that lost its
+ * reassembly twice without getting through (reassembliesLostBeforeForfeit).
  */
 function lowestFollowerHold(core: CoreState<SnapshotsHost>): number {
   let lowest = Number.POSITIVE_INFINITY;
@@ -97,6 +108,8 @@ function lowestFollowerHold(core: CoreState<SnapshotsHost>): number {
     const stream = progress.snapshotStream;
     if (stream !== null && streamGetsSomewhere(core, progress, stream) && progress.snapshotReassembliesLost < reassembliesLostBeforeForfeit) {
       lowest = Math.min(lowest, stream.snapshot.meta.lastIncludedIndex);
+    } else if (catchingUpAfterInstall(core, progress)) {
+      lowest = Math.min(lowest, progress.matchIndex);
     }
   }
   return lowest;
@@ -116,6 +129,11 @@ const reassembliesLostBeforeForfeit = 2;
 /** Whether the follower answers its stream and gets further in it (not stalled, not stuck). */
 function streamGetsSomewhere(core: CoreState<SnapshotsHost>, progress: FollowerProgress, stream: SnapshotStream): boolean {
   return !progress.snapshotStalled && snapshotStreamAdvancing(progress, core.now, streamPace(core, stream), core.snapshotStallBounds);
+}
+
+/** Whether the follower installed a snapshot and its match index is still on its way to catchUpThroughIndex, moving. */
+function catchingUpAfterInstall(core: CoreState<SnapshotsHost>, progress: FollowerProgress): boolean {
+  return progress.state !== 'snapshot' && progress.matchIndex < progress.catchUpThroughIndex && core.now - progress.matchAdvancedAt < core.snapshotStallBounds.ceilingMs;
 }
 
 function compactLog(core: CoreState<SnapshotsHost>, throughIndex: number): void {
@@ -201,7 +219,10 @@ export function handleSnapshotResponse(core: CoreState<SnapshotsHost>, from: Nod
   if (progress.state !== 'snapshot' || response.lastIncludedIndex !== streamedSnapshotIndex(progress)) return;
   if (response.installed) {
     progress.matchIndex = Math.max(progress.matchIndex, Math.min(response.lastIncludedIndex, core.log.lastIndex));
+    progress.matchAdvancedAt = core.now;
     becomeProbe(progress);
+    // Compaction waits until it has the entries written while it streamed (lowestFollowerHold).
+    progress.catchUpThroughIndex = core.log.lastIndex;
     core.host.maybeAdvanceCommit();
     core.host.sendAppend(from);
     return;
