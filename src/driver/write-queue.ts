@@ -18,7 +18,9 @@ export function mergeReadies(readies: readonly Ready[]): MergedWrite {
   let leaderForTerm: StorageBatch['leaderForTerm'];
   let truncateFrom: number | undefined;
   let commitIndex: number | undefined;
-  let entries: LogEntry[] = [];
+  // One array grown in place: concatenating per ready copied everything merged so far each time,
+  // quadratic in the readies queued behind a slow write (up to 262,144 of them).
+  const entries: LogEntry[] = [];
   for (const ready of readies) {
     if (ready.commitIndex !== null) commitIndex = ready.commitIndex;
     if (ready.hardState !== null) hardState = ready.hardState;
@@ -26,9 +28,11 @@ export function mergeReadies(readies: readonly Ready[]): MergedWrite {
     if (ready.truncateFrom !== null) {
       const cut = ready.truncateFrom;
       truncateFrom = truncateFrom === undefined ? cut : Math.min(truncateFrom, cut);
-      entries = entries.filter((entry) => entry.index < cut);
+      let kept = 0;
+      for (const entry of entries) if (entry.index < cut) entries[kept++] = entry;
+      entries.length = kept;
     }
-    if (ready.entries.length > 0) entries = entries.length === 0 ? [...ready.entries] : entries.concat(ready.entries);
+    for (const entry of ready.entries) entries.push(entry);
   }
   const last = entries[entries.length - 1];
   const batch: StorageBatch = {
