@@ -9,7 +9,6 @@ import { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
 import { deriveSeed, seededRandom } from '../testing/seeded-random.ts';
 import { createSimulatedNetwork, reliableNetwork } from '../testing/simulated-network.ts';
 import { VirtualClock } from '../testing/virtual-clock.ts';
-import { settleOnVirtualClock } from '../testing/settle-on-clock.test-support.ts';
 import { encodeHello } from '../rooms/room-channel.ts';
 import type { RoomEvent } from '../rooms/room-events.ts';
 import { arrive, createPeerRegistry, depart, type PeerEnvironment, type SimulatedPeer } from '../rooms/room-simulation-peers.test-support.ts';
@@ -190,6 +189,46 @@ describe('a learner whose node stopped while its page stays connected', () => {
     await test.clock.advance(5_000);
     const settled = await settleWithin(test.clock, test.peer('a').room!.store.dispatch({ type: 'put', key: 'x', value: 'after' }), 30_000);
     expect({ voters, votersIncludeStoppedB: voters.includes(nodeId('b')), writeAfterCLeft: settled }).toEqual({ voters: expect.any(Array), votersIncludeStoppedB: false, writeAfterCLeft: 'fulfilled' });
+    await test.close();
+  });
+});
+
+describe("a stranger whose hello names each newcomer's id as a voter", () => {
+  it('does not keep newcomers out of the room for good (each join burns its ids and fails)', async () => {
+    const test = simulatedRoom(5205);
+    const names = ['a', 'b', 'c'];
+    for (const name of names) {
+      arrive(test.environment, test.peer(name));
+      await test.clock.advance(300);
+    }
+    const config = () => test.leaderOf(names)?.room?.node.membership.value;
+    expect(await test.clock.runUntil(() => config()?.voters.length === 3, { timeoutMs: 10_000 })).toBe(true);
+    // The stranger runs no node; to each peer that becomes reachable (any fresh id the newcomer
+    // takes next included) it says that peer is a voter of a cluster in a high term.
+    const stranger = test.network.transport(nodeId('z'));
+    stranger.incoming.subscribe(() => {});
+    const members = new Set(names);
+    const tell = (to: NodeId): void => void stranger.send(to, encodeHello({ type: 'hello', visible: true, member: true, voters: [to, nodeId('z')], term: 1_000_000, leader: nodeId('z') }));
+    let known = new Set<NodeId>(stranger.peers.value);
+    stranger.peers.subscribe((peers) => {
+      for (const to of peers) if (!known.has(to) && !members.has(to)) tell(to);
+      known = new Set(peers);
+    });
+    const repeat = (): void => {
+      for (const to of stranger.peers.value) if (!members.has(to)) tell(to);
+      test.clock.setTimeout(repeat, 100);
+    };
+    repeat();
+    const newcomer = test.peer('n');
+    arrive(test.environment, newcomer);
+    const admitted = (): boolean => {
+      const id = newcomer.room?.id;
+      const current = config();
+      return id !== undefined && current !== undefined && [...current.voters, ...(current.learners ?? [])].includes(id);
+    };
+    const ok = await test.clock.runUntil(admitted, { timeoutMs: 30_000 });
+    const discarded = test.events.filter(({ peer, event }) => peer === 'n' && event.type === 'storageDiscarded').length;
+    expect({ admitted: ok, idsGivenUp: discarded }).toEqual({ admitted: true, idsGivenUp: 0 });
     await test.close();
   });
 });
