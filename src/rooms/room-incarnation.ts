@@ -22,6 +22,7 @@ import { helloLifetimeMs, type RoomPresence } from './room-presence.ts';
 import { roomMembershipPolicy, roomTimings, type JoinRoomOptionsWithNode } from './join-room-options.ts';
 import { connect, type Plumbing } from './room-plumbing.ts';
 import { createRefusalLog, type RefusalLog } from './refusal-log.ts';
+import { closeWhenNodeStops } from './stopped-node.ts';
 
 export type WedgeMetric = Extract<RaftMetric, { type: 'wedgeSuspected' }>;
 
@@ -179,7 +180,12 @@ async function startIncarnation<State, Command>(
     // Once: room.leave() may run twice (an abort of `signal`, then the application's own call) or
     // after a rejoin's own call that it cut short, and a storage's `close` need not tolerate a second.
     let leaving: Promise<void> | null = null;
-    incarnation = { id, storage, node, store, signaling: plumbing.signaling, presence: plumbing.presence, refusals, leave: () => (leaving ??= leaveRoom(node, store, running, plumbing, storage)) };
+    const stopWatch = closeWhenNodeStops({ id, node, clock, coordinator: running, plumbing, leaving: () => leaving !== null, onEvent: options.onEvent });
+    const leave = (): Promise<void> => {
+      stopWatch.end();
+      return leaveRoom(node, store, running, plumbing, storage);
+    };
+    incarnation = { id, storage, node, store, signaling: plumbing.signaling, presence: plumbing.presence, refusals, leave: () => (leaving ??= leave()) };
     return incarnation;
   } catch (error) {
     // The coordinator's timer would otherwise tick on against a closed node for good (and keep a
