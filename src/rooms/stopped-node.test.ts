@@ -3,7 +3,8 @@
 // once kept it reachable and "a member" for good, so a voter whose node had stopped was never
 // replaced (the room stalled after one more departure) and a learner whose node had stopped was
 // promoted to voter (review s52). Now the incarnation closes its connections when its node stops
-// and says so (`nodeStopped`).
+// and says so (`nodeStopped`), and the policy takes a member that stops answering the leader for
+// `silentAfterMs` for a lost one, whatever its connections say.
 import { describe, expect, it } from 'vitest';
 import { RaftStorageError } from '../core/errors.ts';
 import type { NodeId } from '../core/types.ts';
@@ -101,4 +102,15 @@ describe('a node that stops for good under a running room', () => {
     await test.close();
   });
 
+  it('is replaced once it has not answered for silentAfterMs even where its connections stay open (a transport that cannot close them)', async () => {
+    const { test, voters } = await stoppedVoter(5207);
+    // The page's transport ignores the close: c stays reachable, says nothing, answers nothing.
+    test.network.setDown(nodeId('c'), false);
+    arrive(test.environment, test.peer('d'));
+    await test.clock.advance(20_000);
+    expect([...voters()].sort()).toEqual(['a', 'b', 'c']);
+    // joinRoom's default silentAfterMs (30 s) after the leader first found c silent.
+    expect(await test.clock.runUntil(() => [...voters()].sort().join() === 'a,b,d', { timeoutMs: 15_000 })).toBe(true);
+    await test.close();
+  });
 });
