@@ -104,6 +104,15 @@ describe('judgeDiscovery', () => {
   it('refuses an id the room lists as a voter while our storage is empty', () => {
     expect(judgeDiscovery(options('a', { b: { ...newcomer, member: true, voters: [nodeId('a'), nodeId('b')], term: 2 } }), 0)).toEqual({ type: 'identityReused' });
   });
+
+  it('refuses an id that any claim lists, whatever claim is newer: a stranger naming a higher term without it does not make it safe (review s52)', () => {
+    const room: RoomHello = { ...newcomer, member: true, voters: [nodeId('a'), nodeId('b'), nodeId('c')], term: 3, leader: nodeId('a') };
+    const lie: RoomHello = { ...newcomer, member: true, voters: [nodeId('a'), nodeId('b'), nodeId('z')], term: 1_000_000, leader: nodeId('a') };
+    expect(judgeDiscovery(options('c', { a: room, z: lie }), 0)).toEqual({ type: 'identityReused' });
+    expect(judgeDiscovery(options('c', { a: { ...room, voters: [nodeId('a'), nodeId('b')], learners: [nodeId('c')] }, z: lie }), 0)).toEqual({ type: 'identityReused' });
+    // Preferring the refused leader's cluster after a wedge changes nothing to it.
+    expect(judgeDiscovery({ ...options('c', { a: room, z: lie }), preferClusterOf: nodeId('a') }, 0)).toEqual({ type: 'identityReused' });
+  });
 });
 
 describe('discovery waits for signaling to be ready', () => {
