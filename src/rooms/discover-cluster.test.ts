@@ -113,6 +113,19 @@ describe('judgeDiscovery', () => {
     // Preferring the refused leader's cluster after a wedge changes nothing to it.
     expect(judgeDiscovery({ ...options('c', { a: room, z: lie }), preferClusterOf: nodeId('a') }, 0)).toEqual({ type: 'identityReused' });
   });
+
+  it('an id no node ever ran under is never refused: a claim naming it a voter is a lie and ignored, one naming it a learner is joined (review s52)', () => {
+    const room: RoomHello = { ...newcomer, member: true, voters: [nodeId('a'), nodeId('b'), nodeId('c')], term: 3, leader: nodeId('a') };
+    const lie: RoomHello = { ...newcomer, member: true, voters: [nodeId('n'), nodeId('z')], term: 1_000_000, leader: nodeId('z') };
+    const fresh = (heard: Record<string, RoomHello>): DiscoveryOptions => ({ ...options('n', heard), neverRanNode: true });
+    expect(judgeDiscovery(fresh({ a: room, z: lie }), 0)).toEqual({ type: 'join', bootstrap: { voters: ['a', 'b', 'c'] } });
+    // Admitted before it said it runs no node (a leader of an earlier version): safe to follow, it never voted.
+    expect(judgeDiscovery(fresh({ a: { ...room, learners: [nodeId('n')] } }), 0)).toEqual({ type: 'join', bootstrap: { voters: ['a', 'b', 'c'] } });
+    // Only the lie: nothing to join, and a member was heard, so it waits rather than bootstrap.
+    expect(judgeDiscovery(fresh({ z: lie }), 60_000)).toBeNull();
+    // Without the flag the same lie costs the id (the safe side for an id that may have run).
+    expect(judgeDiscovery(options('n', { a: room, z: lie }), 0)).toEqual({ type: 'identityReused' });
+  });
 });
 
 describe('discovery waits for signaling to be ready', () => {

@@ -1,16 +1,20 @@
 // Hellos that name a peer's own id (README "Lying hellos"). A peer on empty storage whose id the
 // room still lists must not run under it (SPEC "Wedge": it could vote again in terms it voted
-// in), so discovery gives such an id up. Review s52 found that only the newest claim was checked,
-// so a stranger claiming a higher term made a wiped member run under its old id: now any claim
-// listing the id gives it up.
+// in), so discovery gives such an id up; but a hello is anyone's word. Review s52 found both
+// sides open: only the newest claim was checked, so a stranger claiming a higher term made a
+// wiped member run under its old id, and a stranger naming each fresh id a newcomer took made it
+// give every one up and fail its join. Now any claim listing an id that may have run a node
+// gives it up, and a claim listing an id that never ran one is known to be false.
 import { describe, expect, it } from 'vitest';
 import type { NodeId } from '../core/types.ts';
 import { nodeId } from '../core/types.ts';
+import { encodeHello } from './room-channel.ts';
+import { bootstrapKey } from './room-identity.ts';
 import { arrive, depart, type PeerEnvironment } from './room-simulation-peers.test-support.ts';
 import { settleWithin, simulatedRoom } from './simulated-room.test-support.ts';
 
-/** a, b, c form three voters and acknowledge a write; c leaves and its node storage is wiped (its identity kept). */
-async function wipedMember(seed: number) {
+/** a, b, c form three voters and acknowledge a write; c leaves and its node storage is wiped (its identity kept), unless `keepStorage`. */
+async function wipedMember(seed: number, { keepStorage = false } = {}) {
   const test = simulatedRoom(seed);
   const joinedAs: NodeId[] = [];
   const environment: PeerEnvironment = { ...test.environment, onJoined: (peer, room) => void (peer.id === 'c' ? joinedAs.push(room.id) : undefined) };
@@ -25,7 +29,7 @@ async function wipedMember(seed: number) {
   await test.clock.advance(500);
   joinedAs.length = 0;
   depart(environment, test.peer('c'));
-  test.peer('c').storages.delete(nodeId('c')); // the log, term and vote gone; the saved id kept
+  if (!keepStorage) test.peer('c').storages.delete(nodeId('c')); // the log, term and vote gone; the saved id kept
   await test.clock.advance(1_000);
   return { test, environment, joinedAs, voters };
 }
@@ -48,6 +52,25 @@ describe("a member back on wiped storage under its old id, while a stranger's he
     // The room still lists c as a voter: a node under c on empty storage is what SPEC "Wedge" forbids.
     expect(voters()).toContain(nodeId('c'));
     expect(joinedAs[0]).not.toBe('c');
+    await test.close();
+  });
+});
+
+describe('an id whose identity store holds no bootstrap, taken for one no node ever ran under', () => {
+  it('is one no longer once its node restarted from a log: wiped after, it is refused as any member is', async () => {
+    const { test, environment, joinedAs } = await wipedMember(5208, { keepStorage: true });
+    // c's identity store lost its bootstrap record (a store restored in part, or a log from elsewhere).
+    await test.peer('c').identity.delete(bootstrapKey('sim'));
+    arrive(environment, test.peer('c'));
+    expect(await test.clock.runUntil(() => joinedAs.length > 0, { timeoutMs: 20_000 })).toBe(true);
+    expect(joinedAs[0]).toBe('c');
+    await test.clock.advance(1_000);
+    depart(environment, test.peer('c'));
+    test.peer('c').storages.delete(nodeId('c'));
+    await test.clock.advance(1_000);
+    arrive(environment, test.peer('c'));
+    expect(await test.clock.runUntil(() => joinedAs.length > 1, { timeoutMs: 20_000 })).toBe(true);
+    expect(joinedAs[1]).not.toBe('c');
     await test.close();
   });
 });
@@ -80,3 +103,42 @@ describe('a member back on wiped storage under its old id, while a stranger name
   });
 });
 
+describe("a stranger whose hello names each newcomer's id as a voter", () => {
+  it('does not keep newcomers out of the room for good (each join burns its ids and fails)', async () => {
+    const test = simulatedRoom(5205);
+    const names = ['a', 'b', 'c'];
+    for (const name of names) {
+      arrive(test.environment, test.peer(name));
+      await test.clock.advance(300);
+    }
+    const config = () => test.leaderOf(names)?.room?.node.membership.value;
+    expect(await test.clock.runUntil(() => config()?.voters.length === 3, { timeoutMs: 10_000 })).toBe(true);
+    // The stranger runs no node; to each peer that becomes reachable (any fresh id the newcomer
+    // takes next included) it says that peer is a voter of a cluster in a high term.
+    const stranger = test.network.transport(nodeId('z'));
+    stranger.incoming.subscribe(() => {});
+    const members = new Set(names);
+    const tell = (to: NodeId): void => void stranger.send(to, encodeHello({ type: 'hello', visible: true, member: true, voters: [to, nodeId('z')], term: 1_000_000, leader: nodeId('z') }));
+    let known = new Set<NodeId>(stranger.peers.value);
+    stranger.peers.subscribe((peers) => {
+      for (const to of peers) if (!known.has(to) && !members.has(to)) tell(to);
+      known = new Set(peers);
+    });
+    const repeat = (): void => {
+      for (const to of stranger.peers.value) if (!members.has(to)) tell(to);
+      test.clock.setTimeout(repeat, 100);
+    };
+    repeat();
+    const newcomer = test.peer('n');
+    arrive(test.environment, newcomer);
+    const admitted = (): boolean => {
+      const id = newcomer.room?.id;
+      const current = config();
+      return id !== undefined && current !== undefined && [...current.voters, ...(current.learners ?? [])].includes(id);
+    };
+    const ok = await test.clock.runUntil(admitted, { timeoutMs: 30_000 });
+    const discarded = test.events.filter(({ peer, event }) => peer === 'n' && event.type === 'storageDiscarded').length;
+    expect({ admitted: ok, idsGivenUp: discarded }).toEqual({ admitted: true, idsGivenUp: 0 });
+    await test.close();
+  });
+});
