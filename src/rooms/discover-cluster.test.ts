@@ -104,6 +104,28 @@ describe('judgeDiscovery', () => {
   it('refuses an id the room lists as a voter while our storage is empty', () => {
     expect(judgeDiscovery(options('a', { b: { ...newcomer, member: true, voters: [nodeId('a'), nodeId('b')], term: 2 } }), 0)).toEqual({ type: 'identityReused' });
   });
+
+  it('refuses an id that any claim lists, whatever claim is newer: a stranger naming a higher term without it does not make it safe (review s52)', () => {
+    const room: RoomHello = { ...newcomer, member: true, voters: [nodeId('a'), nodeId('b'), nodeId('c')], term: 3, leader: nodeId('a') };
+    const lie: RoomHello = { ...newcomer, member: true, voters: [nodeId('a'), nodeId('b'), nodeId('z')], term: 1_000_000, leader: nodeId('a') };
+    expect(judgeDiscovery(options('c', { a: room, z: lie }), 0)).toEqual({ type: 'identityReused' });
+    expect(judgeDiscovery(options('c', { a: { ...room, voters: [nodeId('a'), nodeId('b')], learners: [nodeId('c')] }, z: lie }), 0)).toEqual({ type: 'identityReused' });
+    // Preferring the refused leader's cluster after a wedge changes nothing to it.
+    expect(judgeDiscovery({ ...options('c', { a: room, z: lie }), preferClusterOf: nodeId('a') }, 0)).toEqual({ type: 'identityReused' });
+  });
+
+  it('an id no node ever ran under is never refused: a claim naming it a voter is a lie and ignored, one naming it a learner is joined (review s52)', () => {
+    const room: RoomHello = { ...newcomer, member: true, voters: [nodeId('a'), nodeId('b'), nodeId('c')], term: 3, leader: nodeId('a') };
+    const lie: RoomHello = { ...newcomer, member: true, voters: [nodeId('n'), nodeId('z')], term: 1_000_000, leader: nodeId('z') };
+    const fresh = (heard: Record<string, RoomHello>): DiscoveryOptions => ({ ...options('n', heard), neverRanNode: true });
+    expect(judgeDiscovery(fresh({ a: room, z: lie }), 0)).toEqual({ type: 'join', bootstrap: { voters: ['a', 'b', 'c'] } });
+    // Admitted before it said it runs no node (a leader of an earlier version): safe to follow, it never voted.
+    expect(judgeDiscovery(fresh({ a: { ...room, learners: [nodeId('n')] } }), 0)).toEqual({ type: 'join', bootstrap: { voters: ['a', 'b', 'c'] } });
+    // Only the lie: nothing to join, and a member was heard, so it waits rather than bootstrap.
+    expect(judgeDiscovery(fresh({ z: lie }), 60_000)).toBeNull();
+    // Without the flag the same lie costs the id (the safe side for an id that may have run).
+    expect(judgeDiscovery(options('n', { a: room, z: lie }), 0)).toEqual({ type: 'identityReused' });
+  });
 });
 
 describe('discovery waits for signaling to be ready', () => {

@@ -78,6 +78,15 @@ export interface DiscoveryOptions {
   readonly preferClusterOf?: NodeId;
   /** Told each time the chooser this peer promised to join changes (null: no promise). */
   readonly onDeferral?: (chooser: NodeId | null) => void;
+  /**
+   * No node has ever run under this id: joinRoom minted it during this join, or its identity store
+   * has never started a node in the room (room-identity.ts, saveBootstrap). Such an id cannot be
+   * "reused", so a claim that lists it is not taken as `identityReused`, and one that lists it as
+   * a voter is a lie (a learner becomes a voter only once it has acknowledged entries), ignored:
+   * otherwise a stranger naming every fresh id a newcomer takes made it give each up in turn, and
+   * kept it out of the room (review s52). Absent: the id may have run (the safe side).
+   */
+  readonly neverRanNode?: boolean;
 }
 
 /**
@@ -127,23 +136,31 @@ export function judgeDiscovery(options: DiscoveryOptions, elapsedMs: number, mem
   const reachable = options.peers();
   const chose = choseToStartAnyway(options);
   trackDeferral(options, memory, recent, reachable, chose);
-  let best: { voters: readonly NodeId[]; learners: readonly NodeId[]; term: number } | null = null;
+  const selfId = options.selfId;
   const claims = [...recent.values()].flatMap(({ hello }) => (hello.voters === null ? [] : [{ voters: hello.voters, learners: hello.learners ?? [], term: hello.term, leader: hello.leader }]));
+  // Any claim that lists this id, whatever its term, and before choosing a cluster (review s52):
+  // a node started on empty storage under an id the room's members still list may vote again in
+  // terms it voted in (SPEC "Wedge"), and only the newest claim was checked, so a stranger's hello
+  // in a higher term without the id made a wiped member run under its old id. As removedWhileAway
+  // puts removal first, the unsafe reading loses: a fresh id costs only the id. A learner counts
+  // too (review 2026-12-06): back on empty storage under its old id, the leader's match index for
+  // it stayed where its lost log ended, and the policy promoted it without a log. Its own hellos
+  // keep it from being listed while it decides: the policy does not admit a peer whose hello says
+  // it runs no node yet. A peer of an earlier version lists no learners: only voters count.
+  const neverRan = options.neverRanNode === true;
+  if (!neverRan && claims.some((claim) => claim.voters.includes(selfId) || claim.learners.includes(selfId))) return { type: 'identityReused' };
+  // An id that never ran is no voter of any honest cluster: such a claim is a lie, and starting on
+  // it would make this node a voter of a cluster that does not have it.
+  const believed = neverRan ? claims.filter((claim) => !claim.voters.includes(selfId)) : claims;
   const { preferClusterOf } = options;
   // Only a claim that names it as the leader: a removed member campaigning on its old
   // configuration (refused too) lists itself among voters, but leads nothing.
-  const preferred = preferClusterOf === undefined ? [] : claims.filter((claim) => claim.leader === preferClusterOf && claim.voters.includes(preferClusterOf));
-  for (const claim of preferred.length > 0 ? preferred : claims) {
-    if (best === null || claim.term > best.term) best = { voters: claim.voters, learners: claim.learners, term: claim.term };
+  const preferred = preferClusterOf === undefined ? [] : believed.filter((claim) => claim.leader === preferClusterOf && claim.voters.includes(preferClusterOf));
+  let best: { voters: readonly NodeId[]; term: number } | null = null;
+  for (const claim of preferred.length > 0 ? preferred : believed) {
+    if (best === null || claim.term > best.term) best = { voters: claim.voters, term: claim.term };
   }
-  if (best !== null) {
-    // A learner too (review 2026-12-06): back on empty storage under its old id, the leader's
-    // match index for it stayed where its lost log ended, and the policy promoted it without a
-    // log. Its own hellos keep it from being listed while it decides: the policy does not admit
-    // a peer whose hello says it runs no node yet. A peer of an earlier version lists no learners: only voters count.
-    if (best.voters.includes(options.selfId) || best.learners.includes(options.selfId)) return { type: 'identityReused' };
-    return { type: 'join', bootstrap: { voters: [...best.voters] } };
-  }
+  if (best !== null) return { type: 'join', bootstrap: { voters: [...best.voters] } };
   if (elapsedMs < options.discoveryMs || memory.metMember || memory.deferringTo !== null) return null;
   if (memory.releasedAt !== null && options.clock.now() - memory.releasedAt < helloLifetimeOf(options)) return null;
   // Only this page's own user frees it from the peers it cannot reach.

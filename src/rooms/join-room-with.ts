@@ -10,7 +10,7 @@
 import { resolveRaftConfig, type Clock } from '../core/config.ts';
 import { nodeId, type NodeId } from '../core/types.ts';
 import { realClock } from '../driver/node-options.ts';
-import { claimLost, defaultKeyValueStore, forgetNodeClaim, identityKey, loadOrMintNodeId, mintNodeIdentity, saveNodeIdentity, type KeyValueStore } from './room-identity.ts';
+import { claimLost, defaultKeyValueStore, forgetNodeClaim, identityKey, loadBootstrap, loadOrMintNodeIdentity, mintNodeIdentity, saveNodeIdentity, type KeyValueStore } from './room-identity.ts';
 import type { DurableIdentityStore } from './durable-identity-store.ts';
 import { emitSafely, reasonOf } from './room-events.ts';
 import { canClaimTabSlots, claimTabIdentity } from './tab-identity.ts';
@@ -81,7 +81,7 @@ export async function joinRoomWith<State, Command>(given: JoinRoomOptions<State,
         if (left) return;
         // The refused sender led a cluster this node could not follow: prefer the cluster whose
         // hellos name it as leader, whatever term another hello claims (lying-hello.test.ts).
-        const joined = await joinWithRetries({ ...options, signal: leaving.signal }, identityStore, fresh, false, rejoin, metric.from);
+        const joined = await joinWithRetries({ ...options, signal: leaving.signal }, identityStore, { id: fresh, fixed: false, neverRanNode: true }, rejoin, metric.from);
         if (left) {
           await joined.leave();
           return;
@@ -99,8 +99,9 @@ export async function joinRoomWith<State, Command>(given: JoinRoomOptions<State,
     await rejoinInFlight;
   };
 
-  const id = fixedId === null ? await loadUsableNodeId(options, identityStore) : await checkFixedId(options, identityStore, fixedId, givenClient !== null);
-  current = await joinWithRetries(options, identityStore, id, fixedId !== null, rejoin);
+  // A fixed id may have run a node with another identity store: the store says nothing of it.
+  const first = fixedId === null ? await loadUsableNodeId(options, identityStore) : { id: await checkFixedId(options, identityStore, fixedId, givenClient !== null), fixed: true, neverRanNode: false };
+  current = await joinWithRetries(options, identityStore, first, rejoin);
   const room: Room<State, Command> = {
     get id() {
       return current.id;
@@ -157,18 +158,27 @@ async function stillWedged<State, Command>(
   return false;
 }
 
+/** The id a join starts under: whether the application fixed it, and whether no node has ever run under it (discover-cluster.ts `neverRanNode`). */
+interface FirstId {
+  readonly id: NodeId;
+  readonly fixed: boolean;
+  readonly neverRanNode: boolean;
+}
+
 /**
  * The saved id, or a fresh one. A saved claimed id whose claim the store no longer holds (a
  * partial restore, a store that kept only some keys) can never pass a signaling server again, so
  * it is given up like a wedged id: a fresh id, and its storage discarded (`storageDiscarded`).
+ * No node has run under an id minted here, nor under one saved in a store that has never started
+ * a node in the room (it holds no bootstrap: room-identity.ts).
  */
-async function loadUsableNodeId<State, Command>(options: JoinRoomOptions<State, Command>, identityStore: KeyValueStore): Promise<NodeId> {
-  const id = await loadOrMintNodeId(identityStore, options.room, options.raftConfig?.random);
+async function loadUsableNodeId<State, Command>(options: JoinRoomOptions<State, Command>, identityStore: KeyValueStore): Promise<FirstId> {
+  const { id, minted } = await loadOrMintNodeIdentity(identityStore, options.room, options.raftConfig?.random);
   reportLostIdentity(options, identityStore);
-  if (!(await claimLost(identityStore, options.room, id))) return id;
+  if (!(await claimLost(identityStore, options.room, id))) return { id, fixed: false, neverRanNode: minted || (await loadBootstrap(identityStore, options.room)) === null };
   const fresh = await freshId(options, identityStore, id);
   discardAbandoned(options, id);
-  return fresh;
+  return { id: fresh, fixed: false, neverRanNode: true };
 }
 
 /**
@@ -217,15 +227,17 @@ async function freshId<State, Command>(options: JoinRoomOptions<State, Command>,
 async function joinWithRetries<State, Command>(
   options: JoinRoomOptionsWithNode<State, Command>,
   identityStore: KeyValueStore,
-  firstId: NodeId,
-  fixedId: boolean,
+  first: FirstId,
   onWedged: (incarnation: Incarnation<State, Command>, metric: WedgeMetric) => Promise<void>,
   preferClusterOf?: NodeId,
 ): Promise<Incarnation<State, Command>> {
   const clock = options.raftConfig?.clock ?? realClock;
-  let id = firstId;
+  const fixedId = first.fixed;
+  let id = first.id;
+  // Every id after the first is minted below: no node has run under it.
+  let neverRanNode = first.neverRanNode;
   for (let attempt = 1; ; attempt += 1) {
-    const outcome = await joinAs(options, identityStore, id, onWedged, preferClusterOf);
+    const outcome = await joinAs(options, identityStore, id, onWedged, { neverRanNode, preferClusterOf });
     if (outcome.type === 'joined') return outcome.incarnation;
     if (outcome.type === 'storageLost') {
       // The application hears of it even when it cannot go on (a fixed id): it is data loss.
@@ -243,6 +255,7 @@ async function joinWithRetries<State, Command>(
     // given up the same way: an empty log under the old id would vote again in terms it voted in.
     const abandoned = id;
     id = await freshId(options, identityStore, abandoned);
+    neverRanNode = true;
     discardAbandoned(options, abandoned);
   }
 }

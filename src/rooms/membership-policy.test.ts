@@ -10,7 +10,7 @@ interface Scenario {
   reachable: string[];
   /** Members unreachable, with how long ago they were last reachable (ms). */
   goneForMs?: Record<string, number>;
-  /** Learners that never answered this leader, with for how long (ms). */
+  /** Members that have not answered this leader, with for how long (ms). */
   silentForMs?: Record<string, number>;
   /** Reachable non-members, with how long they have waited (ms); untracked ones arrive now. */
   waitingForMs?: Record<string, number>;
@@ -95,6 +95,29 @@ describe('decideMembershipChange', () => {
       if (decision !== null && 'removed' in decision) expect(reachable).not.toContain(decision.removed);
       if (decision !== null) expect(decision.target.voters.length).toBeGreaterThan(0);
     }
+  });
+
+  describe('members that are reachable but do not answer (a page whose node stopped keeps its connections; review s52)', () => {
+    it('replaces a voter that has not answered for silentAfterMs like an unreachable one, and not before', () => {
+      expect(decide({ voters: ['a', 'b', 'c'], learners: ['d'], reachable: ['b', 'c', 'd'], silentForMs: { c: 30_000 } })).toEqual({ type: 'replaceVoter', removed: 'c', promoted: 'd', target: { voters: ['a', 'b', 'd'] } });
+      expect(decide({ voters: ['a', 'b', 'c'], learners: ['d'], reachable: ['b', 'c', 'd'], silentForMs: { c: 29_999 } })).toBeNull();
+      // With no learner to take its place it is removed, as a lost voter is.
+      expect(decide({ voters: ['a', 'b', 'c', 'd', 'e'], reachable: ['b', 'c', 'd', 'e'], silentForMs: { e: 30_000 } })).toEqual({ type: 'removeVoter', removed: 'e', target: { voters: ['a', 'b', 'c', 'd'] } });
+    });
+
+    it('never promotes a learner that does not answer, nor takes it to replace a lost voter', () => {
+      expect(decide({ voters: ['a'], learners: ['b', 'c'], reachable: ['b', 'c'], silentForMs: { c: 100 } })).toBeNull();
+      expect(decide({ voters: ['a', 'b', 'c'], learners: ['d', 'e'], reachable: ['b', 'd', 'e'], goneForMs: { c: 10_000 }, silentForMs: { d: 100 } })).toMatchObject({ type: 'replaceVoter', removed: 'c', promoted: 'e' });
+    });
+
+    it('counts a voter that does not answer as no live voter: nothing changes without a majority that answers, and no voter is demoted meanwhile', () => {
+      expect(decide({ voters: ['a', 'b', 'c'], reachable: ['b', 'c', 'd'], silentForMs: { b: 100, c: 100 } })).toBeNull();
+      expect(decide({ voters: ['a', 'b', 'c', 'd'], reachable: ['b', 'c', 'd'], silentForMs: { d: 100 } })).toBeNull();
+    });
+
+    it('keeps a learner that does not answer until rule 6 needs its slot: it may still be starting its node', () => {
+      expect(decide({ voters: ['a'], learners: ['b'], reachable: ['b'], silentForMs: { b: 60_000 } })).toBeNull();
+    });
   });
 
   it('prefers the witness: promoted first, replaced last', () => {

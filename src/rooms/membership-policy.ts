@@ -3,15 +3,20 @@
 // with changeMembership (joint consensus), one at a time.
 //
 // Rules, first match wins:
-//   1. A voter unreachable for `unreachableAfterMs` is replaced by a caught-up learner (one joint
-//      change: the learner in, the lost voter out); with no such learner it is removed.
+//   1. A voter unreachable for `unreachableAfterMs`, or that has not answered this leader for
+//      `silentAfterMs` though reachable, is replaced by a caught-up learner (one joint change: the
+//      learner in, the lost voter out); with no such learner it is removed. Reachable is not
+//      enough: a page whose node stopped (its storage failed, its worker crashed) may keep its
+//      connections, and such a voter, never replaced, left the room one departure from a stall
+//      (review s52; joinRoom now also closes the connections of a node that stops).
 //   2. A reachable peer that is not a member joins as a learner, the longest waiting first (by
 //      when this peer last saw it start waiting: reachable and outside the configuration), but
 //      not while its hello says it runs no node yet (it is still discovering): listed as a learner
 //      before it decides, it would take the listing for its id's old membership and give the id
 //      up (discover-cluster.ts identityReused). The runner counts a peer not heard from at all as
 //      discovering too: its first hello may still be on its way (room-coordinator.ts).
-//   3. Caught-up learners are promoted while voters < targetVoters, to the largest odd count the
+//   3. Caught-up learners (acknowledged something, close to the commit index, reachable and
+//      answering this leader) are promoted while voters < targetVoters, to the largest odd count the
 //      ready learners allow (1 -> 3 -> 5): an even count tolerates no more failures than the odd
 //      count below it but needs one more acknowledgement per commit. A named witness counts like
 //      any peer but is promoted first and removed last.
@@ -25,9 +30,10 @@
 //      dropped, so connected ids that run no node cannot hold the slots for good. A dropped id
 //      starts waiting again, behind everyone already waiting, and so does an id new to the room:
 //      first come, first served, so fresh ids cannot cut in line (review s33).
-// Every change must be committable now: the reachable voters must be a majority of both the old
-// and the new voter sets (otherwise a stuck joint config would block every later change). A
-// reachable voter is never removed, and the voter set is never empty.
+// Every change must be committable now: the live voters (reachable and answering this leader) must
+// be a majority of both the old and the new voter sets (otherwise a stuck joint config would block
+// every later change). A voter that is reachable and answers is never removed, and the voter set
+// is never empty.
 import type { ClusterConfig, NodeId } from '../core/types.ts';
 
 export interface MembershipPolicySettings {
@@ -43,9 +49,10 @@ export interface MembershipPolicySettings {
   readonly witness: NodeId | null;
   /**
    * How long a learner may go without answering the leader before its slot goes to a waiting
-   * newcomer (rule 6; default 30 s). joinRoom refuses a value shorter than twice the time a wedged
-   * learner may take to give up its id (it refuses the leader's frames, so it does not answer;
-   * `silenceFloorMs`), and raises the default to it. A learner installing a snapshot answers every chunk.
+   * newcomer (rule 6), and a voter before it is replaced like an unreachable one (rule 1); default
+   * 30 s. joinRoom refuses a value shorter than twice the time a wedged member may take to give up
+   * its id (it refuses the leader's frames, so it does not answer; `silenceFloorMs`), and raises
+   * the default to it. A learner installing a snapshot answers every chunk.
    */
   readonly silentAfterMs: number;
 }
@@ -71,7 +78,7 @@ export interface MembershipView {
   readonly reachable: ReadonlySet<NodeId>;
   /** For each member not reachable now: since when (clock of `now`). */
   readonly unreachableSince: ReadonlyMap<NodeId, number>;
-  /** For each learner not answering this leader (RaftNode.silentPeers): since when it was seen so. */
+  /** For each member (voter or learner) not answering this leader (RaftNode.silentPeers): since when it was seen so. */
   readonly silentSince: ReadonlyMap<NodeId, number>;
   /** For each reachable non-member: since when it has been waiting (reachable and outside the configuration). */
   readonly waitingSince: ReadonlyMap<NodeId, number>;
@@ -104,21 +111,31 @@ export function validatePolicySettings(settings: MembershipPolicySettings): Memb
 interface Facts {
   readonly voters: readonly NodeId[];
   readonly learners: readonly NodeId[];
+  /** Reachable and answering this leader (itself always). */
   readonly live: (id: NodeId) => boolean;
+  /** Unreachable for unreachableAfterMs. */
   readonly lost: (id: NodeId) => boolean;
+  /** A voter to replace: lost, or reachable but not answering for silentAfterMs (rule 1). */
+  readonly lostVoter: (id: NodeId) => boolean;
   readonly caughtUp: (id: NodeId) => boolean;
   /** Witness first, then by id: decisions do not depend on map order. */
   readonly preference: (left: NodeId, right: NodeId) => number;
 }
 
 function factsOf(view: MembershipView, settings: MembershipPolicySettings): Facts {
-  const live = (id: NodeId): boolean => id === view.selfId || view.reachable.has(id);
+  const reachable = (id: NodeId): boolean => id === view.selfId || view.reachable.has(id);
+  // A peer that does not answer acknowledges nothing: counted as a live voter, it let changes
+  // start that could not commit, and as a caught-up learner, it was promoted (review s52).
+  const live = (id: NodeId): boolean => id === view.selfId || (reachable(id) && !view.silentSince.has(id));
+  const lost = (id: NodeId): boolean => !reachable(id) && view.now - (view.unreachableSince.get(id) ?? view.now) >= settings.unreachableAfterMs;
+  const silentSince = (id: NodeId): number | undefined => (id === view.selfId ? undefined : view.silentSince.get(id));
   const rank = (id: NodeId): number => (id === settings.witness ? 0 : 1);
   return {
     voters: view.config.voters,
     learners: view.config.learners ?? [],
     live,
-    lost: (id) => !live(id) && view.now - (view.unreachableSince.get(id) ?? view.now) >= settings.unreachableAfterMs,
+    lost,
+    lostVoter: (id) => lost(id) || view.now - (silentSince(id) ?? view.now) >= settings.silentAfterMs,
     // A match index of 0 means the peer never acknowledged anything (it may not even run a node
     // yet): never caught up, however short the log.
     caughtUp: (id) => {
@@ -154,7 +171,7 @@ export function decideMembershipChange(view: MembershipView, settings: Membershi
 
 function replaceOrRemoveLostVoter(facts: Facts): MembershipDecision | null {
   // Witness last among the lost: it is the one meant to stay.
-  const lost = facts.voters.filter(facts.lost).sort((left, right) => -facts.preference(left, right));
+  const lost = facts.voters.filter(facts.lostVoter).sort((left, right) => -facts.preference(left, right));
   const replacement = facts.learners.filter(facts.caughtUp).sort(facts.preference)[0];
   for (const removed of lost) {
     const remaining = facts.voters.filter((voter) => voter !== removed);

@@ -60,20 +60,26 @@ export function startRoomCoordinator(options: RoomCoordinatorOptions): RoomCoord
     for (const tracked of unreachableSince.keys()) if (!members.has(tracked)) unreachableSince.delete(tracked);
   };
 
-  /** Learners not answering this leader (RaftNode.silentPeers), since first seen so; counted afresh by each leader, as above. */
+  /**
+   * Members not answering this leader (RaftNode.silentPeers), since first seen so; counted afresh
+   * by each leader, as above. Voters too: a voter whose node stopped may stay reachable (its page
+   * keeps its connections), and only its silence says it acknowledges nothing (review s52).
+   */
   const trackSilence = (now: number): void => {
     if (node.role.value !== 'leader') {
       silentSince.clear();
       return;
     }
-    // Without the accessor (another RaftNode implementation) no learner counts as silent.
+    // Without the accessor (another RaftNode implementation) no member counts as silent.
     const silent = node.silentPeers?.() ?? new Set<NodeId>();
-    const learners = node.membership.value.learners ?? [];
-    for (const learner of learners) {
-      if (!silent.has(learner)) silentSince.delete(learner);
-      else if (!silentSince.has(learner)) silentSince.set(learner, now);
+    const config = node.membership.value;
+    const members = new Set([...config.voters, ...(config.learners ?? [])]);
+    members.delete(node.id);
+    for (const member of members) {
+      if (!silent.has(member)) silentSince.delete(member);
+      else if (!silentSince.has(member)) silentSince.set(member, now);
     }
-    for (const tracked of silentSince.keys()) if (!learners.includes(tracked)) silentSince.delete(tracked);
+    for (const tracked of silentSince.keys()) if (!members.has(tracked)) silentSince.delete(tracked);
   };
 
   /**

@@ -20,6 +20,16 @@ export type RoomEvent =
    * dispatch and read retry.
    */
   | { readonly type: 'removed'; readonly id: NodeId; readonly toldBy: NodeId | null; readonly at: number }
+  /**
+   * This peer's node stopped for good while the room ran: `reason` is what stopped it (its storage
+   * failed, RaftStorageError with a reason such as 'quotaExceeded' or 'databaseDeleted'; its worker
+   * crashed; or `room.node.close()` was called other than by `room.leave()`). A node that answers
+   * nobody must not look present, so the peer closed its connections and stopped its hellos: the
+   * room replaces it like a member that left. `room.store` refuses new dispatches; `room.leave()`
+   * still closes the rest, and a new joinRoom starts a node again (under a fresh id if its
+   * storage lost what it held).
+   */
+  | { readonly type: 'nodeStopped'; readonly id: NodeId; readonly reason: string; readonly at: number }
   /** After a wedge: the peer left and joined again under a fresh id on empty storage (SPEC "Wedge"). */
   | { readonly type: 'rejoined'; readonly previousId: NodeId; readonly id: NodeId; readonly at: number }
   | { readonly type: 'rejoinFailed'; readonly reason: string; readonly at: number }

@@ -87,11 +87,16 @@ export async function claimLost(store: KeyValueStore, room: string, id: NodeId):
 
 /** The saved node id of this room, or a fresh claimed one, saved with its claim. */
 export async function loadOrMintNodeId(store: KeyValueStore, room: string, random?: () => number): Promise<NodeId> {
+  return (await loadOrMintNodeIdentity(store, room, random)).id;
+}
+
+/** As loadOrMintNodeId, saying whether the id was minted by this call (then no node has run under it). */
+export async function loadOrMintNodeIdentity(store: KeyValueStore, room: string, random?: () => number): Promise<{ readonly id: NodeId; readonly minted: boolean }> {
   const saved = await store.get(identityKey(room));
-  if (saved !== null && saved.length > 0) return nodeId(saved);
+  if (saved !== null && saved.length > 0) return { id: nodeId(saved), minted: false };
   const minted = mintNodeIdentity(random);
   await saveNodeIdentity(store, room, minted);
-  return minted.id;
+  return { id: minted.id, minted: true };
 }
 
 export const bootstrapKey = (room: string): string => `raftmesh:room:${room}:bootstrap`;
@@ -99,7 +104,10 @@ export const bootstrapKey = (room: string): string => `raftmesh:room:${room}:boo
 /**
  * The bootstrap configuration a peer started with is saved beside its id: until the log holds a
  * configuration entry (the first membership change writes one) it is the only record of which
- * cluster the log belongs to, and a reload must start the node with the same one.
+ * cluster the log belongs to, and a reload must start the node with the same one. It is saved
+ * before any node of the room starts on this store (and never deleted), so a store without one
+ * has never started a node in the room: an id it holds has never voted or acknowledged anything
+ * (discover-cluster.ts, `neverRanNode`).
  */
 export async function loadBootstrap(store: KeyValueStore, room: string): Promise<ClusterConfig | null> {
   const saved = await store.get(bootstrapKey(room));

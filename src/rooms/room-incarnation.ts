@@ -22,6 +22,7 @@ import { helloLifetimeMs, type RoomPresence } from './room-presence.ts';
 import { roomMembershipPolicy, roomTimings, type JoinRoomOptionsWithNode } from './join-room-options.ts';
 import { connect, type Plumbing } from './room-plumbing.ts';
 import { createRefusalLog, type RefusalLog } from './refusal-log.ts';
+import { closeWhenNodeStops } from './stopped-node.ts';
 
 export type WedgeMetric = Extract<RaftMetric, { type: 'wedgeSuspected' }>;
 
@@ -61,6 +62,14 @@ function isDataLost(error: unknown): error is Error {
   return error instanceof Error && error.name === 'RaftStorageError' && (error as { reason?: unknown }).reason === 'dataLost';
 }
 
+/** What discovery is told about the id beyond the room's hellos. */
+export interface JoinDiscovery {
+  /** No node has ever run under the id (discover-cluster.ts `neverRanNode`): minted during this join, or its identity store never started one in the room. */
+  readonly neverRanNode: boolean;
+  /** After a wedge: the leader this peer refused, whose cluster discovery prefers. */
+  readonly preferClusterOf?: NodeId | undefined;
+}
+
 /**
  * Joins under `id`, or says why the id must not be used again. Whenever it does not join (or
  * throws), the storage it opened is closed (the caller may then discard it, or may close a storage
@@ -71,8 +80,7 @@ export async function joinAs<State, Command>(
   identityStore: KeyValueStore,
   id: NodeId,
   onWedged: (incarnation: Incarnation<State, Command>, metric: WedgeMetric) => Promise<void>,
-  /** After a wedge: the leader this peer refused, whose cluster discovery prefers. */
-  preferClusterOf?: NodeId,
+  discovery: JoinDiscovery,
 ): Promise<JoinOutcome<State, Command>> {
   const { gossipIntervalMs, discoveryMs } = roomTimings(options);
   const policy = roomMembershipPolicy(options);
@@ -94,7 +102,7 @@ export async function joinAs<State, Command>(
     // Awaited below; this only keeps a failure from counting as unhandled when connecting fails first.
     storedRead.catch(() => undefined);
     plumbing = connect(options, { id, claim: await loadNodeClaim(identityStore, options.room, id) }, gossipIntervalMs, discoveryMs);
-    const bootstrap = await chooseBootstrap(options, identityStore, id, await storedRead, plumbing, discoveryMs, gossipIntervalMs, preferClusterOf);
+    const bootstrap = await chooseBootstrap(options, identityStore, id, await storedRead, plumbing, discoveryMs, gossipIntervalMs, discovery);
     if (bootstrap === null) {
       plumbing.close();
       await closeStorage(storage);
@@ -179,7 +187,12 @@ async function startIncarnation<State, Command>(
     // Once: room.leave() may run twice (an abort of `signal`, then the application's own call) or
     // after a rejoin's own call that it cut short, and a storage's `close` need not tolerate a second.
     let leaving: Promise<void> | null = null;
-    incarnation = { id, storage, node, store, signaling: plumbing.signaling, presence: plumbing.presence, refusals, leave: () => (leaving ??= leaveRoom(node, store, running, plumbing, storage)) };
+    const stopWatch = closeWhenNodeStops({ id, node, clock, coordinator: running, plumbing, leaving: () => leaving !== null, onEvent: options.onEvent });
+    const leave = (): Promise<void> => {
+      stopWatch.end();
+      return leaveRoom(node, store, running, plumbing, storage);
+    };
+    incarnation = { id, storage, node, store, signaling: plumbing.signaling, presence: plumbing.presence, refusals, leave: () => (leaving ??= leave()) };
     return incarnation;
   } catch (error) {
     // The coordinator's timer would otherwise tick on against a closed node for good (and keep a
@@ -198,10 +211,14 @@ async function chooseBootstrap<State, Command>(
   plumbing: Plumbing,
   discoveryMs: number,
   pollMs: number,
-  preferClusterOf: NodeId | undefined,
+  { neverRanNode, preferClusterOf }: JoinDiscovery,
 ): Promise<ClusterConfig | null> {
   if (stored.holdsLog) {
-    const bootstrap = (await loadBootstrap(identityStore, options.room)) ?? { voters: [id] };
+    const saved = await loadBootstrap(identityStore, options.room);
+    const bootstrap = saved ?? { voters: [id] };
+    // A store with no bootstrap has never started a node in the room (discovery trusts that: an id
+    // it holds cannot be reused), so a log it knew nothing of (storage from elsewhere) says so too.
+    if (saved === null) await saveBootstrap(identityStore, options.room, bootstrap);
     const clock = options.raftConfig?.clock ?? realClock;
     // A member while it restarts: a newcomer that took it for another newcomer would bootstrap a
     // second cluster beside it. No voters named (it may have been removed while away): a newcomer
@@ -222,6 +239,7 @@ async function chooseBootstrap<State, Command>(
     pollMs: Math.min(pollMs, 250),
     helloLifetimeMs: helloLifetimeMs(pollMs),
     ...(preferClusterOf === undefined ? {} : { preferClusterOf }),
+    neverRanNode,
     onDeferral: (chooser) => plumbing.unreachable.setDeferringTo(chooser),
     signal: options.signal,
     mayBootstrap: options.raftConfig?.witness !== true,

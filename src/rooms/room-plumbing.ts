@@ -85,6 +85,8 @@ export function connect<State, Command>(options: JoinRoomOptions<State, Command>
     signalingStopped: () => stopped,
     signalingFailure: () => failure,
     close() {
+      // Once: a node that stopped closes its plumbing, and the leave that follows closes it again.
+      if (closedByUs) return;
       closedByUs = true;
       unreachable.close();
       presence.close();

@@ -121,6 +121,21 @@ function storageFor(peer: SimulatedPeer, id: NodeId): InMemoryRaftStorage {
   return storage;
 }
 
+/**
+ * What createTransport hands joinRoom in visit `visit`: the id's endpoint, with a `close` that
+ * takes the endpoint off the network, as a WebRTC transport closes its connections (joinRoom
+ * closes it when its node stops for good, when it gives the id up, and on leave). A visit that
+ * is over, or an id the peer no longer uses, changes nothing: a later visit may be on the same
+ * endpoint already.
+ */
+function closableEndpoint(environment: PeerEnvironment, peer: SimulatedPeer, id: NodeId, visit: number): RaftTransport {
+  const transport = endpointFor(environment, peer, id);
+  const close = (): void => {
+    if (peer.visits === visit && peer.usingId === id) environment.network.setDown(id, true);
+  };
+  return { selfId: transport.selfId, peers: transport.peers, incoming: transport.incoming, send: (to, bytes) => transport.send(to, bytes), close };
+}
+
 /** Arrives (first visit, or a reload with the same id, storage and identity store). */
 export function arrive(environment: PeerEnvironment, peer: SimulatedPeer): void {
   if (peer.present) return;
@@ -133,7 +148,7 @@ export function arrive(environment: PeerEnvironment, peer: SimulatedPeer): void 
   void joinRoom<KvState, KvCommand>({
     room: 'sim',
     signaling: (context) => stubSignaling(environment, context.nodeId, endpointFor(environment, peer, context.nodeId)),
-    createTransport: (signaling) => endpointFor(environment, peer, signaling.selfId),
+    createTransport: (signaling) => closableEndpoint(environment, peer, signaling.selfId, visit),
     storage: (id) => storageFor(peer, id),
     discardStorage: (id) => {
       peer.storages.delete(id);
