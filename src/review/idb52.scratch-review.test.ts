@@ -8,7 +8,6 @@ import { describe, expect, it } from 'vitest';
 import { RaftStorageError } from '../core/errors.ts';
 import { restoreState } from '../driver/restore.ts';
 import { clientId, nodeId, type LogEntry } from '../core/types.ts';
-import { claimTabIdentity } from '../rooms/tab-identity.ts';
 import { FileRaftStorage } from '../storage/file/file-storage.ts';
 import { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
 import { IndexedDbRaftStorage } from '../storage/indexeddb-storage.ts';
@@ -342,27 +341,4 @@ describe('Review idb52: entries the record codec cannot carry', () => {
       }
     });
   }
-});
-
-describe('Review idb52: tab identity slots on Web Locks', () => {
-  it('claimTabIdentity settles (rejects, saying why) when the Web Locks request itself rejects, rather than waiting forever', async () => {
-    // navigator.locks.request rejects, e.g. with InvalidStateError in a document that is not
-    // fully active, or SecurityError in an opaque origin. takeSlot voids the request's promise.
-    const locks = { request: () => Promise.reject(new DOMException('injected: the document is not fully active', 'InvalidStateError')) };
-    Object.defineProperty(globalThis, 'navigator', { value: { locks }, configurable: true, writable: true });
-    (globalThis as { localStorage?: unknown }).localStorage = { getItem: () => null, setItem: () => undefined, removeItem: () => undefined };
-    try {
-      const outcome = await Promise.race([
-        claimTabIdentity(uniqueName('room')).then(
-          () => 'claimed',
-          () => 'rejected',
-        ),
-        new Promise<string>((resolve) => setTimeout(() => resolve('still waiting after 2 s'), 2_000)),
-      ]);
-      expect(outcome).toBe('rejected');
-    } finally {
-      delete (globalThis as { navigator?: unknown }).navigator;
-      delete (globalThis as { localStorage?: unknown }).localStorage;
-    }
-  });
 });
