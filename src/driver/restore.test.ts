@@ -12,7 +12,7 @@ import { CrashableStorage } from '../testing/crashable-storage.ts';
 import { seededRandom } from '../testing/seeded-random.ts';
 import { VirtualClock, drainMicrotasks } from '../testing/virtual-clock.ts';
 import { createRaftNode, type RaftNode } from './create-raft-node.ts';
-import { CorruptStorageError } from './restore.ts';
+import { CorruptStorageError, restoreState } from './restore.ts';
 
 const a = nodeId('a');
 const b = nodeId('b');
@@ -142,6 +142,28 @@ describe('createRaftNode restores from storage', () => {
       if (storage instanceof IndexedDbRaftStorage) storage.close();
     });
   }
+
+  it('restores a log whose last entry is at index 2^53-1, after a snapshot at 2^53-2, from a reopened IndexedDB storage', async () => {
+    // IndexedDbRaftStorage wrote such an entry, then refused its own segment as corrupt: the
+    // record codec bounded firstIndex + count, one past the last index (review idb52).
+    const name = `restore-largest-index-${Date.now()}`;
+    const last = Number.MAX_SAFE_INTEGER;
+    const storage = await IndexedDbRaftStorage.open(name);
+    await storage.saveTermAndVotedFor(3, null);
+    await storage.saveSnapshot({ lastIncludedIndex: last - 1, lastIncludedTerm: 3 }, bytes('state'));
+    await storage.discardLogPrefix(last - 1);
+    const stored: LogEntry = { index: last, term: 3, command: bytes('the last index there is'), isNoOp: false };
+    await storage.appendEntries([stored]);
+    storage.close();
+    const reopened = await IndexedDbRaftStorage.open(name);
+    try {
+      const restored = await restoreState(reopened);
+      expect(restored.entries).toEqual([stored]);
+    } finally {
+      reopened.close();
+      await IndexedDbRaftStorage.destroy(name);
+    }
+  });
 
   it('finishes it with the first write, not at restore: a storage whose writes land only as virtual time passes still starts', async () => {
     const durable = new InMemoryRaftStorage();

@@ -95,30 +95,6 @@ const backends: readonly Backend[] = [
   },
 ];
 
-describe('Review idb52: entries at the largest index', () => {
-  for (const backend of backends) {
-    it(`${backend.name}: an entry at index 2^53-1 (after a snapshot at 2^53-2, which restore accepts) reads back as written, also after a reopen`, async () => {
-      const { storage, reopen, done } = await backend.open();
-      try {
-        const last = Number.MAX_SAFE_INTEGER;
-        await storage.saveTermAndVotedFor(3, null);
-        await storage.saveSnapshot({ lastIncludedIndex: last - 1, lastIncludedTerm: 3 }, bytes('state'));
-        await storage.discardLogPrefix(last - 1);
-        const entry: LogEntry = { index: last, term: 3, command: bytes('the last index there is'), isNoOp: false };
-        await storage.appendEntries([entry]);
-        expect(await storage.entries(last)).toEqual([entry]);
-        const reopened = await reopen();
-        expect(await reopened.entries()).toEqual([entry]);
-        // And a node restores on it.
-        const restored = await restoreState(reopened);
-        expect(restored.entries).toEqual([entry]);
-      } finally {
-        await done();
-      }
-    });
-  }
-});
-
 describe('Review idb52: a command the codec cannot read back', () => {
   it('IndexedDbRaftStorage refuses (RangeError, storage still usable) an entry whose command exceeds the 16 MiB a stored entry may hold, as FileRaftStorage does, instead of acknowledging a record it cannot read', async () => {
     const name = uniqueName('big-command');
