@@ -95,42 +95,6 @@ const backends: readonly Backend[] = [
   },
 ];
 
-describe('Review idb52: a command the codec cannot read back', () => {
-  it('IndexedDbRaftStorage refuses (RangeError, storage still usable) an entry whose command exceeds the 16 MiB a stored entry may hold, as FileRaftStorage does, instead of acknowledging a record it cannot read', async () => {
-    const name = uniqueName('big-command');
-    const storage = await IndexedDbRaftStorage.open(name);
-    try {
-      await storage.appendEntries(makeEntries(1, 1, 1));
-      const big: LogEntry = { index: 2, term: 1, command: new Uint8Array(16 * 1024 * 1024 + 1), isNoOp: false };
-      const outcome = await storage.appendEntries([big]).then(
-        () => 'acknowledged',
-        (error: unknown) => (error instanceof RangeError ? 'RangeError' : String(error)),
-      );
-      if (outcome === 'acknowledged') {
-        // Acknowledged: it must then read back (from a reopen too).
-        storage.close();
-        const reopened = await IndexedDbRaftStorage.open(name);
-        try {
-          const read = await reopened.entries().then(
-            (entries) => entries.map((entry) => `${entry.index}:${entry.command.length}`).join(','),
-            (error: unknown) => `read failed: ${error instanceof RaftStorageError ? error.reason : String(error)}`,
-          );
-          expect(read).toBe(`1:${makeEntries(1, 1, 1)[0]?.command.length},2:${16 * 1024 * 1024 + 1}`);
-        } finally {
-          reopened.close();
-        }
-      } else {
-        expect(outcome).toBe('RangeError');
-        expect(summary(await storage.entries())).toEqual(['1@1']);
-        storage.close();
-      }
-    } finally {
-      storage.close();
-      await IndexedDbRaftStorage.destroy(name);
-    }
-  });
-});
-
 describe('Review idb52: writes in flight when an earlier one fails', () => {
   it('a write issued before an earlier write failed does not land after it: no gap in the stored log, and it is not acknowledged', async () => {
     const name = uniqueName('pipelined');
@@ -277,44 +241,4 @@ describe('Review idb52: RaftStorage rules the conformance suite does not check',
     }
     await IndexedDbRaftStorage.destroy(name);
   });
-});
-
-describe('Review idb52: entries the record codec cannot carry', () => {
-  // Each a caller's mistake the engine never makes (its ids and request ids are validated), but
-  // the storage's own rule (writeBatch: "Caller mistakes are refused here, before the
-  // transaction: inside it they would fail the storage") and FileRaftStorage's (a command it could
-  // not read back is refused: "acknowledged, it would be lost at the next open") say what must happen.
-  const cases: readonly { readonly what: string; readonly entry: LogEntry }[] = [
-    { what: 'a dedup key with request id -1', entry: { index: 2, term: 1, command: bytes('x'), isNoOp: false, dedupKey: { clientId: clientId('c'), requestId: -1 } } },
-    { what: 'a dedup key whose client id is 800 bytes', entry: { index: 2, term: 1, command: bytes('x'), isNoOp: false, dedupKey: { clientId: 'c'.repeat(800) as ReturnType<typeof clientId>, requestId: 1 } } },
-    { what: 'a configuration naming a voter twice', entry: { index: 2, term: 1, command: new Uint8Array(0), isNoOp: false, config: { old: null, new: { voters: [nodeId('a'), nodeId('a')] } } } },
-  ];
-  for (const { what, entry } of cases) {
-    it(`IndexedDbRaftStorage: ${what} is refused before anything is written (the storage stays usable), or reads back as written`, async () => {
-      const name = uniqueName('uncarriable');
-      const storage = await IndexedDbRaftStorage.open(name);
-      try {
-        await storage.appendEntries(makeEntries(1, 1, 1));
-        const outcome = await storage.appendEntries([entry]).then(
-          () => 'acknowledged',
-          (error: unknown) => (error instanceof RaftStorageError ? `RaftStorageError ${error.reason} (storage failed: ${storage.failure.value !== null})` : `${(error as Error).name} (storage failed: ${storage.failure.value !== null})`),
-        );
-        if (outcome === 'acknowledged') {
-          storage.close();
-          const reopened = await IndexedDbRaftStorage.open(name);
-          const read = await reopened.entries().then(
-            (entries) => entries.length,
-            (error: unknown) => `read failed: ${error instanceof RaftStorageError ? error.reason : String(error)}`,
-          );
-          reopened.close();
-          expect(`acknowledged, then ${read}`).toBe('acknowledged, then 2');
-        } else {
-          expect(outcome).toBe('RangeError (storage failed: false)');
-        }
-      } finally {
-        storage.close();
-        await IndexedDbRaftStorage.destroy(name);
-      }
-    });
-  }
 });

@@ -21,7 +21,7 @@ import type { RaftStorageError } from '../core/errors.ts';
 import { createWatchable, type Watchable, type WritableWatchable } from '../core/observable.ts';
 import type { LogEntry, NodeId, SnapshotMeta, StoredSnapshot } from '../core/types.ts';
 import { storageFailure, mapIndexedDbError } from './storage-failure.ts';
-import { afterAppend, afterDiscard, afterTruncate, appendStart, requireCommitIndex, requireEntryTerms, requireIndexArgument, requireStateTerms, type LogBounds } from './log-bounds.ts';
+import { afterAppend, afterDiscard, afterTruncate, appendStart, requireCommitIndex, requireIndexArgument, requireStateTerms, requireStorableEntries, requireStorableSnapshotMeta, type LogBounds } from './log-bounds.ts';
 import { discardSegments, issued, lastStoredIndex, putEntries, readSegments, truncateSegments } from './indexeddb/log-segments.ts';
 import { acquireDatabaseLock, deleteLockDatabase, validateLockTimeout, type DatabaseLock } from './indexeddb/database-lock.ts';
 import { databaseName, describeStoredValue, isDataLostRecord, isHardStateRecord, isLeaderRecord, isSnapshotRecord, reportedDataLoss, schemaVersion, upgradeSchema, type HardStateRecord, type LeaderRecord, type RaftDatabase, type RaftDatabaseSchema, type SnapshotRecord } from './indexeddb/schema.ts';
@@ -272,6 +272,7 @@ export class IndexedDbRaftStorage implements RaftStorage {
   }
 
   async saveSnapshot(meta: SnapshotMeta, state: Uint8Array): Promise<void> {
+    requireStorableSnapshotMeta(adapterName, meta);
     const record: SnapshotRecord = { meta: encodeSnapshotMeta(meta), state: copyBytes(state) };
     await this.write('saveSnapshot', { ...this.bounds, snapshotIndex: meta.lastIncludedIndex }, (transaction) => {
       issued(transaction.objectStore('state').put(record, 'snapshot'));
@@ -302,7 +303,7 @@ export class IndexedDbRaftStorage implements RaftStorage {
     this.usable();
     // Caller mistakes are refused here, before the transaction: inside it they would fail the storage.
     if (batch.truncateFrom !== undefined) requireIndexArgument(adapterName, 'truncateFrom', batch.truncateFrom);
-    requireEntryTerms(adapterName, batch.entries);
+    requireStorableEntries(adapterName, batch.entries);
     requireStateTerms(adapterName, 'writeBatch', batch);
     requireCommitIndex(adapterName, 'writeBatch', batch.commitIndex);
     const before = this.bounds;

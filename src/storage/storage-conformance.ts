@@ -275,6 +275,63 @@ export function describeStorageConformance(name: string, makeFixture: () => Stor
       expect(summary(await storage.entries())).toEqual(['1@1', '2@1', '3@2']);
     });
 
+    it('refuses entries no stored record could carry back with a RangeError, through appendEntries and writeBatch, changes nothing, and stays usable', async () => {
+      // Accepted, IndexedDB and the file journal stored them and then failed their next open as
+      // corrupt, or threw inside the write and failed for good (review idb52); in memory, a node
+      // would run on entries a durable storage refuses.
+      const storage = await open();
+      await storage.saveTermAndVotedFor(1, null);
+      await storage.appendEntries(makeEntries(1, 2, 1));
+      const at3 = (fields: Partial<LogEntry>): LogEntry => ({ index: 3, term: 1, command: bytes('x'), isNoOp: false, ...fields });
+      const key = (client: string, requestId: number) => ({ dedupKey: { clientId: client as ReturnType<typeof clientId>, requestId } });
+      const config = (voters: readonly string[], old: readonly string[] | null = null) => ({ config: { old: old === null ? null : { voters: old.map(id) }, new: { voters: voters.map(id) } } });
+      const refused: ReadonlyArray<readonly [string, LogEntry]> = [
+        ['a command over the 16 MiB an entry may hold', at3({ command: new Uint8Array(16 * 1024 * 1024 + 1) })],
+        ['a dedup key with request id -1', at3(key('client-a', -1))],
+        ['a dedup key with request id 1.5', at3(key('client-a', 1.5))],
+        ['a dedup key with an empty client id', at3(key('', 1))],
+        ['a dedup key whose client id is 800 characters', at3(key('c'.repeat(800), 1))],
+        ['a dedup key whose client id holds a lone surrogate (it would come back as U+FFFD)', at3(key('c\ud800', 1))],
+        ['a configuration naming a voter twice', at3({ command: new Uint8Array(0), ...config(['a', 'a']) })],
+        ['a configuration with no voter', at3({ command: new Uint8Array(0), ...config([]) })],
+        ['a joint configuration whose old half names a voter twice', at3({ command: new Uint8Array(0), ...config(['a'], ['b', 'b']) })],
+      ];
+      for (const [what, entry] of refused) {
+        // Alone, and inside a batch behind and before valid entries of one client's run.
+        const alone = await storage.appendEntries([entry]).then(() => 'acknowledged', (error: unknown) => (error instanceof RangeError ? 'RangeError' : String(error)));
+        expect(`${what}: ${alone}`).toBe(`${what}: RangeError`);
+        await expect(storage.appendEntries([at3(key('client-a', 3)), { ...entry, index: 4 }]), what).rejects.toThrow(RangeError);
+        if (storage.writeBatch === undefined) continue;
+        await expect(storage.writeBatch({ hardState: { term: 2, votedFor: null }, entries: [entry], commitIndex: 1 }), what).rejects.toThrow(RangeError);
+        const run = [{ ...at3(key('client-a', 2)), index: 2 }, entry, { ...at3(key('client-a', 4)), index: 4 }];
+        await expect(storage.writeBatch({ truncateFrom: 2, entries: run }), what).rejects.toThrow(RangeError);
+      }
+      expect([await storage.term(), summary(await storage.entries())]).toEqual([1, ['1@1', '2@1']]);
+      // Still usable, and what it then accepts reads back after a reopen.
+      await storage.appendEntries([at3(key('client-a', 3))]);
+      const reopened = await reopen(storage);
+      expect([await reopened.term(), summary(await reopened.entries())]).toEqual([1, ['1@1', '2@1', '3@1']]);
+      expect((await reopened.entries(3))[0]?.dedupKey).toEqual({ clientId: 'client-a', requestId: 3 });
+    });
+
+    it('refuses a snapshot meta no stored record could carry back with a RangeError, keeps the previous snapshot, and stays usable', async () => {
+      const storage = await open();
+      const kept: SnapshotMeta = { lastIncludedIndex: 4, lastIncludedTerm: 1, config: { old: null, new: { voters: [id('a')] } } };
+      await storage.saveSnapshot(kept, bytes('four'));
+      const refused: readonly SnapshotMeta[] = [
+        { lastIncludedIndex: 8, lastIncludedTerm: 1, config: { old: null, new: { voters: [id('a'), id('a')] } } },
+        { lastIncludedIndex: 8, lastIncludedTerm: 1, config: { old: { voters: [] }, new: { voters: [id('a')] } } },
+        { lastIncludedIndex: -1, lastIncludedTerm: 1 },
+        { lastIncludedIndex: 8, lastIncludedTerm: 1.5 },
+      ];
+      for (const meta of refused) await expect(storage.saveSnapshot(meta, bytes('eight')), JSON.stringify(meta)).rejects.toThrow(RangeError);
+      const reopened = await reopen(storage);
+      const snapshot = await reopened.loadSnapshot();
+      expect([snapshot?.meta, new TextDecoder().decode(snapshot?.state)]).toEqual([kept, 'four']);
+      await reopened.saveSnapshot({ lastIncludedIndex: 8, lastIncludedTerm: 1 }, bytes('eight'));
+      expect((await reopened.loadSnapshot())?.meta.lastIncludedIndex).toBe(8);
+    });
+
     it('refuses a term or leader pin term that is not a safe non-negative integer, changes nothing, and stays usable', async () => {
       const storage = await open();
       await storage.saveTermAndVotedFor(3, id('a'));
@@ -370,6 +427,11 @@ export function describeStorageConformance(name: string, makeFixture: () => Stor
       expect(await reopened.entries(last)).toEqual(written.slice(2));
       await reopened.truncateFrom(last);
       await reopened.appendEntries(written.slice(2));
+      // No entry past it: refused as a caller's mistake (no record could carry its index), not a
+      // failed write, and the storage stays usable.
+      const past: LogEntry = { index: last + 1, term: 3, command: bytes('past the end'), isNoOp: false };
+      await expect(reopened.appendEntries([past])).rejects.toThrow(RangeError);
+      if (reopened.writeBatch !== undefined) await expect(reopened.writeBatch({ entries: [past] })).rejects.toThrow(RangeError);
       expect(await (await reopen(reopened)).entries(last - 1)).toEqual(written.slice(1));
     });
 
