@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RaftStorageError } from '../core/errors.ts';
-import { restoreState } from '../driver/restore.ts';
 import { clientId, nodeId, type LogEntry } from '../core/types.ts';
 import { FileRaftStorage } from '../storage/file/file-storage.ts';
 import { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
@@ -18,29 +17,6 @@ let count = 0;
 const uniqueName = (label: string): string => `idb52-${label}-${Date.now()}-${(count += 1)}`;
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 const summary = (entries: readonly LogEntry[]): string[] => entries.map((entry) => `${entry.index}@${entry.term}`);
-
-/** Every put issued while `body` runs synchronously fails inside IndexedDB with `name` (as a per-request quota check does). */
-function withPutsFailingDuring<T>(name: string, body: () => T): T {
-  type FakeStore = { _rawObjectStore: { storeRecord: (...args: unknown[]) => unknown } };
-  const put = IDBObjectStore.prototype.put;
-  IDBObjectStore.prototype.put = function (this: FakeStore, ...args: unknown[]) {
-    const raw = this._rawObjectStore;
-    const storeRecord = raw.storeRecord;
-    raw.storeRecord = () => {
-      throw new DOMException('injected: no space left for this origin', name);
-    };
-    try {
-      return (put as (...putArgs: unknown[]) => IDBRequest).apply(this, args);
-    } finally {
-      raw.storeRecord = storeRecord;
-    }
-  } as typeof put;
-  try {
-    return body();
-  } finally {
-    IDBObjectStore.prototype.put = put;
-  }
-}
 
 interface Backend {
   readonly name: string;
@@ -94,35 +70,6 @@ const backends: readonly Backend[] = [
     },
   },
 ];
-
-describe('Review idb52: writes in flight when an earlier one fails', () => {
-  it('a write issued before an earlier write failed does not land after it: no gap in the stored log, and it is not acknowledged', async () => {
-    const name = uniqueName('pipelined');
-    const storage = await IndexedDbRaftStorage.open(name);
-    await storage.saveTermAndVotedFor(1, null);
-    await storage.appendEntries(makeEntries(1, 3, 1));
-    // Two appends in flight at once (the storage validates the second against the bounds the
-    // first will leave, "transactions on the same stores commit in creation order"); the first
-    // is refused by IndexedDB (quota), the second is not.
-    const first = withPutsFailingDuring('QuotaExceededError', () => storage.appendEntries(makeEntries(4, 5, 1)));
-    const second = storage.appendEntries(makeEntries(6, 7, 1));
-    const outcomes = await Promise.allSettled([first, second]);
-    const reasons = outcomes.map((outcome) => (outcome.status === 'fulfilled' ? 'acknowledged' : outcome.reason instanceof RaftStorageError ? outcome.reason.reason : String(outcome.reason)));
-    const reopened = await IndexedDbRaftStorage.open(name);
-    const stored = summary(await reopened.entries());
-    // A node restarting on it: with a hole in the log, restore refuses the storage as corrupt.
-    const restore = await restoreState(reopened).then(
-      () => 'restores',
-      (error: unknown) => (error instanceof Error ? error.message : String(error)),
-    );
-    reopened.close();
-    await IndexedDbRaftStorage.destroy(name);
-    expect(reasons[0]).toBe('quotaExceeded');
-    // What is on disk must be a prefix-closed log: 1..3 (nothing of the later write without the
-    // earlier one), and the later write must not be acknowledged on a storage that failed.
-    expect({ reasons, stored, restore }).toEqual({ reasons: ['quotaExceeded', 'quotaExceeded'], stored: ['1@1', '2@1', '3@1'], restore: 'restores' });
-  });
-});
 
 describe('Review idb52: close() racing a write (confirmed correct)', () => {
   it('confirmed correct: a truncating write (it reads inside its transaction) in flight when close() is called either lands whole or rejects; a storage opened at once after reads what resolved', async () => {
