@@ -169,6 +169,50 @@ describe('IndexedDbRaftStorage: overlapping writes (made before the earlier one 
   });
 });
 
+describe('IndexedDbRaftStorage: writes cut short', () => {
+  it('a truncating write (it reads inside its transaction) in flight when close() is called either lands whole or rejects; a storage opened at once after reads what resolved', async () => {
+    const name = `close-race-${Date.now()}`;
+    const storage = await IndexedDbRaftStorage.open(name);
+    await storage.saveTermAndVotedFor(1, null);
+    await storage.appendEntries(makeEntries(1, 10, 1));
+    const write = storage.writeBatch({ hardState: { term: 2, votedFor: nodeId('b') }, truncateFrom: 5, entries: makeEntries(5, 7, 2), commitIndex: 6 });
+    storage.close();
+    const outcome = await write.then(
+      () => 'resolved',
+      (error: unknown) => (error instanceof RaftStorageError ? error.reason : String(error)),
+    );
+    const reopened = await IndexedDbRaftStorage.open(name, { lockTimeoutMs: 0 });
+    const stored = { term: await reopened.term(), log: summary(await reopened.entries()), commit: await reopened.commitIndex() };
+    reopened.close();
+    await IndexedDbRaftStorage.destroy(name);
+    if (outcome === 'resolved') expect(stored).toEqual({ term: 2, log: ['1@1', '2@1', '3@1', '4@1', '5@2', '6@2', '7@2'], commit: 6 });
+    else expect(stored).toEqual({ term: 1, log: summary(makeEntries(1, 10, 1)), commit: 0 });
+  });
+
+  it('an aborted saveSnapshot keeps the previous snapshot whole, and an aborted discard keeps the whole log', async () => {
+    const name = `aborted-snapshot-${Date.now()}`;
+    const storage = await IndexedDbRaftStorage.open(name);
+    await storage.appendEntries(makeEntries(1, 10, 1));
+    await storage.saveSnapshot({ lastIncludedIndex: 3, lastIncludedTerm: 1 }, new TextEncoder().encode('three'));
+    storage.close();
+    for (const operation of ['saveSnapshot', 'discardLogPrefix'] as const) {
+      const faulty = await IndexedDbRaftStorage.open(name, {
+        beforeCommit: () => {
+          throw new DOMException('injected', 'AbortError');
+        },
+      });
+      const call = operation === 'saveSnapshot' ? faulty.saveSnapshot({ lastIncludedIndex: 8, lastIncludedTerm: 1 }, new TextEncoder().encode('eight')) : faulty.discardLogPrefix(8);
+      await expect(call).rejects.toMatchObject({ reason: 'transactionAborted' });
+      faulty.close();
+      const again = await IndexedDbRaftStorage.open(name);
+      const snapshot = await again.loadSnapshot();
+      expect([snapshot?.meta.lastIncludedIndex, new TextDecoder().decode(snapshot?.state), summary(await again.entries())]).toEqual([3, 'three', summary(makeEntries(1, 10, 1))]);
+      again.close();
+    }
+    await IndexedDbRaftStorage.destroy(name);
+  });
+});
+
 describe('IndexedDbRaftStorage: another tab deletes the database while it opens (fake-indexeddb)', () => {
   it('a deletion that arrives while the open still reads the log fails the open (databaseDeleted) and frees the database, never a storage on a closed connection', async () => {
     const name = `deleted-while-opening-${Date.now()}`;
