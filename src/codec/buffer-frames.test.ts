@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { clientId } from '../core/types.ts';
 import { decodeMessage, encodeMessage } from './index.ts';
 
-const forward = (client: string) => encodeMessage({ type: 'forwardPropose', correlationId: 1, command: new Uint8Array([1]), dedupKey: { clientId: clientId(client), requestId: 1 } });
+const forward = (client: string) => encodeMessage({ type: 'forwardPropose', correlationId: 1, command: new Uint8Array([1]), dedupKey: { clientId: clientId(client), requestId: 1 }, proposerCommitIndex: 0 });
 
 describe('a transport that reads each frame into the same Node Buffer', () => {
   it('decodes the id the frame holds, not the one the previous frame held there', () => {

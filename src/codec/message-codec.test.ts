@@ -16,7 +16,7 @@ const golden: Record<RaftMessage['type'], string> = {
   installSnapshot: '0105066405010003016101620163000a0403090807',
   installSnapshotResponse: '010606640700',
   timeoutNow: '010707',
-  forwardPropose: '01082a01ff010e64757261626c652d636c69656e7401',
+  forwardPropose: '01082a01ff010e64757261626c652d636c69656e74010f',
   forwardProposeResponse: '01092a001005',
   readIndexRequest: '010a2b',
   readIndexResponse: '010b2b0f',
@@ -40,6 +40,13 @@ describe('message codec', () => {
       expect(hex(encodeMessage(message)), message.type).toBe(golden[message.type]);
       expect(decodeMessage(fromHex(golden[message.type]))).toEqual({ ok: true, value: message });
     }
+  });
+
+  it("encodes a forward's 'unproven' answer with the commit index it needs (incarnation-proof.ts)", () => {
+    const message: RaftMessage = { type: 'forwardProposeResponse', correlationId: 44, outcome: { type: 'unproven', commitIndexNeeded: 300 } };
+    expect(hex(encodeMessage(message))).toBe('01092c03ac02');
+    expect(decodeMessage(fromHex('01092c03ac02'))).toEqual({ ok: true, value: message });
+    expect(decodeMessage(fromHex('01092c04'))).toMatchObject({ ok: false, reason: 'invalidField' });
   });
 
   it('refuses a granted vote that names a leader (only a denial names one)', () => {

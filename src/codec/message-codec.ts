@@ -33,7 +33,7 @@ export const messageTypeCodes: Readonly<Record<RaftMessageType, number>> = {
 };
 
 const denialReasons: readonly (VoteDenialReason | null)[] = [null, 'staleTerm', 'alreadyVoted', 'logNotUpToDate', 'leaderAlive'];
-const forwardOutcomeTypes: readonly ForwardOutcome['type'][] = ['appended', 'notLeader', 'busy'];
+const forwardOutcomeTypes: readonly ForwardOutcome['type'][] = ['appended', 'notLeader', 'busy', 'unproven'];
 
 export function encodeMessage(message: RaftMessage): Uint8Array {
   const estimate = message.type === 'appendEntries' || message.type === 'catchUpEntries' ? estimateEntriesBytes(message.entries) + 48 : message.type === 'installSnapshot' ? message.data.length + 128 : message.type === 'forwardPropose' ? message.command.length + 64 : 48;
@@ -89,6 +89,7 @@ export function encodeMessage(message: RaftMessage): Uint8Array {
       writer.varint(message.correlationId);
       writer.bytes(message.command);
       writeOptionalDedupKey(writer, message.dedupKey);
+      writer.varint(message.proposerCommitIndex);
       break;
     case 'forwardProposeResponse':
       writer.varint(message.correlationId);
@@ -96,6 +97,8 @@ export function encodeMessage(message: RaftMessage): Uint8Array {
       if (message.outcome.type === 'appended') {
         writer.varint(message.outcome.index);
         writer.varint(message.outcome.term);
+      } else if (message.outcome.type === 'unproven') {
+        writer.varint(message.outcome.commitIndexNeeded);
       }
       break;
     case 'readIndexRequest':
@@ -175,7 +178,8 @@ function decodeBody(reader: ByteReader, code: number): RaftMessage | null {
     case 8: {
       const correlationId = reader.varint('correlationId');
       const command = reader.bytesField('command', codecLimits.maxCommandBytes);
-      return { type: 'forwardPropose', correlationId, command, dedupKey: readOptionalDedupKey(reader) };
+      const dedupKey = readOptionalDedupKey(reader);
+      return { type: 'forwardPropose', correlationId, command, dedupKey, proposerCommitIndex: reader.varint('proposerCommitIndex') };
     }
     case 9:
       return decodeForwardResponse(reader);
@@ -231,6 +235,7 @@ function decodeForwardResponse(reader: ByteReader): RaftMessage {
     reader.fail('invalidField', 'unknown forward outcome');
     return { type: 'forwardProposeResponse', correlationId, outcome: { type: 'notLeader' } };
   }
+  if (outcomeType === 'unproven') return { type: 'forwardProposeResponse', correlationId, outcome: { type: 'unproven', commitIndexNeeded: reader.varint('commitIndexNeeded') } };
   if (outcomeType !== 'appended') return { type: 'forwardProposeResponse', correlationId, outcome: { type: outcomeType } };
   const index = reader.varint('index');
   return { type: 'forwardProposeResponse', correlationId, outcome: { type: 'appended', index, term: reader.varint('term') } };

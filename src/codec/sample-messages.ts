@@ -26,7 +26,7 @@ export const sampleMessages: readonly RaftMessage[] = [
   { type: 'installSnapshot', term: 6, meta: { lastIncludedIndex: 100, lastIncludedTerm: 5, config: { old: null, new: { voters: [a, b, c] } } }, totalBytes: 10, offset: 4, data: new Uint8Array([9, 8, 7]) },
   { type: 'installSnapshotResponse', term: 6, lastIncludedIndex: 100, nextOffset: 7, installed: false },
   { type: 'timeoutNow', term: 7 },
-  { type: 'forwardPropose', correlationId: 42, command: new Uint8Array([0xff]), dedupKey: { clientId: clientId('durable-client'), requestId: 1 } },
+  { type: 'forwardPropose', correlationId: 42, command: new Uint8Array([0xff]), dedupKey: { clientId: clientId('durable-client'), requestId: 1 }, proposerCommitIndex: 15 },
   { type: 'forwardProposeResponse', correlationId: 42, outcome: { type: 'appended', index: 16, term: 5 } },
   { type: 'readIndexRequest', correlationId: 43 },
   { type: 'readIndexResponse', correlationId: 43, readIndex: 15 },

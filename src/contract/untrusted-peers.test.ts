@@ -211,7 +211,7 @@ describe('SPEC Untrusted peers: nothing a peer sends can throw inside the engine
     const name = followerOf(cluster, leader.id);
     const target = cluster.node(name);
     const valid = encodeMessage(appendEntries(target.term.value, 1, 1, [], 1));
-    const forward = encodeMessage({ type: 'forwardPropose', correlationId: 1, command: new Uint8Array(4), dedupKey: null });
+    const forward = encodeMessage({ type: 'forwardPropose', correlationId: 1, command: new Uint8Array(4), dedupKey: null, proposerCommitIndex: 0 });
     const [version, appendType] = [valid[0]!, valid[1]!];
     const frames = [
       new Uint8Array(0),
@@ -245,7 +245,7 @@ describe('SPEC Untrusted peers: nothing a peer sends can throw inside the engine
       { type: 'installSnapshot', term, meta: { lastIncludedIndex: 3, lastIncludedTerm: term, config: { old: null, new: { voters: [d] } } }, totalBytes: 4, offset: 0, data: new Uint8Array([1, 2, 3, 4]) },
       { type: 'installSnapshotResponse', term, lastIncludedIndex: 3, nextOffset: 9, installed: true },
       { type: 'timeoutNow', term },
-      { type: 'forwardPropose', correlationId: 1, command: new Uint8Array([5]), dedupKey: null },
+      { type: 'forwardPropose', correlationId: 1, command: new Uint8Array([5]), dedupKey: null, proposerCommitIndex: 0 },
       { type: 'forwardProposeResponse', correlationId: 1, outcome: { type: 'appended', index: 2, term } },
       { type: 'readIndexRequest', correlationId: 1 },
       { type: 'readIndexResponse', correlationId: 1, readIndex: 2 },

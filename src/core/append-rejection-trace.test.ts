@@ -1,11 +1,13 @@
 // SPEC "Observability" names appendEntriesRejected among the trace events, and "Log replication"
 // the conflict hint a follower answers a mismatch with. A leader's heartbeats and appends in the
 // black-box tests (src/contract) never met a mismatch that was traced, so both sides are driven
-// here directly: the follower refusing, and the leader receiving the refusal.
+// here directly: the follower refusing, and the leader receiving the refusal. Last, the hints at
+// work: a follower with a long suffix of an older term is brought back a term at a time.
 import { describe, expect, it } from 'vitest';
 import { resolveRaftConfig } from './config.ts';
 import type { RaftTraceEvent } from './events.ts';
 import { RaftCore } from './raft-core.ts';
+import { readyNeedsWrite } from './ready.ts';
 import { nodeId, type LogEntry, type NodeId } from './types.ts';
 
 const [a, b, c] = ['a', 'b', 'c'].map((name) => nodeId(name)) as [NodeId, NodeId, NodeId];
@@ -36,5 +38,55 @@ describe('appendEntriesRejected', () => {
     leader.receive(1_001, b, { type: 'appendEntriesResponse', term: leader.term, success: false, matchIndex: 0, conflictIndex: 1, conflictTerm: 0, readRound: 0 });
     const trace = leader.takeReady()?.trace ?? [];
     expect(trace).toContainEqual(expect.objectContaining({ type: 'appendEntriesRejected', node: a, from: b, conflictIndex: 1 }));
+  });
+});
+
+describe('conflict hints', () => {
+  const range = (from: number, to: number, term: number): LogEntry[] => Array.from({ length: to - from + 1 }, (_, offset) => entry(from + offset, term));
+  const node = (id: NodeId, entries: LogEntry[]): RaftCore => new RaftCore({ id, config: resolveRaftConfig(), random: () => 0.5, now: 0, bootstrap: { voters: [a, b, c] }, hardState: { term: 3, votedFor: null }, leaderPin: null, snapshotMeta: null, entries, commitIndex: 5 });
+
+  it('a follower with a long suffix of an older term that never committed converges in a few refusals, keeping what committed', () => {
+    // a: 1..5 of term 1 (committed), 6..8 of term 2, 9..12 of term 3. b: the same to 8, then
+    // 9..400 of term 2. a campaigns with c's vote and replicates.
+    const leaderLog = [...range(1, 5, 1), ...range(6, 8, 2), ...range(9, 12, 3)];
+    const leader = node(a, leaderLog);
+    const follower = node(b, [...range(1, 5, 1), ...range(6, 400, 2)]);
+    const nodes = new Map([[a, leader], [b, follower], [c, node(c, leaderLog)]]);
+    let now = 0;
+    let refusals = 0;
+    /** Delivers every frame, acknowledging writes at once, until no node has anything to do. */
+    const settle = (): void => {
+      for (let round = 0; round < 1_000; round += 1) {
+        let moved = false;
+        for (const [id, core] of nodes) {
+          const ready = core.takeReady();
+          if (ready === null) continue;
+          moved = true;
+          const last = ready.entries[ready.entries.length - 1];
+          if (readyNeedsWrite(ready)) core.persisted(now, last === undefined ? null : { index: last.index, term: last.term });
+          for (const { to, message } of [...ready.messages, ...ready.messagesAfterPersist]) {
+            if (message.type === 'appendEntriesResponse' && !message.success && id === b) refusals += 1;
+            nodes.get(to)?.receive(now, id, message);
+          }
+        }
+        if (!moved) return;
+      }
+    };
+    while (leader.role !== 'leader' && now < 2_000) {
+      now += 5;
+      leader.tick(now);
+      settle();
+    }
+    expect(leader.role).toBe('leader');
+    for (let step = 0; step < 40; step += 1) {
+      now += 5;
+      for (const core of nodes.values()) core.tick(now);
+      settle();
+    }
+    expect(follower.lastIndex).toBe(leader.lastIndex);
+    for (let index = 1; index <= leader.lastIndex; index += 1) expect(follower.termAt(index)).toBe(leader.termAt(index));
+    expect(follower.commitIndex).toBe(leader.lastIndex);
+    // One refusal for the log end, one for the stale term: a term at a time, not an entry at a time.
+    expect(refusals).toBeLessThanOrEqual(3);
   });
 });

@@ -32,10 +32,11 @@ export const maxTrackedClients = 1_000_000;
 
 /**
  * How many dead incarnations of one node the table remembers to refuse their stragglers. A
- * straggler of an incarnation older than these is taken for a newer one and evicts the live id,
- * whose later commands are then skipped: it takes this many restarts of one node while one of
- * its early forwards is still uncommitted somewhere. 4 until 2026-12-03 (night), when an outside audit
- * showed the loss after 5 restarts; 16 cost 128 bytes per node in the snapshot.
+ * straggler of an incarnation older than these, or of one it never saw, is taken for a newer one
+ * and evicts the live id, whose later commands are then skipped; since 2026-12-07 leaders do not
+ * append such a straggler (incarnation-proof.ts), and this memory only covers entries appended
+ * by leaders of earlier versions. 4 until 2026-12-03 (night), when an outside audit showed the
+ * loss after 5 restarts; 16 cost 128 bytes per node in the snapshot.
  */
 export const retiredSuffixesPerNode = 16;
 

@@ -367,3 +367,33 @@ describe('capacity', () => {
     expect(table.shouldApply({ clientId: clientId('one-too-many'), requestId: 1 })).toBe(true);
   });
 });
+
+describe('toBytes / fromBytes carry every decision', () => {
+  it('a table restored from its bytes before every entry decides exactly as one never serialized (random auto, durable and closed sessions)', () => {
+    // An outside review (exactly-once and reads, 2026-12-07) found this right; kept as a guard.
+    let seed = 52;
+    const random = (): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+    const ids = ['alice', 'bob', ...['n1', 'n2'].flatMap((node) => ['1', '2', '3', '4'].map((digit) => `${node}-${digit.repeat(16)}`))];
+    for (let run = 0; run < 2; run += 1) {
+      const live = new ClientSessionTable();
+      let restored = new ClientSessionTable();
+      for (let step = 0; step < 120; step += 1) {
+        restored = ClientSessionTable.fromBytes(restored.toBytes());
+        const id = clientId(pick(ids));
+        if (random() < 0.05) {
+          live.closeSession(id);
+          restored.closeSession(id);
+        } else {
+          const requestId = random() < 0.1 ? Math.floor(random() * 5_000) : Math.floor(random() * 40);
+          const key: DedupKey = { clientId: id, requestId };
+          expect(restored.shouldApply(key), `run ${run} step ${step} ${id}#${requestId}`).toBe(live.shouldApply(key));
+        }
+        expect(restored.toBytes()).toEqual(live.toBytes());
+      }
+    }
+  });
+});

@@ -16,7 +16,14 @@
 // twice (a restarted node mints a new suffix; a rebuilt node gets a new node id). The last
 // retiredSuffixesPerNode dropped suffixes of each node are remembered, so a straggler proposal
 // of a dead incarnation (forwarded before the crash, committed after the new incarnation's
-// first entry) is refused instead of evicting the live id and resetting its mark. Durable ids
+// first entry) is refused instead of evicting the live id and resetting its mark. The table
+// cannot tell a straggler of an incarnation it never saw (or one retired longer ago than that)
+// from a newer incarnation: by the order rule it would retire the live id, whose later commands
+// would then commit and be skipped. Such a straggler never reaches the log: a leader appends a
+// forward under an auto id only when the proposer's commit index proves its incarnation is no
+// older than its node's last one in the leader's log (incarnation-proof.ts), so every auto id
+// that first appears after a live one is a newer incarnation's, and the order rule is right for
+// every entry a leader of this version appended. Durable ids
 // are dropped only by closeSession. At most maxTrackedClients ids are tracked; a new client
 // beyond that throws a RangeError (deterministically, on every replica) instead of growing a
 // table that fromBytes would later refuse.

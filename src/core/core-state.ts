@@ -6,6 +6,7 @@ import { assert } from './assert.ts';
 import { dedupWindowSize } from './client-session-format.ts';
 import type { ResolvedRaftConfig } from './config.ts';
 import { CorrelatedRequests } from './correlated-requests.ts';
+import { LastAutoEntries } from './incarnation-proof.ts';
 import { incarnationSalt, salted48 } from './incarnation-salt.ts';
 import type { RaftMetric, RaftTraceEvent } from './events.ts';
 import { type CachedAppend, DedupKeyCache } from './dedup-key-cache.ts';
@@ -74,6 +75,11 @@ export interface PendingForward {
   retryAfterMs: number;
   /** 'busy' answers in a row from the leader it goes to: each one makes the next re-send wait longer. */
   busyAnswers: number;
+  /**
+   * Answered 'unproven' (incarnation-proof.ts): sent again as soon as this node's commit index
+   * reaches this, or as any unanswered forward is; null otherwise.
+   */
+  commitIndexNeeded: number | null;
   appended: { readonly index: number; readonly term: number } | null;
   /**
    * The commit index when the proposal was made (or last forwarded afresh, see settleAwaited):
@@ -202,6 +208,8 @@ export interface CoreState<Host = unknown> {
   readonly forwards: CorrelatedRequests<PendingForward>;
   nextCorrelationId: number;
   readonly leaderDedupCache: DedupKeyCache;
+  /** As leader: the auto id of each node's last entry in the log, what a forward must prove against (incarnation-proof.ts). */
+  readonly lastAutoEntries: LastAutoEntries;
   /** The keys of the newest committed entries this node compacted away, where they took effect. */
   readonly compactedKeys: DedupKeyCache<CompactedEntry>;
   /**
@@ -358,6 +366,7 @@ export function createCoreState<Host>(options: RaftCoreOptions, host: Host): Cor
     // with the incarnation, since a random source that repeats at restarts draws the same point.
     nextCorrelationId: 1 + salted48(random(), incarnationSalt(options.now, options.hardState.term, log.lastIndex), correlationSaltPosition),
     leaderDedupCache: new DedupKeyCache(leaderDedupCacheSize),
+    lastAutoEntries: new LastAutoEntries(),
     compactedKeys: new DedupKeyCache<CompactedEntry>(compactedKeysSize),
     compactedKeysCoverFrom: floorIndex + 1,
     localRequestHighWater: new Map(),

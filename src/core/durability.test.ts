@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveRaftConfig } from './config.ts';
 import { RaftCore } from './raft-core.ts';
+import { readyNeedsWrite } from './ready.ts';
 import { nodeId, type LogEntry } from './types.ts';
 
 const [a, b, c, d, e] = ['a', 'b', 'c', 'd', 'e'].map((name) => nodeId(name)) as [ReturnType<typeof nodeId>, ReturnType<typeof nodeId>, ReturnType<typeof nodeId>, ReturnType<typeof nodeId>, ReturnType<typeof nodeId>];
@@ -38,6 +39,43 @@ describe('durability rule', () => {
     expect(leader.commitIndex).toBe(0); // its no-op is not durable yet
     leader.persisted(1_000, { index: 1, term: 1 });
     expect(leader.commitIndex).toBe(1);
+  });
+
+  it('a leader of three with a follower\'s acknowledgement in still commits only once its own write of the entry lands', () => {
+    // c is down: a and b make the quorum, so b's acknowledgement alone commits nothing.
+    const leader = core(a, 1, [entry(1, 1)]);
+    const follower = core(b, 1, [entry(1, 1)]);
+    /** Takes a ready, acknowledging its write at once, and hands what it sends `to` over. */
+    const exchange = (from: RaftCore, to: RaftCore, now: number): void => {
+      const ready = from.takeReady();
+      if (ready === null) return;
+      if (readyNeedsWrite(ready)) from.persisted(now, ready.entries.length === 0 ? null : { index: ready.entries[ready.entries.length - 1]!.index, term: ready.entries[ready.entries.length - 1]!.term });
+      for (const outbound of [...ready.messages, ...ready.messagesAfterPersist]) if (outbound.to === to.id) to.receive(now, from.id, outbound.message);
+    };
+    let now = 0;
+    while (leader.role !== 'leader' && now < 2_000) {
+      now += 5;
+      leader.tick(now);
+      exchange(leader, follower, now);
+      exchange(follower, leader, now);
+    }
+    expect(leader.role).toBe('leader');
+    for (let round = 0; round < 5; round += 1) {
+      exchange(leader, follower, now);
+      exchange(follower, leader, now);
+    }
+    const committedBefore = leader.commitIndex;
+    leader.propose(now, 1, new Uint8Array([7]), null);
+    const write = leader.takeReady()!;
+    expect(write.entries.map((item) => item.index)).toEqual([leader.lastIndex]);
+    // The AppendEntries may leave before the leader's own write (it does not depend on it): b
+    // writes the entry and acknowledges it.
+    for (const outbound of write.messages) if (outbound.to === b) follower.receive(now, a, outbound.message);
+    exchange(follower, leader, now);
+    expect(leader.commitIndex).toBe(committedBefore);
+    const last = write.entries[write.entries.length - 1]!;
+    leader.persisted(now, { index: last.index, term: last.term });
+    expect(leader.commitIndex).toBe(last.index);
   });
 });
 

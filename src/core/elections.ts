@@ -78,8 +78,15 @@ export function handleRequestVote(core: CoreState<ElectionsHost>, from: NodeId, 
     return;
   }
   if (request.term < core.currentTerm) return deny('staleTerm');
-  const leaderAlive = !(request.transfer && fromVoter) && (core.role === 'leader' || (core.leaderId !== null && core.now - core.lastLeaderContact < core.config.electionTimeoutMinMs));
-  if (request.term > core.currentTerm && leaderAlive) return deny('leaderAlive');
+  // SPEC: a node that leads, or heard its leader within the minimum election timeout, denies
+  // pre-votes and votes as leaderAlive, at its own term too. Checked for requests above our term
+  // only, a node back from a partition one term behind, asking a pre-vote at exactly our term,
+  // was denied as alreadyVoted by a voter that had voted for no one (a review). A repeated
+  // request of the candidate we voted for in this term is answered as before, granted again: the
+  // vote is given already, and a duplicate arriving once that candidate leads changes nothing.
+  const repeatedRequest = request.term === core.currentTerm && core.votedFor === from;
+  const leaderAlive = !repeatedRequest && !(request.transfer && fromVoter) && (core.role === 'leader' || (core.leaderId !== null && core.now - core.lastLeaderContact < core.config.electionTimeoutMinMs));
+  if (leaderAlive) return deny('leaderAlive');
   if (!request.preVote && request.term > core.currentTerm) {
     core.host.becomeFollower(request.term, null, 'higherTermObserved');
     if (!fromVoter) core.nonVoterCampaignHeardAt = core.now;
@@ -87,7 +94,10 @@ export function handleRequestVote(core: CoreState<ElectionsHost>, from: NodeId, 
   const canVote = request.preVote
     ? request.term > core.currentTerm || core.votedFor === from || (core.votedFor === null && core.leaderId === null)
     : core.votedFor === from || (core.votedFor === null && core.leaderId === null);
-  if (!canVote) return deny('alreadyVoted');
+  // Denied at our own term: alreadyVoted when the vote went to another node; with no vote given,
+  // the term has a leader we follow (not heard lately, or the request marks a transfer, which
+  // leaderAlive above lets through), and a second leader of a term is what the denial prevents.
+  if (!canVote) return deny(core.votedFor === null ? 'leaderAlive' : 'alreadyVoted');
   if (logOrder < 0) return deny('logNotUpToDate');
   if (!request.preVote) {
     setTerm(core, core.currentTerm, from);

@@ -70,7 +70,7 @@ function buildFrame(recipe: FrameRecipe, target: RaftCore): RaftMessage {
     case 6:
       return { type: 'timeoutNow', term };
     case 7:
-      return { type: 'forwardPropose', correlationId: near(1, 1), command: recipe.data, dedupKey: flag(0) ? { clientId: 'client' as never, requestId: near(2, 1) } : null };
+      return { type: 'forwardPropose', correlationId: near(1, 1), command: recipe.data, dedupKey: flag(0) ? { clientId: 'client' as never, requestId: near(2, 1) } : null, proposerCommitIndex: 0 };
     case 8: {
       const outcome = flag(0) ? { type: 'appended' as const, index: near(2, target.lastIndex), term } : flag(1) ? { type: 'notLeader' as const } : { type: 'busy' as const };
       return { type: 'forwardProposeResponse', correlationId: near(1, 1), outcome };

@@ -185,11 +185,11 @@ describe('hostile peers', () => {
     leader.takeReady();
     // Its forward frame fits the transport, its AppendEntries (a larger header) would not: appended,
     // it was resent forever and nothing after it ever committed.
-    leader.receive(1_001, b, { type: 'forwardPropose', correlationId: 1, command: new Uint8Array(maxPayloadBytes - 6), dedupKey: null });
+    leader.receive(1_001, b, { type: 'forwardPropose', correlationId: 1, command: new Uint8Array(maxPayloadBytes - 6), dedupKey: null, proposerCommitIndex: 0 });
     expect(refusals(leader)).toEqual(['commandTooLarge']);
     expect(leader.lastIndex).toBe(1);
     // The largest command a proposer's own driver lets through is still appended.
-    leader.receive(1_002, b, { type: 'forwardPropose', correlationId: 2, command: new Uint8Array(maxPayloadBytes - 1_024), dedupKey: { clientId: 'c'.repeat(256) as never, requestId: 1 } });
+    leader.receive(1_002, b, { type: 'forwardPropose', correlationId: 2, command: new Uint8Array(maxPayloadBytes - 1_024), dedupKey: { clientId: 'c'.repeat(256) as never, requestId: 1 }, proposerCommitIndex: 0 });
     expect(leader.lastIndex).toBe(2);
   });
 
@@ -219,7 +219,7 @@ describe('hostile peers', () => {
   it('refuses votes and proposals from strangers, without adopting their term', () => {
     const node = follower();
     node.receive(10_000, mallory, { type: 'requestVote', term: 3, lastLogIndex: 99, lastLogTerm: 9, preVote: false, transfer: false });
-    node.receive(10_000, mallory, { type: 'forwardPropose', correlationId: 1, command: new Uint8Array([6]), dedupKey: null });
+    node.receive(10_000, mallory, { type: 'forwardPropose', correlationId: 1, command: new Uint8Array([6]), dedupKey: null, proposerCommitIndex: 0 });
     expect(refusals(node)).toEqual(['senderNotVoter', 'senderNotMember']);
     expect(node.term).toBe(2);
   });
@@ -253,7 +253,7 @@ describe('leader dedup cache', () => {
     leader.receive(1_000, b, { type: 'requestVoteResponse', term: 2, preVote: false, granted: true, denialReason: null });
     expect(leader.role).toBe('leader');
     leader.takeReady();
-    const forward = { type: 'forwardPropose' as const, command: new Uint8Array([1]), dedupKey: { clientId: 'client-b' as never, requestId: 9 } };
+    const forward = { type: 'forwardPropose' as const, command: new Uint8Array([1]), dedupKey: { clientId: 'client-b' as never, requestId: 9 }, proposerCommitIndex: 0 };
     leader.receive(1_001, b, { ...forward, correlationId: 1 });
     leader.receive(1_002, b, { ...forward, correlationId: 2 });
     const answers = leader.takeReady()!.messages.filter((outbound) => outbound.message.type === 'forwardProposeResponse').map((outbound) => outbound.message);
@@ -321,7 +321,7 @@ describe('the index ceiling (SPEC "Untrusted peers", ranges)', () => {
     const node = leaderOn({ lastIncludedIndex: maxLogIndex, lastIncludedTerm: 1 });
     expect(node.lastIndex).toBe(maxLogIndex + 1); // its no-op, exact
     node.propose(1_001, 1, new Uint8Array([1]), null);
-    node.receive(1_001, b, { type: 'forwardPropose', correlationId: 5, command: new Uint8Array([2]), dedupKey: null });
+    node.receive(1_001, b, { type: 'forwardPropose', correlationId: 5, command: new Uint8Array([2]), dedupKey: null, proposerCommitIndex: 0 });
     const ready = node.takeReady()!;
     expect(ready.outcomes).toEqual([{ type: 'failed', proposalId: 1, failure: 'overloaded' }]);
     expect(ready.messages.map((outbound) => outbound.message)).toContainEqual({ type: 'forwardProposeResponse', correlationId: 5, outcome: { type: 'busy' } });

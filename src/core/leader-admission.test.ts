@@ -46,7 +46,7 @@ describe('a leader whose own disk lags behind its committed log', () => {
     expect(leader.commitIndex).toBe(1 + maxPendingProposals); // committed by b and c
 
     leader.propose(1_003, 99, new Uint8Array([99]), null);
-    leader.receive(1_003, b, { type: 'forwardPropose', correlationId: 7, command: new Uint8Array([7]), dedupKey: null });
+    leader.receive(1_003, b, { type: 'forwardPropose', correlationId: 7, command: new Uint8Array([7]), dedupKey: null, proposerCommitIndex: 0 });
     const refused = leader.takeReady();
     expect(failures(refused)).toEqual(['overloaded']);
     expect(forwardAnswers(refused)).toEqual(['busy']);
@@ -60,7 +60,7 @@ describe('a leader whose own disk lags behind its committed log', () => {
     leader.takeReady();
     leader.persisted(1_003, { index: leader.lastIndex, term: 1 });
 
-    leader.receive(1_004, b, { type: 'forwardPropose', correlationId: 8, command: new Uint8Array([8]), dedupKey: null });
+    leader.receive(1_004, b, { type: 'forwardPropose', correlationId: 8, command: new Uint8Array([8]), dedupKey: null, proposerCommitIndex: 0 });
     expect(forwardAnswers(leader.takeReady())).toEqual(['appended']);
   });
 

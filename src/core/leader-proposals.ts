@@ -63,7 +63,7 @@ export function propose(core: CoreState<LeaderProposalsHost>, now: number, propo
     return;
   }
   // Not leading, or handing leadership over: the proposal waits for (or goes to) the leader.
-  const forward: PendingForward = { proposalId, command, dedupKey, correlationId: 0, sentTo: null, sentAt: now, retryAfterMs: core.config.electionTimeoutMaxMs, busyAnswers: 0, appended: null, committedBefore: core.commitIndex };
+  const forward: PendingForward = { proposalId, command, dedupKey, correlationId: 0, sentTo: null, sentAt: now, retryAfterMs: core.config.electionTimeoutMaxMs, busyAnswers: 0, commitIndexNeeded: null, appended: null, committedBefore: core.commitIndex };
   core.forwards.set(proposalId, forward);
   core.host.sendForward(forward);
 }
@@ -80,9 +80,14 @@ export function propose(core: CoreState<LeaderProposalsHost>, now: number, propo
  */
 export function rememberInheritedDedupKeys(core: CoreState<LeaderProposalsHost>): void {
   const first = Math.max(core.log.floorIndex + 1, core.log.lastIndex - leaderDedupCacheSize + 1);
+  // The same scan finds each node's last auto id, which forwards must prove themselves against
+  // (incarnation-proof.ts); below it nothing is known.
+  core.lastAutoEntries.reset(first - 1);
   for (let index = first; index <= core.log.lastIndex; index += 1) {
     const entry = core.log.entryAt(index);
-    if (entry?.dedupKey !== undefined) rememberDedup(core, entry.dedupKey, entry);
+    if (entry?.dedupKey === undefined) continue;
+    rememberDedup(core, entry.dedupKey, entry);
+    core.lastAutoEntries.note(entry.dedupKey, index);
   }
 }
 
@@ -130,6 +135,12 @@ export function handleForwardPropose(core: CoreState<LeaderProposalsHost>, from:
   const cached = cachedEntryFor(core, message.dedupKey, message.command);
   if (cached !== null) return respond({ type: 'appended', index: cached.index, term: cached.term });
   if (admissionFailure(core) !== null || core.transfer !== null) return respond({ type: 'busy' });
+  // A forward under an auto client id that cannot show it comes from an incarnation no older
+  // than its node's last one here may be a dead incarnation's straggler: appended, it would
+  // retire the live id in every session table (incarnation-proof.ts). It is answered with the
+  // commit index it must know, and the live proposer sends it again once it does.
+  const commitIndexNeeded = core.lastAutoEntries.commitIndexNeeded(message.dedupKey);
+  if (message.proposerCommitIndex < commitIndexNeeded) return respond({ type: 'unproven', commitIndexNeeded });
   const entry = appendAsLeader(core, message.command, message.dedupKey);
   if (message.dedupKey !== null) rememberDedup(core, message.dedupKey, entry);
   respond({ type: 'appended', index: entry.index, term: entry.term });

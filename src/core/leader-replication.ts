@@ -44,13 +44,17 @@ export function handleAppendResponse(core: CoreState<LeaderReplicationHost>, fro
     // Only an answer at or past the probe's prevLogIndex answers the probe: a heartbeat's
     // answer (sent alongside probes, below) proves the match only at the index it named.
     if (progress.state === 'probe' && matchIndex < progress.nextIndex - 1) {
-      if (matchIndex > progress.matchIndex) progress.matchIndex = matchIndex;
+      if (matchIndex > progress.matchIndex) {
+        progress.matchIndex = matchIndex;
+        progress.matchAdvancedAt = core.now;
+      }
       return;
     }
     progress.probeOutstanding = false;
     if (matchIndex > progress.matchIndex) {
       progress.matchIndex = matchIndex;
       progress.lastProgressAt = core.now;
+      progress.matchAdvancedAt = core.now;
       releaseInflight(progress, matchIndex);
       maybeAdvanceCommit(core);
     }

@@ -47,6 +47,8 @@ export function appendAsLeader(core: CoreState, command: Uint8Array, dedupKey: D
   const term = core.currentTerm;
   const entry: LogEntry = dedupKey === null ? { index, term, command, isNoOp } : { index, term, command, isNoOp, dedupKey };
   appendToLog(core, entry);
+  // Every keyed entry a leader appends passes here: its own, forwarded and adopted proposals.
+  if (dedupKey !== null) core.lastAutoEntries.note(dedupKey, index);
   emitTrace(core, { type: 'clientRequest', index: entry.index });
   return entry;
 }

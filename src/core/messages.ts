@@ -72,12 +72,20 @@ export interface ForwardPropose {
   readonly correlationId: number;
   readonly command: Uint8Array;
   readonly dedupKey: DedupKey | null;
+  /**
+   * The proposer's commit index when it sent this forward: a forward under an auto client id
+   * proves with it that its incarnation is not older than the one the leader's log names last
+   * for its node (incarnation-proof.ts).
+   */
+  readonly proposerCommitIndex: number;
 }
 
 export type ForwardOutcome =
   | { readonly type: 'appended'; readonly index: number; readonly term: number }
   | { readonly type: 'notLeader' }
-  | { readonly type: 'busy' }; // the leader refuses new proposals now (transfer in progress, full queue)
+  | { readonly type: 'busy' } // the leader refuses new proposals now (transfer in progress, full queue)
+  // Not appended: the proposer must know entries committed through this index first (incarnation-proof.ts).
+  | { readonly type: 'unproven'; readonly commitIndexNeeded: number };
 
 export interface ForwardProposeResponse {
   readonly type: 'forwardProposeResponse';

@@ -143,7 +143,7 @@ describe('who says notMember', () => {
     const leader = harness.leaders()[0]!;
     const follower = [...harness.nodes.values()].find((node) => node !== leader && node.id !== stranger)!;
     const requests: RaftMessage[] = [
-      { type: 'forwardPropose', correlationId: 7, command: bytes('from outside'), dedupKey: null },
+      { type: 'forwardPropose', correlationId: 7, command: bytes('from outside'), dedupKey: null, proposerCommitIndex: 0 },
       { type: 'readIndexRequest', correlationId: 8 },
       { type: 'requestVote', term: leader.core.term + 1, lastLogIndex: 99, lastLogTerm: leader.core.term, preVote: true, transfer: false },
     ];

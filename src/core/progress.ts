@@ -43,6 +43,28 @@ export interface FollowerProgress {
   snapshotRegrowAfterAcks: number;
   /** When the follower last acknowledged new snapshot bytes, or a chunk went out with none in flight (stall detection). */
   snapshotProgressAt: number;
+  /**
+   * The furthest byte the follower acknowledged in this stream, and when the stream began or last
+   * got past it. A stream holds compaction only while it keeps getting further (snapshots.ts): a
+   * follower that answers every chunk but gets nowhere (it keeps restarting, or repeats an offset
+   * it cannot get past) kept the stall clock from ever running out, since each rewind's chunk
+   * restarted it, and held the leader's log uncompacted for good (review snap52).
+   */
+  snapshotFurthestAckedBytes: number;
+  snapshotFurthestAckedAt: number;
+  /**
+   * When the follower answered below snapshotFurthestAckedBytes, until an answer reaches it
+   * again, or null. A follower that lost its reassembly (it restarted) starts again from 0; a
+   * reordered old answer looks the same, but the follower's next answer reaches the furthest byte
+   * again. Not reached after a resent chunk's round trip, the reassembly counts as lost.
+   */
+  snapshotFellBackAt: number | null;
+  /**
+   * Reassemblies this follower lost since it last got through (installed a snapshot or caught up
+   * from the log): kept across its streams, like snapshotStalled, since it says something of the
+   * follower, not of one stream. From the second on, its streams hold no compaction.
+   */
+  snapshotReassembliesLost: number;
   /** Pacing (RaftConfig.snapshotBytesPerSecond): no chunk goes out before this clock reading. */
   snapshotPacedUntil: number;
   /**
@@ -110,6 +132,19 @@ export interface FollowerProgress {
   rejectsBelowMatch: boolean;
   /** Last time its match index advanced (stall detection of in-flight entries). */
   lastProgressAt: number;
+  /**
+   * When the match index last advanced, and only then (lastProgressAt also restarts when entries
+   * go out after a quiet spell): whether a follower is still catching up.
+   */
+  matchAdvancedAt: number;
+  /**
+   * After the follower installed a snapshot: the leader's last index when it did, or 0. Until its
+   * match index gets there, compaction waits for it (snapshots.ts), as it waited for its stream:
+   * released at the install, the hold let the floor pass the snapshot just installed before the
+   * follower had the entries after it, and it needed a whole new stream (review snap52: 14
+   * installs in 30 s, never caught up, when more than one probe's worth had been written).
+   */
+  catchUpThroughIndex: number;
   /** Whether any AppendEntries went to this follower since the last ready was taken. */
   sentThisRound: boolean;
 }
@@ -129,6 +164,10 @@ export function createProgress(nextIndex: number, now: number): FollowerProgress
     snapshotAdvancingAcks: 0,
     snapshotRegrowAfterAcks: 0,
     snapshotProgressAt: now,
+    snapshotFurthestAckedBytes: 0,
+    snapshotFurthestAckedAt: now,
+    snapshotFellBackAt: null,
+    snapshotReassembliesLost: 0,
     snapshotPacedUntil: Number.NEGATIVE_INFINITY,
     snapshotTimedChunk: null,
     snapshotResentThroughBytes: -1,
@@ -145,6 +184,8 @@ export function createProgress(nextIndex: number, now: number): FollowerProgress
     answered: false,
     rejectsBelowMatch: false,
     lastProgressAt: now,
+    matchAdvancedAt: now,
+    catchUpThroughIndex: 0,
     sentThisRound: false,
   };
 }
@@ -154,6 +195,8 @@ export function becomeProbe(progress: FollowerProgress): void {
   // a stall of its stream is over: its next stream starts with the full window. (In the other
   // states the flag is already false.)
   progress.snapshotStalled = false;
+  // For the same reason, its lost reassemblies are behind it.
+  progress.snapshotReassembliesLost = 0;
   // The stream is over: its snapshot, perhaps older than the newest, is let go.
   progress.snapshotStream = null;
   progress.state = 'probe';

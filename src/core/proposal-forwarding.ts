@@ -63,7 +63,9 @@ export function sendForward(core: CoreState<ProposalForwardingHost>, forward: Pe
   if (forward.sentTo !== leader) forward.busyAnswers = 0;
   forward.sentTo = leader;
   forward.sentAt = core.now;
-  send(core, leader, { type: 'forwardPropose', correlationId: forward.correlationId, command: forward.command, dedupKey: forward.dedupKey });
+  forward.commitIndexNeeded = null;
+  // Our commit index: what proves to the leader that this incarnation is not a dead one (incarnation-proof.ts).
+  send(core, leader, { type: 'forwardPropose', correlationId: forward.correlationId, command: forward.command, dedupKey: forward.dedupKey, proposerCommitIndex: core.commitIndex });
 }
 
 /** Re-sends forwards that have no leader, went to an old leader, or got no answer in time. */
@@ -76,7 +78,8 @@ export function retryForwards(core: CoreState<ProposalForwardingHost>): void {
   for (const forward of core.forwards.values()) {
     if (forward.appended !== null) continue;
     const stale = forward.sentTo !== target || core.now - forward.sentAt >= forward.retryAfterMs;
-    if (forward.sentTo === null || stale) sendForward(core, forward);
+    const proven = forward.commitIndexNeeded !== null && core.commitIndex >= forward.commitIndexNeeded;
+    if (forward.sentTo === null || stale || proven) sendForward(core, forward);
   }
 }
 
@@ -118,6 +121,21 @@ export function handleForwardResponse(core: CoreState<ProposalForwardingHost>, f
       forward.busyAnswers += 1;
       forward.retryAfterMs = core.config.electionTimeoutMaxMs;
       forward.sentAt = core.now - forward.retryAfterMs + busyRetryDelayMs(core, forward.busyAnswers);
+      return;
+    }
+    case 'unproven': {
+      // The leader's log names another auto id of our node last, and our commit index when we
+      // sent this did not show we started after it (incarnation-proof.ts). We are live, so we
+      // will know that much committed soon (the index is in the leader's log): sent again then,
+      // at once if we already do (retryForwards checks on every tick while forwards wait), or
+      // after an election timeout as any unanswered forward, which covers a leader that falls
+      // before committing it. A dead incarnation's straggler draws this answer too, and it goes
+      // nowhere: correlation ids are drawn afresh by each incarnation.
+      if (!isValidCounter(outcome.commitIndexNeeded)) return refuse(core, from, 'outOfRange', 0);
+      forward.retryAfterMs = core.config.electionTimeoutMaxMs;
+      forward.sentAt = core.now;
+      forward.commitIndexNeeded = outcome.commitIndexNeeded;
+      if (core.commitIndex >= outcome.commitIndexNeeded) sendForward(core, forward);
       return;
     }
     default:

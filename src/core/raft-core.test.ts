@@ -148,6 +148,31 @@ describe('RaftCore', () => {
     expect(oldLeader.reads).toEqual([]);
   });
 
+  it('a leader cut off from the rest never serves a read below a write the next leader acknowledged first, before or after the partition heals', () => {
+    // An outside review (exactly-once and reads, 2026-12-07) found this right; kept as a guard.
+    const harness = createCoreHarness(['a', 'b', 'c']);
+    harness.advance(400);
+    const oldLeader = harness.leaders()[0]!;
+    harness.isolate(oldLeader.id);
+    harness.advance(1_500);
+    const newLeader = harness.leaders().find((node) => node !== oldLeader)!;
+    expect(newLeader).toBeDefined();
+    newLeader.core.propose(harness.now, 1, bytes('write'), { clientId: clientId('w'), requestId: 1 });
+    harness.advance(50);
+    const written = newLeader.outcomes.find((outcome) => outcome.proposalId === 1 && outcome.type === 'committed');
+    expect(written?.type).toBe('committed');
+    const writtenIndex = written?.type === 'committed' ? written.entry.index : Number.POSITIVE_INFINITY;
+    // The write is acknowledged; now the old leader's caller reads. Whatever it answers, and
+    // whenever (before or after the partition heals), the index must cover the write.
+    oldLeader.core.requestRead(harness.now, 7);
+    harness.advance(300);
+    harness.heal();
+    harness.advance(2_000);
+    const read = oldLeader.reads.find((outcome) => outcome.readId === 7);
+    expect(read).toBeDefined();
+    expect(read !== undefined && 'readIndex' in read ? read.readIndex : -1).toBeGreaterThanOrEqual(writtenIndex);
+  });
+
   it('grows 3 -> 5 by joint consensus and shrinks back, committing through each step', () => {
     const harness = createCoreHarness(['a', 'b', 'c', 'd', 'e'], 3, ['a', 'b', 'c']);
     harness.advance(400);

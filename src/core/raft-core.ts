@@ -37,7 +37,7 @@ import { adoptForwardsAsLeader, handleForwardResponse, type ProposalForwardingHo
 import { createMembership } from './quorum.ts';
 import type { ProposalFailure, ProposalOutcome, Ready } from './ready.ts';
 import { becomeFollower, becomeLeader, type RolesHost, startElection, startPreVote } from './roles.ts';
-import { beginSnapshotTransfer, handleInstallSnapshot, handleSnapshotResponse, pacedSnapshotDeadline, publishSnapshot, resumeHeldCompaction, sendPacedSnapshotChunks, sendSnapshotChunks, type SnapshotsHost } from './snapshots.ts';
+import { beginSnapshotTransfer, dropAbandonedReassembly, handleInstallSnapshot, handleSnapshotResponse, pacedSnapshotDeadline, publishSnapshot, resumeHeldCompaction, sendPacedSnapshotChunks, sendSnapshotChunks, type SnapshotsHost } from './snapshots.ts';
 import { acceptAnswerSender, acceptLeaderFrame, stepDownOnHigherTerm, type TermRulesHost } from './term-rules.ts';
 import { type ClusterConfig, type ConfigPayload, type DedupKey, isValidCounter, type LogEntry, maxLogIndex, type NodeId, type RaftRole } from './types.ts';
 
@@ -329,6 +329,7 @@ export class RaftCore {
     resolveAwaited(this.core);
     settleCallsOutsideCluster(this.core);
     resumeHeldCompaction(this.core);
+    dropAbandonedReassembly(this.core);
     return collectReady(this.core);
   }
 

@@ -164,7 +164,7 @@ describe('leader dedup of retried forwards', () => {
   it('answers a retry with the first index and appends nothing, also for an older request after a newer one', () => {
     const leader = electedLeader([]);
     drain(leader, 1_000);
-    const forward = (correlationId: number, requestId: number): RaftMessage => ({ type: 'forwardPropose', correlationId, command: new Uint8Array([requestId]), dedupKey: { clientId: clientId('client-b'), requestId } });
+    const forward = (correlationId: number, requestId: number): RaftMessage => ({ type: 'forwardPropose', correlationId, command: new Uint8Array([requestId]), dedupKey: { clientId: clientId('client-b'), requestId }, proposerCommitIndex: 0 });
     leader.receive(1_001, b, forward(1, 1));
     leader.receive(1_001, b, forward(2, 2));
     leader.receive(1_001, b, forward(3, 3));
@@ -187,7 +187,7 @@ describe('leader dedup of retried forwards', () => {
     const leader = electedLeader([]);
     drain(leader, 1_000);
     for (const [correlationId, client] of [[1, 'x'], [2, 'y'], [3, 'x'], [4, 'y']] as const) {
-      leader.receive(1_001, b, { type: 'forwardPropose', correlationId, command: new Uint8Array([correlationId]), dedupKey: { clientId: clientId(client), requestId: 7 } });
+      leader.receive(1_001, b, { type: 'forwardPropose', correlationId, command: new Uint8Array([correlationId]), dedupKey: { clientId: clientId(client), requestId: 7 }, proposerCommitIndex: 0 });
     }
     expect(leader.lastIndex).toBe(3);
   });

@@ -43,6 +43,7 @@ export function becomeFollower(core: CoreState<RolesHost>, term: number, leader:
     // for nothing: the memory phase of bench:browser saw the cluster's total grow by that much
     // each time leadership moved to a node that had never led.
     core.leaderDedupCache.clear();
+    core.lastAutoEntries.reset(0);
   }
   if (leader !== null) settleOutlivedTransfer(core, leader);
   resetElectionTimer(core);

@@ -19,8 +19,11 @@ interface Scene {
   followerProgress(): FollowerProgress | undefined;
 }
 
-/** 10 KiB/s: a 20 KiB snapshot streams in about 2 s. The follower misses a publish behind a partition. */
-function followerBehindTheFloor(): Scene {
+/**
+ * 10 KiB/s: a 20 KiB snapshot streams in about 2 s. The follower misses a publish behind a
+ * partition. Each command is `commandBytes` long.
+ */
+function followerBehindTheFloor(commandBytes = 1): Scene {
   const harness = createCoreHarness(['a', 'b', 'c'], 7, ['a', 'b', 'c'], { snapshotChunkCeiling: chunkBytes, snapshotBytesPerSecond: 10 * 1024 });
   harness.advance(400);
   const leader = harness.leaders()[0]!;
@@ -28,7 +31,7 @@ function followerBehindTheFloor(): Scene {
   harness.isolate(follower.id);
   let request = 1;
   const commitAndPublish = (): void => {
-    for (let k = 0; k < 5; k += 1) leader.core.propose(harness.now, request, new Uint8Array([request++ & 0xff]), null);
+    for (let k = 0; k < 5; k += 1) leader.core.propose(harness.now, request, new Uint8Array(commandBytes).fill(request++ & 0xff), null);
     harness.advance(20);
     leader.core.publishSnapshot(harness.now, leader.core.applicableIndex, new Uint8Array(snapshotBytes).fill(request & 0xff));
     harness.settle();
@@ -70,6 +73,22 @@ describe('snapshots published while a stream runs', () => {
     expect(scene.follower.core.commitIndex).toBe(scene.leader.core.commitIndex);
     // The older snapshot is let go once its stream ends, and the log is compacted again.
     expect(scene.followerProgress()?.snapshotStream).toBeNull();
+    expect(scene.leader.core.compactionFloor).toBe(scene.leader.core.latestSnapshot?.throughIndex);
+  }, 60_000);
+
+  // An outside review (snap52) found the hold released at the install: the next ready compacted
+  // to the newest snapshot while the follower had been sent one 8 KiB probe past the one it
+  // installed, so it was behind the floor again (14 installs in 30 s, never caught up).
+  it('a follower whose stream finished catches up from the log even when the entries after the snapshot exceed one probe', () => {
+    // 5 commands of 3 KiB: 15 KiB of entries per publish, more than an 8 KiB probe carries.
+    const scene = followerBehindTheFloor(3 * 1024);
+    const first = scene.leader.core.compactionFloor;
+    scene.harness.heal();
+    for (let second = 0; second < 30; second += 1) {
+      scene.harness.advance(980);
+      scene.commitAndPublish();
+    }
+    expect({ installs: scene.follower.snapshots, caughtUp: scene.follower.core.commitIndex === scene.leader.core.commitIndex }).toEqual({ installs: [first], caughtUp: true });
     expect(scene.leader.core.compactionFloor).toBe(scene.leader.core.latestSnapshot?.throughIndex);
   }, 60_000);
 

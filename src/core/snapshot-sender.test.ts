@@ -1,6 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { createProgress, type SnapshotStream } from './progress.ts';
-import { acknowledgeSnapshotOffset, beginSnapshotStream, nextSnapshotChunks, resendStalledSnapshot, snapshotChunkDueAt, snapshotChunksInFlight, snapshotFirstRegrowAcks, snapshotWindowChunks } from './snapshot-sender.ts';
+import {
+  acknowledgeSnapshotOffset,
+  beginSnapshotStream,
+  nextSnapshotChunks,
+  resendStalledSnapshot,
+  snapshotChunkDueAt,
+  snapshotChunksInFlight,
+  snapshotFirstRegrowAcks,
+  snapshotHoldPatienceMs,
+  snapshotStreamAdvancing,
+  snapshotWindowChunks,
+  takeLostReassembly,
+} from './snapshot-sender.ts';
 
 const unpaced = { chunkBytes: 1_000, bytesPerSecond: Number.POSITIVE_INFINITY };
 /** 1,000-byte chunks at 100,000 bytes per second: one every 10 ms. */
@@ -208,6 +220,58 @@ describe('snapshot stream flow control', () => {
       shrink(progress, now + 300);
       acknowledgeInOrder(progress, snapshotFirstRegrowAcks, now + 300);
       expect(snapshotWindowChunks(progress, unpaced)).toBe(snapshotChunksInFlight);
+    });
+  });
+
+  // Review snap52: a follower that answers every chunk but gets nowhere (it keeps restarting
+  // mid-install, or repeats an offset) must not hold the leader's compaction for good.
+  describe('whether a stream gets anywhere', () => {
+    /** A paced stream (a chunk every 10 ms) whose follower acknowledged 4,000 bytes by t = 40. */
+    function fourChunksIn(): ReturnType<typeof createProgress> {
+      const progress = createProgress(1, 0);
+      beginSnapshotStream(progress, streamOf(100), 0);
+      for (let k = 0; k < 4; k += 1) {
+        nextSnapshotChunks(progress, 10_000, paced, k * 10);
+        acknowledgeSnapshotOffset(progress, (k + 1) * 1_000, k * 10 + 5, 50, stallBounds);
+      }
+      return progress;
+    }
+
+    it('counts as getting somewhere until its furthest acknowledged byte has not moved for the patience', () => {
+      const progress = fourChunksIn();
+      const patience = snapshotHoldPatienceMs(paced, stallBounds);
+      expect(patience).toBe(2_400 + 20);
+      expect(snapshotStreamAdvancing(progress, 35 + patience - 1, paced, stallBounds)).toBe(true);
+      expect(snapshotStreamAdvancing(progress, 35 + patience, paced, stallBounds)).toBe(false);
+      // Repeating what it acknowledged, or less, is not getting further.
+      acknowledgeSnapshotOffset(progress, 4_000, 1_000, 50, stallBounds);
+      acknowledgeSnapshotOffset(progress, 0, 2_000, 50, stallBounds);
+      expect(snapshotStreamAdvancing(progress, 35 + patience, paced, stallBounds)).toBe(false);
+    });
+
+    it('a reordered old answer below the furthest byte is no lost reassembly once an answer reaches it again', () => {
+      const progress = fourChunksIn();
+      acknowledgeSnapshotOffset(progress, 1_000, 100, 50, stallBounds); // late, and rewinds the stream
+      expect(progress.snapshotFellBackAt).toBe(100);
+      nextSnapshotChunks(progress, 10_000, paced, 100);
+      acknowledgeSnapshotOffset(progress, 4_000, 105, 50, stallBounds); // the follower had it all
+      expect(takeLostReassembly(progress, 10_000, paced, stallBounds)).toBe(false);
+    });
+
+    it('a follower that fell back and does not get back within a stall timeout and a chunk lost its reassembly, counted once', () => {
+      const progress = fourChunksIn();
+      acknowledgeSnapshotOffset(progress, 0, 100, 50, stallBounds); // it restarted
+      nextSnapshotChunks(progress, 10_000, paced, 100);
+      acknowledgeSnapshotOffset(progress, 1_000, 105, 50, stallBounds);
+      // The stall timeout is the 150 ms floor (the samples were 5 ms), a chunk 10 ms.
+      expect(takeLostReassembly(progress, 100 + 159, paced, stallBounds)).toBe(false);
+      expect(takeLostReassembly(progress, 100 + 160, paced, stallBounds)).toBe(true);
+      expect(takeLostReassembly(progress, 100 + 161, paced, stallBounds)).toBe(false);
+      // From there the stream gets somewhere again as the follower gets further.
+      expect(progress.snapshotFurthestAckedBytes).toBe(1_000);
+      nextSnapshotChunks(progress, 10_000, paced, 300);
+      acknowledgeSnapshotOffset(progress, 2_000, 305, 50, stallBounds);
+      expect(progress.snapshotFurthestAckedAt).toBe(305);
     });
   });
 });

@@ -45,6 +45,11 @@ export function beginSnapshotStream(progress: FollowerProgress, stream: Snapshot
   progress.snapshotAdvancingAcks = 0;
   progress.snapshotRegrowAfterAcks = 0;
   progress.snapshotProgressAt = now;
+  progress.snapshotFurthestAckedBytes = 0;
+  progress.snapshotFurthestAckedAt = now;
+  progress.snapshotFellBackAt = null;
+  // A new stream is the follower's catching up now (progress.ts catchUpThroughIndex).
+  progress.catchUpThroughIndex = 0;
   // The first chunk goes now, and the pace counts from it.
   progress.snapshotPacedUntil = now;
   progress.snapshotTimedChunk = null;
@@ -167,6 +172,7 @@ export function acknowledgeSnapshotOffset(progress: FollowerProgress, nextOffset
   // given up, sent again and given up again, and the transfer never completed.
   const offset = Math.min(Math.max(nextOffset, 0), progress.snapshotFurthestSentBytes);
   progress.snapshotAnswersSinceRewind += 1;
+  trackFurthestAcknowledged(progress, offset, now);
   if (offset > progress.snapshotAckedBytes) {
     progress.snapshotAckedBytes = offset;
     progress.snapshotSentBytes = Math.max(progress.snapshotSentBytes, offset);
@@ -189,6 +195,53 @@ export function acknowledgeSnapshotOffset(progress: FollowerProgress, nextOffset
     progress.snapshotWindowShrunk = true;
     progress.snapshotAdvancingAcks = 0;
   }
+}
+
+/** Whether the stream gets further (progress.ts snapshotFurthestAckedBytes), or fell back below where it got. */
+function trackFurthestAcknowledged(progress: FollowerProgress, offset: number, now: number): void {
+  if (offset > progress.snapshotFurthestAckedBytes) {
+    progress.snapshotFurthestAckedBytes = offset;
+    progress.snapshotFurthestAckedAt = now;
+  }
+  if (offset >= progress.snapshotFurthestAckedBytes) progress.snapshotFellBackAt = null;
+  else progress.snapshotFellBackAt ??= now;
+}
+
+/** The time between two chunks at the pace (0 unpaced). */
+function chunkIntervalMs(pace: SnapshotPace): number {
+  return Number.isFinite(pace.bytesPerSecond) ? (pace.chunkBytes * 1000) / pace.bytesPerSecond : 0;
+}
+
+/**
+ * How long a stream may go without getting past its furthest acknowledged byte and still count as
+ * getting somewhere: the stall timeout's ceiling (the longest a lost chunk waits for its resend)
+ * and two chunks at the pace (at the slowest pace, 16 KiB chunks at 1 KiB/s, acknowledgements come
+ * 16 s apart). A follower that gets nowhere for longer holds no compaction (snapshots.ts).
+ */
+export function snapshotHoldPatienceMs(pace: SnapshotPace, stallBounds: TimeoutBounds): number {
+  return stallBounds.ceilingMs + 2 * chunkIntervalMs(pace);
+}
+
+/** Whether the stream got past its furthest acknowledged byte within snapshotHoldPatienceMs. */
+export function snapshotStreamAdvancing(progress: FollowerProgress, now: number, pace: SnapshotPace, stallBounds: TimeoutBounds): boolean {
+  return now - progress.snapshotFurthestAckedAt < snapshotHoldPatienceMs(pace, stallBounds);
+}
+
+/**
+ * Whether the follower lost the bytes it had acknowledged (it restarted, its reassembly in memory
+ * gone): it fell back below its furthest acknowledged byte, and no answer has reached that byte
+ * again for a stall timeout and a chunk's interval, time enough for the rewound stream's next
+ * chunk to be answered by a follower that still had them (a reordered old answer is caught up at
+ * once). The caller counts the loss. The stream's furthest byte becomes where the follower is
+ * now, so a follower that starts over counts as getting somewhere again as it gets further.
+ */
+export function takeLostReassembly(progress: FollowerProgress, now: number, pace: SnapshotPace, stallBounds: TimeoutBounds): boolean {
+  const fellBackAt = progress.snapshotFellBackAt;
+  if (fellBackAt === null || now - fellBackAt < snapshotStallTimeoutMs(progress, stallBounds) + chunkIntervalMs(pace)) return false;
+  progress.snapshotFellBackAt = null;
+  progress.snapshotFurthestAckedBytes = progress.snapshotAckedBytes;
+  progress.snapshotFurthestAckedAt = now;
+  return true;
 }
 
 /** The first acknowledgement that reaches the end of the timed chunk gives a round-trip sample. */

@@ -12,7 +12,7 @@ import type { InstallSnapshot, InstallSnapshotResponse } from './messages.ts';
 import { becomeProbe, type FollowerProgress, type SnapshotStream, streamedSnapshotIndex } from './progress.ts';
 import { snapshotChunkBytes } from './snapshot-frame.ts';
 import { acceptChunk } from './snapshot-reassembly.ts';
-import { acknowledgeSnapshotOffset, beginSnapshotStream, nextSnapshotChunks, snapshotChunkDueAt, type SnapshotPace } from './snapshot-sender.ts';
+import { acknowledgeSnapshotOffset, beginSnapshotStream, nextSnapshotChunks, snapshotChunkDueAt, snapshotStreamAdvancing, type SnapshotPace, takeLostReassembly } from './snapshot-sender.ts';
 import type { NodeId, SnapshotMeta, StoredSnapshot } from './types.ts';
 
 /** What snapshots need of the rest of the engine (raft-core.ts wires it). */
@@ -42,12 +42,13 @@ export function publishSnapshot(core: CoreState<SnapshotsHost>, now: number, thr
 
 /** How far the log may be compacted now, behind a snapshot through `snapshotIndex`. */
 function allowedCompaction(core: CoreState<SnapshotsHost>, snapshotIndex: number): number {
-  return Math.min(core.compactionWanted, snapshotIndex, lowestPendingForwardFloor(core), lowestStreamedSnapshotIndex(core));
+  return Math.min(core.compactionWanted, snapshotIndex, lowestPendingForwardFloor(core), lowestFollowerHold(core));
 }
 
 /**
- * Finishes a compaction that a pending forward or a running stream held back, once they no longer
- * need the entries (checked at every ready). Without it the floor stayed where the hold left it
+ * Finishes a compaction that a pending forward or a follower catching up (its stream running, or
+ * the entries after the snapshot it installed) held back, once they no longer need the entries
+ * or no longer count (checked at every ready). Without it the floor stayed where the hold left it
  * until the application published again, which an application that snapshots on a schedule, or
  * once, may not do for a long time: the log kept what it had asked to drop, and compactionFloor
  * said so (bench:browser's snapshot phase waited for it in vain). The snapshot is written again
@@ -78,20 +79,61 @@ function lowestPendingForwardFloor(core: CoreState<SnapshotsHost>): number {
 }
 
 /**
- * How far the log may be compacted without a follower's running stream falling behind the floor:
- * the stream finishes the snapshot it began (progress.ts SnapshotStream), and the follower then
+ * How far the log may be compacted without a follower that is catching up falling behind the
+ * floor: not past the snapshot its running stream sends, nor, once it installed that snapshot,
+ * past its match index until it has the entries the leader had then.
+ *
+ * A stream finishes the snapshot it began (progress.ts SnapshotStream), and the follower then
  * needs the entries after it. Compacted past them, it would need the newest snapshot next, and
  * while the application publishes faster than one streams it would never catch up, always a
- * stream or two behind; kept, it catches up from the log. Only streams the follower is
- * answering hold it: a stalled one (no acknowledgement for a stall timeout) holds nothing, so a
- * follower that stopped answering never keeps the log from being compacted.
+ * stream or two behind; kept, it catches up from the log. The hold used to end at the install:
+ * the next ready compacted to the newest snapshot at once, while the follower was sent one probe
+ * (8 KiB at most) after the snapshot, so with more than that written meanwhile it was behind the
+ * floor again and got a whole new stream (review snap52). So it lasts until the follower's match
+ * index reaches the leader's last index at the install (progress.ts catchUpThroughIndex): a fixed
+ * goal, so a follower slower than the writes does not hold the log for ever; past it, it is a
+ * follower like any other.
+ *
+ * Only a follower getting somewhere holds anything, so none keeps the log from being compacted
+ * for good: a stalled stream (no acknowledgement for a stall timeout) holds nothing, nor one
+ * whose follower answers but has not got past its furthest acknowledged byte for a while
+ * (snapshot-sender.ts snapshotHoldPatienceMs: a follower stuck at an offset, whose answers
+ * rewound the stream and so kept the stall clock from ever running out), nor a follower catching
+ * up whose match index has not moved for that long. Nor the streams of a follower that lost its
+ * reassembly twice without getting through (reassembliesLostBeforeForfeit).
  */
-function lowestStreamedSnapshotIndex(core: CoreState<SnapshotsHost>): number {
+function lowestFollowerHold(core: CoreState<SnapshotsHost>): number {
   let lowest = Number.POSITIVE_INFINITY;
   for (const progress of core.progress.values()) {
-    if (progress.snapshotStream !== null && !progress.snapshotStalled) lowest = Math.min(lowest, progress.snapshotStream.snapshot.meta.lastIncludedIndex);
+    const stream = progress.snapshotStream;
+    if (stream !== null && streamGetsSomewhere(core, progress, stream) && progress.snapshotReassembliesLost < reassembliesLostBeforeForfeit) {
+      lowest = Math.min(lowest, stream.snapshot.meta.lastIncludedIndex);
+    } else if (catchingUpAfterInstall(core, progress)) {
+      lowest = Math.min(lowest, progress.matchIndex);
+    }
   }
   return lowest;
+}
+
+/**
+ * Lost reassemblies after which a follower's streams hold no compaction, until it gets through.
+ * One (a tab reloaded mid-install) costs nothing here: its stream starts over with the newest
+ * snapshot and holds as before. Two without an install between say the install is what the
+ * follower does not survive (it runs out of memory, say), and while its streams held, the log
+ * was never compacted behind the newer snapshots (review snap52: 600 entries kept in two minutes,
+ * and growing). Such a stream is still let finish (restartStreamsBehindTheFloor): a follower that
+ * recovers installs it, the next stream holds again, and it catches up from the log.
+ */
+const reassembliesLostBeforeForfeit = 2;
+
+/** Whether the follower answers its stream and gets further in it (not stalled, not stuck). */
+function streamGetsSomewhere(core: CoreState<SnapshotsHost>, progress: FollowerProgress, stream: SnapshotStream): boolean {
+  return !progress.snapshotStalled && snapshotStreamAdvancing(progress, core.now, streamPace(core, stream), core.snapshotStallBounds);
+}
+
+/** Whether the follower installed a snapshot and its match index is still on its way to catchUpThroughIndex, moving. */
+function catchingUpAfterInstall(core: CoreState<SnapshotsHost>, progress: FollowerProgress): boolean {
+  return progress.state !== 'snapshot' && progress.matchIndex < progress.catchUpThroughIndex && core.now - progress.matchAdvancedAt < core.snapshotStallBounds.ceilingMs;
 }
 
 function compactLog(core: CoreState<SnapshotsHost>, throughIndex: number): void {
@@ -104,16 +146,21 @@ function compactLog(core: CoreState<SnapshotsHost>, throughIndex: number): void 
 }
 
 /**
- * A stalled stream holds no compaction (lowestStreamedSnapshotIndex), so the floor can pass the
+ * A stalled or stuck stream holds no compaction (lowestFollowerHold), so the floor can pass the
  * snapshot it sends: finished, that snapshot would leave its follower needing entries the log no
  * longer has, and the stream would only keep an outdated state alive for a follower that may be
  * gone for good. Such a stream starts over with the newest snapshot (a review of the night's fix
- * found a follower back after five minutes sent snapshot 6 in full, then snapshot 31).
+ * found a follower back after five minutes sent snapshot 6 in full, then snapshot 31). The stream
+ * of a follower that lost its reassembly twice holds nothing either, but gets somewhere: it is let
+ * finish, or a follower that recovered would have its stream restarted at every publish and, with
+ * publishes more frequent than a stream takes, never install one (its next lost reassembly
+ * restarts it with the newest in any case).
  */
 function restartStreamsBehindTheFloor(core: CoreState<SnapshotsHost>): void {
   for (const progress of core.progress.values()) {
     const stream = progress.snapshotStream;
-    if (stream !== null && stream.snapshot !== core.snapshot && stream.snapshot.meta.lastIncludedIndex < core.log.floorIndex) beginSnapshotTransfer(core, progress);
+    if (stream === null || stream.snapshot === core.snapshot || stream.snapshot.meta.lastIncludedIndex >= core.log.floorIndex) continue;
+    if (!streamGetsSomewhere(core, progress, stream)) beginSnapshotTransfer(core, progress);
   }
 }
 
@@ -172,12 +219,22 @@ export function handleSnapshotResponse(core: CoreState<SnapshotsHost>, from: Nod
   if (progress.state !== 'snapshot' || response.lastIncludedIndex !== streamedSnapshotIndex(progress)) return;
   if (response.installed) {
     progress.matchIndex = Math.max(progress.matchIndex, Math.min(response.lastIncludedIndex, core.log.lastIndex));
+    progress.matchAdvancedAt = core.now;
     becomeProbe(progress);
+    // Compaction waits until it has the entries written while it streamed (lowestFollowerHold).
+    progress.catchUpThroughIndex = core.log.lastIndex;
     core.host.maybeAdvanceCommit();
     core.host.sendAppend(from);
     return;
   }
+  const stream = progress.snapshotStream as SnapshotStream;
   acknowledgeSnapshotOffset(progress, response.nextOffset, core.now, core.config.heartbeatIntervalMs, core.snapshotStallBounds);
+  if (takeLostReassembly(progress, core.now, streamPace(core, stream), core.snapshotStallBounds)) {
+    progress.snapshotReassembliesLost += 1;
+    // The follower starts from nothing whichever snapshot it gets, so it gets the newest: the
+    // stream it had held compaction at an older one (or, from the second loss, held nothing).
+    if (stream.snapshot !== core.snapshot) beginSnapshotTransfer(core, progress);
+  }
   sendSnapshotChunks(core, from, progress);
 }
 
@@ -214,6 +271,22 @@ export function handleInstallSnapshot(core: CoreState<SnapshotsHost>, from: Node
     default:
       assertUnreachable(verdict);
   }
+}
+
+/**
+ * Lets go of a half-built snapshot that nothing can complete any more (checked at every ready).
+ * It was let go only when it completed or a chunk of another transfer replaced it, so a transfer
+ * abandoned halfway (its leader gone, the follower brought up to date from a new leader's log)
+ * kept its buffer, up to snapshotTotalCeiling, for good. A reassembly belongs to one leader's
+ * term (snapshot-reassembly.ts sameTransfer) and chunks of an older term are refused, so once the
+ * term moves on no chunk can add to it (a candidate or a leader has moved it, by campaigning: the
+ * role test only says so outright); and once the commit index reaches its index, a chunk of it is
+ * answered as installed without a look (handleInstallSnapshot), so its bytes would never be used.
+ */
+export function dropAbandonedReassembly(core: CoreState<SnapshotsHost>): void {
+  const reassembly = core.reassembly;
+  if (reassembly === null) return;
+  if (reassembly.leaderTerm !== core.currentTerm || reassembly.meta.lastIncludedIndex <= core.commitIndex || core.role === 'leader' || core.role === 'candidate') core.reassembly = null;
 }
 
 /** Atomically: storage (snapshot, then the log after it), then the install instruction. */

@@ -13,7 +13,7 @@ describe('a ReadIndexRequest from a stranger', () => {
     const follower = [...harness.nodes.values()].find((node) => node !== leader)!;
     const stranger = nodeId('mallory');
     for (const node of [leader, follower]) {
-      node.core.receive(harness.now, stranger, { type: 'forwardPropose', correlationId: 1, command: new Uint8Array([1]), dedupKey: null });
+      node.core.receive(harness.now, stranger, { type: 'forwardPropose', correlationId: 1, command: new Uint8Array([1]), dedupKey: null, proposerCommitIndex: 0 });
       node.core.receive(harness.now, stranger, { type: 'readIndexRequest', correlationId: 2 });
     }
     harness.settle();

@@ -4,18 +4,9 @@
 import { copyBytes } from '../core/bytes.ts';
 import { resolveRaftConfig } from '../core/config.ts';
 import { sameConfigInOrder } from '../core/config-compare.ts';
-import {
-  ClientIdCollisionError,
-  LeadershipLostError,
-  LeadershipTransferError,
-  MembershipChangeInProgressError,
-  NotLeaderError,
-  NotMemberError,
-  RaftClosedError,
-  RaftStorageError,
-} from '../core/errors.ts';
-import type { MembershipFailure } from '../core/ready.ts';
+import { ClientIdCollisionError, RaftClosedError, RaftStorageError } from '../core/errors.ts';
 import { createPendingCalls } from './pending-calls.ts';
+import { settleCalls, type PendingCallsOfNode } from './settle-calls.ts';
 import { clockRequestIdFloor, createClientIdentity, wallClockRequestIdFloor } from './client-identity.ts';
 import { createProposalTracker } from './proposal-tracker.ts';
 import { dedupWindowSize } from '../core/client-session-format.ts';
@@ -167,6 +158,7 @@ async function startRaftNode(options: RaftNodeOptions, handOut: HandOut): Promis
   const pendingReads = createPendingCalls<number>();
   const pendingChanges = createPendingCalls<ClusterConfig>();
   const pendingTransfers = createPendingCalls<void>();
+  const pendingCalls: PendingCallsOfNode = { reads: pendingReads, changes: pendingChanges, transfers: pendingTransfers, membership: membershipForApplication, leader: () => core.leader };
   let closed = false;
   const closeListeners = new Set<(error: Error) => void>();
   let closeError: Error | null = null;
@@ -274,18 +266,7 @@ async function startRaftNode(options: RaftNodeOptions, handOut: HandOut): Promis
     }
     publish();
     for (const outcome of ready.outcomes) proposals.settle(outcome);
-    for (const read of ready.reads) {
-      if ('failure' in read) pendingReads.reject(read.readId, new NotMemberError(false));
-      else pendingReads.resolve(read.readId, read.readIndex);
-    }
-    for (const change of ready.membershipChanges) {
-      if (change.failure === null) pendingChanges.resolve(change.changeId, membershipForApplication());
-      else pendingChanges.reject(change.changeId, membershipError(change.failure, core.leader));
-    }
-    for (const transfer of ready.transfers) {
-      if (transfer.failure === null) pendingTransfers.resolve(transfer.transferId, undefined);
-      else pendingTransfers.reject(transfer.transferId, transfer.failure === 'notLeader' ? new NotLeaderError(core.leader) : new LeadershipTransferError(transfer.failure));
-    }
+    settleCalls(ready, pendingCalls);
   };
 
   const step = (): void => {
@@ -520,15 +501,4 @@ async function startRaftNode(options: RaftNodeOptions, handOut: HandOut): Promis
 function appliedIndexAtStart(restored: { snapshot: { meta: { lastIncludedIndex: number } } | null; entries: readonly LogEntry[] }): number {
   const last = restored.entries[restored.entries.length - 1];
   return last?.index ?? restored.snapshot?.meta.lastIncludedIndex ?? 0;
-}
-
-function membershipError(failure: MembershipFailure, leader: NodeId | null): Error {
-  switch (failure) {
-    case 'notLeader':
-      return new NotLeaderError(leader);
-    case 'inProgress':
-      return new MembershipChangeInProgressError();
-    case 'leadershipLost':
-      return new LeadershipLostError('leadership lost while the membership change was in flight; it may still commit');
-  }
 }

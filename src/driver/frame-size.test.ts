@@ -150,7 +150,7 @@ describe('frame sizes', () => {
     const leader = nodes.find((node) => node.role.value === 'leader')!;
     const faulty = nodes.find((node) => node !== leader)!;
     // The forward frame is exactly at the limit; its entry's AppendEntries has a larger header.
-    const forward = encodeMessage({ type: 'forwardPropose', correlationId: 1, command: new Uint8Array(maxPayloadBytes - 6), dedupKey: null });
+    const forward = encodeMessage({ type: 'forwardPropose', correlationId: 1, command: new Uint8Array(maxPayloadBytes - 7), dedupKey: null, proposerCommitIndex: 0 });
     expect(forward.length).toBe(maxPayloadBytes);
     unbounded.get(faulty.id)!.send(leader.id, forward);
     await new Promise((resolve) => setTimeout(resolve, 20));

@@ -31,7 +31,7 @@ const lastAppended = (transport: HandTransport): number => Math.max(1, ...append
 async function steadyForwards(node: RaftNode, transport: HandTransport, clock: VirtualClock, durationMs: number, everyMs = 10): Promise<void> {
   const b = clientId('b-client');
   for (let request = 1; request <= durationMs / everyMs && node.stopped.value === null; request += 1) {
-    transport.deliver(ids.b, { type: 'forwardPropose', correlationId: request, command: new Uint8Array([request & 0xff]), dedupKey: { clientId: b, requestId: request } });
+    transport.deliver(ids.b, { type: 'forwardPropose', correlationId: request, command: new Uint8Array([request & 0xff]), dedupKey: { clientId: b, requestId: request }, proposerCommitIndex: 0 });
     await drainMicrotasks();
     for (const follower of [ids.b, ids.c]) {
       transport.deliver(follower, { type: 'appendEntriesResponse', term: 1, success: true, matchIndex: lastAppended(transport), conflictIndex: 0, conflictTerm: 0, readRound: 0 });

@@ -24,7 +24,7 @@ async function forwardProposals(node: RaftNode, transport: HandTransport, from: 
   const b = clientId('b-client');
   let delivered = 0;
   for (let request = from; request < from + count && node.stopped.value === null; request += 1) {
-    transport.deliver(ids.b, { type: 'forwardPropose', correlationId: request, command: new Uint8Array([request & 0xff]), dedupKey: { clientId: b, requestId: request } });
+    transport.deliver(ids.b, { type: 'forwardPropose', correlationId: request, command: new Uint8Array([request & 0xff]), dedupKey: { clientId: b, requestId: request }, proposerCommitIndex: 0 });
     await drainMicrotasks();
     delivered += 1;
   }

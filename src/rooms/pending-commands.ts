@@ -15,6 +15,8 @@ export interface PendingCommands<State, Command> {
   add(requestId: number, command: Command): void;
   /** Drops a command (applied or failed); true if it was pending. */
   drop(requestId: number): boolean;
+  /** A command's dispatch goes on under another request id; it keeps its place in dispatch order. */
+  renumber(requestId: number, newRequestId: number): void;
   /**
    * The confirmed state changed, maybe by applying some of ours (`appliedRequestIds`: one folded
    * entry, or those an installed snapshot covers): drop them and fold the rest over the new state
@@ -58,6 +60,11 @@ export function createPendingCommands<State, Command>(initial: State, apply: (st
       pending.splice(position, 1);
       refold();
       return true;
+    },
+    renumber(requestId, newRequestId) {
+      const position = pending.findIndex((item) => item.requestId === requestId);
+      const item = pending[position];
+      if (item !== undefined) pending[position] = { requestId: newRequestId, command: item.command };
     },
     confirmedChanged(state, appliedRequestIds = []) {
       confirmed = state;

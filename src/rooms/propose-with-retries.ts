@@ -2,6 +2,14 @@
 // (leadership lost, the leader's queue full, removed from the room for now): the session table
 // applies whichever copy commits first and skips the rest, so retrying is safe; attempts are
 // bounded, and the caller's signal or the store stopping ends the wait between attempts.
+//
+// While every attempt so far was refused before it reached the log, nothing under its request id
+// can ever commit, and the retry takes a fresh id (when the caller gives a source of them): the
+// store's other dispatches go on while this one backs off (up to 2 s), and once they had used
+// 1,024 newer ids the old one lay below every session table's window, so the node refused it for
+// good with a RangeError (an outside review, 2026-12-07), though the command had never been in
+// the log. Once an attempt's outcome is unknown (it may be in the log), every retry keeps that
+// attempt's id, or the command could apply twice.
 import type { Clock } from '../core/config.ts';
 import { LeadershipLostError, NotMemberError } from '../core/errors.ts';
 import type { LogEntry } from '../core/types.ts';
@@ -36,10 +44,22 @@ export function readmissionRetryDelayMs(firstDelayMs: number, retries: number): 
 const outcomeUnknown = (error: unknown): boolean => (error instanceof Error && error.name === 'LeadershipLostError') || (isNotMember(error) && error.outcomeUnknown === true);
 
 /**
+ * Whether an attempt was refused before it could reach any log: a leader's full queue or the
+ * node's own queue of waiting proposals (ProposalRejectedError: its own proposal is never
+ * appended then, a follower's forward is retried by the node itself), or a node outside the
+ * cluster that never sent it (NotMemberError without outcomeUnknown). Anything else counts as
+ * possibly appended.
+ */
+const refusedBeforeTheLog = (error: unknown): boolean => (error instanceof Error && error.name === 'ProposalRejectedError') || (isNotMember(error) && error.outcomeUnknown !== true);
+
+/**
  * Proposes until an attempt is appended, retrying what may be retried. `storeStopped` ends every
  * wait between attempts with its reason, and a wait starting after it aborted rejects at once, so
  * no attempt starts after the store closed. It is not sent with the proposal: an attempt in flight
  * is the node's to settle, and a second signal per proposal would cross the worker boundary.
+ * `freshRequestId`, given the id the refused attempts used, returns a new one for the next attempt
+ * (see the header); it is asked right before that attempt, after the backoff, so that the id is
+ * the newest then. Without it every attempt uses `requestId`.
  */
 export async function proposeWithRetries(
   node: RaftNode,
@@ -48,6 +68,7 @@ export async function proposeWithRetries(
   policy: { readonly maxAttempts: number; readonly retryDelayMs: number; readonly clock: Clock },
   signal: AbortSignal | undefined,
   storeStopped: AbortSignal,
+  freshRequestId?: (refused: number) => number,
 ): Promise<LogEntry> {
   const endedBy = [signal, storeStopped];
   let attempts = 0;
@@ -55,11 +76,16 @@ export async function proposeWithRetries(
   let outsideRetries = 0;
   /** The first attempt whose outcome was unknown: from then on, no failure is definite. */
   let mayHaveCommitted: Error | null = null;
-  for (;;) {
+  /** Every attempt so far was refused before the log: nothing under `current` can commit. */
+  let neverInTheLog = true;
+  let current = requestId;
+  for (let attempt = 0; ; attempt += 1) {
+    if (attempt > 0 && neverInTheLog && freshRequestId !== undefined) current = freshRequestId(current);
     try {
-      return await node.propose(bytes, signal === undefined ? { requestId } : { requestId, signal });
+      return await node.propose(bytes, signal === undefined ? { requestId: current } : { requestId: current, signal });
     } catch (error) {
       if (mayHaveCommitted === null && outcomeUnknown(error)) mayHaveCommitted = error as Error;
+      if (!refusedBeforeTheLog(error)) neverInTheLog = false;
       if (isNotMember(error)) {
         outsideSince ??= policy.clock.now();
         if (policy.clock.now() - outsideSince >= readmissionPatienceMs) throw finalFailure(error, mayHaveCommitted, endedBy);

@@ -62,10 +62,17 @@ export function createReplicatedStore<State, Command>(options: ReplicatedStoreOp
     if (applier.stopped !== null) throw applier.stopped;
     if (pending.size >= resolved.maxPendingCommands) throw new RangeError(`${resolved.maxPendingCommands} commands are already pending; wait for some to apply`);
     const bytes = resolved.commands.encode(command);
-    const requestId = nextRequestId++;
+    let requestId = nextRequestId++;
     pending.add(requestId, command);
+    // A retry after attempts that all were refused before the log takes the newest id
+    // (propose-with-retries.ts): the old one may have fallen out of the window meanwhile.
+    const freshRequestId = (refused: number): number => {
+      requestId = nextRequestId++;
+      pending.renumber(refused, requestId);
+      return requestId;
+    };
     try {
-      const entry = await proposeWithRetries(node, bytes, requestId, resolved, dispatchOptions.signal, applier.stoppedSignal);
+      const entry = await proposeWithRetries(node, bytes, requestId, resolved, dispatchOptions.signal, applier.stoppedSignal, freshRequestId);
       if (entry.dedupKey !== undefined) learnedClientId = entry.dedupKey.clientId;
       const after = await applier.waitApplied(entry.index);
       const outcome = outcomes.get(requestId);

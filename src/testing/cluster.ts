@@ -157,7 +157,7 @@ export function createSimulatedCluster(options: SimulatedClusterOptions): Simula
   const clock = new VirtualClock(0);
   const network = createSimulatedNetwork(clock, seededRandom(deriveSeed(seed, 'network')), options.network ?? reliableNetwork, options.linkBytesPerSecond === undefined ? {} : { linkBytesPerSecond: options.linkBytesPerSecond });
   const checker = new SafetyChecker(seed);
-  const observers: ClusterObservers = { nodeStarted: null };
+  const observers: ClusterObservers = { nodeStarted: null, leaderElected: null };
   const environment: NodeEnvironment = {
     observers,
     seed,

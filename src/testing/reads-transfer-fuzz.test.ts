@@ -3,7 +3,7 @@
 // partitions, crashes and snapshots; checks election safety, committed agreement, read freshness,
 // and at the end (all healed) that a leader exists and a proposal commits.
 import { describe, expect, it } from 'vitest';
-import { FuzzCluster } from './reads-transfer-fuzz.test-support.ts';
+import { FuzzCluster } from './fuzz-cluster.test-support.ts';
 import { clientId, type ClusterConfig, type NodeId } from '../core/types.ts';
 
 const names = ['a', 'b', 'c', 'd', 'e'];

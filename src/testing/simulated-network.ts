@@ -56,6 +56,15 @@ export interface SimulatedNetwork {
   heal(): void;
   /** A node that is down neither sends nor receives (frames it sent before going down still arrive). */
   setDown(id: NodeId, down: boolean): void;
+  /**
+   * Makes `id` die as it sends (a process killed between two send() calls): `framesFirst` more of
+   * its frames go out, and the next one is lost, as is everything it sends or is sent until
+   * setDown(id, false) or a heal of the crash; `strike` runs then, synchronously and inside the
+   * sender's send(), so it should only schedule the crash itself. Replaces an earlier arming.
+   */
+  armCrashOnSend(id: NodeId, framesFirst: number, strike: () => void): void;
+  /** Forgets every armed crash-on-send that has not struck. */
+  disarmCrashesOnSend(): void;
   /** Delivers bytes to `to` as if `from` sent them (a hostile peer; `from` need not be a node). */
   inject(from: NodeId, to: NodeId, bytes: Uint8Array): void;
   readonly stats: { sent: number; delivered: number; dropped: number; duplicated: number };
@@ -91,6 +100,10 @@ class SimulatedNetworkHub implements SimulatedNetwork {
   private readonly inFlight = new Map<string, number>();
   /** When each link finishes putting out the frames handed to it (bandwidth-limited links). */
   private readonly linkBusyUntil = new Map<string, number>();
+  /** Crashes armed to strike on a send: how many more frames each sender gets out first. */
+  private readonly sendCrashes = new Map<NodeId, { remaining: number; strike: () => void }>();
+  /** Senders a crash-on-send struck: dead from that frame on, before their crash is carried out. */
+  private readonly struck = new Set<NodeId>();
 
   constructor(
     private readonly clock: VirtualClock,
@@ -148,12 +161,41 @@ class SimulatedNetworkHub implements SimulatedNetwork {
 
   setDown(id: NodeId, isDown: boolean): void {
     if (isDown) this.down.add(id);
-    else this.down.delete(id);
+    else {
+      this.down.delete(id);
+      this.struck.delete(id);
+    }
     this.refreshPeers();
   }
 
+  armCrashOnSend(id: NodeId, framesFirst: number, strike: () => void): void {
+    if (!Number.isSafeInteger(framesFirst) || framesFirst < 0) throw new RangeError(`framesFirst must be an integer >= 0, got ${framesFirst}`);
+    this.sendCrashes.set(id, { remaining: framesFirst, strike });
+  }
+
+  disarmCrashesOnSend(): void {
+    this.sendCrashes.clear();
+  }
+
+  /** Counts a frame against an armed crash-on-send; true when this frame is the one it strikes on. */
+  private strikesNow(from: NodeId): boolean {
+    const armed = this.sendCrashes.get(from);
+    if (armed === undefined) return false;
+    if (armed.remaining > 0) {
+      armed.remaining -= 1;
+      return false;
+    }
+    this.sendCrashes.delete(from);
+    // Dead from here on, though the node is only set down when its crash is carried out: setDown
+    // tells every node's transport of the change synchronously, which must not happen inside
+    // this sender's send().
+    this.struck.add(from);
+    armed.strike();
+    return true;
+  }
+
   inject(from: NodeId, to: NodeId, bytes: Uint8Array): void {
-    if (this.down.has(to)) return;
+    if (this.down.has(to) || this.struck.has(to)) return;
     this.endpoints.get(to)?.incoming.emit({ from, bytes });
   }
 
@@ -170,7 +212,7 @@ class SimulatedNetworkHub implements SimulatedNetwork {
   private send(from: NodeId, to: NodeId, bytes: Uint8Array): void {
     this.onSend?.(from, to, bytes);
     this.stats.sent += 1;
-    if (this.cut(from, to) || !this.endpoints.has(to) || this.random() < this.current.dropProbability) {
+    if (this.strikesNow(from) || this.struck.has(from) || this.cut(from, to) || !this.endpoints.has(to) || this.random() < this.current.dropProbability) {
       this.stats.dropped += 1;
       return;
     }
@@ -204,7 +246,7 @@ class SimulatedNetworkHub implements SimulatedNetwork {
       this.inFlight.set(key, (this.inFlight.get(key) ?? 1) - 1);
       // A link cut while the message was in the air loses it, and so does a receiver that is
       // down. A sender that went down after sending does not: what is on the wire arrives.
-      if (this.blocked.has(key) || this.down.has(to)) {
+      if (this.blocked.has(key) || this.down.has(to) || this.struck.has(to)) {
         this.stats.dropped += 1;
         return;
       }

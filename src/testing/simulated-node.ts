@@ -45,6 +45,8 @@ export interface SimulatedNode {
 export interface ClusterObservers {
   /** A new incarnation's engine exists; subscribe to it here to see all it does. */
   nodeStarted: ((simulated: SimulatedNode, node: RaftNode) => void) | null;
+  /** An incarnation became leader (after the checker heard of it). */
+  leaderElected: ((simulated: SimulatedNode, term: number) => void) | null;
 }
 
 /** What every node of one cluster shares. */
@@ -105,6 +107,7 @@ export async function startSimulatedNode(environment: NodeEnvironment, simulated
     checker.leaderElected(simulated.id, node.term.value);
     const log = simulated.durable.peekLog();
     checker.leaderLog(simulated.id, node.term.value, log.firstIndex, log.entries);
+    environment.observers.leaderElected?.(simulated, node.term.value);
   });
   void followCommitted(environment, simulated, node, incarnation);
 }

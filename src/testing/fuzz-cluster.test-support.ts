@@ -1,27 +1,30 @@
-// The reads-and-transfer fuzz's cluster (reads-transfer-fuzz.test.ts; first written by a review,
-// 2026-12-06): a core-level cluster with a delaying, reordering, lossy network,
-// crashes and restarts from durable state, and checkers for election safety, committed-entry
-// agreement and read-index freshness (a read must return at least every index any node knew
-// committed before the read began).
+// The core-level cluster of the randomized fuzzes (first written by reviews: the reads-and-transfer
+// fuzz, reads-transfer-fuzz.test.ts, 2026-12-06, and the durability fuzz, durability-fuzz.test.ts,
+// 2026-12-07): a delaying, reordering, lossy network, crashes and restarts from the disk, disks
+// that write at once or slowly (writes land in order, a crash loses those still in flight), and
+// checkers for election safety, committed-entry agreement, read-index freshness (a read must return
+// at least every index any node knew committed before the read began) and the durability rule
+// (fuzz-cluster-disk.test-support.ts).
 import { resolveRaftConfig, type RaftConfig } from '../core/config.ts';
 import type { RaftMessage } from '../core/messages.ts';
 import { RaftCore } from '../core/raft-core.ts';
-import { readyNeedsWrite } from '../core/ready.ts';
+import { readyNeedsWrite, type Ready } from '../core/ready.ts';
+import { claimBeyondDisk, emptyDisk, firstDisagreement, termsOnDisk, writeToDisk, type Disk, type DiskTerms } from './fuzz-cluster-disk.test-support.ts';
 import { seededRandom } from './seeded-random.ts';
-import { nodeId, type ClusterConfig, type LogEntry, type NodeId, type SnapshotMeta } from '../core/types.ts';
+import { nodeId, type ClusterConfig, type NodeId } from '../core/types.ts';
 
-interface Durable {
-  hardState: { term: number; votedFor: NodeId | null };
-  pin: { term: number; leaderId: NodeId } | null;
-  entries: LogEntry[];
-  commitIndex: number;
-  snapshot: { meta: SnapshotMeta; state: Uint8Array } | null;
+interface PendingWrite {
+  readonly ready: Ready;
+  /** Frames that wait for this write: its own, and those of readies taken while it was in flight. */
+  readonly after: Array<{ readonly to: NodeId; readonly message: RaftMessage }>;
 }
 
 export interface FuzzNode {
   readonly id: NodeId;
   core: RaftCore | null;
-  durable: Durable;
+  durable: Disk;
+  /** Writes in flight, oldest first (slow disks only: writeLandingChance). */
+  writes: PendingWrite[];
   witness: boolean;
 }
 
@@ -31,6 +34,8 @@ interface InFlight {
   from: NodeId;
   to: NodeId;
   message: RaftMessage;
+  /** For a success acknowledgement: the sender's disk when it went out. */
+  diskTerms?: DiskTerms;
 }
 
 export interface Violation {
@@ -47,6 +52,14 @@ export class FuzzCluster {
   readonly blocked = new Set<string>();
   dropProbability = 0;
   duplicateProbability = 0;
+  /**
+   * Null (the default): a write lands at once, inside drain(). A number: disks are slow, and each
+   * ms a live node's oldest write in flight lands with this chance; the frames that wait for it
+   * go only then, and a crash lands a random prefix of the writes in flight and loses the rest.
+   */
+  writeLandingChance: number | null = null;
+  /** Whether frames a node sent before it crashed still arrive, as on a real network (the reads fuzz drops them with it). */
+  crashKeepsFramesSent = false;
   minDelay = 1;
   maxDelay = 10;
   readonly leaderOfTerm = new Map<number, NodeId>();
@@ -69,7 +82,7 @@ export class FuzzCluster {
     this.random = seededRandom(seed * 7 + 1);
     this.config = overrides;
     for (const id of this.ids) {
-      const node: FuzzNode = { id, core: null, durable: { hardState: { term: 0, votedFor: null }, pin: null, entries: [], commitIndex: 0, snapshot: null }, witness: witnesses.includes(id) };
+      const node: FuzzNode = { id, core: null, durable: emptyDisk(), writes: [], witness: witnesses.includes(id) };
       this.nodes.set(id, node);
       this.boot(node);
     }
@@ -111,8 +124,14 @@ export class FuzzCluster {
 
   crash(id: NodeId): void {
     const node = this.nodes.get(id)!;
+    if (node.writes.length > 0) {
+      // Writes land in order: a prefix of those in flight is on the disk, the rest is lost.
+      const landed = Math.floor(this.random() * (node.writes.length + 1));
+      for (const write of node.writes.slice(0, landed)) this.store(node, write.ready);
+      node.writes = [];
+    }
     node.core = null;
-    this.queue = this.queue.filter((item) => item.to !== id && item.from !== id);
+    this.queue = this.queue.filter((item) => item.to !== id && (this.crashKeepsFramesSent || item.from !== id));
   }
 
   restart(id: NodeId): void {
@@ -145,16 +164,47 @@ export class FuzzCluster {
   }
 
   private send(from: NodeId, to: NodeId, message: RaftMessage): void {
+    const disk = this.nodes.get(from)!.durable;
+    const claim = claimBeyondDisk(disk, to, message);
+    if (claim !== null) this.violate('durability', `${from} ${claim} (t=${this.now})`);
     if (this.blocked.has(`${from}->${to}`)) return;
     if (this.random() < this.dropProbability) return;
     const copies = this.random() < this.duplicateProbability ? 2 : 1;
+    const diskTerms = message.type === 'appendEntriesResponse' && message.success ? { diskTerms: termsOnDisk(disk) } : {};
     for (let copy = 0; copy < copies; copy += 1) {
       const delay = this.minDelay + Math.floor(this.random() * (this.maxDelay - this.minDelay + 1));
-      this.queue.push({ at: this.now + delay, seq: this.seq++, from, to, message });
+      this.queue.push({ at: this.now + delay, seq: this.seq++, from, to, message, ...diskTerms });
     }
   }
 
-  /** Drains every node's readies (writes are instant). */
+  private store(node: FuzzNode, ready: Ready): void {
+    for (const wrong of writeToDisk(node.durable, ready)) this.violate('disk', `${node.id} ${wrong} (t=${this.now})`);
+  }
+
+  /** The write reaches the disk: the core hears of it and the frames that waited for it go. */
+  private land(node: FuzzNode, core: RaftCore, write: PendingWrite): void {
+    const { ready } = write;
+    this.store(node, ready);
+    if (readyNeedsWrite(ready)) {
+      const last = ready.entries[ready.entries.length - 1];
+      core.persisted(this.now, last === undefined ? null : { index: last.index, term: last.term }, ready.snapshot?.meta.lastIncludedIndex ?? 0);
+    }
+    for (const outbound of write.after) this.send(node.id, outbound.to, outbound.message);
+  }
+
+  /** Slow disks: each live node's oldest write in flight lands with writeLandingChance. */
+  private landWrites(): void {
+    const chance = this.writeLandingChance;
+    if (chance === null) return;
+    for (const node of this.nodes.values()) {
+      const write = node.writes[0];
+      if (node.core === null || write === undefined || this.random() >= chance) continue;
+      node.writes.shift();
+      this.land(node, node.core, write);
+    }
+  }
+
+  /** Takes every node's readies (a write lands at once unless disks are slow: writeLandingChance). */
   drain(): void {
     for (let round = 0; round < 1000; round += 1) {
       let any = false;
@@ -165,47 +215,37 @@ export class FuzzCluster {
           const ready = core.takeReady();
           if (ready === null) break;
           any = true;
-          for (const outbound of ready.messages) this.send(node.id, outbound.to, outbound.message);
-          const d = node.durable;
-          if (ready.hardState !== null) d.hardState = { ...ready.hardState };
-          if (ready.leaderForTerm !== null) d.pin = { ...ready.leaderForTerm };
-          if (ready.truncateFrom !== null) d.entries = d.entries.filter((entry) => entry.index < (ready.truncateFrom as number));
-          if (ready.snapshot !== null) {
-            d.snapshot = { meta: ready.snapshot.meta, state: ready.snapshot.state };
-            const through = ready.snapshot.discardLogThrough;
-            d.entries = d.entries.filter((entry) => entry.index > through);
-          }
-          if (ready.entries.length > 0) {
-            const first = ready.entries[0]!.index;
-            d.entries = d.entries.filter((entry) => entry.index < first);
-            d.entries.push(...ready.entries);
-          }
-          if (ready.commitIndex !== null) d.commitIndex = ready.commitIndex;
-          if (readyNeedsWrite(ready)) {
-            const last = ready.entries[ready.entries.length - 1];
-            core.persisted(this.now, last === undefined ? null : { index: last.index, term: last.term }, ready.snapshot?.meta.lastIncludedIndex ?? 0);
-          }
-          for (const outbound of ready.messagesAfterPersist) this.send(node.id, outbound.to, outbound.message);
-          for (const read of ready.reads) {
-            const key = `${node.id}/${read.readId}`;
-            const floor = this.readFloor.get(key);
-            this.readFloor.delete(key);
-            if ('failure' in read) continue;
-            if (floor !== undefined) {
-              this.readsDone.push({ node: node.id, readId: read.readId, readIndex: read.readIndex, floor });
-              if (read.readIndex < floor) this.violate('stale read', `${node.id} read ${read.readId} returned ${read.readIndex} but ${floor} was known committed before it began (t=${this.now})`);
-            }
-          }
-          for (const outcome of ready.outcomes) {
-            if (outcome.type === 'committed') this.acknowledged.push({ index: outcome.entry.index, term: outcome.entry.term });
-          }
-          for (const transfer of ready.transfers) this.transferOutcomes.push({ node: node.id, transferId: transfer.transferId, failure: transfer.failure, at: this.now });
-          for (const change of ready.membershipChanges) this.membershipOutcomes.push({ node: node.id, changeId: change.changeId, failure: change.failure, at: this.now });
+          this.take(node, core, ready);
         }
       }
       this.check();
       if (!any) return;
     }
+  }
+
+  private take(node: FuzzNode, core: RaftCore, ready: Ready): void {
+    for (const outbound of ready.messages) this.send(node.id, outbound.to, outbound.message);
+    const write: PendingWrite = { ready, after: ready.messagesAfterPersist.map((outbound) => ({ to: outbound.to, message: outbound.message })) };
+    const lastInFlight = node.writes[node.writes.length - 1];
+    if (this.writeLandingChance === null) this.land(node, core, write);
+    else if (readyNeedsWrite(ready)) node.writes.push(write);
+    else if (lastInFlight !== undefined) lastInFlight.after.push(...write.after);
+    else for (const outbound of write.after) this.send(node.id, outbound.to, outbound.message);
+    for (const read of ready.reads) {
+      const key = `${node.id}/${read.readId}`;
+      const floor = this.readFloor.get(key);
+      this.readFloor.delete(key);
+      if ('failure' in read) continue;
+      if (floor !== undefined) {
+        this.readsDone.push({ node: node.id, readId: read.readId, readIndex: read.readIndex, floor });
+        if (read.readIndex < floor) this.violate('stale read', `${node.id} read ${read.readId} returned ${read.readIndex} but ${floor} was known committed before it began (t=${this.now})`);
+      }
+    }
+    for (const outcome of ready.outcomes) {
+      if (outcome.type === 'committed') this.acknowledged.push({ index: outcome.entry.index, term: outcome.entry.term });
+    }
+    for (const transfer of ready.transfers) this.transferOutcomes.push({ node: node.id, transferId: transfer.transferId, failure: transfer.failure, at: this.now });
+    for (const change of ready.membershipChanges) this.membershipOutcomes.push({ node: node.id, changeId: change.changeId, failure: change.failure, at: this.now });
   }
 
   violate(kind: string, detail: string): void {
@@ -255,6 +295,11 @@ export class FuzzCluster {
   private readonly payloadSeen = new Map<NodeId, { key: string; at: number }>();
 
   private checkQuorumBound(): void {
+    // Not with slow disks: a follower's answers wait for its writes in flight, however long, and
+    // a link cut one way only lets them reach the leader well after the cut (seed 197 of the
+    // durability fuzz's tight three-node shape: answers about 40 and 80 ms after it), so the
+    // leader rightly counts them.
+    if (this.writeLandingChance !== null) return;
     const cfg = resolveRaftConfig(this.config);
     const bound = cfg.electionTimeoutMaxMs + cfg.heartbeatIntervalMs + 2 * this.maxDelay + 10 + this.checkQuorumSlack;
     for (const a of this.ids) for (const b of this.ids) if (this.nodes.get(a)!.core !== null && this.reachable(a, b)) this.lastReach.set(`${a}/${b}`, this.now);
@@ -291,6 +336,7 @@ export class FuzzCluster {
     const end = this.now + ms;
     while (this.now < end) {
       this.now += 1;
+      this.landWrites();
       this.checkQuorumBound();
       for (const node of this.nodes.values()) {
         const core = node.core;
@@ -304,10 +350,19 @@ export class FuzzCluster {
         this.queue.shift();
         const target = this.nodes.get(item.to)?.core;
         if (target === null || target === undefined) continue;
+        this.checkAcknowledgement(item, target);
         target.receive(this.now, item.from, item.message);
         this.drain();
       }
     }
+  }
+
+  /** A success acknowledgement reaching the leader of its term agrees with that leader's log (Log Matching). */
+  private checkAcknowledgement(item: InFlight, target: RaftCore): void {
+    const message = item.message;
+    if (message.type !== 'appendEntriesResponse' || item.diskTerms === undefined || target.role !== 'leader' || target.term !== message.term) return;
+    const index = firstDisagreement(item.diskTerms, message.matchIndex, (at) => target.termAt(at), target.lastIndex);
+    if (index !== null) this.violate('acknowledgement', `${item.from}'s acknowledgement through ${message.matchIndex} (term ${message.term}) disagrees with leader ${item.to} at ${index} (t=${this.now})`);
   }
 
   leaders(): FuzzNode[] {
