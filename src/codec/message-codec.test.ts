@@ -117,4 +117,21 @@ describe('message codec', () => {
     expect(decodeLogEntries(record)).toEqual({ ok: true, value: batch });
     expect(decodeLogEntries(record.subarray(0, record.length - 1)).ok).toBe(false);
   });
+
+  it('decodes a storage record whose last entry is at index 2^53-1, as a frame does, and refuses one reaching past it', () => {
+    // The record's bound took firstIndex + count for the last index: an entry at 2^53-1 was
+    // written by IndexedDbRaftStorage and then unreadable (review idb52).
+    const last = Number.MAX_SAFE_INTEGER;
+    const entry = (index: number) => ({ index, term: 3, command: new Uint8Array([index % 251]), isNoOp: false });
+    for (const batch of [[entry(last)], [entry(last - 2), entry(last - 1), entry(last)]]) {
+      expect(decodeLogEntries(encodeLogEntries(batch))).toEqual({ ok: true, value: batch });
+      const frame: RaftMessage = { type: 'appendEntries', term: 3, prevLogIndex: (batch[0]?.index ?? 0) - 1, prevLogTerm: 3, entries: batch, leaderCommit: 0, readRound: 0 };
+      expect(decodeMessage(encodeMessage(frame))).toEqual({ ok: true, value: frame });
+    }
+    // One past it, also where a naive firstIndex + count - 1 would round back to 2^53-1.
+    for (const first of [last, last - 1, last - 2]) {
+      const batch = Array.from({ length: last - first + 2 }, (_, position) => entry(first + position));
+      expect(decodeLogEntries(encodeLogEntries(batch))).toMatchObject({ ok: false, reason: 'outOfRange' });
+    }
+  });
 });

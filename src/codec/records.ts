@@ -198,7 +198,10 @@ export function decodeLogEntries(bytes: Uint8Array): DecodeResult<LogEntry[]> {
   const firstIndex = reader.varint('firstIndex');
   const count = reader.count('entries', codecLimits.maxEntriesPerFrame, 3);
   if (count > 0 && firstIndex === 0) reader.fail('invalidField', 'entries start at index 0');
-  if (firstIndex + count > Number.MAX_SAFE_INTEGER) reader.fail('outOfRange', 'entry index exceeds 2^53-1');
+  // The last entry's index is firstIndex + count - 1 (as readBatch bounds prevLogIndex + count):
+  // bounding firstIndex + count refused a record holding an entry at 2^53-1, written and then
+  // unreadable. firstIndex - 1 is exact, and a sum past 2^53-1 never rounds back below it.
+  if (count > 0 && firstIndex - 1 + count > Number.MAX_SAFE_INTEGER) reader.fail('outOfRange', 'entry index exceeds 2^53-1');
   return finishRecord(reader, readEntryBodies(reader, firstIndex, count));
 }
 

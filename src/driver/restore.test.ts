@@ -12,7 +12,7 @@ import { CrashableStorage } from '../testing/crashable-storage.ts';
 import { seededRandom } from '../testing/seeded-random.ts';
 import { VirtualClock, drainMicrotasks } from '../testing/virtual-clock.ts';
 import { createRaftNode, type RaftNode } from './create-raft-node.ts';
-import { CorruptStorageError } from './restore.ts';
+import { CorruptStorageError, restoreState } from './restore.ts';
 
 const a = nodeId('a');
 const b = nodeId('b');
@@ -143,6 +143,28 @@ describe('createRaftNode restores from storage', () => {
     });
   }
 
+  it('restores a log whose last entry is at index 2^53-1, after a snapshot at 2^53-2, from a reopened IndexedDB storage', async () => {
+    // IndexedDbRaftStorage wrote such an entry, then refused its own segment as corrupt: the
+    // record codec bounded firstIndex + count, one past the last index (review idb52).
+    const name = `restore-largest-index-${Date.now()}`;
+    const last = Number.MAX_SAFE_INTEGER;
+    const storage = await IndexedDbRaftStorage.open(name);
+    await storage.saveTermAndVotedFor(3, null);
+    await storage.saveSnapshot({ lastIncludedIndex: last - 1, lastIncludedTerm: 3 }, bytes('state'));
+    await storage.discardLogPrefix(last - 1);
+    const stored: LogEntry = { index: last, term: 3, command: bytes('the last index there is'), isNoOp: false };
+    await storage.appendEntries([stored]);
+    storage.close();
+    const reopened = await IndexedDbRaftStorage.open(name);
+    try {
+      const restored = await restoreState(reopened);
+      expect(restored.entries).toEqual([stored]);
+    } finally {
+      reopened.close();
+      await IndexedDbRaftStorage.destroy(name);
+    }
+  });
+
   it('finishes it with the first write, not at restore: a storage whose writes land only as virtual time passes still starts', async () => {
     const durable = new InMemoryRaftStorage();
     await durable.saveTermAndVotedFor(1, a);
@@ -164,7 +186,30 @@ describe('createRaftNode restores from storage', () => {
     await started.close();
   });
 
-  const corruptions: ReadonlyArray<readonly [string, (storage: InMemoryRaftStorage) => Promise<void>, RegExp]> = [
+  /**
+   * `storage` handing back `stored` from its log or snapshot, as a storage that does not check what
+   * it stores (one an application wrote, or one whose records were damaged) could: the storages
+   * here refuse such a configuration up front (a RangeError, log-bounds.ts), so restore's own
+   * refusal is staged behind them.
+   */
+  function readingBack(storage: InMemoryRaftStorage, stored: { readonly entries?: readonly LogEntry[]; readonly snapshotMeta?: SnapshotMeta }): RaftStorage {
+    return new Proxy(storage, {
+      get(target, property) {
+        if (property === 'entries' && stored.entries !== undefined) {
+          const entries = stored.entries;
+          return async (fromIndex = 1) => entries.filter((candidate) => candidate.index >= fromIndex);
+        }
+        if (property === 'loadSnapshot' && stored.snapshotMeta !== undefined) {
+          const meta = stored.snapshotMeta;
+          return async () => ({ meta, state: bytes('state') });
+        }
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+  }
+
+  const corruptions: ReadonlyArray<readonly [string, (storage: InMemoryRaftStorage) => Promise<RaftStorage | void>, RegExp]> = [
     ['a log that starts after the snapshot', async (storage) => {
       await storage.saveTermAndVotedFor(2, null);
       await storage.saveSnapshot({ lastIncludedIndex: 5, lastIncludedTerm: 1 }, bytes('state'));
@@ -173,15 +218,16 @@ describe('createRaftNode restores from storage', () => {
     }, /expected index 6, found 8/],
     ['a snapshot configuration without voters', async (storage) => {
       await storage.saveTermAndVotedFor(3, null);
-      await storage.saveSnapshot({ lastIncludedIndex: 5, lastIncludedTerm: 3, config: { old: null, new: { voters: [] } } }, bytes('state'));
+      await storage.saveSnapshot({ lastIncludedIndex: 5, lastIncludedTerm: 3 }, bytes('state'));
+      return readingBack(storage, { snapshotMeta: { lastIncludedIndex: 5, lastIncludedTerm: 3, config: { old: null, new: { voters: [] } } } });
     }, /snapshot through 5 holds an invalid configuration/],
     ['a log configuration naming a voter twice', async (storage) => {
       await storage.saveTermAndVotedFor(3, null);
-      await storage.appendEntries([entry(1, 3, { old: null, new: { voters: [a, a] } })]);
+      return readingBack(storage, { entries: [entry(1, 3, { old: null, new: { voters: [a, a] } })] });
     }, /entry 1 holds an invalid configuration/],
     ['a joint configuration whose old half overlaps voters and learners', async (storage) => {
       await storage.saveTermAndVotedFor(3, null);
-      await storage.appendEntries([entry(1, 3, { old: { voters: [a], learners: [a] }, new: { voters: [a] } })]);
+      return readingBack(storage, { entries: [entry(1, 3, { old: { voters: [a], learners: [a] }, new: { voters: [a] } })] });
     }, /entry 1 holds an invalid configuration/],
     ['a vote for an empty node id', async (storage) => {
       await storage.saveTermAndVotedFor(3, '' as NodeId);
@@ -227,8 +273,8 @@ describe('createRaftNode restores from storage', () => {
 
   for (const [name, corrupt, message] of corruptions) {
     it(`refuses to start on ${name}`, async () => {
-      const storage = new InMemoryRaftStorage();
-      await corrupt(storage);
+      const written = new InMemoryRaftStorage();
+      const storage = (await corrupt(written)) ?? written;
       const starting = start(storage);
       await expect(starting).rejects.toThrow(CorruptStorageError);
       await expect(starting).rejects.toThrow(message);

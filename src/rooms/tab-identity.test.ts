@@ -1,7 +1,8 @@
 // Tab slots where there are no Web Locks (an insecure context, and Node here): the slots are
 // IndexedDB version locks, which every tab sees, so two tabs of one profile still take two slots.
 // Each slot's values live in the identity database (durable-identity-store.ts), with localStorage
-// read only for values an earlier version saved there.
+// read only for values an earlier version saved there. With Web Locks (staged), a refused lock
+// request rejects the claim instead of leaving it waiting forever.
 import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { canClaimTabSlots, claimTabIdentity } from './tab-identity.ts';
@@ -44,6 +45,30 @@ describe('claimTabIdentity without Web Locks', () => {
     // Slot 0 keeps the unprefixed keys (an identity saved before slots existed is still found).
     expect(await storedValue(`${room}:node-id`)).toBe('peer-a');
     expect(await storedValue(`slot-1:${room}:node-id`)).toBe('peer-b');
+  });
+});
+
+describe('claimTabIdentity with Web Locks', () => {
+  it('rejects, saying why, when the Web Locks request itself rejects, rather than waiting forever', async () => {
+    // navigator.locks.request rejects, e.g. with InvalidStateError in a document that is not
+    // fully active, or SecurityError in an opaque origin: its callback never runs. The request's
+    // promise was dropped (void), so the claim never settled (review idb52).
+    const locks = { request: () => Promise.reject(new DOMException('injected: the document is not fully active', 'InvalidStateError')) };
+    const before = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
+    Object.defineProperty(globalThis, 'navigator', { value: { locks }, configurable: true, writable: true });
+    try {
+      const outcome = await Promise.race([
+        claimTabIdentity(uniqueRoom('refused-lock')).then(
+          () => 'claimed',
+          (error: unknown) => (error instanceof Error ? error.message : String(error)),
+        ),
+        new Promise<string>((resolve) => setTimeout(() => resolve('still waiting after 2 s'), 2_000)),
+      ]);
+      expect(outcome).toMatch(/refused the Web Lock of slot 0 in room refused-lock-.*InvalidStateError: injected: the document is not fully active/);
+    } finally {
+      if (before === undefined) delete (globalThis as { navigator?: unknown }).navigator;
+      else Object.defineProperty(globalThis, 'navigator', before);
+    }
   });
 });
 

@@ -27,16 +27,27 @@ function takeSlot(room: string, slot: number): Promise<boolean> {
     // Never released: the browser closes the connection, and so frees the slot, when the tab goes.
     return acquireVersionLock(indexedDB, `raftmesh-lock:room:${room}:slot:${slot}`, 0).then((lock) => lock !== null);
   }
-  return new Promise<boolean>((resolve) => {
-    void locks.request(`raftmesh:room:${room}:slot:${slot}`, { ifAvailable: true }, (lock) => {
-      if (lock === null) {
-        resolve(false);
-        return undefined;
-      }
-      resolve(true);
-      return new Promise<void>(() => undefined); // held until the tab goes away
-    });
+  return new Promise<boolean>((resolve, reject) => {
+    locks
+      .request(`raftmesh:room:${room}:slot:${slot}`, { ifAvailable: true }, (lock) => {
+        if (lock === null) {
+          resolve(false);
+          return undefined;
+        }
+        resolve(true);
+        return new Promise<void>(() => undefined); // held until the tab goes away
+      })
+      // The request itself can be refused (InvalidStateError in a document that is not fully
+      // active, SecurityError in an opaque origin): its callback never runs then, and dropping
+      // this rejection left claimTabIdentity (and joinRoom) waiting forever.
+      .catch((error: unknown) => {
+        reject(new Error(`claimTabIdentity: the browser refused the Web Lock of slot ${slot} in room ${room} (${describeError(error)})`, { cause: error }));
+      });
   });
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 async function claimSlot(room: string): Promise<number> {

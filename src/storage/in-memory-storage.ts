@@ -11,7 +11,7 @@
 import { copyBytes } from '../core/bytes.ts';
 import type { LogEntry, NodeId, SnapshotMeta, StoredSnapshot } from '../core/types.ts';
 import { copyEntry, copySnapshotMeta } from './entry-copy.ts';
-import { requireCommitIndex, requireEntryTerms, requireIndexArgument, requireStateTerms } from './log-bounds.ts';
+import { requireCommitIndex, requireIndexArgument, requireStateTerms, requireStorableEntries, requireStorableSnapshotMeta } from './log-bounds.ts';
 import type { RaftStorage, StorageBatch } from './raft-storage.ts';
 
 const adapterName = 'InMemoryRaftStorage';
@@ -90,7 +90,7 @@ export class InMemoryRaftStorage implements RaftStorage {
   private appendStart(entries: readonly LogEntry[], lastIndex: number, logEmpty: boolean): number {
     const first = entries[0];
     if (first === undefined) return lastIndex + 1;
-    requireEntryTerms(adapterName, entries);
+    requireStorableEntries(adapterName, entries);
     const afterSnapshot = this.snapshot === null ? null : this.snapshot.meta.lastIncludedIndex + 1;
     const start = logEmpty && first.index === afterSnapshot ? afterSnapshot : lastIndex + 1;
     entries.forEach((entry, position) => {
@@ -129,6 +129,7 @@ export class InMemoryRaftStorage implements RaftStorage {
   }
 
   async saveSnapshot(meta: SnapshotMeta, state: Uint8Array): Promise<void> {
+    requireStorableSnapshotMeta(adapterName, meta);
     this.snapshot = { meta: copySnapshotMeta(meta), state: copyBytes(state) };
   }
 

@@ -10,6 +10,8 @@
 // Failures: any failed transaction (quota, an abort, a deleted database) makes the storage
 // refuse every later call with the same RaftStorageError, because its view of the log may no
 // longer match the disk; the driver then stops the node loudly. Reopening reads the truth back.
+// Writes issued after the failed one, while it was still in flight, reject with its failure and
+// none of them lands (write() says how), so what is on disk is always a log without gaps.
 //
 // One owner: open() holds the database's lock (indexeddb/database-lock.ts) until the storage
 // closes or fails, so no two live storages (in two tabs, a tab and a worker, or one page) run a
@@ -21,7 +23,7 @@ import type { RaftStorageError } from '../core/errors.ts';
 import { createWatchable, type Watchable, type WritableWatchable } from '../core/observable.ts';
 import type { LogEntry, NodeId, SnapshotMeta, StoredSnapshot } from '../core/types.ts';
 import { storageFailure, mapIndexedDbError } from './storage-failure.ts';
-import { afterAppend, afterDiscard, afterTruncate, appendStart, requireCommitIndex, requireEntryTerms, requireIndexArgument, requireStateTerms, type LogBounds } from './log-bounds.ts';
+import { afterAppend, afterDiscard, afterTruncate, appendStart, requireCommitIndex, requireIndexArgument, requireStateTerms, requireStorableEntries, requireStorableSnapshotMeta, type LogBounds } from './log-bounds.ts';
 import { discardSegments, issued, lastStoredIndex, putEntries, readSegments, truncateSegments } from './indexeddb/log-segments.ts';
 import { acquireDatabaseLock, deleteLockDatabase, validateLockTimeout, type DatabaseLock } from './indexeddb/database-lock.ts';
 import { databaseName, describeStoredValue, isDataLostRecord, isHardStateRecord, isLeaderRecord, isSnapshotRecord, reportedDataLoss, schemaVersion, upgradeSchema, type HardStateRecord, type LeaderRecord, type RaftDatabase, type RaftDatabaseSchema, type SnapshotRecord } from './indexeddb/schema.ts';
@@ -56,6 +58,15 @@ type WriteTransaction = IDBPTransaction<RaftDatabaseSchema, ('state' | 'log')[],
 
 export class IndexedDbRaftStorage implements RaftStorage {
   private readonly failed: WritableWatchable<RaftStorageError | null> = createWatchable<RaftStorageError | null>(null);
+  /** Write transactions created and not yet finished: a write made while this is above 0 overlaps one. */
+  private writesInFlight = 0;
+  /**
+   * The failure of the first write transaction that failed, set as its failure is handled (in the
+   * task of its error or abort event, or at once for an abort of ours). Writes issued before it
+   * was set were validated against the bounds the failed one would have left: none may land or
+   * resolve after it (write()).
+   */
+  private failedWrite: RaftStorageError | null = null;
 
   private constructor(
     private readonly database: RaftDatabase,
@@ -171,6 +182,14 @@ export class IndexedDbRaftStorage implements RaftStorage {
   /**
    * One readwrite transaction: `body` issues requests (awaiting only this transaction's own), then
    * the commit is awaited. A failure aborts it (nothing of it lands) and fails the storage.
+   *
+   * Overlapping calls (made before an earlier write resolved): IndexedDB runs this transaction only
+   * once the earlier one has finished, and commits it even when that one aborted, which left a gap
+   * in the stored log and resolved the later write on a failed storage (a review found stored
+   * 1,2,3,6,7 after 4,5 hit the quota). So an overlapping write does not commit at once: it issues
+   * one more request, whose answer comes after the earlier transaction finished and its failure was
+   * handled, and then aborts if any earlier write failed, rejecting with that write's failure. The
+   * one-write-at-a-time path (the driver's) commits at once, as before.
    */
   private async write(operation: string, next: LogBounds, body: (transaction: WriteTransaction) => Promise<void> | void): Promise<void> {
     this.usable();
@@ -182,6 +201,8 @@ export class IndexedDbRaftStorage implements RaftStorage {
       this.failWith(failure);
       throw failure;
     }
+    const overlapping = this.writesInFlight > 0;
+    this.writesInFlight += 1;
     const done = transaction.done;
     done.catch(() => undefined); // observed below; an abort must not be reported as unhandled
     // A request that fails aborts its transaction with the request's error, but idb's `done`
@@ -207,18 +228,51 @@ export class IndexedDbRaftStorage implements RaftStorage {
       // event to this thread and waits to hear that no more requests come, a round trip on the
       // path of every acknowledgement (0.1 ms of a 0.75–1.2 ms strict write in Chromium here).
       // Where commit() is missing (Safari before 15, Firefox before 74) it commits itself.
-      if (typeof transaction.commit === 'function') transaction.commit();
+      if (overlapping) this.commitUnlessAnEarlierWriteFailed(transaction);
+      else if (typeof transaction.commit === 'function') transaction.commit();
       await done;
+      // Landed all the same after an earlier write failed (a browser that ran it before that
+      // failure was handled): on disk past a gap, so never acknowledged.
+      if (this.failedWrite !== null) throw this.failedWrite;
     } catch (error) {
       try {
         transaction.abort();
       } catch {
         // already finished or aborted
       }
-      const failure = mapIndexedDbError(requestError ?? error, operation);
+      // An earlier write's failure is the cause (this one was aborted for it, or was validated
+      // against the bounds it would have left): every write it takes down reports it.
+      const failure = this.failedWrite ?? mapIndexedDbError(requestError ?? error, operation);
+      this.failedWrite = failure;
       this.failWith(failure);
       throw failure;
+    } finally {
+      this.writesInFlight -= 1;
     }
+  }
+
+  /**
+   * Commits an overlapping write's transaction once every write before it finished, unless one of
+   * them failed: then it aborts, and nothing of it lands. Its requests run only after the earlier
+   * transactions finished, so the answer to one more (a read of one key) comes after theirs, and
+   * after their failure was handled (their error and abort events are dispatched first); while that
+   * answer is handled the transaction is still active, so it can still be aborted.
+   */
+  private commitUnlessAnEarlierWriteFailed(transaction: WriteTransaction): void {
+    transaction
+      .objectStore('state')
+      .get('logStart')
+      .then(
+        () => {
+          try {
+            if (this.failedWrite !== null) transaction.abort();
+            else if (typeof transaction.commit === 'function') transaction.commit();
+          } catch {
+            // already finished (aborted from elsewhere): its `done` reports how
+          }
+        },
+        () => undefined, // the transaction failed: its `done` reports why
+      );
   }
 
   async term(): Promise<number> {
@@ -272,6 +326,7 @@ export class IndexedDbRaftStorage implements RaftStorage {
   }
 
   async saveSnapshot(meta: SnapshotMeta, state: Uint8Array): Promise<void> {
+    requireStorableSnapshotMeta(adapterName, meta);
     const record: SnapshotRecord = { meta: encodeSnapshotMeta(meta), state: copyBytes(state) };
     await this.write('saveSnapshot', { ...this.bounds, snapshotIndex: meta.lastIncludedIndex }, (transaction) => {
       issued(transaction.objectStore('state').put(record, 'snapshot'));
@@ -302,7 +357,7 @@ export class IndexedDbRaftStorage implements RaftStorage {
     this.usable();
     // Caller mistakes are refused here, before the transaction: inside it they would fail the storage.
     if (batch.truncateFrom !== undefined) requireIndexArgument(adapterName, 'truncateFrom', batch.truncateFrom);
-    requireEntryTerms(adapterName, batch.entries);
+    requireStorableEntries(adapterName, batch.entries);
     requireStateTerms(adapterName, 'writeBatch', batch);
     requireCommitIndex(adapterName, 'writeBatch', batch.commitIndex);
     const before = this.bounds;

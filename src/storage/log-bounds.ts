@@ -1,7 +1,11 @@
 // What the log holds, kept in memory so that an append can be validated before its transaction
 // starts (and without a read inside it). The same rules as InMemoryRaftStorage: appends are
 // contiguous after the last entry, or, on an empty log, start right after the stored snapshot.
-import { isValidCounter, type LogEntry } from '../core/types.ts';
+// Also the checks every storage makes of a call before it writes anything: a caller's mistake
+// (an index that is not one, a term, entry or snapshot meta no stored record could carry back)
+// is a RangeError that changes nothing and leaves the storage usable.
+import { codecLimits } from '../codec/limits.ts';
+import { clientId, isValidCounter, validateClusterConfig, type ClusterConfig, type ConfigPayload, type LogEntry, type SnapshotMeta } from '../core/types.ts';
 import type { StorageBatch } from './raft-storage.ts';
 
 export interface LogBounds {
@@ -27,13 +31,63 @@ export function requireIndexArgument(adapter: string, operation: string, index: 
 }
 
 /**
- * Refuses entries whose term is not a safe non-negative integer, before anything is written. A
- * stored log with such a term could never be restored (restore refuses it as corrupt), and the
- * IndexedDB codec would throw inside the transaction, failing the whole storage.
+ * Refuses entries a stored record could not carry back, before anything is written: the record
+ * codec's reader (codec/records.ts) refuses them, so a durable storage that wrote one acknowledged
+ * it and then failed its next open as corrupt (a review found IndexedDB doing so with a doubled
+ * voter, an over-long client id and an oversize command), or its encoder threw inside the write,
+ * failing the whole storage over a caller's mistake. Every storage applies these rules, the one in
+ * memory too, so a node behaves alike on each. The engine never makes such an entry (its ids,
+ * request ids, configurations and command sizes are validated where they come in).
  */
-export function requireEntryTerms(adapter: string, entries: readonly LogEntry[]): void {
+export function requireStorableEntries(adapter: string, entries: readonly LogEntry[]): void {
+  // A run of one client's entries checks its id once (the driver's batches are such runs).
+  let checkedClientId: string | null = null;
   for (const entry of entries) {
-    if (!isValidCounter(entry.term)) throw new RangeError(`${adapter} append: entry ${entry.index} has term ${String(entry.term)}, not a safe non-negative integer`);
+    if (!Number.isSafeInteger(entry.index) || entry.index < 1) refuseEntry(adapter, entry, 'has an index that is not a safe positive integer (the largest is 2^53-1)');
+    if (!isValidCounter(entry.term)) refuseEntry(adapter, entry, `has term ${String(entry.term)}, not a safe non-negative integer`);
+    if (entry.command.length > codecLimits.maxCommandBytes) refuseEntry(adapter, entry, `has a command of ${entry.command.length} bytes, more than the ${codecLimits.maxCommandBytes} a log entry may hold`);
+    if (entry.config !== undefined) requireStorableConfig(entry.config, (what) => refuseEntry(adapter, entry, what));
+    const key = entry.dedupKey;
+    if (key === undefined) continue;
+    if (!isValidCounter(key.requestId)) refuseEntry(adapter, entry, `has a dedup key whose request id ${String(key.requestId)} is not a safe non-negative integer`);
+    if (key.clientId !== checkedClientId) {
+      try {
+        clientId(key.clientId);
+      } catch (error) {
+        refuseEntry(adapter, entry, `has a dedup key whose client id cannot be stored (${(error as Error).message})`);
+      }
+      checkedClientId = key.clientId;
+    }
+  }
+}
+
+function refuseEntry(adapter: string, entry: LogEntry, what: string): never {
+  throw new RangeError(`${adapter} append: entry ${String(entry.index)} ${what}`);
+}
+
+/**
+ * Refuses a snapshot meta a stored record could not carry back (the same rules as for entries):
+ * a configuration the reader refuses made the next open fail on the snapshot.
+ */
+export function requireStorableSnapshotMeta(adapter: string, meta: SnapshotMeta): void {
+  const refuse = (what: string): never => {
+    throw new RangeError(`${adapter} saveSnapshot: the snapshot meta ${what}`);
+  };
+  if (!isValidCounter(meta.lastIncludedIndex)) refuse(`has index ${String(meta.lastIncludedIndex)}, not a safe non-negative integer`);
+  if (!isValidCounter(meta.lastIncludedTerm)) refuse(`has term ${String(meta.lastIncludedTerm)}, not a safe non-negative integer`);
+  if (meta.config !== undefined) requireStorableConfig(meta.config, refuse);
+}
+
+/** A configuration payload as the reader accepts it: each half valid by validateClusterConfig. */
+function requireStorableConfig(config: ConfigPayload, refuse: (what: string) => never): void {
+  if (typeof config !== 'object' || config === null) refuse(`has a configuration that is ${config === null ? 'null' : typeof config}, not { old, new }`);
+  for (const [half, members] of [['old', config.old], ['new', config.new]] as const) {
+    if (half === 'old' && members === null) continue;
+    try {
+      validateClusterConfig(members as ClusterConfig);
+    } catch (error) {
+      refuse(`has a configuration whose ${half} half is invalid: ${(error as Error).message}`);
+    }
   }
 }
 

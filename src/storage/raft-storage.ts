@@ -9,13 +9,22 @@ export interface RaftStorage {
   saveTermAndVotedFor(term: number, votedFor: NodeId | null): Promise<void>;
   leaderForTerm(): Promise<{ term: number; leaderId: NodeId } | null>;
   saveLeaderForTerm(term: number, leaderId: NodeId): Promise<void>;
+  /**
+   * Appends contiguously after the last entry (on an empty log, right after the snapshot). An
+   * entry no stored record could carry back is a caller's mistake, refused with a RangeError that
+   * changes nothing and leaves the storage usable: an index past 2^53-1, a term or dedup request
+   * id that is not a safe non-negative integer, a command over 16 MiB, a dedup client id or
+   * configuration that nodeId/clientId and validateClusterConfig refuse (log-bounds.ts,
+   * requireStorableEntries). Every storage here refuses alike, and the conformance suite checks it.
+   */
   appendEntries(entries: readonly LogEntry[]): Promise<void>;
   entries(fromIndex?: number): Promise<LogEntry[]>;
   truncateFrom(index: number): Promise<void>;
+  /** A meta no stored record could carry back (requireStorableSnapshotMeta) is refused, as appendEntries refuses such an entry. */
   saveSnapshot(meta: SnapshotMeta, state: Uint8Array): Promise<void>;
   loadSnapshot(): Promise<StoredSnapshot | null>;
   discardLogPrefix(throughIndex: number): Promise<void>;
-  /** Optional faster path: everything one engine step must persist, atomically, in one write. */
+  /** Optional faster path: everything one engine step must persist, atomically, in one write (its entries refused as appendEntries refuses them). */
   writeBatch?(batch: StorageBatch): Promise<void>;
   /**
    * Optional, as a pair: the highest index this node knew committed, as last saved (0 when none

@@ -21,13 +21,12 @@
 import { copyBytes } from '../../core/bytes.ts';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { codecLimits } from '../../codec/limits.ts';
 import { encodeSnapshotMeta } from '../../codec/records.ts';
 import type { RaftStorageError } from '../../core/errors.ts';
 import { createWatchable, type Watchable } from '../../core/observable.ts';
 import type { LogEntry, NodeId, SnapshotMeta, StoredSnapshot } from '../../core/types.ts';
 import { copyEntry, copySnapshotMeta } from '../entry-copy.ts';
-import { requireCommitIndex, requireEntryTerms, requireIndexArgument, requireStateTerms } from '../log-bounds.ts';
+import { requireCommitIndex, requireIndexArgument, requireStateTerms, requireStorableEntries, requireStorableSnapshotMeta } from '../log-bounds.ts';
 import type { RaftStorage, StorageBatch } from '../raft-storage.ts';
 import { removeStaleTemporaries, replaceFile, syncDirectory } from './atomic-file.ts';
 import { writeWhole } from './file-chunks.ts';
@@ -214,8 +213,7 @@ export class FileRaftStorage implements RaftStorage {
     if (record.kind === 'batch') requireCommitIndex('FileRaftStorage', operation, record.commitIndex);
     if (record.kind !== 'discard') {
       requireStateTerms('FileRaftStorage', operation, record);
-      requireEntryTerms('FileRaftStorage', record.entries);
-      requireReadableCommands(record.entries);
+      requireStorableEntries('FileRaftStorage', record.entries);
     }
     this.state.bounds = this.state.nextBounds(record);
     return this.run(operation, async () => {
@@ -278,8 +276,11 @@ export class FileRaftStorage implements RaftStorage {
 
   async saveSnapshot(meta: SnapshotMeta, state: Uint8Array): Promise<void> {
     if (this.failedWith !== null || this.closeRequested) throw this.failedWith ?? closedFailure();
-    // Encoded now: a meta the codec refuses (NaN, a negative term) is the caller's mistake, a
-    // RangeError that changes nothing, not a write failure that would fail the storage for good.
+    // Checked now: a meta the codec refuses (NaN, a negative term) or could not read back (a
+    // configuration naming a voter twice) is the caller's mistake, a RangeError that changes
+    // nothing, not a write failure that would fail the storage for good or a snapshot file that
+    // fails the next open.
+    requireStorableSnapshotMeta('FileRaftStorage', meta);
     const copy = copyBytes(state);
     const file = encodeSnapshotFile(encodeSnapshotMeta(meta), copy);
     const metaCopy = copySnapshotMeta(meta); // the value at the call: the mirror takes it after the write
@@ -355,15 +356,5 @@ export class FileRaftStorage implements RaftStorage {
   /** Bytes the journal holds now (for tests and metrics). */
   async journalSize(): Promise<number> {
     return this.run('journalSize', async () => (await stat(join(this.directory, journalFileName))).size);
-  }
-}
-
-/**
- * Refuses a command the journal could not read back (the codec's bound on one command), before
- * anything is written: acknowledged, it would be lost at the next open.
- */
-function requireReadableCommands(entries: readonly LogEntry[]): void {
-  for (const entry of entries) {
-    if (entry.command.length > codecLimits.maxCommandBytes) throw new RangeError(`FileRaftStorage append: entry ${entry.index} has a command of ${entry.command.length} bytes, more than the ${codecLimits.maxCommandBytes} a log entry may hold`);
   }
 }
