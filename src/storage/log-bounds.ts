@@ -5,7 +5,7 @@
 // (an index that is not one, a term, entry or snapshot meta no stored record could carry back)
 // is a RangeError that changes nothing and leaves the storage usable.
 import { codecLimits } from '../codec/limits.ts';
-import { clientId, isValidCounter, validateClusterConfig, type ClusterConfig, type ConfigPayload, type LogEntry, type SnapshotMeta } from '../core/types.ts';
+import { clientId, isValidCounter, nodeId, validateClusterConfig, type ClusterConfig, type ConfigPayload, type LogEntry, type SnapshotMeta } from '../core/types.ts';
 import type { StorageBatch } from './raft-storage.ts';
 
 export interface LogBounds {
@@ -99,6 +99,16 @@ function requireStorableConfig(config: ConfigPayload, refuse: (what: string) => 
 export function requireStateTerms(adapter: string, operation: string, state: { readonly hardState?: StorageBatch['hardState']; readonly leaderForTerm?: StorageBatch['leaderForTerm'] | null }): void {
   for (const [what, term] of [['term', state.hardState?.term], ['leader pin term', state.leaderForTerm?.term]] as const) {
     if (term !== undefined && !isValidCounter(term)) throw new RangeError(`${adapter} ${operation}: the ${what} must be a safe non-negative integer, got ${String(term)}`);
+  }
+  // The ids too, as the reader checks them: the file journal stored a vote for '' and then
+  // refused its own record at the next open (the review of storages that found the entries' case).
+  for (const [what, id] of [['vote', state.hardState?.votedFor ?? null], ['leader pin', state.leaderForTerm?.leaderId ?? null]] as const) {
+    if (id === null) continue;
+    try {
+      nodeId(id);
+    } catch (error) {
+      throw new RangeError(`${adapter} ${operation}: the ${what} names an id that cannot be stored (${(error as Error).message})`);
+    }
   }
 }
 

@@ -396,6 +396,25 @@ export function describeStorageConformance(name: string, makeFixture: () => Stor
       expect([await reopened.term(), await reopened.votedFor()]).toEqual([4, 'b']);
     });
 
+    it('refuses a vote or leader pin naming an id no stored record could carry back, changes nothing, and stays usable', async () => {
+      const storage = await open();
+      await storage.saveTermAndVotedFor(3, id('a'));
+      await storage.saveLeaderForTerm(3, id('a'));
+      // Ids as nodeId() refuses them: empty, and longer than any id may be. (The file storage
+      // used to journal such a vote and fail its next open.)
+      for (const bad of ['', 'x'.repeat(300)].map(id)) {
+        await expect(storage.saveTermAndVotedFor(4, bad)).rejects.toThrow(RangeError);
+        await expect(storage.saveLeaderForTerm(4, bad)).rejects.toThrow(RangeError);
+        if (storage.writeBatch === undefined) continue;
+        await expect(storage.writeBatch({ hardState: { term: 4, votedFor: bad }, entries: makeEntries(1, 1, 1) })).rejects.toThrow(RangeError);
+        await expect(storage.writeBatch({ leaderForTerm: { term: 4, leaderId: bad }, entries: [] })).rejects.toThrow(RangeError);
+      }
+      expect([await storage.term(), await storage.votedFor(), await storage.leaderForTerm(), await storage.entries()]).toEqual([3, 'a', { term: 3, leaderId: 'a' }, []]);
+      await storage.saveTermAndVotedFor(4, null);
+      const reopened = await reopen(storage);
+      expect([await reopened.term(), await reopened.votedFor(), await reopened.leaderForTerm()]).toEqual([4, null, { term: 3, leaderId: 'a' }]);
+    });
+
     it('treats out-of-range indices as documented: below the log reads all, beyond it nothing; discard beyond the end moves the floor', async () => {
       const storage = await open();
       await storage.appendEntries(makeEntries(1, 3, 1));
