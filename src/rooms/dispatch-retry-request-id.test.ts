@@ -5,34 +5,18 @@
 // whose outcome was unknown, that attempt's id, or the command could apply twice.
 import { describe, expect, it } from 'vitest';
 import { LeadershipLostError, NotMemberError, ProposalRejectedError } from '../core/errors.ts';
-import type { LogEntry } from '../core/types.ts';
 import type { RaftNode } from '../driver/node-options.ts';
 import { createSimulatedCluster } from '../testing/cluster.ts';
 import { VirtualClock } from '../testing/virtual-clock.ts';
 import { proposeWithRetries } from './propose-with-retries.ts';
 import { createReplicatedStore } from './replicated-store.ts';
+import { appendedEntry, flakyProposer, storeRunning } from './flaky-proposer.test-support.ts';
 
 describe('proposeWithRetries with a source of fresh request ids', () => {
-  const storeRunning = new AbortController().signal;
-  const entry: LogEntry = { index: 4, term: 2, command: new Uint8Array(), isNoOp: false };
-
-  /** A node failing with `failures` in turn, then appending; and the request ids it was asked for. */
-  function attemptsWith(failures: Error[]): { node: RaftNode; requestIds: (number | undefined)[] } {
-    const requestIds: (number | undefined)[] = [];
-    const node = {
-      propose: async (_bytes: Uint8Array, options?: { requestId?: number }) => {
-        requestIds.push(options?.requestId);
-        const failure = failures.shift();
-        if (failure !== undefined) throw failure;
-        return entry;
-      },
-    } as unknown as RaftNode;
-    return { node, requestIds };
-  }
 
   async function run(failures: Error[]): Promise<{ requestIds: (number | undefined)[]; refusedIds: number[]; result: unknown }> {
     const clock = new VirtualClock();
-    const { node, requestIds } = attemptsWith(failures);
+    const { node, requestIds } = flakyProposer(failures);
     let next = 100;
     const refusedIds: number[] = [];
     const result = proposeWithRetries(node, new Uint8Array([1]), 7, { maxAttempts: 10, retryDelayMs: 10, clock }, undefined, storeRunning, (refused) => {
@@ -46,14 +30,14 @@ describe('proposeWithRetries with a source of fresh request ids', () => {
 
   it('takes a fresh id for each retry while every attempt was refused before the log (a full queue, a node outside the cluster that never sent it)', async () => {
     const outcome = await run([new ProposalRejectedError('full'), new NotMemberError(false), new ProposalRejectedError('full')]);
-    expect(outcome.result).toBe(entry);
+    expect(outcome.result).toBe(appendedEntry);
     expect(outcome.requestIds).toEqual([7, 100, 101, 102]);
     expect(outcome.refusedIds).toEqual([7, 100, 101]);
   });
 
   it('keeps the id of an attempt whose outcome was unknown for every later retry, whatever they fail with', async () => {
     const lost = await run([new LeadershipLostError(), new ProposalRejectedError('full'), new ProposalRejectedError('full')]);
-    expect(lost.result).toBe(entry);
+    expect(lost.result).toBe(appendedEntry);
     expect(lost.requestIds).toEqual([7, 7, 7, 7]);
     const removedInFlight = await run([new NotMemberError(true), new NotMemberError(false)]);
     expect(removedInFlight.requestIds).toEqual([7, 7, 7]);
@@ -61,7 +45,7 @@ describe('proposeWithRetries with a source of fresh request ids', () => {
 
   it('switches to a fresh id only before the first attempt that may reach the log, and keeps that one after', async () => {
     const outcome = await run([new ProposalRejectedError('full'), new LeadershipLostError(), new ProposalRejectedError('full')]);
-    expect(outcome.result).toBe(entry);
+    expect(outcome.result).toBe(appendedEntry);
     expect(outcome.requestIds).toEqual([7, 100, 100, 100]);
   });
 

@@ -7,6 +7,7 @@ import { createSimulatedCluster, type SimulatedCluster } from '../testing/cluste
 import { drainMicrotasks, VirtualClock } from '../testing/virtual-clock.ts';
 import { proposeWithRetries, readmissionPatienceMs } from './propose-with-retries.ts';
 import { createReplicatedStore, type ReplicatedStore } from './replicated-store.ts';
+import { appendedEntry, flakyProposer, storeRunning } from './flaky-proposer.test-support.ts';
 import { jsonSerializer } from './serializer.ts';
 
 type Command = { readonly type: 'add'; readonly amount: number } | { readonly type: 'fail' };
@@ -360,57 +361,41 @@ describe('store.close() during a wait between attempts or for the applied index'
 });
 
 describe('proposeWithRetries', () => {
-  /** The store's stop signal, for a store that stays open. */
-  const storeRunning = new AbortController().signal;
-  const entry: LogEntry = { index: 4, term: 2, command: new Uint8Array(), isNoOp: false };
-
-  function flakyNode(failures: Error[]): { node: RaftNode; requestIds: (number | undefined)[] } {
-    const requestIds: (number | undefined)[] = [];
-    const node = {
-      propose: async (_bytes: Uint8Array, options?: { requestId?: number }) => {
-        requestIds.push(options?.requestId);
-        const failure = failures.shift();
-        if (failure !== undefined) throw failure;
-        return entry;
-      },
-    } as unknown as RaftNode;
-    return { node, requestIds };
-  }
 
   it('retries after LeadershipLostError with the same request id, with backoff on the clock', async () => {
     const clock = new VirtualClock();
-    const { node, requestIds } = flakyNode([new LeadershipLostError(), new LeadershipLostError()]);
+    const { node, requestIds } = flakyProposer([new LeadershipLostError(), new LeadershipLostError()]);
     const result = proposeWithRetries(node, new Uint8Array([1]), 42, { maxAttempts: 5, retryDelayMs: 10, clock }, undefined, storeRunning);
     await clock.advance(100);
-    await expect(result).resolves.toBe(entry);
+    await expect(result).resolves.toBe(appendedEntry);
     expect(requestIds).toEqual([42, 42, 42]);
   });
 
   it('gives up after maxAttempts and never retries other errors', async () => {
     const clock = new VirtualClock();
-    const bounded = flakyNode([new LeadershipLostError(), new LeadershipLostError(), new LeadershipLostError()]);
+    const bounded = flakyProposer([new LeadershipLostError(), new LeadershipLostError(), new LeadershipLostError()]);
     const gaveUp = proposeWithRetries(bounded.node, new Uint8Array([1]), 1, { maxAttempts: 2, retryDelayMs: 10, clock }, undefined, storeRunning);
     gaveUp.catch(() => {});
     await clock.advance(100);
     await expect(gaveUp).rejects.toBeInstanceOf(LeadershipLostError);
     expect(bounded.requestIds).toHaveLength(2);
-    const other = flakyNode([new RangeError('too big')]);
+    const other = flakyProposer([new RangeError('too big')]);
     await expect(proposeWithRetries(other.node, new Uint8Array([1]), 1, { maxAttempts: 5, retryDelayMs: 10, clock }, undefined, storeRunning)).rejects.toBeInstanceOf(RangeError);
     expect(other.requestIds).toHaveLength(1);
   });
 
   it('retries NotMemberError beyond maxAttempts under the same request id while the room may take the peer back', async () => {
     const clock = new VirtualClock();
-    const { node, requestIds } = flakyNode([new NotMemberError(true), ...Array.from({ length: 6 }, () => new NotMemberError(false))]);
+    const { node, requestIds } = flakyProposer([new NotMemberError(true), ...Array.from({ length: 6 }, () => new NotMemberError(false))]);
     const result = proposeWithRetries(node, new Uint8Array([1]), 7, { maxAttempts: 2, retryDelayMs: 10, clock }, undefined, storeRunning);
     await clock.advance(readmissionPatienceMs / 2);
-    await expect(result).resolves.toBe(entry);
+    await expect(result).resolves.toBe(appendedEntry);
     expect(requestIds).toEqual(Array.from({ length: 8 }, () => 7));
   });
 
   it('gives up on NotMemberError after the readmission patience, saying the outcome is unknown if an earlier attempt was sent', async () => {
     const clock = new VirtualClock();
-    const { node, requestIds } = flakyNode([new NotMemberError(true), ...Array.from({ length: 1_000 }, () => new NotMemberError(false))]);
+    const { node, requestIds } = flakyProposer([new NotMemberError(true), ...Array.from({ length: 1_000 }, () => new NotMemberError(false))]);
     const result = proposeWithRetries(node, new Uint8Array([1]), 7, { maxAttempts: 2, retryDelayMs: 10, clock }, undefined, storeRunning);
     result.catch(() => {});
     await clock.advance(readmissionPatienceMs + 5_000);
@@ -423,7 +408,7 @@ describe('proposeWithRetries', () => {
 
   it('an abort during the backoff rejects at once with the reason', async () => {
     const clock = new VirtualClock();
-    const { node } = flakyNode([new LeadershipLostError()]);
+    const { node } = flakyProposer([new LeadershipLostError()]);
     const controller = new AbortController();
     const result = proposeWithRetries(node, new Uint8Array([1]), 1, { maxAttempts: 5, retryDelayMs: 1_000, clock }, controller.signal, storeRunning);
     result.catch(() => {});
