@@ -110,6 +110,7 @@ async function executeStep(world: World, step: ScheduleStep): Promise<void> {
       await noteSightingsBeforeLoss(world, tab);
       return tab.crashPage();
     case 'kill': {
+      await waitUntilItHoldsALog(world, tab);
       await noteSightingsBeforeLoss(world, tab);
       note(world, tab.name, `SIGKILL to ${await tab.kill()} processes`);
       if (!world.databaseLossArmed) return;
@@ -145,6 +146,34 @@ async function noteSightingsBeforeLoss(world: World, tab: ChaosTab): Promise<voi
   if (world.edge === null) return;
   const status = await bounded(tab.status(), statusTimeoutMs, 'status before the fault').catch(() => null);
   if (status !== null) noteEdgeLeaderSeenBy(world, tab.name, status);
+}
+
+/** The id each tab was last seen holding a log under (waitUntilItHoldsALog). */
+const holdingALog = new WeakMap<ChaosTab, string>();
+
+/**
+ * Before a kill, a tab that has just come back under a fresh id waits (bounded) until its node
+ * holds a log: listed in its own configuration, having applied what listed it. A kill a moment
+ * after its return found the learner the room had just admitted with nothing on disk yet, and a
+ * peer back on empty storage under an id the room lists must take a fresh one (SPEC "Wedge"),
+ * so whether the next return kept its id was a race between the room's admission and the kill
+ * (seed 46 of e2e/room-chaos.spec.ts, whose second kill is meant to find the database intact,
+ * came back under a fresh id in every run of 2026-12-07's fourth session, on the code of that
+ * session's start too). A tab that already held a log under its id reads no status here.
+ */
+async function waitUntilItHoldsALog(world: World, tab: ChaosTab): Promise<void> {
+  if (tab.nodeId !== null && holdingALog.get(tab) === tab.nodeId) return;
+  for (let waited = 0; waited <= statusTimeoutMs; waited += 250) {
+    const status = await bounded(tab.status(), statusTimeoutMs, 'status before the kill').catch(() => null);
+    if (status !== null && (status.voters.includes(status.id) || status.learners.includes(status.id)) && status.appliedIndex > 0) {
+      // Its last entries are written before they are acknowledged, a moment after they apply.
+      await sleep(500);
+      holdingALog.set(tab, status.id);
+      return;
+    }
+    await sleep(250);
+  }
+  note(world, tab.name, `killed without holding a log: not a member with applied entries within ${statusTimeoutMs} ms`);
 }
 
 async function startInitialTabs(world: World, names: readonly string[]): Promise<void> {
