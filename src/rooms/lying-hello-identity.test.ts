@@ -13,8 +13,8 @@ import { bootstrapKey } from './room-identity.ts';
 import { arrive, depart, type PeerEnvironment } from './room-simulation-peers.test-support.ts';
 import { settleWithin, simulatedRoom } from './simulated-room.test-support.ts';
 
-/** a, b, c form three voters and acknowledge a write; c leaves and its node storage is wiped (its identity kept), unless `keepStorage`. */
-async function wipedMember(seed: number, { keepStorage = false } = {}) {
+/** a, b, c arrive and form three voters; `joinedAs` records every id c joins under. */
+async function threeVoters(seed: number) {
   const test = simulatedRoom(seed);
   const joinedAs: NodeId[] = [];
   const environment: PeerEnvironment = { ...test.environment, onJoined: (peer, room) => void (peer.id === 'c' ? joinedAs.push(room.id) : undefined) };
@@ -25,6 +25,12 @@ async function wipedMember(seed: number, { keepStorage = false } = {}) {
   }
   const voters = (): readonly NodeId[] => test.leaderOf(names)?.room?.node.membership.value.voters ?? [];
   expect(await test.clock.runUntil(() => voters().length === 3, { timeoutMs: 10_000 })).toBe(true);
+  return { test, environment, joinedAs, names, voters };
+}
+
+/** a, b, c form three voters and acknowledge a write; c leaves and its node storage is wiped (its identity kept), unless `keepStorage`. */
+async function wipedMember(seed: number, { keepStorage = false } = {}) {
+  const { test, environment, joinedAs, names, voters } = await threeVoters(seed);
   expect(await settleWithin(test.clock, test.leaderOf(names)!.room!.store.dispatch({ type: 'put', key: 'x', value: 'acknowledged' }), 5_000)).toBe('fulfilled');
   await test.clock.advance(500);
   joinedAs.length = 0;
@@ -77,16 +83,7 @@ describe('an id whose identity store holds no bootstrap, taken for one no node e
 
 describe('a member back on wiped storage under its old id, while a stranger names the real voters without it in a higher term', () => {
   it('is never left running under its old id as one of the room voters (it would vote again in terms it voted in)', async () => {
-    const test = simulatedRoom(5203);
-    const joinedAs: NodeId[] = [];
-    const environment: PeerEnvironment = { ...test.environment, onJoined: (peer, room) => void (peer.id === 'c' ? joinedAs.push(room.id) : undefined) };
-    const names = ['a', 'b', 'c'];
-    for (const name of names) {
-      arrive(environment, test.peer(name));
-      await test.clock.advance(300);
-    }
-    const voters = (): readonly NodeId[] => test.leaderOf(names)?.room?.node.membership.value.voters ?? [];
-    expect(await test.clock.runUntil(() => voters().length === 3, { timeoutMs: 10_000 })).toBe(true);
+    const { test, environment, joinedAs, voters } = await threeVoters(5203);
     joinedAs.length = 0;
     depart(environment, test.peer('c'));
     test.peer('c').storages.delete(nodeId('c'));
