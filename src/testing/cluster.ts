@@ -154,7 +154,9 @@ export function createSimulatedCluster(options: SimulatedClusterOptions): Simula
   const seed = options.seed;
   const names = clusterNames(options);
   const ids = names.map((name) => nodeId(name));
-  const clock = new VirtualClock(0);
+  // The engine, driver, simulated storage and network chain only promises (they run in browsers
+  // too), so a timer's consequences are whole once its promise continuations ran.
+  const clock = new VirtualClock(0, { drain: 'promiseContinuations' });
   const network = createSimulatedNetwork(clock, seededRandom(deriveSeed(seed, 'network')), options.network ?? reliableNetwork, options.linkBytesPerSecond === undefined ? {} : { linkBytesPerSecond: options.linkBytesPerSecond });
   const checker = new SafetyChecker(seed);
   const observers: ClusterObservers = { nodeStarted: null, leaderElected: null };

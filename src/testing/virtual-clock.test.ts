@@ -134,4 +134,49 @@ describe('VirtualClock', () => {
     expect(fired.length).toBe(1_000);
     expect([...fired].sort((left, right) => left - right)).toEqual(fired);
   });
+
+  describe("drain 'promiseContinuations' (the simulator's)", () => {
+    it('still runs every promise continuation a timer caused, chains of chains included, before the next timer', async () => {
+      const clock = new VirtualClock(0, { drain: 'promiseContinuations' });
+      const order: string[] = [];
+      const chain = async (label: string, depth: number): Promise<void> => {
+        for (let step = 0; step < depth; step += 1) await Promise.resolve();
+        order.push(label);
+      };
+      clock.setTimeout(() => void chain('short', 3).then(() => chain('chained after it', 40)), 1);
+      clock.setTimeout(() => order.push('next timer'), 1);
+      await clock.advance(1);
+      expect(order).toEqual(['short', 'chained after it', 'next timer']);
+    });
+
+    it('gives the event loop a turn every 64 timers, so a long advance lets real timers and messages through', async () => {
+      const clock = new VirtualClock(0, { drain: 'promiseContinuations' });
+      let fired = 0;
+      let firedWhenTurnCame: number | null = null;
+      // Queued by the first timer, after the advance's opening turn: only a later turn runs it.
+      clock.setTimeout(() => setImmediate(() => (firedWhenTurnCame = fired)), 0);
+      for (let position = 0; position < 200; position += 1) clock.setTimeout(() => (fired += 1), position + 1);
+      await clock.advance(201);
+      expect(fired).toBe(200);
+      expect(firedWhenTurnCame).not.toBeNull();
+      expect(firedWhenTurnCame).toBeLessThan(64);
+    });
+
+    it('does not wait for process.nextTick callbacks queued by a continuation (the documented limit), where the default does', async () => {
+      const run = async (drain: 'eventLoopTurn' | 'promiseContinuations'): Promise<string[]> => {
+        const clock = new VirtualClock(0, { drain });
+        const order: string[] = [];
+        clock.setTimeout(() => void Promise.resolve().then(() => process.nextTick(() => void Promise.resolve().then(() => order.push('after a tick')))), 1);
+        clock.setTimeout(() => order.push('next timer'), 1);
+        await clock.advance(1);
+        return order;
+      };
+      expect(await run('eventLoopTurn')).toEqual(['after a tick', 'next timer']);
+      expect(await run('promiseContinuations')).toEqual(['next timer', 'after a tick']);
+    });
+
+    it('refuses an unknown drain', () => {
+      expect(() => new VirtualClock(0, { drain: 'sometimes' as never })).toThrow(RangeError);
+    });
+  });
 });
