@@ -157,10 +157,12 @@ const suites = [
 
 const totals = { passed: 0, failed: 0 };
 const lines = [];
-const record = (name, counts) => {
+// Each line says how long its suite took (side-by-side checks: the group's time), so a run that
+// nears CI's 20-minute bound shows where the time went.
+const record = (name, counts, seconds) => {
   totals.passed += counts.passed;
   totals.failed += counts.failed;
-  const line = `${counts.failed === 0 ? 'PASS' : 'FAIL'} ${name}: ${counts.passed} passed, ${counts.failed} failed`;
+  const line = `${counts.failed === 0 ? 'PASS' : 'FAIL'} ${name}: ${counts.passed} passed, ${counts.failed} failed (${seconds} s)`;
   lines.push(line);
   console.log(line);
 };
@@ -168,13 +170,15 @@ for (const suite of suites) {
   // A group of side-by-side checks reports one line per check; any other suite one line.
   const names = suite.checks === undefined ? [suite.name] : suite.checks.map((each) => each.name);
   let outcome;
+  const started = performance.now();
   try {
     outcome = await suite.run();
   } catch (error) {
     console.error(`${names.join(', ')}: ${error instanceof Error ? error.message : String(error)}`);
     outcome = names.map((name) => ({ name, counts: { passed: 0, failed: 1 } }));
   }
-  for (const { name, counts } of suite.checks === undefined ? [{ name: suite.name, counts: outcome }] : outcome) record(name, counts);
+  const seconds = Math.round((performance.now() - started) / 1000);
+  for (const { name, counts } of suite.checks === undefined ? [{ name: suite.name, counts: outcome }] : outcome) record(name, counts, seconds);
 }
 
 console.log(`\nSummary:\n${lines.map((line) => `  ${line}`).join('\n')}`);

@@ -118,7 +118,7 @@ export async function startContractCluster(options: ContractClusterOptions = {})
   const voters = (options.voters ?? names).map((name) => nodeId(name));
   const learners = (options.learners ?? []).map((name) => nodeId(name));
   const seed = options.seed ?? 1;
-  const clock = new VirtualClock();
+  const clock = new VirtualClock(0, { drain: 'promiseContinuations' });
   const network = createPartitionableNetwork(() => clock.now());
   const storages = new Map<string, RaftStorage>();
   const nodes = new Map<string, RaftNode>();

@@ -30,7 +30,7 @@ export interface Harness {
 }
 
 export async function harness(names: string[], opts: { seed?: number; voters?: string[]; learners?: string[]; raftConfig?: RaftConfig; startAll?: boolean } = {}): Promise<Harness> {
-  const clock = new VirtualClock();
+  const clock = new VirtualClock(0, { drain: 'promiseContinuations' });
   const seed = opts.seed ?? 7;
   let seedCounter = 1;
   const net = createSimulatedNetwork(clock, seededRandom(seed), { minDelayMs: 1, maxDelayMs: 3, dropProbability: 0, duplicateProbability: 0 });

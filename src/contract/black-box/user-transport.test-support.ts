@@ -71,7 +71,7 @@ export interface Harness {
 }
 
 export function harness(ids: string[], seed = 1): Harness {
-  const clock = new VirtualClock();
+  const clock = new VirtualClock(0, { drain: 'promiseContinuations' });
   const net = new Net(clock);
   const voters = ids.map(nodeId);
   const h: Harness = {
