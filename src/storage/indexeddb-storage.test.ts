@@ -7,9 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { RaftStorageError } from '../core/errors.ts';
 import { nodeId, type LogEntry } from '../core/types.ts';
 import { createRaftNode } from '../driver/create-raft-node.ts';
-import { restoreState } from '../driver/restore.ts';
 import { createLoopbackNetwork } from '../transport/loopback.ts';
 import { describeIndexedDbBehaviour } from './indexeddb-storage.behaviour.test-support.ts';
+import { describeOverlappingWrites } from './indexeddb/overlapping-writes.behaviour.test-support.ts';
 import { IndexedDbRaftStorage } from './indexeddb-storage.ts';
 import { makeEntries } from './storage-conformance.ts';
 
@@ -63,7 +63,6 @@ function withPutsFailingDuring<T>(name: string, body: () => T): T {
 }
 
 const summary = (entries: readonly LogEntry[]): string[] => entries.map((entry) => `${entry.index}@${entry.term}`);
-const outcomeOf = (settled: PromiseSettledResult<unknown>): string => (settled.status === 'fulfilled' ? 'acknowledged' : settled.reason instanceof RaftStorageError ? settled.reason.reason : String(settled.reason));
 
 describe('IndexedDbRaftStorage: a request that fails inside IndexedDB (fake-indexeddb)', () => {
   it('a put refused with QuotaExceededError fails the storage with reason quotaExceeded, not a bare AbortError, and a reopen reads everything written before', async () => {
@@ -85,88 +84,13 @@ describe('IndexedDbRaftStorage: a request that fails inside IndexedDB (fake-inde
   });
 });
 
-describe('IndexedDbRaftStorage: overlapping writes (made before the earlier one resolved)', () => {
-  // The driver writes one batch at a time, but the storage accepts overlapping calls, validating
-  // each against the bounds the earlier ones will leave. IndexedDB commits a later transaction
-  // even when an earlier one aborted: the stored log had a gap and the later write resolved.
-
-  it('a write issued before an earlier write failed does not land after it: no gap in the stored log, and it is not acknowledged', async () => {
-    const name = `pipelined-${Date.now()}`;
-    const storage = await IndexedDbRaftStorage.open(name);
-    await storage.saveTermAndVotedFor(1, null);
-    await storage.appendEntries(makeEntries(1, 3, 1));
-    // Two appends in flight at once; the first is refused by IndexedDB (quota), the second is not.
-    const first = withPutsFailingDuring('QuotaExceededError', () => storage.appendEntries(makeEntries(4, 5, 1)));
-    const second = storage.appendEntries(makeEntries(6, 7, 1));
-    const reasons = (await Promise.allSettled([first, second])).map(outcomeOf);
-    const reopened = await IndexedDbRaftStorage.open(name);
-    const stored = summary(await reopened.entries());
-    // A node restarting on it: with a hole in the log, restore refused the storage as corrupt.
-    const restore = await restoreState(reopened).then(
-      () => 'restores',
-      (error: unknown) => (error instanceof Error ? error.message : String(error)),
-    );
-    reopened.close();
-    await IndexedDbRaftStorage.destroy(name);
-    // What is on disk must be a prefix-closed log: 1..3 (nothing of the later write without the
-    // earlier one), and the later write must not be acknowledged on a storage that failed.
-    expect({ reasons, stored, restore }).toEqual({ reasons: ['quotaExceeded', 'quotaExceeded'], stored: ['1@1', '2@1', '3@1'], restore: 'restores' });
-  });
-
-  it('a write aborted before its commit takes down the writes made after it, a truncating one too: nothing of them lands', async () => {
-    const name = `pipelined-abort-${Date.now()}`;
-    let calls = 0;
-    const storage = await IndexedDbRaftStorage.open(name, {
-      beforeCommit: () => {
-        calls += 1;
-        if (calls === 3) throw new DOMException('injected', 'AbortError'); // the first of the overlapping writes
-      },
-    });
-    await storage.saveTermAndVotedFor(1, null);
-    await storage.appendEntries(makeEntries(1, 6, 1));
-    const writes = [
-      storage.writeBatch({ hardState: { term: 2, votedFor: null }, entries: makeEntries(7, 8, 2) }),
-      storage.writeBatch({ truncateFrom: 5, entries: makeEntries(5, 5, 2), commitIndex: 4 }), // reads inside its transaction
-      storage.saveLeaderForTerm(2, nodeId('b')),
-    ];
-    const reasons = (await Promise.allSettled(writes)).map(outcomeOf);
-    expect(reasons).toEqual(['transactionAborted', 'transactionAborted', 'transactionAborted']);
-    const reopened = await IndexedDbRaftStorage.open(name);
-    expect([await reopened.term(), await reopened.leaderForTerm(), await reopened.commitIndex(), summary(await reopened.entries())]).toEqual([1, null, 0, summary(makeEntries(1, 6, 1))]);
-    reopened.close();
-    await IndexedDbRaftStorage.destroy(name);
-  });
-
-  it('overlapping writes that all succeed land in call order and all resolve; one write at a time issues no extra request', async () => {
-    const name = `pipelined-ok-${Date.now()}`;
-    const storage = await IndexedDbRaftStorage.open(name);
-    await storage.saveTermAndVotedFor(1, null);
-    const readwriteGets: number[] = [];
-    const get = IDBObjectStore.prototype.get;
-    IDBObjectStore.prototype.get = function (this: IDBObjectStore, ...args: Parameters<typeof get>) {
-      if (this.transaction.mode === 'readwrite') readwriteGets.push(1);
-      return get.apply(this, args);
-    };
-    try {
-      await storage.appendEntries(makeEntries(1, 4, 1));
-      await storage.writeBatch({ truncateFrom: 3, entries: makeEntries(3, 3, 2) });
-      expect(readwriteGets.length).toBe(0); // one at a time: committed at once, as before
-      await Promise.all([
-        storage.appendEntries(makeEntries(4, 6, 2)),
-        storage.writeBatch({ hardState: { term: 3, votedFor: null }, truncateFrom: 5, entries: makeEntries(5, 7, 3), commitIndex: 4 }),
-        storage.appendEntries(makeEntries(8, 8, 3)),
-      ]);
-      expect(readwriteGets.length).toBe(2); // one each for the two that overlapped an earlier write
-    } finally {
-      IDBObjectStore.prototype.get = get;
-    }
-    expect(summary(await storage.entries())).toEqual(['1@1', '2@1', '3@2', '4@2', '5@3', '6@3', '7@3', '8@3']);
-    storage.close();
-    const reopened = await IndexedDbRaftStorage.open(name);
-    expect([await reopened.term(), await reopened.commitIndex(), summary(await reopened.entries())]).toEqual([3, 4, ['1@1', '2@1', '3@2', '4@2', '5@3', '6@3', '7@3', '8@3']]);
-    reopened.close();
-    await IndexedDbRaftStorage.destroy(name);
-  });
+// Overlapping writes, shared with Chromium (where a storage bucket's quota refuses the write):
+// here IndexedDB refuses the write's puts with QuotaExceededError, per request.
+describeOverlappingWrites({
+  label: 'fake-indexeddb, puts refused',
+  within: (body) => body(),
+  refusedCommandBytes: 0, // refused whatever its size
+  refusing: (issue) => withPutsFailingDuring('QuotaExceededError', issue),
 });
 
 describe('IndexedDbRaftStorage: writes cut short', () => {

@@ -256,7 +256,8 @@ export class IndexedDbRaftStorage implements RaftStorage {
    * them failed: then it aborts, and nothing of it lands. Its requests run only after the earlier
    * transactions finished, so the answer to one more (a read of one key) comes after theirs, and
    * after their failure was handled (their error and abort events are dispatched first); while that
-   * answer is handled the transaction is still active, so it can still be aborted.
+   * answer is handled the transaction is still active, so it can still be aborted. Chromium keeps
+   * this order with a real quota failure (indexeddb/overlapping-writes.browser.test.ts).
    */
   private commitUnlessAnEarlierWriteFailed(transaction: WriteTransaction): void {
     transaction
