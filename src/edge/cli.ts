@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npx raftmesh-peer --room R --signal ws://... --data ./dir [--witness]`: an always-on member.
 // Logs one line per role, leader and membership change; /healthz and /metrics with --http-port;
-// exits cleanly (leaves the room, closes its storage) on SIGINT or SIGTERM (run-peer.ts).
+// exits cleanly (leaves the room, closes its storage) on SIGINT or SIGTERM, and with a status of its
+// own when it can do nothing useful any more (run-peer.ts; the statuses: cli-exit.ts).
 import { asksForHelp, parsePeerArguments, usage } from './cli-arguments.ts';
 import { exitWithStartFailure } from './cli-exit.ts';
 

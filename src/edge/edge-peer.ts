@@ -60,6 +60,15 @@ export interface EdgePeer<State, Command> {
    * No new peer can be reached after it, so raftmesh-peer exits 2 with the reason.
    */
   readonly signalingStopped: Promise<string>;
+  /**
+   * Resolves with what stopped the peer's node when it stops for good while the peer runs (its
+   * storage failed: a full disk, an I/O error, the data directory's lock lost to another process;
+   * or the application called `room.node.close()`), whenever that happens; never resolves
+   * otherwise, nor for the stop close() makes. Nothing starts the node again: the peer answers
+   * nobody and /healthz says 'stopped', so call close() (and start a peer anew if wanted);
+   * raftmesh-peer closes and exits 3 with the reason, for its supervisor to restart it.
+   */
+  readonly nodeStopped: Promise<Error>;
   close(): Promise<void>;
 }
 
@@ -122,6 +131,8 @@ async function startOnLockedDirectory<State, Command>(options: EdgePeerOptions<S
   const signaling: SignalingHealth = { status: 'connecting', stoppedFor: null };
   let reportSignalingStop: (reason: string) => void = () => undefined;
   const signalingStopped = new Promise<string>((resolve) => (reportSignalingStop = resolve));
+  let reportNodeStop: (error: Error) => void = () => undefined;
+  const nodeStopped = new Promise<Error>((resolve) => (reportNodeStop = resolve));
   // Health and metrics answer from the start: 'joining' (503) until the room is joined, so a
   // supervisor sees a peer that waits for its room (a witness never starts a cluster alone).
   const server = options.httpPort === undefined || options.httpPort === null ? null : await serveHealth(options.httpPort, options.httpHost ?? '127.0.0.1', { id, room: () => room, metricCounts, transport: () => transport, signaling, log }).catch(async (error: unknown) => {
@@ -174,6 +185,10 @@ async function startOnLockedDirectory<State, Command>(options: EdgePeerOptions<S
           signaling.stoppedFor = event.reason;
           reportSignalingStop(event.reason);
         }
+        // The room's event, not the node's `stopped`: the room says it only for a stop that is not
+        // its own leave (ours in close(), or a rejoin's under a fresh id). The node still holds
+        // the error itself (its class and reason: RaftStorageError 'inUse', say).
+        if (event.type === 'nodeStopped') reportNodeStop(stopOf(room, event));
         if (event.type === 'rejoined' && watchedNode !== null && room !== null) {
           watchedNode();
           watchedNode = watchNode(room.node, log);
@@ -197,6 +212,7 @@ async function startOnLockedDirectory<State, Command>(options: EdgePeerOptions<S
     room: joined,
     httpPort,
     signalingStopped,
+    nodeStopped,
     close() {
       closing ??= (async () => {
         watchedNode?.();
@@ -246,6 +262,15 @@ function refuseLostIdentity(directory: string): void {
 async function refuseLostClaim(identityStore: KeyValueStore, room: string, id: NodeId, directory: string): Promise<void> {
   if (!isClaimedNodeId(id) || (await loadNodeClaim(identityStore, room, id)) !== null) return;
   throw new Error(`${join(directory, 'identity.json')} holds node id ${id} for room ${room} without the claim that proves it to a signaling server: restore the file from a backup (it held both), or remove it together with the raft-* directories beside it to join as a new member`);
+}
+
+/**
+ * What stopped the node a `nodeStopped` event names: the error it stopped with, or one made from
+ * the event's reason if the room is not at hand (an event that came before joinRoom resolved).
+ */
+function stopOf(room: Room<unknown, unknown> | null, event: { readonly id: NodeId; readonly reason: string }): Error {
+  const stopped = room !== null && room.id === event.id ? room.node.stopped.value : null;
+  return stopped ?? new Error(event.reason);
 }
 
 /** Logs a node's role, leader and membership changes and its stop; returns what stops the logging. */

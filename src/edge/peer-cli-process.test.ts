@@ -3,7 +3,7 @@
 // One peer per room on a loopback signaling server: a lone voter joins by itself (no WebRTC
 // connection is ever made), a witness waits for its room for good — the moment to stop it "while
 // joining". Waits on output, exit and HTTP answers, never on wall-clock time.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { watch } from 'node:fs/promises';
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -186,6 +186,45 @@ describe('raftmesh-peer restarted with the wrong room secret', () => {
     } finally {
       await keyed.close();
     }
+  });
+});
+
+describe('raftmesh-peer whose node stops for good while it runs', () => {
+  it('closes, says why in one line and exits 3 (a supervisor restarts only a process that exits), releasing its own locks and leaving the new holder\'s', async () => {
+    // How the node is made to stop: the lock of its storage (raft-<id>/lock) taken over, as a
+    // process of another container does once it judges this one's lease expired (a peer frozen,
+    // or cut off from the disk, past it). That takeover itself cannot be had here: a live owner
+    // of this PID namespace is refused, and the lease lasts 15 s. So the test does what the taker
+    // does to the file (a new file with its own owner and token renamed into place: a new inode,
+    // which the peer's writes through its old handle cannot touch), and the peer finds out as it
+    // would: its lease renewal (every 2 s) reads the lock back, sees another owner, fails the
+    // storage, and the node stops. A full disk needs a small file system this test cannot mount,
+    // and tests run as root, so an unwritable journal does not stop writes.
+    // With an HTTP port the process used to live on, answering 503 for good; without one nothing
+    // kept its event loop busy once the node's room had closed its connections, and it exited 0
+    // without closing anything: the data directory's lock left behind, and a supervisor told all
+    // was well (both seen on the code before this test).
+    const takeOver = async (httpArguments: readonly string[]): Promise<void> => {
+      const data = freshDirectory();
+      const run = peer(['--room', freshRoom(), '--signal', signaling.url, '--data', data, ...httpArguments]);
+      const id = (await run.waitFor(/joined room \S+ as (\S+)/))?.[1];
+      expect(id, run.stderr()).toBeDefined();
+      expect(await run.waitFor(/role: leader/), run.stderr()).not.toBeNull();
+      const lockPath = join(data, `raft-${id}`, 'lock');
+      const takerText = 'pid 1\ntoken another-holder';
+      writeFileSync(`${lockPath}.taker`, takerText);
+      renameSync(`${lockPath}.taker`, lockPath);
+      expect(await run.exited, run.stdout()).toBe(3);
+      expect(run.stderr()).toMatch(/^raftmesh-peer: its node stopped for good: RaftStorageError: .*the lock .* now names another owner .*\n$/);
+      expect(run.stderr().trim().split('\n'), run.stderr()).toHaveLength(1);
+      expect(run.stdout()).toMatch(/room: nodeStopped/);
+      expect(run.stdout()).toMatch(/closed\n$/); // left the room and closed, not killed
+      // Its own locks released (the data directory's, and its storage's it no longer held); the
+      // new holder's left as it was: a release removes only a lock holding its own token.
+      expect(locks(data)).toEqual([`raft-${id}`]);
+      expect(readFileSync(lockPath, 'utf8')).toBe(takerText);
+    };
+    await Promise.all([takeOver(['--http-port', '0']), takeOver([])]);
   });
 });
 
