@@ -51,14 +51,59 @@ async function joined(page: Page): Promise<void> {
   await page.evaluate(() => window.raftmeshDemo.ready);
 }
 
+/** A Chromium process of its own with a blank page: a peer before it loads the app. */
+export interface PeerShell {
+  readonly browser: Browser;
+  readonly context: BrowserContext;
+  readonly page: Page;
+}
+
+async function launchPeerShell(): Promise<PeerShell> {
+  const browser: Browser = await chromium.launch(launchOptions);
+  try {
+    const context = await browser.newContext({ permissions: ['camera', 'microphone'] });
+    return { browser, context, page: await context.newPage() };
+  } catch (error) {
+    await browser.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * `count` shells launched side by side. Launching a browser and opening its first page took 2 to
+ * 3 s of each peer's 4 to 5 s start here (2026-12-07), and the peers of a test were launched one
+ * after another; the app is still loaded one page after another (openPeerIn), so who joins first
+ * is as before. If one launch fails, the others are closed.
+ */
+export async function launchPeerShells(count: number): Promise<PeerShell[]> {
+  const settled = await Promise.allSettled(Array.from({ length: count }, () => launchPeerShell()));
+  const failed = settled.find((outcome) => outcome.status === 'rejected');
+  if (failed === undefined) return settled.map((outcome) => (outcome as PromiseFulfilledResult<PeerShell>).value);
+  await closeShells(settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : [])));
+  throw failed.reason;
+}
+
+/** Closes shells no peer was opened in (a test that failed while loading its peers). */
+export async function closeShells(shells: readonly PeerShell[]): Promise<void> {
+  await Promise.all(shells.map((shell) => shell.browser.close().catch(() => undefined)));
+}
+
+/** Loads the app in a launched shell and, unless told not to, waits until it joined its room. */
+export async function openPeerIn(shell: PeerShell, baseURL: string, options: PeerOptions): Promise<DemoPeer> {
+  await shell.page.goto(demoUrl(baseURL, options));
+  if (options.awaitJoined !== false) await joined(shell.page);
+  return { name: options.name, page: shell.page, context: shell.context, close: () => shell.browser.close() };
+}
+
 /** A peer in a Chromium process of its own. */
 export async function openPeer(baseURL: string, options: PeerOptions): Promise<DemoPeer> {
-  const browser: Browser = await chromium.launch(launchOptions);
-  const context = await browser.newContext({ permissions: ['camera', 'microphone'] });
-  const page = await context.newPage();
-  await page.goto(demoUrl(baseURL, options));
-  if (options.awaitJoined !== false) await joined(page);
-  return { name: options.name, page, context, close: () => browser.close() };
+  const shell = await launchPeerShell();
+  try {
+    return await openPeerIn(shell, baseURL, options);
+  } catch (error) {
+    await closeShells([shell]);
+    throw error;
+  }
 }
 
 /** A peer on a persistent profile directory (survives browser restarts). */

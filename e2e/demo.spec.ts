@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { startSignalingServer, type SignalingServer } from '../src/signaling/server/index.ts';
 import { staticPort } from '../playwright.config.ts';
 import { damageIndexedDbLog } from './damaged-indexeddb.ts';
-import { counterOf, increment, openPeer, openPersistentPeer, view, waitForBoards, waitForCluster, type DemoPeer, type PeerOptions } from './demo-fixtures.ts';
+import { closeShells, counterOf, increment, launchPeerShells, openPeerIn, openPersistentPeer, view, waitForBoards, waitForCluster, type DemoPeer, type PeerOptions } from './demo-fixtures.ts';
 import type { BoardLayoutPage } from './pages/board-layout.ts';
 import type { FocusRedrawPage } from './pages/focus-redraw.ts';
 
@@ -38,7 +38,7 @@ test.afterEach(async ({}, testInfo) => {
     // Printed with the failure by the list reporter (CI's log keeps it).
     await testInfo.attach('pages at the failure', { body: lines.join('\n'), contentType: 'text/plain' });
   }
-  for (const peer of opened.splice(0)) await peer.close().catch(() => undefined);
+  await Promise.all(opened.splice(0).map((peer) => peer.close().catch(() => undefined)));
 });
 
 const freshRoom = (label: string): string => `${label}-${Date.now()}-${(roomCount += 1)}`;
@@ -47,12 +47,18 @@ const freshRoom = (label: string): string => `${label}-${Date.now()}-${(roomCoun
 const appURL = `http://127.0.0.1:${staticPort}`;
 const appPage = (room: string, name: string): PeerOptions => ({ room, signal: signaling.url, name, path: '/index.html' });
 
+/** Peers in Chromium processes of their own, launched side by side, joining in the order named. */
 async function peers(room: string, names: readonly string[]): Promise<DemoPeer[]> {
+  const shells = await launchPeerShells(names.length);
   const result: DemoPeer[] = [];
-  for (const name of names) {
-    const peer = await openPeer(appURL, appPage(room, name));
-    opened.push(peer);
-    result.push(peer);
+  try {
+    for (const [position, name] of names.entries()) {
+      const peer = await openPeerIn(shells[position]!, appURL, appPage(room, name));
+      opened.push(peer);
+      result.push(peer);
+    }
+  } finally {
+    await closeShells(shells.slice(result.length));
   }
   return result;
 }
