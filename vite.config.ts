@@ -9,6 +9,7 @@ import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
 import { chromiumArguments, chromiumPath } from './scripts/browser-flags.mjs';
 import { isolatedNodeTestFiles } from './scripts/node-test-isolation.mjs';
+import { LongestFirstSequencer } from './scripts/test-order.mjs';
 
 const nodeTestDirectories = ['src', 'bench', 'demo', 'e2e', 'scripts'];
 const nodeTestFiles = nodeTestDirectories.map((directory) => `${directory}/**/*.test.ts`);
@@ -43,6 +44,8 @@ export default defineConfig({
   test: {
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // The simulation campaigns first (scripts/test-order.mjs says why).
+    sequence: { sequencer: LongestFirstSequencer },
     projects: [
       {
         // Unit, scenario and simulation tests, file after file in each worker without isolation
