@@ -517,11 +517,11 @@ const catchUpWindowMs = 5_000;
  * session): at none of those commits did any node hold a different entry of a newer term at that
  * index, the rival a later leader needs to overwrite it. The missing link was a leader whose own
  * term's entries stay on a minority and that can still win later: the Figure 8 fault sequence
- * (leader-cut-off.ts) builds it, and with it the planted bug fails 50 of 200 3-node seeds of this
- * mode (Leader Completeness; fifth session). Ordinary batches still hide the bug: there the
- * catch-up that carries an older entry carries the no-op too. src/core keeps a Figure 8 step test,
- * simulation-figure8.test.ts seeds that reach the shape. Drawn from a stream of its own, so the
- * other draws of a seed are as before.
+ * (leader-cut-off.ts) builds it, and with it the planted bug fails 50 of 200 3-node and 28 of 200
+ * 5-node seeds of this mode (Leader Completeness; 2026-12-07, fifth session), but only 4 of 200
+ * and 0 of 200 with ordinary batches, where the catch-up that carries an older entry mostly
+ * carries the no-op too. src/core keeps a Figure 8 step test, simulation-figure8.test.ts seeds
+ * that reach the shape. Drawn from a stream of its own, so the other draws of a seed are as before.
  */
 interface AppendBatches {
   readonly commandBytes: number;
