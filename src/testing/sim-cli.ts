@@ -76,6 +76,8 @@ let failures = 0;
 const installed = { count: 0, bytes: 0 };
 let pauses = 0;
 let crashesOnSend = 0;
+/** Leaders cut off as they won, and indexes committed while a node held a newer-term rival (Figure 8's shape). */
+const figure8 = { leadersCutOff: 0, committedRivals: 0 };
 let snapshotWriteCrashes = 0;
 /** kv workload: requests committed twice (skipped by the session table), and acknowledgements naming such a copy. */
 const copies = { entries: 0, acknowledged: 0 };
@@ -90,6 +92,10 @@ for (const seed of seeds) {
     installed.bytes += result.snapshotBytesInstalled;
     pauses += result.pauses;
     if ('crashesOnSend' in result) crashesOnSend += result.crashesOnSend;
+    if ('committedRivals' in result) {
+      figure8.leadersCutOff += result.leadersCutOff;
+      figure8.committedRivals += result.committedRivals;
+    }
     if ('crashesInSnapshotWrites' in result) snapshotWriteCrashes += result.crashesInSnapshotWrites ?? 0;
     if ('duplicateEntries' in result) {
       copies.entries += result.duplicateEntries;
@@ -108,5 +114,5 @@ for (const seed of seeds) {
   if (digest !== null) console.log(`digest seed ${seed}: ${digest.hex}`);
 }
 const seconds = ((performance.now() - started) / 1000).toFixed(1);
-console.log(`${seeds.length - failures} of ${seeds.length} seeds passed (${workload} workload, ${nodes} nodes${witnesses > 0 ? ` (${witnessCount(witnesses)})` : ''}, ${seconds} s; ${installed.count} snapshots installed, ${(installed.bytes / 1024 / 1024).toFixed(1)} MiB, ${pauses} pauses, ${crashesOnSend} crashes on a send${crashesInSnapshotWrites ? `, ${snapshotWriteCrashes} crashes inside snapshot writes` : ''}${smallBatches ? ', small batches' : ''}${workload === 'kv' ? `; ${copies.entries} requests committed again under their key, ${copies.acknowledged} acknowledged at the copy` : ''})`);
+console.log(`${seeds.length - failures} of ${seeds.length} seeds passed (${workload} workload, ${nodes} nodes${witnesses > 0 ? ` (${witnessCount(witnesses)})` : ''}, ${seconds} s; ${installed.count} snapshots installed, ${(installed.bytes / 1024 / 1024).toFixed(1)} MiB, ${pauses} pauses, ${crashesOnSend} crashes on a send${workload === 'kv' ? '' : `, ${figure8.leadersCutOff} leaders cut off, ${figure8.committedRivals} commits beside a newer-term rival`}${crashesInSnapshotWrites ? `, ${snapshotWriteCrashes} crashes inside snapshot writes` : ''}${smallBatches ? ', small batches' : ''}${workload === 'kv' ? `; ${copies.entries} requests committed again under their key, ${copies.acknowledged} acknowledged at the copy` : ''})`);
 process.exit(failures === 0 ? 0 : 1);

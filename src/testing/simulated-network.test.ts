@@ -148,6 +148,26 @@ describe('simulated network', () => {
 // A crash armed on a send (SimulatedNetwork.armCrashOnSend): the victim's first frames go out,
 // the one it strikes on and every later one are lost, frames to it are lost too, and it comes
 // back only through setDown(id, false), as a rebooted process does.
+describe('an unplugged node', () => {
+  it('loses the frames in the air both ways, stays out through a heal, and is back once plugged in', async () => {
+    const { clock, network, received, send } = setup();
+    send(a, b, 1); // from the node, in the air as it is unplugged
+    send(b, a, 2); // to it
+    network.setUnplugged(a, true);
+    send(a, c, 3);
+    network.heal();
+    network.partition([[a, b, c]]);
+    send(c, a, 4);
+    await clock.advance(5);
+    expect([received.get(a), received.get(b), received.get(c)]).toEqual([[], [], []]);
+    network.setUnplugged(a, false);
+    send(a, b, 5);
+    send(c, a, 6);
+    await clock.advance(5);
+    expect([received.get(a), received.get(b)]).toEqual([['c:6'], ['a:5']]);
+  });
+});
+
 describe('a crash armed on a send', () => {
   it('lets the first frames of a burst out and loses the one it strikes on and the rest, striking once', async () => {
     const { clock, network, received, send } = setup();

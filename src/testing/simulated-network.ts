@@ -57,6 +57,12 @@ export interface SimulatedNetwork {
   /** A node that is down neither sends nor receives (frames it sent before going down still arrive). */
   setDown(id: NodeId, down: boolean): void;
   /**
+   * A node unplugged neither sends nor receives, and the frames in the air to or from it are lost
+   * (its cable pulled out). Unlike an isolate, no partition or heal plugs it back in: only
+   * setUnplugged(id, false) does, so a fault sequence can count on it staying out.
+   */
+  setUnplugged(id: NodeId, unplugged: boolean): void;
+  /**
    * Makes `id` die as it sends (a process killed between two send() calls): `framesFirst` more of
    * its frames go out, and the next one is lost, as is everything it sends or is sent until
    * setDown(id, false) or a heal of the crash; `strike` runs then, synchronously and inside the
@@ -97,6 +103,7 @@ class SimulatedNetworkHub implements SimulatedNetwork {
   /** Cut links, by linkKey(from, to). */
   private readonly blocked = new Set<string>();
   private readonly down = new Set<NodeId>();
+  private readonly unplugged = new Set<NodeId>();
   private readonly inFlight = new Map<string, number>();
   /** When each link finishes putting out the frames handed to it (bandwidth-limited links). */
   private readonly linkBusyUntil = new Map<string, number>();
@@ -168,6 +175,12 @@ class SimulatedNetworkHub implements SimulatedNetwork {
     this.refreshPeers();
   }
 
+  setUnplugged(id: NodeId, unplugged: boolean): void {
+    if (unplugged) this.unplugged.add(id);
+    else this.unplugged.delete(id);
+    this.refreshPeers();
+  }
+
   armCrashOnSend(id: NodeId, framesFirst: number, strike: () => void): void {
     if (!Number.isSafeInteger(framesFirst) || framesFirst < 0) throw new RangeError(`framesFirst must be an integer >= 0, got ${framesFirst}`);
     this.sendCrashes.set(id, { remaining: framesFirst, strike });
@@ -195,12 +208,12 @@ class SimulatedNetworkHub implements SimulatedNetwork {
   }
 
   inject(from: NodeId, to: NodeId, bytes: Uint8Array): void {
-    if (this.down.has(to) || this.struck.has(to)) return;
+    if (this.down.has(to) || this.struck.has(to) || this.unplugged.has(to)) return;
     this.endpoints.get(to)?.incoming.emit({ from, bytes });
   }
 
   private cut(from: NodeId, to: NodeId): boolean {
-    return this.blocked.has(linkKey(from, to)) || this.down.has(from) || this.down.has(to);
+    return this.blocked.has(linkKey(from, to)) || this.down.has(from) || this.down.has(to) || this.unplugged.has(from) || this.unplugged.has(to);
   }
 
   private refreshPeers(): void {
@@ -245,8 +258,9 @@ class SimulatedNetworkHub implements SimulatedNetwork {
     this.clock.setTimeout(() => {
       this.inFlight.set(key, (this.inFlight.get(key) ?? 1) - 1);
       // A link cut while the message was in the air loses it, and so does a receiver that is
-      // down. A sender that went down after sending does not: what is on the wire arrives.
-      if (this.blocked.has(key) || this.down.has(to) || this.struck.has(to)) {
+      // down. A sender that went down after sending does not: what is on the wire arrives. An
+      // unplugged cable loses what is on it both ways.
+      if (this.blocked.has(key) || this.down.has(to) || this.struck.has(to) || this.unplugged.has(from) || this.unplugged.has(to)) {
         this.stats.dropped += 1;
         return;
       }
