@@ -24,6 +24,7 @@ import { createChaosEdgePeer } from './edge-peer.ts';
 import { createHistory, type ChaosHistory } from './history.ts';
 import { countFaults, describeStep, edgePeerName, generateSchedule, type ScheduleSettings, type ScheduleStep } from './schedule.ts';
 import { createWorkload } from './workload.ts';
+import { leaveWithoutMajorityReason } from './leave-rules.ts';
 import { edgeLogSource, recordEdgeLeader, strandingLeaveReason } from './witness.ts';
 
 export type { CampaignOptions, CampaignPace } from './campaign-world.ts';
@@ -100,6 +101,12 @@ async function executeStep(world: World, step: ScheduleStep): Promise<void> {
           world.history.leavesHeldBack += 1;
           return note(world, tab.name, `leave held back: ${reason} (README "Edge peers")`);
         }
+      }
+      const liveIds = [...liveTabs(world).flatMap((each) => (each.nodeId === null ? [] : [each.nodeId])), ...(world.edge === null || world.edge.state === 'down' ? [] : world.edge.ids)];
+      const withoutMajority = before === null ? null : leaveWithoutMajorityReason(before.voters, before.id, liveIds);
+      if (withoutMajority !== null) {
+        world.history.leavesHeldBack += 1;
+        return note(world, tab.name, `leave held back: ${withoutMajority} (leave-rules.ts)`);
       }
       world.history.departures.push({ atMs: world.now(), tab: tab.name, id: before?.id ?? null, voters: before === null ? null : [...before.voters] });
       world.history.departedIds.push(...tab.nodeIds);
