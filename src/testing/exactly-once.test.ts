@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { runExactlyOnceSimulation } from './exactly-once-simulation.ts';
 
 // Retrying clients over the KV state machine under drops, duplicates, partitions and crashes:
-// the history is linearizable and no request is applied twice. 300 seeds of 3 nodes, 200 of 5.
+// the history is linearizable and no request is applied twice. 200 seeds of 3 nodes, 100 of 5 (300 and 200 until 2026-12-07: CI's 20-minute budget on a slow 2-core host (1,197 s of 1,200 on 2026-12-07) cut this block; the rest of its range runs with `npm run sim` (README, "Measured figures").)
 describe('exactly-once simulation', () => {
-  for (const [nodes, first, count] of [[3, 1, 300], [5, 20_001, 200]] as const) {
+  for (const [nodes, first, count] of [[3, 1, 200], [5, 20_001, 100]] as const) {
     for (let block = 0; block < count / 100; block += 1) {
       const from = first + block * 100;
       it(`${nodes} nodes, seeds ${from}..${from + 99}: linearizable, at most once`, async () => {

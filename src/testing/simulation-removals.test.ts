@@ -1,18 +1,20 @@
 import { describe } from 'vitest';
 import { simulationSeedBlocks } from './simulation-seeds.test-support.ts';
 
-// 100 random fault schedules against 5-node clusters (seeds 30001..30100) whose membership changes
+// Random fault schedules against 5-node clusters (seeds 30001..30050) whose membership changes
 // sometimes remove members entirely and later take them back under the same id: removed nodes
 // learn it (their log, or a leader's notMember), fail their calls, and rejoin when re-added.
 describe('simulation under faults with removals, 5 nodes', () => {
-  simulationSeedBlocks(5, 30_001, 100, { removals: true });
+  // 50 since 2026-12-07 (100 before): CI's 20-minute budget on a slow 2-core host (1,197 s of 1,200 on 2026-12-07) cut this block; the rest of its range runs with `npm run sim` (README, "Measured figures").
+  simulationSeedBlocks(5, 30_001, 50, { removals: true });
 });
 
-// The same against 3-node clusters (seeds 33001..33100): a removal leaves two voters, whose quorum
+// The same against 3-node clusters (seeds 33001..33050): a removal leaves two voters, whose quorum
 // is both. No session had run this combination in bulk until one of 200 seeds found a snapshot
 // stream's liveness bug (2026-12-07, below).
 describe('simulation under faults with removals, 3 nodes', () => {
-  simulationSeedBlocks(3, 33_001, 100, { removals: true });
+  // 50 since 2026-12-07 (100 before): CI's 20-minute budget on a slow 2-core host (1,197 s of 1,200 on 2026-12-07) cut this block; the rest of its range runs with `npm run sim` (README, "Measured figures").
+  simulationSeedBlocks(3, 33_001, 50, { removals: true });
 });
 
 // Longer runs (20 s of faults) reach states the 5 s ones rarely do: in 600-seed batches they found
