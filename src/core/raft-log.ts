@@ -34,7 +34,37 @@ export function createRaftLog(floorIndex: number, floorTerm: number, entries: re
   }
   items.forEach((entry, offset) => {
     assert(entry.index === floor + 1 + offset, `log entries are not contiguous at index ${entry.index}`);
+    // append checks this of every later entry; the term searches below rely on it.
+    const previousTerm = offset === 0 ? floorTermValue : (items[offset - 1] as LogEntry).term;
+    assert(entry.term >= previousTerm, `log entry ${entry.index} has term ${entry.term} after term ${previousTerm}`);
   });
+
+  /** The term of an entry above the floor (callers keep `index` in floor+1..lastIndex). */
+  const termOf = (index: number): number => (items[index - floor - 1] as LogEntry).term;
+
+  /** The least index in floor+1..upTo whose term is at least `term`; upTo when none below it is. */
+  const firstIndexWithTermAtLeast = (term: number, upTo: number): number => {
+    let low = floor + 1;
+    let high = upTo;
+    while (low < high) {
+      const middle = low + Math.floor((high - low) / 2);
+      if (termOf(middle) >= term) high = middle;
+      else low = middle + 1;
+    }
+    return low;
+  };
+
+  /** The greatest index in floor+1..lastIndex whose term is at most `term`, or the floor when none is. */
+  const lastIndexWithTermAtMost = (term: number): number => {
+    let low = floor;
+    let high = floor + items.length;
+    while (low < high) {
+      const middle = low + Math.ceil((high - low) / 2);
+      if (termOf(middle) <= term) low = middle;
+      else high = middle - 1;
+    }
+    return low;
+  };
 
   const log: RaftLog = {
     get floorIndex() {
@@ -74,17 +104,19 @@ export function createRaftLog(floorIndex: number, floorTerm: number, entries: re
       if (index - floor - 1 < items.length) items.length = index - floor - 1;
     },
     firstIndexOfTerm(term, atOrBefore) {
-      let index = Math.min(atOrBefore, floor + items.length);
-      while (index > floor + 1 && (items[index - floor - 2] as LogEntry).term === term) index -= 1;
-      return index;
+      // The start of the run of `term` that ends just below `start` (or `start` itself when the
+      // entry below it has another term). Terms never decrease along the log, so each run is
+      // found by halving: a follower answers every rejected probe with it, and a leader reads
+      // lastIndexOfTerm for every rejection, where a scan cost one step per entry of the run
+      // (the whole log, for a follower that holds one long term).
+      const start = Math.min(atOrBefore, floor + items.length);
+      if (start <= floor + 1 || termOf(start - 1) !== term) return start;
+      return firstIndexWithTermAtLeast(term, start - 1);
     },
     lastIndexOfTerm(term) {
-      for (let index = floor + items.length; index > floor; index -= 1) {
-        const entryTerm = (items[index - floor - 1] as LogEntry).term;
-        if (entryTerm === term) return index;
-        if (entryTerm < term) return 0;
-      }
-      return floorTermValue === term ? floor : 0;
+      const last = lastIndexWithTermAtMost(term);
+      if (last === floor) return floorTermValue === term ? floor : 0;
+      return termOf(last) === term ? last : 0;
     },
     compactThrough(index, term) {
       if (index <= floor) return;
