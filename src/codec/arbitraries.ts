@@ -41,7 +41,9 @@ export const messageArbitrary: fc.Arbitrary<RaftMessage> = fc.oneof(
   fc.record({ term: counter, prevLogIndex: smallCounter, prevLogTerm: counter, leaderCommit: counter, readRound: counter, count: fc.nat({ max: 4 }) }).chain((head) =>
     fc.tuple(...Array.from({ length: head.count }, (_, position) => entryAt(head.prevLogIndex + 1 + position))).map((entries) => ({ type: 'appendEntries' as const, term: head.term, prevLogIndex: head.prevLogIndex, prevLogTerm: head.prevLogTerm, entries, leaderCommit: head.leaderCommit, readRound: head.readRound })),
   ),
-  fc.record({ type: fc.constant('appendEntriesResponse' as const), term: counter, success: fc.boolean(), matchIndex: counter, conflictIndex: counter, conflictTerm: counter, readRound: counter }),
+  fc
+    .record({ type: fc.constant('appendEntriesResponse' as const), term: counter, success: fc.boolean(), matchIndex: counter, conflictIndex: counter, conflictTerm: counter, readRound: counter, neverLeads: fc.boolean() })
+    .map(({ neverLeads, ...response }) => (neverLeads ? { ...response, neverLeads: true as const } : response)),
   fc.record({ term: counter, meta: snapshotMeta, data: fc.uint8Array({ maxLength: 64 }), offset: smallCounter, extra: smallCounter }).map((parts) => ({ type: 'installSnapshot' as const, term: parts.term, meta: parts.meta, totalBytes: parts.offset + parts.data.length + parts.extra, offset: parts.offset, data: parts.data })),
   fc.record({ type: fc.constant('installSnapshotResponse' as const), term: counter, lastIncludedIndex: counter, nextOffset: counter, installed: fc.boolean() }),
   fc.record({ type: fc.constant('timeoutNow' as const), term: counter }),

@@ -57,6 +57,22 @@ describe('message codec', () => {
     expect(decodeMessage(granted)).toMatchObject({ ok: false, reason: 'invalidField' });
   });
 
+  it("carries a witness's neverLeads on an AppendEntries answer in the flags byte, and refuses unknown bits", () => {
+    const refusal: RaftMessage = { type: 'appendEntriesResponse', term: 5, success: false, matchIndex: 0, conflictIndex: 9, conflictTerm: 3, readRound: 3, neverLeads: true };
+    const success: RaftMessage = { type: 'appendEntriesResponse', term: 5, success: true, matchIndex: 9, conflictIndex: 0, conflictTerm: 0, readRound: 0, neverLeads: true };
+    // The byte after the term held `success` alone: an answer without the flag is unchanged (golden).
+    expect(hex(encodeMessage(refusal))).toBe('0104050200090303');
+    expect(hex(encodeMessage(success))).toBe('0104050309000000');
+    expect(decodeMessage(fromHex('0104050200090303'))).toEqual({ ok: true, value: refusal });
+    expect(decodeMessage(fromHex('0104050309000000'))).toEqual({ ok: true, value: success });
+    // Absent, not false, when the bit is clear: one message per encoding.
+    const plain = decodeMessage(fromHex(golden.appendEntriesResponse));
+    expect(plain.ok && 'neverLeads' in plain.value).toBe(false);
+    for (const flags of ['04', '06', '80', 'ff']) {
+      expect(decodeMessage(fromHex(`010405${flags}00090303`)), flags).toMatchObject({ ok: false, reason: 'invalidField' });
+    }
+  });
+
   it('round-trips generated messages of every type', () => {
     fc.assert(
       fc.property(messageArbitrary, (message) => {

@@ -63,7 +63,9 @@ export function encodeMessage(message: RaftMessage): Uint8Array {
       break;
     case 'appendEntriesResponse':
       writer.varint(message.term);
-      writer.byte(message.success ? 1 : 0);
+      // One flags byte, as before when it held `success` alone: an answer without neverLeads
+      // encodes exactly as it always did.
+      writer.byte((message.success ? 1 : 0) | (message.neverLeads === true ? 2 : 0));
       writer.varint(message.matchIndex);
       writer.varint(message.conflictIndex);
       writer.varint(message.conflictTerm);
@@ -152,11 +154,13 @@ function decodeBody(reader: ByteReader, code: number): RaftMessage | null {
       return decodeAppendEntries(reader);
     case 4: {
       const term = reader.varint('term');
-      const success = reader.boolean('success');
+      const bits = flags(reader, 'appendEntriesResponse flags', 3);
       const matchIndex = reader.varint('matchIndex');
       const conflictIndex = reader.varint('conflictIndex');
       const conflictTerm = reader.varint('conflictTerm');
-      return { type: 'appendEntriesResponse', term, success, matchIndex, conflictIndex, conflictTerm, readRound: reader.varint('readRound') };
+      const response = { type: 'appendEntriesResponse', term, success: (bits & 1) !== 0, matchIndex, conflictIndex, conflictTerm, readRound: reader.varint('readRound') } as const;
+      // Absent rather than false when the bit is clear: one encoding per message, both ways.
+      return (bits & 2) === 0 ? response : { ...response, neverLeads: true };
     }
     case 5: {
       const term = reader.varint('term');

@@ -111,6 +111,8 @@ export interface ContractClusterOptions {
   readonly learners?: readonly string[];
   readonly seed?: number;
   readonly raftConfig?: Omit<RaftConfig, 'clock' | 'random'>;
+  /** Nodes started with RaftConfig.witness (the others as raftConfig says). */
+  readonly witnesses?: readonly string[];
 }
 
 export async function startContractCluster(options: ContractClusterOptions = {}): Promise<ContractCluster> {
@@ -136,7 +138,7 @@ export async function startContractCluster(options: ContractClusterOptions = {})
       clusterConfig: learners.length === 0 ? { voters } : { voters, learners },
       transport: network.transport(id),
       storage,
-      raftConfig: { ...options.raftConfig, clock, random: seededRandom(seed * 1_000 + name.charCodeAt(0)) },
+      raftConfig: { ...options.raftConfig, ...(options.witnesses?.includes(name) === true ? { witness: true } : {}), clock, random: seededRandom(seed * 1_000 + name.charCodeAt(0)) },
       onMetric: (metric) => metrics.push({ ...metric, reporter: name }),
       ...(identity === undefined ? {} : { identity }),
     });

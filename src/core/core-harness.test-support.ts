@@ -42,10 +42,12 @@ export interface CoreHarness {
   heal(): void;
 }
 
-export function createCoreHarness(names: readonly string[], seed = 1, initialVoters: readonly string[] = names, overrides: RaftConfig = {}): CoreHarness {
+/** `witnesses`: the nodes that run with RaftConfig.witness (the others with `overrides` as given). */
+export function createCoreHarness(names: readonly string[], seed = 1, initialVoters: readonly string[] = names, overrides: RaftConfig = {}, witnesses: readonly string[] = []): CoreHarness {
   const ids = names.map((name) => nodeId(name));
   const voters = initialVoters.map((name) => nodeId(name));
   const config = resolveRaftConfig(overrides);
+  const witnessConfig = resolveRaftConfig({ ...overrides, witness: true });
   let state = seed;
   const random = (): number => {
     // mulberry32: enough randomness for staggered timeouts, deterministic per seed.
@@ -126,7 +128,7 @@ export function createCoreHarness(names: readonly string[], seed = 1, initialVot
     heal: () => harness.blocked.clear(),
   };
   for (const id of ids) {
-    const core = new RaftCore({ id, config, random, now: 0, bootstrap: { voters }, hardState: { term: 0, votedFor: null }, leaderPin: null, snapshotMeta: null, entries: [] });
+    const core = new RaftCore({ id, config: witnesses.includes(id) ? witnessConfig : config, random, now: 0, bootstrap: { voters }, hardState: { term: 0, votedFor: null }, leaderPin: null, snapshotMeta: null, entries: [] });
     nodes.set(id, { id, core, durable: [], outcomes: [], reads: [], transfers: [], metrics: [], trace: [], snapshots: [] });
   }
   return harness;

@@ -30,7 +30,9 @@ export function answerHoldMs(core: CoreState): number {
 }
 
 /** Sends a follower's AppendEntries answer, or holds it when it tells the leader nothing new. */
-export function answerAppendEntries(core: CoreState, to: NodeId, message: AppendEntriesResponse, afterPersist: boolean): void {
+export function answerAppendEntries(core: CoreState, to: NodeId, answer: AppendEntriesResponse, afterPersist: boolean): void {
+  // Every answer of a witness says so: this is the one place they all pass (messages.ts).
+  const message: AppendEntriesResponse = core.config.witness ? { ...answer, neverLeads: true } : answer;
   const held = core.heldAppendAnswer;
   // One held answer per leader and term; one to another leader or term means the held one's
   // leader is deposed, and it is dropped.

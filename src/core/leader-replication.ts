@@ -34,6 +34,10 @@ export function handleAppendResponse(core: CoreState<LeaderReplicationHost>, fro
   }
   progress.lastResponseAt = core.now;
   progress.answered = true;
+  // The latest word counts: a node restarted with another setting says so in its next answer.
+  progress.neverLeads = response.neverLeads === true;
+  // A transfer to it may have started before this leader knew (never-leads.ts): it ends now.
+  if (progress.neverLeads && core.transfer?.target === from) core.host.advanceTransfer();
   if (response.readRound > 0) core.host.acknowledgeReadRound(from, response.readRound);
   if (response.success) {
     progress.rejectsBelowMatch = false;

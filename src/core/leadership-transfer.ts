@@ -4,6 +4,7 @@ import { emitTrace, send } from './core-output.ts';
 import type { CoreState } from './core-state.ts';
 import { advanceClock } from './core-time.ts';
 import { isVoter } from './membership-state.ts';
+import { knownToNeverLead } from './never-leads.ts';
 import { becomeProbe } from './progress.ts';
 import type { OutboundMessage } from './ready.ts';
 import type { ClusterConfig, NodeId, TransferAbandonReason } from './types.ts';
@@ -43,6 +44,12 @@ export function transferLeadership(core: CoreState<LeadershipTransferHost>, now:
     core.transferOutcomes.push({ transferId, failure: 'notVoter' });
     return;
   }
+  // Checked first for the same reason: a witness this leader knows of would never campaign, and
+  // the call would hold proposals until its deadline and then blame a timeout (never-leads.ts).
+  if (knownToNeverLead(core, target)) {
+    core.transferOutcomes.push({ transferId, failure: 'neverLeads' });
+    return;
+  }
   if (core.transfer !== null) abandonTransfer(core, 'cancelled');
   core.transfer = { transferIds: [transferId], target, deadline: core.now + core.config.electionTimeoutMaxMs, timeoutSent: false, awaitingNewLeader: false };
   emitTrace(core, { type: 'leadershipTransferStarted', target });
@@ -69,11 +76,22 @@ export function abandonTransferCall(core: CoreState<LeadershipTransferHost>, now
   if (transfer.transferIds.length === 0) abandonTransfer(core, 'cancelled');
 }
 
-/** Sends TimeoutNow once the target's log matches ours. */
+/**
+ * Sends TimeoutNow once the target's log matches ours; abandons the transfer as soon as the
+ * target turns out to be a witness. That is known by then at the latest: TimeoutNow waits for an
+ * answer showing the target up to date, and every answer of a witness says it never leads. (So a
+ * witness needs no refusal of TimeoutNow on the wire: the leader never sends it one it knows of.)
+ */
 export function advanceTransfer(core: CoreState<LeadershipTransferHost>): void {
   const transfer = core.transfer;
-  if (transfer === null || core.role !== 'leader' || transfer.timeoutSent) return;
+  if (transfer === null || core.role !== 'leader') return;
   const progress = core.progress.get(transfer.target);
+  // Even with TimeoutNow sent (the target restarted as a witness since): it will never campaign.
+  if (progress?.neverLeads === true) {
+    abandonTransfer(core, 'neverLeads');
+    return;
+  }
+  if (transfer.timeoutSent) return;
   if (progress === undefined) {
     abandonTransfer(core, 'notVoter');
     return;

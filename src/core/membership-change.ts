@@ -5,6 +5,7 @@ import type { CoreState } from './core-state.ts';
 import { advanceClock } from './core-time.ts';
 import { appendConfig } from './log-writes.ts';
 import { isVoter, latestConfigIndex } from './membership-state.ts';
+import { votersAllKnownWitnesses } from './never-leads.ts';
 import type { FollowerProgress } from './progress.ts';
 import type { MembershipFailure } from './ready.ts';
 import type { ClusterConfig, NodeId, StepDownReason } from './types.ts';
@@ -26,6 +27,16 @@ export function changeMembership(core: CoreState<MembershipChangeHost>, now: num
   const current = core.membership.payload.new;
   if (sameConfig(current, target)) {
     core.membershipOutcomes.push({ changeId, failure: null });
+    return;
+  }
+  // A target whose voters are all witnesses could never elect a leader again: this leader is not
+  // among them (a witness never leads), so it steps down once C_new commits, and no voter left
+  // ever campaigns. Refused before anything is appended, as far as this leader knows: a voter it
+  // has not heard from is assumed able to lead (never-leads.ts). Checked before a transfer holds
+  // the change, so the caller hears at once.
+  const witnesses = votersAllKnownWitnesses(core, target);
+  if (witnesses !== null) {
+    core.membershipOutcomes.push({ changeId, failure: 'noVoterMayLead', witnesses });
     return;
   }
   if (core.transfer !== null) {

@@ -43,6 +43,14 @@ export interface AppendEntriesResponse {
   readonly conflictIndex: number; // on failure: where the leader should resume (a hint)
   readonly conflictTerm: number; // on failure: the term of the follower's conflicting entry, 0 if short
   readonly readRound: number;
+  /**
+   * Present (true) only when the answering node is a witness (RaftConfig.witness): it never
+   * campaigns and refuses TimeoutNow, so it can never lead. A witness is a local setting, not
+   * part of the configuration: this is how a leader learns it (never-leads.ts), so it can refuse
+   * at once a transfer to it, or a change leaving only such voters. On every answer, refusals
+   * too, since a leader may hear nothing else from a peer it is still probing.
+   */
+  readonly neverLeads?: true;
 }
 
 export interface InstallSnapshot {

@@ -147,6 +147,12 @@ export interface FollowerProgress {
   catchUpThroughIndex: number;
   /** Whether any AppendEntries went to this follower since the last ready was taken. */
   sentThisRound: boolean;
+  /**
+   * Whether this follower's latest AppendEntries answer said it never leads (a witness:
+   * AppendEntriesResponse.neverLeads). False until it answers: a peer not heard from yet is
+   * assumed able to lead (never-leads.ts).
+   */
+  neverLeads: boolean;
 }
 
 export function createProgress(nextIndex: number, now: number): FollowerProgress {
@@ -187,6 +193,7 @@ export function createProgress(nextIndex: number, now: number): FollowerProgress
     matchAdvancedAt: now,
     catchUpThroughIndex: 0,
     sentThisRound: false,
+    neverLeads: false,
   };
 }
 

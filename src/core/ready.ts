@@ -25,12 +25,15 @@ export type ReadOutcome =
   | { readonly readId: number; readonly readIndex: number }
   | { readonly readId: number; readonly failure: 'notMember' };
 
-export type MembershipFailure = 'notLeader' | 'inProgress' | 'leadershipLost';
+/** noVoterMayLead: every voter of the target is a witness this leader knows of (never-leads.ts); nothing appended. */
+export type MembershipFailure = 'notLeader' | 'inProgress' | 'leadershipLost' | 'noVoterMayLead';
 
 /** failure null: the change committed (C_new is in force). */
 export interface MembershipOutcome {
   readonly changeId: number;
   readonly failure: MembershipFailure | null;
+  /** With noVoterMayLead: the target's voters, every one a witness, for the caller's error. */
+  readonly witnesses?: readonly NodeId[];
 }
 
 /** failure null: the target now leads. */

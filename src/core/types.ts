@@ -117,7 +117,12 @@ export type StepDownReason =
   | 'lostQuorum'
   | 'removedFromConfig';
 
-export type TransferAbandonReason = 'timeout' | 'cancelled' | 'notVoter' | 'leadershipLost';
+/**
+ * Why a leadership transfer was abandoned. `neverLeads`: the target is a witness
+ * (RaftConfig.witness), which never campaigns; the leader knows from the target's own answers,
+ * so the call fails at once rather than at its deadline as `timeout`.
+ */
+export type TransferAbandonReason = 'timeout' | 'cancelled' | 'notVoter' | 'leadershipLost' | 'neverLeads';
 
 /** Largest integer a term or index may take: beyond it JavaScript numbers lose precision. */
 export const maxSafeCounter = Number.MAX_SAFE_INTEGER;

@@ -25,7 +25,7 @@ import { committedIterable, type CommittedSource } from './committed-stream.ts';
 import { createCommandCopier } from './command-copier.ts';
 import { applicationCopies, engineObjects, membershipCopier, type HandOut } from './application-copies.ts';
 import { closeWhenAborted } from './close-when-aborted.ts';
-import { realClock, validateNodeOptions, type RaftNode, type RaftNodeOptions } from './node-options.ts';
+import { realClock, refuseLoneWitness, validateNodeOptions, type RaftNode, type RaftNodeOptions } from './node-options.ts';
 import { restoreState } from './restore.ts';
 import { unlessAborted } from './abortable-waits.ts';
 import { createWritePipeline, queuedReadiesBound } from './write-pipeline.ts';
@@ -86,6 +86,10 @@ async function startRaftNode(options: RaftNodeOptions, handOut: HandOut): Promis
     maxPayloadBytes: transport.maxPayloadBytes,
     orderedFrameBytes: transport.orderedFrameBytes,
   });
+  // Before anything starts (no timer, no transport listener yet): the configuration in force is
+  // the core's, which is the stored one when storage holds a configuration, else the bootstrap.
+  const storageHoldsConfig = restored.snapshot?.meta.config !== undefined || restored.entries.some((entry) => entry.config !== undefined);
+  refuseLoneWitness(id, config.witness, core.membership.voters, storageHoldsConfig);
   core.reportAcceptance = options.onMetric !== undefined;
 
   // The last index storage covers, log or snapshot: applied by an earlier incarnation.

@@ -125,3 +125,17 @@ export function validateNodeOptions(options: RaftNodeOptions): void {
     }
   }
 }
+
+/**
+ * A witness (RaftConfig.witness) never campaigns, so one that is the only voter of the
+ * configuration it starts on (`clusterConfig`, or the one its storage holds) could never elect a
+ * leader or commit anything: refused rather than started to wait for ever. Checked on the
+ * configuration in force, not the bootstrap alone, which a node with stored state ignores.
+ */
+export function refuseLoneWitness(id: NodeId, witness: boolean, voters: readonly NodeId[], fromStorage: boolean): void {
+  if (!witness || voters.length !== 1 || voters[0] !== id) return;
+  const source = fromStorage ? 'the configuration its storage holds' : 'RaftNodeOptions.clusterConfig';
+  throw new RangeError(
+    `RaftConfig.witness = true is invalid for node ${JSON.stringify(id)}: ${source} names it the only voter, and a witness never leads, so the cluster could never elect a leader or commit anything; add a voter that may lead, or start it with witness: false`,
+  );
+}

@@ -23,7 +23,7 @@ export function settleCalls(ready: Pick<Ready, 'reads' | 'membershipChanges' | '
   }
   for (const change of ready.membershipChanges) {
     if (change.failure === null) calls.changes.resolve(change.changeId, calls.membership());
-    else calls.changes.reject(change.changeId, membershipError(change.failure, calls.leader()));
+    else calls.changes.reject(change.changeId, membershipError(change.failure, change.witnesses ?? [], calls.leader()));
   }
   for (const transfer of ready.transfers) {
     if (transfer.failure === null) calls.transfers.resolve(transfer.transferId, undefined);
@@ -31,7 +31,7 @@ export function settleCalls(ready: Pick<Ready, 'reads' | 'membershipChanges' | '
   }
 }
 
-function membershipError(failure: MembershipFailure, leader: NodeId | null): Error {
+function membershipError(failure: MembershipFailure, witnesses: readonly NodeId[], leader: NodeId | null): Error {
   switch (failure) {
     case 'notLeader':
       return new NotLeaderError(leader);
@@ -39,5 +39,11 @@ function membershipError(failure: MembershipFailure, leader: NodeId | null): Err
       return new MembershipChangeInProgressError();
     case 'leadershipLost':
       return new LeadershipLostError('leadership lost while the membership change was in flight; it may still commit');
+    case 'noVoterMayLead':
+      // A RangeError, as validateClusterConfig refuses a target it can judge alone: this one is a
+      // target the leader can judge only with what its peers told it (core never-leads.ts).
+      return new RangeError(
+        `changeMembership: every voter of the target is a witness (${witnesses.join(', ')}), and a witness never leads, so the cluster could never elect a leader again; keep at least one voter that may lead`,
+      );
   }
 }

@@ -46,6 +46,8 @@ describe('error transfer', () => {
     expect(notLeader instanceof NotLeaderError && notLeader.leader).toBe('b');
     const transfer = acrossTheBoundary(new LeadershipTransferError('notVoter'));
     expect(transfer instanceof LeadershipTransferError && transfer.reason).toBe('notVoter');
+    const toWitness = acrossTheBoundary(new LeadershipTransferError('neverLeads'));
+    expect(toWitness instanceof LeadershipTransferError && toWitness.reason).toBe('neverLeads');
     const removed = acrossTheBoundary(new NotMemberError(true));
     expect(removed instanceof NotMemberError && removed.outcomeUnknown).toBe(true);
     const storage = acrossTheBoundary(new RaftStorageError('gone', { reason: 'databaseDeleted' }));
