@@ -74,7 +74,7 @@ export function encodeSessionRecords(records: ReadonlyMap<string, SessionRecord>
 
 export function decodeSessionRecords(bytes: Uint8Array): Map<string, SessionRecord> {
   const reader = new ByteReader(bytes, 'ClientSessionTable bytes');
-  const version = readVersion(reader);
+  const version = readVersion(reader, bytes);
   const count = reader.unsigned('record count', maxTrackedClients);
   const records = new Map<string, SessionRecord>();
   const nodesWithLiveAutoId = new Set<string>();
@@ -108,9 +108,19 @@ function readMissing(reader: ByteReader, id: string, highWaterMark: number): num
   return missing;
 }
 
-function readVersion(reader: ByteReader): number {
+/**
+ * A first byte above this is taken for bytes that are no session table at all rather than a
+ * newer one: versions go up one at a time, and text handed in by mistake (JSON begins with `{`,
+ * 123) was told to upgrade raftmesh (a newcomer's review, 2026-12-07).
+ */
+const newestPlausibleVersion = 15;
+
+function readVersion(reader: ByteReader, bytes: Uint8Array): number {
   if (reader.remaining === 0) reader.fail('empty input (expected at least a version byte)');
   const version = reader.byte('format version');
+  if (version > newestPlausibleVersion) {
+    reader.fail(`these are not the bytes of a ClientSessionTable: the first byte, ${version}, is no format version${textHint(bytes)}`);
+  }
   if (version > sessionTableFormatVersion) {
     reader.fail(
       `format version ${version} is newer than this build reads (up to ${sessionTableFormatVersion}); upgrade raftmesh`,
@@ -118,6 +128,14 @@ function readVersion(reader: ByteReader): number {
   }
   if (version !== 1 && version !== 2) reader.fail(`unknown format version ${version}`);
   return version;
+}
+
+/** Says so when the bytes read as text (JSON, a string): what went wrong is then the caller's input. */
+function textHint(bytes: Uint8Array): string {
+  const head = bytes.subarray(0, 24);
+  for (const byte of head) if (byte < 0x20 || byte > 0x7e) return '';
+  const text = String.fromCharCode(...head);
+  return `; they read as text (${JSON.stringify(text)}${bytes.length > head.length ? '…' : ''}): pass the Uint8Array that toBytes() returned, not text or JSON`;
 }
 
 function readClientId(reader: ByteReader, index: number): string {

@@ -225,6 +225,17 @@ describe('toBytes / fromBytes', () => {
     expect(() => ClientSessionTable.fromBytes(new Uint8Array([0, 0]))).toThrow(/unknown format version 0/);
   });
 
+  it('says bytes that read as text are no session table, rather than asking for an upgrade', () => {
+    // JSON's `{` is 123, which read as a format version said "newer than this build reads; upgrade raftmesh".
+    const json = new TextEncoder().encode(JSON.stringify({ sessions: [] }));
+    expect(() => ClientSessionTable.fromBytes(json)).toThrow('ClientSessionTable bytes: these are not the bytes of a ClientSessionTable: the first byte, 123, is no format version; they read as text ("{\\"sessions\\":[]}"): pass the Uint8Array that toBytes() returned, not text or JSON');
+    expect(() => ClientSessionTable.fromBytes(new TextEncoder().encode('a long sentence handed in by mistake'))).toThrow(/first byte, 97, is no format version; they read as text \("a long sentence handed i"…\)/);
+    // Not text either: no hint, and still no upgrade advice.
+    expect(() => ClientSessionTable.fromBytes(new Uint8Array([200, 1, 0]))).toThrow(/the first byte, 200, is no format version$/);
+    // A plausible next version still asks for an upgrade.
+    expect(() => ClientSessionTable.fromBytes(new Uint8Array([15, 0]))).toThrow(/format version 15 is newer than this build reads \(up to 2\); upgrade raftmesh/);
+  });
+
   it('refuses what is not bytes with a TypeError saying so, not a misleading complaint about the format', () => {
     const notBytes = (value: unknown): Uint8Array => value as Uint8Array;
     expect(() => ClientSessionTable.fromBytes(notBytes(new ArrayBuffer(4)))).toThrow(new TypeError('ClientSessionTable.fromBytes needs a Uint8Array (the output of toBytes), got ArrayBuffer'));
