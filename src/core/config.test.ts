@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultRaftConfig, resolveRaftConfig, type Clock, type RaftConfig } from './config.ts';
+import { defaultRaftConfig, defaultResolvedRaftConfig, resolveRaftConfig, type Clock, type RaftConfig } from './config.ts';
 
 describe('RaftConfig (API.md "Configuration")', () => {
   it('fills the documented defaults', () => {
@@ -12,7 +12,7 @@ describe('RaftConfig (API.md "Configuration")', () => {
     expect(resolved.snapshotTotalCeilingBytes).toBe(64 * 1024 * 1024);
     expect(resolved.snapshotBytesPerSecond).toBe(1024 * 1024);
     expect(resolved.maxTermJump).toBe(10_000);
-    expect(resolved).toEqual(defaultRaftConfig);
+    expect(resolved).toEqual(defaultResolvedRaftConfig);
   });
 
   it('says so when the value refused is a default the caller never set, clashing with one it did', () => {
@@ -30,7 +30,16 @@ describe('RaftConfig (API.md "Configuration")', () => {
     expect(() => resolveRaftConfig({ snapshotTotalCeiling: 0 })).toThrow(/RaftConfig\.snapshotTotalCeiling = 0/);
   });
 
-  it('refuses an option it does not have, and names the right one for defaultRaftConfig\'s names with units', () => {
+  it('exports the defaults in its own names: spread into a RaftConfig, they resolve to the defaults', () => {
+    // The root exported the resolved form under this name until 2026-12-07; spreading it was refused.
+    expect(resolveRaftConfig({ ...defaultRaftConfig })).toEqual(defaultResolvedRaftConfig);
+    expect(resolveRaftConfig({ ...defaultRaftConfig, heartbeatInterval: 20 }).heartbeatIntervalMs).toBe(20);
+    // One default per resolved field (every option but the injected clock and randomness): the
+    // spread above resolving at all shows each of its names is an option.
+    expect(Object.keys(defaultRaftConfig)).toHaveLength(Object.keys(defaultResolvedRaftConfig).length);
+  });
+
+  it('refuses an option it does not have, and names the right one for the resolved names with units', () => {
     expect(() => resolveRaftConfig({ heartbeatIntervalMs: 50 } as never)).toThrow(new RangeError('RaftConfig has no option "heartbeatIntervalMs" (did you mean heartbeatInterval? RaftConfig options have no unit suffix)'));
     expect(() => resolveRaftConfig({ snapshotChunkCeilingBytes: 4096 } as never)).toThrow(/did you mean snapshotChunkCeiling\?/);
     expect(() => resolveRaftConfig({ electionTimeout: 500 } as never)).toThrow(new RangeError('RaftConfig has no option "electionTimeout"'));
@@ -55,7 +64,7 @@ describe('RaftConfig (API.md "Configuration")', () => {
     expect(() => resolveRaftConfig(untyped({ clock: { now: () => 0 } }))).toThrow(RangeError);
     expect(() => resolveRaftConfig(untyped({ clock: null }))).toThrow(/RaftConfig\.clock = null \(null\)/);
     const clock: Clock = { now: () => 0, setTimeout: () => 1, clearTimeout: () => {} };
-    expect(resolveRaftConfig({ clock, random: () => 0.5 })).toEqual(defaultRaftConfig);
+    expect(resolveRaftConfig({ clock, random: () => 0.5 })).toEqual(defaultResolvedRaftConfig);
   });
 
   it('accepts the edges of the documented ranges', () => {

@@ -70,7 +70,8 @@ export interface ResolvedRaftConfig {
   readonly witness: boolean;
 }
 
-export const defaultRaftConfig: ResolvedRaftConfig = {
+/** The defaults in the engine's resolved form (names with units), as resolveRaftConfig returns them. */
+export const defaultResolvedRaftConfig: ResolvedRaftConfig = {
   electionTimeoutMinMs: 150,
   electionTimeoutMaxMs: 300,
   heartbeatIntervalMs: 50,
@@ -85,6 +86,29 @@ export const defaultRaftConfig: ResolvedRaftConfig = {
   maxPendingProposals: 100_000,
   wedgeSuspicionTimeouts: 10,
   witness: false,
+};
+
+/**
+ * The defaults in RaftConfig's own names, for callers: `{ ...defaultRaftConfig, heartbeatInterval:
+ * 20 }` is a valid RaftConfig. Until 2026-12-07 the package root exported the resolved form under
+ * this name, whose names carry units, and spreading it into `raftConfig` was refused at run time
+ * ("no option heartbeatIntervalMs") while TypeScript let it through (a newcomer's review).
+ */
+export const defaultRaftConfig: Readonly<Required<Omit<RaftConfig, 'clock' | 'random'>>> = {
+  electionTimeoutMin: defaultResolvedRaftConfig.electionTimeoutMinMs,
+  electionTimeoutMax: defaultResolvedRaftConfig.electionTimeoutMaxMs,
+  heartbeatInterval: defaultResolvedRaftConfig.heartbeatIntervalMs,
+  slowProposeThreshold: defaultResolvedRaftConfig.slowProposeThresholdMs,
+  snapshotChunkCeiling: defaultResolvedRaftConfig.snapshotChunkCeilingBytes,
+  snapshotTotalCeiling: defaultResolvedRaftConfig.snapshotTotalCeilingBytes,
+  snapshotBytesPerSecond: defaultResolvedRaftConfig.snapshotBytesPerSecond,
+  maxTermJump: defaultResolvedRaftConfig.maxTermJump,
+  snapshotTrailingEntries: defaultResolvedRaftConfig.snapshotTrailingEntries,
+  maxAppendBytes: defaultResolvedRaftConfig.maxAppendBytes,
+  maxInflightMessages: defaultResolvedRaftConfig.maxInflightMessages,
+  maxPendingProposals: defaultResolvedRaftConfig.maxPendingProposals,
+  wedgeSuspicionTimeouts: defaultResolvedRaftConfig.wedgeSuspicionTimeouts,
+  witness: defaultResolvedRaftConfig.witness,
 };
 
 /**
@@ -134,7 +158,7 @@ const raftConfigKeys: ReadonlySet<string> = new Set<keyof RaftConfig>([
 ]);
 
 /**
- * Refuses keys RaftConfig does not have. `defaultRaftConfig` names its fields with units
+ * Refuses keys RaftConfig does not have. The resolved form names its fields with units
  * (`heartbeatIntervalMs`); passing those names was silently ignored, defaults and all.
  */
 function requireKnownKeys(config: RaftConfig): void {
@@ -149,7 +173,7 @@ function requireKnownKeys(config: RaftConfig): void {
 
 export function resolveRaftConfig(config: RaftConfig = {}): ResolvedRaftConfig {
   requireKnownKeys(config);
-  const defaults = defaultRaftConfig;
+  const defaults = defaultResolvedRaftConfig;
   const resolved: ResolvedRaftConfig = {
     electionTimeoutMinMs: config.electionTimeoutMin ?? defaults.electionTimeoutMinMs,
     electionTimeoutMaxMs: config.electionTimeoutMax ?? defaults.electionTimeoutMaxMs,

@@ -7,7 +7,7 @@
 // frame from the liar (the harness never settled: thousands of frames in no virtual time).
 import { describe, expect, it } from 'vitest';
 import { decodeMessage, encodeMessage } from '../codec/message-codec.ts';
-import { defaultRaftConfig } from './config.ts';
+import { defaultResolvedRaftConfig } from './config.ts';
 import { createCoreHarness } from './core-harness.test-support.ts';
 
 describe('a follower given a forged snapshot floor', () => {
@@ -29,7 +29,7 @@ describe('a follower given a forged snapshot floor', () => {
     const appendsToVictim = harness.sent.slice(start).filter((item) => item.to === victim!.id && item.message.type === 'appendEntries');
     // Whoever leads sends it a heartbeat and the outstanding probe each heartbeat interval, and
     // probes once more for each rejection that moves its probe back (an election's back-off).
-    const heartbeats = elapsedMs / defaultRaftConfig.heartbeatIntervalMs;
+    const heartbeats = elapsedMs / defaultResolvedRaftConfig.heartbeatIntervalMs;
     expect(appendsToVictim.length).toBeGreaterThan(heartbeats);
     expect(appendsToVictim.length).toBeLessThanOrEqual(2 * heartbeats + 10);
   });

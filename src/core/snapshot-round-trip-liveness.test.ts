@@ -8,12 +8,12 @@
 // SNAPSHOT_FIGURES=1 npx vitest run --project node src/core/snapshot-round-trip-liveness.test.ts
 // prints the figures the README quotes.
 import { describe, expect, it } from 'vitest';
-import { defaultRaftConfig } from './config.ts';
+import { defaultResolvedRaftConfig } from './config.ts';
 import { createCoreHarness, type CoreHarness, type HarnessNode } from './core-harness.test-support.ts';
 import { DriverLikeRun } from './driver-like-run.test-support.ts';
 import { snapshotChunksInFlight, snapshotStallBounds } from './snapshot-sender.ts';
 
-const chunkBytes = defaultRaftConfig.snapshotChunkCeilingBytes;
+const chunkBytes = defaultResolvedRaftConfig.snapshotChunkCeilingBytes;
 const snapshotBytes = 1024 * 1024;
 const chunks = snapshotBytes / chunkBytes;
 
@@ -49,17 +49,17 @@ function streamOverSlowPath(roundTripMs: number, seed = 21): Stream {
 
 /** Chunks the default pace sends in one round trip: the window a stream needs to keep its pace. */
 function chunksPerRoundTrip(roundTripMs: number): number {
-  return Math.ceil((roundTripMs * defaultRaftConfig.snapshotBytesPerSecond) / 1000 / chunkBytes);
+  return Math.ceil((roundTripMs * defaultResolvedRaftConfig.snapshotBytesPerSecond) / 1000 / chunkBytes);
 }
 
 /** Doublings of the unmeasured stall timeout (electionTimeoutMin) until it passes `roundTripMs`. */
 function doublingsPast(roundTripMs: number): number {
-  return Math.max(0, Math.ceil(Math.log2(roundTripMs / defaultRaftConfig.electionTimeoutMinMs)));
+  return Math.max(0, Math.ceil(Math.log2(roundTripMs / defaultResolvedRaftConfig.electionTimeoutMinMs)));
 }
 
 /** What a loss-free stream may take at most: size / rate, plus a few round trips. */
 function lossFreeCeilingMs(roundTripMs: number): number {
-  return (snapshotBytes * 1000) / defaultRaftConfig.snapshotBytesPerSecond + 4 * roundTripMs;
+  return (snapshotBytes * 1000) / defaultResolvedRaftConfig.snapshotBytesPerSecond + 4 * roundTripMs;
 }
 
 /** Chunk sends to the follower from `since` on, and how many of them repeated an offset already sent. */
@@ -144,8 +144,8 @@ describe('losses on a slow path (round trip 300 ms, default configuration)', () 
     const burstsAt = resent.filter((chunk, index) => index === 0 || chunk.at - (resent[index - 1] as { at: number }).at > 100).map((chunk) => chunk.at);
     const gaps = burstsAt.slice(1).map((at, index) => at - (burstsAt[index] as number));
     printFigures(`round trip 300 ms, follower silent for ${observeMs} ms: ${resent.length} chunks resent in ${burstsAt.length} bursts, gaps ${gaps.join(', ')} ms`);
-    const ceilingMs = snapshotStallBounds(defaultRaftConfig).ceilingMs;
-    const heartbeatMs = defaultRaftConfig.heartbeatIntervalMs;
+    const ceilingMs = snapshotStallBounds(defaultResolvedRaftConfig).ceilingMs;
+    const heartbeatMs = defaultResolvedRaftConfig.heartbeatIntervalMs;
     // Doubling (stalls are noticed on heartbeats, so each is up to one heartbeat interval late) ...
     for (let index = 1; index < gaps.length; index += 1) expect(gaps[index] as number).toBeGreaterThanOrEqual(Math.min(2 * (gaps[index - 1] as number) - heartbeatMs, ceilingMs));
     // ... up to the ceiling, and no further.
@@ -180,7 +180,7 @@ describe('losses on a slow path (round trip 300 ms, default configuration)', () 
     // A stall (nothing answered since) is the path's, not the stream's: a newer snapshot restarts
     // the stream with its first chunk alone, not a window sized to the round trip (40 chunks here)
     // into a follower that stopped answering.
-    const ceilingMs = snapshotStallBounds(defaultRaftConfig).ceilingMs;
+    const ceilingMs = snapshotStallBounds(defaultResolvedRaftConfig).ceilingMs;
     expect(resent.length).toBeLessThanOrEqual(3 + Math.ceil(observedMs / ceilingMs) + snapshots);
     expect(leader.core.role).toBe('leader');
   });

@@ -2,7 +2,7 @@
 // chunks sent once (Karn's rule), a timeout of max(electionTimeoutMin, SRTT + max(margin,
 // 4 x RTTVAR)), doubled per stall with no sample since, bounded, and kept across streams.
 import { describe, expect, it } from 'vitest';
-import { defaultRaftConfig } from './config.ts';
+import { defaultResolvedRaftConfig } from './config.ts';
 import { becomeProbe, createProgress, type FollowerProgress, type SnapshotStream } from './progress.ts';
 import {
   acknowledgeSnapshotOffset,
@@ -18,7 +18,7 @@ import {
 
 /** A stream of a snapshot through `index` (these tests pass sizes and pace to the sender themselves: 1,000-byte chunks). */
 const streamOf = (index: number): SnapshotStream => ({ snapshot: { meta: { lastIncludedIndex: index, lastIncludedTerm: 1 }, state: new Uint8Array(0) }, chunkBytes: 1_000 });
-const stallBounds = snapshotStallBounds(defaultRaftConfig);
+const stallBounds = snapshotStallBounds(defaultResolvedRaftConfig);
 /** 1,000-byte chunks, one every 10 ms. */
 const paced = { chunkBytes: 1_000, bytesPerSecond: 100_000 };
 const total = 100_000;

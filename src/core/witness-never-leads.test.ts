@@ -4,7 +4,7 @@
 // witnesses as voters made a cluster that could never elect a leader again.
 import { describe, expect, it } from 'vitest';
 import { createCoreHarness, type CoreHarness, type HarnessNode } from './core-harness.test-support.ts';
-import { defaultRaftConfig } from './config.ts';
+import { defaultResolvedRaftConfig } from './config.ts';
 import { nodeId } from './types.ts';
 
 const timeoutNowsTo = (harness: CoreHarness, target: string): number => harness.sent.filter(({ to, message }) => to === target && message.type === 'timeoutNow').length;
@@ -56,9 +56,9 @@ describe('transferLeadership to a witness', () => {
     expect(leader.transfers).toEqual([]); // assumed able to lead until it says otherwise
     const startedAt = harness.now;
     harness.heal();
-    harness.advance(defaultRaftConfig.heartbeatIntervalMs);
+    harness.advance(defaultResolvedRaftConfig.heartbeatIntervalMs);
     expect(leader.transfers).toEqual([{ transferId: 1, failure: 'neverLeads' }]);
-    expect(harness.now - startedAt).toBeLessThan(defaultRaftConfig.electionTimeoutMaxMs);
+    expect(harness.now - startedAt).toBeLessThan(defaultResolvedRaftConfig.electionTimeoutMaxMs);
     expect(timeoutNowsTo(harness, 'w')).toBe(0);
     expect(leader.core.role).toBe('leader');
   });
@@ -89,7 +89,7 @@ describe('transferLeadership to a witness', () => {
     leader.core.transferLeadership(harness.now, 2, nodeId('w'));
     harness.settle();
     harness.heal();
-    harness.advance(defaultRaftConfig.heartbeatIntervalMs);
+    harness.advance(defaultResolvedRaftConfig.heartbeatIntervalMs);
     expect(leader.transfers).toEqual([{ transferId: 1, failure: 'neverLeads' }, { transferId: 2, failure: 'neverLeads' }]);
   });
 });

@@ -2,7 +2,7 @@
 // stream them (RaftConfig.snapshotBytesPerSecond), the chunk ceiling, and how fast a link carries
 // bytes. Drawn from a random stream of their own, so a seed's fault schedule is the same whatever
 // these turn out to be.
-import { defaultRaftConfig } from '../core/config.ts';
+import { defaultResolvedRaftConfig } from '../core/config.ts';
 import { deriveSeed, seededRandom } from './seeded-random.ts';
 import { simulatedSnapshotHeaderBytes, type SnapshotSizeProfile } from './simulated-state.ts';
 
@@ -43,7 +43,7 @@ export function drawSnapshotConditions(seed: number): SnapshotConditions {
   ]);
   // Now and then a small, odd chunk ceiling: many chunks per snapshot, offsets off any power of two.
   const snapshotChunkCeiling = random() < 0.2 ? 1000 + Math.floor(random() * 7000) : undefined;
-  const chunkBytes = snapshotChunkCeiling ?? defaultRaftConfig.snapshotChunkCeilingBytes;
+  const chunkBytes = snapshotChunkCeiling ?? defaultResolvedRaftConfig.snapshotChunkCeilingBytes;
   const maxChunks = weighted(random, [
     [10, 0],
     [15, 1],
@@ -51,7 +51,7 @@ export function drawSnapshotConditions(seed: number): SnapshotConditions {
     [25, 8],
     [25, 20],
   ]);
-  const rate = snapshotBytesPerSecond ?? defaultRaftConfig.snapshotBytesPerSecond;
+  const rate = snapshotBytesPerSecond ?? defaultResolvedRaftConfig.snapshotBytesPerSecond;
   const paceBound = Number.isFinite(rate) ? Math.floor((rate * longestTransferMs) / 1000) : Number.POSITIVE_INFINITY;
   const maxBytes = maxChunks === 0 ? simulatedSnapshotHeaderBytes : Math.max(simulatedSnapshotHeaderBytes, Math.min(maxChunks * chunkBytes, paceBound));
   const salt = Math.floor(random() * 2 ** 32);
