@@ -5,4 +5,4 @@ export { acquireDirectoryLock, type DirectoryLock } from '../storage/file/direct
 export { joinRoom, loadNodeClaim, loadOrMintNodeId } from '../index.ts';
 export type { KeyValueStore, NodeId, RaftConfig, ReplicatedStoreOptions, Room } from '../index.ts';
 export { createWebRtcTransport, createWebSocketSignalingClient, isClaimedNodeId, isWebSocketUrl, requireOptionalSecret, requireRoomId } from '../webrtc.ts';
-export type { WebRtcImplementation, WebRtcTransport, WebSocketConstructor } from '../webrtc.ts';
+export type { SignalingRetry, WebRtcImplementation, WebRtcTransport, WebSocketConstructor } from '../webrtc.ts';

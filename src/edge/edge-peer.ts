@@ -10,6 +10,7 @@ import WebSocket from 'ws';
 import { joinRoom, loadNodeClaim, loadOrMintNodeId, type DirectoryLock, type KeyValueStore, type NodeId, type RaftConfig, type Room, type ReplicatedStoreOptions, type WebSocketConstructor, type WebRtcImplementation, type WebRtcTransport } from './edge-imports.ts';
 import { acquireDirectoryLock, createWebRtcTransport, createWebSocketSignalingClient, isClaimedNodeId, isWebSocketUrl, makeDirectory, requireOptionalSecret, requireRoomId } from './edge-imports.ts';
 import { withBindAddress } from './bind-address.ts';
+import { createSignalingRetryLog } from './signaling-retry-log.ts';
 import { adoptSharedDirectory, edgeJoinOptions, fileStorageShelf } from './edge-room-storage.ts';
 import { fileKeyValueStore } from './file-key-value-store.ts';
 import { closeHealth, serveHealth, type SignalingHealth } from './health-server.ts';
@@ -159,11 +160,13 @@ async function startOnLockedDirectory<State, Command>(options: EdgePeerOptions<S
       ...(options.secret === undefined ? {} : { secret: options.secret }),
       identityStore,
       signaling: (context) => {
-        const client = createWebSocketSignalingClient({ url: options.signalingUrl, WebSocket: WebSocket as unknown as WebSocketConstructor, ...context });
+        const retries = createSignalingRetryLog({ url: options.signalingUrl, log, now: () => Date.now() });
+        const client = createWebSocketSignalingClient({ url: options.signalingUrl, WebSocket: WebSocket as unknown as WebSocketConstructor, ...context, onRetry: retries.retry });
         signaling.status = client.status.value;
         log(`signaling ${client.status.value} (${options.signalingUrl})`);
         client.status.subscribe((status) => {
           signaling.status = status;
+          if (status === 'joined') retries.joined();
           if (status !== 'closed') log(`signaling ${status} (${options.signalingUrl})`);
         });
         return client;

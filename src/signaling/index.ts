@@ -5,6 +5,7 @@ export { SignalingRefusedError, SignalingUnreachableError } from './signaling-cl
 export { createWebSocketSignalingClient } from './websocket-client.ts';
 export type {
   SignalingClientStatus,
+  SignalingRetry,
   WebSocketConstructor,
   WebSocketLike,
   WebSocketSignalingClient,

@@ -129,6 +129,68 @@ describe('WebSocket signaling client', () => {
     other.close();
   });
 
+  it('says why each attempt failed and when the next starts (onRetry): a refused connection with ws\'s own words', async () => {
+    const server = await start();
+    const { url } = server;
+    await server.close();
+    servers.splice(0);
+    const retries: { attempt: number; delayMs: number; reason: string }[] = [];
+    const lonely = client(url, 'a', { limits: { reconnectDelayMinMs: 1, reconnectDelayMaxMs: 2, reconnectAttemptsMax: 3 }, onRetry: (retry) => retries.push(retry) });
+    expect(await lonely.closed).toBeInstanceOf(SignalingUnreachableError);
+    expect(retries.map((retry) => retry.attempt)).toEqual([1, 2, 3]);
+    for (const retry of retries) {
+      expect(retry.reason).toMatch(new RegExp(`^the connection failed: connect ECONNREFUSED 127\\.0\\.0\\.1:${new URL(url).port}$`));
+      expect(retry.delayMs).toBeGreaterThanOrEqual(1);
+      expect(retry.delayMs).toBeLessThanOrEqual(2);
+    }
+  });
+
+  it('names a close, a server that never answers and one it cannot understand, and survives a throwing onRetry', async () => {
+    const virtual = new VirtualClock();
+    const clock: Clock = { now: () => virtual.now(), setTimeout: (fn, ms) => virtual.setTimeout(fn, ms), clearTimeout: (handle) => virtual.clearTimeout(handle) };
+    const sockets: ScriptedSocket[] = [];
+    /** A socket the test scripts: it emits what a server or a browser would, when told. */
+    class ScriptedSocket implements WebSocketLike {
+      readonly listeners = new Map<string, Array<(event: { readonly data: unknown }) => void>>();
+      constructor(_url: string) {
+        sockets.push(this);
+      }
+      send(): void {}
+      close(): void {}
+      addEventListener(type: string, listener: (event: { readonly data: unknown }) => void): void {
+        this.listeners.set(type, [...(this.listeners.get(type) ?? []), listener]);
+      }
+      emit(type: string, event?: object): void {
+        for (const listener of this.listeners.get(type) ?? []) listener(event as { readonly data: unknown });
+      }
+    }
+    const reasons: string[] = [];
+    const retrying = createWebSocketSignalingClient({
+      url: 'ws://127.0.0.1:9', roomId: 'room', nodeId: nodeId('a'), WebSocket: ScriptedSocket, clock,
+      limits: { reconnectDelayMinMs: 10, reconnectDelayMaxMs: 10, serverSilenceTimeoutMs: 30_000 },
+      onRetry: (retry) => {
+        reasons.push(retry.reason);
+        throw new Error('a broken logger');
+      },
+    });
+    clients.push(retrying);
+    sockets[0]!.emit('close', { code: 1013, reason: 'try again later' });
+    await virtual.advance(10);
+    sockets[1]!.emit('open');
+    sockets[1]!.emit('message', { data: '{"type":"nonsense"}' });
+    await virtual.advance(10);
+    sockets[2]!.emit('error', {}); // a browser's error event: no word of why
+    await virtual.advance(10);
+    await virtual.advance(30_000); // the fourth connects and then hears nothing
+    expect(reasons).toEqual([
+      'the connection closed (code 1013, "try again later")',
+      'the server sent a message this client does not understand',
+      'the connection failed',
+      'not in the room 30000 ms after connecting',
+    ]);
+    expect(retrying.status.value).toBe('connecting'); // still trying
+  });
+
   it('gives up after the configured number of attempts', async () => {
     const server = await start();
     const { url } = server;

@@ -23,8 +23,19 @@ import {
 export interface WebSocketLike {
   send(data: string): void;
   close(code?: number, reason?: string): void;
-  addEventListener(type: 'open' | 'close' | 'error', listener: () => void): void;
+  /** The event is read only for what the failure says (a close's code and reason, an error's message), where it has it. */
+  addEventListener(type: 'open' | 'close' | 'error', listener: (event?: unknown) => void): void;
   addEventListener(type: 'message', listener: (event: { readonly data: unknown }) => void): void;
+}
+
+/** A failed attempt to reach or stay in the room, and when the next one starts (`onRetry`). */
+export interface SignalingRetry {
+  /** Attempts that failed in a row since the client last joined (1 for the first). */
+  readonly attempt: number;
+  /** How long until the next attempt (the backoff, with jitter). */
+  readonly delayMs: number;
+  /** What failed, in words: a refused connection, a close and its code, a server gone silent. */
+  readonly reason: string;
 }
 export type WebSocketConstructor = new (url: string) => WebSocketLike;
 
@@ -46,6 +57,14 @@ export interface WebSocketSignalingClientOptions {
   readonly clock?: Clock;
   /** Jitter source for backoff. */
   readonly random?: () => number;
+  /**
+   * Called each time an attempt failed and the next is scheduled. A client that cannot reach its
+   * server keeps `status` at 'connecting' and retries quietly; this says why, for a log (the edge
+   * peer's said "signaling connecting" and then nothing while its server was down: a newcomer's
+   * review, 2026-12-07). A browser's WebSocket tells its page nothing of why a connection failed,
+   * so there the reason is only that it failed or closed. An exception thrown here is ignored.
+   */
+  readonly onRetry?: (retry: SignalingRetry) => void;
 }
 
 export type SignalingClientStatus = 'connecting' | 'joined' | 'closed';
@@ -136,7 +155,7 @@ export function createWebSocketSignalingClient(options: WebSocketSignalingClient
   }
 
   /** The connection is gone (or useless): forget it and try again after a backoff delay. */
-  function reconnect(): void {
+  function reconnect(reason: string): void {
     if (status.value === 'closed') return;
     clearTimers();
     const current = socket;
@@ -151,11 +170,17 @@ export function createWebSocketSignalingClient(options: WebSocketSignalingClient
     const delay = reconnectDelayMs(failedAttempts, limits.reconnectDelayMinMs, limits.reconnectDelayMaxMs, random);
     failedAttempts++;
     later(connect, delay);
+    const refused = lastRefusal === null ? '' : ` (the server said ${lastRefusal})`;
+    try {
+      options.onRetry?.({ attempt: failedAttempts, delayMs: delay, reason: `${reason}${refused}` });
+    } catch (_error) {
+      // A logger's failure must not stop the retries.
+    }
   }
 
   function keepAlive(): void {
     later(() => {
-      if (clock.now() - lastHeard >= limits.serverSilenceTimeoutMs) return reconnect();
+      if (clock.now() - lastHeard >= limits.serverSilenceTimeoutMs) return reconnect(`the server went silent for ${limits.serverSilenceTimeoutMs} ms`);
       send({ type: 'ping' });
       keepAlive();
     }, limits.pingIntervalMs);
@@ -221,7 +246,7 @@ export function createWebSocketSignalingClient(options: WebSocketSignalingClient
     // Pings start only once the socket opens: until the room is joined, the same silence bound
     // covers the opening and the admission handshake. A server whose kernel accepts the
     // connection but that never answers (frozen, wedged) must count as a failed attempt.
-    later(() => isCurrent() && status.value !== 'joined' && reconnect(), limits.serverSilenceTimeoutMs);
+    later(() => isCurrent() && status.value !== 'joined' && reconnect(`not in the room ${limits.serverSilenceTimeoutMs} ms after connecting`), limits.serverSilenceTimeoutMs);
     current.addEventListener('open', () => {
       if (!isCurrent()) return;
       send({ type: 'hello', protocol: signalingProtocolVersion, roomId, nodeId: selfId, ...(claim === undefined || !serverKnowsClaims ? {} : { claim }) });
@@ -232,11 +257,11 @@ export function createWebSocketSignalingClient(options: WebSocketSignalingClient
       lastHeard = clock.now();
       const parsed = typeof event.data === 'string' ? parseSignalingMessage(event.data, { direction: 'from-server' }) : null;
       // A server speaking nonsense is broken or not ours: drop the connection and retry later.
-      if (parsed === null || !parsed.ok) return reconnect();
+      if (parsed === null || !parsed.ok) return reconnect('the server sent a message this client does not understand');
       handle(parsed.message);
     });
-    current.addEventListener('close', () => isCurrent() && reconnect());
-    current.addEventListener('error', () => isCurrent() && reconnect());
+    current.addEventListener('close', (event) => isCurrent() && reconnect(describeClose(event)));
+    current.addEventListener('error', (event) => isCurrent() && reconnect(describeError(event)));
   }
 
   connect();
@@ -253,4 +278,21 @@ export function createWebSocketSignalingClient(options: WebSocketSignalingClient
     close: () => stop(null),
     closed,
   };
+}
+
+/** A close event's code and reason, where the WebSocket gives them (both `ws` and browsers do). */
+function describeClose(event: unknown): string {
+  const { code, reason } = (typeof event === 'object' && event !== null ? event : {}) as { code?: unknown; reason?: unknown };
+  const said = typeof reason === 'string' && reason !== '' ? `, ${JSON.stringify(reason.slice(0, 200))}` : '';
+  return typeof code === 'number' ? `the connection closed (code ${code}${said})` : 'the connection closed';
+}
+
+/**
+ * An error event's message where there is one: `ws` says why (`connect ECONNREFUSED
+ * 127.0.0.1:8787`, `getaddrinfo ENOTFOUND …`); a browser's error event says nothing.
+ */
+function describeError(event: unknown): string {
+  const { message, error } = (typeof event === 'object' && event !== null ? event : {}) as { message?: unknown; error?: unknown };
+  const text = typeof message === 'string' && message !== '' ? message : error instanceof Error ? error.message : '';
+  return text === '' ? 'the connection failed' : `the connection failed: ${text.slice(0, 200)}`;
 }
