@@ -195,6 +195,7 @@ export const openPeerConnection: OpenConnection = (options) => {
     if (closed) return;
     closed = true;
     peer.destroy();
+    stopIceCompleteTimer(peer);
     for (const channel of [bulk, ...engineChannels]) {
       try {
         // A channel transferred to a worker is detached here: closing it is the worker's business
@@ -271,6 +272,23 @@ export const openPeerConnection: OpenConnection = (options) => {
     destroy: () => close('closed by this side'),
   };
 };
+
+/**
+ * simple-peer starts a 5 s timer at the first local ICE candidate (`_startIceCompleteTimeout`), and
+ * its destroy() never clears it: a Node process lived 3-5 s past closing its transport or its edge
+ * peer (a newcomer's review, 2026-12-07). Cleared now, and once more after destroy()'s own microtask
+ * (queued before this one), which marks the peer destroyed: a candidate that arrives in between
+ * still starts the timer, and none can after.
+ */
+function stopIceCompleteTimer(peer: SimplePeer): void {
+  const clear = (): void => {
+    if (peer._iceCompleteTimer === null || peer._iceCompleteTimer === undefined) return;
+    clearTimeout(peer._iceCompleteTimer);
+    peer._iceCompleteTimer = null;
+  };
+  clear();
+  queueMicrotask(clear);
+}
 
 /** Whether two descriptions present the same DTLS fingerprints (both without any counts as the same). */
 function sameFingerprint(first: string | null, next: string): boolean {
