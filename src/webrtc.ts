@@ -6,6 +6,7 @@ export * from './signaling/index.ts';
 export { createWebRtcTransport, WebRtcTransport } from './transport/webrtc/webrtc-transport.ts';
 export type { WebRtcTransportConstructor, WebRtcTransportOptions } from './transport/webrtc/webrtc-transport.ts';
 export type { WebRtcTransportCounters } from './transport/webrtc/counters.ts';
+export type { WebRtcTransportWarning } from './transport/webrtc/transport-warnings.ts';
 export { defaultWebRtcTransportLimits, resolveWebRtcTransportLimits } from './transport/webrtc/limits.ts';
 export type { WebRtcTransportLimits } from './transport/webrtc/limits.ts';
 export type { WebRtcImplementation } from './transport/webrtc/peer-connection.ts';

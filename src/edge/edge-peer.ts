@@ -173,7 +173,9 @@ async function startOnLockedDirectory<State, Command>(options: EdgePeerOptions<S
       },
       createTransport: (signaling) => {
         const webrtc = options.bindAddress === undefined ? options.webrtc : withBindAddress(options.webrtc, options.bindAddress);
-        transport = createWebRtcTransport({ signaling, webrtc, iceServers: options.iceServers ?? [], ...(options.secret === undefined ? {} : { secret: options.secret }) });
+        // A warning names the fix (a missing --bind on a loopback-only host, say): logged, once.
+        const onWarning = (warning: { readonly message: string }): void => log(`webrtc: ${warning.message}`);
+        transport = createWebRtcTransport({ signaling, webrtc, iceServers: options.iceServers ?? [], onWarning, ...(options.secret === undefined ? {} : { secret: options.secret }) });
         return transport;
       },
       storage: storage.storage,

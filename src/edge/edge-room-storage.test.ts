@@ -5,10 +5,11 @@
 // storage for every id (room-chaos seed 3 with an edge peer: exit 2 on every restart).
 // Real room peers on the simulated network with a virtual clock; the edge peer's joinRoom options
 // are edge-room-storage.ts's, with in-memory storages on its shelf.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { RaftStorageError } from '../core/errors.ts';
 import { nodeId, type NodeId } from '../core/types.ts';
 import { currentEndpoint, stubSignaling } from '../rooms/simulated-room-endpoints.test-support.ts';
 import { joinRoom, type JoinRoomOptions, type Room } from '../rooms/join-room.ts';
@@ -16,6 +17,8 @@ import type { RoomEvent } from '../rooms/room-coordinator.ts';
 import { identityKey, memoryKeyValueStore, type KeyValueStore } from '../rooms/room-identity.ts';
 import { kvReducer, type KvState } from '../rooms/room-simulation-peers.test-support.ts';
 import { manualVisibility } from '../rooms/visibility.ts';
+import { readOwner } from '../storage/file/directory-owner.ts';
+import { FileRaftStorage } from '../storage/file/file-storage.ts';
 import { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
 import type { KvCommand } from '../testing/kv-command.ts';
 import { deriveSeed, seededRandom } from '../testing/seeded-random.ts';
@@ -166,6 +169,32 @@ describe('an edge peer data directory', () => {
       await options.discardStorage(nodeId('d'));
       expect(existsSync(join(data, 'raft-d'))).toBe(false);
       await options.close();
+    } finally {
+      rmSync(data, { recursive: true, force: true });
+    }
+  });
+
+  it("records each id in its directory, an adopted raft/ included, and refuses a directory copied to another id's name", async () => {
+    const data = mkdtempSync(join(tmpdir(), 'raftmesh-edge-storage-'));
+    try {
+      // A raft/ that FileRaftStorage wrote before ids had directories (and owners were recorded).
+      const legacy = await FileRaftStorage.open(join(data, 'raft'), { fsync: false });
+      await legacy.saveTermAndVotedFor(7, nodeId('c'));
+      await legacy.close();
+      await adoptSharedDirectory(data, nodeId('c'));
+      const options = edgeJoinOptions(memoryKeyValueStore(), fileStorageShelf(data));
+      const adopted = await options.storage(nodeId('c'));
+      expect(await adopted.term()).toBe(7);
+      expect(await readOwner(raftDirectoryOf(data, nodeId('c')))).toBe('c');
+      const fresh = await options.storage(nodeId('d'));
+      await fresh.saveTermAndVotedFor(1, null);
+      expect(await readOwner(raftDirectoryOf(data, nodeId('d')))).toBe('d');
+      await options.close();
+      // raft-c copied over as raft-e's: e would take c's term, vote and log.
+      cpSync(raftDirectoryOf(data, nodeId('c')), raftDirectoryOf(data, nodeId('e')), { recursive: true });
+      const refused = await edgeJoinOptions(memoryKeyValueStore(), fileStorageShelf(data)).storage(nodeId('e')).then(() => null, (error: unknown) => error);
+      expect(refused).toBeInstanceOf(RaftStorageError);
+      expect((refused as RaftStorageError).message).toMatch(/belongs to node "c", not to node "e"/);
     } finally {
       rmSync(data, { recursive: true, force: true });
     }

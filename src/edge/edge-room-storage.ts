@@ -37,7 +37,9 @@ export function raftDirectoryOf(dataDirectory: string, id: NodeId): string {
 export function fileStorageShelf(dataDirectory: string): StorageShelf {
   const directoryOf = (id: NodeId): string => raftDirectoryOf(dataDirectory, id);
   return {
-    open: (id) => FileRaftStorage.open(directoryOf(id)),
+    // The id recorded in the directory (an adopted `raft/` from before owners were recorded gets
+    // it at its first open): a directory renamed or copied to another id's name is refused.
+    open: (id) => FileRaftStorage.open(directoryOf(id), { nodeId: id }),
     remove: (id) => rm(directoryOf(id), { recursive: true, force: true }),
   };
 }

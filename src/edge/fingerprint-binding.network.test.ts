@@ -55,6 +55,7 @@ async function connectedPair(attempts = 3): Promise<Pair> {
           open: () => void opened.push(name),
           close: (reason) => void closed.push(`${name}: ${reason}`),
           iceState: (state) => void events.push(`${name} ICE ${state}`),
+          noLocalCandidates: () => void events.push(`${name} gathered no local candidate`),
         },
       });
     sides.answerer = open('answerer', 'offerer');

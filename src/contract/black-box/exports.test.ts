@@ -124,4 +124,13 @@ describe('raftmesh/node (README)', () => {
     expect(isClass(nodeEntry.FileRaftStorage)).toBe(true);
     expect(typeof nodeEntry.startEdgePeer).toBe('function');
   });
+
+  it('withBindAddress, for a WebRTC transport of its own in Node (node-datachannel binds no loopback address by itself)', () => {
+    class Base {
+      constructor(readonly configuration?: RTCConfiguration) {}
+    }
+    const implementation = { RTCPeerConnection: Base, RTCSessionDescription: Object, RTCIceCandidate: Object };
+    const Bound = nodeEntry.withBindAddress(implementation, '127.0.0.1').RTCPeerConnection as new (configuration: RTCConfiguration) => Base;
+    expect(new Bound({ iceServers: [] }).configuration).toEqual({ iceServers: [], bindAddress: '127.0.0.1' });
+  });
 });

@@ -12,6 +12,8 @@
 // - `snapshot`: replaced whole (write, fsync, rename, fsync the directory).
 // - `lock`: one process per directory (directory-lock.ts), its lease renewed while open; a lock
 //   found taken over fails the storage, and every write after a stall confirms it first.
+// - `owner`: the node the directory belongs to, when opened with FileStorageOptions.nodeId
+//   (directory-owner.ts): another node's id is refused before anything is written.
 // When prefix discards have left the journal mostly dead, it is rewritten as its live state (a
 // `reset` record, then batches of ~64 MiB) and replaced the same atomic way.
 //
@@ -34,6 +36,7 @@ import { acquireDirectoryLock, type DirectoryLock } from './directory-lock.ts';
 import { defaultLeaseTiming, type LeaseTiming } from './directory-lease.ts';
 import { closedFailure, fileFailure } from './file-failure.ts';
 import { makeDirectory } from './make-directory.ts';
+import { checkBeforeOpen, ownerFileName, ownershipOptionsOf, recordOwner } from './directory-owner.ts';
 import { format1JournalFileName } from './journal-format1.ts';
 import { fileHeaderBytes, frameAnchoredRecord, journalFileName, recordHeaderBytes } from './journal-format.ts';
 import { openJournal, tornTailFileName, writeJournalFile, type JournalRecovery } from './journal-open.ts';
@@ -49,6 +52,17 @@ export interface FileStorageOptions {
   readonly fsync?: boolean;
   /** Rewrite the journal once it exceeds this many bytes and is mostly discarded. Default 64 MiB. */
   readonly compactAfterBytes?: number;
+  /**
+   * The node this directory belongs to: recorded at the first open that gives it, and checked at
+   * every later open that gives it; another id is refused (RaftStorageError 'inUse') before
+   * anything is written. Without it nothing is checked (as before this option).
+   */
+  readonly nodeId?: string;
+  /**
+   * false: refuse (RaftStorageError 'closed') a directory that is missing or holds no journal or
+   * snapshot, instead of starting an empty log there. Default true: created as needed.
+   */
+  readonly create?: boolean;
 }
 
 /**
@@ -110,16 +124,19 @@ export class FileRaftStorage implements RaftStorage {
    * of format 1 (builds before 2026-12-04) is migrated to format 2 first.
    */
   static async open(directory: string, options: FileStorageOptions = {}): Promise<FileRaftStorage> {
+    const ownership = ownershipOptionsOf(options);
     let lock: DirectoryLock;
     try {
-      await makeDirectory(directory, { sync: options.fsync !== false });
+      // Before anything is written, the lock included: a mistyped path or another node's directory.
+      await checkBeforeOpen(directory, ownership);
+      if (ownership.create) await makeDirectory(directory, { sync: options.fsync !== false });
       lock = await acquireDirectoryLock(directory, 'FileRaftStorage', (options as InternalFileStorageOptions).leaseTiming ?? defaultLeaseTiming);
     } catch (error) {
       throw fileFailure(error, 'open');
     }
     try {
       // Each write has a temporary file of its own, so nothing else would ever remove a crash's.
-      await removeStaleTemporaries(directory, [snapshotFileName, journalFileName, format1JournalFileName, tornTailFileName]);
+      await removeStaleTemporaries(directory, [snapshotFileName, journalFileName, format1JournalFileName, tornTailFileName, ownerFileName]);
       const state = new MirroredState();
       const snapshot = await readSnapshotFile(directory);
       if (snapshot !== null) await state.startFromSnapshot(snapshot);
@@ -127,6 +144,7 @@ export class FileRaftStorage implements RaftStorage {
       // journal's recovery writes anything beside the lock's new owner.
       if (lock.lost.value !== null) throw lock.lost.value;
       const storage = new FileRaftStorage(directory, state, options, lock);
+      await recordOwner(directory, ownership, options.fsync !== false, () => storage.confirmLockBeforeRename());
       const journal = await openJournal(storage.recovery);
       storage.journal = journal.handle;
       storage.journalId = journal.journalId;

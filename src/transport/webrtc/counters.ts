@@ -31,6 +31,13 @@ export interface WebRtcTransportCounters {
   connectionsLost: number;
   authenticationFailures: number;
   iceRestarts: number;
+  /**
+   * Connections whose ICE gathering completed without a single local candidate: they connect only
+   * if the peer's own candidates reach this host (never between two such peers). In Node, node-datachannel gathers none on a host whose only interface is loopback
+   * unless told an address to bind (raftmesh/node's withBindAddress, startEdgePeer's
+   * bindAddress, raftmesh-peer's --bind). The transport's onWarning says so once, in words.
+   */
+  connectionsWithoutLocalCandidates: number;
   /** Pairs of engine channels (channels 2 and 3, or a later pair) that went to an engine's worker (data-channel-hand-off.ts). */
   dataChannelsHandedOver: number;
   /** Pairs of engine channels opened on a live connection for an engine that (re)started (no reconnection). */
@@ -66,6 +73,7 @@ export function createCounters(): WebRtcTransportCounters {
     connectionsLost: 0,
     authenticationFailures: 0,
     iceRestarts: 0,
+    connectionsWithoutLocalCandidates: 0,
     dataChannelsHandedOver: 0,
     engineChannelsReopened: 0,
     engineChannelsLost: 0,

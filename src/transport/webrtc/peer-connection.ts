@@ -35,6 +35,8 @@ export interface PeerConnectionEvents {
   /** The connection is gone for good (closed, failed, or a channel closed); fires once. */
   readonly close: (reason: string) => void;
   readonly iceState: (state: RTCIceConnectionState) => void;
+  /** ICE gathering completed and this side has no local candidate: it connects only if the peer's candidates reach it. At most once. */
+  readonly noLocalCandidates: () => void;
 }
 
 export interface PeerConnectionOptions {
@@ -190,11 +192,15 @@ export const openPeerConnection: OpenConnection = (options) => {
   let remoteSdp: string | null = null;
   let connected = false;
   let closed = false;
+  /** Local candidates trickled so far; those already in the local description are counted there. */
+  let candidatesSignalled = 0;
+  let reportedNoCandidates = false;
 
   const close = (reason: string): void => {
     if (closed) return;
     closed = true;
     peer.destroy();
+    stopIceCompleteTimer(peer);
     for (const channel of [bulk, ...engineChannels]) {
       try {
         // A channel transferred to a worker is detached here: closing it is the worker's business
@@ -213,6 +219,7 @@ export const openPeerConnection: OpenConnection = (options) => {
   peer.on('signal', (data) => {
     const signal = toConnectionSignal(data);
     if (signal === null) return;
+    if (signal.type === 'candidate') candidatesSignalled += 1;
     // The first description this side sends carries the DTLS fingerprint it will present.
     if (signal.type === 'description' && localSdp === null) localSdp = signal.description.sdp;
     else if (signal.type === 'description' && !sameFingerprint(localSdp, signal.description.sdp)) return close('this side\'s DTLS fingerprint changed between descriptions');
@@ -226,8 +233,18 @@ export const openPeerConnection: OpenConnection = (options) => {
   bulk.addEventListener('close', () => close('the bulk data channel closed'));
   peer.on('error', (error) => close(error.message));
   peer.on('close', () => close('the connection closed'));
-  peer.on('iceStateChange', (state) => {
-    if (!closed) events.iceState(state);
+  peer.on('iceStateChange', (state, gathering) => {
+    if (closed) return;
+    events.iceState(state);
+    // Said here, where it shows: otherwise such a connection only times out, again and again,
+    // and nothing says why (a newcomer's review, 2026-12-07: node-datachannel on a loopback-only
+    // host without a bind address). The local description holds what was gathered (it may come
+    // before the trickled signals of the same candidates).
+    if (gathering !== 'complete' || reportedNoCandidates || candidatesSignalled > 0) return;
+    const local = connection.localDescription;
+    if (local === null || countCandidates(local.sdp) > 0) return;
+    reportedNoCandidates = true;
+    events.noLocalCandidates();
   });
 
   return {
@@ -271,6 +288,28 @@ export const openPeerConnection: OpenConnection = (options) => {
     destroy: () => close('closed by this side'),
   };
 };
+
+/**
+ * simple-peer starts a 5 s timer at the first local ICE candidate (`_startIceCompleteTimeout`), and
+ * its destroy() never clears it: a Node process lived 3-5 s past closing its transport or its edge
+ * peer (a newcomer's review, 2026-12-07). Cleared now, and once more after destroy()'s own microtask
+ * (queued before this one), which marks the peer destroyed: a candidate that arrives in between
+ * still starts the timer, and none can after.
+ */
+function stopIceCompleteTimer(peer: SimplePeer): void {
+  const clear = (): void => {
+    if (peer._iceCompleteTimer === null || peer._iceCompleteTimer === undefined) return;
+    clearTimeout(peer._iceCompleteTimer);
+    peer._iceCompleteTimer = null;
+  };
+  clear();
+  queueMicrotask(clear);
+}
+
+/** `a=candidate` lines in an SDP. */
+function countCandidates(sdp: string): number {
+  return sdp.split('\n').filter((line) => line.startsWith('a=candidate:')).length;
+}
 
 /** Whether two descriptions present the same DTLS fingerprints (both without any counts as the same). */
 function sameFingerprint(first: string | null, next: string): boolean {

@@ -44,6 +44,8 @@ export interface PeerLinkOptions {
   readonly signal: (payload: string) => void;
   readonly deliver: (frame: Uint8Array) => void;
   readonly onReachable: (reachable: boolean) => void;
+  /** A session to this peer gathered no local ICE candidate (session.ts). */
+  readonly onNoLocalCandidates: () => void;
 }
 
 export type LinkSendOutcome = 'sent' | 'unreachable' | 'queue-full';

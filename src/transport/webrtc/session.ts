@@ -42,6 +42,8 @@ export interface SessionOptions {
   /** Authenticated and ICE connected (true), or ICE disconnected for now (false). */
   readonly onReachable: (reachable: boolean) => void;
   readonly onClosed: (reason: string) => void;
+  /** This side gathered no local ICE candidate (counted here already): the transport says what it means once. */
+  readonly onNoLocalCandidates: () => void;
   /** The peer said it listens on engine channels (a pair may now be worth renewing). */
   readonly onPeerListens: () => void;
 }
@@ -115,6 +117,10 @@ export function startSession(options: SessionOptions): Session {
       open: () => beginHandshake(),
       close: (reason) => close(reason),
       iceState: (iceState) => onIceState(iceState),
+      noLocalCandidates: () => {
+        counters.connectionsWithoutLocalCandidates++;
+        options.onNoLocalCandidates();
+      },
     },
   });
   const connectTimer = clock.setTimeout(() => close(`not connected and authenticated within ${limits.connectTimeoutMs} ms`), limits.connectTimeoutMs);

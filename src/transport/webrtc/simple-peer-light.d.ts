@@ -1,7 +1,8 @@
 // Types for simple-peer-light@9.10.0, which ships none: only what peer-connection.ts (the one
 // file that imports it) uses. `_pc` and `_channel` are internals: simple-peer exposes neither the
 // RTCPeerConnection (needed for a second data channel and ICE restart) nor its data channel
-// (needed for bufferedAmount); the adapter reads them right after construction.
+// (needed for bufferedAmount); the adapter reads them right after construction. `_iceCompleteTimer`
+// is one too, cleared by the adapter after destroy().
 declare module 'simple-peer-light' {
   export interface SimplePeerSignalData {
     readonly type?: string;
@@ -40,5 +41,10 @@ declare module 'simple-peer-light' {
     on(event: 'iceStateChange', listener: (connectionState: RTCIceConnectionState, gatheringState: RTCIceGatheringState) => void): void;
     _pc: RTCPeerConnection | null;
     _channel: RTCDataChannel | null;
+    /**
+     * The 5 s timer started at the first local ICE candidate, which destroy() leaves running (it
+     * kept a Node process alive seconds after a close): the adapter clears it (peer-connection.ts).
+     */
+    _iceCompleteTimer?: ReturnType<typeof setTimeout> | null;
   }
 }

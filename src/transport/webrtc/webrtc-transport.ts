@@ -11,6 +11,7 @@ import { realClock } from '../../signaling/clock.ts';
 import { samePeerSet, type SignalingClient } from '../../signaling/signaling-client.ts';
 import type { RaftTransport } from '../raft-transport.ts';
 import { createCounters, type WebRtcTransportCounters } from './counters.ts';
+import { noLocalCandidatesWarning, warnOncePerType, type WebRtcTransportWarning } from './transport-warnings.ts';
 import type { DataChannelHost, DataChannelService } from './data-channel-hand-off.ts';
 import { wholeFrameCapacity } from './framing.ts';
 import { resolveWebRtcTransportLimits, type WebRtcTransportLimits } from './limits.ts';
@@ -36,6 +37,12 @@ export interface WebRtcTransportOptions {
   readonly clock?: Clock;
   /** Jitter for reconnect backoff. */
   readonly random?: () => number;
+  /**
+   * Trouble the transport can name but not fix, said once per kind, in words (transport-warnings.ts):
+   * `noLocalCandidates`, ICE found no address to connect from (in Node: a bind address is missing).
+   * Log it. The counters count every occurrence.
+   */
+  readonly onWarning?: (warning: WebRtcTransportWarning) => void;
 }
 
 export interface WebRtcTransport extends RaftTransport {
@@ -106,6 +113,7 @@ export function createWebRtcTransport(options: WebRtcTransportOptions): WebRtcTr
   const limits = resolveWebRtcTransportLimits(options.limits);
   const clock = options.clock ?? realClock;
   const counters = createCounters();
+  const warn = warnOncePerType(options.onWarning);
   const incoming = createEmitter<RaftEnvelope>();
   const peers = createWatchable<ReadonlySet<NodeId>>(new Set(), samePeerSet);
   const links = new Map<NodeId, PeerLink>();
@@ -183,6 +191,7 @@ export function createWebRtcTransport(options: WebRtcTransportOptions): WebRtcTr
       // `from` is the peer this link's handshake authenticated, never anything in the bytes.
       deliver: (bytes) => incoming.emit({ from: peerId, bytes }),
       onReachable: publishPeers,
+      onNoLocalCandidates: () => warn(noLocalCandidatesWarning(peerId)),
     });
     links.set(peerId, link);
     if (!listed) unlisted.add(peerId);
