@@ -118,6 +118,23 @@ test('a Node project builds against the packed declarations, imports every entry
   expect(run(process.execPath, [join(packageFolder, bin['raftmesh-signal'] ?? 'missing'), '--help'], app)).toContain('usage: raftmesh-signal');
 });
 
+test('a CommonJS program require()s every entry (Node 20.19 and later load ES modules that way) and gets the same module as import', () => {
+  // Until 2026-12-07 the exports map had only an `import` condition, so require('raftmesh') failed
+  // with Node's "No exports main defined", which says nothing of ESM (a newcomer's review). A
+  // `default` condition beside it, naming the same files, lets require(esm) load them.
+  const entries = Object.keys(packedManifest().exports).map((key) => (key === '.' ? 'raftmesh' : `raftmesh/${key.slice(2)}`));
+  const program = `
+    const entries = ${JSON.stringify(entries)};
+    const loaded = entries.map((name) => [name, Object.keys(require(name)).length]);
+    import('raftmesh').then((imported) => {
+      console.log(JSON.stringify({ loaded, same: imported.createRaftNode === require('raftmesh').createRaftNode }));
+    });`;
+  const result = JSON.parse(run(process.execPath, ['--input-type=commonjs', '-e', program], app)) as { loaded: [string, number][]; same: boolean };
+  expect(result.loaded.map(([name]) => name)).toEqual(entries);
+  for (const [name, exported] of result.loaded) expect(exported, name).toBeGreaterThan(0);
+  expect(result.same).toBe(true);
+});
+
 /** Opens the consumer's page and runs its one-node worker cluster through a restart. */
 async function runConsumerPage(page: Page, address: string): Promise<ConsumerResult> {
   const failures: string[] = [];
