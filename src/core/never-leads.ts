@@ -14,10 +14,14 @@
 // TimeoutNow goes, since TimeoutNow waits for an answer that shows the target's log up to date.
 //
 // A hostile peer may claim to be a witness. The flag changes no term, vote, log, commit index or
-// quorum; the only things it decides are those two refusals. So a lying peer can make the leader
-// refuse transfers to itself and refuse changes that would leave it the only voter that may lead,
-// nothing more: every election, commit and change among the others goes on as before, and the
-// refused change leaves the cluster in its current configuration, which has a leader (this one).
+// quorum; the only things it decides are those two refusals, and one more for a transfer already
+// at that peer: a target that takes TimeoutNow and then says it never leads makes the leader
+// report the transfer failed (`neverLeads`) and resume proposals while the target campaigns
+// anyway (a review, 2026-12-07), which a lying voter could do without the flag too (it need only
+// campaign late). So a lying peer can make the leader refuse or misreport transfers to itself and
+// refuse changes that would leave it the only voter that may lead, nothing more: every election,
+// commit and change among the others goes on as before, and the refused change leaves the cluster
+// in its current configuration, which has a leader (this one).
 // The converse lie (a witness that does not say so: hostile, or an older version) brings back
 // the old behaviour, a transfer abandoned at its deadline (`timeout`), no worse.
 import type { CoreState } from './core-state.ts';

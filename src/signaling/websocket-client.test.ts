@@ -191,6 +191,41 @@ describe('WebSocket signaling client', () => {
     expect(retrying.status.value).toBe('connecting'); // still trying
   });
 
+  it('gives a refusal as the cause of the attempt it was heard on only, not of later attempts that failed otherwise', async () => {
+    // From a review of onRetry: a server that once said rate-limited and then went down was said
+    // to be rate-limiting on every retry after.
+    const virtual = new VirtualClock();
+    const clock: Clock = { now: () => virtual.now(), setTimeout: (fn, ms) => virtual.setTimeout(fn, ms), clearTimeout: (handle) => virtual.clearTimeout(handle) };
+    const sockets: { emit(type: string, event?: object): void }[] = [];
+    class ScriptedSocket implements WebSocketLike {
+      readonly listeners = new Map<string, Array<(event: { readonly data: unknown }) => void>>();
+      constructor(_url: string) {
+        sockets.push(this);
+      }
+      send(): void {}
+      close(): void {}
+      addEventListener(type: string, listener: (event: { readonly data: unknown }) => void): void {
+        this.listeners.set(type, [...(this.listeners.get(type) ?? []), listener]);
+      }
+      emit(type: string, event?: object): void {
+        for (const listener of this.listeners.get(type) ?? []) listener(event as { readonly data: unknown });
+      }
+    }
+    const reasons: string[] = [];
+    const retrying = createWebSocketSignalingClient({
+      url: 'ws://127.0.0.1:9', roomId: 'room', nodeId: nodeId('a'), WebSocket: ScriptedSocket, clock,
+      limits: { reconnectDelayMinMs: 10, reconnectDelayMaxMs: 10, serverSilenceTimeoutMs: 30_000 },
+      onRetry: (retry) => reasons.push(retry.reason),
+    });
+    clients.push(retrying);
+    sockets[0]!.emit('open');
+    sockets[0]!.emit('message', { data: JSON.stringify({ type: 'error', code: 'rate-limited', message: 'slow down' }) });
+    sockets[0]!.emit('close', { code: 1008, reason: 'rate-limited' });
+    await virtual.advance(10);
+    sockets[1]!.emit('error', { message: 'connect ECONNREFUSED 127.0.0.1:9' });
+    expect(reasons).toEqual(['the connection closed (code 1008, "rate-limited") (the server said rate-limited: slow down)', 'the connection failed: connect ECONNREFUSED 127.0.0.1:9']);
+  });
+
   it('gives up after the configured number of attempts', async () => {
     const server = await start();
     const { url } = server;

@@ -120,6 +120,12 @@ export function createWebSocketSignalingClient(options: WebSocketSignalingClient
   let failedAttempts = 0;
   /** What the server last refused, if it was not for good (`member-in-use`): said when giving up. */
   let lastRefusal: string | null = null;
+  /**
+   * What the server refused on the current attempt only, for onRetry's reason: an earlier
+   * attempt's refusal (`rate-limited`) was repeated as the cause of every later failure, a server
+   * since gone down included (a review of this change).
+   */
+  let attemptRefusal: string | null = null;
   let lastHeard = clock.now();
   /** Timers not yet fired: one forgotten as it fires, or a joined client kept one per ping for good. */
   const timers = new Set<unknown>();
@@ -170,7 +176,7 @@ export function createWebSocketSignalingClient(options: WebSocketSignalingClient
     const delay = reconnectDelayMs(failedAttempts, limits.reconnectDelayMinMs, limits.reconnectDelayMaxMs, random);
     failedAttempts++;
     later(connect, delay);
-    const refused = lastRefusal === null ? '' : ` (the server said ${lastRefusal})`;
+    const refused = attemptRefusal === null ? '' : ` (the server said ${attemptRefusal})`;
     try {
       options.onRetry?.({ attempt: failedAttempts, delayMs: delay, reason: `${reason}${refused}` });
     } catch (_error) {
@@ -220,11 +226,15 @@ export function createWebSocketSignalingClient(options: WebSocketSignalingClient
         if (message.code === 'malformed' && serverKnowsClaims && claim !== undefined && message.message === 'unexpected field "claim" in hello') {
           serverKnowsClaims = false;
           lastRefusal = `${message.code}: ${message.message} (a server from before claims: joining without the claim)`;
+          attemptRefusal = lastRefusal;
           return; // the server closes; the next attempt says hello without it
         }
         if (terminalErrorCodes.has(message.code)) return stop(new SignalingRefusedError(message.code, message.message));
         // unknown-peer is informational; for the others the server closes and we retry.
-        if (message.code !== 'unknown-peer') lastRefusal = `${message.code}: ${message.message}`;
+        if (message.code !== 'unknown-peer') {
+          lastRefusal = `${message.code}: ${message.message}`;
+          attemptRefusal = lastRefusal;
+        }
         return;
       case 'ping':
         return send({ type: 'pong' });
@@ -241,6 +251,7 @@ export function createWebSocketSignalingClient(options: WebSocketSignalingClient
     if (status.value === 'closed') return;
     const current = new WebSocketClass(options.url);
     socket = current;
+    attemptRefusal = null;
     lastHeard = clock.now();
     const isCurrent = (): boolean => socket === current;
     // Pings start only once the socket opens: until the room is joined, the same silence bound
