@@ -7,7 +7,7 @@ import { isIP } from 'node:net';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { joinRoom, loadNodeClaim, loadOrMintNodeId, type DirectoryLock, type KeyValueStore, type NodeId, type RaftConfig, type Room, type ReplicatedStoreOptions, type WebSocketConstructor, type WebRtcImplementation, type WebRtcTransport } from './edge-imports.ts';
+import { joinRoom, loadNodeClaim, loadOrMintNodeIdentity, type DirectoryLock, type KeyValueStore, type NodeId, type RaftConfig, type Room, type ReplicatedStoreOptions, type WebSocketConstructor, type WebRtcImplementation, type WebRtcTransport } from './edge-imports.ts';
 import { acquireDirectoryLock, createWebRtcTransport, createWebSocketSignalingClient, isClaimedNodeId, isWebSocketUrl, makeDirectory, requireOptionalSecret, requireRoomId } from './edge-imports.ts';
 import { withBindAddress } from './bind-address.ts';
 import { createSignalingRetryLog } from './signaling-retry-log.ts';
@@ -104,9 +104,9 @@ async function lockDataDirectory(directory: string): Promise<DirectoryLock> {
 }
 
 /** The id this peer holds for `room`, or a fresh one; an id the file holds that no node may have is refused, naming the file. */
-async function loadIdentity(store: KeyValueStore, room: string, path: string): Promise<NodeId> {
+async function loadIdentity(store: KeyValueStore, room: string, path: string): Promise<{ readonly id: NodeId; readonly minted: boolean }> {
   try {
-    return await loadOrMintNodeId(store, room);
+    return await loadOrMintNodeIdentity(store, room);
   } catch (error) {
     // A RangeError is the saved id refused (too long, a lone surrogate); a write's failure is the file system's, said as it is.
     if (!(error instanceof RangeError)) throw error;
@@ -121,9 +121,12 @@ async function startOnLockedDirectory<State, Command>(options: EdgePeerOptions<S
   const identityStore = fileKeyValueStore(join(options.dataDirectory, 'identity.json'));
   // The id it starts under, for the log and /healthz while joining; joinRoom may give it up for a
   // fresh one (removed while down, or wedged), so it is not passed as fixed.
-  const id = await loadIdentity(identityStore, options.room, join(options.dataDirectory, 'identity.json'));
+  const identity = await loadIdentity(identityStore, options.room, join(options.dataDirectory, 'identity.json'));
+  const id = identity.id;
   await refuseLostClaim(identityStore, options.room, id, options.dataDirectory);
-  await adoptSharedDirectory(options.dataDirectory, id);
+  if ((await adoptSharedDirectory(options.dataDirectory, identity)) === 'left') {
+    log(`left ${join(options.dataDirectory, 'raft')} in place: it holds the log of an id saved earlier (another room on this data directory), not of ${id}, minted now for room ${options.room}`);
+  }
   const storage = edgeJoinOptions(identityStore, fileStorageShelf(options.dataDirectory));
   const metricCounts = new Map<string, number>();
   let transport: WebRtcTransport | null = null;

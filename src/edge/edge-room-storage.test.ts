@@ -155,10 +155,15 @@ describe('an edge peer data directory', () => {
     try {
       mkdirSync(join(data, 'raft'));
       writeFileSync(join(data, 'raft', 'journal'), 'old');
-      await adoptSharedDirectory(data, nodeId('c'));
+      // An id minted by this start (another room on this data directory) never takes it: the log
+      // is an earlier id's (a review, 2026-12-07: `--room B` on A's directory took A's log).
+      expect(await adoptSharedDirectory(data, { id: nodeId('b'), minted: true })).toBe('left');
+      expect(existsSync(join(data, 'raft-b'))).toBe(false);
+      expect(readFileSync(join(data, 'raft', 'journal'), 'utf8')).toBe('old');
+      expect(await adoptSharedDirectory(data, { id: nodeId('c'), minted: false })).toBe('adopted');
       expect(existsSync(join(data, 'raft'))).toBe(false);
       expect(readFileSync(join(data, 'raft-c', 'journal'), 'utf8')).toBe('old');
-      await adoptSharedDirectory(data, nodeId('c')); // nothing left to adopt
+      expect(await adoptSharedDirectory(data, { id: nodeId('c'), minted: false })).toBe('none'); // nothing left to adopt
       expect(readFileSync(join(data, 'raft-c', 'journal'), 'utf8')).toBe('old');
 
       const shelf = fileStorageShelf(data);
@@ -181,7 +186,7 @@ describe('an edge peer data directory', () => {
       const legacy = await FileRaftStorage.open(join(data, 'raft'), { fsync: false });
       await legacy.saveTermAndVotedFor(7, nodeId('c'));
       await legacy.close();
-      await adoptSharedDirectory(data, nodeId('c'));
+      await adoptSharedDirectory(data, { id: nodeId('c'), minted: false });
       const options = edgeJoinOptions(memoryKeyValueStore(), fileStorageShelf(data));
       const adopted = await options.storage(nodeId('c'));
       expect(await adopted.term()).toBe(7);

@@ -48,10 +48,16 @@ export function fileStorageShelf(dataDirectory: string): StorageShelf {
  * Data directories written before ids had directories of their own kept the one id's Raft data in
  * `raft/`: it belongs to the id the identity file names, and moves to that id's directory.
  */
-export async function adoptSharedDirectory(dataDirectory: string, id: NodeId): Promise<void> {
+export async function adoptSharedDirectory(dataDirectory: string, identity: { readonly id: NodeId; readonly minted: boolean }): Promise<'adopted' | 'left' | 'none'> {
   const shared = join(dataDirectory, 'raft');
-  const own = raftDirectoryOf(dataDirectory, id);
-  if (existsSync(shared) && !existsSync(own)) await rename(shared, own);
+  const own = raftDirectoryOf(dataDirectory, identity.id);
+  if (!existsSync(shared) || existsSync(own)) return 'none';
+  // Only the id this room had saved may take it: an id minted by this start has never run, so the
+  // log there is an earlier id's, another room's on the same data directory (`--room B` on A's
+  // directory took A's term, vote and log: a review, 2026-12-07). It stays for that room's next start.
+  if (identity.minted) return 'left';
+  await rename(shared, own);
+  return 'adopted';
 }
 
 export interface EdgeJoinOptions {

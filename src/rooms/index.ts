@@ -14,6 +14,6 @@ export type { VisibilitySource } from './visibility.ts';
 export { defaultKeyValueStore, memoryKeyValueStore } from './room-identity.ts';
 export type { KeyValueStore } from './room-identity.ts';
 export type { RoomHello } from './room-channel.ts';
-export { loadNodeClaim, loadOrMintNodeId, mintNodeIdentity, saveNodeIdentity } from './room-identity.ts';
+export { loadNodeClaim, loadOrMintNodeId, loadOrMintNodeIdentity, mintNodeIdentity, saveNodeIdentity } from './room-identity.ts';
 export type { NodeIdentity } from './room-identity.ts';
 export { claimTabIdentity } from './tab-identity.ts';
