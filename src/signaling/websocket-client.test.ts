@@ -7,7 +7,7 @@ import { VirtualClock } from '../testing/virtual-clock.ts';
 import type { Clock } from './clock.ts';
 import { startSignalingServer, type SignalingServer, type SignalingServerOptions } from './server/signaling-server.ts';
 import { SignalingRefusedError, SignalingUnreachableError, type ReceivedSignal } from './signaling-client.ts';
-import { createWebSocketSignalingClient, type WebSocketConstructor, type WebSocketLike, type WebSocketSignalingClient, type WebSocketSignalingClientOptions } from './websocket-client.ts';
+import { createWebSocketSignalingClient, type SignalingRetry, type WebSocketConstructor, type WebSocketLike, type WebSocketSignalingClient, type WebSocketSignalingClientOptions } from './websocket-client.ts';
 
 const servers: SignalingServer[] = [];
 const clients: WebSocketSignalingClient[] = [];
@@ -33,6 +33,38 @@ function until<T>(watchable: Watchable<T>, predicate: (value: T) => boolean): Pr
       resolve(value);
     });
   });
+}
+
+/** A socket the test scripts: it emits what a server or a browser would, when told. */
+class ScriptedSocket implements WebSocketLike {
+  readonly listeners = new Map<string, Array<(event: { readonly data: unknown }) => void>>();
+  send(): void {}
+  close(): void {}
+  addEventListener(type: string, listener: (event: { readonly data: unknown }) => void): void {
+    this.listeners.set(type, [...(this.listeners.get(type) ?? []), listener]);
+  }
+  emit(type: string, event?: object): void {
+    for (const listener of this.listeners.get(type) ?? []) listener(event as { readonly data: unknown });
+  }
+}
+
+/** A client on scripted sockets and a virtual clock, retrying every 10 ms, reporting to `onRetry`. */
+function scriptedClient(onRetry: (retry: SignalingRetry) => void): { virtual: VirtualClock; sockets: ScriptedSocket[]; retrying: WebSocketSignalingClient } {
+  const virtual = new VirtualClock();
+  const clock: Clock = { now: () => virtual.now(), setTimeout: (fn, ms) => virtual.setTimeout(fn, ms), clearTimeout: (handle) => virtual.clearTimeout(handle) };
+  const sockets: ScriptedSocket[] = [];
+  const retrying = client('ws://127.0.0.1:9', 'a', {
+    WebSocket: class extends ScriptedSocket {
+      constructor(_url: string) {
+        super();
+        sockets.push(this);
+      }
+    },
+    clock,
+    limits: { reconnectDelayMinMs: 10, reconnectDelayMaxMs: 10, serverSilenceTimeoutMs: 30_000 },
+    onRetry,
+  });
+  return { virtual, sockets, retrying };
 }
 
 const hasPeer = (id: string) => (peers: ReadonlySet<NodeId>) => peers.has(nodeId(id));
@@ -146,34 +178,11 @@ describe('WebSocket signaling client', () => {
   });
 
   it('names a close, a server that never answers and one it cannot understand, and survives a throwing onRetry', async () => {
-    const virtual = new VirtualClock();
-    const clock: Clock = { now: () => virtual.now(), setTimeout: (fn, ms) => virtual.setTimeout(fn, ms), clearTimeout: (handle) => virtual.clearTimeout(handle) };
-    const sockets: ScriptedSocket[] = [];
-    /** A socket the test scripts: it emits what a server or a browser would, when told. */
-    class ScriptedSocket implements WebSocketLike {
-      readonly listeners = new Map<string, Array<(event: { readonly data: unknown }) => void>>();
-      constructor(_url: string) {
-        sockets.push(this);
-      }
-      send(): void {}
-      close(): void {}
-      addEventListener(type: string, listener: (event: { readonly data: unknown }) => void): void {
-        this.listeners.set(type, [...(this.listeners.get(type) ?? []), listener]);
-      }
-      emit(type: string, event?: object): void {
-        for (const listener of this.listeners.get(type) ?? []) listener(event as { readonly data: unknown });
-      }
-    }
     const reasons: string[] = [];
-    const retrying = createWebSocketSignalingClient({
-      url: 'ws://127.0.0.1:9', roomId: 'room', nodeId: nodeId('a'), WebSocket: ScriptedSocket, clock,
-      limits: { reconnectDelayMinMs: 10, reconnectDelayMaxMs: 10, serverSilenceTimeoutMs: 30_000 },
-      onRetry: (retry) => {
-        reasons.push(retry.reason);
-        throw new Error('a broken logger');
-      },
+    const { virtual, sockets, retrying } = scriptedClient((retry) => {
+      reasons.push(retry.reason);
+      throw new Error('a broken logger');
     });
-    clients.push(retrying);
     sockets[0]!.emit('close', { code: 1013, reason: 'try again later' });
     await virtual.advance(10);
     sockets[1]!.emit('open');
@@ -194,30 +203,8 @@ describe('WebSocket signaling client', () => {
   it('gives a refusal as the cause of the attempt it was heard on only, not of later attempts that failed otherwise', async () => {
     // From a review of onRetry: a server that once said rate-limited and then went down was said
     // to be rate-limiting on every retry after.
-    const virtual = new VirtualClock();
-    const clock: Clock = { now: () => virtual.now(), setTimeout: (fn, ms) => virtual.setTimeout(fn, ms), clearTimeout: (handle) => virtual.clearTimeout(handle) };
-    const sockets: { emit(type: string, event?: object): void }[] = [];
-    class ScriptedSocket implements WebSocketLike {
-      readonly listeners = new Map<string, Array<(event: { readonly data: unknown }) => void>>();
-      constructor(_url: string) {
-        sockets.push(this);
-      }
-      send(): void {}
-      close(): void {}
-      addEventListener(type: string, listener: (event: { readonly data: unknown }) => void): void {
-        this.listeners.set(type, [...(this.listeners.get(type) ?? []), listener]);
-      }
-      emit(type: string, event?: object): void {
-        for (const listener of this.listeners.get(type) ?? []) listener(event as { readonly data: unknown });
-      }
-    }
     const reasons: string[] = [];
-    const retrying = createWebSocketSignalingClient({
-      url: 'ws://127.0.0.1:9', roomId: 'room', nodeId: nodeId('a'), WebSocket: ScriptedSocket, clock,
-      limits: { reconnectDelayMinMs: 10, reconnectDelayMaxMs: 10, serverSilenceTimeoutMs: 30_000 },
-      onRetry: (retry) => reasons.push(retry.reason),
-    });
-    clients.push(retrying);
+    const { virtual, sockets } = scriptedClient((retry) => reasons.push(retry.reason));
     sockets[0]!.emit('open');
     sockets[0]!.emit('message', { data: JSON.stringify({ type: 'error', code: 'rate-limited', message: 'slow down' }) });
     sockets[0]!.emit('close', { code: 1008, reason: 'rate-limited' });
