@@ -46,6 +46,33 @@ describe('a connection that gathered no local ICE candidate', () => {
     expect(warnings).toHaveLength(1);
   });
 
+  it('survives an onWarning that throws: the connection still connects once candidates come', async () => {
+    const hub = createSignalingHub();
+    const network = new FakeConnectionNetwork();
+    let calls = 0;
+    const transports = ['a', 'b'].map((name) => {
+      const signaling = hub.client(nodeId(name));
+      const onWarning = (): void => {
+        calls++;
+        throw new Error('a broken logger');
+      };
+      const transport = createWebRtcTransport({ signaling, secret: 'test secret', openConnection: network.openConnection, onWarning });
+      cleanup.push(() => {
+        transport.close();
+        signaling.close();
+      });
+      return transport;
+    }) as [WebRtcTransport, WebRtcTransport];
+    const offersOfA = (): FakeConnection[] => network.connections.filter((connection) => connection.options.initiator);
+    await vi.waitFor(() => expect(offersOfA()).toHaveLength(1), wait);
+    expect(() => offersOfA()[0]?.options.events.noLocalCandidates()).not.toThrow();
+    expect(calls).toBe(1);
+    expect(transports[0].counters.connectionsWithoutLocalCandidates).toBe(1);
+    await vi.waitFor(() => {
+      for (const transport of transports) expect(transport.peers.value.size).toBe(1);
+    }, wait);
+  });
+
   it('is not said without an onWarning, and counts nothing while candidates are found', async () => {
     const hub = createSignalingHub();
     const network = new FakeConnectionNetwork();

@@ -21,12 +21,21 @@ export function noLocalCandidatesWarning(peer: NodeId): WebRtcTransportWarning {
   };
 }
 
-/** Calls `listener` with the first warning of each type only: a connection retried every few seconds would repeat it for good. */
+/**
+ * Calls `listener` with the first warning of each type only: a connection retried every few seconds
+ * would repeat it for good. An exception the listener throws is ignored.
+ */
 export function warnOncePerType(listener: ((warning: WebRtcTransportWarning) => void) | undefined): (warning: WebRtcTransportWarning) => void {
   const said = new Set<WebRtcTransportWarning['type']>();
   return (warning) => {
     if (listener === undefined || said.has(warning.type)) return;
     said.add(warning.type);
-    listener(warning);
+    try {
+      listener(warning);
+    } catch (_error) {
+      // A logger's failure must not reach the connection's event handler, which runs inside
+      // simple-peer's emitter: thrown there, it would end the connection attempt (or, in Node,
+      // the process) over a log line. The signaling client's onRetry is guarded the same way.
+    }
   };
 }

@@ -40,7 +40,7 @@ export interface WebRtcTransportOptions {
   /**
    * Trouble the transport can name but not fix, said once per kind, in words (transport-warnings.ts):
    * `noLocalCandidates`, ICE found no address to connect from (in Node: a bind address is missing).
-   * Log it. The counters count every occurrence.
+   * Log it. The counters count every occurrence. An exception thrown here is ignored.
    */
   readonly onWarning?: (warning: WebRtcTransportWarning) => void;
 }
