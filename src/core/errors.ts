@@ -85,6 +85,10 @@ export class ProposalRejectedError extends Error {
  * IndexedDB database as corrupt and made an empty one), so the id it belonged to must not run
  * again: it would vote again in terms it voted in. Unlike 'corruptRecord' there is nothing left
  * to inspect or restore; the way on is a fresh id (joinRoom takes it by itself).
+ * 'inUse' may pass (another process holds the storage and may let go: a supervisor may retry);
+ * 'wrongOwner' and 'notFound' will not by themselves (the storage belongs to another node id;
+ * there is no storage where one was required), so a supervisor that retries them retries for
+ * good: they are their own reasons, not 'inUse' and 'closed' as they were until 2026-12-07.
  */
 export type StorageFailureReason =
   | 'quotaExceeded'
@@ -96,6 +100,8 @@ export type StorageFailureReason =
   | 'dataLost'
   | 'closed'
   | 'inUse'
+  | 'wrongOwner'
+  | 'notFound'
   | 'diskFull'
   | 'unknown';
 

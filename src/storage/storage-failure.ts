@@ -21,6 +21,8 @@ const advice: Readonly<Record<StorageFailureReason, string>> = {
   dataLost: 'the stored data was lost (deleted by the browser); this id must not run again',
   closed: 'the storage is closed',
   inUse: 'another process holds this storage open',
+  wrongOwner: 'this storage belongs to another node id',
+  notFound: 'there is no storage here, and none was to be created',
   diskFull: 'the disk is full (ENOSPC); free space, then restart the node',
   unknown: 'IndexedDB failed',
 };

@@ -120,7 +120,7 @@ async function readOpenOwner(handle: FileHandle, path: string): Promise<NodeId> 
 
 function requireSameOwner(directory: string, recorded: NodeId, given: NodeId): void {
   if (recorded === given) return;
-  throw storageFailure('inUse', `opening ${directory}`, undefined, 'FileRaftStorage', `this directory belongs to node ${JSON.stringify(recorded)}, not to node ${JSON.stringify(given)} (FileStorageOptions.nodeId): check the path and the id; a node opened on another node's data would take its term, vote and log`);
+  throw storageFailure('wrongOwner', `opening ${directory}`, undefined, 'FileRaftStorage', `this directory belongs to node ${JSON.stringify(recorded)}, not to node ${JSON.stringify(given)} (FileStorageOptions.nodeId): check the path and the id; a node opened on another node's data would take its term, vote and log`);
 }
 
 /**
@@ -144,7 +144,7 @@ async function requireExistingStorage(directory: string): Promise<void> {
 }
 
 function notCreated(directory: string, why: string): RaftStorageError {
-  return storageFailure('closed', `opening ${directory}`, undefined, 'FileRaftStorage', `${why}, and create is false (FileStorageOptions.create): refusing to start an empty log where a node's data was expected. Check the path (and that its volume is mounted); to start a new node there, open it once with create: true`);
+  return storageFailure('notFound', `opening ${directory}`, undefined, 'FileRaftStorage', `${why}, and create is false (FileStorageOptions.create): refusing to start an empty log where a node's data was expected. Check the path (and that its volume is mounted); to start a new node there, open it once with create: true`);
 }
 
 function damaged(path: string, detail: string): RaftStorageError {

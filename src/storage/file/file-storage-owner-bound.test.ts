@@ -23,6 +23,6 @@ describe('FileRaftStorage owner file bounds', () => {
     expect(await readOwner(join(directory, 'data'))).toBe(id);
     const again = await FileRaftStorage.open(join(directory, 'data'), { nodeId: id, create: false, fsync: false });
     await again.close();
-    await expect(FileRaftStorage.open(join(directory, 'data'), { nodeId: nodeId('other'), fsync: false })).rejects.toMatchObject({ reason: 'inUse' });
+    await expect(FileRaftStorage.open(join(directory, 'data'), { nodeId: nodeId('other'), fsync: false })).rejects.toMatchObject({ reason: 'wrongOwner' });
   });
 });

@@ -59,7 +59,7 @@ describe('FileRaftStorage with a nodeId', () => {
     await writeNodeData(directory, { nodeId: 'a' });
     const before = contentsOf(directory);
     const refusal = await refusalOf(FileRaftStorage.open(directory, { fsync: false, nodeId: 'b' }));
-    expect(refusal.reason).toBe('inUse');
+    expect(refusal.reason).toBe('wrongOwner');
     expect(refusal.message).toContain(directory);
     expect(refusal.message).toContain('belongs to node "a", not to node "b"');
     // Not even the lock was taken: the journal, the owner and the sentinel are as they were.
@@ -94,7 +94,7 @@ describe('FileRaftStorage with a nodeId', () => {
     await storage.close();
     expect(await readOwner(directory)).toBe('a');
     expect(readFileSync(join(directory, journalFileName))).toEqual(journalBefore);
-    expect((await refusalOf(FileRaftStorage.open(directory, { nodeId: 'b' }))).reason).toBe('inUse');
+    expect((await refusalOf(FileRaftStorage.open(directory, { nodeId: 'b' }))).reason).toBe('wrongOwner');
   });
 
   it('refuses a damaged owner file (corruptRecord) before anything is written, whatever the damage', async () => {
@@ -134,7 +134,7 @@ describe('FileRaftStorage with create: false', () => {
     const parent = freshDirectory();
     const missing = join(parent, 'typo', 'a');
     const refusal = await refusalOf(FileRaftStorage.open(missing, { create: false, nodeId: 'a' }));
-    expect(refusal.reason).toBe('closed');
+    expect(refusal.reason).toBe('notFound');
     expect(refusal.message).toContain(missing);
     expect(refusal.message).toMatch(/no such directory.*create is false.*Check the path.*create: true/);
     expect(readdirSync(parent)).toEqual([]);

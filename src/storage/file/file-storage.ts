@@ -54,12 +54,12 @@ export interface FileStorageOptions {
   readonly compactAfterBytes?: number;
   /**
    * The node this directory belongs to: recorded at the first open that gives it, and checked at
-   * every later open that gives it; another id is refused (RaftStorageError 'inUse') before
+   * every later open that gives it; another id is refused (RaftStorageError 'wrongOwner') before
    * anything is written. Without it nothing is checked (as before this option).
    */
   readonly nodeId?: string;
   /**
-   * false: refuse (RaftStorageError 'closed') a directory that is missing or holds no journal or
+   * false: refuse (RaftStorageError 'notFound') a directory that is missing or holds no journal or
    * snapshot, instead of starting an empty log there. Default true: created as needed.
    */
   readonly create?: boolean;
