@@ -117,6 +117,25 @@ describe('relay', () => {
     expect(await a.next('peer-left')).toEqual({ type: 'peer-left', nodeId: 'b' });
   });
 
+  it('serves on when its onEvent listener throws: joins, signals and leaves go through, and each is still reported', async () => {
+    const seen: string[] = [];
+    const onEvent = (event: SignalingServerEvent): void => {
+      seen.push(event.type);
+      throw new Error('a broken logger');
+    };
+    const { url } = await start({ onEvent });
+    const a = await track(joinOpen(url, 'room', 'a'));
+    const b = await track(joinOpen(url, 'room', 'b'));
+    expect(b.received.find((message) => message.type === 'joined')).toMatchObject({ peers: ['a'] });
+    expect(await a.next('peer-joined')).toEqual({ type: 'peer-joined', nodeId: 'b' });
+    b.send({ type: 'signal', to: 'a', payload: 'offer' });
+    expect(await a.next('signal')).toEqual({ type: 'signal', from: 'b', payload: 'offer' });
+    b.close();
+    expect(await a.next('peer-left')).toEqual({ type: 'peer-left', nodeId: 'b' });
+    expect(seen).toEqual(['joined', 'joined', 'left']);
+    expect(server?.stats()).toMatchObject({ peers: 1 });
+  });
+
   it('never leaks across rooms: a signal to a node of another room is answered with unknown-peer', async () => {
     const { url } = await start();
     const a = await track(joinOpen(url, 'one', 'a'));

@@ -23,7 +23,7 @@ export interface SignalingServerOptions {
   /** With a room table: whether rooms not listed are served (open). Default false. */
   readonly allowUnlistedRooms?: boolean;
   readonly limits?: Partial<SignalingServerLimits>;
-  /** Joins, leaves and refusals, one event each (the CLI logs them). */
+  /** Joins, leaves and refusals, one event each (the CLI logs them). An exception thrown here is ignored. */
   readonly onEvent?: (event: SignalingServerEvent) => void;
   /** Time source for idle and handshake timeouts and the rate limit (tests pass a virtual clock). */
   readonly clock?: Clock;
@@ -103,7 +103,12 @@ export async function startSignalingServer(options: SignalingServerOptions): Pro
     if (event.type === 'joined') counters.joins++;
     else if (event.type === 'left') counters.leaves++;
     else counters.refusals++;
-    options.onEvent?.(event);
+    try {
+      options.onEvent?.(event);
+    } catch (_error) {
+      // A logger's failure must not fail the join, signal or leave it reports: thrown here, it
+      // left a joined peer unanswered and, from a socket's event handler, was an unhandled error.
+    }
   };
   const sockets: SocketTable = { connections: new Map(), closing: createClosingSockets(limits.maxHandshakesPerAddress, closeGraceMs, realClock) };
   // `ws` itself drops frames beyond the protocol ceiling (with close code 1009) before buffering
