@@ -60,6 +60,8 @@ export function createReplicatedStore<State, Command>(options: ReplicatedStoreOp
 
   const dispatch = async (command: Command, dispatchOptions: { signal?: AbortSignal } = {}): Promise<DispatchResult<State>> => {
     if (applier.stopped !== null) throw applier.stopped;
+    const durable = durableIdentityRefusal(node);
+    if (durable !== null) throw durable;
     if (pending.size >= resolved.maxPendingCommands) throw new RangeError(`${resolved.maxPendingCommands} commands are already pending; wait for some to apply`);
     const bytes = resolved.commands.encode(command);
     let requestId = nextRequestId++;
@@ -125,4 +127,24 @@ async function follow<State>(node: RaftNode, applier: StoreApplier<State>): Prom
   } catch (error) {
     applier.stop(error instanceof Error ? error : new Error(String(error)));
   }
+}
+
+/**
+ * The store numbers its requests from 1 in every run, which is exactly-once only under a client id
+ * that is new in every run: the auto id a node mints at each start. Under a durable id the session
+ * table keeps the previous run's high-water mark, so this run's first commands were skipped as
+ * replays of that run's and their dispatches resolved with an earlier command's entry, applied
+ * nowhere (a newcomer's first hour in the browser, 2026-12-07). So dispatch refuses on such a node.
+ * The store itself is fine there: it folds the log, each key once, and an application that
+ * proposes on the node with its own request ids (README "Exactly-once") gets exactly-once across
+ * restarts with the store's state. A node that does not name its client id (RaftNode.clientId is
+ * optional) cannot be checked here.
+ */
+function durableIdentityRefusal(node: RaftNode): TypeError | null {
+  const clientId = node.clientId?.value ?? null;
+  if (clientId === null || parseAutoClientId(clientId) !== null) return null;
+  return new TypeError(
+    `ReplicatedStore.dispatch: node ${node.id} stamps its proposals with the durable client id ${JSON.stringify(clientId)}, but the store numbers its requests from 1 in every run, so under an id that outlives a run they would be skipped as the earlier run's replays. ` +
+      'Start the node with the default identity ({ type: "auto" }) to dispatch. For exactly-once across restarts, make the command idempotent in the reducer (a command id the state remembers), or propose on the node itself with your own request ids (README "Exactly-once"): the store folds those once each.',
+  );
 }
