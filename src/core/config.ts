@@ -1,5 +1,6 @@
 // RaftConfig (API.md "Configuration"): defaults, validation and the resolved form the
 // engine uses. Every bound the engine relies on is validated here, together.
+import { describeValue } from './describe-value.ts';
 
 export interface Clock {
   /** Milliseconds, monotonic. */
@@ -121,22 +122,6 @@ function requireInteger(field: string, value: number, minimum: number, maximum: 
     const source = defaulted ? ` (its default: it was not set, so set it too)` : '';
     throw new RangeError(`RaftConfig.${field} = ${describeValue(value)}${source} is invalid: ${rule}`);
   }
-}
-
-/**
- * A value as the caller wrote it: a number plainly, anything else (untyped JavaScript, a parsed
- * setting) quoted with its type, so `heartbeatInterval = "50"` does not read like a valid 50.
- */
-function describeValue(value: unknown): string {
-  if (typeof value === 'number') return String(value);
-  if (typeof value === 'function') return 'a function';
-  let written: string | undefined;
-  try {
-    written = JSON.stringify(value);
-  } catch {
-    written = undefined;
-  }
-  return `${written ?? String(value)} (${value === null ? 'null' : typeof value})`;
 }
 
 /** The injected clock is called on every step, so a malformed one is refused up front like any field. */

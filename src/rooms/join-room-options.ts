@@ -1,5 +1,6 @@
 // joinRoom's options and the room it returns, with the bounds every interval is checked against
 // before anything is opened.
+import { describeValue } from '../core/describe-value.ts';
 import { resolveRaftConfig, type RaftConfig } from '../core/config.ts';
 import type { RaftMetric } from '../core/events.ts';
 import type { NodeId } from '../core/types.ts';
@@ -104,7 +105,12 @@ export interface JoinRoomOptions<State, Command> {
    * store (saveNodeIdentity), or the join is refused: a signaling server would refuse it.
    */
   readonly nodeId?: NodeId;
-  /** Where the node id, its claim and bootstrap config live across reloads (default localStorage, else memory). */
+  /**
+   * Where the node id, its claim and bootstrap config live across reloads. Default: in a browser
+   * tab, a slot of its own in IndexedDB (the `raftmesh-identity` database, one slot per open tab
+   * of the room, so two tabs are two members and a reloaded tab is the same one); elsewhere
+   * localStorage if present, else memory.
+   */
   readonly identityStore?: KeyValueStore;
   /** Default: document.visibilityState where a document exists, else always visible. */
   readonly visibility?: VisibilitySource;
@@ -172,7 +178,7 @@ export interface Room<State, Command> {
 
 function bounded(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < min || value > max) throw new RangeError(`joinRoom ${name} = ${String(value)} must be an integer in ${min}..${max}`);
+  if (!Number.isSafeInteger(value) || value < min || value > max) throw new RangeError(`joinRoom ${name} = ${describeValue(value)} must be an integer in ${min}..${max}`);
   return value;
 }
 

@@ -34,6 +34,7 @@
 // be a majority of both the old and the new voter sets (otherwise a stuck joint config would block
 // every later change). A voter that is reachable and answers is never removed, and the voter set
 // is never empty.
+import { describeValue } from '../core/describe-value.ts';
 import type { ClusterConfig, NodeId } from '../core/types.ts';
 
 export interface MembershipPolicySettings {
@@ -97,7 +98,7 @@ export type MembershipDecision =
 
 export function validatePolicySettings(settings: MembershipPolicySettings): MembershipPolicySettings {
   const check = (name: string, value: number, min: number, max: number): void => {
-    if (!Number.isSafeInteger(value) || value < min || value > max) throw new RangeError(`membership policy ${name} = ${String(value)} must be an integer in ${min}..${max}`);
+    if (!Number.isSafeInteger(value) || value < min || value > max) throw new RangeError(`membership policy ${name} = ${describeValue(value)} must be an integer in ${min}..${max}`);
   };
   check('targetVoters', settings.targetVoters, 1, 9);
   check('unreachableAfterMs', settings.unreachableAfterMs, 1, 86_400_000);

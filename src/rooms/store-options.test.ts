@@ -2,6 +2,7 @@
 // publish: for a store that cannot compute the state from the commands (an edge peer without the
 // application's reducer), where any count, however large, is reached in the end.
 import { describe, expect, it } from 'vitest';
+import { roomTimings } from './join-room-options.ts';
 import { resolveStoreOptions, type ReplicatedStoreOptions } from './store-options.ts';
 
 const base: ReplicatedStoreOptions<number, number> = { initialState: 0, apply: (state, command) => state + command };
@@ -16,5 +17,18 @@ describe('ReplicatedStoreOptions.snapshotEvery', () => {
     for (const every of [0, -1, 1.5, 10_000_001, Number.NaN, Number.NEGATIVE_INFINITY, '5' as unknown as number]) {
       expect(() => resolveStoreOptions({ ...base, snapshotEvery: every }), String(every)).toThrow(/ReplicatedStoreOptions\.snapshotEvery = .* must be an integer in 1\.\.10000000, or Infinity to never publish/);
     }
+  });
+});
+
+describe('a number given as a string', () => {
+  it('is named as the string it is, not printed like the valid number it reads as', () => {
+    expect(() => resolveStoreOptions({ ...base, snapshotEvery: '1500' as unknown as number })).toThrow('ReplicatedStoreOptions.snapshotEvery = "1500" (string) must be an integer');
+  });
+});
+
+describe('joinRoom timings given as strings', () => {
+  it('names the string, so discoveryMs = "1500" does not read like a valid 1500', () => {
+    const options = { discoveryMs: '1500' } as unknown as Parameters<typeof roomTimings>[0];
+    expect(() => roomTimings(options)).toThrow('joinRoom discoveryMs = "1500" (string) must be an integer in 0..600000');
   });
 });

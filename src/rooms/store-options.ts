@@ -1,4 +1,5 @@
 // Options, defaults and bounds of a replicated store (createReplicatedStore).
+import { describeValue } from '../core/describe-value.ts';
 import type { Clock } from '../core/config.ts';
 import type { Unsubscribe, Watchable } from '../core/observable.ts';
 import type { RaftNode } from '../driver/node-options.ts';
@@ -104,7 +105,7 @@ export interface ResolvedStoreOptions<State, Command> {
 
 function boundedInteger(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < min || value > max) throw new RangeError(`ReplicatedStoreOptions.${name} = ${String(value)} must be an integer in ${min}..${max}`);
+  if (!Number.isSafeInteger(value) || value < min || value > max) throw new RangeError(`ReplicatedStoreOptions.${name} = ${describeValue(value)} must be an integer in ${min}..${max}`);
   return value;
 }
 
@@ -115,7 +116,7 @@ function boundedInteger(name: string, value: number | undefined, fallback: numbe
 function snapshotEveryOf(value: number | undefined): number {
   if (value === Number.POSITIVE_INFINITY) return value;
   if (value === undefined || (Number.isSafeInteger(value) && value >= 1 && value <= 10_000_000)) return value ?? 1_000;
-  throw new RangeError(`ReplicatedStoreOptions.snapshotEvery = ${String(value)} must be an integer in 1..10000000, or Infinity to never publish`);
+  throw new RangeError(`ReplicatedStoreOptions.snapshotEvery = ${describeValue(value)} must be an integer in 1..10000000, or Infinity to never publish`);
 }
 
 export function resolveStoreOptions<State, Command>(options: ReplicatedStoreOptions<State, Command>): ResolvedStoreOptions<State, Command> {
