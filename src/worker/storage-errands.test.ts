@@ -12,6 +12,7 @@ import { WorkerCrashedError } from './error-transfer.ts';
 import { createInProcessWorker, type InProcessWorker } from './in-process-worker.test-support.ts';
 import { destroyStorageInWorker, readStoredStateInWorker } from './storage-errands.ts';
 import { createWorkerRaftNode } from './worker-client.ts';
+import type { WorkerStorageOptions } from './protocol.ts';
 import { workerNodeFactory } from './worker-node-factory.ts';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
@@ -99,6 +100,10 @@ describe('storage errands in a worker of their own', () => {
     const pool = workerPool();
     await expect(readStoredStateInWorker({ type: 'indexeddb', name: '' }, { worker: pool.create() })).rejects.toThrow(/the storage to read must be \{ type: "indexeddb", name, durability\? \} or \{ type: "memory" \}/);
     expect(pool.created[0]?.terminated).toBe(false);
+    const strong = { type: 'indexeddb', name: 'durability-misspelt', durability: 'strong' } as unknown as WorkerStorageOptions;
+    await expect(readStoredStateInWorker(strong, { worker: pool.create() })).rejects.toThrow('the storage to read.durability = "strong" must be "strict" (the default: each write durable before it resolves) or "relaxed"');
+    const misspeltNode = createWorkerRaftNode({ id: nodeId('misspelt'), clusterConfig: { voters: [nodeId('misspelt')] }, transport: createLoopbackNetwork().transport(nodeId('misspelt')), storage: strong, worker: pool.create() });
+    await expect(misspeltNode).rejects.toThrow(/^WorkerRaftNodeOptions\.storage\.durability = "strong" must be/);
     const id = nodeId('hosting');
     const worker = createInProcessWorker();
     const node = await createWorkerRaftNode({ id, clusterConfig: { voters: [id] }, transport: createLoopbackNetwork().transport(id), storage: { type: 'memory' }, worker });

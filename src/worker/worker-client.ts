@@ -375,4 +375,10 @@ export function validateWorkerStorage(value: WorkerStorageOptions, what: string)
   if (storage?.type === 'indexeddb' ? typeof storage.name !== 'string' || storage.name.length === 0 : storage?.type !== 'memory') {
     throw new RangeError(`${what} must be { type: "indexeddb", name, durability? } or { type: "memory" }`);
   }
+  // Checked on the page too: in the worker alone, a misspelt durability surfaced only once the
+  // worker had loaded and opened, as an error of IndexedDbRaftStorage's (the browser newcomer).
+  const durability = (storage as { durability?: unknown }).durability;
+  if (storage?.type === 'indexeddb' && durability !== undefined && durability !== 'strict' && durability !== 'relaxed') {
+    throw new RangeError(`${what}.durability = ${JSON.stringify(durability) ?? String(durability)} must be "strict" (the default: each write durable before it resolves) or "relaxed"`);
+  }
 }
