@@ -105,14 +105,15 @@ export default tseslint.config(
   ...importRules('worker', { not: [] }),
   // Rooms compose the driver, signaling and a transport factory; like every src layer, never testing.
   ...importRules('rooms', { not: [] }),
-  // DESIGN.md: the demo uses only the public entries, like any application would.
+  // DESIGN.md: the demo uses only the public entries, like any application would, and by the
+  // package's name (scripts/source-aliases.mjs), so its files can be copied into an app as they are.
   {
     files: ['demo/**/*.ts'],
     ignores: ['demo/**/*.test.ts', 'demo/vite.config.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ regex: '^(?:\\.\\./)+src/(?!(?:index|worker|webrtc|rooms)\\.ts$)', message: 'the demo imports only the public entries: src/index.ts, src/worker.ts, src/webrtc.ts, src/rooms.ts' }] },
+        { patterns: [{ regex: '^(?:\\.\\./)+src/', message: "the demo imports the library by its package name, as an application does: 'raftmesh', 'raftmesh/rooms', 'raftmesh/worker', 'raftmesh/webrtc' (scripts/source-aliases.mjs and tsconfig.json's paths map them to src/)" }] },
       ],
     },
   },

@@ -9,6 +9,7 @@ import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
 import { chromiumArguments, chromiumPath } from './scripts/browser-flags.mjs';
 import { isolatedNodeTestFiles } from './scripts/node-test-isolation.mjs';
+import { raftmeshSourceAliases } from './scripts/source-aliases.mjs';
 import { LongestFirstSequencer } from './scripts/test-order.mjs';
 
 const nodeTestDirectories = ['src', 'bench', 'demo', 'e2e', 'scripts'];
@@ -27,6 +28,8 @@ export default defineConfig({
     sourcemap: true,
   },
   worker: { format: 'es' },
+  // The demo (served from here under test) imports the package by name: scripts/source-aliases.mjs.
+  resolve: { alias: raftmeshSourceAliases },
   // The dependencies browser pages use, bundled when the server starts: discovered later, Vite
   // would re-optimize and reload every open page mid-test.
   // A dev server's scan for more (Vite's default, every page) skips the packed-package spec's

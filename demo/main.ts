@@ -1,6 +1,6 @@
 // The demo page: joins the room named in the URL and renders the board and the cluster panel.
-import { LeadershipTransferError, nodeId } from '../src/index.ts';
-import type { WebRtcTransport } from '../src/webrtc.ts';
+import { LeadershipTransferError, nodeId } from 'raftmesh';
+import type { WebRtcTransport } from 'raftmesh/webrtc';
 import { bannerNotes, bannerOf, type UnreachableReport } from './app/connection-banner.ts';
 import { signalingDownText } from './app/connection-text.ts';
 import { joinHintOf } from './app/join-hint.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createEmitter, createWatchable, nodeId, type NodeId, type RaftNode } from '../../src/index.ts';
+import { createEmitter, createWatchable, nodeId, type NodeId, type RaftNode } from 'raftmesh';
 import { createDemoModel, type StoreLike } from './demo-model.ts';
 import { silentAfterMs } from './last-heard.ts';
 import type { PartitionSwitch, PeerStatus } from './partition-switch.ts';

@@ -1,7 +1,7 @@
 // What the page shows and the tests drive, in one place: the board (optimistic and confirmed),
 // a row per cluster member (from this node and the peers' status gossip), a timeline of
 // elections, membership changes and members going silent, and errors in words.
-import type { ClusterConfig, NodeId, RaftNode } from '../../src/index.ts';
+import type { ClusterConfig, NodeId, RaftNode } from 'raftmesh';
 import type { BoardCommand, BoardState } from '../board/board-state.ts';
 import { shortId } from './connection-banner.ts';
 import type { MemberConnection } from './connection-text.ts';

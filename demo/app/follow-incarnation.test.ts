@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createWatchable, type RaftNode } from '../../src/index.ts';
+import { createWatchable, type RaftNode } from 'raftmesh';
 import { followIncarnation, type Incarnation } from './follow-incarnation.ts';
 
 /** Only what the test subscribes to: a node whose role can change. */

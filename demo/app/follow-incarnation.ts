@@ -2,7 +2,7 @@
 // rejoins under a fresh id after a wedge; subscriptions made once at the start would go on
 // drawing, gossiping and noting the abandoned node's role, term and leader, as the demo did
 // before 2026-12-02. This keeps them on the current incarnation.
-import type { RaftNode } from '../../src/index.ts';
+import type { RaftNode } from 'raftmesh';
 
 export interface Incarnation<Store> {
   readonly node: RaftNode;

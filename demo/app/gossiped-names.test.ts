@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { createDemoModel, type StoreLike } from './demo-model.ts';
 import { peerStatusOf, type PartitionSwitch, type PeerStatus } from './partition-switch.ts';
-import { createEmitter, createWatchable, nodeId, type NodeId, type RaftNode } from '../../src/index.ts';
+import { createEmitter, createWatchable, nodeId, type NodeId, type RaftNode } from 'raftmesh';
 
 const [self, bo] = ['peer-self', 'peer-bo0123456789'].map(nodeId) as [NodeId, NodeId];
 

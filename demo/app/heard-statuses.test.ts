@@ -1,7 +1,7 @@
 // Guards the bound on the statuses the demo model keeps: one entry per peer ever heard grew for
 // the whole session (found by a review, 2026-12-07); members' statuses outlast non-members'.
 import { describe, expect, it } from 'vitest';
-import { createEmitter, createWatchable, nodeId, type NodeId, type RaftNode } from '../../src/index.ts';
+import { createEmitter, createWatchable, nodeId, type NodeId, type RaftNode } from 'raftmesh';
 import { createDemoModel, type StoreLike } from './demo-model.ts';
 import { maxHeardStatuses, recordStatus, type HeardStatus } from './heard-statuses.ts';
 import type { PartitionSwitch, PeerStatus } from './partition-switch.ts';

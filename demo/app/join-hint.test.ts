@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nodeId } from '../../src/index.ts';
+import { nodeId } from 'raftmesh';
 import { joinHintOf, type JoinHintInputs } from './join-hint.ts';
 
 const [a, b] = [nodeId('peer-a'), nodeId('peer-b')];

@@ -1,7 +1,7 @@
 // When the cluster panel tells a page it is alone and where another page joins it from. A
 // first-time user otherwise sees a one-row cluster and no hint that the point is several windows
 // (an outside audit); but the hint must not contradict the rest of the page (a later review).
-import type { ClusterConfig } from '../../src/index.ts';
+import type { ClusterConfig } from 'raftmesh';
 
 /** Where another page joins this room from: any browser, or (signaling server down) only this one's tabs. */
 export interface JoinHint {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createEmitter, createWatchable, nodeId, type NodeId } from '../../src/index.ts';
+import { createEmitter, createWatchable, nodeId, type NodeId } from 'raftmesh';
 import { createLastHeard, silentAfterMs } from './last-heard.ts';
 
 const [bo, cy] = ['peer-bo', 'peer-cy'].map(nodeId) as [NodeId, NodeId];

@@ -7,7 +7,7 @@
 // silent.
 //
 // No timers: times are read from the clock when the panel asks, so there is nothing to stop.
-import { createEmitter, type NodeId, type Subscribable, type Unsubscribe, type Watchable } from '../../src/index.ts';
+import { createEmitter, type NodeId, type Subscribable, type Unsubscribe, type Watchable } from 'raftmesh';
 
 /**
  * Every connected member sends this page something at least every half second: its status gossip

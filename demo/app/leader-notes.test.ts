@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nodeId, type NodeId } from '../../src/index.ts';
+import { nodeId, type NodeId } from 'raftmesh';
 import { createLeaderNotes, leaderlessNoteMs } from './leader-notes.ts';
 
 const [self, wren, bo] = ['peer-self', 'peer-wren', 'peer-bo'].map(nodeId) as [NodeId, NodeId, NodeId];

@@ -3,7 +3,7 @@
 // 50 ms later, "term 12: Wren leads" again, the same term: an election that never happened, a
 // dozen times a minute (an outside audit). Now a leader is noted when the (term, leader) pair is
 // new, and a leaderless spell only once it has lasted `leaderlessNoteMs`, with how long.
-import type { NodeId } from '../../src/index.ts';
+import type { NodeId } from 'raftmesh';
 import type { Wording } from './timeline-text.ts';
 
 /** A spell without a leader shorter than this is a late heartbeat, not worth a line. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createEmitter, createWatchable, nodeId, type NodeId, type RaftEnvelope, type RaftTransport } from '../../src/index.ts';
+import { createEmitter, createWatchable, nodeId, type NodeId, type RaftEnvelope, type RaftTransport } from 'raftmesh';
 import { createPartitionSwitch, statusFrameTag, type PeerStatus } from './partition-switch.ts';
 
 const [bo, cy, dee] = ['peer-bo', 'peer-cy', 'peer-dee'].map(nodeId) as [NodeId, NodeId, NodeId];

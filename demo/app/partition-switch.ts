@@ -14,7 +14,7 @@
 //
 // And it tells who each frame it lets through came from (`frames`): what a page receives is how
 // the panel knows a connected member has gone silent (last-heard.ts).
-import { createEmitter, createWatchable, type NodeId, type RaftEnvelope, type RaftTransport, type Subscribable, type Watchable } from '../../src/index.ts';
+import { createEmitter, createWatchable, type NodeId, type RaftEnvelope, type RaftTransport, type Subscribable, type Watchable } from 'raftmesh';
 
 export const statusFrameTag = 0xb5;
 

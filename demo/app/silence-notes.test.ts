@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createEmitter, createWatchable, nodeId, type NodeId } from '../../src/index.ts';
+import { createEmitter, createWatchable, nodeId, type NodeId } from 'raftmesh';
 import { createLastHeard, silentAfterMs, type LastHeard } from './last-heard.ts';
 import { watchSilences } from './silence-notes.ts';
 

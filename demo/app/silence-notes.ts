@@ -10,7 +10,7 @@
 // ends it (last-heard.ts), with how long it lasted. Only reachable members are watched: a page cut
 // off by its own switch reaches nobody, so it does not call every other member silent (its panel
 // shows them unreachable), and a member whose connection closed is forgotten, not heard again.
-import type { NodeId, Subscribable, Unsubscribe, Watchable } from '../../src/index.ts';
+import type { NodeId, Subscribable, Unsubscribe, Watchable } from 'raftmesh';
 import { silentAfterMs, type LastHeard } from './last-heard.ts';
 import { describeHeardAgain, describeSilence, type Wording } from './timeline-text.ts';
 

@@ -4,10 +4,10 @@
 // -> the board's replicated store.
 // joinRoom comes from raftmesh/rooms (src/rooms.ts), which has no engine of its own: the root's
 // would bring a second engine onto this page, one that never runs.
-import { nodeId, type NodeId, type Room } from '../../src/index.ts';
-import { joinRoom } from '../../src/rooms.ts';
-import { combineSignalingClients, createBroadcastChannelSignalingClient, createWebRtcTransport, createWebSocketSignalingClient, type WebRtcTransport } from '../../src/webrtc.ts';
-import { workerNodeFactory } from '../../src/worker.ts';
+import { nodeId, type NodeId, type Room } from 'raftmesh';
+import { joinRoom } from 'raftmesh/rooms';
+import { combineSignalingClients, createBroadcastChannelSignalingClient, createWebRtcTransport, createWebSocketSignalingClient, type WebRtcTransport } from 'raftmesh/webrtc';
+import { workerNodeFactory } from 'raftmesh/worker';
 import type { BoardCommand, BoardState } from '../board/board-state.ts';
 import { shortId, type UnreachableReport } from './connection-banner.ts';
 import { storeOptions } from '../board/store-options.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nodeId, type MembershipDecision } from '../../src/index.ts';
+import { nodeId, type MembershipDecision } from 'raftmesh';
 import { describeChangeFailure, describeDecision, describeHeardAgain, describeMembership, describeSilence, listOf } from './timeline-text.ts';
 
 const names: Record<string, string> = { 'peer-a': 'Ana', 'peer-b': 'Bo', 'peer-c': 'Cy' };

@@ -1,7 +1,7 @@
 // The timeline's sentences. Members are named by their display names, which reach a page by the
 // status gossip up to half a second after the event that mentions them; so a sentence is kept as
 // a function of the name lookup and worded when it is drawn, not when it happens.
-import type { ClusterConfig, MembershipDecision } from '../../src/index.ts';
+import type { ClusterConfig, MembershipDecision } from 'raftmesh';
 import { durationText } from './connection-text.ts';
 
 export type NameOf = (id: string) => string;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createWatchable, nodeId, type NodeId, type Watchable } from '../../src/index.ts';
+import { createWatchable, nodeId, type NodeId, type Watchable } from 'raftmesh';
 import { leaderBecomes } from './transfer-outcome.ts';
 
 const [bo, cy] = ['peer-bo', 'peer-cy'].map(nodeId) as [NodeId, NodeId];

@@ -2,7 +2,7 @@
 // with 'timeout' when this node stepped down without learning who leads; often the target won
 // a moment later (an outside audit saw the new leader 57 ms after the red "failed"). So an
 // abandoned transfer is judged by who leads shortly after, not by its error alone.
-import type { NodeId, Watchable } from '../../src/index.ts';
+import type { NodeId, Watchable } from 'raftmesh';
 
 /** Whether `leader` is (or within `withinMs` becomes) `target`. */
 export function leaderBecomes(leader: Watchable<NodeId | null>, target: NodeId, withinMs: number): Promise<boolean> {
