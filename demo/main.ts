@@ -5,7 +5,6 @@ import { bannerNotes, bannerOf, type UnreachableReport } from './app/connection-
 import { signalingDownText } from './app/connection-text.ts';
 import { joinHintOf } from './app/join-hint.ts';
 import { createDemoModel, type DispatchOutcome } from './app/demo-model.ts';
-import { followIncarnation, type IncarnationFollower } from './app/follow-incarnation.ts';
 import { createLeaderNotes } from './app/leader-notes.ts';
 import { createRememberedNames } from './app/remembered-names.ts';
 import { readSettings } from './app/settings.ts';
@@ -118,7 +117,6 @@ async function start(): Promise<void> {
     },
     onUnreachable: showUnreachable,
     startAnyway: { chosen: () => startAnyway, forget: forgetStartAnyway },
-    onRejoined: () => incarnation?.rejoined(),
     onTransport: (transport) => {
       webrtc = transport;
     },
@@ -130,8 +128,6 @@ async function start(): Promise<void> {
 }
 
 let model: ReturnType<typeof createDemoModel> | null = null;
-/** The subscriptions to the room's current node and store (moved on a rejoin under a fresh id). */
-let incarnation: IncarnationFollower | null = null;
 
 function wire(joined: DemoPeer, demo: ReturnType<typeof createDemoModel>): void {
   drawnMarkup = null;
@@ -146,7 +142,8 @@ function wire(joined: DemoPeer, demo: ReturnType<typeof createDemoModel>): void 
       else draw(joined, demo);
     });
   };
-  incarnation = followIncarnation(joined.room, ({ node, store }) => {
+  // On the room's current node and store: moved to the new ones when the page rejoins under a fresh id.
+  joined.room.follow(({ node, store }) => {
     const leaderNotes = createLeaderNotes({ selfId: node.id, note: (wording) => demo.note('election', wording), setTimer: (run, ms) => setTimeout(run, ms), clearTimer: (timer) => clearTimeout(timer as ReturnType<typeof setTimeout>) });
     // The same configuration can be published again (a new object after a worker update): note changes only.
     let lastMembership = '';

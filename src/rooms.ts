@@ -6,3 +6,4 @@ export { joinRoomWithoutEngine as joinRoom } from './rooms/join-room-without-eng
 export type { JoinRoomOptionsWithNode, NodeFactory, Room, SignalingContext } from './rooms/join-room-options.ts';
 export type { StoredNodeState } from './storage/stored-node-state.ts';
 export type { RoomEvent } from './rooms/room-coordinator.ts';
+export type { FollowerUnsubscribes, RoomIncarnation } from './rooms/incarnation-followers.ts';

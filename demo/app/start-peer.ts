@@ -16,7 +16,7 @@ import type { DemoSettings } from './settings.ts';
 import { describeChangeFailure, describeDecision, type Wording } from './timeline-text.ts';
 
 export interface DemoPeer {
-  /** `room.node` and `room.store` are replaced when the page rejoins under a fresh id (`onRejoined`). */
+  /** `room.node` and `room.store` are replaced when the page rejoins under a fresh id: follow them with `room.follow`. */
   readonly room: Room<BoardState, BoardCommand>;
   /** One for the page's life, in front of whichever transport the room uses now. */
   readonly partition: PartitionSwitch;
@@ -37,8 +37,6 @@ export interface PeerHooks {
   readonly onUnreachable: (report: UnreachableReport) => void;
   /** Polled while discovery waits (the banner's "Start anyway"). */
   readonly startAnyway: StartAnywayChoice;
-  /** The room now runs a new node and store, under a fresh id: subscriptions must move to them. */
-  readonly onRejoined: () => void;
   /** Each WebRTC transport the room creates (one per id), from the start: its counters feed the banner. */
   readonly onTransport?: (transport: WebRtcTransport) => void;
 }
@@ -89,7 +87,6 @@ export async function startPeer(settings: DemoSettings, hooks: PeerHooks): Promi
         case 'rejoined':
           startAnyway.forget();
           onEvent('info', `this tab rejoined the room as ${shortId(event.id)}, a fresh id (its old id ${shortId(event.previousId)} was wedged)`);
-          hooks.onRejoined();
           break;
         case 'removed':
           onEvent('membership', (nameOf) => `the room removed this tab while it was unreachable (${event.toldBy === null ? 'its log says so' : `${nameOf(event.toldBy)} said so`}); it is taken back once reachable`);

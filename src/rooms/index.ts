@@ -9,6 +9,7 @@ export type { StoredNodeState } from '../storage/stored-node-state.ts';
 export { createMembershipPolicy, decideMembershipChange, defaultMembershipPolicySettings, validatePolicySettings } from './membership-policy.ts';
 export type { MembershipDecision, MembershipPolicy, MembershipPolicySettings, MembershipView } from './membership-policy.ts';
 export type { RoomEvent } from './room-coordinator.ts';
+export type { FollowerUnsubscribes, RoomIncarnation } from './incarnation-followers.ts';
 export { documentVisibility, manualVisibility } from './visibility.ts';
 export type { VisibilitySource } from './visibility.ts';
 export { defaultKeyValueStore, memoryKeyValueStore } from './room-identity.ts';

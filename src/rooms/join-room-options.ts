@@ -1,5 +1,6 @@
 // joinRoom's options and the room it returns, with the bounds every interval is checked against
 // before anything is opened.
+import type { FollowerUnsubscribes, RoomIncarnation } from './incarnation-followers.ts';
 import { describeValue } from '../core/describe-value.ts';
 import { resolveRaftConfig, type RaftConfig } from '../core/config.ts';
 import type { RaftMetric } from '../core/events.ts';
@@ -169,6 +170,14 @@ export interface Room<State, Command> {
   readonly node: RaftNode;
   readonly store: ReplicatedStore<State, Command>;
   readonly signaling: SignalingClient;
+  /**
+   * Subscriptions that stay on the current node and store: `subscribe` runs now with them, and
+   * again after every rejoin (`rejoined` event) once the unsubscribe functions it returned for the
+   * old ones have run; on `leave()` they run and it is not called again. Returns a function that
+   * stops following (and unsubscribes). Subscribe to `room.node` or `room.store` directly only for
+   * what may end with the first incarnation.
+   */
+  follow(subscribe: (current: RoomIncarnation<State, Command>) => FollowerUnsubscribes): () => void;
   /**
    * Stops the policy, closes store, node, transport (its connections), signaling and the storage joinRoom
    * opened (once the node has closed). A second call does nothing more.

@@ -7,6 +7,7 @@
 // names no engine: the root's joinRoom (join-room.ts) gives createRaftNode as the default, and
 // `raftmesh/rooms`'s (join-room-without-engine.ts) requires the caller's, so a page that runs its
 // engine in a worker need not ship one.
+import { createIncarnationFollowers } from './incarnation-followers.ts';
 import { resolveRaftConfig, type Clock } from '../core/config.ts';
 import { nodeId, type NodeId } from '../core/types.ts';
 import { realClock } from '../driver/node-options.ts';
@@ -55,6 +56,7 @@ export async function joinRoomWith<State, Command>(given: JoinRoomOptions<State,
   let rejoinInFlight: Promise<void> = Promise.resolve();
   /** Aborted by leave(): stops a rejoin's discovery, which may otherwise wait on peers for long. */
   const leaving = new AbortController();
+  const followers = createIncarnationFollowers<State, Command>();
   options.signal?.addEventListener('abort', () => leaving.abort(options.signal?.reason), { once: true });
 
   const rejoin = async (wedged: Incarnation<State, Command>, metric: WedgeMetric): Promise<void> => {
@@ -87,6 +89,7 @@ export async function joinRoomWith<State, Command>(given: JoinRoomOptions<State,
           return;
         }
         current = joined;
+        followers.moved(current);
         emitSafely(options.onEvent, { type: 'rejoined', previousId: wedged.id, id: current.id, at: clock.now() });
       } catch (error) {
         // A rejoin that leave() cut short is not a failure the application needs to hear of.
@@ -115,8 +118,10 @@ export async function joinRoomWith<State, Command>(given: JoinRoomOptions<State,
     get signaling() {
       return current.signaling;
     },
+    follow: (subscribe) => followers.add(subscribe, current),
     leave: async () => {
       left = true;
+      followers.stopAll();
       leaving.abort(new Error('the room was left'));
       await rejoinInFlight;
       await current.leave();
