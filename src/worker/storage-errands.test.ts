@@ -153,6 +153,43 @@ describe("workerNodeFactory's storage errands", () => {
     await node.close();
   });
 
+  it('discardStorage refuses the id of a node this factory runs (it deleted the database, and the node failed with RaftClosedError), naming the id; once the node closed it deletes', async () => {
+    const prefix = `factory-running-${Math.random()}`;
+    const pool = workerPool();
+    const factory = workerNodeFactory({ storage: (id) => ({ type: 'indexeddb', name: `${prefix}:${id}` }), worker: pool.create });
+    const id = nodeId('running');
+    const starting = factory({ id, clusterConfig: { voters: [id] }, transport: createLoopbackNetwork().transport(id), storage: new InMemoryRaftStorage() });
+    // Refused while it starts, too: the worker is opening the database.
+    await expect(factory.discardStorage(id)).rejects.toThrow(/discardStorage\("running"\): its node .* is running on the database .*close the node \(or leave the room/);
+    const node = await starting;
+    await node.awaitLeadership();
+    await node.propose(bytes('before'));
+    const refused = await factory.discardStorage(id).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(refused).toMatchObject({ name: 'RaftStorageError', reason: 'inUse' });
+    expect(String((refused as Error).message)).toContain(`"${prefix}:running"`);
+    // The node goes on, its log where it was: nothing was deleted.
+    expect(node.stopped.value).toBeNull();
+    await node.propose(bytes('after'));
+    await node.close();
+    expect(await factory.readStoredState(id)).toMatchObject({ holdsLog: true });
+    await factory.discardStorage(id);
+    expect(await factory.readStoredState(id)).toMatchObject({ holdsLog: false });
+    await factory.discardStorage(id);
+  });
+
+  it('discardStorage refuses an id whose storage names the database another running node has, naming that node', async () => {
+    const name = `factory-shared-${Math.random()}`;
+    const factory = workerNodeFactory({ storage: () => ({ type: 'indexeddb', name }), worker: workerPool().create });
+    const id = nodeId('first');
+    const node = await factory({ id, clusterConfig: { voters: [id] }, transport: createLoopbackNetwork().transport(id), storage: new InMemoryRaftStorage() });
+    await expect(factory.discardStorage(nodeId('other'))).rejects.toThrow(/discardStorage\("other"\): the node of "first", which has the same storage, .* is running/);
+    await node.close();
+    await factory.discardStorage(nodeId('other'));
+  });
+
   it('in-memory storage needs no worker: empty to read, nothing to delete', async () => {
     const pool = workerPool();
     const factory = workerNodeFactory({ storage: () => ({ type: 'memory' }), worker: pool.create });
