@@ -45,6 +45,20 @@ describe('storage errands in a worker of their own', () => {
     expect(pool.created.map((worker) => worker.terminated)).toEqual([true, true, true]);
   });
 
+  it('reads a database that does not exist as empty without creating it (a join aborted after its read left an empty database behind); the node\'s start creates it', async () => {
+    const id = nodeId('never-ran');
+    const storage = { type: 'indexeddb', name: `errand-absent-${Math.random()}` } as const;
+    const names = async (): Promise<(string | undefined)[]> => (await indexedDB.databases()).map((database) => database.name);
+    expect(await readStoredStateInWorker(storage, { worker: createInProcessWorker() })).toEqual({ holdsLog: false, term: 0, configurations: [] });
+    expect((await names()).filter((name) => name?.includes(storage.name))).toEqual([]);
+    const node = await createWorkerRaftNode({ id, clusterConfig: { voters: [id] }, transport: createLoopbackNetwork().transport(id), storage, worker: createInProcessWorker() });
+    await node.awaitLeadership();
+    await node.propose(bytes('now it exists'));
+    await node.close();
+    expect(await names()).toContain(`raftmesh:${storage.name}`);
+    expect(await readStoredStateInWorker(storage, { worker: createInProcessWorker() })).toMatchObject({ holdsLog: true });
+  });
+
   it('deletes the database, after which a read finds nothing and a node starts afresh', async () => {
     const id = nodeId('deleted');
     const storage = { type: 'indexeddb', name: `errand-${Math.random()}` } as const;

@@ -44,7 +44,8 @@ export interface WorkerNodeFactory {
    * What the id's storage holds (a log or not, its term, its latest configuration), read in a
    * worker of its own. joinRoom calls it when given no `storage`, then usually starts the id's
    * node: that node starts on this worker if it comes within `keepReaderMs`; else the worker ends
-   * (at once if `signal` aborts).
+   * (at once if `signal` aborts). A database that does not exist reads as empty and is not
+   * created: the node's start creates it, so a join that goes no further leaves none behind.
    */
   readStoredState(id: NodeId, signal?: AbortSignal): Promise<StoredNodeState>;
   /**
