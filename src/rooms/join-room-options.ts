@@ -104,7 +104,12 @@ export interface JoinRoomOptions<State, Command> {
    * store (saveNodeIdentity), or the join is refused: a signaling server would refuse it.
    */
   readonly nodeId?: NodeId;
-  /** Where the node id, its claim and bootstrap config live across reloads (default localStorage, else memory). */
+  /**
+   * Where the node id, its claim and bootstrap config live across reloads. Default in a browser
+   * tab: a slot of the tab's own in IndexedDB (tab-identity.ts), held from the join until
+   * `leave()` resolves (or the join fails or is aborted), so a join after a leave in the same tab
+   * takes the same slot and id again; elsewhere localStorage, else memory.
+   */
   readonly identityStore?: KeyValueStore;
   /** Default: document.visibilityState where a document exists, else always visible. */
   readonly visibility?: VisibilitySource;
@@ -165,7 +170,8 @@ export interface Room<State, Command> {
   readonly signaling: SignalingClient;
   /**
    * Stops the policy, closes store, node, transport (its connections), signaling and the storage joinRoom
-   * opened (once the node has closed). A second call does nothing more.
+   * opened (once the node has closed), then gives the tab's identity slot back (default identity
+   * store), so the next join in the tab runs under the same id. A second call does nothing more.
    */
   leave(): Promise<void>;
 }
