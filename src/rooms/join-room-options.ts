@@ -107,10 +107,11 @@ export interface JoinRoomOptions<State, Command> {
    */
   readonly nodeId?: NodeId;
   /**
-   * Where the node id, its claim and bootstrap config live across reloads. Default: in a browser
-   * tab, a slot of its own in IndexedDB (the `raftmesh-identity` database, one slot per open tab
-   * of the room, so two tabs are two members and a reloaded tab is the same one); elsewhere
-   * localStorage if present, else memory.
+   * Where the node id, its claim and bootstrap config live across reloads. Default in a browser
+   * tab: a slot of the tab's own in IndexedDB (the `raftmesh-identity` database; tab-identity.ts),
+   * held from the join until `leave()` resolves (or the join fails or is aborted), so two open
+   * tabs are two members, a reloaded tab is the same one, and a join after a leave in the same
+   * tab takes the same slot and id again; elsewhere localStorage if present, else memory.
    */
   readonly identityStore?: KeyValueStore;
   /** Default: document.visibilityState where a document exists, else always visible. */
@@ -180,7 +181,8 @@ export interface Room<State, Command> {
   follow(subscribe: (current: RoomIncarnation<State, Command>) => FollowerUnsubscribes): () => void;
   /**
    * Stops the policy, closes store, node, transport (its connections), signaling and the storage joinRoom
-   * opened (once the node has closed). A second call does nothing more.
+   * opened (once the node has closed), then gives the tab's identity slot back (default identity
+   * store), so the next join in the tab runs under the same id. A second call does nothing more.
    */
   leave(): Promise<void>;
 }

@@ -11,10 +11,11 @@ import { createIncarnationFollowers } from './incarnation-followers.ts';
 import { resolveRaftConfig, type Clock } from '../core/config.ts';
 import { nodeId, type NodeId } from '../core/types.ts';
 import { realClock } from '../driver/node-options.ts';
+import { watchAbort } from '../driver/abort-watch.ts';
 import { claimLost, defaultKeyValueStore, forgetNodeClaim, identityKey, loadBootstrap, loadOrMintNodeIdentity, mintNodeIdentity, saveNodeIdentity, type KeyValueStore } from './room-identity.ts';
 import type { DurableIdentityStore } from './durable-identity-store.ts';
 import { emitSafely, reasonOf } from './room-events.ts';
-import { canClaimTabSlots, claimTabIdentity } from './tab-identity.ts';
+import { canClaimTabSlots, claimTabSlot, type TabSlot } from './tab-identity.ts';
 import { createWedgeWatch, wedgeTimings, type WedgeTimings } from './wedge-verdict.ts';
 import { roomTimings, validateBeforeJoining, type JoinRoomOptions, type JoinRoomOptionsWithNode, type NodeFactory, type Room } from './join-room-options.ts';
 import { joinAs, type Incarnation, type WedgeMetric } from './room-incarnation.ts';
@@ -23,14 +24,14 @@ import { joinAs, type Incarnation, type WedgeMetric } from './room-incarnation.t
 const maxIdentityAttempts = 3;
 
 /**
- * Browser tabs: a per-tab identity slot held by a Web Lock (or, without Web Locks, by an IndexedDB
- * version lock) over a durable store in IndexedDB (tab-identity.ts), so two tabs of one profile are
- * two members and a reloaded tab is the same one. Elsewhere: localStorage if present, else memory.
+ * Browser tabs: an identity slot held by a Web Lock (or, without Web Locks, by an IndexedDB
+ * version lock) over a durable store in IndexedDB (tab-identity.ts), from the join until the room
+ * is left, so two tabs of one profile are two members and a reloaded tab, or a join after a leave,
+ * is the same one. Elsewhere (null): localStorage if present, else memory.
  */
-async function defaultIdentityStore(room: string): Promise<KeyValueStore> {
+async function claimDefaultSlot(room: string, signal: AbortSignal | undefined): Promise<TabSlot | null> {
   const hasLocalStorage = (globalThis as { localStorage?: unknown }).localStorage !== undefined;
-  if (canClaimTabSlots() && hasLocalStorage) return (await claimTabIdentity(room)).store;
-  return defaultKeyValueStore();
+  return canClaimTabSlots() && hasLocalStorage ? claimTabSlot(room, signal) : null;
 }
 
 /**
@@ -45,7 +46,26 @@ export async function joinRoomWith<State, Command>(given: JoinRoomOptions<State,
     throw new TypeError("joinRoom from 'raftmesh/rooms' carries no engine: pass createNode, e.g. workerNodeFactory({ storage }) from 'raftmesh/worker', or createRaftNode (or use joinRoom from 'raftmesh', whose default is createRaftNode)");
   }
   const options: JoinRoomOptionsWithNode<State, Command> = { ...given, createNode };
-  const identityStore = options.identityStore ?? (await defaultIdentityStore(options.room));
+  if (options.identityStore !== undefined) return joinHoldingSlot(options, options.identityStore, null);
+  const slot = await claimDefaultSlot(options.room, options.signal);
+  if (slot === null) return joinHoldingSlot(options, defaultKeyValueStore(), null);
+  // An abort while joining ends the join (it fails, or leaves at once): a join meanwhile in this
+  // tab waits for the slot to come back (tab-identity.ts).
+  const stopWatching = options.signal === undefined ? () => undefined : watchAbort(options.signal, () => slot.announceRelease());
+  try {
+    return await joinHoldingSlot(options, slot.store, slot);
+  } catch (error) {
+    // Whatever the failed join opened is closed by now (joinAs): the slot's id may run again.
+    slot.announceRelease();
+    await slot.release();
+    throw error;
+  } finally {
+    stopWatching();
+  }
+}
+
+/** The join itself, under `identityStore`; the room's leave() gives `slot` back once the node has closed. */
+async function joinHoldingSlot<State, Command>(options: JoinRoomOptionsWithNode<State, Command>, identityStore: KeyValueStore, slot: TabSlot | null): Promise<Room<State, Command>> {
   const givenClient = typeof options.signaling === 'function' ? null : options.signaling;
   const fixedId = givenClient?.selfId ?? options.nodeId ?? null;
   const clock = options.raftConfig?.clock ?? realClock;
@@ -122,9 +142,16 @@ export async function joinRoomWith<State, Command>(given: JoinRoomOptions<State,
     leave: async () => {
       left = true;
       followers.stopAll();
+      slot?.announceRelease();
       leaving.abort(new Error('the room was left'));
-      await rejoinInFlight;
-      await current.leave();
+      try {
+        await rejoinInFlight;
+        await current.leave();
+      } finally {
+        // After the node and the storage joinRoom opened are closed: a join that takes the slot
+        // next starts the same id, and must not find its storage still held.
+        await slot?.release();
+      }
     },
   };
   if (options.signal?.aborted === true) {

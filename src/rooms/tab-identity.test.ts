@@ -5,7 +5,7 @@
 // request rejects the claim instead of leaving it waiting forever.
 import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { canClaimTabSlots, claimTabIdentity } from './tab-identity.ts';
+import { canClaimTabSlots, claimTabIdentity, claimTabSlot } from './tab-identity.ts';
 import { dataLostKey, durableIdentityStore, identityCopyKey, identityDatabaseName } from './durable-identity-store.ts';
 import { deleteValue, putValue, storedValue } from './identity-database.test-support.ts';
 
@@ -45,6 +45,54 @@ describe('claimTabIdentity without Web Locks', () => {
     // Slot 0 keeps the unprefixed keys (an identity saved before slots existed is still found).
     expect(await storedValue(`${room}:node-id`)).toBe('peer-a');
     expect(await storedValue(`slot-1:${room}:node-id`)).toBe('peer-b');
+  });
+});
+
+describe('giving a slot back, without Web Locks', () => {
+  it('a released slot is the lowest free one again: the next claim takes it, with the values it kept (slots were held for the tab\'s life)', async () => {
+    const room = uniqueRoom('release');
+    const first = await claimTabIdentity(room);
+    await first.store.set(`${room}:node-id`, 'peer-kept');
+    await first.release();
+    const again = await claimTabIdentity(room);
+    expect(again.slot).toBe(first.slot);
+    expect(await again.store.get(`${room}:node-id`)).toBe('peer-kept');
+    await again.release();
+  });
+
+  it('a claim while this tab gives a slot back (a leave under way) waits for it; one held and not on its way back is passed by', async () => {
+    const room = uniqueRoom('announced');
+    const leaving = await claimTabSlot(room);
+    const running = await claimTabSlot(room);
+    expect([leaving.slot, running.slot]).toEqual([0, 1]);
+    leaving.announceRelease();
+    const claim = claimTabSlot(room);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await leaving.release();
+    expect((await claim).slot).toBe(0);
+    // Not announced: a live room of this tab keeps its slot, and the claim takes the next free one.
+    expect((await claimTabSlot(room)).slot).toBe(2);
+  });
+
+  it('a claim aborted before it takes a slot takes none; one aborted while taking it gives it back', async () => {
+    const room = uniqueRoom('aborted');
+    const before = new AbortController();
+    before.abort(new Error('aborted before'));
+    await expect(claimTabSlot(room, before.signal)).rejects.toThrow('aborted before');
+    // Aborted as the slot's lock database opens: the lock is taken, then given back.
+    const during = new AbortController();
+    const open = indexedDB.open.bind(indexedDB);
+    indexedDB.open = (name: string, version?: number) => {
+      if (name.includes(`${room}:slot:0`)) during.abort(new Error('aborted during'));
+      return open(name, version);
+    };
+    try {
+      await expect(claimTabSlot(room, during.signal)).rejects.toThrow('aborted during');
+    } finally {
+      indexedDB.open = open;
+    }
+    expect(during.signal.aborted).toBe(true);
+    expect((await claimTabSlot(room)).slot).toBe(0);
   });
 });
 

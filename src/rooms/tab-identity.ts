@@ -1,70 +1,135 @@
 // Which identity this tab takes (joinRoom's default identity store in browsers). Tabs of one
 // browser profile share localStorage and IndexedDB, so "one id per profile" would make two tabs
-// the same Raft member. Instead each tab claims a slot:
-// the lowest slot number whose Web Lock no other tab holds, held for the tab's lifetime. The
-// slot's node id, bootstrap configuration and database persist in IndexedDB
-// (durable-identity-store.ts), so a reloaded tab — or the first tab after a browser restart —
-// comes back as the same member with its log, and a second tab joins as a new member.
+// the same Raft member. Instead each join claims a slot: the lowest slot number whose lock
+// (tab-slot-lock.ts) nobody holds, held until the room is left (or the join fails), then given
+// back. The slot's node id, bootstrap configuration and database persist in IndexedDB
+// (durable-identity-store.ts), so a reloaded tab — or the first tab after a browser restart, or a
+// join after a leave in the same tab — comes back as the same member with its log, and a second
+// tab joins as a new member.
 //
-// Where Web Locks do not exist (insecure contexts: plain http from a LAN address) the slots are
-// locks made of IndexedDB version changes (version-lock.ts), which other tabs see as well; every
-// tab taking slot 0 there made two tabs one member, whose storage then refused the second.
-import { webLocks } from '../storage/indexeddb/database-lock.ts';
-import { acquireVersionLock } from '../storage/indexeddb/version-lock.ts';
+// Slots used to be held for the tab's lifetime: a page that left and joined again (a single-page
+// app's route change, React StrictMode's join, abort, join) took the next slot each time, so a
+// fresh id that did not have the previous one's state, a database left behind per join, and the
+// 65th join in one tab failed.
+//
+// A join that starts while a room of this tab is still leaving (React runs an effect's cleanup,
+// which cannot await leave(), right before the next mount's join) waits for that slot to come
+// back rather than take the next one: it then runs under the same id, with its log, and the slot
+// comes back only once the old node and its storage are closed, so the two never share a
+// database. The wait is bounded: a leave that hangs costs the next slot, as another tab's would.
 import { durableIdentityStore, type DurableIdentityStore, type LegacyValues } from './durable-identity-store.ts';
+import { webLocks } from '../storage/indexeddb/database-lock.ts';
+import { takeSlotLock, type SlotLock } from './tab-slot-lock.ts';
 
 const maxSlots = 64;
+
+/** How long a claim waits for a slot this tab is giving back (a leave under way) before it passes it by. */
+export const ownReleaseWaitMs = 10_000;
 
 /** Whether this tab can claim slots: Web Locks, or IndexedDB to make locks of. */
 export function canClaimTabSlots(): boolean {
   return webLocks() !== null || (globalThis as { indexedDB?: unknown }).indexedDB !== undefined;
 }
 
-/** Takes the slot's lock if no other tab holds it, for the rest of this tab's life. */
-function takeSlot(room: string, slot: number): Promise<boolean> {
-  const locks = webLocks();
-  if (locks === null) {
-    // Never released: the browser closes the connection, and so frees the slot, when the tab goes.
-    return acquireVersionLock(indexedDB, `raftmesh-lock:room:${room}:slot:${slot}`, 0).then((lock) => lock !== null);
-  }
-  return new Promise<boolean>((resolve, reject) => {
-    locks
-      .request(`raftmesh:room:${room}:slot:${slot}`, { ifAvailable: true }, (lock) => {
-        if (lock === null) {
-          resolve(false);
-          return undefined;
-        }
-        resolve(true);
-        return new Promise<void>(() => undefined); // held until the tab goes away
-      })
-      // The request itself can be refused (InvalidStateError in a document that is not fully
-      // active, SecurityError in an opaque origin): its callback never runs then, and dropping
-      // this rejection left claimTabIdentity (and joinRoom) waiting forever.
-      .catch((error: unknown) => {
-        reject(new Error(`claimTabIdentity: the browser refused the Web Lock of slot ${slot} in room ${room} (${describeError(error)})`, { cause: error }));
-      });
-  });
+/** A slot this tab holds: its store, and how it goes back. */
+export interface TabSlot {
+  readonly slot: number;
+  readonly store: DurableIdentityStore;
+  /**
+   * Gives the slot back (after the node under its id has closed: room.leave() does), so the next
+   * claim in any tab can take it and its id again. Resolves once it is free. Idempotent.
+   */
+  release(): Promise<void>;
+  /**
+   * Says the slot is on its way back (a leave or an abort under way): a claim in this tab
+   * meanwhile waits for it, up to ownReleaseWaitMs, instead of taking the next slot.
+   */
+  announceRelease(): void;
 }
 
-function describeError(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+/** A slot this tab holds, as the claims of this tab see it. */
+interface HeldSlot {
+  announced: boolean;
+  readonly released: Promise<void>;
 }
 
-async function claimSlot(room: string): Promise<number> {
+/** The slots this tab's joins hold, by room and slot number. */
+const heldHere = new Map<string, HeldSlot>();
+/** Each room's claims in this tab, one after another: a claim sees every slot an earlier one took, or gave back. */
+const claimsInTurn = new Map<string, Promise<unknown>>();
+
+const heldKey = (room: string, slot: number): string => JSON.stringify([room, slot]);
+
+/** Whether `promise` settles within `ms`. */
+function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  return Promise.race([promise.then(() => true), late]).finally(() => clearTimeout(timer));
+}
+
+async function claimSlot(room: string, signal: AbortSignal | undefined): Promise<{ readonly slot: number; readonly lock: SlotLock }> {
   for (let slot = 0; slot < maxSlots; slot += 1) {
-    if (await takeSlot(room, slot)) return slot;
+    signal?.throwIfAborted();
+    const held = heldHere.get(heldKey(room, slot));
+    // Held by a join of this tab: taken (skip it) unless it is on its way back.
+    if (held !== undefined && !(held.announced && (await settlesWithin(held.released, ownReleaseWaitMs)))) continue;
+    const lock = await takeSlotLock(room, slot);
+    if (lock === null) continue;
+    if (signal?.aborted === true) {
+      // Aborted while taking it: given back at once, never used.
+      await lock.release();
+      signal.throwIfAborted();
+    }
+    return { slot, lock };
   }
   throw new Error(`more than ${maxSlots} tabs of this browser are in room ${room}`);
 }
 
-/**
- * A KeyValueStore private to the slot this tab claimed: in IndexedDB, durable once a write resolves
- * (durable-identity-store.ts says why not localStorage alone, which keeps a copy).
- */
-export async function claimTabIdentity(room: string): Promise<{ slot: number; store: DurableIdentityStore }> {
-  const slot = await claimSlot(room);
+function holdSlot(room: string, slot: number, lock: SlotLock): TabSlot {
+  let releasing: Promise<void> | null = null;
+  let markReleased: () => void = () => undefined;
+  const held: HeldSlot = { announced: false, released: new Promise<void>((resolve) => (markReleased = resolve)) };
+  heldHere.set(heldKey(room, slot), held);
   // Slot 0 keeps the unprefixed keys, so an identity saved before slots existed is still found.
   const prefix = slot === 0 ? '' : `slot-${slot}:`;
   const legacy = (globalThis as { localStorage?: LegacyValues }).localStorage ?? null;
-  return { slot, store: durableIdentityStore(prefix, legacy) };
+  return {
+    slot,
+    store: durableIdentityStore(prefix, legacy),
+    announceRelease: () => void (held.announced = true),
+    release: () =>
+      (releasing ??= lock.release().finally(() => {
+        heldHere.delete(heldKey(room, slot));
+        markReleased();
+      })),
+  };
+}
+
+/**
+ * Claims the lowest free slot of `room` for a join (joinRoom's default identity store), in turn
+ * with this tab's other claims of the room. Rejects with the signal's reason, holding nothing,
+ * when `signal` aborts before the slot is taken or while it is.
+ */
+export function claimTabSlot(room: string, signal?: AbortSignal): Promise<TabSlot> {
+  const previous = claimsInTurn.get(room) ?? Promise.resolve();
+  const claim = previous.then(async () => {
+    const { slot, lock } = await claimSlot(room, signal);
+    return holdSlot(room, slot, lock);
+  });
+  const done = claim.catch(() => undefined);
+  claimsInTurn.set(room, done);
+  void done.then(() => {
+    if (claimsInTurn.get(room) === done) claimsInTurn.delete(room);
+  });
+  return claim;
+}
+
+/**
+ * A KeyValueStore private to the slot this tab claimed: in IndexedDB, durable once a write resolves
+ * (durable-identity-store.ts says why not localStorage alone, which keeps a copy). The slot stays
+ * this tab's until `release()` (or the tab goes).
+ */
+export async function claimTabIdentity(room: string): Promise<{ slot: number; store: DurableIdentityStore; release(): Promise<void> }> {
+  const { slot, store, release } = await claimTabSlot(room);
+  return { slot, store, release };
 }

@@ -19,6 +19,9 @@ export interface StoredNodeState {
   readonly configurations: readonly ClusterConfig[];
 }
 
+/** What storage that holds nothing reads as (a fresh one, or a database that does not exist). */
+export const emptyStoredNodeState: StoredNodeState = { holdsLog: false, term: 0, configurations: [] };
+
 export async function readStoredNodeState(storage: RaftStorage): Promise<StoredNodeState> {
   const term = await storage.term();
   const snapshot = await storage.loadSnapshot();

@@ -60,4 +60,12 @@ describe('workerNodeFactory in Chromium: the reader hosts the node', () => {
       await IndexedDbRaftStorage.destroy(name);
     }
   });
+
+  it('a read of an id whose database does not exist creates none (a join aborted after its read left it behind, empty)', async () => {
+    const name = `reader-absent-${crypto.randomUUID()}`;
+    const factory = workerNodeFactory({ storage: () => ({ type: 'indexeddb', name }), keepReaderMs: 0 });
+    expect(await factory.readStoredState(nodeId('never-ran'))).toEqual({ holdsLog: false, term: 0, configurations: [] });
+    const names = (await indexedDB.databases()).map((database) => database.name);
+    expect(names.filter((each) => each?.includes(name))).toEqual([]);
+  });
 });

@@ -46,6 +46,20 @@ describe('storage errands in a worker of their own', () => {
     expect(pool.created.map((worker) => worker.terminated)).toEqual([true, true, true]);
   });
 
+  it('reads a database that does not exist as empty without creating it (a join aborted after its read left an empty database behind); the node\'s start creates it', async () => {
+    const id = nodeId('never-ran');
+    const storage = { type: 'indexeddb', name: `errand-absent-${Math.random()}` } as const;
+    const names = async (): Promise<(string | undefined)[]> => (await indexedDB.databases()).map((database) => database.name);
+    expect(await readStoredStateInWorker(storage, { worker: createInProcessWorker() })).toEqual({ holdsLog: false, term: 0, configurations: [] });
+    expect((await names()).filter((name) => name?.includes(storage.name))).toEqual([]);
+    const node = await createWorkerRaftNode({ id, clusterConfig: { voters: [id] }, transport: createLoopbackNetwork().transport(id), storage, worker: createInProcessWorker() });
+    await node.awaitLeadership();
+    await node.propose(bytes('now it exists'));
+    await node.close();
+    expect(await names()).toContain(`raftmesh:${storage.name}`);
+    expect(await readStoredStateInWorker(storage, { worker: createInProcessWorker() })).toMatchObject({ holdsLog: true });
+  });
+
   it('deletes the database, after which a read finds nothing and a node starts afresh', async () => {
     const id = nodeId('deleted');
     const storage = { type: 'indexeddb', name: `errand-${Math.random()}` } as const;
@@ -156,6 +170,43 @@ describe("workerNodeFactory's storage errands", () => {
     await node.awaitLeadership();
     await node.propose(bytes('still running'));
     await node.close();
+  });
+
+  it('discardStorage refuses the id of a node this factory runs (it deleted the database, and the node failed with RaftClosedError), naming the id; once the node closed it deletes', async () => {
+    const prefix = `factory-running-${Math.random()}`;
+    const pool = workerPool();
+    const factory = workerNodeFactory({ storage: (id) => ({ type: 'indexeddb', name: `${prefix}:${id}` }), worker: pool.create });
+    const id = nodeId('running');
+    const starting = factory({ id, clusterConfig: { voters: [id] }, transport: createLoopbackNetwork().transport(id), storage: new InMemoryRaftStorage() });
+    // Refused while it starts, too: the worker is opening the database.
+    await expect(factory.discardStorage(id)).rejects.toThrow(/discardStorage\("running"\): its node .* is running on the database .*close the node \(or leave the room/);
+    const node = await starting;
+    await node.awaitLeadership();
+    await node.propose(bytes('before'));
+    const refused = await factory.discardStorage(id).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(refused).toMatchObject({ name: 'RaftStorageError', reason: 'inUse' });
+    expect(String((refused as Error).message)).toContain(`"${prefix}:running"`);
+    // The node goes on, its log where it was: nothing was deleted.
+    expect(node.stopped.value).toBeNull();
+    await node.propose(bytes('after'));
+    await node.close();
+    expect(await factory.readStoredState(id)).toMatchObject({ holdsLog: true });
+    await factory.discardStorage(id);
+    expect(await factory.readStoredState(id)).toMatchObject({ holdsLog: false });
+    await factory.discardStorage(id);
+  });
+
+  it('discardStorage refuses an id whose storage names the database another running node has, naming that node', async () => {
+    const name = `factory-shared-${Math.random()}`;
+    const factory = workerNodeFactory({ storage: () => ({ type: 'indexeddb', name }), worker: workerPool().create });
+    const id = nodeId('first');
+    const node = await factory({ id, clusterConfig: { voters: [id] }, transport: createLoopbackNetwork().transport(id), storage: new InMemoryRaftStorage() });
+    await expect(factory.discardStorage(nodeId('other'))).rejects.toThrow(/discardStorage\("other"\): the node of "first", which has the same storage, .* is running/);
+    await node.close();
+    await factory.discardStorage(nodeId('other'));
   });
 
   it('in-memory storage needs no worker: empty to read, nothing to delete', async () => {

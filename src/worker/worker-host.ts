@@ -7,7 +7,8 @@ import type { RaftNode } from '../driver/node-options.ts';
 import { createCommittedPumps, type CommittedPumps } from './committed-pump.ts';
 import { serializeError } from './error-transfer.ts';
 import { IndexedDbRaftStorage } from '../storage/indexeddb-storage.ts';
-import { readStoredNodeState } from '../storage/stored-node-state.ts';
+import { raftDatabaseExists } from '../storage/indexeddb/database-exists.ts';
+import { emptyStoredNodeState, readStoredNodeState } from '../storage/stored-node-state.ts';
 import { openWorkerStorage, type OpenedStorage } from './open-storage.ts';
 import { decodeProposalBurst } from './proposal-records.ts';
 import type { Answer, CallOutcome, NodeState, PageEvent, SerializedError, StartRequest, WorkerNodeApi } from './protocol.ts';
@@ -124,6 +125,9 @@ export function createWorkerNodeHost(options: WorkerNodeHostOptions = {}): Worke
       return lifeLock !== null;
     },
     readStoredState: (storage) => storageErrand(async () => {
+      // Not opened when it does not exist: the open would create it, and a join that goes no
+      // further (aborted, failed) left that empty database behind. The node's start creates it.
+      if (storage.type === 'indexeddb' && (await raftDatabaseExists(storage.name)) === false) return emptyStoredNodeState;
       const opened = await openWorkerStorage(storage);
       try {
         return await readStoredNodeState(opened.storage);

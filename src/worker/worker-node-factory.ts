@@ -3,11 +3,13 @@
 // that forwarded only id, membership, transport and storage (as the README's example once did)
 // dropped `onMetric`, which is how a room learns that its node wedged or was removed, and the
 // room's `raftConfig`, without any type error (a newcomer's review of the documentation).
+import { RaftStorageError } from '../core/errors.ts';
 import type { NodeId } from '../core/types.ts';
 import type { RaftNode, RaftNodeOptions } from '../driver/node-options.ts';
 import { closeStorage } from '../storage/close-storage.ts';
 import type { StoredNodeState } from '../storage/stored-node-state.ts';
 import type { WorkerRaftConfig, WorkerStorageOptions } from './protocol.ts';
+import { createRunningDatabases } from './running-databases.ts';
 import { createSpareWorkers } from './spare-workers.ts';
 import { destroyStorageInWorker, readStoredStateKeepingWorker, type StorageErrandOptions } from './storage-errands.ts';
 import { createWorkerRaftNode, createWorkerRaftNodeOn, validateWorkerStorage, workerClaimed, type KeptWorker, type WorkerEndpoint, type WorkerRaftNodeOptions } from './worker-client.ts';
@@ -42,13 +44,16 @@ export interface WorkerNodeFactory {
    * What the id's storage holds (a log or not, its term, its latest configuration), read in a
    * worker of its own. joinRoom calls it when given no `storage`, then usually starts the id's
    * node: that node starts on this worker if it comes within `keepReaderMs`; else the worker ends
-   * (at once if `signal` aborts).
+   * (at once if `signal` aborts). A database that does not exist reads as empty and is not
+   * created: the node's start creates it, so a join that goes no further leaves none behind.
    */
   readStoredState(id: NodeId, signal?: AbortSignal): Promise<StoredNodeState>;
   /**
    * Deletes the id's storage, in a worker of its own: pass it as joinRoom's `discardStorage`
    * (`discardStorage: factory.discardStorage`), which calls it only for an id it gave up for good,
-   * once the node on it has closed.
+   * once the node on it has closed. Refused (a RaftStorageError, reason 'inUse', naming the id)
+   * while a node this factory started on that storage runs, or is starting: deleting it would
+   * stop that node. Close the node (or leave the room) first.
    */
   discardStorage(id: NodeId): Promise<void>;
 }
@@ -61,18 +66,28 @@ export function workerNodeFactory(factory: WorkerNodeFactoryOptions): WorkerNode
   const keepReaderMs = factory.keepReaderMs ?? defaultKeepReaderMs;
   if (!Number.isFinite(keepReaderMs) || keepReaderMs < 0) throw new RangeError(`workerNodeFactory: keepReaderMs must be a finite number of milliseconds, 0 or more (got ${String(keepReaderMs)})`);
   const readers = createSpareWorkers(keepReaderMs);
+  const running = createRunningDatabases();
   const createNode = async (options: RaftNodeOptions): Promise<RaftNode> => {
     const { clock, random, ...raftConfig } = options.raftConfig ?? {};
     if (clock !== undefined || random !== undefined) {
       throw new TypeError('workerNodeFactory: raftConfig.clock and raftConfig.random cannot cross into a worker, which reads its own clock; leave them out, or run the node on the page (createRaftNode)');
     }
     const storage = factory.storage(options.id);
-    // A handle the caller opened on this page (joinRoom does when given `storage`): the worker
-    // opens its own, and a second live handle on one database is refused (joinRoom closes it
-    // again later, which IndexedDB's and files' tolerate).
-    await closeStorage(options.storage);
-    const reader = readers.take(options.id);
-    return reader === null ? withWorker((worker) => startNode(options, storage, raftConfig, { worker })) : startNode(options, storage, raftConfig, { reader });
+    // From here on: a discard while the node starts would delete what it is opening.
+    const end = storage?.type === 'indexeddb' && typeof storage.name === 'string' ? running.begin(storage.name, options.id) : () => undefined;
+    try {
+      // A handle the caller opened on this page (joinRoom does when given `storage`): the worker
+      // opens its own, and a second live handle on one database is refused (joinRoom closes it
+      // again later, which IndexedDB's and files' tolerate).
+      await closeStorage(options.storage);
+      const reader = readers.take(options.id);
+      const node = await (reader === null ? withWorker((worker) => startNode(options, storage, raftConfig, { worker })) : startNode(options, storage, raftConfig, { reader }));
+      running.endWhenStopped(node, end);
+      return node;
+    } catch (error) {
+      end();
+      throw error;
+    }
   };
   /**
    * Runs `use` with a worker from `factory.worker` (undefined: the callee creates its own). One
@@ -110,11 +125,25 @@ export function workerNodeFactory(factory: WorkerNodeFactoryOptions): WorkerNode
       return read.state;
     },
     discardStorage: async (id: NodeId): Promise<void> => {
-      readers.drop(id);
       const storage = storageOf(id);
-      if (storage.type !== 'memory') await inWorker(undefined, (errand) => destroyStorageInWorker(storage, errand));
+      if (storage.type === 'memory') {
+        readers.drop(id);
+        return;
+      }
+      const holder = running.holder(storage.name);
+      if (holder !== null) throw discardRefused(id, storage.name, holder);
+      readers.drop(id);
+      await inWorker(undefined, (errand) => destroyStorageInWorker(storage, errand));
     },
   });
+}
+
+function discardRefused(id: NodeId, database: string, holder: NodeId): RaftStorageError {
+  const whose = holder === id ? 'its node' : `the node of ${JSON.stringify(holder)}, which has the same storage,`;
+  return new RaftStorageError(
+    `workerNodeFactory discardStorage(${JSON.stringify(id)}): ${whose} started by this factory is running on the database ${JSON.stringify(database)}, and deleting it would stop that node; close the node (or leave the room: await room.leave()) first`,
+    { reason: 'inUse' },
+  );
 }
 
 /** On the id's reader when one waits (it is then this call's), else on `worker` (undefined: a fresh one). */
