@@ -4,7 +4,7 @@
 export * from './signaling/index.ts';
 // `WebRtcTransport` is both the transport's type and a constructor (createWebRtcTransport with `new`).
 export { createWebRtcTransport, WebRtcTransport } from './transport/webrtc/webrtc-transport.ts';
-export type { WebRtcTransportConstructor, WebRtcTransportOptions } from './transport/webrtc/webrtc-transport.ts';
+export type { PeerAuthenticationFailure, WebRtcTransportConstructor, WebRtcTransportOptions } from './transport/webrtc/webrtc-transport.ts';
 export type { WebRtcTransportCounters } from './transport/webrtc/counters.ts';
 export type { WebRtcTransportWarning } from './transport/webrtc/transport-warnings.ts';
 export { defaultWebRtcTransportLimits, resolveWebRtcTransportLimits } from './transport/webrtc/limits.ts';

@@ -55,8 +55,12 @@ export async function startPeer(settings: DemoSettings, hooks: PeerHooks): Promi
     // newcomer that hears no tab starts a room (which splits from the room's members elsewhere,
     // if it has any: joinRoom's default is to wait for the server).
     offlineBootstrapAfterMs: 5_000,
-    createTransport: (signaling) => {
-      const transport = createWebRtcTransport({ signaling, iceServers: [], ...(settings.secret === undefined ? {} : { secret: settings.secret }) });
+    // The context carries the room secret (every peer proves it over every connection) and the
+    // room's ear for peers that fail that check (`peerAuthenticationFailed` events): passed on whole.
+    // The partition switch in front does not pass `usesSecret` on, so joinRoom cannot check the
+    // secret itself here: the spread is what makes sure.
+    createTransport: (signaling, context) => {
+      const transport = createWebRtcTransport({ signaling, ...context, iceServers: [] });
       hooks.onTransport?.(transport);
       return partition.attach(transport);
     },

@@ -4,7 +4,7 @@ export type { DispatchResult, ReplicatedStore, ReplicatedStoreOptions, StoreStat
 export { jsonSerializer } from './serializer.ts';
 export type { Serializer } from './serializer.ts';
 export { joinRoom } from './join-room.ts';
-export type { JoinRoomOptions, JoinRoomOptionsWithNode, NodeFactory, Room, SignalingContext } from './join-room.ts';
+export type { JoinRoomOptions, JoinRoomOptionsWithNode, NodeFactory, Room, SignalingContext, TransportContext } from './join-room.ts';
 export type { StoredNodeState } from '../storage/stored-node-state.ts';
 export { createMembershipPolicy, decideMembershipChange, defaultMembershipPolicySettings, validatePolicySettings } from './membership-policy.ts';
 export type { MembershipDecision, MembershipPolicy, MembershipPolicySettings, MembershipView } from './membership-policy.ts';

@@ -7,6 +7,7 @@ import type { RaftMetric } from '../core/events.ts';
 import type { NodeId } from '../core/types.ts';
 import type { RaftNode, RaftNodeOptions } from '../driver/node-options.ts';
 import type { SignalingClient } from '../signaling/signaling-client.ts';
+import type { SignalingRetry } from '../signaling/websocket-client.ts';
 import { requireOptionalSecret } from '../signaling/room-settings.ts';
 import type { RaftStorage } from '../storage/raft-storage.ts';
 import type { StoredNodeState } from '../storage/stored-node-state.ts';
@@ -18,6 +19,7 @@ import type { KeyValueStore } from './room-identity.ts';
 import { resolveStoreOptions } from './store-options.ts';
 import type { VisibilitySource } from './visibility.ts';
 import { silenceFloorMs } from './wedge-verdict.ts';
+import type { TransportContext } from './transport-context.ts';
 
 export interface SignalingContext {
   readonly roomId: string;
@@ -29,6 +31,15 @@ export interface SignalingContext {
    * context into it. A server refuses a claimed id without it (`claim-refused`).
    */
   readonly claim?: string | undefined;
+  /**
+   * Where a WebSocket signaling client tells the room of each failed attempt to reach it
+   * (createWebSocketSignalingClient's `onRetry`): the room reports it as a `signalingRetry` event,
+   * so a join that waits for an unreachable server, or for an id another connection holds
+   * (`member-in-use`), says why. Spreading the context passes it on; to pass an `onRetry` of your
+   * own, call this one from it, since a property written after the spread replaces it. A client
+   * that has no retries (BroadcastChannel) ignores it.
+   */
+  readonly onRetry?: (retry: SignalingRetry) => void;
 }
 
 /** Starts a room's node: createRaftNode, workerNodeFactory(…)'s result, or the application's own. */
@@ -47,15 +58,30 @@ export type NodeFactory = ((options: RaftNodeOptions) => Promise<RaftNode>) & {
 
 export interface JoinRoomOptions<State, Command> {
   readonly room: string;
+  /**
+   * The room secret. joinRoom hands it to the signaling factory (its context, for admission at a
+   * server that checks it, and to sign BroadcastChannel envelopes) and to `createTransport` (its
+   * context, for the WebRTC transport, which makes every peer prove it over every connection).
+   * The transport's check is what keeps a page with another secret out: an open signaling server
+   * (the default `raftmesh-signal`) admits anyone. So joinRoom refuses, before it waits for the
+   * room, a raftmesh WebRTC transport (or a wrapper that passes its `usesSecret` through) that
+   * was given no secret or another one. A transport of the application's own cannot be checked:
+   * such a transport must authenticate peers itself, or the secret keeps nobody out. It does not
+   * encrypt the room's data beyond WebRTC's own DTLS, and does not hide the room from a signaling
+   * server (README "Hardening").
+   */
   readonly secret?: string | undefined;
   /** A signaling client, or a factory given our node id (which joinRoom loads or mints). */
   readonly signaling: SignalingClient | ((context: SignalingContext) => SignalingClient);
   /**
    * The transport over that signaling client (the WebRTC transport, or any RaftTransport). Called
    * once per id; joinRoom closes it (when it has a `close` method) once it stops using it: on
-   * `leave()`, and for an id it gives up. A wrapper should pass `close` through.
+   * `leave()`, and for an id it gives up. A wrapper should pass `close` through (and `usesSecret`,
+   * so the room secret check below still applies). `context` carries the room secret and the
+   * room's ear for failed peer authentication; spread it in:
+   * `(signaling, context) => createWebRtcTransport({ signaling, ...context, iceServers: [] })`.
    */
-  readonly createTransport: (signaling: SignalingClient) => RaftTransport;
+  readonly createTransport: (signaling: SignalingClient, context: TransportContext) => RaftTransport;
   /**
    * This peer's durable storage (IndexedDbRaftStorage.open(...) in browsers, for an engine on the
    * page); default in memory. Leave it out when `createNode` runs the engine and its storage
@@ -208,7 +234,7 @@ export function validateBeforeJoining<State, Command>(options: JoinRoomOptions<S
   const signaling = options.signaling as unknown;
   const isClient = typeof signaling === 'object' && signaling !== null && typeof (signaling as { signal?: unknown }).signal === 'function';
   if (typeof signaling !== 'function' && !isClient) throw new TypeError('joinRoom: signaling must be a signaling client, or a function (context) => client, the context ({ roomId, nodeId, secret, claim }) spread into createWebSocketSignalingClient or createBroadcastChannelSignalingClient');
-  if (typeof options.createTransport !== 'function') throw new TypeError('joinRoom: createTransport must be a function (signaling) => transport, e.g. (signaling) => createWebRtcTransport({ signaling })');
+  if (typeof options.createTransport !== 'function') throw new TypeError('joinRoom: createTransport must be a function (signaling, context) => transport, e.g. (signaling, context) => createWebRtcTransport({ signaling, ...context })');
   if (typeof options.store !== 'object' || options.store === null) throw new TypeError('joinRoom: store must be the replicated store\'s options, { initialState, apply: (state, command) => state }');
   for (const name of ['storage', 'discardStorage', 'createNode', 'onEvent', 'onMetric'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'function') throw new TypeError(`joinRoom: ${name} must be a function when given`);

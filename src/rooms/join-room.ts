@@ -6,6 +6,7 @@ import type { JoinRoomOptions, Room } from './join-room-options.ts';
 import { joinRoomWith } from './join-room-with.ts';
 
 export type { JoinRoomOptions, JoinRoomOptionsWithNode, NodeFactory, Room, SignalingContext } from './join-room-options.ts';
+export type { TransportContext } from './transport-context.ts';
 
 export function joinRoom<State, Command>(options: JoinRoomOptions<State, Command>): Promise<Room<State, Command>> {
   return joinRoomWith(options, createRaftNode);

@@ -1,6 +1,7 @@
 // What a room reports about itself (joinRoom's `onEvent`): membership changes the leader made,
 // hand-offs of a hidden leader, a wedged peer rejoining under a fresh id, the storage of an id
-// given up being discarded, and peers signaling lists that the transport cannot reach.
+// given up being discarded, peers signaling lists that the transport cannot reach, and why this
+// peer cannot reach the room or its peers (signaling retrying, a peer failing the secret check).
 import type { NodeId } from '../core/types.ts';
 import type { MembershipDecision } from './membership-policy.ts';
 
@@ -68,7 +69,27 @@ export type RoomEvent =
    * restarted from its storage starts without waiting for signaling, so for it this event, not
    * a rejected joinRoom, is where a refusal shows.
    */
-  | { readonly type: 'signalingStopped'; readonly reason: string; readonly at: number };
+  | { readonly type: 'signalingStopped'; readonly reason: string; readonly at: number }
+  /**
+   * This peer's WebSocket signaling client failed an attempt to reach or stay in the room and
+   * tries again in `delayMs` (its `onRetry`, reached through the signaling context: a factory
+   * that spreads the context into createWebSocketSignalingClient passes it on). `attempt` counts
+   * the failures in a row; `reason` says what failed, and what the server said when it refused:
+   * `member-in-use` when another live connection holds this peer's id (a fixed `nodeId` open in
+   * another tab or browser). One per failed attempt, spaced by the client's backoff; the client
+   * gives up after its limit, and a `signalingStopped` follows. Meanwhile a newcomer's join waits,
+   * with this event as its only sign of why.
+   */
+  | { readonly type: 'signalingRetry'; readonly attempt: number; readonly delayMs: number; readonly reason: string; readonly at: number }
+  /**
+   * A connection signaled under `peer`'s id failed the room-secret handshake: that peer has
+   * another secret (or none), or someone signals in its name. The transport keeps retrying and
+   * no frame of it reaches the room. Reported through the transport context's
+   * `onAuthenticationFailure` (a WebRTC transport made with the context spread in), at most once
+   * per peer per 10 s and for at most 64 peers at a time (peer-authentication-reports.ts);
+   * `failures` counts those since this peer's previous event, this one included.
+   */
+  | { readonly type: 'peerAuthenticationFailed'; readonly peer: NodeId; readonly reason: string; readonly failures: number; readonly at: number };
 
 export const reasonOf = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 

@@ -1,9 +1,16 @@
 // A room peer's plumbing for one node id: its signaling client, the transport over it, the room
-// channel beside Raft's frames, presence (hellos) and the unreachable-peer watch; and closing the
-// transport joinRoom opened, tolerant of a throw there (its storage: storage/close-storage.ts).
+// channel beside Raft's frames, presence (hellos) and the unreachable-peer watch; the contexts
+// through which the client and the transport say why peers cannot be reached (signalingRetry,
+// peerAuthenticationFailed); and closing the transport joinRoom opened, tolerant of a throw there
+// (its storage: storage/close-storage.ts).
+import type { Clock } from '../core/config.ts';
 import { realClock } from '../driver/node-options.ts';
 import type { SignalingClient } from '../signaling/signaling-client.ts';
+import type { SignalingRetry } from '../signaling/websocket-client.ts';
 import type { RaftTransport } from '../transport/raft-transport.ts';
+import type { PeerAuthenticationFailure } from '../transport/webrtc/webrtc-transport.ts';
+import { createPeerAuthenticationReports } from './peer-authentication-reports.ts';
+import { requireTransportSecret, type TransportContext } from './transport-context.ts';
 import { heldPeersGraceMs, listedAcrossReconnects } from './discover-cluster.ts';
 import { createRoomChannel, type RoomChannel } from './room-channel.ts';
 import { createRoomPresence, type RoomPresence } from './room-presence.ts';
@@ -23,6 +30,43 @@ function closeTransport(transport: RaftTransport): void {
 }
 
 
+/**
+ * The application's transport over `signaling`, refused (both closed, and a TypeError thrown) when
+ * it is a WebRTC transport that does not use the room secret (transport-context.ts).
+ */
+function createTransport<State, Command>(options: JoinRoomOptions<State, Command>, signaling: SignalingClient, context: TransportContext): RaftTransport {
+  let transport: RaftTransport | null = null;
+  try {
+    transport = options.createTransport(signaling, context);
+    requireTransportSecret(transport, options.secret);
+    return transport;
+  } catch (error) {
+    // Nothing else holds them yet: the join fails here, and would otherwise leave both open.
+    if (transport !== null) closeTransport(transport);
+    signaling.close();
+    throw error;
+  }
+}
+
+/** The signaling context's `onRetry`: each failed attempt of the client, as a `signalingRetry` event. */
+function reportRetries<State, Command>(options: JoinRoomOptions<State, Command>, clock: Clock, closed: () => boolean): (retry: SignalingRetry) => void {
+  return (retry) => {
+    if (closed()) return;
+    emitSafely(options.onEvent, { type: 'signalingRetry', attempt: retry.attempt, delayMs: retry.delayMs, reason: retry.reason, at: clock.now() });
+  };
+}
+
+/** The transport context's `onAuthenticationFailure`: a `peerAuthenticationFailed` event, bounded per peer (peer-authentication-reports.ts). */
+function reportAuthenticationFailures<State, Command>(options: JoinRoomOptions<State, Command>, clock: Clock, closed: () => boolean): (failure: PeerAuthenticationFailure) => void {
+  const reports = createPeerAuthenticationReports(clock);
+  return (failure) => {
+    if (closed()) return;
+    const failures = reports.failed(failure.peer);
+    if (failures === null) return;
+    emitSafely(options.onEvent, { type: 'peerAuthenticationFailed', peer: failure.peer, reason: failure.reason, failures, at: clock.now() });
+  };
+}
+
 export interface Plumbing {
   readonly signaling: SignalingClient;
   readonly channel: RoomChannel;
@@ -39,11 +83,13 @@ export interface Plumbing {
 export function connect<State, Command>(options: JoinRoomOptions<State, Command>, identity: NodeIdentity, gossipIntervalMs: number, discoveryMs: number): Plumbing {
   const clock = options.raftConfig?.clock ?? realClock;
   const id = identity.id;
+  let closedByUs = false;
+  const secret = options.secret === undefined ? {} : { secret: options.secret };
   const signaling =
     typeof options.signaling === 'function'
-      ? options.signaling({ roomId: options.room, nodeId: id, ...(options.secret === undefined ? {} : { secret: options.secret }), ...(identity.claim === null ? {} : { claim: identity.claim }) })
+      ? options.signaling({ roomId: options.room, nodeId: id, ...secret, ...(identity.claim === null ? {} : { claim: identity.claim }), onRetry: reportRetries(options, clock, () => closedByUs) })
       : options.signaling;
-  const transport = options.createTransport(signaling);
+  const transport = createTransport(options, signaling, { ...secret, onAuthenticationFailure: reportAuthenticationFailures(options, clock, () => closedByUs) });
   const channel = createRoomChannel(transport);
   const visibility = options.visibility ?? documentVisibility();
   const presence = createRoomPresence({ channel, clock, visible: visibility.visible, gossipIntervalMs, neverLeads: options.raftConfig?.witness === true });
@@ -51,7 +97,6 @@ export function connect<State, Command>(options: JoinRoomOptions<State, Command>
   // before are no longer held as if they might come back (discover-cluster.ts listedAcrossReconnects).
   let stopped = false;
   let failure: Error | null = null;
-  let closedByUs = false;
   const stoppedFor = (reason: Error | null): void => {
     stopped = true;
     failure = reason;

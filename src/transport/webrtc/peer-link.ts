@@ -46,6 +46,8 @@ export interface PeerLinkOptions {
   readonly onReachable: (reachable: boolean) => void;
   /** A session to this peer gathered no local ICE candidate (session.ts). */
   readonly onNoLocalCandidates: () => void;
+  /** A session to this peer failed the handshake (session.ts; counted in authenticationFailures). */
+  readonly onAuthenticationFailed: (reason: string) => void;
 }
 
 export type LinkSendOutcome = 'sent' | 'unreachable' | 'queue-full';

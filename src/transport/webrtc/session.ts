@@ -44,6 +44,8 @@ export interface SessionOptions {
   readonly onClosed: (reason: string) => void;
   /** This side gathered no local ICE candidate (counted here already): the transport says what it means once. */
   readonly onNoLocalCandidates: () => void;
+  /** The peer failed the handshake (counted here already in authenticationFailures); `reason` says how. */
+  readonly onAuthenticationFailed: (reason: string) => void;
   /** The peer said it listens on engine channels (a pair may now be worth renewing). */
   readonly onPeerListens: () => void;
 }
@@ -229,6 +231,7 @@ export function startSession(options: SessionOptions): Session {
       onFailed: (reason) => {
         counters.authenticationFailures++;
         close(`peer authentication failed: ${reason}`);
+        options.onAuthenticationFailed(reason);
       },
     });
     handshake.start();

@@ -43,6 +43,24 @@ export interface WebRtcTransportOptions {
    * Log it. The counters count every occurrence. An exception thrown here is ignored.
    */
   readonly onWarning?: (warning: WebRtcTransportWarning) => void;
+  /**
+   * Called each time a connection to a peer fails the room-secret handshake (each is counted in
+   * `counters.authenticationFailures`): the peer does not know this transport's secret, knows
+   * another one, or has none while this side has one (or the other way round). At most once per
+   * connection attempt, which the reconnect backoff spaces out; a peer that is forged (anyone who
+   * can signal may offer under a member's id) may cause more, so a listener that reports these
+   * should keep its own bound (joinRoom's context hands in one that does). An exception thrown
+   * here is ignored.
+   */
+  readonly onAuthenticationFailure?: (failure: PeerAuthenticationFailure) => void;
+}
+
+/** A connection that failed the room-secret handshake (`onAuthenticationFailure`). */
+export interface PeerAuthenticationFailure {
+  /** The id the connection was signaled under: the peer, or someone signaling in its name. */
+  readonly peer: NodeId;
+  /** How the handshake failed, in words (a wrong proof, or a secret on one side only). */
+  readonly reason: string;
 }
 
 export interface WebRtcTransport extends RaftTransport {
@@ -59,6 +77,13 @@ export interface WebRtcTransport extends RaftTransport {
   restartIce(peer: NodeId): void;
   /** Closes every connection and stops reconnecting; idempotent. Does not close `signaling`. */
   close(): void;
+  /**
+   * Whether this transport authenticates peers with exactly `secret` (undefined: with no secret),
+   * so a caller can check it was given the room's secret without the transport exposing it:
+   * joinRoom refuses a room secret the transport it is handed does not use. A wrapper that
+   * passes this through is checked too.
+   */
+  usesSecret(secret: string | undefined): boolean;
   /**
    * Hands channels 2 and 3 of every connection opened from now on to `host` (an engine's worker,
    * which then sends and receives Raft frames without this page), and a fresh pair of channels on
@@ -114,6 +139,14 @@ export function createWebRtcTransport(options: WebRtcTransportOptions): WebRtcTr
   const clock = options.clock ?? realClock;
   const counters = createCounters();
   const warn = warnOncePerType(options.onWarning);
+  const reportAuthenticationFailure = (failure: PeerAuthenticationFailure): void => {
+    if (closed) return;
+    try {
+      options.onAuthenticationFailure?.(failure);
+    } catch (_error) {
+      // Called from inside a connection's handshake: a listener's failure must not reach it (as onWarning's).
+    }
+  };
   const incoming = createEmitter<RaftEnvelope>();
   const peers = createWatchable<ReadonlySet<NodeId>>(new Set(), samePeerSet);
   const links = new Map<NodeId, PeerLink>();
@@ -192,6 +225,7 @@ export function createWebRtcTransport(options: WebRtcTransportOptions): WebRtcTr
       deliver: (bytes) => incoming.emit({ from: peerId, bytes }),
       onReachable: publishPeers,
       onNoLocalCandidates: () => warn(noLocalCandidatesWarning(peerId)),
+      onAuthenticationFailed: (reason) => reportAuthenticationFailure({ peer: peerId, reason }),
     });
     links.set(peerId, link);
     if (!listed) unlisted.add(peerId);
@@ -248,6 +282,7 @@ export function createWebRtcTransport(options: WebRtcTransportOptions): WebRtcTr
     restartIce(peer) {
       links.get(peer)?.restartIce();
     },
+    usesSecret: (secret) => secret === options.secret,
     serveDataChannelsTo(host) {
       dataChannelHost = closed ? null : host;
       for (const link of links.values()) link.renew();
