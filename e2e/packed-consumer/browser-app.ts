@@ -48,14 +48,15 @@ window.consumerTest = async () => {
   await room.leave();
   const workerRoomName = `packed-worker-room-${crypto.randomUUID()}`;
   const engine = workerNodeFactory({ storage: (id) => ({ type: 'indexeddb', name: `${workerRoomName}:${id}` }) });
-  // One identity store for both joins, as a reloaded tab has (by default each joinRoom of a page
-  // claims a tab slot of its own, so a second join in the same page is another peer).
+  // One identity store for both joins, as a reloaded tab has (the default one gives the tab's slot
+  // back at leave(), so a second join would find the same id too, but through the browser's locks).
   const identityStore = memoryKeyValueStore();
   const joinWorkerRoom = () =>
     joinRoomWithoutEngine<{ readonly total: number }, { readonly add: number }>({
       room: workerRoomName,
       signaling: (context) => createBroadcastChannelSignalingClient(context),
-      createTransport: (signaling) => createWebRtcTransport({ signaling, iceServers: [] }),
+      // The README's app: the transport context (the room secret, when there is one) spread in.
+      createTransport: (signaling, context) => createWebRtcTransport({ signaling, ...context, iceServers: [] }),
       createNode: engine,
       discardStorage: engine.discardStorage,
       identityStore,
