@@ -21,43 +21,18 @@ import { kvReducer } from './room-simulation-peers.test-support.ts';
 import { collectingRejections } from './unhandled-rejections.test-support.ts';
 import { manualVisibility } from './visibility.ts';
 import { reportWedge } from './wedge-report.test-support.ts';
+import { joinLoneRoom } from './lone-room.test-support.ts';
 
 describe('joinRoom rejoin after a wedge', () => {
   it('still rejoins under a fresh id when the application listener throws on the wedged event', async () => {
-    const clock = new VirtualClock(0);
-    const network = createSimulatedNetwork(clock, seededRandom(deriveSeed(811, 'network')), reliableNetwork);
-    const events: RoomEvent[] = [];
-    let reportMetric: ((metric: RaftMetric) => void) | undefined;
-    const endpoints = new Map<NodeId, RaftTransport>();
-    const endpoint = (id: NodeId): RaftTransport => currentEndpoint(network, endpoints, id);
     const raised = await collectingRejections(async () => {
-      const joining = joinRoom({
-        room: 'wedge',
-        signaling: ({ roomId, nodeId }) => stubSignaling(roomId, nodeId, endpoint(nodeId)),
-        createTransport: (signaling) => endpoint(signaling.selfId),
-        createNode: async (nodeOptions) => {
-          reportMetric = nodeOptions.onMetric;
-          return createRaftNode(nodeOptions);
-        },
-        identityStore: memoryKeyValueStore(),
-        visibility: manualVisibility(true),
-        store: { initialState: {}, apply: kvReducer },
-        raftConfig: { clock, random: seededRandom(811), heartbeatInterval: 100, electionTimeoutMin: 300, electionTimeoutMax: 600 },
-        discoveryMs: 400,
-        gossipIntervalMs: 300,
-        onEvent: (event) => {
-          events.push(event);
-          if (event.type === 'wedged') throw new Error('the application listener broke');
-        },
+      const { clock, room, events, report } = await joinLoneRoom(811, 'wedge', (event) => {
+        if (event.type === 'wedged') throw new Error('the application listener broke');
       });
-      let joined = false;
-      void joining.then(() => (joined = true));
-      await clock.runUntil(() => joined, { timeoutMs: 5_000 });
-      const room = await joining;
       await clock.runUntil(() => room.node.role.value === 'leader', { timeoutMs: 5_000 });
       const firstId = room.id;
       // It follows only the peer it refuses (here: itself, the only leader there is): wedged.
-      const refusing = reportWedge(clock, reportMetric!, { type: 'wedgeSuspected', from: firstId, localTerm: 1, remoteTerm: 1, voters: [firstId], gate: 'senderNotVoter' });
+      const refusing = reportWedge(clock, report, { type: 'wedgeSuspected', from: firstId, localTerm: 1, remoteTerm: 1, voters: [firstId], gate: 'senderNotVoter' });
       const rejoined = await clock.runUntil(() => events.some((event) => event.type === 'rejoined' || event.type === 'rejoinFailed'), { timeoutMs: 10_000 });
       expect(rejoined).toBe(true);
       refusing.stop();

@@ -2,51 +2,14 @@
 // first run at once, the next after a rejoin under a fresh id (the wedge reported by hand, as in
 // join-room-wedge.test.ts), each after the previous run's unsubscribes, none after leave().
 import { describe, expect, it } from 'vitest';
-import type { RaftMetric } from '../core/events.ts';
-import type { NodeId } from '../core/types.ts';
-import { createRaftNode } from '../driver/create-raft-node.ts';
-import { deriveSeed, seededRandom } from '../testing/seeded-random.ts';
-import { createSimulatedNetwork, reliableNetwork } from '../testing/simulated-network.ts';
-import { VirtualClock } from '../testing/virtual-clock.ts';
-import type { RaftTransport } from '../transport/raft-transport.ts';
 import { createIncarnationFollowers } from './incarnation-followers.ts';
-import { joinRoom } from './join-room.ts';
-import type { RoomEvent } from './room-events.ts';
-import { memoryKeyValueStore } from './room-identity.ts';
-import { kvReducer } from './room-simulation-peers.test-support.ts';
-import { currentEndpoint, stubSignaling } from './simulated-room-endpoints.test-support.ts';
+import { joinLoneRoom } from './lone-room.test-support.ts';
 import { collectingRejections } from './unhandled-rejections.test-support.ts';
-import { manualVisibility } from './visibility.ts';
 import { reportWedge } from './wedge-report.test-support.ts';
 
 describe('Room.follow', () => {
   it('subscribes to the current node and store, moves to the new ones after a rejoin, and lets go on leave', async () => {
-    const clock = new VirtualClock(0);
-    const network = createSimulatedNetwork(clock, seededRandom(deriveSeed(911, 'network')), reliableNetwork);
-    const events: RoomEvent[] = [];
-    let reportMetric: ((metric: RaftMetric) => void) | undefined;
-    const endpoints = new Map<NodeId, RaftTransport>();
-    const endpoint = (id: NodeId): RaftTransport => currentEndpoint(network, endpoints, id);
-    const joining = joinRoom({
-      room: 'follow',
-      signaling: ({ roomId, nodeId }) => stubSignaling(roomId, nodeId, endpoint(nodeId)),
-      createTransport: (signaling) => endpoint(signaling.selfId),
-      createNode: async (nodeOptions) => {
-        reportMetric = nodeOptions.onMetric;
-        return createRaftNode(nodeOptions);
-      },
-      identityStore: memoryKeyValueStore(),
-      visibility: manualVisibility(true),
-      store: { initialState: {}, apply: kvReducer },
-      raftConfig: { clock, random: seededRandom(911), heartbeatInterval: 100, electionTimeoutMin: 300, electionTimeoutMax: 600 },
-      discoveryMs: 400,
-      gossipIntervalMs: 300,
-      onEvent: (event) => void events.push(event),
-    });
-    let joined = false;
-    void joining.then(() => (joined = true));
-    await clock.runUntil(() => joined, { timeoutMs: 5_000 });
-    const room = await joining;
+    const { clock, room, events, report } = await joinLoneRoom(911, 'follow');
     await clock.runUntil(() => room.node.role.value === 'leader', { timeoutMs: 5_000 });
     const firstId = room.id;
     const firstNode = room.node;
@@ -79,7 +42,7 @@ describe('Room.follow', () => {
     expect(log).toEqual([`subscribe ${firstId}`]);
 
     const raised = await collectingRejections(async () => {
-      const refusing = reportWedge(clock, reportMetric!, { type: 'wedgeSuspected', from: firstId, localTerm: 1, remoteTerm: 1, voters: [firstId], gate: 'senderNotVoter' });
+      const refusing = reportWedge(clock, report, { type: 'wedgeSuspected', from: firstId, localTerm: 1, remoteTerm: 1, voters: [firstId], gate: 'senderNotVoter' });
       expect(await clock.runUntil(() => events.some((event) => event.type === 'rejoined'), { timeoutMs: 10_000 })).toBe(true);
       refusing.stop();
     });
