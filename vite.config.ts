@@ -36,14 +36,12 @@ export default defineConfig({
   // consumer app, which imports `raftmesh` by name from its own node_modules: unresolvable here,
   // it failed the whole scan ("Skipping dependency pre-bundling" in every Playwright run's log).
   // Not under Vitest: its browser project scans its own test files, and Vite would add these
-  // pages to that list rather than replace it.
+  // pages to that list rather than replace it. Nor the pages Playwright's run builds into e2e/dist
+  // (e2e/vite.config.ts): they import built chunks, not dependencies.
   optimizeDeps: {
     include: ['comlink', 'idb', 'simple-peer-light'],
-    ...(process.env.VITEST === undefined ? { entries: ['**/*.html', '!e2e/packed-consumer/**'] } : {}),
+    ...(process.env.VITEST === undefined ? { entries: ['**/*.html', '!e2e/packed-consumer/**', '!e2e/dist/**'] } : {}),
   },
-  // Under test (Playwright's webServer sets RAFTMESH_TEST_SERVER) no file watching and no hot
-  // reload: an edit elsewhere in the repository must not reload pages in the middle of a test.
-  ...(process.env.RAFTMESH_TEST_SERVER === '1' ? { server: { hmr: false, watch: null } } : {}),
   test: {
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -35,7 +35,7 @@ export interface PeerOptions {
   readonly name: string;
   readonly secret?: string;
   readonly witness?: string;
-  /** The app's page: the dev server's /demo/index.html by default, /index.html for the static build. */
+  /** The app's page: /demo/index.html of the test pages' build by default, /index.html for the demo's own static build. */
   readonly path?: string;
   /** False: return as soon as the page loaded (a peer that cannot reach the room never joins; it waits). */
   readonly awaitJoined?: boolean;

@@ -1,9 +1,9 @@
 // The demo app end to end: separate Chromium processes join one room over real WebRTC through
 // the signaling server, with engines in workers and IndexedDB storage (issue 11). The peers load
 // the static build users deploy (playwright.config.ts builds and serves it): a page of it loads
-// in about half the time a page from the dev server takes (every module a request of its own),
-// and these tests open 30 of them. The dev server's demo is still driven here (same-origin tabs),
-// and by edge-peer.spec.ts and firefox-interop.spec.ts.
+// in about half the time a page from the dev server took (every module a request of its own),
+// and these tests open 30 of them. The same-origin tabs here, edge-peer.spec.ts and
+// firefox-interop.spec.ts load /demo/index.html of the test pages' build (e2e/vite.config.ts).
 import { expect, test } from '@playwright/test';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

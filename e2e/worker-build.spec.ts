@@ -1,5 +1,5 @@
-// raftmesh/worker works in `vite build` output, not only in the dev server the other specs use:
-// the spec builds a page that calls createWorkerRaftNode, serves the output with `vite preview`
+// raftmesh/worker works in `vite build` output made the way an application makes it (no config of
+// ours): the spec builds a page that calls createWorkerRaftNode, serves the output with `vite preview`
 // (both inside the loopback-only namespace npm test runs Playwright in) and runs a node whose
 // engine and IndexedDB storage live in the worker Vite emitted, through a restart.
 import { expect, test } from '@playwright/test';

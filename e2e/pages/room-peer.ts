@@ -134,7 +134,4 @@ async function startWorkerNode(roomName: string, options: RaftNodeOptions): Prom
   });
 }
 
-// Vite's dev server reloads a page when a file it imports changes (others edit this tree while
-// tests run): keep the running peer across such updates.
-import.meta.hot?.accept();
 window.roomPeer ??= api;

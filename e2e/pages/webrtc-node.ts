@@ -100,8 +100,4 @@ const api: WebRtcNodeApi = {
   },
 };
 
-// The e2e web server is Vite's dev server, which reloads a page when a source file it imports
-// changes, and other people edit this tree while tests run: accept such updates and keep the API
-// (and the node) this page started, so an edit elsewhere cannot reset a running cluster.
-import.meta.hot?.accept();
 window.webrtcNode ??= api;
