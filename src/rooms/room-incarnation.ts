@@ -270,9 +270,16 @@ function readStoredState(options: JoinRoomOptionsWithNode<unknown, unknown>, id:
 async function leaveRoom(node: RaftNode, store: ReplicatedStore<unknown, unknown>, coordinator: RoomCoordinator, plumbing: Plumbing, storage: RaftStorage): Promise<void> {
   coordinator.close();
   store.close();
-  await node.close();
-  plumbing.close();
-  // After the node, which may be finishing a write on it; an open IndexedDB connection would keep
-  // the application's IndexedDbRaftStorage.destroy(name) right after leave() waiting.
-  await closeStorage(storage);
+  // Every step runs even when the node's close fails (an application's createNode may reject
+  // there): leave() then gives the tab's slot back, and the next join in the tab opens the same
+  // id's storage, which must not be still open here (a review, 2026-12-07). The first failure is
+  // rethrown once all is closed.
+  try {
+    await node.close();
+  } finally {
+    plumbing.close();
+    // After the node, which may be finishing a write on it; an open IndexedDB connection would keep
+    // the application's IndexedDbRaftStorage.destroy(name) right after leave() waiting.
+    await closeStorage(storage);
+  }
 }

@@ -60,11 +60,23 @@ const claimsInTurn = new Map<string, Promise<unknown>>();
 
 const heldKey = (room: string, slot: number): string => JSON.stringify([room, slot]);
 
-/** Whether `promise` settles within `ms`. */
-function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+/**
+ * Whether `promise` settles within `ms`; rejects with the signal's reason as soon as it aborts (an
+ * aborted join waiting for a slot still on its way back held up the tab's next joins of the room
+ * for up to `ms`: a review, 2026-12-07).
+ */
+function settlesWithin(promise: Promise<unknown>, ms: number, signal: AbortSignal | undefined): Promise<boolean> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  return Promise.race([promise.then(() => true), late]).finally(() => clearTimeout(timer));
+  let onAbort: (() => void) | undefined;
+  const late = new Promise<boolean>((resolve, reject) => {
+    timer = setTimeout(() => resolve(false), ms);
+    onAbort = () => reject(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  return Promise.race([promise.then(() => true), late]).finally(() => {
+    clearTimeout(timer);
+    if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
+  });
 }
 
 async function claimSlot(room: string, signal: AbortSignal | undefined): Promise<{ readonly slot: number; readonly lock: SlotLock }> {
@@ -72,7 +84,7 @@ async function claimSlot(room: string, signal: AbortSignal | undefined): Promise
     signal?.throwIfAborted();
     const held = heldHere.get(heldKey(room, slot));
     // Held by a join of this tab: taken (skip it) unless it is on its way back.
-    if (held !== undefined && !(held.announced && (await settlesWithin(held.released, ownReleaseWaitMs)))) continue;
+    if (held !== undefined && !(held.announced && (await settlesWithin(held.released, ownReleaseWaitMs, signal)))) continue;
     const lock = await takeSlotLock(room, slot);
     if (lock === null) continue;
     if (signal?.aborted === true) {
