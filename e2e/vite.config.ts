@@ -5,6 +5,7 @@
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
+import { raftmeshSourceAliases } from '../scripts/source-aliases.mjs';
 
 const repositoryRoot = fileURLToPath(new URL('..', import.meta.url));
 const pagesFolder = 'e2e/pages';
@@ -23,6 +24,8 @@ export default defineConfig({
   root: repositoryRoot,
   // The repository's own config builds the library; this file is read instead of it, not merged.
   worker: { format: 'es' },
+  // The demo imports the package by name (scripts/source-aliases.mjs).
+  resolve: { alias: raftmeshSourceAliases },
   build: {
     outDir: 'e2e/dist',
     emptyOutDir: true,
