@@ -229,6 +229,7 @@ export function validateBeforeJoining<State, Command>(options: JoinRoomOptions<S
   // its client (a BroadcastChannel-only room may use a longer name).
   if (typeof options !== 'object' || options === null) throw new TypeError('joinRoom: pass the room options ({ room, signaling, createTransport, store, ... })');
   if (typeof options.room !== 'string' || options.room.length === 0) throw new RangeError('joinRoom: room must be a non-empty string');
+  refuseUnknownOptions(options);
   requireOptionalSecret(options.secret, 'joinRoom');
   // Untyped callers got "cannot read properties of undefined" from deep inside for these.
   const signaling = options.signaling as unknown;
@@ -272,4 +273,23 @@ export function roomTimings<State, Command>(options: JoinRoomOptions<State, Comm
     changeTimeoutMs: bounded('changeTimeoutMs', options.changeTimeoutMs, 10_000, 1, 600_000),
     offlineBootstrapAfterMs: options.offlineBootstrapAfterMs === undefined ? null : bounded('offlineBootstrapAfterMs', options.offlineBootstrapAfterMs, 0, 0, 600_000),
   };
+}
+
+/**
+ * Every option joinRoom reads; `satisfies` keeps the list and JoinRoomOptions the same, both ways.
+ * A misspelt option (`discoverMs`) was silently ignored, its default taken (the browser newcomer).
+ */
+const joinRoomOptionNames = {
+  room: true, secret: true, signaling: true, createTransport: true, storage: true, discardStorage: true, createNode: true, store: true,
+  nodeId: true, identityStore: true, visibility: true, witness: true, policy: true, raftConfig: true, discoveryMs: true,
+  offlineBootstrapAfterMs: true, startDespiteUnreachable: true, gossipIntervalMs: true, coordinatorIntervalMs: true,
+  changeTimeoutMs: true, onEvent: true, onMetric: true, signal: true,
+} as const satisfies Record<keyof JoinRoomOptions<unknown, unknown>, true>;
+
+function refuseUnknownOptions(options: object): void {
+  for (const name of Object.keys(options)) {
+    if (Object.hasOwn(joinRoomOptionNames, name)) continue;
+    const near = Object.keys(joinRoomOptionNames).find((known) => known.toLowerCase().startsWith(name.toLowerCase().slice(0, 5)));
+    throw new TypeError(`joinRoom: unknown option ${JSON.stringify(name)}${near === undefined ? '' : ` (did you mean ${near}?)`}; the options are ${Object.keys(joinRoomOptionNames).join(', ')}`);
+  }
 }

@@ -284,6 +284,13 @@ describe('joinRoom options', () => {
     expect(await refusal({ ...base, createTransport: undefined })).toMatch(/^TypeError: joinRoom: createTransport must be a function/);
     expect(await refusal(undefined)).toMatch(/^TypeError: joinRoom: pass the room options/);
   });
+
+  it('refuse an option they do not know, naming the one it looks like, where a misspelt one was ignored and its default taken', async () => {
+    const refusal = (options: unknown): Promise<string> => joinRoom(options as never).then(() => 'joined', (error: unknown) => String(error));
+    const base = { room: 'named', signaling: () => ({}) as never, createTransport: () => ({}) as never, store: { initialState: {}, apply: (state: object) => state } };
+    expect(await refusal({ ...base, discoverMs: 1_500 })).toMatch(/^TypeError: joinRoom: unknown option "discoverMs" \(did you mean discoveryMs\?\); the options are room, secret, /);
+    expect(await refusal({ ...base, colour: 'blue' })).toMatch(/^TypeError: joinRoom: unknown option "colour"; the options are /);
+  });
 });
 
 /** In-memory storage with a `close`, as IndexedDbRaftStorage has: records each call and whether the node had stopped by then. */
