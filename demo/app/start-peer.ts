@@ -14,6 +14,7 @@ import { storeOptions } from '../board/store-options.ts';
 import { createPartitionSwitch, type PartitionSwitch } from './partition-switch.ts';
 import type { DemoSettings } from './settings.ts';
 import { describeChangeFailure, describeDecision, type Wording } from './timeline-text.ts';
+import { createTroubleNotes } from './trouble-notes.ts';
 
 export interface DemoPeer {
   /** `room.node` and `room.store` are replaced when the page rejoins under a fresh id: follow them with `room.follow`. */
@@ -45,6 +46,7 @@ export async function startPeer(settings: DemoSettings, hooks: PeerHooks): Promi
   const { onEvent, onUnreachable, startAnyway } = hooks;
   const partition = createPartitionSwitch();
   const engine = workerNodeFactory({ storage: (id) => ({ type: 'indexeddb', name: databaseNameFor(settings.room, id), durability: 'strict' }) });
+  const troubleNote = createTroubleNotes();
   const room = await joinRoom<BoardState, BoardCommand>({
     room: settings.room,
     ...(settings.witness === undefined ? {} : { witness: nodeId(settings.witness) }),
@@ -111,6 +113,12 @@ export async function startPeer(settings: DemoSettings, hooks: PeerHooks): Promi
         case 'peersUnreachable':
           onUnreachable({ count: event.count, peers: event.peers, waiting: event.waiting, deferringTo: event.deferringTo });
           break;
+        case 'signalingRetry':
+        case 'peerAuthenticationFailed': {
+          const note = troubleNote(event);
+          if (note !== null) onEvent('error', note);
+          break;
+        }
         default:
           break;
       }
