@@ -6,86 +6,10 @@
 // it again: the same id, with its log. A lone peer on the simulated network, virtual clock; each
 // id's storage in memory, kept across joins as an IndexedDB database would be.
 import 'fake-indexeddb/auto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { NodeId } from '../core/types.ts';
-import { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
-import { deriveSeed, seededRandom } from '../testing/seeded-random.ts';
-import { createSimulatedNetwork, reliableNetwork } from '../testing/simulated-network.ts';
-import { settleOnVirtualClock } from '../testing/settle-on-clock.test-support.ts';
-import { VirtualClock } from '../testing/virtual-clock.ts';
-import type { RaftTransport } from '../transport/raft-transport.ts';
-import { joinRoom, type Room } from './join-room.ts';
-import { currentEndpoint, stubSignaling } from './simulated-room-endpoints.test-support.ts';
-import { manualVisibility } from './visibility.ts';
+import { describe, expect, it } from 'vitest';
+import { createSlotTab as createTab, useFakeLocalStorage } from './slot-tab.test-support.ts';
 
-interface Counter {
-  readonly counter: number;
-}
-interface Add {
-  readonly add: number;
-}
-
-const values = new Map<string, string>();
-const fakeLocalStorage = {
-  getItem: (key: string) => values.get(key) ?? null,
-  setItem: (key: string, value: string) => void values.set(key, value),
-  removeItem: (key: string) => void values.delete(key),
-};
-
-beforeEach(() => {
-  values.clear();
-  (globalThis as { localStorage?: unknown }).localStorage = fakeLocalStorage;
-});
-afterEach(() => {
-  delete (globalThis as { localStorage?: unknown }).localStorage;
-});
-
-let rooms = 0;
-
-/** One tab: joins of one room with the default identity store; each id's storage outlives its node. */
-function createTab(seed: number) {
-  const room = `slots-${Date.now()}-${(rooms += 1)}`;
-  const clock = new VirtualClock(0);
-  const network = createSimulatedNetwork(clock, seededRandom(deriveSeed(seed, 'network')), reliableNetwork);
-  const transports = new Map<NodeId, RaftTransport>();
-  const storages = new Map<NodeId, InMemoryRaftStorage>();
-  /** Ids whose storage was asked for while another join's node on it was still open. */
-  const openedWhileInUse: NodeId[] = [];
-  const inUse = new Set<NodeId>();
-  let joins = 0;
-  const join = (signal?: AbortSignal): Promise<Room<Counter, Add>> => {
-    joins += 1;
-    return joinRoom<Counter, Add>({
-      room,
-      signaling: (context) => stubSignaling(room, context.nodeId, currentEndpoint(network, transports, context.nodeId)),
-      createTransport: (signaling) => currentEndpoint(network, transports, signaling.selfId),
-      storage: (id) => {
-        if (inUse.has(id)) openedWhileInUse.push(id);
-        inUse.add(id);
-        const storage = storages.get(id) ?? new InMemoryRaftStorage();
-        storages.set(id, storage);
-        return Object.assign(storage, { close: () => void inUse.delete(id) });
-      },
-      visibility: manualVisibility(true),
-      store: { initialState: { counter: 0 }, apply: (state, command) => ({ counter: state.counter + command.add }) },
-      raftConfig: { clock, random: seededRandom(deriveSeed(seed, `join-${joins}`)), heartbeatInterval: 100, electionTimeoutMin: 300, electionTimeoutMax: 600 },
-      discoveryMs: 400,
-      gossipIntervalMs: 300,
-      coordinatorIntervalMs: 100,
-      ...(signal === undefined ? {} : { signal }),
-    });
-  };
-  const settle = async <T>(promise: Promise<T>): Promise<T> => {
-    const outcome = await settleOnVirtualClock(clock, promise, 10_000);
-    if (outcome.status === 'rejected') throw outcome.reason;
-    return outcome.value;
-  };
-  const bump = async (joined: Room<Counter, Add>): Promise<number> => {
-    await settle(joined.store.dispatch({ add: 1 }));
-    return (await settle(joined.store.read())).counter;
-  };
-  return { clock, join, settle, bump, openedWhileInUse };
-}
+useFakeLocalStorage();
 
 describe('joinRoom gives the tab\'s identity slot back', () => {
   it('leave, then join again in the same tab: the same id, with its log (the counter goes on from 2, not back to 1)', async () => {
