@@ -15,8 +15,27 @@ describe('the timeline notes of a waiting join', () => {
     expect(note(retry(1, 'the server said member-in-use'))).toMatch(/^the signaling server: attempt 1 failed/);
   });
 
+  const failed = (peer: string, reason: string) => ({ type: 'peerAuthenticationFailed', peer: nodeId(peer), reason, failures: 1, at: 0 }) as const;
+  const text = (note: ReturnType<ReturnType<typeof createTroubleNotes>>) => (typeof note === 'function' ? note((id) => `Bo (${id})`) : note);
+
   it('name the peer that failed the room-secret handshake', () => {
-    const note = createTroubleNotes()({ type: 'peerAuthenticationFailed', peer: nodeId('peer-kb'), reason: 'wrong proof', failures: 2, at: 0 });
-    expect(typeof note === 'function' ? note((id) => `Bo (${id})`) : note).toBe('Bo (peer-kb) failed the room-secret handshake (wrong proof): it has another secret, or someone signals in its name; not connected');
+    const note = createTroubleNotes()({ ...failed('peer-kb', 'wrong proof'), failures: 2 });
+    expect(text(note)).toBe('Bo (peer-kb) is not connected: it failed the room-secret check, so it was given another secret (?secret= in the URL) or someone else signals under its id. The handshake said: wrong proof');
+  });
+
+  it('note each peer\'s failure once for as long as its reason stays the same', () => {
+    const note = createTroubleNotes();
+    expect(text(note(failed('peer-kb', 'wrong proof')))).toMatch(/^Bo \(peer-kb\) is not connected/);
+    expect(note(failed('peer-kb', 'wrong proof'))).toBeNull();
+    expect(text(note(failed('peer-kc', 'wrong proof')))).toMatch(/^Bo \(peer-kc\) is not connected/);
+    expect(text(note(failed('peer-kb', 'proof before hello')))).toMatch(/The handshake said: proof before hello$/);
+    expect(note(failed('peer-kb', 'proof before hello'))).toBeNull();
+  });
+
+  it('forget the oldest of more than 64 peers, so a long run of strangers stays bounded', () => {
+    const note = createTroubleNotes();
+    for (let each = 0; each <= 64; each += 1) expect(note(failed(`peer-k${each}`, 'wrong proof'))).not.toBeNull();
+    expect(note(failed('peer-k64', 'wrong proof'))).toBeNull();
+    expect(note(failed('peer-k0', 'wrong proof'))).not.toBeNull();
   });
 });
