@@ -7,10 +7,11 @@ import { isIP } from 'node:net';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { joinRoom, loadNodeClaim, loadOrMintNodeIdentity, type DirectoryLock, type KeyValueStore, type NodeId, type RaftConfig, type Room, type ReplicatedStoreOptions, type WebSocketConstructor, type WebRtcImplementation, type WebRtcTransport } from './edge-imports.ts';
+import { joinRoom, loadNodeClaim, loadOrMintNodeIdentity, type DirectoryLock, type KeyValueStore, type NodeId, type RaftConfig, type Room, type RoomEvent, type ReplicatedStoreOptions, type WebSocketConstructor, type WebRtcImplementation, type WebRtcTransport } from './edge-imports.ts';
 import { acquireDirectoryLock, createWebRtcTransport, createWebSocketSignalingClient, isClaimedNodeId, isWebSocketUrl, makeDirectory, requireOptionalSecret, requireRoomId } from './edge-imports.ts';
 import { withBindAddress } from './bind-address.ts';
 import { createSignalingRetryLog } from './signaling-retry-log.ts';
+import { logRoomEvent } from './room-event-log.ts';
 import { adoptSharedDirectory, edgeJoinOptions, fileStorageShelf } from './edge-room-storage.ts';
 import { fileKeyValueStore } from './file-key-value-store.ts';
 import { closeHealth, serveHealth, type SignalingHealth } from './health-server.ts';
@@ -44,6 +45,12 @@ export interface EdgePeerOptions<State, Command> {
   /** The address /healthz and /metrics listen on. Default '127.0.0.1'; an empty one is refused (it would mean every interface). */
   readonly httpHost?: string;
   readonly log?: (line: string) => void;
+  /**
+   * Every event of the peer's room (joinRoom's `onEvent`), after the peer has logged it: the
+   * membership decisions, `signalingRetry`, `peerAuthenticationFailed` and the rest. A listener
+   * that throws is ignored.
+   */
+  readonly onEvent?: (event: RoomEvent) => void;
   /**
    * Bounds the start only: aborting it while the peer starts (joining included) closes what it
    * opened, and startEdgePeer rejects with the reason. Once started, the peer runs until close().
@@ -164,7 +171,18 @@ async function startOnLockedDirectory<State, Command>(options: EdgePeerOptions<S
       identityStore,
       signaling: (context) => {
         const retries = createSignalingRetryLog({ url: options.signalingUrl, log, now: () => Date.now() });
-        const client = createWebSocketSignalingClient({ url: options.signalingUrl, WebSocket: WebSocket as unknown as WebSocketConstructor, ...context, onRetry: retries.retry });
+        // Both: the log line (rate-limited by the retry log) and the room's `signalingRetry` event
+        // for `onEvent`; a property after the spread replaces the context's, which left the event
+        // unsaid (session 55's leftovers).
+        const client = createWebSocketSignalingClient({
+          url: options.signalingUrl,
+          WebSocket: WebSocket as unknown as WebSocketConstructor,
+          ...context,
+          onRetry: (retry) => {
+            retries.retry(retry);
+            context.onRetry?.(retry);
+          },
+        });
         signaling.status = client.status.value;
         log(`signaling ${client.status.value} (${options.signalingUrl})`);
         client.status.subscribe((status) => {
@@ -174,11 +192,14 @@ async function startOnLockedDirectory<State, Command>(options: EdgePeerOptions<S
         });
         return client;
       },
-      createTransport: (signaling) => {
+      createTransport: (signaling, context) => {
         const webrtc = options.bindAddress === undefined ? options.webrtc : withBindAddress(options.webrtc, options.bindAddress);
         // A warning names the fix (a missing --bind on a loopback-only host, say): logged, once.
         const onWarning = (warning: { readonly message: string }): void => log(`webrtc: ${warning.message}`);
-        transport = createWebRtcTransport({ signaling, webrtc, iceServers: options.iceServers ?? [], onWarning, ...(options.secret === undefined ? {} : { secret: options.secret }) });
+        // The context carries the room's secret and where a failed room-secret handshake is
+        // reported: without it a peer with the wrong secret on an open signaling server waited
+        // for peers it could never reach, and nothing in its log said why.
+        transport = createWebRtcTransport({ signaling, webrtc, iceServers: options.iceServers ?? [], onWarning, ...context });
         return transport;
       },
       storage: storage.storage,
@@ -188,7 +209,7 @@ async function startOnLockedDirectory<State, Command>(options: EdgePeerOptions<S
       signal: joining.signal,
       onMetric: (metric) => metricCounts.set(metric.type, (metricCounts.get(metric.type) ?? 0) + 1),
       onEvent: (event) => {
-        log(`room: ${event.type}${'reason' in event ? ` (${event.reason})` : ''}`);
+        logRoomEvent(event, log);
         if (event.type === 'signalingStopped') {
           signaling.stoppedFor = event.reason;
           reportSignalingStop(event.reason);
@@ -200,6 +221,11 @@ async function startOnLockedDirectory<State, Command>(options: EdgePeerOptions<S
         if (event.type === 'rejoined' && watchedNode !== null && room !== null) {
           watchedNode();
           watchedNode = watchNode(room.node, log);
+        }
+        try {
+          options.onEvent?.(event);
+        } catch {
+          // the application's listener: its failure must not stop the room's own handling
         }
       },
     });
@@ -311,6 +337,7 @@ function validateEdgePeerOptions<State, Command>(options: EdgePeerOptions<State,
   if (typeof (options.webrtc as { RTCPeerConnection?: unknown } | undefined)?.RTCPeerConnection !== 'function') {
     throw new TypeError('startEdgePeer: webrtc must be a WebRTC implementation, e.g. `webrtc: await import("node-datachannel/polyfill")`');
   }
+  if (options.onEvent !== undefined && typeof options.onEvent !== 'function') throw new TypeError('startEdgePeer: onEvent must be a function (event) => void');
   if (options.httpHost !== undefined && (port === undefined || port === null)) throw new RangeError('startEdgePeer: httpHost needs httpPort (without a port no HTTP server starts)');
   // listen() reads an empty host as every interface: /healthz and /metrics (node id, peers, term)
   // would be served beyond the machine by a slip (an unset variable), as the CLI refuses too.

@@ -1,0 +1,17 @@
+// The edge peer's log line for a room event. Most say their type and reason; two say more or
+// nothing: a failed room-secret handshake names the peer (the one line an operator with a wrong
+// --secret has to go on), and a signaling retry is logged by the retry log already, which folds a
+// run of identical failures into one line (signaling-retry-log.ts).
+import type { RoomEvent } from './edge-imports.ts';
+
+export function logRoomEvent(event: RoomEvent, log: (line: string) => void): void {
+  switch (event.type) {
+    case 'signalingRetry':
+      return;
+    case 'peerAuthenticationFailed':
+      log(`room: peerAuthenticationFailed: ${event.peer} failed the room-secret handshake (${event.failures} ${event.failures === 1 ? 'time' : 'times'} since the last report), so it is not connected; it was given another --secret, or someone else signals under its id: ${event.reason}`);
+      return;
+    default:
+      log(`room: ${event.type}${'reason' in event ? ` (${event.reason})` : ''}`);
+  }
+}
