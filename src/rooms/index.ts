@@ -1,6 +1,7 @@
 // Rooms: the high-level API for applications (README "Rooms").
 export { createReplicatedStore } from './replicated-store.ts';
 export type { DispatchResult, ReplicatedStore, ReplicatedStoreOptions, StoreStats } from './replicated-store.ts';
+export { StoreVersionError } from './store-version-error.ts';
 export { jsonSerializer } from './serializer.ts';
 export type { Serializer } from './serializer.ts';
 export { joinRoom } from './join-room.ts';

@@ -3,7 +3,8 @@
 // in log order, each at most once thanks to a ClientSessionTable kept inside the store's own
 // snapshot; a snapshot is published every N commands and restored from `install`; reads are
 // linearizable (read index, then wait until applied here), retried like a dispatch while the
-// peer is outside the cluster; the UI gets an optimistic view.
+// peer is outside the cluster; the UI gets an optimistic view. Commands and snapshots carry the
+// store's version (above 0), and a newer one stops it (`outdated`) instead of splitting the state.
 import { parseAutoClientId } from '../core/auto-client-id.ts';
 import { LeadershipLostError, RaftClosedError } from '../core/errors.ts';
 import type { ClientSessionTable } from '../core/client-session-table.ts';
@@ -13,6 +14,7 @@ import { createPendingCommands } from './pending-commands.ts';
 import { proposeWithRetries } from './propose-with-retries.ts';
 import { readWithRetries } from './read-with-retries.ts';
 import { createStoreApplier, type OwnOutcome, type StoreApplier } from './store-applier.ts';
+import { stampCommand } from './store-command-stamp.ts';
 import { resolveStoreOptions, type DispatchResult, type ReplicatedStore, type ReplicatedStoreOptions } from './store-options.ts';
 
 export type { DispatchResult, ReplicatedStore, ReplicatedStoreOptions, StoreStats } from './store-options.ts';
@@ -63,7 +65,7 @@ export function createReplicatedStore<State, Command>(options: ReplicatedStoreOp
     const durable = durableIdentityRefusal(node);
     if (durable !== null) throw durable;
     if (pending.size >= resolved.maxPendingCommands) throw new RangeError(`${resolved.maxPendingCommands} commands are already pending; wait for some to apply`);
-    const bytes = resolved.commands.encode(command);
+    const bytes = stampCommand(resolved.version, resolved.commands.encode(command));
     let requestId = nextRequestId++;
     pending.add(requestId, command);
     // A retry after attempts that all were refused before the log takes the newest id
@@ -93,6 +95,7 @@ export function createReplicatedStore<State, Command>(options: ReplicatedStoreOp
     state: applier.state,
     optimisticState: pending.optimistic,
     appliedIndex: applier.appliedIndex,
+    outdated: applier.outdated,
     get pendingCount() {
       return pending.size;
     },

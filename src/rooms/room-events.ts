@@ -1,7 +1,8 @@
 // What a room reports about itself (joinRoom's `onEvent`): membership changes the leader made,
 // hand-offs of a hidden leader, a wedged peer rejoining under a fresh id, the storage of an id
-// given up being discarded, peers signaling lists that the transport cannot reach, and why this
-// peer cannot reach the room or its peers (signaling retrying, a peer failing the secret check).
+// given up being discarded, peers signaling lists that the transport cannot reach, why this
+// peer cannot reach the room or its peers (signaling retrying, a peer failing the secret check),
+// and a store that met a newer version of the application.
 import type { NodeId } from '../core/types.ts';
 import type { MembershipDecision } from './membership-policy.ts';
 
@@ -89,7 +90,17 @@ export type RoomEvent =
    * per peer per 10 s and for at most 64 peers at a time (peer-authentication-reports.ts);
    * `failures` counts those since this peer's previous event, this one included.
    */
-  | { readonly type: 'peerAuthenticationFailed'; readonly peer: NodeId; readonly reason: string; readonly failures: number; readonly at: number };
+  | { readonly type: 'peerAuthenticationFailed'; readonly peer: NodeId; readonly reason: string; readonly failures: number; readonly at: number }
+  /**
+   * The room's store stopped folding: entry `index` of the log (a command, or the last index of an
+   * installed snapshot) was written by version `seenVersion` of the application, newer than this
+   * peer's `storeVersion` (ReplicatedStoreOptions.version). Once per incarnation; `room.store.outdated`
+   * holds the StoreVersionError. The store's state stays as it was before that entry, and its
+   * dispatches and reads fail with that error, but the node is not stopped: it votes, stores and
+   * acknowledges as before, and the room keeps it as a member. Ask the user to reload the page
+   * with the newer app: its store folds the log from the start, and nothing is lost.
+   */
+  | { readonly type: 'storeOutdated'; readonly storeVersion: number; readonly seenVersion: number; readonly index: number; readonly at: number };
 
 export const reasonOf = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 

@@ -183,6 +183,12 @@ async function startIncarnation<State, Command>(
       onEvent: options.onEvent,
     });
     const store = createReplicatedStore<State, Command>({ clock, ...options.store, node });
+    // Once per incarnation: a store that met a newer version stops for good. Its node goes on
+    // (voting, storing, acknowledging) and the room's policy judges nodes, not stores, so the peer
+    // stays a member in good standing; only the application can act on it (ask for a reload).
+    const unwatchOutdated = store.outdated.subscribe((error) => {
+      if (error !== null) emitSafely(options.onEvent, { type: 'storeOutdated', storeVersion: error.storeVersion, seenVersion: error.seenVersion, index: error.index, at: clock.now() });
+    });
     const running = coordinator;
     // Once: room.leave() may run twice (an abort of `signal`, then the application's own call) or
     // after a rejoin's own call that it cut short, and a storage's `close` need not tolerate a second.
@@ -190,6 +196,7 @@ async function startIncarnation<State, Command>(
     const stopWatch = closeWhenNodeStops({ id, node, clock, coordinator: running, plumbing, leaving: () => leaving !== null, onEvent: options.onEvent });
     const leave = (): Promise<void> => {
       stopWatch.end();
+      unwatchOutdated();
       return leaveRoom(node, store, running, plumbing, storage);
     };
     incarnation = { id, storage, node, store, signaling: plumbing.signaling, presence: plumbing.presence, refusals, leave: () => (leaving ??= leave()) };

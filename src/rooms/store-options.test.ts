@@ -20,6 +20,20 @@ describe('ReplicatedStoreOptions.snapshotEvery', () => {
   });
 });
 
+describe('ReplicatedStoreOptions.version', () => {
+  it('is 0 (unversioned) by default and takes an integer from 0 to 2^31-1', () => {
+    expect(resolveStoreOptions(base).version).toBe(0);
+    for (const version of [0, 1, 7, 2 ** 31 - 1]) expect(resolveStoreOptions({ ...base, version }).version).toBe(version);
+  });
+
+  it('refuses anything else with a RangeError naming the option and the value as written', () => {
+    for (const version of [-1, 1.5, 2 ** 31, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => resolveStoreOptions({ ...base, version }), String(version)).toThrow(/^ReplicatedStoreOptions\.version = .* must be an integer in 0\.\.2147483647$/);
+    }
+    expect(() => resolveStoreOptions({ ...base, version: '2' as unknown as number })).toThrow('ReplicatedStoreOptions.version = "2" (string) must be an integer in 0..2147483647');
+  });
+});
+
 describe('a number given as a string', () => {
   it('is named as the string it is, not printed like the valid number it reads as', () => {
     expect(() => resolveStoreOptions({ ...base, snapshotEvery: '1500' as unknown as number })).toThrow('ReplicatedStoreOptions.snapshotEvery = "1500" (string) must be an integer');

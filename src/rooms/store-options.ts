@@ -5,6 +5,8 @@ import type { Unsubscribe, Watchable } from '../core/observable.ts';
 import type { RaftNode } from '../driver/node-options.ts';
 import { realClock } from '../driver/node-options.ts';
 import { jsonSerializer, type Serializer } from './serializer.ts';
+import { maxStoreVersion } from './store-command-stamp.ts';
+import type { StoreVersionError } from './store-version-error.ts';
 
 export interface ReplicatedStoreOptions<State, Command> {
   readonly initialState: State;
@@ -38,6 +40,20 @@ export interface ReplicatedStoreOptions<State, Command> {
   readonly maxPendingCommands?: number;
   /** Time for retry delays; default real timers (a test passes its virtual clock). */
   readonly clock?: Clock;
+  /**
+   * The version of this reducer and of the command and state formats: an integer from 0 to
+   * 2^31-1, default 0 (unversioned: commands and snapshots are written as before versions existed).
+   * Contract: a reducer at version V folds every command, and restores every snapshot, of the
+   * versions up to V. Bump it whenever a release adds a command kind or changes the meaning or the
+   * format of commands or state. A store above 0 stamps each command and snapshot it writes with
+   * its version. A store that meets a command or an installed snapshot of a higher version than
+   * its own stops folding there, rather than fold the log differently from the newer peers (whose
+   * states would then split for good, with no error anywhere): see `ReplicatedStore.outdated`.
+   * Entries written before the application set a version read as version 0. Peers that run a
+   * release from before versions existed cannot tell: they count stamped commands as undecodable
+   * (`stats.undecodable`) and skip them.
+   */
+  readonly version?: number;
 }
 
 export interface DispatchResult<State> {
@@ -71,9 +87,24 @@ export interface ReplicatedStore<State, Command> {
   /** Dispatches not yet applied or failed. */
   readonly pendingCount: number;
   readonly stats: Readonly<StoreStats>;
+  /**
+   * Null while the store folds; a StoreVersionError once it met a command or an installed snapshot
+   * written by a newer version of the application (`ReplicatedStoreOptions.version`). From then on
+   * `state` and `appliedIndex` stay as they were before that entry, no snapshot is published,
+   * pending dispatches and reads reject with that error and later calls throw it: the page should
+   * ask its user to reload it with the newer app. A dispatch rejected this way has an unknown
+   * outcome: its command may have committed and been applied by the newer peers. The node is not
+   * stopped (it votes, stores and acknowledges as before), so nothing is lost: a store with the
+   * newer reducer on the same storage folds the log (or the snapshot) from the start again.
+   */
+  readonly outdated: Watchable<StoreVersionError | null>;
   /** Listens to the optimistic state (what a UI renders). */
   subscribe(listener: (state: State) => void): Unsubscribe;
-  /** Proposes, retrying with the same request id across leader changes; resolves once applied here. */
+  /**
+   * Proposes, retrying with the same request id across leader changes; resolves once applied here.
+   * Rejected with a StoreVersionError when the store stops at a newer version's entry (`outdated`)
+   * first: the outcome is then unknown (the command may have committed, applied by newer peers).
+   */
   dispatch(command: Command, options?: { signal?: AbortSignal }): Promise<DispatchResult<State>>;
   /**
    * A linearizable read: the confirmed state at least as new as every write finished before the
@@ -101,6 +132,7 @@ export interface ResolvedStoreOptions<State, Command> {
   readonly retryDelayMs: number;
   readonly maxPendingCommands: number;
   readonly clock: Clock;
+  readonly version: number;
 }
 
 function boundedInteger(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
@@ -132,5 +164,6 @@ export function resolveStoreOptions<State, Command>(options: ReplicatedStoreOpti
     retryDelayMs: boundedInteger('retryDelayMs', options.retryDelayMs, 50, 0, 60_000),
     maxPendingCommands: boundedInteger('maxPendingCommands', options.maxPendingCommands, 256, 1, 1_000),
     clock: options.clock ?? realClock,
+    version: boundedInteger('version', options.version, 0, 0, maxStoreVersion),
   };
 }
