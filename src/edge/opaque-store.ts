@@ -6,7 +6,12 @@
 // A witness needs even less: it never leads, so it never streams snapshots to anyone; it keeps
 // what voting and acknowledging need, plus a window of recent entries it can hand to a voter
 // left behind (witnessRaftConfig), and compacts to an empty snapshot often.
+//
+// Neither reads a command, so neither may stop at a newer version of the application (a store
+// stops at a command or snapshot stamped above its `version`): both fold every version, and write
+// as version 0, unstamped (a dispatch on the opaque store writes the bytes it is given, as before).
 import type { RaftConfig, ReplicatedStoreOptions, Serializer } from '../index.ts';
+import { foldsEveryVersion, type PassThroughStoreOptions } from '../rooms/store-options.ts';
 
 /**
  * A witness's engine settings. It keeps the last 1,000 entries behind each snapshot (so 1,000
@@ -19,7 +24,7 @@ export const witnessRaftConfig = { witness: true, snapshotTrailingEntries: 1_000
 const bytesSerializer: Serializer<Uint8Array> = { encode: (value) => value, decode: (bytes) => bytes };
 
 /** State: the bytes of the last snapshot installed by the cluster (the application's format), or null. */
-export function opaqueStoreOptions(): ReplicatedStoreOptions<Uint8Array | null, Uint8Array> {
+export function opaqueStoreOptions(): ReplicatedStoreOptions<Uint8Array | null, Uint8Array> & PassThroughStoreOptions {
   return {
     initialState: null,
     apply: (state) => state,
@@ -30,6 +35,7 @@ export function opaqueStoreOptions(): ReplicatedStoreOptions<Uint8Array | null, 
     // large, was reached in the end (10,000,000 was: a day at 100 writes/s), and the snapshot then
     // published held stale or empty bytes; the log was compacted behind it, the commands lost.
     snapshotEvery: Number.POSITIVE_INFINITY,
+    [foldsEveryVersion]: true,
   };
 }
 
@@ -37,7 +43,7 @@ export function opaqueStoreOptions(): ReplicatedStoreOptions<Uint8Array | null, 
  * A witness compacts every 1,000 entries to an empty snapshot: it keeps no state. With
  * witnessRaftConfig it keeps the last 1,000 entries behind each snapshot, for catch-up.
  */
-export function witnessStoreOptions(): ReplicatedStoreOptions<null, Uint8Array> {
+export function witnessStoreOptions(): ReplicatedStoreOptions<null, Uint8Array> & PassThroughStoreOptions {
   return {
     initialState: null,
     apply: () => null,
@@ -45,5 +51,6 @@ export function witnessStoreOptions(): ReplicatedStoreOptions<null, Uint8Array> 
     restore: () => null,
     commandSerializer: bytesSerializer,
     snapshotEvery: 1_000,
+    [foldsEveryVersion]: true,
   };
 }

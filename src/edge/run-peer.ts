@@ -2,23 +2,13 @@
 // application's reducer, start the peer, and leave the room cleanly on SIGINT or SIGTERM. cli.ts
 // hands it node-datachannel's polyfill; a test harness may hand it a wrapped one (a network it can
 // cut: e2e/room-chaos/edge-peer-process.ts) and still run the real command, flags and all.
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type { ReplicatedStoreOptions } from '../index.ts';
+import { loadApp } from './app-module.ts';
 import { parsePeerArguments } from './cli-arguments.ts';
 import { peerExitStatus } from './cli-exit.ts';
 import type { WebRtcImplementation } from './edge-imports.ts';
 import { startEdgePeer, type EdgePeer } from './edge-peer.ts';
 
 const log = (line: string): void => console.log(`${new Date().toISOString()} ${line}`);
-
-async function loadApp(path: string | undefined): Promise<ReplicatedStoreOptions<unknown, unknown> | undefined> {
-  if (path === undefined) return undefined;
-  const module = (await import(pathToFileURL(resolve(path)).href)) as { storeOptions?: ReplicatedStoreOptions<unknown, unknown>; default?: ReplicatedStoreOptions<unknown, unknown> };
-  const options = module.storeOptions ?? module.default;
-  if (options === undefined || typeof options.apply !== 'function') throw new Error(`${path} must export storeOptions (createReplicatedStore options with apply)`);
-  return options;
-}
 
 /**
  * Runs the peer until SIGINT or SIGTERM, then exits the process (0 after a clean leave), or until

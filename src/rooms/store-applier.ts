@@ -113,7 +113,7 @@ export function createStoreApplier<State, Command>(options: StoreApplierOptions<
 
   const consumeEntry = (entry: LogEntry): void => {
     const stamp = readCommandStamp(entry.command);
-    if (stamp.type === 'versioned' && stamp.version > resolved.version) return stopOutdated(stamp.version, entry.index);
+    if (stamp.type === 'versioned' && stamp.version > resolved.newestFolded) return stopOutdated(stamp.version, entry.index);
     applyEntry(entry, stamp);
     appliedIndex.set(entry.index);
     maybePublishSnapshot();
@@ -121,7 +121,7 @@ export function createStoreApplier<State, Command>(options: StoreApplierOptions<
 
   const install = (throughIndex: number, bytes: Uint8Array): void => {
     const parts = decodeStoreSnapshot(bytes);
-    if (parts.reducerVersion > resolved.version) return stopOutdated(parts.reducerVersion, throughIndex);
+    if (parts.reducerVersion > resolved.newestFolded) return stopOutdated(parts.reducerVersion, throughIndex);
     sessions = parts.sessions;
     const restored = resolved.restore(parts.state);
     state.set(restored);

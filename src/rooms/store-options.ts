@@ -121,6 +121,18 @@ export interface ReplicatedStore<State, Command> {
   close(): void;
 }
 
+/**
+ * Marks the options of a store whose reducer reads no command (an edge peer without the
+ * application's reducer, a witness): it must not stop at a newer version of an application it
+ * does not know, so it folds every version, and writes as version 0 (the bytes it is handed,
+ * unstamped). Not public: src/edge's store options set it.
+ */
+export const foldsEveryVersion: unique symbol = Symbol('raftmesh: the store folds every version');
+
+export interface PassThroughStoreOptions {
+  readonly [foldsEveryVersion]?: true;
+}
+
 export interface ResolvedStoreOptions<State, Command> {
   readonly apply: (state: State, command: Command) => State;
   readonly snapshot: (state: State) => Uint8Array;
@@ -132,7 +144,10 @@ export interface ResolvedStoreOptions<State, Command> {
   readonly retryDelayMs: number;
   readonly maxPendingCommands: number;
   readonly clock: Clock;
+  /** The version the store writes (stamps) and names in a StoreVersionError. */
   readonly version: number;
+  /** The newest version it folds: `version`, or Infinity for a store that reads no command. */
+  readonly newestFolded: number;
 }
 
 function boundedInteger(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
@@ -151,9 +166,10 @@ function snapshotEveryOf(value: number | undefined): number {
   throw new RangeError(`ReplicatedStoreOptions.snapshotEvery = ${describeValue(value)} must be an integer in 1..10000000, or Infinity to never publish`);
 }
 
-export function resolveStoreOptions<State, Command>(options: ReplicatedStoreOptions<State, Command>): ResolvedStoreOptions<State, Command> {
+export function resolveStoreOptions<State, Command>(options: ReplicatedStoreOptions<State, Command> & PassThroughStoreOptions): ResolvedStoreOptions<State, Command> {
   if (typeof options.apply !== 'function') throw new TypeError('ReplicatedStoreOptions.apply must be a reducer (state, command) => state');
   const states = options.stateSerializer ?? jsonSerializer<State>();
+  const version = boundedInteger('version', options.version, 0, 0, maxStoreVersion);
   return {
     apply: options.apply,
     snapshot: options.snapshot ?? ((state) => states.encode(state)),
@@ -164,6 +180,7 @@ export function resolveStoreOptions<State, Command>(options: ReplicatedStoreOpti
     retryDelayMs: boundedInteger('retryDelayMs', options.retryDelayMs, 50, 0, 60_000),
     maxPendingCommands: boundedInteger('maxPendingCommands', options.maxPendingCommands, 256, 1, 1_000),
     clock: options.clock ?? realClock,
-    version: boundedInteger('version', options.version, 0, 0, maxStoreVersion),
+    version,
+    newestFolded: options[foldsEveryVersion] === true ? Number.POSITIVE_INFINITY : version,
   };
 }
