@@ -11,6 +11,7 @@ import { readSettings } from './app/settings.ts';
 import { leaderBecomes } from './app/transfer-outcome.ts';
 import { startPeer, type DemoPeer, type PeerHooks } from './app/start-peer.ts';
 import { describeMembership } from './app/timeline-text.ts';
+import { outdatedBannerText } from './app/version-notes.ts';
 import type { BoardCommand } from './board/board-state.ts';
 import './test-api.ts';
 import { boardView } from './ui/board-view.ts';
@@ -46,7 +47,12 @@ const noticeSlot = h('div', {}, unreachableNotice({ type: 'none' }, (id) => id, 
 /** What the banner shows now (its text and whether it offers "Start anyway"): redrawn only when that changes. */
 let shownBanner = '';
 const main = h('main', {});
-root.replaceChildren(header, noticeSlot, main);
+/**
+ * Shown while the board's store is outdated (version-notes.ts): a newer release of the board runs
+ * in the room, and this page's store stopped folding rather than show a board of its own.
+ */
+const outdatedNotice = h('p', { class: 'unreachable-notice outdated', 'data-testid': 'outdated', role: 'alert', hidden: true }, outdatedBannerText);
+root.replaceChildren(header, outdatedNotice, noticeSlot, main);
 
 /**
  * Shown from the start: a page that cannot reach the peers signaling lists waits for them, and says
@@ -147,6 +153,11 @@ function wire(joined: DemoPeer, demo: ReturnType<typeof createDemoModel>): void 
     const leaderNotes = createLeaderNotes({ selfId: node.id, note: (wording) => demo.note('election', wording), setTimer: (run, ms) => setTimeout(run, ms), clearTimer: (timer) => clearTimeout(timer as ReturnType<typeof setTimeout>) });
     // The same configuration can be published again (a new object after a worker update): note changes only.
     let lastMembership = '';
+    // Per store: a rejoin's new store starts folding again, and says anew if it stops.
+    const showOutdated = (outdated: unknown): void => {
+      outdatedNotice.hidden = outdated === null;
+    };
+    showOutdated(store.outdated.value);
     return [
       node.leader.subscribe((leader) => leaderNotes.leaderChanged(leader, node.term.value)),
       leaderNotes.close,
@@ -157,6 +168,7 @@ function wire(joined: DemoPeer, demo: ReturnType<typeof createDemoModel>): void 
       }),
       node.stopped.subscribe((error) => error && demo.note('error', `this peer stopped: ${error.message}`)),
       store.subscribe(render),
+      store.outdated.subscribe(showOutdated),
       ...[node.role, node.term, node.commitIndex, node.leader].map((watchable) => watchable.subscribe(render)),
     ];
   });

@@ -15,6 +15,7 @@ import { createPartitionSwitch, type PartitionSwitch } from './partition-switch.
 import type { DemoSettings } from './settings.ts';
 import { describeChangeFailure, describeDecision, type Wording } from './timeline-text.ts';
 import { createTroubleNotes } from './trouble-notes.ts';
+import { storeOutdatedNote } from './version-notes.ts';
 
 export interface DemoPeer {
   /** `room.node` and `room.store` are replaced when the page rejoins under a fresh id: follow them with `room.follow`. */
@@ -112,6 +113,9 @@ export async function startPeer(settings: DemoSettings, hooks: PeerHooks): Promi
           break;
         case 'peersUnreachable':
           onUnreachable({ count: event.count, peers: event.peers, waiting: event.waiting, deferringTo: event.deferringTo });
+          break;
+        case 'storeOutdated':
+          onEvent('error', storeOutdatedNote(event));
           break;
         case 'signalingRetry':
         case 'peerAuthenticationFailed': {
