@@ -37,8 +37,8 @@ describe('an edge peer whose application store meets a newer version', () => {
       const newer = await peer.room.node.propose(stampCommand(2, jsonSerializer<number>().encode(5)), { requestId: 1_000 });
       const deadline = Date.now() + 5_000;
       while (peer.room.store.outdated.value === null && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-      expect(lines.filter((line) => line.startsWith('store outdated'))).toEqual([
-        `store outdated: entry ${newer.index} of the room's log is of version 2 of the application, newer than this peer's --app (version 1); it folds nothing more until restarted with the newer module (the node stays in the room)`,
+      expect(lines.filter((line) => line.includes('storeOutdated'))).toEqual([
+        `room: storeOutdated: entry ${newer.index} of the room's log is of version 2 of the application, newer than this peer's --app (version 1); its store folds nothing more until the peer restarts with the newer module (the node stays in the room)`,
       ]);
       expect(peer.room.store.state.value).toBe(2);
       expect(peer.room.node.stopped.value).toBeNull();

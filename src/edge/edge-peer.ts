@@ -218,11 +218,6 @@ async function startOnLockedDirectory<State, Command>(options: EdgePeerOptions<S
         // its own leave (ours in close(), or a rejoin's under a fresh id). The node still holds
         // the error itself (its class and reason: RaftStorageError 'inUse', say).
         if (event.type === 'nodeStopped') reportNodeStop(stopOf(room, event));
-        // The store stopped folding, not the node: the peer stays a member (it votes and stores),
-        // and a restart with the newer --app module folds the log from the start again.
-        if (event.type === 'storeOutdated') {
-          log(`store outdated: entry ${event.index} of the room's log is of version ${event.seenVersion} of the application, newer than this peer's --app (version ${event.storeVersion}); it folds nothing more until restarted with the newer module (the node stays in the room)`);
-        }
         if (event.type === 'rejoined' && watchedNode !== null && room !== null) {
           watchedNode();
           watchedNode = watchNode(room.node, log);
