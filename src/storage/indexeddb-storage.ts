@@ -15,7 +15,7 @@
 //
 // One owner: open() holds the database's lock (indexeddb/database-lock.ts) until the storage
 // closes or fails, so no two live storages (in two tabs, a tab and a worker, or one page) run a
-// node on one database.
+// node on one database; destroy() takes the same lock, so it never deletes a live storage's database.
 import { copyBytes } from '../core/bytes.ts';
 import { deleteDB, openDB } from 'idb';
 import { decodeSnapshotMeta, encodeSnapshotMeta } from '../codec/records.ts';
@@ -50,6 +50,17 @@ export interface IndexedDbStorageOptions {
    * commits; throwing aborts the transaction, so tests can prove that nothing of it lands.
    */
   readonly beforeCommit?: (operation: string) => void;
+}
+
+export interface IndexedDbDestroyOptions {
+  /**
+   * How long destroy() waits for a storage open on the database (in any tab or worker of the
+   * origin, or this page) to close before refusing with reason 'inUse'. Default 5 s, as open's
+   * lockTimeoutMs: enough for a storage closed (or a worker terminated) a moment ago to let go; a
+   * running node never does, so the deletion is refused rather than stopping it. An integer from 0
+   * to 3,600,000.
+   */
+  readonly lockTimeoutMs?: number;
 }
 
 const adapterName = 'IndexedDbRaftStorage';
@@ -126,11 +137,25 @@ export class IndexedDbRaftStorage implements RaftStorage {
     return storage;
   }
 
-  /** Deletes the database of the node called `name` (it must be closed everywhere). */
-  static async destroy(name: string): Promise<void> {
+  /**
+   * Deletes the database of the node called `name`, holding the database's lock (the one an open
+   * storage holds) across the deletion, so no storage opens it meanwhile. Refused with reason
+   * 'inUse', naming the database, while a storage has it open in any tab or worker of the origin
+   * or in this page: the deletion used to close that storage under its node, which then stopped
+   * (a live node's log, term and vote gone). It waits up to `lockTimeoutMs` for such a storage to
+   * close first, since a storage closed (or a worker terminated) a moment ago lets go of the lock
+   * asynchronously.
+   */
+  static async destroy(name: string, options: IndexedDbDestroyOptions = {}): Promise<void> {
     requireIndexedDb('IndexedDbRaftStorage.destroy');
-    await deleteDB(databaseName(name));
-    await deleteLockDatabase(databaseName(name));
+    const fullName = databaseName(name);
+    const lock = await acquireDatabaseLock(fullName, validateLockTimeout(options.lockTimeoutMs), 'destroy');
+    try {
+      await deleteDB(fullName);
+    } finally {
+      lock.release();
+    }
+    await deleteLockDatabase(fullName);
   }
 
   get durability(): IndexedDbDurability {
