@@ -42,7 +42,7 @@ export { ClientSessionTable, mintAutoClientId, parseAutoClientId } from './core/
 export type { RaftStorage, StorageBatch } from './storage/raft-storage.ts';
 export { InMemoryRaftStorage } from './storage/in-memory-storage.ts';
 export { IndexedDbRaftStorage } from './storage/indexeddb-storage.ts';
-export type { IndexedDbDurability, IndexedDbStorageOptions } from './storage/indexeddb-storage.ts';
+export type { IndexedDbDestroyOptions, IndexedDbDurability, IndexedDbStorageOptions } from './storage/indexeddb-storage.ts';
 export type { RaftTransport } from './transport/raft-transport.ts';
 export { createLoopbackNetwork } from './transport/loopback.ts';
 export { createRaftNode } from './driver/create-raft-node.ts';

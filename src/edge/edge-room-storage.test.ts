@@ -5,6 +5,7 @@
 // storage for every id (room-chaos seed 3 with an edge peer: exit 2 on every restart).
 // Real room peers on the simulated network with a virtual clock; the edge peer's joinRoom options
 // are edge-room-storage.ts's, with in-memory storages on its shelf.
+import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -201,6 +202,37 @@ describe('an edge peer data directory', () => {
       expect(refused).toBeInstanceOf(RaftStorageError);
       expect((refused as RaftStorageError).message).toMatch(/belongs to node "c", not to node "e"/);
     } finally {
+      rmSync(data, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses (inUse) to discard an id whose directory another raftmesh-peer on the data directory runs a node on, and keeps its journal', async () => {
+    const data = mkdtempSync(join(tmpdir(), 'raftmesh-edge-storage-'));
+    const id = nodeId('d');
+    const directory = raftDirectoryOf(data, id);
+    // Another process (a second peer started on this data directory) holds raft-d open.
+    const holder = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../storage/file/lock-holder.test-support.ts'), directory], { stdio: ['pipe', 'pipe', 'inherit'] });
+    try {
+      const said = await new Promise<string>((resolve) => holder.stdout.once('data', (chunk: Buffer) => resolve(String(chunk).trim())));
+      expect(said).toBe('opened');
+      const before = readdirSync(directory).sort();
+      const options = edgeJoinOptions(memoryKeyValueStore(), fileStorageShelf(data));
+      const refused: unknown = await options.discardStorage(id).then(() => null, (error: unknown) => error);
+      expect(refused).toBeInstanceOf(RaftStorageError);
+      expect((refused as RaftStorageError).reason).toBe('inUse');
+      expect((refused as RaftStorageError).message).toContain(`discardStorage("d"): ${directory} is in use by process ${holder.pid}`);
+      expect(readdirSync(directory).sort()).toEqual(before);
+      expect(before).toContain('journal');
+      // Once that peer has stopped, the discard goes through.
+      await new Promise<void>((resolve) => {
+        holder.once('exit', () => resolve());
+        holder.stdin.end();
+      });
+      await options.discardStorage(id);
+      expect(readdirSync(data)).toEqual([]);
+      await options.close();
+    } finally {
+      holder.kill('SIGKILL');
       rmSync(data, { recursive: true, force: true });
     }
   });

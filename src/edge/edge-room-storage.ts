@@ -7,10 +7,10 @@
 // refuses a fixed id it must give up, and the process exited 2 on every restart), and a wedge was
 // left to it for good (room-chaos campaigns with edge faults, README "Rooms under faults").
 import { existsSync } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KeyValueStore, NodeId, RaftStorage } from '../index.ts';
-import { FileRaftStorage } from './edge-imports.ts';
+import { FileRaftStorage, removeStorageDirectory } from './edge-imports.ts';
 
 export interface ClosableRaftStorage extends RaftStorage {
   close(): Promise<void>;
@@ -19,6 +19,7 @@ export interface ClosableRaftStorage extends RaftStorage {
 /** Each id's own storage: opened (created if new) and removed for good. */
 export interface StorageShelf {
   open(id: NodeId): Promise<ClosableRaftStorage>;
+  /** Refused (a RaftStorageError, reason 'inUse') while the id's storage is open, here or in another process. */
   remove(id: NodeId): Promise<void>;
 }
 
@@ -40,7 +41,9 @@ export function fileStorageShelf(dataDirectory: string): StorageShelf {
     // The id recorded in the directory (an adopted `raft/` from before owners were recorded gets
     // it at its first open): a directory renamed or copied to another id's name is refused.
     open: (id) => FileRaftStorage.open(directoryOf(id), { nodeId: id }),
-    remove: (id) => rm(directoryOf(id), { recursive: true, force: true }),
+    // Under the directory's lock: another raftmesh-peer started on this data directory may run a
+    // node under this id, and a plain removal deleted its journal under it.
+    remove: (id) => removeStorageDirectory(directoryOf(id), `discardStorage(${JSON.stringify(id)})`),
   };
 }
 

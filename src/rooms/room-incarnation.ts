@@ -9,7 +9,7 @@ import { watchAbort } from '../driver/abort-watch.ts';
 import type { SignalingClient } from '../signaling/signaling-client.ts';
 import { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
 import type { RaftStorage } from '../storage/raft-storage.ts';
-import { closeStorage } from '../storage/close-storage.ts';
+import { closeStorage, closeStorageLeavingNothing } from '../storage/close-storage.ts';
 import { readStoredNodeState, type StoredNodeState } from '../storage/stored-node-state.ts';
 import { discoverCluster } from './discover-cluster.ts';
 import type { MembershipPolicy } from './membership-policy.ts';
@@ -73,7 +73,8 @@ export interface JoinDiscovery {
 /**
  * Joins under `id`, or says why the id must not be used again. Whenever it does not join (or
  * throws), the storage it opened is closed (the caller may then discard it, or may close a storage
- * it shares once more).
+ * it shares once more), and deleted with it when its open created it and nothing was written
+ * (an IndexedDbRaftStorage: closeStorageLeavingNothing).
  */
 export async function joinAs<State, Command>(
   options: JoinRoomOptionsWithNode<State, Command>,
@@ -105,14 +106,16 @@ export async function joinAs<State, Command>(
     const bootstrap = await chooseBootstrap(options, identityStore, id, await storedRead, plumbing, discoveryMs, gossipIntervalMs, discovery);
     if (bootstrap === null) {
       plumbing.close();
-      await closeStorage(storage);
+      await closeStorageLeavingNothing(storage);
       return { type: 'listedOrRemoved' };
     }
     plumbing.unreachable.setWaiting(false);
     return { type: 'joined', incarnation: await startIncarnation(options, { id, storage, bootstrap, plumbing, policy }, onWedged) };
   } catch (error) {
     plumbing?.close();
-    if (storage !== null) await closeStorage(storage);
+    // A database the storage's open created for this join and nothing wrote goes with it: an
+    // aborted or failed join used to leave it behind, empty, under an id that may never run.
+    if (storage !== null) await closeStorageLeavingNothing(storage);
     // Found where the storage opens: the page's own (options.storage), the factory's read in its
     // worker, or a factory that opens storage only to start the node.
     if (isDataLost(error)) return { type: 'storageLost', error };

@@ -18,3 +18,26 @@ export async function closeStorage(storage: RaftStorage): Promise<void> {
     // See above: the caller's own outcome (a join, a leave, a node start) matters more.
   }
 }
+
+/**
+ * A storage's own way to close that also deletes what its open created, when nothing was written
+ * since (IndexedDbRaftStorage: the database its open created). Keyed by a symbol, so it is no part
+ * of RaftStorage and no wrapper has to pass it on: without it, closeStorageLeavingNothing closes.
+ */
+export const closeLeavingNothing: unique symbol = Symbol('raftmesh: close, deleting what the open created if unused');
+
+/**
+ * For a join that did not go through (joinRoom): it opened the id's storage to read it, and an
+ * IndexedDB open creates a database that is not there, so an aborted or failed join left an empty
+ * database behind under an id that never ran a node. A storage that knows it created its database
+ * and wrote nothing deletes it as it closes; any other storage just closes (closeStorage).
+ */
+export async function closeStorageLeavingNothing(storage: RaftStorage): Promise<void> {
+  const leaving = storage as RaftStorage & { [closeLeavingNothing]?: () => Promise<void> };
+  if (typeof leaving[closeLeavingNothing] !== 'function') return closeStorage(storage);
+  try {
+    await leaving[closeLeavingNothing]();
+  } catch {
+    // As closeStorage: the join's own outcome matters more; an empty database left is harmless.
+  }
+}

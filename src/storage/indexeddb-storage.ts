@@ -15,7 +15,7 @@
 //
 // One owner: open() holds the database's lock (indexeddb/database-lock.ts) until the storage
 // closes or fails, so no two live storages (in two tabs, a tab and a worker, or one page) run a
-// node on one database.
+// node on one database; destroy() takes the same lock, so it never deletes a live storage's database.
 import { copyBytes } from '../core/bytes.ts';
 import { deleteDB, openDB } from 'idb';
 import { decodeSnapshotMeta, encodeSnapshotMeta } from '../codec/records.ts';
@@ -27,6 +27,7 @@ import { afterAppend, afterDiscard, afterTruncate, appendStart, requireCommitInd
 import { discardSegments, issued, lastStoredIndex, putEntries, readSegments, truncateSegments } from './indexeddb/log-segments.ts';
 import { acquireDatabaseLock, deleteLockDatabase, validateLockTimeout, type DatabaseLock } from './indexeddb/database-lock.ts';
 import { databaseName, describeStoredValue, isDataLostRecord, isHardStateRecord, isLeaderRecord, isSnapshotRecord, reportedDataLoss, schemaVersion, upgradeSchema, type HardStateRecord, type LeaderRecord, type RaftDatabase, type RaftDatabaseSchema, type SnapshotRecord } from './indexeddb/schema.ts';
+import { closeLeavingNothing } from './close-storage.ts';
 import type { RaftStorage, StorageBatch } from './raft-storage.ts';
 import type { IDBPTransaction } from 'idb';
 
@@ -52,6 +53,17 @@ export interface IndexedDbStorageOptions {
   readonly beforeCommit?: (operation: string) => void;
 }
 
+export interface IndexedDbDestroyOptions {
+  /**
+   * How long destroy() waits for a storage open on the database (in any tab or worker of the
+   * origin, or this page) to close before refusing with reason 'inUse'. Default 5 s, as open's
+   * lockTimeoutMs: enough for a storage closed (or a worker terminated) a moment ago to let go; a
+   * running node never does, so the deletion is refused rather than stopping it. An integer from 0
+   * to 3,600,000.
+   */
+  readonly lockTimeoutMs?: number;
+}
+
 const adapterName = 'IndexedDbRaftStorage';
 
 type WriteTransaction = IDBPTransaction<RaftDatabaseSchema, ('state' | 'log')[], 'readwrite'>;
@@ -67,12 +79,17 @@ export class IndexedDbRaftStorage implements RaftStorage {
    * resolve after it (write()).
    */
   private failedWrite: RaftStorageError | null = null;
+  /** Whether a write was ever issued: until then a database this open created holds nothing of ours. */
+  private wroteAnything = false;
 
   private constructor(
     private readonly database: RaftDatabase,
     private readonly lock: DatabaseLock,
     private bounds: LogBounds,
     private readonly options: IndexedDbStorageOptions,
+    private readonly fullName: string,
+    /** The database did not exist before this open created it. */
+    private readonly createdByOpen: boolean,
   ) {}
 
   /**
@@ -106,7 +123,9 @@ export class IndexedDbRaftStorage implements RaftStorage {
       if (storage === null) failedEarly ??= failure;
       else storage.failWith(failure);
     };
+    let created = false;
     const database = await openRaftDatabase(fullName, schemaVersion, options.upgradeBlockedTimeoutMs ?? 10_000, {
+      onCreated: () => (created = true),
       onVersionChange: (deleted) => fail(storageFailure(deleted ? 'databaseDeleted' : 'versionTooNew', deleted ? 'the database is being deleted' : 'another tab is upgrading the database')),
       onTerminated: () => fail(storageFailure('databaseDeleted', 'the browser closed the database connection')),
     });
@@ -118,7 +137,7 @@ export class IndexedDbRaftStorage implements RaftStorage {
       }
       const bounds = await readBounds(database, fullName);
       if (failedEarly !== null) throw failedEarly;
-      storage = new IndexedDbRaftStorage(database, lock, bounds, options);
+      storage = new IndexedDbRaftStorage(database, lock, bounds, options, fullName, created);
     } catch (error) {
       database.close();
       throw mapIndexedDbError(failedEarly ?? error, 'open');
@@ -126,11 +145,25 @@ export class IndexedDbRaftStorage implements RaftStorage {
     return storage;
   }
 
-  /** Deletes the database of the node called `name` (it must be closed everywhere). */
-  static async destroy(name: string): Promise<void> {
+  /**
+   * Deletes the database of the node called `name`, holding the database's lock (the one an open
+   * storage holds) across the deletion, so no storage opens it meanwhile. Refused with reason
+   * 'inUse', naming the database, while a storage has it open in any tab or worker of the origin
+   * or in this page: the deletion used to close that storage under its node, which then stopped
+   * (a live node's log, term and vote gone). It waits up to `lockTimeoutMs` for such a storage to
+   * close first, since a storage closed (or a worker terminated) a moment ago lets go of the lock
+   * asynchronously.
+   */
+  static async destroy(name: string, options: IndexedDbDestroyOptions = {}): Promise<void> {
     requireIndexedDb('IndexedDbRaftStorage.destroy');
-    await deleteDB(databaseName(name));
-    await deleteLockDatabase(databaseName(name));
+    const fullName = databaseName(name);
+    const lock = await acquireDatabaseLock(fullName, validateLockTimeout(options.lockTimeoutMs), 'destroy');
+    try {
+      await deleteDB(fullName);
+    } finally {
+      lock.release();
+    }
+    await deleteLockDatabase(fullName);
   }
 
   get durability(): IndexedDbDurability {
@@ -140,6 +173,27 @@ export class IndexedDbRaftStorage implements RaftStorage {
   /** Closes the connection and lets another storage open the database; later calls reject with reason 'closed'. Idempotent. */
   close(): void {
     this.failWith(storageFailure('closed', 'closed by its owner'));
+  }
+
+  /**
+   * close(), and when this open created the database and nothing was written since, deletes it
+   * before letting go of the lock (so no other storage opens it in between): for joinRoom, whose
+   * join that read an id's storage and went no further left an empty database behind. An empty
+   * database and none read the same; only the listing and the space differ.
+   */
+  async [closeLeavingNothing](): Promise<void> {
+    if (!this.createdByOpen || this.wroteAnything || this.failed.value !== null) {
+      this.close();
+      return;
+    }
+    this.database.close();
+    this.failed.set(storageFailure('closed', 'closed by its owner'));
+    try {
+      await deleteDB(this.fullName);
+    } finally {
+      this.lock.release();
+    }
+    await deleteLockDatabase(this.fullName);
   }
 
   /**
@@ -193,6 +247,7 @@ export class IndexedDbRaftStorage implements RaftStorage {
    */
   private async write(operation: string, next: LogBounds, body: (transaction: WriteTransaction) => Promise<void> | void): Promise<void> {
     this.usable();
+    this.wroteAnything = true;
     let transaction: WriteTransaction;
     try {
       transaction = this.database.transaction(['state', 'log'], 'readwrite', { durability: this.durability });
@@ -440,7 +495,7 @@ export async function openRaftDatabase(
   name: string,
   version: number,
   blockedTimeoutMs: number,
-  events: { onVersionChange: (deleted: boolean) => void; onTerminated: () => void },
+  events: { onVersionChange: (deleted: boolean) => void; onTerminated: () => void; onCreated?: () => void },
 ): Promise<RaftDatabase> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let gaveUp = false;
@@ -450,7 +505,10 @@ export async function openRaftDatabase(
     rejectBlocked = reject;
   });
   const open = openDB<RaftDatabaseSchema>(name, version, {
-    upgrade: (upgrading, oldVersion, _newVersion, _transaction, event) => upgradeSchema(upgrading, oldVersion, reportedDataLoss(event)),
+    upgrade: (upgrading, oldVersion, _newVersion, _transaction, event) => {
+      if (oldVersion === 0) events.onCreated?.();
+      upgradeSchema(upgrading, oldVersion, reportedDataLoss(event));
+    },
     blocked: () => {
       timer ??= setTimeout(() => {
         gaveUp = true;

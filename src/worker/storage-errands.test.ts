@@ -199,6 +199,27 @@ describe("workerNodeFactory's storage errands", () => {
     await factory.discardStorage(id);
   });
 
+  it('discardStorage refuses while close() is still closing the node and its storage in the worker (the page already reports it stopped), and deletes once close() resolved', async () => {
+    const prefix = `factory-closing-${Math.random()}`;
+    const factory = workerNodeFactory({ storage: (id) => ({ type: 'indexeddb', name: `${prefix}:${id}` }), worker: workerPool().create });
+    const id = nodeId('closing');
+    const node = await factory({ id, clusterConfig: { voters: [id] }, transport: createLoopbackNetwork().transport(id), storage: new InMemoryRaftStorage() });
+    await node.awaitLeadership();
+    await node.propose(bytes('kept'));
+    const closing = node.close();
+    expect(node.stopped.value).not.toBeNull(); // announced at once, before the worker closed anything
+    const refused = await factory.discardStorage(id).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(refused).toMatchObject({ name: 'RaftStorageError', reason: 'inUse' });
+    expect(String((refused as Error).message)).toMatch(/discardStorage\("closing"\): its node .* is running on the database/);
+    await closing;
+    expect(await factory.readStoredState(id)).toMatchObject({ holdsLog: true }); // nothing was deleted
+    await factory.discardStorage(id);
+    expect(await factory.readStoredState(id)).toMatchObject({ holdsLog: false });
+  });
+
   it('discardStorage refuses an id whose storage names the database another running node has, naming that node', async () => {
     const name = `factory-shared-${Math.random()}`;
     const factory = workerNodeFactory({ storage: () => ({ type: 'indexeddb', name }), worker: workerPool().create });

@@ -1,13 +1,14 @@
 // The boundary's failure and flow-control behaviour, in Node with in-process workers (the real
 // protocol over MessageChannels): a slow committed-stream consumer bounds what the worker sends,
 // and a crashed worker stops the page node loudly instead of leaving calls hanging.
+import { deleteDB } from 'idb';
 import 'fake-indexeddb/auto'; // IndexedDB storage inside the in-process worker
 import { describe, expect, it } from 'vitest';
 import { RaftClosedError, RaftStorageError } from '../core/errors.ts';
 import { nodeId, type Committed, type NodeId } from '../core/types.ts';
 import { waitFor } from '../driver/raft-node-contract.test-support.ts';
 import { createRaftNode } from '../driver/create-raft-node.ts';
-import { IndexedDbRaftStorage } from '../storage/indexeddb-storage.ts';
+import { databaseName } from '../storage/indexeddb/schema.ts';
 import { InMemoryRaftStorage } from '../storage/in-memory-storage.ts';
 import { createLoopbackNetwork } from '../transport/loopback.ts';
 import { WorkerCrashedError } from './error-transfer.ts';
@@ -212,8 +213,10 @@ describe('a worker node that stops (crash, close, storage failure)', () => {
     const node = await createWorkerRaftNode({ id, clusterConfig: { voters: [id] }, transport: createLoopbackNetwork().transport(id), storage: { type: 'indexeddb', name }, worker });
     await node.awaitLeadership();
     await node.propose(bytes('stored'));
-    // Another tab deletes the database: the storage closes its connection and refuses writes.
-    await IndexedDbRaftStorage.destroy(name);
+    // Another tab deletes the database (without its lock, as clearing the site's data does;
+    // IndexedDbRaftStorage.destroy refuses a database in use): the storage closes its connection
+    // and refuses writes.
+    await deleteDB(databaseName(name));
     const error: unknown = await node.propose(bytes('cannot be stored')).catch((reason: unknown) => reason);
     expect(error).toBeInstanceOf(RaftStorageError);
     expect((error as RaftStorageError).reason).toBe('databaseDeleted');

@@ -72,6 +72,19 @@ export function workerClaimed(worker: WorkerEndpoint): boolean {
 }
 
 /**
+ * Per node this module started, when its worker was let go: after the worker closed the node and
+ * its storage (close()), or once it was terminated (a crash, a close that timed out). The node's
+ * `stopped` comes sooner: close() announces it before the worker has closed anything, and a node
+ * that stops by itself in its worker keeps its storage open there until close().
+ */
+const releasedWorkers = new WeakMap<RaftNode, Promise<void>>();
+
+/** When the worker of `node` (a node createWorkerRaftNode made) was let go, its storage closed with it; null for any other node. */
+export function workerReleased(node: RaftNode): Promise<void> | null {
+  return releasedWorkers.get(node) ?? null;
+}
+
+/**
  * Takes `worker` for one use (a node, or a storage errand), which ends by terminating it; refuses
  * one taken before. Callers check and claim in one task (no await between), so two calls cannot
  * both take a worker.
@@ -180,9 +193,12 @@ async function startOnWorker(options: WorkerRaftNodeOptions, kept: KeptWorker, t
   worker.addEventListener('messageerror', onCrash);
   const life = watchLife(remote, options.id, lifeLock, (closing) => (closing ? undefined : crash(new WorkerCrashedError(silentDeathDetail))));
   const onPortClosed = (): void => life.gone();
+  let markReleased: () => void = () => undefined;
+  const workerLetGo = new Promise<void>((resolve) => (markReleased = resolve));
   const release = (): void => {
     if (released) return;
     released = true;
+    markReleased();
     life.stop();
     worker.removeEventListener('error', onCrash);
     worker.removeEventListener('messageerror', onCrash);
@@ -220,6 +236,7 @@ async function startOnWorker(options: WorkerRaftNodeOptions, kept: KeptWorker, t
   // worker closes that port itself when the start fails, and that answer says why.
   events.port1.addEventListener('close', onPortClosed);
   const created = node;
+  releasedWorkers.set(created, workerLetGo);
   // Aborted as the start's answer came in (after it won the race above): the factory still fails,
   // at once; the node closes behind it (bounded: a stuck worker is terminated after 10 s).
   if (options.signal?.aborted === true) {

@@ -52,8 +52,9 @@ export interface WorkerNodeFactory {
    * Deletes the id's storage, in a worker of its own: pass it as joinRoom's `discardStorage`
    * (`discardStorage: factory.discardStorage`), which calls it only for an id it gave up for good,
    * once the node on it has closed. Refused (a RaftStorageError, reason 'inUse', naming the id)
-   * while a node this factory started on that storage runs, or is starting: deleting it would
-   * stop that node. Close the node (or leave the room) first.
+   * while a node this factory started on that storage runs, is starting, or is closing (until its
+   * close() has resolved: the worker closes the storage last), or has stopped by itself and was
+   * not closed: deleting it would stop that node. Close the node (or leave the room) first.
    */
   discardStorage(id: NodeId): Promise<void>;
 }
@@ -82,7 +83,7 @@ export function workerNodeFactory(factory: WorkerNodeFactoryOptions): WorkerNode
       await closeStorage(options.storage);
       const reader = readers.take(options.id);
       const node = await (reader === null ? withWorker((worker) => startNode(options, storage, raftConfig, { worker })) : startNode(options, storage, raftConfig, { reader }));
-      running.endWhenStopped(node, end);
+      running.endWhenReleased(node, end);
       return node;
     } catch (error) {
       end();

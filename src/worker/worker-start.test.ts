@@ -1,9 +1,11 @@
 // How createWorkerRaftNode's start ends when it cannot go on: a worker already serving a node,
 // and an abort while the worker opens its storage. In Node, on in-process workers.
+import { deleteDB } from 'idb';
 import 'fake-indexeddb/auto'; // IndexedDB storage inside the in-process worker
 import { describe, expect, it } from 'vitest';
 import { nodeId } from '../core/types.ts';
 import { IndexedDbRaftStorage } from '../storage/indexeddb-storage.ts';
+import { databaseName } from '../storage/indexeddb/schema.ts';
 import { createLoopbackNetwork } from '../transport/loopback.ts';
 import { createInProcessWorker } from './in-process-worker.test-support.ts';
 import { createWorkerRaftNode, type WorkerEndpoint } from './worker-client.ts';
@@ -74,6 +76,9 @@ describe('createWorkerRaftNode: a start that cannot go on', () => {
     expect(performance.now() - abortedAt).toBeLessThan(1_000); // not the lock's 5 s bound
     expect(worker.terminated).toBe(true);
     blocker.close();
-    await IndexedDbRaftStorage.destroy(name);
+    // Deleted without the lock: the in-process host, which terminate() cannot stop as it stops a
+    // real worker, still opens the database once the blocker lets go, and holds it (so
+    // IndexedDbRaftStorage.destroy would rightly refuse).
+    await deleteDB(databaseName(name));
   });
 });

@@ -1,7 +1,7 @@
 // One live IndexedDbRaftStorage per database (database-lock.ts), as seen from one page or
 // process. Runs in Chromium on Web Locks and in Node on fake-indexeddb, where the version-change
 // fallback is what refuses the second open.
-import { openDB } from 'idb';
+import { deleteDB, openDB } from 'idb';
 import { describe, expect, it } from 'vitest';
 import { RaftStorageError } from '../../core/errors.ts';
 import { IndexedDbRaftStorage } from '../indexeddb-storage.ts';
@@ -105,10 +105,80 @@ export function describeSingleOwner(): void {
       const name = uniqueName('failed-storage');
       const storage = await IndexedDbRaftStorage.open(name);
       await storage.saveTermAndVotedFor(1, null);
-      await IndexedDbRaftStorage.destroy(name);
+      // Deleted by another program (or a raftmesh build whose destroy did not take the lock):
+      // IndexedDbRaftStorage.destroy itself refuses an open database (the test below).
+      await deleteDB(databaseName(name));
       expect((await failureOf(storage.saveTermAndVotedFor(2, null))).reason).toBe('databaseDeleted');
       await expectFree(name);
       await IndexedDbRaftStorage.destroy(name);
+    });
+
+    it('destroy refuses (inUse, naming the database) while a storage has it open, which keeps working and keeps its data; after close it deletes', async () => {
+      const name = uniqueName('destroy-held');
+      const storage = await IndexedDbRaftStorage.open(name);
+      await storage.saveTermAndVotedFor(4, null);
+      await storage.appendEntries([{ index: 1, term: 4, command: new Uint8Array([9]), isNoOp: false }]);
+      for (const lockTimeoutMs of [0, 200]) {
+        const failure = await failureOf(IndexedDbRaftStorage.destroy(name, { lockTimeoutMs }));
+        expect(failure.reason).toBe('inUse');
+        expect(failure.message).toContain(`IndexedDbRaftStorage destroy: the database ${JSON.stringify(databaseName(name))}`);
+        expect(failure.message).toMatch(/close that node/);
+      }
+      // Untouched: not failed, its data there, and it still writes.
+      expect(storage.failure.value).toBeNull();
+      expect(await storage.term()).toBe(4);
+      expect((await storage.entries(1)).map((entry) => [...entry.command])).toEqual([[9]]);
+      await storage.saveTermAndVotedFor(5, null);
+      expect(await storage.term()).toBe(5);
+      storage.close();
+      // Closed a moment ago: the default bound waits for the lock to come free, then deletes.
+      await IndexedDbRaftStorage.destroy(name);
+      const reopened = await IndexedDbRaftStorage.open(name, { lockTimeoutMs: 1_000 });
+      expect(await reopened.term()).toBe(0);
+      expect(await reopened.entries(1)).toEqual([]);
+      reopened.close();
+      await IndexedDbRaftStorage.destroy(name);
+    });
+
+    it('a destroy waiting for a storage that closes within its bound deletes once it has closed', async () => {
+      const name = uniqueName('destroy-waits');
+      const storage = await IndexedDbRaftStorage.open(name);
+      await storage.saveTermAndVotedFor(2, null);
+      const destroyed = IndexedDbRaftStorage.destroy(name, { lockTimeoutMs: 10_000 });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      // Still open and whole while the destroy waits.
+      expect(storage.failure.value).toBeNull();
+      expect(await storage.term()).toBe(2);
+      storage.close();
+      await destroyed;
+      const reopened = await IndexedDbRaftStorage.open(name, { lockTimeoutMs: 1_000 });
+      expect(await reopened.term()).toBe(0);
+      reopened.close();
+      await IndexedDbRaftStorage.destroy(name);
+    });
+
+    it('destroy holds the lock until the deletion is done: an open meanwhile is refused, and one after finds an empty database', async () => {
+      const name = uniqueName('destroy-holds');
+      const storage = await IndexedDbRaftStorage.open(name);
+      await storage.saveTermAndVotedFor(3, null);
+      storage.close();
+      // A connection outside any storage (another program's) holds the deletion up, blocked.
+      const raw = await openDB(databaseName(name));
+      let finished = false;
+      const destroyed = IndexedDbRaftStorage.destroy(name).then(() => (finished = true));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(finished).toBe(false);
+      expect((await failureOf(IndexedDbRaftStorage.open(name, { lockTimeoutMs: 100 }))).reason).toBe('inUse');
+      raw.close();
+      await destroyed;
+      const reopened = await IndexedDbRaftStorage.open(name, { lockTimeoutMs: 1_000 });
+      expect(await reopened.term()).toBe(0);
+      reopened.close();
+      await IndexedDbRaftStorage.destroy(name);
+    });
+
+    it('destroy refuses an invalid lockTimeoutMs with a RangeError', async () => {
+      await expect(IndexedDbRaftStorage.destroy(uniqueName('destroy-invalid'), { lockTimeoutMs: -1 })).rejects.toThrow(RangeError);
     });
 
     it('databases of different nodes do not wait for each other', async () => {

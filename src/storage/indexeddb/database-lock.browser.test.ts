@@ -14,7 +14,7 @@ import { databaseName } from './schema.ts';
 
 describeSingleOwner();
 
-function openInWorker(name: string, withoutWebLocks = false): Promise<Worker> {
+function openInWorker(name: string, withoutWebLocks = false, term?: number): Promise<Worker> {
   const worker = new Worker(new URL('./database-lock-holder.test-support.ts', import.meta.url), { type: 'module' });
   return new Promise((resolve, reject) => {
     worker.addEventListener('message', (event: MessageEvent<{ opened: boolean; error?: string }>) => {
@@ -22,7 +22,7 @@ function openInWorker(name: string, withoutWebLocks = false): Promise<Worker> {
       else reject(new Error(`the worker could not open ${name}: ${event.data.error ?? ''}`));
     });
     worker.addEventListener('error', (event) => reject(new Error(`the worker failed: ${event.message}`)));
-    worker.postMessage({ open: name, withoutWebLocks });
+    worker.postMessage({ open: name, withoutWebLocks, ...(term === undefined ? {} : { term }) });
   });
 }
 
@@ -42,6 +42,27 @@ async function expectHeldUntilTerminated(name: string, withoutWebLocks: boolean)
   await IndexedDbRaftStorage.destroy(name);
 }
 
+/**
+ * A worker opens the storage, writes a term and holds it: the page's destroy is refused (inUse),
+ * the database and the term stay; once the worker is terminated, destroy deletes it.
+ */
+async function expectDestroyRefusedUntilTerminated(name: string, withoutWebLocks: boolean): Promise<void> {
+  const worker = await openInWorker(name, withoutWebLocks, 7);
+  for (const lockTimeoutMs of [0, 300]) {
+    const failure = await failureOf(IndexedDbRaftStorage.destroy(name, { lockTimeoutMs }));
+    expect(failure.reason).toBe('inUse');
+    expect(failure.message).toContain(`IndexedDbRaftStorage destroy: the database ${JSON.stringify(databaseName(name))}`);
+  }
+  expect((await indexedDB.databases()).map((database) => database.name)).toContain(databaseName(name));
+  worker.terminate();
+  // The worker's storage was live until now: what it wrote is all there.
+  const storage = await IndexedDbRaftStorage.open(name, { lockTimeoutMs: 10_000 });
+  expect(await storage.term()).toBe(7);
+  storage.close();
+  await IndexedDbRaftStorage.destroy(name);
+  expect((await indexedDB.databases()).map((database) => database.name)).not.toContain(databaseName(name));
+}
+
 async function lockState(name: string): Promise<{ held: number; pending: number }> {
   const snapshot = await navigator.locks.query();
   const lockName = databaseLockName(databaseName(name));
@@ -54,6 +75,10 @@ async function lockState(name: string): Promise<{ held: number; pending: number 
 describe('IndexedDbRaftStorage on Web Locks: tabs and workers', () => {
   it('a storage a worker holds open refuses the page (inUse); terminating the worker frees the database', async () => {
     await expectHeldUntilTerminated(uniqueName('worker-held'), false);
+  });
+
+  it('destroy from the page refuses a database a worker holds open (inUse), which keeps its data; after the worker ends it deletes', async () => {
+    await expectDestroyRefusedUntilTerminated(uniqueName('worker-held-destroy'), false);
   });
 
   it('a worker node that crashes frees its database for the node that replaces it, which holds everything acknowledged', async () => {
@@ -108,6 +133,12 @@ describe('IndexedDbRaftStorage without Web Locks: tabs and workers (an insecure 
       expect((await indexedDB.databases()).map((database) => database.name)).not.toContain(databaseName(name));
       // The lock's database goes with it once no connection holds it (destroy does not wait for one).
       await expect.poll(async () => (await indexedDB.databases()).map((database) => database.name)).not.toContain(versionLockDatabaseName(databaseName(name)));
+    });
+  });
+
+  it('destroy from the page refuses a database a worker holds open (inUse), which keeps its data; after the worker ends it deletes', async () => {
+    await withoutWebLocks(async () => {
+      await expectDestroyRefusedUntilTerminated(uniqueName('worker-held-destroy-without-web-locks'), true);
     });
   });
 });

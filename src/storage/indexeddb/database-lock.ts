@@ -40,11 +40,17 @@ export function validateLockTimeout(value: number | undefined): number {
   return value;
 }
 
-function inUse(database: string, timeoutMs: number): RaftStorageError {
-  return new RaftStorageError(
-    `IndexedDbRaftStorage open: the database ${JSON.stringify(database)} is held open by another tab or worker of this origin (or another storage in this one) and was not released within ${timeoutMs} ms; only one node may run on a database — close the other one first`,
-    { reason: 'inUse' },
-  );
+/** Who takes the lock: a storage that opens the database, or destroy(), which deletes it. */
+export type DatabaseLockPurpose = 'open' | 'destroy';
+
+function inUse(database: string, timeoutMs: number, purpose: DatabaseLockPurpose): RaftStorageError {
+  const held = `the database ${JSON.stringify(database)} is held open by another tab or worker of this origin (or another storage in this one) and was not released within ${timeoutMs} ms`;
+  const advice = purpose === 'open' ? 'only one node may run on a database — close the other one first' : 'deleting it would fail that storage and stop the node running on it — close that node (or leave its room) first';
+  return new RaftStorageError(`IndexedDbRaftStorage ${purpose}: ${held}; ${advice}`, { reason: 'inUse' });
+}
+
+function lockFailed(database: string, purpose: DatabaseLockPurpose, cause: unknown): RaftStorageError {
+  return new RaftStorageError(`IndexedDbRaftStorage ${purpose}: could not lock the database ${JSON.stringify(database)}`, { cause, reason: 'unknown' });
 }
 
 /** The origin's Web Locks, or null where there are none (insecure contexts, Node, old runtimes). */
@@ -53,13 +59,16 @@ export function webLocks(): LockManager | null {
   return typeof navigatorLike?.locks?.request === 'function' ? navigatorLike.locks : null;
 }
 
-/** Waits up to `timeoutMs` for the database's lock; rejects with reason 'inUse' after that. */
-export function acquireDatabaseLock(database: string, timeoutMs: number): Promise<DatabaseLock> {
+/**
+ * Waits up to `timeoutMs` for the database's lock; rejects with reason 'inUse' after that, in the
+ * words of `purpose` (whose call was refused, and what to do).
+ */
+export function acquireDatabaseLock(database: string, timeoutMs: number, purpose: DatabaseLockPurpose = 'open'): Promise<DatabaseLock> {
   const locks = webLocks();
-  return locks === null ? acquireVersionChangeLock(database, timeoutMs) : acquireWebLock(locks, database, timeoutMs);
+  return locks === null ? acquireVersionChangeLock(database, timeoutMs, purpose) : acquireWebLock(locks, database, timeoutMs, purpose);
 }
 
-function acquireWebLock(locks: LockManager, database: string, timeoutMs: number): Promise<DatabaseLock> {
+function acquireWebLock(locks: LockManager, database: string, timeoutMs: number, purpose: DatabaseLockPurpose): Promise<DatabaseLock> {
   return new Promise((resolve, reject) => {
     let gaveUp = false;
     let release: () => void = () => undefined;
@@ -81,7 +90,7 @@ function acquireWebLock(locks: LockManager, database: string, timeoutMs: number)
         // Granted in the same instant the bound ran out: the abort came too late to withdraw the
         // request, so hand the lock straight back instead of holding it for nobody.
         if (lock === null || gaveUp) {
-          reject(inUse(database, timeoutMs));
+          reject(inUse(database, timeoutMs, purpose));
           return undefined;
         }
         resolve({ release });
@@ -89,7 +98,7 @@ function acquireWebLock(locks: LockManager, database: string, timeoutMs: number)
       })
       .catch((error: unknown) => {
         clearTimeout(timer);
-        reject(gaveUp ? inUse(database, timeoutMs) : new RaftStorageError(`IndexedDbRaftStorage open: could not lock the database ${JSON.stringify(database)}`, { cause: error, reason: 'unknown' }));
+        reject(gaveUp ? inUse(database, timeoutMs, purpose) : lockFailed(database, purpose, error));
       });
   });
 }
@@ -98,14 +107,14 @@ function acquireWebLock(locks: LockManager, database: string, timeoutMs: number)
 // lock is made of IndexedDB version changes (version-lock.ts), which every tab and worker of the
 // origin sees as well: a plain-http page on a LAN address has IndexedDB but no Web Locks, and a
 // lock of this page alone let a second tab open the same node's database.
-function acquireVersionChangeLock(database: string, timeoutMs: number): Promise<DatabaseLock> {
+function acquireVersionChangeLock(database: string, timeoutMs: number, purpose: DatabaseLockPurpose): Promise<DatabaseLock> {
   return acquireVersionLock(indexedDB, versionLockDatabaseName(database), timeoutMs).then(
     (lock) => {
-      if (lock === null) throw inUse(database, timeoutMs);
+      if (lock === null) throw inUse(database, timeoutMs, purpose);
       return lock;
     },
     (error: unknown) => {
-      throw new RaftStorageError(`IndexedDbRaftStorage open: could not lock the database ${JSON.stringify(database)}`, { cause: error, reason: 'unknown' });
+      throw lockFailed(database, purpose, error);
     },
   );
 }
