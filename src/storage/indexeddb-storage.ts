@@ -506,8 +506,12 @@ export async function openRaftDatabase(
   });
   const open = openDB<RaftDatabaseSchema>(name, version, {
     upgrade: (upgrading, oldVersion, _newVersion, _transaction, event) => {
-      if (oldVersion === 0) events.onCreated?.();
-      upgradeSchema(upgrading, oldVersion, reportedDataLoss(event));
+      const dataLoss = reportedDataLoss(event);
+      // Never "created" when the browser says it lost the database it replaces: that one held a
+      // node's log and vote, and the dataLost mark written below must outlive any tidy-up
+      // (closeLeavingNothing deletes only a database its open created and nothing wrote).
+      if (oldVersion === 0 && dataLoss === null) events.onCreated?.();
+      upgradeSchema(upgrading, oldVersion, dataLoss);
     },
     blocked: () => {
       timer ??= setTimeout(() => {
