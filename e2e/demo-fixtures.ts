@@ -39,10 +39,12 @@ export interface PeerOptions {
   readonly path?: string;
   /** False: return as soon as the page loaded (a peer that cannot reach the room never joins; it waits). */
   readonly awaitJoined?: boolean;
+  /** The room policy's wait before it replaces or removes an unreachable member (?unreachableAfterMs, demo/app/settings.ts); default 10 s. */
+  readonly unreachableAfterMs?: number;
 }
 
 export function demoUrl(baseURL: string, options: PeerOptions): string {
-  const query = new URLSearchParams({ room: options.room, signal: options.signal, name: options.name, ...(options.secret ? { secret: options.secret } : {}), ...(options.witness ? { witness: options.witness } : {}) });
+  const query = new URLSearchParams({ room: options.room, signal: options.signal, name: options.name, ...(options.secret ? { secret: options.secret } : {}), ...(options.witness ? { witness: options.witness } : {}), ...(options.unreachableAfterMs === undefined ? {} : { unreachableAfterMs: String(options.unreachableAfterMs) }) });
   return `${baseURL}${options.path ?? '/demo/index.html'}?${query}`;
 }
 
