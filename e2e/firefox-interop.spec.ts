@@ -9,9 +9,12 @@ import { join } from 'node:path';
 import { launch, type Browser as PuppeteerBrowser, type Page as PuppeteerPage } from 'puppeteer-core';
 import { findFirefox } from '../scripts/browser-env.mjs';
 import { startSignalingServer, type SignalingServer } from '../src/signaling/server/index.ts';
+import { firefoxOffline } from './firefox-preferences.ts';
 import { demoUrl, increment, openPeer, view, waitForBoards, waitForCluster, type BoardPeer, type DemoPeer, type PeerOptions } from './demo-fixtures.ts';
 
 const firefoxPreferences = {
+  // close() takes about a second instead of 5 s and a kill (firefox-preferences.ts).
+  ...firefoxOffline,
   // Firefox leaves loopback out of ICE gathering by default, and loopback is all the test
   // namespace has: without this there is no candidate at all.
   'media.peerconnection.ice.loopback': true,
