@@ -108,13 +108,38 @@ export async function openPeer(baseURL: string, options: PeerOptions): Promise<D
   }
 }
 
+/** A Chromium on a persistent profile directory (survives browser restarts) with its first page, before it loads the app. */
+export interface PersistentShell {
+  readonly context: BrowserContext;
+  readonly page: Page;
+}
+
+export async function launchPersistentShell(profile: string): Promise<PersistentShell> {
+  const context = await chromium.launchPersistentContext(profile, { ...launchOptions, permissions: ['camera', 'microphone'] });
+  try {
+    return { context, page: context.pages()[0] ?? (await context.newPage()) };
+  } catch (error) {
+    await context.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Loads the app in a launched persistent shell and waits until it joined; closes that browser if it cannot. */
+export async function openPersistentPeerIn(shell: PersistentShell, baseURL: string, options: PeerOptions): Promise<DemoPeer> {
+  const { context, page } = shell;
+  try {
+    await page.goto(demoUrl(baseURL, options));
+    await joined(page);
+  } catch (error) {
+    await context.close().catch(() => undefined);
+    throw error;
+  }
+  return { name: options.name, page, context, close: () => context.close() };
+}
+
 /** A peer on a persistent profile directory (survives browser restarts). */
 export async function openPersistentPeer(baseURL: string, profile: string, options: PeerOptions): Promise<DemoPeer> {
-  const context = await chromium.launchPersistentContext(profile, { ...launchOptions, permissions: ['camera', 'microphone'] });
-  const page = context.pages()[0] ?? (await context.newPage());
-  await page.goto(demoUrl(baseURL, options));
-  await joined(page);
-  return { name: options.name, page, context, close: () => context.close() };
+  return openPersistentPeerIn(await launchPersistentShell(profile), baseURL, options);
 }
 
 export interface PeerView {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { startSignalingServer, type SignalingServer } from '../src/signaling/server/index.ts';
 import { staticPort } from '../playwright.config.ts';
 import { damageIndexedDbLog } from './damaged-indexeddb.ts';
-import { closeShells, counterOf, increment, launchPeerShells, openPeerIn, openPersistentPeer, view, waitForBoards, waitForCluster, type DemoPeer, type PeerOptions } from './demo-fixtures.ts';
+import { closeShells, counterOf, increment, launchPeerShells, launchPersistentShell, openPeerIn, openPersistentPeer, openPersistentPeerIn, view, waitForBoards, waitForCluster, type DemoPeer, type PeerOptions } from './demo-fixtures.ts';
 import type { BoardLayoutPage } from './pages/board-layout.ts';
 import type { FocusRedrawPage } from './pages/focus-redraw.ts';
 
@@ -124,11 +124,28 @@ test('closing the leader’s page: a new leader is elected, the rest keep commit
   await waitForBoards(survivors, 'nine acknowledged increments and two more', (board) => board.counter === 11);
 });
 
+/**
+ * Ana and Bo in processes of their own, then Cy on `profile`. The three browsers start side by
+ * side (Cy's had started only once Ana and Bo had joined: 3 to 8 s more per test here,
+ * 2026-12-07); the pages still load and join one after another, Cy last.
+ */
+async function twoPagesThenCyOnAProfile(room: string, profile: string, extra: Partial<PeerOptions> = {}): Promise<{ others: DemoPeer[]; persistent: DemoPeer }> {
+  const cyLaunch = launchPersistentShell(profile);
+  let others: DemoPeer[];
+  try {
+    others = await peers(room, ['Ana', 'Bo'], extra);
+  } catch (error) {
+    await cyLaunch.then((shell) => shell.context.close(), () => undefined);
+    throw error;
+  }
+  const persistent = await openPersistentPeerIn(await cyLaunch, appURL, appPage(room, 'Cy', extra));
+  opened.push(persistent);
+  return { others, persistent };
+}
+
 /** Ana and Bo, and Cy on a persistent profile, in one cluster; each page adds 1 to the counter. */
 async function threeIncrementsWithPersistentCy(room: string, profile: string): Promise<{ others: DemoPeer[]; persistent: DemoPeer; group: DemoPeer[]; increments: boolean[] }> {
-  const others = await peers(room, ['Ana', 'Bo']);
-  const persistent = await openPersistentPeer(appURL, profile, appPage(room, 'Cy'));
-  opened.push(persistent);
+  const { others, persistent } = await twoPagesThenCyOnAProfile(room, profile);
   const group = [...others, persistent];
   await waitForCluster(group, 3);
   const increments = await Promise.all(group.map((peer) => increment(peer)));
@@ -219,9 +236,7 @@ const databases = (peer: DemoPeer): Promise<string[]> => peer.page.evaluate(asyn
 
 /** Ana and Bo in processes of their own, Cy on `profile` (to come back to), in one cluster of three; every page with `quickRemoval`. */
 async function twoPagesAndOneOnAProfile(room: string, profile: string): Promise<{ others: DemoPeer[]; persistent: DemoPeer }> {
-  const others = await peers(room, ['Ana', 'Bo'], quickRemoval);
-  const persistent = await openPersistentPeer(appURL, profile, appPage(room, 'Cy', quickRemoval));
-  opened.push(persistent);
+  const { others, persistent } = await twoPagesThenCyOnAProfile(room, profile, quickRemoval);
   await waitForCluster([...others, persistent], 3);
   return { others, persistent };
 }
