@@ -97,6 +97,34 @@ export async function openPeerIn(shell: PeerShell, baseURL: string, options: Pee
   return { name: options.name, page: shell.page, context: shell.context, close: () => shell.browser.close() };
 }
 
+/**
+ * Chromium processes launched side by side at once, taken one by one as the test loads its pages
+ * (in the test's order, when it is ready for each): a test no longer waits for a browser to start
+ * before every peer. `close` ends the shells never taken; a taken one is closed with its peer.
+ */
+export interface ShellPool {
+  /** Loads the app in the next launched shell (closing that shell if this fails). */
+  open(baseURL: string, options: PeerOptions): Promise<DemoPeer>;
+  close(): Promise<void>;
+}
+
+export async function launchShellPool(count: number): Promise<ShellPool> {
+  const waiting = await launchPeerShells(count);
+  return {
+    async open(baseURL, options) {
+      const shell = waiting.shift();
+      if (shell === undefined) throw new Error(`all ${count} launched shells are taken`);
+      try {
+        return await openPeerIn(shell, baseURL, options);
+      } catch (error) {
+        await closeShells([shell]);
+        throw error;
+      }
+    },
+    close: () => closeShells(waiting.splice(0)),
+  };
+}
+
 /** A peer in a Chromium process of its own. */
 export async function openPeer(baseURL: string, options: PeerOptions): Promise<DemoPeer> {
   const shell = await launchPeerShell();
