@@ -6,15 +6,17 @@
 // counts, 1 -> 3, membership-policy.ts) and both increments commit, the learner's through the leader.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { expect, test } from '@playwright/test';
-import { increment, openPeer, waitForBoards, waitForCluster, type DemoPeer } from './demo-fixtures.ts';
+import { increment, launchShellPool, waitForBoards, waitForCluster, type DemoPeer, type ShellPool } from './demo-fixtures.ts';
 
 const appPort = Number(process.env.RAFTMESH_E2E_DEMO_PORT ?? 5196);
 const signalPort = Number(process.env.RAFTMESH_E2E_DEMO_SIGNAL_PORT ?? 8796);
 let demo: ChildProcess | null = null;
 const opened: DemoPeer[] = [];
+let shells: Promise<ShellPool | null> = Promise.resolve(null);
 
 test.afterAll(async () => {
   for (const peer of opened.splice(0)) await peer.close().catch(() => undefined);
+  await (await shells)?.close();
   if (demo !== null && demo.exitCode === null) {
     const exited = new Promise((resolve) => demo?.once('exit', resolve));
     demo.kill('SIGINT'); // as Ctrl-C: it stops both servers
@@ -40,12 +42,16 @@ function startDemo(): Promise<string> {
 }
 
 test('npm run demo serves the app from its dev server: two pages form one cluster and both increments commit', async () => {
+  // Both browsers start while the demo does (each had started only once the one before was up,
+  // 2-3 s apiece here, 2026-12-07); the pages still load one after another.
+  const launching = launchShellPool(2);
+  shells = launching.catch(() => null);
   const printed = new URL(await startDemo());
   expect(printed.searchParams.get('room')).toBe('board');
   const signal = printed.searchParams.get('signal');
   expect(signal).toBe(`ws://127.0.0.1:${signalPort}`);
   const room = `dev-${Date.now()}`;
-  for (const name of ['Ana', 'Bo']) opened.push(await openPeer(printed.origin, { room, signal: signal!, name, path: '/' }));
+  for (const name of ['Ana', 'Bo']) opened.push(await (await launching).open(printed.origin, { room, signal: signal!, name, path: '/' }));
   await waitForCluster(opened, 1);
   await Promise.all(opened.map((peer) => increment(peer)));
   await waitForBoards(opened, 'two increments', (board) => board.counter === 2);

@@ -39,10 +39,12 @@ export interface PeerOptions {
   readonly path?: string;
   /** False: return as soon as the page loaded (a peer that cannot reach the room never joins; it waits). */
   readonly awaitJoined?: boolean;
+  /** The room policy's wait before it replaces or removes an unreachable member (?unreachableAfterMs, demo/app/settings.ts); default 10 s. */
+  readonly unreachableAfterMs?: number;
 }
 
 export function demoUrl(baseURL: string, options: PeerOptions): string {
-  const query = new URLSearchParams({ room: options.room, signal: options.signal, name: options.name, ...(options.secret ? { secret: options.secret } : {}), ...(options.witness ? { witness: options.witness } : {}) });
+  const query = new URLSearchParams({ room: options.room, signal: options.signal, name: options.name, ...(options.secret ? { secret: options.secret } : {}), ...(options.witness ? { witness: options.witness } : {}), ...(options.unreachableAfterMs === undefined ? {} : { unreachableAfterMs: String(options.unreachableAfterMs) }) });
   return `${baseURL}${options.path ?? '/demo/index.html'}?${query}`;
 }
 
@@ -95,6 +97,34 @@ export async function openPeerIn(shell: PeerShell, baseURL: string, options: Pee
   return { name: options.name, page: shell.page, context: shell.context, close: () => shell.browser.close() };
 }
 
+/**
+ * Chromium processes launched side by side at once, taken one by one as the test loads its pages
+ * (in the test's order, when it is ready for each): a test no longer waits for a browser to start
+ * before every peer. `close` ends the shells never taken; a taken one is closed with its peer.
+ */
+export interface ShellPool {
+  /** Loads the app in the next launched shell (closing that shell if this fails). */
+  open(baseURL: string, options: PeerOptions): Promise<DemoPeer>;
+  close(): Promise<void>;
+}
+
+export async function launchShellPool(count: number): Promise<ShellPool> {
+  const waiting = await launchPeerShells(count);
+  return {
+    async open(baseURL, options) {
+      const shell = waiting.shift();
+      if (shell === undefined) throw new Error(`all ${count} launched shells are taken`);
+      try {
+        return await openPeerIn(shell, baseURL, options);
+      } catch (error) {
+        await closeShells([shell]);
+        throw error;
+      }
+    },
+    close: () => closeShells(waiting.splice(0)),
+  };
+}
+
 /** A peer in a Chromium process of its own. */
 export async function openPeer(baseURL: string, options: PeerOptions): Promise<DemoPeer> {
   const shell = await launchPeerShell();
@@ -106,13 +136,38 @@ export async function openPeer(baseURL: string, options: PeerOptions): Promise<D
   }
 }
 
+/** A Chromium on a persistent profile directory (survives browser restarts) with its first page, before it loads the app. */
+export interface PersistentShell {
+  readonly context: BrowserContext;
+  readonly page: Page;
+}
+
+export async function launchPersistentShell(profile: string): Promise<PersistentShell> {
+  const context = await chromium.launchPersistentContext(profile, { ...launchOptions, permissions: ['camera', 'microphone'] });
+  try {
+    return { context, page: context.pages()[0] ?? (await context.newPage()) };
+  } catch (error) {
+    await context.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Loads the app in a launched persistent shell and waits until it joined; closes that browser if it cannot. */
+export async function openPersistentPeerIn(shell: PersistentShell, baseURL: string, options: PeerOptions): Promise<DemoPeer> {
+  const { context, page } = shell;
+  try {
+    await page.goto(demoUrl(baseURL, options));
+    await joined(page);
+  } catch (error) {
+    await context.close().catch(() => undefined);
+    throw error;
+  }
+  return { name: options.name, page, context, close: () => context.close() };
+}
+
 /** A peer on a persistent profile directory (survives browser restarts). */
 export async function openPersistentPeer(baseURL: string, profile: string, options: PeerOptions): Promise<DemoPeer> {
-  const context = await chromium.launchPersistentContext(profile, { ...launchOptions, permissions: ['camera', 'microphone'] });
-  const page = context.pages()[0] ?? (await context.newPage());
-  await page.goto(demoUrl(baseURL, options));
-  await joined(page);
-  return { name: options.name, page, context, close: () => context.close() };
+  return openPersistentPeerIn(await launchPersistentShell(profile), baseURL, options);
 }
 
 export interface PeerView {

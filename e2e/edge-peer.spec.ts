@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSignalingServer, type SignalingServer } from '../src/signaling/server/index.ts';
-import { counterOf, increment, openPeer, openPersistentPeer, view, waitForBoards, waitForCluster, type DemoPeer } from './demo-fixtures.ts';
+import { counterOf, increment, launchPersistentShell, launchShellPool, openPersistentPeer, openPersistentPeerIn, view, waitForBoards, waitForCluster, type DemoPeer } from './demo-fixtures.ts';
 
 let signaling: SignalingServer;
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
@@ -19,6 +19,15 @@ test.afterAll(async () => {
 test.afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await Promise.resolve(cleanup()).catch(() => undefined);
 });
+
+/**
+ * What a launch gave, or null if it failed, for the cleanup; called as the launch starts, so a
+ * launch that fails while the test awaits something else is handled (the test still gets the
+ * error where it awaits the launch itself).
+ */
+function settled<T>(launch: Promise<T>): Promise<T | null> {
+  return launch.catch(() => null);
+}
 
 interface NodePeer {
   readonly process: ChildProcess;
@@ -55,13 +64,19 @@ async function startNodePeer(room: string, extra: readonly string[] = []): Promi
 
 test('a Node peer and two Chromium pages form a cluster; with both pages closed, a page that comes back gets the state from the Node peer', async ({ baseURL }) => {
   const room = `edge-${Date.now()}`;
-  const nodePeer = await startNodePeer(room);
   const profile = mkdtempSync(join(tmpdir(), 'raftmesh-edge-profile-'));
   cleanups.push(() => rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 }));
-  const ana = await openPeer(baseURL!, { room, signal: signaling.url, name: 'Ana' });
+  // Both browsers start while the Node peer does (each had started only once the one before was
+  // up: about 2-3 s apiece here, 2026-12-07); the peers still join in the same order.
+  const boLaunch = launchPersistentShell(profile);
+  const anaLaunch = launchShellPool(1);
+  const [boLaunched, anaLaunched] = [settled(boLaunch), settled(anaLaunch)];
+  cleanups.push(() => boLaunched.then((shell) => shell?.context.close()));
+  cleanups.push(() => anaLaunched.then((shells) => shells?.close()));
+  const nodePeer = await startNodePeer(room);
+  const ana = await (await anaLaunch).open(baseURL!, { room, signal: signaling.url, name: 'Ana' });
   cleanups.push(() => ana.close());
-  let bo: DemoPeer = await openPersistentPeer(baseURL!, profile, { room, signal: signaling.url, name: 'Bo' });
-  cleanups.push(() => bo.close());
+  let bo: DemoPeer = await openPersistentPeerIn(await boLaunch, baseURL!, { room, signal: signaling.url, name: 'Bo' });
   const nodeId = (await nodePeer.health()).id;
   await expect.poll(async () => (await Promise.all([ana, bo].map(view))).map((one) => one.voters), { timeout: 60_000 }).toEqual([3, 3]);
   await waitForCluster([ana, bo], 3);
@@ -90,11 +105,17 @@ test('a Node peer and two Chromium pages form a cluster; with both pages closed,
 
 test('two pages and a witness survive the leader page closing; the witness never leads', async ({ baseURL }) => {
   const room = `witness-${Date.now()}`;
+  // Both browsers start while the witness does (2-3 s apiece here, one after another after it,
+  // 2026-12-07); the pages still join in the same order.
+  const launching = launchShellPool(2);
+  const launched = settled(launching);
+  cleanups.push(() => launched.then((shells) => shells?.close()));
   const witness = await startNodePeer(room, ['--witness']);
   const witnessId = (await witness.health()).id;
   const pages: DemoPeer[] = [];
+  const shells = await launching;
   for (const name of ['Ana', 'Bo']) {
-    const page = await openPeer(baseURL!, { room, signal: signaling.url, name, witness: witnessId });
+    const page = await shells.open(baseURL!, { room, signal: signaling.url, name, witness: witnessId });
     cleanups.push(() => page.close());
     pages.push(page);
   }

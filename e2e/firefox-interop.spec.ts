@@ -9,9 +9,12 @@ import { join } from 'node:path';
 import { launch, type Browser as PuppeteerBrowser, type Page as PuppeteerPage } from 'puppeteer-core';
 import { findFirefox } from '../scripts/browser-env.mjs';
 import { startSignalingServer, type SignalingServer } from '../src/signaling/server/index.ts';
-import { demoUrl, increment, openPeer, view, waitForBoards, waitForCluster, type BoardPeer, type DemoPeer, type PeerOptions } from './demo-fixtures.ts';
+import { firefoxOffline } from './firefox-preferences.ts';
+import { closeShells, demoUrl, increment, launchPeerShells, openPeerIn, view, waitForBoards, waitForCluster, type BoardPeer, type DemoPeer, type PeerOptions } from './demo-fixtures.ts';
 
 const firefoxPreferences = {
+  // close() takes about a second instead of 5 s and a kill (firefox-preferences.ts).
+  ...firefoxOffline,
   // Firefox leaves loopback out of ICE gathering by default, and loopback is all the test
   // namespace has: without this there is no candidate at all.
   'media.peerconnection.ice.loopback': true,
@@ -50,25 +53,34 @@ async function closeFirefox(browser: PuppeteerBrowser, profile: string): Promise
   rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
 }
 
-async function openFirefoxPeer(executablePath: string, baseURL: string, options: PeerOptions): Promise<FirefoxPeer> {
+interface LaunchedFirefox {
+  readonly browser: PuppeteerBrowser;
+  readonly profile: string;
+}
+
+async function launchFirefox(executablePath: string): Promise<LaunchedFirefox> {
   // Our own profile directory, so it is deleted even when the process has to be killed.
   const profile = mkdtempSync(join(tmpdir(), 'raftmesh-firefox-'));
-  const browser = await launch({ browser: 'firefox', executablePath, protocol: 'webDriverBiDi', extraPrefsFirefox: firefoxPreferences, headless: true, userDataDir: profile });
   try {
-    const page = (await browser.pages())[0] ?? (await browser.newPage());
-    const pageErrors: string[] = [];
-    page.on('pageerror', (error) => pageErrors.push(`uncaught: ${error instanceof Error ? error.message : String(error)}`));
-    page.on('console', (message) => {
-      if (message.type() === 'error') pageErrors.push(`console.error: ${message.text()}`);
-    });
-    await page.goto(demoUrl(baseURL, options));
-    await page.waitForFunction(() => window.raftmeshDemo !== undefined);
-    await page.evaluate(() => window.raftmeshDemo.ready);
-    return { name: options.name, page, pageErrors, close: () => closeFirefox(browser, profile) };
+    return { browser: await launch({ browser: 'firefox', executablePath, protocol: 'webDriverBiDi', extraPrefsFirefox: firefoxPreferences, headless: true, userDataDir: profile }), profile };
   } catch (error) {
-    await closeFirefox(browser, profile);
+    rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
     throw error;
   }
+}
+
+/** Loads the demo in a launched Firefox and waits until it joined; the caller closes that Firefox, also when this fails. */
+async function openFirefoxPeer({ browser, profile }: LaunchedFirefox, baseURL: string, options: PeerOptions): Promise<FirefoxPeer> {
+  const page = (await browser.pages())[0] ?? (await browser.newPage());
+  const pageErrors: string[] = [];
+  page.on('pageerror', (error) => pageErrors.push(`uncaught: ${error instanceof Error ? error.message : String(error)}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') pageErrors.push(`console.error: ${message.text()}`);
+  });
+  await page.goto(demoUrl(baseURL, options));
+  await page.waitForFunction(() => window.raftmeshDemo !== undefined);
+  await page.evaluate(() => window.raftmeshDemo.ready);
+  return { name: options.name, page, pageErrors, close: () => closeFirefox(browser, profile) };
 }
 
 let signaling: SignalingServer;
@@ -93,17 +105,27 @@ test('a Firefox ESR page and two Chromium processes form one cluster, converge, 
   // Firefox joins last, into the cluster the Chromium pages formed: the slowest browser to start
   // here. (Before room discovery waited for signaling to be ready, a late WebSocket join made it
   // bootstrap a second cluster beside the first: 3 of 7 runs split the room.)
-  const chromiumPeers: DemoPeer[] = [];
-  for (const name of ['Ana', 'Bo']) {
-    const peer = await openPeer(baseURL!, { room, signal: signaling.url, name });
-    cleanups.push(() => peer.close());
-    chromiumPeers.push(peer);
-  }
-  const firefox = await openFirefoxPeer(firefoxPath, baseURL!, { room, signal: signaling.url, name: 'Fox' });
+  // The three browsers start side by side (Firefox's start alone took 5–7 s here, 2026-12-07, and
+  // came after both Chromium peers had joined); the pages are still loaded one after another, in
+  // the same order, so Firefox still joins last.
+  const firefoxLaunch = launchFirefox(firefoxPath);
   let firefoxOpen = true;
   cleanups.push(async () => {
-    if (firefoxOpen) await firefox.close();
+    const launched = await firefoxLaunch.catch(() => null);
+    if (launched !== null && firefoxOpen) await closeFirefox(launched.browser, launched.profile);
   });
+  const shells = await launchPeerShells(2);
+  const chromiumPeers: DemoPeer[] = [];
+  try {
+    for (const [position, name] of ['Ana', 'Bo'].entries()) {
+      const peer = await openPeerIn(shells[position]!, baseURL!, { room, signal: signaling.url, name });
+      cleanups.push(() => peer.close());
+      chromiumPeers.push(peer);
+    }
+  } finally {
+    await closeShells(shells.slice(chromiumPeers.length));
+  }
+  const firefox = await openFirefoxPeer(await firefoxLaunch, baseURL!, { room, signal: signaling.url, name: 'Fox' });
   try {
     const everyone: BoardPeer[] = [firefox, ...chromiumPeers];
     await waitForCluster(everyone, 3);

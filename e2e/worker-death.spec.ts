@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launch } from 'puppeteer-core';
 import { findFirefox } from '../scripts/browser-env.mjs';
+import { firefoxOffline } from './firefox-preferences.ts';
 import type { DeathHow, DeathRound } from './pages/worker-death.ts';
 
 const rounds = 3;
@@ -48,7 +49,8 @@ test('Firefox ESR: a worker that ends without an error event stops its node with
   const firefoxPath = findFirefox();
   if (firefoxPath === null) throw new Error('Firefox ESR is needed for this test (see the message above)');
   const profile = mkdtempSync(join(tmpdir(), 'raftmesh-firefox-'));
-  const browser = await launch({ browser: 'firefox', executablePath: firefoxPath, protocol: 'webDriverBiDi', headless: true, userDataDir: profile });
+  // firefoxOffline: without it every close() here took 5 s and ended in a kill (firefox-preferences.ts).
+  const browser = await launch({ browser: 'firefox', executablePath: firefoxPath, protocol: 'webDriverBiDi', extraPrefsFirefox: firefoxOffline, headless: true, userDataDir: profile });
   try {
     const page = (await browser.pages())[0] ?? (await browser.newPage());
     await page.goto(`${baseURL}${pagePath}`);

@@ -1,6 +1,10 @@
 // What a page joins, from its URL: ?room=board&secret=...&signal=ws://127.0.0.1:8787&name=Ana
 // (&witness=<node id> names an always-on witness peer, see raftmesh-peer --witness).
 // The name (shown on claims, chat and the lock) is remembered per browser profile.
+// &unreachableAfterMs=<ms> shortens the room policy's wait before it replaces or removes a member
+// it cannot reach (joinRoom's `policy.unreachableAfterMs`, default 10 s): the end-to-end tests
+// whose subject is a removal or a replacement, not its timing, pass it so they do not wait out the
+// default (e2e/demo.spec.ts).
 export interface DemoSettings {
   readonly room: string;
   readonly secret: string | undefined;
@@ -8,6 +12,16 @@ export interface DemoSettings {
   readonly name: string;
   /** An always-on witness peer's node id (?witness=...), preferred as a voter by the room policy. */
   readonly witness: string | undefined;
+  /** ?unreachableAfterMs=...: the room policy's setting of that name; undefined keeps joinRoom's default. */
+  readonly unreachableAfterMs: number | undefined;
+}
+
+/** A whole number of milliseconds from 1 ms to a day (the policy's own range), else undefined: a bad value keeps the default rather than failing the join. */
+export function readUnreachableAfterMs(query: URLSearchParams): number | undefined {
+  const text = query.get('unreachableAfterMs');
+  if (text === null || !/^[0-9]{1,8}$/.test(text)) return undefined;
+  const milliseconds = Number(text);
+  return milliseconds >= 1 && milliseconds <= 86_400_000 ? milliseconds : undefined;
 }
 
 const nameKey = 'raftmesh-demo:name';
@@ -29,6 +43,6 @@ export function readSettings(location: Location): DemoSettings {
   const name = (query.get('name')?.trim() || localStorage.getItem(nameKey)?.trim() || defaultName()).slice(0, 64);
   localStorage.setItem(nameKey, name);
   const witness = query.get('witness') ?? undefined;
-  return { room, secret: secret === null || secret === '' ? undefined : secret, signalingUrl, name, witness: witness === '' ? undefined : witness };
+  return { room, secret: secret === null || secret === '' ? undefined : secret, signalingUrl, name, witness: witness === '' ? undefined : witness, unreachableAfterMs: readUnreachableAfterMs(query) };
 }
 

@@ -52,6 +52,7 @@ export async function startPeer(settings: DemoSettings, hooks: PeerHooks): Promi
     room: settings.room,
     ...(settings.witness === undefined ? {} : { witness: nodeId(settings.witness) }),
     ...(settings.secret === undefined ? {} : { secret: settings.secret }),
+    ...(settings.unreachableAfterMs === undefined ? {} : { policy: { unreachableAfterMs: settings.unreachableAfterMs } }),
     // The context carries the claim that proves this tab's id to the server: passed on whole.
     signaling: (context) => combineSignalingClients([createBroadcastChannelSignalingClient(context), createWebSocketSignalingClient({ url: settings.signalingUrl, ...context })]),
     // The demo's choice, for tabs of one profile working offline: with the server down 5 s, a
