@@ -41,10 +41,12 @@ export interface PeerOptions {
   readonly awaitJoined?: boolean;
   /** The room policy's wait before it replaces or removes an unreachable member (?unreachableAfterMs, demo/app/settings.ts); default 10 s. */
   readonly unreachableAfterMs?: number;
+  /** The board store's version (?version, demo/app/settings.ts): the page runs as that release of the board. */
+  readonly boardVersion?: number;
 }
 
 export function demoUrl(baseURL: string, options: PeerOptions): string {
-  const query = new URLSearchParams({ room: options.room, signal: options.signal, name: options.name, ...(options.secret ? { secret: options.secret } : {}), ...(options.witness ? { witness: options.witness } : {}), ...(options.unreachableAfterMs === undefined ? {} : { unreachableAfterMs: String(options.unreachableAfterMs) }) });
+  const query = new URLSearchParams({ room: options.room, signal: options.signal, name: options.name, ...(options.secret ? { secret: options.secret } : {}), ...(options.witness ? { witness: options.witness } : {}), ...(options.unreachableAfterMs === undefined ? {} : { unreachableAfterMs: String(options.unreachableAfterMs) }), ...(options.boardVersion === undefined ? {} : { version: String(options.boardVersion) }) });
   return `${baseURL}${options.path ?? '/demo/index.html'}?${query}`;
 }
 

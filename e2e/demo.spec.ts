@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { startSignalingServer, type SignalingServer } from '../src/signaling/server/index.ts';
 import { staticPort } from '../playwright.config.ts';
 import { damageIndexedDbLog } from './damaged-indexeddb.ts';
-import { closeShells, counterOf, increment, launchPeerShells, launchPersistentShell, openPeerIn, openPersistentPeer, openPersistentPeerIn, view, waitForBoards, waitForCluster, type DemoPeer, type PeerOptions } from './demo-fixtures.ts';
+import { closeShells, counterOf, demoUrl, increment, launchPeerShells, launchPersistentShell, openPeerIn, openPersistentPeer, openPersistentPeerIn, view, waitForBoards, waitForCluster, type DemoPeer, type PeerOptions } from './demo-fixtures.ts';
 import type { BoardLayoutPage } from './pages/board-layout.ts';
 import type { FocusRedrawPage } from './pages/focus-redraw.ts';
 
@@ -347,6 +347,49 @@ test('the same when the page\'s identity was saved by an earlier version (in loc
       });
     });
   });
+});
+
+test('a page of an older release stops at a newer release’s command and asks for a reload, its node still a member; reloaded as the newer release it has every command', async () => {
+  const room = freshRoom('versions');
+  const older = await peers(room, ['Ana', 'Bo']);
+  await waitForCluster(older, 1); // the room keeps an odd number of voters: Bo is a learner until Cy comes
+  expect(await increment(older[0]!)).toBe(true);
+  const [newer] = await peers(room, ['Cy'], { boardVersion: 2 });
+  const group = [...older, newer!];
+  await waitForCluster(group, 3);
+  await waitForBoards(group, 'the first release’s increment everywhere: version 2 folds version 1', (board) => board.counter === 1);
+  for (const peer of group) await expect(peer.page.getByTestId('outdated')).toBeHidden();
+
+  expect(await increment(newer!)).toBe(true); // stamped version 2
+  for (const peer of older) {
+    await expect(peer.page.getByTestId('outdated')).toBeVisible();
+    await expect(peer.page.getByTestId('outdated')).toHaveText(/^A newer version of this board is running in this room: reload this page to get it\./);
+    const notes = (await peer.page.evaluate(() => window.raftmeshDemo.timeline())).map((entry) => entry.text);
+    expect(notes.filter((text) => /^a newer version of the board \(version 2; this page runs version 1\) wrote entry \d+/.test(text))).toHaveLength(1);
+    expect(await counterOf(peer)).toBe(1); // stopped before the newer command, not folded differently
+  }
+  const refused = await older[0]!.page.evaluate(() => window.raftmeshDemo.dispatch({ type: 'increment', amount: 5 }));
+  expect(refused.ok).toBe(false);
+  expect(refused.ok ? '' : refused.error).toMatch(/folds versions up to 1, but entry \d+ of the room.s log was written by version 2/);
+
+  // The older pages' nodes are members still: the newer page's commands commit with them, and
+  // they receive them (their commit index moves) though their boards stay put.
+  const before = await older[1]!.page.evaluate(() => window.raftmeshDemo.commitIndex());
+  expect(await increment(newer!)).toBe(true);
+  await expect.poll(() => older[1]!.page.evaluate(() => window.raftmeshDemo.commitIndex())).toBeGreaterThan(before);
+  await waitForCluster(group, 3);
+
+  // Bo reloads as the newer release: the same id, its own log folded from the start, nothing lost.
+  const bo = older[1]!;
+  const boId = (await view(bo)).id;
+  await bo.page.goto(demoUrl(appURL, appPage(room, 'Bo', { boardVersion: 2 })));
+  await bo.page.waitForFunction(() => window.raftmeshDemo !== undefined);
+  await bo.page.evaluate(() => window.raftmeshDemo.ready);
+  expect((await view(bo)).id).toBe(boId);
+  await waitForBoards([bo, newer!], 'the reloaded page has every command', (board) => board.counter === 3);
+  await expect(bo.page.getByTestId('outdated')).toBeHidden();
+  expect(await increment(bo)).toBe(true);
+  await waitForBoards([bo, newer!], 'and writes again', (board) => board.counter === 4);
 });
 
 test('the panel’s disconnect button partitions a page: the majority commits, the minority cannot and says so, then catches up', async () => {

@@ -5,6 +5,10 @@
 // it cannot reach (joinRoom's `policy.unreachableAfterMs`, default 10 s): the end-to-end tests
 // whose subject is a removal or a replacement, not its timing, pass it so they do not wait out the
 // default (e2e/demo.spec.ts).
+// &version=<n> runs the board's store as release n of the board (ReplicatedStoreOptions.version;
+// the reducer is the same): opened beside pages without it, it shows what a tab left open on an
+// older release does when a newer one writes (it stops and asks for a reload, see
+// app/version-notes.ts); the end-to-end test of that uses it too.
 export interface DemoSettings {
   readonly room: string;
   readonly secret: string | undefined;
@@ -14,6 +18,16 @@ export interface DemoSettings {
   readonly witness: string | undefined;
   /** ?unreachableAfterMs=...: the room policy's setting of that name; undefined keeps joinRoom's default. */
   readonly unreachableAfterMs: number | undefined;
+  /** ?version=...: the board store's version, above the board's own (storeOptions.version); undefined keeps it. */
+  readonly boardVersion: number | undefined;
+}
+
+/** A whole number from 1 to 2^31-1 (the store's range), else undefined: a bad value keeps the board's own version. */
+export function readBoardVersion(query: URLSearchParams): number | undefined {
+  const text = query.get('version');
+  if (text === null || !/^[0-9]{1,10}$/.test(text)) return undefined;
+  const version = Number(text);
+  return version >= 1 && version <= 2 ** 31 - 1 ? version : undefined;
 }
 
 /** A whole number of milliseconds from 1 ms to a day (the policy's own range), else undefined: a bad value keeps the default rather than failing the join. */
@@ -43,6 +57,6 @@ export function readSettings(location: Location): DemoSettings {
   const name = (query.get('name')?.trim() || localStorage.getItem(nameKey)?.trim() || defaultName()).slice(0, 64);
   localStorage.setItem(nameKey, name);
   const witness = query.get('witness') ?? undefined;
-  return { room, secret: secret === null || secret === '' ? undefined : secret, signalingUrl, name, witness: witness === '' ? undefined : witness, unreachableAfterMs: readUnreachableAfterMs(query) };
+  return { room, secret: secret === null || secret === '' ? undefined : secret, signalingUrl, name, witness: witness === '' ? undefined : witness, unreachableAfterMs: readUnreachableAfterMs(query), boardVersion: readBoardVersion(query) };
 }
 

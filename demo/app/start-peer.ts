@@ -77,7 +77,8 @@ export async function startPeer(settings: DemoSettings, hooks: PeerHooks): Promi
     // it is open: the worker closes its own when the old node closes, and joinRoom discards only
     // after that.
     discardStorage: engine.discardStorage,
-    store: storeOptions,
+    // ?version= runs this page as a later release of the board (the same reducer): settings.ts.
+    store: settings.boardVersion === undefined ? storeOptions : { ...storeOptions, version: settings.boardVersion },
     startDespiteUnreachable: () => startAnyway.chosen(),
     onEvent: (event) => {
       switch (event.type) {
