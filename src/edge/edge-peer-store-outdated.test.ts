@@ -1,5 +1,5 @@
 // An edge peer whose --app store meets a newer version of the application (a command stamped
-// above its `version`) says so in its log, and runs on: its store stopped, not its node.
+// above its `version`) says so in its log and its /healthz, and runs on: its store stopped, not its node.
 // A lone voter on a loopback signaling server, in-process, as in edge-peer-node-stopped.test.ts.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,9 +30,15 @@ describe('an edge peer whose application store meets a newer version', () => {
       webrtc: { RTCPeerConnection: class {} } as EdgePeerOptions<number, number>['webrtc'], // a lone voter never connects
       app: { initialState: 0, apply: (state, command) => state + command, version: 1 },
       log: (line) => lines.push(line),
+      httpPort: 0,
     });
+    const health = async (): Promise<{ readonly code: number; readonly body: { status: string; storeOutdated: unknown } }> => {
+      const answer = await fetch(`http://127.0.0.1:${peer.httpPort}/healthz`);
+      return { code: answer.status, body: (await answer.json()) as { status: string; storeOutdated: unknown } };
+    };
     try {
       await peer.room.store.dispatch(2);
+      expect(await health()).toEqual({ code: 200, body: expect.objectContaining({ status: 'ok', storeOutdated: null }) });
       // A newer release of the application, elsewhere in the room, wrote this command.
       const newer = await peer.room.node.propose(stampCommand(2, jsonSerializer<number>().encode(5)), { requestId: 1_000 });
       const deadline = Date.now() + 5_000;
@@ -41,6 +47,8 @@ describe('an edge peer whose application store meets a newer version', () => {
         `room: storeOutdated: entry ${newer.index} of the room's log is of version 2 of the application, newer than this peer's --app (version 1); its store folds nothing more until the peer restarts with the newer module (the node stays in the room)`,
       ]);
       expect(peer.room.store.state.value).toBe(2);
+      // A member still (200), whose application state stopped: restart it with the newer module.
+      expect(await health()).toEqual({ code: 200, body: expect.objectContaining({ status: 'storeOutdated', storeOutdated: { storeVersion: 1, seenVersion: 2, index: newer.index } }) });
       expect(peer.room.node.stopped.value).toBeNull();
       expect((await peer.room.node.propose(new Uint8Array([1]), { requestId: 1_001 })).index).toBe(newer.index + 1);
     } finally {

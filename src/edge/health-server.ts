@@ -92,8 +92,13 @@ function answerHealth<State, Command>(response: ServerResponse, sources: HealthS
   const node = joined.node;
   // A peer whose signaling was refused for good can reach no new peer: not healthy, whatever its role.
   const healthy = node.stopped.value === null && signaling.stoppedFor === null;
-  const status = node.stopped.value !== null ? 'stopped' : signaling.stoppedFor !== null ? 'signalingStopped' : 'ok';
-  const body = { status, id: node.id, role: node.role.value, term: node.term.value, leader: node.leader.value, commitIndex: node.commitIndex.value, appliedIndex: joined.store.appliedIndex.value, peers: [...(sources.transport()?.peers.value ?? [])], signaling: signaling.status, error: node.stopped.value?.message ?? signaling.stoppedFor };
+  // An outdated store (a newer release's command in the log) stops the application's state, not
+  // the member: it votes and acknowledges, so the answer stays 200, and the body says to restart
+  // the peer with the newer --app module (a restart with the same one stops at the same entry).
+  const outdated = joined.store.outdated.value;
+  const status = node.stopped.value !== null ? 'stopped' : signaling.stoppedFor !== null ? 'signalingStopped' : outdated !== null ? 'storeOutdated' : 'ok';
+  const storeOutdated = outdated === null ? null : { storeVersion: outdated.storeVersion, seenVersion: outdated.seenVersion, index: outdated.index };
+  const body = { status, storeOutdated, id: node.id, role: node.role.value, term: node.term.value, leader: node.leader.value, commitIndex: node.commitIndex.value, appliedIndex: joined.store.appliedIndex.value, peers: [...(sources.transport()?.peers.value ?? [])], signaling: signaling.status, error: node.stopped.value?.message ?? signaling.stoppedFor };
   response.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' }).end(`${JSON.stringify(body)}\n`);
 }
 
