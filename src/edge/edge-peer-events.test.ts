@@ -2,16 +2,14 @@
 // replaced the signaling context's `onRetry` with its own log, so the room never heard of a retry
 // and an application embedding the peer had only log lines to go on. The log still says a run of
 // identical failures once (the retry log), not once more per retry as a room event.
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RoomEvent } from '../index.ts';
 import { startEdgePeer, type EdgePeerOptions } from '../node.ts';
+import { temporaryDirectories } from '../storage/file/temporary-directories.test-support.ts';
+import { until } from './until.test-support.ts';
 
-const data = mkdtempSync(join(tmpdir(), 'raftmesh-edge-events-'));
-afterAll(() => rmSync(data, { recursive: true, force: true }));
+const freshDirectory = temporaryDirectories('raftmesh-edge-events-');
 
 /** A loopback port nothing listens on (bound, read, closed). */
 async function closedPort(): Promise<number> {
@@ -30,7 +28,7 @@ describe('EdgePeerOptions.onEvent', () => {
     const starting = startEdgePeer({
       room: `edge-events-${process.pid}`,
       signalingUrl: `ws://127.0.0.1:${await closedPort()}`,
-      dataDirectory: data,
+      dataDirectory: freshDirectory(),
       webrtc: { RTCPeerConnection: class {} } as EdgePeerOptions<unknown, unknown>['webrtc'],
       signal: start.signal,
       log: (line) => lines.push(line),
@@ -40,8 +38,8 @@ describe('EdgePeerOptions.onEvent', () => {
       },
     });
     const retries = (): RoomEvent[] => events.filter((event) => event.type === 'signalingRetry');
-    for (let waited = 0; retries().length < 3 && waited < 20_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
-    start.abort(new Error('enough retries'));
+    // Aborted whatever the wait's outcome, so a peer that never retried is not left starting.
+    await until(() => retries().length >= 3, 'three signaling retries', 20_000).finally(() => start.abort(new Error('enough retries')));
     await expect(starting).rejects.toThrow(/enough retries/);
     expect(retries().length).toBeGreaterThanOrEqual(3);
     expect(retries().map((event) => (event.type === 'signalingRetry' ? event.attempt : 0)).slice(0, 3)).toEqual([1, 2, 3]);
@@ -54,7 +52,7 @@ describe('EdgePeerOptions.onEvent', () => {
       startEdgePeer({
         room: 'edge-events-refused',
         signalingUrl: 'ws://127.0.0.1:1',
-        dataDirectory: data,
+        dataDirectory: freshDirectory(),
         webrtc: { RTCPeerConnection: class {} } as EdgePeerOptions<unknown, unknown>['webrtc'],
         onEvent: 'log it' as unknown as () => void,
       }),

@@ -4,28 +4,25 @@
 // failed room-secret handshake reached neither the room's `peerAuthenticationFailed` event nor
 // the log: the second peer waited for a peer it could never reach, with nothing to say why.
 // Runs only inside the loopback-only namespace (vitest project 'network').
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as polyfill from 'node-datachannel/polyfill';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RoomEvent } from '../index.ts';
 import { startEdgePeer } from '../node.ts';
 import { startSignalingServer, type SignalingServer } from '../signaling/server/index.ts';
+import { temporaryDirectories } from '../storage/file/temporary-directories.test-support.ts';
+import { until } from './until.test-support.ts';
 
 let signaling: SignalingServer;
-const directories: string[] = [];
+const freshDirectory = temporaryDirectories('raftmesh-edge-secret-');
 beforeAll(async () => {
   signaling = await startSignalingServer({ port: 0, host: '127.0.0.1' });
 });
 afterAll(async () => {
   await signaling.close();
-  for (const directory of directories) rmSync(directory, { recursive: true, force: true });
 });
 
 function peerOptions(room: string, secret: string, events: RoomEvent[], lines: string[]) {
-  const dataDirectory = mkdtempSync(join(tmpdir(), 'raftmesh-edge-secret-'));
-  directories.push(dataDirectory);
+  const dataDirectory = freshDirectory();
   return {
     room,
     secret,
@@ -52,9 +49,7 @@ describe('edge peers with different room secrets on an open signaling server', (
     const second = startEdgePeer({ ...peerOptions(room, 'another secret', secondEvents, secondLines), signal: start.signal });
     second.catch(() => undefined);
     try {
-      for (let waited = 0; (failuresFrom(firstEvents).length === 0 || failuresFrom(secondEvents).length === 0) && waited < 30_000; waited += 100) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await until(() => failuresFrom(firstEvents).length > 0 && failuresFrom(secondEvents).length > 0, 'both peers report the other', 30_000);
       expect(failuresFrom(firstEvents).length).toBeGreaterThan(0);
       expect(failuresFrom(secondEvents)).toContain(first.room.id);
       const secondId = failuresFrom(firstEvents)[0]!;

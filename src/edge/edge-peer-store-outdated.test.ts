@@ -9,6 +9,7 @@ import { startEdgePeer, type EdgePeerOptions } from '../node.ts';
 import { jsonSerializer } from '../rooms/serializer.ts';
 import { stampCommand } from '../rooms/store-command-stamp.ts';
 import { startSignalingServer, type SignalingServer } from '../signaling/server/index.ts';
+import { until } from './until.test-support.ts';
 
 let signaling: SignalingServer;
 const data = mkdtempSync(join(tmpdir(), 'raftmesh-edge-store-outdated-'));
@@ -41,8 +42,7 @@ describe('an edge peer whose application store meets a newer version', () => {
       expect(await health()).toEqual({ code: 200, body: expect.objectContaining({ status: 'ok', storeOutdated: null }) });
       // A newer release of the application, elsewhere in the room, wrote this command.
       const newer = await peer.room.node.propose(stampCommand(2, jsonSerializer<number>().encode(5)), { requestId: 1_000 });
-      const deadline = Date.now() + 5_000;
-      while (peer.room.store.outdated.value === null && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      await until(() => peer.room.store.outdated.value !== null, 'the store is outdated', 5_000);
       expect(lines.filter((line) => line.includes('storeOutdated'))).toEqual([
         `room: storeOutdated: entry ${newer.index} of the room's log is of version 2 of the application, newer than this peer's --app (version 1); its store folds nothing more until the peer restarts with the newer module (the node stays in the room)`,
       ]);

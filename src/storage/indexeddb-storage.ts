@@ -158,12 +158,7 @@ export class IndexedDbRaftStorage implements RaftStorage {
     requireIndexedDb('IndexedDbRaftStorage.destroy');
     const fullName = databaseName(name);
     const lock = await acquireDatabaseLock(fullName, validateLockTimeout(options.lockTimeoutMs), 'destroy');
-    try {
-      await deleteDB(fullName);
-    } finally {
-      lock.release();
-    }
-    await deleteLockDatabase(fullName);
+    await deleteHoldingLock(fullName, lock);
   }
 
   get durability(): IndexedDbDurability {
@@ -188,12 +183,7 @@ export class IndexedDbRaftStorage implements RaftStorage {
     }
     this.database.close();
     this.failed.set(storageFailure('closed', 'closed by its owner'));
-    try {
-      await deleteDB(this.fullName);
-    } finally {
-      this.lock.release();
-    }
-    await deleteLockDatabase(this.fullName);
+    await deleteHoldingLock(this.fullName, this.lock);
   }
 
   /**
@@ -491,6 +481,16 @@ function storedRecord<T>(what: string, isRecord: (value: unknown) => value is T,
  * reported through the callbacks, after this connection has closed itself so it never blocks a
  * deletion or an upgrade.
  */
+/** Deletes the database (and the fallback lock's own) while `lock` is held, so no storage opens it meanwhile; then lets go of the lock. */
+async function deleteHoldingLock(fullName: string, lock: DatabaseLock): Promise<void> {
+  try {
+    await deleteDB(fullName);
+  } finally {
+    lock.release();
+  }
+  await deleteLockDatabase(fullName);
+}
+
 export async function openRaftDatabase(
   name: string,
   version: number,

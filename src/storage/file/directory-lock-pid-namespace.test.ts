@@ -5,7 +5,7 @@
 // (unshare, as a container's process does), where it is pid 1 or 2; this process must not take its
 // lock, and must take over one of another namespace only once its lease has expired (its owner
 // killed without its SIGTERM: SIGKILL, out of memory) or the machine has rebooted since.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { readlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,10 +13,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RaftStorageError } from '../../core/errors.ts';
 import { FileRaftStorage } from './file-storage.ts';
 import { parseIdentity } from './process-identity.ts';
+import { startLockHolder } from './lock-holder-process.test-support.ts';
 import { temporaryDirectories } from './temporary-directories.test-support.ts';
 
 const freshDirectory = temporaryDirectories('raftmesh-lock-pid-namespace-');
-const holderScript = join(import.meta.dirname, 'lock-holder.test-support.ts');
 // A user namespace too, so that no privilege is needed; --mount-proc shows the holder its own pids;
 // --kill-child ends the holder with unshare.
 const unshareArguments = ['--user', '--map-root-user', '--pid', '--fork', '--kill-child', '--mount-proc'];
@@ -32,18 +32,9 @@ afterEach(() => {
 
 /** Starts the holder in a new PID namespace; resolves with its first line (`opened` or `refused …`). */
 function holdInOwnPidNamespace(directory: string): Promise<string> {
-  const child = spawn('unshare', [...unshareArguments, process.execPath, '--import', 'tsx', holderScript, directory], { stdio: ['pipe', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  let errors = '';
-  child.stderr?.on('data', (chunk: Buffer) => (errors += String(chunk)));
-  return new Promise((resolve, reject) => {
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += String(chunk);
-      if (out.includes('\n')) resolve(out.split('\n')[0] ?? '');
-    });
-    child.once('exit', (code) => reject(new Error(`the holder exited (${code}) before it said anything: ${errors}`)));
-  });
+  const holder = startLockHolder(directory, ['unshare', ...unshareArguments]);
+  children.push(holder.child);
+  return holder.firstLine;
 }
 
 async function outcomeOf(directory: string): Promise<string> {

@@ -1,4 +1,4 @@
-// For directory-lock-pid-namespace.test.ts: a process that opens a FileRaftStorage on argv[2], says
+// For the tests whose lock holder is another process (lock-holder-process.test-support.ts): a process that opens a FileRaftStorage on argv[2], says
 // `opened` (or `refused <reason>`) on its first line, and holds it until its stdin ends.
 import { FileRaftStorage } from './file-storage.ts';
 

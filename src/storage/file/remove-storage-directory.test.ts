@@ -1,7 +1,7 @@
 // Removing a storage directory for good (an edge peer's discarded id) takes the directory's lock:
 // a node that runs there, in another process (another raftmesh-peer on the same data directory)
 // or in this one, keeps its files, and the removal is refused as in use.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -9,10 +9,10 @@ import { RaftStorageError } from '../../core/errors.ts';
 import { makeEntries } from '../storage-conformance.ts';
 import { FileRaftStorage } from './file-storage.ts';
 import { removalPathOf, removeStorageDirectory } from './remove-storage-directory.ts';
+import { startLockHolder } from './lock-holder-process.test-support.ts';
 import { temporaryDirectories } from './temporary-directories.test-support.ts';
 
 const freshDirectory = temporaryDirectories('raftmesh-remove-directory-');
-const holderScript = join(import.meta.dirname, 'lock-holder.test-support.ts');
 
 const children: ChildProcess[] = [];
 afterEach(() => {
@@ -20,22 +20,12 @@ afterEach(() => {
 });
 
 /** Another process opens a FileRaftStorage on `directory` and holds it until its stdin ends; resolves once it says `opened`. */
-function holdInAnotherProcess(directory: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', holderScript, directory], { stdio: ['pipe', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  let errors = '';
-  child.stderr?.on('data', (chunk: Buffer) => (errors += String(chunk)));
-  return new Promise((resolve, reject) => {
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += String(chunk);
-      if (!out.includes('\n')) return;
-      const line = out.split('\n')[0] ?? '';
-      if (line === 'opened') resolve(child);
-      else reject(new Error(`the holder said: ${line}`));
-    });
-    child.once('exit', (code) => reject(new Error(`the holder exited (${code}) before it opened: ${errors}`)));
-  });
+async function holdInAnotherProcess(directory: string): Promise<ChildProcess> {
+  const holder = startLockHolder(directory);
+  children.push(holder.child);
+  const line = await holder.firstLine;
+  if (line !== 'opened') throw new Error(`the holder said: ${line}`);
+  return holder.child;
 }
 
 /** Ends the holder the way it closes its storage (its stdin ends), and waits for it to exit. */
