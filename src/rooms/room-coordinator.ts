@@ -41,15 +41,31 @@ export function startRoomCoordinator(options: RoomCoordinatorOptions): RoomCoord
   let changing = false;
   let closed = false;
   let timer: unknown = null;
+  /**
+   * A follower's look older than this is stale (trackReachability). Well above the interval: a
+   * hidden page's timers fire about once a second, and a loaded machine's late.
+   */
+  const staleLookMs = Math.max(4 * options.intervalMs, 3_000);
   const emit = (event: RoomEvent): void => emitSafely(options.onEvent, event);
   const handoff = createLeadershipHandoff({ node, presence: options.presence, peers: options.peers, witness: policy.settings.witness, clock, retryAfterMs: 4 * options.intervalMs, emit });
 
-  /** Counted only while leading: a new leader starts counting afresh (conservative). */
+  /** When reachability was last looked at, and whether as leader: see trackReachability. */
+  let lastLooked: { readonly at: number; readonly asLeader: boolean } | null = null;
+
+  /**
+   * Members this peer cannot reach, since when: counted on every role, so a new leader starts from
+   * what it saw as a follower. Counted only while leading, as it once was, the clock restarted at
+   * every election: under load two voters of three re-elected each other every few seconds while
+   * the third was away, and nobody removed it for as long as that went on (CI-time helper,
+   * 2026-12-07). A follower's own view is the one that counts: as leader it replicates over the
+   * same links. A follower that did not look for a while (a frozen page, a suspended laptop,
+   * timers held back) cannot know whether a member came back in between, so it starts afresh; a
+   * leader keeps counting across such a gap, as it always has (a hidden leader's timers fire late).
+   */
   const trackReachability = (now: number): void => {
-    if (node.role.value !== 'leader') {
-      unreachableSince.clear();
-      return;
-    }
+    const leading = node.role.value === 'leader';
+    if (lastLooked !== null && !lastLooked.asLeader && now - lastLooked.at > staleLookMs) unreachableSince.clear();
+    lastLooked = { at: now, asLeader: leading };
     const config = node.membership.value;
     const members = new Set([...config.voters, ...(config.learners ?? [])]);
     const peers = options.peers.value;
@@ -62,7 +78,7 @@ export function startRoomCoordinator(options: RoomCoordinatorOptions): RoomCoord
 
   /**
    * Members not answering this leader (RaftNode.silentPeers), since first seen so; counted afresh
-   * by each leader, as above. Voters too: a voter whose node stopped may stay reachable (its page
+   * by each leader (only a leader hears the answers). Voters too: a voter whose node stopped may stay reachable (its page
    * keeps its connections), and only its silence says it acknowledges nothing (review s52).
    */
   const trackSilence = (now: number): void => {
