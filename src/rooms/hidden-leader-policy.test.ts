@@ -75,7 +75,7 @@ describe('the membership policy of a leader whose page is hidden', () => {
 });
 
 /** A leader whose transfers and changes settle only when the test says so, oldest first. */
-function scriptedLeader(voters: readonly NodeId[]) {
+function scriptedLeader(voters: readonly NodeId[], silent: ReadonlySet<NodeId> = new Set()) {
   const self = voters[0]!;
   const calls: string[] = [];
   const waiting: { resolve: () => void; reject: (error: Error) => void }[] = [];
@@ -86,7 +86,7 @@ function scriptedLeader(voters: readonly NodeId[]) {
     membership: createWatchable<ClusterConfig>({ voters: [...voters] }),
     commitIndex: createWatchable(10),
     replicationProgress: () => new Map(voters.map((voter) => [voter, 10] as const)),
-    silentPeers: () => new Set<NodeId>(),
+    silentPeers: () => silent,
     transferLeadership: (target: NodeId) => {
       calls.push(`transfer ${target}`);
       return pending(undefined);
@@ -116,9 +116,9 @@ describe('the room coordinator of a hidden leader', () => {
   const newcomerHello: RoomHello = { type: 'hello', visible: true, member: true, voters: null, term: 0, leader: null };
   const admitNewcomer = `change ${JSON.stringify({ voters: [a, b, c], learners: [newcomer] })}`;
 
-  function hiddenLeader(hellos: ReadonlyMap<NodeId, RoomHello>) {
+  function hiddenLeader(hellos: ReadonlyMap<NodeId, RoomHello>, silent: ReadonlySet<NodeId> = new Set()) {
     const clock = new VirtualClock(0);
-    const leader = scriptedLeader([a, b, c]);
+    const leader = scriptedLeader([a, b, c], silent);
     const events: RoomEvent[] = [];
     const coordinator = startRoomCoordinator({
       node: leader.node,
@@ -158,6 +158,15 @@ describe('the room coordinator of a hidden leader', () => {
     const test = hiddenLeader(new Map([[b, { ...hello(true), neverLeads: true }], [c, hello(false)], [newcomer, newcomerHello]]));
     await test.clock.advance(500);
     expect(test.calls).toEqual([admitNewcomer]);
+    test.coordinator.close();
+  });
+
+  it('hands leadership to a visible voter that answers, not to a visible one that does not (a wedged page)', async () => {
+    // b is visible and its hello says it runs a node, but it has not answered this leader: a
+    // transfer to it can only time out.
+    const test = hiddenLeader(new Map([[b, hello(true)], [c, hello(true)], [newcomer, newcomerHello]]), new Set([b]));
+    await test.clock.advance(500);
+    expect(test.calls).toEqual([`transfer ${c}`]);
     test.coordinator.close();
   });
 });
