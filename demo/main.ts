@@ -25,7 +25,7 @@ import { unreachableNotice } from './ui/unreachable-notice.ts';
 const settings = readSettings(window.location);
 /** The version of the board this page's store runs: ?version=, else the board's own (start-peer.ts passes the same). */
 const boardVersion = settings.boardVersion ?? storeOptions.version;
-/** This page's release now, for its status gossip: the store's version and where it stopped, if it did. */
+/** This page's release now, for its own row and its status gossip: the store's version and where it stopped, if it did. */
 const ownRelease = (): PeerRelease => releaseOf(boardVersion, peer?.room.store.outdated.value ?? null);
 const root = document.getElementById('app') ?? document.body;
 const header = h('header', {}, h('h1', {}, 'raftmesh board'), h('p', { class: 'status', 'data-testid': 'status', role: 'status', 'aria-live': 'polite' }, `joining room "${settings.room}"…`));
@@ -134,7 +134,7 @@ async function start(): Promise<void> {
     },
   });
   peer = joined;
-  model = createDemoModel({ node: () => joined.room.node, store: () => joined.room.store, partition: joined.partition, selfName: settings.name, rememberedNames: createRememberedNames(localStorage, settings.room) });
+  model = createDemoModel({ node: () => joined.room.node, store: () => joined.room.store, partition: joined.partition, selfName: settings.name, release: ownRelease, rememberedNames: createRememberedNames(localStorage, settings.room) });
   for (const [kind, text] of notesBeforeJoining.splice(0)) model.note(kind, text);
   wire(joined, model);
 }
