@@ -241,4 +241,28 @@ describe('the demo model', () => {
     ownRelease.value = { version: 1, outdated: { seenVersion: 2, index: 9 } };
     expect(model.cluster().find((row) => row.self)?.release).toEqual({ version: 1, outdated: { seenVersion: 2, index: 9 } });
   });
+
+  it('notes on the timeline, once per stop, a member whose older release stopped, and again only after a reload that stops again', () => {
+    const { model, gossipRelease, ownRelease } = world('follower');
+    ownRelease.value = { version: 2, outdated: null };
+    const outdatedNotes = (): string[] => model.timeline().map((entry) => entry.text).filter((text) => text.includes('older version of the board'));
+    const stopped = { version: 1, outdated: { seenVersion: 2, index: 14 } };
+    for (let k = 0; k < 5; k += 1) gossipRelease(bo, 'Bo', stopped);
+    expect(outdatedNotes()).toEqual(['Bo runs an older version of the board (version 1): entry 14 was written by version 2, so its board stopped there and it cannot change the board until it is reloaded; its node still votes and acknowledges']);
+    // Reloaded on the old release again: it folds from the start, then stops once more.
+    gossipRelease(bo, 'Bo', { version: 1, outdated: null });
+    gossipRelease(bo, 'Bo', stopped);
+    gossipRelease(bo, 'Bo', stopped);
+    expect(outdatedNotes()).toHaveLength(2);
+    // Gossip without a release (unknown) forgets nothing.
+    gossipRelease(bo, 'Bo', undefined);
+    gossipRelease(bo, 'Bo', stopped);
+    expect(outdatedNotes()).toHaveLength(2);
+  });
+
+  it('notes no member’s stop on a page that does not fold what stopped it: an older page says so of itself', () => {
+    const { model, gossipRelease } = world('follower'); // this page runs version 1
+    gossipRelease(bo, 'Bo', { version: 1, outdated: { seenVersion: 2, index: 14 } });
+    expect(model.timeline().filter((entry) => entry.text.includes('older version of the board'))).toEqual([]);
+  });
 });

@@ -9,6 +9,7 @@ import { createLastHeard, silentAfterMs } from './last-heard.ts';
 import { watchSilences } from './silence-notes.ts';
 import type { PartitionSwitch } from './partition-switch.ts';
 import { recordStatus, type HeardStatus } from './heard-statuses.ts';
+import { createOutdatedPeerNotes } from './outdated-peer-notes.ts';
 import type { PeerRelease } from './peer-release.ts';
 import type { RememberedNames } from './remembered-names.ts';
 import type { Wording } from './timeline-text.ts';
@@ -97,10 +98,14 @@ export function createDemoModel(options: DemoModelOptions) {
     const config = options.node().membership.value;
     return config.voters.includes(id as NodeId) || (config.learners?.includes(id as NodeId) ?? false);
   };
+  const outdatedPeerNote = createOutdatedPeerNotes();
   options.partition.statuses.subscribe(({ from, status }) => {
     recordStatus(statuses, from, status, now(), isMember);
     options.rememberedNames?.remember(from, status.name, now());
-    changed();
+    const outdated = outdatedPeerNote(from, status.release, options.release().version);
+    // note() announces the change itself.
+    if (outdated === null) changed();
+    else note('info', outdated);
   });
   const lastHeard = createLastHeard({ frames: options.partition.frames, reachable: options.partition.peers, now });
   const silences = watchSilences({ frames: options.partition.frames, reachable: options.partition.peers, lastHeard, note: (wording) => note('connection', wording) });
