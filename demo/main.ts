@@ -6,12 +6,14 @@ import { signalingDownText } from './app/connection-text.ts';
 import { joinHintOf } from './app/join-hint.ts';
 import { createDemoModel, type DispatchOutcome } from './app/demo-model.ts';
 import { createLeaderNotes } from './app/leader-notes.ts';
+import { releaseOf, type PeerRelease } from './app/peer-release.ts';
 import { createRememberedNames } from './app/remembered-names.ts';
 import { readSettings } from './app/settings.ts';
 import { leaderBecomes } from './app/transfer-outcome.ts';
 import { startPeer, type DemoPeer, type PeerHooks } from './app/start-peer.ts';
 import { describeMembership } from './app/timeline-text.ts';
 import { outdatedBannerText } from './app/version-notes.ts';
+import { storeOptions } from './board/store-options.ts';
 import type { BoardCommand } from './board/board-state.ts';
 import './test-api.ts';
 import { boardView } from './ui/board-view.ts';
@@ -21,6 +23,10 @@ import { guardPresses } from './ui/press-guard.ts';
 import { unreachableNotice } from './ui/unreachable-notice.ts';
 
 const settings = readSettings(window.location);
+/** The version of the board this page's store runs: ?version=, else the board's own (start-peer.ts passes the same). */
+const boardVersion = settings.boardVersion ?? storeOptions.version;
+/** This page's release now, for its own row and its status gossip: the store's version and where it stopped, if it did. */
+const ownRelease = (): PeerRelease => releaseOf(boardVersion, peer?.room.store.outdated.value ?? null);
 const root = document.getElementById('app') ?? document.body;
 const header = h('header', {}, h('h1', {}, 'raftmesh board'), h('p', { class: 'status', 'data-testid': 'status', role: 'status', 'aria-live': 'polite' }, `joining room "${settings.room}"…`));
 let unreachable: UnreachableReport = { count: 0, peers: [], waiting: true };
@@ -128,7 +134,7 @@ async function start(): Promise<void> {
     },
   });
   peer = joined;
-  model = createDemoModel({ node: () => joined.room.node, store: () => joined.room.store, partition: joined.partition, selfName: settings.name, rememberedNames: createRememberedNames(localStorage, settings.room) });
+  model = createDemoModel({ node: () => joined.room.node, store: () => joined.room.store, partition: joined.partition, selfName: settings.name, release: ownRelease, rememberedNames: createRememberedNames(localStorage, settings.room) });
   for (const [kind, text] of notesBeforeJoining.splice(0)) model.note(kind, text);
   wire(joined, model);
 }
@@ -192,6 +198,7 @@ function wire(joined: DemoPeer, demo: ReturnType<typeof createDemoModel>): void 
       leader: node.leader.value,
       visible: document.visibilityState === 'visible',
       name: settings.name,
+      release: ownRelease(),
     });
   };
   setInterval(gossip, 500);

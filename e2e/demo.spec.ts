@@ -368,6 +368,24 @@ test('a page of an older release stops at a newer release’s command and asks f
     expect(notes.filter((text) => /^a newer version of the board \(version 2; this page runs version 1\) wrote entry \d+/.test(text))).toHaveLength(1);
     expect(await counterOf(peer)).toBe(1); // stopped before the newer command, not folded differently
   }
+  // The newer page's panel marks both older pages' rows at the entry they stopped at (they still
+  // vote and acknowledge, so nothing else on their rows looks wrong), and notes each once; its own
+  // row says version 2. The older pages' own rows say it too.
+  const ids = await Promise.all(group.map(async (peer) => (await view(peer)).id!));
+  const stoppedAt = /wrote entry (\d+)/.exec((await older[0]!.page.evaluate(() => window.raftmeshDemo.timeline())).map((entry) => entry.text).find((text) => text.startsWith('a newer version of the board')) ?? '')?.[1];
+  expect(stoppedAt).toBeDefined();
+  const panelOf = (peer: DemoPeer) => peer.page.getByTestId('cluster-panel');
+  const versionCell = (peer: DemoPeer, id: string) => panelOf(peer).locator(`tr[data-peer="${id}"] td[data-release]`);
+  for (const position of [0, 1]) {
+    await expect(versionCell(newer!, ids[position]!)).toHaveText(`1 — outdated at entry ${stoppedAt} (needs version 2)`);
+    await expect(panelOf(newer!).locator(`tr[data-peer="${ids[position]}"]`)).toHaveClass(/\boutdated\b/);
+    await expect(versionCell(older[position]!, ids[position]!)).toHaveText(`1 — outdated at entry ${stoppedAt} (needs version 2)`);
+  }
+  await expect(versionCell(newer!, ids[2]!)).toHaveText('2');
+  await expect(panelOf(newer!).getByTestId('peer-outdated')).toHaveCount(2);
+  const olderPageNotes = async (peer: DemoPeer): Promise<string[]> => (await peer.page.evaluate(() => window.raftmeshDemo.timeline())).map((entry) => entry.text).filter((text) => /runs an older version of the board \(version 1\): entry \d+ was written by version 2/.test(text));
+  // Whose stop each note names, in any order: once for Ana, once for Bo.
+  await expect.poll(async () => (await olderPageNotes(newer!)).map((text) => text.slice(0, text.indexOf(' runs an older version'))).sort()).toEqual(older.map((peer) => peer.name).sort());
   const refused = await older[0]!.page.evaluate(() => window.raftmeshDemo.dispatch({ type: 'increment', amount: 5 }));
   expect(refused.ok).toBe(false);
   expect(refused.ok ? '' : refused.error).toMatch(/folds versions up to 1, but entry \d+ of the room.s log was written by version 2/);
@@ -388,6 +406,15 @@ test('a page of an older release stops at a newer release’s command and asks f
   expect((await view(bo)).id).toBe(boId);
   await waitForBoards([bo, newer!], 'the reloaded page has every command', (board) => board.counter === 3);
   await expect(bo.page.getByTestId('outdated')).toBeHidden();
+  // The newer page no longer marks Bo's row (it runs version 2 now), and still marks Ana's; Bo's
+  // panel, of the newer release now, marks Ana's too.
+  await expect(versionCell(newer!, boId!)).toHaveText('2');
+  await expect(versionCell(newer!, ids[0]!)).toHaveText(`1 — outdated at entry ${stoppedAt} (needs version 2)`);
+  await expect(panelOf(newer!).getByTestId('peer-outdated')).toHaveCount(1);
+  await expect(versionCell(bo, boId!)).toHaveText('2');
+  await expect(versionCell(bo, ids[0]!)).toHaveText(`1 — outdated at entry ${stoppedAt} (needs version 2)`);
+  // Ana's stop, heard twice a second all along, is still noted once on the newer page.
+  expect((await olderPageNotes(newer!)).filter((text) => text.startsWith(`${older[0]!.name} runs`))).toHaveLength(1);
   expect(await increment(bo)).toBe(true);
   await waitForBoards([bo, newer!], 'and writes again', (board) => board.counter === 4);
 });

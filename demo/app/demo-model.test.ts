@@ -3,6 +3,7 @@ import { createEmitter, createWatchable, nodeId, type NodeId, type RaftNode } fr
 import { createDemoModel, type StoreLike } from './demo-model.ts';
 import { silentAfterMs } from './last-heard.ts';
 import type { PartitionSwitch, PeerStatus } from './partition-switch.ts';
+import type { PeerRelease } from './peer-release.ts';
 import { createRememberedNames, type NameStorage } from './remembered-names.ts';
 
 const [self, bo, cy] = ['peer-self', 'peer-bo', 'peer-cy'].map(nodeId) as [NodeId, NodeId, NodeId];
@@ -25,7 +26,9 @@ function world(role: 'leader' | 'follower', nameStorage?: NameStorage) {
   const peers = createWatchable<ReadonlySet<NodeId>>(new Set([bo, cy]));
   const partition = { statuses, frames, peers } as unknown as PartitionSwitch;
   const clock = { ms: 1_000_000 };
-  const model = createDemoModel({ node: () => node, store: () => store, partition, selfName: 'Ana', now: () => clock.ms, ...(nameStorage === undefined ? {} : { rememberedNames: createRememberedNames(nameStorage, 'board') }) });
+  /** This page's release: version 1, folding, unless a test changes it. */
+  const ownRelease: { value: PeerRelease } = { value: { version: 1, outdated: null } };
+  const model = createDemoModel({ node: () => node, store: () => store, partition, selfName: 'Ana', release: () => ownRelease.value, now: () => clock.ms, ...(nameStorage === undefined ? {} : { rememberedNames: createRememberedNames(nameStorage, 'board') }) });
   /** A status frame, as the partition switch reports it: a frame heard, then the status in it. */
   const gossip = (from: NodeId, name: string, appliedIndex: number): void => {
     frames.emit(from);
@@ -33,7 +36,12 @@ function world(role: 'leader' | 'follower', nameStorage?: NameStorage) {
   };
   /** A Raft frame (a heartbeat, an answer to one) let through by the switch. */
   const raftFrame = (from: NodeId): void => frames.emit(from);
-  return { model, gossip, raftFrame, peers, clock };
+  /** A status frame from a page that says which release it runs (or, `undefined`, one from before releases were gossiped). */
+  const gossipRelease = (from: NodeId, name: string, release: PeerRelease | undefined): void => {
+    frames.emit(from);
+    statuses.emit({ from, status: { role: 'follower', term: 3, commitIndex: 40, appliedIndex: 40, leader: self, visible: true, name, ...(release === undefined ? {} : { release }) } });
+  };
+  return { model, gossip, gossipRelease, raftFrame, peers, clock, ownRelease };
 }
 
 /** Each member's connection cell, as `name: connection[ silentForMs]`. */
@@ -214,5 +222,47 @@ describe('the demo model', () => {
     const forgetful = world('follower');
     forgetful.peers.set(new Set());
     expect(connections(forgetful.model)).toEqual(['Ana: this page', 'peer-bo: unreachable', 'peer-cy: unreachable']);
+  });
+
+  it('shows on each row the release its page runs, marks a member whose store stopped, and shows it unknown for a page that does not say', () => {
+    const { model, gossipRelease, ownRelease } = world('follower');
+    gossipRelease(bo, 'Bo', { version: 1, outdated: { seenVersion: 2, index: 14 } });
+    gossipRelease(cy, 'Cy', undefined); // a page from before releases were gossiped
+    ownRelease.value = { version: 2, outdated: null };
+    const releases = Object.fromEntries(model.cluster().map((row) => [row.name, row.release]));
+    expect(releases).toEqual({ Ana: { version: 2, outdated: null }, Bo: { version: 1, outdated: { seenVersion: 2, index: 14 } }, Cy: null });
+    // Bo reloads as the newer release: the same id, folding again.
+    gossipRelease(bo, 'Bo', { version: 2, outdated: null });
+    expect(model.cluster().find((row) => row.name === 'Bo')?.release).toEqual({ version: 2, outdated: null });
+  });
+
+  it('shows this page’s own store stopped on its own row', () => {
+    const { model, ownRelease } = world('follower');
+    ownRelease.value = { version: 1, outdated: { seenVersion: 2, index: 9 } };
+    expect(model.cluster().find((row) => row.self)?.release).toEqual({ version: 1, outdated: { seenVersion: 2, index: 9 } });
+  });
+
+  it('notes on the timeline, once per stop, a member whose older release stopped, and again only after a reload that stops again', () => {
+    const { model, gossipRelease, ownRelease } = world('follower');
+    ownRelease.value = { version: 2, outdated: null };
+    const outdatedNotes = (): string[] => model.timeline().map((entry) => entry.text).filter((text) => text.includes('older version of the board'));
+    const stopped = { version: 1, outdated: { seenVersion: 2, index: 14 } };
+    for (let k = 0; k < 5; k += 1) gossipRelease(bo, 'Bo', stopped);
+    expect(outdatedNotes()).toEqual(['Bo runs an older version of the board (version 1): entry 14 was written by version 2, so its board stopped there and it cannot change the board until it is reloaded; its node still votes and acknowledges']);
+    // Reloaded on the old release again: it folds from the start, then stops once more.
+    gossipRelease(bo, 'Bo', { version: 1, outdated: null });
+    gossipRelease(bo, 'Bo', stopped);
+    gossipRelease(bo, 'Bo', stopped);
+    expect(outdatedNotes()).toHaveLength(2);
+    // Gossip without a release (unknown) forgets nothing.
+    gossipRelease(bo, 'Bo', undefined);
+    gossipRelease(bo, 'Bo', stopped);
+    expect(outdatedNotes()).toHaveLength(2);
+  });
+
+  it('notes no member’s stop on a page that does not fold what stopped it: an older page says so of itself', () => {
+    const { model, gossipRelease } = world('follower'); // this page runs version 1
+    gossipRelease(bo, 'Bo', { version: 1, outdated: { seenVersion: 2, index: 14 } });
+    expect(model.timeline().filter((entry) => entry.text.includes('older version of the board'))).toEqual([]);
   });
 });

@@ -9,6 +9,8 @@ import { createLastHeard, silentAfterMs } from './last-heard.ts';
 import { watchSilences } from './silence-notes.ts';
 import type { PartitionSwitch } from './partition-switch.ts';
 import { recordStatus, type HeardStatus } from './heard-statuses.ts';
+import { createOutdatedPeerNotes } from './outdated-peer-notes.ts';
+import type { PeerRelease } from './peer-release.ts';
 import type { RememberedNames } from './remembered-names.ts';
 import type { Wording } from './timeline-text.ts';
 
@@ -25,6 +27,11 @@ export interface ClusterRow extends MemberConnection {
   readonly isLeader: boolean;
   /** Entries behind the most advanced peer we know of; null when unknown. */
   readonly lag: number | null;
+  /**
+   * The release of the board its page runs, and where its store stopped if it met a newer one;
+   * null when unknown (no fresh gossip, or a page from before releases were gossiped).
+   */
+  readonly release: PeerRelease | null;
 }
 
 export interface TimelineEntry {
@@ -54,6 +61,11 @@ export interface DemoModelOptions {
   readonly store: () => StoreLike;
   readonly partition: PartitionSwitch;
   readonly selfName: string;
+  /**
+   * This page's release now: the version its board store runs and where the store stopped, if it
+   * did (its own row, and whether another member's stop is one this page folds past).
+   */
+  readonly release: () => PeerRelease;
   /**
    * Names heard before, kept across reloads (remembered-names.ts): a member that is not reachable
    * now sends no gossip, and without them its row and timeline entries read as a short id.
@@ -86,10 +98,14 @@ export function createDemoModel(options: DemoModelOptions) {
     const config = options.node().membership.value;
     return config.voters.includes(id as NodeId) || (config.learners?.includes(id as NodeId) ?? false);
   };
+  const outdatedPeerNote = createOutdatedPeerNotes();
   options.partition.statuses.subscribe(({ from, status }) => {
     recordStatus(statuses, from, status, now(), isMember);
     options.rememberedNames?.remember(from, status.name, now());
-    changed();
+    const outdated = outdatedPeerNote(from, status.release, options.release().version);
+    // note() announces the change itself.
+    if (outdated === null) changed();
+    else note('info', outdated);
   });
   const lastHeard = createLastHeard({ frames: options.partition.frames, reachable: options.partition.peers, now });
   const silences = watchSilences({ frames: options.partition.frames, reachable: options.partition.peers, lastHeard, note: (wording) => note('connection', wording) });
@@ -146,6 +162,7 @@ export function createDemoModel(options: DemoModelOptions) {
         isLeader: node.leader.value === id,
         ...connectionOf(id, self),
         lag: lagOf(id, appliedIndex),
+        release: self ? options.release() : (status?.release ?? null),
       };
     });
     // By name, as people look for each other; by id while a name has not arrived yet.

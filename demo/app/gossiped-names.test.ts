@@ -22,7 +22,7 @@ function world() {
   const frames = createEmitter<NodeId>();
   const peers = createWatchable<ReadonlySet<NodeId>>(new Set([bo]));
   const partition = { statuses, frames, peers } as unknown as PartitionSwitch;
-  const model = createDemoModel({ node: () => node, store: () => store, partition, selfName: 'Ana', now: () => 1_000_000 });
+  const model = createDemoModel({ node: () => node, store: () => store, partition, selfName: 'Ana', release: () => ({ version: 1, outdated: null }), now: () => 1_000_000 });
   /** A status frame's JSON as the switch checks and reports it. */
   const gossip = (name: string): void => {
     const status = peerStatusOf(JSON.parse(JSON.stringify({ role: 'leader', term: 3, commitIndex: 4, appliedIndex: 4, leader: bo, visible: true, name })));

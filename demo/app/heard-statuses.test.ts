@@ -33,7 +33,7 @@ describe('heard statuses', () => {
     const node = { id: self, membership: createWatchable({ voters: [self, bo] }) } as unknown as RaftNode;
     const statuses = createEmitter<{ from: NodeId; status: PeerStatus }>();
     const partition = { statuses, frames: createEmitter<NodeId>(), peers: createWatchable<ReadonlySet<NodeId>>(new Set()) } as unknown as PartitionSwitch;
-    const model = createDemoModel({ node: () => node, store: () => ({}) as StoreLike, partition, selfName: 'Ana', now: () => 1_000_000 });
+    const model = createDemoModel({ node: () => node, store: () => ({}) as StoreLike, partition, selfName: 'Ana', release: () => ({ version: 1, outdated: null }), now: () => 1_000_000 });
     statuses.emit({ from: bo, status: statusNamed('Bo') });
     const passers = Array.from({ length: maxHeardStatuses * 2 }, (_, k) => nodeId(`peer-passer-${k}`));
     for (const passer of passers) statuses.emit({ from: passer, status: statusNamed('Passer') });

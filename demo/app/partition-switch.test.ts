@@ -101,6 +101,38 @@ describe('the demo partition switch', () => {
     expect(heard).toEqual(['Bo']);
   });
 
+  it('carries each page’s release in its status: what one page broadcasts, another reads back, and a status without one reads as unknown', () => {
+    const sender = createPartitionSwitch();
+    const senderTransport = fakeTransport('peer-ana', [bo]);
+    sender.attach(senderTransport.transport);
+    const receiver = createPartitionSwitch();
+    const receiverTransport = fakeTransport('peer-bo', [nodeId('peer-ana')]);
+    receiver.attach(receiverTransport.transport);
+    const heard: PeerStatus[] = [];
+    receiver.statuses.subscribe(({ status: value }) => heard.push(value));
+    const outdated: PeerStatus = { ...status('Ana'), release: { version: 1, outdated: { seenVersion: 2, index: 14 } } };
+    const folding: PeerStatus = { ...status('Ana'), release: { version: 2, outdated: null } };
+    for (const sent of [outdated, folding, status('Ana')]) sender.broadcastStatus(sent);
+    for (const frame of senderTransport.sent) receiverTransport.deliver(nodeId('peer-ana'), frame.bytes);
+    expect(heard).toEqual([outdated, folding, status('Ana')]);
+    expect(heard[2]!.release).toBeUndefined();
+  });
+
+  it('ignores a status whose release is malformed, as it ignores any other malformed field', () => {
+    const partition = createPartitionSwitch();
+    const inner = fakeTransport('peer-ana', [bo]);
+    partition.attach(inner.transport);
+    const heard: PeerStatus[] = [];
+    partition.statuses.subscribe(({ status: value }) => heard.push(value));
+    const json = (value: unknown): Uint8Array => Uint8Array.of(statusFrameTag, ...new TextEncoder().encode(JSON.stringify(value)));
+    for (const release of [null, 1, 'release 1', { version: -1, outdated: null }, { version: 2 ** 31, outdated: null }, { version: 1, outdated: { seenVersion: 2, index: 0 } }, { version: 1, outdated: { seenVersion: 1, index: 14 } }, { version: 1, outdated: { seenVersion: 2 ** 40, index: 14 } }]) {
+      inner.deliver(bo, json({ ...status('Bo'), release }));
+    }
+    expect(heard).toEqual([]);
+    inner.deliver(bo, json({ ...status('Bo'), release: { version: 1, outdated: null } }));
+    expect(heard).toEqual([{ ...status('Bo'), release: { version: 1, outdated: null } }]);
+  });
+
   it('reports the sender of every frame it lets through, Raft or status, and of none while disconnected', () => {
     const partition = createPartitionSwitch();
     const inner = fakeTransport('peer-ana', [bo, cy]);

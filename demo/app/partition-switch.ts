@@ -12,9 +12,13 @@
 // index and log end twice a second in frames tagged 0xB5 (the codec's first byte is its version,
 // 1; rooms use 0xA7), so every page can draw the whole cluster. Those frames never reach Raft.
 //
+// Each status also says which release of the board the page runs and, when its store stopped at a
+// newer release's entry, where (peer-release.ts): the other pages' panels mark such a member.
+//
 // And it tells who each frame it lets through came from (`frames`): what a page receives is how
 // the panel knows a connected member has gone silent (last-heard.ts).
 import { createEmitter, createWatchable, type NodeId, type RaftEnvelope, type RaftTransport, type Subscribable, type Watchable } from 'raftmesh';
+import { peerReleaseOf, type PeerRelease } from './peer-release.ts';
 
 export const statusFrameTag = 0xb5;
 
@@ -26,6 +30,11 @@ export interface PeerStatus {
   readonly leader: string | null;
   readonly visible: boolean;
   readonly name: string;
+  /**
+   * The release of the board the page runs, and where its store stopped if it met a newer one
+   * (peer-release.ts). Absent from the gossip of pages older than it: unknown.
+   */
+  readonly release?: PeerRelease;
 }
 
 export interface PartitionSwitch {
@@ -164,10 +173,14 @@ function statusOfFrame(bytes: Uint8Array): PeerStatus | null {
  */
 export function peerStatusOf(value: unknown): PeerStatus | null {
   if (typeof value !== 'object' || value === null) return null;
-  const { role, term, commitIndex, appliedIndex, leader, visible, name } = value as Record<string, unknown>;
+  const { role, term, commitIndex, appliedIndex, leader, visible, name, release } = value as Record<string, unknown>;
   const count = (field: unknown): field is number => typeof field === 'number' && Number.isSafeInteger(field) && field >= 0;
   if (typeof role !== 'string' || !count(term) || !count(commitIndex) || !count(appliedIndex) || typeof visible !== 'boolean' || typeof name !== 'string') return null;
   if (leader !== null && typeof leader !== 'string') return null;
-  return { role, term, commitIndex, appliedIndex, leader, visible, name };
+  const status = { role, term, commitIndex, appliedIndex, leader, visible, name };
+  // Absent: a page from before releases were gossiped, whose release is unknown.
+  if (release === undefined) return status;
+  const known = peerReleaseOf(release);
+  return known === null ? null : { ...status, release: known };
 }
 

@@ -1,5 +1,6 @@
-// The live cluster panel: a row per member (role, term, commit index, applied index, connection
-// and lag; the leader highlighted), the controls (transfer leadership, disconnect/reconnect this
+// The live cluster panel: a row per member (role, term, commit index, applied index, the version
+// of the board its page runs, marked when its store stopped at a newer one, connection and lag;
+// the leader highlighted), the controls (transfer leadership, disconnect/reconnect this
 // peer) and the timeline of elections and membership changes, errors in words.
 // The buttons have a `data-focus-key` (dom.ts `replaceContent` keeps a keyboard user's focus on
 // them across redraws): a transfer button per target peer, and one key for disconnect/reconnect,
@@ -7,6 +8,8 @@
 import { connectionExplanation, connectionText } from '../app/connection-text.ts';
 import type { ClusterRow, TimelineEntry } from '../app/demo-model.ts';
 import type { JoinHint } from '../app/join-hint.ts';
+import type { PeerRelease } from '../app/peer-release.ts';
+import { releaseExplanation, releaseText } from '../app/release-text.ts';
 import { h } from './dom.ts';
 
 export interface PanelActions {
@@ -24,8 +27,16 @@ export interface PanelActions {
   setConnected(connected: boolean): void;
 }
 
+/**
+ * The version cell; on a member whose store stopped at a newer version, it says where and what it
+ * needs, and carries `data-testid="peer-outdated"` (the row the class `outdated`).
+ */
+function releaseCell(release: PeerRelease | null): HTMLElement {
+  return h('td', { 'data-release': release?.version ?? '', 'data-testid': release?.outdated ? 'peer-outdated' : undefined, title: releaseExplanation(release) }, releaseText(release));
+}
+
 function row(member: ClusterRow): HTMLElement {
-  const classes = [member.isLeader ? 'leader' : '', member.self ? 'self' : '', member.connection === 'unreachable' || member.connection === 'silent' ? member.connection : ''].join(' ');
+  const classes = [member.isLeader ? 'leader' : '', member.self ? 'self' : '', member.connection === 'unreachable' || member.connection === 'silent' ? member.connection : '', member.release?.outdated ? 'outdated' : ''].join(' ');
   return h(
     'tr',
     { class: classes, 'data-peer': member.id },
@@ -35,6 +46,7 @@ function row(member: ClusterRow): HTMLElement {
     h('td', {}, member.term ?? '–'),
     h('td', {}, member.commitIndex ?? '–'),
     h('td', {}, member.appliedIndex ?? '–'),
+    releaseCell(member.release),
     h('td', { 'data-connection': member.connection, title: connectionExplanation(member) }, connectionText(member)),
     h('td', { class: 'lag' }, member.lag === null ? '–' : member.lag === 0 ? 'in sync' : `${member.lag} behind`),
   );
@@ -46,7 +58,7 @@ export function clusterPanel(rows: readonly ClusterRow[], timeline: readonly Tim
     'aside',
     { class: 'panel', 'data-testid': 'cluster-panel' },
     h('h2', {}, 'Cluster'),
-    // Eight columns of unbroken cells outgrow a narrow panel: the table scrolls inside it rather
+    // Nine columns of unbroken cells outgrow a narrow panel: the table scrolls inside it rather
     // than spilling over its edge.
     h(
       'div',
@@ -54,7 +66,7 @@ export function clusterPanel(rows: readonly ClusterRow[], timeline: readonly Tim
       h(
         'table',
         {},
-        h('thead', {}, h('tr', {}, ...['peer', 'member', 'role', 'term', 'commit', 'applied', 'connection', 'lag'].map((title) => h('th', {}, title)))),
+        h('thead', {}, h('tr', {}, ...['peer', 'member', 'role', 'term', 'commit', 'applied', 'version', 'connection', 'lag'].map((title) => h('th', {}, title)))),
         h('tbody', {}, ...rows.map(row)),
       ),
     ),
