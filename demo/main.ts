@@ -101,12 +101,9 @@ window.addEventListener('beforeunload', (event) => {
 /** The room's latest WebRTC transport (from before the join: a page kept out by a wrong secret never joins). */
 let webrtc: WebRtcTransport | null = null;
 
-// A page that goes away closes its connections itself: the browser may tear them down without a
-// word, and the other pages then showed it as "silent … though its connection is open" until
-// their links timed out (an outside audit). Not for a page the browser keeps to show again.
-window.addEventListener('pagehide', (event) => {
-  if (!event.persisted) webrtc?.close();
-});
+// A page that goes away closes its connections itself (joinRoom does it on pagehide: the browser
+// may tear them down without a word, and the other pages then showed it as "silent … though its
+// connection is open" until their links timed out, an outside audit of 2026-12-04).
 // The banner also follows the transport's counters, which no event announces: looked at each second.
 setInterval(() => showBanner(), 1_000);
 

@@ -121,7 +121,7 @@ export function connect<State, Command>(options: JoinRoomOptions<State, Command>
     checkIntervalMs: Math.min(gossipIntervalMs, 250),
     report: (event) => options.onEvent?.(event),
   });
-  return {
+  const plumbing: Plumbing = {
     signaling,
     channel,
     presence,
@@ -133,6 +133,7 @@ export function connect<State, Command>(options: JoinRoomOptions<State, Command>
       // Once: a node that stopped closes its plumbing, and the leave that follows closes it again.
       if (closedByUs) return;
       closedByUs = true;
+      stopWatchingGone?.();
       unreachable.close();
       presence.close();
       channel.close();
@@ -145,4 +146,8 @@ export function connect<State, Command>(options: JoinRoomOptions<State, Command>
       if (options.visibility === undefined) visibility.close();
     },
   };
+  // A page going away: its connections close now, so its peers see it leave at once instead of
+  // a connected member gone silent until their links time out. The node dies with the page.
+  const stopWatchingGone = visibility.gone?.subscribe(() => plumbing.close());
+  return plumbing;
 }
