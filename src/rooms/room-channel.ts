@@ -21,6 +21,8 @@ const maxHelloBytes = 48 * 1024;
 const maxListedVoters = 64;
 /** Learners a hello may list (the membership policy keeps at most 64). */
 const maxListedLearners = 64;
+/** Unreachable members a hello may list: every voter and learner at most. */
+export const maxListedUnreachable = maxListedVoters + maxListedLearners;
 
 export interface RoomHello {
   readonly type: 'hello';
@@ -60,6 +62,14 @@ export interface RoomHello {
    * member's id, a learner's included (discover-cluster.ts identityReused).
    */
   readonly learners?: readonly NodeId[];
+  /**
+   * Present only from a leader (absent when it reaches every member, or from a peer that predates
+   * the field): the members of its configuration it has not reached, each with how long (ms) at
+   * sending. The peer that leads next counts a member's absence from the later of this and its
+   * own (room-coordinator.ts), so a change of leader neither restarts the policy's clock nor
+   * acts on a link between followers that carried no Raft traffic.
+   */
+  readonly unreachable?: readonly (readonly [NodeId, number])[];
 }
 
 export interface ReceivedHello {
@@ -88,11 +98,14 @@ const legacyMaxHelloBytes = 16 * 1024;
 
 export function encodeHello(hello: RoomHello): Uint8Array {
   let text = encoder.encode(JSON.stringify(hello));
-  // Learners are what can push a hello past what older peers read (a review found 64 learners of
+  // The unreachable members go first when a hello would pass what older peers read (without them
+  // the next leader only counts afresh), then learners (a review found 64 learners of
   // 240-character ids doing it, 2026-12-06): as many as fit are listed, the rest left out.
+  const { unreachable: _unreachable, ...withoutUnreachable } = hello;
+  if (text.length + 1 > legacyMaxHelloBytes && hello.unreachable !== undefined) text = encoder.encode(JSON.stringify(withoutUnreachable));
   const learners = hello.learners ?? [];
   for (let listed = learners.length - 1; text.length + 1 > legacyMaxHelloBytes && listed >= 0; listed -= 1) {
-    const { learners: _all, ...rest } = hello;
+    const { learners: _all, ...rest } = withoutUnreachable;
     text = encoder.encode(JSON.stringify(listed === 0 ? rest : { ...rest, learners: learners.slice(0, listed) }));
   }
   const bytes = new Uint8Array(text.length + 1);
@@ -112,7 +125,7 @@ export function decodeHello(bytes: Uint8Array): RoomHello | null {
   }
   if (typeof value !== 'object' || value === null) return null;
   // Fields this version does not know are ignored, so a newer peer's hello still decodes here.
-  const { type, visible, member, voters, term, leader, startingAnyway, deferringTo, neverLeads, learners } = value as Record<string, unknown>;
+  const { type, visible, member, voters, term, leader, startingAnyway, deferringTo, neverLeads, learners, unreachable } = value as Record<string, unknown>;
   if (startingAnyway !== undefined && typeof startingAnyway !== 'boolean') return null;
   if (neverLeads !== undefined && typeof neverLeads !== 'boolean') return null;
   if (type !== 'hello' || typeof visible !== 'boolean' || typeof member !== 'boolean' || !Number.isSafeInteger(term) || (term as number) < 0) return null;
@@ -122,6 +135,9 @@ export function decodeHello(bytes: Uint8Array): RoomHello | null {
   if (voters !== null && (!Array.isArray(voters) || voters.length === 0 || voters.length > maxListedVoters || !voters.every(validId))) return null;
   // Learners only beside voters (a configuration), and an empty list is sent as no field.
   if (learners !== undefined && (voters === null || !Array.isArray(learners) || learners.length === 0 || learners.length > maxListedLearners || !learners.every(validId))) return null;
+  const validAbsence = (entry: unknown): entry is [string, number] =>
+    Array.isArray(entry) && entry.length === 2 && validId(entry[0]) && Number.isSafeInteger(entry[1]) && (entry[1] as number) >= 0;
+  if (unreachable !== undefined && (!Array.isArray(unreachable) || unreachable.length === 0 || unreachable.length > maxListedUnreachable || !unreachable.every(validAbsence))) return null;
   return {
     type,
     visible,
@@ -133,6 +149,7 @@ export function decodeHello(bytes: Uint8Array): RoomHello | null {
     ...(deferringTo === undefined ? {} : { deferringTo: nodeId(deferringTo) }),
     ...(neverLeads === true ? { neverLeads } : {}),
     ...(learners === undefined ? {} : { learners: (learners as string[]).map((id) => nodeId(id)) }),
+    ...(unreachable === undefined ? {} : { unreachable: (unreachable as [string, number][]).map(([id, forMs]) => [nodeId(id), forMs] as const) }),
   };
 }
 

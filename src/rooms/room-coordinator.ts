@@ -7,6 +7,7 @@ import type { Watchable } from '../core/observable.ts';
 import type { NodeId } from '../core/types.ts';
 import type { RaftNode } from '../driver/node-options.ts';
 import { createLeadershipHandoff } from './leadership-handoff.ts';
+import { maxListedUnreachable } from './room-channel.ts';
 import type { MembershipDecision, MembershipPolicy } from './membership-policy.ts';
 import { emitSafely, reasonOf, type RoomEvent } from './room-events.ts';
 import type { RoomPresence } from './room-presence.ts';
@@ -30,6 +31,11 @@ export interface RoomCoordinatorOptions {
 const maxWaitingTracked = 1_024;
 
 export interface RoomCoordinator {
+  /**
+   * While this peer leads: the members it has not reached, each with how long (ms), for its
+   * hellos (RoomHello.unreachable); empty otherwise.
+   */
+  unreachableMembers(): readonly (readonly [NodeId, number])[];
   close(): void;
 }
 
@@ -41,31 +47,44 @@ export function startRoomCoordinator(options: RoomCoordinatorOptions): RoomCoord
   let changing = false;
   let closed = false;
   let timer: unknown = null;
-  /**
-   * A follower's look older than this is stale (trackReachability). Well above the interval: a
-   * hidden page's timers fire about once a second, and a loaded machine's late.
-   */
-  const staleLookMs = Math.max(4 * options.intervalMs, 3_000);
   const emit = (event: RoomEvent): void => emitSafely(options.onEvent, event);
   const handoff = createLeadershipHandoff({ node, presence: options.presence, peers: options.peers, witness: policy.settings.witness, clock, retryAfterMs: 4 * options.intervalMs, emit });
 
-  /** When reachability was last looked at, and whether as leader: see trackReachability. */
-  let lastLooked: { readonly at: number; readonly asLeader: boolean } | null = null;
+  /** A new leader's count: see trackReachability. */
+  const takeOverCount = (now: number): void => {
+    const heard = followed === null ? undefined : options.presence.heard(followed);
+    const said = new Map<NodeId, number>();
+    // Only what that peer said as leader; `heard` keeps only fresh hellos.
+    if (heard !== undefined && heard.hello.leader === followed) for (const [member, forMs] of heard.hello.unreachable ?? []) said.set(member, heard.at - forMs);
+    for (const [member, since] of unreachableSince) unreachableSince.set(member, Math.max(since, said.get(member) ?? now));
+  };
+
+  /** Whether this peer led when it last looked at reachability, and whom it followed before. */
+  let ledAtLastLook = false;
+  let followed: NodeId | null = null;
 
   /**
-   * Members this peer cannot reach, since when: counted on every role, so a new leader starts from
-   * what it saw as a follower. Counted only while leading, as it once was, the clock restarted at
-   * every election: under load two voters of three re-elected each other every few seconds while
-   * the third was away, and nobody removed it for as long as that went on (CI-time helper,
-   * 2026-12-07). A follower's own view is the one that counts: as leader it replicates over the
-   * same links. A follower that did not look for a while (a frozen page, a suspended laptop,
-   * timers held back) cannot know whether a member came back in between, so it starts afresh; a
-   * leader keeps counting across such a gap, as it always has (a hidden leader's timers fire late).
+   * Members this peer cannot reach, since when, counted on every role; and what a peer that
+   * becomes leader takes of it. Counted only while leading, as it once was, the clock restarted
+   * at every election: under load two voters of three re-elected each other every few seconds
+   * while the third was away, and nobody removed it (a helper cutting CI time, 2026-12-07). But a
+   * follower's own count is of links no Raft frame uses (followers do not talk to each other):
+   * taken as it is, a new leader removed at once a member whose link to it alone was re-forming,
+   * while the old leader reached it (a review, 2026-12-08). So a new leader counts each member
+   * from the later of its own count and the one the leader it followed gave in its latest hello
+   * (RoomHello.unreachable, sent by leaders); a member that leader reached, or any member when no
+   * fresh hello of it is at hand (it crashed, this page was frozen), is counted from the election.
+   * A lying hello can only make the count later. A leader keeps counting across a gap in its
+   * timers, as it always has (a hidden leader's timers fire late).
    */
   const trackReachability = (now: number): void => {
     const leading = node.role.value === 'leader';
-    if (lastLooked !== null && !lastLooked.asLeader && now - lastLooked.at > staleLookMs) unreachableSince.clear();
-    lastLooked = { at: now, asLeader: leading };
+    if (leading && !ledAtLastLook) takeOverCount(now);
+    ledAtLastLook = leading;
+    if (!leading) {
+      const leader = node.leader.value;
+      if (leader !== null && leader !== node.id) followed = leader;
+    }
     const config = node.membership.value;
     const members = new Set([...config.voters, ...(config.learners ?? [])]);
     const peers = options.peers.value;
@@ -78,8 +97,9 @@ export function startRoomCoordinator(options: RoomCoordinatorOptions): RoomCoord
 
   /**
    * Members not answering this leader (RaftNode.silentPeers), since first seen so; counted afresh
-   * by each leader (only a leader hears the answers). Voters too: a voter whose node stopped may stay reachable (its page
-   * keeps its connections), and only its silence says it acknowledges nothing (review s52).
+   * by each leader (only a leader hears the answers). Voters too: a voter whose node stopped may
+   * stay reachable (its page keeps its connections), and only its silence says it acknowledges
+   * nothing (review s52).
    */
   const trackSilence = (now: number): void => {
     if (node.role.value !== 'leader') {
@@ -195,6 +215,14 @@ export function startRoomCoordinator(options: RoomCoordinatorOptions): RoomCoord
   const unsubscribeRole = node.role.subscribe(soon);
   tick();
   return {
+    unreachableMembers() {
+      if (closed || node.role.value !== 'leader' || !ledAtLastLook) return [];
+      const now = clock.now();
+      // The longest absent first, as many as a hello may list (a bigger hello is refused whole).
+      const longestFirst = [...unreachableSince].sort(([, left], [, right]) => left - right).slice(0, maxListedUnreachable);
+      // Whole milliseconds: a clock may read fractions, and a hello carries integers.
+      return longestFirst.map(([member, since]) => [member, Math.max(0, Math.floor(now - since))] as const);
+    },
     close() {
       closed = true;
       if (timer !== null) clock.clearTimeout(timer);

@@ -172,7 +172,9 @@ async function startIncarnation<State, Command>(
       const named = node.commitIndex.value > 0;
       // Learners too: a newcomer on empty storage must not come back under any member's id.
       const learners = named ? (config.learners ?? []) : [];
-      return { member: true, voters: named ? config.voters : null, ...(learners.length === 0 ? {} : { learners }), term: node.term.value, leader: node.leader.value };
+      // A leader says whom it has not reached: the next leader counts their absence on from it.
+      const unreachable = coordinator?.unreachableMembers() ?? [];
+      return { member: true, voters: named ? config.voters : null, ...(learners.length === 0 ? {} : { learners }), term: node.term.value, leader: node.leader.value, ...(unreachable.length === 0 ? {} : { unreachable }) };
     });
     coordinator = startRoomCoordinator({
       node,

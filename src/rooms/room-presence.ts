@@ -6,7 +6,7 @@ import type { Watchable } from '../core/observable.ts';
 import type { NodeId } from '../core/types.ts';
 import type { RoomChannel, RoomHello } from './room-channel.ts';
 
-export type SelfDescription = Pick<RoomHello, 'member' | 'voters' | 'learners' | 'term' | 'leader' | 'startingAnyway' | 'deferringTo'>;
+export type SelfDescription = Pick<RoomHello, 'member' | 'voters' | 'learners' | 'term' | 'leader' | 'startingAnyway' | 'deferringTo' | 'unreachable'>;
 
 export interface HeardHello {
   readonly hello: RoomHello;

@@ -14,8 +14,8 @@ import { deriveSeed, seededRandom } from '../testing/seeded-random.ts';
 import { VirtualClock } from '../testing/virtual-clock.ts';
 import { createMembershipPolicy } from './membership-policy.ts';
 import type { RoomHello } from './room-channel.ts';
-import { startRoomCoordinator } from './room-coordinator.ts';
-import type { RoomPresence } from './room-presence.ts';
+import { startRoomCoordinator, type RoomEvent } from './room-coordinator.ts';
+import type { HeardHello, RoomPresence } from './room-presence.ts';
 import { arrive, createPeerRegistry, depart, type PeerEnvironment, type RoomTimings } from './room-simulation-peers.test-support.ts';
 
 const unreachableAfterMs = 1_500;
@@ -56,6 +56,45 @@ describe('the unreachable clock of a room whose leader keeps changing', () => {
   });
 });
 
+// From a review of the first form of this change (2026-12-08), in which a new leader took its own
+// count as a follower as it was.
+describe('the unreachable clock of a new leader whose link to a member was down while it followed', () => {
+  it('does not remove a present voter whose link to it alone is re-forming', async () => {
+    const timings: RoomTimings = { unreachableAfterMs, discoveryMs: 400, gossipIntervalMs: 300, coordinatorIntervalMs: intervalMs, targetVoters: 3 };
+    const clock = new VirtualClock(0);
+    const seed = 7301;
+    const network = createSimulatedNetwork(clock, seededRandom(deriveSeed(seed, 'network')), reliableNetwork);
+    const events: { peer: NodeId; event: RoomEvent; at: number }[] = [];
+    const environment: PeerEnvironment = { seed, clock, network, timings, onEvent: (peer, event) => events.push({ peer, event, at: clock.now() }), onJoined: () => {} };
+    const registry = createPeerRegistry(environment);
+    const leader = () => registry.all().find((peer) => peer.room?.node.role.value === 'leader');
+    for (const name of ['a', 'b', 'c']) arrive(environment, registry.peer(name));
+    expect(await clock.runUntil(() => leader()?.room?.node.membership.value.voters.length === 3, { timeoutMs: 8_000 })).toBe(true);
+    await clock.advance(1_000);
+    const first = leader()!;
+    const [f, m] = registry.all().filter((peer) => peer !== first);
+    // The link between the two followers drops (an ICE failure, a NAT rebinding): no Raft frame
+    // uses it, the leader reaches both, and nobody acts on it.
+    network.blockOneWay(f!.id, m!.id);
+    network.blockOneWay(m!.id, f!.id);
+    await clock.advance(3_000);
+    expect(leader()).toBe(first);
+    // The user switches to f's tab: the leader's and m's pages go to the background, so the
+    // leader hands leadership to f, the only visible voter.
+    first.visibility.visible.set(false);
+    m!.visibility.visible.set(false);
+    expect(await clock.runUntil(() => leader() === f, { timeoutMs: 5_000 })).toBe(true);
+    // The link re-forms within a third of the policy's wait.
+    await clock.advance(unreachableAfterMs / 3);
+    network.heal();
+    await clock.advance(3_000);
+    const removals = events.filter(({ event }) => event.type === 'membershipChangeStarted' && 'removed' in event.decision && event.decision.removed === m!.id);
+    expect(removals.map(({ peer }) => peer)).toEqual([]);
+    for (const peer of registry.all()) depart(environment, peer);
+    await clock.advance(100);
+  });
+});
+
 /** A clock whose timers can be held back, as a frozen page's are, and released late. */
 function freezableClock(inner: VirtualClock) {
   let frozen = false;
@@ -79,14 +118,20 @@ function freezableClock(inner: VirtualClock) {
   };
 }
 
-/** A follower of a, b and c (it is a) whose role and reachable peers the test sets; it records the changes it is asked for. */
-function scriptedMember() {
+/**
+ * Peer a of a, b and c, whose role, leader and reachable peers the test sets, and the latest hello
+ * of the leader it follows (b) as its presence keeps it (undefined: none fresh); it records the
+ * changes it is asked for.
+ */
+function scriptedMember(initialRole: RaftRole = 'follower') {
   const [a, b, c] = [nodeId('a'), nodeId('b'), nodeId('c')];
   const changes: ClusterConfig[] = [];
-  const role = createWatchable<RaftRole>('follower');
+  const role = createWatchable<RaftRole>(initialRole);
+  const leader = createWatchable<NodeId | null>(initialRole === 'leader' ? a : b);
   const node = {
     id: a,
     role,
+    leader,
     membership: createWatchable<ClusterConfig>({ voters: [a, b, c] }),
     commitIndex: createWatchable(10),
     replicationProgress: () => new Map([a, b, c].map((voter) => [voter, 10] as const)),
@@ -98,9 +143,19 @@ function scriptedMember() {
     },
   } as unknown as RaftNode;
   const peers = createWatchable<ReadonlySet<NodeId>>(new Set([b, c]));
-  const hello: RoomHello = { type: 'hello', visible: true, member: true, voters: [a, b, c], term: 1, leader: a };
-  const presence: RoomPresence = { heard: () => ({ hello, at: 0 }), recent: () => new Map(), describeSelf: () => {}, close: () => {} };
-  return { node, role, peers, presence, changes, b, c };
+  const heard: { fromLeader: HeardHello | undefined } = { fromLeader: undefined };
+  const presence: RoomPresence = { heard: (peer) => (peer === b ? heard.fromLeader : undefined), recent: () => new Map(), describeSelf: () => {}, close: () => {} };
+  /** b's hello as leader, heard at `at`, listing `unreachable`. */
+  const leaderSaid = (at: number, unreachable: readonly (readonly [NodeId, number])[]): void => {
+    const hello: RoomHello = { type: 'hello', visible: true, member: true, voters: [a, b, c], term: 1, leader: b, ...(unreachable.length === 0 ? {} : { unreachable }) };
+    heard.fromLeader = { hello, at };
+  };
+  /** This peer wins an election: it leads from now on. */
+  const elected = (): void => {
+    leader.set(a);
+    role.set('leader');
+  };
+  return { node, role, leader, peers, presence, changes, b, c, leaderSaid, elected };
 }
 
 describe('the room coordinator counting unreachable members', () => {
@@ -115,22 +170,43 @@ describe('the room coordinator counting unreachable members', () => {
       intervalMs,
       changeTimeoutMs: 5_000,
     });
+  const removals = (member: ReturnType<typeof scriptedMember>) => member.changes.map((target) => target.voters);
 
-  it('a new leader removes a member it saw unreachable as a follower once the wait has passed since then', async () => {
+  it('a new leader counts a member from when both it and the leader before it lost it, not from its election', async () => {
     const clock = new VirtualClock(0);
     const member = scriptedMember();
     const coordinator = start(clock, member);
     await clock.advance(500);
     member.peers.set(new Set([member.b]));
     await clock.advance(1_200);
-    member.role.set('leader');
-    // 1.2 s seen unreachable as a follower: the rest of the 1.5 s, plus at most an interval.
+    // The leader's latest hello: c unreachable for 1.3 s (since 400, before this peer saw it go).
+    member.leaderSaid(1_650, [[member.c, 1_250]]);
+    member.elected();
+    // Counted from 600 (its own first look at c gone, the later of the two): the rest of the
+    // 1.5 s, plus at most an interval.
     await clock.advance(300 + 2 * intervalMs);
-    expect(member.changes.map((target) => target.voters)).toEqual([['a', 'b']]);
+    expect(removals(member)).toEqual([['a', 'b']]);
     coordinator.close();
   });
 
-  it('a follower whose page was frozen starts counting afresh, since the member may have come back meanwhile', async () => {
+  it('a new leader counts from its election a member the leader before it reached (a link between followers, which carries no Raft traffic)', async () => {
+    const clock = new VirtualClock(0);
+    const member = scriptedMember();
+    const coordinator = start(clock, member);
+    await clock.advance(500);
+    member.peers.set(new Set([member.b]));
+    await clock.advance(3_000);
+    // b leads and reaches c: its hello lists nobody.
+    member.leaderSaid(3_450, []);
+    member.elected();
+    await clock.advance(unreachableAfterMs - 2 * intervalMs);
+    const beforeTheWait = removals(member).length;
+    await clock.advance(4 * intervalMs);
+    expect({ beforeTheWait, after: removals(member) }).toEqual({ beforeTheWait: 0, after: [['a', 'b']] });
+    coordinator.close();
+  });
+
+  it('a new leader with no fresh hello of the leader before it (this page was frozen, or that leader crashed) counts from its election', async () => {
     const virtual = new VirtualClock(0);
     const { clock, freeze, thaw } = freezableClock(virtual);
     const member = scriptedMember();
@@ -138,23 +214,22 @@ describe('the room coordinator counting unreachable members', () => {
     await virtual.advance(500);
     member.peers.set(new Set([member.b]));
     await virtual.advance(500);
-    // Frozen for 5 s: c came back and went again unseen.
+    // Frozen for 5 s: c came back and went again unseen; the leader's hellos went stale meanwhile.
     freeze();
     await virtual.advance(5_000);
-    member.role.set('leader');
+    member.elected();
     thaw();
     await virtual.advance(unreachableAfterMs - 2 * intervalMs);
-    const beforeTheWait = member.changes.length;
+    const beforeTheWait = removals(member).length;
     await virtual.advance(4 * intervalMs);
-    expect({ beforeTheWait, after: member.changes.map((target) => target.voters) }).toEqual({ beforeTheWait: 0, after: [['a', 'b']] });
+    expect({ beforeTheWait, after: removals(member) }).toEqual({ beforeTheWait: 0, after: [['a', 'b']] });
     coordinator.close();
   });
 
   it('a leader keeps counting across a gap in its timers (a hidden leader\'s fire late)', async () => {
     const virtual = new VirtualClock(0);
     const { clock, freeze, thaw } = freezableClock(virtual);
-    const member = scriptedMember();
-    member.role.set('leader');
+    const member = scriptedMember('leader');
     const coordinator = start(clock, member);
     await virtual.advance(500);
     member.peers.set(new Set([member.b]));
@@ -164,7 +239,49 @@ describe('the room coordinator counting unreachable members', () => {
     thaw();
     // The first run after the gap sees c unreachable for 4.2 s.
     await virtual.advance(1);
-    expect(member.changes.map((target) => target.voters)).toEqual([['a', 'b']]);
+    expect(removals(member)).toEqual([['a', 'b']]);
+    coordinator.close();
+  });
+
+  // From a review of the first form of this change (2026-12-08), which kept a leader's count
+  // across a gap even when it was deposed meanwhile.
+  it('a leader frozen (a laptop asleep), deposed meanwhile and re-elected soon after counts from its new election', async () => {
+    const virtual = new VirtualClock(0);
+    const { clock, freeze, thaw } = freezableClock(virtual);
+    const member = scriptedMember('leader');
+    const coordinator = start(clock, member);
+    await virtual.advance(500);
+    // c reloads: gone for a moment, seen by this leader.
+    member.peers.set(new Set([member.b]));
+    await virtual.advance(500);
+    // Frozen 5 s: meanwhile b is elected, and c comes back (unseen by this page).
+    freeze();
+    await virtual.advance(5_000);
+    // Thawed: it hears the new term and follows b, which reaches c; then b hands leadership to it.
+    member.leader.set(member.b);
+    member.role.set('follower');
+    thaw();
+    await virtual.advance(300);
+    member.leaderSaid(virtual.now(), []);
+    member.elected();
+    await virtual.advance(4 * intervalMs);
+    expect(removals(member)).toEqual([]);
+    coordinator.close();
+  });
+
+  it('says, while it leads, whom it has not reached and for how long, and nothing as a follower', async () => {
+    const clock = new VirtualClock(0);
+    const member = scriptedMember();
+    const coordinator = start(clock, member);
+    await clock.advance(500);
+    member.peers.set(new Set([member.b]));
+    await clock.advance(500);
+    const asFollower = coordinator.unreachableMembers();
+    member.leaderSaid(900, [[member.c, 700]]);
+    member.elected();
+    await clock.advance(300);
+    // Counted from 600 (its own look; b said 200, earlier): 700 ms at 1,300.
+    expect({ asFollower, asLeader: coordinator.unreachableMembers() }).toEqual({ asFollower: [], asLeader: [[member.c, 700]] });
     coordinator.close();
   });
 });
