@@ -169,4 +169,11 @@ describe('the room coordinator of a hidden leader', () => {
     expect(test.calls).toEqual([`transfer ${c}`]);
     test.coordinator.close();
   });
+
+  it('still hands leadership over when every visible voter looks silent (an engine on a hidden page sends its heartbeats late)', async () => {
+    const test = hiddenLeader(new Map([[b, hello(true)], [c, hello(false)], [newcomer, newcomerHello]]), new Set([b, c]));
+    await test.clock.advance(500);
+    expect(test.calls).toEqual([`transfer ${b}`]);
+    test.coordinator.close();
+  });
 });

@@ -3,8 +3,8 @@
 // shortest catch-up before TimeoutNow) and that may lead: never the room's witness, nor a peer
 // whose hello says it never leads (an edge peer run with --witness, named or not). Such a peer
 // is always visible and caught up, but refuses TimeoutNow: picked, every transfer timed out and
-// the leader tried it again for good (review 2026-12-06); nor a voter that does not answer this
-// leader. With no voter to hand to it keeps
+// the leader tried it again for good (review 2026-12-06). A voter that answers this leader goes
+// before one that does not. With no voter to hand to it keeps
 // leading: a hidden leader is better than none. One attempt at a time; after a failure, wait
 // before the next.
 import type { Clock } from '../core/config.ts';
@@ -37,16 +37,19 @@ export function createLeadershipHandoff(options: LeadershipHandoffOptions): Lead
 
   const target = (): NodeId | null => {
     const progress = node.replicationProgress?.() ?? new Map<NodeId, number>();
-    // A voter that does not answer this leader (RaftNode.silentPeers: a wedged or frozen page
-    // whose connections and hellos go on) cannot catch up for TimeoutNow: picked, every transfer
-    // timed out, and each held the membership policy back while in flight.
-    const silent = node.silentPeers?.() ?? new Set<NodeId>();
     const mayLead = (voter: NodeId): boolean => {
       const hello = options.presence.heard(voter)?.hello;
-      return voter !== options.witness && hello?.visible === true && hello.neverLeads !== true && !silent.has(voter);
+      return voter !== options.witness && hello?.visible === true && hello.neverLeads !== true;
     };
+    // A voter that answers this leader before one that does not (RaftNode.silentPeers: a wedged
+    // page whose connections and hellos go on cannot catch up for TimeoutNow; picked, every
+    // transfer timed out, holding the membership policy back while in flight). Preferred, not
+    // required: a hidden page's timers fire about once a second, so an engine on that page sends
+    // its heartbeats as late, and every voter may look silent at each look (a review, 2026-12-08).
+    const silent = node.silentPeers?.() ?? new Set<NodeId>();
+    const rank = (voter: NodeId): number => (silent.has(voter) ? 1 : 0);
     const candidates = node.membership.value.voters.filter((voter) => voter !== node.id && options.peers.value.has(voter) && mayLead(voter));
-    candidates.sort((left, right) => (progress.get(right) ?? 0) - (progress.get(left) ?? 0) || (left < right ? -1 : 1));
+    candidates.sort((left, right) => rank(left) - rank(right) || (progress.get(right) ?? 0) - (progress.get(left) ?? 0) || (left < right ? -1 : 1));
     return candidates[0] ?? null;
   };
 
