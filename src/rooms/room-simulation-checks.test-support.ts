@@ -4,6 +4,7 @@ import type { NodeId } from '../core/types.ts';
 import type { RaftNode } from '../driver/node-options.ts';
 import type { KvOperation } from '../testing/linearizability.ts';
 import type { RoomEvent } from './room-coordinator.ts';
+import type { LinkHistory, RemovalAllowance } from './room-simulation-links.test-support.ts';
 import type { KvState, SimulatedPeer } from './room-simulation-peers.test-support.ts';
 
 /** The voter count the policy aims for with `present` peers: the largest odd count up to the target. */
@@ -14,6 +15,8 @@ export function expectedVoters(present: number, target: number): number {
 
 export class RoomInvariants {
   changes = 0;
+  /** Removals of a present member over a link cut long enough (the policy's rules 1 and 5). */
+  presentRemovals = 0;
   private readonly violations: string[] = [];
   private readonly leaderOfTerm = new Map<number, NodeId>();
   private readonly changing = new Set<NodeId>();
@@ -21,6 +24,8 @@ export class RoomInvariants {
   constructor(
     private readonly seed: number,
     private readonly targetVoters: number,
+    private readonly links: LinkHistory,
+    private readonly allowance: RemovalAllowance,
   ) {}
 
   private violate(detail: string): void {
@@ -39,17 +44,27 @@ export class RoomInvariants {
     const existing = this.leaderOfTerm.get(term);
     if (existing !== undefined && existing !== id) this.violate(`Election Safety: ${existing} and ${id} both led term ${term}`);
     this.leaderOfTerm.set(term, id);
+    this.links.led(id, term);
   }
 
-  /** Each change starts only when none is in flight, removes only absent members, keeps 1..target voters. */
-  roomEvent(peer: NodeId, event: RoomEvent, isPresent: (id: NodeId) => boolean): void {
+  /**
+   * Each change starts only when none is in flight, keeps 1..target voters, and removes only
+   * absent members, or a present one the remover (`peer`, running as `remover`) could not reach
+   * as long as the policy waits (LinkHistory.whyRemovalUnjustified). Not one silent for 30 s: no
+   * peer here stays silent that long.
+   */
+  roomEvent(peer: NodeId, remover: NodeId, event: RoomEvent, isPresent: (id: NodeId) => boolean): void {
     if (event.type === 'membershipChanged' || event.type === 'membershipChangeFailed') this.changing.delete(peer);
     if (event.type !== 'membershipChangeStarted') return;
     this.changes += 1;
     if (this.changing.has(peer)) this.violate(`${peer} started a membership change while another was in flight`);
     this.changing.add(peer);
     const { decision } = event;
-    if ('removed' in decision && isPresent(decision.removed)) this.violate(`${peer} removed ${decision.removed}, which is present: ${JSON.stringify(decision)}`);
+    if ('removed' in decision && isPresent(decision.removed)) {
+      const unjustified = decision.type === 'dropSilentLearner' ? 'dropped as silent for 30 s, longer than this run' : this.links.whyRemovalUnjustified(remover, decision.removed, this.allowance);
+      if (unjustified === null) this.presentRemovals += 1;
+      else this.violate(`${peer} removed ${decision.removed}, which is present: ${unjustified}: ${JSON.stringify(decision)}`);
+    }
     const voters = decision.target.voters.length;
     if (voters < 1 || voters > this.targetVoters) this.violate(`${peer} proposed ${voters} voters (target ${this.targetVoters}): ${JSON.stringify(decision)}`);
   }

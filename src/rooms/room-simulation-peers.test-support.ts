@@ -84,6 +84,8 @@ export interface PeerEnvironment {
   readonly startDespiteUnreachable?: (id: NodeId) => boolean;
   /** Whether a peer's signaling client has the room's list (SignalingClient.ready; default: always). */
   readonly signalingReady?: (id: NodeId) => Watchable<boolean>;
+  /** Told of each endpoint as it is created, before any use (the room simulation's link history). */
+  readonly onTransport?: (id: NodeId, transport: RaftTransport) => void;
 }
 
 function stubSignaling(environment: PeerEnvironment, id: NodeId, transport: RaftTransport): SignalingClient {
@@ -105,6 +107,7 @@ function endpointFor(environment: PeerEnvironment, peer: SimulatedPeer, id: Node
   if (transport === undefined) {
     transport = environment.network.transport(id);
     peer.transports.set(id, transport);
+    environment.onTransport?.(id, transport);
   }
   for (const other of peer.transports.keys()) environment.network.setDown(other, other !== id);
   peer.usingId = id;

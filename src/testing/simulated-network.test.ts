@@ -92,6 +92,24 @@ describe('simulated network', () => {
     expect(received.get(a)).toEqual(['b:2']);
   });
 
+  it('unblockOneWay restores only that link: the others stay cut, and the peers lists follow', async () => {
+    const { clock, network, received, send, transports } = setup();
+    for (const [from, to] of [[a, b], [b, a], [a, c], [c, a]] as const) network.blockOneWay(from, to);
+    // The room policy counts a peer missing from this list as unreachable.
+    expect([...(transports.get(a)?.peers.value ?? [])]).toEqual([]);
+    expect([...(transports.get(b)?.peers.value ?? [])]).toEqual([c]);
+    network.unblockOneWay(a, b);
+    network.unblockOneWay(b, a);
+    expect([...(transports.get(a)?.peers.value ?? [])]).toEqual([b]);
+    expect([...(transports.get(b)?.peers.value ?? [])].sort()).toEqual([a, c]);
+    send(a, b, 1);
+    send(b, a, 2);
+    send(a, c, 3);
+    send(c, a, 4);
+    await clock.advance(5);
+    expect({ a: received.get(a), b: received.get(b), c: received.get(c) }).toEqual({ a: ['b:2'], b: ['a:1'], c: [] });
+  });
+
   it('a message in the air when its link is cut is lost', async () => {
     const { clock, network, received, send } = setup({ minDelayMs: 10, maxDelayMs: 10, dropProbability: 0, duplicateProbability: 0 });
     send(a, b, 1);

@@ -51,6 +51,11 @@ export interface SimulatedNetwork {
   partition(groups: readonly (readonly NodeId[])[]): void;
   /** Cuts only from → to. */
   blockOneWay(from: NodeId, to: NodeId): void;
+  /**
+   * Restores only from → to, cut by blockOneWay, a partition or an isolate; every other cut link
+   * stays cut (heal restores them all). A node set down or unplugged stays so.
+   */
+  unblockOneWay(from: NodeId, to: NodeId): void;
   isolate(id: NodeId): void;
   /** Clears every partition and one-way block (a node set down stays down: that is a crash). */
   heal(): void;
@@ -149,6 +154,11 @@ class SimulatedNetworkHub implements SimulatedNetwork {
 
   blockOneWay(from: NodeId, to: NodeId): void {
     this.blocked.add(linkKey(from, to));
+    this.refreshPeers();
+  }
+
+  unblockOneWay(from: NodeId, to: NodeId): void {
+    this.blocked.delete(linkKey(from, to));
     this.refreshPeers();
   }
 
