@@ -83,6 +83,7 @@ function scriptedLeader(voters: readonly NodeId[], silent: ReadonlySet<NodeId> =
   const node = {
     id: self,
     role: createWatchable('leader'),
+    term: createWatchable(1),
     membership: createWatchable<ClusterConfig>({ voters: [...voters] }),
     commitIndex: createWatchable(10),
     replicationProgress: () => new Map(voters.map((voter) => [voter, 10] as const)),

@@ -140,7 +140,11 @@ export interface JoinRoomOptions<State, Command> {
    * tab takes the same slot and id again; elsewhere localStorage if present, else memory.
    */
   readonly identityStore?: KeyValueStore;
-  /** Default: document.visibilityState where a document exists, else always visible. */
+  /**
+   * Default: document.visibilityState where a document exists, else always visible; and
+   * `pagehide` (not kept for the back/forward cache) as `gone`, on which the room closes its
+   * connections at once. A source of the application's own keeps that only if it provides `gone`.
+   */
   readonly visibility?: VisibilitySource;
   /** An always-on peer (an edge peer) preferred as voter, so two-tab rooms survive a tab closing. */
   readonly witness?: NodeId;

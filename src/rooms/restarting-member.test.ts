@@ -85,7 +85,7 @@ describe('a member returning on its old id while the room is led by a voter prom
       const member = test.peer(returning);
       // Another voter goes away, then it does; the room replaces the other by e, which then leads.
       // It leaves a second later than d, so it is back within the policy's wait: e counts its
-      // absence from when it saw it, as a follower, not from its own election.
+      // absence from the later of its own count and the old leader's, not from its own election.
       depart(test.environment, test.peer('d'));
       await test.clock.advance(1_000);
       depart(test.environment, member);

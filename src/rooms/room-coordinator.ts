@@ -59,8 +59,9 @@ export function startRoomCoordinator(options: RoomCoordinatorOptions): RoomCoord
     for (const [member, since] of unreachableSince) unreachableSince.set(member, Math.max(since, said.get(member) ?? now));
   };
 
-  /** Whether this peer led when it last looked at reachability, and whom it followed before. */
+  /** Whether this peer led when it last looked at reachability, in which term, and whom it followed before. */
   let ledAtLastLook = false;
+  let termAtLastLook = 0;
   let followed: NodeId | null = null;
 
   /**
@@ -79,8 +80,13 @@ export function startRoomCoordinator(options: RoomCoordinatorOptions): RoomCoord
    */
   const trackReachability = (now: number): void => {
     const leading = node.role.value === 'leader';
-    if (leading && !ledAtLastLook) takeOverCount(now);
+    const term = node.term.value;
+    // A new term is a new leadership too: a leader deposed and elected again between two looks (a
+    // hidden page looks about once a second, and handles messages in between) must not carry its
+    // old count past a term in which another leader may have reached the member.
+    if (leading && (!ledAtLastLook || term !== termAtLastLook)) takeOverCount(now);
     ledAtLastLook = leading;
+    termAtLastLook = term;
     if (!leading) {
       const leader = node.leader.value;
       if (leader !== null && leader !== node.id) followed = leader;

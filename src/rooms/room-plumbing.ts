@@ -121,6 +121,8 @@ export function connect<State, Command>(options: JoinRoomOptions<State, Command>
     checkIntervalMs: Math.min(gossipIntervalMs, 250),
     report: (event) => options.onEvent?.(event),
   });
+  /** Set once `gone` is subscribed to, below: declared first, since a source may announce at once. */
+  let stopWatchingGone: (() => void) | undefined;
   const plumbing: Plumbing = {
     signaling,
     channel,
@@ -148,6 +150,9 @@ export function connect<State, Command>(options: JoinRoomOptions<State, Command>
   };
   // A page going away: its connections close now, so its peers see it leave at once instead of
   // a connected member gone silent until their links time out. The node dies with the page.
-  const stopWatchingGone = visibility.gone?.subscribe(() => plumbing.close());
+  const unsubscribeGone = visibility.gone?.subscribe(() => plumbing.close());
+  // Closed already (a source that announced at once): nothing more to listen to.
+  if (closedByUs) unsubscribeGone?.();
+  else stopWatchingGone = unsubscribeGone;
   return plumbing;
 }

@@ -56,10 +56,12 @@ export class LinkHistory {
     });
   }
 
-  /** `id` became leader of `term` (a term newer than any seen so far starts a leadership). */
+  /** `id` became leader of `term`. */
   led(id: NodeId, term: number): void {
-    const latest = this.leaderships.at(-1);
-    if (latest !== undefined && latest.term >= term) return;
+    // Each (id, term) once, in the order seen: a stale leader whose term is older than one already
+    // recorded (both elected within one flush of microtasks) is still recorded, so a change it
+    // starts is judged like any other.
+    if (this.leaderships.some((each) => each.id === id && each.term === term)) return;
     this.leaderships.push({ id, term, at: this.now() });
     if (this.leaderships.length > maxLeaderships) this.leaderships.shift();
   }
@@ -107,7 +109,8 @@ export class LinkHistory {
     }
     let position = this.leaderships.length - 1;
     while (position >= 0 && this.leaderships[position]!.id !== remover) position -= 1;
-    if (position === -1) return null;
+    // Never expected (a leader's term is recorded when it first leads it): judged, not waved through.
+    if (position === -1) return `${remover}'s leadership is not in the record, so its count cannot be judged`;
     let handover = this.leaderships[position]!.at;
     for (position -= 1; position >= 0 && handover - allowance.handoverMs > windowStart; position -= 1) {
       const before = this.leaderships[position]!;

@@ -1,8 +1,8 @@
 // How long a member has been unreachable is counted by every peer, so a change of leader does not
 // restart the room policy's clock: under load two voters of three re-elected each other every few
 // seconds while the third was away, and nobody removed it for as long as that went on (found by a
-// helper cutting CI time, 2026-12-07). A follower that did not look for a while (a frozen page)
-// starts afresh, since a member may have come back in between unseen.
+// helper cutting CI time, 2026-12-07). A new leader counts each member from the later of its own
+// count and the one in its old leader's latest fresh hello, or from its election when it has none.
 import { describe, expect, it } from 'vitest';
 import type { Clock } from '../core/config.ts';
 import { createWatchable } from '../core/observable.ts';
@@ -123,15 +123,17 @@ function freezableClock(inner: VirtualClock) {
  * of the leader it follows (b) as its presence keeps it (undefined: none fresh); it records the
  * changes it is asked for.
  */
-function scriptedMember(initialRole: RaftRole = 'follower') {
+function scriptedMember(clock: Pick<Clock, 'now'>, initialRole: RaftRole = 'follower') {
   const [a, b, c] = [nodeId('a'), nodeId('b'), nodeId('c')];
   const changes: ClusterConfig[] = [];
   const role = createWatchable<RaftRole>(initialRole);
   const leader = createWatchable<NodeId | null>(initialRole === 'leader' ? a : b);
+  const term = createWatchable(1);
   const node = {
     id: a,
     role,
     leader,
+    term,
     membership: createWatchable<ClusterConfig>({ voters: [a, b, c] }),
     commitIndex: createWatchable(10),
     replicationProgress: () => new Map([a, b, c].map((voter) => [voter, 10] as const)),
@@ -144,18 +146,22 @@ function scriptedMember(initialRole: RaftRole = 'follower') {
   } as unknown as RaftNode;
   const peers = createWatchable<ReadonlySet<NodeId>>(new Set([b, c]));
   const heard: { fromLeader: HeardHello | undefined } = { fromLeader: undefined };
-  const presence: RoomPresence = { heard: (peer) => (peer === b ? heard.fromLeader : undefined), recent: () => new Map(), describeSelf: () => {}, close: () => {} };
+  // As RoomPresence.heard promises: only a hello that arrived within a hello's lifetime (four
+  // gossip intervals of 300 ms here).
+  const fresh = (entry: HeardHello | undefined): HeardHello | undefined => (entry !== undefined && clock.now() - entry.at <= 1_200 ? entry : undefined);
+  const presence: RoomPresence = { heard: (peer) => (peer === b ? fresh(heard.fromLeader) : undefined), recent: () => new Map(), describeSelf: () => {}, close: () => {} };
   /** b's hello as leader, heard at `at`, listing `unreachable`. */
   const leaderSaid = (at: number, unreachable: readonly (readonly [NodeId, number])[]): void => {
     const hello: RoomHello = { type: 'hello', visible: true, member: true, voters: [a, b, c], term: 1, leader: b, ...(unreachable.length === 0 ? {} : { unreachable }) };
     heard.fromLeader = { hello, at };
   };
-  /** This peer wins an election: it leads from now on. */
+  /** This peer wins an election: it leads from now on, in a newer term. */
   const elected = (): void => {
+    term.set(term.value + 1);
     leader.set(a);
     role.set('leader');
   };
-  return { node, role, leader, peers, presence, changes, b, c, leaderSaid, elected };
+  return { node, role, leader, term, peers, presence, changes, b, c, leaderSaid, elected };
 }
 
 describe('the room coordinator counting unreachable members', () => {
@@ -174,7 +180,7 @@ describe('the room coordinator counting unreachable members', () => {
 
   it('a new leader counts a member from when both it and the leader before it lost it, not from its election', async () => {
     const clock = new VirtualClock(0);
-    const member = scriptedMember();
+    const member = scriptedMember(clock);
     const coordinator = start(clock, member);
     await clock.advance(500);
     member.peers.set(new Set([member.b]));
@@ -191,7 +197,7 @@ describe('the room coordinator counting unreachable members', () => {
 
   it('a new leader counts from its election a member the leader before it reached (a link between followers, which carries no Raft traffic)', async () => {
     const clock = new VirtualClock(0);
-    const member = scriptedMember();
+    const member = scriptedMember(clock);
     const coordinator = start(clock, member);
     await clock.advance(500);
     member.peers.set(new Set([member.b]));
@@ -209,12 +215,14 @@ describe('the room coordinator counting unreachable members', () => {
   it('a new leader with no fresh hello of the leader before it (this page was frozen, or that leader crashed) counts from its election', async () => {
     const virtual = new VirtualClock(0);
     const { clock, freeze, thaw } = freezableClock(virtual);
-    const member = scriptedMember();
+    const member = scriptedMember(virtual);
     const coordinator = start(clock, member);
     await virtual.advance(500);
     member.peers.set(new Set([member.b]));
     await virtual.advance(500);
-    // Frozen for 5 s: c came back and went again unseen; the leader's hellos went stale meanwhile.
+    // b's last hello before the freeze: c unreachable for 500 ms.
+    member.leaderSaid(virtual.now(), [[member.c, 500]]);
+    // Frozen for 5 s: c came back and went again unseen; that hello went stale meanwhile.
     freeze();
     await virtual.advance(5_000);
     member.elected();
@@ -229,7 +237,7 @@ describe('the room coordinator counting unreachable members', () => {
   it('a leader keeps counting across a gap in its timers (a hidden leader\'s fire late)', async () => {
     const virtual = new VirtualClock(0);
     const { clock, freeze, thaw } = freezableClock(virtual);
-    const member = scriptedMember('leader');
+    const member = scriptedMember(virtual, 'leader');
     const coordinator = start(clock, member);
     await virtual.advance(500);
     member.peers.set(new Set([member.b]));
@@ -248,7 +256,7 @@ describe('the room coordinator counting unreachable members', () => {
   it('a leader frozen (a laptop asleep), deposed meanwhile and re-elected soon after counts from its new election', async () => {
     const virtual = new VirtualClock(0);
     const { clock, freeze, thaw } = freezableClock(virtual);
-    const member = scriptedMember('leader');
+    const member = scriptedMember(virtual, 'leader');
     const coordinator = start(clock, member);
     await virtual.advance(500);
     // c reloads: gone for a moment, seen by this leader.
@@ -269,9 +277,49 @@ describe('the room coordinator counting unreachable members', () => {
     coordinator.close();
   });
 
+  it('a new leader counts from its old leader\'s count when that one is the later (the old leader lost the member after it did)', async () => {
+    const clock = new VirtualClock(0);
+    const member = scriptedMember(clock);
+    const coordinator = start(clock, member);
+    await clock.advance(500);
+    member.peers.set(new Set([member.b]));
+    await clock.advance(1_200);
+    // Its own count runs from 600; b lost c only at 1,200 (500 ms before this hello).
+    member.leaderSaid(1_700, [[member.c, 500]]);
+    member.elected();
+    // Counted from 1,200: nothing before 2,700.
+    await clock.advance(2_700 - 1_700 - 2 * intervalMs);
+    const beforeTheWait = removals(member).length;
+    await clock.advance(4 * intervalMs);
+    expect({ beforeTheWait, after: removals(member) }).toEqual({ beforeTheWait: 0, after: [['a', 'b']] });
+    coordinator.close();
+  });
+
+  it('a leader deposed and elected again between two of its looks (a hidden page looks once a second) counts from its new term', async () => {
+    const virtual = new VirtualClock(0);
+    const { clock, freeze, thaw } = freezableClock(virtual);
+    const member = scriptedMember(virtual, 'leader');
+    const coordinator = start(clock, member);
+    await virtual.advance(500);
+    member.peers.set(new Set([member.b]));
+    await virtual.advance(500);
+    // No look for 1.2 s (its timers held back); meanwhile a newer term in which it leads again,
+    // while another leader may have reached c. Its role reads 'leader' at both looks.
+    freeze();
+    await virtual.advance(600);
+    member.term.set(member.term.value + 1);
+    await virtual.advance(600);
+    thaw();
+    await virtual.advance(unreachableAfterMs - 2 * intervalMs);
+    const beforeTheWait = removals(member).length;
+    await virtual.advance(4 * intervalMs);
+    expect({ beforeTheWait, after: removals(member) }).toEqual({ beforeTheWait: 0, after: [['a', 'b']] });
+    coordinator.close();
+  });
+
   it('says, while it leads, whom it has not reached and for how long, and nothing as a follower', async () => {
     const clock = new VirtualClock(0);
-    const member = scriptedMember();
+    const member = scriptedMember(clock);
     const coordinator = start(clock, member);
     await clock.advance(500);
     member.peers.set(new Set([member.b]));
