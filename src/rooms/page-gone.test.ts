@@ -3,25 +3,14 @@
 // connected member gone silent until their links timed out (an outside audit of the demo,
 // 2026-12-04, fixed then in the demo alone; every joinRoom does it since 2026-12-08).
 import { afterEach, describe, expect, it } from 'vitest';
-import { deriveSeed, seededRandom } from '../testing/seeded-random.ts';
-import { createSimulatedNetwork, reliableNetwork } from '../testing/simulated-network.ts';
-import { VirtualClock } from '../testing/virtual-clock.ts';
-import { arrive, createPeerRegistry, depart, type PeerEnvironment, type RoomTimings } from './room-simulation-peers.test-support.ts';
+import { threeVoterRoom, type RoomTimings } from './room-simulation-peers.test-support.ts';
 import { documentVisibility } from './visibility.ts';
 
 const timings: RoomTimings = { unreachableAfterMs: 1_500, discoveryMs: 400, gossipIntervalMs: 300, coordinatorIntervalMs: 100, targetVoters: 3 };
 
 describe('a room page that goes away', () => {
   it('closes its connections at once, so its peers see it leave and the room removes it', async () => {
-    const clock = new VirtualClock(0);
-    const seed = 6203;
-    const network = createSimulatedNetwork(clock, seededRandom(deriveSeed(seed, 'network')), reliableNetwork);
-    const environment: PeerEnvironment = { seed, clock, network, timings, onEvent: () => {}, onJoined: () => {} };
-    const registry = createPeerRegistry(environment);
-    const leader = () => registry.all().find((peer) => peer.room?.node.role.value === 'leader');
-    for (const name of ['a', 'b', 'c']) arrive(environment, registry.peer(name));
-    expect(await clock.runUntil(() => leader()?.room?.node.membership.value.voters.length === 3, { timeoutMs: 8_000 })).toBe(true);
-    await clock.advance(1_000);
+    const { clock, registry, leader, close } = await threeVoterRoom(6203, timings);
     const going = registry.all().find((peer) => peer !== leader())!;
     const staying = registry.all().filter((peer) => peer !== going);
     const reachedBy = (peer: typeof going): ReadonlySet<string> => peer.transports.get(peer.id)!.peers.value;
@@ -35,8 +24,7 @@ describe('a room page that goes away', () => {
     await clock.advance(timings.unreachableAfterMs + 5 * timings.coordinatorIntervalMs);
     const config = leader()!.room!.node.membership.value;
     expect([...config.voters, ...(config.learners ?? [])]).not.toContain(going.id);
-    for (const peer of registry.all()) depart(environment, peer);
-    await clock.advance(100);
+    await close();
   });
 });
 

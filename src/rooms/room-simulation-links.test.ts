@@ -33,36 +33,35 @@ function threePeers() {
   return { clock, links, cut };
 }
 
+/**
+ * `before` leads term 1 for a second; then the link between f and m is cut for 3 s and f leads
+ * term 2: the moment a new leader may want to remove m.
+ */
+async function fElectedAfterCut(before: NodeId) {
+  const peers = threePeers();
+  peers.links.led(before, 1);
+  await peers.clock.advance(1_000);
+  peers.cut(f, m, true);
+  await peers.clock.advance(3_000);
+  peers.links.led(f, 2);
+  return peers;
+}
+
 describe('the room simulation judging the removal of a present member', () => {
   it('refuses a new leader removing at once a member only its own link lost, while the leader before reached it', async () => {
-    const { clock, links, cut } = threePeers();
-    links.led(a, 1);
-    await clock.advance(1_000);
-    cut(f, m, true);
-    await clock.advance(3_000);
-    links.led(f, 2);
+    const { links } = await fElectedAfterCut(a);
     expect(links.whyRemovalUnjustified(f, m, allowance)).toMatch(/^a, which led before f took over at 4000, reached it/);
   });
 
   it('refuses a new leader removing at once the leader before it, which its own link alone lost', async () => {
-    const { clock, links, cut } = threePeers();
-    links.led(m, 1);
-    await clock.advance(1_000);
-    cut(f, m, true);
-    await clock.advance(3_000);
-    links.led(f, 2);
+    const { clock, links } = await fElectedAfterCut(m);
     expect(links.whyRemovalUnjustified(f, m, allowance)).toMatch(/^m, which led before f took over at 4000, led itself/);
     await clock.advance(1_500);
     expect(links.whyRemovalUnjustified(f, m, allowance)).toBeNull();
   });
 
   it('accepts it once the new leader has not reached the member for the whole wait, and refuses a link restored meanwhile', async () => {
-    const { clock, links, cut } = threePeers();
-    links.led(a, 1);
-    await clock.advance(1_000);
-    cut(f, m, true);
-    await clock.advance(3_000);
-    links.led(f, 2);
+    const { clock, links, cut } = await fElectedAfterCut(a);
     await clock.advance(1_500);
     expect(links.whyRemovalUnjustified(f, m, allowance)).toBeNull();
     // Restored for longer than a look apart, then cut again: counted afresh.

@@ -233,3 +233,23 @@ export async function roomLedByA(seed: number, timings: RoomTimings): Promise<{ 
   if (!(await clock.runUntil(() => a.room?.node.role.value === 'leader', { timeoutMs: 5_000 }))) throw new Error('peer a did not lead within 5 s');
   return { clock, network, environment, registry, events, a };
 }
+
+/**
+ * Peers a, b and c on a reliable simulated network, all three voters, a second after they became
+ * so (rejects if they do not within 8 s); `close` has every peer leave.
+ */
+export async function threeVoterRoom(seed: number, timings: RoomTimings, onEvent: PeerEnvironment['onEvent'] = () => {}) {
+  const clock = new VirtualClock(0);
+  const network = createSimulatedNetwork(clock, seededRandom(deriveSeed(seed, 'network')), reliableNetwork);
+  const environment: PeerEnvironment = { seed, clock, network, timings, onEvent, onJoined: () => {} };
+  const registry = createPeerRegistry(environment);
+  const leader = (): SimulatedPeer | undefined => registry.all().find((peer) => peer.room?.node.role.value === 'leader');
+  for (const name of ['a', 'b', 'c']) arrive(environment, registry.peer(name));
+  if (!(await clock.runUntil(() => leader()?.room?.node.membership.value.voters.length === 3, { timeoutMs: 8_000 }))) throw new Error('a, b and c did not become voters within 8 s');
+  await clock.advance(1_000);
+  const close = async (): Promise<void> => {
+    for (const peer of registry.all()) depart(environment, peer);
+    await clock.advance(100);
+  };
+  return { clock, network, environment, registry, leader, close };
+}

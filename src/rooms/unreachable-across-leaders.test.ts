@@ -9,31 +9,20 @@ import { createWatchable } from '../core/observable.ts';
 import type { ClusterConfig, NodeId, RaftRole } from '../core/types.ts';
 import { nodeId } from '../core/types.ts';
 import type { RaftNode } from '../driver/node-options.ts';
-import { createSimulatedNetwork, reliableNetwork } from '../testing/simulated-network.ts';
-import { deriveSeed, seededRandom } from '../testing/seeded-random.ts';
 import { VirtualClock } from '../testing/virtual-clock.ts';
 import { createMembershipPolicy } from './membership-policy.ts';
 import type { RoomHello } from './room-channel.ts';
 import { startRoomCoordinator, type RoomEvent } from './room-coordinator.ts';
 import type { HeardHello, RoomPresence } from './room-presence.ts';
-import { arrive, createPeerRegistry, depart, type PeerEnvironment, type RoomTimings } from './room-simulation-peers.test-support.ts';
+import { depart, threeVoterRoom, type RoomTimings } from './room-simulation-peers.test-support.ts';
 
 const unreachableAfterMs = 1_500;
 const intervalMs = 100;
+const timings: RoomTimings = { unreachableAfterMs, discoveryMs: 400, gossipIntervalMs: 300, coordinatorIntervalMs: intervalMs, targetVoters: 3 };
 
 describe('the unreachable clock of a room whose leader keeps changing', () => {
   it('removes a voter that left although leadership moves more often than unreachableAfterMs', async () => {
-    const timings: RoomTimings = { unreachableAfterMs, discoveryMs: 400, gossipIntervalMs: 300, coordinatorIntervalMs: intervalMs, targetVoters: 3 };
-    const clock = new VirtualClock(0);
-    const seed = 5171;
-    const network = createSimulatedNetwork(clock, seededRandom(deriveSeed(seed, 'network')), reliableNetwork);
-    const environment: PeerEnvironment = { seed, clock, network, timings, onEvent: () => {}, onJoined: () => {} };
-    const registry = createPeerRegistry(environment);
-    const leader = () => registry.all().find((peer) => peer.room?.node.role.value === 'leader');
-    for (const name of ['a', 'b', 'c']) arrive(environment, registry.peer(name));
-    expect(await clock.runUntil(() => leader()?.room?.node.membership.value.voters.length === 3, { timeoutMs: 8_000 })).toBe(true);
-    await clock.advance(1_000);
-
+    const { clock, environment, registry, leader, close } = await threeVoterRoom(5171, timings);
     const away = registry.all().find((peer) => peer !== leader())!;
     depart(environment, away);
     // Leadership moves between the two who stay every 700 ms, under half the policy's wait: a
@@ -51,8 +40,7 @@ describe('the unreachable clock of a room whose leader keeps changing', () => {
     }
     // Removed, with leadership having moved at least twice meanwhile.
     expect({ removed: removed(), movedTwice: transfers >= 2 }).toEqual({ removed: true, movedTwice: true });
-    for (const peer of registry.all()) depart(environment, peer);
-    await clock.advance(100);
+    await close();
   });
 });
 
@@ -60,17 +48,8 @@ describe('the unreachable clock of a room whose leader keeps changing', () => {
 // count as a follower as it was.
 describe('the unreachable clock of a new leader whose link to a member was down while it followed', () => {
   it('does not remove a present voter whose link to it alone is re-forming', async () => {
-    const timings: RoomTimings = { unreachableAfterMs, discoveryMs: 400, gossipIntervalMs: 300, coordinatorIntervalMs: intervalMs, targetVoters: 3 };
-    const clock = new VirtualClock(0);
-    const seed = 7301;
-    const network = createSimulatedNetwork(clock, seededRandom(deriveSeed(seed, 'network')), reliableNetwork);
-    const events: { peer: NodeId; event: RoomEvent; at: number }[] = [];
-    const environment: PeerEnvironment = { seed, clock, network, timings, onEvent: (peer, event) => events.push({ peer, event, at: clock.now() }), onJoined: () => {} };
-    const registry = createPeerRegistry(environment);
-    const leader = () => registry.all().find((peer) => peer.room?.node.role.value === 'leader');
-    for (const name of ['a', 'b', 'c']) arrive(environment, registry.peer(name));
-    expect(await clock.runUntil(() => leader()?.room?.node.membership.value.voters.length === 3, { timeoutMs: 8_000 })).toBe(true);
-    await clock.advance(1_000);
+    const events: { peer: NodeId; event: RoomEvent }[] = [];
+    const { clock, network, registry, leader, close } = await threeVoterRoom(7301, timings, (peer, event) => events.push({ peer, event }));
     const first = leader()!;
     const [f, m] = registry.all().filter((peer) => peer !== first);
     // The link between the two followers drops (an ICE failure, a NAT rebinding): no Raft frame
@@ -90,8 +69,7 @@ describe('the unreachable clock of a new leader whose link to a member was down 
     await clock.advance(3_000);
     const removals = events.filter(({ event }) => event.type === 'membershipChangeStarted' && 'removed' in event.decision && event.decision.removed === m!.id);
     expect(removals.map(({ peer }) => peer)).toEqual([]);
-    for (const peer of registry.all()) depart(environment, peer);
-    await clock.advance(100);
+    await close();
   });
 });
 
@@ -177,6 +155,16 @@ describe('the room coordinator counting unreachable members', () => {
       changeTimeoutMs: 5_000,
     });
   const removals = (member: ReturnType<typeof scriptedMember>) => member.changes.map((target) => target.voters);
+  /**
+   * The changes asked for up to two intervals before `waitEndsInMs` from now (how many), and
+   * two intervals after it (which): the policy looks once per interval.
+   */
+  const aroundTheWait = async (clock: VirtualClock, member: ReturnType<typeof scriptedMember>, waitEndsInMs: number) => {
+    await clock.advance(waitEndsInMs - 2 * intervalMs);
+    const beforeTheWait = removals(member).length;
+    await clock.advance(4 * intervalMs);
+    return { beforeTheWait, after: removals(member) };
+  };
 
   it('a new leader counts a member from when both it and the leader before it lost it, not from its election', async () => {
     const clock = new VirtualClock(0);
@@ -205,10 +193,7 @@ describe('the room coordinator counting unreachable members', () => {
     // b leads and reaches c: its hello lists nobody.
     member.leaderSaid(3_450, []);
     member.elected();
-    await clock.advance(unreachableAfterMs - 2 * intervalMs);
-    const beforeTheWait = removals(member).length;
-    await clock.advance(4 * intervalMs);
-    expect({ beforeTheWait, after: removals(member) }).toEqual({ beforeTheWait: 0, after: [['a', 'b']] });
+    expect(await aroundTheWait(clock, member, unreachableAfterMs)).toEqual({ beforeTheWait: 0, after: [['a', 'b']] });
     coordinator.close();
   });
 
@@ -227,10 +212,7 @@ describe('the room coordinator counting unreachable members', () => {
     await virtual.advance(5_000);
     member.elected();
     thaw();
-    await virtual.advance(unreachableAfterMs - 2 * intervalMs);
-    const beforeTheWait = removals(member).length;
-    await virtual.advance(4 * intervalMs);
-    expect({ beforeTheWait, after: removals(member) }).toEqual({ beforeTheWait: 0, after: [['a', 'b']] });
+    expect(await aroundTheWait(virtual, member, unreachableAfterMs)).toEqual({ beforeTheWait: 0, after: [['a', 'b']] });
     coordinator.close();
   });
 
@@ -288,10 +270,7 @@ describe('the room coordinator counting unreachable members', () => {
     member.leaderSaid(1_700, [[member.c, 500]]);
     member.elected();
     // Counted from 1,200: nothing before 2,700.
-    await clock.advance(2_700 - 1_700 - 2 * intervalMs);
-    const beforeTheWait = removals(member).length;
-    await clock.advance(4 * intervalMs);
-    expect({ beforeTheWait, after: removals(member) }).toEqual({ beforeTheWait: 0, after: [['a', 'b']] });
+    expect(await aroundTheWait(clock, member, 2_700 - 1_700)).toEqual({ beforeTheWait: 0, after: [['a', 'b']] });
     coordinator.close();
   });
 
@@ -310,10 +289,7 @@ describe('the room coordinator counting unreachable members', () => {
     member.term.set(member.term.value + 1);
     await virtual.advance(600);
     thaw();
-    await virtual.advance(unreachableAfterMs - 2 * intervalMs);
-    const beforeTheWait = removals(member).length;
-    await virtual.advance(4 * intervalMs);
-    expect({ beforeTheWait, after: removals(member) }).toEqual({ beforeTheWait: 0, after: [['a', 'b']] });
+    expect(await aroundTheWait(virtual, member, unreachableAfterMs)).toEqual({ beforeTheWait: 0, after: [['a', 'b']] });
     coordinator.close();
   });
 
